@@ -1,0 +1,118 @@
+"""The :class:`Network` container: the user's tables in SI units, validated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import polars as pl
+
+from feederopt.network.errors import InputError, Problem
+from feederopt.network.schemas import TABLES, complete_table, empty_table
+
+
+@dataclass
+class Network:
+    """A feeder: Polars tables whose schemas live in :mod:`feederopt.network.schemas`.
+
+    Build one with :meth:`from_tables`, which completes optional columns with their defaults.
+    ``integer_ids`` records that the source format numbered its buses and branches, so that
+    results can give the ids back as integers (MATPOWER bus numbers, pandapower indices).
+    """
+
+    buses: pl.DataFrame
+    branches: pl.DataFrame
+    loads: pl.DataFrame
+    generators: pl.DataFrame
+    shunts: pl.DataFrame
+    name: str = "network"
+    integer_ids: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_tables(
+        cls,
+        *,
+        buses: pl.DataFrame,
+        branches: pl.DataFrame,
+        loads: pl.DataFrame | None = None,
+        generators: pl.DataFrame | None = None,
+        shunts: pl.DataFrame | None = None,
+        name: str = "network",
+        integer_ids: bool = False,
+        meta: dict[str, Any] | None = None,
+    ) -> Network:
+        given = {
+            "buses": buses,
+            "branches": branches,
+            "loads": loads,
+            "generators": generators,
+            "shunts": shunts,
+        }
+        tables: dict[str, pl.DataFrame] = {}
+        for key, model in TABLES.items():
+            df = given[key]
+            tables[key] = empty_table(model) if df is None else complete_table(model, df)
+        return cls(
+            **tables, name=name, integer_ids=integer_ids, meta=dict(meta or {})
+        )
+
+    def tables(self) -> dict[str, pl.DataFrame]:
+        return {key: getattr(self, key) for key in TABLES}
+
+    def replace(self, **changes: Any) -> Network:
+        return replace(self, **changes)
+
+    def validate(self) -> list[Problem]:
+        """Every problem found; see :func:`feederopt.network.validate.validate`."""
+        from feederopt.network.validate import validate
+
+        return validate(self)
+
+    def check(self) -> Network:
+        """Raise :class:`InputError` with every problem, or return ``self`` when there is none."""
+        problems = self.validate()
+        if problems:
+            raise InputError(problems)
+        return self
+
+    # ----- convenient facts -------------------------------------------------------------
+    @property
+    def n_buses(self) -> int:
+        return self.buses.height
+
+    @property
+    def n_branches(self) -> int:
+        return self.branches.filter(pl.col("in_service")).height
+
+    def summary(self) -> dict[str, Any]:
+        br = self.branches.filter(pl.col("in_service"))
+        ld = self.loads.filter(pl.col("in_service"))
+        return {
+            "name": self.name,
+            "buses": self.buses.height,
+            "branches": br.height,
+            "switchable": int(br["switchable"].sum()),
+            "normally_open": int(br["normally_open"].sum()),
+            "sources": int(self.buses["is_source"].sum()),
+            "loads": ld.height,
+            "generators": self.generators.filter(pl.col("in_service")).height,
+            "total_load_mw": float(ld["p_mw"].sum()),
+            "total_load_mvar": float(ld["q_mvar"].sum()),
+        }
+
+    def bus_id_out(self, bus_id: str) -> str | int:
+        """A bus id as the user's format had it (an integer where the format numbers buses)."""
+        if self.integer_ids:
+            try:
+                return int(bus_id)
+            except ValueError:
+                return bus_id
+        return bus_id
+
+    def with_loads_scaled(self, factor: float) -> Network:
+        """A copy with every load multiplied by ``factor``."""
+        loads = self.loads.with_columns(
+            pl.col("p_mw") * factor, pl.col("q_mvar") * factor
+        )
+        return self.replace(loads=loads)

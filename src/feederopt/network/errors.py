@@ -1,0 +1,90 @@
+"""Typed input problems and the exceptions that carry them.
+
+Every problem names its kind, the component (table), the ids it concerns, the field, a message,
+and a hint on how to fix it (after power-grid-model's validation errors and PyPSA's consistency
+checks). The CLI prints them and exits with code 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class ProblemKind(StrEnum):
+    """The classes of bad input that loading and validation recognise."""
+
+    MISSING_COLUMN = "missing_column"
+    INVALID_VALUE = "invalid_value"
+    DUPLICATE_ID = "duplicate_id"
+    UNKNOWN_BUS = "unknown_bus"
+    NO_SOURCE = "no_source"
+    ISLAND_WITHOUT_SOURCE = "island_without_source"
+    BAD_IMPEDANCE = "bad_impedance"
+    BAD_LOAD = "bad_load"
+    INVERTED_LIMITS = "inverted_limits"
+    SELF_LOOP = "self_loop"
+    UNKNOWN_FILE_TYPE = "unknown_file_type"
+    UNREADABLE_FILE = "unreadable_file"
+    UNKNOWN_CASE = "unknown_case"
+    BAD_SCENARIO = "bad_scenario"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input."""
+
+    kind: ProblemKind
+    component: str
+    message: str
+    ids: tuple[str, ...] = ()
+    field: str | None = None
+    hint: str = ""
+
+    def __str__(self) -> str:
+        where = self.component
+        if self.ids:
+            shown = ", ".join(self.ids[:10]) + (" ..." if len(self.ids) > 10 else "")
+            where += f" [{shown}]"
+        if self.field:
+            where += f".{self.field}"
+        text = f"{self.kind.value}: {where}: {self.message}"
+        if self.hint:
+            text += f" (hint: {self.hint})"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["kind"] = self.kind.value
+        out["ids"] = list(self.ids)
+        return out
+
+
+class FeederoptError(Exception):
+    """Base class of every error that feederopt raises on purpose."""
+
+    exit_code = 1
+
+
+@dataclass
+class InputError(FeederoptError):
+    """Bad input: one or more :class:`Problem` values. The CLI exits with code 2."""
+
+    problems: Sequence[Problem] = field(default_factory=tuple)
+    exit_code = 2
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} in the input"
+        return head + ":\n" + "\n".join(f"  - {p}" for p in self.problems)
+
+
+class SolverError(FeederoptError):
+    """A solver failed in a way that is not a property of the input."""
+
+    exit_code = 1

@@ -1,0 +1,155 @@
+"""The internal model: per-unit, integer-indexed NumPy arrays derived once from a :class:`Network`.
+
+Bases: the power base ``s_base_mva`` is common; every bus has the voltage base ``vn_kv``, so a
+branch's impedance base is ``vn_kv(from)**2 / s_base_mva`` Ohm and a bus's current base is
+``s_base_mva / (sqrt(3) * vn_kv)`` kA. Only in-service branches, loads and generators enter.
+Results computed on this model map back to user ids through ``bus_ids`` and ``branch_ids``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from feederopt.network.container import Network
+
+
+@dataclass(frozen=True)
+class PerUnitNetwork:
+    s_base_mva: float
+    bus_ids: list[str]
+    vn_kv: np.ndarray
+    v_min: np.ndarray  # |V| lower limit [p.u.]
+    v_max: np.ndarray
+    is_source: np.ndarray  # bool
+    v_set: np.ndarray
+    source_p_max: np.ndarray  # inf where unlimited
+    source_s_max: np.ndarray
+    branch_ids: list[str]
+    f: np.ndarray  # from bus index
+    t: np.ndarray  # to bus index
+    r: np.ndarray
+    x: np.ndarray
+    b: np.ndarray  # total shunt susceptance [p.u.]
+    i_max: np.ndarray  # current limit [p.u. of the from-bus base]; inf where none
+    s_max: np.ndarray  # apparent-power limit [p.u.]; inf where none
+    switchable: np.ndarray  # bool
+    normally_open: np.ndarray  # bool
+    switch_cost: np.ndarray
+    p_load: np.ndarray  # per bus [p.u.]
+    q_load: np.ndarray
+    gen_bus: np.ndarray  # per generator, bus index
+    gen_ids: list[str]
+    gen_p_min: np.ndarray
+    gen_p_max: np.ndarray
+    gen_q_min: np.ndarray
+    gen_q_max: np.ndarray
+    gen_p_set: np.ndarray
+    gen_q_set: np.ndarray
+    gen_cost: np.ndarray  # per p.u. hour
+    q_shunt: np.ndarray  # per bus, capacitor injection at 1 p.u. voltage [p.u.]
+    load_ids: list[str] = field(default_factory=list)
+    load_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    load_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    load_q: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def n_bus(self) -> int:
+        return len(self.bus_ids)
+
+    @property
+    def n_branch(self) -> int:
+        return len(self.branch_ids)
+
+    @property
+    def n_gen(self) -> int:
+        return len(self.gen_ids)
+
+    @property
+    def sources(self) -> np.ndarray:
+        return np.flatnonzero(self.is_source)
+
+    def with_loads(self, p_load: np.ndarray, q_load: np.ndarray) -> PerUnitNetwork:
+        """The same network with other per-bus loads (scenarios reuse everything else)."""
+        from dataclasses import replace
+
+        return replace(self, p_load=np.asarray(p_load, float), q_load=np.asarray(q_load, float))
+
+    def initial_closed(self) -> np.ndarray:
+        """The base-case switch states: every in-service branch closed unless normally open."""
+        return ~self.normally_open
+
+
+def _float(col: pl.Series, default: float) -> np.ndarray:
+    return col.fill_null(default).cast(pl.Float64).to_numpy().astype(float)
+
+
+def to_per_unit(net: Network, s_base_mva: float = 1.0) -> PerUnitNetwork:
+    """Derive the per-unit model. ``net`` must be valid (see :meth:`Network.check`)."""
+    buses = net.buses
+    bus_ids = [str(b) for b in buses["id"].to_list()]
+    index = {b: i for i, b in enumerate(bus_ids)}
+    vn = _float(buses["vn_kv"], 1.0)
+
+    br = net.branches.filter(pl.col("in_service"))
+    f = np.array([index[b] for b in br["from_bus"].to_list()], dtype=int)
+    t = np.array([index[b] for b in br["to_bus"].to_list()], dtype=int)
+    z_base = vn[f] ** 2 / s_base_mva if len(f) else np.zeros(0)
+    i_base_ka = s_base_mva / (math.sqrt(3.0) * vn[f]) if len(f) else np.zeros(0)
+    y_base = 1.0 / z_base if len(f) else np.zeros(0)
+
+    ld = net.loads.filter(pl.col("in_service"))
+    load_bus = np.array([index[b] for b in ld["bus"].to_list()], dtype=int)
+    load_p = _float(ld["p_mw"], 0.0) / s_base_mva
+    load_q = _float(ld["q_mvar"], 0.0) / s_base_mva
+    n = len(bus_ids)
+    p_load = np.bincount(load_bus, weights=load_p, minlength=n) if len(ld) else np.zeros(n)
+    q_load = np.bincount(load_bus, weights=load_q, minlength=n) if len(ld) else np.zeros(n)
+
+    gen = net.generators.filter(pl.col("in_service"))
+    sh = net.shunts.filter(pl.col("in_service"))
+    sh_bus = np.array([index[b] for b in sh["bus"].to_list()], dtype=int)
+    sh_q = _float(sh["q_mvar_per_step"], 0.0) * _float(sh["step"], 0.0) / s_base_mva
+    q_shunt = np.bincount(sh_bus, weights=sh_q, minlength=n) if len(sh) else np.zeros(n)
+
+    return PerUnitNetwork(
+        s_base_mva=s_base_mva,
+        bus_ids=bus_ids,
+        vn_kv=vn,
+        v_min=_float(buses["v_min_pu"], 0.9),
+        v_max=_float(buses["v_max_pu"], 1.1),
+        is_source=buses["is_source"].fill_null(False).to_numpy().astype(bool),
+        v_set=_float(buses["v_set_pu"], 1.0),
+        source_p_max=_float(buses["source_p_max_mw"], math.inf) / s_base_mva,
+        source_s_max=_float(buses["source_s_max_mva"], math.inf) / s_base_mva,
+        branch_ids=[str(b) for b in br["id"].to_list()],
+        f=f,
+        t=t,
+        r=_float(br["r_ohm"], 0.0) / z_base if len(f) else np.zeros(0),
+        x=_float(br["x_ohm"], 0.0) / z_base if len(f) else np.zeros(0),
+        b=_float(br["b_us"], 0.0) * 1e-6 / y_base if len(f) else np.zeros(0),
+        i_max=_float(br["i_max_ka"], math.inf) / i_base_ka if len(f) else np.zeros(0),
+        s_max=_float(br["s_max_mva"], math.inf) / s_base_mva,
+        switchable=br["switchable"].to_numpy().astype(bool),
+        normally_open=br["normally_open"].to_numpy().astype(bool),
+        switch_cost=_float(br["switch_cost"], 0.0),
+        p_load=p_load,
+        q_load=q_load,
+        gen_bus=np.array([index[b] for b in gen["bus"].to_list()], dtype=int),
+        gen_ids=[str(g) for g in gen["id"].to_list()],
+        gen_p_min=_float(gen["p_min_mw"], 0.0) / s_base_mva,
+        gen_p_max=_float(gen["p_max_mw"], 0.0) / s_base_mva,
+        gen_q_min=_float(gen["q_min_mvar"], 0.0) / s_base_mva,
+        gen_q_max=_float(gen["q_max_mvar"], 0.0) / s_base_mva,
+        gen_p_set=_float(gen["p_mw"], 0.0) / s_base_mva,
+        gen_q_set=_float(gen["q_mvar"], 0.0) / s_base_mva,
+        gen_cost=_float(gen["cost_per_mwh"], 0.0) * s_base_mva,
+        q_shunt=q_shunt,
+        load_ids=[str(x) for x in ld["id"].to_list()],
+        load_bus=load_bus,
+        load_p=load_p,
+        load_q=load_q,
+    )

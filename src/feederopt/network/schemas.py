@@ -1,0 +1,162 @@
+"""User-facing table schemas of a feeder, in SI units with the unit in every column name.
+
+Each table is a Polars DataFrame validated by a Patito model. The schemas are data: every column
+has a type, a default and a description with its unit, so that importers, the folder format and
+the documentation share one definition (in the spirit of PyPSA's component attribute tables).
+
+Identifiers are strings in every table. Importers whose native ids are integers (MATPOWER bus
+numbers, pandapower indices) set ``Network.integer_ids`` so that results map back to integers.
+
+Later issues (storage, time series, three-phase) add tables; a table that a network does not
+use is simply empty.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+import patito as pt
+import polars as pl
+
+
+class BranchKind(StrEnum):
+    """What a branch physically is."""
+
+    LINE = "line"
+    SWITCH = "switch"
+    TRANSFORMER = "transformer"
+
+
+class Bus(pt.Model):
+    """A node of the feeder."""
+
+    id: str = pt.Field(description="Unique bus id.")
+    vn_kv: float = pt.Field(gt=0, description="Nominal line-to-line voltage [kV].")
+    v_min_pu: float = pt.Field(default=0.9, description="Lower voltage limit [p.u.].")
+    v_max_pu: float = pt.Field(default=1.1, description="Upper voltage limit [p.u.].")
+    is_source: bool = pt.Field(default=False, description="Slack / substation bus.")
+    v_set_pu: float = pt.Field(default=1.0, description="Source voltage set-point [p.u.].")
+    source_p_max_mw: float | None = pt.Field(
+        default=None, description="Source active-power capacity [MW]; null is unlimited."
+    )
+    source_s_max_mva: float | None = pt.Field(
+        default=None, description="Source apparent-power capacity [MVA]; null is unlimited."
+    )
+    x: float | None = pt.Field(default=None, description="Geographic x / longitude, optional.")
+    y: float | None = pt.Field(default=None, description="Geographic y / latitude, optional.")
+
+
+class Branch(pt.Model):
+    """A line, switch or transformer between two buses (pi model, series impedance in Ohm).
+
+    For a transformer, ``r_ohm`` and ``x_ohm`` are referred to the ``from_bus`` voltage level and
+    ``tap_ratio`` is the off-nominal ratio on the from side.
+    """
+
+    id: str = pt.Field(description="Unique branch id.")
+    from_bus: str = pt.Field(description="Bus id at the from end.")
+    to_bus: str = pt.Field(description="Bus id at the to end.")
+    r_ohm: float = pt.Field(description="Series resistance [Ohm]; zero only on a switch.")
+    x_ohm: float = pt.Field(description="Series reactance [Ohm]; zero only on a switch.")
+    b_us: float = pt.Field(default=0.0, description="Total shunt susceptance [uS].")
+    i_max_ka: float | None = pt.Field(default=None, description="Current rating [kA].")
+    s_max_mva: float | None = pt.Field(default=None, description="Thermal rating [MVA].")
+    kind: Literal["line", "switch", "transformer"] = pt.Field(
+        default="line", description="line | switch | transformer."
+    )
+    switchable: bool = pt.Field(default=False, description="Can the optimiser open it?")
+    normally_open: bool = pt.Field(default=False, description="Open in the base case (tie).")
+    in_service: bool = pt.Field(default=True, description="False removes the branch entirely.")
+    tap_ratio: float = pt.Field(default=1.0, description="Off-nominal tap ratio [p.u.].")
+    tap_min_ratio: float | None = pt.Field(default=None, description="Lowest tap ratio [p.u.].")
+    tap_max_ratio: float | None = pt.Field(default=None, description="Highest tap ratio [p.u.].")
+    tap_steps: int | None = pt.Field(default=None, description="Number of tap positions.")
+    switch_cost: float = pt.Field(default=0.0, description="Cost of one switching action.")
+
+
+class Load(pt.Model):
+    """A constant-power load (positive p_mw consumes)."""
+
+    id: str = pt.Field(description="Unique load id.")
+    bus: str = pt.Field(description="Bus id.")
+    p_mw: float = pt.Field(description="Active power [MW].")
+    q_mvar: float = pt.Field(description="Reactive power [MVAr].")
+    priority: float = pt.Field(default=1.0, description="Weight for load shedding.")
+    sheddable: bool = pt.Field(default=False, description="Can it be curtailed?")
+    in_service: bool = pt.Field(default=True)
+
+
+class Generator(pt.Model):
+    """A generator or DER. A fixed injection has p_min_mw == p_max_mw."""
+
+    id: str = pt.Field(description="Unique generator id.")
+    bus: str = pt.Field(description="Bus id.")
+    p_mw: float = pt.Field(default=0.0, description="Set-point [MW] (used by the AC check).")
+    q_mvar: float = pt.Field(default=0.0, description="Set-point [MVAr].")
+    p_min_mw: float = pt.Field(default=0.0, description="Lower active limit [MW].")
+    p_max_mw: float = pt.Field(default=0.0, description="Upper active limit [MW].")
+    q_min_mvar: float = pt.Field(default=0.0, description="Lower reactive limit [MVAr].")
+    q_max_mvar: float = pt.Field(default=0.0, description="Upper reactive limit [MVAr].")
+    cost_per_mwh: float = pt.Field(default=0.0, description="Linear energy cost [per MWh].")
+    can_grid_form: bool = pt.Field(default=False, description="Grid-forming capable.")
+    in_service: bool = pt.Field(default=True)
+
+
+class Shunt(pt.Model):
+    """A switched shunt capacitor bank: q = step * q_mvar_per_step at 1 p.u."""
+
+    id: str = pt.Field(description="Unique shunt id.")
+    bus: str = pt.Field(description="Bus id.")
+    q_mvar_per_step: float = pt.Field(description="Reactive injection per step [MVAr].")
+    max_steps: int = pt.Field(default=1, ge=0, description="Number of steps available.")
+    step: int = pt.Field(default=0, ge=0, description="Step in the base case.")
+    in_service: bool = pt.Field(default=True)
+
+
+#: Every table a network holds, in a fixed order, with its schema.
+TABLES: dict[str, type[pt.Model]] = {
+    "buses": Bus,
+    "branches": Branch,
+    "loads": Load,
+    "generators": Generator,
+    "shunts": Shunt,
+}
+
+
+def polars_schema(model: type[pt.Model]) -> dict[str, pl.DataType]:
+    """The Polars dtypes of a schema's columns (Literal columns are stored as strings)."""
+    out: dict[str, pl.DataType] = {}
+    for name, dtype in model.dtypes.items():
+        out[name] = pl.String() if isinstance(dtype, pl.Enum) else dtype
+    return out
+
+
+def empty_table(model: type[pt.Model]) -> pl.DataFrame:
+    """An empty DataFrame with the schema's columns and dtypes."""
+    return pl.DataFrame(schema=polars_schema(model))
+
+
+def complete_table(model: type[pt.Model], df: pl.DataFrame) -> pl.DataFrame:
+    """Add missing optional columns with their defaults and cast every column to its dtype.
+
+    Columns that the schema does not know are kept at the end, untouched. A missing required
+    column is left missing; :func:`feederopt.network.validate.validate` reports it.
+    """
+    schema = polars_schema(model)
+    defaults = model.defaults
+    exprs = []
+    for name, dtype in schema.items():
+        if name in df.columns:
+            exprs.append(pl.col(name).cast(dtype, strict=False))
+        elif name in defaults or _is_optional(model, name):
+            exprs.append(pl.lit(defaults.get(name), dtype=dtype).alias(name))
+    extra = [c for c in df.columns if c not in schema]
+    if df.height == 0 and not df.columns:
+        return empty_table(model)
+    return df.select([*exprs, *[pl.col(c) for c in extra]])
+
+
+def _is_optional(model: type[pt.Model], name: str) -> bool:
+    field = model.model_fields[name]
+    return not field.is_required()
