@@ -1,0 +1,48 @@
+"""Helpers shared by the importers: file errors as typed problems."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from feederopt.network.errors import InputError, Problem, ProblemKind
+
+
+def unreadable(path: str | Path, reason: str, hint: str = "") -> InputError:
+    """An :class:`InputError` for a file that exists but cannot be read."""
+    return InputError(
+        [
+            Problem(
+                ProblemKind.UNREADABLE_FILE,
+                "file",
+                f"cannot read '{path}': {reason}",
+                ids=(str(path),),
+                hint=hint or "check that the file is complete and in the format its name says",
+            )
+        ]
+    )
+
+
+def unknown_file_type(path: str | Path, known: str) -> InputError:
+    return InputError(
+        [
+            Problem(
+                ProblemKind.UNKNOWN_FILE_TYPE,
+                "file",
+                f"'{path}' is not a file type feederopt reads",
+                ids=(str(path),),
+                hint=f"give {known}",
+            )
+        ]
+    )
+
+
+def read_text(path: Path) -> str:
+    """The text of a file; UTF-8, falling back to Latin-1 (older MATPOWER files)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise unreadable(path, exc.strerror or str(exc)) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")

