@@ -1,0 +1,701 @@
+"""pandapower nets in and out: from_pandapower, to_pandapower and write_switch_states.
+
+The element models are those of the pandapower documentation (pandapower 3.x, "Datastructure
+and Elements": line, trafo, switch, load, sgen, ext_grid, shunt; Thurner et al., "pandapower -
+an open-source Python tool for convenient modeling, analysis, and optimization of electric
+power systems", IEEE Trans. Power Syst. 33(6):6510-6521, 2018).
+
+Import (pandapower -> Network)
+------------------------------
+* buses keep their pandapower index as id (``integer_ids``); ``min_vm_pu``/``max_vm_pu`` give the
+  limits (0.9/1.1 where missing). Out-of-service buses are left out with their elements.
+* ``ext_grid`` (and a ``gen`` with ``slack=True``) makes its bus a source, set-point ``vm_pu``.
+* ``line`` -> branch ``line:<index>``: r, x = per-km values x length / parallel; b from
+  ``c_nf_per_km``; ``i_max_ka`` = max_i_ka x df x parallel.
+* ``trafo`` -> branch ``trafo:<index>`` (from = hv bus): the series impedance of pandapower's
+  model, referred to the hv bus voltage level, and the off-nominal ratio of rated to bus voltages
+  with the tap position of a "Ratio"/"Symmetrical" tap changer. Magnetising losses (pfe_kw,
+  i0_percent) and phase shifts are not modelled (listed in ``meta["warnings"]``).
+* bus-bus ``switch`` -> branch ``switch:<index>`` of kind switch (r = z_ohm), switchable.
+* line and trafo switches make their branch switchable; an open one makes it normally open.
+* ``load`` -> load ``load:<index>`` (p, q x scaling; constant power); ``sgen`` -> a fixed
+  generator ``sgen:<index>`` (p_min = p_max = p); ``gen`` -> generator ``gen:<index>`` with fixed
+  P (its voltage control is not modelled); ``shunt`` -> shunt ``shunt:<index>`` (pandapower's
+  q_mvar is consumption, so the injection per step is -q_mvar).
+
+Which branches are switchable (``ties=``):
+  ``"switches"``: the branches that have a switch; out-of-service lines stay out of service.
+  ``"out_of_service"``: every line is switchable and out-of-service lines are normally-open ties.
+  This is how nets converted from MATPOWER store their ties (``pandapower.networks.case33bw()``
+  holds the 5 ties of Baran & Wu as out-of-service lines).
+  ``"auto"`` (default): ``"out_of_service"`` when the net has no switch at all and some line is
+  out of service, else ``"switches"``.
+
+An open branch is disconnected at both ends. (pandapower leaves a line whose switch is open
+connected at its other end, so its charging current still flows; the AC losses of a net whose
+open lines have shunt capacitance differ slightly from pandapower's for that reason.)
+
+Every branch, load and generator row carries ``pp_element`` and ``pp_index`` columns, and
+``meta["pandapower"]`` holds the net's frequency and base power, so that results map back.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import polars as pl
+
+from feederopt.io._common import unreadable
+from feederopt.network.container import Network
+from feederopt.network.errors import InputError, Problem, ProblemKind
+
+if TYPE_CHECKING:
+    from pandapower.auxiliary import pandapowerNet
+
+TieRule = Literal["auto", "switches", "out_of_service"]
+
+#: Current rating given to pandapower lines that have none [kA] (loading is then meaningless).
+NO_RATING_KA = 1e3
+
+
+def _pp() -> Any:
+    import pandapower
+
+    return pandapower
+
+
+def is_pandapower_net(obj: object) -> bool:
+    try:
+        from pandapower.auxiliary import pandapowerNet
+    except ImportError:
+        return False
+    return isinstance(obj, pandapowerNet)
+
+
+def read_pandapower_json(path: str | Path, *, ties: TieRule = "auto") -> Network:
+    """Read a pandapower JSON file (``pandapower.to_json``) into a Network."""
+    path = Path(path)
+    if not path.is_file():
+        raise unreadable(path, "no such file")
+    try:
+        net = _pp().from_json(str(path))
+    except Exception as exc:  # pandapower raises many kinds
+        raise unreadable(path, f"not a pandapower JSON net ({type(exc).__name__}: {exc})") from None
+    if not is_pandapower_net(net):
+        raise unreadable(path, "the JSON does not hold a pandapower net")
+    return from_pandapower(net, ties=ties, name=path.stem, path=str(path))
+
+
+def _f(value: Any, default: float) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return default
+    return default if math.isnan(v) else v
+
+
+def from_pandapower(
+    net: pandapowerNet,
+    *,
+    ties: TieRule = "auto",
+    name: str | None = None,
+    path: str | None = None,
+) -> Network:
+    """A Network from a pandapower net (see the module docstring). The net is not changed."""
+    warnings: list[str] = []
+    f_hz = _f(net.get("f_hz", 50.0), 50.0)
+
+    bus = net.bus
+    live = bus.index[bus["in_service"].astype(bool)] if "in_service" in bus else bus.index
+    live_set = {int(i) for i in live}
+    if len(live_set) < len(bus):
+        warnings.append(f"{len(bus) - len(live_set)} out-of-service bus(es) left out")
+
+    def ok(*buses: Any) -> bool:
+        return all(int(b) in live_set for b in buses)
+
+    # Sources.
+    v_set: dict[int, float] = {}
+    for _, row in net.ext_grid.iterrows():
+        if bool(row["in_service"]) and ok(row["bus"]):
+            v_set.setdefault(int(row["bus"]), _f(row["vm_pu"], 1.0))
+    if "slack" in net.gen:
+        for _, row in net.gen[net.gen["slack"].fillna(False).astype(bool)].iterrows():
+            if bool(row["in_service"]) and ok(row["bus"]):
+                v_set.setdefault(int(row["bus"]), _f(row["vm_pu"], 1.0))
+
+    vn = {int(i): float(v) for i, v in bus["vn_kv"].items()}
+    b_ids = [int(i) for i in bus.index if int(i) in live_set]
+    buses = pl.DataFrame(
+        {
+            "id": [str(i) for i in b_ids],
+            "vn_kv": [vn[i] for i in b_ids],
+            "v_min_pu": [
+                _f(bus.at[i, "min_vm_pu"], 0.9) if "min_vm_pu" in bus else 0.9 for i in b_ids
+            ],
+            "v_max_pu": [
+                _f(bus.at[i, "max_vm_pu"], 1.1) if "max_vm_pu" in bus else 1.1 for i in b_ids
+            ],
+            "is_source": [i in v_set for i in b_ids],
+            "v_set_pu": [v_set.get(i, 1.0) for i in b_ids],
+        }
+    )
+
+    sw = net.switch
+    if ties == "auto":
+        oos_line = bool(len(net.line)) and not bool(net.line["in_service"].astype(bool).all())
+        ties = "out_of_service" if len(sw) == 0 and oos_line else "switches"
+
+    def switch_state(et: str, idx: int) -> tuple[bool, bool]:
+        """(has a switch, some switch is open) for a line ('l') or trafo ('t')."""
+        mine = sw[(sw["et"] == et) & (sw["element"] == idx)]
+        return len(mine) > 0, bool((~mine["closed"].astype(bool)).any())
+
+    rows: list[dict[str, Any]] = []
+    for idx, ln in net.line.iterrows():
+        if not ok(ln["from_bus"], ln["to_bus"]):
+            continue
+        par = max(_f(ln.get("parallel", 1), 1.0), 1.0)
+        length = _f(ln["length_km"], 1.0)
+        has_sw, sw_open = switch_state("l", int(idx))
+        in_service = bool(ln["in_service"])
+        if ties == "out_of_service":
+            switchable, normally_open = True, sw_open or not in_service
+            in_service = True
+        else:
+            switchable, normally_open = has_sw, sw_open
+        rows.append(
+            {
+                "id": f"line:{idx}",
+                "from_bus": str(int(ln["from_bus"])),
+                "to_bus": str(int(ln["to_bus"])),
+                "r_ohm": _f(ln["r_ohm_per_km"], 0.0) * length / par,
+                "x_ohm": _f(ln["x_ohm_per_km"], 0.0) * length / par,
+                "b_us": 2 * math.pi * f_hz * _f(ln["c_nf_per_km"], 0.0) * 1e-3 * length * par,
+                "i_max_ka": _f(ln["max_i_ka"], math.nan) * _f(ln.get("df", 1.0), 1.0) * par,
+                "s_max_mva": None,
+                "kind": "line",
+                "switchable": switchable,
+                "normally_open": normally_open,
+                "in_service": in_service,
+                "tap_ratio": 1.0,
+                "pp_element": "line",
+                "pp_index": int(idx),
+            }
+        )
+    magnetising = False
+    for idx, tr in net.trafo.iterrows():
+        if not ok(tr["hv_bus"], tr["lv_bus"]):
+            continue
+        row, note = _trafo_row(int(idx), tr, vn)
+        magnetising |= bool(_f(tr["pfe_kw"], 0.0) or _f(tr["i0_percent"], 0.0))
+        if note:
+            warnings.append(note)
+        has_sw, sw_open = switch_state("t", int(idx))
+        row.update(switchable=has_sw, normally_open=sw_open, in_service=bool(tr["in_service"]))
+        rows.append(row)
+    if magnetising:
+        warnings.append("transformer magnetising losses (pfe_kw, i0_percent) are not modelled")
+    for idx, s in sw[sw["et"] == "b"].iterrows():
+        a, b = int(s["bus"]), int(s["element"])
+        if a == b or not ok(a, b):
+            continue
+        rows.append(
+            {
+                "id": f"switch:{idx}",
+                "from_bus": str(a),
+                "to_bus": str(b),
+                "r_ohm": _f(s.get("z_ohm", 0.0), 0.0),
+                "x_ohm": 0.0,
+                "b_us": 0.0,
+                "i_max_ka": _f(s.get("in_ka", math.nan), math.nan),
+                "s_max_mva": None,
+                "kind": "switch",
+                "switchable": True,
+                "normally_open": not bool(s["closed"]),
+                "in_service": True,
+                "tap_ratio": 1.0,
+                "pp_element": "switch",
+                "pp_index": int(idx),
+            }
+        )
+    branches = (
+        pl.DataFrame(rows, schema_overrides=_BRANCH_DTYPES) if rows else _empty(_BRANCH_DTYPES)
+    )
+    branches = branches.with_columns(
+        pl.when(pl.col("i_max_ka").is_nan())
+        .then(None)
+        .otherwise(pl.col("i_max_ka"))
+        .alias("i_max_ka")
+    )
+    for element in ("trafo3w", "impedance", "storage", "dcline", "xward", "ward"):
+        if element in net and len(net[element]):
+            warnings.append(f"{len(net[element])} {element} element(s) are not imported")
+
+    # Loads.
+    lrows = []
+    zip_load = False
+    for idx, ld in net.load.iterrows():
+        if not ok(ld["bus"]):
+            continue
+        scale = _f(ld.get("scaling", 1.0), 1.0)
+        for c in ("const_z_percent", "const_i_percent", "const_z_p_percent", "const_i_p_percent"):
+            zip_load |= bool(_f(ld.get(c, 0.0), 0.0))
+        lrows.append(
+            {
+                "id": f"load:{idx}",
+                "bus": str(int(ld["bus"])),
+                "p_mw": _f(ld["p_mw"], math.nan) * scale,
+                "q_mvar": _f(ld["q_mvar"], math.nan) * scale,
+                "in_service": bool(ld["in_service"]),
+                "pp_element": "load",
+                "pp_index": int(idx),
+            }
+        )
+    if zip_load:
+        warnings.append("voltage-dependent (ZIP) load parts are taken as constant power")
+    loads = pl.DataFrame(lrows) if lrows else None
+
+    # Generators.
+    grows = []
+    for element in ("sgen", "gen"):
+        for idx, g in net[element].iterrows():
+            if not ok(g["bus"]) or (element == "gen" and int(g["bus"]) in v_set):
+                continue
+            scale = _f(g.get("scaling", 1.0), 1.0)
+            p = _f(g["p_mw"], 0.0) * scale
+            q = _f(g.get("q_mvar", 0.0), 0.0) * scale
+            q_min = _f(g.get("min_q_mvar", math.nan), q) if element == "gen" else q
+            q_max = _f(g.get("max_q_mvar", math.nan), q) if element == "gen" else q
+            grows.append(
+                {
+                    "id": f"{element}:{idx}",
+                    "bus": str(int(g["bus"])),
+                    "p_mw": p,
+                    "q_mvar": q,
+                    "p_min_mw": p,
+                    "p_max_mw": p,
+                    "q_min_mvar": min(q_min, q_max),
+                    "q_max_mvar": max(q_min, q_max),
+                    "in_service": bool(g["in_service"]),
+                    "pp_element": element,
+                    "pp_index": int(idx),
+                }
+            )
+    if len(net.gen):
+        warnings.append("voltage control of pandapower 'gen' elements is not modelled")
+    generators = pl.DataFrame(grows) if grows else None
+
+    srows = []
+    for idx, s in net.shunt.iterrows():
+        if not ok(s["bus"]):
+            continue
+        srows.append(
+            {
+                "id": f"shunt:{idx}",
+                "bus": str(int(s["bus"])),
+                "q_mvar_per_step": -_f(s["q_mvar"], 0.0),
+                "max_steps": int(_f(s.get("max_step", 1), 1.0)),
+                "step": int(_f(s.get("step", 1), 1.0)),
+                "in_service": bool(s["in_service"]),
+                "pp_element": "shunt",
+                "pp_index": int(idx),
+            }
+        )
+    shunts = pl.DataFrame(srows) if srows else None
+
+    return Network.from_tables(
+        buses=buses,
+        branches=branches,
+        loads=loads,
+        generators=generators,
+        shunts=shunts,
+        name=name or str(net.get("name") or "pandapower"),
+        integer_ids=True,
+        meta={
+            "source_format": "pandapower",
+            "path": path,
+            "ties": ties,
+            "pandapower": {"f_hz": f_hz, "sn_mva": _f(net.get("sn_mva", 1.0), 1.0)},
+            "warnings": warnings,
+        },
+    )
+
+
+_BRANCH_DTYPES: dict[str, Any] = {
+    "id": pl.String,
+    "from_bus": pl.String,
+    "to_bus": pl.String,
+    "r_ohm": pl.Float64,
+    "x_ohm": pl.Float64,
+    "b_us": pl.Float64,
+    "i_max_ka": pl.Float64,
+    "s_max_mva": pl.Float64,
+    "kind": pl.String,
+    "switchable": pl.Boolean,
+    "normally_open": pl.Boolean,
+    "in_service": pl.Boolean,
+    "tap_ratio": pl.Float64,
+    "pp_element": pl.String,
+    "pp_index": pl.Int64,
+}
+
+
+def _empty(dtypes: dict[str, Any]) -> pl.DataFrame:
+    return pl.DataFrame(schema=dtypes)
+
+
+def _trafo_row(idx: int, tr: Any, vn: dict[int, float]) -> tuple[dict[str, Any], str]:
+    """A two-winding transformer as a branch from its hv bus (see the module docstring).
+
+    pandapower's series impedance in p.u. of the system base is
+    ``vk_percent/100 * (vn_lv_kv / vn_lv_bus)**2 * sn_sys / sn_mva`` (pandapower
+    ``build_branch._calc_r_x_from_dataframe``); in Ohm at the hv bus level that is
+    ``vk_percent/100 * (vn_lv_kv / vn_lv_bus)**2 * vn_hv_bus**2 / sn_mva``. The ratio is
+    ``(vn_hv_kv / vn_hv_bus) / (vn_lv_kv / vn_lv_bus)`` with the tap applied to the rated voltage
+    of its side (``build_branch._calc_tap_from_dataframe``).
+    """
+    note = ""
+    hv, lv = int(tr["hv_bus"]), int(tr["lv_bus"])
+    par = max(_f(tr.get("parallel", 1), 1.0), 1.0)
+    sn = _f(tr["sn_mva"], 1.0)
+    vn_hv_kv, vn_lv_kv = _f(tr["vn_hv_kv"], vn[hv]), _f(tr["vn_lv_kv"], vn[lv])
+    tap_pos = _f(tr.get("tap_pos", math.nan), math.nan)
+    step = _f(tr.get("tap_step_percent", math.nan), math.nan)
+    kind = tr.get("tap_changer_type", "Ratio")
+    if not math.isnan(tap_pos) and not math.isnan(step):
+        if kind in ("Ratio", "Symmetrical", None) or (isinstance(kind, float) and math.isnan(kind)):
+            factor = 1 + (tap_pos - _f(tr.get("tap_neutral", 0.0), 0.0)) * step / 100.0
+            if tr.get("tap_side") == "lv":
+                vn_lv_kv *= factor
+            else:
+                vn_hv_kv *= factor
+        else:
+            note = f"trafo {idx}: tap changer type {kind} is not modelled (tap at neutral)"
+    ref = (vn_lv_kv / vn[lv]) ** 2 * vn[hv] ** 2 / sn
+    z = _f(tr["vk_percent"], 0.0) / 100.0 * ref / par
+    r = _f(tr["vkr_percent"], 0.0) / 100.0 * ref / par
+    x = math.sqrt(max(z * z - r * r, 0.0))
+    ratio = (vn_hv_kv / vn[hv]) / (vn_lv_kv / vn[lv])
+    return (
+        {
+            "id": f"trafo:{idx}",
+            "from_bus": str(hv),
+            "to_bus": str(lv),
+            "r_ohm": r,
+            "x_ohm": x,
+            "b_us": 0.0,
+            "i_max_ka": None,
+            "s_max_mva": sn * par * _f(tr.get("df", 1.0), 1.0),
+            "kind": "transformer",
+            "tap_ratio": ratio,
+            "pp_element": "trafo",
+            "pp_index": idx,
+        },
+        note,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Export.
+# ----------------------------------------------------------------------------------------------
+
+
+def to_pandapower(
+    network: Network,
+    closed: np.ndarray | None = None,
+    *,
+    gen_p_mw: np.ndarray | None = None,
+    gen_q_mvar: np.ndarray | None = None,
+) -> pandapowerNet:
+    """A pandapower net of ``network`` with the switch states ``closed``.
+
+    ``closed`` has one entry per in-service branch, in table order (the order of
+    ``to_per_unit(network).branch_ids``); the default is the base case (every branch closed
+    but the normally open ones). ``gen_p_mw``/``gen_q_mvar`` (one entry per in-service generator)
+    replace the generators' set-points.
+
+    Lines become pandapower lines of length 1 km with the branch's Ohm values per km; transformers
+    become two-winding transformers without magnetising branch whose impedance and ratio give the
+    same per-unit model; ideal switches (kind switch, r = x = 0) become bus-bus switches; every
+    other switchable branch gets a line or trafo switch at its from bus; a non-switchable open
+    branch is put out of service. Sources become ext_grids, loads loads, generators sgens,
+    shunts shunts. Element names are the feederopt ids.
+    """
+    model = PandapowerModel.build(network)
+    model.set_state(closed, gen_p_mw=gen_p_mw, gen_q_mvar=gen_q_mvar)
+    return model.net
+
+
+@dataclass
+class PandapowerModel:
+    """A pandapower net built once from a Network, whose switch states can then be changed.
+
+    ``branch_element``/``branch_index`` give, per in-service branch (table order), the pandapower
+    table ("line", "trafo" or "switch") and index; ``branch_switch`` the index of the switch that
+    opens it (-1: none, the element's ``in_service`` is used).
+    """
+
+    net: pandapowerNet
+    branch_ids: list[str]
+    branch_element: list[str]
+    branch_index: np.ndarray
+    branch_switch: np.ndarray
+    base_closed: np.ndarray
+    gen_index: np.ndarray  # sgen index of each in-service generator
+    gen_p_mw: np.ndarray
+    gen_q_mvar: np.ndarray
+
+    @classmethod
+    def build(cls, network: Network) -> PandapowerModel:
+        pp = _pp()
+        f_hz = float(network.meta.get("pandapower", {}).get("f_hz", 50.0))
+        net = pp.create_empty_network(name=network.name, f_hz=f_hz, sn_mva=1.0)
+        buses = network.buses
+        ids = [str(b) for b in buses["id"].to_list()]
+        index = {b: i for i, b in enumerate(ids)}
+        vn = buses["vn_kv"].cast(pl.Float64).to_numpy()
+        if ids:
+            pp.create_buses(
+                net,
+                len(ids),
+                vn_kv=vn,
+                index=list(range(len(ids))),
+                name=ids,
+                min_vm_pu=buses["v_min_pu"].to_numpy(),
+                max_vm_pu=buses["v_max_pu"].to_numpy(),
+            )
+        for row in buses.filter(pl.col("is_source")).iter_rows(named=True):
+            pp.create_ext_grid(net, bus=index[row["id"]], vm_pu=row["v_set_pu"], name=row["id"])
+
+        br = network.branches
+        n = br.height
+        f = np.array([index[b] for b in br["from_bus"].to_list()], dtype=int)
+        t = np.array([index[b] for b in br["to_bus"].to_list()], dtype=int)
+        r = br["r_ohm"].cast(pl.Float64).to_numpy()
+        x = br["x_ohm"].cast(pl.Float64).to_numpy()
+        kind = np.array(br["kind"].to_list(), dtype=object)
+        live = br["in_service"].to_numpy().astype(bool)
+        switchable = br["switchable"].to_numpy().astype(bool)
+        is_bb = (kind == "switch") & (r == 0) & (x == 0)
+        is_tr = (kind == "transformer") & ~is_bb
+        is_line = ~is_bb & ~is_tr
+        element = np.where(is_bb, "switch", np.where(is_tr, "trafo", "line"))
+        pp_index = np.full(n, -1, dtype=int)
+        names = [str(b) for b in br["id"].to_list()]
+
+        sel = np.flatnonzero(is_line)
+        if sel.size:
+            b_us = br["b_us"].cast(pl.Float64).fill_null(0.0).to_numpy()[sel]
+            i_max = br["i_max_ka"].cast(pl.Float64).fill_null(np.nan).to_numpy()[sel]
+            s_max = br["s_max_mva"].cast(pl.Float64).fill_null(np.nan).to_numpy()[sel]
+            i_max = np.where(np.isnan(i_max), s_max / (math.sqrt(3) * vn[f[sel]]), i_max)
+            i_max = np.where(np.isfinite(i_max) & (i_max > 0), i_max, NO_RATING_KA)
+            pp_index[sel] = pp.create_lines_from_parameters(
+                net,
+                from_buses=f[sel],
+                to_buses=t[sel],
+                length_km=1.0,
+                r_ohm_per_km=r[sel],
+                x_ohm_per_km=x[sel],
+                c_nf_per_km=b_us * 1e3 / (2 * math.pi * f_hz),
+                max_i_ka=i_max,
+                name=[names[i] for i in sel],
+                in_service=live[sel],
+            )
+        sel = np.flatnonzero(is_tr)
+        if sel.size:
+            s_max = br["s_max_mva"].cast(pl.Float64).fill_null(1.0).to_numpy()[sel]
+            tap = br["tap_ratio"].cast(pl.Float64).fill_null(1.0).to_numpy()[sel]
+            shift = (
+                br["shift_deg"].cast(pl.Float64).fill_null(0.0).to_numpy()[sel]
+                if "shift_deg" in br.columns
+                else np.zeros(sel.size)
+            )
+            z_ref = vn[f[sel]] ** 2 / s_max
+            pp_index[sel] = pp.create_transformers_from_parameters(
+                net,
+                hv_buses=f[sel],
+                lv_buses=t[sel],
+                sn_mva=s_max,
+                vn_hv_kv=vn[f[sel]] * tap,
+                vn_lv_kv=vn[t[sel]],
+                vkr_percent=100.0 * r[sel] / z_ref,
+                vk_percent=100.0 * np.hypot(r[sel], x[sel]) / z_ref,
+                pfe_kw=0.0,
+                i0_percent=0.0,
+                shift_degree=shift,
+                name=[names[i] for i in sel],
+                in_service=live[sel],
+            )
+        # Switches: bus-bus ones, and one per switchable line or trafo.
+        has_sw = is_bb | (switchable & live)
+        sel = np.flatnonzero(has_sw)
+        switch_idx = np.full(n, -1, dtype=int)
+        if sel.size:
+            et = np.where(is_bb[sel], "b", np.where(is_tr[sel], "t", "l"))
+            elements = np.where(is_bb[sel], t[sel], pp_index[sel])
+            switch_idx[sel] = pp.create_switches(
+                net,
+                buses=f[sel],
+                elements=elements,
+                et=list(et),
+                closed=True,
+                name=[names[i] for i in sel],
+            )
+            bb = sel[is_bb[sel]]
+            pp_index[bb] = switch_idx[bb]
+
+        ld = network.loads
+        if ld.height:
+            pp.create_loads(
+                net,
+                buses=[index[b] for b in ld["bus"].to_list()],
+                p_mw=ld["p_mw"].cast(pl.Float64).to_numpy(),
+                q_mvar=ld["q_mvar"].cast(pl.Float64).to_numpy(),
+                name=[str(v) for v in ld["id"].to_list()],
+                in_service=ld["in_service"].to_numpy().astype(bool),
+            )
+        gens = network.generators
+        gen_index = np.zeros(0, dtype=int)
+        g_live = np.zeros(0, dtype=bool)
+        if gens.height:
+            g_live = gens["in_service"].to_numpy().astype(bool)
+            idx = pp.create_sgens(
+                net,
+                buses=[index[b] for b in gens["bus"].to_list()],
+                p_mw=gens["p_mw"].cast(pl.Float64).to_numpy(),
+                q_mvar=gens["q_mvar"].cast(pl.Float64).to_numpy(),
+                name=[str(v) for v in gens["id"].to_list()],
+                in_service=g_live,
+            )
+            gen_index = np.asarray(idx, dtype=int)[g_live]
+        sh = network.shunts
+        if sh.height:
+            steps = sh["step"].to_numpy().astype(int)
+            pp.create_shunts(
+                net,
+                buses=[index[b] for b in sh["bus"].to_list()],
+                q_mvar=-sh["q_mvar_per_step"].cast(pl.Float64).to_numpy(),
+                step=steps,
+                max_step=np.maximum(np.maximum(sh["max_steps"].to_numpy().astype(int), steps), 1),
+                name=[str(v) for v in sh["id"].to_list()],
+                in_service=sh["in_service"].to_numpy().astype(bool),
+            )
+        # Out-of-service branches are in the net (out of service) but not in the state vector.
+        model = cls(
+            net=net,
+            branch_ids=[names[i] for i in np.flatnonzero(live)],
+            branch_element=[str(e) for e in element[live]],
+            branch_index=pp_index[live],
+            branch_switch=switch_idx[live],
+            base_closed=~br["normally_open"].to_numpy().astype(bool)[live],
+            gen_index=gen_index,
+            gen_p_mw=net.sgen["p_mw"].to_numpy(dtype=float)[g_live],
+            gen_q_mvar=net.sgen["q_mvar"].to_numpy(dtype=float)[g_live],
+        )
+        return model
+
+    def set_state(
+        self,
+        closed: np.ndarray | None = None,
+        *,
+        gen_p_mw: np.ndarray | None = None,
+        gen_q_mvar: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Set the branch states (default: the base case) and generator set-points in place.
+
+        Returns the state vector used.
+        """
+        state = self.base_closed if closed is None else np.asarray(closed, dtype=bool).ravel()
+        if state.size != len(self.branch_ids):
+            raise ValueError(
+                f"closed has {state.size} entries; the network has {len(self.branch_ids)} "
+                "in-service branches"
+            )
+        net = self.net
+        by_switch = self.branch_switch >= 0
+        if by_switch.any():
+            net.switch.loc[self.branch_switch[by_switch], "closed"] = state[by_switch]
+        element = np.array(self.branch_element, dtype=object)
+        for table in ("line", "trafo"):
+            sel = ~by_switch & (element == table)
+            if sel.any():
+                net[table].loc[self.branch_index[sel], "in_service"] = state[sel]
+        if self.gen_index.size:
+            p = self.gen_p_mw if gen_p_mw is None else np.asarray(gen_p_mw, dtype=float)
+            q = self.gen_q_mvar if gen_q_mvar is None else np.asarray(gen_q_mvar, dtype=float)
+            net.sgen.loc[self.gen_index, "p_mw"] = p
+            net.sgen.loc[self.gen_index, "q_mvar"] = q
+        return state
+
+
+def write_switch_states(
+    original_net: pandapowerNet,
+    network: Network,
+    closed_by_branch_id: Mapping[str, bool] | np.ndarray,
+) -> pandapowerNet:
+    """A copy of ``original_net`` with the given branch states written into it.
+
+    ``network`` must come from :func:`from_pandapower` of that net (its branches carry
+    ``pp_element``/``pp_index``). ``closed_by_branch_id`` maps branch ids to closed (True) or
+    open, or is a boolean array over the in-service branches. A bus-bus switch gets
+    ``closed``; a line or trafo with switches gets all its switches set; one without switches
+    (a tie of a MATPOWER-style net) gets ``in_service``. The original net is not changed.
+    """
+    br = network.branches
+    if "pp_element" not in br.columns or "pp_index" not in br.columns:
+        raise InputError(
+            [
+                Problem(
+                    ProblemKind.INVALID_VALUE,
+                    "branches",
+                    "the network does not come from a pandapower net",
+                    field="pp_element",
+                    hint="load the network with feederopt.io.pandapower.from_pandapower",
+                )
+            ]
+        )
+    if not isinstance(closed_by_branch_id, Mapping):
+        ids = br.filter(pl.col("in_service"))["id"].to_list()
+        mask = np.asarray(closed_by_branch_id, dtype=bool).ravel()
+        if mask.size != len(ids):
+            raise ValueError(f"{mask.size} states for {len(ids)} in-service branches")
+        closed_by_branch_id = dict(zip(ids, mask.tolist(), strict=True))
+    where = {r["id"]: (r["pp_element"], r["pp_index"]) for r in br.iter_rows(named=True)}
+    unknown = sorted(set(closed_by_branch_id) - set(where))
+    if unknown:
+        raise InputError(
+            [
+                Problem(
+                    ProblemKind.INVALID_VALUE,
+                    "branches",
+                    "unknown branch id(s)",
+                    ids=tuple(unknown),
+                    field="id",
+                    hint="use the ids of network.branches",
+                )
+            ]
+        )
+    out = copy.deepcopy(original_net)
+    sw = out.switch
+    for bid, state in closed_by_branch_id.items():
+        element, idx = where[bid]
+        if element == "switch":
+            sw.at[idx, "closed"] = bool(state)
+            continue
+        et = {"line": "l", "trafo": "t"}.get(element)
+        if et is None:
+            continue
+        mine = sw.index[(sw["et"] == et) & (sw["element"] == idx)]
+        if len(mine):
+            sw.loc[mine, "closed"] = bool(state)
+        else:
+            out[element].at[idx, "in_service"] = bool(state)
+    return out

@@ -1,0 +1,219 @@
+"""The AC check: a Newton-Raphson power flow of a network and a topology, with pandapower.
+
+This is the reference every formulation is compared against: the exact balanced AC power flow
+(pandapower ``runpp``, Newton-Raphson, Thurner et al., IEEE Trans. Power Syst. 33(6), 2018) of
+the net that :func:`feederopt.io.pandapower.to_pandapower` builds. Loads are constant power,
+generators fixed injections, sources ext_grids at their set-points.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import warnings
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from feederopt.io.pandapower import PandapowerModel
+from feederopt.network.container import Network
+
+# pandapower nets built for recent networks, reused across calls (building is the slow part).
+_CACHE: OrderedDict[int, tuple[weakref.ref[Network], tuple[int, ...], PandapowerModel]] = (
+    OrderedDict()
+)
+_CACHE_SIZE = 8
+_LOCK = threading.Lock()
+
+
+def pandapower_model(network: Network) -> PandapowerModel:
+    """The pandapower model of ``network``, built once and cached while the network lives.
+
+    A network whose tables are replaced (``network.replace(...)``) is a new object and gets its
+    own model; the cache is keyed by the object and the identity of its tables.
+    """
+    key = id(network)
+    tables = tuple(id(df) for df in network.tables().values())
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0]() is network and hit[1] == tables:
+        _CACHE.move_to_end(key)
+        return hit[2]
+    model = PandapowerModel.build(network)
+    _CACHE[key] = (weakref.ref(network), tables, model)
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return model
+
+
+@dataclass(frozen=True)
+class AcResult:
+    """The outcome of :func:`ac_power_flow`.
+
+    Arrays are over the network's buses (``bus_ids``, table order) and in-service branches
+    (``branch_ids``, table order, as in ``to_per_unit``). A bus cut off from every source has
+    ``vm_pu`` NaN; an open branch carries nothing (zeros).
+    """
+
+    converged: bool
+    losses_kw: float
+    min_voltage_pu: float
+    max_voltage_pu: float
+    bus_ids: list[str]
+    vm_pu: np.ndarray
+    va_degree: np.ndarray
+    branch_ids: list[str]
+    closed: np.ndarray
+    p_from_mw: np.ndarray
+    q_from_mvar: np.ndarray
+    i_ka: np.ndarray
+    loss_kw: np.ndarray
+    loading_percent: np.ndarray  # of i_max_ka or s_max_mva; NaN where the branch has no rating
+    source_p_mw: float = math.nan
+    source_q_mvar: float = math.nan
+    message: str = ""
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def min_voltage_bus(self) -> str | None:
+        if not self.converged or np.all(np.isnan(self.vm_pu)):
+            return None
+        return self.bus_ids[int(np.nanargmin(self.vm_pu))]
+
+    @property
+    def max_loading_percent(self) -> float:
+        finite = self.loading_percent[np.isfinite(self.loading_percent)]
+        return float(finite.max()) if finite.size else math.nan
+
+
+def _numba_available() -> bool:
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def ac_power_flow(
+    network: Network,
+    closed: np.ndarray | None = None,
+    gen_p: np.ndarray | None = None,
+    gen_q: np.ndarray | None = None,
+    *,
+    tolerance_mva: float = 1e-9,
+    max_iteration: int = 50,
+) -> AcResult:
+    """Run the AC power flow of ``network`` with the branch states ``closed``.
+
+    ``closed`` has one boolean per in-service branch in table order (default: the base case,
+    every branch closed but the normally open ones). ``gen_p``/``gen_q`` [MW, MVAr] replace the
+    set-points of the in-service generators. Never raises for a power flow that does not
+    converge: the result then has ``converged=False`` and NaN values.
+    """
+    bus_ids = [str(b) for b in network.buses["id"].to_list()]
+    with _LOCK:
+        model = pandapower_model(network)
+        state = model.set_state(closed, gen_p_mw=gen_p, gen_q_mvar=gen_q)
+        return _run(model, bus_ids, state, tolerance_mva, max_iteration, network)
+
+
+def _run(
+    model: PandapowerModel,
+    bus_ids: list[str],
+    state: np.ndarray,
+    tolerance_mva: float,
+    max_iteration: int,
+    network: Network,
+) -> AcResult:
+    import pandapower as pp
+
+    net = model.net
+    branch_ids = model.branch_ids
+    live = network.branches.filter(pl.col("in_service"))
+    n_bus, n_br = len(bus_ids), len(branch_ids)
+    nan_b, nan_l = np.full(n_bus, np.nan), np.full(n_br, np.nan)
+
+    def failed(message: str) -> AcResult:
+        return AcResult(
+            converged=False,
+            losses_kw=math.nan,
+            min_voltage_pu=math.nan,
+            max_voltage_pu=math.nan,
+            bus_ids=bus_ids,
+            vm_pu=nan_b,
+            va_degree=nan_b.copy(),
+            branch_ids=branch_ids,
+            closed=state,
+            p_from_mw=nan_l,
+            q_from_mvar=nan_l.copy(),
+            i_ka=nan_l.copy(),
+            loss_kw=nan_l.copy(),
+            loading_percent=nan_l.copy(),
+            message=message,
+        )
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pp.runpp(
+                net,
+                algorithm="nr",
+                init="flat",
+                tolerance_mva=tolerance_mva,
+                max_iteration=max_iteration,
+                calculate_voltage_angles=True,
+                numba=_numba_available(),
+            )
+    except Exception as exc:  # LoadflowNotConverged and pandapower's other failures
+        return failed(f"{type(exc).__name__}: {exc}")
+    if not net.converged:
+        return failed("the power flow did not converge")
+
+    vm = net.res_bus["vm_pu"].reindex(range(n_bus)).to_numpy(dtype=float)
+    va = net.res_bus["va_degree"].reindex(range(n_bus)).to_numpy(dtype=float)
+    element = np.array(model.branch_element, dtype=object)
+    idx = model.branch_index
+    p_from, q_from = np.full(n_br, np.nan), np.full(n_br, np.nan)
+    i_ka, loss = np.full(n_br, np.nan), np.zeros(n_br)
+    for table, cols in (
+        ("line", ("p_from_mw", "q_from_mvar", "i_ka", "pl_mw")),
+        ("trafo", ("p_hv_mw", "q_hv_mvar", "i_hv_ka", "pl_mw")),
+    ):
+        sel = element == table
+        if sel.any():
+            res = net[f"res_{table}"].reindex(idx[sel])
+            p_from[sel] = res[cols[0]].to_numpy(dtype=float)
+            q_from[sel] = res[cols[1]].to_numpy(dtype=float)
+            i_ka[sel] = res[cols[2]].to_numpy(dtype=float)
+            loss[sel] = np.nan_to_num(res[cols[3]].to_numpy(dtype=float) * 1e3)
+    # Ideal bus-bus switches: pandapower fuses their buses and reports no flow (NaN).
+    for arr in (p_from, q_from, i_ka, loss):
+        arr[~state] = 0.0
+
+    i_max = live["i_max_ka"].cast(pl.Float64).fill_null(math.nan).to_numpy()
+    s_max = live["s_max_mva"].cast(pl.Float64).fill_null(math.nan).to_numpy()
+    s_from = np.hypot(p_from, q_from)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        loading = np.where(np.isfinite(i_max), 100.0 * i_ka / i_max, 100.0 * s_from / s_max)
+
+    finite = vm[np.isfinite(vm)]
+    return AcResult(
+        converged=True,
+        losses_kw=float(loss.sum()),
+        min_voltage_pu=float(finite.min()) if finite.size else math.nan,
+        max_voltage_pu=float(finite.max()) if finite.size else math.nan,
+        bus_ids=bus_ids,
+        vm_pu=vm,
+        va_degree=va,
+        branch_ids=branch_ids,
+        closed=state,
+        p_from_mw=p_from,
+        q_from_mvar=q_from,
+        i_ka=i_ka,
+        loss_kw=loss,
+        loading_percent=loading,
+        source_p_mw=float(net.res_ext_grid["p_mw"].sum()),
+        source_q_mvar=float(net.res_ext_grid["q_mvar"].sum()),
+    )
