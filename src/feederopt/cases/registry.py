@@ -121,7 +121,8 @@ def _header(path: Path) -> str:
             for _, line in zip(range(5), fh, strict=False):
                 m = re.match(r"%\s*\w+\s+(.*)", line)
                 if m:
-                    return m.group(1).strip()
+                    text = re.sub(r"^Power flow data for\s+", "", m.group(1).strip())
+                    return text[:1].upper() + text[1:]
     except OSError:
         pass
     return ""
@@ -140,7 +141,7 @@ def _register_builtins() -> None:
     register_case(
         "case69bw",
         _folder_loader(folder),
-        "69-bus Baran & Wu feeder with the 5 tie lines of Chiang & Jean-Jumeau",
+        "69 bus distribution system from Baran & Wu, with the 5 ties of Chiang & Jean-Jumeau",
         origin="feederopt",
     )
 

@@ -1,0 +1,248 @@
+"""The ``feederopt`` command line (typer + rich).
+
+Commands are plain functions registered on :data:`app` and wrapped in :func:`cli_command`, which
+turns every :class:`~feederopt.network.FeederoptError` into a message without a traceback and the
+error's exit code (2 for bad input). A command with a ``json_output`` parameter (``--json``)
+gets its errors as JSON on stdout too. To add a command::
+
+    @app.command()
+    @cli_command
+    def solve(source: str = SOURCE_ARG, json_output: bool = JSON_OPT) -> None:
+        net = load(source)
+        ...
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import sys
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from feederopt import __version__
+from feederopt.network.errors import FeederoptError, InputError, Problem
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(
+    name="feederopt",
+    help="Exact radial reconfiguration of power-distribution feeders.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+#: Shared argument and option declarations, so that every command spells them alike.
+SOURCE_ARG = typer.Argument(
+    ...,
+    metavar="CASE_OR_FILE",
+    help="A built-in case (see `feederopt cases`), a MATPOWER .m file, a pandapower .json file "
+    "or a folder of .parquet/.csv tables.",
+    show_default=False,
+)
+JSON_OPT = typer.Option(False, "--json", help="Print the result as JSON.")
+
+
+def stdout() -> Console:
+    return Console(file=sys.stdout, highlight=False, soft_wrap=True)
+
+
+def stderr() -> Console:
+    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
+
+
+def problem_lines(problems: list[Problem] | tuple[Problem, ...]) -> list[str]:
+    """One line per problem: kind, component [ids].field: message (hint)."""
+    return [str(p) for p in problems]
+
+
+def report_error(exc: FeederoptError, as_json: bool) -> None:
+    """Print ``exc`` for a person (stderr) or, with ``as_json``, as JSON on stdout."""
+    problems = list(exc.problems) if isinstance(exc, InputError) else []
+    if as_json:
+        payload = {
+            "error": type(exc).__name__,
+            "message": str(exc),
+            "exit_code": exc.exit_code,
+            "problems": [p.to_dict() for p in problems],
+        }
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    err = stderr()
+    if problems:
+        n = len(problems)
+        err.print(f"[bold red]error:[/] {n} problem{'s' if n != 1 else ''} in the input")
+        for line in problem_lines(problems):
+            err.print(f"  - {line}", markup=False)
+    else:
+        err.print("[bold red]error:[/] ", end="")
+        err.print(str(exc), markup=False)
+
+
+def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run a command; a :class:`FeederoptError` becomes a message and its exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except FeederoptError as exc:
+            report_error(exc, bool(kwargs.get("json_output", False)))
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
+
+
+def _num(value: float) -> float | None:
+    """A JSON-safe float (NaN and infinities become null)."""
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"feederopt {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Exact radial reconfiguration of power-distribution feeders."""
+
+
+# ----------------------------------------------------------------------------------------------
+# info
+# ----------------------------------------------------------------------------------------------
+
+
+def network_info(source: Any) -> dict[str, Any]:
+    """The facts ``feederopt info`` prints: counts, the base-case AC power flow, problems."""
+    from feederopt.io import load
+    from feederopt.validation.ac import ac_power_flow
+
+    net = load(source)
+    summary = net.summary()
+    ac = ac_power_flow(net)
+    return {
+        **summary,
+        "source_format": net.meta.get("source_format"),
+        "base_converged": ac.converged,
+        "base_losses_kw": _num(ac.losses_kw),
+        "base_min_voltage_pu": _num(ac.min_voltage_pu),
+        "base_min_voltage_bus": ac.min_voltage_bus,
+        "base_max_voltage_pu": _num(ac.max_voltage_pu),
+        "base_message": ac.message,
+        "problems": [p.to_dict() for p in net.validate()],
+        "warnings": list(net.meta.get("warnings", [])),
+    }
+
+
+@app.command()
+@cli_command
+def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT) -> None:
+    """Counts, a base-case AC power flow (pandapower) and the validation problems of a network."""
+    data = network_info(source)
+    if json_output:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    out = stdout()
+    table = Table(title=f"{data['name']}", show_header=False, title_justify="left")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    for key in ("buses", "branches", "switchable", "normally_open", "sources", "loads"):
+        table.add_row(key.replace("_", " "), str(data[key]))
+    table.add_row("generators", str(data["generators"]))
+    table.add_row(
+        "total load", f"{data['total_load_mw']:.4f} MW, {data['total_load_mvar']:.4f} MVAr"
+    )
+    if data["base_converged"]:
+        table.add_row("base-case losses (AC)", f"{data['base_losses_kw']:.2f} kW")
+        table.add_row(
+            "base-case voltage (AC)",
+            f"{data['base_min_voltage_pu']:.4f} p.u. (bus {data['base_min_voltage_bus']}) - "
+            f"{data['base_max_voltage_pu']:.4f} p.u.",
+        )
+    else:
+        table.add_row("base-case AC power flow", f"did not converge ({data['base_message']})")
+    out.print(table)
+    if data["problems"]:
+        out.print(f"[red]{len(data['problems'])} problem(s)[/]")
+    else:
+        out.print("problems: none")
+    for note in data["warnings"]:
+        out.print(f"[yellow]note:[/] {note}", markup=True)
+    if data["base_converged"] and data["base_message"]:
+        out.print(f"[yellow]note:[/] AC power flow {data['base_message']}")
+
+
+# ----------------------------------------------------------------------------------------------
+# cases
+# ----------------------------------------------------------------------------------------------
+
+
+@app.command()
+@cli_command
+def cases(json_output: bool = JSON_OPT) -> None:
+    """List the built-in cases with their buses, branches, ties and load."""
+    from feederopt.cases import list_cases
+
+    rows = list_cases()
+    if json_output:
+        payload = [
+            {
+                "name": c.name,
+                "buses": c.buses,
+                "branches": c.branches,
+                "ties": c.ties,
+                "switchable": c.switchable,
+                "sources": c.sources,
+                "load_mw": c.load_mw,
+                "load_mvar": c.load_mvar,
+                "origin": c.origin,
+                "description": c.description,
+            }
+            for c in rows
+        ]
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    table = Table(title="Built-in cases")
+    for col, justify in (
+        ("name", "left"),
+        ("buses", "right"),
+        ("branches", "right"),
+        ("ties", "right"),
+        ("load [MW]", "right"),
+        ("from", "left"),
+        ("description", "left"),
+    ):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for c in rows:
+        table.add_row(
+            c.name,
+            str(c.buses),
+            str(c.branches),
+            str(c.ties),
+            f"{c.load_mw:.3f}",
+            c.origin,
+            c.description,
+        )
+    stdout().print(table)
+
+
+def main() -> None:
+    """The console-script entry point."""
+    app(prog_name="feederopt")
+
+
+if __name__ == "__main__":
+    main()
