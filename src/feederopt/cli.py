@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 import sys
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
@@ -215,26 +216,21 @@ def cases(json_output: bool = JSON_OPT) -> None:
         ]
         typer.echo(json.dumps(payload, indent=2))
         return
-    table = Table(title="Built-in cases")
-    for col, justify in (
-        ("name", "left"),
-        ("buses", "right"),
-        ("branches", "right"),
-        ("ties", "right"),
-        ("load [MW]", "right"),
-        ("from", "left"),
-        ("description", "left"),
-    ):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    table = Table(title="Built-in cases", title_justify="left")
+    for col in ("name", "buses", "branches", "ties", "load [MW]"):
+        width = 12 if col == "name" else len(col)
+        table.add_column(col, justify="left" if col == "name" else "right", min_width=width)
+    table.add_column("data from", no_wrap=True, overflow="ellipsis", max_width=30)
     for c in rows:
+        m = re.search(r"\bfrom (.*)", c.description)
+        where = m.group(1) if m else ""
         table.add_row(
             c.name,
             str(c.buses),
             str(c.branches),
             str(c.ties),
             f"{c.load_mw:.3f}",
-            c.origin,
-            c.description,
+            f"{where} ({c.origin})" if where else c.origin,
         )
     stdout().print(table)
 
