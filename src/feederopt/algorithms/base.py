@@ -1,0 +1,135 @@
+"""The algorithm base class: it owns the bounds, the gap, the iteration log and the stopping rules.
+
+After Pyomo's GDPopt, whose algorithm base class keeps the primal and dual bounds and the
+iteration log for every strategy. Subclasses only report bounds (:meth:`update_upper`,
+:meth:`update_lower`) and ask :meth:`should_stop`; the base class decides the status.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from feederopt.results.status import IterationRecord, Status
+
+ProgressCallback = Callable[[IterationRecord], None]
+
+
+class NegativeGapError(RuntimeError):
+    """The lower bound exceeded the upper bound beyond numerical tolerance: a bug, never data."""
+
+
+@dataclass(frozen=True)
+class StopOptions:
+    gap: float = 1e-4  # relative
+    time_limit_s: float = 600.0
+    iteration_limit: int = 10_000
+
+
+@dataclass
+class RawSolution:
+    """What an algorithm hands to the result layer (per-unit, indices, not yet user ids)."""
+
+    status: Status
+    method: str
+    y: np.ndarray | None  # closed (1) / open (0) per in-service branch
+    objective: float  # [kW-equivalent]
+    lower_bound: float
+    gap: float
+    iterations: int
+    solve_time_s: float
+    point: dict[str, np.ndarray] = field(default_factory=dict)
+    log: list[IterationRecord] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    diagnosis: list[Any] = field(default_factory=list)
+    solver: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class AlgorithmBase:
+    """Bounds, gap, log and stopping criteria of an iterative method (minimisation)."""
+
+    #: Relative slack within which a lower bound above the upper bound is rounding, not a bug.
+    bound_tolerance = 1e-6
+
+    def __init__(self, stop: StopOptions, progress: ProgressCallback | None = None) -> None:
+        self.stop = stop
+        self.progress = progress
+        self.lower = -math.inf
+        self.upper = math.inf
+        self.log: list[IterationRecord] = []
+        self.t0 = time.perf_counter()
+        self.iteration = 0
+
+    # ----- bounds -----------------------------------------------------------------------
+    def update_upper(self, value: float) -> bool:
+        """Offer a feasible objective value; True when it improves the incumbent."""
+        if value < self.upper:
+            self.upper = value
+            self._check()
+            return True
+        return False
+
+    def update_lower(self, value: float) -> None:
+        """Offer a proven lower bound (bounds only ever tighten)."""
+        if value > self.lower:
+            self.lower = value
+            self._check()
+
+    def _check(self) -> None:
+        if self.lower > self.upper:
+            scale = max(abs(self.upper), 1.0)
+            if self.lower - self.upper <= self.bound_tolerance * scale:
+                self.lower = self.upper
+            else:
+                raise NegativeGapError(
+                    f"lower bound {self.lower!r} above upper bound {self.upper!r}"
+                )
+
+    @property
+    def gap(self) -> float:
+        """Relative gap ``(UB - LB) / max(|UB|, 1e-9)``; inf without incumbent."""
+        if not math.isfinite(self.upper):
+            return math.inf
+        if not math.isfinite(self.lower):
+            return math.inf
+        return max(self.upper - self.lower, 0.0) / max(abs(self.upper), 1e-9)
+
+    # ----- stopping and logging ---------------------------------------------------------
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.t0
+
+    def remaining(self) -> float:
+        return self.stop.time_limit_s - self.elapsed
+
+    def converged(self) -> bool:
+        return self.gap <= self.stop.gap
+
+    def should_stop(self) -> bool:
+        return (
+            self.converged()
+            or self.elapsed >= self.stop.time_limit_s
+            or self.iteration >= self.stop.iteration_limit
+        )
+
+    def record(self, master_s: float = 0.0, slave_s: float = 0.0, note: str = "") -> None:
+        rec = IterationRecord(
+            self.iteration, self.lower, self.upper, self.gap, self.elapsed, master_s, slave_s, note
+        )
+        self.log.append(rec)
+        if self.progress is not None:
+            self.progress(rec)
+
+    def final_status(self, has_incumbent: bool) -> Status:
+        """The status implied by the bounds and the stopping reason."""
+        if has_incumbent and self.converged():
+            return Status.OPTIMAL
+        if self.elapsed >= self.stop.time_limit_s:
+            return Status.TIME_LIMIT
+        return Status.FEASIBLE if has_incumbent else Status.ERROR

@@ -1,0 +1,181 @@
+"""A small algebra of model blocks: variable groups, sparse linear rows, second-order cones.
+
+A formulation (radiality, DistFlow, ...) is pure maths: from per-unit arrays it returns a
+:class:`Block` that names its variable groups and writes its constraints as sparse matrices over
+those groups. Backends in :mod:`feederopt.solvers` turn blocks into a cvxpy problem (SOCP,
+MISOCP; groups may become DPP parameters) or into a persistent HiGHS MILP (cones become
+outer-approximation cuts). One formulation thus serves every algorithm, in the spirit of
+PowerModels.jl, which writes each problem once against many formulations.
+
+Conventions
+-----------
+* A row is ``sum_g A_g @ x_g  (<= | ==)  rhs``; ``A_g`` is a ``scipy.sparse`` matrix.
+* A cone is ``|| (sum_g X_g^k @ x_g)_k ||_2 <= sum_g T_g @ x_g``, one cone per row of ``T``.
+* A group with ``role == Role.DATA`` is a value that the problem receives (loads, switch states
+  of a fixed topology); it never becomes a decision variable of the solver.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+import scipy.sparse as sp
+
+Matrix = sp.csr_matrix
+Terms = dict[str, sp.spmatrix]
+
+
+class Sense(StrEnum):
+    LE = "<="
+    EQ = "=="
+
+
+class Role(StrEnum):
+    VARIABLE = "variable"
+    DATA = "data"
+
+
+@dataclass
+class Group:
+    """A vector of decision variables (or of data) with bounds."""
+
+    name: str
+    size: int
+    lb: np.ndarray
+    ub: np.ndarray
+    integer: bool = False
+    role: Role = Role.VARIABLE
+    value: np.ndarray | None = None  # for DATA groups
+
+    @classmethod
+    def new(
+        cls,
+        name: str,
+        size: int,
+        lb: float | np.ndarray = -np.inf,
+        ub: float | np.ndarray = np.inf,
+        integer: bool = False,
+    ) -> Group:
+        return cls(
+            name,
+            size,
+            np.broadcast_to(np.asarray(lb, float), (size,)).copy(),
+            np.broadcast_to(np.asarray(ub, float), (size,)).copy(),
+            integer,
+        )
+
+    @classmethod
+    def data(cls, name: str, value: np.ndarray) -> Group:
+        value = np.asarray(value, float)
+        return cls(name, len(value), value.copy(), value.copy(), False, Role.DATA, value.copy())
+
+
+@dataclass
+class Rows:
+    """``sum_g terms[g] @ x_g  sense  rhs``."""
+
+    name: str
+    terms: Terms
+    sense: Sense
+    rhs: np.ndarray
+
+    @property
+    def m(self) -> int:
+        return len(self.rhs)
+
+
+@dataclass
+class Cones:
+    """``|| (X^k x)_k || <= T x`` row by row (``m`` cones of dimension ``len(xs) + 1``)."""
+
+    name: str
+    t: Terms
+    xs: list[Terms]
+
+    @property
+    def m(self) -> int:
+        return next(iter(self.t.values())).shape[0]
+
+
+@dataclass
+class Block:
+    """Variable groups, rows, cones and a linear objective ``sum_g c_g @ x_g``."""
+
+    groups: dict[str, Group] = field(default_factory=dict)
+    rows: list[Rows] = field(default_factory=list)
+    cones: list[Cones] = field(default_factory=list)
+    objective: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def add_group(self, group: Group) -> Group:
+        if group.name in self.groups:
+            raise ValueError(f"group {group.name!r} defined twice")
+        self.groups[group.name] = group
+        return group
+
+    def add_rows(self, name: str, terms: Terms, sense: Sense, rhs: np.ndarray) -> None:
+        rhs = np.asarray(rhs, float)
+        terms = {g: sp.csr_matrix(a) for g, a in terms.items() if a.nnz or a.shape[0]}
+        for g, a in terms.items():
+            if a.shape != (len(rhs), self.groups[g].size):
+                raise ValueError(f"rows {name!r}: {g} has shape {a.shape}")
+        if len(rhs):
+            self.rows.append(Rows(name, terms, sense, rhs))
+
+    def add_cones(self, name: str, t: Terms, xs: list[Terms]) -> None:
+        m = next(iter(t.values())).shape[0]
+        if m:
+            self.cones.append(
+                Cones(
+                    name,
+                    {g: sp.csr_matrix(a) for g, a in t.items()},
+                    [{g: sp.csr_matrix(a) for g, a in x.items()} for x in xs],
+                )
+            )
+
+    def add_objective(self, group: str, c: np.ndarray) -> None:
+        c = np.asarray(c, float)
+        self.objective[group] = self.objective.get(group, np.zeros_like(c)) + c
+
+    def merge(self, other: Block) -> Block:
+        """Union of two blocks; groups with the same name must be the same group."""
+        for name, g in other.groups.items():
+            if name in self.groups:
+                if self.groups[name].size != g.size:
+                    raise ValueError(f"group {name!r} sizes differ")
+                mine = self.groups[name]
+                mine.lb = np.maximum(mine.lb, g.lb)
+                mine.ub = np.minimum(mine.ub, g.ub)
+                mine.integer = mine.integer or g.integer
+            else:
+                self.groups[name] = g
+        self.rows += other.rows
+        self.cones += other.cones
+        for gname, c in other.objective.items():
+            self.add_objective(gname, c)
+        return self
+
+    def row(self, name: str) -> Rows:
+        for r in self.rows:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+
+def incidence(n: int, idx: np.ndarray, weights: np.ndarray | float = 1.0) -> sp.csr_matrix:
+    """``A[idx[k], k] = weights[k]``: a (n x len(idx)) sparse matrix."""
+    k = len(idx)
+    w = np.broadcast_to(np.asarray(weights, float), (k,))
+    return sp.csr_matrix((w, (np.asarray(idx, int), np.arange(k))), shape=(n, k))
+
+
+def diag(values: np.ndarray | float, size: int) -> sp.csr_matrix:
+    return sp.diags(np.broadcast_to(np.asarray(values, float), (size,))).tocsr()
+
+
+def select(rows: np.ndarray, n: int, weights: np.ndarray | float = 1.0) -> sp.csr_matrix:
+    """``A[k, rows[k]] = weights[k]``: picks entries ``rows`` of an n-vector."""
+    k = len(rows)
+    w = np.broadcast_to(np.asarray(weights, float), (k,))
+    return sp.csr_matrix((w, (np.arange(k), np.asarray(rows, int))), shape=(k, n))

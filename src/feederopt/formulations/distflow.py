@@ -1,0 +1,263 @@
+"""Branch-flow (DistFlow) models with on/off branches: the SOCP relaxation and LinDistFlow.
+
+Per branch ``l = (i, j)`` (reference direction from ``f`` to ``t``): sending-end flows ``P, Q``,
+squared current ``l``; per bus the squared voltage ``v``. The SOCP relaxation of Farivar & Low
+("Branch flow model: relaxations and convexification", IEEE TPWRS 28(3), 2013), after Baran &
+Wu (IEEE TPWRD 4(2), 1989):
+
+    sum_{k->j} (P_kj - r_kj l_kj) - sum_{j->k} P_jk + p_gen_j - p_load_j = 0
+    sum_{k->j} (Q_kj - x_kj l_kj) - sum_{j->k} Q_jk + q_gen_j + q_sh_j v_j - q_load_j = 0
+    v_j = v_i - 2 (r P + x Q) + (r^2 + x^2) l                       (closed branch)
+    P^2 + Q^2 <= v_i l        i.e.  || (2P, 2Q, v_i - l) || <= v_i + l
+
+The equations hold whatever the sign of the flows, so the physics needs no orientation.
+A branch with state ``y = 0`` carries nothing and decouples its end voltages:
+
+    |P| <= M^P y,  |Q| <= M^Q y,  0 <= l <= M^l y,
+    -M^v_dn (1 - y) <= v_i - v_j - 2 (r P + x Q) + (r^2 + x^2) l <= M^v_up (1 - y)
+
+The big-M values come from the data (see :func:`big_m`): ``M^v`` is the exact range of
+``v_i - v_j`` under the voltage bounds, ``M^P`` and ``M^Q`` the total demand and generation
+capacity with a loss allowance, capped by the branch rating, and ``M^l`` follows from them.
+The perspective of the cone on a switchable branch, ``P^2 + Q^2 <= v_max^2 y l`` (valid for
+binary ``y``: it is implied by the cone when ``y = 1`` and by ``P = Q = 0`` when ``y = 0``),
+removes the relaxation's gain from splitting a flow over fractionally closed branches
+(Frangioni & Gentile, "Perspective cuts for a class of convex 0-1 mixed integer programs",
+Math. Prog. 106, 2006; Günlük & Linderoth, Math. Prog. 124, 2010); it tightens the MISOCP's
+continuous relaxation and the Benders cuts alike.
+LinDistFlow (Baran & Wu 1989, the ``lossless`` option) drops the ``l`` terms from the balance
+and the voltage drop; ``l`` then remains only as the cone's quadratic loss proxy.
+
+Slack groups (``slack_*``, all non-negative) relax power balance (both signs), voltage limits
+and current limits, so that every topology has a solution; their sum is the phase-1 objective
+of the seed's two-stage method.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from feederopt.formulations.blocks import Block, Group, Sense, diag, incidence, select
+from feederopt.formulations.radiality import switch_group
+from feederopt.network.perunit import PerUnitNetwork
+
+#: Squared-voltage range that slack may reach (|V| in [0.5, 1.5] p.u.).
+SLACK_V_RANGE = (0.5, 1.5)
+
+
+@dataclass(frozen=True)
+class DistFlowOptions:
+    slack: bool = False  # add slack groups (balance, voltage, current)
+    lossless: bool = False  # LinDistFlow
+    loss_allowance: float = 0.5  # share of total demand that losses may add to a flow bound
+    perspective: bool = True  # perspective cones on switchable branches
+
+
+@dataclass(frozen=True)
+class BigM:
+    p: np.ndarray
+    q: np.ndarray
+    l: np.ndarray  # noqa: E741
+    v_up: np.ndarray
+    v_dn: np.ndarray
+
+
+def voltage_bounds(pu: PerUnitNetwork, slack: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of the squared voltage ``v`` (limits, or the slack range); sources fixed."""
+    lo, hi = pu.v_min**2, pu.v_max**2
+    if slack:
+        lo = np.minimum(lo, SLACK_V_RANGE[0] ** 2)
+        hi = np.maximum(hi, SLACK_V_RANGE[1] ** 2)
+    src = pu.is_source
+    lo = np.where(src, pu.v_set**2, lo)
+    hi = np.where(src, pu.v_set**2, hi)
+    return lo, hi
+
+
+def big_m(pu: PerUnitNetwork, options: DistFlowOptions) -> BigM:
+    """Big-M values from the data (see module docstring)."""
+    lo, hi = voltage_bounds(pu, options.slack)
+    f, t = pu.f, pu.t
+    gen_p = float(np.clip(pu.gen_p_max, 0, None).sum() + np.clip(-pu.gen_p_min, 0, None).sum())
+    gen_q = float(np.abs(pu.gen_q_max).sum() + np.abs(pu.gen_q_min).sum())
+    p_tot = float(np.abs(pu.p_load).sum()) * (1 + options.loss_allowance) + gen_p
+    q_tot = (
+        float(np.abs(pu.q_load).sum()) * (1 + options.loss_allowance)
+        + gen_q
+        + float(np.abs(pu.q_shunt).sum() * hi.max())
+        + float(np.abs(pu.p_load).sum()) * options.loss_allowance
+    )
+    p_tot = max(p_tot, 1e-6)
+    q_tot = max(q_tot, 1e-6)
+    cap = np.minimum(pu.s_max, np.sqrt(hi[f]) * pu.i_max)
+    if options.slack:
+        cap = np.full_like(cap, np.inf)  # current slack may exceed the rating
+    mp = np.minimum(p_tot, cap)
+    mq = np.minimum(q_tot, cap)
+    ml = (mp**2 + mq**2) / np.maximum(lo[f], 1e-3)
+    if not options.slack:
+        ml = np.minimum(ml, pu.i_max**2)
+    v_up = np.maximum(hi[f] - lo[t], 0.0)
+    v_dn = np.maximum(hi[t] - lo[f], 0.0)
+    return BigM(mp, mq, ml, v_up, v_dn)
+
+
+def distflow(pu: PerUnitNetwork, options: DistFlowOptions | None = None) -> Block:
+    """The on/off-branch DistFlow block: SOCP relaxation, or LinDistFlow when ``lossless``.
+
+    Groups: ``y`` (switch states), ``P``, ``Q``, ``l``, ``v``, ``pg``, ``qg`` (generators),
+    ``ps``, ``qs`` (sources), data ``pd``, ``qd`` (per-bus load) and, with ``slack``,
+    ``slack_p_pos``, ``slack_p_neg``, ``slack_q_pos``, ``slack_q_neg``, ``slack_v_up``,
+    ``slack_v_dn``, ``slack_i``. Objective: losses ``sum r l`` [p.u.].
+    """
+    opt = options or DistFlowOptions()
+    n, m = pu.n_bus, pu.n_branch
+    f, t, r, x = pu.f, pu.t, pu.r, pu.x
+    src = pu.sources
+    mm = big_m(pu, opt)
+    lo, hi = voltage_bounds(pu, opt.slack)
+
+    block = Block()
+    block.add_group(switch_group(pu.switchable))
+    block.add_group(Group.new("P", m, -mm.p, mm.p))
+    block.add_group(Group.new("Q", m, -mm.q, mm.q))
+    block.add_group(Group.new("l", m, 0.0, mm.l))
+    block.add_group(Group.new("v", n, lo, hi))
+    block.add_group(Group.new("pg", pu.n_gen, pu.gen_p_min, pu.gen_p_max))
+    block.add_group(Group.new("qg", pu.n_gen, pu.gen_q_min, pu.gen_q_max))
+    s_max = pu.source_s_max[src]
+    block.add_group(Group.new("ps", len(src), -np.minimum(s_max, pu.source_p_max[src]),
+                              np.minimum(s_max, pu.source_p_max[src])))
+    block.add_group(Group.new("qs", len(src), -s_max, s_max))
+    block.add_group(Group.data("pd", pu.p_load))
+    block.add_group(Group.data("qd", pu.q_load))
+
+    a_to, a_from = incidence(n, t), incidence(n, f)
+    net_in = a_to - a_from
+    gen = incidence(n, pu.gen_bus) if pu.n_gen else sp.csr_matrix((n, 0))
+    srcm = incidence(n, src)
+    eye_n = sp.identity(n, format="csr")
+    p_terms = {"P": net_in, "pg": gen, "ps": srcm, "pd": -eye_n}
+    q_terms = {"Q": net_in, "qg": gen, "qs": srcm, "qd": -eye_n}
+    if not opt.lossless:
+        p_terms["l"] = -incidence(n, t, r)
+        q_terms["l"] = -incidence(n, t, x)
+    # Capacitor banks and the charging of fixed lines inject q proportional to v.
+    fixed = ~pu.switchable
+    charging = 0.5 * (
+        incidence(n, f[fixed], pu.b[fixed]) @ np.ones(int(fixed.sum()))
+        + incidence(n, t[fixed], pu.b[fixed]) @ np.ones(int(fixed.sum()))
+    )
+    q_v = pu.q_shunt + charging
+    if np.any(q_v != 0):
+        q_terms["v"] = diag(q_v, n)
+    if opt.slack:
+        for name in ("slack_p_pos", "slack_p_neg", "slack_q_pos", "slack_q_neg"):
+            block.add_group(Group.new(name, n, 0.0, np.inf))
+        p_terms["slack_p_pos"], p_terms["slack_p_neg"] = eye_n, -eye_n
+        q_terms["slack_q_pos"], q_terms["slack_q_neg"] = eye_n, -eye_n
+    block.add_rows("balance_p", p_terms, Sense.EQ, np.zeros(n))
+    block.add_rows("balance_q", q_terms, Sense.EQ, np.zeros(n))
+
+    # Voltage drop: d = v_f - v_t - 2 (r P + x Q) + |z|^2 l.
+    z2 = r**2 + x**2
+    sw = np.flatnonzero(pu.switchable)
+    fx = np.flatnonzero(~pu.switchable)
+
+    def drop(rows: np.ndarray, sign: float) -> dict[str, sp.spmatrix]:
+        k = len(rows)
+        dv = select(f[rows], n) - select(t[rows], n)
+        terms: dict[str, sp.spmatrix] = {
+            "v": sign * dv,
+            "P": select(rows, m, -2 * sign * r[rows]),
+            "Q": select(rows, m, -2 * sign * x[rows]),
+        }
+        if not opt.lossless:
+            terms["l"] = select(rows, m, sign * z2[rows])
+        del k
+        return terms
+
+    block.add_rows("drop_fixed", drop(fx, 1.0), Sense.EQ, np.zeros(len(fx)))
+    up = drop(sw, 1.0)
+    up["y"] = select(sw, m, mm.v_up[sw])
+    block.add_rows("drop_up", up, Sense.LE, mm.v_up[sw])
+    dn = drop(sw, -1.0)
+    dn["y"] = select(sw, m, mm.v_dn[sw])
+    block.add_rows("drop_dn", dn, Sense.LE, mm.v_dn[sw])
+
+    # Open branches carry nothing.
+    for name, grp, big in (("P", "P", mm.p), ("Q", "Q", mm.q)):
+        e = select(sw, m)
+        block.add_rows(f"{name}_on_pos", {grp: e, "y": select(sw, m, -big[sw])}, Sense.LE,
+                       np.zeros(len(sw)))
+        block.add_rows(f"{name}_on_neg", {grp: -e, "y": select(sw, m, -big[sw])}, Sense.LE,
+                       np.zeros(len(sw)))
+    block.add_rows("l_on", {"l": select(sw, m), "y": select(sw, m, -mm.l[sw])}, Sense.LE,
+                   np.zeros(len(sw)))
+
+    # Limits: current, voltage (with slack where asked).
+    rated = np.flatnonzero(np.isfinite(pu.i_max))
+    if len(rated):
+        terms = {"l": select(rated, m)}
+        if opt.slack:
+            block.add_group(Group.new("slack_i", len(rated), 0.0, np.inf))
+            terms["slack_i"] = -sp.identity(len(rated), format="csr")
+        block.add_rows("current_max", terms, Sense.LE, pu.i_max[rated] ** 2)
+    if opt.slack:
+        load_bus = np.flatnonzero(~pu.is_source)
+        k = len(load_bus)
+        block.add_group(Group.new("slack_v_up", k, 0.0, np.inf))
+        block.add_group(Group.new("slack_v_dn", k, 0.0, np.inf))
+        eye_k = sp.identity(k, format="csr")
+        block.add_rows("v_max", {"v": select(load_bus, n), "slack_v_up": -eye_k}, Sense.LE,
+                       pu.v_max[load_bus] ** 2)
+        block.add_rows("v_min", {"v": -select(load_bus, n), "slack_v_dn": -eye_k}, Sense.LE,
+                       -pu.v_min[load_bus] ** 2)
+
+    # Cones: ||(2P, 2Q, v_f - l)|| <= v_f + l, thermal ratings and source capacity.
+    eye_m = sp.identity(m, format="csr")
+    vf = select(f, n)
+    block.add_cones(
+        "branch_cone",
+        {"v": vf, "l": eye_m},
+        [{"P": 2 * eye_m}, {"Q": 2 * eye_m}, {"v": vf, "l": -eye_m}],
+    )
+    if opt.perspective and len(sw):
+        # Perspective of the cone on switchable branches: P^2 + Q^2 <= vmax_f^2 y l.
+        c = hi[f[sw]]
+        e = select(sw, m)
+        block.add_cones(
+            "branch_perspective",
+            {"y": select(sw, m, c), "l": e},
+            [{"P": 2 * e}, {"Q": 2 * e}, {"y": select(sw, m, c), "l": -e}],
+        )
+    thermal = np.flatnonzero(np.isfinite(pu.s_max))
+    if len(thermal):
+        # ||(P, Q)|| <= s_max: written with the constant as a bound on a helper group.
+        block.add_group(Group.data("s_rating", pu.s_max[thermal]))
+        block.add_cones(
+            "thermal_cone",
+            {"s_rating": sp.identity(len(thermal), format="csr")},
+            [{"P": select(thermal, m)}, {"Q": select(thermal, m)}],
+        )
+    limited = np.flatnonzero(np.isfinite(s_max))
+    if len(limited):
+        block.add_group(Group.data("s_source", s_max[limited]))
+        block.add_cones(
+            "source_cone",
+            {"s_source": sp.identity(len(limited), format="csr")},
+            [{"ps": select(limited, len(src))}, {"qs": select(limited, len(src))}],
+        )
+
+    block.add_objective("l", r)
+    return block
+
+
+def slack_objective(block: Block) -> dict[str, np.ndarray]:
+    """The phase-1 objective: the sum of every slack group."""
+    return {
+        name: np.ones(g.size) for name, g in block.groups.items() if name.startswith("slack_")
+    }

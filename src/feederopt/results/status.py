@@ -1,0 +1,39 @@
+"""Result status and the per-iteration record shared by every algorithm."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    """How a solve ended.
+
+    ``optimal``: proven within the gap tolerance. ``feasible``: a radial topology that meets
+    every limit, without proof of optimality (a heuristic, or an iteration limit).
+    ``time_limit``: stopped by the time limit; the incumbent comes with its bound and gap.
+    ``infeasible``: no radial configuration meets the limits (a diagnosis says where).
+    ``error``: a solver failed.
+    """
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+    INFEASIBLE = "infeasible"
+    TIME_LIMIT = "time_limit"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class IterationRecord:
+    iteration: int
+    lower_bound: float  # [kW-equivalent objective]
+    upper_bound: float
+    gap: float
+    elapsed_s: float
+    master_s: float = 0.0
+    slave_s: float = 0.0
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,1 @@
+"""Solver backends: cvxpy (conic, DPP) and persistent HiGHS (MILP with OA cuts)."""

@@ -1,0 +1,140 @@
+"""cvxpy backend: a :class:`~feederopt.formulations.blocks.Block` as a (mixed-integer) conic problem.
+
+The problem is built once. Data groups become ``cp.Parameter`` values, so a re-solve with other
+loads or another topology only updates data (cvxpy's DPP; Agrawal et al., "Differentiable convex
+optimization layers", NeurIPS 2019). A group named in ``fixed`` becomes a variable tied to a
+parameter by an equality ``x == x_hat``; the dual of that equality is the (negated) gradient of
+the optimal value with respect to ``x_hat``, which is what a Benders cut needs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import cvxpy as cp
+import numpy as np
+
+from feederopt.formulations.blocks import Block, Role, Sense, Terms
+
+
+@dataclass
+class ConicSolution:
+    status: str  # cvxpy status string
+    objective: float
+    solve_time_s: float
+    build_time_s: float
+
+
+class CvxpyModel:
+    """A cvxpy problem built from a block.
+
+    ``integer=False`` relaxes integrality; ``fixed`` lists variable groups to pin to parameters;
+    ``objective`` overrides the block's objective.
+    """
+
+    def __init__(
+        self,
+        block: Block,
+        *,
+        integer: bool = True,
+        fixed: Iterable[str] = (),
+        objective: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        t0 = time.perf_counter()
+        self.block = block
+        self.fixed = set(fixed)
+        self.vars: dict[str, cp.Expression] = {}
+        self.params: dict[str, cp.Parameter] = {}
+        self.copies: dict[str, cp.Constraint] = {}
+        constraints: list[cp.Constraint] = []
+        for name, g in block.groups.items():
+            if g.size == 0:
+                self.vars[name] = cp.Constant(np.zeros(0))
+                continue
+            if g.role is Role.DATA:
+                par = cp.Parameter(g.size, value=np.asarray(g.value, float), name=name)
+                self.params[name] = par
+                self.vars[name] = par
+                continue
+            lb = np.where(np.isfinite(g.lb), g.lb, -np.inf)
+            ub = np.where(np.isfinite(g.ub), g.ub, np.inf)
+            if name in self.fixed:
+                var = cp.Variable(g.size, name=name)
+                par = cp.Parameter(g.size, value=np.clip(np.zeros(g.size), lb, ub), name=name + "_hat")
+                self.params[name] = par
+                self.copies[name] = var == par
+                constraints.append(self.copies[name])
+            elif g.integer and integer:
+                is_binary = bool(np.all(lb >= 0) and np.all(ub <= 1))
+                if is_binary:
+                    var = cp.Variable(g.size, boolean=True, name=name)
+                    fixed_lo = np.flatnonzero(lb > 0)
+                    fixed_hi = np.flatnonzero(ub < 1)
+                    if len(fixed_lo):
+                        constraints.append(var[fixed_lo] >= lb[fixed_lo])
+                    if len(fixed_hi):
+                        constraints.append(var[fixed_hi] <= ub[fixed_hi])
+                else:
+                    var = cp.Variable(g.size, integer=True, name=name, bounds=[lb, ub])
+            else:
+                var = cp.Variable(g.size, name=name, bounds=[lb, ub])
+            self.vars[name] = var
+        for rows in block.rows:
+            expr = self._affine(rows.terms)
+            if rows.sense is Sense.EQ:
+                constraints.append(expr == rows.rhs)
+            else:
+                constraints.append(expr <= rows.rhs)
+        for cone in block.cones:
+            t = self._affine(cone.t)
+            xs = cp.vstack([self._affine(x) for x in cone.xs])
+            constraints.append(cp.SOC(t, xs, axis=0))
+        obj = objective if objective is not None else block.objective
+        cost = sum(
+            (c @ self.vars[g] for g, c in obj.items() if block.groups[g].size), cp.Constant(0.0)
+        )
+        self.problem = cp.Problem(cp.Minimize(cost), constraints)
+        self.build_time_s = time.perf_counter() - t0
+
+    def _affine(self, terms: Terms) -> cp.Expression:
+        parts = [a @ self.vars[g] for g, a in terms.items() if a.shape[1]]
+        out = parts[0]
+        for p in parts[1:]:
+            out = out + p
+        return out
+
+    def set(self, name: str, value: np.ndarray) -> None:
+        """Set a data group or the parameter of a fixed group."""
+        self.params[name].value = np.asarray(value, float)
+
+    def solve(self, solver: str = "CLARABEL", **kwargs: object) -> ConicSolution:
+        t0 = time.perf_counter()
+        build = self.build_time_s
+        self.build_time_s = 0.0
+        try:
+            self.problem.solve(solver=solver, **kwargs)
+            status = str(self.problem.status)
+        except cp.SolverError as exc:
+            status = f"solver_error: {exc}"
+        value = self.problem.value
+        obj = float(value) if value is not None and np.isfinite(value) else float("nan")
+        return ConicSolution(status, obj, time.perf_counter() - t0, build)
+
+    def value(self, name: str) -> np.ndarray:
+        g = self.block.groups[name]
+        if g.size == 0:
+            return np.zeros(0)
+        v = self.vars[name].value
+        return np.zeros(g.size) if v is None else np.asarray(v, float).reshape(g.size)
+
+    def values(self) -> dict[str, np.ndarray]:
+        return {name: self.value(name) for name in self.block.groups}
+
+    def gradient(self, name: str) -> np.ndarray:
+        """d(optimal value) / d(fixed value of group ``name``), from the copy constraint's dual."""
+        dual = self.copies[name].dual_value
+        if dual is None:
+            return np.zeros(self.block.groups[name].size)
+        return -np.asarray(dual, float).reshape(-1)

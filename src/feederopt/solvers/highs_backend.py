@@ -1,0 +1,243 @@
+"""Persistent HiGHS backend: a block as a MILP whose cones become outer-approximation cuts.
+
+The model is passed to HiGHS once; cuts are added as rows afterwards, so every Benders
+iteration re-solves the same model object (HiGHS keeps its presolve and basis machinery).
+
+Outer approximation of a second-order cone ``||X x|| <= T x`` at a point ``x0``
+(Duran & Grossmann, Math. Prog. 36, 1986; Fletcher & Leyffer, Math. Prog. 66, 1994):
+with ``d = X x0 / ||X x0||``, the half-space ``d . (X x) <= T x`` contains the cone because
+``d . w <= ||w||`` for a unit vector ``d``. The cut is valid at any point, not only at
+optimal ones, and tight at ``x0`` when ``x0`` lies on the cone's boundary.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from feederopt.formulations.blocks import Block, Cones, Role, Sense, Terms
+
+INF = highspy.kHighsInf
+
+
+@dataclass
+class MilpSolution:
+    status: str  # optimal | time_limit | infeasible | error
+    objective: float  # best primal value (nan when none)
+    bound: float  # proven lower bound (dual bound)
+    solve_time_s: float
+    has_solution: bool
+
+
+class HighsModel:
+    """A block in a persistent ``highspy.Highs`` object (linear rows plus OA cuts)."""
+
+    def __init__(
+        self,
+        block: Block,
+        *,
+        objective: dict[str, np.ndarray] | None = None,
+        extra_columns: dict[str, tuple[float, float, float]] | None = None,
+        threads: int = 1,
+        verbose: bool = False,
+    ) -> None:
+        t0 = time.perf_counter()
+        self.block = block
+        self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", verbose)
+        self.h.setOptionValue("threads", threads)
+        self.h.setOptionValue("mip_rel_gap", 1e-6)
+        self.offset: dict[str, int] = {}
+        lb: list[np.ndarray] = []
+        ub: list[np.ndarray] = []
+        cost: list[np.ndarray] = []
+        integ: list[np.ndarray] = []
+        n = 0
+        obj = objective if objective is not None else block.objective
+        for name, g in block.groups.items():
+            if g.role is Role.DATA:
+                continue
+            self.offset[name] = n
+            n += g.size
+            lb.append(g.lb)
+            ub.append(g.ub)
+            cost.append(obj.get(name, np.zeros(g.size)))
+            integ.append(np.full(g.size, g.integer))
+        for name, (lo, hi, c) in (extra_columns or {}).items():
+            self.offset[name] = n
+            n += 1
+            lb.append(np.array([lo]))
+            ub.append(np.array([hi]))
+            cost.append(np.array([c]))
+            integ.append(np.array([False]))
+        self.n = n
+        lbs = np.concatenate(lb) if lb else np.zeros(0)
+        ubs = np.concatenate(ub) if ub else np.zeros(0)
+        lbs = np.where(np.isfinite(lbs), lbs, -INF)
+        ubs = np.where(np.isfinite(ubs), ubs, INF)
+        costs = np.concatenate(cost) if cost else np.zeros(0)
+        self.integer = np.concatenate(integ) if integ else np.zeros(0, bool)
+        self.h.addVars(n, lbs, ubs)
+        self.h.changeColsCost(n, np.arange(n, dtype=np.int32), costs)
+        ints = np.flatnonzero(self.integer).astype(np.int32)
+        if len(ints):
+            self.h.changeColsIntegrality(
+                len(ints), ints, np.full(len(ints), highspy.HighsVarType.kInteger)
+            )
+        mats, los, his = [], [], []
+        for rows in block.rows:
+            a, const = self._matrix(rows.terms, rows.m)
+            rhs = rows.rhs - const
+            mats.append(a)
+            his.append(rhs)
+            los.append(rhs if rows.sense is Sense.EQ else np.full(rows.m, -INF))
+        if mats:
+            self._add_rows(sp.vstack(mats).tocsr(), np.concatenate(los), np.concatenate(his))
+        self.n_cuts = 0
+        self.build_time_s = time.perf_counter() - t0
+
+    # ----- rows -----------------------------------------------------------------------------
+    def _matrix(self, terms: Terms, m: int) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Columns of the variables, and the constant that data groups contribute."""
+        blocks = []
+        const = np.zeros(m)
+        for g, a in terms.items():
+            grp = self.block.groups[g]
+            if grp.role is Role.DATA:
+                const += a @ np.asarray(grp.value, float)
+                continue
+            a = sp.csr_matrix(a)
+            coo = a.tocoo()
+            blocks.append(
+                sp.csr_matrix(
+                    (coo.data, (coo.row, coo.col + self.offset[g])), shape=(m, self.n)
+                )
+            )
+        total = blocks[0] if blocks else sp.csr_matrix((m, self.n))
+        for b in blocks[1:]:
+            total = total + b
+        return sp.csr_matrix(total), const
+
+    def _add_rows(self, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray) -> None:
+        a.sum_duplicates()
+        lo = np.where(np.isfinite(lo), lo, -INF)
+        hi = np.where(np.isfinite(hi), hi, INF)
+        self.h.addRows(
+            a.shape[0], lo, hi, a.nnz,
+            a.indptr.astype(np.int32), a.indices.astype(np.int32), a.data.astype(float),
+        )
+
+    def add_rows(self, terms: Terms, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Add rows ``lo <= sum_g A_g x_g <= hi`` (data groups move to the bounds)."""
+        m = len(hi)
+        a, const = self._matrix(terms, m)
+        self._add_rows(a, np.asarray(lo, float) - const, np.asarray(hi, float) - const)
+        self.n_cuts += m
+
+    def add_cut(self, coefs: dict[str, tuple[np.ndarray, np.ndarray]], lo: float, hi: float) -> None:
+        """One row from sparse coefficients: ``{group: (indices, values)}``."""
+        idx = np.concatenate([self.offset[g] + np.asarray(i, int) for g, (i, _) in coefs.items()])
+        val = np.concatenate([np.asarray(v, float) for _, v in coefs.values()])
+        a = sp.csr_matrix((val, (np.zeros(len(idx), int), idx)), shape=(1, self.n))
+        self._add_rows(a, np.array([lo]), np.array([hi]))
+        self.n_cuts += 1
+
+    # ----- outer approximation --------------------------------------------------------------
+    def oa_cuts(self, cone: Cones, point: dict[str, np.ndarray], rows: np.ndarray | None = None,
+                min_norm: float = 1e-9) -> int:
+        """Add the OA cut of ``cone`` at ``point`` (group values) for the selected cone rows."""
+        xs = [self._eval(x, point) for x in cone.xs]
+        w = np.vstack(xs)  # k x m
+        norm = np.linalg.norm(w, axis=0)
+        sel = np.flatnonzero(norm > min_norm)
+        if rows is not None:
+            sel = np.intersect1d(sel, rows)
+        if not len(sel):
+            return 0
+        d = w[:, sel] / norm[sel]
+        terms: dict[str, sp.spmatrix] = {}
+        for k, x in enumerate(cone.xs):
+            for g, a in x.items():
+                part = sp.diags(d[k]) @ sp.csr_matrix(a)[sel]
+                terms[g] = terms[g] + part if g in terms else part
+        for g, a in cone.t.items():
+            part = -sp.csr_matrix(a)[sel]
+            terms[g] = terms[g] + part if g in terms else part
+        self.add_rows(terms, np.full(len(sel), -np.inf), np.zeros(len(sel)))
+        return len(sel)
+
+    def _eval(self, terms: Terms, point: dict[str, np.ndarray]) -> np.ndarray:
+        out = None
+        for g, a in terms.items():
+            grp = self.block.groups[g]
+            val = grp.value if grp.role is Role.DATA else point[g]
+            part = a @ np.asarray(val, float)
+            out = part if out is None else out + part
+        return np.asarray(out, float)
+
+    # ----- solving --------------------------------------------------------------------------
+    def set_time_limit(self, seconds: float) -> None:
+        self.h.setOptionValue("time_limit", float(max(seconds, 0.01)))
+
+    def set_bounds(self, group: str, lb: np.ndarray, ub: np.ndarray) -> None:
+        g = self.block.groups.get(group)
+        size = g.size if g is not None else 1
+        idx = (self.offset[group] + np.arange(size)).astype(np.int32)
+        self.h.changeColsBounds(size, idx, np.asarray(lb, float), np.asarray(ub, float))
+
+    def set_costs(self, costs: dict[str, np.ndarray]) -> None:
+        c = np.zeros(self.n)
+        for g, v in costs.items():
+            c[self.offset[g] + np.arange(len(np.atleast_1d(v)))] = v
+        self.h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), c)
+
+    def warm_start(self, point: dict[str, np.ndarray]) -> None:
+        x = np.zeros(self.n)
+        for g, off in self.offset.items():
+            if g in point:
+                v = np.atleast_1d(point[g])
+                x[off: off + len(v)] = v
+        sol = highspy.HighsSolution()
+        sol.col_value = list(x)
+        sol.value_valid = True
+        self.h.setSolution(sol)
+
+    def solve(self) -> MilpSolution:
+        t0 = time.perf_counter()
+        self.h.run()
+        status = self.h.getModelStatus()
+        info = self.h.getInfo()
+        ms = highspy.HighsModelStatus
+        has = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        obj = float(info.objective_function_value) if has else float("nan")
+        is_mip = bool(self.integer.any())
+        bound = float(info.mip_dual_bound) if is_mip else obj
+        if status == ms.kOptimal:
+            name = "optimal"
+            if not is_mip:
+                bound = obj
+        elif status in (ms.kInfeasible,):
+            name = "infeasible"
+        elif status in (ms.kTimeLimit, ms.kIterationLimit, ms.kInterrupt,
+                        ms.kSolutionLimit):
+            name = "time_limit"
+        elif status == ms.kUnboundedOrInfeasible:
+            name = "infeasible"
+        else:
+            name = "error"
+        if not np.isfinite(bound):
+            bound = -np.inf
+        return MilpSolution(name, obj, bound, time.perf_counter() - t0, has)
+
+    def values(self) -> dict[str, np.ndarray]:
+        x = np.asarray(self.h.getSolution().col_value, float)
+        out = {}
+        for g, off in self.offset.items():
+            grp = self.block.groups.get(g)
+            size = grp.size if grp is not None else 1
+            out[g] = x[off: off + size]
+        return out
