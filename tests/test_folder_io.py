@@ -1,0 +1,45 @@
+"""feederopt's folder format: Parquet and CSV round trips, and no silent overwrite."""
+
+from __future__ import annotations
+
+import pytest
+
+from feederopt.io import load, read_folder, write_folder
+from feederopt.network import InputError, ProblemKind
+from netbuild import tiny
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+@pytest.mark.parametrize("case", ["tiny", "case33bw"])
+def test_round_trip(tmp_path, fmt, case):
+    net = tiny().check() if case == "tiny" else load(case)
+    path = write_folder(net, tmp_path / "net", fmt=fmt)
+    assert (path / f"buses.{fmt}").is_file() and (path / "meta.json").is_file()
+    back = load(path)
+    for name, df in net.tables().items():
+        assert back.tables()[name].equals(df), name
+    assert back.name == net.name and back.integer_ids == net.integer_ids
+
+
+def test_never_overwrites_without_force(tmp_path):
+    net = tiny()
+    write_folder(net, tmp_path / "net", fmt="csv")
+    with pytest.raises(InputError) as err:
+        write_folder(net, tmp_path / "net")
+    assert err.value.problems[0].kind is ProblemKind.OUTPUT_EXISTS
+    write_folder(net, tmp_path / "net", fmt="parquet", force=True)
+    assert not (tmp_path / "net" / "buses.csv").exists()
+    assert read_folder(tmp_path / "net").buses.equals(net.buses)
+
+
+def test_minimal_csv_folder(tmp_path):
+    """Only the required columns; everything else takes its default."""
+    d = tmp_path / "mini"
+    d.mkdir()
+    (d / "buses.csv").write_text("id,vn_kv,is_source\n1,11,true\n2,11,false\n")
+    (d / "branches.csv").write_text("id,from_bus,to_bus,r_ohm,x_ohm\nL1,1,2,0.5,0.4\n")
+    (d / "loads.csv").write_text("id,bus,p_mw,q_mvar\nD2,2,0.5,0.1\n")
+    net = load(d)
+    assert net.summary()["buses"] == 2
+    assert net.buses["v_min_pu"].to_list() == [0.9, 0.9]
+    assert net.branches["kind"].to_list() == ["line"]

