@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from feederopt.network.container import Network
 
 
-def components_of(n: int, f: Sequence[int] | np.ndarray, t: Sequence[int] | np.ndarray) -> np.ndarray:
+def components_of(
+    n: int, f: Sequence[int] | np.ndarray, t: Sequence[int] | np.ndarray
+) -> np.ndarray:
     """Label of the connected component of each of ``n`` nodes joined by edges (f, t)."""
     f = np.asarray(f, dtype=int)
     t = np.asarray(t, dtype=int)

@@ -217,8 +217,8 @@ def validate(net: Network) -> list[Problem]:
 
     # Generator limits.
     for lo, hi in (("p_min_mw", "p_max_mw"), ("q_min_mvar", "q_max_mvar")):
-        bad = pl.col(lo).is_nan() | pl.col(hi).is_nan() | (pl.col(lo) > pl.col(hi))
-        ids = _ids(gens, bad)
+        inverted = pl.col(lo).is_nan() | pl.col(hi).is_nan() | (pl.col(lo) > pl.col(hi))
+        ids = _ids(gens, inverted)
         if ids:
             problems.append(
                 Problem(
