@@ -133,6 +133,8 @@ def network_info(source: Any) -> dict[str, Any]:
 
     net = load(source)
     summary = net.summary()
+    for key in ("total_load_mw", "total_load_mvar"):  # no float noise such as 3.715000000000001
+        summary[key] = round(summary[key], 9)
     ac = ac_power_flow(net)
     return {
         **summary,
