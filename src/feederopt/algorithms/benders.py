@@ -47,7 +47,7 @@ from feederopt.solvers.highs_backend import HighsModel
 
 
 #: Cones whose outer approximation the master carries.
-OA_CONES = ("branch_cone", "branch_perspective")
+OA_CONES = ("branch_cone",)
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,8 @@ class BendersOptions:
     warm_start: bool = True
     threads: int = 1
     verbose: bool = False
+    master_heuristic_effort: float = 0.01
+    root_oa_rounds: int = 20  # Kelley rounds on the master's LP relaxation before branching
 
 
 class Benders(AlgorithmBase):
@@ -94,6 +96,8 @@ class Benders(AlgorithmBase):
             block, objective=cost, extra_columns={"theta": (0.0, math.inf, 1.0)},
             threads=self.options.threads, verbose=self.options.verbose,
         )
+        # Incumbents come from the slaves, so the master's own primal heuristics add little.
+        master.h.setOptionValue("mip_heuristic_effort", self.options.master_heuristic_effort)
         if physics:
             if minimize_violation:
                 slack = {g: (np.arange(b.size), -np.ones(b.size))
@@ -105,12 +109,42 @@ class Benders(AlgorithmBase):
                     {"theta": (np.array([0]), np.array([1.0])), "l": (np.arange(m), -self.pu.r)},
                     0.0, math.inf,
                 )
+            cones = [c for c in block.cones if c.name in OA_CONES]
             for point in seed_points(self.pu):
-                for cone in block.cones:
-                    if cone.name in OA_CONES:
-                        master.oa_cuts(cone, point)
+                for cone in cones:
+                    master.oa_cuts(cone, point)
+            self._root_cuts(master, cones)
         self.timings["build_s"] += master.build_time_s
         return master
+
+    def _root_cuts(self, master: HighsModel, cones: list) -> None:
+        """Kelley's cutting planes on the master's LP relaxation: OA cuts at its solution until
+        the relaxation bound stalls (Kelley, J. SIAM 8(4), 1960)."""
+        if not self.options.root_oa_rounds:
+            return
+        master.h.setOptionValue("solve_relaxation", True)
+        last = -math.inf
+        for _ in range(self.options.root_oa_rounds):
+            sol = master.solve()
+            self.timings["master_s"] += sol.solve_time_s
+            if not sol.has_solution:
+                break
+            point = master.values()
+            for cone in cones:
+                master.oa_cuts(cone, point)
+            if sol.objective - last <= 1e-4 * max(abs(sol.objective), 1e-9):
+                break
+            last = sol.objective
+        master.h.setOptionValue("solve_relaxation", False)
+
+    def _master_point_cuts(self, master: HighsModel) -> None:
+        """OA cuts at the master's own solution (extended cutting planes, Westerlund &
+        Pettersson, Comput. Chem. Eng. 19, 1995): they cut off its under-estimate of the losses
+        of the topology it proposed."""
+        point = master.values()
+        for cone in master.block.cones:
+            if cone.name in OA_CONES:
+                master.oa_cuts(cone, point)
 
     def _add_cuts(self, master: HighsModel, y: np.ndarray, ev: Evaluation, value: float,
                   optimality: bool) -> None:
@@ -185,13 +219,20 @@ class Benders(AlgorithmBase):
         while True:
             self.iteration += 1
             master.set_time_limit(self.remaining())
+            cutoff = math.inf
+            if math.isfinite(self.upper):
+                # Nodes that cannot beat the incumbent by more than the gap tolerance are pruned;
+                # a master with nothing left proves the bound ``cutoff``.
+                cutoff = self.upper - self.stop.gap * abs(self.upper) * 0.5
+                const = 0.0 if minimize_violation else self.y_const
+                master.h.setOptionValue("objective_bound", cutoff - const)
             ms = master.solve()
             self.timings["master_s"] += ms.solve_time_s
             if ms.status == "infeasible":
                 infeasible_master = True
                 if self.incumbent is not None:
-                    # Every other topology is cut off: the incumbent is optimal.
-                    self.update_lower(self.upper)
+                    # No topology beats the cutoff: the incumbent is optimal within the gap.
+                    self.update_lower(min(cutoff, self.upper))
                 self.record(ms.solve_time_s, 0.0, "master infeasible")
                 break
             if not ms.has_solution:
@@ -203,6 +244,8 @@ class Benders(AlgorithmBase):
             key = y.astype(np.int8).tobytes()
             note = ""
             self._last_slave_s = 0.0
+            if self.options.master_physics:
+                self._master_point_cuts(master)
             if key in seen:
                 # A repeat: its L-shaped cut gives theta >= f(y) >= incumbent, so the master's
                 # optimum is no better than the incumbent and the bounds meet.

@@ -24,6 +24,6 @@ def seed_points(pu: PerUnitNetwork, shares: tuple[float, ...] = SEED_SHARES) -> 
             q = ratio * p
             pts.append({
                 "P": p, "Q": q, "v": np.ones(pu.n_bus), "l": p**2 + q**2,
-                "y": np.ones(pu.n_branch),
+                "y": np.ones(pu.n_branch), "w": np.ones(pu.n_branch),
             })
     return pts

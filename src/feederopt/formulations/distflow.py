@@ -19,9 +19,10 @@ A branch with state ``y = 0`` carries nothing and decouples its end voltages:
 The big-M values come from the data (see :func:`big_m`): ``M^v`` is the exact range of
 ``v_i - v_j`` under the voltage bounds, ``M^P`` and ``M^Q`` the total demand and generation
 capacity with a loss allowance, capped by the branch rating, and ``M^l`` follows from them.
-The perspective of the cone on a switchable branch, ``P^2 + Q^2 <= v_max^2 y l`` (valid for
-binary ``y``: it is implied by the cone when ``y = 1`` and by ``P = Q = 0`` when ``y = 0``),
-removes the relaxation's gain from splitting a flow over fractionally closed branches
+The cone is written on a per-branch copy ``w`` of the sending-end voltage,
+``P^2 + Q^2 <= w l`` with ``w <= v_max^2 y`` and ``w <= v_f - v_min^2 (1 - y)``: for binary
+``y`` it is the Farivar-Low cone (closed) or ``P = Q = 0`` (open), and for fractional ``y`` it
+is the perspective of the cone, which removes the relaxation's gain from splitting a flow over fractionally closed branches
 (Frangioni & Gentile, "Perspective cuts for a class of convex 0-1 mixed integer programs",
 Math. Prog. 106, 2006; Günlük & Linderoth, Math. Prog. 124, 2010); it tightens the MISOCP's
 continuous relaxation and the Benders cuts alike.
@@ -68,6 +69,8 @@ class BigM:
 def voltage_bounds(pu: PerUnitNetwork, slack: bool) -> tuple[np.ndarray, np.ndarray]:
     """Bounds of the squared voltage ``v`` (limits, or the slack range); sources fixed."""
     lo, hi = pu.v_min**2, pu.v_max**2
+    if not slack and is_passive(pu):
+        hi = np.minimum(hi, float(pu.v_set[pu.is_source].max()) ** 2)
     if slack:
         lo = np.minimum(lo, SLACK_V_RANGE[0] ** 2)
         hi = np.maximum(hi, SLACK_V_RANGE[1] ** 2)
@@ -75,6 +78,20 @@ def voltage_bounds(pu: PerUnitNetwork, slack: bool) -> tuple[np.ndarray, np.ndar
     lo = np.where(src, pu.v_set**2, lo)
     hi = np.where(src, pu.v_set**2, hi)
     return lo, hi
+
+
+def is_passive(pu: PerUnitNetwork) -> bool:
+    """No injection anywhere but the sources: loads draw p >= 0 and q >= 0, no generator can
+    inject, no capacitor bank. Then no bus voltage exceeds the highest source set-point: on a
+    branch feeding a passive subtree ``|V_f| >= |V_t| + (r P_t + x Q_t) / |V_t| >= |V_t|``."""
+    return bool(
+        np.all(pu.p_load >= 0)
+        and np.all(pu.q_load >= 0)
+        and not np.any(pu.gen_p_max > 0)
+        and not np.any(pu.gen_q_max > 0)
+        and not np.any(pu.q_shunt > 0)
+        and not np.any(pu.b > 0)
+    )
 
 
 def big_m(pu: PerUnitNetwork, options: DistFlowOptions) -> BigM:
@@ -217,23 +234,21 @@ def distflow(pu: PerUnitNetwork, options: DistFlowOptions | None = None) -> Bloc
         block.add_rows("v_min", {"v": -select(load_bus, n), "slack_v_dn": -eye_k}, Sense.LE,
                        -pu.v_min[load_bus] ** 2)
 
-    # Cones: ||(2P, 2Q, v_f - l)|| <= v_f + l, thermal ratings and source capacity.
+    # Cone on the branch's own copy w of the sending-end voltage:
+    #   ||(2P, 2Q, w - l)|| <= w + l,  0 <= w <= v_max_f^2 y,  w <= v_f - v_min_f^2 (1 - y).
+    # Closed (y = 1): w <= v_f, the Farivar-Low cone. Open: w = 0 forces P = Q = 0.
     eye_m = sp.identity(m, format="csr")
     vf = select(f, n)
+    block.add_group(Group.new("w", m, 0.0, hi[f]))
+    block.add_rows("w_volt", {"w": eye_m, "v": -vf, "y": diag(-lo[f], m)}, Sense.LE, -lo[f])
+    if opt.perspective and len(sw):
+        block.add_rows("w_on", {"w": select(sw, m), "y": select(sw, m, -hi[f[sw]])}, Sense.LE,
+                       np.zeros(len(sw)))
     block.add_cones(
         "branch_cone",
-        {"v": vf, "l": eye_m},
-        [{"P": 2 * eye_m}, {"Q": 2 * eye_m}, {"v": vf, "l": -eye_m}],
+        {"w": eye_m, "l": eye_m},
+        [{"P": 2 * eye_m}, {"Q": 2 * eye_m}, {"w": eye_m, "l": -eye_m}],
     )
-    if opt.perspective and len(sw):
-        # Perspective of the cone on switchable branches: P^2 + Q^2 <= vmax_f^2 y l.
-        c = hi[f[sw]]
-        e = select(sw, m)
-        block.add_cones(
-            "branch_perspective",
-            {"y": select(sw, m, c), "l": e},
-            [{"P": 2 * e}, {"Q": 2 * e}, {"y": select(sw, m, c), "l": -e}],
-        )
     thermal = np.flatnonzero(np.isfinite(pu.s_max))
     if len(thermal):
         # ||(P, Q)|| <= s_max: written with the constant as a bound on a helper group.

@@ -225,6 +225,8 @@ class HighsModel:
         elif status in (ms.kTimeLimit, ms.kIterationLimit, ms.kInterrupt,
                         ms.kSolutionLimit):
             name = "time_limit"
+        elif status in (ms.kObjectiveBound, ms.kObjectiveTarget):
+            name = "infeasible"  # nothing better than the objective bound (a cutoff)
         elif status == ms.kUnboundedOrInfeasible:
             name = "infeasible"
         else:

@@ -1,0 +1,134 @@
+"""Monolithic baselines: the MISOCP in one model, and the LinDistFlow MILP heuristic.
+
+* :func:`solve_misocp` -- physics (SOCP DistFlow with on/off branches) plus radiality as one
+  mixed-integer SOCP (Jabr, Singh & Pal, IEEE TPWRS 27(2), 2012; Taylor & Hover, IEEE TPWRS
+  27(3), 2012), solved by SCIP (or Gurobi / MOSEK when installed and licensed). At a time limit
+  it reports the solver's dual bound and gap.
+* :func:`solve_lindistflow` -- LinDistFlow (Baran & Wu, IEEE TPWRD 4(2), 1989) with a
+  piecewise-linear outer approximation of the quadratic loss proxy ``r (P^2 + Q^2) / v``, as a
+  MILP on HiGHS. It is a heuristic: its objective is no bound on the SOCP losses. The topology it
+  returns is evaluated exactly with the SOCP slave; Benders uses it as a warm start.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from feederopt.algorithms.base import RawSolution, StopOptions
+from feederopt.algorithms.oa import seed_points
+from feederopt.problems.reconfiguration import ReconfigurationProblem, TopologyEvaluator
+from feederopt.results.status import Status
+from feederopt.solvers.cvxpy_backend import CvxpyModel
+from feederopt.solvers.highs_backend import HighsModel
+
+#: Cones whose outer approximation a MILP carries.
+OA_CONES = ("branch_cone",)
+
+
+def _evaluate(problem: ReconfigurationProblem, y: np.ndarray,
+              evaluator: TopologyEvaluator | None) -> tuple[float, dict[str, np.ndarray], bool]:
+    ev = (evaluator or problem.evaluator()).evaluate(y, need_gradient=False)
+    c, const = problem.y_cost()
+    value = ev.objective + float(c @ y) + const if ev.feasible else math.nan
+    return value, ev.point, ev.feasible
+
+
+def solve_misocp(
+    problem: ReconfigurationProblem,
+    solver: str = "SCIP",
+    stop: StopOptions | None = None,
+    evaluator: TopologyEvaluator | None = None,
+) -> RawSolution:
+    """The monolithic MISOCP (see module docstring)."""
+    stop = stop or StopOptions()
+    t0 = time.perf_counter()
+    model = CvxpyModel(problem.monolithic_block())
+    kwargs: dict[str, object] = {}
+    if solver == "SCIP":
+        kwargs["scip_params"] = {"limits/time": stop.time_limit_s, "limits/gap": stop.gap}
+    elif solver == "GUROBI":
+        kwargs.update(TimeLimit=stop.time_limit_s, MIPGap=stop.gap)
+    elif solver == "MOSEK":
+        kwargs["mosek_params"] = {
+            "MSK_DPAR_OPTIMIZER_MAX_TIME": stop.time_limit_s,
+            "MSK_DPAR_MIO_TOL_REL_GAP": stop.gap,
+        }
+    sol = model.solve(solver, **kwargs)
+    elapsed = time.perf_counter() - t0
+    to_kw = problem.to_kw
+    bound, gap = -math.inf, math.inf
+    stats = model.problem.solver_stats
+    extra = getattr(stats, "extra_stats", None)
+    if solver == "SCIP" and isinstance(extra, dict) and "model" in extra:
+        scip = extra["model"]
+        bound = to_kw(scip.getDualbound())
+        scip_status = str(scip.getStatus())
+    else:
+        scip_status = sol.status
+    has_solution = sol.status in ("optimal", "optimal_inaccurate", "user_limit") and np.isfinite(
+        sol.objective
+    )
+    if not has_solution:
+        status = Status.INFEASIBLE if "infeasible" in sol.status else (
+            Status.TIME_LIMIT if scip_status in ("timelimit", "user_limit") else Status.ERROR
+        )
+        return RawSolution(status, "misocp", None, math.nan, bound, math.inf, 0, elapsed,
+                           solver=solver, timings={"build_s": model.build_time_s},
+                           extra={"solver_status": scip_status})
+    y = np.round(model.value("y"))
+    objective = to_kw(sol.objective)
+    if not math.isfinite(bound):
+        bound = objective if sol.status == "optimal" and scip_status != "timelimit" else -math.inf
+    bound = min(bound, objective)
+    gap = (objective - bound) / max(abs(objective), 1e-9) if math.isfinite(bound) else math.inf
+    if scip_status == "timelimit":
+        status = Status.TIME_LIMIT
+    else:
+        status = Status.OPTIMAL if gap <= max(stop.gap, 1e-6) else Status.FEASIBLE
+    _, point, _ = _evaluate(problem, y, evaluator)
+    return RawSolution(status, "misocp", y, objective, bound, gap, 1, elapsed, point=point,
+                       solver=solver, timings={"build_s": model.build_time_s},
+                       extra={"solver_status": scip_status})
+
+
+def lindistflow_topology(
+    problem: ReconfigurationProblem, time_limit_s: float = 60.0, threads: int = 1
+) -> tuple[np.ndarray | None, str]:
+    """The LinDistFlow MILP's topology (or None) and the MILP status."""
+    block = problem.monolithic_block(lossless=True)
+    model = HighsModel(block, threads=threads)
+    cones = [c for c in block.cones if c.name in OA_CONES]
+    for point in seed_points(problem.pu):
+        for cone in cones:
+            model.oa_cuts(cone, point)
+    model.set_time_limit(time_limit_s)
+    sol = model.solve()
+    if not sol.has_solution:
+        return None, sol.status
+    return np.round(model.values()["y"]), sol.status
+
+
+def solve_lindistflow(
+    problem: ReconfigurationProblem,
+    stop: StopOptions | None = None,
+    evaluator: TopologyEvaluator | None = None,
+) -> RawSolution:
+    """The LinDistFlow MILP heuristic, with the SOCP value of its topology."""
+    stop = stop or StopOptions()
+    t0 = time.perf_counter()
+    y, milp_status = lindistflow_topology(problem, stop.time_limit_s)
+    if y is None:
+        status = Status.INFEASIBLE if milp_status == "infeasible" else Status.ERROR
+        return RawSolution(status, "lindistflow", None, math.nan, -math.inf, math.inf, 1,
+                           time.perf_counter() - t0, solver="HiGHS",
+                           extra={"milp_status": milp_status})
+    value, point, feasible = _evaluate(problem, y, evaluator)
+    status = Status.FEASIBLE if feasible else Status.INFEASIBLE
+    return RawSolution(
+        status, "lindistflow", y, problem.to_kw(value) if feasible else math.nan, -math.inf,
+        math.inf, 1, time.perf_counter() - t0, point=point, solver="HiGHS + Clarabel",
+        extra={"milp_status": milp_status},
+    )
