@@ -237,6 +237,125 @@ def cases(json_output: bool = JSON_OPT) -> None:
     stdout().print(table)
 
 
+# ----------------------------------------------------------------------------------------------
+# solve
+# ----------------------------------------------------------------------------------------------
+
+#: Exit code of a solve that proves the grid infeasible (no radial topology meets the limits).
+EXIT_INFEASIBLE = 3
+
+
+def _fmt(value: float | None, spec: str = ".3f", unit: str = "") -> str:
+    if value is None or not math.isfinite(value):
+        return "-"
+    return f"{value:{spec}}{unit}"
+
+
+def print_result(result: Any) -> None:
+    """A summary table of a solve, and the AC check."""
+    out = stdout()
+    table = Table(title=f"{result.case}: {result.method}", show_header=False,
+                  title_justify="left")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    table.add_row("status", result.status.value)
+    table.add_row("losses (SOCP)", _fmt(result.losses_kw, ".3f", " kW"))
+    table.add_row("objective", _fmt(result.objective, ".4f"))
+    table.add_row("lower bound", _fmt(result.lower_bound, ".4f"))
+    table.add_row("gap", _fmt(result.gap * 100 if result.gap is not None else None, ".4f", " %"))
+    table.add_row("iterations", str(result.iterations))
+    table.add_row("time", _fmt(result.solve_time_s, ".2f", " s"))
+    table.add_row("solver", result.solver)
+    table.add_row("voltage (SOCP)", f"{_fmt(result.min_voltage_pu, '.4f')} - "
+                  f"{_fmt(result.max_voltage_pu, '.4f')} p.u.")
+    if result.base:
+        table.add_row("base case losses (AC)", _fmt(result.base.get("losses_kw"), ".3f", " kW"))
+    opened = ", ".join(f"{b['id']} ({b['from_bus']}-{b['to_bus']})" for b in result.open_branches)
+    table.add_row("open branches", opened or "-")
+    out.print(table)
+    ac = result.ac_check
+    if ac is not None:
+        acs = Table(title="AC check (pandapower Newton-Raphson)", show_header=False,
+                    title_justify="left")
+        acs.add_column("what")
+        acs.add_column("value", justify="right")
+        acs.add_row("converged", str(ac.converged))
+        acs.add_row("losses (AC)", _fmt(ac.losses_kw, ".3f", " kW"))
+        acs.add_row("voltage (AC)", f"{_fmt(ac.min_voltage_pu, '.4f')} - "
+                    f"{_fmt(ac.max_voltage_pu, '.4f')} p.u.")
+        acs.add_row("max |V_socp - V_ac|", _fmt(ac.max_voltage_diff_pu, ".2e", " p.u."))
+        acs.add_row("relaxation exact", str(ac.exact))
+        out.print(acs)
+        for w in ac.warnings:
+            out.print(f"[yellow]warning:[/] {w}")
+    if result.diagnosis:
+        out.print("[red]No radial configuration meets the limits.[/] The least-violating one "
+                  "needs slack at:")
+        for d in result.diagnosis[:20]:
+            out.print(f"  - {d['component']} {d['id']}: {d['limit']} exceeded by "
+                      f"{d['amount']:.4g} {d['unit']}", markup=False)
+
+
+@app.command()
+@cli_command
+def solve(
+    source: str = SOURCE_ARG,
+    method: str = typer.Option("benders", "--method", "-m",
+                               help="benders (exact), misocp (exact, monolithic) or lindistflow "
+                               "(heuristic)."),
+    solver: str | None = typer.Option(None, "--solver",
+                                      help="Override the conic solver: the slave's for benders "
+                                      "(CLARABEL, MOSEK, ...), the model's for misocp (SCIP, "
+                                      "GUROBI, MOSEK)."),
+    gap: float = typer.Option(1e-4, "--gap", help="Relative optimality gap."),
+    time_limit: float = typer.Option(600.0, "--time-limit", help="Time limit [s]."),
+    radiality: str = typer.Option("parent_child", "--radiality",
+                                  help="parent_child or flow (single-commodity flow)."),
+    json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON here."),
+    out_dir: str | None = typer.Option(None, "--out",
+                                       help="Write JSON, Parquet tables and a PNG here."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing --out folder."),
+    no_ac_check: bool = typer.Option(False, "--no-ac-check", help="Skip the AC power flow."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+) -> None:
+    """Find the loss-minimising radial topology and check it with an AC power flow."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from feederopt.api import load, solve as run_solve
+    from feederopt.results.output import prepare_output_dir, write_result_dir
+    from feederopt.results.status import Status
+
+    net = load(source)
+    if out_dir is not None and not force:
+        prepare_output_dir(out_dir, force=False).rmdir()  # fail early, before solving
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(), console=stderr(), disable=quiet, transient=True,
+    )
+    with progress:
+        task = progress.add_task(f"{method} {net.name}", total=None, info="")
+
+        def on_iteration(rec: Any) -> None:
+            gap_txt = "inf" if not math.isfinite(rec.gap) else f"{rec.gap * 100:.3f}%"
+            progress.update(task, info=(
+                f"it {rec.iteration}  LB {_fmt(rec.lower_bound * 1.0, '.4g')}  "
+                f"UB {_fmt(rec.upper_bound, '.4g')}  gap {gap_txt}"
+            ))
+
+        result = run_solve(net, method, solver=solver, gap=gap, time_limit=time_limit,
+                           radiality=radiality, ac_check=not no_ac_check, progress=on_iteration)
+    if not quiet:
+        print_result(result)
+    if json_file is not None:
+        result.write_json(json_file)
+    if out_dir is not None:
+        write_result_dir(result, out_dir, force=force)
+    if result.status is Status.INFEASIBLE:
+        raise typer.Exit(EXIT_INFEASIBLE)
+    if result.status is Status.ERROR:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """The console-script entry point."""
     app(prog_name="feederopt")

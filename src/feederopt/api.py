@@ -1,0 +1,264 @@
+"""The Python API: ``feederopt.load`` and ``feederopt.solve`` (the CLI calls the same functions).
+
+    >>> import feederopt
+    >>> net = feederopt.load("case33bw")
+    >>> result = feederopt.solve(net, method="benders")
+    >>> result.losses_kw, result.open_branches, result.buses.head()
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from feederopt.algorithms.base import ProgressCallback, RawSolution, StopOptions
+from feederopt.algorithms.benders import Benders, BendersOptions
+from feederopt.algorithms.monolithic import solve_lindistflow, solve_misocp
+from feederopt.network.container import Network
+from feederopt.network.errors import InputError, Problem, ProblemKind
+from feederopt.network.perunit import PerUnitNetwork, to_per_unit
+from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
+from feederopt.results.result import AcCheck, Result
+from feederopt.results.status import Status
+from feederopt.solvers.detect import default_misocp_solver, require_solver
+
+
+class Method(StrEnum):
+    BENDERS = "benders"
+    MISOCP = "misocp"
+    LINDISTFLOW = "lindistflow"
+
+
+#: Largest |V_socp - V_ac| [p.u.] and relative cone gap for which the relaxation counts as exact.
+EXACT_VOLTAGE_TOL = 1e-3
+EXACT_CONE_TOL = 1e-3
+
+
+def load(source: Any, *, check: bool = True) -> Network:
+    """A network from a built-in case name, a file or folder path, or a pandapower net."""
+    from feederopt.io import load as _load
+
+    return _load(source, check=check)
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    method: Method = Method.BENDERS
+    solver: str | None = None
+    gap: float = 1e-4
+    time_limit_s: float = 600.0
+    iteration_limit: int = 10_000
+    radiality: RadialityModel = RadialityModel.PARENT_CHILD
+    ac_check: bool = True
+    master_physics: bool = True
+    s_base_mva: float = 1.0
+
+
+def _bad_option(field: str, message: str, hint: str) -> InputError:
+    return InputError([Problem(ProblemKind.INVALID_VALUE, "options", message, field=field,
+                               hint=hint)])
+
+
+def solve(
+    network: Network | Any,
+    method: Method | str = Method.BENDERS,
+    *,
+    solver: str | None = None,
+    gap: float = 1e-4,
+    time_limit: float = 600.0,
+    iteration_limit: int = 10_000,
+    radiality: RadialityModel | str = RadialityModel.PARENT_CHILD,
+    ac_check: bool = True,
+    master_physics: bool = True,
+    progress: ProgressCallback | None = None,
+) -> Result:
+    """Find the loss-minimising radial topology of ``network``.
+
+    ``method``: ``benders`` (exact, default), ``misocp`` (exact, monolithic) or ``lindistflow``
+    (heuristic). ``gap`` is the relative optimality tolerance, ``time_limit`` in seconds. The
+    result carries the AC power-flow check of the chosen topology unless ``ac_check=False``.
+    """
+    net = network if isinstance(network, Network) else load(network)
+    try:
+        method = Method(method)
+    except ValueError:
+        raise _bad_option("method", f"unknown method {method!r}",
+                          "use one of " + ", ".join(m.value for m in Method)) from None
+    try:
+        radiality = RadialityModel(radiality)
+    except ValueError:
+        raise _bad_option("radiality", f"unknown radiality model {radiality!r}",
+                          "use one of " + ", ".join(m.value for m in RadialityModel)) from None
+    if not (gap >= 0 and math.isfinite(gap)):
+        raise _bad_option("gap", f"gap must be a non-negative number, not {gap}", "e.g. 1e-4")
+    if not time_limit > 0:
+        raise _bad_option("time_limit", "the time limit must be positive", "e.g. 600")
+    opts = SolveOptions(method, solver, gap, time_limit, iteration_limit, radiality, ac_check,
+                        master_physics)
+    pu = to_per_unit(net, opts.s_base_mva)
+    problem = ReconfigurationProblem(pu, radiality)
+    raw = run(problem, opts, progress)
+    return to_result(net, pu, raw, opts.ac_check)
+
+
+def run(problem: ReconfigurationProblem, opts: SolveOptions,
+        progress: ProgressCallback | None = None) -> RawSolution:
+    """Dispatch to the algorithm of ``opts.method``."""
+    stop = StopOptions(opts.gap, opts.time_limit_s, opts.iteration_limit)
+    if opts.method is Method.MISOCP:
+        solver = require_solver(opts.solver, mixed_integer=True) if opts.solver else (
+            default_misocp_solver()
+        )
+        return solve_misocp(problem, solver, stop)
+    if opts.method is Method.LINDISTFLOW:
+        return solve_lindistflow(problem, stop)
+    evaluator = None
+    if opts.solver:
+        from feederopt.problems.reconfiguration import TopologyEvaluator
+
+        evaluator = TopologyEvaluator(problem, require_solver(opts.solver, mixed_integer=False))
+    algo = Benders(problem, BendersOptions(stop=stop, master_physics=opts.master_physics),
+                   progress=progress, evaluator=evaluator)
+    return algo.run(initial=[problem.pu.initial_closed().astype(float)])
+
+
+# ----- mapping back to the user's ids -----------------------------------------------------------
+def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool = True) -> Result:
+    """Map an algorithm's per-unit answer to user ids and SI units, and run the AC check."""
+    from feederopt.validation.ac import ac_power_flow
+
+    bus_out: Callable[[str], Any] = net.bus_id_out
+    y = raw.y if raw.y is not None else pu.initial_closed().astype(float)
+    closed = y > 0.5
+    point = raw.point
+    s = pu.s_base_mva
+    v = np.sqrt(np.clip(point["v"], 0, None)) if "v" in point else np.full(pu.n_bus, np.nan)
+    i_base = s / (math.sqrt(3.0) * pu.vn_kv[pu.f])
+    p = point.get("P", np.full(pu.n_branch, np.nan))
+    q = point.get("Q", np.full(pu.n_branch, np.nan))
+    ell = point.get("l", np.full(pu.n_branch, np.nan))
+    losses_kw = float(np.nansum(pu.r * ell) * s * 1000.0) if "l" in point else math.nan
+
+    base_ac = ac_power_flow(net) if ac_check else None
+    ac = ac_power_flow(net, closed) if (ac_check and raw.y is not None) else None
+
+    bus_ids = pu.bus_ids
+    buses = pl.DataFrame({
+        "id": bus_ids,
+        "vm_pu": v,
+        "vm_ac_pu": ac.vm_pu if ac is not None else np.full(pu.n_bus, np.nan),
+        "p_load_mw": pu.p_load * s,
+        "q_load_mvar": pu.q_load * s,
+        "is_source": pu.is_source,
+    })
+    from_ids = [bus_ids[i] for i in pu.f]
+    to_ids = [bus_ids[i] for i in pu.t]
+    branches = pl.DataFrame({
+        "id": pu.branch_ids,
+        "from_bus": from_ids,
+        "to_bus": to_ids,
+        "closed": closed,
+        "switchable": pu.switchable,
+        "p_from_mw": p * s,
+        "q_from_mvar": q * s,
+        "i_ka": np.sqrt(np.clip(ell, 0, None)) * i_base,
+        "loss_kw": pu.r * ell * s * 1000.0,
+        "p_from_ac_mw": ac.p_from_mw if ac is not None else np.full(pu.n_branch, np.nan),
+        "i_ac_ka": ac.i_ka if ac is not None else np.full(pu.n_branch, np.nan),
+    })
+    initially = pu.initial_closed()
+    switches = branches.filter(pl.col("switchable")).select(
+        "id", "from_bus", "to_bus", "closed"
+    ).with_columns(
+        pl.Series("initially_closed", initially[pu.switchable]),
+    ).with_columns((pl.col("closed") != pl.col("initially_closed")).alias("changed"))
+    open_branches = [
+        {"id": bid, "from_bus": bus_out(fb), "to_bus": bus_out(tb)}
+        for bid, fb, tb, c in zip(pu.branch_ids, from_ids, to_ids, closed, strict=True)
+        if not c
+    ] if raw.y is not None else []
+
+    check = _ac_check(pu, point, v, losses_kw, closed, ac) if ac is not None else None
+    base: dict[str, Any] = {}
+    if base_ac is not None:
+        base = {
+            "losses_kw": base_ac.losses_kw,
+            "min_voltage_pu": base_ac.min_voltage_pu,
+            "max_voltage_pu": base_ac.max_voltage_pu,
+            "open_branches": [
+                {"id": bid, "from_bus": bus_out(fb), "to_bus": bus_out(tb)}
+                for bid, fb, tb, c in zip(pu.branch_ids, from_ids, to_ids, initially, strict=True)
+                if not c
+            ],
+        }
+    diagnosis = [
+        {
+            "component": d.component,
+            "id": bus_out(bus_ids[d.index]) if d.component == "buses" else pu.branch_ids[d.index],
+            "limit": d.limit,
+            "amount": d.amount,
+            "unit": {"v_min": "p.u.", "v_max": "p.u.", "i_max": "p.u.", "p_balance": "MW",
+                     "q_balance": "MVAr"}[d.limit],
+        }
+        for d in raw.diagnosis
+    ]
+    has_point = raw.y is not None and "v" in point
+    return Result(
+        case=net.name,
+        method=raw.method,
+        status=raw.status,
+        objective=raw.objective,
+        losses_kw=losses_kw if raw.status is not Status.INFEASIBLE else math.nan,
+        lower_bound=raw.lower_bound,
+        gap=raw.gap,
+        iterations=raw.iterations,
+        solve_time_s=raw.solve_time_s,
+        solver=raw.solver,
+        buses=buses,
+        branches=branches,
+        switches=switches,
+        open_branches=open_branches,
+        min_voltage_pu=float(np.nanmin(v)) if has_point else math.nan,
+        max_voltage_pu=float(np.nanmax(v)) if has_point else math.nan,
+        ac_check=check,
+        base=base,
+        log=raw.log,
+        timings=raw.timings,
+        diagnosis=diagnosis,
+        extra={k: v for k, v in raw.extra.items() if k != "objective_kind"},
+        network=net,
+    )
+
+
+def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, losses_kw: float,
+              closed: np.ndarray, ac: Any) -> AcCheck:
+    """Compare the SOCP point with the AC power flow; flag an inexact relaxation."""
+    warnings: list[str] = []
+    if "w" in point and "l" in point:
+        w, ell = point["w"], point["l"]
+        lhs = point["P"] ** 2 + point["Q"] ** 2
+        denom = np.maximum(w * ell, 1e-12)
+        gap = np.where(closed & (w * ell > 1e-10), (w * ell - lhs) / denom, 0.0)
+        cone_gap = float(np.max(gap)) if len(gap) else 0.0
+    else:
+        cone_gap = math.nan
+    if not ac.converged:
+        return AcCheck(False, math.nan, math.nan, math.nan, math.nan, cone_gap, math.nan, False,
+                       ("the AC power flow did not converge",), ac.message)
+    dv = float(np.nanmax(np.abs(v - ac.vm_pu))) if np.any(np.isfinite(v)) else math.nan
+    diff_pct = (ac.losses_kw - losses_kw) / ac.losses_kw * 100 if ac.losses_kw else math.nan
+    if cone_gap > EXACT_CONE_TOL:
+        warnings.append(
+            f"the SOCP relaxation is not exact: the largest cone gap is {cone_gap:.2e}"
+        )
+    if dv > EXACT_VOLTAGE_TOL:
+        warnings.append(f"SOCP and AC voltages differ by up to {dv:.4f} p.u.")
+    exact = not warnings
+    return AcCheck(True, ac.losses_kw, ac.min_voltage_pu, ac.max_voltage_pu, dv, cone_gap,
+                   diff_pct, exact, tuple(warnings), ac.message)

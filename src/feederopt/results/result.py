@@ -1,0 +1,134 @@
+"""The result of a solve, mapped back to the user's ids and SI units, and its JSON/Parquet output.
+
+A :class:`Result` holds Polars tables (``buses``, ``branches``, ``switches``), the bounds and gap,
+the iteration log, the AC check and, for an infeasible grid, the diagnosis. ``to_dict`` gives
+the JSON document that ``feederopt solve --json`` writes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from feederopt.network.container import Network
+from feederopt.results.status import IterationRecord, Status
+
+
+def _num(x: float | None) -> float | None:
+    """JSON has no NaN or infinity: they become null."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+@dataclass(frozen=True)
+class AcCheck:
+    """The full AC power flow of the chosen topology, compared with the SOCP solution."""
+
+    converged: bool
+    losses_kw: float
+    min_voltage_pu: float
+    max_voltage_pu: float
+    max_voltage_diff_pu: float  # max |V_socp - V_ac| over buses
+    relaxation_gap: float  # max (v_f w - P^2 - Q^2) / (w l) over closed branches
+    losses_diff_pct: float  # (AC - SOCP) / AC losses [%]
+    exact: bool
+    warnings: tuple[str, ...] = ()
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "converged": self.converged,
+            "losses_kw": _num(self.losses_kw),
+            "min_voltage_pu": _num(self.min_voltage_pu),
+            "max_voltage_pu": _num(self.max_voltage_pu),
+            "max_voltage_diff_pu": _num(self.max_voltage_diff_pu),
+            "relaxation_gap": _num(self.relaxation_gap),
+            "losses_diff_pct": _num(self.losses_diff_pct),
+            "exact": self.exact,
+            "warnings": list(self.warnings),
+            "message": self.message,
+        }
+
+
+@dataclass
+class Result:
+    case: str
+    method: str
+    status: Status
+    objective: float  # [kW-equivalent]: losses plus optional switching cost
+    losses_kw: float
+    lower_bound: float
+    gap: float
+    iterations: int
+    solve_time_s: float
+    solver: str
+    buses: pl.DataFrame
+    branches: pl.DataFrame
+    switches: pl.DataFrame
+    open_branches: list[dict[str, Any]]
+    min_voltage_pu: float
+    max_voltage_pu: float
+    ac_check: AcCheck | None = None
+    base: dict[str, Any] = field(default_factory=dict)
+    log: list[IterationRecord] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    diagnosis: list[dict[str, Any]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    network: Network | None = None
+
+    @property
+    def closed(self) -> dict[str, bool]:
+        """Branch id -> closed, for every in-service branch."""
+        return dict(
+            zip(self.branches["id"].to_list(), self.branches["closed"].to_list(), strict=True)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "case": self.case,
+            "method": self.method,
+            "status": self.status.value,
+            "objective": _num(self.objective),
+            "losses_kw": _num(self.losses_kw),
+            "lower_bound": _num(self.lower_bound),
+            "gap": _num(self.gap),
+            "iterations": self.iterations,
+            "solve_time_s": _num(self.solve_time_s),
+            "solver": self.solver,
+            "open_branches": self.open_branches,
+            "min_voltage_pu": _num(self.min_voltage_pu),
+            "max_voltage_pu": _num(self.max_voltage_pu),
+            "ac_check": self.ac_check.to_dict() if self.ac_check else None,
+            "base": {k: _num(v) if isinstance(v, float) else v for k, v in self.base.items()},
+            "diagnosis": self.diagnosis,
+            "timings": {k: _num(v) for k, v in self.timings.items()},
+            "iteration_log": [
+                {k: (_num(v) if isinstance(v, float) else v) for k, v in r.to_dict().items()}
+                for r in self.log
+            ],
+        }
+        out.update(self.extra)
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def write_json(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(self.to_json() + "\n")
+        return path
+
+    def to_pandapower(self, net: Any) -> Any:
+        """A copy of the pandapower ``net`` with this result's switch states written into it."""
+        from feederopt.io.pandapower import write_switch_states
+
+        if self.network is None:
+            raise ValueError("this result has no network to map the switch states with")
+        return write_switch_states(net, self.network, self.closed)

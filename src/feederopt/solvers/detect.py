@@ -1,0 +1,59 @@
+"""Which solvers are installed, and which is the default for a model class.
+
+Open-source solvers from PyPI are the defaults: Clarabel (SOCP), HiGHS (MILP), SCIP (MISOCP).
+Gurobi and MOSEK are used for the MISOCP when they are installed *and* licensed; nothing needs
+them.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import cvxpy as cp
+
+from feederopt.network.errors import InputError, Problem, ProblemKind
+
+#: Solvers that can take a mixed-integer SOCP through cvxpy.
+MISOCP_SOLVERS = ("GUROBI", "MOSEK", "SCIP")
+#: Solvers that can take a continuous SOCP with duals.
+SOCP_SOLVERS = ("CLARABEL", "MOSEK", "GUROBI", "ECOS", "SCS")
+
+
+@functools.cache
+def licensed(solver: str) -> bool:
+    """Installed and able to solve a tiny mixed-integer SOCP (a licence check, cached)."""
+    if solver not in cp.installed_solvers():
+        return False
+    try:
+        x = cp.Variable(2)
+        z = cp.Variable(boolean=True)
+        prob = cp.Problem(cp.Minimize(cp.sum(x) + z), [cp.SOC(z + 1, x), x >= -1])
+        prob.solve(solver=solver)
+    except Exception:  # noqa: BLE001 -- any failure means "not usable here"
+        return False
+    return prob.status == "optimal"
+
+
+def default_misocp_solver() -> str:
+    for name in ("GUROBI", "MOSEK"):
+        if name in cp.installed_solvers() and licensed(name):
+            return name
+    return "SCIP"
+
+
+def require_solver(name: str, *, mixed_integer: bool) -> str:
+    """The cvxpy name of solver ``name``, or an :class:`InputError` that says what is there."""
+    wanted = name.upper()
+    allowed = MISOCP_SOLVERS if mixed_integer else SOCP_SOLVERS
+    installed = [s for s in allowed if s in cp.installed_solvers()]
+    if wanted not in allowed:
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "options", f"solver {name!r} cannot solve this model",
+            field="solver", hint="use one of " + ", ".join(installed),
+        )])
+    if wanted not in cp.installed_solvers():
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "options", f"solver {name!r} is not installed",
+            field="solver", hint="install it, or use one of " + ", ".join(installed),
+        )])
+    return wanted
