@@ -23,6 +23,7 @@ from feederopt.algorithms.monolithic import solve_lindistflow, solve_misocp
 from feederopt.network.container import Network
 from feederopt.network.errors import InputError, Problem, ProblemKind
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
+from feederopt.problems.presolve import presolve
 from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
 from feederopt.results.result import AcCheck, Result
 from feederopt.results.status import Status
@@ -102,7 +103,8 @@ def solve(
     opts = SolveOptions(method, solver, gap, time_limit, iteration_limit, radiality, ac_check,
                         master_physics)
     pu = to_per_unit(net, opts.s_base_mva)
-    problem = ReconfigurationProblem(pu, radiality)
+    reduced, _ = presolve(pu)
+    problem = ReconfigurationProblem(reduced, radiality)
     raw = run(problem, opts, progress)
     return to_result(net, pu, raw, opts.ac_check)
 

@@ -30,13 +30,14 @@ Master (persistent HiGHS model, rows only ever added):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from feederopt.algorithms.base import AlgorithmBase, ProgressCallback, RawSolution, StopOptions
 from feederopt.algorithms.oa import seed_points
 from feederopt.formulations.blocks import Block
+from feederopt.network.topology import is_radial_forest
 from feederopt.problems.reconfiguration import (
     Evaluation,
     ReconfigurationProblem,
@@ -59,7 +60,9 @@ class BendersOptions:
     threads: int = 1
     verbose: bool = False
     master_heuristic_effort: float = 0.01
-    root_oa_rounds: int = 20  # Kelley rounds on the master's LP relaxation before branching
+    root_oa_rounds: int = 20
+    diagnosis_time_s: float = 30.0
+    diagnosis_iterations: int = 10  # Kelley rounds on the master's LP relaxation before branching
 
 
 class Benders(AlgorithmBase):
@@ -106,7 +109,8 @@ class Benders(AlgorithmBase):
             else:
                 m = self.pu.n_branch
                 master.add_cut(
-                    {"theta": (np.array([0]), np.array([1.0])), "l": (np.arange(m), -self.pu.r)},
+                    {"theta": (np.array([0]), np.array([1.0])),
+                     "l": (np.arange(m), -self.problem.loss_cost())},
                     0.0, math.inf,
                 )
             cones = [c for c in block.cones if c.name in OA_CONES]
@@ -183,8 +187,14 @@ class Benders(AlgorithmBase):
         result = self._loop(minimize_violation=False, initial=initial or [])
         if result is not None:
             return result
-        # No feasible radial topology: find the least-violating one.
-        return self._loop(minimize_violation=True, initial=[]) or self._error()
+        # Proven: no radial topology meets the limits. Search a little for the least-violating
+        # one (the diagnosis names its violated limits); it need not be proven optimal.
+        self.stop = replace(
+            self.stop,
+            time_limit_s=min(self.stop.time_limit_s, self.elapsed + self.options.diagnosis_time_s),
+            iteration_limit=self.iteration + self.options.diagnosis_iterations,
+        )
+        return self._loop(minimize_violation=True, initial=initial or []) or self._error()
 
     def _evaluate(self, y: np.ndarray, minimize_violation: bool) -> Evaluation:
         if minimize_violation:
@@ -211,9 +221,13 @@ class Benders(AlgorithmBase):
         self.lower, self.upper = -math.inf, math.inf
         self.incumbent = self.incumbent_y = None
         master = self._build_master(minimize_violation)
-        pending = [np.round(np.asarray(y, float)) for y in initial]
-        for y in pending:
-            self._offer(master, y, minimize_violation)
+        pu = self.pu
+        for y in initial:
+            y = np.round(np.asarray(y, float))
+            # Only radial starts (the user's base case need not be radial).
+            free_ok = np.all((y > 0.5) | pu.switchable)
+            if free_ok and is_radial_forest(pu.n_bus, pu.f, pu.t, y > 0.5, pu.is_source)[0]:
+                self._offer(master, y, minimize_violation)
         seen: set[bytes] = set()
         infeasible_master = False
         while True:
@@ -239,7 +253,8 @@ class Benders(AlgorithmBase):
                 self.record(ms.solve_time_s, 0.0, f"master {ms.status}")
                 break
             bound = ms.bound + (0.0 if minimize_violation else self.y_const)
-            self.update_lower(bound)
+            # Under a cutoff the solver's dual bound only speaks for what the cutoff left.
+            self.update_lower(min(bound, cutoff))
             y = np.round(master.values()["y"])
             key = y.astype(np.int8).tobytes()
             note = ""
@@ -274,13 +289,17 @@ class Benders(AlgorithmBase):
         diagnosis = list(ev.violations) if (ev is not None and minimize_violation) else []
         lower = to_kw(self.lower) if math.isfinite(self.lower) else -math.inf
         upper = to_kw(self.upper) if math.isfinite(self.upper) else math.nan
+        extra: dict[str, object] = {}
+        if minimize_violation:
+            extra["total_violation_pu"] = self.upper
+            upper, lower = math.nan, -math.inf
         return RawSolution(
             status=status,
             method=self.method,
             y=None if self.incumbent_y is None else self.incumbent_y.copy(),
             objective=upper,
             lower_bound=lower,
-            gap=self.gap,
+            gap=math.inf if minimize_violation else self.gap,
             iterations=self.iteration,
             solve_time_s=self.elapsed,
             point={} if ev is None else ev.point,
@@ -288,7 +307,7 @@ class Benders(AlgorithmBase):
             timings=dict(self.timings),
             diagnosis=diagnosis,
             solver="HiGHS (master) + Clarabel (slave)",
-            extra={"objective_kind": "violation" if minimize_violation else "losses"},
+            extra=extra,
         )
 
     def _error(self) -> RawSolution:

@@ -51,7 +51,7 @@ class Evaluation:
     """The slave's answer for one topology."""
 
     feasible: bool
-    objective: float  # phase-2 losses [p.u.] when feasible, else nan
+    objective: float  # phase-2 losses [kW] when feasible, else nan
     violation: float  # phase-1 total slack [p.u.]
     gradient: np.ndarray  # d objective / d y (feasible) or d violation / d y (infeasible)
     point: dict[str, np.ndarray]
@@ -70,16 +70,28 @@ class ReconfigurationProblem:
             return parent_child(pu.n_bus, pu.f, pu.t, pu.is_source, pu.switchable)
         return single_commodity_flow(pu.n_bus, pu.f, pu.t, pu.is_source, pu.switchable)
 
+    @property
+    def scale(self) -> float:
+        """Objective scale: model objectives are in kW (losses [p.u.] x s_base x 1000), which
+        keeps solver tolerances meaningful on small and large grids alike."""
+        return 1000.0 * self.pu.s_base_mva
+
+    def loss_cost(self) -> np.ndarray:
+        """Objective coefficients of the squared currents ``l``: ``r`` in kW per p.u."""
+        return self.pu.r * self.scale
+
     def physics_block(self, *, slack: bool = False, lossless: bool = False) -> Block:
-        return distflow(self.pu, DistFlowOptions(slack=slack, lossless=lossless))
+        block = distflow(self.pu, DistFlowOptions(slack=slack, lossless=lossless))
+        block.objective = {"l": self.loss_cost()}
+        return block
 
     def y_cost(self) -> tuple[np.ndarray, float]:
-        """Switching cost as ``c @ y + const`` [p.u.]: ``cost * |y - y0|`` with y0 the base case.
+        """Switching cost as ``c @ y + const`` [kW]: ``cost * |y - y0|`` with y0 the base case.
 
         ``switch_cost`` is given in kW of losses per switching action.
         """
         pu = self.pu
-        c_pu = pu.switch_cost / (1000.0 * pu.s_base_mva)
+        c_pu = pu.switch_cost  # already in kW, the objective's unit
         y0 = pu.initial_closed().astype(float)
         c = np.where(y0 > 0.5, -c_pu, c_pu) * pu.switchable
         const = float((c_pu * y0 * pu.switchable).sum())
@@ -92,8 +104,9 @@ class ReconfigurationProblem:
             block.add_objective("y", c)
         return block
 
-    def to_kw(self, value_pu: float) -> float:
-        return float(value_pu) * self.pu.s_base_mva * 1000.0
+    def to_kw(self, value: float) -> float:
+        """A model objective value in kW (the models are scaled to kW already)."""
+        return float(value)
 
     def evaluator(self) -> TopologyEvaluator:
         return TopologyEvaluator(self)
