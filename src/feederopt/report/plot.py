@@ -1,4 +1,6 @@
-"""Grid drawings (matplotlib): the topology with open branches marked and voltages coloured.
+"""Figures (matplotlib): the grid with its switch states and coloured voltages, the voltage
+profile and the Benders bounds per iteration. The ``*_figure`` functions take the result's
+tables (as in the result folder) and return a figure; :func:`figure_png` turns it into PNG bytes.
 
 Buses sit at their coordinates when the input has them (``buses.x``/``buses.y``); otherwise a
 tree layout places each bus by its depth from the source along the closed branches and spreads
@@ -8,13 +10,18 @@ the leaves evenly (a simple layered layout in the spirit of Reingold & Tilford, 
 
 from __future__ import annotations
 
+import io
 from collections import deque
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import polars as pl
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from feederopt.results.result import Result
 
 
@@ -67,54 +74,160 @@ def tree_layout(n: int, f: np.ndarray, t: np.ndarray, closed: np.ndarray,
     return np.column_stack([x, -depth.astype(float)])
 
 
-def plot_grid(result: Result, path: str | Path, title: str | None = None) -> Path:
-    """Draw the result's topology: closed branches solid, open ones dashed red, buses coloured
-    by voltage (AC when available)."""
+def _pyplot() -> Any:
+    """``matplotlib.pyplot`` on the non-interactive Agg backend."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    buses = result.buses
-    br = result.branches
+    return plt
+
+
+def figure_png(fig: Figure, dpi: int = 110) -> bytes:
+    """The figure as PNG bytes; the figure is closed."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    _pyplot().close(fig)
+    return buf.getvalue()
+
+
+def _column(df: pl.DataFrame, name: str, default: float | bool = np.nan) -> np.ndarray:
+    if name in df.columns:
+        return df[name].to_numpy()
+    return np.full(df.height, default)
+
+
+def voltages(buses: pl.DataFrame) -> np.ndarray:
+    """The AC voltage magnitudes when there are any, else the SOCP ones."""
+    vm = _column(buses, "vm_ac_pu").astype(float)
+    return vm if np.any(np.isfinite(vm)) else _column(buses, "vm_pu").astype(float)
+
+
+def coordinates(buses: pl.DataFrame) -> np.ndarray | None:
+    """(n x 2) bus coordinates from the columns ``x``/``y`` when every bus has them."""
+    if not {"x", "y"} <= set(buses.columns):
+        return None
+    pos = np.column_stack([buses["x"].to_numpy(), buses["y"].to_numpy()]).astype(float)
+    return pos if np.all(np.isfinite(pos)) else None
+
+
+def grid_figure(buses: pl.DataFrame, branches: pl.DataFrame, pos: np.ndarray | None = None,
+                title: str = "", changed: Collection[str] = ()) -> Figure:
+    """The topology: closed branches solid, closed switches with a green square, open branches
+    dashed red with a hollow square, the branches in ``changed`` (ids) drawn thick; buses
+    coloured by voltage. Without ``pos`` (n x 2), a tree layout from the sources over the closed
+    branches."""
+    plt = _pyplot()
     ids = buses["id"].to_list()
     index = {b: i for i, b in enumerate(ids)}
-    f = np.array([index[b] for b in br["from_bus"].to_list()], dtype=int)
-    t = np.array([index[b] for b in br["to_bus"].to_list()], dtype=int)
-    closed = np.asarray(br["closed"].to_list(), dtype=bool)
-    net = result.network
-    pos = None
-    if net is not None and {"x", "y"} <= set(net.buses.columns):
-        xs = net.buses["x"].to_numpy().astype(float)
-        ys = net.buses["y"].to_numpy().astype(float)
-        if np.all(np.isfinite(xs)) and np.all(np.isfinite(ys)):
-            pos = np.column_stack([xs, ys])
+    f = np.array([index[b] for b in branches["from_bus"].to_list()], dtype=int)
+    t = np.array([index[b] for b in branches["to_bus"].to_list()], dtype=int)
+    closed = _column(branches, "closed", True).astype(bool)
+    switchable = _column(branches, "switchable", False).astype(bool)
+    src = _column(buses, "is_source", False).astype(bool)
     if pos is None:
-        roots = np.flatnonzero(np.asarray(buses["is_source"].to_list(), dtype=bool))
-        pos = tree_layout(len(ids), f, t, closed, roots)
-    vm = buses["vm_ac_pu"].to_numpy().astype(float)
-    if not np.any(np.isfinite(vm)):
-        vm = buses["vm_pu"].to_numpy().astype(float)
+        pos = tree_layout(len(ids), f, t, closed, np.flatnonzero(src))
     n = len(ids)
     fig, ax = plt.subplots(figsize=(min(4 + n / 6, 16), 7))
-    for a, b, c in zip(f, t, closed, strict=True):
-        style = {"color": "0.35", "lw": 1.2} if c else {"color": "tab:red", "lw": 1.2, "ls": "--"}
-        ax.plot([pos[a, 0], pos[b, 0]], [pos[a, 1], pos[b, 1]], zorder=1, **style)
-    sc = ax.scatter(pos[:, 0], pos[:, 1], c=vm, cmap="viridis", s=40 if n < 200 else 8,
-                    zorder=2, edgecolors="k", linewidths=0.3)
-    src = np.asarray(buses["is_source"].to_list(), dtype=bool)
-    ax.scatter(pos[src, 0], pos[src, 1], marker="s", s=120, c="tab:orange", zorder=3,
+    changed_ids = set(changed)
+    for a, b, c, bid in zip(f, t, closed, branches["id"].to_list(), strict=True):
+        xs, ys = [pos[a, 0], pos[b, 0]], [pos[a, 1], pos[b, 1]]
+        lw = 2.6 if bid in changed_ids else 1.2
+        if c:
+            ax.plot(xs, ys, color="0.35", lw=lw, zorder=1)
+        else:
+            ax.plot(xs, ys, color="tab:red", lw=lw, ls="--", zorder=1)
+    mid = (pos[f] + pos[t]) / 2
+    on, off = switchable & closed, ~closed
+    ax.scatter(mid[on, 0], mid[on, 1], marker="s", s=10, c="tab:green", zorder=2,
+               label="closed switch")
+    ax.scatter(mid[off, 0], mid[off, 1], marker="s", s=16, facecolors="white",
+               edgecolors="tab:red", zorder=2, label="open branch")
+    if changed_ids:
+        ax.plot([], [], color="0.35", lw=2.6, label="switched (thick)")
+    vm = voltages(buses)
+    size = 40 if n < 200 else 8
+    if np.any(np.isfinite(vm)):
+        sc = ax.scatter(pos[:, 0], pos[:, 1], c=vm, cmap="viridis", s=size, zorder=3,
+                        edgecolors="k", linewidths=0.3)
+        fig.colorbar(sc, ax=ax, label="|V| [p.u.]")
+    else:
+        ax.scatter(pos[:, 0], pos[:, 1], c="0.6", s=size, zorder=3)
+    ax.scatter(pos[src, 0], pos[src, 1], marker="s", s=120, c="tab:orange", zorder=4,
                label="source")
     if n <= 120:
         for i, bid in enumerate(ids):
             ax.annotate(str(bid), pos[i], fontsize=6, xytext=(2, 2), textcoords="offset points")
-    fig.colorbar(sc, ax=ax, label="|V| [p.u.]")
-    ax.plot([], [], color="tab:red", ls="--", label="open branch")
     ax.legend(loc="best", fontsize=8)
-    ax.set_title(title or f"{result.case}: {result.method}, {result.losses_kw:.2f} kW")
+    ax.set_title(title)
     ax.set_axis_off()
     fig.tight_layout()
+    return fig
+
+
+def plot_grid(result: Result, path: str | Path, title: str | None = None) -> Path:
+    """Draw the result's topology (see :func:`grid_figure`) into a PNG, on the input's
+    geographic coordinates when it has them."""
+    net = result.network
+    pos = coordinates(net.buses) if net is not None else None
+    sw = result.switches
+    changed = sw.filter(pl.col("changed"))["id"].to_list() if "changed" in sw.columns else []
+    fig = grid_figure(result.buses, result.branches, pos,
+                      title or f"{result.case}: {result.method}, {result.losses_kw:.2f} kW",
+                      changed)
     path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    path.write_bytes(figure_png(fig))
     return path
+
+
+def voltage_profile_figure(buses: pl.DataFrame, title: str = "Voltage profile") -> Figure:
+    """|V| per bus in table order: the SOCP solution (markers) and the AC power flow (line)."""
+    plt = _pyplot()
+    n = buses.height
+    x = np.arange(n)
+    fig, ax = plt.subplots(figsize=(min(5 + n / 8, 14), 4))
+    vm_ac = _column(buses, "vm_ac_pu").astype(float)
+    vm = _column(buses, "vm_pu").astype(float)
+    if np.any(np.isfinite(vm_ac)):
+        ax.plot(x, vm_ac, color="tab:blue", lw=1.5, label="AC power flow")
+    if np.any(np.isfinite(vm)):
+        ax.plot(x, vm, ls="none", marker="o", ms=4, mfc="none", color="tab:orange",
+                label="SOCP")
+    step = max(1, int(np.ceil(n / 40)))
+    ax.set_xticks(x[::step], [str(b) for b in buses["id"].to_list()[::step]], fontsize=7,
+                  rotation=90 if n > 20 else 0)
+    ax.set_xlabel("bus")
+    ax.set_ylabel("|V| [p.u.]")
+    ax.grid(alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def convergence_figure(log: Sequence[Mapping[str, Any]],
+                       title: str = "Benders convergence") -> Figure:
+    """Lower and upper bound per iteration (``iteration``, ``lower_bound``, ``upper_bound``)."""
+    plt = _pyplot()
+
+    def series(key: str) -> np.ndarray:
+        return np.array([np.nan if r.get(key) is None else float(r[key]) for r in log])
+
+    it = np.array([int(r.get("iteration", k + 1)) for k, r in enumerate(log)])
+    lb, ub = series("lower_bound"), series("upper_bound")
+    lb[~np.isfinite(lb)] = np.nan
+    ub[~np.isfinite(ub)] = np.nan
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.fill_between(it, lb, ub, color="tab:blue", alpha=0.12, step="post", label="gap")
+    ax.step(it, ub, where="post", marker="o", ms=4, color="tab:red", label="upper bound")
+    ax.step(it, lb, where="post", marker="o", ms=4, color="tab:blue", label="lower bound")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("objective [kW]")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
