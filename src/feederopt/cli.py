@@ -2,12 +2,15 @@
 
 Commands are plain functions registered on :data:`app` and wrapped in :func:`cli_command`, which
 turns every :class:`~feederopt.network.FeederoptError` into a message without a traceback and the
-error's exit code (2 for bad input). A command with a ``json_output`` parameter (``--json``)
-gets its errors as JSON on stdout too. To add a command::
+error's exit code (2 for bad input), and any other exception into a one-line message and exit
+code 1. A command with a ``verbose`` parameter (``--verbose``) shows the traceback as well; one
+with a ``json_output`` parameter (``--json``) gets its errors as JSON on stdout too. To add a
+command::
 
     @app.command()
     @cli_command
-    def solve(source: str = SOURCE_ARG, json_output: bool = JSON_OPT) -> None:
+    def solve(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
+              verbose: bool = VERBOSE_OPT) -> None:
         net = load(source)
         ...
 """
@@ -22,12 +25,13 @@ import sys
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
+import click
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from feederopt import __version__
-from feederopt.network.errors import FeederoptError, InputError, Problem
+from feederopt.network.errors import FeederoptError, InputError, Problem, ProblemKind
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -49,6 +53,9 @@ SOURCE_ARG = typer.Argument(
     show_default=False,
 )
 JSON_OPT = typer.Option(False, "--json", help="Print the result as JSON.")
+QUIET_OPT = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
+VERBOSE_OPT = typer.Option(False, "--verbose", "-v",
+                           help="More output, and the traceback of an error.")
 
 
 def stdout() -> Console:
@@ -87,16 +94,43 @@ def report_error(exc: FeederoptError, as_json: bool) -> None:
         err.print(str(exc), markup=False)
 
 
+def report_unexpected(exc: Exception, as_json: bool) -> None:
+    """Print an exception that feederopt did not raise on purpose, in one line (or JSON)."""
+    message = str(exc) or type(exc).__name__
+    if as_json:
+        payload = {"error": type(exc).__name__, "message": message, "exit_code": 1,
+                   "problems": []}
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    err = stderr()
+    err.print("[bold red]error:[/] ", end="")
+    err.print(f"{type(exc).__name__}: {message}", markup=False)
+    err.print("(run the command again with --verbose for the traceback)", style="dim")
+
+
 def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
-    """Run a command; a :class:`FeederoptError` becomes a message and its exit code."""
+    """Run a command; a :class:`FeederoptError` becomes a message and its exit code, any other
+    exception a message and exit code 1. With ``verbose`` the traceback is shown too (an
+    unexpected exception propagates)."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        as_json = bool(kwargs.get("json_output", False))
+        verbose = bool(kwargs.get("verbose", False))
         try:
             return fn(*args, **kwargs)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
         except FeederoptError as exc:
-            report_error(exc, bool(kwargs.get("json_output", False)))
+            if verbose:
+                stderr().print_exception()
+            report_error(exc, as_json)
             raise typer.Exit(exc.exit_code) from None
+        except Exception as exc:
+            if verbose:
+                raise
+            report_unexpected(exc, as_json)
+            raise typer.Exit(1) from None
 
     return wrapper
 
@@ -152,7 +186,8 @@ def network_info(source: Any) -> dict[str, Any]:
 
 @app.command()
 @cli_command
-def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT) -> None:
+def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
+         verbose: bool = VERBOSE_OPT) -> None:
     """Counts, a base-case AC power flow (pandapower) and the validation problems of a network."""
     data = network_info(source)
     if json_output:
@@ -238,6 +273,30 @@ def cases(json_output: bool = JSON_OPT) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
+# report
+# ----------------------------------------------------------------------------------------------
+
+
+@app.command()
+@cli_command
+def report(
+    result_dir: str = typer.Argument(..., metavar="RESULT_DIR", show_default=False,
+                                     help="A folder written by `feederopt solve CASE --out DIR`."),
+    out: str | None = typer.Option(None, "--out", "-o",
+                                   help="The HTML file [default: RESULT_DIR/report.html]."),
+    quiet: bool = QUIET_OPT,
+    verbose: bool = VERBOSE_OPT,
+) -> None:
+    """Write one self-contained HTML report of a result folder: summary, grid, voltage profile,
+    convergence, AC check, and scenario and robust tables when present."""
+    from feederopt.report.html import write_report
+
+    path = write_report(result_dir, out)
+    if not quiet:
+        stdout().print(f"report: {path}", markup=False)
+
+
+# ----------------------------------------------------------------------------------------------
 # solve
 # ----------------------------------------------------------------------------------------------
 
@@ -316,15 +375,23 @@ def solve(
                                        help="Write JSON, Parquet tables and a PNG here."),
     force: bool = typer.Option(False, "--force", help="Replace an existing --out folder."),
     no_ac_check: bool = typer.Option(False, "--no-ac-check", help="Skip the AC power flow."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+    report: bool = typer.Option(False, "--report",
+                                help="Also write the HTML report, DIR/report.html (needs --out)."),
+    quiet: bool = QUIET_OPT,
+    verbose: bool = VERBOSE_OPT,
 ) -> None:
     """Find the loss-minimising radial topology and check it with an AC power flow."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from feederopt.api import load, solve as run_solve
+    from feederopt.api import load
+    from feederopt.api import solve as run_solve
     from feederopt.results.output import prepare_output_dir, write_result_dir
     from feederopt.results.status import Status
 
+    if report and out_dir is None:
+        raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
+                                  "--report needs --out", field="report",
+                                  hint="add --out DIR; the report is written to DIR/report.html")])
     net = load(source)
     if out_dir is not None and not force:
         prepare_output_dir(out_dir, force=False).rmdir()  # fail early, before solving
@@ -337,10 +404,11 @@ def solve(
 
         def on_iteration(rec: Any) -> None:
             gap_txt = "inf" if not math.isfinite(rec.gap) else f"{rec.gap * 100:.3f}%"
-            progress.update(task, info=(
-                f"it {rec.iteration}  LB {_fmt(rec.lower_bound * 1.0, '.4g')}  "
-                f"UB {_fmt(rec.upper_bound, '.4g')}  gap {gap_txt}"
-            ))
+            line = (f"it {rec.iteration}  LB {_fmt(rec.lower_bound * 1.0, '.4g')}  "
+                    f"UB {_fmt(rec.upper_bound, '.4g')}  gap {gap_txt}")
+            progress.update(task, info=line)
+            if verbose and not quiet:
+                progress.console.print(f"{line}  ({rec.elapsed_s:.1f} s)", markup=False)
 
         result = run_solve(net, method, solver=solver, gap=gap, time_limit=time_limit,
                            radiality=radiality, ac_check=not no_ac_check, progress=on_iteration)
@@ -350,6 +418,12 @@ def solve(
         result.write_json(json_file)
     if out_dir is not None:
         write_result_dir(result, out_dir, force=force)
+        if report:
+            from feederopt.report.html import write_report
+
+            path = write_report(out_dir)
+            if not quiet:
+                stdout().print(f"report: {path}", markup=False)
     if result.status is Status.INFEASIBLE:
         raise typer.Exit(EXIT_INFEASIBLE)
     if result.status is Status.ERROR:
