@@ -4,6 +4,7 @@
     >>> net = feederopt.load("case33bw")
     >>> result = feederopt.solve(net, method="benders")
     >>> result.losses_kw, result.open_branches, result.buses.head()
+    >>> feederopt.save(result, "case33bw_result")     # tables, grid.png and report.html
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -107,6 +109,21 @@ def solve(
     problem = ReconfigurationProblem(reduced, radiality)
     raw = run(problem, opts, progress)
     return to_result(net, pu, raw, opts.ac_check)
+
+
+def save(result: Result, out_dir: str | Path, *, force: bool = False,
+         report: bool = True) -> Path:
+    """Write ``result`` to a new folder as ``feederopt solve --out DIR --report`` does:
+    ``result.json``, Parquet tables, ``grid.png`` and, with ``report``, ``report.html``.
+    An existing folder is replaced only with ``force``."""
+    from feederopt.results.output import write_result_dir
+
+    out = write_result_dir(result, out_dir, force=force)
+    if report:
+        from feederopt.report.html import write_report
+
+        write_report(out)
+    return out
 
 
 def run(problem: ReconfigurationProblem, opts: SolveOptions,
