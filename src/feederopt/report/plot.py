@@ -211,6 +211,7 @@ def convergence_figure(log: Sequence[Mapping[str, Any]],
                        title: str = "Benders convergence") -> Figure:
     """Lower and upper bound per iteration (``iteration``, ``lower_bound``, ``upper_bound``)."""
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
 
     def series(key: str) -> np.ndarray:
         return np.array([np.nan if r.get(key) is None else float(r[key]) for r in log])
@@ -225,7 +226,18 @@ def convergence_figure(log: Sequence[Mapping[str, Any]],
     ax.step(it, lb, where="post", marker="o", ms=4, color="tab:blue", label="lower bound")
     ax.set_xlabel("iteration")
     ax.set_ylabel("objective [kW]")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_xlim(it.min() - 0.5 if len(it) else 0, it.max() + 0.5 if len(it) else 1)
+    if 0 < len(it) <= 20:
+        ax.set_xticks(it)
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    values = np.concatenate([lb, ub])
+    values = values[np.isfinite(values)]
+    if len(values):  # plain numbers, and some room when the bounds (nearly) meet
+        lo, hi = float(values.min()), float(values.max())
+        pad = max(0.08 * (hi - lo), 1e-3 * abs(hi), 1e-6)
+        ax.set_ylim(lo - pad, hi + pad)
+    ax.ticklabel_format(axis="y", useOffset=False, style="plain")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     ax.set_title(title)
