@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import typer
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -161,6 +162,13 @@ def test_cli_errors_without_traceback_unless_verbose(tmp_path: Path,
     assert "error: RuntimeError: boom" in res.output and "Traceback" not in res.output
     res = runner.invoke(app, ["report", str(tmp_path), "--verbose"])
     assert isinstance(res.exception, RuntimeError)  # propagates: Python prints the traceback
+
+    def leave(*args: Any, **kwargs: Any) -> None:
+        raise typer.Exit(5)
+
+    monkeypatch.setattr("feederopt.report.html.write_report", leave)
+    res = runner.invoke(app, ["report", str(tmp_path)])
+    assert res.exit_code == 5 and "error" not in res.output  # an exit is not an error
     res = runner.invoke(app, ["info", "no_such_case", "--verbose"])
     assert res.exit_code == 2 and "Traceback" in res.output and "unknown_case" in res.output
 

@@ -119,7 +119,8 @@ def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
         verbose = bool(kwargs.get("verbose", False))
         try:
             return fn(*args, **kwargs)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort,
+                click.ClickException):
             raise
         except FeederoptError as exc:
             if verbose:
