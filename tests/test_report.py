@@ -347,3 +347,34 @@ def test_chromium_harness_sees_errors_and_broken_images(tmp_path: Path) -> None:
     messages = "\n".join(console_messages(page, tmp_path, tmp_path / "bad.png"))
     assert "Content Security Policy" in messages  # the external image is blocked and logged
     assert "script-src" in messages  # so is the inline script of the untouched page
+
+
+def test_grid_uses_geographic_coordinates_when_the_input_has_them(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import polars as pl
+
+    from feederopt.report import plot
+    from netbuild import tiny_tables
+
+    tables = tiny_tables()
+    xy = {"x": [0.0, 1.0, 2.0, 3.0, 4.0], "y": [5.0, 4.0, 3.0, 2.0, 1.0]}
+    tables["buses"] = tables["buses"].with_columns(pl.Series("x", xy["x"]),
+                                                   pl.Series("y", xy["y"]))
+    net = feederopt.network.Network.from_tables(**tables, name="tiny_xy")
+    result = feederopt.solve(net, method="lindistflow")
+    seen: dict[str, Any] = {}
+    draw = plot.grid_figure
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen["pos"] = args[2]
+        return draw(*args, **kwargs)
+
+    monkeypatch.setattr(plot, "grid_figure", spy)
+    plot.plot_grid(result, tmp_path / "g.png")
+    np.testing.assert_array_equal(seen["pos"], np.column_stack([xy["x"], xy["y"]]))
+    # Without coordinates: the tree layout, the source on top.
+    plot.plot_grid(feederopt.solve(tiny(), method="lindistflow"), tmp_path / "t.png")
+    assert seen["pos"] is None
+    pos = plot.tree_layout(5, np.array([0, 1, 2, 3, 0]), np.array([1, 2, 3, 4, 3]),
+                           np.array([True, True, True, True, False]), np.array([0]))
+    assert pos[0, 1] == 0 and (pos[1:, 1] < 0).all()
