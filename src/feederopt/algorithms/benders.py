@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from feederopt.algorithms.base import AlgorithmBase, ProgressCallback, RawSolution, StopOptions
-from feederopt.algorithms.oa import seed_points
+from feederopt.algorithms.oa import SEED_SHARES, seed_points
 from feederopt.formulations.blocks import Block
 from feederopt.network.topology import is_radial_forest
 from feederopt.problems.reconfiguration import (
@@ -60,7 +60,9 @@ class BendersOptions:
     threads: int = 1
     verbose: bool = False
     master_heuristic_effort: float = 0.01
-    root_oa_rounds: int = 20
+    root_oa_rounds: int = 5
+    seed_shares: tuple[float, ...] = SEED_SHARES
+    master_first_improvement: bool = True  # stop the master at its first improving topology
     diagnosis_time_s: float = 30.0
     diagnosis_iterations: int = 10  # Kelley rounds on the master's LP relaxation before branching
 
@@ -114,7 +116,7 @@ class Benders(AlgorithmBase):
                     0.0, math.inf,
                 )
             cones = [c for c in block.cones if c.name in OA_CONES]
-            for point in seed_points(self.pu):
+            for point in seed_points(self.pu, self.options.seed_shares):
                 for cone in cones:
                     master.oa_cuts(cone, point)
             self._root_cuts(master, cones)
@@ -240,8 +242,14 @@ class Benders(AlgorithmBase):
                 cutoff = self.upper - self.stop.gap * abs(self.upper) * 0.5
                 const = 0.0 if minimize_violation else self.y_const
                 master.h.setOptionValue("objective_bound", cutoff - const)
+                if self.options.master_first_improvement:
+                    master.h.setOptionValue("mip_max_improving_sols", 1)
             ms = master.solve()
             self.timings["master_s"] += ms.solve_time_s
+            self.timings["master_nodes"] = self.timings.get("master_nodes", 0) + ms.nodes
+            self.timings["master_lp_iterations"] = (
+                self.timings.get("master_lp_iterations", 0) + ms.lp_iterations
+            )
             if ms.status == "infeasible":
                 infeasible_master = True
                 if self.incumbent is not None:

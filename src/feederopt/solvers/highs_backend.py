@@ -26,11 +26,13 @@ INF = highspy.kHighsInf
 
 @dataclass
 class MilpSolution:
-    status: str  # optimal | time_limit | infeasible | error
+    status: str  # optimal | solution_limit | time_limit | infeasible | error
     objective: float  # best primal value (nan when none)
     bound: float  # proven lower bound (dual bound)
     solve_time_s: float
     has_solution: bool
+    nodes: int = 0
+    lp_iterations: int = 0
 
 
 class HighsModel:
@@ -222,8 +224,9 @@ class HighsModel:
                 bound = obj
         elif status in (ms.kInfeasible,):
             name = "infeasible"
-        elif status in (ms.kTimeLimit, ms.kIterationLimit, ms.kInterrupt,
-                        ms.kSolutionLimit):
+        elif status == ms.kSolutionLimit:
+            name = "solution_limit"
+        elif status in (ms.kTimeLimit, ms.kIterationLimit, ms.kInterrupt):
             name = "time_limit"
         elif status in (ms.kObjectiveBound, ms.kObjectiveTarget):
             name = "infeasible"  # nothing better than the objective bound (a cutoff)
@@ -233,7 +236,10 @@ class HighsModel:
             name = "error"
         if not np.isfinite(bound):
             bound = -np.inf
-        return MilpSolution(name, obj, bound, time.perf_counter() - t0, has)
+        nodes = int(getattr(info, "mip_node_count", 0) or 0)
+        lp_its = int(getattr(info, "simplex_iteration_count", 0) or 0)
+        return MilpSolution(name, obj, bound, time.perf_counter() - t0, has, max(nodes, 0),
+                            max(lp_its, 0))
 
     def values(self) -> dict[str, np.ndarray]:
         x = np.asarray(self.h.getSolution().col_value, float)
