@@ -263,7 +263,9 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
         w, ell = point["w"], point["l"]
         lhs = point["P"] ** 2 + point["Q"] ** 2
         denom = np.maximum(w * ell, 1e-12)
-        gap = np.where(closed & (w * ell > 1e-10), (w * ell - lhs) / denom, 0.0)
+        # A branch without impedance has no losses, so its current is not determined.
+        lossy = (pu.r**2 + pu.x**2) > 1e-12
+        gap = np.where(closed & lossy & (w * ell > 1e-10), (w * ell - lhs) / denom, 0.0)
         cone_gap = float(np.max(gap)) if len(gap) else 0.0
     else:
         cone_gap = math.nan

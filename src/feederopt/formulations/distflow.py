@@ -94,21 +94,40 @@ def is_passive(pu: PerUnitNetwork) -> bool:
     )
 
 
-def big_m(pu: PerUnitNetwork, options: DistFlowOptions) -> BigM:
-    """Big-M values from the data (see module docstring)."""
-    lo, hi = voltage_bounds(pu, options.slack)
-    f, t = pu.f, pu.t
+def _totals(pu: PerUnitNetwork, options: DistFlowOptions, hi_max: float) -> tuple[float, float]:
+    """Bounds on |P| and |Q| of any branch: total demand with a loss allowance, plus every
+    injection that generators and capacitor banks can make."""
     gen_p = float(np.clip(pu.gen_p_max, 0, None).sum() + np.clip(-pu.gen_p_min, 0, None).sum())
     gen_q = float(np.abs(pu.gen_q_max).sum() + np.abs(pu.gen_q_min).sum())
     p_tot = float(np.abs(pu.p_load).sum()) * (1 + options.loss_allowance) + gen_p
     q_tot = (
         float(np.abs(pu.q_load).sum()) * (1 + options.loss_allowance)
         + gen_q
-        + float(np.abs(pu.q_shunt).sum() * hi.max())
+        + float(np.abs(pu.q_shunt).sum() * hi_max)
         + float(np.abs(pu.p_load).sum()) * options.loss_allowance
     )
-    p_tot = max(p_tot, 1e-6)
-    q_tot = max(q_tot, 1e-6)
+    return max(p_tot, 1e-6), max(q_tot, 1e-6)
+
+
+def effective_ratings(pu: PerUnitNetwork) -> tuple[np.ndarray, np.ndarray]:
+    """Branches whose current (and apparent-power) rating can bind: a rating above what the
+    whole demand could push through the branch is no constraint (pandapower nets often carry
+    placeholder ratings of 99999 kA, which would only spoil the solver's numerics)."""
+    opt = DistFlowOptions()
+    lo, hi = voltage_bounds(pu, False)
+    p_tot, q_tot = _totals(pu, opt, float(hi.max()))
+    s_tot = float(np.hypot(p_tot, q_tot))
+    i_tot2 = s_tot**2 / np.maximum(lo[pu.f], 1e-3)
+    rated = np.flatnonzero(np.isfinite(pu.i_max) & (pu.i_max**2 < i_tot2))
+    thermal = np.flatnonzero(np.isfinite(pu.s_max) & (pu.s_max < s_tot))
+    return rated, thermal
+
+
+def big_m(pu: PerUnitNetwork, options: DistFlowOptions) -> BigM:
+    """Big-M values from the data (see module docstring)."""
+    lo, hi = voltage_bounds(pu, options.slack)
+    f, t = pu.f, pu.t
+    p_tot, q_tot = _totals(pu, options, float(hi.max()))
     cap = np.minimum(pu.s_max, np.sqrt(hi[f]) * pu.i_max)
     if options.slack:
         cap = np.full_like(cap, np.inf)  # current slack may exceed the rating
@@ -216,7 +235,7 @@ def distflow(pu: PerUnitNetwork, options: DistFlowOptions | None = None) -> Bloc
                    np.zeros(len(sw)))
 
     # Limits: current, voltage (with slack where asked).
-    rated = np.flatnonzero(np.isfinite(pu.i_max))
+    rated, thermal = effective_ratings(pu)
     if len(rated):
         terms = {"l": select(rated, m)}
         if opt.slack:
@@ -249,7 +268,6 @@ def distflow(pu: PerUnitNetwork, options: DistFlowOptions | None = None) -> Bloc
         {"w": eye_m, "l": eye_m},
         [{"P": 2 * eye_m}, {"Q": 2 * eye_m}, {"w": eye_m, "l": -eye_m}],
     )
-    thermal = np.flatnonzero(np.isfinite(pu.s_max))
     if len(thermal):
         # ||(P, Q)|| <= s_max: written with the constant as a bound on a helper group.
         block.add_group(Group.data("s_rating", pu.s_max[thermal]))

@@ -21,7 +21,12 @@ from enum import StrEnum
 import numpy as np
 
 from feederopt.formulations.blocks import Block
-from feederopt.formulations.distflow import DistFlowOptions, distflow, slack_objective
+from feederopt.formulations.distflow import (
+    DistFlowOptions,
+    distflow,
+    effective_ratings,
+    slack_objective,
+)
 from feederopt.formulations.radiality import parent_child, single_commodity_flow
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.solvers.cvxpy_backend import CvxpyModel
@@ -182,7 +187,7 @@ class TopologyEvaluator:
                 j = int(load_bus[k])
                 amount = pu.v_min[j] - v[j] if limit == "v_min" else v[j] - pu.v_max[j]
                 out.append(Violation("buses", j, limit, float(max(amount, 0.0))))
-        rated = np.flatnonzero(np.isfinite(pu.i_max))
+        rated, _ = effective_ratings(pu)
         for k in np.flatnonzero(point.get("slack_i", np.zeros(0)) > tol):
             i = int(rated[k])
             amount = np.sqrt(point["l"][i]) - pu.i_max[i]
