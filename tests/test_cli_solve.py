@@ -29,7 +29,7 @@ SOLVE_KEYS = {
 AC_KEYS = {"converged", "losses_kw", "min_voltage_pu", "max_voltage_pu", "max_voltage_diff_pu"}
 
 
-def ring(load_scale: float = 1.0) -> Network:
+def ring(load_scale: float = 1.0, tie: str = "c") -> Network:
     buses = pl.DataFrame({
         "id": ["10", "11", "12", "13"],
         "vn_kv": [12.66] * 4,
@@ -42,7 +42,7 @@ def ring(load_scale: float = 1.0) -> Network:
         "r_ohm": [0.5, 1.2, 0.4, 2.0],
         "x_ohm": [0.4, 0.9, 0.3, 1.5],
         "switchable": [True] * 4,
-        "normally_open": [False, False, True, False],
+        "normally_open": [k == tie for k in "abcd"],
     })
     loads = pl.DataFrame({
         "id": ["l1", "l2", "l3"],
@@ -118,3 +118,27 @@ def test_bad_options_exit_2(ring_dir: Path) -> None:
     res = runner.invoke(app, ["solve", str(ring_dir), "--method", "misocp", "--solver", "nope"])
     assert res.exit_code == 2
     assert "solver" in res.output
+
+
+def test_switching_cost_keeps_the_base_case_when_it_outweighs_the_savings(
+    tmp_path: Path,
+) -> None:
+    # Base case: tie b open. Without a switching cost the optimum opens c instead (AC brute
+    # force below); a cost per action above the possible saving keeps b open.
+    net = ring(tie="b")
+    losses = {}
+    for k, name in enumerate("abcd"):
+        closed = np.ones(4, dtype=bool)
+        closed[k] = False
+        losses[name] = ac_power_flow(net, closed).losses_kw
+    assert min(losses, key=losses.get) == "c"
+    folder = write_folder(net, tmp_path / "ring_b")
+    for cost, expected in ((0.0, "c"), (2 * losses["b"], "b")):
+        out = tmp_path / f"r{cost}.json"
+        res = runner.invoke(app, ["solve", str(folder), "--json", str(out), "--quiet",
+                                  "--switch-cost", str(cost)])
+        assert res.exit_code == 0, res.output
+        doc = json.loads(out.read_text())
+        assert [b["id"] for b in doc["open_branches"]] == [expected]
+    # Two actions (close b, open c) were not worth it: objective = losses, no switching.
+    assert doc["objective"] == pytest.approx(doc["losses_kw"], rel=1e-6)

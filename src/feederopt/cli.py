@@ -376,6 +376,11 @@ def solve(
                                        help="Write JSON, Parquet tables and a PNG here."),
     force: bool = typer.Option(False, "--force", help="Replace an existing --out folder."),
     no_ac_check: bool = typer.Option(False, "--no-ac-check", help="Skip the AC power flow."),
+    switch_cost: float | None = typer.Option(
+        None, "--switch-cost", help="Cost of each switching action, in kW of losses."),
+    loss_price: float | None = typer.Option(
+        None, "--loss-price", help="Price of lost energy [per MWh]; adds the generators' "
+        "cost_per_mwh to the objective."),
     report: bool = typer.Option(False, "--report",
                                 help="Also write the HTML report, DIR/report.html (needs --out)."),
     quiet: bool = QUIET_OPT,
@@ -412,7 +417,8 @@ def solve(
                 progress.console.print(f"{line}  ({rec.elapsed_s:.1f} s)", markup=False)
 
         result = run_solve(net, method, solver=solver, gap=gap, time_limit=time_limit,
-                           radiality=radiality, ac_check=not no_ac_check, progress=on_iteration)
+                           radiality=radiality, ac_check=not no_ac_check, progress=on_iteration,
+                           switch_cost_kw=switch_cost, loss_price_per_mwh=loss_price)
     if not quiet:
         print_result(result)
     if json_file is not None:

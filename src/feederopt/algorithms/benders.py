@@ -14,7 +14,8 @@ Master (persistent HiGHS model, rows only ever added):
   are convex in the relaxed ``y``, so the cuts are valid for every binary ``y``.
 * Cuts from big-M models are weak; the integer L-shaped cut (Laporte & Louveaux, "The integer
   L-shaped method for stochastic integer programs with complete recourse", Oper. Res. Lett. 13,
-  1993), with ``L = 0`` since losses are non-negative, makes the method finite: a topology that
+  1993), with ``L`` a lower bound of the slave's cost (0 for losses alone, less with priced DG),
+  makes the method finite: a topology that
   the master proposes twice has ``theta >= f``, and the bounds meet.
 * Partial Benders (Crainic, Hewitt, Maggioni & Rei, "Partial Benders decomposition: general
   methodology and application to stochastic network design", Transp. Sci. 55(2), 2021) keeps a
@@ -45,7 +46,6 @@ from feederopt.problems.reconfiguration import (
 )
 from feederopt.results.status import Status
 from feederopt.solvers.highs_backend import HighsModel
-
 
 #: Cones whose outer approximation the master carries.
 OA_CONES = ("branch_cone",)
@@ -98,7 +98,9 @@ class Benders(AlgorithmBase):
             block.merge(self.problem.physics_block(slack=minimize_violation))
         cost = {"y": np.zeros(self.pu.n_branch) if minimize_violation else self.y_cost}
         master = HighsModel(
-            block, objective=cost, extra_columns={"theta": (0.0, math.inf, 1.0)},
+            block, objective=cost,
+            extra_columns={"theta": (0.0 if minimize_violation else
+                                     self.problem.cost_lower_bound(), math.inf, 1.0)},
             threads=self.options.threads, verbose=self.options.verbose,
         )
         # Incumbents come from the slaves, so the master's own primal heuristics add little.
@@ -109,12 +111,10 @@ class Benders(AlgorithmBase):
                          for g, b in block.groups.items() if g.startswith("slack_")}
                 master.add_cut({"theta": (np.array([0]), np.array([1.0])), **slack}, 0.0, math.inf)
             else:
-                m = self.pu.n_branch
-                master.add_cut(
-                    {"theta": (np.array([0]), np.array([1.0])),
-                     "l": (np.arange(m), -self.problem.loss_cost())},
-                    0.0, math.inf,
-                )
+                coefs = {g: (np.arange(len(c)), -c)
+                         for g, c in self.problem.operating_cost().items() if len(c)}
+                master.add_cut({"theta": (np.array([0]), np.array([1.0])), **coefs},
+                               0.0, math.inf)
             cones = [c for c in block.cones if c.name in OA_CONES]
             for point in seed_points(self.pu, self.options.seed_shares):
                 for cone in cones:
@@ -153,7 +153,7 @@ class Benders(AlgorithmBase):
                 master.oa_cuts(cone, point)
 
     def _add_cuts(self, master: HighsModel, y: np.ndarray, ev: Evaluation, value: float,
-                  optimality: bool) -> None:
+                  optimality: bool, minimize_violation: bool = False) -> None:
         sw = self.sw
         g = ev.gradient[sw]
         ys = y[sw]
@@ -170,9 +170,11 @@ class Benders(AlgorithmBase):
             sign = np.where(closed, 1.0, -1.0)
             n_closed = float(closed.sum())
             if optimality:
-                # theta >= value * (sum_C y - sum_O y - |C| + 1)   (L = 0)
-                master.add_cut({"theta": (np.array([0]), np.array([1.0])), "y": (sw, -value * sign)},
-                               value * (1.0 - n_closed), math.inf)
+                # theta >= (f - L) (sum_C y - sum_O y - |C| + 1) + L
+                low = 0.0 if minimize_violation else self.problem.cost_lower_bound()
+                span = value - low
+                master.add_cut({"theta": (np.array([0]), np.array([1.0])), "y": (sw, -span * sign)},
+                               span * (1.0 - n_closed) + low, math.inf)
             else:
                 # no-good: sum_C y - sum_O y <= |C| - 1
                 master.add_cut({"y": (sw, sign)}, -math.inf, n_closed - 1.0)
@@ -216,7 +218,7 @@ class Benders(AlgorithmBase):
         if optimality and self.update_upper(total):
             self.incumbent, self.incumbent_y = ev, y.copy()
         if master is not None:
-            self._add_cuts(master, y, ev, value, optimality)
+            self._add_cuts(master, y, ev, value, optimality, minimize_violation)
         self._last_slave_s = ev.solve_time_s
 
     def _loop(self, minimize_violation: bool, initial: list[np.ndarray]) -> RawSolution | None:

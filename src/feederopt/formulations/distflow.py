@@ -22,7 +22,8 @@ capacity with a loss allowance, capped by the branch rating, and ``M^l`` follows
 The cone is written on a per-branch copy ``w`` of the sending-end voltage,
 ``P^2 + Q^2 <= w l`` with ``w <= v_max^2 y`` and ``w <= v_f - v_min^2 (1 - y)``: for binary
 ``y`` it is the Farivar-Low cone (closed) or ``P = Q = 0`` (open), and for fractional ``y`` it
-is the perspective of the cone, which removes the relaxation's gain from splitting a flow over fractionally closed branches
+is the perspective of the cone, which removes the relaxation's gain from splitting a flow
+over fractionally closed branches
 (Frangioni & Gentile, "Perspective cuts for a class of convex 0-1 mixed integer programs",
 Math. Prog. 106, 2006; Günlük & Linderoth, Math. Prog. 124, 2010); it tightens the MISOCP's
 continuous relaxation and the Benders cuts alike.

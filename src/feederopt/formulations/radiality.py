@@ -66,7 +66,7 @@ def parent_child(
     switchable: np.ndarray,
     order: bool = True,
 ) -> Block:
-    """Parent-child spanning-forest radiality (Jabr, Singh & Pal 2012), optionally with MTZ order."""
+    """Parent-child spanning-forest radiality (Jabr, Singh & Pal 2012), with MTZ order."""
     block = Block()
     _y(block, switchable)
     m = len(f)

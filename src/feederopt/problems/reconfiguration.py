@@ -68,6 +68,7 @@ class Evaluation:
 class ReconfigurationProblem:
     pu: PerUnitNetwork
     radiality: RadialityModel = RadialityModel.FLOW
+    loss_price_per_mwh: float | None = None  # prices DG energy against losses when given
 
     def radiality_block(self) -> Block:
         pu = self.pu
@@ -85,9 +86,25 @@ class ReconfigurationProblem:
         """Objective coefficients of the squared currents ``l``: ``r`` in kW per p.u."""
         return self.pu.r * self.scale
 
+    def operating_cost(self) -> dict[str, np.ndarray]:
+        """The slave's objective [kW-equivalent] by variable group: losses ``sum r l`` and, when a
+        loss price is given, the DG energy cost ``sum c_g p_g / price`` (so that generation cost
+        and losses share one unit: currency per hour divided by the price of lost energy)."""
+        cost = {"l": self.loss_cost()}
+        if self.loss_price_per_mwh and np.any(self.pu.gen_cost != 0):
+            cost["pg"] = self.pu.gen_cost / self.loss_price_per_mwh * 1000.0
+        return cost
+
+    def cost_lower_bound(self) -> float:
+        """A lower bound of the slave's objective: losses are non-negative, DG cost bounded."""
+        c = self.operating_cost().get("pg")
+        if c is None:
+            return 0.0
+        return float(np.minimum(c * self.pu.gen_p_min, c * self.pu.gen_p_max).sum())
+
     def physics_block(self, *, slack: bool = False, lossless: bool = False) -> Block:
         block = distflow(self.pu, DistFlowOptions(slack=slack, lossless=lossless))
-        block.objective = {"l": self.loss_cost()}
+        block.objective = self.operating_cost()
         return block
 
     def y_cost(self) -> tuple[np.ndarray, float]:
@@ -194,8 +211,8 @@ class TopologyEvaluator:
             out.append(Violation("branches", i, "i_max", float(max(amount, 0.0))))
         for name, limit in (("slack_p_pos", "p_balance"), ("slack_p_neg", "p_balance"),
                             ("slack_q_pos", "q_balance"), ("slack_q_neg", "q_balance")):
-            for j in np.flatnonzero(point.get(name, np.zeros(0)) > tol):
-                out.append(Violation("buses", int(j), limit,
-                                     float(point[name][j] * pu.s_base_mva)))
+            for jj in np.flatnonzero(point.get(name, np.zeros(0)) > tol):
+                out.append(Violation("buses", int(jj), limit,
+                                     float(point[name][jj] * pu.s_base_mva)))
         out.sort(key=lambda w: -w.amount)
         return out

@@ -36,7 +36,7 @@ class AcCheck:
     min_voltage_pu: float
     max_voltage_pu: float
     max_voltage_diff_pu: float  # max |V_socp - V_ac| over buses
-    relaxation_gap: float  # max (v_f w - P^2 - Q^2) / (w l) over closed branches
+    relaxation_gap: float  # sum r (l - (P^2 + Q^2) / w) / sum r l over closed branches
     losses_diff_pct: float  # (AC - SOCP) / AC losses [%]
     exact: bool
     warnings: tuple[str, ...] = ()

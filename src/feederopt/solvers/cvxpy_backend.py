@@ -1,4 +1,5 @@
-"""cvxpy backend: a :class:`~feederopt.formulations.blocks.Block` as a (mixed-integer) conic problem.
+"""cvxpy backend: a :class:`~feederopt.formulations.blocks.Block` as a (mixed-integer) conic
+problem.
 
 The problem is built once. Data groups become ``cp.Parameter`` values, so a re-solve with other
 loads or another topology only updates data (cvxpy's DPP; Agrawal et al., "Differentiable convex
@@ -62,7 +63,8 @@ class CvxpyModel:
             ub = np.where(np.isfinite(g.ub), g.ub, np.inf)
             if name in self.fixed:
                 var = cp.Variable(g.size, name=name)
-                par = cp.Parameter(g.size, value=np.clip(np.zeros(g.size), lb, ub), name=name + "_hat")
+                start = np.clip(np.zeros(g.size), lb, ub)
+                par = cp.Parameter(g.size, value=start, name=name + "_hat")
                 self.params[name] = par
                 self.copies[name] = var == par
                 constraints.append(self.copies[name])

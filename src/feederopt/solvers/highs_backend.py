@@ -140,7 +140,9 @@ class HighsModel:
         self._add_rows(a, np.asarray(lo, float) - const, np.asarray(hi, float) - const)
         self.n_cuts += m
 
-    def add_cut(self, coefs: dict[str, tuple[np.ndarray, np.ndarray]], lo: float, hi: float) -> None:
+    def add_cut(
+        self, coefs: dict[str, tuple[np.ndarray, np.ndarray]], lo: float, hi: float
+    ) -> None:
         """One row from sparse coefficients: ``{group: (indices, values)}``."""
         idx = np.concatenate([self.offset[g] + np.asarray(i, int) for g, (i, _) in coefs.items()])
         val = np.concatenate([np.asarray(v, float) for _, v in coefs.values()])
