@@ -62,6 +62,7 @@ class BendersOptions:
     master_heuristic_effort: float = 0.01
     root_oa_rounds: int = 5
     seed_shares: tuple[float, ...] = SEED_SHARES
+    ecp_min_violation: float | None = 1e-3  # cut the master's point only where it is violated
     master_first_improvement: bool = True  # stop the master at its first improving topology
     diagnosis_time_s: float = 30.0
     diagnosis_iterations: int = 10  # Kelley rounds on the master's LP relaxation before branching
@@ -150,7 +151,7 @@ class Benders(AlgorithmBase):
         point = master.values()
         for cone in master.block.cones:
             if cone.name in OA_CONES:
-                master.oa_cuts(cone, point)
+                master.oa_cuts(cone, point, min_violation=self.options.ecp_min_violation)
 
     def _add_cuts(self, master: HighsModel, y: np.ndarray, ev: Evaluation, value: float,
                   optimality: bool, minimize_violation: bool = False) -> None:

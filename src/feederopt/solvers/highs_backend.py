@@ -152,12 +152,17 @@ class HighsModel:
 
     # ----- outer approximation --------------------------------------------------------------
     def oa_cuts(self, cone: Cones, point: dict[str, np.ndarray], rows: np.ndarray | None = None,
-                min_norm: float = 1e-9) -> int:
-        """Add the OA cut of ``cone`` at ``point`` (group values) for the selected cone rows."""
+                min_norm: float = 1e-9, min_violation: float | None = None) -> int:
+        """Add the OA cut of ``cone`` at ``point`` (group values) for the selected cone rows;
+        with ``min_violation``, only where the point violates the cone by that relative amount
+        (``||X x0|| - T x0 > min_violation * ||X x0||``), the cuts that separate it."""
         xs = [self._eval(x, point) for x in cone.xs]
         w = np.vstack(xs)  # k x m
         norm = np.linalg.norm(w, axis=0)
-        sel = np.flatnonzero(norm > min_norm)
+        keep = norm > min_norm
+        if min_violation is not None:
+            keep &= norm - self._eval(cone.t, point) > min_violation * norm
+        sel = np.flatnonzero(keep)
         if rows is not None:
             sel = np.intersect1d(sel, rows)
         if not len(sel):
