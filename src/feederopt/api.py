@@ -177,7 +177,12 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
     losses_kw = float(np.nansum(pu.r * ell) * s * 1000.0) if "l" in point else math.nan
 
     base_ac = ac_power_flow(net) if ac_check else None
-    ac = ac_power_flow(net, closed) if (ac_check and raw.y is not None) else None
+    ac = None
+    if ac_check and raw.y is not None:
+        # The same loads and the DG set-points that the optimiser chose.
+        gen_p = point["pg"] * s if pu.n_gen and "pg" in point else None
+        gen_q = point["qg"] * s if pu.n_gen and "qg" in point else None
+        ac = ac_power_flow(net, closed, gen_p, gen_q)
 
     bus_ids = pu.bus_ids
     buses = pl.DataFrame({
