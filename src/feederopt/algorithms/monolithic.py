@@ -23,6 +23,7 @@ from feederopt.problems.reconfiguration import ReconfigurationProblem, TopologyE
 from feederopt.results.status import Status
 from feederopt.solvers.cvxpy_backend import CvxpyModel
 from feederopt.solvers.highs_backend import HighsModel
+from feederopt.solvers.scip_backend import ScipModel
 
 #: Cones whose outer approximation a MILP carries.
 OA_CONES = ("branch_cone",)
@@ -42,14 +43,18 @@ def solve_misocp(
     stop: StopOptions | None = None,
     evaluator: TopologyEvaluator | None = None,
 ) -> RawSolution:
-    """The monolithic MISOCP (see module docstring)."""
+    """The monolithic MISOCP (see module docstring).
+
+    SCIP gets the block directly through PySCIPOpt (:class:`ScipModel`, cones in the form its
+    second-order-cone handler detects); Gurobi and MOSEK go through cvxpy.
+    """
     stop = stop or StopOptions()
+    if solver == "SCIP":
+        return _solve_misocp_scip(problem, stop, evaluator)
     t0 = time.perf_counter()
     model = CvxpyModel(problem.monolithic_block())
     kwargs: dict[str, object] = {}
-    if solver == "SCIP":
-        kwargs["scip_params"] = {"limits/time": stop.time_limit_s, "limits/gap": stop.gap}
-    elif solver == "GUROBI":
+    if solver == "GUROBI":
         kwargs.update(TimeLimit=stop.time_limit_s, MIPGap=stop.gap)
     elif solver == "MOSEK":
         kwargs["mosek_params"] = {
@@ -59,39 +64,60 @@ def solve_misocp(
     sol = model.solve(solver, **kwargs)
     elapsed = time.perf_counter() - t0
     to_kw = problem.to_kw
-    bound, gap = -math.inf, math.inf
-    stats = model.problem.solver_stats
-    extra = getattr(stats, "extra_stats", None)
-    if solver == "SCIP" and isinstance(extra, dict) and "model" in extra:
-        scip = extra["model"]
-        bound = to_kw(scip.getDualbound())
-        scip_status = str(scip.getStatus())
-    else:
-        scip_status = sol.status
     has_solution = sol.status in ("optimal", "optimal_inaccurate", "user_limit") and np.isfinite(
         sol.objective
     )
     if not has_solution:
         status = Status.INFEASIBLE if "infeasible" in sol.status else (
-            Status.TIME_LIMIT if scip_status in ("timelimit", "user_limit") else Status.ERROR
+            Status.TIME_LIMIT if sol.status == "user_limit" else Status.ERROR
         )
-        return RawSolution(status, "misocp", None, math.nan, bound, math.inf, 0, elapsed,
+        return RawSolution(status, "misocp", None, math.nan, -math.inf, math.inf, 0, elapsed,
                            solver=solver, timings={"build_s": model.build_time_s},
-                           extra={"solver_status": scip_status})
+                           extra={"solver_status": sol.status})
     y = np.round(model.value("y"))
     objective = to_kw(sol.objective)
-    if not math.isfinite(bound):
-        bound = objective if sol.status == "optimal" and scip_status != "timelimit" else -math.inf
+    bound = objective if sol.status == "optimal" else -math.inf
+    gap = 0.0 if math.isfinite(bound) else math.inf
+    status = Status.OPTIMAL if sol.status == "optimal" else Status.FEASIBLE
+    _, point, _ = _evaluate(problem, y, evaluator)
+    return RawSolution(status, "misocp", y, objective, bound, gap, 1, elapsed, point=point,
+                       solver=solver, timings={"build_s": model.build_time_s},
+                       extra={"solver_status": sol.status})
+
+
+def _solve_misocp_scip(
+    problem: ReconfigurationProblem, stop: StopOptions, evaluator: TopologyEvaluator | None
+) -> RawSolution:
+    """The MISOCP on SCIP through :class:`ScipModel`; SCIP's dual bound is the lower bound."""
+    t0 = time.perf_counter()
+    model = ScipModel(problem.monolithic_block())
+    remaining = stop.time_limit_s - (time.perf_counter() - t0)
+    sol = model.solve(time_limit_s=remaining, gap=stop.gap)
+    elapsed = time.perf_counter() - t0
+    to_kw = problem.to_kw
+    timings = {"build_s": model.build_time_s, "solve_s": sol.solve_time_s}
+    extra = {"solver_status": sol.scip_status, **sol.stats}
+    bound = to_kw(sol.bound) if math.isfinite(sol.bound) else sol.bound
+    if not sol.has_solution:
+        if sol.status == "infeasible":
+            status = Status.INFEASIBLE
+        elif sol.status == "time_limit":
+            status = Status.TIME_LIMIT
+        else:
+            status = Status.ERROR
+        return RawSolution(status, "misocp", None, math.nan, bound, math.inf, 0, elapsed,
+                           solver="SCIP", timings=timings, extra=extra)
+    y = np.round(model.value("y"))
+    objective = to_kw(sol.objective)
     bound = min(bound, objective)
     gap = (objective - bound) / max(abs(objective), 1e-9) if math.isfinite(bound) else math.inf
-    if scip_status == "timelimit":
+    if sol.status == "time_limit":
         status = Status.TIME_LIMIT
     else:
         status = Status.OPTIMAL if gap <= max(stop.gap, 1e-6) else Status.FEASIBLE
     _, point, _ = _evaluate(problem, y, evaluator)
     return RawSolution(status, "misocp", y, objective, bound, gap, 1, elapsed, point=point,
-                       solver=solver, timings={"build_s": model.build_time_s},
-                       extra={"solver_status": scip_status})
+                       solver="SCIP", timings=timings, extra=extra)
 
 
 def lindistflow_topology(
