@@ -1,1 +1,38 @@
-"""feederopt.execution."""
+"""Where the slaves run: in this process, in a local process pool, or on a Ray cluster.
+
+Every executor has one method, :meth:`Executor.map`: ``map(fn, items)`` returns
+``[fn(state, item) for item in items]``, in the order of ``items``. ``state`` is the worker's
+own object (typically a slave: a cvxpy model built once), made by the executor's ``factory`` in
+each worker when the worker starts (a process-pool initializer, a Ray actor's constructor), so
+that models are built once per worker and never pickled per task. ``fn`` must be a picklable
+module-level function and its result must depend only on ``(state's data, item)``; then the
+answer is the same whatever the number of workers and whichever worker runs which item (the
+run is deterministic).
+
+    >>> with make_executor(SlaveFactory(...), workers=2) as ex:
+    ...     values = ex.map(evaluate_one, items)
+
+* :class:`SerialExecutor`: no parallelism (``workers=1``).
+* :class:`ProcessExecutor`: :class:`concurrent.futures.ProcessPoolExecutor` (``--workers N``).
+* :class:`RayExecutor`: one Ray actor per CPU, each holding a state (``--ray auto`` starts a
+  local Ray, ``--ray ADDRESS`` joins a cluster). Items are dealt out to the actors round-robin
+  and gathered in order; Ray does the scheduling.
+"""
+
+from feederopt.execution.executors import (
+    Executor,
+    ProcessExecutor,
+    RayExecutor,
+    SerialExecutor,
+    StateFactory,
+    make_executor,
+)
+
+__all__ = [
+    "Executor",
+    "ProcessExecutor",
+    "RayExecutor",
+    "SerialExecutor",
+    "StateFactory",
+    "make_executor",
+]

@@ -1,0 +1,249 @@
+"""The executors (see :mod:`feederopt.execution`)."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import multiprocessing as mp
+import os
+import resource
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class StateFactory(Protocol):
+    """A picklable callable that builds a worker's state (called once per worker)."""
+
+    def __call__(self) -> Any: ...
+
+
+TaskFn = Callable[[Any, Any], Any]
+
+
+class Executor(ABC):
+    """``map(fn, items) -> [fn(state, item) for item in items]``, ordered (module docstring)."""
+
+    #: How many items run at the same time.
+    workers: int = 1
+    kind: str = "serial"
+
+    @abstractmethod
+    def map(self, fn: TaskFn, items: Sequence[Any]) -> list[Any]: ...
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release the workers (idempotent)."""
+
+    def worker_memory_mb(self) -> list[float]:
+        """Peak resident memory of each worker [MB], where the executor can tell."""
+        return []
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident set of this process [MB] (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+# ----- serial -----------------------------------------------------------------------------------
+class SerialExecutor(Executor):
+    """Everything in this process, one item after the other."""
+
+    kind = "serial"
+
+    def __init__(self, factory: StateFactory) -> None:
+        self.factory = factory
+        self._state: Any = None
+        self.workers = 1
+
+    @property
+    def state(self) -> Any:
+        if self._state is None:
+            self._state = self.factory()
+        return self._state
+
+    def map(self, fn: TaskFn, items: Sequence[Any]) -> list[Any]:
+        state = self.state
+        return [fn(state, item) for item in items]
+
+    def worker_memory_mb(self) -> list[float]:
+        return [_peak_rss_mb()]
+
+
+# ----- local process pool -----------------------------------------------------------------------
+_WORKER_STATE: Any = None
+
+
+def _init_worker(factory: StateFactory) -> None:
+    global _WORKER_STATE
+    # One thread per worker process: the pool is the parallelism.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "RAYON_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    _WORKER_STATE = factory()
+
+
+def _run_chunk(fn: TaskFn, items: list[Any]) -> list[Any]:
+    return [fn(_WORKER_STATE, item) for item in items]
+
+
+def _worker_rss(_: object) -> tuple[int, float]:
+    return os.getpid(), _peak_rss_mb()
+
+
+class ProcessExecutor(Executor):
+    """A local :class:`~concurrent.futures.ProcessPoolExecutor` whose workers build their state
+    once, in the pool's initializer.
+
+    ``start_method`` defaults to ``spawn``: workers start from a fresh interpreter, which is
+    safe with the threads of HiGHS, Ray or a caller (``fork`` is faster to start but may
+    deadlock when the parent holds a lock in another thread).
+    """
+
+    kind = "process"
+
+    def __init__(self, factory: StateFactory, workers: int | None = None,
+                 start_method: str = "spawn") -> None:
+        self.workers = max(1, int(workers or os.cpu_count() or 1))
+        self.factory = factory
+        ctx = mp.get_context(start_method)
+        self._pool: ProcessPoolExecutor | None = ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=ctx, initializer=_init_worker,
+            initargs=(factory,),
+        )
+
+    def map(self, fn: TaskFn, items: Sequence[Any]) -> list[Any]:
+        if self._pool is None:
+            raise RuntimeError("the executor is closed")
+        items = list(items)
+        if not items:
+            return []
+        # Contiguous chunks, a few per worker: little pickling overhead, fair balance.
+        size = max(1, math.ceil(len(items) / (4 * self.workers)))
+        chunks = [items[i: i + size] for i in range(0, len(items), size)]
+        out: list[Any] = []
+        for part in self._pool.map(_run_chunk, [fn] * len(chunks), chunks):
+            out.extend(part)
+        return out
+
+    def worker_memory_mb(self) -> list[float]:
+        if self._pool is None:
+            return []
+        seen: dict[int, float] = {}
+        for pid, mb in self._pool.map(_worker_rss, range(4 * self.workers)):
+            seen[pid] = max(seen.get(pid, 0.0), mb)
+        return sorted(seen.values())
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+# ----- Ray --------------------------------------------------------------------------------------
+class _StateHolder:
+    """The body of a Ray actor: a worker state and the tasks run on it."""
+
+    def __init__(self, factory: StateFactory) -> None:
+        _init_worker(factory)
+
+    def run(self, fn: TaskFn, item: Any) -> Any:
+        return fn(_WORKER_STATE, item)
+
+    def run_many(self, fn: TaskFn, items: list[Any]) -> list[Any]:
+        return [fn(_WORKER_STATE, item) for item in items]
+
+    def peak_rss_mb(self) -> float:
+        return _peak_rss_mb()
+
+
+class RayExecutor(Executor):
+    """One Ray actor per worker, each holding a state built by ``factory`` in its constructor.
+
+    ``address=None`` (the CLI's ``--ray auto``) starts a local Ray with ``num_cpus`` CPUs (all
+    cores by default) unless Ray is already running in this process; any other address
+    (``ray://host:10001``, ``host:6379``) joins that cluster. The number of actors is
+    ``workers`` or, by default, the cluster's CPU count. Items are dealt out to the actors
+    round-robin in contiguous batches and gathered in order. A Ray started here is shut down
+    by :meth:`close`.
+    """
+
+    kind = "ray"
+
+    def __init__(self, factory: StateFactory, address: str | None = None,
+                 num_cpus: int | None = None, workers: int | None = None) -> None:
+        import ray
+
+        self._started = False
+        if not ray.is_initialized():
+            kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
+                                      "configure_logging": False}
+            if address is None:
+                ray.init(num_cpus=num_cpus or os.cpu_count() or 1, **kwargs)
+            else:
+                ray.init(address=address, **kwargs)
+            self._started = True
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        self.workers = max(1, int(workers or num_cpus or cpus))
+        actor = ray.remote(num_cpus=1)(_StateHolder)
+        self._actors: list[Any] = [actor.remote(factory) for _ in range(self.workers)]
+
+    def map(self, fn: TaskFn, items: Sequence[Any]) -> list[Any]:
+        import ray
+
+        items = list(items)
+        if not items:
+            return []
+        n = len(self._actors)
+        size = max(1, math.ceil(len(items) / (2 * n)))
+        chunks = [items[i: i + size] for i in range(0, len(items), size)]
+        fn_ref = ray.put(fn)
+        refs = [self._actors[k % n].run_many.remote(fn_ref, chunk)
+                for k, chunk in enumerate(chunks)]
+        out: list[Any] = []
+        for part in ray.get(refs):
+            out.extend(part)
+        return out
+
+    def worker_memory_mb(self) -> list[float]:
+        import ray
+
+        return sorted(ray.get([a.peak_rss_mb.remote() for a in self._actors]))
+
+    def close(self) -> None:
+        import ray
+
+        for a in getattr(self, "_actors", []):
+            with contextlib.suppress(Exception):  # an actor that died already
+                ray.kill(a)
+        self._actors = []
+        if self._started and ray.is_initialized():
+            ray.shutdown()
+            self._started = False
+
+
+def make_executor(factory: StateFactory, workers: int | None = None,
+                  ray_address: str | None = None) -> Executor:
+    """The executor the CLI options ask for.
+
+    ``ray_address``: ``None`` for no Ray; ``"auto"`` (or ``"local"``) starts a local Ray with
+    ``workers`` CPUs (all cores by default); anything else is a cluster address to join.
+    Without Ray, ``workers == 1`` runs serially and ``workers > 1`` (default: all cores) uses a
+    local process pool.
+    """
+    if ray_address is not None:
+        if ray_address in ("auto", "local"):
+            return RayExecutor(factory, None, num_cpus=workers, workers=workers)
+        return RayExecutor(factory, ray_address, workers=workers)
+    n = workers if workers is not None else (os.cpu_count() or 1)
+    if n <= 1:
+        return SerialExecutor(factory)
+    return ProcessExecutor(factory, n)
