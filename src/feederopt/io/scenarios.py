@@ -1,0 +1,396 @@
+"""Load and DER scenarios: a long table (Parquet or CSV), its validation, and a generator.
+
+File format (one row per element per scenario; Parquet or CSV):
+
+============  ======================================================================
+column        meaning
+============  ======================================================================
+scenario      scenario name (any string; integers are read as strings)
+kind          optional: ``load`` or ``bus``; when missing or empty, ``element`` is
+              looked up among the load ids first, then among the bus ids
+element       a load id (kind ``load``) or a bus id (kind ``bus``)
+p_mw          active power [MW]; positive draws power (load), negative injects (PV)
+q_mvar        reactive power [MVAr]; same sign convention
+weight        the scenario's probability weight (> 0); the same on every row of a
+              scenario; weights are normalised to sum to 1
+der           optional, informative: ``load``, ``pv``, ``ev``, ``hp`` (ignored on read)
+============  ======================================================================
+
+Meaning: a ``load`` row gives that load's demand in the scenario and replaces its nominal value
+(loads without a row keep their nominal demand); a ``bus`` row is an extra net demand at the
+bus (a DER: PV negative, EV chargers and heat pumps positive), and several ``bus`` rows at one
+bus add up. The per-bus net demand of scenario ``s`` is
+
+    d_s(j) = sum_{loads k at j} (p_k^s if given else p_k^0) + sum_{bus rows at j} p^s_row
+
+and the same for ``q``. Bad files raise :class:`~feederopt.network.InputError` with
+``BAD_SCENARIO`` problems (the CLI exits with code 2).
+
+The generator (:func:`generate_scenarios`) draws, per scenario, a load growth, a penetration
+level per DER technology and the buses where the DERs sit (see its docstring). Seeded: the same
+arguments give the same table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from feederopt.io._common import unknown_file_type, unreadable
+from feederopt.network.container import Network
+from feederopt.network.errors import InputError, Problem, ProblemKind
+from feederopt.network.perunit import PerUnitNetwork, to_per_unit
+
+REQUIRED = ("scenario", "element", "p_mw", "q_mvar", "weight")
+KINDS = ("load", "bus")
+
+
+@dataclass(frozen=True)
+class ScenarioSet:
+    """Per-bus net demand of every scenario, in MW/MVAr, with normalised weights.
+
+    ``p_mw[s, j]`` is the net demand of bus ``j`` (the network's bus order, ``bus_ids``) in
+    scenario ``s``.
+    """
+
+    names: list[str]
+    weights: np.ndarray  # (S,), sums to 1
+    bus_ids: list[str]
+    p_mw: np.ndarray  # (S, n_bus)
+    q_mvar: np.ndarray
+
+    @property
+    def count(self) -> int:
+        return len(self.names)
+
+    def per_unit(self, s_base_mva: float) -> tuple[np.ndarray, np.ndarray]:
+        """``(p, q)`` per scenario and bus in p.u. of ``s_base_mva``."""
+        return self.p_mw / s_base_mva, self.q_mvar / s_base_mva
+
+    def mean(self) -> tuple[np.ndarray, np.ndarray]:
+        """The probability-weighted mean demand per bus [MW, MVAr]."""
+        return self.weights @ self.p_mw, self.weights @ self.q_mvar
+
+    @property
+    def has_injection(self) -> bool:
+        """Does any scenario have a bus with negative net demand (reverse power)?"""
+        return bool(np.any(self.p_mw < 0) or np.any(self.q_mvar < 0))
+
+
+def _problem(message: str, ids: Sequence[str] = (), field: str | None = None,
+             hint: str = "") -> Problem:
+    return Problem(ProblemKind.BAD_SCENARIO, "scenarios", message, ids=tuple(ids), field=field,
+                   hint=hint)
+
+
+# ----- reading and writing ----------------------------------------------------------------------
+def read_scenario_table(path: str | Path) -> pl.DataFrame:
+    """The raw long table of a ``.parquet`` or ``.csv`` file (not yet validated)."""
+    path = Path(path)
+    if not path.exists():
+        raise unreadable(path, "no such file", hint="check the path")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            df = pl.read_parquet(path)
+        elif suffix == ".csv":
+            df = pl.read_csv(path, infer_schema_length=0)  # every column as text first
+        else:
+            raise unknown_file_type(path, "a .parquet or .csv scenario table")
+    except InputError:
+        raise
+    except Exception as exc:  # polars' parse errors
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise unreadable(path, reason) from None
+    return _normalise_columns(df)
+
+
+def _normalise_columns(df: pl.DataFrame) -> pl.DataFrame:
+    """Column names in lower case; ``bus`` is accepted for ``element``; ids as strings."""
+    df = df.rename({c: c.strip().lower() for c in df.columns})
+    if "element" not in df.columns and "bus" in df.columns:
+        df = df.rename({"bus": "element"})
+    casts = []
+    for col in ("scenario", "element", "kind", "der"):
+        if col in df.columns:
+            casts.append(pl.col(col).cast(pl.String).str.strip_chars())
+    for col in ("p_mw", "q_mvar", "weight"):
+        if col in df.columns:
+            casts.append(pl.col(col).cast(pl.String).str.strip_chars().cast(pl.Float64,
+                                                                              strict=False)
+                         .alias(col + "__num"))
+            casts.append(pl.col(col).cast(pl.String).alias(col + "__raw"))
+    return df.with_columns(casts) if casts else df
+
+
+def write_scenarios(table: pl.DataFrame, path: str | Path) -> Path:
+    """Write a long scenario table as ``.parquet`` or ``.csv`` (by the file's suffix)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        table.write_parquet(path)
+    elif suffix == ".csv":
+        table.write_csv(path)
+    else:
+        raise unknown_file_type(path, "a .parquet or .csv file name")
+    return path
+
+
+def load_scenarios(network: Network, source: str | Path | pl.DataFrame) -> ScenarioSet:
+    """Read (a path) or take (a DataFrame) a scenario table and resolve it on ``network``."""
+    df = read_scenario_table(source) if not isinstance(source, pl.DataFrame) else (
+        _normalise_columns(source)
+    )
+    return resolve_scenarios(network, df)
+
+
+# ----- validation and resolution ----------------------------------------------------------------
+def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
+    """Validate a long table (see the module docstring) and sum it per bus.
+
+    Raises :class:`InputError` with every ``BAD_SCENARIO`` problem found.
+    """
+    if "p_mw__num" not in df.columns and any(c in df.columns for c in ("p_mw", "weight")):
+        df = _normalise_columns(df)
+    problems: list[Problem] = []
+    missing = [c for c in REQUIRED if c not in df.columns]
+    if missing:
+        raise InputError([_problem(f"missing column(s) {', '.join(missing)}", field=missing[0],
+                                   hint="columns: " + ", ".join(REQUIRED) + " (kind optional)")])
+    if df.height == 0:
+        raise InputError([_problem("the scenario table has no rows",
+                                   hint="give at least one scenario")])
+
+    pu = to_per_unit(network)
+    load_index = {lid: k for k, lid in enumerate(pu.load_ids)}
+    bus_index = {bid: j for j, bid in enumerate(pu.bus_ids)}
+    all_loads = {str(x) for x in network.loads["id"].to_list()}
+
+    scen = df["scenario"].to_list()
+    elem = df["element"].to_list()
+    kind = df["kind"].to_list() if "kind" in df.columns else [None] * df.height
+    nums = {c: df[c + "__num"].to_numpy() for c in ("p_mw", "q_mvar", "weight")}
+    raws = {c: df[c + "__raw"].to_list() for c in ("p_mw", "q_mvar", "weight")}
+
+    for col in ("scenario", "element"):
+        bad = [i for i, v in enumerate(df[col].to_list()) if v is None or v == ""]
+        if bad:
+            problems.append(_problem(f"{len(bad)} row(s) without a {col}", field=col,
+                                     ids=[f"row {i + 1}" for i in bad]))
+    for col in ("p_mw", "q_mvar", "weight"):
+        bad = [i for i, v in enumerate(nums[col]) if not math.isfinite(float(v))]
+        if bad:
+            shown = [f"row {i + 1} ({raws[col][i]!s})" for i in bad]
+            problems.append(_problem(f"{len(bad)} row(s) with a missing, NaN or infinite {col}",
+                                     field=col, ids=shown, hint="give a finite number"))
+    w = nums["weight"]
+    bad_w = [i for i, v in enumerate(w) if math.isfinite(float(v)) and v <= 0]
+    if bad_w:
+        problems.append(_problem("weights must be positive",
+                                 ids=sorted({str(scen[i]) for i in bad_w}), field="weight",
+                                 hint="give each scenario a weight > 0 (they are normalised)"))
+    bad_kind = [i for i, k in enumerate(kind) if k not in (None, "", *KINDS)]
+    if bad_kind:
+        problems.append(_problem(f"kind must be one of {', '.join(KINDS)}", field="kind",
+                                 ids=sorted({str(kind[i]) for i in bad_kind})))
+
+    # Resolve each row to a load or a bus.
+    target: list[tuple[str, int] | None] = []
+    unknown: list[str] = []
+    off_service: list[str] = []
+    for e, k in zip(elem, kind, strict=True):
+        e = "" if e is None else str(e)
+        if k == "load" or (k in (None, "") and e in load_index):
+            if e in load_index:
+                target.append(("load", load_index[e]))
+            else:
+                (off_service if e in all_loads else unknown).append(e)
+                target.append(None)
+        elif k == "bus" or (k in (None, "") and e in bus_index):
+            if e in bus_index:
+                target.append(("bus", bus_index[e]))
+            else:
+                unknown.append(e)
+                target.append(None)
+        else:
+            if k in (None, ""):
+                unknown.append(e)
+            target.append(None)
+    if unknown:
+        problems.append(_problem("unknown element id(s): neither a load nor a bus of the network",
+                                 ids=sorted(set(unknown)), field="element",
+                                 hint="use the ids of `feederopt info`'s tables"))
+    if off_service:
+        problems.append(_problem("load(s) out of service", ids=sorted(set(off_service)),
+                                 field="element"))
+
+    # One weight per scenario; one row per load per scenario.
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for s in scen:
+        if s is not None and s not in seen:
+            seen[s] = len(names)
+            names.append(str(s))
+    weight_of: dict[str, set[float]] = {}
+    load_rows: dict[tuple[str, int], int] = {}
+    dup: set[str] = set()
+    for i, s in enumerate(scen):
+        if s is None:
+            continue
+        if math.isfinite(float(w[i])):
+            weight_of.setdefault(s, set()).add(float(w[i]))
+        tg = target[i]
+        if tg is not None and tg[0] == "load":
+            key = (s, tg[1])
+            if key in load_rows:
+                dup.add(f"{s}/{elem[i]}")
+            load_rows[key] = i
+    mixed = sorted(s for s, ws in weight_of.items() if len(ws) > 1)
+    if mixed:
+        problems.append(_problem("rows of one scenario carry different weights", ids=mixed,
+                                 field="weight", hint="repeat the scenario's weight on its rows"))
+    if dup:
+        problems.append(_problem("a load appears twice in one scenario", ids=sorted(dup),
+                                 field="element", hint="one row per load per scenario"))
+    if problems:
+        raise InputError(problems)
+
+    n_s, n = len(names), pu.n_bus
+    weights = np.array([next(iter(weight_of[s])) for s in names], float)
+    weights = weights / weights.sum()
+    s_base = pu.s_base_mva
+    load_p = np.tile(pu.load_p * s_base, (n_s, 1))
+    load_q = np.tile(pu.load_q * s_base, (n_s, 1))
+    extra_p = np.zeros((n_s, n))
+    extra_q = np.zeros((n_s, n))
+    p_num, q_num = nums["p_mw"], nums["q_mvar"]
+    for i, s in enumerate(scen):
+        tg = target[i]
+        if tg is None:
+            continue
+        k = seen[s]
+        if tg[0] == "load":
+            load_p[k, tg[1]] = p_num[i]
+            load_q[k, tg[1]] = q_num[i]
+        else:
+            extra_p[k, tg[1]] += p_num[i]
+            extra_q[k, tg[1]] += q_num[i]
+    p_bus = np.zeros((n_s, n))
+    q_bus = np.zeros((n_s, n))
+    for k in range(n_s):
+        if len(pu.load_bus):
+            p_bus[k] = np.bincount(pu.load_bus, weights=load_p[k], minlength=n)
+            q_bus[k] = np.bincount(pu.load_bus, weights=load_q[k], minlength=n)
+    return ScenarioSet(names, weights, list(pu.bus_ids), p_bus + extra_p, q_bus + extra_q)
+
+
+def scenario_set_from_arrays(pu: PerUnitNetwork, p_pu: np.ndarray, q_pu: np.ndarray,
+                             weights: np.ndarray | None = None,
+                             names: Sequence[str] | None = None) -> ScenarioSet:
+    """A scenario set from per-bus p.u. arrays ``(S, n_bus)`` (tests, sampling)."""
+    p_pu, q_pu = np.atleast_2d(p_pu), np.atleast_2d(q_pu)
+    n_s = p_pu.shape[0]
+    w = np.full(n_s, 1.0 / n_s) if weights is None else np.asarray(weights, float)
+    w = w / w.sum()
+    nm = [str(i) for i in range(n_s)] if names is None else [str(x) for x in names]
+    return ScenarioSet(nm, w, list(pu.bus_ids), p_pu * pu.s_base_mva, q_pu * pu.s_base_mva)
+
+
+# ----- generator --------------------------------------------------------------------------------
+def generate_scenarios(
+    network: Network,
+    count: int = 10,
+    pv_share: float = 0.3,
+    ev_share: float = 0.2,
+    hp_share: float = 0.1,
+    growth: float = 0.2,
+    noise: float = 0.05,
+    seed: int = 0,
+    pv_size: tuple[float, float] = (0.5, 1.5),
+    ev_size: tuple[float, float] = (0.1, 0.4),
+    hp_size: tuple[float, float] = (0.1, 0.3),
+    pv_capacity_factor: tuple[float, float] = (0.6, 1.0),
+) -> pl.DataFrame:
+    """``count`` equally weighted scenarios of load growth and DER adoption (a long table).
+
+    For scenario ``s`` (all draws from ``numpy.random.default_rng(seed)``):
+
+    * load growth ``g_s ~ U(0, growth)``; every load ``k`` draws ``(p, q) = (p_k^0, q_k^0)
+      (1 + g_s)(1 + e_k)`` with ``e_k ~ U(-noise, noise)``;
+    * per technology a penetration level ``lambda ~ U(0, share)`` (the level itself is the
+      deep uncertainty of DER growth) and ``round(lambda * B)`` host buses sampled without
+      replacement among the ``B`` load buses;
+    * **PV** (a midday snapshot): nameplate ``c ~ U(pv_size) x`` the bus's nominal load, output
+      ``-c * cf_s`` with one capacity factor ``cf_s ~ U(pv_capacity_factor)`` per scenario,
+      unity power factor; PV larger than the local load makes the bus's net demand negative;
+    * **EV** charging: ``U(ev_size) x`` the bus's nominal load at power factor 1;
+    * **heat pumps**: ``U(hp_size) x`` the bus's nominal load at power factor 0.95 lagging.
+
+    Rows: one ``load`` row per load and one ``bus`` row per DER, with ``der`` naming the
+    technology; weights ``1 / count``.
+    """
+    if count < 1:
+        raise InputError([_problem("count must be at least 1", field="count")])
+    for name, v in (("pv_share", pv_share), ("ev_share", ev_share), ("hp_share", hp_share),
+                    ("growth", growth), ("noise", noise)):
+        if not (math.isfinite(v) and 0 <= v <= (1 if name.endswith("share") else 10)):
+            raise InputError([_problem(f"{name} must be in [0, 1]" if name.endswith("share")
+                                       else f"{name} must be non-negative", field=name)])
+    rng = np.random.default_rng(seed)
+    ld = network.loads.filter(pl.col("in_service"))
+    load_ids = [str(x) for x in ld["id"].to_list()]
+    load_bus = [str(x) for x in ld["bus"].to_list()]
+    p0 = ld["p_mw"].cast(pl.Float64).fill_null(0.0).to_numpy()
+    q0 = ld["q_mvar"].cast(pl.Float64).fill_null(0.0).to_numpy()
+    bus_p: dict[str, float] = {}
+    for b, p in zip(load_bus, p0, strict=True):
+        bus_p[b] = bus_p.get(b, 0.0) + float(p)
+    hosts = [b for b, p in bus_p.items() if p > 0]
+    host_p = np.array([bus_p[b] for b in hosts])
+    tan_hp = math.tan(math.acos(0.95))
+
+    cols: dict[str, list] = {k: [] for k in ("scenario", "kind", "element", "der", "p_mw",
+                                              "q_mvar", "weight")}
+    width = len(str(count - 1))
+
+    def row(s: str, kind: str, element: str, der: str, p: float, q: float) -> None:
+        cols["scenario"].append(s)
+        cols["kind"].append(kind)
+        cols["element"].append(element)
+        cols["der"].append(der)
+        cols["p_mw"].append(float(p))
+        cols["q_mvar"].append(float(q))
+        cols["weight"].append(1.0 / count)
+
+    for s in range(count):
+        name = f"s{s:0{width}d}"
+        g = rng.uniform(0.0, growth)
+        e = rng.uniform(-noise, noise, size=len(load_ids))
+        for lid, p, q, ek in zip(load_ids, p0, q0, e, strict=True):
+            f = (1 + g) * (1 + ek)
+            row(name, "load", lid, "load", p * f, q * f)
+        cf = rng.uniform(*pv_capacity_factor)
+        for der, share, size in (("pv", pv_share, pv_size), ("ev", ev_share, ev_size),
+                                 ("hp", hp_share, hp_size)):
+            level = rng.uniform(0.0, share)
+            k = round(level * len(hosts))
+            chosen = (np.sort(rng.choice(len(hosts), size=k, replace=False)) if k
+                      else np.zeros(0, dtype=int))
+            ratio = rng.uniform(*size, size=len(chosen))
+            for idx, r in zip(chosen, ratio, strict=True):
+                base = host_p[idx] * r
+                if der == "pv":
+                    row(name, "bus", hosts[idx], der, -base * cf, 0.0)
+                elif der == "ev":
+                    row(name, "bus", hosts[idx], der, base, 0.0)
+                else:
+                    row(name, "bus", hosts[idx], der, base, base * tan_hp)
+    return pl.DataFrame(cols, schema={"scenario": pl.String, "kind": pl.String,
+                                      "element": pl.String, "der": pl.String,
+                                      "p_mw": pl.Float64, "q_mvar": pl.Float64,
+                                      "weight": pl.Float64})
