@@ -383,10 +383,28 @@ def solve(
         "cost_per_mwh to the objective."),
     report: bool = typer.Option(False, "--report",
                                 help="Also write the HTML report, DIR/report.html (needs --out)."),
+    scenarios: str | None = typer.Option(
+        None, "--scenarios", help="Stochastic: one topology for the scenarios of this file "
+        "(.parquet/.csv, see `feederopt scenarios`), minimising expected losses."),
+    robust: float | None = typer.Option(
+        None, "--robust", help="Robust: feasible for all loads in nominal +- X (e.g. 0.1), "
+        "minimising worst-case losses."),
+    uncertain_loads: str | None = typer.Option(
+        None, "--uncertain-loads", help="With --robust: comma-separated load ids that vary "
+        "(default: all)."),
+    budget: int | None = typer.Option(
+        None, "--budget", help="With --robust: at most this many loads deviate (Gamma)."),
+    workers: int | None = typer.Option(
+        None, "--workers", help="Processes for the scenario/extreme-point slaves "
+        "[default: all cores]."),
+    ray: str | None = typer.Option(
+        None, "--ray", help="Run the slaves on Ray: 'auto' starts a local Ray, else the "
+        "address of a cluster to join."),
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
 ) -> None:
-    """Find the loss-minimising radial topology and check it with an AC power flow."""
+    """Find the loss-minimising radial topology and check it with an AC power flow (with
+    --scenarios or --robust: under load uncertainty)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from feederopt.api import load
@@ -416,11 +434,28 @@ def solve(
             if verbose and not quiet:
                 progress.console.print(f"{line}  ({rec.elapsed_s:.1f} s)", markup=False)
 
-        result = run_solve(net, method, solver=solver, gap=gap, time_limit=time_limit,
-                           radiality=radiality, ac_check=not no_ac_check, progress=on_iteration,
-                           switch_cost_kw=switch_cost, loss_price_per_mwh=loss_price)
+        if scenarios is not None or robust is not None:
+            from feederopt.cli_uncertain import solve_uncertain
+
+            result = solve_uncertain(
+                net, source, scenarios=scenarios, robust=robust, uncertain_loads=uncertain_loads,
+                budget=budget, workers=workers, ray=ray, gap=gap, time_limit=time_limit,
+                radiality=radiality, solver=solver, ac_check=not no_ac_check,
+                progress=on_iteration)
+        else:
+            result = run_solve(net, method, solver=solver, gap=gap, time_limit=time_limit,
+                               radiality=radiality, ac_check=not no_ac_check,
+                               progress=on_iteration, switch_cost_kw=switch_cost,
+                               loss_price_per_mwh=loss_price)
+            from feederopt.cli_uncertain import source_of
+
+            result.extra.setdefault("source", source_of(source))  # for `feederopt check`
     if not quiet:
         print_result(result)
+        if scenarios is not None or robust is not None:
+            from feederopt.cli_uncertain import print_uncertain
+
+            print_uncertain(result)
     if json_file is not None:
         result.write_json(json_file)
     if out_dir is not None:
@@ -435,6 +470,10 @@ def solve(
         raise typer.Exit(EXIT_INFEASIBLE)
     if result.status is Status.ERROR:
         raise typer.Exit(1)
+
+
+# The uncertainty commands (scenarios, check) register themselves on ``app``.
+from feederopt import cli_uncertain as _cli_uncertain  # noqa: E402,F401
 
 
 def main() -> None:

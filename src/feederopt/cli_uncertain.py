@@ -1,0 +1,229 @@
+"""The uncertainty commands of the CLI: ``feederopt scenarios``, ``feederopt check``, and the
+stochastic/robust branch of ``feederopt solve`` (``--scenarios``, ``--robust``).
+
+Registered on :data:`feederopt.cli.app` when :mod:`feederopt.cli` is imported.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from feederopt.cli import (
+    QUIET_OPT,
+    SOURCE_ARG,
+    VERBOSE_OPT,
+    _fmt,
+    app,
+    cli_command,
+    stdout,
+)
+from feederopt.network.errors import InputError, Problem, ProblemKind
+
+
+def _bad(field: str, message: str, hint: str = "") -> InputError:
+    return InputError([Problem(ProblemKind.INVALID_VALUE, "options", message, field=field,
+                               hint=hint)])
+
+
+def parse_ids(text: str | None) -> list[str] | None:
+    """``"a,b, c"`` -> ``["a", "b", "c"]``; None stays None."""
+    if text is None:
+        return None
+    ids = [x.strip() for x in text.split(",") if x.strip()]
+    if not ids:
+        raise _bad("uncertain_loads", "--uncertain-loads names no load", "e.g. 18,33")
+    return ids
+
+
+def source_of(source: str) -> str:
+    """What ``feederopt check`` can load the network from again: an absolute path for a file
+    or folder, else the case name."""
+    path = Path(source)
+    return str(path.resolve()) if path.exists() else source
+
+
+def solve_uncertain(
+    net: Any,
+    source: str,
+    *,
+    scenarios: str | None,
+    robust: float | None,
+    uncertain_loads: str | None,
+    budget: int | None,
+    workers: int | None,
+    ray: str | None,
+    gap: float,
+    time_limit: float,
+    radiality: str,
+    solver: str | None,
+    ac_check: bool,
+    progress: Any,
+) -> Any:
+    """The ``solve --scenarios`` / ``solve --robust`` branch: a :class:`Result`."""
+    from feederopt.uncertainty import solve_robust, solve_scenarios
+
+    if scenarios is not None and robust is not None:
+        raise _bad("robust", "--scenarios and --robust exclude each other",
+                   "run one of the two")
+    if workers is not None and workers < 1:
+        raise _bad("workers", "--workers must be at least 1", "e.g. 2")
+    if robust is None and (uncertain_loads is not None or budget is not None):
+        raise _bad("robust", "--uncertain-loads and --budget need --robust X", "e.g. 0.1")
+    common: dict[str, Any] = dict(gap=gap, time_limit=time_limit, radiality=radiality,
+                                  workers=workers, ray_address=ray, ac_check=ac_check,
+                                  progress=progress)
+    if solver:
+        common["solver"] = solver
+    if scenarios is not None:
+        result = solve_scenarios(net, scenarios, **common)
+    else:
+        assert robust is not None
+        result = solve_robust(net, robust, uncertain_loads=parse_ids(uncertain_loads),
+                              budget=budget, **common)
+    result.extra["source"] = source_of(source)
+    return result
+
+
+def print_uncertain(result: Any) -> None:
+    """The scenario or extreme-point summary of a stochastic or robust solve."""
+    out = stdout()
+    extra = result.extra
+    if "stochastic" in extra:
+        st = extra["stochastic"]
+        table = Table(title=f"{st['scenario_count']} scenarios (one topology for all)",
+                      title_justify="left")
+        for col in ("scenario", "weight", "losses [kW]", "violation [p.u.]", "min V [p.u.]"):
+            table.add_column(col, justify="left" if col == "scenario" else "right")
+        rows = extra["scenarios"]
+        shown = sorted(rows, key=lambda r: -(r["objective_kw"] or 0.0))[:10]
+        for r in shown:
+            table.add_row(str(r["scenario"]), f"{r['weight']:.4f}", _fmt(r["losses_kw"], ".3f"),
+                          _fmt(r["violation_pu"], ".2e"), _fmt(r["min_voltage_pu"], ".4f"))
+        out.print(table)
+        if len(rows) > len(shown):
+            out.print(f"({len(rows) - len(shown)} more scenarios in the JSON)")
+        w = extra["worst_scenario"] or {}
+        out.print(f"expected losses {_fmt(st['expected_losses_kw'], '.3f', ' kW')}, expected "
+                  f"objective {_fmt(st['expected_objective_kw'], '.3f', ' kW')} (penalty "
+                  f"{st['penalty_kw_per_pu']:.3g} kW/p.u.), {st['infeasible_scenarios']} "
+                  f"scenario(s) need slack; worst scenario {w.get('scenario')} "
+                  f"({_fmt(w.get('objective_kw'), '.3f', ' kW')})", markup=False)
+    if "robust_summary" in extra:
+        rs = extra["robust_summary"]
+        out.print(f"robust: +-{rs['uncertainty'] * 100:g} % on {len(rs['uncertain_loads'])} "
+                  f"load(s), budget {rs['budget'] if rs['budget'] is not None else 'none'}, "
+                  f"{rs['extreme_points']} extreme points; feasible at all: "
+                  f"{rs['robust_feasible']}; worst-case losses "
+                  f"{_fmt(rs['worst_case_losses_kw'], '.3f', ' kW')} at extreme point "
+                  f"{rs['worst_vertex']}", markup=False)
+
+
+# ----------------------------------------------------------------------------------------------
+# scenarios
+# ----------------------------------------------------------------------------------------------
+
+
+@app.command()
+@cli_command
+def scenarios(
+    source: str = SOURCE_ARG,
+    out: str = typer.Option(..., "--out", "-o", help="The scenario file (.parquet or .csv)."),
+    count: int = typer.Option(10, "--count", "-n", help="Number of scenarios."),
+    pv_share: float = typer.Option(0.3, "--pv-share",
+                                   help="Highest share of load buses with PV (each scenario "
+                                   "draws its level in [0, share])."),
+    ev_share: float = typer.Option(0.2, "--ev-share", help="Highest share of buses with EVs."),
+    hp_share: float = typer.Option(0.1, "--hp-share",
+                                   help="Highest share of buses with heat pumps."),
+    growth: float = typer.Option(0.2, "--growth",
+                                 help="Highest load growth (each scenario draws in [0, growth])."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing file."),
+    quiet: bool = QUIET_OPT,
+    verbose: bool = VERBOSE_OPT,
+) -> None:
+    """Generate load-growth and DER (PV, EV, heat pump) scenarios in the long format."""
+    from feederopt.io import load
+    from feederopt.io.scenarios import generate_scenarios, resolve_scenarios, write_scenarios
+
+    path = Path(out)
+    if path.suffix.lower() not in (".parquet", ".csv"):
+        raise InputError([Problem(ProblemKind.UNKNOWN_FILE_TYPE, "file",
+                                  f"'{out}' is neither .parquet nor .csv", ids=(out,),
+                                  hint="name the file *.parquet or *.csv")])
+    if path.exists() and not force:
+        raise InputError([Problem(ProblemKind.OUTPUT_EXISTS, "output", f"'{out}' exists already",
+                                  ids=(out,), hint="choose another name or pass --force")])
+    net = load(source)
+    table = generate_scenarios(net, count=count, pv_share=pv_share, ev_share=ev_share,
+                               hp_share=hp_share, growth=growth, seed=seed)
+    write_scenarios(table, path)
+    if not quiet:
+        sset = resolve_scenarios(net, table)
+        totals = sset.p_mw.sum(axis=1)
+        out_c = stdout()
+        out_c.print(f"{count} scenarios, {table.height} rows -> {path}", markup=False)
+        out_c.print(f"net demand per scenario: {totals.min():.3f} - {totals.max():.3f} MW "
+                    f"(nominal {float(net.loads['p_mw'].sum()):.3f} MW); "
+                    f"{int((sset.p_mw < 0).any(axis=1).sum())} scenario(s) with reverse power "
+                    "at some bus", markup=False)
+
+
+# ----------------------------------------------------------------------------------------------
+# check
+# ----------------------------------------------------------------------------------------------
+
+
+@app.command()
+@cli_command
+def check(
+    result_file: str = typer.Argument(..., metavar="RESULT.json", show_default=False,
+                                      help="A result JSON (`feederopt solve --json FILE`) or "
+                                      "a result folder."),
+    samples: int = typer.Option(1000, "--samples", "-n", help="Number of load samples."),
+    uncertainty: float = typer.Option(..., "--uncertainty", "-u",
+                                      help="Relative load uncertainty X (loads in nominal +- X)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    uncertain_loads: str | None = typer.Option(
+        None, "--uncertain-loads", help="Comma-separated load ids that vary (default: all)."),
+    case: str | None = typer.Option(None, "--case",
+                                    help="The network, if not the result's own source/case."),
+    no_ac: bool = typer.Option(False, "--no-ac", help="Skip the AC power flows."),
+    json_file: str | None = typer.Option(None, "--json", help="Write the counts as JSON here."),
+    quiet: bool = QUIET_OPT,
+    verbose: bool = VERBOSE_OPT,
+) -> None:
+    """Out-of-sample check: the share of random loads in the box for which the result's
+    topology is feasible in the convex model (SOCP, no slack) and in the AC power flow."""
+    from feederopt.io import load
+    from feederopt.validation.montecarlo import check_result, read_result
+
+    data = read_result(result_file)
+    net = load(case) if case is not None else None
+    mc = check_result(data, samples, uncertainty, seed, network=net,
+                      uncertain_loads=parse_ids(uncertain_loads), ac=not no_ac)
+    payload = {"case": data.get("case"), "method": data.get("method"), **mc.to_dict()}
+    if json_file is not None:
+        Path(json_file).write_text(json.dumps(payload, indent=2) + "\n")
+    if quiet:
+        return
+    table = Table(title=f"out-of-sample check: {data.get('case')} ({data.get('method')})",
+                  show_header=False, title_justify="left")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    table.add_row("samples", f"{mc.samples} (seed {mc.seed}), loads +-{uncertainty * 100:g} % "
+                  f"on {len(mc.uncertain_loads)} load(s)")
+    table.add_row("open branches", ", ".join(mc.open_branches) or "-")
+    table.add_row("feasible, convex model",
+                  f"{mc.feasible_convex} ({mc.feasible_share_convex * 100:.2f} %)")
+    share_ac = mc.feasible_share_ac
+    table.add_row("feasible, AC power flow",
+                  "skipped" if share_ac is None or math.isnan(share_ac) else
+                  f"{mc.feasible_ac} ({share_ac * 100:.2f} %)")
+    stdout().print(table)

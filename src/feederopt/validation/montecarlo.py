@@ -1,0 +1,253 @@
+"""Out-of-sample check of a topology: how often is it feasible for random loads in a box?
+
+After Moring et al. (2024), sections IV-D and IV-E: fix the topology, draw ``N`` load samples
+uniformly from the uncertainty set, and count the samples for which
+
+* the **convex model** is feasible: the SOCP DistFlow of the topology needs no slack (the
+  phase-1 value of :class:`~feederopt.problems.reconfiguration.TopologyEvaluator`, the least
+  total slack on balance, voltage and current limits, is at most ``FEASIBILITY_TOL``);
+* the **AC power flow** is feasible: pandapower's Newton-Raphson
+  (:func:`feederopt.validation.ac.ac_power_flow`) converges, every bus voltage lies within its
+  limits and every rated branch is loaded at most 100 % (``tolerance`` for rounding).
+
+Sampling: each load ``k`` of the uncertain set (default: every load with non-zero demand) draws
+``u_k ~ U(-1, 1)`` independently and takes ``(p, q) = (p_k^0, q_k^0)(1 + X u_k)`` (the set of
+:mod:`feederopt.algorithms.robust`, unidirectional); ``numpy.random.default_rng(seed)`` draws
+the ``(N, |D|)`` matrix at once, so a sample does not depend on the options of the others.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from feederopt.network.container import Network
+from feederopt.network.errors import InputError, Problem, ProblemKind
+from feederopt.network.perunit import PerUnitNetwork, to_per_unit
+from feederopt.problems.reconfiguration import (
+    FEASIBILITY_TOL,
+    ReconfigurationProblem,
+    TopologyEvaluator,
+)
+from feederopt.problems.uncertain import envelope
+
+
+@dataclass
+class MonteCarloResult:
+    samples: int
+    uncertainty: float
+    seed: int
+    uncertain_loads: list[str]
+    open_branches: list[str]
+    feasible_convex: int
+    feasible_ac: int | None  # None when the AC check was skipped
+    convex_ok: list[bool] = field(default_factory=list)
+    ac_ok: list[bool] = field(default_factory=list)
+    ac_not_converged: int = 0
+
+    @property
+    def feasible_share_convex(self) -> float:
+        return self.feasible_convex / self.samples if self.samples else math.nan
+
+    @property
+    def feasible_share_ac(self) -> float | None:
+        if self.feasible_ac is None:
+            return None
+        return self.feasible_ac / self.samples if self.samples else math.nan
+
+    def to_dict(self, per_sample: bool = False) -> dict[str, Any]:
+        out = asdict(self)
+        out.pop("convex_ok")
+        out.pop("ac_ok")
+        out["feasible_share_convex"] = self.feasible_share_convex
+        out["feasible_share_ac"] = self.feasible_share_ac
+        if per_sample:
+            out["convex_ok"] = list(self.convex_ok)
+            out["ac_ok"] = list(self.ac_ok)
+        return out
+
+
+def sample_factors(pu: PerUnitNetwork, load_index: np.ndarray, uncertainty: float, samples: int,
+                   seed: int) -> np.ndarray:
+    """``(samples, n_loads)`` multipliers ``1 + X u`` (1 for loads outside ``load_index``)."""
+    rng = np.random.default_rng(seed)
+    u = rng.uniform(-1.0, 1.0, size=(samples, len(load_index)))
+    f = np.ones((samples, len(pu.load_ids)))
+    f[:, load_index] += uncertainty * u
+    return f
+
+
+def bus_loads(pu: PerUnitNetwork, factor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-bus ``(p, q)`` [p.u.] of per-load multipliers."""
+    n = pu.n_bus
+    return (np.bincount(pu.load_bus, weights=pu.load_p * factor, minlength=n),
+            np.bincount(pu.load_bus, weights=pu.load_q * factor, minlength=n))
+
+
+def resolve_loads(pu: PerUnitNetwork, loads: Sequence[str] | None) -> np.ndarray:
+    index = {lid: k for k, lid in enumerate(pu.load_ids)}
+    if loads is None:
+        return np.flatnonzero((pu.load_p != 0) | (pu.load_q != 0))
+    unknown = [x for x in loads if x not in index]
+    if unknown:
+        raise InputError([Problem(ProblemKind.BAD_SCENARIO, "options",
+                                  "unknown (or out-of-service) load id(s)", ids=tuple(unknown),
+                                  field="uncertain_loads")])
+    return np.array(sorted({index[x] for x in loads}), dtype=int)
+
+
+def closed_from_open(pu: PerUnitNetwork, open_ids: Sequence[str]) -> np.ndarray:
+    """The state vector (in-service branches) with the branches ``open_ids`` open."""
+    index = {bid: k for k, bid in enumerate(pu.branch_ids)}
+    unknown = [b for b in open_ids if b not in index]
+    if unknown:
+        raise InputError([Problem(ProblemKind.INVALID_VALUE, "result", "open branch id(s) that "
+                                  "the network does not have (in service)", ids=tuple(unknown),
+                                  field="open_branches",
+                                  hint="check the result against the network it was solved on")])
+    closed = np.ones(pu.n_branch, dtype=bool)
+    closed[[index[b] for b in open_ids]] = False
+    return closed
+
+
+@contextmanager
+def loads_set(network: Network, p_mw: np.ndarray, q_mvar: np.ndarray) -> Iterator[None]:
+    """Temporarily give the cached pandapower model of ``network`` other in-service loads
+    (table order of the in-service loads); restored on exit."""
+    from feederopt.validation.ac import pandapower_model
+
+    model = pandapower_model(network)
+    live = np.flatnonzero(network.loads["in_service"].to_numpy().astype(bool))
+    table = model.net.load
+    old_p = table["p_mw"].to_numpy(dtype=float).copy()
+    old_q = table["q_mvar"].to_numpy(dtype=float).copy()
+    try:
+        table.loc[table.index[live], "p_mw"] = p_mw
+        table.loc[table.index[live], "q_mvar"] = q_mvar
+        yield
+    finally:
+        table["p_mw"] = old_p
+        table["q_mvar"] = old_q
+
+
+def ac_feasible(network: Network, closed: np.ndarray, p_mw: np.ndarray, q_mvar: np.ndarray,
+                tolerance: float = 1e-6) -> tuple[bool, bool]:
+    """``(feasible, converged)`` of the AC power flow with these per-load demands [MW, MVAr]."""
+    from feederopt.validation.ac import ac_power_flow
+
+    with loads_set(network, p_mw, q_mvar):
+        ac = ac_power_flow(network, closed)
+    if not ac.converged:
+        return False, False
+    buses = network.buses
+    v_min = buses["v_min_pu"].cast(pl.Float64).fill_null(0.9).to_numpy()
+    v_max = buses["v_max_pu"].cast(pl.Float64).fill_null(1.1).to_numpy()
+    src = buses["is_source"].fill_null(False).to_numpy().astype(bool)
+    vm = ac.vm_pu
+    if not np.all(np.isfinite(vm)):
+        return False, True  # a bus cut off from every source
+    ok_v = np.all((vm >= v_min - tolerance) | src) and np.all((vm <= v_max + tolerance) | src)
+    loading = ac.loading_percent[np.isfinite(ac.loading_percent)]
+    ok_i = bool(np.all(loading <= 100.0 * (1 + tolerance)))
+    return bool(ok_v and ok_i), True
+
+
+def out_of_sample(
+    network: Network,
+    closed: np.ndarray,
+    uncertainty: float,
+    samples: int,
+    seed: int = 0,
+    uncertain_loads: Sequence[str] | None = None,
+    ac: bool = True,
+    solver: str = "CLARABEL",
+) -> MonteCarloResult:
+    """Count the samples for which topology ``closed`` is feasible (module docstring)."""
+    if samples < 1 or not (math.isfinite(uncertainty) and uncertainty >= 0):
+        raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
+                                  "samples must be >= 1 and the uncertainty >= 0",
+                                  field="samples")])
+    pu = to_per_unit(network)
+    idx = resolve_loads(pu, uncertain_loads)
+    factors = sample_factors(pu, idx, uncertainty, samples, seed)
+    lo = np.ones(len(pu.load_ids))
+    lo[idx] -= uncertainty
+    hi = np.ones(len(pu.load_ids))
+    hi[idx] += uncertainty
+    corners = [bus_loads(pu, lo), bus_loads(pu, hi)]
+    env = envelope(pu, np.vstack([c[0] for c in corners]), np.vstack([c[1] for c in corners]))
+    evaluator = TopologyEvaluator(ReconfigurationProblem(env), solver)
+    y = np.asarray(closed, float)
+    s_base = pu.s_base_mva
+    convex_ok: list[bool] = []
+    ac_ok: list[bool] = []
+    not_converged = 0
+    for f in factors:
+        p, q = bus_loads(pu, f)
+        evaluator.set_loads(p, q)
+        ev = evaluator.evaluate_violation(y)
+        convex_ok.append(bool(ev.violation <= FEASIBILITY_TOL))
+        if ac:
+            ok, conv = ac_feasible(network, np.asarray(closed, bool), pu.load_p * f * s_base,
+                                   pu.load_q * f * s_base)
+            ac_ok.append(ok)
+            not_converged += int(not conv)
+    open_ids = [pu.branch_ids[k] for k in np.flatnonzero(~np.asarray(closed, bool))]
+    return MonteCarloResult(
+        samples=samples, uncertainty=float(uncertainty), seed=int(seed),
+        uncertain_loads=[pu.load_ids[k] for k in idx], open_branches=open_ids,
+        feasible_convex=int(sum(convex_ok)), feasible_ac=int(sum(ac_ok)) if ac else None,
+        convex_ok=convex_ok, ac_ok=ac_ok, ac_not_converged=not_converged,
+    )
+
+
+def read_result(path: str | Path) -> dict[str, Any]:
+    """A result JSON (``feederopt solve --json``) as a dict, with typed errors."""
+    from feederopt.io._common import unreadable
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / "result.json"
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise unreadable(path, "no such file", hint="check the path") from None
+    except (OSError, ValueError) as exc:
+        raise unreadable(path, str(exc)) from None
+    if not isinstance(data, dict) or "open_branches" not in data:
+        raise unreadable(path, "not a feederopt result (no open_branches)",
+                         hint="give the JSON that `feederopt solve --json FILE` writes")
+    return data
+
+
+def check_result(
+    result: dict[str, Any] | str | Path,
+    samples: int,
+    uncertainty: float,
+    seed: int = 0,
+    network: Network | None = None,
+    uncertain_loads: Sequence[str] | None = None,
+    ac: bool = True,
+) -> MonteCarloResult:
+    """:func:`out_of_sample` for the topology of a result (a dict or a JSON path). The network
+    is ``network`` or is loaded from the result's ``source`` (else its ``case``)."""
+    from feederopt.io import load
+
+    data = result if isinstance(result, dict) else read_result(result)
+    if network is None:
+        source = data.get("source") or data.get("case")
+        if not source:
+            raise InputError([Problem(ProblemKind.INVALID_VALUE, "result",
+                                      "the result names no case or source", field="source")])
+        network = load(source)
+    pu = to_per_unit(network)
+    closed = closed_from_open(pu, [str(b["id"]) for b in data.get("open_branches", [])])
+    return out_of_sample(network, closed, uncertainty, samples, seed, uncertain_loads, ac)
