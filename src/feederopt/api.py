@@ -21,12 +21,17 @@ import polars as pl
 
 from feederopt.algorithms.base import ProgressCallback, RawSolution, StopOptions
 from feederopt.algorithms.benders import Benders, BendersOptions
+from feederopt.algorithms.heuristics import branch_exchange, sequential_opening
 from feederopt.algorithms.monolithic import solve_lindistflow, solve_misocp
 from feederopt.network.container import Network
 from feederopt.network.errors import InputError, Problem, ProblemKind
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.problems.presolve import presolve
-from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
+from feederopt.problems.reconfiguration import (
+    RadialityModel,
+    ReconfigurationProblem,
+    TopologyEvaluator,
+)
 from feederopt.results.result import AcCheck, Result
 from feederopt.results.status import Status
 from feederopt.solvers.detect import default_misocp_solver, require_solver
@@ -149,14 +154,17 @@ def run(problem: ReconfigurationProblem, opts: SolveOptions,
         return solve_misocp(problem, solver, stop)
     if opts.method is Method.LINDISTFLOW:
         return solve_lindistflow(problem, stop)
-    evaluator = None
-    if opts.solver:
-        from feederopt.problems.reconfiguration import TopologyEvaluator
-
-        evaluator = TopologyEvaluator(problem, require_solver(opts.solver, mixed_integer=False))
+    slave_solver = require_solver(opts.solver, mixed_integer=False) if opts.solver else "CLARABEL"
+    evaluator = TopologyEvaluator(problem, slave_solver)
     algo = Benders(problem, BendersOptions(stop=stop, master_physics=opts.master_physics),
                    progress=progress, evaluator=evaluator)
-    return algo.run(initial=[problem.pu.initial_closed().astype(float)])
+    initial = [problem.pu.initial_closed().astype(float)]
+    # A start from the classic heuristics gives the master a tight cutoff from the beginning.
+    budget = min(0.1 * opts.time_limit_s, 30.0)
+    start = sequential_opening(evaluator, budget)
+    if start is not None:
+        initial.append(branch_exchange(evaluator, start, budget)[0])
+    return algo.run(initial=initial)
 
 
 # ----- mapping back to the user's ids -----------------------------------------------------------
