@@ -184,11 +184,24 @@ class SlaveFactory:
 
     def __call__(self) -> PenalizedEvaluator | TopologyEvaluator:
         problem = ReconfigurationProblem(self.pu)
+        y0 = self.pu.initial_closed().astype(float)
         if self.kind == "penalized":
-            return PenalizedEvaluator(problem, self.penalty, self.solver)
-        if self.kind == "two_phase":
-            return TopologyEvaluator(problem, self.solver)
-        raise ValueError(f"unknown slave kind {self.kind!r}")
+            pen = PenalizedEvaluator(problem, self.penalty, self.solver)
+            models = [pen.model]
+            slave: PenalizedEvaluator | TopologyEvaluator = pen
+        elif self.kind == "two_phase":
+            two = TopologyEvaluator(problem, self.solver)
+            models = [two.phase2, two.phase1]
+            slave = two
+        else:
+            raise ValueError(f"unknown slave kind {self.kind!r}")
+        # Warm-up: cvxpy's first solve of a parametrised problem takes another numerical path
+        # than the later ones (answers differ in the 11th digit); after one solve, an answer
+        # depends only on the parameters, so every worker gives the same bits for an item.
+        for model in models:
+            model.set("y", y0)
+            model.solve(self.solver)
+        return slave
 
 
 def evaluate_task(slave: PenalizedEvaluator | TopologyEvaluator,

@@ -1,0 +1,96 @@
+"""Executors: the same answers, in the same order, serially, in a process pool and on Ray (a
+local Ray with 2 CPUs); a stochastic and a robust solve give identical results on all three."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from feederopt.execution import RayExecutor, SerialExecutor, make_executor
+from feederopt.io.scenarios import scenario_set_from_arrays
+from feederopt.network import to_per_unit
+from feederopt.problems.uncertain import SlaveFactory, envelope, evaluate_task
+from test_stochastic import meshed, scenarios_for
+
+ray = pytest.importorskip("ray")
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+                 configure_logging=False)
+    yield
+    if started:
+        ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def case():
+    net = meshed(2)
+    pu = to_per_unit(net)
+    p, q = scenarios_for(pu, np.random.default_rng(0), 6)
+    return net, pu, p, q
+
+
+def _items(pu, p, q):
+    ys = [pu.initial_closed().astype(float)]
+    closed = np.ones(pu.n_branch)
+    closed[:2] = 0.0  # another state (need not be radial: the slave takes any y)
+    ys.append(closed)
+    return [(p[s], q[s], y, True) for y in ys for s in range(len(p))]
+
+
+def _same(a, b) -> None:
+    assert len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        assert x.feasible == y.feasible
+        assert x.objective == y.objective or (np.isnan(x.objective) and np.isnan(y.objective))
+        np.testing.assert_array_equal(x.gradient, y.gradient)
+
+
+def test_map_is_ordered_and_identical(case, local_ray) -> None:
+    _, pu, p, q = case
+    env = envelope(pu, p, q)
+    factory = SlaveFactory(env, "penalized", 1e4)
+    items = _items(pu, p, q)
+    ref = SerialExecutor(factory).map(evaluate_task, items)
+    with RayExecutor(factory, workers=2) as ex:
+        _same(ref, ex.map(evaluate_task, items))
+        assert ex.kind == "ray" and len(ex.worker_memory_mb()) == 2
+    assert ray.is_initialized()  # a Ray the executor did not start stays up
+    assert isinstance(make_executor(factory, 1), SerialExecutor)
+
+
+def test_solves_identical_for_1_2_workers_and_ray(case, local_ray) -> None:
+    net, pu, p, q = case
+    sset = scenario_set_from_arrays(pu, p[:4], q[:4])
+    from feederopt.uncertainty import solve_robust, solve_scenarios
+
+    # One pool and one set of actors serve both solves (each run builds its own slaves).
+    def runs(kind: str):
+        return {
+            "serial": dict(workers=1),
+            "pool": dict(workers=2),
+            "ray": dict(workers=2, ray_address="auto"),  # joins the running local Ray
+        }[kind]
+
+    out = {k: solve_scenarios(net, sset, gap=1e-6, penalty=1e4, ac_check=False, **runs(k))
+           for k in ("serial", "pool", "ray")}
+    ref = out["serial"]
+    assert out["pool"].extra["stochastic"]["executor"] == "process"
+    assert out["ray"].extra["stochastic"]["executor"] == "ray"
+    for res in out.values():
+        assert res.open_branches == ref.open_branches
+        assert res.objective == ref.objective
+        assert res.lower_bound == ref.lower_bound
+        assert res.iterations == ref.iterations
+        assert [s["objective_kw"] for s in res.extra["scenarios"]] == [
+            s["objective_kw"] for s in ref.extra["scenarios"]]
+    rob = {k: solve_robust(net, 0.2, uncertain_loads=["d1", "d3", "d5"], gap=1e-6,
+                           ac_check=False, **runs(k)) for k in ("serial", "ray")}
+    for res in rob.values():
+        assert res.open_branches == rob["serial"].open_branches
+        assert res.objective == rob["serial"].objective
+        assert res.extra["robust"] == rob["serial"].extra["robust"]

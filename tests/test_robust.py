@@ -1,0 +1,166 @@
+"""Robust reconfiguration, checked independently of the algorithm: the result is feasible without
+slack at every extreme point (a fresh SOCP per extreme point, built on that realisation's own
+network, and pandapower's AC power flow), it is the brute-force robust optimum, a set that no
+topology survives is reported infeasible, and the out-of-sample counts of
+``feederopt.validation.montecarlo`` agree with a direct loop."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+import feederopt
+from feederopt.cli import app
+from feederopt.network import Network, to_per_unit
+from feederopt.network.errors import InputError
+from feederopt.problems.reconfiguration import (
+    FEASIBILITY_TOL,
+    ReconfigurationProblem,
+    TopologyEvaluator,
+)
+from feederopt.results.status import Status
+from feederopt.uncertainty import solve_robust
+from feederopt.validation.ac import ac_power_flow
+from feederopt.validation.montecarlo import closed_from_open, out_of_sample
+from test_reconfiguration_property import radial
+from test_stochastic import meshed
+
+X = 0.3
+
+
+def vertex_network(net: Network, factors: dict[str, float]) -> Network:
+    """``net`` with loads scaled by ``factors`` (load id -> multiplier), p and q alike."""
+    f = pl.col("id").replace_strict(factors, default=1.0, return_dtype=pl.Float64)
+    return net.replace(loads=net.loads.with_columns(pl.col("p_mw") * f, pl.col("q_mvar") * f))
+
+
+def extreme_points(net: Network, loads: list[str]):
+    for signs in itertools.product((-1.0, 1.0), repeat=len(loads)):
+        yield signs, vertex_network(net, {k: 1 + X * s for k, s in zip(loads, signs,
+                                                                       strict=True)})
+
+
+@pytest.fixture(scope="module")
+def grid() -> tuple[Network, list[str]]:
+    net = meshed(20, v_min=0.98)  # the deterministic optimum is not robust at +-30 %
+    return net, net.loads["id"].to_list()
+
+
+@pytest.fixture(scope="module")
+def robust(grid):
+    net, _ = grid
+    return solve_robust(net, X, gap=1e-7, ac_check=False)
+
+
+def test_robust_feasible_at_every_extreme_point(grid, robust) -> None:
+    net, loads = grid
+    assert robust.status is Status.OPTIMAL
+    assert robust.extra["robust_summary"]["extreme_points"] == 2 ** len(loads)
+    pu = to_per_unit(net)
+    closed = closed_from_open(pu, [b["id"] for b in robust.open_branches])
+    assert radial(pu.n_bus, pu.f, pu.t, closed, pu.is_source)
+    v_min = net.buses["v_min_pu"].to_numpy()
+    worst = 0.0
+    for k, (signs, vnet) in enumerate(extreme_points(net, loads)):
+        vpu = to_per_unit(vnet)
+        ev = TopologyEvaluator(ReconfigurationProblem(vpu))  # a fresh slave per realisation
+        res = ev.evaluate_violation(closed.astype(float))
+        assert res.violation <= FEASIBILITY_TOL
+        phase2 = ev.evaluate(closed.astype(float), need_gradient=False)
+        assert phase2.feasible
+        worst = max(worst, phase2.objective)
+        if k % 4 == 0 or min(signs) > 0:  # AC at a quarter of them and the upper corner
+            ac = ac_power_flow(vnet, closed)
+            assert ac.converged
+            assert np.all(ac.vm_pu >= v_min - 1e-4)
+    assert robust.extra["robust_summary"]["worst_case_losses_kw"] == pytest.approx(worst,
+                                                                                   rel=1e-6)
+    assert all(r["feasible"] for r in robust.extra["robust"])
+
+
+def test_robust_is_the_brute_force_optimum(grid, robust) -> None:
+    net, loads = grid
+    pu = to_per_unit(net)
+    evaluators = [TopologyEvaluator(ReconfigurationProblem(to_per_unit(vnet)))
+                  for _, vnet in extreme_points(net, loads)]
+    m = pu.n_branch
+    k_open = m - (pu.n_bus - 1)
+    best, feasible_count = math.inf, 0
+    for opened in itertools.combinations(range(m), k_open):
+        closed = np.ones(m, dtype=bool)
+        closed[list(opened)] = False
+        if not radial(pu.n_bus, pu.f, pu.t, closed, pu.is_source):
+            continue
+        worst = 0.0
+        for ev in evaluators:
+            res = ev.evaluate(closed.astype(float), need_gradient=False)
+            if not res.feasible:
+                worst = math.inf
+                break
+            worst = max(worst, res.objective)
+        feasible_count += math.isfinite(worst)
+        best = min(best, worst)
+    assert feasible_count >= 1
+    assert robust.objective == pytest.approx(best, rel=1e-5)
+    # The deterministic optimum differs: it is not feasible at every extreme point.
+    det = feederopt.solve(net, ac_check=False)
+    assert sorted(b["id"] for b in det.open_branches) != sorted(
+        b["id"] for b in robust.open_branches)
+    assert det.losses_kw < best
+
+
+def test_no_robust_topology_is_infeasible_and_too_many_vertices_refused() -> None:
+    net = meshed(2, v_min=0.97)  # feasible at nominal load, not at +30 % everywhere
+    assert feederopt.solve(net, ac_check=False).status is Status.OPTIMAL
+    res = solve_robust(net, X, ac_check=False)
+    assert res.status is Status.INFEASIBLE
+    assert res.extra["robust_summary"]["robust_feasible"] is False
+    with pytest.raises(InputError, match="extreme points"):
+        solve_robust(net, X, max_vertices=10, ac_check=False)
+    with pytest.raises(InputError, match="unknown"):
+        solve_robust(net, X, uncertain_loads=["nope"], ac_check=False)
+
+
+def test_out_of_sample_counts_agree_with_a_direct_loop(grid, robust, tmp_path) -> None:
+    net, loads = grid
+    pu = to_per_unit(net)
+    det = feederopt.solve(net, ac_check=False)
+    n, seed = 12, 4
+    for res in (det, robust):
+        closed = closed_from_open(pu, [b["id"] for b in res.open_branches])
+        mc = out_of_sample(net, closed, X, n, seed=seed)
+        # The direct loop: the same draws, a fresh network, SOCP and AC per sample.
+        u = np.random.default_rng(seed).uniform(-1, 1, size=(n, len(loads)))
+        conv, ac_ok = [], []
+        v_min, v_max = net.buses["v_min_pu"].to_numpy(), net.buses["v_max_pu"].to_numpy()
+        for row in u:
+            vnet = vertex_network(net, {k: 1 + X * s for k, s in zip(loads, row, strict=True)})
+            ev = TopologyEvaluator(ReconfigurationProblem(to_per_unit(vnet)))
+            conv.append(ev.evaluate_violation(closed.astype(float)).violation <= FEASIBILITY_TOL)
+            ac = ac_power_flow(vnet, closed)
+            ac_ok.append(bool(ac.converged and np.all(ac.vm_pu >= v_min - 1e-6)
+                              and np.all(ac.vm_pu <= v_max + 1e-6)))
+        assert mc.convex_ok == conv
+        assert mc.ac_ok == ac_ok
+        assert mc.feasible_convex == sum(conv) and mc.feasible_ac == sum(ac_ok)
+    assert mc.feasible_share_convex == 1.0  # the robust topology, inside its box
+    # The CLI writes the same counts.
+    path = tmp_path / "robust.json"
+    robust.write_json(path)
+    folder = tmp_path / "net"
+    feederopt.io.write_folder(net, folder)
+    out = tmp_path / "check.json"
+    r = CliRunner().invoke(app, ["check", str(path), "--samples", str(n), "--uncertainty",
+                                 str(X), "--seed", str(seed), "--case", str(folder),
+                                 "--json", str(out), "-q"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(out.read_text())
+    assert data["samples"] == n
+    assert data["feasible_share_convex"] == mc.feasible_share_convex
+    assert data["feasible_share_ac"] == mc.feasible_share_ac
