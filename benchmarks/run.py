@@ -1,0 +1,654 @@
+"""The feederopt benchmark (issue 4): every method on every case, one fresh process per run.
+
+    python benchmarks/run.py                      # the full benchmark (600 s limits)
+    python benchmarks/run.py --quick              # a smoke run: 3 small cases, 60 s limits
+    python benchmarks/run.py --cases case33bw case118zh --methods benders misocp
+    python benchmarks/run.py --time-limit 300 --scip-time-limit 300 \\
+        --scip-cases case33bw case69bw case118zh --resume
+
+Each (case, method) runs in its own Python process (``run.py --worker ...``), so that its peak
+memory (``ru_maxrss``) is its own and a crash or a hang cannot take the session down. The
+method gets its time limit through ``solve(time_limit=...)``; the parent kills a worker that
+overruns it by more than ``--grace`` (plus half the limit) and records it as ``killed``.
+
+After every run the parent rewrites, in ``--out`` (default: this folder):
+
+* ``results.json``: the raw rows (with the iteration log of each run) and the machine;
+* ``results.csv``: the same rows without the logs;
+* ``RESULTS.md``: the Markdown table, the machine, the growth of Benders with the grid size and
+  where the targets of issue 4 stand.
+
+So an interrupted session loses at most the run in progress, and ``--resume`` continues it:
+runs already in ``results.json`` with the same limits are kept, not repeated.
+
+Columns: ``wall`` is the wall-clock time of the ``solve()`` call (per-unit conversion, presolve,
+model building and solving; the AC check is off unless ``--ac-check``), ``solve`` the method's
+own clock, ``build``/``master``/``slaves`` the split of ``Result.timings``, ``peak MB`` the
+largest resident set of the worker process, ``t/t_SCIP`` the wall time over that of the
+monolithic SCIP run (method ``misocp``) of the same case in the same session (``<=`` when SCIP
+stopped at its limit, so that the true ratio is smaller).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import math
+import os
+import platform
+import resource
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+
+ALL_CASES = [
+    "case33bw",
+    "case69bw",
+    "case70da",
+    "case118zh",
+    "case136ma",
+    "synthetic250",
+    "synthetic500",
+    "synthetic1000",
+    "synthetic2000",
+]
+QUICK_CASES = ["case33bw", "case69bw", "synthetic250"]
+ALL_METHODS = ["benders", "misocp", "lindistflow"]
+SYNTHETIC_SIZES = {"synthetic250": 250, "synthetic500": 500, "synthetic1000": 1000,
+                   "synthetic2000": 2000}
+
+CSV_FIELDS = [
+    "case", "method", "status", "objective_kw", "lower_bound_kw", "gap", "wall_s", "solve_s",
+    "build_s", "master_s", "slave_s", "iterations", "peak_mem_mb", "process_peak_mem_mb",
+    "ratio_to_scip", "time_limit_s", "gap_target", "load_s", "buses", "branches", "switchable",
+    "slave_probe_s", "gap_at_60s", "load_avg_1m", "solver", "returncode", "error", "started",
+]
+
+
+# ================================================================================================
+# worker: one (case, method) in this process
+# ================================================================================================
+def worker(case: str, method: str, time_limit: float, gap: float, ac_check: bool,
+           slave_probe: bool, out: Path) -> int:
+    row: dict[str, Any] = {"case": case, "method": method}
+    try:
+        t0 = time.perf_counter()
+        import feederopt.api as api
+
+        net = api.load(case)
+        row["load_s"] = time.perf_counter() - t0
+        s = net.summary()
+        row.update(buses=s["buses"], branches=s["branches"], switchable=s["switchable"],
+                   network=net.name)
+
+        def progress(rec: Any) -> None:
+            print(f"it {rec.iteration:4d}  t {rec.elapsed_s:8.2f}s  LB {rec.lower_bound:.6g}  "
+                  f"UB {rec.upper_bound:.6g}  gap {rec.gap:.3g}  "
+                  f"master {rec.master_s:.2f}s  slave {rec.slave_s:.3f}s  {rec.note}",
+                  file=sys.stderr, flush=True)
+
+        t1 = time.perf_counter()
+        result = api.solve(net, method=method, gap=gap, time_limit=time_limit,
+                           ac_check=ac_check, progress=progress)
+        row["wall_s"] = time.perf_counter() - t1
+        row["peak_mem_mb"] = _maxrss_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        row.update(
+            status=result.status.value,
+            objective_kw=_num(result.objective),
+            lower_bound_kw=_num(result.lower_bound),
+            gap=_num(result.gap),
+            solve_s=_num(result.solve_time_s),
+            iterations=result.iterations,
+            solver=result.solver,
+            timings={k: _num(v) for k, v in result.timings.items()},
+            log=[r.to_dict() for r in result.log],
+            open_branches=[b["id"] for b in result.open_branches],
+            extra={k: v for k, v in result.extra.items() if isinstance(v, str | int | float)},
+        )
+        for key in ("build_s", "master_s", "slave_s"):
+            row[key] = _num(result.timings.get(key))
+        if result.ac_check is not None:
+            row["ac_losses_kw"] = _num(result.ac_check.losses_kw)
+            row["ac_exact"] = result.ac_check.exact
+        if slave_probe and method == "benders" and result.open_branches is not None:
+            row["slave_probe_s"] = _slave_probe(net, result)
+    except Exception as exc:  # recorded, never raised: the parent wants a row
+        row.update(status="error", error=f"{type(exc).__name__}: {exc}")
+        traceback.print_exc()
+    row.setdefault("peak_mem_mb",
+                   _maxrss_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+    out.write_text(json.dumps(row, default=str) + "\n")
+    return 0
+
+
+def _slave_probe(net: Any, result: Any) -> float | None:
+    """Solver time of one slave SOCP (Benders' phase-2 evaluator, Clarabel) of the final
+    topology: the best of three solves of a freshly built evaluator."""
+    import numpy as np
+
+    from feederopt.network.perunit import to_per_unit
+    from feederopt.problems.presolve import presolve
+    from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
+
+    if result.branches.height == 0:
+        return None
+    pu = to_per_unit(net, 1.0)
+    reduced, _ = presolve(pu)
+    problem = ReconfigurationProblem(reduced, RadialityModel.PARENT_CHILD)
+    closed = dict(zip(result.branches["id"].to_list(), result.branches["closed"].to_list(),
+                      strict=True))
+    y = np.array([1.0 if closed.get(b, False) else 0.0 for b in reduced.branch_ids])
+    ev = problem.evaluator()
+    times = []
+    for _ in range(3):
+        e = ev.evaluate(y, need_gradient=False)
+        times.append(e.solve_time_s)
+    return min(times)
+
+
+def _maxrss_mb(kb: float) -> float:
+    # Linux reports ru_maxrss in KiB, macOS in bytes.
+    return kb / (1024.0 * 1024.0) if sys.platform == "darwin" else kb / 1024.0
+
+
+def _num(x: Any) -> float | None:
+    if x is None:
+        return None
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+# ================================================================================================
+# parent: run the workers, one at a time
+# ================================================================================================
+def run_one(case: str, method: str, time_limit: float, args: argparse.Namespace,
+            logdir: Path) -> dict[str, Any]:
+    logdir.mkdir(parents=True, exist_ok=True)
+    out = logdir / f"{case}_{method}.json"
+    log = logdir / f"{case}_{method}.log"
+    out.unlink(missing_ok=True)
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", case, method,
+           "--time-limit", str(time_limit), "--gap", str(args.gap), "--result-file", str(out)]
+    if args.ac_check:
+        cmd.append("--ac-check")
+    if not args.no_slave_probe:
+        cmd.append("--slave-probe")
+    backstop = time_limit * 1.5 + args.grace
+    started = dt.datetime.now().isoformat(timespec="seconds")
+    load_avg = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    with log.open("w") as fh:
+        fh.write(f"# {' '.join(cmd)}\n# started {started}, load average {load_avg:.2f}\n")
+        fh.flush()
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=REPO,
+                                start_new_session=True)
+        killed = False
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() - t0 > backstop:
+                killed = True
+                os.killpg(proc.pid, signal.SIGKILL)
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.2)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    process_wall = time.perf_counter() - t0
+    row: dict[str, Any] = {}
+    if out.exists():
+        try:
+            row = json.loads(out.read_text())
+        except json.JSONDecodeError:
+            row = {}
+    row.setdefault("case", case)
+    row.setdefault("method", method)
+    row.setdefault("buses", SYNTHETIC_SIZES.get(case))
+    if killed:
+        row["status"] = "killed"
+        row["error"] = f"killed after {process_wall:.0f} s (backstop {backstop:.0f} s)"
+        row.setdefault("wall_s", process_wall)
+    elif "status" not in row:
+        row["status"] = "crashed"
+        row["error"] = f"worker exited with code {proc.returncode} and no result"
+        row.setdefault("wall_s", process_wall)
+    row.update(
+        time_limit_s=time_limit,
+        gap_target=args.gap,
+        returncode=proc.returncode,
+        process_wall_s=process_wall,
+        process_peak_mem_mb=_maxrss_mb(usage.ru_maxrss),
+        load_avg_1m=load_avg,
+        started=started,
+    )
+    row.setdefault("peak_mem_mb", row["process_peak_mem_mb"])
+    row["gap_at_60s"] = gap_at(row, 60.0)
+    return row
+
+
+def gap_at(row: dict[str, Any], t: float) -> float | None:
+    """The gap of the last iteration that ended within ``t`` seconds of solve time."""
+    best = None
+    for rec in row.get("log") or []:
+        if rec.get("elapsed_s", math.inf) <= t:
+            best = _num(rec.get("gap"))
+            if best is None:
+                best = math.inf
+    if best is None and row.get("status") == "optimal" and (row.get("solve_s") or math.inf) <= t:
+        best = row.get("gap")
+    return best
+
+
+# ================================================================================================
+# machine, rows, Markdown
+# ================================================================================================
+def machine() -> dict[str, Any]:
+    import importlib.metadata as md
+
+    info: dict[str, Any] = {}
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+        models = [ln.split(":", 1)[1].strip() for ln in cpuinfo.splitlines()
+                  if ln.startswith("model name")]
+        info["cpu"] = models[0] if models else platform.processor()
+    except OSError:
+        info["cpu"] = platform.processor() or platform.machine()
+    info["logical_cpus"] = os.cpu_count()
+    try:
+        info["usable_cpus"] = len(os.sched_getaffinity(0))
+    except AttributeError:
+        info["usable_cpus"] = os.cpu_count()
+    try:
+        for ln in Path("/proc/meminfo").read_text().splitlines():
+            if ln.startswith("MemTotal"):
+                info["ram_gb"] = round(int(ln.split()[1]) / 1024**2, 1)
+    except OSError:
+        pass
+    info["os"] = platform.platform()
+    info["python"] = platform.python_version()
+    versions: dict[str, str | None] = {}
+    for pkg in ("feederopt", "highspy", "clarabel", "cvxpy", "pyscipopt", "numpy", "scipy",
+                "polars", "pandapower"):
+        try:
+            versions[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            versions[pkg] = None
+    try:
+        import pyscipopt
+
+        versions["SCIP"] = str(pyscipopt.Model().version())
+    except Exception:
+        versions["SCIP"] = None
+    info["versions"] = versions
+    try:
+        info["git"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
+                                     capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=REPO,
+                               capture_output=True, text=True).stdout
+        info["git_dirty_src"] = [ln[3:] for ln in dirty.splitlines() if ln.strip()]
+    except OSError:
+        info["git"] = None
+    return info
+
+
+def at_limit(r: dict[str, Any]) -> bool:
+    """The run stopped at its time limit (or its heuristic MILP did)."""
+    return r.get("status") in ("time_limit", "killed") or (
+        (r.get("extra") or {}).get("milp_status") == "time_limit")
+
+
+def add_ratios(rows: list[dict[str, Any]]) -> None:
+    """Wall time over that of the SCIP run of the same case; ``ratio_kind`` says whether it is
+    exact (``=``), an upper bound (``<=``: SCIP stopped at its limit), a lower bound (``>=``:
+    this run did) or meaningless (``?``: both did)."""
+    scip = {r["case"]: r for r in rows if r["method"] == "misocp"}
+    for r in rows:
+        s = scip.get(r["case"])
+        r["ratio_to_scip"] = None
+        r["ratio_kind"] = None
+        if s is None or r.get("wall_s") is None or s.get("wall_s") is None:
+            continue
+        r["ratio_to_scip"] = r["wall_s"] / s["wall_s"]
+        if r is s:
+            r["ratio_kind"] = "="
+        else:
+            r["ratio_kind"] = {(False, False): "=", (False, True): "<=", (True, False): ">=",
+                               (True, True): "?"}[(at_limit(r), at_limit(s))]
+
+
+def _f(x: Any, spec: str = ".3g", none: str = "–") -> str:
+    if x is None:
+        return none
+    if isinstance(x, float) and math.isinf(x):
+        return "inf"
+    return format(x, spec)
+
+
+def _gap(x: Any) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, float) and math.isinf(x):
+        return "inf"
+    if x == 0:
+        return "0 %"
+    return f"{100 * x:.2g} %" if x >= 1e-4 else f"{100 * x:.1e} %"
+
+
+def _obj(x: Any) -> str:
+    return "–" if x is None else f"{x:.2f}"
+
+
+def table(rows: list[dict[str, Any]]) -> list[str]:
+    head = ("case | buses | method | limit [s] | status | objective [kW] | lower bound [kW] | gap "
+            "| wall [s] | solve [s] | build [s] | master [s] | slaves [s] | iter. | peak MB "
+            "| t/t_SCIP")
+    out = ["| " + head + " |", "|" + "|".join(["---"] * (head.count("|") + 1)) + "|"]
+    for r in rows:
+        ratio = r.get("ratio_to_scip")
+        kind = r.get("ratio_kind")
+        if ratio is None:
+            ratio_s = "–"
+        elif kind == "?":
+            ratio_s = "n/a (both at limit)"
+        else:
+            ratio_s = {"<=": "≤ ", ">=": "≥ "}.get(kind or "", "") + f"{ratio:.3g}"
+        status = r.get("status", "?")
+        if r["method"] == "lindistflow" and (r.get("extra") or {}).get("milp_status"):
+            status += f" (MILP {r['extra']['milp_status']})"
+        out.append("| " + " | ".join([
+            r["case"], str(r.get("buses", "–")), r["method"], _f(r.get("time_limit_s"), ".0f"),
+            status, _obj(r.get("objective_kw")), _obj(r.get("lower_bound_kw")),
+            _gap(r.get("gap")), _f(r.get("wall_s"), ".3g"), _f(r.get("solve_s"), ".3g"),
+            _f(r.get("build_s"), ".2g"), _f(r.get("master_s"), ".3g"),
+            _f(r.get("slave_s"), ".3g"), _f(r.get("iterations"), "d"),
+            _f(r.get("peak_mem_mb"), ".0f"), ratio_s,
+        ]) + " |")
+    return out
+
+
+def growth(rows: list[dict[str, Any]]) -> list[str]:
+    """Benders on the synthetic grids: time against buses and a fitted exponent."""
+    pts = sorted(
+        ((SYNTHETIC_SIZES[r["case"]], r) for r in rows
+         if r["method"] == "benders" and r["case"] in SYNTHETIC_SIZES),
+        key=lambda p: p[0],
+    )
+    if not pts:
+        return ["No Benders run on the synthetic grids yet."]
+    out = ["| buses | status | wall [s] | master [s] | slaves [s] | iter. | gap | gap at 60 s "
+           "| t to 1 % gap [s] | peak MB |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for n, r in pts:
+        out.append(f"| {n} | {r.get('status')} | {_f(r.get('wall_s'))} | "
+                   f"{_f(r.get('master_s'))} | {_f(r.get('slave_s'))} | "
+                   f"{_f(r.get('iterations'), 'd')} | {_gap(r.get('gap'))} | "
+                   f"{_gap(r.get('gap_at_60s'))} | {_f(time_to_gap(r, 0.01))} | "
+                   f"{_f(r.get('peak_mem_mb'), '.0f')} |")
+    out.append("")
+    solved = [(n, r["wall_s"]) for n, r in pts if r.get("status") == "optimal" and r.get("wall_s")]
+    out.append(_fit(solved, "wall time to proven optimality"))
+    to1 = [(n, t) for n, r in pts if (t := time_to_gap(r, 0.01)) is not None]
+    out.append(_fit(to1, "solve time to a 1 % gap (from the iteration logs)"))
+    limited = [n for n, r in pts if r.get("status") != "optimal"]
+    if limited:
+        out.append(f"- Not solved within the limit: {', '.join(str(n) for n in limited)} buses "
+                   "(their time is the limit, a lower bound).")
+    return out
+
+
+def time_to_gap(row: dict[str, Any], target: float) -> float | None:
+    """Solve time of the first iteration whose gap is at most ``target``."""
+    for rec in row.get("log") or []:
+        g = _num(rec.get("gap"))
+        if g is not None and g <= target:
+            return _num(rec.get("elapsed_s"))
+    if row.get("status") == "optimal":
+        return _num(row.get("solve_s"))
+    return None
+
+
+def _fit(points: list[tuple[int, float]], what: str) -> str:
+    """``t ~ n^b`` by least squares on the logarithms."""
+    if len(points) < 2:
+        return (f"- {what}: fewer than two synthetic grids got there "
+                f"({', '.join(str(n) for n, _ in points) or 'none'}), no exponent fitted.")
+    xs = [math.log(n) for n, _ in points]
+    ys = [math.log(max(t, 1e-6)) for _, t in points]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mx) ** 2 for x in xs)
+    pts = ", ".join(f"{n}: {t:.3g} s" for n, t in points)
+    return f"- {what}: t ~ n^{b:.2f} (least squares over {pts})."
+
+
+def targets(rows: list[dict[str, Any]]) -> list[str]:
+    by = {(r["case"], r["method"]): r for r in rows}
+    out = []
+
+    def optimal(r: dict[str, Any] | None) -> bool:
+        return bool(r and r.get("status") == "optimal" and (r.get("gap") or 0.0) <= 1e-4)
+
+    def line(ok: bool | None, text: str, undecided: str = "not measured") -> None:
+        mark = {True: "met", False: "**missed**", None: undecided}[ok]
+        out.append(f"- {text}: {mark}")
+
+    r = by.get(("case33bw", "benders"))
+    if r:
+        line(optimal(r) and (r.get("solve_s") or math.inf) <= 0.5,
+             f"case33bw proven optimal in <= 0.5 s: status {r.get('status')}, gap "
+             f"{_gap(r.get('gap'))}, solve {_f(r.get('solve_s'))} s (wall {_f(r.get('wall_s'))} s)")
+        probe = r.get("slave_probe_s")
+        if probe:
+            ratio = (r.get("solve_s") or math.inf) / probe
+            line(ratio <= 100, f"case33bw in <= 100x one slave SOCP of the final topology "
+                 f"({probe * 1000:.1f} ms): {ratio:.0f}x")
+    else:
+        line(None, "case33bw proven optimal in <= 0.5 s")
+    for case in ("case118zh", "case136ma"):
+        r = by.get((case, "benders"))
+        if r:
+            line(optimal(r) and (r.get("solve_s") or math.inf) <= 10,
+                 f"{case} proven optimal in <= 10 s: status {r.get('status')}, gap "
+                 f"{_gap(r.get('gap'))}, solve {_f(r.get('solve_s'))} s")
+        else:
+            line(None, f"{case} proven optimal in <= 10 s")
+    r = by.get(("synthetic1000", "benders"))
+    if r:
+        g60 = r.get("gap_at_60s")
+        mem = r.get("peak_mem_mb")
+        first = next((_num(x.get("elapsed_s")) for x in r.get("log") or []), None)
+        g60_s = _gap(g60) if g60 is not None else (
+            "none (no iteration had ended" + (f"; the first ended at {first:.0f} s)"
+                                              if first is not None else ")"))
+        line(g60 is not None and g60 <= 0.01 and mem is not None and mem <= 2048,
+             f"synthetic1000 gap <= 1 % within 60 s and <= 2 GB: gap at 60 s {g60_s}, "
+             f"final status {r.get('status')} gap {_gap(r.get('gap'))} after "
+             f"{_f(r.get('solve_s'))} s, peak {_f(mem, '.0f')} MB")
+    else:
+        line(None, "synthetic1000 gap <= 1 % within 60 s, peak memory <= 2 GB")
+    for case in ALL_CASES:
+        b, s = by.get((case, "benders")), by.get((case, "misocp"))
+        if not (b and s and b.get("wall_s") and s.get("wall_s")):
+            continue
+        speedup = s["wall_s"] / b["wall_s"]
+        scip_done = s.get("status") == "optimal"
+        ok: bool | None
+        if not optimal(b):
+            ok = False
+        elif scip_done or speedup >= 14:
+            ok = speedup >= 14  # SCIP at its limit: its real time, and the speedup, are larger
+        else:
+            ok = None
+        if not optimal(b) and not scip_done:
+            measured = "both stopped at their limits"
+        else:
+            measured = f"{'' if scip_done else '>= '}{speedup:.2g}x"
+        line(ok, f"{case}: Benders >= 14x faster than monolithic SCIP: {measured} (SCIP "
+             f"{s.get('status')} in {_f(s['wall_s'])} s, limit {_f(s.get('time_limit_s'), '.0f')}"
+             f" s; Benders {b.get('status')} in {_f(b['wall_s'])} s)",
+             "undecided: SCIP stopped at its limit, a longer SCIP run would decide")
+    return out
+
+
+def write_outputs(rows: list[dict[str, Any]], info: dict[str, Any], outdir: Path,
+                  notes: list[str]) -> None:
+    add_ratios(rows)
+    order = {c: i for i, c in enumerate(ALL_CASES)}
+    morder = {m: i for i, m in enumerate(ALL_METHODS)}
+    rows.sort(key=lambda r: (order.get(r["case"], 99), r["case"], morder.get(r["method"], 9)))
+    outdir.mkdir(parents=True, exist_ok=True)
+    (outdir / "results.json").write_text(
+        json.dumps({"machine": info, "rows": rows}, indent=1, default=str) + "\n")
+    with (outdir / "results.csv").open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=CSV_FIELDS, extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: r.get(k) for k in CSV_FIELDS})
+    v = info.get("versions", {})
+    loads = [r["load_avg_1m"] for r in rows if r.get("load_avg_1m") is not None]
+    md = [
+        "# Benchmark results",
+        "",
+        f"Written by `python benchmarks/run.py` on {info.get('date')} (git {info.get('git')}"
+        + (", with uncommitted changes to " + ", ".join(info["git_dirty_src"])
+           if info.get("git_dirty_src") else "") + ").",
+        "See `benchmarks/README.md` for the targets and how to run it; raw rows (with every "
+        "iteration log) are in `results.json` and `results.csv`.",
+        "",
+        "## Machine",
+        "",
+        f"- CPU: {info.get('cpu')}, {info.get('logical_cpus')} logical cores "
+        f"({info.get('usable_cpus')} usable)",
+        f"- RAM: {info.get('ram_gb')} GB",
+        f"- OS: {info.get('os')}",
+        f"- Python {info.get('python')}; feederopt {v.get('feederopt')}, HiGHS (highspy) "
+        f"{v.get('highspy')}, Clarabel {v.get('clarabel')}, CVXPY {v.get('cvxpy')}, "
+        f"SCIP {v.get('SCIP')} (PySCIPOpt {v.get('pyscipopt')}), NumPy {v.get('numpy')}, "
+        f"SciPy {v.get('scipy')}, Polars {v.get('polars')}, pandapower {v.get('pandapower')}",
+    ]
+    starts = sorted(r["started"] for r in rows if r.get("started"))
+    if starts:
+        md.append(f"- Runs started between {starts[0]} and {starts[-1]}, one at a time")
+    if loads:
+        md.append(f"- 1-minute load average when the runs started: {min(loads):.2f} to "
+                  f"{max(loads):.2f} (per run in `results.csv`, column `load_avg_1m`)")
+    for note in notes:
+        md += ["", note]
+    md += ["", "## Results", "", *table(rows), "",
+           "`wall`: the `solve()` call (per-unit conversion, presolve, model building, solving"
+           "; no AC check). `solve`: the method's own clock. `build`/`master`/`slaves`: "
+           "`Result.timings` (Benders: the slave evaluator and master building, the HiGHS master "
+           "solves, the Clarabel slave solves; `misocp` reports the CVXPY model building only, "
+           "its compilation happens inside the solve). `peak MB`: the largest resident set of "
+           "the run's process (about 300 MB is the interpreter with the libraries loaded). "
+           "`t/t_SCIP`: wall time over that of the `misocp` (SCIP) run of the same case in this "
+           "session; `≤` when SCIP stopped at its limit (the true ratio is smaller), `≥` when "
+           "this run did. `limit`: the time limit given to the run. `lindistflow` is a "
+           "heuristic: `feasible` with no bound; `(MILP time_limit)` means its MILP stopped at "
+           "the limit. Gaps are relative, objectives are losses in kW.", ""]
+    errors = [r for r in rows if r.get("error")]
+    if errors:
+        md += ["Errors:", ""]
+        md += [f"- {r['case']} {r['method']}: {r['error']}" for r in errors]
+        md.append("")
+    md += ["## Growth of Benders with the grid size (synthetic grids)", "", *growth(rows), "",
+           "## Targets of issue 4", "", *targets(rows), ""]
+    (outdir / "RESULTS.md").write_text("\n".join(md))
+
+
+# ================================================================================================
+# main
+# ================================================================================================
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true",
+                   help=f"smoke run: {', '.join(QUICK_CASES)}, 60 s limits")
+    p.add_argument("--cases", nargs="+", help=f"cases (default: {' '.join(ALL_CASES)})")
+    p.add_argument("--methods", nargs="+", choices=ALL_METHODS, help="methods (default: all)")
+    p.add_argument("--time-limit", type=float, help="limit of benders and lindistflow [s] "
+                   "(default 600, 60 with --quick)")
+    p.add_argument("--scip-time-limit", type=float, help="limit of misocp (SCIP) [s] "
+                   "(default 600, 60 with --quick)")
+    p.add_argument("--scip-cases", nargs="+", help="run misocp only on these cases "
+                   "(default: every case)")
+    p.add_argument("--gap", type=float, default=1e-4, help="relative gap (default 1e-4)")
+    p.add_argument("--grace", type=float, default=120.0,
+                   help="a worker is killed after 1.5 x its limit plus this [s] (default 120)")
+    p.add_argument("--ac-check", action="store_true", help="include the AC check in the runs")
+    p.add_argument("--no-slave-probe", action="store_true",
+                   help="skip timing one slave SOCP of Benders' final topology")
+    p.add_argument("--resume", action="store_true",
+                   help="keep the runs already in results.json (same limits) and do the rest")
+    p.add_argument("--note", action="append", default=[],
+                   help="a paragraph for RESULTS.md (repeatable)")
+    p.add_argument("--out", type=Path, default=HERE, help="output folder (default: benchmarks/)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan and exit")
+    # worker mode (internal)
+    p.add_argument("--worker", nargs=2, metavar=("CASE", "METHOD"), help=argparse.SUPPRESS)
+    p.add_argument("--result-file", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--slave-probe", action="store_true", help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    if args.worker:
+        case, method = args.worker
+        return worker(case, method, args.time_limit or 600.0, args.gap, args.ac_check,
+                      args.slave_probe, args.result_file)
+    cases = args.cases or (QUICK_CASES if args.quick else ALL_CASES)
+    methods = args.methods or ALL_METHODS
+    default_limit = 60.0 if args.quick else 600.0
+    limit = args.time_limit or default_limit
+    scip_limit = args.scip_time_limit or default_limit
+    plan = [(c, m, scip_limit if m == "misocp" else limit) for c in cases for m in methods
+            if not (m == "misocp" and args.scip_cases and c not in args.scip_cases)]
+
+    outdir: Path = args.out
+    raw = outdir / "results.json"
+    rows: list[dict[str, Any]] = []
+    old_notes: list[str] = []
+    if args.resume and raw.exists():
+        previous = json.loads(raw.read_text())
+        rows = previous.get("rows", [])
+        old_notes = previous.get("machine", {}).get("notes", [])
+    done = {(r["case"], r["method"], r.get("time_limit_s")) for r in rows}
+    todo = [p for p in plan if p not in done]
+    print(f"{len(plan)} runs planned, {len(plan) - len(todo)} already done", flush=True)
+    for c, m, lim in todo:
+        print(f"  {c:14s} {m:12s} limit {lim:.0f} s", flush=True)
+    if args.dry_run:
+        return 0
+    info = machine()
+    info["date"] = dt.datetime.now().isoformat(timespec="minutes")
+    notes = list(args.note) or old_notes
+    info["notes"] = notes
+    for case, method, lim in todo:
+        print(f"[{dt.datetime.now():%H:%M:%S}] {case} {method} (limit {lim:.0f} s) ...",
+              end=" ", flush=True)
+        row = run_one(case, method, lim, args, outdir / "logs")
+        rows = [r for r in rows if (r["case"], r["method"]) != (case, method)] + [row]
+        write_outputs(rows, info, outdir, notes)
+        print(f"{row.get('status')}  obj {_obj(row.get('objective_kw'))}  gap "
+              f"{_gap(row.get('gap'))}  wall {_f(row.get('wall_s'))} s  "
+              f"peak {_f(row.get('peak_mem_mb'), '.0f')} MB", flush=True)
+    if not todo:
+        write_outputs(rows, info, outdir, notes)
+    print(f"wrote {outdir / 'RESULTS.md'}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
