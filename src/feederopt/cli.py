@@ -256,8 +256,9 @@ def cases(json_output: bool = JSON_OPT) -> None:
         return
     table = Table(title="Built-in cases", title_justify="left")
     for col in ("name", "buses", "branches", "ties", "load [MW]"):
-        width = 12 if col == "name" else len(col)
-        table.add_column(col, justify="left" if col == "name" else "right", min_width=width)
+        width = 14 if col == "name" else len(col)
+        table.add_column(col, justify="left" if col == "name" else "right", min_width=width,
+                         no_wrap=True)
     table.add_column("data from", no_wrap=True, overflow="ellipsis", max_width=30)
     for c in rows:
         m = re.search(r"\bfrom (.*)", c.description)

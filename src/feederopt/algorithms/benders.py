@@ -132,6 +132,9 @@ class Benders(AlgorithmBase):
         master.h.setOptionValue("solve_relaxation", True)
         last = -math.inf
         for _ in range(self.options.root_oa_rounds):
+            if self.remaining() <= 0:
+                break
+            master.set_time_limit(self.remaining())
             sol = master.solve()
             self.timings["master_s"] += sol.solve_time_s
             if not sol.has_solution:
