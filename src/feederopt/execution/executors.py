@@ -105,7 +105,9 @@ class ProcessExecutor(Executor):
 
     ``start_method`` defaults to ``spawn``: workers start from a fresh interpreter, which is
     safe with the threads of HiGHS, Ray or a caller (``fork`` is faster to start but may
-    deadlock when the parent holds a lock in another thread).
+    deadlock when the parent holds a lock in another thread). As always with ``spawn``, a
+    script that creates a pool must guard its top level with ``if __name__ == "__main__":``
+    (the workers import the script's main module).
     """
 
     kind = "process"
