@@ -221,6 +221,8 @@ def solve_robust(
     ray_address: str | None = None,
     executor: Executor | None = None,
     max_vertices: int | None = None,
+    oracle: str = "auto",
+    oracle_time_limit: float = 300.0,
     ac_check: bool = True,
     master_physics: bool = True,
     solver: str = "CLARABEL",
@@ -230,7 +232,11 @@ def solve_robust(
     """The radial topology feasible for every load in the set ``nominal +- uncertainty``
     (relative; ``uncertain_loads`` load ids, default all; ``budget`` Gamma, default none) with
     the least worst-case losses (:mod:`feederopt.algorithms.robust`). Status ``infeasible``
-    when no topology is feasible at every extreme point."""
+    when no topology is feasible at every extreme point.
+
+    ``oracle``: ``enumerate`` the extreme points, search the worst one exactly by the ``dual``
+    MISOCP (SCIP, at most ``oracle_time_limit`` seconds each), or ``auto`` (enumerate up to
+    ``max_vertices``, default 1024, else dual)."""
     net, source = _network(network)
     stop, model = _options(gap, time_limit, radiality)
     stop = replace(stop, iteration_limit=iteration_limit)
@@ -239,12 +245,17 @@ def solve_robust(
     lo_hi_p, lo_hi_q = uset.extremes(pu)
     reduced, _ = presolve_for(pu, lo_hi_p, lo_hi_q)
     problem = ReconfigurationProblem(envelope(reduced, lo_hi_p, lo_hi_q), model)
-    options = RobustOptions(stop=stop, master_physics=master_physics, solver=solver)
+    if oracle not in ("auto", "enumerate", "dual"):
+        raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
+                                  f"unknown worst-case oracle {oracle!r}", field="oracle",
+                                  hint="auto, enumerate or dual")])
+    options = RobustOptions(stop=stop, master_physics=master_physics, solver=solver,
+                            oracle=oracle, oracle_time_limit_s=oracle_time_limit)
     if max_vertices is not None:
         options = replace(options, max_vertices=max_vertices)
-    own = executor is None
-    if own and uset.vertex_count() > options.max_vertices:
+    if oracle == "enumerate" and uset.vertex_count() > options.max_vertices:
         RobustCuttingPlane(problem, uset, pu, options)  # raises the explained InputError
+    own = executor is None
     ex = executor or make_executor(SlaveFactory(problem.pu, "two_phase", solver=solver),
                                    workers, ray_address)
     try:
@@ -269,7 +280,12 @@ def solve_robust(
             "uncertain_loads": load_ids,
             "budget": uset.budget,
             "extreme_points": uset.vertex_count(),
-            "robust_feasible": bool(rows) and all(r["feasible"] for r in rows),
+            "oracle": raw.extra.get("oracle"),
+            "oracle_s": raw.extra.get("oracle_s"),
+            "uncertified_topologies": raw.extra.get("uncertified"),
+            "robust_feasible": bool(rows) and all(r["feasible"] for r in rows)
+            and raw.y is not None and raw.status.value != "infeasible",
+            "worst_case_objective_kw": raw.extra.get("worst_case_objective_kw"),
             "worst_case_losses_kw": raw.extra.get("worst_case_losses_kw"),
             "worst_case_violation_pu": raw.extra.get("worst_case_violation_pu"),
             "worst_vertex": None if worst is None else worst["vertex"],

@@ -45,8 +45,15 @@ realisation ``d* in U`` — the most loaded one (``u_k = +1`` on the ``Gamma`` l
 because every robustly feasible topology must be feasible there and ``max_e f >= f(., d*)``;
 an infeasible master therefore proves that no topology is robustly feasible.
 
-Extreme points are enumerated when there are at most ``max_vertices`` of them (1024 by
-default); a larger set is refused with a hint (narrow ``--uncertain-loads`` or give a budget).
+Step 2 needs the worst extreme point. The extreme points are enumerated when there are at
+most ``max_vertices`` of them (1024 by default). Beyond that, the worst one is found by an exact
+search (:mod:`feederopt.algorithms.worstcase`): a MISOCP over the slave's conic dual, solved
+by SCIP, first for the largest violation (zero proves robust feasibility), then for the largest
+penalised value; the slave is then solved at the maximisers for the cuts. SCIP proves these
+MISOCPs quickly for up to about ten uncertain loads and slowly beyond (on case33bw with all 32
+loads it did not close its bound within two minutes); a topology whose robust feasibility the
+search cannot prove within ``oracle_time_limit_s`` is excluded by a no-good cut and counted in
+``uncertified``, so a returned topology is always proven feasible at every extreme point.
 """
 
 from __future__ import annotations
@@ -165,6 +172,9 @@ class RobustOptions:
     combinatorial_cuts: bool = True
     cuts_per_iteration: int = 5  # extreme points that give a cut each iteration (worst first)
     max_vertices: int = MAX_VERTICES
+    oracle: str = "auto"  # enumerate | dual | auto (enumerate up to max_vertices, else dual)
+    oracle_time_limit_s: float = 300.0  # per worst-case MISOCP
+    penalty: float = 1e5  # omega of the penalised worst-case search [kW per p.u. of slack]
     threads: int = 1
     master_heuristic_effort: float = 0.01
     root_oa_rounds: int = 5
@@ -202,17 +212,24 @@ class RobustCuttingPlane(AlgorithmBase):
         self.nominal = nominal
         self.uset = uset
         count = uset.vertex_count()
-        if count > self.options.max_vertices:
+        oracle = self.options.oracle
+        if oracle == "auto":
+            oracle = "enumerate" if count <= self.options.max_vertices else "dual"
+        if oracle == "enumerate" and count > self.options.max_vertices:
             raise InputError([Problem(
                 ProblemKind.INVALID_VALUE, "options",
                 f"{uset.size} uncertain loads with budget {uset.gamma} give {count} extreme "
                 f"points, more than the {self.options.max_vertices} that are enumerated",
                 field="uncertain_loads",
                 hint="choose fewer loads with --uncertain-loads, or a budget with --budget "
-                "(C(|D|, G) * 2^G extreme points)",
+                "(C(|D|, G) * 2^G extreme points), or the dual worst-case search",
             )])
-        self.vertices = list(uset.vertices())
+        self.oracle = oracle
+        self.vertices: list[np.ndarray] = list(uset.vertices()) if oracle == "enumerate" else []
         self.vertex_loads = [uset.loads(nominal, u) for u in self.vertices]
+        self.uncertified = 0
+        self.incumbent_vertices: list[np.ndarray] = []
+        self.oracle_s = 0.0
         self.sw = np.flatnonzero(self.pu.switchable)
         self.y_cost, self.y_const = problem.y_cost()
         self.executor = executor or SerialExecutor(
@@ -222,6 +239,8 @@ class RobustCuttingPlane(AlgorithmBase):
         self.incumbent_y: np.ndarray | None = None
         self.incumbent_results: list[SlaveResult] = []
         self.least_violating: tuple[float, np.ndarray, list[SlaveResult]] | None = None
+        self.least_violating_vertices: list[np.ndarray] = []
+        self.incumbent_worst = math.nan
 
     # ----- master -----------------------------------------------------------------------
     def _build_master(self) -> tuple[HighsModel, MasterHelper]:
@@ -257,9 +276,50 @@ class RobustCuttingPlane(AlgorithmBase):
         self.n_slave_solves += len(results)
         return results
 
+    def _dual_oracle(self, y: np.ndarray) -> tuple[list[np.ndarray], list[SlaveResult],
+                                                     bool, float]:
+        """The exact worst-case search: ``(vertices, slave results, certified, bound)``."""
+        from feederopt.algorithms.worstcase import worst_case
+
+        us = self.uset
+        limit = min(self.options.oracle_time_limit_s, max(self.remaining(), 1.0))
+        wc = worst_case(self.problem, y, self.nominal, us.load_index, us.fraction, us.budget,
+                        "violation", time_limit_s=limit, feastol=1e-9)
+        self.oracle_s += wc.solve_time_s
+        items = [(*us.loads(self.nominal, wc.u), y, True)]
+        res = self.executor.map(evaluate_task, items)
+        self.n_slave_solves += 1
+        if not res[0].feasible:
+            return [wc.u], res, True, math.nan
+        if wc.status != "optimal" or wc.bound > FEASIBILITY_TOL:
+            return [wc.u], res, False, math.nan
+        limit = min(self.options.oracle_time_limit_s, max(self.remaining(), 1.0))
+        wf = worst_case(self.problem, y, self.nominal, us.load_index, us.fraction, us.budget,
+                        "penalized", penalty=self.options.penalty, time_limit_s=limit)
+        self.oracle_s += wf.solve_time_s
+        res_f = self.executor.map(evaluate_task, [(*us.loads(self.nominal, wf.u), y, True)])
+        self.n_slave_solves += 1
+        bound = wf.value if wf.status == "optimal" else wf.bound
+        return [wc.u, wf.u], res + res_f, True, bound
+
     def _offer(self, helper: MasterHelper | None, y: np.ndarray) -> None:
-        results = self.evaluate(y)
+        t0 = self.elapsed
+        bound = math.nan
+        if self.oracle == "enumerate":
+            results = self.evaluate(y)
+            vertices = self.vertices
+            certified = True
+        else:
+            vertices, results, certified, bound = self._dual_oracle(y)
+            self.timings["slave_wall_s"] += self.elapsed - t0
+            self.timings["slave_s"] += sum(r.solve_time_s for r in results)
         self._last_slave_s = sum(r.solve_time_s for r in results)
+        if not certified:
+            # Feasible at the maximiser found, but not proven feasible everywhere: exclude it.
+            self.uncertified += 1
+            if helper is not None:
+                helper.no_good_cut(y)
+            return
         k = self.options.cuts_per_iteration
         infeasible = [i for i, r in enumerate(results) if not r.feasible]
         if infeasible:
@@ -267,6 +327,7 @@ class RobustCuttingPlane(AlgorithmBase):
             total = max(results[i].violation for i in infeasible)
             if self.least_violating is None or total < self.least_violating[0]:
                 self.least_violating = (total, y.copy(), results)
+                self.least_violating_vertices = list(vertices)
             if helper is not None:
                 for i in worst[:k]:
                     helper.feasibility_cut(y, results[i].violation, results[i].gradient)
@@ -274,9 +335,13 @@ class RobustCuttingPlane(AlgorithmBase):
             return
         values = np.array([r.objective for r in results])
         worst_value = float(values.max())
+        if math.isfinite(bound):
+            worst_value = max(worst_value, bound)  # the dual search's proven worst case
         total = worst_value + float(self.y_cost @ y) + self.y_const
         if self.update_upper(total):
             self.incumbent_y, self.incumbent_results = y.copy(), results
+            self.incumbent_vertices = list(vertices)
+            self.incumbent_worst = worst_value
         if helper is None:
             return
         order = np.argsort(-values, kind="stable")
@@ -337,12 +402,18 @@ class RobustCuttingPlane(AlgorithmBase):
 
     def _solution(self, infeasible_master: bool) -> RawSolution:
         extra: dict[str, object] = {
-            "vertices": self.vertices,
+            "vertices": (self.vertices if self.oracle == "enumerate"
+                         else self.least_violating_vertices),
+            "oracle": self.oracle,
+            "oracle_s": self.oracle_s,
+            "uncertified": self.uncertified,
             "slave_solves": self.n_slave_solves,
             "workers": self.executor.workers,
             "executor": self.executor.kind,
         }
         solver = f"HiGHS (master) + {self.options.solver} (extreme-point slaves)"
+        if self.oracle == "dual":
+            solver += " + SCIP (worst-case search)"
         if self.incumbent_y is None:
             proven = infeasible_master or self.converged()
             status = Status.INFEASIBLE if proven else self.final_status(False)
@@ -356,7 +427,10 @@ class RobustCuttingPlane(AlgorithmBase):
                                log=list(self.log), timings=dict(self.timings), solver=solver,
                                extra=extra)
         extra["vertex_results"] = self.incumbent_results
+        if self.oracle != "enumerate":
+            extra["vertices"] = self.incumbent_vertices
         extra["worst_case_losses_kw"] = max(r.losses_kw for r in self.incumbent_results)
+        extra["worst_case_objective_kw"] = self.incumbent_worst
         return RawSolution(
             status=self.final_status(True), method=self.method, y=self.incumbent_y.copy(),
             objective=self.upper, lower_bound=self.lower, gap=self.gap,
