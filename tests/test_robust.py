@@ -122,7 +122,7 @@ def test_no_robust_topology_is_infeasible_and_too_many_vertices_refused() -> Non
     assert res.status is Status.INFEASIBLE
     assert res.extra["robust_summary"]["robust_feasible"] is False
     with pytest.raises(InputError, match="extreme points"):
-        solve_robust(net, X, max_vertices=10, ac_check=False)
+        solve_robust(net, X, max_vertices=10, oracle="enumerate", ac_check=False)
     with pytest.raises(InputError, match="unknown"):
         solve_robust(net, X, uncertain_loads=["nope"], ac_check=False)
 
