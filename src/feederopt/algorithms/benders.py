@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from feederopt.algorithms.base import AlgorithmBase, ProgressCallback, RawSolution, StopOptions
-from feederopt.algorithms.oa import SEED_SHARES, seed_points
+from feederopt.algorithms.oa import OA_CONES, SEED_SHARES, seed_points
 from feederopt.formulations.blocks import Block
 from feederopt.network.topology import is_radial_forest
 from feederopt.problems.reconfiguration import (
@@ -46,9 +46,6 @@ from feederopt.problems.reconfiguration import (
 )
 from feederopt.results.status import Status
 from feederopt.solvers.highs_backend import HighsModel
-
-#: Cones whose outer approximation the master carries.
-OA_CONES = ("branch_cone",)
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,12 @@ import time
 import numpy as np
 
 from feederopt.algorithms.base import RawSolution, StopOptions
-from feederopt.algorithms.oa import seed_points
+from feederopt.algorithms.oa import OA_CONES, seed_points
 from feederopt.problems.reconfiguration import ReconfigurationProblem, TopologyEvaluator
 from feederopt.results.status import Status
 from feederopt.solvers.cvxpy_backend import CvxpyModel
 from feederopt.solvers.highs_backend import HighsModel
 from feederopt.solvers.scip_backend import ScipModel
-
-#: Cones whose outer approximation a MILP carries.
-OA_CONES = ("branch_cone",)
 
 
 def _evaluate(problem: ReconfigurationProblem, y: np.ndarray,

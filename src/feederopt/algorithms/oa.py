@@ -6,6 +6,9 @@ import numpy as np
 
 from feederopt.network.perunit import PerUnitNetwork
 
+#: Cones whose outer approximation a MILP (master or LinDistFlow) carries.
+OA_CONES = ("branch_cone",)
+
 #: Flow magnitudes, as shares of the total demand, at which every branch cone gets a tangent.
 SEED_SHARES = (0.002, 0.006, 0.02, 0.06, 0.2, 0.6)
 

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from feederopt.algorithms.base import AlgorithmBase, ProgressCallback, RawSolution, StopOptions
-from feederopt.algorithms.oa import seed_points
+from feederopt.algorithms.oa import OA_CONES, seed_points
 from feederopt.execution import Executor, SerialExecutor
 from feederopt.formulations.blocks import Block, Cones, Group, Rows
 from feederopt.network.topology import is_radial_forest
@@ -59,9 +59,6 @@ from feederopt.problems.uncertain import (
 )
 from feederopt.results.status import Status
 from feederopt.solvers.highs_backend import HighsModel
-
-#: Cones whose outer approximation the master carries.
-OA_CONES = ("branch_cone",)
 
 
 @dataclass(frozen=True)
