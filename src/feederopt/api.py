@@ -161,10 +161,13 @@ def run(problem: ReconfigurationProblem, opts: SolveOptions,
     initial = [problem.pu.initial_closed().astype(float)]
     # A start from the classic heuristics gives the master a tight cutoff from the beginning.
     budget = min(0.1 * opts.time_limit_s, 30.0)
+    evaluator.keep_history = True  # the heuristics' slave solutions seed the master's cuts
     start = sequential_opening(evaluator, budget)
     if start is not None:
         initial.append(branch_exchange(evaluator, start, budget)[0])
-    return algo.run(initial=initial)
+    evaluator.keep_history = False
+    known, evaluator.history = evaluator.history, []
+    return algo.run(initial=initial, known=known)
 
 
 # ----- mapping back to the user's ids -----------------------------------------------------------

@@ -31,6 +31,7 @@ Master (persistent HiGHS model, rows only ever added):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -56,7 +57,9 @@ class BendersOptions:
     warm_start: bool = True
     threads: int = 1
     verbose: bool = False
-    master_heuristic_effort: float = 0.01
+    master_heuristics: bool = False  # HiGHS's primal heuristics in the master (see below)
+    master_reliable_pseudocosts: int | None = 2  # strong-branching probes per pseudo cost
+    warm_topologies: int = 40  # known slave solutions whose OA cuts seed the master
     root_oa_rounds: int = 5
     seed_shares: tuple[float, ...] = SEED_SHARES
     ecp_min_violation: float | None = 1e-3  # cut the master's point only where it is violated
@@ -87,6 +90,7 @@ class Benders(AlgorithmBase):
         self.timings = {"build_s": self.evaluator.build_time_s, "master_s": 0.0, "slave_s": 0.0}
         self.incumbent: Evaluation | None = None
         self.incumbent_y: np.ndarray | None = None
+        self._known: list[tuple[np.ndarray, Evaluation]] = []
 
     # ----- master -----------------------------------------------------------------------
     def _build_master(self, minimize_violation: bool) -> HighsModel:
@@ -102,7 +106,8 @@ class Benders(AlgorithmBase):
             threads=self.options.threads, verbose=self.options.verbose,
         )
         # Incumbents come from the slaves, so the master's own primal heuristics add little.
-        master.h.setOptionValue("mip_heuristic_effort", self.options.master_heuristic_effort)
+        master.configure_master(primal_heuristics=self.options.master_heuristics,
+                                reliable_pseudocosts=self.options.master_reliable_pseudocosts)
         if physics:
             if minimize_violation:
                 slack = {g: (np.arange(b.size), -np.ones(b.size))
@@ -143,6 +148,33 @@ class Benders(AlgorithmBase):
                 break
             last = sol.objective
         master.h.setOptionValue("solve_relaxation", False)
+
+    def _warm_cuts(self, master: HighsModel, known: Sequence[tuple[np.ndarray, Evaluation]]) -> int:
+        """OA cuts at slave solutions found before the run (a heuristic's evaluations).
+
+        A topology's slave solution lies on the boundary of its branch cones, so the tangent
+        cuts there make the master's losses exact at that topology and close to it at its
+        neighbours; without them the first master solves propose topologies whose losses the
+        seed cuts under-estimate (case33bw: three master solves instead of one). Only the
+        ``warm_topologies`` best distinct feasible ones are used, to bound the master's size.
+        Returns the number of rows added.
+        """
+        best: dict[bytes, tuple[float, np.ndarray, Evaluation]] = {}
+        for y, ev in known:
+            if not ev.feasible:
+                continue
+            key = np.round(y).astype(np.int8).tobytes()
+            if key not in best or ev.objective < best[key][0]:
+                best[key] = (ev.objective, y, ev)
+        chosen = sorted(best.values(), key=lambda item: item[0])[: self.options.warm_topologies]
+        cones = [c for c in master.block.cones if c.name in OA_CONES]
+        added = 0
+        for _, y, ev in chosen:
+            point = {**ev.point, "y": y}
+            for cone in cones:
+                rows = np.flatnonzero(y > 0.5) if cone.name == "branch_cone" else None
+                added += master.oa_cuts(cone, point, rows=rows)
+        return added
 
     def _master_point_cuts(self, master: HighsModel) -> None:
         """OA cuts at the master's own solution (extended cutting planes, Westerlund &
@@ -188,7 +220,12 @@ class Benders(AlgorithmBase):
                     master.oa_cuts(cone, point)
 
     # ----- main loop --------------------------------------------------------------------
-    def run(self, initial: list[np.ndarray] | None = None) -> RawSolution:
+    def run(self, initial: list[np.ndarray] | None = None,
+            known: Sequence[tuple[np.ndarray, Evaluation]] = ()) -> RawSolution:
+        """Solve from the start topologies ``initial`` (offered to the slave first); ``known``
+        holds slave solutions computed before (e.g. by a heuristic) that seed the master's
+        outer approximation."""
+        self._known = list(known)
         result = self._loop(minimize_violation=False, initial=initial or [])
         if result is not None:
             return result
@@ -226,6 +263,8 @@ class Benders(AlgorithmBase):
         self.lower, self.upper = -math.inf, math.inf
         self.incumbent = self.incumbent_y = None
         master = self._build_master(minimize_violation)
+        if self.options.master_physics and not minimize_violation:
+            self.timings["warm_cuts"] = self._warm_cuts(master, self._known)
         pu = self.pu
         for y in initial:
             y = np.round(np.asarray(y, float))

@@ -176,7 +176,8 @@ class RobustOptions:
     oracle_time_limit_s: float = 300.0  # per worst-case MISOCP
     penalty: float = 1e5  # omega of the penalised worst-case search [kW per p.u. of slack]
     threads: int = 1
-    master_heuristic_effort: float = 0.01
+    master_heuristics: bool = False  # HiGHS's primal heuristics in the master
+    master_reliable_pseudocosts: int | None = 2
     root_oa_rounds: int = 5
     ecp_min_violation: float | None = 1e-3
     solver: str = "CLARABEL"
@@ -255,7 +256,8 @@ class RobustCuttingPlane(AlgorithmBase):
         master = HighsModel(block, objective={"y": self.y_cost},
                             extra_columns={"theta": (low, math.inf, 1.0)},
                             threads=self.options.threads)
-        master.h.setOptionValue("mip_heuristic_effort", self.options.master_heuristic_effort)
+        master.configure_master(primal_heuristics=self.options.master_heuristics,
+                                reliable_pseudocosts=self.options.master_reliable_pseudocosts)
         helper = MasterHelper(master, self.sw, copies)
         if physics:
             coefs = {g: (np.arange(len(c)), -c)

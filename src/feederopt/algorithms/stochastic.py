@@ -68,7 +68,8 @@ class StochasticOptions:
     master_physics: bool = True
     combinatorial_cuts: bool = True
     threads: int = 1
-    master_heuristic_effort: float = 0.01
+    master_heuristics: bool = False  # HiGHS's primal heuristics in the master
+    master_reliable_pseudocosts: int | None = 2
     root_oa_rounds: int = 5
     ecp_min_violation: float | None = 1e-3  # cut the master's point only where it is violated
     #: Stop the master at its first improving topology (off: with many scenarios the masters
@@ -270,7 +271,8 @@ class StochasticBenders(AlgorithmBase):
         extra = {name: (low, math.inf, w) for name, w in self.thetas.items()}
         master = HighsModel(block, objective={"y": self.y_cost}, extra_columns=extra,
                             threads=self.options.threads)
-        master.h.setOptionValue("mip_heuristic_effort", self.options.master_heuristic_effort)
+        master.configure_master(primal_heuristics=self.options.master_heuristics,
+                                reliable_pseudocosts=self.options.master_reliable_pseudocosts)
         master.h.setOptionValue("mip_rel_gap",
                                 max(self.stop.gap * self.options.master_gap_share, 1e-9))
         helper = MasterHelper(master, self.sw, copies)

@@ -146,6 +146,10 @@ class TopologyEvaluator:
         self.build_time_s = self.phase2.build_time_s + self.phase1.build_time_s
         self.n_solves = 0
         self.solve_time_s = 0.0
+        # Feasible phase-2 solutions, kept while ``keep_history`` is set (the heuristics' work,
+        # which Benders turns into outer-approximation cuts of its master).
+        self.keep_history = False
+        self.history: list[tuple[np.ndarray, Evaluation]] = []
 
     def set_loads(self, p_load: np.ndarray, q_load: np.ndarray) -> None:
         for model in (self.phase2, self.phase1):
@@ -165,6 +169,8 @@ class TopologyEvaluator:
                 self.phase2.values(), spent,
             )
             self.solve_time_s += spent
+            if self.keep_history:
+                self.history.append((y, ev))
             return ev
         self.phase1.set("y", y)
         sol1 = self.phase1.solve(self.solver)

@@ -189,6 +189,24 @@ class HighsModel:
         return np.asarray(out, float)
 
     # ----- solving --------------------------------------------------------------------------
+    def configure_master(self, *, primal_heuristics: bool,
+                         reliable_pseudocosts: int | None) -> None:
+        """Settings for a Benders master whose incumbents come from elsewhere (the slaves).
+
+        With a cutoff from a known topology the master's job is a proof, and HiGHS's primal
+        heuristics (RINS, RENS, feasibility jump, shifting, ...) spend most of the root on sub-MIPs
+        that cannot beat it: on case33bw they took 3.7 s of a 7 s final master solve.
+        ``reliable_pseudocosts`` is the number of strong-branching probes after which a pseudo
+        cost is trusted (HiGHS default 8; fewer probes cut the strong-branching iterations).
+        """
+        for name in ("feasibility_jump", "rens", "rins", "root_reduced_cost", "shifting",
+                     "zi_round"):
+            self.h.setOptionValue(f"mip_heuristic_run_{name}", primal_heuristics)
+        if not primal_heuristics:
+            self.h.setOptionValue("mip_heuristic_effort", 0.0)
+        if reliable_pseudocosts is not None:
+            self.h.setOptionValue("mip_pscost_minreliable", int(reliable_pseudocosts))
+
     def set_time_limit(self, seconds: float) -> None:
         self.h.setOptionValue("time_limit", float(max(seconds, 0.01)))
 
