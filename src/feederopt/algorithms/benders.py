@@ -32,14 +32,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from feederopt.algorithms.base import AlgorithmBase, ProgressCallback, RawSolution, StopOptions
-from feederopt.algorithms.oa import OA_CONES, SEED_SHARES, seed_points
+from feederopt.algorithms.base import ProgressCallback, RawSolution
+from feederopt.algorithms.master import MasterHelper, MasterLoop, MasterOptions
+from feederopt.algorithms.oa import SEED_SHARES
 from feederopt.formulations.blocks import Block
-from feederopt.network.topology import is_radial_forest
 from feederopt.problems.reconfiguration import (
     Evaluation,
     ReconfigurationProblem,
@@ -50,28 +50,19 @@ from feederopt.solvers.highs_backend import HighsModel
 
 
 @dataclass(frozen=True)
-class BendersOptions:
-    stop: StopOptions = field(default_factory=StopOptions)
-    master_physics: bool = True
-    combinatorial_cuts: bool = True
-    warm_start: bool = True
-    threads: int = 1
+class BendersOptions(MasterOptions):
     verbose: bool = False
-    master_heuristics: bool = False  # HiGHS's primal heuristics in the master (see below)
-    master_reliable_pseudocosts: int | None = 2  # strong-branching probes per pseudo cost
     warm_topologies: int = 40  # known slave solutions whose OA cuts seed the master
-    root_oa_rounds: int = 5
     seed_shares: tuple[float, ...] = SEED_SHARES
-    ecp_min_violation: float | None = 1e-3  # cut the master's point only where it is violated
-    master_first_improvement: bool = True  # stop the master at its first improving topology
-    diagnosis_time_s: float = 30.0
-    diagnosis_iterations: int = 10  # Kelley rounds on the master's LP relaxation before branching
+    diagnosis_time_s: float = 30.0  # the search for the least-violating topology
+    diagnosis_iterations: int = 10
 
 
-class Benders(AlgorithmBase):
+class Benders(MasterLoop):
     """Two-stage Benders reconfiguration (see module docstring)."""
 
     method = "benders"
+    options: BendersOptions
 
     def __init__(
         self,
@@ -91,9 +82,10 @@ class Benders(AlgorithmBase):
         self.incumbent: Evaluation | None = None
         self.incumbent_y: np.ndarray | None = None
         self._known: list[tuple[np.ndarray, Evaluation]] = []
+        self._minimize_violation = False
 
     # ----- master -----------------------------------------------------------------------
-    def _build_master(self, minimize_violation: bool) -> HighsModel:
+    def _build_master(self, minimize_violation: bool) -> tuple[HighsModel, MasterHelper]:
         block: Block = self.problem.radiality_block()
         physics = self.options.master_physics
         if physics:
@@ -106,8 +98,8 @@ class Benders(AlgorithmBase):
             threads=self.options.threads, verbose=self.options.verbose,
         )
         # Incumbents come from the slaves, so the master's own primal heuristics add little.
-        master.configure_master(primal_heuristics=self.options.master_heuristics,
-                                reliable_pseudocosts=self.options.master_reliable_pseudocosts)
+        self._configure(master)
+        helper = MasterHelper(master, self.sw, [""] if physics else [])
         if physics:
             if minimize_violation:
                 slack = {g: (np.arange(b.size), -np.ones(b.size))
@@ -118,38 +110,13 @@ class Benders(AlgorithmBase):
                          for g, c in self.problem.operating_cost().items() if len(c)}
                 master.add_cut({"theta": (np.array([0]), np.array([1.0])), **coefs},
                                0.0, math.inf)
-            cones = [c for c in block.cones if c.name in OA_CONES]
-            for point in seed_points(self.pu, self.options.seed_shares):
-                for cone in cones:
-                    master.oa_cuts(cone, point)
-            self._root_cuts(master, cones)
+            helper.seed_and_root_cuts(self.problem, self.options.root_oa_rounds, self.timings,
+                                      self.remaining, self.options.seed_shares)
         self.timings["build_s"] += master.build_time_s
-        return master
+        return master, helper
 
-    def _root_cuts(self, master: HighsModel, cones: list) -> None:
-        """Kelley's cutting planes on the master's LP relaxation: OA cuts at its solution until
-        the relaxation bound stalls (Kelley, J. SIAM 8(4), 1960)."""
-        if not self.options.root_oa_rounds:
-            return
-        master.h.setOptionValue("solve_relaxation", True)
-        last = -math.inf
-        for _ in range(self.options.root_oa_rounds):
-            if self.remaining() <= 0:
-                break
-            master.set_time_limit(self.remaining())
-            sol = master.solve()
-            self.timings["master_s"] += sol.solve_time_s
-            if not sol.has_solution:
-                break
-            point = master.values()
-            for cone in cones:
-                master.oa_cuts(cone, point)
-            if sol.objective - last <= 1e-4 * max(abs(sol.objective), 1e-9):
-                break
-            last = sol.objective
-        master.h.setOptionValue("solve_relaxation", False)
-
-    def _warm_cuts(self, master: HighsModel, known: Sequence[tuple[np.ndarray, Evaluation]]) -> int:
+    def _warm_cuts(self, helper: MasterHelper,
+                   known: Sequence[tuple[np.ndarray, Evaluation]]) -> int:
         """OA cuts at slave solutions found before the run (a heuristic's evaluations).
 
         A topology's slave solution lies on the boundary of its branch cones, so the tangent
@@ -167,57 +134,22 @@ class Benders(AlgorithmBase):
             if key not in best or ev.objective < best[key][0]:
                 best[key] = (ev.objective, y, ev)
         chosen = sorted(best.values(), key=lambda item: item[0])[: self.options.warm_topologies]
-        cones = [c for c in master.block.cones if c.name in OA_CONES]
-        added = 0
-        for _, y, ev in chosen:
-            point = {**ev.point, "y": y}
-            for cone in cones:
-                rows = np.flatnonzero(y > 0.5) if cone.name == "branch_cone" else None
-                added += master.oa_cuts(cone, point, rows=rows)
-        return added
+        return sum(helper.point_cuts({**ev.point, "y": y}, y > 0.5) for _, y, ev in chosen)
 
-    def _master_point_cuts(self, master: HighsModel) -> None:
-        """OA cuts at the master's own solution (extended cutting planes, Westerlund &
-        Pettersson, Comput. Chem. Eng. 19, 1995): they cut off its under-estimate of the losses
-        of the topology it proposed."""
-        point = master.values()
-        for cone in master.block.cones:
-            if cone.name in OA_CONES:
-                master.oa_cuts(cone, point, min_violation=self.options.ecp_min_violation)
-
-    def _add_cuts(self, master: HighsModel, y: np.ndarray, ev: Evaluation, value: float,
-                  optimality: bool, minimize_violation: bool = False) -> None:
-        sw = self.sw
-        g = ev.gradient[sw]
-        ys = y[sw]
+    def _add_cuts(self, helper: MasterHelper, y: np.ndarray, ev: Evaluation, value: float,
+                  optimality: bool) -> None:
+        theta = {"theta": 1.0}
         if optimality:
-            # theta - g @ y >= f - g @ y_k
-            master.add_cut({"theta": (np.array([0]), np.array([1.0])), "y": (sw, -g)},
-                           value - float(g @ ys), math.inf)
+            helper.linear_cut(theta, y, value, ev.gradient)
         else:
-            # phi + h @ (y - y_k) <= 0
-            if np.any(np.abs(g) > 1e-12):
-                master.add_cut({"y": (sw, g)}, -math.inf, float(g @ ys) - value)
+            helper.feasibility_cut(y, value, ev.gradient)
         if self.options.combinatorial_cuts or not optimality:
-            closed = ys > 0.5
-            sign = np.where(closed, 1.0, -1.0)
-            n_closed = float(closed.sum())
             if optimality:
-                # theta >= (f - L) (sum_C y - sum_O y - |C| + 1) + L
-                low = 0.0 if minimize_violation else self.problem.cost_lower_bound()
-                span = value - low
-                master.add_cut({"theta": (np.array([0]), np.array([1.0])), "y": (sw, -span * sign)},
-                               span * (1.0 - n_closed) + low, math.inf)
+                low = 0.0 if self._minimize_violation else self.problem.cost_lower_bound()
+                helper.l_shaped_cut(theta, y, value, low)
             else:
-                # no-good: sum_C y - sum_O y <= |C| - 1
-                master.add_cut({"y": (sw, sign)}, -math.inf, n_closed - 1.0)
-        if self.options.master_physics:
-            point = {**ev.point, "y": y}
-            for cone in master.block.cones:
-                if cone.name == "branch_cone":
-                    master.oa_cuts(cone, point, rows=np.flatnonzero(y > 0.5))
-                elif cone.name in OA_CONES:
-                    master.oa_cuts(cone, point)
+                helper.no_good_cut(y)
+        helper.point_cuts({**ev.point, "y": y}, y > 0.5)
 
     # ----- main loop --------------------------------------------------------------------
     def run(self, initial: list[np.ndarray] | None = None,
@@ -238,91 +170,36 @@ class Benders(AlgorithmBase):
         )
         return self._loop(minimize_violation=True, initial=initial or []) or self._error()
 
-    def _evaluate(self, y: np.ndarray, minimize_violation: bool) -> Evaluation:
-        if minimize_violation:
-            return self.evaluator.evaluate_violation(y)
-        return self.evaluator.evaluate(y)
+    def _has_incumbent(self) -> bool:
+        return self.incumbent is not None
 
-    def _offer(self, master: HighsModel | None, y: np.ndarray, minimize_violation: bool) -> None:
-        ev = self._evaluate(y, minimize_violation)
-        self.timings["slave_s"] += ev.solve_time_s
-        if minimize_violation:
-            value, total = ev.violation, ev.violation
+    def _offer(self, helper: MasterHelper | None, y: np.ndarray) -> None:
+        if self._minimize_violation:
+            ev = self.evaluator.evaluate_violation(y)
+            value = total = ev.violation
             optimality = True
         else:
+            ev = self.evaluator.evaluate(y)
             value = ev.objective
             total = value + float(self.y_cost @ y) + self.y_const
             optimality = ev.feasible
+        self.timings["slave_s"] += ev.solve_time_s
         if optimality and self.update_upper(total):
             self.incumbent, self.incumbent_y = ev, y.copy()
-        if master is not None:
-            self._add_cuts(master, y, ev, value, optimality, minimize_violation)
+        if helper is not None:
+            self._add_cuts(helper, y, ev, value, optimality)
         self._last_slave_s = ev.solve_time_s
 
     def _loop(self, minimize_violation: bool, initial: list[np.ndarray]) -> RawSolution | None:
         self.lower, self.upper = -math.inf, math.inf
         self.incumbent = self.incumbent_y = None
-        master = self._build_master(minimize_violation)
+        self._minimize_violation = minimize_violation
+        master, helper = self._build_master(minimize_violation)
         if self.options.master_physics and not minimize_violation:
-            self.timings["warm_cuts"] = self._warm_cuts(master, self._known)
-        pu = self.pu
-        for y in initial:
-            y = np.round(np.asarray(y, float))
-            # Only radial starts (the user's base case need not be radial).
-            free_ok = np.all((y > 0.5) | pu.switchable)
-            if free_ok and is_radial_forest(pu.n_bus, pu.f, pu.t, y > 0.5, pu.is_source)[0]:
-                self._offer(master, y, minimize_violation)
-        seen: set[bytes] = set()
-        infeasible_master = False
-        while True:
-            self.iteration += 1
-            master.set_time_limit(self.remaining())
-            cutoff = math.inf
-            if math.isfinite(self.upper):
-                # Nodes that cannot beat the incumbent by more than the gap tolerance are pruned;
-                # a master with nothing left proves the bound ``cutoff``.
-                cutoff = self.upper - self.stop.gap * abs(self.upper) * 0.5
-                const = 0.0 if minimize_violation else self.y_const
-                master.h.setOptionValue("objective_bound", cutoff - const)
-                if self.options.master_first_improvement:
-                    master.h.setOptionValue("mip_max_improving_sols", 1)
-            ms = master.solve()
-            self.timings["master_s"] += ms.solve_time_s
-            self.timings["master_nodes"] = self.timings.get("master_nodes", 0) + ms.nodes
-            self.timings["master_lp_iterations"] = (
-                self.timings.get("master_lp_iterations", 0) + ms.lp_iterations
-            )
-            if ms.status == "infeasible":
-                infeasible_master = True
-                if self.incumbent is not None:
-                    # No topology beats the cutoff: the incumbent is optimal within the gap.
-                    self.update_lower(min(cutoff, self.upper))
-                self.record(ms.solve_time_s, 0.0, "master infeasible")
-                break
-            if not ms.has_solution:
-                self.record(ms.solve_time_s, 0.0, f"master {ms.status}")
-                break
-            bound = ms.bound + (0.0 if minimize_violation else self.y_const)
-            # Under a cutoff the solver's dual bound only speaks for what the cutoff left.
-            self.update_lower(min(bound, cutoff))
-            y = np.round(master.values()["y"])
-            key = y.astype(np.int8).tobytes()
-            note = ""
-            self._last_slave_s = 0.0
-            if self.options.master_physics:
-                self._master_point_cuts(master)
-            if key in seen:
-                # A repeat: its L-shaped cut gives theta >= f(y) >= incumbent, so the master's
-                # optimum is no better than the incumbent and the bounds meet.
-                note = "repeat"
-                if self.incumbent is not None:
-                    self.update_lower(self.upper)
-            else:
-                seen.add(key)
-                self._offer(master, y, minimize_violation)
-            self.record(ms.solve_time_s, self._last_slave_s, note)
-            if self.should_stop() or (ms.status == "time_limit"):
-                break
+            self.timings["warm_cuts"] = self._warm_cuts(helper, self._known)
+        self._offer_initial(helper, initial)
+        infeasible_master = self._master_loop(
+            master, helper, y_const=0.0 if minimize_violation else self.y_const)
         if minimize_violation:
             if self.incumbent is None:
                 return None

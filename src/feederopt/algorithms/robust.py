@@ -61,16 +61,16 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from feederopt.algorithms.base import AlgorithmBase, ProgressCallback, RawSolution, StopOptions
-from feederopt.algorithms.stochastic import MasterHelper, physics_at
+from feederopt.algorithms.base import ProgressCallback, RawSolution
+from feederopt.algorithms.master import MasterHelper, MasterLoop, MasterOptions
+from feederopt.algorithms.stochastic import physics_at
 from feederopt.execution import Executor, SerialExecutor
 from feederopt.network.errors import InputError, Problem, ProblemKind
 from feederopt.network.perunit import PerUnitNetwork
-from feederopt.network.topology import is_radial_forest
 from feederopt.problems.reconfiguration import FEASIBILITY_TOL, ReconfigurationProblem
 from feederopt.problems.uncertain import SlaveFactory, SlaveResult, evaluate_task
 from feederopt.results.status import Status
@@ -166,20 +166,13 @@ def uncertainty_set(pu: PerUnitNetwork, fraction: float, loads: Sequence[str] | 
 
 
 @dataclass(frozen=True)
-class RobustOptions:
-    stop: StopOptions = field(default_factory=StopOptions)
-    master_physics: bool = True
-    combinatorial_cuts: bool = True
+class RobustOptions(MasterOptions):
+    master_first_improvement: bool = False
     cuts_per_iteration: int = 5  # extreme points that give a cut each iteration (worst first)
     max_vertices: int = MAX_VERTICES
     oracle: str = "auto"  # enumerate | dual | auto (enumerate up to max_vertices, else dual)
     oracle_time_limit_s: float = 300.0  # per worst-case MISOCP
     penalty: float = 1e5  # omega of the penalised worst-case search [kW per p.u. of slack]
-    threads: int = 1
-    master_heuristics: bool = False  # HiGHS's primal heuristics in the master
-    master_reliable_pseudocosts: int | None = 2
-    root_oa_rounds: int = 5
-    ecp_min_violation: float | None = 1e-3
     solver: str = "CLARABEL"
 
 
@@ -189,10 +182,11 @@ class VertexResult:
     result: SlaveResult
 
 
-class RobustCuttingPlane(AlgorithmBase):
+class RobustCuttingPlane(MasterLoop):
     """Algorithm 1 of Moring et al. over the extreme points (module docstring)."""
 
     method = "robust-cutting-plane"
+    options: RobustOptions
 
     def __init__(
         self,
@@ -256,14 +250,14 @@ class RobustCuttingPlane(AlgorithmBase):
         master = HighsModel(block, objective={"y": self.y_cost},
                             extra_columns={"theta": (low, math.inf, 1.0)},
                             threads=self.options.threads)
-        master.configure_master(primal_heuristics=self.options.master_heuristics,
-                                reliable_pseudocosts=self.options.master_reliable_pseudocosts)
+        self._configure(master)
         helper = MasterHelper(master, self.sw, copies)
         if physics:
             coefs = {g: (np.arange(len(c)), -c)
                      for g, c in self.problem.operating_cost().items() if len(c)}
             master.add_cut({"theta": (np.array([0]), np.array([1.0])), **coefs}, 0.0, math.inf)
-            helper.seed_and_root_cuts(self.problem, self.options.root_oa_rounds, self.timings)
+            helper.seed_and_root_cuts(self.problem, self.options.root_oa_rounds, self.timings,
+                                      self.remaining)
         self.timings["build_s"] += master.build_time_s
         return master, helper
 
@@ -271,12 +265,7 @@ class RobustCuttingPlane(AlgorithmBase):
     def evaluate(self, y: np.ndarray, need_gradient: bool = True) -> list[SlaveResult]:
         """The two-phase slave of ``y`` at every extreme point, in vertex order."""
         items = [(p, q, y, need_gradient) for p, q in self.vertex_loads]
-        t0 = self.elapsed
-        results: list[SlaveResult] = self.executor.map(evaluate_task, items)
-        self.timings["slave_wall_s"] += self.elapsed - t0
-        self.timings["slave_s"] += sum(r.solve_time_s for r in results)
-        self.n_slave_solves += len(results)
-        return results
+        return self._map_slaves(evaluate_task, items)
 
     def _dual_oracle(self, y: np.ndarray) -> tuple[list[np.ndarray], list[SlaveResult],
                                                      bool, float]:
@@ -355,51 +344,13 @@ class RobustCuttingPlane(AlgorithmBase):
             helper.point_cuts({**results[int(order[0])].point, "y": y}, y > 0.5)
 
     # ----- main loop --------------------------------------------------------------------
+    def _has_incumbent(self) -> bool:
+        return self.incumbent_y is not None
+
     def run(self, initial: list[np.ndarray] | None = None) -> RawSolution:
         master, helper = self._build_master()
-        pu = self.pu
-        for y in initial or []:
-            y = np.round(np.asarray(y, float))
-            free_ok = np.all((y > 0.5) | pu.switchable)
-            if free_ok and is_radial_forest(pu.n_bus, pu.f, pu.t, y > 0.5, pu.is_source)[0]:
-                self._offer(helper, y)
-        seen: set[bytes] = set()
-        infeasible_master = False
-        while True:
-            self.iteration += 1
-            master.set_time_limit(self.remaining())
-            cutoff = math.inf
-            if math.isfinite(self.upper):
-                cutoff = self.upper - self.stop.gap * abs(self.upper) * 0.5
-                master.h.setOptionValue("objective_bound", cutoff - self.y_const)
-            ms = master.solve()
-            self.timings["master_s"] += ms.solve_time_s
-            if ms.status == "infeasible":
-                infeasible_master = True
-                if self.incumbent_y is not None:
-                    self.update_lower(min(cutoff, self.upper))
-                self.record(ms.solve_time_s, 0.0, "master infeasible")
-                break
-            if not ms.has_solution:
-                self.record(ms.solve_time_s, 0.0, f"master {ms.status}")
-                break
-            self.update_lower(min(ms.bound + self.y_const, cutoff))
-            y = np.round(master.values()["y"])
-            key = y.astype(np.int8).tobytes()
-            note = ""
-            self._last_slave_s = 0.0
-            if self.options.master_physics:
-                helper.master_point_cuts(self.options.ecp_min_violation)
-            if key in seen:
-                note = "repeat"
-                if self.incumbent_y is not None:
-                    self.update_lower(self.upper)
-            else:
-                seen.add(key)
-                self._offer(helper, y)
-            self.record(ms.solve_time_s, self._last_slave_s, note)
-            if self.should_stop() or ms.status == "time_limit":
-                break
+        self._offer_initial(helper, initial or [])
+        infeasible_master = self._master_loop(master, helper, y_const=self.y_const)
         return self._solution(infeasible_master)
 
     def _solution(self, infeasible_master: bool) -> RawSolution:

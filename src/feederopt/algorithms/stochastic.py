@@ -41,15 +41,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from feederopt.algorithms.base import AlgorithmBase, ProgressCallback, RawSolution, StopOptions
-from feederopt.algorithms.oa import OA_CONES, seed_points
+from feederopt.algorithms.base import ProgressCallback, RawSolution
+from feederopt.algorithms.master import MasterHelper, MasterLoop, MasterOptions
 from feederopt.execution import Executor, SerialExecutor
 from feederopt.formulations.blocks import Block, Cones, Group, Rows
-from feederopt.network.topology import is_radial_forest
 from feederopt.problems.reconfiguration import ReconfigurationProblem
 from feederopt.problems.uncertain import (
     DEFAULT_PENALTY,
@@ -62,16 +61,8 @@ from feederopt.solvers.highs_backend import HighsModel
 
 
 @dataclass(frozen=True)
-class StochasticOptions:
-    stop: StopOptions = field(default_factory=StopOptions)
+class StochasticOptions(MasterOptions):
     penalty: float = DEFAULT_PENALTY  # omega [kW per p.u. of slack]
-    master_physics: bool = True
-    combinatorial_cuts: bool = True
-    threads: int = 1
-    master_heuristics: bool = False  # HiGHS's primal heuristics in the master
-    master_reliable_pseudocosts: int | None = 2
-    root_oa_rounds: int = 5
-    ecp_min_violation: float | None = 1e-3  # cut the master's point only where it is violated
     #: Stop the master at its first improving topology (off: with many scenarios the masters
     #: then wander; solving them to optimality closed the gap faster on case33bw).
     master_first_improvement: bool = False
@@ -81,103 +72,6 @@ class StochasticOptions:
     clusters: int = 1
     #: Relative MIP gap of each master solve (a fraction of the stopping gap is enough).
     master_gap_share: float = 0.25
-
-
-class MasterHelper:
-    """The master pieces that the stochastic and the robust methods share (after
-    :class:`feederopt.algorithms.benders.Benders`): seed and root outer-approximation cuts, cuts
-    at the master's point, and one-row cuts over ``y`` and the theta columns.
-
-    ``copies`` are the suffixes of the master's physics copies (see :func:`renamed`); a point
-    of the slave's groups (``P``, ``Q``, ...) gives cuts on the copy it is mapped to.
-    """
-
-    def __init__(self, master: HighsModel, sw: np.ndarray, copies: Sequence[str] = ("",)) -> None:
-        self.master = master
-        self.sw = sw
-        self.copies = list(copies)
-
-    def _cones(self, suffix: str | None = None) -> list:
-        names = {c + s for c in OA_CONES for s in (self.copies if suffix is None else [suffix])}
-        return [c for c in self.master.block.cones if c.name in names]
-
-    def seed_and_root_cuts(self, problem: ReconfigurationProblem, rounds: int,
-                           timings: dict[str, float]) -> None:
-        for point in seed_points(problem.pu):
-            for sfx in self.copies:
-                mapped = {g + ("" if g == "y" else sfx): v for g, v in point.items()}
-                for cone in self._cones(sfx):
-                    self.master.oa_cuts(cone, mapped)
-        cones = self._cones()
-        if not rounds:
-            return
-        h = self.master.h
-        h.setOptionValue("solve_relaxation", True)
-        last = -math.inf
-        for _ in range(rounds):
-            sol = self.master.solve()
-            timings["master_s"] += sol.solve_time_s
-            if not sol.has_solution:
-                break
-            point = self.master.values()
-            for cone in cones:
-                self.master.oa_cuts(cone, point)
-            if sol.objective - last <= 1e-4 * max(abs(sol.objective), 1e-9):
-                break
-            last = sol.objective
-        h.setOptionValue("solve_relaxation", False)
-
-    def master_point_cuts(self, min_violation: float | None = None) -> None:
-        """Outer-approximation cuts at the master's own solution where it violates a cone
-        (extended cutting planes, Westerlund & Pettersson, Comput. Chem. Eng. 19, 1995)."""
-        point = self.master.values()
-        for cone in self._cones():
-            self.master.oa_cuts(cone, point, min_violation=min_violation)
-
-    def point_cuts(self, point: dict[str, np.ndarray], closed: np.ndarray | None = None,
-                   copy: str | None = None) -> None:
-        """Outer-approximation cuts of the branch cones at a slave ``point`` (unsuffixed group
-        names) on physics copy ``copy`` (default: every copy); any point gives valid cuts."""
-        rows = None if closed is None else np.flatnonzero(closed)
-        for sfx in self.copies if copy is None else [copy]:
-            mapped = {g + ("" if g == "y" else sfx): v for g, v in point.items()}
-            for cone in self._cones(sfx):
-                self.master.oa_cuts(cone, mapped, rows=rows)
-
-    def linear_cut(self, thetas: dict[str, float], y: np.ndarray, value: float,
-                   gradient: np.ndarray) -> None:
-        """``sum_t a_t theta_t >= value + g @ (y - y_k)`` on the switchable entries."""
-        sw = self.sw
-        g = gradient[sw]
-        coefs = {t: (np.array([0]), np.array([a])) for t, a in thetas.items()}
-        coefs["y"] = (sw, -g)
-        self.master.add_cut(coefs, value - float(g @ y[sw]), math.inf)
-
-    def feasibility_cut(self, y: np.ndarray, value: float, gradient: np.ndarray) -> None:
-        """``phi(y_k) + h @ (y - y_k) <= 0``."""
-        sw = self.sw
-        g = gradient[sw]
-        if np.any(np.abs(g) > 1e-12):
-            self.master.add_cut({"y": (sw, g)}, -math.inf, float(g @ y[sw]) - value)
-
-    def l_shaped_cut(self, thetas: dict[str, float], y: np.ndarray, value: float,
-                     low: float = 0.0) -> None:
-        """``sum_t a_t theta_t >= (value - L) (sum_C y - sum_O y - |C| + 1) + L`` with ``L``
-        a lower bound of ``sum_t a_t theta_t`` (Laporte & Louveaux 1993)."""
-        ys = y[self.sw]
-        closed = ys > 0.5
-        sign = np.where(closed, 1.0, -1.0)
-        span = value - low
-        coefs = {t: (np.array([0]), np.array([a])) for t, a in thetas.items()}
-        coefs["y"] = (self.sw, -span * sign)
-        self.master.add_cut(coefs, span * (1.0 - float(closed.sum())) + low, math.inf)
-
-    def no_good_cut(self, y: np.ndarray) -> None:
-        """``sum_C y - sum_O y <= |C| - 1``: topology ``y`` is excluded."""
-        ys = y[self.sw]
-        closed = ys > 0.5
-        self.master.add_cut({"y": (self.sw, np.where(closed, 1.0, -1.0))}, -math.inf,
-                            float(closed.sum()) - 1.0)
 
 
 def physics_at(problem: ReconfigurationProblem, p: np.ndarray, q: np.ndarray,
@@ -220,10 +114,11 @@ def weighted_point(results: Sequence[SlaveResult], weights: np.ndarray) -> dict[
             for k in keys}
 
 
-class StochasticBenders(AlgorithmBase):
+class StochasticBenders(MasterLoop):
     """Multi-cut Benders over scenarios (see module docstring)."""
 
     method = "stochastic-benders"
+    options: StochasticOptions
 
     def __init__(
         self,
@@ -271,8 +166,7 @@ class StochasticBenders(AlgorithmBase):
         extra = {name: (low, math.inf, w) for name, w in self.thetas.items()}
         master = HighsModel(block, objective={"y": self.y_cost}, extra_columns=extra,
                             threads=self.options.threads)
-        master.configure_master(primal_heuristics=self.options.master_heuristics,
-                                reliable_pseudocosts=self.options.master_reliable_pseudocosts)
+        self._configure(master)
         master.h.setOptionValue("mip_rel_gap",
                                 max(self.stop.gap * self.options.master_gap_share, 1e-9))
         helper = MasterHelper(master, self.sw, copies)
@@ -289,7 +183,8 @@ class StochasticBenders(AlgorithmBase):
                                 -wg * np.full(grp.size, self.options.penalty))
             master.add_cut(coefs, 0.0, math.inf)
         if physics:
-            helper.seed_and_root_cuts(self.problem, self.options.root_oa_rounds, self.timings)
+            helper.seed_and_root_cuts(self.problem, self.options.root_oa_rounds, self.timings,
+                                      self.remaining)
         self.timings["build_s"] += master.build_time_s
         return master, helper
 
@@ -297,19 +192,14 @@ class StochasticBenders(AlgorithmBase):
     def evaluate(self, y: np.ndarray, need_gradient: bool = True) -> list[SlaveResult]:
         """Every scenario's slave at topology ``y``, in scenario order."""
         items = [(self.p[s], self.q[s], y, need_gradient) for s in range(self.n_s)]
-        t0 = self.elapsed
-        results: list[SlaveResult] = self.executor.map(evaluate_task, items)
-        self.timings["slave_wall_s"] += self.elapsed - t0
-        self.timings["slave_s"] += sum(r.solve_time_s for r in results)
-        self.n_slave_solves += len(results)
-        return results
+        return self._map_slaves(evaluate_task, items)
 
     def expected(self, y: np.ndarray, results: Sequence[SlaveResult]) -> float:
         """``c_sw @ y + sum_s w_s F(y, d_s)`` [kW-equivalent]."""
         values = np.array([r.objective for r in results])
         return float(self.weights @ values) + float(self.y_cost @ y) + self.y_const
 
-    def _offer(self, helper: MasterHelper | None, y: np.ndarray) -> float:
+    def _offer(self, helper: MasterHelper | None, y: np.ndarray) -> None:
         results = self.evaluate(y)
         total = self.expected(y, results)
         if self.update_upper(total):
@@ -324,55 +214,15 @@ class StochasticBenders(AlgorithmBase):
                 point = weighted_point([results[s] for s in idx], self.weights[idx])
                 helper.point_cuts({**point, "y": y}, y > 0.5, copy=sfx)
         self._last_slave_s = sum(r.solve_time_s for r in results)
-        return total
 
     # ----- main loop --------------------------------------------------------------------
+    def _has_incumbent(self) -> bool:
+        return self.incumbent_y is not None
+
     def run(self, initial: list[np.ndarray] | None = None) -> RawSolution:
         master, helper = self._build_master()
-        pu = self.pu
-        for y in initial or []:
-            y = np.round(np.asarray(y, float))
-            free_ok = np.all((y > 0.5) | pu.switchable)
-            if free_ok and is_radial_forest(pu.n_bus, pu.f, pu.t, y > 0.5, pu.is_source)[0]:
-                self._offer(helper, y)
-        seen: set[bytes] = set()
-        while True:
-            self.iteration += 1
-            master.set_time_limit(self.remaining())
-            cutoff = math.inf
-            if math.isfinite(self.upper):
-                cutoff = self.upper - self.stop.gap * abs(self.upper) * 0.5
-                master.h.setOptionValue("objective_bound", cutoff - self.y_const)
-                if self.options.master_first_improvement:
-                    master.h.setOptionValue("mip_max_improving_sols", 1)
-            ms = master.solve()
-            self.timings["master_s"] += ms.solve_time_s
-            self.timings["master_nodes"] = self.timings.get("master_nodes", 0) + ms.nodes
-            if ms.status == "infeasible":
-                if self.incumbent_y is not None:
-                    self.update_lower(min(cutoff, self.upper))
-                self.record(ms.solve_time_s, 0.0, "master infeasible")
-                break
-            if not ms.has_solution:
-                self.record(ms.solve_time_s, 0.0, f"master {ms.status}")
-                break
-            self.update_lower(min(ms.bound + self.y_const, cutoff))
-            y = np.round(master.values()["y"])
-            key = y.astype(np.int8).tobytes()
-            note = ""
-            self._last_slave_s = 0.0
-            if self.options.master_physics:
-                helper.master_point_cuts(self.options.ecp_min_violation)
-            if key in seen:
-                note = "repeat"
-                if self.incumbent_y is not None:
-                    self.update_lower(self.upper)
-            else:
-                seen.add(key)
-                self._offer(helper, y)
-            self.record(ms.solve_time_s, self._last_slave_s, note)
-            if self.should_stop() or ms.status == "time_limit":
-                break
+        self._offer_initial(helper, initial or [])
+        self._master_loop(master, helper, y_const=self.y_const)
         return self._solution()
 
     def _solution(self) -> RawSolution:

@@ -1,0 +1,259 @@
+"""The Benders master loop and master cuts, shared by every cutting-plane method.
+
+:class:`Benders` (deterministic), :class:`~feederopt.algorithms.stochastic.StochasticBenders`
+(scenarios) and :class:`~feederopt.algorithms.robust.RobustCuttingPlane` (extreme points) differ
+only in what a topology's "slave" is and which cuts it returns. The master side is one thing:
+
+* :class:`MasterHelper` adds the cuts to a persistent HiGHS master
+  (:class:`~feederopt.solvers.highs_backend.HighsModel`): seed and root outer-approximation
+  (OA) cuts of the branch cones, extended cutting planes at the master's point, OA cuts at slave
+  points, and the one-row cuts over ``y`` and the theta columns (optimality, feasibility,
+  integer L-shaped, no-good).
+* :class:`MasterLoop` is the main loop: solve the master under the incumbent's cutoff, take its
+  topology, cut the master's own point, hand a new topology to the method's :meth:`_offer`
+  (slaves plus cuts), stop on the gap, a repeat, an infeasible master or a limit.
+
+Cutoff: with incumbent ``UB`` the master prunes every node whose bound exceeds
+``UB (1 - gap / 2)``; a master with nothing left below that value proves it as a lower bound, and
+a solver bound under the cutoff speaks only for what the cutoff left, hence
+``LB = min(bound, cutoff)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from feederopt.algorithms.base import AlgorithmBase, StopOptions
+from feederopt.algorithms.oa import OA_CONES, SEED_SHARES, seed_points
+from feederopt.network.perunit import PerUnitNetwork
+from feederopt.network.topology import is_radial_forest
+from feederopt.problems.reconfiguration import ReconfigurationProblem
+from feederopt.solvers.highs_backend import HighsModel
+
+
+@dataclass(frozen=True)
+class MasterOptions:
+    """Settings of the master and its loop, common to every Benders method."""
+
+    stop: StopOptions = field(default_factory=StopOptions)
+    master_physics: bool = True  # partial Benders: DistFlow rows and OA cuts in the master
+    combinatorial_cuts: bool = True  # integer L-shaped cuts
+    threads: int = 1
+    master_heuristics: bool = False  # HiGHS's primal heuristics in the master
+    master_reliable_pseudocosts: int | None = 2  # strong-branching probes per pseudo cost
+    root_oa_rounds: int = 5  # Kelley rounds on the master's LP relaxation before branching
+    ecp_min_violation: float | None = 1e-3  # cut the master's point only where it is violated
+    master_first_improvement: bool = True  # stop the master at its first improving topology
+
+
+class MasterHelper:
+    """The cuts of a Benders master (after Geoffrion 1972 and Laporte & Louveaux 1993).
+
+    ``copies`` are the suffixes of the master's physics copies (see
+    :func:`feederopt.algorithms.stochastic.renamed`); a point of the slave's groups (``P``,
+    ``Q``, ...) gives cuts on the copy it is mapped to. ``[""]`` is one unsuffixed copy,
+    ``[]`` a master without physics.
+    """
+
+    def __init__(self, master: HighsModel, sw: np.ndarray, copies: Sequence[str] = ("",)) -> None:
+        self.master = master
+        self.sw = sw
+        self.copies = list(copies)
+
+    def _cones(self, suffix: str | None = None) -> list:
+        names = {c + s for c in OA_CONES for s in (self.copies if suffix is None else [suffix])}
+        return [c for c in self.master.block.cones if c.name in names]
+
+    def seed_and_root_cuts(self, problem: ReconfigurationProblem, rounds: int,
+                           timings: dict[str, float],
+                           remaining: Callable[[], float] = lambda: math.inf,
+                           shares: tuple[float, ...] = SEED_SHARES) -> None:
+        """OA cuts at the seed points of :func:`~feederopt.algorithms.oa.seed_points`, then
+        Kelley's cutting planes on the master's LP relaxation, OA cuts at its solution until
+        the relaxation bound stalls (Kelley, J. SIAM 8(4), 1960), at most ``rounds`` times."""
+        for point in seed_points(problem.pu, shares):
+            for sfx in self.copies:
+                mapped = {g + ("" if g == "y" else sfx): v for g, v in point.items()}
+                for cone in self._cones(sfx):
+                    self.master.oa_cuts(cone, mapped)
+        cones = self._cones()
+        if not rounds or not cones:
+            return
+        h = self.master.h
+        h.setOptionValue("solve_relaxation", True)
+        last = -math.inf
+        for _ in range(rounds):
+            if remaining() <= 0:
+                break
+            if math.isfinite(remaining()):
+                self.master.set_time_limit(remaining())
+            sol = self.master.solve()
+            timings["master_s"] += sol.solve_time_s
+            if not sol.has_solution:
+                break
+            point = self.master.values()
+            for cone in cones:
+                self.master.oa_cuts(cone, point)
+            if sol.objective - last <= 1e-4 * max(abs(sol.objective), 1e-9):
+                break
+            last = sol.objective
+        h.setOptionValue("solve_relaxation", False)
+
+    def master_point_cuts(self, min_violation: float | None = None) -> None:
+        """OA cuts at the master's own solution where it violates a cone (extended cutting
+        planes, Westerlund & Pettersson, Comput. Chem. Eng. 19, 1995): they cut off its
+        under-estimate of the losses of the topology it proposed."""
+        point = self.master.values()
+        for cone in self._cones():
+            self.master.oa_cuts(cone, point, min_violation=min_violation)
+
+    def point_cuts(self, point: dict[str, np.ndarray], closed: np.ndarray | None = None,
+                   copy: str | None = None) -> int:
+        """OA cuts of the branch cones at a slave ``point`` (unsuffixed group names) on physics
+        copy ``copy`` (default: every copy), on the ``closed`` branches only when given; any
+        point gives valid cuts. Returns the number of rows added."""
+        rows = None if closed is None else np.flatnonzero(closed)
+        added = 0
+        for sfx in self.copies if copy is None else [copy]:
+            mapped = {g + ("" if g == "y" else sfx): v for g, v in point.items()}
+            for cone in self._cones(sfx):
+                added += self.master.oa_cuts(cone, mapped, rows=rows)
+        return added
+
+    def linear_cut(self, thetas: dict[str, float], y: np.ndarray, value: float,
+                   gradient: np.ndarray) -> None:
+        """Optimality cut ``sum_t a_t theta_t >= value + g @ (y - y_k)`` on the switchable
+        entries, ``g`` the duals of ``y = y_k`` in the slave (Geoffrion, JOTA 10(4), 1972)."""
+        sw = self.sw
+        g = gradient[sw]
+        coefs = {t: (np.array([0]), np.array([a])) for t, a in thetas.items()}
+        coefs["y"] = (sw, -g)
+        self.master.add_cut(coefs, value - float(g @ y[sw]), math.inf)
+
+    def feasibility_cut(self, y: np.ndarray, value: float, gradient: np.ndarray) -> None:
+        """``phi(y_k) + h @ (y - y_k) <= 0`` with ``phi`` the slave's least total slack."""
+        sw = self.sw
+        g = gradient[sw]
+        if np.any(np.abs(g) > 1e-12):
+            self.master.add_cut({"y": (sw, g)}, -math.inf, float(g @ y[sw]) - value)
+
+    def l_shaped_cut(self, thetas: dict[str, float], y: np.ndarray, value: float,
+                     low: float = 0.0) -> None:
+        """``sum_t a_t theta_t >= (value - L) (sum_C y - sum_O y - |C| + 1) + L`` with ``L``
+        a lower bound of ``sum_t a_t theta_t`` (Laporte & Louveaux, Oper. Res. Lett. 13, 1993):
+        exact at ``y_k``, at most ``L`` elsewhere."""
+        ys = y[self.sw]
+        closed = ys > 0.5
+        sign = np.where(closed, 1.0, -1.0)
+        span = value - low
+        coefs = {t: (np.array([0]), np.array([a])) for t, a in thetas.items()}
+        coefs["y"] = (self.sw, -span * sign)
+        self.master.add_cut(coefs, span * (1.0 - float(closed.sum())) + low, math.inf)
+
+    def no_good_cut(self, y: np.ndarray) -> None:
+        """``sum_C y - sum_O y <= |C| - 1``: topology ``y`` is excluded."""
+        ys = y[self.sw]
+        closed = ys > 0.5
+        self.master.add_cut({"y": (self.sw, np.where(closed, 1.0, -1.0))}, -math.inf,
+                            float(closed.sum()) - 1.0)
+
+
+class MasterLoop(AlgorithmBase):
+    """The main loop of a Benders method (module docstring); subclasses give the slaves.
+
+    A subclass sets ``pu``, ``y_const`` (the constant of the switching cost), ``timings``
+    (with ``master_s``) and implements :meth:`_offer` (evaluate a topology, update the
+    incumbent, add its cuts, set ``_last_slave_s``) and :meth:`_has_incumbent`.
+    """
+
+    pu: PerUnitNetwork
+    y_const: float
+    timings: dict[str, float]
+    options: MasterOptions
+    executor: Any  # an Executor, for methods with many slaves per topology
+    n_slave_solves: int = 0
+    _last_slave_s: float = 0.0
+
+    def _map_slaves(self, task: Callable[..., Any], items: list[Any]) -> list[Any]:
+        """Run ``task`` over ``items`` on the executor, in order, timing the round."""
+        t0 = self.elapsed
+        results = self.executor.map(task, items)
+        self.timings["slave_wall_s"] = self.timings.get("slave_wall_s", 0.0) + self.elapsed - t0
+        self.timings["slave_s"] += sum(r.solve_time_s for r in results)
+        self.n_slave_solves += len(results)
+        return results
+
+    def _configure(self, master: HighsModel) -> None:
+        """The master settings of :class:`MasterOptions`."""
+        master.configure_master(primal_heuristics=self.options.master_heuristics,
+                                reliable_pseudocosts=self.options.master_reliable_pseudocosts)
+
+    def _offer(self, helper: MasterHelper | None, y: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _has_incumbent(self) -> bool:
+        raise NotImplementedError
+
+    def _offer_initial(self, helper: MasterHelper, initial: Sequence[np.ndarray]) -> None:
+        """Offer the radial ones among the start topologies (the user's base case need not be
+        radial, and a free branch must stay closed)."""
+        pu = self.pu
+        for y in initial:
+            y = np.round(np.asarray(y, float))
+            free_ok = np.all((y > 0.5) | pu.switchable)
+            if free_ok and is_radial_forest(pu.n_bus, pu.f, pu.t, y > 0.5, pu.is_source)[0]:
+                self._offer(helper, y)
+
+    def _master_loop(self, master: HighsModel, helper: MasterHelper, *,
+                     y_const: float) -> bool:
+        """Iterate until a stopping rule holds; True when the master ran out of topologies
+        (infeasible under the cutoff: the incumbent, if any, is optimal within the gap)."""
+        seen: set[bytes] = set()
+        physics = bool(helper.copies)
+        while True:
+            self.iteration += 1
+            master.set_time_limit(self.remaining())
+            cutoff = math.inf
+            if math.isfinite(self.upper):
+                cutoff = self.upper - self.stop.gap * abs(self.upper) * 0.5
+                master.h.setOptionValue("objective_bound", cutoff - y_const)
+                if self.options.master_first_improvement:
+                    master.h.setOptionValue("mip_max_improving_sols", 1)
+            ms = master.solve()
+            self.timings["master_s"] += ms.solve_time_s
+            self.timings["master_nodes"] = self.timings.get("master_nodes", 0) + ms.nodes
+            self.timings["master_lp_iterations"] = (
+                self.timings.get("master_lp_iterations", 0) + ms.lp_iterations
+            )
+            if ms.status == "infeasible":
+                if self._has_incumbent():
+                    self.update_lower(min(cutoff, self.upper))
+                self.record(ms.solve_time_s, 0.0, "master infeasible")
+                return True
+            if not ms.has_solution:
+                self.record(ms.solve_time_s, 0.0, f"master {ms.status}")
+                return False
+            self.update_lower(min(ms.bound + y_const, cutoff))
+            y = np.round(master.values()["y"])
+            key = y.astype(np.int8).tobytes()
+            note = ""
+            self._last_slave_s = 0.0
+            if physics:
+                helper.master_point_cuts(self.options.ecp_min_violation)
+            if key in seen:
+                # A repeat: its L-shaped cut gives theta >= f(y) >= incumbent, so the master's
+                # optimum is no better than the incumbent and the bounds meet.
+                note = "repeat"
+                if self._has_incumbent():
+                    self.update_lower(self.upper)
+            else:
+                seen.add(key)
+                self._offer(helper, y)
+            self.record(ms.solve_time_s, self._last_slave_s, note)
+            if self.should_stop() or ms.status == "time_limit":
+                return False
