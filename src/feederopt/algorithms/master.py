@@ -236,6 +236,9 @@ class MasterLoop(AlgorithmBase):
                 self.record(ms.solve_time_s, 0.0, "master infeasible")
                 return True
             if not ms.has_solution:
+                # Stopped (time limit) before a topology: its dual bound still holds.
+                if math.isfinite(ms.bound):
+                    self.update_lower(min(ms.bound + y_const, cutoff))
                 self.record(ms.solve_time_s, 0.0, f"master {ms.status}")
                 return False
             self.update_lower(min(ms.bound + y_const, cutoff))
