@@ -160,7 +160,7 @@ def run(problem: ReconfigurationProblem, opts: SolveOptions,
                    progress=progress, evaluator=evaluator)
     initial = [problem.pu.initial_closed().astype(float)]
     # A start from the classic heuristics gives the master a tight cutoff from the beginning.
-    budget = min(0.2 * opts.time_limit_s, 60.0)  # each; sequential opening needs ~11 s at 1000 buses
+    budget = min(0.2 * opts.time_limit_s, 60.0)  # each (sequential opening: ~11 s, 1000 buses)
     evaluator.keep_history = True  # the heuristics' slave solutions seed the master's cuts
     start = sequential_opening(evaluator, budget)
     if start is not None:
