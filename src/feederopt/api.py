@@ -21,7 +21,7 @@ import polars as pl
 
 from feederopt.algorithms.base import ProgressCallback, RawSolution, StopOptions
 from feederopt.algorithms.benders import Benders, BendersOptions
-from feederopt.algorithms.heuristics import branch_exchange, sequential_opening
+from feederopt.algorithms.heuristics import start_topologies
 from feederopt.algorithms.monolithic import solve_lindistflow, solve_misocp
 from feederopt.network.container import Network
 from feederopt.network.errors import InputError, Problem, ProblemKind
@@ -161,13 +161,8 @@ def run(problem: ReconfigurationProblem, opts: SolveOptions,
     initial = [problem.pu.initial_closed().astype(float)]
     # A start from the classic heuristics gives the master a tight cutoff from the beginning.
     budget = min(0.2 * opts.time_limit_s, 60.0)  # each (sequential opening: ~11 s, 1000 buses)
-    evaluator.keep_history = True  # the heuristics' slave solutions seed the master's cuts
-    start = sequential_opening(evaluator, budget)
-    if start is not None:
-        initial.append(branch_exchange(evaluator, start, budget)[0])
-    evaluator.keep_history = False
-    known, evaluator.history = evaluator.history, []
-    return algo.run(initial=initial, known=known)
+    starts, known = start_topologies(evaluator, budget)
+    return algo.run(initial=initial + starts, known=known)
 
 
 # ----- mapping back to the user's ids -----------------------------------------------------------

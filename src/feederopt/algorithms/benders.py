@@ -53,8 +53,6 @@ from feederopt.solvers.highs_backend import HighsModel
 @dataclass(frozen=True)
 class BendersOptions(MasterOptions):
     verbose: bool = False
-    warm_topologies: int = 40  # known slave solutions whose OA cuts seed the master
-    warm_rows: int = 6000  # at most this many rows of such cuts
     relaxation_bound: bool = True  # the continuous relaxation's bound before the master
     seed_shares: tuple[float, ...] = SEED_SHARES
     diagnosis_time_s: float = 30.0  # the search for the least-violating topology
@@ -117,32 +115,6 @@ class Benders(MasterLoop):
                                       self.remaining, self.options.seed_shares)
         self.timings["build_s"] += master.build_time_s
         return master, helper
-
-    def _warm_cuts(self, helper: MasterHelper,
-                   known: Sequence[tuple[np.ndarray, Evaluation]]) -> int:
-        """OA cuts at slave solutions found before the run (a heuristic's evaluations).
-
-        A topology's slave solution lies on the boundary of its branch cones, so the tangent
-        cuts there make the master's losses exact at that topology and close to it at its
-        neighbours; without them the first master solves propose topologies whose losses the
-        seed cuts under-estimate (case33bw: three master solves instead of one). Only the
-        ``warm_topologies`` best distinct feasible ones are used, to bound the master's size.
-        Returns the number of rows added.
-        """
-        best: dict[bytes, tuple[float, np.ndarray, Evaluation]] = {}
-        for y, ev in known:
-            if not ev.feasible:
-                continue
-            key = np.round(y).astype(np.int8).tobytes()
-            if key not in best or ev.objective < best[key][0]:
-                best[key] = (ev.objective, y, ev)
-        chosen = sorted(best.values(), key=lambda item: item[0])[: self.options.warm_topologies]
-        added = 0
-        for _, y, ev in chosen:
-            if added + int((y > 0.5).sum()) > self.options.warm_rows:
-                break
-            added += helper.point_cuts({**ev.point, "y": y}, y > 0.5)
-        return added
 
     def _add_cuts(self, helper: MasterHelper, y: np.ndarray, ev: Evaluation, value: float,
                   optimality: bool) -> None:
@@ -218,7 +190,8 @@ class Benders(MasterLoop):
             self._relaxation_bound()
         master, helper = self._build_master(minimize_violation)
         if self.options.master_physics and not minimize_violation:
-            self.timings["warm_cuts"] = self._warm_cuts(helper, self._known)
+            self.timings["warm_cuts"] = helper.warm_cuts(
+                self._known, self.options.warm_topologies, self.options.warm_rows)
         self._offer_initial(helper, initial)
         infeasible_master = self._master_loop(
             master, helper, y_const=0.0 if minimize_violation else self.y_const)

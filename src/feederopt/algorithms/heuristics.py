@@ -195,3 +195,22 @@ def branch_exchange(ev: TopologyEvaluator, y: np.ndarray, time_limit_s: float = 
         if not improved or time.perf_counter() - t0 > time_limit_s:
             break
     return best_y, value
+
+
+def start_topologies(ev: TopologyEvaluator, time_limit_s: float
+                     ) -> tuple[list[np.ndarray], list[tuple[np.ndarray, Evaluation]]]:
+    """Sequential opening then branch exchange, each within ``time_limit_s``: the topologies to
+    start an exact method from, and every flow computed on the way (slave solutions and sweeps)
+    for the master's outer approximation."""
+    keep, ev.keep_history = ev.keep_history, True
+    history_before = len(ev.history)
+    starts: list[np.ndarray] = []
+    try:
+        y = sequential_opening(ev, time_limit_s)
+        if y is not None:
+            starts.append(branch_exchange(ev, y, time_limit_s)[0])
+    finally:
+        ev.keep_history = keep
+        known = ev.history[history_before:]
+        del ev.history[history_before:]
+    return starts, known

@@ -42,6 +42,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -219,8 +220,14 @@ class StochasticBenders(MasterLoop):
     def _has_incumbent(self) -> bool:
         return self.incumbent_y is not None
 
-    def run(self, initial: list[np.ndarray] | None = None) -> RawSolution:
+    def run(self, initial: list[np.ndarray] | None = None,
+            known: Sequence[tuple[np.ndarray, Any]] = ()) -> RawSolution:
+        """Solve from the start topologies ``initial``; ``known`` are slave solutions (of any
+        load) whose points seed the outer approximation of the master's physics copies."""
         master, helper = self._build_master()
+        if self.options.master_physics:
+            self.timings["warm_cuts"] = helper.warm_cuts(
+                known, self.options.warm_topologies, self.options.warm_rows)
         self._offer_initial(helper, initial or [])
         self._master_loop(master, helper, y_const=self.y_const)
         return self._solution()
