@@ -52,6 +52,9 @@ from feederopt.solvers.highs_backend import HighsModel
 
 @dataclass(frozen=True)
 class BendersOptions(MasterOptions):
+    #: One Kelley round: the tangents at the conic relaxation's optimum already bring the
+    #: master's LP to the conic bound (on the 1000-bus feeder each round is a 10-25 s LP).
+    root_oa_rounds: int = 1
     verbose: bool = False
     relaxation_bound: bool = True  # the continuous relaxation's bound before the master
     seed_shares: tuple[float, ...] = SEED_SHARES
@@ -84,6 +87,7 @@ class Benders(MasterLoop):
         self.incumbent_y: np.ndarray | None = None
         self._known: list[tuple[np.ndarray, Evaluation]] = []
         self._minimize_violation = False
+        self._relaxed_point: dict[str, np.ndarray] | None = None
 
     # ----- master -----------------------------------------------------------------------
     def _build_master(self, minimize_violation: bool) -> tuple[HighsModel, MasterHelper]:
@@ -111,6 +115,10 @@ class Benders(MasterLoop):
                          for g, c in self.problem.operating_cost().items() if len(c)}
                 master.add_cut({"theta": (np.array([0]), np.array([1.0])), **coefs},
                                0.0, math.inf)
+            if self._relaxed_point is not None and not minimize_violation:
+                # Tangents at the conic relaxation's optimum: the master's LP relaxation
+                # reaches the conic bound at once (KKT), without Kelley rounds.
+                helper.point_cuts(self._relaxed_point)
             helper.seed_and_root_cuts(self.problem, self.options.root_oa_rounds, self.timings,
                                       self.remaining, self.options.seed_shares)
         self.timings["build_s"] += master.build_time_s
@@ -160,6 +168,7 @@ class Benders(MasterLoop):
         self.timings["relaxation_s"] = model.build_time_s + sol.solve_time_s
         if sol.status == "optimal" and math.isfinite(sol.objective):
             self.update_lower(sol.objective + self.y_const - 1e-6 * max(abs(sol.objective), 1.0))
+            self._relaxed_point = model.values()
         self.record(0.0, 0.0, "conic relaxation")
 
     def _has_incumbent(self) -> bool:
