@@ -4,6 +4,7 @@ workers.
 
     python benchmarks/scenarios.py                       # 100 scenarios, 2 rounds, all runs
     python benchmarks/scenarios.py --count 20 --rounds 1 --cases case33bw   # a smoke run
+    python benchmarks/scenarios.py --solve --append --time-limit 300   # + whole solves
 
 Each (case, executor, workers) runs in a fresh Python process (``--worker``), so that the peak
 memory of the driver is its own. A run generates the scenarios (``generate_scenarios``, seed
@@ -23,6 +24,14 @@ Columns of ``RESULTS_scenarios.md``:
   worker) [ms]; ``slaves/s``: solves per second of round wall time;
 * ``driver MB``: peak RSS of the driver process; ``worker MB``: peak RSS of each worker
   (for ``serial`` the driver is the worker).
+
+With ``--solve`` a run is a whole stochastic solve instead (``feederopt.solve_scenarios``, the
+path of ``feederopt solve CASE --scenarios FILE``: presolve, heuristic start on the expected
+loads, multi-cut Benders to ``--gap`` or ``--time-limit``) through the same executors, for
+``--solve-cases`` (default case33bw: on the 1000-bus feeder one master solve takes minutes).
+Its table adds the status, the bounds, the iterations and the split between the HiGHS master
+and the slave rounds (``slave wall``: wall time of the rounds, ``slave CPU``: the sum of the
+solve times measured in the workers).
 
 Writes ``results_scenarios.json`` and ``RESULTS_scenarios.md`` next to this file.
 """
@@ -63,11 +72,10 @@ def worker(case: str, kind: str, workers: int, count: int, rounds: int,
 
     from feederopt.algorithms.base import StopOptions
     from feederopt.algorithms.stochastic import StochasticBenders, StochasticOptions
-    from feederopt.execution import ProcessExecutor, RayExecutor, SerialExecutor
     from feederopt.io.scenarios import generate_scenarios, resolve_scenarios
     from feederopt.network.perunit import to_per_unit
     from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
-    from feederopt.problems.uncertain import SlaveFactory, envelope, presolve_for
+    from feederopt.problems.uncertain import envelope, presolve_for
 
     t_all = time.perf_counter()
     net = load_case(case)
@@ -76,17 +84,8 @@ def worker(case: str, kind: str, workers: int, count: int, rounds: int,
     p, q = sset.per_unit(pu.s_base_mva)
     reduced, _ = presolve_for(pu, p, q)
     problem = ReconfigurationProblem(envelope(reduced, p, q), RadialityModel.PARENT_CHILD)
-    factory = SlaveFactory(problem.pu, "penalized")
     t0 = time.perf_counter()
-    if kind == "serial":
-        ex: Any = SerialExecutor(factory)
-        _ = ex.state
-    elif kind == "process":
-        ex = ProcessExecutor(factory, workers)
-        ex.worker_memory_mb()  # waits until every worker has built its slave
-    else:
-        ex = RayExecutor(factory, None, num_cpus=workers, workers=workers)
-        ex.worker_memory_mb()
+    ex = make_executor(problem.pu, kind, workers)
     startup = time.perf_counter() - t0
     try:
         algo = StochasticBenders(problem, p, q, sset.weights,
@@ -106,7 +105,7 @@ def worker(case: str, kind: str, workers: int, count: int, rounds: int,
     tm = algo.timings
     solves = algo.n_slave_solves
     return {
-        "case": case, "executor": kind, "workers": workers, "scenarios": count,
+        "mode": "rounds", "case": case, "executor": kind, "workers": workers, "scenarios": count,
         "buses": pu.n_bus, "switchable": int(pu.switchable.sum()), "rounds": rounds,
         "wall_s": wall, "startup_s": startup, "round_s": float(np.mean(round_s)),
         "round_s_all": round_s, "slave_cpu_s": tm.get("slave_s"), "slave_solves": solves,
@@ -119,17 +118,84 @@ def worker(case: str, kind: str, workers: int, count: int, rounds: int,
     }
 
 
-def run_one(case: str, kind: str, workers: int, args: argparse.Namespace) -> dict[str, Any]:
-    out = HERE / "logs" / f"scen_{case}_{kind}{workers}.json"
+def make_executor(problem_pu: Any, kind: str, workers: int) -> Any:
+    from feederopt.execution import ProcessExecutor, RayExecutor, SerialExecutor
+    from feederopt.problems.uncertain import SlaveFactory
+
+    factory = SlaveFactory(problem_pu, "penalized")
+    if kind == "serial":
+        ex: Any = SerialExecutor(factory)
+        _ = ex.state
+    elif kind == "process":
+        ex = ProcessExecutor(factory, workers)
+        ex.worker_memory_mb()  # waits until every worker has built its slave
+    else:
+        ex = RayExecutor(factory, None, num_cpus=workers, workers=workers)
+        ex.worker_memory_mb()
+    return ex
+
+
+def solve_worker(case: str, kind: str, workers: int, count: int, gap: float,
+                 time_limit: float) -> dict[str, Any]:
+    """A whole stochastic solve through the executor (see the module docstring)."""
+    import math
+
+    from feederopt.io.scenarios import generate_scenarios, resolve_scenarios
+    from feederopt.network.perunit import to_per_unit
+    from feederopt.problems.uncertain import envelope, presolve_for
+    from feederopt.uncertainty import solve_scenarios
+
+    t_all = time.perf_counter()
+    net = load_case(case)
+    sset = resolve_scenarios(net, generate_scenarios(net, count=count, seed=0))
+    pu = to_per_unit(net)
+    p, q = sset.per_unit(pu.s_base_mva)
+    reduced, _ = presolve_for(pu, p, q)
+    t0 = time.perf_counter()
+    ex = make_executor(envelope(reduced, p, q), kind, workers)
+    startup = time.perf_counter() - t0
+    try:
+        t1 = time.perf_counter()
+        res = solve_scenarios(net, sset, gap=gap, time_limit=time_limit, executor=ex,
+                              ac_check=False)
+        solve_s = time.perf_counter() - t1
+        worker_mb = ex.worker_memory_mb()
+    finally:
+        ex.close()
+    tm = res.timings
+
+    def num(x: Any) -> Any:
+        return x if isinstance(x, (int, float)) and math.isfinite(x) else None
+
+    return {
+        "mode": "solve", "case": case, "executor": kind, "workers": workers, "scenarios": count,
+        "buses": pu.n_bus, "wall_s": time.perf_counter() - t_all, "startup_s": startup,
+        "solve_s": solve_s, "status": str(res.status), "objective_kw": num(res.objective),
+        "lower_bound_kw": num(res.lower_bound), "gap": num(res.gap),
+        "iterations": res.iterations, "master_s": tm.get("master_s"),
+        "slave_wall_s": tm.get("slave_wall_s"), "slave_cpu_s": tm.get("slave_s"),
+        "driver_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "worker_peak_mb": [round(x, 1) for x in worker_mb],
+        "open": [str(b.get("id")) for b in res.open_branches],
+        "cpus": os.cpu_count(), "load_avg_1m": os.getloadavg()[0],
+    }
+
+
+def run_one(case: str, kind: str, workers: int, args: argparse.Namespace,
+            solve: bool = False) -> dict[str, Any]:
+    tag = "solve_" if solve else ""
+    out = HERE / "logs" / f"scen_{tag}{case}_{kind}{workers}.json"
     out.parent.mkdir(exist_ok=True)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", case, kind, str(workers),
            "--count", str(args.count), "--rounds", str(args.rounds),
-           "--time-limit", str(args.time_limit), "--result-file", str(out)]
+           "--time-limit", str(args.time_limit), "--gap", str(args.gap),
+           "--result-file", str(out)] + (["--solve"] if solve else [])
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True,
                           timeout=args.time_limit * 3 + 600)
     if proc.returncode != 0 or not out.exists():
-        return {"case": case, "executor": kind, "workers": workers, "scenarios": args.count,
+        return {"mode": "solve" if solve else "rounds", "case": case, "executor": kind,
+                "workers": workers, "scenarios": args.count,
                 "error": (proc.stderr or proc.stdout)[-2000:],
                 "wall_s": time.perf_counter() - t0}
     return json.loads(out.read_text())
@@ -158,6 +224,8 @@ def write_markdown(rows: list[dict[str, Any]], args: argparse.Namespace) -> None
         "per slave [ms] | slaves/s | driver MB | worker MB | load 1m |",
         "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
+    solves = [r for r in rows if r.get("mode") == "solve"]
+    rows = [r for r in rows if r.get("mode", "rounds") == "rounds"]
     for r in rows:
         if "error" in r:
             lines.append(f"| {r['case']} | {r['scenarios']} | | {r['executor']} | "
@@ -180,6 +248,28 @@ def write_markdown(rows: list[dict[str, Any]], args: argparse.Namespace) -> None
                    and r["workers"] == 2 and "error" not in r]
             if one and two and two[0]["round_s"]:
                 lines.append(f"* {case}, {kind}: {one[0]['round_s'] / two[0]['round_s']:.2f}x")
+    if solves:
+        lines += ["", "## Whole stochastic solves", "",
+                  "`feederopt.solve_scenarios` (heuristic start, multi-cut Benders) with "
+                  f"gap {args.gap:g} and a {args.time_limit:g} s limit, through each executor.",
+                  "", "| case | scenarios | executor | workers | status | expected [kW] | "
+                  "bound [kW] | gap | iter. | solve [s] | master [s] | slave wall [s] | "
+                  "slave CPU [s] | startup [s] | driver MB | worker MB |",
+                  "|---|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+        for r in solves:
+            if "error" in r:
+                lines.append(f"| {r['case']} | {r['scenarios']} | {r['executor']} | "
+                             f"{r['workers']} | error | | | | | | | | | | | |")
+                continue
+            gap = "-" if r["gap"] is None else f"{100 * r['gap']:.2g} %"
+            lines.append(
+                f"| {r['case']} ({r['buses']} buses) | {r['scenarios']} | {r['executor']} | "
+                f"{r['workers']} | {r['status']} | {fmt(r['objective_kw'])} | "
+                f"{fmt(r['lower_bound_kw'])} | {gap} | {r['iterations']} | "
+                f"{fmt(r['solve_s'], '.1f')} | {fmt(r['master_s'], '.1f')} | "
+                f"{fmt(r['slave_wall_s'], '.1f')} | {fmt(r['slave_cpu_s'], '.1f')} | "
+                f"{fmt(r['startup_s'], '.1f')} | {fmt(r['driver_peak_mb'], '.0f')} | "
+                f"{fmt(r['worker_peak_mb'])} |")
     lines += [""] + [f"NOTE: {n}" for n in args.note]
     (HERE / "RESULTS_scenarios.md").write_text("\n".join(lines) + "\n")
 
@@ -192,27 +282,39 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=100)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--time-limit", type=float, default=1800.0)
+    ap.add_argument("--gap", type=float, default=1e-3, help="gap of --solve runs")
+    ap.add_argument("--solve", action="store_true",
+                    help="whole stochastic solves (on --solve-cases) instead of slave rounds")
+    ap.add_argument("--solve-cases", nargs="+", default=["case33bw"])
     ap.add_argument("--note", action="append", default=[])
     ap.add_argument("--append", action="store_true",
                     help="Keep the rows of results_scenarios.json (e.g. another --count).")
     args = ap.parse_args()
     if args.worker:
         case, kind, workers = args.worker
-        row = worker(case, kind, int(workers), args.count, args.rounds, args.time_limit)
+        if args.solve:
+            row = solve_worker(case, kind, int(workers), args.count, args.gap, args.time_limit)
+        else:
+            row = worker(case, kind, int(workers), args.count, args.rounds, args.time_limit)
         Path(args.result_file).write_text(json.dumps(row, indent=2))
         return
     rows: list[dict[str, Any]] = []
     store = HERE / "results_scenarios.json"
+    mode = "solve" if args.solve else "rounds"
+    cases = args.solve_cases if args.solve else args.cases
     if args.append and store.exists():
         old = json.loads(store.read_text())
-        rows = [r for r in old.get("rows", []) if r.get("case") not in args.cases]
+        rows = [r for r in old.get("rows", [])
+                if r.get("mode", "rounds") != mode or r.get("case") not in cases]
         args.note = list(dict.fromkeys(old.get("notes", []) + args.note))
-    for case in args.cases:
-        for kind, workers in CONFIGS:
-            print(f"{case} {kind} x{workers} ...", flush=True)
-            row = run_one(case, kind, workers, args)
+    configs = [c for c in CONFIGS if c[0] != "serial"] if args.solve else CONFIGS
+    for case in cases:
+        for kind, workers in configs:
+            print(f"{case} {mode} {kind} x{workers} ...", flush=True)
+            row = run_one(case, kind, workers, args, solve=args.solve)
             print(json.dumps({k: row.get(k) for k in ("wall_s", "startup_s", "round_s",
-                                                       "per_slave_ms", "error")}), flush=True)
+                                                       "per_slave_ms", "solve_s", "status",
+                                                       "gap", "error")}), flush=True)
             rows.append(row)
             store.write_text(json.dumps({"rows": rows, "notes": args.note}, indent=2))
             write_markdown(rows, args)

@@ -161,7 +161,7 @@ def run(problem: ReconfigurationProblem, opts: SolveOptions,
     initial = [problem.pu.initial_closed().astype(float)]
     # A start from the classic heuristics gives the master a tight cutoff from the beginning.
     budget = min(0.2 * opts.time_limit_s, 60.0)  # each (sequential opening: ~11 s, 1000 buses)
-    starts, known = start_topologies(evaluator, budget)
+    starts, known = start_topologies(evaluator, budget, fallback=initial[0])
     return algo.run(initial=initial + starts, known=known)
 
 

@@ -169,7 +169,6 @@ class Benders(MasterLoop):
         if sol.status == "optimal" and math.isfinite(sol.objective):
             self.update_lower(sol.objective + self.y_const - 1e-6 * max(abs(sol.objective), 1.0))
             self._relaxed_point = model.values()
-        self.record(0.0, 0.0, "conic relaxation")
 
     def _has_incumbent(self) -> bool:
         return self.incumbent is not None
@@ -196,12 +195,14 @@ class Benders(MasterLoop):
         self.incumbent = self.incumbent_y = None
         self._minimize_violation = minimize_violation
         if self.options.relaxation_bound and not minimize_violation:
-            self._relaxation_bound()
+            self._relaxation_bound()  # recorded with the start topologies (note "start")
         master, helper = self._build_master(minimize_violation)
         if self.options.master_physics and not minimize_violation:
             self.timings["warm_cuts"] = helper.warm_cuts(
                 self._known, self.options.warm_topologies, self.options.warm_rows)
         self._offer_initial(helper, initial)
+        if not minimize_violation:
+            self.record(0.0, self._last_slave_s, "start")
         infeasible_master = self._master_loop(
             master, helper, y_const=0.0 if minimize_violation else self.y_const)
         if minimize_violation:

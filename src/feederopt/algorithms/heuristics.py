@@ -35,7 +35,8 @@ def _ok(ev: TopologyEvaluator, y: np.ndarray) -> bool:
 
 
 def sequential_opening(ev: TopologyEvaluator, time_limit_s: float = 30.0) -> np.ndarray | None:
-    """A radial topology by opening least-current switches one by one (None if none found)."""
+    """A radial topology by opening least-current switches (None if none found); past
+    ``time_limit_s`` the remaining switches are opened by the last flows without re-solving."""
     pu = ev.problem.pu
     t0 = time.perf_counter()
     y = np.ones(pu.n_branch)
@@ -44,13 +45,13 @@ def sequential_opening(ev: TopologyEvaluator, time_limit_s: float = 30.0) -> np.
     f_merged = np.where(pu.is_source[pu.f], hub, pu.f)
     t_merged = np.where(pu.is_source[pu.t], hub, pu.t)
     while to_open > 0:
-        if time.perf_counter() - t0 > time_limit_s:
-            return None
         res = ev.evaluate(y, need_gradient=False)
         if not res.feasible:
             res = ev.evaluate_violation(y)
         flow = res.point["P"] ** 2 + res.point["Q"] ** 2
-        batch = max(1, to_open // 4)
+        # Out of time: open all the rest by the last flows (a radial topology all the same).
+        late = time.perf_counter() - t0 > time_limit_s
+        batch = to_open if late else max(1, to_open // 4)
         opened = 0
         for _ in range(batch):
             closed = np.flatnonzero(y > 0.5)
@@ -197,16 +198,20 @@ def branch_exchange(ev: TopologyEvaluator, y: np.ndarray, time_limit_s: float = 
     return best_y, value
 
 
-def start_topologies(ev: TopologyEvaluator, time_limit_s: float
+def start_topologies(ev: TopologyEvaluator, time_limit_s: float,
+                     fallback: np.ndarray | None = None,
                      ) -> tuple[list[np.ndarray], list[tuple[np.ndarray, Evaluation]]]:
     """Sequential opening then branch exchange, each within ``time_limit_s``: the topologies to
     start an exact method from, and every flow computed on the way (slave solutions and sweeps)
-    for the master's outer approximation."""
+    for the master's outer approximation. Branch exchange starts from ``fallback`` (e.g. the
+    base case) when sequential opening finds no radial topology."""
     keep, ev.keep_history = ev.keep_history, True
     history_before = len(ev.history)
     starts: list[np.ndarray] = []
     try:
         y = sequential_opening(ev, time_limit_s)
+        if y is None and fallback is not None and _ok(ev, fallback):
+            y = fallback
         if y is not None:
             starts.append(branch_exchange(ev, y, time_limit_s)[0])
     finally:

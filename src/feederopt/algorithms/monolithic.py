@@ -144,7 +144,8 @@ def solve_lindistflow(
     t0 = time.perf_counter()
     y, milp_status = lindistflow_topology(problem, stop.time_limit_s)
     if y is None:
-        status = Status.INFEASIBLE if milp_status == "infeasible" else Status.ERROR
+        status = (Status.INFEASIBLE if milp_status == "infeasible" else
+                  Status.TIME_LIMIT if milp_status == "time_limit" else Status.ERROR)
         return RawSolution(status, "lindistflow", None, math.nan, -math.inf, math.inf, 1,
                            time.perf_counter() - t0, solver="HiGHS",
                            extra={"milp_status": milp_status})
