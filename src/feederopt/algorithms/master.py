@@ -230,15 +230,22 @@ class MasterLoop(AlgorithmBase):
     def _has_incumbent(self) -> bool:
         raise NotImplementedError
 
-    def _offer_initial(self, helper: MasterHelper, initial: Sequence[np.ndarray]) -> None:
-        """Offer the radial ones among the start topologies (the user's base case need not be
+    def _radial_starts(self, initial: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """The radial ones among the start topologies (the user's base case need not be
         radial, and a free branch must stay closed)."""
         pu = self.pu
+        out = []
         for y in initial:
             y = np.round(np.asarray(y, float))
             free_ok = np.all((y > 0.5) | pu.switchable)
             if free_ok and is_radial_forest(pu.n_bus, pu.f, pu.t, y > 0.5, pu.is_source)[0]:
-                self._offer(helper, y)
+                out.append(y)
+        return out
+
+    def _offer_initial(self, helper: MasterHelper, initial: Sequence[np.ndarray]) -> None:
+        """Offer the radial start topologies."""
+        for y in self._radial_starts(initial):
+            self._offer(helper, y)
 
     def _master_loop(self, master: HighsModel, helper: MasterHelper, *,
                      y_const: float) -> bool:
