@@ -66,24 +66,32 @@ def load_case(case: str) -> Any:
     return feederopt.load(case)
 
 
+def setup(case: str, count: int) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """The case, its ``count`` generated scenarios (seed 0), the per-unit network, the
+    scenario loads ``p``, ``q`` [p.u.] and the presolved network with the envelope loads."""
+    from feederopt.io.scenarios import generate_scenarios, resolve_scenarios
+    from feederopt.network.perunit import to_per_unit
+    from feederopt.problems.uncertain import envelope, presolve_for
+
+    net = load_case(case)
+    sset = resolve_scenarios(net, generate_scenarios(net, count=count, seed=0))
+    pu = to_per_unit(net)
+    p, q = sset.per_unit(pu.s_base_mva)
+    reduced, _ = presolve_for(pu, p, q)
+    return net, sset, pu, p, q, envelope(reduced, p, q)
+
+
 def worker(case: str, kind: str, workers: int, count: int, rounds: int,
            time_limit: float) -> dict[str, Any]:
     import numpy as np
 
     from feederopt.algorithms.base import StopOptions
     from feederopt.algorithms.stochastic import StochasticBenders, StochasticOptions
-    from feederopt.io.scenarios import generate_scenarios, resolve_scenarios
-    from feederopt.network.perunit import to_per_unit
     from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
-    from feederopt.problems.uncertain import envelope, presolve_for
 
     t_all = time.perf_counter()
-    net = load_case(case)
-    sset = resolve_scenarios(net, generate_scenarios(net, count=count, seed=0))
-    pu = to_per_unit(net)
-    p, q = sset.per_unit(pu.s_base_mva)
-    reduced, _ = presolve_for(pu, p, q)
-    problem = ReconfigurationProblem(envelope(reduced, p, q), RadialityModel.PARENT_CHILD)
+    _, sset, pu, p, q, env = setup(case, count)
+    problem = ReconfigurationProblem(env, RadialityModel.PARENT_CHILD)
     t0 = time.perf_counter()
     ex = make_executor(problem.pu, kind, workers)
     startup = time.perf_counter() - t0
@@ -140,19 +148,12 @@ def solve_worker(case: str, kind: str, workers: int, count: int, gap: float,
     """A whole stochastic solve through the executor (see the module docstring)."""
     import math
 
-    from feederopt.io.scenarios import generate_scenarios, resolve_scenarios
-    from feederopt.network.perunit import to_per_unit
-    from feederopt.problems.uncertain import envelope, presolve_for
     from feederopt.uncertainty import solve_scenarios
 
     t_all = time.perf_counter()
-    net = load_case(case)
-    sset = resolve_scenarios(net, generate_scenarios(net, count=count, seed=0))
-    pu = to_per_unit(net)
-    p, q = sset.per_unit(pu.s_base_mva)
-    reduced, _ = presolve_for(pu, p, q)
+    net, sset, pu, _, _, env = setup(case, count)
     t0 = time.perf_counter()
-    ex = make_executor(envelope(reduced, p, q), kind, workers)
+    ex = make_executor(env, kind, workers)
     startup = time.perf_counter() - t0
     try:
         t1 = time.perf_counter()

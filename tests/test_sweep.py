@@ -1,16 +1,13 @@
-"""The backward/forward sweep against an independent AC power flow (pandapower Newton-Raphson),
-and the start heuristics on a grid with two substations."""
+"""The backward/forward sweep against an independent AC power flow (pandapower Newton-Raphson)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from feederopt.algorithms.heuristics import branch_exchange, sequential_opening
 from feederopt.api import load
 from feederopt.network import to_per_unit
 from feederopt.network.topology import is_radial_forest
-from feederopt.problems.reconfiguration import ReconfigurationProblem
 from feederopt.problems.sweep import sweep
 from feederopt.validation.ac import ac_power_flow
 
@@ -38,22 +35,3 @@ def test_sweep_refuses_a_meshed_topology() -> None:
     closed = pu.initial_closed().copy()
     closed[np.flatnonzero(pu.t == pu.bus_ids.index("18"))] = False
     assert sweep(pu, closed) is None
-
-
-def test_heuristics_with_two_substations() -> None:
-    """case70da (Das, two substations): opening switches must keep each substation in its own
-    tree; the result is a radial forest whose losses the AC power flow confirms."""
-    net = load("case70da")
-    pu = to_per_unit(net)
-    ev = ReconfigurationProblem(pu).evaluator()
-    y = sequential_opening(ev)
-    assert y is not None
-    y2, value = branch_exchange(ev, y)
-    closed = y2 > 0.5
-    ok, _ = is_radial_forest(pu.n_bus, pu.f, pu.t, closed, pu.is_source)
-    assert ok
-    ac = ac_power_flow(net, closed)
-    assert ac.converged
-    assert ac.losses_kw == pytest.approx(value, rel=1e-3)
-    base = ac_power_flow(net, pu.initial_closed())
-    assert value < base.losses_kw

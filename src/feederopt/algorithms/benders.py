@@ -23,6 +23,11 @@ Master (persistent HiGHS model, rows only ever added):
   outer approximation at seed points and at every slave solution. It is a valid relaxation of
   the MISOCP, so the master's bound stays a proven lower bound. ``master_physics=False`` runs
   the classic method.
+* Start: the continuous relaxation of the MISOCP (``0 <= y <= 1``, Clarabel) is the first lower
+  bound and its optimum the first OA point; the start topologies (the base case and the
+  heuristics' result) are evaluated before the master is built, and the heuristics' flows give
+  OA cuts as well (:meth:`MasterHelper.warm_cuts`), so that the master's first topology is
+  priced close to its true losses. The main loop itself is :class:`MasterLoop`.
 * When no radial topology meets the limits the master (with physics) is infeasible, or every
   topology gets a feasibility cut; the method then minimises the total slack instead and
   reports the least-violating topology with the limits that it breaks.
