@@ -21,7 +21,7 @@ import polars as pl
 
 from feederopt.algorithms.base import ProgressCallback, RawSolution, StopOptions
 from feederopt.algorithms.benders import Benders, BendersOptions
-from feederopt.algorithms.heuristics import start_topologies
+from feederopt.algorithms.heuristics import start_budget, start_topologies
 from feederopt.algorithms.monolithic import solve_lindistflow, solve_misocp
 from feederopt.network.container import Network
 from feederopt.network.errors import InputError, Problem, ProblemKind
@@ -160,8 +160,8 @@ def run(problem: ReconfigurationProblem, opts: SolveOptions,
                    progress=progress, evaluator=evaluator)
     initial = [problem.pu.initial_closed().astype(float)]
     # A start from the classic heuristics gives the master a tight cutoff from the beginning.
-    budget = min(0.2 * opts.time_limit_s, 60.0)  # each (sequential opening: ~11 s, 1000 buses)
-    starts, known = start_topologies(evaluator, budget, fallback=initial[0])
+    starts, known = start_topologies(evaluator, start_budget(opts.time_limit_s),
+                                     fallback=initial[0])
     return algo.run(initial=initial + starts, known=known)
 
 

@@ -35,7 +35,7 @@ import numpy as np
 import polars as pl
 
 from feederopt.algorithms.base import ProgressCallback, RawSolution, StopOptions
-from feederopt.algorithms.heuristics import start_topologies
+from feederopt.algorithms.heuristics import start_budget, start_topologies
 from feederopt.algorithms.robust import RobustCuttingPlane, RobustOptions, uncertainty_set
 from feederopt.algorithms.stochastic import StochasticBenders, StochasticOptions
 from feederopt.execution import Executor, make_executor
@@ -183,7 +183,7 @@ def solve_scenarios(
         # A start from the heuristics on the expected loads (the scenarios' weighted mean).
         w = np.asarray(sset.weights, float) / float(np.sum(sset.weights))
         mean = ReconfigurationProblem(reduced.with_loads(w @ p, w @ q), model).evaluator()
-        starts, known = start_topologies(mean, min(0.2 * time_limit, 60.0))
+        starts, known = start_topologies(mean, start_budget(time_limit))
         raw = algo.run(initial=[pu.initial_closed().astype(float), *starts], known=known)
     finally:
         if own:

@@ -60,3 +60,102 @@ def is_radial_forest(
     if np.any(src_per_comp > 1):
         return False, "a part of the grid joins two sources"
     return True, ""
+
+
+def bridges(n: int, f: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Boolean mask of bridge edges (Tarjan's low-link, iterative; parallel edges handled)."""
+    m = len(f)
+    adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    for k, (a, b) in enumerate(zip(f, t, strict=True)):
+        adj[a].append((b, k))
+        adj[b].append((a, k))
+    disc = np.full(n, -1)
+    low = np.zeros(n, dtype=int)
+    bridge = np.zeros(m, dtype=bool)
+    timer = 0
+    for root in range(n):
+        if disc[root] >= 0:
+            continue
+        disc[root] = low[root] = timer
+        timer += 1
+        stack: list[tuple[int, int, int]] = [(root, -1, 0)]
+        while stack:
+            u, via, i = stack[-1]
+            if i < len(adj[u]):
+                stack[-1] = (u, via, i + 1)
+                w, k = adj[u][i]
+                if k == via:
+                    continue
+                if disc[w] < 0:
+                    disc[w] = low[w] = timer
+                    timer += 1
+                    stack.append((w, k, 0))
+                else:
+                    low[u] = min(low[u], disc[w])
+            else:
+                stack.pop()
+                if stack:
+                    p = stack[-1][0]
+                    low[p] = min(low[p], low[u])
+                    if low[u] > disc[p]:
+                        bridge[via] = True
+    return bridge
+
+
+def tree_order(n: int, f: np.ndarray, t: np.ndarray, closed: np.ndarray,
+               sources: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Nodes in breadth-first order from the ``sources`` over the ``closed`` edges, the edge to
+    each node's parent (-1 at sources) and each node's depth; None unless the closed graph is a
+    forest with one source per tree that reaches every node."""
+    adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    for k in (int(e) for e in np.flatnonzero(closed)):
+        a, b = int(f[k]), int(t[k])
+        adj[a].append((b, k))
+        adj[b].append((a, k))
+    parent_edge = np.full(n, -1)
+    depth = np.zeros(n, dtype=int)
+    seen = np.zeros(n, dtype=bool)
+    order: list[int] = []
+    for s in np.flatnonzero(sources):
+        if seen[s]:
+            return None
+        seen[s] = True
+        order.append(int(s))
+    head = 0
+    while head < len(order):
+        i = order[head]
+        head += 1
+        for j, k in adj[i]:
+            if k == parent_edge[i]:
+                continue
+            if seen[j]:
+                return None  # a loop, or two sources in one tree
+            seen[j] = True
+            parent_edge[j] = k
+            depth[j] = depth[i] + 1
+            order.append(j)
+    if len(order) != n:
+        return None
+    return np.asarray(order), parent_edge, depth
+
+
+def loop_path(f: np.ndarray, t: np.ndarray, parent_edge: np.ndarray, depth: np.ndarray,
+              a: int, b: int) -> list[int]:
+    """Branches of the loop that a branch between buses ``a`` and ``b`` closes: the tree path
+    from ``a`` to ``b``, or, when they lie in trees of different sources, the paths from both
+    to their sources (a loop through the sources, which act as one node). ``parent_edge`` and
+    ``depth`` come from :func:`tree_order`."""
+    left: list[int] = []
+    right: list[int] = []
+    while a != b:
+        if depth[a] >= depth[b]:
+            k = int(parent_edge[a])
+            if k < 0:  # a and b are both sources
+                break
+            left.append(k)
+            a = int(t[k] if f[k] == a else f[k])
+        else:
+            k = int(parent_edge[b])
+            right.append(k)
+            b = int(t[k] if f[k] == b else f[k])
+    return left + right[::-1]

@@ -22,54 +22,14 @@ from dataclasses import replace
 import numpy as np
 
 from feederopt.network.perunit import PerUnitNetwork
-from feederopt.network.topology import components_of
-
-
-def _bridges(n: int, f: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Boolean mask of bridge edges (Tarjan's low-link, iterative; parallel edges handled)."""
-    m = len(f)
-    adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-    for k, (a, b) in enumerate(zip(f, t, strict=True)):
-        adj[a].append((b, k))
-        adj[b].append((a, k))
-    disc = np.full(n, -1)
-    low = np.zeros(n, dtype=int)
-    bridge = np.zeros(m, dtype=bool)
-    timer = 0
-    for root in range(n):
-        if disc[root] >= 0:
-            continue
-        disc[root] = low[root] = timer
-        timer += 1
-        stack: list[tuple[int, int, int]] = [(root, -1, 0)]
-        while stack:
-            u, via, i = stack[-1]
-            if i < len(adj[u]):
-                stack[-1] = (u, via, i + 1)
-                w, k = adj[u][i]
-                if k == via:
-                    continue
-                if disc[w] < 0:
-                    disc[w] = low[w] = timer
-                    timer += 1
-                    stack.append((w, k, 0))
-                else:
-                    low[u] = min(low[u], disc[w])
-            else:
-                stack.pop()
-                if stack:
-                    p = stack[-1][0]
-                    low[p] = min(low[p], low[u])
-                    if low[u] > disc[p]:
-                        bridge[via] = True
-    return bridge
+from feederopt.network.topology import bridges, components_of
 
 
 def must_close(pu: PerUnitNetwork) -> np.ndarray:
     """Switchable branches that every energising radial configuration closes (see above)."""
     n, f, t = pu.n_bus, pu.f, pu.t
     out = np.zeros(pu.n_branch, dtype=bool)
-    for k in np.flatnonzero(_bridges(n, f, t) & pu.switchable):
+    for k in np.flatnonzero(bridges(n, f, t) & pu.switchable):
         keep = np.ones(len(f), dtype=bool)
         keep[k] = False
         labels = components_of(n, f[keep], t[keep])

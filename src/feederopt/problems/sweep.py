@@ -25,6 +25,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
 from feederopt.network.perunit import PerUnitNetwork
+from feederopt.network.topology import tree_order
 
 
 @dataclass(frozen=True)
@@ -60,51 +61,16 @@ class SweepResult:
         return True
 
 
-def tree_order(pu: PerUnitNetwork, closed: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Buses in breadth-first order from the sources over the ``closed`` branches, and the
-    branch to each bus's parent (-1 at sources); None unless the closed graph is a forest with
-    one source per tree that reaches every bus."""
-    n = pu.n_bus
-    adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-    for k in (int(e) for e in np.flatnonzero(closed)):
-        a, b = int(pu.f[k]), int(pu.t[k])
-        adj[a].append((b, k))
-        adj[b].append((a, k))
-    parent_edge = np.full(n, -1)
-    seen = np.zeros(n, dtype=bool)
-    order: list[int] = []
-    for s in np.flatnonzero(pu.is_source):
-        if seen[s]:
-            return None
-        seen[s] = True
-        order.append(int(s))
-    head = 0
-    while head < len(order):
-        i = order[head]
-        head += 1
-        for j, k in adj[i]:
-            if k == parent_edge[i]:
-                continue
-            if seen[j]:
-                return None  # a loop, or two sources in one tree
-            seen[j] = True
-            parent_edge[j] = k
-            order.append(j)
-    if len(order) != n:
-        return None
-    return np.asarray(order), parent_edge
-
-
 def sweep(pu: PerUnitNetwork, closed: np.ndarray, p_inj: np.ndarray | None = None,
           q_inj: np.ndarray | None = None, tol: float = 1e-10,
           max_iter: int = 50) -> SweepResult | None:
     """Power flow of the radial topology ``closed`` (see module docstring); ``p_inj``,
     ``q_inj`` are generator injections per bus [p.u.] (default: the set-points). None when
     ``closed`` is not radial."""
-    tree = tree_order(pu, closed)
+    tree = tree_order(pu.n_bus, pu.f, pu.t, closed, pu.is_source)
     if tree is None:
         return None
-    order, parent_edge = tree
+    order, parent_edge, _ = tree
     n = pu.n_bus
     if p_inj is None or q_inj is None:
         p_inj = np.zeros(n)
