@@ -1,17 +1,24 @@
 """The start heuristics propose radial topologies whose losses the AC power flow confirms, never
 below the published optimum of case33bw (139.55 kW, Baran & Wu 1989 / Jabr et al. 2012), also
-with two substations (case70da, Das 2006), where every tree must keep one source."""
+with two substations (case70da, Das 2006), where every tree must keep one source. The spanning
+forest behind the relaxation rounding has the weight of networkx's maximum spanning tree."""
 
 from __future__ import annotations
 
+import networkx as nx
 import numpy as np
 import pytest
 
-from feederopt.algorithms.heuristics import branch_exchange, sequential_opening
+from feederopt.algorithms.heuristics import (
+    branch_exchange,
+    relaxation_rounding,
+    sequential_opening,
+)
 from feederopt.api import load
 from feederopt.network import to_per_unit
-from feederopt.network.topology import is_radial_forest
+from feederopt.network.topology import is_radial_forest, max_spanning_forest
 from feederopt.problems.reconfiguration import ReconfigurationProblem
+from feederopt.solvers.cvxpy_backend import CvxpyModel
 from feederopt.validation.ac import ac_power_flow
 
 
@@ -34,3 +41,50 @@ def test_heuristics(case: str) -> None:
     assert value < 0.9 * base.losses_kw
     if case == "case33bw":
         assert 139.55 - 0.01 <= value < 0.75 * 202.68
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_max_spanning_forest(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 12
+    # A random connected multigraph: a random tree plus extra edges, two sources.
+    f = [int(rng.integers(0, j)) for j in range(1, n)] + list(rng.integers(0, n, 8))
+    t = list(range(1, n)) + list(rng.integers(0, n, 8))
+    keep = [k for k in range(len(f)) if f[k] != t[k]]
+    f_arr, t_arr = np.array(f)[keep], np.array(t)[keep]
+    w = rng.random(len(f_arr))
+    fixed = np.zeros(len(f_arr), dtype=bool)
+    fixed[int(rng.integers(0, len(f_arr)))] = True
+    sources = np.zeros(n, dtype=bool)
+    sources[[0, 5]] = True
+    chosen = max_spanning_forest(n, f_arr, t_arr, w, fixed, sources)
+    assert is_radial_forest(n, f_arr, t_arr, chosen, sources)[0]
+    assert chosen[fixed].all()
+    # networkx on the graph with the sources merged; the fixed edge forced in by its weight.
+    g = nx.MultiGraph()
+    for k, (a, b) in enumerate(zip(f_arr, t_arr, strict=True)):
+        a, b = (0 if sources[a] else int(a)), (0 if sources[b] else int(b))
+        if a != b:
+            g.add_edge(a, b, key=k, weight=w[k] + (100.0 if fixed[k] else 0.0))
+    reference = sum(d["weight"] for *_, d in nx.maximum_spanning_edges(g, data=True))
+    assert float((w + 100.0 * fixed)[chosen].sum()) == pytest.approx(reference)
+
+
+@pytest.mark.parametrize("case", ["case33bw", "case70da"])
+def test_relaxation_rounding(case: str) -> None:
+    net = load(case)
+    pu = to_per_unit(net)
+    problem = ReconfigurationProblem(pu)
+    ev = problem.evaluator()
+    model = CvxpyModel(problem.monolithic_block(), integer=False)
+    assert model.solve("CLARABEL").status == "optimal"
+    y = relaxation_rounding(ev, model.values())
+    assert y is not None
+    assert is_radial_forest(pu.n_bus, pu.f, pu.t, y > 0.5, pu.is_source)[0]
+    y2, value = branch_exchange(ev, y)
+    ac = ac_power_flow(net, y2 > 0.5)
+    assert ac.converged
+    assert ac.losses_kw == pytest.approx(value, rel=1e-3)
+    assert value < 0.9 * ac_power_flow(net, pu.initial_closed()).losses_kw
+    if case == "case33bw":
+        assert value >= 139.55 - 0.01

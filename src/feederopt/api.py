@@ -159,9 +159,10 @@ def run(problem: ReconfigurationProblem, opts: SolveOptions,
     algo = Benders(problem, BendersOptions(stop=stop, master_physics=opts.master_physics),
                    progress=progress, evaluator=evaluator)
     initial = [problem.pu.initial_closed().astype(float)]
-    # A start from the classic heuristics gives the master a tight cutoff from the beginning.
+    # Starts from the heuristics give the master a tight cutoff from the beginning; the
+    # rounding of the continuous relaxation (Benders' first bound) is one of them.
     starts, known = start_topologies(evaluator, start_budget(opts.time_limit_s),
-                                     fallback=initial[0])
+                                     fallback=initial[0], relaxed=algo.relaxation())
     return algo.run(initial=initial + starts, known=known)
 
 

@@ -93,6 +93,8 @@ class Benders(MasterLoop):
         self._known: list[tuple[np.ndarray, Evaluation]] = []
         self._minimize_violation = False
         self._relaxed_point: dict[str, np.ndarray] | None = None
+        self._relaxed_bound = -math.inf
+        self._relaxation_done = False
 
     # ----- master -----------------------------------------------------------------------
     def _build_master(self, minimize_violation: bool) -> tuple[HighsModel, MasterHelper]:
@@ -163,17 +165,24 @@ class Benders(MasterLoop):
         )
         return self._loop(minimize_violation=True, initial=initial or []) or self._error()
 
-    def _relaxation_bound(self) -> None:
-        """The continuous relaxation of the MISOCP (``0 <= y <= 1``, cones exact) on Clarabel:
-        a proven lower bound before the master's first solve, which on large grids can take
-        longer than the whole time limit. Its value is reduced by the solver's relative
-        tolerance (1e-6) so that an inexact interior-point optimum cannot overstate it."""
-        model = CvxpyModel(self.problem.monolithic_block(), integer=False)
-        sol = model.solve(self.evaluator.solver)
-        self.timings["relaxation_s"] = model.build_time_s + sol.solve_time_s
-        if sol.status == "optimal" and math.isfinite(sol.objective):
-            self.update_lower(sol.objective + self.y_const - 1e-6 * max(abs(sol.objective), 1.0))
-            self._relaxed_point = model.values()
+    def relaxation(self) -> dict[str, np.ndarray] | None:
+        """The continuous relaxation of the MISOCP (``0 <= y <= 1``, cones exact) on Clarabel,
+        solved once: its optimum (None if it failed). Its value is a proven lower bound before
+        the master's first solve, which on large grids can take longer than the whole time
+        limit; it is reduced by the solver's relative tolerance (1e-6) so that an inexact
+        interior-point optimum cannot overstate it. Callers may take the point for a start
+        heuristic (:func:`~feederopt.algorithms.heuristics.relaxation_rounding`) before
+        :meth:`run`, which then reuses it."""
+        if not self._relaxation_done:
+            self._relaxation_done = True
+            model = CvxpyModel(self.problem.monolithic_block(), integer=False)
+            sol = model.solve(self.evaluator.solver)
+            self.timings["relaxation_s"] = model.build_time_s + sol.solve_time_s
+            if sol.status == "optimal" and math.isfinite(sol.objective):
+                self._relaxed_bound = (sol.objective + self.y_const
+                                       - 1e-6 * max(abs(sol.objective), 1.0))
+                self._relaxed_point = model.values()
+        return self._relaxed_point
 
     def _has_incumbent(self) -> bool:
         return self.incumbent is not None
@@ -206,7 +215,8 @@ class Benders(MasterLoop):
         self.incumbent = self.incumbent_y = None
         self._minimize_violation = minimize_violation
         if self.options.relaxation_bound and not minimize_violation:
-            self._relaxation_bound()
+            self.relaxation()
+            self.update_lower(self._relaxed_bound)
         # The start topologies first, so that the log has an incumbent and a bound before the
         # master's root (a minute on a 1000-bus feeder); their cuts go in once it is built.
         starts = [(y, *self._assess(y)) for y in self._radial_starts(initial)]

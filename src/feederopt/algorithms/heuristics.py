@@ -6,6 +6,14 @@
   until the grid is radial. One SOCP per round; on large grids a round opens up to a quarter of
   the switches still to open (least current first, each checked against the bridges of the
   graph left by the ones before), so that a 1000-bus feeder needs about 15 SOCPs, not 75.
+* :func:`relaxation_rounding` -- the maximum spanning forest of the apparent power flows of the
+  MISOCP's continuous relaxation (the meshed optimal flow with fractional switch states, which
+  Benders computes for its first bound anyway): the branches that carry least stay open, as in
+  sequential opening, but all at once, in milliseconds instead of one SOCP per round (cf. the
+  rounding of a convex relaxation in Jabr, Singh & Pal, IEEE TPWRS 27(2), 2012, and the
+  spanning-tree view of Taylor & Hover, IEEE TPWRS 27(3), 2012). Branch exchange then repairs
+  what the rounding gets wrong, e.g. a voltage limit (case136ma: 280.2 kW against 285.0 kW
+  from sequential opening; on the 1000-bus feeder 2499 kW at once against 2539 kW after 12 s).
 * :func:`branch_exchange` -- Civanlar, Grainger, Yin & Lee, "Distribution feeder
   reconfiguration for loss reduction", IEEE TPWRD 3(3), 1988, with the loop-wide search of
   Baran & Wu (IEEE TPWRD 4(2), 1989): for each open switch, close it and open a branch of the
@@ -23,7 +31,13 @@ import time
 
 import numpy as np
 
-from feederopt.network.topology import bridges, is_radial_forest, loop_path, tree_order
+from feederopt.network.topology import (
+    bridges,
+    is_radial_forest,
+    loop_path,
+    max_spanning_forest,
+    tree_order,
+)
 from feederopt.problems.reconfiguration import Evaluation, TopologyEvaluator
 from feederopt.problems.sweep import SweepResult, sweep
 
@@ -67,6 +81,21 @@ def sequential_opening(ev: TopologyEvaluator, time_limit_s: float = 30.0) -> np.
             return None
         to_open -= opened
     return y if _ok(ev, y) else None
+
+
+def relaxation_rounding(ev: TopologyEvaluator, point: dict[str, np.ndarray]) -> np.ndarray | None:
+    """A radial topology from a solution ``point`` of the continuous relaxation (groups ``P``
+    and ``Q`` per branch): the maximum spanning forest, one source per tree, with the apparent
+    power flows ``sqrt(P^2 + Q^2)`` as weights and the non-switchable branches closed first
+    (module docstring). None if that forest is not radial (e.g. a free branch joins two
+    sources)."""
+    pu = ev.problem.pu
+    weight = np.hypot(point["P"], point["Q"])
+    y = max_spanning_forest(pu.n_bus, pu.f, pu.t, weight, ~pu.switchable,
+                            pu.is_source).astype(float)
+    if np.any((y < 0.5) & ~pu.switchable) or not _ok(ev, y):
+        return None
+    return y
 
 
 def _remember(ev: TopologyEvaluator, closed: np.ndarray, res: SweepResult) -> None:
@@ -182,20 +211,35 @@ def start_budget(time_limit_s: float) -> float:
 
 def start_topologies(ev: TopologyEvaluator, time_limit_s: float,
                      fallback: np.ndarray | None = None,
+                     relaxed: dict[str, np.ndarray] | None = None,
                      ) -> tuple[list[np.ndarray], list[tuple[np.ndarray, Evaluation]]]:
-    """Sequential opening then branch exchange, each within ``time_limit_s``: the topologies to
-    start an exact method from, and every flow computed on the way (slave solutions and sweeps)
-    for the master's outer approximation. Branch exchange starts from ``fallback`` (e.g. the
-    base case) when sequential opening finds no radial topology."""
+    """Start topologies for an exact method, and every flow computed on the way (slave
+    solutions and sweeps) for the master's outer approximation.
+
+    With a solution ``relaxed`` of the continuous relaxation: its rounding, improved by branch
+    exchange. Then sequential opening and branch exchange (from ``fallback``, e.g. the base
+    case, when sequential opening finds no radial topology). Each step gets at most
+    ``time_limit_s``, and all together at most twice that (so that a rounding that converges
+    quickly leaves the time to the classic pair)."""
     keep, ev.keep_history = ev.keep_history, True
     history_before = len(ev.history)
     starts: list[np.ndarray] = []
+    deadline = time.perf_counter() + 2.0 * time_limit_s
+
+    def left() -> float:
+        return min(time_limit_s, deadline - time.perf_counter())
+
     try:
-        y = sequential_opening(ev, time_limit_s)
-        if y is None and fallback is not None and _ok(ev, fallback):
-            y = fallback
-        if y is not None:
-            starts.append(branch_exchange(ev, y, time_limit_s)[0])
+        if relaxed is not None:
+            y = relaxation_rounding(ev, relaxed)
+            if y is not None:
+                starts.append(branch_exchange(ev, y, left())[0])
+        if left() > 0:
+            y = sequential_opening(ev, left())
+            if y is None and fallback is not None and _ok(ev, fallback):
+                y = fallback
+            if y is not None:
+                starts.append(branch_exchange(ev, y, max(left(), 0.0))[0])
     finally:
         ev.keep_history = keep
         known = ev.history[history_before:]

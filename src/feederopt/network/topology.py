@@ -159,3 +159,30 @@ def loop_path(f: np.ndarray, t: np.ndarray, parent_edge: np.ndarray, depth: np.n
             right.append(k)
             b = int(t[k] if f[k] == b else f[k])
     return left + right[::-1]
+
+
+def max_spanning_forest(n: int, f: np.ndarray, t: np.ndarray, weight: np.ndarray,
+                        fixed: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    """Edges of a maximum-weight spanning forest with one source per tree (Kruskal, J. AMS
+    7(1), 1956): the sources are merged into one node, the ``fixed`` edges are taken first,
+    then the others by decreasing ``weight``. Returns a boolean mask over the edges; it spans
+    every node joined to a source at all."""
+    src = np.flatnonzero(sources)
+    hub = int(src[0]) if len(src) else 0
+    fm = np.where(sources[f], hub, f)
+    tm = np.where(sources[t], hub, t)
+    parent = np.arange(n)
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = int(parent[a])
+        return a
+
+    chosen = np.zeros(len(f), dtype=bool)
+    for k in np.lexsort((-np.asarray(weight, float), ~np.asarray(fixed, bool))):
+        a, b = find(int(fm[k])), find(int(tm[k]))
+        if a != b:
+            parent[a] = b
+            chosen[k] = True
+    return chosen
