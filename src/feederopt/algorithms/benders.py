@@ -92,9 +92,8 @@ class Benders(MasterLoop):
         self.incumbent_y: np.ndarray | None = None
         self._known: list[tuple[np.ndarray, Evaluation]] = []
         self._minimize_violation = False
-        self._relaxed_point: dict[str, np.ndarray] | None = None
-        self._relaxed_bound = -math.inf
-        self._relaxation_done = False
+        # The continuous relaxation, once solved: (bound, optimum); (-inf, None) if it failed.
+        self._relaxed: tuple[float, dict[str, np.ndarray] | None] | None = None
 
     # ----- master -----------------------------------------------------------------------
     def _build_master(self, minimize_violation: bool) -> tuple[HighsModel, MasterHelper]:
@@ -122,10 +121,11 @@ class Benders(MasterLoop):
                          for g, c in self.problem.operating_cost().items() if len(c)}
                 master.add_cut({"theta": (np.array([0]), np.array([1.0])), **coefs},
                                0.0, math.inf)
-            if self._relaxed_point is not None and not minimize_violation:
+            point = self._relaxed[1] if self._relaxed is not None else None
+            if point is not None and not minimize_violation:
                 # Tangents at the conic relaxation's optimum: the master's LP relaxation
                 # reaches the conic bound at once (KKT), without Kelley rounds.
-                helper.point_cuts(self._relaxed_point)
+                helper.point_cuts(point)
             helper.seed_and_root_cuts(self.problem, self.options.root_oa_rounds, self.timings,
                                       self.remaining, self.options.seed_shares)
         self.timings["build_s"] += master.build_time_s
@@ -173,16 +173,15 @@ class Benders(MasterLoop):
         interior-point optimum cannot overstate it. Callers may take the point for a start
         heuristic (:func:`~feederopt.algorithms.heuristics.relaxation_rounding`) before
         :meth:`run`, which then reuses it."""
-        if not self._relaxation_done:
-            self._relaxation_done = True
+        if self._relaxed is None:
             model = CvxpyModel(self.problem.monolithic_block(), integer=False)
             sol = model.solve(self.evaluator.solver)
             self.timings["relaxation_s"] = model.build_time_s + sol.solve_time_s
+            self._relaxed = (-math.inf, None)
             if sol.status == "optimal" and math.isfinite(sol.objective):
-                self._relaxed_bound = (sol.objective + self.y_const
-                                       - 1e-6 * max(abs(sol.objective), 1.0))
-                self._relaxed_point = model.values()
-        return self._relaxed_point
+                self._relaxed = (sol.objective + self.y_const
+                                 - 1e-6 * max(abs(sol.objective), 1.0), model.values())
+        return self._relaxed[1]
 
     def _has_incumbent(self) -> bool:
         return self.incumbent is not None
@@ -216,7 +215,8 @@ class Benders(MasterLoop):
         self._minimize_violation = minimize_violation
         if self.options.relaxation_bound and not minimize_violation:
             self.relaxation()
-            self.update_lower(self._relaxed_bound)
+            if self._relaxed is not None:
+                self.update_lower(self._relaxed[0])
         # The start topologies first, so that the log has an incumbent and a bound before the
         # master's root (a minute on a 1000-bus feeder); their cuts go in once it is built.
         starts = [(y, *self._assess(y)) for y in self._radial_starts(initial)]

@@ -36,6 +36,7 @@ from feederopt.network.topology import (
     is_radial_forest,
     loop_path,
     max_spanning_forest,
+    merge_sources,
     tree_order,
 )
 from feederopt.problems.reconfiguration import Evaluation, TopologyEvaluator
@@ -54,9 +55,7 @@ def sequential_opening(ev: TopologyEvaluator, time_limit_s: float = 30.0) -> np.
     t0 = time.perf_counter()
     y = np.ones(pu.n_branch)
     to_open = pu.n_branch - (pu.n_bus - int(pu.is_source.sum()))
-    hub = int(np.flatnonzero(pu.is_source)[0])
-    f_merged = np.where(pu.is_source[pu.f], hub, pu.f)
-    t_merged = np.where(pu.is_source[pu.t], hub, pu.t)
+    f_merged, t_merged = merge_sources(pu.f, pu.t, pu.is_source)
     while to_open > 0:
         res = ev.evaluate(y, need_gradient=False)
         if not res.feasible:

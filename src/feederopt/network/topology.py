@@ -161,16 +161,22 @@ def loop_path(f: np.ndarray, t: np.ndarray, parent_edge: np.ndarray, depth: np.n
     return left + right[::-1]
 
 
+def merge_sources(f: np.ndarray, t: np.ndarray,
+                  sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Edge ends with every source bus replaced by the first one: in a radial grid with several
+    substations the sources act as one node, so a path between two sources is a loop."""
+    src = np.flatnonzero(sources)
+    hub = int(src[0]) if len(src) else 0
+    return np.where(sources[f], hub, f), np.where(sources[t], hub, t)
+
+
 def max_spanning_forest(n: int, f: np.ndarray, t: np.ndarray, weight: np.ndarray,
                         fixed: np.ndarray, sources: np.ndarray) -> np.ndarray:
     """Edges of a maximum-weight spanning forest with one source per tree (Kruskal, J. AMS
     7(1), 1956): the sources are merged into one node, the ``fixed`` edges are taken first,
     then the others by decreasing ``weight``. Returns a boolean mask over the edges; it spans
     every node joined to a source at all."""
-    src = np.flatnonzero(sources)
-    hub = int(src[0]) if len(src) else 0
-    fm = np.where(sources[f], hub, f)
-    tm = np.where(sources[t], hub, t)
+    fm, tm = merge_sources(f, t, sources)
     parent = np.arange(n)
 
     def find(a: int) -> int:
