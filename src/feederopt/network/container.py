@@ -70,11 +70,16 @@ class Network:
         return validate(self)
 
     def check(self) -> Network:
-        """Raise :class:`InputError` with every problem, or return ``self`` when there is none."""
+        """Raise :class:`InputError` with every problem (warnings too) when there is an error,
+        or return ``self``."""
         problems = self.validate()
-        if problems:
-            raise InputError(problems)
+        if any(p.is_error for p in problems):
+            raise InputError(sorted(problems, key=lambda p: p.is_error, reverse=True))
         return self
+
+    def warnings(self) -> list[Problem]:
+        """The problems of warning severity (the network is usable; the user should know)."""
+        return [p for p in self.validate() if not p.is_error]
 
     # ----- convenient facts -------------------------------------------------------------
     @property

@@ -31,6 +31,15 @@ class ProblemKind(StrEnum):
     UNKNOWN_CASE = "unknown_case"
     OUTPUT_EXISTS = "output_exists"
     BAD_SCENARIO = "bad_scenario"
+    UNKNOWN_COLUMN = "unknown_column"
+    NOT_RADIAL = "not_radial"
+
+
+class Severity(StrEnum):
+    """An error makes the input unusable; a warning is printed and the input is used."""
+
+    ERROR = "error"
+    WARNING = "warning"
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,11 @@ class Problem:
     ids: tuple[str, ...] = ()
     field: str | None = None
     hint: str = ""
+    severity: Severity = Severity.ERROR
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
 
     def __str__(self) -> str:
         where = self.component
@@ -52,6 +66,8 @@ class Problem:
         if self.field:
             where += f".{self.field}"
         text = f"{self.kind.value}: {where}: {self.message}"
+        if not self.is_error:
+            text = f"{self.severity.value}: {text}"
         if self.hint:
             text += f" (hint: {self.hint})"
         return text
@@ -59,6 +75,7 @@ class Problem:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["kind"] = self.kind.value
+        out["severity"] = self.severity.value
         out["ids"] = list(self.ids)
         return out
 

@@ -124,6 +124,17 @@ TABLES: dict[str, type[pt.Model]] = {
 }
 
 
+#: Columns beyond the schema that importers write and read back (a folder written from a
+#: pandapower or MATPOWER network keeps them): where each row came from in pandapower, and
+#: MATPOWER's phase shift. Any other column is reported as unknown (a warning).
+EXTENSION_COLUMNS: dict[str, tuple[str, ...]] = {
+    "branches": ("pp_element", "pp_index", "shift_deg"),
+    "loads": ("pp_element", "pp_index"),
+    "generators": ("pp_element", "pp_index"),
+    "shunts": ("pp_element", "pp_index"),
+}
+
+
 def polars_schema(model: type[pt.Model]) -> dict[str, pl.DataType]:
     """The Polars dtypes of a schema's columns (Literal columns are stored as strings)."""
     out: dict[str, pl.DataType] = {}

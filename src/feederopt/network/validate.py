@@ -7,15 +7,16 @@ the first one, and it never uses ``assert``); :meth:`Network.check` raises them 
 
 from __future__ import annotations
 
+import difflib
 import math
 from typing import TYPE_CHECKING
 
 import patito as pt
 import polars as pl
 
-from feederopt.network.errors import Problem, ProblemKind
-from feederopt.network.schemas import TABLES
-from feederopt.network.topology import connected_components
+from feederopt.network.errors import Problem, ProblemKind, Severity
+from feederopt.network.schemas import EXTENSION_COLUMNS, TABLES, BranchKind
+from feederopt.network.topology import components_of
 
 if TYPE_CHECKING:
     from feederopt.network.container import Network
@@ -26,6 +27,7 @@ def _ids(df: pl.DataFrame, mask: pl.Expr) -> tuple[str, ...]:
 
 
 def _schema_problems(name: str, model: type[pt.Model], df: pl.DataFrame) -> list[Problem]:
+    """Missing required columns, and rows without a value in a required column."""
     problems: list[Problem] = []
     for col in model.columns:
         field = model.model_fields[col]
@@ -39,12 +41,14 @@ def _schema_problems(name: str, model: type[pt.Model], df: pl.DataFrame) -> list
                     hint=f"add a '{col}' column: {field.description or ''}".strip(),
                 )
             )
-    if problems:
+    if "id" not in df.columns:
         return problems
     required = [c for c in model.columns if model.model_fields[c].is_required()]
     for col in required:
+        if col not in df.columns:
+            continue
         nulls = df.filter(pl.col(col).is_null())
-        if nulls.height and "id" in df.columns:
+        if nulls.height:
             problems.append(
                 Problem(
                     ProblemKind.INVALID_VALUE,
@@ -58,19 +62,55 @@ def _schema_problems(name: str, model: type[pt.Model], df: pl.DataFrame) -> list
     return problems
 
 
+def unknown_columns(name: str, columns: list[str]) -> list[Problem]:
+    """A warning for each column that neither the schema nor an importer
+    (:data:`~feederopt.network.schemas.EXTENSION_COLUMNS`) knows, with the nearest known column
+    (``difflib.get_close_matches``, ratio >= 0.6) as the hint: a misspelt ``normaly_open`` would
+    otherwise be ignored and every branch take the default."""
+    known = [*TABLES[name].columns, *EXTENSION_COLUMNS.get(name, ())]
+    problems: list[Problem] = []
+    for col in columns:
+        if col in known:
+            continue
+        close = difflib.get_close_matches(col, known, n=1)
+        hint = (f"did you mean '{close[0]}'?" if close else
+                "feederopt ignores it; known columns: " + ", ".join(TABLES[name].columns))
+        problems.append(
+            Problem(
+                ProblemKind.UNKNOWN_COLUMN,
+                name,
+                f"unknown column '{col}' is ignored",
+                field=col,
+                hint=hint,
+                severity=Severity.WARNING,
+            )
+        )
+    return problems
+
+
+def _has(df: pl.DataFrame, *cols: str) -> bool:
+    return all(c in df.columns for c in cols)
+
+
 def validate(net: Network) -> list[Problem]:
-    """Return every problem in ``net``; an empty list means the network is usable."""
+    """Return every problem in ``net`` (errors and warnings); no error means the network is
+    usable.
+
+    Every check runs on the columns that exist, so that a missing column in one table or a bad
+    value in one row never hides the problems elsewhere (all problems at once).
+    """
     problems: list[Problem] = []
     tables = net.tables()
     for name, model in TABLES.items():
         problems += _schema_problems(name, model, tables[name])
-    if problems:
-        return problems
+        problems += unknown_columns(name, tables[name].columns)
 
     buses, branches, loads, gens = net.buses, net.branches, net.loads, net.generators
 
     # Duplicate ids, in every table.
     for name, df in tables.items():
+        if "id" not in df.columns:
+            continue
         dup = df.filter(pl.col("id").is_duplicated())["id"].unique().sort().to_list()
         if dup:
             problems.append(
@@ -85,12 +125,14 @@ def validate(net: Network) -> list[Problem]:
             )
 
     # References to buses that do not exist.
-    bus_ids = set(buses["id"].to_list())
+    bus_ids = set(buses["id"].to_list()) if "id" in buses.columns else set()
     refs = [("branches", "from_bus"), ("branches", "to_bus")]
     refs += [(name, "bus") for name in ("loads", "generators", "shunts")]
     for name, col in refs:
         df = tables[name]
-        bad = df.filter(~pl.col(col).is_in(list(bus_ids)))
+        if "id" not in buses.columns or not _has(df, "id", col):
+            continue
+        bad = df.filter(pl.col(col).is_not_null() & ~pl.col(col).is_in(list(bus_ids)))
         if bad.height:
             missing = sorted(set(map(str, bad[col].to_list())))
             problems.append(
@@ -104,7 +146,27 @@ def validate(net: Network) -> list[Problem]:
                 )
             )
 
-    # Voltage limits and set-points.
+    if _has(buses, "id"):
+        problems += _bus_problems(buses)
+    if _has(branches, "id", "from_bus", "to_bus", "r_ohm", "x_ohm"):
+        problems += _branch_problems(branches)
+    if _has(loads, "id", "p_mw", "q_mvar"):
+        problems += _load_problems(loads)
+    if _has(gens, "id"):
+        problems += _generator_problems(gens)
+
+    if _has(buses, "id") and _has(branches, "id", "from_bus", "to_bus"):
+        problems += _source_problems(net, bus_ids)
+    return problems
+
+
+#: Highest plausible nominal voltage [kV]; the highest AC transmission voltage in service is
+#: 1150 kV, so a larger value is almost certainly given in volts.
+VN_KV_MAX = 1200.0
+
+
+def _bus_problems(buses: pl.DataFrame) -> list[Problem]:
+    problems: list[Problem] = []
     bad_v = (
         pl.col("v_min_pu").is_nan()
         | pl.col("v_max_pu").is_nan()
@@ -122,19 +184,36 @@ def validate(net: Network) -> list[Problem]:
                 hint="swap the limits; typical values are 0.9 and 1.1 p.u.",
             )
         )
-    ids = _ids(buses, ~(pl.col("vn_kv") > 0) | pl.col("vn_kv").is_nan())
-    if ids:
-        problems.append(
-            Problem(
-                ProblemKind.INVALID_VALUE,
-                "buses",
-                "nominal voltage must be positive",
-                ids=ids,
-                field="vn_kv",
-                hint="give vn_kv in kV, line to line",
+    if "vn_kv" in buses.columns:
+        ids = _ids(buses, ~(pl.col("vn_kv") > 0) | pl.col("vn_kv").is_nan())
+        if ids:
+            problems.append(
+                Problem(
+                    ProblemKind.INVALID_VALUE,
+                    "buses",
+                    "nominal voltage must be positive",
+                    ids=ids,
+                    field="vn_kv",
+                    hint="give vn_kv in kV, line to line",
+                )
             )
-        )
+        ids = _ids(buses, (pl.col("vn_kv") > VN_KV_MAX) & pl.col("vn_kv").is_finite())
+        if ids:
+            problems.append(
+                Problem(
+                    ProblemKind.INVALID_VALUE,
+                    "buses",
+                    f"nominal voltage above {VN_KV_MAX:g} kV is implausible",
+                    ids=ids,
+                    field="vn_kv",
+                    hint="vn_kv is in kV, not V: 12.66 kV is written 12.66",
+                )
+            )
+    return problems
 
+
+def _branch_problems(branches: pl.DataFrame) -> list[Problem]:
+    problems: list[Problem] = []
     # Impedances: NaN or negative never; zero only on a switch.
     for col in ("r_ohm", "x_ohm"):
         ids = _ids(branches, pl.col(col).is_nan() | pl.col(col).is_infinite() | (pl.col(col) < 0))
@@ -149,6 +228,19 @@ def validate(net: Network) -> list[Problem]:
                     hint="series impedances must be finite and non-negative",
                 )
             )
+    kinds = [k.value for k in BranchKind]
+    ids = _ids(branches, pl.col("kind").is_null() | ~pl.col("kind").is_in(kinds))
+    if ids:
+        problems.append(
+            Problem(
+                ProblemKind.INVALID_VALUE,
+                "branches",
+                "unknown branch kind",
+                ids=ids,
+                field="kind",
+                hint="kind is one of " + ", ".join(kinds),
+            )
+        )
     zero = (pl.col("r_ohm") == 0) & (pl.col("x_ohm") == 0) & (pl.col("kind") != "switch")
     ids = _ids(branches, zero)
     if ids:
@@ -187,8 +279,23 @@ def validate(net: Network) -> list[Problem]:
                     hint="leave the rating empty when the branch has none",
                 )
             )
+    ids = _ids(branches, ~(pl.col("tap_ratio") > 0) | ~pl.col("tap_ratio").is_finite())
+    if ids:
+        problems.append(
+            Problem(
+                ProblemKind.INVALID_VALUE,
+                "branches",
+                "tap_ratio must be a positive number",
+                ids=ids,
+                field="tap_ratio",
+                hint="1.0 is the nominal ratio",
+            )
+        )
+    return problems
 
-    # Loads: finite, and consumption not negative.
+
+def _load_problems(loads: pl.DataFrame) -> list[Problem]:
+    problems: list[Problem] = []
     for col in ("p_mw", "q_mvar"):
         ids = _ids(loads, pl.col(col).is_nan() | pl.col(col).is_infinite())
         if ids:
@@ -214,8 +321,24 @@ def validate(net: Network) -> list[Problem]:
                 hint="model an injection as a row of the generators table",
             )
         )
+    return problems
 
-    # Generator limits.
+
+def _generator_problems(gens: pl.DataFrame) -> list[Problem]:
+    problems: list[Problem] = []
+    for col in ("p_mw", "q_mvar"):
+        ids = _ids(gens, pl.col(col).is_nan() | pl.col(col).is_infinite())
+        if ids:
+            problems.append(
+                Problem(
+                    ProblemKind.INVALID_VALUE,
+                    "generators",
+                    f"{col} is NaN or infinite",
+                    ids=ids,
+                    field=col,
+                    hint="give every generator a finite set-point",
+                )
+            )
     for lo, hi in (("p_min_mw", "p_max_mw"), ("q_min_mvar", "q_max_mvar")):
         inverted = pl.col(lo).is_nan() | pl.col(hi).is_nan() | (pl.col(lo) > pl.col(hi))
         ids = _ids(gens, inverted)
@@ -230,15 +353,16 @@ def validate(net: Network) -> list[Problem]:
                     hint="swap the limits",
                 )
             )
+    return problems
 
-    if problems:
-        return problems
 
-    # Sources and islands: every connected part of the grid (all in-service branches, open or
-    # closed) needs a source.
-    sources = buses.filter(pl.col("is_source"))
+def _source_problems(net: Network, bus_ids: set[str]) -> list[Problem]:
+    """No source; islands that no source can reach over in-service branches that can close
+    (open or closed, but not fixed open); a network without branches as one problem."""
+    buses, branches = net.buses, net.branches
+    sources = buses.filter(pl.col("is_source").fill_null(False))
     if sources.height == 0:
-        problems.append(
+        return [
             Problem(
                 ProblemKind.NO_SOURCE,
                 "buses",
@@ -246,22 +370,45 @@ def validate(net: Network) -> list[Problem]:
                 field="is_source",
                 hint="mark the substation bus with is_source=true",
             )
-        )
-        return problems
-    comps = connected_components(net, include_open=True)
-    source_set = set(sources["id"].to_list())
-    for comp in comps:
-        if not source_set.intersection(comp):
-            members = sorted(comp)
-            problems.append(
-                Problem(
-                    ProblemKind.ISLAND_WITHOUT_SOURCE,
-                    "buses",
-                    f"{len(members)} bus(es) form an island that no source can reach",
-                    ids=tuple(members),
-                    hint="connect the island with a branch or mark one of its buses as source",
-                )
+        ]
+    usable = branches.filter(
+        pl.col("in_service").fill_null(True)
+        & ~(~pl.col("switchable").fill_null(False) & pl.col("normally_open").fill_null(False))
+        & pl.col("from_bus").is_in(list(bus_ids))
+        & pl.col("to_bus").is_in(list(bus_ids))
+    )
+    if usable.height == 0 and buses.height > sources.height:
+        return [
+            Problem(
+                ProblemKind.ISLAND_WITHOUT_SOURCE,
+                "branches",
+                f"the network has no in-service branch that can close, so "
+                f"{buses.height - sources.height} bus(es) cannot be supplied",
+                hint="add the branches (lines, transformers, switches) that join the buses",
             )
+        ]
+    ids = [str(b) for b in buses["id"].to_list()]
+    index = {b: i for i, b in enumerate(ids)}
+    f = [index[b] for b in usable["from_bus"].to_list()]
+    t = [index[b] for b in usable["to_bus"].to_list()]
+    labels = components_of(len(ids), f, t)
+    source_labels = {int(labels[index[str(b)]]) for b in sources["id"].to_list()}
+    problems: list[Problem] = []
+    groups: dict[int, list[str]] = {}
+    for bus, lab in zip(ids, labels, strict=True):
+        if int(lab) not in source_labels:
+            groups.setdefault(int(lab), []).append(bus)
+    for members in groups.values():
+        problems.append(
+            Problem(
+                ProblemKind.ISLAND_WITHOUT_SOURCE,
+                "buses",
+                f"{len(members)} bus(es) form an island that no source can reach",
+                ids=tuple(sorted(members)),
+                hint="connect the island with a branch that can close (a fixed-open branch "
+                "never does), or mark one of its buses as source",
+            )
+        )
     return problems
 
 
