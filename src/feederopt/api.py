@@ -19,14 +19,19 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from feederopt.algorithms.base import ProgressCallback, RawSolution, StopOptions
+from feederopt.algorithms.base import (
+    ProgressCallback,
+    RawSolution,
+    StopOptions,
+    on_all_branches,
+)
 from feederopt.algorithms.benders import Benders, BendersOptions
 from feederopt.algorithms.heuristics import start_budget, start_topologies
-from feederopt.algorithms.monolithic import solve_lindistflow, solve_misocp
+from feederopt.algorithms.monolithic import solve_fixed, solve_lindistflow, solve_misocp
 from feederopt.network.container import Network
 from feederopt.network.errors import InputError, Problem, ProblemKind
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
-from feederopt.problems.presolve import presolve
+from feederopt.problems.presolve import fixed_loop, presolve, without_fixed_open
 from feederopt.problems.reconfiguration import (
     RadialityModel,
     ReconfigurationProblem,
@@ -122,10 +127,14 @@ def solve(
     opts = SolveOptions(method, solver, gap, time_limit, iteration_limit, radiality, ac_check,
                         master_physics)
     pu = to_per_unit(net, opts.s_base_mva)
-    reduced, _ = presolve(pu)
+    inner, keep = without_fixed_open(pu)
+    loop = fixed_loop(inner)
+    if loop is not None:
+        raise InputError([loop])
+    reduced, _ = presolve(inner)
     problem = ReconfigurationProblem(reduced, radiality, loss_price_per_mwh)
     raw = run(problem, opts, progress)
-    return to_result(net, pu, raw, opts.ac_check)
+    return to_result(net, pu, on_all_branches(raw, keep, pu.n_branch), opts.ac_check)
 
 
 def save(result: Result, out_dir: str | Path, *, force: bool = False,
@@ -147,6 +156,10 @@ def run(problem: ReconfigurationProblem, opts: SolveOptions,
         progress: ProgressCallback | None = None) -> RawSolution:
     """Dispatch to the algorithm of ``opts.method``."""
     stop = StopOptions(opts.gap, opts.time_limit_s, opts.iteration_limit)
+    if not problem.pu.switchable.any():
+        conic = require_solver(opts.solver, mixed_integer=False) if (
+            opts.solver and opts.method is Method.BENDERS) else "CLARABEL"
+        return solve_fixed(problem, opts.method.value, conic)
     if opts.method is Method.MISOCP:
         solver = require_solver(opts.solver, mixed_integer=True) if opts.solver else (
             default_misocp_solver()

@@ -34,7 +34,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from feederopt.algorithms.base import ProgressCallback, RawSolution, StopOptions
+from feederopt.algorithms.base import (
+    ProgressCallback,
+    RawSolution,
+    StopOptions,
+    on_all_branches,
+)
 from feederopt.algorithms.heuristics import start_budget, start_topologies
 from feederopt.algorithms.robust import RobustCuttingPlane, RobustOptions, uncertainty_set
 from feederopt.algorithms.stochastic import StochasticBenders, StochasticOptions
@@ -43,6 +48,7 @@ from feederopt.io.scenarios import ScenarioSet, load_scenarios
 from feederopt.network.container import Network
 from feederopt.network.errors import InputError, Problem, ProblemKind
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
+from feederopt.problems.presolve import fixed_loop, without_fixed_open
 from feederopt.problems.reconfiguration import (
     RadialityModel,
     ReconfigurationProblem,
@@ -123,13 +129,24 @@ def _nominal_point(pu: PerUnitNetwork, y: np.ndarray | None, radiality: Radialit
     return ev.evaluate(y, need_gradient=False).point
 
 
+def _decidable(full: PerUnitNetwork) -> tuple[PerUnitNetwork, np.ndarray]:
+    """The network without its fixed-open branches (and the indices kept); InputError when
+    branches that cannot open form a loop."""
+    pu, keep = without_fixed_open(full)
+    loop = fixed_loop(pu)
+    if loop is not None:
+        raise InputError([loop])
+    return pu, keep
+
+
 def _finish(net: Network, pu: PerUnitNetwork, raw: RawSolution, extra: dict[str, Any],
-            radiality: RadialityModel, solver: str, ac_check: bool, source: str) -> Result:
+            radiality: RadialityModel, solver: str, ac_check: bool, source: str,
+            full: PerUnitNetwork, keep: np.ndarray) -> Result:
     from feederopt.api import to_result
 
     point = _nominal_point(pu, raw.y, radiality, solver)
-    raw = replace(raw, point=point, extra={})
-    result = to_result(net, pu, raw, ac_check)
+    raw = on_all_branches(replace(raw, point=point, extra={}), keep, full.n_branch)
+    result = to_result(net, full, raw, ac_check)
     result.extra.update(extra)
     result.extra["source"] = source
     return result
@@ -168,7 +185,8 @@ def solve_scenarios(
         raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
                                   f"the penalty must be positive, not {penalty}", field="penalty")])
     sset = scenarios if isinstance(scenarios, ScenarioSet) else load_scenarios(net, scenarios)
-    pu = to_per_unit(net)
+    full = to_per_unit(net)
+    pu, keep = _decidable(full)
     p, q = sset.per_unit(pu.s_base_mva)
     reduced, _ = presolve_for(pu, p, q)
     problem = ReconfigurationProblem(envelope(reduced, p, q), model)
@@ -210,7 +228,7 @@ def solve_scenarios(
             "executor": raw.extra.get("executor"),
         },
     }
-    return _finish(net, pu, raw, extra, model, solver, ac_check, source)
+    return _finish(net, pu, raw, extra, model, solver, ac_check, source, full, keep)
 
 
 def solve_robust(
@@ -245,7 +263,8 @@ def solve_robust(
     net, source = _network(network)
     stop, model = _options(gap, time_limit, radiality)
     stop = replace(stop, iteration_limit=iteration_limit)
-    pu = to_per_unit(net)
+    full = to_per_unit(net)
+    pu, keep = _decidable(full)
     uset = uncertainty_set(pu, uncertainty, uncertain_loads, budget)
     lo_hi_p, lo_hi_q = uset.extremes(pu)
     reduced, _ = presolve_for(pu, lo_hi_p, lo_hi_q)
@@ -299,4 +318,4 @@ def solve_robust(
             "executor": raw.extra.get("executor"),
         },
     }
-    return _finish(net, pu, raw, extra, model, solver, ac_check, source)
+    return _finish(net, pu, raw, extra, model, solver, ac_check, source, full, keep)

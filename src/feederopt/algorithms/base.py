@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -133,3 +133,27 @@ class AlgorithmBase:
         if self.elapsed >= self.stop.time_limit_s:
             return Status.TIME_LIMIT
         return Status.FEASIBLE if has_incumbent else Status.ERROR
+
+
+#: Groups of a solution point with one entry per branch (zero on an open branch).
+BRANCH_GROUPS = ("y", "P", "Q", "l", "w")
+
+
+def on_all_branches(raw: RawSolution, keep: np.ndarray, n_branch: int) -> RawSolution:
+    """``raw``, solved on the branches ``keep`` of a network with ``n_branch`` branches, on all
+    of them: the others (fixed open, :func:`feederopt.problems.presolve.without_fixed_open`)
+    open and carrying nothing; violations re-indexed."""
+    if len(keep) == n_branch:
+        return raw
+
+    def spread(values: np.ndarray) -> np.ndarray:
+        out = np.zeros(n_branch)
+        out[keep] = values
+        return out
+
+    point = {name: spread(v) if name in BRANCH_GROUPS and len(v) == len(keep) else v
+             for name, v in raw.point.items()}
+    diagnosis = [replace(d, index=int(keep[d.index])) if getattr(d, "component", "") ==
+                 "branches" else d for d in raw.diagnosis]
+    return replace(raw, y=None if raw.y is None else spread(raw.y), point=point,
+                   diagnosis=diagnosis)

@@ -156,3 +156,27 @@ def solve_lindistflow(
         math.inf, 1, time.perf_counter() - t0, point=point, solver="HiGHS + Clarabel",
         extra={"milp_status": milp_status},
     )
+
+
+def solve_fixed(problem: ReconfigurationProblem, method: str,
+                solver: str = "CLARABEL") -> RawSolution:
+    """Nothing to decide (no branch can switch): the fixed topology's SOCP.
+
+    Phase 2 of the slave gives its losses (optimal, gap 0); when it is infeasible, phase 1
+    gives the least total slack and the violated limits as the diagnosis (status infeasible).
+    The fixed branches must form a radial configuration (checked before).
+    """
+    t0 = time.perf_counter()
+    evaluator = TopologyEvaluator(problem, solver)
+    y = np.ones(problem.pu.n_branch)
+    ev = evaluator.evaluate(y, need_gradient=False)
+    elapsed = time.perf_counter() - t0
+    timings = {"build_s": evaluator.build_time_s, "slave_s": evaluator.solve_time_s}
+    note = {"note": "every branch is fixed: the fixed topology is evaluated"}
+    if ev.feasible:
+        value = problem.to_kw(ev.objective)
+        return RawSolution(Status.OPTIMAL, method, y, value, value, 0.0, 0, elapsed,
+                           point=ev.point, timings=timings, solver=solver, extra=note)
+    return RawSolution(Status.INFEASIBLE, method, y, math.nan, -math.inf, math.inf, 0, elapsed,
+                       point=ev.point, timings=timings, diagnosis=list(ev.violations),
+                       solver=solver, extra={**note, "total_violation_pu": ev.violation})

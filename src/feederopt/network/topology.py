@@ -10,6 +10,8 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components as _cc
 
+from feederopt.network.errors import Problem, ProblemKind
+
 if TYPE_CHECKING:
     from feederopt.network.container import Network
 
@@ -192,3 +194,87 @@ def max_spanning_forest(n: int, f: np.ndarray, t: np.ndarray, weight: np.ndarray
             parent[a] = b
             chosen[k] = True
     return chosen
+
+
+def radiality_problem(
+    bus_ids: Sequence[str],
+    branch_ids: Sequence[str],
+    f: np.ndarray,
+    t: np.ndarray,
+    closed: np.ndarray,
+    sources: np.ndarray,
+    *,
+    spanning: bool = True,
+) -> Problem | None:
+    """Why the ``closed`` branches are no radial configuration, as a typed problem, or None.
+
+    Radial (as in :func:`is_radial_forest`): the closed branches form a forest in which every
+    tree holds exactly one source. With the sources merged into one node (a path between two
+    sources is a loop, :func:`merge_sources`), that is a spanning tree of the merged graph
+    (``spanning``) or, without ``spanning``, a forest. The first branch that closes a loop
+    (union-find in branch order) is named with the tree path between its ends; otherwise the
+    buses that no source reaches are named.
+    """
+    n = len(bus_ids)
+    fm, tm = merge_sources(np.asarray(f, int), np.asarray(t, int), np.asarray(sources, bool))
+    parent = np.arange(n)
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = int(parent[a])
+        return a
+
+    adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    for k in (int(e) for e in np.flatnonzero(closed)):
+        a, b = int(fm[k]), int(tm[k])
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            loop = [*_tree_path(adj, a, b), k]
+            ends = {int(x) for e in loop for x in (f[e], t[e])}
+            joins = sum(bool(sources[j]) for j in ends) >= 2
+            return Problem(
+                ProblemKind.NOT_RADIAL,
+                "branches",
+                (f"the closed branches join two sources ({len(loop)} branches)" if joins else
+                 f"the closed branches form a loop ({len(loop)} branches)"),
+                ids=tuple(str(branch_ids[e]) for e in loop),
+                field="closed",
+                hint="open one branch of the loop",
+            )
+        parent[ra] = rb
+        adj[a].append((b, k))
+        adj[b].append((a, k))
+    if not spanning or not np.any(sources):
+        return None
+    hub = find(int(np.flatnonzero(sources)[0]))
+    cut = [str(bus_ids[j]) for j in range(n) if find(j) != hub]
+    if cut:
+        return Problem(
+            ProblemKind.NOT_RADIAL,
+            "buses",
+            f"{len(cut)} bus(es) are cut off from every source",
+            ids=tuple(cut),
+            field="closed",
+            hint="close a branch that joins them to the energised grid",
+        )
+    return None
+
+
+def _tree_path(adj: list[list[tuple[int, int]]], a: int, b: int) -> list[int]:
+    """The edges of the path from ``a`` to ``b`` in a forest (breadth-first search)."""
+    via: dict[int, tuple[int, int]] = {a: (-1, -1)}
+    queue = [a]
+    for u in queue:
+        if u == b:
+            break
+        for w, k in adj[u]:
+            if w not in via:
+                via[w] = (u, k)
+                queue.append(w)
+    path: list[int] = []
+    node = b
+    while node != a and node in via:
+        node, k = via[node]
+        path.append(k)
+    return path[::-1]

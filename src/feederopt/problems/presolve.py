@@ -18,11 +18,13 @@ case sizes the same way by merging series branches).
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
+from feederopt.network.errors import Problem
 from feederopt.network.perunit import PerUnitNetwork
-from feederopt.network.topology import bridges, components_of
+from feederopt.network.topology import bridges, components_of, radiality_problem
 
 
 def must_close(pu: PerUnitNetwork) -> np.ndarray:
@@ -93,3 +95,42 @@ def presolve(pu: PerUnitNetwork) -> tuple[PerUnitNetwork, np.ndarray]:
         return pu, fixed
     return replace(pu, switchable=pu.switchable & ~fixed,
                    normally_open=pu.normally_open & ~fixed), fixed
+
+
+#: The per-branch fields of :class:`PerUnitNetwork` (one entry per in-service branch).
+BRANCH_FIELDS = ("branch_ids", "f", "t", "r", "x", "b", "i_max", "s_max", "switchable",
+                 "normally_open", "switch_cost")
+
+
+def fixed_open(pu: PerUnitNetwork) -> np.ndarray:
+    """Branches that cannot switch and are open (``switchable`` false, ``normally_open``
+    true): open in every configuration."""
+    return ~pu.switchable & pu.normally_open
+
+
+def without_fixed_open(pu: PerUnitNetwork) -> tuple[PerUnitNetwork, np.ndarray]:
+    """The network without its fixed-open branches, and the indices of the branches kept.
+
+    A fixed-open branch carries nothing in every configuration, so the problem leaves it out
+    (the models treat every non-switchable branch as closed); results put it back as open
+    (:func:`feederopt.algorithms.base.on_all_branches`).
+    """
+    keep = np.flatnonzero(~fixed_open(pu))
+    if len(keep) == pu.n_branch:
+        return pu, keep
+    changes: dict[str, Any] = {}
+    for name in BRANCH_FIELDS:
+        value = getattr(pu, name)
+        changes[name] = [value[k] for k in keep] if isinstance(value, list) else value[keep]
+    return replace(pu, **changes), keep
+
+
+def fixed_loop(pu: PerUnitNetwork) -> Problem | None:
+    """A loop (or a path between two sources) of branches that cannot open: then no radial
+    configuration exists (:func:`~feederopt.network.topology.radiality_problem`)."""
+    problem = radiality_problem(pu.bus_ids, pu.branch_ids, pu.f, pu.t, ~pu.switchable,
+                                pu.is_source, spanning=False)
+    if problem is None:
+        return None
+    return replace(problem, message=problem.message + " that cannot open", field="switchable",
+                   hint="make one of them switchable or normally open")

@@ -1,0 +1,156 @@
+"""Regression tests of issue 11, section 3: bad input gives typed problems or a correct answer.
+
+References are independent: pandapower's Newton-Raphson on a net built here by hand,
+enumeration of the radial configurations, and the published base case of Baran & Wu.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandapower as pp
+import polars as pl
+import pytest
+
+import feederopt
+from feederopt.io import load
+from feederopt.network import InputError, ProblemKind
+from feederopt.network.errors import Severity
+from netbuild import set_value, tiny, tiny_tables
+
+
+def _fixed(net_branches: pl.DataFrame, branch_id: str, open_: bool) -> pl.DataFrame:
+    br = set_value(net_branches, branch_id, "switchable", False)
+    return set_value(br, branch_id, "normally_open", open_)
+
+
+def _tiny_pandapower(open_tie: bool) -> float:
+    """AC losses [kW] of the tiny feeder built by hand in pandapower (tie s-c open or closed)."""
+    t = tiny_tables()
+    net = pp.create_empty_network(sn_mva=1.0)
+    idx = {b: pp.create_bus(net, vn_kv=12.66, name=b) for b in t["buses"]["id"].to_list()}
+    pp.create_ext_grid(net, idx["s"], vm_pu=1.0)
+    for row in t["branches"].iter_rows(named=True):
+        a, b = idx[row["from_bus"]], idx[row["to_bus"]]
+        if row["kind"] == "switch":
+            pp.create_switch(net, a, b, et="b", closed=True)
+        elif not (row["id"] == "tie1" and open_tie):
+            pp.create_line_from_parameters(net, a, b, length_km=1.0, r_ohm_per_km=row["r_ohm"],
+                                           x_ohm_per_km=row["x_ohm"], c_nf_per_km=0.0,
+                                           max_i_ka=1.0)
+    for row in t["loads"].iter_rows(named=True):
+        pp.create_load(net, idx[row["bus"]], p_mw=row["p_mw"], q_mvar=row["q_mvar"])
+    pp.runpp(net)
+    return float(net.res_line.pl_mw.sum() * 1000.0)
+
+
+@pytest.mark.parametrize("method", ["benders", "misocp"])
+def test_fixed_open_branch_stays_open_and_every_branch_fixed_is_evaluated(method: str) -> None:
+    # tie1 cannot switch and is open: every other branch of its loop is then a bridge, so
+    # nothing is left to decide; the answer is the base case, as pandapower computes it.
+    net = tiny(branches=_fixed(tiny_tables()["branches"], "tie1", True))
+    result = feederopt.solve(net, method=method, time_limit=60)
+    assert result.status.value == "optimal"
+    row = result.branches.filter(pl.col("id") == "tie1").row(0, named=True)
+    assert row["closed"] is False and row["p_from_mw"] == 0.0
+    assert "tie1" in [b["id"] for b in result.open_branches]
+    expected = _tiny_pandapower(open_tie=True)
+    assert result.losses_kw == pytest.approx(expected, rel=1e-3)
+    assert result.ac_check is not None and result.ac_check.losses_kw == pytest.approx(
+        expected, rel=1e-6)
+
+
+def test_every_branch_fixed_closed_loop_is_refused() -> None:
+    br = tiny_tables()["branches"].with_columns(pl.lit(False).alias("switchable"),
+                                                pl.lit(False).alias("normally_open"))
+    with pytest.raises(InputError) as exc:
+        feederopt.solve(tiny(branches=br), time_limit=30)
+    (problem,) = exc.value.problems
+    assert problem.kind is ProblemKind.NOT_RADIAL
+    assert set(problem.ids) == {"l1", "l2", "l3", "tie1"}  # the loop s-a-b-c-s
+
+
+def test_case33bw_every_branch_fixed_gives_the_published_base_case() -> None:
+    net = load("case33bw")
+    net = net.replace(branches=net.branches.with_columns(pl.lit(False).alias("switchable")))
+    result = feederopt.solve(net, method="benders", time_limit=60, ac_check=False)
+    assert result.status.value == "optimal"
+    assert sorted(b["id"] for b in result.open_branches) == ["33", "34", "35", "36", "37"]
+    # Baran & Wu (1989): 202.67 kW in the base case.
+    assert result.losses_kw == pytest.approx(202.67, abs=0.05)
+
+
+def test_case33bw_one_tie_fixed_open_equals_the_tie_out_of_service() -> None:
+    net = load("case33bw")
+    fixed = net.replace(branches=_fixed(net.branches, "33", True))
+    removed = net.replace(branches=set_value(net.branches, "33", "in_service", False))
+    a = feederopt.solve(fixed, time_limit=120, ac_check=False)
+    b = feederopt.solve(removed, time_limit=120, ac_check=False)
+    assert a.status.value == b.status.value == "optimal"
+    row = a.branches.filter(pl.col("id") == "33").row(0, named=True)
+    assert row["closed"] is False and row["p_from_mw"] == 0.0 and row["loss_kw"] == 0.0
+    assert a.losses_kw == pytest.approx(b.losses_kw, rel=1e-4)
+    # Opening 33 for good excludes Baran & Wu's optimum (which closes it): 139.55 kW.
+    assert a.losses_kw > 139.55 + 1.0
+    assert {x["id"] for x in a.open_branches} - {"33"} == {x["id"] for x in b.open_branches}
+
+
+def test_island_behind_a_fixed_open_branch_is_reported() -> None:
+    # d hangs on sw1 only; sw1 fixed open cuts d off in every configuration.
+    net = tiny(branches=_fixed(tiny_tables()["branches"], "sw1", True))
+    kinds = {(p.kind, p.ids) for p in net.validate()}
+    assert (ProblemKind.ISLAND_WITHOUT_SOURCE, ("d",)) in kinds
+
+
+# ----- all problems at once ---------------------------------------------------------------------
+def test_missing_column_does_not_hide_problems_elsewhere() -> None:
+    t = tiny_tables()
+    loads = t["loads"].drop("q_mvar")
+    branches = set_value(t["branches"], "l2", "r_ohm", -1.0)
+    problems = tiny(loads=loads, branches=branches).validate()
+    kinds = {(p.kind, p.component, p.field) for p in problems}
+    assert (ProblemKind.MISSING_COLUMN, "loads", "q_mvar") in kinds
+    assert (ProblemKind.BAD_IMPEDANCE, "branches", "r_ohm") in kinds
+
+
+def test_nan_impedance_does_not_hide_an_orphan_bus() -> None:
+    t = tiny_tables()
+    buses = pl.concat([t["buses"], pl.DataFrame({"id": ["z"], "vn_kv": [12.66]})],
+                      how="diagonal_relaxed")
+    branches = set_value(t["branches"], "l3", "x_ohm", math.nan)
+    problems = tiny(buses=buses, branches=branches).validate()
+    kinds = {(p.kind, p.ids) for p in problems}
+    assert (ProblemKind.BAD_IMPEDANCE, ("l3",)) in kinds
+    assert (ProblemKind.ISLAND_WITHOUT_SOURCE, ("z",)) in kinds
+
+
+def test_empty_branch_table_is_one_problem() -> None:
+    t = tiny_tables()
+    problems = tiny(branches=t["branches"].clear()).validate()
+    assert len(problems) == 1
+    assert problems[0].kind is ProblemKind.ISLAND_WITHOUT_SOURCE
+
+
+def test_unknown_branch_kind_lists_the_known_kinds() -> None:
+    branches = set_value(tiny_tables()["branches"], "l2", "kind", "fuse")
+    (problem,) = [p for p in tiny(branches=branches).validate() if p.field == "kind"]
+    assert problem.ids == ("l2",)
+    assert all(k in problem.hint for k in ("line", "switch", "transformer"))
+
+
+def test_nominal_voltage_in_volts_is_refused_with_a_unit_hint() -> None:
+    buses = set_value(tiny_tables()["buses"], "a", "vn_kv", 12660.0)
+    (problem,) = [p for p in tiny(buses=buses).validate() if p.field == "vn_kv"]
+    assert problem.ids == ("a",) and "kV" in problem.hint
+    with pytest.raises(InputError):
+        tiny(buses=buses).check()
+
+
+def test_unknown_column_is_a_warning_naming_the_nearest_column() -> None:
+    branches = tiny_tables()["branches"].rename({"normally_open": "normaly_open"})
+    net = tiny(branches=branches)
+    net.check()  # a warning does not refuse the network
+    (warning,) = net.warnings()
+    assert warning.severity is Severity.WARNING
+    assert warning.kind is ProblemKind.UNKNOWN_COLUMN and warning.field == "normaly_open"
+    assert "'normally_open'" in warning.hint
