@@ -164,3 +164,57 @@ def test_interpreter_details():
     np.testing.assert_allclose(case.matrices["bus"][:, 0], [0.0, 24.0, 48.0])
     with pytest.raises(MCodeError):
         run(code_statements("mpc.bus(:, 9) = 1;"), case)  # no such column
+
+
+# ----- bad files (issue 11, section 3) -----------------------------------------------------------
+def _edited(tmp_path: Path, name: str, edit) -> Path:
+    path = tmp_path / name
+    path.write_text(edit((MP / "case33bw.m").read_text()))
+    return path
+
+
+def _problems(path: Path):
+    with pytest.raises(InputError) as exc:
+        from feederopt.io import load
+
+        load(path)
+    return exc.value.problems
+
+
+def test_empty_file_is_named_empty(tmp_path: Path):
+    (problem,) = _problems(_edited(tmp_path, "empty.m", lambda s: ""))
+    assert problem.kind is ProblemKind.UNREADABLE_FILE and "empty" in problem.message
+
+
+@pytest.mark.parametrize("cut", [2000, 4500])
+def test_truncated_file_is_named_truncated(tmp_path: Path, cut: int):
+    # 2000 characters end inside mpc.bus; 4500 inside the unit conversion code, which, if it
+    # were skipped, would leave Ohm values taken as p.u.
+    (problem,) = _problems(_edited(tmp_path, "cut.m", lambda s: s[:cut]))
+    assert problem.kind is ProblemKind.UNREADABLE_FILE and "truncated" in problem.message
+
+
+def test_dangling_branch_and_generator_do_not_hide_a_negative_r(tmp_path: Path):
+    def edit(s: str) -> str:
+        s = s.replace("\t2\t3\t0.4930\t0.2511", "\t2\t99\t0.4930\t0.2511")
+        s = s.replace("\t3\t4\t0.3660", "\t3\t4\t-0.3660")
+        gen = "\t77" + "\t0" * 5 + "\t100\t1" + "\t0" * 13 + ";\n"
+        return s.replace("mpc.gen = [\n", "mpc.gen = [\n" + gen)
+
+    problems = _problems(_edited(tmp_path, "dangling.m", edit))
+    found = {(p.kind, p.component, p.ids) for p in problems}
+    assert (ProblemKind.UNKNOWN_BUS, "branches", ("2",)) in found
+    assert (ProblemKind.UNKNOWN_BUS, "generators", ("1",)) in found
+    assert (ProblemKind.BAD_IMPEDANCE, "branches", ("3",)) in found
+
+
+def test_base_kv_zero_is_one_problem_on_the_buses(tmp_path: Path):
+    def edit(s: str) -> str:
+        head, rest = s.split("mpc.bus = [", 1)
+        block, tail = rest.split("];", 1)
+        return head + "mpc.bus = [" + block.replace("12.66", "0") + "];" + tail
+
+    problems = _problems(_edited(tmp_path, "kv0.m", edit))
+    assert len(problems) == 1
+    assert problems[0].component == "buses" and problems[0].field == "vn_kv"
+    assert "BASE_KV" in problems[0].message and len(problems[0].ids) == 33

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from feederopt.network.container import Network
 from feederopt.network.errors import InputError, Problem, ProblemKind
 
 
@@ -46,3 +47,22 @@ def read_text(path: Path) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return raw.decode("latin-1")
+
+
+def raise_with_validation(
+    net: Network, problems: list[Problem], superseded: tuple[ProblemKind, ...] = ()
+) -> None:
+    """Raise the reader's own ``problems`` together with every problem that validation finds in
+    what could be read (all problems at once); do nothing when the reader found none.
+
+    Validation problems on a (component, field) that the reader reported already, and those of
+    a kind in ``superseded`` (consequences of the reader's problems), are left out.
+    """
+    if not problems:
+        return
+    seen = {(p.component, p.field) for p in problems}
+    more = [
+        p for p in net.validate()
+        if (p.component, p.field) not in seen and p.kind not in superseded
+    ]
+    raise InputError([*problems, *more])

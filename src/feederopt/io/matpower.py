@@ -39,9 +39,10 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from feederopt.io._common import read_text, unreadable
+from feederopt.io._common import raise_with_validation, read_text, unreadable
 from feederopt.io._mcode import MCase, MCodeError, code_statements, evaluate, run
 from feederopt.network.container import Network
+from feederopt.network.errors import Problem, ProblemKind
 
 _SWITCHABLE_BLOCK = re.compile(r"mpc\.branch_switchable\s*=\s*\[(?P<data>.*?)\]\s*;", re.S)
 
@@ -65,6 +66,7 @@ def read_matpower(path: str | Path, name: str | None = None) -> Network:
     """
     path = Path(path)
     text = read_text(path)
+    _check_structure(text, path)
     try:
         from matpowercaseframes import CaseFrames
 
@@ -88,8 +90,18 @@ def read_matpower(path: str | Path, name: str | None = None) -> Network:
         raise unreadable(path, f"a value cannot be read as a number ({exc})") from None
 
     case = MCase(matrices=matrices, scalars={"baseMVA": base_mva})
+    statements = code_statements(text)
+    for lineno, stmt in statements:
+        if any(stmt.count(a) != stmt.count(b) for a, b in ("[]", "()", "{}")):
+            raise unreadable(
+                path,
+                f"the statement at line {lineno} is incomplete ({stmt[:60]!r}): the file looks "
+                "truncated",
+                hint="use the complete case file",
+            )
     try:
-        run(code_statements(text), case)
+        with np.errstate(all="ignore"):  # a division by zero is reported below, as a problem
+            run(statements, case)
     except MCodeError as exc:
         raise unreadable(
             path,
@@ -112,6 +124,32 @@ def read_matpower(path: str | Path, name: str | None = None) -> Network:
             "matpower_code": list(case.applied),
         },
     )
+
+
+_MATRIX_OPEN = re.compile(r"mpc\.(?P<name>\w+)\s*=\s*\[")
+
+
+def _check_structure(text: str, path: Path) -> None:
+    """Refuse an empty file, one without bus or branch matrix, and one whose matrix is not
+    closed with ``]`` (a truncated file), naming what is missing."""
+    code = re.sub(r"%[^\n]*", "", text)
+    if not code.strip():
+        raise unreadable(path, "the file is empty", hint="give a MATPOWER case file (mpc = ...)")
+    for m in _MATRIX_OPEN.finditer(code):
+        if "]" not in code[m.end():]:
+            raise unreadable(
+                path,
+                f"the mpc.{m.group('name')} matrix is not closed with ']': the file looks "
+                "truncated",
+                hint="use the complete case file",
+            )
+    for name in ("bus", "branch"):
+        if not re.search(rf"mpc\.{name}\s*=\s*\[", code):
+            raise unreadable(
+                path,
+                f"no mpc.{name} matrix found",
+                hint="a MATPOWER case defines mpc.baseMVA, mpc.bus, mpc.gen and mpc.branch",
+            )
 
 
 def _number(value: Any) -> float:
@@ -161,16 +199,32 @@ def _to_network(
     gen = frames.get("gen", pd.DataFrame(columns=["GEN_BUS"]))
     gencost = frames.get("gencost")
 
+    problems: list[Problem] = []
     bus_no = _col(bus, "BUS_I").astype(int)
     bus_type = _col(bus, "BUS_TYPE", 1).astype(int)
     keep_bus = bus_type != 4
     if not keep_bus.all():
         warnings.append(f"{int((~keep_bus).sum())} isolated bus(es) (type 4) left out")
-    kept = set(bus_no[keep_bus].tolist())
+    isolated = set(bus_no[~keep_bus].tolist())
 
     base_kv = _col(bus, "BASE_KV")
     if np.any(base_kv[keep_bus] <= 0):
         warnings.append("BASE_KV is 0 on some buses; 1 kV assumed there (p.u. values unchanged)")
+        r_raw, x_raw = _col(branch, "BR_R"), _col(branch, "BR_X")
+        finite = np.all(np.isfinite(r_raw)) and np.all(np.isfinite(x_raw))
+        if not finite and meta.get("matpower_code"):
+            zero = bus_no[keep_bus & ~(base_kv > 0)]
+            problems.append(
+                Problem(
+                    ProblemKind.INVALID_VALUE,
+                    "buses",
+                    "BASE_KV is 0, and the file's unit conversion divides the branch "
+                    "impedances by it: r and x become infinite",
+                    ids=tuple(str(b) for b in zero),
+                    field="vn_kv",
+                    hint="give every bus its base voltage in kV (BASE_KV, column 10 of mpc.bus)",
+                )
+            )
     vn_kv = np.where(base_kv > 0, base_kv, 1.0)
     vn_of = dict(zip(bus_no.tolist(), vn_kv.tolist(), strict=True))
 
@@ -231,7 +285,10 @@ def _to_network(
     # Branches.
     f = _col(branch, "F_BUS").astype(int)
     t = _col(branch, "T_BUS").astype(int)
-    ok = np.array([a in kept and b in kept for a, b in zip(f, t, strict=True)], dtype=bool)
+    # Branches to isolated (type 4) buses are left out; a bus that does not exist at all stays,
+    # for validation to report it.
+    ok = np.array([a not in isolated and b not in isolated for a, b in zip(f, t, strict=True)],
+                  dtype=bool)
     if not ok.all():
         warnings.append(f"{int((~ok).sum())} branch(es) to isolated buses left out")
     vn_f = np.array([vn_of.get(int(b), 1.0) for b in f])
@@ -270,7 +327,7 @@ def _to_network(
     gens_rows: list[dict[str, Any]] = []
     for k in range(len(gen)):
         gb = int(gen_bus[k])
-        if gb in ref_buses or gb not in kept:
+        if gb in ref_buses or gb in isolated:
             continue
         gens_rows.append(
             {
@@ -305,7 +362,7 @@ def _to_network(
 
     meta = dict(meta)
     meta["warnings"] = warnings
-    return Network.from_tables(
+    net = Network.from_tables(
         buses=buses,
         branches=branches,
         loads=loads,
@@ -315,6 +372,8 @@ def _to_network(
         integer_ids=True,
         meta=meta,
     )
+    raise_with_validation(net, problems, superseded=(ProblemKind.BAD_IMPEDANCE,))
+    return net
 
 
 def _linear_cost(gencost: pd.DataFrame | None, n_gen: int) -> list[float]:
