@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import pandapower as pp
+import pandapower.networks as pn
 import polars as pl
 import pytest
 
@@ -154,3 +155,37 @@ def test_unknown_column_is_a_warning_naming_the_nearest_column() -> None:
     assert warning.severity is Severity.WARNING
     assert warning.kind is ProblemKind.UNKNOWN_COLUMN and warning.field == "normaly_open"
     assert "'normally_open'" in warning.hint
+
+
+# ----- pandapower nets ---------------------------------------------------------------------------
+def test_pandapower_nan_and_inf_impedances_are_reported_not_zero() -> None:
+    net = pn.case33bw()
+    net.line.at[3, "r_ohm_per_km"] = math.nan
+    net.line.at[4, "x_ohm_per_km"] = math.inf
+    with pytest.raises(InputError) as exc:
+        load(net)
+    found = {(p.kind, p.field, p.ids) for p in exc.value.problems}
+    assert (ProblemKind.BAD_IMPEDANCE, "r_ohm", ("line:3",)) in found
+    assert (ProblemKind.BAD_IMPEDANCE, "x_ohm", ("line:4",)) in found
+
+
+def test_pandapower_nan_transformer_impedance_is_reported() -> None:
+    net = pn.create_cigre_network_mv(with_der=False)
+    net.trafo.at[0, "vk_percent"] = math.nan
+    with pytest.raises(InputError) as exc:
+        load(net)
+    assert any(p.kind is ProblemKind.BAD_IMPEDANCE and p.ids == ("trafo:0",)
+               for p in exc.value.problems)
+
+
+def test_pandapower_dangling_references_are_reported_with_every_other_problem() -> None:
+    net = pn.case33bw()
+    net.load.at[2, "bus"] = 999
+    net.line.at[6, "to_bus"] = 998
+    net.line.at[5, "r_ohm_per_km"] = -0.1
+    with pytest.raises(InputError) as exc:
+        load(net)
+    found = {(p.kind, p.component, p.ids) for p in exc.value.problems}
+    assert (ProblemKind.UNKNOWN_BUS, "loads", ("load:2",)) in found
+    assert (ProblemKind.UNKNOWN_BUS, "branches", ("line:6",)) in found
+    assert (ProblemKind.BAD_IMPEDANCE, "branches", ("line:5",)) in found

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +52,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import polars as pl
 
-from feederopt.io._common import unreadable
+from feederopt.io._common import raise_with_validation, unreadable
 from feederopt.network.container import Network
 from feederopt.network.errors import InputError, Problem, ProblemKind
 
@@ -117,8 +118,19 @@ def from_pandapower(
     if len(live_set) < len(bus):
         warnings.append(f"{len(bus) - len(live_set)} out-of-service bus(es) left out")
 
+    known = {int(i) for i in bus.index}
+
     def ok(*buses: Any) -> bool:
-        return all(int(b) in live_set for b in buses)
+        """Not on an out-of-service bus. An element on a bus that does not exist is kept, for
+        validation to report it (UNKNOWN_BUS) together with every other problem."""
+        return all(int(b) in live_set or int(b) not in known for b in buses)
+
+    problems = [
+        Problem(ProblemKind.UNKNOWN_BUS, "ext_grid", "an ext_grid refers to a bus that does not "
+                "exist", ids=(f"ext_grid:{i}",), field="bus",
+                hint="correct net.ext_grid.bus")
+        for i, b in net.ext_grid["bus"].items() if int(b) not in known
+    ]
 
     # Sources.
     v_set: dict[int, float] = {}
@@ -130,7 +142,8 @@ def from_pandapower(
             if bool(row["in_service"]) and ok(row["bus"]):
                 v_set.setdefault(int(row["bus"]), _f(row["vm_pu"], 1.0))
 
-    vn = {int(i): float(v) for i, v in bus["vn_kv"].items()}
+    vn: dict[int, float] = defaultdict(lambda: math.nan)
+    vn.update({int(i): float(v) for i, v in bus["vn_kv"].items()})
     b_ids = [int(i) for i in bus.index if int(i) in live_set]
     buses = pl.DataFrame(
         {
@@ -162,7 +175,7 @@ def from_pandapower(
         if not ok(ln["from_bus"], ln["to_bus"]):
             continue
         par = max(_f(ln.get("parallel", 1), 1.0), 1.0)
-        length = _f(ln["length_km"], 1.0)
+        length = _f(ln["length_km"], math.nan)
         has_sw, sw_open = switch_state("l", int(idx))
         in_service = bool(ln["in_service"])
         if ties == "out_of_service":
@@ -175,8 +188,8 @@ def from_pandapower(
                 "id": f"line:{idx}",
                 "from_bus": str(int(ln["from_bus"])),
                 "to_bus": str(int(ln["to_bus"])),
-                "r_ohm": _f(ln["r_ohm_per_km"], 0.0) * length / par,
-                "x_ohm": _f(ln["x_ohm_per_km"], 0.0) * length / par,
+                "r_ohm": _f(ln["r_ohm_per_km"], math.nan) * length / par,
+                "x_ohm": _f(ln["x_ohm_per_km"], math.nan) * length / par,
                 "b_us": 2 * math.pi * f_hz * _f(ln["c_nf_per_km"], 0.0) * 1e-3 * length * par,
                 "i_max_ka": _f(ln["max_i_ka"], math.nan) * _f(ln.get("df", 1.0), 1.0) * par,
                 "s_max_mva": None,
@@ -269,8 +282,8 @@ def from_pandapower(
             if not ok(g["bus"]) or (element == "gen" and int(g["bus"]) in v_set):
                 continue
             scale = _f(g.get("scaling", 1.0), 1.0)
-            p = _f(g["p_mw"], 0.0) * scale
-            q = _f(g.get("q_mvar", 0.0), 0.0) * scale
+            p = _f(g["p_mw"], math.nan) * scale
+            q = _f(g.get("q_mvar", 0.0), math.nan) * scale
             q_min = _f(g.get("min_q_mvar", math.nan), q) if element == "gen" else q
             q_max = _f(g.get("max_q_mvar", math.nan), q) if element == "gen" else q
             grows.append(
@@ -310,7 +323,7 @@ def from_pandapower(
         )
     shunts = pl.DataFrame(srows) if srows else None
 
-    return Network.from_tables(
+    network = Network.from_tables(
         buses=buses,
         branches=branches,
         loads=loads,
@@ -326,6 +339,8 @@ def from_pandapower(
             "warnings": warnings,
         },
     )
+    raise_with_validation(network, problems)
+    return network
 
 
 _BRANCH_DTYPES: dict[str, Any] = {
@@ -364,7 +379,7 @@ def _trafo_row(idx: int, tr: Any, vn: dict[int, float]) -> tuple[dict[str, Any],
     note = ""
     hv, lv = int(tr["hv_bus"]), int(tr["lv_bus"])
     par = max(_f(tr.get("parallel", 1), 1.0), 1.0)
-    sn = _f(tr["sn_mva"], 1.0)
+    sn = _f(tr["sn_mva"], math.nan)
     vn_hv_kv, vn_lv_kv = _f(tr["vn_hv_kv"], vn[hv]), _f(tr["vn_lv_kv"], vn[lv])
     tap_pos = _f(tr.get("tap_pos", math.nan), math.nan)
     step = _f(tr.get("tap_step_percent", math.nan), math.nan)
@@ -379,8 +394,8 @@ def _trafo_row(idx: int, tr: Any, vn: dict[int, float]) -> tuple[dict[str, Any],
         else:
             note = f"trafo {idx}: tap changer type {kind} is not modelled (tap at neutral)"
     ref = (vn_lv_kv / vn[lv]) ** 2 * vn[hv] ** 2 / sn
-    z = _f(tr["vk_percent"], 0.0) / 100.0 * ref / par
-    r = _f(tr["vkr_percent"], 0.0) / 100.0 * ref / par
+    z = _f(tr["vk_percent"], math.nan) / 100.0 * ref / par
+    r = _f(tr["vkr_percent"], math.nan) / 100.0 * ref / par
     x = math.sqrt(max(z * z - r * r, 0.0))
     ratio = (vn_hv_kv / vn[hv]) / (vn_lv_kv / vn[lv])
     return (
