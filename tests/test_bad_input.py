@@ -7,17 +7,22 @@ enumeration of the radial configurations, and the published base case of Baran &
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pandapower as pp
 import pandapower.networks as pn
 import polars as pl
 import pytest
+from typer.testing import CliRunner
 
 import feederopt
-from feederopt.io import load
+from feederopt.cli import app
+from feederopt.io import load, write_folder
 from feederopt.network import InputError, ProblemKind
 from feederopt.network.errors import Severity
 from netbuild import set_value, tiny, tiny_tables
+
+runner = CliRunner()
 
 
 def _fixed(net_branches: pl.DataFrame, branch_id: str, open_: bool) -> pl.DataFrame:
@@ -189,3 +194,51 @@ def test_pandapower_dangling_references_are_reported_with_every_other_problem() 
     assert (ProblemKind.UNKNOWN_BUS, "loads", ("load:2",)) in found
     assert (ProblemKind.UNKNOWN_BUS, "branches", ("line:6",)) in found
     assert (ProblemKind.BAD_IMPEDANCE, "branches", ("line:5",)) in found
+
+
+# ----- table folders -----------------------------------------------------------------------------
+def _folder(tmp_path: Path) -> Path:
+    path = tmp_path / "net"
+    write_folder(tiny(), path, fmt="csv")
+    return path
+
+
+def _edit_csv(path: Path, edit) -> None:
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(edit(lines)) + "\n")
+
+
+def test_wrong_dtype_names_table_column_and_row_and_hides_nothing(tmp_path: Path) -> None:
+    path = _folder(tmp_path)
+
+    def bad_r(lines: list[str]) -> list[str]:
+        head = lines[0].split(",")
+        row = lines[2].split(",")  # branch l2
+        row[head.index("r_ohm")] = "abc"
+        row[head.index("switchable")] = "maybe"
+        return [lines[0], lines[1], ",".join(row), *lines[3:]]
+
+    _edit_csv(path / "branches.csv", bad_r)
+    _edit_csv(path / "loads.csv", lambda ls: [ls[0].replace("q_mvar", "q_mvr"), *ls[1:]])
+    with pytest.raises(InputError) as exc:
+        load(path)
+    found = {(p.kind, p.component, p.field, p.ids) for p in exc.value.problems}
+    assert (ProblemKind.INVALID_VALUE, "branches", "r_ohm", ("l2",)) in found
+    assert (ProblemKind.INVALID_VALUE, "branches", "switchable", ("l2",)) in found
+    assert (ProblemKind.MISSING_COLUMN, "loads", "q_mvar", ()) in found
+    (typo,) = [p for p in exc.value.problems if p.kind is ProblemKind.UNKNOWN_COLUMN]
+    assert "'q_mvar'" in typo.hint and typo.severity is Severity.WARNING
+    assert "Polars" not in str(exc.value) and "schema" not in str(exc.value).lower()
+
+
+@pytest.mark.parametrize("typo,known", [("normaly_open", "normally_open"),
+                                        ("switchabel", "switchable")])
+def test_misspelt_column_warns_on_load_and_in_the_cli(tmp_path: Path, typo: str,
+                                                       known: str) -> None:
+    path = _folder(tmp_path)
+    _edit_csv(path / "branches.csv", lambda ls: [ls[0].replace(known, typo), *ls[1:]])
+    net = load(path)
+    (warning,) = net.warnings()
+    assert warning.field == typo and f"'{known}'" in warning.hint
+    out = runner.invoke(app, ["info", str(path)])
+    assert out.exit_code == 0 and typo in out.output and known in out.output

@@ -181,7 +181,7 @@ def network_info(source: Any) -> dict[str, Any]:
         "base_max_voltage_pu": _num(ac.max_voltage_pu),
         "base_message": ac.message,
         "problems": [p.to_dict() for p in net.validate()],
-        "warnings": list(net.meta.get("warnings", [])),
+        "warnings": [str(p) for p in net.warnings()] + list(net.meta.get("warnings", [])),
     }
 
 
@@ -214,12 +214,14 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
     else:
         table.add_row("base-case AC power flow", f"did not converge ({data['base_message']})")
     out.print(table)
-    if data["problems"]:
-        out.print(f"[red]{len(data['problems'])} problem(s)[/]")
+    errors = [p for p in data["problems"] if p.get("severity") != "warning"]
+    if errors:
+        out.print(f"[red]{len(errors)} problem(s)[/]")
     else:
         out.print("problems: none")
     for note in data["warnings"]:
-        out.print(f"[yellow]note:[/] {note}", markup=True)
+        out.print("[yellow]note:[/] ", end="")
+        out.print(note, markup=False)
     if data["base_converged"] and data["base_message"]:
         out.print(f"[yellow]note:[/] AC power flow {data['base_message']}")
 
@@ -418,6 +420,9 @@ def solve(
                                   "--report needs --out", field="report",
                                   hint="add --out DIR; the report is written to DIR/report.html")])
     net = load(source)
+    if not quiet:
+        for warning in net.warnings():
+            stderr().print(str(warning), style="yellow", markup=False)
     if out_dir is not None and not force:
         prepare_output_dir(out_dir, force=False).rmdir()  # fail early, before solving
     progress = Progress(

@@ -65,4 +65,4 @@ def raise_with_validation(
         p for p in net.validate()
         if (p.component, p.field) not in seen and p.kind not in superseded
     ]
-    raise InputError([*problems, *more])
+    raise InputError(sorted([*problems, *more], key=lambda p: p.is_error, reverse=True))

@@ -18,12 +18,13 @@ empty cell is a missing value and booleans are ``true``/``false``.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
 
-from feederopt.io._common import unreadable
+from feederopt.io._common import raise_with_validation, unreadable
 from feederopt.network.container import Network
 from feederopt.network.errors import InputError, Problem, ProblemKind
 from feederopt.network.schemas import TABLES, polars_schema
@@ -37,18 +38,79 @@ def is_network_folder(path: Path) -> bool:
     return path.is_dir() and any((path / f"buses{ext}").is_file() for ext in (".parquet", ".csv"))
 
 
-def _read_table(path: Path, name: str) -> pl.DataFrame:
+def _read_table(path: Path, name: str) -> tuple[pl.DataFrame, list[Problem]]:
+    """A table with its schema's columns parsed to their dtypes, and a problem for each column
+    with values that are not of its type (naming the table, the column and the row ids)."""
     schema = polars_schema(TABLES[name])
     try:
         if path.suffix == ".parquet":
             df = pl.read_parquet(path)
-            casts = [pl.col(c).cast(schema[c], strict=False) for c in df.columns if c in schema]
-            return df.with_columns(casts)
-        header = pl.read_csv(path, n_rows=0).columns
-        overrides = {c: schema[c] for c in header if c in schema}
-        return pl.read_csv(path, schema_overrides=overrides, null_values=[""])
+        else:
+            header = pl.read_csv(path, n_rows=0).columns
+            as_text = {c: pl.String for c in header if c in schema}
+            df = pl.read_csv(path, schema_overrides=as_text, null_values=[""])
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-        raise unreadable(path, f"{type(exc).__name__}: {exc}") from None
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise unreadable(path, f"{type(exc).__name__}: {reason}") from None
+    problems: list[Problem] = []
+    columns = []
+    for col in df.columns:
+        if col not in schema:
+            columns.append(df[col])
+            continue
+        parsed, bad = _parse(df[col], schema[col])
+        columns.append(parsed)
+        if bad.any():
+            raw = df[col].filter(bad).cast(pl.String).to_list()
+            ids = (df["id"].filter(bad).cast(pl.String) if "id" in df.columns else
+                   pl.Series([f"row {i + 1}" for i in range(df.height)]).filter(bad))
+            shown = ", ".join(repr(v) for v in raw[:5]) + (" ..." if len(raw) > 5 else "")
+            problems.append(
+                Problem(
+                    ProblemKind.INVALID_VALUE,
+                    name,
+                    f"{len(raw)} value(s) are not of type {_TYPE_NAMES.get(schema[col], 'text')}:"
+                    f" {shown}",
+                    ids=tuple(str(v) for v in ids.to_list()),
+                    field=col,
+                    hint=_TYPE_HINTS.get(schema[col], "correct the value"),
+                )
+            )
+    return pl.DataFrame(columns), problems
+
+
+_TYPE_NAMES = {pl.Float64(): "number", pl.Int64(): "integer", pl.Boolean(): "boolean"}
+_TYPE_HINTS = {
+    pl.Float64(): "give a number (a dot as decimal separator) or leave the cell empty",
+    pl.Int64(): "give a whole number",
+    pl.Boolean(): "write true or false",
+}
+_TRUE, _FALSE = ("true", "1"), ("false", "0")
+
+
+def _parse(col: pl.Series, dtype: pl.DataType) -> tuple[pl.Series, pl.Series]:
+    """``col`` as ``dtype`` (null where a value cannot be read), and the mask of the values
+    that were given but cannot be read."""
+    if col.dtype == dtype:
+        return col, pl.Series([False] * col.len(), dtype=pl.Boolean)
+    given = col.is_not_null()
+    if col.dtype.is_numeric() and dtype.is_numeric():
+        out = col.cast(dtype, strict=False)
+    else:
+        text = col.cast(pl.String).str.strip_chars()
+        given = given & (text != "")
+        if dtype == pl.Boolean():
+            words = text.str.to_lowercase().to_list()
+            out = pl.Series([True if w in _TRUE else False if w in _FALSE else None
+                             for w in words], dtype=pl.Boolean)
+        elif dtype == pl.Int64():
+            nums = text.cast(pl.Float64, strict=False).to_list()
+            out = pl.Series([int(v) if v is not None and math.isfinite(v) and v == round(v)
+                             else None for v in nums], dtype=pl.Int64)
+        else:
+            out = text.cast(dtype, strict=False)
+    out = out.alias(col.name)
+    return out, (given & out.is_null()).fill_null(False)
 
 
 def read_folder(path: str | Path) -> Network:
@@ -57,11 +119,13 @@ def read_folder(path: str | Path) -> Network:
     if not path.is_dir():
         raise unreadable(path, "no such folder")
     tables: dict[str, pl.DataFrame] = {}
+    problems: list[Problem] = []
     for name in TABLES:
         found = [path / f"{name}{ext}" for ext in (".parquet", ".csv")]
         found = [p for p in found if p.is_file()]
         if found:
-            tables[name] = _read_table(found[0], name)
+            tables[name], bad = _read_table(found[0], name)
+            problems += bad
         elif name in _REQUIRED:
             raise unreadable(
                 path, f"the folder has no {name} table", hint=f"add {name}.parquet or {name}.csv"
@@ -78,7 +142,7 @@ def read_folder(path: str | Path) -> Network:
     meta = dict(info.get("meta") or {})
     meta.setdefault("source_format", "folder")
     meta["path"] = str(path)
-    return Network.from_tables(
+    net = Network.from_tables(
         buses=tables["buses"],
         branches=tables["branches"],
         loads=tables.get("loads"),
@@ -88,6 +152,8 @@ def read_folder(path: str | Path) -> Network:
         integer_ids=bool(info.get("integer_ids", False)),
         meta=meta,
     )
+    raise_with_validation(net, problems)
+    return net
 
 
 def write_folder(
