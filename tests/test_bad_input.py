@@ -6,6 +6,7 @@ enumeration of the radial configurations, and the published base case of Baran &
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -242,3 +243,56 @@ def test_misspelt_column_warns_on_load_and_in_the_cli(tmp_path: Path, typo: str,
     assert warning.field == typo and f"'{known}'" in warning.hint
     out = runner.invoke(app, ["info", str(path)])
     assert out.exit_code == 0 and typo in out.output and known in out.output
+
+
+# ----- feederopt check ---------------------------------------------------------------------------
+def _result_json(tmp_path: Path, open_branches: object, status: str = "optimal") -> Path:
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps({"case": "case33bw", "method": "benders", "status": status,
+                                "open_branches": open_branches}))
+    return path
+
+
+def _check(path: Path, *extra: str):
+    out = runner.invoke(app, ["check", str(path), "--samples", "2", "--uncertainty", "0.1",
+                              "--no-ac", "--json", str(path.parent / "check.json"), *extra])
+    return out
+
+
+def _ids(*ids: str) -> list[dict[str, str]]:
+    return [{"id": i} for i in ids]
+
+
+def test_check_accepts_a_radial_topology(tmp_path: Path) -> None:
+    # The base case of case33bw: the five ties open (Baran & Wu).
+    out = _check(_result_json(tmp_path, _ids("33", "34", "35", "36", "37")))
+    assert out.exit_code == 0, out.output
+
+
+@pytest.mark.parametrize("opened,named", [((), "loop"), (("33", "34"), "loop"),
+                                          (("33", "34", "35", "36", "37", "1"), "cut off")])
+def test_check_refuses_a_topology_that_is_not_radial(tmp_path: Path, opened: tuple[str, ...],
+                                                       named: str) -> None:
+    out = _check(_result_json(tmp_path, _ids(*opened)))
+    assert out.exit_code == 2, out.output
+    assert "not_radial" in out.output and named in out.output and "Traceback" not in out.output
+
+
+def test_check_refuses_an_infeasible_result(tmp_path: Path) -> None:
+    out = _check(_result_json(tmp_path, _ids("33", "34", "35", "36", "37"), "infeasible"))
+    assert out.exit_code == 2 and "status" in out.output and "infeasible" in out.output
+
+
+@pytest.mark.parametrize("opened", ["7", 7, [None], [[1, 2]], {"id": "7"}])
+def test_check_open_branches_of_the_wrong_type_is_a_typed_problem(tmp_path: Path,
+                                                                  opened: object) -> None:
+    out = _check(_result_json(tmp_path, opened))
+    assert out.exit_code == 2, out.output
+    assert "open_branches" in out.output and "Traceback" not in out.output
+
+
+def test_check_negative_uncertainty_names_the_uncertainty(tmp_path: Path) -> None:
+    path = _result_json(tmp_path, _ids("33", "34", "35", "36", "37"))
+    out = runner.invoke(app, ["check", str(path), "--uncertainty", "-0.5"])
+    assert out.exit_code == 2
+    assert "uncertainty" in out.output and ".samples" not in out.output

@@ -202,8 +202,9 @@ def check(
     """Out-of-sample check: the share of random loads in the box for which the result's
     topology is feasible in the convex model (SOCP, no slack) and in the AC power flow."""
     from feederopt.io import load
-    from feederopt.validation.montecarlo import check_result, read_result
+    from feederopt.validation.montecarlo import check_options, check_result, read_result
 
+    check_options(samples, uncertainty)
     data = read_result(result_file)
     net = load(case) if case is not None else None
     mc = check_result(data, samples, uncertainty, seed, network=net,

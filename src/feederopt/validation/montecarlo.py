@@ -22,7 +22,7 @@ import json
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ import polars as pl
 from feederopt.network.container import Network
 from feederopt.network.errors import InputError, Problem, ProblemKind
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
+from feederopt.network.topology import radiality_problem
 from feederopt.problems.reconfiguration import (
     FEASIBILITY_TOL,
     ReconfigurationProblem,
@@ -171,10 +172,7 @@ def out_of_sample(
     solver: str = "CLARABEL",
 ) -> MonteCarloResult:
     """Count the samples for which topology ``closed`` is feasible (module docstring)."""
-    if samples < 1 or not (math.isfinite(uncertainty) and uncertainty >= 0):
-        raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
-                                  "samples must be >= 1 and the uncertainty >= 0",
-                                  field="samples")])
+    check_options(samples, uncertainty)
     pu = to_per_unit(network)
     idx = resolve_loads(pu, uncertain_loads)
     factors = sample_factors(pu, idx, uncertainty, samples, seed)
@@ -209,6 +207,27 @@ def out_of_sample(
     )
 
 
+def check_options(samples: int, uncertainty: float) -> None:
+    """InputError naming each option out of range: ``samples`` >= 1, ``uncertainty`` a finite
+    number >= 0."""
+    problems = []
+    if not samples >= 1:
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                f"samples must be at least 1, not {samples}", field="samples",
+                                hint="e.g. --samples 1000"))
+    if not (math.isfinite(uncertainty) and uncertainty >= 0):
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                f"the uncertainty must be a number >= 0, not {uncertainty}",
+                                field="uncertainty",
+                                hint="a relative deviation: 0.1 varies loads by +-10 %"))
+    if problems:
+        raise InputError(problems)
+
+
+#: Result statuses whose topology can be checked (the others hold no feasible topology).
+CHECKABLE = ("optimal", "feasible", "time_limit", "interrupted")
+
+
 def read_result(path: str | Path) -> dict[str, Any]:
     """A result JSON (``feederopt solve --json``) as a dict, with typed errors."""
     from feederopt.io._common import unreadable
@@ -225,7 +244,39 @@ def read_result(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict) or "open_branches" not in data:
         raise unreadable(path, "not a feederopt result (no open_branches)",
                          hint="give the JSON that `feederopt solve --json FILE` writes")
+    result_problems(data)
     return data
+
+
+def result_problems(data: dict[str, Any]) -> None:
+    """InputError when a result cannot be checked: ``open_branches`` is not a list of branch
+    ids (or of objects with an ``id``), or the status says the result holds no feasible
+    topology (see :data:`CHECKABLE`)."""
+    problems = []
+    opened = data.get("open_branches")
+    if not isinstance(opened, list) or not all(
+        (isinstance(b, str | int) and not isinstance(b, bool))
+        or (isinstance(b, dict) and isinstance(b.get("id"), str | int))
+        for b in opened
+    ):
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "result",
+                                "open_branches must be a list of branches, each with an id "
+                                f"(got {type(opened).__name__})", field="open_branches",
+                                hint='as `feederopt solve --json` writes: [{"id": "7", ...}]'))
+    status = data.get("status")
+    if status is not None and status not in CHECKABLE:
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "result",
+                                f"the result has status {status!r}: it holds no feasible "
+                                "topology to check", field="status",
+                                hint="check a result whose status is one of "
+                                + ", ".join(CHECKABLE)))
+    if problems:
+        raise InputError(problems)
+
+
+def open_ids(data: dict[str, Any]) -> list[str]:
+    """The ids of a result's open branches (objects with an ``id``, or bare ids)."""
+    return [str(b["id"]) if isinstance(b, dict) else str(b) for b in data["open_branches"]]
 
 
 def check_result(
@@ -242,6 +293,8 @@ def check_result(
     from feederopt.io import load
 
     data = result if isinstance(result, dict) else read_result(result)
+    result_problems(data)
+    check_options(samples, uncertainty)
     if network is None:
         source = data.get("source") or data.get("case")
         if not source:
@@ -249,5 +302,11 @@ def check_result(
                                       "the result names no case or source", field="source")])
         network = load(source)
     pu = to_per_unit(network)
-    closed = closed_from_open(pu, [str(b["id"]) for b in data.get("open_branches", [])])
+    closed = closed_from_open(pu, open_ids(data))
+    not_radial = radiality_problem(pu.bus_ids, pu.branch_ids, pu.f, pu.t, closed, pu.is_source)
+    if not_radial is not None:
+        raise InputError([replace(not_radial, component="result",
+                                  message="the result's topology is not radial: "
+                                  + not_radial.message,
+                                  hint="check the result against the network it was solved on")])
     return out_of_sample(network, closed, uncertainty, samples, seed, uncertain_loads, ac)
