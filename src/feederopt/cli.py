@@ -415,6 +415,13 @@ def solve(
     from feederopt.results.output import prepare_output_dir, write_result_dir
     from feederopt.results.status import Status
 
+    if (workers is not None or ray is not None) and scenarios is None and robust is None:
+        given = "--workers" if workers is not None else "--ray"
+        raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
+                                  f"{given} only applies to --scenarios and --robust solves",
+                                  field="workers" if workers is not None else "ray",
+                                  hint="a deterministic solve runs in one process; leave "
+                                  f"{given} out or add --scenarios FILE or --robust X")])
     if report and out_dir is None:
         raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
                                   "--report needs --out", field="report",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,24 @@ def parse_ids(text: str | None) -> list[str] | None:
     return ids
 
 
+#: The most worker processes per core that ``--workers`` accepts: the slaves are CPU-bound, so
+#: more only adds memory and start-up time.
+WORKERS_PER_CORE = 4
+
+
+def check_workers(workers: int | None) -> None:
+    """``--workers`` must be between 1 and :data:`WORKERS_PER_CORE` times the cores."""
+    if workers is None:
+        return
+    cores = os.cpu_count() or 1
+    if workers < 1:
+        raise _bad("workers", f"--workers must be at least 1, not {workers}", "e.g. 2")
+    if workers > WORKERS_PER_CORE * cores:
+        raise _bad("workers", f"--workers {workers} is more than {WORKERS_PER_CORE} per core "
+                   f"({cores} core(s) here)",
+                   f"use at most {WORKERS_PER_CORE * cores}, or leave it out to use every core")
+
+
 def source_of(source: str) -> str:
     """What ``feederopt check`` can load the network from again: an absolute path for a file
     or folder, else the case name."""
@@ -71,8 +90,7 @@ def solve_uncertain(
     if scenarios is not None and robust is not None:
         raise _bad("robust", "--scenarios and --robust exclude each other",
                    "run one of the two")
-    if workers is not None and workers < 1:
-        raise _bad("workers", "--workers must be at least 1", "e.g. 2")
+    check_workers(workers)
     if robust is None and (uncertain_loads is not None or budget is not None):
         raise _bad("robust", "--uncertain-loads and --budget need --robust X", "e.g. 0.1")
     common: dict[str, Any] = dict(gap=gap, time_limit=time_limit, radiality=radiality,

@@ -308,5 +308,6 @@ def check_result(
         raise InputError([replace(not_radial, component="result",
                                   message="the result's topology is not radial: "
                                   + not_radial.message,
-                                  hint="check the result against the network it was solved on")])
+                                  hint=not_radial.hint + ", or check the result against the "
+                                  "network it was solved on")])
     return out_of_sample(network, closed, uncertainty, samples, seed, uncertain_loads, ac)
