@@ -53,6 +53,7 @@ import numpy as np
 import polars as pl
 
 from feederopt.io._common import raise_with_validation, unreadable
+from feederopt.io.pandapower_schema import structure_problems
 from feederopt.network.container import Network
 from feederopt.network.errors import InputError, Problem, ProblemKind
 
@@ -108,7 +109,15 @@ def from_pandapower(
     name: str | None = None,
     path: str | None = None,
 ) -> Network:
-    """A Network from a pandapower net (see the module docstring). The net is not changed."""
+    """A Network from a pandapower net (see the module docstring). The net is not changed.
+
+    Raises :class:`InputError` when a column the reader uses is missing or holds values of
+    the wrong kind (:mod:`feederopt.io.pandapower_schema`), and with every validation problem
+    of an element on a bus that does not exist.
+    """
+    malformed = structure_problems(net)
+    if malformed:
+        raise InputError(malformed)
     warnings: list[str] = []
     f_hz = _f(net.get("f_hz", 50.0), 50.0)
 
@@ -143,7 +152,7 @@ def from_pandapower(
                 v_set.setdefault(int(row["bus"]), _f(row["vm_pu"], 1.0))
 
     vn: dict[int, float] = defaultdict(lambda: math.nan)
-    vn.update({int(i): float(v) for i, v in bus["vn_kv"].items()})
+    vn.update({int(i): _f(v, math.nan) for i, v in bus["vn_kv"].items()})
     b_ids = [int(i) for i in bus.index if int(i) in live_set]
     buses = pl.DataFrame(
         {
