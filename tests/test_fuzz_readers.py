@@ -20,7 +20,6 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pandapower as pp
-import pandapower.networks as pn
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -213,7 +212,7 @@ def test_fuzz_pandapower_json(data: st.DataObject) -> None:
             net[table] = df.drop(df.index[data.draw(st.integers(0, len(df) - 1))])
         elif op == "duplicate_row" and len(df):
             k = data.draw(st.integers(0, len(df) - 1))
-            net[table] = df.iloc[list(range(len(df))) + [k]]  # a repeated index
+            net[table] = df.iloc[[*range(len(df)), k]]  # a repeated index
         elif op == "delete_column":
             net[table] = df.drop(columns=[data.draw(st.sampled_from(list(df.columns)))])
         try:
