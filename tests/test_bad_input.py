@@ -11,6 +11,7 @@ import math
 import os
 from pathlib import Path
 
+import numpy as np
 import pandapower as pp
 import pandapower.networks as pn
 import polars as pl
@@ -311,3 +312,26 @@ def test_workers_beyond_four_per_core_is_refused() -> None:
     out = runner.invoke(app, ["solve", "case33bw", "--robust", "0.1", "--workers", str(n)])
     assert out.exit_code == 2
     assert "workers" in out.output and "per core" in out.output
+
+
+def test_out_of_sample_check_refuses_closing_a_fixed_open_branch() -> None:
+    from feederopt.validation.montecarlo import out_of_sample
+
+    net = tiny(branches=_fixed(tiny_tables()["branches"], "tie1", True))
+    with pytest.raises(InputError) as exc:
+        out_of_sample(net, np.ones(5, dtype=bool), 0.1, 2, ac=False)
+    assert exc.value.problems[0].ids == ("tie1",)
+    # The base case (tie1 open) is radial and within the limits at every sample.
+    mc = out_of_sample(net, np.array([True, True, True, True, False]), 0.1, 3, ac=False)
+    assert mc.feasible_convex == 3 and mc.open_branches == ["tie1"]
+
+
+def test_scenario_solve_keeps_a_fixed_open_branch_open() -> None:
+    from feederopt.io.scenarios import generate_scenarios
+    from feederopt.uncertainty import solve_scenarios
+
+    net = tiny(branches=_fixed(tiny_tables()["branches"], "tie1", True))
+    table = generate_scenarios(net, count=2, seed=3)
+    result = solve_scenarios(net, table, workers=1, time_limit=60, ac_check=False)
+    row = result.branches.filter(pl.col("id") == "tie1").row(0, named=True)
+    assert row["closed"] is False and row["p_from_mw"] == 0.0

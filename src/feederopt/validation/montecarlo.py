@@ -33,6 +33,7 @@ from feederopt.network.container import Network
 from feederopt.network.errors import InputError, Problem, ProblemKind
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.network.topology import radiality_problem
+from feederopt.problems.presolve import fixed_open, without_fixed_open
 from feederopt.problems.reconfiguration import (
     FEASIBILITY_TOL,
     ReconfigurationProblem,
@@ -174,6 +175,14 @@ def out_of_sample(
     """Count the samples for which topology ``closed`` is feasible (module docstring)."""
     check_options(samples, uncertainty)
     pu = to_per_unit(network)
+    stuck = np.flatnonzero(fixed_open(pu) & np.asarray(closed, bool))
+    if len(stuck):
+        raise InputError([Problem(ProblemKind.INVALID_VALUE, "result", "the topology closes "
+                                  "branch(es) that cannot switch and are open",
+                                  ids=tuple(pu.branch_ids[k] for k in stuck), field="closed",
+                                  hint="a branch with switchable=false and normally_open=true "
+                                  "stays open")])
+    inner, keep = without_fixed_open(pu)
     idx = resolve_loads(pu, uncertain_loads)
     factors = sample_factors(pu, idx, uncertainty, samples, seed)
     lo = np.ones(len(pu.load_ids))
@@ -181,9 +190,10 @@ def out_of_sample(
     hi = np.ones(len(pu.load_ids))
     hi[idx] += uncertainty
     corners = [bus_loads(pu, lo), bus_loads(pu, hi)]
-    env = envelope(pu, np.vstack([c[0] for c in corners]), np.vstack([c[1] for c in corners]))
+    env = envelope(inner, np.vstack([c[0] for c in corners]),
+                   np.vstack([c[1] for c in corners]))
     evaluator = TopologyEvaluator(ReconfigurationProblem(env), solver)
-    y = np.asarray(closed, float)
+    y = np.asarray(closed, float)[keep]  # the fixed-open branches are out of the model
     s_base = pu.s_base_mva
     convex_ok: list[bool] = []
     ac_ok: list[bool] = []
