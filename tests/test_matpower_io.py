@@ -218,3 +218,20 @@ def test_base_kv_zero_is_one_problem_on_the_buses(tmp_path: Path):
     assert len(problems) == 1
     assert problems[0].component == "buses" and problems[0].field == "vn_kv"
     assert "BASE_KV" in problems[0].message and len(problems[0].ids) == 33
+
+
+def test_empty_branch_matrix_and_ragged_rows_are_named(tmp_path: Path):
+    def no_branches(s: str) -> str:
+        head, rest = s.split("mpc.branch = [", 1)
+        return head + "mpc.branch = [\n];" + rest.split("];", 1)[1]
+
+    def ragged(s: str) -> str:
+        lines = s.split("\n")
+        k = next(i for i, line in enumerate(lines) if line.startswith("mpc.bus = [")) + 3
+        lines[k] = lines[k].rsplit("\t", 2)[0] + ";"
+        return "\n".join(lines)
+
+    (problem,) = _problems(_edited(tmp_path, "nobranch.m", no_branches))
+    assert "mpc.branch matrix is empty" in problem.message
+    (problem,) = _problems(_edited(tmp_path, "ragged.m", ragged))
+    assert "row(s) 3 of mpc.bus" in problem.message

@@ -144,11 +144,26 @@ def _check_structure(text: str, path: Path) -> None:
                 hint="use the complete case file",
             )
     for name in ("bus", "branch"):
-        if not re.search(rf"mpc\.{name}\s*=\s*\[", code):
+        m = re.search(rf"mpc\.{name}\s*=\s*\[(?P<data>[^\]]*)\]", code)
+        if not m:
             raise unreadable(
                 path,
                 f"no mpc.{name} matrix found",
                 hint="a MATPOWER case defines mpc.baseMVA, mpc.bus, mpc.gen and mpc.branch",
+            )
+        rows = [r.replace(",", " ").split() for r in re.split(r"[;\n]", m.group("data"))]
+        widths = [len(r) for r in rows if r]
+        if not widths:
+            raise unreadable(path, f"the mpc.{name} matrix is empty",
+                             hint=f"give one row per {name}")
+        common = max(set(widths), key=widths.count)
+        odd = [i + 1 for i, w in enumerate(widths) if w != common]
+        if odd:
+            raise unreadable(
+                path,
+                f"row(s) {', '.join(map(str, odd[:10]))} of mpc.{name} have a different number "
+                f"of columns than the others ({common})",
+                hint="every row of a MATPOWER matrix has the same columns",
             )
 
 
