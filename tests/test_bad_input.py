@@ -335,3 +335,24 @@ def test_scenario_solve_keeps_a_fixed_open_branch_open() -> None:
     result = solve_scenarios(net, table, workers=1, time_limit=60, ac_check=False)
     row = result.branches.filter(pl.col("id") == "tie1").row(0, named=True)
     assert row["closed"] is False and row["p_from_mw"] == 0.0
+
+
+@pytest.mark.parametrize("table,column,value,named", [
+    ("branches", "kind", "fuse", "kind"),
+    ("buses", "vn_kv", "12660", "vn_kv"),
+    ("branches", "r_ohm", "abc", "r_ohm"),
+])
+def test_cli_refuses_bad_values_with_exit_2(tmp_path: Path, table: str, column: str, value: str,
+                                            named: str) -> None:
+    path = _folder(tmp_path)
+
+    def edit(lines: list[str]) -> list[str]:
+        head = lines[0].split(",")
+        row = lines[2].split(",")
+        row[head.index(column)] = value
+        return [lines[0], lines[1], ",".join(row), *lines[3:]]
+
+    _edit_csv(path / f"{table}.csv", edit)
+    out = runner.invoke(app, ["solve", str(path), "--time-limit", "10"])
+    assert out.exit_code == 2, out.output
+    assert f"{table} [" in out.output and named in out.output and "Traceback" not in out.output
