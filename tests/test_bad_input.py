@@ -356,3 +356,16 @@ def test_cli_refuses_bad_values_with_exit_2(tmp_path: Path, table: str, column: 
     out = runner.invoke(app, ["solve", str(path), "--time-limit", "10"])
     assert out.exit_code == 2, out.output
     assert f"{table} [" in out.output and named in out.output and "Traceback" not in out.output
+
+
+def test_every_per_branch_field_is_subset_with_the_fixed_open_branches() -> None:
+    """without_fixed_open must cut every per-branch array of the per-unit model."""
+    from dataclasses import fields
+
+    from feederopt.network.perunit import to_per_unit
+    from feederopt.problems.presolve import BRANCH_FIELDS
+
+    pu = to_per_unit(load("case33bw"))  # 33 buses, 37 branches, 32 loads
+    per_branch = {f.name for f in fields(pu)
+                  if hasattr(getattr(pu, f.name), "__len__") and len(getattr(pu, f.name)) == 37}
+    assert per_branch == set(BRANCH_FIELDS)
