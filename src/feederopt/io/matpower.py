@@ -135,11 +135,11 @@ def _check_structure(text: str, path: Path) -> None:
     code = re.sub(r"%[^\n]*", "", text)
     if not code.strip():
         raise unreadable(path, "the file is empty", hint="give a MATPOWER case file (mpc = ...)")
-    for m in _MATRIX_OPEN.finditer(code):
-        if "]" not in code[m.end():]:
+    for opened in _MATRIX_OPEN.finditer(code):
+        if "]" not in code[opened.end():]:
             raise unreadable(
                 path,
-                f"the mpc.{m.group('name')} matrix is not closed with ']': the file looks "
+                f"the mpc.{opened.group('name')} matrix is not closed with ']': the file looks "
                 "truncated",
                 hint="use the complete case file",
             )

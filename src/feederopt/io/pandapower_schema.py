@@ -26,6 +26,8 @@ import numbers
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from feederopt.network.errors import Problem, ProblemKind
 
 
@@ -87,8 +89,7 @@ def _ok(kind: str, v: Any) -> bool:
     if kind == "number":
         return _is_number(v) or v is None
     if kind == "flag":
-        return isinstance(v, bool) or type(v).__name__ == "bool_" or (
-            _is_number(v) and v in (0, 1))
+        return isinstance(v, bool | np.bool_) or (_is_number(v) and v in (0, 1))
     if kind in ("reference", "count"):
         ok = _is_number(v) and math.isfinite(float(v)) and float(v) == round(float(v))
         return ok and (kind == "reference" or float(v) >= 0)
