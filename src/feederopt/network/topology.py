@@ -172,6 +172,14 @@ def merge_sources(f: np.ndarray, t: np.ndarray,
     return np.where(sources[f], hub, f), np.where(sources[t], hub, t)
 
 
+def _root(parent: np.ndarray, a: int) -> int:
+    """The representative of ``a`` in a union-find forest, halving the path on the way."""
+    while parent[a] != a:
+        parent[a] = parent[parent[a]]
+        a = int(parent[a])
+    return a
+
+
 def max_spanning_forest(n: int, f: np.ndarray, t: np.ndarray, weight: np.ndarray,
                         fixed: np.ndarray, sources: np.ndarray) -> np.ndarray:
     """Edges of a maximum-weight spanning forest with one source per tree (Kruskal, J. AMS
@@ -182,10 +190,7 @@ def max_spanning_forest(n: int, f: np.ndarray, t: np.ndarray, weight: np.ndarray
     parent = np.arange(n)
 
     def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = int(parent[a])
-        return a
+        return _root(parent, a)
 
     chosen = np.zeros(len(f), dtype=bool)
     for k in np.lexsort((-np.asarray(weight, float), ~np.asarray(fixed, bool))):
@@ -220,10 +225,7 @@ def radiality_problem(
     parent = np.arange(n)
 
     def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = int(parent[a])
-        return a
+        return _root(parent, a)
 
     adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
     for k in (int(e) for e in np.flatnonzero(closed)):

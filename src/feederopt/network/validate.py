@@ -294,21 +294,19 @@ def _branch_problems(branches: pl.DataFrame) -> list[Problem]:
     return problems
 
 
-def _load_problems(loads: pl.DataFrame) -> list[Problem]:
+def _non_finite(df: pl.DataFrame, table: str, kind: ProblemKind, hint: str) -> list[Problem]:
+    """A problem for each of ``p_mw``, ``q_mvar`` that is NaN or infinite in some rows."""
     problems: list[Problem] = []
     for col in ("p_mw", "q_mvar"):
-        ids = _ids(loads, pl.col(col).is_nan() | pl.col(col).is_infinite())
+        ids = _ids(df, pl.col(col).is_nan() | pl.col(col).is_infinite())
         if ids:
-            problems.append(
-                Problem(
-                    ProblemKind.BAD_LOAD,
-                    "loads",
-                    f"{col} is NaN or infinite",
-                    ids=ids,
-                    field=col,
-                    hint="give every load a finite value",
-                )
-            )
+            problems.append(Problem(kind, table, f"{col} is NaN or infinite", ids=ids, field=col,
+                                    hint=hint))
+    return problems
+
+
+def _load_problems(loads: pl.DataFrame) -> list[Problem]:
+    problems = _non_finite(loads, "loads", ProblemKind.BAD_LOAD, "give every load a finite value")
     ids = _ids(loads, pl.col("p_mw") < 0)
     if ids:
         problems.append(
@@ -325,20 +323,8 @@ def _load_problems(loads: pl.DataFrame) -> list[Problem]:
 
 
 def _generator_problems(gens: pl.DataFrame) -> list[Problem]:
-    problems: list[Problem] = []
-    for col in ("p_mw", "q_mvar"):
-        ids = _ids(gens, pl.col(col).is_nan() | pl.col(col).is_infinite())
-        if ids:
-            problems.append(
-                Problem(
-                    ProblemKind.INVALID_VALUE,
-                    "generators",
-                    f"{col} is NaN or infinite",
-                    ids=ids,
-                    field=col,
-                    hint="give every generator a finite set-point",
-                )
-            )
+    problems = _non_finite(gens, "generators", ProblemKind.INVALID_VALUE,
+                           "give every generator a finite set-point")
     for lo, hi in (("p_min_mw", "p_max_mw"), ("q_min_mvar", "q_max_mvar")):
         inverted = pl.col(lo).is_nan() | pl.col(hi).is_nan() | (pl.col(lo) > pl.col(hi))
         ids = _ids(gens, inverted)
