@@ -235,3 +235,10 @@ def test_empty_branch_matrix_and_ragged_rows_are_named(tmp_path: Path):
     assert "mpc.branch matrix is empty" in problem.message
     (problem,) = _problems(_edited(tmp_path, "ragged.m", ragged))
     assert "row(s) 3 of mpc.bus" in problem.message
+
+
+def test_text_in_a_matrix_names_the_matrix_row_and_column(tmp_path: Path):
+    (problem,) = _problems(_edited(tmp_path, "abc.m",
+                                   lambda s: s.replace("\t5\t1\t60\t30", "\t5\t1\tabc\t30")))
+    assert problem.component == "mpc.bus" and problem.field == "PD"
+    assert problem.ids == ("row 5",) and "'abc'" in problem.message

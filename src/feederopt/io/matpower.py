@@ -42,7 +42,7 @@ import polars as pl
 from feederopt.io._common import raise_with_validation, read_text, unreadable
 from feederopt.io._mcode import MCase, MCodeError, code_statements, evaluate, run
 from feederopt.network.container import Network
-from feederopt.network.errors import Problem, ProblemKind
+from feederopt.network.errors import InputError, Problem, ProblemKind
 
 _SWITCHABLE_BLOCK = re.compile(r"mpc\.branch_switchable\s*=\s*\[(?P<data>.*?)\]\s*;", re.S)
 
@@ -79,15 +79,19 @@ def read_matpower(path: str | Path, name: str | None = None) -> Network:
 
     matrices: dict[str, np.ndarray] = {}
     columns: dict[str, list[str]] = {}
+    problems: list[Problem] = []
+    for attr in ("bus", "branch", "gen", "gencost"):
+        df = getattr(cf, attr, None)
+        if isinstance(df, pd.DataFrame):
+            matrices[attr], bad = _numeric(df, attr)
+            problems += bad
+            columns[attr] = [str(c) for c in df.columns]
+    if problems:
+        raise InputError(problems)
     try:
-        for attr in ("bus", "branch", "gen", "gencost"):
-            df = getattr(cf, attr, None)
-            if isinstance(df, pd.DataFrame):
-                matrices[attr] = _numeric(df)
-                columns[attr] = [str(c) for c in df.columns]
         base_mva = _number(getattr(cf, "baseMVA", 100.0))
     except (ValueError, TypeError, MCodeError) as exc:
-        raise unreadable(path, f"a value cannot be read as a number ({exc})") from None
+        raise unreadable(path, f"mpc.baseMVA cannot be read as a number ({exc})") from None
 
     case = MCase(matrices=matrices, scalars={"baseMVA": base_mva})
     statements = code_statements(text)
@@ -174,11 +178,34 @@ def _number(value: Any) -> float:
     return float(value)
 
 
-def _numeric(df: pd.DataFrame) -> np.ndarray:
+def _numeric(df: pd.DataFrame, attr: str) -> tuple[np.ndarray, list[Problem]]:
+    """The matrix as floats, and a problem per column with cells that are no number (naming
+    ``mpc.<attr>``, the rows, counted from 1, and the column)."""
     try:
-        return df.to_numpy(dtype=float, copy=True)
+        return df.to_numpy(dtype=float, copy=True), []
     except (ValueError, TypeError):
-        return np.vectorize(_number, otypes=[float])(df.to_numpy(dtype=object))
+        pass
+    cells = df.to_numpy(dtype=object)
+    out = np.full(cells.shape, np.nan)
+    bad: dict[int, list[int]] = {}
+    for (i, j), value in np.ndenumerate(cells):
+        try:
+            out[i, j] = _number(value)
+        except (ValueError, TypeError, MCodeError):
+            bad.setdefault(j, []).append(i)
+    problems = [
+        Problem(
+            ProblemKind.INVALID_VALUE,
+            f"mpc.{attr}",
+            f"{len(rows)} value(s) are not numbers: "
+            + ", ".join(repr(cells[i, j]) for i in rows[:5]),
+            ids=tuple(f"row {i + 1}" for i in rows),
+            field=str(df.columns[j]),
+            hint="give a number (or a constant expression such as 135/sqrt(3))",
+        )
+        for j, rows in bad.items()
+    ]
+    return out, problems
 
 
 def _switchable_vector(text: str, n_branch: int, path: Path) -> np.ndarray | None:
