@@ -369,3 +369,15 @@ def test_every_per_branch_field_is_subset_with_the_fixed_open_branches() -> None
     per_branch = {f.name for f in fields(pu)
                   if hasattr(getattr(pu, f.name), "__len__") and len(getattr(pu, f.name)) == 37}
     assert per_branch == set(BRANCH_FIELDS)
+
+
+def test_every_branch_fixed_and_a_limit_broken_gives_infeasible_with_a_diagnosis() -> None:
+    # pandapower's voltage at b, c and d of the fixed base case is below 0.999 p.u.
+    t = tiny_tables()
+    buses = t["buses"].with_columns(pl.lit(0.999).alias("v_min_pu"))
+    net = tiny(buses=buses, branches=_fixed(t["branches"], "tie1", True))
+    result = feederopt.solve(net, method="misocp", time_limit=60)
+    assert result.status.value == "infeasible"
+    limited = {(d["component"], d["limit"]) for d in result.diagnosis}
+    assert ("buses", "v_min") in limited
+    assert result.ac_check is not None and result.ac_check.min_voltage_pu < 0.999
