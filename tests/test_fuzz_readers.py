@@ -9,6 +9,8 @@ that passes validation; any other exception fails the test.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import math
 import os
@@ -166,6 +168,7 @@ def test_fuzz_folder(data: st.DataObject, fmt: str) -> None:
 
 
 # ----- pandapower JSON --------------------------------------------------------------------------
+@functools.cache
 def _pandapower_net() -> Any:
     """A small net with every element the reader maps: a tapped transformer, lines, a line
     switch, a bus-bus switch, loads, an sgen and a shunt."""
@@ -195,7 +198,7 @@ _PP_VALUES: list[Any] = [math.nan, math.inf, -math.inf, -1.0, 0.0, 999, "", "abc
 @settings(FUZZ, max_examples=int(_EXAMPLES or 20))  # pandapower's JSON round trip is slow
 @given(data=st.data())
 def test_fuzz_pandapower_json(data: st.DataObject) -> None:
-    net = _pandapower_net()
+    net = copy.deepcopy(_pandapower_net())
     op = data.draw(st.sampled_from(["value", "delete_row", "duplicate_row", "delete_column",
                                     "text"]))
     table = data.draw(st.sampled_from(_PP_TABLES))

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from feederopt.network.errors import Problem, ProblemKind
 
@@ -104,6 +105,11 @@ def structure_problems(net: Any) -> list[Problem]:
         if table not in net:
             continue
         df = net[table]
+        if not isinstance(df, pd.DataFrame):
+            problems.append(Problem(ProblemKind.INVALID_VALUE, table,
+                                    f"net.{table} is a {type(df).__name__}, not a table",
+                                    field=table, hint="save the net with pandapower.to_json"))
+            continue
         if not len(df):
             continue
         if not df.index.is_unique:
