@@ -69,8 +69,12 @@ def assert_usable(net: Network) -> None:
     """A network that loaded passes validation and gives a finite per-unit model."""
     assert not [p for p in net.validate() if p.is_error]
     pu = to_per_unit(net)
-    for name in ("r", "x", "vn_kv", "p_load", "q_load", "v_min", "v_max"):
+    for name in ("r", "x", "b", "vn_kv", "p_load", "q_load", "v_min", "v_max", "v_set",
+                 "q_shunt", "switch_cost", "gen_p_min", "gen_p_max", "gen_q_min", "gen_q_max",
+                 "gen_p_set", "gen_q_set"):
         assert np.all(np.isfinite(getattr(pu, name))), name
+    for name in ("i_max", "s_max", "source_p_max", "source_s_max"):  # inf: no limit
+        assert not np.any(np.isnan(getattr(pu, name))) and np.all(getattr(pu, name) > 0), name
 
 
 # ----- text corruptions -------------------------------------------------------------------------

@@ -155,6 +155,8 @@ def validate(net: Network) -> list[Problem]:
     if _has(gens, "id"):
         problems += _generator_problems(gens)
 
+    if _has(net.shunts, "id", "q_mvar_per_step"):
+        problems += _shunt_problems(net.shunts)
     if _has(buses, "id") and _has(branches, "id", "from_bus", "to_bus"):
         problems += _source_problems(net, bus_ids)
     return problems
@@ -182,6 +184,48 @@ def _bus_problems(buses: pl.DataFrame) -> list[Problem]:
                 ids=ids,
                 field="v_min_pu",
                 hint="swap the limits; typical values are 0.9 and 1.1 p.u.",
+            )
+        )
+    for col, what in (("v_min_pu", "voltage limit"), ("v_max_pu", "voltage limit"),
+                      ("v_set_pu", "source voltage set-point")):
+        # (v_min/v_max NaN is reported with the inverted limits.)
+        ids = _ids(buses, pl.col(col).is_infinite() | (pl.col(col) < 0)
+                   | (pl.col(col).is_nan() & (col == "v_set_pu")))
+        if ids:
+            problems.append(
+                Problem(
+                    ProblemKind.INVALID_VALUE,
+                    "buses",
+                    f"{col} is infinite or negative",
+                    ids=ids,
+                    field=col,
+                    hint=f"give the {what} in p.u., e.g. 0.9 to 1.1",
+                )
+            )
+    for col in ("source_p_max_mw", "source_s_max_mva"):
+        ids = _ids(buses, pl.col(col).is_not_null()
+                   & (~(pl.col(col) > 0) | pl.col(col).is_nan()))
+        if ids:
+            problems.append(
+                Problem(
+                    ProblemKind.INVALID_VALUE,
+                    "buses",
+                    f"{col} must be positive (or empty for no limit)",
+                    ids=ids,
+                    field=col,
+                    hint="leave the capacity empty when the source has none",
+                )
+            )
+    ids = _ids(buses, pl.col("is_source") & ~(pl.col("v_set_pu") > 0))
+    if ids:
+        problems.append(
+            Problem(
+                ProblemKind.INVALID_VALUE,
+                "buses",
+                "a source needs a positive voltage set-point",
+                ids=ids,
+                field="v_set_pu",
+                hint="1.0 p.u. is the nominal voltage",
             )
         )
     if "vn_kv" in buses.columns:
@@ -267,7 +311,9 @@ def _branch_problems(branches: pl.DataFrame) -> list[Problem]:
             )
         )
     for col in ("i_max_ka", "s_max_mva"):
-        ids = _ids(branches, pl.col(col).is_not_null() & ~(pl.col(col) > 0))
+        # (Polars orders NaN above every number, so NaN > 0 holds: test it on its own.)
+        ids = _ids(branches, pl.col(col).is_not_null()
+                   & (~(pl.col(col) > 0) | pl.col(col).is_nan()))
         if ids:
             problems.append(
                 Problem(
@@ -277,6 +323,21 @@ def _branch_problems(branches: pl.DataFrame) -> list[Problem]:
                     ids=ids,
                     field=col,
                     hint="leave the rating empty when the branch has none",
+                )
+            )
+    for col, hint in (("b_us", "the shunt susceptance of a line, 0 when unknown"),
+                      ("switch_cost", "a cost >= 0 per switching action")):
+        bad = ~pl.col(col).is_finite() | ((pl.col(col) < 0) if col == "switch_cost" else False)
+        ids = _ids(branches, bad)
+        if ids:
+            problems.append(
+                Problem(
+                    ProblemKind.INVALID_VALUE,
+                    "branches",
+                    f"{col} must be a finite number" + (" >= 0" if col == "switch_cost" else ""),
+                    ids=ids,
+                    field=col,
+                    hint=hint,
                 )
             )
     ids = _ids(branches, ~(pl.col("tap_ratio") > 0) | ~pl.col("tap_ratio").is_finite())
@@ -339,6 +400,23 @@ def _generator_problems(gens: pl.DataFrame) -> list[Problem]:
                     hint="swap the limits",
                 )
             )
+    return problems
+
+
+def _shunt_problems(shunts: pl.DataFrame) -> list[Problem]:
+    problems: list[Problem] = []
+    ids = _ids(shunts, ~pl.col("q_mvar_per_step").is_finite())
+    if ids:
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "shunts",
+                                "q_mvar_per_step is NaN or infinite", ids=ids,
+                                field="q_mvar_per_step",
+                                hint="give the reactive power of one step in MVAr"))
+    for col in ("step", "max_steps"):
+        ids = _ids(shunts, pl.col(col).is_null() | (pl.col(col) < 0))
+        if ids:
+            problems.append(Problem(ProblemKind.INVALID_VALUE, "shunts",
+                                    f"{col} must be a whole number >= 0", ids=ids, field=col,
+                                    hint="steps are counted from 0"))
     return problems
 
 
