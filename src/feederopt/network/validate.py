@@ -167,6 +167,21 @@ def validate(net: Network) -> list[Problem]:
 VN_KV_MAX = 1200.0
 
 
+def _optional_positive(df: pl.DataFrame, table: str, columns: tuple[str, ...],
+                       hint: str) -> list[Problem]:
+    """A problem for each column whose given (non-null) values are not all positive numbers.
+    Polars orders NaN above every number, so ``NaN > 0`` holds: NaN is tested on its own."""
+    problems: list[Problem] = []
+    for col in columns:
+        bad = pl.col(col).is_not_null() & (~(pl.col(col) > 0) | pl.col(col).is_nan())
+        ids = _ids(df, bad)
+        if ids:
+            problems.append(Problem(ProblemKind.INVALID_VALUE, table,
+                                    f"{col} must be positive (or empty for no limit)",
+                                    ids=ids, field=col, hint=hint))
+    return problems
+
+
 def _bus_problems(buses: pl.DataFrame) -> list[Problem]:
     problems: list[Problem] = []
     bad_v = (
@@ -202,20 +217,8 @@ def _bus_problems(buses: pl.DataFrame) -> list[Problem]:
                     hint=f"give the {what} in p.u., e.g. 0.9 to 1.1",
                 )
             )
-    for col in ("source_p_max_mw", "source_s_max_mva"):
-        ids = _ids(buses, pl.col(col).is_not_null()
-                   & (~(pl.col(col) > 0) | pl.col(col).is_nan()))
-        if ids:
-            problems.append(
-                Problem(
-                    ProblemKind.INVALID_VALUE,
-                    "buses",
-                    f"{col} must be positive (or empty for no limit)",
-                    ids=ids,
-                    field=col,
-                    hint="leave the capacity empty when the source has none",
-                )
-            )
+    problems += _optional_positive(buses, "buses", ("source_p_max_mw", "source_s_max_mva"),
+                                   "leave the capacity empty when the source has none")
     ids = _ids(buses, pl.col("is_source") & ~(pl.col("v_set_pu") > 0))
     if ids:
         problems.append(
@@ -310,21 +313,8 @@ def _branch_problems(branches: pl.DataFrame) -> list[Problem]:
                 hint="a branch must join two different buses",
             )
         )
-    for col in ("i_max_ka", "s_max_mva"):
-        # (Polars orders NaN above every number, so NaN > 0 holds: test it on its own.)
-        ids = _ids(branches, pl.col(col).is_not_null()
-                   & (~(pl.col(col) > 0) | pl.col(col).is_nan()))
-        if ids:
-            problems.append(
-                Problem(
-                    ProblemKind.INVALID_VALUE,
-                    "branches",
-                    f"{col} must be positive (or empty for no limit)",
-                    ids=ids,
-                    field=col,
-                    hint="leave the rating empty when the branch has none",
-                )
-            )
+    problems += _optional_positive(branches, "branches", ("i_max_ka", "s_max_mva"),
+                                   "leave the rating empty when the branch has none")
     for col, hint in (("b_us", "the shunt susceptance of a line, 0 when unknown"),
                       ("switch_cost", "a cost >= 0 per switching action")):
         bad = ~pl.col(col).is_finite() | ((pl.col(col) < 0) if col == "switch_cost" else False)
