@@ -11,8 +11,11 @@
         meta.json           {"name": ..., "integer_ids": ..., "meta": {...}}  optional
 
 The columns are those of :mod:`feederopt.network.schemas` (SI units, the unit in each name);
-optional columns may be left out and take their defaults; extra columns are kept. In CSV, an
-empty cell is a missing value and booleans are ``true``/``false``.
+optional columns may be left out and take their defaults; extra columns are kept, and reported
+as warnings (with the nearest known column, see :func:`feederopt.network.validate.unknown_columns`)
+unless an importer writes them. In CSV, an empty cell is a missing value and booleans are
+``true``/``false`` (or 1/0). A value that is not of its column's type is a typed problem naming
+the table, the column and the row ids, raised with every other problem of the folder.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 :func:`validate` collects every problem it finds as a typed :class:`Problem` (it never stops at
 the first one, and it never uses ``assert``); :meth:`Network.check` raises them together as an
-:class:`InputError`.
+:class:`InputError` when one of them is an error (unknown columns are warnings).
 """
 
 from __future__ import annotations
