@@ -368,7 +368,7 @@ def test_every_per_branch_field_is_subset_with_the_fixed_open_branches() -> None
     pu = to_per_unit(load("case33bw"))  # 33 buses, 37 branches, 32 loads
     per_branch = {f.name for f in fields(pu)
                   if hasattr(getattr(pu, f.name), "__len__") and len(getattr(pu, f.name)) == 37}
-    assert per_branch == set(BRANCH_FIELDS)
+    assert per_branch <= set(BRANCH_FIELDS)
 
 
 def test_every_branch_fixed_and_a_limit_broken_gives_infeasible_with_a_diagnosis() -> None:

@@ -97,9 +97,11 @@ def presolve(pu: PerUnitNetwork) -> tuple[PerUnitNetwork, np.ndarray]:
                    normally_open=pu.normally_open & ~fixed), fixed
 
 
-#: The per-branch fields of :class:`PerUnitNetwork` (one entry per in-service branch).
+#: The per-branch fields of :class:`PerUnitNetwork` (one entry per in-service branch); the
+#: branch-end shunts, taps and dangling ends where the model has them.
 BRANCH_FIELDS = ("branch_ids", "f", "t", "r", "x", "b", "i_max", "s_max", "switchable",
-                 "normally_open", "switch_cost")
+                 "normally_open", "switch_cost", "tap", "g_from", "b_from", "g_to", "b_to",
+                 "dangle_bus", "g_dangle", "b_dangle")
 
 
 def fixed_open(pu: PerUnitNetwork) -> np.ndarray:
@@ -120,7 +122,9 @@ def without_fixed_open(pu: PerUnitNetwork) -> tuple[PerUnitNetwork, np.ndarray]:
         return pu, keep
     changes: dict[str, Any] = {}
     for name in BRANCH_FIELDS:
-        value = getattr(pu, name)
+        value = getattr(pu, name, None)
+        if value is None or len(value) != pu.n_branch:
+            continue  # a field this model does not fill
         changes[name] = [value[k] for k in keep] if isinstance(value, list) else value[keep]
     return replace(pu, **changes), keep
 
