@@ -34,6 +34,7 @@ from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import is_radial_forest
 from feederopt.problems.reconfiguration import ReconfigurationProblem
 from feederopt.solvers.highs_backend import HighsModel
+from feederopt.solvers.interrupt import Interrupted
 
 
 @dataclass(frozen=True)
@@ -243,9 +244,19 @@ class MasterLoop(AlgorithmBase):
         return out
 
     def _offer_initial(self, helper: MasterHelper, initial: Sequence[np.ndarray]) -> None:
-        """Offer the radial start topologies."""
+        """Offer the radial start topologies (until a stop request)."""
         for y in self._radial_starts(initial):
+            if self.interrupted() or not self._try_offer(helper, y):
+                return
+
+    def _try_offer(self, helper: MasterHelper | None, y: np.ndarray) -> bool:
+        """:meth:`_offer`; False when a stop request cut its round of slaves short (the round
+        is dropped: the incumbent, bound and cuts stay as they were before it)."""
+        try:
             self._offer(helper, y)
+        except Interrupted:
+            return False
+        return True
 
     def _master_loop(self, master: HighsModel, helper: MasterHelper, *,
                      y_const: float) -> bool:
@@ -294,7 +305,8 @@ class MasterLoop(AlgorithmBase):
                     self.update_lower(self.upper)
             else:
                 seen.add(key)
-                self._offer(helper, y)
+                if not self._try_offer(helper, y):
+                    note = "interrupted"
             self.record(ms.solve_time_s, self._last_slave_s, note)
-            if self.should_stop() or ms.status == "time_limit":
+            if self.should_stop() or ms.status in ("time_limit", "interrupted"):
                 return False
