@@ -138,7 +138,8 @@ def save(result: Result, out_dir: str | Path, *, force: bool = False,
          report: bool = True) -> Path:
     """Write ``result`` to a new folder as ``feederopt solve --out DIR --report`` does:
     ``result.json``, Parquet tables, ``grid.png`` and, with ``report``, ``report.html``.
-    An existing folder is replaced only with ``force``."""
+    An existing folder (or file) is replaced only with ``force``; the folder appears complete
+    or not at all (:mod:`feederopt.io.writing`)."""
     from feederopt.results.output import write_result_dir
 
     out = write_result_dir(result, out_dir, force=force)
