@@ -394,16 +394,11 @@ def render_report(folder: ResultFolder) -> str:
     )
 
 
-def report_target(result_dir: str | Path, out: str | Path | None = None) -> Path:
-    """Where :func:`write_report` writes: ``out``, by default ``result_dir/report.html``."""
-    return Path(out) if out is not None else Path(result_dir) / "report.html"
-
-
 def write_report(result_dir: str | Path, out: str | Path | None = None, *,
                  force: bool = False) -> Path:
     """Write the report of ``result_dir`` to ``out`` (default ``result_dir/report.html``),
     atomically; an existing file is replaced only with ``force``."""
-    target = report_target(result_dir, out)
-    check_output(target, force=force)
     folder = read_result_folder(result_dir)
+    target = Path(out) if out is not None else folder.path / "report.html"
+    check_output(target, force=force)  # before rendering
     return write_text(target, render_report(folder), force=force)
