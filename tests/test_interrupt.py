@@ -28,7 +28,11 @@ import pandapower as pp
 import pytest
 
 import feederopt
+from feederopt.algorithms.base import AlgorithmBase, Deadline, StopOptions
+from feederopt.execution import ProcessExecutor, SerialExecutor
 from feederopt.io.pandapower import to_pandapower
+from feederopt.results.status import Status
+from feederopt.solvers import interrupt
 
 CASE = "case136ma"
 #: How long the process may take from the signal to its exit, results written (it takes
@@ -135,3 +139,71 @@ def test_a_signal_stops_the_solve_and_keeps_the_incumbent(tmp_path: Path, signum
     assert doc["ac_check"]["losses_kw"] == pytest.approx(ac_kw, rel=1e-6)
     assert doc["losses_kw"] == pytest.approx(ac_kw, rel=1e-3)  # the SOCP is exact here
     assert doc["base"]["losses_kw"] > ac_kw  # and better than the base case
+
+
+# ----- the stop request, in this process -----------------------------------------------------
+@pytest.fixture
+def stop_later():
+    """``stop_later(seconds)`` requests a stop from another thread; the request is forgotten
+    after the test (it is process-wide)."""
+    timers: list[threading.Timer] = []
+
+    def start(seconds: float) -> None:
+        timer = threading.Timer(seconds, interrupt.request, args=(signal.SIGINT,))
+        timers.append(timer)
+        timer.start()
+
+    yield start
+    for timer in timers:
+        timer.cancel()
+    interrupt.clear()
+
+
+def test_the_stop_test_and_status_read_the_request(stop_later) -> None:
+    algo = AlgorithmBase(StopOptions(gap=1e-4, time_limit_s=600.0))
+    deadline = Deadline(600.0)
+    algo.update_upper(10.0)
+    algo.update_lower(5.0)
+    assert not algo.should_stop() and algo.remaining() > 0 and not deadline.expired()
+    interrupt.request(signal.SIGTERM)
+    assert algo.should_stop() and algo.remaining() == 0.0 and deadline.expired()
+    assert algo.final_status(True) is Status.INTERRUPTED
+    assert interrupt.exit_code() == 143
+    algo.update_lower(10.0)  # a proof completed before the request stays a proof
+    assert algo.final_status(True) is Status.OPTIMAL
+
+
+def _slow(state: object, seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def test_executors_stop_waiting_on_a_stop_request(stop_later) -> None:
+    interrupt.request()
+    with pytest.raises(interrupt.Interrupted):
+        SerialExecutor(dict).map(_slow, [0.0, 0.0])
+    interrupt.clear()
+    ex = ProcessExecutor(dict, workers=2)
+    try:
+        assert ex.map(_slow, [0.0, 0.0]) == [0.0, 0.0]  # the workers are up
+        stop_later(0.5)
+        t0 = time.perf_counter()
+        with pytest.raises(interrupt.Interrupted):
+            ex.map(_slow, [30.0] * 4)
+        assert time.perf_counter() - t0 < 5.0
+    finally:
+        t0 = time.perf_counter()
+        ex.close()  # ends the workers instead of waiting 30 s for them
+    assert time.perf_counter() - t0 < 10.0
+
+
+def test_a_stop_request_ends_scip(stop_later) -> None:
+    """The monolithic MISOCP on SCIP (case33bw takes 10-25 s to prove) stops on request."""
+    net = feederopt.load("case33bw")
+    stop_later(3.0)
+    t0 = time.perf_counter()
+    res = feederopt.solve(net, method="misocp", time_limit=300, ac_check=False)
+    assert time.perf_counter() - t0 < 15.0
+    assert res.status is Status.INTERRUPTED
+    if math.isfinite(res.objective):
+        assert res.lower_bound <= res.objective
