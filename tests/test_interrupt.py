@@ -173,23 +173,21 @@ def test_the_stop_test_and_status_read_the_request(stop_later) -> None:
     assert algo.final_status(True) is Status.OPTIMAL
 
 
-def _slow(state: object, seconds: float) -> float:
-    time.sleep(seconds)
-    return seconds
-
-
 def test_executors_stop_waiting_on_a_stop_request(stop_later) -> None:
+    # A task that waits ``item`` seconds: ``Event.wait(state, timeout)`` with a fresh Event as
+    # the worker's state (picklable by reference, so that the workers import little).
+    wait = threading.Event.wait
     interrupt.request()
     with pytest.raises(interrupt.Interrupted):
-        SerialExecutor(dict).map(_slow, [0.0, 0.0])
+        SerialExecutor(threading.Event).map(wait, [0.0, 0.0])
     interrupt.clear()
-    ex = ProcessExecutor(dict, workers=2)
+    ex = ProcessExecutor(threading.Event, workers=2)
     try:
-        assert ex.map(_slow, [0.0, 0.0]) == [0.0, 0.0]  # the workers are up
+        assert ex.map(wait, [0.0, 0.0]) == [False, False]  # the workers are up
         stop_later(0.5)
         t0 = time.perf_counter()
         with pytest.raises(interrupt.Interrupted):
-            ex.map(_slow, [30.0] * 4)
+            ex.map(wait, [30.0] * 4)
         assert time.perf_counter() - t0 < 5.0
     finally:
         t0 = time.perf_counter()
