@@ -264,7 +264,7 @@ class MasterLoop(AlgorithmBase):
         (infeasible under the cutoff: the incumbent, if any, is optimal within the gap)."""
         seen: set[bytes] = set()
         physics = bool(helper.copies)
-        while True:
+        while not self.interrupted():
             self.iteration += 1
             master.set_time_limit(self.remaining())
             cutoff = math.inf
@@ -284,8 +284,9 @@ class MasterLoop(AlgorithmBase):
                     self.update_lower(min(cutoff, self.upper))
                 self.record(ms.solve_time_s, 0.0, "master infeasible")
                 return True
-            if not ms.has_solution:
-                # Stopped (time limit) before a topology: its dual bound still holds.
+            if not ms.has_solution or self.interrupted():
+                # Stopped (time limit, stop request) before a topology, or a stop request came
+                # while it ran (no slave solves after it): its dual bound still holds.
                 if math.isfinite(ms.bound):
                     self.update_lower(min(ms.bound + y_const, cutoff))
                 self.record(ms.solve_time_s, 0.0, f"master {ms.status}")
@@ -310,3 +311,4 @@ class MasterLoop(AlgorithmBase):
             self.record(ms.solve_time_s, self._last_slave_s, note)
             if self.should_stop() or ms.status in ("time_limit", "interrupted"):
                 return False
+        return False  # a stop request before the next master solve
