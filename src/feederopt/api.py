@@ -35,6 +35,7 @@ from feederopt.problems.reconfiguration import (
 from feederopt.results.result import AcCheck, Result
 from feederopt.results.status import Status
 from feederopt.solvers.detect import default_misocp_solver, require_solver
+from feederopt.solvers.interrupt import handle_signals
 
 
 class Method(StrEnum):
@@ -73,6 +74,7 @@ def _bad_option(field: str, message: str, hint: str) -> InputError:
                                hint=hint)])
 
 
+@handle_signals()
 def solve(
     network: Network | Any,
     method: Method | str = Method.BENDERS,
@@ -96,6 +98,10 @@ def solve(
     ``switch_cost_kw`` charges every switching action (against the base case) that many kW of
     losses, overriding the branches' ``switch_cost`` column; ``loss_price_per_mwh`` prices the
     generators' ``cost_per_mwh`` against losses, adding DG cost to the objective.
+
+    Ctrl-C or SIGTERM during the solve (in the main thread) stops it within a second or two;
+    the result then has status ``interrupted`` and carries the best topology found, its bound
+    and gap, as at a time limit (:mod:`feederopt.solvers.interrupt`).
     """
     net = network if isinstance(network, Network) else load(network)
     if switch_cost_kw is not None:
@@ -132,7 +138,8 @@ def save(result: Result, out_dir: str | Path, *, force: bool = False,
          report: bool = True) -> Path:
     """Write ``result`` to a new folder as ``feederopt solve --out DIR --report`` does:
     ``result.json``, Parquet tables, ``grid.png`` and, with ``report``, ``report.html``.
-    An existing folder is replaced only with ``force``."""
+    An existing folder (or file) is replaced only with ``force``; the folder appears complete
+    or not at all (:mod:`feederopt.io.writing`)."""
     from feederopt.results.output import write_result_dir
 
     out = write_result_dir(result, out_dir, force=force)

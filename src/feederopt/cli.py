@@ -32,6 +32,7 @@ from rich.table import Table
 
 from feederopt import __version__
 from feederopt.network.errors import FeederoptError, InputError, Problem, ProblemKind
+from feederopt.solvers import interrupt
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -45,6 +46,8 @@ app = typer.Typer(
 )
 
 #: Shared argument and option declarations, so that every command spells them alike.
+FORCE_OPT = typer.Option(False, "--force",
+                         help="Replace existing output files and folders (never without it).")
 SOURCE_ARG = typer.Argument(
     ...,
     metavar="CASE_OR_FILE",
@@ -127,6 +130,9 @@ def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
                 stderr().print_exception()
             report_error(exc, as_json)
             raise typer.Exit(exc.exit_code) from None
+        except interrupt.Interrupted:
+            stderr().print("[bold red]interrupted[/]")
+            raise typer.Exit(interrupt.exit_code()) from None
         except Exception as exc:
             if verbose:
                 raise
@@ -134,6 +140,20 @@ def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+def load_checked(source: Any, problems: list[Problem]) -> Any:
+    """The network of ``source``, reporting the ``problems`` found before (options, output
+    paths) together with the network's own: all at once, before any work."""
+    from feederopt.io import load
+
+    try:
+        net = load(source)
+    except InputError as exc:
+        raise InputError([*problems, *exc.problems]) from None
+    if problems:
+        raise InputError(problems)
+    return net
 
 
 def _num(value: float) -> float | None:
@@ -286,6 +306,7 @@ def report(
                                      help="A folder written by `feederopt solve CASE --out DIR`."),
     out: str | None = typer.Option(None, "--out", "-o",
                                    help="The HTML file [default: RESULT_DIR/report.html]."),
+    force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
 ) -> None:
@@ -293,7 +314,7 @@ def report(
     convergence, AC check, and scenario and robust tables when present."""
     from feederopt.report.html import write_report
 
-    path = write_report(result_dir, out)
+    path = write_report(result_dir, out, force=force)
     if not quiet:
         stdout().print(f"report: {path}", markup=False)
 
@@ -375,7 +396,7 @@ def solve(
     json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON here."),
     out_dir: str | None = typer.Option(None, "--out",
                                        help="Write JSON, Parquet tables and a PNG here."),
-    force: bool = typer.Option(False, "--force", help="Replace an existing --out folder."),
+    force: bool = FORCE_OPT,
     no_ac_check: bool = typer.Option(False, "--no-ac-check", help="Skip the AC power flow."),
     switch_cost: float | None = typer.Option(
         None, "--switch-cost", help="Cost of each switching action, in kW of losses."),
@@ -408,18 +429,22 @@ def solve(
     --scenarios or --robust: under load uncertainty)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from feederopt.api import load
     from feederopt.api import solve as run_solve
-    from feederopt.results.output import prepare_output_dir, write_result_dir
+    from feederopt.io.writing import output_problems
+    from feederopt.results.output import write_result_dir
     from feederopt.results.status import Status
 
+    problems: list[Problem] = []
     if report and out_dir is None:
-        raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
-                                  "--report needs --out", field="report",
-                                  hint="add --out DIR; the report is written to DIR/report.html")])
-    net = load(source)
-    if out_dir is not None and not force:
-        prepare_output_dir(out_dir, force=False).rmdir()  # fail early, before solving
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "--report needs --out",
+                                field="report",
+                                hint="add --out DIR; the report is written to DIR/report.html"))
+    # Every output path is checked before the solve, not after it.
+    if json_file is not None:
+        problems += output_problems(json_file, force=force, option="json")
+    if out_dir is not None:
+        problems += output_problems(out_dir, force=force, folder=True, option="out")
+    net = load_checked(source, problems)
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
         TimeElapsedColumn(), console=stderr(), disable=quiet, transient=True,
@@ -458,15 +483,23 @@ def solve(
 
             print_uncertain(result)
     if json_file is not None:
-        result.write_json(json_file)
+        result.write_json(json_file, force=force)
     if out_dir is not None:
         write_result_dir(result, out_dir, force=force)
         if report:
             from feederopt.report.html import write_report
 
-            path = write_report(out_dir)
+            path = write_report(out_dir)  # into the new folder
             if not quiet:
                 stdout().print(f"report: {path}", markup=False)
+    if result.status is Status.INTERRUPTED:
+        # Ctrl-C or SIGTERM (feederopt.solve's handler): the incumbent is printed and written
+        # as at a time limit; the exit code says which signal (130 SIGINT, 143 SIGTERM).
+        if not quiet:
+            stderr().print("[yellow]interrupted:[/] the best topology found so far is above, "
+                           "with its bound and gap" + (", and written" if json_file or out_dir
+                                                       else ""))
+        raise typer.Exit(interrupt.exit_code())
     if result.status is Status.INFEASIBLE:
         raise typer.Exit(EXIT_INFEASIBLE)
     if result.status is Status.ERROR:

@@ -56,6 +56,7 @@ from feederopt.problems.uncertain import (
     presolve_for,
 )
 from feederopt.results.result import Result
+from feederopt.solvers.interrupt import handle_signals
 
 
 def _network(network: Network | Any) -> tuple[Network, str]:
@@ -136,6 +137,7 @@ def _finish(net: Network, pu: PerUnitNetwork, raw: RawSolution, extra: dict[str,
 
 
 # ----------------------------------------------------------------------------------------------
+@handle_signals()
 def solve_scenarios(
     network: Network | Any,
     scenarios: ScenarioSet | pl.DataFrame | str | Path,
@@ -213,6 +215,7 @@ def solve_scenarios(
     return _finish(net, pu, raw, extra, model, solver, ac_check, source)
 
 
+@handle_signals()
 def solve_robust(
     network: Network | Any,
     uncertainty: float,

@@ -30,6 +30,7 @@ class ProblemKind(StrEnum):
     UNREADABLE_FILE = "unreadable_file"
     UNKNOWN_CASE = "unknown_case"
     OUTPUT_EXISTS = "output_exists"
+    BAD_OUTPUT_PATH = "bad_output_path"
     BAD_SCENARIO = "bad_scenario"
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import polars as pl
 
+from feederopt.io.writing import check_output, write_text
 from feederopt.network.errors import InputError, Problem, ProblemKind
 
 #: Longest list rendered as a table; the rest is counted in a note (result.json has it all).
@@ -40,7 +41,7 @@ h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #d5dae1; paddin
 .status { display: inline-block; padding: .1em .6em; border-radius: 1em; font-weight: 600;
           font-size: .85em; vertical-align: middle; color: #fff; background: #6b7280; }
 .status.optimal { background: #15803d; }
-.status.feasible, .status.time_limit { background: #b45309; }
+.status.feasible, .status.time_limit, .status.interrupted { background: #b45309; }
 .status.infeasible, .status.error { background: #b91c1c; }
 .cards { display: flex; flex-wrap: wrap; gap: .8em; margin: 1em 0; }
 .card { border: 1px solid #d5dae1; border-radius: .5em; padding: .6em 1em; min-width: 10em; }
@@ -393,9 +394,11 @@ def render_report(folder: ResultFolder) -> str:
     )
 
 
-def write_report(result_dir: str | Path, out: str | Path | None = None) -> Path:
-    """Write the report of ``result_dir`` to ``out`` (default ``result_dir/report.html``)."""
+def write_report(result_dir: str | Path, out: str | Path | None = None, *,
+                 force: bool = False) -> Path:
+    """Write the report of ``result_dir`` to ``out`` (default ``result_dir/report.html``),
+    atomically; an existing file is replaced only with ``force``."""
     folder = read_result_folder(result_dir)
     target = Path(out) if out is not None else folder.path / "report.html"
-    target.write_text(render_report(folder), encoding="utf-8")
-    return target
+    check_output(target, force=force)  # before rendering
+    return write_text(target, render_report(folder), force=force)

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from feederopt.io.writing import write_bytes
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -166,7 +168,8 @@ def grid_figure(buses: pl.DataFrame, branches: pl.DataFrame, pos: np.ndarray | N
     return fig
 
 
-def plot_grid(result: Result, path: str | Path, title: str | None = None) -> Path:
+def plot_grid(result: Result, path: str | Path, title: str | None = None, *,
+              force: bool = False) -> Path:
     """Draw the result's topology (see :func:`grid_figure`) into a PNG, on the input's
     geographic coordinates when it has them."""
     net = result.network
@@ -176,9 +179,7 @@ def plot_grid(result: Result, path: str | Path, title: str | None = None) -> Pat
     fig = grid_figure(result.buses, result.branches, pos,
                       title or f"{result.case}: {result.method}, {result.losses_kw:.2f} kW",
                       changed)
-    path = Path(path)
-    path.write_bytes(figure_png(fig))
-    return path
+    return write_bytes(path, figure_png(fig), force=force)
 
 
 def voltage_profile_figure(buses: pl.DataFrame, title: str = "Voltage profile") -> Figure:
