@@ -207,7 +207,16 @@ def load_case(name: str, *, check: bool = True) -> Network:
 
 @lru_cache(maxsize=1)
 def _infos() -> tuple[CaseInfo, ...]:
+    from feederopt.cases.threephase import THREE_PHASE_CASES, load_three_phase_case
+
     rows = []
+    for name, case in THREE_PHASE_CASES.items():
+        s3 = load_three_phase_case(name, check=False).summary()
+        rows.append(CaseInfo(name=name, buses=s3["buses"], branches=s3["branches"],
+                             ties=s3["normally_open"], switchable=s3["switchable"],
+                             sources=s3["sources"], load_mw=s3["total_load_mw"],
+                             load_mvar=s3["total_load_mvar"], origin="opendss",
+                             description=case.description))
     for name in case_names():
         spec = _REGISTRY[name]
         s = load_case(name, check=False).summary()

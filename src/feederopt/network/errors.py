@@ -31,6 +31,7 @@ class ProblemKind(StrEnum):
     UNKNOWN_CASE = "unknown_case"
     OUTPUT_EXISTS = "output_exists"
     BAD_SCENARIO = "bad_scenario"
+    UNSUPPORTED_ELEMENT = "unsupported_element"
 
 
 @dataclass(frozen=True)
