@@ -461,6 +461,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     def frame(rows: list[dict[str, Any]]) -> pl.DataFrame | None:
         return pl.DataFrame(rows) if rows else None
 
+    _repair_bases(bus_rows, src_rows, line_rows, tr_rows, warnings)
     circuit = dss.Circuit.Name()
     return ThreePhaseNetwork.from_tables(
         name=name or circuit or path.stem,
@@ -471,6 +472,51 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         impedances=frame(z_rows), transformers=frame(tr_rows), loads=frame(load_rows),
         generators=frame(gen_rows), shunts=frame(sh_rows),
     )
+
+
+def _repair_bases(buses: list[dict[str, Any]], sources: list[dict[str, Any]],
+                  lines: list[dict[str, Any]], transformers: list[dict[str, Any]],
+                  warnings: list[str]) -> None:
+    """Nominal voltages from the source through lines and transformer ratios.
+
+    OpenDSS gives every bus the nearest of the circuit's ``VoltageBases``; a voltage level that
+    the list lacks (Iowa 240's 0.48 kV secondaries) gets a base off by the transformer's ratio.
+    Where OpenDSS's base is more than 10 % from the one the ratios give, the ratio's base is used
+    and a warning names the buses.
+    """
+    by_id = {b["id"]: b for b in buses}
+    expected: dict[str, float] = {}
+    adj: dict[str, list[tuple[str, float]]] = {}
+    for ln in lines:
+        adj.setdefault(ln["from_bus"], []).append((ln["to_bus"], 1.0))
+        adj.setdefault(ln["to_bus"], []).append((ln["from_bus"], 1.0))
+    for tr in transformers:
+        if tr["kv_from"] > 0 and tr["kv_to"] > 0:
+            ratio = tr["kv_to"] / tr["kv_from"]  # line-line (3-phase) or winding (1-phase) kV
+            adj.setdefault(tr["from_bus"], []).append((tr["to_bus"], ratio))
+            adj.setdefault(tr["to_bus"], []).append((tr["from_bus"], 1 / ratio))
+    stack = []
+    for src in sources:
+        expected[src["bus"]] = src["vn_kv"]
+        stack.append(src["bus"])
+    while stack:
+        b = stack.pop()
+        for o, ratio in adj.get(b, []):
+            if o not in expected:
+                expected[o] = expected[b] * ratio
+                stack.append(o)
+    fixed = []
+    for bid, kv in expected.items():
+        row = by_id.get(bid)
+        if row is None:
+            continue
+        if row["vn_kv"] <= 0 or abs(row["vn_kv"] / kv - 1) > 0.1:
+            row["vn_kv"] = kv
+            fixed.append(bid)
+    if fixed:
+        warnings.append(f"{len(fixed)} bus(es) have an OpenDSS voltage base that does not match "
+                        f"their transformer's ratio ({', '.join(sorted(fixed)[:6])}"
+                        f"{' ...' if len(fixed) > 6 else ''}); the ratio's base is used")
 
 
 def _exponents(model: int, dss: Any) -> tuple[float, float]:
