@@ -135,7 +135,8 @@ def compile_circuit(path: str | Path) -> list[str]:
         dss.Error.EarlyAbort(True)
         try:
             _run(f'redirect "{path}"')
-            dss.Solution.Solve()
+            if not dss.Solution.Converged():  # a script that solves is taken as it solved
+                dss.Solution.Solve()
         except DSSFailure as exc:
             where = re.search(r'\[file: "([^"]+)", line: (\d+)\]', exc.message)
             bad = _zero_impedance_switches() if "Matrix Inversion" in exc.message else []
@@ -154,7 +155,8 @@ def compile_circuit(path: str | Path) -> list[str]:
             try:
                 for command in _commands(lines):
                     _run(command)
-                dss.Solution.Solve()
+                if not dss.Solution.Converged():
+                    dss.Solution.Solve()
             except DSSFailure as final:
                 raise _file_problem(path, final.number, final.message) from None
         except Exception as exc:
@@ -266,6 +268,12 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             "x": float(dss.Bus.X()) if coords else None,
             "y": float(dss.Bus.Y()) if coords else None,
         })
+
+    no_phase = [b["id"] for b in bus_rows if not b["phases"]]
+    if no_phase:
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "buses", "bus has no phases (only node 0)",
+            tuple(no_phase), "phases", "connect the bus through nodes 1, 2 or 3"))
 
     # ---- sources ------------------------------------------------------------------------
     src_rows = []

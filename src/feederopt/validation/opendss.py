@@ -81,9 +81,14 @@ class OpenDSSSolution:
 
 def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = None,
                   taps: dict[str, float] | None = None,
-                  model_voltages: dict[str, float] | None = None) -> OpenDSSSolution:
+                  model_voltages: dict[str, float] | None = None,
+                  floating_buses: set[str] | None = None) -> OpenDSSSolution:
     """OpenDSS's power flow of ``net``'s circuit with the switches in ``open_switches`` open and
-    every other switchable line closed (default: the base-case states)."""
+    every other switchable line closed (default: the base-case states).
+
+    At ``floating_buses`` (three-wire regions) the voltages are reported without their zero
+    sequence (:meth:`OpenDSSSolution.comparable_voltages`); ``phasors_pu`` keeps OpenDSS's
+    phase-to-ground values."""
     import opendssdirect as dss
 
     path = net.meta.get("source_path")
@@ -93,13 +98,19 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
     sw = net.lines.filter(pl.col("switchable"))
     if open_switches is None:
         open_switches = set(sw.filter(pl.col("normally_open"))["id"].to_list())
+    changed = False
     for line in sw["id"].to_list():
-        state = "n" if line in open_switches else "y"
-        dss.Text.Command(f"edit Line.{line} enabled={state}")
+        dss.Lines.Name(line)
+        want_open = line in open_switches
+        if bool(dss.CktElement.Enabled()) == want_open:
+            dss.Text.Command(f"edit Line.{line} enabled={'n' if want_open else 'y'}")
+            changed = True
     for tr, tap in (taps or {}).items():
         dss.Text.Command(f"edit Transformer.{tr} wdg=2 tap={tap}")
+        changed = True
     try:
-        dss.Solution.Solve()
+        if changed:  # else the script's own solution stands (a new solve may move taps)
+            dss.Solution.Solve()
         converged = bool(dss.Solution.Converged())
     except Exception as exc:  # OpenDSS refuses to solve: report, do not crash the caller
         converged = False
@@ -131,6 +142,8 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
         source_kvar=-float(total[1]), load_kw=load_kw, load_kvar=load_kvar, voltages_pu=volts,
         open_switches=sorted(open_switches), warnings=warnings, phasors_pu=phasors,
     )
+    if floating_buses:
+        sol.voltages_pu = sol.comparable_voltages(floating_buses)
     _summarise(sol, net, model_voltages)
     return sol
 
