@@ -431,6 +431,14 @@ def solve(
         raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
                                   "--report needs --out", field="report",
                                   hint="add --out DIR; the report is written to DIR/report.html")])
+    from feederopt.io import is_three_phase
+
+    if is_three_phase(source):  # an OpenDSS feeder: LinDist3Flow MILP, checked by OpenDSS
+        from feederopt.cli_threephase import solve_three_phase_command
+
+        solve_three_phase_command(source, time_limit=time_limit, gap=gap, json_file=json_file,
+                                  ac_check=not no_ac_check, quiet=quiet)
+        return
     net = load(source)
     if out_dir is not None and not force:
         prepare_output_dir(out_dir, force=False).rmdir()  # fail early, before solving

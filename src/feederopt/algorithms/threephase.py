@@ -39,12 +39,11 @@ class ThreePhaseFlow:
 
 
 def loss_proxy(pu: PerUnitThreePhase, p: np.ndarray, q: np.ndarray) -> float:
-    """``sum_e sum_i r_ii (p_i^2 + q_i^2)`` [p.u.]: the series losses at 1 p.u. voltage with the
-    mutual terms left out (the LinDist3Flow loss proxy)."""
-    ix = edge_phases(pu)
-    r = np.concatenate([np.diag(e.z_pu).real for e in pu.edges]) if pu.edges else np.zeros(0)
-    del ix
-    return float(np.sum(r * (p**2 + q**2)))
+    """``sum_e sum_i r_i (p_i^2 + q_i^2)`` [p.u.], the loss proxy of
+    :mod:`feederopt.problems.threephase` (effective resistances ``r_i``)."""
+    from feederopt.problems.threephase import effective_resistance
+
+    return float(np.sum(effective_resistance(pu) * (p**2 + q**2)))
 
 
 def lindist3flow_power_flow(net: ThreePhaseNetwork | PerUnitThreePhase, *,
@@ -77,3 +76,38 @@ def lindist3flow_power_flow(net: ThreePhaseNetwork | PerUnitThreePhase, *,
         loss_proxy_kw=loss_proxy(pu, vals["p"], vals["q"]) * 1000,
         open_switches=sorted(e.id for e in pu.edges if e.normally_open),
     )
+
+
+@dataclass
+class ThreePhaseTopology:
+    """The answer of :func:`reconfigure_three_phase`."""
+
+    status: str  # optimal | time_limit | infeasible | error
+    open_switches: list[str]
+    loss_proxy_kw: float  # the MILP's objective (tangent-plane proxy)
+    bound_kw: float
+    solve_time_s: float
+    flow: ThreePhaseFlow | None
+
+
+def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300.0,
+                            gap: float = 1e-4, voltage_limits: bool = True,
+                            ) -> ThreePhaseTopology:
+    """The radial topology that minimises the LinDist3Flow loss proxy, as a MILP on HiGHS
+    (:func:`feederopt.problems.threephase.reconfiguration_block`); its LinDist3Flow power flow
+    is attached."""
+    from feederopt.problems.threephase import reconfiguration_block
+
+    pu = to_per_unit_3ph(net)
+    prob = reconfiguration_block(pu, voltage_limits=voltage_limits)
+    model = HighsModel(prob.block)
+    model.h.setOptionValue("mip_rel_gap", gap)
+    model.set_time_limit(time_limit_s)
+    sol = model.solve()
+    if not sol.has_solution:
+        return ThreePhaseTopology(sol.status, [], math.nan, sol.bound, sol.solve_time_s, None)
+    y = model.values()["y"]
+    opened = {e.id for e, v in zip(pu.edges, y, strict=True) if e.switchable and v < 0.5}
+    flow = lindist3flow_power_flow(net, open_switches=opened)
+    return ThreePhaseTopology(sol.status, sorted(opened), sol.objective, sol.bound,
+                              sol.solve_time_s, flow)

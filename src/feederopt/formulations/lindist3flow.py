@@ -31,6 +31,9 @@ import scipy.sparse as sp
 from feederopt.formulations.blocks import Block, Group, Sense
 from feederopt.network.threephase_perunit import PerUnitThreePhase
 
+#: Range of ``w`` without voltage limits (finite, so that the big-M of a switch stays finite).
+W_UNBOUNDED = 100.0
+
 
 @dataclass(frozen=True)
 class EdgePhases:
@@ -77,13 +80,13 @@ def lindist3flow(pu: PerUnitThreePhase, *, voltage_limits: bool = True) -> Block
 
     Groups ``w``, ``p``, ``q``, ``pt``, ``qt`` and ``y`` (one per edge: binary where switchable,
     fixed closed elsewhere, fixed open for a non-switchable open edge). ``voltage_limits=False``
-    leaves ``w`` within [0.25, 2.25] only (a power flow that reports violations).
+    leaves ``w`` within +-W_UNBOUNDED (a power flow that reports violations, even a collapse).
     """
     ix = edge_phases(pu)
     n, m, nb = pu.n_nodes, len(ix.edge), len(ix.bank_sec_node)
     block = Block()
-    lo = pu.w_min.copy() if voltage_limits else np.full(n, 0.25)
-    hi = pu.w_max.copy() if voltage_limits else np.full(n, 2.25)
+    lo = pu.w_min.copy() if voltage_limits else np.full(n, -W_UNBOUNDED)
+    hi = pu.w_max.copy() if voltage_limits else np.full(n, W_UNBOUNDED)
     lo[pu.source_nodes] = pu.w_source
     hi[pu.source_nodes] = pu.w_source
     block.add_group(Group.new("w", n, lo, hi))
