@@ -4,8 +4,8 @@ states of PowerModelsONM's IEEE 13 microgrid feeder, each radial state solved by
 from __future__ import annotations
 
 import itertools
-import math
 import json
+import math
 from pathlib import Path
 
 import polars as pl
