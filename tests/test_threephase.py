@@ -223,3 +223,26 @@ def test_lindist3flow_voltages_agree_with_opendss(name: str, bound: float) -> No
     err, node, sol = lindist3flow_vs_opendss(load_three_phase(name))
     assert sol.converged
     assert err < bound, (err, node)
+
+
+def test_opendss_check_writes_setpoints_and_reports_per_phase(tmp_path: Path) -> None:
+    """The AC check writes a generator set-point into the circuit: the source then supplies what
+    the generator no longer does (50 kW, up to the change in losses); per-phase extremes and the
+    unbalance are those of OpenDSS's node voltages."""
+    from feederopt.validation.opendss import solve_opendss
+
+    path = _write(tmp_path, HEAD +
+                  "New Line.l1 Phases=3 Bus1=src Bus2=b1 r1=0.2 x1=0.4 r0=0.6 x0=1.2 "
+                  "Length=1 units=km\n"
+                  "New Load.a Bus1=b1.1 Phases=1 kV=2.4018 kW=300 kvar=100\n"
+                  "New Generator.g Bus1=b1 Phases=3 kV=4.16 kW=100 kvar=0\n" + TAIL)
+    net = load_three_phase(path)
+    base = solve_opendss(net)
+    less = solve_opendss(net, setpoints={"Generator.g": (50.0, 0.0)})
+    assert base.converged and less.converged
+    assert less.source_kw - base.source_kw == pytest.approx(50.0, abs=1.0)
+    assert set(base.min_voltage_pu) == {"a", "b", "c"}
+    assert base.min_voltage_pu["a"] == pytest.approx(base.voltages_pu["b1.a"])
+    v = [base.voltages_pu[f"b1.{p}"] for p in "abc"]
+    mean = sum(v) / 3
+    assert base.unbalance_pct == pytest.approx(max(abs(x - mean) for x in v) / mean * 100)

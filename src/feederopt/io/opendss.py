@@ -438,6 +438,11 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             p_out = -float(powers[0::2].sum()) / 1000 if powers.size else 0.0
             q_out = -float(powers[1::2].sum()) / 1000 if powers.size else 0.0
             p_max, s_max, energy = _ratings(cls, el, dss)
+            if cls == "generator" and p_max > 0 and abs(p_out - p_max) > 0.1 * p_max:
+                warnings.append(
+                    f"{full} is set to {p_max * 1000:.0f} kW but OpenDSS's solution has it at "
+                    f"{p_out * 1000:.0f} kW (its kV rating does not match its bus, so OpenDSS "
+                    "runs it as an impedance); the solved output is used")
             gen_rows.append({
                 "id": full, "bus": bus, "phases": _letters(nodes[:nph]), "kind": kind,
                 "p_mw": p_out, "q_mvar": q_out, "p_max_mw": p_max, "s_max_mva": s_max,

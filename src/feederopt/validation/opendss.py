@@ -81,10 +81,13 @@ class OpenDSSSolution:
 
 def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = None,
                   taps: dict[str, float] | None = None,
+                  setpoints: dict[str, tuple[float, float]] | None = None,
                   model_voltages: dict[str, float] | None = None,
                   floating_buses: set[str] | None = None) -> OpenDSSSolution:
     """OpenDSS's power flow of ``net``'s circuit with the switches in ``open_switches`` open and
-    every other switchable line closed (default: the base-case states).
+    every other switchable line closed (default: the base-case states). ``taps`` sets the
+    winding-2 tap of transformers by id; ``setpoints`` the output ``(kW, kvar)`` of generators,
+    PV systems or storage by their full name (``"Generator.675"``).
 
     At ``floating_buses`` (three-wire regions) the voltages are reported without their zero
     sequence (:meth:`OpenDSSSolution.comparable_voltages`); ``phasors_pu`` keeps OpenDSS's
@@ -107,6 +110,17 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
             changed = True
     for tr, tap in (taps or {}).items():
         dss.Text.Command(f"edit Transformer.{tr} wdg=2 tap={tap}")
+        changed = True
+    for element, (kw, kvar) in (setpoints or {}).items():
+        cls = element.split(".")[0].lower()
+        if cls == "storage":  # discharging is positive output
+            state = "discharging" if kw > 0 else ("charging" if kw < 0 else "idling")
+            dss.Text.Command(f"edit {element} state={state} %discharge="
+                             f"{_storage_share(element, kw)} kvar={kvar}")
+        elif cls == "pvsystem":
+            dss.Text.Command(f"edit {element} pmpp={max(kw, 0.0)} irradiance=1 kvar={kvar}")
+        else:
+            dss.Text.Command(f"edit {element} kW={kw} kvar={kvar}")
         changed = True
     try:
         if changed:  # else the script's own solution stands (a new solve may move taps)
@@ -146,6 +160,15 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
         sol.voltages_pu = sol.comparable_voltages(floating_buses)
     _summarise(sol, net, model_voltages)
     return sol
+
+
+def _storage_share(element: str, kw: float) -> float:
+    """``%discharge`` (or ``%charge``) of a storage unit for an output of ``kw``."""
+    import opendssdirect as dss
+
+    dss.Text.Command(f"? {element}.kWrated")
+    rated = float(dss.Text.Result() or 0.0)
+    return 100.0 * abs(kw) / rated if rated > 0 else 0.0
 
 
 def _each(collection: Any) -> Any:
