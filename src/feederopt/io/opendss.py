@@ -59,6 +59,7 @@ _ERROR_HINTS = {
     243: "the Redirect/Compile target does not exist; check the path beside the file",
     401: "the line code is not defined before the line; check its name and the Redirects",
     302: "an element or property name is unknown",
+    8888: "the file must define a circuit (New Circuit.<name> ...)",
 }
 
 
