@@ -187,6 +187,12 @@ def load_case(name: str, *, check: bool = True) -> Network:
     """
     names = case_names()
     spec = _REGISTRY.get(name)
+    from feederopt.cases.threephase import has_three_phase_case
+
+    if spec is None and has_three_phase_case(name):
+        raise InputError([Problem(
+            ProblemKind.UNKNOWN_CASE, "case", f"'{name}' is a three-phase (OpenDSS) case",
+            ids=(name,), hint="read it with feederopt.io.load_three_phase or load_any")])
     if spec is None:
         close = [n for n in names if n.startswith(name[:6])] or names
         raise InputError(

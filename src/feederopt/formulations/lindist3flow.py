@@ -75,12 +75,15 @@ def flow_bound(pu: PerUnitThreePhase, margin: float = 1.5) -> float:
     return max((d + g) * margin, 1e-3)
 
 
-def lindist3flow(pu: PerUnitThreePhase, *, voltage_limits: bool = True) -> Block:
+def lindist3flow(pu: PerUnitThreePhase, *, voltage_limits: bool = True,
+                 der_variables: bool = False) -> Block:
     """The LinDist3Flow block (see module docstring).
 
     Groups ``w``, ``p``, ``q``, ``pt``, ``qt`` and ``y`` (one per edge: binary where switchable,
     fixed closed elsewhere, fixed open for a non-switchable open edge). ``voltage_limits=False``
     leaves ``w`` within +-W_UNBOUNDED (a power flow that reports violations, even a collapse).
+    ``der_variables=True`` makes every DER phase's output a variable ``pg, qg`` (within
+    ``[p_min, p_max]`` and ``|q| <= s_max``, per phase) instead of its base-case value.
     """
     ix = edge_phases(pu)
     n, m, nb = pu.n_nodes, len(ix.edge), len(ix.bank_sec_node)
@@ -125,12 +128,22 @@ def lindist3flow(pu: PerUnitThreePhase, *, voltage_limits: bool = True) -> Block
         return sp.csr_matrix((v, (r, c)), shape=(n, nb))
 
     out_pp, out_pq, out_qp, out_qq = mat(rows_pp), mat(rows_pq), mat(rows_qp), mat(rows_qq)
-    block.add_rows("balance_p", {"p": inc[keep], "pt": (bank_in - out_pp)[keep],
-                                 "qt": -out_pq[keep], "w": -pu.demand_kp[keep]},
-                   Sense.EQ, (pu.demand_p0 - pu.gen_p)[keep])
-    block.add_rows("balance_q", {"q": inc[keep], "qt": (bank_in - out_qq)[keep],
-                                 "pt": -out_qp[keep], "w": -pu.demand_kq[keep]},
-                   Sense.EQ, (pu.demand_q0 - pu.gen_q)[keep])
+    terms_p = {"p": inc[keep], "pt": (bank_in - out_pp)[keep], "qt": -out_pq[keep],
+               "w": -pu.demand_kp[keep]}
+    terms_q = {"q": inc[keep], "qt": (bank_in - out_qq)[keep], "pt": -out_qp[keep],
+               "w": -pu.demand_kq[keep]}
+    gen_p, gen_q = pu.gen_p, pu.gen_q
+    if der_variables:
+        nd = len(pu.der_node)
+        block.add_group(Group.new("pg", nd, pu.der_p_min, pu.der_p_max))
+        block.add_group(Group.new("qg", nd, -pu.der_s_max, pu.der_s_max))
+        at = sp.csr_matrix((np.ones(nd), (pu.der_node, np.arange(nd))), shape=(n, nd))[keep]
+        terms_p["pg"] = at
+        terms_q["qg"] = at
+        gen_p = np.zeros(n)
+        gen_q = np.zeros(n)
+    block.add_rows("balance_p", terms_p, Sense.EQ, (pu.demand_p0 - gen_p)[keep])
+    block.add_rows("balance_q", terms_q, Sense.EQ, (pu.demand_q0 - gen_q)[keep])
 
     # ---- voltage drop (16d), with big-M on switchable edges ------------------------------
     mp = sp.block_diag([e.mp for e in pu.edges], format="csr") if m else sp.csr_matrix((0, 0))

@@ -104,10 +104,18 @@ class PerUnitThreePhase:
     demand_q0: np.ndarray
     demand_kp: sp.csr_matrix
     demand_kq: sp.csr_matrix
-    gen_p: np.ndarray
+    gen_p: np.ndarray  # base-case output per node
     gen_q: np.ndarray
     floating: np.ndarray  # bool per bus: behind a delta (ungrounded) winding, no zero sequence
     notes: list[str] = field(default_factory=list)
+    #: One entry per DER phase: its id, node, base output and limits [p.u. per phase].
+    der_id: list[str] = field(default_factory=list)
+    der_node: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    der_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    der_q: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    der_p_min: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    der_p_max: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    der_s_max: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def n_nodes(self) -> int:
@@ -399,12 +407,20 @@ def to_per_unit_3ph(net: ThreePhaseNetwork, *, open_switches: set[str] | None = 
     # ---- generators (fixed at their base-case output) ------------------------------------
     g_p = np.zeros(n)
     g_q = np.zeros(n)
+    der: dict[str, list] = {k: [] for k in ("id", "node", "p", "q", "pmin", "pmax", "smax")}
     for g in net.generators.filter(pl.col("in_service")).iter_rows(named=True):
         b = bld.bus_index[g["bus"]]
+        k = len(g["phases"])
         for c in g["phases"]:
             ni = nd_of(b, PHASES.index(c))
-            g_p[ni] += g["p_mw"] / len(g["phases"])
-            g_q[ni] += g["q_mvar"] / len(g["phases"])
+            g_p[ni] += g["p_mw"] / k
+            g_q[ni] += g["q_mvar"] / k
+            p_max = max(g["p_max_mw"], g["p_mw"]) / k
+            for attr, val in (("id", g["id"]), ("node", ni), ("p", g["p_mw"] / k),
+                             ("q", g["q_mvar"] / k),
+                             ("pmin", -p_max if g["kind"] == "storage" else 0.0),
+                             ("pmax", p_max), ("smax", max(g["s_max_mva"] / k, p_max))):
+                der[attr].append(val)
 
     floating = np.array([b in float_set for b in bld.bus_ids], bool)
     return PerUnitThreePhase(
@@ -414,7 +430,10 @@ def to_per_unit_3ph(net: ThreePhaseNetwork, *, open_switches: set[str] | None = 
         source_nodes=np.array(source_nodes, int), w_source=np.array(w_source),
         edges=edges, banks=banks, demand_p0=d_p0, demand_q0=d_q0,
         demand_kp=kp.tocsr(), demand_kq=kq.tocsr(), gen_p=g_p, gen_q=g_q, floating=floating,
-        notes=notes,
+        notes=notes, der_id=der["id"], der_node=np.array(der["node"], int),
+        der_p=np.array(der["p"], float), der_q=np.array(der["q"], float),
+        der_p_min=np.array(der["pmin"], float), der_p_max=np.array(der["pmax"], float),
+        der_s_max=np.array(der["smax"], float),
     )
 
 
