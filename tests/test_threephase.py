@@ -212,11 +212,12 @@ def test_lindist3flow_voltages_agree_with_opendss(name: str, bound: float) -> No
     literature that introduced it (Gan & Low, PSCC 2014; Sankur, Dobbe, Arnold & Callaway,
     arXiv:1606.04492, 2016, on the IEEE 13-node feeder) reports voltage-magnitude errors of
     the order of 1 % against a full AC power flow. We assert 0.01 p.u. on IEEE 13 (measured
-    0.0064) and Iowa 240 (0.0077). IEEE 37 is heavily loaded behind an 8 % substation
-    transformer and an open-delta regulator with 10 % boost, where the neglected I^2 X and the
-    linearisation of the open-delta bank add up to 0.032 p.u.; its three-wire region is
-    compared without OpenDSS's neutral shift (zero sequence), which the network leaves to stray
-    admittances.
+    0.0064) and Iowa 240 (0.0077). IEEE 37's 2.5 MVA substation transformer (X = 8 %) carries
+    2.9 MVA: the reactive losses that LinDist3Flow neglects there (I^2 X ~ 0.11 p.u. on its
+    rating) lower 799 by about 0.01 p.u., and the open-delta regulator's 10 % boost carries the
+    error on, 0.032 p.u. in all (with a stiff substation transformer the same feeder agrees to
+    0.005 p.u., see the next test). Its three-wire region is compared without OpenDSS's neutral
+    shift (zero sequence), which the network leaves to stray admittances.
     """
     from feederopt.api_threephase import lindist3flow_vs_opendss
 
@@ -269,3 +270,21 @@ def test_der_variables_reproduce_the_fixed_dispatch() -> None:
         assert model.solve().has_solution
         sols.append(model.values()["w"])
     assert np.allclose(sols[0], sols[1], atol=1e-7)
+
+
+def test_ieee37_error_comes_from_the_substation_transformer(tmp_path: Path) -> None:
+    """IEEE 37 with its substation transformer's impedance divided by 1000: LinDist3Flow agrees
+    with OpenDSS to 0.01 p.u. (delta loads, open-delta regulator, line matrices), which places
+    the 0.032 p.u. of the real feeder in the transformer's neglected losses."""
+    from feederopt.api_threephase import lindist3flow_vs_opendss
+
+    folder = three_phase_case_path("ieee37").parent
+    for f in folder.iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    text = (folder / "ieee37.dss").read_text()
+    text = text.replace("Windings=2 Xhl=8", "Windings=2 Xhl=0.008")
+    text = text.replace("kva=2500   %r=1", "kva=2500   %r=0.001")
+    (tmp_path / "stiff.dss").write_text(text)
+    err, node, sol = lindist3flow_vs_opendss(load_three_phase(tmp_path / "stiff.dss"))
+    assert sol.converged
+    assert err < 0.01, (err, node)
