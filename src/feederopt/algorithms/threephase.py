@@ -1,8 +1,11 @@
-"""Three-phase computations on LinDist3Flow: the power flow of a fixed topology.
+"""Three-phase computations on LinDist3Flow: the power flow of a fixed topology, and
+reconfiguration.
 
 :func:`lindist3flow_power_flow` fixes the switch states and solves the LinDist3Flow rows of
 :mod:`feederopt.formulations.lindist3flow` (a square linear system on a radial network) as an LP
 on HiGHS, with the voltage limits lifted so that violations are reported, not infeasible.
+:func:`reconfigure_three_phase` solves the MILP of :mod:`feederopt.problems.threephase`
+(LinDist3Flow, radiality, loss proxy) on HiGHS.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from feederopt.formulations.lindist3flow import edge_phases, lindist3flow
 from feederopt.network.errors import SolverError
 from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.network.threephase_perunit import PerUnitThreePhase, to_per_unit_3ph
+from feederopt.problems.threephase import effective_resistance, reconfiguration_block
 from feederopt.solvers.highs_backend import HighsModel
 
 
@@ -41,8 +45,6 @@ class ThreePhaseFlow:
 def loss_proxy(pu: PerUnitThreePhase, p: np.ndarray, q: np.ndarray) -> float:
     """``sum_e sum_i r_i (p_i^2 + q_i^2)`` [p.u.], the loss proxy of
     :mod:`feederopt.problems.threephase` (effective resistances ``r_i``)."""
-    from feederopt.problems.threephase import effective_resistance
-
     return float(np.sum(effective_resistance(pu) * (p**2 + q**2)))
 
 
@@ -96,8 +98,6 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
     """The radial topology that minimises the LinDist3Flow loss proxy, as a MILP on HiGHS
     (:func:`feederopt.problems.threephase.reconfiguration_block`); its LinDist3Flow power flow
     is attached."""
-    from feederopt.problems.threephase import reconfiguration_block
-
     pu = to_per_unit_3ph(net)
     prob = reconfiguration_block(pu, voltage_limits=voltage_limits)
     model = HighsModel(prob.block)
