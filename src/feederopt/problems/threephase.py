@@ -48,13 +48,22 @@ def reconfiguration_block(pu: PerUnitThreePhase, *, voltage_limits: bool = True,
     """LinDist3Flow + radiality + tangent-plane loss proxy (see module docstring)."""
     block = lindist3flow(pu, voltage_limits=voltage_limits)
     n_bus = len(pu.bus_ids)
-    f = np.array([e.f for e in pu.edges] + [b.f for b in pu.banks], int)
-    t = np.array([e.t for e in pu.edges] + [b.t for b in pu.banks], int)
-    switchable = np.array([e.switchable for e in pu.edges] + [False] * len(pu.banks), bool)
+    # the bus graph: one branch per pair of buses (single-phase lines on different phases
+    # between the same buses are one branch), banks always closed
+    pairs: dict[tuple[int, int], int] = {}
+    member = []
+    for e in pu.edges:
+        member.append(pairs.setdefault((min(e.f, e.t), max(e.f, e.t)), len(pairs)))
+    fixed = np.zeros(len(pairs), bool)
+    for e, g in zip(pu.edges, member, strict=True):
+        fixed[g] |= not e.switchable
+    f = np.array([a for a, _ in pairs] + [b.f for b in pu.banks], int)
+    t = np.array([b for _, b in pairs] + [b.t for b in pu.banks], int)
+    switchable = np.concatenate([~fixed, np.zeros(len(pu.banks), bool)])
     is_source = np.zeros(n_bus, bool)
     is_source[pu.node_bus[pu.source_nodes]] = True
     rad = parent_child(n_bus, f, t, is_source, switchable)
-    # the radiality block's branch states are "y3" here; the first len(edges) are LinDist3Flow's y
+    # the radiality block's branch states are "y3"; every edge's y equals its branch's y3
     ne = len(pu.edges)
     y3 = rad.groups.pop("y")
     y3.name = "y3"
@@ -63,7 +72,7 @@ def reconfiguration_block(pu: PerUnitThreePhase, *, voltage_limits: bool = True,
         if "y" in rows.terms:
             rows.terms["y3"] = rows.terms.pop("y")
     block.merge(rad)
-    link = sp.hstack([sp.identity(ne), sp.csr_matrix((ne, len(pu.banks)))]).tocsr()
+    link = sp.csr_matrix((np.ones(ne), (np.arange(ne), member)), shape=(ne, len(f)))
     block.add_rows("y_link", {"y3": link, "y": -sp.identity(ne, format="csr")}, Sense.EQ,
                    np.zeros(ne))
 
