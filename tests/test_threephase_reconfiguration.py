@@ -31,8 +31,10 @@ def _radial(net: ThreePhaseNetwork, open_switches: set[str]) -> bool:
             b = parent[b]
         return b
 
-    edges = [(r["from_bus"], r["to_bus"]) for r in net.lines.iter_rows(named=True)
-             if r["in_service"] and r["id"] not in open_switches]
+    # parallel single-phase lines between two buses join them once
+    edges = list({tuple(sorted((r["from_bus"], r["to_bus"])))
+                  for r in net.lines.iter_rows(named=True)
+                  if r["in_service"] and r["id"] not in open_switches})
     # a bank of single-phase units joins its two buses once
     edges += list({(r["from_bus"], r["to_bus"]) for r in net.transformers.iter_rows(named=True)})
     for f, t in edges:
@@ -95,3 +97,29 @@ def test_reconfiguration_leaves_a_bad_base_topology(tmp_path: Path) -> None:
     assert data["ac_check"]["converged"]
     assert data["ac_check"]["losses_kw"] == pytest.approx(losses[best], rel=1e-6)
     assert data["ac_check"]["losses_kw"] < losses[frozenset(base_open)]
+
+
+def test_parallel_single_phase_lines_are_one_branch(tmp_path: Path) -> None:
+    """Two single-phase lines between the same buses (as Iowa 240 has) are one branch of the bus
+    graph: the MILP stays feasible and finds the brute-force optimum."""
+    path = tmp_path / "parallel.dss"
+    path.write_text(
+        "Clear\nNew Circuit.par basekv=12.47 phases=3 bus1=src MVAsc3=1e5 MVAsc1=1e5\n"
+        "New Line.la Phases=1 Bus1=src.1 Bus2=b1.1 r1=0.3 x1=0.6 r0=0.9 x0=1.8 Length=1 "
+        "units=km\n"
+        "New Line.lb Phases=1 Bus1=src.2 Bus2=b1.2 r1=0.3 x1=0.6 r0=0.9 x0=1.8 Length=1 "
+        "units=km\n"
+        "New Line.l2 Phases=3 Bus1=src Bus2=b2 r1=0.3 x1=0.6 r0=0.9 x0=1.8 Length=2 units=km\n"
+        "New Line.sw1 Phases=2 Bus1=b3.1.2 Bus2=b1.1.2 Switch=y enabled=n\n"
+        "New Line.sw2 Phases=3 Bus1=b2 Bus2=b3 Switch=y\n"
+        "New Load.a Bus1=b1.1 Phases=1 kV=7.2 kW=800 kvar=300\n"
+        "New Load.b Bus1=b1.2 Phases=1 kV=7.2 kW=700 kvar=200\n"
+        "New Load.c Bus1=b3 Phases=3 kV=12.47 kW=300 kvar=100\n"
+        "Set VoltageBases=[12.47]\nCalcVoltageBases\nSolve\n")
+    net = load_three_phase(path)
+    losses = _brute_force(net)
+    assert losses and min(losses.values()) < math.inf
+    best = min(losses, key=lambda s: losses[s])
+    topo = reconfigure_three_phase(net, time_limit_s=60)
+    assert topo.status == "optimal"
+    assert frozenset(topo.open_switches) == best
