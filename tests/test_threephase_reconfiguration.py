@@ -123,3 +123,9 @@ def test_parallel_single_phase_lines_are_one_branch(tmp_path: Path) -> None:
     topo = reconfigure_three_phase(net, time_limit_s=60)
     assert topo.status == "optimal"
     assert frozenset(topo.open_switches) == best
+
+
+def test_options_the_three_phase_path_lacks_give_exit_2() -> None:
+    result = CliRunner().invoke(app, ["solve", "ieee13mod", "--method", "misocp"])
+    assert result.exit_code == 2
+    assert "--method" in result.stderr and "Traceback" not in result.output

@@ -436,8 +436,13 @@ def solve(
     if is_three_phase(source):  # an OpenDSS feeder: LinDist3Flow MILP, checked by OpenDSS
         from feederopt.cli_threephase import solve_three_phase_command
 
+        unsupported = {"--method": method not in ("benders", "lindistflow"),
+                       "--out": out_dir is not None, "--scenarios": scenarios is not None,
+                       "--robust": robust is not None, "--switch-cost": switch_cost is not None,
+                       "--loss-price": loss_price is not None, "--solver": solver is not None}
         solve_three_phase_command(source, time_limit=time_limit, gap=gap, json_file=json_file,
-                                  ac_check=not no_ac_check, quiet=quiet)
+                                  ac_check=not no_ac_check, quiet=quiet,
+                                  unsupported=[k for k, v in unsupported.items() if v])
         return
     net = load(source)
     if out_dir is not None and not force:

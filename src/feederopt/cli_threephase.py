@@ -9,12 +9,22 @@ from typing import Any
 from rich.table import Table
 
 from feederopt.cli import _fmt, stdout
+from feederopt.network.errors import InputError, Problem, ProblemKind
 
 
 def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
-                              json_file: str | None, ac_check: bool, quiet: bool) -> None:
-    """Solve, print a summary and the OpenDSS check, write ``json_file``."""
+                              json_file: str | None, ac_check: bool, quiet: bool,
+                              unsupported: list[str] | None = None) -> None:
+    """Solve, print a summary and the OpenDSS check, write ``json_file``. Options that the
+    three-phase path does not have (``unsupported``) are typed problems, not ignored."""
     from feederopt.api_threephase import solve_three_phase
+
+    if unsupported:
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "options",
+            f"{', '.join(unsupported)} not available for three-phase feeders yet",
+            tuple(unsupported), hint="three-phase solve: LinDist3Flow MILP; use --json FILE, "
+            "--time-limit, --gap, --no-ac-check")])
 
     data = solve_three_phase(source, time_limit_s=time_limit, gap=gap, ac_check=ac_check)
     if json_file is not None:
