@@ -315,7 +315,6 @@ def to_per_unit_3ph(net: ThreePhaseNetwork, *, open_switches: set[str] | None = 
         z_of.setdefault(r["line"], []).append((r["row"], r["col"], complex(r["r_ohm"],
                                                                           r["x_ohm"]),
                                                r["b_us"] * 1e-6))
-    n_nodes_so_far = len(bld.node_bus)
     shunt_b: list[tuple[int, list[int], np.ndarray]] = []
     for row in lines.iter_rows(named=True):
         if row["id"] in absorbed:
@@ -338,7 +337,6 @@ def to_per_unit_3ph(net: ThreePhaseNetwork, *, open_switches: set[str] | None = 
         if np.any(bmat):
             shunt_b.append((f, phases, bmat * zb[f] / 2))
             shunt_b.append((t, phases, bmat * zb[f] / 2))
-    del n_nodes_so_far
 
     n = len(bld.node_bus)
     d_p0 = np.zeros(n)
