@@ -288,3 +288,24 @@ def test_ieee37_error_comes_from_the_substation_transformer(tmp_path: Path) -> N
     err, node, sol = lindist3flow_vs_opendss(load_three_phase(tmp_path / "stiff.dss"))
     assert sol.converged
     assert err < 0.01, (err, node)
+
+
+def test_thermal_limits_bind_as_a_polygon() -> None:
+    """(16e)-(16f): switch 800801 carries 801's load (200 kW + 120 kvar, i.e. 78 kVA per phase)
+    within its 50 A rating (120 kVA per phase at 2.4 kV); a 60 kVA rating makes the power flow
+    infeasible, and the polygon never cuts a flow within the rating."""
+    from feederopt.formulations.lindist3flow import lindist3flow
+    from feederopt.solvers.highs_backend import HighsModel
+
+    pu = to_per_unit_3ph(load_three_phase("ieee13mod"))
+    sw = next(e for e in pu.edges if e.id == "800801")
+    assert sw.s_max_pu == pytest.approx(4.16 / math.sqrt(3) * 50 / 1000)  # 0.12 MVA per phase
+    feasible = []
+    for limit in (None, sw.s_max_pu, 0.06):
+        sw.s_max_pu = limit
+        block = lindist3flow(pu, voltage_limits=False, thermal_limits=True)
+        y = block.groups["y"]
+        y.lb = y.ub = np.array([0.0 if e.normally_open else 1.0 for e in pu.edges])
+        y.integer = False
+        feasible.append(HighsModel(block, objective={}).solve().has_solution)
+    assert feasible == [True, True, False]

@@ -76,7 +76,8 @@ def flow_bound(pu: PerUnitThreePhase, margin: float = 1.5) -> float:
 
 
 def lindist3flow(pu: PerUnitThreePhase, *, voltage_limits: bool = True,
-                 der_variables: bool = False) -> Block:
+                 der_variables: bool = False, thermal_limits: bool = False,
+                 polygon_sides: int = 12) -> Block:
     """The LinDist3Flow block (see module docstring).
 
     Groups ``w``, ``p``, ``q``, ``pt``, ``qt`` and ``y`` (one per edge: binary where switchable,
@@ -84,6 +85,9 @@ def lindist3flow(pu: PerUnitThreePhase, *, voltage_limits: bool = True,
     leaves ``w`` within +-W_UNBOUNDED (a power flow that reports violations, even a collapse).
     ``der_variables=True`` makes every DER phase's output a variable ``pg, qg`` (within
     ``[p_min, p_max]`` and ``|q| <= s_max``, per phase) instead of its base-case value.
+    ``thermal_limits=True`` adds (16e)-(16f), ``|s_i| <= s_max`` per phase of every rated edge,
+    as the circumscribed polygon ``p cos t + q sin t <= s_max`` (``polygon_sides`` directions;
+    on an open switch the flows are zero anyway).
     """
     ix = edge_phases(pu)
     n, m, nb = pu.n_nodes, len(ix.edge), len(ix.bank_sec_node)
@@ -169,6 +173,17 @@ def lindist3flow(pu: PerUnitThreePhase, *, voltage_limits: bool = True,
     for g in ("p", "q"):
         block.add_rows(f"{g}_switch_up", {g: pick, "y": ysel_all}, Sense.LE, np.zeros(len(off)))
         block.add_rows(f"{g}_switch_dn", {g: -pick, "y": ysel_all}, Sense.LE, np.zeros(len(off)))
+
+    # ---- thermal limits (16e)-(16f) ---------------------------------------------------------
+    if thermal_limits:
+        rated = [k for k in range(m) if pu.edges[ix.edge[k]].s_max_pu]
+        smax = np.array([pu.edges[ix.edge[k]].s_max_pu for k in rated], float)
+        pick_r = sp.csr_matrix((np.ones(len(rated)), (np.arange(len(rated)), rated)),
+                               shape=(len(rated), m))
+        for j in range(polygon_sides):
+            th = 2 * np.pi * j / polygon_sides
+            block.add_rows(f"thermal_{j}", {"p": pick_r * np.cos(th), "q": pick_r * np.sin(th)},
+                           Sense.LE, smax)
 
     # ---- transformer banks (16g-16k) ------------------------------------------------------
     entries_w: list[tuple[int, int, float]] = []

@@ -68,6 +68,7 @@ class Edge:
     mq: np.ndarray
     switchable: bool = False
     normally_open: bool = False
+    s_max_pu: float | None = None  # per-phase apparent-power rating at 1 p.u. voltage
 
 
 @dataclass
@@ -332,8 +333,9 @@ def to_per_unit_3ph(net: ThreePhaseNetwork, *, open_switches: set[str] | None = 
         mp, mq = lindist3flow_matrices(z, phases)
         is_open = (row["id"] in open_switches) if open_switches is not None else bool(
             row["normally_open"])
+        s_max = (bld.base[f] * row["i_max_a"] / 1000.0) if row["i_max_a"] else None
         edges.append(Edge(row["id"], row["kind"], f, t, phases, z, mp, mq,
-                          bool(row["switchable"]), is_open))
+                          bool(row["switchable"]), is_open, s_max))
         if np.any(bmat):
             shunt_b.append((f, phases, bmat * zb[f] / 2))
             shunt_b.append((t, phases, bmat * zb[f] / 2))

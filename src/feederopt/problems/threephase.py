@@ -1,6 +1,7 @@
 """Three-phase reconfiguration as one MILP block: LinDist3Flow, radiality and a loss proxy.
 
-* Physics: :func:`feederopt.formulations.lindist3flow.lindist3flow` (switch states ``y``).
+* Physics: :func:`feederopt.formulations.lindist3flow.lindist3flow` (switch states ``y``),
+  with the voltage limits and the lines' current ratings (as per-phase polygons).
 * Radiality: the balanced parent-child spanning-forest model of
   :func:`feederopt.formulations.radiality.parent_child` (Jabr, Singh & Pal 2012, with MTZ
   order) on the bus graph, whose branches are the LinDist3Flow edges and the transformer banks
@@ -44,9 +45,10 @@ class ThreePhaseReconfiguration:
 
 
 def reconfiguration_block(pu: PerUnitThreePhase, *, voltage_limits: bool = True,
-                          ) -> ThreePhaseReconfiguration:
-    """LinDist3Flow + radiality + tangent-plane loss proxy (see module docstring)."""
-    block = lindist3flow(pu, voltage_limits=voltage_limits)
+                          thermal_limits: bool = True) -> ThreePhaseReconfiguration:
+    """LinDist3Flow (with voltage and thermal limits) + radiality + tangent-plane loss proxy
+    (see module docstring)."""
+    block = lindist3flow(pu, voltage_limits=voltage_limits, thermal_limits=thermal_limits)
     n_bus = len(pu.bus_ids)
     # the bus graph: one branch per pair of buses (single-phase lines on different phases
     # between the same buses are one branch), banks always closed
