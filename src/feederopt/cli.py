@@ -51,8 +51,8 @@ FORCE_OPT = typer.Option(False, "--force",
 SOURCE_ARG = typer.Argument(
     ...,
     metavar="CASE_OR_FILE",
-    help="A built-in case (see `feederopt cases`), a MATPOWER .m file, a pandapower .json file "
-    "or a folder of .parquet/.csv tables.",
+    help="A built-in case (see `feederopt cases`), a MATPOWER .m file, a pandapower .json file, "
+    "an OpenDSS .dss file or a folder of .parquet/.csv tables.",
     show_default=False,
 )
 JSON_OPT = typer.Option(False, "--json", help="Print the result as JSON.")
@@ -183,9 +183,13 @@ def _root(
 
 def network_info(source: Any) -> dict[str, Any]:
     """The facts ``feederopt info`` prints: counts, the base-case AC power flow, problems."""
-    from feederopt.io import load
+    from feederopt.io import is_three_phase, load
     from feederopt.validation.ac import ac_power_flow
 
+    if is_three_phase(source):  # an OpenDSS feeder: counts, OpenDSS's solution, LinDist3Flow
+        from feederopt.api_threephase import three_phase_info
+
+        return three_phase_info(source)
     net = load(source)
     summary = net.summary()
     for key in ("total_load_mw", "total_load_mvar"):  # no float noise such as 3.715000000000001
@@ -211,6 +215,10 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
          verbose: bool = VERBOSE_OPT) -> None:
     """Counts, a base-case AC power flow (pandapower) and the validation problems of a network."""
     data = network_info(source)
+    if data["problems"] and data.get("source_format") == "opendss":
+        raise InputError([Problem(ProblemKind(p["kind"]), p["component"], p["message"],
+                                  tuple(p["ids"]), p["field"], p["hint"])
+                          for p in data["problems"]])
     if json_output:
         typer.echo(json.dumps(data, indent=2))
         return
@@ -218,8 +226,10 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
     table = Table(title=f"{data['name']}", show_header=False, title_justify="left")
     table.add_column("what")
     table.add_column("value", justify="right")
-    for key in ("buses", "branches", "switchable", "normally_open", "sources", "loads"):
-        table.add_row(key.replace("_", " "), str(data[key]))
+    for key in ("buses", "phases", "branches", "switchable", "normally_open", "sources",
+                "loads"):
+        if key in data:
+            table.add_row(key.replace("_", " "), str(data[key]))
     table.add_row("generators", str(data["generators"]))
     table.add_row(
         "total load", f"{data['total_load_mw']:.4f} MW, {data['total_load_mvar']:.4f} MVAr"
@@ -233,6 +243,10 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
         )
     else:
         table.add_row("base-case AC power flow", f"did not converge ({data['base_message']})")
+    if data.get("lindist3flow_max_voltage_error_pu") is not None:
+        table.add_row("LinDist3Flow max |V - V_OpenDSS|",
+                      f"{data['lindist3flow_max_voltage_error_pu']:.4f} p.u. "
+                      f"({data['lindist3flow_max_voltage_error_node']})")
     out.print(table)
     if data["problems"]:
         out.print(f"[red]{len(data['problems'])} problem(s)[/]")
@@ -444,6 +458,21 @@ def solve(
         problems += output_problems(json_file, force=force, option="json")
     if out_dir is not None:
         problems += output_problems(out_dir, force=force, folder=True, option="out")
+    from feederopt.io import is_three_phase
+
+    if is_three_phase(source):  # an OpenDSS feeder: LinDist3Flow MILP, checked by OpenDSS
+        from feederopt.cli_threephase import solve_three_phase_command
+
+        if problems:
+            raise InputError(problems)
+        unsupported = {"--method": method not in ("benders", "lindistflow"),
+                       "--out": out_dir is not None, "--scenarios": scenarios is not None,
+                       "--robust": robust is not None, "--switch-cost": switch_cost is not None,
+                       "--loss-price": loss_price is not None, "--solver": solver is not None}
+        solve_three_phase_command(source, time_limit=time_limit, gap=gap, json_file=json_file,
+                                  force=force, ac_check=not no_ac_check, quiet=quiet,
+                                  unsupported=[k for k, v in unsupported.items() if v])
+        return
     net = load_checked(source, problems)
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),

@@ -32,6 +32,7 @@ class ProblemKind(StrEnum):
     OUTPUT_EXISTS = "output_exists"
     BAD_OUTPUT_PATH = "bad_output_path"
     BAD_SCENARIO = "bad_scenario"
+    UNSUPPORTED_ELEMENT = "unsupported_element"
 
 
 @dataclass(frozen=True)
