@@ -11,17 +11,30 @@ Import (pandapower -> Network)
   limits (0.9/1.1 where missing). Out-of-service buses are left out with their elements.
 * ``ext_grid`` (and a ``gen`` with ``slack=True``) makes its bus a source, set-point ``vm_pu``.
 * ``line`` -> branch ``line:<index>``: r, x = per-km values x length / parallel; b from
-  ``c_nf_per_km``; ``i_max_ka`` = max_i_ka x df x parallel.
-* ``trafo`` -> branch ``trafo:<index>`` (from = hv bus): the series impedance of pandapower's
-  model, referred to the hv bus voltage level, and the off-nominal ratio of rated to bus voltages
-  with the tap position of a "Ratio"/"Symmetrical" tap changer. Magnetising losses (pfe_kw,
-  i0_percent) and phase shifts are not modelled (listed in ``meta["warnings"]``).
-* bus-bus ``switch`` -> branch ``switch:<index>`` of kind switch (r = z_ohm), switchable.
+  ``c_nf_per_km``, g from ``g_us_per_km`` (x length x parallel); ``i_max_ka`` = max_i_ka x df x
+  parallel.
+* ``trafo`` -> branch ``trafo:<index>`` (from = hv bus): pandapower's equivalent circuit
+  ("Transformer" in the pandapower documentation; ``build_branch`` of pandapower 3): the
+  short-circuit impedance ``vk_percent``/``vkr_percent`` on the tap-adjusted rated voltage of
+  the lv side, the magnetising admittance ``|y_m| = i0_percent/100``, ``g_m = pfe_kw/1000/sn``
+  in the middle of the T model (the leakage split by ``leakage_resistance_ratio_hv``, 0.5 by
+  default), turned into the equivalent pi by the star-delta transform, so the iron losses enter
+  as shunt conductances at both ends; the off-nominal ratio of rated to bus voltages with the
+  tap position of a "Ratio" (or "Symmetrical" without angle) tap changer on its side. Phase
+  shifts change no magnitude in a radial grid and are left out; tap-dependency tables and
+  phase-shifting taps are listed in ``meta["warnings"]``.
+* bus-bus ``switch`` -> branch ``switch:<index>`` of kind switch, switchable: ideal (r = x = 0)
+  when ``z_ohm`` is 0, else pandapower's impedance ``z_ohm`` split by its switch_rx_ratio 2.
 * line and trafo switches make their branch switchable; an open one makes it normally open.
-* ``load`` -> load ``load:<index>`` (p, q x scaling; constant power); ``sgen`` -> a fixed
-  generator ``sgen:<index>`` (p_min = p_max = p); ``gen`` -> generator ``gen:<index>`` with fixed
-  P (its voltage control is not modelled); ``shunt`` -> shunt ``shunt:<index>`` (pandapower's
-  q_mvar is consumption, so the injection per step is -q_mvar).
+* ``load`` (and ``storage``, a load in pandapower's power flow) -> load ``load:<index>``
+  (``storage:<index>``), p, q x scaling, constant power; ``sgen`` -> a fixed generator
+  ``sgen:<index>`` (p, q x scaling); ``gen`` -> generator ``gen:<index>`` with fixed P (its
+  voltage control is not modelled); ``shunt`` -> shunt ``shunt:<index>``: pandapower's
+  ``p_mw``/``q_mvar`` are consumption at the shunt's ``vn_kv``, so per step it consumes
+  ``p_mw (vn_bus / vn_kv)^2`` and injects ``-q_mvar (vn_bus / vn_kv)^2`` at 1 p.u.; ``ward``
+  -> a load (ps, qs) and a shunt (pz, qz).
+* bus coordinates: ``net.bus.geo`` (GeoJSON points, pandapower 3) or ``net.bus_geodata``
+  (x, y, older nets) fill the buses' ``x``/``y``.
 
 Which branches are switchable (``ties=``):
   ``"switches"``: the branches that have a switch; out-of-service lines stay out of service.
@@ -31,17 +44,20 @@ Which branches are switchable (``ties=``):
   ``"auto"`` (default): ``"out_of_service"`` when the net has no switch at all and some line is
   out of service, else ``"switches"``.
 
-An open branch is disconnected at both ends. (pandapower leaves a line whose switch is open
-connected at its other end, so its charging current still flows; the AC losses of a net whose
-open lines have shunt capacitance differ slightly from pandapower's for that reason.)
+An open branch is disconnected at both ends in the convex model. (pandapower leaves a line
+whose switch is open connected at its other end, so its charging current still flows; the AC
+check runs pandapower on the user's net, so it counts that current.)
 
-Every branch, load and generator row carries ``pp_element`` and ``pp_index`` columns, and
-``meta["pandapower"]`` holds the net's frequency and base power, so that results map back.
+Every branch, load and generator row carries ``pp_element`` and ``pp_index`` columns,
+``meta["pandapower"]`` holds the net's frequency and base power, and the network's ``origin``
+is a copy of the net, so that results map back and the AC check (:mod:`feederopt.validation.ac`)
+is pandapower's own power flow of the user's net with the result's switch states.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -62,6 +78,9 @@ TieRule = Literal["auto", "switches", "out_of_service"]
 
 #: Current rating given to pandapower lines that have none [kA] (loading is then meaningless).
 NO_RATING_KA = 1e3
+#: pandapower's r/x ratio of closed bus-bus switches with an impedance (runpp's
+#: ``switch_rx_ratio``, 2 by default): r = z * 2 / sqrt(5), x = z / sqrt(5).
+SWITCH_RX = 2.0
 
 
 def _pp() -> Any:
@@ -146,6 +165,12 @@ def from_pandapower(
             "v_set_pu": [v_set.get(i, 1.0) for i in b_ids],
         }
     )
+    xy = bus_coordinates(net)
+    if xy:
+        buses = buses.with_columns(
+            pl.Series("x", [xy.get(i, (None, None))[0] for i in b_ids], dtype=pl.Float64),
+            pl.Series("y", [xy.get(i, (None, None))[1] for i in b_ids], dtype=pl.Float64),
+        )
 
     sw = net.switch
     if ties == "auto":
@@ -178,6 +203,9 @@ def from_pandapower(
                 "r_ohm": _f(ln["r_ohm_per_km"], 0.0) * length / par,
                 "x_ohm": _f(ln["x_ohm_per_km"], 0.0) * length / par,
                 "b_us": 2 * math.pi * f_hz * _f(ln["c_nf_per_km"], 0.0) * 1e-3 * length * par,
+                "g_us": _f(ln.get("g_us_per_km", 0.0), 0.0) * length * par,
+                "g_asym_us": 0.0,
+                "b_asym_us": 0.0,
                 "i_max_ka": _f(ln["max_i_ka"], math.nan) * _f(ln.get("df", 1.0), 1.0) * par,
                 "s_max_mva": None,
                 "kind": "line",
@@ -189,31 +217,32 @@ def from_pandapower(
                 "pp_index": int(idx),
             }
         )
-    magnetising = False
+    sn_sys = _f(net.get("sn_mva", 1.0), 1.0)
     for idx, tr in net.trafo.iterrows():
         if not ok(tr["hv_bus"], tr["lv_bus"]):
             continue
-        row, note = _trafo_row(int(idx), tr, vn)
-        magnetising |= bool(_f(tr["pfe_kw"], 0.0) or _f(tr["i0_percent"], 0.0))
+        row, note = _trafo_row(int(idx), tr, vn, sn_sys)
         if note:
             warnings.append(note)
         has_sw, sw_open = switch_state("t", int(idx))
         row.update(switchable=has_sw, normally_open=sw_open, in_service=bool(tr["in_service"]))
         rows.append(row)
-    if magnetising:
-        warnings.append("transformer magnetising losses (pfe_kw, i0_percent) are not modelled")
     for idx, s in sw[sw["et"] == "b"].iterrows():
         a, b = int(s["bus"]), int(s["element"])
         if a == b or not ok(a, b):
             continue
+        z = _f(s.get("z_ohm", 0.0), 0.0)
         rows.append(
             {
                 "id": f"switch:{idx}",
                 "from_bus": str(a),
                 "to_bus": str(b),
-                "r_ohm": _f(s.get("z_ohm", 0.0), 0.0),
-                "x_ohm": 0.0,
+                "r_ohm": z * SWITCH_RX / math.hypot(1.0, SWITCH_RX),
+                "x_ohm": z / math.hypot(1.0, SWITCH_RX),
                 "b_us": 0.0,
+                "g_us": 0.0,
+                "g_asym_us": 0.0,
+                "b_asym_us": 0.0,
                 "i_max_ka": _f(s.get("in_ka", math.nan), math.nan),
                 "s_max_mva": None,
                 "kind": "switch",
@@ -234,8 +263,9 @@ def from_pandapower(
         .otherwise(pl.col("i_max_ka"))
         .alias("i_max_ka")
     )
-    for element in ("trafo3w", "impedance", "storage", "dcline", "xward", "ward"):
-        if element in net and len(net[element]):
+    for element in ("trafo3w", "impedance", "dcline", "xward", "asymmetric_load",
+                    "asymmetric_sgen", "tcsc", "svc", "ssc", "vsc"):
+        if element in net and len(net[element]) and net[element]["in_service"].any():
             warnings.append(f"{len(net[element])} {element} element(s) are not imported")
 
     # Loads.
@@ -258,6 +288,23 @@ def from_pandapower(
                 "pp_index": int(idx),
             }
         )
+    for element, p_col, q_col in (("storage", "p_mw", "q_mvar"), ("ward", "ps_mw", "qs_mvar")):
+        table = net[element] if element in net else None
+        for idx, ld in (table.iterrows() if table is not None else ()):
+            if not ok(ld["bus"]):
+                continue
+            scale = _f(ld.get("scaling", 1.0), 1.0)
+            lrows.append(
+                {
+                    "id": f"{element}:{idx}",
+                    "bus": str(int(ld["bus"])),
+                    "p_mw": _f(ld[p_col], 0.0) * scale,
+                    "q_mvar": _f(ld.get(q_col, 0.0), 0.0) * scale,
+                    "in_service": bool(ld["in_service"]),
+                    "pp_element": element,
+                    "pp_index": int(idx),
+                }
+            )
     if zip_load:
         warnings.append("voltage-dependent (ZIP) load parts are taken as constant power")
     loads = pl.DataFrame(lrows) if lrows else None
@@ -293,21 +340,40 @@ def from_pandapower(
     generators = pl.DataFrame(grows) if grows else None
 
     srows = []
-    for idx, s in net.shunt.iterrows():
-        if not ok(s["bus"]):
+    for idx, sh in net.shunt.iterrows():
+        if not ok(sh["bus"]):
             continue
+        ratio = (vn[int(sh["bus"])] / _f(sh.get("vn_kv", math.nan), vn[int(sh["bus"])])) ** 2
         srows.append(
             {
                 "id": f"shunt:{idx}",
-                "bus": str(int(s["bus"])),
-                "q_mvar_per_step": -_f(s["q_mvar"], 0.0),
-                "max_steps": int(_f(s.get("max_step", 1), 1.0)),
-                "step": int(_f(s.get("step", 1), 1.0)),
-                "in_service": bool(s["in_service"]),
+                "bus": str(int(sh["bus"])),
+                "q_mvar_per_step": -_f(sh["q_mvar"], 0.0) * ratio,
+                "p_mw_per_step": _f(sh.get("p_mw", 0.0), 0.0) * ratio,
+                "max_steps": max(int(_f(sh.get("max_step", 1), 1.0)), 0),
+                "step": max(int(_f(sh.get("step", 1), 1.0)), 0),
+                "in_service": bool(sh["in_service"]),
                 "pp_element": "shunt",
                 "pp_index": int(idx),
             }
         )
+    if "ward" in net:
+        for idx, wd in net.ward.iterrows():
+            if not ok(wd["bus"]):
+                continue
+            srows.append(
+                {
+                    "id": f"ward:{idx}",
+                    "bus": str(int(wd["bus"])),
+                    "q_mvar_per_step": -_f(wd["qz_mvar"], 0.0),
+                    "p_mw_per_step": _f(wd["pz_mw"], 0.0),
+                    "max_steps": 1,
+                    "step": 1,
+                    "in_service": bool(wd["in_service"]),
+                    "pp_element": "ward",
+                    "pp_index": int(idx),
+                }
+            )
     shunts = pl.DataFrame(srows) if srows else None
 
     return Network.from_tables(
@@ -325,7 +391,32 @@ def from_pandapower(
             "pandapower": {"f_hz": f_hz, "sn_mva": _f(net.get("sn_mva", 1.0), 1.0)},
             "warnings": warnings,
         },
+        origin=copy.deepcopy(net),
     )
+
+
+def bus_coordinates(net: pandapowerNet) -> dict[int, tuple[float, float]]:
+    """Bus coordinates of a pandapower net: ``net.bus.geo`` (GeoJSON points, pandapower 3) or
+    the ``x``/``y`` of ``net.bus_geodata`` (older nets). Buses without a point are left out."""
+    out: dict[int, tuple[float, float]] = {}
+    if "geo" in net.bus:
+        for i, geo in net.bus["geo"].items():
+            if not isinstance(geo, str) or not geo:
+                continue
+            try:
+                point = json.loads(geo)
+                xy = point.get("coordinates") if point.get("type") == "Point" else None
+                if xy is not None and len(xy) >= 2:
+                    out[int(i)] = (float(xy[0]), float(xy[1]))
+            except (ValueError, TypeError, AttributeError):
+                continue
+    old = net.get("bus_geodata") if hasattr(net, "get") else None
+    if not out and old is not None and len(old) and {"x", "y"} <= set(old.columns):
+        for i, row in old.iterrows():
+            x, y = _f(row["x"], math.nan), _f(row["y"], math.nan)
+            if math.isfinite(x) and math.isfinite(y):
+                out[int(i)] = (x, y)
+    return out
 
 
 _BRANCH_DTYPES: dict[str, Any] = {
@@ -335,6 +426,9 @@ _BRANCH_DTYPES: dict[str, Any] = {
     "r_ohm": pl.Float64,
     "x_ohm": pl.Float64,
     "b_us": pl.Float64,
+    "g_us": pl.Float64,
+    "g_asym_us": pl.Float64,
+    "b_asym_us": pl.Float64,
     "i_max_ka": pl.Float64,
     "s_max_mva": pl.Float64,
     "kind": pl.String,
@@ -351,46 +445,81 @@ def _empty(dtypes: dict[str, Any]) -> pl.DataFrame:
     return pl.DataFrame(schema=dtypes)
 
 
-def _trafo_row(idx: int, tr: Any, vn: dict[int, float]) -> tuple[dict[str, Any], str]:
+def _trafo_row(
+    idx: int, tr: Any, vn: dict[int, float], sn_sys: float
+) -> tuple[dict[str, Any], str]:
     """A two-winding transformer as a branch from its hv bus (see the module docstring).
 
-    pandapower's series impedance in p.u. of the system base is
-    ``vk_percent/100 * (vn_lv_kv / vn_lv_bus)**2 * sn_sys / sn_mva`` (pandapower
-    ``build_branch._calc_r_x_from_dataframe``); in Ohm at the hv bus level that is
-    ``vk_percent/100 * (vn_lv_kv / vn_lv_bus)**2 * vn_hv_bus**2 / sn_mva``. The ratio is
-    ``(vn_hv_kv / vn_hv_bus) / (vn_lv_kv / vn_lv_bus)`` with the tap applied to the rated voltage
-    of its side (``build_branch._calc_tap_from_dataframe``).
+    In p.u. of the system base on the lv bus voltage (pandapower ``build_branch``):
+    ``z = vk_percent/100 * (vn_lv_kv' / vn_lv_bus)**2 * sn_sys / sn_mva / parallel`` with
+    ``vn_lv_kv'`` the tap-adjusted rated lv voltage, ``r`` from ``vkr_percent`` alike; the
+    magnetising admittance ``y_m = (pfe_mw - j sqrt((i0/100 sn)^2 - pfe_mw^2)) / vn_lv_kv**2 *
+    vn_lv_bus**2 / sn_sys * parallel / (vn_lv_kv' / vn_lv_kv)**2``. The T model (leakage split
+    ``k`` : ``1 - k`` around ``y_m``) becomes a pi by the star-delta transform: with
+    ``z_a = k z``, ``z_b = (1 - k) z``, ``z_c = 1 / y_m`` and ``S = z_a z_b + z_a z_c + z_b z_c``
+    the series impedance is ``S / z_c``, the from-end shunt ``z_b / S`` and the to-end shunt
+    ``z_a / S``. The ratio is ``(vn_hv_kv' / vn_hv_bus) / (vn_lv_kv' / vn_lv_bus)``. Ohm and
+    uS are referred to the hv bus voltage (``z_base = vn_hv_bus**2 / sn_sys``).
     """
-    note = ""
+    notes: list[str] = []
     hv, lv = int(tr["hv_bus"]), int(tr["lv_bus"])
     par = max(_f(tr.get("parallel", 1), 1.0), 1.0)
     sn = _f(tr["sn_mva"], 1.0)
-    vn_hv_kv, vn_lv_kv = _f(tr["vn_hv_kv"], vn[hv]), _f(tr["vn_lv_kv"], vn[lv])
+    vn_hv_rated, vn_lv_rated = _f(tr["vn_hv_kv"], vn[hv]), _f(tr["vn_lv_kv"], vn[lv])
+    vn_hv_kv, vn_lv_kv = vn_hv_rated, vn_lv_rated
     tap_pos = _f(tr.get("tap_pos", math.nan), math.nan)
     step = _f(tr.get("tap_step_percent", math.nan), math.nan)
-    kind = tr.get("tap_changer_type", "Ratio")
-    if not math.isnan(tap_pos) and not math.isnan(step):
-        if kind in ("Ratio", "Symmetrical", None) or (isinstance(kind, float) and math.isnan(kind)):
+    kind = tr.get("tap_changer_type", None)
+    kind = kind if isinstance(kind, str) else ""
+    degree = _f(tr.get("tap_step_degree", math.nan), 0.0)
+    side = tr.get("tap_side")
+    dependency = tr.get("tap_dependency_table", False)
+    if isinstance(dependency, bool | np.bool_) and bool(dependency):
+        notes.append(f"trafo {idx}: its tap-dependency table is not modelled (tap at neutral)")
+    elif not math.isnan(tap_pos) and not math.isnan(step) and side in ("hv", "lv"):
+        if kind in ("Ratio", "Symmetrical") and degree == 0.0:
             factor = 1 + (tap_pos - _f(tr.get("tap_neutral", 0.0), 0.0)) * step / 100.0
-            if tr.get("tap_side") == "lv":
+            if side == "lv":
                 vn_lv_kv *= factor
             else:
                 vn_hv_kv *= factor
-        else:
-            note = f"trafo {idx}: tap changer type {kind} is not modelled (tap at neutral)"
-    ref = (vn_lv_kv / vn[lv]) ** 2 * vn[hv] ** 2 / sn
-    z = _f(tr["vk_percent"], 0.0) / 100.0 * ref / par
-    r = _f(tr["vkr_percent"], 0.0) / 100.0 * ref / par
-    x = math.sqrt(max(z * z - r * r, 0.0))
+        elif kind and kind != "Ideal":
+            notes.append(f"trafo {idx}: the {kind} tap changer with a phase angle is not "
+                         "modelled (tap at neutral)")
+    if not math.isnan(_f(tr.get("tap2_pos", math.nan), math.nan)):
+        notes.append(f"trafo {idx}: a second tap changer (tap2_*) is not modelled")
+    lv_scale = (vn_lv_kv / vn[lv]) ** 2 * sn_sys / sn / par  # p.u. per unit of vk/100
+    z_abs = _f(tr["vk_percent"], 0.0) / 100.0 * lv_scale
+    r = _f(tr["vkr_percent"], 0.0) / 100.0 * lv_scale
+    z = complex(r, math.sqrt(max(z_abs * z_abs - r * r, 0.0)))
+    pfe = _f(tr.get("pfe_kw", 0.0), 0.0) / 1e3
+    ym_mva = _f(tr.get("i0_percent", 0.0), 0.0) / 100.0 * sn
+    y_scale = vn[lv] ** 2 / sn_sys * par / vn_lv_rated**2 / (vn_lv_kv / vn_lv_rated) ** 2
+    y_m = complex(pfe, -math.sqrt(max(ym_mva**2 - pfe**2, 0.0))) * y_scale
+    y_from = y_to = 0j
+    if y_m != 0 and z != 0:
+        k_r = _f(tr.get("leakage_resistance_ratio_hv", 0.5), 0.5)
+        k_x = _f(tr.get("leakage_reactance_ratio_hv", 0.5), 0.5)
+        z_a = complex(z.real * k_r, z.imag * k_x)
+        z_b = z - z_a
+        z_c = 1 / y_m
+        total = z_a * z_b + z_a * z_c + z_b * z_c
+        z, y_from, y_to = total / z_c, z_b / total, z_a / total
+    elif y_m != 0:
+        y_from = y_to = y_m / 2
+    z_base = vn[hv] ** 2 / sn_sys  # Ohm per p.u. at the hv bus
     ratio = (vn_hv_kv / vn[hv]) / (vn_lv_kv / vn[lv])
     return (
         {
             "id": f"trafo:{idx}",
             "from_bus": str(hv),
             "to_bus": str(lv),
-            "r_ohm": r,
-            "x_ohm": x,
-            "b_us": 0.0,
+            "r_ohm": z.real * z_base,
+            "x_ohm": z.imag * z_base,
+            "b_us": 2 * y_from.imag / z_base * 1e6,
+            "g_us": 2 * y_from.real / z_base * 1e6,
+            "g_asym_us": 2 * (y_to.real - y_from.real) / z_base * 1e6,
+            "b_asym_us": 2 * (y_to.imag - y_from.imag) / z_base * 1e6,
             "i_max_ka": None,
             "s_max_mva": sn * par * _f(tr.get("df", 1.0), 1.0),
             "kind": "transformer",
@@ -398,7 +527,7 @@ def _trafo_row(idx: int, tr: Any, vn: dict[int, float]) -> tuple[dict[str, Any],
             "pp_element": "trafo",
             "pp_index": idx,
         },
-        note,
+        "; ".join(notes),
     )
 
 
@@ -684,8 +813,16 @@ def write_switch_states(
             ]
         )
     out = copy.deepcopy(original_net)
+    _write_branch_states(out, where, closed_by_branch_id)
+    return out
+
+
+def _write_branch_states(
+    out: pandapowerNet, where: Mapping[str, tuple[str, int]], closed: Mapping[str, bool]
+) -> None:
+    """Write branch states into the net ``out`` in place (see :func:`write_switch_states`)."""
     sw = out.switch
-    for bid, state in closed_by_branch_id.items():
+    for bid, state in closed.items():
         element, idx = where[bid]
         if element == "switch":
             sw.at[idx, "closed"] = bool(state)
@@ -698,4 +835,92 @@ def write_switch_states(
             sw.loc[mine, "closed"] = bool(state)
         else:
             out[element].at[idx, "in_service"] = bool(state)
-    return out
+
+
+#: The columns of a load-like pandapower element that hold its active and reactive demand.
+_LOAD_COLUMNS = {"load": ("p_mw", "q_mvar"), "storage": ("p_mw", "q_mvar"),
+                 "ward": ("ps_mw", "qs_mvar")}
+
+
+@dataclass
+class OriginModel:
+    """A private copy of the pandapower net a network was read from (``network.origin``), into
+    which a network's branch states, loads and generator set-points are written, so that the AC
+    check is pandapower's power flow of the user's own net."""
+
+    net: pandapowerNet
+    branch_ids: list[str]
+    branch_element: list[str]
+    branch_index: np.ndarray
+    where: dict[str, tuple[str, int]]
+    base_closed: np.ndarray
+    gen_rows: list[tuple[str, int]]  # (table, index) of each in-service generator
+    gen_p_mw: np.ndarray
+    gen_q_mvar: np.ndarray
+
+    @classmethod
+    def build(cls, network: Network) -> OriginModel | None:
+        """None when the network does not come from a pandapower net."""
+        origin = network.origin
+        br = network.branches
+        if not is_pandapower_net(origin) or "pp_element" not in br.columns:
+            return None
+        net = copy.deepcopy(origin)
+        live = br.filter(pl.col("in_service"))
+        where = {r["id"]: (r["pp_element"], r["pp_index"]) for r in live.iter_rows(named=True)}
+        ld = network.loads
+        if "pp_element" in ld.columns:
+            for row in ld.iter_rows(named=True):
+                cols = _LOAD_COLUMNS.get(row["pp_element"])
+                if cols is None:
+                    continue
+                table = net[row["pp_element"]]
+                table.at[row["pp_index"], cols[0]] = row["p_mw"]
+                table.at[row["pp_index"], cols[1]] = row["q_mvar"]
+                table.at[row["pp_index"], "in_service"] = bool(row["in_service"])
+                if "scaling" in table:
+                    table.at[row["pp_index"], "scaling"] = 1.0
+        gens = network.generators.filter(pl.col("in_service"))
+        gen_rows: list[tuple[str, int]] = []
+        if "pp_element" in gens.columns:
+            gen_rows = [(str(e), int(i)) for e, i in
+                        zip(gens["pp_element"].to_list(), gens["pp_index"].to_list(), strict=True)]
+        for table in {t for t, _ in gen_rows}:
+            if "scaling" in net[table]:
+                net[table]["scaling"] = 1.0
+        return cls(
+            net=net,
+            branch_ids=[str(b) for b in live["id"].to_list()],
+            branch_element=[str(e) for e in live["pp_element"].to_list()],
+            branch_index=live["pp_index"].to_numpy().astype(int),
+            where=where,
+            base_closed=~live["normally_open"].to_numpy().astype(bool),
+            gen_rows=gen_rows,
+            gen_p_mw=gens["p_mw"].cast(pl.Float64).to_numpy(),
+            gen_q_mvar=gens["q_mvar"].cast(pl.Float64).to_numpy(),
+        )
+
+    def set_state(
+        self,
+        closed: np.ndarray | None = None,
+        *,
+        gen_p_mw: np.ndarray | None = None,
+        gen_q_mvar: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Write branch states (default: the base case) and generator set-points in place;
+        return the state vector used."""
+        state = self.base_closed if closed is None else np.asarray(closed, dtype=bool).ravel()
+        if state.size != len(self.branch_ids):
+            raise ValueError(
+                f"closed has {state.size} entries; the network has {len(self.branch_ids)} "
+                "in-service branches"
+            )
+        _write_branch_states(self.net, self.where,
+                             dict(zip(self.branch_ids, state.tolist(), strict=True)))
+        p = self.gen_p_mw if gen_p_mw is None else np.asarray(gen_p_mw, dtype=float)
+        q = self.gen_q_mvar if gen_q_mvar is None else np.asarray(gen_q_mvar, dtype=float)
+        for (table, idx), pk, qk in zip(self.gen_rows, p, q, strict=True):
+            self.net[table].at[idx, "p_mw"] = float(pk)
+            if table == "sgen":
+                self.net[table].at[idx, "q_mvar"] = float(qk)
+        return state

@@ -18,6 +18,8 @@ class Network:
     Build one with :meth:`from_tables`, which completes optional columns with their defaults.
     ``integer_ids`` records that the source format numbered its buses and branches, so that
     results can give the ids back as integers (MATPOWER bus numbers, pandapower indices).
+    ``origin`` is the object the network was read from when results go back into it (the
+    user's pandapower net: the AC check runs pandapower on a copy of it); it is never saved.
     """
 
     buses: pl.DataFrame
@@ -28,6 +30,7 @@ class Network:
     name: str = "network"
     integer_ids: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
+    origin: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_tables(
@@ -41,6 +44,7 @@ class Network:
         name: str = "network",
         integer_ids: bool = False,
         meta: dict[str, Any] | None = None,
+        origin: Any = None,
     ) -> Network:
         given = {
             "buses": buses,
@@ -54,7 +58,7 @@ class Network:
             df = given[key]
             tables[key] = empty_table(model) if df is None else complete_table(model, df)
         return cls(
-            **tables, name=name, integer_ids=integer_ids, meta=dict(meta or {})
+            **tables, name=name, integer_ids=integer_ids, meta=dict(meta or {}), origin=origin
         )
 
     def tables(self) -> dict[str, pl.DataFrame]:

@@ -1,6 +1,6 @@
 """Loss-minimising radial reconfiguration, written once for every algorithm.
 
-    min   sum_l r_l l_l  (+ switching cost)
+    min   sum_l r_l l_l + sum g v  (+ switching cost)
     s.t.  radiality(y)                       (formulations.radiality)
           DistFlow(y, P, Q, l, v)            (formulations.distflow)
 
@@ -25,6 +25,8 @@ from feederopt.formulations.distflow import (
     DistFlowOptions,
     distflow,
     effective_ratings,
+    loss_terms,
+    losses_of,
     slack_objective,
 )
 from feederopt.formulations.radiality import parent_child, single_commodity_flow
@@ -82,15 +84,22 @@ class ReconfigurationProblem:
         keeps solver tolerances meaningful on small and large grids alike."""
         return 1000.0 * self.pu.s_base_mva
 
-    def loss_cost(self) -> np.ndarray:
-        """Objective coefficients of the squared currents ``l``: ``r`` in kW per p.u."""
-        return self.pu.r * self.scale
+    def loss_cost(self) -> dict[str, np.ndarray]:
+        """Objective coefficients of the losses in kW per p.u., by variable group: ``r`` on the
+        squared currents ``l`` and the shunt conductances on the voltages
+        (:func:`feederopt.formulations.distflow.loss_terms`)."""
+        return {g: c * self.scale for g, c in loss_terms(self.pu).items()}
+
+    def losses_kw(self, point: dict[str, np.ndarray]) -> float:
+        """The losses of a block's point [kW]."""
+        return losses_of(self.pu, point) * self.scale
 
     def operating_cost(self) -> dict[str, np.ndarray]:
-        """The slave's objective [kW-equivalent] by variable group: losses ``sum r l`` and, when a
-        loss price is given, the DG energy cost ``sum c_g p_g / price`` (so that generation cost
-        and losses share one unit: currency per hour divided by the price of lost energy)."""
-        cost = {"l": self.loss_cost()}
+        """The slave's objective [kW-equivalent] by variable group: losses (series and shunt)
+        and, when a loss price is given, the DG energy cost ``sum c_g p_g / price`` (so that
+        generation cost and losses share one unit: currency per hour divided by the price of
+        lost energy)."""
+        cost = self.loss_cost()
         if self.loss_price_per_mwh and np.any(self.pu.gen_cost != 0):
             cost["pg"] = self.pu.gen_cost / self.loss_price_per_mwh * 1000.0
         return cost
