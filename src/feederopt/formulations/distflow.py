@@ -20,8 +20,11 @@ Gan, Li, Topcu & Low, IEEE TAC 60(1), 2015). A shunt ``g + j b`` at squared volt
 consumes ``g v`` and injects ``b v``: bus shunts and the ends of fixed branches use ``v``; the
 ends of a switchable branch use its own copies, ``w = v_i / tap^2`` at the from end and
 ``u = w - 2 (r P + x Q) + (r^2 + x^2) l`` (= ``v_j``) at the to end, both zero when the branch
-is open. The losses are ``sum r l`` plus every shunt conductance's ``g v`` (a transformer's
-iron losses among them): :func:`loss_terms`.
+is open. A switchable branch that opens at one end only (a pandapower line switch) still loads
+the bus at its other end ``e`` with its input admittance ``g_d + j b_d``: on the copy
+``d = v_e (1 - y)``, written exactly for binary ``y`` as ``v_e - hi_e y <= d <= v_e``,
+``d <= hi_e (1 - y)``, ``d >= 0``. The losses are ``sum r l`` plus every shunt conductance's
+``g v`` (a transformer's iron losses among them): :func:`loss_terms`.
 A branch with state ``y = 0`` carries nothing and decouples its end voltages:
 
     |P| <= M^P y,  |Q| <= M^Q y,  0 <= l <= M^l y,
@@ -197,6 +200,9 @@ def distflow(pu: PerUnitNetwork, options: DistFlowOptions | None = None) -> Bloc
     sh_from, sh_to = switchable_shunts(pu)
     if len(sh_to):
         block.add_group(Group.new("u", len(sh_to), 0.0, hi[t[sh_to]]))
+    dang = dangling_branches(pu)
+    if len(dang):
+        block.add_group(Group.new("d", len(dang), 0.0, hi[pu.dangle_bus[dang]]))
 
     a_to, a_from = incidence(n, t), incidence(n, f)
     net_in = a_to - a_from
@@ -221,6 +227,16 @@ def distflow(pu: PerUnitNetwork, options: DistFlowOptions | None = None) -> Bloc
     if len(sh_to):
         p_terms["u"] = incidence(n, t[sh_to], -pu.g_to[sh_to])
         q_terms["u"] = incidence(n, t[sh_to], pu.b_to[sh_to])
+    if len(dang):
+        p_terms["d"] = incidence(n, pu.dangle_bus[dang], -pu.g_dangle[dang])
+        q_terms["d"] = incidence(n, pu.dangle_bus[dang], pu.b_dangle[dang])
+        # d = v_e (1 - y): v_e - hi_e y <= d <= v_e and d <= hi_e (1 - y).
+        e, k_d = pu.dangle_bus[dang], len(dang)
+        eye_d = sp.identity(k_d, format="csr")
+        block.add_rows("d_le_v", {"d": eye_d, "v": -select(e, n)}, Sense.LE, np.zeros(k_d))
+        block.add_rows("d_ge_v", {"d": -eye_d, "v": select(e, n), "y": select(dang, m, -hi[e])},
+                       Sense.LE, np.zeros(k_d))
+        block.add_rows("d_off", {"d": eye_d, "y": select(dang, m, hi[e])}, Sense.LE, hi[e])
     if opt.slack:
         for name in ("slack_p_pos", "slack_p_neg", "slack_q_pos", "slack_q_neg"):
             block.add_group(Group.new(name, n, 0.0, np.inf))
@@ -344,6 +360,12 @@ def _at(n: int, m: int, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) 
     return sp.csr_matrix((np.asarray(values, float), (rows, cols)), shape=(n, m))
 
 
+def dangling_branches(pu: PerUnitNetwork) -> np.ndarray:
+    """Switchable branches that load one end when open (see the module docstring)."""
+    k = pu.dangling()
+    return k[pu.switchable[k]] if len(k) else k
+
+
 def switchable_shunts(pu: PerUnitNetwork) -> tuple[np.ndarray, np.ndarray]:
     """Switchable branches with a shunt at the from end, and at the to end."""
     if not pu.has_branch_shunts():
@@ -385,6 +407,9 @@ def loss_terms(pu: PerUnitNetwork) -> dict[str, np.ndarray]:
         out["w"] = c
     if len(sh_to) and np.any(pu.g_to[sh_to] != 0):
         out["u"] = pu.g_to[sh_to].astype(float)
+    dang = dangling_branches(pu)
+    if len(dang) and np.any(pu.g_dangle[dang] != 0):
+        out["d"] = pu.g_dangle[dang].astype(float)
     return out
 
 

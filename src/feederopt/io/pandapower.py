@@ -44,9 +44,11 @@ Which branches are switchable (``ties=``):
   ``"auto"`` (default): ``"out_of_service"`` when the net has no switch at all and some line is
   out of service, else ``"switches"``.
 
-An open branch is disconnected at both ends in the convex model. (pandapower leaves a line
-whose switch is open connected at its other end, so its charging current still flows; the AC
-check runs pandapower on the user's net, so it counts that current.)
+A line or trafo is opened the way the net opens it: by its open switches, or else by its first
+switch; pandapower leaves it connected at the other end, where its shunt admittance (line
+charging, magnetising current) still loads the bus. The branch's ``open_end_energised`` records
+that end and the convex model keeps that load (see :mod:`feederopt.formulations.distflow`).
+A branch without a switch (a tie stored as an out-of-service line) is opened by ``in_service``.
 
 Every branch, load and generator row carries ``pp_element`` and ``pp_index`` columns,
 ``meta["pandapower"]`` holds the net's frequency and base power, and the network's ``origin``
@@ -177,10 +179,22 @@ def from_pandapower(
         oos_line = bool(len(net.line)) and not bool(net.line["in_service"].astype(bool).all())
         ties = "out_of_service" if len(sw) == 0 and oos_line else "switches"
 
+    plan = switch_plan(net)
+
     def switch_state(et: str, idx: int) -> tuple[bool, bool]:
         """(has a switch, some switch is open) for a line ('l') or trafo ('t')."""
         mine = sw[(sw["et"] == et) & (sw["element"] == idx)]
         return len(mine) > 0, bool((~mine["closed"].astype(bool)).any())
+
+    def energised_end(et: str, idx: int, from_bus: int, to_bus: int) -> str | None:
+        """The end that stays connected when the element's opening switches are open."""
+        entry = plan.get((et, idx))
+        if entry is None:
+            return None
+        at = {int(sw.at[k, "bus"]) for k in entry[1]}
+        if from_bus in at and to_bus in at:
+            return None
+        return "from" if to_bus in at else "to" if from_bus in at else None
 
     rows: list[dict[str, Any]] = []
     for idx, ln in net.line.iterrows():
@@ -213,6 +227,8 @@ def from_pandapower(
                 "normally_open": normally_open,
                 "in_service": in_service,
                 "tap_ratio": 1.0,
+                "open_end_energised": energised_end(
+                    "l", int(idx), int(ln["from_bus"]), int(ln["to_bus"])),
                 "pp_element": "line",
                 "pp_index": int(idx),
             }
@@ -225,7 +241,9 @@ def from_pandapower(
         if note:
             warnings.append(note)
         has_sw, sw_open = switch_state("t", int(idx))
-        row.update(switchable=has_sw, normally_open=sw_open, in_service=bool(tr["in_service"]))
+        row.update(switchable=has_sw, normally_open=sw_open, in_service=bool(tr["in_service"]),
+                   open_end_energised=energised_end("t", int(idx), int(tr["hv_bus"]),
+                                                    int(tr["lv_bus"])))
         rows.append(row)
     for idx, s in sw[sw["et"] == "b"].iterrows():
         a, b = int(s["bus"]), int(s["element"])
@@ -250,6 +268,7 @@ def from_pandapower(
                 "normally_open": not bool(s["closed"]),
                 "in_service": True,
                 "tap_ratio": 1.0,
+                "open_end_energised": None,
                 "pp_element": "switch",
                 "pp_index": int(idx),
             }
@@ -436,6 +455,7 @@ _BRANCH_DTYPES: dict[str, Any] = {
     "normally_open": pl.Boolean,
     "in_service": pl.Boolean,
     "tap_ratio": pl.Float64,
+    "open_end_energised": pl.String,
     "pp_element": pl.String,
     "pp_index": pl.Int64,
 }
@@ -813,12 +833,33 @@ def write_switch_states(
             ]
         )
     out = copy.deepcopy(original_net)
-    _write_branch_states(out, where, closed_by_branch_id)
+    _write_branch_states(out, where, closed_by_branch_id, switch_plan(original_net))
+    return out
+
+
+SwitchPlan = dict[tuple[str, int], tuple[list[int], list[int]]]
+
+
+def switch_plan(net: pandapowerNet) -> SwitchPlan:
+    """Per line ('l') or trafo ('t') with switches: (all its switches, the ones that open it).
+
+    The opening switches are the open ones of the net as given, else its first switch: a
+    branch is opened the way the user's net opens it (typically at one end, so the line stays
+    energised from the other end: ``open_end_energised``)."""
+    sw = net.switch
+    out: SwitchPlan = {}
+    for et in ("l", "t"):
+        mine = sw[sw["et"] == et]
+        for element, group in mine.groupby("element"):
+            idx = sorted(int(i) for i in group.index)
+            opened = sorted(int(i) for i in group.index[~group["closed"].astype(bool)])
+            out[(et, int(element))] = (idx, opened or idx[:1])
     return out
 
 
 def _write_branch_states(
-    out: pandapowerNet, where: Mapping[str, tuple[str, int]], closed: Mapping[str, bool]
+    out: pandapowerNet, where: Mapping[str, tuple[str, int]], closed: Mapping[str, bool],
+    plan: SwitchPlan,
 ) -> None:
     """Write branch states into the net ``out`` in place (see :func:`write_switch_states`)."""
     sw = out.switch
@@ -830,11 +871,14 @@ def _write_branch_states(
         et = {"line": "l", "trafo": "t"}.get(element)
         if et is None:
             continue
-        mine = sw.index[(sw["et"] == et) & (sw["element"] == idx)]
-        if len(mine):
-            sw.loc[mine, "closed"] = bool(state)
-        else:
+        entry = plan.get((et, int(idx)))
+        if entry is None:
             out[element].at[idx, "in_service"] = bool(state)
+            continue
+        every, opening = entry
+        sw.loc[every, "closed"] = True
+        if not state:
+            sw.loc[opening, "closed"] = False
 
 
 #: The columns of a load-like pandapower element that hold its active and reactive demand.
@@ -853,6 +897,7 @@ class OriginModel:
     branch_element: list[str]
     branch_index: np.ndarray
     where: dict[str, tuple[str, int]]
+    plan: SwitchPlan
     base_closed: np.ndarray
     gen_rows: list[tuple[str, int]]  # (table, index) of each in-service generator
     gen_p_mw: np.ndarray
@@ -894,6 +939,7 @@ class OriginModel:
             branch_element=[str(e) for e in live["pp_element"].to_list()],
             branch_index=live["pp_index"].to_numpy().astype(int),
             where=where,
+            plan=switch_plan(origin),
             base_closed=~live["normally_open"].to_numpy().astype(bool),
             gen_rows=gen_rows,
             gen_p_mw=gens["p_mw"].cast(pl.Float64).to_numpy(),
@@ -916,7 +962,7 @@ class OriginModel:
                 "in-service branches"
             )
         _write_branch_states(self.net, self.where,
-                             dict(zip(self.branch_ids, state.tolist(), strict=True)))
+                             dict(zip(self.branch_ids, state.tolist(), strict=True)), self.plan)
         p = self.gen_p_mw if gen_p_mw is None else np.asarray(gen_p_mw, dtype=float)
         q = self.gen_q_mvar if gen_q_mvar is None else np.asarray(gen_q_mvar, dtype=float)
         for (table, idx), pk, qk in zip(self.gen_rows, p, q, strict=True):

@@ -64,6 +64,10 @@ class PerUnitNetwork:
     g_to: np.ndarray = field(default_factory=lambda: np.zeros(0))
     b_to: np.ndarray = field(default_factory=lambda: np.zeros(0))
     p_shunt: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per bus, g at 1 p.u.
+    # An open branch energised at one end: that bus, and the admittance it sees there [p.u.].
+    dangle_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # -1: none
+    g_dangle: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    b_dangle: np.ndarray = field(default_factory=lambda: np.zeros(0))
     load_ids: list[str] = field(default_factory=list)
     load_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     load_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -100,6 +104,11 @@ class PerUnitNetwork:
     def has_branch_shunts(self) -> bool:
         return bool(self.g_from.size and (np.any(self.g_from) or np.any(self.g_to)
                                           or np.any(self.b_from) or np.any(self.b_to)))
+
+    def dangling(self) -> np.ndarray:
+        """Branches that, when open, stay energised at one end (their shunts still load it)."""
+        return np.flatnonzero(self.dangle_bus >= 0) if self.dangle_bus.size else np.zeros(
+            0, dtype=int)
 
     def initial_closed(self) -> np.ndarray:
         """The base-case switch states: every in-service branch closed unless normally open."""
@@ -149,8 +158,13 @@ def to_per_unit(net: Network, s_base_mva: float = 1.0) -> PerUnitNetwork:
         g_to, b_to = 0.5 * g_to, 0.5 * b_to
         tap = _float(br["tap_ratio"], 1.0)
         tap = np.where(np.isfinite(tap) & (tap > 0), tap, 1.0)
+        end = br["open_end_energised"].to_list()
+        dangle_bus, y_dangle = _dangling(
+            end, f, t, tap, g_tot, b_tot, g_to, b_to,
+            _float(br["r_ohm"], 0.0) / z_base, _float(br["x_ohm"], 0.0) / z_base)
     else:
         g_tot = b_tot = g_to = b_to = tap = np.zeros(0)
+        dangle_bus, y_dangle = np.zeros(0, dtype=int), np.zeros(0, dtype=complex)
 
     return PerUnitNetwork(
         s_base_mva=s_base_mva,
@@ -191,8 +205,33 @@ def to_per_unit(net: Network, s_base_mva: float = 1.0) -> PerUnitNetwork:
         g_to=g_to,
         b_to=b_to,
         p_shunt=p_shunt,
+        dangle_bus=dangle_bus,
+        g_dangle=y_dangle.real,
+        b_dangle=y_dangle.imag,
         load_ids=[str(x) for x in ld["id"].to_list()],
         load_bus=load_bus,
         load_p=load_p,
         load_q=load_q,
     )
+
+
+def _dangling(end: list[str | None], f: np.ndarray, t: np.ndarray, tap: np.ndarray,
+              g_from: np.ndarray, b_from: np.ndarray, g_to: np.ndarray, b_to: np.ndarray,
+              r: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The bus and input admittance of each branch that, open, stays energised at one end.
+
+    Open at the to end, the branch loads its from bus with
+    ``(y_from + y_to / (1 + z y_to)) / tap^2``; open at the from end, it loads its to bus with
+    ``y_to + y_from / (1 + z y_from)`` (the pi model with the far end unconnected)."""
+    m = len(f)
+    bus = np.full(m, -1, dtype=int)
+    y = np.zeros(m, dtype=complex)
+    yf, yt, z = g_from + 1j * b_from, g_to + 1j * b_to, r + 1j * x
+    for k, e in enumerate(end):
+        if e == "from" and (yf[k] != 0 or yt[k] != 0):
+            bus[k] = f[k]
+            y[k] = (yf[k] + yt[k] / (1 + z[k] * yt[k])) / tap[k] ** 2
+        elif e == "to" and (yf[k] != 0 or yt[k] != 0):
+            bus[k] = t[k]
+            y[k] = yt[k] + yf[k] / (1 + z[k] * yf[k])
+    return bus, y

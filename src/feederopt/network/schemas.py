@@ -78,6 +78,11 @@ class Branch(pt.Model):
     switchable: bool = pt.Field(default=False, description="Can the optimiser open it?")
     normally_open: bool = pt.Field(default=False, description="Open in the base case (tie).")
     in_service: bool = pt.Field(default=True, description="False removes the branch entirely.")
+    open_end_energised: Literal["from", "to"] | None = pt.Field(
+        default=None,
+        description="When open, the end that stays connected (its shunts then still load that "
+        "bus, as a line whose switch opens at one end only); null: open at both ends.",
+    )
     tap_ratio: float = pt.Field(default=1.0, description="Off-nominal tap ratio [p.u.].")
     tap_min_ratio: float | None = pt.Field(default=None, description="Lowest tap ratio [p.u.].")
     tap_max_ratio: float | None = pt.Field(default=None, description="Highest tap ratio [p.u.].")

@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
-from feederopt.formulations.distflow import switchable_shunts
+from feederopt.formulations.distflow import dangling_branches, switchable_shunts
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import tree_order
 
@@ -53,6 +53,9 @@ class SweepResult:
         _, sh_to = switchable_shunts(pu)
         if len(sh_to):
             out["u"] = np.where(on, self.v[pu.t], 0.0)[sh_to]
+        dang = dangling_branches(pu)
+        if len(dang):
+            out["d"] = np.where(on[dang], 0.0, self.v[pu.dangle_bus[dang]])
         return out
 
     def within_limits(self, pu: PerUnitNetwork, tol: float = 1e-6) -> bool:
@@ -99,6 +102,10 @@ def sweep(pu: PerUnitNetwork, closed: np.ndarray, p_inj: np.ndarray | None = Non
         np.add.at(g_v, pu.t[on], pu.g_to[on])
         np.add.at(b_v, pu.f[on], pu.b_from[on] * a[on])
         np.add.at(b_v, pu.t[on], pu.b_to[on])
+        dang = np.array([k for k in pu.dangling() if not on[k]], dtype=int)
+        if len(dang):
+            np.add.at(g_v, pu.dangle_bus[dang], pu.g_dangle[dang])
+            np.add.at(b_v, pu.dangle_bus[dang], pu.b_dangle[dang])
     r, x = np.zeros(n), np.zeros(n)  # of each bus's parent branch (0 at sources)
     r[children], x[children] = pu.r[edge], pu.x[edge]
     # The series impedance sees a_par v_parent and a_own v_j (the tap's side gets 1/tap^2).

@@ -61,7 +61,7 @@ DEFAULT_PENALTY = 1e5
 
 _OK = ("optimal", "optimal_inaccurate")
 #: Groups of a slave's point that the master's outer approximation and the tables need.
-POINT_GROUPS = ("P", "Q", "l", "v", "w", "u")
+POINT_GROUPS = ("P", "Q", "l", "v", "w", "u", "d")
 
 
 def envelope(pu: PerUnitNetwork, p: np.ndarray, q: np.ndarray) -> PerUnitNetwork:
