@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -32,9 +32,13 @@ from feederopt.problems.reconfiguration import (
     ReconfigurationProblem,
     TopologyEvaluator,
 )
+from feederopt.formulations.distflow import losses_of
 from feederopt.results.result import AcCheck, Result
 from feederopt.results.status import Status
 from feederopt.solvers.detect import default_misocp_solver, require_solver
+
+if TYPE_CHECKING:
+    from feederopt.validation.fidelity import ModelFidelity
 
 
 class Method(StrEnum):
@@ -170,6 +174,7 @@ def run(problem: ReconfigurationProblem, opts: SolveOptions,
 def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool = True) -> Result:
     """Map an algorithm's per-unit answer to user ids and SI units, and run the AC check."""
     from feederopt.validation.ac import ac_power_flow
+    from feederopt.validation.fidelity import model_fidelity
 
     bus_out: Callable[[str], Any] = net.bus_id_out
     y = raw.y if raw.y is not None else pu.initial_closed().astype(float)
@@ -181,7 +186,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
     p = point.get("P", np.full(pu.n_branch, np.nan))
     q = point.get("Q", np.full(pu.n_branch, np.nan))
     ell = point.get("l", np.full(pu.n_branch, np.nan))
-    losses_kw = float(np.nansum(pu.r * ell) * s * 1000.0) if "l" in point else math.nan
+    losses_kw = losses_of(pu, point) * s * 1000.0 if "l" in point else math.nan
 
     base_ac = ac_power_flow(net) if ac_check else None
     ac = None
@@ -227,7 +232,11 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         if not c
     ] if raw.y is not None else []
 
-    check = _ac_check(pu, point, v, losses_kw, closed, ac) if ac is not None else None
+    check = None
+    if ac is not None:
+        fidelity = model_fidelity(net, closed, pu=pu, ac=ac) if ac.converged else None
+        check = _ac_check(pu, point, v, losses_kw, closed, ac, fidelity,
+                          list(net.meta.get("warnings", [])))
     base: dict[str, Any] = {}
     if base_ac is not None:
         base = {
@@ -240,17 +249,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
                 if not c
             ],
         }
-    diagnosis = [
-        {
-            "component": d.component,
-            "id": bus_out(bus_ids[d.index]) if d.component == "buses" else pu.branch_ids[d.index],
-            "limit": d.limit,
-            "amount": d.amount,
-            "unit": {"v_min": "p.u.", "v_max": "p.u.", "i_max": "p.u.", "p_balance": "MW",
-                     "q_balance": "MVAr"}[d.limit],
-        }
-        for d in raw.diagnosis
-    ]
+    diagnosis = [_diagnosis_entry(pu, d, bus_out) for d in raw.diagnosis]
     has_point = raw.y is not None and "v" in point
     return Result(
         case=net.name,
@@ -279,10 +278,47 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
     )
 
 
+#: The unit of each limit in a diagnosis.
+LIMIT_UNITS = {"v_min": "p.u.", "v_max": "p.u.", "i_max": "kA", "s_max": "MVA",
+               "p_balance": "MW", "q_balance": "MVAr"}
+
+
+def _diagnosis_entry(pu: PerUnitNetwork, d: Any, bus_out: Callable[[str], Any]) -> dict[str, Any]:
+    """One violated limit of the least-violating topology, in the user's ids and SI units:
+    the limit, its value, the amount beyond it and, for a rating, the loading in %."""
+    entry: dict[str, Any] = {
+        "component": d.component,
+        "id": bus_out(pu.bus_ids[d.index]) if d.component == "buses" else pu.branch_ids[d.index],
+        "limit": d.limit,
+        "amount": d.amount,
+        "unit": LIMIT_UNITS[d.limit],
+    }
+    if d.limit in ("v_min", "v_max"):
+        entry["rating"] = float(pu.v_min[d.index] if d.limit == "v_min" else pu.v_max[d.index])
+        entry["value"] = entry["rating"] - d.amount if d.limit == "v_min" else (
+            entry["rating"] + d.amount)
+    elif d.limit in ("i_max", "s_max"):
+        if d.limit == "i_max":
+            i_base = pu.s_base_mva / (math.sqrt(3.0) * pu.vn_kv[pu.f[d.index]])
+            rating, value = pu.i_max[d.index] * i_base, d.value * i_base
+            entry["amount"] = d.amount * i_base
+        else:
+            rating, value = pu.s_max[d.index] * pu.s_base_mva, d.value
+        entry.update(rating=float(rating), value=float(value),
+                     loading_percent=float(100.0 * value / rating) if rating > 0 else math.nan)
+    return entry
+
+
 def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, losses_kw: float,
-              closed: np.ndarray, ac: Any) -> AcCheck:
-    """Compare the SOCP point with the AC power flow; flag an inexact relaxation."""
+              closed: np.ndarray, ac: Any, fidelity: ModelFidelity | None = None,
+              notes: list[str] | None = None) -> AcCheck:
+    """Compare the SOCP point with the AC power flow; flag an inexact relaxation, and a model
+    that does not represent every element exactly (``fidelity``: the model's own power flow
+    against the AC one on the same topology; ``notes``: what the reader could not model)."""
     warnings: list[str] = []
+    model_warning = fidelity.warning(notes) if fidelity is not None else None
+    if model_warning:
+        warnings.append(model_warning)
     if "w" in point and "l" in point:
         # Losses the relaxation adds beyond the exact branch-flow equations l = (P^2+Q^2)/v,
         # as a share of all losses: sum r (l - S^2/w) / sum r l over closed branches.
@@ -304,7 +340,8 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
             f"the SOCP relaxation is not exact: it adds {cone_gap:.2%} to the losses"
         )
     if dv > EXACT_VOLTAGE_TOL:
-        warnings.append(f"SOCP and AC voltages differ by up to {dv:.4f} p.u.")
+        warnings.append(f"SOCP and AC voltages differ by up to {dv:.4f} p.u. (the AC power "
+                        "flow is the true one)")
     exact = not warnings
     return AcCheck(True, ac.losses_kw, ac.min_voltage_pu, ac.max_voltage_pu, dv, cone_gap,
                    diff_pct, exact, tuple(warnings), ac.message)

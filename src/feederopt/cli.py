@@ -353,8 +353,23 @@ def print_result(result: Any) -> None:
         out.print("[red]No radial configuration meets the limits.[/] The least-violating one "
                   "needs slack at:")
         for d in result.diagnosis[:20]:
-            out.print(f"  - {d['component']} {d['id']}: {d['limit']} exceeded by "
-                      f"{d['amount']:.4g} {d['unit']}", markup=False)
+            out.print(f"  - {describe_violation(d)}", markup=False)
+
+
+def describe_violation(d: dict[str, Any]) -> str:
+    """One line of a diagnosis: the element, its limit and by how much it is exceeded."""
+    what = {"v_min": "voltage below its minimum", "v_max": "voltage above its maximum",
+            "i_max": "current rating", "s_max": "apparent-power rating",
+            "p_balance": "active power not supplied", "q_balance": "reactive power not supplied",
+            }.get(d["limit"], d["limit"])
+    text = f"{d['component']} {d['id']}: {what} ({d['limit']}) exceeded by {d['amount']:.4g} " \
+        f"{d['unit']}"
+    if d.get("loading_percent") is not None and math.isfinite(d["loading_percent"]):
+        text += f": {d['value']:.4g} {d['unit']} on a rating of {d['rating']:.4g} {d['unit']} " \
+            f"({d['loading_percent']:.1f} % loading)"
+    elif d.get("rating") is not None:
+        text += f": {d['value']:.4f} {d['unit']} against {d['rating']:.4f} {d['unit']}"
+    return text
 
 
 @app.command()

@@ -44,9 +44,10 @@ continuous relaxation and the Benders cuts alike.
 LinDistFlow (Baran & Wu 1989, the ``lossless`` option) drops the ``l`` terms from the balance
 and the voltage drop; ``l`` then remains only as the cone's quadratic loss proxy.
 
-Slack groups (``slack_*``, all non-negative) relax power balance (both signs), voltage limits
-and current limits, so that every topology has a solution; their sum is the phase-1 objective
-of the seed's two-stage method.
+Slack groups (``slack_*``, all non-negative) relax power balance (both signs), voltage limits,
+current limits and apparent-power (thermal) ratings, so that every topology has a solution;
+their weighted sum is the phase-1 objective of the seed's two-stage method
+(:func:`slack_objective`).
 """
 
 from __future__ import annotations
@@ -286,8 +287,10 @@ def distflow(pu: PerUnitNetwork, options: DistFlowOptions | None = None) -> Bloc
     if len(rated):
         terms = {"l": select(rated, m)}
         if opt.slack:
+            # l <= i_max^2 + 2 i_max slack_i: slack_i is about the current beyond the rating
+            # [p.u.], comparable with the other slacks.
             block.add_group(Group.new("slack_i", len(rated), 0.0, np.inf))
-            terms["slack_i"] = -sp.identity(len(rated), format="csr")
+            terms["slack_i"] = diag(-2.0 * pu.i_max[rated], len(rated))
         block.add_rows("current_max", terms, Sense.LE, pu.i_max[rated] ** 2)
     if opt.slack:
         load_bus = np.flatnonzero(~pu.is_source)
@@ -334,11 +337,16 @@ def distflow(pu: PerUnitNetwork, options: DistFlowOptions | None = None) -> Bloc
         [{"P": 2 * eye_m}, {"Q": 2 * eye_m}, {"w": eye_m, "l": -eye_m}],
     )
     if len(thermal):
-        # ||(P, Q)|| <= s_max: written with the constant as a bound on a helper group.
+        # ||(P, Q)|| <= s_max (+ slack_s): the constant is a bound on a helper group.
         block.add_group(Group.data("s_rating", pu.s_max[thermal]))
+        eye_s = sp.identity(len(thermal), format="csr")
+        t_terms = {"s_rating": eye_s}
+        if opt.slack:
+            block.add_group(Group.new("slack_s", len(thermal), 0.0, np.inf))
+            t_terms["slack_s"] = eye_s
         block.add_cones(
             "thermal_cone",
-            {"s_rating": sp.identity(len(thermal), format="csr")},
+            t_terms,
             [{"P": select(thermal, m)}, {"Q": select(thermal, m)}],
         )
     limited = np.flatnonzero(np.isfinite(s_max))
@@ -423,8 +431,17 @@ def losses_of(pu: PerUnitNetwork, point: dict[str, np.ndarray]) -> float:
     return total
 
 
+#: Weight of the power-balance slack in the phase-1 objective, against 1 for the limits'
+#: slack: a topology that needs slack relaxes a voltage, current or thermal limit before it
+#: sheds load, so the diagnosis names the binding limit.
+BALANCE_SLACK_WEIGHT = 10.0
+
+
 def slack_objective(block: Block) -> dict[str, np.ndarray]:
-    """The phase-1 objective: the sum of every slack group."""
+    """The phase-1 objective: the weighted sum of every slack group (zero exactly when the
+    topology is feasible, whatever the positive weights)."""
     return {
-        name: np.ones(g.size) for name, g in block.groups.items() if name.startswith("slack_")
+        name: np.full(g.size, BALANCE_SLACK_WEIGHT if name.startswith(
+            ("slack_p_", "slack_q_")) else 1.0)
+        for name, g in block.groups.items() if name.startswith("slack_")
     }

@@ -480,6 +480,11 @@ def _trafo_row(
     the series impedance is ``S / z_c``, the from-end shunt ``z_b / S`` and the to-end shunt
     ``z_a / S``. The ratio is ``(vn_hv_kv' / vn_hv_bus) / (vn_lv_kv' / vn_lv_bus)``. Ohm and
     uS are referred to the hv bus voltage (``z_base = vn_hv_bus**2 / sn_sys``).
+
+    The rating is pandapower's current-based loading (``trafo_loading="current"``): 100 % at
+    ``i_lv = sn_mva * parallel * df / (sqrt(3) vn_lv_kv)``; the series current that the model
+    limits is the lv current, so ``i_max_ka`` is that current referred to the hv bus voltage,
+    ``sn * parallel * df * vn_lv_bus / (sqrt(3) vn_lv_kv vn_hv_bus)``.
     """
     notes: list[str] = []
     hv, lv = int(tr["hv_bus"]), int(tr["lv_bus"])
@@ -540,8 +545,9 @@ def _trafo_row(
             "g_us": 2 * y_from.real / z_base * 1e6,
             "g_asym_us": 2 * (y_to.real - y_from.real) / z_base * 1e6,
             "b_asym_us": 2 * (y_to.imag - y_from.imag) / z_base * 1e6,
-            "i_max_ka": None,
-            "s_max_mva": sn * par * _f(tr.get("df", 1.0), 1.0),
+            "i_max_ka": sn * par * _f(tr.get("df", 1.0), 1.0) * vn[lv]
+            / (vn_lv_rated * math.sqrt(3.0) * vn[hv]),
+            "s_max_mva": None,
             "kind": "transformer",
             "tap_ratio": ratio,
             "pp_element": "trafo",

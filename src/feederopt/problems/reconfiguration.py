@@ -49,8 +49,9 @@ class Violation:
 
     component: str  # buses | branches
     index: int
-    limit: str  # v_min | v_max | i_max | p_balance | q_balance
-    amount: float  # in the limit's unit (p.u. voltage, kA-free p.u. current squared, MW, MVAr)
+    limit: str  # v_min | v_max | i_max | s_max | p_balance | q_balance
+    amount: float  # beyond the limit: p.u. voltage, p.u. current, MVA, MW, MVAr
+    value: float = float("nan")  # the limited quantity at the point, in the limit's unit
 
 
 @dataclass
@@ -219,11 +220,17 @@ class TopologyEvaluator:
                 j = int(load_bus[k])
                 amount = pu.v_min[j] - v[j] if limit == "v_min" else v[j] - pu.v_max[j]
                 out.append(Violation("buses", j, limit, float(max(amount, 0.0))))
-        rated, _ = effective_ratings(pu)
+        rated, thermal = effective_ratings(pu)
         for k in np.flatnonzero(point.get("slack_i", np.zeros(0)) > tol):
             i = int(rated[k])
-            amount = np.sqrt(point["l"][i]) - pu.i_max[i]
-            out.append(Violation("branches", i, "i_max", float(max(amount, 0.0))))
+            current = float(np.sqrt(max(point["l"][i], 0.0)))
+            out.append(Violation("branches", i, "i_max", max(current - pu.i_max[i], 0.0),
+                                 current))
+        for k in np.flatnonzero(point.get("slack_s", np.zeros(0)) > tol):
+            i = int(thermal[k])
+            s_mva = float(np.hypot(point["P"][i], point["Q"][i]) * pu.s_base_mva)
+            out.append(Violation("branches", i, "s_max",
+                                 max(s_mva - pu.s_max[i] * pu.s_base_mva, 0.0), s_mva))
         for name, limit in (("slack_p_pos", "p_balance"), ("slack_p_neg", "p_balance"),
                             ("slack_q_pos", "q_balance"), ("slack_q_neg", "q_balance")):
             for jj in np.flatnonzero(point.get(name, np.zeros(0)) > tol):
