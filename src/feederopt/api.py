@@ -91,6 +91,10 @@ def solve(
     switch_cost_kw: float | None = None,
     loss_price_per_mwh: float | None = None,
     progress: ProgressCallback | None = None,
+    v_min: float | None = None,
+    v_max: float | None = None,
+    max_loading_percent: float | None = None,
+    thermal_limits: bool = True,
 ) -> Result:
     """Find the loss-minimising radial topology of ``network``.
 
@@ -100,8 +104,13 @@ def solve(
     ``switch_cost_kw`` charges every switching action (against the base case) that many kW of
     losses, overriding the branches' ``switch_cost`` column; ``loss_price_per_mwh`` prices the
     generators' ``cost_per_mwh`` against losses, adding DG cost to the objective.
+    ``v_min``/``v_max`` [p.u.] replace every bus's voltage band, ``max_loading_percent``
+    scales every current and thermal rating (120: 20 % overload allowed), and
+    ``thermal_limits=False`` drops them (see :func:`relax_limits`).
     """
     net = network if isinstance(network, Network) else load(network)
+    net = relax_limits(net, v_min=v_min, v_max=v_max, max_loading_percent=max_loading_percent,
+                       thermal_limits=thermal_limits)
     if switch_cost_kw is not None:
         if not (switch_cost_kw >= 0 and math.isfinite(switch_cost_kw)):
             raise _bad_option("switch_cost_kw", "the switching cost must be >= 0", "e.g. 1.0")
@@ -130,6 +139,35 @@ def solve(
     problem = ReconfigurationProblem(reduced, radiality, loss_price_per_mwh)
     raw = run(problem, opts, progress)
     return to_result(net, pu, raw, opts.ac_check)
+
+
+def relax_limits(net: Network, *, v_min: float | None = None, v_max: float | None = None,
+                 max_loading_percent: float | None = None,
+                 thermal_limits: bool = True) -> Network:
+    """The network with the limits the user asked for (:meth:`Network.with_limits`); bad
+    values are typed problems. Unchanged when nothing is asked."""
+    if v_min is None and v_max is None and max_loading_percent is None and thermal_limits:
+        return net
+    problems = []
+    for name, value in (("v_min", v_min), ("v_max", v_max)):
+        if value is not None and not (math.isfinite(value) and 0.0 < value < 2.0):
+            problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                    f"{name} must be a voltage in p.u. between 0 and 2",
+                                    field=name, hint="e.g. --v-min 0.9 --v-max 1.1"))
+    if v_min is not None and v_max is not None and not problems and v_min >= v_max:
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                f"v_min ({v_min}) must be below v_max ({v_max})",
+                                field="v_min", hint="e.g. --v-min 0.9 --v-max 1.1"))
+    if max_loading_percent is not None and not (
+            math.isfinite(max_loading_percent) and max_loading_percent > 0):
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                "the loading limit must be a positive percentage of the rating",
+                                field="max_loading_percent", hint="e.g. --max-loading 120"))
+    if problems:
+        raise InputError(problems)
+    return net.with_limits(v_min_pu=v_min, v_max_pu=v_max,
+                           max_loading_percent=max_loading_percent,
+                           thermal_limits=thermal_limits)
 
 
 def save(result: Result, out_dir: str | Path, *, force: bool = False,
@@ -205,6 +243,9 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         "q_load_mvar": pu.q_load * s,
         "is_source": pu.is_source,
     })
+    if {"x", "y"} <= set(net.buses.columns) and net.buses["x"].is_not_null().any():
+        buses = buses.with_columns(net.buses["x"].cast(pl.Float64).alias("x"),
+                                   net.buses["y"].cast(pl.Float64).alias("y"))
     from_ids = [bus_ids[i] for i in pu.f]
     to_ids = [bus_ids[i] for i in pu.t]
     branches = pl.DataFrame({

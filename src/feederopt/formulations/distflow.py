@@ -23,8 +23,9 @@ ends of a switchable branch use its own copies, ``w = v_i / tap^2`` at the from 
 is open. A switchable branch that opens at one end only (a pandapower line switch) still loads
 the bus at its other end ``e`` with its input admittance ``g_d + j b_d``: on the copy
 ``d = v_e (1 - y)``, written exactly for binary ``y`` as ``v_e - hi_e y <= d <= v_e``,
-``d <= hi_e (1 - y)``, ``d >= 0``. The losses are ``sum r l`` plus every shunt conductance's
-``g v`` (a transformer's iron losses among them): :func:`loss_terms`.
+``d <= hi_e (1 - y)``, ``d >= 0``. The losses are ``sum r l`` plus the ``g v`` of the
+branches' shunt conductances (a transformer's iron losses among them): :func:`loss_terms`.
+
 A branch with state ``y = 0`` carries nothing and decouples its end voltages:
 
     |P| <= M^P y,  |Q| <= M^Q y,  0 <= l <= M^l y,
@@ -402,10 +403,12 @@ def bus_shunts(pu: PerUnitNetwork) -> tuple[np.ndarray, np.ndarray]:
 
 def loss_terms(pu: PerUnitNetwork) -> dict[str, np.ndarray]:
     """The losses [p.u.] as linear terms of the block's groups: ``r l`` in the series
-    impedances, ``g v`` in every shunt conductance (on ``v``, ``w`` or ``u``, see
-    :func:`distflow`)."""
+    impedances, ``g v`` in the branches' shunt conductances (line conductance, transformer
+    iron losses; on ``v``, ``w``, ``u`` or ``d``, see :func:`distflow`). What a bus shunt
+    consumes is a load, as in pandapower's ``res_shunt``, not a loss."""
     out = {"l": pu.r.astype(float)}
     g_v, _ = bus_shunts(pu)
+    g_v = g_v - (pu.p_shunt if pu.p_shunt.size else 0.0)  # a bus shunt's power is a load
     if np.any(g_v != 0):
         out["v"] = g_v
     sh_from, sh_to = switchable_shunts(pu)

@@ -114,6 +114,32 @@ class Network:
                 return bus_id
         return bus_id
 
+    def with_limits(
+        self,
+        *,
+        v_min_pu: float | None = None,
+        v_max_pu: float | None = None,
+        max_loading_percent: float | None = None,
+        thermal_limits: bool = True,
+    ) -> Network:
+        """A copy with other limits: every bus's voltage band (where given), every branch
+        rating scaled to ``max_loading_percent`` % of itself, or no current and thermal ratings
+        at all (``thermal_limits=False``). The caller checks the values."""
+        buses, branches = self.buses, self.branches
+        if v_min_pu is not None:
+            buses = buses.with_columns(pl.lit(float(v_min_pu)).alias("v_min_pu"))
+        if v_max_pu is not None:
+            buses = buses.with_columns(pl.lit(float(v_max_pu)).alias("v_max_pu"))
+        if not thermal_limits:
+            branches = branches.with_columns(
+                pl.lit(None, dtype=pl.Float64).alias("i_max_ka"),
+                pl.lit(None, dtype=pl.Float64).alias("s_max_mva"),
+            )
+        elif max_loading_percent is not None:
+            k = float(max_loading_percent) / 100.0
+            branches = branches.with_columns(pl.col("i_max_ka") * k, pl.col("s_max_mva") * k)
+        return self.replace(buses=buses, branches=branches)
+
     def with_loads_scaled(self, factor: float) -> Network:
         """A copy with every load multiplied by ``factor``."""
         loads = self.loads.with_columns(

@@ -13,8 +13,9 @@ parent ``i`` to child ``j``:
 of the bus and of the ends of its closed branches), sources hold their set-point. A tap
 ``tap`` at the from end of a branch scales the voltage that its series impedance sees to
 ``v_f / tap^2`` (:mod:`feederopt.network.perunit`), on whichever side of the tree the from end
-lies. The losses are ``sum_e r_e l_e + sum g v``. With fixed injections this is the power flow that the SOCP slave reproduces
-when its relaxation is exact, at a few milliseconds instead of a conic solve, which is what the
+lies. The losses are ``sum_e r_e l_e`` plus the branches' shunt ``g v`` (what a bus shunt
+consumes is a load). With fixed injections this is the power flow that the SOCP slave
+reproduces when its relaxation is exact, at a few milliseconds instead of a conic solve, which is what the
 heuristics need to screen many candidate topologies (the SOCP confirms the ones they keep).
 """
 
@@ -153,5 +154,6 @@ def sweep(pu: PerUnitNetwork, closed: np.ndarray, p_inj: np.ndarray | None = Non
     ps, qs, lc = p_send[children], q_send[children], l_e[children]
     p_branch[edge] = np.where(down, ps, -(ps - r[children] * lc))
     q_branch[edge] = np.where(down, qs, -(qs - x[children] * lc))
-    losses = float(np.sum(r * l_e) + np.sum(g_v * v))
+    bus_g = pu.p_shunt if pu.p_shunt.size else 0.0  # a bus shunt's power is a load
+    losses = float(np.sum(r * l_e) + np.sum((g_v - bus_g) * v))
     return SweepResult(losses, v, converged, l_branch, p_branch, q_branch)

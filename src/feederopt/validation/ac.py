@@ -7,7 +7,8 @@ For a network read from a pandapower net it is the power flow of the user's own 
 the numbers that ``pp.runpp(result.to_pandapower(net))`` gives); for any other network, of the
 net that :func:`feederopt.io.pandapower.to_pandapower` builds, where loads are constant power,
 generators fixed injections and sources ext_grids at their set-points. Losses are the
-``pl_mw`` of every line and transformer (iron losses included).
+``pl_mw`` of every line and transformer (iron losses included) and those of impedance
+switches.
 """
 
 from __future__ import annotations
@@ -231,11 +232,11 @@ def _run(
             if sel.any():
                 loading[sel] = net[f"res_{table}"]["loading_percent"].reindex(
                     idx[sel]).to_numpy(dtype=float)
-        total_loss_kw = 1e3 * sum(
+        total_loss_kw = 1e3 * (sum(
             float(np.nansum(net[f"res_{t}"]["pl_mw"].to_numpy(dtype=float)))
             for t in ("line", "trafo", "trafo3w", "impedance")
             if f"res_{t}" in net and len(net[f"res_{t}"]) and "pl_mw" in net[f"res_{t}"]
-        )
+        ) + _switch_losses_mw(net))
 
     finite = vm[np.isfinite(vm)]
     return AcResult(
@@ -257,3 +258,13 @@ def _run(
         source_q_mvar=float(net.res_ext_grid["q_mvar"].sum()),
         message=message,
     )
+
+
+def _switch_losses_mw(net: object) -> float:
+    """The losses of closed bus-bus switches with an impedance (``z_ohm`` > 0): pandapower
+    reports their flows at both ends in ``res_switch``, not their losses."""
+    res = getattr(net, "res_switch", None)
+    if res is None or not len(res) or "p_from_mw" not in res or "p_to_mw" not in res:
+        return 0.0
+    return float(np.nansum(res["p_from_mw"].to_numpy(dtype=float)
+                           + res["p_to_mw"].to_numpy(dtype=float)))
