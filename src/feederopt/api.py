@@ -23,6 +23,7 @@ from feederopt.algorithms.base import ProgressCallback, RawSolution, StopOptions
 from feederopt.algorithms.benders import Benders, BendersOptions
 from feederopt.algorithms.heuristics import start_budget, start_topologies
 from feederopt.algorithms.monolithic import solve_lindistflow, solve_misocp
+from feederopt.formulations.distflow import losses_of
 from feederopt.network.container import Network
 from feederopt.network.errors import InputError, Problem, ProblemKind
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
@@ -32,7 +33,6 @@ from feederopt.problems.reconfiguration import (
     ReconfigurationProblem,
     TopologyEvaluator,
 )
-from feederopt.formulations.distflow import losses_of
 from feederopt.results.result import AcCheck, Result
 from feederopt.results.status import Status
 from feederopt.solvers.detect import default_misocp_solver, require_solver
@@ -138,7 +138,7 @@ def solve(
     reduced, _ = presolve(pu)
     problem = ReconfigurationProblem(reduced, radiality, loss_price_per_mwh)
     raw = run(problem, opts, progress)
-    return to_result(net, pu, raw, opts.ac_check)
+    return to_result(net, pu, raw, opts.ac_check, model_pu=reduced)
 
 
 def relax_limits(net: Network, *, v_min: float | None = None, v_max: float | None = None,
@@ -209,8 +209,11 @@ def run(problem: ReconfigurationProblem, opts: SolveOptions,
 
 
 # ----- mapping back to the user's ids -----------------------------------------------------------
-def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool = True) -> Result:
-    """Map an algorithm's per-unit answer to user ids and SI units, and run the AC check."""
+def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool = True, *,
+              model_pu: PerUnitNetwork | None = None) -> Result:
+    """Map an algorithm's per-unit answer to user ids and SI units, and run the AC check.
+    ``model_pu`` is the model the point belongs to when presolve changed which branches are
+    switchable (its copies ``u``, ``d`` follow the switchable branches); default ``pu``."""
     from feederopt.validation.ac import ac_power_flow
     from feederopt.validation.fidelity import model_fidelity
 
@@ -224,7 +227,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
     p = point.get("P", np.full(pu.n_branch, np.nan))
     q = point.get("Q", np.full(pu.n_branch, np.nan))
     ell = point.get("l", np.full(pu.n_branch, np.nan))
-    losses_kw = losses_of(pu, point) * s * 1000.0 if "l" in point else math.nan
+    losses_kw = losses_of(model_pu or pu, point) * s * 1000.0 if "l" in point else math.nan
 
     base_ac = ac_power_flow(net) if ac_check else None
     ac = None

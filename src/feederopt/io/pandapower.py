@@ -308,8 +308,9 @@ def from_pandapower(
             }
         )
     for element, p_col, q_col in (("storage", "p_mw", "q_mvar"), ("ward", "ps_mw", "qs_mvar")):
-        table = net[element] if element in net else None
-        for idx, ld in (table.iterrows() if table is not None else ()):
+        if element not in net:
+            continue
+        for idx, ld in net[element].iterrows():
             if not ok(ld["bus"]):
                 continue
             scale = _f(ld.get("scaling", 1.0), 1.0)
@@ -576,12 +577,15 @@ def to_pandapower(
     but the normally open ones). ``gen_p_mw``/``gen_q_mvar`` (one entry per in-service generator)
     replace the generators' set-points.
 
-    Lines become pandapower lines of length 1 km with the branch's Ohm values per km; transformers
-    become two-winding transformers without magnetising branch whose impedance and ratio give the
-    same per-unit model; ideal switches (kind switch, r = x = 0) become bus-bus switches; every
-    other switchable branch gets a line or trafo switch at its from bus; a non-switchable open
-    branch is put out of service. Sources become ext_grids, loads loads, generators sgens,
-    shunts shunts. Element names are the feederopt ids.
+    Lines become pandapower lines of length 1 km with the branch's Ohm and uS values per km
+    (``g_asym_us``/``b_asym_us`` are not exported); transformers become two-winding
+    transformers without magnetising branch whose impedance and ratio give the same per-unit
+    model (their shunt admittance is not exported: a network read from pandapower is checked
+    on its own net instead, see :class:`OriginModel`); ideal switches (kind switch,
+    r = x = 0) become bus-bus switches; every other switchable branch gets a line or trafo
+    switch at its from bus; a non-switchable open branch is put out of service. Sources become
+    ext_grids, loads loads, generators sgens, shunts shunts. Element names are the feederopt
+    ids.
     """
     model = PandapowerModel.build(network)
     model.set_state(closed, gen_p_mw=gen_p_mw, gen_q_mvar=gen_q_mvar)
@@ -660,6 +664,7 @@ class PandapowerModel:
                 r_ohm_per_km=r[sel],
                 x_ohm_per_km=x[sel],
                 c_nf_per_km=b_us * 1e3 / (2 * math.pi * f_hz),
+                g_us_per_km=br["g_us"].cast(pl.Float64).fill_null(0.0).to_numpy()[sel],
                 max_i_ka=i_max,
                 name=[names[i] for i in sel],
                 in_service=live[sel],
@@ -738,6 +743,7 @@ class PandapowerModel:
                 net,
                 buses=[index[b] for b in sh["bus"].to_list()],
                 q_mvar=-sh["q_mvar_per_step"].cast(pl.Float64).to_numpy(),
+                p_mw=sh["p_mw_per_step"].cast(pl.Float64).fill_null(0.0).to_numpy(),
                 step=steps,
                 max_step=np.maximum(np.maximum(sh["max_steps"].to_numpy().astype(int), steps), 1),
                 name=[str(v) for v in sh["id"].to_list()],

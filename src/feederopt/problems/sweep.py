@@ -15,8 +15,9 @@ of the bus and of the ends of its closed branches), sources hold their set-point
 ``v_f / tap^2`` (:mod:`feederopt.network.perunit`), on whichever side of the tree the from end
 lies. The losses are ``sum_e r_e l_e`` plus the branches' shunt ``g v`` (what a bus shunt
 consumes is a load). With fixed injections this is the power flow that the SOCP slave
-reproduces when its relaxation is exact, at a few milliseconds instead of a conic solve, which is what the
-heuristics need to screen many candidate topologies (the SOCP confirms the ones they keep).
+reproduces when its relaxation is exact, at a few milliseconds instead of a conic solve,
+which is what the heuristics need to screen many candidate topologies (the SOCP confirms
+the ones they keep).
 """
 
 from __future__ import annotations
