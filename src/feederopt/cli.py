@@ -224,6 +224,8 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
         table.add_row("base-case losses (model)",
                       f"{model['model_losses_kw']:.2f} kW ({model['losses_diff_pct']:+.3f} % "
                       f"vs AC, |dV| <= {model['max_voltage_diff_pu']:.1e} p.u.)")
+    elif model:
+        table.add_row("base-case losses (model)", f"not measured ({model['message']})")
     out.print(table)
     if data["problems"]:
         out.print(f"[red]{len(data['problems'])} problem(s)[/]")

@@ -181,17 +181,22 @@ def from_pandapower(
 
     plan = switch_plan(net)
 
+    open_switch = {int(k) for k in sw.index[~sw["closed"].astype(bool)]}
+    switch_bus = {int(k): int(b) for k, b in sw["bus"].items()}
+
     def switch_state(et: str, idx: int) -> tuple[bool, bool]:
         """(has a switch, some switch is open) for a line ('l') or trafo ('t')."""
-        mine = sw[(sw["et"] == et) & (sw["element"] == idx)]
-        return len(mine) > 0, bool((~mine["closed"].astype(bool)).any())
+        entry = plan.get((et, idx))
+        if entry is None:
+            return False, False
+        return True, any(k in open_switch for k in entry[0])
 
     def energised_end(et: str, idx: int, from_bus: int, to_bus: int) -> str | None:
         """The end that stays connected when the element's opening switches are open."""
         entry = plan.get((et, idx))
         if entry is None:
             return None
-        at = {int(sw.at[k, "bus"]) for k in entry[1]}
+        at = {switch_bus[k] for k in entry[1]}
         if from_bus in at and to_bus in at:
             return None
         return "from" if to_bus in at else "to" if from_bus in at else None
