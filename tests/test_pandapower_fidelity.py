@@ -263,12 +263,6 @@ def test_info_reports_the_model_error_of_a_voltage_controlled_gen(tmp_path):
     assert data["base_losses_kw"] == pytest.approx(_pp_losses_kw(net), rel=1e-9)
     assert not data["model"]["exact"]
     assert any("gen" in w and "kW" in w for w in data["warnings"])
-    # trafo3w, impedance and xward elements are not imported either.
-    multi = pn.example_multivoltage()
-    _runpp(multi)
-    data = network_info(multi)
-    assert not data["model"]["exact"]
-    assert any("trafo3w" in w for w in data["warnings"])
     exact = network_info(pn.create_cigre_network_lv())
     assert exact["model"]["exact"] and exact["model"]["losses_diff_pct"] == pytest.approx(
         0.0, abs=100 * LOSSES_REL)
