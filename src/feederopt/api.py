@@ -280,7 +280,8 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
     if ac is not None:
         fidelity = model_fidelity(net, closed, pu=pu, ac=ac) if ac.converged else None
         check = _ac_check(pu, point, v, losses_kw, closed, ac, fidelity,
-                          list(net.meta.get("warnings", [])))
+                          list(net.meta.get("warnings", [])),
+                          compare=raw.status is not Status.INFEASIBLE)
     base: dict[str, Any] = {}
     if base_ac is not None:
         base = {
@@ -355,10 +356,12 @@ def _diagnosis_entry(pu: PerUnitNetwork, d: Any, bus_out: Callable[[str], Any]) 
 
 def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, losses_kw: float,
               closed: np.ndarray, ac: Any, fidelity: ModelFidelity | None = None,
-              notes: list[str] | None = None) -> AcCheck:
+              notes: list[str] | None = None, compare: bool = True) -> AcCheck:
     """Compare the SOCP point with the AC power flow; flag an inexact relaxation, and a model
     that does not represent every element exactly (``fidelity``: the model's own power flow
-    against the AC one on the same topology; ``notes``: what the reader could not model)."""
+    against the AC one on the same topology; ``notes``: what the reader could not model).
+    ``compare=False`` (the least-violating point of an infeasible grid, which minimises slack,
+    not losses) skips the comparison of the SOCP point with the AC power flow."""
     warnings: list[str] = []
     model_warning = fidelity.warning(notes) if fidelity is not None else None
     if model_warning:
@@ -379,11 +382,14 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
                        ("the AC power flow did not converge",), ac.message)
     dv = float(np.nanmax(np.abs(v - ac.vm_pu))) if np.any(np.isfinite(v)) else math.nan
     diff_pct = (ac.losses_kw - losses_kw) / ac.losses_kw * 100 if ac.losses_kw else math.nan
-    if cone_gap > EXACT_CONE_TOL:
+    if not compare:
+        warnings.append("the grid is infeasible: the SOCP point shown is the least-violating "
+                        "one, not a loss-minimising operating point")
+    elif cone_gap > EXACT_CONE_TOL:
         warnings.append(
             f"the SOCP relaxation is not exact: it adds {cone_gap:.2%} to the losses"
         )
-    if dv > EXACT_VOLTAGE_TOL:
+    if compare and dv > EXACT_VOLTAGE_TOL:
         warnings.append(f"SOCP and AC voltages differ by up to {dv:.4f} p.u. (the AC power "
                         "flow is the true one)")
     exact = not warnings

@@ -62,7 +62,7 @@ import copy
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -919,6 +919,26 @@ class OriginModel:
     gen_rows: list[tuple[str, int]]  # (table, index) of each in-service generator
     gen_p_mw: np.ndarray
     gen_q_mvar: np.ndarray
+    load_rows: list[tuple[str, int]] = field(default_factory=list)  # per network load row
+
+    def load_values(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The demands [MW, MVAr] of the network's load rows at ``positions``."""
+        p, q = [], []
+        for k in positions:
+            table, idx = self.load_rows[int(k)]
+            cols = _LOAD_COLUMNS[table]
+            p.append(float(self.net[table].at[idx, cols[0]]))
+            q.append(float(self.net[table].at[idx, cols[1]]))
+        return np.array(p), np.array(q)
+
+    def set_load_values(self, positions: np.ndarray, p_mw: np.ndarray,
+                        q_mvar: np.ndarray) -> None:
+        """Give the network's load rows at ``positions`` these demands [MW, MVAr]."""
+        for k, pk, qk in zip(positions, p_mw, q_mvar, strict=True):
+            table, idx = self.load_rows[int(k)]
+            cols = _LOAD_COLUMNS[table]
+            self.net[table].at[idx, cols[0]] = float(pk)
+            self.net[table].at[idx, cols[1]] = float(qk)
 
     @classmethod
     def build(cls, network: Network) -> OriginModel | None:
@@ -961,6 +981,9 @@ class OriginModel:
             gen_rows=gen_rows,
             gen_p_mw=gens["p_mw"].cast(pl.Float64).to_numpy(),
             gen_q_mvar=gens["q_mvar"].cast(pl.Float64).to_numpy(),
+            load_rows=[(str(e), int(i)) for e, i in zip(
+                ld["pp_element"].to_list(), ld["pp_index"].to_list(), strict=True)]
+            if "pp_element" in ld.columns else [],
         )
 
     def set_state(
