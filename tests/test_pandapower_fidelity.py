@@ -61,7 +61,8 @@ def _model_base_case(net):
 
 def built_grid():
     """Every element kind the reader maps, on two substations with their own ext_grids:
-    tapped transformers (hv and lv tap side) with iron losses, parallel transformers and lines,
+    tapped transformers (hv and lv tap side, a step with an angle, a vector group shift) with
+    iron losses, parallel transformers and lines,
     line conductance and charging, a line switch open at one end (its charging still loads the
     other end), closed, open and impedance bus-bus switches, a shunt rated at another voltage
     with losses, scaled loads and sgens, storage, a ward, and out-of-service elements."""
@@ -77,7 +78,8 @@ def built_grid():
     pp.create_transformer_from_parameters(
         net, hv2, mv[5], sn_mva=40, vn_hv_kv=115, vn_lv_kv=21, vkr_percent=0.3,
         vk_percent=16, pfe_kw=30, i0_percent=0.05, tap_side="lv", tap_pos=2, tap_neutral=0,
-        tap_step_percent=1.25, tap_changer_type="Ratio")
+        tap_step_percent=1.25, tap_step_degree=20, tap_changer_type="Symmetrical",
+        shift_degree=150)
     # An out-of-service transformer in parallel with the first.
     pp.create_transformer_from_parameters(
         net, hv1, mv[0], sn_mva=25, vn_hv_kv=110, vn_lv_kv=20, vkr_percent=0.41,

@@ -20,9 +20,11 @@ Import (pandapower -> Network)
   in the middle of the T model (the leakage split by ``leakage_resistance_ratio_hv``, 0.5 by
   default), turned into the equivalent pi by the star-delta transform, so the iron losses enter
   as shunt conductances at both ends; the off-nominal ratio of rated to bus voltages with the
-  tap position of a "Ratio" (or "Symmetrical" without angle) tap changer on its side. Phase
-  shifts change no magnitude in a radial grid and are left out; tap-dependency tables and
-  phase-shifting taps are listed in ``meta["warnings"]``.
+  tap position of a "Ratio" or "Symmetrical" tap changer on its side (the magnitude of
+  pandapower's voltage triangle when the step has an angle). Phase shifts (``shift_degree``,
+  "Ideal" tap changers, the triangle's angle) turn the phasors of a radial grid without
+  changing a magnitude and are left out; tap-dependency tables and second tap changers are
+  listed in ``meta["warnings"]``.
 * bus-bus ``switch`` -> branch ``switch:<index>`` of kind switch, switchable: ideal (r = x = 0)
   when ``z_ohm`` is 0, else pandapower's impedance ``z_ohm`` split by its switch_rx_ratio 2.
 * line and trafo switches make their branch switchable; an open one makes it normally open.
@@ -507,16 +509,17 @@ def _trafo_row(
     dependency = tr.get("tap_dependency_table", False)
     if isinstance(dependency, bool | np.bool_) and bool(dependency):
         notes.append(f"trafo {idx}: its tap-dependency table is not modelled (tap at neutral)")
-    elif not math.isnan(tap_pos) and not math.isnan(step) and side in ("hv", "lv"):
-        if kind in ("Ratio", "Symmetrical") and degree == 0.0:
-            factor = 1 + (tap_pos - _f(tr.get("tap_neutral", 0.0), 0.0)) * step / 100.0
-            if side == "lv":
-                vn_lv_kv *= factor
-            else:
-                vn_hv_kv *= factor
-        elif kind and kind != "Ideal":
-            notes.append(f"trafo {idx}: the {kind} tap changer with a phase angle is not "
-                         "modelled (tap at neutral)")
+    elif (not math.isnan(tap_pos) and not math.isnan(step) and side in ("hv", "lv")
+          and kind in ("Ratio", "Symmetrical")):
+        # |1 + s e^{j phi}| with s the relative step: the magnitude of pandapower's voltage
+        # triangle; its angle only turns the downstream phasors of a radial grid.
+        rel = (tap_pos - _f(tr.get("tap_neutral", 0.0), 0.0)) * step / 100.0
+        phi = math.radians(degree)
+        factor = math.hypot(1 + rel * math.cos(phi), rel * math.sin(phi))
+        if side == "lv":
+            vn_lv_kv *= factor
+        else:
+            vn_hv_kv *= factor
     if not math.isnan(_f(tr.get("tap2_pos", math.nan), math.nan)):
         notes.append(f"trafo {idx}: a second tap changer (tap2_*) is not modelled")
     lv_scale = (vn_lv_kv / vn[lv]) ** 2 * sn_sys / sn / par  # p.u. per unit of vk/100
