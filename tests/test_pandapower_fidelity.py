@@ -49,7 +49,7 @@ def _model_base_case(net):
     sweep; the bus-injection power flow of the same model when the base case is meshed)."""
     network = from_pandapower(net).check()
     pu = to_per_unit(network)
-    buses = [int(b) for b in pu.bus_ids]
+    buses = [int(b) if b.isdigit() else b for b in pu.bus_ids]
     result = sweep(pu, pu.initial_closed(), tol=1e-12, max_iter=200)
     if result is None:
         flow = bus_injection_flow(pu, pu.initial_closed())
@@ -138,6 +138,38 @@ def test_base_case_matches_runpp(name):
     assert losses_kw == pytest.approx(_pp_losses_kw(net), rel=LOSSES_REL)
     np.testing.assert_allclose(vm, net.res_bus.vm_pu.reindex(buses).to_numpy(),
                                atol=VOLTAGE_ABS)
+
+
+def three_winding_grid(tap_side: str, loss_side: str):
+    """A 110/20/10 kV three-winding transformer (taps, iron losses) feeding two voltages."""
+    net = pp.create_empty_network()
+    b0, b1, b2, b3 = (pp.create_bus(net, v) for v in (110, 20, 10, 20))
+    pp.create_ext_grid(net, b0, vm_pu=1.02)
+    pp.create_transformer3w_from_parameters(
+        net, b0, b1, b2, vn_hv_kv=110, vn_mv_kv=20.5, vn_lv_kv=10.2, sn_hv_mva=40,
+        sn_mv_mva=30, sn_lv_mva=15, vk_hv_percent=10.5, vk_mv_percent=6.5, vk_lv_percent=15,
+        vkr_hv_percent=0.3, vkr_mv_percent=0.25, vkr_lv_percent=0.35, pfe_kw=25,
+        i0_percent=0.08, tap_side=tap_side, tap_pos=2, tap_neutral=0, tap_step_percent=1.5,
+        tap_changer_type="Ratio", loss_side=loss_side)
+    sw_line = pp.create_line_from_parameters(net, b1, b3, 3, 0.2, 0.3, 250, 0.4)
+    pp.create_switch(net, b1, sw_line, "l", closed=True)
+    pp.create_load(net, b3, 12, 3)
+    pp.create_load(net, b2, 6, 2)
+    return net
+
+
+@pytest.mark.parametrize(("tap_side", "loss_side"), [("hv", "hv"), ("mv", "lv"), ("lv", "mv")])
+def test_three_winding_transformer_matches_runpp(tap_side, loss_side):
+    net = three_winding_grid(tap_side, loss_side)
+    _runpp(net)
+    _, _, losses_kw, vm, buses = _model_base_case(net)
+    ref = float(net.res_line.pl_mw.sum() + net.res_trafo3w.pl_mw.sum()) * 1e3
+    assert losses_kw == pytest.approx(ref, rel=LOSSES_REL)
+    real = [k for k, b in enumerate(buses) if isinstance(b, int)]
+    np.testing.assert_allclose(vm[real], net.res_bus.vm_pu.reindex(
+        [buses[k] for k in real]).to_numpy(), atol=VOLTAGE_ABS)
+    star = buses.index("trafo3w:0")
+    assert vm[star] == pytest.approx(net.res_trafo3w.vm_internal_pu[0], abs=VOLTAGE_ABS)
 
 
 @pytest.mark.parametrize("name", ["mv_oberrhein", "built_grid"])

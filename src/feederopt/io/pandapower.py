@@ -153,7 +153,7 @@ def from_pandapower(
             if bool(row["in_service"]) and ok(row["bus"]):
                 v_set.setdefault(int(row["bus"]), _f(row["vm_pu"], 1.0))
 
-    vn = {int(i): float(v) for i, v in bus["vn_kv"].items()}
+    vn: dict[Any, float] = {int(i): float(v) for i, v in bus["vn_kv"].items()}
     b_ids = [int(i) for i in bus.index if int(i) in live_set]
     buses = pl.DataFrame(
         {
@@ -252,6 +252,37 @@ def from_pandapower(
                    open_end_energised=energised_end("t", int(idx), int(tr["hv_bus"]),
                                                     int(tr["lv_bus"])))
         rows.append(row)
+    star_buses: list[str] = []
+    for idx, t3 in (net.trafo3w.iterrows() if "trafo3w" in net else ()):
+        if not ok(t3["hv_bus"], t3["mv_bus"], t3["lv_bus"]):
+            continue
+        star = f"trafo3w:{idx}"
+        vn[star] = _f(t3["vn_hv_kv"], vn[int(t3["hv_bus"])])
+        star_buses.append(star)
+        for side, tr3 in _trafo3w_windings(t3, star).items():
+            row, note = _trafo_row(int(idx), tr3, vn, sn_sys)
+            if note:
+                warnings.append(note.replace("trafo ", "trafo3w "))
+            if row["r_ohm"] < 0:  # a star equivalent may have one; the losses may not
+                warnings.append(f"trafo3w {idx}: the negative star resistance of its {side} "
+                                "winding is taken as 0")
+                row["r_ohm"] = 0.0
+            row.update(id=f"trafo3w:{idx}:{side}", pp_element="trafo3w", switchable=False,
+                       normally_open=False, in_service=bool(t3["in_service"]),
+                       open_end_energised=None)
+            rows.append(row)
+        if bool(t3.get("tap_at_star_point", False) is True):
+            warnings.append(f"trafo3w {idx}: a tap changer at the star point is not modelled")
+    t3_switches = sw[sw["et"] == "t3"] if len(sw) else sw
+    if len(t3_switches) and not t3_switches["closed"].astype(bool).all():
+        warnings.append("open switches at three-winding transformers are not modelled "
+                        "(the transformer is taken as connected)")
+    if star_buses:
+        buses = pl.concat([buses, pl.DataFrame({
+            "id": star_buses, "vn_kv": [vn[b] for b in star_buses],
+            "v_min_pu": [0.5] * len(star_buses), "v_max_pu": [1.5] * len(star_buses),
+            "is_source": [False] * len(star_buses), "v_set_pu": [1.0] * len(star_buses),
+        })], how="diagonal_relaxed")
     for idx, s in sw[sw["et"] == "b"].iterrows():
         a, b = int(s["bus"]), int(s["element"])
         if a == b or not ok(a, b):
@@ -289,7 +320,7 @@ def from_pandapower(
         .otherwise(pl.col("i_max_ka"))
         .alias("i_max_ka")
     )
-    for element in ("trafo3w", "impedance", "dcline", "xward", "asymmetric_load",
+    for element in ("impedance", "dcline", "xward", "asymmetric_load",
                     "asymmetric_sgen", "tcsc", "svc", "ssc", "vsc"):
         if element in net and len(net[element]) and net[element]["in_service"].any():
             warnings.append(f"{len(net[element])} {element} element(s) are not imported")
@@ -473,8 +504,65 @@ def _empty(dtypes: dict[str, Any]) -> pl.DataFrame:
     return pl.DataFrame(schema=dtypes)
 
 
+def _bus_key(bus: Any) -> int | str:
+    """A pandapower bus index as an int; a star bus of a trafo3w keeps its string id."""
+    return bus if isinstance(bus, str) else int(bus)
+
+
+def _trafo3w_windings(t3: Any, star: str) -> dict[str, dict[str, Any]]:
+    """A three-winding transformer as three two-winding ones around its star bus ``star``, as
+    pandapower's power flow builds them (``build_branch._trafo_df_from_trafo3w``): the
+    short-circuit voltages of the pairs (hv-mv ``vk_hv``, mv-lv ``vk_mv``, hv-lv ``vk_lv``,
+    each on the smaller rating of its pair) referred to ``sn_hv``, split into star impedances
+    ``vk_i = sn_i / sn_hv * (vk_ij + vk_ik - vk_jk) / 2`` (real and reactive parts apart), each
+    winding rated ``sn_i`` from ``vn_hv_kv`` at the star to its own voltage; the magnetising
+    branch on the ``loss_side`` winding (hv by default), the tap on the ``tap_side`` one."""
+    sides = ("hv", "mv", "lv")
+    sn = {k: _f(t3[f"sn_{k}_mva"], 1.0) for k in sides}
+    pair = {"hv": ("hv", "mv"), "mv": ("mv", "lv"), "lv": ("hv", "lv")}
+    vk = {k: _f(t3[f"vk_{k}_percent"], 0.0) * sn["hv"] / min(sn[a] for a in pair[k])
+          for k in sides}
+    vkr = {k: _f(t3[f"vkr_{k}_percent"], 0.0) * sn["hv"] / min(sn[a] for a in pair[k])
+           for k in sides}
+    vki = {k: math.sqrt(max(vk[k] ** 2 - vkr[k] ** 2, 0.0)) for k in sides}
+
+    def star_split(z: dict[str, float]) -> dict[str, float]:
+        return {"hv": 0.5 * (z["hv"] + z["lv"] - z["mv"]),
+                "mv": 0.5 * sn["mv"] / sn["hv"] * (z["mv"] + z["hv"] - z["lv"]),
+                "lv": 0.5 * sn["lv"] / sn["hv"] * (z["lv"] + z["mv"] - z["hv"])}
+
+    r_star, x_star = star_split(vkr), star_split(vki)
+    loss_side = t3.get("loss_side", "hv")
+    loss_side = loss_side if loss_side in sides else "hv"
+    tap_side = t3.get("tap_side")
+    out: dict[str, dict[str, Any]] = {}
+    for k in sides:
+        winding: dict[str, Any] = {
+            "hv_bus": t3["hv_bus"] if k == "hv" else star,
+            "lv_bus": star if k == "hv" else t3[f"{k}_bus"],
+            "sn_mva": sn[k],
+            "vn_hv_kv": _f(t3["vn_hv_kv"], 1.0),
+            "vn_lv_kv": _f(t3[f"vn_{k}_kv"], 1.0),
+            "vkr_percent": r_star[k],
+            "vk_percent": math.copysign(math.hypot(r_star[k], x_star[k]), x_star[k]),
+            "pfe_kw": _f(t3.get("pfe_kw", 0.0), 0.0) if k == loss_side else 0.0,
+            "i0_percent": _f(t3.get("i0_percent", 0.0), 0.0) if k == loss_side else 0.0,
+            "parallel": 1.0,
+            "df": 1.0,
+        }
+        if tap_side == k:
+            winding.update(
+                tap_side="hv" if k == "hv" else "lv", tap_pos=t3.get("tap_pos"),
+                tap_neutral=t3.get("tap_neutral"), tap_step_percent=t3.get("tap_step_percent"),
+                tap_step_degree=t3.get("tap_step_degree"),
+                tap_changer_type=t3.get("tap_changer_type"),
+                tap_dependency_table=t3.get("tap_dependency_table", False))
+        out[k] = winding
+    return out
+
+
 def _trafo_row(
-    idx: int, tr: Any, vn: dict[int, float], sn_sys: float
+    idx: int, tr: Any, vn: dict[Any, float], sn_sys: float
 ) -> tuple[dict[str, Any], str]:
     """A two-winding transformer as a branch from its hv bus (see the module docstring).
 
@@ -495,7 +583,7 @@ def _trafo_row(
     ``sn * parallel * df * vn_lv_bus / (sqrt(3) vn_lv_kv vn_hv_bus)``.
     """
     notes: list[str] = []
-    hv, lv = int(tr["hv_bus"]), int(tr["lv_bus"])
+    hv, lv = _bus_key(tr["hv_bus"]), _bus_key(tr["lv_bus"])
     par = max(_f(tr.get("parallel", 1), 1.0), 1.0)
     sn = _f(tr["sn_mva"], 1.0)
     vn_hv_rated, vn_lv_rated = _f(tr["vn_hv_kv"], vn[hv]), _f(tr["vn_lv_kv"], vn[lv])
@@ -525,7 +613,7 @@ def _trafo_row(
     lv_scale = (vn_lv_kv / vn[lv]) ** 2 * sn_sys / sn / par  # p.u. per unit of vk/100
     z_abs = _f(tr["vk_percent"], 0.0) / 100.0 * lv_scale
     r = _f(tr["vkr_percent"], 0.0) / 100.0 * lv_scale
-    z = complex(r, math.sqrt(max(z_abs * z_abs - r * r, 0.0)))
+    z = complex(r, math.copysign(math.sqrt(max(z_abs * z_abs - r * r, 0.0)), z_abs))
     pfe = _f(tr.get("pfe_kw", 0.0), 0.0) / 1e3
     ym_mva = _f(tr.get("i0_percent", 0.0), 0.0) / 100.0 * sn
     y_scale = vn[lv] ** 2 / sn_sys * par / vn_lv_rated**2 / (vn_lv_kv / vn_lv_rated) ** 2

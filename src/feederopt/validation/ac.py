@@ -196,9 +196,17 @@ def _run(
         return failed(message or "the power flow did not converge")
 
     origin = isinstance(model, OriginModel)
-    bus_index = [int(b) for b in bus_ids] if origin else list(range(n_bus))
+    # A pandapower bus id is its index; a trafo3w's star bus ("trafo3w:<i>") is internal.
+    bus_index = [int(b) if b.isdigit() else -1 for b in bus_ids] if origin else list(
+        range(n_bus))
     vm = net.res_bus["vm_pu"].reindex(bus_index).to_numpy(dtype=float)
     va = net.res_bus["va_degree"].reindex(bus_index).to_numpy(dtype=float)
+    if origin and "res_trafo3w" in net and len(net.res_trafo3w):
+        for k, b in enumerate(bus_ids):
+            if b.startswith("trafo3w:"):
+                i = int(b.split(":")[1])
+                vm[k] = float(net.res_trafo3w.at[i, "vm_internal_pu"])
+                va[k] = float(net.res_trafo3w.at[i, "va_internal_degree"])
     element = np.array(model.branch_element, dtype=object)
     idx = model.branch_index
     p_from, q_from = np.full(n_br, np.nan), np.full(n_br, np.nan)
