@@ -688,8 +688,41 @@ def to_pandapower(
     return model.net
 
 
+class _StatefulNet:
+    """A pandapower net into which branch states and generator set-points are written: the
+    shared :meth:`set_state` of :class:`PandapowerModel` and :class:`OriginModel`."""
+
+    base_closed: np.ndarray
+    branch_ids: list[str]
+    gen_p_mw: np.ndarray
+    gen_q_mvar: np.ndarray
+
+    def set_state(
+        self,
+        closed: np.ndarray | None = None,
+        *,
+        gen_p_mw: np.ndarray | None = None,
+        gen_q_mvar: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Write the branch states (default: the base case) and generator set-points (default:
+        the network's) into the net in place; return the state vector used."""
+        state = self.base_closed if closed is None else np.asarray(closed, dtype=bool).ravel()
+        if state.size != len(self.branch_ids):
+            raise ValueError(
+                f"closed has {state.size} entries; the network has {len(self.branch_ids)} "
+                "in-service branches"
+            )
+        p = self.gen_p_mw if gen_p_mw is None else np.asarray(gen_p_mw, dtype=float)
+        q = self.gen_q_mvar if gen_q_mvar is None else np.asarray(gen_q_mvar, dtype=float)
+        self._write(state, p, q)
+        return state
+
+    def _write(self, state: np.ndarray, p: np.ndarray, q: np.ndarray) -> None:
+        raise NotImplementedError
+
+
 @dataclass
-class PandapowerModel:
+class PandapowerModel(_StatefulNet):
     """A pandapower net built once from a Network, whose switch states can then be changed.
 
     ``branch_element``/``branch_index`` give, per in-service branch (table order), the pandapower
@@ -859,23 +892,7 @@ class PandapowerModel:
         )
         return model
 
-    def set_state(
-        self,
-        closed: np.ndarray | None = None,
-        *,
-        gen_p_mw: np.ndarray | None = None,
-        gen_q_mvar: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """Set the branch states (default: the base case) and generator set-points in place.
-
-        Returns the state vector used.
-        """
-        state = self.base_closed if closed is None else np.asarray(closed, dtype=bool).ravel()
-        if state.size != len(self.branch_ids):
-            raise ValueError(
-                f"closed has {state.size} entries; the network has {len(self.branch_ids)} "
-                "in-service branches"
-            )
+    def _write(self, state: np.ndarray, p: np.ndarray, q: np.ndarray) -> None:
         net = self.net
         by_switch = self.branch_switch >= 0
         if by_switch.any():
@@ -886,11 +903,8 @@ class PandapowerModel:
             if sel.any():
                 net[table].loc[self.branch_index[sel], "in_service"] = state[sel]
         if self.gen_index.size:
-            p = self.gen_p_mw if gen_p_mw is None else np.asarray(gen_p_mw, dtype=float)
-            q = self.gen_q_mvar if gen_q_mvar is None else np.asarray(gen_q_mvar, dtype=float)
             net.sgen.loc[self.gen_index, "p_mw"] = p
             net.sgen.loc[self.gen_index, "q_mvar"] = q
-        return state
 
 
 def write_switch_states(
@@ -995,7 +1009,7 @@ _LOAD_COLUMNS = {"load": ("p_mw", "q_mvar"), "storage": ("p_mw", "q_mvar"),
 
 
 @dataclass
-class OriginModel:
+class OriginModel(_StatefulNet):
     """A private copy of the pandapower net a network was read from (``network.origin``), into
     which a network's branch states, loads and generator set-points are written, so that the AC
     check is pandapower's power flow of the user's own net."""
@@ -1077,27 +1091,10 @@ class OriginModel:
             if "pp_element" in ld.columns else [],
         )
 
-    def set_state(
-        self,
-        closed: np.ndarray | None = None,
-        *,
-        gen_p_mw: np.ndarray | None = None,
-        gen_q_mvar: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """Write branch states (default: the base case) and generator set-points in place;
-        return the state vector used."""
-        state = self.base_closed if closed is None else np.asarray(closed, dtype=bool).ravel()
-        if state.size != len(self.branch_ids):
-            raise ValueError(
-                f"closed has {state.size} entries; the network has {len(self.branch_ids)} "
-                "in-service branches"
-            )
+    def _write(self, state: np.ndarray, p: np.ndarray, q: np.ndarray) -> None:
         _write_branch_states(self.net, self.where,
                              dict(zip(self.branch_ids, state.tolist(), strict=True)), self.plan)
-        p = self.gen_p_mw if gen_p_mw is None else np.asarray(gen_p_mw, dtype=float)
-        q = self.gen_q_mvar if gen_q_mvar is None else np.asarray(gen_q_mvar, dtype=float)
         for (table, idx), pk, qk in zip(self.gen_rows, p, q, strict=True):
             self.net[table].at[idx, "p_mw"] = float(pk)
             if table == "sgen":
                 self.net[table].at[idx, "q_mvar"] = float(qk)
-        return state
