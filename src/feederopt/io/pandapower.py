@@ -25,6 +25,9 @@ Import (pandapower -> Network)
   "Ideal" tap changers, the triangle's angle) turn the phasors of a radial grid without
   changing a magnitude and are left out; tap-dependency tables and second tap changers are
   listed in ``meta["warnings"]``.
+* ``trafo3w`` -> three transformer branches ``trafo3w:<index>:hv|mv|lv`` around an internal
+  star bus ``trafo3w:<index>`` at the hv rated voltage, as pandapower's power flow builds them
+  (not switchable; a negative star resistance is set to 0 with a warning).
 * bus-bus ``switch`` -> branch ``switch:<index>`` of kind switch, switchable: ideal (r = x = 0)
   when ``z_ohm`` is 0, else pandapower's impedance ``z_ohm`` split by its switch_rx_ratio 2.
 * line and trafo switches make their branch switchable; an open one makes it normally open.

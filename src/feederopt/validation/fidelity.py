@@ -7,8 +7,8 @@ the equations the SOCP solves; on a meshed one :func:`bus_injection_flow`, the s
 in a bus admittance matrix) against the AC power flow
 (:func:`feederopt.validation.ac.ac_power_flow`, for a pandapower input ``pp.runpp`` on the
 user's own net), on one topology. Elements the model
-cannot represent (a ``gen``'s voltage control, three-winding transformers, phase-shifting taps,
-...) show up as a difference in losses and voltages.
+cannot represent (a ``gen``'s voltage control, ``impedance`` and ``xward`` elements, ...) show
+up as a difference in losses and voltages.
 """
 
 from __future__ import annotations
