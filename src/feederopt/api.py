@@ -101,12 +101,12 @@ def solve(
     ``method``: ``benders`` (exact, default), ``misocp`` (exact, monolithic) or ``lindistflow``
     (heuristic). ``gap`` is the relative optimality tolerance, ``time_limit`` in seconds. The
     result carries the AC power-flow check of the chosen topology unless ``ac_check=False``.
-    ``switch_cost_kw`` charges every switching action (against the base case) that many kW of
-    losses, overriding the branches' ``switch_cost`` column; ``loss_price_per_mwh`` prices the
-    generators' ``cost_per_mwh`` against losses, adding DG cost to the objective.
     ``v_min``/``v_max`` [p.u.] replace every bus's voltage band, ``max_loading_percent``
     scales every current and thermal rating (120: 20 % overload allowed), and
     ``thermal_limits=False`` drops them (see :func:`relax_limits`).
+    ``switch_cost_kw`` charges every switching action (against the base case) that many kW of
+    losses, overriding the branches' ``switch_cost`` column; ``loss_price_per_mwh`` prices the
+    generators' ``cost_per_mwh`` against losses, adding DG cost to the objective.
     """
     net = network if isinstance(network, Network) else load(network)
     net = relax_limits(net, v_min=v_min, v_max=v_max, max_loading_percent=max_loading_percent,

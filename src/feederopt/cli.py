@@ -446,7 +446,7 @@ def solve(
     --scenarios or --robust: under load uncertainty)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from feederopt.api import load
+    from feederopt.api import load, relax_limits
     from feederopt.api import solve as run_solve
     from feederopt.results.output import prepare_output_dir, write_result_dir
     from feederopt.results.status import Status
@@ -455,16 +455,15 @@ def solve(
         raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
                                   "--report needs --out", field="report",
                                   hint="add --out DIR; the report is written to DIR/report.html")])
-    from feederopt.api import relax_limits
-
-    net = relax_limits(load(source), v_min=v_min, v_max=v_max, max_loading_percent=max_loading,
-                       thermal_limits=not no_thermal_limits)
+    net = load(source)
     if out_dir is not None and not force:
         prepare_output_dir(out_dir, force=False).rmdir()  # fail early, before solving
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
         TimeElapsedColumn(), console=stderr(), disable=quiet, transient=True,
     )
+    net = relax_limits(net, v_min=v_min, v_max=v_max, max_loading_percent=max_loading,
+                       thermal_limits=not no_thermal_limits)  # bad values: exit 2, no solve
     with progress:
         task = progress.add_task(f"{method} {net.name}", total=None, info="")
 
