@@ -446,7 +446,7 @@ def solve(
     --scenarios or --robust: under load uncertainty)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from feederopt.api import load, relax_limits
+    from feederopt.api import load
     from feederopt.api import solve as run_solve
     from feederopt.results.output import prepare_output_dir, write_result_dir
     from feederopt.results.status import Status
@@ -462,8 +462,10 @@ def solve(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
         TimeElapsedColumn(), console=stderr(), disable=quiet, transient=True,
     )
+    from feederopt.api import relax_limits  # bad values: exit 2, before the solve
+
     net = relax_limits(net, v_min=v_min, v_max=v_max, max_loading_percent=max_loading,
-                       thermal_limits=not no_thermal_limits)  # bad values: exit 2, no solve
+                       thermal_limits=not no_thermal_limits)
     with progress:
         task = progress.add_task(f"{method} {net.name}", total=None, info="")
 
