@@ -194,7 +194,12 @@ def network_info(source: Any) -> dict[str, Any]:
     summary = net.summary()
     for key in ("total_load_mw", "total_load_mvar"):  # no float noise such as 3.715000000000001
         summary[key] = round(summary[key], 9)
+    from feederopt.validation.fidelity import model_fidelity
+
     ac = ac_power_flow(net)
+    fidelity = model_fidelity(net, ac=ac) if ac.converged else None
+    notes = list(net.meta.get("warnings", []))
+    model_warning = fidelity.warning(notes) if fidelity is not None else None
     return {
         **summary,
         "source_format": net.meta.get("source_format"),
@@ -204,8 +209,9 @@ def network_info(source: Any) -> dict[str, Any]:
         "base_min_voltage_bus": ac.min_voltage_bus,
         "base_max_voltage_pu": _num(ac.max_voltage_pu),
         "base_message": ac.message,
+        "model": fidelity.to_dict() if fidelity is not None else None,
         "problems": [p.to_dict() for p in net.validate()],
-        "warnings": list(net.meta.get("warnings", [])),
+        "warnings": notes + ([model_warning] if model_warning else []),
     }
 
 
@@ -247,6 +253,13 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
         table.add_row("LinDist3Flow max |V - V_OpenDSS|",
                       f"{data['lindist3flow_max_voltage_error_pu']:.4f} p.u. "
                       f"({data['lindist3flow_max_voltage_error_node']})")
+    model = data.get("model")
+    if model and model["measured"]:
+        table.add_row("base-case losses (model)",
+                      f"{model['model_losses_kw']:.2f} kW ({model['losses_diff_pct']:+.3f} % "
+                      f"vs AC, |dV| <= {model['max_voltage_diff_pu']:.1e} p.u.)")
+    elif model:
+        table.add_row("base-case losses (model)", f"not measured ({model['message']})")
     out.print(table)
     if data["problems"]:
         out.print(f"[red]{len(data['problems'])} problem(s)[/]")
@@ -355,14 +368,14 @@ def print_result(result: Any) -> None:
     table.add_column("what")
     table.add_column("value", justify="right")
     table.add_row("status", result.status.value)
-    table.add_row("losses (SOCP)", _fmt(result.losses_kw, ".3f", " kW"))
+    table.add_row("losses (SOCP model)", _fmt(result.losses_kw, ".3f", " kW"))
     table.add_row("objective", _fmt(result.objective, ".4f"))
     table.add_row("lower bound", _fmt(result.lower_bound, ".4f"))
     table.add_row("gap", _fmt(result.gap * 100 if result.gap is not None else None, ".4f", " %"))
     table.add_row("iterations", str(result.iterations))
     table.add_row("time", _fmt(result.solve_time_s, ".2f", " s"))
     table.add_row("solver", result.solver)
-    table.add_row("voltage (SOCP)", f"{_fmt(result.min_voltage_pu, '.4f')} - "
+    table.add_row("voltage (SOCP model)", f"{_fmt(result.min_voltage_pu, '.4f')} - "
                   f"{_fmt(result.max_voltage_pu, '.4f')} p.u.")
     if result.base:
         table.add_row("base case losses (AC)", _fmt(result.base.get("losses_kw"), ".3f", " kW"))
@@ -371,15 +384,16 @@ def print_result(result: Any) -> None:
     out.print(table)
     ac = result.ac_check
     if ac is not None:
-        acs = Table(title="AC check (pandapower Newton-Raphson)", show_header=False,
-                    title_justify="left")
+        acs = Table(title="AC check (pandapower Newton-Raphson): the true operating point",
+                    show_header=False, title_justify="left")
         acs.add_column("what")
         acs.add_column("value", justify="right")
         acs.add_row("converged", str(ac.converged))
-        acs.add_row("losses (AC)", _fmt(ac.losses_kw, ".3f", " kW"))
-        acs.add_row("voltage (AC)", f"{_fmt(ac.min_voltage_pu, '.4f')} - "
+        acs.add_row("losses (AC, true)", _fmt(ac.losses_kw, ".3f", " kW"))
+        acs.add_row("voltage (AC, true)", f"{_fmt(ac.min_voltage_pu, '.4f')} - "
                     f"{_fmt(ac.max_voltage_pu, '.4f')} p.u.")
-        acs.add_row("max |V_socp - V_ac|", _fmt(ac.max_voltage_diff_pu, ".2e", " p.u."))
+        acs.add_row("max |V_socp - V_ac| (model error)",
+                    _fmt(ac.max_voltage_diff_pu, ".2e", " p.u."))
         acs.add_row("relaxation exact", str(ac.exact))
         out.print(acs)
         for w in ac.warnings:
@@ -388,8 +402,23 @@ def print_result(result: Any) -> None:
         out.print("[red]No radial configuration meets the limits.[/] The least-violating one "
                   "needs slack at:")
         for d in result.diagnosis[:20]:
-            out.print(f"  - {d['component']} {d['id']}: {d['limit']} exceeded by "
-                      f"{d['amount']:.4g} {d['unit']}", markup=False)
+            out.print(f"  - {describe_violation(d)}", markup=False)
+
+
+def describe_violation(d: dict[str, Any]) -> str:
+    """One line of a diagnosis: the element, its limit and by how much it is exceeded."""
+    what = {"v_min": "voltage below its minimum", "v_max": "voltage above its maximum",
+            "i_max": "current rating", "s_max": "apparent-power rating",
+            "p_balance": "active power not supplied", "q_balance": "reactive power not supplied",
+            }.get(d["limit"], d["limit"])
+    text = f"{d['component']} {d['id']}: {what} ({d['limit']}) exceeded by {d['amount']:.4g} " \
+        f"{d['unit']}"
+    if d.get("loading_percent") is not None and math.isfinite(d["loading_percent"]):
+        text += f": {d['value']:.4g} {d['unit']} on a rating of {d['rating']:.4g} {d['unit']} " \
+            f"({d['loading_percent']:.1f} % loading)"
+    elif d.get("rating") is not None:
+        text += f": {d['value']:.4f} {d['unit']} against {d['rating']:.4f} {d['unit']}"
+    return text
 
 
 @app.command()
@@ -412,6 +441,15 @@ def solve(
                                        help="Write JSON, Parquet tables and a PNG here."),
     force: bool = FORCE_OPT,
     no_ac_check: bool = typer.Option(False, "--no-ac-check", help="Skip the AC power flow."),
+    v_min: float | None = typer.Option(None, "--v-min",
+                                       help="Lowest bus voltage [p.u.] for every bus."),
+    v_max: float | None = typer.Option(None, "--v-max",
+                                       help="Highest bus voltage [p.u.] for every bus."),
+    max_loading: float | None = typer.Option(
+        None, "--max-loading", help="Loading limit of every line and transformer, in % of its "
+        "rating (e.g. 120)."),
+    no_thermal_limits: bool = typer.Option(False, "--no-thermal-limits",
+                                           help="Ignore every current and thermal rating."),
     switch_cost: float | None = typer.Option(
         None, "--switch-cost", help="Cost of each switching action, in kW of losses."),
     loss_price: float | None = typer.Option(
@@ -468,7 +506,10 @@ def solve(
         unsupported = {"--method": method not in ("benders", "lindistflow"),
                        "--out": out_dir is not None, "--scenarios": scenarios is not None,
                        "--robust": robust is not None, "--switch-cost": switch_cost is not None,
-                       "--loss-price": loss_price is not None, "--solver": solver is not None}
+                       "--loss-price": loss_price is not None, "--solver": solver is not None,
+                       "--v-min": v_min is not None, "--v-max": v_max is not None,
+                       "--max-loading": max_loading is not None,
+                       "--no-thermal-limits": no_thermal_limits}
         solve_three_phase_command(source, time_limit=time_limit, gap=gap, json_file=json_file,
                                   force=force, ac_check=not no_ac_check, quiet=quiet,
                                   unsupported=[k for k, v in unsupported.items() if v])
@@ -478,6 +519,10 @@ def solve(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
         TimeElapsedColumn(), console=stderr(), disable=quiet, transient=True,
     )
+    from feederopt.api import relax_limits  # bad values: exit 2, before the solve
+
+    net = relax_limits(net, v_min=v_min, v_max=v_max, max_loading_percent=max_loading,
+                       thermal_limits=not no_thermal_limits)
     with progress:
         task = progress.add_task(f"{method} {net.name}", total=None, info="")
 

@@ -45,6 +45,7 @@ from feederopt.algorithms.base import ProgressCallback, RawSolution
 from feederopt.algorithms.master import MasterHelper, MasterLoop, MasterOptions
 from feederopt.algorithms.oa import SEED_SHARES
 from feederopt.formulations.blocks import Block
+from feederopt.formulations.distflow import slack_objective
 from feederopt.problems.reconfiguration import (
     Evaluation,
     ReconfigurationProblem,
@@ -113,8 +114,7 @@ class Benders(MasterLoop):
         helper = MasterHelper(master, self.sw, [""] if physics else [])
         if physics:
             if minimize_violation:
-                slack = {g: (np.arange(b.size), -np.ones(b.size))
-                         for g, b in block.groups.items() if g.startswith("slack_")}
+                slack = {g: (np.arange(len(c)), -c) for g, c in slack_objective(block).items()}
                 master.add_cut({"theta": (np.array([0]), np.array([1.0])), **slack}, 0.0, math.inf)
             else:
                 coefs = {g: (np.arange(len(c)), -c)
