@@ -51,7 +51,9 @@ def test_case33bw_same_from_both_sources():
     a = ac_power_flow(load("case33bw"))
     b = ac_power_flow(from_pandapower(pn.case33bw()))
     np.testing.assert_allclose(a.vm_pu, b.vm_pu, atol=1e-9)
-    assert a.losses_kw == pytest.approx(b.losses_kw, abs=1e-6)
+    # Two Newton-Raphson runs (feederopt's net; pandapower's own case33bw), each converged to
+    # pandapower's 1e-8 MVA mismatch: their losses agree to about that, 1e-5 kW.
+    assert a.losses_kw == pytest.approx(b.losses_kw, abs=1e-4)
 
 
 def test_case33bw_known_optimum():

@@ -112,14 +112,14 @@ def test_report_without_tables_or_images(fresh_dir: Path) -> None:
     """Only result.json: the page still opens, the figures' sections say what is missing."""
     for name in ("buses.parquet", "branches.parquet", "switches.parquet", "grid.png"):
         (fresh_dir / name).unlink()
-    page = write_report(fresh_dir).read_text(encoding="utf-8")
+    page = write_report(fresh_dir, force=True).read_text(encoding="utf-8")
     assert "no grid tables" in page and "No bus table" in page
     assert len(png_sizes(page)) == 1  # the convergence plot, from result.json
 
 
 def test_report_redraws_the_grid_without_grid_png(fresh_dir: Path) -> None:
     (fresh_dir / "grid.png").unlink()
-    page = write_report(fresh_dir).read_text(encoding="utf-8")
+    page = write_report(fresh_dir, force=True).read_text(encoding="utf-8")
     assert len(png_sizes(page)) == 3
 
 

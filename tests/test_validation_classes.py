@@ -173,7 +173,9 @@ def test_bad_files(tmp_path, name):
     assert problem.component == "file"
     result = runner.invoke(app, ["info", str(path)])
     assert result.exit_code == 2
-    assert kind.value in result.stderr and path.name in result.stderr
+    # `info` reads a .dss file as a three-phase feeder: OpenDSS finds no circuit in it
+    cli_kind = ProblemKind.UNREADABLE_FILE if name == "dss" else kind
+    assert cli_kind.value in result.stderr and path.name in result.stderr
     assert "Traceback" not in result.output
 
 

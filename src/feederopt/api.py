@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -28,6 +28,7 @@ from feederopt.algorithms.base import (
 from feederopt.algorithms.benders import Benders, BendersOptions
 from feederopt.algorithms.heuristics import start_budget, start_topologies
 from feederopt.algorithms.monolithic import solve_fixed, solve_lindistflow, solve_misocp
+from feederopt.formulations.distflow import losses_of
 from feederopt.network.container import Network
 from feederopt.network.errors import InputError, Problem, ProblemKind
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
@@ -40,6 +41,10 @@ from feederopt.problems.reconfiguration import (
 from feederopt.results.result import AcCheck, Result
 from feederopt.results.status import Status
 from feederopt.solvers.detect import default_misocp_solver, require_solver
+from feederopt.solvers.interrupt import handle_signals
+
+if TYPE_CHECKING:
+    from feederopt.validation.fidelity import ModelFidelity
 
 
 class Method(StrEnum):
@@ -78,6 +83,7 @@ def _bad_option(field: str, message: str, hint: str) -> InputError:
                                hint=hint)])
 
 
+@handle_signals()
 def solve(
     network: Network | Any,
     method: Method | str = Method.BENDERS,
@@ -92,17 +98,30 @@ def solve(
     switch_cost_kw: float | None = None,
     loss_price_per_mwh: float | None = None,
     progress: ProgressCallback | None = None,
+    v_min: float | None = None,
+    v_max: float | None = None,
+    max_loading_percent: float | None = None,
+    thermal_limits: bool = True,
 ) -> Result:
     """Find the loss-minimising radial topology of ``network``.
 
     ``method``: ``benders`` (exact, default), ``misocp`` (exact, monolithic) or ``lindistflow``
     (heuristic). ``gap`` is the relative optimality tolerance, ``time_limit`` in seconds. The
     result carries the AC power-flow check of the chosen topology unless ``ac_check=False``.
+    ``v_min``/``v_max`` [p.u.] replace every bus's voltage band, ``max_loading_percent``
+    scales every current and thermal rating (120: 20 % overload allowed), and
+    ``thermal_limits=False`` drops them (see :func:`relax_limits`).
     ``switch_cost_kw`` charges every switching action (against the base case) that many kW of
     losses, overriding the branches' ``switch_cost`` column; ``loss_price_per_mwh`` prices the
     generators' ``cost_per_mwh`` against losses, adding DG cost to the objective.
+
+    Ctrl-C or SIGTERM during the solve (in the main thread) stops it within a second or two;
+    the result then has status ``interrupted`` and carries the best topology found, its bound
+    and gap, as at a time limit (:mod:`feederopt.solvers.interrupt`).
     """
     net = network if isinstance(network, Network) else load(network)
+    net = relax_limits(net, v_min=v_min, v_max=v_max, max_loading_percent=max_loading_percent,
+                       thermal_limits=thermal_limits)
     if switch_cost_kw is not None:
         if not (switch_cost_kw >= 0 and math.isfinite(switch_cost_kw)):
             raise _bad_option("switch_cost_kw", "the switching cost must be >= 0", "e.g. 1.0")
@@ -134,14 +153,49 @@ def solve(
     reduced, _ = presolve(inner)
     problem = ReconfigurationProblem(reduced, radiality, loss_price_per_mwh)
     raw = run(problem, opts, progress)
-    return to_result(net, pu, on_all_branches(raw, keep, pu.n_branch), opts.ac_check)
+    model = replace(pu, switchable=np.zeros(pu.n_branch, bool),
+                    normally_open=np.ones(pu.n_branch, bool))
+    model.switchable[keep] = reduced.switchable
+    model.normally_open[keep] = reduced.normally_open
+    return to_result(net, pu, on_all_branches(raw, keep, pu.n_branch), opts.ac_check,
+                     model_pu=model)
+
+
+def relax_limits(net: Network, *, v_min: float | None = None, v_max: float | None = None,
+                 max_loading_percent: float | None = None,
+                 thermal_limits: bool = True) -> Network:
+    """The network with the limits the user asked for (:meth:`Network.with_limits`); bad
+    values are typed problems. Unchanged when nothing is asked."""
+    if v_min is None and v_max is None and max_loading_percent is None and thermal_limits:
+        return net
+    problems = []
+    for name, value in (("v_min", v_min), ("v_max", v_max)):
+        if value is not None and not (math.isfinite(value) and 0.0 < value < 2.0):
+            problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                    f"{name} must be a voltage in p.u. between 0 and 2",
+                                    field=name, hint="e.g. --v-min 0.9 --v-max 1.1"))
+    if v_min is not None and v_max is not None and not problems and v_min >= v_max:
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                f"v_min ({v_min}) must be below v_max ({v_max})",
+                                field="v_min", hint="e.g. --v-min 0.9 --v-max 1.1"))
+    if max_loading_percent is not None and not (
+            math.isfinite(max_loading_percent) and max_loading_percent > 0):
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                "the loading limit must be a positive percentage of the rating",
+                                field="max_loading_percent", hint="e.g. --max-loading 120"))
+    if problems:
+        raise InputError(problems)
+    return net.with_limits(v_min_pu=v_min, v_max_pu=v_max,
+                           max_loading_percent=max_loading_percent,
+                           thermal_limits=thermal_limits)
 
 
 def save(result: Result, out_dir: str | Path, *, force: bool = False,
          report: bool = True) -> Path:
     """Write ``result`` to a new folder as ``feederopt solve --out DIR --report`` does:
     ``result.json``, Parquet tables, ``grid.png`` and, with ``report``, ``report.html``.
-    An existing folder is replaced only with ``force``."""
+    An existing folder (or file) is replaced only with ``force``; the folder appears complete
+    or not at all (:mod:`feederopt.io.writing`)."""
     from feederopt.results.output import write_result_dir
 
     out = write_result_dir(result, out_dir, force=force)
@@ -180,9 +234,13 @@ def run(problem: ReconfigurationProblem, opts: SolveOptions,
 
 
 # ----- mapping back to the user's ids -----------------------------------------------------------
-def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool = True) -> Result:
-    """Map an algorithm's per-unit answer to user ids and SI units, and run the AC check."""
+def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool = True, *,
+              model_pu: PerUnitNetwork | None = None) -> Result:
+    """Map an algorithm's per-unit answer to user ids and SI units, and run the AC check.
+    ``model_pu`` is the model the point belongs to when presolve changed which branches are
+    switchable (its copies ``u``, ``d`` follow the switchable branches); default ``pu``."""
     from feederopt.validation.ac import ac_power_flow
+    from feederopt.validation.fidelity import model_fidelity
 
     bus_out: Callable[[str], Any] = net.bus_id_out
     y = raw.y if raw.y is not None else pu.initial_closed().astype(float)
@@ -194,7 +252,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
     p = point.get("P", np.full(pu.n_branch, np.nan))
     q = point.get("Q", np.full(pu.n_branch, np.nan))
     ell = point.get("l", np.full(pu.n_branch, np.nan))
-    losses_kw = float(np.nansum(pu.r * ell) * s * 1000.0) if "l" in point else math.nan
+    losses_kw = losses_of(model_pu or pu, point) * s * 1000.0 if "l" in point else math.nan
 
     base_ac = ac_power_flow(net) if ac_check else None
     ac = None
@@ -213,6 +271,9 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         "q_load_mvar": pu.q_load * s,
         "is_source": pu.is_source,
     })
+    if {"x", "y"} <= set(net.buses.columns) and net.buses["x"].is_not_null().any():
+        buses = buses.with_columns(net.buses["x"].cast(pl.Float64).alias("x"),
+                                   net.buses["y"].cast(pl.Float64).alias("y"))
     from_ids = [bus_ids[i] for i in pu.f]
     to_ids = [bus_ids[i] for i in pu.t]
     branches = pl.DataFrame({
@@ -240,7 +301,12 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         if not c
     ] if raw.y is not None else []
 
-    check = _ac_check(pu, point, v, losses_kw, closed, ac) if ac is not None else None
+    check = None
+    if ac is not None:
+        fidelity = model_fidelity(net, closed, pu=pu, ac=ac) if ac.converged else None
+        check = _ac_check(pu, point, v, losses_kw, closed, ac, fidelity,
+                          list(net.meta.get("warnings", [])),
+                          compare=raw.status is not Status.INFEASIBLE)
     base: dict[str, Any] = {}
     if base_ac is not None:
         base = {
@@ -253,17 +319,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
                 if not c
             ],
         }
-    diagnosis = [
-        {
-            "component": d.component,
-            "id": bus_out(bus_ids[d.index]) if d.component == "buses" else pu.branch_ids[d.index],
-            "limit": d.limit,
-            "amount": d.amount,
-            "unit": {"v_min": "p.u.", "v_max": "p.u.", "i_max": "p.u.", "p_balance": "MW",
-                     "q_balance": "MVAr"}[d.limit],
-        }
-        for d in raw.diagnosis
-    ]
+    diagnosis = [_diagnosis_entry(pu, d, bus_out) for d in raw.diagnosis]
     has_point = raw.y is not None and "v" in point
     return Result(
         case=net.name,
@@ -292,10 +348,49 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
     )
 
 
+#: The unit of each limit in a diagnosis.
+LIMIT_UNITS = {"v_min": "p.u.", "v_max": "p.u.", "i_max": "kA", "s_max": "MVA",
+               "p_balance": "MW", "q_balance": "MVAr"}
+
+
+def _diagnosis_entry(pu: PerUnitNetwork, d: Any, bus_out: Callable[[str], Any]) -> dict[str, Any]:
+    """One violated limit of the least-violating topology, in the user's ids and SI units:
+    the limit, its value, the amount beyond it and, for a rating, the loading in %."""
+    entry: dict[str, Any] = {
+        "component": d.component,
+        "id": bus_out(pu.bus_ids[d.index]) if d.component == "buses" else pu.branch_ids[d.index],
+        "limit": d.limit,
+        "amount": d.amount,
+        "unit": LIMIT_UNITS[d.limit],
+    }
+    if d.limit in ("v_min", "v_max"):
+        entry["rating"] = float(pu.v_min[d.index] if d.limit == "v_min" else pu.v_max[d.index])
+        entry["value"] = entry["rating"] - d.amount if d.limit == "v_min" else (
+            entry["rating"] + d.amount)
+    elif d.limit in ("i_max", "s_max"):
+        if d.limit == "i_max":
+            i_base = pu.s_base_mva / (math.sqrt(3.0) * pu.vn_kv[pu.f[d.index]])
+            rating, value = pu.i_max[d.index] * i_base, d.value * i_base
+            entry["amount"] = d.amount * i_base
+        else:
+            rating, value = pu.s_max[d.index] * pu.s_base_mva, d.value
+        entry.update(rating=float(rating), value=float(value),
+                     loading_percent=float(100.0 * value / rating) if rating > 0 else math.nan)
+    return entry
+
+
 def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, losses_kw: float,
-              closed: np.ndarray, ac: Any) -> AcCheck:
-    """Compare the SOCP point with the AC power flow; flag an inexact relaxation."""
+              closed: np.ndarray, ac: Any, fidelity: ModelFidelity | None = None,
+              notes: list[str] | None = None, compare: bool = True) -> AcCheck:
+    """Compare the SOCP point with the AC power flow; flag an inexact relaxation, and a model
+    that does not represent every element exactly (``fidelity``: the model's own power flow
+    against the AC one on the same topology; ``notes``: what the reader could not model).
+    ``compare=False`` (the least-violating point of an infeasible grid, which minimises slack,
+    not losses) skips the comparison of the SOCP point with the AC power flow."""
     warnings: list[str] = []
+    model_warning = fidelity.warning(notes) if fidelity is not None else None
+    if model_warning:
+        warnings.append(model_warning)
     if "w" in point and "l" in point:
         # Losses the relaxation adds beyond the exact branch-flow equations l = (P^2+Q^2)/v,
         # as a share of all losses: sum r (l - S^2/w) / sum r l over closed branches.
@@ -312,12 +407,16 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
                        ("the AC power flow did not converge",), ac.message)
     dv = float(np.nanmax(np.abs(v - ac.vm_pu))) if np.any(np.isfinite(v)) else math.nan
     diff_pct = (ac.losses_kw - losses_kw) / ac.losses_kw * 100 if ac.losses_kw else math.nan
-    if cone_gap > EXACT_CONE_TOL:
+    if not compare:
+        warnings.append("the grid is infeasible: the SOCP point shown is the least-violating "
+                        "one, not a loss-minimising operating point")
+    elif cone_gap > EXACT_CONE_TOL:
         warnings.append(
             f"the SOCP relaxation is not exact: it adds {cone_gap:.2%} to the losses"
         )
-    if dv > EXACT_VOLTAGE_TOL:
-        warnings.append(f"SOCP and AC voltages differ by up to {dv:.4f} p.u.")
+    if compare and dv > EXACT_VOLTAGE_TOL:
+        warnings.append(f"SOCP and AC voltages differ by up to {dv:.4f} p.u. (the AC power "
+                        "flow is the true one)")
     exact = not warnings
     return AcCheck(True, ac.losses_kw, ac.min_voltage_pu, ac.max_voltage_pu, dv, cone_gap,
                    diff_pct, exact, tuple(warnings), ac.message)

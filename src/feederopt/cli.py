@@ -32,6 +32,7 @@ from rich.table import Table
 
 from feederopt import __version__
 from feederopt.network.errors import FeederoptError, InputError, Problem, ProblemKind
+from feederopt.solvers import interrupt
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -45,11 +46,13 @@ app = typer.Typer(
 )
 
 #: Shared argument and option declarations, so that every command spells them alike.
+FORCE_OPT = typer.Option(False, "--force",
+                         help="Replace existing output files and folders (never without it).")
 SOURCE_ARG = typer.Argument(
     ...,
     metavar="CASE_OR_FILE",
-    help="A built-in case (see `feederopt cases`), a MATPOWER .m file, a pandapower .json file "
-    "or a folder of .parquet/.csv tables.",
+    help="A built-in case (see `feederopt cases`), a MATPOWER .m file, a pandapower .json file, "
+    "an OpenDSS .dss file or a folder of .parquet/.csv tables.",
     show_default=False,
 )
 JSON_OPT = typer.Option(False, "--json", help="Print the result as JSON.")
@@ -127,6 +130,9 @@ def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
                 stderr().print_exception()
             report_error(exc, as_json)
             raise typer.Exit(exc.exit_code) from None
+        except interrupt.Interrupted:
+            stderr().print("[bold red]interrupted[/]")
+            raise typer.Exit(interrupt.exit_code()) from None
         except Exception as exc:
             if verbose:
                 raise
@@ -134,6 +140,20 @@ def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+def load_checked(source: Any, problems: list[Problem]) -> Any:
+    """The network of ``source``, reporting the ``problems`` found before (options, output
+    paths) together with the network's own: all at once, before any work."""
+    from feederopt.io import load
+
+    try:
+        net = load(source)
+    except InputError as exc:
+        raise InputError([*problems, *exc.problems]) from None
+    if problems:
+        raise InputError(problems)
+    return net
 
 
 def _num(value: float) -> float | None:
@@ -163,14 +183,23 @@ def _root(
 
 def network_info(source: Any) -> dict[str, Any]:
     """The facts ``feederopt info`` prints: counts, the base-case AC power flow, problems."""
-    from feederopt.io import load
+    from feederopt.io import is_three_phase, load
     from feederopt.validation.ac import ac_power_flow
 
+    if is_three_phase(source):  # an OpenDSS feeder: counts, OpenDSS's solution, LinDist3Flow
+        from feederopt.api_threephase import three_phase_info
+
+        return three_phase_info(source)
     net = load(source)
     summary = net.summary()
     for key in ("total_load_mw", "total_load_mvar"):  # no float noise such as 3.715000000000001
         summary[key] = round(summary[key], 9)
+    from feederopt.validation.fidelity import model_fidelity
+
     ac = ac_power_flow(net)
+    fidelity = model_fidelity(net, ac=ac) if ac.converged else None
+    notes = list(net.meta.get("warnings", []))
+    model_warning = fidelity.warning(notes) if fidelity is not None else None
     return {
         **summary,
         "source_format": net.meta.get("source_format"),
@@ -180,8 +209,10 @@ def network_info(source: Any) -> dict[str, Any]:
         "base_min_voltage_bus": ac.min_voltage_bus,
         "base_max_voltage_pu": _num(ac.max_voltage_pu),
         "base_message": ac.message,
+        "model": fidelity.to_dict() if fidelity is not None else None,
         "problems": [p.to_dict() for p in net.validate()],
-        "warnings": [str(p) for p in net.warnings()] + list(net.meta.get("warnings", [])),
+        "warnings": [str(p) for p in net.warnings()] + notes
+        + ([model_warning] if model_warning else []),
     }
 
 
@@ -191,6 +222,10 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
          verbose: bool = VERBOSE_OPT) -> None:
     """Counts, a base-case AC power flow (pandapower) and the validation problems of a network."""
     data = network_info(source)
+    if data["problems"] and data.get("source_format") == "opendss":
+        raise InputError([Problem(ProblemKind(p["kind"]), p["component"], p["message"],
+                                  tuple(p["ids"]), p["field"], p["hint"])
+                          for p in data["problems"]])
     if json_output:
         typer.echo(json.dumps(data, indent=2))
         return
@@ -198,8 +233,10 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
     table = Table(title=f"{data['name']}", show_header=False, title_justify="left")
     table.add_column("what")
     table.add_column("value", justify="right")
-    for key in ("buses", "branches", "switchable", "normally_open", "sources", "loads"):
-        table.add_row(key.replace("_", " "), str(data[key]))
+    for key in ("buses", "phases", "branches", "switchable", "normally_open", "sources",
+                "loads"):
+        if key in data:
+            table.add_row(key.replace("_", " "), str(data[key]))
     table.add_row("generators", str(data["generators"]))
     table.add_row(
         "total load", f"{data['total_load_mw']:.4f} MW, {data['total_load_mvar']:.4f} MVAr"
@@ -213,6 +250,17 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
         )
     else:
         table.add_row("base-case AC power flow", f"did not converge ({data['base_message']})")
+    if data.get("lindist3flow_max_voltage_error_pu") is not None:
+        table.add_row("LinDist3Flow max |V - V_OpenDSS|",
+                      f"{data['lindist3flow_max_voltage_error_pu']:.4f} p.u. "
+                      f"({data['lindist3flow_max_voltage_error_node']})")
+    model = data.get("model")
+    if model and model["measured"]:
+        table.add_row("base-case losses (model)",
+                      f"{model['model_losses_kw']:.2f} kW ({model['losses_diff_pct']:+.3f} % "
+                      f"vs AC, |dV| <= {model['max_voltage_diff_pu']:.1e} p.u.)")
+    elif model:
+        table.add_row("base-case losses (model)", f"not measured ({model['message']})")
     out.print(table)
     errors = [p for p in data["problems"] if p.get("severity") != "warning"]
     if errors:
@@ -288,6 +336,7 @@ def report(
                                      help="A folder written by `feederopt solve CASE --out DIR`."),
     out: str | None = typer.Option(None, "--out", "-o",
                                    help="The HTML file [default: RESULT_DIR/report.html]."),
+    force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
 ) -> None:
@@ -295,7 +344,7 @@ def report(
     convergence, AC check, and scenario and robust tables when present."""
     from feederopt.report.html import write_report
 
-    path = write_report(result_dir, out)
+    path = write_report(result_dir, out, force=force)
     if not quiet:
         stdout().print(f"report: {path}", markup=False)
 
@@ -322,14 +371,14 @@ def print_result(result: Any) -> None:
     table.add_column("what")
     table.add_column("value", justify="right")
     table.add_row("status", result.status.value)
-    table.add_row("losses (SOCP)", _fmt(result.losses_kw, ".3f", " kW"))
+    table.add_row("losses (SOCP model)", _fmt(result.losses_kw, ".3f", " kW"))
     table.add_row("objective", _fmt(result.objective, ".4f"))
     table.add_row("lower bound", _fmt(result.lower_bound, ".4f"))
     table.add_row("gap", _fmt(result.gap * 100 if result.gap is not None else None, ".4f", " %"))
     table.add_row("iterations", str(result.iterations))
     table.add_row("time", _fmt(result.solve_time_s, ".2f", " s"))
     table.add_row("solver", result.solver)
-    table.add_row("voltage (SOCP)", f"{_fmt(result.min_voltage_pu, '.4f')} - "
+    table.add_row("voltage (SOCP model)", f"{_fmt(result.min_voltage_pu, '.4f')} - "
                   f"{_fmt(result.max_voltage_pu, '.4f')} p.u.")
     if result.base:
         table.add_row("base case losses (AC)", _fmt(result.base.get("losses_kw"), ".3f", " kW"))
@@ -338,15 +387,16 @@ def print_result(result: Any) -> None:
     out.print(table)
     ac = result.ac_check
     if ac is not None:
-        acs = Table(title="AC check (pandapower Newton-Raphson)", show_header=False,
-                    title_justify="left")
+        acs = Table(title="AC check (pandapower Newton-Raphson): the true operating point",
+                    show_header=False, title_justify="left")
         acs.add_column("what")
         acs.add_column("value", justify="right")
         acs.add_row("converged", str(ac.converged))
-        acs.add_row("losses (AC)", _fmt(ac.losses_kw, ".3f", " kW"))
-        acs.add_row("voltage (AC)", f"{_fmt(ac.min_voltage_pu, '.4f')} - "
+        acs.add_row("losses (AC, true)", _fmt(ac.losses_kw, ".3f", " kW"))
+        acs.add_row("voltage (AC, true)", f"{_fmt(ac.min_voltage_pu, '.4f')} - "
                     f"{_fmt(ac.max_voltage_pu, '.4f')} p.u.")
-        acs.add_row("max |V_socp - V_ac|", _fmt(ac.max_voltage_diff_pu, ".2e", " p.u."))
+        acs.add_row("max |V_socp - V_ac| (model error)",
+                    _fmt(ac.max_voltage_diff_pu, ".2e", " p.u."))
         acs.add_row("relaxation exact", str(ac.exact))
         out.print(acs)
         for w in ac.warnings:
@@ -355,8 +405,23 @@ def print_result(result: Any) -> None:
         out.print("[red]No radial configuration meets the limits.[/] The least-violating one "
                   "needs slack at:")
         for d in result.diagnosis[:20]:
-            out.print(f"  - {d['component']} {d['id']}: {d['limit']} exceeded by "
-                      f"{d['amount']:.4g} {d['unit']}", markup=False)
+            out.print(f"  - {describe_violation(d)}", markup=False)
+
+
+def describe_violation(d: dict[str, Any]) -> str:
+    """One line of a diagnosis: the element, its limit and by how much it is exceeded."""
+    what = {"v_min": "voltage below its minimum", "v_max": "voltage above its maximum",
+            "i_max": "current rating", "s_max": "apparent-power rating",
+            "p_balance": "active power not supplied", "q_balance": "reactive power not supplied",
+            }.get(d["limit"], d["limit"])
+    text = f"{d['component']} {d['id']}: {what} ({d['limit']}) exceeded by {d['amount']:.4g} " \
+        f"{d['unit']}"
+    if d.get("loading_percent") is not None and math.isfinite(d["loading_percent"]):
+        text += f": {d['value']:.4g} {d['unit']} on a rating of {d['rating']:.4g} {d['unit']} " \
+            f"({d['loading_percent']:.1f} % loading)"
+    elif d.get("rating") is not None:
+        text += f": {d['value']:.4f} {d['unit']} against {d['rating']:.4f} {d['unit']}"
+    return text
 
 
 @app.command()
@@ -377,8 +442,17 @@ def solve(
     json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON here."),
     out_dir: str | None = typer.Option(None, "--out",
                                        help="Write JSON, Parquet tables and a PNG here."),
-    force: bool = typer.Option(False, "--force", help="Replace an existing --out folder."),
+    force: bool = FORCE_OPT,
     no_ac_check: bool = typer.Option(False, "--no-ac-check", help="Skip the AC power flow."),
+    v_min: float | None = typer.Option(None, "--v-min",
+                                       help="Lowest bus voltage [p.u.] for every bus."),
+    v_max: float | None = typer.Option(None, "--v-max",
+                                       help="Highest bus voltage [p.u.] for every bus."),
+    max_loading: float | None = typer.Option(
+        None, "--max-loading", help="Loading limit of every line and transformer, in % of its "
+        "rating (e.g. 120)."),
+    no_thermal_limits: bool = typer.Option(False, "--no-thermal-limits",
+                                           help="Ignore every current and thermal rating."),
     switch_cost: float | None = typer.Option(
         None, "--switch-cost", help="Cost of each switching action, in kW of losses."),
     loss_price: float | None = typer.Option(
@@ -410,32 +484,58 @@ def solve(
     --scenarios or --robust: under load uncertainty)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from feederopt.api import load
     from feederopt.api import solve as run_solve
-    from feederopt.results.output import prepare_output_dir, write_result_dir
+    from feederopt.io.writing import output_problems
+    from feederopt.results.output import write_result_dir
     from feederopt.results.status import Status
 
+    problems: list[Problem] = []
     if (workers is not None or ray is not None) and scenarios is None and robust is None:
         given = "--workers" if workers is not None else "--ray"
-        raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
-                                  f"{given} only applies to --scenarios and --robust solves",
-                                  field="workers" if workers is not None else "ray",
-                                  hint="a deterministic solve runs in one process; leave "
-                                  f"{given} out or add --scenarios FILE or --robust X")])
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                f"{given} only applies to --scenarios and --robust solves",
+                                field="workers" if workers is not None else "ray",
+                                hint="a deterministic solve runs in one process; leave "
+                                f"{given} out or add --scenarios FILE or --robust X"))
     if report and out_dir is None:
-        raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
-                                  "--report needs --out", field="report",
-                                  hint="add --out DIR; the report is written to DIR/report.html")])
-    net = load(source)
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "--report needs --out",
+                                field="report",
+                                hint="add --out DIR; the report is written to DIR/report.html"))
+    # Every output path is checked before the solve, not after it.
+    if json_file is not None:
+        problems += output_problems(json_file, force=force, option="json")
+    if out_dir is not None:
+        problems += output_problems(out_dir, force=force, folder=True, option="out")
+    from feederopt.io import is_three_phase
+
+    if is_three_phase(source):  # an OpenDSS feeder: LinDist3Flow MILP, checked by OpenDSS
+        from feederopt.cli_threephase import solve_three_phase_command
+
+        if problems:
+            raise InputError(problems)
+        unsupported = {"--method": method not in ("benders", "lindistflow"),
+                       "--out": out_dir is not None, "--scenarios": scenarios is not None,
+                       "--robust": robust is not None, "--switch-cost": switch_cost is not None,
+                       "--loss-price": loss_price is not None, "--solver": solver is not None,
+                       "--v-min": v_min is not None, "--v-max": v_max is not None,
+                       "--max-loading": max_loading is not None,
+                       "--no-thermal-limits": no_thermal_limits}
+        solve_three_phase_command(source, time_limit=time_limit, gap=gap, json_file=json_file,
+                                  force=force, ac_check=not no_ac_check, quiet=quiet,
+                                  unsupported=[k for k, v in unsupported.items() if v])
+        return
+    net = load_checked(source, problems)
     if not quiet:
         for warning in net.warnings():
             stderr().print(str(warning), style="yellow", markup=False)
-    if out_dir is not None and not force:
-        prepare_output_dir(out_dir, force=False).rmdir()  # fail early, before solving
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
         TimeElapsedColumn(), console=stderr(), disable=quiet, transient=True,
     )
+    from feederopt.api import relax_limits  # bad values: exit 2, before the solve
+
+    net = relax_limits(net, v_min=v_min, v_max=v_max, max_loading_percent=max_loading,
+                       thermal_limits=not no_thermal_limits)
     with progress:
         task = progress.add_task(f"{method} {net.name}", total=None, info="")
 
@@ -470,15 +570,23 @@ def solve(
 
             print_uncertain(result)
     if json_file is not None:
-        result.write_json(json_file)
+        result.write_json(json_file, force=force)
     if out_dir is not None:
         write_result_dir(result, out_dir, force=force)
         if report:
             from feederopt.report.html import write_report
 
-            path = write_report(out_dir)
+            path = write_report(out_dir)  # into the new folder
             if not quiet:
                 stdout().print(f"report: {path}", markup=False)
+    if result.status is Status.INTERRUPTED:
+        # Ctrl-C or SIGTERM (feederopt.solve's handler): the incumbent is printed and written
+        # as at a time limit; the exit code says which signal (130 SIGINT, 143 SIGTERM).
+        if not quiet:
+            stderr().print("[yellow]interrupted:[/] the best topology found so far is above, "
+                           "with its bound and gap" + (", and written" if json_file or out_dir
+                                                       else ""))
+        raise typer.Exit(interrupt.exit_code())
     if result.status is Status.INFEASIBLE:
         raise typer.Exit(EXIT_INFEASIBLE)
     if result.status is Status.ERROR:

@@ -16,12 +16,14 @@ import typer
 from rich.table import Table
 
 from feederopt.cli import (
+    FORCE_OPT,
     QUIET_OPT,
     SOURCE_ARG,
     VERBOSE_OPT,
     _fmt,
     app,
     cli_command,
+    load_checked,
     stdout,
 )
 from feederopt.network.errors import InputError, Problem, ProblemKind
@@ -162,26 +164,24 @@ def scenarios(
     growth: float = typer.Option(0.2, "--growth",
                                  help="Highest load growth (each scenario draws in [0, growth])."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
-    force: bool = typer.Option(False, "--force", help="Replace an existing file."),
+    force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
 ) -> None:
     """Generate load-growth and DER (PV, EV, heat pump) scenarios in the long format."""
-    from feederopt.io import load
     from feederopt.io.scenarios import generate_scenarios, resolve_scenarios, write_scenarios
+    from feederopt.io.writing import output_problems
 
     path = Path(out)
+    problems = output_problems(path, force=force, option="out")
     if path.suffix.lower() not in (".parquet", ".csv"):
-        raise InputError([Problem(ProblemKind.UNKNOWN_FILE_TYPE, "file",
-                                  f"'{out}' is neither .parquet nor .csv", ids=(out,),
-                                  hint="name the file *.parquet or *.csv")])
-    if path.exists() and not force:
-        raise InputError([Problem(ProblemKind.OUTPUT_EXISTS, "output", f"'{out}' exists already",
-                                  ids=(out,), hint="choose another name or pass --force")])
-    net = load(source)
+        problems.append(Problem(ProblemKind.UNKNOWN_FILE_TYPE, "file",
+                                f"'{out}' is neither .parquet nor .csv", ids=(out,),
+                                field="out", hint="name the file *.parquet or *.csv"))
+    net = load_checked(source, problems)
     table = generate_scenarios(net, count=count, pv_share=pv_share, ev_share=ev_share,
                                hp_share=hp_share, growth=growth, seed=seed)
-    write_scenarios(table, path)
+    write_scenarios(table, path, force=force)
     if not quiet:
         sset = resolve_scenarios(net, table)
         totals = sset.p_mw.sum(axis=1)
@@ -214,22 +214,26 @@ def check(
                                     help="The network, if not the result's own source/case."),
     no_ac: bool = typer.Option(False, "--no-ac", help="Skip the AC power flows."),
     json_file: str | None = typer.Option(None, "--json", help="Write the counts as JSON here."),
+    force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
 ) -> None:
     """Out-of-sample check: the share of random loads in the box for which the result's
     topology is feasible in the convex model (SOCP, no slack) and in the AC power flow."""
     from feederopt.io import load
+    from feederopt.io.writing import check_output, write_text
     from feederopt.validation.montecarlo import check_options, check_result, read_result
 
     check_options(samples, uncertainty)
+    if json_file is not None:
+        check_output(json_file, force=force, option="json")  # before the samples, not after
     data = read_result(result_file)
     net = load(case) if case is not None else None
     mc = check_result(data, samples, uncertainty, seed, network=net,
                       uncertain_loads=parse_ids(uncertain_loads), ac=not no_ac)
     payload = {"case": data.get("case"), "method": data.get("method"), **mc.to_dict()}
     if json_file is not None:
-        Path(json_file).write_text(json.dumps(payload, indent=2) + "\n")
+        write_text(json_file, json.dumps(payload, indent=2) + "\n", force=force)
     if quiet:
         return
     table = Table(title=f"out-of-sample check: {data.get('case')} ({data.get('method')})",

@@ -62,6 +62,7 @@ from feederopt.problems.uncertain import (
     presolve_for,
 )
 from feederopt.results.result import Result
+from feederopt.solvers.interrupt import handle_signals
 
 
 def _network(network: Network | Any) -> tuple[Network, str]:
@@ -153,6 +154,7 @@ def _finish(net: Network, pu: PerUnitNetwork, raw: RawSolution, extra: dict[str,
 
 
 # ----------------------------------------------------------------------------------------------
+@handle_signals()
 def solve_scenarios(
     network: Network | Any,
     scenarios: ScenarioSet | pl.DataFrame | str | Path,
@@ -231,6 +233,7 @@ def solve_scenarios(
     return _finish(net, pu, raw, extra, model, solver, ac_check, source, full, keep)
 
 
+@handle_signals()
 def solve_robust(
     network: Network | Any,
     uncertainty: float,

@@ -3,6 +3,13 @@
 After Pyomo's GDPopt, whose algorithm base class keeps the primal and dual bounds and the
 iteration log for every strategy. Subclasses only report bounds (:meth:`update_upper`,
 :meth:`update_lower`) and ask :meth:`should_stop`; the base class decides the status.
+
+Stopping rules: the gap, the time limit, the iteration limit, and a stop request (Ctrl-C or
+SIGTERM, :mod:`feederopt.solvers.interrupt`). A stop request makes :meth:`remaining` zero, so
+that everything that budgets its time by it stops too; the status is then ``interrupted`` (unless
+the gap was proven before). :class:`Deadline` is the same test for code without an algorithm
+object (the start heuristics), :func:`stopped_status` the status of a single solver call stopped
+early (the monolithic methods).
 """
 
 from __future__ import annotations
@@ -16,12 +23,33 @@ from typing import Any
 import numpy as np
 
 from feederopt.results.status import IterationRecord, Status
+from feederopt.solvers import interrupt
 
 ProgressCallback = Callable[[IterationRecord], None]
 
 
 class NegativeGapError(RuntimeError):
     """The lower bound exceeded the upper bound beyond numerical tolerance: a bug, never data."""
+
+
+def stopped_status() -> Status:
+    """The status of a run that a limit stopped before its proof: ``interrupted`` after a stop
+    request, else ``time_limit``."""
+    return Status.INTERRUPTED if interrupt.requested() else Status.TIME_LIMIT
+
+
+class Deadline:
+    """``seconds`` from now, cut short by a stop request."""
+
+    def __init__(self, seconds: float) -> None:
+        self.end = time.perf_counter() + seconds
+
+    def left(self) -> float:
+        """Seconds left (0 after a stop request)."""
+        return 0.0 if interrupt.requested() else self.end - time.perf_counter()
+
+    def expired(self) -> bool:
+        return self.left() <= 0.0
 
 
 @dataclass(frozen=True)
@@ -106,14 +134,23 @@ class AlgorithmBase:
         return time.perf_counter() - self.t0
 
     def remaining(self) -> float:
+        """Seconds left of the time limit (0 after a stop request)."""
+        if self.interrupted():
+            return 0.0
         return self.stop.time_limit_s - self.elapsed
 
     def converged(self) -> bool:
         return self.gap <= self.stop.gap
 
+    @staticmethod
+    def interrupted() -> bool:
+        """Whether a stop was requested (Ctrl-C, SIGTERM)."""
+        return interrupt.requested()
+
     def should_stop(self) -> bool:
         return (
             self.converged()
+            or self.interrupted()
             or self.elapsed >= self.stop.time_limit_s
             or self.iteration >= self.stop.iteration_limit
         )
@@ -130,8 +167,8 @@ class AlgorithmBase:
         """The status implied by the bounds and the stopping reason."""
         if has_incumbent and self.converged():
             return Status.OPTIMAL
-        if self.elapsed >= self.stop.time_limit_s:
-            return Status.TIME_LIMIT
+        if self.interrupted() or self.elapsed >= self.stop.time_limit_s:
+            return stopped_status()
         return Status.FEASIBLE if has_incumbent else Status.ERROR
 
 

@@ -45,6 +45,7 @@ from feederopt.algorithms.base import ProgressCallback, RawSolution
 from feederopt.algorithms.master import MasterHelper, MasterLoop, MasterOptions
 from feederopt.algorithms.oa import SEED_SHARES
 from feederopt.formulations.blocks import Block
+from feederopt.formulations.distflow import slack_objective
 from feederopt.problems.reconfiguration import (
     Evaluation,
     ReconfigurationProblem,
@@ -113,8 +114,7 @@ class Benders(MasterLoop):
         helper = MasterHelper(master, self.sw, [""] if physics else [])
         if physics:
             if minimize_violation:
-                slack = {g: (np.arange(b.size), -np.ones(b.size))
-                         for g, b in block.groups.items() if g.startswith("slack_")}
+                slack = {g: (np.arange(len(c)), -c) for g, c in slack_objective(block).items()}
                 master.add_cut({"theta": (np.array([0]), np.array([1.0])), **slack}, 0.0, math.inf)
             else:
                 coefs = {g: (np.arange(len(c)), -c)
@@ -163,7 +163,10 @@ class Benders(MasterLoop):
             time_limit_s=min(self.stop.time_limit_s, self.elapsed + self.options.diagnosis_time_s),
             iteration_limit=self.iteration + self.options.diagnosis_iterations,
         )
-        return self._loop(minimize_violation=True, initial=initial or []) or self._error()
+        found = self._loop(minimize_violation=True, initial=initial or [])
+        if found is None and self.interrupted():  # proven infeasible, diagnosis cut short
+            return self._solution(Status.INFEASIBLE, minimize_violation=True)
+        return found or self._error()
 
     def relaxation(self) -> dict[str, np.ndarray] | None:
         """The continuous relaxation of the MISOCP (``0 <= y <= 1``, cones exact) on Clarabel,
@@ -222,6 +225,9 @@ class Benders(MasterLoop):
         starts = [(y, *self._assess(y)) for y in self._radial_starts(initial)]
         if not minimize_violation:
             self.record(0.0, sum(ev.solve_time_s for _, ev, _, _ in starts), "start")
+        if self.interrupted():  # stopped before the master (seconds to build on large grids)
+            return self._solution(self.final_status(self.incumbent is not None),
+                                  minimize_violation)
         master, helper = self._build_master(minimize_violation)
         if self.options.master_physics and not minimize_violation:
             self.timings["warm_cuts"] = helper.warm_cuts(

@@ -22,15 +22,16 @@
   SOCP solution; the best screened exchanges are confirmed by the SOCP slave (limits, DG
   dispatch) and kept when its objective falls.
 
-Both only propose radial topologies; their value is an upper bound, never a proof.
+Both only propose radial topologies; their value is an upper bound, never a proof. Their time
+budgets are :class:`~feederopt.algorithms.base.Deadline` objects, which a stop request (Ctrl-C)
+ends at once.
 """
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
+from feederopt.algorithms.base import Deadline
 from feederopt.network.topology import (
     bridges,
     is_radial_forest,
@@ -52,7 +53,7 @@ def sequential_opening(ev: TopologyEvaluator, time_limit_s: float = 30.0) -> np.
     """A radial topology by opening least-current switches (None if none found); past
     ``time_limit_s`` the remaining switches are opened by the last flows without re-solving."""
     pu = ev.problem.pu
-    t0 = time.perf_counter()
+    deadline = Deadline(time_limit_s)
     y = np.ones(pu.n_branch)
     to_open = pu.n_branch - (pu.n_bus - int(pu.is_source.sum()))
     f_merged, t_merged = merge_sources(pu.f, pu.t, pu.is_source)
@@ -62,7 +63,7 @@ def sequential_opening(ev: TopologyEvaluator, time_limit_s: float = 30.0) -> np.
             res = ev.evaluate_violation(y)
         flow = res.point["P"] ** 2 + res.point["Q"] ** 2
         # Out of time: open all the rest by the last flows (a radial topology all the same).
-        late = time.perf_counter() - t0 > time_limit_s
+        late = deadline.expired()
         batch = to_open if late else max(1, to_open // 4)
         opened = 0
         for _ in range(batch):
@@ -119,7 +120,7 @@ def branch_exchange(ev: TopologyEvaluator, y: np.ndarray, time_limit_s: float = 
     ``reach`` branches of either end; the ``confirmations`` best by the sweep go to the SOCP.
     """
     pu = ev.problem.pu
-    t0 = time.perf_counter()
+    deadline = Deadline(time_limit_s)
     best = ev.evaluate(y, need_gradient=False)
     value = best.objective if best.feasible else np.inf
     y = y.copy()
@@ -148,7 +149,7 @@ def branch_exchange(ev: TopologyEvaluator, y: np.ndarray, time_limit_s: float = 
     for _ in range(max_passes):
         improved = False
         for tie in np.flatnonzero((y < 0.5) & pu.switchable):
-            if time.perf_counter() - t0 > time_limit_s:
+            if deadline.expired():
                 break
             closed = y > 0.5
             if current is None or current[0] != closed.tobytes():
@@ -197,7 +198,7 @@ def branch_exchange(ev: TopologyEvaluator, y: np.ndarray, time_limit_s: float = 
                 y, trust_sweep, pending, improved = best_y.copy(), False, False, True
         else:
             best_y = y.copy()
-        if not improved or time.perf_counter() - t0 > time_limit_s:
+        if not improved or deadline.expired():
             break
     return best_y, value
 
@@ -223,10 +224,10 @@ def start_topologies(ev: TopologyEvaluator, time_limit_s: float,
     keep, ev.keep_history = ev.keep_history, True
     history_before = len(ev.history)
     starts: list[np.ndarray] = []
-    deadline = time.perf_counter() + 2.0 * time_limit_s
+    overall = Deadline(2.0 * time_limit_s)
 
     def left() -> float:
-        return min(time_limit_s, deadline - time.perf_counter())
+        return min(time_limit_s, overall.left())
 
     try:
         if relaxed is not None:

@@ -34,6 +34,7 @@ from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import is_radial_forest
 from feederopt.problems.reconfiguration import ReconfigurationProblem
 from feederopt.solvers.highs_backend import HighsModel
+from feederopt.solvers.interrupt import Interrupted
 
 
 @dataclass(frozen=True)
@@ -243,9 +244,19 @@ class MasterLoop(AlgorithmBase):
         return out
 
     def _offer_initial(self, helper: MasterHelper, initial: Sequence[np.ndarray]) -> None:
-        """Offer the radial start topologies."""
+        """Offer the radial start topologies (until a stop request)."""
         for y in self._radial_starts(initial):
+            if self.interrupted() or not self._try_offer(helper, y):
+                return
+
+    def _try_offer(self, helper: MasterHelper | None, y: np.ndarray) -> bool:
+        """:meth:`_offer`; False when a stop request cut its round of slaves short (the round
+        is dropped: the incumbent, bound and cuts stay as they were before it)."""
+        try:
             self._offer(helper, y)
+        except Interrupted:
+            return False
+        return True
 
     def _master_loop(self, master: HighsModel, helper: MasterHelper, *,
                      y_const: float) -> bool:
@@ -253,7 +264,7 @@ class MasterLoop(AlgorithmBase):
         (infeasible under the cutoff: the incumbent, if any, is optimal within the gap)."""
         seen: set[bytes] = set()
         physics = bool(helper.copies)
-        while True:
+        while not self.interrupted():
             self.iteration += 1
             master.set_time_limit(self.remaining())
             cutoff = math.inf
@@ -273,8 +284,9 @@ class MasterLoop(AlgorithmBase):
                     self.update_lower(min(cutoff, self.upper))
                 self.record(ms.solve_time_s, 0.0, "master infeasible")
                 return True
-            if not ms.has_solution:
-                # Stopped (time limit) before a topology: its dual bound still holds.
+            if not ms.has_solution or self.interrupted():
+                # Stopped (time limit, stop request) before a topology, or a stop request came
+                # while it ran (no slave solves after it): its dual bound still holds.
                 if math.isfinite(ms.bound):
                     self.update_lower(min(ms.bound + y_const, cutoff))
                 self.record(ms.solve_time_s, 0.0, f"master {ms.status}")
@@ -294,7 +306,9 @@ class MasterLoop(AlgorithmBase):
                     self.update_lower(self.upper)
             else:
                 seen.add(key)
-                self._offer(helper, y)
+                if not self._try_offer(helper, y):
+                    note = "interrupted"
             self.record(ms.solve_time_s, self._last_slave_s, note)
-            if self.should_stop() or ms.status == "time_limit":
+            if self.should_stop() or ms.status in ("time_limit", "interrupted"):
                 return False
+        return False  # a stop request before the next master solve

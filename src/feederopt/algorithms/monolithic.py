@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from feederopt.algorithms.base import RawSolution, StopOptions
+from feederopt.algorithms.base import RawSolution, StopOptions, stopped_status
 from feederopt.algorithms.oa import OA_CONES, seed_points
 from feederopt.problems.reconfiguration import ReconfigurationProblem, TopologyEvaluator
 from feederopt.results.status import Status
@@ -98,8 +98,8 @@ def _solve_misocp_scip(
     if not sol.has_solution:
         if sol.status == "infeasible":
             status = Status.INFEASIBLE
-        elif sol.status == "time_limit":
-            status = Status.TIME_LIMIT
+        elif sol.status in ("time_limit", "interrupted"):
+            status = stopped_status()
         else:
             status = Status.ERROR
         return RawSolution(status, "misocp", None, math.nan, bound, math.inf, 0, elapsed,
@@ -108,8 +108,8 @@ def _solve_misocp_scip(
     objective = to_kw(sol.objective)
     bound = min(bound, objective)
     gap = (objective - bound) / max(abs(objective), 1e-9) if math.isfinite(bound) else math.inf
-    if sol.status == "time_limit":
-        status = Status.TIME_LIMIT
+    if sol.status in ("time_limit", "interrupted"):
+        status = stopped_status()
     else:
         status = Status.OPTIMAL if gap <= max(stop.gap, 1e-6) else Status.FEASIBLE
     _, point, _ = _evaluate(problem, y, evaluator)
@@ -145,12 +145,15 @@ def solve_lindistflow(
     y, milp_status = lindistflow_topology(problem, stop.time_limit_s)
     if y is None:
         status = (Status.INFEASIBLE if milp_status == "infeasible" else
-                  Status.TIME_LIMIT if milp_status == "time_limit" else Status.ERROR)
+                  stopped_status() if milp_status in ("time_limit", "interrupted")
+                  else Status.ERROR)
         return RawSolution(status, "lindistflow", None, math.nan, -math.inf, math.inf, 1,
                            time.perf_counter() - t0, solver="HiGHS",
                            extra={"milp_status": milp_status})
     value, point, feasible = _evaluate(problem, y, evaluator)
     status = Status.FEASIBLE if feasible else Status.INFEASIBLE
+    if feasible and milp_status == "interrupted":
+        status = stopped_status()
     return RawSolution(
         status, "lindistflow", y, problem.to_kw(value) if feasible else math.nan, -math.inf,
         math.inf, 1, time.perf_counter() - t0, point=point, solver="HiGHS + Clarabel",

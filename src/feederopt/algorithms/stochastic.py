@@ -57,7 +57,6 @@ from feederopt.problems.uncertain import (
     SlaveResult,
     evaluate_task,
 )
-from feederopt.results.status import Status
 from feederopt.solvers.highs_backend import HighsModel
 
 
@@ -234,8 +233,9 @@ class StochasticBenders(MasterLoop):
 
     def _solution(self) -> RawSolution:
         if self.incumbent_y is None:
-            return RawSolution(Status.ERROR, self.method, None, math.nan, -math.inf, math.inf,
-                               self.iteration, self.elapsed, log=list(self.log),
+            return RawSolution(self.final_status(False), self.method, None, math.nan,
+                               -math.inf, math.inf, self.iteration, self.elapsed,
+                               log=list(self.log),
                                timings=dict(self.timings), solver=self._solver_name())
         status = self.final_status(True)
         results = self.incumbent_results

@@ -187,6 +187,12 @@ def load_case(name: str, *, check: bool = True) -> Network:
     """
     names = case_names()
     spec = _REGISTRY.get(name)
+    from feederopt.cases.threephase import has_three_phase_case
+
+    if spec is None and has_three_phase_case(name):
+        raise InputError([Problem(
+            ProblemKind.UNKNOWN_CASE, "case", f"'{name}' is a three-phase (OpenDSS) case",
+            ids=(name,), hint="read it with feederopt.io.load_three_phase or load_any")])
     if spec is None:
         close = [n for n in names if n.startswith(name[:6])] or names
         raise InputError(
@@ -207,7 +213,16 @@ def load_case(name: str, *, check: bool = True) -> Network:
 
 @lru_cache(maxsize=1)
 def _infos() -> tuple[CaseInfo, ...]:
+    from feederopt.cases.threephase import THREE_PHASE_CASES, load_three_phase_case
+
     rows = []
+    for name, case in THREE_PHASE_CASES.items():
+        s3 = load_three_phase_case(name, check=False).summary()
+        rows.append(CaseInfo(name=name, buses=s3["buses"], branches=s3["branches"],
+                             ties=s3["normally_open"], switchable=s3["switchable"],
+                             sources=s3["sources"], load_mw=s3["total_load_mw"],
+                             load_mvar=s3["total_load_mvar"], origin="opendss",
+                             description=case.description))
     for name in case_names():
         spec = _REGISTRY[name]
         s = load_case(name, check=False).summary()

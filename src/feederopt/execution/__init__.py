@@ -12,6 +12,11 @@ run is deterministic).
     >>> with make_executor(SlaveFactory(...), workers=2) as ex:
     ...     values = ex.map(evaluate_one, items)
 
+After a stop request (Ctrl-C, SIGTERM: :mod:`feederopt.solvers.interrupt`) ``map`` stops waiting
+within :data:`~feederopt.execution.executors.POLL_S` and raises
+:class:`~feederopt.solvers.interrupt.Interrupted`; the workers ignore SIGINT (the parent decides)
+and :meth:`Executor.close` then ends them without waiting for their tasks.
+
 * :class:`SerialExecutor`: no parallelism (``workers=1``).
 * :class:`ProcessExecutor`: :class:`concurrent.futures.ProcessPoolExecutor` (``--workers N``).
 * :class:`RayExecutor`: one Ray actor per CPU, each holding a state (``--ray auto`` starts a

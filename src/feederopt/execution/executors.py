@@ -9,8 +9,10 @@ import os
 import resource
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol, TypeVar
+
+from feederopt.solvers import interrupt
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -23,6 +25,9 @@ class StateFactory(Protocol):
 
 
 TaskFn = Callable[[Any, Any], Any]
+
+#: How often [s] a waiting executor looks for a stop request.
+POLL_S = 0.1
 
 
 class Executor(ABC):
@@ -73,7 +78,11 @@ class SerialExecutor(Executor):
 
     def map(self, fn: TaskFn, items: Sequence[Any]) -> list[Any]:
         state = self.state
-        return [fn(state, item) for item in items]
+        out = []
+        for item in items:
+            interrupt.raise_if_requested()
+            out.append(fn(state, item))
+        return out
 
     def worker_memory_mb(self) -> list[float]:
         return [_peak_rss_mb()]
@@ -85,6 +94,7 @@ _WORKER_STATE: Any = None
 
 def _init_worker(factory: StateFactory) -> None:
     global _WORKER_STATE
+    interrupt.ignore_in_worker()
     # One thread per worker process: the pool is the parallelism.
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "RAYON_NUM_THREADS"):
         os.environ.setdefault(var, "1")
@@ -131,9 +141,21 @@ class ProcessExecutor(Executor):
         # Contiguous chunks, a few per worker: little pickling overhead, fair balance.
         size = max(1, math.ceil(len(items) / (4 * self.workers)))
         chunks = [items[i: i + size] for i in range(0, len(items), size)]
+        futures = [self._pool.submit(_run_chunk, fn, chunk) for chunk in chunks]
+        try:
+            pending: set[Future[Any]] = set(futures)
+            while pending:
+                done, pending = wait(pending, timeout=POLL_S, return_when=FIRST_EXCEPTION)
+                for fut in done:
+                    fut.result()  # a worker's exception, at once
+                interrupt.raise_if_requested()
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            raise
         out: list[Any] = []
-        for part in self._pool.map(_run_chunk, [fn] * len(chunks), chunks):
-            out.extend(part)
+        for fut in futures:
+            out.extend(fut.result())
         return out
 
     def worker_memory_mb(self) -> list[float]:
@@ -145,7 +167,13 @@ class ProcessExecutor(Executor):
         return sorted(seen.values())
 
     def close(self) -> None:
+        """Shut the pool down; after a stop request, end the workers instead of waiting for
+        the tasks they are running."""
         if self._pool is not None:
+            if interrupt.requested():
+                for proc in list(getattr(self._pool, "_processes", {}).values()):
+                    with contextlib.suppress(Exception):
+                        proc.terminate()
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
@@ -210,6 +238,14 @@ class RayExecutor(Executor):
         fn_ref = ray.put(fn)
         refs = [self._actors[k % n].run_many.remote(fn_ref, chunk)
                 for k, chunk in enumerate(chunks)]
+        pending = list(refs)
+        while pending:
+            _, pending = ray.wait(pending, num_returns=len(pending), timeout=POLL_S)
+            if interrupt.requested():
+                for ref in pending:
+                    with contextlib.suppress(Exception):
+                        ray.cancel(ref)
+                interrupt.raise_if_requested()
         out: list[Any] = []
         for part in ray.get(refs):
             out.extend(part)

@@ -11,6 +11,21 @@ Wu (IEEE TPWRD 4(2), 1989):
     P^2 + Q^2 <= v_i l        i.e.  || (2P, 2Q, v_i - l) || <= v_i + l
 
 The equations hold whatever the sign of the flows, so the physics needs no orientation.
+
+Transformers and shunts (MATPOWER's branch model, see :mod:`feederopt.network.perunit`): with
+the off-nominal ratio ``tap`` at the from end the series impedance sees ``v_i / tap^2``, so the
+drop reads ``v_j = v_i / tap^2 - 2 (r P + x Q) + (r^2 + x^2) l`` and the cone
+``P^2 + Q^2 <= (v_i / tap^2) l`` (Farivar & Low 2013, Sec. II with the ideal transformer of
+Gan, Li, Topcu & Low, IEEE TAC 60(1), 2015). A shunt ``g + j b`` at squared voltage ``v``
+consumes ``g v`` and injects ``b v``: bus shunts and the ends of fixed branches use ``v``; the
+ends of a switchable branch use its own copies, ``w = v_i / tap^2`` at the from end and
+``u = w - 2 (r P + x Q) + (r^2 + x^2) l`` (= ``v_j``) at the to end, both zero when the branch
+is open. A switchable branch that opens at one end only (a pandapower line switch) still loads
+the bus at its other end ``e`` with its input admittance ``g_d + j b_d``: on the copy
+``d = v_e (1 - y)``, written exactly for binary ``y`` as ``v_e - hi_e y <= d <= v_e``,
+``d <= hi_e (1 - y)``, ``d >= 0``. The losses are ``sum r l`` plus the ``g v`` of the
+branches' shunt conductances (a transformer's iron losses among them): :func:`loss_terms`.
+
 A branch with state ``y = 0`` carries nothing and decouples its end voltages:
 
     |P| <= M^P y,  |Q| <= M^Q y,  0 <= l <= M^l y,
@@ -30,9 +45,10 @@ continuous relaxation and the Benders cuts alike.
 LinDistFlow (Baran & Wu 1989, the ``lossless`` option) drops the ``l`` terms from the balance
 and the voltage drop; ``l`` then remains only as the cone's quadratic loss proxy.
 
-Slack groups (``slack_*``, all non-negative) relax power balance (both signs), voltage limits
-and current limits, so that every topology has a solution; their sum is the phase-1 objective
-of the seed's two-stage method.
+Slack groups (``slack_*``, all non-negative) relax power balance (both signs), voltage limits,
+current limits and apparent-power (thermal) ratings, so that every topology has a solution;
+their weighted sum is the phase-1 objective of the seed's two-stage method
+(:func:`slack_objective`).
 """
 
 from __future__ import annotations
@@ -91,7 +107,9 @@ def is_passive(pu: PerUnitNetwork) -> bool:
         and not np.any(pu.gen_p_max > 0)
         and not np.any(pu.gen_q_max > 0)
         and not np.any(pu.q_shunt > 0)
-        and not np.any(pu.b > 0)
+        and not np.any(pu.b_from > 0)
+        and not np.any(pu.b_to > 0)
+        and not np.any(pu.tap < 1)
     )
 
 
@@ -100,11 +118,15 @@ def _totals(pu: PerUnitNetwork, options: DistFlowOptions, hi_max: float) -> tupl
     injection that generators and capacitor banks can make."""
     gen_p = float(np.clip(pu.gen_p_max, 0, None).sum() + np.clip(-pu.gen_p_min, 0, None).sum())
     gen_q = float(np.abs(pu.gen_q_max).sum() + np.abs(pu.gen_q_min).sum())
-    p_tot = float(np.abs(pu.p_load).sum()) * (1 + options.loss_allowance) + gen_p
+    g_sh = float(np.abs(pu.p_shunt).sum() + np.abs(pu.g_from * pu.tap2).sum()
+                 + np.abs(pu.g_to).sum()) * hi_max
+    b_sh = float(np.abs(pu.q_shunt).sum() + np.abs(pu.b_from * pu.tap2).sum()
+                 + np.abs(pu.b_to).sum()) * hi_max
+    p_tot = float(np.abs(pu.p_load).sum()) * (1 + options.loss_allowance) + gen_p + g_sh
     q_tot = (
         float(np.abs(pu.q_load).sum()) * (1 + options.loss_allowance)
         + gen_q
-        + float(np.abs(pu.q_shunt).sum() * hi_max)
+        + b_sh
         + float(np.abs(pu.p_load).sum()) * options.loss_allowance
     )
     return max(p_tot, 1e-6), max(q_tot, 1e-6)
@@ -128,17 +150,18 @@ def big_m(pu: PerUnitNetwork, options: DistFlowOptions) -> BigM:
     """Big-M values from the data (see module docstring)."""
     lo, hi = voltage_bounds(pu, options.slack)
     f, t = pu.f, pu.t
+    a = pu.tap2
     p_tot, q_tot = _totals(pu, options, float(hi.max()))
-    cap = np.minimum(pu.s_max, np.sqrt(hi[f]) * pu.i_max)
+    cap = np.minimum(pu.s_max, np.sqrt(a * hi[f]) * pu.i_max)
     if options.slack:
         cap = np.full_like(cap, np.inf)  # current slack may exceed the rating
     mp = np.minimum(p_tot, cap)
     mq = np.minimum(q_tot, cap)
-    ml = (mp**2 + mq**2) / np.maximum(lo[f], 1e-3)
+    ml = (mp**2 + mq**2) / np.maximum(a * lo[f], 1e-3)
     if not options.slack:
         ml = np.minimum(ml, pu.i_max**2)
-    v_up = np.maximum(hi[f] - lo[t], 0.0)
-    v_dn = np.maximum(hi[t] - lo[f], 0.0)
+    v_up = np.maximum(a * hi[f] - lo[t], 0.0)
+    v_dn = np.maximum(hi[t] - a * lo[f], 0.0)
     return BigM(mp, mq, ml, v_up, v_dn)
 
 
@@ -171,6 +194,17 @@ def distflow(pu: PerUnitNetwork, options: DistFlowOptions | None = None) -> Bloc
     block.add_group(Group.new("qs", len(src), -s_max, s_max))
     block.add_group(Group.data("pd", pu.p_load))
     block.add_group(Group.data("qd", pu.q_load))
+    # w: the branch's copy of the sending-end voltage v_f / tap^2 that the series impedance sees;
+    # u: the receiving-end voltage of switchable branches with a to-end shunt.
+    a = pu.tap2
+    lo_w, hi_w = a * lo[f], a * hi[f]
+    block.add_group(Group.new("w", m, 0.0, hi_w))
+    sh_from, sh_to = switchable_shunts(pu)
+    if len(sh_to):
+        block.add_group(Group.new("u", len(sh_to), 0.0, hi[t[sh_to]]))
+    dang = dangling_branches(pu)
+    if len(dang):
+        block.add_group(Group.new("d", len(dang), 0.0, hi[pu.dangle_bus[dang]]))
 
     a_to, a_from = incidence(n, t), incidence(n, f)
     net_in = a_to - a_from
@@ -182,15 +216,29 @@ def distflow(pu: PerUnitNetwork, options: DistFlowOptions | None = None) -> Bloc
     if not opt.lossless:
         p_terms["l"] = -incidence(n, t, r)
         q_terms["l"] = -incidence(n, t, x)
-    # Capacitor banks and the charging of fixed lines inject q proportional to v.
-    fixed = ~pu.switchable
-    charging = 0.5 * (
-        incidence(n, f[fixed], pu.b[fixed]) @ np.ones(int(fixed.sum()))
-        + incidence(n, t[fixed], pu.b[fixed]) @ np.ones(int(fixed.sum()))
-    )
-    q_v = pu.q_shunt + charging
-    if np.any(q_v != 0):
-        q_terms["v"] = diag(q_v, n)
+    # Shunts: bus shunts and the ends of fixed branches act on v, the ends of switchable
+    # branches on the branch's copies w (from end) and u (to end); see the module docstring.
+    g_v, b_v = bus_shunts(pu)
+    if np.any(g_v != 0):
+        p_terms["v"] = diag(-g_v, n)
+    if np.any(b_v != 0):
+        q_terms["v"] = diag(b_v, n)
+    if len(sh_from):
+        p_terms["w"] = _at(n, m, f[sh_from], sh_from, -pu.g_from[sh_from])
+        q_terms["w"] = _at(n, m, f[sh_from], sh_from, pu.b_from[sh_from])
+    if len(sh_to):
+        p_terms["u"] = incidence(n, t[sh_to], -pu.g_to[sh_to])
+        q_terms["u"] = incidence(n, t[sh_to], pu.b_to[sh_to])
+    if len(dang):
+        p_terms["d"] = incidence(n, pu.dangle_bus[dang], -pu.g_dangle[dang])
+        q_terms["d"] = incidence(n, pu.dangle_bus[dang], pu.b_dangle[dang])
+        # d = v_e (1 - y): v_e - hi_e y <= d <= v_e and d <= hi_e (1 - y).
+        e, k_d = pu.dangle_bus[dang], len(dang)
+        eye_d = sp.identity(k_d, format="csr")
+        block.add_rows("d_le_v", {"d": eye_d, "v": -select(e, n)}, Sense.LE, np.zeros(k_d))
+        block.add_rows("d_ge_v", {"d": -eye_d, "v": select(e, n), "y": select(dang, m, -hi[e])},
+                       Sense.LE, np.zeros(k_d))
+        block.add_rows("d_off", {"d": eye_d, "y": select(dang, m, hi[e])}, Sense.LE, hi[e])
     if opt.slack:
         for name in ("slack_p_pos", "slack_p_neg", "slack_q_pos", "slack_q_neg"):
             block.add_group(Group.new(name, n, 0.0, np.inf))
@@ -206,7 +254,7 @@ def distflow(pu: PerUnitNetwork, options: DistFlowOptions | None = None) -> Bloc
 
     def drop(rows: np.ndarray, sign: float) -> dict[str, sp.spmatrix]:
         k = len(rows)
-        dv = select(f[rows], n) - select(t[rows], n)
+        dv = select(f[rows], n, a[rows]) - select(t[rows], n)
         terms: dict[str, sp.spmatrix] = {
             "v": sign * dv,
             "P": select(rows, m, -2 * sign * r[rows]),
@@ -240,8 +288,10 @@ def distflow(pu: PerUnitNetwork, options: DistFlowOptions | None = None) -> Bloc
     if len(rated):
         terms = {"l": select(rated, m)}
         if opt.slack:
+            # l <= i_max^2 + 2 i_max slack_i: slack_i is about the current beyond the rating
+            # [p.u.], comparable with the other slacks.
             block.add_group(Group.new("slack_i", len(rated), 0.0, np.inf))
-            terms["slack_i"] = -sp.identity(len(rated), format="csr")
+            terms["slack_i"] = diag(-2.0 * pu.i_max[rated], len(rated))
         block.add_rows("current_max", terms, Sense.LE, pu.i_max[rated] ** 2)
     if opt.slack:
         load_bus = np.flatnonzero(~pu.is_source)
@@ -257,24 +307,47 @@ def distflow(pu: PerUnitNetwork, options: DistFlowOptions | None = None) -> Bloc
     # Cone on the branch's own copy w of the sending-end voltage:
     #   ||(2P, 2Q, w - l)|| <= w + l,  0 <= w <= v_max_f^2 y,  w <= v_f - v_min_f^2 (1 - y).
     # Closed (y = 1): w <= v_f, the Farivar-Low cone. Open: w = 0 forces P = Q = 0.
+    # With a tap, w is the scaled voltage v_f / tap^2 that the series impedance sees.
     eye_m = sp.identity(m, format="csr")
-    vf = select(f, n)
-    block.add_group(Group.new("w", m, 0.0, hi[f]))
-    block.add_rows("w_volt", {"w": eye_m, "v": -vf, "y": diag(-lo[f], m)}, Sense.LE, -lo[f])
+    vf = select(f, n, a)
+    block.add_rows("w_volt", {"w": eye_m, "v": -vf, "y": diag(-lo_w, m)}, Sense.LE, -lo_w)
     if opt.perspective and len(sw):
-        block.add_rows("w_on", {"w": select(sw, m), "y": select(sw, m, -hi[f[sw]])}, Sense.LE,
+        block.add_rows("w_on", {"w": select(sw, m), "y": select(sw, m, -hi_w[sw])}, Sense.LE,
                        np.zeros(len(sw)))
+    if len(sh_from) or len(sh_to):
+        # Where a shunt sits on w, a closed branch needs w = v_f / tap^2 exactly:
+        # w >= v_f / tap^2 - hi_w (1 - y).
+        k_w = np.union1d(sh_from, sh_to)
+        block.add_rows("w_floor", {"w": -select(k_w, m), "v": select(f[k_w], n, a[k_w]),
+                                   "y": select(k_w, m, hi_w[k_w])}, Sense.LE, hi_w[k_w])
+    if len(sh_to):
+        # u = w - 2 (r P + x Q) + |z|^2 l: v_t when closed, 0 when open.
+        k = len(sh_to)
+        u_terms: dict[str, sp.spmatrix] = {
+            "u": sp.identity(k, format="csr"),
+            "w": -select(sh_to, m),
+            "P": select(sh_to, m, 2 * r[sh_to]),
+            "Q": select(sh_to, m, 2 * x[sh_to]),
+        }
+        if not opt.lossless:
+            u_terms["l"] = select(sh_to, m, -z2[sh_to])
+        block.add_rows("u_def", u_terms, Sense.EQ, np.zeros(k))
     block.add_cones(
         "branch_cone",
         {"w": eye_m, "l": eye_m},
         [{"P": 2 * eye_m}, {"Q": 2 * eye_m}, {"w": eye_m, "l": -eye_m}],
     )
     if len(thermal):
-        # ||(P, Q)|| <= s_max: written with the constant as a bound on a helper group.
+        # ||(P, Q)|| <= s_max (+ slack_s): the constant is a bound on a helper group.
         block.add_group(Group.data("s_rating", pu.s_max[thermal]))
+        eye_s = sp.identity(len(thermal), format="csr")
+        t_terms = {"s_rating": eye_s}
+        if opt.slack:
+            block.add_group(Group.new("slack_s", len(thermal), 0.0, np.inf))
+            t_terms["slack_s"] = eye_s
         block.add_cones(
             "thermal_cone",
-            {"s_rating": sp.identity(len(thermal), format="csr")},
+            t_terms,
             [{"P": select(thermal, m)}, {"Q": select(thermal, m)}],
         )
     limited = np.flatnonzero(np.isfinite(s_max))
@@ -286,12 +359,92 @@ def distflow(pu: PerUnitNetwork, options: DistFlowOptions | None = None) -> Bloc
             [{"ps": select(limited, len(src))}, {"qs": select(limited, len(src))}],
         )
 
-    block.add_objective("l", r)
+    for group, c in loss_terms(pu).items():
+        block.add_objective(group, c)
     return block
 
 
+def _at(n: int, m: int, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> sp.csr_matrix:
+    """An (n x m) matrix with ``values`` at ``(rows[k], cols[k])``."""
+    return sp.csr_matrix((np.asarray(values, float), (rows, cols)), shape=(n, m))
+
+
+def dangling_branches(pu: PerUnitNetwork) -> np.ndarray:
+    """Switchable branches that load one end when open (see the module docstring)."""
+    k = pu.dangling()
+    return k[pu.switchable[k]] if len(k) else k
+
+
+def switchable_shunts(pu: PerUnitNetwork) -> tuple[np.ndarray, np.ndarray]:
+    """Switchable branches with a shunt at the from end, and at the to end."""
+    if not pu.has_branch_shunts():
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    sw = pu.switchable
+    return (np.flatnonzero(sw & ((pu.g_from != 0) | (pu.b_from != 0))),
+            np.flatnonzero(sw & ((pu.g_to != 0) | (pu.b_to != 0))))
+
+
+def bus_shunts(pu: PerUnitNetwork) -> tuple[np.ndarray, np.ndarray]:
+    """Per bus, the conductance and susceptance [p.u.] that act on its squared voltage ``v``:
+    bus shunts plus the ends of the fixed branches (the from end scaled by ``1 / tap^2``)."""
+    n = pu.n_bus
+    g_v, b_v = pu.p_shunt.copy(), pu.q_shunt.copy()
+    if not g_v.size:
+        g_v = np.zeros(n)
+    if pu.has_branch_shunts():
+        fx = ~pu.switchable
+        a = pu.tap2
+        np.add.at(g_v, pu.f[fx], pu.g_from[fx] * a[fx])
+        np.add.at(g_v, pu.t[fx], pu.g_to[fx])
+        np.add.at(b_v, pu.f[fx], pu.b_from[fx] * a[fx])
+        np.add.at(b_v, pu.t[fx], pu.b_to[fx])
+    return g_v, b_v
+
+
+def loss_terms(pu: PerUnitNetwork) -> dict[str, np.ndarray]:
+    """The losses [p.u.] as linear terms of the block's groups: ``r l`` in the series
+    impedances, ``g v`` in the branches' shunt conductances (line conductance, transformer
+    iron losses; on ``v``, ``w``, ``u`` or ``d``, see :func:`distflow`). What a bus shunt
+    consumes is a load, as in pandapower's ``res_shunt``, not a loss."""
+    out = {"l": pu.r.astype(float)}
+    g_v, _ = bus_shunts(pu)
+    g_v = g_v - (pu.p_shunt if pu.p_shunt.size else 0.0)  # a bus shunt's power is a load
+    if np.any(g_v != 0):
+        out["v"] = g_v
+    sh_from, sh_to = switchable_shunts(pu)
+    if len(sh_from) and np.any(pu.g_from[sh_from] != 0):
+        c = np.zeros(pu.n_branch)
+        c[sh_from] = pu.g_from[sh_from]
+        out["w"] = c
+    if len(sh_to) and np.any(pu.g_to[sh_to] != 0):
+        out["u"] = pu.g_to[sh_to].astype(float)
+    dang = dangling_branches(pu)
+    if len(dang) and np.any(pu.g_dangle[dang] != 0):
+        out["d"] = pu.g_dangle[dang].astype(float)
+    return out
+
+
+def losses_of(pu: PerUnitNetwork, point: dict[str, np.ndarray]) -> float:
+    """The losses [p.u.] of a block's point (see :func:`loss_terms`)."""
+    total = 0.0
+    for group, c in loss_terms(pu).items():
+        if group not in point:
+            return float("nan")
+        total += float(np.nansum(c * point[group]))
+    return total
+
+
+#: Weight of the power-balance slack in the phase-1 objective, against 1 for the limits'
+#: slack: a topology that needs slack relaxes a voltage, current or thermal limit before it
+#: sheds load, so the diagnosis names the binding limit.
+BALANCE_SLACK_WEIGHT = 10.0
+
+
 def slack_objective(block: Block) -> dict[str, np.ndarray]:
-    """The phase-1 objective: the sum of every slack group."""
+    """The phase-1 objective: the weighted sum of every slack group (zero exactly when the
+    topology is feasible, whatever the positive weights)."""
     return {
-        name: np.ones(g.size) for name, g in block.groups.items() if name.startswith("slack_")
+        name: np.full(g.size, BALANCE_SLACK_WEIGHT if name.startswith(
+            ("slack_p_", "slack_q_")) else 1.0)
+        for name, g in block.groups.items() if name.startswith("slack_")
     }

@@ -3,6 +3,10 @@
 :func:`load` is the one entry point: a built-in case name, a MATPOWER ``.m`` file, a pandapower
 JSON file or net object, or a folder of tables (:mod:`feederopt.io.folder`). Every problem comes
 back as an :class:`~feederopt.network.InputError` naming the file or case.
+
+Three-phase feeders (OpenDSS ``.dss`` files and the built-in three-phase cases) are a
+:class:`~feederopt.network.threephase.ThreePhaseNetwork`: :func:`load_any` reads either kind,
+:func:`is_three_phase` says which one a source is.
 """
 
 from __future__ import annotations
@@ -21,16 +25,20 @@ from feederopt.io.pandapower import (
     write_switch_states,
 )
 from feederopt.network.container import Network
+from feederopt.network.threephase import ThreePhaseNetwork
 
 KNOWN_TYPES = (
     "a built-in case name (see `feederopt cases`), a MATPOWER .m file, "
-    "a pandapower .json file or a folder of .parquet/.csv tables"
+    "a pandapower .json file, an OpenDSS .dss file or a folder of .parquet/.csv tables"
 )
 
 __all__ = [
     "KNOWN_TYPES",
     "from_pandapower",
+    "is_three_phase",
     "load",
+    "load_any",
+    "load_three_phase",
     "read_folder",
     "read_matpower",
     "read_pandapower_json",
@@ -57,7 +65,9 @@ def read(source: str | Path) -> Network:
     if suffix == ".json":
         return read_pandapower_json(path)
     if suffix == ".dss":
-        raise unknown_file_type(path, KNOWN_TYPES + " (OpenDSS files are not read yet)")
+        raise unknown_file_type(
+            path, "a balanced network here; an OpenDSS file is a three-phase network "
+            "(feederopt.io.load_three_phase or load_any)")
     if suffix in (".csv", ".parquet"):
         raise unknown_file_type(path, "the folder that holds the tables, not one table")
     raise unknown_file_type(path, KNOWN_TYPES)
@@ -90,3 +100,48 @@ def load(source: Any, *, check: bool = True) -> Network:
     else:
         raise TypeError(f"cannot load a {type(source).__name__}")
     return net.check() if check else net
+
+
+def is_three_phase(source: Any) -> bool:
+    """Is ``source`` a three-phase network, an OpenDSS ``.dss`` path or a built-in three-phase
+    case name?"""
+    from feederopt.cases.threephase import has_three_phase_case
+
+    if isinstance(source, ThreePhaseNetwork):
+        return True
+    if isinstance(source, str | Path):
+        text = str(source)
+        if isinstance(source, str) and not _looks_like_path(text) and has_three_phase_case(text):
+            return True
+        return Path(text).suffix.lower() == ".dss"
+    return False
+
+
+def load_three_phase(source: Any, *, check: bool = True,
+                     settings: str | Path | None = None) -> ThreePhaseNetwork:
+    """A validated three-phase network from a ``.dss`` path or a built-in three-phase case name
+    (``ieee13``, ``ieee13mod``, ``ieee37``, ``iowa240``); ``settings`` is a PowerModelsONM
+    settings file for a ``.dss`` path."""
+    from feederopt.cases.threephase import has_three_phase_case, load_three_phase_case
+    from feederopt.io.opendss import read_opendss
+
+    if isinstance(source, ThreePhaseNetwork):
+        net = source
+    elif isinstance(source, str) and not _looks_like_path(source) and has_three_phase_case(
+            source):
+        return load_three_phase_case(source, check=check)
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise unreadable(path, "no such file or folder", hint="check the path")
+        if path.suffix.lower() != ".dss":
+            raise unknown_file_type(path, "an OpenDSS .dss file")
+        net = read_opendss(path, settings=settings)
+    return net.check() if check else net
+
+
+def load_any(source: Any, *, check: bool = True) -> Network | ThreePhaseNetwork:
+    """:func:`load_three_phase` for three-phase sources, :func:`load` for the others."""
+    if is_three_phase(source):
+        return load_three_phase(source, check=check)
+    return load(source, check=check)

@@ -28,6 +28,7 @@ from typing import Any, Literal
 import polars as pl
 
 from feederopt.io._common import raise_with_validation, unreadable
+from feederopt.io.writing import atomic_file, write_text
 from feederopt.network.container import Network
 from feederopt.network.errors import InputError, Problem, ProblemKind
 from feederopt.network.schemas import TABLES, polars_schema
@@ -188,12 +189,14 @@ def write_folder(
         path.unlink()
     path.mkdir(parents=True, exist_ok=True)
     for name, df in network.tables().items():
-        for ext in (".parquet", ".csv"):
-            (path / f"{name}{ext}").unlink(missing_ok=True)
-        if fmt == "parquet":
-            df.write_parquet(path / f"{name}.parquet")
-        else:
-            df.write_csv(path / f"{name}.csv", null_value="")
+        # Each file is replaced atomically; the other format's copy goes once the new is in.
+        target = path / f"{name}.{fmt}"
+        with atomic_file(target, force=True) as tmp:
+            if fmt == "parquet":
+                df.write_parquet(tmp)
+            else:
+                df.write_csv(tmp, null_value="")
+        (path / f"{name}.{'csv' if fmt == 'parquet' else 'parquet'}").unlink(missing_ok=True)
     meta = {k: v for k, v in network.meta.items() if k != "path"}
     info = {
         "format_version": FORMAT_VERSION,
@@ -201,5 +204,5 @@ def write_folder(
         "integer_ids": network.integer_ids,
         "meta": meta,
     }
-    (path / "meta.json").write_text(json.dumps(info, indent=2, default=str), encoding="utf-8")
+    write_text(path / "meta.json", json.dumps(info, indent=2, default=str), force=True)
     return path

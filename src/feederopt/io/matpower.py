@@ -21,8 +21,8 @@ Mapping to the SI tables (MATPOWER User's Manual 8.1, Appendix B):
   ``mpc.branch_switchable = [1; 0; ...];`` (one 0/1 per branch row) that says otherwise.
 * loads: ``PD``/``QD`` of each bus (id = bus number); a negative PD is an injection and becomes
   a fixed generator ``"<bus>-inj"``.
-* shunts: ``BS`` (MVAr at 1 p.u.) -> one step of a shunt (id = bus number); ``GS`` is ignored
-  (reported in ``meta["warnings"]``).
+* shunts: ``BS`` (MVAr at 1 p.u.) and ``GS`` (MW at 1 p.u.) -> one step of a shunt (id = bus
+  number).
 * generators not at a REF bus -> generators (id = gen row, limits PMIN..PMAX, QMIN..QMAX, linear
   cost from a polynomial ``gencost``). Generators at REF buses are the source and set ``v_set_pu``;
   their P limits are not imported (case118zh's has 10 MW for a 22.7 MW load).
@@ -311,14 +311,13 @@ def _to_network(
     if inj.any():
         warnings.append(f"{int(inj.sum())} negative load(s) imported as fixed generators")
     gs, bs = _col(bus, "GS"), _col(bus, "BS")
-    if np.any(gs[keep_bus] != 0):
-        warnings.append("shunt conductances (GS) are ignored")
-    sh = keep_bus & (bs != 0)
+    sh = keep_bus & ((bs != 0) | (gs != 0))
     shunts = pl.DataFrame(
         {
             "id": [str(b) for b in bus_no[sh]],
             "bus": [str(b) for b in bus_no[sh]],
             "q_mvar_per_step": bs[sh],
+            "p_mw_per_step": gs[sh],
             "max_steps": np.ones(int(sh.sum()), dtype=np.int64),
             "step": np.ones(int(sh.sum()), dtype=np.int64),
         }

@@ -11,17 +11,35 @@ Import (pandapower -> Network)
   limits (0.9/1.1 where missing). Out-of-service buses are left out with their elements.
 * ``ext_grid`` (and a ``gen`` with ``slack=True``) makes its bus a source, set-point ``vm_pu``.
 * ``line`` -> branch ``line:<index>``: r, x = per-km values x length / parallel; b from
-  ``c_nf_per_km``; ``i_max_ka`` = max_i_ka x df x parallel.
-* ``trafo`` -> branch ``trafo:<index>`` (from = hv bus): the series impedance of pandapower's
-  model, referred to the hv bus voltage level, and the off-nominal ratio of rated to bus voltages
-  with the tap position of a "Ratio"/"Symmetrical" tap changer. Magnetising losses (pfe_kw,
-  i0_percent) and phase shifts are not modelled (listed in ``meta["warnings"]``).
-* bus-bus ``switch`` -> branch ``switch:<index>`` of kind switch (r = z_ohm), switchable.
+  ``c_nf_per_km``, g from ``g_us_per_km`` (x length x parallel); ``i_max_ka`` = max_i_ka x df x
+  parallel.
+* ``trafo`` -> branch ``trafo:<index>`` (from = hv bus): pandapower's equivalent circuit
+  ("Transformer" in the pandapower documentation; ``build_branch`` of pandapower 3): the
+  short-circuit impedance ``vk_percent``/``vkr_percent`` on the tap-adjusted rated voltage of
+  the lv side, the magnetising admittance ``|y_m| = i0_percent/100``, ``g_m = pfe_kw/1000/sn``
+  in the middle of the T model (the leakage split by ``leakage_resistance_ratio_hv``, 0.5 by
+  default), turned into the equivalent pi by the star-delta transform, so the iron losses enter
+  as shunt conductances at both ends; the off-nominal ratio of rated to bus voltages with the
+  tap position of a "Ratio" or "Symmetrical" tap changer on its side (the magnitude of
+  pandapower's voltage triangle when the step has an angle). Phase shifts (``shift_degree``,
+  "Ideal" tap changers, the triangle's angle) turn the phasors of a radial grid without
+  changing a magnitude and are left out; tap-dependency tables and second tap changers are
+  listed in ``meta["warnings"]``.
+* ``trafo3w`` -> three transformer branches ``trafo3w:<index>:hv|mv|lv`` around an internal
+  star bus ``trafo3w:<index>`` at the hv rated voltage, as pandapower's power flow builds them
+  (not switchable; a negative star resistance is set to 0 with a warning).
+* bus-bus ``switch`` -> branch ``switch:<index>`` of kind switch, switchable: ideal (r = x = 0)
+  when ``z_ohm`` is 0, else pandapower's impedance ``z_ohm`` split by its switch_rx_ratio 2.
 * line and trafo switches make their branch switchable; an open one makes it normally open.
-* ``load`` -> load ``load:<index>`` (p, q x scaling; constant power); ``sgen`` -> a fixed
-  generator ``sgen:<index>`` (p_min = p_max = p); ``gen`` -> generator ``gen:<index>`` with fixed
-  P (its voltage control is not modelled); ``shunt`` -> shunt ``shunt:<index>`` (pandapower's
-  q_mvar is consumption, so the injection per step is -q_mvar).
+* ``load`` (and ``storage``, a load in pandapower's power flow) -> load ``load:<index>``
+  (``storage:<index>``), p, q x scaling, constant power; ``sgen`` -> a fixed generator
+  ``sgen:<index>`` (p, q x scaling); ``gen`` -> generator ``gen:<index>`` with fixed P (its
+  voltage control is not modelled); ``shunt`` -> shunt ``shunt:<index>``: pandapower's
+  ``p_mw``/``q_mvar`` are consumption at the shunt's ``vn_kv``, so per step it consumes
+  ``p_mw (vn_bus / vn_kv)^2`` and injects ``-q_mvar (vn_bus / vn_kv)^2`` at 1 p.u.; ``ward``
+  -> a load (ps, qs) and a shunt (pz, qz).
+* bus coordinates: ``net.bus.geo`` (GeoJSON points, pandapower 3) or ``net.bus_geodata``
+  (x, y, older nets) fill the buses' ``x``/``y``.
 
 Which branches are switchable (``ties=``):
   ``"switches"``: the branches that have a switch; out-of-service lines stay out of service.
@@ -31,21 +49,26 @@ Which branches are switchable (``ties=``):
   ``"auto"`` (default): ``"out_of_service"`` when the net has no switch at all and some line is
   out of service, else ``"switches"``.
 
-An open branch is disconnected at both ends. (pandapower leaves a line whose switch is open
-connected at its other end, so its charging current still flows; the AC losses of a net whose
-open lines have shunt capacitance differ slightly from pandapower's for that reason.)
+A line or trafo is opened the way the net opens it: by its open switches, or else by its first
+switch; pandapower leaves it connected at the other end, where its shunt admittance (line
+charging, magnetising current) still loads the bus. The branch's ``open_end_energised`` records
+that end and the convex model keeps that load (see :mod:`feederopt.formulations.distflow`).
+A branch without a switch (a tie stored as an out-of-service line) is opened by ``in_service``.
 
-Every branch, load and generator row carries ``pp_element`` and ``pp_index`` columns, and
-``meta["pandapower"]`` holds the net's frequency and base power, so that results map back.
+Every branch, load and generator row carries ``pp_element`` and ``pp_index`` columns,
+``meta["pandapower"]`` holds the net's frequency and base power, and the network's ``origin``
+is a copy of the net, so that results map back and the AC check (:mod:`feederopt.validation.ac`)
+is pandapower's own power flow of the user's net with the result's switch states.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import math
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -64,6 +87,9 @@ TieRule = Literal["auto", "switches", "out_of_service"]
 
 #: Current rating given to pandapower lines that have none [kA] (loading is then meaningless).
 NO_RATING_KA = 1e3
+#: pandapower's r/x ratio of closed bus-bus switches with an impedance (runpp's
+#: ``switch_rx_ratio``, 2 by default): r = z * 2 / sqrt(5), x = z / sqrt(5).
+SWITCH_RX = 2.0
 
 
 def _pp() -> Any:
@@ -151,7 +177,7 @@ def from_pandapower(
             if bool(row["in_service"]) and ok(row["bus"]):
                 v_set.setdefault(int(row["bus"]), _f(row["vm_pu"], 1.0))
 
-    vn: dict[int, float] = defaultdict(lambda: math.nan)
+    vn: dict[Any, float] = defaultdict(lambda: math.nan)
     vn.update({int(i): _f(v, math.nan) for i, v in bus["vn_kv"].items()})
     b_ids = [int(i) for i in bus.index if int(i) in live_set]
     buses = pl.DataFrame(
@@ -168,16 +194,39 @@ def from_pandapower(
             "v_set_pu": [v_set.get(i, 1.0) for i in b_ids],
         }
     )
+    xy = bus_coordinates(net)
+    if xy:
+        buses = buses.with_columns(
+            pl.Series("x", [xy.get(i, (None, None))[0] for i in b_ids], dtype=pl.Float64),
+            pl.Series("y", [xy.get(i, (None, None))[1] for i in b_ids], dtype=pl.Float64),
+        )
 
     sw = net.switch
     if ties == "auto":
         oos_line = bool(len(net.line)) and not bool(net.line["in_service"].astype(bool).all())
         ties = "out_of_service" if len(sw) == 0 and oos_line else "switches"
 
+    plan = switch_plan(net)
+
+    open_switch = {int(k) for k in sw.index[~sw["closed"].astype(bool)]}
+    switch_bus = {int(k): int(b) for k, b in sw["bus"].items()}
+
     def switch_state(et: str, idx: int) -> tuple[bool, bool]:
         """(has a switch, some switch is open) for a line ('l') or trafo ('t')."""
-        mine = sw[(sw["et"] == et) & (sw["element"] == idx)]
-        return len(mine) > 0, bool((~mine["closed"].astype(bool)).any())
+        entry = plan.get((et, idx))
+        if entry is None:
+            return False, False
+        return True, any(k in open_switch for k in entry[0])
+
+    def energised_end(et: str, idx: int, from_bus: int, to_bus: int) -> str | None:
+        """The end that stays connected when the element's opening switches are open."""
+        entry = plan.get((et, idx))
+        if entry is None:
+            return None
+        at = {switch_bus[k] for k in entry[1]}
+        if from_bus in at and to_bus in at:
+            return None
+        return "from" if to_bus in at else "to" if from_bus in at else None
 
     rows: list[dict[str, Any]] = []
     for idx, ln in net.line.iterrows():
@@ -200,6 +249,9 @@ def from_pandapower(
                 "r_ohm": _f(ln["r_ohm_per_km"], math.nan) * length / par,
                 "x_ohm": _f(ln["x_ohm_per_km"], math.nan) * length / par,
                 "b_us": 2 * math.pi * f_hz * _f(ln["c_nf_per_km"], 0.0) * 1e-3 * length * par,
+                "g_us": _f(ln.get("g_us_per_km", 0.0), 0.0) * length * par,
+                "g_asym_us": 0.0,
+                "b_asym_us": 0.0,
                 "i_max_ka": _f(ln["max_i_ka"], math.nan) * _f(ln.get("df", 1.0), 1.0) * par,
                 "s_max_mva": None,
                 "kind": "line",
@@ -207,35 +259,71 @@ def from_pandapower(
                 "normally_open": normally_open,
                 "in_service": in_service,
                 "tap_ratio": 1.0,
+                "open_end_energised": energised_end(
+                    "l", int(idx), int(ln["from_bus"]), int(ln["to_bus"])),
                 "pp_element": "line",
                 "pp_index": int(idx),
             }
         )
-    magnetising = False
+    sn_sys = _f(net.get("sn_mva", 1.0), 1.0)
     for idx, tr in net.trafo.iterrows():
         if not ok(tr["hv_bus"], tr["lv_bus"]):
             continue
-        row, note = _trafo_row(int(idx), tr, vn)
-        magnetising |= bool(_f(tr["pfe_kw"], 0.0) or _f(tr["i0_percent"], 0.0))
+        row, note = _trafo_row(int(idx), tr, vn, sn_sys)
         if note:
             warnings.append(note)
         has_sw, sw_open = switch_state("t", int(idx))
-        row.update(switchable=has_sw, normally_open=sw_open, in_service=bool(tr["in_service"]))
+        row.update(switchable=has_sw, normally_open=sw_open, in_service=bool(tr["in_service"]),
+                   open_end_energised=energised_end("t", int(idx), int(tr["hv_bus"]),
+                                                    int(tr["lv_bus"])))
         rows.append(row)
-    if magnetising:
-        warnings.append("transformer magnetising losses (pfe_kw, i0_percent) are not modelled")
+    star_buses: list[str] = []
+    for idx, t3 in (net.trafo3w.iterrows() if "trafo3w" in net else ()):
+        if not ok(t3["hv_bus"], t3["mv_bus"], t3["lv_bus"]):
+            continue
+        star = f"trafo3w:{idx}"
+        vn[star] = _f(t3["vn_hv_kv"], vn[int(t3["hv_bus"])])
+        star_buses.append(star)
+        for side, tr3 in _trafo3w_windings(t3, star).items():
+            row, note = _trafo_row(int(idx), tr3, vn, sn_sys)
+            if note:
+                warnings.append(note.replace("trafo ", "trafo3w "))
+            if row["r_ohm"] < 0:  # a star equivalent may have one; the losses may not
+                warnings.append(f"trafo3w {idx}: the negative star resistance of its {side} "
+                                "winding is taken as 0")
+                row["r_ohm"] = 0.0
+            row.update(id=f"trafo3w:{idx}:{side}", pp_element="trafo3w", switchable=False,
+                       normally_open=False, in_service=bool(t3["in_service"]),
+                       open_end_energised=None)
+            rows.append(row)
+        if bool(t3.get("tap_at_star_point", False) is True):
+            warnings.append(f"trafo3w {idx}: a tap changer at the star point is not modelled")
+    t3_switches = sw[sw["et"] == "t3"] if len(sw) else sw
+    if len(t3_switches) and not t3_switches["closed"].astype(bool).all():
+        warnings.append("open switches at three-winding transformers are not modelled "
+                        "(the transformer is taken as connected)")
+    if star_buses:
+        buses = pl.concat([buses, pl.DataFrame({
+            "id": star_buses, "vn_kv": [vn[b] for b in star_buses],
+            "v_min_pu": [0.5] * len(star_buses), "v_max_pu": [1.5] * len(star_buses),
+            "is_source": [False] * len(star_buses), "v_set_pu": [1.0] * len(star_buses),
+        })], how="diagonal_relaxed")
     for idx, s in sw[sw["et"] == "b"].iterrows():
         a, b = int(s["bus"]), int(s["element"])
         if a == b or not ok(a, b):
             continue
+        z = _f(s.get("z_ohm", 0.0), 0.0)
         rows.append(
             {
                 "id": f"switch:{idx}",
                 "from_bus": str(a),
                 "to_bus": str(b),
-                "r_ohm": _f(s.get("z_ohm", 0.0), 0.0),
-                "x_ohm": 0.0,
+                "r_ohm": z * SWITCH_RX / math.hypot(1.0, SWITCH_RX),
+                "x_ohm": z / math.hypot(1.0, SWITCH_RX),
                 "b_us": 0.0,
+                "g_us": 0.0,
+                "g_asym_us": 0.0,
+                "b_asym_us": 0.0,
                 "i_max_ka": _f(s.get("in_ka", math.nan), math.nan),
                 "s_max_mva": None,
                 "kind": "switch",
@@ -243,6 +331,7 @@ def from_pandapower(
                 "normally_open": not bool(s["closed"]),
                 "in_service": True,
                 "tap_ratio": 1.0,
+                "open_end_energised": None,
                 "pp_element": "switch",
                 "pp_index": int(idx),
             }
@@ -256,8 +345,9 @@ def from_pandapower(
         .otherwise(pl.col("i_max_ka"))
         .alias("i_max_ka")
     )
-    for element in ("trafo3w", "impedance", "storage", "dcline", "xward", "ward"):
-        if element in net and len(net[element]):
+    for element in ("impedance", "dcline", "xward", "asymmetric_load",
+                    "asymmetric_sgen", "tcsc", "svc", "ssc", "vsc"):
+        if element in net and len(net[element]) and net[element]["in_service"].any():
             warnings.append(f"{len(net[element])} {element} element(s) are not imported")
 
     # Loads.
@@ -280,6 +370,24 @@ def from_pandapower(
                 "pp_index": int(idx),
             }
         )
+    for element, p_col, q_col in (("storage", "p_mw", "q_mvar"), ("ward", "ps_mw", "qs_mvar")):
+        if element not in net:
+            continue
+        for idx, ld in net[element].iterrows():
+            if not ok(ld["bus"]):
+                continue
+            scale = _f(ld.get("scaling", 1.0), 1.0)
+            lrows.append(
+                {
+                    "id": f"{element}:{idx}",
+                    "bus": str(int(ld["bus"])),
+                    "p_mw": _f(ld[p_col], 0.0) * scale,
+                    "q_mvar": _f(ld.get(q_col, 0.0), 0.0) * scale,
+                    "in_service": bool(ld["in_service"]),
+                    "pp_element": element,
+                    "pp_index": int(idx),
+                }
+            )
     if zip_load:
         warnings.append("voltage-dependent (ZIP) load parts are taken as constant power")
     loads = pl.DataFrame(lrows) if lrows else None
@@ -315,21 +423,40 @@ def from_pandapower(
     generators = pl.DataFrame(grows) if grows else None
 
     srows = []
-    for idx, s in net.shunt.iterrows():
-        if not ok(s["bus"]):
+    for idx, sh in net.shunt.iterrows():
+        if not ok(sh["bus"]):
             continue
+        ratio = (vn[int(sh["bus"])] / _f(sh.get("vn_kv", math.nan), vn[int(sh["bus"])])) ** 2
         srows.append(
             {
                 "id": f"shunt:{idx}",
-                "bus": str(int(s["bus"])),
-                "q_mvar_per_step": -_f(s["q_mvar"], 0.0),
-                "max_steps": int(_f(s.get("max_step", 1), 1.0)),
-                "step": int(_f(s.get("step", 1), 1.0)),
-                "in_service": bool(s["in_service"]),
+                "bus": str(int(sh["bus"])),
+                "q_mvar_per_step": -_f(sh["q_mvar"], 0.0) * ratio,
+                "p_mw_per_step": _f(sh.get("p_mw", 0.0), 0.0) * ratio,
+                "max_steps": max(int(_f(sh.get("max_step", 1), 1.0)), 0),
+                "step": max(int(_f(sh.get("step", 1), 1.0)), 0),
+                "in_service": bool(sh["in_service"]),
                 "pp_element": "shunt",
                 "pp_index": int(idx),
             }
         )
+    if "ward" in net:
+        for idx, wd in net.ward.iterrows():
+            if not ok(wd["bus"]):
+                continue
+            srows.append(
+                {
+                    "id": f"ward:{idx}",
+                    "bus": str(int(wd["bus"])),
+                    "q_mvar_per_step": -_f(wd["qz_mvar"], 0.0),
+                    "p_mw_per_step": _f(wd["pz_mw"], 0.0),
+                    "max_steps": 1,
+                    "step": 1,
+                    "in_service": bool(wd["in_service"]),
+                    "pp_element": "ward",
+                    "pp_index": int(idx),
+                }
+            )
     shunts = pl.DataFrame(srows) if srows else None
 
     network = Network.from_tables(
@@ -347,9 +474,34 @@ def from_pandapower(
             "pandapower": {"f_hz": f_hz, "sn_mva": _f(net.get("sn_mva", 1.0), 1.0)},
             "warnings": warnings,
         },
+        origin=copy.deepcopy(net),
     )
     raise_with_validation(network, problems)
     return network
+
+
+def bus_coordinates(net: pandapowerNet) -> dict[int, tuple[float, float]]:
+    """Bus coordinates of a pandapower net: ``net.bus.geo`` (GeoJSON points, pandapower 3) or
+    the ``x``/``y`` of ``net.bus_geodata`` (older nets). Buses without a point are left out."""
+    out: dict[int, tuple[float, float]] = {}
+    if "geo" in net.bus:
+        for i, geo in net.bus["geo"].items():
+            if not isinstance(geo, str) or not geo:
+                continue
+            try:
+                point = json.loads(geo)
+                xy = point.get("coordinates") if point.get("type") == "Point" else None
+                if xy is not None and len(xy) >= 2:
+                    out[int(i)] = (float(xy[0]), float(xy[1]))
+            except (ValueError, TypeError, AttributeError):
+                continue
+    old = net.get("bus_geodata") if hasattr(net, "get") else None
+    if not out and old is not None and len(old) and {"x", "y"} <= set(old.columns):
+        for i, row in old.iterrows():
+            x, y = _f(row["x"], math.nan), _f(row["y"], math.nan)
+            if math.isfinite(x) and math.isfinite(y):
+                out[int(i)] = (x, y)
+    return out
 
 
 _BRANCH_DTYPES: dict[str, Any] = {
@@ -359,6 +511,9 @@ _BRANCH_DTYPES: dict[str, Any] = {
     "r_ohm": pl.Float64,
     "x_ohm": pl.Float64,
     "b_us": pl.Float64,
+    "g_us": pl.Float64,
+    "g_asym_us": pl.Float64,
+    "b_asym_us": pl.Float64,
     "i_max_ka": pl.Float64,
     "s_max_mva": pl.Float64,
     "kind": pl.String,
@@ -366,6 +521,7 @@ _BRANCH_DTYPES: dict[str, Any] = {
     "normally_open": pl.Boolean,
     "in_service": pl.Boolean,
     "tap_ratio": pl.Float64,
+    "open_end_energised": pl.String,
     "pp_element": pl.String,
     "pp_index": pl.Int64,
 }
@@ -375,54 +531,153 @@ def _empty(dtypes: dict[str, Any]) -> pl.DataFrame:
     return pl.DataFrame(schema=dtypes)
 
 
-def _trafo_row(idx: int, tr: Any, vn: dict[int, float]) -> tuple[dict[str, Any], str]:
+def _bus_key(bus: Any) -> int | str:
+    """A pandapower bus index as an int; a star bus of a trafo3w keeps its string id."""
+    return bus if isinstance(bus, str) else int(bus)
+
+
+def _trafo3w_windings(t3: Any, star: str) -> dict[str, dict[str, Any]]:
+    """A three-winding transformer as three two-winding ones around its star bus ``star``, as
+    pandapower's power flow builds them (``build_branch._trafo_df_from_trafo3w``): the
+    short-circuit voltages of the pairs (hv-mv ``vk_hv``, mv-lv ``vk_mv``, hv-lv ``vk_lv``,
+    each on the smaller rating of its pair) referred to ``sn_hv``, split into star impedances
+    ``vk_i = sn_i / sn_hv * (vk_ij + vk_ik - vk_jk) / 2`` (real and reactive parts apart), each
+    winding rated ``sn_i`` from ``vn_hv_kv`` at the star to its own voltage; the magnetising
+    branch on the ``loss_side`` winding (hv by default), the tap on the ``tap_side`` one."""
+    sides = ("hv", "mv", "lv")
+    sn = {k: _f(t3[f"sn_{k}_mva"], 1.0) for k in sides}
+    pair = {"hv": ("hv", "mv"), "mv": ("mv", "lv"), "lv": ("hv", "lv")}
+    vk = {k: _f(t3[f"vk_{k}_percent"], 0.0) * sn["hv"] / min(sn[a] for a in pair[k])
+          for k in sides}
+    vkr = {k: _f(t3[f"vkr_{k}_percent"], 0.0) * sn["hv"] / min(sn[a] for a in pair[k])
+           for k in sides}
+    vki = {k: math.sqrt(max(vk[k] ** 2 - vkr[k] ** 2, 0.0)) for k in sides}
+
+    def star_split(z: dict[str, float]) -> dict[str, float]:
+        return {"hv": 0.5 * (z["hv"] + z["lv"] - z["mv"]),
+                "mv": 0.5 * sn["mv"] / sn["hv"] * (z["mv"] + z["hv"] - z["lv"]),
+                "lv": 0.5 * sn["lv"] / sn["hv"] * (z["lv"] + z["mv"] - z["hv"])}
+
+    r_star, x_star = star_split(vkr), star_split(vki)
+    loss_side = t3.get("loss_side", "hv")
+    loss_side = loss_side if loss_side in sides else "hv"
+    tap_side = t3.get("tap_side")
+    out: dict[str, dict[str, Any]] = {}
+    for k in sides:
+        winding: dict[str, Any] = {
+            "hv_bus": t3["hv_bus"] if k == "hv" else star,
+            "lv_bus": star if k == "hv" else t3[f"{k}_bus"],
+            "sn_mva": sn[k],
+            "vn_hv_kv": _f(t3["vn_hv_kv"], 1.0),
+            "vn_lv_kv": _f(t3[f"vn_{k}_kv"], 1.0),
+            "vkr_percent": r_star[k],
+            "vk_percent": math.copysign(math.hypot(r_star[k], x_star[k]), x_star[k]),
+            "pfe_kw": _f(t3.get("pfe_kw", 0.0), 0.0) if k == loss_side else 0.0,
+            "i0_percent": _f(t3.get("i0_percent", 0.0), 0.0) if k == loss_side else 0.0,
+            "parallel": 1.0,
+            "df": 1.0,
+        }
+        if tap_side == k:
+            winding.update(
+                tap_side="hv" if k == "hv" else "lv", tap_pos=t3.get("tap_pos"),
+                tap_neutral=t3.get("tap_neutral"), tap_step_percent=t3.get("tap_step_percent"),
+                tap_step_degree=t3.get("tap_step_degree"),
+                tap_changer_type=t3.get("tap_changer_type"),
+                tap_dependency_table=t3.get("tap_dependency_table", False))
+        out[k] = winding
+    return out
+
+
+def _trafo_row(
+    idx: int, tr: Any, vn: dict[Any, float], sn_sys: float
+) -> tuple[dict[str, Any], str]:
     """A two-winding transformer as a branch from its hv bus (see the module docstring).
 
-    pandapower's series impedance in p.u. of the system base is
-    ``vk_percent/100 * (vn_lv_kv / vn_lv_bus)**2 * sn_sys / sn_mva`` (pandapower
-    ``build_branch._calc_r_x_from_dataframe``); in Ohm at the hv bus level that is
-    ``vk_percent/100 * (vn_lv_kv / vn_lv_bus)**2 * vn_hv_bus**2 / sn_mva``. The ratio is
-    ``(vn_hv_kv / vn_hv_bus) / (vn_lv_kv / vn_lv_bus)`` with the tap applied to the rated voltage
-    of its side (``build_branch._calc_tap_from_dataframe``).
+    In p.u. of the system base on the lv bus voltage (pandapower ``build_branch``):
+    ``z = vk_percent/100 * (vn_lv_kv' / vn_lv_bus)**2 * sn_sys / sn_mva / parallel`` with
+    ``vn_lv_kv'`` the tap-adjusted rated lv voltage, ``r`` from ``vkr_percent`` alike; the
+    magnetising admittance ``y_m = (pfe_mw - j sqrt((i0/100 sn)^2 - pfe_mw^2)) / vn_lv_kv**2 *
+    vn_lv_bus**2 / sn_sys * parallel / (vn_lv_kv' / vn_lv_kv)**2``. The T model (leakage split
+    ``k`` : ``1 - k`` around ``y_m``) becomes a pi by the star-delta transform: with
+    ``z_a = k z``, ``z_b = (1 - k) z``, ``z_c = 1 / y_m`` and ``S = z_a z_b + z_a z_c + z_b z_c``
+    the series impedance is ``S / z_c``, the from-end shunt ``z_b / S`` and the to-end shunt
+    ``z_a / S``. The ratio is ``(vn_hv_kv' / vn_hv_bus) / (vn_lv_kv' / vn_lv_bus)``. Ohm and
+    uS are referred to the hv bus voltage (``z_base = vn_hv_bus**2 / sn_sys``).
+
+    The rating is pandapower's current-based loading (``trafo_loading="current"``): 100 % at
+    ``i_lv = sn_mva * parallel * df / (sqrt(3) vn_lv_kv)``; the series current that the model
+    limits is the lv current, so ``i_max_ka`` is that current referred to the hv bus voltage,
+    ``sn * parallel * df * vn_lv_bus / (sqrt(3) vn_lv_kv vn_hv_bus)``.
     """
-    note = ""
-    hv, lv = int(tr["hv_bus"]), int(tr["lv_bus"])
+    notes: list[str] = []
+    hv, lv = _bus_key(tr["hv_bus"]), _bus_key(tr["lv_bus"])
     par = max(_f(tr.get("parallel", 1), 1.0), 1.0)
     sn = _f(tr["sn_mva"], math.nan)
-    vn_hv_kv, vn_lv_kv = _f(tr["vn_hv_kv"], vn[hv]), _f(tr["vn_lv_kv"], vn[lv])
+    vn_hv_rated, vn_lv_rated = _f(tr["vn_hv_kv"], vn[hv]), _f(tr["vn_lv_kv"], vn[lv])
+    vn_hv_kv, vn_lv_kv = vn_hv_rated, vn_lv_rated
     tap_pos = _f(tr.get("tap_pos", math.nan), math.nan)
     step = _f(tr.get("tap_step_percent", math.nan), math.nan)
-    kind = tr.get("tap_changer_type", "Ratio")
-    if not math.isnan(tap_pos) and not math.isnan(step):
-        if kind in ("Ratio", "Symmetrical", None) or (isinstance(kind, float) and math.isnan(kind)):
-            factor = 1 + (tap_pos - _f(tr.get("tap_neutral", 0.0), 0.0)) * step / 100.0
-            if tr.get("tap_side") == "lv":
-                vn_lv_kv *= factor
-            else:
-                vn_hv_kv *= factor
+    kind = tr.get("tap_changer_type", None)
+    kind = kind if isinstance(kind, str) else ""
+    degree = _f(tr.get("tap_step_degree", math.nan), 0.0)
+    side = tr.get("tap_side")
+    dependency = tr.get("tap_dependency_table", False)
+    if isinstance(dependency, bool | np.bool_) and bool(dependency):
+        notes.append(f"trafo {idx}: its tap-dependency table is not modelled (tap at neutral)")
+    elif (not math.isnan(tap_pos) and not math.isnan(step) and side in ("hv", "lv")
+          and kind in ("Ratio", "Symmetrical")):
+        # |1 + s e^{j phi}| with s the relative step: the magnitude of pandapower's voltage
+        # triangle; its angle only turns the downstream phasors of a radial grid.
+        rel = (tap_pos - _f(tr.get("tap_neutral", 0.0), 0.0)) * step / 100.0
+        phi = math.radians(degree)
+        factor = math.hypot(1 + rel * math.cos(phi), rel * math.sin(phi))
+        if side == "lv":
+            vn_lv_kv *= factor
         else:
-            note = f"trafo {idx}: tap changer type {kind} is not modelled (tap at neutral)"
-    ref = (vn_lv_kv / vn[lv]) ** 2 * vn[hv] ** 2 / sn
-    z = _f(tr["vk_percent"], math.nan) / 100.0 * ref / par
-    r = _f(tr["vkr_percent"], math.nan) / 100.0 * ref / par
-    x = math.sqrt(max(z * z - r * r, 0.0))
+            vn_hv_kv *= factor
+    if not math.isnan(_f(tr.get("tap2_pos", math.nan), math.nan)):
+        notes.append(f"trafo {idx}: a second tap changer (tap2_*) is not modelled")
+    lv_scale = (vn_lv_kv / vn[lv]) ** 2 * sn_sys / sn / par  # p.u. per unit of vk/100
+    z_abs = _f(tr["vk_percent"], math.nan) / 100.0 * lv_scale
+    r = _f(tr["vkr_percent"], math.nan) / 100.0 * lv_scale
+    z = complex(r, math.copysign(math.sqrt(max(z_abs * z_abs - r * r, 0.0)), z_abs))
+    pfe = _f(tr.get("pfe_kw", 0.0), 0.0) / 1e3
+    ym_mva = _f(tr.get("i0_percent", 0.0), 0.0) / 100.0 * sn
+    y_scale = vn[lv] ** 2 / sn_sys * par / vn_lv_rated**2 / (vn_lv_kv / vn_lv_rated) ** 2
+    y_m = complex(pfe, -math.sqrt(max(ym_mva**2 - pfe**2, 0.0))) * y_scale
+    y_from = y_to = 0j
+    if y_m != 0 and z != 0:
+        k_r = _f(tr.get("leakage_resistance_ratio_hv", 0.5), 0.5)
+        k_x = _f(tr.get("leakage_reactance_ratio_hv", 0.5), 0.5)
+        z_a = complex(z.real * k_r, z.imag * k_x)
+        z_b = z - z_a
+        z_c = 1 / y_m
+        total = z_a * z_b + z_a * z_c + z_b * z_c
+        z, y_from, y_to = total / z_c, z_b / total, z_a / total
+    elif y_m != 0:
+        y_from = y_to = y_m / 2
+    z_base = vn[hv] ** 2 / sn_sys  # Ohm per p.u. at the hv bus
     ratio = (vn_hv_kv / vn[hv]) / (vn_lv_kv / vn[lv])
     return (
         {
             "id": f"trafo:{idx}",
             "from_bus": str(hv),
             "to_bus": str(lv),
-            "r_ohm": r,
-            "x_ohm": x,
-            "b_us": 0.0,
-            "i_max_ka": None,
-            "s_max_mva": sn * par * _f(tr.get("df", 1.0), 1.0),
+            "r_ohm": z.real * z_base,
+            "x_ohm": z.imag * z_base,
+            "b_us": 2 * y_from.imag / z_base * 1e6,
+            "g_us": 2 * y_from.real / z_base * 1e6,
+            "g_asym_us": 2 * (y_to.real - y_from.real) / z_base * 1e6,
+            "b_asym_us": 2 * (y_to.imag - y_from.imag) / z_base * 1e6,
+            "i_max_ka": sn * par * _f(tr.get("df", 1.0), 1.0) * vn[lv]
+            / (vn_lv_rated * math.sqrt(3.0) * vn[hv]),
+            "s_max_mva": None,
             "kind": "transformer",
             "tap_ratio": ratio,
             "pp_element": "trafo",
             "pp_index": idx,
         },
-        note,
+        "; ".join(notes),
     )
 
 
@@ -445,20 +700,56 @@ def to_pandapower(
     but the normally open ones). ``gen_p_mw``/``gen_q_mvar`` (one entry per in-service generator)
     replace the generators' set-points.
 
-    Lines become pandapower lines of length 1 km with the branch's Ohm values per km; transformers
-    become two-winding transformers without magnetising branch whose impedance and ratio give the
-    same per-unit model; ideal switches (kind switch, r = x = 0) become bus-bus switches; every
-    other switchable branch gets a line or trafo switch at its from bus; a non-switchable open
-    branch is put out of service. Sources become ext_grids, loads loads, generators sgens,
-    shunts shunts. Element names are the feederopt ids.
+    Lines become pandapower lines of length 1 km with the branch's Ohm and uS values per km
+    (``g_asym_us``/``b_asym_us`` are not exported); transformers become two-winding
+    transformers without magnetising branch whose impedance and ratio give the same per-unit
+    model (their shunt admittance is not exported: a network read from pandapower is checked
+    on its own net instead, see :class:`OriginModel`); ideal switches (kind switch,
+    r = x = 0) become bus-bus switches; every other switchable branch gets a line or trafo
+    switch at its from bus; a non-switchable open branch is put out of service. Sources become
+    ext_grids, loads loads, generators sgens, shunts shunts. Element names are the feederopt
+    ids.
     """
     model = PandapowerModel.build(network)
     model.set_state(closed, gen_p_mw=gen_p_mw, gen_q_mvar=gen_q_mvar)
     return model.net
 
 
+class _StatefulNet:
+    """A pandapower net into which branch states and generator set-points are written: the
+    shared :meth:`set_state` of :class:`PandapowerModel` and :class:`OriginModel`."""
+
+    base_closed: np.ndarray
+    branch_ids: list[str]
+    gen_p_mw: np.ndarray
+    gen_q_mvar: np.ndarray
+
+    def set_state(
+        self,
+        closed: np.ndarray | None = None,
+        *,
+        gen_p_mw: np.ndarray | None = None,
+        gen_q_mvar: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Write the branch states (default: the base case) and generator set-points (default:
+        the network's) into the net in place; return the state vector used."""
+        state = self.base_closed if closed is None else np.asarray(closed, dtype=bool).ravel()
+        if state.size != len(self.branch_ids):
+            raise ValueError(
+                f"closed has {state.size} entries; the network has {len(self.branch_ids)} "
+                "in-service branches"
+            )
+        p = self.gen_p_mw if gen_p_mw is None else np.asarray(gen_p_mw, dtype=float)
+        q = self.gen_q_mvar if gen_q_mvar is None else np.asarray(gen_q_mvar, dtype=float)
+        self._write(state, p, q)
+        return state
+
+    def _write(self, state: np.ndarray, p: np.ndarray, q: np.ndarray) -> None:
+        raise NotImplementedError
+
+
 @dataclass
-class PandapowerModel:
+class PandapowerModel(_StatefulNet):
     """A pandapower net built once from a Network, whose switch states can then be changed.
 
     ``branch_element``/``branch_index`` give, per in-service branch (table order), the pandapower
@@ -529,6 +820,7 @@ class PandapowerModel:
                 r_ohm_per_km=r[sel],
                 x_ohm_per_km=x[sel],
                 c_nf_per_km=b_us * 1e3 / (2 * math.pi * f_hz),
+                g_us_per_km=br["g_us"].cast(pl.Float64).fill_null(0.0).to_numpy()[sel],
                 max_i_ka=i_max,
                 name=[names[i] for i in sel],
                 in_service=live[sel],
@@ -607,6 +899,7 @@ class PandapowerModel:
                 net,
                 buses=[index[b] for b in sh["bus"].to_list()],
                 q_mvar=-sh["q_mvar_per_step"].cast(pl.Float64).to_numpy(),
+                p_mw=sh["p_mw_per_step"].cast(pl.Float64).fill_null(0.0).to_numpy(),
                 step=steps,
                 max_step=np.maximum(np.maximum(sh["max_steps"].to_numpy().astype(int), steps), 1),
                 name=[str(v) for v in sh["id"].to_list()],
@@ -626,23 +919,7 @@ class PandapowerModel:
         )
         return model
 
-    def set_state(
-        self,
-        closed: np.ndarray | None = None,
-        *,
-        gen_p_mw: np.ndarray | None = None,
-        gen_q_mvar: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """Set the branch states (default: the base case) and generator set-points in place.
-
-        Returns the state vector used.
-        """
-        state = self.base_closed if closed is None else np.asarray(closed, dtype=bool).ravel()
-        if state.size != len(self.branch_ids):
-            raise ValueError(
-                f"closed has {state.size} entries; the network has {len(self.branch_ids)} "
-                "in-service branches"
-            )
+    def _write(self, state: np.ndarray, p: np.ndarray, q: np.ndarray) -> None:
         net = self.net
         by_switch = self.branch_switch >= 0
         if by_switch.any():
@@ -653,11 +930,8 @@ class PandapowerModel:
             if sel.any():
                 net[table].loc[self.branch_index[sel], "in_service"] = state[sel]
         if self.gen_index.size:
-            p = self.gen_p_mw if gen_p_mw is None else np.asarray(gen_p_mw, dtype=float)
-            q = self.gen_q_mvar if gen_q_mvar is None else np.asarray(gen_q_mvar, dtype=float)
             net.sgen.loc[self.gen_index, "p_mw"] = p
             net.sgen.loc[self.gen_index, "q_mvar"] = q
-        return state
 
 
 def write_switch_states(
@@ -708,8 +982,37 @@ def write_switch_states(
             ]
         )
     out = copy.deepcopy(original_net)
+    _write_branch_states(out, where, closed_by_branch_id, switch_plan(original_net))
+    return out
+
+
+SwitchPlan = dict[tuple[str, int], tuple[list[int], list[int]]]
+
+
+def switch_plan(net: pandapowerNet) -> SwitchPlan:
+    """Per line ('l') or trafo ('t') with switches: (all its switches, the ones that open it).
+
+    The opening switches are the open ones of the net as given, else its first switch: a
+    branch is opened the way the user's net opens it (typically at one end, so the line stays
+    energised from the other end: ``open_end_energised``)."""
+    sw = net.switch
+    out: SwitchPlan = {}
+    for et in ("l", "t"):
+        mine = sw[sw["et"] == et]
+        for element, group in mine.groupby("element"):
+            idx = sorted(int(i) for i in group.index)
+            opened = sorted(int(i) for i in group.index[~group["closed"].astype(bool)])
+            out[(et, int(element))] = (idx, opened or idx[:1])
+    return out
+
+
+def _write_branch_states(
+    out: pandapowerNet, where: Mapping[str, tuple[str, int]], closed: Mapping[str, bool],
+    plan: SwitchPlan,
+) -> None:
+    """Write branch states into the net ``out`` in place (see :func:`write_switch_states`)."""
     sw = out.switch
-    for bid, state in closed_by_branch_id.items():
+    for bid, state in closed.items():
         element, idx = where[bid]
         if element == "switch":
             sw.at[idx, "closed"] = bool(state)
@@ -717,9 +1020,108 @@ def write_switch_states(
         et = {"line": "l", "trafo": "t"}.get(element)
         if et is None:
             continue
-        mine = sw.index[(sw["et"] == et) & (sw["element"] == idx)]
-        if len(mine):
-            sw.loc[mine, "closed"] = bool(state)
-        else:
+        entry = plan.get((et, int(idx)))
+        if entry is None:
             out[element].at[idx, "in_service"] = bool(state)
-    return out
+            continue
+        every, opening = entry
+        sw.loc[every, "closed"] = True
+        if not state:
+            sw.loc[opening, "closed"] = False
+
+
+#: The columns of a load-like pandapower element that hold its active and reactive demand.
+_LOAD_COLUMNS = {"load": ("p_mw", "q_mvar"), "storage": ("p_mw", "q_mvar"),
+                 "ward": ("ps_mw", "qs_mvar")}
+
+
+@dataclass
+class OriginModel(_StatefulNet):
+    """A private copy of the pandapower net a network was read from (``network.origin``), into
+    which a network's branch states, loads and generator set-points are written, so that the AC
+    check is pandapower's power flow of the user's own net."""
+
+    net: pandapowerNet
+    branch_ids: list[str]
+    branch_element: list[str]
+    branch_index: np.ndarray
+    where: dict[str, tuple[str, int]]
+    plan: SwitchPlan
+    base_closed: np.ndarray
+    gen_rows: list[tuple[str, int]]  # (table, index) of each in-service generator
+    gen_p_mw: np.ndarray
+    gen_q_mvar: np.ndarray
+    load_rows: list[tuple[str, int]] = field(default_factory=list)  # per network load row
+
+    def load_values(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The demands [MW, MVAr] of the network's load rows at ``positions``."""
+        p, q = [], []
+        for k in positions:
+            table, idx = self.load_rows[int(k)]
+            cols = _LOAD_COLUMNS[table]
+            p.append(float(self.net[table].at[idx, cols[0]]))
+            q.append(float(self.net[table].at[idx, cols[1]]))
+        return np.array(p), np.array(q)
+
+    def set_load_values(self, positions: np.ndarray, p_mw: np.ndarray,
+                        q_mvar: np.ndarray) -> None:
+        """Give the network's load rows at ``positions`` these demands [MW, MVAr]."""
+        for k, pk, qk in zip(positions, p_mw, q_mvar, strict=True):
+            table, idx = self.load_rows[int(k)]
+            cols = _LOAD_COLUMNS[table]
+            self.net[table].at[idx, cols[0]] = float(pk)
+            self.net[table].at[idx, cols[1]] = float(qk)
+
+    @classmethod
+    def build(cls, network: Network) -> OriginModel | None:
+        """None when the network does not come from a pandapower net."""
+        origin = network.origin
+        br = network.branches
+        if not is_pandapower_net(origin) or "pp_element" not in br.columns:
+            return None
+        net = copy.deepcopy(origin)
+        live = br.filter(pl.col("in_service"))
+        where = {r["id"]: (r["pp_element"], r["pp_index"]) for r in live.iter_rows(named=True)}
+        ld = network.loads
+        if "pp_element" in ld.columns:
+            for row in ld.iter_rows(named=True):
+                cols = _LOAD_COLUMNS.get(row["pp_element"])
+                if cols is None:
+                    continue
+                table = net[row["pp_element"]]
+                table.at[row["pp_index"], cols[0]] = row["p_mw"]
+                table.at[row["pp_index"], cols[1]] = row["q_mvar"]
+                table.at[row["pp_index"], "in_service"] = bool(row["in_service"])
+                if "scaling" in table:
+                    table.at[row["pp_index"], "scaling"] = 1.0
+        gens = network.generators.filter(pl.col("in_service"))
+        gen_rows: list[tuple[str, int]] = []
+        if "pp_element" in gens.columns:
+            gen_rows = [(str(e), int(i)) for e, i in
+                        zip(gens["pp_element"].to_list(), gens["pp_index"].to_list(), strict=True)]
+        for table in {t for t, _ in gen_rows}:
+            if "scaling" in net[table]:
+                net[table]["scaling"] = 1.0
+        return cls(
+            net=net,
+            branch_ids=[str(b) for b in live["id"].to_list()],
+            branch_element=[str(e) for e in live["pp_element"].to_list()],
+            branch_index=live["pp_index"].to_numpy().astype(int),
+            where=where,
+            plan=switch_plan(origin),
+            base_closed=~live["normally_open"].to_numpy().astype(bool),
+            gen_rows=gen_rows,
+            gen_p_mw=gens["p_mw"].cast(pl.Float64).to_numpy(),
+            gen_q_mvar=gens["q_mvar"].cast(pl.Float64).to_numpy(),
+            load_rows=[(str(e), int(i)) for e, i in zip(
+                ld["pp_element"].to_list(), ld["pp_index"].to_list(), strict=True)]
+            if "pp_element" in ld.columns else [],
+        )
+
+    def _write(self, state: np.ndarray, p: np.ndarray, q: np.ndarray) -> None:
+        _write_branch_states(self.net, self.where,
+                             dict(zip(self.branch_ids, state.tolist(), strict=True)), self.plan)
+        for (table, idx), pk, qk in zip(self.gen_rows, p, q, strict=True):
+            self.net[table].at[idx, "p_mw"] = float(pk)
+            if table == "sgen":
+                self.net[table].at[idx, "q_mvar"] = float(qk)

@@ -42,6 +42,7 @@ import numpy as np
 import polars as pl
 
 from feederopt.io._common import unknown_file_type, unreadable
+from feederopt.io.writing import atomic_file
 from feederopt.network.container import Network
 from feederopt.network.errors import InputError, Problem, ProblemKind
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
@@ -128,16 +129,18 @@ def _normalise_columns(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(casts) if casts else df
 
 
-def write_scenarios(table: pl.DataFrame, path: str | Path) -> Path:
-    """Write a long scenario table as ``.parquet`` or ``.csv`` (by the file's suffix)."""
+def write_scenarios(table: pl.DataFrame, path: str | Path, *, force: bool = False) -> Path:
+    """Write a long scenario table as ``.parquet`` or ``.csv`` (by the file's suffix),
+    atomically; an existing file is replaced only with ``force``."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        table.write_parquet(path)
-    elif suffix == ".csv":
-        table.write_csv(path)
-    else:
+    if suffix not in (".parquet", ".csv"):
         raise unknown_file_type(path, "a .parquet or .csv file name")
+    with atomic_file(path, force=force) as tmp:
+        if suffix == ".parquet":
+            table.write_parquet(tmp)
+        else:
+            table.write_csv(tmp)
     return path
 
 

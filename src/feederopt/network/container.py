@@ -18,6 +18,8 @@ class Network:
     Build one with :meth:`from_tables`, which completes optional columns with their defaults.
     ``integer_ids`` records that the source format numbered its buses and branches, so that
     results can give the ids back as integers (MATPOWER bus numbers, pandapower indices).
+    ``origin`` is the object the network was read from when results go back into it (the
+    user's pandapower net: the AC check runs pandapower on a copy of it); it is never saved.
     """
 
     buses: pl.DataFrame
@@ -28,6 +30,7 @@ class Network:
     name: str = "network"
     integer_ids: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
+    origin: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_tables(
@@ -41,6 +44,7 @@ class Network:
         name: str = "network",
         integer_ids: bool = False,
         meta: dict[str, Any] | None = None,
+        origin: Any = None,
     ) -> Network:
         given = {
             "buses": buses,
@@ -54,7 +58,7 @@ class Network:
             df = given[key]
             tables[key] = empty_table(model) if df is None else complete_table(model, df)
         return cls(
-            **tables, name=name, integer_ids=integer_ids, meta=dict(meta or {})
+            **tables, name=name, integer_ids=integer_ids, meta=dict(meta or {}), origin=origin
         )
 
     def tables(self) -> dict[str, pl.DataFrame]:
@@ -114,6 +118,32 @@ class Network:
             except ValueError:
                 return bus_id
         return bus_id
+
+    def with_limits(
+        self,
+        *,
+        v_min_pu: float | None = None,
+        v_max_pu: float | None = None,
+        max_loading_percent: float | None = None,
+        thermal_limits: bool = True,
+    ) -> Network:
+        """A copy with other limits: every bus's voltage band (where given), every branch
+        rating scaled to ``max_loading_percent`` % of itself, or no current and thermal ratings
+        at all (``thermal_limits=False``). The caller checks the values."""
+        buses, branches = self.buses, self.branches
+        if v_min_pu is not None:
+            buses = buses.with_columns(pl.lit(float(v_min_pu)).alias("v_min_pu"))
+        if v_max_pu is not None:
+            buses = buses.with_columns(pl.lit(float(v_max_pu)).alias("v_max_pu"))
+        if not thermal_limits:
+            branches = branches.with_columns(
+                pl.lit(None, dtype=pl.Float64).alias("i_max_ka"),
+                pl.lit(None, dtype=pl.Float64).alias("s_max_mva"),
+            )
+        elif max_loading_percent is not None:
+            k = float(max_loading_percent) / 100.0
+            branches = branches.with_columns(pl.col("i_max_ka") * k, pl.col("s_max_mva") * k)
+        return self.replace(buses=buses, branches=branches)
 
     def with_loads_scaled(self, factor: float) -> Network:
         """A copy with every load multiplied by ``factor``."""

@@ -30,7 +30,9 @@ class ProblemKind(StrEnum):
     UNREADABLE_FILE = "unreadable_file"
     UNKNOWN_CASE = "unknown_case"
     OUTPUT_EXISTS = "output_exists"
+    BAD_OUTPUT_PATH = "bad_output_path"
     BAD_SCENARIO = "bad_scenario"
+    UNSUPPORTED_ELEMENT = "unsupported_element"
     UNKNOWN_COLUMN = "unknown_column"
     NOT_RADIAL = "not_radial"
 

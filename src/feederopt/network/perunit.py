@@ -3,6 +3,13 @@
 Bases: the power base ``s_base_mva`` is common; every bus has the voltage base ``vn_kv``, so a
 branch's impedance base is ``vn_kv(from)**2 / s_base_mva`` Ohm and a bus's current base is
 ``s_base_mva / (sqrt(3) * vn_kv)`` kA. Only in-service branches, loads and generators enter.
+
+A branch is MATPOWER's (and pandapower's) pi model (Zimmerman et al., "MATPOWER: steady-state
+operations, planning and analysis tools", IEEE TPWRS 26(1), 2011, eq. (3.2)): an ideal
+transformer ``tap : 1`` at the from end, then the shunt ``g_from + j b_from`` (seen at the
+voltage ``|V_f| / tap``), the series impedance ``r + j x`` and the shunt ``g_to + j b_to`` at
+the to end. Shunts are admittances: a shunt at squared voltage ``v`` consumes ``g v`` and
+injects ``b v``.
 Results computed on this model map back to user ids through ``bus_ids`` and ``branch_ids``.
 """
 
@@ -33,7 +40,7 @@ class PerUnitNetwork:
     t: np.ndarray  # to bus index
     r: np.ndarray
     x: np.ndarray
-    b: np.ndarray  # total shunt susceptance [p.u.]
+    b: np.ndarray  # total shunt susceptance b_from + b_to [p.u.]
     i_max: np.ndarray  # current limit [p.u. of the from-bus base]; inf where none
     s_max: np.ndarray  # apparent-power limit [p.u.]; inf where none
     switchable: np.ndarray  # bool
@@ -51,6 +58,16 @@ class PerUnitNetwork:
     gen_q_set: np.ndarray
     gen_cost: np.ndarray  # per p.u. hour
     q_shunt: np.ndarray  # per bus, capacitor injection at 1 p.u. voltage [p.u.]
+    tap: np.ndarray = field(default_factory=lambda: np.zeros(0))  # off-nominal ratio, from end
+    g_from: np.ndarray = field(default_factory=lambda: np.zeros(0))  # branch-end shunts [p.u.]
+    b_from: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    g_to: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    b_to: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    p_shunt: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per bus, g at 1 p.u.
+    # An open branch energised at one end: that bus, and the admittance it sees there [p.u.].
+    dangle_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # -1: none
+    g_dangle: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    b_dangle: np.ndarray = field(default_factory=lambda: np.zeros(0))
     load_ids: list[str] = field(default_factory=list)
     load_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     load_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -77,6 +94,21 @@ class PerUnitNetwork:
         from dataclasses import replace
 
         return replace(self, p_load=np.asarray(p_load, float), q_load=np.asarray(q_load, float))
+
+    @property
+    def tap2(self) -> np.ndarray:
+        """``1 / tap**2`` per branch: the from-end squared voltage seen by the series impedance
+        is ``v_f / tap**2``."""
+        return 1.0 / self.tap**2 if self.tap.size else np.ones(self.n_branch)
+
+    def has_branch_shunts(self) -> bool:
+        return bool(self.g_from.size and (np.any(self.g_from) or np.any(self.g_to)
+                                          or np.any(self.b_from) or np.any(self.b_to)))
+
+    def dangling(self) -> np.ndarray:
+        """Branches that, when open, stay energised at one end (their shunts still load it)."""
+        return np.flatnonzero(self.dangle_bus >= 0) if self.dangle_bus.size else np.zeros(
+            0, dtype=int)
 
     def initial_closed(self) -> np.ndarray:
         """The base-case switch states: every in-service branch closed unless normally open."""
@@ -113,7 +145,26 @@ def to_per_unit(net: Network, s_base_mva: float = 1.0) -> PerUnitNetwork:
     sh = net.shunts.filter(pl.col("in_service"))
     sh_bus = np.array([index[b] for b in sh["bus"].to_list()], dtype=int)
     sh_q = _float(sh["q_mvar_per_step"], 0.0) * _float(sh["step"], 0.0) / s_base_mva
+    sh_p = _float(sh["p_mw_per_step"], 0.0) * _float(sh["step"], 0.0) / s_base_mva
     q_shunt = np.bincount(sh_bus, weights=sh_q, minlength=n) if len(sh) else np.zeros(n)
+    p_shunt = np.bincount(sh_bus, weights=sh_p, minlength=n) if len(sh) else np.zeros(n)
+    nb = len(f)
+    if nb:
+        g_tot = _float(br["g_us"], 0.0) * 1e-6 / y_base
+        b_tot = _float(br["b_us"], 0.0) * 1e-6 / y_base
+        g_to = g_tot + _float(br["g_asym_us"], 0.0) * 1e-6 / y_base
+        b_to = b_tot + _float(br["b_asym_us"], 0.0) * 1e-6 / y_base
+        g_tot, b_tot = 0.5 * g_tot, 0.5 * b_tot
+        g_to, b_to = 0.5 * g_to, 0.5 * b_to
+        tap = _float(br["tap_ratio"], 1.0)
+        tap = np.where(np.isfinite(tap) & (tap > 0), tap, 1.0)
+        end = br["open_end_energised"].to_list()
+        dangle_bus, y_dangle = _dangling(
+            end, f, t, tap, g_tot, b_tot, g_to, b_to,
+            _float(br["r_ohm"], 0.0) / z_base, _float(br["x_ohm"], 0.0) / z_base)
+    else:
+        g_tot = b_tot = g_to = b_to = tap = np.zeros(0)
+        dangle_bus, y_dangle = np.zeros(0, dtype=int), np.zeros(0, dtype=complex)
 
     return PerUnitNetwork(
         s_base_mva=s_base_mva,
@@ -130,7 +181,7 @@ def to_per_unit(net: Network, s_base_mva: float = 1.0) -> PerUnitNetwork:
         t=t,
         r=_float(br["r_ohm"], 0.0) / z_base if len(f) else np.zeros(0),
         x=_float(br["x_ohm"], 0.0) / z_base if len(f) else np.zeros(0),
-        b=_float(br["b_us"], 0.0) * 1e-6 / y_base if len(f) else np.zeros(0),
+        b=b_tot + b_to,
         i_max=_float(br["i_max_ka"], math.inf) / i_base_ka if len(f) else np.zeros(0),
         s_max=_float(br["s_max_mva"], math.inf) / s_base_mva,
         switchable=br["switchable"].to_numpy().astype(bool),
@@ -148,8 +199,39 @@ def to_per_unit(net: Network, s_base_mva: float = 1.0) -> PerUnitNetwork:
         gen_q_set=_float(gen["q_mvar"], 0.0) / s_base_mva,
         gen_cost=_float(gen["cost_per_mwh"], 0.0) * s_base_mva,
         q_shunt=q_shunt,
+        tap=tap,
+        g_from=g_tot,
+        b_from=b_tot,
+        g_to=g_to,
+        b_to=b_to,
+        p_shunt=p_shunt,
+        dangle_bus=dangle_bus,
+        g_dangle=y_dangle.real,
+        b_dangle=y_dangle.imag,
         load_ids=[str(x) for x in ld["id"].to_list()],
         load_bus=load_bus,
         load_p=load_p,
         load_q=load_q,
     )
+
+
+def _dangling(end: list[str | None], f: np.ndarray, t: np.ndarray, tap: np.ndarray,
+              g_from: np.ndarray, b_from: np.ndarray, g_to: np.ndarray, b_to: np.ndarray,
+              r: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The bus and input admittance of each branch that, open, stays energised at one end.
+
+    Open at the to end, the branch loads its from bus with
+    ``(y_from + y_to / (1 + z y_to)) / tap^2``; open at the from end, it loads its to bus with
+    ``y_to + y_from / (1 + z y_from)`` (the pi model with the far end unconnected)."""
+    m = len(f)
+    bus = np.full(m, -1, dtype=int)
+    y = np.zeros(m, dtype=complex)
+    yf, yt, z = g_from + 1j * b_from, g_to + 1j * b_to, r + 1j * x
+    for k, e in enumerate(end):
+        if e == "from" and (yf[k] != 0 or yt[k] != 0):
+            bus[k] = f[k]
+            y[k] = (yf[k] + yt[k] / (1 + z[k] * yt[k])) / tap[k] ** 2
+        elif e == "to" and (yf[k] != 0 or yt[k] != 0):
+            bus[k] = t[k]
+            y[k] = yt[k] + yf[k] / (1 + z[k] * yf[k])
+    return bus, y

@@ -51,7 +51,10 @@ class Branch(pt.Model):
     """A line, switch or transformer between two buses (pi model, series impedance in Ohm).
 
     For a transformer, ``r_ohm`` and ``x_ohm`` are referred to the ``from_bus`` voltage level and
-    ``tap_ratio`` is the off-nominal ratio on the from side.
+    ``tap_ratio`` is the off-nominal ratio on the from side. The shunt admittance is split over
+    the two ends as in MATPOWER and pandapower: ``(g_us + j b_us) / 2`` at the from end (behind
+    the tap) and ``(g_us + g_asym_us + j (b_us + b_asym_us)) / 2`` at the to end; a transformer's
+    magnetising branch (its T model turned into a pi) lands there.
     """
 
     id: str = pt.Field(description="Unique branch id.")
@@ -60,6 +63,13 @@ class Branch(pt.Model):
     r_ohm: float = pt.Field(description="Series resistance [Ohm]; zero only on a switch.")
     x_ohm: float = pt.Field(description="Series reactance [Ohm]; zero only on a switch.")
     b_us: float = pt.Field(default=0.0, description="Total shunt susceptance [uS].")
+    g_us: float = pt.Field(default=0.0, description="Total shunt conductance [uS].")
+    g_asym_us: float = pt.Field(
+        default=0.0, description="Shunt conductance added at the to end only [uS]."
+    )
+    b_asym_us: float = pt.Field(
+        default=0.0, description="Shunt susceptance added at the to end only [uS]."
+    )
     i_max_ka: float | None = pt.Field(default=None, description="Current rating [kA].")
     s_max_mva: float | None = pt.Field(default=None, description="Thermal rating [MVA].")
     kind: Literal["line", "switch", "transformer"] = pt.Field(
@@ -68,6 +78,11 @@ class Branch(pt.Model):
     switchable: bool = pt.Field(default=False, description="Can the optimiser open it?")
     normally_open: bool = pt.Field(default=False, description="Open in the base case (tie).")
     in_service: bool = pt.Field(default=True, description="False removes the branch entirely.")
+    open_end_energised: Literal["from", "to"] | None = pt.Field(
+        default=None,
+        description="When open, the end that stays connected (its shunts then still load that "
+        "bus, as a line whose switch opens at one end only); null: open at both ends.",
+    )
     tap_ratio: float = pt.Field(default=1.0, description="Off-nominal tap ratio [p.u.].")
     tap_min_ratio: float | None = pt.Field(default=None, description="Lowest tap ratio [p.u.].")
     tap_max_ratio: float | None = pt.Field(default=None, description="Highest tap ratio [p.u.].")
@@ -104,11 +119,15 @@ class Generator(pt.Model):
 
 
 class Shunt(pt.Model):
-    """A switched shunt capacitor bank: q = step * q_mvar_per_step at 1 p.u."""
+    """A switched shunt (a constant admittance): it injects ``step * q_mvar_per_step`` and
+    consumes ``step * p_mw_per_step`` at 1 p.u. voltage, both proportional to |V|^2."""
 
     id: str = pt.Field(description="Unique shunt id.")
     bus: str = pt.Field(description="Bus id.")
-    q_mvar_per_step: float = pt.Field(description="Reactive injection per step [MVAr].")
+    q_mvar_per_step: float = pt.Field(description="Reactive injection per step at 1 p.u. [MVAr].")
+    p_mw_per_step: float = pt.Field(
+        default=0.0, description="Active consumption per step at 1 p.u. [MW]."
+    )
     max_steps: int = pt.Field(default=1, ge=0, description="Number of steps available.")
     step: int = pt.Field(default=0, ge=0, description="Step in the base case.")
     in_service: bool = pt.Field(default=True)

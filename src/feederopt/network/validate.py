@@ -261,9 +261,13 @@ def _bus_problems(buses: pl.DataFrame) -> list[Problem]:
 
 def _branch_problems(branches: pl.DataFrame) -> list[Problem]:
     problems: list[Problem] = []
-    # Impedances: NaN or negative never; zero only on a switch.
+    # Impedances: NaN or negative never (but the reactance of a transformer: the star
+    # equivalent of a three-winding transformer often has one negative); zero only on a switch.
     for col in ("r_ohm", "x_ohm"):
-        ids = _ids(branches, pl.col(col).is_nan() | pl.col(col).is_infinite() | (pl.col(col) < 0))
+        negative = pl.col(col) < 0
+        if col == "x_ohm":
+            negative = negative & (pl.col("kind") != "transformer")
+        ids = _ids(branches, pl.col(col).is_nan() | pl.col(col).is_infinite() | negative)
         if ids:
             problems.append(
                 Problem(

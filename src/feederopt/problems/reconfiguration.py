@@ -1,6 +1,6 @@
 """Loss-minimising radial reconfiguration, written once for every algorithm.
 
-    min   sum_l r_l l_l  (+ switching cost)
+    min   sum_l r_l l_l + sum g v  (+ switching cost)
     s.t.  radiality(y)                       (formulations.radiality)
           DistFlow(y, P, Q, l, v)            (formulations.distflow)
 
@@ -25,6 +25,8 @@ from feederopt.formulations.distflow import (
     DistFlowOptions,
     distflow,
     effective_ratings,
+    loss_terms,
+    losses_of,
     slack_objective,
 )
 from feederopt.formulations.radiality import parent_child, single_commodity_flow
@@ -47,8 +49,9 @@ class Violation:
 
     component: str  # buses | branches
     index: int
-    limit: str  # v_min | v_max | i_max | p_balance | q_balance
-    amount: float  # in the limit's unit (p.u. voltage, kA-free p.u. current squared, MW, MVAr)
+    limit: str  # v_min | v_max | i_max | s_max | p_balance | q_balance
+    amount: float  # beyond the limit: p.u. voltage, p.u. current, MVA, MW, MVAr
+    value: float = float("nan")  # the limited quantity at the point, in the limit's unit
 
 
 @dataclass
@@ -82,15 +85,22 @@ class ReconfigurationProblem:
         keeps solver tolerances meaningful on small and large grids alike."""
         return 1000.0 * self.pu.s_base_mva
 
-    def loss_cost(self) -> np.ndarray:
-        """Objective coefficients of the squared currents ``l``: ``r`` in kW per p.u."""
-        return self.pu.r * self.scale
+    def loss_cost(self) -> dict[str, np.ndarray]:
+        """Objective coefficients of the losses in kW per p.u., by variable group: ``r`` on the
+        squared currents ``l`` and the shunt conductances on the voltages
+        (:func:`feederopt.formulations.distflow.loss_terms`)."""
+        return {g: c * self.scale for g, c in loss_terms(self.pu).items()}
+
+    def losses_kw(self, point: dict[str, np.ndarray]) -> float:
+        """The losses of a block's point [kW]."""
+        return losses_of(self.pu, point) * self.scale
 
     def operating_cost(self) -> dict[str, np.ndarray]:
-        """The slave's objective [kW-equivalent] by variable group: losses ``sum r l`` and, when a
-        loss price is given, the DG energy cost ``sum c_g p_g / price`` (so that generation cost
-        and losses share one unit: currency per hour divided by the price of lost energy)."""
-        cost = {"l": self.loss_cost()}
+        """The slave's objective [kW-equivalent] by variable group: losses (series and shunt)
+        and, when a loss price is given, the DG energy cost ``sum c_g p_g / price`` (so that
+        generation cost and losses share one unit: currency per hour divided by the price of
+        lost energy)."""
+        cost = self.loss_cost()
         if self.loss_price_per_mwh and np.any(self.pu.gen_cost != 0):
             cost["pg"] = self.pu.gen_cost / self.loss_price_per_mwh * 1000.0
         return cost
@@ -210,11 +220,17 @@ class TopologyEvaluator:
                 j = int(load_bus[k])
                 amount = pu.v_min[j] - v[j] if limit == "v_min" else v[j] - pu.v_max[j]
                 out.append(Violation("buses", j, limit, float(max(amount, 0.0))))
-        rated, _ = effective_ratings(pu)
+        rated, thermal = effective_ratings(pu)
         for k in np.flatnonzero(point.get("slack_i", np.zeros(0)) > tol):
             i = int(rated[k])
-            amount = np.sqrt(point["l"][i]) - pu.i_max[i]
-            out.append(Violation("branches", i, "i_max", float(max(amount, 0.0))))
+            current = float(np.sqrt(max(point["l"][i], 0.0)))
+            out.append(Violation("branches", i, "i_max", max(current - pu.i_max[i], 0.0),
+                                 current))
+        for k in np.flatnonzero(point.get("slack_s", np.zeros(0)) > tol):
+            i = int(thermal[k])
+            s_mva = float(np.hypot(point["P"][i], point["Q"][i]) * pu.s_base_mva)
+            out.append(Violation("branches", i, "s_max",
+                                 max(s_mva - pu.s_max[i] * pu.s_base_mva, 0.0), s_mva))
         for name, limit in (("slack_p_pos", "p_balance"), ("slack_p_neg", "p_balance"),
                             ("slack_q_pos", "q_balance"), ("slack_q_neg", "q_balance")):
             for jj in np.flatnonzero(point.get(name, np.zeros(0)) > tol):

@@ -9,11 +9,15 @@ parent ``i`` to child ``j``:
                S_e^send = S_j + z_e l_e
     forward:   v_j = v_i - 2 (r_e P_e^send + x_e Q_e^send) + |z_e|^2 l_e
 
-``s_j`` is the net load of bus ``j`` (demand minus generation, minus the capacitor and
-line-charging injection ``q_v v_j``), sources hold their set-point. The losses are
-``sum_e r_e l_e``. With fixed injections this is the power flow that the SOCP slave reproduces
-when its relaxation is exact, at a few milliseconds instead of a conic solve, which is what the
-heuristics need to screen many candidate topologies (the SOCP confirms the ones they keep).
+``s_j`` is the net load of bus ``j`` (demand minus generation, plus the shunts' ``(g - j b) v``
+of the bus and of the ends of its closed branches), sources hold their set-point. A tap
+``tap`` at the from end of a branch scales the voltage that its series impedance sees to
+``v_f / tap^2`` (:mod:`feederopt.network.perunit`), on whichever side of the tree the from end
+lies. The losses are ``sum_e r_e l_e`` plus the branches' shunt ``g v`` (what a bus shunt
+consumes is a load). With fixed injections this is the power flow that the SOCP slave
+reproduces when its relaxation is exact, at a few milliseconds instead of a conic solve,
+which is what the heuristics need to screen many candidate topologies (the SOCP confirms
+the ones they keep).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
+from feederopt.formulations.distflow import dangling_branches, switchable_shunts
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import tree_order
 
@@ -44,9 +49,16 @@ class SweepResult:
         p = np.zeros(pu.n_branch) if self.p_branch is None else self.p_branch
         q = np.zeros(pu.n_branch) if self.q_branch is None else self.q_branch
         on = (self.l_branch if self.l_branch is not None else np.zeros(pu.n_branch)) > 0
-        w = np.where(on, self.v[pu.f], 0.0)
+        w = np.where(on, self.v[pu.f] * pu.tap2, 0.0)
         l_val = np.where(on, (p**2 + q**2) / np.maximum(w, 1e-9), 0.0)
-        return {"P": p, "Q": q, "l": l_val, "v": self.v, "w": w}
+        out = {"P": p, "Q": q, "l": l_val, "v": self.v, "w": w}
+        _, sh_to = switchable_shunts(pu)
+        if len(sh_to):
+            out["u"] = np.where(on, self.v[pu.t], 0.0)[sh_to]
+        dang = dangling_branches(pu)
+        if len(dang):
+            out["d"] = np.where(on[dang], 0.0, self.v[pu.dangle_bus[dang]])
+        return out
 
     def within_limits(self, pu: PerUnitNetwork, tol: float = 1e-6) -> bool:
         """Voltage and current limits hold (apparent-power and source limits not checked)."""
@@ -77,35 +89,57 @@ def sweep(pu: PerUnitNetwork, closed: np.ndarray, p_inj: np.ndarray | None = Non
         q_inj = np.zeros(n)
         np.add.at(p_inj, pu.gen_bus, pu.gen_p_set)
         np.add.at(q_inj, pu.gen_bus, pu.gen_q_set)
-    fixed = ~pu.switchable
-    q_v = pu.q_shunt.copy()
-    np.add.at(q_v, pu.f[fixed], 0.5 * pu.b[fixed])
-    np.add.at(q_v, pu.t[fixed], 0.5 * pu.b[fixed])
     children = order[~pu.is_source[order]]
     edge = parent_edge[children]
     par = np.where(pu.f[edge] == children, pu.t[edge], pu.f[edge])
+    on = np.zeros(pu.n_branch, dtype=bool)
+    on[edge] = True
+    # Shunts acting on each bus's v: bus shunts and both ends of the tree's branches.
+    a = pu.tap2
+    g_v, b_v = pu.p_shunt.copy(), pu.q_shunt.copy()
+    if not g_v.size:
+        g_v = np.zeros(n)
+    if pu.has_branch_shunts():
+        np.add.at(g_v, pu.f[on], pu.g_from[on] * a[on])
+        np.add.at(g_v, pu.t[on], pu.g_to[on])
+        np.add.at(b_v, pu.f[on], pu.b_from[on] * a[on])
+        np.add.at(b_v, pu.t[on], pu.b_to[on])
+        dang = np.array([k for k in pu.dangling() if not on[k]], dtype=int)
+        if len(dang):
+            np.add.at(g_v, pu.dangle_bus[dang], pu.g_dangle[dang])
+            np.add.at(b_v, pu.dangle_bus[dang], pu.b_dangle[dang])
     r, x = np.zeros(n), np.zeros(n)  # of each bus's parent branch (0 at sources)
     r[children], x[children] = pu.r[edge], pu.x[edge]
-    # M = I - A with A[parent(j), j] = 1: M^-1 sums over subtrees, M^-T along root paths.
+    # The series impedance sees a_par v_parent and a_own v_j (the tap's side gets 1/tap^2).
+    a_par, a_own = np.ones(n), np.ones(n)
+    down = pu.f[edge] == par
+    a_par[children] = np.where(down, a[edge], 1.0)
+    a_own[children] = np.where(down, 1.0, a[edge])
+    # M = I - A with A[parent(j), j] = 1: M^-1 sums over subtrees. K = diag(a_own) - B with
+    # B[j, parent(j)] = a_par[j]: K v = rhs walks the root paths.
     m = sp.identity(n, format="csc") - sp.csc_matrix(
         (np.ones(len(children)), (par, children)), shape=(n, n))
     lu = splu(m.tocsc())
+    k_mat = sp.diags(a_own).tocsc() - sp.csc_matrix(
+        (a_par[children], (children, par)), shape=(n, n))
+    lu_v = splu(k_mat.tocsc())
     root_v = np.where(pu.is_source, pu.v_set**2, 0.0)
-    v = lu.solve(root_v, trans="T")  # flat start: each tree at its source's voltage
+    v = lu_v.solve(root_v)  # flat start: each tree at its source's voltage
     l_e = np.zeros(n)
     converged = False
     for _ in range(max_iter):
-        p_net = pu.p_load - p_inj
-        q_net = pu.q_load - q_inj - q_v * v
+        p_net = pu.p_load - p_inj + g_v * v
+        q_net = pu.q_load - q_inj - b_v * v
         p_send = lu.solve(p_net + r * l_e)
         q_send = lu.solve(q_net + x * l_e)
         p_recv, q_recv = p_send - r * l_e, q_send - x * l_e
-        l_new = np.where(pu.is_source, 0.0, (p_recv**2 + q_recv**2) / np.maximum(v, 1e-6))
+        l_new = np.where(pu.is_source, 0.0,
+                         (p_recv**2 + q_recv**2) / np.maximum(a_own * v, 1e-6))
         p_send = p_send + r * (l_new - l_e)
         q_send = q_send + x * (l_new - l_e)
         l_e = l_new
         drop = 2 * (r * p_send + x * q_send) - (r**2 + x**2) * l_e
-        v_new = lu.solve(root_v - np.where(pu.is_source, 0.0, drop), trans="T")
+        v_new = lu_v.solve(root_v - np.where(pu.is_source, 0.0, drop))
         if np.any(v_new <= 0):
             return SweepResult(float("inf"), v_new, False)
         delta = float(np.max(np.abs(v_new - v)))
@@ -117,9 +151,10 @@ def sweep(pu: PerUnitNetwork, closed: np.ndarray, p_inj: np.ndarray | None = Non
     l_branch[edge] = l_e[children]
     # DistFlow's P_e is the power leaving f towards t; a branch fed from t carries minus the
     # power that arrives at f.
-    down = pu.f[edge] == par
     p_branch, q_branch = np.zeros(pu.n_branch), np.zeros(pu.n_branch)
     ps, qs, lc = p_send[children], q_send[children], l_e[children]
     p_branch[edge] = np.where(down, ps, -(ps - r[children] * lc))
     q_branch[edge] = np.where(down, qs, -(qs - x[children] * lc))
-    return SweepResult(float(np.sum(r * l_e)), v, converged, l_branch, p_branch, q_branch)
+    bus_g = pu.p_shunt if pu.p_shunt.size else 0.0  # a bus shunt's power is a load
+    losses = float(np.sum(r * l_e) + np.sum((g_v - bus_g) * v))
+    return SweepResult(losses, v, converged, l_branch, p_branch, q_branch)

@@ -61,7 +61,7 @@ DEFAULT_PENALTY = 1e5
 
 _OK = ("optimal", "optimal_inaccurate")
 #: Groups of a slave's point that the master's outer approximation and the tables need.
-POINT_GROUPS = ("P", "Q", "l", "v", "w")
+POINT_GROUPS = ("P", "Q", "l", "v", "w", "u", "d")
 
 
 def envelope(pu: PerUnitNetwork, p: np.ndarray, q: np.ndarray) -> PerUnitNetwork:
@@ -158,7 +158,7 @@ class PenalizedEvaluator:
 def _result(problem: ReconfigurationProblem, feasible: bool, objective: float, violation: float,
             gradient: np.ndarray, point: dict[str, np.ndarray], spent: float) -> SlaveResult:
     pu = problem.pu
-    losses = float(problem.loss_cost() @ point["l"]) if "l" in point else float("nan")
+    losses = problem.losses_kw(point)
     vm = np.sqrt(np.clip(point["v"], 0, None)) if "v" in point else np.full(pu.n_bus, np.nan)
     small = {g: np.asarray(point[g], float).copy() for g in POINT_GROUPS if g in point}
     return SlaveResult(

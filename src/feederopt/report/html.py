@@ -24,6 +24,7 @@ from typing import Any
 
 import polars as pl
 
+from feederopt.io.writing import check_output, write_text
 from feederopt.network.errors import InputError, Problem, ProblemKind
 
 #: Longest list rendered as a table; the rest is counted in a note (result.json has it all).
@@ -40,7 +41,7 @@ h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #d5dae1; paddin
 .status { display: inline-block; padding: .1em .6em; border-radius: 1em; font-weight: 600;
           font-size: .85em; vertical-align: middle; color: #fff; background: #6b7280; }
 .status.optimal { background: #15803d; }
-.status.feasible, .status.time_limit { background: #b45309; }
+.status.feasible, .status.time_limit, .status.interrupted { background: #b45309; }
 .status.infeasible, .status.error { background: #b91c1c; }
 .cards { display: flex; flex-wrap: wrap; gap: .8em; margin: 1em 0; }
 .card { border: 1px solid #d5dae1; border-radius: .5em; padding: .6em 1em; min-width: 10em; }
@@ -223,11 +224,14 @@ def summary_section(r: Mapping[str, Any]) -> str:
         ("method", escape(str(r.get("method", "-")))),
         ("solver", escape(str(r.get("solver", "-")))),
         ("losses before (AC, initial topology)", fmt(k["losses_before_kw"], ".3f", " kW")),
-        ("losses after (AC)", fmt((r.get("ac_check") or {}).get("losses_kw"), ".3f", " kW")),
-        ("losses after (SOCP)", fmt(r.get("losses_kw"), ".3f", " kW")),
+        ("losses after (AC power flow, the true value)",
+         fmt((r.get("ac_check") or {}).get("losses_kw"), ".3f", " kW")),
+        ("losses after (SOCP model)", fmt(r.get("losses_kw"), ".3f", " kW")),
         ("loss reduction", fmt(k["reduction_pct"], ".2f", " %")),
         ("minimum voltage before (AC)", fmt(k["min_voltage_before_pu"], ".4f", " p.u.")),
-        ("minimum voltage after", fmt(k["min_voltage_after_pu"], ".4f", " p.u.")),
+        ("minimum voltage after (AC, true)" if _finite((r.get("ac_check") or {}).get(
+            "min_voltage_pu")) is not None else "minimum voltage after (SOCP model)",
+         fmt(k["min_voltage_after_pu"], ".4f", " p.u.")),
         ("objective", fmt(r.get("objective"), ".4f")),
         ("lower bound", fmt(r.get("lower_bound"), ".4f")),
         ("gap", fmt(gap * 100 if gap is not None else None, ".4f", " %")),
@@ -251,7 +255,7 @@ def grid_section(folder: ResultFolder) -> str:
         sw = folder.switches
         changed = (sw.filter(pl.col("changed"))["id"].to_list()
                    if sw is not None and "changed" in sw.columns else [])
-        fig = grid_figure(folder.buses, folder.branches, coordinates(folder.buses),
+        fig = grid_figure(folder.buses, folder.branches, coordinates(folder.buses, folder.branches),
                           f"{r.get('case', '')}: {r.get('method', '')}", changed)
         png = figure_png(fig)
     if png is None:
@@ -269,7 +273,9 @@ def voltage_section(folder: ResultFolder) -> str:
         return section("voltages", "Voltage profile", _note("No bus table in the result folder."))
     png = figure_png(voltage_profile_figure(folder.buses))
     return section("voltages", "Voltage profile",
-                   image(png, "voltage profile", "|V| per bus: SOCP solution and AC power flow."))
+                   image(png, "voltage profile",
+                         "|V| per bus: the AC power flow (pandapower), which is the true "
+                         "operating point, and the SOCP model's solution."))
 
 
 def convergence_section(r: Mapping[str, Any]) -> str:
@@ -298,10 +304,10 @@ def ac_section(r: Mapping[str, Any]) -> str:
         return section("ac-check", "AC check", _note("No AC check in this result."))
     labels = {
         "converged": ("converged", None),
-        "losses_kw": ("losses (AC)", (".3f", " kW")),
-        "min_voltage_pu": ("minimum voltage (AC)", (".4f", " p.u.")),
-        "max_voltage_pu": ("maximum voltage (AC)", (".4f", " p.u.")),
-        "max_voltage_diff_pu": ("max |V_socp - V_ac|", (".2e", " p.u.")),
+        "losses_kw": ("losses (AC, true)", (".3f", " kW")),
+        "min_voltage_pu": ("minimum voltage (AC, true)", (".4f", " p.u.")),
+        "max_voltage_pu": ("maximum voltage (AC, true)", (".4f", " p.u.")),
+        "max_voltage_diff_pu": ("max |V_socp - V_ac| (SOCP model error)", (".2e", " p.u.")),
         "relaxation_gap": ("largest cone gap", (".2e", "")),
         "losses_diff_pct": ("(AC - SOCP) / AC losses", (".2e", " %")),
         "exact": ("relaxation exact", None),
@@ -314,8 +320,10 @@ def ac_section(r: Mapping[str, Any]) -> str:
         rows.append(f"<tr><th>{escape(label)}</th><td>{text}</td></tr>")
     warnings = "".join(f'<p class="warn">warning: {escape(str(w))}</p>'
                        for w in ac.get("warnings") or [])
+    truth = _note("The AC power flow (pandapower Newton-Raphson on the chosen topology) is the "
+                  "true operating point; the SOCP values are those of the convex model.")
     return section("ac-check", "AC check (pandapower Newton-Raphson)",
-                   f"<table>{''.join(rows)}</table>{warnings}")
+                   f"{truth}<table>{''.join(rows)}</table>{warnings}")
 
 
 def switches_section(folder: ResultFolder) -> str:
@@ -393,9 +401,11 @@ def render_report(folder: ResultFolder) -> str:
     )
 
 
-def write_report(result_dir: str | Path, out: str | Path | None = None) -> Path:
-    """Write the report of ``result_dir`` to ``out`` (default ``result_dir/report.html``)."""
+def write_report(result_dir: str | Path, out: str | Path | None = None, *,
+                 force: bool = False) -> Path:
+    """Write the report of ``result_dir`` to ``out`` (default ``result_dir/report.html``),
+    atomically; an existing file is replaced only with ``force``."""
     folder = read_result_folder(result_dir)
     target = Path(out) if out is not None else folder.path / "report.html"
-    target.write_text(render_report(folder), encoding="utf-8")
-    return target
+    check_output(target, force=force)  # before rendering
+    return write_text(target, render_report(folder), force=force)

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from feederopt.io.writing import write_bytes
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -104,12 +106,39 @@ def voltages(buses: pl.DataFrame) -> np.ndarray:
     return vm if np.any(np.isfinite(vm)) else _column(buses, "vm_pu").astype(float)
 
 
-def coordinates(buses: pl.DataFrame) -> np.ndarray | None:
-    """(n x 2) bus coordinates from the columns ``x``/``y`` when every bus has them."""
+def coordinates(buses: pl.DataFrame, branches: pl.DataFrame | None = None) -> np.ndarray | None:
+    """(n x 2) bus coordinates from the columns ``x``/``y`` (pandapower's ``net.bus.geo``
+    arrives there). A bus without coordinates sits at the mean of its placed neighbours
+    (over ``branches``), repeated until every bus is placed; None when no bus has any, or when
+    some remain unplaced."""
     if not {"x", "y"} <= set(buses.columns):
         return None
-    pos = np.column_stack([buses["x"].to_numpy(), buses["y"].to_numpy()]).astype(float)
-    return pos if np.all(np.isfinite(pos)) else None
+    pos = np.column_stack([buses["x"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
+                           buses["y"].cast(pl.Float64).fill_null(np.nan).to_numpy()])
+    known = np.all(np.isfinite(pos), axis=1)
+    if known.all():
+        return pos
+    if not known.any() or branches is None:
+        return None
+    index = {b: i for i, b in enumerate(str(v) for v in buses["id"].to_list())}
+    pairs = [(index[str(a)], index[str(b)]) for a, b in
+             zip(branches["from_bus"].to_list(), branches["to_bus"].to_list(), strict=True)
+             if str(a) in index and str(b) in index]
+    while not known.all():
+        placed = known.copy()
+        acc, cnt = np.zeros_like(pos), np.zeros(len(pos))
+        for a, b in pairs:
+            for u, w in ((a, b), (b, a)):
+                if not known[u] and known[w]:
+                    acc[u] += pos[w]
+                    cnt[u] += 1
+        new = (~known) & (cnt > 0)
+        if not new.any():
+            return None
+        pos[new] = acc[new] / cnt[new, None]
+        placed[new] = True
+        known = placed
+    return pos
 
 
 def grid_figure(buses: pl.DataFrame, branches: pl.DataFrame, pos: np.ndarray | None = None,
@@ -166,19 +195,18 @@ def grid_figure(buses: pl.DataFrame, branches: pl.DataFrame, pos: np.ndarray | N
     return fig
 
 
-def plot_grid(result: Result, path: str | Path, title: str | None = None) -> Path:
+def plot_grid(result: Result, path: str | Path, title: str | None = None, *,
+              force: bool = False) -> Path:
     """Draw the result's topology (see :func:`grid_figure`) into a PNG, on the input's
     geographic coordinates when it has them."""
     net = result.network
-    pos = coordinates(net.buses) if net is not None else None
+    pos = coordinates(net.buses, net.branches) if net is not None else None
     sw = result.switches
     changed = sw.filter(pl.col("changed"))["id"].to_list() if "changed" in sw.columns else []
     fig = grid_figure(result.buses, result.branches, pos,
                       title or f"{result.case}: {result.method}, {result.losses_kw:.2f} kW",
                       changed)
-    path = Path(path)
-    path.write_bytes(figure_png(fig))
-    return path
+    return write_bytes(path, figure_png(fig), force=force)
 
 
 def voltage_profile_figure(buses: pl.DataFrame, title: str = "Voltage profile") -> Figure:
@@ -190,10 +218,10 @@ def voltage_profile_figure(buses: pl.DataFrame, title: str = "Voltage profile") 
     vm_ac = _column(buses, "vm_ac_pu").astype(float)
     vm = _column(buses, "vm_pu").astype(float)
     if np.any(np.isfinite(vm_ac)):
-        ax.plot(x, vm_ac, color="tab:blue", lw=1.5, label="AC power flow")
+        ax.plot(x, vm_ac, color="tab:blue", lw=1.5, label="AC power flow (true)")
     if np.any(np.isfinite(vm)):
         ax.plot(x, vm, ls="none", marker="o", ms=4, mfc="none", color="tab:orange",
-                label="SOCP")
+                label="SOCP model")
     step = max(1, int(np.ceil(n / 40)))
     ax.set_xticks(x[::step], [str(b) for b in buses["id"].to_list()[::step]], fontsize=7,
                   rotation=90 if n > 20 else 0)

@@ -1,32 +1,16 @@
 """Writing a result to a folder: JSON, Parquet tables and a PNG of the grid.
 
-An existing folder is never overwritten unless ``force`` is given.
+The folder is written as a whole (:func:`feederopt.io.writing.atomic_folder`): filled under a
+temporary name and renamed when complete, so a crash never leaves half a result. An existing
+folder is replaced only with ``force``.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from feederopt.network.errors import InputError, Problem, ProblemKind
+from feederopt.io.writing import atomic_folder
 from feederopt.results.result import Result
-
-
-def prepare_output_dir(path: str | Path, force: bool) -> Path:
-    """Create ``path``; refuse an existing one unless ``force`` (then it is replaced)."""
-    out = Path(path)
-    if out.exists():
-        if not force:
-            raise InputError([Problem(
-                ProblemKind.OUTPUT_EXISTS, "output", f"'{out}' exists already",
-                ids=(str(out),), hint="choose another folder or pass --force to replace it",
-            )])
-        if out.is_dir():
-            shutil.rmtree(out)
-        else:
-            out.unlink()
-    out.mkdir(parents=True)
-    return out
 
 
 def write_result_dir(result: Result, path: str | Path, *, force: bool = False) -> Path:
@@ -36,13 +20,14 @@ def write_result_dir(result: Result, path: str | Path, *, force: bool = False) -
 
     from feederopt.report.plot import plot_grid
 
-    out = prepare_output_dir(path, force)
-    result.write_json(out / "result.json")
-    result.buses.write_parquet(out / "buses.parquet")
-    result.branches.write_parquet(out / "branches.parquet")
-    result.switches.write_parquet(out / "switches.parquet")
-    if result.log:
-        pl.DataFrame([r.to_dict() for r in result.log]).write_parquet(out / "iterations.parquet")
-    if result.ac_check is not None or result.status.value != "error":
-        plot_grid(result, out / "grid.png")
-    return out
+    with atomic_folder(path, force=force) as tmp:
+        result.write_json(tmp / "result.json")
+        result.buses.write_parquet(tmp / "buses.parquet")
+        result.branches.write_parquet(tmp / "branches.parquet")
+        result.switches.write_parquet(tmp / "switches.parquet")
+        if result.log:
+            pl.DataFrame([r.to_dict() for r in result.log]).write_parquet(
+                tmp / "iterations.parquet")
+        if result.ac_check is not None or result.status.value != "error":
+            plot_grid(result, tmp / "grid.png")
+    return Path(path)

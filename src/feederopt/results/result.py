@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from feederopt.io.writing import write_text
 from feederopt.network.container import Network
 from feederopt.results.status import IterationRecord, Status
 
@@ -120,10 +121,10 @@ class Result:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
 
-    def write_json(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.write_text(self.to_json() + "\n")
-        return path
+    def write_json(self, path: str | Path, *, force: bool = False) -> Path:
+        """Write :meth:`to_json` to ``path`` atomically; an existing file is replaced only
+        with ``force``."""
+        return write_text(path, self.to_json() + "\n", force=force)
 
     def to_pandapower(self, net: Any) -> Any:
         """A copy of the pandapower ``net`` with this result's switch states written into it."""

@@ -13,6 +13,8 @@ class Status(StrEnum):
     ``optimal``: proven within the gap tolerance. ``feasible``: a radial topology that meets
     every limit, without proof of optimality (a heuristic, or an iteration limit).
     ``time_limit``: stopped by the time limit; the incumbent comes with its bound and gap.
+    ``interrupted``: stopped by Ctrl-C or SIGTERM; like ``time_limit``, with the incumbent, its
+    bound and gap (never ``optimal``, unless the gap was proven before the signal).
     ``infeasible``: no radial configuration meets the limits (a diagnosis says where).
     ``error``: a solver failed.
     """
@@ -21,6 +23,7 @@ class Status(StrEnum):
     FEASIBLE = "feasible"
     INFEASIBLE = "infeasible"
     TIME_LIMIT = "time_limit"
+    INTERRUPTED = "interrupted"
     ERROR = "error"
 
 

@@ -14,25 +14,33 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
 import scipy.sparse as sp
 
 from feederopt.formulations.blocks import Block, Cones, Role, Sense, Terms
+from feederopt.solvers import interrupt
 
 INF = highspy.kHighsInf
 
 
 @dataclass
 class MilpSolution:
-    status: str  # optimal | solution_limit | time_limit | infeasible | error
+    status: str  # optimal | solution_limit | time_limit | interrupted | infeasible | error
     objective: float  # best primal value (nan when none)
     bound: float  # proven lower bound (dual bound)
     solve_time_s: float
     has_solution: bool
     nodes: int = 0
     lp_iterations: int = 0
+
+
+def _stop_if_requested(event: Any) -> None:
+    """HiGHS interrupt callback: stop when a stop was requested."""
+    if interrupt.requested():
+        event.interrupt()
 
 
 class HighsModel:
@@ -53,6 +61,11 @@ class HighsModel:
         self.h.setOptionValue("output_flag", verbose)
         self.h.setOptionValue("threads", threads)
         self.h.setOptionValue("mip_rel_gap", 1e-6)
+        # A stop request (Ctrl-C, SIGTERM: feederopt.solvers.interrupt) ends a solve within a
+        # callback's period: HiGHS asks these callbacks during branch and bound, simplex and IPM
+        # whether to stop, and running them (Python code) lets the signal handler run too.
+        for events in (self.h.cbMipInterrupt, self.h.cbSimplexInterrupt, self.h.cbIpmInterrupt):
+            events.subscribe(_stop_if_requested)
         self.offset: dict[str, int] = {}
         lb: list[np.ndarray] = []
         ub: list[np.ndarray] = []
@@ -251,8 +264,10 @@ class HighsModel:
             name = "infeasible"
         elif status == ms.kSolutionLimit:
             name = "solution_limit"
-        elif status in (ms.kTimeLimit, ms.kIterationLimit, ms.kInterrupt):
+        elif status in (ms.kTimeLimit, ms.kIterationLimit):
             name = "time_limit"
+        elif status == ms.kInterrupt:
+            name = "interrupted"
         elif status in (ms.kObjectiveBound, ms.kObjectiveTarget):
             name = "infeasible"  # nothing better than the objective bound (a cutoff)
         elif status == ms.kUnboundedOrInfeasible:

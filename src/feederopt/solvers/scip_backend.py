@@ -34,9 +34,10 @@ from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
-from pyscipopt import Model, quicksum, sqrt
+from pyscipopt import SCIP_EVENTTYPE, Eventhdlr, Model, quicksum, sqrt
 
 from feederopt.formulations.blocks import Block, Cones, Role, Sense, Terms
+from feederopt.solvers import interrupt
 
 ConeForm = Literal["auto", "rotated", "norm", "quadratic"]
 
@@ -55,6 +56,9 @@ ZERO_TOL = 1e-12
 DEFAULT_PARAMS: dict[str, Any] = {
     "propagating/obbt/freq": -1,
     "heuristics/mpec/freq": -1,
+    # SCIP's own Ctrl-C handler would hide the signal from Python's; the stop request goes
+    # through feederopt.solvers.interrupt instead (for SIGTERM as well), see _StopOnRequest.
+    "misc/catchctrlc": False,
 }
 
 #: SCIP statuses that mean "a limit stopped the search" (reported as ``time_limit``).
@@ -66,7 +70,7 @@ _LIMITS = frozenset({
 
 @dataclass
 class ScipSolution:
-    status: str  # optimal | time_limit | infeasible | error
+    status: str  # optimal | time_limit | interrupted | infeasible | error
     objective: float  # best primal value (nan when none)
     bound: float  # SCIP's dual bound (-inf when none, +inf when infeasible)
     gap: float  # (objective - bound) / max(|objective|, 1e-9); inf without both
@@ -75,6 +79,26 @@ class ScipSolution:
     scip_status: str  # SCIP's own status string
     nodes: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
+
+
+class _StopOnRequest(Eventhdlr):
+    """Interrupts SCIP after a stop request (Ctrl-C, SIGTERM: feederopt.solvers.interrupt).
+
+    SCIP runs in C; this handler is Python code that SCIP calls at every presolving round, LP
+    solve and node, so the signal handler runs there too and the solve stops soon after."""
+
+    EVENTS = (SCIP_EVENTTYPE.PRESOLVEROUND | SCIP_EVENTTYPE.LPSOLVED
+              | SCIP_EVENTTYPE.NODESOLVED | SCIP_EVENTTYPE.BESTSOLFOUND)
+
+    def eventinit(self) -> None:
+        self.model.catchEvent(self.EVENTS, self)
+
+    def eventexit(self) -> None:
+        self.model.dropEvent(self.EVENTS, self)
+
+    def eventexec(self, event: Any) -> None:
+        if interrupt.requested():
+            self.model.interruptSolve()
 
 
 def _finite_or_none(x: float) -> float | None:
@@ -103,6 +127,8 @@ class ScipModel:
         self.model.hideOutput(True)
         for key, value in {**DEFAULT_PARAMS, **(params or {})}.items():
             self.model.setParam(key, value)
+        self.model.includeEventhdlr(_StopOnRequest(), "feederopt_stop",
+                                    "interrupt on a stop request")
         self.offset: dict[str, int] = {}
         self.vars: list[Any] = []
         self.n_aux = 0
@@ -320,6 +346,8 @@ class ScipModel:
             status = "optimal" if has else "error"
         elif scip_status in ("infeasible", "inforunbd"):
             status = "infeasible"
+        elif scip_status == "userinterrupt":
+            status = "interrupted"
         elif scip_status in _LIMITS:
             status = "time_limit"
         else:

@@ -1,9 +1,14 @@
 """The AC check: a Newton-Raphson power flow of a network and a topology, with pandapower.
 
 This is the reference every formulation is compared against: the exact balanced AC power flow
-(pandapower ``runpp``, Newton-Raphson, Thurner et al., IEEE Trans. Power Syst. 33(6), 2018) of
-the net that :func:`feederopt.io.pandapower.to_pandapower` builds. Loads are constant power,
-generators fixed injections, sources ext_grids at their set-points.
+(pandapower ``runpp``, Newton-Raphson, Thurner et al., IEEE Trans. Power Syst. 33(6), 2018).
+For a network read from a pandapower net it is the power flow of the user's own net (a copy of
+``network.origin`` with the switch states, loads and generator set-points written into it:
+the numbers that ``pp.runpp(result.to_pandapower(net))`` gives); for any other network, of the
+net that :func:`feederopt.io.pandapower.to_pandapower` builds, where loads are constant power,
+generators fixed injections and sources ext_grids at their set-points. Losses are the
+``pl_mw`` of every line and transformer (iron losses included) and those of impedance
+switches.
 """
 
 from __future__ import annotations
@@ -18,21 +23,21 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from feederopt.io.pandapower import PandapowerModel
+from feederopt.io.pandapower import OriginModel, PandapowerModel
 from feederopt.network.container import Network
 
 # pandapower nets built for recent networks, reused across calls (building is the slow part).
-_CACHE: OrderedDict[int, tuple[weakref.ref[Network], tuple[int, ...], PandapowerModel]] = (
-    OrderedDict()
-)
+AnyModel = PandapowerModel | OriginModel
+_CACHE: OrderedDict[int, tuple[weakref.ref[Network], tuple[int, ...], AnyModel]] = OrderedDict()
 _CACHE_SIZE = 8
 #: The mismatch tolerance of the second attempt of :func:`ac_power_flow` [MVA].
 FALLBACK_TOLERANCE_MVA = 1e-6
 _LOCK = threading.Lock()
 
 
-def pandapower_model(network: Network) -> PandapowerModel:
-    """The pandapower model of ``network``, built once and cached while the network lives.
+def pandapower_model(network: Network) -> AnyModel:
+    """The pandapower model of ``network`` (its origin net when it has one), built once and
+    cached while the network lives.
 
     A network whose tables are replaced (``network.replace(...)``) is a new object and gets its
     own model; the cache is keyed by the object and the identity of its tables.
@@ -43,7 +48,9 @@ def pandapower_model(network: Network) -> PandapowerModel:
     if hit is not None and hit[0]() is network and hit[1] == tables:
         _CACHE.move_to_end(key)
         return hit[2]
-    model = PandapowerModel.build(network)
+    model: AnyModel | None = OriginModel.build(network)
+    if model is None:
+        model = PandapowerModel.build(network)
     _CACHE[key] = (weakref.ref(network), tables, model)
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
@@ -127,7 +134,7 @@ def ac_power_flow(
 
 
 def _run(
-    model: PandapowerModel,
+    model: AnyModel,
     bus_ids: list[str],
     state: np.ndarray,
     tolerance_mva: float,
@@ -172,7 +179,7 @@ def _run(
                 pp.runpp(
                     net,
                     algorithm="nr",
-                    init="flat",
+                    init="auto" if isinstance(model, OriginModel) else "flat",
                     tolerance_mva=tol,
                     max_iteration=max_iteration,
                     calculate_voltage_angles=True,
@@ -188,8 +195,18 @@ def _run(
     else:
         return failed(message or "the power flow did not converge")
 
-    vm = net.res_bus["vm_pu"].reindex(range(n_bus)).to_numpy(dtype=float)
-    va = net.res_bus["va_degree"].reindex(range(n_bus)).to_numpy(dtype=float)
+    origin = isinstance(model, OriginModel)
+    # A pandapower bus id is its index; a trafo3w's star bus ("trafo3w:<i>") is internal.
+    bus_index = [int(b) if b.isdigit() else -1 for b in bus_ids] if origin else list(
+        range(n_bus))
+    vm = net.res_bus["vm_pu"].reindex(bus_index).to_numpy(dtype=float)
+    va = net.res_bus["va_degree"].reindex(bus_index).to_numpy(dtype=float)
+    if origin and "res_trafo3w" in net and len(net.res_trafo3w):
+        for k, b in enumerate(bus_ids):
+            if b.startswith("trafo3w:"):
+                i = int(b.split(":")[1])
+                vm[k] = float(net.res_trafo3w.at[i, "vm_internal_pu"])
+                va[k] = float(net.res_trafo3w.at[i, "va_internal_degree"])
     element = np.array(model.branch_element, dtype=object)
     idx = model.branch_index
     p_from, q_from = np.full(n_br, np.nan), np.full(n_br, np.nan)
@@ -214,11 +231,25 @@ def _run(
     s_from = np.hypot(p_from, q_from)
     with np.errstate(invalid="ignore", divide="ignore"):
         loading = np.where(np.isfinite(i_max), 100.0 * i_ka / i_max, 100.0 * s_from / s_max)
+    total_loss_kw = float(loss.sum())
+    if origin:
+        # pandapower's own loading (current-based for transformers, with df) and every
+        # branch element's losses, iron losses included.
+        for table in ("line", "trafo"):
+            sel = (element == table) & state
+            if sel.any():
+                loading[sel] = net[f"res_{table}"]["loading_percent"].reindex(
+                    idx[sel]).to_numpy(dtype=float)
+        total_loss_kw = 1e3 * (sum(
+            float(np.nansum(net[f"res_{t}"]["pl_mw"].to_numpy(dtype=float)))
+            for t in ("line", "trafo", "trafo3w", "impedance")
+            if f"res_{t}" in net and len(net[f"res_{t}"]) and "pl_mw" in net[f"res_{t}"]
+        ) + _switch_losses_mw(net))
 
     finite = vm[np.isfinite(vm)]
     return AcResult(
         converged=True,
-        losses_kw=float(loss.sum()),
+        losses_kw=total_loss_kw,
         min_voltage_pu=float(finite.min()) if finite.size else math.nan,
         max_voltage_pu=float(finite.max()) if finite.size else math.nan,
         bus_ids=bus_ids,
@@ -235,3 +266,13 @@ def _run(
         source_q_mvar=float(net.res_ext_grid["q_mvar"].sum()),
         message=message,
     )
+
+
+def _switch_losses_mw(net: object) -> float:
+    """The losses of closed bus-bus switches with an impedance (``z_ohm`` > 0): pandapower
+    reports their flows at both ends in ``res_switch``, not their losses."""
+    res = getattr(net, "res_switch", None)
+    if res is None or not len(res) or "p_from_mw" not in res or "p_to_mw" not in res:
+        return 0.0
+    return float(np.nansum(res["p_from_mw"].to_numpy(dtype=float)
+                           + res["p_to_mw"].to_numpy(dtype=float)))

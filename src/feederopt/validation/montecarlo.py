@@ -124,10 +124,19 @@ def closed_from_open(pu: PerUnitNetwork, open_ids: Sequence[str]) -> np.ndarray:
 def loads_set(network: Network, p_mw: np.ndarray, q_mvar: np.ndarray) -> Iterator[None]:
     """Temporarily give the cached pandapower model of ``network`` other in-service loads
     (table order of the in-service loads); restored on exit."""
+    from feederopt.io.pandapower import OriginModel
     from feederopt.validation.ac import pandapower_model
 
     model = pandapower_model(network)
     live = np.flatnonzero(network.loads["in_service"].to_numpy().astype(bool))
+    if isinstance(model, OriginModel):  # the user's pandapower net: loads by element
+        before = model.load_values(live)
+        try:
+            model.set_load_values(live, p_mw, q_mvar)
+            yield
+        finally:
+            model.set_load_values(live, *before)
+        return
     table = model.net.load
     old_p = table["p_mw"].to_numpy(dtype=float).copy()
     old_q = table["q_mvar"].to_numpy(dtype=float).copy()

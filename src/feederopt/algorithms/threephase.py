@@ -1,0 +1,113 @@
+"""Three-phase computations on LinDist3Flow: the power flow of a fixed topology, and
+reconfiguration.
+
+:func:`lindist3flow_power_flow` fixes the switch states and solves the LinDist3Flow rows of
+:mod:`feederopt.formulations.lindist3flow` (a square linear system on a radial network) as an LP
+on HiGHS, with the voltage limits lifted so that violations are reported, not infeasible.
+:func:`reconfigure_three_phase` solves the MILP of :mod:`feederopt.problems.threephase`
+(LinDist3Flow, radiality, loss proxy) on HiGHS.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from feederopt.formulations.lindist3flow import edge_phases, lindist3flow
+from feederopt.network.errors import SolverError
+from feederopt.network.threephase import ThreePhaseNetwork
+from feederopt.network.threephase_perunit import PerUnitThreePhase, to_per_unit_3ph
+from feederopt.problems.threephase import effective_resistance, reconfiguration_block
+from feederopt.solvers.highs_backend import HighsModel
+
+
+@dataclass
+class ThreePhaseFlow:
+    """A LinDist3Flow solution: voltages per node ``"bus.a"`` [p.u.] and per-phase flows."""
+
+    voltages_pu: dict[str, float]
+    source_p_kw: float
+    source_q_kvar: float
+    loss_proxy_kw: float
+    open_switches: list[str] = field(default_factory=list)
+
+    @property
+    def min_voltage_pu(self) -> float:
+        return min(self.voltages_pu.values()) if self.voltages_pu else math.nan
+
+    @property
+    def max_voltage_pu(self) -> float:
+        return max(self.voltages_pu.values()) if self.voltages_pu else math.nan
+
+
+def loss_proxy(pu: PerUnitThreePhase, p: np.ndarray, q: np.ndarray) -> float:
+    """``sum_e sum_i r_i (p_i^2 + q_i^2)`` [p.u.], the loss proxy of
+    :mod:`feederopt.problems.threephase` (effective resistances ``r_i``)."""
+    return float(np.sum(effective_resistance(pu) * (p**2 + q**2)))
+
+
+def lindist3flow_power_flow(net: ThreePhaseNetwork | PerUnitThreePhase, *,
+                            open_switches: set[str] | None = None) -> ThreePhaseFlow:
+    """LinDist3Flow voltages of ``net`` with the switches ``open_switches`` open (default: the
+    base-case states)."""
+    pu = net if isinstance(net, PerUnitThreePhase) else to_per_unit_3ph(
+        net, open_switches=open_switches)
+    block = lindist3flow(pu, voltage_limits=False)
+    y = block.groups["y"]
+    state = np.array([0.0 if e.normally_open else 1.0 for e in pu.edges])
+    y.lb = state.copy()
+    y.ub = state.copy()
+    y.integer = False
+    model = HighsModel(block, objective={})
+    sol = model.solve()
+    if not sol.has_solution:
+        raise SolverError(f"LinDist3Flow power flow: HiGHS status {sol.status}")
+    vals = model.values()
+    w = vals["w"]
+    names = pu.node_names()
+    volts = {name: float(math.sqrt(max(wi, 0.0)))
+             for name, wi, b in zip(names, w, pu.node_bus, strict=True) if not pu.virtual[b]}
+    ix = edge_phases(pu)
+    src = [k for k, e in enumerate(ix.edge) if pu.edges[e].kind == "source"]
+    p_src = float(vals["p"][src].sum()) * 1000 if src else math.nan
+    q_src = float(vals["q"][src].sum()) * 1000 if src else math.nan
+    return ThreePhaseFlow(
+        voltages_pu=volts, source_p_kw=p_src, source_q_kvar=q_src,
+        loss_proxy_kw=loss_proxy(pu, vals["p"], vals["q"]) * 1000,
+        open_switches=sorted(e.id for e in pu.edges if e.normally_open),
+    )
+
+
+@dataclass
+class ThreePhaseTopology:
+    """The answer of :func:`reconfigure_three_phase`."""
+
+    status: str  # optimal | time_limit | infeasible | error
+    open_switches: list[str]
+    loss_proxy_kw: float  # the MILP's objective (tangent-plane proxy)
+    bound_kw: float
+    solve_time_s: float
+    flow: ThreePhaseFlow | None
+
+
+def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300.0,
+                            gap: float = 1e-4, voltage_limits: bool = True,
+                            ) -> ThreePhaseTopology:
+    """The radial topology that minimises the LinDist3Flow loss proxy, as a MILP on HiGHS
+    (:func:`feederopt.problems.threephase.reconfiguration_block`); its LinDist3Flow power flow
+    is attached."""
+    pu = to_per_unit_3ph(net)
+    prob = reconfiguration_block(pu, voltage_limits=voltage_limits)
+    model = HighsModel(prob.block)
+    model.h.setOptionValue("mip_rel_gap", gap)
+    model.set_time_limit(time_limit_s)
+    sol = model.solve()
+    if not sol.has_solution:
+        return ThreePhaseTopology(sol.status, [], math.nan, sol.bound, sol.solve_time_s, None)
+    y = model.values()["y"]
+    opened = {e.id for e, v in zip(pu.edges, y, strict=True) if e.switchable and v < 0.5}
+    flow = lindist3flow_power_flow(net, open_switches=opened)
+    return ThreePhaseTopology(sol.status, sorted(opened), sol.objective, sol.bound,
+                              sol.solve_time_s, flow)

@@ -1,0 +1,112 @@
+"""Three-phase entry points: the facts ``feederopt info`` shows for a ``.dss`` feeder, and
+three-phase reconfiguration (``feederopt solve FILE.dss``).
+
+    >>> from feederopt.api_threephase import three_phase_info
+    >>> three_phase_info("ieee37")["base_losses_kw"]          # OpenDSS's own solution
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from feederopt.algorithms.threephase import lindist3flow_power_flow
+from feederopt.io import load_three_phase
+from feederopt.network.threephase import ThreePhaseNetwork
+from feederopt.network.threephase_perunit import to_per_unit_3ph
+from feederopt.validation.opendss import OpenDSSSolution, max_voltage_error, solve_opendss
+
+
+def _num(value: float | None) -> float | None:
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+def floating_buses(net: ThreePhaseNetwork) -> set[str]:
+    """Buses in three-wire (delta-fed) regions, whose neutral shift the model leaves out."""
+    pu = to_per_unit_3ph(net)
+    return {pu.bus_ids[b] for b in range(len(pu.bus_ids)) if pu.floating[b]
+            and not pu.virtual[b]}
+
+
+def lindist3flow_vs_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = None,
+                            ) -> tuple[float, str, OpenDSSSolution]:
+    """The largest ``|V_LinDist3Flow - V_OpenDSS|`` [p.u.] over the energised nodes, where it
+    occurs, and OpenDSS's solution, for the given switch states (default: the base case).
+
+    In three-wire regions the OpenDSS phase-to-ground voltages are compared without their zero
+    sequence (:meth:`OpenDSSSolution.comparable_voltages`)."""
+    pu = to_per_unit_3ph(net, open_switches=open_switches)
+    flow = lindist3flow_power_flow(pu)
+    floating = {pu.bus_ids[b] for b in range(len(pu.bus_ids)) if pu.floating[b]}
+    sol = solve_opendss(net, open_switches=open_switches, floating_buses=floating,
+                        model_voltages=flow.voltages_pu)
+    err, node = max_voltage_error(flow.voltages_pu, sol)
+    return err, node, sol
+
+
+def three_phase_info(source: Any) -> dict[str, Any]:
+    """Counts, OpenDSS's base-case solution and LinDist3Flow's voltage error of a three-phase
+    feeder (a ``.dss`` path or a built-in three-phase case name)."""
+    net = load_three_phase(source, check=False)
+    problems = net.validate()
+    summary = net.summary()
+    for key in ("total_load_mw", "total_load_mvar"):
+        summary[key] = round(summary[key], 9)
+    out: dict[str, Any] = {**summary, "source_format": "opendss"}
+    if problems:
+        out.update(problems=[p.to_dict() for p in problems], warnings=net.meta["warnings"])
+        return out
+    err, node, sol = lindist3flow_vs_opendss(net)
+    vmin = min(sol.min_voltage_pu.values()) if sol.min_voltage_pu else math.nan
+    vmax = max(sol.max_voltage_pu.values()) if sol.max_voltage_pu else math.nan
+    out.update({
+        "base_converged": sol.converged,
+        "base_losses_kw": _num(sol.losses_kw),
+        "base_min_voltage_pu": _num(vmin),
+        "base_min_voltage_bus": sol.min_voltage_node,
+        "base_max_voltage_pu": _num(vmax),
+        "base_message": "" if sol.converged else "OpenDSS did not converge",
+        "opendss_source_kw": _num(sol.source_kw),
+        "opendss_load_kw": _num(sol.load_kw),
+        "base_min_voltage_by_phase_pu": sol.min_voltage_pu,
+        "base_max_voltage_by_phase_pu": sol.max_voltage_pu,
+        "base_unbalance_pct": _num(sol.unbalance_pct),
+        "lindist3flow_max_voltage_error_pu": _num(err),
+        "lindist3flow_max_voltage_error_node": node,
+        "problems": [],
+        "warnings": list(dict.fromkeys(list(net.meta.get("warnings", [])) + sol.warnings)),
+    })
+    return out
+
+
+def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 1e-4,
+                      ac_check: bool = True) -> dict[str, Any]:
+    """The loss-minimising radial topology of a three-phase feeder (LinDist3Flow with a loss
+    proxy, a MILP on HiGHS), checked by OpenDSS's power flow: a JSON-ready dict."""
+    from feederopt.algorithms.threephase import reconfigure_three_phase
+
+    net = load_three_phase(source)
+    base_open = sorted(net.lines.filter(net.lines["switchable"] & net.lines["normally_open"])
+                       ["id"].to_list())
+    topo = reconfigure_three_phase(net, time_limit_s=time_limit_s, gap=gap)
+    out: dict[str, Any] = {
+        "case": net.name,
+        "method": "lindist3flow",
+        "status": topo.status,
+        "open_switches": topo.open_switches,
+        "base_open_switches": base_open,
+        "changed_switches": sorted(set(topo.open_switches) ^ set(base_open)),
+        "loss_proxy_kw": _num(topo.loss_proxy_kw),
+        "lower_bound_kw": _num(topo.bound_kw),
+        "solve_time_s": topo.solve_time_s,
+        "lindist3flow_min_voltage_pu": _num(topo.flow.min_voltage_pu) if topo.flow else None,
+        "lindist3flow_max_voltage_pu": _num(topo.flow.max_voltage_pu) if topo.flow else None,
+    }
+    if ac_check and topo.flow is not None:
+        floating = floating_buses(net)
+        base = solve_opendss(net, floating_buses=floating)
+        check = solve_opendss(net, open_switches=set(topo.open_switches),
+                              floating_buses=floating, model_voltages=topo.flow.voltages_pu)
+        out["base_losses_kw"] = _num(base.losses_kw)
+        out["ac_check"] = {"engine": "OpenDSS", **check.to_dict()}
+    return out

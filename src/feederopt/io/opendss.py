@@ -1,0 +1,587 @@
+"""Read OpenDSS circuits (``.dss``) into a :class:`~feederopt.network.threephase.ThreePhaseNetwork`.
+
+The circuit is compiled and solved by OpenDSS itself through OpenDSSDirect.py (DSS C-API, the
+engine that ships in the PyPI wheel), and its elements are read back from the engine, so every
+OpenDSS default, unit conversion, ``like=`` and ``Redirect`` is applied exactly as OpenDSS does.
+
+What is read, and how (OpenDSS manual, "Circuit element reference"):
+
+* **buses**: the nodes 1, 2, 3 of every bus (phases a, b, c), the voltage base (``kVBase``, set
+  by ``Set VoltageBases``/``CalcVoltageBases``) and ``BusCoords``;
+* **Vsource**: set-point, angle, base voltage and sequence impedances ``R1, X1, R0, X0``;
+* **lines**: the whole-line series impedance and shunt susceptance matrices, from the primitive
+  admittance matrix ``Yprim = [[Ys + Ysh/2, -Ys], [-Ys, Ys + Ysh/2]]`` (``Z = Ys^-1``), which
+  includes line codes, lengths and units as OpenDSS applies them; ``Switch=yes`` lines and lines
+  under a ``SwtControl`` are switchable, a disabled switch is normally open;
+* **transformers**: two-winding units (wye/delta, kV, kVA, %R, X_HL, taps as solved); those
+  under a ``RegControl`` are regulators;
+* **loads**: split per phase (wye) or per phase pair (delta), with the load model as the exponents
+  of the exponential model (models 1-8; ZIP by its slope at 1 p.u.);
+* **capacitors, generators, PV systems, storage**: ratings, and the base-case output as
+  OpenDSS solved it.
+
+Protection and control elements (relays, reclosers, fuses, capacitor controls) are listed in
+``meta["warnings"]``; any other power element is a typed ``unsupported_element`` problem. A file
+that OpenDSS rejects (an unknown line code, a missing ``Redirect`` target, ...) gives a typed
+problem with OpenDSS's own message; a bus without phases is reported by validation.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from feederopt.network.errors import InputError, Problem, ProblemKind
+from feederopt.network.threephase import PHASES, ThreePhaseNetwork
+
+#: Element classes that carry power and that the reader turns into tables.
+READ_CLASSES = {"vsource", "line", "transformer", "load", "capacitor", "generator", "pvsystem",
+                "storage"}
+#: Control and metering elements: read where they matter (RegControl, SwtControl) or ignored
+#: with a warning; they do not change the network's power-flow equations in the base case.
+CONTROL_CLASSES = {"regcontrol", "swtcontrol", "energymeter", "monitor", "relay", "recloser",
+                   "fuse", "capcontrol", "invcontrol", "storagecontroller", "expcontrol"}
+
+#: OpenDSS's impedance for ``Switch=yes`` (r1 = x1 = 1 Ohm per unit length, length 0.001).
+SWITCH_DEFAULT = "r1=1 r0=1 x1=1 x0=1 c1=1.1 c0=1 length=0.001 units=none"
+
+#: OpenDSS error numbers of malformed input, with a hint.
+_ERROR_HINTS = {
+    243: "the Redirect/Compile target does not exist; check the path beside the file",
+    401: "the line code is not defined before the line; check its name and the Redirects",
+    302: "an element or property name is unknown",
+    8888: "the file must define a circuit (New Circuit.<name> ...)",
+}
+
+
+def _dss() -> Any:
+    import opendssdirect as dss
+
+    return dss
+
+
+class DSSFailure(Exception):
+    """An OpenDSS error while compiling or solving (number, message)."""
+
+    def __init__(self, number: int, message: str) -> None:
+        super().__init__(message)
+        self.number = number
+        self.message = message
+
+
+def _split_error(exc: Exception) -> tuple[int, str]:
+    args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
+    if len(args) >= 2 and isinstance(args[0], int):
+        return int(args[0]), str(args[1])
+    m = re.match(r"\(#(\d+)\)\s*(.*)", str(exc), re.S)
+    if m:
+        return int(m.group(1)), m.group(2)
+    return -1, str(exc)
+
+
+@contextmanager
+def _keep_cwd() -> Iterator[None]:
+    cwd = os.getcwd()
+    try:
+        yield
+    finally:
+        os.chdir(cwd)
+
+
+def _run(command: str) -> None:
+    dss = _dss()
+    try:
+        dss.Text.Command(command)
+    except Exception as exc:
+        raise DSSFailure(*_split_error(exc)) from None
+
+
+def _zero_impedance_switches() -> list[str]:
+    """Switch lines whose impedance is zero (OpenDSS cannot invert them)."""
+    dss = _dss()
+    out = []
+    for name in dss.Lines.AllNames():
+        dss.Lines.Name(name)
+        if dss.Lines.IsSwitch() and not np.any(np.abs(dss.Lines.RMatrix()) > 0) and not np.any(
+            np.abs(dss.Lines.XMatrix()) > 0
+        ):
+            out.append(name)
+    return out
+
+
+def compile_circuit(path: str | Path) -> list[str]:
+    """Compile ``path`` in OpenDSS and solve it; return warnings.
+
+    A switch line with zero impedance (``Switch=y r1=0 x1=0``, as PowerModelsONM writes them) makes
+    OpenDSS's Y matrix singular; such switches get OpenDSS's own ``Switch=yes`` impedance
+    (:data:`SWITCH_DEFAULT`) and the script is run again. Raises :class:`InputError` with OpenDSS's
+    message for any other error.
+    """
+    dss = _dss()
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise _file_problem(path, -1, "no such file", "check the path")
+    warnings: list[str] = []
+    with _keep_cwd():
+        dss.Text.Command("clear")
+        dss.Error.EarlyAbort(True)
+        try:
+            _run(f'redirect "{path}"')
+            if not dss.Solution.Converged():  # a script that solves is taken as it solved
+                dss.Solution.Solve()
+        except DSSFailure as exc:
+            where = re.search(r'\[file: "([^"]+)", line: (\d+)\]', exc.message)
+            bad = _zero_impedance_switches() if "Matrix Inversion" in exc.message else []
+            if not bad or where is None or Path(where.group(1)).resolve() != path:
+                raise _file_problem(path, exc.number, exc.message) from None
+            # Repair the zero-impedance switches, then run the rest of the script from the
+            # command that failed, one command at a time.
+            for name in bad:
+                _run(f"edit Line.{name} {SWITCH_DEFAULT}")
+            warnings.append(
+                f"{len(bad)} switch line(s) with zero impedance ({', '.join(bad)}) get OpenDSS's "
+                "switch impedance (1 mOhm + j1 mOhm) for OpenDSS's solution; the models take "
+                "switches as ideal"
+            )
+            lines = path.read_text(errors="replace").splitlines()[int(where.group(2)) - 1:]
+            try:
+                for command in _commands(lines):
+                    _run(command)
+                if not dss.Solution.Converged():
+                    dss.Solution.Solve()
+            except DSSFailure as final:
+                raise _file_problem(path, final.number, final.message) from None
+        except Exception as exc:
+            raise _file_problem(path, *_split_error(exc)) from None
+    return warnings
+
+
+def _commands(lines: list[str]) -> Iterator[str]:
+    """The commands of script lines: comments (``!``, ``//``, ``/* */``) and blanks dropped."""
+    in_block = False
+    for raw in lines:
+        text = raw.strip()
+        if in_block:
+            if "*/" in text:
+                in_block = False
+            continue
+        if text.startswith("/*"):
+            in_block = "*/" not in text
+            continue
+        text = re.split(r"!|//", text, maxsplit=1)[0].strip()
+        if text and text not in ("{", "}"):
+            yield text
+
+
+def _file_problem(path: Path, number: int, message: str, hint: str = "") -> InputError:
+    text = " ".join(message.split())
+    if number == 401 or "LineCode object" in text:
+        kind, comp = ProblemKind.INVALID_VALUE, "lines"
+    elif number == 243 or ("not found" in text.lower() and "redirect" in text.lower()):
+        kind, comp = ProblemKind.UNREADABLE_FILE, "file"
+    else:
+        kind, comp = ProblemKind.UNREADABLE_FILE, "file"
+    ids = [str(path)]
+    m = re.search(r'"([^"]+)"', text)
+    if m:
+        ids.append(m.group(1))
+    where = f" (OpenDSS error {number})" if number >= 0 else ""
+    return InputError([
+        Problem(kind, comp, f"OpenDSS cannot read '{path.name}': {text}{where}", tuple(ids),
+                "line_code" if number == 401 else None,
+                hint or _ERROR_HINTS.get(number, "check the file with OpenDSS"))
+    ])
+
+
+# ---------------------------------------------------------------------------------------------
+# reading the compiled circuit
+# ---------------------------------------------------------------------------------------------
+
+
+def _bus_and_nodes(spec: str, n_default: int) -> tuple[str, list[int]]:
+    """``"632.3.2"`` -> ("632", [3, 2]); ``"671"`` -> ("671", [1, 2, 3][:n])."""
+    parts = spec.split(".")
+    nodes = [int(p) for p in parts[1:] if p.strip() != ""]
+    if not nodes:
+        nodes = list(range(1, n_default + 1))
+    return parts[0].lower(), nodes
+
+
+def _letters(nodes: list[int]) -> str:
+    return "".join(PHASES[n - 1] for n in nodes if 1 <= n <= 3)
+
+
+def _iterate(collection: Any) -> Iterator[str]:
+    for name in collection.AllNames() or []:
+        if name == "NONE":
+            continue
+        collection.Name(name)
+        yield name
+
+
+def _line_matrices(n: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Whole-line series impedance [Ohm] and shunt susceptance [S] from the primitive Y."""
+    dss = _dss()
+    raw = np.asarray(dss.CktElement.YPrim(), float)
+    if raw.size != 2 * (2 * n) ** 2:
+        return None
+    y = (raw[0::2] + 1j * raw[1::2]).reshape(2 * n, 2 * n)
+    ys = -y[:n, n:]
+    if not np.all(np.isfinite(ys)) or abs(np.linalg.det(ys)) < 1e-300:
+        return None
+    z = np.linalg.inv(ys)
+    b = 2 * (y[:n, :n] + y[:n, n:]).imag
+    return z, b
+
+
+def read_opendss(path: str | Path, *, name: str | None = None,
+                 settings: str | Path | None = None) -> ThreePhaseNetwork:
+    """A three-phase network from an OpenDSS file, compiled and solved by OpenDSS.
+
+    ``settings`` is a PowerModelsONM settings file (JSON); its ``dss`` section marks inverters
+    as grid-forming (``"inverter": "GRID_FORMING"``/``"gfm"``).
+    """
+    dss = _dss()
+    path = Path(path).resolve()
+    warnings = compile_circuit(path)
+    problems: list[Problem] = []
+
+    # ---- buses --------------------------------------------------------------------------
+    bus_rows = []
+    for bus in dss.Circuit.AllBusNames():
+        dss.Circuit.SetActiveBus(bus)
+        nodes = [n for n in dss.Bus.Nodes() if 1 <= n <= 3]
+        kv_ln = float(dss.Bus.kVBase())
+        coords = dss.Bus.Coorddefined()
+        bus_rows.append({
+            "id": bus.lower(),
+            "phases": "".join(sorted(_letters(nodes))),
+            "vn_kv": kv_ln * math.sqrt(3) if kv_ln > 0 else 0.0,
+            "x": float(dss.Bus.X()) if coords else None,
+            "y": float(dss.Bus.Y()) if coords else None,
+        })
+
+    no_phase = [b["id"] for b in bus_rows if not b["phases"]]
+    if no_phase:
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "buses", "bus has no phases (only node 0)",
+            tuple(no_phase), "phases", "connect the bus through nodes 1, 2 or 3"))
+
+    # ---- sources ------------------------------------------------------------------------
+    src_rows = []
+    for vs in _iterate(dss.Vsources):
+        bus, _ = _bus_and_nodes(dss.CktElement.BusNames()[0], 3)
+        seq = {}
+        for prop in ("R1", "X1", "R0", "X0"):
+            dss.Text.Command(f"? vsource.{vs}.{prop}")
+            seq[prop.lower() + "_ohm"] = float(dss.Text.Result())
+        src_rows.append({"id": vs, "bus": bus, "v_set_pu": float(dss.Vsources.PU()),
+                         "angle_deg": float(dss.Vsources.AngleDeg()),
+                         "vn_kv": float(dss.Vsources.BasekV()), **seq})
+
+    # ---- switch controls ----------------------------------------------------------------
+    controlled: dict[str, bool] = {}  # line -> normally open
+    for _ in _iterate(dss.SwtControls):
+        obj = dss.SwtControls.SwitchedObj().lower()
+        if obj.startswith("line."):
+            controlled[obj[5:]] = dss.SwtControls.NormalState() == 1 or (
+                dss.SwtControls.State() == 1
+            )
+
+    # ---- lines --------------------------------------------------------------------------
+    line_rows, z_rows = [], []
+    unit_m = {0: 1.0, 1: 1609.344, 2: 304.8, 3: 1000.0, 4: 1.0, 5: 0.3048, 6: 0.0254,
+              7: 0.01, 8: 0.001}
+    for line in _iterate(dss.Lines):
+        n = int(dss.Lines.Phases())
+        b1, n1 = _bus_and_nodes(dss.Lines.Bus1(), n)
+        b2, n2 = _bus_and_nodes(dss.Lines.Bus2(), n)
+        enabled = bool(dss.CktElement.Enabled())
+        is_switch = bool(dss.Lines.IsSwitch()) or line in controlled
+        if _letters(n1) != _letters(n2) or len(_letters(n1)) != n:
+            problems.append(Problem(
+                ProblemKind.INVALID_VALUE, "lines",
+                f"line connects nodes {n1} to {n2}; phases must match and be 1-3", (line,),
+                "bus1", "connect the same phases at both ends"))
+            continue
+        mats = _line_matrices(n) if enabled else None
+        if mats is None:
+            length = float(dss.Lines.Length())
+            r = np.asarray(dss.Lines.RMatrix(), float).reshape(n, n) * length
+            x = np.asarray(dss.Lines.XMatrix(), float).reshape(n, n) * length
+            c = np.asarray(dss.Lines.CMatrix(), float).reshape(n, n) * length
+            z = r + 1j * x
+            b = 2 * math.pi * 60.0 * c * 1e-9
+        else:
+            z, b = mats
+        phases = _letters(n1)
+        units = int(dss.Lines.Units())
+        normally_open = (not enabled) if is_switch else False
+        if line in controlled:
+            normally_open = controlled[line]
+        line_rows.append({
+            "id": line, "from_bus": b1, "to_bus": b2, "phases": phases,
+            "length_m": float(dss.Lines.Length()) * unit_m.get(units, 1.0),
+            "kind": "switch" if is_switch else "line",
+            "switchable": is_switch, "normally_open": normally_open,
+            "in_service": enabled or is_switch,
+            "i_max_a": float(dss.Lines.NormAmps()) or None,
+            "line_code": dss.Lines.LineCode() or None,
+        })
+        if is_switch:
+            continue  # switches are ideal in the models
+        for i, pi in enumerate(phases):
+            for j, pj in enumerate(phases):
+                z_rows.append({"line": line, "row": pi, "col": pj, "r_ohm": float(z[i, j].real),
+                               "x_ohm": float(z[i, j].imag), "b_us": float(b[i, j] * 1e6)})
+
+    # ---- transformers ------------------------------------------------------------------
+    regulated = set()
+    for _ in _iterate(dss.RegControls):
+        regulated.add(dss.RegControls.Transformer().lower())
+    tr_rows = []
+    for tr in _iterate(dss.Transformers):
+        if int(dss.Transformers.NumWindings()) != 2:
+            problems.append(Problem(
+                ProblemKind.UNSUPPORTED_ELEMENT, "transformers",
+                "only two-winding transformers are supported", (tr,), "windings",
+                "split a three-winding transformer into two-winding units"))
+            continue
+        nph = int(dss.CktElement.NumPhases())
+        names = dss.CktElement.BusNames()
+        wd = []
+        for w in (1, 2):
+            dss.Transformers.Wdg(w)
+            wd.append((float(dss.Transformers.kV()), float(dss.Transformers.kVA()),
+                       bool(dss.Transformers.IsDelta()), float(dss.Transformers.R()),
+                       float(dss.Transformers.Tap())))
+        b1, n1 = _bus_and_nodes(names[0], nph)
+        b2, n2 = _bus_and_nodes(names[1], nph)
+        tr_rows.append({
+            "id": tr, "from_bus": b1, "to_bus": b2,
+            "from_nodes": ".".join(map(str, n1)), "to_nodes": ".".join(map(str, n2)),
+            "n_phases": nph, "conn_from": "delta" if wd[0][2] else "wye",
+            "conn_to": "delta" if wd[1][2] else "wye", "kv_from": wd[0][0], "kv_to": wd[1][0],
+            "s_kva": wd[0][1], "r_pct": wd[0][3] + wd[1][3],
+            "x_pct": float(dss.Transformers.Xhl()), "tap_from": wd[0][4], "tap_to": wd[1][4],
+            "tap_min": float(dss.Transformers.MinTap()),
+            "tap_max": float(dss.Transformers.MaxTap()),
+            "tap_steps": int(dss.Transformers.NumTaps()), "is_regulator": tr in regulated,
+            "in_service": bool(dss.CktElement.Enabled()),
+        })
+
+    # ---- loads --------------------------------------------------------------------------
+    load_rows = []
+    for ld in _iterate(dss.Loads):
+        nph = int(dss.Loads.Phases())
+        bus, nodes = _bus_and_nodes(dss.CktElement.BusNames()[0], nph)
+        delta = bool(dss.Loads.IsDelta())
+        kv, kw, kvar = float(dss.Loads.kV()), float(dss.Loads.kW()), float(dss.Loads.kvar())
+        pe, qe = _exponents(int(dss.Loads.Model()), dss)
+        live = [n for n in nodes if 1 <= n <= 3]
+        parts: list[tuple[str, str, float]] = []  # (conn, phase, rated kV across the part)
+        if delta and nph == 1 and len(live) >= 2:
+            parts = [("delta", _letters(live[:2]), kv)]
+        elif delta and nph == 3 and len(live) >= 3:
+            ph = _letters(live[:3])
+            parts = [("delta", ph[k] + ph[(k + 1) % 3], kv) for k in range(3)]
+        elif not delta and nph == 1 and len(live) >= 2 and (len(nodes) < 2 or nodes[1] != 0):
+            parts = [("delta", _letters(live[:2]), kv)]  # a wye load between two phases
+        elif not delta and len(live) >= nph:
+            v = kv if nph == 1 else kv / math.sqrt(3)
+            parts = [("wye", _letters([n]), v) for n in live[:nph]]
+        if not parts:
+            problems.append(Problem(
+                ProblemKind.BAD_LOAD, "loads",
+                f"a {'delta' if delta else 'wye'} load on {nph} phase(s) at nodes {nodes}",
+                (ld,), "bus1", "connect the load to as many phase nodes as it has phases"))
+            continue
+        for conn, ph, v in parts:
+            load_rows.append({"id": ld, "bus": bus, "conn": conn, "phase": ph,
+                              "p_mw": kw / 1000 / len(parts), "q_mvar": kvar / 1000 / len(parts),
+                              "vn_kv": v, "p_exponent": pe, "q_exponent": qe,
+                              "model": int(dss.Loads.Model()),
+                              "in_service": bool(dss.CktElement.Enabled())})
+
+    # ---- capacitors ---------------------------------------------------------------------
+    sh_rows = []
+    for cap in _iterate(dss.Capacitors):
+        nph = int(dss.CktElement.NumPhases())
+        bus, nodes = _bus_and_nodes(dss.CktElement.BusNames()[0], nph)
+        states = list(dss.Capacitors.States())
+        share = (sum(states) / len(states)) if states else 1.0
+        sh_rows.append({"id": cap, "bus": bus, "phases": _letters(nodes[:nph]),
+                        "conn": "delta" if dss.Capacitors.IsDelta() else "wye",
+                        "q_mvar": float(dss.Capacitors.kvar()) / 1000 * share,
+                        "vn_kv": float(dss.Capacitors.kV()),
+                        "in_service": bool(dss.CktElement.Enabled()) and share > 0})
+
+    # ---- generators, PV, storage (their base-case output as solved) ---------------------
+    gen_rows = []
+    grid_forming = _grid_forming(settings)
+    for cls, kind, coll in (("generator", "generator", dss.Generators),
+                            ("pvsystem", "pv", dss.PVsystems), ("storage", "storage",
+                                                                dss.Storages)):
+        for el in _iterate(coll):
+            full = f"{dss.CktElement.Name()}"
+            nph = int(dss.CktElement.NumPhases())
+            bus, nodes = _bus_and_nodes(dss.CktElement.BusNames()[0], nph)
+            powers = np.asarray(dss.CktElement.Powers(), float)
+            p_out = -float(powers[0::2].sum()) / 1000 if powers.size else 0.0
+            q_out = -float(powers[1::2].sum()) / 1000 if powers.size else 0.0
+            p_max, s_max, energy = _ratings(cls, el, dss)
+            if cls == "generator" and p_max > 0 and abs(p_out - p_max) > 0.1 * p_max:
+                warnings.append(
+                    f"{full} is set to {p_max * 1000:.0f} kW but OpenDSS's solution has it at "
+                    f"{p_out * 1000:.0f} kW (its kV rating does not match its bus, so OpenDSS "
+                    "runs it as an impedance); the solved output is used")
+            gen_rows.append({
+                "id": full, "bus": bus, "phases": _letters(nodes[:nph]), "kind": kind,
+                "p_mw": p_out, "q_mvar": q_out, "p_max_mw": p_max, "s_max_mva": s_max,
+                "energy_mwh": energy, "can_grid_form": full.lower() in grid_forming,
+                "in_service": bool(dss.CktElement.Enabled()),
+            })
+
+    # ---- anything else ------------------------------------------------------------------
+    ignored: dict[str, list[str]] = {}
+    for element in dss.Circuit.AllElementNames():
+        cls, _, el = element.partition(".")
+        low = cls.lower()
+        if low in READ_CLASSES or low in {"regcontrol", "swtcontrol"}:
+            continue
+        if low in CONTROL_CLASSES:
+            ignored.setdefault(cls, []).append(el)
+            continue
+        problems.append(Problem(
+            ProblemKind.UNSUPPORTED_ELEMENT, cls.lower(),
+            f"{cls} elements are not modelled", (el,), None,
+            "remove the element or replace it by a supported one (line, transformer, load, "
+            "capacitor, generator, PV system, storage)"))
+    for cls, els in sorted(ignored.items()):
+        warnings.append(f"{len(els)} {cls} element(s) ignored (control/protection): "
+                        f"{', '.join(els[:8])}{' ...' if len(els) > 8 else ''}")
+    if problems:
+        raise InputError(problems)
+
+    def frame(rows: list[dict[str, Any]]) -> pl.DataFrame | None:
+        return pl.DataFrame(rows) if rows else None
+
+    _repair_bases(bus_rows, src_rows, line_rows, tr_rows, warnings)
+    circuit = dss.Circuit.Name()
+    return ThreePhaseNetwork.from_tables(
+        name=name or circuit or path.stem,
+        meta={"source_format": "opendss", "source_path": str(path), "circuit": circuit,
+              "warnings": warnings,
+              "settings_path": str(Path(settings).resolve()) if settings else None},
+        buses=frame(bus_rows), sources=frame(src_rows), lines=frame(line_rows),
+        impedances=frame(z_rows), transformers=frame(tr_rows), loads=frame(load_rows),
+        generators=frame(gen_rows), shunts=frame(sh_rows),
+    )
+
+
+def _repair_bases(buses: list[dict[str, Any]], sources: list[dict[str, Any]],
+                  lines: list[dict[str, Any]], transformers: list[dict[str, Any]],
+                  warnings: list[str]) -> None:
+    """Nominal voltages from the source through lines and transformer ratios.
+
+    OpenDSS gives every bus the nearest of the circuit's ``VoltageBases``; a voltage level that
+    the list lacks (Iowa 240's 0.48 kV secondaries) gets a base off by the transformer's ratio.
+    Where OpenDSS's base is more than 10 % from the one the ratios give, the ratio's base is used
+    and a warning names the buses.
+    """
+    by_id = {b["id"]: b for b in buses}
+    expected: dict[str, float] = {}
+    adj: dict[str, list[tuple[str, float]]] = {}
+    for ln in lines:
+        adj.setdefault(ln["from_bus"], []).append((ln["to_bus"], 1.0))
+        adj.setdefault(ln["to_bus"], []).append((ln["from_bus"], 1.0))
+    for tr in transformers:
+        if tr["kv_from"] > 0 and tr["kv_to"] > 0:
+            ratio = tr["kv_to"] / tr["kv_from"]  # line-line (3-phase) or winding (1-phase) kV
+            adj.setdefault(tr["from_bus"], []).append((tr["to_bus"], ratio))
+            adj.setdefault(tr["to_bus"], []).append((tr["from_bus"], 1 / ratio))
+    stack = []
+    for src in sources:
+        expected[src["bus"]] = src["vn_kv"]
+        stack.append(src["bus"])
+    while stack:
+        b = stack.pop()
+        for o, ratio in adj.get(b, []):
+            if o not in expected:
+                expected[o] = expected[b] * ratio
+                stack.append(o)
+    fixed = []
+    for bid, kv in expected.items():
+        row = by_id.get(bid)
+        if row is None:
+            continue
+        if row["vn_kv"] <= 0 or abs(row["vn_kv"] / kv - 1) > 0.1:
+            row["vn_kv"] = kv
+            fixed.append(bid)
+    if fixed:
+        warnings.append(f"{len(fixed)} bus(es) have an OpenDSS voltage base that does not match "
+                        f"their transformer's ratio ({', '.join(sorted(fixed)[:6])}"
+                        f"{' ...' if len(fixed) > 6 else ''}); the ratio's base is used")
+
+
+def _exponents(model: int, dss: Any) -> tuple[float, float]:
+    """Exponents ``(n_p, n_q)`` of ``p = p0 |V|^n_p``, ``q = q0 |V|^n_q`` for OpenDSS load models
+    (OpenDSS manual, Load object): 1 constant PQ, 2 constant Z, 3 constant P and quadratic Q,
+    4 exponential (CVRwatts, CVRvars), 5 constant current, 6 constant P and fixed Q, 7 constant P
+    and fixed-impedance Q, 8 ZIP (by its slope at 1 p.u.: ``n = 2 Z + I``)."""
+    if model == 2:
+        return 2.0, 2.0
+    if model in (3, 7):
+        return 0.0, 2.0
+    if model == 4:
+        return float(dss.Loads.CVRwatts()), float(dss.Loads.CVRvars())
+    if model == 5:
+        return 1.0, 1.0
+    if model == 8:
+        z = list(dss.Loads.ZipV())
+        if len(z) >= 6:
+            return 2 * z[0] + z[1], 2 * z[3] + z[4]
+    return 0.0, 0.0
+
+
+def _ratings(cls: str, name: str, dss: Any) -> tuple[float, float, float | None]:
+    """Active power rating [MW], apparent rating [MVA] and storage energy [MWh]."""
+    def prop(p: str) -> float:
+        dss.Text.Command(f"? {cls}.{name}.{p}")
+        try:
+            return float(dss.Text.Result())
+        except ValueError:
+            return 0.0
+
+    if cls == "generator":
+        return prop("kW") / 1000, prop("kVA") / 1000, None
+    if cls == "pvsystem":
+        return prop("Pmpp") / 1000, prop("kVA") / 1000, None
+    return prop("kWrated") / 1000, prop("kVA") / 1000, prop("kWhrated") / 1000
+
+
+def _grid_forming(settings: str | Path | None) -> set[str]:
+    """Elements that a PowerModelsONM settings file marks as grid-forming inverters."""
+    if settings is None:
+        return set()
+    try:
+        data = json.loads(Path(settings).read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError([Problem(ProblemKind.UNREADABLE_FILE, "file",
+                                  f"cannot read settings '{settings}': {exc}",
+                                  (str(settings),))]) from None
+    out = set()
+    for element, attrs in (data.get("dss") or {}).items():
+        inv = str((attrs or {}).get("inverter", "")).lower()
+        if inv in ("grid_forming", "gfm"):
+            out.add(element.lower())
+    return out

@@ -1,0 +1,146 @@
+"""Writing output files safely: checked before the work, written atomically, never clobbered.
+
+Every file and folder that feederopt writes (result JSON, Parquet/CSV tables, PNG, HTML report,
+scenario files, result folders) goes through this module, so that
+
+* a bad output path is found **before** a solve of many minutes: :func:`output_problems` gives
+  typed problems (parent folder missing, parent not a folder, not writable, a folder where a
+  file is wanted, an existing output without ``force``), which the command line reports with
+  exit code 2;
+* a crash, a full disk or a second Ctrl-C never leaves a half-written file: a file is written
+  to a temporary file in the same folder and moved into place by one ``os.replace`` (atomic on
+  POSIX and Windows within one file system), a folder is written as a temporary folder and
+  renamed (:func:`atomic_file`, :func:`atomic_folder`);
+* nothing the user had is overwritten or deleted without ``force`` (``--force``): without it, a
+  file is published by a hard link, which fails if the name was taken meanwhile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from feederopt.network.errors import InputError, Problem, ProblemKind
+
+
+def _problem(kind: ProblemKind, path: Path, message: str, option: str | None,
+             hint: str) -> Problem:
+    return Problem(kind, "output", message, ids=(str(path),), field=option, hint=hint)
+
+
+def output_problems(path: str | Path, *, force: bool, folder: bool = False,
+                    option: str | None = None) -> list[Problem]:
+    """What stops ``path`` from being written as a file (or, with ``folder``, a folder of
+    files); empty when it can be. ``option`` names the command-line option (``"json"`` for
+    ``--json``) in the problems."""
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    what = "folder" if folder else "file"
+    if path.is_dir() and not folder:
+        return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}' is a folder",
+                         option, "give the name of a file")]
+    if not parent.exists():
+        return [_problem(ProblemKind.BAD_OUTPUT_PATH, path,
+                         f"the folder '{parent}' does not exist", option,
+                         "create it first, or choose another path")]
+    if not parent.is_dir():
+        return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{parent}' is not a folder",
+                         option, "choose a path inside a folder")]
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return [_problem(ProblemKind.BAD_OUTPUT_PATH, path,
+                         f"the folder '{parent}' is not writable", option,
+                         "choose a folder you may write to")]
+    if (path.exists() or path.is_symlink()) and not force:
+        return [_problem(ProblemKind.OUTPUT_EXISTS, path, f"'{path}' exists already", option,
+                         f"choose another {what}, or pass --force (force=True) to replace it")]
+    return []
+
+
+def check_output(path: str | Path, *, force: bool, folder: bool = False,
+                 option: str | None = None) -> Path:
+    """``path`` if it can be written (see :func:`output_problems`), else an InputError."""
+    problems = output_problems(path, force=force, folder=folder, option=option)
+    if problems:
+        raise InputError(problems)
+    return Path(path)
+
+
+def _exists_error(path: Path) -> InputError:
+    return InputError([_problem(ProblemKind.OUTPUT_EXISTS, path, f"'{path}' exists already",
+                                None, "choose another name, or pass --force to replace it")])
+
+
+def _publish_file(tmp: Path, path: Path, force: bool) -> None:
+    """Move the finished ``tmp`` to ``path`` in one step."""
+    if force:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)  # fails if ``path`` exists: no clobbering, even in a race
+    except FileExistsError:
+        raise _exists_error(path) from None
+    except OSError:  # a file system without hard links
+        if path.exists():
+            raise _exists_error(path) from None
+        os.replace(tmp, path)
+        return
+    tmp.unlink()
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | Path, *, force: bool = False) -> Iterator[Path]:
+    """A temporary path next to ``path`` to write to; moved to ``path`` when the block ends
+    without an exception, removed otherwise (``path`` is then as it was). An existing ``path``
+    is replaced only with ``force``."""
+    path = Path(path)
+    check_output(path, force=force)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        _publish_file(tmp, path, force)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text(path: str | Path, text: str, *, force: bool = False) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically (see :func:`atomic_file`)."""
+    with atomic_file(path, force=force) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_bytes(path: str | Path, data: bytes, *, force: bool = False) -> Path:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_file`)."""
+    with atomic_file(path, force=force) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | Path, *, force: bool = False) -> Iterator[Path]:
+    """A new temporary folder next to ``path`` to fill; renamed to ``path`` when the block ends
+    without an exception, removed otherwise. An existing ``path`` (folder or file) is replaced,
+    and only then deleted, only with ``force``."""
+    path = Path(path)
+    check_output(path, force=force, folder=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part"))
+    try:
+        yield tmp
+        old: Path | None = None
+        if path.exists() or path.is_symlink():
+            if not force:
+                raise _exists_error(path)
+            old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
+            os.replace(path, old / path.name)
+        os.rename(tmp, path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,340 @@
+"""The three-phase (unbalanced) data model: per-phase tables in SI units, next to the balanced one.
+
+Phases are the letters ``a``, ``b``, ``c`` (OpenDSS nodes 1, 2, 3); a ``phases`` column holds the
+phases an element uses, in order (``"abc"``, ``"ca"``, ``"b"``). Every table is a Polars DataFrame
+validated by a Patito model, with the unit in every column name, as in
+:mod:`feederopt.network.schemas`:
+
+* ``buses``: one row per bus, with its phases and nominal voltage;
+* ``sources``: voltage sources (the substation) and their sequence impedances;
+* ``lines``: lines and switches; ``impedances`` holds their full series impedance and shunt
+  susceptance matrices, one row per (line, row phase, column phase), whole-line values in Ohm
+  and uS (per-length values times length);
+* ``transformers``: two-winding transformers and single-phase regulator units, one row each,
+  with their terminal nodes as OpenDSS numbers them (``"1.2"`` is a winding between nodes 1 and
+  2, ``"1"`` one between node 1 and ground);
+* ``loads``: one row per load and phase (wye: ``"a"``) or phase pair (delta: ``"ab"``), with the
+  exponents of the exponential load model ``p = p0 (|V| / V0) ** p_exponent``;
+* ``generators``: generators, PV systems and storage (``kind``), their base-case output and
+  ratings; the output is split equally over their phases;
+* ``shunts``: capacitor banks.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import patito as pt
+import polars as pl
+
+from feederopt.network.errors import InputError, Problem, ProblemKind
+from feederopt.network.schemas import complete_table, empty_table
+
+PHASES = "abc"
+
+Connection = Literal["wye", "delta"]
+
+
+class PhaseBus(pt.Model):
+    """A three-phase (or one-, two-phase) node."""
+
+    id: str = pt.Field(description="Unique bus id.")
+    phases: str = pt.Field(description="The phases present, e.g. 'abc' or 'ac'.")
+    vn_kv: float = pt.Field(description="Nominal line-to-line voltage [kV].")
+    v_min_pu: float = pt.Field(default=0.9, description="Lower phase-voltage limit [p.u.].")
+    v_max_pu: float = pt.Field(default=1.1, description="Upper phase-voltage limit [p.u.].")
+    x: float | None = pt.Field(default=None, description="x coordinate, optional.")
+    y: float | None = pt.Field(default=None, description="y coordinate, optional.")
+
+
+class VoltageSource(pt.Model):
+    """A Thevenin source: fixed balanced voltage behind a sequence impedance."""
+
+    id: str = pt.Field(description="Unique source id.")
+    bus: str = pt.Field(description="Bus id.")
+    v_set_pu: float = pt.Field(default=1.0, description="Voltage set-point [p.u.].")
+    angle_deg: float = pt.Field(default=0.0, description="Phase-a angle [deg].")
+    vn_kv: float = pt.Field(description="Base line-to-line voltage [kV].")
+    r1_ohm: float = pt.Field(default=0.0, description="Positive-sequence resistance [Ohm].")
+    x1_ohm: float = pt.Field(default=0.0, description="Positive-sequence reactance [Ohm].")
+    r0_ohm: float = pt.Field(default=0.0, description="Zero-sequence resistance [Ohm].")
+    x0_ohm: float = pt.Field(default=0.0, description="Zero-sequence reactance [Ohm].")
+
+
+class PhaseLine(pt.Model):
+    """A line or switch; its matrices are in the ``impedances`` table."""
+
+    id: str = pt.Field(description="Unique line id.")
+    from_bus: str = pt.Field(description="Bus id at the from end.")
+    to_bus: str = pt.Field(description="Bus id at the to end.")
+    phases: str = pt.Field(description="Phases of the conductors, in matrix order.")
+    length_m: float = pt.Field(default=0.0, description="Length [m].")
+    kind: Literal["line", "switch"] = pt.Field(default="line", description="line | switch.")
+    switchable: bool = pt.Field(default=False, description="Can the optimiser open it?")
+    normally_open: bool = pt.Field(default=False, description="Open in the base case.")
+    in_service: bool = pt.Field(default=True, description="False removes the line.")
+    i_max_a: float | None = pt.Field(default=None, description="Normal current rating [A].")
+    line_code: str | None = pt.Field(default=None, description="OpenDSS line code, if any.")
+
+
+class LineImpedance(pt.Model):
+    """One entry of a line's series impedance and shunt susceptance matrices (whole line)."""
+
+    line: str = pt.Field(description="Line id.")
+    row: str = pt.Field(description="Row phase.")
+    col: str = pt.Field(description="Column phase.")
+    r_ohm: float = pt.Field(description="Series resistance [Ohm].")
+    x_ohm: float = pt.Field(description="Series reactance [Ohm].")
+    b_us: float = pt.Field(default=0.0, description="Total shunt susceptance [uS].")
+
+
+class PhaseTransformer(pt.Model):
+    """A two-winding transformer (a three-phase unit or one single-phase unit of a bank)."""
+
+    id: str = pt.Field(description="Unique transformer id.")
+    from_bus: str = pt.Field(description="Winding-1 bus.")
+    to_bus: str = pt.Field(description="Winding-2 bus.")
+    from_nodes: str = pt.Field(description="Winding-1 terminal nodes, e.g. '1.2.3' or '1.2'.")
+    to_nodes: str = pt.Field(description="Winding-2 terminal nodes.")
+    n_phases: int = pt.Field(description="1 or 3.")
+    conn_from: Literal["wye", "delta"] = pt.Field(description="Winding-1 connection.")
+    conn_to: Literal["wye", "delta"] = pt.Field(description="Winding-2 connection.")
+    kv_from: float = pt.Field(description="Winding-1 rated voltage [kV] (line-line if 3-phase).")
+    kv_to: float = pt.Field(description="Winding-2 rated voltage [kV].")
+    s_kva: float = pt.Field(description="Rating [kVA].")
+    r_pct: float = pt.Field(default=0.0, description="Series resistance, both windings [%].")
+    x_pct: float = pt.Field(default=0.0, description="Leakage reactance X_HL [%].")
+    tap_from: float = pt.Field(default=1.0, description="Winding-1 tap [p.u.].")
+    tap_to: float = pt.Field(default=1.0, description="Winding-2 tap [p.u.] (as solved).")
+    tap_min: float = pt.Field(default=0.9, description="Lowest tap [p.u.].")
+    tap_max: float = pt.Field(default=1.1, description="Highest tap [p.u.].")
+    tap_steps: int = pt.Field(default=32, description="Number of tap steps.")
+    is_regulator: bool = pt.Field(default=False, description="Controlled by a RegControl.")
+    in_service: bool = pt.Field(default=True)
+
+
+class PhaseLoad(pt.Model):
+    """The part of a load on one phase (wye) or one phase pair (delta)."""
+
+    id: str = pt.Field(description="Load id (several rows per load).")
+    bus: str = pt.Field(description="Bus id.")
+    conn: Literal["wye", "delta"] = pt.Field(description="wye | delta.")
+    phase: str = pt.Field(description="'a' (wye) or 'ab' (delta, from-to).")
+    p_mw: float = pt.Field(description="Active power at rated voltage [MW].")
+    q_mvar: float = pt.Field(description="Reactive power at rated voltage [MVAr].")
+    vn_kv: float = pt.Field(description="Rated voltage across this part [kV].")
+    p_exponent: float = pt.Field(default=0.0, description="p ~ |V|**p_exponent (0: const P).")
+    q_exponent: float = pt.Field(default=0.0, description="q ~ |V|**q_exponent (2: const Z).")
+    model: int = pt.Field(default=1, description="OpenDSS load model number.")
+    in_service: bool = pt.Field(default=True)
+
+
+class PhaseGenerator(pt.Model):
+    """A generator, PV system or storage unit, balanced over its phases."""
+
+    id: str = pt.Field(description="Unique id, e.g. 'Generator.675' or 'Storage.b1'.")
+    bus: str = pt.Field(description="Bus id.")
+    phases: str = pt.Field(description="Phases it connects to.")
+    kind: Literal["generator", "pv", "storage"] = pt.Field(description="The element class.")
+    p_mw: float = pt.Field(default=0.0, description="Base-case output [MW] (all phases).")
+    q_mvar: float = pt.Field(default=0.0, description="Base-case output [MVAr].")
+    p_max_mw: float = pt.Field(default=0.0, description="Active power rating [MW].")
+    s_max_mva: float = pt.Field(default=0.0, description="Apparent power rating [MVA].")
+    energy_mwh: float | None = pt.Field(default=None, description="Storage capacity [MWh].")
+    can_grid_form: bool = pt.Field(default=False, description="Grid-forming capable.")
+    in_service: bool = pt.Field(default=True)
+
+
+class PhaseShunt(pt.Model):
+    """A capacitor bank: q = q_mvar (|V| / V_rated)**2."""
+
+    id: str = pt.Field(description="Unique id.")
+    bus: str = pt.Field(description="Bus id.")
+    phases: str = pt.Field(description="Phases it connects to.")
+    conn: Literal["wye", "delta"] = pt.Field(default="wye")
+    q_mvar: float = pt.Field(description="Reactive power at rated voltage [MVAr] (all phases).")
+    vn_kv: float = pt.Field(description="Rated voltage [kV] (line-line if more than 1 phase).")
+    in_service: bool = pt.Field(default=True)
+
+
+#: Every table of a three-phase network, in a fixed order, with its schema.
+TABLES_3PH: dict[str, type[pt.Model]] = {
+    "buses": PhaseBus,
+    "sources": VoltageSource,
+    "lines": PhaseLine,
+    "impedances": LineImpedance,
+    "transformers": PhaseTransformer,
+    "loads": PhaseLoad,
+    "generators": PhaseGenerator,
+    "shunts": PhaseShunt,
+}
+
+
+@dataclass
+class ThreePhaseNetwork:
+    """A three-phase feeder: the tables of :data:`TABLES_3PH`.
+
+    ``meta`` records where it came from (``source_path``, ``source_format``) and ``warnings``
+    about elements the model approximates or leaves out.
+    """
+
+    tables: dict[str, pl.DataFrame]
+    name: str = "network"
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_tables(cls, name: str = "network", meta: dict[str, Any] | None = None,
+                    **tables: pl.DataFrame | None) -> ThreePhaseNetwork:
+        unknown = set(tables) - set(TABLES_3PH)
+        if unknown:
+            raise TypeError(f"unknown three-phase tables: {sorted(unknown)}")
+        done: dict[str, pl.DataFrame] = {}
+        for key, model in TABLES_3PH.items():
+            df = tables.get(key)
+            done[key] = empty_table(model) if df is None else complete_table(model, df)
+        return cls(done, name=name, meta=dict(meta or {}))
+
+    def __getattr__(self, key: str) -> pl.DataFrame:
+        tables = self.__dict__.get("tables", {})
+        if key in tables:
+            return tables[key]
+        raise AttributeError(key)
+
+    def replace_tables(self, **changes: pl.DataFrame) -> ThreePhaseNetwork:
+        return replace(self, tables={**self.tables, **changes})
+
+    def validate(self) -> list[Problem]:
+        """Every problem found (see :func:`validate_three_phase`)."""
+        return validate_three_phase(self)
+
+    def check(self) -> ThreePhaseNetwork:
+        problems = self.validate()
+        if problems:
+            raise InputError(problems)
+        return self
+
+    @property
+    def phase_count(self) -> int:
+        """Bus phases: the number of single-phase nodes."""
+        return int(self.buses["phases"].str.len_chars().sum())
+
+    def summary(self) -> dict[str, Any]:
+        ln = self.lines.filter(pl.col("in_service"))
+        ld = self.loads.filter(pl.col("in_service"))
+        gen = self.generators.filter(pl.col("in_service"))
+        by_phase = {}
+        for ph in PHASES:
+            rows = ld.filter(pl.col("phase").str.contains(ph))
+            # a delta load on 'ab' counts half on each of its phases
+            share = rows.select(
+                (pl.col("p_mw") / pl.col("phase").str.len_chars()).sum()
+            ).item()
+            by_phase[ph] = float(share or 0.0)
+        return {
+            "name": self.name,
+            "buses": self.buses.height,
+            "phases": self.phase_count,
+            "branches": ln.height + self.transformers.height,
+            "lines": ln.filter(pl.col("kind") == "line").height,
+            "transformers": self.transformers.height,
+            "regulators": int(self.transformers["is_regulator"].sum()),
+            "switchable": int(ln["switchable"].sum()),
+            "normally_open": int(ln["normally_open"].sum()),
+            "sources": self.sources.height,
+            "loads": ld["id"].n_unique(),
+            "delta_loads": ld.filter(pl.col("conn") == "delta")["id"].n_unique(),
+            "generators": gen.height,
+            "shunts": self.shunts.height,
+            "total_load_mw": float(ld["p_mw"].sum()),
+            "total_load_mvar": float(ld["q_mvar"].sum()),
+            "load_mw_by_phase": by_phase,
+        }
+
+
+def _dupes(df: pl.DataFrame, column: str = "id") -> list[str]:
+    return sorted(k for k, n in Counter(df[column].to_list()).items() if n > 1)
+
+
+def _problem(kind: ProblemKind, component: str, message: str, ids: list[str] | tuple[str, ...],
+             field_name: str | None = None, hint: str = "") -> Problem:
+    return Problem(kind, component, message, tuple(ids), field_name, hint)
+
+
+def validate_three_phase(net: ThreePhaseNetwork) -> list[Problem]:
+    """Typed problems of a three-phase network: duplicate ids, unknown buses, buses without
+    phases, phases that an element uses but its bus lacks, lines without impedances, bad
+    voltages and ratings, and a network without a source."""
+    out: list[Problem] = []
+    buses = net.buses
+    phases_of = dict(zip(buses["id"].to_list(), buses["phases"].to_list(), strict=True))
+    for key in ("buses", "lines", "transformers", "generators", "shunts", "sources"):
+        d = _dupes(net.tables[key])
+        if d:
+            out.append(_problem(ProblemKind.DUPLICATE_ID, key, "ids are not unique", d, "id",
+                                "give every element its own id"))
+    empty = buses.filter(pl.col("phases").str.len_chars() == 0)["id"].to_list()
+    if empty:
+        out.append(_problem(ProblemKind.INVALID_VALUE, "buses", "bus has no phases", empty,
+                            "phases", "connect the bus through nodes 1, 2 or 3 (not only .0)"))
+    bad = [p for p in buses["phases"].to_list() if set(p) - set(PHASES)]
+    if bad:
+        out.append(_problem(ProblemKind.INVALID_VALUE, "buses", "phases must be a, b or c",
+                            bad, "phases"))
+    bad_kv = buses.filter(~(pl.col("vn_kv") > 0))["id"].to_list()
+    if bad_kv:
+        out.append(_problem(ProblemKind.INVALID_VALUE, "buses", "nominal voltage must be > 0",
+                            bad_kv, "vn_kv", "set the voltage bases of the circuit"))
+    if net.sources.height == 0:
+        out.append(_problem(ProblemKind.NO_SOURCE, "sources", "the network has no source", [],
+                            hint="add a voltage source (OpenDSS: the circuit's Vsource)"))
+
+    def refs(table: str, column: str, phase_column: str | None) -> None:
+        df = net.tables[table]
+        if df.height == 0:
+            return
+        unknown = sorted({b for b in df[column].to_list() if b not in phases_of})
+        if unknown:
+            out.append(_problem(ProblemKind.UNKNOWN_BUS, table, "refers to an unknown bus",
+                                unknown, column, "check the bus names"))
+        if phase_column is None:
+            return
+        missing = sorted({
+            i for i, b, ph in zip(df["id"].to_list(), df[column].to_list(),
+                                  df[phase_column].to_list(), strict=True)
+            if b in phases_of and set(ph) - set(phases_of[b])
+        })
+        if missing:
+            out.append(_problem(ProblemKind.INVALID_VALUE, table,
+                                "uses a phase that its bus does not have", missing,
+                                phase_column, "check the node numbers of the bus connection"))
+
+    refs("lines", "from_bus", "phases")
+    refs("lines", "to_bus", "phases")
+    refs("transformers", "from_bus", None)
+    refs("transformers", "to_bus", None)
+    refs("loads", "bus", "phase")
+    refs("generators", "bus", "phases")
+    refs("shunts", "bus", "phases")
+    refs("sources", "bus", None)
+    with_z = set(net.impedances["line"].to_list())
+    no_z = sorted(set(net.lines.filter(pl.col("kind") == "line")["id"].to_list()) - with_z)
+    if no_z:
+        out.append(_problem(ProblemKind.BAD_IMPEDANCE, "lines", "line has no impedance matrix",
+                            no_z, "impedances", "give a line code or r/x values"))
+    bad_s = net.transformers.filter(~(pl.col("s_kva") > 0) | ~(pl.col("kv_from") > 0)
+                                    | ~(pl.col("kv_to") > 0))["id"].to_list()
+    if bad_s:
+        out.append(_problem(ProblemKind.INVALID_VALUE, "transformers",
+                            "rating and winding voltages must be > 0", bad_s, "s_kva"))
+    loads = net.loads
+    bad_conn = loads.filter(
+        ((pl.col("conn") == "wye") & (pl.col("phase").str.len_chars() != 1))
+        | ((pl.col("conn") == "delta") & (pl.col("phase").str.len_chars() != 2))
+    )["id"].to_list()
+    if bad_conn:
+        out.append(_problem(ProblemKind.BAD_LOAD, "loads",
+                            "a wye part names one phase, a delta part two", sorted(set(bad_conn)),
+                            "phase"))
+    return out

@@ -1,0 +1,107 @@
+"""Three-phase reconfiguration as one MILP block: LinDist3Flow, radiality and a loss proxy.
+
+* Physics: :func:`feederopt.formulations.lindist3flow.lindist3flow` (switch states ``y``),
+  with the voltage limits and the lines' current ratings (as per-phase polygons).
+* Radiality: the balanced parent-child spanning-forest model of
+  :func:`feederopt.formulations.radiality.parent_child` (Jabr, Singh & Pal 2012, with MTZ
+  order) on the bus graph, whose branches are the LinDist3Flow edges and the transformer banks
+  (always closed); every bus is energised and every tree holds one source.
+* Objective: the LinDist3Flow loss proxy ``sum_e sum_i r_i (p_i^2 + q_i^2)`` with the
+  effective resistance ``r_i = r_ii - 1/2 sum_{k != i} r_ik`` (the series losses at 1 p.u. for
+  currents 120 degrees apart, where ``Re(I_i conj(I_k)) = -|I_i||I_k| / 2``; for a transposed
+  line it is the positive-sequence resistance), outer-approximated by tangent planes
+  ``l >= 2 rho (cos t p + sin t q) - rho^2`` on circles of radii ``rho`` (a piecewise-linear
+  under-estimator, exact at the tangent points), as the balanced LinDistFlow heuristic does.
+
+No solver here: :mod:`feederopt.algorithms.threephase` solves the block on HiGHS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from feederopt.formulations.blocks import Block, Group, Sense
+from feederopt.formulations.lindist3flow import edge_phases, flow_bound, lindist3flow
+from feederopt.formulations.radiality import parent_child
+from feederopt.network.threephase_perunit import PerUnitThreePhase
+
+#: Directions of the tangent planes of the loss proxy.
+ANGLES = 16
+#: Radii of the tangent circles, as shares of the largest possible per-phase flow.
+RADII = (0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64)
+
+
+@dataclass
+class ThreePhaseReconfiguration:
+    """The block and the index maps needed to read a solution."""
+
+    pu: PerUnitThreePhase
+    block: Block
+    lossy: np.ndarray  # edge-phases with resistance (they carry a proxy variable)
+    r_diag: np.ndarray  # effective resistance per edge-phase [p.u.]
+
+
+def reconfiguration_block(pu: PerUnitThreePhase, *, voltage_limits: bool = True,
+                          thermal_limits: bool = True) -> ThreePhaseReconfiguration:
+    """LinDist3Flow (with voltage and thermal limits) + radiality + tangent-plane loss proxy
+    (see module docstring)."""
+    block = lindist3flow(pu, voltage_limits=voltage_limits, thermal_limits=thermal_limits)
+    n_bus = len(pu.bus_ids)
+    # the bus graph: one branch per pair of buses (single-phase lines on different phases
+    # between the same buses are one branch), banks always closed
+    pairs: dict[tuple[int, int], int] = {}
+    member = []
+    for e in pu.edges:
+        member.append(pairs.setdefault((min(e.f, e.t), max(e.f, e.t)), len(pairs)))
+    fixed = np.zeros(len(pairs), bool)
+    for e, g in zip(pu.edges, member, strict=True):
+        fixed[g] |= not e.switchable
+    f = np.array([a for a, _ in pairs] + [b.f for b in pu.banks], int)
+    t = np.array([b for _, b in pairs] + [b.t for b in pu.banks], int)
+    switchable = np.concatenate([~fixed, np.zeros(len(pu.banks), bool)])
+    is_source = np.zeros(n_bus, bool)
+    is_source[pu.node_bus[pu.source_nodes]] = True
+    rad = parent_child(n_bus, f, t, is_source, switchable)
+    # the radiality block's branch states are "y3"; every edge's y equals its branch's y3
+    ne = len(pu.edges)
+    y3 = rad.groups.pop("y")
+    y3.name = "y3"
+    rad.groups["y3"] = y3
+    for rows in rad.rows:
+        if "y" in rows.terms:
+            rows.terms["y3"] = rows.terms.pop("y")
+    block.merge(rad)
+    link = sp.csr_matrix((np.ones(ne), (np.arange(ne), member)), shape=(ne, len(f)))
+    block.add_rows("y_link", {"y3": link, "y": -sp.identity(ne, format="csr")}, Sense.EQ,
+                   np.zeros(ne))
+
+    ix = edge_phases(pu)
+    r_diag = effective_resistance(pu)
+    lossy = np.flatnonzero(r_diag > 0)
+    k = len(lossy)
+    fmax = flow_bound(pu, margin=1.0)
+    block.add_group(Group.new("loss", k, 0.0, 2 * fmax**2))
+    pick = sp.csr_matrix((np.ones(k), (np.arange(k), lossy)), shape=(k, len(ix.edge)))
+    for rho_share in RADII:
+        rho = rho_share * fmax
+        for j in range(ANGLES):
+            th = 2 * np.pi * j / ANGLES
+            # 2 rho (cos p + sin q) - loss <= rho^2
+            block.add_rows(f"loss_tangent_{rho_share}_{j}",
+                           {"p": pick * (2 * rho * np.cos(th)), "q": pick * (2 * rho * np.sin(th)),
+                            "loss": -sp.identity(k, format="csr")}, Sense.LE,
+                           np.full(k, rho**2))
+    block.add_objective("loss", r_diag[lossy] * 1000.0)  # kW (per-phase S base 1 MVA)
+    return ThreePhaseReconfiguration(pu, block, lossy, r_diag)
+
+
+def effective_resistance(pu: PerUnitThreePhase) -> np.ndarray:
+    """``r_ii - 1/2 sum_{k != i} r_ik`` per edge-phase (at least 0), see module docstring."""
+    out = []
+    for e in pu.edges:
+        r = e.z_pu.real
+        out.append(np.clip(np.diag(r) - 0.5 * (r.sum(axis=1) - np.diag(r)), 0.0, None))
+    return np.concatenate(out) if out else np.zeros(0)

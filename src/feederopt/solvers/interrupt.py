@@ -1,0 +1,124 @@
+"""The stop request: Ctrl-C (SIGINT) or SIGTERM ends a solve early and keeps what it found.
+
+One process-wide flag, set by the signal handler that :func:`handle_signals` installs (the
+command line and :func:`feederopt.solve` install it for the duration of a solve), read by
+everything that runs long:
+
+* the solver backends: HiGHS through its interrupt callbacks (MIP, simplex and IPM;
+  :class:`~feederopt.solvers.highs_backend.HighsModel`), SCIP through an event handler that
+  calls ``interruptSolve`` (:class:`~feederopt.solvers.scip_backend.ScipModel`);
+* the algorithms' stop test (:meth:`feederopt.algorithms.base.AlgorithmBase.should_stop`, and
+  the :class:`~feederopt.algorithms.base.Deadline` of the heuristics), between slave solves;
+* the executors, which stop waiting for their workers (:class:`Interrupted`).
+
+Why a flag and not Python's ``KeyboardInterrupt``: while HiGHS or SCIP run, the main thread is
+inside C++ code and Python runs its signal handlers only when it executes Python code again,
+i.e. after the solve (65-110 s on case136ma). The solvers' callbacks are Python code, so the
+handler runs within a callback's period; it sets the flag, the callback tells the solver to
+stop, and the algorithm reports its incumbent, bound and gap with status ``interrupted``.
+
+A second signal exits at once (exit code 128 + signal number), without writing anything more;
+files are written atomically (:mod:`feederopt.io.writing`), so none is left half-written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from types import FrameType
+
+#: The signals that ask a solve to stop.
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Interrupted(Exception):
+    """Raised where work cannot be cut short with a partial answer (an executor's round of
+    slaves): the caller drops the round and reports what it had before."""
+
+
+_state: dict[str, int | None] = {"signal": None}
+_installed = threading.local()
+
+
+def requested() -> bool:
+    """Whether a stop was requested (by a signal or :func:`request`)."""
+    return _state["signal"] is not None
+
+
+def signal_number() -> int | None:
+    """The number of the signal that asked to stop (None before, 0 for :func:`request`)."""
+    return _state["signal"]
+
+
+def exit_code() -> int:
+    """The conventional exit status of a process stopped by that signal: 128 + its number
+    (130 for SIGINT, 143 for SIGTERM)."""
+    return 128 + (_state["signal"] or signal.SIGINT)
+
+
+def request(signum: int = 0) -> None:
+    """Ask every running computation to stop (what the signal handler does)."""
+    _state["signal"] = signum
+
+
+def clear() -> None:
+    """Forget an earlier request (a new solve starts)."""
+    _state["signal"] = None
+
+
+def raise_if_requested() -> None:
+    """Raise :class:`Interrupted` when a stop was requested."""
+    if requested():
+        raise Interrupted(f"interrupted by signal {signal_number()}")
+
+
+def _handler(signum: int, frame: FrameType | None) -> None:
+    if requested():
+        # The second signal: exit at once. Pool workers ignore SIGINT, so end them first.
+        sys.stderr.write(f"\n{signal.Signals(signum).name} again: exiting at once\n")
+        sys.stderr.flush()
+        for child in multiprocessing.active_children():
+            with contextlib.suppress(Exception):
+                child.terminate()
+        os._exit(128 + signum)
+    request(signum)
+    sys.stderr.write(f"\n{signal.Signals(signum).name}: stopping; the best topology so far, its "
+                     "bound and gap are reported and written (again to exit at once)\n")
+    sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def handle_signals() -> Iterator[None]:
+    """Install the stop handler for SIGINT and SIGTERM for the duration of the block.
+
+    Only in the main thread (Python's rule for signal handlers; elsewhere this does nothing),
+    and only once when nested: the outermost block clears an old request on entry and puts the
+    previous handlers back on exit. The request itself stays visible after the block, so that a
+    caller can tell that its solve was interrupted.
+    """
+    if threading.current_thread() is not threading.main_thread() or getattr(
+            _installed, "active", False):
+        yield
+        return
+    clear()
+    previous = {s: signal.getsignal(s) for s in SIGNALS}
+    for s in SIGNALS:
+        signal.signal(s, _handler)
+    _installed.active = True
+    try:
+        yield
+    finally:
+        _installed.active = False
+        for s, h in previous.items():
+            signal.signal(s, h if h is not None else signal.SIG_DFL)
+
+
+def ignore_in_worker() -> None:
+    """For a worker process: leave SIGINT to the parent. A Ctrl-C at a terminal reaches the
+    whole process group; the parent decides, and ends the workers itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

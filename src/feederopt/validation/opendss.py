@@ -1,0 +1,216 @@
+"""The three-phase AC check: OpenDSS's own power flow of a circuit with chosen switch states.
+
+The circuit is compiled again from its file (:func:`feederopt.io.opendss.compile_circuit`), the
+switch states (and, if given, regulator taps) are written into it (``Line.<id>.enabled`` and
+``Transformer.<id>.Taps``), OpenDSS solves it, and the solution is read back: convergence, losses
+(``Circuit.Losses``, every element), the power from the source, the power the loads draw,
+per-phase minimum and maximum voltage, the voltage unbalance and, given model voltages, the
+largest ``|V_model - V_opendss|`` over the nodes they share.
+
+Voltage unbalance is the largest deviation of a phase-voltage magnitude from the mean of the
+bus's phases, over the mean (the NEMA/IEEE "phase voltage unbalance rate", IEEE Std 112), over
+buses with three phases.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from feederopt.io.opendss import compile_circuit
+from feederopt.network.threephase import PHASES, ThreePhaseNetwork
+
+
+@dataclass
+class OpenDSSSolution:
+    """OpenDSS's solution of a circuit (kW, kvar; voltages in p.u. of the bus base)."""
+
+    converged: bool
+    losses_kw: float
+    losses_kvar: float
+    source_kw: float
+    source_kvar: float
+    load_kw: float
+    load_kvar: float
+    voltages_pu: dict[str, float]  # "bus.a" -> |V| [p.u. of the network's bus base]
+    min_voltage_pu: dict[str, float] = field(default_factory=dict)  # per phase
+    max_voltage_pu: dict[str, float] = field(default_factory=dict)
+    min_voltage_node: str = ""
+    unbalance_pct: float = math.nan
+    max_voltage_diff_pu: float | None = None
+    max_voltage_diff_node: str | None = None
+    open_switches: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    phasors_pu: dict[str, complex] = field(default_factory=dict)
+
+    def comparable_voltages(self, floating_buses: set[str]) -> dict[str, float]:
+        """Phase-voltage magnitudes to compare with a model: at buses behind an ungrounded
+        (delta) winding, the phase-to-ground phasors less their zero sequence (the neutral
+        shift that a three-wire network leaves to stray admittances), elsewhere as solved."""
+        out = dict(self.voltages_pu)
+        for bus in floating_buses:
+            keys = [f"{bus}.{ph}" for ph in PHASES]
+            if all(k in self.phasors_pu for k in keys):
+                v0 = sum(self.phasors_pu[k] for k in keys) / 3
+                for k in keys:
+                    out[k] = abs(self.phasors_pu[k] - v0)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "converged": self.converged,
+            "losses_kw": self.losses_kw,
+            "losses_kvar": self.losses_kvar,
+            "source_kw": self.source_kw,
+            "source_kvar": self.source_kvar,
+            "load_kw": self.load_kw,
+            "load_kvar": self.load_kvar,
+            "min_voltage_pu": self.min_voltage_pu,
+            "max_voltage_pu": self.max_voltage_pu,
+            "min_voltage_node": self.min_voltage_node,
+            "unbalance_pct": self.unbalance_pct,
+            "max_voltage_diff_pu": self.max_voltage_diff_pu,
+            "max_voltage_diff_node": self.max_voltage_diff_node,
+            "open_switches": self.open_switches,
+        }
+
+
+def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = None,
+                  taps: dict[str, float] | None = None,
+                  setpoints: dict[str, tuple[float, float]] | None = None,
+                  model_voltages: dict[str, float] | None = None,
+                  floating_buses: set[str] | None = None) -> OpenDSSSolution:
+    """OpenDSS's power flow of ``net``'s circuit with the switches in ``open_switches`` open and
+    every other switchable line closed (default: the base-case states). ``taps`` sets the
+    winding-2 tap of transformers by id; ``setpoints`` the output ``(kW, kvar)`` of generators,
+    PV systems or storage by their full name (``"Generator.675"``).
+
+    At ``floating_buses`` (three-wire regions) the voltages are reported without their zero
+    sequence (:meth:`OpenDSSSolution.comparable_voltages`); ``phasors_pu`` keeps OpenDSS's
+    phase-to-ground values."""
+    import opendssdirect as dss
+
+    path = net.meta.get("source_path")
+    if not path:
+        raise ValueError("the network was not read from an OpenDSS file (no meta['source_path'])")
+    warnings = compile_circuit(path)
+    sw = net.lines.filter(pl.col("switchable"))
+    if open_switches is None:
+        open_switches = set(sw.filter(pl.col("normally_open"))["id"].to_list())
+    changed = False
+    for line in sw["id"].to_list():
+        dss.Lines.Name(line)
+        want_open = line in open_switches
+        if bool(dss.CktElement.Enabled()) == want_open:
+            dss.Text.Command(f"edit Line.{line} enabled={'n' if want_open else 'y'}")
+            changed = True
+    for tr, tap in (taps or {}).items():
+        dss.Text.Command(f"edit Transformer.{tr} wdg=2 tap={tap}")
+        changed = True
+    for element, (kw, kvar) in (setpoints or {}).items():
+        cls = element.split(".")[0].lower()
+        if cls == "storage":  # discharging is positive output
+            state = "discharging" if kw > 0 else ("charging" if kw < 0 else "idling")
+            dss.Text.Command(f"edit {element} state={state} %discharge="
+                             f"{_storage_share(element, kw)} kvar={kvar}")
+        elif cls == "pvsystem":
+            dss.Text.Command(f"edit {element} pmpp={max(kw, 0.0)} irradiance=1 kvar={kvar}")
+        else:
+            dss.Text.Command(f"edit {element} kW={kw} kvar={kvar}")
+        changed = True
+    try:
+        if changed:  # else the script's own solution stands (a new solve may move taps)
+            dss.Solution.Solve()
+        converged = bool(dss.Solution.Converged())
+    except Exception as exc:  # OpenDSS refuses to solve: report, do not crash the caller
+        converged = False
+        warnings.append(f"OpenDSS did not solve: {' '.join(str(exc).split())}")
+    losses = dss.Circuit.Losses()
+    total = dss.Circuit.TotalPower()
+    load_kw = load_kvar = 0.0
+    for _ in _each(dss.Loads):
+        pw = np.asarray(dss.CktElement.Powers(), float)
+        load_kw += float(pw[0::2].sum())
+        load_kvar += float(pw[1::2].sum())
+    volts: dict[str, float] = {}
+    phasors: dict[str, complex] = {}
+    base_kv = dict(zip(net.buses["id"].to_list(), net.buses["vn_kv"].to_list(), strict=True))
+    for bus in dss.Circuit.AllBusNames():
+        dss.Circuit.SetActiveBus(bus)
+        base = base_kv.get(bus.lower(), 0.0) / math.sqrt(3) * 1000  # our base [V, line-neutral]
+        if base <= 0:
+            continue
+        pv = np.asarray(dss.Bus.Voltages(), float) / base
+        for node, v in zip(dss.Bus.Nodes(), pv[0::2] + 1j * pv[1::2], strict=False):
+            if node in (1, 2, 3):
+                key = f"{bus.lower()}.{PHASES[node - 1]}"
+                volts[key] = float(abs(v))
+                phasors[key] = complex(v)
+    sol = OpenDSSSolution(
+        converged=converged, losses_kw=float(losses[0]) / 1000,
+        losses_kvar=float(losses[1]) / 1000, source_kw=-float(total[0]),
+        source_kvar=-float(total[1]), load_kw=load_kw, load_kvar=load_kvar, voltages_pu=volts,
+        open_switches=sorted(open_switches), warnings=warnings, phasors_pu=phasors,
+    )
+    if floating_buses:
+        sol.voltages_pu = sol.comparable_voltages(floating_buses)
+    _summarise(sol, net, model_voltages)
+    return sol
+
+
+def _storage_share(element: str, kw: float) -> float:
+    """``%discharge`` (or ``%charge``) of a storage unit for an output of ``kw``."""
+    import opendssdirect as dss
+
+    dss.Text.Command(f"? {element}.kWrated")
+    rated = float(dss.Text.Result() or 0.0)
+    return 100.0 * abs(kw) / rated if rated > 0 else 0.0
+
+
+def _each(collection: Any) -> Any:
+    for name in collection.AllNames() or []:
+        if name == "NONE":
+            continue
+        collection.Name(name)
+        yield name
+
+
+def _summarise(sol: OpenDSSSolution, net: ThreePhaseNetwork,
+               model_voltages: dict[str, float] | None) -> None:
+    live = {k: v for k, v in sol.voltages_pu.items() if v > 1e-3}
+    for ph in PHASES:
+        vals = [v for k, v in live.items() if k.endswith("." + ph)]
+        if vals:
+            sol.min_voltage_pu[ph] = min(vals)
+            sol.max_voltage_pu[ph] = max(vals)
+    if live:
+        sol.min_voltage_node = min(live, key=lambda k: live[k])
+    worst = 0.0
+    for bus in net.buses.filter(pl.col("phases") == "abc")["id"].to_list():
+        keys = [f"{bus}.{ph}" for ph in PHASES]
+        if not all(k in live for k in keys):
+            continue
+        arr = np.array([live[k] for k in keys], float)
+        worst = max(worst, float(np.max(np.abs(arr - arr.mean())) / arr.mean() * 100))
+    sol.unbalance_pct = worst
+    if model_voltages:
+        diffs = {k: abs(v - live[k]) for k, v in model_voltages.items() if k in live}
+        if diffs:
+            node = max(diffs, key=lambda k: diffs[k])
+            sol.max_voltage_diff_pu = diffs[node]
+            sol.max_voltage_diff_node = node
+
+
+def max_voltage_error(model_voltages: dict[str, float], opendss: OpenDSSSolution) -> tuple[
+        float, str]:
+    """The largest ``|V_model - V_opendss|`` [p.u.] over the energised nodes both have."""
+    live = {k: v for k, v in opendss.voltages_pu.items() if v > 1e-3}
+    diffs = {k: abs(v - live[k]) for k, v in model_voltages.items() if k in live}
+    if not diffs:
+        return math.nan, ""
+    node = max(diffs, key=lambda k: diffs[k])
+    return diffs[node], node

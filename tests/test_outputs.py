@@ -1,0 +1,215 @@
+"""Output paths and files (issue 11, section 4): checked before the work, written atomically,
+never replaced without ``--force``."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import feederopt
+from feederopt.cli import app
+from feederopt.io.folder import write_folder
+from feederopt.io.writing import atomic_file, output_problems, write_text
+from feederopt.network.errors import InputError, ProblemKind
+from feederopt.results.output import write_result_dir
+from netbuild import tiny
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_folder(tiny(), tmp_path_factory.mktemp("net") / "tiny")
+
+
+@pytest.fixture(scope="module")
+def result() -> Any:
+    return feederopt.solve(tiny(), ac_check=False)
+
+
+def _kinds(problems: list[Any]) -> list[ProblemKind]:
+    return [p.kind for p in problems]
+
+
+def _leftovers(folder: Path) -> list[str]:
+    """Temporary files or folders of an atomic write left behind."""
+    return [p.name for p in folder.iterdir() if p.name.startswith(".")]
+
+
+# ----- the path checks --------------------------------------------------------------------------
+def test_output_problems_name_what_is_wrong(tmp_path: Path) -> None:
+    existing = tmp_path / "r.json"
+    existing.write_text("{}")
+    a_file = tmp_path / "plain"
+    a_file.write_text("x")
+    assert output_problems(tmp_path / "new.json", force=False) == []
+    cases = {
+        tmp_path / "missing" / "r.json": ("does not exist", ProblemKind.BAD_OUTPUT_PATH),
+        a_file / "r.json": ("is not a folder", ProblemKind.BAD_OUTPUT_PATH),
+        tmp_path: ("is a folder", ProblemKind.BAD_OUTPUT_PATH),
+        existing: ("exists already", ProblemKind.OUTPUT_EXISTS),
+    }
+    for path, (message, kind) in cases.items():
+        problems = output_problems(path, force=False, option="json")
+        assert _kinds(problems) == [kind], path
+        assert message in problems[0].message and problems[0].field == "json"
+        assert problems[0].ids == (str(path),) and problems[0].hint
+    assert output_problems(existing, force=True) == []
+    # A folder output may replace a folder, with force only.
+    assert _kinds(output_problems(tmp_path, force=False, folder=True)) == [
+        ProblemKind.OUTPUT_EXISTS]
+    assert output_problems(tmp_path, force=True, folder=True) == []
+    # A folder is never replaced by a file, even with force.
+    assert _kinds(output_problems(tmp_path, force=True)) == [ProblemKind.BAD_OUTPUT_PATH]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_an_unwritable_folder_is_a_problem(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        problems = output_problems(locked / "r.json", force=False)
+        assert _kinds(problems) == [ProblemKind.BAD_OUTPUT_PATH]
+        assert "not writable" in problems[0].message
+    finally:
+        locked.chmod(0o700)
+
+
+def test_solve_checks_every_output_before_solving(tmp_path: Path, tiny_dir: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_solve(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("solved despite a bad output path")
+
+    monkeypatch.setattr("feederopt.api.solve", no_solve)
+    existing = tmp_path / "old"
+    existing.mkdir()
+    res = runner.invoke(app, ["solve", str(tiny_dir), "--json",
+                              str(tmp_path / "missing" / "r.json"), "--out", str(existing)])
+    assert res.exit_code == 2, res.output
+    # Both problems at once, as typed problems, without a traceback.
+    assert "bad_output_path" in res.output and "output_exists" in res.output
+    assert "Traceback" not in res.output
+    # With a bad input as well: all of them at once.
+    res = runner.invoke(app, ["solve", str(tmp_path / "nope.m"), "--json",
+                              str(tmp_path / "missing" / "r.json")])
+    assert res.exit_code == 2 and "bad_output_path" in res.output
+    assert "nope.m" in res.output
+
+
+# ----- never overwrite without --force ----------------------------------------------------------
+def test_every_command_refuses_to_overwrite_without_force(tmp_path: Path,
+                                                          tiny_dir: Path) -> None:
+    mine = "the user's own file\n"
+    j, out, page, scen = (tmp_path / "r.json", tmp_path / "out", tmp_path / "r.html",
+                          tmp_path / "s.csv")
+    for path in (j, page, scen):
+        path.write_text(mine)
+    out.mkdir()
+    (out / "mine.txt").write_text(mine)
+    commands = {
+        "solve --json": ["solve", str(tiny_dir), "--json", str(j), "-q"],
+        "solve --out": ["solve", str(tiny_dir), "--out", str(out), "-q"],
+        "scenarios --out": ["scenarios", str(tiny_dir), "--out", str(scen), "--count", "2",
+                            "-q"],
+        "check --json": ["check", str(tmp_path / "any.json"), "--uncertainty", "0.1",
+                         "--json", str(j), "-q"],
+        "report --out": ["report", str(tmp_path / "res"), "--out", str(page), "-q"],
+    }
+    # A result folder for `report`.
+    assert runner.invoke(app, ["solve", str(tiny_dir), "--out", str(tmp_path / "res"),
+                               "-q"]).exit_code == 0
+    for name, args in commands.items():
+        res = runner.invoke(app, args)
+        assert res.exit_code == 2, (name, res.output)
+        assert "output_exists" in res.output and "--force" in res.output, name
+    for path in (j, page, scen, out / "mine.txt"):
+        assert path.read_text() == mine
+    # With --force each is replaced (check needs a result to check: the JSON just written).
+    for name in ("solve --json", "solve --out", "scenarios --out", "report --out"):
+        res = runner.invoke(app, [*commands[name], "--force"])
+        assert res.exit_code == 0, (name, res.output)
+    assert json.loads(j.read_text())["case"] and not (out / "mine.txt").exists()
+    assert page.read_text().startswith("<!DOCTYPE html>") and scen.read_text() != mine
+    check_json = tmp_path / "c.json"
+    check_json.write_text(mine)
+    args = ["check", str(j), "--uncertainty", "0.1", "--samples", "3", "--no-ac", "--json",
+            str(check_json), "-q"]
+    assert runner.invoke(app, args).exit_code == 2 and check_json.read_text() == mine
+    res = runner.invoke(app, [*args, "--force"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(check_json.read_text())["samples"] == 3
+    assert not _leftovers(tmp_path)
+
+
+def test_save_refuses_an_existing_folder_without_force(tmp_path: Path, result: Any) -> None:
+    out = tmp_path / "res"
+    feederopt.save(result, out, report=False)
+    (out / "mine.txt").write_text("keep")
+    with pytest.raises(InputError, match="exists already"):
+        feederopt.save(result, out, report=False)
+    assert (out / "mine.txt").read_text() == "keep"
+    feederopt.save(result, out, force=True, report=False)
+    assert not (out / "mine.txt").exists() and (out / "result.json").is_file()
+    with pytest.raises(InputError, match="exists already"):
+        result.write_json(out / "result.json")
+
+
+# ----- atomic writes ----------------------------------------------------------------------------
+def test_a_failing_writer_leaves_the_old_file_intact(tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    path.write_text("old")
+    with pytest.raises(RuntimeError), atomic_file(path, force=True) as tmp:
+        tmp.write_text("half a resu")
+        raise RuntimeError("disk full")
+    assert path.read_text() == "old" and not _leftovers(tmp_path)
+    write_text(path, "new", force=True)
+    assert path.read_text() == "new" and not _leftovers(tmp_path)
+
+
+def test_a_file_that_appears_meanwhile_is_not_clobbered(tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    with pytest.raises(InputError, match="exists already"), atomic_file(path) as tmp:
+        tmp.write_text("ours")
+        path.write_text("theirs")  # another process took the name during the write
+    assert path.read_text() == "theirs" and not _leftovers(tmp_path)
+
+
+def test_a_failing_result_folder_leaves_the_old_one_intact(
+        tmp_path: Path, result: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "res"
+    write_result_dir(result, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("crash while drawing")
+
+    monkeypatch.setattr("feederopt.report.plot.plot_grid", crash)
+    with pytest.raises(RuntimeError, match="crash"):
+        write_result_dir(result, out, force=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert not _leftovers(tmp_path)
+    # A new folder is not created half-way either.
+    with pytest.raises(RuntimeError, match="crash"):
+        write_result_dir(result, tmp_path / "new")
+    assert not (tmp_path / "new").exists() and not _leftovers(tmp_path)
+
+
+def test_a_failing_json_writer_leaves_the_old_json_intact(
+        tmp_path: Path, result: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "r.json"
+    result.write_json(path)
+    old = path.read_text()
+
+    def broken(self: Any) -> str:
+        raise ValueError("not serialisable")
+
+    monkeypatch.setattr(type(result), "to_json", broken)
+    with pytest.raises(ValueError):
+        result.write_json(path, force=True)
+    assert path.read_text() == old and not _leftovers(tmp_path)
