@@ -191,10 +191,13 @@ def test_pandapower_dangling_references_are_reported_with_every_other_problem() 
     net.load.at[2, "bus"] = 999
     net.line.at[6, "to_bus"] = 998
     net.line.at[5, "r_ohm_per_km"] = -0.1
+    sgen = pp.create_sgen(net, 3, p_mw=0.1)
+    net.sgen.at[sgen, "bus"] = 997
     with pytest.raises(InputError) as exc:
         load(net)
     found = {(p.kind, p.component, p.ids) for p in exc.value.problems}
     assert (ProblemKind.UNKNOWN_BUS, "loads", ("load:2",)) in found
+    assert (ProblemKind.UNKNOWN_BUS, "generators", (f"sgen:{sgen}",)) in found
     assert (ProblemKind.UNKNOWN_BUS, "branches", ("line:6",)) in found
     assert (ProblemKind.BAD_IMPEDANCE, "branches", ("line:5",)) in found
 
