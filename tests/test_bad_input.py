@@ -191,10 +191,13 @@ def test_pandapower_dangling_references_are_reported_with_every_other_problem() 
     net.load.at[2, "bus"] = 999
     net.line.at[6, "to_bus"] = 998
     net.line.at[5, "r_ohm_per_km"] = -0.1
+    sgen = pp.create_sgen(net, 3, p_mw=0.1)
+    net.sgen.at[sgen, "bus"] = 997
     with pytest.raises(InputError) as exc:
         load(net)
     found = {(p.kind, p.component, p.ids) for p in exc.value.problems}
     assert (ProblemKind.UNKNOWN_BUS, "loads", ("load:2",)) in found
+    assert (ProblemKind.UNKNOWN_BUS, "generators", (f"sgen:{sgen}",)) in found
     assert (ProblemKind.UNKNOWN_BUS, "branches", ("line:6",)) in found
     assert (ProblemKind.BAD_IMPEDANCE, "branches", ("line:5",)) in found
 
@@ -381,3 +384,25 @@ def test_every_branch_fixed_and_a_limit_broken_gives_infeasible_with_a_diagnosis
     limited = {(d["component"], d["limit"]) for d in result.diagnosis}
     assert ("buses", "v_min") in limited
     assert result.ac_check is not None and result.ac_check.min_voltage_pu < 0.999
+
+
+def test_pandapower_ext_grid_on_a_missing_bus_is_reported_with_the_missing_source() -> None:
+    net = pn.case33bw()
+    net.ext_grid.at[0, "bus"] = 996
+    with pytest.raises(InputError) as exc:
+        load(net)
+    found = {(p.kind, p.component) for p in exc.value.problems}
+    assert (ProblemKind.UNKNOWN_BUS, "ext_grid") in found
+    assert (ProblemKind.NO_SOURCE, "buses") in found
+
+
+def test_pandapower_column_of_the_wrong_kind_is_a_typed_problem() -> None:
+    net = pn.case33bw()
+    net.line["from_bus"] = net.line["from_bus"].astype(object)
+    net.line.at[4, "from_bus"] = "four"
+    net.load = net.load.drop(columns=["p_mw"])
+    with pytest.raises(InputError) as exc:
+        load(net)
+    found = {(p.kind, p.component, p.field) for p in exc.value.problems}
+    assert (ProblemKind.INVALID_VALUE, "line", "from_bus") in found
+    assert (ProblemKind.MISSING_COLUMN, "load", "p_mw") in found
