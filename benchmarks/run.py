@@ -135,6 +135,7 @@ def _slave_probe(net: Any, result: Any) -> float | None:
     topology: the best of three solves of a freshly built evaluator."""
     import numpy as np
 
+    from feederopt.algorithms.slaves import TopologyEvaluator
     from feederopt.network.perunit import to_per_unit
     from feederopt.problems.presolve import presolve
     from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
@@ -147,7 +148,7 @@ def _slave_probe(net: Any, result: Any) -> float | None:
     closed = dict(zip(result.branches["id"].to_list(), result.branches["closed"].to_list(),
                       strict=True))
     y = np.array([1.0 if closed.get(b, False) else 0.0 for b in reduced.branch_ids])
-    ev = problem.evaluator()
+    ev = TopologyEvaluator(problem)
     times = []
     for _ in range(3):
         e = ev.evaluate(y, need_gradient=False)

@@ -127,8 +127,8 @@ def worker(case: str, kind: str, workers: int, count: int, rounds: int,
 
 
 def make_executor(problem_pu: Any, kind: str, workers: int) -> Any:
+    from feederopt.algorithms.slaves import SlaveFactory
     from feederopt.execution import ProcessExecutor, RayExecutor, SerialExecutor
-    from feederopt.problems.uncertain import SlaveFactory
 
     factory = SlaveFactory(problem_pu, "penalized")
     if kind == "serial":

@@ -19,10 +19,11 @@ import pytest
 from typer.testing import CliRunner
 
 import feederopt
+from feederopt.cases import load
 from feederopt.cli import app
-from feederopt.io import load, write_folder
+from feederopt.errors import Severity
+from feederopt.io import write_folder
 from feederopt.network import InputError, ProblemKind
-from feederopt.network.errors import Severity
 from netbuild import set_value, tiny, tiny_tables
 
 runner = CliRunner()

@@ -11,7 +11,7 @@ import pytest
 
 import feederopt
 from feederopt.network import Network
-from feederopt.results.status import Status
+from feederopt.solvers.status import Status
 
 
 def ring_with_dg(cost_per_mwh: float = 0.0) -> Network:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from feederopt.algorithms.slaves import SlaveFactory, evaluate_task
 from feederopt.execution import RayExecutor, SerialExecutor, make_executor
 from feederopt.io.scenarios import scenario_set_from_arrays
 from feederopt.network import to_per_unit
-from feederopt.problems.uncertain import SlaveFactory, envelope, evaluate_task
+from feederopt.problems.uncertain import envelope
 from test_stochastic import meshed, scenarios_for
 
 ray = pytest.importorskip("ray")
@@ -79,18 +80,18 @@ def test_solves_identical_for_1_2_workers_and_ray(case, local_ray) -> None:
     out = {k: solve_scenarios(net, sset, gap=1e-6, penalty=1e4, ac_check=False, **runs(k))
            for k in ("serial", "pool", "ray")}
     ref = out["serial"]
-    assert out["pool"].extra["stochastic"]["executor"] == "process"
-    assert out["ray"].extra["stochastic"]["executor"] == "ray"
+    assert out["pool"].to_dict()["stochastic"]["executor"] == "process"
+    assert out["ray"].to_dict()["stochastic"]["executor"] == "ray"
     for res in out.values():
         assert res.open_branches == ref.open_branches
         assert res.objective == ref.objective
         assert res.lower_bound == ref.lower_bound
         assert res.iterations == ref.iterations
-        assert [s["objective_kw"] for s in res.extra["scenarios"]] == [
-            s["objective_kw"] for s in ref.extra["scenarios"]]
+        assert [s["objective_kw"] for s in res.to_dict()["scenarios"]] == [
+            s["objective_kw"] for s in ref.to_dict()["scenarios"]]
     rob = {k: solve_robust(net, 0.2, uncertain_loads=["d1", "d3", "d5"], gap=1e-6,
                            ac_check=False, **runs(k)) for k in ("serial", "ray")}
     for res in rob.values():
         assert res.open_branches == rob["serial"].open_branches
         assert res.objective == rob["serial"].objective
-        assert res.extra["robust"] == rob["serial"].extra["robust"]
+        assert res.to_dict()["robust"] == rob["serial"].to_dict()["robust"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from feederopt.io import load, read_folder, write_folder
+from feederopt.cases import load
+from feederopt.io import read_folder, write_folder
 from feederopt.network import InputError, ProblemKind
 from netbuild import tiny
 

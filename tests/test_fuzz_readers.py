@@ -27,11 +27,12 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from feederopt.io import load, write_folder
+from feederopt.cases import load
+from feederopt.errors import Problem
+from feederopt.io import write_folder
 from feederopt.io.matpower import matpower_case_dir
 from feederopt.io.scenarios import generate_scenarios, load_scenarios
 from feederopt.network import InputError, Network
-from feederopt.network.errors import Problem
 from feederopt.network.perunit import to_per_unit
 from feederopt.validation.montecarlo import check_result, read_result
 from netbuild import tiny

@@ -14,6 +14,7 @@ from feederopt.algorithms.heuristics import (
     relaxation_rounding,
     sequential_opening,
 )
+from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.api import load
 from feederopt.network import to_per_unit
 from feederopt.network.topology import is_radial_forest, max_spanning_forest
@@ -26,7 +27,7 @@ from feederopt.validation.ac import ac_power_flow
 def test_heuristics(case: str) -> None:
     net = load(case)
     pu = to_per_unit(net)
-    ev = ReconfigurationProblem(pu).evaluator()
+    ev = TopologyEvaluator(ReconfigurationProblem(pu))
     y = sequential_opening(ev)
     assert y is not None
     y2, value = branch_exchange(ev, y)
@@ -75,7 +76,7 @@ def test_relaxation_rounding(case: str) -> None:
     net = load(case)
     pu = to_per_unit(net)
     problem = ReconfigurationProblem(pu)
-    ev = problem.evaluator()
+    ev = TopologyEvaluator(problem)
     model = CvxpyModel(problem.monolithic_block(), integer=False)
     assert model.solve("CLARABEL").status == "optimal"
     y = relaxation_rounding(ev, model.values())

@@ -31,8 +31,8 @@ import feederopt
 from feederopt.algorithms.base import AlgorithmBase, Deadline, StopOptions
 from feederopt.execution import ProcessExecutor, SerialExecutor
 from feederopt.io.pandapower import to_pandapower
-from feederopt.results.status import Status
 from feederopt.solvers import interrupt
+from feederopt.solvers.status import Status
 
 CASE = "case136ma"
 #: How long the process may take from the signal to its exit, results written (it takes

@@ -175,7 +175,7 @@ def _edited(tmp_path: Path, name: str, edit) -> Path:
 
 def _problems(path: Path):
     with pytest.raises(InputError) as exc:
-        from feederopt.io import load
+        from feederopt.cases import load
 
         load(path)
     return exc.value.problems

@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 import feederopt
 from feederopt.cli import app
+from feederopt.errors import InputError, ProblemKind
 from feederopt.io.folder import write_folder
 from feederopt.io.writing import atomic_file, output_problems, write_text
-from feederopt.network.errors import InputError, ProblemKind
-from feederopt.results.output import write_result_dir
+from feederopt.report.output import write_result_dir
 from netbuild import tiny
 
 runner = CliRunner()

@@ -16,11 +16,12 @@ import pandapower.networks as pn
 import pytest
 
 import feederopt
+from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.api import relax_limits
+from feederopt.errors import InputError
 from feederopt.io import from_pandapower
-from feederopt.network.errors import InputError
 from feederopt.network.perunit import to_per_unit
-from feederopt.problems.reconfiguration import ReconfigurationProblem, TopologyEvaluator
+from feederopt.problems.reconfiguration import ReconfigurationProblem
 from feederopt.problems.sweep import sweep
 from feederopt.report.plot import coordinates
 from feederopt.validation.fidelity import bus_injection_flow
@@ -287,7 +288,7 @@ def test_geodata_reaches_the_plot():
 def test_info_reports_the_model_error_of_a_voltage_controlled_gen(tmp_path):
     """pandapower's example_simple has a voltage-controlled gen, which the model takes as a
     fixed injection: ``info`` says so, with the size of the error against pp.runpp."""
-    from feederopt.cli import network_info
+    from feederopt.cli.info import network_info
 
     net = pn.example_simple()
     path = tmp_path / "example_simple.json"

@@ -8,7 +8,8 @@ import pandapower.networks as pn
 import polars as pl
 import pytest
 
-from feederopt.io import from_pandapower, load, to_pandapower, write_switch_states
+from feederopt.cases import load
+from feederopt.io import from_pandapower, to_pandapower, write_switch_states
 from feederopt.validation.ac import ac_power_flow
 
 

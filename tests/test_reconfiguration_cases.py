@@ -20,7 +20,7 @@ import json
 import pytest
 
 from feederopt.api import load, solve
-from feederopt.results.status import Status
+from feederopt.solvers.status import Status
 
 CASE33_OPEN = {(7, 8), (9, 10), (14, 15), (32, 33), (25, 29)}
 

@@ -21,9 +21,10 @@ from hypothesis import strategies as st
 from feederopt.algorithms.base import StopOptions
 from feederopt.algorithms.benders import Benders, BendersOptions
 from feederopt.algorithms.monolithic import solve_misocp
+from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.network import Network, to_per_unit
 from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
-from feederopt.results.status import Status
+from feederopt.solvers.status import Status
 from feederopt.validation.ac import ac_power_flow
 
 
@@ -96,7 +97,7 @@ def radial(n: int, f: np.ndarray, t: np.ndarray, closed: np.ndarray, src: np.nda
 def enumerate_optimum(net: Network) -> tuple[float, np.ndarray | None]:
     pu = to_per_unit(net)
     problem = ReconfigurationProblem(pu)
-    ev = problem.evaluator()
+    ev = TopologyEvaluator(problem)
     best, best_y = math.inf, None
     m = pu.n_branch
     k_open = m - (pu.n_bus - int(pu.is_source.sum()))

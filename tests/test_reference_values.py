@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from feederopt.io import from_pandapower, load
+from feederopt.cases import load
+from feederopt.io import from_pandapower
 from feederopt.validation.ac import ac_power_flow
 
 

@@ -16,15 +16,12 @@ import pytest
 from typer.testing import CliRunner
 
 import feederopt
+from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.cli import app
+from feederopt.errors import InputError
 from feederopt.network import Network, to_per_unit
-from feederopt.network.errors import InputError
-from feederopt.problems.reconfiguration import (
-    FEASIBILITY_TOL,
-    ReconfigurationProblem,
-    TopologyEvaluator,
-)
-from feederopt.results.status import Status
+from feederopt.problems.reconfiguration import FEASIBILITY_TOL, ReconfigurationProblem
+from feederopt.solvers.status import Status
 from feederopt.uncertainty import solve_robust
 from feederopt.validation.ac import ac_power_flow
 from feederopt.validation.montecarlo import closed_from_open, out_of_sample
@@ -61,7 +58,7 @@ def robust(grid):
 def test_robust_feasible_at_every_extreme_point(grid, robust) -> None:
     net, loads = grid
     assert robust.status is Status.OPTIMAL
-    assert robust.extra["robust_summary"]["extreme_points"] == 2 ** len(loads)
+    assert robust.to_dict()["robust_summary"]["extreme_points"] == 2 ** len(loads)
     pu = to_per_unit(net)
     closed = closed_from_open(pu, [b["id"] for b in robust.open_branches])
     assert radial(pu.n_bus, pu.f, pu.t, closed, pu.is_source)
@@ -79,9 +76,9 @@ def test_robust_feasible_at_every_extreme_point(grid, robust) -> None:
             ac = ac_power_flow(vnet, closed)
             assert ac.converged
             assert np.all(ac.vm_pu >= v_min - 1e-4)
-    assert robust.extra["robust_summary"]["worst_case_losses_kw"] == pytest.approx(worst,
+    assert robust.to_dict()["robust_summary"]["worst_case_losses_kw"] == pytest.approx(worst,
                                                                                    rel=1e-6)
-    assert all(r["feasible"] for r in robust.extra["robust"])
+    assert all(r["feasible"] for r in robust.to_dict()["robust"])
 
 
 def test_robust_is_the_brute_force_optimum(grid, robust) -> None:
@@ -120,7 +117,7 @@ def test_no_robust_topology_is_infeasible_and_too_many_vertices_refused() -> Non
     assert feederopt.solve(net, ac_check=False).status is Status.OPTIMAL
     res = solve_robust(net, X, ac_check=False)
     assert res.status is Status.INFEASIBLE
-    assert res.extra["robust_summary"]["robust_feasible"] is False
+    assert res.to_dict()["robust_summary"]["robust_feasible"] is False
     with pytest.raises(InputError, match="extreme points"):
         solve_robust(net, X, max_vertices=10, oracle="enumerate", ac_check=False)
     with pytest.raises(InputError, match="unknown"):
@@ -170,8 +167,9 @@ def test_dual_worst_case_search_matches_enumeration(grid, robust) -> None:
     """The exact worst-case MISOCP (SCIP on the slave's conic dual) finds the enumeration's
     maxima, and the robust method run with it returns the same topology."""
     from feederopt.algorithms.robust import uncertainty_set
+    from feederopt.algorithms.slaves import SlaveFactory
     from feederopt.algorithms.worstcase import worst_case
-    from feederopt.problems.uncertain import SlaveFactory, envelope
+    from feederopt.problems.uncertain import envelope
 
     net, _ = grid
     pu = to_per_unit(net)
@@ -200,4 +198,4 @@ def test_dual_worst_case_search_matches_enumeration(grid, robust) -> None:
     assert sorted(b["id"] for b in dual.open_branches) == sorted(
         b["id"] for b in robust.open_branches)
     assert dual.objective == pytest.approx(robust.objective, rel=1e-5)
-    assert dual.extra["robust_summary"]["oracle"] == "dual"
+    assert dual.to_dict()["robust_summary"]["oracle"] == "dual"

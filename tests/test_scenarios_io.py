@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from feederopt.cli import app
+from feederopt.errors import InputError, ProblemKind
 from feederopt.io.scenarios import (
     generate_scenarios,
     load_scenarios,
@@ -16,7 +17,6 @@ from feederopt.io.scenarios import (
     resolve_scenarios,
     write_scenarios,
 )
-from feederopt.network.errors import InputError, ProblemKind
 from netbuild import tiny
 
 runner = CliRunner()

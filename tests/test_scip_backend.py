@@ -23,8 +23,8 @@ from feederopt.formulations.blocks import Block, Group, Sense
 from feederopt.network import Network, to_per_unit
 from feederopt.problems.presolve import presolve
 from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
-from feederopt.results.status import Status
 from feederopt.solvers.scip_backend import ConeForm, ScipModel
+from feederopt.solvers.status import Status
 from test_reconfiguration_property import enumerate_optimum, meshed_grids, radial
 
 FORMS: list[ConeForm] = ["auto", "rotated", "norm", "quadratic"]

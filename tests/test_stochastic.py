@@ -17,12 +17,13 @@ import polars as pl
 import pytest
 
 from feederopt.algorithms.base import StopOptions
+from feederopt.algorithms.slaves import PenalizedEvaluator
 from feederopt.algorithms.stochastic import StochasticBenders, StochasticOptions
 from feederopt.io.scenarios import scenario_set_from_arrays
 from feederopt.network import Network, to_per_unit
 from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
-from feederopt.problems.uncertain import PenalizedEvaluator, envelope, presolve_for
-from feederopt.results.status import Status
+from feederopt.problems.uncertain import envelope, presolve_for
+from feederopt.solvers.status import Status
 from feederopt.uncertainty import solve_scenarios
 from test_reconfiguration_property import radial
 
@@ -123,11 +124,11 @@ def test_penalty_trades_slack_and_reports_worst_scenario() -> None:
     sset = scenario_set_from_arrays(pu, p, q, weights=[0.9, 0.1], names=["normal", "heavy"])
     res = solve_scenarios(net, sset, gap=1e-6, penalty=1e4, ac_check=False)
     assert res.status is Status.OPTIMAL
-    rows = {r["scenario"]: r for r in res.extra["scenarios"]}
+    rows = {r["scenario"]: r for r in res.to_dict()["scenarios"]}
     assert rows["normal"]["feasible"] and not rows["heavy"]["feasible"]
     assert rows["heavy"]["violation_pu"] > 1e-4 and rows["heavy"]["violations"]
-    assert res.extra["worst_scenario"]["scenario"] == "heavy"
-    st = res.extra["stochastic"]
+    assert res.to_dict()["worst_scenario"]["scenario"] == "heavy"
+    st = res.to_dict()["stochastic"]
     assert st["infeasible_scenarios"] == 1
     expected = 0.9 * rows["normal"]["objective_kw"] + 0.1 * rows["heavy"]["objective_kw"]
     assert res.objective == pytest.approx(expected, rel=1e-9)

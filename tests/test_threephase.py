@@ -15,10 +15,10 @@ import opendssdirect as dss
 import pytest
 from typer.testing import CliRunner
 
+from feederopt.cases import load_any, load_three_phase
 from feederopt.cases.threephase import THREE_PHASE_CASES, three_phase_case_path
 from feederopt.cli import app
-from feederopt.io import load_any, load_three_phase
-from feederopt.network.errors import InputError, ProblemKind
+from feederopt.errors import InputError, ProblemKind
 from feederopt.network.threephase_perunit import lindist3flow_matrices, to_per_unit_3ph
 
 runner = CliRunner()

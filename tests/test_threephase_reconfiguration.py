@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from feederopt.algorithms.threephase import reconfigure_three_phase
+from feederopt.cases import load_three_phase
 from feederopt.cases.threephase import three_phase_case_path
 from feederopt.cli import app
-from feederopt.io import load_three_phase
 from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.validation.opendss import solve_opendss
 

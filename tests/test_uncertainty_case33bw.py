@@ -17,7 +17,7 @@ import pytest
 
 import feederopt
 from feederopt.network import to_per_unit
-from feederopt.results.status import Status
+from feederopt.solvers.status import Status
 from feederopt.uncertainty import solve_robust
 from feederopt.validation.montecarlo import closed_from_open, out_of_sample
 
@@ -35,7 +35,7 @@ def test_robust_topology_survives_more_samples_than_the_deterministic_one() -> N
     det = feederopt.solve(net, ac_check=False)
     rob = solve_robust(net, X, uncertain_loads=loads, workers=2, ac_check=False)
     assert det.status is Status.OPTIMAL and rob.status is Status.OPTIMAL
-    assert rob.extra["robust_summary"]["robust_feasible"]
+    assert rob.to_dict()["robust_summary"]["robust_feasible"]
     pu = to_per_unit(net)
     shares = {}
     for name, res in (("deterministic", det), ("robust", rob)):

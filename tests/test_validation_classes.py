@@ -12,8 +12,9 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from feederopt.cases import load
 from feederopt.cli import app
-from feederopt.io import load, write_folder
+from feederopt.io import write_folder
 from feederopt.network import InputError, ProblemKind
 from netbuild import set_value, tiny, tiny_tables
 

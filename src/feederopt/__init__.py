@@ -13,13 +13,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from feederopt.network import InputError, Network, Problem, ProblemKind
+from feederopt._version import __version__
+from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.network import Network
 
 if TYPE_CHECKING:
     from feederopt.api import load, save, solve
     from feederopt.report.html import write_report
 
-__version__ = "0.1.0"
 
 #: Public names imported on first access, and the module that defines each.
 _LAZY = {

@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from feederopt.algorithms.threephase import lindist3flow_power_flow
-from feederopt.io import load_three_phase
+from feederopt.cases import load_three_phase
 from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.network.threephase_perunit import to_per_unit_3ph
 from feederopt.validation.opendss import OpenDSSSolution, max_voltage_error, solve_opendss

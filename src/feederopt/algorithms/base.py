@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from feederopt.results.status import IterationRecord, Status
 from feederopt.solvers import interrupt
+from feederopt.solvers.status import IterationRecord, Status
 
 ProgressCallback = Callable[[IterationRecord], None]
 

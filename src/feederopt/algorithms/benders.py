@@ -44,16 +44,14 @@ import numpy as np
 from feederopt.algorithms.base import ProgressCallback, RawSolution
 from feederopt.algorithms.master import MasterHelper, MasterLoop, MasterOptions
 from feederopt.algorithms.oa import SEED_SHARES
+from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.formulations.blocks import Block
 from feederopt.formulations.distflow import slack_objective
-from feederopt.problems.reconfiguration import (
-    Evaluation,
-    ReconfigurationProblem,
-    TopologyEvaluator,
-)
-from feederopt.results.status import Status
+from feederopt.problems.reconfiguration import Evaluation, ReconfigurationProblem
 from feederopt.solvers.cvxpy_backend import CvxpyModel
+from feederopt.solvers.detect import solver_label
 from feederopt.solvers.highs_backend import HighsModel
+from feederopt.solvers.status import Status
 
 
 @dataclass(frozen=True)
@@ -86,7 +84,7 @@ class Benders(MasterLoop):
         self.problem = problem
         self.pu = problem.pu
         self.sw = np.flatnonzero(self.pu.switchable)
-        self.evaluator = evaluator or problem.evaluator()
+        self.evaluator = evaluator or TopologyEvaluator(problem)
         self.y_cost, self.y_const = problem.y_cost()
         self.timings = {"build_s": self.evaluator.build_time_s, "master_s": 0.0, "slave_s": 0.0}
         self.incumbent: Evaluation | None = None
@@ -269,7 +267,7 @@ class Benders(MasterLoop):
             log=list(self.log),
             timings=dict(self.timings),
             diagnosis=diagnosis,
-            solver="HiGHS (master) + Clarabel (slave)",
+            solver=f"HiGHS (master) + {solver_label(self.evaluator.solver)} (slave)",
             extra=extra,
         )
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from feederopt.algorithms.base import Deadline
+from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.network.topology import (
     bridges,
     is_radial_forest,
@@ -40,7 +41,7 @@ from feederopt.network.topology import (
     merge_sources,
     tree_order,
 )
-from feederopt.problems.reconfiguration import Evaluation, TopologyEvaluator
+from feederopt.problems.reconfiguration import Evaluation
 from feederopt.problems.sweep import SweepResult, sweep
 
 

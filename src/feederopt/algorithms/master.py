@@ -87,8 +87,7 @@ class MasterHelper:
         cones = self._cones()
         if not rounds or not cones:
             return
-        h = self.master.h
-        h.setOptionValue("solve_relaxation", True)
+        self.master.set_relaxation(True)
         last = -math.inf
         for _ in range(rounds):
             if remaining() <= 0:
@@ -105,7 +104,7 @@ class MasterHelper:
             if sol.objective - last <= 1e-4 * max(abs(sol.objective), 1e-9):
                 break
             last = sol.objective
-        h.setOptionValue("solve_relaxation", False)
+        self.master.set_relaxation(False)
 
     def master_point_cuts(self, min_violation: float | None = None) -> None:
         """OA cuts at the master's own solution where it violates a cone (extended cutting
@@ -270,9 +269,8 @@ class MasterLoop(AlgorithmBase):
             cutoff = math.inf
             if math.isfinite(self.upper):
                 cutoff = self.upper - self.stop.gap * abs(self.upper) * 0.5
-                master.h.setOptionValue("objective_bound", cutoff - y_const)
-                if self.options.master_first_improvement:
-                    master.h.setOptionValue("mip_max_improving_sols", 1)
+                master.set_cutoff(cutoff - y_const,
+                                  first_improving=self.options.master_first_improvement)
             ms = master.solve()
             self.timings["master_s"] += ms.solve_time_s
             self.timings["master_nodes"] = self.timings.get("master_nodes", 0) + ms.nodes

@@ -19,16 +19,17 @@ import numpy as np
 
 from feederopt.algorithms.base import RawSolution, StopOptions, stopped_status
 from feederopt.algorithms.oa import OA_CONES, seed_points
-from feederopt.problems.reconfiguration import ReconfigurationProblem, TopologyEvaluator
-from feederopt.results.status import Status
+from feederopt.algorithms.slaves import TopologyEvaluator
+from feederopt.problems.reconfiguration import ReconfigurationProblem
 from feederopt.solvers.cvxpy_backend import CvxpyModel
 from feederopt.solvers.highs_backend import HighsModel
 from feederopt.solvers.scip_backend import ScipModel
+from feederopt.solvers.status import Status
 
 
 def _evaluate(problem: ReconfigurationProblem, y: np.ndarray,
               evaluator: TopologyEvaluator | None) -> tuple[float, dict[str, np.ndarray], bool]:
-    ev = (evaluator or problem.evaluator()).evaluate(y, need_gradient=False)
+    ev = (evaluator or TopologyEvaluator(problem)).evaluate(y, need_gradient=False)
     c, const = problem.y_cost()
     value = ev.objective + float(c @ y) + const if ev.feasible else math.nan
     return value, ev.point, ev.feasible

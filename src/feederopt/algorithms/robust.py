@@ -67,14 +67,14 @@ import numpy as np
 
 from feederopt.algorithms.base import ProgressCallback, RawSolution
 from feederopt.algorithms.master import MasterHelper, MasterLoop, MasterOptions
+from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, evaluate_task
 from feederopt.algorithms.stochastic import physics_at
+from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.execution import Executor, SerialExecutor
-from feederopt.network.errors import InputError, Problem, ProblemKind
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.problems.reconfiguration import FEASIBILITY_TOL, ReconfigurationProblem
-from feederopt.problems.uncertain import SlaveFactory, SlaveResult, evaluate_task
-from feederopt.results.status import Status
 from feederopt.solvers.highs_backend import HighsModel
+from feederopt.solvers.status import Status
 
 #: Most extreme points enumerated per iteration.
 MAX_VERTICES = 1024

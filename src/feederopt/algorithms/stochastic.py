@@ -48,15 +48,11 @@ import numpy as np
 
 from feederopt.algorithms.base import ProgressCallback, RawSolution
 from feederopt.algorithms.master import MasterHelper, MasterLoop, MasterOptions
+from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, evaluate_task
 from feederopt.execution import Executor, SerialExecutor
 from feederopt.formulations.blocks import Block, Cones, Group, Rows
 from feederopt.problems.reconfiguration import ReconfigurationProblem
-from feederopt.problems.uncertain import (
-    DEFAULT_PENALTY,
-    SlaveFactory,
-    SlaveResult,
-    evaluate_task,
-)
+from feederopt.problems.uncertain import DEFAULT_PENALTY
 from feederopt.solvers.highs_backend import HighsModel
 
 
@@ -167,8 +163,7 @@ class StochasticBenders(MasterLoop):
         master = HighsModel(block, objective={"y": self.y_cost}, extra_columns=extra,
                             threads=self.options.threads)
         self._configure(master)
-        master.h.setOptionValue("mip_rel_gap",
-                                max(self.stop.gap * self.options.master_gap_share, 1e-9))
+        master.set_gap(max(self.stop.gap * self.options.master_gap_share, 1e-9))
         helper = MasterHelper(master, self.sw, copies)
         for sfx, idx in zip(copies, groups, strict=True):
             # sum_{s in G} w_s theta_s >= W_G (c @ l + omega * sum(slack)) at G's mean (Jensen)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from feederopt.errors import SolverError
 from feederopt.formulations.lindist3flow import edge_phases, lindist3flow
-from feederopt.network.errors import SolverError
 from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.network.threephase_perunit import PerUnitThreePhase, to_per_unit_3ph
 from feederopt.problems.threephase import effective_resistance, reconfiguration_block
@@ -101,7 +101,7 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
     pu = to_per_unit_3ph(net)
     prob = reconfiguration_block(pu, voltage_limits=voltage_limits)
     model = HighsModel(prob.block)
-    model.h.setOptionValue("mip_rel_gap", gap)
+    model.set_gap(gap)
     model.set_time_limit(time_limit_s)
     sol = model.solve()
     if not sol.has_solution:

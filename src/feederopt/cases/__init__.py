@@ -1,5 +1,7 @@
-"""Built-in cases by name: see :mod:`feederopt.cases.registry`."""
+"""Built-in cases by name (:mod:`feederopt.cases.registry`) and :func:`load` of a case name, a
+path or a pandapower net (:mod:`feederopt.cases.loading`)."""
 
+from feederopt.cases.loading import is_three_phase, load, load_any, load_three_phase
 from feederopt.cases.registry import (
     MATPOWER_DISTRIBUTION_CASES,
     CaseInfo,
@@ -15,7 +17,11 @@ __all__ = [
     "CaseInfo",
     "case_names",
     "has_case",
+    "is_three_phase",
     "list_cases",
+    "load",
+    "load_any",
     "load_case",
+    "load_three_phase",
     "register_case",
 ]

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network.container import Network
-from feederopt.network.errors import InputError, Problem, ProblemKind
 
 DATA_DIR = Path(__file__).parent / "data"
 

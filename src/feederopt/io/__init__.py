@@ -1,18 +1,14 @@
-"""Reading and writing networks.
+"""Reading and writing networks: files and folders only.
 
-:func:`load` is the one entry point: a built-in case name, a MATPOWER ``.m`` file, a pandapower
-JSON file or net object, or a folder of tables (:mod:`feederopt.io.folder`). Every problem comes
-back as an :class:`~feederopt.network.InputError` naming the file or case.
-
-Three-phase feeders (OpenDSS ``.dss`` files and the built-in three-phase cases) are a
-:class:`~feederopt.network.threephase.ThreePhaseNetwork`: :func:`load_any` reads either kind,
-:func:`is_three_phase` says which one a source is.
+:func:`read` reads a MATPOWER ``.m`` file, a pandapower JSON file or a folder of tables
+(:mod:`feederopt.io.folder`) by its type. Every problem comes back as an
+:class:`~feederopt.errors.InputError` naming the file. Built-in case names are resolved one layer
+up, by :func:`feederopt.cases.load` (which also reads three-phase ``.dss`` feeders).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from feederopt.io._common import unknown_file_type, unreadable
 from feederopt.io.folder import read_folder, write_folder
@@ -25,7 +21,6 @@ from feederopt.io.pandapower import (
     write_switch_states,
 )
 from feederopt.network.container import Network
-from feederopt.network.threephase import ThreePhaseNetwork
 
 KNOWN_TYPES = (
     "a built-in case name (see `feederopt cases`), a MATPOWER .m file, "
@@ -35,10 +30,9 @@ KNOWN_TYPES = (
 __all__ = [
     "KNOWN_TYPES",
     "from_pandapower",
-    "is_three_phase",
-    "load",
-    "load_any",
-    "load_three_phase",
+    "is_pandapower_net",
+    "looks_like_path",
+    "read",
     "read_folder",
     "read_matpower",
     "read_pandapower_json",
@@ -48,7 +42,7 @@ __all__ = [
 ]
 
 
-def _looks_like_path(text: str) -> bool:
+def looks_like_path(text: str) -> bool:
     return "/" in text or "\\" in text or bool(Path(text).suffix) or text.startswith(".")
 
 
@@ -71,77 +65,3 @@ def read(source: str | Path) -> Network:
     if suffix in (".csv", ".parquet"):
         raise unknown_file_type(path, "the folder that holds the tables, not one table")
     raise unknown_file_type(path, KNOWN_TYPES)
-
-
-def load(source: Any, *, check: bool = True) -> Network:
-    """A validated Network from a case name, a path or a pandapower net.
-
-    ``source`` may be a :class:`Network` (validated and returned), a pandapower net, a built-in
-    case name such as ``"case33bw"``, or the path of a MATPOWER ``.m`` file, a pandapower
-    ``.json`` file or a network folder. An existing path wins over a case of the same name
-    only when it looks like a path (has a suffix or a separator).
-
-    Raises :class:`~feederopt.network.InputError` with ``UNKNOWN_FILE_TYPE``,
-    ``UNREADABLE_FILE`` or ``UNKNOWN_CASE``, or with every validation problem of the network.
-    """
-    from feederopt.cases import has_case, load_case
-
-    if isinstance(source, Network):
-        net = source
-    elif is_pandapower_net(source):
-        net = from_pandapower(source)
-    elif isinstance(source, str | Path):
-        text = str(source)
-        if isinstance(source, str) and not _looks_like_path(text) and has_case(text):
-            return load_case(text, check=check)
-        if isinstance(source, str) and not _looks_like_path(text) and not Path(text).exists():
-            return load_case(text, check=check)  # raises UNKNOWN_CASE
-        net = read(source)
-    else:
-        raise TypeError(f"cannot load a {type(source).__name__}")
-    return net.check() if check else net
-
-
-def is_three_phase(source: Any) -> bool:
-    """Is ``source`` a three-phase network, an OpenDSS ``.dss`` path or a built-in three-phase
-    case name?"""
-    from feederopt.cases.threephase import has_three_phase_case
-
-    if isinstance(source, ThreePhaseNetwork):
-        return True
-    if isinstance(source, str | Path):
-        text = str(source)
-        if isinstance(source, str) and not _looks_like_path(text) and has_three_phase_case(text):
-            return True
-        return Path(text).suffix.lower() == ".dss"
-    return False
-
-
-def load_three_phase(source: Any, *, check: bool = True,
-                     settings: str | Path | None = None) -> ThreePhaseNetwork:
-    """A validated three-phase network from a ``.dss`` path or a built-in three-phase case name
-    (``ieee13``, ``ieee13mod``, ``ieee37``, ``iowa240``); ``settings`` is a PowerModelsONM
-    settings file for a ``.dss`` path."""
-    from feederopt.cases.threephase import has_three_phase_case, load_three_phase_case
-    from feederopt.io.opendss import read_opendss
-
-    if isinstance(source, ThreePhaseNetwork):
-        net = source
-    elif isinstance(source, str) and not _looks_like_path(source) and has_three_phase_case(
-            source):
-        return load_three_phase_case(source, check=check)
-    else:
-        path = Path(source)
-        if not path.exists():
-            raise unreadable(path, "no such file or folder", hint="check the path")
-        if path.suffix.lower() != ".dss":
-            raise unknown_file_type(path, "an OpenDSS .dss file")
-        net = read_opendss(path, settings=settings)
-    return net.check() if check else net
-
-
-def load_any(source: Any, *, check: bool = True) -> Network | ThreePhaseNetwork:
-    """:func:`load_three_phase` for three-phase sources, :func:`load` for the others."""
-    if is_three_phase(source):
-        return load_three_phase(source, check=check)
-    return load(source, check=check)

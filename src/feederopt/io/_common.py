@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network.container import Network
-from feederopt.network.errors import InputError, Problem, ProblemKind
 
 
 def unreadable(path: str | Path, reason: str, hint: str = "") -> InputError:

@@ -27,10 +27,10 @@ from typing import Any, Literal
 
 import polars as pl
 
+from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io._common import raise_with_validation, unreadable
 from feederopt.io.writing import atomic_file, write_text
 from feederopt.network.container import Network
-from feederopt.network.errors import InputError, Problem, ProblemKind
 from feederopt.network.schemas import TABLES, polars_schema
 
 FORMAT_VERSION = 1

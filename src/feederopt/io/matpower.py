@@ -39,10 +39,10 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
+from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io._common import raise_with_validation, read_text, unreadable
 from feederopt.io._mcode import MCase, MCodeError, code_statements, evaluate, run
 from feederopt.network.container import Network
-from feederopt.network.errors import InputError, Problem, ProblemKind
 
 _SWITCHABLE_BLOCK = re.compile(r"mpc\.branch_switchable\s*=\s*\[(?P<data>.*?)\]\s*;", re.S)
 

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from feederopt.network.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network.threephase import PHASES, ThreePhaseNetwork
 
 #: Element classes that carry power and that the reader turns into tables.

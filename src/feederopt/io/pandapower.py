@@ -75,10 +75,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import polars as pl
 
+from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io._common import raise_with_validation, unreadable
 from feederopt.io.pandapower_schema import structure_problems
 from feederopt.network.container import Network
-from feederopt.network.errors import InputError, Problem, ProblemKind
 
 if TYPE_CHECKING:
     from pandapower.auxiliary import pandapowerNet

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from feederopt.network.errors import Problem, ProblemKind
+from feederopt.errors import Problem, ProblemKind
 
 
 @dataclass(frozen=True)

@@ -41,10 +41,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io._common import unknown_file_type, unreadable
 from feederopt.io.writing import atomic_file
 from feederopt.network.container import Network
-from feederopt.network.errors import InputError, Problem, ProblemKind
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 
 REQUIRED = ("scenario", "element", "p_mw", "q_mvar", "weight")

@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from feederopt.network.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind
 
 
 def _problem(kind: ProblemKind, path: Path, message: str, option: str | None,

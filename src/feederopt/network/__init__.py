@@ -1,7 +1,7 @@
 """Network data model: schemas, the Network container, validation and topology."""
 
+from feederopt.errors import FeederoptError, InputError, Problem, ProblemKind
 from feederopt.network.container import Network
-from feederopt.network.errors import FeederoptError, InputError, Problem, ProblemKind
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 
 __all__ = [

@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from feederopt.network.errors import InputError, Problem
+from feederopt.errors import InputError, Problem
 from feederopt.network.schemas import TABLES, complete_table, empty_table
 
 

@@ -29,7 +29,7 @@ from typing import Any, Literal
 import patito as pt
 import polars as pl
 
-from feederopt.network.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network.schemas import complete_table, empty_table
 
 PHASES = "abc"

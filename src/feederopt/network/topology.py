@@ -10,7 +10,7 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components as _cc
 
-from feederopt.network.errors import Problem, ProblemKind
+from feederopt.errors import Problem, ProblemKind
 
 if TYPE_CHECKING:
     from feederopt.network.container import Network

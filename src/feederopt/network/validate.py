@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import patito as pt
 import polars as pl
 
-from feederopt.network.errors import Problem, ProblemKind, Severity
+from feederopt.errors import Problem, ProblemKind, Severity
 from feederopt.network.schemas import EXTENSION_COLUMNS, TABLES, BranchKind
 from feederopt.network.topology import components_of
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from feederopt.network.errors import Problem
+from feederopt.errors import Problem
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import bridges, components_of, radiality_problem
 

@@ -27,20 +27,21 @@ from feederopt.formulations.distflow import (
     effective_ratings,
     loss_terms,
     losses_of,
-    slack_objective,
 )
 from feederopt.formulations.radiality import parent_child, single_commodity_flow
 from feederopt.network.perunit import PerUnitNetwork
-from feederopt.solvers.cvxpy_backend import CvxpyModel
 
 #: Total slack [p.u.] below which a topology counts as feasible.
 FEASIBILITY_TOL = 1e-6
-_OK = ("optimal", "optimal_inaccurate")
 
 
 class RadialityModel(StrEnum):
     FLOW = "flow"
     PARENT_CHILD = "parent_child"
+
+
+#: The radiality model of every solve unless asked otherwise (tighter than the flow model).
+DEFAULT_RADIALITY = RadialityModel.PARENT_CHILD
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class Evaluation:
 @dataclass(frozen=True)
 class ReconfigurationProblem:
     pu: PerUnitNetwork
-    radiality: RadialityModel = RadialityModel.FLOW
+    radiality: RadialityModel = DEFAULT_RADIALITY
     loss_price_per_mwh: float | None = None  # prices DG energy against losses when given
 
     def radiality_block(self) -> Block:
@@ -140,101 +141,33 @@ class ReconfigurationProblem:
         """A model objective value in kW (the models are scaled to kW already)."""
         return float(value)
 
-    def evaluator(self) -> TopologyEvaluator:
-        return TopologyEvaluator(self)
 
-
-class TopologyEvaluator:
-    """The two-phase SOCP slave for fixed switch states (built once, re-solved with new data)."""
-
-    def __init__(self, problem: ReconfigurationProblem, solver: str = "CLARABEL") -> None:
-        self.problem = problem
-        self.solver = solver
-        self.phase2 = CvxpyModel(problem.physics_block(), integer=False, fixed=["y"])
-        feas = problem.physics_block(slack=True)
-        self.phase1 = CvxpyModel(feas, integer=False, fixed=["y"], objective=slack_objective(feas))
-        self.build_time_s = self.phase2.build_time_s + self.phase1.build_time_s
-        self.n_solves = 0
-        self.solve_time_s = 0.0
-        # Feasible phase-2 solutions, kept while ``keep_history`` is set (the heuristics' work,
-        # which Benders turns into outer-approximation cuts of its master).
-        self.keep_history = False
-        self.history: list[tuple[np.ndarray, Evaluation]] = []
-
-    def set_loads(self, p_load: np.ndarray, q_load: np.ndarray) -> None:
-        for model in (self.phase2, self.phase1):
-            model.set("pd", p_load)
-            model.set("qd", q_load)
-
-    def evaluate(self, y: np.ndarray, need_gradient: bool = True) -> Evaluation:
-        y = np.round(np.asarray(y, float))
-        self.phase2.set("y", y)
-        sol = self.phase2.solve(self.solver)
-        spent = sol.solve_time_s
-        self.n_solves += 1
-        if sol.status in _OK:
-            ev = Evaluation(
-                True, sol.objective, 0.0,
-                self.phase2.gradient("y") if need_gradient else np.zeros(len(y)),
-                self.phase2.values(), spent,
-            )
-            self.solve_time_s += spent
-            if self.keep_history:
-                self.history.append((y, ev))
-            return ev
-        self.phase1.set("y", y)
-        sol1 = self.phase1.solve(self.solver)
-        spent += sol1.solve_time_s
-        self.n_solves += 1
-        self.solve_time_s += spent
-        point = self.phase1.values()
-        viol = sol1.objective if np.isfinite(sol1.objective) else np.inf
-        return Evaluation(
-            False, float("nan"), float(viol),
-            self.phase1.gradient("y") if need_gradient else np.zeros(len(y)),
-            point, spent, self.violations(point),
-        )
-
-    def evaluate_violation(self, y: np.ndarray) -> Evaluation:
-        """Phase 1 only: the least total slack of topology ``y`` and its gradient."""
-        y = np.round(np.asarray(y, float))
-        self.phase1.set("y", y)
-        sol = self.phase1.solve(self.solver)
-        self.n_solves += 1
-        self.solve_time_s += sol.solve_time_s
-        point = self.phase1.values()
-        viol = float(sol.objective) if np.isfinite(sol.objective) else np.inf
-        return Evaluation(
-            viol <= FEASIBILITY_TOL, float("nan"), viol, self.phase1.gradient("y"), point,
-            sol.solve_time_s, self.violations(point),
-        )
-
-    def violations(self, point: dict[str, np.ndarray], tol: float = 1e-6) -> list[Violation]:
-        """The limits that slack relaxed at ``point``, largest first."""
-        pu = self.problem.pu
-        out: list[Violation] = []
-        load_bus = np.flatnonzero(~pu.is_source)
-        v = np.sqrt(np.clip(point["v"], 0, None))
-        for name, limit in (("slack_v_dn", "v_min"), ("slack_v_up", "v_max")):
-            for k in np.flatnonzero(point.get(name, np.zeros(0)) > tol):
-                j = int(load_bus[k])
-                amount = pu.v_min[j] - v[j] if limit == "v_min" else v[j] - pu.v_max[j]
-                out.append(Violation("buses", j, limit, float(max(amount, 0.0))))
-        rated, thermal = effective_ratings(pu)
-        for k in np.flatnonzero(point.get("slack_i", np.zeros(0)) > tol):
-            i = int(rated[k])
-            current = float(np.sqrt(max(point["l"][i], 0.0)))
-            out.append(Violation("branches", i, "i_max", max(current - pu.i_max[i], 0.0),
-                                 current))
-        for k in np.flatnonzero(point.get("slack_s", np.zeros(0)) > tol):
-            i = int(thermal[k])
-            s_mva = float(np.hypot(point["P"][i], point["Q"][i]) * pu.s_base_mva)
-            out.append(Violation("branches", i, "s_max",
-                                 max(s_mva - pu.s_max[i] * pu.s_base_mva, 0.0), s_mva))
-        for name, limit in (("slack_p_pos", "p_balance"), ("slack_p_neg", "p_balance"),
-                            ("slack_q_pos", "q_balance"), ("slack_q_neg", "q_balance")):
-            for jj in np.flatnonzero(point.get(name, np.zeros(0)) > tol):
-                out.append(Violation("buses", int(jj), limit,
-                                     float(point[name][jj] * pu.s_base_mva)))
-        out.sort(key=lambda w: -w.amount)
-        return out
+def violations_at(pu: PerUnitNetwork, point: dict[str, np.ndarray],
+              tol: float = 1e-6) -> list[Violation]:
+    """The limits that slack relaxed at ``point``, largest first (the slaves' diagnosis)."""
+    out: list[Violation] = []
+    load_bus = np.flatnonzero(~pu.is_source)
+    v = np.sqrt(np.clip(point["v"], 0, None))
+    for name, limit in (("slack_v_dn", "v_min"), ("slack_v_up", "v_max")):
+        for k in np.flatnonzero(point.get(name, np.zeros(0)) > tol):
+            j = int(load_bus[k])
+            amount = pu.v_min[j] - v[j] if limit == "v_min" else v[j] - pu.v_max[j]
+            out.append(Violation("buses", j, limit, float(max(amount, 0.0))))
+    rated, thermal = effective_ratings(pu)
+    for k in np.flatnonzero(point.get("slack_i", np.zeros(0)) > tol):
+        i = int(rated[k])
+        current = float(np.sqrt(max(point["l"][i], 0.0)))
+        out.append(Violation("branches", i, "i_max", max(current - pu.i_max[i], 0.0),
+                             current))
+    for k in np.flatnonzero(point.get("slack_s", np.zeros(0)) > tol):
+        i = int(thermal[k])
+        s_mva = float(np.hypot(point["P"][i], point["Q"][i]) * pu.s_base_mva)
+        out.append(Violation("branches", i, "s_max",
+                             max(s_mva - pu.s_max[i] * pu.s_base_mva, 0.0), s_mva))
+    for name, limit in (("slack_p_pos", "p_balance"), ("slack_p_neg", "p_balance"),
+                        ("slack_q_pos", "q_balance"), ("slack_q_neg", "q_balance")):
+        for jj in np.flatnonzero(point.get(name, np.zeros(0)) > tol):
+            out.append(Violation("buses", int(jj), limit,
+                                 float(point[name][jj] * pu.s_base_mva)))
+    out.sort(key=lambda w: -w.amount)
+    return out

@@ -24,8 +24,8 @@ from typing import Any
 
 import polars as pl
 
+from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io.writing import check_output, write_text
-from feederopt.network.errors import InputError, Problem, ProblemKind
 
 #: Longest list rendered as a table; the rest is counted in a note (result.json has it all).
 MAX_ROWS = 500
@@ -364,7 +364,7 @@ def generic_section(anchor: str, title: str, value: Any) -> str:
 
 def render_report(folder: ResultFolder) -> str:
     """The whole HTML page."""
-    from feederopt import __version__
+    from feederopt._version import __version__
 
     r = folder.result
     status = str(r.get("status", "unknown"))

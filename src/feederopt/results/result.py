@@ -17,7 +17,8 @@ import polars as pl
 
 from feederopt.io.writing import write_text
 from feederopt.network.container import Network
-from feederopt.results.status import IterationRecord, Status
+from feederopt.results.uncertain import RobustSummary, StochasticSummary
+from feederopt.solvers.status import IterationRecord, Status
 
 
 def _num(x: float | None) -> float | None:
@@ -81,8 +82,13 @@ class Result:
     log: list[IterationRecord] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     diagnosis: list[dict[str, Any]] = field(default_factory=list)
+    #: Anything else the algorithm reported (solver statuses, notes), merged into the JSON.
     extra: dict[str, Any] = field(default_factory=dict)
     network: Network | None = None
+    #: The scenario or extreme-point summary of a stochastic or robust solve.
+    uncertain: StochasticSummary | RobustSummary | None = None
+    #: What ``feederopt check`` loads the network from again (a resolved path or a case name).
+    source: str | None = None
 
     @property
     def closed(self) -> dict[str, bool]:
@@ -116,6 +122,10 @@ class Result:
             ],
         }
         out.update(self.extra)
+        if self.uncertain is not None:
+            out.update(self.uncertain.to_dict())
+        if self.source is not None:
+            out["source"] = self.source
         return out
 
     def to_json(self) -> str:

@@ -11,12 +11,21 @@ import functools
 
 import cvxpy as cp
 
-from feederopt.network.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind
 
 #: Solvers that can take a mixed-integer SOCP through cvxpy.
 MISOCP_SOLVERS = ("GUROBI", "MOSEK", "SCIP")
 #: Solvers that can take a continuous SOCP with duals.
 SOCP_SOLVERS = ("CLARABEL", "MOSEK", "GUROBI", "ECOS", "SCS")
+
+
+#: How results name the solvers (cvxpy's names are upper case).
+LABELS = {"CLARABEL": "Clarabel", "GUROBI": "Gurobi"}
+
+
+def solver_label(name: str) -> str:
+    """The name a result gives solver ``name`` (``CLARABEL`` -> ``Clarabel``)."""
+    return LABELS.get(name.upper(), name.upper())
 
 
 @functools.cache
@@ -41,19 +50,24 @@ def default_misocp_solver() -> str:
     return "SCIP"
 
 
-def require_solver(name: str, *, mixed_integer: bool) -> str:
-    """The cvxpy name of solver ``name``, or an :class:`InputError` that says what is there."""
+def solver_problems(name: str, *, mixed_integer: bool) -> list[Problem]:
+    """Why solver ``name`` cannot solve the model class (empty when it can)."""
     wanted = name.upper()
     allowed = MISOCP_SOLVERS if mixed_integer else SOCP_SOLVERS
     installed = [s for s in allowed if s in cp.installed_solvers()]
     if wanted not in allowed:
-        raise InputError([Problem(
-            ProblemKind.INVALID_VALUE, "options", f"solver {name!r} cannot solve this model",
-            field="solver", hint="use one of " + ", ".join(installed),
-        )])
+        return [Problem(ProblemKind.INVALID_VALUE, "options",
+                        f"solver {name!r} cannot solve this model", field="solver",
+                        hint="use one of " + ", ".join(installed))]
     if wanted not in cp.installed_solvers():
-        raise InputError([Problem(
-            ProblemKind.INVALID_VALUE, "options", f"solver {name!r} is not installed",
-            field="solver", hint="install it, or use one of " + ", ".join(installed),
-        )])
-    return wanted
+        return [Problem(ProblemKind.INVALID_VALUE, "options", f"solver {name!r} is not installed",
+                        field="solver", hint="install it, or use one of " + ", ".join(installed))]
+    return []
+
+
+def require_solver(name: str, *, mixed_integer: bool) -> str:
+    """The cvxpy name of solver ``name``, or an :class:`InputError` that says what is there."""
+    problems = solver_problems(name, mixed_integer=mixed_integer)
+    if problems:
+        raise InputError(problems)
+    return name.upper()

@@ -22,6 +22,7 @@ import scipy.sparse as sp
 
 from feederopt.formulations.blocks import Block, Cones, Role, Sense, Terms
 from feederopt.solvers import interrupt
+from feederopt.solvers.status import SolverStatus
 
 INF = highspy.kHighsInf
 
@@ -223,6 +224,21 @@ class HighsModel:
     def set_time_limit(self, seconds: float) -> None:
         self.h.setOptionValue("time_limit", float(max(seconds, 0.01)))
 
+    def set_gap(self, gap: float) -> None:
+        """The relative MIP gap at which HiGHS stops."""
+        self.h.setOptionValue("mip_rel_gap", float(gap))
+
+    def set_relaxation(self, relax: bool) -> None:
+        """Solve the LP relaxation only (``True``) or the MILP again (``False``)."""
+        self.h.setOptionValue("solve_relaxation", bool(relax))
+
+    def set_cutoff(self, bound: float, *, first_improving: bool = False) -> None:
+        """Prune every node whose bound is not below ``bound``; with ``first_improving``, stop
+        at the first solution that beats it."""
+        self.h.setOptionValue("objective_bound", float(bound))
+        if first_improving:
+            self.h.setOptionValue("mip_max_improving_sols", 1)
+
     def set_bounds(self, group: str, lb: np.ndarray, ub: np.ndarray) -> None:
         g = self.block.groups.get(group)
         size = g.size if g is not None else 1
@@ -257,23 +273,23 @@ class HighsModel:
         is_mip = bool(self.integer.any())
         bound = float(info.mip_dual_bound) if is_mip else obj
         if status == ms.kOptimal:
-            name = "optimal"
+            name = SolverStatus.OPTIMAL
             if not is_mip:
                 bound = obj
         elif status in (ms.kInfeasible,):
-            name = "infeasible"
+            name = SolverStatus.INFEASIBLE
         elif status == ms.kSolutionLimit:
-            name = "solution_limit"
+            name = SolverStatus.SOLUTION_LIMIT
         elif status in (ms.kTimeLimit, ms.kIterationLimit):
-            name = "time_limit"
+            name = SolverStatus.TIME_LIMIT
         elif status == ms.kInterrupt:
-            name = "interrupted"
+            name = SolverStatus.INTERRUPTED
         elif status in (ms.kObjectiveBound, ms.kObjectiveTarget):
-            name = "infeasible"  # nothing better than the objective bound (a cutoff)
+            name = SolverStatus.INFEASIBLE  # nothing better than the objective bound (a cutoff)
         elif status == ms.kUnboundedOrInfeasible:
-            name = "infeasible"
+            name = SolverStatus.INFEASIBLE
         else:
-            name = "error"
+            name = SolverStatus.ERROR
         if not np.isfinite(bound):
             bound = -np.inf
         nodes = int(getattr(info, "mip_node_count", 0) or 0)

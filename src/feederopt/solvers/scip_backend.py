@@ -38,6 +38,7 @@ from pyscipopt import SCIP_EVENTTYPE, Eventhdlr, Model, quicksum, sqrt
 
 from feederopt.formulations.blocks import Block, Cones, Role, Sense, Terms
 from feederopt.solvers import interrupt
+from feederopt.solvers.status import SolverStatus
 
 ConeForm = Literal["auto", "rotated", "norm", "quadratic"]
 
@@ -343,15 +344,15 @@ class ScipModel:
         objective = float(m.getSolObjVal(self._sol)) if has else math.nan
         raw_bound = _finite_or_none(float(m.getDualbound()))
         if scip_status in ("optimal", "gaplimit"):
-            status = "optimal" if has else "error"
+            status = SolverStatus.OPTIMAL if has else SolverStatus.ERROR
         elif scip_status in ("infeasible", "inforunbd"):
-            status = "infeasible"
+            status = SolverStatus.INFEASIBLE
         elif scip_status == "userinterrupt":
-            status = "interrupted"
+            status = SolverStatus.INTERRUPTED
         elif scip_status in _LIMITS:
-            status = "time_limit"
+            status = SolverStatus.TIME_LIMIT
         else:
-            status = "error"
+            status = SolverStatus.ERROR
         if status == "infeasible":
             bound = math.inf
         else:

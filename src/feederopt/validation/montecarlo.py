@@ -29,16 +29,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from feederopt.algorithms.slaves import TopologyEvaluator
+from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network.container import Network
-from feederopt.network.errors import InputError, Problem, ProblemKind
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.network.topology import radiality_problem
 from feederopt.problems.presolve import fixed_open, without_fixed_open
-from feederopt.problems.reconfiguration import (
-    FEASIBILITY_TOL,
-    ReconfigurationProblem,
-    TopologyEvaluator,
-)
+from feederopt.problems.reconfiguration import FEASIBILITY_TOL, ReconfigurationProblem
 from feederopt.problems.uncertain import envelope
 
 
@@ -309,7 +306,7 @@ def check_result(
 ) -> MonteCarloResult:
     """:func:`out_of_sample` for the topology of a result (a dict or a JSON path). The network
     is ``network`` or is loaded from the result's ``source`` (else its ``case``)."""
-    from feederopt.io import load
+    from feederopt.cases import load
 
     data = result if isinstance(result, dict) else read_result(result)
     result_problems(data)

@@ -1,10 +1,29 @@
-"""Result status and the per-iteration record shared by every algorithm."""
+"""Statuses: how one solver call ended (:class:`SolverStatus`, the backends' answer), how a
+whole solve ended (:class:`Status`, the result's), and the per-iteration record shared by every
+algorithm."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
+
+
+class SolverStatus(StrEnum):
+    """How one call of a backend ended (the HiGHS and SCIP backends; cvxpy's own strings
+    ``optimal`` and ``optimal_inaccurate`` are the same values)."""
+
+    OPTIMAL = "optimal"
+    OPTIMAL_INACCURATE = "optimal_inaccurate"  # cvxpy: solved to a looser tolerance
+    SOLUTION_LIMIT = "solution_limit"  # HiGHS: stopped at the first improving solution
+    TIME_LIMIT = "time_limit"
+    INTERRUPTED = "interrupted"
+    INFEASIBLE = "infeasible"
+    ERROR = "error"
+
+
+#: The statuses of a conic solve whose point and duals can be used.
+SOLVED = (SolverStatus.OPTIMAL, SolverStatus.OPTIMAL_INACCURATE)
 
 
 class Status(StrEnum):

@@ -1,37 +1,31 @@
-"""The uncertainty commands of the CLI: ``feederopt scenarios``, ``feederopt check``, and the
-stochastic/robust branch of ``feederopt solve`` (``--scenarios``, ``--robust``).
+"""The uncertainty commands of the CLI: ``feederopt scenarios``, ``feederopt check``, and what
+``feederopt solve --scenarios/--robust`` prints beyond a deterministic solve.
 
-Registered on :data:`feederopt.cli.app` when :mod:`feederopt.cli` is imported.
+Registered on :data:`feederopt.cli.app.app` when :mod:`feederopt.cli` is imported.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.table import Table
 
-from feederopt.cli import (
+from feederopt.cli.app import (
     FORCE_OPT,
     QUIET_OPT,
     SOURCE_ARG,
     VERBOSE_OPT,
-    _fmt,
     app,
     cli_command,
+    fmt,
     load_checked,
     stdout,
 )
-from feederopt.network.errors import InputError, Problem, ProblemKind
-
-
-def _bad(field: str, message: str, hint: str = "") -> InputError:
-    return InputError([Problem(ProblemKind.INVALID_VALUE, "options", message, field=field,
-                               hint=hint)])
+from feederopt.errors import InputError, Problem, ProblemKind
 
 
 def parse_ids(text: str | None) -> list[str] | None:
@@ -40,26 +34,10 @@ def parse_ids(text: str | None) -> list[str] | None:
         return None
     ids = [x.strip() for x in text.split(",") if x.strip()]
     if not ids:
-        raise _bad("uncertain_loads", "--uncertain-loads names no load", "e.g. 18,33")
+        raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
+                                  "--uncertain-loads names no load", field="uncertain_loads",
+                                  hint="e.g. 18,33")])
     return ids
-
-
-#: The most worker processes per core that ``--workers`` accepts: the slaves are CPU-bound, so
-#: more only adds memory and start-up time.
-WORKERS_PER_CORE = 4
-
-
-def check_workers(workers: int | None) -> None:
-    """``--workers`` must be between 1 and :data:`WORKERS_PER_CORE` times the cores."""
-    if workers is None:
-        return
-    cores = os.cpu_count() or 1
-    if workers < 1:
-        raise _bad("workers", f"--workers must be at least 1, not {workers}", "e.g. 2")
-    if workers > WORKERS_PER_CORE * cores:
-        raise _bad("workers", f"--workers {workers} is more than {WORKERS_PER_CORE} per core "
-                   f"({cores} core(s) here)",
-                   f"use at most {WORKERS_PER_CORE * cores}, or leave it out to use every core")
 
 
 def source_of(source: str) -> str:
@@ -69,79 +47,42 @@ def source_of(source: str) -> str:
     return str(path.resolve()) if path.exists() else source
 
 
-def solve_uncertain(
-    net: Any,
-    source: str,
-    *,
-    scenarios: str | None,
-    robust: float | None,
-    uncertain_loads: str | None,
-    budget: int | None,
-    workers: int | None,
-    ray: str | None,
-    gap: float,
-    time_limit: float,
-    radiality: str,
-    solver: str | None,
-    ac_check: bool,
-    progress: Any,
-) -> Any:
-    """The ``solve --scenarios`` / ``solve --robust`` branch: a :class:`Result`."""
-    from feederopt.uncertainty import solve_robust, solve_scenarios
-
-    if scenarios is not None and robust is not None:
-        raise _bad("robust", "--scenarios and --robust exclude each other",
-                   "run one of the two")
-    check_workers(workers)
-    if robust is None and (uncertain_loads is not None or budget is not None):
-        raise _bad("robust", "--uncertain-loads and --budget need --robust X", "e.g. 0.1")
-    common: dict[str, Any] = dict(gap=gap, time_limit=time_limit, radiality=radiality,
-                                  workers=workers, ray_address=ray, ac_check=ac_check,
-                                  progress=progress)
-    if solver:
-        common["solver"] = solver
-    if scenarios is not None:
-        result = solve_scenarios(net, scenarios, **common)
-    else:
-        assert robust is not None
-        result = solve_robust(net, robust, uncertain_loads=parse_ids(uncertain_loads),
-                              budget=budget, **common)
-    result.extra["source"] = source_of(source)
-    return result
-
-
 def print_uncertain(result: Any) -> None:
     """The scenario or extreme-point summary of a stochastic or robust solve."""
+    from feederopt.results.uncertain import RobustSummary, StochasticSummary
+
     out = stdout()
-    extra = result.extra
-    if "stochastic" in extra:
-        st = extra["stochastic"]
-        table = Table(title=f"{st['scenario_count']} scenarios (one topology for all)",
+    summary = result.uncertain
+    if isinstance(summary, StochasticSummary):
+        table = Table(title=f"{summary.scenario_count} scenarios (one topology for all)",
                       title_justify="left")
         for col in ("scenario", "weight", "losses [kW]", "violation [p.u.]", "min V [p.u.]"):
             table.add_column(col, justify="left" if col == "scenario" else "right")
-        rows = extra["scenarios"]
-        shown = sorted(rows, key=lambda r: -(r["objective_kw"] or 0.0))[:10]
+        rows = summary.scenarios
+        shown = sorted(rows, key=lambda r: -(r.outcome.objective_kw or 0.0))[:10]
         for r in shown:
-            table.add_row(str(r["scenario"]), f"{r['weight']:.4f}", _fmt(r["losses_kw"], ".3f"),
-                          _fmt(r["violation_pu"], ".2e"), _fmt(r["min_voltage_pu"], ".4f"))
+            table.add_row(r.scenario, f"{r.weight:.4f}", fmt(r.outcome.losses_kw, ".3f"),
+                          fmt(r.outcome.violation_pu, ".2e"),
+                          fmt(r.outcome.min_voltage_pu, ".4f"))
         out.print(table)
         if len(rows) > len(shown):
             out.print(f"({len(rows) - len(shown)} more scenarios in the JSON)")
-        w = extra["worst_scenario"] or {}
-        out.print(f"expected losses {_fmt(st['expected_losses_kw'], '.3f', ' kW')}, expected "
-                  f"objective {_fmt(st['expected_objective_kw'], '.3f', ' kW')} (penalty "
-                  f"{st['penalty_kw_per_pu']:.3g} kW/p.u.), {st['infeasible_scenarios']} "
-                  f"scenario(s) need slack; worst scenario {w.get('scenario')} "
-                  f"({_fmt(w.get('objective_kw'), '.3f', ' kW')})", markup=False)
-    if "robust_summary" in extra:
-        rs = extra["robust_summary"]
-        out.print(f"robust: +-{rs['uncertainty'] * 100:g} % on {len(rs['uncertain_loads'])} "
-                  f"load(s), budget {rs['budget'] if rs['budget'] is not None else 'none'}, "
-                  f"{rs['extreme_points']} extreme points; feasible at all: "
-                  f"{rs['robust_feasible']}; worst-case losses "
-                  f"{_fmt(rs['worst_case_losses_kw'], '.3f', ' kW')} at extreme point "
-                  f"{rs['worst_vertex']}", markup=False)
+        worst = summary.worst
+        out.print(f"expected losses {fmt(summary.expected_losses_kw, '.3f', ' kW')}, expected "
+                  f"objective {fmt(summary.expected_objective_kw, '.3f', ' kW')} (penalty "
+                  f"{summary.penalty_kw_per_pu:.3g} kW/p.u.), {summary.infeasible_scenarios} "
+                  f"scenario(s) need slack; worst scenario "
+                  f"{None if worst is None else worst.scenario} "
+                  f"({fmt(None if worst is None else worst.outcome.objective_kw, '.3f', ' kW')})",
+                  markup=False)
+    if isinstance(summary, RobustSummary):
+        out.print(f"robust: +-{summary.uncertainty * 100:g} % on "
+                  f"{len(summary.uncertain_loads)} load(s), budget "
+                  f"{summary.budget if summary.budget is not None else 'none'}, "
+                  f"{summary.extreme_points} extreme points; feasible at all: "
+                  f"{summary.robust_feasible}; worst-case losses "
+                  f"{fmt(summary.worst_case_losses_kw, '.3f', ' kW')} at extreme point "
+                  f"{summary.worst_vertex}", markup=False)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -220,7 +161,7 @@ def check(
 ) -> None:
     """Out-of-sample check: the share of random loads in the box for which the result's
     topology is feasible in the convex model (SOCP, no slack) and in the AC power flow."""
-    from feederopt.io import load
+    from feederopt.cases import load
     from feederopt.io.writing import check_output, write_text
     from feederopt.validation.montecarlo import check_options, check_result, read_result
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from rich.table import Table
 
-from feederopt.cli import _fmt, stdout
+from feederopt.cli.app import fmt, stdout
+from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io.writing import write_text
-from feederopt.network.errors import InputError, Problem, ProblemKind
 
 
 def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
@@ -39,10 +39,10 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
     table.add_row("status", data["status"])
     table.add_row("open switches", ", ".join(data["open_switches"]) or "-")
     table.add_row("changed switches", ", ".join(data["changed_switches"]) or "-")
-    table.add_row("loss proxy (LinDist3Flow)", _fmt(data["loss_proxy_kw"], ".3f", " kW"))
-    table.add_row("time", _fmt(data["solve_time_s"], ".2f", " s"))
+    table.add_row("loss proxy (LinDist3Flow)", fmt(data["loss_proxy_kw"], ".3f", " kW"))
+    table.add_row("time", fmt(data["solve_time_s"], ".2f", " s"))
     if "base_losses_kw" in data:
-        table.add_row("base case losses (OpenDSS)", _fmt(data["base_losses_kw"], ".3f", " kW"))
+        table.add_row("base case losses (OpenDSS)", fmt(data["base_losses_kw"], ".3f", " kW"))
     out.print(table)
     ac = data.get("ac_check")
     if ac:
@@ -50,10 +50,10 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
         acs.add_column("what")
         acs.add_column("value", justify="right")
         acs.add_row("converged", str(ac["converged"]))
-        acs.add_row("losses", _fmt(ac["losses_kw"], ".3f", " kW"))
+        acs.add_row("losses", fmt(ac["losses_kw"], ".3f", " kW"))
         for ph in sorted(ac["min_voltage_pu"]):
-            acs.add_row(f"voltage phase {ph}", f"{_fmt(ac['min_voltage_pu'][ph], '.4f')} - "
-                        f"{_fmt(ac['max_voltage_pu'][ph], '.4f')} p.u.")
-        acs.add_row("unbalance (max)", _fmt(ac["unbalance_pct"], ".2f", " %"))
-        acs.add_row("max |V_model - V_OpenDSS|", _fmt(ac["max_voltage_diff_pu"], ".4f", " p.u."))
+            acs.add_row(f"voltage phase {ph}", f"{fmt(ac['min_voltage_pu'][ph], '.4f')} - "
+                        f"{fmt(ac['max_voltage_pu'][ph], '.4f')} p.u.")
+        acs.add_row("unbalance (max)", fmt(ac["unbalance_pct"], ".2f", " %"))
+        acs.add_row("max |V_model - V_OpenDSS|", fmt(ac["max_voltage_diff_pu"], ".4f", " p.u."))
         out.print(acs)

@@ -1,0 +1,221 @@
+"""The slaves: the problem's SOCP for fixed switch states, built on a cvxpy model.
+
+:class:`TopologyEvaluator` is the two-phase slave of the deterministic problem
+(:mod:`feederopt.problems.reconfiguration`): phase 2 minimises losses without slack; if the
+topology is infeasible, phase 1 minimises the total slack on power balance, voltage and current.
+:class:`PenalizedEvaluator` is the penalised slave of the uncertain problems
+(:mod:`feederopt.problems.uncertain`). Executors (:mod:`feederopt.execution`) build one slave per
+worker with :class:`SlaveFactory` and run :func:`evaluate_task` on items ``(p, q, y)``.
+
+The problems hand out blocks and import no solver; the backend is chosen here.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from feederopt.formulations.distflow import slack_objective
+from feederopt.network.perunit import PerUnitNetwork
+from feederopt.problems.reconfiguration import (
+    FEASIBILITY_TOL,
+    Evaluation,
+    ReconfigurationProblem,
+    Violation,
+    violations_at,
+)
+from feederopt.problems.uncertain import DEFAULT_PENALTY
+from feederopt.solvers.cvxpy_backend import CvxpyModel
+from feederopt.solvers.status import SOLVED
+
+#: Groups of a slave's point that the master's outer approximation and the tables need.
+POINT_GROUPS = ("P", "Q", "l", "v", "w", "u", "d")
+
+
+class TopologyEvaluator:
+    """The two-phase SOCP slave for fixed switch states (built once, re-solved with new data)."""
+
+    def __init__(self, problem: ReconfigurationProblem, solver: str = "CLARABEL") -> None:
+        self.problem = problem
+        self.solver = solver
+        self.phase2 = CvxpyModel(problem.physics_block(), integer=False, fixed=["y"])
+        feas = problem.physics_block(slack=True)
+        self.phase1 = CvxpyModel(feas, integer=False, fixed=["y"], objective=slack_objective(feas))
+        self.build_time_s = self.phase2.build_time_s + self.phase1.build_time_s
+        self.n_solves = 0
+        self.solve_time_s = 0.0
+        # Feasible phase-2 solutions, kept while ``keep_history`` is set (the heuristics' work,
+        # which Benders turns into outer-approximation cuts of its master).
+        self.keep_history = False
+        self.history: list[tuple[np.ndarray, Evaluation]] = []
+
+    def set_loads(self, p_load: np.ndarray, q_load: np.ndarray) -> None:
+        for model in (self.phase2, self.phase1):
+            model.set("pd", p_load)
+            model.set("qd", q_load)
+
+    def evaluate(self, y: np.ndarray, need_gradient: bool = True) -> Evaluation:
+        y = np.round(np.asarray(y, float))
+        self.phase2.set("y", y)
+        sol = self.phase2.solve(self.solver)
+        spent = sol.solve_time_s
+        self.n_solves += 1
+        if sol.status in SOLVED:
+            ev = Evaluation(
+                True, sol.objective, 0.0,
+                self.phase2.gradient("y") if need_gradient else np.zeros(len(y)),
+                self.phase2.values(), spent,
+            )
+            self.solve_time_s += spent
+            if self.keep_history:
+                self.history.append((y, ev))
+            return ev
+        self.phase1.set("y", y)
+        sol1 = self.phase1.solve(self.solver)
+        spent += sol1.solve_time_s
+        self.n_solves += 1
+        self.solve_time_s += spent
+        point = self.phase1.values()
+        viol = sol1.objective if np.isfinite(sol1.objective) else np.inf
+        return Evaluation(
+            False, float("nan"), float(viol),
+            self.phase1.gradient("y") if need_gradient else np.zeros(len(y)),
+            point, spent, self.violations(point),
+        )
+
+    def evaluate_violation(self, y: np.ndarray) -> Evaluation:
+        """Phase 1 only: the least total slack of topology ``y`` and its gradient."""
+        y = np.round(np.asarray(y, float))
+        self.phase1.set("y", y)
+        sol = self.phase1.solve(self.solver)
+        self.n_solves += 1
+        self.solve_time_s += sol.solve_time_s
+        point = self.phase1.values()
+        viol = float(sol.objective) if np.isfinite(sol.objective) else np.inf
+        return Evaluation(
+            viol <= FEASIBILITY_TOL, float("nan"), viol, self.phase1.gradient("y"), point,
+            sol.solve_time_s, self.violations(point),
+        )
+
+    def violations(self, point: dict[str, np.ndarray], tol: float = 1e-6) -> list[Violation]:
+        """The limits that slack relaxed at ``point``, largest first."""
+        return violations_at(self.problem.pu, point, tol)
+
+
+@dataclass
+class SlaveResult:
+    """A slave's answer for one topology and one load vector (small enough to ship around)."""
+
+    feasible: bool  # no slack needed (total slack <= FEASIBILITY_TOL)
+    objective: float  # the slave's value [kW]: penalised value, or losses (nan if infeasible)
+    losses_kw: float  # sum r l [kW] at the slave's point
+    violation: float  # total slack [p.u.]
+    gradient: np.ndarray  # d objective / d y, or d violation / d y when infeasible (two-phase)
+    point: dict[str, np.ndarray]
+    solve_time_s: float
+    min_voltage_pu: float
+    max_voltage_pu: float
+    violations: list[Violation] = field(default_factory=list)
+
+
+class PenalizedEvaluator:
+    """The penalised slave ``F(y, d)`` (module docstring), built once, re-solved with new data."""
+
+    def __init__(self, problem: ReconfigurationProblem, penalty: float = DEFAULT_PENALTY,
+                 solver: str = "CLARABEL") -> None:
+        self.problem = problem
+        self.penalty = float(penalty)
+        self.solver = solver
+        block = problem.physics_block(slack=True)
+        objective: dict[str, np.ndarray] = dict(problem.operating_cost())
+        for name, g in block.groups.items():
+            if name.startswith("slack_"):
+                objective[name] = np.full(g.size, self.penalty)
+        self.slack_groups = [n for n in block.groups if n.startswith("slack_")]
+        self.model = CvxpyModel(block, integer=False, fixed=["y"], objective=objective)
+        self.build_time_s = self.model.build_time_s
+        self.n_solves = 0
+        self.solve_time_s = 0.0
+
+    def set_loads(self, p_load: np.ndarray, q_load: np.ndarray) -> None:
+        self.model.set("pd", p_load)
+        self.model.set("qd", q_load)
+
+    def evaluate(self, y: np.ndarray, need_gradient: bool = True) -> SlaveResult:
+        y = np.round(np.asarray(y, float))
+        self.model.set("y", y)
+        sol = self.model.solve(self.solver)
+        self.n_solves += 1
+        self.solve_time_s += sol.solve_time_s
+        if sol.status not in SOLVED:
+            raise RuntimeError(f"the penalised slave failed: {sol.status}")
+        point = self.model.values()
+        slack = float(sum(np.clip(point[n], 0, None).sum() for n in self.slack_groups))
+        return _result(self.problem, slack <= FEASIBILITY_TOL, sol.objective, slack,
+                       self.model.gradient("y") if need_gradient else np.zeros(len(y)),
+                       point, sol.solve_time_s)
+
+
+def _result(problem: ReconfigurationProblem, feasible: bool, objective: float, violation: float,
+            gradient: np.ndarray, point: dict[str, np.ndarray], spent: float) -> SlaveResult:
+    pu = problem.pu
+    losses = problem.losses_kw(point)
+    vm = np.sqrt(np.clip(point["v"], 0, None)) if "v" in point else np.full(pu.n_bus, np.nan)
+    small = {g: np.asarray(point[g], float).copy() for g in POINT_GROUPS if g in point}
+    return SlaveResult(
+        feasible, float(objective), losses, float(violation), np.asarray(gradient, float), small,
+        float(spent), float(np.nanmin(vm)), float(np.nanmax(vm)),
+        violations_at(pu, point) if violation > FEASIBILITY_TOL else [],
+    )
+
+
+@dataclass(frozen=True)
+class SlaveFactory:
+    """Builds a worker's slave (picklable: the per-unit network is plain arrays).
+
+    ``kind``: ``penalized`` (:class:`PenalizedEvaluator`) or ``two_phase`` (the deterministic
+    :class:`~feederopt.problems.reconfiguration.TopologyEvaluator`: losses when feasible, else
+    the least total slack).
+    """
+
+    pu: PerUnitNetwork
+    kind: str = "penalized"
+    penalty: float = DEFAULT_PENALTY
+    solver: str = "CLARABEL"
+
+    def __call__(self) -> PenalizedEvaluator | TopologyEvaluator:
+        problem = ReconfigurationProblem(self.pu)
+        y0 = self.pu.initial_closed().astype(float)
+        if self.kind == "penalized":
+            pen = PenalizedEvaluator(problem, self.penalty, self.solver)
+            models = [pen.model]
+            slave: PenalizedEvaluator | TopologyEvaluator = pen
+        elif self.kind == "two_phase":
+            two = TopologyEvaluator(problem, self.solver)
+            models = [two.phase2, two.phase1]
+            slave = two
+        else:
+            raise ValueError(f"unknown slave kind {self.kind!r}")
+        # Warm-up: cvxpy's first solve of a parametrised problem takes another numerical path
+        # than the later ones (answers differ in the 11th digit); after one solve, an answer
+        # depends only on the parameters, so every worker gives the same bits for an item.
+        for model in models:
+            model.set("y", y0)
+            model.solve(self.solver)
+        return slave
+
+
+def evaluate_task(slave: PenalizedEvaluator | TopologyEvaluator,
+                  item: tuple[np.ndarray, np.ndarray, np.ndarray, bool]) -> SlaveResult:
+    """One slave solve: ``item = (p_load, q_load, y, need_gradient)`` (per-bus p.u.)."""
+    p, q, y, need_gradient = item
+    slave.set_loads(p, q)
+    if isinstance(slave, PenalizedEvaluator):
+        return slave.evaluate(y, need_gradient)
+    t0 = time.perf_counter()
+    ev = slave.evaluate(y, need_gradient)
+    spent = ev.solve_time_s or (time.perf_counter() - t0)
+    return _result(slave.problem, ev.feasible, ev.objective, ev.violation, ev.gradient, ev.point,
+                   spent)

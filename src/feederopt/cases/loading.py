@@ -1,0 +1,90 @@
+"""Loading a network from whatever names it: a built-in case name, a path or a pandapower net.
+
+:func:`load` is the one entry point for balanced networks: a built-in case name, a MATPOWER
+``.m`` file, a pandapower JSON file or net object, or a folder of tables. Three-phase feeders
+(OpenDSS ``.dss`` files and the built-in three-phase cases) are a
+:class:`~feederopt.network.threephase.ThreePhaseNetwork`: :func:`load_any` reads either kind,
+:func:`is_three_phase` says which one a source is. Files are read by :mod:`feederopt.io`; this
+module sits above it, with the case registry.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from feederopt.cases.registry import has_case, load_case
+from feederopt.cases.threephase import has_three_phase_case, load_three_phase_case
+from feederopt.io import from_pandapower, is_pandapower_net, looks_like_path, read
+from feederopt.io._common import unknown_file_type, unreadable
+from feederopt.io.opendss import read_opendss
+from feederopt.network.container import Network
+from feederopt.network.threephase import ThreePhaseNetwork
+
+
+def load(source: Any, *, check: bool = True) -> Network:
+    """A validated Network from a case name, a path or a pandapower net.
+
+    ``source`` may be a :class:`Network` (validated and returned), a pandapower net, a built-in
+    case name such as ``"case33bw"``, or the path of a MATPOWER ``.m`` file, a pandapower
+    ``.json`` file or a network folder. An existing path wins over a case of the same name
+    only when it looks like a path (has a suffix or a separator).
+
+    Raises :class:`~feederopt.network.InputError` with ``UNKNOWN_FILE_TYPE``,
+    ``UNREADABLE_FILE`` or ``UNKNOWN_CASE``, or with every validation problem of the network.
+    """
+    if isinstance(source, Network):
+        net = source
+    elif is_pandapower_net(source):
+        net = from_pandapower(source)
+    elif isinstance(source, str | Path):
+        text = str(source)
+        if isinstance(source, str) and not looks_like_path(text) and has_case(text):
+            return load_case(text, check=check)
+        if isinstance(source, str) and not looks_like_path(text) and not Path(text).exists():
+            return load_case(text, check=check)  # raises UNKNOWN_CASE
+        net = read(source)
+    else:
+        raise TypeError(f"cannot load a {type(source).__name__}")
+    return net.check() if check else net
+
+
+def is_three_phase(source: Any) -> bool:
+    """Is ``source`` a three-phase network, an OpenDSS ``.dss`` path or a built-in three-phase
+    case name?"""
+    if isinstance(source, ThreePhaseNetwork):
+        return True
+    if isinstance(source, str | Path):
+        text = str(source)
+        if isinstance(source, str) and not looks_like_path(text) and has_three_phase_case(text):
+            return True
+        return Path(text).suffix.lower() == ".dss"
+    return False
+
+
+def load_three_phase(source: Any, *, check: bool = True,
+                     settings: str | Path | None = None) -> ThreePhaseNetwork:
+    """A validated three-phase network from a ``.dss`` path or a built-in three-phase case name
+    (``ieee13``, ``ieee13mod``, ``ieee37``, ``iowa240``); ``settings`` is a PowerModelsONM
+    settings file for a ``.dss`` path."""
+
+    if isinstance(source, ThreePhaseNetwork):
+        net = source
+    elif isinstance(source, str) and not looks_like_path(source) and has_three_phase_case(
+            source):
+        return load_three_phase_case(source, check=check)
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise unreadable(path, "no such file or folder", hint="check the path")
+        if path.suffix.lower() != ".dss":
+            raise unknown_file_type(path, "an OpenDSS .dss file")
+        net = read_opendss(path, settings=settings)
+    return net.check() if check else net
+
+
+def load_any(source: Any, *, check: bool = True) -> Network | ThreePhaseNetwork:
+    """:func:`load_three_phase` for three-phase sources, :func:`load` for the others."""
+    if is_three_phase(source):
+        return load_three_phase(source, check=check)
+    return load(source, check=check)

@@ -1,0 +1,5 @@
+"""``python -m feederopt.cli``."""
+
+from feederopt.cli import main
+
+main()

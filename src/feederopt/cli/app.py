@@ -1,0 +1,185 @@
+"""The ``feederopt`` command line: the app, its shared options and the error handling.
+
+Commands are plain functions registered on :data:`app` and wrapped in :func:`cli_command`, which
+turns every :class:`~feederopt.network.FeederoptError` into a message without a traceback and the
+error's exit code (2 for bad input), and any other exception into a one-line message and exit
+code 1. A command with a ``verbose`` parameter (``--verbose``) shows the traceback as well; one
+with a ``json_output`` parameter (``--json``) gets its errors as JSON on stdout too. To add a
+command::
+
+    @app.command()
+    @cli_command
+    def solve(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
+              verbose: bool = VERBOSE_OPT) -> None:
+        net = load(source)
+        ...
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import sys
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+import click
+import typer
+from rich.console import Console
+
+from feederopt._version import __version__
+from feederopt.errors import FeederoptError, InputError, Problem
+from feederopt.solvers import interrupt
+
+#: Exit code of a solve that proves the grid infeasible (no radial topology meets the limits).
+EXIT_INFEASIBLE = 3
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(
+    name="feederopt",
+    help="Exact radial reconfiguration of power-distribution feeders.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    # Plain help text: rich markup would eat the units in brackets ([s], [per MWh]).
+    rich_markup_mode=None,
+)
+
+#: Shared argument and option declarations, so that every command spells them alike.
+FORCE_OPT = typer.Option(False, "--force",
+                         help="Replace existing output files and folders (never without it).")
+SOURCE_ARG = typer.Argument(
+    ...,
+    metavar="CASE_OR_FILE",
+    help="A built-in case (see `feederopt cases`), a MATPOWER .m file, a pandapower .json file, "
+    "an OpenDSS .dss file or a folder of .parquet/.csv tables.",
+    show_default=False,
+)
+JSON_OPT = typer.Option(False, "--json", help="Print the result as JSON.")
+QUIET_OPT = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
+VERBOSE_OPT = typer.Option(False, "--verbose", "-v",
+                           help="More output, and the traceback of an error.")
+
+
+def stdout() -> Console:
+    return Console(file=sys.stdout, highlight=False, soft_wrap=True)
+
+
+def stderr() -> Console:
+    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
+
+
+def problem_lines(problems: list[Problem] | tuple[Problem, ...]) -> list[str]:
+    """One line per problem: kind, component [ids].field: message (hint)."""
+    return [str(p) for p in problems]
+
+
+def report_error(exc: FeederoptError, as_json: bool) -> None:
+    """Print ``exc`` for a person (stderr) or, with ``as_json``, as JSON on stdout."""
+    problems = list(exc.problems) if isinstance(exc, InputError) else []
+    if as_json:
+        payload = {
+            "error": type(exc).__name__,
+            "message": str(exc),
+            "exit_code": exc.exit_code,
+            "problems": [p.to_dict() for p in problems],
+        }
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    err = stderr()
+    if problems:
+        n = len(problems)
+        err.print(f"[bold red]error:[/] {n} problem{'s' if n != 1 else ''} in the input")
+        for line in problem_lines(problems):
+            err.print(f"  - {line}", markup=False)
+    else:
+        err.print("[bold red]error:[/] ", end="")
+        err.print(str(exc), markup=False)
+
+
+def report_unexpected(exc: Exception, as_json: bool) -> None:
+    """Print an exception that feederopt did not raise on purpose, in one line (or JSON)."""
+    message = str(exc) or type(exc).__name__
+    if as_json:
+        payload = {"error": type(exc).__name__, "message": message, "exit_code": 1,
+                   "problems": []}
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    err = stderr()
+    err.print("[bold red]error:[/] ", end="")
+    err.print(f"{type(exc).__name__}: {message}", markup=False)
+    err.print("(run the command again with --verbose for the traceback)", style="dim")
+
+
+def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run a command; a :class:`FeederoptError` becomes a message and its exit code, any other
+    exception a message and exit code 1. With ``verbose`` the traceback is shown too (an
+    unexpected exception propagates)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        as_json = bool(kwargs.get("json_output", False))
+        verbose = bool(kwargs.get("verbose", False))
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort,
+                click.ClickException):
+            raise
+        except FeederoptError as exc:
+            if verbose:
+                stderr().print_exception()
+            report_error(exc, as_json)
+            raise typer.Exit(exc.exit_code) from None
+        except interrupt.Interrupted:
+            stderr().print("[bold red]interrupted[/]")
+            raise typer.Exit(interrupt.exit_code()) from None
+        except Exception as exc:
+            if verbose:
+                raise
+            report_unexpected(exc, as_json)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def load_checked(source: Any, problems: list[Problem]) -> Any:
+    """The network of ``source``, reporting the ``problems`` found before (options, output
+    paths) together with the network's own: all at once, before any work."""
+    from feederopt.cases import load
+
+    try:
+        net = load(source)
+    except InputError as exc:
+        raise InputError([*problems, *exc.problems]) from None
+    if problems:
+        raise InputError(problems)
+    return net
+
+
+def num(value: float) -> float | None:
+    """A JSON-safe float (NaN and infinities become null)."""
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"feederopt {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Exact radial reconfiguration of power-distribution feeders."""
+
+
+def fmt(value: float | None, spec: str = ".3f", unit: str = "") -> str:
+    if value is None or not math.isfinite(value):
+        return "-"
+    return f"{value:{spec}}{unit}"

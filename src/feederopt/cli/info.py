@@ -1,0 +1,161 @@
+"""``feederopt info`` and ``feederopt cases``: what a network holds, and the built-in cases."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from feederopt.cli.app import (
+    JSON_OPT,
+    SOURCE_ARG,
+    VERBOSE_OPT,
+    app,
+    cli_command,
+    num,
+    stdout,
+)
+from feederopt.errors import InputError, Problem, ProblemKind
+
+
+def network_info(source: Any) -> dict[str, Any]:
+    """The facts ``feederopt info`` prints: counts, the base-case AC power flow, problems."""
+    from feederopt.cases import is_three_phase, load
+    from feederopt.validation.ac import ac_power_flow
+
+    if is_three_phase(source):  # an OpenDSS feeder: counts, OpenDSS's solution, LinDist3Flow
+        from feederopt.api_threephase import three_phase_info
+
+        return three_phase_info(source)
+    net = load(source)
+    summary = net.summary()
+    for key in ("total_load_mw", "total_load_mvar"):  # no float noise such as 3.715000000000001
+        summary[key] = round(summary[key], 9)
+    from feederopt.validation.fidelity import model_fidelity
+
+    ac = ac_power_flow(net)
+    fidelity = model_fidelity(net, ac=ac) if ac.converged else None
+    notes = list(net.meta.get("warnings", []))
+    model_warning = fidelity.warning(notes) if fidelity is not None else None
+    return {
+        **summary,
+        "source_format": net.meta.get("source_format"),
+        "base_converged": ac.converged,
+        "base_losses_kw": num(ac.losses_kw),
+        "base_min_voltage_pu": num(ac.min_voltage_pu),
+        "base_min_voltage_bus": ac.min_voltage_bus,
+        "base_max_voltage_pu": num(ac.max_voltage_pu),
+        "base_message": ac.message,
+        "model": fidelity.to_dict() if fidelity is not None else None,
+        "problems": [p.to_dict() for p in net.validate()],
+        "warnings": [str(p) for p in net.warnings()] + notes
+        + ([model_warning] if model_warning else []),
+    }
+
+
+@app.command()
+@cli_command
+def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
+         verbose: bool = VERBOSE_OPT) -> None:
+    """Counts, a base-case AC power flow (pandapower) and the validation problems of a network."""
+    data = network_info(source)
+    if data["problems"] and data.get("source_format") == "opendss":
+        raise InputError([Problem(ProblemKind(p["kind"]), p["component"], p["message"],
+                                  tuple(p["ids"]), p["field"], p["hint"])
+                          for p in data["problems"]])
+    if json_output:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    out = stdout()
+    table = Table(title=f"{data['name']}", show_header=False, title_justify="left")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    for key in ("buses", "phases", "branches", "switchable", "normally_open", "sources",
+                "loads"):
+        if key in data:
+            table.add_row(key.replace("_", " "), str(data[key]))
+    table.add_row("generators", str(data["generators"]))
+    table.add_row(
+        "total load", f"{data['total_load_mw']:.4f} MW, {data['total_load_mvar']:.4f} MVAr"
+    )
+    if data["base_converged"]:
+        table.add_row("base-case losses (AC)", f"{data['base_losses_kw']:.2f} kW")
+        table.add_row(
+            "base-case voltage (AC)",
+            f"{data['base_min_voltage_pu']:.4f} p.u. (bus {data['base_min_voltage_bus']}) - "
+            f"{data['base_max_voltage_pu']:.4f} p.u.",
+        )
+    else:
+        table.add_row("base-case AC power flow", f"did not converge ({data['base_message']})")
+    if data.get("lindist3flow_max_voltage_error_pu") is not None:
+        table.add_row("LinDist3Flow max |V - V_OpenDSS|",
+                      f"{data['lindist3flow_max_voltage_error_pu']:.4f} p.u. "
+                      f"({data['lindist3flow_max_voltage_error_node']})")
+    model = data.get("model")
+    if model and model["measured"]:
+        table.add_row("base-case losses (model)",
+                      f"{model['model_losses_kw']:.2f} kW ({model['losses_diff_pct']:+.3f} % "
+                      f"vs AC, |dV| <= {model['max_voltage_diff_pu']:.1e} p.u.)")
+    elif model:
+        table.add_row("base-case losses (model)", f"not measured ({model['message']})")
+    out.print(table)
+    errors = [p for p in data["problems"] if p.get("severity") != "warning"]
+    if errors:
+        out.print(f"[red]{len(errors)} problem(s)[/]")
+    else:
+        out.print("problems: none")
+    for note in data["warnings"]:
+        out.print("[yellow]note:[/] ", end="")
+        out.print(note, markup=False)
+    if data["base_converged"] and data["base_message"]:
+        out.print(f"[yellow]note:[/] AC power flow {data['base_message']}")
+
+
+
+
+@app.command()
+@cli_command
+def cases(json_output: bool = JSON_OPT) -> None:
+    """List the built-in cases with their buses, branches, ties and load."""
+    from feederopt.cases import list_cases
+
+    rows = list_cases()
+    if json_output:
+        payload = [
+            {
+                "name": c.name,
+                "buses": c.buses,
+                "branches": c.branches,
+                "ties": c.ties,
+                "switchable": c.switchable,
+                "sources": c.sources,
+                "load_mw": c.load_mw,
+                "load_mvar": c.load_mvar,
+                "origin": c.origin,
+                "description": c.description,
+            }
+            for c in rows
+        ]
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    table = Table(title="Built-in cases", title_justify="left")
+    for col in ("name", "buses", "branches", "ties", "load [MW]"):
+        width = 14 if col == "name" else len(col)
+        table.add_column(col, justify="left" if col == "name" else "right", min_width=width,
+                         no_wrap=True)
+    table.add_column("data from", no_wrap=True, overflow="ellipsis", max_width=30)
+    for c in rows:
+        m = re.search(r"\bfrom (.*)", c.description)
+        where = m.group(1) if m else ""
+        table.add_row(
+            c.name,
+            str(c.buses),
+            str(c.branches),
+            str(c.ties),
+            f"{c.load_mw:.3f}",
+            f"{where} ({c.origin})" if where else c.origin,
+        )
+    stdout().print(table)

@@ -1,0 +1,34 @@
+"""``feederopt report``: the HTML report of a result folder."""
+
+from __future__ import annotations
+
+import typer
+
+from feederopt.cli.app import (
+    FORCE_OPT,
+    QUIET_OPT,
+    VERBOSE_OPT,
+    app,
+    cli_command,
+    stdout,
+)
+
+
+@app.command()
+@cli_command
+def report(
+    result_dir: str = typer.Argument(..., metavar="RESULT_DIR", show_default=False,
+                                     help="A folder written by `feederopt solve CASE --out DIR`."),
+    out: str | None = typer.Option(None, "--out", "-o",
+                                   help="The HTML file [default: RESULT_DIR/report.html]."),
+    force: bool = FORCE_OPT,
+    quiet: bool = QUIET_OPT,
+    verbose: bool = VERBOSE_OPT,
+) -> None:
+    """Write one self-contained HTML report of a result folder: summary, grid, voltage profile,
+    convergence, AC check, and scenario and robust tables when present."""
+    from feederopt.report.html import write_report
+
+    path = write_report(result_dir, out, force=force)
+    if not quiet:
+        stdout().print(f"report: {path}", markup=False)

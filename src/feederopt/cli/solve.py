@@ -1,0 +1,243 @@
+"""``feederopt solve``: the deterministic solve, and the dispatch to the uncertain (--scenarios,
+--robust) and three-phase (.dss) paths."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from feederopt.cli.app import (
+    EXIT_INFEASIBLE,
+    FORCE_OPT,
+    QUIET_OPT,
+    SOURCE_ARG,
+    VERBOSE_OPT,
+    app,
+    cli_command,
+    fmt,
+    load_checked,
+    stderr,
+    stdout,
+)
+from feederopt.cli.scenarios import print_uncertain, source_of
+from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.problems.reconfiguration import DEFAULT_RADIALITY
+from feederopt.solvers import interrupt
+
+
+def print_result(result: Any) -> None:
+    """A summary table of a solve, and the AC check."""
+    out = stdout()
+    table = Table(title=f"{result.case}: {result.method}", show_header=False,
+                  title_justify="left")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    table.add_row("status", result.status.value)
+    table.add_row("losses (SOCP model)", fmt(result.losses_kw, ".3f", " kW"))
+    table.add_row("objective", fmt(result.objective, ".4f"))
+    table.add_row("lower bound", fmt(result.lower_bound, ".4f"))
+    table.add_row("gap", fmt(result.gap * 100 if result.gap is not None else None, ".4f", " %"))
+    table.add_row("iterations", str(result.iterations))
+    table.add_row("time", fmt(result.solve_time_s, ".2f", " s"))
+    table.add_row("solver", result.solver)
+    table.add_row("voltage (SOCP model)", f"{fmt(result.min_voltage_pu, '.4f')} - "
+                  f"{fmt(result.max_voltage_pu, '.4f')} p.u.")
+    if result.base:
+        table.add_row("base case losses (AC)", fmt(result.base.get("losses_kw"), ".3f", " kW"))
+    opened = ", ".join(f"{b['id']} ({b['from_bus']}-{b['to_bus']})" for b in result.open_branches)
+    table.add_row("open branches", opened or "-")
+    out.print(table)
+    ac = result.ac_check
+    if ac is not None:
+        acs = Table(title="AC check (pandapower Newton-Raphson): the true operating point",
+                    show_header=False, title_justify="left")
+        acs.add_column("what")
+        acs.add_column("value", justify="right")
+        acs.add_row("converged", str(ac.converged))
+        acs.add_row("losses (AC, true)", fmt(ac.losses_kw, ".3f", " kW"))
+        acs.add_row("voltage (AC, true)", f"{fmt(ac.min_voltage_pu, '.4f')} - "
+                    f"{fmt(ac.max_voltage_pu, '.4f')} p.u.")
+        acs.add_row("max |V_socp - V_ac| (model error)",
+                    fmt(ac.max_voltage_diff_pu, ".2e", " p.u."))
+        acs.add_row("relaxation exact", str(ac.exact))
+        out.print(acs)
+        for w in ac.warnings:
+            out.print(f"[yellow]warning:[/] {w}")
+    if result.diagnosis:
+        out.print("[red]No radial configuration meets the limits.[/] The least-violating one "
+                  "needs slack at:")
+        for d in result.diagnosis[:20]:
+            out.print(f"  - {describe_violation(d)}", markup=False)
+
+
+def describe_violation(d: dict[str, Any]) -> str:
+    """One line of a diagnosis: the element, its limit and by how much it is exceeded."""
+    what = {"v_min": "voltage below its minimum", "v_max": "voltage above its maximum",
+            "i_max": "current rating", "s_max": "apparent-power rating",
+            "p_balance": "active power not supplied", "q_balance": "reactive power not supplied",
+            }.get(d["limit"], d["limit"])
+    text = f"{d['component']} {d['id']}: {what} ({d['limit']}) exceeded by {d['amount']:.4g} " \
+        f"{d['unit']}"
+    if d.get("loading_percent") is not None and math.isfinite(d["loading_percent"]):
+        text += f": {d['value']:.4g} {d['unit']} on a rating of {d['rating']:.4g} {d['unit']} " \
+            f"({d['loading_percent']:.1f} % loading)"
+    elif d.get("rating") is not None:
+        text += f": {d['value']:.4f} {d['unit']} against {d['rating']:.4f} {d['unit']}"
+    return text
+
+
+@app.command()
+@cli_command
+def solve(
+    source: str = SOURCE_ARG,
+    method: str = typer.Option("benders", "--method", "-m",
+                               help="benders (exact), misocp (exact, monolithic) or lindistflow "
+                               "(heuristic)."),
+    solver: str | None = typer.Option(None, "--solver",
+                                      help="Override the conic solver: the slave's for benders "
+                                      "(CLARABEL, MOSEK, ...), the model's for misocp (SCIP, "
+                                      "GUROBI, MOSEK)."),
+    gap: float = typer.Option(1e-4, "--gap", help="Relative optimality gap."),
+    time_limit: float = typer.Option(600.0, "--time-limit", help="Time limit [s]."),
+    radiality: str = typer.Option(DEFAULT_RADIALITY.value, "--radiality",
+                                  help="parent_child or flow (single-commodity flow)."),
+    json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON here."),
+    out_dir: str | None = typer.Option(None, "--out",
+                                       help="Write JSON, Parquet tables and a PNG here."),
+    force: bool = FORCE_OPT,
+    no_ac_check: bool = typer.Option(False, "--no-ac-check", help="Skip the AC power flow."),
+    v_min: float | None = typer.Option(None, "--v-min",
+                                       help="Lowest bus voltage [p.u.] for every bus."),
+    v_max: float | None = typer.Option(None, "--v-max",
+                                       help="Highest bus voltage [p.u.] for every bus."),
+    max_loading: float | None = typer.Option(
+        None, "--max-loading", help="Loading limit of every line and transformer, in % of its "
+        "rating (e.g. 120)."),
+    no_thermal_limits: bool = typer.Option(False, "--no-thermal-limits",
+                                           help="Ignore every current and thermal rating."),
+    switch_cost: float | None = typer.Option(
+        None, "--switch-cost", help="Cost of each switching action, in kW of losses."),
+    loss_price: float | None = typer.Option(
+        None, "--loss-price", help="Price of lost energy [per MWh]; adds the generators' "
+        "cost_per_mwh to the objective."),
+    report: bool = typer.Option(False, "--report",
+                                help="Also write the HTML report, DIR/report.html (needs --out)."),
+    scenarios: str | None = typer.Option(
+        None, "--scenarios", help="Stochastic: one topology for the scenarios of this file "
+        "(.parquet/.csv, see `feederopt scenarios`), minimising expected losses."),
+    robust: float | None = typer.Option(
+        None, "--robust", help="Robust: feasible for all loads in nominal +- X (e.g. 0.1), "
+        "minimising worst-case losses."),
+    uncertain_loads: str | None = typer.Option(
+        None, "--uncertain-loads", help="With --robust: comma-separated load ids that vary "
+        "(default: all)."),
+    budget: int | None = typer.Option(
+        None, "--budget", help="With --robust: at most this many loads deviate (Gamma)."),
+    workers: int | None = typer.Option(
+        None, "--workers", help="Processes for the scenario/extreme-point slaves "
+        "[default: all cores]."),
+    ray: str | None = typer.Option(
+        None, "--ray", help="Run the slaves on Ray: 'auto' starts a local Ray, else the "
+        "address of a cluster to join."),
+    quiet: bool = QUIET_OPT,
+    verbose: bool = VERBOSE_OPT,
+) -> None:
+    """Find the loss-minimising radial topology and check it with an AC power flow (with
+    --scenarios or --robust: under load uncertainty)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from feederopt.api import solve as run_solve
+    from feederopt.io.writing import output_problems
+    from feederopt.options import solve_options
+    from feederopt.report.output import write_result_dir
+    from feederopt.solvers.status import Status
+
+    options = solve_options(
+        method, solver=solver, gap=gap, time_limit=time_limit, radiality=radiality,
+        ac_check=not no_ac_check, switch_cost_kw=switch_cost, loss_price_per_mwh=loss_price,
+        v_min=v_min, v_max=v_max, max_loading_percent=max_loading,
+        thermal_limits=not no_thermal_limits, scenarios=scenarios, robust=robust,
+        uncertain_loads=uncertain_loads, budget=budget, workers=workers, ray_address=ray)
+    problems: list[Problem] = []
+    if report and out_dir is None:
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "--report needs --out",
+                                field="report",
+                                hint="add --out DIR; the report is written to DIR/report.html"))
+    # Every output path is checked before the solve, not after it.
+    if json_file is not None:
+        problems += output_problems(json_file, force=force, option="json")
+    if out_dir is not None:
+        problems += output_problems(out_dir, force=force, folder=True, option="out")
+    from feederopt.cases import is_three_phase
+
+    if is_three_phase(source):  # an OpenDSS feeder: LinDist3Flow MILP, checked by OpenDSS
+        from feederopt.cli.threephase import solve_three_phase_command
+
+        if problems:
+            raise InputError(problems)
+        unsupported = {"--method": method not in ("benders", "lindistflow"),
+                       "--out": out_dir is not None, "--scenarios": scenarios is not None,
+                       "--robust": robust is not None, "--switch-cost": switch_cost is not None,
+                       "--loss-price": loss_price is not None, "--solver": solver is not None,
+                       "--v-min": v_min is not None, "--v-max": v_max is not None,
+                       "--max-loading": max_loading is not None,
+                       "--no-thermal-limits": no_thermal_limits,
+                       "--uncertain-loads": uncertain_loads is not None,
+                       "--budget": budget is not None, "--workers": workers is not None,
+                       "--ray": ray is not None,
+                       "--radiality": radiality != DEFAULT_RADIALITY.value}
+        solve_three_phase_command(source, time_limit=time_limit, gap=gap, json_file=json_file,
+                                  force=force, ac_check=not no_ac_check, quiet=quiet,
+                                  unsupported=[k for k, v in unsupported.items() if v])
+        return
+    # Every problem of the options, the output paths and the network, all at once.
+    net = load_checked(source, [*options.check(), *problems])
+    if not quiet:
+        for warning in net.warnings():
+            stderr().print(str(warning), style="yellow", markup=False)
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(), console=stderr(), disable=quiet, transient=True,
+    )
+    with progress:
+        task = progress.add_task(f"{method} {net.name}", total=None, info="")
+
+        def on_iteration(rec: Any) -> None:
+            gap_txt = "inf" if not math.isfinite(rec.gap) else f"{rec.gap * 100:.3f}%"
+            line = (f"it {rec.iteration}  LB {fmt(rec.lower_bound * 1.0, '.4g')}  "
+                    f"UB {fmt(rec.upper_bound, '.4g')}  gap {gap_txt}")
+            progress.update(task, info=line)
+            if verbose and not quiet:
+                progress.console.print(f"{line}  ({rec.elapsed_s:.1f} s)", markup=False)
+
+        result = run_solve(net, options=options, progress=on_iteration)
+    result.source = source_of(source)  # for `feederopt check`
+    if not quiet:
+        print_result(result)
+        if options.uncertainty is not None:
+            print_uncertain(result)
+    if json_file is not None:
+        result.write_json(json_file, force=force)
+    if out_dir is not None:
+        write_result_dir(result, out_dir, force=force)
+        if report:
+            from feederopt.report.html import write_report
+
+            path = write_report(out_dir)  # into the new folder
+            if not quiet:
+                stdout().print(f"report: {path}", markup=False)
+    if result.status is Status.INTERRUPTED:
+        # Ctrl-C or SIGTERM (feederopt.solve's handler): the incumbent is printed and written
+        # as at a time limit; the exit code says which signal (130 SIGINT, 143 SIGTERM).
+        if not quiet:
+            stderr().print("[yellow]interrupted:[/] the best topology found so far is above, "
+                           "with its bound and gap" + (", and written" if json_file or out_dir
+                                                       else ""))
+        raise typer.Exit(interrupt.exit_code())
+    if result.status is Status.INFEASIBLE:
+        raise typer.Exit(EXIT_INFEASIBLE)
+    if result.status is Status.ERROR:
+        raise typer.Exit(1)

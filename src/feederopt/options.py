@@ -1,0 +1,387 @@
+"""Every option of a solve, in one frozen object checked in one place.
+
+:class:`SolveOptions` is what ``feederopt solve`` (the CLI), :func:`feederopt.solve` (the Python
+API), :mod:`feederopt.uncertainty` and the benchmarks hand to the one solve path
+(:func:`feederopt.api.solve`). :meth:`SolveOptions.check` returns the list of problems, each a
+typed :class:`~feederopt.errors.Problem` naming the option; an option either acts or is refused
+here, never silently ignored.
+
+    >>> from feederopt.options import SolveOptions, Stop, Scenarios
+    >>> opts = SolveOptions(stop=Stop(time_limit_s=60), uncertainty=Scenarios("s.parquet"))
+    >>> opts.check()
+    []
+
+:func:`solve_options` builds one from the flat keywords of the API and the CLI
+(``time_limit=60, scenarios="s.parquet", budget=3``): an option that belongs to another mode
+(``budget`` without ``robust``) is recorded and refused by :meth:`SolveOptions.check`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.problems.reconfiguration import DEFAULT_RADIALITY, RadialityModel
+from feederopt.problems.uncertain import DEFAULT_PENALTY
+from feederopt.solvers.detect import solver_problems
+
+
+class Method(StrEnum):
+    BENDERS = "benders"
+    MISOCP = "misocp"
+    LINDISTFLOW = "lindistflow"
+
+
+#: The most worker processes per core that ``workers`` accepts: the slaves are CPU-bound, so
+#: more only adds memory and start-up time.
+WORKERS_PER_CORE = 4
+
+#: The worst-case oracles of the robust method (:mod:`feederopt.algorithms.robust`).
+ORACLES = ("auto", "enumerate", "dual")
+
+
+@dataclass(frozen=True)
+class Stop:
+    """When a solve stops: the time limit [s], the relative gap, the iteration limit."""
+
+    time_limit_s: float = 600.0
+    gap: float = 1e-4
+    iteration_limit: int = 10_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits that replace the network's own: every bus's voltage band [p.u.], every rating
+    scaled to ``max_loading_percent`` of itself, or no current and thermal limits at all."""
+
+    v_min: float | None = None
+    v_max: float | None = None
+    max_loading_percent: float | None = None
+    thermal_limits: bool = True
+
+    @property
+    def changes_network(self) -> bool:
+        return (self.v_min is not None or self.v_max is not None
+                or self.max_loading_percent is not None or not self.thermal_limits)
+
+
+@dataclass(frozen=True)
+class Costs:
+    """``switch_cost_kw``: kW of losses charged per switching action (against the base case),
+    replacing the branches' ``switch_cost`` column. ``loss_price_per_mwh``: the price of lost
+    energy, which puts the generators' ``cost_per_mwh`` into the objective."""
+
+    switch_cost_kw: float | None = None
+    loss_price_per_mwh: float | None = None
+
+
+@dataclass(frozen=True)
+class Scenarios:
+    """Stochastic: one topology for the scenarios of ``table`` (a ScenarioSet, a long table or
+    its path), minimising expected losses plus ``penalty`` [kW per p.u.] times the expected
+    slack."""
+
+    table: Any
+    penalty: float = DEFAULT_PENALTY
+
+
+@dataclass(frozen=True)
+class Box:
+    """Robust: feasible for every load in ``nominal * (1 +- fraction)`` (the loads
+    ``uncertain_loads``, default all; at most ``budget`` of them away from nominal), minimising
+    the worst-case losses. ``oracle``: how the worst extreme point is found (``auto``,
+    ``enumerate`` or ``dual``)."""
+
+    fraction: float
+    uncertain_loads: tuple[str, ...] | None = None
+    budget: int | None = None
+    oracle: str = "auto"
+    oracle_time_limit_s: float = 300.0
+    max_vertices: int | None = None
+
+
+@dataclass(frozen=True)
+class Execution:
+    """Where the uncertain solves' slaves run: ``workers`` processes (None: all cores) or a Ray
+    cluster (``ray_address``; ``auto`` starts a local one)."""
+
+    workers: int | None = None
+    ray_address: str | None = None
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Every option of a solve. Build it, then :meth:`check` (or :meth:`checked`)."""
+
+    method: Method | str = Method.BENDERS
+    stop: Stop = field(default_factory=Stop)
+    radiality: RadialityModel | str = DEFAULT_RADIALITY
+    #: The conic solver: the slaves' for benders and the uncertain methods (CLARABEL, MOSEK,
+    #: ...), the model's for misocp (SCIP, GUROBI, MOSEK); None for the default.
+    solver: str | None = None
+    costs: Costs = field(default_factory=Costs)
+    limits: Limits = field(default_factory=Limits)
+    uncertainty: Scenarios | Box | None = None
+    execution: Execution = field(default_factory=Execution)
+    ac_check: bool = True
+    #: The DistFlow rows in the Benders master (partial Benders); off only for experiments.
+    master_physics: bool = True
+    s_base_mva: float = 1.0
+    #: Options given that do not apply to this solve (``"budget needs robust"``): refused.
+    misplaced: tuple[tuple[str, str, str], ...] = ()
+
+    # ------------------------------------------------------------------------------------------
+    def check(self) -> list[Problem]:
+        """Every problem of these options (empty when they are good), each naming its option."""
+        out: list[Problem] = []
+
+        def bad(name: str, message: str, hint: str = "") -> None:
+            out.append(Problem(ProblemKind.INVALID_VALUE, "options", message, field=name,
+                               hint=hint))
+
+        for name, message, hint in self.misplaced:
+            bad(name, message, hint)
+        method = _enum(Method, self.method)
+        if method is None:
+            bad("method", f"unknown method {self.method!r}",
+                "use one of " + ", ".join(m.value for m in Method))
+        if _enum(RadialityModel, self.radiality) is None:
+            bad("radiality", f"unknown radiality model {self.radiality!r}",
+                "use one of " + ", ".join(m.value for m in RadialityModel))
+        stop = self.stop
+        if not (_finite(stop.gap) and stop.gap >= 0):
+            bad("gap", f"gap must be a non-negative number, not {stop.gap}", "e.g. 1e-4")
+        if not (_number(stop.time_limit_s) and stop.time_limit_s > 0):
+            bad("time_limit", "the time limit must be positive", "e.g. 600")
+        if not (isinstance(stop.iteration_limit, int) and stop.iteration_limit >= 1):
+            bad("iteration_limit", "the iteration limit must be a positive whole number",
+                "e.g. 10000")
+        out += self._limit_problems()
+        out += self._cost_problems()
+        out += self._uncertainty_problems(method)
+        out += self._execution_problems()
+        if self.solver is not None and method is not None:
+            if method is Method.LINDISTFLOW and self.uncertainty is None:
+                bad("solver", "--solver does not apply to lindistflow (a MILP, always HiGHS)",
+                    "leave --solver out, or use --method benders or misocp")
+            else:
+                mixed = method is Method.MISOCP and self.uncertainty is None
+                out += solver_problems(self.solver, mixed_integer=mixed)
+        if not (_finite(self.s_base_mva) and self.s_base_mva > 0):
+            bad("s_base_mva", "the base power must be positive", "e.g. 1.0")
+        return out
+
+    def checked(self) -> SolveOptions:
+        """These options with the method and radiality as enums; :class:`InputError` with every
+        problem of :meth:`check`."""
+        problems = self.check()
+        if problems:
+            raise InputError(problems)
+        return replace(self, method=Method(self.method),
+                       radiality=RadialityModel(self.radiality))
+
+    # ------------------------------------------------------------------------------------------
+    def _limit_problems(self) -> list[Problem]:
+        lim, out = self.limits, []
+        for name, value in (("v_min", lim.v_min), ("v_max", lim.v_max)):
+            if value is not None and not (_finite(value) and 0.0 < value < 2.0):
+                out.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                   f"{name} must be a voltage in p.u. between 0 and 2",
+                                   field=name, hint="e.g. --v-min 0.9 --v-max 1.1"))
+        if lim.v_min is not None and lim.v_max is not None and not out and lim.v_min >= lim.v_max:
+            out.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                               f"v_min ({lim.v_min}) must be below v_max ({lim.v_max})",
+                               field="v_min", hint="e.g. --v-min 0.9 --v-max 1.1"))
+        if lim.max_loading_percent is not None and not (
+                _finite(lim.max_loading_percent) and lim.max_loading_percent > 0):
+            out.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                               "the loading limit must be a positive percentage of the rating",
+                               field="max_loading_percent", hint="e.g. --max-loading 120"))
+        return out
+
+    def _cost_problems(self) -> list[Problem]:
+        costs, out = self.costs, []
+        if costs.switch_cost_kw is not None and not (
+                _finite(costs.switch_cost_kw) and costs.switch_cost_kw >= 0):
+            out.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                               "the switching cost must be >= 0", field="switch_cost_kw",
+                               hint="e.g. 1.0"))
+        if costs.loss_price_per_mwh is not None:
+            if not (_finite(costs.loss_price_per_mwh) and costs.loss_price_per_mwh > 0):
+                out.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                   "the loss price must be positive", field="loss_price_per_mwh",
+                                   hint="e.g. 50"))
+            elif self.uncertainty is not None:
+                out.append(Problem(
+                    ProblemKind.INVALID_VALUE, "options",
+                    "--loss-price does not apply to --scenarios or --robust: their slaves "
+                    "price losses only", field="loss_price_per_mwh",
+                    hint="leave --loss-price out, or solve the nominal loads without "
+                    "--scenarios/--robust"))
+        return out
+
+    def _uncertainty_problems(self, method: Method | None) -> list[Problem]:
+        unc, out = self.uncertainty, []
+
+        def bad(name: str, message: str, hint: str = "") -> None:
+            out.append(Problem(ProblemKind.INVALID_VALUE, "options", message, field=name,
+                               hint=hint))
+
+        if unc is None:
+            return out
+        kind = "--scenarios" if isinstance(unc, Scenarios) else "--robust"
+        if method is not None and method is not Method.BENDERS:
+            bad("method", f"--method {method.value} does not apply to {kind}: it is solved by "
+                + ("multi-cut Benders" if isinstance(unc, Scenarios) else
+                   "a cutting plane over the extreme points"),
+                f"leave --method out with {kind}, or solve the nominal loads with --method "
+                f"{method.value}")
+        if isinstance(unc, Scenarios):
+            if not (_finite(unc.penalty) and unc.penalty > 0):
+                bad("penalty", f"the penalty must be positive, not {unc.penalty}", "e.g. 1e5")
+        else:
+            if not (_finite(unc.fraction) and unc.fraction >= 0):
+                bad("robust", f"the uncertainty must be a fraction >= 0, not {unc.fraction}",
+                    "e.g. --robust 0.1 for +-10 %")
+            if unc.uncertain_loads is not None and not unc.uncertain_loads:
+                bad("uncertain_loads", "--uncertain-loads names no load", "e.g. 18,33")
+            if unc.budget is not None and not (isinstance(unc.budget, int) and unc.budget >= 0):
+                bad("budget", f"the budget must be a whole number >= 0, not {unc.budget}",
+                    "e.g. --budget 3")
+            if unc.oracle not in ORACLES:
+                bad("oracle", f"unknown worst-case oracle {unc.oracle!r}",
+                    "auto, enumerate or dual")
+            if not (_number(unc.oracle_time_limit_s) and unc.oracle_time_limit_s > 0):
+                bad("oracle_time_limit", "the oracle's time limit must be positive", "e.g. 300")
+            if unc.max_vertices is not None and not unc.max_vertices >= 1:
+                bad("max_vertices", "max_vertices must be at least 1", "e.g. 1024")
+        return out
+
+    def _execution_problems(self) -> list[Problem]:
+        ex, out = self.execution, []
+        for name, flag, given in (("workers", "--workers", ex.workers is not None),
+                                  ("ray", "--ray", ex.ray_address is not None)):
+            if given and self.uncertainty is None:
+                out.append(Problem(
+                    ProblemKind.INVALID_VALUE, "options",
+                    f"{flag} only applies to --scenarios and --robust solves", field=name,
+                    hint=f"a deterministic solve runs in one process; leave {flag} out or add "
+                    "--scenarios FILE or --robust X"))
+        if ex.workers is not None:
+            cores = os.cpu_count() or 1
+            if ex.workers < 1:
+                out.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                   f"--workers must be at least 1, not {ex.workers}",
+                                   field="workers", hint="e.g. 2"))
+            elif ex.workers > WORKERS_PER_CORE * cores:
+                out.append(Problem(
+                    ProblemKind.INVALID_VALUE, "options",
+                    f"--workers {ex.workers} is more than {WORKERS_PER_CORE} per core "
+                    f"({cores} core(s) here)", field="workers",
+                    hint=f"use at most {WORKERS_PER_CORE * cores}, or leave it out to use "
+                    "every core"))
+        return out
+
+
+def solve_options(
+    method: Method | str = Method.BENDERS,
+    *,
+    solver: str | None = None,
+    gap: float = 1e-4,
+    time_limit: float = 600.0,
+    iteration_limit: int = 10_000,
+    radiality: RadialityModel | str = DEFAULT_RADIALITY,
+    ac_check: bool = True,
+    master_physics: bool = True,
+    switch_cost_kw: float | None = None,
+    loss_price_per_mwh: float | None = None,
+    v_min: float | None = None,
+    v_max: float | None = None,
+    max_loading_percent: float | None = None,
+    thermal_limits: bool = True,
+    scenarios: Any = None,
+    penalty: float | None = None,
+    robust: float | None = None,
+    uncertain_loads: Sequence[str] | str | None = None,
+    budget: int | None = None,
+    oracle: str | None = None,
+    oracle_time_limit: float | None = None,
+    max_vertices: int | None = None,
+    workers: int | None = None,
+    ray_address: str | None = None,
+) -> SolveOptions:
+    """:class:`SolveOptions` from the flat keywords of the API and the CLI. Nothing is checked
+    here; options that belong to a mode not asked for are recorded for :meth:`~SolveOptions.
+    check` to refuse. ``uncertain_loads`` may be a comma-separated string (the CLI's)."""
+    misplaced: list[tuple[str, str, str]] = []
+    uncertainty: Scenarios | Box | None = None
+    if scenarios is not None and robust is not None:
+        misplaced.append(("robust", "--scenarios and --robust exclude each other",
+                          "run one of the two"))
+    if scenarios is not None:
+        uncertainty = Scenarios(scenarios, DEFAULT_PENALTY if penalty is None else penalty)
+    elif penalty is not None:
+        misplaced.append(("penalty", "penalty needs scenarios", "add scenarios=TABLE"))
+    robust_only = {"uncertain_loads": uncertain_loads, "budget": budget, "oracle": oracle,
+                   "oracle_time_limit": oracle_time_limit, "max_vertices": max_vertices}
+    if robust is not None and scenarios is None:
+        loads = uncertain_loads
+        if isinstance(loads, str):
+            loads = [x.strip() for x in loads.split(",") if x.strip()]
+        uncertainty = Box(
+            float(robust), None if loads is None else tuple(str(x) for x in loads), budget,
+            oracle or "auto", 300.0 if oracle_time_limit is None else oracle_time_limit,
+            max_vertices)
+    elif robust is None:
+        given = [name for name, value in robust_only.items() if value is not None]
+        if given:
+            flags = " and ".join("--" + n.replace("_", "-") for n in given)
+            misplaced.append((given[0], f"{flags} need --robust X", "e.g. --robust 0.1"))
+    return SolveOptions(
+        method=method,
+        stop=Stop(time_limit, gap, iteration_limit),
+        radiality=radiality,
+        solver=solver,
+        costs=Costs(switch_cost_kw, loss_price_per_mwh),
+        limits=Limits(v_min, v_max, max_loading_percent, thermal_limits),
+        uncertainty=uncertainty,
+        execution=Execution(workers, ray_address),
+        ac_check=ac_check,
+        master_physics=master_physics,
+        misplaced=tuple(misplaced),
+    )
+
+
+def _enum(kind: type[StrEnum], value: Any) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        return None
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and not math.isnan(x)
+
+
+def _finite(x: Any) -> bool:
+    return _number(x) and math.isfinite(x)
+
+
+__all__ = [
+    "ORACLES",
+    "WORKERS_PER_CORE",
+    "Box",
+    "Costs",
+    "Execution",
+    "Limits",
+    "Method",
+    "Scenarios",
+    "SolveOptions",
+    "Stop",
+    "solve_options",
+]

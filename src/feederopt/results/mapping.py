@@ -1,0 +1,229 @@
+"""From an algorithm's per-unit answer to the user's ids and SI units: the one home of the
+mapping (:func:`to_result`, :func:`slave_summary`), with the AC check of the chosen topology."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from feederopt.algorithms.base import RawSolution
+from feederopt.algorithms.slaves import SlaveResult
+from feederopt.formulations.distflow import losses_of
+from feederopt.network.container import Network
+from feederopt.network.perunit import PerUnitNetwork
+from feederopt.results.result import AcCheck, Result
+from feederopt.results.uncertain import SlaveOutcome
+from feederopt.solvers.status import Status
+
+if TYPE_CHECKING:
+    from feederopt.validation.fidelity import ModelFidelity
+
+#: Largest |V_socp - V_ac| [p.u.] and relative cone gap for which the relaxation counts as exact.
+EXACT_VOLTAGE_TOL = 1e-3
+EXACT_CONE_TOL = 1e-3
+
+
+def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool = True, *,
+              model_pu: PerUnitNetwork | None = None) -> Result:
+    """Map an algorithm's per-unit answer to user ids and SI units, and run the AC check.
+    ``model_pu`` is the model the point belongs to when presolve changed which branches are
+    switchable (its copies ``u``, ``d`` follow the switchable branches); default ``pu``."""
+    from feederopt.validation.ac import ac_power_flow
+    from feederopt.validation.fidelity import model_fidelity
+
+    bus_out: Callable[[str], Any] = net.bus_id_out
+    y = raw.y if raw.y is not None else pu.initial_closed().astype(float)
+    closed = y > 0.5
+    point = raw.point
+    s = pu.s_base_mva
+    v = np.sqrt(np.clip(point["v"], 0, None)) if "v" in point else np.full(pu.n_bus, np.nan)
+    i_base = s / (math.sqrt(3.0) * pu.vn_kv[pu.f])
+    p = point.get("P", np.full(pu.n_branch, np.nan))
+    q = point.get("Q", np.full(pu.n_branch, np.nan))
+    ell = point.get("l", np.full(pu.n_branch, np.nan))
+    losses_kw = losses_of(model_pu or pu, point) * s * 1000.0 if "l" in point else math.nan
+
+    base_ac = ac_power_flow(net) if ac_check else None
+    ac = None
+    if ac_check and raw.y is not None:
+        # The same loads and the DG set-points that the optimiser chose.
+        gen_p = point["pg"] * s if pu.n_gen and "pg" in point else None
+        gen_q = point["qg"] * s if pu.n_gen and "qg" in point else None
+        ac = ac_power_flow(net, closed, gen_p, gen_q)
+
+    bus_ids = pu.bus_ids
+    buses = pl.DataFrame({
+        "id": bus_ids,
+        "vm_pu": v,
+        "vm_ac_pu": ac.vm_pu if ac is not None else np.full(pu.n_bus, np.nan),
+        "p_load_mw": pu.p_load * s,
+        "q_load_mvar": pu.q_load * s,
+        "is_source": pu.is_source,
+    })
+    if {"x", "y"} <= set(net.buses.columns) and net.buses["x"].is_not_null().any():
+        buses = buses.with_columns(net.buses["x"].cast(pl.Float64).alias("x"),
+                                   net.buses["y"].cast(pl.Float64).alias("y"))
+    from_ids = [bus_ids[i] for i in pu.f]
+    to_ids = [bus_ids[i] for i in pu.t]
+    branches = pl.DataFrame({
+        "id": pu.branch_ids,
+        "from_bus": from_ids,
+        "to_bus": to_ids,
+        "closed": closed,
+        "switchable": pu.switchable,
+        "p_from_mw": p * s,
+        "q_from_mvar": q * s,
+        "i_ka": np.sqrt(np.clip(ell, 0, None)) * i_base,
+        "loss_kw": pu.r * ell * s * 1000.0,
+        "p_from_ac_mw": ac.p_from_mw if ac is not None else np.full(pu.n_branch, np.nan),
+        "i_ac_ka": ac.i_ka if ac is not None else np.full(pu.n_branch, np.nan),
+    })
+    initially = pu.initial_closed()
+    switches = branches.filter(pl.col("switchable")).select(
+        "id", "from_bus", "to_bus", "closed"
+    ).with_columns(
+        pl.Series("initially_closed", initially[pu.switchable]),
+    ).with_columns((pl.col("closed") != pl.col("initially_closed")).alias("changed"))
+    open_branches = [
+        {"id": bid, "from_bus": bus_out(fb), "to_bus": bus_out(tb)}
+        for bid, fb, tb, c in zip(pu.branch_ids, from_ids, to_ids, closed, strict=True)
+        if not c
+    ] if raw.y is not None else []
+
+    check = None
+    if ac is not None:
+        fidelity = model_fidelity(net, closed, pu=pu, ac=ac) if ac.converged else None
+        check = _ac_check(pu, point, v, losses_kw, closed, ac, fidelity,
+                          list(net.meta.get("warnings", [])),
+                          compare=raw.status is not Status.INFEASIBLE)
+    base: dict[str, Any] = {}
+    if base_ac is not None:
+        base = {
+            "losses_kw": base_ac.losses_kw,
+            "min_voltage_pu": base_ac.min_voltage_pu,
+            "max_voltage_pu": base_ac.max_voltage_pu,
+            "open_branches": [
+                {"id": bid, "from_bus": bus_out(fb), "to_bus": bus_out(tb)}
+                for bid, fb, tb, c in zip(pu.branch_ids, from_ids, to_ids, initially, strict=True)
+                if not c
+            ],
+        }
+    diagnosis = [_diagnosis_entry(pu, d, bus_out) for d in raw.diagnosis]
+    has_point = raw.y is not None and "v" in point
+    return Result(
+        case=net.name,
+        method=raw.method,
+        status=raw.status,
+        objective=raw.objective,
+        losses_kw=losses_kw if raw.status is not Status.INFEASIBLE else math.nan,
+        lower_bound=raw.lower_bound,
+        gap=raw.gap,
+        iterations=raw.iterations,
+        solve_time_s=raw.solve_time_s,
+        solver=raw.solver,
+        buses=buses,
+        branches=branches,
+        switches=switches,
+        open_branches=open_branches,
+        min_voltage_pu=float(np.nanmin(v)) if has_point else math.nan,
+        max_voltage_pu=float(np.nanmax(v)) if has_point else math.nan,
+        ac_check=check,
+        base=base,
+        log=raw.log,
+        timings=raw.timings,
+        diagnosis=diagnosis,
+        extra={k: v for k, v in raw.extra.items() if k != "objective_kind"},
+        network=net,
+    )
+
+
+#: The unit of each limit in a diagnosis.
+LIMIT_UNITS = {"v_min": "p.u.", "v_max": "p.u.", "i_max": "kA", "s_max": "MVA",
+               "p_balance": "MW", "q_balance": "MVAr"}
+
+
+def _diagnosis_entry(pu: PerUnitNetwork, d: Any, bus_out: Callable[[str], Any]) -> dict[str, Any]:
+    """One violated limit of the least-violating topology, in the user's ids and SI units:
+    the limit, its value, the amount beyond it and, for a rating, the loading in %."""
+    entry: dict[str, Any] = {
+        "component": d.component,
+        "id": bus_out(pu.bus_ids[d.index]) if d.component == "buses" else pu.branch_ids[d.index],
+        "limit": d.limit,
+        "amount": d.amount,
+        "unit": LIMIT_UNITS[d.limit],
+    }
+    if d.limit in ("v_min", "v_max"):
+        entry["rating"] = float(pu.v_min[d.index] if d.limit == "v_min" else pu.v_max[d.index])
+        entry["value"] = entry["rating"] - d.amount if d.limit == "v_min" else (
+            entry["rating"] + d.amount)
+    elif d.limit in ("i_max", "s_max"):
+        if d.limit == "i_max":
+            i_base = pu.s_base_mva / (math.sqrt(3.0) * pu.vn_kv[pu.f[d.index]])
+            rating, value = pu.i_max[d.index] * i_base, d.value * i_base
+            entry["amount"] = d.amount * i_base
+        else:
+            rating, value = pu.s_max[d.index] * pu.s_base_mva, d.value
+        entry.update(rating=float(rating), value=float(value),
+                     loading_percent=float(100.0 * value / rating) if rating > 0 else math.nan)
+    return entry
+
+
+def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, losses_kw: float,
+              closed: np.ndarray, ac: Any, fidelity: ModelFidelity | None = None,
+              notes: list[str] | None = None, compare: bool = True) -> AcCheck:
+    """Compare the SOCP point with the AC power flow; flag an inexact relaxation, and a model
+    that does not represent every element exactly (``fidelity``: the model's own power flow
+    against the AC one on the same topology; ``notes``: what the reader could not model).
+    ``compare=False`` (the least-violating point of an infeasible grid, which minimises slack,
+    not losses) skips the comparison of the SOCP point with the AC power flow."""
+    warnings: list[str] = []
+    model_warning = fidelity.warning(notes) if fidelity is not None else None
+    if model_warning:
+        warnings.append(model_warning)
+    if "w" in point and "l" in point:
+        # Losses the relaxation adds beyond the exact branch-flow equations l = (P^2+Q^2)/v,
+        # as a share of all losses: sum r (l - S^2/w) / sum r l over closed branches.
+        w, ell = point["w"], point["l"]
+        s2 = point["P"] ** 2 + point["Q"] ** 2
+        exact_l = np.where(closed & (w > 1e-9), s2 / np.maximum(w, 1e-9), 0.0)
+        excess = float(np.sum(pu.r * np.clip(np.where(closed, ell, 0.0) - exact_l, 0, None)))
+        total = float(np.sum(pu.r * np.where(closed, ell, 0.0)))
+        cone_gap = excess / total if total > 0 else 0.0
+    else:
+        cone_gap = math.nan
+    if not ac.converged:
+        return AcCheck(False, math.nan, math.nan, math.nan, math.nan, cone_gap, math.nan, False,
+                       ("the AC power flow did not converge",), ac.message)
+    dv = float(np.nanmax(np.abs(v - ac.vm_pu))) if np.any(np.isfinite(v)) else math.nan
+    diff_pct = (ac.losses_kw - losses_kw) / ac.losses_kw * 100 if ac.losses_kw else math.nan
+    if not compare:
+        warnings.append("the grid is infeasible: the SOCP point shown is the least-violating "
+                        "one, not a loss-minimising operating point")
+    elif cone_gap > EXACT_CONE_TOL:
+        warnings.append(
+            f"the SOCP relaxation is not exact: it adds {cone_gap:.2%} to the losses"
+        )
+    if compare and dv > EXACT_VOLTAGE_TOL:
+        warnings.append(f"SOCP and AC voltages differ by up to {dv:.4f} p.u. (the AC power "
+                        "flow is the true one)")
+    exact = not warnings
+    return AcCheck(True, ac.losses_kw, ac.min_voltage_pu, ac.max_voltage_pu, dv, cone_gap,
+                   diff_pct, exact, tuple(warnings), ac.message)
+
+
+def slave_summary(pu: PerUnitNetwork, net: Network, r: SlaveResult) -> SlaveOutcome:
+    """One scenario's or extreme point's slave answer in the user's ids."""
+    bus_ids = pu.bus_ids
+    return SlaveOutcome(
+        r.objective, r.losses_kw, r.violation, bool(r.feasible), r.min_voltage_pu,
+        r.max_voltage_pu,
+        [{"component": v.component,
+          "id": net.bus_id_out(bus_ids[v.index]) if v.component == "buses"
+          else pu.branch_ids[v.index],
+          "limit": v.limit, "amount": v.amount}
+         for v in r.violations[:10]],
+    )

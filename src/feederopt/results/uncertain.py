@@ -1,0 +1,169 @@
+"""Typed summaries of the uncertain solves: one row per scenario or extreme point, and the
+totals. :meth:`to_dict` gives the JSON keys that ``feederopt check``, the report and the tests
+read (``scenarios``, ``worst_scenario``, ``stochastic``; ``robust``, ``robust_summary``)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def _num(x: float | None) -> float | None:
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
+@dataclass(frozen=True)
+class SlaveOutcome:
+    """A slave's answer for the chosen topology at one load vector, in the user's ids."""
+
+    objective_kw: float | None  # penalised value (scenarios) or losses; None if infeasible
+    losses_kw: float | None
+    violation_pu: float | None  # total slack
+    feasible: bool
+    min_voltage_pu: float | None
+    max_voltage_pu: float | None
+    #: The largest violated limits: component, id, limit, amount.
+    violations: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "objective_kw": _num(self.objective_kw),
+            "losses_kw": _num(self.losses_kw),
+            "violation_pu": _num(self.violation_pu),
+            "feasible": bool(self.feasible),
+            "min_voltage_pu": _num(self.min_voltage_pu),
+            "max_voltage_pu": _num(self.max_voltage_pu),
+            "violations": list(self.violations),
+        }
+
+
+@dataclass(frozen=True)
+class ScenarioOutcome:
+    scenario: str
+    weight: float
+    outcome: SlaveOutcome
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scenario": self.scenario, "weight": float(self.weight),
+                **self.outcome.to_dict()}
+
+
+@dataclass(frozen=True)
+class VertexOutcome:
+    vertex: int
+    u: tuple[int, ...]  # the signs of the uncertain loads' deviations
+    outcome: SlaveOutcome
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"vertex": self.vertex, "u": list(self.u), **self.outcome.to_dict()}
+
+
+@dataclass(frozen=True)
+class StochasticSummary:
+    """The stochastic solve: every scenario's outcome and the expected values."""
+
+    scenarios: list[ScenarioOutcome]
+    scenario_count: int
+    expected_objective_kw: float | None
+    expected_losses_kw: float | None
+    expected_violation_pu: float | None
+    penalty_kw_per_pu: float
+    slave_solves: int | None = None
+    workers: int | None = None
+    executor: str | None = None
+
+    @property
+    def worst(self) -> ScenarioOutcome | None:
+        """The scenario with the largest objective."""
+        if not self.scenarios:
+            return None
+        return max(self.scenarios, key=lambda s: _key(s.outcome.objective_kw))
+
+    @property
+    def infeasible_scenarios(self) -> int:
+        return sum(1 for s in self.scenarios if not s.outcome.feasible)
+
+    def to_dict(self) -> dict[str, Any]:
+        worst = self.worst
+        return {
+            "scenarios": [s.to_dict() for s in self.scenarios],
+            "worst_scenario": None if worst is None else {
+                "scenario": worst.scenario,
+                "objective_kw": _num(worst.outcome.objective_kw),
+                "losses_kw": _num(worst.outcome.losses_kw),
+                "violation_pu": _num(worst.outcome.violation_pu),
+                "feasible": bool(worst.outcome.feasible),
+                "min_voltage_pu": _num(worst.outcome.min_voltage_pu),
+            },
+            "stochastic": {
+                "scenario_count": self.scenario_count,
+                "expected_objective_kw": self.expected_objective_kw,
+                "expected_losses_kw": self.expected_losses_kw,
+                "expected_violation_pu": self.expected_violation_pu,
+                "infeasible_scenarios": self.infeasible_scenarios,
+                "penalty_kw_per_pu": self.penalty_kw_per_pu,
+                "slave_solves": self.slave_solves,
+                "workers": self.workers,
+                "executor": self.executor,
+            },
+        }
+
+
+@dataclass(frozen=True)
+class RobustSummary:
+    """The robust solve: every extreme point's outcome and the worst case."""
+
+    vertices: list[VertexOutcome]
+    uncertainty: float
+    uncertain_loads: list[str]
+    budget: int | None
+    extreme_points: int
+    robust_feasible: bool
+    oracle: str | None = None
+    oracle_s: float | None = None
+    uncertified_topologies: int | None = None
+    worst_case_objective_kw: float | None = None
+    worst_case_losses_kw: float | None = None
+    worst_case_violation_pu: float | None = None
+    slave_solves: int | None = None
+    workers: int | None = None
+    executor: str | None = None
+
+    @property
+    def worst_vertex(self) -> int | None:
+        """The extreme point that is infeasible, else needs most slack, else loses most."""
+        if not self.vertices:
+            return None
+        return max(self.vertices, key=lambda v: ((not v.outcome.feasible),
+                                                 v.outcome.violation_pu or 0.0,
+                                                 _key(v.outcome.losses_kw))).vertex
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "robust": [v.to_dict() for v in self.vertices],
+            "robust_summary": {
+                "uncertainty": self.uncertainty,
+                "uncertain_loads": list(self.uncertain_loads),
+                "budget": self.budget,
+                "extreme_points": self.extreme_points,
+                "oracle": self.oracle,
+                "oracle_s": self.oracle_s,
+                "uncertified_topologies": self.uncertified_topologies,
+                "robust_feasible": self.robust_feasible,
+                "worst_case_objective_kw": self.worst_case_objective_kw,
+                "worst_case_losses_kw": self.worst_case_losses_kw,
+                "worst_case_violation_pu": self.worst_case_violation_pu,
+                "worst_vertex": self.worst_vertex,
+                "slave_solves": self.slave_solves,
+                "workers": self.workers,
+                "executor": self.executor,
+            },
+        }
+
+
+def _key(x: float | None) -> float:
+    return x if x is not None and math.isfinite(x) else -math.inf
+
+
+UncertainSummary = StochasticSummary | RobustSummary

@@ -1,0 +1,202 @@
+"""The package's import graph, built with ``ast`` from the source: no cycle, and no module of a
+lower layer imports one of a higher layer.
+
+Imports inside functions count for both. Imports under ``if TYPE_CHECKING:`` count for the
+layers (a type from a higher layer is a dependency all the same) but not for cycles (they never
+run)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "feederopt"
+
+#: Lowest first. A module may import its own layer and the layers before it.
+LAYERS = [
+    "errors",
+    "network",
+    "io",
+    "cases",
+    "formulations",
+    "problems",
+    "solvers",
+    "execution",
+    "options",
+    "algorithms",
+    "validation",
+    "results",
+    "report",
+    "api",
+    "cli",
+]
+
+#: Top-level modules that belong to a layer of another name.
+ALIASES = {
+    "_version": "errors",  # a constant that every layer may read
+    "feederopt": "api",  # the package root re-exports the api
+    "api_threephase": "api",
+    "uncertainty": "api",
+    "__main__": "cli",
+}
+
+
+def _modules() -> dict[str, Path]:
+    modules = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        modules[".".join(parts)] = path
+    return modules
+
+
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    if len(parts) == 1:
+        return ALIASES["feederopt"]
+    head = parts[1]
+    if head in ALIASES:
+        return ALIASES[head]
+    if head.startswith("cli"):
+        return "cli"
+    return head
+
+
+def _resolve(name: str, modules: dict[str, Path]) -> str | None:
+    """The package module that ``import name`` loads (the longest existing prefix)."""
+    parts = name.split(".")
+    while parts:
+        candidate = ".".join(parts)
+        if candidate in modules:
+            return candidate
+        parts.pop()
+    return None
+
+
+def _type_checking_nodes(tree: ast.AST) -> set[int]:
+    """ids of the import nodes under ``if TYPE_CHECKING:``."""
+    out: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for stmt in node.body:
+                out.update(id(n) for n in ast.walk(stmt))
+    return out
+
+
+def _imports(module: str, path: Path, modules: dict[str, Path], *,
+             type_checking: bool = True) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    is_package = path.name == "__init__.py"
+    skip = set() if type_checking else _type_checking_nodes(tree)
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = module.split(".")
+                if not is_package:
+                    base = base[:-1]
+                base = base[: len(base) - (node.level - 1)]
+                prefix = ".".join(base + ([node.module] if node.module else []))
+            else:
+                prefix = node.module or ""
+            # ``from a import b`` loads a.b when b is a module, and a otherwise.
+            names = [f"{prefix}.{alias.name}" for alias in node.names] + [prefix]
+        for name in names:
+            if name.split(".")[0] != "feederopt":
+                continue
+            target = _resolve(name, modules)
+            if target is not None and target != module:
+                found.add(target)
+    return found
+
+
+def _graph(*, type_checking: bool = True) -> dict[str, set[str]]:
+    modules = _modules()
+    return {module: _imports(module, path, modules, type_checking=type_checking)
+            for module, path in modules.items()}
+
+
+def test_every_module_has_a_layer() -> None:
+    unknown = sorted(m for m in _modules() if _layer(m) not in LAYERS)
+    assert not unknown, f"modules outside every layer: {unknown}"
+
+
+def test_no_lower_layer_imports_a_higher_one() -> None:
+    rank = {layer: i for i, layer in enumerate(LAYERS)}
+    wrong = sorted(
+        f"{module} ({_layer(module)}) imports {target} ({_layer(target)})"
+        for module, targets in _graph().items()
+        for target in targets
+        if rank[_layer(target)] > rank[_layer(module)]
+    )
+    assert not wrong, "\n".join(wrong)
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                components.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return components
+
+
+def test_no_import_cycle() -> None:
+    cycles = _cycles(_graph(type_checking=False))
+    assert not cycles, f"import cycles: {cycles}"
+
+
+def test_the_checks_can_fail() -> None:
+    """The graph helpers find a planted cycle and a planted upward import."""
+    assert _cycles({"a": {"b"}, "b": {"a"}, "c": set()}) == [["a", "b"]]
+    assert _layer("feederopt.results.result") == "results"
+    assert _layer("feederopt.cli.scenarios") == "cli"
+    assert LAYERS.index(_layer("feederopt.report.html")) < LAYERS.index(_layer("feederopt"))
+
+
+@pytest.mark.parametrize(
+    ("module", "target"),
+    [
+        ("feederopt.io.matpower", "feederopt.errors"),
+        ("feederopt.results.result", "feederopt.report.html"),
+    ],
+)
+def test_resolve_finds_submodules(module: str, target: str) -> None:
+    modules = _modules()
+    if target not in modules:
+        pytest.skip(f"{target} no longer exists")
+    assert _resolve(target + ".Anything", modules) == target
