@@ -149,10 +149,10 @@ def solve(
     --scenarios or --robust: under load uncertainty)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from feederopt.api import save
     from feederopt.api import solve as run_solve
     from feederopt.io.writing import output_problems
     from feederopt.options import solve_options
-    from feederopt.report.output import write_result_dir
     from feederopt.solvers.status import Status
 
     options = solve_options(
@@ -222,13 +222,9 @@ def solve(
     if json_file is not None:
         result.write_json(json_file, force=force)
     if out_dir is not None:
-        write_result_dir(result, out_dir, force=force)
-        if report:
-            from feederopt.report.html import write_report
-
-            path = write_report(out_dir)  # into the new folder
-            if not quiet:
-                stdout().print(f"report: {path}", markup=False)
+        folder = save(result, out_dir, force=force, report=report)  # tables, grid.png, report
+        if report and not quiet:
+            stdout().print(f"report: {folder / 'report.html'}", markup=False)
     if result.status is Status.INTERRUPTED:
         # Ctrl-C or SIGTERM (feederopt.solve's handler): the incumbent is printed and written
         # as at a time limit; the exit code says which signal (130 SIGINT, 143 SIGTERM).
