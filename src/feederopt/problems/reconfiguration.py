@@ -5,7 +5,8 @@
           DistFlow(y, P, Q, l, v)            (formulations.distflow)
 
 The problem hands out blocks: the monolithic MISOCP (physics + radiality), the master's parts,
-and a :class:`TopologyEvaluator`, the slave that solves the SOCP for a fixed topology. The
+and the slave that solves the SOCP for a fixed topology (built on a solver by
+:class:`feederopt.algorithms.slaves.TopologyEvaluator`; this module imports no solver). The
 evaluator is the two-phase slave of the seed paper: phase 1 minimises the sum of the slacks on
 power balance, voltage and current (zero exactly when the topology is feasible); phase 2
 minimises losses without slack. Both values are convex in the relaxed switch states, so the

@@ -17,8 +17,8 @@ Three things the stochastic (:mod:`feederopt.algorithms.stochastic`) and the rob
   :mod:`feederopt.problems.presolve` is valid only for buses that carry nothing; a bus with no
   nominal load may host PV or an EV in a scenario, so presolve runs on the envelope
   (:func:`presolve_for`).
-* **A penalised slave** (:class:`PenalizedEvaluator`): for fixed switch states ``y`` and loads
-  ``d``,
+* **A penalised slave** (built by :class:`~feederopt.algorithms.slaves.PenalizedEvaluator`):
+  for fixed switch states ``y`` and loads ``d``,
 
       F(y, d) = min  sum_l c_l l_l  (+ priced DG cost)  +  omega * sum(slack)
                 s.t. DistFlow SOCP with slack on power balance, voltage and current limits,
@@ -31,9 +31,11 @@ Three things the stochastic (:mod:`feederopt.algorithms.stochastic`) and the rob
   duals of the copy constraints ``y = y_hat`` give Benders cuts (Geoffrion, JOTA 10(4), 1972),
   and by Jensen's inequality ``E_s F(y, d_s) >= F(y, E_s d_s)``.
 
-Executors (:mod:`feederopt.execution`) build one slave per worker with :class:`SlaveFactory` and
-run :func:`evaluate_task` on items ``(p, q, y)``; the answer depends only on the item, so the
-run is the same for any number of workers.
+Executors (:mod:`feederopt.execution`) build one slave per worker with
+:class:`~feederopt.algorithms.slaves.SlaveFactory` and run
+:func:`~feederopt.algorithms.slaves.evaluate_task` on items ``(p, q, y)``; the answer depends
+only on the item, so the run is the same for any number of workers. This module imports no
+solver.
 """
 
 from __future__ import annotations
