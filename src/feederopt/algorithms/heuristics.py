@@ -320,8 +320,8 @@ def perturbation_search(ev: TopologyEvaluator, y: np.ndarray, value: float,
     failures = 0
     tol = 1e-9 * max(abs(value), 1.0)
     # Where the sweep decides, the repair runs on sweeps alone and the SOCP only confirms an
-    # improvement (without DG; the objective is then the losses).
-    by_sweep = sweep_decides(pu) and not pu.n_gen
+    # improvement (when the objective is the losses alone: no priced DG).
+    by_sweep = sweep_decides(pu) and set(ev.problem.operating_cost()) == {"l"}
     while failures < limit and time.perf_counter() - t0 < time_limit_s:
         cur = best_y.copy()
         for _ in range(kicks):
