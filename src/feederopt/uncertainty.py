@@ -41,7 +41,12 @@ from feederopt.algorithms.base import (
     on_all_branches,
 )
 from feederopt.algorithms.heuristics import start_budget, start_topologies
-from feederopt.algorithms.robust import RobustCuttingPlane, RobustOptions, uncertainty_set
+from feederopt.algorithms.robust import (
+    RobustCuttingPlane,
+    RobustOptions,
+    WorstCaseOracle,
+    uncertainty_set,
+)
 from feederopt.algorithms.stochastic import StochasticBenders, StochasticOptions
 from feederopt.execution import Executor, make_executor
 from feederopt.io.scenarios import ScenarioSet, load_scenarios
@@ -247,7 +252,7 @@ def solve_robust(
     ray_address: str | None = None,
     executor: Executor | None = None,
     max_vertices: int | None = None,
-    oracle: str = "auto",
+    oracle: WorstCaseOracle | str = WorstCaseOracle.AUTO,
     oracle_time_limit: float = 300.0,
     ac_check: bool = True,
     master_physics: bool = True,
@@ -260,9 +265,11 @@ def solve_robust(
     the least worst-case losses (:mod:`feederopt.algorithms.robust`). Status ``infeasible``
     when no topology is feasible at every extreme point.
 
-    ``oracle``: ``enumerate`` the extreme points, search the worst one exactly by the ``dual``
-    MISOCP (SCIP, at most ``oracle_time_limit`` seconds each), or ``auto`` (enumerate up to
-    ``max_vertices``, default 1024, else dual)."""
+    ``oracle``: ``monotone`` (evaluate the upper corner only: exact on a passive feeder with
+    a box without budget, see :mod:`feederopt.algorithms.robust`), ``enumerate`` the extreme
+    points, search the worst one exactly by the ``dual`` MISOCP (SCIP, at most
+    ``oracle_time_limit`` seconds each), or ``auto`` (monotone where it is exact, else
+    enumerate up to ``max_vertices``, default 1024, else dual)."""
     net, source = _network(network)
     stop, model = _options(gap, time_limit, radiality)
     stop = replace(stop, iteration_limit=iteration_limit)
@@ -272,12 +279,13 @@ def solve_robust(
     lo_hi_p, lo_hi_q = uset.extremes(pu)
     reduced, _ = presolve_for(pu, lo_hi_p, lo_hi_q)
     problem = ReconfigurationProblem(envelope(reduced, lo_hi_p, lo_hi_q), model)
-    if oracle not in ("auto", "enumerate", "dual"):
+    if oracle not in tuple(WorstCaseOracle):
         raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
                                   f"unknown worst-case oracle {oracle!r}", field="oracle",
-                                  hint="auto, enumerate or dual")])
+                                  hint=", ".join(WorstCaseOracle))])
     options = RobustOptions(stop=stop, master_physics=master_physics, solver=solver,
-                            oracle=oracle, oracle_time_limit_s=oracle_time_limit)
+                            oracle=WorstCaseOracle(oracle),
+                            oracle_time_limit_s=oracle_time_limit)
     if max_vertices is not None:
         options = replace(options, max_vertices=max_vertices)
     if oracle == "enumerate" and uset.vertex_count() > options.max_vertices:
@@ -287,7 +295,15 @@ def solve_robust(
                                    workers, ray_address)
     try:
         algo = RobustCuttingPlane(problem, uset, pu, options, executor=ex, progress=progress)
-        raw = algo.run(initial=[pu.initial_closed().astype(float)])
+        starts: list[np.ndarray] = []
+        known: list[Any] = []
+        if algo.oracle is WorstCaseOracle.MONOTONE:
+            # The robust problem is the deterministic one at the upper corner: start from the
+            # heuristics there, as Benders does.
+            upper = ReconfigurationProblem(
+                reduced.with_loads(*uset.loads(pu, np.ones(uset.size))), model).evaluator()
+            starts, known = start_topologies(upper, start_budget(time_limit))
+        raw = algo.run(initial=[pu.initial_closed().astype(float), *starts], known=known)
     finally:
         if own:
             ex.close()

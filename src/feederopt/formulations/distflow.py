@@ -113,6 +113,53 @@ def is_passive(pu: PerUnitNetwork) -> bool:
     )
 
 
+def load_monotonicity_violations(pu: PerUnitNetwork) -> list[str]:
+    """Why the SOCP of a radial topology may fail to be monotone in the loads (empty: it is).
+
+    **Lemma.** Let the closed branches form a forest in which every tree holds one source, and
+    let (i) no generator have a non-zero bound, (ii) no bus have a shunt (``q_shunt = 0``) and
+    no branch line charging (``b = 0``), (iii) every ``r >= 0`` and ``x >= 0``, (iv) every
+    source set-point be at most every bus's ``v_max``. Then for per-bus loads
+    ``0 <= d <= d'`` (``p`` and ``q`` alike) the feasible set of the phase-2 slave (no slack)
+    at ``d'``, projected on the squared currents ``l``, lies inside the one at ``d``, so
+
+        f(d) <= f(d')   (least losses sum r l),   and   F(d') != {}  =>  F(d) != {}.
+
+    *Proof.* On a tree with ``l`` fixed, the balance rows and the voltage-drop rows determine
+    every other variable: the flow delivered at the receiving end of a branch is the load
+    below it plus the losses ``r l`` (``x l``) below it (``P_recv = sum_below (d + r l)``),
+    and the squared voltage falls along every branch away from the source by
+    ``v_send - v_recv = 2 (r P_recv + x Q_recv) + (r^2 + x^2) l``, the receiving-end form of
+    Baran & Wu's drop equation (Baran & Wu, IEEE TPWRD 4(2), 1989; it is the drop row of
+    :func:`distflow` rewritten with ``P_send = P_recv + r l``). With (i)-(iii) every term is
+    non-negative, so for fixed ``l`` the flows at both ends are non-negative and
+    non-decreasing in ``d``, every ``v`` is non-increasing in ``d`` and at most the source's
+    ``v``. Each constraint then only gets easier when ``d`` falls: the cone
+    ``P^2 + Q^2 <= v l`` (written at the sending end, or at the receiving end for a branch
+    whose reference direction points to the source: both sides of the inequality move the
+    right way), the thermal and source cones, the big-M bounds on ``|P|, |Q|``, and
+    ``v >= v_min^2``; ``v <= v_max^2`` holds for every ``d`` by (iv); ``l <= i_max^2`` and
+    the objective ``sum r l`` do not depend on ``d``. (The per-branch voltage copy ``w`` is
+    taken equal to its bus voltage.) ∎
+
+    With slack (phase 1) only the feasibility statement is used: a topology feasible at the
+    largest loads of a box of non-negative loads is feasible in the whole box.
+    """
+    reasons = []
+    if np.any(pu.gen_p_min != 0) or np.any(pu.gen_p_max != 0) or np.any(
+            pu.gen_q_min != 0) or np.any(pu.gen_q_max != 0):
+        reasons.append("a generator can inject or absorb power")
+    if np.any(pu.q_shunt != 0) or np.any(pu.b != 0):
+        reasons.append("a shunt or line charging makes reactive power depend on voltage")
+    if np.any(pu.r < 0) or np.any(pu.x < 0):
+        reasons.append("a branch has negative resistance or reactance")
+    load_bus = ~pu.is_source
+    if load_bus.any() and pu.is_source.any() and (
+            float(pu.v_set[pu.is_source].max()) > float(pu.v_max[load_bus].min())):
+        reasons.append("a source set-point exceeds a bus's upper voltage limit")
+    return reasons
+
+
 def _totals(pu: PerUnitNetwork, options: DistFlowOptions, hi_max: float) -> tuple[float, float]:
     """Bounds on |P| and |Q| of any branch: total demand with a loss allowance, plus every
     injection that generators and capacitor banks can make."""

@@ -61,7 +61,8 @@ class SweepResult:
         return out
 
     def within_limits(self, pu: PerUnitNetwork, tol: float = 1e-6) -> bool:
-        """Voltage and current limits hold (apparent-power and source limits not checked)."""
+        """Voltage, current and branch apparent-power limits hold, the last on ``(P, Q)`` as
+        the SOCP's thermal cone writes them (source limits are not checked)."""
         load = ~pu.is_source
         if np.any(self.v[load] < pu.v_min[load] ** 2 - tol) or np.any(
                 self.v[load] > pu.v_max[load] ** 2 + tol):
@@ -69,6 +70,10 @@ class SweepResult:
         if self.l_branch is not None:
             lim = np.isfinite(pu.i_max)
             if np.any(self.l_branch[lim] > pu.i_max[lim] ** 2 + tol):
+                return False
+        if self.p_branch is not None and self.q_branch is not None:
+            lim = np.isfinite(pu.s_max)
+            if np.any(np.hypot(self.p_branch[lim], self.q_branch[lim]) > pu.s_max[lim] + tol):
                 return False
         return True
 
