@@ -117,8 +117,9 @@ def load_monotonicity_violations(pu: PerUnitNetwork) -> list[str]:
     """Why the SOCP of a radial topology may fail to be monotone in the loads (empty: it is).
 
     **Lemma.** Let the closed branches form a forest in which every tree holds one source, and
-    let (i) no generator have a non-zero bound, (ii) no bus have a shunt (``q_shunt = 0``) and
-    no branch line charging (``b = 0``), (iii) every ``r >= 0`` and ``x >= 0``, (iv) every
+    let (i) no generator have a non-zero bound, (ii) no bus or branch end have a shunt (no
+    ``q_shunt``, ``p_shunt``, line charging ``b`` or branch-end ``g``, ``b``) and every
+    transformer its nominal ratio (``tap = 1``), (iii) every ``r >= 0`` and ``x >= 0``, (iv) every
     source set-point be at most every bus's ``v_max``. Then for per-bus loads
     ``0 <= d <= d'`` (``p`` and ``q`` alike) the feasible set of the phase-2 slave (no slack)
     at ``d'``, projected on the squared currents ``l``, lies inside the one at ``d``, so
@@ -149,8 +150,13 @@ def load_monotonicity_violations(pu: PerUnitNetwork) -> list[str]:
     if np.any(pu.gen_p_min != 0) or np.any(pu.gen_p_max != 0) or np.any(
             pu.gen_q_min != 0) or np.any(pu.gen_q_max != 0):
         reasons.append("a generator can inject or absorb power")
-    if np.any(pu.q_shunt != 0) or np.any(pu.b != 0):
-        reasons.append("a shunt or line charging makes reactive power depend on voltage")
+    shunts = (pu.q_shunt, pu.p_shunt, pu.b, pu.g_from, pu.b_from, pu.g_to, pu.b_to,
+              pu.g_dangle, pu.b_dangle)
+    if any(np.any(a != 0) for a in shunts):
+        reasons.append("a shunt, line charging or iron losses make the power drawn depend on "
+                       "voltage")
+    if np.any(pu.tap != 1):
+        reasons.append("a transformer has an off-nominal tap")
     if np.any(pu.r < 0) or np.any(pu.x < 0):
         reasons.append("a branch has negative resistance or reactance")
     load_bus = ~pu.is_source
