@@ -94,6 +94,8 @@ def voltage_bounds(pu: PerUnitNetwork, slack: bool) -> tuple[np.ndarray, np.ndar
     src = pu.is_source
     lo = np.where(src, pu.v_set**2, lo)
     hi = np.where(src, pu.v_set**2, hi)
+    pv, v_pv = pu.pv_buses()
+    lo[pv] = hi[pv] = v_pv**2  # a voltage-controlling generator holds its bus (PV bus)
     return lo, hi
 
 
@@ -113,11 +115,48 @@ def is_passive(pu: PerUnitNetwork) -> bool:
     )
 
 
-def _totals(pu: PerUnitNetwork, options: DistFlowOptions, hi_max: float) -> tuple[float, float]:
+def series_flow_cap(pu: PerUnitNetwork, hi: np.ndarray) -> np.ndarray:
+    """Per branch, a bound on the apparent power entering its series impedance under the
+    squared-voltage bounds ``hi``: ``|S| = |V_f'| |I| <= |V_f'| (|V_f'| + |V_t|) / |z|`` with
+    ``|V_f'| = |V_f| / tap`` (Ohm's law, triangle inequality); infinite for ideal branches."""
+    vf = np.sqrt(pu.tap2 * hi[pu.f])
+    z = np.hypot(pu.r, pu.x)
+    with np.errstate(divide="ignore"):
+        return np.where(z > 0, vf * (vf + np.sqrt(hi[pu.t])) / np.where(z > 0, z, 1.0), np.inf)
+
+
+def _gen_q_range(pu: PerUnitNetwork, hi: np.ndarray) -> np.ndarray:
+    """Per generator, a bound on |q|: its limits, or, where a limit is infinite (a PV bus
+    whose q limits are not enforced), what its bus can take: the series flow bounds of the
+    branches at the bus (:func:`series_flow_cap`), its load and its shunts at ``hi``. A
+    generator that only ideal switches connect gets twice the grid's apparent demand and
+    shunt injection (a bound on what the rest of the grid can absorb when no branch impedance
+    limits it)."""
+    q = np.abs(pu.gen_q_max) + np.abs(pu.gen_q_min)
+    free = np.flatnonzero(~np.isfinite(q))
+    if not len(free):
+        return q
+    cap = series_flow_cap(pu, hi)
+    g_v, b_v = bus_shunts(pu)
+    at_bus = np.zeros(pu.n_bus)
+    finite = np.isfinite(cap)
+    np.add.at(at_bus, pu.f[finite], cap[finite])
+    np.add.at(at_bus, pu.t[finite], cap[finite])
+    ideal = np.zeros(pu.n_bus, dtype=bool)
+    ideal[pu.f[~finite]] = ideal[pu.t[~finite]] = True
+    demand = float(np.hypot(pu.p_load, pu.q_load).sum() + (np.abs(g_v) + np.abs(b_v)) @ hi)
+    b = pu.gen_bus[free]
+    q[free] = np.where(ideal[b], 2.0 * demand, at_bus[b] + np.abs(pu.q_load[b])
+                       + np.abs(b_v[b]) * hi[b])
+    return q
+
+
+def _totals(pu: PerUnitNetwork, options: DistFlowOptions, hi: np.ndarray) -> tuple[float, float]:
     """Bounds on |P| and |Q| of any branch: total demand with a loss allowance, plus every
-    injection that generators and capacitor banks can make."""
+    injection that generators and capacitor banks can make (``hi``: squared-voltage bounds)."""
+    hi_max = float(hi.max())
     gen_p = float(np.clip(pu.gen_p_max, 0, None).sum() + np.clip(-pu.gen_p_min, 0, None).sum())
-    gen_q = float(np.abs(pu.gen_q_max).sum() + np.abs(pu.gen_q_min).sum())
+    gen_q = float(_gen_q_range(pu, hi).sum())
     g_sh = float(np.abs(pu.p_shunt).sum() + np.abs(pu.g_from * pu.tap2).sum()
                  + np.abs(pu.g_to).sum()) * hi_max
     b_sh = float(np.abs(pu.q_shunt).sum() + np.abs(pu.b_from * pu.tap2).sum()
@@ -138,7 +177,7 @@ def effective_ratings(pu: PerUnitNetwork) -> tuple[np.ndarray, np.ndarray]:
     placeholder ratings of 99999 kA, which would only spoil the solver's numerics)."""
     opt = DistFlowOptions()
     lo, hi = voltage_bounds(pu, False)
-    p_tot, q_tot = _totals(pu, opt, float(hi.max()))
+    p_tot, q_tot = _totals(pu, opt, hi)
     s_tot = float(np.hypot(p_tot, q_tot))
     i_tot2 = s_tot**2 / np.maximum(lo[pu.f], 1e-3)
     rated = np.flatnonzero(np.isfinite(pu.i_max) & (pu.i_max**2 < i_tot2))
@@ -151,7 +190,7 @@ def big_m(pu: PerUnitNetwork, options: DistFlowOptions) -> BigM:
     lo, hi = voltage_bounds(pu, options.slack)
     f, t = pu.f, pu.t
     a = pu.tap2
-    p_tot, q_tot = _totals(pu, options, float(hi.max()))
+    p_tot, q_tot = _totals(pu, options, hi)
     cap = np.minimum(pu.s_max, np.sqrt(a * hi[f]) * pu.i_max)
     if options.slack:
         cap = np.full_like(cap, np.inf)  # current slack may exceed the rating
@@ -187,7 +226,10 @@ def distflow(pu: PerUnitNetwork, options: DistFlowOptions | None = None) -> Bloc
     block.add_group(Group.new("l", m, 0.0, mm.l))
     block.add_group(Group.new("v", n, lo, hi))
     block.add_group(Group.new("pg", pu.n_gen, pu.gen_p_min, pu.gen_p_max))
-    block.add_group(Group.new("qg", pu.n_gen, pu.gen_q_min, pu.gen_q_max))
+    # A PV generator's q is free: infinite limits become the bound of _gen_q_range.
+    q_range = _gen_q_range(pu, hi)
+    block.add_group(Group.new("qg", pu.n_gen, np.maximum(pu.gen_q_min, -q_range),
+                              np.minimum(pu.gen_q_max, q_range)))
     s_max = pu.source_s_max[src]
     block.add_group(Group.new("ps", len(src), -np.minimum(s_max, pu.source_p_max[src]),
                               np.minimum(s_max, pu.source_p_max[src])))

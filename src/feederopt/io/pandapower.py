@@ -314,6 +314,37 @@ def from_pandapower(
                 "pp_index": int(idx),
             }
         )
+    for idx, imp in (net.impedance.iterrows() if "impedance" in net else ()):
+        if not ok(imp["from_bus"], imp["to_bus"]):
+            continue
+        row, note = _impedance_row(int(idx), imp, vn, sn_sys)
+        if note:
+            warnings.append(note)
+        rows.append(row)
+    aux_buses: list[str] = []
+    xwards = net.xward if "xward" in net else None
+    for idx, xw in (xwards.iterrows() if xwards is not None else ()):
+        if not ok(xw["bus"]):
+            continue
+        aux = f"xward:{idx}"
+        aux_buses.append(aux)
+        vn[aux] = vn[int(xw["bus"])]
+        rows.append({
+            "id": aux, "from_bus": str(int(xw["bus"])), "to_bus": aux,
+            "r_ohm": _f(xw["r_ohm"], 0.0), "x_ohm": _f(xw["x_ohm"], 0.0),
+            "b_us": 0.0, "g_us": 0.0, "g_asym_us": 0.0, "b_asym_us": 0.0,
+            "i_max_ka": math.nan, "s_max_mva": None, "kind": "line", "switchable": False,
+            "normally_open": False, "in_service": bool(xw["in_service"]), "tap_ratio": 1.0,
+            "open_end_energised": None, "pp_element": "xward", "pp_index": int(idx)})
+        if _f(xw["r_ohm"], 0.0) > 0:
+            warnings.append(f"xward {idx}: the losses in its internal resistance are losses "
+                            "in the model; pandapower counts them in the xward's power")
+    if aux_buses:
+        buses = pl.concat([buses, pl.DataFrame({
+            "id": aux_buses, "vn_kv": [vn[b] for b in aux_buses],
+            "v_min_pu": [0.5] * len(aux_buses), "v_max_pu": [1.5] * len(aux_buses),
+            "is_source": [False] * len(aux_buses), "v_set_pu": [1.0] * len(aux_buses),
+        })], how="diagonal_relaxed")
     branches = (
         pl.DataFrame(rows, schema_overrides=_BRANCH_DTYPES) if rows else _empty(_BRANCH_DTYPES)
     )
@@ -323,7 +354,7 @@ def from_pandapower(
         .otherwise(pl.col("i_max_ka"))
         .alias("i_max_ka")
     )
-    for element in ("impedance", "dcline", "xward", "asymmetric_load",
+    for element in ("dcline", "asymmetric_load",
                     "asymmetric_sgen", "tcsc", "svc", "ssc", "vsc"):
         if element in net and len(net[element]) and net[element]["in_service"].any():
             warnings.append(f"{len(net[element])} {element} element(s) are not imported")
@@ -348,7 +379,8 @@ def from_pandapower(
                 "pp_index": int(idx),
             }
         )
-    for element, p_col, q_col in (("storage", "p_mw", "q_mvar"), ("ward", "ps_mw", "qs_mvar")):
+    for element, p_col, q_col in (("storage", "p_mw", "q_mvar"), ("ward", "ps_mw", "qs_mvar"),
+                                  ("xward", "ps_mw", "qs_mvar")):
         if element not in net:
             continue
         for idx, ld in net[element].iterrows():
@@ -370,7 +402,11 @@ def from_pandapower(
         warnings.append("voltage-dependent (ZIP) load parts are taken as constant power")
     loads = pl.DataFrame(lrows) if lrows else None
 
-    # Generators.
+    # Generators: sgens inject p, q; a gen holds its bus at vm_pu (PV) with q free, within
+    # min/max_q_mvar only when the net's power flow enforces q limits
+    # (net.user_pf_options["enforce_q_lims"]; pandapower's default does not); an xward's
+    # internal source is a PV generator with p = 0 on its auxiliary bus.
+    enforce = bool((net.get("user_pf_options") or {}).get("enforce_q_lims", False))
     grows = []
     for element in ("sgen", "gen"):
         for idx, g in net[element].iterrows():
@@ -379,8 +415,11 @@ def from_pandapower(
             scale = _f(g.get("scaling", 1.0), 1.0)
             p = _f(g["p_mw"], 0.0) * scale
             q = _f(g.get("q_mvar", 0.0), 0.0) * scale
-            q_min = _f(g.get("min_q_mvar", math.nan), q) if element == "gen" else q
-            q_max = _f(g.get("max_q_mvar", math.nan), q) if element == "gen" else q
+            q_min, q_max, v = q, q, None
+            if element == "gen":
+                v = _f(g.get("vm_pu", 1.0), 1.0)
+                q_min = _f(g.get("min_q_mvar", math.nan), -math.inf) if enforce else -math.inf
+                q_max = _f(g.get("max_q_mvar", math.nan), math.inf) if enforce else math.inf
             grows.append(
                 {
                     "id": f"{element}:{idx}",
@@ -391,14 +430,21 @@ def from_pandapower(
                     "p_max_mw": p,
                     "q_min_mvar": min(q_min, q_max),
                     "q_max_mvar": max(q_min, q_max),
+                    "v_set_pu": v,
                     "in_service": bool(g["in_service"]),
                     "pp_element": element,
                     "pp_index": int(idx),
                 }
             )
-    if len(net.gen):
-        warnings.append("voltage control of pandapower 'gen' elements is not modelled")
-    generators = pl.DataFrame(grows) if grows else None
+    for idx, xw in (xwards.iterrows() if xwards is not None else ()):
+        if ok(xw["bus"]):
+            grows.append({
+                "id": f"xward:{idx}", "bus": f"xward:{idx}", "p_mw": 0.0, "q_mvar": 0.0,
+                "p_min_mw": 0.0, "p_max_mw": 0.0, "q_min_mvar": -math.inf,
+                "q_max_mvar": math.inf, "v_set_pu": _f(xw["vm_pu"], 1.0),
+                "in_service": bool(xw["in_service"]), "pp_element": "xward",
+                "pp_index": int(idx)})
+    generators = pl.DataFrame(grows, schema_overrides={"v_set_pu": pl.Float64}) if grows else None
 
     srows = []
     for idx, sh in net.shunt.iterrows():
@@ -418,20 +464,20 @@ def from_pandapower(
                 "pp_index": int(idx),
             }
         )
-    if "ward" in net:
-        for idx, wd in net.ward.iterrows():
+    for ward in ("ward", "xward"):
+        for idx, wd in (net[ward].iterrows() if ward in net else ()):
             if not ok(wd["bus"]):
                 continue
             srows.append(
                 {
-                    "id": f"ward:{idx}",
+                    "id": f"{ward}:{idx}",
                     "bus": str(int(wd["bus"])),
                     "q_mvar_per_step": -_f(wd["qz_mvar"], 0.0),
                     "p_mw_per_step": _f(wd["pz_mw"], 0.0),
                     "max_steps": 1,
                     "step": 1,
                     "in_service": bool(wd["in_service"]),
-                    "pp_element": "ward",
+                    "pp_element": ward,
                     "pp_index": int(idx),
                 }
             )
@@ -562,6 +608,56 @@ def _trafo3w_windings(t3: Any, star: str) -> dict[str, dict[str, Any]]:
                 tap_dependency_table=t3.get("tap_dependency_table", False))
         out[k] = winding
     return out
+
+
+def _impedance_row(
+    idx: int, imp: Any, vn: dict[Any, float], sn_sys: float
+) -> tuple[dict[str, Any], str]:
+    """An ``impedance`` element as a branch (pandapower ``build_branch.
+    _calc_impedance_parameters_from_dataframe``): ``rft_pu``/``xft_pu`` are p.u. on the
+    element's ``sn_mva`` and the from bus voltage, so ``r_ohm = rft_pu vn_from^2 / sn_mva``;
+    the shunts ``gf/bf_pu`` at the from end and ``gt/bt_pu`` at the to end are p.u. on the same
+    base (``g_us = 2 gf_pu sn_mva / vn_from^2``, the to end's excess in ``g_asym_us``).
+
+    pandapower builds an asymmetric element (``rtf_pu``, ``xtf_pu`` differing from the
+    from-to values) with ``Y_ft = -1/z_ft`` and ``Y_tf = -1/z_tf``; the model's branch is
+    reciprocal and takes ``z_ft``, and the note gives the size of the asymmetry."""
+    sn = _f(imp.get("sn_mva", sn_sys), sn_sys)
+    z_base = vn[int(imp["from_bus"])] ** 2 / sn  # Ohm per p.u. of the element
+    y_us = 1e6 / z_base  # uS per p.u.
+    rft, xft = _f(imp["rft_pu"], 0.0), _f(imp["xft_pu"], 0.0)
+    rtf, xtf = _f(imp.get("rtf_pu", rft), rft), _f(imp.get("xtf_pu", xft), xft)
+    gf, bf = _f(imp.get("gf_pu", 0.0), 0.0), _f(imp.get("bf_pu", 0.0), 0.0)
+    gt, bt = _f(imp.get("gt_pu", gf), gf), _f(imp.get("bt_pu", bf), bf)
+    note = ""
+    asym = abs(complex(rtf, xtf) - complex(rft, xft)) / max(abs(complex(rft, xft)), 1e-12)
+    if asym > 1e-9:
+        note = (f"impedance {idx}: asymmetric (|z_tf - z_ft| = {100 * asym:.3g} % of |z_ft|); "
+                "the model's branch is reciprocal with z_ft")
+    return (
+        {
+            "id": f"impedance:{idx}",
+            "from_bus": str(int(imp["from_bus"])),
+            "to_bus": str(int(imp["to_bus"])),
+            "r_ohm": rft * z_base,
+            "x_ohm": xft * z_base,
+            "b_us": 2 * bf * y_us,
+            "g_us": 2 * gf * y_us,
+            "g_asym_us": 2 * (gt - gf) * y_us,
+            "b_asym_us": 2 * (bt - bf) * y_us,
+            "i_max_ka": math.nan,
+            "s_max_mva": None,
+            "kind": "line",
+            "switchable": False,
+            "normally_open": False,
+            "in_service": bool(imp["in_service"]),
+            "tap_ratio": 1.0,
+            "open_end_energised": None,
+            "pp_element": "impedance",
+            "pp_index": idx,
+        },
+        note,
+    )
 
 
 def _trafo_row(
@@ -1008,7 +1104,7 @@ def _write_branch_states(
 
 #: The columns of a load-like pandapower element that hold its active and reactive demand.
 _LOAD_COLUMNS = {"load": ("p_mw", "q_mvar"), "storage": ("p_mw", "q_mvar"),
-                 "ward": ("ps_mw", "qs_mvar")}
+                 "ward": ("ps_mw", "qs_mvar"), "xward": ("ps_mw", "qs_mvar")}
 
 
 @dataclass
@@ -1098,6 +1194,8 @@ class OriginModel(_StatefulNet):
         _write_branch_states(self.net, self.where,
                              dict(zip(self.branch_ids, state.tolist(), strict=True)), self.plan)
         for (table, idx), pk, qk in zip(self.gen_rows, p, q, strict=True):
+            if table not in ("sgen", "gen"):
+                continue  # an xward's internal source: its voltage is the net's
             self.net[table].at[idx, "p_mw"] = float(pk)
             if table == "sgen":
                 self.net[table].at[idx, "q_mvar"] = float(qk)
