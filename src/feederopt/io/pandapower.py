@@ -773,18 +773,44 @@ def to_pandapower(
     replace the generators' set-points.
 
     Lines become pandapower lines of length 1 km with the branch's Ohm and uS values per km
-    (``g_asym_us``/``b_asym_us`` are not exported); transformers become two-winding
-    transformers without magnetising branch whose impedance and ratio give the same per-unit
-    model (their shunt admittance is not exported: a network read from pandapower is checked
-    on its own net instead, see :class:`OriginModel`); ideal switches (kind switch,
-    r = x = 0) become bus-bus switches; every other switchable branch gets a line or trafo
-    switch at its from bus; a non-switchable open branch is put out of service. Sources become
-    ext_grids, loads loads, generators sgens, shunts shunts. Element names are the feederopt
-    ids.
+    (``g_asym_us``/``b_asym_us`` of a fixed line become a shunt at its to bus, of a
+    switchable one are not exported); transformers become two-winding transformers whose
+    impedance, ratio and magnetising branch (pandapower's T model, see :func:`_t_model`; a
+    capacitive shunt is not exported) give the same per-unit model (a network read from
+    pandapower is checked on its own net, see :class:`OriginModel`); ideal switches (kind
+    switch, r = x = 0) become bus-bus switches; every other switchable branch gets a line or trafo
+    switch at its from bus (at its to bus when it stays energised from its from end); a
+    non-switchable open branch is put out of service. Sources become ext_grids, loads loads,
+    generators sgens (gens with ``vm_pu`` where they have a voltage set-point; finite q
+    limits are then enforced), shunts shunts. Element names are the feederopt ids.
     """
     model = PandapowerModel.build(network)
     model.set_state(closed, gen_p_mw=gen_p_mw, gen_q_mvar=gen_q_mvar)
     return model.net
+
+
+def _t_model(z: complex, y_from: complex, y_to: complex) -> tuple[complex, complex, float,
+                                                                    float]:
+    """pandapower's T model of a transformer's pi model (series ``z``, end shunts ``y_from``,
+    ``y_to``, p.u.): the delta-star transform (the inverse of :func:`_trafo_row`'s) gives the
+    leakage ``z_a`` (hv side), ``z_b`` and the magnetising admittance ``y_m = 1/z_c`` with
+    ``D = z + 1/y_from + 1/y_to``: ``z_a = z / (y_from D)``, ``z_b = z / (y_to D)``,
+    ``z_c = 1 / (y_from y_to D)``. Returns (``z_a + z_b``, ``y_m``, the resistance and
+    reactance shares of the hv side). pandapower's magnetising branch consumes (``pfe_kw``,
+    ``i0_percent``: ``Re y_m >= 0``, ``Im y_m <= 0``); a shunt it cannot hold (a capacitive
+    MATPOWER transformer charging, a shunt at one end only) is left out: (``z``, 0, 0.5,
+    0.5)."""
+    plain = (z, 0j, 0.5, 0.5)
+    if y_from == 0 or y_to == 0 or z == 0:
+        return plain
+    d = z + 1 / y_from + 1 / y_to
+    z_a, z_b, y_m = z / (y_from * d), z / (y_to * d), y_from * y_to * d
+    if y_m.real < -1e-12 or y_m.imag > 1e-12:
+        return plain
+    total = z_a + z_b
+    k_r = z_a.real / total.real if total.real else 0.5
+    k_x = z_a.imag / total.imag if total.imag else 0.5
+    return total, complex(max(y_m.real, 0.0), min(y_m.imag, 0.0)), k_r, k_x
 
 
 class _StatefulNet:
@@ -835,7 +861,8 @@ class PandapowerModel(_StatefulNet):
     branch_index: np.ndarray
     branch_switch: np.ndarray
     base_closed: np.ndarray
-    gen_index: np.ndarray  # sgen index of each in-service generator
+    gen_index: np.ndarray  # sgen (gen) index of each in-service generator
+    gen_table: list[str]  # "sgen", or "gen" for a voltage-controlling generator
     gen_p_mw: np.ndarray
     gen_q_mvar: np.ndarray
 
@@ -897,6 +924,16 @@ class PandapowerModel(_StatefulNet):
                 name=[names[i] for i in sel],
                 in_service=live[sel],
             )
+            # A fixed line's to-end extra shunt (g_asym_us, b_asym_us: an impedance element's
+            # asymmetric shunts) as a shunt at its to bus: the same admittance while closed.
+            g_asym = br["g_asym_us"].cast(pl.Float64).fill_null(0.0).to_numpy()[sel]
+            b_asym = br["b_asym_us"].cast(pl.Float64).fill_null(0.0).to_numpy()[sel]
+            asym = np.flatnonzero(~switchable[sel] & ((g_asym != 0) | (b_asym != 0)))
+            if asym.size:
+                v2 = vn[t[sel[asym]]] ** 2 * 1e-6  # MVA per uS at 1 p.u.
+                pp.create_shunts(net, buses=t[sel[asym]], p_mw=g_asym[asym] / 2 * v2,
+                                 q_mvar=-b_asym[asym] / 2 * v2,
+                                 name=[names[i] for i in sel[asym]], in_service=live[sel[asym]])
         sel = np.flatnonzero(is_tr)
         if sel.size:
             s_max = br["s_max_mva"].cast(pl.Float64).fill_null(1.0).to_numpy()[sel]
@@ -906,7 +943,19 @@ class PandapowerModel(_StatefulNet):
                 if "shift_deg" in br.columns
                 else np.zeros(sel.size)
             )
-            z_ref = vn[f[sel]] ** 2 / s_max
+            z_base = vn[f[sel]] ** 2  # Ohm per p.u. on the export's 1 MVA
+            y_us = 1e6 / z_base  # uS per p.u.
+
+            def col(name: str) -> np.ndarray:
+                return br[name].cast(pl.Float64).fill_null(0.0).to_numpy()[sel]
+
+            y_from = (col("g_us") + 1j * col("b_us")) / 2 / y_us
+            y_to = y_from + (col("g_asym_us") + 1j * col("b_asym_us")) / 2 / y_us
+            t_model = [_t_model(complex(zr, zx) / z_base[k], y_from[k], y_to[k])
+                       for k, (zr, zx) in enumerate(zip(r[sel], x[sel], strict=True))]
+            z_t = np.array([m[0] for m in t_model])
+            y_m = np.array([m[1] for m in t_model])
+            z_ref = 1.0 / s_max  # p.u. of the export per unit of vk/100
             pp_index[sel] = pp.create_transformers_from_parameters(
                 net,
                 hv_buses=f[sel],
@@ -914,13 +963,16 @@ class PandapowerModel(_StatefulNet):
                 sn_mva=s_max,
                 vn_hv_kv=vn[f[sel]] * tap,
                 vn_lv_kv=vn[t[sel]],
-                vkr_percent=100.0 * r[sel] / z_ref,
-                vk_percent=100.0 * np.hypot(r[sel], x[sel]) / z_ref,
-                pfe_kw=0.0,
-                i0_percent=0.0,
+                vkr_percent=100.0 * z_t.real / z_ref,
+                vk_percent=100.0 * np.abs(z_t) * np.sign(np.where(z_t.imag == 0, 1, z_t.imag))
+                / z_ref,
+                pfe_kw=1e3 * y_m.real,
+                i0_percent=100.0 * np.abs(y_m) / s_max,
                 shift_degree=shift,
                 name=[names[i] for i in sel],
                 in_service=live[sel],
+                leakage_resistance_ratio_hv=[m[2] for m in t_model],
+                leakage_reactance_ratio_hv=[m[3] for m in t_model],
             )
         # Switches: bus-bus ones, and one per switchable line or trafo.
         has_sw = is_bb | (switchable & live)
@@ -929,9 +981,12 @@ class PandapowerModel(_StatefulNet):
         if sel.size:
             et = np.where(is_bb[sel], "b", np.where(is_tr[sel], "t", "l"))
             elements = np.where(is_bb[sel], t[sel], pp_index[sel])
+            # The switch sits at the end that opens: a branch energised from its from end
+            # when open (open_end_energised) is switched at its to bus.
+            end = np.array(br["open_end_energised"].to_list(), dtype=object)[sel]
             switch_idx[sel] = pp.create_switches(
                 net,
-                buses=f[sel],
+                buses=np.where(~is_bb[sel] & (end == "from"), t[sel], f[sel]),
                 elements=elements,
                 et=list(et),
                 closed=True,
@@ -951,19 +1006,29 @@ class PandapowerModel(_StatefulNet):
                 in_service=ld["in_service"].to_numpy().astype(bool),
             )
         gens = network.generators
-        gen_index = np.zeros(0, dtype=int)
-        g_live = np.zeros(0, dtype=bool)
-        if gens.height:
-            g_live = gens["in_service"].to_numpy().astype(bool)
-            idx = pp.create_sgens(
-                net,
-                buses=[index[b] for b in gens["bus"].to_list()],
-                p_mw=gens["p_mw"].cast(pl.Float64).to_numpy(),
-                q_mvar=gens["q_mvar"].cast(pl.Float64).to_numpy(),
-                name=[str(v) for v in gens["id"].to_list()],
-                in_service=g_live,
-            )
-            gen_index = np.asarray(idx, dtype=int)[g_live]
+        g_live = gens["in_service"].to_numpy().astype(bool)
+        g_p = gens["p_mw"].cast(pl.Float64).to_numpy()
+        g_q = gens["q_mvar"].cast(pl.Float64).to_numpy()
+        g_v = gens["v_set_pu"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        g_table = np.where(np.isfinite(g_v), "gen", "sgen")
+        g_index = np.zeros(gens.height, dtype=int)
+        g_bus = [index[b] for b in gens["bus"].to_list()]
+        g_names = [str(v) for v in gens["id"].to_list()]
+        sel = np.flatnonzero(g_table == "sgen")
+        if sel.size:
+            g_index[sel] = pp.create_sgens(
+                net, buses=[g_bus[k] for k in sel], p_mw=g_p[sel], q_mvar=g_q[sel],
+                name=[g_names[k] for k in sel], in_service=g_live[sel])
+        # Voltage-controlling generators: pandapower gens; finite q limits are enforced.
+        q_lo = gens["q_min_mvar"].cast(pl.Float64).fill_null(-np.inf).to_numpy()
+        q_hi = gens["q_max_mvar"].cast(pl.Float64).fill_null(np.inf).to_numpy()
+        for k in np.flatnonzero(g_table == "gen"):
+            g_index[k] = pp.create_gen(
+                net, g_bus[k], p_mw=g_p[k], vm_pu=g_v[k], name=g_names[k],
+                min_q_mvar=q_lo[k] if np.isfinite(q_lo[k]) else np.nan,
+                max_q_mvar=q_hi[k] if np.isfinite(q_hi[k]) else np.nan, in_service=g_live[k])
+            if np.isfinite(q_lo[k]) or np.isfinite(q_hi[k]):
+                pp.set_user_pf_options(net, enforce_q_lims=True)
         sh = network.shunts
         if sh.height:
             steps = sh["step"].to_numpy().astype(int)
@@ -985,9 +1050,10 @@ class PandapowerModel(_StatefulNet):
             branch_index=pp_index[live],
             branch_switch=switch_idx[live],
             base_closed=~br["normally_open"].to_numpy().astype(bool)[live],
-            gen_index=gen_index,
-            gen_p_mw=net.sgen["p_mw"].to_numpy(dtype=float)[g_live],
-            gen_q_mvar=net.sgen["q_mvar"].to_numpy(dtype=float)[g_live],
+            gen_index=g_index[g_live],
+            gen_table=[str(t) for t in g_table[g_live]],
+            gen_p_mw=g_p[g_live],
+            gen_q_mvar=g_q[g_live],
         )
         return model
 
@@ -1001,9 +1067,13 @@ class PandapowerModel(_StatefulNet):
             sel = ~by_switch & (element == table)
             if sel.any():
                 net[table].loc[self.branch_index[sel], "in_service"] = state[sel]
-        if self.gen_index.size:
-            net.sgen.loc[self.gen_index, "p_mw"] = p
-            net.sgen.loc[self.gen_index, "q_mvar"] = q
+        table = np.array(self.gen_table, dtype=object)
+        for name in ("sgen", "gen"):
+            sel = table == name
+            if sel.any():
+                net[name].loc[self.gen_index[sel], "p_mw"] = p[sel]
+                if name == "sgen":  # a gen's q follows from its voltage set-point
+                    net[name].loc[self.gen_index[sel], "q_mvar"] = q[sel]
 
 
 def write_switch_states(
