@@ -236,7 +236,8 @@ def test_three_winding_transformer_matches_runpp(tap_side, loss_side):
     assert vm[star] == pytest.approx(net.res_trafo3w.vm_internal_pu[0], abs=VOLTAGE_ABS)
 
 
-@pytest.mark.parametrize("name", ["mv_oberrhein", "built_grid", "example_simple", "pv_grid"])
+@pytest.mark.parametrize("name", ["mv_oberrhein", "built_grid", "example_simple", "pv_grid",
+                                  "pv_grid_q_limits"])
 def test_socp_slave_of_the_base_case_matches_runpp(name):
     """The SOCP that the optimiser solves, for the base topology: tight, and equal to pp."""
     net = SHIPPED[name]()
@@ -358,6 +359,26 @@ def test_pv_bus_q_limits_matter():
     _, _, _, vm, buses = _model_base_case(held)
     np.testing.assert_allclose(vm[:len(held.bus)], held.res_bus.vm_pu.reindex(
         buses[:len(held.bus)]).to_numpy(), atol=VOLTAGE_ABS)
+
+
+@pytest.mark.parametrize("enforce_q_lims", [False, True])
+def test_solve_with_a_pv_bus_impedance_and_xward(enforce_q_lims):
+    """The optimum over pv_grid's two radial topologies: its SOCP losses and voltages are
+    pp.runpp's on the result written into the user's net (with enforced q limits, the
+    gen sits at its limit and its bus is PQ)."""
+    net = pv_grid(enforce_q_lims)
+    result = feederopt.solve(feederopt.load(net), time_limit=20)
+    assert result.status.value == "optimal"
+    mine = result.to_pandapower(net)
+    if enforce_q_lims:
+        pp.runpp(mine, enforce_q_lims=True)
+    else:
+        _runpp(mine)
+    assert result.ac_check.losses_kw == pytest.approx(_pp_losses_kw(mine), rel=1e-9)
+    assert result.losses_kw == pytest.approx(_pp_losses_kw(mine), rel=LOSSES_REL)
+    vm_ac = mine.res_bus.vm_pu.reindex([int(b) for b in result.buses["id"][:len(net.bus)]])
+    np.testing.assert_allclose(result.buses["vm_pu"].to_numpy()[:len(net.bus)],
+                               vm_ac.to_numpy(), atol=VOLTAGE_ABS)
 
 
 def test_asymmetric_impedance_is_noted_with_its_size():

@@ -12,6 +12,11 @@ Wu (IEEE TPWRD 4(2), 1989):
 
 The equations hold whatever the sign of the flows, so the physics needs no orientation.
 
+A voltage-controlling generator (PV bus, pandapower's ``gen``) fixes its bus's ``v`` at
+``v_set^2`` with its ``qg`` free; when its q limits are enforced, ``(q, v)`` lies in the convex
+hull of pandapower's PV/PQ switching (:func:`pv_hull_rows`). An unlimited ``qg`` is bounded by
+Ohm's law on the branches at its bus (:func:`series_flow_cap`).
+
 Transformers and shunts (MATPOWER's branch model, see :mod:`feederopt.network.perunit`): with
 the off-nominal ratio ``tap`` at the from end the series impedance sees ``v_i / tap^2``, so the
 drop reads ``v_j = v_i / tap^2 - 2 (r P + x Q) + (r^2 + x^2) l`` and the cone
@@ -94,9 +99,43 @@ def voltage_bounds(pu: PerUnitNetwork, slack: bool) -> tuple[np.ndarray, np.ndar
     src = pu.is_source
     lo = np.where(src, pu.v_set**2, lo)
     hi = np.where(src, pu.v_set**2, hi)
-    pv, v_pv = pu.pv_buses()
-    lo[pv] = hi[pv] = v_pv**2  # a voltage-controlling generator holds its bus (PV bus)
+    pv, v_pv, q_lo, q_hi = pu.pv_buses()
+    held = ~(np.isfinite(q_lo) | np.isfinite(q_hi))
+    # A voltage-controlling generator holds its bus (PV bus); with enforced q limits
+    # see pv_hull_rows.
+    lo[pv[held]] = hi[pv[held]] = v_pv[held] ** 2
     return lo, hi
+
+
+def pv_hull_rows(pu: PerUnitNetwork, lo: np.ndarray, hi: np.ndarray,
+                 q_cap: np.ndarray) -> tuple[np.ndarray, sp.csr_matrix, np.ndarray, np.ndarray,
+                                             np.ndarray, np.ndarray]:
+    """PV buses with enforced q limits: ``v = v_s`` while ``q_lo < q < q_hi``, ``v <= v_s`` at
+    ``q_hi`` and ``v >= v_s`` at ``q_lo`` (pp.runpp(enforce_q_lims=True)), a union of three
+    segments in the (q, v) plane whose convex hull is the quadrilateral with corners
+    ``(q_hi, lo)``, ``(q_hi, v_s)``, ``(q_lo, v_s)``, ``(q_lo, hi)`` (``v`` squared, bounds
+    ``lo``, ``hi``; an infinite limit clipped to the generators' ``q_cap``):
+
+        v <= v_s + (hi - v_s) (q_hi - q) / (q_hi - q_lo)
+        v >= v_s - (v_s - lo) (q - q_lo) / (q_hi - q_lo)
+
+    Returns the buses, the (bus x generator) matrix that sums their PV generators' q, the
+    slopes ``(hi - v_s) / dq`` and ``(v_s - lo) / dq`` and the right-hand sides
+    ``v_s + up q_hi`` and ``-v_s + dn q_lo`` of ``v + up q <= .`` and ``-v - dn q <= .``.
+    The relaxation is exact where the generator holds its voltage inside its limits."""
+    buses, v_set, q_lo, q_hi = pu.pv_buses()
+    enforced = np.isfinite(q_lo) | np.isfinite(q_hi)
+    buses, v_set, q_lo, q_hi = (a[enforced] for a in (buses, v_set, q_lo, q_hi))
+    is_pv = np.flatnonzero(np.isfinite(pu.gen_v_set) & np.isin(pu.gen_bus, buses))
+    rows = np.searchsorted(buses, pu.gen_bus[is_pv])
+    sum_q = sp.csr_matrix((np.ones(len(is_pv)), (rows, is_pv)), shape=(len(buses), pu.n_gen))
+    cap = np.zeros(len(buses))
+    np.add.at(cap, rows, q_cap[is_pv])
+    q_lo, q_hi = np.maximum(q_lo, -cap), np.minimum(q_hi, cap)
+    dq = np.maximum(q_hi - q_lo, 1e-9)
+    vs = v_set**2
+    up, dn = (hi[buses] - vs) / dq, (vs - lo[buses]) / dq
+    return buses, sum_q, up, dn, vs + up * q_hi, -vs + dn * q_lo
 
 
 def is_passive(pu: PerUnitNetwork) -> bool:
@@ -230,6 +269,13 @@ def distflow(pu: PerUnitNetwork, options: DistFlowOptions | None = None) -> Bloc
     q_range = _gen_q_range(pu, hi)
     block.add_group(Group.new("qg", pu.n_gen, np.maximum(pu.gen_q_min, -q_range),
                               np.minimum(pu.gen_q_max, q_range)))
+    pv_hull, sum_q, up, dn, rhs_up, rhs_dn = pv_hull_rows(pu, lo, hi, q_range)
+    if len(pv_hull):
+        k = len(pv_hull)
+        block.add_rows("pv_v_up", {"v": select(pv_hull, n), "qg": diag(up, k) @ sum_q},
+                       Sense.LE, rhs_up)
+        block.add_rows("pv_v_dn", {"v": -select(pv_hull, n), "qg": -diag(dn, k) @ sum_q},
+                       Sense.LE, rhs_dn)
     s_max = pu.source_s_max[src]
     block.add_group(Group.new("ps", len(src), -np.minimum(s_max, pu.source_p_max[src]),
                               np.minimum(s_max, pu.source_p_max[src])))

@@ -1067,13 +1067,13 @@ class PandapowerModel(_StatefulNet):
             sel = ~by_switch & (element == table)
             if sel.any():
                 net[table].loc[self.branch_index[sel], "in_service"] = state[sel]
-        table = np.array(self.gen_table, dtype=object)
+        gen_table = np.array(self.gen_table, dtype=object)
         for name in ("sgen", "gen"):
-            sel = table == name
-            if sel.any():
-                net[name].loc[self.gen_index[sel], "p_mw"] = p[sel]
+            mine = np.asarray(gen_table == name, dtype=bool)
+            if mine.any():
+                net[name].loc[self.gen_index[mine], "p_mw"] = p[mine]
                 if name == "sgen":  # a gen's q follows from its voltage set-point
-                    net[name].loc[self.gen_index[sel], "q_mvar"] = q[sel]
+                    net[name].loc[self.gen_index[mine], "q_mvar"] = q[mine]
 
 
 def write_switch_states(

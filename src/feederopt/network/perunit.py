@@ -94,14 +94,21 @@ class PerUnitNetwork:
     def sources(self) -> np.ndarray:
         return np.flatnonzero(self.is_source)
 
-    def pv_buses(self) -> tuple[np.ndarray, np.ndarray]:
-        """The buses that a generator holds at a voltage (PV buses, sources excluded) and their
-        set-points [p.u.]; the first generator's set-point where several share a bus."""
+    def pv_buses(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The buses that a generator holds at a voltage (PV buses, sources excluded), their
+        set-points [p.u.] (the first generator's where several share a bus) and the reactive
+        limits of their voltage-controlling generators, summed per bus [p.u.; -inf/inf where
+        not enforced]."""
         if not self.gen_v_set.size:
-            return np.zeros(0, dtype=int), np.zeros(0)
+            z = np.zeros(0)
+            return np.zeros(0, dtype=int), z, z, z
         pv = np.flatnonzero(np.isfinite(self.gen_v_set) & ~self.is_source[self.gen_bus])
         buses, first = np.unique(self.gen_bus[pv], return_index=True)
-        return buses, self.gen_v_set[pv][first]
+        pos = np.searchsorted(buses, self.gen_bus[pv])
+        lo, hi = np.zeros(len(buses)), np.zeros(len(buses))
+        np.add.at(lo, pos, self.gen_q_min[pv])
+        np.add.at(hi, pos, self.gen_q_max[pv])
+        return buses, self.gen_v_set[pv][first], lo, hi
 
     def with_loads(self, p_load: np.ndarray, q_load: np.ndarray) -> PerUnitNetwork:
         """The same network with other per-bus loads (scenarios reuse everything else)."""

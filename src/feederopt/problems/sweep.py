@@ -193,19 +193,14 @@ def _pv_setup(pu: PerUnitNetwork, lu: Any, lu_v: Any, x: np.ndarray) -> tuple[
     injections (the lossless backward/forward sweep, linear in the injections), the PV
     other generators' reactive injection at those buses and the PV generators' q limits per
     bus (the sums over the bus's generators)."""
-    pv, v_pv = pu.pv_buses()
+    pv, v_pv, q_lo, q_hi = pu.pv_buses()
     if not len(pv):
-        z = np.zeros(0)
-        return pv, v_pv, np.zeros((0, 0)), z, z, z
+        return pv, v_pv, np.zeros((0, 0)), q_lo, q_lo, q_hi
     n = pu.n_bus
     unit = np.zeros((n, len(pv)))
     unit[pv, np.arange(len(pv))] = 1.0
     sens = lu_v.solve(2.0 * x[:, None] * lu.solve(unit))[pv]
-    is_pv = np.isfinite(pu.gen_v_set) & np.isin(pu.gen_bus, pv)
-    pos = np.searchsorted(pv, pu.gen_bus[is_pv])
-    q_fixed, q_lo, q_hi = (np.zeros(len(pv)) for _ in range(3))
-    np.add.at(q_lo, pos, pu.gen_q_min[is_pv])
-    np.add.at(q_hi, pos, pu.gen_q_max[is_pv])
-    other = ~is_pv & np.isin(pu.gen_bus, pv)
+    q_fixed = np.zeros(len(pv))
+    other = ~np.isfinite(pu.gen_v_set) & np.isin(pu.gen_bus, pv)
     np.add.at(q_fixed, np.searchsorted(pv, pu.gen_bus[other]), pu.gen_q_set[other])
     return pv, v_pv, sens, q_fixed, q_lo, q_hi

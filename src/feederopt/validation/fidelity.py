@@ -210,19 +210,12 @@ def _pv_buses(pu: PerUnitNetwork, rep: np.ndarray, load: np.ndarray) -> tuple[
     """The PV buses of :func:`bus_injection_flow` as positions in ``load`` (merged buses
     ``rep``; one held by a source or fused with one is left out), their set-points, the PV
     generators' reactive set-points and limits summed per bus."""
-    buses, v_set = pu.pv_buses()
+    buses, v_set, lo, hi = pu.pv_buses()
     pos = {int(b): k for k, b in enumerate(load)}
-    keep: dict[int, float] = {}
-    for b, vs in zip(rep[buses], v_set, strict=True):
-        if int(b) in pos:
-            keep.setdefault(pos[int(b)], float(vs))
-    pv = np.array(sorted(keep), dtype=int)
-    q, lo, hi = np.zeros(len(pv)), np.zeros(len(pv)), np.zeros(len(pv))
-    at = {int(p): k for k, p in enumerate(pv)}
-    for g in np.flatnonzero(np.isfinite(pu.gen_v_set)):
-        k = at.get(pos.get(int(rep[pu.gen_bus[g]]), -1))
-        if k is not None:
-            q[k] += pu.gen_q_set[g]
-            lo[k] += pu.gen_q_min[g]
-            hi[k] += pu.gen_q_max[g]
-    return pv, np.array([keep[int(p)] for p in pv]), q, lo, hi
+    keep = np.array([int(b) in pos for b in rep[buses]], dtype=bool)
+    pv = np.array([pos[int(b)] for b in rep[buses[keep]]], dtype=int)
+    pv, first = np.unique(pv, return_index=True)  # buses fused by ideal switches: the first
+    q = np.zeros(len(buses))
+    mine = np.isfinite(pu.gen_v_set) & np.isin(pu.gen_bus, buses)
+    np.add.at(q, np.searchsorted(buses, pu.gen_bus[mine]), pu.gen_q_set[mine])
+    return (pv, v_set[keep][first], q[keep][first], lo[keep][first], hi[keep][first])
