@@ -269,13 +269,13 @@ def distflow(pu: PerUnitNetwork, options: DistFlowOptions | None = None) -> Bloc
     q_range = _gen_q_range(pu, hi)
     block.add_group(Group.new("qg", pu.n_gen, np.maximum(pu.gen_q_min, -q_range),
                               np.minimum(pu.gen_q_max, q_range)))
-    pv_hull, sum_q, up, dn, rhs_up, rhs_dn = pv_hull_rows(pu, lo, hi, q_range)
+    pv_hull, sum_q, slope_up, slope_dn, rhs_up, rhs_dn = pv_hull_rows(pu, lo, hi, q_range)
     if len(pv_hull):
         k = len(pv_hull)
-        block.add_rows("pv_v_up", {"v": select(pv_hull, n), "qg": diag(up, k) @ sum_q},
+        block.add_rows("pv_v_up", {"v": select(pv_hull, n), "qg": diag(slope_up, k) @ sum_q},
                        Sense.LE, rhs_up)
-        block.add_rows("pv_v_dn", {"v": -select(pv_hull, n), "qg": -diag(dn, k) @ sum_q},
-                       Sense.LE, rhs_dn)
+        block.add_rows("pv_v_dn", {"v": -select(pv_hull, n),
+                                   "qg": -diag(slope_dn, k) @ sum_q}, Sense.LE, rhs_dn)
     s_max = pu.source_s_max[src]
     block.add_group(Group.new("ps", len(src), -np.minimum(s_max, pu.source_p_max[src]),
                               np.minimum(s_max, pu.source_p_max[src])))
