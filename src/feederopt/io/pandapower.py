@@ -33,11 +33,19 @@ Import (pandapower -> Network)
 * line and trafo switches make their branch switchable; an open one makes it normally open.
 * ``load`` (and ``storage``, a load in pandapower's power flow) -> load ``load:<index>``
   (``storage:<index>``), p, q x scaling, constant power; ``sgen`` -> a fixed generator
-  ``sgen:<index>`` (p, q x scaling); ``gen`` -> generator ``gen:<index>`` with fixed P (its
-  voltage control is not modelled); ``shunt`` -> shunt ``shunt:<index>``: pandapower's
-  ``p_mw``/``q_mvar`` are consumption at the shunt's ``vn_kv``, so per step it consumes
-  ``p_mw (vn_bus / vn_kv)^2`` and injects ``-q_mvar (vn_bus / vn_kv)^2`` at 1 p.u.; ``ward``
-  -> a load (ps, qs) and a shunt (pz, qz).
+  ``sgen:<index>`` (p, q x scaling); ``gen`` -> generator ``gen:<index>`` with fixed P x
+  scaling holding its bus at ``vm_pu`` (``v_set_pu``: a PV bus), q free, within
+  ``min/max_q_mvar`` only when ``net.user_pf_options["enforce_q_lims"]`` is set (pandapower's
+  power flow does not enforce them by default); ``shunt`` -> shunt ``shunt:<index>``:
+  pandapower's ``p_mw``/``q_mvar`` are consumption at the shunt's ``vn_kv``, so per step it
+  consumes ``p_mw (vn_bus / vn_kv)^2`` and injects ``-q_mvar (vn_bus / vn_kv)^2`` at 1 p.u.;
+  ``ward`` -> a load (ps, qs) and a shunt (pz, qz).
+* ``impedance`` -> a fixed branch ``impedance:<index>`` (``rft_pu``/``xft_pu`` and the shunts
+  ``gf/bf/gt/bt_pu`` on its ``sn_mva``; an asymmetric one keeps ``z_ft``, with a warning
+  giving the asymmetry).
+* ``xward`` -> as pandapower builds it: a load and a shunt ``xward:<index>`` like a ward, and
+  an auxiliary bus ``xward:<index>`` behind a fixed branch ``xward:<index>`` (``r_ohm``,
+  ``x_ohm``) holding ``vm_pu`` by a generator ``xward:<index>`` with p = 0 and q free.
 * bus coordinates: ``net.bus.geo`` (GeoJSON points, pandapower 3) or ``net.bus_geodata``
   (x, y, older nets) fill the buses' ``x``/``y``.
 
