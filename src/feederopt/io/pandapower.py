@@ -288,12 +288,7 @@ def from_pandapower(
     if len(t3_switches) and not t3_switches["closed"].astype(bool).all():
         warnings.append("open switches at three-winding transformers are not modelled "
                         "(the transformer is taken as connected)")
-    if star_buses:
-        buses = pl.concat([buses, pl.DataFrame({
-            "id": star_buses, "vn_kv": [vn[b] for b in star_buses],
-            "v_min_pu": [0.5] * len(star_buses), "v_max_pu": [1.5] * len(star_buses),
-            "is_source": [False] * len(star_buses), "v_set_pu": [1.0] * len(star_buses),
-        })], how="diagonal_relaxed")
+    buses = _with_internal_buses(buses, star_buses, vn)
     for idx, s in sw[sw["et"] == "b"].iterrows():
         a, b = int(s["bus"]), int(s["element"])
         if a == b or not ok(a, b):
@@ -347,12 +342,7 @@ def from_pandapower(
         if _f(xw["r_ohm"], 0.0) > 0:
             warnings.append(f"xward {idx}: the losses in its internal resistance are losses "
                             "in the model; pandapower counts them in the xward's power")
-    if aux_buses:
-        buses = pl.concat([buses, pl.DataFrame({
-            "id": aux_buses, "vn_kv": [vn[b] for b in aux_buses],
-            "v_min_pu": [0.5] * len(aux_buses), "v_max_pu": [1.5] * len(aux_buses),
-            "is_source": [False] * len(aux_buses), "v_set_pu": [1.0] * len(aux_buses),
-        })], how="diagonal_relaxed")
+    buses = _with_internal_buses(buses, aux_buses, vn)
     branches = (
         pl.DataFrame(rows, schema_overrides=_BRANCH_DTYPES) if rows else _empty(_BRANCH_DTYPES)
     )
@@ -508,6 +498,19 @@ def from_pandapower(
         },
         origin=copy.deepcopy(net),
     )
+
+
+def _with_internal_buses(buses: pl.DataFrame, ids: list[str],
+                         vn: dict[Any, float]) -> pl.DataFrame:
+    """``buses`` with the internal buses ``ids`` (a trafo3w's star, an xward's auxiliary bus)
+    appended: voltage ``vn[id]``, limits 0.5..1.5 p.u. (pandapower sets none)."""
+    if not ids:
+        return buses
+    return pl.concat([buses, pl.DataFrame({
+        "id": ids, "vn_kv": [vn[b] for b in ids],
+        "v_min_pu": [0.5] * len(ids), "v_max_pu": [1.5] * len(ids),
+        "is_source": [False] * len(ids), "v_set_pu": [1.0] * len(ids),
+    })], how="diagonal_relaxed")
 
 
 def bus_coordinates(net: pandapowerNet) -> dict[int, tuple[float, float]]:
