@@ -411,10 +411,12 @@ def from_pandapower(
             if not ok(g["bus"]) or (element == "gen" and int(g["bus"]) in v_set):
                 continue
             scale = _f(g.get("scaling", 1.0), 1.0)
-            p = _f(g["p_mw"], 0.0) * scale
-            q = _f(g.get("q_mvar", 0.0), 0.0) * scale
-            q_min, q_max, v = q, q, None
-            if element == "gen":
+            p = _f(g["p_mw"], math.nan) * scale
+            q = _f(g.get("q_mvar", 0.0), math.nan) * scale
+            q_min = _f(g.get("min_q_mvar", math.nan), q) if element == "gen" else q
+            q_max = _f(g.get("max_q_mvar", math.nan), q) if element == "gen" else q
+            v = None
+            if element == "gen":  # a PV bus: q free, within its limits where enforced
                 v = _f(g.get("vm_pu", 1.0), 1.0)
                 q_min = _f(g.get("min_q_mvar", math.nan), -math.inf) if enforce else -math.inf
                 q_max = _f(g.get("max_q_mvar", math.nan), math.inf) if enforce else math.inf
