@@ -166,27 +166,32 @@ def series_flow_cap(pu: PerUnitNetwork, hi: np.ndarray) -> np.ndarray:
 
 def _gen_q_range(pu: PerUnitNetwork, hi: np.ndarray) -> np.ndarray:
     """Per generator, a bound on |q|: its limits, or, where a limit is infinite (a PV bus
-    whose q limits are not enforced), what its bus can take: the series flow bounds of the
-    branches at the bus (:func:`series_flow_cap`), its load and its shunts at ``hi``. A
-    generator that only ideal switches connect gets twice the grid's apparent demand and
-    shunt injection (a bound on what the rest of the grid can absorb when no branch impedance
-    limits it)."""
+    whose q limits are not enforced), what can leave its bus: the series flow bounds
+    (:func:`series_flow_cap`) of the branches at the group of buses that ideal branches
+    (zero impedance) fuse with it, plus the group's loads and shunts at ``hi``. A group that
+    holds a source has no such bound (the source absorbs any q); its generators get the
+    total of every branch's flow bound."""
+    from scipy.sparse.csgraph import connected_components
+
     q = np.abs(pu.gen_q_max) + np.abs(pu.gen_q_min)
     free = np.flatnonzero(~np.isfinite(q))
     if not len(free):
         return q
+    n = pu.n_bus
     cap = series_flow_cap(pu, hi)
-    g_v, b_v = bus_shunts(pu)
-    at_bus = np.zeros(pu.n_bus)
-    finite = np.isfinite(cap)
-    np.add.at(at_bus, pu.f[finite], cap[finite])
-    np.add.at(at_bus, pu.t[finite], cap[finite])
-    ideal = np.zeros(pu.n_bus, dtype=bool)
-    ideal[pu.f[~finite]] = ideal[pu.t[~finite]] = True
-    demand = float(np.hypot(pu.p_load, pu.q_load).sum() + (np.abs(g_v) + np.abs(b_v)) @ hi)
-    b = pu.gen_bus[free]
-    q[free] = np.where(ideal[b], 2.0 * demand, at_bus[b] + np.abs(pu.q_load[b])
-                       + np.abs(b_v[b]) * hi[b])
+    ideal = ~np.isfinite(cap)
+    _, group = connected_components(sp.csr_matrix(
+        (np.ones(int(ideal.sum())), (pu.f[ideal], pu.t[ideal])), shape=(n, n)), directed=False)
+    k = int(group.max()) + 1
+    out = np.zeros(k)
+    np.add.at(out, group[pu.f[~ideal]], cap[~ideal])
+    np.add.at(out, group[pu.t[~ideal]], cap[~ideal])
+    _, b_v = bus_shunts(pu)
+    np.add.at(out, group, np.abs(pu.q_load) + np.abs(b_v) * hi)
+    held = np.zeros(k, dtype=bool)
+    held[group[pu.is_source]] = True
+    out[held] = float(cap[~ideal].sum()) + float(out.sum())
+    q[free] = out[group[pu.gen_bus[free]]]
     return q
 
 
