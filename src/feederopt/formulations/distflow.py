@@ -154,6 +154,25 @@ def is_passive(pu: PerUnitNetwork) -> bool:
     )
 
 
+def _totals(pu: PerUnitNetwork, options: DistFlowOptions, hi_max: float) -> tuple[float, float]:
+    """Bounds on |P| and |Q| of any branch: total demand with a loss allowance, plus every
+    injection that generators and capacitor banks can make."""
+    gen_p = float(np.clip(pu.gen_p_max, 0, None).sum() + np.clip(-pu.gen_p_min, 0, None).sum())
+    gen_q = float(_gen_q_range(pu, np.full(pu.n_bus, hi_max)).sum())
+    g_sh = float(np.abs(pu.p_shunt).sum() + np.abs(pu.g_from * pu.tap2).sum()
+                 + np.abs(pu.g_to).sum()) * hi_max
+    b_sh = float(np.abs(pu.q_shunt).sum() + np.abs(pu.b_from * pu.tap2).sum()
+                 + np.abs(pu.b_to).sum()) * hi_max
+    p_tot = float(np.abs(pu.p_load).sum()) * (1 + options.loss_allowance) + gen_p + g_sh
+    q_tot = (
+        float(np.abs(pu.q_load).sum()) * (1 + options.loss_allowance)
+        + gen_q
+        + b_sh
+        + float(np.abs(pu.p_load).sum()) * options.loss_allowance
+    )
+    return max(p_tot, 1e-6), max(q_tot, 1e-6)
+
+
 def series_flow_cap(pu: PerUnitNetwork, hi: np.ndarray) -> np.ndarray:
     """Per branch, a bound on the apparent power entering its series impedance under the
     squared-voltage bounds ``hi``: ``|S| = |V_f'| |I| <= |V_f'| (|V_f'| + |V_t|) / |z|`` with
@@ -195,33 +214,13 @@ def _gen_q_range(pu: PerUnitNetwork, hi: np.ndarray) -> np.ndarray:
     return q
 
 
-def _totals(pu: PerUnitNetwork, options: DistFlowOptions, hi: np.ndarray) -> tuple[float, float]:
-    """Bounds on |P| and |Q| of any branch: total demand with a loss allowance, plus every
-    injection that generators and capacitor banks can make (``hi``: squared-voltage bounds)."""
-    hi_max = float(hi.max())
-    gen_p = float(np.clip(pu.gen_p_max, 0, None).sum() + np.clip(-pu.gen_p_min, 0, None).sum())
-    gen_q = float(_gen_q_range(pu, hi).sum())
-    g_sh = float(np.abs(pu.p_shunt).sum() + np.abs(pu.g_from * pu.tap2).sum()
-                 + np.abs(pu.g_to).sum()) * hi_max
-    b_sh = float(np.abs(pu.q_shunt).sum() + np.abs(pu.b_from * pu.tap2).sum()
-                 + np.abs(pu.b_to).sum()) * hi_max
-    p_tot = float(np.abs(pu.p_load).sum()) * (1 + options.loss_allowance) + gen_p + g_sh
-    q_tot = (
-        float(np.abs(pu.q_load).sum()) * (1 + options.loss_allowance)
-        + gen_q
-        + b_sh
-        + float(np.abs(pu.p_load).sum()) * options.loss_allowance
-    )
-    return max(p_tot, 1e-6), max(q_tot, 1e-6)
-
-
 def effective_ratings(pu: PerUnitNetwork) -> tuple[np.ndarray, np.ndarray]:
     """Branches whose current (and apparent-power) rating can bind: a rating above what the
     whole demand could push through the branch is no constraint (pandapower nets often carry
     placeholder ratings of 99999 kA, which would only spoil the solver's numerics)."""
     opt = DistFlowOptions()
     lo, hi = voltage_bounds(pu, False)
-    p_tot, q_tot = _totals(pu, opt, hi)
+    p_tot, q_tot = _totals(pu, opt, float(hi.max()))
     s_tot = float(np.hypot(p_tot, q_tot))
     i_tot2 = s_tot**2 / np.maximum(lo[pu.f], 1e-3)
     rated = np.flatnonzero(np.isfinite(pu.i_max) & (pu.i_max**2 < i_tot2))
@@ -234,7 +233,7 @@ def big_m(pu: PerUnitNetwork, options: DistFlowOptions) -> BigM:
     lo, hi = voltage_bounds(pu, options.slack)
     f, t = pu.f, pu.t
     a = pu.tap2
-    p_tot, q_tot = _totals(pu, options, hi)
+    p_tot, q_tot = _totals(pu, options, float(hi.max()))
     cap = np.minimum(pu.s_max, np.sqrt(a * hi[f]) * pu.i_max)
     if options.slack:
         cap = np.full_like(cap, np.inf)  # current slack may exceed the rating
