@@ -38,11 +38,25 @@ def _runpp(net) -> None:
 
 
 def _pp_losses_kw(net) -> float:
-    """Lines plus transformers (iron losses included), as pandapower reports them, plus the
-    losses of impedance bus-bus switches (the flows at their two ends)."""
+    """Lines, transformers (iron losses included), three-winding transformers and impedance
+    elements, as pandapower reports them, plus the losses of impedance bus-bus switches (the
+    flows at their two ends)."""
     sw = net.res_switch
     switches = float((sw.p_from_mw + sw.p_to_mw).sum()) if len(sw) else 0.0
-    return float(net.res_line.pl_mw.sum() + net.res_trafo.pl_mw.sum() + switches) * 1e3
+    more = sum(float(net[f"res_{t}"].pl_mw.sum()) for t in ("trafo3w", "impedance")
+               if len(net[t]))
+    return float(net.res_line.pl_mw.sum() + net.res_trafo.pl_mw.sum() + switches + more) * 1e3
+
+
+def _pp_vm(net, buses) -> np.ndarray:
+    """pandapower's |V| of the model's buses: res_bus, and the internal buses of trafo3w
+    (star) and xward (behind its impedance) from their result tables."""
+    out = net.res_bus.vm_pu.reindex([b if isinstance(b, int) else -1 for b in buses]).to_numpy()
+    for k, b in enumerate(buses):
+        if isinstance(b, str):
+            table, i = b.split(":")
+            out[k] = net[f"res_{table}"].vm_internal_pu[int(i)]
+    return out
 
 
 def _model_base_case(net):
@@ -115,6 +129,53 @@ def built_grid():
     return net
 
 
+def pv_grid(enforce_q_lims: bool = False):
+    """A voltage-controlled gen (q limits, enforced when asked), a symmetric impedance element
+    with shunts, an xward and a line switch that closes a ring (open: radial) behind a
+    110/20 kV transformer."""
+    net = pp.create_empty_network(f_hz=50, sn_mva=1.0)
+    hv = pp.create_bus(net, 110)
+    mv = [pp.create_bus(net, 20) for _ in range(7)]
+    pp.create_ext_grid(net, hv, vm_pu=1.02)
+    pp.create_transformer_from_parameters(
+        net, hv, mv[0], sn_mva=25, vn_hv_kv=110, vn_lv_kv=20, vkr_percent=0.4, vk_percent=12,
+        pfe_kw=14, i0_percent=0.07)
+    line = pp.create_line_from_parameters
+    line(net, mv[0], mv[1], 3.0, 0.16, 0.12, 310, 0.4)
+    line(net, mv[1], mv[2], 2.0, 0.25, 0.35, 250, 0.3)
+    line(net, mv[0], mv[3], 2.5, 0.30, 0.36, 220, 0.3)
+    line(net, mv[3], mv[4], 1.5, 0.20, 0.13, 280, 0.4)
+    tie = line(net, mv[2], mv[4], 2.2, 0.25, 0.12, 260, 0.4)
+    pp.create_switch(net, mv[4], tie, "l", closed=False)
+    pp.create_impedance(net, mv[2], mv[5], rft_pu=0.02, xft_pu=0.05, sn_mva=10, gf_pu=0.001,
+                        bf_pu=0.004, gt_pu=0.002, bt_pu=0.003)
+    line(net, mv[4], mv[6], 1.0, 0.2, 0.13, 280, 0.4)
+    for bus, p, q in ((mv[1], 2.0, 0.8), (mv[2], 1.5, 0.6), (mv[3], 2.5, 1.0), (mv[5], 1.2, 0.3),
+                      (mv[6], 0.9, 0.2)):
+        pp.create_load(net, bus, p, q)
+    pp.create_gen(net, mv[4], p_mw=1.5, vm_pu=1.01, min_q_mvar=-0.3, max_q_mvar=0.4)
+    pp.create_xward(net, mv[5], ps_mw=0.4, qs_mvar=0.1, pz_mw=0.05, qz_mvar=-0.1, r_ohm=0.0,
+                    x_ohm=8.0, vm_pu=1.0)
+    if enforce_q_lims:
+        pp.set_user_pf_options(net, enforce_q_lims=True)
+    return net
+
+
+def _pv_grid_meshed():
+    net = pv_grid()
+    net.switch["closed"] = True
+    return net
+
+
+def _multivoltage_no_negative_star_r():
+    """example_multivoltage with a larger lv short-circuit resistance on its three-winding
+    transformer, so that no star resistance is negative (see test_example_multivoltage)."""
+    net = pn.example_multivoltage()
+    net.trafo3w["vkr_lv_percent"] = 0.45  # star resistances 0.35, 0.015, 0.03 % (all >= 0)
+    assert not any("negative" in w for w in from_pandapower(net).meta["warnings"])
+    return net
+
+
 SHIPPED = {
     "case33bw": pn.case33bw,
     "mv_oberrhein": pn.mv_oberrhein,
@@ -128,6 +189,11 @@ SHIPPED = {
     "simple_mv_open_ring_net": pn.simple_mv_open_ring_net,
     "lv_schutterwald": pn.lv_schutterwald,  # 14 ext_grids, a meshed base case
     "built_grid": built_grid,
+    "example_simple": pn.example_simple,  # a voltage-controlled gen
+    "multivoltage_no_negative_star_r": _multivoltage_no_negative_star_r,  # gen, impedance, xward
+    "pv_grid": pv_grid,
+    "pv_grid_meshed": _pv_grid_meshed,
+    "pv_grid_q_limits": lambda: pv_grid(enforce_q_lims=True),
 }
 
 
@@ -137,8 +203,7 @@ def test_base_case_matches_runpp(name):
     _runpp(net)
     _, _, losses_kw, vm, buses = _model_base_case(net)
     assert losses_kw == pytest.approx(_pp_losses_kw(net), rel=LOSSES_REL)
-    np.testing.assert_allclose(vm, net.res_bus.vm_pu.reindex(buses).to_numpy(),
-                               atol=VOLTAGE_ABS)
+    np.testing.assert_allclose(vm, _pp_vm(net, buses), atol=VOLTAGE_ABS)
 
 
 def three_winding_grid(tap_side: str, loss_side: str):
@@ -173,7 +238,8 @@ def test_three_winding_transformer_matches_runpp(tap_side, loss_side):
     assert vm[star] == pytest.approx(net.res_trafo3w.vm_internal_pu[0], abs=VOLTAGE_ABS)
 
 
-@pytest.mark.parametrize("name", ["mv_oberrhein", "built_grid"])
+@pytest.mark.parametrize("name", ["mv_oberrhein", "built_grid", "example_simple", "pv_grid",
+                                  "pv_grid_q_limits"])
 def test_socp_slave_of_the_base_case_matches_runpp(name):
     """The SOCP that the optimiser solves, for the base topology: tight, and equal to pp."""
     net = SHIPPED[name]()
@@ -184,8 +250,7 @@ def test_socp_slave_of_the_base_case_matches_runpp(name):
                                              need_gradient=False)
     assert ev.feasible
     assert problem.losses_kw(ev.point) == pytest.approx(_pp_losses_kw(net), rel=LOSSES_REL)
-    np.testing.assert_allclose(np.sqrt(ev.point["v"]),
-                               net.res_bus.vm_pu.reindex(buses).to_numpy(), atol=VOLTAGE_ABS)
+    np.testing.assert_allclose(np.sqrt(ev.point["v"]), _pp_vm(net, buses), atol=VOLTAGE_ABS)
 
 
 def test_iron_losses_and_taps_matter():
@@ -285,19 +350,102 @@ def test_geodata_reaches_the_plot():
     assert np.all(np.isfinite(coordinates(partial, network.branches)))
 
 
-def test_info_reports_the_model_error_of_a_voltage_controlled_gen(tmp_path):
-    """pandapower's example_simple has a voltage-controlled gen, which the model takes as a
-    fixed injection: ``info`` says so, with the size of the error against pp.runpp."""
+def test_pv_bus_q_limits_matter():
+    """The gen of pv_grid needs more reactive power than its limit allows: pp.runpp with and
+    without enforce_q_lims differ, and the model follows each (the test above can fail)."""
+    free, held = pv_grid(), pv_grid(enforce_q_lims=True)
+    _runpp(free)
+    pp.runpp(held, enforce_q_lims=True)
+    assert free.res_gen.q_mvar[0] > held.res_gen.q_mvar[0] == pytest.approx(0.4)
+    assert abs(free.res_bus.vm_pu[5] - held.res_bus.vm_pu[5]) > 10 * VOLTAGE_ABS
+    _, _, _, vm, buses = _model_base_case(held)
+    np.testing.assert_allclose(vm[:len(held.bus)], held.res_bus.vm_pu.reindex(
+        buses[:len(held.bus)]).to_numpy(), atol=VOLTAGE_ABS)
+
+
+@pytest.mark.parametrize("enforce_q_lims", [False, True])
+def test_solve_with_a_pv_bus_impedance_and_xward(enforce_q_lims):
+    """The optimum over pv_grid's two radial topologies: its SOCP losses and voltages are
+    pp.runpp's on the result written into the user's net (with enforced q limits, the
+    gen sits at its limit and its bus is PQ)."""
+    net = pv_grid(enforce_q_lims)
+    result = feederopt.solve(feederopt.load(net), time_limit=20)
+    assert result.status.value == "optimal"
+    mine = result.to_pandapower(net)
+    if enforce_q_lims:
+        pp.runpp(mine, enforce_q_lims=True)
+    else:
+        _runpp(mine)
+    assert result.ac_check.losses_kw == pytest.approx(_pp_losses_kw(mine), rel=1e-9)
+    assert result.losses_kw == pytest.approx(_pp_losses_kw(mine), rel=LOSSES_REL)
+    vm_ac = mine.res_bus.vm_pu.reindex([int(b) for b in result.buses["id"][:len(net.bus)]])
+    np.testing.assert_allclose(result.buses["vm_pu"].to_numpy()[:len(net.bus)],
+                               vm_ac.to_numpy(), atol=VOLTAGE_ABS)
+
+
+def test_asymmetric_impedance_is_noted_with_its_size():
+    net = pv_grid()
+    net.impedance["rtf_pu"] = 0.03
+    network = from_pandapower(net)
+    assert any("impedance 0: asymmetric" in w for w in network.meta["warnings"])
+
+
+def test_example_multivoltage():
+    """example_multivoltage (gen, impedance, xward, trafo3w): the model's only error is the
+    negative star resistance of its trafo3w's lv winding, taken as 0 (a negative resistance
+    would let the SOCP relaxation gain from raising that winding's current); ``info`` and the
+    warnings say so, with the size of the error against pp.runpp."""
     from feederopt.cli.info import network_info
 
-    net = pn.example_simple()
-    path = tmp_path / "example_simple.json"
-    pp.to_json(net, str(path))
+    net = pn.example_multivoltage()
     _runpp(net)
-    data = network_info(str(path))
+    data = network_info(net)
     assert data["base_losses_kw"] == pytest.approx(_pp_losses_kw(net), rel=1e-9)
     assert not data["model"]["exact"]
-    assert any("gen" in w and "kW" in w for w in data["warnings"])
-    exact = network_info(pn.create_cigre_network_lv())
+    assert data["model"]["losses_diff_pct"] == pytest.approx(0.14, abs=0.05)
+    assert any("negative star resistance" in w for w in data["warnings"])
+    assert not any("not imported" in w or "not modelled" in w for w in data["warnings"])
+    # Every bus that the trafo3w's lv winding does not feed is exact; so is the xward's
+    # internal bus.
+    _, _, _, vm, buses = _model_base_case(net)
+    upstream = [k for k, b in enumerate(buses) if isinstance(b, int) and b <= 36]
+    np.testing.assert_allclose(vm[upstream], net.res_bus.vm_pu.reindex(
+        [buses[k] for k in upstream]).to_numpy(), atol=VOLTAGE_ABS)
+    for i in net.xward.index:
+        assert vm[buses.index(f"xward:{i}")] == pytest.approx(
+            net.res_xward.vm_internal_pu[i], abs=VOLTAGE_ABS)
+    exact = network_info(pn.example_simple())
     assert exact["model"]["exact"] and exact["model"]["losses_diff_pct"] == pytest.approx(
         0.0, abs=100 * LOSSES_REL)
+
+
+def test_solve_example_simple_ac_check_is_runpp_of_the_result():
+    net = pn.example_simple()
+    result = feederopt.solve(feederopt.load(net), time_limit=20)
+    assert result.status.value == "optimal"
+    mine = result.to_pandapower(net)
+    _runpp(mine)
+    assert result.ac_check.losses_kw == pytest.approx(_pp_losses_kw(mine), rel=1e-9)
+    assert result.losses_kw == pytest.approx(_pp_losses_kw(mine), rel=LOSSES_REL)
+    vm_ac = mine.res_bus.vm_pu.reindex([int(b) for b in result.buses["id"]]).to_numpy()
+    np.testing.assert_allclose(result.buses["vm_pu"].to_numpy(), vm_ac, atol=VOLTAGE_ABS)
+    assert mine.res_bus.vm_pu[5] == pytest.approx(1.03, abs=1e-9)  # the gen holds its bus
+
+
+def test_to_pandapower_keeps_voltage_control():
+    """A network that no longer knows its pandapower origin is exported with pandapower gens
+    (and enforced q limits) where its generators hold a voltage: runpp on the export agrees
+    with runpp on the original net."""
+    from dataclasses import replace
+
+    from feederopt.io.pandapower import to_pandapower
+
+    for net in (pv_grid(), pv_grid(enforce_q_lims=True)):
+        _runpp(net)
+        network = replace(from_pandapower(net), origin=None)
+        out = to_pandapower(network)
+        _runpp(out)
+        ids = [str(b) for b in network.buses["id"]]
+        for b in net.bus.index:
+            assert out.res_bus.vm_pu[ids.index(str(b))] == pytest.approx(
+                net.res_bus.vm_pu[b], abs=VOLTAGE_ABS)

@@ -29,9 +29,11 @@ from feederopt.validation.ac import ac_power_flow
 
 
 @st.composite
-def meshed_grids(draw: st.DrawFn) -> Network:
-    n = draw(st.integers(3, 9))
-    n_src = draw(st.integers(1, 2)) if n >= 5 else 1
+def meshed_grids(draw: st.DrawFn, substations: int | None = None) -> Network:
+    """A random meshed grid of 3-9 buses (at least 5 with two substations); ``substations``
+    1 or 2, drawn when None."""
+    n = draw(st.integers(3 if substations != 2 else 5, 9))
+    n_src = substations or (draw(st.integers(1, 2)) if n >= 5 else 1)
     edges: set[tuple[int, int]] = set()
     for j in range(1, n):  # a random spanning tree
         i = draw(st.integers(0, j - 1))
@@ -112,9 +114,15 @@ def enumerate_optimum(net: Network) -> tuple[float, np.ndarray | None]:
     return best, best_y
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(net=meshed_grids(), radiality=st.sampled_from(list(RadialityModel)))
-def test_benders_and_misocp_match_enumeration(net: Network, radiality: RadialityModel) -> None:
+@pytest.mark.parametrize("substations", [1, 2])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), radiality=st.sampled_from(list(RadialityModel)))
+def test_benders_and_misocp_match_enumeration(substations: int, data: st.DataObject,
+                                              radiality: RadialityModel) -> None:
+    """Benders (the engine) and the monolithic MISOCP on SCIP both find the enumerated
+    optimum, on grids with one and with two substations."""
+    net = data.draw(meshed_grids(substations))
+    assert int(net.buses["is_source"].sum()) == substations
     best, best_y = enumerate_optimum(net)
     pu = to_per_unit(net)
     problem = ReconfigurationProblem(pu, radiality)

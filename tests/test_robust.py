@@ -52,7 +52,24 @@ def grid() -> tuple[Network, list[str]]:
 @pytest.fixture(scope="module")
 def robust(grid):
     net, _ = grid
-    return solve_robust(net, X, gap=1e-7, ac_check=False)
+    return solve_robust(net, X, gap=1e-7, ac_check=False, oracle="enumerate")
+
+
+@pytest.fixture(scope="module")
+def vertex_evaluators(grid):
+    """A fresh slave per extreme point, each built on that realisation's own network."""
+    net, loads = grid
+    return [(signs, TopologyEvaluator(ReconfigurationProblem(to_per_unit(vnet))))
+            for signs, vnet in extreme_points(net, loads)]
+
+
+def radial_topologies(pu):
+    m = pu.n_branch
+    for opened in itertools.combinations(range(m), m - (pu.n_bus - 1)):
+        closed = np.ones(m, dtype=bool)
+        closed[list(opened)] = False
+        if radial(pu.n_bus, pu.f, pu.t, closed, pu.is_source):
+            yield closed
 
 
 def test_robust_feasible_at_every_extreme_point(grid, robust) -> None:
@@ -81,29 +98,27 @@ def test_robust_feasible_at_every_extreme_point(grid, robust) -> None:
     assert all(r["feasible"] for r in robust.to_dict()["robust"])
 
 
-def test_robust_is_the_brute_force_optimum(grid, robust) -> None:
-    net, loads = grid
+def test_robust_is_the_brute_force_optimum(grid, robust, vertex_evaluators) -> None:
+    """Enumeration of every radial topology at every extreme point gives the robust optimum.
+    On the way it checks the lemma behind the monotone oracle on this passive grid: no
+    extreme point has larger losses than the upper corner, and a topology feasible at the
+    upper corner is feasible at every extreme point."""
+    net, _ = grid
     pu = to_per_unit(net)
-    evaluators = [TopologyEvaluator(ReconfigurationProblem(to_per_unit(vnet)))
-                  for _, vnet in extreme_points(net, loads)]
-    m = pu.n_branch
-    k_open = m - (pu.n_bus - 1)
-    best, feasible_count = math.inf, 0
-    for opened in itertools.combinations(range(m), k_open):
-        closed = np.ones(m, dtype=bool)
-        closed[list(opened)] = False
-        if not radial(pu.n_bus, pu.f, pu.t, closed, pu.is_source):
-            continue
-        worst = 0.0
-        for ev in evaluators:
-            res = ev.evaluate(closed.astype(float), need_gradient=False)
-            if not res.feasible:
-                worst = math.inf
-                break
-            worst = max(worst, res.objective)
+    best, feasible_count, some_infeasible = math.inf, 0, False
+    upper = next(k for k, (signs, _) in enumerate(vertex_evaluators) if min(signs) > 0)
+    for closed in radial_topologies(pu):
+        res = [ev.evaluate(closed.astype(float), need_gradient=False)
+               for _, ev in vertex_evaluators]
+        worst = max(r.objective if r.feasible else math.inf for r in res)
+        some_infeasible |= not all(r.feasible for r in res)
+        if res[upper].feasible:
+            assert math.isfinite(worst)
+            assert worst <= res[upper].objective * (1 + 1e-7)
         feasible_count += math.isfinite(worst)
         best = min(best, worst)
     assert feasible_count >= 1
+    assert some_infeasible  # the grid does test the feasibility half of the lemma
     assert robust.objective == pytest.approx(best, rel=1e-5)
     # The deterministic optimum differs: it is not feasible at every extreme point.
     det = feederopt.solve(net, ac_check=False)
@@ -199,3 +214,25 @@ def test_dual_worst_case_search_matches_enumeration(grid, robust) -> None:
         b["id"] for b in robust.open_branches)
     assert dual.objective == pytest.approx(robust.objective, rel=1e-5)
     assert dual.to_dict()["robust_summary"]["oracle"] == "dual"
+
+
+def test_monotone_oracle_matches_enumeration(grid, robust) -> None:
+    """The robust method with the monotone oracle (chosen by ``auto`` on this passive grid)
+    evaluates the upper corner only and returns the enumeration's optimum."""
+    net, _ = grid
+    mono = solve_robust(net, X, gap=1e-7, ac_check=False)
+    assert mono.to_dict()["robust_summary"]["oracle"] == "monotone"
+    assert len(mono.to_dict()["robust"]) == 1
+    assert mono.objective == pytest.approx(robust.objective, rel=1e-5)
+    assert sorted(b["id"] for b in mono.open_branches) == sorted(
+        b["id"] for b in robust.open_branches)
+
+
+def test_monotone_oracle_refused_where_the_lemma_does_not_hold(grid) -> None:
+    """A budget (which loads deviate is then unknown) rules the upper corner out: asking for
+    it is an input error and ``auto`` enumerates instead."""
+    net, _ = grid
+    with pytest.raises(InputError, match="budget"):
+        solve_robust(net, X, budget=2, oracle="monotone", ac_check=False)
+    res = solve_robust(net, X, budget=1, gap=1e-4, ac_check=False)
+    assert res.to_dict()["robust_summary"]["oracle"] == "enumerate"

@@ -44,7 +44,15 @@ from feederopt.execution import Executor, make_executor
 from feederopt.io.scenarios import ScenarioSet, load_scenarios
 from feederopt.network.container import Network
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
-from feederopt.options import Box, Limits, Method, Scenarios, SolveOptions, solve_options
+from feederopt.options import (
+    Box,
+    Limits,
+    Method,
+    Scenarios,
+    SolveOptions,
+    WorstCaseOracle,
+    solve_options,
+)
 from feederopt.problems.presolve import fixed_loop, presolve, without_fixed_open
 from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
 from feederopt.problems.uncertain import envelope, presolve_for
@@ -370,7 +378,8 @@ def _solve_robust(net: Network, opts: SolveOptions, unc: Box,
     prep = prepare(net, radiality, loads=extremes)
     uset = sets[0]
     options = RobustOptions(stop=_stop(opts), master_physics=opts.master_physics, solver=solver,
-                            oracle=unc.oracle, oracle_time_limit_s=unc.oracle_time_limit_s)
+                            oracle=WorstCaseOracle(unc.oracle),
+                            oracle_time_limit_s=unc.oracle_time_limit_s)
     if unc.max_vertices is not None:
         options = replace(options, max_vertices=unc.max_vertices)
     if unc.oracle == "enumerate" and uset.vertex_count() > options.max_vertices:
@@ -380,7 +389,16 @@ def _solve_robust(net: Network, opts: SolveOptions, unc: Box,
     try:
         algo = RobustCuttingPlane(prep.problem, uset, prep.pu, options, executor=ex,
                                   progress=progress)
-        raw = algo.run(initial=[prep.pu.initial_closed().astype(float)])
+        initial = prep.pu.initial_closed().astype(float)
+        if algo.oracle is WorstCaseOracle.MONOTONE:
+            # The robust problem is the deterministic one at the upper corner: start from the
+            # heuristics there, as Benders does.
+            upper = TopologyEvaluator(ReconfigurationProblem(
+                prep.reduced.with_loads(*uset.loads(prep.pu, np.ones(uset.size))), radiality),
+                solver)
+            raw = start_and_run(algo, upper, opts.stop.time_limit_s, initial)
+        else:
+            raw = algo.run(initial=[initial])
     finally:
         if own:
             ex.close()

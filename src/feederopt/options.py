@@ -41,8 +41,16 @@ class Method(StrEnum):
 #: more only adds memory and start-up time.
 WORKERS_PER_CORE = 4
 
-#: The worst-case oracles of the robust method (:mod:`feederopt.algorithms.robust`).
-ORACLES = ("auto", "enumerate", "dual")
+class WorstCaseOracle(StrEnum):
+    """How the robust method (:mod:`feederopt.algorithms.robust`, its step 2) finds the worst
+    extreme point."""
+
+    AUTO = "auto"  # monotone where it is exact, else enumerate up to max_vertices, else dual
+    MONOTONE = "monotone"  # the upper corner (passive feeder, box without budget)
+    ENUMERATE = "enumerate"  # every extreme point
+    DUAL = "dual"  # the exact MISOCP search of feederopt.algorithms.worstcase
+
+
 
 
 @dataclass(frozen=True)
@@ -253,9 +261,9 @@ class SolveOptions:
             if unc.budget is not None and not (isinstance(unc.budget, int) and unc.budget >= 0):
                 bad("budget", f"the budget must be a whole number >= 0, not {unc.budget}",
                     "e.g. --budget 3")
-            if unc.oracle not in ORACLES:
+            if unc.oracle not in tuple(WorstCaseOracle):
                 bad("oracle", f"unknown worst-case oracle {unc.oracle!r}",
-                    "auto, enumerate or dual")
+                    ", ".join(WorstCaseOracle))
             if not (_number(unc.oracle_time_limit_s) and unc.oracle_time_limit_s > 0):
                 bad("oracle_time_limit", "the oracle's time limit must be positive", "e.g. 300")
             if unc.max_vertices is not None and not unc.max_vertices >= 1:
@@ -373,7 +381,6 @@ def _finite(x: Any) -> bool:
 
 
 __all__ = [
-    "ORACLES",
     "WORKERS_PER_CORE",
     "Box",
     "Costs",
@@ -383,5 +390,6 @@ __all__ = [
     "Scenarios",
     "SolveOptions",
     "Stop",
+    "WorstCaseOracle",
     "solve_options",
 ]

@@ -103,9 +103,11 @@ def solve_robust(
     ``feederopt.solve(network, robust=...)``. Status ``infeasible`` when no topology is feasible
     at every extreme point.
 
-    ``oracle``: ``enumerate`` the extreme points, search the worst one exactly by the ``dual``
-    MISOCP (SCIP, at most ``oracle_time_limit`` seconds each), or ``auto`` (enumerate up to
-    ``max_vertices``, default 1024, else dual)."""
+    ``oracle``: ``monotone`` (evaluate the upper corner only: exact on a passive feeder with
+    a box without budget, see :mod:`feederopt.algorithms.robust`), ``enumerate`` the extreme
+    points, search the worst one exactly by the ``dual`` MISOCP (SCIP, at most
+    ``oracle_time_limit`` seconds each), or ``auto`` (monotone where it is exact, else
+    enumerate up to ``max_vertices``, default 1024, else dual)."""
     return solve(network, robust=uncertainty, uncertain_loads=uncertain_loads, budget=budget,
                  gap=gap, time_limit=time_limit, radiality=radiality,
                  workers=None if executor else workers, ray_address=ray_address,

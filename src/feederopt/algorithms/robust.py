@@ -45,7 +45,20 @@ realisation ``d* in U`` — the most loaded one (``u_k = +1`` on the ``Gamma`` l
 because every robustly feasible topology must be feasible there and ``max_e f >= f(., d*)``;
 an infeasible master therefore proves that no topology is robustly feasible.
 
-Step 2 needs the worst extreme point. The extreme points are enumerated when there are at
+Step 2 needs the worst extreme point. On a passive feeder it is known without a search: by
+the lemma of :func:`feederopt.formulations.distflow.load_monotonicity_violations`, when
+(i) no generator, shunt or line charging can inject, (ii) ``r, x >= 0``, (iii) every source
+set-point is within every bus's ``v_max``, (iv) the box has no budget (``Gamma = |D|``) and
+(v) ``X <= 1`` with non-negative nominal loads (every load of the box is non-negative), then
+for every radial topology the losses are non-decreasing in every load and feasibility at the
+upper corner ``u = (1, ..., 1)`` implies feasibility in the whole box. So
+``max_e f(y, d_e) = f(y, d(1))`` and ``y`` is robustly feasible iff ``phi(y, d(1)) = 0``: the
+robust problem is the deterministic one at the upper corner, and the ``monotone`` oracle
+evaluates that one extreme point only (``oracle="auto"`` chooses it whenever (i)-(v) hold).
+With a budget the worst point still has all deviations at ``+1``, but which ``Gamma`` loads
+deviate is not known, so the search below is used.
+
+Otherwise the extreme points are enumerated when there are at
 most ``max_vertices`` of them (1024 by default). Beyond that, the worst one is found by an exact
 search (:mod:`feederopt.algorithms.worstcase`): a MISOCP over the slave's conic dual, solved
 by SCIP, first for the largest violation (zero proves robust feasibility), then for the largest
@@ -62,6 +75,7 @@ import itertools
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -71,7 +85,9 @@ from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, evaluate_task
 from feederopt.algorithms.stochastic import physics_at
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.execution import Executor, SerialExecutor
+from feederopt.formulations.distflow import load_monotonicity_violations
 from feederopt.network.perunit import PerUnitNetwork
+from feederopt.options import WorstCaseOracle
 from feederopt.problems.reconfiguration import FEASIBILITY_TOL, ReconfigurationProblem
 from feederopt.solvers.highs_backend import HighsModel
 from feederopt.solvers.status import Status
@@ -127,6 +143,18 @@ class UncertaintySet:
         hi = self.loads(pu, np.ones(self.size))
         return np.vstack([lo[0], hi[0]]), np.vstack([lo[1], hi[1]])
 
+    def upper_corner_violations(self, pu: PerUnitNetwork) -> list[str]:
+        """Why the upper corner ``u = 1`` may not be the worst extreme point (empty: it is;
+        conditions (i)-(v) of the module docstring)."""
+        reasons = load_monotonicity_violations(pu)
+        if self.gamma < self.size:
+            reasons.append("the set has a budget")
+        if self.fraction > 1:
+            reasons.append("the uncertainty exceeds 100 %: loads can reverse")
+        if np.any(pu.load_p < 0) or np.any(pu.load_q < 0):
+            reasons.append("a load injects power")
+        return reasons
+
     def most_loaded(self, pu: PerUnitNetwork) -> np.ndarray:
         """``u`` with ``+1`` on the ``Gamma`` loads of largest apparent power (a point of U)."""
         s = np.hypot(pu.load_p, pu.load_q)[self.load_index]
@@ -170,7 +198,7 @@ class RobustOptions(MasterOptions):
     master_first_improvement: bool = False
     cuts_per_iteration: int = 5  # extreme points that give a cut each iteration (worst first)
     max_vertices: int = MAX_VERTICES
-    oracle: str = "auto"  # enumerate | dual | auto (enumerate up to max_vertices, else dual)
+    oracle: WorstCaseOracle = WorstCaseOracle.AUTO
     oracle_time_limit_s: float = 300.0  # per worst-case MISOCP
     penalty: float = 1e5  # omega of the penalised worst-case search [kW per p.u. of slack]
     solver: str = "CLARABEL"
@@ -207,9 +235,21 @@ class RobustCuttingPlane(MasterLoop):
         self.nominal = nominal
         self.uset = uset
         count = uset.vertex_count()
-        oracle = self.options.oracle
+        oracle = WorstCaseOracle(self.options.oracle)
+        not_monotone = uset.upper_corner_violations(nominal)
         if oracle == "auto":
-            oracle = "enumerate" if count <= self.options.max_vertices else "dual"
+            if not not_monotone:
+                oracle = WorstCaseOracle.MONOTONE
+            elif count <= self.options.max_vertices:
+                oracle = WorstCaseOracle.ENUMERATE
+            else:
+                oracle = WorstCaseOracle.DUAL
+        if oracle == "monotone" and not_monotone:
+            raise InputError([Problem(
+                ProblemKind.INVALID_VALUE, "options",
+                "the upper corner of the set is not provably the worst case: "
+                + "; ".join(not_monotone), field="oracle",
+                hint="use the enumerate or dual oracle (auto chooses)")])
         if oracle == "enumerate" and count > self.options.max_vertices:
             raise InputError([Problem(
                 ProblemKind.INVALID_VALUE, "options",
@@ -220,7 +260,9 @@ class RobustCuttingPlane(MasterLoop):
                 "(C(|D|, G) * 2^G extreme points), or the dual worst-case search",
             )])
         self.oracle = oracle
-        self.vertices: list[np.ndarray] = list(uset.vertices()) if oracle == "enumerate" else []
+        self.vertices: list[np.ndarray] = (
+            list(uset.vertices()) if oracle == "enumerate"
+            else [np.ones(uset.size)] if oracle == "monotone" else [])
         self.vertex_loads = [uset.loads(nominal, u) for u in self.vertices]
         self.uncertified = 0
         self.incumbent_vertices: list[np.ndarray] = []
@@ -296,7 +338,7 @@ class RobustCuttingPlane(MasterLoop):
     def _offer(self, helper: MasterHelper | None, y: np.ndarray) -> None:
         t0 = self.elapsed
         bound = math.nan
-        if self.oracle == "enumerate":
+        if self.oracle in ("enumerate", "monotone"):
             results = self.evaluate(y)
             vertices = self.vertices
             certified = True
@@ -347,15 +389,21 @@ class RobustCuttingPlane(MasterLoop):
     def _has_incumbent(self) -> bool:
         return self.incumbent_y is not None
 
-    def run(self, initial: list[np.ndarray] | None = None) -> RawSolution:
+    def run(self, initial: list[np.ndarray] | None = None,
+            known: Sequence[tuple[np.ndarray, Any]] = ()) -> RawSolution:
+        """Solve from the start topologies ``initial``; ``known`` are slave solutions (at the
+        most loaded point, the master's physics) whose points seed its outer approximation."""
         master, helper = self._build_master()
+        if self.options.master_physics and known:
+            self.timings["warm_cuts"] = helper.warm_cuts(
+                known, self.options.warm_topologies, self.options.warm_rows)
         self._offer_initial(helper, initial or [])
         infeasible_master = self._master_loop(master, helper, y_const=self.y_const)
         return self._solution(infeasible_master)
 
     def _solution(self, infeasible_master: bool) -> RawSolution:
         extra: dict[str, object] = {
-            "vertices": (self.vertices if self.oracle == "enumerate"
+            "vertices": (self.vertices if self.oracle in ("enumerate", "monotone")
                          else self.least_violating_vertices),
             "oracle": self.oracle,
             "oracle_s": self.oracle_s,
@@ -380,7 +428,7 @@ class RobustCuttingPlane(MasterLoop):
                                log=list(self.log), timings=dict(self.timings), solver=solver,
                                extra=extra)
         extra["vertex_results"] = self.incumbent_results
-        if self.oracle != "enumerate":
+        if self.oracle == "dual":
             extra["vertices"] = self.incumbent_vertices
         extra["worst_case_losses_kw"] = max(r.losses_kw for r in self.incumbent_results)
         extra["worst_case_objective_kw"] = self.incumbent_worst

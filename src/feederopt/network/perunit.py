@@ -10,6 +10,9 @@ transformer ``tap : 1`` at the from end, then the shunt ``g_from + j b_from`` (s
 voltage ``|V_f| / tap``), the series impedance ``r + j x`` and the shunt ``g_to + j b_to`` at
 the to end. Shunts are admittances: a shunt at squared voltage ``v`` consumes ``g v`` and
 injects ``b v``.
+A generator with a voltage set-point (``gen_v_set``, pandapower's ``gen``) makes its bus a PV
+bus: ``|V| = v_set`` with its reactive power free within ``gen_q_min..gen_q_max`` (infinite when
+the limits are not enforced, as in pandapower's default ``runpp(enforce_q_lims=False)``).
 Results computed on this model map back to user ids through ``bus_ids`` and ``branch_ids``.
 """
 
@@ -72,6 +75,8 @@ class PerUnitNetwork:
     load_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     load_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
     load_q: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # Voltage set-point [p.u.] per generator that controls its bus voltage (PV); NaN: PQ.
+    gen_v_set: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def n_bus(self) -> int:
@@ -88,6 +93,22 @@ class PerUnitNetwork:
     @property
     def sources(self) -> np.ndarray:
         return np.flatnonzero(self.is_source)
+
+    def pv_buses(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The buses that a generator holds at a voltage (PV buses, sources excluded), their
+        set-points [p.u.] (the first generator's where several share a bus) and the reactive
+        limits of their voltage-controlling generators, summed per bus [p.u.; -inf/inf where
+        not enforced]."""
+        if not self.gen_v_set.size:
+            z = np.zeros(0)
+            return np.zeros(0, dtype=int), z, z, z
+        pv = np.flatnonzero(np.isfinite(self.gen_v_set) & ~self.is_source[self.gen_bus])
+        buses, first = np.unique(self.gen_bus[pv], return_index=True)
+        pos = np.searchsorted(buses, self.gen_bus[pv])
+        lo, hi = np.zeros(len(buses)), np.zeros(len(buses))
+        np.add.at(lo, pos, self.gen_q_min[pv])
+        np.add.at(hi, pos, self.gen_q_max[pv])
+        return buses, self.gen_v_set[pv][first], lo, hi
 
     def with_loads(self, p_load: np.ndarray, q_load: np.ndarray) -> PerUnitNetwork:
         """The same network with other per-bus loads (scenarios reuse everything else)."""
@@ -212,6 +233,8 @@ def to_per_unit(net: Network, s_base_mva: float = 1.0) -> PerUnitNetwork:
         load_bus=load_bus,
         load_p=load_p,
         load_q=load_q,
+        gen_v_set=_float(gen["v_set_pu"], math.nan) if "v_set_pu" in gen.columns else np.full(
+            len(gen), math.nan),
     )
 
 

@@ -114,6 +114,12 @@ class Generator(pt.Model):
     q_min_mvar: float = pt.Field(default=0.0, description="Lower reactive limit [MVAr].")
     q_max_mvar: float = pt.Field(default=0.0, description="Upper reactive limit [MVAr].")
     cost_per_mwh: float = pt.Field(default=0.0, description="Linear energy cost [per MWh].")
+    v_set_pu: float | None = pt.Field(
+        default=None,
+        description="Voltage set-point [p.u.] of a voltage-controlling generator (a PV bus, "
+        "pandapower's gen): it holds |V| of its bus at this value with q free within "
+        "q_min_mvar..q_max_mvar (may be -inf..inf); null: p and q are injections.",
+    )
     can_grid_form: bool = pt.Field(default=False, description="Grid-forming capable.")
     in_service: bool = pt.Field(default=True)
 

@@ -147,6 +147,15 @@ def loop_path(f: np.ndarray, t: np.ndarray, parent_edge: np.ndarray, depth: np.n
     from ``a`` to ``b``, or, when they lie in trees of different sources, the paths from both
     to their sources (a loop through the sources, which act as one node). ``parent_edge`` and
     ``depth`` come from :func:`tree_order`."""
+    left, right = loop_sides(f, t, parent_edge, depth, a, b)
+    return left + right[::-1]
+
+
+def loop_sides(f: np.ndarray, t: np.ndarray, parent_edge: np.ndarray, depth: np.ndarray,
+               a: int, b: int) -> tuple[list[int], list[int]]:
+    """The two halves of :func:`loop_path`: the branches from ``a`` up to the meeting point
+    (the lowest common ancestor, or the sources), and those from ``b`` up to it, each listed
+    from its bus upwards."""
     left: list[int] = []
     right: list[int] = []
     while a != b:
@@ -160,7 +169,7 @@ def loop_path(f: np.ndarray, t: np.ndarray, parent_edge: np.ndarray, depth: np.n
             k = int(parent_edge[b])
             right.append(k)
             b = int(t[k] if f[k] == b else f[k])
-    return left + right[::-1]
+    return left, right
 
 
 def merge_sources(f: np.ndarray, t: np.ndarray,

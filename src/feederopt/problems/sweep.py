@@ -18,11 +18,19 @@ consumes is a load). With fixed injections this is the power flow that the SOCP 
 reproduces when its relaxation is exact, at a few milliseconds instead of a conic solve,
 which is what the heuristics need to screen many candidate topologies (the SOCP confirms
 the ones they keep).
+
+PV buses (a generator holding its bus voltage, :meth:`PerUnitNetwork.pv_buses`) get, after each
+forward sweep, the reactive injection that restores ``v = v_set^2`` by the sensitivity of the
+lossless sweep (the PV compensation of Shirmohammadi, Hong, Semlyen & Luo, "A
+compensation-based power flow method for weakly meshed distribution and transmission
+networks", IEEE TPWRS 3(2), 1988, on the squared voltages of DistFlow); a bus whose
+generators reach their q limits keeps the limit and turns PQ.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -41,6 +49,7 @@ class SweepResult:
     l_branch: np.ndarray | None = None  # squared current per branch [p.u.] (0 when open)
     p_branch: np.ndarray | None = None  # sending-end flow, signed from ``f`` to ``t`` [p.u.]
     q_branch: np.ndarray | None = None
+    q_inj: np.ndarray | None = None  # generators' reactive injection per bus [p.u.] (PV solved)
 
     def point(self, pu: PerUnitNetwork) -> dict[str, np.ndarray]:
         """The flow as a point of the DistFlow block's groups ``P``, ``Q``, ``l``, ``v``,
@@ -61,7 +70,8 @@ class SweepResult:
         return out
 
     def within_limits(self, pu: PerUnitNetwork, tol: float = 1e-6) -> bool:
-        """Voltage and current limits hold (apparent-power and source limits not checked)."""
+        """Voltage, current and branch apparent-power limits hold, the last on ``(P, Q)`` as
+        the SOCP's thermal cone writes them (source limits are not checked)."""
         load = ~pu.is_source
         if np.any(self.v[load] < pu.v_min[load] ** 2 - tol) or np.any(
                 self.v[load] > pu.v_max[load] ** 2 + tol):
@@ -69,6 +79,10 @@ class SweepResult:
         if self.l_branch is not None:
             lim = np.isfinite(pu.i_max)
             if np.any(self.l_branch[lim] > pu.i_max[lim] ** 2 + tol):
+                return False
+        if self.p_branch is not None and self.q_branch is not None:
+            lim = np.isfinite(pu.s_max)
+            if np.any(np.hypot(self.p_branch[lim], self.q_branch[lim]) > pu.s_max[lim] + tol):
                 return False
         return True
 
@@ -123,6 +137,9 @@ def sweep(pu: PerUnitNetwork, closed: np.ndarray, p_inj: np.ndarray | None = Non
     k_mat = sp.diags(a_own).tocsc() - sp.csc_matrix(
         (a_par[children], (children, par)), shape=(n, n))
     lu_v = splu(k_mat.tocsc())
+    pv, v_pv, sens, q_fixed, q_lo, q_hi = _pv_setup(pu, lu, lu_v, x)
+    q_inj = np.array(q_inj, dtype=float)
+    q_pv = q_inj[pv] - q_fixed  # what the PV generators inject
     root_v = np.where(pu.is_source, pu.v_set**2, 0.0)
     v = lu_v.solve(root_v)  # flat start: each tree at its source's voltage
     l_e = np.zeros(n)
@@ -144,6 +161,20 @@ def sweep(pu: PerUnitNetwork, closed: np.ndarray, p_inj: np.ndarray | None = Non
             return SweepResult(float("inf"), v_new, False)
         delta = float(np.max(np.abs(v_new - v)))
         v = v_new
+        if len(pv):
+            # PV buses: the reactive injection that brings v back to v_set^2, by the
+            # sensitivity of the lossless sweep; a bus at its q limit turns PQ (as
+            # pp.runpp(enforce_q_lims=True)).
+            step = np.linalg.solve(sens, v_pv**2 - v[pv])
+            q_new = np.clip(q_pv + step, q_lo, q_hi)
+            q_inj[pv] += q_new - q_pv
+            delta = max(delta, float(np.max(np.abs(q_new - q_pv))))
+            q_pv = q_new
+            held = (q_new > q_lo) & (q_new < q_hi)
+            if not held.all():
+                pv, v_pv, sens, q_pv = pv[held], v_pv[held], sens[np.ix_(held, held)], q_pv[held]
+                q_lo, q_hi = q_lo[held], q_hi[held]
+                delta = np.inf
         if delta < tol:
             converged = True
             break
@@ -157,4 +188,24 @@ def sweep(pu: PerUnitNetwork, closed: np.ndarray, p_inj: np.ndarray | None = Non
     q_branch[edge] = np.where(down, qs, -(qs - x[children] * lc))
     bus_g = pu.p_shunt if pu.p_shunt.size else 0.0  # a bus shunt's power is a load
     losses = float(np.sum(r * l_e) + np.sum((g_v - bus_g) * v))
-    return SweepResult(losses, v, converged, l_branch, p_branch, q_branch)
+    return SweepResult(losses, v, converged, l_branch, p_branch, q_branch, q_inj)
+
+
+def _pv_setup(pu: PerUnitNetwork, lu: Any, lu_v: Any, x: np.ndarray) -> tuple[
+        np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The PV buses of the sweep (local to it): buses, set-points, the sensitivity
+    ``d v_j / d q_k = [K^-1 diag(2 x) M^-1]_jk`` of their squared voltages to their reactive
+    injections (the lossless backward/forward sweep, linear in the injections), the PV
+    other generators' reactive injection at those buses and the PV generators' q limits per
+    bus (the sums over the bus's generators)."""
+    pv, v_pv, q_lo, q_hi = pu.pv_buses()
+    if not len(pv):
+        return pv, v_pv, np.zeros((0, 0)), q_lo, q_lo, q_hi
+    n = pu.n_bus
+    unit = np.zeros((n, len(pv)))
+    unit[pv, np.arange(len(pv))] = 1.0
+    sens = lu_v.solve(2.0 * x[:, None] * lu.solve(unit))[pv]
+    q_fixed = np.zeros(len(pv))
+    other = ~np.isfinite(pu.gen_v_set) & np.isin(pu.gen_bus, pv)
+    np.add.at(q_fixed, np.searchsorted(pv, pu.gen_bus[other]), pu.gen_q_set[other])
+    return pv, v_pv, sens, q_fixed, q_lo, q_hi

@@ -201,12 +201,17 @@ def _run(
         range(n_bus))
     vm = net.res_bus["vm_pu"].reindex(bus_index).to_numpy(dtype=float)
     va = net.res_bus["va_degree"].reindex(bus_index).to_numpy(dtype=float)
-    if origin and "res_trafo3w" in net and len(net.res_trafo3w):
-        for k, b in enumerate(bus_ids):
-            if b.startswith("trafo3w:"):
-                i = int(b.split(":")[1])
-                vm[k] = float(net.res_trafo3w.at[i, "vm_internal_pu"])
-                va[k] = float(net.res_trafo3w.at[i, "va_internal_degree"])
+    if origin:
+        # Internal buses: a trafo3w's star, an xward's auxiliary bus behind its impedance.
+        for table in ("trafo3w", "xward"):
+            res = net.get(f"res_{table}")
+            if res is None or not len(res) or "vm_internal_pu" not in res:
+                continue
+            for k, b in enumerate(bus_ids):
+                if b.startswith(f"{table}:"):
+                    i = int(b.split(":")[1])
+                    vm[k] = float(res.at[i, "vm_internal_pu"])
+                    va[k] = float(res.at[i, "va_internal_degree"])
     element = np.array(model.branch_element, dtype=object)
     idx = model.branch_index
     p_from, q_from = np.full(n_br, np.nan), np.full(n_br, np.nan)

@@ -7,8 +7,9 @@ the equations the SOCP solves; on a meshed one :func:`bus_injection_flow`, the s
 in a bus admittance matrix) against the AC power flow
 (:func:`feederopt.validation.ac.ac_power_flow`, for a pandapower input ``pp.runpp`` on the
 user's own net), on one topology. Elements the model
-cannot represent (a ``gen``'s voltage control, ``impedance`` and ``xward`` elements, ...) show
-up as a difference in losses and voltages.
+cannot represent (ZIP loads, asymmetric ``impedance`` elements, phase shifts in meshed grids,
+...) show up as a difference in losses and voltages. Both power flows hold PV buses (a
+generator's voltage set-point) by adjusting the generator's reactive injection.
 """
 
 from __future__ import annotations
@@ -114,8 +115,11 @@ def bus_injection_flow(pu: PerUnitNetwork, closed: np.ndarray, tol: float = 1e-1
     model has no source angles). The fixed-point iteration of the bus-injection equations,
     ``V_L = Y_LL^-1 (conj(S_L / V_L) - Y_LS V_S)``, converges for distribution grids
     (Teng, "A direct approach for distribution system load flow solutions", IEEE TPWRD 18(3),
-    2003). Losses are the real power that the closed branches take in at both ends, plus what
-    open branches energised at one end consume."""
+    2003). PV buses: after each iteration, the reactive injections that restore their ``|V|``,
+    by the linearisation ``d|V_j| / dq_k = Re(conj(V_j) Z_jk (-j) / (|V_j| conj(V_k)))`` with
+    ``Z = Y_LL^-1`` (at a q limit the bus turns PQ). Losses are the real power that the
+    closed branches take in at both ends, plus what open branches energised at one end
+    consume."""
     from scipy.sparse import csc_matrix
     from scipy.sparse.csgraph import connected_components
     from scipy.sparse.linalg import splu
@@ -159,12 +163,34 @@ def bus_injection_flow(pu: PerUnitNetwork, closed: np.ndarray, tol: float = 1e-1
         y_ls = y_bus[load][:, srcs]
         lu = splu(y_ll)
         fixed = y_ls @ v[srcs]
+        pv, v_pv, q_pv, q_lo, q_hi = _pv_buses(pu, rep, load)
+        z_pv = np.zeros((len(load), len(pv)), dtype=complex)
+        if len(pv):
+            unit = np.zeros((len(load), len(pv)), dtype=complex)
+            unit[pv, np.arange(len(pv))] = 1.0
+            z_pv = lu.solve(unit)  # columns of Y_LL^-1 at the PV buses
+            v[load[pv]] *= v_pv / np.abs(v[load[pv]])
         for _ in range(max_iter):
             new = lu.solve(np.conj(s_inj[load] / v[load]) - fixed)
             if not np.all(np.isfinite(new)):
                 return None
             delta = float(np.max(np.abs(new - v[load])))
             v[load] = new
+            if len(pv):
+                # d|V_j| / dq_k = Re(conj(V_j) / |V_j| Z_jk (-j) / conj(V_k)): a reactive
+                # injection dq at k is the current -j dq / conj(V_k).
+                vl = v[load]
+                sens = (np.conj(vl[pv])[:, None] / np.abs(vl[pv])[:, None] * z_pv[pv]
+                        * (-1j) / np.conj(vl[pv])[None, :]).real
+                q_new = np.clip(q_pv + np.linalg.solve(sens, v_pv - np.abs(vl[pv])), q_lo, q_hi)
+                s_inj[load[pv]] += 1j * (q_new - q_pv)
+                delta = max(delta, float(np.max(np.abs(q_new - q_pv))))
+                q_pv = q_new
+                held = (q_new > q_lo) & (q_new < q_hi)
+                if not held.all():  # at a q limit the bus turns PQ
+                    pv, v_pv, q_pv, q_lo, q_hi = (a[held] for a in (pv, v_pv, q_pv, q_lo, q_hi))
+                    z_pv = z_pv[:, held]
+                    delta = np.inf
             if delta < tol:
                 break
         else:
@@ -177,3 +203,19 @@ def bus_injection_flow(pu: PerUnitNetwork, closed: np.ndarray, tol: float = 1e-1
         vd = np.abs(v[rep[pu.dangle_bus[dang]]]) ** 2
         losses += float(np.nansum(pu.g_dangle[dang] * vd))
     return losses, np.abs(v[rep])
+
+
+def _pv_buses(pu: PerUnitNetwork, rep: np.ndarray, load: np.ndarray) -> tuple[
+        np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The PV buses of :func:`bus_injection_flow` as positions in ``load`` (merged buses
+    ``rep``; one held by a source or fused with one is left out), their set-points, the PV
+    generators' reactive set-points and limits summed per bus."""
+    buses, v_set, lo, hi = pu.pv_buses()
+    pos = {int(b): k for k, b in enumerate(load)}
+    keep = np.array([int(b) in pos for b in rep[buses]], dtype=bool)
+    pv = np.array([pos[int(b)] for b in rep[buses[keep]]], dtype=int)
+    pv, first = np.unique(pv, return_index=True)  # buses fused by ideal switches: the first
+    q = np.zeros(len(buses))
+    mine = np.isfinite(pu.gen_v_set) & np.isin(pu.gen_bus, buses)
+    np.add.at(q, np.searchsorted(buses, pu.gen_bus[mine]), pu.gen_q_set[mine])
+    return (pv, v_set[keep][first], q[keep][first], lo[keep][first], hi[keep][first])
