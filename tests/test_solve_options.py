@@ -244,7 +244,14 @@ def test_uncertain_solves_are_options_of_the_one_solve(scenario_file: Path) -> N
     same = solve_scenarios(net, scenario_file, ac_check=False)
     assert same.open_branches == res.open_branches
     assert same.objective == pytest.approx(res.objective, rel=1e-9)
-    rob = solve_robust(net, 0.05, uncertain_loads=["l1", "l2"], ac_check=False)
+    rob = solve_robust(net, 0.05, uncertain_loads=["l1", "l2"], oracle="enumerate",
+                       ac_check=False)
     assert isinstance(rob.uncertain, RobustSummary)
     assert rob.uncertain.extreme_points == 4 and len(rob.uncertain.vertices) == 4
+    assert rob.uncertain.oracle == "enumerate"
+    # On this passive ring the monotone oracle (auto's choice) evaluates the upper corner only
+    # and reaches the same topology.
+    mono = feederopt.solve(net, robust=0.05, uncertain_loads=["l1", "l2"], ac_check=False)
+    assert mono.uncertain.oracle == "monotone" and len(mono.uncertain.vertices) == 1
+    assert mono.open_branches == rob.open_branches
     assert {"robust", "robust_summary"} <= set(rob.to_dict())
