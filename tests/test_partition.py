@@ -196,3 +196,35 @@ def test_bad_input_gives_typed_problems(net, tmp_path):
         settings_from_file(f, net)
     ids = {i for p in err.value.problems for i in p.ids}
     assert {"Generator.nope", "sw_nope"} <= ids
+
+
+def test_cli_partition_bad_input_exits_2(tmp_path):
+    from typer.testing import CliRunner
+
+    from feederopt.cli import app
+
+    runner = CliRunner()
+    for args in (["--k-der", "0"], ["--uncertainty", "-0.1"],
+                 ["--uncertain-loads", "no_such_load", "--uncertainty", "0.1"]):
+        res = runner.invoke(app, ["partition", "ieee13mod", *args])
+        assert res.exit_code == 2, (args, res.output)
+    f = tmp_path / "s.json"
+    f.write_text('{"switch": {"sw_missing": {"state": "OPEN", "dispatchable": "NO"}}}')
+    res = runner.invoke(app, ["partition", "ieee13mod", "--settings", str(f)])
+    assert res.exit_code == 2 and "sw_missing" in res.output
+
+
+def test_cli_partition_writes_json(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from feederopt.cli import app
+
+    out = tmp_path / "p.json"
+    res = CliRunner().invoke(app, ["partition", "ieee13mod", "--uncertainty", "0.2",
+                                   "--uncertain-loads", "801,703", "--json", str(out), "-q"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(out.read_text())
+    assert data["violations"] == [] and data["extreme_points"] == 4
+    assert data["iterations"] and data["iterations"][-1]["total_slack"] <= 1e-6

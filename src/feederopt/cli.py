@@ -581,6 +581,7 @@ def solve(
 
 
 # The uncertainty commands (scenarios, check) register themselves on ``app``.
+from feederopt import cli_partition as _cli_partition  # noqa: E402,F401
 from feederopt import cli_uncertain as _cli_uncertain  # noqa: E402,F401
 
 

@@ -86,7 +86,9 @@ def settings_from_file(path: str | Path, net: ThreePhaseNetwork,
                        base: PartitionSettings | None = None) -> PartitionSettings:
     """Read a PowerModelsONM settings file: ``dss`` (DER ids: ``inverter`` grid-forming or
     not, and an optional ``cost`` ``[c1, c0]``), ``switch`` (``state`` OPEN/CLOSED with
-    ``dispatchable`` NO fixes a switch). Names that are not in ``net`` are typed problems."""
+    ``dispatchable`` NO fixes a switch), and feederopt's own ``partition`` section (``k_der``,
+    ``ramp``, ``omega``, ``uncertainty``, ``uncertain_loads``). Names that are not in ``net``
+    are typed problems; the values are checked by :func:`settings_problems`."""
     base = base or PartitionSettings()
     p = Path(path)
     try:
@@ -128,10 +130,25 @@ def settings_from_file(path: str | Path, net: ThreePhaseNetwork,
         problems.append(Problem(ProblemKind.INVALID_VALUE, "settings",
                                 "settings name a switch that is not in the network",
                                 tuple(sorted(missing_sw)), "switch", "name a line with switch=y"))
+    part = data.get("partition") or {}
+    extra: dict[str, Any] = {}
+    for key in ("k_der", "ramp", "omega", "uncertainty"):
+        if key in part:
+            extra[key] = part[key]
+    if "uncertain_loads" in part:
+        loads = {x.lower(): x for x in net.loads["id"].to_list()}
+        missing = [x for x in part["uncertain_loads"] if x.lower() not in loads]
+        if missing:
+            problems.append(Problem(ProblemKind.INVALID_VALUE, "settings",
+                                    "settings name a load that is not in the network",
+                                    tuple(missing), "partition.uncertain_loads"))
+        extra["uncertain_loads"] = tuple(loads[x.lower()] for x in part["uncertain_loads"]
+                                         if x.lower() in loads)
     if problems:
         raise InputError(problems)
     return replace(base, grid_forming=tuple(gf) if data.get("dss") else base.grid_forming,
-                   costs=costs, fixed_open=tuple(fixed_open), fixed_closed=tuple(fixed_closed))
+                   costs=costs, fixed_open=tuple(fixed_open), fixed_closed=tuple(fixed_closed),
+                   **extra)
 
 
 def _without(net: ThreePhaseNetwork, **tables: pl.DataFrame) -> ThreePhaseNetwork:
