@@ -20,7 +20,14 @@
      tolerance): ``x_k`` is then robustly feasible and optimal.
 
   The seed stops on feasibility alone; the extra test makes the answer the optimum of the
-  extensive form, which the tests check. ``pi_e A``, the duals of every row that holds ``x``
+  extensive form, which the tests check.
+
+  The master also carries slack-free recourse copies (as the extensive form does) of the most
+  loaded extreme point and of every extreme point found infeasible so far (column-and-constraint
+  generation, Zeng & Zhao, Oper. Res. Lett. 41(5), 2013, the seed's reference [32]). Every
+  robust plan is feasible there, so the master stays a relaxation; without these copies the
+  feasibility cuts alone converge on the continuous set-points as slowly as Kelley's method
+  (200 iterations without convergence on IEEE 13mod), with them in one to three iterations. ``pi_e A``, the duals of every row that holds ``x``
   times its coefficients, is read as the reduced costs of the ``x`` columns, fixed by their
   bounds in the slave: for an LP ``min c y s.t. A y + B x (<=, =) b`` with ``x`` fixed, the
   reduced cost of a fixed column is ``-pi^T B_j``, the derivative of the value in ``x_j``, a
