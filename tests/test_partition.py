@@ -228,3 +228,15 @@ def test_cli_partition_writes_json(tmp_path):
     data = json.loads(out.read_text())
     assert data["violations"] == [] and data["extreme_points"] == 4
     assert data["iterations"] and data["iterations"][-1]["total_slack"] <= 1e-6
+
+
+def test_ac_feasibility_of_robust_plan_by_opendss(net, robust):
+    """IV-E: OpenDSS with each microgrid's grid-forming DER as its source. Inside the box the
+    grid-forming DER covers the load swing within its ramp band; far outside it cannot."""
+    from feederopt.validation.partition import ac_sample_share
+
+    data, cp, _ = robust
+    inside = ac_sample_share(net, data, cp.plan, uncertainty=0.2, samples=100, seed=2)
+    assert inside.converged == 100 and inside.share_pct == 100.0
+    outside = ac_sample_share(net, data, cp.plan, uncertainty=0.9, samples=100, seed=2)
+    assert outside.share_pct < 100.0

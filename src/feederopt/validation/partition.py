@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 import scipy.sparse as sp
 
 from feederopt.formulations.partition import (
@@ -27,6 +28,7 @@ from feederopt.formulations.partition import (
     slack_terms,
 )
 from feederopt.network.errors import SolverError
+from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.problems.partition import PartitionPlan
 from feederopt.solvers.highs_backend import HighsModel
 
@@ -115,3 +117,122 @@ def in_sample_share(data: PartitionData, plan: PartitionPlan, *, uncertainty: fl
         worst = max(worst, s)
         ok += s <= eps
     return SampleShare(samples, ok, uncertainty, worst)
+
+
+@dataclass
+class AcSampleShare:
+    """The result of :func:`ac_sample_share` (IV-E)."""
+
+    samples: int
+    feasible: int
+    converged: int
+    uncertainty: float
+    worst_low_voltage_pu: float
+    worst_high_voltage_pu: float
+
+    @property
+    def share_pct(self) -> float:
+        return 100.0 * self.feasible / self.samples if self.samples else float("nan")
+
+
+def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: PartitionPlan, *,
+                    uncertainty: float, samples: int = 10_000, seed: int = 0,
+                    v_set_pu: float = 1.0) -> AcSampleShare:
+    """IV-E of the seed: the share of uniform load realisations in the box at which the plan
+    is feasible in OpenDSS's three-phase AC power flow.
+
+    The circuit is compiled once; the plan's switch states are written into it (the lost
+    substation's switches open), each energised component's grid-forming DER becomes a
+    voltage source at ``v_set_pu`` at its bus (its generator element disabled), the other DERs
+    of energised blocks inject their set-points, and DERs of de-energised blocks are
+    disabled. A realisation scales the uncertain loads (``kW`` and ``kvar`` together). It is
+    feasible when OpenDSS converges, every node of the energised blocks lies within its
+    voltage limits, and each grid-forming source's active output stays within its ramp band
+    around its set-point and within ``[0, p_max]``."""
+    import opendssdirect as dss
+
+    from feederopt.io.opendss import compile_circuit
+    from feederopt.problems.partition import components
+
+    path = net.meta.get("source_path")
+    if not path:
+        raise ValueError("the network was not read from an OpenDSS file")
+    compile_circuit(path)
+    closed = {data.switch_ids[s] for s in np.flatnonzero(plan.closed)}
+    for sid in data.switch_ids:
+        dss.Text.Command(f"edit Line.{sid} enabled={'y' if sid in closed else 'n'}")
+    gens = net.generators
+    bus_of = dict(zip(gens["id"].to_list(), gens["bus"].to_list(), strict=True))
+    sources: list[tuple[str, int]] = []
+    for comp in components(data, plan):
+        if not plan.energised[comp[0]]:
+            continue
+        for d in range(len(data.der_ids)):
+            if data.der_block[d] in comp and plan.grid_forming[d]:
+                name = f"gf{len(sources)}"
+                bus = bus_of[data.der_ids[d]]
+                kv = float(net.buses.filter(pl.col("id") == bus)["vn_kv"][0])
+                dss.Text.Command(f"new Vsource.{name} bus1={bus} phases=3 basekv={kv} "
+                                 f"pu={v_set_pu} angle=0 MVAsc3=1e6 MVAsc1=1e6")
+                sources.append((name, d))
+    gf = {d for _, d in sources}
+    for d, der in enumerate(data.der_ids):
+        phases = data.ph_der == d
+        on = plan.energised[data.der_block[d]] and d not in gf
+        if not on:
+            dss.Text.Command(f"edit {der} enabled=n")
+            continue
+        kw = float(plan.p_set[phases].sum() * 1000)
+        kvar = float(plan.q_set[phases].sum() * 1000)
+        cls = der.split(".")[0].lower()
+        if cls == "generator":
+            dss.Text.Command(f"edit {der} kW={kw} kvar={kvar}")
+        elif cls == "pvsystem":
+            dss.Text.Command(f"edit {der} pmpp={max(kw, 0.0)} irradiance=1 kvar={kvar}")
+        else:
+            dss.Text.Command(f"edit {der} state=discharging kW={kw} kvar={kvar}")
+    band = {d: (float(plan.p_set[data.ph_der == d].sum() * 1000),
+                float(data.settings.ramp * data.ph_s_max[data.ph_der == d].sum() * 1000),
+                float(data.der_p_max_kw[d])) for _, d in sources}
+    loads = net.loads.filter(pl.col("in_service"))
+    nominal = {lid: (float(part["p_mw"].sum() * 1000), float(part["q_mvar"].sum() * 1000))
+               for lid in data.load_ids
+               for part in [loads.filter(pl.col("id") == lid)]}
+    on_bus = {data.pu.bus_ids[b] for b in range(len(data.pu.bus_ids))
+              if plan.energised[data.block_of_bus[b]] and not data.pu.virtual[b]}
+    limits = {r["id"]: (r["v_min_pu"], r["v_max_pu"])
+              for r in net.buses.iter_rows(named=True) if r["id"] in on_bus}
+    unc = [data.load_ids[i] for i in np.flatnonzero(data.uncertain)]
+    ok = conv = 0
+    lo_w, hi_w = np.inf, 0.0
+    for scale in draw_scales(data, uncertainty, samples, seed):
+        for lid in unc:
+            f = scale[data.load_ids.index(lid)]
+            p0, q0 = nominal[lid]
+            dss.Text.Command(f"edit Load.{lid} kW={p0 * f} kvar={q0 * f}")
+        try:
+            dss.Solution.Solve()
+            converged = bool(dss.Solution.Converged())
+        except Exception:  # OpenDSS refuses: an infeasible sample
+            converged = False
+        if not converged:
+            continue
+        conv += 1
+        good = True
+        for bus, (vmin, vmax) in limits.items():
+            dss.Circuit.SetActiveBus(bus)
+            mags = np.asarray(dss.Bus.puVmagAngle(), float)[0::2]
+            if len(mags) == 0:
+                continue
+            lo_w, hi_w = min(lo_w, float(mags.min())), max(hi_w, float(mags.max()))
+            if mags.min() < vmin - 1e-9 or mags.max() > vmax + 1e-9:
+                good = False
+        for name, d in sources:
+            dss.Circuit.SetActiveElement(f"Vsource.{name}")
+            pw = np.asarray(dss.CktElement.Powers(), float)
+            p_out = -float(pw[0:6:2].sum())
+            setp, ramp, pmax = band[d]
+            if not (max(setp - ramp, 0.0) - 1e-6 <= p_out <= min(setp + ramp, pmax) + 1e-6):
+                good = False
+        ok += good
+    return AcSampleShare(samples, ok, conv, uncertainty, float(lo_w), float(hi_w))
