@@ -27,11 +27,14 @@
   generation, Zeng & Zhao, Oper. Res. Lett. 41(5), 2013, the seed's reference [32]). Every
   robust plan is feasible there, so the master stays a relaxation; without these copies the
   feasibility cuts alone converge on the continuous set-points as slowly as Kelley's method
-  (200 iterations without convergence on IEEE 13mod), with them in one to three iterations. ``pi_e A``, the duals of every row that holds ``x``
-  times its coefficients, is read as the reduced costs of the ``x`` columns, fixed by their
-  bounds in the slave: for an LP ``min c y s.t. A y + B x (<=, =) b`` with ``x`` fixed, the
-  reduced cost of a fixed column is ``-pi^T B_j``, the derivative of the value in ``x_j``, a
-  subgradient because the value is convex in ``x``.
+  (200 iterations without convergence on IEEE 13mod), with them in one to three
+  iterations.
+
+  ``pi_e A``, the duals of every row that holds ``x`` times its coefficients, is read as the
+  reduced costs of the ``x`` columns, fixed by their bounds in the slave: for an LP
+  ``min c y s.t. A y + B x (<=, =) b`` with ``x`` fixed, the reduced cost of a fixed column is
+  ``-pi^T B_j``, the derivative of the value in ``x_j``, a subgradient because the value is
+  convex in ``x``.
 """
 
 from __future__ import annotations
@@ -256,9 +259,7 @@ class PartitionSlaves:
         for g in X_GROUPS:
             m.set_bounds(g, x[g], x[g])
         m.set_costs(slack_terms(self.data))
-        sol = m.solve()
-        if sol.status != "optimal":
-            raise SolverError(f"partition slave {e}: HiGHS status {sol.status}")
+        sol = self._solve(m, e)
         slack, sgrad = sol.objective, self._grad(m)
         if slack > eps:
             return RecourseValue(e, slack, sgrad, math.nan, {})
@@ -266,10 +267,21 @@ class PartitionSlaves:
         costs = {**{g: omega * v for g, v in slack_terms(self.data).items()},
                  **recourse_cost_terms(self.data)}
         m.set_costs(costs)
+        sol = self._solve(m, e)
+        return RecourseValue(e, slack, sgrad, sol.objective, self._grad(m))
+
+    @staticmethod
+    def _solve(m: HighsModel, e: int) -> Any:
+        """Solve; after a numerical failure, once more from scratch without presolve."""
         sol = m.solve()
         if sol.status != "optimal":
+            m.h.clearSolver()
+            m.h.setOptionValue("presolve", "off")
+            sol = m.solve()
+            m.h.setOptionValue("presolve", "choose")
+        if sol.status != "optimal":
             raise SolverError(f"partition slave {e}: HiGHS status {sol.status}")
-        return RecourseValue(e, slack, sgrad, sol.objective, self._grad(m))
+        return sol
 
     @staticmethod
     def _grad(m: HighsModel) -> dict[str, np.ndarray]:

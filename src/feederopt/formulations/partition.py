@@ -39,7 +39,8 @@ with the switch states ``y = zsw``, the voltage bounds (16c) scaled by the block
     (18d,e) o+, o- <= ramp s_max,   (18f,g) o, h >= 0
 
 (the same for q, within ``+-s_max``). Its objectives: the total slack ``sum h`` (feasibility)
-and the re-dispatch cost ``sum_g c1_g (o+ + o-)`` (active power).
+and the re-dispatch cost ``sum_g c1_g (o+ + o-)`` (active power; with a 0.1 % premium
+as a tie-break, see :func:`recourse_cost_terms`).
 """
 
 from __future__ import annotations
@@ -151,6 +152,8 @@ class PartitionData:
 X_GROUPS = ("zbl", "zsw", "ps", "qs")
 #: Slack groups of the second stage.
 SLACKS = ("hp_pos", "hp_neg", "hq_pos", "hq_neg")
+#: Re-dispatch costs this much more than the same energy in the set-point (a tie-break).
+REDISPATCH_PREMIUM = 1.001
 #: Smaller coefficients of the second stage are dropped [p.u.].
 TINY = 1e-7
 
@@ -301,9 +304,8 @@ def recourse_block(data: PartitionData, scale: np.ndarray) -> Block:
         b.add_rows(f"down_{kind}", {dn: eye_p, f"{kind}s": -eye_p,
                                     "zbl": zsel.multiply(cap_lo[:, None])}, Sense.LE,
                    np.zeros(nph))
-    c = 1000.0 * data.der_c1[data.ph_der]
-    b.add_objective("op_up", c)
-    b.add_objective("op_dn", c)
+    for g, c in recourse_cost_terms(data).items():
+        b.add_objective(g, c)
     # coefficients below TINY (rounding residue of the bank and load linearisations) made
     # HiGHS 1.15's MIP presolve declare a feasible extensive form infeasible
     for r in b.rows:
@@ -316,8 +318,11 @@ def recourse_block(data: PartitionData, scale: np.ndarray) -> Block:
 
 
 def recourse_cost_terms(data: PartitionData) -> dict[str, np.ndarray]:
-    """The re-dispatch cost of :func:`recourse_block` as an objective dict."""
-    c = 1000.0 * data.der_c1[data.ph_der]
+    """The re-dispatch cost of :func:`recourse_block` as an objective dict: ``c1`` [$/kW]
+    times :data:`REDISPATCH_PREMIUM`, so that the set-points carry what every realisation
+    needs and the re-dispatch only the deviations (with equal prices the split between the
+    two is arbitrary, and a plan may then lean on re-dispatch at the nominal load)."""
+    c = 1000.0 * REDISPATCH_PREMIUM * data.der_c1[data.ph_der]
     return {"op_up": c, "op_dn": c}
 
 

@@ -135,19 +135,35 @@ class AcSampleShare:
         return 100.0 * self.feasible / self.samples if self.samples else float("nan")
 
 
+def _water_fill(total: float, setp: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                weight: np.ndarray) -> np.ndarray:
+    """Outputs ``setp + weight * t`` clipped to ``[lo, hi]`` whose deviations sum to ``total``
+    (as nearly as the bounds allow), ``t`` found by bisection."""
+    def dev(t: float) -> float:
+        return float((np.clip(setp + weight * t, lo, hi) - setp).sum())
+
+    a, b = -1e9, 1e9
+    for _ in range(100):
+        mid = (a + b) / 2
+        a, b = (mid, b) if dev(mid) < total else (a, mid)
+    return np.clip(setp + weight * (a + b) / 2, lo, hi)
+
+
 def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: PartitionPlan, *,
                     uncertainty: float, samples: int = 10_000, seed: int = 0,
-                    v_set_pu: float = 1.0) -> AcSampleShare:
+                    v_set_pu: float = 1.0, rounds: int = 3) -> AcSampleShare:
     """IV-E of the seed: the share of uniform load realisations in the box at which the plan
     is feasible in OpenDSS's three-phase AC power flow.
 
     The circuit is compiled once; the plan's switch states are written into it (the lost
     substation's switches open), each energised component's grid-forming DER becomes a
-    voltage source at ``v_set_pu`` at its bus (its generator element disabled), the other DERs
-    of energised blocks inject their set-points, and DERs of de-energised blocks are
-    disabled. A realisation scales the uncertain loads (``kW`` and ``kvar`` together). It is
-    feasible when OpenDSS converges, every node of the energised blocks lies within its
-    voltage limits, and each grid-forming source's active output stays within its ramp band
+    voltage source at ``v_set_pu`` at its bus (its own element disabled), and DERs of
+    de-energised blocks are disabled. A realisation scales the uncertain loads (``kW`` and
+    ``kvar`` together). The grid-forming source takes the imbalance; the grid-following DERs of
+    its component then share it in proportion to their ramp limits, clipped to their bands
+    (``rounds`` power flows), so that every DER moves within its band. A
+    realisation is feasible when OpenDSS converges, every node of the energised blocks lies
+    within its voltage limits, and every DER's active output stays within its ramp band
     around its set-point and within ``[0, p_max]``."""
     import opendssdirect as dss
 
@@ -163,62 +179,83 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
         dss.Text.Command(f"edit Line.{sid} enabled={'y' if sid in closed else 'n'}")
     gens = net.generators
     bus_of = dict(zip(gens["id"].to_list(), gens["bus"].to_list(), strict=True))
-    sources: list[tuple[str, int]] = []
+    kv_of = dict(zip(net.buses["id"].to_list(), net.buses["vn_kv"].to_list(), strict=True))
+    n_der = len(data.der_ids)
+    setp = np.array([plan.p_set[data.ph_der == d].sum() * 1000 for d in range(n_der)])
+    qset = np.array([plan.q_set[data.ph_der == d].sum() * 1000 for d in range(n_der)])
+    ramp = np.array([data.settings.ramp * data.ph_s_max[data.ph_der == d].sum() * 1000
+                     for d in range(n_der)])
+    lo = np.maximum(setp - ramp, 0.0)
+    hi = np.minimum(setp + ramp, data.der_p_max_kw)
+    groups: list[tuple[str, int, list[int]]] = []  # source, its DER, followers
     for comp in components(data, plan):
         if not plan.energised[comp[0]]:
             continue
-        for d in range(len(data.der_ids)):
-            if data.der_block[d] in comp and plan.grid_forming[d]:
-                name = f"gf{len(sources)}"
+        members = [d for d in range(n_der) if data.der_block[d] in comp]
+        for d in members:
+            if plan.grid_forming[d]:
+                name = f"gf{len(groups)}"
                 bus = bus_of[data.der_ids[d]]
-                kv = float(net.buses.filter(pl.col("id") == bus)["vn_kv"][0])
-                dss.Text.Command(f"new Vsource.{name} bus1={bus} phases=3 basekv={kv} "
-                                 f"pu={v_set_pu} angle=0 MVAsc3=1e6 MVAsc1=1e6")
-                sources.append((name, d))
-    gf = {d for _, d in sources}
-    for d, der in enumerate(data.der_ids):
-        phases = data.ph_der == d
-        on = plan.energised[data.der_block[d]] and d not in gf
-        if not on:
-            dss.Text.Command(f"edit {der} enabled=n")
-            continue
-        kw = float(plan.p_set[phases].sum() * 1000)
-        kvar = float(plan.q_set[phases].sum() * 1000)
+                dss.Text.Command(f"new Vsource.{name} bus1={bus} phases=3 "
+                                 f"basekv={kv_of[bus]} pu={v_set_pu} angle=0 MVAsc3=1e6 "
+                                 "MVAsc1=1e6")
+                groups.append((name, d, [m for m in members if m != d]))
+    following = {m for _, _, f in groups for m in f}
+
+    def dispatch(d: int, kw: float) -> None:
+        der = data.der_ids[d]
         cls = der.split(".")[0].lower()
         if cls == "generator":
-            dss.Text.Command(f"edit {der} kW={kw} kvar={kvar}")
+            dss.Text.Command(f"edit {der} kW={kw} kvar={qset[d]}")
         elif cls == "pvsystem":
-            dss.Text.Command(f"edit {der} pmpp={max(kw, 0.0)} irradiance=1 kvar={kvar}")
+            dss.Text.Command(f"edit {der} pmpp={max(kw, 0.0)} irradiance=1 kvar={qset[d]}")
         else:
-            dss.Text.Command(f"edit {der} state=discharging kW={kw} kvar={kvar}")
-    band = {d: (float(plan.p_set[data.ph_der == d].sum() * 1000),
-                float(data.settings.ramp * data.ph_s_max[data.ph_der == d].sum() * 1000),
-                float(data.der_p_max_kw[d])) for _, d in sources}
+            dss.Text.Command(f"edit {der} state=discharging kW={kw} kvar={qset[d]}")
+
+    for d, der in enumerate(data.der_ids):
+        if d not in following:
+            dss.Text.Command(f"edit {der} enabled=n")
     loads = net.loads.filter(pl.col("in_service"))
     nominal = {lid: (float(part["p_mw"].sum() * 1000), float(part["q_mvar"].sum() * 1000))
-               for lid in data.load_ids
-               for part in [loads.filter(pl.col("id") == lid)]}
+               for lid in data.load_ids for part in [loads.filter(pl.col("id") == lid)]}
     on_bus = {data.pu.bus_ids[b] for b in range(len(data.pu.bus_ids))
               if plan.energised[data.block_of_bus[b]] and not data.pu.virtual[b]}
     limits = {r["id"]: (r["v_min_pu"], r["v_max_pu"])
               for r in net.buses.iter_rows(named=True) if r["id"] in on_bus}
-    unc = [data.load_ids[i] for i in np.flatnonzero(data.uncertain)]
+    unc = [(lid, data.load_ids.index(lid)) for lid in
+           (data.load_ids[i] for i in np.flatnonzero(data.uncertain))]
     ok = conv = 0
     lo_w, hi_w = np.inf, 0.0
     for scale in draw_scales(data, uncertainty, samples, seed):
-        for lid in unc:
-            f = scale[data.load_ids.index(lid)]
+        for lid, i in unc:
             p0, q0 = nominal[lid]
-            dss.Text.Command(f"edit Load.{lid} kW={p0 * f} kvar={q0 * f}")
-        try:
-            dss.Solution.Solve()
-            converged = bool(dss.Solution.Converged())
-        except Exception:  # OpenDSS refuses: an infeasible sample
-            converged = False
+            dss.Text.Command(f"edit Load.{lid} kW={p0 * scale[i]} kvar={q0 * scale[i]}")
+        out = setp.copy()
+        converged = True
+        for _ in range(rounds):
+            for d in following:
+                dispatch(d, float(out[d]))
+            try:
+                dss.Solution.Solve()
+                converged = bool(dss.Solution.Converged())
+            except Exception:  # OpenDSS refuses: an infeasible sample
+                converged = False
+            if not converged:
+                break
+            for name, g, fol in groups:
+                dss.Circuit.SetActiveElement(f"Vsource.{name}")
+                out[g] = -float(np.asarray(dss.CktElement.Powers(), float)[0:6:2].sum())
+                members = [g, *fol]
+                total = float(sum(out[m] - setp[m] for m in members))
+                share = _water_fill(total, setp[members], lo[members], hi[members],
+                                    ramp[members])
+                for m, v in zip(fol, share[1:], strict=True):
+                    out[m] = v
         if not converged:
             continue
         conv += 1
-        good = True
+        good = all(lo[m] - 1e-3 <= out[m] <= hi[m] + 1e-3
+                   for _, g, fol in groups for m in (g, *fol))
         for bus, (vmin, vmax) in limits.items():
             dss.Circuit.SetActiveBus(bus)
             mags = np.asarray(dss.Bus.puVmagAngle(), float)[0::2]
@@ -226,13 +263,6 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
                 continue
             lo_w, hi_w = min(lo_w, float(mags.min())), max(hi_w, float(mags.max()))
             if mags.min() < vmin - 1e-9 or mags.max() > vmax + 1e-9:
-                good = False
-        for name, d in sources:
-            dss.Circuit.SetActiveElement(f"Vsource.{name}")
-            pw = np.asarray(dss.CktElement.Powers(), float)
-            p_out = -float(pw[0:6:2].sum())
-            setp, ramp, pmax = band[d]
-            if not (max(setp - ramp, 0.0) - 1e-6 <= p_out <= min(setp + ramp, pmax) + 1e-6):
                 good = False
         ok += good
     return AcSampleShare(samples, ok, conv, uncertainty, float(lo_w), float(hi_w))
