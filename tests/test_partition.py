@@ -148,12 +148,16 @@ def test_robust_plan_feasible_at_every_extreme_point_and_in_sample(robust):
     assert share.share_pct == 100.0
 
 
-def test_deterministic_plan_fails_out_of_sample(net, det, robust):
-    """IV-D: the nominal plan, given the ramp band, is infeasible for part of the box."""
-    data_u, _, _ = robust
+def test_deterministic_plan_fails_out_of_sample(net, det):
+    """IV-D: the nominal plan meets a box that its ramp band covers (the 200 kW load at 801 on
+    a 250 kW battery with a 75 kW band: +-20 %) and fails part of a wider one (+-60 %)."""
     _, res = det
-    share = in_sample_share(data_u, res.plan, uncertainty=0.2, samples=200, seed=1)
-    assert share.share_pct < 100.0
+    data = build_partition_data(net, PartitionSettings(uncertainty=0.6,
+                                                       uncertain_loads=UNCERTAIN))
+    narrow = in_sample_share(data, res.plan, uncertainty=0.2, samples=100, seed=1)
+    wide = in_sample_share(data, res.plan, uncertainty=0.6, samples=200, seed=1)
+    assert narrow.share_pct == 100.0
+    assert 0.0 < wide.share_pct < 100.0
 
 
 def test_sample_checker_matches_a_fresh_model(robust, det):
