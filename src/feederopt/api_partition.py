@@ -12,7 +12,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from feederopt.algorithms.partition import PartitionResult, solve_extensive, solve_robust
+from feederopt.algorithms.partition import (
+    PartitionResult,
+    SampleChecks,
+    solve_extensive,
+    solve_robust,
+)
 from feederopt.io import load_three_phase
 from feederopt.network.errors import InputError, Problem, ProblemKind
 from feederopt.problems.partition import (
@@ -34,9 +39,13 @@ def default_settings_path(source: Any) -> Path | None:
 def partition(source: Any, *, settings: str | Path | None = None,
               uncertainty: float | None = None, uncertain_loads: list[str] | None = None,
               k_der: int | None = None, method: str = "cutting_plane", workers: int = 1,
-              ray_address: str | None = None, time_limit_s: float = 600.0) -> PartitionResult:
+              ray_address: str | None = None, time_limit_s: float = 600.0,
+              samples: int = 0, ac_check: bool = True, seed: int = 0) -> PartitionResult:
     """Partition ``source`` (a ``.dss`` path or a built-in case) into networked microgrids with
-    the substation lost; options override the settings file. Bad input raises
+    the substation lost; options override the settings file. With ``samples > 0`` the
+    post-analyses of the seed run on that many uniform in-box samples (``result.checks``):
+    the plan in LinDist3Flow and, with ``ac_check``, in OpenDSS (IV-E), and the deterministic
+    plan in LinDist3Flow (IV-D, when the uncertainty is positive). Bad input raises
     :class:`InputError` with every problem found."""
     problems: list[Problem] = []
     if method not in ("cutting_plane", "extensive"):
@@ -55,11 +64,31 @@ def partition(source: Any, *, settings: str | Path | None = None,
         changes["k_der"] = k_der
     st = replace(st, **changes)
     problems += settings_problems(st, net)
+    if samples < 0:
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "samples must be >= 0",
+                                (str(samples),), "samples"))
     if problems:
         raise InputError(problems)
     data = build_partition_data(net, st)
     case = str(net.meta.get("case") or net.name)
     if method == "extensive":
-        return solve_extensive(data, case=case, time_limit_s=time_limit_s)
-    return solve_robust(data, case=case, workers=workers, ray_address=ray_address,
-                        time_limit_s=time_limit_s)
+        res = solve_extensive(data, case=case, time_limit_s=time_limit_s)
+    else:
+        res = solve_robust(data, case=case, workers=workers, ray_address=ray_address,
+                           time_limit_s=time_limit_s)
+    if samples and res.plan is not None:
+        from feederopt.validation.partition import ac_sample_share, in_sample_share
+
+        x = st.uncertainty
+        ld3f = in_sample_share(data, res.plan, uncertainty=x, samples=samples, seed=seed)
+        ac = ac_sample_share(net, data, res.plan, uncertainty=x, samples=samples,
+                             seed=seed) if ac_check else None
+        det = None
+        if x > 0:
+            nominal = build_partition_data(net, replace(st, uncertainty=0.0))
+            det_plan = solve_robust(nominal, case=case, time_limit_s=time_limit_s).plan
+            if det_plan is not None:
+                det = in_sample_share(data, det_plan, uncertainty=x, samples=samples,
+                                      seed=seed).share_pct
+        res.checks = SampleChecks(samples, ld3f.share_pct, ac.share_pct if ac else None, det)
+    return res

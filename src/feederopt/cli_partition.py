@@ -42,6 +42,11 @@ def partition(
         False, "--extensive", help="Solve the extensive form (one MILP) instead of the cutting "
         "plane (small cases)."),
     workers: int = typer.Option(1, "--workers", help="Processes for the slaves."),
+    samples: int = typer.Option(
+        0, "--samples", help="Post-analyses on this many uniform in-box samples: the plan in "
+        "LinDist3Flow and OpenDSS (IV-E), the deterministic plan in LinDist3Flow (IV-D)."),
+    ac_check: bool = typer.Option(True, "--ac-check/--no-ac-check",
+                                  help="With --samples: the OpenDSS AC check (IV-E)."),
     time_limit: float = typer.Option(600.0, "--time-limit", help="Seconds."),
     json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON."),
     force: bool = FORCE_OPT,
@@ -57,7 +62,7 @@ def partition(
         else None
     res = run(source, settings=settings, uncertainty=uncertainty, uncertain_loads=loads,
               k_der=k_der, method="extensive" if extensive else "cutting_plane",
-              workers=workers, time_limit_s=time_limit)
+              workers=workers, time_limit_s=time_limit, samples=samples, ac_check=ac_check)
     data = res.to_dict()
     if json_file is not None:
         text = json.dumps(data, indent=2, default=lambda v: None if isinstance(v, float)
@@ -83,6 +88,15 @@ def partition(
     t.add_row("extreme points", str(res.extreme_points))
     t.add_row("worst total slack", _fmt(res.worst_total_slack, ".2e", " p.u."))
     t.add_row("validity", "all checks hold" if not res.violations else "; ".join(res.violations))
+    if res.checks is not None:
+        c = res.checks
+        t.add_row(f"LinDist3Flow-feasible ({c.samples} samples)",
+                  _fmt(c.lindist3flow_pct, ".2f", " %"))
+        if c.ac_pct is not None:
+            t.add_row("AC-feasible, OpenDSS (IV-E)", _fmt(c.ac_pct, ".2f", " %"))
+        if c.deterministic_pct is not None:
+            t.add_row("deterministic plan feasible (IV-D)",
+                      _fmt(c.deterministic_pct, ".2f", " %"))
     out.print(t)
     b = Table(title="blocks", title_justify="left")
     for col in ("block", "state", "microgrid", "grid-forming", "set-points [kW]", "load [kW]"):

@@ -96,6 +96,18 @@ class IterationLog:
 
 
 @dataclass
+class SampleChecks:
+    """Post-analyses of seed 001 on uniform in-box samples (``feederopt partition --samples``):
+    the plan's LinDist3Flow-feasible share, its OpenDSS AC-feasible share (IV-E), and the
+    deterministic (0 %) plan's LinDist3Flow-feasible share in the same box (IV-D) [%]."""
+
+    samples: int
+    lindist3flow_pct: float
+    ac_pct: float | None
+    deterministic_pct: float | None
+
+
+@dataclass
 class PartitionResult:
     """The answer of a partitioning solve (typed; ``to_dict`` for JSON)."""
 
@@ -120,6 +132,7 @@ class PartitionResult:
     blocks: list[BlockReport]
     iterations: list[IterationLog] = field(default_factory=list)
     plan: PartitionPlan | None = field(default=None, repr=False)
+    checks: SampleChecks | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
