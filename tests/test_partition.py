@@ -244,3 +244,23 @@ def test_ac_feasibility_of_robust_plan_by_opendss(net, robust):
     assert inside.converged == 100 and inside.share_pct == 100.0
     outside = ac_sample_share(net, data, cp.plan, uncertainty=0.9, samples=100, seed=2)
     assert outside.share_pct < 100.0
+
+
+@pytest.mark.parametrize("k_der, feasible", [(1, False), (2, True)])
+def test_grid_forming_count_per_component(net, k_der, feasible):
+    """Two grid-forming batteries at bus 700 and a third at 801: a microgrid of blocks
+    700-701 and 801 (through 701702, 703800, 800801) with all three forming the grid has 3 of
+    them; a component with the two at 700 has 2 (allowed with k_der = 2 only)."""
+    data = build_partition_data(net, PartitionSettings(k_der=k_der))
+    block, _ = first_stage_block(data)
+    b700 = data.der_block[data.der_ids.index("Storage.battery_mg1a")]
+    zinv = block.groups["zinv"]
+    for d in ("Storage.battery_mg1a", "Storage.battery_mg1b"):
+        zinv.lb[data.der_ids.index(d)] = 1.0
+    block.groups["zbl"].lb[b700] = 1.0
+    assert (HighsModel(block).solve().status == "optimal") == feasible
+    if feasible:  # a third grid-forming DER in the same microgrid exceeds k_der = 2
+        zinv.lb[data.der_ids.index("Storage.battery_mg1c")] = 1.0
+        for s in ("701702", "703800", "800801"):
+            block.groups["zsw"].lb[data.switch_ids.index(s)] = 1.0
+        assert HighsModel(block).solve().status == "infeasible"
