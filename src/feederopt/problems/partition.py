@@ -21,7 +21,7 @@ problem, its uncertainty set and the model-validity checks. No solver here.
   III-A): ``s_d = s_d^0 (1 + X u_d)`` with ``u_d in {-1, +1}`` at the extreme points.
 * **Block weights** (section IV): ``alpha_l = 10 + 0.01 |D_l|``; the load-shed cost is
   ``shed_scale * sum_l alpha_l (1 - z_l)`` (``shed_scale = 1000`` fits the increments of the
-  seed's Table I, 10,040 and 10,020 $ for blocks of 4 and 2 loads).
+  seed's Table I, 10,040 and 10,020 $ for blocks of 4 and 2 loads); a lost block weighs 0.
 
 :func:`check_partition` is the model-validity check of an answer (every energised component
 radial, 1..k_der grid-forming DERs in each, no load or DER output in de-energised blocks,
