@@ -264,3 +264,25 @@ def test_grid_forming_count_per_component(net, k_der, feasible):
         for s in ("701702", "703800", "800801"):
             block.groups["zsw"].lb[data.switch_ids.index(s)] = 1.0
         assert HighsModel(block).solve().status == "infeasible"
+
+
+def test_ieee37mod_has_the_seeds_numbers():
+    """Section IV of the seed: 10 switches (3 on redundant lines), at most 7 blocks, the
+    substation switch open, 7 DERs of 2180 kW, 30 loads of 2542 kW, 6 uncertain, k_der = 1,
+    ramp 30 %, omega 705."""
+    from feederopt.api_partition import default_settings_path
+
+    net = load_three_phase("ieee37mod")
+    st = settings_from_file(default_settings_path("ieee37mod"), net)
+    data = build_partition_data(net, st)
+    assert data.n_switches == 10
+    assert int((~data.lost).sum()) == 7 and int(data.lost.sum()) == 1
+    assert data.switch_fixed[data.switch_ids.index("swsub")] == 0
+    assert int(net.lines.filter(net.lines["normally_open"])["id"].len()) == 3
+    assert len(data.der_ids) == 7 and data.der_p_max_kw.sum() == pytest.approx(2180.0)
+    assert len(data.load_ids) == 30 and data.load_p_kw.sum() == pytest.approx(2542.0)
+    assert len(st.uncertain_loads) == 6
+    assert (st.k_der, st.ramp, st.omega) == (1, 0.3, 705.0)
+    res = solve_extensive(data)
+    assert res.status == "optimal" and res.violations == []
+    assert check_partition(data, res.plan) == []
