@@ -147,7 +147,12 @@ def _point_label(data: PartitionData, scale: np.ndarray) -> str:
 
 
 def _plan_from(data: PartitionData, vals: dict[str, np.ndarray]) -> PartitionPlan:
-    return PartitionPlan(energised=vals["zbl"] > 0.5, closed=vals["zsw"] > 0.5,
+    """The plan of a first-stage solution; a closed switch between two de-energised blocks
+    (which the optimum may leave closed: it changes nothing) is reported open."""
+    on = vals["zbl"] > 0.5
+    live = on[data.switch_blocks].any(axis=1) | (data.switch_fixed == 1) if data.n_switches \
+        else np.zeros(0, bool)
+    return PartitionPlan(energised=on, closed=(vals["zsw"] > 0.5) & live,
                          grid_forming=vals["zinv"] > 0.5, p_set=np.asarray(vals["ps"]),
                          q_set=np.asarray(vals["qs"]))
 
