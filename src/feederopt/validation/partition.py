@@ -76,6 +76,11 @@ class SampleChecker:
                 for i, j, v in zip(coo.row, coo.col, coo.data, strict=True):
                     h.changeCoeff(int(r0 + i), int(self.wcol + j), float(-v))
         sol = self.model.solve()
+        if sol.status != "optimal":  # numerical trouble (the LP always has a solution)
+            self.model.h.clearSolver()
+            self.model.h.setOptionValue("presolve", "off")
+            sol = self.model.solve()
+            self.model.h.setOptionValue("presolve", "choose")
         if sol.status != "optimal":
             raise SolverError(f"sample check: HiGHS status {sol.status}")
         return float(sol.objective)
