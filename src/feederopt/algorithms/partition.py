@@ -152,9 +152,9 @@ def _plan_from(data: PartitionData, vals: dict[str, np.ndarray]) -> PartitionPla
     on = vals["zbl"] > 0.5
     live = on[data.switch_blocks].any(axis=1) | (data.switch_fixed == 1) if data.n_switches \
         else np.zeros(0, bool)
+    x = _clean_x(data, vals)  # set-points inside their bounds (3)
     return PartitionPlan(energised=on, closed=(vals["zsw"] > 0.5) & live,
-                         grid_forming=vals["zinv"] > 0.5, p_set=np.asarray(vals["ps"]),
-                         q_set=np.asarray(vals["qs"]))
+                         grid_forming=vals["zinv"] > 0.5, p_set=x["ps"], q_set=x["qs"])
 
 
 def _costs(data: PartitionData, plan: PartitionPlan) -> tuple[float, float]:
