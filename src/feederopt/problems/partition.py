@@ -35,10 +35,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import polars as pl
 import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from feederopt.formulations.partition import PartitionData, PartitionSettings
 from feederopt.network.errors import InputError, Problem, ProblemKind
@@ -170,14 +170,9 @@ def build_partition_data(net: ThreePhaseNetwork, settings: PartitionSettings) ->
     pu = to_per_unit_3ph(base_net, open_switches=set(settings.fixed_open) | {
         r for r in net.lines.filter(pl.col("normally_open"))["id"].to_list()})
     # ---- blocks: components of the bus graph without switches ------------------------------
-    g = nx.Graph()
-    g.add_nodes_from(range(len(pu.bus_ids)))
-    for e in pu.edges:
-        if not e.switchable:
-            g.add_edge(e.f, e.t)
-    for bk in pu.banks:
-        g.add_edge(bk.f, bk.t)
-    comps = sorted((sorted(c) for c in nx.connected_components(g)), key=lambda c: c[0])
+    pairs = [(e.f, e.t) for e in pu.edges if not e.switchable] + [(bk.f, bk.t)
+                                                                    for bk in pu.banks]
+    comps = _components(len(pu.bus_ids), pairs)
     block_of_bus = np.zeros(len(pu.bus_ids), int)
     for k, c in enumerate(comps):
         block_of_bus[c] = k
@@ -259,14 +254,23 @@ class PartitionPlan:
     q_set: np.ndarray
 
 
+def _components(n: int, pairs: list[tuple[int, int]]) -> list[list[int]]:
+    """The connected components of the graph on ``range(n)`` with the edges ``pairs``, each
+    sorted, ordered by their first node."""
+    rows = [a for a, _ in pairs]
+    cols = [b for _, b in pairs]
+    adj = sp.csr_matrix((np.ones(len(pairs)), (rows, cols)), shape=(n, n))
+    _, labels = connected_components(adj, directed=False)
+    groups: dict[int, list[int]] = {}
+    for node, lab in enumerate(labels):
+        groups.setdefault(int(lab), []).append(node)
+    return sorted(groups.values(), key=lambda c: c[0])
+
+
 def components(data: PartitionData, plan: PartitionPlan) -> list[list[int]]:
     """The blocks of each connected component of the block graph with the closed switches."""
-    g = nx.MultiGraph()
-    g.add_nodes_from(range(data.n_blocks))
-    for s in np.flatnonzero(plan.closed):
-        a, b = data.switch_blocks[s]
-        g.add_edge(int(a), int(b))
-    return [sorted(c) for c in nx.connected_components(g)]
+    pairs = [(int(a), int(b)) for a, b in data.switch_blocks[np.flatnonzero(plan.closed)]]
+    return _components(data.n_blocks, pairs)
 
 
 def check_partition(data: PartitionData, plan: PartitionPlan,
@@ -287,21 +291,17 @@ def check_partition(data: PartitionData, plan: PartitionPlan,
         if plan.energised[a] != plan.energised[b]:
             out.append(f"closed switch {data.switch_ids[s]} joins an energised and a "
                        "de-energised block")
-    g = nx.MultiGraph()
-    for e in pu.edges:
-        if not e.switchable:
-            g.add_edge(e.f, e.t)
-    for bk in pu.banks:
-        g.add_edge(bk.f, bk.t)
-    for s in np.flatnonzero(plan.closed):
-        e = pu.edges[data.switch_edge[s]]
-        g.add_edge(e.f, e.t)
+    pairs = [(e.f, e.t) for e in pu.edges if not e.switchable]
+    pairs += [(bk.f, bk.t) for bk in pu.banks]
+    pairs += [(pu.edges[data.switch_edge[s]].f, pu.edges[data.switch_edge[s]].t)
+              for s in np.flatnonzero(plan.closed)]
     for comp in components(data, plan):
         if not plan.energised[comp[0]]:
             continue
         buses = [b for b in range(len(pu.bus_ids)) if data.block_of_bus[b] in comp]
-        sub = g.subgraph(buses)
-        if sub.number_of_edges() != len(buses) - 1 or not nx.is_connected(sub):
+        index = {b: i for i, b in enumerate(buses)}
+        inner = [(index[a], index[b]) for a, b in pairs if a in index and b in index]
+        if len(inner) != len(buses) - 1 or len(_components(len(buses), inner)) != 1:
             out.append(f"energised component of blocks {comp} is not radial")
         n_gf = int(sum(plan.grid_forming[d] for d in range(len(data.der_ids))
                        if data.der_block[d] in comp))
