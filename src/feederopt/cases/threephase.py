@@ -3,7 +3,8 @@ its README).
 
 * ``ieee13``, ``ieee13mod``: PowerModelsONM's IEEE 13-node microgrid cases (``ieee13mod`` with
   its settings file: grid-forming inverters);
-* ``ieee37``: the IEEE 37-node feeder, OpenDSS's own copy;
+* ``ieee37``: the IEEE 37-node feeder, OpenDSS's own copy; ``ieee37mod``: modified for
+  networked-microgrid partitioning (seed 001; choices in the data README);
 * ``iowa240``: the Iowa State 240-bus real feeder.
 """
 
@@ -37,6 +38,9 @@ THREE_PHASE_CASES: dict[str, ThreePhaseCase] = {
         ThreePhaseCase("ieee37", "ieee37/ieee37.dss",
                        "IEEE 37-node delta feeder with open-delta regulator, "
                        "from OpenDSS (electricdss-tst)"),
+        ThreePhaseCase("ieee37mod", "ieee37mod/ieee37mod.dss",
+                       "IEEE 37-node feeder modified for networked microgrids (seed 001): "
+                       "10 switches, 7 DERs", "ieee37mod/settings.ieee37mod.json"),
         ThreePhaseCase("iowa240", "network.iowa240.dss",
                        "Iowa State 240-bus real feeder, from PowerModelsONM"),
     )

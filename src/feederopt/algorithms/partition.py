@@ -1,0 +1,432 @@
+"""Solving networked-microgrid partitioning (seed 001, Moring et al. 2024) on HiGHS.
+
+* :func:`solve_extensive` -- the deterministic problem (one realisation) or the robust
+  problem's extensive form: the first stage of :mod:`feederopt.formulations.partition` with one
+  recourse copy per extreme point of the box, every copy without slack (``h = 0``) and
+  ``theta >= `` its re-dispatch cost; one MILP. Exact, but its size grows with ``2^|D|``: a
+  cross-check on small cases and the deterministic (0 %) problem.
+* :func:`solve_robust` -- Algorithm 1 of the seed, the cutting plane over the extreme points:
+
+  1. solve the master (first stage, ``theta``, the cuts so far) for ``x_k``;
+  2. solve the recourse at every extreme point for ``x_k`` (the slaves run on an executor:
+     :mod:`feederopt.execution`): first the least total slack ``H_e(x_k) = min sum h``, then,
+     where ``H_e <= eps``, the seed's recourse (S1) ``V_e(x_k) = min omega sum h +
+     sum c1 (o+ + o-)``;
+  3. if some ``H_e(x_k) > eps``: add the feasibility cuts ``H_e(x_k) + g_e (x - x_k) <= 0``
+     (their worst total slack is the seed's stopping quantity); else add the cut (17b)
+     ``theta >= V_e(x_k) + pi_e A (x - x_k)`` of the worst extreme point (and of every extreme
+     point whose value exceeds ``theta_k``);
+  4. stop when the worst total slack is ``<= eps`` and ``max_e V_e(x_k) <= theta_k`` (within a
+     tolerance): ``x_k`` is then robustly feasible and optimal.
+
+  The seed stops on feasibility alone; the extra test makes the answer the optimum of the
+  extensive form, which the tests check.
+
+  The master also carries slack-free recourse copies (as the extensive form does) of the most
+  loaded extreme point and of every extreme point found infeasible so far (column-and-constraint
+  generation, Zeng & Zhao, Oper. Res. Lett. 41(5), 2013, the seed's reference [32]). Every
+  robust plan is feasible there, so the master stays a relaxation; without these copies the
+  feasibility cuts alone converge on the continuous set-points as slowly as Kelley's method
+  (200 iterations without convergence on IEEE 13mod), with them in one to three
+  iterations.
+
+  ``pi_e A``, the duals of every row that holds ``x`` times its coefficients, is read as the
+  reduced costs of the ``x`` columns, fixed by their bounds in the slave: for an LP
+  ``min c y s.t. A y + B x (<=, =) b`` with ``x`` fixed, the reduced cost of a fixed column is
+  ``-pi^T B_j``, the derivative of the value in ``x_j``, a subgradient because the value is
+  convex in ``x``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from feederopt.errors import SolverError
+from feederopt.execution import make_executor
+from feederopt.formulations.blocks import Block, Group, Sense
+from feederopt.formulations.partition import (
+    SLACKS,
+    X_GROUPS,
+    PartitionData,
+    first_stage_block,
+    recourse_block,
+    recourse_cost_terms,
+    rename,
+    slack_terms,
+)
+from feederopt.problems.partition import (
+    PartitionPlan,
+    check_partition,
+    components,
+    plan_summary,
+)
+from feederopt.solvers.highs_backend import HighsModel
+
+
+@dataclass
+class BlockReport:
+    """One block of the answer."""
+
+    index: int
+    buses: list[str]
+    energised: bool
+    component: int  # index of its connected component (microgrid), -1 when de-energised
+    grid_forming: list[str]
+    der_set_points_kw: dict[str, float]
+    load_kw: float
+
+
+@dataclass
+class IterationLog:
+    """One iteration of Algorithm 1."""
+
+    k: int
+    master_objective: float
+    theta: float
+    worst_point: str  # signs of the uncertain loads ('+', '-'), '' at the nominal point
+    total_slack: float  # at the worst extreme point (the seed's stopping quantity)
+    worst_recourse: float  # max_e V_e(x_k), nan while infeasible
+    cuts: int
+
+
+@dataclass
+class SampleChecks:
+    """Post-analyses of seed 001 on uniform in-box samples (``feederopt partition --samples``):
+    the plan's LinDist3Flow-feasible share, its OpenDSS AC-feasible share (IV-E), and the
+    deterministic (0 %) plan's LinDist3Flow-feasible share in the same box (IV-D) [%]."""
+
+    samples: int
+    lindist3flow_pct: float
+    ac_pct: float | None
+    deterministic_pct: float | None
+
+
+@dataclass
+class PartitionResult:
+    """The answer of a partitioning solve (typed; ``to_dict`` for JSON)."""
+
+    case: str
+    method: str  # extensive | cutting_plane
+    status: str  # optimal | time_limit | iteration_limit | infeasible
+    uncertainty: float
+    k_der: int
+    extreme_points: int
+    objective: float  # first-stage cost + worst re-dispatch cost [$]
+    generation_cost: float
+    load_shed_cost: float
+    redispatch_cost: float
+    energised_blocks: int
+    closed_switches: list[str]
+    served_load_kw: float
+    total_load_kw: float
+    run_time_s: float
+    time_to_best_s: float
+    worst_total_slack: float
+    violations: list[str]
+    blocks: list[BlockReport]
+    iterations: list[IterationLog] = field(default_factory=list)
+    plan: PartitionPlan | None = field(default=None, repr=False)
+    checks: SampleChecks | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.pop("plan")
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+def _point_label(data: PartitionData, scale: np.ndarray) -> str:
+    idx = np.flatnonzero(data.uncertain)
+    return "".join("+" if scale[i] > 1 else "-" if scale[i] < 1 else "0" for i in idx)
+
+
+def _plan_from(data: PartitionData, vals: dict[str, np.ndarray]) -> PartitionPlan:
+    """The plan of a first-stage solution; a closed switch between two de-energised blocks
+    (which the optimum may leave closed: it changes nothing) is reported open."""
+    on = vals["zbl"] > 0.5
+    live = on[data.switch_blocks].any(axis=1) | (data.switch_fixed == 1) if data.n_switches \
+        else np.zeros(0, bool)
+    x = _clean_x(data, vals)  # set-points inside their bounds (3)
+    return PartitionPlan(energised=on, closed=(vals["zsw"] > 0.5) & live,
+                         grid_forming=vals["zinv"] > 0.5, p_set=x["ps"], q_set=x["qs"])
+
+
+def _costs(data: PartitionData, plan: PartitionPlan) -> tuple[float, float]:
+    on = plan.energised.astype(float)
+    gen = float(1000.0 * data.der_c1[data.ph_der] @ plan.p_set
+                + data.der_c0 @ on[data.der_block])
+    shed = float(data.settings.shed_scale * data.alpha @ (1 - on))
+    return gen, shed
+
+
+def _blocks(data: PartitionData, plan: PartitionPlan) -> list[BlockReport]:
+    comp_of = {}
+    for c, members in enumerate(x for x in components(data, plan) if plan.energised[x[0]]):
+        for m in members:
+            comp_of[m] = c
+    out = []
+    for k in range(data.n_blocks):
+        ders = [d for d in range(len(data.der_ids)) if data.der_block[d] == k]
+        setp = {data.der_ids[d]: float(plan.p_set[data.ph_der == d].sum() * 1000) for d in ders}
+        out.append(BlockReport(k, data.block_buses[k], bool(plan.energised[k]),
+                               comp_of.get(k, -1),
+                               [data.der_ids[d] for d in ders if plan.grid_forming[d]], setp,
+                               float(data.load_p_kw[data.load_block == k].sum())))
+    return out
+
+
+def _result(data: PartitionData, case: str, method: str, status: str, plan: PartitionPlan,
+            redispatch: float, t0: float, t_best: float, worst_slack: float,
+            iterations: list[IterationLog], n_points: int) -> PartitionResult:
+    gen, shed = _costs(data, plan)
+    summ = plan_summary(data, plan)
+    return PartitionResult(
+        case=case, method=method, status=status, uncertainty=data.settings.uncertainty,
+        k_der=data.settings.k_der, extreme_points=n_points,
+        objective=gen + shed + redispatch, generation_cost=gen, load_shed_cost=shed,
+        redispatch_cost=redispatch, energised_blocks=summ["energised_blocks"],
+        closed_switches=[data.switch_ids[s] for s in np.flatnonzero(plan.closed)],
+        served_load_kw=summ["served_load_kw"], total_load_kw=summ["total_load_kw"],
+        run_time_s=time.perf_counter() - t0, time_to_best_s=t_best - t0,
+        worst_total_slack=worst_slack, violations=check_partition(data, plan),
+        blocks=_blocks(data, plan), iterations=iterations, plan=plan)
+
+
+def _theta_group(block: Block) -> None:
+    block.add_group(Group.new("theta", 1, 0.0, np.inf))
+    block.add_objective("theta", np.ones(1))
+
+
+# ---------------------------------------------------------------------------------------------
+def _with_copies(data: PartitionData, scales: list[np.ndarray]) -> Block:
+    """First stage, ``theta`` and one slack-free recourse copy per realisation in ``scales``
+    with ``theta >=`` its re-dispatch cost."""
+    block, _ = first_stage_block(data)
+    _theta_group(block)
+    for e, s in enumerate(scales):
+        rb = recourse_block(data, s)
+        for g in SLACKS:
+            rb.groups[g].ub[:] = 0.0
+        cost = recourse_cost_terms(data)
+        copy = rename(rb, f"e{e}.")
+        copy.objective.clear()
+        block.merge(copy)
+        terms = {f"e{e}.{g}": np.atleast_2d(c) for g, c in cost.items()}
+        terms["theta"] = -np.ones((1, 1))
+        block.add_rows(f"theta_{e}", {g: sp.csr_matrix(a) for g, a in terms.items()}, Sense.LE,
+                       np.zeros(1))
+    return block
+
+
+def solve_extensive(data: PartitionData, *, scales: list[np.ndarray] | None = None,
+                    case: str = "network", time_limit_s: float = 600.0,
+                    gap: float = 1e-6) -> PartitionResult:
+    """The extensive form (one recourse copy per realisation in ``scales``, default every
+    extreme point of the box) as one MILP on HiGHS; see module docstring."""
+    t0 = time.perf_counter()
+    scales = scales if scales is not None else data.extreme_points()
+    model = HighsModel(_with_copies(data, scales))
+    model.h.setOptionValue("mip_rel_gap", gap)
+    model.set_time_limit(time_limit_s)
+    sol = model.solve()
+    if not sol.has_solution:
+        if sol.status == "infeasible":
+            raise SolverError("the partitioning MILP is infeasible")
+        raise SolverError(f"no solution within the time limit ({sol.status})")
+    vals = model.values()
+    plan = _plan_from(data, vals)
+    status = "optimal" if sol.status == "optimal" else sol.status
+    return _result(data, case, "extensive", status, plan, float(vals["theta"][0]), t0,
+                   time.perf_counter(), 0.0, [], len(scales))
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class RecourseValue:
+    """The recourse at one extreme point for one ``x``: least total slack and its
+    subgradient; where feasible, the seed's (S1) value and its subgradient."""
+
+    point: int
+    slack: float
+    slack_grad: dict[str, np.ndarray]
+    value: float
+    value_grad: dict[str, np.ndarray]
+
+
+class PartitionSlaves:
+    """A worker's slaves: one persistent HiGHS LP per extreme point, built on first use."""
+
+    def __init__(self, data: PartitionData, scales: list[np.ndarray]) -> None:
+        self.data = data
+        self.scales = scales
+        self.models: dict[int, HighsModel] = {}
+
+    def model(self, e: int) -> HighsModel:
+        if e not in self.models:
+            self.models[e] = HighsModel(recourse_block(self.data, self.scales[e]))
+        return self.models[e]
+
+    def evaluate(self, e: int, x: dict[str, np.ndarray], eps: float) -> RecourseValue:
+        m = self.model(e)
+        for g in X_GROUPS:
+            m.set_bounds(g, x[g], x[g])
+        m.set_costs(slack_terms(self.data))
+        sol = self._solve(m, e)
+        slack, sgrad = sol.objective, self._grad(m)
+        if slack > eps:
+            return RecourseValue(e, slack, sgrad, math.nan, {})
+        omega = self.data.settings.omega * 1000.0  # $/kW of slack -> $/p.u.
+        costs = {**{g: omega * v for g, v in slack_terms(self.data).items()},
+                 **recourse_cost_terms(self.data)}
+        m.set_costs(costs)
+        sol = self._solve(m, e)
+        return RecourseValue(e, slack, sgrad, sol.objective, self._grad(m))
+
+    @staticmethod
+    def _solve(m: HighsModel, e: int) -> Any:
+        """Solve; after a numerical failure, once more from scratch without presolve."""
+        sol = m.solve()
+        if sol.status != "optimal":
+            m.h.clearSolver()
+            m.h.setOptionValue("presolve", "off")
+            sol = m.solve()
+            m.h.setOptionValue("presolve", "choose")
+        if sol.status != "optimal":
+            raise SolverError(f"partition slave {e}: HiGHS status {sol.status}")
+        return sol
+
+    @staticmethod
+    def _grad(m: HighsModel) -> dict[str, np.ndarray]:
+        dual = np.asarray(m.h.getSolution().col_dual, float)
+        out = {}
+        for g in X_GROUPS:
+            off, size = m.offset[g], m.block.groups[g].size
+            out[g] = dual[off: off + size].copy()
+        return out
+
+
+@dataclass
+class _SlaveFactory:
+    data: PartitionData
+    scales: list[np.ndarray]
+
+    def __call__(self) -> PartitionSlaves:
+        return PartitionSlaves(self.data, self.scales)
+
+
+def _evaluate(state: PartitionSlaves, item: tuple[int, dict[str, np.ndarray], float]
+              ) -> RecourseValue:
+    e, x, eps = item
+    return state.evaluate(e, x, eps)
+
+
+def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1,
+                 ray_address: str | None = None, time_limit_s: float = 600.0,
+                 max_iterations: int = 200, tol: float = 1e-6) -> PartitionResult:
+    """Algorithm 1 of the seed (see module docstring); the slaves run on an executor."""
+    t0 = time.perf_counter()
+    eps = data.settings.eps
+    scales = data.extreme_points()
+    in_master = [int(np.argmax([float(x @ data.load_p_kw) for x in scales]))]
+    cuts: list[tuple[dict[str, tuple[np.ndarray, np.ndarray]], float]] = []
+
+    const = first_stage_block(data)[1]
+
+    def build_master() -> HighsModel:
+        m = HighsModel(_with_copies(data, [scales[e] for e in in_master]))
+        m.h.setOptionValue("mip_rel_gap", 1e-9)
+        for coefs, rhs in cuts:
+            m.add_cut(coefs, -np.inf, rhs)
+        return m
+
+    master = build_master()
+    log: list[IterationLog] = []
+    status = "iteration_limit"
+    best: tuple[PartitionPlan, float, float] | None = None
+    t_best = t0
+    with make_executor(_SlaveFactory(data, scales), workers=workers,
+                       ray_address=ray_address) as ex:
+        for k in range(1, max_iterations + 1):
+            left = time_limit_s - (time.perf_counter() - t0)
+            if left <= 0:
+                status = "time_limit"
+                break
+            master.set_time_limit(left)
+            sol = master.solve()
+            if not sol.has_solution:
+                status = "infeasible" if sol.status == "infeasible" else sol.status
+                break
+            vals = master.values()
+            x = _clean_x(data, vals)
+            theta = float(vals["theta"][0])
+            rv = ex.map(_evaluate, [(e, x, eps) for e in range(len(scales))])
+            worst_h = max(rv, key=lambda r: r.slack)
+            n_cuts = 0
+            if worst_h.slack > eps:
+                for r in rv:
+                    if r.slack > eps:
+                        cuts.append(_cut(master, x, r.slack, r.slack_grad, theta_coef=0.0))
+                        n_cuts += 1
+                if worst_h.point not in in_master:
+                    in_master.append(worst_h.point)
+                    master = build_master()
+                log.append(IterationLog(k, sol.objective + const, theta,
+                                        _point_label(data, scales[worst_h.point]),
+                                        worst_h.slack, math.nan, n_cuts))
+                continue
+            worst = max(rv, key=lambda r: r.value)
+            for r in rv:
+                if r is worst or r.value > theta + tol * (1 + abs(theta)):
+                    cuts.append(_cut(master, x, r.value, r.value_grad, theta_coef=-1.0))
+                    n_cuts += 1
+            log.append(IterationLog(k, sol.objective + const, theta,
+                                    _point_label(data, scales[worst.point]), worst_h.slack,
+                                    worst.value, n_cuts))
+            plan = _plan_from(data, vals)
+            value = sol.objective + const - theta + worst.value
+            if best is None or value < best[1] - 1e-9:
+                best = (plan, value, worst.value)
+                t_best = time.perf_counter()
+            if worst.value <= theta + tol * (1 + abs(sol.objective)):
+                status = "optimal"
+                break
+    if best is None:
+        raise SolverError(f"no robustly feasible partition found ({status})")
+    plan, _, redispatch = best
+    worst_slack = log[-1].total_slack if log else math.nan
+    return _result(data, case, "cutting_plane", status, plan, redispatch, t0, t_best,
+                   worst_slack, log, len(scales))
+
+
+def _clean_x(data: PartitionData, vals: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The master's ``x`` with binaries rounded and set-points clipped into their bounds (3)
+    (the master meets them only within its feasibility tolerance)."""
+    z = np.round(vals["zbl"])
+    on = z[data.der_block[data.ph_der]]
+    return {"zbl": z, "zsw": np.round(vals["zsw"]),
+            "ps": np.clip(vals["ps"], 0.0, on * data.ph_p_max),
+            "qs": np.clip(vals["qs"], -on * data.ph_s_max, on * data.ph_s_max)}
+
+
+def _cut(master: HighsModel, x: dict[str, np.ndarray], value: float,
+         grad: dict[str, np.ndarray], theta_coef: float
+         ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], float]:
+    """Add ``value + grad (x' - x) + theta_coef theta <= 0`` to ``master``; return it."""
+    coefs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    rhs = -value
+    for g in X_GROUPS:
+        gg = np.where(np.abs(grad[g]) > 1e-10, grad[g], 0.0)
+        idx = np.flatnonzero(gg)
+        if len(idx):
+            coefs[g] = (idx, gg[idx])
+        rhs += float(gg @ x[g])
+    if theta_coef:
+        coefs["theta"] = (np.array([0]), np.array([theta_coef]))
+    master.add_cut(coefs, -np.inf, rhs)
+    return coefs, rhs

@@ -1,0 +1,109 @@
+"""``feederopt partition CASE``: robust networked-microgrid partitioning (seed 001); the
+command joins :data:`feederopt.cli.app.app` when :mod:`feederopt.cli` imports this module."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import typer
+from rich.table import Table
+
+from feederopt.cli import app as cli
+from feederopt.io.writing import write_text
+
+_fmt = cli.fmt
+
+
+@cli.app.command()
+@cli.cli_command
+def partition(
+    source: str = cli.SOURCE_ARG,
+    settings: str | None = typer.Option(
+        None, "--settings", help="PowerModelsONM settings file (JSON): grid-forming DERs, "
+        "fixed switches, costs, a 'partition' section; built-in cases bring their own."),
+    uncertainty: float | None = typer.Option(
+        None, "--uncertainty", help="Load uncertainty as a share: 0.1 is a +-10 % box."),
+    uncertain_loads: str | None = typer.Option(
+        None, "--uncertain-loads", help="Comma-separated load ids (default: the settings', "
+        "else every load)."),
+    k_der: int | None = typer.Option(
+        None, "--k-der", help="Most grid-forming DERs per microgrid (seed: 1)."),
+    extensive: bool = typer.Option(
+        False, "--extensive", help="Solve the extensive form (one MILP) instead of the cutting "
+        "plane (small cases)."),
+    workers: int = typer.Option(1, "--workers", help="Processes for the slaves."),
+    samples: int = typer.Option(
+        0, "--samples", help="Post-analyses on this many uniform in-box samples: the plan in "
+        "LinDist3Flow and OpenDSS (IV-E), the deterministic plan in LinDist3Flow (IV-D)."),
+    ac_check: bool = typer.Option(True, "--ac-check/--no-ac-check",
+                                  help="With --samples: the OpenDSS AC check (IV-E)."),
+    time_limit: float = typer.Option(600.0, "--time-limit", help="Seconds."),
+    json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON."),
+    force: bool = cli.FORCE_OPT,
+    quiet: bool = cli.QUIET_OPT,
+    verbose: bool = cli.VERBOSE_OPT,
+) -> None:
+    """Split a three-phase feeder whose substation is lost into radial microgrids, each with
+    1..k_der grid-forming DERs, serving the most load robustly over a box of load
+    uncertainty (Moring et al.; LinDist3Flow, Algorithm 1)."""
+    from feederopt.api_partition import partition as run
+
+    loads = [x.strip() for x in uncertain_loads.split(",") if x.strip()] if uncertain_loads \
+        else None
+    res = run(source, settings=settings, uncertainty=uncertainty, uncertain_loads=loads,
+              k_der=k_der, method="extensive" if extensive else "cutting_plane",
+              workers=workers, time_limit_s=time_limit, samples=samples, ac_check=ac_check)
+    data = res.to_dict()
+    if json_file is not None:
+        text = json.dumps(data, indent=2, default=lambda v: None if isinstance(v, float)
+                          and not math.isfinite(v) else v)
+        write_text(json_file, text + "\n", force=force)
+    if quiet:
+        return
+    out = cli.stdout()
+    t = Table(title=f"{res.case}: partition ({res.method}, +-{100 * res.uncertainty:g} %, "
+              f"k_der={res.k_der})", show_header=False, title_justify="left")
+    t.add_column("what")
+    t.add_column("value", justify="right")
+    t.add_row("status", res.status)
+    t.add_row("generation cost", _fmt(res.generation_cost, ",.2f", " $"))
+    t.add_row("load-shed cost", _fmt(res.load_shed_cost, ",.2f", " $"))
+    t.add_row("worst re-dispatch cost", _fmt(res.redispatch_cost, ",.2f", " $"))
+    t.add_row("energised blocks", str(res.energised_blocks))
+    t.add_row("closed switches", ", ".join(res.closed_switches) or "-")
+    t.add_row("served load", f"{_fmt(res.served_load_kw, ',.1f', ' kW')} of "
+              f"{_fmt(res.total_load_kw, ',.1f', ' kW')}")
+    t.add_row("run time / to best", f"{_fmt(res.run_time_s, '.2f', ' s')} / "
+              f"{_fmt(res.time_to_best_s, '.2f', ' s')}")
+    t.add_row("extreme points", str(res.extreme_points))
+    t.add_row("worst total slack", _fmt(res.worst_total_slack, ".2e", " p.u."))
+    t.add_row("validity", "all checks hold" if not res.violations else "; ".join(res.violations))
+    if res.checks is not None:
+        c = res.checks
+        t.add_row(f"LinDist3Flow-feasible ({c.samples} samples)",
+                  _fmt(c.lindist3flow_pct, ".2f", " %"))
+        if c.ac_pct is not None:
+            t.add_row("AC-feasible, OpenDSS (IV-E)", _fmt(c.ac_pct, ".2f", " %"))
+        if c.deterministic_pct is not None:
+            t.add_row("deterministic plan feasible (IV-D)",
+                      _fmt(c.deterministic_pct, ".2f", " %"))
+    out.print(t)
+    b = Table(title="blocks", title_justify="left")
+    for col in ("block", "state", "microgrid", "grid-forming", "set-points [kW]", "load [kW]"):
+        b.add_column(col)
+    for blk in res.blocks:
+        b.add_row(str(blk.index), "on" if blk.energised else "off",
+                  str(blk.component) if blk.component >= 0 else "-",
+                  ", ".join(blk.grid_forming) or "-",
+                  ", ".join(f"{k}: {v:.1f}" for k, v in blk.der_set_points_kw.items()) or "-",
+                  f"{blk.load_kw:.1f}")
+    out.print(b)
+    if res.iterations:
+        it = Table(title="iterations (Algorithm 1)", title_justify="left")
+        for col in ("k", "master objective [$]", "worst point", "total slack", "worst V [$]"):
+            it.add_column(col, justify="right")
+        for r in res.iterations:
+            it.add_row(str(r.k), _fmt(r.master_objective, ",.2f"), r.worst_point or "nominal",
+                       _fmt(r.total_slack, ".2e"), _fmt(r.worst_recourse, ",.2f"))
+        out.print(it)

@@ -1,0 +1,349 @@
+"""The maths of networked-microgrid partitioning (seed 001, Moring et al. 2024): the first stage
+(block states, switches, grid-forming DERs, islanding-aware radiality, DER set-points) and the
+second stage (LinDist3Flow with re-dispatch and power-balance slacks), as :class:`Block`s.
+
+First stage, groups ``zbl`` (block energised), ``zsw`` (switch closed), ``zinv`` (DER grid
+forming), ``rho`` (block is the root of its component), ``eta``/``froot`` (connectivity flow),
+``gam``/``groot`` (grid-forming count flow), ``ps``/``qs`` (per-phase DER set-points):
+
+    (2)  |z_i - z_j| <= 1 - zsw_ij                          switch ij between blocks i, j
+    (3)  z_l p_min <= ps <= z_l p_max,  |qs| <= z_l s_max    DER phases of block l
+    (4)  z_l - sum_{ij in E_l} zsw_ij <= sum_{g in G_l} zinv_g <= k_der z_l
+
+The seed's colouring constraints (5)-(14) and the radiality model of its reference [18] (Lei,
+Chen, Song & Hou, "Radiality constraints for resilient reconfiguration of distribution systems:
+formulation and application to microgrid formation", IEEE TSG 11(5), 2020) state that every
+energised component is a tree with between 1 and ``k_der`` grid-forming DERs. Here they are
+written as a spanning forest rooted at the grid-forming DERs (the virtual-root form of [18]):
+
+    sum zsw + sum rho = |B|                                    edges of a spanning tree of B + root
+    inflow_l(eta) - outflow_l(eta) + froot_l = 1,  |eta| <= |B| zsw,  froot <= |B| rho
+    rho_l <= sum_{g in G_l} zinv_g + (1 - z_l)                 an energised root holds a GF DER
+    sum_{g in G_l} zinv_g = groot_l + outflow_l(gam) - inflow_l(gam),
+    |gam| <= k_der zsw,  0 <= groot_l <= k_der rho_l            <= k_der GF DERs per component
+
+The first two make the closed switches plus one root arc per component a spanning tree of the
+block graph with a virtual root (so every component is a tree of blocks with exactly one root
+block); with (2) a component is all energised or all de-energised, the third puts a
+grid-forming DER in the root of every energised one, and the grid-forming count flow sends the
+component's grid-forming DERs to its single root arc, whose capacity is ``k_der``. Blocks are
+trees themselves (radial feeders), so every energised component is radial.
+
+Second stage for fixed first-stage values ``x = (zbl, zsw, ps, qs)`` and a load realisation
+(:func:`recourse_block`): :func:`~feederopt.formulations.lindist3flow.lindist3flow` (16d)-(16k)
+with the switch states ``y = zsw``, the voltage bounds (16c) scaled by the block state,
+
+    (16c) z_l w_min <= w_i <= z_l w_max
+    (18a) inflow - outflow + pg + h+ - h- = z_l (s_sh + sum_d u_d s_d) + (K_sh + sum_d u_d K_d) w
+    pg = ps + o+ - o-,   (18b) o+ <= z_l p_max - ps,   (18c) o- <= ps - z_l p_min,
+    (18d,e) o+, o- <= ramp s_max,   (18f,g) o, h >= 0
+
+(the same for q, within ``+-s_max``). Its objectives: the total slack ``sum h`` (feasibility)
+and the re-dispatch cost ``sum_g c1_g (o+ + o-)`` (active power; with a 0.1 % premium
+as a tie-break, see :func:`recourse_cost_terms`).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import scipy.sparse as sp
+
+from feederopt.formulations.blocks import Block, Group, Sense, incidence, select
+from feederopt.formulations.lindist3flow import lindist3flow
+from feederopt.network.threephase_perunit import PerUnitThreePhase
+
+
+@dataclass(frozen=True)
+class PartitionSettings:
+    """The parameters of the partitioning problem (defaults: the seed's section IV).
+
+    ``uncertain_loads`` empty with ``uncertainty > 0`` means every load is uncertain.
+    ``grid_forming`` (DER ids), when not None, overrides the network's grid-forming flags.
+    ``costs`` maps a DER id to ``(c1 [$/kW], c0 [$])``; the others get ``default_c1`` and 0.
+    """
+
+    k_der: int = 1
+    uncertainty: float = 0.0
+    uncertain_loads: tuple[str, ...] = ()
+    ramp: float = 0.3
+    omega: float = 705.0
+    alpha_base: float = 10.0
+    alpha_per_load: float = 0.01
+    shed_scale: float = 1000.0
+    default_c1: float = 10.0
+    costs: dict[str, tuple[float, float]] = field(default_factory=dict)
+    grid_forming: tuple[str, ...] | None = None
+    fixed_open: tuple[str, ...] = ()
+    fixed_closed: tuple[str, ...] = ()
+    eps: float = 1e-6
+
+
+@dataclass
+class PartitionData:
+    """Index maps and per-unit data of one partitioning problem (see module docstring)."""
+
+    settings: PartitionSettings
+    pu: PerUnitThreePhase  # sources removed, DER output zero, loads removed
+    block_of_bus: np.ndarray  # per pu bus
+    block_of_node: np.ndarray  # per pu node
+    n_blocks: int
+    block_buses: list[list[str]]
+    lost: np.ndarray  # bool per block: held a (lost) source
+    alpha: np.ndarray  # per block
+    switch_ids: list[str]
+    switch_edge: np.ndarray  # pu edge of each switch
+    switch_blocks: np.ndarray  # (S, 2) blocks at the ends
+    switch_fixed: np.ndarray  # -1 free, 0 open, 1 closed
+    der_ids: list[str]
+    der_block: np.ndarray
+    der_gf: np.ndarray  # bool: can form the grid
+    der_c1: np.ndarray  # $/kW
+    der_c0: np.ndarray
+    der_p_max_kw: np.ndarray
+    ph_der: np.ndarray  # DER of each DER phase (pu.der_* order)
+    ph_node: np.ndarray
+    ph_p_max: np.ndarray  # per-unit per phase (MW)
+    ph_s_max: np.ndarray
+    load_ids: list[str]
+    load_block: np.ndarray
+    load_p_kw: np.ndarray  # nominal active power, all phases
+    load_p: sp.csr_matrix  # (n_nodes, D) constant active demand per node
+    load_q: sp.csr_matrix
+    load_kp: list[sp.csr_matrix]  # per load (n, n): demand part linear in w
+    load_kq: list[sp.csr_matrix]
+    shunt_p: np.ndarray  # constant shunt demand per node
+    shunt_q: np.ndarray
+    shunt_kp: sp.csr_matrix
+    shunt_kq: sp.csr_matrix
+    uncertain: np.ndarray  # bool per load
+
+    @property
+    def n_switches(self) -> int:
+        return len(self.switch_ids)
+
+    def node_block_matrix(self) -> sp.csr_matrix:
+        n = len(self.block_of_node)
+        return sp.csr_matrix((np.ones(n), (np.arange(n), self.block_of_node)),
+                             shape=(n, self.n_blocks))
+
+    def extreme_points(self) -> list[np.ndarray]:
+        """The load scales of every extreme point of the box: ``1 +- X`` on each uncertain
+        load (all ``2^|D|`` sign vectors), 1 elsewhere; only the nominal point when ``X = 0``
+        or no load is uncertain."""
+        idx = np.flatnonzero(self.uncertain)
+        x = self.settings.uncertainty
+        if x == 0 or not len(idx):
+            return [np.ones(len(self.load_ids))]
+        out = []
+        for signs in itertools.product((-1.0, 1.0), repeat=len(idx)):
+            s = np.ones(len(self.load_ids))
+            s[idx] = 1 + x * np.array(signs)
+            out.append(s)
+        return out
+
+    def nominal(self) -> np.ndarray:
+        return np.ones(len(self.load_ids))
+
+
+#: The first-stage groups that the second stage reads (the ``x`` of the seed's cuts (17b)).
+X_GROUPS = ("zbl", "zsw", "ps", "qs")
+#: Slack groups of the second stage.
+SLACKS = ("hp_pos", "hp_neg", "hq_pos", "hq_neg")
+#: Re-dispatch costs this much more than the same energy in the set-point (a tie-break).
+REDISPATCH_PREMIUM = 1.001
+#: Smaller coefficients of the second stage are dropped [p.u.].
+TINY = 1e-7
+
+
+def first_stage_block(data: PartitionData) -> tuple[Block, float]:
+    """The first-stage block and the constant of its objective (the shed cost of shedding
+    every block): objective ``shed_scale sum alpha (1 - z) + sum c1 ps + c0 z``, in $."""
+    st = data.settings
+    nb, ns, nd, nph = data.n_blocks, data.n_switches, len(data.der_ids), len(data.ph_der)
+    k = float(st.k_der)
+    b = Block()
+    zhi = (~data.lost).astype(float)
+    b.add_group(Group.new("zbl", nb, 0.0, zhi, integer=True))
+    lo = np.where(data.switch_fixed == 1, 1.0, 0.0)
+    hi = np.where(data.switch_fixed == 0, 0.0, 1.0)
+    b.add_group(Group.new("zsw", ns, lo, hi, integer=True))
+    b.add_group(Group.new("zinv", nd, 0.0, data.der_gf.astype(float), integer=True))
+    b.add_group(Group.new("rho", nb, 0.0, 1.0, integer=True))
+    b.add_group(Group.new("eta", ns, -float(nb), float(nb)))
+    b.add_group(Group.new("froot", nb, 0.0, float(nb)))
+    b.add_group(Group.new("gam", ns, -k, k))
+    b.add_group(Group.new("groot", nb, 0.0, k))
+    b.add_group(Group.new("ps", nph, 0.0, data.ph_p_max))
+    b.add_group(Group.new("qs", nph, -data.ph_s_max, data.ph_s_max))
+
+    ends_f, ends_t = data.switch_blocks[:, 0], data.switch_blocks[:, 1]
+    sel_f = select(ends_f, nb) if ns else sp.csr_matrix((0, nb))
+    sel_t = select(ends_t, nb) if ns else sp.csr_matrix((0, nb))
+    eye_s = sp.identity(ns, format="csr")
+    # (2) |z_i - z_j| <= 1 - zsw
+    b.add_rows("same_state_1", {"zbl": sel_f - sel_t, "zsw": eye_s}, Sense.LE, np.ones(ns))
+    b.add_rows("same_state_2", {"zbl": sel_t - sel_f, "zsw": eye_s}, Sense.LE, np.ones(ns))
+    # (3) DER set-points within the block's state
+    zsel = select(data.der_block[data.ph_der], nb) if nph else sp.csr_matrix((0, nb))
+    eye_p = sp.identity(nph, format="csr")
+    b.add_rows("der_p_max", {"ps": eye_p, "zbl": -zsel.multiply(data.ph_p_max[:, None])},
+               Sense.LE, np.zeros(nph))
+    for sign, name in ((1.0, "der_q_max"), (-1.0, "der_q_min")):
+        b.add_rows(name, {"qs": sign * eye_p, "zbl": -zsel.multiply(data.ph_s_max[:, None])},
+                   Sense.LE, np.zeros(nph))
+    # (4) grid-forming DERs of a block
+    gsum = incidence(nb, data.der_block) if nd else sp.csr_matrix((nb, 0))
+    inc_sw = (incidence(nb, ends_f) + incidence(nb, ends_t)) if ns else sp.csr_matrix((nb, 0))
+    eye_b = sp.identity(nb, format="csr")
+    b.add_rows("gf_max", {"zinv": gsum, "zbl": -k * eye_b}, Sense.LE, np.zeros(nb))
+    b.add_rows("gf_isolated", {"zbl": eye_b, "zsw": -inc_sw, "zinv": -gsum}, Sense.LE,
+               np.zeros(nb))
+    # spanning forest rooted at grid-forming DERs (virtual root)
+    b.add_rows("forest_edges", {"zsw": sp.csr_matrix(np.ones((1, ns))),
+                                "rho": sp.csr_matrix(np.ones((1, nb)))}, Sense.EQ,
+               np.array([float(nb)]))
+    net_in = (incidence(nb, ends_t) - incidence(nb, ends_f)) if ns else sp.csr_matrix((nb, 0))
+    b.add_rows("connect", {"eta": net_in, "froot": eye_b}, Sense.EQ, np.ones(nb))
+    for sign, name in ((1.0, "eta_up"), (-1.0, "eta_dn")):
+        b.add_rows(name, {"eta": sign * eye_s, "zsw": -float(nb) * eye_s}, Sense.LE,
+                   np.zeros(ns))
+    b.add_rows("froot_max", {"froot": eye_b, "rho": -float(nb) * eye_b}, Sense.LE, np.zeros(nb))
+    b.add_rows("root_gf", {"rho": eye_b, "zinv": -gsum, "zbl": eye_b}, Sense.LE, np.ones(nb))
+    b.add_rows("gf_count", {"zinv": gsum, "groot": -eye_b, "gam": net_in}, Sense.EQ,
+               np.zeros(nb))
+    for sign, name in ((1.0, "gam_up"), (-1.0, "gam_dn")):
+        b.add_rows(name, {"gam": sign * eye_s, "zsw": -k * eye_s}, Sense.LE, np.zeros(ns))
+    b.add_rows("groot_max", {"groot": eye_b, "rho": -k * eye_b}, Sense.LE, np.zeros(nb))
+    # objective (16a), in $: shed cost and generation cost
+    der_c0_block = gsum.multiply(data.der_c0[None, :]).sum(axis=1).A1 if nd else np.zeros(nb)
+    b.add_objective("zbl", -st.shed_scale * data.alpha + der_c0_block)
+    b.add_objective("ps", 1000.0 * data.der_c1[data.ph_der])
+    return b, float(st.shed_scale * data.alpha.sum())
+
+
+def recourse_block(data: PartitionData, scale: np.ndarray) -> Block:
+    """The second stage at the load scales ``scale`` (one per load); see module docstring.
+    Its objective is the re-dispatch cost [$]; the slacks have no cost here (the caller picks
+    the objective)."""
+    st = data.settings
+    pu = data.pu
+    n, nb, nph = pu.n_nodes, data.n_blocks, len(data.ph_der)
+    # finite flow bounds: the lindist3flow helper sizes them from demand and generation
+    gen_cap = np.zeros(n)
+    np.add.at(gen_cap, data.ph_node, data.ph_s_max)
+    total_p = data.load_p @ np.abs(scale) if data.load_p.shape[1] else np.zeros(n)
+    total_q = data.load_q @ np.abs(scale) if data.load_q.shape[1] else np.zeros(n)
+    model_pu = replace(pu, w_min=np.zeros(n), gen_p=gen_cap + np.abs(total_p),
+                       gen_q=gen_cap + np.abs(total_q))
+    b = lindist3flow(model_pu, voltage_limits=True, der_variables=True, thermal_limits=True)
+    b.groups["pg"].lb[:] = -np.inf
+    b.groups["pg"].ub[:] = np.inf
+    b.groups["qg"].lb[:] = -np.inf
+    b.groups["qg"].ub[:] = np.inf
+    y = b.groups["y"]
+    y.integer = False
+    y.lb[:] = np.where([e.switchable for e in pu.edges], 0.0, y.lb)
+    y.ub[:] = np.where([e.switchable for e in pu.edges], 1.0, y.ub)
+    ns = data.n_switches
+    b.add_group(Group.new("zbl", nb, 0.0, 1.0))  # integral in the first stage
+    b.add_group(Group.new("zsw", ns, 0.0, 1.0))
+    b.add_group(Group.new("ps", nph, 0.0, data.ph_p_max))
+    b.add_group(Group.new("qs", nph, -data.ph_s_max, data.ph_s_max))
+    if ns:
+        b.add_rows("switch_link", {"y": select(data.switch_edge, len(pu.edges)),
+                                   "zsw": -sp.identity(ns, format="csr")}, Sense.EQ,
+                   np.zeros(ns))
+    zmap = data.node_block_matrix()
+    eye_n = sp.identity(n, format="csr")
+    # (16g)/(16i) banks: the constant of the linearised winding relation vanishes with the
+    # block (w = 0 on both sides of a de-energised bank)
+    sec = [pu.node_of[(bk.t, ph)] for bk in pu.banks for ph in bk.sec]
+    if sec:
+        rows = b.row("bank_voltage")
+        rows.terms["zbl"] = -sp.csr_matrix(zmap[sec].multiply(rows.rhs[:, None]))
+        rows.rhs = np.zeros(len(sec))
+    # (16c) voltage bounds follow the block state
+    b.add_rows("v_min", {"w": -eye_n, "zbl": zmap.multiply(pu.w_min[:, None])}, Sense.LE,
+               np.zeros(n))
+    b.add_rows("v_max", {"w": eye_n, "zbl": -zmap.multiply(pu.w_max[:, None])}, Sense.LE,
+               np.zeros(n))
+    # (18a) power balance with slacks, loads switched by the block state
+    for grp in SLACKS:
+        b.add_group(Group.new(grp, n, 0.0, np.inf))
+    for kind, const, kmat, loads, kloads in (
+            ("p", data.shunt_p, data.shunt_kp, data.load_p, data.load_kp),
+            ("q", data.shunt_q, data.shunt_kq, data.load_q, data.load_kq)):
+        rows = b.row(f"balance_{kind}")
+        demand = const + (loads @ scale if loads.shape[1] else 0.0)
+        kw = kmat.copy()
+        for s_d, k_d in zip(scale, kloads, strict=True):
+            if k_d.nnz:
+                kw = kw + s_d * k_d
+        rows.terms["w"] = -sp.csr_matrix(kw)
+        rows.terms[f"h{kind}_pos"] = eye_n
+        rows.terms[f"h{kind}_neg"] = -eye_n
+        rows.terms["zbl"] = -sp.csr_matrix(zmap.multiply(np.asarray(demand)[:, None]))
+        rows.rhs = np.zeros(n)
+    # re-dispatch (18b)-(18e)
+    eye_p = sp.identity(nph, format="csr")
+    zsel = select(data.der_block[data.ph_der], nb) if nph else sp.csr_matrix((0, nb))
+    ramp = st.ramp * data.ph_s_max
+    for kind, cap_lo, cap_hi in (("p", np.zeros(nph), data.ph_p_max),
+                                 ("q", -data.ph_s_max, data.ph_s_max)):
+        up, dn = f"o{kind}_up", f"o{kind}_dn"
+        b.add_group(Group.new(up, nph, 0.0, ramp))
+        b.add_group(Group.new(dn, nph, 0.0, ramp))
+        b.add_rows(f"redispatch_{kind}", {f"{kind}g": eye_p, f"{kind}s": -eye_p, up: -eye_p,
+                                         dn: eye_p}, Sense.EQ, np.zeros(nph))
+        b.add_rows(f"up_{kind}", {up: eye_p, f"{kind}s": eye_p,
+                                  "zbl": -zsel.multiply(cap_hi[:, None])}, Sense.LE,
+                   np.zeros(nph))
+        b.add_rows(f"down_{kind}", {dn: eye_p, f"{kind}s": -eye_p,
+                                    "zbl": zsel.multiply(cap_lo[:, None])}, Sense.LE,
+                   np.zeros(nph))
+    for g, c in recourse_cost_terms(data).items():
+        b.add_objective(g, c)
+    # coefficients below TINY (rounding residue of the bank and load linearisations) made
+    # HiGHS 1.15's MIP presolve declare a feasible extensive form infeasible
+    for r in b.rows:
+        for g, a in list(r.terms.items()):
+            a = sp.csr_matrix(a, copy=True)
+            a.data[np.abs(a.data) < TINY] = 0.0
+            a.eliminate_zeros()
+            r.terms[g] = a
+    return b
+
+
+def recourse_cost_terms(data: PartitionData) -> dict[str, np.ndarray]:
+    """The re-dispatch cost of :func:`recourse_block` as an objective dict: ``c1`` [$/kW]
+    times :data:`REDISPATCH_PREMIUM`, so that the set-points carry what every realisation
+    needs and the re-dispatch only the deviations (with equal prices the split between the
+    two is arbitrary, and a plan may then lean on re-dispatch at the nominal load)."""
+    c = 1000.0 * REDISPATCH_PREMIUM * data.der_c1[data.ph_der]
+    return {"op_up": c, "op_dn": c}
+
+
+def slack_terms(data: PartitionData) -> dict[str, np.ndarray]:
+    """The total slack ``sum h`` [p.u.] as an objective dict."""
+    return {g: np.ones(data.pu.n_nodes) for g in SLACKS}
+
+
+def rename(block: Block, prefix: str, keep: tuple[str, ...] = X_GROUPS) -> Block:
+    """A copy of ``block`` whose groups other than ``keep`` carry ``prefix`` (one recourse copy
+    of the extensive form)."""
+    out = Block()
+
+    def nm(g: str) -> str:
+        return g if g in keep else prefix + g
+
+    for g in block.groups.values():
+        out.add_group(Group(nm(g.name), g.size, g.lb.copy(), g.ub.copy(), g.integer, g.role,
+                            g.value))
+    for r in block.rows:
+        out.add_rows(prefix + r.name, {nm(g): a for g, a in r.terms.items()}, r.sense, r.rhs)
+    for gname, c in block.objective.items():
+        out.add_objective(nm(gname), c)
+    return out

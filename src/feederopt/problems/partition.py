@@ -1,0 +1,331 @@
+"""Robust networked-microgrid partitioning (seed 001, Moring et al., "Robust partitioning and
+operation for maximal uncertain-load delivery in distribution grids", 2024): the data of the
+problem, its uncertainty set and the model-validity checks. No solver here.
+
+* **Blocks** (section II of the seed): the connected components of the bus graph with every
+  switch open (lines and transformer banks join buses; switches do not). A block is energised
+  or not as a whole, so its loads are served or shed together.
+* **Lost substation:** the sources are removed; a block that held a source is fixed
+  de-energised and its switches open (the seed opens the switch between the substation and
+  node 701).
+* **DERs:** every generator, PV system and storage unit, with its per-phase capacity
+  ``s_max / |phases|`` and active limit ``p_max / |phases|``; grid-forming capability comes from
+  the network (a PowerModelsONM settings file marks it) or is given explicitly. Output lies in
+  ``[0, p_max]`` (storage discharges only); cost ``c1`` [$/kWh over the period] on the
+  active set-point and re-dispatch, ``c0`` [$] per DER in an energised block.
+* **Loads:** each load's per-node LinDist3Flow demand (delta loads split on their phases,
+  voltage-dependent parts linear in ``w``), taken from
+  :func:`~feederopt.network.threephase_perunit.to_per_unit_3ph` of the network holding only
+  that load, minus the network holding none (the line charging and capacitors, which are
+  ``shunt_*``). All phases of a load scale together (the seed's uncertainty set, section
+  III-A): ``s_d = s_d^0 (1 + X u_d)`` with ``u_d in {-1, +1}`` at the extreme points.
+* **Block weights** (section IV): ``alpha_l = 10 + 0.01 |D_l|``; the load-shed cost is
+  ``shed_scale * sum_l alpha_l (1 - z_l)`` (``shed_scale = 1000`` fits the increments of the
+  seed's Table I, 10,040 and 10,020 $ for blocks of 4 and 2 loads); a lost block weighs 0.
+
+:func:`check_partition` is the model-validity check of an answer (every energised component
+radial, 1..k_der grid-forming DERs in each, no load or DER output in de-energised blocks,
+closed switches only between blocks of the same state).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.formulations.partition import PartitionData, PartitionSettings
+from feederopt.network.threephase import ThreePhaseNetwork
+from feederopt.network.threephase_perunit import to_per_unit_3ph
+
+
+def settings_problems(settings: PartitionSettings, net: ThreePhaseNetwork) -> list[Problem]:
+    """Typed problems of these settings against ``net``."""
+    out: list[Problem] = []
+    if not settings.k_der >= 1:
+        out.append(Problem(ProblemKind.INVALID_VALUE, "settings", "k_der must be >= 1",
+                           (str(settings.k_der),), "k_der", "at least one grid-forming DER"))
+    if not settings.uncertainty >= 0:
+        out.append(Problem(ProblemKind.INVALID_VALUE, "settings",
+                           "uncertainty must be >= 0", (str(settings.uncertainty),),
+                           "uncertainty", "a share, e.g. 0.1 for +-10 %"))
+    if not settings.ramp >= 0:
+        out.append(Problem(ProblemKind.INVALID_VALUE, "settings", "ramp must be >= 0",
+                           (str(settings.ramp),), "ramp"))
+    loads = set(net.loads["id"].to_list())
+    bad = sorted(set(settings.uncertain_loads) - loads)
+    if bad:
+        out.append(Problem(ProblemKind.INVALID_VALUE, "settings",
+                           "uncertain load not in the network", tuple(bad), "uncertain_loads",
+                           "use load ids as `feederopt info` lists them"))
+    ders = set(net.generators["id"].to_list())
+    named = set(settings.costs) | set(settings.grid_forming or ())
+    bad = sorted(named - ders)
+    if bad:
+        out.append(Problem(ProblemKind.INVALID_VALUE, "settings", "DER not in the network",
+                           tuple(bad), "dss", "DER ids look like 'Generator.675'"))
+    switches = set(net.lines.filter(pl.col("switchable"))["id"].to_list())
+    bad = sorted((set(settings.fixed_open) | set(settings.fixed_closed)) - switches)
+    if bad:
+        out.append(Problem(ProblemKind.INVALID_VALUE, "settings",
+                           "switch not in the network", tuple(bad), "switch",
+                           "name a line with switch=y"))
+    return out
+
+
+
+
+def settings_from_file(path: str | Path, net: ThreePhaseNetwork,
+                       base: PartitionSettings | None = None) -> PartitionSettings:
+    """Read a PowerModelsONM settings file: ``dss`` (DER ids: ``inverter`` grid-forming or
+    not, and an optional ``cost`` ``[c1, c0]``), ``switch`` (``state`` OPEN/CLOSED with
+    ``dispatchable`` NO fixes a switch), and feederopt's own ``partition`` section (``k_der``,
+    ``ramp``, ``omega``, ``uncertainty``, ``uncertain_loads``). Names that are not in ``net``
+    are typed problems; the values are checked by :func:`settings_problems`."""
+    base = base or PartitionSettings()
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError([Problem(ProblemKind.UNREADABLE_FILE, "settings",
+                                  f"cannot read settings: {exc}", (str(p),))]) from None
+    problems: list[Problem] = []
+    ders = {g.lower(): g for g in net.generators["id"].to_list()}
+    switches = {s.lower(): s for s in net.lines.filter(pl.col("switchable"))["id"].to_list()}
+    gf: list[str] = []
+    costs: dict[str, tuple[float, float]] = dict(base.costs)
+    missing_der = []
+    for key, val in (data.get("dss") or {}).items():
+        der = ders.get(key.lower())
+        if der is None:
+            missing_der.append(key)
+            continue
+        if str((val or {}).get("inverter", "")).lower() in ("grid_forming", "gfm"):
+            gf.append(der)
+        if "cost" in (val or {}):
+            c = val["cost"]
+            costs[der] = (float(c[0]), float(c[1]) if len(c) > 1 else 0.0)
+    if missing_der:
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "settings",
+                                "settings name a DER that is not in the network",
+                                tuple(sorted(missing_der)), "dss",
+                                "DER ids look like 'Generator.675' or 'Storage.battery_mg1a'"))
+    fixed_open, fixed_closed, missing_sw = list(base.fixed_open), list(base.fixed_closed), []
+    for key, val in (data.get("switch") or {}).items():
+        sw = switches.get(key.lower())
+        if sw is None:
+            missing_sw.append(key)
+            continue
+        if str((val or {}).get("dispatchable", "YES")).upper() == "NO":
+            (fixed_open if str(val.get("state", "CLOSED")).upper() == "OPEN"
+             else fixed_closed).append(sw)
+    if missing_sw:
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "settings",
+                                "settings name a switch that is not in the network",
+                                tuple(sorted(missing_sw)), "switch", "name a line with switch=y"))
+    part = data.get("partition") or {}
+    extra: dict[str, Any] = {}
+    for key in ("k_der", "ramp", "omega", "uncertainty"):
+        if key in part:
+            extra[key] = part[key]
+    if "uncertain_loads" in part:
+        loads = {x.lower(): x for x in net.loads["id"].to_list()}
+        missing = [x for x in part["uncertain_loads"] if x.lower() not in loads]
+        if missing:
+            problems.append(Problem(ProblemKind.INVALID_VALUE, "settings",
+                                    "settings name a load that is not in the network",
+                                    tuple(missing), "partition.uncertain_loads"))
+        extra["uncertain_loads"] = tuple(loads[x.lower()] for x in part["uncertain_loads"]
+                                         if x.lower() in loads)
+    if problems:
+        raise InputError(problems)
+    return replace(base, grid_forming=tuple(gf) if data.get("dss") else base.grid_forming,
+                   costs=costs, fixed_open=tuple(fixed_open), fixed_closed=tuple(fixed_closed),
+                   **extra)
+
+
+def _without(net: ThreePhaseNetwork, **tables: pl.DataFrame) -> ThreePhaseNetwork:
+    return net.replace_tables(**tables)
+
+
+def build_partition_data(net: ThreePhaseNetwork, settings: PartitionSettings) -> PartitionData:
+    """The blocks, switches, DERs and per-load demands of ``net`` (see module docstring).
+    Bad settings are typed problems in an :class:`InputError`."""
+    problems = settings_problems(settings, net)
+    if problems:
+        raise InputError(problems)
+    src_buses = set(net.sources["bus"].to_list())
+    gens = net.generators.filter(pl.col("in_service"))
+    no_src = net.sources.clear()
+    zero_gen = gens.with_columns(pl.lit(0.0).alias("p_mw"), pl.lit(0.0).alias("q_mvar"))
+    loads = net.loads.filter(pl.col("in_service"))
+    base_net = _without(net, sources=no_src, generators=zero_gen, loads=loads.clear())
+    pu = to_per_unit_3ph(base_net, open_switches=set(settings.fixed_open) | {
+        r for r in net.lines.filter(pl.col("normally_open"))["id"].to_list()})
+    # ---- blocks: components of the bus graph without switches ------------------------------
+    pairs = [(e.f, e.t) for e in pu.edges if not e.switchable] + [(bk.f, bk.t)
+                                                                    for bk in pu.banks]
+    comps = _components(len(pu.bus_ids), pairs)
+    block_of_bus = np.zeros(len(pu.bus_ids), int)
+    for k, c in enumerate(comps):
+        block_of_bus[c] = k
+    nb = len(comps)
+    lost = np.zeros(nb, bool)
+    for b, bid in enumerate(pu.bus_ids):
+        if bid in src_buses:
+            lost[block_of_bus[b]] = True
+    block_buses = [[pu.bus_ids[b] for b in c if not pu.virtual[b]] for c in comps]
+    # ---- switches --------------------------------------------------------------------------
+    sw_edges = [k for k, e in enumerate(pu.edges) if e.switchable]
+    switch_ids = [pu.edges[k].id for k in sw_edges]
+    ends = np.array([[block_of_bus[pu.edges[k].f], block_of_bus[pu.edges[k].t]]
+                     for k in sw_edges], int).reshape(-1, 2)
+    fixed = np.full(len(sw_edges), -1)
+    for s, sid in enumerate(switch_ids):
+        if sid in settings.fixed_open or lost[ends[s]].any():
+            fixed[s] = 0
+        elif sid in settings.fixed_closed:
+            fixed[s] = 1
+    # ---- DERs --------------------------------------------------------------------------------
+    der_ids = gens["id"].to_list()
+    index = {d: i for i, d in enumerate(der_ids)}
+    gf_set = set(settings.grid_forming) if settings.grid_forming is not None else {
+        r["id"] for r in gens.iter_rows(named=True) if r["can_grid_form"]}
+    der_block = np.array([block_of_bus[pu.bus_ids.index(b)] for b in gens["bus"].to_list()],
+                         int)
+    c1 = np.array([settings.costs.get(d, (settings.default_c1, 0.0))[0] for d in der_ids])
+    c0 = np.array([settings.costs.get(d, (settings.default_c1, 0.0))[1] for d in der_ids])
+    nph = gens["phases"].str.len_chars().to_numpy()
+    p_max = gens["p_max_mw"].to_numpy()
+    s_max = np.maximum(gens["s_max_mva"].to_numpy(), p_max)
+    ph_der = np.array([index[d] for d in pu.der_id], int)
+    # ---- loads ---------------------------------------------------------------------------------
+    n = pu.n_nodes
+    load_ids = list(dict.fromkeys(loads["id"].to_list()))
+    cols_p, cols_q, kps, kqs, lblock, lkw = [], [], [], [], [], []
+    for lid in load_ids:
+        part = loads.filter(pl.col("id") == lid)
+        one = to_per_unit_3ph(_without(base_net, loads=part))
+        cols_p.append(one.demand_p0 - pu.demand_p0)
+        cols_q.append(one.demand_q0 - pu.demand_q0)
+        kps.append((one.demand_kp - pu.demand_kp).tocsr())
+        kqs.append((one.demand_kq - pu.demand_kq).tocsr())
+        lblock.append(block_of_bus[pu.bus_ids.index(part["bus"][0])])
+        lkw.append(float(part["p_mw"].sum()) * 1000)
+    load_block = np.array(lblock, int)
+    counts = np.bincount(load_block, minlength=nb)
+    alpha = np.where(lost, 0.0, settings.alpha_base + settings.alpha_per_load * counts)
+    unc = np.zeros(len(load_ids), bool)
+    if settings.uncertainty > 0:
+        names = settings.uncertain_loads or tuple(load_ids)
+        unc[[load_ids.index(x) for x in names]] = True
+    return PartitionData(
+        settings=settings, pu=pu, block_of_bus=block_of_bus,
+        block_of_node=block_of_bus[pu.node_bus], n_blocks=nb, block_buses=block_buses,
+        lost=lost, alpha=alpha, switch_ids=switch_ids, switch_edge=np.array(sw_edges, int),
+        switch_blocks=ends, switch_fixed=fixed, der_ids=der_ids, der_block=der_block,
+        der_gf=np.array([d in gf_set for d in der_ids], bool), der_c1=c1, der_c0=c0,
+        der_p_max_kw=p_max * 1000, ph_der=ph_der, ph_node=pu.der_node,
+        ph_p_max=(p_max / nph)[ph_der], ph_s_max=(s_max / nph)[ph_der],
+        load_ids=load_ids, load_block=load_block, load_p_kw=np.array(lkw),
+        load_p=sp.csr_matrix(np.column_stack(cols_p)) if cols_p else sp.csr_matrix((n, 0)),
+        load_q=sp.csr_matrix(np.column_stack(cols_q)) if cols_q else sp.csr_matrix((n, 0)),
+        load_kp=kps, load_kq=kqs, shunt_p=pu.demand_p0.copy(), shunt_q=pu.demand_q0.copy(),
+        shunt_kp=pu.demand_kp.tocsr(), shunt_kq=pu.demand_kq.tocsr(), uncertain=unc,
+    )
+
+
+@dataclass
+class PartitionPlan:
+    """The first-stage decisions: block states, closed switches, grid-forming DERs and the
+    per-phase DER set-points [p.u. = MW per phase]."""
+
+    energised: np.ndarray  # bool per block
+    closed: np.ndarray  # bool per switch
+    grid_forming: np.ndarray  # bool per DER
+    p_set: np.ndarray  # per DER phase
+    q_set: np.ndarray
+
+
+def _components(n: int, pairs: list[tuple[int, int]]) -> list[list[int]]:
+    """The connected components of the graph on ``range(n)`` with the edges ``pairs``, each
+    sorted, ordered by their first node."""
+    rows = [a for a, _ in pairs]
+    cols = [b for _, b in pairs]
+    adj = sp.csr_matrix((np.ones(len(pairs)), (rows, cols)), shape=(n, n))
+    _, labels = connected_components(adj, directed=False)
+    groups: dict[int, list[int]] = {}
+    for node, lab in enumerate(labels):
+        groups.setdefault(int(lab), []).append(node)
+    return sorted(groups.values(), key=lambda c: c[0])
+
+
+def components(data: PartitionData, plan: PartitionPlan) -> list[list[int]]:
+    """The blocks of each connected component of the block graph with the closed switches."""
+    pairs = [(int(a), int(b)) for a, b in data.switch_blocks[np.flatnonzero(plan.closed)]]
+    return _components(data.n_blocks, pairs)
+
+
+def check_partition(data: PartitionData, plan: PartitionPlan,
+                    der_output: np.ndarray | None = None, tol: float = 1e-6) -> list[str]:
+    """The model-validity checks of seed 001 (section II), an empty list when all hold:
+
+    * every energised component is radial on the bus graph (lines, banks, closed switches);
+    * it holds between 1 and ``k_der`` grid-forming DERs, each in an energised block;
+    * no DER output (set-points, and ``der_output`` per DER phase if given) in a
+      de-energised block (its loads are shed by construction: ``z_l s_d``);
+    * closed switches join only blocks of the same energisation state (eq. 2).
+    """
+    out: list[str] = []
+    pu = data.pu
+    k = data.settings.k_der
+    for s in np.flatnonzero(plan.closed):
+        a, b = data.switch_blocks[s]
+        if plan.energised[a] != plan.energised[b]:
+            out.append(f"closed switch {data.switch_ids[s]} joins an energised and a "
+                       "de-energised block")
+    pairs = [(e.f, e.t) for e in pu.edges if not e.switchable]
+    pairs += [(bk.f, bk.t) for bk in pu.banks]
+    pairs += [(pu.edges[data.switch_edge[s]].f, pu.edges[data.switch_edge[s]].t)
+              for s in np.flatnonzero(plan.closed)]
+    for comp in components(data, plan):
+        if not plan.energised[comp[0]]:
+            continue
+        buses = [b for b in range(len(pu.bus_ids)) if data.block_of_bus[b] in comp]
+        index = {b: i for i, b in enumerate(buses)}
+        inner = [(index[a], index[b]) for a, b in pairs if a in index and b in index]
+        if len(inner) != len(buses) - 1 or len(_components(len(buses), inner)) != 1:
+            out.append(f"energised component of blocks {comp} is not radial")
+        n_gf = int(sum(plan.grid_forming[d] for d in range(len(data.der_ids))
+                       if data.der_block[d] in comp))
+        if not 1 <= n_gf <= k:
+            out.append(f"energised component of blocks {comp} has {n_gf} grid-forming DERs "
+                       f"(1..{k} allowed)")
+    off = ~plan.energised
+    for d in np.flatnonzero(plan.grid_forming):
+        if off[data.der_block[d]]:
+            out.append(f"grid-forming DER {data.der_ids[d]} in a de-energised block")
+    outputs = [("set-point", plan.p_set), ("set-point q", plan.q_set)]
+    if der_output is not None:
+        outputs.append(("output", der_output))
+    for what, val in outputs:
+        for j in np.flatnonzero(np.abs(val) > tol):
+            if off[data.der_block[data.ph_der[j]]]:
+                out.append(f"DER {data.der_ids[data.ph_der[j]]} has {what} {val[j]:.3g} in a "
+                           "de-energised block")
+    return out
+
+
+def plan_summary(data: PartitionData, plan: PartitionPlan) -> dict[str, Any]:
+    """Counts of a plan: energised blocks, closed switches, served load [kW]."""
+    served = float(data.load_p_kw[plan.energised[data.load_block]].sum())
+    return {"energised_blocks": int(plan.energised.sum()),
+            "closed_switches": int(plan.closed.sum()), "served_load_kw": served,
+            "total_load_kw": float(data.load_p_kw.sum())}

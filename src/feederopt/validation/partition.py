@@ -1,0 +1,273 @@
+"""Out-of-sample checks of a partition plan (seed 001, Moring et al. 2024, sections IV-D/IV-E).
+
+:class:`SampleChecker` fixes a plan's first stage (block states, switches, DER set-points) and
+asks, for one load realisation, the least total power-balance slack of the LinDist3Flow
+recourse of :func:`feederopt.formulations.partition.recourse_block` (DER re-dispatch within
+the ramp band, +-``ramp * s_max`` around the set-points: the seed's +-30 %). A realisation is
+feasible when that slack is ``<= eps``: every voltage and flow limit then holds with the
+re-dispatch. One persistent HiGHS LP serves every sample; a realisation only changes the
+coefficients of the block states in the balance rows (and of ``w`` for voltage-dependent loads).
+
+:func:`in_sample_share` draws uniform realisations in the box (one factor per load, all its
+phases together, as in the seed's uncertainty set) and reports the feasible share: IV-D for the
+deterministic plan, and the robustness certificate for the robust plan (100 % by convexity).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+
+from feederopt.errors import SolverError
+from feederopt.formulations.partition import (
+    X_GROUPS,
+    PartitionData,
+    recourse_block,
+    slack_terms,
+)
+from feederopt.network.threephase import ThreePhaseNetwork
+from feederopt.problems.partition import PartitionPlan
+from feederopt.solvers.highs_backend import HighsModel
+
+
+class SampleChecker:
+    """The least total slack of the recourse of ``plan`` at any load realisation."""
+
+    def __init__(self, data: PartitionData, plan: PartitionPlan) -> None:
+        self.data = data
+        nominal = data.nominal()
+        self.block = recourse_block(data, nominal)
+        self.model = HighsModel(self.block, objective=slack_terms(data))
+        x = {"zbl": plan.energised.astype(float), "zsw": plan.closed.astype(float),
+             "ps": plan.p_set, "qs": plan.q_set}
+        for g in X_GROUPS:
+            self.model.set_bounds(g, x[g], x[g])
+        start, r0 = {}, 0
+        for rows in self.block.rows:
+            start[rows.name] = r0
+            r0 += rows.m
+        self.row0 = {k: start[f"balance_{k}"] for k in ("p", "q")}
+        self.zcol = self.model.offset["zbl"]
+        self.wcol = self.model.offset["w"]
+
+    def slack(self, scale: np.ndarray) -> float:
+        """The least total slack [p.u.] at load scales ``scale`` (one per load)."""
+        d = self.data
+        h = self.model.h
+        blk = d.block_of_node
+        for kind, const, loads, kconst, kloads in (
+                ("p", d.shunt_p, d.load_p, d.shunt_kp, d.load_kp),
+                ("q", d.shunt_q, d.load_q, d.shunt_kq, d.load_kq)):
+            demand = const + (loads @ scale if loads.shape[1] else 0.0)
+            r0 = self.row0[kind]
+            for i in np.flatnonzero(loads.getnnz(axis=1) if loads.shape[1] else []):
+                h.changeCoeff(int(r0 + i), int(self.zcol + blk[i]), float(-demand[i]))
+            kw = sp.csr_matrix(kconst, copy=True)
+            varying = False
+            for s_d, k_d in zip(scale, kloads, strict=True):
+                if k_d.nnz:
+                    kw = kw + s_d * k_d
+                    varying = True
+            if varying:
+                coo = kw.tocoo()
+                for i, j, v in zip(coo.row, coo.col, coo.data, strict=True):
+                    h.changeCoeff(int(r0 + i), int(self.wcol + j), float(-v))
+        sol = self.model.solve()
+        if sol.status != "optimal":  # numerical trouble (the LP always has a solution)
+            self.model.h.clearSolver()
+            self.model.h.setOptionValue("presolve", "off")
+            sol = self.model.solve()
+            self.model.h.setOptionValue("presolve", "choose")
+        if sol.status != "optimal":
+            raise SolverError(f"sample check: HiGHS status {sol.status}")
+        return float(sol.objective)
+
+
+@dataclass
+class SampleShare:
+    """The result of :func:`in_sample_share`."""
+
+    samples: int
+    feasible: int
+    uncertainty: float
+    worst_slack: float
+
+    @property
+    def share_pct(self) -> float:
+        return 100.0 * self.feasible / self.samples if self.samples else float("nan")
+
+
+def draw_scales(data: PartitionData, uncertainty: float, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` uniform realisations of the box: ``1 + X u_d`` with ``u_d ~ U(-1, 1)`` on the
+    uncertain loads, 1 elsewhere; shape ``(n, |D|)``."""
+    rng = np.random.default_rng(seed)
+    out = np.ones((n, len(data.load_ids)))
+    idx = np.flatnonzero(data.uncertain)
+    out[:, idx] = 1 + uncertainty * rng.uniform(-1.0, 1.0, size=(n, len(idx)))
+    return out
+
+
+def in_sample_share(data: PartitionData, plan: PartitionPlan, *, uncertainty: float,
+                    samples: int = 10_000, seed: int = 0) -> SampleShare:
+    """The share of uniform realisations in the box of ``uncertainty`` (on ``data``'s
+    uncertain loads) at which ``plan`` is LinDist3Flow-feasible (slack ``<= eps``)."""
+    checker = SampleChecker(data, plan)
+    eps = data.settings.eps
+    ok, worst = 0, 0.0
+    for scale in draw_scales(data, uncertainty, samples, seed):
+        s = checker.slack(scale)
+        worst = max(worst, s)
+        ok += s <= eps
+    return SampleShare(samples, ok, uncertainty, worst)
+
+
+@dataclass
+class AcSampleShare:
+    """The result of :func:`ac_sample_share` (IV-E)."""
+
+    samples: int
+    feasible: int
+    converged: int
+    uncertainty: float
+    worst_low_voltage_pu: float
+    worst_high_voltage_pu: float
+
+    @property
+    def share_pct(self) -> float:
+        return 100.0 * self.feasible / self.samples if self.samples else float("nan")
+
+
+def _water_fill(total: float, setp: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                weight: np.ndarray) -> np.ndarray:
+    """Outputs ``setp + weight * t`` clipped to ``[lo, hi]`` whose deviations sum to ``total``
+    (as nearly as the bounds allow), ``t`` found by bisection."""
+    def dev(t: float) -> float:
+        return float((np.clip(setp + weight * t, lo, hi) - setp).sum())
+
+    a, b = -1e9, 1e9
+    for _ in range(100):
+        mid = (a + b) / 2
+        a, b = (mid, b) if dev(mid) < total else (a, mid)
+    return np.clip(setp + weight * (a + b) / 2, lo, hi)
+
+
+def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: PartitionPlan, *,
+                    uncertainty: float, samples: int = 10_000, seed: int = 0,
+                    v_set_pu: float = 1.0, rounds: int = 3) -> AcSampleShare:
+    """IV-E of the seed: the share of uniform load realisations in the box at which the plan
+    is feasible in OpenDSS's three-phase AC power flow.
+
+    The circuit is compiled once; the plan's switch states are written into it (the lost
+    substation's switches open), each energised component's grid-forming DER becomes a
+    voltage source at ``v_set_pu`` at its bus (its own element disabled), and DERs of
+    de-energised blocks are disabled. A realisation scales the uncertain loads (``kW`` and
+    ``kvar`` together). The grid-forming source takes the imbalance; the grid-following DERs of
+    its component then share it in proportion to their ramp limits, clipped to their bands
+    (``rounds`` power flows), so that every DER moves within its band. A
+    realisation is feasible when OpenDSS converges, every node of the energised blocks lies
+    within its voltage limits, and every DER's active output stays within its ramp band
+    around its set-point and within ``[0, p_max]``."""
+    import opendssdirect as dss
+
+    from feederopt.io.opendss import compile_circuit
+    from feederopt.problems.partition import components
+
+    path = net.meta.get("source_path")
+    if not path:
+        raise ValueError("the network was not read from an OpenDSS file")
+    compile_circuit(path)
+    closed = {data.switch_ids[s] for s in np.flatnonzero(plan.closed)}
+    for sid in data.switch_ids:
+        dss.Text.Command(f"edit Line.{sid} enabled={'y' if sid in closed else 'n'}")
+    gens = net.generators
+    bus_of = dict(zip(gens["id"].to_list(), gens["bus"].to_list(), strict=True))
+    kv_of = dict(zip(net.buses["id"].to_list(), net.buses["vn_kv"].to_list(), strict=True))
+    n_der = len(data.der_ids)
+    setp = np.array([plan.p_set[data.ph_der == d].sum() * 1000 for d in range(n_der)])
+    qset = np.array([plan.q_set[data.ph_der == d].sum() * 1000 for d in range(n_der)])
+    ramp = np.array([data.settings.ramp * data.ph_s_max[data.ph_der == d].sum() * 1000
+                     for d in range(n_der)])
+    lo = np.maximum(setp - ramp, 0.0)
+    hi = np.minimum(setp + ramp, data.der_p_max_kw)
+    groups: list[tuple[str, int, list[int]]] = []  # source, its DER, followers
+    for comp in components(data, plan):
+        if not plan.energised[comp[0]]:
+            continue
+        members = [d for d in range(n_der) if data.der_block[d] in comp]
+        for d in members:
+            if plan.grid_forming[d]:
+                name = f"gf{len(groups)}"
+                bus = bus_of[data.der_ids[d]]
+                dss.Text.Command(f"new Vsource.{name} bus1={bus} phases=3 "
+                                 f"basekv={kv_of[bus]} pu={v_set_pu} angle=0 MVAsc3=1e6 "
+                                 "MVAsc1=1e6")
+                groups.append((name, d, [m for m in members if m != d]))
+    following = {m for _, _, f in groups for m in f}
+
+    def dispatch(d: int, kw: float) -> None:
+        der = data.der_ids[d]
+        cls = der.split(".")[0].lower()
+        if cls == "generator":
+            dss.Text.Command(f"edit {der} kW={kw} kvar={qset[d]}")
+        elif cls == "pvsystem":
+            dss.Text.Command(f"edit {der} pmpp={max(kw, 0.0)} irradiance=1 kvar={qset[d]}")
+        else:
+            dss.Text.Command(f"edit {der} state=discharging kW={kw} kvar={qset[d]}")
+
+    for d, der in enumerate(data.der_ids):
+        if d not in following:
+            dss.Text.Command(f"edit {der} enabled=n")
+    loads = net.loads.filter(pl.col("in_service"))
+    nominal = {lid: (float(part["p_mw"].sum() * 1000), float(part["q_mvar"].sum() * 1000))
+               for lid in data.load_ids for part in [loads.filter(pl.col("id") == lid)]}
+    on_bus = {data.pu.bus_ids[b] for b in range(len(data.pu.bus_ids))
+              if plan.energised[data.block_of_bus[b]] and not data.pu.virtual[b]}
+    limits = {r["id"]: (r["v_min_pu"], r["v_max_pu"])
+              for r in net.buses.iter_rows(named=True) if r["id"] in on_bus}
+    unc = [(lid, data.load_ids.index(lid)) for lid in
+           (data.load_ids[i] for i in np.flatnonzero(data.uncertain))]
+    ok = conv = 0
+    lo_w, hi_w = np.inf, 0.0
+    for scale in draw_scales(data, uncertainty, samples, seed):
+        for lid, i in unc:
+            p0, q0 = nominal[lid]
+            dss.Text.Command(f"edit Load.{lid} kW={p0 * scale[i]} kvar={q0 * scale[i]}")
+        out = setp.copy()
+        converged = True
+        for _ in range(rounds):
+            for d in following:
+                dispatch(d, float(out[d]))
+            try:
+                dss.Solution.Solve()
+                converged = bool(dss.Solution.Converged())
+            except Exception:  # OpenDSS refuses: an infeasible sample
+                converged = False
+            if not converged:
+                break
+            for name, g, fol in groups:
+                dss.Circuit.SetActiveElement(f"Vsource.{name}")
+                out[g] = -float(np.asarray(dss.CktElement.Powers(), float)[0:6:2].sum())
+                members = [g, *fol]
+                total = float(sum(out[m] - setp[m] for m in members))
+                share = _water_fill(total, setp[members], lo[members], hi[members],
+                                    ramp[members])
+                for m, v in zip(fol, share[1:], strict=True):
+                    out[m] = v
+        if not converged:
+            continue
+        conv += 1
+        good = all(lo[m] - 1e-3 <= out[m] <= hi[m] + 1e-3
+                   for _, g, fol in groups for m in (g, *fol))
+        for bus, (vmin, vmax) in limits.items():
+            dss.Circuit.SetActiveBus(bus)
+            mags = np.asarray(dss.Bus.puVmagAngle(), float)[0::2]
+            if len(mags) == 0:
+                continue
+            lo_w, hi_w = min(lo_w, float(mags.min())), max(hi_w, float(mags.max()))
+            if mags.min() < vmin - 1e-9 or mags.max() > vmax + 1e-9:
+                good = False
+        ok += good
+    return AcSampleShare(samples, ok, conv, uncertainty, float(lo_w), float(hi_w))

@@ -1,0 +1,288 @@
+"""Networked-microgrid partitioning (seed 001) on IEEE 13mod, substation lost.
+
+References, all independent of the code under test:
+* brute force: every forest of closed switches (networkx) and every energisation of its
+  components that has a grid-forming-capable DER, each solved as an LP **without** the
+  radiality/grid-forming rows of the MILP; its best value must equal the MILP's;
+* the extensive form (one recourse copy per extreme point) against Algorithm 1;
+* the model-validity checks on the bus graph (networkx), and LinDist3Flow at every extreme point
+  and on in-box samples.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from feederopt.algorithms.partition import solve_extensive, solve_robust
+from feederopt.cases import load_three_phase
+from feederopt.errors import InputError
+from feederopt.formulations.partition import (
+    SLACKS,
+    X_GROUPS,
+    first_stage_block,
+    recourse_block,
+    rename,
+    slack_terms,
+)
+from feederopt.problems.partition import (
+    PartitionPlan,
+    PartitionSettings,
+    build_partition_data,
+    check_partition,
+    settings_from_file,
+)
+from feederopt.solvers.highs_backend import HighsModel
+from feederopt.validation.partition import SampleChecker, in_sample_share
+
+UNCERTAIN = ("801", "703", "701")
+
+
+@pytest.fixture(scope="module")
+def net():
+    return load_three_phase("ieee13mod")
+
+
+@pytest.fixture(scope="module")
+def det(net):
+    data = build_partition_data(net, PartitionSettings())
+    return data, solve_extensive(data)
+
+
+@pytest.fixture(scope="module")
+def robust(net):
+    data = build_partition_data(net, PartitionSettings(uncertainty=0.2,
+                                                       uncertain_loads=UNCERTAIN))
+    return data, solve_robust(data), solve_extensive(data)
+
+
+def test_blocks_are_components_without_switches(det):
+    data, _ = det
+    assert data.n_blocks == 7
+    assert data.lost.sum() == 1 and "sourcebus" in data.block_buses[int(np.argmax(data.lost))]
+    # every switch joins two different blocks
+    assert all(a != b for a, b in data.switch_blocks)
+
+
+def test_deterministic_plan_is_valid(det):
+    data, res = det
+    assert res.status == "optimal"
+    assert res.violations == []
+    assert check_partition(data, res.plan) == []
+    assert not res.plan.energised[data.lost].any()
+    assert res.served_load_kw > 0
+
+
+FOREST_ROWS = {"forest_edges", "connect", "eta_up", "eta_dn", "froot_max", "root_gf",
+               "gf_count", "gam_up", "gam_dn", "groot_max", "gf_max", "gf_isolated"}
+
+
+def _fixed_value(data, closed, energised):
+    """The deterministic problem with the switches and block states fixed, without the
+    radiality/grid-forming rows: an LP (inf when infeasible)."""
+    block, const = first_stage_block(data)
+    block.rows = [r for r in block.rows if r.name not in FOREST_ROWS]
+    rb = recourse_block(data, data.nominal())
+    for g in SLACKS:
+        rb.groups[g].ub[:] = 0.0
+    block.merge(rename(rb, "e0."))  # with its re-dispatch cost
+    for g in ("zbl", "zsw", "zinv", "rho"):
+        block.groups[g].integer = False
+    block.groups["zbl"].lb[:] = block.groups["zbl"].ub[:] = energised
+    block.groups["zsw"].lb[:] = block.groups["zsw"].ub[:] = closed
+    sol = HighsModel(block).solve()
+    return sol.objective + const if sol.status == "optimal" else np.inf
+
+
+def test_deterministic_optimum_equals_brute_force(det):
+    """Every energised set of blocks and every forest of closed switches inside it whose
+    trees each hold a grid-forming-capable DER (switches next to de-energised blocks open:
+    closing them never changes the value)."""
+    data, res = det
+    free = [s for s in range(data.n_switches) if data.switch_fixed[s] < 0]
+    usable = [b for b in range(data.n_blocks) if not data.lost[b]]
+    best = np.inf
+    for on_bits in itertools.product((0, 1), repeat=len(usable)):
+        energised = np.zeros(data.n_blocks)
+        energised[usable] = on_bits
+        inside = [s for s in free if energised[data.switch_blocks[s]].all()]
+        for bits in itertools.product((0, 1), repeat=len(inside)):
+            closed = np.zeros(data.n_switches)
+            closed[inside] = bits
+            g = nx.MultiGraph()
+            g.add_nodes_from(np.flatnonzero(energised).tolist())
+            for s in np.flatnonzero(closed):
+                g.add_edge(*map(int, data.switch_blocks[s]))
+            if len(g) and not nx.is_forest(g):
+                continue
+            if not all(any(data.der_gf[d] and data.der_block[d] in c
+                           for d in range(len(data.der_ids)))
+                       for c in nx.connected_components(g)):
+                continue
+            best = min(best, _fixed_value(data, closed, energised))
+    assert res.objective == pytest.approx(best, rel=1e-6, abs=1e-3)
+
+
+def test_robust_cutting_plane_equals_extensive_form(robust):
+    data, cp, ext = robust
+    assert cp.status == ext.status == "optimal"
+    assert cp.objective == pytest.approx(ext.objective, rel=1e-6, abs=1e-3)
+    assert cp.violations == [] and ext.violations == []
+    assert cp.iterations and cp.iterations[-1].total_slack <= data.settings.eps
+    assert cp.extreme_points == 2 ** len(UNCERTAIN)
+
+
+def test_robust_plan_feasible_at_every_extreme_point_and_in_sample(robust):
+    data, cp, _ = robust
+    x = {"zbl": cp.plan.energised * 1.0, "zsw": cp.plan.closed * 1.0, "ps": cp.plan.p_set,
+         "qs": cp.plan.q_set}
+    for scale in data.extreme_points():
+        m = HighsModel(recourse_block(data, scale), objective=slack_terms(data))
+        for g in X_GROUPS:
+            m.set_bounds(g, x[g], x[g])
+        assert m.solve().objective <= data.settings.eps
+    share = in_sample_share(data, cp.plan, uncertainty=0.2, samples=200, seed=1)
+    assert share.share_pct == 100.0
+
+
+def test_deterministic_plan_fails_out_of_sample(net, det):
+    """IV-D: the nominal plan meets a box that its ramp band covers (the 200 kW load at 801 on
+    a 250 kW battery with a 75 kW band: +-20 %) and fails part of a wider one (+-60 %)."""
+    _, res = det
+    data = build_partition_data(net, PartitionSettings(uncertainty=0.6,
+                                                       uncertain_loads=UNCERTAIN))
+    narrow = in_sample_share(data, res.plan, uncertainty=0.2, samples=100, seed=1)
+    wide = in_sample_share(data, res.plan, uncertainty=0.6, samples=200, seed=1)
+    assert narrow.share_pct == 100.0
+    assert 0.0 < wide.share_pct < 100.0
+
+
+def test_sample_checker_matches_a_fresh_model(robust, det):
+    data, _, _ = robust
+    plan = det[1].plan
+    checker = SampleChecker(data, plan)
+    x = {"zbl": plan.energised * 1.0, "zsw": plan.closed * 1.0, "ps": plan.p_set,
+         "qs": plan.q_set}
+    for scale in data.extreme_points()[:4]:
+        m = HighsModel(recourse_block(data, scale), objective=slack_terms(data))
+        for g in X_GROUPS:
+            m.set_bounds(g, x[g], x[g])
+        assert checker.slack(scale) == pytest.approx(m.solve().objective, abs=1e-8)
+
+
+def test_validity_check_catches_bad_plans(det):
+    data, res = det
+    p = res.plan
+    bad = PartitionPlan(p.energised.copy(), np.ones_like(p.closed), p.grid_forming, p.p_set,
+                        p.q_set)
+    bad.closed[data.switch_fixed == 0] = False
+    msgs = check_partition(data, bad)
+    assert any("radial" in m or "joins" in m for m in msgs)
+    off = PartitionPlan(np.zeros_like(p.energised), p.closed, p.grid_forming, p.p_set,
+                        p.q_set)
+    assert any("de-energised" in m for m in check_partition(data, off))
+
+
+def test_bad_input_gives_typed_problems(net, tmp_path):
+    with pytest.raises(InputError):
+        build_partition_data(net, PartitionSettings(k_der=0))
+    with pytest.raises(InputError):
+        build_partition_data(net, PartitionSettings(uncertainty=-0.1))
+    with pytest.raises(InputError):
+        build_partition_data(net, PartitionSettings(uncertain_loads=("nope",), uncertainty=0.1))
+    f = tmp_path / "s.json"
+    f.write_text('{"dss": {"Generator.nope": {"inverter": "GRID_FORMING"}}, '
+                 '"switch": {"sw_nope": {"state": "OPEN"}}}')
+    with pytest.raises(InputError) as err:
+        settings_from_file(f, net)
+    ids = {i for p in err.value.problems for i in p.ids}
+    assert {"Generator.nope", "sw_nope"} <= ids
+
+
+def test_cli_partition_bad_input_exits_2(tmp_path):
+    from typer.testing import CliRunner
+
+    from feederopt.cli import app
+
+    runner = CliRunner()
+    for args in (["--k-der", "0"], ["--uncertainty", "-0.1"],
+                 ["--uncertain-loads", "no_such_load", "--uncertainty", "0.1"]):
+        res = runner.invoke(app, ["partition", "ieee13mod", *args])
+        assert res.exit_code == 2, (args, res.output)
+    f = tmp_path / "s.json"
+    f.write_text('{"switch": {"sw_missing": {"state": "OPEN", "dispatchable": "NO"}}}')
+    res = runner.invoke(app, ["partition", "ieee13mod", "--settings", str(f)])
+    assert res.exit_code == 2 and "sw_missing" in res.output
+
+
+def test_cli_partition_writes_json(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from feederopt.cli import app
+
+    out = tmp_path / "p.json"
+    res = CliRunner().invoke(app, ["partition", "ieee13mod", "--uncertainty", "0.2",
+                                   "--uncertain-loads", "801,703", "--json", str(out), "-q"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(out.read_text())
+    assert data["violations"] == [] and data["extreme_points"] == 4
+    assert data["iterations"] and data["iterations"][-1]["total_slack"] <= 1e-6
+
+
+def test_ac_feasibility_of_robust_plan_by_opendss(net, robust):
+    """IV-E: OpenDSS with each microgrid's grid-forming DER as its source. Inside the box the
+    grid-forming DER covers the load swing within its ramp band; far outside it cannot."""
+    from feederopt.validation.partition import ac_sample_share
+
+    data, cp, _ = robust
+    inside = ac_sample_share(net, data, cp.plan, uncertainty=0.2, samples=100, seed=2)
+    assert inside.converged == 100 and inside.share_pct == 100.0
+    outside = ac_sample_share(net, data, cp.plan, uncertainty=0.9, samples=100, seed=2)
+    assert outside.share_pct < 100.0
+
+
+@pytest.mark.parametrize("k_der, feasible", [(1, False), (2, True)])
+def test_grid_forming_count_per_component(net, k_der, feasible):
+    """Two grid-forming batteries at bus 700 and a third at 801: a microgrid of blocks
+    700-701 and 801 (through 701702, 703800, 800801) with all three forming the grid has 3 of
+    them; a component with the two at 700 has 2 (allowed with k_der = 2 only)."""
+    data = build_partition_data(net, PartitionSettings(k_der=k_der))
+    block, _ = first_stage_block(data)
+    b700 = data.der_block[data.der_ids.index("Storage.battery_mg1a")]
+    zinv = block.groups["zinv"]
+    for d in ("Storage.battery_mg1a", "Storage.battery_mg1b"):
+        zinv.lb[data.der_ids.index(d)] = 1.0
+    block.groups["zbl"].lb[b700] = 1.0
+    assert (HighsModel(block).solve().status == "optimal") == feasible
+    if feasible:  # a third grid-forming DER in the same microgrid exceeds k_der = 2
+        zinv.lb[data.der_ids.index("Storage.battery_mg1c")] = 1.0
+        for s in ("701702", "703800", "800801"):
+            block.groups["zsw"].lb[data.switch_ids.index(s)] = 1.0
+        assert HighsModel(block).solve().status == "infeasible"
+
+
+def test_ieee37mod_has_the_seeds_numbers():
+    """Section IV of the seed: 10 switches (3 on redundant lines), at most 7 blocks, the
+    substation switch open, 7 DERs of 2180 kW, 30 loads of 2542 kW, 6 uncertain, k_der = 1,
+    ramp 30 %, omega 705."""
+    from feederopt.api_partition import default_settings_path
+
+    net = load_three_phase("ieee37mod")
+    st = settings_from_file(default_settings_path("ieee37mod"), net)
+    data = build_partition_data(net, st)
+    assert data.n_switches == 10
+    assert int((~data.lost).sum()) == 7 and int(data.lost.sum()) == 1
+    assert data.switch_fixed[data.switch_ids.index("swsub")] == 0
+    assert int(net.lines.filter(net.lines["normally_open"])["id"].len()) == 3
+    assert len(data.der_ids) == 7 and data.der_p_max_kw.sum() == pytest.approx(2180.0)
+    assert len(data.load_ids) == 30 and data.load_p_kw.sum() == pytest.approx(2542.0)
+    assert len(st.uncertain_loads) == 6
+    assert (st.k_der, st.ramp, st.omega) == (1, 0.3, 705.0)
+    res = solve_extensive(data)
+    assert res.status == "optimal" and res.violations == []
+    assert check_partition(data, res.plan) == []
