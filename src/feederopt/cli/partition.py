@@ -9,16 +9,25 @@ import math
 import typer
 from rich.table import Table
 
-from feederopt.cli import app as cli
+from feederopt.cli.app import (
+    FORCE_OPT,
+    QUIET_OPT,
+    SOURCE_ARG,
+    VERBOSE_OPT,
+    app,
+    cli_command,
+    fmt,
+    stdout,
+)
 from feederopt.io.writing import write_text
 
-_fmt = cli.fmt
+_fmt = fmt
 
 
-@cli.app.command()
-@cli.cli_command
+@app.command()
+@cli_command
 def partition(
-    source: str = cli.SOURCE_ARG,
+    source: str = SOURCE_ARG,
     settings: str | None = typer.Option(
         None, "--settings", help="PowerModelsONM settings file (JSON): grid-forming DERs, "
         "fixed switches, costs, a 'partition' section; built-in cases bring their own."),
@@ -40,9 +49,9 @@ def partition(
                                   help="With --samples: the OpenDSS AC check (IV-E)."),
     time_limit: float = typer.Option(600.0, "--time-limit", help="Seconds."),
     json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON."),
-    force: bool = cli.FORCE_OPT,
-    quiet: bool = cli.QUIET_OPT,
-    verbose: bool = cli.VERBOSE_OPT,
+    force: bool = FORCE_OPT,
+    quiet: bool = QUIET_OPT,
+    verbose: bool = VERBOSE_OPT,
 ) -> None:
     """Split a three-phase feeder whose substation is lost into radial microgrids, each with
     1..k_der grid-forming DERs, serving the most load robustly over a box of load
@@ -61,7 +70,7 @@ def partition(
         write_text(json_file, text + "\n", force=force)
     if quiet:
         return
-    out = cli.stdout()
+    out = stdout()
     t = Table(title=f"{res.case}: partition ({res.method}, +-{100 * res.uncertainty:g} %, "
               f"k_der={res.k_der})", show_header=False, title_justify="left")
     t.add_column("what")
