@@ -286,3 +286,62 @@ def test_ieee37mod_has_the_seeds_numbers():
     res = solve_extensive(data)
     assert res.status == "optimal" and res.violations == []
     assert check_partition(data, res.plan) == []
+
+
+def test_cli_partition_out_folder_colours_follow_the_plans_components(net, tmp_path):
+    """--out writes result.json, the PNG and a self-contained report.html; the bus colours in
+    the drawing follow the connected components of the closed branches (scipy, computed here
+    from the plan's closed switches), de-energised buses grey; an existing DIR needs --force."""
+    import json
+    import re
+
+    import scipy.sparse as sp
+    from matplotlib.colors import to_hex
+    from scipy.sparse.csgraph import connected_components
+    from typer.testing import CliRunner
+
+    from feederopt.cli import app
+    from feederopt.report.partition import BUS_GID, GREY, microgrid_figure
+
+    out = tmp_path / "mg"
+    args = ["partition", "ieee13mod", "--out", str(out), "-q"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    png, page = out / "microgrids.png", out / "report.html"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    html = page.read_text()
+    assert "data:image/png;base64," in html and "Iteration log" in html
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", html)
+    assert "<script" not in html and "default-src 'none'" in html
+    doc = json.loads((out / "result.json").read_text())
+    assert CliRunner().invoke(app, args).exit_code == 2  # exists, no --force
+    assert CliRunner().invoke(app, [*args, "--force"]).exit_code == 0
+
+    # independent reference: components of the bus graph with every closed branch
+    ids = [str(b) for b in net.buses["id"].to_list()]
+    index = {b: i for i, b in enumerate(ids)}
+    closed_sw = set(doc["closed_switches"])
+    edges = [(r["from_bus"], r["to_bus"]) for r in net.lines.iter_rows(named=True)
+             if r["in_service"] and (not (r["switchable"] or r["normally_open"])
+                                     or r["id"] in closed_sw)]
+    edges += [(r["from_bus"], r["to_bus"]) for r in net.transformers.iter_rows(named=True)
+              if r["in_service"]]
+    a = [index[u] for u, _ in edges]
+    b = [index[v] for _, v in edges]
+    _, label = connected_components(sp.coo_matrix((np.ones(len(a)), (a, b)),
+                                                  shape=(len(ids), len(ids))), directed=False)
+    live = {bus for blk in doc["blocks"] if blk["energised"] for bus in blk["buses"]}
+    fig = microgrid_figure(net, doc)
+    (sc,) = [c for c in fig.axes[0].collections if c.get_gid() == BUS_GID]
+    colour = {bus: to_hex(fc) for bus, fc in zip(ids, sc.get_facecolors(), strict=True)}
+    assert len(live) > 0
+    comp_colour: dict[int, str] = {}
+    for bus in ids:
+        if bus in live:
+            assert colour[bus] != GREY
+            assert comp_colour.setdefault(int(label[index[bus]]), colour[bus]) == colour[bus]
+        else:
+            assert colour[bus] == GREY, bus
+    assert len(set(comp_colour.values())) == len(comp_colour)  # one colour per component
+    n_live_comps = len({int(label[index[x]]) for x in live})
+    assert n_live_comps == len({blk["component"] for blk in doc["blocks"] if blk["energised"]})

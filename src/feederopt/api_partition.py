@@ -20,6 +20,7 @@ from feederopt.algorithms.partition import (
 )
 from feederopt.cases import load_three_phase
 from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.io.writing import output_problems
 from feederopt.problems.partition import (
     PartitionSettings,
     build_partition_data,
@@ -40,13 +41,16 @@ def partition(source: Any, *, settings: str | Path | None = None,
               uncertainty: float | None = None, uncertain_loads: list[str] | None = None,
               k_der: int | None = None, method: str = "cutting_plane", workers: int = 1,
               ray_address: str | None = None, time_limit_s: float = 600.0,
-              samples: int = 0, ac_check: bool = True, seed: int = 0) -> PartitionResult:
+              samples: int = 0, ac_check: bool = True, seed: int = 0,
+              out: str | Path | None = None, force: bool = False) -> PartitionResult:
     """Partition ``source`` (a ``.dss`` path or a built-in case) into networked microgrids with
     the substation lost; options override the settings file. With ``samples > 0`` the
     post-analyses of the seed run on that many uniform in-box samples (``result.checks``):
     the plan in LinDist3Flow and, with ``ac_check``, in OpenDSS (IV-E), and the deterministic
-    plan in LinDist3Flow (IV-D, when the uncertainty is positive). Bad input raises
-    :class:`InputError` with every problem found."""
+    plan in LinDist3Flow (IV-D, when the uncertainty is positive). With ``out``, the result
+    folder (result.json, microgrids.png, report.html; :mod:`feederopt.report.partition`) is
+    written there, atomically; an existing one is replaced only with ``force``. Bad input
+    raises :class:`InputError` with every problem found."""
     problems: list[Problem] = []
     if method not in ("cutting_plane", "extensive"):
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
@@ -67,6 +71,8 @@ def partition(source: Any, *, settings: str | Path | None = None,
     if samples < 0:
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "samples must be >= 0",
                                 (str(samples),), "samples"))
+    if out is not None:
+        problems += output_problems(out, force=force, folder=True, option="out")
     if problems:
         raise InputError(problems)
     data = build_partition_data(net, st)
@@ -91,4 +97,8 @@ def partition(source: Any, *, settings: str | Path | None = None,
                 det = in_sample_share(data, det_plan, uncertainty=x, samples=samples,
                                       seed=seed).share_pct
         res.checks = SampleChecks(samples, ld3f.share_pct, ac.share_pct if ac else None, det)
+    if out is not None:
+        from feederopt.report.partition import write_partition_folder
+
+        write_partition_folder(out, net, res.to_dict(), force=force)
     return res

@@ -3,9 +3,6 @@ command joins :data:`feederopt.cli.app.app` when :mod:`feederopt.cli` imports th
 
 from __future__ import annotations
 
-import json
-import math
-
 import typer
 from rich.table import Table
 
@@ -20,6 +17,7 @@ from feederopt.cli.app import (
     stdout,
 )
 from feederopt.io.writing import write_text
+from feederopt.report.partition import result_json
 
 _fmt = fmt
 
@@ -49,6 +47,9 @@ def partition(
                                   help="With --samples: the OpenDSS AC check (IV-E)."),
     time_limit: float = typer.Option(600.0, "--time-limit", help="Seconds."),
     json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON."),
+    out_dir: str | None = typer.Option(
+        None, "--out", help="Write a result folder: result.json, microgrids.png (one colour "
+        "per microgrid) and a self-contained report.html."),
     force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
@@ -62,12 +63,11 @@ def partition(
         else None
     res = run(source, settings=settings, uncertainty=uncertainty, uncertain_loads=loads,
               k_der=k_der, method="extensive" if extensive else "cutting_plane",
-              workers=workers, time_limit_s=time_limit, samples=samples, ac_check=ac_check)
+              workers=workers, time_limit_s=time_limit, samples=samples, ac_check=ac_check,
+              out=out_dir, force=force)
     data = res.to_dict()
     if json_file is not None:
-        text = json.dumps(data, indent=2, default=lambda v: None if isinstance(v, float)
-                          and not math.isfinite(v) else v)
-        write_text(json_file, text + "\n", force=force)
+        write_text(json_file, result_json(data), force=force)
     if quiet:
         return
     out = stdout()

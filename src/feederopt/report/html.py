@@ -364,8 +364,6 @@ def generic_section(anchor: str, title: str, value: Any) -> str:
 
 def render_report(folder: ResultFolder) -> str:
     """The whole HTML page."""
-    from feederopt._version import __version__
-
     r = folder.result
     status = str(r.get("status", "unknown"))
     parts = [
@@ -386,6 +384,14 @@ def render_report(folder: ResultFolder) -> str:
     if r.get("timings"):
         parts.append(generic_section("timings", "Timings [s]", r["timings"]))
     title = f"feederopt report: {r.get('case', folder.path.name)}"
+    sub = f"{r.get('method', '')} with {r.get('solver', '')}"
+    return page(title, status, sub, "".join(parts), folder.path.name)
+
+
+def page(title: str, status: str, sub: str, body: str, source: str) -> str:
+    """A whole self-contained HTML page (inline style, no network loads by its CSP)."""
+    from feederopt._version import __version__
+
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
@@ -393,10 +399,9 @@ def render_report(folder: ResultFolder) -> str:
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
         f"<header><h1>{escape(title)} <span class=\"status {escape(status)}\">"
         f"{escape(status)}</span></h1>"
-        f'<p class="sub">{escape(str(r.get("method", "")))} with {escape(str(r.get("solver", "")))}'
-        "</p></header>"
-        + "".join(parts)
-        + f"<footer>feederopt {escape(__version__)}, from {escape(folder.path.name)}/</footer>"
+        f'<p class="sub">{escape(sub)}</p></header>'
+        + body
+        + f"<footer>feederopt {escape(__version__)}, from {escape(source)}/</footer>"
         "</body></html>\n"
     )
 

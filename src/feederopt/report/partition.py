@@ -1,0 +1,211 @@
+"""The result folder of ``feederopt partition CASE --out DIR`` (seed 001): ``result.json``,
+``microgrids.png`` and a self-contained ``report.html``.
+
+The drawing colours each energised connected component (microgrid) in its own colour and the
+de-energised blocks grey, dashes the open switches and marks the grid-forming DERs. Buses sit at
+their OpenDSS ``BusCoords`` when the feeder has them, else on the tree layout of
+:mod:`feederopt.report.plot` from the grid-forming DERs over the closed branches. The page reuses
+the helpers of :mod:`feederopt.report.html`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from feederopt.io.writing import atomic_folder
+from feederopt.network.threephase import ThreePhaseNetwork
+from feederopt.report.html import fmt, image, kv_table, page, records_table, section
+from feederopt.report.plot import _pyplot, coordinates, figure_png, tree_layout
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+#: Colour of a de-energised bus.
+GREY = "#9ca3af"
+#: The ``gid`` of the bus scatter in :func:`microgrid_figure` (its face colours are the buses').
+BUS_GID = "buses"
+
+
+def palette(k: int) -> str:
+    """The colour of microgrid ``k`` (matplotlib's tab10, then tab20's light shades)."""
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    tab = [to_hex(c) for c in colormaps["tab10"].colors]  # type: ignore[attr-defined]
+    tab = [c for c in tab if c != "#7f7f7f"]  # tab10's grey is the de-energised colour's kin
+    light = [to_hex(c) for c in colormaps["tab20"].colors[1::2]]  # type: ignore[attr-defined]
+    cols = tab + [c for c in light if c != "#c7c7c7"]
+    return cols[k % len(cols)]
+
+
+def bus_colours(result: Mapping[str, Any]) -> dict[str, str]:
+    """Bus id -> colour: its microgrid's (``blocks[].component``) or grey when de-energised."""
+    out: dict[str, str] = {}
+    for blk in result.get("blocks", []):
+        comp = int(blk.get("component", -1))
+        colour = palette(comp) if blk.get("energised") and comp >= 0 else GREY
+        for b in blk.get("buses", []):
+            out[str(b)] = colour
+    return out
+
+
+def _branches(net: ThreePhaseNetwork, closed_switches: set[str]) -> pl.DataFrame:
+    """Lines and transformers: id, from_bus, to_bus, switch, closed."""
+    lines = net.lines.filter(pl.col("in_service"))
+    is_switch = lines["switchable"] | lines["normally_open"]
+    closed = [(i in closed_switches) if s else True
+              for i, s in zip(lines["id"].to_list(), is_switch.to_list(), strict=True)]
+    frames = [pl.DataFrame({"id": lines["id"], "from_bus": lines["from_bus"],
+                            "to_bus": lines["to_bus"], "switch": is_switch,
+                            "closed": pl.Series(closed, dtype=pl.Boolean)})]
+    tr = net.transformers.filter(pl.col("in_service"))
+    if tr.height:
+        frames.append(pl.DataFrame({"id": tr["id"], "from_bus": tr["from_bus"],
+                                    "to_bus": tr["to_bus"],
+                                    "switch": pl.Series([False] * tr.height),
+                                    "closed": pl.Series([True] * tr.height)}))
+    return pl.concat(frames)
+
+
+def microgrid_figure(net: ThreePhaseNetwork, result: Mapping[str, Any]) -> Figure:
+    """The feeder with each energised microgrid in its own colour (:func:`bus_colours`),
+    de-energised buses grey, open switches dashed, grid-forming DERs as stars."""
+    plt = _pyplot()
+    ids = [str(b) for b in net.buses["id"].to_list()]
+    index = {b: i for i, b in enumerate(ids)}
+    br = _branches(net, {str(s) for s in result.get("closed_switches", [])})
+    br = br.filter(pl.col("from_bus").is_in(ids) & pl.col("to_bus").is_in(ids))
+    f = np.array([index[b] for b in br["from_bus"].to_list()], dtype=int)
+    t = np.array([index[b] for b in br["to_bus"].to_list()], dtype=int)
+    closed = br["closed"].to_numpy().astype(bool)
+    switch = br["switch"].to_numpy().astype(bool)
+    gf_ids = {g for blk in result.get("blocks", []) for g in blk.get("grid_forming", [])}
+    gens = net.generators
+    gf_buses = [str(b) for d, b in zip(gens["id"].to_list(), gens["bus"].to_list(), strict=True)
+                if d in gf_ids and str(b) in index]
+    pos = coordinates(net.buses, br)
+    if pos is None:
+        roots = [index[b] for b in gf_buses] + [index[str(b)] for b in
+                                                net.sources["bus"].to_list() if str(b) in index]
+        pos = tree_layout(len(ids), f, t, closed, np.array(list(dict.fromkeys(roots)), int))
+    colours = bus_colours(result)
+    face = [colours.get(b, GREY) for b in ids]
+    n = len(ids)
+    fig, ax = plt.subplots(figsize=(min(5 + n / 5, 16), 7))
+    for a, b, c in zip(f, t, closed, strict=True):
+        xs, ys = [pos[a, 0], pos[b, 0]], [pos[a, 1], pos[b, 1]]
+        same = face[a] == face[b] and face[a] != GREY and c
+        ax.plot(xs, ys, color=face[a] if same else "0.55", lw=2.0 if same else 1.0,
+                ls="-" if c else "--", zorder=1)
+    mid = (pos[f] + pos[t]) / 2
+    on, off = switch & closed, switch & ~closed
+    ax.scatter(mid[on, 0], mid[on, 1], marker="s", s=22, c="k", zorder=2,
+               label="closed switch")
+    ax.scatter(mid[off, 0], mid[off, 1], marker="s", s=22, facecolors="white",
+               edgecolors="k", zorder=2, label="open switch (dashed)")
+    ax.scatter(pos[:, 0], pos[:, 1], c=face, s=60, zorder=3, edgecolors="k", linewidths=0.4,
+               gid=BUS_GID)
+    if gf_buses:
+        g = [index[b] for b in gf_buses]
+        ax.scatter(pos[g, 0], pos[g, 1], marker="*", s=260, c="gold", edgecolors="k",
+                   zorder=4, label="grid-forming DER")
+    comps = sorted({int(blk["component"]) for blk in result.get("blocks", [])
+                    if blk.get("energised") and int(blk.get("component", -1)) >= 0})
+    for k in comps:
+        ax.scatter([], [], c=palette(k), s=60, edgecolors="k", label=f"microgrid {k}")
+    ax.scatter([], [], c=GREY, s=60, edgecolors="k", label="de-energised")
+    if n <= 150:
+        for i, bid in enumerate(ids):
+            ax.annotate(bid, pos[i], fontsize=6, xytext=(3, 3), textcoords="offset points")
+    ax.legend(loc="best", fontsize=8)
+    ax.set_title(f"{result.get('case', '')}: {len(comps)} microgrid(s), "
+                 f"{result.get('energised_blocks', '-')} energised block(s)")
+    ax.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
+def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) -> str:
+    """The page: summary, microgrid drawing, per-block table, iteration log."""
+    r = result
+    summary = {
+        "status": r.get("status"), "method": r.get("method"),
+        "uncertainty": fmt(100 * float(r.get("uncertainty") or 0.0), "g", " %"),
+        "k_der": r.get("k_der"), "extreme points": r.get("extreme_points"),
+        "generation cost [$]": fmt(r.get("generation_cost"), ",.2f"),
+        "load-shed cost [$]": fmt(r.get("load_shed_cost"), ",.2f"),
+        "worst re-dispatch cost [$]": fmt(r.get("redispatch_cost"), ",.2f"),
+        "energised blocks": r.get("energised_blocks"),
+        "closed switches": ", ".join(r.get("closed_switches") or []) or "-",
+        "served load [kW]": f"{fmt(r.get('served_load_kw'), ',.1f')} of "
+                            f"{fmt(r.get('total_load_kw'), ',.1f')}",
+        "run time / to best [s]": f"{fmt(r.get('run_time_s'), '.2f')} / "
+                                  f"{fmt(r.get('time_to_best_s'), '.2f')}",
+        "worst total slack [p.u.]": fmt(r.get("worst_total_slack"), ".2e"),
+        "validity": "; ".join(r.get("violations") or []) or "all checks hold",
+    }
+    checks = r.get("checks")
+    if checks:
+        summary[f"LinDist3Flow-feasible ({checks.get('samples')} samples)"] = fmt(
+            checks.get("lindist3flow_pct"), ".2f", " %")
+        summary["AC-feasible, OpenDSS (IV-E)"] = fmt(checks.get("ac_pct"), ".2f", " %")
+        summary["deterministic plan feasible (IV-D)"] = fmt(
+            checks.get("deterministic_pct"), ".2f", " %")
+    blocks = [{"block": b.get("index"), "state": "on" if b.get("energised") else "off",
+               "microgrid": b.get("component") if int(b.get("component", -1)) >= 0 else "-",
+               "grid-forming": ", ".join(b.get("grid_forming") or []) or "-",
+               "set-points [kW]": ", ".join(f"{k}: {v:.1f}" for k, v in
+                                            (b.get("der_set_points_kw") or {}).items()) or "-",
+               "load [kW]": fmt(b.get("load_kw"), ".1f"),
+               "buses": ", ".join(b.get("buses") or [])} for b in r.get("blocks", [])]
+    iters = [{"k": it.get("k"), "master objective [$]": fmt(it.get("master_objective"), ",.2f"),
+              "worst point": it.get("worst_point") or "nominal",
+              "total slack": fmt(it.get("total_slack"), ".2e"),
+              "worst V [$]": fmt(it.get("worst_recourse"), ",.2f"), "cuts": it.get("cuts")}
+             for it in r.get("iterations", [])]
+    body = (section("summary", "Summary", kv_table(summary))
+            + section("microgrids", "Microgrids", image(
+                png, "feeder with its microgrids", "One colour per energised microgrid; "
+                "de-energised blocks grey; open switches dashed; stars: grid-forming DERs."))
+            + section("blocks", "Blocks", records_table(blocks) if blocks else "-")
+            + section("iterations", "Iteration log (Algorithm 1)",
+                      records_table(iters) if iters else '<p class="note">none (extensive '
+                      "form)</p>"))
+    title = f"feederopt partition: {r.get('case', '')}"
+    return page(title, str(r.get("status", "unknown")), "networked microgrids, substation lost",
+                body, source)
+
+
+def result_json(result: Mapping[str, Any]) -> str:
+    """The result as JSON text; non-finite numbers become null."""
+    def clean(v: Any) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, Mapping):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [clean(x) for x in v]
+        return v
+
+    return json.dumps(clean(result), indent=2) + "\n"
+
+
+def write_partition_folder(out: str | Path, net: ThreePhaseNetwork,
+                           result: Mapping[str, Any], *, force: bool = False) -> Path:
+    """Write ``out/`` (result.json, microgrids.png, report.html) atomically; an existing
+    ``out`` is replaced only with ``force``."""
+    png = figure_png(microgrid_figure(net, result))
+    out = Path(out)
+    with atomic_folder(out, force=force) as tmp:
+        (tmp / "result.json").write_text(result_json(result), encoding="utf-8")
+        (tmp / "microgrids.png").write_bytes(png)
+        (tmp / "report.html").write_text(render_partition_report(result, png, out.name),
+                                         encoding="utf-8")
+    return out
