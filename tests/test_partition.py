@@ -345,3 +345,51 @@ def test_cli_partition_out_folder_colours_follow_the_plans_components(net, tmp_p
     assert len(set(comp_colour.values())) == len(comp_colour)  # one colour per component
     n_live_comps = len({int(label[index[x]]) for x in live})
     assert n_live_comps == len({blk["component"] for blk in doc["blocks"] if blk["energised"]})
+
+
+def test_cli_check_runs_iv_d_and_iv_e_on_a_partition_result(net, robust, tmp_path):
+    """`check PARTITION.json --samples N` rebuilds the problem and plan from the JSON and runs
+    the post-analyses; the shares equal those of validation/partition.py called directly on
+    the solved plans (the robust plan, and a fresh deterministic 0 % plan for IV-D)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from feederopt.cli import app
+    from feederopt.validation.partition import ac_sample_share
+
+    data, rob, _ = robust
+    doc = tmp_path / "p.json"
+    res = CliRunner().invoke(app, ["partition", "ieee13mod", "--uncertainty", "0.2",
+                                   "--uncertain-loads", ",".join(UNCERTAIN), "--json",
+                                   str(doc), "-q"])
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "c.json"
+    res = CliRunner().invoke(app, ["check", str(doc), "--samples", "5", "--json", str(out),
+                                   "-q"])
+    assert res.exit_code == 0, res.output
+    got = json.loads(out.read_text())
+    n, x = 5, 0.2
+    assert got["samples"] == n and got["uncertainty"] == x
+    assert got["lindist3flow_pct"] == in_sample_share(data, rob.plan, uncertainty=x,
+                                                      samples=n).share_pct == 100.0
+    assert got["ac_pct"] == ac_sample_share(net, data, rob.plan, uncertainty=x,
+                                            samples=n).share_pct
+    nominal = build_partition_data(net, PartitionSettings(uncertain_loads=UNCERTAIN))
+    det_plan = solve_robust(nominal).plan
+    assert got["deterministic_pct"] == in_sample_share(data, det_plan, uncertainty=x,
+                                                       samples=n).share_pct
+    # another box than the result's: --uncertainty
+    res = CliRunner().invoke(app, ["check", str(doc), "--samples", "3", "--uncertainty", "0",
+                                   "--no-ac"])
+    assert res.exit_code == 0, res.output
+    # bad partition files: typed problems, exit 2
+    bad = json.loads(doc.read_text())
+    bad["plan"]["closed"] = [True]
+    (tmp_path / "bad1.json").write_text(json.dumps(bad))
+    bad.pop("plan")
+    (tmp_path / "bad2.json").write_text(json.dumps(bad))
+    for f, args in (("bad1.json", []), ("bad2.json", []), ("p.json", ["--uncertainty", "-1"]),
+                    ("p.json", ["--samples", "0"])):
+        res = CliRunner().invoke(app, ["check", str(tmp_path / f), "--samples", "2", *args])
+        assert res.exit_code == 2, (f, args, res.output)

@@ -8,9 +8,12 @@ Algorithm 1 of seed 001 or by the extensive form (:mod:`feederopt.algorithms.par
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from feederopt.algorithms.partition import (
     PartitionResult,
@@ -22,6 +25,7 @@ from feederopt.cases import load_three_phase
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io.writing import output_problems
 from feederopt.problems.partition import (
+    PartitionPlan,
     PartitionSettings,
     build_partition_data,
     settings_from_file,
@@ -82,23 +86,104 @@ def partition(source: Any, *, settings: str | Path | None = None,
     else:
         res = solve_robust(data, case=case, workers=workers, ray_address=ray_address,
                            time_limit_s=time_limit_s)
+    res.inputs = {"source": str(source) if isinstance(source, str | Path) else None,
+                  "settings": str(path) if path is not None else None,
+                  "uncertain_loads": list(st.uncertain_loads) if st.uncertain_loads else None,
+                  "k_der": st.k_der}
     if samples and res.plan is not None:
-        from feederopt.validation.partition import ac_sample_share, in_sample_share
-
-        x = st.uncertainty
-        ld3f = in_sample_share(data, res.plan, uncertainty=x, samples=samples, seed=seed)
-        ac = ac_sample_share(net, data, res.plan, uncertainty=x, samples=samples,
-                             seed=seed) if ac_check else None
-        det = None
-        if x > 0:
-            nominal = build_partition_data(net, replace(st, uncertainty=0.0))
-            det_plan = solve_robust(nominal, case=case, time_limit_s=time_limit_s).plan
-            if det_plan is not None:
-                det = in_sample_share(data, det_plan, uncertainty=x, samples=samples,
-                                      seed=seed).share_pct
-        res.checks = SampleChecks(samples, ld3f.share_pct, ac.share_pct if ac else None, det)
+        res.checks = _post_analyses(net, st, data, res.plan, case=case, samples=samples,
+                                    ac_check=ac_check, seed=seed, time_limit_s=time_limit_s)
     if out is not None:
         from feederopt.report.partition import write_partition_folder
 
         write_partition_folder(out, net, res.to_dict(), force=force)
     return res
+
+
+def _post_analyses(net: Any, st: PartitionSettings, data: Any, plan: PartitionPlan, *,
+                   case: str, samples: int, ac_check: bool, seed: int,
+                   time_limit_s: float) -> SampleChecks:
+    """The plan in LinDist3Flow and (``ac_check``) OpenDSS (IV-E) on ``samples`` uniform
+    in-box draws, and the deterministic (0 %) plan in LinDist3Flow in the same box (IV-D)."""
+    from feederopt.validation.partition import ac_sample_share, in_sample_share
+
+    x = st.uncertainty
+    ld3f = in_sample_share(data, plan, uncertainty=x, samples=samples, seed=seed)
+    ac = ac_sample_share(net, data, plan, uncertainty=x, samples=samples,
+                         seed=seed) if ac_check else None
+    det = None
+    if x > 0:
+        nominal = build_partition_data(net, replace(st, uncertainty=0.0))
+        det_plan = solve_robust(nominal, case=case, time_limit_s=time_limit_s).plan
+        if det_plan is not None:
+            det = in_sample_share(data, det_plan, uncertainty=x, samples=samples,
+                                  seed=seed).share_pct
+    return SampleChecks(samples, ld3f.share_pct, ac.share_pct if ac else None, det)
+
+
+def _bad_result(path: str, message: str) -> InputError:
+    return InputError([Problem(
+        ProblemKind.UNREADABLE_FILE, "result", message, (path,),
+        hint="pass the JSON written by 'feederopt partition CASE --json FILE'")])
+
+
+def check_partition_result(doc: dict[str, Any], *, samples: int,
+                           uncertainty: float | None = None, ac_check: bool = True,
+                           seed: int = 0, time_limit_s: float = 600.0,
+                           path: str = "result") -> SampleChecks:
+    """The post-analyses of seed 001 (IV-D, IV-E; see :func:`partition`) for a partition result
+    read back from its JSON (``doc``, ``kind == "partition"``), in the box of ``uncertainty``
+    (default: the result's). The problem is rebuilt from the result's ``inputs`` (source,
+    settings, uncertain loads, k_der); a result that cannot be rebuilt raises
+    :class:`InputError`."""
+    problems: list[Problem] = []
+    if samples < 1:
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                f"samples must be at least 1, not {samples}", (str(samples),),
+                                "samples"))
+    x = doc.get("uncertainty") if uncertainty is None else uncertainty
+    xf = float(x) if isinstance(x, int | float) and not isinstance(x, bool) else math.nan
+    if not (math.isfinite(xf) and xf >= 0):
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                f"the uncertainty must be a number >= 0, not {x}", (str(x),),
+                                "uncertainty"))
+    if problems:
+        raise InputError(problems)
+    inputs = doc.get("inputs")
+    plan_doc = doc.get("plan")
+    if not isinstance(inputs, dict) or not inputs.get("source"):
+        raise _bad_result(path, "the partition result names no source case (its 'inputs')")
+    if not isinstance(plan_doc, dict):
+        raise _bad_result(path, "the partition result holds no plan")
+    loads = inputs.get("uncertain_loads")
+    st_path = inputs.get("settings")
+    net = load_three_phase(inputs["source"])
+    st = settings_from_file(st_path, net) if st_path else PartitionSettings()
+    changes: dict[str, Any] = {"uncertainty": xf}
+    if loads:
+        changes["uncertain_loads"] = tuple(loads)
+    if inputs.get("k_der") is not None:
+        changes["k_der"] = int(inputs["k_der"])
+    st = replace(st, **changes)
+    problems = settings_problems(st, net)
+    if problems:
+        raise InputError(problems)
+    data = build_partition_data(net, st)
+    try:
+        plan = PartitionPlan(
+            energised=np.asarray(plan_doc["energised"], bool),
+            closed=np.asarray(plan_doc["closed"], bool),
+            grid_forming=np.asarray(plan_doc["grid_forming"], bool),
+            p_set=np.asarray(plan_doc["p_set"], float),
+            q_set=np.asarray(plan_doc["q_set"], float))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _bad_result(path, f"the plan is not readable ({exc})") from None
+    shapes = {"energised": data.n_blocks, "closed": len(data.switch_ids),
+              "grid_forming": len(data.der_ids), "p_set": len(data.ph_der),
+              "q_set": len(data.ph_der)}
+    wrong = [k for k, n in shapes.items() if getattr(plan, k).shape != (n,)]
+    if wrong:
+        raise _bad_result(path, f"the plan does not fit the case ({', '.join(wrong)})")
+    case = str(net.meta.get("case") or net.name)
+    return _post_analyses(net, st, data, plan, case=case, samples=samples, ac_check=ac_check,
+                          seed=seed, time_limit_s=time_limit_s)

@@ -133,10 +133,15 @@ class PartitionResult:
     iterations: list[IterationLog] = field(default_factory=list)
     plan: PartitionPlan | None = field(default=None, repr=False)
     checks: SampleChecks | None = None
+    #: What rebuilds the problem (``feederopt check``): source, settings file, uncertain loads.
+    inputs: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out.pop("plan")
+        out: dict[str, Any] = {"kind": "partition"}
+        out.update(asdict(self))
+        plan = out.pop("plan")
+        out["plan"] = None if plan is None else {
+            k: np.asarray(v).tolist() for k, v in plan.items()}
         return out
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -146,8 +147,9 @@ def check(
                                       help="A result JSON (`feederopt solve --json FILE`) or "
                                       "a result folder."),
     samples: int = typer.Option(1000, "--samples", "-n", help="Number of load samples."),
-    uncertainty: float = typer.Option(..., "--uncertainty", "-u",
-                                      help="Relative load uncertainty X (loads in nominal +- X)."),
+    uncertainty: float | None = typer.Option(
+        None, "--uncertainty", "-u", help="Relative load uncertainty X (loads in nominal +- X); "
+        "required but for a partition result, whose own box is the default."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     uncertain_loads: str | None = typer.Option(
         None, "--uncertain-loads", help="Comma-separated load ids that vary (default: all)."),
@@ -160,11 +162,22 @@ def check(
     verbose: bool = VERBOSE_OPT,
 ) -> None:
     """Out-of-sample check: the share of random loads in the box for which the result's
-    topology is feasible in the convex model (SOCP, no slack) and in the AC power flow."""
+    topology is feasible in the convex model (SOCP, no slack) and in the AC power flow. For a
+    partition result (`feederopt partition --json FILE`): the seed's IV-D (the deterministic
+    plan in LinDist3Flow) and IV-E (the plan in OpenDSS), and the plan in LinDist3Flow."""
     from feederopt.cases import load
     from feederopt.io.writing import check_output, write_text
     from feederopt.validation.montecarlo import check_options, check_result, read_result
 
+    doc = _partition_doc(result_file)
+    if doc is not None:
+        _check_partition(doc, result_file, samples, uncertainty, seed, not no_ac, json_file,
+                         force, quiet)
+        return
+    if uncertainty is None:
+        raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
+                                  "--uncertainty is required for this result",
+                                  field="uncertainty", hint="e.g. --uncertainty 0.1")])
     check_options(samples, uncertainty)
     if json_file is not None:
         check_output(json_file, force=force, option="json")  # before the samples, not after
@@ -190,4 +203,46 @@ def check(
     table.add_row("feasible, AC power flow",
                   "skipped" if share_ac is None or math.isnan(share_ac) else
                   f"{mc.feasible_ac} ({share_ac * 100:.2f} %)")
+    stdout().print(table)
+
+
+def _partition_doc(result_file: str) -> dict[str, Any] | None:
+    """The result JSON when it is a partition result (``"kind": "partition"``), else None (the
+    ordinary reader then reports what is wrong with it)."""
+    path = Path(result_file)
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return doc if isinstance(doc, dict) and doc.get("kind") == "partition" else None
+
+
+def _check_partition(doc: dict[str, Any], result_file: str, samples: int,
+                     uncertainty: float | None, seed: int, ac: bool, json_file: str | None,
+                     force: bool, quiet: bool) -> None:
+    from feederopt.api_partition import check_partition_result
+    from feederopt.io.writing import check_output, write_text
+
+    if json_file is not None:
+        check_output(json_file, force=force, option="json")
+    c = check_partition_result(doc, samples=samples, uncertainty=uncertainty, ac_check=ac,
+                               seed=seed, path=result_file)
+    x = doc.get("uncertainty") if uncertainty is None else uncertainty
+    payload = {"case": doc.get("case"), "kind": "partition", "uncertainty": x, "seed": seed,
+               **asdict(c)}
+    if json_file is not None:
+        write_text(json_file, json.dumps(payload, indent=2) + "\n", force=force)
+    if quiet:
+        return
+    table = Table(title=f"partition check: {doc.get('case')} (+-{100 * float(x or 0):g} %)",
+                  show_header=False, title_justify="left")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    table.add_row("samples", f"{c.samples} (seed {seed})")
+    table.add_row("plan LinDist3Flow-feasible", fmt(c.lindist3flow_pct, ".2f", " %"))
+    table.add_row("plan AC-feasible, OpenDSS (IV-E)", fmt(c.ac_pct, ".2f", " %"))
+    table.add_row("deterministic plan LinDist3Flow-feasible (IV-D)",
+                  fmt(c.deterministic_pct, ".2f", " %"))
     stdout().print(table)
