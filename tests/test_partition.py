@@ -390,6 +390,6 @@ def test_cli_check_runs_iv_d_and_iv_e_on_a_partition_result(net, robust, tmp_pat
     bad.pop("plan")
     (tmp_path / "bad2.json").write_text(json.dumps(bad))
     for f, args in (("bad1.json", []), ("bad2.json", []), ("p.json", ["--uncertainty", "-1"]),
-                    ("p.json", ["--samples", "0"])):
+                    ("p.json", ["--samples", "0"]), ("p.json", ["--case", "ieee13mod"])):
         res = CliRunner().invoke(app, ["check", str(tmp_path / f), "--samples", "2", *args])
         assert res.exit_code == 2, (f, args, res.output)

@@ -86,8 +86,8 @@ def partition(source: Any, *, settings: str | Path | None = None,
     else:
         res = solve_robust(data, case=case, workers=workers, ray_address=ray_address,
                            time_limit_s=time_limit_s)
-    res.inputs = {"source": str(source) if isinstance(source, str | Path) else None,
-                  "settings": str(path) if path is not None else None,
+    res.inputs = {"source": _where(source) if isinstance(source, str | Path) else None,
+                  "settings": _where(path) if path is not None else None,
                   "uncertain_loads": list(st.uncertain_loads) if st.uncertain_loads else None,
                   "k_der": st.k_der}
     if samples and res.plan is not None:
@@ -98,6 +98,13 @@ def partition(source: Any, *, settings: str | Path | None = None,
 
         write_partition_folder(out, net, res.to_dict(), force=force)
     return res
+
+
+def _where(source: str | Path) -> str:
+    """A file as its absolute path (so that the result JSON is found from anywhere), a
+    built-in case as its name."""
+    p = Path(source)
+    return str(p.resolve()) if p.is_file() else str(source)
 
 
 def _post_analyses(net: Any, st: PartitionSettings, data: Any, plan: PartitionPlan, *,

@@ -171,6 +171,12 @@ def check(
 
     doc = _partition_doc(result_file)
     if doc is not None:
+        if case is not None or uncertain_loads is not None:
+            raise InputError([Problem(
+                ProblemKind.INVALID_VALUE, "options", "--case and --uncertain-loads do not "
+                "apply to a partition result: its case and uncertain loads are its own",
+                field="case" if case is not None else "uncertain_loads",
+                hint="run 'feederopt partition' again with other loads")])
         _check_partition(doc, result_file, samples, uncertainty, seed, not no_ac, json_file,
                          force, quiet)
         return
