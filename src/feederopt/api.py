@@ -36,6 +36,7 @@ from feederopt.algorithms.base import ProgressCallback, RawSolution, StopOptions
 from feederopt.algorithms.benders import Benders, BendersOptions
 from feederopt.algorithms.heuristics import start_budget, start_topologies
 from feederopt.algorithms.monolithic import solve_fixed, solve_lindistflow, solve_misocp
+from feederopt.algorithms.outcomes import RobustOutcome, StochasticOutcome
 from feederopt.algorithms.robust import RobustCuttingPlane, RobustOptions, uncertainty_set
 from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, TopologyEvaluator
 from feederopt.algorithms.stochastic import StochasticBenders, StochasticOptions
@@ -316,7 +317,8 @@ def _finish(net: Network, prep: Prepared, raw: RawSolution, summary: UncertainSu
                                solver)
         ev.set_loads(pu.p_load, pu.q_load)
         point = ev.evaluate(raw.y, need_gradient=False).point
-    raw = on_all_branches(replace(raw, point=point, extra={}), prep.keep, prep.full.n_branch)
+    raw = on_all_branches(replace(raw, point=point, extra={}, outcome=None), prep.keep,
+                          prep.full.n_branch)
     result = to_result(net, prep.full, raw, opts.ac_check)
     result.uncertain = summary
     return result
@@ -346,18 +348,20 @@ def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
     finally:
         if own:
             ex.close()
-    results: list[SlaveResult] = raw.extra.get("scenario_results", [])
+    out = raw.outcome
+    assert out is None or isinstance(out, StochasticOutcome)
+    results: list[SlaveResult] = [] if out is None else out.scenario_results
     summary = StochasticSummary(
         [ScenarioOutcome(str(name), float(w), slave_summary(prep.pu, net, r))
          for name, w, r in zip(sset.names, sset.weights, results, strict=False)],
         scenario_count=sset.count,
-        expected_objective_kw=raw.extra.get("expected_objective_kw"),
-        expected_losses_kw=raw.extra.get("expected_losses_kw"),
-        expected_violation_pu=raw.extra.get("expected_violation_pu"),
+        expected_objective_kw=None if out is None else out.expected_objective_kw,
+        expected_losses_kw=None if out is None else out.expected_losses_kw,
+        expected_violation_pu=None if out is None else out.expected_violation_pu,
         penalty_kw_per_pu=unc.penalty,
-        slave_solves=raw.extra.get("slave_solves"),
-        workers=raw.extra.get("workers"),
-        executor=raw.extra.get("executor"),
+        slave_solves=None if out is None else out.execution.slave_solves,
+        workers=None if out is None else out.execution.workers,
+        executor=None if out is None else out.execution.executor,
     )
     return _finish(net, prep, raw, summary, opts, solver)
 
@@ -403,9 +407,11 @@ def _solve_robust(net: Network, opts: SolveOptions, unc: Box,
         if own:
             ex.close()
     pu = prep.pu
-    results: list[SlaveResult] = raw.extra.get("vertex_results", [])
+    rob = raw.outcome
+    assert rob is None or isinstance(rob, RobustOutcome)
+    results = [] if rob is None else rob.vertex_results
     vertices = [VertexOutcome(i, tuple(int(x) for x in u), slave_summary(pu, net, r))
-                for i, (u, r) in enumerate(zip(raw.extra.get("vertices", []), results,
+                for i, (u, r) in enumerate(zip([] if rob is None else rob.vertices, results,
                                                strict=False))]
     summary = RobustSummary(
         vertices,
@@ -415,14 +421,14 @@ def _solve_robust(net: Network, opts: SolveOptions, unc: Box,
         extreme_points=uset.vertex_count(),
         robust_feasible=bool(vertices) and all(v.outcome.feasible for v in vertices)
         and raw.y is not None and raw.status.value != "infeasible",
-        oracle=raw.extra.get("oracle"),
-        oracle_s=raw.extra.get("oracle_s"),
-        uncertified_topologies=raw.extra.get("uncertified"),
-        worst_case_objective_kw=raw.extra.get("worst_case_objective_kw"),
-        worst_case_losses_kw=raw.extra.get("worst_case_losses_kw"),
-        worst_case_violation_pu=raw.extra.get("worst_case_violation_pu"),
-        slave_solves=raw.extra.get("slave_solves"),
-        workers=raw.extra.get("workers"),
-        executor=raw.extra.get("executor"),
+        oracle=None if rob is None else rob.oracle,
+        oracle_s=None if rob is None else rob.oracle_s,
+        uncertified_topologies=None if rob is None else rob.uncertified,
+        worst_case_objective_kw=None if rob is None else rob.worst_case_objective_kw,
+        worst_case_losses_kw=None if rob is None else rob.worst_case_losses_kw,
+        worst_case_violation_pu=None if rob is None else rob.worst_case_violation_pu,
+        slave_solves=None if rob is None else rob.execution.slave_solves,
+        workers=None if rob is None else rob.execution.workers,
+        executor=None if rob is None else rob.execution.executor,
     )
     return _finish(net, prep, raw, summary, opts, solver)

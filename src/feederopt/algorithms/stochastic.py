@@ -48,6 +48,7 @@ import numpy as np
 
 from feederopt.algorithms.base import ProgressCallback, RawSolution
 from feederopt.algorithms.master import MasterHelper, MasterLoop, MasterOptions
+from feederopt.algorithms.outcomes import Execution, StochasticOutcome
 from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, evaluate_task
 from feederopt.execution import Executor, SerialExecutor
 from feederopt.formulations.blocks import Block, Cones, Group, Rows
@@ -235,22 +236,20 @@ class StochasticBenders(MasterLoop):
         status = self.final_status(True)
         results = self.incumbent_results
         w = self.weights
-        extra = {
-            "expected_objective_kw": self.upper,
-            "expected_losses_kw": float(w @ np.array([r.losses_kw for r in results])),
-            "expected_violation_pu": float(w @ np.array([r.violation for r in results])),
-            "penalty_kw_per_pu": self.options.penalty,
-            "scenario_results": results,
-            "slave_solves": self.n_slave_solves,
-            "workers": self.executor.workers,
-            "executor": self.executor.kind,
-        }
+        outcome = StochasticOutcome(
+            scenario_results=results,
+            expected_objective_kw=self.upper,
+            expected_losses_kw=float(w @ np.array([r.losses_kw for r in results])),
+            expected_violation_pu=float(w @ np.array([r.violation for r in results])),
+            penalty_kw_per_pu=self.options.penalty,
+            execution=Execution(self.n_slave_solves, self.executor.workers, self.executor.kind),
+        )
         return RawSolution(
             status=status, method=self.method, y=self.incumbent_y.copy(),
             objective=self.upper, lower_bound=self.lower, gap=self.gap,
             iterations=self.iteration, solve_time_s=self.elapsed, point={},
             log=list(self.log), timings=dict(self.timings), solver=self._solver_name(),
-            extra=extra,
+            outcome=outcome,
         )
 
     def _solver_name(self) -> str:
