@@ -229,10 +229,7 @@ class RobustCuttingPlane(MasterLoop):
         """``problem`` is built on a network whose loads dominate the set (see
         :func:`feederopt.problems.uncertain.envelope`); ``nominal`` carries the nominal loads
         per load (``load_p``, ``load_q``) from which realisations are computed."""
-        self.options = options or RobustOptions()
-        super().__init__(self.options.stop, progress)
-        self.problem = problem
-        self.pu = problem.pu
+        super().__init__(problem, options or RobustOptions(), progress)
         self.nominal = nominal
         self.uset = uset
         count = uset.vertex_count()
@@ -268,12 +265,9 @@ class RobustCuttingPlane(MasterLoop):
         self.uncertified = 0
         self.incumbent_vertices: list[np.ndarray] = []
         self.oracle_s = 0.0
-        self.sw = np.flatnonzero(self.pu.switchable)
-        self.y_cost, self.y_const = problem.y_cost()
         self.executor = executor or SerialExecutor(
             SlaveFactory(self.pu, "two_phase", solver=self.options.solver))
         self.timings = {"build_s": 0.0, "master_s": 0.0, "slave_s": 0.0, "slave_wall_s": 0.0}
-        self.n_slave_solves = 0
         self.incumbent_y: np.ndarray | None = None
         self.incumbent_results: list[SlaveResult] = []
         self.least_violating: tuple[float, np.ndarray, list[SlaveResult]] | None = None

@@ -129,21 +129,15 @@ class StochasticBenders(MasterLoop):
     ) -> None:
         """``problem`` must be built on a network whose loads dominate every scenario (see
         :func:`feederopt.problems.uncertain.envelope`); ``p``, ``q`` are (S, n_bus) in p.u."""
-        self.options = options or StochasticOptions()
-        super().__init__(self.options.stop, progress)
-        self.problem = problem
-        self.pu = problem.pu
+        super().__init__(problem, options or StochasticOptions(), progress)
         self.p = np.atleast_2d(np.asarray(p, float))
         self.q = np.atleast_2d(np.asarray(q, float))
         self.weights = np.asarray(weights, float) / float(np.sum(weights))
         self.n_s = self.p.shape[0]
-        self.sw = np.flatnonzero(self.pu.switchable)
-        self.y_cost, self.y_const = problem.y_cost()
         self.executor = executor or SerialExecutor(
             SlaveFactory(self.pu, "penalized", self.options.penalty, self.options.solver))
         self.thetas = {f"theta_{s}": float(self.weights[s]) for s in range(self.n_s)}
         self.timings = {"build_s": 0.0, "master_s": 0.0, "slave_s": 0.0, "slave_wall_s": 0.0}
-        self.n_slave_solves = 0
         self.incumbent_y: np.ndarray | None = None
         self.incumbent_results: list[SlaveResult] = []
         self.clusters: list[np.ndarray] = []
