@@ -69,8 +69,8 @@ from feederopt.results.uncertain import (
 from feederopt.solvers.detect import default_misocp_solver, require_solver
 from feederopt.solvers.interrupt import handle_signals
 
-__all__ = ["Method", "SolveOptions", "load", "prepare", "relax_limits", "save", "solve",
-           "solve_options", "start_and_run"]
+__all__ = ["Method", "SolveOptions", "load", "prepare", "relax_limits", "save", "save_json",
+           "solve", "solve_options", "start_and_run", "to_pandapower"]
 
 
 def load(source: Any, *, check: bool = True) -> Network:
@@ -171,6 +171,35 @@ def save(result: Result, out_dir: str | Path, *, force: bool = False,
 
         write_report(out)
     return out
+
+
+def save_json(result: Result, path: str | Path, *, force: bool = False) -> Path:
+    """Write ``result``'s JSON document (``feederopt solve --json FILE``) to ``path``,
+    atomically; an existing file is replaced only with ``force``."""
+    from feederopt.report.output import write_result_json
+
+    return write_result_json(result, path, force=force)
+
+
+def to_pandapower(result: Result, net: Any) -> Any:
+    """A copy of the pandapower ``net`` with ``result``'s switch states written into it."""
+    if result.network is None:
+        raise ValueError("this result has no network to map the switch states with")
+    return _write_switch_states(net, result.network, result.closed)
+
+
+def _write_switch_states(pp_net: Any, network: Network, closed: dict[str, bool]) -> Any:
+    from feederopt.io.pandapower import write_switch_states
+
+    return write_switch_states(pp_net, network, closed)
+
+
+def _result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool, *,
+            model_pu: PerUnitNetwork | None = None) -> Result:
+    """:func:`~feederopt.results.mapping.to_result`, with the pandapower export handed in."""
+    result = to_result(net, pu, raw, ac_check, model_pu=model_pu)
+    result.switch_writer = _write_switch_states
+    return result
 
 
 # ----- 1. options applied to the network --------------------------------------------------------
@@ -293,8 +322,8 @@ def _solve_nominal(net: Network, opts: SolveOptions,
     prep = prepare(net, RadialityModel(opts.radiality), s_base_mva=opts.s_base_mva,
                    loss_price_per_mwh=opts.costs.loss_price_per_mwh)
     raw = _run_nominal(prep.problem, opts, progress)
-    return to_result(net, prep.full, on_all_branches(raw, prep.keep, prep.full.n_branch),
-                     opts.ac_check, model_pu=prep.model_pu())
+    return _result(net, prep.full, on_all_branches(raw, prep.keep, prep.full.n_branch),
+                   opts.ac_check, model_pu=prep.model_pu())
 
 
 # ----- the uncertain methods ----------------------------------------------------------------
@@ -319,7 +348,7 @@ def _finish(net: Network, prep: Prepared, raw: RawSolution, summary: UncertainSu
         point = ev.evaluate(raw.y, need_gradient=False).point
     raw = on_all_branches(replace(raw, point=point, extra={}, outcome=None), prep.keep,
                           prep.full.n_branch)
-    result = to_result(net, prep.full, raw, opts.ac_check)
+    result = _result(net, prep.full, raw, opts.ac_check)
     result.uncertain = summary
     return result
 

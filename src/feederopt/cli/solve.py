@@ -149,7 +149,7 @@ def solve(
     --scenarios or --robust: under load uncertainty)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from feederopt.api import save
+    from feederopt.api import save, save_json
     from feederopt.api import solve as run_solve
     from feederopt.io.writing import output_problems
     from feederopt.options import solve_options
@@ -220,7 +220,7 @@ def solve(
         if options.uncertainty is not None:
             print_uncertain(result)
     if json_file is not None:
-        result.write_json(json_file, force=force)
+        save_json(result, json_file, force=force)
     if out_dir is not None:
         folder = save(result, out_dir, force=force, report=report)  # tables, grid.png, report
         if report and not quiet:
