@@ -204,6 +204,18 @@ def test_results_import_neither_io_nor_report() -> None:
     assert not wrong, "\n".join(wrong)
 
 
+def test_cli_uses_only_the_public_api() -> None:
+    """The CLI imports the package root, feederopt.api and its own modules, nothing else."""
+    allowed = {"feederopt", "feederopt.api"}
+    wrong = sorted(
+        f"{module} imports {target}"
+        for module, targets in _graph().items() if _layer(module) == "cli"
+        for target in targets
+        if target not in allowed and _layer(target) != "cli"
+    )
+    assert not wrong, "\n".join(wrong)
+
+
 def test_the_forbidden_check_can_fail() -> None:
     """An import of io from results is what the check catches."""
     assert _layer("feederopt.io.writing") in FORBIDDEN[_layer("feederopt.results.result")]

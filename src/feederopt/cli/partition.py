@@ -9,6 +9,7 @@ import math
 import typer
 from rich.table import Table
 
+from feederopt import write_text
 from feederopt.cli.app import (
     FORCE_OPT,
     QUIET_OPT,
@@ -19,7 +20,6 @@ from feederopt.cli.app import (
     fmt,
     stdout,
 )
-from feederopt.io.writing import write_text
 
 _fmt = fmt
 
@@ -56,7 +56,7 @@ def partition(
     """Split a three-phase feeder whose substation is lost into radial microgrids, each with
     1..k_der grid-forming DERs, serving the most load robustly over a box of load
     uncertainty (Moring et al.; LinDist3Flow, Algorithm 1)."""
-    from feederopt.api_partition import partition as run
+    from feederopt import partition as run
 
     loads = [x.strip() for x in uncertain_loads.split(",") if x.strip()] if uncertain_loads \
         else None

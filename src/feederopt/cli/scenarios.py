@@ -14,6 +14,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from feederopt import InputError, Problem, ProblemKind
 from feederopt.cli.app import (
     FORCE_OPT,
     QUIET_OPT,
@@ -25,7 +26,6 @@ from feederopt.cli.app import (
     load_checked,
     stdout,
 )
-from feederopt.errors import InputError, Problem, ProblemKind
 
 
 def parse_ids(text: str | None) -> list[str] | None:
@@ -49,7 +49,7 @@ def source_of(source: str) -> str:
 
 def print_uncertain(result: Any) -> None:
     """The scenario or extreme-point summary of a stochastic or robust solve."""
-    from feederopt.results.uncertain import RobustSummary, StochasticSummary
+    from feederopt import RobustSummary, StochasticSummary
 
     out = stdout()
     summary = result.uncertain
@@ -110,8 +110,7 @@ def scenarios(
     verbose: bool = VERBOSE_OPT,
 ) -> None:
     """Generate load-growth and DER (PV, EV, heat pump) scenarios in the long format."""
-    from feederopt.io.scenarios import generate_scenarios, resolve_scenarios, write_scenarios
-    from feederopt.io.writing import output_problems
+    from feederopt import generate_scenarios, output_problems, resolve_scenarios, write_scenarios
 
     path = Path(out)
     problems = output_problems(path, force=force, option="out")
@@ -161,9 +160,7 @@ def check(
 ) -> None:
     """Out-of-sample check: the share of random loads in the box for which the result's
     topology is feasible in the convex model (SOCP, no slack) and in the AC power flow."""
-    from feederopt.cases import load
-    from feederopt.io.writing import check_output, write_text
-    from feederopt.validation.montecarlo import check_options, check_result, read_result
+    from feederopt import check_options, check_output, check_result, load, read_result, write_text
 
     check_options(samples, uncertainty)
     if json_file is not None:
