@@ -189,6 +189,38 @@ def test_the_checks_can_fail() -> None:
     assert LAYERS.index(_layer("feederopt.report.html")) < LAYERS.index(_layer("feederopt"))
 
 
+#: Layers that a layer skips although they are below it (issue 12: the results are plain data;
+#: writing them and exporting them to pandapower is the output and api layers' work).
+FORBIDDEN = {"results": {"io", "report"}}
+
+
+def test_results_import_neither_io_nor_report() -> None:
+    wrong = sorted(
+        f"{module} imports {target}"
+        for module, targets in _graph().items()
+        for target in targets
+        if _layer(target) in FORBIDDEN.get(_layer(module), set())
+    )
+    assert not wrong, "\n".join(wrong)
+
+
+def test_cli_uses_only_the_public_api() -> None:
+    """The CLI imports the package root, feederopt.api and its own modules, nothing else."""
+    allowed = {"feederopt", "feederopt.api"}
+    wrong = sorted(
+        f"{module} imports {target}"
+        for module, targets in _graph().items() if _layer(module) == "cli"
+        for target in targets
+        if target not in allowed and _layer(target) != "cli"
+    )
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_forbidden_check_can_fail() -> None:
+    """An import of io from results is what the check catches."""
+    assert _layer("feederopt.io.writing") in FORBIDDEN[_layer("feederopt.results.result")]
+
+
 @pytest.mark.parametrize(
     ("module", "target"),
     [

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 import feederopt
+from feederopt.api import save_json
 from feederopt.cli import app
 from feederopt.errors import InputError, ProblemKind
 from feederopt.io.folder import write_folder
@@ -157,7 +158,7 @@ def test_save_refuses_an_existing_folder_without_force(tmp_path: Path, result: A
     feederopt.save(result, out, force=True, report=False)
     assert not (out / "mine.txt").exists() and (out / "result.json").is_file()
     with pytest.raises(InputError, match="exists already"):
-        result.write_json(out / "result.json")
+        save_json(result, out / "result.json")
 
 
 # ----- atomic writes ----------------------------------------------------------------------------
@@ -203,7 +204,7 @@ def test_a_failing_result_folder_leaves_the_old_one_intact(
 def test_a_failing_json_writer_leaves_the_old_json_intact(
         tmp_path: Path, result: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "r.json"
-    result.write_json(path)
+    save_json(result, path)
     old = path.read_text()
 
     def broken(self: Any) -> str:
@@ -211,5 +212,5 @@ def test_a_failing_json_writer_leaves_the_old_json_intact(
 
     monkeypatch.setattr(type(result), "to_json", broken)
     with pytest.raises(ValueError):
-        result.write_json(path, force=True)
+        save_json(result, path, force=True)
     assert path.read_text() == old and not _leftovers(tmp_path)

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 import feederopt
 from feederopt.algorithms.slaves import TopologyEvaluator
+from feederopt.api import save_json
 from feederopt.cli import app
 from feederopt.errors import InputError
 from feederopt.network import Network, to_per_unit
@@ -164,7 +165,7 @@ def test_out_of_sample_counts_agree_with_a_direct_loop(grid, robust, tmp_path) -
     assert mc.feasible_share_convex == 1.0  # the robust topology, inside its box
     # The CLI writes the same counts.
     path = tmp_path / "robust.json"
-    robust.write_json(path)
+    save_json(robust, path)
     folder = tmp_path / "net"
     feederopt.io.write_folder(net, folder)
     out = tmp_path / "check.json"

@@ -17,6 +17,7 @@ import polars as pl
 import pytest
 
 from feederopt.algorithms.base import StopOptions
+from feederopt.algorithms.outcomes import StochasticOutcome
 from feederopt.algorithms.slaves import PenalizedEvaluator
 from feederopt.algorithms.stochastic import StochasticBenders, StochasticOptions
 from feederopt.io.scenarios import scenario_set_from_arrays
@@ -110,7 +111,8 @@ def test_stochastic_matches_brute_force(seed: int, v_min: float) -> None:
     # The per-scenario values the algorithm reports are the scenario models' own.
     ref = [PenalizedEvaluator(ReconfigurationProblem(pu.with_loads(p[s], q[s])), penalty)
            .evaluate(raw.y, need_gradient=False).objective for s in range(4)]
-    got = [r.objective for r in raw.extra["scenario_results"]]
+    assert isinstance(raw.outcome, StochasticOutcome)
+    got = [r.objective for r in raw.outcome.scenario_results]
     np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)
 
 

@@ -18,8 +18,23 @@ from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network import Network
 
 if TYPE_CHECKING:
-    from feederopt.api import load, save, solve
+    from feederopt.api import load, save, save_json, solve
+    from feederopt.api_partition import check_partition_result, partition
+    from feederopt.api_threephase import solve_three_phase, three_phase_info
+    from feederopt.cases import is_three_phase, list_cases
+    from feederopt.errors import FeederoptError
+    from feederopt.io.scenarios import generate_scenarios, resolve_scenarios, write_scenarios
+    from feederopt.io.writing import check_output, output_problems, write_text
+    from feederopt.options import solve_options
+    from feederopt.problems.reconfiguration import DEFAULT_RADIALITY
     from feederopt.report.html import write_report
+    from feederopt.report.partition import partition_result_json
+    from feederopt.results.uncertain import RobustSummary, StochasticSummary
+    from feederopt.solvers import interrupt
+    from feederopt.solvers.status import Status
+    from feederopt.validation.ac import ac_power_flow
+    from feederopt.validation.fidelity import model_fidelity
+    from feederopt.validation.montecarlo import check_options, check_result, read_result
 
 
 #: Public names imported on first access, and the module that defines each.
@@ -30,26 +45,85 @@ _LAZY = {
     "write_report": "feederopt.report.html",
 }
 
+#: What the CLI needs beyond load, solve and save (issue 12: the CLI uses only the package root
+#: and feederopt.api). Looked up on every access, not cached, so that a patched function is seen.
+_FOR_CLI = {
+    "FeederoptError": "feederopt.errors",
+    "interrupt": "feederopt.solvers.interrupt",
+    "Status": "feederopt.solvers.status",
+    "DEFAULT_RADIALITY": "feederopt.problems.reconfiguration",
+    "solve_options": "feederopt.options",
+    "is_three_phase": "feederopt.cases",
+    "list_cases": "feederopt.cases",
+    "write_text": "feederopt.io.writing",
+    "check_output": "feederopt.io.writing",
+    "output_problems": "feederopt.io.writing",
+    "generate_scenarios": "feederopt.io.scenarios",
+    "resolve_scenarios": "feederopt.io.scenarios",
+    "write_scenarios": "feederopt.io.scenarios",
+    "ac_power_flow": "feederopt.validation.ac",
+    "model_fidelity": "feederopt.validation.fidelity",
+    "check_options": "feederopt.validation.montecarlo",
+    "check_result": "feederopt.validation.montecarlo",
+    "read_result": "feederopt.validation.montecarlo",
+    "RobustSummary": "feederopt.results.uncertain",
+    "StochasticSummary": "feederopt.results.uncertain",
+    "three_phase_info": "feederopt.api_threephase",
+    "solve_three_phase": "feederopt.api_threephase",
+    "partition": "feederopt.api_partition",
+    "check_partition_result": "feederopt.api_partition",
+    "partition_result_json": "feederopt.report.partition",
+    "save_json": "feederopt.api",
+}
+
 __all__ = [
+    "DEFAULT_RADIALITY",
+    "FeederoptError",
     "InputError",
     "Network",
     "Problem",
     "ProblemKind",
+    "RobustSummary",
+    "Status",
+    "StochasticSummary",
     "__version__",
+    "ac_power_flow",
+    "check_options",
+    "check_output",
+    "check_partition_result",
+    "check_result",
+    "generate_scenarios",
+    "interrupt",
+    "is_three_phase",
+    "list_cases",
     "load",
+    "model_fidelity",
+    "output_problems",
+    "partition",
+    "partition_result_json",
+    "read_result",
+    "resolve_scenarios",
     "save",
+    "save_json",
     "solve",
+    "solve_options",
+    "solve_three_phase",
+    "three_phase_info",
     "write_report",
+    "write_scenarios",
+    "write_text",
 ]
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
         return value
+    if name in _FOR_CLI:
+        module = importlib.import_module(_FOR_CLI[name])
+        return module if _FOR_CLI[name].endswith("." + name) else getattr(module, name)
     raise AttributeError(f"module 'feederopt' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_FOR_CLI))

@@ -36,6 +36,7 @@ from feederopt.algorithms.base import ProgressCallback, RawSolution, StopOptions
 from feederopt.algorithms.benders import Benders, BendersOptions
 from feederopt.algorithms.heuristics import start_budget, start_topologies
 from feederopt.algorithms.monolithic import solve_fixed, solve_lindistflow, solve_misocp
+from feederopt.algorithms.outcomes import RobustOutcome, StochasticOutcome
 from feederopt.algorithms.robust import RobustCuttingPlane, RobustOptions, uncertainty_set
 from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, TopologyEvaluator
 from feederopt.algorithms.stochastic import StochasticBenders, StochasticOptions
@@ -68,8 +69,8 @@ from feederopt.results.uncertain import (
 from feederopt.solvers.detect import default_misocp_solver, require_solver
 from feederopt.solvers.interrupt import handle_signals
 
-__all__ = ["Method", "SolveOptions", "load", "prepare", "relax_limits", "save", "solve",
-           "solve_options", "start_and_run"]
+__all__ = ["Method", "SolveOptions", "load", "prepare", "relax_limits", "save", "save_json",
+           "solve", "solve_options", "start_and_run", "to_pandapower"]
 
 
 def load(source: Any, *, check: bool = True) -> Network:
@@ -170,6 +171,35 @@ def save(result: Result, out_dir: str | Path, *, force: bool = False,
 
         write_report(out)
     return out
+
+
+def save_json(result: Result, path: str | Path, *, force: bool = False) -> Path:
+    """Write ``result``'s JSON document (``feederopt solve --json FILE``) to ``path``,
+    atomically; an existing file is replaced only with ``force``."""
+    from feederopt.report.output import write_result_json
+
+    return write_result_json(result, path, force=force)
+
+
+def to_pandapower(result: Result, net: Any) -> Any:
+    """A copy of the pandapower ``net`` with ``result``'s switch states written into it."""
+    if result.network is None:
+        raise ValueError("this result has no network to map the switch states with")
+    return _write_switch_states(net, result.network, result.closed)
+
+
+def _write_switch_states(pp_net: Any, network: Network, closed: dict[str, bool]) -> Any:
+    from feederopt.io.pandapower import write_switch_states
+
+    return write_switch_states(pp_net, network, closed)
+
+
+def _result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool, *,
+            model_pu: PerUnitNetwork | None = None) -> Result:
+    """:func:`~feederopt.results.mapping.to_result`, with the pandapower export handed in."""
+    result = to_result(net, pu, raw, ac_check, model_pu=model_pu)
+    result.switch_writer = _write_switch_states
+    return result
 
 
 # ----- 1. options applied to the network --------------------------------------------------------
@@ -292,8 +322,8 @@ def _solve_nominal(net: Network, opts: SolveOptions,
     prep = prepare(net, RadialityModel(opts.radiality), s_base_mva=opts.s_base_mva,
                    loss_price_per_mwh=opts.costs.loss_price_per_mwh)
     raw = _run_nominal(prep.problem, opts, progress)
-    return to_result(net, prep.full, on_all_branches(raw, prep.keep, prep.full.n_branch),
-                     opts.ac_check, model_pu=prep.model_pu())
+    return _result(net, prep.full, on_all_branches(raw, prep.keep, prep.full.n_branch),
+                   opts.ac_check, model_pu=prep.model_pu())
 
 
 # ----- the uncertain methods ----------------------------------------------------------------
@@ -316,8 +346,9 @@ def _finish(net: Network, prep: Prepared, raw: RawSolution, summary: UncertainSu
                                solver)
         ev.set_loads(pu.p_load, pu.q_load)
         point = ev.evaluate(raw.y, need_gradient=False).point
-    raw = on_all_branches(replace(raw, point=point, extra={}), prep.keep, prep.full.n_branch)
-    result = to_result(net, prep.full, raw, opts.ac_check)
+    raw = on_all_branches(replace(raw, point=point, extra={}, outcome=None), prep.keep,
+                          prep.full.n_branch)
+    result = _result(net, prep.full, raw, opts.ac_check)
     result.uncertain = summary
     return result
 
@@ -346,18 +377,20 @@ def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
     finally:
         if own:
             ex.close()
-    results: list[SlaveResult] = raw.extra.get("scenario_results", [])
+    out = raw.outcome
+    assert out is None or isinstance(out, StochasticOutcome)
+    results: list[SlaveResult] = [] if out is None else out.scenario_results
     summary = StochasticSummary(
         [ScenarioOutcome(str(name), float(w), slave_summary(prep.pu, net, r))
          for name, w, r in zip(sset.names, sset.weights, results, strict=False)],
         scenario_count=sset.count,
-        expected_objective_kw=raw.extra.get("expected_objective_kw"),
-        expected_losses_kw=raw.extra.get("expected_losses_kw"),
-        expected_violation_pu=raw.extra.get("expected_violation_pu"),
+        expected_objective_kw=None if out is None else out.expected_objective_kw,
+        expected_losses_kw=None if out is None else out.expected_losses_kw,
+        expected_violation_pu=None if out is None else out.expected_violation_pu,
         penalty_kw_per_pu=unc.penalty,
-        slave_solves=raw.extra.get("slave_solves"),
-        workers=raw.extra.get("workers"),
-        executor=raw.extra.get("executor"),
+        slave_solves=None if out is None else out.execution.slave_solves,
+        workers=None if out is None else out.execution.workers,
+        executor=None if out is None else out.execution.executor,
     )
     return _finish(net, prep, raw, summary, opts, solver)
 
@@ -403,9 +436,11 @@ def _solve_robust(net: Network, opts: SolveOptions, unc: Box,
         if own:
             ex.close()
     pu = prep.pu
-    results: list[SlaveResult] = raw.extra.get("vertex_results", [])
+    rob = raw.outcome
+    assert rob is None or isinstance(rob, RobustOutcome)
+    results = [] if rob is None else rob.vertex_results
     vertices = [VertexOutcome(i, tuple(int(x) for x in u), slave_summary(pu, net, r))
-                for i, (u, r) in enumerate(zip(raw.extra.get("vertices", []), results,
+                for i, (u, r) in enumerate(zip([] if rob is None else rob.vertices, results,
                                                strict=False))]
     summary = RobustSummary(
         vertices,
@@ -415,14 +450,14 @@ def _solve_robust(net: Network, opts: SolveOptions, unc: Box,
         extreme_points=uset.vertex_count(),
         robust_feasible=bool(vertices) and all(v.outcome.feasible for v in vertices)
         and raw.y is not None and raw.status.value != "infeasible",
-        oracle=raw.extra.get("oracle"),
-        oracle_s=raw.extra.get("oracle_s"),
-        uncertified_topologies=raw.extra.get("uncertified"),
-        worst_case_objective_kw=raw.extra.get("worst_case_objective_kw"),
-        worst_case_losses_kw=raw.extra.get("worst_case_losses_kw"),
-        worst_case_violation_pu=raw.extra.get("worst_case_violation_pu"),
-        slave_solves=raw.extra.get("slave_solves"),
-        workers=raw.extra.get("workers"),
-        executor=raw.extra.get("executor"),
+        oracle=None if rob is None else rob.oracle,
+        oracle_s=None if rob is None else rob.oracle_s,
+        uncertified_topologies=None if rob is None else rob.uncertified,
+        worst_case_objective_kw=None if rob is None else rob.worst_case_objective_kw,
+        worst_case_losses_kw=None if rob is None else rob.worst_case_losses_kw,
+        worst_case_violation_pu=None if rob is None else rob.worst_case_violation_pu,
+        slave_solves=None if rob is None else rob.execution.slave_solves,
+        workers=None if rob is None else rob.execution.workers,
+        executor=None if rob is None else rob.execution.executor,
     )
     return _finish(net, prep, raw, summary, opts, solver)

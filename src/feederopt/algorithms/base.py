@@ -18,12 +18,15 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from feederopt.solvers import interrupt
 from feederopt.solvers.status import IterationRecord, Status
+
+if TYPE_CHECKING:
+    from feederopt.algorithms.outcomes import RobustOutcome, StochasticOutcome
 
 ProgressCallback = Callable[[IterationRecord], None]
 
@@ -76,7 +79,11 @@ class RawSolution:
     timings: dict[str, float] = field(default_factory=dict)
     diagnosis: list[Any] = field(default_factory=list)
     solver: str = ""
+    #: Flat solver diagnostics (``solver_status``, ``milp_status``, ``total_violation_pu``,
+    #: SCIP statistics), merged as they are into the result's JSON.
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The typed outcome of an uncertain method (:mod:`feederopt.algorithms.outcomes`).
+    outcome: StochasticOutcome | RobustOutcome | None = None
 
 
 class AlgorithmBase:

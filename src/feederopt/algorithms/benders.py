@@ -79,13 +79,8 @@ class Benders(MasterLoop):
         progress: ProgressCallback | None = None,
         evaluator: TopologyEvaluator | None = None,
     ) -> None:
-        self.options = options or BendersOptions()
-        super().__init__(self.options.stop, progress)
-        self.problem = problem
-        self.pu = problem.pu
-        self.sw = np.flatnonzero(self.pu.switchable)
+        super().__init__(problem, options or BendersOptions(), progress)
         self.evaluator = evaluator or TopologyEvaluator(problem)
-        self.y_cost, self.y_const = problem.y_cost()
         self.timings = {"build_s": self.evaluator.build_time_s, "master_s": 0.0, "slave_s": 0.0}
         self.incumbent: Evaluation | None = None
         self.incumbent_y: np.ndarray | None = None

@@ -22,14 +22,16 @@ a solver bound under the cutoff speaks only for what the cutoff left, hence
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from feederopt.algorithms.base import AlgorithmBase, StopOptions
+from feederopt.algorithms.base import AlgorithmBase, ProgressCallback, StopOptions
 from feederopt.algorithms.oa import OA_CONES, SEED_SHARES, seed_points
+from feederopt.execution import Executor
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import is_radial_forest
 from feederopt.problems.reconfiguration import ReconfigurationProblem
@@ -199,21 +201,38 @@ class MasterHelper:
                             float(closed.sum()) - 1.0)
 
 
-class MasterLoop(AlgorithmBase):
+class MasterLoop(AlgorithmBase, ABC):
     """The main loop of a Benders method (module docstring); subclasses give the slaves.
 
-    A subclass sets ``pu``, ``y_const`` (the constant of the switching cost), ``timings``
-    (with ``master_s``) and implements :meth:`_offer` (evaluate a topology, update the
+    The constructor sets what the loop reads from the problem (``pu``, ``sw``, ``y_cost`` and
+    ``y_const``, the switching cost and its constant) and the ``options``. A subclass may extend
+    ``timings`` (it keeps ``master_s`` and ``slave_s``), sets ``executor`` if it maps slaves
+    (:meth:`_map_slaves`), and implements :meth:`_offer` (evaluate a topology, update the
     incumbent, add its cuts, set ``_last_slave_s``) and :meth:`_has_incumbent`.
     """
 
+    problem: ReconfigurationProblem
     pu: PerUnitNetwork
+    sw: np.ndarray  # indices of the switchable branches
+    y_cost: np.ndarray
     y_const: float
     timings: dict[str, float]
     options: MasterOptions
-    executor: Any  # an Executor, for methods with many slaves per topology
-    n_slave_solves: int = 0
-    _last_slave_s: float = 0.0
+    executor: Executor  # for methods with many slaves per topology (set by the subclass)
+    n_slave_solves: int
+    _last_slave_s: float
+
+    def __init__(self, problem: ReconfigurationProblem, options: MasterOptions,
+                 progress: ProgressCallback | None = None) -> None:
+        super().__init__(options.stop, progress)
+        self.options = options
+        self.problem = problem
+        self.pu = problem.pu
+        self.sw = np.flatnonzero(self.pu.switchable)
+        self.y_cost, self.y_const = problem.y_cost()
+        self.timings = {"build_s": 0.0, "master_s": 0.0, "slave_s": 0.0}
+        self.n_slave_solves = 0
+        self._last_slave_s = 0.0
 
     def _map_slaves(self, task: Callable[..., Any], items: list[Any]) -> list[Any]:
         """Run ``task`` over ``items`` on the executor, in order, timing the round."""
@@ -230,11 +249,13 @@ class MasterLoop(AlgorithmBase):
                                 reliable_pseudocosts=self.options.master_reliable_pseudocosts,
                                 primal_simplex=self.options.master_primal_simplex)
 
+    @abstractmethod
     def _offer(self, helper: MasterHelper | None, y: np.ndarray) -> None:
-        raise NotImplementedError
+        """Evaluate topology ``y``: update the incumbent, add its cuts, set ``_last_slave_s``."""
 
+    @abstractmethod
     def _has_incumbent(self) -> bool:
-        raise NotImplementedError
+        """Whether a feasible topology is known."""
 
     def _radial_starts(self, initial: Sequence[np.ndarray]) -> list[np.ndarray]:
         """The radial ones among the start topologies (the user's base case need not be

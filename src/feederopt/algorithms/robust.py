@@ -81,6 +81,7 @@ import numpy as np
 
 from feederopt.algorithms.base import ProgressCallback, RawSolution
 from feederopt.algorithms.master import MasterHelper, MasterLoop, MasterOptions
+from feederopt.algorithms.outcomes import Execution, RobustOutcome
 from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, evaluate_task
 from feederopt.algorithms.stochastic import physics_at
 from feederopt.errors import InputError, Problem, ProblemKind
@@ -228,10 +229,7 @@ class RobustCuttingPlane(MasterLoop):
         """``problem`` is built on a network whose loads dominate the set (see
         :func:`feederopt.problems.uncertain.envelope`); ``nominal`` carries the nominal loads
         per load (``load_p``, ``load_q``) from which realisations are computed."""
-        self.options = options or RobustOptions()
-        super().__init__(self.options.stop, progress)
-        self.problem = problem
-        self.pu = problem.pu
+        super().__init__(problem, options or RobustOptions(), progress)
         self.nominal = nominal
         self.uset = uset
         count = uset.vertex_count()
@@ -267,12 +265,9 @@ class RobustCuttingPlane(MasterLoop):
         self.uncertified = 0
         self.incumbent_vertices: list[np.ndarray] = []
         self.oracle_s = 0.0
-        self.sw = np.flatnonzero(self.pu.switchable)
-        self.y_cost, self.y_const = problem.y_cost()
         self.executor = executor or SerialExecutor(
             SlaveFactory(self.pu, "two_phase", solver=self.options.solver))
         self.timings = {"build_s": 0.0, "master_s": 0.0, "slave_s": 0.0, "slave_wall_s": 0.0}
-        self.n_slave_solves = 0
         self.incumbent_y: np.ndarray | None = None
         self.incumbent_results: list[SlaveResult] = []
         self.least_violating: tuple[float, np.ndarray, list[SlaveResult]] | None = None
@@ -402,16 +397,9 @@ class RobustCuttingPlane(MasterLoop):
         return self._solution(infeasible_master)
 
     def _solution(self, infeasible_master: bool) -> RawSolution:
-        extra: dict[str, object] = {
-            "vertices": (self.vertices if self.oracle in ("enumerate", "monotone")
-                         else self.least_violating_vertices),
-            "oracle": self.oracle,
-            "oracle_s": self.oracle_s,
-            "uncertified": self.uncertified,
-            "slave_solves": self.n_slave_solves,
-            "workers": self.executor.workers,
-            "executor": self.executor.kind,
-        }
+        vertices = (self.vertices if self.oracle in ("enumerate", "monotone")
+                    else self.least_violating_vertices)
+        execution = Execution(self.n_slave_solves, self.executor.workers, self.executor.kind)
         solver = f"HiGHS (master) + {self.options.solver} (extreme-point slaves)"
         if self.oracle == "dual":
             solver += " + SCIP (worst-case search)"
@@ -420,23 +408,29 @@ class RobustCuttingPlane(MasterLoop):
             status = Status.INFEASIBLE if proven else self.final_status(False)
             y = None
             results: list[SlaveResult] = []
+            worst_violation: float | None = None
             if self.least_violating is not None:
-                extra["worst_case_violation_pu"], y, results = self.least_violating
-            extra["vertex_results"] = results
+                worst_violation, y, results = self.least_violating
+            outcome = RobustOutcome(vertices, results, str(self.oracle), self.oracle_s,
+                                    self.uncertified, execution,
+                                    worst_case_violation_pu=worst_violation)
             return RawSolution(status, self.method, None if y is None else y.copy(), math.nan,
                                -math.inf, math.inf, self.iteration, self.elapsed,
                                log=list(self.log), timings=dict(self.timings), solver=solver,
-                               extra=extra)
-        extra["vertex_results"] = self.incumbent_results
+                               outcome=outcome)
         if self.oracle == "dual":
-            extra["vertices"] = self.incumbent_vertices
-        extra["worst_case_losses_kw"] = max(r.losses_kw for r in self.incumbent_results)
-        extra["worst_case_objective_kw"] = self.incumbent_worst
+            vertices = self.incumbent_vertices
+        outcome = RobustOutcome(
+            vertices, self.incumbent_results, str(self.oracle), self.oracle_s, self.uncertified,
+            execution,
+            worst_case_objective_kw=self.incumbent_worst,
+            worst_case_losses_kw=max(r.losses_kw for r in self.incumbent_results),
+        )
         return RawSolution(
             status=self.final_status(True), method=self.method, y=self.incumbent_y.copy(),
             objective=self.upper, lower_bound=self.lower, gap=self.gap,
             iterations=self.iteration, solve_time_s=self.elapsed, point={}, log=list(self.log),
-            timings=dict(self.timings), solver=solver, extra=extra,
+            timings=dict(self.timings), solver=solver, outcome=outcome,
         )
 
 

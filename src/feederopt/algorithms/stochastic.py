@@ -48,6 +48,7 @@ import numpy as np
 
 from feederopt.algorithms.base import ProgressCallback, RawSolution
 from feederopt.algorithms.master import MasterHelper, MasterLoop, MasterOptions
+from feederopt.algorithms.outcomes import Execution, StochasticOutcome
 from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, evaluate_task
 from feederopt.execution import Executor, SerialExecutor
 from feederopt.formulations.blocks import Block, Cones, Group, Rows
@@ -128,21 +129,15 @@ class StochasticBenders(MasterLoop):
     ) -> None:
         """``problem`` must be built on a network whose loads dominate every scenario (see
         :func:`feederopt.problems.uncertain.envelope`); ``p``, ``q`` are (S, n_bus) in p.u."""
-        self.options = options or StochasticOptions()
-        super().__init__(self.options.stop, progress)
-        self.problem = problem
-        self.pu = problem.pu
+        super().__init__(problem, options or StochasticOptions(), progress)
         self.p = np.atleast_2d(np.asarray(p, float))
         self.q = np.atleast_2d(np.asarray(q, float))
         self.weights = np.asarray(weights, float) / float(np.sum(weights))
         self.n_s = self.p.shape[0]
-        self.sw = np.flatnonzero(self.pu.switchable)
-        self.y_cost, self.y_const = problem.y_cost()
         self.executor = executor or SerialExecutor(
             SlaveFactory(self.pu, "penalized", self.options.penalty, self.options.solver))
         self.thetas = {f"theta_{s}": float(self.weights[s]) for s in range(self.n_s)}
         self.timings = {"build_s": 0.0, "master_s": 0.0, "slave_s": 0.0, "slave_wall_s": 0.0}
-        self.n_slave_solves = 0
         self.incumbent_y: np.ndarray | None = None
         self.incumbent_results: list[SlaveResult] = []
         self.clusters: list[np.ndarray] = []
@@ -235,22 +230,20 @@ class StochasticBenders(MasterLoop):
         status = self.final_status(True)
         results = self.incumbent_results
         w = self.weights
-        extra = {
-            "expected_objective_kw": self.upper,
-            "expected_losses_kw": float(w @ np.array([r.losses_kw for r in results])),
-            "expected_violation_pu": float(w @ np.array([r.violation for r in results])),
-            "penalty_kw_per_pu": self.options.penalty,
-            "scenario_results": results,
-            "slave_solves": self.n_slave_solves,
-            "workers": self.executor.workers,
-            "executor": self.executor.kind,
-        }
+        outcome = StochasticOutcome(
+            scenario_results=results,
+            expected_objective_kw=self.upper,
+            expected_losses_kw=float(w @ np.array([r.losses_kw for r in results])),
+            expected_violation_pu=float(w @ np.array([r.violation for r in results])),
+            penalty_kw_per_pu=self.options.penalty,
+            execution=Execution(self.n_slave_solves, self.executor.workers, self.executor.kind),
+        )
         return RawSolution(
             status=status, method=self.method, y=self.incumbent_y.copy(),
             objective=self.upper, lower_bound=self.lower, gap=self.gap,
             iterations=self.iteration, solve_time_s=self.elapsed, point={},
             log=list(self.log), timings=dict(self.timings), solver=self._solver_name(),
-            extra=extra,
+            outcome=outcome,
         )
 
     def _solver_name(self) -> str:

@@ -28,9 +28,7 @@ import click
 import typer
 from rich.console import Console
 
-from feederopt._version import __version__
-from feederopt.errors import FeederoptError, InputError, Problem
-from feederopt.solvers import interrupt
+from feederopt import FeederoptError, InputError, Problem, __version__, interrupt
 
 #: Exit code of a solve that proves the grid infeasible (no radial topology meets the limits).
 EXIT_INFEASIBLE = 3
@@ -148,7 +146,7 @@ def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
 def load_checked(source: Any, problems: list[Problem]) -> Any:
     """The network of ``source``, reporting the ``problems`` found before (options, output
     paths) together with the network's own: all at once, before any work."""
-    from feederopt.cases import load
+    from feederopt import load
 
     try:
         net = load(source)

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from feederopt import InputError, Problem, ProblemKind
 from feederopt.cli.app import (
     JSON_OPT,
     SOURCE_ARG,
@@ -18,23 +19,21 @@ from feederopt.cli.app import (
     num,
     stdout,
 )
-from feederopt.errors import InputError, Problem, ProblemKind
 
 
 def network_info(source: Any) -> dict[str, Any]:
     """The facts ``feederopt info`` prints: counts, the base-case AC power flow, problems."""
-    from feederopt.cases import is_three_phase, load
-    from feederopt.validation.ac import ac_power_flow
+    from feederopt import ac_power_flow, is_three_phase, load
 
     if is_three_phase(source):  # an OpenDSS feeder: counts, OpenDSS's solution, LinDist3Flow
-        from feederopt.api_threephase import three_phase_info
+        from feederopt import three_phase_info
 
         return three_phase_info(source)
     net = load(source)
     summary = net.summary()
     for key in ("total_load_mw", "total_load_mvar"):  # no float noise such as 3.715000000000001
         summary[key] = round(summary[key], 9)
-    from feederopt.validation.fidelity import model_fidelity
+    from feederopt import model_fidelity
 
     ac = ac_power_flow(net)
     fidelity = model_fidelity(net, ac=ac) if ac.converged else None
@@ -120,7 +119,7 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
 @cli_command
 def cases(json_output: bool = JSON_OPT) -> None:
     """List the built-in cases with their buses, branches, ties and load."""
-    from feederopt.cases import list_cases
+    from feederopt import list_cases
 
     rows = list_cases()
     if json_output:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
+from feederopt import partition_result_json, write_text
 from feederopt.cli.app import (
     FORCE_OPT,
     QUIET_OPT,
@@ -16,8 +17,6 @@ from feederopt.cli.app import (
     fmt,
     stdout,
 )
-from feederopt.io.writing import write_text
-from feederopt.report.partition import result_json
 
 _fmt = fmt
 
@@ -57,7 +56,7 @@ def partition(
     """Split a three-phase feeder whose substation is lost into radial microgrids, each with
     1..k_der grid-forming DERs, serving the most load robustly over a box of load
     uncertainty (Moring et al.; LinDist3Flow, Algorithm 1)."""
-    from feederopt.api_partition import partition as run
+    from feederopt import partition as run
 
     loads = [x.strip() for x in uncertain_loads.split(",") if x.strip()] if uncertain_loads \
         else None
@@ -67,7 +66,7 @@ def partition(
               out=out_dir, force=force)
     data = res.to_dict()
     if json_file is not None:
-        write_text(json_file, result_json(data), force=force)
+        write_text(json_file, partition_result_json(data), force=force)
     if quiet:
         return
     out = stdout()

@@ -27,7 +27,7 @@ def report(
 ) -> None:
     """Write one self-contained HTML report of a result folder: summary, grid, voltage profile,
     convergence, AC check, and scenario and robust tables when present."""
-    from feederopt.report.html import write_report
+    from feederopt import write_report
 
     path = write_report(result_dir, out, force=force)
     if not quiet:

@@ -15,6 +15,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from feederopt import InputError, Problem, ProblemKind
 from feederopt.cli.app import (
     FORCE_OPT,
     QUIET_OPT,
@@ -26,7 +27,6 @@ from feederopt.cli.app import (
     load_checked,
     stdout,
 )
-from feederopt.errors import InputError, Problem, ProblemKind
 
 
 def parse_ids(text: str | None) -> list[str] | None:
@@ -50,7 +50,7 @@ def source_of(source: str) -> str:
 
 def print_uncertain(result: Any) -> None:
     """The scenario or extreme-point summary of a stochastic or robust solve."""
-    from feederopt.results.uncertain import RobustSummary, StochasticSummary
+    from feederopt import RobustSummary, StochasticSummary
 
     out = stdout()
     summary = result.uncertain
@@ -111,8 +111,7 @@ def scenarios(
     verbose: bool = VERBOSE_OPT,
 ) -> None:
     """Generate load-growth and DER (PV, EV, heat pump) scenarios in the long format."""
-    from feederopt.io.scenarios import generate_scenarios, resolve_scenarios, write_scenarios
-    from feederopt.io.writing import output_problems
+    from feederopt import generate_scenarios, output_problems, resolve_scenarios, write_scenarios
 
     path = Path(out)
     problems = output_problems(path, force=force, option="out")
@@ -165,9 +164,8 @@ def check(
     topology is feasible in the convex model (SOCP, no slack) and in the AC power flow. For a
     partition result (`feederopt partition --json FILE`): the seed's IV-D (the deterministic
     plan in LinDist3Flow) and IV-E (the plan in OpenDSS), and the plan in LinDist3Flow."""
-    from feederopt.cases import load
-    from feederopt.io.writing import check_output, write_text
-    from feederopt.validation.montecarlo import check_options, check_result, read_result
+
+    from feederopt import check_options, check_output, check_result, load, read_result, write_text
 
     doc = _partition_doc(result_file)
     if doc is not None:
@@ -228,8 +226,7 @@ def _partition_doc(result_file: str) -> dict[str, Any] | None:
 def _check_partition(doc: dict[str, Any], result_file: str, samples: int,
                      uncertainty: float | None, seed: int, ac: bool, json_file: str | None,
                      force: bool, quiet: bool) -> None:
-    from feederopt.api_partition import check_partition_result
-    from feederopt.io.writing import check_output, write_text
+    from feederopt import check_output, check_partition_result, write_text
 
     if json_file is not None:
         check_output(json_file, force=force, option="json")

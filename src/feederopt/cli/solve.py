@@ -9,6 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from feederopt import DEFAULT_RADIALITY, InputError, Problem, ProblemKind, interrupt
 from feederopt.cli.app import (
     EXIT_INFEASIBLE,
     FORCE_OPT,
@@ -23,9 +24,6 @@ from feederopt.cli.app import (
     stdout,
 )
 from feederopt.cli.scenarios import print_uncertain, source_of
-from feederopt.errors import InputError, Problem, ProblemKind
-from feederopt.problems.reconfiguration import DEFAULT_RADIALITY
-from feederopt.solvers import interrupt
 
 
 def print_result(result: Any) -> None:
@@ -149,11 +147,9 @@ def solve(
     --scenarios or --robust: under load uncertainty)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from feederopt.api import save
+    from feederopt import Status, output_problems, solve_options
+    from feederopt.api import save, save_json
     from feederopt.api import solve as run_solve
-    from feederopt.io.writing import output_problems
-    from feederopt.options import solve_options
-    from feederopt.solvers.status import Status
 
     options = solve_options(
         method, solver=solver, gap=gap, time_limit=time_limit, radiality=radiality,
@@ -171,7 +167,7 @@ def solve(
         problems += output_problems(json_file, force=force, option="json")
     if out_dir is not None:
         problems += output_problems(out_dir, force=force, folder=True, option="out")
-    from feederopt.cases import is_three_phase
+    from feederopt import is_three_phase
 
     if is_three_phase(source):  # an OpenDSS feeder: LinDist3Flow MILP, checked by OpenDSS
         from feederopt.cli.threephase import solve_three_phase_command
@@ -220,7 +216,7 @@ def solve(
         if options.uncertainty is not None:
             print_uncertain(result)
     if json_file is not None:
-        result.write_json(json_file, force=force)
+        save_json(result, json_file, force=force)
     if out_dir is not None:
         folder = save(result, out_dir, force=force, report=report)  # tables, grid.png, report
         if report and not quiet:

@@ -7,9 +7,8 @@ from typing import Any
 
 from rich.table import Table
 
+from feederopt import InputError, Problem, ProblemKind, write_text
 from feederopt.cli.app import fmt, stdout
-from feederopt.errors import InputError, Problem, ProblemKind
-from feederopt.io.writing import write_text
 
 
 def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
@@ -17,7 +16,7 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                               force: bool = False, unsupported: list[str] | None = None) -> None:
     """Solve, print a summary and the OpenDSS check, write ``json_file``. Options that the
     three-phase path does not have (``unsupported``) are typed problems, not ignored."""
-    from feederopt.api_threephase import solve_three_phase
+    from feederopt import solve_three_phase
 
     if unsupported:
         raise InputError([Problem(

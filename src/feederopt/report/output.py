@@ -1,4 +1,4 @@
-"""Writing a result to a folder: JSON, Parquet tables and a PNG of the grid.
+"""Writing a result: its JSON file, or a folder of JSON, Parquet tables and a PNG of the grid.
 
 The folder is written as a whole (:func:`feederopt.io.writing.atomic_folder`): filled under a
 temporary name and renamed when complete, so a crash never leaves half a result. An existing
@@ -9,8 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from feederopt.io.writing import atomic_folder
+from feederopt.io.writing import atomic_folder, write_text
 from feederopt.results.result import Result
+
+
+def write_result_json(result: Result, path: str | Path, *, force: bool = False) -> Path:
+    """``result.to_json()`` to ``path``, atomically; an existing file is replaced only with
+    ``force``."""
+    return write_text(path, result.to_json() + "\n", force=force)
 
 
 def write_result_dir(result: Result, path: str | Path, *, force: bool = False) -> Path:
@@ -21,7 +27,7 @@ def write_result_dir(result: Result, path: str | Path, *, force: bool = False) -
     from feederopt.report.plot import plot_grid
 
     with atomic_folder(path, force=force) as tmp:
-        result.write_json(tmp / "result.json")
+        write_result_json(result, tmp / "result.json")
         result.buses.write_parquet(tmp / "buses.parquet")
         result.branches.write_parquet(tmp / "branches.parquet")
         result.switches.write_parquet(tmp / "switches.parquet")

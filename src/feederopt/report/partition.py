@@ -183,7 +183,7 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
                 body, source)
 
 
-def result_json(result: Mapping[str, Any]) -> str:
+def partition_result_json(result: Mapping[str, Any]) -> str:
     """The result as JSON text; non-finite numbers become null."""
     def clean(v: Any) -> Any:
         if isinstance(v, float) and not math.isfinite(v):
@@ -204,7 +204,7 @@ def write_partition_folder(out: str | Path, net: ThreePhaseNetwork,
     png = figure_png(microgrid_figure(net, result))
     out = Path(out)
     with atomic_folder(out, force=force) as tmp:
-        (tmp / "result.json").write_text(result_json(result), encoding="utf-8")
+        (tmp / "result.json").write_text(partition_result_json(result), encoding="utf-8")
         (tmp / "microgrids.png").write_bytes(png)
         (tmp / "report.html").write_text(render_partition_report(result, png, out.name),
                                          encoding="utf-8")

@@ -1,21 +1,23 @@
-"""The result of a solve, mapped back to the user's ids and SI units, and its JSON/Parquet output.
+"""The result of a solve, mapped back to the user's ids and SI units.
 
 A :class:`Result` holds Polars tables (``buses``, ``branches``, ``switches``), the bounds and gap,
 the iteration log, the AC check and, for an infeasible grid, the diagnosis. ``to_dict`` gives
-the JSON document that ``feederopt solve --json`` writes.
+the JSON document that ``feederopt solve --json`` writes; the writing itself is the output
+layer's (:func:`feederopt.report.output.write_result_json`), and the pandapower export is
+handed in by the api layer (``switch_writer``): this module imports neither ``io`` nor
+``report``.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from feederopt.io.writing import write_text
 from feederopt.network.container import Network
 from feederopt.results.uncertain import RobustSummary, StochasticSummary
 from feederopt.solvers.status import IterationRecord, Status
@@ -89,6 +91,10 @@ class Result:
     uncertain: StochasticSummary | RobustSummary | None = None
     #: What ``feederopt check`` loads the network from again (a resolved path or a case name).
     source: str | None = None
+    #: ``(pandapower net, network, closed) -> net with those switch states``; set by the api
+    #: layer (:func:`feederopt.io.pandapower.write_switch_states`) for :meth:`to_pandapower`.
+    switch_writer: Callable[[Any, Network, dict[str, bool]], Any] | None = field(
+        default=None, repr=False, compare=False)
 
     @property
     def closed(self) -> dict[str, bool]:
@@ -131,15 +137,11 @@ class Result:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
 
-    def write_json(self, path: str | Path, *, force: bool = False) -> Path:
-        """Write :meth:`to_json` to ``path`` atomically; an existing file is replaced only
-        with ``force``."""
-        return write_text(path, self.to_json() + "\n", force=force)
-
     def to_pandapower(self, net: Any) -> Any:
         """A copy of the pandapower ``net`` with this result's switch states written into it."""
-        from feederopt.io.pandapower import write_switch_states
-
         if self.network is None:
             raise ValueError("this result has no network to map the switch states with")
-        return write_switch_states(net, self.network, self.closed)
+        if self.switch_writer is None:
+            raise ValueError("this result was not built by feederopt.solve: use "
+                             "feederopt.api.to_pandapower(result, net)")
+        return self.switch_writer(net, self.network, self.closed)

@@ -1,0 +1,51 @@
+"""Typed outcomes of the uncertain methods, carried on
+:class:`~feederopt.algorithms.base.RawSolution`.
+
+Per-unit and by index, like the rest of a raw solution: the api layer turns them into the user's
+ids (:mod:`feederopt.results.uncertain`). They replace the string-keyed ``extra`` dict the
+uncertain methods used to fill.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from feederopt.algorithms.slaves import SlaveResult
+
+
+@dataclass(frozen=True)
+class Execution:
+    """How the slaves ran: their number of solves, the workers and the executor kind."""
+
+    slave_solves: int
+    workers: int
+    executor: str
+
+
+@dataclass(frozen=True)
+class StochasticOutcome:
+    """The stochastic Benders answer: the incumbent's slave per scenario, and the expectations."""
+
+    scenario_results: list[SlaveResult]
+    expected_objective_kw: float
+    expected_losses_kw: float
+    expected_violation_pu: float
+    penalty_kw_per_pu: float
+    execution: Execution
+
+
+@dataclass(frozen=True)
+class RobustOutcome:
+    """The robust cutting-plane answer: the extreme points and the incumbent's slave at each."""
+
+    vertices: list[np.ndarray]
+    vertex_results: list[SlaveResult]
+    oracle: str
+    oracle_s: float
+    uncertified: int
+    execution: Execution
+    worst_case_objective_kw: float | None = None
+    worst_case_losses_kw: float | None = None
+    worst_case_violation_pu: float | None = None
