@@ -95,3 +95,18 @@ def test_solves_identical_for_1_2_workers_and_ray(case, local_ray) -> None:
         assert res.open_branches == rob["serial"].open_branches
         assert res.objective == rob["serial"].objective
         assert res.to_dict()["robust"] == rob["serial"].to_dict()["robust"]
+
+
+def test_ray_missing_is_a_typed_problem(monkeypatch) -> None:
+    """Without the optional Ray (the ``ray`` extra), asking for it is bad input naming the
+    option, not an ImportError."""
+    import sys
+
+    from feederopt.errors import InputError
+    from feederopt.execution.executors import RayExecutor
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    with pytest.raises(InputError) as err:
+        RayExecutor(None)  # type: ignore[arg-type]
+    assert err.value.problems[0].field == "ray"
+    assert "feederopt[ray]" in err.value.problems[0].hint

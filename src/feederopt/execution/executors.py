@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol, TypeVar
 
+from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.solvers import interrupt
 
 T = TypeVar("T")
@@ -210,7 +211,13 @@ class RayExecutor(Executor):
 
     def __init__(self, factory: StateFactory, address: str | None = None,
                  num_cpus: int | None = None, workers: int | None = None) -> None:
-        import ray
+        try:
+            import ray
+        except ImportError:
+            raise InputError([Problem(
+                ProblemKind.INVALID_VALUE, "options", "--ray needs Ray, which is not installed",
+                field="ray", hint='pip install "feederopt[ray]", or leave --ray out to use '
+                "the local process pool")]) from None
 
         self._started = False
         if not ray.is_initialized():
