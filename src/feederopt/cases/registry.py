@@ -13,6 +13,9 @@
   HV/MV substations; ``create_cigre_network_mv()``, the CIGRE TF C6.04.02 benchmark MV grid
   without DER, 15 buses), read by :func:`feederopt.io.pandapower.from_pandapower`, which makes
   a line with a switch at both ends one switchable branch.
+* ``zhang13``: the 13-node, 15-line meshed grid of Zhang et al. 2020, Fig. 6, as used by seed 003
+  (resilience planning), shipped in ``cases/data/zhang13`` with its disaster-scenario files
+  (``cases/data/zhang13/README.md``).
 * ``synthetic250``, ``synthetic500``, ``synthetic1000``, ``synthetic2000``: seeded synthetic MV
   grids of that many buses (:func:`feederopt.cases.synthetic.synthetic_feeder` with seed 0), the
   benchmark's large cases.
@@ -182,6 +185,12 @@ def _register_builtins() -> None:
         "case69bw",
         _folder_loader(folder),
         "69 bus distribution system from Baran & Wu, with the 5 ties of Chiang & Jean-Jumeau",
+        origin="feederopt",
+    )
+    register_case(
+        "zhang13",
+        _folder_loader(DATA_DIR / "zhang13"),
+        "13-node, 15-line meshed grid of Zhang et al. 2020 (Fig. 6), seed 003's resilience case",
         origin="feederopt",
     )
     for name, (function, description) in PANDAPOWER_CASES.items():

@@ -1,0 +1,403 @@
+"""Resilience planning algorithms (seed 003): restoration, the extensive form, wait-and-see and
+expected-value analyses, and an integer L-shaped decomposition on the execution layer.
+
+* :func:`restore` (Phase 1): one MILP on HiGHS.
+* :func:`solve_extensive` (Phases 2 and 3): the deterministic equivalent, one MILP.
+* :func:`evaluate_plan`: the recourse ``Q_s(x)`` of every scenario for a fixed first stage
+  ``x = (y^h, y^g)`` (one MILP per scenario, on an executor).
+* :func:`stochastic_measures`: WS (wait-and-see), EEV (the expected cost of the expected-value
+  solution), EVPI = RP - WS and VSS = EEV - RP (Birge and Louveaux, *Introduction to Stochastic
+  Programming*, 2nd ed., Springer 2011, sec. 4.1-4.2).
+* :class:`IntegerLShaped`: the integer L-shaped method of Laporte and Louveaux, "The integer
+  L-shaped method for stochastic integer programs with complete recourse", Oper. Res. Lett.
+  13(3):133-142, 1993, multi-cut (one ``theta_s`` per scenario), on the master
+
+      min  c . x + sum_s pi_s theta_s    s.t. budgets,  x binary,  theta_s >= 0
+
+  Each iteration solves the master, evaluates every scenario's recourse at the master's ``x_k``
+  on the executor and adds per scenario
+
+  - the **monotone integer cut** ``theta_s >= Qlb_s(x_k) (1 - sum_{i in R_s, x_k,i = 0} x_i)``,
+    valid because ``Q_s`` is non-increasing in ``x`` (hardening a line or siting a DG only
+    enlarges the recourse's feasible set) and ``Q_s >= 0``: for ``x <= x_k`` on ``R_s`` (the
+    entries ``Q_s`` depends on) ``Q_s(x) >= Q_s(x_k)``, otherwise the cut is slack. It is the
+    Laporte-Louveaux optimality cut with ``L = 0`` strengthened by monotonicity;
+  - the **LP cut** ``theta_s >= Q^LP_s(x_k) + g_s . (x - x_k)`` from the recourse's LP relaxation,
+    ``g_s`` its reduced costs of the fixed ``x`` columns: the LP value is convex in the fixed
+    values and below ``Q_s``.
+
+  ``Qlb_s(x_k)`` is the MILP's proven bound, so the cuts hold even when a recourse stops at its
+  gap. The master's bound is a proven lower bound, the best evaluated plan an upper bound; at an
+  ``x_k`` evaluated before, the monotone cuts are tight and the bounds meet, so the method is
+  finite. The cuts are added in scenario order: the run is the same for any number of workers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from feederopt.algorithms.base import AlgorithmBase, ProgressCallback, StopOptions
+from feederopt.execution import Executor, SerialExecutor
+from feederopt.formulations.blocks import Group
+from feederopt.formulations.resilience import HARDEN, SITE, RadialityKind
+from feederopt.problems.resilience import ResilienceProblem, Scenario
+from feederopt.solvers.highs_backend import HighsModel
+from feederopt.solvers.status import SolverStatus, Status
+
+#: Relative MIP gap of every HiGHS solve here.
+MIP_GAP = 1e-7
+
+
+# ----- Phase 1 ------------------------------------------------------------------------------
+@dataclass
+class Operation:
+    """One scenario's operation, per unit and by index."""
+
+    status: str
+    objective: float  # in the units of the block's objective
+    bound: float
+    closed: np.ndarray  # 0/1 per line
+    shed_pu: np.ndarray  # per bus
+    p: np.ndarray  # per line
+    q: np.ndarray
+    u: np.ndarray  # squared voltage per bus
+    dg_p: np.ndarray  # per DG candidate
+    solve_time_s: float = 0.0
+
+
+def _operation(model: HighsModel, prefix: str, problem: ResilienceProblem, status: str,
+               objective: float, bound: float, seconds: float) -> Operation:
+    val = model.values()
+    g = problem.grid
+    shed = val[prefix + "shed"] * g.p_load
+    return Operation(status, objective, bound, np.round(val[prefix + "v"]), shed,
+                     val[prefix + "P"], val[prefix + "Q"], val[prefix + "U"],
+                     val[prefix + "pg"], seconds)
+
+
+def _solve(model: HighsModel, time_limit_s: float | None) -> Any:
+    model.set_gap(MIP_GAP)
+    if time_limit_s is not None:
+        model.set_time_limit(time_limit_s)
+    return model.solve()
+
+
+def restore(problem: ResilienceProblem, broken: tuple[int, ...], *,
+            sites: np.ndarray | None = None, radiality: RadialityKind | None = None,
+            penalty_pu: float = 0.0, time_limit_s: float | None = None) -> Operation:
+    """Phase 1: the least shedding [kW-valued objective] with ``broken`` lines out."""
+    model = HighsModel(problem.restore_block(broken, sites, radiality, penalty_pu))
+    sol = _solve(model, time_limit_s)
+    if not sol.has_solution:
+        raise RuntimeError(f"restoration MILP ended {sol.status} without a solution")
+    return _operation(model, "", problem, str(sol.status), sol.objective, sol.bound,
+                      sol.solve_time_s)
+
+
+# ----- the recourse of one scenario at a fixed first stage ----------------------------------
+@dataclass
+class RecourseValue:
+    """``Q_s(x)`` of one scenario: MILP value and bound, LP value and gradient."""
+
+    scenario: int
+    value: float
+    bound: float
+    lp_value: float
+    g_harden: np.ndarray
+    g_site: np.ndarray
+    operation: Operation | None = None
+    seconds: float = 0.0
+
+
+def recourse_value(problem: ResilienceProblem, scenario: Scenario, harden: np.ndarray,
+                   site: np.ndarray, *, lp_cut: bool = True, keep: bool = False,
+                   time_limit_s: float | None = None) -> RecourseValue:
+    """Solve scenario ``scenario``'s recourse with the first stage fixed at ``harden``, ``site``.
+    """
+    t0 = time.perf_counter()
+    blk = problem.recourse_block(scenario)
+    model = HighsModel(blk)
+    model.set_bounds(HARDEN, harden, harden)
+    model.set_bounds(SITE, site, site)
+    lp_value, g_h, g_s = 0.0, np.zeros(len(harden)), np.zeros(len(site))
+    if lp_cut:
+        model.set_relaxation(True)
+        lp = model.solve()
+        if lp.has_solution:
+            lp_value = lp.objective
+            dual = np.asarray(model.h.getSolution().col_dual, float)
+            oh, os_ = model.offset[HARDEN], model.offset[SITE]
+            g_h = dual[oh: oh + len(harden)].copy()
+            g_s = dual[os_: os_ + len(site)].copy()
+        model.set_relaxation(False)
+    sol = _solve(model, time_limit_s)
+    if not sol.has_solution:
+        raise RuntimeError(f"recourse MILP of scenario {scenario.name} ended {sol.status}")
+    op = _operation(model, "", problem, str(sol.status), sol.objective, sol.bound,
+                    sol.solve_time_s) if keep else None
+    bound = min(max(sol.bound, lp_value if lp_cut else -math.inf), sol.objective)
+    return RecourseValue(-1, sol.objective, bound, lp_value, g_h, g_s, op,
+                         time.perf_counter() - t0)
+
+
+@dataclass(frozen=True)
+class RecourseFactory:
+    """The state of a worker (execution layer): the problem and the scenarios."""
+
+    problem: ResilienceProblem
+    scenarios: tuple[Scenario, ...]
+    lp_cut: bool = True
+
+    def __call__(self) -> RecourseFactory:
+        return self
+
+
+def recourse_task(state: RecourseFactory, item: tuple[int, np.ndarray, np.ndarray, bool]
+                  ) -> RecourseValue:
+    """Executor task: ``item = (scenario index, harden, site, keep the operation)``."""
+    s, harden, site, keep = item
+    out = recourse_value(state.problem, state.scenarios[s], harden, site,
+                         lp_cut=state.lp_cut, keep=keep)
+    out.scenario = s
+    return out
+
+
+def evaluate_plan(problem: ResilienceProblem, scenarios: list[Scenario], harden: np.ndarray,
+                  site: np.ndarray, executor: Executor | None = None, keep: bool = True
+                  ) -> list[RecourseValue]:
+    """``Q_s(x)`` of every scenario (on ``executor``; serial by default)."""
+    ex = executor or SerialExecutor(RecourseFactory(problem, tuple(scenarios), False))
+    items = [(s, np.asarray(harden, float), np.asarray(site, float), keep)
+             for s in range(len(scenarios))]
+    return ex.map(recourse_task, items)
+
+
+# ----- plans --------------------------------------------------------------------------------
+@dataclass
+class PlanOutcome:
+    """A first stage, its scenario operations and the bounds of the method that found it."""
+
+    method: str
+    status: Status
+    harden: np.ndarray  # 0/1 per hardening candidate
+    site: np.ndarray  # 0/1 per DG candidate
+    investment: float
+    recourse: list[float]  # Q_s per scenario [$]
+    operations: list[Operation]
+    objective: float  # investment + expected recourse
+    lower_bound: float
+    gap: float
+    solve_time_s: float
+    iterations: int = 0
+    log: list[Any] = field(default_factory=list)
+    workers: int = 1
+    executor: str = "serial"
+    worker_memory_mb: list[float] = field(default_factory=list)
+
+    def expected_recourse(self, scenarios: list[Scenario]) -> float:
+        return float(sum(sc.probability * q for sc, q in zip(scenarios, self.recourse,
+                                                              strict=True)))
+
+
+def _status(sol_status: str, has: bool) -> Status:
+    if sol_status == SolverStatus.OPTIMAL:
+        return Status.OPTIMAL
+    if sol_status in (SolverStatus.TIME_LIMIT, SolverStatus.SOLUTION_LIMIT):
+        return Status.TIME_LIMIT if has else Status.ERROR
+    if sol_status == SolverStatus.INTERRUPTED:
+        return Status.INTERRUPTED
+    return Status.ERROR
+
+
+def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
+                    time_limit_s: float = 600.0) -> PlanOutcome:
+    """The extensive form (deterministic equivalent) on HiGHS."""
+    t0 = time.perf_counter()
+    model = HighsModel(problem.extensive_block(scenarios))
+    sol = _solve(model, time_limit_s)
+    if not sol.has_solution:
+        raise RuntimeError(f"extensive-form MILP ended {sol.status} without a solution")
+    val = model.values()
+    harden, site = np.round(val[HARDEN]), np.round(val[SITE])
+    ops, rec = [], []
+    for k, sc in enumerate(scenarios):
+        op = _operation(model, f"s{k}.", problem, str(sol.status), math.nan, math.nan, 0.0)
+        q = problem.shed_weight_usd * float(op.shed_pu.sum()) + \
+            problem.settings.penalty * float(op.closed.sum())
+        op.objective = q
+        ops.append(op)
+        rec.append(q)
+        del sc
+    invest = problem.investment(harden, site)
+    obj = float(sol.objective)
+    gap = max(obj - sol.bound, 0.0) / max(abs(obj), 1e-9)
+    return PlanOutcome("extensive", _status(str(sol.status), True), harden, site, invest, rec,
+                       ops, obj, float(sol.bound), gap, time.perf_counter() - t0)
+
+
+def plan_from_first_stage(problem: ResilienceProblem, scenarios: list[Scenario],
+                          harden: np.ndarray, site: np.ndarray, method: str = "fixed",
+                          executor: Executor | None = None) -> PlanOutcome:
+    """The plan ``(harden, site)`` evaluated on every scenario."""
+    t0 = time.perf_counter()
+    vals = evaluate_plan(problem, scenarios, harden, site, executor)
+    invest = problem.investment(harden, site)
+    rec = [v.value for v in vals]
+    obj = invest + sum(sc.probability * q for sc, q in zip(scenarios, rec, strict=True))
+    lb = invest + sum(sc.probability * v.bound for sc, v in zip(scenarios, vals, strict=True))
+    ops = [v.operation for v in vals if v.operation is not None]
+    return PlanOutcome(method, Status.FEASIBLE, np.asarray(harden), np.asarray(site), invest,
+                       rec, ops, obj, lb, 0.0, time.perf_counter() - t0)
+
+
+@dataclass(frozen=True)
+class StochasticMeasures:
+    """RP, WS, EEV, EVPI = RP - WS, VSS = EEV - RP [$] and the EV scenario's broken lines."""
+
+    rp: float
+    ws: float
+    eev: float
+    evpi: float
+    vss: float
+    ws_per_scenario: tuple[float, ...]
+    ev_broken: tuple[int, ...]
+    ev_harden: np.ndarray
+    ev_site: np.ndarray
+
+
+def stochastic_measures(problem: ResilienceProblem, scenarios: list[Scenario], rp: float, *,
+                        time_limit_s: float = 600.0) -> StochasticMeasures:
+    """Wait-and-see and expected-value analyses (module docstring) by extensive forms."""
+    ws_each = []
+    for sc in scenarios:
+        one = Scenario(sc.name, 1.0, sc.broken)
+        ws_each.append(solve_extensive(problem, [one], time_limit_s=time_limit_s).objective)
+    ws = float(sum(sc.probability * w for sc, w in zip(scenarios, ws_each, strict=True)))
+    ev = problem.expected_value_scenario(scenarios)
+    ev_plan = solve_extensive(problem, [ev], time_limit_s=time_limit_s)
+    eev = plan_from_first_stage(problem, scenarios, ev_plan.harden, ev_plan.site).objective
+    return StochasticMeasures(rp, ws, eev, rp - ws, eev - rp, tuple(ws_each), ev.broken,
+                              ev_plan.harden, ev_plan.site)
+
+
+def enumerate_first_stage(problem: ResilienceProblem) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Every first stage within the budgets (for checks by enumeration on small cases)."""
+    st = problem.settings
+    nh, ns = len(problem.harden_lines), len(problem.grid.dg_bus)
+    out = []
+    for kh in range(min(st.harden_budget, nh) + 1):
+        for hs in itertools.combinations(range(nh), kh):
+            for kg in range(min(st.dg_budget, ns) + 1):
+                for gs in itertools.combinations(range(ns), kg):
+                    h = np.zeros(nh)
+                    h[list(hs)] = 1
+                    g = np.zeros(ns)
+                    g[list(gs)] = 1
+                    out.append((h, g))
+    return out
+
+
+# ----- integer L-shaped ---------------------------------------------------------------------
+class IntegerLShaped(AlgorithmBase):
+    """The multi-cut integer L-shaped method (module docstring)."""
+
+    def __init__(self, problem: ResilienceProblem, scenarios: list[Scenario],
+                 executor: Executor, stop: StopOptions,
+                 progress: ProgressCallback | None = None) -> None:
+        super().__init__(stop, progress)
+        self.problem = problem
+        self.scenarios = scenarios
+        self.executor = executor
+        blk = problem.first_stage()
+        n_s = len(scenarios)
+        blk.add_group(Group.new("theta", n_s, 0.0, np.inf))
+        blk.add_objective("theta", np.array([sc.probability for sc in scenarios]))
+        self.master = HighsModel(blk)
+        self.master.set_gap(MIP_GAP)
+        self.relevant = [problem.relevant(sc) for sc in scenarios]
+        self.seen: set[bytes] = set()
+        self.best: tuple[np.ndarray, np.ndarray] | None = None
+        self.best_values: list[RecourseValue] = []
+
+    def _cuts(self, harden: np.ndarray, site: np.ndarray, vals: list[RecourseValue]) -> None:
+        for s, v in enumerate(vals):
+            rh, rs = self.relevant[s]
+            zh = rh[harden[rh] < 0.5]
+            zs = rs[site[rs] < 0.5]
+            qb = max(v.bound, 0.0)
+            if qb > 0:
+                self.master.add_cut({"theta": (np.array([s]), np.array([1.0])),
+                                     HARDEN: (zh, np.full(len(zh), qb)),
+                                     SITE: (zs, np.full(len(zs), qb))}, qb, math.inf)
+            if v.lp_value > 1e-9 and (np.any(v.g_harden) or np.any(v.g_site)):
+                const = v.lp_value - float(v.g_harden @ harden + v.g_site @ site)
+                ih = np.flatnonzero(v.g_harden)
+                is_ = np.flatnonzero(v.g_site)
+                self.master.add_cut({"theta": (np.array([s]), np.array([1.0])),
+                                     HARDEN: (ih, -v.g_harden[ih]), SITE: (is_, -v.g_site[is_])},
+                                    const, math.inf)
+
+    def run(self) -> PlanOutcome:
+        n_s = len(self.scenarios)
+        probs = np.array([sc.probability for sc in self.scenarios])
+        status = Status.ERROR
+        while True:
+            self.iteration += 1
+            self.master.set_time_limit(max(self.remaining(), 0.01))
+            t0 = time.perf_counter()
+            sol = self.master.solve()
+            t_master = time.perf_counter() - t0
+            if not sol.has_solution:
+                break
+            self.update_lower(min(sol.bound, self.upper))
+            val = self.master.values()
+            harden, site = np.round(val[HARDEN]), np.round(val[SITE])
+            key = np.concatenate([harden, site]).astype(np.int8).tobytes()
+            if key in self.seen and sol.status == SolverStatus.OPTIMAL:
+                # the master proposes a plan already evaluated: its cuts are tight there
+                self.update_lower(min(sol.objective, self.upper))
+                self.record(t_master, 0.0, "repeat")
+                if self.should_stop():
+                    break
+                continue
+            self.seen.add(key)
+            if self.should_stop() and self.best is not None:
+                break
+            t1 = time.perf_counter()
+            items = [(s, harden, site, False) for s in range(n_s)]
+            vals = self.executor.map(recourse_task, items)
+            t_sub = time.perf_counter() - t1
+            total = self.problem.investment(harden, site) + float(probs @ [v.value for v in vals])
+            if self.update_upper(total):
+                self.best = (harden.copy(), site.copy())
+                self.best_values = vals
+            self._cuts(harden, site, vals)
+            self.record(t_master, t_sub)
+            if self.should_stop():
+                break
+        status = self.final_status(self.best is not None)
+        if self.best is None:
+            raise RuntimeError("the integer L-shaped method found no plan")
+        harden, site = self.best
+        final = plan_from_first_stage(self.problem, self.scenarios, harden, site,
+                                      executor=self.executor)
+        return PlanOutcome("lshaped", status, harden, site, final.investment, final.recourse,
+                           final.operations, self.upper, self.lower, self.gap, self.elapsed,
+                           self.iteration, list(self.log), self.executor.workers,
+                           self.executor.kind, self.executor.worker_memory_mb())
+
+
+def solve_lshaped(problem: ResilienceProblem, scenarios: list[Scenario], *,
+                  executor: Executor | None = None, gap: float = 1e-6,
+                  time_limit_s: float = 600.0, iteration_limit: int = 10_000,
+                  progress: ProgressCallback | None = None) -> PlanOutcome:
+    """Run :class:`IntegerLShaped` (serial unless an executor is given)."""
+    ex = executor or SerialExecutor(RecourseFactory(problem, tuple(scenarios)))
+    stop = StopOptions(gap=gap, time_limit_s=time_limit_s, iteration_limit=iteration_limit)
+    return IntegerLShaped(problem, scenarios, ex, stop, progress).run()

@@ -1,0 +1,200 @@
+"""Post-disaster operation: big-M LinDistFlow with line states, load shedding and backup DGs.
+
+The operation model of Zhang, Zhang, Zhang, Wu and Meng, "A multi-disaster-scenario
+distributionally robust planning model for enhancing the resilience of distribution systems",
+Int. J. Electr. Power Energy Syst. 122:106161, 2020, eqs. (5b)-(5i), as seed 003 implements it,
+for one scenario ``s`` (every group named with the scenario's ``prefix``; per unit):
+
+    (5b)  sum_{ji} P_ji - sum_{ij} P_ij + P^g_i = P^d_i (1 - s_i)      every non-source bus i
+          (the same for Q; a bus sheds the share s_i in [0, 1] of its P and Q load)
+    (5c)  |U_i - U_j - 2 (r_ij P_ij + x_ij Q_ij)| <= M (1 - v_ij)      (LinDistFlow, big-M)
+    (5d)  |P_ij| <= Pbar_ij v_ij,  |Q_ij| <= Pbar_ij v_ij
+          0 <= P^g_k <= Pmax_k y^g_k,  0 <= Q^g_k <= Qmax_k y^g_k       (backup DG at a site)
+          vmin_i^2 <= U_i <= vmax_i^2,  U_source = v_set^2
+    (5h)  v_ij <= y^h_ij                                                  line broken by the
+          disaster: closed only when hardened (v = v^d AND v^w with v^d = y^h OR survives)
+
+``v`` is the final state of a line (working and switched on). ``M = max U - min U`` is the
+smallest valid big-M: an open line carries no flow, so the left side of (5c) is a voltage
+difference. Radiality, one of (:class:`RadialityKind`):
+
+* ``forest`` (default): the closed lines form a spanning forest: each closed line is oriented
+  parent -> child (``b^f + b^b = v``), each bus has at most one parent, sources none, and
+  Miller-Tucker-Zemlin depths ``u_j >= u_i + 1 - n (1 - b_ij)`` forbid directed cycles (Jabr,
+  Singh and Pal, IEEE TPWRS 27(2), 2012, with roots allowed wherever a tree has no parent: the
+  source, a sited DG, or a de-energised island). With in-degree <= 1 every undirected cycle
+  would be a directed one, so the closed graph is acyclic.
+* ``seed``: the seed's ``sum v <= N - 1`` (Zhang's (5i) "modified into an inequality"), which
+  does not exclude loops when some bus is left out; the seed adds a switching penalty per closed
+  line to keep solutions tree-like.
+
+Objective: ``shed_weight * sum_i P^d_i s_i + line_weight * sum v``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+import scipy.sparse as sp
+
+from feederopt.formulations.blocks import Block, Group, Sense, diag, incidence, select
+
+#: First-stage group names (shared by every scenario of an extensive form).
+HARDEN = "harden"
+SITE = "site"
+
+
+class RadialityKind(StrEnum):
+    """How the operating topology is kept radial (module docstring)."""
+
+    FOREST = "forest"
+    SEED = "seed"
+
+
+@dataclass(frozen=True)
+class GridArrays:
+    """The per-unit data the operation model needs."""
+
+    n: int
+    f: np.ndarray
+    t: np.ndarray
+    r: np.ndarray
+    x: np.ndarray
+    p_cap: np.ndarray  # |P|, |Q| limit per line [p.u.]
+    is_source: np.ndarray
+    p_load: np.ndarray  # per bus [p.u.]
+    q_load: np.ndarray
+    u_min: np.ndarray  # squared voltage limits
+    u_max: np.ndarray
+    u_source: np.ndarray  # squared set-point (used at sources)
+    dg_bus: np.ndarray  # DG candidate buses
+    dg_p_max: np.ndarray  # per candidate [p.u.]
+    dg_q_max: np.ndarray
+
+    @property
+    def m(self) -> int:
+        return len(self.f)
+
+
+def operation_block(
+    g: GridArrays,
+    prefix: str,
+    broken: np.ndarray,
+    *,
+    harden_pos: np.ndarray | None = None,
+    sites_fixed: np.ndarray | None = None,
+    radiality: RadialityKind = RadialityKind.FOREST,
+    shed_weight: float = 1.0,
+    line_weight: float = 0.0,
+) -> Block:
+    """The operation model of one scenario (module docstring).
+
+    ``broken``: indices of the lines the disaster breaks. ``harden_pos[l]`` is the position of
+    line ``l`` in the first-stage group ``harden`` (-1: not a candidate); without it, broken lines
+    are simply open. ``sites_fixed``: 0/1 per DG candidate when the sites are data (Phase 1);
+    otherwise the first-stage group ``site`` bounds the DG output.
+    """
+    n, m = g.n, g.m
+    blk = Block()
+    v_ub = np.ones(m)
+    hardenable = np.zeros(m, bool)
+    for line in np.asarray(broken, int):
+        if harden_pos is not None and harden_pos[line] >= 0:
+            hardenable[line] = True
+        else:
+            v_ub[line] = 0.0
+    v, p_, q_, u, s = (prefix + k for k in ("v", "P", "Q", "U", "shed"))
+    blk.add_group(Group.new(v, m, 0.0, v_ub, integer=True))
+    blk.add_group(Group.new(p_, m, -g.p_cap, g.p_cap))
+    blk.add_group(Group.new(q_, m, -g.p_cap, g.p_cap))
+    u_lo = np.where(g.is_source, g.u_source, g.u_min)
+    u_hi = np.where(g.is_source, g.u_source, g.u_max)
+    blk.add_group(Group.new(u, n, u_lo, u_hi))
+    has_load = (g.p_load > 0) | (g.q_load > 0)
+    blk.add_group(Group.new(s, n, 0.0, np.where(~g.is_source & has_load, 1.0, 0.0)))
+    k = len(g.dg_bus)
+    pg, qg = prefix + "pg", prefix + "qg"
+    p_hi, q_hi = g.dg_p_max.astype(float), g.dg_q_max.astype(float)
+    if sites_fixed is not None:
+        p_hi, q_hi = p_hi * sites_fixed, q_hi * sites_fixed
+    blk.add_group(Group.new(pg, k, 0.0, p_hi))
+    blk.add_group(Group.new(qg, k, 0.0, q_hi))
+    eye = sp.identity(m, format="csr")
+    # (5d) capacity on the line state
+    cap = diag(-g.p_cap, m)
+    for name, grp in (("p", p_), ("q", q_)):
+        blk.add_rows(f"{prefix}cap_{name}_hi", {grp: eye, v: cap}, Sense.LE, np.zeros(m))
+        blk.add_rows(f"{prefix}cap_{name}_lo", {grp: -eye, v: cap}, Sense.LE, np.zeros(m))
+    # (5b) balance at every non-source bus
+    loads = np.flatnonzero(~g.is_source)
+    net_in = (incidence(n, g.t) - incidence(n, g.f))[loads]
+    dg_at = incidence(n, g.dg_bus)[loads]
+    for grp, dg, d in ((p_, pg, g.p_load), (q_, qg, g.q_load)):
+        blk.add_rows(f"{prefix}bal_{grp[len(prefix):]}",
+                     {grp: net_in, dg: dg_at, s: diag(d, n)[loads]}, Sense.EQ, d[loads])
+    # (5c) big-M LinDistFlow voltage drop
+    big_m = float(np.max(u_hi) - np.min(u_lo))
+    du = select(g.f, n) - select(g.t, n)
+    drop = {u: du, p_: diag(-2.0 * g.r, m), q_: diag(-2.0 * g.x, m)}
+    blk.add_rows(f"{prefix}vdrop_hi", {**drop, v: diag(big_m, m)}, Sense.LE, np.full(m, big_m))
+    neg = {key: -a for key, a in drop.items()}
+    blk.add_rows(f"{prefix}vdrop_lo", {**neg, v: diag(big_m, m)}, Sense.LE, np.full(m, big_m))
+    # (5h) broken lines close only when hardened
+    lines = np.flatnonzero(hardenable)
+    if harden_pos is not None:
+        n_h = int((harden_pos >= 0).sum())
+        blk.add_group(Group.new(HARDEN, n_h, 0.0, 1.0, integer=True))
+    if len(lines) and harden_pos is not None:
+        blk.add_rows(f"{prefix}survive", {v: select(lines, m),
+                                         HARDEN: -select(harden_pos[lines], n_h)},
+                     Sense.LE, np.zeros(len(lines)))
+    if sites_fixed is None:
+        blk.add_group(Group.new(SITE, k, 0.0, 1.0, integer=True))
+    if sites_fixed is None and k:
+        sel = sp.identity(k, format="csr")
+        blk.add_rows(f"{prefix}dg_p", {pg: sel, SITE: diag(-g.dg_p_max, k)}, Sense.LE,
+                     np.zeros(k))
+        blk.add_rows(f"{prefix}dg_q", {qg: sel, SITE: diag(-g.dg_q_max, k)}, Sense.LE,
+                     np.zeros(k))
+    if radiality is RadialityKind.SEED:
+        blk.add_rows(f"{prefix}count", {v: sp.csr_matrix(np.ones((1, m)))}, Sense.LE,
+                     np.array([n - 1.0]))
+    else:
+        bf, bb, dep = prefix + "bf", prefix + "bb", prefix + "depth"
+        blk.add_group(Group.new(bf, m, 0.0, np.where(g.is_source[g.t], 0.0, v_ub),
+                                integer=True))
+        blk.add_group(Group.new(bb, m, 0.0, np.where(g.is_source[g.f], 0.0, v_ub),
+                                integer=True))
+        blk.add_rows(f"{prefix}orient", {bf: eye, bb: eye, v: -eye}, Sense.EQ, np.zeros(m))
+        blk.add_rows(f"{prefix}one_parent", {bf: incidence(n, g.t), bb: incidence(n, g.f)},
+                     Sense.LE, np.ones(n))
+        blk.add_group(Group.new(dep, n, 0.0, float(n - 1)))
+        big = float(n)
+        blk.add_rows(f"{prefix}mtz_f", {dep: du, bf: diag(big, m)}, Sense.LE,
+                     np.full(m, big - 1.0))
+        blk.add_rows(f"{prefix}mtz_b", {dep: -du, bb: diag(big, m)}, Sense.LE,
+                     np.full(m, big - 1.0))
+    blk.add_objective(s, shed_weight * g.p_load)
+    if line_weight:
+        blk.add_objective(v, np.full(m, float(line_weight)))
+    return blk
+
+
+def first_stage_block(n_harden: int, n_sites: int, harden_cost: np.ndarray,
+                      site_cost: np.ndarray, harden_budget: int, site_budget: int) -> Block:
+    """Hardening ``y^h`` and DG-siting ``y^g`` binaries with their budgets
+    (``sum y^h <= H``, ``sum y^g <= G``) and the investment ``C^h y^h + C^g y^g``."""
+    blk = Block()
+    blk.add_group(Group.new(HARDEN, n_harden, 0.0, 1.0, integer=True))
+    blk.add_group(Group.new(SITE, n_sites, 0.0, 1.0, integer=True))
+    if n_harden:
+        blk.add_rows("budget_harden", {HARDEN: sp.csr_matrix(np.ones((1, n_harden)))},
+                     Sense.LE, np.array([float(harden_budget)]))
+        blk.add_objective(HARDEN, harden_cost)
+    if n_sites:
+        blk.add_rows("budget_site", {SITE: sp.csr_matrix(np.ones((1, n_sites)))}, Sense.LE,
+                     np.array([float(site_budget)]))
+        blk.add_objective(SITE, site_cost)
+    return blk

@@ -1,0 +1,146 @@
+"""Disaster-scenario files for resilience planning: which lines each disaster breaks, and its
+probability.
+
+JSON::
+
+    {"description": "...",
+     "scenarios": [{"name": "A", "probability": 0.9, "broken": ["2", "11"]},
+                   {"name": "C", "probability": 0.1, "broken": ["2", "5", "8", "14", "15"]}]}
+
+or CSV with the columns ``name,probability,broken`` and the broken branch ids separated by ``;``
+(``A,0.9,2;11``). Probabilities must be non-negative and add up to 1 (within 1e-6); every broken
+id must be a branch of the network. Every problem found is raised at once as ``BAD_SCENARIO``
+problems of an :class:`~feederopt.errors.InputError` naming the scenario and the field.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.io._common import read_text, unknown_file_type, unreadable
+from feederopt.network.container import Network
+
+#: Tolerance on the sum of the probabilities.
+PROBABILITY_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Disaster:
+    """One disaster scenario: its name, probability and the branch ids it breaks."""
+
+    name: str
+    probability: float
+    broken: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DisasterSet:
+    """The scenarios of one file, in file order."""
+
+    scenarios: tuple[Disaster, ...]
+    description: str = ""
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"description": self.description, "scenarios": [
+            {"name": d.name, "probability": d.probability, "broken": list(d.broken)}
+            for d in self.scenarios]}
+
+
+def _bad(message: str, ids: tuple[str, ...] = (), field: str | None = None,
+         hint: str = "") -> Problem:
+    return Problem(ProblemKind.BAD_SCENARIO, "disasters", message, ids=ids, field=field,
+                   hint=hint)
+
+
+def _rows_json(text: str, path: Path) -> tuple[list[dict[str, Any]], str]:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise unreadable(path, f"invalid JSON: {exc}") from None
+    if isinstance(doc, list):
+        return doc, ""
+    if not isinstance(doc, dict) or not isinstance(doc.get("scenarios"), list):
+        raise InputError([_bad("the file has no 'scenarios' list", (str(path),), "scenarios",
+                               'write {"scenarios": [{"name", "probability", "broken"}, ...]}')])
+    return doc["scenarios"], str(doc.get("description", ""))
+
+
+def _rows_csv(text: str) -> list[dict[str, Any]]:
+    rows = []
+    for row in csv.DictReader(io.StringIO(text)):
+        broken = [b.strip() for b in (row.get("broken") or "").split(";") if b.strip()]
+        rows.append({**row, "broken": broken})
+    return rows
+
+
+def parse_disasters(rows: list[Any], net: Network, description: str = "",
+                    source: str = "") -> DisasterSet:
+    """Validate scenario rows (dicts with ``name``, ``probability``, ``broken``) against ``net``."""
+    problems: list[Problem] = []
+    branch_ids = {str(b) for b in net.branches["id"].to_list()}
+    out: list[Disaster] = []
+    seen: set[str] = set()
+    for k, row in enumerate(rows):
+        if not isinstance(row, dict):
+            problems.append(_bad(f"scenario {k + 1} is not an object", (str(k + 1),)))
+            continue
+        name = str(row.get("name", k + 1))
+        if name in seen:
+            problems.append(_bad("duplicate scenario name", (name,), "name"))
+        seen.add(name)
+        try:
+            prob = float(row.get("probability", math.nan))
+        except (TypeError, ValueError):
+            prob = math.nan
+        if not math.isfinite(prob) or prob < 0:
+            problems.append(_bad("probability must be a number >= 0", (name,), "probability"))
+        broken_raw = row.get("broken", [])
+        if not isinstance(broken_raw, list):
+            problems.append(_bad("broken must be a list of branch ids", (name,), "broken"))
+            broken_raw = []
+        broken = tuple(dict.fromkeys(str(b) for b in broken_raw))
+        unknown = [b for b in broken if b not in branch_ids]
+        if unknown:
+            problems.append(_bad(f"unknown branch ids {', '.join(unknown)}", (name,), "broken",
+                                 "give the ids of the network's branches"))
+        out.append(Disaster(name, prob, broken))
+    if not rows:
+        problems.append(_bad("no scenario given", field="scenarios"))
+    total = sum(d.probability for d in out if math.isfinite(d.probability))
+    if out and not problems and abs(total - 1.0) > PROBABILITY_TOLERANCE:
+        problems.append(_bad(f"the probabilities add up to {total:.6g}, not 1",
+                             tuple(d.name for d in out), "probability",
+                             "scale them so that they sum to 1"))
+    if problems:
+        raise InputError(problems)
+    return DisasterSet(tuple(out), description, source)
+
+
+def read_disasters(path: str | Path, net: Network) -> DisasterSet:
+    """Read and validate a disaster-scenario file (JSON or CSV; module docstring)."""
+    path = Path(path)
+    if not path.is_file():
+        raise unreadable(path, "no such file")
+    text = read_text(path)
+    if path.suffix.lower() == ".json":
+        rows, description = _rows_json(text, path)
+    elif path.suffix.lower() == ".csv":
+        rows, description = _rows_csv(text), ""
+    else:
+        raise unknown_file_type(path, "a .json or .csv disaster-scenario file")
+    return parse_disasters(rows, net, description, str(path))
+
+
+def write_disasters(path: str | Path, disasters: DisasterSet, *, force: bool = False) -> Path:
+    """Write ``disasters`` as JSON (nothing existing is overwritten without ``force``)."""
+    from feederopt.io.writing import write_text
+
+    return write_text(path, json.dumps(disasters.to_dict(), indent=2) + "\n", force=force)

@@ -1,0 +1,252 @@
+"""Resilience planning (seed 003): the problem data and its blocks; no solver.
+
+Phases (Zhang et al., IJEPES 122:106161, 2020, as Hu and Wang's seed 003 builds them):
+
+1. **Restoration** (:meth:`ResilienceProblem.restore_block`): with given lines broken, switch the
+   rest to minimise the shed load, ``min sum_i P^d_i s_i [+ penalty per closed line]`` subject
+   to :func:`feederopt.formulations.resilience.operation_block`.
+2. **Deterministic planning**: the two-stage problem below with one scenario.
+3. **Two-stage stochastic planning** (:meth:`ResilienceProblem.extensive_block`)::
+
+       min  C^h . y^h + C^g Pmax . y^g + sum_s pi_s Q_s(y^h, y^g)
+       s.t. sum y^h <= H,  sum y^g <= G,  y binary
+       Q_s(y^h, y^g) = min  C sum_i P^d_i s_i + c_sw sum_ij v_ij        (operation of scenario s)
+
+   with ``C`` the value of lost load [$/kW] and ``c_sw`` the switching penalty [$ per closed
+   line]. The recourse has binaries (the switches), so it is solved as one extensive-form MILP or
+   by the integer L-shaped method of :mod:`feederopt.algorithms.resilience`.
+
+The problem holds only arrays and ids (it pickles cheaply to the workers of the execution layer).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.formulations.blocks import Block
+from feederopt.formulations.resilience import (
+    GridArrays,
+    RadialityKind,
+    first_stage_block,
+    operation_block,
+)
+from feederopt.network.container import Network
+from feederopt.network.perunit import to_per_unit
+
+#: The seed's switching penalty: 0.01 p.u. per closed line in Phase 1 (10 kW at 1000 kVA), and
+#: $0.01 per closed line in Phases 2 and 3 (seed's linked code).
+SEED_PENALTY_PU = 0.01
+SEED_PENALTY_USD = 0.01
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """Planning data (defaults: the seed's linked code; ``docs/resilience.md``)."""
+
+    harden_budget: int = 2  # H, lines
+    dg_budget: int = 1  # G, units
+    harden_cost: float = 400.0  # C^h [$ per line]
+    #: C^g [$/kW]: the authors' code and parameter figure say 1.5; the seed's text says 1500.
+    dg_cost_per_kw: float = 1.5
+    dg_p_max_kw: float = 100.0  # P^max per unit
+    dg_q_max_kvar: float = 100.0  # Q^max per unit [ASSUME]
+    voll: float = 14.0  # C [$/kW]
+    radiality: RadialityKind = RadialityKind.FOREST
+    #: [$ per closed line]; None: 0 with forest radiality, the seed's $0.01 with ``seed``.
+    switch_penalty: float | None = None
+    dg_candidates: tuple[str, ...] | None = None  # bus ids; None: every non-source bus
+    harden_candidates: tuple[str, ...] | None = None  # branch ids; None: every line
+
+    @property
+    def penalty(self) -> float:
+        if self.switch_penalty is not None:
+            return float(self.switch_penalty)
+        return SEED_PENALTY_USD if self.radiality is RadialityKind.SEED else 0.0
+
+    def problems(self) -> list[Problem]:
+        out = []
+        for name in ("harden_budget", "dg_budget", "harden_cost", "dg_cost_per_kw",
+                     "dg_p_max_kw", "dg_q_max_kvar", "voll"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0:
+                out.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                   f"{name} must be a finite number >= 0", (str(value),), name))
+        if self.switch_penalty is not None and not (self.switch_penalty >= 0):
+            out.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                               "switch_penalty must be >= 0", (str(self.switch_penalty),),
+                               "switch_penalty"))
+        return out
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A disaster: its name, probability and the indices of the lines it breaks."""
+
+    name: str
+    probability: float
+    broken: tuple[int, ...]
+
+
+@dataclass
+class ResilienceProblem:
+    """Arrays and ids of a network for the resilience models (module docstring)."""
+
+    grid: GridArrays
+    bus_ids: list[str]
+    branch_ids: list[str]
+    s_base_mva: float
+    settings: PlanSettings
+    harden_lines: np.ndarray  # branch index of each hardening candidate
+    integer_ids: bool = False
+    meta: dict[str, str] = field(default_factory=dict)
+
+    # ----- construction -------------------------------------------------------------------
+    @classmethod
+    def from_network(cls, net: Network, settings: PlanSettings | None = None,
+                     s_base_mva: float = 1.0) -> ResilienceProblem:
+        st = settings or PlanSettings()
+        problems = st.problems()
+        pu = to_per_unit(net, s_base_mva=s_base_mva)
+        index = {b: i for i, b in enumerate(pu.bus_ids)}
+        if st.dg_candidates is None:
+            dg_bus = np.flatnonzero(~pu.is_source)
+        else:
+            unknown = [b for b in st.dg_candidates if b not in index]
+            if unknown:
+                problems.append(Problem(ProblemKind.UNKNOWN_BUS, "options",
+                                        "DG candidates that are not buses", tuple(unknown),
+                                        "dg_candidates"))
+            dg_bus = np.array([index[b] for b in st.dg_candidates if b in index], dtype=int)
+        bindex = {b: i for i, b in enumerate(pu.branch_ids)}
+        if st.harden_candidates is None:
+            harden = np.arange(len(pu.branch_ids))
+        else:
+            unknown = [b for b in st.harden_candidates if b not in bindex]
+            if unknown:
+                problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                        "hardening candidates that are not branches",
+                                        tuple(unknown), "harden_candidates"))
+            harden = np.array([bindex[b] for b in st.harden_candidates if b in bindex], int)
+        if problems:
+            raise InputError(problems)
+        kw = 1000.0 * s_base_mva
+        p_load = pu.p_load.copy()
+        q_load = pu.q_load.copy()
+        total = float(np.abs(p_load).sum() + np.abs(q_load).sum())
+        dg_p = np.full(len(dg_bus), st.dg_p_max_kw / kw)
+        dg_q = np.full(len(dg_bus), st.dg_q_max_kvar / kw)
+        fallback = total + float(dg_p.sum() + dg_q.sum()) + 1.0
+        p_cap = np.where(np.isfinite(pu.s_max), pu.s_max, fallback)
+        v_set = np.where(pu.is_source, pu.v_set, 1.0)
+        grid = GridArrays(
+            n=len(pu.bus_ids), f=pu.f.copy(), t=pu.t.copy(), r=pu.r.copy(), x=pu.x.copy(),
+            p_cap=p_cap, is_source=pu.is_source.copy(), p_load=p_load, q_load=q_load,
+            u_min=pu.v_min ** 2, u_max=pu.v_max ** 2, u_source=v_set ** 2, dg_bus=dg_bus,
+            dg_p_max=dg_p, dg_q_max=dg_q)
+        return cls(grid, list(pu.bus_ids), list(pu.branch_ids), s_base_mva, st, harden,
+                   bool(net.integer_ids), {"case": str(net.meta.get("case", net.name))})
+
+    # ----- ids ----------------------------------------------------------------------------
+    @property
+    def kw_per_pu(self) -> float:
+        return 1000.0 * self.s_base_mva
+
+    @property
+    def harden_pos(self) -> np.ndarray:
+        pos = np.full(self.grid.m, -1, dtype=int)
+        pos[self.harden_lines] = np.arange(len(self.harden_lines))
+        return pos
+
+    def branch_index(self, ids: tuple[str, ...] | list[str], field_name: str = "broken"
+                     ) -> tuple[int, ...]:
+        index = {b: i for i, b in enumerate(self.branch_ids)}
+        unknown = [b for b in ids if str(b) not in index]
+        if unknown:
+            raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
+                                      "branch ids that the network does not have",
+                                      tuple(str(b) for b in unknown), field_name,
+                                      "give ids of the network's branches")])
+        return tuple(sorted({index[str(b)] for b in ids}))
+
+    def bus_index(self, ids: tuple[str, ...] | list[str]) -> np.ndarray:
+        """0/1 per DG candidate for the bus ids ``ids`` (which must be candidates)."""
+        pos = {self.bus_ids[b]: k for k, b in enumerate(self.grid.dg_bus)}
+        unknown = [b for b in ids if str(b) not in pos]
+        if unknown:
+            raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
+                                      "DG sites that are not DG candidates (buses, not the "
+                                      "source)", tuple(str(b) for b in unknown), "dg_sites")])
+        out = np.zeros(len(self.grid.dg_bus))
+        for b in ids:
+            out[pos[str(b)]] = 1.0
+        return out
+
+    # ----- costs --------------------------------------------------------------------------
+    @property
+    def harden_cost(self) -> np.ndarray:
+        return np.full(len(self.harden_lines), self.settings.harden_cost)
+
+    @property
+    def site_cost(self) -> np.ndarray:
+        st = self.settings
+        return np.full(len(self.grid.dg_bus), st.dg_cost_per_kw * st.dg_p_max_kw)
+
+    def investment(self, harden: np.ndarray, site: np.ndarray) -> float:
+        return float(self.harden_cost @ harden + self.site_cost @ site)
+
+    @property
+    def shed_weight_usd(self) -> float:
+        """$ per p.u. of shed power."""
+        return self.settings.voll * self.kw_per_pu
+
+    # ----- blocks -------------------------------------------------------------------------
+    def restore_block(self, broken: tuple[int, ...], sites: np.ndarray | None = None,
+                      radiality: RadialityKind | None = None, penalty_pu: float = 0.0) -> Block:
+        """Phase 1: minimise the shed load [kW] (+ ``penalty_pu`` p.u. per closed line, as kW)
+        with ``broken`` lines out and DGs at ``sites`` (0/1 per candidate; none by default)."""
+        fixed = np.zeros(len(self.grid.dg_bus)) if sites is None else np.asarray(sites, float)
+        return operation_block(self.grid, "", np.asarray(broken, int), sites_fixed=fixed,
+                               radiality=radiality or self.settings.radiality,
+                               shed_weight=self.kw_per_pu,
+                               line_weight=penalty_pu * self.kw_per_pu)
+
+    def recourse_block(self, scenario: Scenario, weight: float = 1.0, prefix: str = "") -> Block:
+        """``weight * Q_s``: the operation of scenario ``s`` with the first-stage groups
+        ``harden`` and ``site`` as columns (fixed by bounds in a subproblem)."""
+        return operation_block(
+            self.grid, prefix, np.asarray(scenario.broken, int), harden_pos=self.harden_pos,
+            radiality=self.settings.radiality, shed_weight=weight * self.shed_weight_usd,
+            line_weight=weight * self.settings.penalty)
+
+    def first_stage(self, harden_budget: int | None = None,
+                    site_budget: int | None = None) -> Block:
+        st = self.settings
+        return first_stage_block(
+            len(self.harden_lines), len(self.grid.dg_bus), self.harden_cost, self.site_cost,
+            st.harden_budget if harden_budget is None else harden_budget,
+            st.dg_budget if site_budget is None else site_budget)
+
+    def extensive_block(self, scenarios: list[Scenario]) -> Block:
+        """Phase 3's extensive form: the first stage and one operation copy per scenario."""
+        blk = self.first_stage()
+        for k, sc in enumerate(scenarios):
+            blk.merge(self.recourse_block(sc, sc.probability, prefix=f"s{k}."))
+        return blk
+
+    def relevant(self, scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+        """The first-stage entries the recourse of ``scenario`` depends on: the hardening
+        candidates it breaks (positions in ``harden``) and every DG site."""
+        pos = self.harden_pos[np.asarray(scenario.broken, int)]
+        return np.sort(pos[pos >= 0]), np.arange(len(self.grid.dg_bus))
+
+    def expected_value_scenario(self, scenarios: list[Scenario]) -> Scenario:
+        """The expected-value scenario: each line broken whose failure probability
+        ``sum_s pi_s [l in B_s]`` is at least 1/2 (the rounded mean of the failure indicators)."""
+        fail = np.zeros(self.grid.m)
+        for sc in scenarios:
+            fail[list(sc.broken)] += sc.probability
+        return Scenario("EV", 1.0, tuple(int(i) for i in np.flatnonzero(fail >= 0.5 - 1e-12)))
