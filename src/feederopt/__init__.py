@@ -20,6 +20,7 @@ from feederopt.network import Network
 if TYPE_CHECKING:
     from feederopt.api import load, save, save_json, solve
     from feederopt.api_partition import check_partition_result, partition
+    from feederopt.api_resilience import plan, plan_settings, restore
     from feederopt.api_threephase import solve_three_phase, three_phase_info
     from feederopt.cases import is_three_phase, list_cases
     from feederopt.errors import FeederoptError
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from feederopt.problems.reconfiguration import DEFAULT_RADIALITY
     from feederopt.report.html import write_report
     from feederopt.report.partition import partition_result_json
+    from feederopt.report.resilience import write_resilience_folder
     from feederopt.results.uncertain import RobustSummary, StochasticSummary
     from feederopt.solvers import interrupt
     from feederopt.solvers.status import Status
@@ -74,6 +76,10 @@ _FOR_CLI = {
     "check_partition_result": "feederopt.api_partition",
     "partition_result_json": "feederopt.report.partition",
     "save_json": "feederopt.api",
+    "restore": "feederopt.api_resilience",
+    "plan": "feederopt.api_resilience",
+    "plan_settings": "feederopt.api_resilience",
+    "write_resilience_folder": "feederopt.report.resilience",
 }
 
 __all__ = [
@@ -101,8 +107,11 @@ __all__ = [
     "output_problems",
     "partition",
     "partition_result_json",
+    "plan",
+    "plan_settings",
     "read_result",
     "resolve_scenarios",
+    "restore",
     "save",
     "save_json",
     "solve",
@@ -110,6 +119,7 @@ __all__ = [
     "solve_three_phase",
     "three_phase_info",
     "write_report",
+    "write_resilience_folder",
     "write_scenarios",
     "write_text",
 ]

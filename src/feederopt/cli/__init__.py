@@ -6,7 +6,8 @@
 * :mod:`~feederopt.cli.scenarios`: ``scenarios``, ``check`` and the --scenarios/--robust solves;
 * :mod:`~feederopt.cli.threephase`: ``solve`` on three-phase (.dss) feeders;
 * :mod:`~feederopt.cli.report`: ``report``;
-* :mod:`~feederopt.cli.partition`: ``partition`` (networked microgrids, seed 001).
+* :mod:`~feederopt.cli.partition`: ``partition`` (networked microgrids, seed 001);
+* :mod:`~feederopt.cli.resilience`: ``restore``, ``plan`` (resilience planning, seed 003).
 
 A new command group is a new module that registers its commands on
 :data:`~feederopt.cli.app.app` and is imported below. The modules import ``app`` and the shared
@@ -15,10 +16,11 @@ helpers from :mod:`feederopt.cli.app` and never each other upwards, so they form
 
 from __future__ import annotations
 
-from feederopt.cli import info, partition, report, scenarios, solve, threephase
+from feederopt.cli import info, partition, report, resilience, scenarios, solve, threephase
 from feederopt.cli.app import app
 
-__all__ = ["app", "info", "main", "partition", "report", "scenarios", "solve", "threephase"]
+__all__ = ["app", "info", "main", "partition", "report", "resilience", "scenarios", "solve",
+           "threephase"]
 
 
 def main() -> None:

@@ -1,0 +1,147 @@
+"""Resilience planning (seed 003) as calls (``feederopt restore``, ``feederopt plan``).
+
+    >>> from feederopt.api_resilience import restore, plan
+    >>> restore("zhang13", broken=["2", "11", "15"]).shed_kw
+    471.0
+    >>> plan("zhang13", scenarios="A_C_p1").expected_total
+
+Phase 1 (:func:`restore`): reconfigure after failures to shed the least load. Phases 2 and 3
+(:func:`plan`): harden lines and site backup DGs within budgets against one attack (``broken``)
+or disaster scenarios with probabilities (``scenarios``: a file, or the name of one shipped
+with a built-in case), by the extensive form or the integer L-shaped method on the execution
+layer (serial, local process pool, Ray). See ``docs/resilience.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from feederopt.algorithms.resilience import (
+    RecourseFactory,
+    restore as _restore,
+    solve_extensive,
+    solve_lshaped,
+    stochastic_measures,
+)
+from feederopt.cases import load
+from feederopt.cases.disasters import load_disasters
+from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.execution import make_executor
+from feederopt.formulations.resilience import RadialityKind
+from feederopt.io.disasters import DisasterSet
+from feederopt.network.container import Network
+from feederopt.problems.resilience import (
+    SEED_PENALTY_PU,
+    PlanSettings,
+    ResilienceProblem,
+    Scenario,
+)
+from feederopt.results.resilience import PlanResult, RestoreResult, plan_result, restore_result
+
+#: The methods of :func:`plan`.
+PLAN_METHODS = ("extensive", "lshaped")
+
+
+def _network(source: Any) -> tuple[Network, str | None]:
+    net = source if isinstance(source, Network) else load(source)
+    case = source if isinstance(source, str) and not Path(source).exists() else None
+    return net, case
+
+
+def _radiality(value: RadialityKind | str) -> RadialityKind:
+    try:
+        return RadialityKind(value)
+    except ValueError:
+        raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
+                                  f"radiality must be one of {', '.join(k.value for k in RadialityKind)}",
+                                  (str(value),), "radiality")]) from None
+
+
+def restore(source: Any, broken: list[str] | tuple[str, ...], *,
+            dg_sites: list[str] | tuple[str, ...] = (),
+            radiality: RadialityKind | str = RadialityKind.FOREST,
+            switch_penalty_pu: float | None = None, dg_p_max_kw: float = 100.0,
+            time_limit_s: float | None = 600.0) -> RestoreResult:
+    """Phase 1: the least load shedding with the lines ``broken`` out (and backup DGs of
+    ``dg_p_max_kw`` at ``dg_sites``). ``switch_penalty_pu`` per closed line (default: 0 with
+    forest radiality, the seed's 0.01 p.u. = 10 kW at 1000 kVA with ``radiality="seed"``) is
+    reported apart from the shedding; ``objective_kw`` is their sum, the seed's "total"."""
+    rad = _radiality(radiality)
+    net, _ = _network(source)
+    pen = switch_penalty_pu if switch_penalty_pu is not None else \
+        (SEED_PENALTY_PU if rad is RadialityKind.SEED else 0.0)
+    if not pen >= 0:
+        raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
+                                  "the switching penalty must be >= 0", (str(pen),),
+                                  "switch_penalty")])
+    problem = ResilienceProblem.from_network(
+        net, PlanSettings(radiality=rad, dg_p_max_kw=dg_p_max_kw, dg_q_max_kvar=dg_p_max_kw))
+    idx = problem.branch_index([str(b) for b in broken])
+    sites = problem.bus_index([str(b) for b in dg_sites]) if dg_sites else None
+    op = _restore(problem, idx, sites=sites, radiality=rad, penalty_pu=pen,
+                  time_limit_s=time_limit_s)
+    return restore_result(problem, idx, op, rad.value, pen, sites)
+
+
+def scenarios_of(problem: ResilienceProblem, disasters: DisasterSet) -> list[Scenario]:
+    return [Scenario(d.name, d.probability, problem.branch_index(d.broken, "scenarios"))
+            for d in disasters.scenarios]
+
+
+def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
+         broken: list[str] | tuple[str, ...] | None = None,
+         settings: PlanSettings | None = None, method: str = "extensive",
+         measures: bool = True, workers: int = 1, ray_address: str | None = None,
+         gap: float = 1e-6, time_limit_s: float = 600.0) -> PlanResult:
+    """Phases 2 and 3: which lines to harden and where to site backup DGs.
+
+    Give ``scenarios`` (a file, a shipped name, or a :class:`DisasterSet`) or ``broken`` (one
+    certain attack: Phase 2). ``method``: ``extensive`` (one MILP on HiGHS) or ``lshaped``
+    (integer L-shaped; its scenario subproblems run on ``workers`` local processes or on Ray at
+    ``ray_address``, ``"auto"`` for a local one). With ``measures``, the wait-and-see value, the
+    expected-value solution's cost, EVPI and VSS are added (by extensive forms)."""
+    problems: list[Problem] = []
+    if method not in PLAN_METHODS:
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                f"method must be one of {', '.join(PLAN_METHODS)}", (method,),
+                                "method"))
+    if (scenarios is None) == (broken is None):
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                "give either scenarios (a disaster file) or broken (one attack)",
+                                field="scenarios", hint="--scenarios FILE or --broken 2,6,11"))
+    if workers < 1:
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "workers must be >= 1",
+                                (str(workers),), "workers"))
+    st = settings or PlanSettings()
+    problems += st.problems()
+    if problems:
+        raise InputError(problems)
+    net, case = _network(source)
+    problem = ResilienceProblem.from_network(net, st)
+    if broken is not None:
+        scs = [Scenario("attack", 1.0, problem.branch_index([str(b) for b in broken]))]
+    else:
+        ds = scenarios if isinstance(scenarios, DisasterSet) else \
+            load_disasters(scenarios, net, case)  # type: ignore[arg-type]
+        scs = scenarios_of(problem, ds)
+    if method == "extensive":
+        out = solve_extensive(problem, scs, time_limit_s=time_limit_s)
+    else:
+        with make_executor(RecourseFactory(problem, tuple(scs)), workers=workers,
+                           ray_address=ray_address) as ex:
+            out = solve_lshaped(problem, scs, executor=ex, gap=gap, time_limit_s=time_limit_s)
+    sm = stochastic_measures(problem, scs, out.objective, time_limit_s=time_limit_s) \
+        if measures and len(scs) > 1 else None
+    return plan_result(problem, scs, out, sm)
+
+
+def plan_settings(**changes: Any) -> PlanSettings:
+    """:class:`PlanSettings` with ``changes`` (``None`` values keep the defaults); the
+    radiality may be given as a string."""
+    kept = {k: v for k, v in changes.items() if v is not None}
+    if "radiality" in kept:
+        kept["radiality"] = _radiality(kept["radiality"])
+    return replace(PlanSettings(), **kept)
+

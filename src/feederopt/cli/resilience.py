@@ -1,0 +1,196 @@
+"""``feederopt restore CASE --broken ...`` and ``feederopt plan CASE --scenarios ...``:
+resilience planning (seed 003); the commands join :data:`feederopt.cli.app.app` when
+:mod:`feederopt.cli` imports this module."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.table import Table
+
+from feederopt import output_problems, write_text
+from feederopt.cli.app import (
+    FORCE_OPT,
+    QUIET_OPT,
+    SOURCE_ARG,
+    VERBOSE_OPT,
+    app,
+    cli_command,
+    fmt,
+    stdout,
+)
+
+
+def _ids(text: str | None) -> list[str]:
+    return [x.strip() for x in (text or "").split(",") if x.strip()]
+
+
+def _check_outputs(json_file: str | None, out_dir: str | None, force: bool) -> None:
+    from feederopt import InputError
+
+    problems = []
+    if json_file is not None:
+        problems += output_problems(json_file, force=force, option="json")
+    if out_dir is not None:
+        problems += output_problems(out_dir, force=force, folder=True, option="out")
+    if problems:
+        raise InputError(problems)
+
+
+RADIALITY_OPT = typer.Option(
+    "forest", "--radiality", help="forest: the closed lines form a spanning forest (default); "
+    "seed: the seed's 'sum of closed lines <= N-1' (loops possible) with its switching penalty.")
+
+
+@app.command()
+@cli_command
+def restore(
+    source: str = SOURCE_ARG,
+    broken: str = typer.Option(..., "--broken", help="Comma-separated ids of the broken lines."),
+    dg_sites: str | None = typer.Option(None, "--dg-sites",
+                                        help="Comma-separated buses with a backup DG."),
+    dg_size: float = typer.Option(100.0, "--dg-size", help="Backup DG size [kW]."),
+    radiality: str = RADIALITY_OPT,
+    penalty: float | None = typer.Option(
+        None, "--switch-penalty", help="Penalty per closed line [p.u. of the 1 MVA base; "
+        "0.01 = 10 kW]; default 0, or the seed's 0.01 with --radiality seed."),
+    json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON."),
+    force: bool = FORCE_OPT,
+    quiet: bool = QUIET_OPT,
+    verbose: bool = VERBOSE_OPT,
+) -> None:
+    """Phase 1 of seed 003: with the given lines broken, switch the others to shed the least
+    load (big-M LinDistFlow MILP on HiGHS)."""
+    from feederopt import restore as run
+
+    _check_outputs(json_file, None, force)
+    res = run(source, _ids(broken), dg_sites=_ids(dg_sites), radiality=radiality,
+              switch_penalty_pu=penalty, dg_p_max_kw=dg_size)
+    if json_file is not None:
+        write_text(json_file, json.dumps(res.to_dict(), indent=2) + "\n", force=force)
+    if quiet:
+        return
+    out = stdout()
+    op = res.operation
+    t = Table(title=f"{res.case}: restore with lines {', '.join(res.broken) or '-'} broken "
+              f"({res.radiality})", show_header=False, title_justify="left")
+    t.add_column("what")
+    t.add_column("value", justify="right")
+    t.add_row("status", res.status)
+    t.add_row("load", fmt(res.total_load_kw, ",.2f", " kW"))
+    t.add_row("shed", fmt(res.shed_kw, ",.2f", " kW"))
+    t.add_row("switching penalty", fmt(res.penalty_kw, ",.2f", " kW"))
+    t.add_row("total (shed + penalty, as the seed reports)", fmt(res.objective_kw, ",.2f", " kW"))
+    t.add_row("closed lines", ", ".join(op.closed_lines) or "-")
+    t.add_row("energised buses", ", ".join(op.energised_buses))
+    out.print(t)
+    if op.shed_per_bus_kw:
+        s = Table(title="shed per bus", title_justify="left")
+        s.add_column("bus")
+        s.add_column("shed (kW)", justify="right")
+        for bus, kw in op.shed_per_bus_kw.items():
+            s.add_row(bus, f"{kw:,.2f}")
+        out.print(s)
+    f = Table(title="flows on closed lines", title_justify="left")
+    for col in ("line", "P (kW)", "Q (kVAr)"):
+        f.add_column(col, justify="right")
+    for line, p in op.flows_kw.items():
+        f.add_row(line, f"{p:,.2f}", f"{op.flows_kvar[line]:,.2f}")
+    out.print(f)
+
+
+@app.command()
+@cli_command
+def plan(
+    source: str = SOURCE_ARG,
+    scenarios: str | None = typer.Option(
+        None, "--scenarios", help="Disaster scenarios: a .json/.csv file, or the name of a "
+        "file shipped with the case (zhang13: A_C_p1 ... B611_C_p3)."),
+    broken: str | None = typer.Option(
+        None, "--broken", help="One certain attack instead (Phase 2): comma-separated lines."),
+    harden_budget: int | None = typer.Option(None, "--harden-budget",
+                                             help="Most lines hardened (H; default 2)."),
+    dg_budget: int | None = typer.Option(None, "--dg-budget",
+                                         help="Most backup DGs (G; default 1)."),
+    dg_cost: float | None = typer.Option(
+        None, "--dg-cost", help="DG cost [$/kW]: 1.5 (default, the seed's code and figure) or "
+        "1500 (the seed's text)."),
+    dg_size: float | None = typer.Option(None, "--dg-size", help="DG size [kW] (default 100)."),
+    harden_cost: float | None = typer.Option(None, "--harden-cost",
+                                             help="Hardening cost [$ per line] (default 400)."),
+    voll: float | None = typer.Option(None, "--voll",
+                                      help="Value of lost load [$/kW] (default 14)."),
+    radiality: str = RADIALITY_OPT,
+    penalty: float | None = typer.Option(
+        None, "--switch-penalty", help="[$ per closed line]; default 0, or the seed's 0.01 "
+        "with --radiality seed."),
+    method: str = typer.Option("extensive", "--method",
+                               help="extensive (one MILP) or lshaped (integer L-shaped)."),
+    workers: int = typer.Option(1, "--workers", help="Processes for the L-shaped subproblems."),
+    ray: str | None = typer.Option(None, "--ray", help="Run the L-shaped subproblems on Ray: "
+                                   "auto (a local Ray) or a cluster address."),
+    measures: bool = typer.Option(True, "--measures/--no-measures",
+                                  help="Wait-and-see, EEV, EVPI and VSS."),
+    time_limit: float = typer.Option(600.0, "--time-limit", help="Seconds."),
+    json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON."),
+    out_dir: str | None = typer.Option(
+        None, "--out", help="Write a result folder: result.json, plan.png and report.html."),
+    force: bool = FORCE_OPT,
+    quiet: bool = QUIET_OPT,
+    verbose: bool = VERBOSE_OPT,
+) -> None:
+    """Phases 2 and 3 of seed 003: harden lines and site backup DGs within budgets to minimise
+    investment plus the expected cost of shed load over disaster scenarios."""
+    from feederopt import plan as run
+    from feederopt import plan_settings
+
+    _check_outputs(json_file, out_dir, force)
+    st = plan_settings(harden_budget=harden_budget, dg_budget=dg_budget,
+                       dg_cost_per_kw=dg_cost, dg_p_max_kw=dg_size,
+                       dg_q_max_kvar=dg_size, harden_cost=harden_cost, voll=voll,
+                       radiality=radiality, switch_penalty=penalty)
+    res = run(source, scenarios=scenarios, broken=_ids(broken) if broken is not None else None,
+              settings=st, method=method, measures=measures, workers=workers,
+              ray_address=ray, time_limit_s=time_limit)
+    data = res.to_dict()
+    if json_file is not None:
+        write_text(json_file, json.dumps(data, indent=2) + "\n", force=force)
+    if out_dir is not None:
+        from feederopt import write_resilience_folder
+
+        write_resilience_folder(out_dir, source, data, force=force)
+    if quiet:
+        return
+    out = stdout()
+    t = Table(title=f"{res.case}: resilience plan ({res.method})", show_header=False,
+              title_justify="left")
+    t.add_column("what")
+    t.add_column("value", justify="right")
+    t.add_row("status", res.status)
+    t.add_row("hardened lines", ", ".join(res.hardened) or "-")
+    t.add_row("DG sites", ", ".join(res.dg_sites) or "-")
+    t.add_row("investment", fmt(res.investment, ",.2f", " $"))
+    t.add_row("expected shedding cost", fmt(res.expected_recourse, ",.2f", " $"))
+    t.add_row("expected total cost", fmt(res.expected_total, ",.2f", " $"))
+    t.add_row("lower bound / gap", f"{fmt(res.lower_bound, ',.2f', ' $')} / "
+              f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}")
+    t.add_row("time", fmt(res.solve_time_s, ".2f", " s"))
+    if res.measures is not None:
+        m = res.measures
+        t.add_row("wait-and-see (WS)", fmt(m.wait_and_see, ",.2f", " $"))
+        t.add_row("expected-value solution cost (EEV)",
+                  fmt(m.expected_value_solution_cost, ",.2f", " $"))
+        t.add_row("EVPI = RP - WS", fmt(m.evpi, ",.2f", " $"))
+        t.add_row("VSS = EEV - RP", fmt(m.vss, ",.2f", " $"))
+    out.print(t)
+    s = Table(title="scenarios", title_justify="left")
+    for col in ("scenario", "prob.", "broken", "shed (kW)", "shed cost ($)", "penalty ($)",
+                "closed lines"):
+        s.add_column(col)
+    for sc in res.scenarios:
+        s.add_row(sc.name, f"{sc.probability:g}", ", ".join(sc.broken),
+                  f"{sc.operation.shed_kw:,.2f}",
+                  f"{sc.shed_cost:,.2f}", f"{sc.penalty_cost:,.2f}",
+                  ", ".join(sc.operation.closed_lines) or "-")
+    out.print(s)

@@ -1,0 +1,160 @@
+"""The result folder of ``feederopt plan CASE --out DIR`` (seed 003): ``result.json``,
+``plan.png`` and a self-contained ``report.html``.
+
+``plan.png`` has one panel per scenario (at most :data:`MAX_PANELS`): every panel draws the
+hardened lines thick (dark blue), the backup-DG sites as green squares, the lines the scenario
+breaks red and dotted (a broken line that was hardened stays thick blue: it survives), the
+closed lines black, the open ones light grey dashed, and the buses that shed load red (the shed
+area), sized by the shed share. Buses sit at the network's ``x``/``y`` when it has them (zhang13
+does), else on a spring layout of the graph (networkx, seeded).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from feederopt.io.writing import atomic_folder
+from feederopt.network.container import Network
+from feederopt.report.html import image, kv_table, page, records_table, section
+from feederopt.report.plot import _pyplot, coordinates, figure_png
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+#: Most scenario panels drawn.
+MAX_PANELS = 6
+HARDENED = "#1d4ed8"
+DG = "#16a34a"
+SHED = "#dc2626"
+
+
+def _layout(net: Network) -> np.ndarray:
+    pos = coordinates(net.buses, net.branches)
+    if pos is not None:
+        return pos
+    import networkx as nx
+
+    g = nx.Graph()
+    ids = [str(b) for b in net.buses["id"].to_list()]
+    g.add_nodes_from(ids)
+    g.add_edges_from(zip((str(b) for b in net.branches["from_bus"].to_list()),
+                         (str(b) for b in net.branches["to_bus"].to_list()), strict=True))
+    lay = nx.spring_layout(g, seed=0)
+    return np.array([lay[b] for b in ids])
+
+
+def plan_figure(net: Network, result: Mapping[str, Any]) -> Figure:
+    """The plan on the grid, one panel per scenario (module docstring)."""
+    plt = _pyplot()
+    pos = _layout(net)
+    ids = [str(b) for b in net.buses["id"].to_list()]
+    index = {b: i for i, b in enumerate(ids)}
+    branches = list(zip((str(b) for b in net.branches["id"].to_list()),
+                        (str(b) for b in net.branches["from_bus"].to_list()),
+                        (str(b) for b in net.branches["to_bus"].to_list()), strict=True))
+    loads: dict[str, float] = {}
+    for bus, p in zip(net.loads["bus"].to_list(), net.loads["p_mw"].to_list(), strict=True):
+        loads[str(bus)] = loads.get(str(bus), 0.0) + 1000.0 * float(p)
+    hardened = set(result.get("hardened", []))
+    sites = set(result.get("dg_sites", []))
+    scenarios = list(result.get("scenarios", []))[:MAX_PANELS]
+    k = max(len(scenarios), 1)
+    cols = min(k, 3)
+    rows = (k + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.4 * rows), squeeze=False)
+    small = len(ids) <= 40
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    for ax, sc in zip(axes.ravel(), scenarios or [{}], strict=False):
+        broken = set(sc.get("broken", []))
+        op = sc.get("operation", {})
+        closed = set(op.get("closed_lines", []))
+        shed = op.get("shed_per_bus_kw", {})
+        for bid, a, b in branches:
+            xs = [pos[index[a], 0], pos[index[b], 0]]
+            ys = [pos[index[a], 1], pos[index[b], 1]]
+            if bid in hardened:
+                ax.plot(xs, ys, color=HARDENED, lw=4.5, zorder=2, solid_capstyle="round")
+            if bid in broken and bid not in hardened:
+                ax.plot(xs, ys, color=SHED, lw=1.6, ls=":", zorder=3)
+            elif bid in closed:
+                ax.plot(xs, ys, color="black", lw=1.4, zorder=3)
+            else:
+                ax.plot(xs, ys, color="0.75", lw=1.0, ls="--", zorder=1)
+            if small:
+                ax.text(np.mean(xs), np.mean(ys), bid, fontsize=6, color="0.3", zorder=5,
+                        ha="center", va="center", bbox={"fc": "white", "ec": "none", "pad": 0.3})
+        share = np.array([shed.get(b, 0.0) / loads[b] if loads.get(b) else 0.0 for b in ids])
+        colour = [SHED if s > 1e-6 else "white" for s in share]
+        size = 30 + 90 * share if small else 6 + 30 * share
+        ax.scatter(pos[:, 0], pos[:, 1], s=size, c=colour, edgecolors="0.2", linewidths=0.6,
+                   zorder=4)
+        site_idx = [index[b] for b in sites if b in index]
+        if site_idx:
+            ax.scatter(pos[site_idx, 0], pos[site_idx, 1], marker="s", s=120 if small else 40,
+                       facecolors="none", edgecolors=DG, linewidths=2.0, zorder=6)
+        if small:
+            for i, b in enumerate(ids):
+                ax.annotate(b, pos[i], xytext=(4, 4), textcoords="offset points", fontsize=7)
+        title = (f"{sc.get('name', '')} (p = {sc.get('probability', 0):g}): "
+                 f"shed {op.get('shed_kw', 0.0):,.1f} kW") if sc else "no scenario"
+        ax.set_title(title, fontsize=9)
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=HARDENED, lw=4.5, label="hardened line"),
+               Line2D([], [], color=SHED, lw=1.6, ls=":", label="broken line"),
+               Line2D([], [], color="black", lw=1.4, label="closed line"),
+               Line2D([], [], color="0.75", lw=1.0, ls="--", label="open line"),
+               Line2D([], [], marker="s", color=DG, ls="", mfc="none", label="backup DG"),
+               Line2D([], [], marker="o", color=SHED, ls="", label="bus shedding load")]
+    fig.legend(handles=handles, loc="lower center", ncol=6, fontsize=8, frameon=False)
+    fig.suptitle(f"{result.get('case', '')}: hardened {', '.join(sorted(hardened)) or '-'}; "
+                 f"DGs at {', '.join(sorted(sites)) or '-'}", fontsize=11)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.95))
+    return fig
+
+
+def render_plan(net: Network, result: Mapping[str, Any], png: bytes) -> str:
+    """The HTML page of a plan result."""
+    summary = {k: result.get(k) for k in ("method", "status", "hardened", "dg_sites",
+                                          "investment", "expected_recourse", "expected_total",
+                                          "lower_bound", "gap", "solve_time_s", "iterations")}
+    rows = [{"scenario": s["name"], "probability": s["probability"],
+             "broken": ", ".join(s["broken"]), "shed [kW]": s["operation"]["shed_kw"],
+             "shed cost [$]": s["shed_cost"], "penalty [$]": s["penalty_cost"],
+             "closed lines": ", ".join(s["operation"]["closed_lines"])}
+            for s in result.get("scenarios", [])]
+    body = section("summary", "Plan", kv_table(summary))
+    body += section("grid", "Hardened lines, DG sites and shed area per scenario",
+                    image(png, "plan", "Thick blue: hardened; red dotted: broken; red buses: "
+                          "shedding load; green squares: backup DGs."))
+    body += section("scenarios", "Scenarios", records_table(rows))
+    if result.get("measures"):
+        body += section("measures", "Value of the stochastic solution",
+                        kv_table(result["measures"]))
+    body += section("settings", "Settings", kv_table(result.get("settings", {})))
+    return page(f"{result.get('case', '')}: resilience plan", str(result.get("status", "")),
+                "Line hardening and backup-DG siting against disaster scenarios (seed 003)",
+                body, str(result.get("case", "")))
+
+
+def write_resilience_folder(out: str | Path, source: Any, result: Mapping[str, Any], *,
+                            force: bool = False) -> Path:
+    """Write ``result.json``, ``plan.png`` and ``report.html`` into the folder ``out``
+    (atomically; an existing folder only with ``force``)."""
+    from feederopt.cases import load
+
+    net = source if isinstance(source, Network) else load(source)
+    fig = plan_figure(net, result)
+    png = figure_png(fig)
+    _pyplot().close(fig)
+    with atomic_folder(out, force=force) as tmp:
+        (tmp / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+        (tmp / "plan.png").write_bytes(png)
+        (tmp / "report.html").write_text(render_plan(net, result, png))
+    return Path(out)

@@ -1,0 +1,197 @@
+"""Results of resilience planning (seed 003) in user ids and SI-ish units (kW, kVAr, $), and
+their mapping from the algorithms' per-unit, index-based outcomes."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from feederopt.algorithms.resilience import Operation, PlanOutcome, StochasticMeasures
+from feederopt.problems.resilience import ResilienceProblem, Scenario
+
+
+def _num(x: float) -> float | None:
+    return float(x) if math.isfinite(float(x)) else None
+
+
+@dataclass(frozen=True)
+class OperationView:
+    """One scenario's operation: shedding per bus, closed lines, flows, voltages."""
+
+    shed_kw: float
+    shed_per_bus_kw: dict[str, float]
+    closed_lines: list[str]
+    flows_kw: dict[str, float]
+    flows_kvar: dict[str, float]
+    voltage_pu: dict[str, float]
+    dg_output_kw: dict[str, float]
+    energised_buses: list[str]
+
+
+def operation_view(problem: ResilienceProblem, op: Operation) -> OperationView:
+    kw = problem.kw_per_pu
+    g = problem.grid
+    closed = np.flatnonzero(op.closed > 0.5)
+    shed = {problem.bus_ids[i]: round(float(op.shed_pu[i] * kw), 6)
+            for i in np.flatnonzero(op.shed_pu * kw > 1e-6)}
+    dg = {problem.bus_ids[int(g.dg_bus[k])]: round(float(op.dg_p[k] * kw), 6)
+          for k in np.flatnonzero(op.dg_p * kw > 1e-6)}
+    # energised: reachable over closed lines from a source or a producing DG
+    adj: dict[int, list[int]] = {}
+    for line in closed:
+        a, b = int(g.f[line]), int(g.t[line])
+        adj.setdefault(a, []).append(b)
+        adj.setdefault(b, []).append(a)
+    roots = set(np.flatnonzero(g.is_source).tolist())
+    roots |= {int(g.dg_bus[k]) for k in np.flatnonzero(op.dg_p * kw > 1e-6)}
+    seen, stack = set(roots), list(roots)
+    while stack:
+        u = stack.pop()
+        for w in adj.get(u, []):
+            if w not in seen:
+                seen.add(w)
+                stack.append(w)
+    return OperationView(
+        shed_kw=round(float(op.shed_pu.sum() * kw), 6),
+        shed_per_bus_kw=shed,
+        closed_lines=[problem.branch_ids[i] for i in closed],
+        flows_kw={problem.branch_ids[i]: round(float(op.p[i] * kw), 4) for i in closed},
+        flows_kvar={problem.branch_ids[i]: round(float(op.q[i] * kw), 4) for i in closed},
+        voltage_pu={problem.bus_ids[i]: round(float(np.sqrt(max(op.u[i], 0.0))), 6)
+                    for i in sorted(seen)},
+        dg_output_kw=dg,
+        energised_buses=[problem.bus_ids[i] for i in sorted(seen)],
+    )
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """Phase 1: the least shedding with the given lines broken.
+
+    ``objective_kw`` is what the seed reports as "total load shedding": the shed load plus the
+    switching penalty (``penalty_kw``, per closed line) when one is set."""
+
+    case: str
+    broken: list[str]
+    radiality: str
+    status: str
+    total_load_kw: float
+    shed_kw: float
+    penalty_kw: float
+    objective_kw: float
+    dg_sites: list[str]
+    operation: OperationView
+    solve_time_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "resilience_restore", **asdict(self)}
+
+
+@dataclass(frozen=True)
+class ScenarioView:
+    name: str
+    probability: float
+    broken: list[str]
+    shed_cost: float  # $
+    penalty_cost: float  # $
+    recourse: float  # $ = shed_cost + penalty_cost
+    operation: OperationView
+
+
+@dataclass(frozen=True)
+class MeasuresView:
+    """Wait-and-see and expected-value analyses [$]."""
+
+    recourse_problem: float
+    wait_and_see: float
+    expected_value_solution_cost: float
+    evpi: float
+    vss: float
+    wait_and_see_per_scenario: dict[str, float]
+    ev_scenario_broken: list[str]
+    ev_hardened: list[str]
+    ev_dg_sites: list[str]
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """Phases 2 and 3: hardening and DG siting against disaster scenarios."""
+
+    case: str
+    method: str
+    status: str
+    settings: dict[str, Any]
+    hardened: list[str]
+    dg_sites: list[str]
+    investment: float
+    expected_recourse: float
+    expected_total: float
+    lower_bound: float | None
+    gap: float | None
+    solve_time_s: float
+    iterations: int
+    scenarios: list[ScenarioView]
+    measures: MeasuresView | None = None
+    execution: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "resilience_plan", **asdict(self)}
+
+
+def _hardened(problem: ResilienceProblem, harden: np.ndarray) -> list[str]:
+    return [problem.branch_ids[int(problem.harden_lines[i])] for i in np.flatnonzero(harden)]
+
+
+def _sites(problem: ResilienceProblem, site: np.ndarray) -> list[str]:
+    return [problem.bus_ids[int(problem.grid.dg_bus[i])] for i in np.flatnonzero(site)]
+
+
+def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Operation,
+                   radiality: str, penalty_pu: float, sites: np.ndarray | None) -> RestoreResult:
+    view = operation_view(problem, op)
+    penalty_kw = penalty_pu * problem.kw_per_pu * len(view.closed_lines)
+    return RestoreResult(
+        case=problem.meta.get("case", ""), broken=[problem.branch_ids[i] for i in broken],
+        radiality=radiality, status=op.status,
+        total_load_kw=round(float(problem.grid.p_load[~problem.grid.is_source].sum()
+                                  * problem.kw_per_pu), 6),
+        shed_kw=view.shed_kw, penalty_kw=round(penalty_kw, 6),
+        objective_kw=round(view.shed_kw + penalty_kw, 6),
+        dg_sites=_sites(problem, sites) if sites is not None else [], operation=view,
+        solve_time_s=op.solve_time_s)
+
+
+def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: PlanOutcome,
+                measures: StochasticMeasures | None = None) -> PlanResult:
+    st = problem.settings
+    views = []
+    for sc, op in zip(scenarios, out.operations, strict=True):
+        view = operation_view(problem, op)
+        shed_cost = st.voll * view.shed_kw
+        pen = st.penalty * len(view.closed_lines)
+        views.append(ScenarioView(sc.name, sc.probability,
+                                  [problem.branch_ids[i] for i in sc.broken],
+                                  round(shed_cost, 6), round(pen, 6),
+                                  round(shed_cost + pen, 6), view))
+    exp_rec = float(sum(v.probability * v.recourse for v in views))
+    mv = None
+    if measures is not None:
+        mv = MeasuresView(
+            measures.rp, measures.ws, measures.eev, measures.evpi, measures.vss,
+            {sc.name: w for sc, w in zip(scenarios, measures.ws_per_scenario, strict=True)},
+            [problem.branch_ids[i] for i in measures.ev_broken],
+            _hardened(problem, measures.ev_harden), _sites(problem, measures.ev_site))
+    settings = {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(st).items()}
+    settings["switch_penalty"] = st.penalty
+    return PlanResult(
+        case=problem.meta.get("case", ""), method=out.method, status=str(out.status),
+        settings=settings, hardened=_hardened(problem, out.harden),
+        dg_sites=_sites(problem, out.site), investment=round(out.investment, 6),
+        expected_recourse=round(exp_rec, 6), expected_total=round(out.investment + exp_rec, 6),
+        lower_bound=_num(out.lower_bound), gap=_num(out.gap), solve_time_s=out.solve_time_s,
+        iterations=out.iterations, scenarios=views, measures=mv,
+        execution={"kind": out.executor, "workers": out.workers,
+                   "worker_memory_mb": out.worker_memory_mb})
