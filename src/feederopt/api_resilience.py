@@ -20,10 +20,12 @@ from typing import Any
 
 from feederopt.algorithms.resilience import (
     RecourseFactory,
-    restore as _restore,
     solve_extensive,
     solve_lshaped,
     stochastic_measures,
+)
+from feederopt.algorithms.resilience import (
+    restore as _restore,
 )
 from feederopt.cases import load
 from feederopt.cases.disasters import load_disasters
@@ -54,9 +56,10 @@ def _radiality(value: RadialityKind | str) -> RadialityKind:
     try:
         return RadialityKind(value)
     except ValueError:
+        kinds = ", ".join(k.value for k in RadialityKind)
         raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
-                                  f"radiality must be one of {', '.join(k.value for k in RadialityKind)}",
-                                  (str(value),), "radiality")]) from None
+                                  f"radiality must be one of {kinds}", (str(value),),
+                                  "radiality")]) from None
 
 
 def restore(source: Any, broken: list[str] | tuple[str, ...], *,
