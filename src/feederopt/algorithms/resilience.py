@@ -115,33 +115,99 @@ class RecourseValue:
     seconds: float = 0.0
 
 
+def forest_start(problem: ResilienceProblem, scenario: Scenario, harden: np.ndarray,
+                 site: np.ndarray) -> dict[str, np.ndarray]:
+    """A radial operating point to start from: shortest-path trees (by |z| of the lines, Dijkstra)
+    over the working lines, from the sources first, then from the sited DGs over the buses still
+    unreached (the least voltage drop per path). Returns the line
+    states ``v``, the orientation ``bf``/``bb`` and the depths (forest radiality's groups)."""
+    g = problem.grid
+    working = np.ones(g.m, bool)
+    for line in scenario.broken:
+        pos = problem.harden_pos[line]
+        working[line] = pos >= 0 and harden[pos] > 0.5
+    adj: list[list[int]] = [[] for _ in range(g.n)]
+    for line in np.flatnonzero(working):
+        adj[int(g.f[line])].append(int(line))
+        adj[int(g.t[line])].append(int(line))
+    import heapq
+
+    depth = np.full(g.n, -1)
+    dist = np.full(g.n, np.inf)
+    weight = np.hypot(g.r, g.x)
+    v, bf, bb = np.zeros(g.m), np.zeros(g.m), np.zeros(g.m)
+    waves = [np.flatnonzero(g.is_source), g.dg_bus[np.flatnonzero(site > 0.5)]]
+    for roots in waves:
+        heap: list[tuple[float, int, int, int]] = []
+        for r in roots:
+            if depth[int(r)] < 0:
+                heapq.heappush(heap, (0.0, int(r), -1, -1))
+        while heap:
+            d, u, line, parent = heapq.heappop(heap)
+            if depth[u] >= 0:
+                continue
+            depth[u] = 0 if parent < 0 else depth[parent] + 1
+            dist[u] = d
+            if line >= 0:
+                v[line] = 1.0
+                (bf if int(g.f[line]) == parent else bb)[line] = 1.0
+            for ln in adj[u]:
+                w = int(g.t[ln]) if int(g.f[ln]) == u else int(g.f[ln])
+                if depth[w] < 0 and d + weight[ln] < dist[w]:
+                    dist[w] = d + weight[ln]
+                    heapq.heappush(heap, (dist[w], w, ln, u))
+    return {"v": v, "bf": bf, "bb": bb, "depth": np.maximum(depth, 0).astype(float)}
+
+
 def recourse_value(problem: ResilienceProblem, scenario: Scenario, harden: np.ndarray,
                    site: np.ndarray, *, lp_cut: bool = True, keep: bool = False,
                    time_limit_s: float | None = None) -> RecourseValue:
     """Solve scenario ``scenario``'s recourse with the first stage fixed at ``harden``, ``site``.
+
+    The LP relaxation gives a bound (and the LP cut's gradient); the operation on the
+    :func:`forest_start` topology gives a value. When they meet (within :data:`MIP_GAP`) that
+    value is proven optimal and no branch and bound runs; otherwise the MILP starts from it.
     """
     t0 = time.perf_counter()
     blk = problem.recourse_block(scenario)
     model = HighsModel(blk)
     model.set_bounds(HARDEN, harden, harden)
     model.set_bounds(SITE, site, site)
-    lp_value, g_h, g_s = 0.0, np.zeros(len(harden)), np.zeros(len(site))
-    if lp_cut:
-        model.set_relaxation(True)
-        lp = model.solve()
-        if lp.has_solution:
-            lp_value = lp.objective
+    lp_value, g_h, g_s = -math.inf, np.zeros(len(harden)), np.zeros(len(site))
+    model.set_relaxation(True)
+    lp = model.solve()
+    if lp.has_solution:
+        lp_value = lp.objective
+        if lp_cut:
             dual = np.asarray(model.h.getSolution().col_dual, float)
             oh, os_ = model.offset[HARDEN], model.offset[SITE]
             g_h = dual[oh: oh + len(harden)].copy()
             g_s = dual[os_: os_ + len(site)].copy()
-        model.set_relaxation(False)
-    sol = _solve(model, time_limit_s)
+    model.set_relaxation(False)
+    start = {k: val for k, val in forest_start(problem, scenario, harden, site).items()
+             if k in blk.groups}
+    for name, val in start.items():
+        model.set_bounds(name, val, val)
+    fixed = _solve(model, time_limit_s)
+    for name in start:
+        model.set_bounds(name, blk.groups[name].lb, blk.groups[name].ub)
+    model.set_bounds(HARDEN, harden, harden)
+    model.set_bounds(SITE, site, site)
+    tol = MIP_GAP * max(1.0, abs(lp_value))
+    if fixed.has_solution and fixed.objective <= lp_value + tol:
+        sol = fixed
+        sol.bound = lp_value
+    else:
+        if fixed.has_solution:
+            model.warm_start(model.values())
+        sol = _solve(model, time_limit_s)
     if not sol.has_solution:
         raise RuntimeError(f"recourse MILP of scenario {scenario.name} ended {sol.status}")
     op = _operation(model, "", problem, str(sol.status), sol.objective, sol.bound,
                     sol.solve_time_s) if keep else None
-    bound = min(max(sol.bound, lp_value if lp_cut else -math.inf), sol.objective)
+    bound = min(max(sol.bound, lp_value), sol.objective)
+    if not lp_cut:
+        lp_value = 0.0
     return RecourseValue(-1, sol.objective, bound, lp_value, g_h, g_s, op,
                          time.perf_counter() - t0)
 
@@ -153,6 +219,9 @@ class RecourseFactory:
     problem: ResilienceProblem
     scenarios: tuple[Scenario, ...]
     lp_cut: bool = True
+    #: Time limit of each recourse MILP [s]; None: to optimality. A recourse stopped early gives
+    #: its value (for the upper bound) and its proven bound (for the cuts).
+    time_limit_s: float | None = None
 
     def __call__(self) -> RecourseFactory:
         return self
@@ -163,7 +232,7 @@ def recourse_task(state: RecourseFactory, item: tuple[int, np.ndarray, np.ndarra
     """Executor task: ``item = (scenario index, harden, site, keep the operation)``."""
     s, harden, site, keep = item
     out = recourse_value(state.problem, state.scenarios[s], harden, site,
-                         lp_cut=state.lp_cut, keep=keep)
+                         lp_cut=state.lp_cut, keep=keep, time_limit_s=state.time_limit_s)
     out.scenario = s
     return out
 
@@ -309,8 +378,10 @@ class IntegerLShaped(AlgorithmBase):
 
     def __init__(self, problem: ResilienceProblem, scenarios: list[Scenario],
                  executor: Executor, stop: StopOptions,
-                 progress: ProgressCallback | None = None) -> None:
+                 progress: ProgressCallback | None = None, final_operations: bool = True
+                 ) -> None:
         super().__init__(stop, progress)
+        self.final_operations = final_operations
         self.problem = problem
         self.scenarios = scenarios
         self.executor = executor
@@ -322,12 +393,30 @@ class IntegerLShaped(AlgorithmBase):
         self.master.set_gap(MIP_GAP)
         self.relevant = [problem.relevant(sc) for sc in scenarios]
         self.seen: set[bytes] = set()
+        #: Q_s at first stages already evaluated, by scenario and the entries Q_s depends on.
+        self.cache: dict[tuple[int, bytes], RecourseValue] = {}
+        self.zero: set[int] = set()
+        self.evaluated = 0
         self.best: tuple[np.ndarray, np.ndarray] | None = None
         self.best_values: list[RecourseValue] = []
+
+    def _key(self, s: int, harden: np.ndarray, site: np.ndarray) -> tuple[int, bytes]:
+        """Scenario ``s`` and its relevant first-stage entries: ``Q_s`` depends on nothing else;
+        a scenario whose recourse is 0 with none of them set is 0 everywhere (Q_s is
+        non-increasing and >= 0), so all its first stages share one key."""
+        rh, rs = self.relevant[s]
+        if s in self.zero:
+            return s, b"zero"
+        return s, np.concatenate([harden[rh], site[rs]]).astype(np.int8).tobytes()
 
     def _cuts(self, harden: np.ndarray, site: np.ndarray, vals: list[RecourseValue]) -> None:
         for s, v in enumerate(vals):
             rh, rs = self.relevant[s]
+            if v.value <= 0.0 and not harden[rh].any() and not site[rs].any():
+                if s not in self.zero:
+                    self.zero.add(s)
+                    self.cache[(s, b"zero")] = v
+                continue
             zh = rh[harden[rh] < 0.5]
             zs = rs[site[rs] < 0.5]
             qb = max(v.bound, 0.0)
@@ -370,9 +459,14 @@ class IntegerLShaped(AlgorithmBase):
             if self.should_stop() and self.best is not None:
                 break
             t1 = time.perf_counter()
-            items = [(s, harden, site, False) for s in range(n_s)]
-            vals = self.executor.map(recourse_task, items)
+            keys = [self._key(s, harden, site) for s in range(n_s)]
+            todo = [s for s, k in enumerate(keys) if k not in self.cache]
+            items = [(s, harden, site, False) for s in todo]
+            for s, v in zip(todo, self.executor.map(recourse_task, items), strict=True):
+                self.cache[keys[s]] = v
+            vals = [self.cache[k] for k in keys]
             t_sub = time.perf_counter() - t1
+            self.evaluated += len(todo)
             total = self.problem.investment(harden, site) + float(probs @ [v.value for v in vals])
             if self.update_upper(total):
                 self.best = (harden.copy(), site.copy())
@@ -385,10 +479,15 @@ class IntegerLShaped(AlgorithmBase):
         if self.best is None:
             raise RuntimeError("the integer L-shaped method found no plan")
         harden, site = self.best
-        final = plan_from_first_stage(self.problem, self.scenarios, harden, site,
-                                      executor=self.executor)
-        return PlanOutcome("lshaped", status, harden, site, final.investment, final.recourse,
-                           final.operations, self.upper, self.lower, self.gap, self.elapsed,
+        if self.final_operations:
+            final = plan_from_first_stage(self.problem, self.scenarios, harden, site,
+                                          executor=self.executor)
+            recourse, operations = final.recourse, final.operations
+        else:
+            recourse, operations = [v.value for v in self.best_values], []
+        return PlanOutcome("lshaped", status, harden, site,
+                           self.problem.investment(harden, site), recourse,
+                           operations, self.upper, self.lower, self.gap, self.elapsed,
                            self.iteration, list(self.log), self.executor.workers,
                            self.executor.kind, self.executor.worker_memory_mb())
 
@@ -396,8 +495,13 @@ class IntegerLShaped(AlgorithmBase):
 def solve_lshaped(problem: ResilienceProblem, scenarios: list[Scenario], *,
                   executor: Executor | None = None, gap: float = 1e-6,
                   time_limit_s: float = 600.0, iteration_limit: int = 10_000,
-                  progress: ProgressCallback | None = None) -> PlanOutcome:
-    """Run :class:`IntegerLShaped` (serial unless an executor is given)."""
-    ex = executor or SerialExecutor(RecourseFactory(problem, tuple(scenarios)))
+                  progress: ProgressCallback | None = None, final_operations: bool = True,
+                  recourse_time_limit_s: float | None = None) -> PlanOutcome:
+    """Run :class:`IntegerLShaped` (serial unless an executor is given; an executor's
+    :class:`RecourseFactory` carries its own recourse time limit). Without
+    ``final_operations`` the best plan's scenario operations are not solved again (their
+    values come from the run)."""
+    ex = executor or SerialExecutor(RecourseFactory(problem, tuple(scenarios),
+                                                    time_limit_s=recourse_time_limit_s))
     stop = StopOptions(gap=gap, time_limit_s=time_limit_s, iteration_limit=iteration_limit)
-    return IntegerLShaped(problem, scenarios, ex, stop, progress).run()
+    return IntegerLShaped(problem, scenarios, ex, stop, progress, final_operations).run()

@@ -140,7 +140,9 @@ class ResilienceProblem:
         dg_p = np.full(len(dg_bus), st.dg_p_max_kw / kw)
         dg_q = np.full(len(dg_bus), st.dg_q_max_kvar / kw)
         fallback = total + float(dg_p.sum() + dg_q.sum()) + 1.0
-        p_cap = np.where(np.isfinite(pu.s_max), pu.s_max, fallback)
+        # |P|, |Q| <= the line's rating: its MVA limit, or its current limit at 1 p.u. voltage
+        rating = np.minimum(pu.s_max, pu.i_max)
+        p_cap = np.where(np.isfinite(rating), rating, fallback)
         v_set = np.where(pu.is_source, pu.v_set, 1.0)
         grid = GridArrays(
             n=len(pu.bus_ids), f=pu.f.copy(), t=pu.t.copy(), r=pu.r.copy(), x=pu.x.copy(),

@@ -6,7 +6,7 @@ hardened lines thick (dark blue), the backup-DG sites as green squares, the line
 breaks red and dotted (a broken line that was hardened stays thick blue: it survives), the
 closed lines black, the open ones light grey dashed, and the buses that shed load red (the shed
 area), sized by the shed share. Buses sit at the network's ``x``/``y`` when it has them (zhang13
-does), else on a spring layout of the graph (networkx, seeded).
+does), else on the tree layout of :mod:`feederopt.report.plot` from the sources.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 from feederopt.io.writing import atomic_folder
 from feederopt.network.container import Network
 from feederopt.report.html import image, kv_table, page, records_table, section
-from feederopt.report.plot import _pyplot, coordinates, figure_png
+from feederopt.report.plot import _pyplot, coordinates, figure_png, tree_layout
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -37,15 +37,12 @@ def _layout(net: Network) -> np.ndarray:
     pos = coordinates(net.buses, net.branches)
     if pos is not None:
         return pos
-    import networkx as nx
-
-    g = nx.Graph()
     ids = [str(b) for b in net.buses["id"].to_list()]
-    g.add_nodes_from(ids)
-    g.add_edges_from(zip((str(b) for b in net.branches["from_bus"].to_list()),
-                         (str(b) for b in net.branches["to_bus"].to_list()), strict=True))
-    lay = nx.spring_layout(g, seed=0)
-    return np.array([lay[b] for b in ids])
+    index = {b: i for i, b in enumerate(ids)}
+    f = np.array([index[str(b)] for b in net.branches["from_bus"].to_list()], dtype=int)
+    t = np.array([index[str(b)] for b in net.branches["to_bus"].to_list()], dtype=int)
+    roots = np.flatnonzero(np.asarray(net.buses["is_source"].to_list(), bool))
+    return tree_layout(len(ids), f, t, np.ones(len(f), bool), roots)
 
 
 def plan_figure(net: Network, result: Mapping[str, Any]) -> Figure:
