@@ -320,3 +320,26 @@ def test_cli_bad_input_exits_2(tmp_path):
     assert r.exit_code == 2 and "Traceback" not in r.output
     r = runner.invoke(app, ["plan", "zhang13", "--broken", "2", "--voll", "-1"])
     assert r.exit_code == 2
+
+
+def test_report_draws_hardening_dg_sites_and_shed_area(zhang):
+    from matplotlib.colors import to_hex
+
+    from feederopt.report.resilience import DG, HARDENED, SHED, plan_figure
+
+    st = plan_settings(harden_budget=1, dg_budget=1)
+    res = plan("zhang13", broken=["2", "6", "11", "15"], settings=st, measures=False).to_dict()
+    assert res["hardened"] and res["dg_sites"]
+    shed_buses = set(res["scenarios"][0]["operation"]["shed_per_bus_kw"])
+    assert shed_buses
+    fig = plan_figure(zhang, res)
+    ax = fig.axes[0]
+    thick = [ln for ln in ax.get_lines() if to_hex(ln.get_color()) == HARDENED]
+    assert len(thick) == len(res["hardened"])
+    sites = [c for c in ax.collections if len(c.get_edgecolors()) and
+             to_hex(c.get_edgecolors()[0]) == DG]
+    assert len(sites) == 1 and len(sites[0].get_offsets()) == len(res["dg_sites"])
+    buses = ax.collections[0]
+    ids = [str(b) for b in zhang.buses["id"].to_list()]
+    red = {ids[i] for i, c in enumerate(buses.get_facecolors()) if to_hex(c) == SHED}
+    assert red == shed_buses
