@@ -163,8 +163,8 @@ the method.
 Best plan: harden lines {', '.join(hardened) or '-'}; DGs at {', '.join(sites) or '-'};
 investment ${out.investment:,.2f}, expected shedding cost ${row['expected_shedding_cost']:,.2f}
 ({row['scenarios_shedding']} of {len(scs)} scenarios shed load). Each recourse MILP was limited
-to {args.recourse_time_limit:g} s, the run to {args.time_limit:g} s: the gap is the proven one
-(master bound against the best evaluated plan).
+to {args.recourse_time_limit:g} s, the run to {args.time_limit:g} s (checked between iterations, so the last iteration may run past it):
+the gap is the proven one (master bound against the best evaluated plan).
 
 Iterations:
 

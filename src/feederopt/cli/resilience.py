@@ -38,6 +38,14 @@ def _check_outputs(json_file: str | None, out_dir: str | None, force: bool) -> N
         raise InputError(problems)
 
 
+def _summary(title: str) -> Table:
+    """A two-column what/value table."""
+    t = Table(title=title, show_header=False, title_justify="left")
+    t.add_column("what")
+    t.add_column("value", justify="right")
+    return t
+
+
 RADIALITY_OPT = typer.Option(
     "forest", "--radiality", help="forest: the closed lines form a spanning forest (default); "
     "seed: the seed's 'sum of closed lines <= N-1' (loops possible) with its switching penalty.")
@@ -73,10 +81,8 @@ def restore(
         return
     out = stdout()
     op = res.operation
-    t = Table(title=f"{res.case}: restore with lines {', '.join(res.broken) or '-'} broken "
-              f"({res.radiality})", show_header=False, title_justify="left")
-    t.add_column("what")
-    t.add_column("value", justify="right")
+    t = _summary(f"{res.case}: restore with lines {', '.join(res.broken) or '-'} broken "
+                 f"({res.radiality})")
     t.add_row("status", res.status)
     t.add_row("load", fmt(res.total_load_kw, ",.2f", " kW"))
     t.add_row("shed", fmt(res.shed_kw, ",.2f", " kW"))
@@ -163,10 +169,7 @@ def plan(
     if quiet:
         return
     out = stdout()
-    t = Table(title=f"{res.case}: resilience plan ({res.method})", show_header=False,
-              title_justify="left")
-    t.add_column("what")
-    t.add_column("value", justify="right")
+    t = _summary(f"{res.case}: resilience plan ({res.method})")
     t.add_row("status", res.status)
     t.add_row("hardened lines", ", ".join(res.hardened) or "-")
     t.add_row("DG sites", ", ".join(res.dg_sites) or "-")
