@@ -127,9 +127,9 @@ def forest_start(problem: ResilienceProblem, scenario: Scenario, harden: np.ndar
         pos = problem.harden_pos[line]
         working[line] = pos >= 0 and harden[pos] > 0.5
     adj: list[list[int]] = [[] for _ in range(g.n)]
-    for line in np.flatnonzero(working):
-        adj[int(g.f[line])].append(int(line))
-        adj[int(g.t[line])].append(int(line))
+    for k in np.flatnonzero(working).tolist():
+        adj[int(g.f[k])].append(k)
+        adj[int(g.t[k])].append(k)
     import heapq
 
     depth = np.full(g.n, -1)
@@ -155,7 +155,7 @@ def forest_start(problem: ResilienceProblem, scenario: Scenario, harden: np.ndar
                 w = int(g.t[ln]) if int(g.f[ln]) == u else int(g.f[ln])
                 if depth[w] < 0 and d + weight[ln] < dist[w]:
                     dist[w] = d + weight[ln]
-                    heapq.heappush(heap, (dist[w], w, ln, u))
+                    heapq.heappush(heap, (float(dist[w]), w, ln, u))
     return {"v": v, "bf": bf, "bb": bb, "depth": np.maximum(depth, 0).astype(float)}
 
 

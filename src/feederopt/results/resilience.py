@@ -14,7 +14,12 @@ from feederopt.problems.resilience import ResilienceProblem, Scenario
 
 
 def _num(x: float) -> float | None:
-    return float(x) if math.isfinite(float(x)) else None
+    return _r(x) if math.isfinite(float(x)) else None
+
+
+def _r(x: float, digits: int = 6) -> float:
+    """``x`` rounded, without a negative zero."""
+    return round(float(x), digits) + 0.0
 
 
 @dataclass(frozen=True)
@@ -35,9 +40,9 @@ def operation_view(problem: ResilienceProblem, op: Operation) -> OperationView:
     kw = problem.kw_per_pu
     g = problem.grid
     closed = np.flatnonzero(op.closed > 0.5)
-    shed = {problem.bus_ids[i]: round(float(op.shed_pu[i] * kw), 6)
+    shed = {problem.bus_ids[i]: _r(op.shed_pu[i] * kw)
             for i in np.flatnonzero(op.shed_pu * kw > 1e-6)}
-    dg = {problem.bus_ids[int(g.dg_bus[k])]: round(float(op.dg_p[k] * kw), 6)
+    dg = {problem.bus_ids[int(g.dg_bus[k])]: _r(op.dg_p[k] * kw)
           for k in np.flatnonzero(op.dg_p * kw > 1e-6)}
     # energised: reachable over closed lines from a source or a producing DG
     adj: dict[int, list[int]] = {}
@@ -55,11 +60,11 @@ def operation_view(problem: ResilienceProblem, op: Operation) -> OperationView:
                 seen.add(w)
                 stack.append(w)
     return OperationView(
-        shed_kw=round(float(op.shed_pu.sum() * kw), 6),
+        shed_kw=_r(op.shed_pu.sum() * kw),
         shed_per_bus_kw=shed,
         closed_lines=[problem.branch_ids[i] for i in closed],
-        flows_kw={problem.branch_ids[i]: round(float(op.p[i] * kw), 4) for i in closed},
-        flows_kvar={problem.branch_ids[i]: round(float(op.q[i] * kw), 4) for i in closed},
+        flows_kw={problem.branch_ids[i]: _r(op.p[i] * kw, 4) for i in closed},
+        flows_kvar={problem.branch_ids[i]: _r(op.q[i] * kw, 4) for i in closed},
         voltage_pu={problem.bus_ids[i]: round(float(np.sqrt(max(op.u[i], 0.0))), 6)
                     for i in sorted(seen)},
         dg_output_kw=dg,
@@ -174,14 +179,14 @@ def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
         pen = st.penalty * len(view.closed_lines)
         views.append(ScenarioView(sc.name, sc.probability,
                                   [problem.branch_ids[i] for i in sc.broken],
-                                  round(shed_cost, 6), round(pen, 6),
-                                  round(shed_cost + pen, 6), view))
+                                  _r(shed_cost), _r(pen), _r(shed_cost + pen), view))
     exp_rec = float(sum(v.probability * v.recourse for v in views))
     mv = None
     if measures is not None:
         mv = MeasuresView(
-            measures.rp, measures.ws, measures.eev, measures.evpi, measures.vss,
-            {sc.name: w for sc, w in zip(scenarios, measures.ws_per_scenario, strict=True)},
+            _r(measures.rp), _r(measures.ws), _r(measures.eev), _r(measures.evpi),
+            _r(measures.vss),
+            {sc.name: _r(w) for sc, w in zip(scenarios, measures.ws_per_scenario, strict=True)},
             [problem.branch_ids[i] for i in measures.ev_broken],
             _hardened(problem, measures.ev_harden), _sites(problem, measures.ev_site))
     settings = {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(st).items()}
@@ -190,7 +195,8 @@ def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
         case=problem.meta.get("case", ""), method=out.method, status=str(out.status),
         settings=settings, hardened=_hardened(problem, out.harden),
         dg_sites=_sites(problem, out.site), investment=round(out.investment, 6),
-        expected_recourse=round(exp_rec, 6), expected_total=round(out.investment + exp_rec, 6),
+        expected_recourse=round(exp_rec, 6),
+        expected_total=round(out.investment + exp_rec, 6),
         lower_bound=_num(out.lower_bound), gap=_num(out.gap), solve_time_s=out.solve_time_s,
         iterations=out.iterations, scenarios=views, measures=mv,
         execution={"kind": out.executor, "workers": out.workers,
