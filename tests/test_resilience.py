@@ -343,3 +343,16 @@ def test_report_draws_hardening_dg_sites_and_shed_area(zhang):
     ids = [str(b) for b in zhang.buses["id"].to_list()]
     red = {ids[i] for i, c in enumerate(buses.get_facecolors()) if to_hex(c) == SHED}
     assert red == shed_buses
+
+
+def test_csv_disasters_read(zhang, tmp_path):
+    from feederopt.io.disasters import read_disasters
+
+    path = tmp_path / "d.csv"
+    path.write_text("name,probability,broken\nA,0.25,2;11\nC,0.75,2;5;8;14;15\n")
+    ds = read_disasters(path, zhang)
+    assert [d.broken for d in ds.scenarios] == [("2", "11"), ("2", "5", "8", "14", "15")]
+    res = plan("zhang13", scenarios=ds, measures=False)
+    assert res.expected_total == pytest.approx(brute_force(
+        zhang, [(0.25, {"2", "11"}), (0.75, {"2", "5", "8", "14", "15"})], PlanSettings()),
+        abs=1e-4)

@@ -188,7 +188,7 @@ def recourse_value(problem: ResilienceProblem, scenario: Scenario, harden: np.nd
              if k in blk.groups}
     for name, val in start.items():
         model.set_bounds(name, val, val)
-    fixed = _solve(model, time_limit_s)
+    fixed = _solve(model, math.inf)  # an LP in effect: never cut short, it is the incumbent
     for name in start:
         model.set_bounds(name, blk.groups[name].lb, blk.groups[name].ub)
     model.set_bounds(HARDEN, harden, harden)
@@ -200,7 +200,7 @@ def recourse_value(problem: ResilienceProblem, scenario: Scenario, harden: np.nd
     else:
         if fixed.has_solution:
             model.warm_start(model.values())
-        sol = _solve(model, time_limit_s)
+        sol = _solve(model, time_limit_s if time_limit_s is not None else math.inf)
     if not sol.has_solution:
         raise RuntimeError(f"recourse MILP of scenario {scenario.name} ended {sol.status}")
     op = _operation(model, "", problem, str(sol.status), sol.objective, sol.bound,
