@@ -356,3 +356,9 @@ def test_csv_disasters_read(zhang, tmp_path):
     assert res.expected_total == pytest.approx(brute_force(
         zhang, [(0.25, {"2", "11"}), (0.75, {"2", "5", "8", "14", "15"})], PlanSettings()),
         abs=1e-4)
+
+
+def test_parallel_options_need_the_decomposition():
+    with pytest.raises(InputError) as err:
+        plan("zhang13", scenarios="A_C_p1", workers=2)
+    assert err.value.problems[0].field == "workers"

@@ -114,6 +114,10 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
                                 "give either scenarios (a disaster file) or broken (one attack)",
                                 field="scenarios", hint="--scenarios FILE or --broken 2,6,11"))
+    if method == "extensive" and (workers != 1 or ray_address is not None):
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                "workers and ray act on the L-shaped method's subproblems only",
+                                field="workers", hint="add --method lshaped, or leave them out"))
     if workers < 1:
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "workers must be >= 1",
                                 (str(workers),), "workers"))
