@@ -91,13 +91,48 @@ def _solve(model: HighsModel, time_limit_s: float | None) -> Any:
 def restore(problem: ResilienceProblem, broken: tuple[int, ...], *,
             sites: np.ndarray | None = None, radiality: RadialityKind | None = None,
             penalty_pu: float = 0.0, time_limit_s: float | None = None) -> Operation:
-    """Phase 1: the least shedding [kW-valued objective] with ``broken`` lines out."""
-    model = HighsModel(problem.restore_block(broken, sites, radiality, penalty_pu))
-    sol = _solve(model, time_limit_s)
+    """Phase 1: the least shedding [kW-valued objective] with ``broken`` lines out, started
+    (and, when it meets the LP bound, proven) on the :func:`forest_start` topology."""
+    blk = problem.restore_block(broken, sites, radiality, penalty_pu)
+    model = HighsModel(blk)
+    site = np.zeros(len(problem.grid.dg_bus)) if sites is None else np.asarray(sites, float)
+    start = forest_start(problem, Scenario("restore", 1.0, tuple(broken)),
+                         np.zeros(len(problem.harden_lines)), site)
+    sol, _ = _solve_from(model, blk, start, time_limit_s)
     if not sol.has_solution:
         raise RuntimeError(f"restoration MILP ended {sol.status} without a solution")
     return _operation(model, "", problem, str(sol.status), sol.objective, sol.bound,
                       sol.solve_time_s)
+
+
+def _solve_from(model: HighsModel, blk: Any, start: dict[str, np.ndarray],
+                time_limit_s: float | None, lp_value: float | None = None
+                ) -> tuple[Any, float]:
+    """Solve ``model`` (built from ``blk``) by: its LP relaxation (a bound); the operation on
+    the topology ``start`` (a value); when they meet within :data:`MIP_GAP` that value is proven
+    optimal, else the MILP runs from it within ``time_limit_s``. Returns the solution (bound at
+    least the LP's) and the LP value (solved here unless given)."""
+    if lp_value is None:
+        model.set_relaxation(True)
+        lp = model.solve()
+        lp_value = lp.objective if lp.has_solution else -math.inf
+        model.set_relaxation(False)
+    start = {k: val for k, val in start.items() if k in blk.groups}
+    saved = {k: (blk.groups[k].lb.copy(), blk.groups[k].ub.copy()) for k in start}
+    for name, val in start.items():
+        model.set_bounds(name, np.maximum(val, saved[name][0]), np.minimum(val, saved[name][1]))
+    fixed = _solve(model, math.inf)  # an LP in effect: never cut short, it is the incumbent
+    for name, (lo, hi) in saved.items():
+        model.set_bounds(name, lo, hi)
+    tol = MIP_GAP * max(1.0, abs(lp_value))
+    if fixed.has_solution and fixed.objective <= lp_value + tol:
+        fixed.bound = lp_value
+        return fixed, lp_value
+    if fixed.has_solution:
+        model.warm_start(model.values())
+    sol = _solve(model, time_limit_s if time_limit_s is not None else math.inf)
+    sol.bound = max(sol.bound, lp_value)
+    return sol, lp_value
 
 
 # ----- the recourse of one scenario at a fixed first stage ----------------------------------
@@ -173,34 +208,22 @@ def recourse_value(problem: ResilienceProblem, scenario: Scenario, harden: np.nd
     model = HighsModel(blk)
     model.set_bounds(HARDEN, harden, harden)
     model.set_bounds(SITE, site, site)
-    lp_value, g_h, g_s = -math.inf, np.zeros(len(harden)), np.zeros(len(site))
-    model.set_relaxation(True)
-    lp = model.solve()
-    if lp.has_solution:
-        lp_value = lp.objective
-        if lp_cut:
+    g_h, g_s = np.zeros(len(harden)), np.zeros(len(site))
+    lp_first: float | None = None
+    if lp_cut:
+        model.set_relaxation(True)
+        lp = model.solve()
+        lp_first = lp.objective if lp.has_solution else -math.inf
+        if lp.has_solution:
             dual = np.asarray(model.h.getSolution().col_dual, float)
             oh, os_ = model.offset[HARDEN], model.offset[SITE]
             g_h = dual[oh: oh + len(harden)].copy()
             g_s = dual[os_: os_ + len(site)].copy()
-    model.set_relaxation(False)
-    start = {k: val for k, val in forest_start(problem, scenario, harden, site).items()
-             if k in blk.groups}
-    for name, val in start.items():
-        model.set_bounds(name, val, val)
-    fixed = _solve(model, math.inf)  # an LP in effect: never cut short, it is the incumbent
-    for name in start:
-        model.set_bounds(name, blk.groups[name].lb, blk.groups[name].ub)
-    model.set_bounds(HARDEN, harden, harden)
-    model.set_bounds(SITE, site, site)
-    tol = MIP_GAP * max(1.0, abs(lp_value))
-    if fixed.has_solution and fixed.objective <= lp_value + tol:
-        sol = fixed
-        sol.bound = lp_value
-    else:
-        if fixed.has_solution:
-            model.warm_start(model.values())
-        sol = _solve(model, time_limit_s if time_limit_s is not None else math.inf)
+        model.set_relaxation(False)
+    start = forest_start(problem, scenario, harden, site)
+    blk.groups[HARDEN].lb = blk.groups[HARDEN].ub = np.asarray(harden, float)
+    blk.groups[SITE].lb = blk.groups[SITE].ub = np.asarray(site, float)
+    sol, lp_value = _solve_from(model, blk, start, time_limit_s, lp_first)
     if not sol.has_solution:
         raise RuntimeError(f"recourse MILP of scenario {scenario.name} ended {sol.status}")
     op = _operation(model, "", problem, str(sol.status), sol.objective, sol.bound,

@@ -63,6 +63,7 @@ def restore(
     penalty: float | None = typer.Option(
         None, "--switch-penalty", help="Penalty per closed line [p.u. of the 1 MVA base; "
         "0.01 = 10 kW]; default 0, or the seed's 0.01 with --radiality seed."),
+    time_limit: float = typer.Option(600.0, "--time-limit", help="Seconds."),
     json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON."),
     force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,
@@ -74,7 +75,7 @@ def restore(
 
     _check_outputs(json_file, None, force)
     res = run(source, _ids(broken), dg_sites=_ids(dg_sites), radiality=radiality,
-              switch_penalty_pu=penalty, dg_p_max_kw=dg_size)
+              switch_penalty_pu=penalty, dg_p_max_kw=dg_size, time_limit_s=time_limit)
     if json_file is not None:
         write_text(json_file, json.dumps(res.to_dict(), indent=2) + "\n", force=force)
     if quiet:
@@ -88,6 +89,8 @@ def restore(
     t.add_row("shed", fmt(res.shed_kw, ",.2f", " kW"))
     t.add_row("switching penalty", fmt(res.penalty_kw, ",.2f", " kW"))
     t.add_row("total (shed + penalty, as the seed reports)", fmt(res.objective_kw, ",.2f", " kW"))
+    t.add_row("lower bound / gap", f"{fmt(res.lower_bound_kw, ',.2f', ' kW')} / "
+              f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}")
     t.add_row("closed lines", ", ".join(op.closed_lines) or "-")
     t.add_row("energised buses", ", ".join(op.energised_buses))
     out.print(t)

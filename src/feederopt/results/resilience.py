@@ -87,6 +87,9 @@ class RestoreResult:
     shed_kw: float
     penalty_kw: float
     objective_kw: float
+    #: Proven lower bound of ``objective_kw`` and the relative gap (0 when optimal).
+    lower_bound_kw: float | None
+    gap: float | None
     dg_sites: list[str]
     operation: OperationView
     solve_time_s: float
@@ -165,6 +168,8 @@ def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
                                   * problem.kw_per_pu), 6),
         shed_kw=view.shed_kw, penalty_kw=round(penalty_kw, 6),
         objective_kw=round(view.shed_kw + penalty_kw, 6),
+        lower_bound_kw=_num(op.bound),
+        gap=_num(max(op.objective - op.bound, 0.0) / max(abs(op.objective), 1e-9)),
         dg_sites=_sites(problem, sites) if sites is not None else [], operation=view,
         solve_time_s=op.solve_time_s)
 
