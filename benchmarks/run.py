@@ -67,7 +67,7 @@ ALL_CASES = [
 PROOF_TARGETS_S = {"case69bw": 1.0, "case70da": 1.0, "case118zh": 60.0, "case136ma": 60.0,
                    "cigre_mv": 60.0, "mv_oberrhein": 60.0}
 QUICK_CASES = ["case33bw", "case69bw", "synthetic250"]
-ALL_METHODS = ["benders", "misocp", "lindistflow"]
+ALL_METHODS = ["benders", "benders-scip", "misocp", "lindistflow"]
 SYNTHETIC_SIZES = {"synthetic250": 250, "synthetic500": 500, "synthetic1000": 1000,
                    "synthetic2000": 2000}
 

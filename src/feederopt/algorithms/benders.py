@@ -51,6 +51,7 @@ from feederopt.problems.reconfiguration import Evaluation, ReconfigurationProble
 from feederopt.solvers.cvxpy_backend import CvxpyModel
 from feederopt.solvers.detect import solver_label
 from feederopt.solvers.highs_backend import HighsModel
+from feederopt.solvers.scip_master import ScipMaster
 from feederopt.solvers.status import Status
 
 
@@ -90,20 +91,28 @@ class Benders(MasterLoop):
         self._relaxed: tuple[float, dict[str, np.ndarray] | None] | None = None
 
     # ----- master -----------------------------------------------------------------------
-    def _build_master(self, minimize_violation: bool) -> tuple[HighsModel, MasterHelper]:
+    #: The master's solver, for the result's ``solver`` label.
+    master_solver = "HiGHS"
+
+    def _new_master(self, block: Block, cost: dict[str, np.ndarray],
+                    theta: tuple[float, float, float]) -> HighsModel | ScipMaster:
+        """The master model: a persistent HiGHS MILP, re-solved after every round of cuts."""
+        master = HighsModel(block, objective=cost, extra_columns={"theta": theta},
+                            threads=self.options.threads, verbose=self.options.verbose)
+        # Incumbents come from the slaves, so the master's own primal heuristics add little.
+        self._configure(master)
+        return master
+
+    def _build_master(self, minimize_violation: bool
+                      ) -> tuple[HighsModel | ScipMaster, MasterHelper]:
         block: Block = self.problem.radiality_block()
         physics = self.options.master_physics
         if physics:
             block.merge(self.problem.physics_block(slack=minimize_violation))
         cost = {"y": np.zeros(self.pu.n_branch) if minimize_violation else self.y_cost}
-        master = HighsModel(
-            block, objective=cost,
-            extra_columns={"theta": (0.0 if minimize_violation else
-                                     self.problem.cost_lower_bound(), math.inf, 1.0)},
-            threads=self.options.threads, verbose=self.options.verbose,
-        )
-        # Incumbents come from the slaves, so the master's own primal heuristics add little.
-        self._configure(master)
+        master = self._new_master(
+            block, cost, (0.0 if minimize_violation else self.problem.cost_lower_bound(),
+                          math.inf, 1.0))
         helper = MasterHelper(master, self.sw, [""] if physics else [])
         if physics:
             if minimize_violation:
@@ -227,8 +236,7 @@ class Benders(MasterLoop):
                 self._known, self.options.warm_topologies, self.options.warm_rows)
         for y, ev, value, optimality in starts:
             self._add_cuts(helper, y, ev, value, optimality)
-        infeasible_master = self._master_loop(
-            master, helper, y_const=0.0 if minimize_violation else self.y_const)
+        infeasible_master = self._search(master, helper, minimize_violation)
         if minimize_violation:
             if self.incumbent is None:
                 return None
@@ -238,6 +246,15 @@ class Benders(MasterLoop):
                 return None  # proven: no feasible radial topology
             return self._solution(self.final_status(False), minimize_violation=False)
         return self._solution(self.final_status(True), minimize_violation=False)
+
+    def _search(self, master: HighsModel | ScipMaster, helper: MasterHelper,
+                minimize_violation: bool) -> bool:
+        """The search over topologies (here the re-solved master, :class:`MasterLoop`); True
+        when the master ran out of topologies below the incumbent."""
+        if not isinstance(master, HighsModel):
+            raise TypeError("the re-solved master loop needs a HiGHS master")
+        return self._master_loop(master, helper,
+                                 y_const=0.0 if minimize_violation else self.y_const)
 
     def _solution(self, status: Status, minimize_violation: bool) -> RawSolution:
         to_kw = self.problem.to_kw
@@ -262,7 +279,7 @@ class Benders(MasterLoop):
             log=list(self.log),
             timings=dict(self.timings),
             diagnosis=diagnosis,
-            solver=f"HiGHS (master) + {solver_label(self.evaluator.solver)} (slave)",
+            solver=f"{self.master_solver} (master) + {solver_label(self.evaluator.solver)} (slave)",
             extra=extra,
         )
 
