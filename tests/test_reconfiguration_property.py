@@ -1,5 +1,6 @@
-"""Property test: on random small meshed grids, Benders and the MISOCP find the optimum that
-brute-force enumeration of every radial configuration gives.
+"""Property test: on random small meshed grids, Benders (the re-solved HiGHS master and the
+single SCIP tree) and the MISOCP find the optimum that brute-force enumeration of every radial
+configuration gives.
 
 The enumeration is independent of both algorithms: it lists every set of branches to open,
 keeps those whose closed graph is a forest with one source per tree (checked with a union-find
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from feederopt.algorithms.base import StopOptions
 from feederopt.algorithms.benders import Benders, BendersOptions
 from feederopt.algorithms.monolithic import solve_misocp
+from feederopt.algorithms.single_tree import SingleTreeBenders, SingleTreeOptions
 from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.network import Network, to_per_unit
 from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
@@ -119,8 +121,10 @@ def enumerate_optimum(net: Network) -> tuple[float, np.ndarray | None]:
 @given(data=st.data(), radiality=st.sampled_from(list(RadialityModel)))
 def test_benders_and_misocp_match_enumeration(substations: int, data: st.DataObject,
                                               radiality: RadialityModel) -> None:
-    """Benders (the engine) and the monolithic MISOCP on SCIP both find the enumerated
-    optimum, on grids with one and with two substations."""
+    """Benders (the engine: the re-solved HiGHS master and the single SCIP tree, here without
+    start topologies, so that SCIP's own candidates go through the slave check) and the
+    monolithic MISOCP on SCIP all find the enumerated optimum, on grids with one and with two
+    substations."""
     net = data.draw(meshed_grids(substations))
     assert int(net.buses["is_source"].sum()) == substations
     best, best_y = enumerate_optimum(net)
@@ -128,15 +132,19 @@ def test_benders_and_misocp_match_enumeration(substations: int, data: st.DataObj
     problem = ReconfigurationProblem(pu, radiality)
     stop = StopOptions(gap=1e-6, time_limit_s=120)
     bd = Benders(problem, BendersOptions(stop=stop)).run()
+    tree = SingleTreeBenders(problem, SingleTreeOptions(stop=stop)).run()
     if best_y is None:
         assert bd.status is Status.INFEASIBLE
+        assert tree.status is Status.INFEASIBLE
         return
-    assert bd.status is Status.OPTIMAL
+    for engine in (bd, tree):
+        assert engine.status is Status.OPTIMAL
+        assert engine.y is not None
+        assert radial(pu.n_bus, pu.f, pu.t, engine.y > 0.5, pu.is_source)
+        assert engine.objective == pytest.approx(best, rel=1e-5, abs=1e-6)
+        assert engine.lower_bound <= engine.objective + 1e-9
     assert bd.y is not None
     closed = bd.y > 0.5
-    assert radial(pu.n_bus, pu.f, pu.t, closed, pu.is_source)
-    assert bd.objective == pytest.approx(best, rel=1e-5, abs=1e-6)
-    assert bd.lower_bound <= bd.objective + 1e-9
     mi = solve_misocp(problem, "SCIP", StopOptions(gap=1e-5, time_limit_s=120))
     assert mi.status is Status.OPTIMAL
     assert mi.y is not None
