@@ -52,6 +52,9 @@ class SingleTreeOptions(BendersOptions):
     #: tangents at the conic relaxation's optimum give the same bound.
     root_oa_rounds: int = 0
     separate_fractional: bool = False  # extended cutting planes at fractional LP points too
+    #: The branch cones as SCIP cone constraints in the master (SCIP's own outer approximation)
+    #: instead of the tangent rows only.
+    conic_master: bool = False
     check_tolerance: float = 1e-6  # relative: theta >= f(y) (1 - tol) passes the check
     #: SCIP parameters of the master, on top of :data:`MASTER_PARAMS`.
     scip_params: tuple[tuple[str, Any], ...] = ()
@@ -77,6 +80,7 @@ class SingleTreeBenders(Benders):
             return super()._new_master(block, cost, theta)
         return ScipMaster(block, objective=cost, extra_columns={"theta": theta},
                           separate=self.options.separate_fractional,
+                          cones=self.options.conic_master,
                           params={**MASTER_PARAMS, **dict(self.options.scip_params)})
 
     def _search(self, master: HighsModel | ScipMaster, helper: MasterHelper,

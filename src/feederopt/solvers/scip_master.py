@@ -111,13 +111,15 @@ class ScipMaster(ScipModel):
 
     The cut methods have the signatures of :class:`~feederopt.solvers.highs_backend.HighsModel`
     (``add_rows``, ``add_cut``, ``oa_cuts``, ``values``), so one master helper serves both; in a
-    callback, :meth:`values` is the point being checked or enforced.
+    callback, :meth:`values` is the point being checked or enforced. ``cones=True`` keeps the
+    block's cones as SCIP second-order-cone constraints (SCIP separates them itself).
     """
 
     def __init__(self, block: Block, *, objective: dict[str, np.ndarray] | None = None,
                  extra_columns: dict[str, tuple[float, float, float]] | None = None,
-                 params: dict[str, Any] | None = None, separate: bool = False) -> None:
-        super().__init__(block, objective=objective, params=params, cones=False,
+                 params: dict[str, Any] | None = None, separate: bool = False,
+                 cones: bool = False) -> None:
+        super().__init__(block, objective=objective, params=params, cones=cones,
                          extra_columns=extra_columns)
         self.extra = list(extra_columns or {})
         self.oracle: Oracle | None = None
