@@ -44,6 +44,7 @@ import numpy as np
 from feederopt.algorithms.base import ProgressCallback, RawSolution
 from feederopt.algorithms.master import MasterHelper, MasterLoop, MasterOptions
 from feederopt.algorithms.oa import SEED_SHARES
+from feederopt.algorithms.probing import probe_closed
 from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.formulations.blocks import Block
 from feederopt.formulations.distflow import slack_objective
@@ -65,6 +66,10 @@ class BendersOptions(MasterOptions):
     seed_shares: tuple[float, ...] = SEED_SHARES
     diagnosis_time_s: float = 30.0  # the search for the least-violating topology
     diagnosis_iterations: int = 10
+    #: Share of the time limit for conic probing (:mod:`feederopt.algorithms.probing`): the
+    #: switches that every topology better than the incumbent keeps closed are fixed in the
+    #: master; 0 turns it off.
+    probe_time_share: float = 0.1
 
 
 class Benders(MasterLoop):
@@ -231,6 +236,8 @@ class Benders(MasterLoop):
             return self._solution(self.final_status(self.incumbent is not None),
                                   minimize_violation)
         master, helper = self._build_master(minimize_violation)
+        if not minimize_violation:
+            self._probe(master)
         if self.options.master_physics and not minimize_violation:
             self.timings["warm_cuts"] = helper.warm_cuts(
                 self._known, self.options.warm_topologies, self.options.warm_rows)
@@ -246,6 +253,25 @@ class Benders(MasterLoop):
                 return None  # proven: no feasible radial topology
             return self._solution(self.final_status(False), minimize_violation=False)
         return self._solution(self.final_status(True), minimize_violation=False)
+
+    def _probe(self, master: HighsModel | ScipMaster) -> None:
+        """Fix closed in ``master`` the switches that conic probing proves closed in every
+        topology below the cutoff ``UB (1 - gap/2)`` (:func:`probe_closed`)."""
+        budget = min(self.options.probe_time_share * self.stop.time_limit_s, self.remaining())
+        if not math.isfinite(self.upper) or budget <= 0:
+            return
+        point = self._relaxed[1] if self._relaxed is not None else None
+        cutoff = self.upper - self.stop.gap * abs(self.upper) * 0.5
+        found = probe_closed(self.problem, cutoff, self.y_const, budget,
+                             None if point is None else point["y"], self.evaluator.solver)
+        self.timings["probe_s"] = found.time_s
+        self.timings["probed"] = found.probed
+        self.timings["fixed_closed"] = len(found.closed)
+        if found.closed:
+            y = master.block.groups["y"]
+            lb = y.lb.copy()
+            lb[found.closed] = 1.0
+            master.set_bounds("y", lb, y.ub.copy())
 
     def _search(self, master: HighsModel | ScipMaster, helper: MasterHelper,
                 minimize_violation: bool) -> bool:

@@ -200,6 +200,14 @@ class ScipMaster(ScipModel):
                 out[name] = np.asarray(g.value, float).copy()
         return out
 
+    def set_bounds(self, group: str, lb: np.ndarray, ub: np.ndarray) -> None:
+        """New bounds of a group's columns (before the solve)."""
+        off = self.offset[group]
+        for k, (lo, hi) in enumerate(zip(lb, ub, strict=True)):
+            var = self.vars[off + k]
+            self.model.chgVarLb(var, float(lo) if np.isfinite(lo) else None)
+            self.model.chgVarUb(var, float(hi) if np.isfinite(hi) else None)
+
     def set_cutoff(self, value: float) -> None:
         """Only solutions below ``value`` count (SCIP's objective limit; it only tightens)."""
         if value < self.model.getObjlimit():
