@@ -258,7 +258,10 @@ class Benders(MasterLoop):
         """Fix closed in ``master`` the switches that conic probing proves closed in every
         topology below the cutoff ``UB (1 - gap/2)`` (:func:`probe_closed`)."""
         budget = min(self.options.probe_time_share * self.stop.time_limit_s, self.remaining())
-        if not math.isfinite(self.upper) or budget <= 0:
+        # A probe costs about one solve of the relaxation (plus building it once): skip probing
+        # when the budget would not pay for a few of them.
+        if (not math.isfinite(self.upper) or budget <= 0
+                or 3.0 * self.timings.get("relaxation_s", 0.0) > budget):
             return
         point = self._relaxed[1] if self._relaxed is not None else None
         cutoff = self.upper - self.stop.gap * abs(self.upper) * 0.5
