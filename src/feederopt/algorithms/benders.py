@@ -70,6 +70,7 @@ class BendersOptions(MasterOptions):
     #: switches that every topology better than the incumbent keeps closed are fixed in the
     #: master; 0 turns it off.
     probe_time_share: float = 0.1
+    probe_rounds: int = 1  # passes over the switches (a fixed switch stays closed after)
 
 
 class Benders(MasterLoop):
@@ -266,7 +267,8 @@ class Benders(MasterLoop):
         point = self._relaxed[1] if self._relaxed is not None else None
         cutoff = self.upper - self.stop.gap * abs(self.upper) * 0.5
         found = probe_closed(self.problem, cutoff, self.y_const, budget,
-                             None if point is None else point["y"], self.evaluator.solver)
+                             None if point is None else point["y"], self.evaluator.solver,
+                             self.options.probe_rounds)
         self.timings["probe_s"] = found.time_s
         self.timings["probed"] = found.probed
         self.timings["fixed_closed"] = len(found.closed)

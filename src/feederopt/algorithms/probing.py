@@ -45,10 +45,12 @@ class ProbeResult:
 
 def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
                  budget_s: float, order: np.ndarray | None = None,
-                 solver: str = "CLARABEL") -> ProbeResult:
+                 solver: str = "CLARABEL", rounds: int = 1) -> ProbeResult:
     """The switchable branches whose opening lifts the conic relaxation to ``cutoff`` or above
     (module docstring); ``cutoff`` and the relaxation's value plus ``y_const`` are in kW.
-    ``order`` ranks the branches (higher first, e.g. the relaxation's ``y``)."""
+    ``order`` ranks the branches (higher first, e.g. the relaxation's ``y``). A switch found
+    closed stays closed in the later probes (``y >= y_floor``); ``rounds`` passes repeat the
+    probes of the others until one finds nothing new."""
     t0 = time.perf_counter()
     out = ProbeResult()
     pu = problem.pu
@@ -57,28 +59,39 @@ def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
     block = problem.monolithic_block()
     n = pu.n_branch
     block.add_group(Group.data("y_cap", np.ones(n)))
+    block.add_group(Group.data("y_floor", np.zeros(n)))
     eye = sp.identity(n, format="csr")
     block.add_rows("probe_cap", {"y": eye, "y_cap": -eye}, Sense.LE, np.zeros(n))
+    block.add_rows("probe_floor", {"y": -eye, "y_floor": eye}, Sense.LE, np.zeros(n))
     model = CvxpyModel(block, integer=False)
     sw = np.flatnonzero(pu.switchable)
     if order is not None:
         sw = sw[np.argsort(-np.asarray(order, float)[sw], kind="stable")]
-    for e in sw:
-        if time.perf_counter() - t0 > budget_s:
+    floor = np.zeros(n)
+    for _ in range(rounds):
+        found = 0
+        for e in sw:
+            if floor[e] or time.perf_counter() - t0 > budget_s:
+                continue
+            cap = np.ones(n)
+            cap[e] = 0.0
+            model.set("y_cap", cap)
+            model.set("y_floor", floor)
+            sol = model.solve(solver)
+            out.probed += 1
+            if sol.status == SolverStatus.OPTIMAL and math.isfinite(sol.objective):
+                # The solver's relative tolerance must not overstate the bound.
+                bound = sol.objective + y_const - 1e-6 * max(abs(sol.objective), 1.0)
+            elif sol.status == SolverStatus.INFEASIBLE:
+                bound = math.inf
+            else:
+                continue
+            if bound >= cutoff:
+                # Later probes keep it closed: a topology below the cutoff has it closed.
+                floor[e] = 1.0
+                out.closed.append(int(e))
+                found += 1
+        if not found:
             break
-        cap = np.ones(n)
-        cap[e] = 0.0
-        model.set("y_cap", cap)
-        sol = model.solve(solver)
-        out.probed += 1
-        if sol.status == SolverStatus.OPTIMAL and math.isfinite(sol.objective):
-            # The solver's relative tolerance must not overstate the bound.
-            bound = sol.objective + y_const - 1e-6 * max(abs(sol.objective), 1.0)
-        elif sol.status == SolverStatus.INFEASIBLE:
-            bound = math.inf
-        else:
-            continue
-        if bound >= cutoff:
-            out.closed.append(int(e))
     out.time_s = time.perf_counter() - t0
     return out
