@@ -237,13 +237,13 @@ class Benders(MasterLoop):
             return self._solution(self.final_status(self.incumbent is not None),
                                   minimize_violation)
         master, helper = self._build_master(minimize_violation)
-        if not minimize_violation:
-            self._probe(master)
         if self.options.master_physics and not minimize_violation:
             self.timings["warm_cuts"] = helper.warm_cuts(
                 self._known, self.options.warm_topologies, self.options.warm_rows)
         for y, ev, value, optimality in starts:
             self._add_cuts(helper, y, ev, value, optimality)
+        if not minimize_violation:
+            self._probe(master)
         infeasible_master = self._search(master, helper, minimize_violation)
         if minimize_violation:
             if self.incumbent is None:
