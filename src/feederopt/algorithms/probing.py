@@ -15,8 +15,14 @@ probe is a parameter change and a re-solve (cvxpy DPP). Branches are probed in d
 of the relaxation's ``y`` (those it keeps closed are the likeliest to be fixed) until the time
 budget is spent.
 
-Measured on case33bw (cutoff 139.5443 kW): 12 of 36 switches fixed closed; the HiGHS master's
-proof then takes 142 nodes / 13.1k LP iterations instead of 204 / 20.8k.
+The relaxation with the fixed switches closed is a lower bound of every topology below the
+cutoff, hence of the optimum when the incumbent is not already optimal within the gap (a
+proven lower bound before the master's root).
+
+Measured (all switches probed, cutoff from the known optimum): fixed closed and root gap of
+the relaxation before -> after: case33bw 12 of 36, 11.94 -> 11.54 %; case69bw 16 of 44,
+20.83 -> 19.10 %; case70da 56 of 72, 1.52 -> 0.27 %; case118zh 35 of 122 (19.6 s), bound
+811.8 kW (gap 6.66 %); case136ma 37 of 105 (18.2 s), gap 2.73 %.
 """
 
 from __future__ import annotations
@@ -41,6 +47,10 @@ class ProbeResult:
     closed: list[int] = field(default_factory=list)
     probed: int = 0
     time_s: float = 0.0
+    #: The relaxation with the fixed switches closed: its bound [kW, with ``y_const``] and its
+    #: optimum (None when nothing was fixed or the solve failed).
+    bound: float = -math.inf
+    point: dict[str, np.ndarray] | None = None
 
 
 def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
@@ -93,5 +103,12 @@ def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
                 found += 1
         if not found:
             break
+    if out.closed:
+        model.set("y_cap", np.ones(n))
+        model.set("y_floor", floor)
+        sol = model.solve(solver)
+        if sol.status == SolverStatus.OPTIMAL and math.isfinite(sol.objective):
+            out.bound = sol.objective + y_const - 1e-6 * max(abs(sol.objective), 1.0)
+            out.point = model.values()
     out.time_s = time.perf_counter() - t0
     return out
