@@ -68,8 +68,9 @@ class BendersOptions(MasterOptions):
     diagnosis_iterations: int = 10
     #: Share of the time limit for conic probing (:mod:`feederopt.algorithms.probing`): the
     #: switches that every topology better than the incumbent keeps closed are fixed in the
-    #: master; 0 turns it off.
-    probe_time_share: float = 0.1
+    #: master; 0 turns it off. 60 s runs, 0.1 -> 0.3: case136ma 34 -> 105 of 105 switches
+    #: probed, bound 272.39 -> 273.75 kW; case118zh 34 -> 122 of 122, gap 6.7 -> 5.8 %.
+    probe_time_share: float = 0.3
     probe_rounds: int = 1  # passes over the switches (a fixed switch stays closed after)
 
 
