@@ -1,5 +1,6 @@
-"""Property test: on random small meshed grids, Benders and the MISOCP find the optimum that
-brute-force enumeration of every radial configuration gives.
+"""Property test: on random small meshed grids, Benders (the re-solved HiGHS master and the
+single SCIP tree) and the MISOCP find the optimum that brute-force enumeration of every radial
+configuration gives.
 
 The enumeration is independent of both algorithms: it lists every set of branches to open,
 keeps those whose closed graph is a forest with one source per tree (checked with a union-find
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from feederopt.algorithms.base import StopOptions
 from feederopt.algorithms.benders import Benders, BendersOptions
 from feederopt.algorithms.monolithic import solve_misocp
+from feederopt.algorithms.single_tree import SingleTreeBenders, SingleTreeOptions
 from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.network import Network, to_per_unit
 from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
@@ -97,10 +99,17 @@ def radial(n: int, f: np.ndarray, t: np.ndarray, closed: np.ndarray, src: np.nda
 
 
 def enumerate_optimum(net: Network) -> tuple[float, np.ndarray | None]:
+    best, best_y, _ = enumerate_topologies(net)
+    return best, best_y
+
+
+def enumerate_topologies(net: Network) -> tuple[float, np.ndarray | None, np.ndarray | None]:
+    """The best feasible radial topology (value, y) and the worst feasible one (y)."""
     pu = to_per_unit(net)
     problem = ReconfigurationProblem(pu)
     ev = TopologyEvaluator(problem)
     best, best_y = math.inf, None
+    worst, worst_y = -math.inf, None
     m = pu.n_branch
     k_open = m - (pu.n_bus - int(pu.is_source.sum()))
     for opened in itertools.combinations(range(m), k_open):
@@ -111,7 +120,9 @@ def enumerate_optimum(net: Network) -> tuple[float, np.ndarray | None]:
         res = ev.evaluate(closed.astype(float), need_gradient=False)
         if res.feasible and res.objective < best:
             best, best_y = res.objective, closed.astype(float)
-    return best, best_y
+        if res.feasible and res.objective > worst:
+            worst, worst_y = res.objective, closed.astype(float)
+    return best, best_y, worst_y
 
 
 @pytest.mark.parametrize("substations", [1, 2])
@@ -119,24 +130,34 @@ def enumerate_optimum(net: Network) -> tuple[float, np.ndarray | None]:
 @given(data=st.data(), radiality=st.sampled_from(list(RadialityModel)))
 def test_benders_and_misocp_match_enumeration(substations: int, data: st.DataObject,
                                               radiality: RadialityModel) -> None:
-    """Benders (the engine) and the monolithic MISOCP on SCIP both find the enumerated
-    optimum, on grids with one and with two substations."""
+    """Benders (the engine: the re-solved HiGHS master, started from the worst radial topology
+    so that conic probing runs, and the single SCIP tree, here without start topologies, so
+    that SCIP's own candidates go through the slave check) and the
+    monolithic MISOCP on SCIP all find the enumerated optimum, on grids with one and with two
+    substations."""
     net = data.draw(meshed_grids(substations))
     assert int(net.buses["is_source"].sum()) == substations
-    best, best_y = enumerate_optimum(net)
+    best, best_y, worst_y = enumerate_topologies(net)
     pu = to_per_unit(net)
     problem = ReconfigurationProblem(pu, radiality)
     stop = StopOptions(gap=1e-6, time_limit_s=120)
-    bd = Benders(problem, BendersOptions(stop=stop)).run()
+    # From the worst radial topology: conic probing then fixes switches against a loose
+    # incumbent, and a wrong fixing would keep the engine from the enumerated optimum.
+    bd = Benders(problem, BendersOptions(stop=stop)).run(
+        initial=[] if worst_y is None else [worst_y])
+    tree = SingleTreeBenders(problem, SingleTreeOptions(stop=stop)).run()
     if best_y is None:
         assert bd.status is Status.INFEASIBLE
+        assert tree.status is Status.INFEASIBLE
         return
-    assert bd.status is Status.OPTIMAL
+    for engine in (bd, tree):
+        assert engine.status is Status.OPTIMAL
+        assert engine.y is not None
+        assert radial(pu.n_bus, pu.f, pu.t, engine.y > 0.5, pu.is_source)
+        assert engine.objective == pytest.approx(best, rel=1e-5, abs=1e-6)
+        assert engine.lower_bound <= engine.objective + 1e-9
     assert bd.y is not None
     closed = bd.y > 0.5
-    assert radial(pu.n_bus, pu.f, pu.t, closed, pu.is_source)
-    assert bd.objective == pytest.approx(best, rel=1e-5, abs=1e-6)
-    assert bd.lower_bound <= bd.objective + 1e-9
     mi = solve_misocp(problem, "SCIP", StopOptions(gap=1e-5, time_limit_s=120))
     assert mi.status is Status.OPTIMAL
     assert mi.y is not None

@@ -33,6 +33,9 @@ from feederopt.solvers.detect import solver_problems
 
 class Method(StrEnum):
     BENDERS = "benders"
+    #: The same Benders master and cuts as one SCIP branch-and-Benders-cut tree
+    #: (:mod:`feederopt.algorithms.single_tree`).
+    BENDERS_SCIP = "benders-scip"
     MISOCP = "misocp"
     LINDISTFLOW = "lindistflow"
 

@@ -44,6 +44,7 @@ import numpy as np
 from feederopt.algorithms.base import ProgressCallback, RawSolution
 from feederopt.algorithms.master import MasterHelper, MasterLoop, MasterOptions
 from feederopt.algorithms.oa import SEED_SHARES
+from feederopt.algorithms.probing import probe_closed
 from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.formulations.blocks import Block
 from feederopt.formulations.distflow import slack_objective
@@ -51,6 +52,7 @@ from feederopt.problems.reconfiguration import Evaluation, ReconfigurationProble
 from feederopt.solvers.cvxpy_backend import CvxpyModel
 from feederopt.solvers.detect import solver_label
 from feederopt.solvers.highs_backend import HighsModel
+from feederopt.solvers.scip_master import ScipMaster
 from feederopt.solvers.status import Status
 
 
@@ -64,6 +66,12 @@ class BendersOptions(MasterOptions):
     seed_shares: tuple[float, ...] = SEED_SHARES
     diagnosis_time_s: float = 30.0  # the search for the least-violating topology
     diagnosis_iterations: int = 10
+    #: Share of the time limit for conic probing (:mod:`feederopt.algorithms.probing`): the
+    #: switches that every topology better than the incumbent keeps closed are fixed in the
+    #: master; 0 turns it off. 60 s runs, 0.1 -> 0.3: case136ma 34 -> 105 of 105 switches
+    #: probed, bound 272.39 -> 273.75 kW; case118zh 34 -> 122 of 122, gap 6.7 -> 5.8 %.
+    probe_time_share: float = 0.3
+    probe_rounds: int = 1  # passes over the switches (a fixed switch stays closed after)
 
 
 class Benders(MasterLoop):
@@ -90,20 +98,28 @@ class Benders(MasterLoop):
         self._relaxed: tuple[float, dict[str, np.ndarray] | None] | None = None
 
     # ----- master -----------------------------------------------------------------------
-    def _build_master(self, minimize_violation: bool) -> tuple[HighsModel, MasterHelper]:
+    #: The master's solver, for the result's ``solver`` label.
+    master_solver = "HiGHS"
+
+    def _new_master(self, block: Block, cost: dict[str, np.ndarray],
+                    theta: tuple[float, float, float]) -> HighsModel | ScipMaster:
+        """The master model: a persistent HiGHS MILP, re-solved after every round of cuts."""
+        master = HighsModel(block, objective=cost, extra_columns={"theta": theta},
+                            threads=self.options.threads, verbose=self.options.verbose)
+        # Incumbents come from the slaves, so the master's own primal heuristics add little.
+        self._configure(master)
+        return master
+
+    def _build_master(self, minimize_violation: bool
+                      ) -> tuple[HighsModel | ScipMaster, MasterHelper]:
         block: Block = self.problem.radiality_block()
         physics = self.options.master_physics
         if physics:
             block.merge(self.problem.physics_block(slack=minimize_violation))
         cost = {"y": np.zeros(self.pu.n_branch) if minimize_violation else self.y_cost}
-        master = HighsModel(
-            block, objective=cost,
-            extra_columns={"theta": (0.0 if minimize_violation else
-                                     self.problem.cost_lower_bound(), math.inf, 1.0)},
-            threads=self.options.threads, verbose=self.options.verbose,
-        )
-        # Incumbents come from the slaves, so the master's own primal heuristics add little.
-        self._configure(master)
+        master = self._new_master(
+            block, cost, (0.0 if minimize_violation else self.problem.cost_lower_bound(),
+                          math.inf, 1.0))
         helper = MasterHelper(master, self.sw, [""] if physics else [])
         if physics:
             if minimize_violation:
@@ -227,8 +243,9 @@ class Benders(MasterLoop):
                 self._known, self.options.warm_topologies, self.options.warm_rows)
         for y, ev, value, optimality in starts:
             self._add_cuts(helper, y, ev, value, optimality)
-        infeasible_master = self._master_loop(
-            master, helper, y_const=0.0 if minimize_violation else self.y_const)
+        if not minimize_violation:
+            self._probe(master)
+        infeasible_master = self._search(master, helper, minimize_violation)
         if minimize_violation:
             if self.incumbent is None:
                 return None
@@ -238,6 +255,45 @@ class Benders(MasterLoop):
                 return None  # proven: no feasible radial topology
             return self._solution(self.final_status(False), minimize_violation=False)
         return self._solution(self.final_status(True), minimize_violation=False)
+
+    def _probe(self, master: HighsModel | ScipMaster) -> None:
+        """Fix closed in ``master`` the switches that conic probing proves closed in every
+        topology below the cutoff ``UB (1 - gap/2)`` (:func:`probe_closed`); the relaxation
+        with them closed bounds what the cutoff leaves (``LB = min(bound, cutoff)``, as for the
+        master)."""
+        budget = min(self.options.probe_time_share * self.stop.time_limit_s, self.remaining())
+        # A probe costs about one solve of the relaxation (plus building it once): skip probing
+        # when the budget would not pay for a few of them.
+        if (not math.isfinite(self.upper) or budget <= 0
+                or 3.0 * self.timings.get("relaxation_s", 0.0) > budget):
+            return
+        point = self._relaxed[1] if self._relaxed is not None else None
+        cutoff = self.upper - self.stop.gap * abs(self.upper) * 0.5
+        found = probe_closed(self.problem, cutoff, self.y_const, budget,
+                             None if point is None else point["y"], self.evaluator.solver,
+                             self.options.probe_rounds)
+        self.timings["probe_s"] = found.time_s
+        self.timings["probed"] = found.probed
+        self.timings["fixed_closed"] = len(found.closed)
+        if found.closed:
+            y = master.block.groups["y"]
+            lb = y.lb.copy()
+            lb[found.closed] = 1.0
+            master.set_bounds("y", lb, y.ub.copy())
+        if found.point is not None:
+            # Tangent cuts at its optimum were measured and left out: more nodes on case33bw
+            # (152 -> 188) and case69bw (236 -> 308), fewer only on case70da
+            # (5 -> 1).
+            self.update_lower(min(found.bound, cutoff))
+
+    def _search(self, master: HighsModel | ScipMaster, helper: MasterHelper,
+                minimize_violation: bool) -> bool:
+        """The search over topologies (here the re-solved master, :class:`MasterLoop`); True
+        when the master ran out of topologies below the incumbent."""
+        if not isinstance(master, HighsModel):
+            raise TypeError("the re-solved master loop needs a HiGHS master")
+        return self._master_loop(master, helper,
+                                 y_const=0.0 if minimize_violation else self.y_const)
 
     def _solution(self, status: Status, minimize_violation: bool) -> RawSolution:
         to_kw = self.problem.to_kw
@@ -262,7 +318,7 @@ class Benders(MasterLoop):
             log=list(self.log),
             timings=dict(self.timings),
             diagnosis=diagnosis,
-            solver=f"HiGHS (master) + {solver_label(self.evaluator.solver)} (slave)",
+            solver=f"{self.master_solver} (master) + {solver_label(self.evaluator.solver)} (slave)",
             extra=extra,
         )
 

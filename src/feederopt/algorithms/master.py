@@ -37,6 +37,7 @@ from feederopt.network.topology import is_radial_forest
 from feederopt.problems.reconfiguration import ReconfigurationProblem
 from feederopt.solvers.highs_backend import HighsModel
 from feederopt.solvers.interrupt import Interrupted
+from feederopt.solvers.scip_master import ScipMaster
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ class MasterHelper:
     ``[]`` a master without physics.
     """
 
-    def __init__(self, master: HighsModel, sw: np.ndarray, copies: Sequence[str] = ("",)) -> None:
+    def __init__(self, master: HighsModel | ScipMaster, sw: np.ndarray,
+                 copies: Sequence[str] = ("",)) -> None:
         self.master = master
         self.sw = sw
         self.copies = list(copies)
@@ -92,8 +94,8 @@ class MasterHelper:
                 for cone in self._cones(sfx):
                     self.master.oa_cuts(cone, mapped)
         cones = self._cones()
-        if not rounds or not cones:
-            return
+        if not rounds or not cones or not isinstance(self.master, HighsModel):
+            return  # Kelley's rounds need LP solves of a HiGHS master
         self.master.set_relaxation(True)
         last = -math.inf
         for _ in range(rounds):

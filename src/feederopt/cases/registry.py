@@ -12,7 +12,9 @@
   (``pandapower.networks.mv_oberrhein()``, 179 buses, 322 line switches on 181 lines, two
   HV/MV substations; ``create_cigre_network_mv()``, the CIGRE TF C6.04.02 benchmark MV grid
   without DER, 15 buses), read by :func:`feederopt.io.pandapower.from_pandapower`, which makes
-  a line with a switch at both ends one switchable branch.
+  a line with a switch at both ends one switchable branch. The other switched grids of
+  ``pandapower.networks``, for the benchmark: ``mv_open_ring`` (``simple_mv_open_ring_net``),
+  ``example_multivoltage`` and ``lv_schutterwald`` (2940 LV buses, 14 transformers).
 * ``zhang13``: the 13-node, 15-line meshed grid of Zhang et al. 2020, Fig. 6, as used by seed 003
   (resilience planning), shipped in ``cases/data/zhang13`` with its disaster-scenario files
   (``cases/data/zhang13/README.md``).
@@ -143,6 +145,11 @@ def _synthetic_loader(n_buses: int) -> Callable[[], Network]:
 PANDAPOWER_CASES = {
     "mv_oberrhein": ("mv_oberrhein", "MV Oberrhein (pandapower), 2 substations, 322 switches"),
     "cigre_mv": ("create_cigre_network_mv", "CIGRE MV benchmark grid (pandapower), no DER"),
+    "mv_open_ring": ("simple_mv_open_ring_net", "Simple MV open ring (pandapower), 12 switches"),
+    "example_multivoltage": ("example_multivoltage",
+                             "Multi-voltage example (pandapower), 88 switches"),
+    "lv_schutterwald": ("lv_schutterwald", "LV Schutterwald (pandapower), 14 feeders, 378 "
+                        "switches"),
 }
 
 

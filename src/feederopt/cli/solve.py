@@ -92,8 +92,9 @@ def describe_violation(d: dict[str, Any]) -> str:
 def solve(
     source: str = SOURCE_ARG,
     method: str = typer.Option("benders", "--method", "-m",
-                               help="benders (exact), misocp (exact, monolithic) or lindistflow "
-                               "(heuristic)."),
+                               help="benders (exact), benders-scip (exact, one SCIP "
+                               "branch-and-Benders-cut tree), misocp (exact, monolithic) or "
+                               "lindistflow (heuristic)."),
     solver: str | None = typer.Option(None, "--solver",
                                       help="Override the conic solver: the slave's for benders "
                                       "(CLARABEL, MOSEK, ...), the model's for misocp (SCIP, "

@@ -21,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from feederopt.formulations.blocks import Block, Cones, Role, Sense, Terms
+from feederopt.formulations.outer import tangent_rows
 from feederopt.solvers import interrupt
 from feederopt.solvers.status import SolverStatus
 
@@ -169,38 +170,11 @@ class HighsModel:
                 min_norm: float = 1e-9, min_violation: float | None = None) -> int:
         """Add the OA cut of ``cone`` at ``point`` (group values) for the selected cone rows;
         with ``min_violation``, only where the point violates the cone by that relative amount
-        (``||X x0|| - T x0 > min_violation * ||X x0||``), the cuts that separate it."""
-        xs = [self._eval(x, point) for x in cone.xs]
-        w = np.vstack(xs)  # k x m
-        norm = np.linalg.norm(w, axis=0)
-        keep = norm > min_norm
-        if min_violation is not None:
-            keep &= norm - self._eval(cone.t, point) > min_violation * norm
-        sel = np.flatnonzero(keep)
-        if rows is not None:
-            sel = np.intersect1d(sel, rows)
-        if not len(sel):
-            return 0
-        d = w[:, sel] / norm[sel]
-        terms: dict[str, sp.spmatrix] = {}
-        for k, x in enumerate(cone.xs):
-            for g, a in x.items():
-                part = sp.diags(d[k]) @ sp.csr_matrix(a)[sel]
-                terms[g] = terms[g] + part if g in terms else part
-        for g, a in cone.t.items():
-            part = -sp.csr_matrix(a)[sel]
-            terms[g] = terms[g] + part if g in terms else part
-        self.add_rows(terms, np.full(len(sel), -np.inf), np.zeros(len(sel)))
-        return len(sel)
-
-    def _eval(self, terms: Terms, point: dict[str, np.ndarray]) -> np.ndarray:
-        out = None
-        for g, a in terms.items():
-            grp = self.block.groups[g]
-            val = grp.value if grp.role is Role.DATA else point[g]
-            part = a @ np.asarray(val, float)
-            out = part if out is None else out + part
-        return np.asarray(out, float)
+        (:func:`feederopt.formulations.outer.tangent_rows`). Returns the number of rows."""
+        terms, n = tangent_rows(self.block, cone, point, rows, min_norm, min_violation)
+        if n:
+            self.add_rows(terms, np.full(n, -np.inf), np.zeros(n))
+        return n
 
     # ----- solving --------------------------------------------------------------------------
     def configure_master(self, *, primal_heuristics: bool,

@@ -110,7 +110,10 @@ class ScipModel:
     """A block as a PySCIPOpt model (see module docstring).
 
     ``objective`` overrides the block's objective; ``cone_form`` picks how cones are written;
-    ``params`` are SCIP parameters on top of :data:`DEFAULT_PARAMS`.
+    ``params`` are SCIP parameters on top of :data:`DEFAULT_PARAMS`. ``cones=False`` leaves the
+    cones out (a MILP whose cones come as outer-approximation rows, the single-tree master of
+    :mod:`feederopt.solvers.scip_master`); ``extra_columns`` are continuous columns
+    ``{name: (lb, ub, cost)}`` outside the block.
     """
 
     def __init__(
@@ -120,6 +123,8 @@ class ScipModel:
         objective: dict[str, np.ndarray] | None = None,
         cone_form: ConeForm = "auto",
         params: dict[str, Any] | None = None,
+        cones: bool = True,
+        extra_columns: dict[str, tuple[float, float, float]] | None = None,
     ) -> None:
         t0 = time.perf_counter()
         self.block = block
@@ -152,6 +157,10 @@ class ScipModel:
                 self.vars.append(
                     m.addVar(f"{name}[{k}]", vtype=vtype, lb=lb, ub=ub, obj=float(c[k]))
                 )
+        for name, (lo, hi, cost) in (extra_columns or {}).items():
+            self.offset[name] = len(self.vars)
+            self.vars.append(m.addVar(name, lb=_finite_or_none(lo), ub=_finite_or_none(hi),
+                                      obj=float(cost)))
         self.n = len(self.vars)
         if obj_const:
             m.addObjoffset(obj_const)
@@ -159,7 +168,7 @@ class ScipModel:
             a, const = self._matrix(rows.terms, rows.m)
             rhs = rows.rhs - const
             self._add_linear(rows.name, a, rhs, rows.sense)
-        for cone in block.cones:
+        for cone in block.cones if cones else []:
             self._add_cones(cone)
         self.build_time_s = time.perf_counter() - t0
         self._solved = False

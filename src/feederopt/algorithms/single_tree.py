@@ -1,0 +1,149 @@
+"""Branch-and-Benders-cut: the master of :mod:`feederopt.algorithms.benders` as one SCIP tree.
+
+The master, the slave and the cuts are those of :class:`~feederopt.algorithms.benders.Benders`
+(partial Benders: the DistFlow rows and the outer approximation of the branch cones in the
+master; optimality, integer L-shaped, feasibility and no-good cuts from the slave). Only the
+search differs: instead of re-solving the master's branch-and-bound tree after every new
+topology, one SCIP tree runs to the end and the slave is asked inside it
+(:mod:`feederopt.solvers.scip_master`; Codato & Fischetti, Oper. Res. 54(4), 2006; Rahmaniani
+et al., EJOR 259(3), 2017, Sec. 5.2):
+
+* every candidate that SCIP would accept (an integral LP solution, a heuristic's solution) is
+  checked against the slave: the topology ``y`` is evaluated once (cached), and the candidate
+  passes only if its ``theta`` is at least the slave's value ``f(y)`` (relative tolerance
+  ``check_tolerance``) and ``y`` is feasible;
+* at an integral LP solution that fails, the topology's cuts go in (the L-shaped cut makes
+  ``theta >= f(y)`` exact at ``y``, so ``y`` cannot fail twice) together with the outer-
+  approximation cuts at the master's point where it violates a cone (extended cutting planes);
+* with ``separate_fractional``, fractional LP solutions get those extended cutting planes too;
+* every slave solution that improves the incumbent tightens SCIP's objective limit to
+  ``UB (1 - gap / 2)``: a tree with nothing left below it is the proof
+  (:class:`~feederopt.algorithms.master.MasterLoop`'s cutoff rule, ``LB = min(bound, cutoff)``).
+
+When no radial topology meets the limits, the least-violating one is searched for by the
+re-solved HiGHS master, as in :class:`~feederopt.algorithms.benders.Benders`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from feederopt.algorithms.base import ProgressCallback
+from feederopt.algorithms.benders import Benders, BendersOptions
+from feederopt.algorithms.master import MasterHelper
+from feederopt.algorithms.slaves import TopologyEvaluator
+from feederopt.formulations.blocks import Block
+from feederopt.problems.reconfiguration import Evaluation, ReconfigurationProblem
+from feederopt.solvers.highs_backend import HighsModel
+from feederopt.solvers.scip_master import ScipMaster
+from feederopt.solvers.status import SolverStatus
+
+#: SCIP settings of the single-tree master (measured below).
+MASTER_PARAMS: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class SingleTreeOptions(BendersOptions):
+    #: No Kelley rounds (they need LP solves of a HiGHS master); SCIP's root LP plus the
+    #: tangents at the conic relaxation's optimum give the same bound.
+    root_oa_rounds: int = 0
+    separate_fractional: bool = False  # extended cutting planes at fractional LP points too
+    #: The branch cones as SCIP cone constraints in the master (SCIP's own outer approximation)
+    #: instead of the tangent rows only.
+    conic_master: bool = False
+    check_tolerance: float = 1e-6  # relative: theta >= f(y) (1 - tol) passes the check
+    #: SCIP parameters of the master, on top of :data:`MASTER_PARAMS`.
+    scip_params: tuple[tuple[str, Any], ...] = ()
+
+
+class SingleTreeBenders(Benders):
+    """Branch-and-Benders-cut on SCIP (module docstring)."""
+
+    method = "benders-scip"
+    master_solver = "SCIP"
+    options: SingleTreeOptions
+
+    def __init__(self, problem: ReconfigurationProblem, options: SingleTreeOptions | None = None,
+                 progress: ProgressCallback | None = None,
+                 evaluator: TopologyEvaluator | None = None) -> None:
+        super().__init__(problem, options or SingleTreeOptions(), progress, evaluator)
+        self._cache: dict[bytes, tuple[np.ndarray, Evaluation, float, bool]] = {}
+        self._cut: set[bytes] = set()
+
+    def _new_master(self, block: Block, cost: dict[str, np.ndarray],
+                    theta: tuple[float, float, float]) -> HighsModel | ScipMaster:
+        if self._minimize_violation:
+            return super()._new_master(block, cost, theta)
+        return ScipMaster(block, objective=cost, extra_columns={"theta": theta},
+                          separate=self.options.separate_fractional,
+                          cones=self.options.conic_master,
+                          params={**MASTER_PARAMS, **dict(self.options.scip_params)})
+
+    def _search(self, master: HighsModel | ScipMaster, helper: MasterHelper,
+                minimize_violation: bool) -> bool:
+        if not isinstance(master, ScipMaster):
+            return super()._search(master, helper, minimize_violation)
+        gap = self.stop.gap
+        self.iteration = 0
+        self._cache.clear()
+        self._cut.clear()
+        self.timings["slave_in_tree_s"] = 0.0
+
+        def cutoff() -> float:
+            return self.upper - gap * abs(self.upper) * 0.5
+
+        def tighten() -> None:
+            if math.isfinite(self.upper):
+                master.set_cutoff(cutoff() - self.y_const)
+
+        def oracle(point: dict[str, np.ndarray], enforce: bool) -> bool:
+            y = np.round(point["y"])
+            key = y.astype(np.int8).tobytes()
+            if key not in self._cache and not self._radial_starts([y]):
+                return False  # not a radial topology: no slave (never at an LP point)
+            if key not in self._cache:
+                self.iteration += 1
+                before = self.upper
+                ev, value, optimality = self._assess(y)
+                self.timings["slave_in_tree_s"] += ev.solve_time_s
+                self._cache[key] = (y, ev, value, optimality)
+                self.record(0.0, ev.solve_time_s, "in tree")
+                if self.upper < before:
+                    tighten()
+            y, ev, value, optimality = self._cache[key]
+            theta = float(point["theta"][0])
+            ok = optimality and theta >= value - self.options.check_tolerance * max(abs(value),
+                                                                                     1.0)
+            if ok or not enforce:
+                return ok
+            if key not in self._cut:
+                self._cut.add(key)
+                self._add_cuts(helper, y, ev, value, optimality)
+            helper.master_point_cuts(self.options.ecp_min_violation)
+            return False
+
+        def separator(point: dict[str, np.ndarray]) -> None:
+            helper.master_point_cuts(self.options.ecp_min_violation)
+
+        tighten()
+        sol = master.run(oracle, max(self.remaining(), 0.01), gap,
+                         separator if self.options.separate_fractional else None)
+        self.timings["master_s"] += sol.solve_time_s - self.timings["slave_in_tree_s"]
+        self.timings["master_nodes"] = sol.nodes
+        self.timings["master_lp_iterations"] = sol.stats.get("lp_iterations", 0)
+        self.timings["lazy_rows"] = sol.stats.get("lazy_rows", 0)
+        self.timings["tree_checks"] = sol.stats.get("checks", 0)
+        limit = cutoff() if math.isfinite(self.upper) else math.inf
+        if sol.status == SolverStatus.INFEASIBLE:
+            if self._has_incumbent():
+                self.update_lower(min(limit, self.upper))
+            self.record(sol.solve_time_s, 0.0, "tree closed")
+            return True
+        if math.isfinite(sol.bound):
+            self.update_lower(min(sol.bound + self.y_const, limit))
+        self.record(sol.solve_time_s, 0.0, f"tree {sol.status}")
+        return False
