@@ -1,0 +1,213 @@
+"""The controllable devices of a feeder: their checks and their per-unit model.
+
+Four kinds of device, each a few columns of the existing tables (defaults keep a network
+without devices unchanged):
+
+* **capacitor banks** (``shunts.controllable``): the optimiser chooses the step
+  ``0..max_steps``; the bank injects ``step x q_mvar_per_step`` at 1 p.u., ``q = b v`` with
+  ``v = |V|^2``;
+* **substation OLTCs** (``buses.tap_min_pu``, ``tap_max_pu``, ``tap_step_pu`` on a source): the
+  source holds ``v_set_pu x n`` with the ratio ``n`` at one of the positions
+  ``1 + k x step`` inside ``[tap_min_pu, tap_max_pu]`` (integer ``k``);
+* **committable generators** (``generators.committable``): on or off; on, ``p`` and ``q`` lie
+  within their limits at ``cost_per_mwh`` plus ``fixed_cost_per_h``;
+* **flexible prosumers** (``loads.flex_share`` > 0): the optimiser may reduce the load by up to
+  that share of ``p_mw`` (``q_mvar`` at the same power factor) at ``flex_price_per_mwh``.
+
+:func:`device_problems` lists bad device data as typed problems (a step outside its bank, an
+OLTC range upside down or without its neutral position, a negative cost or price, an OLTC on a
+bus that is not a source); a device on a missing bus is the generic ``unknown_bus`` problem of
+:func:`feederopt.network.validate.validate`. :func:`per_unit_devices` gives the model that the
+DOPF formulation (:mod:`feederopt.formulations.devices`) reads.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from feederopt.errors import Problem, ProblemKind
+
+if TYPE_CHECKING:
+    from feederopt.network.container import Network
+    from feederopt.network.perunit import PerUnitNetwork
+
+
+class Control(StrEnum):
+    """What the DOPF may set (``feederopt solve --controls``)."""
+
+    CAPS = "caps"
+    TAPS = "taps"
+    DG = "dg"
+    FLEX = "flex"
+
+
+ALL_CONTROLS: frozenset[Control] = frozenset(Control)
+
+
+def _col(df: pl.DataFrame, name: str) -> bool:
+    return name in df.columns
+
+
+def _ids(df: pl.DataFrame, mask: pl.Expr) -> tuple[str, ...]:
+    return tuple(str(i) for i in df.filter(mask.fill_null(False))["id"].to_list())
+
+
+def device_problems(net: Network) -> list[Problem]:
+    """Every problem of the device columns (all at once), as typed problems."""
+    out: list[Problem] = []
+
+    def add(kind: ProblemKind, table: str, ids: tuple[str, ...], field_: str, message: str,
+            hint: str) -> None:
+        if ids:
+            out.append(Problem(kind, table, message, ids=ids, field=field_, hint=hint))
+
+    sh = net.shunts
+    if sh.height and _col(sh, "id") and _col(sh, "step") and _col(sh, "max_steps"):
+        add(ProblemKind.INVALID_VALUE, "shunts", _ids(sh, pl.col("step") > pl.col("max_steps")),
+            "step", "the step is outside the bank (above max_steps)",
+            "a bank with max_steps N has the steps 0..N")
+    b = net.buses
+    if b.height and _col(b, "id") and _col(b, "tap_min_pu"):
+        lo, hi, st = pl.col("tap_min_pu"), pl.col("tap_max_pu"), pl.col("tap_step_pu")
+        given = lo.is_not_null() | hi.is_not_null() | st.is_not_null()
+        add(ProblemKind.INVALID_VALUE, "buses",
+            _ids(b, given & (lo.is_null() | hi.is_null() | st.is_null())), "tap_min_pu",
+            "an OLTC needs tap_min_pu, tap_max_pu and tap_step_pu together",
+            "give all three, e.g. 0.96, 1.04 and 0.0125")
+        add(ProblemKind.INVERTED_LIMITS, "buses", _ids(b, lo > hi), "tap_min_pu",
+            "tap_min_pu is above tap_max_pu", "swap the tap limits")
+        add(ProblemKind.INVALID_VALUE, "buses",
+            _ids(b, (lo <= hi) & ((lo > 1.0) | (hi < 1.0) | (lo <= 0))), "tap_min_pu",
+            "the OLTC range must hold the neutral ratio 1.0 and be positive",
+            "e.g. tap_min_pu 0.96, tap_max_pu 1.04")
+        add(ProblemKind.INVALID_VALUE, "buses", _ids(b, st <= 0), "tap_step_pu",
+            "the tap step must be positive", "e.g. 0.0125 (1.25 % per position)")
+        add(ProblemKind.INVALID_VALUE, "buses", _ids(b, given & ~pl.col("is_source")),
+            "tap_min_pu", "an OLTC is modelled at a source (substation) bus only",
+            "put the OLTC on the substation's source bus")
+    g = net.generators
+    if g.height and _col(g, "id") and _col(g, "fixed_cost_per_h"):
+        add(ProblemKind.INVALID_VALUE, "generators", _ids(g, pl.col("fixed_cost_per_h") < 0),
+            "fixed_cost_per_h", "the fixed cost is negative", "give a cost >= 0 per hour")
+        add(ProblemKind.INVALID_VALUE, "generators",
+            _ids(g, pl.col("committable") & (pl.col("cost_per_mwh") < 0)), "cost_per_mwh",
+            "a committable generator has a negative energy cost", "give a cost >= 0 per MWh")
+    ld = net.loads
+    if ld.height and _col(ld, "id") and _col(ld, "flex_share"):
+        add(ProblemKind.INVALID_VALUE, "loads",
+            _ids(ld, (pl.col("flex_share") < 0) | (pl.col("flex_share") > 1)
+                 | pl.col("flex_share").is_nan()), "flex_share",
+            "the flexible share must lie in [0, 1]", "e.g. 0.2 for 20 % of the load")
+        add(ProblemKind.INVALID_VALUE, "loads",
+            _ids(ld, (pl.col("flex_price_per_mwh") < 0) | pl.col("flex_price_per_mwh").is_nan()),
+            "flex_price_per_mwh", "the flexibility price is negative",
+            "give a price >= 0 per MWh")
+    return out
+
+
+def has_devices(net: Network) -> bool:
+    """Whether ``net`` has a device the DOPF can set."""
+    sh, b, g, ld = net.shunts, net.buses, net.generators, net.loads
+    return bool(
+        (sh.height and sh.filter(pl.col("controllable") & pl.col("in_service")).height)
+        or (b.height and b.filter(pl.col("tap_min_pu").is_not_null()).height)
+        or (g.height and g.filter(pl.col("committable") & pl.col("in_service")).height)
+        or (ld.height and ld.filter((pl.col("flex_share") > 0) & pl.col("in_service")).height)
+    )
+
+
+@dataclass(frozen=True)
+class PerUnitDevices:
+    """The devices on the per-unit model (indices into the per-unit buses and generators).
+
+    ``cap_q`` is a bank's injection per step at 1 p.u. [p.u.]; ``tap_ratios[k]`` the positions
+    of OLTC ``k``; ``gen_commit`` the committable generators; ``flex_p`` the largest reduction
+    of each flexible load [p.u.], ``flex_q_per_p`` its power factor ratio ``q / p``.
+    Costs are per hour in the currency of the data (``flex_price`` per p.u. hour).
+    """
+
+    cap_ids: list[str] = field(default_factory=list)
+    cap_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    cap_q: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    cap_max_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    cap_base_step: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    tap_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    tap_ratios: list[np.ndarray] = field(default_factory=list)
+    gen_commit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    gen_fixed_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per hour, on
+    flex_ids: list[str] = field(default_factory=list)
+    flex_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    flex_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    flex_q_per_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    flex_price: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def n_cap(self) -> int:
+        return len(self.cap_ids)
+
+    @property
+    def n_tap(self) -> int:
+        return len(self.tap_bus)
+
+    def tap_base_position(self, k: int) -> int:
+        """The neutral position (ratio 1) of OLTC ``k``."""
+        return int(np.argmin(np.abs(self.tap_ratios[k] - 1.0)))
+
+    def is_empty(self) -> bool:
+        return not (self.n_cap or self.n_tap or len(self.gen_commit) or len(self.flex_ids))
+
+
+def tap_positions(lo: float, hi: float, step: float) -> np.ndarray:
+    """The ratios ``1 + k step`` inside ``[lo, hi]`` (integer ``k``), ascending."""
+    k_lo = math.ceil((lo - 1.0) / step - 1e-9)
+    k_hi = math.floor((hi - 1.0) / step + 1e-9)
+    return 1.0 + step * np.arange(k_lo, k_hi + 1)
+
+
+def per_unit_devices(net: Network, pu: PerUnitNetwork,
+                     controls: frozenset[Control] = ALL_CONTROLS) -> PerUnitDevices:
+    """The devices of ``net`` that ``controls`` lets the optimiser set, on ``pu``."""
+    index = {b: i for i, b in enumerate(pu.bus_ids)}
+    s = pu.s_base_mva
+    out: dict[str, object] = {}
+    sh = net.shunts.filter(pl.col("in_service"))
+    if Control.CAPS in controls and sh.height:
+        sh = sh.filter(pl.col("controllable"))
+        out.update(
+            cap_ids=[str(i) for i in sh["id"].to_list()],
+            cap_bus=np.array([index[str(b)] for b in sh["bus"].to_list()], dtype=int),
+            cap_q=sh["q_mvar_per_step"].cast(pl.Float64).to_numpy() / s,
+            cap_max_steps=sh["max_steps"].cast(pl.Int64).to_numpy(),
+            cap_base_step=sh["step"].cast(pl.Int64).to_numpy(),
+        )
+    b = net.buses.filter(pl.col("tap_min_pu").is_not_null())
+    if Control.TAPS in controls and b.height:
+        out.update(
+            tap_bus=np.array([index[str(i)] for i in b["id"].to_list()], dtype=int),
+            tap_ratios=[tap_positions(float(r["tap_min_pu"]), float(r["tap_max_pu"]),
+                                      float(r["tap_step_pu"])) for r in b.iter_rows(named=True)],
+        )
+    if Control.DG in controls and pu.n_gen:
+        g = net.generators.filter(pl.col("in_service"))
+        commit = np.flatnonzero(g["committable"].to_numpy())
+        out.update(gen_commit=commit,
+                   gen_fixed_cost=g["fixed_cost_per_h"].cast(pl.Float64).to_numpy()[commit])
+    ld = net.loads.filter(pl.col("in_service") & (pl.col("flex_share") > 0)
+                          & (pl.col("p_mw") > 0))
+    if Control.FLEX in controls and ld.height:
+        p = ld["p_mw"].cast(pl.Float64).to_numpy()
+        q = ld["q_mvar"].cast(pl.Float64).to_numpy()
+        out.update(
+            flex_ids=[str(i) for i in ld["id"].to_list()],
+            flex_bus=np.array([index[str(x)] for x in ld["bus"].to_list()], dtype=int),
+            flex_p=ld["flex_share"].cast(pl.Float64).to_numpy() * p / s,
+            flex_q_per_p=q / p,
+            flex_price=ld["flex_price_per_mwh"].cast(pl.Float64).to_numpy() * s,
+        )
+    return PerUnitDevices(**out)  # type: ignore[arg-type]
