@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -39,12 +39,16 @@ from feederopt.algorithms.base import (
     StopOptions,
     stopped_status,
 )
+from feederopt.algorithms.heuristics import start_topologies
 from feederopt.algorithms.oa import OA_CONES, seed_points
+from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.formulations.blocks import Block
 from feederopt.formulations.distflow import slack_objective
-from feederopt.network.topology import is_radial_forest
+from feederopt.formulations.devices import cap_options, tap_options
+from feederopt.network.topology import is_radial_forest, max_spanning_forest
 from feederopt.problems.dopf import DopfProblem
-from feederopt.problems.reconfiguration import FEASIBILITY_TOL
+from feederopt.network.perunit import PerUnitNetwork
+from feederopt.problems.reconfiguration import FEASIBILITY_TOL, ReconfigurationProblem
 from feederopt.solvers.cvxpy_backend import CvxpyModel
 from feederopt.solvers.highs_backend import HighsModel
 from feederopt.solvers.scip_backend import ScipModel
@@ -105,6 +109,8 @@ class DopfOptions:
     threads: int = 1
     root_oa_rounds: int = 3
     verbose: bool = False
+    start_sweeps: int = 2  # coordinate-descent sweeps over the devices of the start setting
+    start_share: float = 0.25  # share of the time limit for the start heuristics
 
 
 def _key(x: Setting, groups: list[str]) -> bytes:
@@ -242,17 +248,152 @@ class DopfBenders(AlgorithmBase):
             return model.values()
         return None
 
+    # ----- start heuristic -----------------------------------------------------------------
+    def _options(self) -> dict[str, list[np.ndarray]]:
+        """Per device group, the index sets of its one-hot blocks (``on``: one per unit)."""
+        dev = self.problem.dev
+        out: dict[str, list[np.ndarray]] = {}
+        if "cap" in self.groups:
+            bank, _ = cap_options(dev)
+            out["cap"] = [np.flatnonzero(bank == c) for c in range(dev.n_cap)]
+        if "tap" in self.groups:
+            which, _ = tap_options(dev)
+            out["tap"] = [np.flatnonzero(which == k) for k in range(dev.n_tap)]
+        return out
+
+    def rounded(self, point: dict[str, np.ndarray]) -> Setting | None:
+        """A setting from a relaxed point: the maximum spanning forest of the flows, the
+        largest share of each one-hot block, each generator on when its share is >= 1/2."""
+        pu = self.pu
+        y = max_spanning_forest(pu.n_bus, pu.f, pu.t, np.hypot(point["P"], point["Q"]),
+                                ~pu.switchable, pu.is_source).astype(float)
+        if np.any((y < 0.5) & ~pu.switchable) or not is_radial_forest(
+                pu.n_bus, pu.f, pu.t, y > 0.5, pu.is_source)[0]:
+            return None
+        x: Setting = {"y": y}
+        for g, blocks in self._options().items():
+            z = np.zeros(len(point[g]))
+            for idx in blocks:
+                z[idx[int(np.argmax(point[g][idx]))]] = 1.0
+            x[g] = z
+        if "on" in self.groups:
+            x["on"] = (point["on"] >= 0.5).astype(float)
+        return x
+
+    def _cost(self, x: Setting) -> tuple[float, float]:
+        """(total slack, cost): feasible settings first, then the cheapest."""
+        ev = self.slave.evaluate(x, need_gradient=False)
+        self.timings["slave_s"] += ev.solve_time_s
+        if not ev.feasible:
+            return ev.violation, math.inf
+        return 0.0, ev.objective + self._master_cost(x)
+
+    def settled(self, x: Setting) -> PerUnitNetwork:
+        """The per-unit model with the devices of ``x`` fixed (capacitor steps in the shunts,
+        source set-points, an off generator without limits; flexibility unused)."""
+        pu, dev = self.problem.base, self.problem.dev
+        q_shunt = pu.q_shunt.copy()
+        v_set = pu.v_set.copy()
+        if "cap" in x:
+            bank, step = cap_options(dev)
+            np.add.at(q_shunt, dev.cap_bus, -dev.cap_q * dev.cap_base_step)
+            on = x["cap"] > 0.5
+            np.add.at(q_shunt, dev.cap_bus[bank[on]], dev.cap_q[bank[on]] * step[on])
+        if "tap" in x:
+            which, ratio = tap_options(dev)
+            on = x["tap"] > 0.5
+            v_set[dev.tap_bus[which[on]]] = pu.v_set[dev.tap_bus[which[on]]] * ratio[on]
+        out = replace(pu, q_shunt=q_shunt, v_set=v_set)
+        if "on" in x:
+            off = dev.gen_commit[x["on"] < 0.5]
+            limits = {k: getattr(pu, k).copy() for k in ("gen_p_min", "gen_p_max",
+                                                         "gen_q_min", "gen_q_max")}
+            for arr in limits.values():
+                arr[off] = 0.0
+            out = replace(out, **limits)
+        return out
+
+    def strongest(self, x: Setting, gens_on: bool) -> Setting:
+        """``x`` with every bank at its largest step, every OLTC at its highest ratio and every
+        generator on or off."""
+        x = {g: v.copy() for g, v in x.items()}
+        for g, blocks in self._options().items():
+            for idx in blocks:
+                x[g][idx] = 0.0
+                x[g][idx[-1]] = 1.0
+        if "on" in x:
+            x["on"][:] = 1.0 if gens_on else 0.0
+        return x
+
+    def improve_topology(self, x: Setting, seconds: float) -> Setting:
+        """The reconfiguration heuristics (relaxation rounding, sequential opening, branch
+        exchange, perturbation search) with the devices of ``x`` fixed; the best topology
+        they find under the DOPF's cost, or ``x``."""
+        prob = ReconfigurationProblem(self.settled(x), self.problem.radiality,
+                                      self.problem.loss_price_per_mwh)
+        ev = TopologyEvaluator(prob, self.slave.solver)
+        starts, _ = start_topologies(ev, seconds, fallback=x["y"])
+        best, best_x = self._cost(x), x
+        for y in starts:
+            trial = {**x, "y": np.asarray(y, float)}
+            value = self._cost(trial)
+            if value < best:
+                best, best_x = value, trial
+        return best_x
+
+    def descend(self, x: Setting) -> Setting:
+        """Coordinate descent over the devices of ``x`` (topology fixed): each one-hot block
+        and each generator in turn takes its best option; a few sweeps."""
+        best = self._cost(x)
+        x = {g: v.copy() for g, v in x.items()}
+        blocks = [(g, idx) for g, lst in self._options().items() for idx in lst]
+        blocks += [("on", np.array([j])) for j in range(len(x.get("on", [])))]
+        for _ in range(self.options.start_sweeps):
+            improved = False
+            for g, idx in blocks:
+                if self.remaining() <= 0:
+                    return x
+                for option in idx:
+                    trial = {k: v.copy() for k, v in x.items()}
+                    if g == "on":
+                        trial[g][option] = 1.0 - trial[g][option]
+                    else:
+                        trial[g][idx] = 0.0
+                        trial[g][option] = 1.0
+                    if _key(trial, self.groups) == _key(x, self.groups):
+                        continue
+                    value = self._cost(trial)
+                    if value[0] < best[0] - 1e-9 or (
+                            value[0] <= best[0] and value[1] < best[1] - 1e-9 * max(
+                                abs(best[1]) if math.isfinite(best[1]) else 1.0, 1.0)):
+                        best, x, improved = value, trial, True
+            if not improved:
+                break
+        return x
+
     def run(self, starts: list[Setting] | None = None) -> RawSolution:
         base = self.problem.base_setting()
-        initial = [base, *(starts or [])]
         relaxed = self.relaxation()
+        initial = [base, *(starts or [])]
+        if relaxed is not None:
+            r = self.rounded(relaxed)
+            if r is not None:
+                initial.append(r)
         first = []
+        budget = self.options.start_share * self.stop.time_limit_s
+        # The reconfiguration heuristics with every device at its most supporting setting
+        # (largest steps, highest ratios, generators available), then the devices' descent.
+        seconds = max(min(budget, 30.0), 1.0) / 2
+        strong = self.improve_topology(self.strongest(base, gens_on=False), seconds)
+        if self._cost(strong)[0] > 0 and "on" in strong:
+            strong = self.improve_topology(self.strongest(base, gens_on=True), seconds)
+        initial.append(strong)
         for x in initial:
             y = x["y"] > 0.5
             if is_radial_forest(self.pu.n_bus, self.pu.f, self.pu.t, y, self.pu.is_source)[0]:
-                ev_s = self._offer(None, x)
-                first.append(x)
-                del ev_s
+                first.append(self.descend(x))
+        for x in first:
+            self._offer(None, x)
         self.record(0.0, 0.0, "start")
         master = self._build_master()
         self.timings["build_s"] += master.build_time_s
@@ -267,7 +408,9 @@ class DopfBenders(AlgorithmBase):
             cutoff = math.inf
             if math.isfinite(self.upper):
                 cutoff = self.upper - self.stop.gap * abs(self.upper) * 0.5
-                master.set_cutoff(cutoff, first_improving=True)
+            # The master stops at its first improving setting (the slave prices it); it
+            # proves optimality when no setting beats the cutoff.
+            master.set_cutoff(cutoff, first_improving=True)
             ms = master.solve()
             self.timings["master_s"] += ms.solve_time_s
             if ms.status == "infeasible":

@@ -106,8 +106,7 @@ def dopf_summary(net: Network, problem: DopfProblem, point: dict[str, np.ndarray
 
 
 def with_settings(net: Network, settings: DeviceSettings) -> Network:
-    """``net`` with the chosen settings written into its tables (for the AC check and the
-    export): bank steps, source set-points, generator dispatch (an off generator produces
+    """``net`` with the chosen settings written into its tables (for the AC check): bank steps, source set-points, generator dispatch (an off generator produces
     nothing), reduced loads."""
     sh = net.shunts
     if settings.cap_steps:
@@ -134,4 +133,6 @@ def with_settings(net: Network, settings: DeviceSettings) -> Network:
         keep = pl.when(pl.col("p_mw") > 0).then(1.0 - red / pl.col("p_mw")).otherwise(1.0)
         loads = loads.with_columns((pl.col("p_mw") * keep).alias("p_mw"),
                                    (pl.col("q_mvar") * keep).alias("q_mvar"))
-    return net.replace(buses=buses, shunts=sh, generators=gens, loads=loads)
+    # origin=None: the AC check builds its pandapower net from these tables (a pandapower
+    # origin net would keep its own shunt steps and source set-points).
+    return net.replace(buses=buses, shunts=sh, generators=gens, loads=loads, origin=None)
