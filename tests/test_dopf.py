@@ -186,3 +186,23 @@ def test_a_device_on_a_missing_bus_is_a_typed_problem() -> None:
     t = device_tables()
     t["shunts"] = t["shunts"].with_columns(pl.lit("nowhere").alias("bus"))
     assert (ProblemKind.UNKNOWN_BUS.value, "shunts", "bus") in _kinds(t)
+
+
+def test_pandapower_round_trip_keeps_the_devices() -> None:
+    """Capacitor banks become shunts with step, max_step and controllable; committable
+    generators controllable sgens with OPF limits and a poly_cost; and back."""
+    from feederopt.io.pandapower import from_pandapower, to_pandapower
+
+    net = device_grid()
+    pp_net = to_pandapower(net)
+    assert bool(pp_net.shunt.at[0, "controllable"]) and int(pp_net.shunt.at[0, "max_step"]) == 3
+    assert bool(pp_net.sgen.at[0, "controllable"]) and pp_net.sgen.at[0, "max_p_mw"] == 0.3
+    assert float(pp_net.poly_cost.at[0, "cp1_eur_per_mw"]) == 60.0
+    back = from_pandapower(pp_net)
+    g = back.generators.row(0, named=True)
+    assert g["committable"] and (g["p_max_mw"], g["q_min_mvar"], g["q_max_mvar"]) == (
+        0.3, -0.1, 0.1)
+    assert (g["cost_per_mwh"], g["fixed_cost_per_h"]) == (60.0, 1.0)
+    sh = back.shunts.row(0, named=True)
+    assert sh["controllable"] and sh["max_steps"] == 3
+    assert sh["q_mvar_per_step"] == pytest.approx(0.1)

@@ -442,22 +442,25 @@ def from_pandapower(
                 v = _f(g.get("vm_pu", 1.0), 1.0)
                 q_min = _f(g.get("min_q_mvar", math.nan), -math.inf) if enforce else -math.inf
                 q_max = _f(g.get("max_q_mvar", math.nan), math.inf) if enforce else math.inf
-            grows.append(
-                {
-                    "id": f"{element}:{idx}",
-                    "bus": str(int(g["bus"])),
-                    "p_mw": p,
-                    "q_mvar": q,
-                    "p_min_mw": p,
-                    "p_max_mw": p,
-                    "q_min_mvar": min(q_min, q_max),
-                    "q_max_mvar": max(q_min, q_max),
-                    "v_set_pu": v,
-                    "in_service": bool(g["in_service"]),
-                    "pp_element": element,
-                    "pp_index": int(idx),
-                }
-            )
+            row = {
+                "id": f"{element}:{idx}",
+                "bus": str(int(g["bus"])),
+                "p_mw": p,
+                "q_mvar": q,
+                "p_min_mw": p,
+                "p_max_mw": p,
+                "q_min_mvar": min(q_min, q_max),
+                "q_max_mvar": max(q_min, q_max),
+                "v_set_pu": v,
+                "committable": False,
+                "fixed_cost_per_h": 0.0,
+                "in_service": bool(g["in_service"]),
+                "pp_element": element,
+                "pp_index": int(idx),
+            }
+            if element == "sgen":
+                row.update(_controllable_sgen(net, int(idx), g, p, q))
+            grows.append(row)
     for idx, xw in (xwards.iterrows() if xwards is not None else ()):
         if ok(xw["bus"]):
             grows.append({
@@ -481,6 +484,7 @@ def from_pandapower(
                 "p_mw_per_step": _f(sh.get("p_mw", 0.0), 0.0) * ratio,
                 "max_steps": max(int(_f(sh.get("max_step", 1), 1.0)), 0),
                 "step": max(int(_f(sh.get("step", 1), 1.0)), 0),
+                "controllable": _flag(sh.get("controllable", False)),
                 "in_service": bool(sh["in_service"]),
                 "pp_element": "shunt",
                 "pp_index": int(idx),
@@ -795,6 +799,38 @@ def _trafo_row(
 # ----------------------------------------------------------------------------------------------
 
 
+def _flag(value: Any) -> bool:
+    """pandapower's optional boolean columns (``controllable``) hold NaN where unset."""
+    try:
+        return bool(value) and not (isinstance(value, float) and math.isnan(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _controllable_sgen(net: pandapowerNet, idx: int, g: Any, p: float,
+                       q: float) -> dict[str, Any]:
+    """A ``controllable`` sgen is a committable generator (feederopt's DOPF may switch it on
+    or off and dispatch it) within pandapower's OPF limits ``min/max_p_mw``, ``min/max_q_mvar``
+    (default: 0 and its set-point), at the cost of its ``poly_cost`` row (``cp1_eur_per_mw``,
+    per MWh in one hour; ``cp0_eur``, the fixed cost per hour while it runs)."""
+    if not _flag(g.get("controllable", False)):
+        return {}
+    p_lo = _f(g.get("min_p_mw", math.nan), 0.0)
+    p_hi = _f(g.get("max_p_mw", math.nan), max(p, 0.0))
+    q_lo = _f(g.get("min_q_mvar", math.nan), min(q, 0.0))
+    q_hi = _f(g.get("max_q_mvar", math.nan), max(q, 0.0))
+    cost = fixed = 0.0
+    pc = net.get("poly_cost")
+    if pc is not None and len(pc):
+        mine = pc[(pc["et"] == "sgen") & (pc["element"] == idx)]
+        if len(mine):
+            cost = _f(mine.iloc[0].get("cp1_eur_per_mw", 0.0), 0.0)
+            fixed = _f(mine.iloc[0].get("cp0_eur", 0.0), 0.0)
+    return {"committable": True, "p_min_mw": min(p_lo, p_hi), "p_max_mw": max(p_lo, p_hi),
+            "q_min_mvar": min(q_lo, q_hi), "q_max_mvar": max(q_lo, q_hi),
+            "cost_per_mwh": cost, "fixed_cost_per_h": fixed}
+
+
 def to_pandapower(
     network: Network,
     closed: np.ndarray | None = None,
@@ -1056,6 +1092,7 @@ class PandapowerModel(_StatefulNet):
             g_index[sel] = pp.create_sgens(
                 net, buses=[g_bus[k] for k in sel], p_mw=g_p[sel], q_mvar=g_q[sel],
                 name=[g_names[k] for k in sel], in_service=g_live[sel])
+            _write_committable(net, gens, sel, g_index)
         # Voltage-controlling generators: pandapower gens; finite q limits are enforced.
         q_lo = gens["q_min_mvar"].cast(pl.Float64).fill_null(-np.inf).to_numpy()
         q_hi = gens["q_max_mvar"].cast(pl.Float64).fill_null(np.inf).to_numpy()
@@ -1079,6 +1116,8 @@ class PandapowerModel(_StatefulNet):
                 name=[str(v) for v in sh["id"].to_list()],
                 in_service=sh["in_service"].to_numpy().astype(bool),
             )
+            if sh["controllable"].any():
+                net.shunt["controllable"] = sh["controllable"].to_numpy().astype(bool)
         # Out-of-service branches are in the net (out of service) but not in the state vector.
         model = cls(
             net=net,
@@ -1306,3 +1345,25 @@ class OriginModel(_StatefulNet):
             self.net[table].at[idx, "p_mw"] = float(pk)
             if table == "sgen":
                 self.net[table].at[idx, "q_mvar"] = float(qk)
+
+
+def _write_committable(net: pandapowerNet, gens: pl.DataFrame, sel: np.ndarray,
+                       index: np.ndarray) -> None:
+    """Committable generators written as ``controllable`` sgens with their OPF limits and a
+    linear ``poly_cost`` (the reverse of :func:`_controllable_sgen`)."""
+    import pandapower as pp
+
+    commit = gens["committable"].to_numpy().astype(bool)
+    mine = [k for k in sel if commit[k]]
+    if not mine:
+        return
+    net.sgen["controllable"] = False
+    for k in mine:
+        row = gens.row(int(k), named=True)
+        i = int(index[k])
+        net.sgen.loc[i, "controllable"] = True
+        for col, key in (("min_p_mw", "p_min_mw"), ("max_p_mw", "p_max_mw"),
+                         ("min_q_mvar", "q_min_mvar"), ("max_q_mvar", "q_max_mvar")):
+            net.sgen.loc[i, col] = float(row[key])
+        pp.create_poly_cost(net, i, "sgen", cp1_eur_per_mw=float(row["cost_per_mwh"]),
+                            cp0_eur=float(row["fixed_cost_per_h"]))
