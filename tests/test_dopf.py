@@ -126,7 +126,7 @@ def test_benders_equals_brute_force_and_scip(dg_cost: float, fixed_cost: float,
     assert raw.status.value == "optimal"
     assert raw.objective == pytest.approx(best, rel=2e-4)
     assert raw.lower_bound <= best * (1 + 1e-4)
-    opened, step, ratio, on = setting
+    opened, step, _ratio, on = setting
     assert prob.pu.branch_ids[int(np.flatnonzero(raw.y < 0.5)[0])] == opened
     assert int(np.flatnonzero(raw.point["cap"] > 0.5)[0]) == step
     assert raw.point["on"][0] == float(on)

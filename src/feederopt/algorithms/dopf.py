@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -43,11 +43,11 @@ from feederopt.algorithms.heuristics import start_topologies
 from feederopt.algorithms.oa import OA_CONES, seed_points
 from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.formulations.blocks import Block
-from feederopt.formulations.distflow import slack_objective
 from feederopt.formulations.devices import cap_options, tap_options
+from feederopt.formulations.distflow import slack_objective
+from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import is_radial_forest, max_spanning_forest
 from feederopt.problems.dopf import DopfProblem
-from feederopt.network.perunit import PerUnitNetwork
 from feederopt.problems.reconfiguration import FEASIBILITY_TOL, ReconfigurationProblem
 from feederopt.solvers.cvxpy_backend import CvxpyModel
 from feederopt.solvers.highs_backend import HighsModel
@@ -105,7 +105,7 @@ class DopfSlave:
 
 @dataclass(frozen=True)
 class DopfOptions:
-    stop: StopOptions = StopOptions()
+    stop: StopOptions = field(default_factory=StopOptions)
     threads: int = 1
     root_oa_rounds: int = 3
     verbose: bool = False

@@ -72,7 +72,7 @@ def add_devices(block: Block, pu: PerUnitNetwork, dev: PerUnitDevices) -> Block:
     """
     n = pu.n_bus
     v = block.groups["v"]
-    lo, hi = v.lb, v.ub
+    hi = v.ub
     bal_p, bal_q = block.row("balance_p"), block.row("balance_q")
 
     def add_term(row_terms: dict[str, sp.spmatrix], group: str, a: sp.spmatrix) -> None:

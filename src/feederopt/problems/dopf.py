@@ -149,7 +149,7 @@ class DopfProblem:
             bank, step = cap_options(dev)
             out["cap"] = (step == dev.cap_base_step[bank]).astype(float)
         if dev.n_tap:
-            which, ratio = tap_options(dev)
+            which, _ratio = tap_options(dev)
             pos = np.zeros(len(which))
             start = 0
             for k in range(dev.n_tap):

@@ -57,7 +57,7 @@ def dopf_summary(net: Network, problem: DopfProblem, point: dict[str, np.ndarray
     rows: list[dict[str, Any]] = []
     settings = DeviceSettings()
     if dev.n_cap and "cap" in point:
-        bank, step = cap_options(dev)
+        _bank, step = cap_options(dev)
         chosen = step[point["cap"] > 0.5]
         for c, sid in enumerate(dev.cap_ids):
             k = int(chosen[c])
@@ -69,7 +69,7 @@ def dopf_summary(net: Network, problem: DopfProblem, point: dict[str, np.ndarray
                          "q_mvar_at_1pu": q, "q_mvar": q * v[bus] ** 2,
                          "setting": f"step {k}/{int(dev.cap_max_steps[c])}: {q * 1000:.0f} kvar"})
     if dev.n_tap and "tap" in point:
-        which, ratio = tap_options(dev)
+        _which, ratio = tap_options(dev)
         chosen_r = ratio[point["tap"] > 0.5]
         for k, bus in enumerate(dev.tap_bus):
             n = float(chosen_r[k])
@@ -101,13 +101,15 @@ def dopf_summary(net: Network, problem: DopfProblem, point: dict[str, np.ndarray
                          "reduction_mw": p, "reduction_mvar": p * float(dev.flex_q_per_p[j]),
                          "max_reduction_mw": float(dev.flex_p[j]) * s,
                          "setting": f"-{p * 1000:.1f} kW"})
-    setting = {g: point[g] for g in ("y", "cap", "tap", "on") if g in point}
+    setting: dict[str, np.ndarray] = {g: point[g] for g in ("y", "cap", "tap", "on")
+                                      if g in point}
     return DopfSummary(rows, problem.costs(point, setting), controls, settings)
 
 
 def with_settings(net: Network, settings: DeviceSettings) -> Network:
-    """``net`` with the chosen settings written into its tables (for the AC check): bank steps, source set-points, generator dispatch (an off generator produces
-    nothing), reduced loads."""
+    """``net`` with the chosen settings written into its tables (for the AC check): bank
+    steps, source set-points, generator dispatch (an off generator produces nothing), reduced
+    loads."""
     sh = net.shunts
     if settings.cap_steps:
         sh = sh.with_columns(pl.col("id").replace_strict(
