@@ -206,3 +206,15 @@ def test_pandapower_round_trip_keeps_the_devices() -> None:
     sh = back.shunts.row(0, named=True)
     assert sh["controllable"] and sh["max_steps"] == 3
     assert sh["q_mvar_per_step"] == pytest.approx(0.1)
+
+
+def test_report_has_the_device_table(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import feederopt
+
+    result = feederopt.solve(device_grid())
+    folder = feederopt.save(result, tmp_path / "out")
+    html = (folder / "report.html").read_text()
+    assert 'id="devices"' in html
+    for device in ("C1", "oltc:s", "G1"):
+        assert device in html
+    assert (folder / "grid.png").stat().st_size > 1000
