@@ -61,6 +61,16 @@ def cap_max_per_bus(pu: PerUnitNetwork, dev: PerUnitDevices) -> np.ndarray:
     return out
 
 
+def _one_hot(block: Block, name: str, owner: np.ndarray, count: int) -> int:
+    """Binaries ``name`` (one per option; ``owner`` the device of each) with exactly one option
+    per device; returns the number of options."""
+    k = len(owner)
+    block.add_group(Group.new(name, k, 0.0, 1.0, integer=True))
+    block.add_rows(f"{name}_one", {name: sp.csr_matrix(
+        (np.ones(k), (owner, np.arange(k))), shape=(count, k))}, Sense.EQ, np.ones(count))
+    return k
+
+
 def add_devices(block: Block, pu: PerUnitNetwork, dev: PerUnitDevices) -> Block:
     """Add the devices to a DistFlow block built on ``pu`` (see the module docstring).
 
@@ -80,11 +90,7 @@ def add_devices(block: Block, pu: PerUnitNetwork, dev: PerUnitDevices) -> Block:
 
     if dev.n_cap:
         bank, step = cap_options(dev)
-        k = len(bank)
-        block.add_group(Group.new("cap", k, 0.0, 1.0, integer=True))
-        block.add_rows("cap_one", {"cap": sp.csr_matrix(
-            (np.ones(k), (bank, np.arange(k))), shape=(dev.n_cap, k))}, Sense.EQ,
-            np.ones(dev.n_cap))
+        k = _one_hot(block, "cap", bank, dev.n_cap)
         on = np.flatnonzero(step > 0)
         bus = dev.cap_bus[bank[on]]
         j = len(on)
@@ -102,11 +108,7 @@ def add_devices(block: Block, pu: PerUnitNetwork, dev: PerUnitDevices) -> Block:
         add_term(bal_q.terms, "vcap", incidence(n, bus, step[on] * dev.cap_q[bank[on]]))
     if dev.n_tap:
         which, ratio = tap_options(dev)
-        k = len(which)
-        block.add_group(Group.new("tap", k, 0.0, 1.0, integer=True))
-        block.add_rows("tap_one", {"tap": sp.csr_matrix(
-            (np.ones(k), (which, np.arange(k))), shape=(dev.n_tap, k))}, Sense.EQ,
-            np.ones(dev.n_tap))
+        k = _one_hot(block, "tap", which, dev.n_tap)
         bus = dev.tap_bus
         vset = pu.v_set[bus[which]]
         block.add_rows("tap_v", {"v": select(bus, n), "tap": -sp.csr_matrix(
