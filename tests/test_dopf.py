@@ -218,3 +218,17 @@ def test_report_has_the_device_table(tmp_path) -> None:  # type: ignore[no-untyp
     for device in ("C1", "oltc:s", "G1"):
         assert device in html
     assert (folder / "grid.png").stat().st_size > 1000
+
+
+def test_ac_opf_polish_confirms_the_socp_point() -> None:
+    """With free DG the objective is the losses alone; the SOCP is a relaxation of the AC-OPF
+    for the same discrete settings, so the polished AC losses are at least the SOCP's, and with
+    an exact relaxation they agree closely."""
+    import feederopt
+
+    result = feederopt.solve(device_grid(dg_cost=0.0, fixed_cost=0.0))
+    polish = result.to_dict()["ac_opf"]
+    assert polish["converged"]
+    assert polish["losses_kw"] >= polish["socp_losses_kw"] * (1 - 1e-6)
+    assert abs(polish["difference_pct"]) < 1.0
+    assert set(polish["gen_p_mw"]) == {"G1"}

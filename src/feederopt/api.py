@@ -367,6 +367,13 @@ def _solve_dopf(net: Network, opts: SolveOptions,
         ac_net = with_settings(net, summary.settings)
     result = _result(net, full, on_all_branches(raw, keep, full.n_branch), opts.ac_check,
                      ac_net=ac_net)
+    if summary is not None and ac_net is not None and opts.ac_check and any(
+            on for on, _, _ in summary.settings.gen_dispatch.values()):
+        from feederopt.validation.acopf import ac_opf_polish
+
+        committed = {g: on for g, (on, _, _) in summary.settings.gen_dispatch.items()}
+        summary.ac_opf = ac_opf_polish(ac_net, result.branches["closed"].to_numpy(), committed,
+                                       price, summary.costs["losses_kw"]).to_dict()
     result.dopf = summary
     return result
 

@@ -34,9 +34,14 @@ class DopfSummary:
     costs: dict[str, float]
     controls: list[str]
     settings: DeviceSettings
+    #: The AC-OPF polish of the generators' set-points (``ac_opf``), when it ran.
+    ac_opf: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"devices": self.devices, "costs": self.costs, "controls": self.controls}
+        out = {"devices": self.devices, "costs": self.costs, "controls": self.controls}
+        if self.ac_opf is not None:
+            out["ac_opf"] = self.ac_opf
+        return out
 
     def table(self) -> pl.DataFrame:
         """The device table of the report (id, kind, bus, setting)."""
