@@ -135,15 +135,6 @@ def test_benders_equals_brute_force_and_scip(dg_cost: float, fixed_cost: float,
     assert scip.objective == pytest.approx(best, rel=2e-4)
 
 
-def test_dg_runs_only_when_cheap() -> None:
-    """Free DG energy is used (it cuts losses); at 60 per MWh against losses at 100 per MWh
-    and a fixed cost it stays off."""
-    cheap = DopfBenders(problem(device_grid(dg_cost=0.0, fixed_cost=0.0)), DopfOptions()).run()
-    assert cheap.point["on"][0] == 1.0 and cheap.point["pg"][0] > 0.01
-    dear = DopfBenders(problem(device_grid(dg_cost=60.0)), DopfOptions()).run()
-    assert dear.point["on"][0] == 0.0 and abs(dear.point["pg"][0]) < 1e-6
-
-
 def test_raising_the_flexibility_price_lowers_the_flexibility_used() -> None:
     used = []
     for price in (0.1, 5000.0):

@@ -65,7 +65,7 @@ def test_case2_meets_the_limits_and_shows_the_dg_cost_trend(cheap: bool) -> None
     base = load("case70da")
     net = case70da_khodr(base, dg_cost_per_mwh=0.0, dg_fixed_cost_per_h=0.0) if cheap else (
         case70da_khodr(base))
-    result = feederopt.solve(net, time_limit=8)
+    result = feederopt.solve(net, time_limit=5)
     d = result.to_dict()
     assert d["status"] in ("optimal", "time_limit") and result.lower_bound <= result.objective
     ac = d["ac_check"]
