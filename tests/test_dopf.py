@@ -181,14 +181,16 @@ def test_a_device_on_a_missing_bus_is_a_typed_problem() -> None:
 
 def test_pandapower_round_trip_keeps_the_devices() -> None:
     """Capacitor banks become shunts with step, max_step and controllable; committable
-    generators controllable sgens with OPF limits and a poly_cost; and back."""
+    generators controllable sgens with OPF limits and a poly_cost; flexible loads controllable
+    loads with min_p_mw and a poly_cost; and back."""
     from feederopt.io.pandapower import from_pandapower, to_pandapower
 
     net = device_grid()
     pp_net = to_pandapower(net)
     assert bool(pp_net.shunt.at[0, "controllable"]) and int(pp_net.shunt.at[0, "max_step"]) == 3
     assert bool(pp_net.sgen.at[0, "controllable"]) and pp_net.sgen.at[0, "max_p_mw"] == 0.3
-    assert float(pp_net.poly_cost.at[0, "cp1_eur_per_mw"]) == 60.0
+    cost = pp_net.poly_cost
+    assert float(cost[cost["et"] == "sgen"]["cp1_eur_per_mw"].iloc[0]) == 60.0
     back = from_pandapower(pp_net)
     g = back.generators.row(0, named=True)
     assert g["committable"] and (g["p_max_mw"], g["q_min_mvar"], g["q_max_mvar"]) == (
@@ -197,6 +199,10 @@ def test_pandapower_round_trip_keeps_the_devices() -> None:
     sh = back.shunts.row(0, named=True)
     assert sh["controllable"] and sh["max_steps"] == 3
     assert sh["q_mvar_per_step"] == pytest.approx(0.1)
+    assert bool(pp_net.load.at[0, "controllable"])
+    assert pp_net.load.at[0, "min_p_mw"] == pytest.approx(0.8 * 0.2)
+    flex = back.loads["flex_share"].to_list(), back.loads["flex_price_per_mwh"].to_list()
+    assert flex[0] == pytest.approx([0.2] * 4) and flex[1] == pytest.approx([500.0] * 4)
 
 
 def test_report_has_the_device_table(tmp_path) -> None:  # type: ignore[no-untyped-def]

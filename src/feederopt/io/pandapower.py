@@ -394,6 +394,7 @@ def from_pandapower(
                 "bus": str(int(ld["bus"])),
                 "p_mw": _f(ld["p_mw"], math.nan) * scale,
                 "q_mvar": _f(ld["q_mvar"], math.nan) * scale,
+                **_flexible_load(net, int(idx), ld, _f(ld["p_mw"], math.nan) * scale),
                 "in_service": bool(ld["in_service"]),
                 "pp_element": "load",
                 "pp_index": int(idx),
@@ -807,6 +808,22 @@ def _flag(value: Any) -> bool:
         return False
 
 
+def _flexible_load(net: pandapowerNet, idx: int, ld: Any, p: float) -> dict[str, float]:
+    """A ``controllable`` load is a flexible prosumer: its share is ``1 - min_p_mw / p_mw``
+    and its price per MWh reduced the negative of its ``poly_cost`` ``cp1_eur_per_mw`` (a
+    reduction lowers the consumption that the cost is written on)."""
+    if not _flag(ld.get("controllable", False)) or not p > 0:
+        return {"flex_share": 0.0, "flex_price_per_mwh": 0.0}
+    share = 1.0 - _f(ld.get("min_p_mw", math.nan), p) / p
+    price = 0.0
+    pc = net.get("poly_cost")
+    if pc is not None and len(pc):
+        mine = pc[(pc["et"] == "load") & (pc["element"] == idx)]
+        if len(mine):
+            price = -_f(mine.iloc[0].get("cp1_eur_per_mw", 0.0), 0.0)
+    return {"flex_share": min(max(share, 0.0), 1.0), "flex_price_per_mwh": price}
+
+
 def _controllable_sgen(net: pandapowerNet, idx: int, g: Any, p: float,
                        q: float) -> dict[str, Any]:
     """A ``controllable`` sgen is a committable generator (feederopt's DOPF may switch it on
@@ -1070,7 +1087,7 @@ class PandapowerModel(_StatefulNet):
 
         ld = network.loads
         if ld.height:
-            pp.create_loads(
+            load_index = pp.create_loads(
                 net,
                 buses=[index[b] for b in ld["bus"].to_list()],
                 p_mw=ld["p_mw"].cast(pl.Float64).to_numpy(),
@@ -1078,6 +1095,7 @@ class PandapowerModel(_StatefulNet):
                 name=[str(v) for v in ld["id"].to_list()],
                 in_service=ld["in_service"].to_numpy().astype(bool),
             )
+            _write_flexible(net, ld, np.asarray(load_index))
         gens = network.generators
         g_live = gens["in_service"].to_numpy().astype(bool)
         g_p = gens["p_mw"].cast(pl.Float64).to_numpy()
@@ -1367,3 +1385,27 @@ def _write_committable(net: pandapowerNet, gens: pl.DataFrame, sel: np.ndarray,
             net.sgen.loc[i, col] = float(row[key])
         pp.create_poly_cost(net, i, "sgen", cp1_eur_per_mw=float(row["cost_per_mwh"]),
                             cp0_eur=float(row["fixed_cost_per_h"]))
+
+
+def _write_flexible(net: pandapowerNet, loads: pl.DataFrame, index: np.ndarray) -> None:
+    """Flexible loads written as ``controllable`` loads with ``min_p_mw = (1 - share) p`` and a
+    ``poly_cost`` of minus their price per MW consumed (the reverse of
+    :func:`_flexible_load`)."""
+    import pandapower as pp
+
+    share = loads["flex_share"].cast(pl.Float64).to_numpy()
+    flex = np.flatnonzero(share > 0)
+    if not len(flex):
+        return
+    p = loads["p_mw"].cast(pl.Float64).to_numpy()
+    q = loads["q_mvar"].cast(pl.Float64).to_numpy()
+    price = loads["flex_price_per_mwh"].cast(pl.Float64).to_numpy()
+    net.load["controllable"] = False
+    for k in flex:
+        i = int(index[k])
+        net.load.loc[i, "controllable"] = True
+        net.load.loc[i, "min_p_mw"] = p[k] * (1 - share[k])
+        net.load.loc[i, "max_p_mw"] = p[k]
+        net.load.loc[i, "min_q_mvar"] = min(q[k] * (1 - share[k]), q[k])
+        net.load.loc[i, "max_q_mvar"] = max(q[k] * (1 - share[k]), q[k])
+        pp.create_poly_cost(net, i, "load", cp1_eur_per_mw=-float(price[k]))
