@@ -111,17 +111,6 @@ def device_problems(net: Network) -> list[Problem]:
     return out
 
 
-def has_devices(net: Network) -> bool:
-    """Whether ``net`` has a device the DOPF can set."""
-    sh, b, g, ld = net.shunts, net.buses, net.generators, net.loads
-    return bool(
-        (sh.height and sh.filter(pl.col("controllable") & pl.col("in_service")).height)
-        or (b.height and b.filter(pl.col("tap_min_pu").is_not_null()).height)
-        or (g.height and g.filter(pl.col("committable") & pl.col("in_service")).height)
-        or (ld.height and ld.filter((pl.col("flex_share") > 0) & pl.col("in_service")).height)
-    )
-
-
 @dataclass(frozen=True)
 class PerUnitDevices:
     """The devices on the per-unit model (indices into the per-unit buses and generators).
