@@ -9,7 +9,7 @@ from netbuild import tiny_tables
 
 
 def device_tables(dg_cost: float = 60.0, flex_price: float = 500.0,
-                  fixed_cost: float = 1.0) -> dict[str, pl.DataFrame]:
+                  fixed_cost: float = 1.0, tap_cost: float = 0.0) -> dict[str, pl.DataFrame]:
     """The tiny feeder (netbuild) with an OLTC at the source (0.95..1.05, step 0.025), a
     3-step capacitor bank at c, a committable 0.3 MW generator at b and 20 % flexible loads."""
     t = tiny_tables()
@@ -18,6 +18,7 @@ def device_tables(dg_cost: float = 60.0, flex_price: float = 500.0,
         pl.when(src).then(0.95).otherwise(None).alias("tap_min_pu"),
         pl.when(src).then(1.05).otherwise(None).alias("tap_max_pu"),
         pl.when(src).then(0.025).otherwise(None).alias("tap_step_pu"),
+        pl.lit(tap_cost).alias("tap_cost_kw"),
         pl.lit(0.95).alias("v_min_pu"), pl.lit(1.05).alias("v_max_pu"))
     t["shunts"] = pl.DataFrame({"id": ["C1"], "bus": ["c"], "q_mvar_per_step": [0.1],
                                 "max_steps": [3], "controllable": [True]})

@@ -19,6 +19,7 @@ import pytest
 
 from dopf_grid import device_grid, device_tables
 from feederopt.algorithms.dopf import DopfBenders, DopfOptions, solve_dopf_misocp
+from feederopt.formulations.devices import tap_options
 from feederopt.network import InputError, Network, ProblemKind
 from feederopt.network.devices import per_unit_devices
 from feederopt.network.perunit import to_per_unit
@@ -97,7 +98,9 @@ def socp(tables: dict[str, pl.DataFrame], closed: set[str]) -> tuple[cp.Problem,
 
 
 def brute_force(tables: dict[str, pl.DataFrame]) -> tuple[float, tuple]:
-    """The least cost over every radial topology and discrete device setting."""
+    """The least cost over every radial topology and discrete device setting (plus the
+    tap-change cost, kW per position away from the neutral ratio)."""
+    tap_cost = float(tables["buses"]["tap_cost_kw"][0])
     # One loop s-a-b-c-s (tie1 closes it) and sw1 (the only feed of d): the radial
     # topologies open exactly one of l2, l3, tie1 (l1 cannot open).
     every = {"l1", "l2", "l3", "sw1", "tie1"}
@@ -109,27 +112,30 @@ def brute_force(tables: dict[str, pl.DataFrame]) -> tuple[float, tuple]:
             step.value, ratio2.value, on.value = k, float(ratio) ** 2, status
             prob.solve(solver="CLARABEL")
             cost = float(prob.value) if prob.status == "optimal" else math.inf
+            cost += tap_cost * round(abs(float(ratio) - 1.0) / 0.025)
             if cost < best[0]:
                 best = (cost, (opened, k, round(float(ratio), 3), bool(status)))
     return best
 
 
-@pytest.mark.parametrize(("dg_cost", "fixed_cost", "dg_on"), [(60.0, 1.0, False),
-                                                              (0.0, 0.0, True)])
+@pytest.mark.parametrize(("dg_cost", "fixed_cost", "tap_cost", "dg_on"), [
+    (60.0, 1.0, 0.0, False), (0.0, 0.0, 0.0, True), (60.0, 1.0, 0.2, False)])
 def test_benders_equals_brute_force_and_scip(dg_cost: float, fixed_cost: float,
-                                             dg_on: bool) -> None:
-    tables = device_tables(dg_cost=dg_cost, fixed_cost=fixed_cost)
+                                             tap_cost: float, dg_on: bool) -> None:
+    tables = device_tables(dg_cost=dg_cost, fixed_cost=fixed_cost, tap_cost=tap_cost)
     best, setting = brute_force(tables)
     assert setting[3] is dg_on  # the brute force itself shows both DG states
-    prob = problem(device_grid(dg_cost=dg_cost, fixed_cost=fixed_cost))
+    prob = problem(device_grid(dg_cost=dg_cost, fixed_cost=fixed_cost, tap_cost=tap_cost))
     raw = DopfBenders(prob, DopfOptions()).run()
     assert raw.status.value == "optimal"
     assert raw.objective == pytest.approx(best, rel=2e-4)
     assert raw.lower_bound <= best * (1 + 1e-4)
-    opened, step, _ratio, on = setting
+    opened, step, ratio, on = setting
     assert prob.pu.branch_ids[int(np.flatnonzero(raw.y < 0.5)[0])] == opened
     assert int(np.flatnonzero(raw.point["cap"] > 0.5)[0]) == step
     assert raw.point["on"][0] == float(on)
+    _, ratios = tap_options(prob.dev)
+    assert ratios[raw.point["tap"] > 0.5][0] == pytest.approx(ratio)
     scip = solve_dopf_misocp(prob)
     assert scip.status.value == "optimal"
     assert scip.objective == pytest.approx(best, rel=2e-4)

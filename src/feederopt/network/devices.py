@@ -86,6 +86,8 @@ def device_problems(net: Network) -> list[Problem]:
             _ids(b, (lo <= hi) & ((lo > 1.0) | (hi < 1.0) | (lo <= 0))), "tap_min_pu",
             "the OLTC range must hold the neutral ratio 1.0 and be positive",
             "e.g. tap_min_pu 0.96, tap_max_pu 1.04")
+        add(ProblemKind.INVALID_VALUE, "buses", _ids(b, pl.col("tap_cost_kw") < 0),
+            "tap_cost_kw", "the tap-change cost is negative", "give a cost >= 0 in kW")
         add(ProblemKind.INVALID_VALUE, "buses", _ids(b, st <= 0), "tap_step_pu",
             "the tap step must be positive", "e.g. 0.0125 (1.25 % per position)")
         add(ProblemKind.INVALID_VALUE, "buses", _ids(b, given & ~pl.col("is_source")),
@@ -128,6 +130,7 @@ class PerUnitDevices:
     cap_base_step: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     tap_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     tap_ratios: list[np.ndarray] = field(default_factory=list)
+    tap_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kW per position moved
     gen_commit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     gen_fixed_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per hour, on
     flex_ids: list[str] = field(default_factory=list)
@@ -179,6 +182,7 @@ def per_unit_devices(net: Network, pu: PerUnitNetwork,
     if Control.TAPS in controls and b.height:
         out.update(
             tap_bus=np.array([index[str(i)] for i in b["id"].to_list()], dtype=int),
+            tap_cost=b["tap_cost_kw"].cast(pl.Float64).fill_null(0.0).to_numpy(),
             tap_ratios=[tap_positions(float(r["tap_min_pu"]), float(r["tap_max_pu"]),
                                       float(r["tap_step_pu"])) for r in b.iter_rows(named=True)],
         )

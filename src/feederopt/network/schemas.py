@@ -51,6 +51,9 @@ class Bus(pt.Model):
     tap_step_pu: float | None = pt.Field(
         default=None, description="Substation OLTC: ratio change per tap position [p.u.]; the "
         "positions are 1 + k x step within tap_min_pu..tap_max_pu.")
+    tap_cost_kw: float = pt.Field(
+        default=0.0, description="Substation OLTC: cost of each position moved away from the "
+        "neutral ratio, in kW of losses (as a branch's switch_cost).")
     x: float | None = pt.Field(default=None, description="Geographic x / longitude, optional.")
     y: float | None = pt.Field(default=None, description="Geographic y / latitude, optional.")
 

@@ -108,10 +108,18 @@ class DopfProblem:
         return cost
 
     def fixed_cost(self) -> dict[str, np.ndarray]:
-        """The master's own cost on the device binaries [kW-equivalent]: fixed DG cost."""
-        if len(self.dev.gen_commit) and np.any(self.dev.gen_fixed_cost):
-            return {"on": self.dev.gen_fixed_cost * self.money_to_kw()}
-        return {}
+        """The master's own cost on the device binaries [kW-equivalent]: the fixed DG cost, and
+        the tap-change cost (``tap_cost_kw`` per position away from the neutral ratio)."""
+        out: dict[str, np.ndarray] = {}
+        dev = self.dev
+        if len(dev.gen_commit) and np.any(dev.gen_fixed_cost):
+            out["on"] = dev.gen_fixed_cost * self.money_to_kw()
+        if dev.n_tap and np.any(dev.tap_cost):
+            which, _ = tap_options(dev)
+            moved = np.concatenate([np.abs(np.arange(len(r)) - dev.tap_base_position(k))
+                                    for k, r in enumerate(dev.tap_ratios)])
+            out["tap"] = dev.tap_cost[which] * moved
+        return out
 
     def cost_lower_bound(self) -> float:
         """A lower bound of the slave's objective (losses >= 0, DG energy at its cheapest)."""
@@ -174,6 +182,8 @@ class DopfProblem:
         flex = float(np.sum(self.dev.flex_price * point.get("flex", np.zeros(0))))
         c, const = self.y_cost()
         switching_kw = float(c @ setting["y"]) + const
+        if "tap" in setting and "tap" in self.fixed_cost():
+            switching_kw += float(self.fixed_cost()["tap"] @ setting["tap"])
         out = {
             "loss_price_per_mwh": lam,
             "losses_kw": losses_kw,
