@@ -93,7 +93,13 @@ def test_fix_devices_and_controls(tmp_path: Path) -> None:
     res = runner.invoke(app, ["solve", str(folder), "--fix-devices", "--json", str(out),
                               "--quiet"])
     assert res.exit_code == 0, res.output
-    assert "devices" not in json.loads(out.read_text())
+    fixed = json.loads(out.read_text())
+    assert "devices" not in fixed
+    # The committable generator stays at its set-point (0 MW): nothing flows out of bus b's
+    # generator, so the AC check's losses are those of the loads alone.
+    base = feederopt.solve(device_grid().replace(generators=device_grid().generators.clear()),
+                           controls=None, fix_devices=True)
+    assert fixed["ac_check"]["losses_kw"] == pytest.approx(base.ac_check.losses_kw, rel=1e-6)
     out = tmp_path / "caps.json"
     res = runner.invoke(app, ["solve", str(folder), "--controls", "caps", "--json", str(out),
                               "--quiet"])

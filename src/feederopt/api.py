@@ -45,7 +45,7 @@ from feederopt.errors import InputError
 from feederopt.execution import Executor, make_executor
 from feederopt.io.scenarios import ScenarioSet, load_scenarios
 from feederopt.network.container import Network
-from feederopt.network.devices import per_unit_devices
+from feederopt.network.devices import fixed_at_base, per_unit_devices
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.options import (
     Box,
@@ -324,6 +324,7 @@ def _conic(opts: SolveOptions) -> str:
 
 def _solve_nominal(net: Network, opts: SolveOptions,
                    progress: ProgressCallback | None) -> Result:
+    net = fixed_at_base(net, opts.devices.kinds())
     if opts.devices.kinds() and opts.method is not Method.LINDISTFLOW:
         dopf = _solve_dopf(net, opts, progress)
         if dopf is not None:

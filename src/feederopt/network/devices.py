@@ -204,3 +204,21 @@ def per_unit_devices(net: Network, pu: PerUnitNetwork,
             flex_price=ld["flex_price_per_mwh"].cast(pl.Float64).to_numpy() * s,
         )
     return PerUnitDevices(**out)  # type: ignore[arg-type]
+
+
+def fixed_at_base(net: Network, controls: frozenset[Control]) -> Network:
+    """``net`` with the devices that ``controls`` leaves out held at their base settings: a
+    committable generator then produces its set-point ``p_mw``, ``q_mvar`` (0, 0 = off by
+    default) instead of anything within its limits; banks keep their ``step``, OLTC sources
+    their ``v_set_pu`` and flexible loads their full demand without any change here."""
+    g = net.generators
+    if Control.DG in controls or not g.height or not g["committable"].any():
+        return net
+    c = pl.col("committable")
+    gens = g.with_columns(
+        pl.when(c).then(pl.col("p_mw")).otherwise(pl.col("p_min_mw")).alias("p_min_mw"),
+        pl.when(c).then(pl.col("p_mw")).otherwise(pl.col("p_max_mw")).alias("p_max_mw"),
+        pl.when(c).then(pl.col("q_mvar")).otherwise(pl.col("q_min_mvar")).alias("q_min_mvar"),
+        pl.when(c).then(pl.col("q_mvar")).otherwise(pl.col("q_max_mvar")).alias("q_max_mvar"),
+    )
+    return net.replace(generators=gens)
