@@ -211,11 +211,18 @@ def test_pandapower_round_trip_keeps_the_devices() -> None:
     assert flex[0] == pytest.approx([0.2] * 4) and flex[1] == pytest.approx([500.0] * 4)
 
 
-def test_report_has_the_device_table(tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module")
+def free_dg() -> object:
+    """One solve of the grid with free DG, shared by the report and the AC-OPF polish tests."""
     import feederopt
 
-    result = feederopt.solve(device_grid())
-    folder = feederopt.save(result, tmp_path / "out")
+    return feederopt.solve(device_grid(dg_cost=0.0, fixed_cost=0.0))
+
+
+def test_report_has_the_device_table(tmp_path, free_dg) -> None:  # type: ignore[no-untyped-def]
+    import feederopt
+
+    folder = feederopt.save(free_dg, tmp_path / "out")
     html = (folder / "report.html").read_text()
     assert 'id="devices"' in html
     for device in ("C1", "oltc:s", "G1"):
@@ -223,14 +230,11 @@ def test_report_has_the_device_table(tmp_path) -> None:  # type: ignore[no-untyp
     assert (folder / "grid.png").stat().st_size > 1000
 
 
-def test_ac_opf_polish_confirms_the_socp_point() -> None:
+def test_ac_opf_polish_confirms_the_socp_point(free_dg) -> None:  # type: ignore[no-untyped-def]
     """With free DG the objective is the losses alone; the SOCP is a relaxation of the AC-OPF
     for the same discrete settings, so the polished AC losses are at least the SOCP's, and with
     an exact relaxation they agree closely."""
-    import feederopt
-
-    result = feederopt.solve(device_grid(dg_cost=0.0, fixed_cost=0.0))
-    polish = result.to_dict()["ac_opf"]
+    polish = free_dg.to_dict()["ac_opf"]
     assert polish["converged"]
     assert polish["losses_kw"] >= polish["socp_losses_kw"] * (1 - 1e-6)
     assert abs(polish["difference_pct"]) < 1.0

@@ -41,7 +41,7 @@ from feederopt.algorithms.outcomes import RobustOutcome, StochasticOutcome
 from feederopt.algorithms.robust import RobustCuttingPlane, RobustOptions, uncertainty_set
 from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, TopologyEvaluator
 from feederopt.algorithms.stochastic import StochasticBenders, StochasticOptions
-from feederopt.errors import InputError
+from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.execution import Executor, make_executor
 from feederopt.io.scenarios import ScenarioSet, load_scenarios
 from feederopt.network.container import Network
@@ -344,6 +344,19 @@ def _solve_nominal(net: Network, opts: SolveOptions,
 
 
 # ----- the distribution OPF (devices) -------------------------------------------------------
+def _dopf_misocp_solver(solver: str | None) -> None:
+    """The DOPF's monolithic MISOCP is built for SCIP (PySCIPOpt); any other ``--solver`` is a
+    typed problem rather than silently ignored."""
+    if solver is None or solver.upper() == "SCIP":
+        return
+    require_solver(solver, mixed_integer=True)  # an unknown or missing solver says so first
+    raise InputError([Problem(
+        ProblemKind.INVALID_VALUE, "options",
+        f"the distribution OPF's MISOCP runs on SCIP only, not {solver!r}", field="solver",
+        hint="leave --solver out (SCIP), use --method benders (--solver then picks the slaves' "
+             "conic solver), or --fix-devices for plain reconfiguration on any MISOCP solver")])
+
+
 def _solve_dopf(net: Network, opts: SolveOptions,
                 progress: ProgressCallback | None) -> Result | None:
     """The DOPF (:mod:`feederopt.problems.dopf`) when ``net`` has a device that the options
@@ -358,6 +371,7 @@ def _solve_dopf(net: Network, opts: SolveOptions,
     problem = DopfProblem(pu, dev, RadialityModel(opts.radiality), price)
     stop = _stop(opts)
     if opts.method is Method.MISOCP:
+        _dopf_misocp_solver(opts.solver)
         raw = solve_dopf_misocp(problem, stop)
     else:
         raw = DopfBenders(problem, DopfOptions(stop=stop), progress, _conic(opts)).run()
