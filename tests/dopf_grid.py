@@ -33,3 +33,27 @@ def device_tables(dg_cost: float = 60.0, flex_price: float = 500.0,
 
 def device_grid(**kwargs: float) -> Network:
     return Network.from_tables(**device_tables(**kwargs), name="tiny_devices").check()
+
+
+def tap_grid_tables(load_scale: float = 2.0) -> dict[str, pl.DataFrame]:
+    """The tiny feeder behind a 12.66/12.66 kV regulating transformer T1 (hv bus h, the
+    source) whose ratio the DOPF chooses among 9 positions from 0.95 to 1.05; limits
+    [0.95, 1.04] p.u. at every bus (the highest voltage binds the lowest ratio)."""
+    t = tiny_tables()
+    t["buses"] = pl.concat([
+        pl.DataFrame({"id": ["h"], "vn_kv": [12.66], "is_source": [True]}),
+        t["buses"].with_columns(pl.lit(False).alias("is_source"))],
+    ).with_columns(pl.lit(0.95).alias("v_min_pu"), pl.lit(1.04).alias("v_max_pu"))
+    tr = pl.DataFrame({
+        "id": ["T1"], "from_bus": ["h"], "to_bus": ["s"], "r_ohm": [0.2], "x_ohm": [1.2],
+        "kind": ["transformer"], "switchable": [False], "normally_open": [False],
+        "s_max_mva": [5.0], "tap_ratio": [1.0], "tap_min_ratio": [0.95],
+        "tap_max_ratio": [1.05], "tap_steps": [9], "tap_controllable": [True]})
+    t["branches"] = pl.concat([tr, t["branches"]], how="diagonal_relaxed")
+    t["loads"] = t["loads"].with_columns(pl.col("p_mw") * load_scale,
+                                         pl.col("q_mvar") * load_scale)
+    return t
+
+
+def tap_grid(**kwargs: float) -> Network:
+    return Network.from_tables(**tap_grid_tables(**kwargs), name="tiny_oltc").check()

@@ -299,11 +299,15 @@ class DopfBenders(AlgorithmBase):
             np.add.at(q_shunt, dev.cap_bus, -dev.cap_q * dev.cap_base_step)
             on = x["cap"] > 0.5
             np.add.at(q_shunt, dev.cap_bus[bank[on]], dev.cap_q[bank[on]] * step[on])
+        tap = pu.tap.copy() if pu.tap.size else np.ones(pu.n_branch)
         if "tap" in x:
             which, ratio = tap_options(dev)
             on = x["tap"] > 0.5
-            v_set[dev.tap_bus[which[on]]] = pu.v_set[dev.tap_bus[which[on]]] * ratio[on]
-        out = replace(pu, q_shunt=q_shunt, v_set=v_set)
+            src = on & np.isin(which, dev.source_taps())
+            v_set[dev.tap_bus[which[src]]] = pu.v_set[dev.tap_bus[which[src]]] * ratio[src]
+            br = on & np.isin(which, dev.branch_taps())
+            tap[dev.tap_branch[which[br]]] = ratio[br]
+        out = replace(pu, q_shunt=q_shunt, v_set=v_set, tap=tap)
         if "on" in x:
             off = dev.gen_commit[x["on"] < 0.5]
             limits = {k: getattr(pu, k).copy() for k in ("gen_p_min", "gen_p_max",

@@ -19,6 +19,13 @@ valid Benders cuts in every device binary, as for the switch states (Geoffrion 1
 * **OLTC** at source ``i`` with ratios ``n_k`` (positions ``1 + k step``): one-hot ``tap_{i,k}``
   and ``v_i = sum_k (n_k v_set_i)^2 tap_{i,k}`` (``v`` squared; the source's HV side is held at
   ``v_set``, the MV bus follows the ratio). Taps are integer positions, modelled exactly.
+* **Transformer OLTC / regulator** on the fixed branch ``(f, t)`` with ratios ``n_k``: the
+  same one-hot ``tap_{b,k}`` and the switched squared voltage ``vt_{b,k} = v_f tap_{b,k}``
+  (Glover, as for the banks, plus ``sum_k vt_{b,k} = v_f``), so that the voltage that the
+  series impedance sees, ``v_f / n^2`` (``v_t = v_f / n^2 - 2 (r P + x Q) + |z|^2 l``, the
+  cone ``P^2 + Q^2 <= (v_f / n^2) l``; Farivar & Low 2013 with the ideal transformer at the from
+  end), is the linear ``sum_k vt_{b,k} / n_k^2``: exact for integer positions, nothing rounded.
+  The from-end shunt of the branch acts on the same expression.
 * **Committable generator** ``g``: a binary ``on_g`` and ``on p_min <= p <= on p_max``,
   ``on q_min <= q <= on q_max`` (eqs. (8), (9)).
 * **Flexible prosumer** at bus ``i``: a reduction ``0 <= flex <= share p_load`` of its active
@@ -26,6 +33,8 @@ valid Benders cuts in every device binary, as for the switch states (Geoffrion 1
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -109,11 +118,17 @@ def add_devices(block: Block, pu: PerUnitNetwork, dev: PerUnitDevices) -> Block:
     if dev.n_tap:
         which, ratio = tap_options(dev)
         k = _one_hot(block, "tap", which, dev.n_tap)
-        bus = dev.tap_bus
-        vset = pu.v_set[bus[which]]
-        block.add_rows("tap_v", {"v": select(bus, n), "tap": -sp.csr_matrix(
-            ((ratio * vset) ** 2, (which, np.arange(k))), shape=(dev.n_tap, k))}, Sense.EQ,
-            np.zeros(dev.n_tap))
+        src = dev.source_taps()
+        if len(src):
+            opt = np.flatnonzero(np.isin(which, src))
+            row = np.searchsorted(src, which[opt])
+            bus = dev.tap_bus[src]
+            vset = pu.v_set[dev.tap_bus[which[opt]]]
+            block.add_rows("tap_v", {"v": select(bus, n), "tap": -sp.csr_matrix(
+                ((ratio[opt] * vset) ** 2, (row, opt)), shape=(len(src), k))}, Sense.EQ,
+                np.zeros(len(src)))
+        if len(dev.branch_taps()):
+            _branch_taps(block, pu, dev, hi, add_term)
     g = dev.gen_commit
     if len(g):
         k = len(g)
@@ -136,6 +151,80 @@ def add_devices(block: Block, pu: PerUnitNetwork, dev: PerUnitDevices) -> Block:
         add_term(bal_p.terms, "flex", incidence(n, dev.flex_bus))
         add_term(bal_q.terms, "flex", incidence(n, dev.flex_bus, dev.flex_q_per_p))
     return block
+
+
+def _branch_tap_options(dev: PerUnitDevices) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per one-hot option of a transformer OLTC: its index among the ``tap`` options, its
+    branch and ``1 / n^2``."""
+    which, ratio = tap_options(dev)
+    opt = np.flatnonzero(np.isin(which, dev.branch_taps()))
+    return opt, dev.tap_branch[which[opt]], 1.0 / ratio[opt] ** 2
+
+
+def branch_tap_loss_terms(pu: PerUnitNetwork, dev: PerUnitDevices) -> dict[str, np.ndarray]:
+    """The correction of the shunt losses [p.u.] of the transformer OLTCs' from ends: the
+    conductance acts on ``v_f / n^2 = sum_k vt_k / n_k^2``, not on ``v_f / tap^2`` of ``pu``."""
+    if not len(dev.branch_taps()) or not pu.g_from.size:
+        return {}
+    _opt, br, inv2 = _branch_tap_options(dev)
+    g = pu.g_from[br]
+    if not np.any(g):
+        return {}
+    v = np.zeros(pu.n_bus)
+    taps = dev.tap_branch[dev.branch_taps()]
+    np.add.at(v, pu.f[taps], -pu.g_from[taps] * pu.tap2[taps])
+    return {"v": v, "vtap": g * inv2}
+
+
+def _branch_taps(block: Block, pu: PerUnitNetwork, dev: PerUnitDevices, hi: np.ndarray,
+                 add_term: Callable[[dict[str, sp.spmatrix], str, sp.spmatrix], None]) -> None:
+    """The transformer OLTCs (see the module docstring): ``pu`` holds each at its lowest
+    ratio; the terms ``a v_f`` (``a = 1 / tap^2``) of its voltage drop, its cone's copy ``w``
+    and its from-end shunt become ``sum_k vt_k / n_k^2``."""
+    n, m = pu.n_bus, pu.n_branch
+    k_all = len(block.groups["tap"].lb)
+    opt, br, inv2 = _branch_tap_options(dev)
+    j = len(opt)
+    fb = pu.f[br]
+    block.add_group(Group.new("vtap", j, 0.0, hi[fb]))
+    eye = sp.identity(j, format="csr")
+    vb = select(fb, n)
+    block.add_rows("vtap_le_v", {"vtap": eye, "v": -vb}, Sense.LE, np.zeros(j))
+    block.add_rows("vtap_ge_v", {"vtap": -eye, "v": vb, "tap": select(opt, k_all, hi[fb])},
+                   Sense.LE, hi[fb])
+    block.add_rows("vtap_on", {"vtap": eye, "tap": select(opt, k_all, -hi[fb])}, Sense.LE,
+                   np.zeros(j))
+    taps = dev.tap_branch[dev.branch_taps()]
+    owner = np.searchsorted(taps, br) if np.all(np.diff(taps) > 0) else np.array(
+        [int(np.flatnonzero(taps == b)[0]) for b in br])
+    block.add_rows("vtap_sum", {"vtap": sp.csr_matrix((np.ones(j), (owner, np.arange(j))),
+                                                      shape=(len(taps), j)),
+                                "v": -select(pu.f[taps], n)}, Sense.EQ, np.zeros(len(taps)))
+    a = pu.tap2
+    # The voltage drop of a fixed branch (row order: the fixed branches).
+    fx = np.flatnonzero(~pu.switchable)
+    pos = np.searchsorted(fx, br)
+    drop = block.row("drop_fixed")
+    add_term(drop.terms, "v", sp.csr_matrix((-a[taps], (np.searchsorted(fx, taps),
+                                                         pu.f[taps])), shape=(len(fx), n)))
+    add_term(drop.terms, "vtap", sp.csr_matrix((inv2, (pos, np.arange(j))), shape=(len(fx), j)))
+    # The cone's copy: w <= a v_f (row per branch) becomes w <= sum_k vt_k / n_k^2.
+    wv = block.row("w_volt")
+    add_term(wv.terms, "v", sp.csr_matrix((a[taps], (taps, pu.f[taps])), shape=(m, n)))
+    add_term(wv.terms, "vtap", sp.csr_matrix((-inv2, (br, np.arange(j))), shape=(m, j)))
+    # The bound on l, (P^2 + Q^2) / (v_min_f / n^2), grows with n^2 (pu: the lowest ratio).
+    lo_ratio = np.array([float(dev.tap_ratios[k].min()) for k in dev.branch_taps()])
+    hi_ratio = np.array([float(dev.tap_ratios[k].max()) for k in dev.branch_taps()])
+    block.groups["l"].ub[taps] *= (hi_ratio / lo_ratio) ** 2
+    # The from-end shunt acts on v_f / n^2 too.
+    if pu.g_from.size and (np.any(pu.g_from[taps]) or np.any(pu.b_from[taps])):
+        for row_name, coef, sign in (("balance_p", pu.g_from, -1.0),
+                                     ("balance_q", pu.b_from, 1.0)):
+            row = block.row(row_name)
+            add_term(row.terms, "v", sp.csr_matrix(
+                (-sign * coef[taps] * a[taps], (pu.f[taps], pu.f[taps])), shape=(n, n)))
+            add_term(row.terms, "vtap", sp.csr_matrix(
+                (sign * coef[br] * inv2, (fb, np.arange(j))), shape=(n, j)))
 
 
 def device_groups(block: Block) -> list[str]:

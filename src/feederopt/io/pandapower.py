@@ -119,6 +119,46 @@ def _empty_net(name: str, f_hz: float) -> Any:
     return net
 
 
+def _oltc_fields(br: pl.DataFrame, sel: np.ndarray, tap: np.ndarray) -> dict[str, Any]:
+    """pandapower tap fields of the transformer branches ``sel`` (ratio ``tap``): where a branch
+    has a tap range (``tap_min_ratio``, ``tap_max_ratio``, ``tap_steps``) and its ratio sits on
+    one of the positions, a "Ratio" changer on the hv side with ``vn_hv_kv`` rated at the lowest
+    ratio, ``tap_neutral = tap_min = 0``, ``tap_max = tap_steps - 1`` and
+    ``tap_step_percent = 100 step / tap_min_ratio`` (pandapower's ratio ``rated (1 + pos
+    step% / 100)`` is then ``tap_min_ratio + pos step``), and ``oltc`` = ``tap_controllable``;
+    elsewhere no changer and ``vn_hv_kv`` rated at the ratio. ``rated`` is the factor of
+    ``vn_hv_kv`` on the hv bus voltage."""
+    k = sel.size
+
+    def col(name: str, default: float) -> np.ndarray:
+        if name not in br.columns:
+            return np.full(k, default)
+        return br[name].cast(pl.Float64).fill_null(default).to_numpy()[sel]
+
+    lo, hi, steps = col("tap_min_ratio", math.nan), col("tap_max_ratio", math.nan), col(
+        "tap_steps", math.nan)
+    ctrl = col("tap_controllable", 0.0) > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        step = (hi - lo) / (steps - 1)
+        pos = np.round((tap - lo) / step)
+        ranged = (np.isfinite(step) & (step > 0) & (lo > 0) & (pos >= 0) & (pos <= steps - 1)
+                  & (np.abs(lo + pos * step - tap) < 1e-9))
+    if not ranged.any():
+        return {"rated": tap}
+    nan = np.full(k, np.nan)
+    return {
+        "rated": np.where(ranged, lo, tap),
+        "tap_side": ["hv" if r else None for r in ranged],
+        "tap_neutral": np.where(ranged, 0.0, nan),
+        "tap_min": np.where(ranged, 0.0, nan),
+        "tap_max": np.where(ranged, steps - 1, nan),
+        "tap_step_percent": np.where(ranged, 100.0 * step / lo, nan),
+        "tap_pos": np.where(ranged, pos, nan),
+        "tap_changer_type": ["Ratio" if r else None for r in ranged],
+        "oltc": ranged & ctrl,
+    }
+
+
 def is_pandapower_net(obj: object) -> bool:
     try:
         from pandapower.auxiliary import pandapowerNet
@@ -297,6 +337,10 @@ def from_pandapower(
         row.update(switchable=has_sw, normally_open=sw_open, in_service=bool(tr["in_service"]),
                    open_end_energised=energised_end("t", int(idx), int(tr["hv_bus"]),
                                                     int(tr["lv_bus"])))
+        if row.get("tap_controllable") and has_sw:
+            warnings.append(f"trafo {idx}: its OLTC is kept at tap_pos (a switchable "
+                            "transformer's tap is not optimised)")
+            row["tap_controllable"] = False
         rows.append(row)
     star_buses: list[str] = []
     for idx, t3 in (net.trafo3w.iterrows() if "trafo3w" in net else ()):
@@ -379,8 +423,11 @@ def from_pandapower(
                             "in the model; pandapower counts them in the xward's power")
     buses = _with_internal_buses(buses, aux_buses, vn)
     branches = (
-        pl.DataFrame(rows, schema_overrides=_BRANCH_DTYPES) if rows else _empty(_BRANCH_DTYPES)
+        pl.DataFrame(rows, schema_overrides=_BRANCH_DTYPES, infer_schema_length=None)
+        if rows else _empty(_BRANCH_DTYPES)
     )
+    if "tap_controllable" in branches.columns:  # only transformers with a tap range have it
+        branches = branches.with_columns(pl.col("tap_controllable").fill_null(False))
     branches = branches.with_columns(
         pl.when(pl.col("i_max_ka").is_nan())
         .then(None)
@@ -598,6 +645,10 @@ _BRANCH_DTYPES: dict[str, Any] = {
     "normally_open": pl.Boolean,
     "in_service": pl.Boolean,
     "tap_ratio": pl.Float64,
+    "tap_min_ratio": pl.Float64,
+    "tap_max_ratio": pl.Float64,
+    "tap_steps": pl.Int64,
+    "tap_controllable": pl.Boolean,
     "open_end_energised": pl.String,
     "pp_element": pl.String,
     "pp_index": pl.Int64,
@@ -785,6 +836,23 @@ def _trafo_row(
         y_from = y_to = y_m / 2
     z_base = vn[hv] ** 2 / sn_sys  # Ohm per p.u. at the hv bus
     ratio = (vn_hv_kv / vn[hv]) / (vn_lv_kv / vn[lv])
+    tap_range: dict[str, Any] = {}
+    t_lo, t_hi = _f(tr.get("tap_min", math.nan), math.nan), _f(tr.get("tap_max", math.nan),
+                                                                math.nan)
+    if (side == "hv" and kind == "Ratio" and degree == 0 and not math.isnan(step)
+            and not math.isnan(t_lo) and not math.isnan(t_hi) and t_hi > t_lo
+            and not (isinstance(dependency, bool | np.bool_) and bool(dependency))):
+        # An hv-side ratio changer: the ratio is linear in the position and the impedance
+        # (on the lv side) does not change, so the positions are an OLTC of the DOPF.
+        neutral = _f(tr.get("tap_neutral", 0.0), 0.0)
+
+        def at(pos: float) -> float:
+            return (vn_hv_rated * (1 + (pos - neutral) * step / 100.0) / vn[hv]) / (
+                vn_lv_kv / vn[lv])
+
+        tap_range = {"tap_min_ratio": at(t_lo), "tap_max_ratio": at(t_hi),
+                     "tap_steps": round(t_hi - t_lo) + 1,
+                     "tap_controllable": _flag(tr.get("oltc", False))}
     return (
         {
             "id": f"trafo:{idx}",
@@ -801,6 +869,7 @@ def _trafo_row(
             "s_max_mva": None,
             "kind": "transformer",
             "tap_ratio": ratio,
+            **tap_range,
             "pp_element": "trafo",
             "pp_index": idx,
         },
@@ -1059,12 +1128,13 @@ class PandapowerModel(_StatefulNet):
             z_t = np.array([m[0] for m in t_model])
             y_m = np.array([m[1] for m in t_model])
             z_ref = 1.0 / s_max  # p.u. of the export per unit of vk/100
+            oltc = _oltc_fields(br, sel, tap)
             pp_index[sel] = pp.create_transformers_from_parameters(
                 net,
                 hv_buses=f[sel],
                 lv_buses=t[sel],
                 sn_mva=s_max,
-                vn_hv_kv=vn[f[sel]] * tap,
+                vn_hv_kv=vn[f[sel]] * oltc.pop("rated"),
                 vn_lv_kv=vn[t[sel]],
                 vkr_percent=100.0 * z_t.real / z_ref,
                 vk_percent=100.0 * np.abs(z_t) * np.sign(np.where(z_t.imag == 0, 1, z_t.imag))
@@ -1076,6 +1146,7 @@ class PandapowerModel(_StatefulNet):
                 in_service=live[sel],
                 leakage_resistance_ratio_hv=[m[2] for m in t_model],
                 leakage_reactance_ratio_hv=[m[3] for m in t_model],
+                **oltc,
             )
         # Switches: bus-bus ones, and one per switchable line or trafo.
         has_sw = is_bb | (switchable & live)

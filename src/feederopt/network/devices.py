@@ -9,6 +9,9 @@ without devices unchanged):
 * **substation OLTCs** (``buses.tap_min_pu``, ``tap_max_pu``, ``tap_step_pu`` on a source): the
   source holds ``v_set_pu x n`` with the ratio ``n`` at one of the positions
   ``1 + k x step`` inside ``[tap_min_pu, tap_max_pu]`` (integer ``k``);
+* **transformer OLTCs / voltage regulators** (``branches.tap_controllable`` on a fixed
+  transformer branch): the ratio ``n`` at one of ``tap_steps`` positions evenly spaced from
+  ``tap_min_ratio`` to ``tap_max_ratio``, with ``v_to = v_from / n^2`` (``v = |V|^2``);
 * **committable generators** (``generators.committable``): on or off; on, ``p`` and ``q`` lie
   within their limits at ``cost_per_mwh`` plus ``fixed_cost_per_h``;
 * **flexible prosumers** (``loads.flex_share`` > 0): the optimiser may reduce the load by up to
@@ -93,6 +96,23 @@ def device_problems(net: Network) -> list[Problem]:
         add(ProblemKind.INVALID_VALUE, "buses", _ids(b, given & ~pl.col("is_source")),
             "tap_min_pu", "an OLTC is modelled at a source (substation) bus only",
             "put the OLTC on the substation's source bus")
+    br = net.branches
+    if br.height and _col(br, "id") and _col(br, "tap_controllable"):
+        oltc = pl.col("tap_controllable").fill_null(False)
+        lo, hi, st = pl.col("tap_min_ratio"), pl.col("tap_max_ratio"), pl.col("tap_steps")
+        add(ProblemKind.INVALID_VALUE, "branches",
+            _ids(br, oltc & (lo.is_null() | hi.is_null() | st.is_null())), "tap_min_ratio",
+            "a controllable tap needs tap_min_ratio, tap_max_ratio and tap_steps",
+            "give all three, e.g. 0.9, 1.1 and 17")
+        add(ProblemKind.INVERTED_LIMITS, "branches", _ids(br, oltc & (lo > hi)), "tap_min_ratio",
+            "tap_min_ratio is above tap_max_ratio", "swap the tap limits")
+        add(ProblemKind.INVALID_VALUE, "branches", _ids(br, oltc & ((lo <= 0) | (st < 2))),
+            "tap_steps", "a controllable tap needs positive ratios and at least 2 positions",
+            "e.g. tap_steps 17 from 0.9 to 1.1")
+        add(ProblemKind.INVALID_VALUE, "branches",
+            _ids(br, oltc & ((pl.col("kind") != "transformer") | pl.col("switchable"))),
+            "tap_controllable", "a controllable tap sits on a fixed (not switchable) "
+            "transformer branch", "set kind transformer and switchable false, or drop the tap")
     g = net.generators
     if g.height and _col(g, "id") and _col(g, "fixed_cost_per_h"):
         add(ProblemKind.INVALID_VALUE, "generators", _ids(g, pl.col("fixed_cost_per_h") < 0),
@@ -131,6 +151,10 @@ class PerUnitDevices:
     tap_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     tap_ratios: list[np.ndarray] = field(default_factory=list)
     tap_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kW per position moved
+    #: Per OLTC: its transformer branch, or -1 for a source (substation) OLTC.
+    tap_branch: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    #: Per OLTC: its base ratio (1 at a source; the branch's tap_ratio on a transformer).
+    tap_neutral: np.ndarray = field(default_factory=lambda: np.zeros(0))
     gen_commit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     gen_fixed_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per hour, on
     flex_ids: list[str] = field(default_factory=list)
@@ -148,8 +172,19 @@ class PerUnitDevices:
         return len(self.tap_bus)
 
     def tap_base_position(self, k: int) -> int:
-        """The neutral position (ratio 1) of OLTC ``k``."""
-        return int(np.argmin(np.abs(self.tap_ratios[k] - 1.0)))
+        """The base position of OLTC ``k`` (ratio 1 at a source; nearest the branch's
+        ``tap_ratio`` on a transformer)."""
+        base = float(self.tap_neutral[k]) if len(self.tap_neutral) else 1.0
+        return int(np.argmin(np.abs(self.tap_ratios[k] - base)))
+
+    def source_taps(self) -> np.ndarray:
+        """The OLTCs at source buses."""
+        return np.flatnonzero(self.tap_branch < 0) if len(self.tap_branch) else np.arange(
+            self.n_tap)
+
+    def branch_taps(self) -> np.ndarray:
+        """The OLTCs on transformer branches."""
+        return np.flatnonzero(self.tap_branch >= 0)
 
     def is_empty(self) -> bool:
         return not (self.n_cap or self.n_tap or len(self.gen_commit) or len(self.flex_ids))
@@ -179,12 +214,26 @@ def per_unit_devices(net: Network, pu: PerUnitNetwork,
             cap_base_step=sh["step"].cast(pl.Int64).to_numpy(),
         )
     b = net.buses.filter(pl.col("tap_min_pu").is_not_null())
-    if Control.TAPS in controls and b.height:
+    br = net.branches
+    br = br.filter(pl.col("tap_controllable").fill_null(False) & pl.col("in_service")) if (
+        "tap_controllable" in br.columns) else br.clear()
+    br_index = {b_: i for i, b_ in enumerate(pu.branch_ids)}
+    br = br.filter(pl.col("id").is_in(list(br_index)))
+    if Control.TAPS in controls and (b.height or br.height):
         out.update(
-            tap_bus=np.array([index[str(i)] for i in b["id"].to_list()], dtype=int),
-            tap_cost=b["tap_cost_kw"].cast(pl.Float64).fill_null(0.0).to_numpy(),
+            tap_bus=np.array([index[str(i)] for i in b["id"].to_list()]
+                             + [index[str(i)] for i in br["from_bus"].to_list()], dtype=int),
+            tap_cost=np.concatenate([
+                b["tap_cost_kw"].cast(pl.Float64).fill_null(0.0).to_numpy(),
+                np.zeros(br.height)]),
             tap_ratios=[tap_positions(float(r["tap_min_pu"]), float(r["tap_max_pu"]),
-                                      float(r["tap_step_pu"])) for r in b.iter_rows(named=True)],
+                                      float(r["tap_step_pu"])) for r in b.iter_rows(named=True)]
+            + [np.linspace(float(r["tap_min_ratio"]), float(r["tap_max_ratio"]),
+                           int(r["tap_steps"])) for r in br.iter_rows(named=True)],
+            tap_branch=np.array([-1] * b.height + [br_index[str(i)] for i in br["id"].to_list()],
+                                dtype=int),
+            tap_neutral=np.concatenate([np.ones(b.height),
+                                        br["tap_ratio"].cast(pl.Float64).to_numpy()]),
         )
     if Control.DG in controls and pu.n_gen:
         g = net.generators.filter(pl.col("in_service"))

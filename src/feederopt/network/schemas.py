@@ -98,6 +98,9 @@ class Branch(pt.Model):
     tap_min_ratio: float | None = pt.Field(default=None, description="Lowest tap ratio [p.u.].")
     tap_max_ratio: float | None = pt.Field(default=None, description="Highest tap ratio [p.u.].")
     tap_steps: int | None = pt.Field(default=None, description="Number of tap positions.")
+    tap_controllable: bool = pt.Field(
+        default=False, description="Transformer OLTC / voltage regulator that the DOPF sets: "
+        "tap_steps positions evenly spaced from tap_min_ratio to tap_max_ratio.")
     switch_cost: float = pt.Field(default=0.0, description="Cost of one switching action.")
 
 

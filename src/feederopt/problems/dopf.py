@@ -31,6 +31,7 @@ import numpy as np
 from feederopt.formulations.blocks import Block
 from feederopt.formulations.devices import (
     add_devices,
+    branch_tap_loss_terms,
     cap_max_per_bus,
     cap_options,
     device_groups,
@@ -54,12 +55,20 @@ def dopf_network(pu: PerUnitNetwork, dev: PerUnitDevices) -> PerUnitNetwork:
     np.add.at(base, dev.cap_bus, dev.cap_q * dev.cap_base_step)
     q_shunt = q_shunt - base + cap_max_per_bus(pu, dev)
     lo, hi = pu.v_set.copy(), pu.v_set.copy()
-    for k, bus in enumerate(dev.tap_bus):
+    for k in dev.source_taps():
+        bus = dev.tap_bus[k]
         lo[bus] = pu.v_set[bus] * float(dev.tap_ratios[k].min())
         hi[bus] = pu.v_set[bus] * float(dev.tap_ratios[k].max())
     out = replace(pu, q_shunt=q_shunt)
-    if dev.n_tap:
+    if len(dev.source_taps()):
         out = replace(out, v_set_lo=lo, v_set_hi=hi)
+    if len(dev.branch_taps()):
+        # A transformer OLTC at its lowest ratio (the largest 1/n^2: the widest voltage and
+        # flow bounds); add_devices widens the bound on l and writes v_f / n^2 exactly.
+        tap = out.tap.copy() if out.tap.size else np.ones(out.n_branch)
+        for k in dev.branch_taps():
+            tap[dev.tap_branch[k]] = float(dev.tap_ratios[k].min())
+        out = replace(out, tap=tap)
     return out
 
 
@@ -101,6 +110,8 @@ class DopfProblem:
         cost = self.recon.loss_cost()
         k = self.money_to_kw()
         pu = self.pu
+        for g, c in branch_tap_loss_terms(pu, self.dev).items():
+            cost[g] = cost[g] + c * self.scale if g in cost else c * self.scale
         if pu.n_gen and np.any(pu.gen_cost != 0):
             cost["pg"] = pu.gen_cost * k
         if "flex" in block.groups:
@@ -173,7 +184,9 @@ class DopfProblem:
             str, float]:
         """The cost terms of a solution, in money per hour and in kW-equivalent."""
         lam = self.loss_price_per_mwh
-        losses_kw = self.recon.losses_kw(point)
+        losses_kw = self.recon.losses_kw(point) + sum(
+            float(c @ point[g]) for g, c in branch_tap_loss_terms(self.pu, self.dev).items()
+            if g in point) * self.scale
         pu = self.pu
         s = pu.s_base_mva
         dg_energy = float(np.sum(pu.gen_cost * point.get("pg", np.zeros(pu.n_gen)))) if (

@@ -18,12 +18,13 @@ from feederopt.problems.dopf import DopfProblem
 @dataclass(frozen=True)
 class DeviceSettings:
     """Chosen settings by user id: capacitor steps, source set-points [p.u.], generator
-    status and dispatch [MW, MVAr], load reductions [MW]."""
+    status and dispatch [MW, MVAr], load reductions [MW], transformer tap ratios."""
 
     cap_steps: dict[str, int] = field(default_factory=dict)
     source_v_set: dict[str, float] = field(default_factory=dict)
     gen_dispatch: dict[str, tuple[bool, float, float]] = field(default_factory=dict)
     load_reduction: dict[str, float] = field(default_factory=dict)
+    branch_tap: dict[str, float] = field(default_factory=dict)  # transformer OLTC ratios
 
 
 @dataclass
@@ -80,6 +81,14 @@ def dopf_summary(net: Network, problem: DopfProblem, point: dict[str, np.ndarray
             n = float(chosen_r[k])
             position = int(np.argmin(np.abs(dev.tap_ratios[k] - n)) - dev.tap_base_position(k))
             bid = pu.bus_ids[int(bus)]
+            if len(dev.tap_branch) and dev.tap_branch[k] >= 0:  # a transformer's OLTC
+                brid = pu.branch_ids[int(dev.tap_branch[k])]
+                settings.branch_tap[brid] = n
+                rows.append({"id": f"oltc:{brid}", "kind": "oltc", "bus": bus_out(bid),
+                             "branch": brid, "ratio_pu": n, "position": position,
+                             "setting": f"ratio {n:.4f} (position {position:+d} from the "
+                                        "data's)"})
+                continue
             v_set = float(pu.v_set[bus]) * n
             settings.source_v_set[bid] = v_set
             rows.append({"id": f"oltc:{bid}", "kind": "oltc", "bus": bus_out(bid),
@@ -119,6 +128,11 @@ def with_settings(net: Network, settings: DeviceSettings) -> Network:
     if settings.cap_steps:
         sh = sh.with_columns(pl.col("id").replace_strict(
             settings.cap_steps, default=pl.col("step"), return_dtype=pl.Int64).alias("step"))
+    branches = net.branches
+    if settings.branch_tap:
+        branches = branches.with_columns(pl.col("id").replace_strict(
+            settings.branch_tap, default=pl.col("tap_ratio"),
+            return_dtype=pl.Float64).alias("tap_ratio"))
     buses = net.buses
     if settings.source_v_set:
         buses = buses.with_columns(pl.col("id").replace_strict(
@@ -142,4 +156,5 @@ def with_settings(net: Network, settings: DeviceSettings) -> Network:
                                    (pl.col("q_mvar") * keep).alias("q_mvar"))
     # origin=None: the AC check builds its pandapower net from these tables (a pandapower
     # origin net would keep its own shunt steps and source set-points).
-    return net.replace(buses=buses, shunts=sh, generators=gens, loads=loads, origin=None)
+    return net.replace(buses=buses, branches=branches, shunts=sh, generators=gens, loads=loads,
+                       origin=None)
