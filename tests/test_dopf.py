@@ -21,16 +21,16 @@ from dopf_grid import device_grid, device_tables
 from feederopt.algorithms.dopf import DopfBenders, DopfOptions, solve_dopf_misocp
 from feederopt.formulations.devices import tap_options
 from feederopt.network import InputError, Network, ProblemKind
-from feederopt.network.devices import per_unit_devices
+from feederopt.network.devices import ALL_CONTROLS, Control, per_unit_devices
 from feederopt.network.perunit import to_per_unit
 from feederopt.problems.dopf import DopfProblem
 
 LOSS_PRICE = 100.0  # per MWh
 
 
-def problem(net: Network) -> DopfProblem:
+def problem(net: Network, controls: frozenset[Control] = ALL_CONTROLS) -> DopfProblem:
     pu = to_per_unit(net)
-    return DopfProblem(pu, per_unit_devices(net, pu), loss_price_per_mwh=LOSS_PRICE)
+    return DopfProblem(pu, per_unit_devices(net, pu, controls), loss_price_per_mwh=LOSS_PRICE)
 
 
 def socp(tables: dict[str, pl.DataFrame], closed: set[str]) -> tuple[cp.Problem, cp.Parameter,
@@ -143,8 +143,9 @@ def test_benders_equals_brute_force_and_scip(dg_cost: float, fixed_cost: float,
 
 def test_raising_the_flexibility_price_lowers_the_flexibility_used() -> None:
     used = []
-    for price in (0.1, 5000.0):
-        raw = DopfBenders(problem(device_grid(flex_price=price)), DopfOptions()).run()
+    for price in (0.1, 5000.0):  # the flexible loads alone (the other devices at base)
+        prob = problem(device_grid(flex_price=price), frozenset({Control.FLEX}))
+        raw = DopfBenders(prob, DopfOptions()).run()
         used.append(float(raw.point["flex"].sum()))
     assert used[0] > 1e-3
     assert used[1] < used[0] - 1e-3
