@@ -70,6 +70,22 @@ def cap_max_per_bus(pu: PerUnitNetwork, dev: PerUnitDevices) -> np.ndarray:
     return out
 
 
+def _switched_voltage(block: Block, name: str, binary: str, options: np.ndarray, k: int,
+                      bus: np.ndarray, hi: np.ndarray) -> None:
+    """Group ``name`` = ``v_bus x binary[options]`` for binary values, exactly (Glover 1975):
+    ``x <= v``, ``x >= v - hi (1 - b)``, ``x <= hi b``, ``0 <= x`` (``hi`` the bound of ``v``;
+    ``k`` the size of the binary group)."""
+    n, j = len(hi), len(options)
+    block.add_group(Group.new(name, j, 0.0, hi[bus]))
+    eye = sp.identity(j, format="csr")
+    vb = select(bus, n)
+    block.add_rows(f"{name}_le_v", {name: eye, "v": -vb}, Sense.LE, np.zeros(j))
+    block.add_rows(f"{name}_ge_v", {name: -eye, "v": vb, binary: select(options, k, hi[bus])},
+                   Sense.LE, hi[bus])
+    block.add_rows(f"{name}_on", {name: eye, binary: select(options, k, -hi[bus])}, Sense.LE,
+                   np.zeros(j))
+
+
 def _one_hot(block: Block, name: str, owner: np.ndarray, count: int) -> int:
     """Binaries ``name`` (one per option; ``owner`` the device of each) with exactly one option
     per device; returns the number of options."""
@@ -102,15 +118,7 @@ def add_devices(block: Block, pu: PerUnitNetwork, dev: PerUnitDevices) -> Block:
         k = _one_hot(block, "cap", bank, dev.n_cap)
         on = np.flatnonzero(step > 0)
         bus = dev.cap_bus[bank[on]]
-        j = len(on)
-        block.add_group(Group.new("vcap", j, 0.0, hi[bus]))
-        eye = sp.identity(j, format="csr")
-        vb = select(bus, n)
-        block.add_rows("vcap_le_v", {"vcap": eye, "v": -vb}, Sense.LE, np.zeros(j))
-        block.add_rows("vcap_ge_v", {"vcap": -eye, "v": vb, "cap": select(on, k, hi[bus])},
-                       Sense.LE, hi[bus])
-        block.add_rows("vcap_on", {"vcap": eye, "cap": select(on, k, -hi[bus])}, Sense.LE,
-                       np.zeros(j))
+        _switched_voltage(block, "vcap", "cap", on, k, bus, hi)
         # The banks leave the fixed shunts (pu holds them at their largest step) ...
         add_term(bal_q.terms, "v", diag(-cap_max_per_bus(pu, dev), n))
         # ... and inject step x b_c x vc instead.
@@ -186,14 +194,7 @@ def _branch_taps(block: Block, pu: PerUnitNetwork, dev: PerUnitDevices, hi: np.n
     opt, br, inv2 = _branch_tap_options(dev)
     j = len(opt)
     fb = pu.f[br]
-    block.add_group(Group.new("vtap", j, 0.0, hi[fb]))
-    eye = sp.identity(j, format="csr")
-    vb = select(fb, n)
-    block.add_rows("vtap_le_v", {"vtap": eye, "v": -vb}, Sense.LE, np.zeros(j))
-    block.add_rows("vtap_ge_v", {"vtap": -eye, "v": vb, "tap": select(opt, k_all, hi[fb])},
-                   Sense.LE, hi[fb])
-    block.add_rows("vtap_on", {"vtap": eye, "tap": select(opt, k_all, -hi[fb])}, Sense.LE,
-                   np.zeros(j))
+    _switched_voltage(block, "vtap", "tap", opt, k_all, fb, hi)
     taps = dev.tap_branch[dev.branch_taps()]
     owner = np.searchsorted(taps, br) if np.all(np.diff(taps) > 0) else np.array(
         [int(np.flatnonzero(taps == b)[0]) for b in br])
