@@ -16,8 +16,9 @@ import polars as pl
 import pytest
 
 import feederopt
-from dopf_grid import tap_grid
+from dopf_grid import tap_grid, tap_grid_tables
 from feederopt.io.pandapower import from_pandapower, to_pandapower
+from feederopt.network import InputError, Network
 
 
 def test_the_chosen_tap_reproduces_runpp_and_is_the_best_position() -> None:
@@ -62,3 +63,33 @@ def test_pandapower_round_trip_keeps_the_oltc() -> None:
     assert (t1["tap_min_ratio"], t1["tap_max_ratio"], t1["tap_ratio"]) == pytest.approx(
         (0.95, 1.05, 1.0))
     assert not back.branches.filter(pl.col("kind") == "line")["tap_controllable"].any()
+
+
+@pytest.mark.parametrize(("column", "value", "kind", "field"), [
+    ("tap_min_ratio", 1.2, "inverted_limits", "tap_min_ratio"),
+    ("tap_steps", 1, "invalid_value", "tap_steps"),
+])
+def test_bad_transformer_taps_are_typed_problems(column: str, value: object, kind: str,
+                                                 field: str) -> None:
+    t = tap_grid_tables()
+    t["branches"] = t["branches"].with_columns(
+        pl.when(pl.col("id") == "T1").then(pl.lit(value)).otherwise(pl.col(column))
+        .cast(t["branches"].schema[column]).alias(column))
+    with pytest.raises(InputError) as err:
+        Network.from_tables(**t, name="bad").check()
+    assert (kind, "branches", field) in {(p.kind.value, p.component, p.field)
+                                         for p in err.value.problems}
+
+
+def test_a_controllable_tap_on_a_line_is_a_typed_problem() -> None:
+    t = tap_grid_tables()
+    t["branches"] = t["branches"].with_columns(
+        (pl.col("id") == "l1").alias("tap_controllable"),
+        pl.when(pl.col("id") == "l1").then(0.9).otherwise(pl.col("tap_min_ratio"))
+        .alias("tap_min_ratio"),
+        pl.when(pl.col("id") == "l1").then(1.1).otherwise(pl.col("tap_max_ratio"))
+        .alias("tap_max_ratio"),
+        pl.when(pl.col("id") == "l1").then(5).otherwise(pl.col("tap_steps")).alias("tap_steps"))
+    with pytest.raises(InputError) as err:
+        Network.from_tables(**t, name="bad").check()
+    assert any(p.field == "tap_controllable" and "l1" in p.ids for p in err.value.problems)
