@@ -60,6 +60,9 @@ COVERED = {
     "quiet": ["test_cli_solve.py::test_switching_cost_keeps_the_base_case_when_it_outweighs_"
               "the_savings"],
     "verbose": ["test_cli.py"],
+    "fix_devices": ["test_dopf_cases.py::test_fix_devices_and_controls"],
+    "controls": ["test_dopf_cases.py::test_fix_devices_and_controls",
+                 "test_dopf_cases.py::test_bad_controls_exit_2"],
 }
 
 

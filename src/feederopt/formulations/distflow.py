@@ -91,14 +91,15 @@ class BigM:
 def voltage_bounds(pu: PerUnitNetwork, slack: bool) -> tuple[np.ndarray, np.ndarray]:
     """Bounds of the squared voltage ``v`` (limits, or the slack range); sources fixed."""
     lo, hi = pu.v_min**2, pu.v_max**2
+    vs_lo, vs_hi = pu.source_v_range()
     if not slack and is_passive(pu):
-        hi = np.minimum(hi, float(pu.v_set[pu.is_source].max()) ** 2)
+        hi = np.minimum(hi, float(vs_hi[pu.is_source].max()) ** 2)
     if slack:
         lo = np.minimum(lo, SLACK_V_RANGE[0] ** 2)
         hi = np.maximum(hi, SLACK_V_RANGE[1] ** 2)
     src = pu.is_source
-    lo = np.where(src, pu.v_set**2, lo)
-    hi = np.where(src, pu.v_set**2, hi)
+    lo = np.where(src, vs_lo**2, lo)
+    hi = np.where(src, vs_hi**2, hi)
     pv, v_pv, q_lo, q_hi = pu.pv_buses()
     held = ~(np.isfinite(q_lo) | np.isfinite(q_hi))
     # A voltage-controlling generator holds its bus (PV bus); with enforced q limits

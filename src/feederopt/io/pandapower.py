@@ -106,6 +106,59 @@ def _pp() -> Any:
     return pandapower
 
 
+_EMPTY: dict[float, Any] = {}
+
+
+def _empty_net(name: str, f_hz: float) -> Any:
+    """An empty pandapower net (``sn_mva`` 1): a deep copy of one built once per frequency, as
+    ``pp.create_empty_network`` (which builds every table's dtypes anew) takes ~0.3-0.9 s."""
+    if f_hz not in _EMPTY:
+        _EMPTY[f_hz] = _pp().create_empty_network(f_hz=f_hz, sn_mva=1.0)
+    net = copy.deepcopy(_EMPTY[f_hz])
+    net.name = name
+    return net
+
+
+def _oltc_fields(br: pl.DataFrame, sel: np.ndarray, tap: np.ndarray) -> dict[str, Any]:
+    """pandapower tap fields of the transformer branches ``sel`` (ratio ``tap``): where a branch
+    has a tap range (``tap_min_ratio``, ``tap_max_ratio``, ``tap_steps``) and its ratio sits on
+    one of the positions, a "Ratio" changer on the hv side with ``vn_hv_kv`` rated at the lowest
+    ratio, ``tap_neutral = tap_min = 0``, ``tap_max = tap_steps - 1`` and
+    ``tap_step_percent = 100 step / tap_min_ratio`` (pandapower's ratio ``rated (1 + pos
+    step% / 100)`` is then ``tap_min_ratio + pos step``), and ``oltc`` = ``tap_controllable``;
+    elsewhere no changer and ``vn_hv_kv`` rated at the ratio. ``rated`` is the factor of
+    ``vn_hv_kv`` on the hv bus voltage."""
+    k = sel.size
+
+    def col(name: str, default: float) -> np.ndarray:
+        if name not in br.columns:
+            return np.full(k, default)
+        return br[name].cast(pl.Float64).fill_null(default).to_numpy()[sel]
+
+    lo, hi, steps = col("tap_min_ratio", math.nan), col("tap_max_ratio", math.nan), col(
+        "tap_steps", math.nan)
+    ctrl = col("tap_controllable", 0.0) > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        step = (hi - lo) / (steps - 1)
+        pos = np.round((tap - lo) / step)
+        ranged = (np.isfinite(step) & (step > 0) & (lo > 0) & (pos >= 0) & (pos <= steps - 1)
+                  & (np.abs(lo + pos * step - tap) < 1e-9))
+    if not ranged.any():
+        return {"rated": tap}
+    nan = np.full(k, np.nan)
+    return {
+        "rated": np.where(ranged, lo, tap),
+        "tap_side": ["hv" if r else None for r in ranged],
+        "tap_neutral": np.where(ranged, 0.0, nan),
+        "tap_min": np.where(ranged, 0.0, nan),
+        "tap_max": np.where(ranged, steps - 1, nan),
+        "tap_step_percent": np.where(ranged, 100.0 * step / lo, nan),
+        "tap_pos": np.where(ranged, pos, nan),
+        "tap_changer_type": ["Ratio" if r else None for r in ranged],
+        "oltc": ranged & ctrl,
+    }
+
+
 def is_pandapower_net(obj: object) -> bool:
     try:
         from pandapower.auxiliary import pandapowerNet
@@ -284,6 +337,10 @@ def from_pandapower(
         row.update(switchable=has_sw, normally_open=sw_open, in_service=bool(tr["in_service"]),
                    open_end_energised=energised_end("t", int(idx), int(tr["hv_bus"]),
                                                     int(tr["lv_bus"])))
+        if row.get("tap_controllable") and has_sw:
+            warnings.append(f"trafo {idx}: its OLTC is kept at tap_pos (a switchable "
+                            "transformer's tap is not optimised)")
+            row["tap_controllable"] = False
         rows.append(row)
     star_buses: list[str] = []
     for idx, t3 in (net.trafo3w.iterrows() if "trafo3w" in net else ()):
@@ -366,8 +423,11 @@ def from_pandapower(
                             "in the model; pandapower counts them in the xward's power")
     buses = _with_internal_buses(buses, aux_buses, vn)
     branches = (
-        pl.DataFrame(rows, schema_overrides=_BRANCH_DTYPES) if rows else _empty(_BRANCH_DTYPES)
+        pl.DataFrame(rows, schema_overrides=_BRANCH_DTYPES, infer_schema_length=None)
+        if rows else _empty(_BRANCH_DTYPES)
     )
+    if "tap_controllable" in branches.columns:  # only transformers with a tap range have it
+        branches = branches.with_columns(pl.col("tap_controllable").fill_null(False))
     branches = branches.with_columns(
         pl.when(pl.col("i_max_ka").is_nan())
         .then(None)
@@ -394,6 +454,7 @@ def from_pandapower(
                 "bus": str(int(ld["bus"])),
                 "p_mw": _f(ld["p_mw"], math.nan) * scale,
                 "q_mvar": _f(ld["q_mvar"], math.nan) * scale,
+                **_flexible_load(net, int(idx), ld, _f(ld["p_mw"], math.nan) * scale),
                 "in_service": bool(ld["in_service"]),
                 "pp_element": "load",
                 "pp_index": int(idx),
@@ -442,22 +503,25 @@ def from_pandapower(
                 v = _f(g.get("vm_pu", 1.0), 1.0)
                 q_min = _f(g.get("min_q_mvar", math.nan), -math.inf) if enforce else -math.inf
                 q_max = _f(g.get("max_q_mvar", math.nan), math.inf) if enforce else math.inf
-            grows.append(
-                {
-                    "id": f"{element}:{idx}",
-                    "bus": str(int(g["bus"])),
-                    "p_mw": p,
-                    "q_mvar": q,
-                    "p_min_mw": p,
-                    "p_max_mw": p,
-                    "q_min_mvar": min(q_min, q_max),
-                    "q_max_mvar": max(q_min, q_max),
-                    "v_set_pu": v,
-                    "in_service": bool(g["in_service"]),
-                    "pp_element": element,
-                    "pp_index": int(idx),
-                }
-            )
+            row = {
+                "id": f"{element}:{idx}",
+                "bus": str(int(g["bus"])),
+                "p_mw": p,
+                "q_mvar": q,
+                "p_min_mw": p,
+                "p_max_mw": p,
+                "q_min_mvar": min(q_min, q_max),
+                "q_max_mvar": max(q_min, q_max),
+                "v_set_pu": v,
+                "committable": False,
+                "fixed_cost_per_h": 0.0,
+                "in_service": bool(g["in_service"]),
+                "pp_element": element,
+                "pp_index": int(idx),
+            }
+            if element == "sgen":
+                row.update(_controllable_sgen(net, int(idx), g, p, q))
+            grows.append(row)
     for idx, xw in (xwards.iterrows() if xwards is not None else ()):
         if ok(xw["bus"]):
             grows.append({
@@ -481,6 +545,7 @@ def from_pandapower(
                 "p_mw_per_step": _f(sh.get("p_mw", 0.0), 0.0) * ratio,
                 "max_steps": max(int(_f(sh.get("max_step", 1), 1.0)), 0),
                 "step": max(int(_f(sh.get("step", 1), 1.0)), 0),
+                "controllable": _flag(sh.get("controllable", False)),
                 "in_service": bool(sh["in_service"]),
                 "pp_element": "shunt",
                 "pp_index": int(idx),
@@ -580,6 +645,10 @@ _BRANCH_DTYPES: dict[str, Any] = {
     "normally_open": pl.Boolean,
     "in_service": pl.Boolean,
     "tap_ratio": pl.Float64,
+    "tap_min_ratio": pl.Float64,
+    "tap_max_ratio": pl.Float64,
+    "tap_steps": pl.Int64,
+    "tap_controllable": pl.Boolean,
     "open_end_energised": pl.String,
     "pp_element": pl.String,
     "pp_index": pl.Int64,
@@ -767,6 +836,23 @@ def _trafo_row(
         y_from = y_to = y_m / 2
     z_base = vn[hv] ** 2 / sn_sys  # Ohm per p.u. at the hv bus
     ratio = (vn_hv_kv / vn[hv]) / (vn_lv_kv / vn[lv])
+    tap_range: dict[str, Any] = {}
+    t_lo, t_hi = _f(tr.get("tap_min", math.nan), math.nan), _f(tr.get("tap_max", math.nan),
+                                                                math.nan)
+    if (side == "hv" and kind == "Ratio" and degree == 0 and not math.isnan(step)
+            and not math.isnan(t_lo) and not math.isnan(t_hi) and t_hi > t_lo
+            and not (isinstance(dependency, bool | np.bool_) and bool(dependency))):
+        # An hv-side ratio changer: the ratio is linear in the position and the impedance
+        # (on the lv side) does not change, so the positions are an OLTC of the DOPF.
+        neutral = _f(tr.get("tap_neutral", 0.0), 0.0)
+
+        def at(pos: float) -> float:
+            return (vn_hv_rated * (1 + (pos - neutral) * step / 100.0) / vn[hv]) / (
+                vn_lv_kv / vn[lv])
+
+        tap_range = {"tap_min_ratio": at(t_lo), "tap_max_ratio": at(t_hi),
+                     "tap_steps": round(t_hi - t_lo) + 1,
+                     "tap_controllable": _flag(tr.get("oltc", False))}
     return (
         {
             "id": f"trafo:{idx}",
@@ -783,6 +869,7 @@ def _trafo_row(
             "s_max_mva": None,
             "kind": "transformer",
             "tap_ratio": ratio,
+            **tap_range,
             "pp_element": "trafo",
             "pp_index": idx,
         },
@@ -793,6 +880,54 @@ def _trafo_row(
 # ----------------------------------------------------------------------------------------------
 # Export.
 # ----------------------------------------------------------------------------------------------
+
+
+def _flag(value: Any) -> bool:
+    """pandapower's optional boolean columns (``controllable``) hold NaN where unset."""
+    try:
+        return bool(value) and not (isinstance(value, float) and math.isnan(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _flexible_load(net: pandapowerNet, idx: int, ld: Any, p: float) -> dict[str, float]:
+    """A ``controllable`` load is a flexible prosumer: its share is ``1 - min_p_mw / p_mw``
+    and its price per MWh reduced the negative of its ``poly_cost`` ``cp1_eur_per_mw`` (a
+    reduction lowers the consumption that the cost is written on)."""
+    if not _flag(ld.get("controllable", False)) or not p > 0:
+        return {"flex_share": 0.0, "flex_price_per_mwh": 0.0}
+    share = 1.0 - _f(ld.get("min_p_mw", math.nan), p) / p
+    price = 0.0
+    pc = net.get("poly_cost")
+    if pc is not None and len(pc):
+        mine = pc[(pc["et"] == "load") & (pc["element"] == idx)]
+        if len(mine):
+            price = -_f(mine.iloc[0].get("cp1_eur_per_mw", 0.0), 0.0)
+    return {"flex_share": min(max(share, 0.0), 1.0), "flex_price_per_mwh": price}
+
+
+def _controllable_sgen(net: pandapowerNet, idx: int, g: Any, p: float,
+                       q: float) -> dict[str, Any]:
+    """A ``controllable`` sgen is a committable generator (feederopt's DOPF may switch it on
+    or off and dispatch it) within pandapower's OPF limits ``min/max_p_mw``, ``min/max_q_mvar``
+    (default: 0 and its set-point), at the cost of its ``poly_cost`` row (``cp1_eur_per_mw``,
+    per MWh in one hour; ``cp0_eur``, the fixed cost per hour while it runs)."""
+    if not _flag(g.get("controllable", False)):
+        return {}
+    p_lo = _f(g.get("min_p_mw", math.nan), 0.0)
+    p_hi = _f(g.get("max_p_mw", math.nan), max(p, 0.0))
+    q_lo = _f(g.get("min_q_mvar", math.nan), min(q, 0.0))
+    q_hi = _f(g.get("max_q_mvar", math.nan), max(q, 0.0))
+    cost = fixed = 0.0
+    pc = net.get("poly_cost")
+    if pc is not None and len(pc):
+        mine = pc[(pc["et"] == "sgen") & (pc["element"] == idx)]
+        if len(mine):
+            cost = _f(mine.iloc[0].get("cp1_eur_per_mw", 0.0), 0.0)
+            fixed = _f(mine.iloc[0].get("cp0_eur", 0.0), 0.0)
+    return {"committable": True, "p_min_mw": min(p_lo, p_hi), "p_max_mw": max(p_lo, p_hi),
+            "q_min_mvar": min(q_lo, q_hi), "q_max_mvar": max(q_lo, q_hi),
+            "cost_per_mwh": cost, "fixed_cost_per_h": fixed}
 
 
 def to_pandapower(
@@ -907,7 +1042,7 @@ class PandapowerModel(_StatefulNet):
     def build(cls, network: Network) -> PandapowerModel:
         pp = _pp()
         f_hz = float(network.meta.get("pandapower", {}).get("f_hz", 50.0))
-        net = pp.create_empty_network(name=network.name, f_hz=f_hz, sn_mva=1.0)
+        net = _empty_net(network.name, f_hz)
         buses = network.buses
         ids = [str(b) for b in buses["id"].to_list()]
         index = {b: i for i, b in enumerate(ids)}
@@ -993,12 +1128,13 @@ class PandapowerModel(_StatefulNet):
             z_t = np.array([m[0] for m in t_model])
             y_m = np.array([m[1] for m in t_model])
             z_ref = 1.0 / s_max  # p.u. of the export per unit of vk/100
+            oltc = _oltc_fields(br, sel, tap)
             pp_index[sel] = pp.create_transformers_from_parameters(
                 net,
                 hv_buses=f[sel],
                 lv_buses=t[sel],
                 sn_mva=s_max,
-                vn_hv_kv=vn[f[sel]] * tap,
+                vn_hv_kv=vn[f[sel]] * oltc.pop("rated"),
                 vn_lv_kv=vn[t[sel]],
                 vkr_percent=100.0 * z_t.real / z_ref,
                 vk_percent=100.0 * np.abs(z_t) * np.sign(np.where(z_t.imag == 0, 1, z_t.imag))
@@ -1010,6 +1146,7 @@ class PandapowerModel(_StatefulNet):
                 in_service=live[sel],
                 leakage_resistance_ratio_hv=[m[2] for m in t_model],
                 leakage_reactance_ratio_hv=[m[3] for m in t_model],
+                **oltc,
             )
         # Switches: bus-bus ones, and one per switchable line or trafo.
         has_sw = is_bb | (switchable & live)
@@ -1034,7 +1171,7 @@ class PandapowerModel(_StatefulNet):
 
         ld = network.loads
         if ld.height:
-            pp.create_loads(
+            load_index = pp.create_loads(
                 net,
                 buses=[index[b] for b in ld["bus"].to_list()],
                 p_mw=ld["p_mw"].cast(pl.Float64).to_numpy(),
@@ -1042,6 +1179,7 @@ class PandapowerModel(_StatefulNet):
                 name=[str(v) for v in ld["id"].to_list()],
                 in_service=ld["in_service"].to_numpy().astype(bool),
             )
+            _write_flexible(net, ld, np.asarray(load_index))
         gens = network.generators
         g_live = gens["in_service"].to_numpy().astype(bool)
         g_p = gens["p_mw"].cast(pl.Float64).to_numpy()
@@ -1056,6 +1194,7 @@ class PandapowerModel(_StatefulNet):
             g_index[sel] = pp.create_sgens(
                 net, buses=[g_bus[k] for k in sel], p_mw=g_p[sel], q_mvar=g_q[sel],
                 name=[g_names[k] for k in sel], in_service=g_live[sel])
+            _write_committable(net, gens, sel, g_index)
         # Voltage-controlling generators: pandapower gens; finite q limits are enforced.
         q_lo = gens["q_min_mvar"].cast(pl.Float64).fill_null(-np.inf).to_numpy()
         q_hi = gens["q_max_mvar"].cast(pl.Float64).fill_null(np.inf).to_numpy()
@@ -1079,6 +1218,8 @@ class PandapowerModel(_StatefulNet):
                 name=[str(v) for v in sh["id"].to_list()],
                 in_service=sh["in_service"].to_numpy().astype(bool),
             )
+            if sh["controllable"].any():
+                net.shunt["controllable"] = sh["controllable"].to_numpy().astype(bool)
         # Out-of-service branches are in the net (out of service) but not in the state vector.
         model = cls(
             net=net,
@@ -1306,3 +1447,49 @@ class OriginModel(_StatefulNet):
             self.net[table].at[idx, "p_mw"] = float(pk)
             if table == "sgen":
                 self.net[table].at[idx, "q_mvar"] = float(qk)
+
+
+def _write_committable(net: pandapowerNet, gens: pl.DataFrame, sel: np.ndarray,
+                       index: np.ndarray) -> None:
+    """Committable generators written as ``controllable`` sgens with their OPF limits and a
+    linear ``poly_cost`` (the reverse of :func:`_controllable_sgen`)."""
+    import pandapower as pp
+
+    commit = gens["committable"].to_numpy().astype(bool)
+    mine = [k for k in sel if commit[k]]
+    if not mine:
+        return
+    net.sgen["controllable"] = False
+    for k in mine:
+        row = gens.row(int(k), named=True)
+        i = int(index[k])
+        net.sgen.loc[i, "controllable"] = True
+        for col, key in (("min_p_mw", "p_min_mw"), ("max_p_mw", "p_max_mw"),
+                         ("min_q_mvar", "q_min_mvar"), ("max_q_mvar", "q_max_mvar")):
+            net.sgen.loc[i, col] = float(row[key])
+        pp.create_poly_cost(net, i, "sgen", cp1_eur_per_mw=float(row["cost_per_mwh"]),
+                            cp0_eur=float(row["fixed_cost_per_h"]))
+
+
+def _write_flexible(net: pandapowerNet, loads: pl.DataFrame, index: np.ndarray) -> None:
+    """Flexible loads written as ``controllable`` loads with ``min_p_mw = (1 - share) p`` and a
+    ``poly_cost`` of minus their price per MW consumed (the reverse of
+    :func:`_flexible_load`)."""
+    import pandapower as pp
+
+    share = loads["flex_share"].cast(pl.Float64).to_numpy()
+    flex = np.flatnonzero(share > 0)
+    if not len(flex):
+        return
+    p = loads["p_mw"].cast(pl.Float64).to_numpy()
+    q = loads["q_mvar"].cast(pl.Float64).to_numpy()
+    price = loads["flex_price_per_mwh"].cast(pl.Float64).to_numpy()
+    net.load["controllable"] = False
+    for k in flex:
+        i = int(index[k])
+        net.load.loc[i, "controllable"] = True
+        net.load.loc[i, "min_p_mw"] = p[k] * (1 - share[k])
+        net.load.loc[i, "max_p_mw"] = p[k]
+        net.load.loc[i, "min_q_mvar"] = min(q[k] * (1 - share[k]), q[k])
+        net.load.loc[i, "max_q_mvar"] = max(q[k] * (1 - share[k]), q[k])
+        pp.create_poly_cost(net, i, "load", cp1_eur_per_mw=-float(price[k]))

@@ -77,6 +77,17 @@ class PerUnitNetwork:
     load_q: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # Voltage set-point [p.u.] per generator that controls its bus voltage (PV); NaN: PQ.
     gen_v_set: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # Range of each bus's source set-point [p.u.] when an OLTC may move it (the DOPF); empty:
+    # every source holds v_set.
+    v_set_lo: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    v_set_hi: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def source_v_range(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per bus, the lowest and highest source set-point [p.u.] (``v_set`` twice unless an
+        OLTC may move it)."""
+        if self.v_set_lo.size:
+            return self.v_set_lo, self.v_set_hi
+        return self.v_set, self.v_set
 
     @property
     def n_bus(self) -> int:

@@ -43,6 +43,17 @@ class Bus(pt.Model):
     source_s_max_mva: float | None = pt.Field(
         default=None, description="Source apparent-power capacity [MVA]; null is unlimited."
     )
+    tap_min_pu: float | None = pt.Field(
+        default=None, description="Substation OLTC at this source: lowest ratio [p.u.] (the "
+        "source holds v_set_pu x ratio); null: no OLTC.")
+    tap_max_pu: float | None = pt.Field(
+        default=None, description="Substation OLTC: highest ratio [p.u.].")
+    tap_step_pu: float | None = pt.Field(
+        default=None, description="Substation OLTC: ratio change per tap position [p.u.]; the "
+        "positions are 1 + k x step within tap_min_pu..tap_max_pu.")
+    tap_cost_kw: float = pt.Field(
+        default=0.0, description="Substation OLTC: cost of each position moved away from the "
+        "neutral ratio, in kW of losses (as a branch's switch_cost).")
     x: float | None = pt.Field(default=None, description="Geographic x / longitude, optional.")
     y: float | None = pt.Field(default=None, description="Geographic y / latitude, optional.")
 
@@ -87,6 +98,9 @@ class Branch(pt.Model):
     tap_min_ratio: float | None = pt.Field(default=None, description="Lowest tap ratio [p.u.].")
     tap_max_ratio: float | None = pt.Field(default=None, description="Highest tap ratio [p.u.].")
     tap_steps: int | None = pt.Field(default=None, description="Number of tap positions.")
+    tap_controllable: bool = pt.Field(
+        default=False, description="Transformer OLTC / voltage regulator that the DOPF sets: "
+        "tap_steps positions evenly spaced from tap_min_ratio to tap_max_ratio.")
     switch_cost: float = pt.Field(default=0.0, description="Cost of one switching action.")
 
 
@@ -99,6 +113,11 @@ class Load(pt.Model):
     q_mvar: float = pt.Field(description="Reactive power [MVAr].")
     priority: float = pt.Field(default=1.0, description="Weight for load shedding.")
     sheddable: bool = pt.Field(default=False, description="Can it be curtailed?")
+    flex_share: float = pt.Field(
+        default=0.0, description="Flexible prosumer: share of p_mw and q_mvar (same power "
+        "factor) that the optimiser may reduce [0..1].")
+    flex_price_per_mwh: float = pt.Field(
+        default=0.0, description="Price of that flexibility [currency per MWh reduced].")
     in_service: bool = pt.Field(default=True)
 
 
@@ -121,6 +140,11 @@ class Generator(pt.Model):
         "q_min_mvar..q_max_mvar (may be -inf..inf); null: p and q are injections.",
     )
     can_grid_form: bool = pt.Field(default=False, description="Grid-forming capable.")
+    committable: bool = pt.Field(
+        default=False, description="The optimiser may switch it on or off (unit commitment); "
+        "off, it produces nothing; on, p and q lie within their limits.")
+    fixed_cost_per_h: float = pt.Field(
+        default=0.0, description="Cost while switched on [currency per hour].")
     in_service: bool = pt.Field(default=True)
 
 
@@ -136,6 +160,8 @@ class Shunt(pt.Model):
     )
     max_steps: int = pt.Field(default=1, ge=0, description="Number of steps available.")
     step: int = pt.Field(default=0, ge=0, description="Step in the base case.")
+    controllable: bool = pt.Field(
+        default=False, description="The optimiser may choose its step (0..max_steps).")
     in_service: bool = pt.Field(default=True)
 
 

@@ -15,6 +15,7 @@ import patito as pt
 import polars as pl
 
 from feederopt.errors import Problem, ProblemKind, Severity
+from feederopt.network.devices import device_problems
 from feederopt.network.schemas import EXTENSION_COLUMNS, TABLES, BranchKind
 from feederopt.network.topology import components_of
 
@@ -159,6 +160,7 @@ def validate(net: Network) -> list[Problem]:
         problems += _shunt_problems(net.shunts)
     if _has(buses, "id") and _has(branches, "id", "from_bus", "to_bus"):
         problems += _source_problems(net, bus_ids)
+    problems += device_problems(net)
     return problems
 
 

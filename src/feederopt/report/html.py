@@ -256,7 +256,8 @@ def grid_section(folder: ResultFolder) -> str:
         changed = (sw.filter(pl.col("changed"))["id"].to_list()
                    if sw is not None and "changed" in sw.columns else [])
         fig = grid_figure(folder.buses, folder.branches, coordinates(folder.buses, folder.branches),
-                          f"{r.get('case', '')}: {r.get('method', '')}", changed)
+                          f"{r.get('case', '')}: {r.get('method', '')}", changed,
+                          r.get("devices") or ())
         png = figure_png(fig)
     if png is None:
         return section("grid", "Grid", _note("The result folder has no grid tables."))
@@ -347,6 +348,26 @@ def switches_section(folder: ResultFolder) -> str:
     return section("switches", "Switching actions", body)
 
 
+def devices_section(r: Mapping[str, Any]) -> str:
+    """The DOPF's devices (their chosen settings) and its cost terms."""
+    rows = [{"id": d.get("id"), "kind": d.get("kind"), "bus": d.get("bus"),
+             "setting": d.get("setting")} for d in r.get("devices") or []]
+    body = _note("The setting the optimiser chose for every controllable device; they are "
+                 "marked on the grid.") + records_table(rows)
+    if r.get("costs"):
+        body += "<h3>Costs (per hour at the loss price)</h3>" + kv_table(r["costs"])
+    return section("devices", "Devices", body)
+
+
+def literature_section(r: Mapping[str, Any]) -> str:
+    """Published figures against the proven lower bound."""
+    rows = [{"source": e.get("source"), "losses [kW]": e.get("losses_kw"),
+             "verdict": e.get("verdict"), "why": e.get("reason")}
+            for e in r.get("literature") or []]
+    return section("literature", "Published figures against the proven bound",
+                   records_table(rows))
+
+
 def generic_section(anchor: str, title: str, value: Any) -> str:
     """``value`` from result.json as tables, whatever its shape."""
     if isinstance(value, Mapping):
@@ -374,6 +395,10 @@ def render_report(folder: ResultFolder) -> str:
         ac_section(r),
         switches_section(folder),
     ]
+    if r.get("devices"):
+        parts.append(devices_section(r))
+    if r.get("literature"):
+        parts.append(literature_section(r))
     if r.get("scenarios") is not None:
         parts.append(generic_section("scenarios", "Scenarios", r["scenarios"]))
     if r.get("robust") is not None:

@@ -142,11 +142,13 @@ def coordinates(buses: pl.DataFrame, branches: pl.DataFrame | None = None) -> np
 
 
 def grid_figure(buses: pl.DataFrame, branches: pl.DataFrame, pos: np.ndarray | None = None,
-                title: str = "", changed: Collection[str] = ()) -> Figure:
+                title: str = "", changed: Collection[str] = (),
+                devices: Sequence[Mapping[str, Any]] = ()) -> Figure:
     """The topology: closed branches solid, closed switches with a green square, open branches
     dashed red with a hollow square, the branches in ``changed`` (ids) drawn thick; buses
-    coloured by voltage. Without ``pos`` (n x 2), a tree layout from the sources over the closed
-    branches."""
+    coloured by voltage; the ``devices`` of a DOPF (result JSON rows with ``kind`` and
+    ``bus``) marked at their buses. Without ``pos`` (n x 2), a tree layout from the sources over
+    the closed branches."""
     plt = _pyplot()
     ids = buses["id"].to_list()
     index = {b: i for i, b in enumerate(ids)}
@@ -185,6 +187,7 @@ def grid_figure(buses: pl.DataFrame, branches: pl.DataFrame, pos: np.ndarray | N
         ax.scatter(pos[:, 0], pos[:, 1], c="0.6", s=size, zorder=3)
     ax.scatter(pos[src, 0], pos[src, 1], marker="s", s=120, c="tab:orange", zorder=4,
                label="source")
+    _mark_devices(ax, pos, {str(b): i for i, b in enumerate(ids)}, devices)
     if n <= 120:
         for i, bid in enumerate(ids):
             ax.annotate(str(bid), pos[i], fontsize=6, xytext=(2, 2), textcoords="offset points")
@@ -193,6 +196,37 @@ def grid_figure(buses: pl.DataFrame, branches: pl.DataFrame, pos: np.ndarray | N
     ax.set_axis_off()
     fig.tight_layout()
     return fig
+
+
+#: How each kind of device is marked on the grid: marker, colour, legend label.
+DEVICE_MARKS = {"capacitor": ("^", "tab:blue", "capacitor bank"),
+                "oltc": ("D", "tab:purple", "OLTC"),
+                "generator": ("*", "tab:red", "generator (hollow: off)"),
+                "flexible_load": ("v", "tab:cyan", "flexible load (used)")}
+
+
+def _mark_devices(ax: Any, pos: np.ndarray, index: Mapping[str, int],
+                  devices: Sequence[Mapping[str, Any]]) -> None:
+    """Device markers beside their buses (a generator that is off hollow; a flexible load only
+    where its flexibility is used)."""
+    span = np.ptp(pos, axis=0) if len(pos) else np.ones(2)
+    span = np.where(span > 0, span, 1.0)
+    offsets = {"capacitor": (0.03, 0.03), "oltc": (0.0, 0.045), "generator": (-0.03, 0.03),
+               "flexible_load": (0.03, -0.03)}
+    for kind, (marker, colour, label) in DEVICE_MARKS.items():
+        rows = [d for d in devices if d.get("kind") == kind and str(d.get("bus")) in index]
+        if kind == "flexible_load":
+            rows = [d for d in rows if (d.get("reduction_mw") or 0.0) > 1e-6]
+        if not rows:
+            continue
+        at = np.array([pos[index[str(d["bus"])]] for d in rows]) + np.array(
+            offsets[kind]) * span
+        filled = np.array([bool(d.get("on", True)) for d in rows])
+        ax.scatter(at[filled, 0], at[filled, 1], marker=marker, s=90, c=colour, zorder=5,
+                   edgecolors="k", linewidths=0.4, label=label)
+        if (~filled).any():
+            ax.scatter(at[~filled, 0], at[~filled, 1], marker=marker, s=90,
+                       facecolors="white", edgecolors=colour, zorder=5)
 
 
 def plot_grid(result: Result, path: str | Path, title: str | None = None, *,
@@ -205,7 +239,7 @@ def plot_grid(result: Result, path: str | Path, title: str | None = None, *,
     changed = sw.filter(pl.col("changed"))["id"].to_list() if "changed" in sw.columns else []
     fig = grid_figure(result.buses, result.branches, pos,
                       title or f"{result.case}: {result.method}, {result.losses_kw:.2f} kW",
-                      changed)
+                      changed, result.dopf.devices if result.dopf is not None else ())
     return write_bytes(path, figure_png(fig), force=force)
 
 

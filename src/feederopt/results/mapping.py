@@ -28,10 +28,12 @@ EXACT_CONE_TOL = 1e-3
 
 
 def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool = True, *,
-              model_pu: PerUnitNetwork | None = None) -> Result:
+              model_pu: PerUnitNetwork | None = None, ac_net: Network | None = None) -> Result:
     """Map an algorithm's per-unit answer to user ids and SI units, and run the AC check.
     ``model_pu`` is the model the point belongs to when presolve changed which branches are
-    switchable (its copies ``u``, ``d`` follow the switchable branches); default ``pu``."""
+    switchable (its copies ``u``, ``d`` follow the switchable branches); default ``pu``.
+    ``ac_net`` is the network that the AC check runs on (the devices at their chosen settings,
+    :func:`feederopt.results.dopf.with_settings`); default ``net``."""
     from feederopt.validation.ac import ac_power_flow
     from feederopt.validation.fidelity import model_fidelity
 
@@ -53,7 +55,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         # The same loads and the DG set-points that the optimiser chose.
         gen_p = point["pg"] * s if pu.n_gen and "pg" in point else None
         gen_q = point["qg"] * s if pu.n_gen and "qg" in point else None
-        ac = ac_power_flow(net, closed, gen_p, gen_q)
+        ac = ac_power_flow(ac_net or net, closed, gen_p, gen_q)
 
     bus_ids = pu.bus_ids
     buses = pl.DataFrame({
@@ -96,15 +98,19 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
 
     check = None
     if ac is not None:
-        fidelity = model_fidelity(net, closed, pu=pu, ac=ac) if ac.converged else None
+        fidelity = model_fidelity(net, closed, pu=pu, ac=ac) if (
+            ac.converged and ac_net is None) else None
         check = _ac_check(pu, point, v, losses_kw, closed, ac, fidelity,
                           list(net.meta.get("warnings", [])),
                           compare=raw.status is not Status.INFEASIBLE)
     base: dict[str, Any] = {}
+    bus_ids_all = pu.bus_ids
     if base_ac is not None:
         base = {
             "losses_kw": base_ac.losses_kw,
             "min_voltage_pu": base_ac.min_voltage_pu,
+            "min_voltage_bus": bus_out(bus_ids_all[int(np.nanargmin(base_ac.vm_pu))])
+            if np.any(np.isfinite(base_ac.vm_pu)) else None,
             "max_voltage_pu": base_ac.max_voltage_pu,
             "open_branches": [
                 {"id": bid, "from_bus": bus_out(fb), "to_bus": bus_out(tb)}

@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 
 from feederopt.network.container import Network
+from feederopt.results.dopf import DopfSummary
 from feederopt.results.uncertain import RobustSummary, StochasticSummary
 from feederopt.solvers.status import IterationRecord, Status
 
@@ -91,6 +92,10 @@ class Result:
     uncertain: StochasticSummary | RobustSummary | None = None
     #: What ``feederopt check`` loads the network from again (a resolved path or a case name).
     source: str | None = None
+    #: The devices' settings and the cost terms of a distribution OPF (``devices``, ``costs``).
+    dopf: DopfSummary | None = None
+    #: Published figures of the case against the proven bound (``literature``).
+    literature: list[dict[str, Any]] = field(default_factory=list)
     #: ``(pandapower net, network, closed) -> net with those switch states``; set by the api
     #: layer (:func:`feederopt.io.pandapower.write_switch_states`) for :meth:`to_pandapower`.
     switch_writer: Callable[[Any, Network, dict[str, bool]], Any] | None = field(
@@ -132,6 +137,11 @@ class Result:
             out.update(self.uncertain.to_dict())
         if self.source is not None:
             out["source"] = self.source
+        if self.dopf is not None:
+            out.update(self.dopf.to_dict())
+        if self.literature:
+            out["literature"] = [{k: _num(v) if isinstance(v, float) else v
+                                  for k, v in e.items()} for e in self.literature]
         return out
 
     def to_json(self) -> str:

@@ -1,0 +1,496 @@
+"""Benders decomposition of the distribution OPF (:mod:`feederopt.problems.dopf`), and its
+monolithic MISOCP cross-check on SCIP.
+
+The seed (Khodr, Matos & Pereira 2007) decomposes the DOPF into a master of line statuses and
+connections and an AC-OPF slave that minimises fictitious slacks; its cuts come from the duals of
+the constraints that fix the master's binaries. Here:
+
+* **master** (HiGHS, persistent): radiality on ``y``, the device binaries ``cap``, ``tap``,
+  ``on`` and, as partial Benders (Crainic et al., Transp. Sci. 55(2), 2021), the DistFlow and
+  device rows with the branch cones replaced by outer-approximation cuts; ``theta`` bounds the
+  slave's cost. Its dual bound is a proven lower bound of the MISOCP.
+* **slave** (Clarabel): the SOCP for fixed ``x = (y, cap, tap, on)``; phase 2 minimises the
+  operating cost, phase 1 (if phase 2 is infeasible) the total slack.
+* **cuts**: every device binary enters only linear rows with constant coefficients
+  (:mod:`feederopt.formulations.devices`), so the slave's value is convex in the relaxed ``x``
+  and the duals of the copies ``x = x_k`` give valid optimality and feasibility cuts in
+  *every* binary (Geoffrion, JOTA 10(4), 1972):
+  ``theta >= f(x_k) + g_k (x - x_k)``, ``phi(x_k) + h_k (x - x_k) <= 0``;
+  the integer L-shaped cut over all binaries
+  ``theta >= (f(x_k) - L) (sum_{x_k=1} x - sum_{x_k=0} x - |x_k| + 1) + L``
+  (Laporte & Louveaux 1993) and the no-good cut of an infeasible ``x_k`` make it finite;
+  OA cuts at every slave point tighten the master's physics.
+
+It stops at the gap, the time limit or the iteration limit, and reports its bound and gap.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from feederopt.algorithms.base import (
+    AlgorithmBase,
+    ProgressCallback,
+    RawSolution,
+    StopOptions,
+    stopped_status,
+)
+from feederopt.algorithms.heuristics import start_topologies
+from feederopt.algorithms.oa import OA_CONES, seed_points
+from feederopt.algorithms.slaves import TopologyEvaluator
+from feederopt.formulations.blocks import Block
+from feederopt.formulations.devices import cap_options, tap_options
+from feederopt.formulations.distflow import slack_objective
+from feederopt.network.perunit import PerUnitNetwork
+from feederopt.network.topology import is_radial_forest, max_spanning_forest
+from feederopt.problems.dopf import DopfProblem
+from feederopt.problems.reconfiguration import FEASIBILITY_TOL, ReconfigurationProblem
+from feederopt.solvers.cvxpy_backend import CvxpyModel
+from feederopt.solvers.highs_backend import HighsModel
+from feederopt.solvers.scip_backend import ScipModel
+from feederopt.solvers.status import SOLVED, Status
+
+Setting = dict[str, np.ndarray]
+
+
+@dataclass
+class DopfEvaluation:
+    """The slave's answer for one discrete setting."""
+
+    feasible: bool
+    objective: float  # operating cost [kW-equivalent] (nan if infeasible)
+    violation: float  # phase-1 total slack [p.u.]
+    gradient: Setting  # per discrete group
+    point: dict[str, np.ndarray]
+    solve_time_s: float
+
+
+class DopfSlave:
+    """The two-phase SOCP slave for fixed discrete settings (built once, re-solved)."""
+
+    def __init__(self, problem: DopfProblem, solver: str = "CLARABEL") -> None:
+        self.problem = problem
+        self.solver = solver
+        block = problem.physics_block()
+        self.groups = ["y", *[g for g in ("cap", "tap", "on") if g in block.groups]]
+        self.phase2 = CvxpyModel(block, integer=False, fixed=self.groups)
+        feas = problem.physics_block(slack=True)
+        self.phase1 = CvxpyModel(feas, integer=False, fixed=self.groups,
+                                 objective=slack_objective(feas))
+        self.build_time_s = self.phase2.build_time_s + self.phase1.build_time_s
+
+    def evaluate(self, x: Setting, need_gradient: bool = True) -> DopfEvaluation:
+        x = {g: np.round(np.asarray(x[g], float)) for g in self.groups}
+        for g in self.groups:
+            self.phase2.set(g, x[g])
+        sol = self.phase2.solve(self.solver)
+        spent = sol.solve_time_s
+        if sol.status in SOLVED:
+            grad = {g: self.phase2.gradient(g) for g in self.groups} if need_gradient else {}
+            return DopfEvaluation(True, sol.objective, 0.0, grad, self.phase2.values(), spent)
+        for g in self.groups:
+            self.phase1.set(g, x[g])
+        sol1 = self.phase1.solve(self.solver)
+        spent += sol1.solve_time_s
+        viol = sol1.objective if np.isfinite(sol1.objective) else math.inf
+        grad = {g: self.phase1.gradient(g) for g in self.groups} if need_gradient else {}
+        if viol <= FEASIBILITY_TOL:  # phase 2 failed numerically on a feasible setting
+            viol = max(viol, 2 * FEASIBILITY_TOL)
+        return DopfEvaluation(False, math.nan, float(viol), grad, self.phase1.values(), spent)
+
+
+@dataclass(frozen=True)
+class DopfOptions:
+    stop: StopOptions = field(default_factory=StopOptions)
+    threads: int = 1
+    root_oa_rounds: int = 3
+    verbose: bool = False
+    start_sweeps: int = 2  # coordinate-descent sweeps over the devices of the start setting
+    start_share: float = 0.25  # share of the time limit for the start heuristics
+
+
+def _key(x: Setting, groups: list[str]) -> bytes:
+    return np.concatenate([np.round(x[g]).astype(np.int8) for g in groups]).tobytes()
+
+
+class DopfBenders(AlgorithmBase):
+    """Benders for the DOPF (module docstring)."""
+
+    method = "benders"
+
+    def __init__(self, problem: DopfProblem, options: DopfOptions | None = None,
+                 progress: ProgressCallback | None = None, solver: str = "CLARABEL") -> None:
+        self.options = options or DopfOptions()
+        super().__init__(self.options.stop, progress)
+        self.problem = problem
+        self.pu = problem.pu
+        self.slave = DopfSlave(problem, solver)
+        self.groups = self.slave.groups
+        self.sw = np.flatnonzero(self.pu.switchable)
+        self.y_cost, self.y_const = problem.y_cost()
+        self.fixed = problem.fixed_cost()
+        self.timings = {"build_s": self.slave.build_time_s, "master_s": 0.0, "slave_s": 0.0}
+        self.incumbent: tuple[Setting, DopfEvaluation] | None = None
+        self.low = problem.cost_lower_bound()
+
+    # ----- the discrete vector -----------------------------------------------------------
+    def _free(self, g: str) -> np.ndarray:
+        """Indices of group ``g`` that the master decides (switchable branches for ``y``)."""
+        return self.sw if g == "y" else np.arange(len(self.problem.base_setting()[g]))
+
+    def _master_cost(self, x: Setting) -> float:
+        value = float(self.y_cost @ x["y"]) + self.y_const
+        for g, c in self.fixed.items():
+            value += float(c @ x[g])
+        return value
+
+    # ----- master ------------------------------------------------------------------------
+    def _build_master(self) -> HighsModel:
+        block: Block = self.problem.radiality_block()
+        block.merge(self.problem.physics_block())
+        cost = {"y": self.y_cost, **self.fixed}
+        master = HighsModel(block, objective=cost,
+                            extra_columns={"theta": (self.low, math.inf, 1.0)},
+                            threads=self.options.threads, verbose=self.options.verbose)
+        master.configure_master(primal_heuristics=False, reliable_pseudocosts=2,
+                                primal_simplex=True)
+        coefs = {g: (np.arange(len(c)), -c)
+                 for g, c in self.problem.operating_cost(block).items() if len(c)}
+        master.add_cut({"theta": (np.array([0]), np.array([1.0])), **coefs}, 0.0, math.inf)
+        self._cones = [c for c in block.cones if c.name in OA_CONES]
+        for point in seed_points(self.pu):
+            for cone in self._cones:
+                master.oa_cuts(cone, point)
+        return master
+
+    def _root_rounds(self, master: HighsModel, relaxed: dict[str, np.ndarray] | None) -> None:
+        if relaxed is not None:
+            for cone in self._cones:
+                master.oa_cuts(cone, relaxed)
+        master.set_relaxation(True)
+        last = -math.inf
+        for _ in range(self.options.root_oa_rounds):
+            sol = master.solve()
+            self.timings["master_s"] += sol.solve_time_s
+            if not sol.has_solution:
+                break
+            point = master.values()
+            for cone in self._cones:
+                master.oa_cuts(cone, point)
+            if sol.objective - last <= 1e-4 * max(abs(sol.objective), 1e-9):
+                break
+            last = sol.objective
+        master.set_relaxation(False)
+
+    def _cuts(self, master: HighsModel, x: Setting, ev: DopfEvaluation) -> None:
+        theta = (np.array([0]), np.array([1.0]))
+        free = {g: self._free(g) for g in self.groups}
+        xs = np.concatenate([x[g][free[g]] for g in self.groups])
+        closed = xs > 0.5
+        if ev.feasible:
+            coefs: dict[str, tuple[np.ndarray, np.ndarray]] = {"theta": theta}
+            rhs = ev.objective
+            for g in self.groups:
+                grad = ev.gradient[g][free[g]]
+                coefs[g] = (free[g], -grad)
+                rhs -= float(grad @ x[g][free[g]])
+            master.add_cut(coefs, rhs, math.inf)
+            # Integer L-shaped cut over every binary.
+            span = ev.objective - self.low
+            coefs = {"theta": theta}
+            start = 0
+            for g in self.groups:
+                k = len(free[g])
+                coefs[g] = (free[g], -span * np.where(closed[start:start + k], 1.0, -1.0))
+                start += k
+            master.add_cut(coefs, span * (1.0 - float(closed.sum())) + self.low, math.inf)
+            for cone in self._cones:
+                master.oa_cuts(cone, {**ev.point, "y": x["y"]}, rows=np.flatnonzero(
+                    x["y"] > 0.5))
+        else:
+            coefs, rhs = {}, -ev.violation
+            for g in self.groups:
+                grad = ev.gradient[g][free[g]]
+                coefs[g] = (free[g], grad)
+                rhs += float(grad @ x[g][free[g]])
+            if any(np.any(np.abs(v) > 1e-12) for _, v in coefs.values()):
+                master.add_cut(coefs, -math.inf, rhs)
+            # No-good cut: this setting is excluded.
+            coefs = {}
+            start = 0
+            for g in self.groups:
+                k = len(free[g])
+                coefs[g] = (free[g], np.where(closed[start:start + k], 1.0, -1.0))
+                start += k
+            master.add_cut(coefs, -math.inf, float(closed.sum()) - 1.0)
+
+    def _offer(self, master: HighsModel | None, x: Setting) -> float:
+        ev = self.slave.evaluate(x)
+        self.timings["slave_s"] += ev.solve_time_s
+        if ev.feasible and self.update_upper(ev.objective + self._master_cost(x)):
+            self.incumbent = ({g: v.copy() for g, v in x.items()}, ev)
+        if master is not None:
+            self._cuts(master, x, ev)
+        return ev.solve_time_s
+
+    def relaxation(self) -> dict[str, np.ndarray] | None:
+        """The continuous relaxation (all binaries in [0, 1]) on Clarabel: a first bound."""
+        t0 = time.perf_counter()
+        model = CvxpyModel(self.problem.monolithic_block(), integer=False)
+        sol = model.solve(self.slave.solver)
+        self.timings["relaxation_s"] = time.perf_counter() - t0
+        if sol.status == "optimal" and math.isfinite(sol.objective):
+            self.update_lower(sol.objective + self.y_const - 1e-6 * max(abs(sol.objective), 1))
+            return model.values()
+        return None
+
+    # ----- start heuristic -----------------------------------------------------------------
+    def _options(self) -> dict[str, list[np.ndarray]]:
+        """Per device group, the index sets of its one-hot blocks (``on``: one per unit)."""
+        dev = self.problem.dev
+        out: dict[str, list[np.ndarray]] = {}
+        if "cap" in self.groups:
+            bank, _ = cap_options(dev)
+            out["cap"] = [np.flatnonzero(bank == c) for c in range(dev.n_cap)]
+        if "tap" in self.groups:
+            which, _ = tap_options(dev)
+            out["tap"] = [np.flatnonzero(which == k) for k in range(dev.n_tap)]
+        return out
+
+    def rounded(self, point: dict[str, np.ndarray]) -> Setting | None:
+        """A setting from a relaxed point: the maximum spanning forest of the flows, the
+        largest share of each one-hot block, each generator on when its share is >= 1/2."""
+        pu = self.pu
+        y = max_spanning_forest(pu.n_bus, pu.f, pu.t, np.hypot(point["P"], point["Q"]),
+                                ~pu.switchable, pu.is_source).astype(float)
+        if np.any((y < 0.5) & ~pu.switchable) or not is_radial_forest(
+                pu.n_bus, pu.f, pu.t, y > 0.5, pu.is_source)[0]:
+            return None
+        x: Setting = {"y": y}
+        for g, blocks in self._options().items():
+            z = np.zeros(len(point[g]))
+            for idx in blocks:
+                z[idx[int(np.argmax(point[g][idx]))]] = 1.0
+            x[g] = z
+        if "on" in self.groups:
+            x["on"] = (point["on"] >= 0.5).astype(float)
+        return x
+
+    def _cost(self, x: Setting) -> tuple[float, float]:
+        """(total slack, cost): feasible settings first, then the cheapest."""
+        ev = self.slave.evaluate(x, need_gradient=False)
+        self.timings["slave_s"] += ev.solve_time_s
+        if not ev.feasible:
+            return ev.violation, math.inf
+        return 0.0, ev.objective + self._master_cost(x)
+
+    def settled(self, x: Setting) -> PerUnitNetwork:
+        """The per-unit model with the devices of ``x`` fixed (capacitor steps in the shunts,
+        source set-points, an off generator without limits; flexibility unused)."""
+        pu, dev = self.problem.base, self.problem.dev
+        q_shunt = pu.q_shunt.copy()
+        v_set = pu.v_set.copy()
+        if "cap" in x:
+            bank, step = cap_options(dev)
+            np.add.at(q_shunt, dev.cap_bus, -dev.cap_q * dev.cap_base_step)
+            on = x["cap"] > 0.5
+            np.add.at(q_shunt, dev.cap_bus[bank[on]], dev.cap_q[bank[on]] * step[on])
+        tap = pu.tap.copy() if pu.tap.size else np.ones(pu.n_branch)
+        if "tap" in x:
+            which, ratio = tap_options(dev)
+            on = x["tap"] > 0.5
+            src = on & np.isin(which, dev.source_taps())
+            v_set[dev.tap_bus[which[src]]] = pu.v_set[dev.tap_bus[which[src]]] * ratio[src]
+            br = on & np.isin(which, dev.branch_taps())
+            tap[dev.tap_branch[which[br]]] = ratio[br]
+        out = replace(pu, q_shunt=q_shunt, v_set=v_set, tap=tap)
+        if "on" in x:
+            off = dev.gen_commit[x["on"] < 0.5]
+            limits = {k: getattr(pu, k).copy() for k in ("gen_p_min", "gen_p_max",
+                                                         "gen_q_min", "gen_q_max")}
+            for arr in limits.values():
+                arr[off] = 0.0
+            out = replace(out, **limits)
+        return out
+
+    def strongest(self, x: Setting, gens_on: bool) -> Setting:
+        """``x`` with every bank at its largest step, every OLTC at its highest ratio and every
+        generator on or off."""
+        x = {g: v.copy() for g, v in x.items()}
+        for g, blocks in self._options().items():
+            for idx in blocks:
+                x[g][idx] = 0.0
+                x[g][idx[-1]] = 1.0
+        if "on" in x:
+            x["on"][:] = 1.0 if gens_on else 0.0
+        return x
+
+    def improve_topology(self, x: Setting, seconds: float) -> Setting:
+        """The reconfiguration heuristics (relaxation rounding, sequential opening, branch
+        exchange, perturbation search) with the devices of ``x`` fixed; the best topology
+        they find under the DOPF's cost, or ``x``."""
+        prob = ReconfigurationProblem(self.settled(x), self.problem.radiality,
+                                      self.problem.loss_price_per_mwh)
+        ev = TopologyEvaluator(prob, self.slave.solver)
+        starts, _ = start_topologies(ev, seconds, fallback=x["y"])
+        best, best_x = self._cost(x), x
+        for y in starts:
+            trial = {**x, "y": np.asarray(y, float)}
+            value = self._cost(trial)
+            if value < best:
+                best, best_x = value, trial
+        return best_x
+
+    def descend(self, x: Setting) -> Setting:
+        """Coordinate descent over the devices of ``x`` (topology fixed): each one-hot block
+        and each generator in turn takes its best option; a few sweeps."""
+        best = self._cost(x)
+        x = {g: v.copy() for g, v in x.items()}
+        blocks = [(g, idx) for g, lst in self._options().items() for idx in lst]
+        blocks += [("on", np.array([j])) for j in range(len(x.get("on", [])))]
+        for _ in range(self.options.start_sweeps):
+            improved = False
+            for g, idx in blocks:
+                if self.remaining() <= 0:
+                    return x
+                for option in idx:
+                    trial = {k: v.copy() for k, v in x.items()}
+                    if g == "on":
+                        trial[g][option] = 1.0 - trial[g][option]
+                    else:
+                        trial[g][idx] = 0.0
+                        trial[g][option] = 1.0
+                    if _key(trial, self.groups) == _key(x, self.groups):
+                        continue
+                    value = self._cost(trial)
+                    if value[0] < best[0] - 1e-9 or (
+                            value[0] <= best[0] and value[1] < best[1] - 1e-9 * max(
+                                abs(best[1]) if math.isfinite(best[1]) else 1.0, 1.0)):
+                        best, x, improved = value, trial, True
+            if not improved:
+                break
+        return x
+
+    def run(self, starts: list[Setting] | None = None) -> RawSolution:
+        base = self.problem.base_setting()
+        relaxed = self.relaxation()
+        initial = [base, *(starts or [])]
+        if relaxed is not None:
+            r = self.rounded(relaxed)
+            if r is not None:
+                initial.append(r)
+        first = []
+        budget = self.options.start_share * self.stop.time_limit_s
+        # The reconfiguration heuristics with every device at its most supporting setting
+        # (largest steps, highest ratios, generators available), then the devices' descent.
+        seconds = max(min(budget, 30.0), 1.0) / 2
+        strong = self.improve_topology(self.strongest(base, gens_on=False), seconds)
+        if self._cost(strong)[0] > 0 and "on" in strong:
+            strong = self.improve_topology(self.strongest(base, gens_on=True), seconds)
+        initial.append(strong)
+        for x in initial:
+            y = x["y"] > 0.5
+            if is_radial_forest(self.pu.n_bus, self.pu.f, self.pu.t, y, self.pu.is_source)[0]:
+                first.append(self.descend(x))
+        for x in first:
+            self._offer(None, x)
+        self.record(0.0, 0.0, "start")
+        master = self._build_master()
+        self.timings["build_s"] += master.build_time_s
+        self._root_rounds(master, relaxed)
+        for x in first:
+            self._cuts(master, x, self.slave.evaluate(x))
+        seen = {_key(x, self.groups) for x in first}
+        infeasible_master = False
+        while not self.should_stop():
+            self.iteration += 1
+            master.set_time_limit(max(self.remaining(), 0.01))
+            cutoff = math.inf
+            if math.isfinite(self.upper):
+                cutoff = self.upper - self.stop.gap * abs(self.upper) * 0.5
+            # The master stops at its first improving setting (the slave prices it); it
+            # proves optimality when no setting beats the cutoff.
+            master.set_cutoff(cutoff, first_improving=True)
+            ms = master.solve()
+            self.timings["master_s"] += ms.solve_time_s
+            if ms.status == "infeasible":
+                if self.incumbent is not None:
+                    self.update_lower(min(cutoff, self.upper))
+                infeasible_master = True
+                self.record(ms.solve_time_s, 0.0, "master infeasible")
+                break
+            if not ms.has_solution:
+                if math.isfinite(ms.bound):
+                    self.update_lower(min(ms.bound, cutoff))
+                self.record(ms.solve_time_s, 0.0, f"master {ms.status}")
+                break
+            self.update_lower(min(ms.bound, cutoff))
+            values = master.values()
+            x = {g: np.round(values[g]) for g in self.groups}
+            for cone in self._cones:
+                master.oa_cuts(cone, values, min_violation=1e-3)
+            key = _key(x, self.groups)
+            note = ""
+            slave_s = 0.0
+            if key in seen:
+                note = "repeat"
+                if self.incumbent is not None:
+                    self.update_lower(self.upper)
+            else:
+                seen.add(key)
+                slave_s = self._offer(master, x)
+            self.record(ms.solve_time_s, slave_s, note)
+        return self._solution(infeasible_master)
+
+    def _solution(self, infeasible_master: bool) -> RawSolution:
+        if self.incumbent is None:
+            status = Status.INFEASIBLE if infeasible_master else self.final_status(False)
+            return RawSolution(status, self.method, None, math.nan, self.lower, math.inf,
+                               self.iteration, self.elapsed, log=list(self.log),
+                               timings=dict(self.timings), solver="HiGHS + Clarabel")
+        x, ev = self.incumbent
+        status = self.final_status(True)
+        return RawSolution(status, self.method, x["y"].copy(), self.upper, self.lower, self.gap,
+                           self.iteration, self.elapsed, point={**ev.point, **x},
+                           log=list(self.log), timings=dict(self.timings),
+                           solver="HiGHS (master) + Clarabel (slave)")
+
+
+def solve_dopf_misocp(problem: DopfProblem, stop: StopOptions | None = None,
+                      solver: str = "CLARABEL") -> RawSolution:
+    """The monolithic DOPF MISOCP on SCIP (the cross-check of :class:`DopfBenders`); the point
+    of its setting is then re-solved by the slave (exact SOCP)."""
+    stop = stop or StopOptions()
+    t0 = time.perf_counter()
+    model = ScipModel(problem.monolithic_block())
+    sol = model.solve(time_limit_s=stop.time_limit_s, gap=stop.gap)
+    elapsed = time.perf_counter() - t0
+    timings = {"build_s": model.build_time_s, "solve_s": sol.solve_time_s}
+    _, const = problem.y_cost()
+    bound = sol.bound + const if math.isfinite(sol.bound) else sol.bound
+    if not sol.has_solution:
+        status = Status.INFEASIBLE if sol.status == "infeasible" else (
+            stopped_status() if sol.status in ("time_limit", "interrupted") else Status.ERROR)
+        return RawSolution(status, "misocp", None, math.nan, bound, math.inf, 1, elapsed,
+                           solver="SCIP", timings=timings)
+    slave = DopfSlave(problem, solver)
+    x = {g: np.round(model.value(g)) for g in slave.groups}
+    ev = slave.evaluate(x, need_gradient=False)
+    objective = sol.objective + const
+    if ev.feasible:  # the exact SOCP value of SCIP's setting (SCIP's cones carry tolerances)
+        c, _ = problem.y_cost()
+        objective = ev.objective + float(c @ x["y"]) + const + sum(
+            float(cost @ x[g]) for g, cost in problem.fixed_cost().items())
+    bound = min(bound, objective)
+    gap = (objective - bound) / max(abs(objective), 1e-9) if math.isfinite(bound) else math.inf
+    if sol.status in ("time_limit", "interrupted"):
+        status = stopped_status()
+    else:  # SCIP proved its gap (within its feasibility tolerance, which the gap shows)
+        status = Status.OPTIMAL if sol.status == "optimal" else Status.FEASIBLE
+    return RawSolution(status, "misocp", x["y"], objective, bound, gap, 1, elapsed,
+                       point={**ev.point, **x}, solver="SCIP", timings=timings,
+                       extra={"solver_status": sol.scip_status})

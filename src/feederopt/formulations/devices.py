@@ -1,0 +1,233 @@
+"""Controllable devices in the DistFlow block: capacitor steps, OLTC taps, DG commitment and
+flexible prosumers (the distribution OPF of Khodr, Matos & Pereira, "Distribution optimal power
+flow", IEEE Power Tech 2007, seed 002; the devices of its eqs. (8)-(10)).
+
+Every discrete choice is a set of binaries that enter only *linear* rows with constant
+coefficients, so that for fixed binaries the block is the SOCP of the slave and, with the
+binaries relaxed to [0, 1], the optimal value is a convex function of them (the binaries sit in
+the right-hand side of a convex program): the duals of the copy constraints ``z = z_k`` give
+valid Benders cuts in every device binary, as for the switch states (Geoffrion 1972).
+
+* **Capacitor bank** ``c`` at bus ``i`` with steps ``s = 0..S_c`` of ``b_c`` [p.u. at 1 p.u.]:
+  one-hot binaries ``cap_{c,s}`` (``sum_s cap_{c,s} = 1``) and, for ``s >= 1``, the switched
+  squared voltage ``vc_{c,s} = v_i cap_{c,s}`` written exactly for binary ``cap`` (Glover's
+  linearisation, Management Sci. 22(4), 1975)::
+
+      vc <= v_i,   vc >= v_i - hi_i (1 - cap),   vc <= hi_i cap,   vc >= 0
+
+  The bank injects ``q = sum_s s b_c vc_{c,s}``, i.e. ``q = b v`` with ``b = s b_c`` (eq. (10)).
+* **OLTC** at source ``i`` with ratios ``n_k`` (positions ``1 + k step``): one-hot ``tap_{i,k}``
+  and ``v_i = sum_k (n_k v_set_i)^2 tap_{i,k}`` (``v`` squared; the source's HV side is held at
+  ``v_set``, the MV bus follows the ratio). Taps are integer positions, modelled exactly.
+* **Transformer OLTC / regulator** on the fixed branch ``(f, t)`` with ratios ``n_k``: the
+  same one-hot ``tap_{b,k}`` and the switched squared voltage ``vt_{b,k} = v_f tap_{b,k}``
+  (Glover, as for the banks, plus ``sum_k vt_{b,k} = v_f``), so that the voltage that the
+  series impedance sees, ``v_f / n^2`` (``v_t = v_f / n^2 - 2 (r P + x Q) + |z|^2 l``, the
+  cone ``P^2 + Q^2 <= (v_f / n^2) l``; Farivar & Low 2013 with the ideal transformer at the from
+  end), is the linear ``sum_k vt_{b,k} / n_k^2``: exact for integer positions, nothing rounded.
+  The from-end shunt of the branch acts on the same expression.
+* **Committable generator** ``g``: a binary ``on_g`` and ``on p_min <= p <= on p_max``,
+  ``on q_min <= q <= on q_max`` (eqs. (8), (9)).
+* **Flexible prosumer** at bus ``i``: a reduction ``0 <= flex <= share p_load`` of its active
+  demand and ``flex q/p`` of its reactive demand (the same power factor).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import scipy.sparse as sp
+
+from feederopt.formulations.blocks import Block, Group, Sense, diag, incidence, select
+from feederopt.network.devices import PerUnitDevices
+from feederopt.network.perunit import PerUnitNetwork
+
+#: The device binaries, in the order of a master's discrete vector (after ``y``).
+DEVICE_GROUPS = ("cap", "tap", "on")
+
+
+def cap_options(dev: PerUnitDevices) -> tuple[np.ndarray, np.ndarray]:
+    """Per one-hot option of every bank: its bank and its step (``0..max_steps``)."""
+    bank = np.repeat(np.arange(dev.n_cap), dev.cap_max_steps + 1)
+    step = np.concatenate([np.arange(s + 1) for s in dev.cap_max_steps]) if dev.n_cap else (
+        np.zeros(0, dtype=int))
+    return bank, step.astype(int)
+
+
+def tap_options(dev: PerUnitDevices) -> tuple[np.ndarray, np.ndarray]:
+    """Per one-hot option of every OLTC: its OLTC and its ratio."""
+    sizes = [len(r) for r in dev.tap_ratios]
+    which = np.repeat(np.arange(dev.n_tap), sizes)
+    ratio = np.concatenate(dev.tap_ratios) if dev.n_tap else np.zeros(0)
+    return which, ratio
+
+
+def cap_max_per_bus(pu: PerUnitNetwork, dev: PerUnitDevices) -> np.ndarray:
+    """The largest injection of the controllable banks at each bus [p.u. at 1 p.u.]."""
+    out = np.zeros(pu.n_bus)
+    np.add.at(out, dev.cap_bus, dev.cap_q * dev.cap_max_steps)
+    return out
+
+
+def _switched_voltage(block: Block, name: str, binary: str, options: np.ndarray, k: int,
+                      bus: np.ndarray, hi: np.ndarray) -> None:
+    """Group ``name`` = ``v_bus x binary[options]`` for binary values, exactly (Glover 1975):
+    ``x <= v``, ``x >= v - hi (1 - b)``, ``x <= hi b``, ``0 <= x`` (``hi`` the bound of ``v``;
+    ``k`` the size of the binary group)."""
+    n, j = len(hi), len(options)
+    block.add_group(Group.new(name, j, 0.0, hi[bus]))
+    eye = sp.identity(j, format="csr")
+    vb = select(bus, n)
+    block.add_rows(f"{name}_le_v", {name: eye, "v": -vb}, Sense.LE, np.zeros(j))
+    block.add_rows(f"{name}_ge_v", {name: -eye, "v": vb, binary: select(options, k, hi[bus])},
+                   Sense.LE, hi[bus])
+    block.add_rows(f"{name}_on", {name: eye, binary: select(options, k, -hi[bus])}, Sense.LE,
+                   np.zeros(j))
+
+
+def _one_hot(block: Block, name: str, owner: np.ndarray, count: int) -> int:
+    """Binaries ``name`` (one per option; ``owner`` the device of each) with exactly one option
+    per device; returns the number of options."""
+    k = len(owner)
+    block.add_group(Group.new(name, k, 0.0, 1.0, integer=True))
+    block.add_rows(f"{name}_one", {name: sp.csr_matrix(
+        (np.ones(k), (owner, np.arange(k))), shape=(count, k))}, Sense.EQ, np.ones(count))
+    return k
+
+
+def add_devices(block: Block, pu: PerUnitNetwork, dev: PerUnitDevices) -> Block:
+    """Add the devices to a DistFlow block built on ``pu`` (see the module docstring).
+
+    ``pu`` must already hold the controllable banks at their largest step in ``q_shunt`` and
+    the OLTC sources' set-point ranges in ``v_set_lo``/``v_set_hi`` (so that the voltage
+    bounds and big-M values of :func:`~feederopt.formulations.distflow.distflow` cover every
+    setting); this function takes the banks out of the fixed shunts again and adds their
+    switched form.
+    """
+    n = pu.n_bus
+    v = block.groups["v"]
+    hi = v.ub
+    bal_p, bal_q = block.row("balance_p"), block.row("balance_q")
+
+    def add_term(row_terms: dict[str, sp.spmatrix], group: str, a: sp.spmatrix) -> None:
+        row_terms[group] = row_terms[group] + a if group in row_terms else sp.csr_matrix(a)
+
+    if dev.n_cap:
+        bank, step = cap_options(dev)
+        k = _one_hot(block, "cap", bank, dev.n_cap)
+        on = np.flatnonzero(step > 0)
+        bus = dev.cap_bus[bank[on]]
+        _switched_voltage(block, "vcap", "cap", on, k, bus, hi)
+        # The banks leave the fixed shunts (pu holds them at their largest step) ...
+        add_term(bal_q.terms, "v", diag(-cap_max_per_bus(pu, dev), n))
+        # ... and inject step x b_c x vc instead.
+        add_term(bal_q.terms, "vcap", incidence(n, bus, step[on] * dev.cap_q[bank[on]]))
+    if dev.n_tap:
+        which, ratio = tap_options(dev)
+        k = _one_hot(block, "tap", which, dev.n_tap)
+        src = dev.source_taps()
+        if len(src):
+            opt = np.flatnonzero(np.isin(which, src))
+            row = np.searchsorted(src, which[opt])
+            bus = dev.tap_bus[src]
+            vset = pu.v_set[dev.tap_bus[which[opt]]]
+            block.add_rows("tap_v", {"v": select(bus, n), "tap": -sp.csr_matrix(
+                ((ratio[opt] * vset) ** 2, (row, opt)), shape=(len(src), k))}, Sense.EQ,
+                np.zeros(len(src)))
+        if len(dev.branch_taps()):
+            _branch_taps(block, pu, dev, hi, add_term)
+    g = dev.gen_commit
+    if len(g):
+        k = len(g)
+        block.add_group(Group.new("on", k, 0.0, 1.0, integer=True))
+        eye = sp.identity(k, format="csr")
+        for name in ("pg", "qg"):
+            grp = block.groups[name]
+            lo_g, hi_g = grp.lb[g].copy(), grp.ub[g].copy()
+            grp.lb[g] = np.minimum(lo_g, 0.0)
+            grp.ub[g] = np.maximum(hi_g, 0.0)
+            sel = select(g, grp.size)
+            block.add_rows(f"{name}_commit_hi", {name: sel, "on": diag(-hi_g, k)}, Sense.LE,
+                           np.zeros(k))
+            block.add_rows(f"{name}_commit_lo", {name: -sel, "on": diag(lo_g, k)}, Sense.LE,
+                           np.zeros(k))
+        del eye
+    if len(dev.flex_ids):
+        k = len(dev.flex_ids)
+        block.add_group(Group.new("flex", k, 0.0, dev.flex_p))
+        add_term(bal_p.terms, "flex", incidence(n, dev.flex_bus))
+        add_term(bal_q.terms, "flex", incidence(n, dev.flex_bus, dev.flex_q_per_p))
+    return block
+
+
+def _branch_tap_options(dev: PerUnitDevices) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per one-hot option of a transformer OLTC: its index among the ``tap`` options, its
+    branch and ``1 / n^2``."""
+    which, ratio = tap_options(dev)
+    opt = np.flatnonzero(np.isin(which, dev.branch_taps()))
+    return opt, dev.tap_branch[which[opt]], 1.0 / ratio[opt] ** 2
+
+
+def branch_tap_loss_terms(pu: PerUnitNetwork, dev: PerUnitDevices) -> dict[str, np.ndarray]:
+    """The correction of the shunt losses [p.u.] of the transformer OLTCs' from ends: the
+    conductance acts on ``v_f / n^2 = sum_k vt_k / n_k^2``, not on ``v_f / tap^2`` of ``pu``."""
+    if not len(dev.branch_taps()) or not pu.g_from.size:
+        return {}
+    _opt, br, inv2 = _branch_tap_options(dev)
+    g = pu.g_from[br]
+    if not np.any(g):
+        return {}
+    v = np.zeros(pu.n_bus)
+    taps = dev.tap_branch[dev.branch_taps()]
+    np.add.at(v, pu.f[taps], -pu.g_from[taps] * pu.tap2[taps])
+    return {"v": v, "vtap": g * inv2}
+
+
+def _branch_taps(block: Block, pu: PerUnitNetwork, dev: PerUnitDevices, hi: np.ndarray,
+                 add_term: Callable[[dict[str, sp.spmatrix], str, sp.spmatrix], None]) -> None:
+    """The transformer OLTCs (see the module docstring): ``pu`` holds each at its lowest
+    ratio; the terms ``a v_f`` (``a = 1 / tap^2``) of its voltage drop, its cone's copy ``w``
+    and its from-end shunt become ``sum_k vt_k / n_k^2``."""
+    n, m = pu.n_bus, pu.n_branch
+    k_all = len(block.groups["tap"].lb)
+    opt, br, inv2 = _branch_tap_options(dev)
+    j = len(opt)
+    fb = pu.f[br]
+    _switched_voltage(block, "vtap", "tap", opt, k_all, fb, hi)
+    taps = dev.tap_branch[dev.branch_taps()]
+    owner = np.searchsorted(taps, br) if np.all(np.diff(taps) > 0) else np.array(
+        [int(np.flatnonzero(taps == b)[0]) for b in br])
+    block.add_rows("vtap_sum", {"vtap": sp.csr_matrix((np.ones(j), (owner, np.arange(j))),
+                                                      shape=(len(taps), j)),
+                                "v": -select(pu.f[taps], n)}, Sense.EQ, np.zeros(len(taps)))
+    a = pu.tap2
+    # The voltage drop of a fixed branch (row order: the fixed branches).
+    fx = np.flatnonzero(~pu.switchable)
+    pos = np.searchsorted(fx, br)
+    drop = block.row("drop_fixed")
+    add_term(drop.terms, "v", sp.csr_matrix((-a[taps], (np.searchsorted(fx, taps),
+                                                         pu.f[taps])), shape=(len(fx), n)))
+    add_term(drop.terms, "vtap", sp.csr_matrix((inv2, (pos, np.arange(j))), shape=(len(fx), j)))
+    # The cone's copy: w <= a v_f (row per branch) becomes w <= sum_k vt_k / n_k^2.
+    wv = block.row("w_volt")
+    add_term(wv.terms, "v", sp.csr_matrix((a[taps], (taps, pu.f[taps])), shape=(m, n)))
+    add_term(wv.terms, "vtap", sp.csr_matrix((-inv2, (br, np.arange(j))), shape=(m, j)))
+    # The bound on l, (P^2 + Q^2) / (v_min_f / n^2), grows with n^2 (pu: the lowest ratio).
+    lo_ratio = np.array([float(dev.tap_ratios[k].min()) for k in dev.branch_taps()])
+    hi_ratio = np.array([float(dev.tap_ratios[k].max()) for k in dev.branch_taps()])
+    block.groups["l"].ub[taps] *= (hi_ratio / lo_ratio) ** 2
+    # The from-end shunt acts on v_f / n^2 too.
+    if pu.g_from.size and (np.any(pu.g_from[taps]) or np.any(pu.b_from[taps])):
+        for row_name, coef, sign in (("balance_p", pu.g_from, -1.0),
+                                     ("balance_q", pu.b_from, 1.0)):
+            row = block.row(row_name)
+            add_term(row.terms, "v", sp.csr_matrix(
+                (-sign * coef[taps] * a[taps], (pu.f[taps], pu.f[taps])), shape=(n, n)))
+            add_term(row.terms, "vtap", sp.csr_matrix(
+                (sign * coef[br] * inv2, (fb, np.arange(j))), shape=(n, j)))
+
+
+def device_groups(block: Block) -> list[str]:
+    """The device binaries that ``block`` has."""
+    return [g for g in DEVICE_GROUPS if g in block.groups]

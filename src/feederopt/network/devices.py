@@ -1,0 +1,273 @@
+"""The controllable devices of a feeder: their checks and their per-unit model.
+
+Four kinds of device, each a few columns of the existing tables (defaults keep a network
+without devices unchanged):
+
+* **capacitor banks** (``shunts.controllable``): the optimiser chooses the step
+  ``0..max_steps``; the bank injects ``step x q_mvar_per_step`` at 1 p.u., ``q = b v`` with
+  ``v = |V|^2``;
+* **substation OLTCs** (``buses.tap_min_pu``, ``tap_max_pu``, ``tap_step_pu`` on a source): the
+  source holds ``v_set_pu x n`` with the ratio ``n`` at one of the positions
+  ``1 + k x step`` inside ``[tap_min_pu, tap_max_pu]`` (integer ``k``);
+* **transformer OLTCs / voltage regulators** (``branches.tap_controllable`` on a fixed
+  transformer branch): the ratio ``n`` at one of ``tap_steps`` positions evenly spaced from
+  ``tap_min_ratio`` to ``tap_max_ratio``, with ``v_to = v_from / n^2`` (``v = |V|^2``);
+* **committable generators** (``generators.committable``): on or off; on, ``p`` and ``q`` lie
+  within their limits at ``cost_per_mwh`` plus ``fixed_cost_per_h``;
+* **flexible prosumers** (``loads.flex_share`` > 0): the optimiser may reduce the load by up to
+  that share of ``p_mw`` (``q_mvar`` at the same power factor) at ``flex_price_per_mwh``.
+
+:func:`device_problems` lists bad device data as typed problems (a step outside its bank, an
+OLTC range upside down or without its neutral position, a negative cost or price, an OLTC on a
+bus that is not a source); a device on a missing bus is the generic ``unknown_bus`` problem of
+:func:`feederopt.network.validate.validate`. :func:`per_unit_devices` gives the model that the
+DOPF formulation (:mod:`feederopt.formulations.devices`) reads.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from feederopt.errors import Problem, ProblemKind
+
+if TYPE_CHECKING:
+    from feederopt.network.container import Network
+    from feederopt.network.perunit import PerUnitNetwork
+
+
+class Control(StrEnum):
+    """What the DOPF may set (``feederopt solve --controls``)."""
+
+    CAPS = "caps"
+    TAPS = "taps"
+    DG = "dg"
+    FLEX = "flex"
+
+
+ALL_CONTROLS: frozenset[Control] = frozenset(Control)
+
+
+def _col(df: pl.DataFrame, name: str) -> bool:
+    return name in df.columns
+
+
+def _ids(df: pl.DataFrame, mask: pl.Expr) -> tuple[str, ...]:
+    return tuple(str(i) for i in df.filter(mask.fill_null(False))["id"].to_list())
+
+
+def device_problems(net: Network) -> list[Problem]:
+    """Every problem of the device columns (all at once), as typed problems."""
+    out: list[Problem] = []
+
+    def add(kind: ProblemKind, table: str, ids: tuple[str, ...], field_: str, message: str,
+            hint: str) -> None:
+        if ids:
+            out.append(Problem(kind, table, message, ids=ids, field=field_, hint=hint))
+
+    sh = net.shunts
+    if sh.height and _col(sh, "id") and _col(sh, "step") and _col(sh, "max_steps"):
+        add(ProblemKind.INVALID_VALUE, "shunts", _ids(sh, pl.col("step") > pl.col("max_steps")),
+            "step", "the step is outside the bank (above max_steps)",
+            "a bank with max_steps N has the steps 0..N")
+    b = net.buses
+    if b.height and _col(b, "id") and _col(b, "tap_min_pu"):
+        lo, hi, st = pl.col("tap_min_pu"), pl.col("tap_max_pu"), pl.col("tap_step_pu")
+        given = lo.is_not_null() | hi.is_not_null() | st.is_not_null()
+        add(ProblemKind.INVALID_VALUE, "buses",
+            _ids(b, given & (lo.is_null() | hi.is_null() | st.is_null())), "tap_min_pu",
+            "an OLTC needs tap_min_pu, tap_max_pu and tap_step_pu together",
+            "give all three, e.g. 0.96, 1.04 and 0.0125")
+        add(ProblemKind.INVERTED_LIMITS, "buses", _ids(b, lo > hi), "tap_min_pu",
+            "tap_min_pu is above tap_max_pu", "swap the tap limits")
+        add(ProblemKind.INVALID_VALUE, "buses",
+            _ids(b, (lo <= hi) & ((lo > 1.0) | (hi < 1.0) | (lo <= 0))), "tap_min_pu",
+            "the OLTC range must hold the neutral ratio 1.0 and be positive",
+            "e.g. tap_min_pu 0.96, tap_max_pu 1.04")
+        add(ProblemKind.INVALID_VALUE, "buses", _ids(b, pl.col("tap_cost_kw") < 0),
+            "tap_cost_kw", "the tap-change cost is negative", "give a cost >= 0 in kW")
+        add(ProblemKind.INVALID_VALUE, "buses", _ids(b, st <= 0), "tap_step_pu",
+            "the tap step must be positive", "e.g. 0.0125 (1.25 % per position)")
+        add(ProblemKind.INVALID_VALUE, "buses", _ids(b, given & ~pl.col("is_source")),
+            "tap_min_pu", "an OLTC is modelled at a source (substation) bus only",
+            "put the OLTC on the substation's source bus")
+    br = net.branches
+    if br.height and _col(br, "id") and _col(br, "tap_controllable"):
+        oltc = pl.col("tap_controllable").fill_null(False)
+        lo, hi, st = pl.col("tap_min_ratio"), pl.col("tap_max_ratio"), pl.col("tap_steps")
+        add(ProblemKind.INVALID_VALUE, "branches",
+            _ids(br, oltc & (lo.is_null() | hi.is_null() | st.is_null())), "tap_min_ratio",
+            "a controllable tap needs tap_min_ratio, tap_max_ratio and tap_steps",
+            "give all three, e.g. 0.9, 1.1 and 17")
+        add(ProblemKind.INVERTED_LIMITS, "branches", _ids(br, oltc & (lo > hi)), "tap_min_ratio",
+            "tap_min_ratio is above tap_max_ratio", "swap the tap limits")
+        add(ProblemKind.INVALID_VALUE, "branches", _ids(br, oltc & ((lo <= 0) | (st < 2))),
+            "tap_steps", "a controllable tap needs positive ratios and at least 2 positions",
+            "e.g. tap_steps 17 from 0.9 to 1.1")
+        add(ProblemKind.INVALID_VALUE, "branches",
+            _ids(br, oltc & ((pl.col("kind") != "transformer") | pl.col("switchable"))),
+            "tap_controllable", "a controllable tap sits on a fixed (not switchable) "
+            "transformer branch", "set kind transformer and switchable false, or drop the tap")
+    g = net.generators
+    if g.height and _col(g, "id") and _col(g, "fixed_cost_per_h"):
+        add(ProblemKind.INVALID_VALUE, "generators", _ids(g, pl.col("fixed_cost_per_h") < 0),
+            "fixed_cost_per_h", "the fixed cost is negative", "give a cost >= 0 per hour")
+        add(ProblemKind.INVALID_VALUE, "generators",
+            _ids(g, pl.col("committable") & (pl.col("cost_per_mwh") < 0)), "cost_per_mwh",
+            "a committable generator has a negative energy cost", "give a cost >= 0 per MWh")
+    ld = net.loads
+    if ld.height and _col(ld, "id") and _col(ld, "flex_share"):
+        add(ProblemKind.INVALID_VALUE, "loads",
+            _ids(ld, (pl.col("flex_share") < 0) | (pl.col("flex_share") > 1)
+                 | pl.col("flex_share").is_nan()), "flex_share",
+            "the flexible share must lie in [0, 1]", "e.g. 0.2 for 20 % of the load")
+        add(ProblemKind.INVALID_VALUE, "loads",
+            _ids(ld, (pl.col("flex_price_per_mwh") < 0) | pl.col("flex_price_per_mwh").is_nan()),
+            "flex_price_per_mwh", "the flexibility price is negative",
+            "give a price >= 0 per MWh")
+    return out
+
+
+@dataclass(frozen=True)
+class PerUnitDevices:
+    """The devices on the per-unit model (indices into the per-unit buses and generators).
+
+    ``cap_q`` is a bank's injection per step at 1 p.u. [p.u.]; ``tap_ratios[k]`` the positions
+    of OLTC ``k``; ``gen_commit`` the committable generators; ``flex_p`` the largest reduction
+    of each flexible load [p.u.], ``flex_q_per_p`` its power factor ratio ``q / p``.
+    Costs are per hour in the currency of the data (``flex_price`` per p.u. hour).
+    """
+
+    cap_ids: list[str] = field(default_factory=list)
+    cap_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    cap_q: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    cap_max_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    cap_base_step: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    tap_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    tap_ratios: list[np.ndarray] = field(default_factory=list)
+    tap_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kW per position moved
+    #: Per OLTC: its transformer branch, or -1 for a source (substation) OLTC.
+    tap_branch: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    #: Per OLTC: its base ratio (1 at a source; the branch's tap_ratio on a transformer).
+    tap_neutral: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    gen_commit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    gen_fixed_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per hour, on
+    flex_ids: list[str] = field(default_factory=list)
+    flex_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    flex_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    flex_q_per_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    flex_price: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def n_cap(self) -> int:
+        return len(self.cap_ids)
+
+    @property
+    def n_tap(self) -> int:
+        return len(self.tap_bus)
+
+    def tap_base_position(self, k: int) -> int:
+        """The base position of OLTC ``k`` (ratio 1 at a source; nearest the branch's
+        ``tap_ratio`` on a transformer)."""
+        base = float(self.tap_neutral[k]) if len(self.tap_neutral) else 1.0
+        return int(np.argmin(np.abs(self.tap_ratios[k] - base)))
+
+    def source_taps(self) -> np.ndarray:
+        """The OLTCs at source buses."""
+        return np.flatnonzero(self.tap_branch < 0) if len(self.tap_branch) else np.arange(
+            self.n_tap)
+
+    def branch_taps(self) -> np.ndarray:
+        """The OLTCs on transformer branches."""
+        return np.flatnonzero(self.tap_branch >= 0)
+
+    def is_empty(self) -> bool:
+        return not (self.n_cap or self.n_tap or len(self.gen_commit) or len(self.flex_ids))
+
+
+def tap_positions(lo: float, hi: float, step: float) -> np.ndarray:
+    """The ratios ``1 + k step`` inside ``[lo, hi]`` (integer ``k``), ascending."""
+    k_lo = math.ceil((lo - 1.0) / step - 1e-9)
+    k_hi = math.floor((hi - 1.0) / step + 1e-9)
+    return 1.0 + step * np.arange(k_lo, k_hi + 1)
+
+
+def per_unit_devices(net: Network, pu: PerUnitNetwork,
+                     controls: frozenset[Control] = ALL_CONTROLS) -> PerUnitDevices:
+    """The devices of ``net`` that ``controls`` lets the optimiser set, on ``pu``."""
+    index = {b: i for i, b in enumerate(pu.bus_ids)}
+    s = pu.s_base_mva
+    out: dict[str, object] = {}
+    sh = net.shunts.filter(pl.col("in_service"))
+    if Control.CAPS in controls and sh.height:
+        sh = sh.filter(pl.col("controllable"))
+        out.update(
+            cap_ids=[str(i) for i in sh["id"].to_list()],
+            cap_bus=np.array([index[str(b)] for b in sh["bus"].to_list()], dtype=int),
+            cap_q=sh["q_mvar_per_step"].cast(pl.Float64).to_numpy() / s,
+            cap_max_steps=sh["max_steps"].cast(pl.Int64).to_numpy(),
+            cap_base_step=sh["step"].cast(pl.Int64).to_numpy(),
+        )
+    b = net.buses.filter(pl.col("tap_min_pu").is_not_null())
+    br = net.branches
+    br = br.filter(pl.col("tap_controllable").fill_null(False) & pl.col("in_service")) if (
+        "tap_controllable" in br.columns) else br.clear()
+    br_index = {b_: i for i, b_ in enumerate(pu.branch_ids)}
+    br = br.filter(pl.col("id").is_in(list(br_index)))
+    if Control.TAPS in controls and (b.height or br.height):
+        out.update(
+            tap_bus=np.array([index[str(i)] for i in b["id"].to_list()]
+                             + [index[str(i)] for i in br["from_bus"].to_list()], dtype=int),
+            tap_cost=np.concatenate([
+                b["tap_cost_kw"].cast(pl.Float64).fill_null(0.0).to_numpy(),
+                np.zeros(br.height)]),
+            tap_ratios=[tap_positions(float(r["tap_min_pu"]), float(r["tap_max_pu"]),
+                                      float(r["tap_step_pu"])) for r in b.iter_rows(named=True)]
+            + [np.linspace(float(r["tap_min_ratio"]), float(r["tap_max_ratio"]),
+                           int(r["tap_steps"])) for r in br.iter_rows(named=True)],
+            tap_branch=np.array([-1] * b.height + [br_index[str(i)] for i in br["id"].to_list()],
+                                dtype=int),
+            tap_neutral=np.concatenate([np.ones(b.height),
+                                        br["tap_ratio"].cast(pl.Float64).to_numpy()]),
+        )
+    if Control.DG in controls and pu.n_gen:
+        g = net.generators.filter(pl.col("in_service"))
+        commit = np.flatnonzero(g["committable"].to_numpy())
+        out.update(gen_commit=commit,
+                   gen_fixed_cost=g["fixed_cost_per_h"].cast(pl.Float64).to_numpy()[commit])
+    ld = net.loads.filter(pl.col("in_service") & (pl.col("flex_share") > 0)
+                          & (pl.col("p_mw") > 0))
+    if Control.FLEX in controls and ld.height:
+        p = ld["p_mw"].cast(pl.Float64).to_numpy()
+        q = ld["q_mvar"].cast(pl.Float64).to_numpy()
+        out.update(
+            flex_ids=[str(i) for i in ld["id"].to_list()],
+            flex_bus=np.array([index[str(x)] for x in ld["bus"].to_list()], dtype=int),
+            flex_p=ld["flex_share"].cast(pl.Float64).to_numpy() * p / s,
+            flex_q_per_p=q / p,
+            flex_price=ld["flex_price_per_mwh"].cast(pl.Float64).to_numpy() * s,
+        )
+    return PerUnitDevices(**out)  # type: ignore[arg-type]
+
+
+def fixed_at_base(net: Network, controls: frozenset[Control]) -> Network:
+    """``net`` with the devices that ``controls`` leaves out held at their base settings: a
+    committable generator then produces its set-point ``p_mw``, ``q_mvar`` (0, 0 = off by
+    default) instead of anything within its limits; banks keep their ``step``, OLTC sources
+    their ``v_set_pu`` and flexible loads their full demand without any change here."""
+    g = net.generators
+    if Control.DG in controls or not g.height or not g["committable"].any():
+        return net
+    c = pl.col("committable")
+    gens = g.with_columns(
+        pl.when(c).then(pl.col("p_mw")).otherwise(pl.col("p_min_mw")).alias("p_min_mw"),
+        pl.when(c).then(pl.col("p_mw")).otherwise(pl.col("p_max_mw")).alias("p_max_mw"),
+        pl.when(c).then(pl.col("q_mvar")).otherwise(pl.col("q_min_mvar")).alias("q_min_mvar"),
+        pl.when(c).then(pl.col("q_mvar")).otherwise(pl.col("q_max_mvar")).alias("q_max_mvar"),
+    )
+    return net.replace(generators=gens)

@@ -1,0 +1,212 @@
+"""The distribution OPF with reconfiguration (Khodr, Matos & Pereira, "Distribution optimal power
+flow", IEEE Power Tech 2007; seed 002): one model chooses the switch states and the setting of
+every controllable device.
+
+    min   C_loss + C_DG + C_flex + C_switch                      [kW-equivalent]
+    s.t.  radiality(y)                                          (formulations.radiality)
+          DistFlow(y, P, Q, l, v, pg, qg)                       (formulations.distflow)
+          devices(cap, tap, on, flex)                           (formulations.devices)
+
+with, at the loss price ``lambda`` [per MWh] that turns money into kW of losses,
+
+* ``C_loss = sum r l (+ g v)`` [kW];
+* ``C_DG = 1000 / lambda (sum_g c_g p_g + sum_g F_g on_g)``, ``c_g`` the energy cost per MWh
+  and ``F_g`` the fixed cost per hour of a running generator;
+* ``C_flex = 1000 / lambda sum_k pi_k flex_k``, ``pi_k`` the price per MWh of flexibility;
+* ``C_switch = sum switch_cost |y - y0|`` [kW per switching action, as in reconfiguration].
+
+The costs in money per hour are the kW-equivalents times ``lambda / 1000`` (:meth:`costs`).
+The master's discrete vector is ``y`` (switchable entries) followed by the device binaries
+``cap``, ``tap`` and ``on``; the slave is the SOCP for all of them fixed. This module imports no
+solver.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cached_property
+
+import numpy as np
+
+from feederopt.formulations.blocks import Block
+from feederopt.formulations.devices import (
+    add_devices,
+    branch_tap_loss_terms,
+    cap_max_per_bus,
+    cap_options,
+    device_groups,
+    tap_options,
+)
+from feederopt.formulations.distflow import DistFlowOptions, distflow
+from feederopt.network.devices import PerUnitDevices
+from feederopt.network.perunit import PerUnitNetwork
+from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
+
+#: Loss price [per MWh] when neither the options nor the case give one.
+DEFAULT_LOSS_PRICE_PER_MWH = 100.0
+
+
+def dopf_network(pu: PerUnitNetwork, dev: PerUnitDevices) -> PerUnitNetwork:
+    """``pu`` as the DOPF formulation needs it: the controllable banks at their largest step in
+    the fixed shunts (their base step taken out) and the OLTC sources' set-point ranges (see
+    :func:`~feederopt.formulations.devices.add_devices`)."""
+    q_shunt = pu.q_shunt.copy()
+    base = np.zeros(pu.n_bus)
+    np.add.at(base, dev.cap_bus, dev.cap_q * dev.cap_base_step)
+    q_shunt = q_shunt - base + cap_max_per_bus(pu, dev)
+    lo, hi = pu.v_set.copy(), pu.v_set.copy()
+    for k in dev.source_taps():
+        bus = dev.tap_bus[k]
+        lo[bus] = pu.v_set[bus] * float(dev.tap_ratios[k].min())
+        hi[bus] = pu.v_set[bus] * float(dev.tap_ratios[k].max())
+    out = replace(pu, q_shunt=q_shunt)
+    if len(dev.source_taps()):
+        out = replace(out, v_set_lo=lo, v_set_hi=hi)
+    if len(dev.branch_taps()):
+        # A transformer OLTC at its lowest ratio (the largest 1/n^2: the widest voltage and
+        # flow bounds); add_devices widens the bound on l and writes v_f / n^2 exactly.
+        tap = out.tap.copy() if out.tap.size else np.ones(out.n_branch)
+        for k in dev.branch_taps():
+            tap[dev.tap_branch[k]] = float(dev.tap_ratios[k].min())
+        out = replace(out, tap=tap)
+    return out
+
+
+@dataclass(frozen=True)
+class DopfProblem:
+    """The DOPF on the per-unit model ``base`` (the network as given) with devices ``dev``."""
+
+    base: PerUnitNetwork
+    dev: PerUnitDevices
+    radiality: RadialityModel = RadialityModel.PARENT_CHILD
+    loss_price_per_mwh: float = DEFAULT_LOSS_PRICE_PER_MWH
+
+    @cached_property
+    def pu(self) -> PerUnitNetwork:
+        return dopf_network(self.base, self.dev)
+
+    @cached_property
+    def recon(self) -> ReconfigurationProblem:
+        """The reconfiguration problem on the same model (radiality, switching cost, losses)."""
+        return ReconfigurationProblem(self.pu, self.radiality)
+
+    @property
+    def scale(self) -> float:
+        return 1000.0 * self.base.s_base_mva
+
+    def money_to_kw(self) -> float:
+        """kW-equivalent of one unit of money per hour: ``1000 / lambda``."""
+        return 1000.0 / self.loss_price_per_mwh
+
+    # ----- blocks -------------------------------------------------------------------------
+    def physics_block(self, *, slack: bool = False) -> Block:
+        pu = self.pu
+        block = add_devices(distflow(pu, DistFlowOptions(slack=slack)), pu, self.dev)
+        block.objective = self.operating_cost(block)
+        return block
+
+    def operating_cost(self, block: Block) -> dict[str, np.ndarray]:
+        """The slave's objective [kW-equivalent] by group: losses, DG energy, flexibility."""
+        cost = self.recon.loss_cost()
+        k = self.money_to_kw()
+        pu = self.pu
+        for g, c in branch_tap_loss_terms(pu, self.dev).items():
+            cost[g] = cost[g] + c * self.scale if g in cost else c * self.scale
+        if pu.n_gen and np.any(pu.gen_cost != 0):
+            cost["pg"] = pu.gen_cost * k
+        if "flex" in block.groups:
+            cost["flex"] = self.dev.flex_price * k
+        return cost
+
+    def fixed_cost(self) -> dict[str, np.ndarray]:
+        """The master's own cost on the device binaries [kW-equivalent]: the fixed DG cost, and
+        the tap-change cost (``tap_cost_kw`` per position away from the neutral ratio)."""
+        out: dict[str, np.ndarray] = {}
+        dev = self.dev
+        if len(dev.gen_commit) and np.any(dev.gen_fixed_cost):
+            out["on"] = dev.gen_fixed_cost * self.money_to_kw()
+        if dev.n_tap and np.any(dev.tap_cost):
+            which, _ = tap_options(dev)
+            moved = np.concatenate([np.abs(np.arange(len(r)) - dev.tap_base_position(k))
+                                    for k, r in enumerate(dev.tap_ratios)])
+            out["tap"] = dev.tap_cost[which] * moved
+        return out
+
+    def cost_lower_bound(self) -> float:
+        """A lower bound of the slave's objective (losses >= 0, DG energy at its cheapest)."""
+        pu = self.pu
+        c = pu.gen_cost * self.money_to_kw()
+        lo = np.minimum(pu.gen_p_min, 0.0)
+        lo[self.dev.gen_commit] = np.minimum(lo[self.dev.gen_commit], 0.0)
+        return float(np.minimum(c * lo, c * np.maximum(pu.gen_p_max, 0.0)).sum())
+
+    def radiality_block(self) -> Block:
+        return self.recon.radiality_block()
+
+    def y_cost(self) -> tuple[np.ndarray, float]:
+        return self.recon.y_cost()
+
+    def monolithic_block(self) -> Block:
+        block = self.physics_block().merge(self.radiality_block())
+        c, _ = self.y_cost()
+        if np.any(c):
+            block.add_objective("y", c)
+        for g, c_on in self.fixed_cost().items():
+            block.add_objective(g, c_on)
+        return block
+
+    def discrete_groups(self) -> list[str]:
+        """``y`` and the device binaries of this problem."""
+        return ["y", *device_groups(self.physics_block())]
+
+    def base_setting(self) -> dict[str, np.ndarray]:
+        """The discrete setting of the data: base topology, base steps, neutral taps, every
+        committable generator on."""
+        out = {"y": self.base.initial_closed().astype(float)}
+        dev = self.dev
+        if dev.n_cap:
+            bank, step = cap_options(dev)
+            out["cap"] = (step == dev.cap_base_step[bank]).astype(float)
+        if dev.n_tap:
+            which, _ratio = tap_options(dev)
+            pos = np.zeros(len(which))
+            start = 0
+            for k in range(dev.n_tap):
+                pos[start + dev.tap_base_position(k)] = 1.0
+                start += len(dev.tap_ratios[k])
+            out["tap"] = pos
+        if len(dev.gen_commit):
+            out["on"] = np.ones(len(dev.gen_commit))
+        return out
+
+    # ----- reading a solution -------------------------------------------------------------
+    def costs(self, point: dict[str, np.ndarray], setting: dict[str, np.ndarray]) -> dict[
+            str, float]:
+        """The cost terms of a solution, in money per hour and in kW-equivalent."""
+        lam = self.loss_price_per_mwh
+        losses_kw = self.recon.losses_kw(point) + sum(
+            float(c @ point[g]) for g, c in branch_tap_loss_terms(self.pu, self.dev).items()
+            if g in point) * self.scale
+        pu = self.pu
+        s = pu.s_base_mva
+        dg_energy = float(np.sum(pu.gen_cost * point.get("pg", np.zeros(pu.n_gen)))) if (
+            pu.n_gen) else 0.0
+        dg_fixed = float(np.sum(self.dev.gen_fixed_cost * setting.get("on", np.zeros(0))))
+        flex = float(np.sum(self.dev.flex_price * point.get("flex", np.zeros(0))))
+        c, const = self.y_cost()
+        switching_kw = float(c @ setting["y"]) + const
+        if "tap" in setting and "tap" in self.fixed_cost():
+            switching_kw += float(self.fixed_cost()["tap"] @ setting["tap"])
+        out = {
+            "loss_price_per_mwh": lam,
+            "losses_kw": losses_kw,
+            "losses_per_h": losses_kw * lam / 1000.0,
+            "dg_per_h": dg_energy + dg_fixed,
+            "flexibility_per_h": flex,
+            "flexibility_mw": float(np.sum(point.get("flex", np.zeros(0)))) * s,
+            "switching_kw": switching_kw,
+            "switching_per_h": switching_kw * lam / 1000.0,
+        }
+        out["total_per_h"] = (out["losses_per_h"] + out["dg_per_h"] + out["flexibility_per_h"]
+                              + out["switching_per_h"])
+        return out

@@ -1,0 +1,160 @@
+"""The DOPF's answer in the user's ids and SI units: the chosen setting of every device
+(``devices`` in the JSON), the cost terms (``costs``), and the network with those settings
+written into it, whose AC power flow checks the solution."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from feederopt.formulations.devices import cap_options, tap_options
+from feederopt.network.container import Network
+from feederopt.problems.dopf import DopfProblem
+
+
+@dataclass(frozen=True)
+class DeviceSettings:
+    """Chosen settings by user id: capacitor steps, source set-points [p.u.], generator
+    status and dispatch [MW, MVAr], load reductions [MW], transformer tap ratios."""
+
+    cap_steps: dict[str, int] = field(default_factory=dict)
+    source_v_set: dict[str, float] = field(default_factory=dict)
+    gen_dispatch: dict[str, tuple[bool, float, float]] = field(default_factory=dict)
+    load_reduction: dict[str, float] = field(default_factory=dict)
+    branch_tap: dict[str, float] = field(default_factory=dict)  # transformer OLTC ratios
+
+
+@dataclass
+class DopfSummary:
+    """``devices`` (one row per controllable device) and ``costs`` of a DOPF solve."""
+
+    devices: list[dict[str, Any]]
+    costs: dict[str, float]
+    controls: list[str]
+    settings: DeviceSettings
+    #: The AC-OPF polish of the generators' set-points (``ac_opf``), when it ran.
+    ac_opf: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"devices": self.devices, "costs": self.costs, "controls": self.controls}
+        if self.ac_opf is not None:
+            out["ac_opf"] = self.ac_opf
+        return out
+
+    def table(self) -> pl.DataFrame:
+        """The device table of the report (id, kind, bus, setting)."""
+        rows = [{"id": d["id"], "kind": d["kind"], "bus": str(d["bus"]),
+                 "setting": d["setting"]} for d in self.devices]
+        return pl.DataFrame(rows, schema={"id": pl.String, "kind": pl.String, "bus": pl.String,
+                                          "setting": pl.String})
+
+
+def dopf_summary(net: Network, problem: DopfProblem, point: dict[str, np.ndarray],
+                 controls: list[str]) -> DopfSummary:
+    """Decode the discrete and continuous device values of a solution ``point`` (per unit,
+    with the groups ``cap``, ``tap``, ``on``, ``pg``, ``qg``, ``flex``)."""
+    pu, dev = problem.pu, problem.dev
+    s = pu.s_base_mva
+    bus_out = net.bus_id_out
+    v = np.sqrt(np.clip(point["v"], 0, None))
+    rows: list[dict[str, Any]] = []
+    settings = DeviceSettings()
+    if dev.n_cap and "cap" in point:
+        _bank, step = cap_options(dev)
+        chosen = step[point["cap"] > 0.5]
+        for c, sid in enumerate(dev.cap_ids):
+            k = int(chosen[c])
+            bus = int(dev.cap_bus[c])
+            q = k * dev.cap_q[c] * s
+            settings.cap_steps[sid] = k
+            rows.append({"id": sid, "kind": "capacitor", "bus": bus_out(pu.bus_ids[bus]),
+                         "step": k, "max_steps": int(dev.cap_max_steps[c]),
+                         "q_mvar_at_1pu": q, "q_mvar": q * v[bus] ** 2,
+                         "setting": f"step {k}/{int(dev.cap_max_steps[c])}: {q * 1000:.0f} kvar"})
+    if dev.n_tap and "tap" in point:
+        _which, ratio = tap_options(dev)
+        chosen_r = ratio[point["tap"] > 0.5]
+        for k, bus in enumerate(dev.tap_bus):
+            n = float(chosen_r[k])
+            position = int(np.argmin(np.abs(dev.tap_ratios[k] - n)) - dev.tap_base_position(k))
+            bid = pu.bus_ids[int(bus)]
+            if len(dev.tap_branch) and dev.tap_branch[k] >= 0:  # a transformer's OLTC
+                brid = pu.branch_ids[int(dev.tap_branch[k])]
+                settings.branch_tap[brid] = n
+                rows.append({"id": f"oltc:{brid}", "kind": "oltc", "bus": bus_out(bid),
+                             "branch": brid, "ratio_pu": n, "position": position,
+                             "setting": f"ratio {n:.4f} (position {position:+d} from the "
+                                        "data's)"})
+                continue
+            v_set = float(pu.v_set[bus]) * n
+            settings.source_v_set[bid] = v_set
+            rows.append({"id": f"oltc:{bid}", "kind": "oltc", "bus": bus_out(bid),
+                         "ratio_pu": n, "position": position, "v_set_pu": v_set,
+                         "setting": f"ratio {n:.4f} (position {position:+d}), "
+                                    f"V = {v_set:.4f} p.u."})
+    if len(dev.gen_commit) and "on" in point:
+        for j, g in enumerate(dev.gen_commit):
+            on = bool(point["on"][j] > 0.5)
+            p = float(point["pg"][g]) * s if on else 0.0
+            q = float(point["qg"][g]) * s if on else 0.0
+            gid = pu.gen_ids[int(g)]
+            settings.gen_dispatch[gid] = (on, p, q)
+            rows.append({"id": gid, "kind": "generator",
+                         "bus": bus_out(pu.bus_ids[int(pu.gen_bus[g])]), "on": on,
+                         "p_mw": p, "q_mvar": q,
+                         "setting": f"on: {p:.3f} MW, {q:.3f} MVAr" if on else "off"})
+    if len(dev.flex_ids) and "flex" in point:
+        for j, lid in enumerate(dev.flex_ids):
+            p = max(float(point["flex"][j]), 0.0) * s
+            settings.load_reduction[lid] = p
+            rows.append({"id": lid, "kind": "flexible_load",
+                         "bus": bus_out(pu.bus_ids[int(dev.flex_bus[j])]),
+                         "reduction_mw": p, "reduction_mvar": p * float(dev.flex_q_per_p[j]),
+                         "max_reduction_mw": float(dev.flex_p[j]) * s,
+                         "setting": f"-{p * 1000:.1f} kW"})
+    setting: dict[str, np.ndarray] = {g: point[g] for g in ("y", "cap", "tap", "on")
+                                      if g in point}
+    return DopfSummary(rows, problem.costs(point, setting), controls, settings)
+
+
+def with_settings(net: Network, settings: DeviceSettings) -> Network:
+    """``net`` with the chosen settings written into its tables (for the AC check): bank
+    steps, source set-points, generator dispatch (an off generator produces nothing), reduced
+    loads."""
+    sh = net.shunts
+    if settings.cap_steps:
+        sh = sh.with_columns(pl.col("id").replace_strict(
+            settings.cap_steps, default=pl.col("step"), return_dtype=pl.Int64).alias("step"))
+    branches = net.branches
+    if settings.branch_tap:
+        branches = branches.with_columns(pl.col("id").replace_strict(
+            settings.branch_tap, default=pl.col("tap_ratio"),
+            return_dtype=pl.Float64).alias("tap_ratio"))
+    buses = net.buses
+    if settings.source_v_set:
+        buses = buses.with_columns(pl.col("id").replace_strict(
+            settings.source_v_set, default=pl.col("v_set_pu"),
+            return_dtype=pl.Float64).alias("v_set_pu"))
+    gens = net.generators
+    if settings.gen_dispatch:
+        p = {k: v[1] for k, v in settings.gen_dispatch.items()}
+        q = {k: v[2] for k, v in settings.gen_dispatch.items()}
+        gens = gens.with_columns(
+            pl.col("id").replace_strict(p, default=pl.col("p_mw"),
+                                        return_dtype=pl.Float64).alias("p_mw"),
+            pl.col("id").replace_strict(q, default=pl.col("q_mvar"),
+                                        return_dtype=pl.Float64).alias("q_mvar"))
+    loads = net.loads
+    if settings.load_reduction:
+        red = pl.col("id").replace_strict(settings.load_reduction, default=0.0,
+                                          return_dtype=pl.Float64)
+        keep = pl.when(pl.col("p_mw") > 0).then(1.0 - red / pl.col("p_mw")).otherwise(1.0)
+        loads = loads.with_columns((pl.col("p_mw") * keep).alias("p_mw"),
+                                   (pl.col("q_mvar") * keep).alias("q_mvar"))
+    # origin=None: the AC check builds its pandapower net from these tables (a pandapower
+    # origin net would keep its own shunt steps and source set-points).
+    return net.replace(buses=buses, branches=branches, shunts=sh, generators=gens, loads=loads,
+                       origin=None)

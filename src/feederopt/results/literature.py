@@ -1,0 +1,57 @@
+"""Published loss figures against a proven lower bound (the ``literature`` key of the JSON).
+
+A figure below the proven lower bound of the losses is **unattainable** with the case's data:
+the bound holds for every radial configuration, because the SOCP branch-flow model is a
+relaxation of the AC power flow on a radial network (Farivar & Low, IEEE TPWRS 28(3), 2013),
+so no configuration has AC losses below it. A figure at or above the losses of the configuration
+found (checked by the AC power flow) is **attainable**. Anything in between is undecided at
+the gap reached.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from feederopt.cases.literature import published, published_base
+
+
+def classify(case: str, lower_bound_kw: float, found_kw: float) -> list[dict[str, Any]]:
+    """One entry per published figure of ``case``: the figure, the verdict and the reason."""
+    out: list[dict[str, Any]] = []
+    for pub in published(case):
+        value = pub.losses_kw
+        if math.isfinite(lower_bound_kw) and value < lower_bound_kw * (1 - 1e-9):
+            verdict = "unattainable"
+            reason = (f"{value:.2f} kW is below the proven lower bound {lower_bound_kw:.3f} kW "
+                      "of every radial configuration")
+        elif math.isfinite(found_kw) and value >= found_kw:
+            verdict = "attainable"
+            reason = (f"the configuration found has {found_kw:.3f} kW (AC), "
+                      f"{value - found_kw:.3f} kW less")
+        else:
+            verdict = "undecided"
+            reason = (f"between the proven lower bound {lower_bound_kw:.3f} kW and the "
+                      f"losses found, {found_kw:.3f} kW")
+        out.append({"source": pub.source, "losses_kw": value, "verdict": verdict,
+                    "reason": reason, "lower_bound_kw": lower_bound_kw
+                    if math.isfinite(lower_bound_kw) else None, "note": pub.note})
+    return out
+
+
+def base_comparison(case: str, base: dict[str, Any]) -> list[dict[str, Any]]:
+    """The published base case of ``case`` beside our AC power flow of it (``base``: the
+    result's ``base`` dict with ``losses_kw``, ``min_voltage_pu``, ``min_voltage_bus``)."""
+    entry = published_base(case)
+    if entry is None or not base:
+        return []
+    pub, bus, v_min, cause = entry
+    ours = float(base.get("losses_kw", math.nan))
+    return [{"source": pub.source, "kind": "base_case", "losses_kw": pub.losses_kw,
+             "ours_kw": ours, "difference_pct": (ours - pub.losses_kw) / pub.losses_kw * 100,
+             "min_voltage_bus": bus, "min_voltage_pu": v_min,
+             "ours_min_voltage_bus": str(base.get("min_voltage_bus")),
+             "ours_min_voltage_pu": base.get("min_voltage_pu"),
+             "verdict": "reproduced within "
+             f"{abs(ours - pub.losses_kw) / pub.losses_kw * 100:.1f} %",
+             "reason": cause}]
