@@ -17,7 +17,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from feederopt.algorithms.partition import solve_extensive, solve_robust
+from feederopt.algorithms.partition import live_groups, solve_extensive, solve_robust
 from feederopt.cases import load_three_phase
 from feederopt.errors import InputError
 from feederopt.formulations.partition import (
@@ -25,6 +25,7 @@ from feederopt.formulations.partition import (
     X_GROUPS,
     first_stage_block,
     recourse_block,
+    recourse_cost_terms,
     rename,
     slack_terms,
 )
@@ -146,6 +147,45 @@ def test_robust_plan_feasible_at_every_extreme_point_and_in_sample(robust):
         assert m.solve().objective <= data.settings.eps
     share = in_sample_share(data, cp.plan, uncertainty=0.2, samples=200, seed=1)
     assert share.share_pct == 100.0
+
+
+def test_loads_of_de_energised_blocks_do_not_change_the_recourse(robust):
+    """The premise of live_groups: with 801's block de-energised, the extreme points that
+    differ only in 801 have the same least slack and the same recourse value (each LP built
+    and solved afresh here), so one representative per sign pattern of the live uncertain
+    loads is evaluated."""
+    data, cp, _ = robust
+    blk = data.load_block[data.load_ids.index("801")]
+    zbl = cp.plan.energised * 1.0
+    zbl[blk] = 0.0
+    dead = data.der_block[data.ph_der] == blk
+    x = {"zbl": zbl,
+         "zsw": cp.plan.closed * ~(data.switch_blocks == blk).any(axis=1) * 1.0,
+         "ps": np.where(dead, 0.0, cp.plan.p_set), "qs": np.where(dead, 0.0, cp.plan.q_set)}
+    omega = data.settings.omega * 1000.0
+    value_cost = {**{g: omega * c for g, c in slack_terms(data).items()},
+                  **recourse_cost_terms(data)}
+
+    def solve(scale, costs):
+        m = HighsModel(recourse_block(data, scale), objective=costs)
+        for g in X_GROUPS:
+            m.set_bounds(g, x[g], x[g])
+        sol = m.solve()
+        assert sol.status == "optimal"
+        return sol.objective
+
+    scales = data.extreme_points()
+    i801 = data.load_ids.index("801")
+    pairs = [(a, b) for a, b in itertools.combinations(range(len(scales)), 2)
+             if np.flatnonzero(scales[a] != scales[b]).tolist() == [i801]]
+    assert len(pairs) == 4
+    for a, b in pairs[:2]:
+        for costs in (slack_terms(data), value_cost):
+            assert solve(scales[a], costs) == pytest.approx(solve(scales[b], costs),
+                                                            rel=1e-9, abs=1e-9)
+    live, reps = live_groups(data, scales, zbl)
+    n_live = sum(zbl[data.load_block[data.load_ids.index(d)]] for d in UNCERTAIN)
+    assert not live[i801] and n_live < 3 and len(reps) == 2 ** n_live
 
 
 def test_deterministic_plan_fails_out_of_sample(net, det):

@@ -111,7 +111,7 @@ class IterationLog:
     k: int
     master_objective: float
     theta: float
-    worst_point: str  # signs of the uncertain loads ('+', '-'), '' at the nominal point
+    worst_point: str  # signs of the uncertain loads (+, -; * in a de-energised block), "" if none
     total_slack: float  # at the worst extreme point (the seed's stopping quantity)
     worst_recourse: float  # max_e V_e(x_k), nan while infeasible
     cuts: int
@@ -171,9 +171,39 @@ class PartitionResult:
 
 
 # ---------------------------------------------------------------------------------------------
-def _point_label(data: PartitionData, scale: np.ndarray) -> str:
+def _point_label(data: PartitionData, scale: np.ndarray,
+                 live: np.ndarray | None = None) -> str:
+    """The signs of the uncertain loads at ``scale``; ``*`` for a load whose block is
+    de-energised (``live`` false: any sign, the same recourse)."""
     idx = np.flatnonzero(data.uncertain)
-    return "".join("+" if scale[i] > 1 else "-" if scale[i] < 1 else "0" for i in idx)
+    return "".join("*" if live is not None and not live[i] else
+                   "+" if scale[i] > 1 else "-" if scale[i] < 1 else "0" for i in idx)
+
+
+def live_groups(data: PartitionData, scales: list[np.ndarray], zbl: np.ndarray
+                ) -> tuple[np.ndarray, list[int]]:
+    """The loads in energised blocks of ``zbl`` (``live``) and one representative extreme
+    point per sign pattern of the live uncertain loads.
+
+    For a first stage ``x`` with block ``l`` de-energised (``z_l = 0``), the recourse LP at
+    ``x`` does not depend on the scale ``u_d`` of a load ``d`` of block ``l``: ``u_d`` enters
+    only (18a), as ``z_l u_d s_d`` (zero) and as ``u_d K_d w`` on the nodes of block ``l``
+    (the voltage-dependent part of the load), where (16c) ``0 <= w <= z_l w_max`` forces
+    ``w = 0``; the flow bounds of :func:`~feederopt.formulations.partition.recourse_block`
+    come from the box's upper corner, not from the point. So two extreme points that differ
+    only in such loads have the same LP at ``x`` (same feasible set, same objective), hence
+    the same least total slack ``H_e(x)`` and value ``V_e(x)``: the worst case over the box
+    is the worst over the representatives. Their subgradients may differ (in ``z_l``), but a
+    representative's cut is valid (``theta >= max_e V_e >= V_rep``, ``0 >= H_rep``) and
+    tight at ``x``, which is all the convergence of Algorithm 1 uses. With ``m`` of the
+    ``|D|`` uncertain loads live, ``2^m`` LPs per iteration instead of ``2^|D|``.
+    """
+    live = np.asarray(zbl)[data.load_block] > 0.5
+    idx = np.flatnonzero(data.uncertain & live)
+    seen: dict[tuple[float, ...], int] = {}
+    for e, s in enumerate(scales):
+        seen.setdefault(tuple(s[idx]), e)
+    return live, sorted(seen.values())
 
 
 def _plan_from(data: PartitionData, vals: dict[str, np.ndarray]) -> PartitionPlan:
@@ -407,7 +437,8 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
             vals = master.values()
             x = _clean_x(data, vals)
             theta = float(vals["theta"][0])
-            rv = ex.map(_evaluate, [(e, x, eps) for e in range(len(scales))])
+            live, reps = live_groups(data, scales, x["zbl"])
+            rv = ex.map(_evaluate, [(e, x, eps) for e in reps])
             worst_h = max(rv, key=lambda r: r.slack)
             n_cuts = 0
             if fixed is None:
@@ -421,7 +452,7 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
                     in_master.append(worst_h.point)
                     master = build_master()
                 log.append(IterationLog(k, sol.objective + const, theta,
-                                        _point_label(data, scales[worst_h.point]),
+                                        _point_label(data, scales[worst_h.point], live),
                                         worst_h.slack, math.nan, n_cuts, phase))
                 continue
             worst = max(rv, key=lambda r: r.value)
@@ -430,7 +461,8 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
                     cuts.append(_cut(master, x, r.value, r.value_grad, theta_coef=-1.0))
                     n_cuts += 1
             log.append(IterationLog(k, sol.objective + const, theta,
-                                    _point_label(data, scales[worst.point]), worst_h.slack,
+                                    _point_label(data, scales[worst.point], live),
+                                    worst_h.slack,
                                     worst.value, n_cuts, phase))
             plan = _plan_from(data, vals)
             value = sol.objective + const - theta + worst.value

@@ -153,6 +153,10 @@ class PartitionData:
             out.append(s)
         return out
 
+    def upper_corner(self) -> np.ndarray:
+        """The load scales of the box's upper corner: ``1 + X`` on the uncertain loads."""
+        return 1.0 + self.settings.uncertainty * self.uncertain.astype(float)
+
     def nominal(self) -> np.ndarray:
         return np.ones(len(self.load_ids))
 
@@ -248,8 +252,12 @@ def recourse_block(data: PartitionData, scale: np.ndarray) -> Block:
     # finite flow bounds: the lindist3flow helper sizes them from demand and generation
     gen_cap = np.zeros(n)
     np.add.at(gen_cap, data.ph_node, data.ph_s_max)
-    total_p = data.load_p @ np.abs(scale) if data.load_p.shape[1] else np.zeros(n)
-    total_q = data.load_q @ np.abs(scale) if data.load_q.shape[1] else np.zeros(n)
+    # sized from the box's upper corner (or the point, outside it), the same for every extreme
+    # point: then points that differ only in loads of de-energised blocks give the same LP
+    # (see feederopt.algorithms.partition.live_groups)
+    size = np.maximum(np.abs(scale), data.upper_corner())
+    total_p = data.load_p @ size if data.load_p.shape[1] else np.zeros(n)
+    total_q = data.load_q @ size if data.load_q.shape[1] else np.zeros(n)
     model_pu = replace(pu, w_min=np.zeros(n), gen_p=gen_cap + np.abs(total_p),
                        gen_q=gen_cap + np.abs(total_q))
     b = lindist3flow(model_pu, voltage_limits=True, der_variables=True, thermal_limits=True)
