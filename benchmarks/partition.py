@@ -14,7 +14,8 @@ settings, building the problem, Algorithm 1 of the seed; imports excluded, repor
 
 Columns of ``RESULTS_partition.md``:
 
-* ``wall``: the ``partition()`` call [s]; ``solve``: the algorithm's own clock
+* ``wall``: the ``partition()`` call [s]; ``CPU``: the CPU time of the process during it
+  (with one worker, what the run would take on an idle core); ``solve``: the algorithm's own clock
   (``run_time_s``); ``to best``: its time to the best plan;
 * ``seed``, ``limit``: the seed's run time and a tenth of it; ``ok``: ``wall < limit``;
 * ``status``, ``objective`` [$], ``gap``: ``(objective - last master bound) / objective``
@@ -54,14 +55,14 @@ def worker(level: float, workers: int, time_limit: float) -> dict[str, Any]:
     from feederopt.api_partition import partition
 
     import_s = time.perf_counter() - t_imp
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     res = partition(CASE, uncertainty=level, workers=workers, time_limit_s=time_limit)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     bound = res.iterations[-1].master_objective if res.iterations else None
     gap = None if bound is None else max(0.0, res.objective - bound) / max(1.0, abs(res.objective))
     return {
         "case": CASE, "uncertainty": level, "workers": workers, "import_s": import_s,
-        "wall_s": wall, "solve_s": res.run_time_s, "to_best_s": res.time_to_best_s,
+        "wall_s": wall, "cpu_s": cpu, "solve_s": res.run_time_s, "to_best_s": res.time_to_best_s,
         "status": res.status, "objective": res.objective, "lower_bound": bound, "gap": gap,
         "iterations": len(res.iterations), "extreme_points": res.extreme_points,
         "energised_blocks": res.energised_blocks, "served_load_kw": res.served_load_kw,
@@ -151,16 +152,17 @@ def write_markdown(rows: list[dict[str, Any]], info: dict[str, Any], notes: list
         "the seed, each level in a fresh process; the target is a tenth of the seed's run "
         "time. See the docstring of `benchmarks/partition.py` for the columns.",
         "",
-        "| uncertainty | wall [s] | solve [s] | to best [s] | seed [s] | limit [s] | ok | "
-        "status | objective [$] | gap | iter. | blocks | served [kW] | peak MB | "
+        "| uncertainty | wall [s] | CPU [s] | solve [s] | to best [s] | seed [s] | limit [s] | "
+        "ok | status | objective [$] | gap | iter. | blocks | served [kW] | peak MB | "
         "load start / mean / max |",
-        "|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---|",
+        "|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         ok = {True: "yes", False: "**no**", None: "-"}[r.get("under_limit")]
         gap = "-" if r.get("gap") is None else f"{100 * r['gap']:.1g} %"
         lines.append(
             f"| {100 * r['uncertainty']:g} % | {fmt(r.get('wall_s'), '.2f')} | "
+            f"{fmt(r.get('cpu_s'), '.2f')} | "
             f"{fmt(r.get('solve_s'), '.2f')} | {fmt(r.get('to_best_s'), '.2f')} | "
             f"{fmt(r.get('seed_time_s'))} | {fmt(r.get('limit_s'), '.2f')} | {ok} | "
             f"{r['status']} | {fmt(r.get('objective'), ',.0f')} | {gap} | "
