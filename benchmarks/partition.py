@@ -36,12 +36,13 @@ import datetime as dt
 import json
 import os
 import platform
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from run import wait_child  # benchmarks/run.py, next to this file
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -83,21 +84,12 @@ def run_one(level: float, args: argparse.Namespace) -> dict[str, Any]:
     loads = [load0]
     t0 = time.perf_counter()
     backstop = args.time_limit * 1.5 + 120
-    killed = False
     with (logdir / f"partition_{level:g}.log").open("w") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=REPO,
                                 start_new_session=True)
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() - t0 > backstop:
-                killed = True
-                os.killpg(proc.pid, signal.SIGKILL)
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.5)
-            loads.append(os.getloadavg()[0])
+        status, usage, killed = wait_child(proc, t0, backstop,
+                                           tick=lambda: loads.append(os.getloadavg()[0]),
+                                           poll_s=0.5)
     row: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {}
     row.setdefault("case", CASE)
     row.setdefault("uncertainty", level)
