@@ -183,6 +183,24 @@ def _num(x: Any) -> float | None:
 # ================================================================================================
 # parent: run the workers, one at a time
 # ================================================================================================
+def wait_child(proc: subprocess.Popen[Any], t0: float, backstop: float,
+               tick: Any = None, poll_s: float = 0.2) -> tuple[int, Any, bool]:
+    """Wait for ``proc`` (started in its own session) and return its wait status, its
+    resource usage (``os.wait4``) and whether it was killed: its process group gets SIGKILL
+    once ``backstop`` seconds have passed since ``t0``. ``tick()`` runs at every poll."""
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            return status, usage, False
+        if time.perf_counter() - t0 > backstop:
+            os.killpg(proc.pid, signal.SIGKILL)
+            _, status, usage = os.wait4(proc.pid, 0)
+            return status, usage, True
+        time.sleep(poll_s)
+        if tick is not None:
+            tick()
+
+
 def run_one(case: str, method: str, time_limit: float, args: argparse.Namespace,
             logdir: Path) -> dict[str, Any]:
     logdir.mkdir(parents=True, exist_ok=True)
@@ -204,17 +222,7 @@ def run_one(case: str, method: str, time_limit: float, args: argparse.Namespace,
         fh.flush()
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=REPO,
                                 start_new_session=True)
-        killed = False
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() - t0 > backstop:
-                killed = True
-                os.killpg(proc.pid, signal.SIGKILL)
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.2)
+        status, usage, killed = wait_child(proc, t0, backstop)
         proc.returncode = os.waitstatus_to_exitcode(status)
     process_wall = time.perf_counter() - t0
     row: dict[str, Any] = {}
