@@ -41,6 +41,11 @@ def stopped_status() -> Status:
     return Status.INTERRUPTED if interrupt.requested() else Status.TIME_LIMIT
 
 
+class OutOfTime(Exception):
+    """A solver call reached the run's deadline without an answer: the phase that made it stops,
+    and the run reports what it has (incumbent, bound, gap) with status ``time_limit``."""
+
+
 class Deadline:
     """``seconds`` from now, cut short by a stop request."""
 

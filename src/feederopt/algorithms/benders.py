@@ -41,7 +41,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from feederopt.algorithms.base import ProgressCallback, RawSolution
+from feederopt.algorithms.base import Deadline, OutOfTime, ProgressCallback, RawSolution
 from feederopt.algorithms.master import MasterHelper, MasterLoop, MasterOptions
 from feederopt.algorithms.oa import SEED_SHARES
 from feederopt.algorithms.probing import probe_closed
@@ -49,7 +49,7 @@ from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.formulations.blocks import Block
 from feederopt.formulations.distflow import slack_objective
 from feederopt.problems.reconfiguration import Evaluation, ReconfigurationProblem
-from feederopt.solvers.cvxpy_backend import CvxpyModel
+from feederopt.solvers.cvxpy_backend import CvxpyModel, time_limit_options
 from feederopt.solvers.detect import solver_label
 from feederopt.solvers.highs_backend import HighsModel
 from feederopt.solvers.scip_master import ScipMaster
@@ -89,6 +89,9 @@ class Benders(MasterLoop):
     ) -> None:
         super().__init__(problem, options or BendersOptions(), progress)
         self.evaluator = evaluator or TopologyEvaluator(problem)
+        # Every slave solve (the start heuristics' too, on the same evaluator) stops at the
+        # run's time limit: lv_schutterwald's (2940 buses) took 83.5 s of a 60 s limit.
+        self.evaluator.deadline = Deadline(self.stop.time_limit_s)
         self.timings = {"build_s": self.evaluator.build_time_s, "master_s": 0.0, "slave_s": 0.0}
         self.incumbent: Evaluation | None = None
         self.incumbent_y: np.ndarray | None = None
@@ -162,7 +165,10 @@ class Benders(MasterLoop):
         holds slave solutions computed before (e.g. by a heuristic) that seed the master's
         outer approximation."""
         self._known = list(known)
-        result = self._loop(minimize_violation=False, initial=initial or [])
+        try:
+            result = self._loop(minimize_violation=False, initial=initial or [])
+        except OutOfTime:  # a slave reached the deadline: what the run has, time_limit
+            return self._solution(self.final_status(self.incumbent is not None), False)
         if result is not None:
             return result
         # Proven: no radial topology meets the limits. Search a little for the least-violating
@@ -172,7 +178,10 @@ class Benders(MasterLoop):
             time_limit_s=min(self.stop.time_limit_s, self.elapsed + self.options.diagnosis_time_s),
             iteration_limit=self.iteration + self.options.diagnosis_iterations,
         )
-        found = self._loop(minimize_violation=True, initial=initial or [])
+        try:
+            found = self._loop(minimize_violation=True, initial=initial or [])
+        except OutOfTime:  # proven infeasible, diagnosis cut short by the deadline
+            return self._solution(Status.INFEASIBLE, minimize_violation=True)
         if found is None and self.interrupted():  # proven infeasible, diagnosis cut short
             return self._solution(Status.INFEASIBLE, minimize_violation=True)
         return found or self._error()
@@ -186,8 +195,11 @@ class Benders(MasterLoop):
         heuristic (:func:`~feederopt.algorithms.heuristics.relaxation_rounding`) before
         :meth:`run`, which then reuses it."""
         if self._relaxed is None:
-            model = CvxpyModel(self.problem.monolithic_block(), integer=False)
-            sol = model.solve(self.evaluator.solver)
+            # Solved once: no DPP compilation (lv_schutterwald: 18 s of compiling otherwise).
+            model = CvxpyModel(self.problem.monolithic_block(), integer=False, dpp=False)
+            sol = model.solve(self.evaluator.solver,
+                              **time_limit_options(self.evaluator.solver,
+                                                 self.remaining()))
             self.timings["relaxation_s"] = model.build_time_s + sol.solve_time_s
             self._relaxed = (-math.inf, None)
             if sol.status == "optimal" and math.isfinite(sol.objective):
@@ -234,7 +246,8 @@ class Benders(MasterLoop):
         starts = [(y, *self._assess(y)) for y in self._radial_starts(initial)]
         if not minimize_violation:
             self.record(0.0, sum(ev.solve_time_s for _, ev, _, _ in starts), "start")
-        if self.interrupted():  # stopped before the master (seconds to build on large grids)
+        # Stopped before the master (seconds to build on large grids).
+        if self.interrupted() or self.remaining() <= 0:
             return self._solution(self.final_status(self.incumbent is not None),
                                   minimize_violation)
         master, helper = self._build_master(minimize_violation)
@@ -271,7 +284,7 @@ class Benders(MasterLoop):
         cutoff = self.upper - self.stop.gap * abs(self.upper) * 0.5
         found = probe_closed(self.problem, cutoff, self.y_const, budget,
                              None if point is None else point["y"], self.evaluator.solver,
-                             self.options.probe_rounds)
+                             self.options.probe_rounds, hard_limit_s=self.remaining())
         self.timings["probe_s"] = found.time_s
         self.timings["probed"] = found.probed
         self.timings["fixed_closed"] = len(found.closed)

@@ -41,7 +41,7 @@ import time
 
 import numpy as np
 
-from feederopt.algorithms.base import Deadline
+from feederopt.algorithms.base import Deadline, OutOfTime
 from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import (
@@ -413,6 +413,8 @@ def start_topologies(ev: TopologyEvaluator, time_limit_s: float,
                                                 min(left(), PERTURBATION_SHARE * spent))
                 if better < value:
                     starts.insert(0, y)
+    except OutOfTime:
+        pass  # the run's deadline (the evaluator's): the starts found so far
     finally:
         ev.keep_history = keep
         known = ev.history[history_before:]

@@ -50,7 +50,7 @@ def solve_misocp(
     if solver == "SCIP":
         return _solve_misocp_scip(problem, stop, evaluator)
     t0 = time.perf_counter()
-    model = CvxpyModel(problem.monolithic_block())
+    model = CvxpyModel(problem.monolithic_block(), dpp=False)  # solved once
     kwargs: dict[str, object] = {}
     if solver == "GUROBI":
         kwargs.update(TimeLimit=stop.time_limit_s, MIPGap=stop.gap)

@@ -34,9 +34,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from feederopt.algorithms.slaves import dpp_pays
 from feederopt.formulations.blocks import Group, Sense
 from feederopt.problems.reconfiguration import ReconfigurationProblem
-from feederopt.solvers.cvxpy_backend import CvxpyModel
+from feederopt.solvers.cvxpy_backend import CvxpyModel, time_limit_options
 from feederopt.solvers.status import SolverStatus
 
 
@@ -55,12 +56,15 @@ class ProbeResult:
 
 def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
                  budget_s: float, order: np.ndarray | None = None,
-                 solver: str = "CLARABEL", rounds: int = 1) -> ProbeResult:
+                 solver: str = "CLARABEL", rounds: int = 1,
+                 hard_limit_s: float = math.inf) -> ProbeResult:
     """The switchable branches whose opening lifts the conic relaxation to ``cutoff`` or above
     (module docstring); ``cutoff`` and the relaxation's value plus ``y_const`` are in kW.
     ``order`` ranks the branches (higher first, e.g. the relaxation's ``y``). A switch found
     closed stays closed in the later probes (``y >= y_floor``); ``rounds`` passes repeat the
-    probes of the others until one finds nothing new."""
+    probes of the others until one finds nothing new. Each solve stops at the budget, the
+    final one (the bound with the fixed switches closed) at ``hard_limit_s`` (the run's time
+    left)."""
     t0 = time.perf_counter()
     out = ProbeResult()
     pu = problem.pu
@@ -73,7 +77,7 @@ def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
     eye = sp.identity(n, format="csr")
     block.add_rows("probe_cap", {"y": eye, "y_cap": -eye}, Sense.LE, np.zeros(n))
     block.add_rows("probe_floor", {"y": -eye, "y_floor": eye}, Sense.LE, np.zeros(n))
-    model = CvxpyModel(block, integer=False)
+    model = CvxpyModel(block, integer=False, dpp=dpp_pays(problem))
     sw = np.flatnonzero(pu.switchable)
     if order is not None:
         sw = sw[np.argsort(-np.asarray(order, float)[sw], kind="stable")]
@@ -87,7 +91,8 @@ def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
             cap[e] = 0.0
             model.set("y_cap", cap)
             model.set("y_floor", floor)
-            sol = model.solve(solver)
+            sol = model.solve(solver, **time_limit_options(
+                solver, budget_s - (time.perf_counter() - t0)))
             out.probed += 1
             if sol.status == SolverStatus.OPTIMAL and math.isfinite(sol.objective):
                 # The solver's relative tolerance must not overstate the bound.
@@ -106,7 +111,8 @@ def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
     if out.closed:
         model.set("y_cap", np.ones(n))
         model.set("y_floor", floor)
-        sol = model.solve(solver)
+        sol = model.solve(solver, **time_limit_options(
+            solver, min(hard_limit_s, 1e6) - (time.perf_counter() - t0)))
         if sol.status == SolverStatus.OPTIMAL and math.isfinite(sol.objective):
             out.bound = sol.objective + y_const - 1e-6 * max(abs(sol.objective), 1.0)
             out.point = model.values()

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from feederopt.algorithms.base import ProgressCallback
+from feederopt.algorithms.base import OutOfTime, ProgressCallback
 from feederopt.algorithms.benders import Benders, BendersOptions
 from feederopt.algorithms.master import MasterHelper
 from feederopt.algorithms.slaves import TopologyEvaluator
@@ -108,7 +108,13 @@ class SingleTreeBenders(Benders):
             if key not in self._cache:
                 self.iteration += 1
                 before = self.upper
-                ev, value, optimality = self._assess(y)
+                try:
+                    ev, value, optimality = self._assess(y)
+                except OutOfTime:
+                    # The run's deadline: stop the tree. Rejecting the point is safe (its
+                    # value as SCIP's incumbent would be theta, a lower bound of its losses).
+                    master.model.interruptSolve()
+                    return False
                 self.timings["slave_in_tree_s"] += ev.solve_time_s
                 self._cache[key] = (y, ev, value, optimality)
                 self.record(0.0, ev.solve_time_s, "in tree")
