@@ -22,7 +22,7 @@ Second stage (wait and see, for a realisation ``xi``), the seed's (2)-(26) with 
   ``sum_n pdr_{n,h} = sum_n pd_{n,h}(xi)``.
 * (12)-(13) ``|P_b|, |Q_b| <= F y_b``.
 * (14) LinDistFlow (Baran & Wu, IEEE TPWRD 4(2), 1989) with the big-M the printed model forgets:
-  ``|v_t - v_f + 2 (r P + x Q)| <= M_b (1 - y_b)``, ``M_b = v_max^2 - v_min^2 + 2 (r + x) F``.
+  ``|v_t - v_f + 2 (r P + x Q)| <= M_b (1 - y_b)``, ``M_b = v_max^2 - v_min^2 + 2 (r F + x F_Q)``.
 * (15) ``v_min^2 <= v <= v_max^2``, root at its set-point.
 * (16)-(17) fossil DG ``0 <= pdg <= p_max``, ``0 <= qdg <= q_max``.
 * (18)-(21) storage: ``pdis <= P_s z``, ``pch <= P_s (1 - z)``, ``soc_h = soc_{h-1} + eta_ch pch
@@ -104,10 +104,12 @@ class ScheduleData:
     c_spill: float = 0.0
     c_switch: float = 0.0
     ps_max: float = 100.0
-    flow_max: float = 10.0
+    flow_max: float = 10.0  # |P_b| bound [MW]: the day's largest total consumption
+    flow_max_q: float = 10.0  # |Q_b| bound [MVAr]: reactive load plus DG reactive capacity
     physical_soc: bool = False
     hourly: bool = False
     tangents: tuple[float, ...] = (0.05, 0.15, 0.4, 1.0, 2.5)
+    fixed_open: np.ndarray | None = None  # (m,) bool: branches kept open all day
 
     @property
     def m(self) -> int:
@@ -167,17 +169,18 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
     H, n, m = d.hours, d.n, d.m
     G, S, U, K = (len(d.dg_bus), len(d.ess_bus), len(d.res_bus), len(d.ev_bus))
     b = Block()
+    y_ub = np.where(d.fixed_open, 0.0, 1.0) if d.fixed_open is not None else 1.0
     for g in d.y_groups():
-        b.add_group(Group.new(g, m, np.where(d.switchable, 0.0, 1.0), 1.0, integer=True))
+        b.add_group(Group.new(g, m, np.where(d.switchable, 0.0, 1.0), y_ub, integer=True))
     b.add_group(Group.new("z", H * S, 0.0, 1.0, integer=True))
     for name, size in (("xp", H * n), ("xm", H * n), ("xr", H * U)):
         if xi is not None:
             b.add_group(Group.data(name, np.asarray(xi.get(name, np.zeros(size)), float)))
         else:
             b.add_group(Group.new(name, size, 0.0, 1.0, integer=True))
-    F = d.flow_max
+    F, FQ = d.flow_max, d.flow_max_q
     b.add_group(Group.new("P", H * m, -F, F))
-    b.add_group(Group.new("Q", H * m, -F, F))
+    b.add_group(Group.new("Q", H * m, -FQ, FQ))
     vlo = np.tile(d.v_min2, H)
     vhi = np.tile(d.v_max2, H)
     roots = np.arange(H) * n + d.root
@@ -201,16 +204,17 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
     top = d.pd * (1 + d.eps) * (1 + d.gamma)
     b.add_group(Group.new("pdr", H * n, 0.0, top.ravel()))
     b.add_group(Group.new("pr", H * n, 0.0, top.ravel()))
+    b.add_group(Group.new("dem", H * n, -np.inf, np.inf))
 
     eye_m = sp.identity(H * m, format="csr")
     # (12)-(13): flows only on closed branches
-    ysel = _y_terms(d, np.full(H * m, F))
-    for g in ("P", "Q"):
+    for g, cap in (("P", F), ("Q", FQ)):
+        ysel = _y_terms(d, np.full(H * m, cap))
         for sign in (1.0, -1.0):
             b.add_rows(f"cap_{g}{sign:+.0f}", {g: sign * eye_m, **_neg(ysel)}, Sense.LE,
                        np.zeros(H * m))
     # (14) LinDistFlow with big-M on open branches
-    big = np.tile(d.v_max2.max() - d.v_min2.min() + 2 * (d.r + d.x) * F, H)
+    big = np.tile(d.v_max2.max() - d.v_min2.min() + 2 * (d.r * F + d.x * FQ), H)
     dv = _kron_hours(H, incidence(n, d.t).T - incidence(n, d.f).T)  # v_t - v_f
     rP = sp.diags(np.tile(2 * d.r, H)).tocsr()
     xQ = sp.diags(np.tile(2 * d.x, H)).tocsr()
@@ -239,16 +243,18 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
                          "pdr": -eye_n, "pev": -at(d.ev_bus)}, Sense.EQ, np.zeros(H * n))
     b.add_rows("bal_q", {"qs": root, "qdg": at(d.dg_bus), "pr": kq, "Q": net, "pdr": -kq},
                Sense.EQ, np.zeros(H * n))
-    # (6)-(11) DSM within +-eps of the realised demand, each hour's total conserved
+    # the realised demand: the only rows where the load's xi enters (one entry per row, so
+    # that the worst-case subproblem bounds one multiplier per uncertain entry)
     pd = d.pd.ravel()
     g_pd = sp.diags(d.gamma * pd).tocsr()
-    b.add_rows("dsm_hi", {"pdr": eye_n, "xp": -(1 + d.eps) * g_pd, "xm": (1 + d.eps) * g_pd},
-               Sense.LE, (1 + d.eps) * pd)
-    b.add_rows("dsm_lo", {"pdr": -eye_n, "xp": (1 - d.eps) * g_pd, "xm": -(1 - d.eps) * g_pd},
-               Sense.LE, -(1 - d.eps) * pd)
+    b.add_rows("demand", {"dem": eye_n, "xp": -g_pd, "xm": g_pd}, Sense.EQ, pd)
+    # (6)-(11) demand-side management within +-eps of the realised demand, each hour's total
+    # conserved
+    b.add_rows("dsm_hi", {"pdr": eye_n, "dem": -(1 + d.eps) * eye_n}, Sense.LE, np.zeros(H * n))
+    b.add_rows("dsm_lo", {"pdr": -eye_n, "dem": (1 - d.eps) * eye_n}, Sense.LE,
+               np.zeros(H * n))
     hsum = _kron_hours(H, sp.csr_matrix(np.ones((1, n))))
-    b.add_rows("dsm_total", {"pdr": hsum, "xp": -hsum @ g_pd, "xm": hsum @ g_pd}, Sense.EQ,
-               d.pd.sum(axis=1))
+    b.add_rows("dsm_total", {"pdr": hsum, "dem": -hsum}, Sense.EQ, np.zeros(H))
     # (18)-(21) storage
     if S:
         eye_s = sp.identity(H * S, format="csr")

@@ -57,6 +57,8 @@ class ScheduleSettings:
     soc_form: SocForm = SocForm.SEED
     hourly: bool = False
     ps_max_mw: float = 100.0
+    fixed_open: tuple[str, ...] = ()  # branch ids open all day
+    fixed_closed: tuple[str, ...] = ()  # branch ids closed all day
 
     @property
     def robust(self) -> bool:
@@ -86,6 +88,13 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
     lo, hi = st.aggregate
     if not lo <= 1 <= hi:
         bad("aggregate", "the ratio band must contain 1 (low <= 1 <= high)")
+    if net is not None:
+        ids = {str(b) for b in net.branches["id"].to_list()}
+        for f in ("fixed_open", "fixed_closed"):
+            unknown = tuple(b for b in getattr(st, f) if b not in ids)
+            if unknown:
+                out.append(Problem(ProblemKind.INVALID_VALUE, "options", "branch not in the "
+                                   "network", unknown, f))
     if net is not None and st.uncertain_buses:
         ids = {str(b) for b in net.buses["id"].to_list()}
         unknown = tuple(b for b in st.uncertain_buses if b not in ids)
@@ -137,12 +146,17 @@ def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
     budget_load = np.where(uncertain, st.budget if st.budget_kind is BudgetKind.TEMPORAL
                            else 1.0, 0.0)
     ess_e = col(DeviceKind.ESS, "e_max_mwh")
-    total = float(pd.max(axis=0).sum() + res_p.sum() + col(DeviceKind.DG, "p_max_mw").sum())
-    flow_max = 1.5 * (1 + st.eps) * (1 + st.gamma) * total + 1.0
+    # |P_b| <= the largest total consumption (nothing is exported: ps >= 0, lossless
+    # LinDistFlow), |Q_b| <= reactive load plus DG reactive capacity (the substation may absorb)
+    grow = (1 + st.eps) * (1 + st.gamma)
+    flow_max = float(grow * pd.sum(1).max() + col(DeviceKind.ESS, "p_max_mw").sum()
+                     + ev_max.sum(1).max(initial=0.0)) + 0.01
+    flow_max_q = float(grow * qd.sum(1).max() + col(DeviceKind.DG, "q_max_mvar").sum()) + 0.01
     tangents = tuple(a for a in (0.05, 0.15, 0.4, 1.0, 2.5, 6.0) if a < flow_max)
     return ScheduleData(
         hours=H, n=pu.n_bus, root=int(roots[0]), f=pu.f, t=pu.t, r=pu.r, x=pu.x,
-        switchable=pu.switchable.copy(), v_min2=pu.v_min ** 2, v_max2=pu.v_max ** 2,
+        switchable=pu.switchable & ~np.isin(pu.branch_ids, list(st.fixed_closed)),
+        fixed_open=np.isin(pu.branch_ids, list(st.fixed_open)), v_min2=pu.v_min ** 2, v_max2=pu.v_max ** 2,
         v_root2=float(pu.v_set[roots[0]]) ** 2, pd=pd, k_q=k_q,
         dg_bus=buses(DeviceKind.DG), dg_p=col(DeviceKind.DG, "p_max_mw"),
         dg_q=col(DeviceKind.DG, "q_max_mvar"), dg_cost=col(DeviceKind.DG, "cost_per_mwh"),
@@ -158,7 +172,7 @@ def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
         budget_res=np.full(len(res_ids), st.budget_res),
         aggregate=st.aggregate if st.budget_kind is BudgetKind.AGGREGATE else None,
         c_loss=st.c_loss, c_buy=st.c_buy, c_shed=st.c_shed, c_spill=st.c_spill,
-        c_switch=st.c_switch, ps_max=st.ps_max_mw, flow_max=flow_max,
+        c_switch=st.c_switch, ps_max=st.ps_max_mw, flow_max=flow_max, flow_max_q=flow_max_q,
         physical_soc=st.soc_form is SocForm.PHYSICAL, hourly=st.hourly, tangents=tangents,
     )
 
