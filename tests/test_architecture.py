@@ -39,6 +39,7 @@ ALIASES = {
     "feederopt": "api",  # the package root re-exports the api
     "api_threephase": "api",
     "api_partition": "api",
+    "api_schedule": "api",
     "uncertainty": "api",
     "__main__": "cli",
 }

@@ -20,6 +20,7 @@ from feederopt.network import Network
 if TYPE_CHECKING:
     from feederopt.api import load, save, save_json, solve
     from feederopt.api_partition import check_partition_result, partition
+    from feederopt.api_schedule import check_schedule_result, schedule
     from feederopt.api_threephase import solve_three_phase, three_phase_info
     from feederopt.cases import is_three_phase, list_cases
     from feederopt.errors import FeederoptError
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from feederopt.problems.reconfiguration import DEFAULT_RADIALITY
     from feederopt.report.html import write_report
     from feederopt.report.partition import partition_result_json
+    from feederopt.report.schedule import schedule_result_json
     from feederopt.results.uncertain import RobustSummary, StochasticSummary
     from feederopt.solvers import interrupt
     from feederopt.solvers.status import Status
@@ -74,6 +76,9 @@ _FOR_CLI = {
     "check_partition_result": "feederopt.api_partition",
     "partition_result_json": "feederopt.report.partition",
     "save_json": "feederopt.api",
+    "schedule": "feederopt.api_schedule",
+    "check_schedule_result": "feederopt.api_schedule",
+    "schedule_result_json": "feederopt.report.schedule",
 }
 
 __all__ = [
@@ -92,6 +97,7 @@ __all__ = [
     "check_output",
     "check_partition_result",
     "check_result",
+    "check_schedule_result",
     "generate_scenarios",
     "interrupt",
     "is_three_phase",
@@ -105,6 +111,8 @@ __all__ = [
     "resolve_scenarios",
     "save",
     "save_json",
+    "schedule",
+    "schedule_result_json",
     "solve",
     "solve_options",
     "solve_three_phase",

@@ -167,6 +167,17 @@ def check(
 
     from feederopt import check_options, check_output, check_result, load, read_result, write_text
 
+    sched = _schedule_doc(result_file)
+    if sched is not None:  # a schedule result (feederopt schedule --json/--out): its own set
+        from feederopt import check_schedule_result
+
+        rep = check_schedule_result(sched, samples=samples, seed=seed)
+        if json_file is not None:
+            write_text(json_file, json.dumps(rep, indent=2) + "\n", force=force)
+        if not quiet:
+            stdout().print(f"{rep['case']}: {rep['served_pct']:.1f} % of {samples} "
+                           "realisations of the budget set served without slack")
+        return
     doc = _partition_doc(result_file)
     if doc is not None:
         if case is not None or uncertain_loads is not None:
@@ -208,6 +219,19 @@ def check(
                   "skipped" if share_ac is None or math.isnan(share_ac) else
                   f"{mc.feasible_ac} ({share_ac * 100:.2f} %)")
     stdout().print(table)
+
+
+def _schedule_doc(result_file: str) -> dict[str, Any] | None:
+    """The result JSON (a file, or a folder's result.json) when it is a schedule result."""
+    path = Path(result_file)
+    path = path / "result.json" if path.is_dir() else path
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return doc if isinstance(doc, dict) and doc.get("kind") == "schedule" else None
 
 
 def _partition_doc(result_file: str) -> dict[str, Any] | None:

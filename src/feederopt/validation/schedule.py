@@ -71,7 +71,7 @@ def ac_check_hours(net: Network, d: ScheduleData, closed: np.ndarray,
         buses = [b for b in range(n) if b != d.root]
         pp.create_loads(pn, buses, p_mw=inj_p[h, buses], q_mvar=inj_q[h, buses])
         try:
-            pp.runpp(pn, algorithm="nr", init="flat", max_iteration=30)
+            pp.runpp(pn, algorithm="nr", init="flat", max_iteration=30, numba=False)
             ok = bool(pn.converged)
         except Exception:  # pandapower's LoadflowNotConverged
             ok = False
