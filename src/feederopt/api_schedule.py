@@ -61,7 +61,7 @@ def schedule_inputs(source: Any, profiles: str | Path | None = None,
     problems: list[Problem] = []
     if (profiles is None or devices is None) and not has_schedule(name):
         problems.append(Problem(
-            ProblemKind.MISSING_COLUMN if False else ProblemKind.INVALID_VALUE, "options",
+            ProblemKind.INVALID_VALUE, "options",
             "this case has no built-in schedule data", (str(source),),
             "profiles" if profiles is None else "devices",
             "give --profiles FILE and --devices FOLDER (case33bw and case69bw have "
@@ -84,7 +84,8 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
              devices: str | Path | None = None, settings: ScheduleSettings | None = None,
              time_limit_s: float = 900.0, gap: float = 1e-3, ac_check: bool = True,
              samples: int = 0, seed: int = 0, out: str | Path | None = None,
-             force: bool = False, **changes: Any) -> ScheduleResult:
+             force: bool = False, sub_time_s: float | None = None,
+             **changes: Any) -> ScheduleResult:
     """Schedule ``source`` for the day; ``changes`` override fields of ``settings``
     (:class:`ScheduleSettings`). Robust (C&CG) when ``gamma > 0`` with a budget, else
     deterministic. With ``samples``, that many realisations of the budget set check the first
@@ -100,7 +101,8 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
     if problems:
         raise InputError(problems)
     d = build_schedule_data(net, dev, prof, st)
-    sol = solve_ccg(d, gap=gap, time_limit_s=time_limit_s) if st.robust else \
+    sub = sub_time_s if sub_time_s is not None else max(time_limit_s / 5, 10.0)
+    sol = solve_ccg(d, gap=gap, time_limit_s=time_limit_s, sub_time_s=sub) if st.robust else \
         solve_deterministic(d, time_limit_s=time_limit_s, gap=min(gap, 1e-4))
     res = to_schedule_result(net, dev, d, st, sol, case=str(net.meta.get("case") or net.name)
                              if not isinstance(source, str) else source, ac_check=ac_check)
@@ -168,14 +170,16 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
         series=series(d, ids, pu.bus_ids, point, xi_w),
         worst_case=worst_case_summary(d, pu.bus_ids, ids["res"], xi_w) if robust else None,
         iterations=iteration_dicts(sol), run_time_s=sol.run_time_s, violations=violations,
-        notes=sol.notes, ac_check=ac)
+        notes=sol.notes, ac_check=ac,
+        ess_discharge_mode={i: sol.z.reshape(d.hours, -1)[:, j].astype(int).tolist()
+                            for j, i in enumerate(ids["ess"])})
 
 
 def check_schedule_result(doc: dict[str, Any], *, samples: int, seed: int = 0,
                           time_limit_s: float = 600.0) -> dict[str, Any]:
     """``feederopt check`` of a schedule result (its JSON): rebuild the problem from the
-    recorded inputs and settings, fix the recorded first stage (topology; storage modes are
-    re-read from the ESS series) and report the share of ``samples`` realisations of the budget
+    recorded inputs and settings, fix the recorded first stage (topology and storage modes)
+    and report the share of ``samples`` realisations of the budget
     set served without slack."""
     inputs = doc.get("inputs") or {}
     source = inputs.get("source")
@@ -193,13 +197,9 @@ def check_schedule_result(doc: dict[str, Any], *, samples: int, seed: int = 0,
     pu_ids = [str(b) for b in net.branches["id"].to_list()]
     closed = np.array([[0.0 if b in set(row) else 1.0 for b in pu_ids]
                        for row in doc["open_lines_by_hour"]])
-    s = len(d.ess_bus)
-    ser = doc["series"]
-    ess_ids = list(ser["ess_discharge_mw"])
-    z = np.zeros(d.hours * s)
-    for j, i in enumerate(ess_ids):
-        dis = np.asarray(ser["ess_discharge_mw"][i])
-        z[np.arange(d.hours) * s + j] = (dis > 1e-9).astype(float)
+    modes = doc.get("ess_discharge_mode") or {}
+    z = np.array([[modes[i][h] for i in modes] for h in range(d.hours)], float).ravel() \
+        if modes else np.zeros(d.hours * len(d.ess_bus))
     x: dict[str, np.ndarray] = {"z": z}
     if d.hourly:
         for h, g in enumerate(d.y_groups()):

@@ -395,8 +395,15 @@ class ColumnConstraintGeneration(AlgorithmBase):
         start = None
         while True:
             self.iteration += 1
-            sol, vals, master_s = _solve_master(d, xis, max(self.remaining(), 1.0),
-                                                min(self.stop.gap / 4, 1e-4), start)
+            try:
+                sol, vals, master_s = _solve_master(d, xis, max(self.remaining(), 1.0),
+                                                    min(self.stop.gap / 4, 1e-4), start)
+            except SolverError:
+                if best is None:
+                    raise
+                notes.append(f"iteration {self.iteration}: the master found no solution "
+                             "within the time left")
+                break
             self.update_lower(float(sol.bound))
             x = _first_stage(d, vals)
             start = vals
@@ -426,6 +433,8 @@ class ColumnConstraintGeneration(AlgorithmBase):
                 notes.append("worst case repeated")
                 break
             xis.append(wc.xi)
+        if best is None:
+            raise SolverError("C&CG ended without a schedule")
         x, wc = best
         worst_cost, worst_point = evaluate(d, x, wc.xi)
         nom_cost, nom_point = evaluate(d, x, nominal(d))

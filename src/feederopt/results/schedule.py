@@ -85,6 +85,8 @@ class ScheduleResult:
     ac_check: list[AcHour] = field(default_factory=list)
     sample_check: dict[str, Any] | None = None
     inputs: dict[str, Any] = field(default_factory=dict)
+    #: The first-stage storage modes: 1 discharge, 0 charge, per ESS and hour.
+    ess_discharge_mode: dict[str, list[int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out = {"kind": "schedule", **asdict(self)}
