@@ -141,13 +141,18 @@ def test_answers_radial_soc_dsm_and_ac(inputs) -> None:  # type: ignore[no-untyp
     assert max(c.max_v_error_pu for c in checks) <= 5e-3
 
 
-def test_physical_soc_form_costs_more_discharge(inputs) -> None:  # type: ignore[no-untyped-def]
+def test_soc_forms(inputs) -> None:  # type: ignore[no-untyped-def]
+    from feederopt.formulations.schedule import nominal, recourse_block
+
     d = small(inputs)
-    seed_form = solve_deterministic(d, gap=1e-7)
-    phys = solve_deterministic(replace(d, physical_soc=True), gap=1e-7)
-    # both are valid schedules; discharging drains pdis/eta >= eta*pdis, so the physical model
-    # is a restriction: its optimum cannot be lower
-    assert phys.objective >= seed_form.objective - 1e-6
+    for physical, k in ((False, d.eta_dis), (True, 1.0 / d.eta_dis)):
+        dd = replace(d, physical_soc=physical)
+        row = recourse_block(dd, nominal(dd)).row("soc")
+        # soc_h - soc_{h-1} - eta_ch pch + k pdis = 0 (soc0 at h = 0)
+        coef = row.terms["pdis"].diagonal()
+        np.testing.assert_allclose(coef, np.tile(k, dd.hours))
+        np.testing.assert_allclose(row.terms["pch"].diagonal(), -np.tile(d.eta_ch, dd.hours))
+        np.testing.assert_allclose(row.rhs[: len(d.ess_bus)], d.soc0)
 
 
 def test_cli_schedule_json_and_check(tmp_path: Path) -> None:
