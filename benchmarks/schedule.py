@@ -64,7 +64,7 @@ def write(rows: list[dict[str, Any]]) -> None:
             f"{r['iterations']} | {r['wall_s']:.1f} | {r['losses_mwh']:.4f} | "
             f"{r['purchase_mwh']:.3f} | {r['shed_mwh']:.3f} | {r['v_min']:.4f} | "
             f"{r['v_max']:.4f} | {', '.join(r['open_lines'])} | "
-            f"{r['ac_max_v_error'] if r['ac_max_v_error'] is None else round(r['ac_max_v_error'], 4)} |")
+            f"{_num(r['ac_max_v_error'])} |")
     det = [r for r in rows if r["case"] == "case33bw" and r["method"] == "deterministic"]
     if det:
         lines += ["", "## case33bw, DSM cases a-d beside the seed's Table 2", "",
@@ -84,6 +84,10 @@ def write(rows: list[dict[str, Any]]) -> None:
                          f"{r['gap']:.2e} after {r['iterations']} iterations: target "
                          f"{'met' if ok else 'NOT met'}. Notes: {'; '.join(r['notes']) or '-'}")
     (HERE / "RESULTS_schedule.md").write_text("\n".join(lines) + "\n")
+
+
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:.4f}"
 
 
 def machine() -> str:

@@ -10,6 +10,7 @@ pandapower's Newton-Raphson power flow for the AC check.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -77,7 +78,7 @@ def _spanning_tree(n: int, f: np.ndarray, t: np.ndarray, closed: np.ndarray) -> 
 def test_dsm_objective_non_increasing(inputs) -> None:  # type: ignore[no-untyped-def]
     objs = [solve_deterministic(small(inputs, eps=e), gap=1e-7).objective
             for e in (0.0, 0.1, 0.15, 0.2)]
-    for a, b in zip(objs, objs[1:], strict=False):
+    for a, b in itertools.pairwise(objs):
         assert b <= a + 1e-6 * max(1.0, abs(a))
     assert objs[-1] < objs[0]  # shifting load pays on this feeder
 
@@ -88,7 +89,7 @@ def test_ccg_equals_brute_force(inputs) -> None:  # type: ignore[no-untyped-def]
     assert len(points) == 5  # the forecast, and +-gamma at bus 18 in either hour
     robust = solve_ccg(d, gap=1e-5, time_limit_s=120)
     lbs = [it.lower for it in robust.iterations]
-    assert all(b >= a - 1e-9 for a, b in zip(lbs, lbs[1:], strict=False))
+    assert all(b >= a - 1e-9 for a, b in itertools.pairwise(lbs))
     last = robust.iterations[-1]
     assert last.upper - last.lower <= 2e-4 * max(1.0, abs(last.upper))
     brute = solve_extensive(d, points, gap=1e-7)

@@ -90,8 +90,18 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
     (:class:`ScheduleSettings`). Robust (C&CG) when ``gamma > 0`` with a budget, else
     deterministic. With ``samples``, that many realisations of the budget set check the first
     stage (and the deterministic one's) served share. Bad input raises :class:`InputError`."""
+    problems: list[Problem] = []
+    for name, enum in (("soc_form", SocForm), ("budget_kind", BudgetKind)):
+        if name in changes:
+            try:
+                changes[name] = enum(changes[name])
+            except ValueError:
+                problems.append(Problem(ProblemKind.INVALID_VALUE, "options", f"{name} must be "
+                                        f"one of {', '.join(e.value for e in enum)}",
+                                        (str(changes[name]),), name))
+                del changes[name]
     st = replace(settings or ScheduleSettings(), **changes)
-    problems = settings_problems(st)
+    problems += settings_problems(st)
     if out is not None:
         problems += output_problems(out, force=force, folder=True, option="out")
     if problems:

@@ -342,18 +342,18 @@ def extreme_points(d: ScheduleData, limit: int = 4096) -> list[dict[str, np.ndar
         raise ValueError("brute force enumerates the temporal budget set only")
     # per uncertain element: its choices of (hour, sign) sets within the budget
     options: list[list[tuple[str, list[int]]]] = []
-    for i in np.flatnonzero(gl > 0):
+    for i in (int(v) for v in np.flatnonzero(gl > 0)):
         opts: list[tuple[str, list[int]]] = [("xp", [])]
-        k = int(math.floor(gl[i] + 1e-9))
+        k = math.floor(gl[i] + 1e-9)
         for size in range(1, min(k, H) + 1):
             for hours in itertools.combinations(range(H), size):
                 for signs in itertools.product(("xp", "xm"), repeat=size):
                     opts.append(("mixed", [h * n + i if s == "xp" else -(h * n + i) - 1
                                            for h, s in zip(hours, signs, strict=True)]))
         options.append(opts)
-    for u in np.flatnonzero(gr > 0):
+    for u in (int(v) for v in np.flatnonzero(gr > 0)):
         opts = [("xr", [])]
-        k = int(math.floor(gr[u] + 1e-9))
+        k = math.floor(gr[u] + 1e-9)
         for size in range(1, min(k, H) + 1):
             for hours in itertools.combinations(range(H), size):
                 opts.append(("xr", [h * U + u for h in hours]))

@@ -1,8 +1,11 @@
 """``feederopt schedule CASE``: the 24-hour two-stage robust dynamic reconfiguration of seed 004
 (storage, EV charging, PV, wind, DSM and fossil DG; C&CG); ``feederopt check RESULT`` samples
-the budget set of a schedule result (cli/scenarios.py). The command joins :data:`feederopt.cli.app.app` when :mod:`feederopt.cli` imports this module."""
+the budget set of a schedule result (cli/scenarios.py). The command joins
+:data:`feederopt.cli.app.app` when :mod:`feederopt.cli` imports this module."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -74,7 +77,7 @@ def schedule(
 
     budget = _floats(robust_budget, "robust_budget")
     band = _floats(aggregate, "aggregate")
-    changes: dict[str, object] = {"eps": dsm, "hours": hours, "hourly": hourly_topology,
+    changes: dict[str, Any] = {"eps": dsm, "hours": hours, "hourly": hourly_topology,
                                   "c_switch": switch_cost,
                                   "soc_form": "physical" if physical_soc else "seed"}
     if budget or band:

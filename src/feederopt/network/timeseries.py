@@ -70,7 +70,8 @@ class Devices:
     ev: pl.DataFrame
 
     def table(self, kind: DeviceKind) -> pl.DataFrame:
-        return getattr(self, kind.value)  # type: ignore[no-any-return]
+        table: pl.DataFrame = getattr(self, kind.value)
+        return table
 
     @classmethod
     def empty(cls) -> Devices:

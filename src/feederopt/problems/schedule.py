@@ -62,8 +62,8 @@ class ScheduleSettings:
 
     @property
     def robust(self) -> bool:
-        return self.gamma > 0 and (self.budget > 0 or self.budget_kind is
-                                   BudgetKind.AGGREGATE) or self.budget_res > 0
+        return (self.gamma > 0 and (self.budget > 0 or self.budget_kind is
+                                   BudgetKind.AGGREGATE)) or self.budget_res > 0
 
 
 def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[Problem]:
@@ -156,7 +156,8 @@ def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
     return ScheduleData(
         hours=H, n=pu.n_bus, root=int(roots[0]), f=pu.f, t=pu.t, r=pu.r, x=pu.x,
         switchable=pu.switchable & ~np.isin(pu.branch_ids, list(st.fixed_closed)),
-        fixed_open=np.isin(pu.branch_ids, list(st.fixed_open)), v_min2=pu.v_min ** 2, v_max2=pu.v_max ** 2,
+        fixed_open=np.isin(pu.branch_ids, list(st.fixed_open)), v_min2=pu.v_min ** 2,
+        v_max2=pu.v_max ** 2,
         v_root2=float(pu.v_set[roots[0]]) ** 2, pd=pd, k_q=k_q,
         dg_bus=buses(DeviceKind.DG), dg_p=col(DeviceKind.DG, "p_max_mw"),
         dg_q=col(DeviceKind.DG, "q_max_mvar"), dg_cost=col(DeviceKind.DG, "cost_per_mwh"),
