@@ -170,3 +170,13 @@ def test_cli_schedule_json_and_check(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["check", str(out), "--samples", "2"])
     assert r.exit_code == 0, r.output
     assert "served without slack" in r.output
+
+
+def test_hourly_topology_relaxes_the_daily_one(inputs) -> None:  # type: ignore[no-untyped-def]
+    daily = solve_deterministic(small(inputs), gap=1e-7)
+    free = solve_deterministic(small(inputs, hourly=True), gap=1e-7)
+    # one topology per day is a restriction of one per hour (switching free here)
+    assert free.objective <= daily.objective + 1e-6
+    assert all(_spanning_tree(33, small(inputs).f, small(inputs).t, row) for row in free.closed)
+    costly = solve_deterministic(small(inputs, hourly=True, c_switch=1e3), gap=1e-7)
+    assert (costly.closed == costly.closed[0]).all()  # switching never pays at 1000 $/action
