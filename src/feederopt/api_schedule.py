@@ -36,7 +36,6 @@ from feederopt.problems.schedule import (
     settings_problems,
 )
 from feederopt.results.schedule import (
-    AcHour,
     ScheduleResult,
     iteration_dicts,
     series,
@@ -44,6 +43,7 @@ from feederopt.results.schedule import (
     worst_case_summary,
 )
 from feederopt.validation.schedule import (
+    AcHourCheck,
     ac_check_hours,
     sample_budget_set,
     served_share,
@@ -166,9 +166,9 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
     violations = answer_violations(d, sol.closed, point, pd_real, res_real)
     open_by_hour = [[branch_ids[b] for b in np.flatnonzero(row < 0.5)] for row in sol.closed]
     robust = sol.method != "deterministic"
-    ac: list[AcHour] = []
+    ac: list[AcHourCheck] = []
     if ac_check:
-        ac = [AcHour(**asdict(c)) for c in ac_check_hours(net, d, sol.closed, point)]
+        ac = ac_check_hours(net, d, sol.closed, point)
     settings = {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(st).items()}
     return ScheduleResult(
         case=case, method=sol.method, status=sol.status.value, hours=d.hours,

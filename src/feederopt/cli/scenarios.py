@@ -224,17 +224,11 @@ def check(
 def _schedule_doc(result_file: str) -> dict[str, Any] | None:
     """The result JSON (a file, or a folder's result.json) when it is a schedule result."""
     path = Path(result_file)
-    path = path / "result.json" if path.is_dir() else path
-    if not path.is_file():
-        return None
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError):
-        return None
-    return doc if isinstance(doc, dict) and doc.get("kind") == "schedule" else None
+    return _partition_doc(str(path / "result.json") if path.is_dir() else result_file,
+                          kind="schedule")
 
 
-def _partition_doc(result_file: str) -> dict[str, Any] | None:
+def _partition_doc(result_file: str, kind: str = "partition") -> dict[str, Any] | None:
     """The result JSON when it is a partition result (``"kind": "partition"``), else None (the
     ordinary reader then reports what is wrong with it)."""
     path = Path(result_file)
@@ -244,7 +238,7 @@ def _partition_doc(result_file: str) -> dict[str, Any] | None:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, UnicodeDecodeError):
         return None
-    return doc if isinstance(doc, dict) and doc.get("kind") == "partition" else None
+    return doc if isinstance(doc, dict) and doc.get("kind") == kind else None
 
 
 def _check_partition(doc: dict[str, Any], result_file: str, samples: int,

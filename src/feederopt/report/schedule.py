@@ -6,8 +6,6 @@ DSM shifts, voltages and losses per hour: people read these as plots) and a self
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +14,7 @@ import numpy as np
 
 from feederopt.io.writing import atomic_folder
 from feederopt.report.html import fmt, image, kv_table, page, records_table, section
+from feederopt.report.partition import partition_result_json
 from feederopt.report.plot import _pyplot, figure_png
 
 if TYPE_CHECKING:
@@ -23,17 +22,9 @@ if TYPE_CHECKING:
 
 
 def schedule_result_json(result: Mapping[str, Any]) -> str:
-    """The result as JSON text; non-finite numbers become null."""
-    def clean(v: Any) -> Any:
-        if isinstance(v, float) and not math.isfinite(v):
-            return None
-        if isinstance(v, Mapping):
-            return {k: clean(x) for k, x in v.items()}
-        if isinstance(v, list | tuple):
-            return [clean(x) for x in v]
-        return v
-
-    return json.dumps(clean(result), indent=2) + "\n"
+    """The result as JSON text; non-finite numbers become null (the partition result's
+    writer, which is generic)."""
+    return partition_result_json(result)
 
 
 def hourly_figure(result: Mapping[str, Any]) -> Figure:

@@ -11,6 +11,7 @@ import numpy as np
 
 from feederopt.algorithms.ccg import ScheduleSolution
 from feederopt.formulations.schedule import ScheduleData, realised
+from feederopt.validation.schedule import AcHourCheck
 
 
 @dataclass
@@ -51,17 +52,6 @@ class HourlySeries:
 
 
 @dataclass
-class AcHour:
-    hour: int
-    converged: bool
-    v_min_ac: float
-    v_min_model: float
-    max_v_error_pu: float
-    losses_ac_mw: float
-    losses_model_mw: float
-
-
-@dataclass
 class ScheduleResult:
     case: str
     method: str
@@ -82,7 +72,7 @@ class ScheduleResult:
     run_time_s: float
     violations: list[str]
     notes: list[str] = field(default_factory=list)
-    ac_check: list[AcHour] = field(default_factory=list)
+    ac_check: list[AcHourCheck] = field(default_factory=list)
     sample_check: dict[str, Any] | None = None
     inputs: dict[str, Any] = field(default_factory=dict)
     #: The first-stage storage modes: 1 discharge, 0 charge, per ESS and hour.
