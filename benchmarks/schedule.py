@@ -97,9 +97,17 @@ def machine() -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", choices=("all", "dsm", "robust"), default="all")
+    ap.add_argument("--only", choices=("all", "dsm", "robust", "robust69"), default="all")
+    ap.add_argument("--append", action="store_true",
+                    help="Keep the rows of results_schedule.json and add the new ones.")
     args = ap.parse_args()
     rows: list[dict[str, Any]] = []
+    old = HERE / "results_schedule.json"
+    if args.append and old.is_file():
+        rows = json.loads(old.read_text())["rows"]
+    if args.only == "robust69":
+        rows.append(run("case69bw", eps=0.0, robust=True, time_limit=900))
+        write(rows)
     if args.only in ("all", "dsm"):
         for eps in (0.0, 0.1, 0.15, 0.2):
             rows.append(run("case33bw", eps=eps, robust=False, time_limit=300))

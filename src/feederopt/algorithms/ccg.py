@@ -410,8 +410,21 @@ class ColumnConstraintGeneration(AlgorithmBase):
             self.update_lower(float(sol.bound))
             x = _first_stage(d, vals)
             start = vals
-            wc = worst_case(d, x, dual_bound=self.dual_bound,
-                            time_limit_s=max(min(self.remaining(), self.sub_time_s), 1.0))
+            try:
+                wc = worst_case(d, x, dual_bound=self.dual_bound,
+                                time_limit_s=max(min(self.remaining(), self.sub_time_s), 1.0))
+            except SolverError:
+                if best is not None:
+                    notes.append(f"iteration {self.iteration}: the subproblem found no worst "
+                                 "case within the time left")
+                    break
+                # no worst case at all: the forecast's value, and no valid upper bound
+                notes.append("the subproblem found no worst case within the time limit: the "
+                             "schedule is the first master's, without an upper bound")
+                q0, _ = evaluate(d, x, xis[0])
+                wc = WorstCase(xis[0], q0, math.inf, False, self.dual_bound, 0.0)
+                best = (x, wc)
+                break
             if not wc.optimal:
                 notes.append(f"iteration {self.iteration}: the subproblem stopped at its time "
                              "limit; its dual bound is used for UB")
