@@ -27,6 +27,12 @@ def schedule_result_json(result: Mapping[str, Any]) -> str:
     return partition_result_json(result)
 
 
+def _step(ax: Any, values: Any, **kw: Any) -> Any:
+    """Hourly values as steps over ``[h, h + 1)`` (the last hour drawn to its end)."""
+    y = np.asarray(values, float)
+    return ax.step(np.arange(len(y) + 1), np.append(y, y[-1:]), where="post", **kw)[0]
+
+
 def hourly_figure(result: Mapping[str, Any]) -> Figure:
     """Eight panels of hourly series (module docstring)."""
     plt = _pyplot()
@@ -34,35 +40,37 @@ def hourly_figure(result: Mapping[str, Any]) -> Figure:
     hours = np.arange(len(s["substation_p_mw"]))
     fig, axes = plt.subplots(4, 2, figsize=(12, 12), sharex=True)
     ax = axes.ravel()
-    ax[0].step(hours, s["substation_p_mw"], where="post", label="P [MW]")
-    ax[0].step(hours, s["substation_q_mvar"], where="post", label="Q [MVAr]")
+    _step(ax[0], s["substation_p_mw"], label="P [MW]")
+    _step(ax[0], s["substation_q_mvar"], label="Q [MVAr]")
     ax[0].set_title("substation purchase")
     for k, v in s["dg_mw"].items():
-        ax[1].step(hours, v, where="post", label=k)
+        _step(ax[1], v, label=k)
     ax[1].set_title("fossil DG [MW]")
     for k in s["ess_charge_mw"]:
         net = np.asarray(s["ess_discharge_mw"][k]) - np.asarray(s["ess_charge_mw"][k])
-        ax[2].step(hours, net, where="post", label=k)
+        _step(ax[2], net, label=k)
     ax[2].axhline(0, color="grey", lw=0.5)
     ax[2].set_title("storage discharge (+) / charge (-) [MW]")
     for k, v in s["ess_soc_mwh"].items():
-        ax[3].plot(hours, v, marker="o", ms=3, label=k)
-    ax[3].set_title("storage state of charge [MWh]")
+        ax[3].plot(hours + 1, v, marker="o", ms=3, label=k)
+    ax[3].set_title("storage state of charge at the end of each hour [MWh]")
     for k, v in s["renewable_mw"].items():
-        line = ax[4].step(hours, v, where="post", label=k)[0]
-        ax[4].step(hours, s["renewable_forecast_mw"][k], where="post", ls=":",
-                   color=line.get_color())
+        line = _step(ax[4], v, label=k)
+        _step(ax[4], s["renewable_forecast_mw"][k], ls=":", color=line.get_color())
     ax[4].set_title("PV and wind used (solid) and available (dotted) [MW]")
     for k, v in s["ev_mw"].items():
-        ax[5].step(hours, v, where="post", label=k)
+        _step(ax[5], v, label=k)
     ax[5].set_title("EV charging [MW]")
     for k, v in list(s["dsm_shift_mw"].items())[:12]:
-        ax[6].step(hours, v, where="post", label=f"bus {k}")
+        _step(ax[6], v, label=f"bus {k}")
+    if not s["dsm_shift_mw"]:
+        ax[6].text(0.5, 0.5, "no load shifted (DSM off or not used)", ha="center",
+                   va="center", transform=ax[6].transAxes)
     ax[6].axhline(0, color="grey", lw=0.5)
     ax[6].set_title("DSM shift pdr - pd [MW] (first 12 buses that shift)")
-    ax[7].plot(hours, s["v_min_pu"], label="V min")
-    ax[7].plot(hours, s["v_mean_pu"], label="V mean")
-    ax[7].plot(hours, s["v_max_pu"], label="V max")
+    _step(ax[7], s["v_min_pu"], label="V min")
+    _step(ax[7], s["v_mean_pu"], label="V mean")
+    _step(ax[7], s["v_max_pu"], label="V max")
     ax[7].set_title("voltages [p.u.]")
     for a in ax:
         a.grid(alpha=0.3)
@@ -70,9 +78,8 @@ def hourly_figure(result: Mapping[str, Any]) -> Figure:
             a.legend(fontsize=7, ncol=2)
     for a in axes[-1]:
         a.set_xlabel("hour")
-    fig.suptitle(f"{result.get('case', '')}: 24-hour schedule ({result.get('method')}, "
-                 "worst case)" if result.get("worst") else f"{result.get('case', '')}: "
-                 "24-hour schedule (forecast)")
+    what = f"{result.get('method')}, worst case" if result.get("worst") else "forecast"
+    fig.suptitle(f"{result.get('case', '')}: {len(hours)}-hour schedule ({what})")
     fig.tight_layout()
     return fig
 
