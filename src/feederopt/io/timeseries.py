@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
-from feederopt.io._common import unknown_file_type, unreadable
+from feederopt.io._common import read_long_table, unreadable
 from feederopt.network.container import Network
 from feederopt.network.timeseries import (
     DEVICE_COLUMNS,
@@ -40,22 +40,7 @@ def _problem(component: str, message: str, ids: tuple[str, ...] = (), field: str
 
 def read_table(path: str | Path, what: str) -> pl.DataFrame:
     """A ``.csv`` (every column read as text) or ``.parquet`` table, columns in lower case."""
-    path = Path(path)
-    if not path.is_file():
-        raise unreadable(path, "no such file", hint="check the path")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            df = pl.read_parquet(path)
-        elif suffix == ".csv":
-            df = pl.read_csv(path, infer_schema_length=0)
-        else:
-            raise unknown_file_type(path, f"a .parquet or .csv {what}")
-    except InputError:
-        raise
-    except Exception as exc:  # polars' parse errors
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise unreadable(path, reason) from None
+    df = read_long_table(path, what)
     return df.rename({c: c.strip().lower() for c in df.columns})
 
 
