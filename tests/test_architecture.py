@@ -40,6 +40,7 @@ ALIASES = {
     "api_threephase": "api",
     "api_partition": "api",
     "api_resilience": "api",
+    "api_schedule": "api",
     "uncertainty": "api",
     "__main__": "cli",
 }

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from feederopt.api import load, save, save_json, solve
     from feederopt.api_partition import check_partition_result, partition
     from feederopt.api_resilience import plan, plan_settings, restore
+    from feederopt.api_schedule import check_schedule_result, schedule
     from feederopt.api_threephase import solve_three_phase, three_phase_info
     from feederopt.cases import is_three_phase, list_cases
     from feederopt.errors import FeederoptError
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from feederopt.report.html import write_report
     from feederopt.report.partition import partition_result_json
     from feederopt.report.resilience import write_resilience_folder
+    from feederopt.report.schedule import schedule_result_json
     from feederopt.results.uncertain import RobustSummary, StochasticSummary
     from feederopt.solvers import interrupt
     from feederopt.solvers.status import Status
@@ -80,6 +82,9 @@ _FOR_CLI = {
     "plan": "feederopt.api_resilience",
     "plan_settings": "feederopt.api_resilience",
     "write_resilience_folder": "feederopt.report.resilience",
+    "schedule": "feederopt.api_schedule",
+    "check_schedule_result": "feederopt.api_schedule",
+    "schedule_result_json": "feederopt.report.schedule",
 }
 
 __all__ = [
@@ -98,6 +103,7 @@ __all__ = [
     "check_output",
     "check_partition_result",
     "check_result",
+    "check_schedule_result",
     "generate_scenarios",
     "interrupt",
     "is_three_phase",
@@ -114,6 +120,8 @@ __all__ = [
     "restore",
     "save",
     "save_json",
+    "schedule",
+    "schedule_result_json",
     "solve",
     "solve_options",
     "solve_three_phase",

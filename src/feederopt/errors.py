@@ -35,6 +35,7 @@ class ProblemKind(StrEnum):
     UNSUPPORTED_ELEMENT = "unsupported_element"
     UNKNOWN_COLUMN = "unknown_column"
     NOT_RADIAL = "not_radial"
+    BAD_TIMESERIES = "bad_timeseries"
 
 
 class Severity(StrEnum):

@@ -7,7 +7,9 @@
 * :mod:`~feederopt.cli.threephase`: ``solve`` on three-phase (.dss) feeders;
 * :mod:`~feederopt.cli.report`: ``report``;
 * :mod:`~feederopt.cli.partition`: ``partition`` (networked microgrids, seed 001);
-* :mod:`~feederopt.cli.resilience`: ``restore``, ``plan`` (resilience planning, seed 003).
+* :mod:`~feederopt.cli.resilience`: ``restore``, ``plan`` (resilience planning, seed 003);
+* :mod:`~feederopt.cli.schedule`: ``schedule`` (24-hour robust dynamic reconfiguration, seed
+  004).
 
 A new command group is a new module that registers its commands on
 :data:`~feederopt.cli.app.app` and is imported below. The modules import ``app`` and the shared
@@ -16,11 +18,20 @@ helpers from :mod:`feederopt.cli.app` and never each other upwards, so they form
 
 from __future__ import annotations
 
-from feederopt.cli import info, partition, report, resilience, scenarios, solve, threephase
+from feederopt.cli import (
+    info,
+    partition,
+    report,
+    resilience,
+    scenarios,
+    schedule,
+    solve,
+    threephase,
+)
 from feederopt.cli.app import app
 
-__all__ = ["app", "info", "main", "partition", "report", "resilience", "scenarios", "solve",
-           "threephase"]
+__all__ = ["app", "info", "main", "partition", "report", "resilience", "scenarios", "schedule",
+           "solve", "threephase"]
 
 
 def main() -> None:

@@ -167,6 +167,17 @@ def check(
 
     from feederopt import check_options, check_output, check_result, load, read_result, write_text
 
+    sched = _schedule_doc(result_file)
+    if sched is not None:  # a schedule result (feederopt schedule --json/--out): its own set
+        from feederopt import check_schedule_result
+
+        rep = check_schedule_result(sched, samples=samples, seed=seed)
+        if json_file is not None:
+            write_text(json_file, json.dumps(rep, indent=2) + "\n", force=force)
+        if not quiet:
+            stdout().print(f"{rep['case']}: {rep['served_pct']:.1f} % of {samples} "
+                           "realisations of the budget set served without slack")
+        return
     doc = _partition_doc(result_file)
     if doc is not None:
         if case is not None or uncertain_loads is not None:
@@ -210,7 +221,14 @@ def check(
     stdout().print(table)
 
 
-def _partition_doc(result_file: str) -> dict[str, Any] | None:
+def _schedule_doc(result_file: str) -> dict[str, Any] | None:
+    """The result JSON (a file, or a folder's result.json) when it is a schedule result."""
+    path = Path(result_file)
+    return _partition_doc(str(path / "result.json") if path.is_dir() else result_file,
+                          kind="schedule")
+
+
+def _partition_doc(result_file: str, kind: str = "partition") -> dict[str, Any] | None:
     """The result JSON when it is a partition result (``"kind": "partition"``), else None (the
     ordinary reader then reports what is wrong with it)."""
     path = Path(result_file)
@@ -220,7 +238,7 @@ def _partition_doc(result_file: str) -> dict[str, Any] | None:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, UnicodeDecodeError):
         return None
-    return doc if isinstance(doc, dict) and doc.get("kind") == "partition" else None
+    return doc if isinstance(doc, dict) and doc.get("kind") == kind else None
 
 
 def _check_partition(doc: dict[str, Any], result_file: str, samples: int,

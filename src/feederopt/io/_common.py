@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
+
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network.container import Network
 
@@ -66,3 +68,21 @@ def raise_with_validation(
         if (p.component, p.field) not in seen and p.kind not in superseded
     ]
     raise InputError(sorted([*problems, *more], key=lambda p: p.is_error, reverse=True))
+
+
+def read_long_table(path: str | Path, what: str) -> pl.DataFrame:
+    """A ``.parquet`` table, or a ``.csv`` one with every column as text (validation parses
+    the numbers and reports what is not one); file errors as typed problems."""
+    path = Path(path)
+    if not path.is_file():
+        raise unreadable(path, "no such file", hint="check the path")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return pl.read_parquet(path)
+        if suffix == ".csv":
+            return pl.read_csv(path, infer_schema_length=0)
+    except Exception as exc:  # polars' parse errors
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise unreadable(path, reason) from None
+    raise unknown_file_type(path, f"a .parquet or .csv {what}")

@@ -42,7 +42,7 @@ import numpy as np
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
-from feederopt.io._common import unknown_file_type, unreadable
+from feederopt.io._common import read_long_table, unknown_file_type
 from feederopt.io.writing import atomic_file
 from feederopt.network.container import Network
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
@@ -92,22 +92,7 @@ def _problem(message: str, ids: Sequence[str] = (), field: str | None = None,
 # ----- reading and writing ----------------------------------------------------------------------
 def read_scenario_table(path: str | Path) -> pl.DataFrame:
     """The raw long table of a ``.parquet`` or ``.csv`` file (not yet validated)."""
-    path = Path(path)
-    if not path.exists():
-        raise unreadable(path, "no such file", hint="check the path")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            df = pl.read_parquet(path)
-        elif suffix == ".csv":
-            df = pl.read_csv(path, infer_schema_length=0)  # every column as text first
-        else:
-            raise unknown_file_type(path, "a .parquet or .csv scenario table")
-    except InputError:
-        raise
-    except Exception as exc:  # polars' parse errors
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise unreadable(path, reason) from None
+    df = read_long_table(path, "scenario table")
     return _normalise_columns(df)
 
 

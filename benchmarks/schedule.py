@@ -1,0 +1,123 @@
+"""The benchmark of ``feederopt schedule`` (issue 18, seed 004): 24-hour schedules of case33bw
+and case69bw with their built-in profiles, on this machine with open solvers (HiGHS).
+
+    python benchmarks/schedule.py                  # everything (about 40 minutes on 2 cores)
+    python benchmarks/schedule.py --only robust    # the two robust runs
+
+Runs, each in this process, one after the other:
+
+* case33bw deterministic at DSM epsilon 0, 10, 15, 20 % (the seed's cases a-d, Table 2);
+* case33bw robust (C&CG; gamma 10 %, Gamma 4 hours per bus, 4 hours per renewable unit),
+  time limit 300 s (the issue's target: within 5 minutes);
+* case69bw robust, the same set, time limit 900 s (target: within 15 minutes).
+
+It writes ``RESULTS_schedule.md`` and ``results_schedule.json`` beside this file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+from feederopt.api_schedule import schedule
+
+HERE = Path(__file__).parent
+SEED_33 = {0.0: (0.64, 0.970), 0.1: (0.61, 0.975), 0.15: (0.57, 0.979), 0.2: (0.52, 0.980)}
+
+
+def run(case: str, *, eps: float, robust: bool, time_limit: float) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    kw: dict[str, Any] = {"eps": eps}
+    if robust:
+        kw.update(gamma=0.1, budget=4.0, budget_res=4.0)
+    res = schedule(case, time_limit_s=time_limit, gap=1e-3, ac_check=True, **kw)
+    wall = time.perf_counter() - t0
+    tot = res.worst or res.nominal
+    ac_err = max((a.max_v_error_pu for a in res.ac_check if a.converged), default=None)
+    return {"case": case, "eps": eps, "method": res.method, "status": res.status,
+            "objective": res.objective, "lower_bound": res.lower_bound, "gap": res.gap,
+            "iterations": len(res.iterations), "wall_s": wall, "losses_mwh": tot.losses_mwh,
+            "purchase_mwh": tot.purchase_mwh, "shed_mwh": tot.load_shed_mwh,
+            "v_min": tot.v_min_pu, "v_max": tot.v_max_pu, "open_lines": res.open_lines,
+            "nominal_cost": res.nominal.cost, "worst_cost": res.worst.cost if res.worst
+            else None, "ac_max_v_error": ac_err, "violations": res.violations,
+            "notes": res.notes, "log": res.iterations}
+
+
+def write(rows: list[dict[str, Any]]) -> None:
+    (HERE / "results_schedule.json").write_text(json.dumps(
+        {"machine": machine(), "rows": rows}, indent=2, default=str) + "\n")
+    lines = ["# Benchmark: `feederopt schedule` (issue 18, seed 004)", "",
+             f"Machine: {machine()}. Written by `benchmarks/schedule.py`; HiGHS for every MILP.",
+             "", "| case | method | DSM eps | status | objective [$] | LB [$] | gap | it. | "
+             "wall [s] | losses [MWh] | purchase [MWh] | shed [MWh] | V min | V max | open "
+             "lines | max AC dV [p.u.] |", "|" + "---|" * 16]
+    for r in rows:
+        lines.append(
+            f"| {r['case']} | {r['method']} | {100 * r['eps']:g} % | {r['status']} | "
+            f"{r['objective']:.4f} | {r['lower_bound']:.4f} | {r['gap']:.2e} | "
+            f"{r['iterations']} | {r['wall_s']:.1f} | {r['losses_mwh']:.4f} | "
+            f"{r['purchase_mwh']:.3f} | {r['shed_mwh']:.3f} | {r['v_min']:.4f} | "
+            f"{r['v_max']:.4f} | {', '.join(r['open_lines'])} | "
+            f"{_num(r['ac_max_v_error'])} |")
+    det = [r for r in rows if r["case"] == "case33bw" and r["method"] == "deterministic"]
+    if det:
+        lines += ["", "## case33bw, DSM cases a-d beside the seed's Table 2", "",
+                  "| eps | seed losses [MW(h)] | ours [MWh] | seed V min | ours V min | "
+                  "ours objective [$] |", "|---|---|---|---|---|---|"]
+        for r in det:
+            s = SEED_33.get(r["eps"], (float("nan"), float("nan")))
+            lines.append(f"| {100 * r['eps']:g} % | {s[0]} | {r['losses_mwh']:.4f} | {s[1]} | "
+                         f"{r['v_min']:.4f} | {r['objective']:.4f} |")
+    rob = [r for r in rows if r["method"] != "deterministic"]
+    if rob:
+        lines += ["", "## Robust runs: targets (33-bus <= 300 s, 69-bus <= 900 s)", ""]
+        for r in rob:
+            target = 300 if r["case"] == "case33bw" else 900
+            ok = r["status"] == "optimal" and r["wall_s"] <= target
+            lines.append(f"* {r['case']}: {r['status']} in {r['wall_s']:.0f} s, gap "
+                         f"{r['gap']:.2e} after {r['iterations']} iterations: target "
+                         f"{'met' if ok else 'NOT met'}. Notes: {'; '.join(r['notes']) or '-'}")
+    (HERE / "RESULTS_schedule.md").write_text("\n".join(lines) + "\n")
+
+
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:.4f}"
+
+
+def machine() -> str:
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, " \
+           f"Python {platform.python_version()}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", choices=("all", "dsm", "robust", "robust69"), default="all")
+    ap.add_argument("--append", action="store_true",
+                    help="Keep the rows of results_schedule.json and add the new ones.")
+    args = ap.parse_args()
+    rows: list[dict[str, Any]] = []
+    old = HERE / "results_schedule.json"
+    if args.append and old.is_file():
+        rows = json.loads(old.read_text())["rows"]
+    if args.only == "robust69":
+        rows.append(run("case69bw", eps=0.0, robust=True, time_limit=900))
+        write(rows)
+    if args.only in ("all", "dsm"):
+        for eps in (0.0, 0.1, 0.15, 0.2):
+            rows.append(run("case33bw", eps=eps, robust=False, time_limit=300))
+            write(rows)
+    if args.only in ("all", "robust"):
+        rows.append(run("case33bw", eps=0.0, robust=True, time_limit=300))
+        write(rows)
+        rows.append(run("case69bw", eps=0.0, robust=True, time_limit=900))
+        write(rows)
+
+
+if __name__ == "__main__":
+    main()

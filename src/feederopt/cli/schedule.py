@@ -1,0 +1,145 @@
+"""``feederopt schedule CASE``: the 24-hour two-stage robust dynamic reconfiguration of seed 004
+(storage, EV charging, PV, wind, DSM and fossil DG; C&CG); ``feederopt check RESULT`` samples
+the budget set of a schedule result (cli/scenarios.py). The command joins
+:data:`feederopt.cli.app.app` when :mod:`feederopt.cli` imports this module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from feederopt import InputError, Problem, ProblemKind, write_text
+from feederopt.cli.app import (
+    FORCE_OPT,
+    QUIET_OPT,
+    SOURCE_ARG,
+    VERBOSE_OPT,
+    app,
+    cli_command,
+    fmt,
+    stdout,
+)
+
+
+def _floats(text: str | None, option: str) -> list[float]:
+    if not text:
+        return []
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
+                                  "expected comma-separated numbers", (text,), option)]) from None
+
+
+@app.command()
+@cli_command
+def schedule(
+    source: str = SOURCE_ARG,
+    profiles: str | None = typer.Option(
+        None, "--profiles", help="Hourly profile table (time, element, value; CSV or Parquet). "
+        "Built-in cases (case33bw, case69bw) bring their own."),
+    devices: str | None = typer.Option(
+        None, "--devices", help="Folder of device tables dg/ess/pv/wind/ev (.csv/.parquet)."),
+    dsm: float = typer.Option(0.0, "--dsm", help="DSM share epsilon (0.1 = +-10 %)."),
+    robust_budget: str | None = typer.Option(
+        None, "--robust-budget", help="GAMMA[,GAMMA_RES]: hours per bus (and per renewable "
+        "unit) that may deviate; with --gamma, a robust schedule by C&CG."),
+    gamma: float = typer.Option(0.1, "--gamma", help="Load deviation share with "
+                                "--robust-budget."),
+    aggregate: str | None = typer.Option(
+        None, "--aggregate", help="LOW,HIGH: the seed's aggregate-ratio reading of the budget "
+        "(per hour, LOW <= total realised / forecast load <= HIGH) instead of the temporal one."),
+    hours: int = typer.Option(24, "--hours", help="Horizon (the first hours of the profiles)."),
+    hourly_topology: bool = typer.Option(False, "--hourly-topology",
+                                         help="A topology per hour, with --switch-cost."),
+    switch_cost: float = typer.Option(0.0, "--switch-cost", help="$ per switching action."),
+    physical_soc: bool = typer.Option(False, "--physical-soc", help="SOC loses pdis/eta_dis "
+                                      "(physical) instead of the seed's eta_dis * pdis."),
+    samples: int = typer.Option(0, "--samples", help="Check the schedule on this many "
+                                "realisations of the budget set."),
+    ac_check: bool = typer.Option(True, "--ac-check/--no-ac-check",
+                                  help="The hourly AC power flow (pandapower)."),
+    time_limit: float = typer.Option(900.0, "--time-limit", help="Seconds."),
+    gap: float = typer.Option(1e-3, "--gap", help="Relative C&CG gap."),
+    json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON."),
+    out_dir: str | None = typer.Option(
+        None, "--out", help="Write a result folder: result.json, hourly.png, report.html."),
+    force: bool = FORCE_OPT,
+    quiet: bool = QUIET_OPT,
+    verbose: bool = VERBOSE_OPT,
+) -> None:
+    """Schedule a feeder for the next day (seed 004): topology, fossil DG, storage, EV
+    charging, PV/wind use and DSM; robust to load and renewable deviations by C&CG."""
+    from feederopt import schedule as run
+    from feederopt import schedule_result_json
+
+    budget = _floats(robust_budget, "robust_budget")
+    band = _floats(aggregate, "aggregate")
+    changes: dict[str, Any] = {"eps": dsm, "hours": hours, "hourly": hourly_topology,
+                                  "c_switch": switch_cost,
+                                  "soc_form": "physical" if physical_soc else "seed"}
+    if budget or band:
+        changes["gamma"] = gamma
+        changes["budget"] = budget[0] if budget else 0.0
+        changes["budget_res"] = budget[1] if len(budget) > 1 else 0.0
+    if band:
+        if len(band) != 2:
+            raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
+                                      "--aggregate takes LOW,HIGH", (str(aggregate),),
+                                      "aggregate")])
+        changes["budget_kind"] = "aggregate"
+        changes["aggregate"] = (band[0], band[1])
+    if json_file is not None:
+        from feederopt import check_output
+
+        check_output(json_file, force=force, option="json")
+    res = run(source, profiles=profiles, devices=devices, time_limit_s=time_limit, gap=gap,
+              ac_check=ac_check, samples=samples, out=out_dir, force=force, **changes)
+    data = res.to_dict()
+    if json_file is not None:
+        write_text(json_file, schedule_result_json(data), force=force)
+    if quiet:
+        return
+    out = stdout()
+    t = Table(title=f"{res.case}: schedule ({res.method}, {res.hours} h, DSM "
+              f"{100 * float(res.settings['eps']):g} %)", show_header=False,
+              title_justify="left")
+    t.add_column("what")
+    t.add_column("value", justify="right")
+    t.add_row("status", res.status)
+    t.add_row("objective / lower bound", f"{fmt(res.objective, ',.4f', ' $')} / "
+              f"{fmt(res.lower_bound, ',.4f', ' $')} (gap {fmt(res.gap, '.2e')})")
+    t.add_row("open lines", ", ".join(res.open_lines))
+    for label, tot in (("forecast", res.nominal), ("worst case", res.worst)):
+        if tot is None:
+            continue
+        t.add_row(f"{label}: losses", fmt(tot.losses_mwh, ".4f", " MWh"))
+        t.add_row(f"{label}: purchase", fmt(tot.purchase_mwh, ".3f", " MWh"))
+        t.add_row(f"{label}: load curtailment", fmt(tot.load_shed_mwh, ".3f", " MWh"))
+        t.add_row(f"{label}: renewable spill", fmt(tot.renewable_spill_mwh, ".3f", " MWh"))
+        t.add_row(f"{label}: V min / V max", f"{fmt(tot.v_min_pu, '.4f')} / "
+                  f"{fmt(tot.v_max_pu, '.4f')} p.u.")
+    if res.ac_check:
+        err = max((a.max_v_error_pu for a in res.ac_check if a.converged), default=float("nan"))
+        t.add_row("AC check: max |V_AC - V_model|", fmt(err, ".4f", " p.u."))
+    if res.sample_check:
+        sc = res.sample_check
+        t.add_row(f"served without slack ({sc['samples']} samples)",
+                  fmt(sc["served_pct"], ".1f", " %"))
+        if sc.get("deterministic_served_pct") is not None:
+            t.add_row("deterministic schedule served", fmt(sc["deterministic_served_pct"],
+                                                           ".1f", " %"))
+    t.add_row("run time", fmt(res.run_time_s, ".1f", " s"))
+    t.add_row("validity", "all checks hold" if not res.violations else "; ".join(res.violations))
+    out.print(t)
+    if res.iterations:
+        it = Table(title="C&CG log", title_justify="left")
+        for col in ("k", "LB [$]", "UB [$]", "gap", "worst Q [$]", "deviations", "time [s]"):
+            it.add_column(col, justify="right")
+        for r in res.iterations:
+            it.add_row(str(r["k"]), fmt(r["lower"], ",.4f"), fmt(r["upper"], ",.4f"),
+                       fmt(r["gap"], ".2e"), fmt(r["worst_value"], ",.4f"),
+                       str(r["deviations"]), fmt(r["elapsed_s"], ".1f"))
+        out.print(it)

@@ -1,0 +1,352 @@
+"""The maths of the 24-hour two-stage robust dynamic reconfiguration of seed 004 (Sci. Rep.
+14:23041, 2024), with the printed model's errors fixed, as :class:`Block`s.
+
+Indices: hours ``h = 0..H-1``, buses ``n``, branches ``b = (f, t)``; vectors over ``(h, .)``
+are stored hour-major (``h * size + i``). Units: MW, MVAr, MWh (one-hour steps), squared
+voltage magnitudes ``v`` [p.u.^2]; impedances in p.u. of a 1 MVA base, so ``r P^2`` is in MW.
+
+First stage (here and now): the branch states ``y_b`` (one topology per day, or ``y_{b,h}``
+with ``hourly=True``), radial by the parent-child model of Jabr, Singh & Pal (IEEE TPWRS 27(2),
+2012; :func:`feederopt.formulations.radiality.parent_child`: every non-root bus has exactly one
+parent, the substation none, the seed's (27)-(29) with its reversed verbal definition fixed),
+and the storage modes ``z_{s,h}`` (1 discharge, 0 charge). With ``hourly=True`` a switching
+action costs ``c_sw``: ``a_{b,h} >= |y_{b,h} - y_{b,h-1}|``.
+
+Second stage (wait and see, for a realisation ``xi``), the seed's (2)-(26) with fixes:
+
+* (2)-(3) balance at bus ``n``: ``[n = root] ps_h + sum pdg + sum (pdis - pch) + sum pres + pr
+  - sum_{b: f=n} P_b + sum_{b: t=n} P_b = pdr + sum pev``; the same for ``q`` with
+  ``qr = k_n pr``, ``qdr = k_n pdr`` (``k_n = q_n / p_n`` of the bus's loads). The substation
+  purchase is at the substation bus only (the printed model has it at every bus).
+* (6)-(11) demand-side management: ``(1-eps) pd_{n,h}(xi) <= pdr_{n,h} <= (1+eps) pd_{n,h}(xi)``,
+  ``sum_n pdr_{n,h} = sum_n pd_{n,h}(xi)``.
+* (12)-(13) ``|P_b|, |Q_b| <= F y_b``.
+* (14) LinDistFlow (Baran & Wu, IEEE TPWRD 4(2), 1989) with the big-M the printed model forgets:
+  ``|v_t - v_f + 2 (r P + x Q)| <= M_b (1 - y_b)``, ``M_b = v_max^2 - v_min^2 + 2 (r F + x F_Q)``.
+* (15) ``v_min^2 <= v <= v_max^2``, root at its set-point.
+* (16)-(17) fossil DG ``0 <= pdg <= p_max``, ``0 <= qdg <= q_max``.
+* (18)-(21) storage: ``pdis <= P_s z``, ``pch <= P_s (1 - z)``, ``soc_h = soc_{h-1} + eta_ch pch
+  - k pdis`` with ``k = eta_dis`` (the seed's form) or ``1/eta_dis`` (the physical one),
+  ``0 <= soc <= E_s``, ``soc_{-1} = soc0 E_s <= soc_{H-1}``.
+* (22)-(23) renewables ``pres + spill = p_hat (1 - dev xr)`` (use plus curtailment).
+* (24) EV: ``0 <= pev_{k,h} <= a_{k,h} P_k`` and the daily energy ``sum_h pev + short_k >=
+  E_k`` (with the seed's lower bound 0 alone the optimiser never charges).
+* Loss term of (1), ``c_l r (P^2 + Q^2)``: a piecewise-linear outer approximation
+  ``lp >= r (2 a P - a^2)`` at the tangent points ``a in +-A`` (and ``lp >= 0``), the same for
+  ``Q``: a linear model that HiGHS solves as a MILP and whose dual the subproblem needs (the
+  loss of the flows found is reported exactly, ``r (P^2 + Q^2)``).
+
+Objective of a realisation: ``c_l sum (lp + lq) + c_s sum ps + c_r sum pr + sum c_dg pdg
++ c_r sum short + c_rc sum spill`` (the seed's (1) prices load curtailment; DG is free there).
+
+Uncertainty (the realisation ``xi``): ``pd_{n,h}(xi) = pd_{n,h} (1 + gamma (xp - xm))``,
+``q`` with it, ``xp + xm <= 1``, and renewables ``p_hat (1 - dev xr)``; the budgets are in
+:func:`budget_rows`. Renewables deviate only downwards: more renewable energy can be spilled at
+no cost (``c_rc = 0``), so it never raises the cost, and the worst case is among the downward
+points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from feederopt.formulations.blocks import Block, Group, Sense, incidence
+from feederopt.formulations.radiality import parent_child
+
+UNCERTAIN = ("xp", "xm", "xr")
+
+
+@dataclass(frozen=True)
+class ScheduleData:
+    """Arrays of one schedule problem (see the module docstring for the symbols)."""
+
+    hours: int
+    n: int
+    root: int
+    f: np.ndarray
+    t: np.ndarray
+    r: np.ndarray
+    x: np.ndarray
+    switchable: np.ndarray
+    v_min2: np.ndarray
+    v_max2: np.ndarray
+    v_root2: float
+    pd: np.ndarray  # (H, n) MW
+    k_q: np.ndarray  # (n,) q/p
+    dg_bus: np.ndarray
+    dg_p: np.ndarray
+    dg_q: np.ndarray
+    dg_cost: np.ndarray
+    ess_bus: np.ndarray
+    ess_e: np.ndarray
+    ess_p: np.ndarray
+    eta_ch: np.ndarray
+    eta_dis: np.ndarray
+    soc0: np.ndarray  # MWh
+    res_bus: np.ndarray
+    res_hat: np.ndarray  # (H, U) MW
+    res_dev: np.ndarray  # (U,)
+    ev_bus: np.ndarray
+    ev_max: np.ndarray  # (H, K) MW
+    ev_energy: np.ndarray  # (K,) MWh
+    # settings
+    eps: float = 0.0
+    gamma: float = 0.0
+    budget_load: np.ndarray | None = None  # (n,) hours; 0 where the bus is certain
+    budget_res: np.ndarray | None = None  # (U,) hours
+    aggregate: tuple[float, float] | None = None  # (low, high) ratio band per hour
+    c_loss: float = 50.0
+    c_buy: float = 50.0
+    c_shed: float = 500.0
+    c_spill: float = 0.0
+    c_switch: float = 0.0
+    ps_max: float = 100.0
+    flow_max: float = 10.0  # |P_b| bound [MW]: the day's largest total consumption
+    flow_max_q: float = 10.0  # |Q_b| bound [MVAr]: reactive load plus DG reactive capacity
+    physical_soc: bool = False
+    hourly: bool = False
+    tangents: tuple[float, ...] = (0.05, 0.15, 0.4, 1.0, 2.5)
+    fixed_open: np.ndarray | None = None  # (m,) bool: branches kept open all day
+
+    @property
+    def m(self) -> int:
+        return len(self.f)
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        return {"dg": len(self.dg_bus), "ess": len(self.ess_bus), "res": len(self.res_bus),
+                "ev": len(self.ev_bus)}
+
+    def y_groups(self) -> list[str]:
+        return [f"h{h}.y" for h in range(self.hours)] if self.hourly else ["y"]
+
+    def first_stage_groups(self) -> list[str]:
+        return [*self.y_groups(), "z"]
+
+
+def _kron_hours(h: int, a: sp.spmatrix) -> sp.csr_matrix:
+    return sp.csr_matrix(sp.kron(sp.identity(h), a))
+
+
+def first_stage_block(d: ScheduleData) -> Block:
+    """Radiality of the topology (per day or per hour), the storage modes and, hourly, the
+    switching actions and their cost."""
+    is_source = np.zeros(d.n, bool)
+    is_source[d.root] = True
+    block = Block()
+    if not d.hourly:
+        block.merge(parent_child(d.n, d.f, d.t, is_source, d.switchable))
+    else:
+        from feederopt.formulations.partition import rename
+
+        for h in range(d.hours):
+            rad = parent_child(d.n, d.f, d.t, is_source, d.switchable)
+            block.merge(rename(rad, f"h{h}.", keep=()))
+        m = d.m
+        block.add_group(Group.new("act", (d.hours - 1) * m, 0.0, 1.0))
+        block.add_objective("act", np.full((d.hours - 1) * m, d.c_switch))
+        eye = sp.identity(m, format="csr")
+        for h in range(1, d.hours):
+            sel = sp.csr_matrix(sp.hstack([sp.csr_matrix((m, (h - 1) * m)), eye,
+                                           sp.csr_matrix((m, (d.hours - 1 - h) * m))]))
+            for sign in (1.0, -1.0):
+                block.add_rows(f"act_{h}_{sign:+.0f}", {
+                    f"h{h}.y": sign * eye, f"h{h - 1}.y": -sign * eye, "act": -sel},
+                    Sense.LE, np.zeros(m))
+    s = len(d.ess_bus)
+    block.add_group(Group.new("z", d.hours * s, 0.0, 1.0, integer=True))
+    return block
+
+
+def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> Block:
+    """The second stage for the first-stage groups (``y`` or ``h*.y``, ``z``) and the
+    realisation ``xi`` (groups ``xp``, ``xm``, ``xr``): data groups when ``xi`` is given,
+    otherwise binary variables (the subproblem's). The first-stage groups are added as
+    placeholders that :meth:`Block.merge` joins with the first stage's."""
+    H, n, m = d.hours, d.n, d.m
+    G, S, U, K = (len(d.dg_bus), len(d.ess_bus), len(d.res_bus), len(d.ev_bus))
+    b = Block()
+    y_ub = np.where(d.fixed_open, 0.0, 1.0) if d.fixed_open is not None else 1.0
+    for g in d.y_groups():
+        b.add_group(Group.new(g, m, np.where(d.switchable, 0.0, 1.0), y_ub, integer=True))
+    b.add_group(Group.new("z", H * S, 0.0, 1.0, integer=True))
+    for name, size in (("xp", H * n), ("xm", H * n), ("xr", H * U)):
+        if xi is not None:
+            b.add_group(Group.data(name, np.asarray(xi.get(name, np.zeros(size)), float)))
+        else:
+            b.add_group(Group.new(name, size, 0.0, 1.0, integer=True))
+    F, FQ = d.flow_max, d.flow_max_q
+    b.add_group(Group.new("P", H * m, -F, F))
+    b.add_group(Group.new("Q", H * m, -FQ, FQ))
+    vlo = np.tile(d.v_min2, H)
+    vhi = np.tile(d.v_max2, H)
+    roots = np.arange(H) * n + d.root
+    vlo[roots] = vhi[roots] = d.v_root2
+    b.add_group(Group.new("v", H * n, vlo, vhi))
+    b.add_group(Group.new("lp", H * m, 0.0, np.inf))
+    b.add_group(Group.new("lq", H * m, 0.0, np.inf))
+    b.add_group(Group.new("ps", H, 0.0, d.ps_max))
+    b.add_group(Group.new("qs", H, -d.ps_max, d.ps_max))
+    b.add_group(Group.new("pdg", H * G, 0.0, np.tile(d.dg_p, H)))
+    b.add_group(Group.new("qdg", H * G, 0.0, np.tile(d.dg_q, H)))
+    b.add_group(Group.new("pch", H * S, 0.0, np.tile(d.ess_p, H)))
+    b.add_group(Group.new("pdis", H * S, 0.0, np.tile(d.ess_p, H)))
+    soc_lo = np.zeros(H * S)
+    soc_lo[(H - 1) * S:] = d.soc0
+    b.add_group(Group.new("soc", H * S, soc_lo, np.tile(d.ess_e, H)))
+    b.add_group(Group.new("pres", H * U, 0.0, d.res_hat.ravel()))
+    b.add_group(Group.new("spill", H * U, 0.0, d.res_hat.ravel()))
+    b.add_group(Group.new("pev", H * K, 0.0, d.ev_max.ravel()))
+    b.add_group(Group.new("short", K, 0.0, d.ev_energy))
+    top = d.pd * (1 + d.eps) * (1 + d.gamma)
+    b.add_group(Group.new("pdr", H * n, 0.0, top.ravel()))
+    b.add_group(Group.new("pr", H * n, 0.0, top.ravel()))
+    b.add_group(Group.new("dem", H * n, -np.inf, np.inf))
+
+    eye_m = sp.identity(H * m, format="csr")
+    # (12)-(13): flows only on closed branches
+    for g, cap in (("P", F), ("Q", FQ)):
+        ysel = _y_terms(d, np.full(H * m, cap))
+        for sign in (1.0, -1.0):
+            b.add_rows(f"cap_{g}{sign:+.0f}", {g: sign * eye_m, **_neg(ysel)}, Sense.LE,
+                       np.zeros(H * m))
+    # (14) LinDistFlow with big-M on open branches
+    big = np.tile(d.v_max2.max() - d.v_min2.min() + 2 * (d.r * F + d.x * FQ), H)
+    dv = _kron_hours(H, incidence(n, d.t).T - incidence(n, d.f).T)  # v_t - v_f
+    rP = sp.diags(np.tile(2 * d.r, H)).tocsr()
+    xQ = sp.diags(np.tile(2 * d.x, H)).tocsr()
+    ybig = _y_terms(d, big)
+    b.add_rows("ldf_hi", {"v": dv, "P": rP, "Q": xQ, **ybig}, Sense.LE, big)
+    b.add_rows("ldf_lo", {"v": -dv, "P": -rP, "Q": -xQ, **ybig}, Sense.LE, big)
+    # loss tangents: r (2 a P - a^2) - lp <= 0
+    rr = np.tile(d.r, H)
+    for g, lg in (("P", "lp"), ("Q", "lq")):
+        for a in d.tangents:
+            for sign in (1.0, -1.0):
+                b.add_rows(f"loss_{g}_{sign * a:g}", {g: sp.diags(2 * sign * a * rr).tocsr(),
+                                                      lg: -eye_m}, Sense.LE, rr * a * a)
+    # (2)-(3) balance
+    net = _kron_hours(H, incidence(n, d.t) - incidence(n, d.f))  # inflow - outflow
+    root = sp.csr_matrix((np.ones(H), (np.arange(H) * n + d.root, np.arange(H))),
+                         shape=(H * n, H))
+
+    def at(buses: np.ndarray) -> sp.csr_matrix:
+        return _kron_hours(H, incidence(n, buses))
+
+    eye_n = sp.identity(H * n, format="csr")
+    kq = sp.diags(np.tile(d.k_q, H)).tocsr()
+    b.add_rows("bal_p", {"ps": root, "pdg": at(d.dg_bus), "pdis": at(d.ess_bus),
+                         "pch": -at(d.ess_bus), "pres": at(d.res_bus), "pr": eye_n, "P": net,
+                         "pdr": -eye_n, "pev": -at(d.ev_bus)}, Sense.EQ, np.zeros(H * n))
+    b.add_rows("bal_q", {"qs": root, "qdg": at(d.dg_bus), "pr": kq, "Q": net, "pdr": -kq},
+               Sense.EQ, np.zeros(H * n))
+    # the realised demand: the only rows where the load's xi enters (one entry per row, so
+    # that the worst-case subproblem bounds one multiplier per uncertain entry)
+    pd = d.pd.ravel()
+    g_pd = sp.diags(d.gamma * pd).tocsr()
+    b.add_rows("demand", {"dem": eye_n, "xp": -g_pd, "xm": g_pd}, Sense.EQ, pd)
+    # (6)-(11) demand-side management within +-eps of the realised demand, each hour's total
+    # conserved
+    b.add_rows("dsm_hi", {"pdr": eye_n, "dem": -(1 + d.eps) * eye_n}, Sense.LE, np.zeros(H * n))
+    b.add_rows("dsm_lo", {"pdr": -eye_n, "dem": (1 - d.eps) * eye_n}, Sense.LE,
+               np.zeros(H * n))
+    hsum = _kron_hours(H, sp.csr_matrix(np.ones((1, n))))
+    b.add_rows("dsm_total", {"pdr": hsum, "dem": -hsum}, Sense.EQ, np.zeros(H))
+    # (18)-(21) storage
+    if S:
+        eye_s = sp.identity(H * S, format="csr")
+        pcap = sp.diags(np.tile(d.ess_p, H)).tocsr()
+        b.add_rows("ess_dis", {"pdis": eye_s, "z": -pcap}, Sense.LE, np.zeros(H * S))
+        b.add_rows("ess_ch", {"pch": eye_s, "z": pcap}, Sense.LE, np.tile(d.ess_p, H))
+        shift = sp.csr_matrix(sp.kron(sp.eye(H, k=-1), sp.identity(S)))
+        k_dis = 1.0 / d.eta_dis if d.physical_soc else d.eta_dis
+        rhs = np.zeros(H * S)
+        rhs[:S] = d.soc0
+        b.add_rows("soc", {"soc": eye_s - shift, "pch": -sp.diags(np.tile(d.eta_ch, H)).tocsr(),
+                           "pdis": sp.diags(np.tile(k_dis, H)).tocsr()}, Sense.EQ, rhs)
+    # (22)-(23) renewables
+    if U:
+        eye_u = sp.identity(H * U, format="csr")
+        hat = d.res_hat.ravel()
+        b.add_rows("res", {"pres": eye_u, "spill": eye_u,
+                           "xr": sp.diags(hat * np.tile(d.res_dev, H)).tocsr()}, Sense.EQ, hat)
+    # (24) EV energy over the day
+    if K:
+        daily = sp.csr_matrix(sp.kron(np.ones((1, H)), sp.identity(K)))
+        b.add_rows("ev_energy", {"pev": -daily, "short": -sp.identity(K, format="csr")},
+                   Sense.LE, -d.ev_energy)
+    # objective (1)
+    b.add_objective("lp", np.full(H * m, d.c_loss))
+    b.add_objective("lq", np.full(H * m, d.c_loss))
+    b.add_objective("ps", np.full(H, d.c_buy))
+    b.add_objective("pr", np.full(H * n, d.c_shed))
+    b.add_objective("pdg", np.tile(d.dg_cost, H))
+    b.add_objective("short", np.full(K, d.c_shed))
+    b.add_objective("spill", np.full(H * U, d.c_spill))
+    return b
+
+
+def _neg(terms: dict[str, sp.spmatrix]) -> dict[str, sp.spmatrix]:
+    return {g: -a for g, a in terms.items()}
+
+
+def _y_terms(d: ScheduleData, coef: np.ndarray) -> dict[str, sp.spmatrix]:
+    """``coef * y`` on the stacked ``(h, b)`` rows: the day's ``y`` in every hour, or each
+    hour's own ``h*.y``."""
+    H, m = d.hours, d.m
+    if not d.hourly:
+        return {"y": sp.diags(coef) @ sp.csr_matrix(sp.kron(np.ones((H, 1)),
+                                                            sp.identity(m)))}
+    out: dict[str, sp.spmatrix] = {}
+    for h in range(H):
+        e = sp.csr_matrix((np.ones(m), (h * m + np.arange(m), np.arange(m))), shape=(H * m, m))
+        out[f"h{h}.y"] = sp.diags(coef) @ e
+    return out
+
+
+def budget_block(d: ScheduleData, block: Block) -> None:
+    """The uncertainty set on the binary groups ``xp``, ``xm``, ``xr`` of ``block``:
+    ``xp + xm <= 1``; the temporal budget ``sum_h (xp + xm)_{n,h} <= Gamma_n`` per bus and
+    ``sum_h xr_{u,h} <= Gamma_u`` per renewable unit; or, with ``aggregate = (lo, hi)``, the seed's
+    aggregate-ratio reading ``lo <= sum_n pd(xi) / sum_n pd <= hi`` per hour (on the binary
+    points of that band)."""
+    H, n, U = d.hours, d.n, len(d.res_bus)
+    eye = sp.identity(H * n, format="csr")
+    block.add_rows("xi_one", {"xp": eye, "xm": eye}, Sense.LE, np.ones(H * n))
+    per_bus = sp.csr_matrix(sp.kron(np.ones((1, H)), sp.identity(n)))
+    gl = d.budget_load if d.budget_load is not None else np.zeros(n)
+    if d.aggregate is None:
+        block.add_rows("xi_budget", {"xp": per_bus, "xm": per_bus}, Sense.LE, gl)
+    else:
+        # certain buses stay at the forecast
+        block.add_rows("xi_certain", {"xp": per_bus, "xm": per_bus}, Sense.LE,
+                       np.where(gl > 0, H, 0.0))
+        lo, hi = d.aggregate
+        hsum = _kron_hours(H, sp.csr_matrix(np.ones((1, n))))
+        g_pd = sp.diags(d.gamma * d.pd.ravel()).tocsr()
+        tot = d.pd.sum(axis=1)
+        block.add_rows("xi_ratio_hi", {"xp": hsum @ g_pd, "xm": -(hsum @ g_pd)}, Sense.LE,
+                       (hi - 1.0) * tot)
+        block.add_rows("xi_ratio_lo", {"xp": -(hsum @ g_pd), "xm": hsum @ g_pd}, Sense.LE,
+                       (1.0 - lo) * tot)
+    if U:
+        per_unit = sp.csr_matrix(sp.kron(np.ones((1, H)), sp.identity(U)))
+        gr = d.budget_res if d.budget_res is not None else np.zeros(U)
+        block.add_rows("xi_budget_res", {"xr": per_unit}, Sense.LE, gr)
+
+
+def nominal(d: ScheduleData) -> dict[str, np.ndarray]:
+    """The forecast realisation (every ``xi`` zero)."""
+    return {"xp": np.zeros(d.hours * d.n), "xm": np.zeros(d.hours * d.n),
+            "xr": np.zeros(d.hours * len(d.res_bus))}
+
+
+def realised(d: ScheduleData, xi: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``(pd(xi), p_hat(xi))`` of a realisation: (H, n) demand and (H, U) renewable forecast."""
+    H, n, U = d.hours, d.n, len(d.res_bus)
+    pd = d.pd * (1 + d.gamma * (xi["xp"] - xi["xm"]).reshape(H, n))
+    res = d.res_hat * (1 - d.res_dev * xi["xr"].reshape(H, U))
+    return pd, res

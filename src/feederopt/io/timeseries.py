@@ -1,0 +1,252 @@
+"""Reading and validating the inputs of a day-ahead schedule: the long profile table
+``(time, element, value)`` and the folder of device tables (``dg.csv``, ``ess.csv``, ``pv.csv``,
+``wind.csv``, ``ev.csv``; Parquet too). Formats: :mod:`feederopt.network.timeseries`.
+
+Every defect is a typed :class:`~feederopt.errors.Problem` of kind ``BAD_TIMESERIES`` (the CLI
+exits with code 2): a missing column, a non-numeric value, an unknown element, a missing hour
+(an element without a value at some hour of the horizon), a duplicate ``(time, element)``, a
+step that is not one hour, a negative factor, a PV/wind/EV factor above 1; for devices: an
+unknown bus, a duplicate id, a negative rating, an efficiency outside ``(0, 1]``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.io._common import read_long_table, unreadable
+from feederopt.network.container import Network
+from feederopt.network.timeseries import (
+    DEVICE_COLUMNS,
+    PROFILED,
+    DeviceKind,
+    Devices,
+    Profiles,
+    empty_table,
+)
+
+SUFFIXES = (".csv", ".parquet")
+
+
+def _problem(component: str, message: str, ids: tuple[str, ...] = (), field: str | None = None,
+             hint: str = "") -> Problem:
+    return Problem(ProblemKind.BAD_TIMESERIES, component, message, ids=ids, field=field,
+                   hint=hint)
+
+
+def read_table(path: str | Path, what: str) -> pl.DataFrame:
+    """A ``.csv`` (every column read as text) or ``.parquet`` table, columns in lower case."""
+    df = read_long_table(path, what)
+    return df.rename({c: c.strip().lower() for c in df.columns})
+
+
+# ----- profiles -----------------------------------------------------------------------------
+def _hour_index(col: pl.Series) -> tuple[np.ndarray | None, list[Problem]]:
+    """Integer hours 0..; timestamps become hours since the first; anything else a problem."""
+    text = col.cast(pl.String).str.strip_chars()
+    as_float = text.cast(pl.Float64, strict=False)
+    if as_float.null_count() == 0:
+        vals = as_float.to_numpy()
+        if np.any(vals != np.round(vals)):
+            bad = sorted({str(v) for v in vals[vals != np.round(vals)]})
+            return None, [_problem("profiles", "time is not on whole hours (the step must be one "
+                                   "hour)", tuple(bad), "time",
+                                   "give hour indices 0..23 or timestamps one hour apart")]
+        return vals.astype(int), []
+    try:
+        stamps = [datetime.fromisoformat(str(s)) for s in text.to_list()]
+    except ValueError:
+        bad = [s for s in text.to_list() if not _is_stamp(s)][:5]
+        return None, [_problem("profiles", "time is neither an hour index nor a timestamp",
+                               tuple(str(b) for b in bad), "time")]
+    t0 = min(stamps)
+    hours = np.array([(s - t0) / timedelta(hours=1) for s in stamps])
+    if np.any(hours != np.round(hours)):
+        bad = sorted({str(s) for s, h in zip(stamps, hours, strict=True) if h != round(h)})
+        return None, [_problem("profiles", "timestamps are not one hour apart (the step must "
+                               "be one hour)", tuple(bad[:5]), "time")]
+    return hours.astype(int), []
+
+
+def _is_stamp(s: str | None) -> bool:
+    try:
+        datetime.fromisoformat(str(s))
+        return True
+    except ValueError:
+        return False
+
+
+def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
+                     hours: int = 24) -> tuple[Profiles | None, list[Problem]]:
+    """Validate a long profile table against the network's loads and the devices; every
+    problem at once. Loads without a profile keep factor 1; PV, wind and EV units must have
+    one."""
+    missing = [c for c in ("time", "element", "value") if c not in df.columns]
+    if missing:
+        return None, [Problem(ProblemKind.MISSING_COLUMN, "profiles",
+                              f"missing column(s) {', '.join(missing)}", tuple(missing),
+                              hint="the profile table has columns time, element, value")]
+    problems: list[Problem] = []
+    elements = df["element"].cast(pl.String).str.strip_chars().to_list()
+    raw = df["value"].cast(pl.String).str.strip_chars()
+    values = raw.cast(pl.Float64, strict=False).to_numpy()
+    nan = np.isnan(values) if values.dtype.kind == "f" else np.zeros(len(values), bool)
+    if nan.any():
+        bad = sorted({str(elements[i]) for i in np.flatnonzero(nan)})
+        problems.append(_problem("profiles", "value is not a number", tuple(bad), "value"))
+    hrs, time_problems = _hour_index(df["time"])
+    problems += time_problems
+    kinds = devices.kind_of()
+    known = set(load_ids) | set(kinds)
+    unknown = sorted({e for e in elements if e not in known})
+    if unknown:
+        problems.append(_problem("profiles", "unknown element (neither a load nor a PV, wind "
+                                 "or EV unit)", tuple(unknown), "element",
+                                 "name a load id of the network or a device id"))
+    neg = sorted({elements[i] for i in np.flatnonzero(~nan & (np.nan_to_num(values) < 0))})
+    if neg:
+        problems.append(_problem("profiles", "negative profile value", tuple(neg), "value",
+                                 "profiles are non-negative factors"))
+    above = sorted({elements[i] for i in np.flatnonzero(~nan & (np.nan_to_num(values) > 1.0))
+                    if kinds.get(elements[i]) in PROFILED})
+    if above:
+        problems.append(_problem("profiles", "PV, wind and EV factors are shares of the rating "
+                                 "and must be <= 1", tuple(above), "value"))
+    if hrs is None:
+        return None, problems
+    outside = sorted({f"{elements[i]}@{hrs[i]}" for i in np.flatnonzero((hrs < 0) |
+                                                                        (hrs >= hours))})
+    if outside:
+        problems.append(_problem("profiles", f"time outside the horizon 0..{hours - 1}",
+                                 tuple(outside[:10]), "time"))
+    names = sorted(set(elements) & known)
+    col = {e: i for i, e in enumerate(names)}
+    table = np.full((hours, len(names)), np.nan)
+    seen = np.zeros((hours, len(names)), int)
+    for e, h, v in zip(elements, hrs, values, strict=True):
+        if e in col and 0 <= h < hours:
+            table[h, col[e]] = v
+            seen[h, col[e]] += 1
+    dup = [names[j] for j in range(len(names)) if (seen[:, j] > 1).any()]
+    if dup:
+        problems.append(_problem("profiles", "more than one value for an hour", tuple(dup),
+                                 "time"))
+    gaps = [f"{names[j]}: hour {int(np.flatnonzero(seen[:, j] == 0)[0])}"
+            for j in range(len(names)) if (seen[:, j] == 0).any()]
+    if gaps:
+        problems.append(_problem("profiles", f"missing hour(s): every element needs a value at "
+                                 f"each of the {hours} hours", tuple(gaps), "time"))
+    need = [i for k in PROFILED for i in devices.ids(k) if i not in col]
+    if need:
+        problems.append(_problem("profiles", "PV, wind and EV units need a profile",
+                                 tuple(need), "element"))
+    if problems:
+        return None, problems
+    return Profiles(hours, names, table), []
+
+
+def load_profiles(source: str | Path | pl.DataFrame, network: Network, devices: Devices,
+                  hours: int = 24) -> Profiles:
+    """Read and validate a profile table; :class:`InputError` with every problem found."""
+    df = source if isinstance(source, pl.DataFrame) else read_table(source, "profile table")
+    load_ids = [str(x) for x in network.loads["id"].to_list()]
+    prof, problems = profile_problems(df, load_ids, devices, hours)
+    if problems or prof is None:
+        raise InputError(problems)
+    return prof
+
+
+def write_profiles(profiles: Profiles, path: str | Path) -> Path:
+    """The long table as CSV or Parquet (by suffix)."""
+    path = Path(path)
+    df = profiles.to_long()
+    if path.suffix.lower() == ".parquet":
+        df.write_parquet(path)
+    else:
+        df.write_csv(path)
+    return path
+
+
+# ----- devices ------------------------------------------------------------------------------
+def device_problems(kind: DeviceKind, df: pl.DataFrame, bus_ids: set[str]
+                    ) -> tuple[pl.DataFrame | None, list[Problem]]:
+    """A component table checked and typed: columns, numbers, buses, signs, efficiencies."""
+    comp = f"devices.{kind.value}"
+    need = ("id", "bus", *DEVICE_COLUMNS[kind])
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        return None, [Problem(ProblemKind.MISSING_COLUMN, comp,
+                              f"missing column(s) {', '.join(missing)}", tuple(missing),
+                              hint=f"{kind.value} needs columns {', '.join(need)}")]
+    problems: list[Problem] = []
+    out = df.with_columns(pl.col("id").cast(pl.String).str.strip_chars(),
+                          pl.col("bus").cast(pl.String).str.strip_chars())
+    ids = out["id"].to_list()
+    for c in DEVICE_COLUMNS[kind]:
+        num = out[c].cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+        bad = [ids[i] for i in np.flatnonzero(num.is_null().to_numpy())]
+        if bad:
+            problems.append(_problem(comp, "not a number", tuple(bad), c))
+            continue
+        out = out.with_columns(num.alias(c))
+        arr = num.to_numpy()
+        if (arr < 0).any():
+            problems.append(_problem(comp, "negative value", tuple(ids[i] for i in
+                                                                   np.flatnonzero(arr < 0)), c))
+        if c in ("eta_ch", "eta_dis", "soc0", "deviation") and (arr > 1).any():
+            problems.append(_problem(comp, "a share or efficiency must be within 0..1",
+                                     tuple(ids[i] for i in np.flatnonzero(arr > 1)), c))
+        if c in ("eta_ch", "eta_dis") and (arr <= 0).any():
+            problems.append(_problem(comp, "an efficiency must be positive",
+                                     tuple(ids[i] for i in np.flatnonzero(arr <= 0)), c))
+    unknown = [i for i, b in zip(ids, out["bus"].to_list(), strict=True) if b not in bus_ids]
+    if unknown:
+        problems.append(Problem(ProblemKind.UNKNOWN_BUS, comp, "bus not in the network",
+                                tuple(unknown), "bus"))
+    if kind is DeviceKind.DG and "fuel" not in out.columns:
+        out = out.with_columns(pl.lit("unknown").alias("fuel"))
+    keep = [*need, "fuel"] if kind is DeviceKind.DG else list(need)
+    return (None if problems else out.select(keep)), problems
+
+
+def load_devices(folder: str | Path, network: Network) -> Devices:
+    """The device tables of a folder (a missing table is an empty one)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise unreadable(folder, "no such folder", hint="give the folder of dg/ess/pv/wind/ev "
+                         "tables")
+    bus_ids = {str(b) for b in network.buses["id"].to_list()}
+    problems: list[Problem] = []
+    tables: dict[str, pl.DataFrame] = {}
+    for kind in DeviceKind:
+        files = [folder / f"{kind.value}{s}" for s in SUFFIXES if (folder /
+                                                                   f"{kind.value}{s}").is_file()]
+        if not files:
+            tables[kind.value] = empty_table(kind)
+            continue
+        df, found = device_problems(kind, read_table(files[0], f"{kind.value} table"), bus_ids)
+        problems += found
+        tables[kind.value] = df if df is not None else empty_table(kind)
+    devices = Devices(**tables)
+    ids = [i for k in DeviceKind for i in devices.ids(k)]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        problems.append(Problem(ProblemKind.DUPLICATE_ID, "devices", "device ids must be unique "
+                                "across the tables", tuple(dup), "id"))
+    if problems:
+        raise InputError(problems)
+    return devices
+
+
+def write_devices(devices: Devices, folder: str | Path) -> Path:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for kind in DeviceKind:
+        t = devices.table(kind)
+        if t.height:
+            t.write_csv(folder / f"{kind.value}.csv")
+    return folder

@@ -1,0 +1,220 @@
+"""The day-ahead schedule problem of seed 004: its settings, its data from a network, device
+tables and profiles (:class:`~feederopt.formulations.schedule.ScheduleData`), and the checks of
+an answer (radial topology, SOC within limits, DSM totals conserved, renewables within the
+forecast). The maths is in :mod:`feederopt.formulations.schedule`; no solver here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import networkx as nx
+import numpy as np
+
+from feederopt.errors import Problem, ProblemKind
+from feederopt.formulations.schedule import ScheduleData
+from feederopt.network.container import Network
+from feederopt.network.perunit import to_per_unit
+from feederopt.network.timeseries import DeviceKind, Devices, Profiles
+
+
+class SocForm(StrEnum):
+    SEED = "seed"  # soc -= eta_dis * pdis (the printed (20))
+    PHYSICAL = "physical"  # soc -= pdis / eta_dis
+
+
+class BudgetKind(StrEnum):
+    TEMPORAL = "temporal"  # Gamma hours per bus over the day (the standard reading)
+    AGGREGATE = "aggregate"  # the seed's per-hour ratio band of the total load
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    """Options of a schedule (defaults are the assumptions of ``docs/schedule.md``).
+
+    Prices in $/MWh: ``c_loss`` (losses), ``c_buy`` (substation purchase), ``c_shed`` (load
+    curtailment and unmet EV energy), ``c_spill`` (renewable spill), ``c_switch`` ($ per
+    switching action with ``hourly``). ``eps``: DSM share; ``gamma``: load deviation share;
+    ``budget``: Gamma, hours per bus (temporal) that a load may sit at a bound;
+    ``budget_res``: hours per renewable unit; ``aggregate``: the (low, high) ratio band;
+    ``uncertain_buses``: the buses whose load is uncertain (empty: every load bus).
+    """
+
+    hours: int = 24
+    eps: float = 0.0
+    gamma: float = 0.0
+    budget: float = 0.0
+    budget_res: float = 0.0
+    budget_kind: BudgetKind = BudgetKind.TEMPORAL
+    aggregate: tuple[float, float] = (0.95, 1.05)
+    uncertain_buses: tuple[str, ...] = ()
+    c_loss: float = 50.0
+    c_buy: float = 50.0
+    c_shed: float = 500.0
+    c_spill: float = 0.0
+    c_switch: float = 0.0
+    soc_form: SocForm = SocForm.SEED
+    hourly: bool = False
+    ps_max_mw: float = 100.0
+    fixed_open: tuple[str, ...] = ()  # branch ids open all day
+    fixed_closed: tuple[str, ...] = ()  # branch ids closed all day
+
+    @property
+    def robust(self) -> bool:
+        return (self.gamma > 0 and (self.budget > 0 or self.budget_kind is
+                                   BudgetKind.AGGREGATE)) or self.budget_res > 0
+
+
+def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[Problem]:
+    """Every problem of the settings at once."""
+    out: list[Problem] = []
+
+    def bad(field: str, message: str) -> None:
+        out.append(Problem(ProblemKind.INVALID_VALUE, "options", message,
+                           (str(getattr(st, field)),), field))
+
+    if not 1 <= st.hours <= 24:
+        bad("hours", "hours must be within 1..24")
+    for f in ("eps", "gamma"):
+        if not 0 <= getattr(st, f) < 1:
+            bad(f, f"{f} must be within 0..1 (a share)")
+    for f in ("budget", "budget_res"):
+        if not 0 <= getattr(st, f) <= st.hours:
+            bad(f, f"{f} must be within 0..hours")
+    for f in ("c_loss", "c_buy", "c_shed", "c_spill", "c_switch", "ps_max_mw"):
+        if getattr(st, f) < 0:
+            bad(f, f"{f} must be >= 0")
+    lo, hi = st.aggregate
+    if not lo <= 1 <= hi:
+        bad("aggregate", "the ratio band must contain 1 (low <= 1 <= high)")
+    if net is not None:
+        ids = {str(b) for b in net.branches["id"].to_list()}
+        for f in ("fixed_open", "fixed_closed"):
+            unknown = tuple(b for b in getattr(st, f) if b not in ids)
+            if unknown:
+                out.append(Problem(ProblemKind.INVALID_VALUE, "options", "branch not in the "
+                                   "network", unknown, f))
+    if net is not None and st.uncertain_buses:
+        ids = {str(b) for b in net.buses["id"].to_list()}
+        unknown = tuple(b for b in st.uncertain_buses if b not in ids)
+        if unknown:
+            out.append(Problem(ProblemKind.UNKNOWN_BUS, "options", "uncertain bus not in the "
+                               "network", unknown, "uncertain_buses"))
+    return out
+
+
+def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
+                        st: ScheduleSettings) -> ScheduleData:
+    """The arrays of the problem (MW on a 1 MVA base); the first ``st.hours`` hours."""
+    pu = to_per_unit(net, 1.0)
+    H = st.hours
+    prof = profiles.first(H) if profiles.hours > H else profiles
+    bus = {b: i for i, b in enumerate(pu.bus_ids)}
+    pd = np.zeros((H, pu.n_bus))
+    qd = np.zeros((H, pu.n_bus))
+    for lid, lb, lp, lq in zip(pu.load_ids, pu.load_bus, pu.load_p, pu.load_q, strict=True):
+        fac = prof.of(lid, 1.0)[:H]
+        pd[:, lb] += lp * fac
+        qd[:, lb] += lq * fac
+    k_q = np.divide(qd.sum(0), pd.sum(0), out=np.zeros(pu.n_bus), where=pd.sum(0) > 0)
+    roots = pu.sources
+    if len(roots) != 1:
+        raise ValueError("a schedule needs exactly one substation")
+
+    def col(kind: DeviceKind, name: str) -> np.ndarray:
+        return np.asarray(devices.table(kind)[name].to_numpy(), float)
+
+    def buses(kind: DeviceKind) -> np.ndarray:
+        return np.array([bus[str(b)] for b in devices.table(kind)["bus"].to_list()], int)
+
+    res_ids = devices.ids(DeviceKind.PV) + devices.ids(DeviceKind.WIND)
+    res_p = np.concatenate([col(DeviceKind.PV, "p_max_mw"), col(DeviceKind.WIND, "p_max_mw")])
+    res_hat = np.column_stack([prof.of(i)[:H] for i in res_ids]) * res_p if res_ids else \
+        np.zeros((H, 0))
+    ev_ids = devices.ids(DeviceKind.EV)
+    ev_max = np.column_stack([prof.of(i)[:H] for i in ev_ids]) * col(DeviceKind.EV, "p_max_mw") \
+        if ev_ids else np.zeros((H, 0))
+    ev_energy = col(DeviceKind.EV, "energy_mwh") * H / 24.0
+    ev_energy = np.minimum(ev_energy, ev_max.sum(0))
+    uncertain = np.zeros(pu.n_bus, bool)
+    if st.uncertain_buses:
+        uncertain[[bus[b] for b in st.uncertain_buses]] = True
+    else:
+        uncertain = pd.sum(0) > 0
+    uncertain[roots[0]] = False
+    budget_load = np.where(uncertain, st.budget if st.budget_kind is BudgetKind.TEMPORAL
+                           else 1.0, 0.0)
+    ess_e = col(DeviceKind.ESS, "e_max_mwh")
+    # |P_b| <= the largest total consumption (nothing is exported: ps >= 0, lossless
+    # LinDistFlow), |Q_b| <= reactive load plus DG reactive capacity (the substation may absorb)
+    grow = (1 + st.eps) * (1 + st.gamma)
+    flow_max = float(grow * pd.sum(1).max() + col(DeviceKind.ESS, "p_max_mw").sum()
+                     + ev_max.sum(1).max(initial=0.0)) + 0.01
+    flow_max_q = float(grow * qd.sum(1).max() + col(DeviceKind.DG, "q_max_mvar").sum()) + 0.01
+    tangents = tuple(a for a in (0.05, 0.15, 0.4, 1.0, 2.5, 6.0) if a < flow_max)
+    return ScheduleData(
+        hours=H, n=pu.n_bus, root=int(roots[0]), f=pu.f, t=pu.t, r=pu.r, x=pu.x,
+        switchable=pu.switchable & ~np.isin(pu.branch_ids, list(st.fixed_closed)),
+        fixed_open=np.isin(pu.branch_ids, list(st.fixed_open)), v_min2=pu.v_min ** 2,
+        v_max2=pu.v_max ** 2,
+        v_root2=float(pu.v_set[roots[0]]) ** 2, pd=pd, k_q=k_q,
+        dg_bus=buses(DeviceKind.DG), dg_p=col(DeviceKind.DG, "p_max_mw"),
+        dg_q=col(DeviceKind.DG, "q_max_mvar"), dg_cost=col(DeviceKind.DG, "cost_per_mwh"),
+        ess_bus=buses(DeviceKind.ESS), ess_e=ess_e, ess_p=col(DeviceKind.ESS, "p_max_mw"),
+        eta_ch=col(DeviceKind.ESS, "eta_ch"), eta_dis=col(DeviceKind.ESS, "eta_dis"),
+        soc0=col(DeviceKind.ESS, "soc0") * ess_e,
+        res_bus=np.concatenate([buses(DeviceKind.PV), buses(DeviceKind.WIND)]).astype(int),
+        res_hat=res_hat,
+        res_dev=np.concatenate([col(DeviceKind.PV, "deviation"),
+                                col(DeviceKind.WIND, "deviation")]),
+        ev_bus=buses(DeviceKind.EV), ev_max=ev_max, ev_energy=ev_energy,
+        eps=st.eps, gamma=st.gamma, budget_load=budget_load,
+        budget_res=np.full(len(res_ids), st.budget_res),
+        aggregate=st.aggregate if st.budget_kind is BudgetKind.AGGREGATE else None,
+        c_loss=st.c_loss, c_buy=st.c_buy, c_shed=st.c_shed, c_spill=st.c_spill,
+        c_switch=st.c_switch, ps_max=st.ps_max_mw, flow_max=flow_max, flow_max_q=flow_max_q,
+        physical_soc=st.soc_form is SocForm.PHYSICAL, hourly=st.hourly, tangents=tangents,
+    )
+
+
+# ----- checks of an answer -------------------------------------------------------------------
+def is_radial(d: ScheduleData, closed: np.ndarray) -> bool:
+    """The closed branches form a spanning tree of the buses (networkx)."""
+    g = nx.MultiGraph()
+    g.add_nodes_from(range(d.n))
+    g.add_edges_from((int(a), int(b)) for a, b, c in zip(d.f, d.t, closed, strict=True)
+                     if c > 0.5)
+    return bool(nx.is_tree(g))
+
+
+def answer_violations(d: ScheduleData, closed_by_hour: np.ndarray, point: dict[str, np.ndarray],
+                      pd_real: np.ndarray, res_real: np.ndarray, tol: float = 1e-6
+                      ) -> list[str]:
+    """What an answer breaks: a non-radial hour, SOC outside ``[0, E]`` or not ending at its
+    start, simultaneous charge and discharge, DSM totals not conserved or outside ``+-eps``,
+    renewables above the realised forecast."""
+    H, n = d.hours, d.n
+    out: list[str] = []
+    for h in range(H):
+        if not is_radial(d, closed_by_hour[h]):
+            out.append(f"hour {h}: the closed branches are not a spanning tree")
+            break
+    S = len(d.ess_bus)
+    if S:
+        soc = point["soc"].reshape(H, S)
+        if (soc < -tol).any() or (soc > d.ess_e + tol).any():
+            out.append("SOC outside [0, E]")
+        if (soc[-1] < d.soc0 - tol).any():
+            out.append("final SOC below the initial one")
+        both = np.minimum(point["pch"], point["pdis"]).max()
+        if both > tol:
+            out.append(f"simultaneous charge and discharge ({both:.3g} MW)")
+    pdr = point["pdr"].reshape(H, n)
+    if np.abs(pdr.sum(1) - pd_real.sum(1)).max() > 1e-5 * max(1.0, pd_real.sum(1).max()):
+        out.append("DSM does not conserve an hour's total load")
+    if (pdr > (1 + d.eps) * pd_real + 1e-6).any() or (pdr < (1 - d.eps) * pd_real - 1e-6).any():
+        out.append("DSM outside +-eps")
+    if len(d.res_bus) and (point["pres"].reshape(res_real.shape) > res_real + 1e-6).any():
+        out.append("renewable use above the forecast")
+    return out

@@ -1,0 +1,149 @@
+"""The result folder of ``feederopt schedule CASE --out DIR`` (seed 004): ``result.json``,
+``hourly.png`` (substation P/Q, DG, storage charge/discharge and SOC, EV charging, renewables,
+DSM shifts, voltages and losses per hour: people read these as plots) and a self-contained
+``report.html`` (summary, the plots, the C&CG log, the worst case, the hourly AC check).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from feederopt.io.writing import atomic_folder
+from feederopt.report.html import fmt, image, kv_table, page, records_table, section
+from feederopt.report.partition import partition_result_json
+from feederopt.report.plot import _pyplot, figure_png
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def schedule_result_json(result: Mapping[str, Any]) -> str:
+    """The result as JSON text; non-finite numbers become null (the partition result's
+    writer, which is generic)."""
+    return partition_result_json(result)
+
+
+def _step(ax: Any, values: Any, **kw: Any) -> Any:
+    """Hourly values as steps over ``[h, h + 1)`` (the last hour drawn to its end)."""
+    y = np.asarray(values, float)
+    return ax.step(np.arange(len(y) + 1), np.append(y, y[-1:]), where="post", **kw)[0]
+
+
+def hourly_figure(result: Mapping[str, Any]) -> Figure:
+    """Eight panels of hourly series (module docstring)."""
+    plt = _pyplot()
+    s = result["series"]
+    hours = np.arange(len(s["substation_p_mw"]))
+    fig, axes = plt.subplots(4, 2, figsize=(12, 12), sharex=True)
+    ax = axes.ravel()
+    _step(ax[0], s["substation_p_mw"], label="P [MW]")
+    _step(ax[0], s["substation_q_mvar"], label="Q [MVAr]")
+    ax[0].set_title("substation purchase")
+    for k, v in s["dg_mw"].items():
+        _step(ax[1], v, label=k)
+    ax[1].set_title("fossil DG [MW]")
+    for k in s["ess_charge_mw"]:
+        net = np.asarray(s["ess_discharge_mw"][k]) - np.asarray(s["ess_charge_mw"][k])
+        _step(ax[2], net, label=k)
+    ax[2].axhline(0, color="grey", lw=0.5)
+    ax[2].set_title("storage discharge (+) / charge (-) [MW]")
+    for k, v in s["ess_soc_mwh"].items():
+        ax[3].plot(hours + 1, v, marker="o", ms=3, label=k)
+    ax[3].set_title("storage state of charge at the end of each hour [MWh]")
+    for k, v in s["renewable_mw"].items():
+        line = _step(ax[4], v, label=k)
+        _step(ax[4], s["renewable_forecast_mw"][k], ls=":", color=line.get_color())
+    ax[4].set_title("PV and wind used (solid) and available (dotted) [MW]")
+    for k, v in s["ev_mw"].items():
+        _step(ax[5], v, label=k)
+    ax[5].set_title("EV charging [MW]")
+    for k, v in list(s["dsm_shift_mw"].items())[:12]:
+        _step(ax[6], v, label=f"bus {k}")
+    if not s["dsm_shift_mw"]:
+        ax[6].text(0.5, 0.5, "no load shifted (DSM off or not used)", ha="center",
+                   va="center", transform=ax[6].transAxes)
+    ax[6].axhline(0, color="grey", lw=0.5)
+    ax[6].set_title("DSM shift pdr - pd [MW] (first 12 buses that shift)")
+    _step(ax[7], s["v_min_pu"], label="V min")
+    _step(ax[7], s["v_mean_pu"], label="V mean")
+    _step(ax[7], s["v_max_pu"], label="V max")
+    ax[7].set_title("voltages [p.u.]")
+    for a in ax:
+        a.grid(alpha=0.3)
+        if a.get_legend_handles_labels()[0]:
+            a.legend(fontsize=7, ncol=2)
+    for a in axes[-1]:
+        a.set_xlabel("hour")
+    what = f"{result.get('method')}, worst case" if result.get("worst") else "forecast"
+    fig.suptitle(f"{result.get('case', '')}: {len(hours)}-hour schedule ({what})")
+    fig.tight_layout()
+    return fig
+
+
+def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -> str:
+    r = result
+    nom = r.get("nominal") or {}
+    worst = r.get("worst") or {}
+    summary: dict[str, Any] = {
+        "status": r.get("status"), "method": r.get("method"), "hours": r.get("hours"),
+        "objective [$]": fmt(r.get("objective"), ",.3f"),
+        "lower bound [$]": fmt(r.get("lower_bound"), ",.3f"), "gap": fmt(r.get("gap"), ".2e"),
+        "open lines": ", ".join(r.get("open_lines") or []),
+        "run time [s]": fmt(r.get("run_time_s"), ".1f"),
+        "validity": "; ".join(r.get("violations") or []) or "all checks hold",
+    }
+    for label, t in (("forecast", nom), ("worst case", worst)):
+        if not t:
+            continue
+        summary[f"{label}: losses [MWh]"] = fmt(t.get("losses_mwh"), ".4f")
+        summary[f"{label}: purchase [MWh]"] = fmt(t.get("purchase_mwh"), ".3f")
+        summary[f"{label}: load shed [MWh]"] = fmt(t.get("load_shed_mwh"), ".3f")
+        summary[f"{label}: renewable spill [MWh]"] = fmt(t.get("renewable_spill_mwh"), ".3f")
+        summary[f"{label}: V min / max [p.u.]"] = (f"{fmt(t.get('v_min_pu'), '.4f')} / "
+                                                   f"{fmt(t.get('v_max_pu'), '.4f')}")
+    sc = r.get("sample_check")
+    if sc:
+        summary[f"served without slack ({sc.get('samples')} samples)"] = fmt(
+            sc.get("served_pct"), ".1f", " %")
+        if sc.get("deterministic_served_pct") is not None:
+            summary["deterministic schedule served"] = fmt(sc.get("deterministic_served_pct"),
+                                                           ".1f", " %")
+    iters = [{"k": it["k"], "LB [$]": fmt(it["lower"], ",.4f"), "UB [$]": fmt(it["upper"],
+                                                                               ",.4f"),
+              "gap": fmt(it["gap"], ".2e"), "worst Q [$]": fmt(it["worst_value"], ",.4f"),
+              "deviations": it["deviations"], "master [s]": fmt(it["master_s"], ".1f"),
+              "subproblem [s]": fmt(it["sub_s"], ".1f")} for it in r.get("iterations", [])]
+    ac = [{"hour": a["hour"], "converged": a["converged"], "V min AC": fmt(a["v_min_ac"], ".4f"),
+           "V min model": fmt(a["v_min_model"], ".4f"),
+           "max |dV| [p.u.]": fmt(a["max_v_error_pu"], ".4f"),
+           "losses AC [MW]": fmt(a["losses_ac_mw"], ".4f"),
+           "losses model [MW]": fmt(a["losses_model_mw"], ".4f")} for a in r.get("ac_check", [])]
+    wc = r.get("worst_case")
+    body = (section("summary", "Summary", kv_table(summary))
+            + section("hourly", "Hourly series", image(png, "hourly series",
+                                                       "The worst case's dispatch (robust) or "
+                                                       "the forecast's (deterministic)."))
+            + section("ccg", "C&CG log", records_table(iters) if iters else
+                      '<p class="note">deterministic: no iterations</p>')
+            + section("worst", "Worst case", kv_table(wc) if wc else "-")
+            + section("ac", "Hourly AC check (pandapower)", records_table(ac) if ac else "-"))
+    return page(f"feederopt schedule: {r.get('case', '')}", str(r.get("status", "unknown")),
+                "24-hour robust dynamic reconfiguration (seed 004)", body, source)
+
+
+def write_schedule_folder(out: str | Path, result: Mapping[str, Any], *,
+                          force: bool = False) -> Path:
+    """Write ``out/`` (result.json, hourly.png, report.html) atomically; an existing ``out``
+    is replaced only with ``force``."""
+    png = figure_png(hourly_figure(result))
+    out = Path(out)
+    with atomic_folder(out, force=force) as tmp:
+        (tmp / "result.json").write_text(schedule_result_json(result), encoding="utf-8")
+        (tmp / "hourly.png").write_bytes(png)
+        (tmp / "report.html").write_text(render_schedule_report(result, png, out.name),
+                                         encoding="utf-8")
+    return out

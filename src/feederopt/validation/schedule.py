@@ -1,0 +1,124 @@
+"""Checks of a day-ahead schedule (seed 004):
+
+* :func:`ac_check_hours` -- the exact AC power flow (pandapower ``runpp``, Newton-Raphson) of
+  every hour under the schedule's topology and dispatch: each bus's net demand
+  ``pdr - pr + pev + pch - pdis - pdg - pres`` (and ``k (pdr - pr) - qdg``) as a constant-power
+  load, the substation an ext_grid at its set-point; it reports the largest difference between
+  the AC voltage magnitudes and the LinDistFlow ones (``sqrt(v)``) and both losses.
+* :func:`sample_budget_set` / :func:`served_share` -- realisations drawn in the budget set
+  (for each uncertain bus a random number ``<= Gamma_n`` of hours, at random, each with a random
+  sign and a magnitude ``U(0, 1)``; renewables likewise downwards) and the share of them that a
+  first stage serves without load curtailment or unmet EV energy (the second stage re-solved
+  for each).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from feederopt.algorithms.ccg import evaluate
+from feederopt.formulations.schedule import ScheduleData, nominal
+from feederopt.io.pandapower import to_pandapower
+from feederopt.network.container import Network
+
+
+@dataclass
+class AcHourCheck:
+    hour: int
+    converged: bool
+    v_min_ac: float
+    v_min_model: float
+    max_v_error_pu: float
+    losses_ac_mw: float
+    losses_model_mw: float
+
+
+def ac_check_hours(net: Network, d: ScheduleData, closed: np.ndarray,
+                   point: dict[str, np.ndarray]) -> list[AcHourCheck]:
+    """The AC power flow of each hour (module docstring)."""
+    import pandapower as pp
+
+    H, n, m = d.hours, d.n, d.m
+    inj_p = np.zeros((H, n))
+    inj_q = np.zeros((H, n))
+
+    def add(name: str, buses: np.ndarray, sign: float, q: bool = False) -> None:
+        if not len(buses):
+            return
+        vals = point[name].reshape(H, len(buses))
+        for j, bus in enumerate(buses):
+            (inj_q if q else inj_p)[:, bus] += sign * vals[:, j]
+
+    pdr = point["pdr"].reshape(H, n)
+    pr = point["pr"].reshape(H, n)
+    inj_p += pdr - pr
+    inj_q += (pdr - pr) * d.k_q
+    add("pev", d.ev_bus, 1.0)
+    add("pch", d.ess_bus, 1.0)
+    add("pdis", d.ess_bus, -1.0)
+    add("pdg", d.dg_bus, -1.0)
+    add("pres", d.res_bus, -1.0)
+    add("qdg", d.dg_bus, -1.0, q=True)
+    v_model = np.sqrt(np.maximum(point["v"].reshape(H, n), 0.0))
+    pq = (point["P"].reshape(H, m), point["Q"].reshape(H, m))
+    out = []
+    for h in range(H):
+        pn = to_pandapower(net, closed[h] > 0.5)
+        pn.load.drop(pn.load.index, inplace=True)
+        buses = [b for b in range(n) if b != d.root]
+        pp.create_loads(pn, buses, p_mw=inj_p[h, buses], q_mvar=inj_q[h, buses])
+        try:
+            pp.runpp(pn, algorithm="nr", init="flat", max_iteration=30, numba=False)
+            ok = bool(pn.converged)
+        except Exception:  # pandapower's LoadflowNotConverged
+            ok = False
+        loss_model = float((d.r * (pq[0][h] ** 2 + pq[1][h] ** 2)).sum())
+        if not ok:
+            out.append(AcHourCheck(h, False, math.nan, float(v_model[h].min()), math.nan,
+                                   math.nan, loss_model))
+            continue
+        vm = pn.res_bus.vm_pu.to_numpy()
+        out.append(AcHourCheck(h, True, float(vm.min()), float(v_model[h].min()),
+                               float(np.abs(vm - v_model[h]).max()),
+                               float(pn.res_line.pl_mw.sum()), loss_model))
+    return out
+
+
+def sample_budget_set(d: ScheduleData, samples: int, seed: int = 0
+                      ) -> list[dict[str, np.ndarray]]:
+    """Realisations in the temporal budget set (module docstring)."""
+    rng = np.random.default_rng(seed)
+    H, n, U = d.hours, d.n, len(d.res_bus)
+    gl = d.budget_load if d.budget_load is not None else np.zeros(n)
+    gr = d.budget_res if d.budget_res is not None else np.zeros(U)
+    out = []
+    for _ in range(samples):
+        xi = nominal(d)
+        for j in np.flatnonzero(gl > 0):
+            k = int(rng.integers(0, int(min(gl[j], H)) + 1))
+            hours = rng.choice(H, size=k, replace=False)
+            mags = rng.uniform(0.0, 1.0, size=k)
+            signs = rng.random(k) < 0.5
+            for h, mag, up in zip(hours, mags, signs, strict=True):
+                xi["xp" if up else "xm"][h * n + j] = mag
+        for u in np.flatnonzero(gr > 0):
+            k = int(rng.integers(0, int(min(gr[u], H)) + 1))
+            for h in rng.choice(H, size=k, replace=False):
+                xi["xr"][h * U + u] = rng.uniform(0.0, 1.0)
+        out.append(xi)
+    return out
+
+
+def served_share(d: ScheduleData, x: dict[str, np.ndarray],
+                 realisations: list[dict[str, np.ndarray]], tol: float = 1e-6) -> float:
+    """The share [%] of ``realisations`` that first stage ``x`` serves without curtailment or
+    unmet EV energy."""
+    ok = 0
+    for xi in realisations:
+        _, point = evaluate(d, x, xi)
+        if point["pr"].sum() <= tol and point["short"].sum() <= tol:
+            ok += 1
+    return 100.0 * ok / max(len(realisations), 1)
