@@ -203,6 +203,29 @@ def test_deterministic_plan_fails_out_of_sample(net, det):
     assert 0.0 < wide.share_pct < 100.0
 
 
+def test_deterministic_set_points_are_unique(net, det):
+    """The tie-break of the deterministic plan (least-norm set-points among the optima, the
+    set-points being the nominal dispatch): (a) the DERs meet the nominal load with no
+    re-dispatch at all (ramp 0: the least total slack at the nominal load is zero); (b) block
+    700's three equal-priced DERs split its load equally (the least sum of squares for a
+    given sum), in P and in Q; (c) the cutting plane, another model and another solve path,
+    returns the same set-points."""
+    data, res = det
+    plan = res.plan
+    still = build_partition_data(net, PartitionSettings(ramp=0.0))
+    assert SampleChecker(still, plan).slack(np.ones(len(still.load_ids))) <= 1e-7
+    b700 = [d for d in range(len(data.der_ids))
+            if plan.energised[data.der_block[d]] and data.der_c1[d] == data.der_c1[-1]
+            and (data.der_block == data.der_block[d]).sum() == 3]
+    assert len(b700) == 3
+    for setp in (plan.p_set, plan.q_set):
+        per_der = [setp[data.ph_der == d].sum() for d in b700]
+        assert max(per_der) - min(per_der) <= 1e-6 and max(per_der) > 1e-4
+    other = solve_robust(data)
+    assert np.allclose(other.plan.p_set, plan.p_set, atol=1e-6)
+    assert np.allclose(other.plan.q_set, plan.q_set, atol=1e-6)
+
+
 def test_sample_checker_matches_a_fresh_model(robust, det):
     data, _, _ = robust
     plan = det[1].plan

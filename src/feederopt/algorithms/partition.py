@@ -301,6 +301,8 @@ def solve_extensive(data: PartitionData, *, scales: list[np.ndarray] | None = No
             raise SolverError("the partitioning MILP is infeasible")
         raise SolverError(f"no solution within the time limit ({sol.status})")
     vals = model.values()
+    if sol.status == "optimal" and len(scales) == 1:
+        vals = least_norm_setpoints(model, vals, sol.objective, nominal_copy="e0.") or vals
     plan = _plan_from(data, vals)
     status = "optimal" if sol.status == "optimal" else sol.status
     return _result(data, case, "extensive", status, plan, float(vals["theta"][0]), t0,
@@ -472,6 +474,9 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
             if worst.value <= theta + tol * (1 + abs(sol.objective)):
                 if phase == "milp":
                     status = "optimal"
+                    if len(scales) == 1:  # deterministic: the master is exact
+                        best = _tie_break(data, master, vals, sol.objective, best, ex, reps,
+                                          eps, tol)
                     break
                 # the restricted phase has converged: prove (or improve) it with the MILP,
                 # starting from this plan with theta at its worst re-dispatch cost
@@ -483,6 +488,33 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
     worst_slack = log[-1].total_slack if log else math.nan
     return _result(data, case, "cutting_plane", status, plan, redispatch, t0, t_best,
                    worst_slack, log, len(scales))
+
+
+def _tie_break(data: PartitionData, master: HighsModel, vals: dict[str, np.ndarray],
+               objective: float, best: tuple[PartitionPlan, float, float] | None, ex: Any,
+               reps: list[int], eps: float, tol: float
+               ) -> tuple[PartitionPlan, float, float] | None:
+    """The optimal plan with its set-points moved to the least-norm point of the master's
+    optimal face (:func:`least_norm_setpoints`). The master's ``theta`` is only a cutting-plane
+    model of the worst re-dispatch cost, so the new point is checked at every extreme point
+    (the representatives ``reps``) and kept only if it is robustly feasible (worst total slack
+    ``<= eps``) and its true objective is within ``tol`` of the optimum; else ``best`` stays."""
+    if best is None:
+        return best
+    tb = least_norm_setpoints(master, vals, objective, nominal_copy="e0.")
+    if tb is None:
+        return best
+    x = _clean_x(data, tb)
+    rv = ex.map(_evaluate, [(e, x, eps) for e in reps])
+    if max(r.slack for r in rv) > eps:
+        return best
+    worst = max(r.value for r in rv)
+    plan = _plan_from(data, tb)
+    gen, shed = _costs(data, plan)
+    value = gen + shed + worst
+    if value > best[1] + tol * (1 + abs(best[1])):
+        return best
+    return plan, value, worst
 
 
 def _integer_groups(master: HighsModel) -> list[str]:
@@ -525,3 +557,57 @@ def _cut(master: HighsModel, x: dict[str, np.ndarray], value: float,
         coefs["theta"] = (np.array([0]), np.array([theta_coef]))
     master.add_cut(coefs, -np.inf, rhs)
     return coefs, rhs
+
+
+# ---------------------------------------------------------------------------------------------
+#: Set-point groups of the tie-break (second lexicographic stage).
+SETPOINT_GROUPS = ("ps", "qs")
+
+
+#: The re-dispatch groups of a recourse copy (:func:`recourse_block`).
+REDISPATCH_GROUPS = ("op_up", "op_dn", "oq_up", "oq_dn")
+
+
+def least_norm_setpoints(model: HighsModel, vals: dict[str, np.ndarray], objective: float,
+                         rel_tol: float = 1e-8, nominal_copy: str | None = None
+                         ) -> dict[str, np.ndarray] | None:
+    """The second lexicographic stage: among the solutions of ``model`` with its binaries
+    fixed at ``vals`` and an objective within ``rel_tol`` of ``objective`` (the first stage's
+    optimum), the one with the least Euclidean norm of the DER set-points,
+
+        min  sum_g,phi (s_g^phi)^2 + (q_g^phi)^2      (p.u.)
+        s.t. every row of ``model``,  binaries = vals,
+             c^T x <= objective + rel_tol (1 + |objective|),
+             o^{+-} = 0 in the recourse copy ``nominal_copy`` (its group prefix), if given.
+
+    The deterministic plan passes its nominal copy: the seed's deterministic problem (16) has
+    no re-dispatch, its set-points are the DERs' outputs at the nominal load, so the re-dispatch
+    there is fixed at zero (only the reactive one can be non-zero at the optimum: it is free,
+    the active one carries a premium, :func:`recourse_cost_terms`); without it the least-norm
+    point shrinks the reactive set-points and leans on free reactive re-dispatch already at
+    the nominal load, spending the +-30 % band that IV-D gives the DERs. If that is infeasible
+    the stage runs without it.
+
+    Why: the seed's objective (16a) prices only the active set-points ``s_g``; the reactive
+    set-points cost nothing, so every split of the reactive power over the DERs that meets the
+    physics is optimal and a solver returns one vertex of that face, which one depending on
+    its presolve, pivoting and version. The post-analysis IV-D (and every other use of the
+    set-points) then depended on that choice. The least-norm point of a convex optimal face is
+    unique (the objective is strictly convex in ``(s, q)``), so the plan no longer depends on
+    the solver; it takes the reactive set-points as near zero (unity power factor) as the
+    physics allows, and ties of the active set-points (equal costs) the same way. The seed
+    states no convention for the reactive set-points (spec section 1); this one is ours.
+    Solved as a convex QP on HiGHS (continuous: the binaries are fixed). ``model`` is changed
+    (integrality dropped, costs replaced); returns the new values, or ``None`` when HiGHS
+    does not report an optimum (the caller keeps the first-stage point)."""
+    fixed = {g: np.round(vals[g]) for g in _integer_groups(model)}
+    if nominal_copy is not None:  # the set-points are the nominal dispatch, as in (16)
+        zero = {f"{nominal_copy}{g}": np.zeros(model.block.groups[f"{nominal_copy}{g}"].size)
+                for g in REDISPATCH_GROUPS}
+        out = model.least_squares_stage({**fixed, **zero},
+                                        objective + rel_tol * (1.0 + abs(objective)),
+                                        SETPOINT_GROUPS)
+        if out is not None:
+            return out
+    return model.least_squares_stage(fixed, objective + rel_tol * (1.0 + abs(objective)),
+                                     SETPOINT_GROUPS)

@@ -199,6 +199,63 @@ class HighsModel:
         if primal_simplex:
             self.h.setOptionValue("simplex_strategy", 4)
 
+    def least_squares_stage(self, fixed: dict[str, np.ndarray], objective_max: float,
+                            groups: tuple[str, ...]) -> dict[str, np.ndarray] | None:
+        """A second lexicographic stage on this model's rows (cuts included): with the groups
+        in ``fixed`` fixed (the binaries) and the current objective kept as the row
+        ``c^T x <= objective_max``, minimise ``sum x_j^2`` over the columns of ``groups``, a
+        convex QP, solved by Clarabel (an interior-point method; HiGHS 1.15's QP solvers
+        stop with a "solve error" on these models). The model is not changed. Returns the
+        values by group, or ``None`` unless Clarabel reports it solved."""
+        import clarabel
+
+        lp = self.h.getLp()
+        n = self.n
+        am = sp.csc_matrix((np.asarray(lp.a_matrix_.value_, float),
+                            np.asarray(lp.a_matrix_.index_, np.int64),
+                            np.asarray(lp.a_matrix_.start_, np.int64)),
+                           shape=(lp.num_row_, n)).tocsr()
+        rlo = np.asarray(lp.row_lower_, float)
+        rhi = np.asarray(lp.row_upper_, float)
+        clo = np.asarray(lp.col_lower_, float).copy()
+        chi = np.asarray(lp.col_upper_, float).copy()
+        for g, v in fixed.items():
+            idx = self.offset[g] + np.arange(len(v))
+            clo[idx] = v
+            chi[idx] = v
+        c = np.asarray(lp.col_cost_, float)
+        scale = max(1.0, float(np.abs(c).max(initial=0.0)))  # a row of order one
+        am = sp.vstack([am, sp.csr_matrix(c / scale)]).tocsr()
+        rlo = np.append(rlo, -INF)
+        rhi = np.append(rhi, objective_max / scale)
+        eye = sp.identity(n, format="csr")
+        big = 0.5 * INF
+        req = (rlo > -big) & (rhi < big) & (rlo == rhi)
+        ceq = (clo > -big) & (chi < big) & (clo == chi)
+        rup, rdn = (rhi < big) & ~req, (rlo > -big) & ~req
+        cup, cdn = (chi < big) & ~ceq, (clo > -big) & ~ceq
+        zero = sp.vstack([am[req], eye[ceq]])
+        nonneg = sp.vstack([am[rup], -am[rdn], eye[cup], -eye[cdn]])
+        amat = sp.vstack([zero, nonneg]).tocsc()
+        b = np.concatenate([rhi[req], clo[ceq], rhi[rup], -rlo[rdn], chi[cup], -clo[cdn]])
+        cols = np.concatenate([self.offset[g] + np.arange(self.block.groups[g].size)
+                               for g in groups])
+        diag = np.zeros(n)
+        diag[cols] = 2.0
+        pmat = sp.diags(diag, format="csc")
+        cones = [clarabel.ZeroConeT(zero.shape[0]), clarabel.NonnegativeConeT(nonneg.shape[0])]
+        settings = clarabel.DefaultSettings()
+        settings.verbose = False
+        sol = clarabel.DefaultSolver(pmat, np.zeros(n), amat, b, cones, settings).solve()
+        if str(sol.status) not in ("Solved", "SolverStatus.Solved"):
+            return None
+        x = np.asarray(sol.x, float)
+        out = {}
+        for g, off in self.offset.items():
+            grp = self.block.groups.get(g)
+            out[g] = x[off: off + (grp.size if grp is not None else 1)]
+        return out
+
     def set_time_limit(self, seconds: float) -> None:
         self.h.setOptionValue("time_limit", float(max(seconds, 0.01)))
 
