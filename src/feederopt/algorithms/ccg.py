@@ -250,11 +250,12 @@ def worst_case(d: ScheduleData, x: dict[str, np.ndarray], *, dual_bound: float =
     # exact one-sided bounds (multiplier = dQ/d right-hand side): one more MW of demand at a
     # bus can be curtailed there (pdr and pr up by the same amount keep both balances, the DSM
     # band and the hour's total), so dQ/d demand <= c_shed; one more MW of renewable output can
-    # be spilled at c_spill >= 0 ... at no gain, so dQ/d available renewable <= 0
+    # be spilled at c_spill, so dQ/d available renewable <= c_spill (the lower sides, and
+    # whether more load never lowers the cost, are not proven here: they keep -M)
     dem_rows = np.unique(flat.bxi["xp"].tocoo().row)
     res_rows = np.unique(flat.bxi["xr"].tocoo().row)
     hi[dem_rows] = np.minimum(hi[dem_rows], d.c_shed * (1 + 1e-9) + 1e-6)
-    hi[res_rows] = np.minimum(hi[res_rows], 0.0)
+    hi[res_rows] = np.minimum(hi[res_rows], d.c_spill * (1 + 1e-9) + 1e-6)
     block.add_group(Group("pi", rows, lo, hi))
     block.add_rows("dual", {"pi": sp.csr_matrix(flat.a.T)}, Sense.EQ, flat.c)
     block.add_objective("pi", -flat.r0)
