@@ -22,7 +22,8 @@ Second stage (wait and see, for a realisation ``xi``), the seed's (2)-(26) with 
   ``sum_n pdr_{n,h} = sum_n pd_{n,h}(xi)``.
 * (12)-(13) ``|P_b|, |Q_b| <= F y_b``.
 * (14) LinDistFlow (Baran & Wu, IEEE TPWRD 4(2), 1989) with the big-M the printed model forgets:
-  ``|v_t - v_f + 2 (r P + x Q)| <= M_b (1 - y_b)``, ``M_b = v_max^2 - v_min^2 + 2 (r F + x F_Q)``.
+  ``|v_t - v_f + 2 (r P + x Q)| <= M_b (1 - y_b)``, ``M_b = max(v_max,t^2 - v_min,f^2,
+  v_max,f^2 - v_min,t^2)`` (an open branch has ``P = Q = 0``; :func:`voltage_big_m`).
 * (15) ``v_min^2 <= v <= v_max^2``, root at its set-point.
 * (16)-(17) fossil DG ``0 <= pdg <= p_max``, ``0 <= qdg <= q_max``.
 * (18)-(21) storage: ``pdis <= P_s z``, ``pch <= P_s (1 - z)``, ``soc_h = soc_{h-1} + eta_ch pch
@@ -214,7 +215,7 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
             b.add_rows(f"cap_{g}{sign:+.0f}", {g: sign * eye_m, **_neg(ysel)}, Sense.LE,
                        np.zeros(H * m))
     # (14) LinDistFlow with big-M on open branches
-    big = np.tile(d.v_max2.max() - d.v_min2.min() + 2 * (d.r * F + d.x * FQ), H)
+    big = np.tile(voltage_big_m(d), H)
     dv = _kron_hours(H, incidence(n, d.t).T - incidence(n, d.f).T)  # v_t - v_f
     rP = sp.diags(np.tile(2 * d.r, H)).tocsr()
     xQ = sp.diags(np.tile(2 * d.x, H)).tocsr()
@@ -287,6 +288,16 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
     b.add_objective("short", np.full(K, d.c_shed))
     b.add_objective("spill", np.full(H * U, d.c_spill))
     return b
+
+
+def voltage_big_m(d: ScheduleData) -> np.ndarray:
+    """The per-branch ``M_b`` of (14): an open branch carries no flow (rows (12)-(13) force
+    ``P_b = Q_b = 0`` when ``y_b = 0``), so ``|v_t - v_f| <= max(v_max,t - v_min,f,
+    v_max,f - v_min,t)`` (squared limits, the root at its set-point) is all the big-M needs
+    to relax: an exact, tighter value than ``v_max^2 - v_min^2 + 2 (r F + x F_Q)``."""
+    lo, hi = d.v_min2.copy(), d.v_max2.copy()
+    lo[d.root] = hi[d.root] = d.v_root2
+    return np.maximum(hi[d.t] - lo[d.f], hi[d.f] - lo[d.t]) + 1e-9
 
 
 def _neg(terms: dict[str, sp.spmatrix]) -> dict[str, sp.spmatrix]:

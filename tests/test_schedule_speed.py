@@ -1,0 +1,72 @@
+"""The exact speed-ups of the schedule's solve path (issue 18): the master with lazy storage-mode
+binaries against the same master with every mode binary, solved directly on HiGHS here; the
+detection of unit-hours that need their binary back; the voltage big-M against the voltage
+limits it must relax."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from feederopt.algorithms.ccg import _mode_conflicts, _solve_master, master_block
+from feederopt.api_schedule import schedule_inputs
+from feederopt.formulations.schedule import nominal, voltage_big_m
+from feederopt.problems.schedule import ScheduleSettings, build_schedule_data
+from feederopt.solvers.highs_backend import HighsModel
+
+LOOP = {"33", "7", "6", "5", "4", "3", "2", "18", "19", "20"}
+TIES = ("34", "35", "36", "37")
+
+
+@pytest.fixture(scope="module")
+def data():  # type: ignore[no-untyped-def]
+    net, dev, prof = schedule_inputs("case33bw")
+    ids = [str(b) for b in net.branches["id"].to_list()]
+    st = ScheduleSettings(hours=3, eps=0.1, fixed_open=TIES,
+                          fixed_closed=tuple(b for b in ids if b not in LOOP and b not in TIES))
+    return build_schedule_data(net, dev, prof, st)
+
+
+@pytest.mark.parametrize("c_spill", [0.0, 400.0])
+def test_lazy_modes_equal_binary_master(data, c_spill: float) -> None:  # type: ignore[no-untyped-def]
+    d = replace(data, c_spill=c_spill)
+    xis = [nominal(d)]
+    ref = HighsModel(master_block(d, xis))  # every storage mode binary
+    ref.set_gap(1e-9)
+    ref.h.setOptionValue("mip_feasibility_tolerance", 1e-9)
+    full = ref.solve()
+    assert full.status == "optimal"
+    sol, vals, _ = _solve_master(d, xis, 120.0, 1e-9)
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(full.objective, rel=1e-6, abs=1e-6)
+    # the returned modes are binary and serve the copy's storage dispatch
+    z = vals["z"]
+    assert set(np.unique(z)) <= {0.0, 1.0}
+    cap = np.tile(d.ess_p, d.hours)
+    assert (vals["e0.pdis"] <= cap * z + 1e-6).all()
+    assert (vals["e0.pch"] <= cap * (1 - z) + 1e-6).all()
+
+
+def test_mode_conflicts_across_copies(data) -> None:  # type: ignore[no-untyped-def]
+    size = data.hours * len(data.ess_bus)
+    zero = np.zeros(size)
+    vals = {"e0.pch": zero.copy(), "e0.pdis": zero.copy(), "e1.pch": zero.copy(),
+            "e1.pdis": zero.copy()}
+    vals["e0.pch"][1] = 0.2  # copy 0 charges at index 1, copy 1 discharges there
+    vals["e1.pdis"][1] = 0.3
+    vals["e0.pdis"][4] = 0.1  # one copy only: no conflict
+    vals["e0.pch"][6] = vals["e0.pdis"][6] = 0.5  # the same copy does both
+    assert _mode_conflicts(data, vals, 2).tolist() == [1, 6]
+    assert _mode_conflicts(data, vals, 1).tolist() == [6]
+
+
+def test_voltage_big_m_covers_the_limits(data) -> None:  # type: ignore[no-untyped-def]
+    m = voltage_big_m(data)
+    lo, hi = data.v_min2.copy(), data.v_max2.copy()
+    lo[data.root] = hi[data.root] = data.v_root2
+    # with P = Q = 0 on an open branch, v_t - v_f ranges over [lo_t - hi_f, hi_t - lo_f]
+    assert (m >= hi[data.t] - lo[data.f]).all()
+    assert (m >= hi[data.f] - lo[data.t]).all()
+    assert (m > 0).all()
