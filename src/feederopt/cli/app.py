@@ -27,6 +27,7 @@ from typing import Any, ParamSpec, TypeVar
 import click
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from feederopt import FeederoptError, InputError, Problem, __version__, interrupt
 
@@ -175,6 +176,14 @@ def _root(
     ),
 ) -> None:
     """Exact radial reconfiguration of power-distribution feeders."""
+
+
+def summary_table(title: str) -> Table:
+    """The two-column what/value table every command prints its summary in."""
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    return table
 
 
 def fmt(value: float | None, spec: str = ".3f", unit: str = "") -> str:

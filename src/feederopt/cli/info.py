@@ -18,6 +18,7 @@ from feederopt.cli.app import (
     cli_command,
     num,
     stdout,
+    summary_table,
 )
 
 
@@ -69,9 +70,7 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
         typer.echo(json.dumps(data, indent=2))
         return
     out = stdout()
-    table = Table(title=f"{data['name']}", show_header=False, title_justify="left")
-    table.add_column("what")
-    table.add_column("value", justify="right")
+    table = summary_table(f"{data['name']}")
     for key in ("buses", "phases", "branches", "switchable", "normally_open", "sources",
                 "loads"):
         if key in data:

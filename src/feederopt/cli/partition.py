@@ -16,6 +16,7 @@ from feederopt.cli.app import (
     cli_command,
     fmt,
     stdout,
+    summary_table,
 )
 
 _fmt = fmt
@@ -70,10 +71,8 @@ def partition(
     if quiet:
         return
     out = stdout()
-    t = Table(title=f"{res.case}: partition ({res.method}, +-{100 * res.uncertainty:g} %, "
-              f"k_der={res.k_der})", show_header=False, title_justify="left")
-    t.add_column("what")
-    t.add_column("value", justify="right")
+    t = summary_table(f"{res.case}: partition ({res.method}, +-{100 * res.uncertainty:g} %, "
+                      f"k_der={res.k_der})")
     t.add_row("status", res.status)
     t.add_row("generation cost", _fmt(res.generation_cost, ",.2f", " $"))
     t.add_row("load-shed cost", _fmt(res.load_shed_cost, ",.2f", " $"))

@@ -19,6 +19,7 @@ from feederopt.cli.app import (
     cli_command,
     fmt,
     stdout,
+    summary_table,
 )
 
 
@@ -36,14 +37,6 @@ def _check_outputs(json_file: str | None, out_dir: str | None, force: bool) -> N
         problems += output_problems(out_dir, force=force, folder=True, option="out")
     if problems:
         raise InputError(problems)
-
-
-def _summary(title: str) -> Table:
-    """A two-column what/value table."""
-    t = Table(title=title, show_header=False, title_justify="left")
-    t.add_column("what")
-    t.add_column("value", justify="right")
-    return t
 
 
 RADIALITY_OPT = typer.Option(
@@ -82,7 +75,7 @@ def restore(
         return
     out = stdout()
     op = res.operation
-    t = _summary(f"{res.case}: restore with lines {', '.join(res.broken) or '-'} broken "
+    t = summary_table(f"{res.case}: restore with lines {', '.join(res.broken) or '-'} broken "
                  f"({res.radiality})")
     t.add_row("status", res.status)
     t.add_row("load", fmt(res.total_load_kw, ",.2f", " kW"))
@@ -172,7 +165,7 @@ def plan(
     if quiet:
         return
     out = stdout()
-    t = _summary(f"{res.case}: resilience plan ({res.method})")
+    t = summary_table(f"{res.case}: resilience plan ({res.method})")
     t.add_row("status", res.status)
     t.add_row("hardened lines", ", ".join(res.hardened) or "-")
     t.add_row("DG sites", ", ".join(res.dg_sites) or "-")

@@ -26,6 +26,7 @@ from feederopt.cli.app import (
     fmt,
     load_checked,
     stdout,
+    summary_table,
 )
 
 
@@ -205,10 +206,7 @@ def check(
         write_text(json_file, json.dumps(payload, indent=2) + "\n", force=force)
     if quiet:
         return
-    table = Table(title=f"out-of-sample check: {data.get('case')} ({data.get('method')})",
-                  show_header=False, title_justify="left")
-    table.add_column("what")
-    table.add_column("value", justify="right")
+    table = summary_table(f"out-of-sample check: {data.get('case')} ({data.get('method')})")
     table.add_row("samples", f"{mc.samples} (seed {mc.seed}), loads +-{uncertainty * 100:g} % "
                   f"on {len(mc.uncertain_loads)} load(s)")
     table.add_row("open branches", ", ".join(mc.open_branches) or "-")
@@ -257,10 +255,7 @@ def _check_partition(doc: dict[str, Any], result_file: str, samples: int,
         write_text(json_file, json.dumps(payload, indent=2) + "\n", force=force)
     if quiet:
         return
-    table = Table(title=f"partition check: {doc.get('case')} (+-{100 * float(x or 0):g} %)",
-                  show_header=False, title_justify="left")
-    table.add_column("what")
-    table.add_column("value", justify="right")
+    table = summary_table(f"partition check: {doc.get('case')} (+-{100 * float(x or 0):g} %)")
     table.add_row("samples", f"{c.samples} (seed {seed})")
     table.add_row("plan LinDist3Flow-feasible", fmt(c.lindist3flow_pct, ".2f", " %"))
     table.add_row("plan AC-feasible, OpenDSS (IV-E)", fmt(c.ac_pct, ".2f", " %"))

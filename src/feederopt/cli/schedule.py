@@ -20,6 +20,7 @@ from feederopt.cli.app import (
     cli_command,
     fmt,
     stdout,
+    summary_table,
 )
 
 
@@ -103,11 +104,8 @@ def schedule(
     if quiet:
         return
     out = stdout()
-    t = Table(title=f"{res.case}: schedule ({res.method}, {res.hours} h, DSM "
-              f"{100 * float(res.settings['eps']):g} %)", show_header=False,
-              title_justify="left")
-    t.add_column("what")
-    t.add_column("value", justify="right")
+    t = summary_table(f"{res.case}: schedule ({res.method}, {res.hours} h, DSM "
+                      f"{100 * float(res.settings['eps']):g} %)")
     t.add_row("status", res.status)
     t.add_row("objective / lower bound", f"{fmt(res.objective, ',.4f', ' $')} / "
               f"{fmt(res.lower_bound, ',.4f', ' $')} (gap {fmt(res.gap, '.2e')})")

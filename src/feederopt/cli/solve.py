@@ -22,6 +22,7 @@ from feederopt.cli.app import (
     load_checked,
     stderr,
     stdout,
+    summary_table,
 )
 from feederopt.cli.scenarios import print_uncertain, source_of
 
@@ -29,10 +30,7 @@ from feederopt.cli.scenarios import print_uncertain, source_of
 def print_result(result: Any) -> None:
     """A summary table of a solve, and the AC check."""
     out = stdout()
-    table = Table(title=f"{result.case}: {result.method}", show_header=False,
-                  title_justify="left")
-    table.add_column("what")
-    table.add_column("value", justify="right")
+    table = summary_table(f"{result.case}: {result.method}")
     table.add_row("status", result.status.value)
     table.add_row("losses (SOCP model)", fmt(result.losses_kw, ".3f", " kW"))
     table.add_row("objective", fmt(result.objective, ".4f"))
@@ -50,10 +48,7 @@ def print_result(result: Any) -> None:
     out.print(table)
     ac = result.ac_check
     if ac is not None:
-        acs = Table(title="AC check (pandapower Newton-Raphson): the true operating point",
-                    show_header=False, title_justify="left")
-        acs.add_column("what")
-        acs.add_column("value", justify="right")
+        acs = summary_table("AC check (pandapower Newton-Raphson): the true operating point")
         acs.add_row("converged", str(ac.converged))
         acs.add_row("losses (AC, true)", fmt(ac.losses_kw, ".3f", " kW"))
         acs.add_row("voltage (AC, true)", f"{fmt(ac.min_voltage_pu, '.4f')} - "
@@ -84,10 +79,7 @@ def print_devices(result: Any) -> None:
             dev.add_row(str(d["id"]), d["kind"], str(d["bus"]), d["setting"])
         out.print(dev)
         c = result.dopf.costs
-        costs = Table(title=f"Costs [per h, losses at {c['loss_price_per_mwh']:g} per MWh]",
-                      show_header=False, title_justify="left")
-        costs.add_column("what")
-        costs.add_column("value", justify="right")
+        costs = summary_table(f"Costs [per h, losses at {c['loss_price_per_mwh']:g} per MWh]")
         for key, label in (("losses_per_h", "losses"), ("dg_per_h", "DG"),
                            ("flexibility_per_h", "flexibility"),
                            ("switching_per_h", "switching"), ("total_per_h", "total")):

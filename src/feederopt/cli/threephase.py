@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rich.table import Table
-
 from feederopt import InputError, Problem, ProblemKind, write_text
-from feederopt.cli.app import fmt, stdout
+from feederopt.cli.app import fmt, stdout, summary_table
 
 
 def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
@@ -31,10 +29,7 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
     if quiet:
         return
     out = stdout()
-    table = Table(title=f"{data['case']}: three-phase, {data['method']}", show_header=False,
-                  title_justify="left")
-    table.add_column("what")
-    table.add_column("value", justify="right")
+    table = summary_table(f"{data['case']}: three-phase, {data['method']}")
     table.add_row("status", data["status"])
     table.add_row("open switches", ", ".join(data["open_switches"]) or "-")
     table.add_row("changed switches", ", ".join(data["changed_switches"]) or "-")
@@ -45,9 +40,7 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
     out.print(table)
     ac = data.get("ac_check")
     if ac:
-        acs = Table(title="AC check (OpenDSS)", show_header=False, title_justify="left")
-        acs.add_column("what")
-        acs.add_column("value", justify="right")
+        acs = summary_table("AC check (OpenDSS)")
         acs.add_row("converged", str(ac["converged"]))
         acs.add_row("losses", fmt(ac["losses_kw"], ".3f", " kW"))
         for ph in sorted(ac["min_voltage_pu"]):
