@@ -27,7 +27,9 @@ Other modules may add cases with :func:`register_case`.
 
 from __future__ import annotations
 
+import logging
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -168,7 +170,20 @@ def _pandapower_loader(name: str, function: str) -> Callable[[], Network]:
 
         from feederopt.io.pandapower import from_pandapower
 
-        return from_pandapower(getattr(pn, function)(), name=name)
+        # Some builders (example_multivoltage) run pandapower's own power flow, which logs that
+        # numba is missing (an optional speed-up of pandapower, not needed here) and may warn
+        # about pandapower's deprecations: noise for our user, so quiet while building.
+        pp_logger = logging.getLogger("pandapower")
+        level = pp_logger.level
+        pp_logger.setLevel(logging.ERROR)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                warnings.simplefilter("ignore", FutureWarning)
+                built = getattr(pn, function)()
+        finally:
+            pp_logger.setLevel(level)
+        return from_pandapower(built, name=name)
 
     return load
 

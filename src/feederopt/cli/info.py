@@ -17,6 +17,7 @@ from feederopt.cli.app import (
     app,
     cli_command,
     num,
+    stderr,
     stdout,
     summary_table,
 )
@@ -120,7 +121,9 @@ def cases(json_output: bool = JSON_OPT) -> None:
     """List the built-in cases with their buses, branches, ties and load."""
     from feederopt import list_cases
 
-    rows = list_cases()
+    # Loading every case (pandapower's grids are built anew) takes ~10 s: say so meanwhile.
+    with stderr().status("loading the built-in cases to count their buses and load"):
+        rows = list_cases()
     if json_output:
         payload = [
             {
