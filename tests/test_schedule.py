@@ -21,11 +21,11 @@ import pytest
 from typer.testing import CliRunner
 
 from feederopt.algorithms.ccg import (
+    _solve_master,
     evaluate,
     extreme_points,
     solve_ccg,
     solve_deterministic,
-    solve_extensive,
     worst_case,
 )
 from feederopt.api_schedule import schedule_inputs
@@ -72,25 +72,48 @@ def test_dsm_objective_non_increasing(inputs) -> None:  # type: ignore[no-untype
     assert objs[-1] < objs[0]  # shifting load pays on this feeder
 
 
+# the loop that tie 34 closes (buses 9-15): seven switchable branches, the 3-hour brute force
+LOOP34 = ("9", "10", "11", "12", "13", "14", "34")
+
+
 def test_ccg_equals_brute_force(inputs) -> None:  # type: ignore[no-untyped-def]
-    d = small(inputs, gamma=0.3, budget=1.0, uncertain_buses=("18",))
+    """3 hours, Gamma 1 at bus 12 (gamma 30 %): C&CG against brute force over every radial
+    topology of the loop (networkx) and every extreme point of the budget set."""
+    net, dev, prof = inputs
+    ids = [str(b) for b in net.branches["id"].to_list()]
+    others = ("33", "35", "36", "37")
+
+    def build(open_: tuple[str, ...], closed: tuple[str, ...]) -> ScheduleData:
+        st = ScheduleSettings(hours=3, gamma=0.3, budget=1.0, uncertain_buses=("12",),
+                              fixed_open=open_, fixed_closed=closed)
+        return build_schedule_data(net, dev, prof, st)
+
+    d = build(others, tuple(b for b in ids if b not in LOOP34 and b not in others))
     points = extreme_points(d)
-    assert len(points) == 5  # the forecast, and +-gamma at bus 18 in either hour
+    assert len(points) == 7  # the forecast, and +-gamma at bus 12 in one of three hours
     robust = solve_ccg(d, gap=1e-5, time_limit_s=120)
     lbs = [it.lower for it in robust.iterations]
     assert all(b >= a - 1e-9 for a, b in itertools.pairwise(lbs))
     last = robust.iterations[-1]
     assert last.upper - last.lower <= 2e-4 * max(1.0, abs(last.upper))
-    brute = solve_extensive(d, points, gap=1e-7)
-    assert robust.objective == pytest.approx(brute.objective, rel=5e-4)
+    # brute force: each radial topology of the loop, every extreme point a copy
+    brute = []
+    for b in LOOP34:
+        fixed = build((*others, b), tuple(i for i in ids if i not in others and i != b))
+        closed = ~np.isin(ids, [*others, b])
+        assert _spanning_tree(d.n, d.f, d.t, closed)
+        sol, _, _ = _solve_master(fixed, points, 120.0, 1e-7)
+        assert sol.status == "optimal"
+        brute.append(sol.objective)
+    assert robust.objective == pytest.approx(min(brute), rel=5e-4)
+    assert max(brute) > min(brute) * (1 + 1e-3)  # the topology matters here
     # the subproblem's worst case at C&CG's first stage is the largest LP over the points
     x = _x(d, robust)
     values = [evaluate(d, x, p)[0] for p in points]
     wc = worst_case(d, x)
     assert wc.value == pytest.approx(max(values), rel=1e-6)
     # robust >= deterministic: C&CG's first master has the forecast copy only, so its bound
-    # is the deterministic optimum (checked against the deterministic solve in the DSM test's
-    # setting: same model, one copy)
+    # is the deterministic optimum
     det = robust.iterations[0].lower
     assert robust.objective >= det - 1e-9
     assert robust.worst_cost >= robust.nominal_cost - 1e-9

@@ -10,11 +10,18 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from feederopt.algorithms.ccg import _mode_conflicts, _solve_master, master_block
+from feederopt.algorithms.ccg import (
+    _mode_conflicts,
+    _solve_master,
+    evaluate,
+    master_block,
+    solve_deterministic,
+)
 from feederopt.api_schedule import schedule_inputs
 from feederopt.formulations.schedule import nominal, voltage_big_m
 from feederopt.problems.schedule import ScheduleSettings, build_schedule_data
 from feederopt.solvers.highs_backend import HighsModel
+from feederopt.solvers.status import Status
 
 LOOP = {"33", "7", "6", "5", "4", "3", "2", "18", "19", "20"}
 TIES = ("34", "35", "36", "37")
@@ -70,3 +77,27 @@ def test_voltage_big_m_covers_the_limits(data) -> None:  # type: ignore[no-untyp
     assert (m >= hi[data.t] - lo[data.f]).all()
     assert (m >= hi[data.f] - lo[data.t]).all()
     assert (m > 0).all()
+
+
+def test_lazy_modes_time_limit_returns_a_schedule() -> None:
+    """A renewable surplus (four times the load) that costs 400 $/MWh to spill, with the
+    physical SOC form and the storage full after the first hour: the relaxed master burns
+    energy by charging and discharging at once (0.95 in, 1/0.95 out), a mode conflict, and
+    with a 1 ms limit no time is left for the binary solve. The answer is then time-limited,
+    with binary modes, its own evaluated cost and a bound from the relaxed master, which
+    bracket the optimum of the full solve."""
+    net, dev, prof = schedule_inputs("case33bw")
+    ids = [str(b) for b in net.branches["id"].to_list()]
+    base = build_schedule_data(net, dev, prof, ScheduleSettings(
+        hours=2, fixed_open=("33", *TIES),
+        fixed_closed=tuple(b for b in ids if b not in TIES and b != "33")))
+    scale = 4.0 * base.pd.sum(1, keepdims=True) / base.res_hat.sum(1, keepdims=True)
+    d = replace(base, physical_soc=True, c_spill=400.0, res_hat=base.res_hat * scale)
+    cut = solve_deterministic(d, time_limit_s=1e-3)
+    assert cut.status is Status.TIME_LIMIT and cut.notes
+    assert set(np.unique(cut.z)) <= {0.0, 1.0}
+    x = {"y": cut.closed[0], "z": cut.z}
+    assert cut.objective == pytest.approx(evaluate(d, x, nominal(d))[0], rel=1e-9)
+    full = solve_deterministic(d, gap=1e-9)
+    assert full.status is Status.OPTIMAL and not full.notes
+    assert cut.lower_bound <= full.objective + 1e-6 <= cut.objective + 2e-6

@@ -16,7 +16,8 @@ Second stage (wait and see, for a realisation ``xi``), the seed's (2)-(26) with 
 
 * (2)-(3) balance at bus ``n``: ``[n = root] ps_h + sum pdg + sum (pdis - pch) + sum pres + pr
   - sum_{b: f=n} P_b + sum_{b: t=n} P_b = pdr + sum pev``; the same for ``q`` with
-  ``qr = k_n pr``, ``qdr = k_n pdr`` (``k_n = q_n / p_n`` of the bus's loads). The substation
+  ``qr = k_n pr``, ``qdr = k_n pdr`` (``k_n = q_n / p_n`` of the bus's loads); the curtailment
+  ``0 <= pr <= pdr`` (a bus sheds at most what it consumes). The substation
   purchase is at the substation bus only (the printed model has it at every bus).
 * (6)-(11) demand-side management: ``(1-eps) pd_{n,h}(xi) <= pdr_{n,h} <= (1+eps) pd_{n,h}(xi)``,
   ``sum_n pdr_{n,h} = sum_n pd_{n,h}(xi)``.
@@ -204,7 +205,7 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
     b.add_group(Group.new("short", K, 0.0, d.ev_energy))
     top = d.pd * (1 + d.eps) * (1 + d.gamma)
     b.add_group(Group.new("pdr", H * n, 0.0, top.ravel()))
-    b.add_group(Group.new("pr", H * n, 0.0, top.ravel()))
+    b.add_group(Group.new("pr", H * n, 0.0, np.inf))  # <= pdr: row "shed_cap"
     b.add_group(Group.new("dem", H * n, -np.inf, np.inf))
 
     eye_m = sp.identity(H * m, format="csr")
@@ -255,6 +256,9 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
     b.add_rows("dsm_lo", {"pdr": -eye_n, "dem": (1 - d.eps) * eye_n}, Sense.LE,
                np.zeros(H * n))
     hsum = _kron_hours(H, sp.csr_matrix(np.ones((1, n))))
+    # curtailment sheds at most the bus's (shifted) demand: pr <= pdr (a cap on pr alone let
+    # a bus "shed" more than it consumes, an injection at c_shed)
+    b.add_rows("shed_cap", {"pr": eye_n, "pdr": -eye_n}, Sense.LE, np.zeros(H * n))
     b.add_rows("dsm_total", {"pdr": hsum, "dem": -hsum}, Sense.EQ, np.zeros(H))
     # (18)-(21) storage
     if S:
