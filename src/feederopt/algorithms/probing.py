@@ -10,10 +10,12 @@ probing techniques for mixed integer programming problems", ORSA J. Comput. 6(4)
 conic relaxation in place of the LP one (optimality-based fixing; cf. the conic relaxation
 bounds of Jabr, Singh & Pal, IEEE TPWRS 27(2), 2012).
 
-The relaxation is built once with a data group ``y_cap`` and the rows ``y <= y_cap``, so each
-probe is a parameter change and a re-solve (cvxpy DPP). Branches are probed in decreasing order
-of the relaxation's ``y`` (those it keeps closed are the likeliest to be fixed) until the time
-budget is spent.
+The relaxation (:class:`ConicRelaxation`, the problem's
+:meth:`~feederopt.problems.reconfiguration.ReconfigurationProblem.relaxation_block`) is built
+once with data groups ``y_cap`` and ``y_floor`` and the rows ``y_floor <= y <= y_cap``, so each
+probe is a parameter change and a re-solve (cvxpy DPP); Benders solves its root bound on the
+same model and hands it over. Branches are probed in decreasing order of the relaxation's
+``y`` (those it keeps closed are the likeliest to be fixed) until the time budget is spent.
 
 The relaxation with the fixed switches closed is a lower bound of every topology below the
 cutoff, hence of the optimum when the incumbent is not already optimal within the gap (a
@@ -37,7 +39,7 @@ import scipy.sparse as sp
 from feederopt.algorithms.slaves import dpp_pays
 from feederopt.formulations.blocks import Group, Sense
 from feederopt.problems.reconfiguration import ReconfigurationProblem
-from feederopt.solvers.cvxpy_backend import CvxpyModel, time_limit_options
+from feederopt.solvers.cvxpy_backend import ConicSolution, CvxpyModel, time_limit_options
 from feederopt.solvers.status import SolverStatus
 
 
@@ -54,30 +56,59 @@ class ProbeResult:
     point: dict[str, np.ndarray] | None = None
 
 
+class ConicRelaxation:
+    """The continuous relaxation of the MISOCP with per-branch bounds ``y_floor <= y <= y_cap``
+    as data, built once (cvxpy DPP up to :data:`~feederopt.algorithms.slaves.DPP_MAX_BUSES`
+    buses): the root relaxation (caps 1, floors 0) and every probe are re-solves of one model.
+    """
+
+    def __init__(self, problem: ReconfigurationProblem, solver: str = "CLARABEL") -> None:
+        n = problem.pu.n_branch
+        block = problem.relaxation_block()
+        block.add_group(Group.data("y_cap", np.ones(n)))
+        block.add_group(Group.data("y_floor", np.zeros(n)))
+        eye = sp.identity(n, format="csr")
+        block.add_rows("probe_cap", {"y": eye, "y_cap": -eye}, Sense.LE, np.zeros(n))
+        block.add_rows("probe_floor", {"y": -eye, "y_floor": eye}, Sense.LE, np.zeros(n))
+        self.n = n
+        self.solver = solver
+        self.model = CvxpyModel(block, integer=False, dpp=dpp_pays(problem))
+        self.build_time_s = self.model.build_time_s
+
+    def solve(self, cap: np.ndarray | None = None, floor: np.ndarray | None = None,
+              seconds: float = math.inf) -> ConicSolution:
+        """The relaxation with ``cap`` and ``floor`` on ``y`` (default 1 and 0), stopped after
+        ``seconds``."""
+        self.model.set("y_cap", np.ones(self.n) if cap is None else cap)
+        self.model.set("y_floor", np.zeros(self.n) if floor is None else floor)
+        return self.model.solve(self.solver, **time_limit_options(self.solver, min(seconds,
+                                                                                   1e6)))
+
+    def values(self) -> dict[str, np.ndarray]:
+        """The last solve's point."""
+        return self.model.values()
+
+
 def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
                  budget_s: float, order: np.ndarray | None = None,
                  solver: str = "CLARABEL", rounds: int = 1,
-                 hard_limit_s: float = math.inf) -> ProbeResult:
+                 hard_limit_s: float = math.inf,
+                 relaxation: ConicRelaxation | None = None) -> ProbeResult:
     """The switchable branches whose opening lifts the conic relaxation to ``cutoff`` or above
     (module docstring); ``cutoff`` and the relaxation's value plus ``y_const`` are in kW.
     ``order`` ranks the branches (higher first, e.g. the relaxation's ``y``). A switch found
     closed stays closed in the later probes (``y >= y_floor``); ``rounds`` passes repeat the
     probes of the others until one finds nothing new. Each solve stops at the budget, the
     final one (the bound with the fixed switches closed) at ``hard_limit_s`` (the run's time
-    left)."""
+    left). ``relaxation`` is a model built before (e.g. for the root bound), else one is
+    built here."""
     t0 = time.perf_counter()
     out = ProbeResult()
     pu = problem.pu
     if not math.isfinite(cutoff) or budget_s <= 0:
         return out
-    block = problem.monolithic_block()
+    model = relaxation or ConicRelaxation(problem, solver)
     n = pu.n_branch
-    block.add_group(Group.data("y_cap", np.ones(n)))
-    block.add_group(Group.data("y_floor", np.zeros(n)))
-    eye = sp.identity(n, format="csr")
-    block.add_rows("probe_cap", {"y": eye, "y_cap": -eye}, Sense.LE, np.zeros(n))
-    block.add_rows("probe_floor", {"y": -eye, "y_floor": eye}, Sense.LE, np.zeros(n))
-    model = CvxpyModel(block, integer=False, dpp=dpp_pays(problem))
     sw = np.flatnonzero(pu.switchable)
     if order is not None:
         sw = sw[np.argsort(-np.asarray(order, float)[sw], kind="stable")]
@@ -89,10 +120,7 @@ def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
                 continue
             cap = np.ones(n)
             cap[e] = 0.0
-            model.set("y_cap", cap)
-            model.set("y_floor", floor)
-            sol = model.solve(solver, **time_limit_options(
-                solver, budget_s - (time.perf_counter() - t0)))
+            sol = model.solve(cap, floor, budget_s - (time.perf_counter() - t0))
             out.probed += 1
             if sol.status == SolverStatus.OPTIMAL and math.isfinite(sol.objective):
                 # The solver's relative tolerance must not overstate the bound.
@@ -109,10 +137,7 @@ def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
         if not found:
             break
     if out.closed:
-        model.set("y_cap", np.ones(n))
-        model.set("y_floor", floor)
-        sol = model.solve(solver, **time_limit_options(
-            solver, min(hard_limit_s, 1e6) - (time.perf_counter() - t0)))
+        sol = model.solve(None, floor, hard_limit_s - (time.perf_counter() - t0))
         if sol.status == SolverStatus.OPTIMAL and math.isfinite(sol.objective):
             out.bound = sol.objective + y_const - 1e-6 * max(abs(sol.objective), 1.0)
             out.point = model.values()
