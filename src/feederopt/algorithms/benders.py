@@ -192,10 +192,11 @@ class Benders(MasterLoop):
         """The continuous relaxation of the MISOCP (``0 <= y <= 1``, cones exact) on Clarabel,
         solved once (the probes re-solve its model): its optimum (None if it failed). Its value
         is a proven lower bound before the master's first solve, which on large grids can take
-        longer than the whole time limit; it is reduced by the solver's relative tolerance (1e-6) so that an inexact
-        interior-point optimum cannot overstate it. Callers may take the point for a start
-        heuristic (:func:`~feederopt.algorithms.heuristics.relaxation_rounding`) before
-        :meth:`run`, which then reuses it."""
+        longer than the whole time limit; it is reduced by the solver's relative tolerance
+        (1e-6) so that an inexact interior-point optimum cannot overstate it. Callers may take
+        the point for a start heuristic
+        (:func:`~feederopt.algorithms.heuristics.relaxation_rounding`) before :meth:`run`, which
+        then reuses it."""
         if self._relaxed is None:
             # The probes re-solve the same model (no second build); cvxpy's DPP only up to
             # DPP_MAX_BUSES (lv_schutterwald: 18 s of compiling otherwise).
@@ -288,7 +289,8 @@ class Benders(MasterLoop):
         found = probe_closed(self.problem, cutoff, self.y_const, budget,
                              None if point is None else point["y"], self.evaluator.solver,
                              self.options.probe_rounds, hard_limit_s=self.remaining(),
-                             relaxation=self._relaxation_model)
+                             relaxation=self._relaxation_model,
+                             root_bound=self._relaxed[0] if self._relaxed else -math.inf)
         self.timings["probe_s"] = found.time_s
         self.timings["probed"] = found.probed
         self.timings["fixed_closed"] = len(found.closed)
@@ -297,6 +299,11 @@ class Benders(MasterLoop):
             lb = y.lb.copy()
             lb[found.closed] = 1.0
             master.set_bounds("y", lb, y.ub.copy())
+        if math.isfinite(found.loop_bound):
+            self.timings["loop_bound_kw"] = found.loop_bound
+        # The loop bound and the relaxation with the fixed switches closed bound every
+        # topology below the cutoff (the cutoff argument of the master).
+        self.update_lower(min(found.loop_bound, cutoff))
         if found.point is not None:
             # Tangent cuts at its optimum were measured and left out: more nodes on case33bw
             # (152 -> 188) and case69bw (236 -> 308), fewer only on case70da

@@ -17,6 +17,17 @@ probe is a parameter change and a re-solve (cvxpy DPP); Benders solves its root 
 same model and hands it over. Branches are probed in decreasing order of the relaxation's
 ``y`` (those it keeps closed are the likeliest to be fixed) until the time budget is spent.
 
+**Loop bound.** A probe's value ``V_e`` bounds every topology below the cutoff that opens
+``e``; a switch fixed closed has ``V_e = inf`` there, a fixed branch can never open
+(``V_e = inf``) and an unprobed switch has the root relaxation's bound. Every radial topology
+opens at least one branch of every loop ``C`` of the graph (the sources merged into one
+node), so every topology below the cutoff costs at least ``max_C min_{e in C} V_e``: the
+bound of branching once on the best loop (one child per branch of the loop opened), whose
+children the probes have already solved; the best loop is the bottleneck loop of
+:func:`~feederopt.network.topology.bottleneck_cycle`. Measured
+(cutoff from the published optimum, every switch probed): root gap -> loop-bound gap
+case33bw 11.94 -> 5.31 %, case69bw 20.83 -> 9.69 %.
+
 The relaxation with the fixed switches closed is a lower bound of every topology below the
 cutoff, hence of the optimum when the incumbent is not already optimal within the gap (a
 proven lower bound before the master's root).
@@ -38,6 +49,7 @@ import scipy.sparse as sp
 
 from feederopt.algorithms.slaves import dpp_pays
 from feederopt.formulations.blocks import Group, Sense
+from feederopt.network.topology import bottleneck_cycle
 from feederopt.problems.reconfiguration import ReconfigurationProblem
 from feederopt.solvers.cvxpy_backend import ConicSolution, CvxpyModel, time_limit_options
 from feederopt.solvers.status import SolverStatus
@@ -54,6 +66,8 @@ class ProbeResult:
     #: optimum (None when nothing was fixed or the solve failed).
     bound: float = -math.inf
     point: dict[str, np.ndarray] | None = None
+    #: The loop disjunction's bound [kW, with ``y_const``] (module docstring; -inf: none).
+    loop_bound: float = -math.inf
 
 
 class ConicRelaxation:
@@ -93,7 +107,8 @@ def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
                  budget_s: float, order: np.ndarray | None = None,
                  solver: str = "CLARABEL", rounds: int = 1,
                  hard_limit_s: float = math.inf,
-                 relaxation: ConicRelaxation | None = None) -> ProbeResult:
+                 relaxation: ConicRelaxation | None = None,
+                 root_bound: float = -math.inf) -> ProbeResult:
     """The switchable branches whose opening lifts the conic relaxation to ``cutoff`` or above
     (module docstring); ``cutoff`` and the relaxation's value plus ``y_const`` are in kW.
     ``order`` ranks the branches (higher first, e.g. the relaxation's ``y``). A switch found
@@ -101,7 +116,8 @@ def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
     probes of the others until one finds nothing new. Each solve stops at the budget, the
     final one (the bound with the fixed switches closed) at ``hard_limit_s`` (the run's time
     left). ``relaxation`` is a model built before (e.g. for the root bound), else one is
-    built here."""
+    built here; ``root_bound`` is its bound with nothing fixed [kW, with ``y_const``], which
+    the loop bound takes for a switch left unprobed."""
     t0 = time.perf_counter()
     out = ProbeResult()
     pu = problem.pu
@@ -113,6 +129,8 @@ def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
     if order is not None:
         sw = sw[np.argsort(-np.asarray(order, float)[sw], kind="stable")]
     floor = np.zeros(n)
+    # Per branch, a lower bound of every topology below the cutoff that opens it.
+    open_bound = np.where(pu.switchable, root_bound, math.inf)
     for _ in range(rounds):
         found = 0
         for e in sw:
@@ -129,6 +147,7 @@ def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
                 bound = math.inf
             else:
                 continue
+            open_bound[e] = max(open_bound[e], bound)
             if bound >= cutoff:
                 # Later probes keep it closed: a topology below the cutoff has it closed.
                 floor[e] = 1.0
@@ -136,6 +155,7 @@ def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
                 found += 1
         if not found:
             break
+    out.loop_bound = bottleneck_cycle(pu.n_bus, pu.f, pu.t, open_bound, pu.is_source)
     if out.closed:
         sol = model.solve(None, floor, hard_limit_s - (time.perf_counter() - t0))
         if sol.status == SolverStatus.OPTIMAL and math.isfinite(sol.objective):
