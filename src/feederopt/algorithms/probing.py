@@ -13,8 +13,7 @@ bounds of Jabr, Singh & Pal, IEEE TPWRS 27(2), 2012).
 The relaxation (:class:`ConicRelaxation`, the problem's
 :meth:`~feederopt.problems.reconfiguration.ReconfigurationProblem.relaxation_block`) is built
 once with data groups ``y_cap`` and ``y_floor`` and the rows ``y_floor <= y <= y_cap``, so each
-probe is a parameter change and a re-solve (cvxpy DPP); Benders solves its root bound on the
-same model and hands it over. Branches are probed in decreasing order of the relaxation's
+probe is a parameter change and a re-solve (cvxpy DPP). Branches are probed in decreasing order of the relaxation's
 ``y`` (those it keeps closed are the likeliest to be fixed) until the time budget is spent.
 
 **Loop bound.** A probe's value ``V_e`` bounds every topology below the cutoff that opens
