@@ -13,8 +13,9 @@ bounds of Jabr, Singh & Pal, IEEE TPWRS 27(2), 2012).
 The relaxation (:class:`ConicRelaxation`, the problem's
 :meth:`~feederopt.problems.reconfiguration.ReconfigurationProblem.relaxation_block`) is built
 once with data groups ``y_cap`` and ``y_floor`` and the rows ``y_floor <= y <= y_cap``, so each
-probe is a parameter change and a re-solve (cvxpy DPP). Branches are probed in decreasing order of the relaxation's
-``y`` (those it keeps closed are the likeliest to be fixed) until the time budget is spent.
+probe is a parameter change and a re-solve (cvxpy DPP). Branches are probed in decreasing
+order of the relaxation's ``y`` (those it keeps closed are the likeliest to be fixed) until the
+time budget is spent.
 
 **Loop bound.** A probe's value ``V_e`` bounds every topology below the cutoff that opens
 ``e``; a switch fixed closed has ``V_e = inf`` there, a fixed branch can never open
@@ -72,8 +73,7 @@ class ProbeResult:
 class ConicRelaxation:
     """The continuous relaxation of the MISOCP with per-branch bounds ``y_floor <= y <= y_cap``
     as data, built once (cvxpy DPP up to :data:`~feederopt.algorithms.slaves.DPP_MAX_BUSES`
-    buses): the root relaxation (caps 1, floors 0) and every probe are re-solves of one model.
-    """
+    buses): every probe is a re-solve of one model."""
 
     def __init__(self, problem: ReconfigurationProblem, solver: str = "CLARABEL") -> None:
         n = problem.pu.n_branch
@@ -106,7 +106,6 @@ def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
                  budget_s: float, order: np.ndarray | None = None,
                  solver: str = "CLARABEL", rounds: int = 1,
                  hard_limit_s: float = math.inf,
-                 relaxation: ConicRelaxation | None = None,
                  root_bound: float = -math.inf) -> ProbeResult:
     """The switchable branches whose opening lifts the conic relaxation to ``cutoff`` or above
     (module docstring); ``cutoff`` and the relaxation's value plus ``y_const`` are in kW.
@@ -114,15 +113,14 @@ def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
     closed stays closed in the later probes (``y >= y_floor``); ``rounds`` passes repeat the
     probes of the others until one finds nothing new. Each solve stops at the budget, the
     final one (the bound with the fixed switches closed) at ``hard_limit_s`` (the run's time
-    left). ``relaxation`` is a model built before (e.g. for the root bound), else one is
-    built here; ``root_bound`` is its bound with nothing fixed [kW, with ``y_const``], which
-    the loop bound takes for a switch left unprobed."""
+    left). ``root_bound`` is the relaxation's bound with nothing fixed [kW, with ``y_const``],
+    which the loop bound takes for a switch left unprobed."""
     t0 = time.perf_counter()
     out = ProbeResult()
     pu = problem.pu
     if not math.isfinite(cutoff) or budget_s <= 0:
         return out
-    model = relaxation or ConicRelaxation(problem, solver)
+    model = ConicRelaxation(problem, solver)
     n = pu.n_branch
     sw = np.flatnonzero(pu.switchable)
     if order is not None:
