@@ -10,10 +10,23 @@ probing techniques for mixed integer programming problems", ORSA J. Comput. 6(4)
 conic relaxation in place of the LP one (optimality-based fixing; cf. the conic relaxation
 bounds of Jabr, Singh & Pal, IEEE TPWRS 27(2), 2012).
 
-The relaxation is built once with a data group ``y_cap`` and the rows ``y <= y_cap``, so each
-probe is a parameter change and a re-solve (cvxpy DPP). Branches are probed in decreasing order
-of the relaxation's ``y`` (those it keeps closed are the likeliest to be fixed) until the time
-budget is spent.
+The relaxation (:class:`ConicRelaxation`, the problem's
+:meth:`~feederopt.problems.reconfiguration.ReconfigurationProblem.relaxation_block`) is built
+once with data groups ``y_cap`` and ``y_floor`` and the rows ``y_floor <= y <= y_cap``, so each
+probe is a parameter change and a re-solve (cvxpy DPP). Branches are probed in decreasing
+order of the relaxation's ``y`` (those it keeps closed are the likeliest to be fixed) until the
+time budget is spent.
+
+**Loop bound.** A probe's value ``V_e`` bounds every topology below the cutoff that opens
+``e``; a switch fixed closed has ``V_e = inf`` there, a fixed branch can never open
+(``V_e = inf``) and an unprobed switch has the root relaxation's bound. Every radial topology
+opens at least one branch of every loop ``C`` of the graph (the sources merged into one
+node), so every topology below the cutoff costs at least ``max_C min_{e in C} V_e``: the
+bound of branching once on the best loop (one child per branch of the loop opened), whose
+children the probes have already solved; the best loop is the bottleneck loop of
+:func:`~feederopt.network.topology.bottleneck_cycle`. Measured
+(cutoff from the published optimum, every switch probed): root gap -> loop-bound gap
+case33bw 11.94 -> 5.31 %, case69bw 20.83 -> 9.69 %.
 
 The relaxation with the fixed switches closed is a lower bound of every topology below the
 cutoff, hence of the optimum when the incumbent is not already optimal within the gap (a
@@ -36,8 +49,9 @@ import scipy.sparse as sp
 
 from feederopt.algorithms.slaves import dpp_pays
 from feederopt.formulations.blocks import Group, Sense
+from feederopt.network.topology import bottleneck_cycle
 from feederopt.problems.reconfiguration import ReconfigurationProblem
-from feederopt.solvers.cvxpy_backend import CvxpyModel, time_limit_options
+from feederopt.solvers.cvxpy_backend import ConicSolution, CvxpyModel, time_limit_options
 from feederopt.solvers.status import SolverStatus
 
 
@@ -52,36 +66,68 @@ class ProbeResult:
     #: optimum (None when nothing was fixed or the solve failed).
     bound: float = -math.inf
     point: dict[str, np.ndarray] | None = None
+    #: The loop disjunction's bound [kW, with ``y_const``] (module docstring; -inf: none).
+    loop_bound: float = -math.inf
+
+
+class ConicRelaxation:
+    """The continuous relaxation of the MISOCP with per-branch bounds ``y_floor <= y <= y_cap``
+    as data, built once (cvxpy DPP up to :data:`~feederopt.algorithms.slaves.DPP_MAX_BUSES`
+    buses): every probe is a re-solve of one model."""
+
+    def __init__(self, problem: ReconfigurationProblem, solver: str = "CLARABEL") -> None:
+        n = problem.pu.n_branch
+        block = problem.relaxation_block()
+        block.add_group(Group.data("y_cap", np.ones(n)))
+        block.add_group(Group.data("y_floor", np.zeros(n)))
+        eye = sp.identity(n, format="csr")
+        block.add_rows("probe_cap", {"y": eye, "y_cap": -eye}, Sense.LE, np.zeros(n))
+        block.add_rows("probe_floor", {"y": -eye, "y_floor": eye}, Sense.LE, np.zeros(n))
+        self.n = n
+        self.solver = solver
+        self.model = CvxpyModel(block, integer=False, dpp=dpp_pays(problem))
+        self.build_time_s = self.model.build_time_s
+
+    def solve(self, cap: np.ndarray | None = None, floor: np.ndarray | None = None,
+              seconds: float = math.inf) -> ConicSolution:
+        """The relaxation with ``cap`` and ``floor`` on ``y`` (default 1 and 0), stopped after
+        ``seconds``."""
+        self.model.set("y_cap", np.ones(self.n) if cap is None else cap)
+        self.model.set("y_floor", np.zeros(self.n) if floor is None else floor)
+        return self.model.solve(self.solver, **time_limit_options(self.solver, min(seconds,
+                                                                                   1e6)))
+
+    def values(self) -> dict[str, np.ndarray]:
+        """The last solve's point."""
+        return self.model.values()
 
 
 def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
                  budget_s: float, order: np.ndarray | None = None,
                  solver: str = "CLARABEL", rounds: int = 1,
-                 hard_limit_s: float = math.inf) -> ProbeResult:
+                 hard_limit_s: float = math.inf,
+                 root_bound: float = -math.inf) -> ProbeResult:
     """The switchable branches whose opening lifts the conic relaxation to ``cutoff`` or above
     (module docstring); ``cutoff`` and the relaxation's value plus ``y_const`` are in kW.
     ``order`` ranks the branches (higher first, e.g. the relaxation's ``y``). A switch found
     closed stays closed in the later probes (``y >= y_floor``); ``rounds`` passes repeat the
     probes of the others until one finds nothing new. Each solve stops at the budget, the
     final one (the bound with the fixed switches closed) at ``hard_limit_s`` (the run's time
-    left)."""
+    left). ``root_bound`` is the relaxation's bound with nothing fixed [kW, with ``y_const``],
+    which the loop bound takes for a switch left unprobed."""
     t0 = time.perf_counter()
     out = ProbeResult()
     pu = problem.pu
     if not math.isfinite(cutoff) or budget_s <= 0:
         return out
-    block = problem.monolithic_block()
+    model = ConicRelaxation(problem, solver)
     n = pu.n_branch
-    block.add_group(Group.data("y_cap", np.ones(n)))
-    block.add_group(Group.data("y_floor", np.zeros(n)))
-    eye = sp.identity(n, format="csr")
-    block.add_rows("probe_cap", {"y": eye, "y_cap": -eye}, Sense.LE, np.zeros(n))
-    block.add_rows("probe_floor", {"y": -eye, "y_floor": eye}, Sense.LE, np.zeros(n))
-    model = CvxpyModel(block, integer=False, dpp=dpp_pays(problem))
     sw = np.flatnonzero(pu.switchable)
     if order is not None:
         sw = sw[np.argsort(-np.asarray(order, float)[sw], kind="stable")]
     floor = np.zeros(n)
+    # Per branch, a lower bound of every topology below the cutoff that opens it.
+    open_bound = np.where(pu.switchable, root_bound, math.inf)
     for _ in range(rounds):
         found = 0
         for e in sw:
@@ -89,10 +135,7 @@ def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
                 continue
             cap = np.ones(n)
             cap[e] = 0.0
-            model.set("y_cap", cap)
-            model.set("y_floor", floor)
-            sol = model.solve(solver, **time_limit_options(
-                solver, budget_s - (time.perf_counter() - t0)))
+            sol = model.solve(cap, floor, budget_s - (time.perf_counter() - t0))
             out.probed += 1
             if sol.status == SolverStatus.OPTIMAL and math.isfinite(sol.objective):
                 # The solver's relative tolerance must not overstate the bound.
@@ -101,6 +144,7 @@ def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
                 bound = math.inf
             else:
                 continue
+            open_bound[e] = max(open_bound[e], bound)
             if bound >= cutoff:
                 # Later probes keep it closed: a topology below the cutoff has it closed.
                 floor[e] = 1.0
@@ -108,11 +152,9 @@ def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
                 found += 1
         if not found:
             break
+    out.loop_bound = bottleneck_cycle(pu.n_bus, pu.f, pu.t, open_bound, pu.is_source)
     if out.closed:
-        model.set("y_cap", np.ones(n))
-        model.set("y_floor", floor)
-        sol = model.solve(solver, **time_limit_options(
-            solver, min(hard_limit_s, 1e6) - (time.perf_counter() - t0)))
+        sol = model.solve(None, floor, hard_limit_s - (time.perf_counter() - t0))
         if sol.status == SolverStatus.OPTIMAL and math.isfinite(sol.objective):
             out.bound = sol.objective + y_const - 1e-6 * max(abs(sol.objective), 1.0)
             out.point = model.values()

@@ -210,6 +210,23 @@ def max_spanning_forest(n: int, f: np.ndarray, t: np.ndarray, weight: np.ndarray
     return chosen
 
 
+def bottleneck_cycle(n: int, f: np.ndarray, t: np.ndarray, weight: np.ndarray,
+                     sources: np.ndarray) -> float:
+    """The largest ``w`` such that the edges of weight at least ``w`` contain a loop (the sources
+    merged into one node, see :func:`merge_sources`): the max over loops of the least weight
+    on the loop (``-inf`` when the graph is a forest). Kruskal's order (J. AMS 7(1), 1956):
+    edges by decreasing weight join components until the first one closes a loop; every edge
+    before it weighs at least as much, and they form a forest, so no loop does better."""
+    fm, tm = merge_sources(f, t, sources)
+    parent = np.arange(n)
+    for k in np.argsort(-np.asarray(weight, float), kind="stable"):
+        a, b = _root(parent, int(fm[k])), _root(parent, int(tm[k]))
+        if a == b:
+            return float(weight[k])
+        parent[a] = b
+    return -np.inf
+
+
 def radiality_problem(
     bus_ids: Sequence[str],
     branch_ids: Sequence[str],
