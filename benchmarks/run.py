@@ -58,7 +58,10 @@ ALL_CASES = [
     "case136ma",
     "cigre_mv",
     "mv_oberrhein",
+    "mv_oberrhein_gen",
+    "mv_oberrhein_sub",
     "mv_open_ring",
+    "example_simple",
     "example_multivoltage",
     "lv_schutterwald",
     "synthetic250",
@@ -68,7 +71,8 @@ ALL_CASES = [
 ]
 #: Issue 13: the cases that Benders must prove within a time [s] (case33bw has its own line).
 PROOF_TARGETS_S = {"case69bw": 1.0, "case70da": 1.0, "case118zh": 60.0, "case136ma": 60.0,
-                   "cigre_mv": 60.0, "mv_oberrhein": 60.0, "mv_open_ring": 60.0,
+                   "cigre_mv": 60.0, "mv_oberrhein": 60.0, "mv_oberrhein_gen": 60.0,
+                   "mv_oberrhein_sub": 60.0, "mv_open_ring": 60.0, "example_simple": 60.0,
                    "example_multivoltage": 60.0, "lv_schutterwald": 60.0}
 QUICK_CASES = ["case33bw", "case69bw", "synthetic250"]
 ALL_METHODS = ["benders", "benders-scip", "misocp", "lindistflow"]
