@@ -470,7 +470,8 @@ def time_to_gap(row: dict[str, Any], target: float) -> float | None:
         g = _num(rec.get("gap"))
         if g is not None and g <= target:
             return _num(rec.get("elapsed_s"))
-    if row.get("status") == "optimal":
+    final = _num(row.get("gap"))
+    if row.get("status") == "optimal" and final is not None and final <= target:
         return _num(row.get("solve_s"))
     return None
 

@@ -207,6 +207,12 @@ class Benders(MasterLoop):
                                  - 1e-6 * max(abs(sol.objective), 1.0), model.values())
         return self._relaxed[1]
 
+    @property
+    def relaxation_bound(self) -> float:
+        """The continuous relaxation's proven bound [kW] (-inf before :meth:`relaxation` or
+        when it failed)."""
+        return -math.inf if self._relaxed is None else self._relaxed[0]
+
     def _has_incumbent(self) -> bool:
         return self.incumbent is not None
 
