@@ -211,6 +211,12 @@ class Benders(MasterLoop):
                                  - 1e-6 * max(abs(sol.objective), 1.0), model.values())
         return self._relaxed[1]
 
+    @property
+    def relaxation_bound(self) -> float:
+        """The continuous relaxation's proven bound [kW] (-inf before :meth:`relaxation` or
+        when it failed)."""
+        return -math.inf if self._relaxed is None else self._relaxed[0]
+
     def _has_incumbent(self) -> bool:
         return self.incumbent is not None
 
@@ -250,8 +256,10 @@ class Benders(MasterLoop):
         starts = [(y, *self._assess(y)) for y in self._radial_starts(initial)]
         if not minimize_violation:
             self.record(0.0, sum(ev.solve_time_s for _, ev, _, _ in starts), "start")
-        # Stopped before the master (seconds to build on large grids).
-        if self.interrupted() or self.remaining() <= 0:
+        # Stopped before the master (seconds to build on large grids), or the starts already
+        # close the gap (the relaxation's bound and the best start).
+        if self.interrupted() or self.remaining() <= 0 or (
+                not minimize_violation and self.incumbent is not None and self.converged()):
             return self._solution(self.final_status(self.incumbent is not None),
                                   minimize_violation)
         master, helper = self._build_master(minimize_violation)

@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network.container import Network
@@ -151,20 +152,34 @@ def _synthetic_loader(n_buses: int) -> Callable[[], Network]:
     return load
 
 
-#: The switched MV grids that pandapower ships: case name -> (function of
-#: ``pandapower.networks``, description).
-PANDAPOWER_CASES = {
-    "mv_oberrhein": ("mv_oberrhein", "MV Oberrhein (pandapower), 2 substations, 322 switches"),
-    "cigre_mv": ("create_cigre_network_mv", "CIGRE MV benchmark grid (pandapower), no DER"),
-    "mv_open_ring": ("simple_mv_open_ring_net", "Simple MV open ring (pandapower), 12 switches"),
-    "example_multivoltage": ("example_multivoltage",
+#: The switched grids that pandapower ships whose switches close loops (every function of
+#: ``pandapower.networks`` was checked: the others have no switches, or, like the CIGRE LV
+#: grid, switches that close no loop): case name -> (function, keyword arguments,
+#: description).
+PANDAPOWER_CASES: dict[str, tuple[str, dict[str, Any], str]] = {
+    "mv_oberrhein": ("mv_oberrhein", {},
+                     "MV Oberrhein (pandapower), 2 substations, 322 switches"),
+    "mv_oberrhein_gen": ("mv_oberrhein", {"scenario": "generation"},
+                         "MV Oberrhein (pandapower), its generation scenario (PV at full "
+                         "output, light load)"),
+    "mv_oberrhein_sub": ("mv_oberrhein", {"include_substations": True},
+                         "MV Oberrhein (pandapower) with its HV/MV substations' busbars, "
+                         "320 buses"),
+    "cigre_mv": ("create_cigre_network_mv", {},
+                 "CIGRE MV benchmark grid (pandapower), no DER"),
+    "mv_open_ring": ("simple_mv_open_ring_net", {},
+                     "Simple MV open ring (pandapower), 12 switches"),
+    "example_simple": ("example_simple", {},
+                       "Simple example grid (pandapower), 7 buses, one loop"),
+    "example_multivoltage": ("example_multivoltage", {},
                              "Multi-voltage example (pandapower), 88 switches"),
-    "lv_schutterwald": ("lv_schutterwald", "LV Schutterwald (pandapower), 14 feeders, 378 "
+    "lv_schutterwald": ("lv_schutterwald", {}, "LV Schutterwald (pandapower), 14 feeders, 378 "
                         "switches"),
 }
 
 
-def _pandapower_loader(name: str, function: str) -> Callable[[], Network]:
+def _pandapower_loader(name: str, function: str,
+                       kwargs: dict[str, Any]) -> Callable[[], Network]:
     def load() -> Network:
         import pandapower.networks as pn
 
@@ -180,7 +195,7 @@ def _pandapower_loader(name: str, function: str) -> Callable[[], Network]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
                 warnings.simplefilter("ignore", FutureWarning)
-                built = getattr(pn, function)()
+                built = getattr(pn, function)(**kwargs)
         finally:
             pp_logger.setLevel(level)
         return from_pandapower(built, name=name)
@@ -228,8 +243,9 @@ def _register_builtins() -> None:
         "13-node, 15-line meshed grid of Zhang et al. 2020 (Fig. 6), seed 003's resilience case",
         origin="feederopt",
     )
-    for name, (function, description) in PANDAPOWER_CASES.items():
-        register_case(name, _pandapower_loader(name, function), description, origin="pandapower")
+    for name, (function, kwargs, description) in PANDAPOWER_CASES.items():
+        register_case(name, _pandapower_loader(name, function, kwargs), description,
+                      origin="pandapower")
     for n in SYNTHETIC_SIZES:
         register_case(
             f"synthetic{n}",

