@@ -33,6 +33,7 @@ from feederopt.problems.schedule import (
     SocForm,
     answer_violations,
     build_schedule_data,
+    commitment_problems,
     settings_problems,
 )
 from feederopt.results.schedule import (
@@ -111,6 +112,9 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
     if problems:
         raise InputError(problems)
     d = build_schedule_data(net, dev, prof, st)
+    problems = commitment_problems(d)
+    if problems:
+        raise InputError(problems)
     sub = sub_time_s if sub_time_s is not None else max(time_limit_s / 5, 10.0)
     sol = solve_ccg(d, gap=gap, time_limit_s=time_limit_s, sub_time_s=sub) if st.robust else \
         solve_deterministic(d, time_limit_s=time_limit_s, gap=min(gap, 1e-4))
@@ -130,6 +134,8 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
 
 def _first_stage(d: ScheduleData, sol: ScheduleSolution) -> dict[str, np.ndarray]:
     x = {"z": sol.z}
+    if d.commit and sol.commitment is not None:
+        x["u"] = sol.commitment
     if d.hourly:
         for h, g in enumerate(d.y_groups()):
             x[g] = sol.closed[h]
@@ -182,7 +188,9 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
         iterations=iteration_dicts(sol), run_time_s=sol.run_time_s, violations=violations,
         notes=sol.notes, ac_check=ac,
         ess_discharge_mode={i: sol.z.reshape(d.hours, -1)[:, j].astype(int).tolist()
-                            for j, i in enumerate(ids["ess"])})
+                            for j, i in enumerate(ids["ess"])},
+        dg_commitment={i: sol.commitment.reshape(d.hours, -1)[:, j].astype(int).tolist()
+                       for j, i in enumerate(ids["dg"])} if sol.commitment is not None else {})
 
 
 def check_schedule_result(doc: dict[str, Any], *, samples: int, seed: int = 0,
@@ -190,7 +198,7 @@ def check_schedule_result(doc: dict[str, Any], *, samples: int, seed: int = 0,
     """``feederopt check`` of a schedule result (its JSON): rebuild the problem from the
     recorded inputs and settings, fix the recorded first stage (topology and storage modes)
     and report the share of ``samples`` realisations of the budget
-    set served without slack."""
+    set served without slack (with ``dg_commitment`` the recorded DG commitment is fixed too)."""
     inputs = doc.get("inputs") or {}
     source = inputs.get("source")
     if not source:
@@ -211,6 +219,10 @@ def check_schedule_result(doc: dict[str, Any], *, samples: int, seed: int = 0,
     z = np.array([[modes[i][h] for i in modes] for h in range(d.hours)], float).ravel() \
         if modes else np.zeros(d.hours * len(d.ess_bus))
     x: dict[str, np.ndarray] = {"z": z}
+    if d.commit:
+        on = doc.get("dg_commitment") or {}
+        x["u"] = np.array([[on[i][h] for i in dev.ids(DeviceKind.DG)] for h in range(d.hours)],
+                          float).ravel()
     if d.hourly:
         for h, g in enumerate(d.y_groups()):
             x[g] = closed[h]

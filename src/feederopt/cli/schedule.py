@@ -58,6 +58,9 @@ def schedule(
     switch_cost: float = typer.Option(0.0, "--switch-cost", help="$ per switching action."),
     physical_soc: bool = typer.Option(False, "--physical-soc", help="SOC loses pdis/eta_dis "
                                       "(physical) instead of the seed's eta_dis * pdis."),
+    dg_commitment: bool = typer.Option(
+        False, "--dg-commitment", help="Commit the fossil DG day-ahead (first stage: on/off "
+        "per hour, p_min_mw when on, no_load_cost per hour on; dg table columns)."),
     samples: int = typer.Option(0, "--samples", help="Check the schedule on this many "
                                 "realisations of the budget set."),
     ac_check: bool = typer.Option(True, "--ac-check/--no-ac-check",
@@ -80,7 +83,8 @@ def schedule(
     band = _floats(aggregate, "aggregate")
     changes: dict[str, Any] = {"eps": dsm, "hours": hours, "hourly": hourly_topology,
                                   "c_switch": switch_cost,
-                                  "soc_form": "physical" if physical_soc else "seed"}
+                                  "soc_form": "physical" if physical_soc else "seed",
+                                  "dg_commitment": dg_commitment}
     if budget or band:
         changes["gamma"] = gamma
         changes["budget"] = budget[0] if budget else 0.0
@@ -110,6 +114,9 @@ def schedule(
     t.add_row("objective / lower bound", f"{fmt(res.objective, ',.4f', ' $')} / "
               f"{fmt(res.lower_bound, ',.4f', ' $')} (gap {fmt(res.gap, '.2e')})")
     t.add_row("open lines", ", ".join(res.open_lines))
+    if res.dg_commitment:
+        t.add_row("DG committed (hours on)", ", ".join(
+            f"{k}: {''.join(str(v) for v in on)}" for k, on in res.dg_commitment.items()))
     for label, tot in (("forecast", res.nominal), ("worst case", res.worst)):
         if tot is None:
             continue
