@@ -86,11 +86,13 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
              time_limit_s: float = 900.0, gap: float = 1e-3, ac_check: bool = True,
              samples: int = 0, seed: int = 0, out: str | Path | None = None,
              force: bool = False, sub_time_s: float | None = None,
-             **changes: Any) -> ScheduleResult:
+             deterministic: bool = False, **changes: Any) -> ScheduleResult:
     """Schedule ``source`` for the day; ``changes`` override fields of ``settings``
     (:class:`ScheduleSettings`). Robust (C&CG) when ``gamma > 0`` with a budget, else
-    deterministic. With ``samples``, that many realisations of the budget set check the first
-    stage (and the deterministic one's) served share. Bad input raises :class:`InputError`."""
+    deterministic (also with ``deterministic=True``: the forecast only, while the result keeps
+    the budget set in its settings for ``feederopt check``). With ``samples``, that many
+    realisations of the budget set check the first stage (and the deterministic one's) served
+    share. Bad input raises :class:`InputError`."""
     problems: list[Problem] = []
     for name, enum in (("soc_form", SocForm), ("budget_kind", BudgetKind)):
         if name in changes:
@@ -116,7 +118,8 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
     if problems:
         raise InputError(problems)
     sub = sub_time_s if sub_time_s is not None else max(time_limit_s / 5, 10.0)
-    sol = solve_ccg(d, gap=gap, time_limit_s=time_limit_s, sub_time_s=sub) if st.robust else \
+    sol = solve_ccg(d, gap=gap, time_limit_s=time_limit_s, sub_time_s=sub) \
+        if st.robust and not deterministic else \
         solve_deterministic(d, time_limit_s=time_limit_s, gap=min(gap, 1e-4))
     res = to_schedule_result(net, dev, d, st, sol, case=str(net.meta.get("case") or net.name)
                              if not isinstance(source, str) else source, ac_check=ac_check)
