@@ -99,6 +99,9 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
         "objective [$]": fmt(r.get("objective"), ",.3f"),
         "lower bound [$]": fmt(r.get("lower_bound"), ",.3f"), "gap": fmt(r.get("gap"), ".2e"),
         "open lines": ", ".join(r.get("open_lines") or []),
+        **({"DG committed day-ahead (1 on, per hour)": "; ".join(
+            f"{k}: {''.join(str(v) for v in on)}" for k, on in r["dg_commitment"].items())}
+           if r.get("dg_commitment") else {}),
         "run time [s]": fmt(r.get("run_time_s"), ".1f"),
         "validity": "; ".join(r.get("violations") or []) or "all checks hold",
     }
