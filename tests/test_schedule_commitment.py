@@ -133,3 +133,32 @@ def test_minimum_output_above_the_smallest_load(tmp_path) -> None:  # type: igno
         schedule("case33bw", profiles=DATA / "profiles.csv", devices=tmp_path, hours=3,
                  dg_commitment=True, ac_check=False)
     assert any(p.field == "p_min_mw" for p in err.value.problems)
+
+
+def test_commitment_equals_enumeration(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """One committable unit (DG32), the radial base topology fixed, the import limited to
+    3.5 MW (below the forecast of hours 2 and 3): the deterministic optimum equals the best of
+    the 2^3 commitments enumerated, each priced as its no-load cost plus the second-stage LP."""
+    import itertools
+
+    from feederopt.algorithms.ccg import evaluate, solve_deterministic
+    from feederopt.formulations.schedule import nominal
+
+    pl.read_csv(DATA / "dg.csv").filter(pl.col("id") == "DG32").write_csv(tmp_path / "dg.csv")
+    net, dev, prof = schedule_inputs("case33bw", DATA / "profiles.csv", tmp_path)
+    ids = [str(b) for b in net.branches["id"].to_list()]
+    ties = (*OTHER_TIES, "34")
+    st = ScheduleSettings(hours=3, dg_commitment=True, ps_max_mw=3.5, fixed_open=ties,
+                          fixed_closed=tuple(b for b in ids if b not in ties))
+    d = build_schedule_data(net, dev, prof, st)
+    sol = solve_deterministic(d, gap=1e-7)
+    y = (~np.isin(ids, ties)).astype(float)
+    costs = {}
+    for on in itertools.product((0.0, 1.0), repeat=3):
+        u = np.array(on)
+        q, _ = evaluate(d, {"y": y, "z": np.zeros(0), "u": u}, nominal(d))
+        costs[on] = 20.0 * u.sum() + q
+    best = min(costs, key=costs.__getitem__)
+    assert best == (0.0, 1.0, 1.0)  # hours 2 and 3 exceed 3.5 MW at the forecast
+    assert sol.objective == pytest.approx(costs[best], rel=1e-6)
+    assert tuple(sol.commitment) == best
