@@ -3,8 +3,9 @@ problems using a column-and-constraint generation method", Oper. Res. Lett. 41(5
 the day-ahead schedule of seed 004, on HiGHS; its deterministic counterpart; and brute force
 over the extreme points of the budget set (small instances).
 
-Problem: ``min_x c1(x) + max_{xi in U} Q(x, xi)`` with ``x`` the topology and storage modes
-(:func:`~feederopt.formulations.schedule.first_stage_block`) and ``Q`` the LP of the second stage
+Problem: ``min_x c1(x) + max_{xi in U} Q(x, xi)`` with ``x`` the topology, the storage modes
+and, with day-ahead commitment, the DG on/off ``u`` (``c1`` its no-load cost; the
+:func:`~feederopt.formulations.schedule.first_stage_block`) and ``Q`` the LP of the second stage
 (:func:`~feederopt.formulations.schedule.recourse_block`). The second stage always has a
 solution (load curtailment and unmet EV energy are priced slacks), so no feasibility cuts are
 needed.
