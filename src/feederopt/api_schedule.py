@@ -33,6 +33,7 @@ from feederopt.problems.schedule import (
     SocForm,
     answer_violations,
     build_schedule_data,
+    commitment_problems,
     settings_problems,
 )
 from feederopt.results.schedule import (
@@ -85,11 +86,13 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
              time_limit_s: float = 900.0, gap: float = 1e-3, ac_check: bool = True,
              samples: int = 0, seed: int = 0, out: str | Path | None = None,
              force: bool = False, sub_time_s: float | None = None,
-             **changes: Any) -> ScheduleResult:
+             deterministic: bool = False, **changes: Any) -> ScheduleResult:
     """Schedule ``source`` for the day; ``changes`` override fields of ``settings``
     (:class:`ScheduleSettings`). Robust (C&CG) when ``gamma > 0`` with a budget, else
-    deterministic. With ``samples``, that many realisations of the budget set check the first
-    stage (and the deterministic one's) served share. Bad input raises :class:`InputError`."""
+    deterministic (also with ``deterministic=True``: the forecast only, while the result keeps
+    the budget set in its settings for ``feederopt check``). With ``samples``, that many
+    realisations of the budget set check the first stage (and the deterministic one's) served
+    share. Bad input raises :class:`InputError`."""
     problems: list[Problem] = []
     for name, enum in (("soc_form", SocForm), ("budget_kind", BudgetKind)):
         if name in changes:
@@ -111,8 +114,12 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
     if problems:
         raise InputError(problems)
     d = build_schedule_data(net, dev, prof, st)
+    problems = commitment_problems(d)
+    if problems:
+        raise InputError(problems)
     sub = sub_time_s if sub_time_s is not None else max(time_limit_s / 5, 10.0)
-    sol = solve_ccg(d, gap=gap, time_limit_s=time_limit_s, sub_time_s=sub) if st.robust else \
+    sol = solve_ccg(d, gap=gap, time_limit_s=time_limit_s, sub_time_s=sub) \
+        if st.robust and not deterministic else \
         solve_deterministic(d, time_limit_s=time_limit_s, gap=min(gap, 1e-4))
     res = to_schedule_result(net, dev, d, st, sol, case=str(net.meta.get("case") or net.name)
                              if not isinstance(source, str) else source, ac_check=ac_check)
@@ -130,6 +137,8 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
 
 def _first_stage(d: ScheduleData, sol: ScheduleSolution) -> dict[str, np.ndarray]:
     x = {"z": sol.z}
+    if d.commit and sol.commitment is not None:
+        x["u"] = sol.commitment
     if d.hourly:
         for h, g in enumerate(d.y_groups()):
             x[g] = sol.closed[h]
@@ -182,7 +191,9 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
         iterations=iteration_dicts(sol), run_time_s=sol.run_time_s, violations=violations,
         notes=sol.notes, ac_check=ac,
         ess_discharge_mode={i: sol.z.reshape(d.hours, -1)[:, j].astype(int).tolist()
-                            for j, i in enumerate(ids["ess"])})
+                            for j, i in enumerate(ids["ess"])},
+        dg_commitment={i: sol.commitment.reshape(d.hours, -1)[:, j].astype(int).tolist()
+                       for j, i in enumerate(ids["dg"])} if sol.commitment is not None else {})
 
 
 def check_schedule_result(doc: dict[str, Any], *, samples: int, seed: int = 0,
@@ -190,7 +201,7 @@ def check_schedule_result(doc: dict[str, Any], *, samples: int, seed: int = 0,
     """``feederopt check`` of a schedule result (its JSON): rebuild the problem from the
     recorded inputs and settings, fix the recorded first stage (topology and storage modes)
     and report the share of ``samples`` realisations of the budget
-    set served without slack."""
+    set served without slack (with ``dg_commitment`` the recorded DG commitment is fixed too)."""
     inputs = doc.get("inputs") or {}
     source = inputs.get("source")
     if not source:
@@ -211,6 +222,10 @@ def check_schedule_result(doc: dict[str, Any], *, samples: int, seed: int = 0,
     z = np.array([[modes[i][h] for i in modes] for h in range(d.hours)], float).ravel() \
         if modes else np.zeros(d.hours * len(d.ess_bus))
     x: dict[str, np.ndarray] = {"z": z}
+    if d.commit:
+        on = doc.get("dg_commitment") or {}
+        x["u"] = np.array([[on[i][h] for i in dev.ids(DeviceKind.DG)] for h in range(d.hours)],
+                          float).ravel()
     if d.hourly:
         for h, g in enumerate(d.y_groups()):
             x[g] = closed[h]

@@ -3,8 +3,9 @@ problems using a column-and-constraint generation method", Oper. Res. Lett. 41(5
 the day-ahead schedule of seed 004, on HiGHS; its deterministic counterpart; and brute force
 over the extreme points of the budget set (small instances).
 
-Problem: ``min_x c1(x) + max_{xi in U} Q(x, xi)`` with ``x`` the topology and storage modes
-(:func:`~feederopt.formulations.schedule.first_stage_block`) and ``Q`` the LP of the second stage
+Problem: ``min_x c1(x) + max_{xi in U} Q(x, xi)`` with ``x`` the topology, the storage modes
+and, with day-ahead commitment, the DG on/off ``u`` (``c1`` its no-load cost; the
+:func:`~feederopt.formulations.schedule.first_stage_block`) and ``Q`` the LP of the second stage
 (:func:`~feederopt.formulations.schedule.recourse_block`). The second stage always has a
 solution (load curtailment and unmet EV energy are priced slacks), so no feasibility cuts are
 needed.
@@ -96,6 +97,7 @@ class ScheduleSolution:
     run_time_s: float = 0.0
     copies: int = 1
     notes: list[str] = field(default_factory=list)
+    commitment: np.ndarray | None = None  # (H*G,) day-ahead DG on/off, with commitment
 
 
 # ----- building blocks ---------------------------------------------------------------------------
@@ -125,10 +127,12 @@ def _first_stage(d: ScheduleData, vals: dict[str, np.ndarray]) -> dict[str, np.n
 
 
 def _first_stage_cost(d: ScheduleData, x: dict[str, np.ndarray]) -> float:
+    """Switching actions (hourly topology) and DG no-load costs ``sum c0_g u_{g,h}``."""
+    cost = float(d.no_load_cost() @ x["u"]) if d.commit else 0.0
     if not d.hourly:
-        return 0.0
+        return cost
     ys = np.vstack([x[g] for g in d.y_groups()])
-    return float(d.c_switch * np.abs(np.diff(ys, axis=0)).sum())
+    return cost + float(d.c_switch * np.abs(np.diff(ys, axis=0)).sum())
 
 
 def closed_by_hour(d: ScheduleData, x: dict[str, np.ndarray]) -> np.ndarray:
@@ -405,7 +409,8 @@ def solve_extensive(d: ScheduleData, xis: list[dict[str, np.ndarray]] | None = N
     out = ScheduleSolution(status, method, objective, float(sol.bound),
                            _rel_gap(objective, sol.bound), closed_by_hour(d, x), x["z"],
                            nom_point, nom_cost, first_stage_cost=_first_stage_cost(d, x),
-                           run_time_s=time.perf_counter() - t0, copies=len(xis))
+                           run_time_s=time.perf_counter() - t0, copies=len(xis),
+                           commitment=x.get("u"))
     out.worst_xi, out.worst_cost, out.worst_point = xis[worst], values[worst][0], \
         values[worst][1]
     if math.isnan(sol.objective):
@@ -544,7 +549,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
         return ScheduleSolution(
             status, "ccg", self.upper, self.lower, self.gap, closed_by_hour(d, x), x["z"],
             nom_point, nom_cost, worst_point, wc.xi, worst_cost, _first_stage_cost(d, x),
-            self.iters, self.elapsed, len(xis), notes)
+            self.iters, self.elapsed, len(xis), notes, x.get("u"))
 
 
 def solve_ccg(d: ScheduleData, *, gap: float = 1e-4, time_limit_s: float = 600.0,

@@ -58,6 +58,18 @@ def schedule(
     switch_cost: float = typer.Option(0.0, "--switch-cost", help="$ per switching action."),
     physical_soc: bool = typer.Option(False, "--physical-soc", help="SOC loses pdis/eta_dis "
                                       "(physical) instead of the seed's eta_dis * pdis."),
+    dg_commitment: bool = typer.Option(
+        False, "--dg-commitment", help="Commit the fossil DG day-ahead (first stage: on/off "
+        "per hour, p_min_mw when on, no_load_cost per hour on; dg table columns)."),
+    import_limit: float | None = typer.Option(
+        None, "--import-limit", help="Substation import limit [MW] (the transformer rating; "
+        "default 100)."),
+    uncertain_buses: str | None = typer.Option(
+        None, "--uncertain-buses", help="BUS,BUS,...: the buses whose load may deviate "
+        "(default: every load bus)."),
+    deterministic: bool = typer.Option(
+        False, "--deterministic", help="Solve the forecast only, also with --robust-budget "
+        "(the deterministic counterpart; the result keeps the budget set for `check`)."),
     samples: int = typer.Option(0, "--samples", help="Check the schedule on this many "
                                 "realisations of the budget set."),
     ac_check: bool = typer.Option(True, "--ac-check/--no-ac-check",
@@ -80,7 +92,13 @@ def schedule(
     band = _floats(aggregate, "aggregate")
     changes: dict[str, Any] = {"eps": dsm, "hours": hours, "hourly": hourly_topology,
                                   "c_switch": switch_cost,
-                                  "soc_form": "physical" if physical_soc else "seed"}
+                                  "soc_form": "physical" if physical_soc else "seed",
+                                  "dg_commitment": dg_commitment}
+    if import_limit is not None:
+        changes["ps_max_mw"] = import_limit
+    if uncertain_buses:
+        changes["uncertain_buses"] = tuple(b.strip() for b in uncertain_buses.split(",")
+                                           if b.strip())
     if budget or band:
         changes["gamma"] = gamma
         changes["budget"] = budget[0] if budget else 0.0
@@ -97,7 +115,8 @@ def schedule(
 
         check_output(json_file, force=force, option="json")
     res = run(source, profiles=profiles, devices=devices, time_limit_s=time_limit, gap=gap,
-              ac_check=ac_check, samples=samples, out=out_dir, force=force, **changes)
+              ac_check=ac_check, samples=samples, out=out_dir, force=force,
+              deterministic=deterministic, **changes)
     data = res.to_dict()
     if json_file is not None:
         write_text(json_file, schedule_result_json(data), force=force)
@@ -110,6 +129,9 @@ def schedule(
     t.add_row("objective / lower bound", f"{fmt(res.objective, ',.4f', ' $')} / "
               f"{fmt(res.lower_bound, ',.4f', ' $')} (gap {fmt(res.gap, '.2e')})")
     t.add_row("open lines", ", ".join(res.open_lines))
+    if res.dg_commitment:
+        t.add_row("DG committed (hours on)", ", ".join(
+            f"{k}: {''.join(str(v) for v in on)}" for k, on in res.dg_commitment.items()))
     for label, tot in (("forecast", res.nominal), ("worst case", res.worst)):
         if tot is None:
             continue

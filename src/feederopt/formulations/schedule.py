@@ -10,7 +10,11 @@ with ``hourly=True``), radial by the parent-child model of Jabr, Singh & Pal (IE
 2012; :func:`feederopt.formulations.radiality.parent_child`: every non-root bus has exactly one
 parent, the substation none, the seed's (27)-(29) with its reversed verbal definition fixed),
 and the storage modes ``z_{s,h}`` (1 discharge, 0 charge). With ``hourly=True`` a switching
-action costs ``c_sw``: ``a_{b,h} >= |y_{b,h} - y_{b,h-1}|``.
+action costs ``c_sw``: ``a_{b,h} >= |y_{b,h} - y_{b,h-1}|``. With ``commit=True`` also the
+day-ahead commitment ``u_{g,h}`` of the fossil DG (1 on), at the no-load cost ``c0_g u_{g,h}``
+($ per hour on): the two-stage robust unit commitment of Bertsimas, Litvinov, Sun, Zhao &
+Zheng (IEEE TPWRS 28(1), 2013) and of Zeng & Zhao's own C&CG example (Oper. Res. Lett. 41(5),
+2013), where commitment is the here-and-now decision and dispatch the recourse.
 
 Second stage (wait and see, for a realisation ``xi``), the seed's (2)-(26) with fixes:
 
@@ -26,7 +30,9 @@ Second stage (wait and see, for a realisation ``xi``), the seed's (2)-(26) with 
   ``|v_t - v_f + 2 (r P + x Q)| <= M_b (1 - y_b)``, ``M_b = max(v_max,t^2 - v_min,f^2,
   v_max,f^2 - v_min,t^2)`` (an open branch has ``P = Q = 0``; :func:`voltage_big_m`).
 * (15) ``v_min^2 <= v <= v_max^2``, root at its set-point.
-* (16)-(17) fossil DG ``0 <= pdg <= p_max``, ``0 <= qdg <= q_max``.
+* (16)-(17) fossil DG ``0 <= pdg <= p_max``, ``0 <= qdg <= q_max``; with commitment
+  ``p_min u <= pdg <= p_max u``, ``qdg <= q_max u`` (``u`` fixed in the second stage, so it
+  enters right-hand sides only and the worst-case dual keeps its form).
 * (18)-(21) storage: ``pdis <= P_s z``, ``pch <= P_s (1 - z)``, ``soc_h = soc_{h-1} + eta_ch pch
   - k pdis`` with ``k = eta_dis`` (the seed's form) or ``1/eta_dis`` (the physical one),
   ``0 <= soc <= E_s``, ``soc_{-1} = soc0 E_s <= soc_{H-1}``.
@@ -110,6 +116,9 @@ class ScheduleData:
     flow_max_q: float = 10.0  # |Q_b| bound [MVAr]: reactive load plus DG reactive capacity
     physical_soc: bool = False
     hourly: bool = False
+    commit: bool = False  # day-ahead DG commitment u_{g,h} in the first stage
+    dg_pmin: np.ndarray | None = None  # (G,) MW when committed
+    dg_c0: np.ndarray | None = None  # (G,) $ per committed hour
     tangents: tuple[float, ...] = (0.05, 0.15, 0.4, 1.0, 2.5)
     fixed_open: np.ndarray | None = None  # (m,) bool: branches kept open all day
 
@@ -126,7 +135,12 @@ class ScheduleData:
         return [f"h{h}.y" for h in range(self.hours)] if self.hourly else ["y"]
 
     def first_stage_groups(self) -> list[str]:
-        return [*self.y_groups(), "z"]
+        return [*self.y_groups(), "z", *(["u"] if self.commit else [])]
+
+    def no_load_cost(self) -> np.ndarray:
+        """``c0_g`` per unit-hour, hour-major (the first-stage cost of ``u``)."""
+        c0 = self.dg_c0 if self.dg_c0 is not None else np.zeros(len(self.dg_bus))
+        return np.tile(c0, self.hours)
 
 
 def _kron_hours(h: int, a: sp.spmatrix) -> sp.csr_matrix:
@@ -160,6 +174,9 @@ def first_stage_block(d: ScheduleData) -> Block:
                     Sense.LE, np.zeros(m))
     s = len(d.ess_bus)
     block.add_group(Group.new("z", d.hours * s, 0.0, 1.0, integer=True))
+    if d.commit:
+        block.add_group(Group.new("u", d.hours * len(d.dg_bus), 0.0, 1.0, integer=True))
+        block.add_objective("u", d.no_load_cost())
     return block
 
 
@@ -175,6 +192,8 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
     for g in d.y_groups():
         b.add_group(Group.new(g, m, np.where(d.switchable, 0.0, 1.0), y_ub, integer=True))
     b.add_group(Group.new("z", H * S, 0.0, 1.0, integer=True))
+    if d.commit:
+        b.add_group(Group.new("u", H * G, 0.0, 1.0, integer=True))
     for name, size in (("xp", H * n), ("xm", H * n), ("xr", H * U)):
         if xi is not None:
             b.add_group(Group.data(name, np.asarray(xi.get(name, np.zeros(size)), float)))
@@ -272,6 +291,16 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
         rhs[:S] = d.soc0
         b.add_rows("soc", {"soc": eye_s - shift, "pch": -sp.diags(np.tile(d.eta_ch, H)).tocsr(),
                            "pdis": sp.diags(np.tile(k_dis, H)).tocsr()}, Sense.EQ, rhs)
+    # (16)-(17) with day-ahead commitment: p_min u <= pdg <= p_max u, qdg <= q_max u
+    if d.commit and G:
+        eye_g = sp.identity(H * G, format="csr")
+        pmin = d.dg_pmin if d.dg_pmin is not None else np.zeros(G)
+        b.add_rows("dg_on_hi", {"pdg": eye_g, "u": -sp.diags(np.tile(d.dg_p, H)).tocsr()},
+                   Sense.LE, np.zeros(H * G))
+        b.add_rows("dg_on_lo", {"pdg": -eye_g, "u": sp.diags(np.tile(pmin, H)).tocsr()},
+                   Sense.LE, np.zeros(H * G))
+        b.add_rows("dg_on_q", {"qdg": eye_g, "u": -sp.diags(np.tile(d.dg_q, H)).tocsr()},
+                   Sense.LE, np.zeros(H * G))
     # (22)-(23) renewables
     if U:
         eye_u = sp.identity(H * U, format="csr")

@@ -22,6 +22,7 @@ from feederopt.io._common import read_long_table, unreadable
 from feederopt.network.container import Network
 from feederopt.network.timeseries import (
     DEVICE_COLUMNS,
+    OPTIONAL_COLUMNS,
     PROFILED,
     DeviceKind,
     Devices,
@@ -185,8 +186,11 @@ def device_problems(kind: DeviceKind, df: pl.DataFrame, bus_ids: set[str]
     problems: list[Problem] = []
     out = df.with_columns(pl.col("id").cast(pl.String).str.strip_chars(),
                           pl.col("bus").cast(pl.String).str.strip_chars())
+    optional = OPTIONAL_COLUMNS.get(kind, {})
+    out = out.with_columns([pl.lit(v).alias(c) for c, v in optional.items()
+                            if c not in out.columns])
     ids = out["id"].to_list()
-    for c in DEVICE_COLUMNS[kind]:
+    for c in (*DEVICE_COLUMNS[kind], *optional):
         num = out[c].cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
         bad = [ids[i] for i in np.flatnonzero(num.is_null().to_numpy())]
         if bad:
@@ -203,13 +207,20 @@ def device_problems(kind: DeviceKind, df: pl.DataFrame, bus_ids: set[str]
         if c in ("eta_ch", "eta_dis") and (arr <= 0).any():
             problems.append(_problem(comp, "an efficiency must be positive",
                                      tuple(ids[i] for i in np.flatnonzero(arr <= 0)), c))
+    if kind is DeviceKind.DG and not problems:
+        above = np.flatnonzero(out["p_min_mw"].to_numpy() > out["p_max_mw"].to_numpy())
+        if len(above):
+            problems.append(Problem(ProblemKind.INVERTED_LIMITS, comp,
+                                    "minimum output above the rating",
+                                    tuple(ids[i] for i in above), "p_min_mw",
+                                    "p_min_mw must be <= p_max_mw"))
     unknown = [i for i, b in zip(ids, out["bus"].to_list(), strict=True) if b not in bus_ids]
     if unknown:
         problems.append(Problem(ProblemKind.UNKNOWN_BUS, comp, "bus not in the network",
                                 tuple(unknown), "bus"))
     if kind is DeviceKind.DG and "fuel" not in out.columns:
         out = out.with_columns(pl.lit("unknown").alias("fuel"))
-    keep = [*need, "fuel"] if kind is DeviceKind.DG else list(need)
+    keep = [*need, *optional, "fuel"] if kind is DeviceKind.DG else [*need, *optional]
     return (None if problems else out.select(keep)), problems
 
 

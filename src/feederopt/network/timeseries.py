@@ -6,7 +6,9 @@ Component tables (Polars, one row per device; the unit is in the column name):
 ==========  =================================================================================
 table       columns
 ==========  =================================================================================
-dg          id, bus, p_max_mw, q_max_mvar, fuel (gas | diesel | unknown), cost_per_mwh
+dg          id, bus, p_max_mw, q_max_mvar, fuel (gas | diesel | unknown), cost_per_mwh;
+            optional p_min_mw (minimum output when committed), no_load_cost ($ per committed
+            hour): used with day-ahead commitment (``ScheduleSettings.dg_commitment``)
 ess         id, bus, e_max_mwh, p_max_mw, eta_ch, eta_dis, soc0 (share of e_max at 0 and 24 h)
 pv          id, bus, p_max_mw, deviation (share of the forecast it may fall short by)
 wind        id, bus, p_max_mw, deviation
@@ -47,6 +49,12 @@ DEVICE_COLUMNS: dict[DeviceKind, tuple[str, ...]] = {
     DeviceKind.EV: ("p_max_mw", "energy_mwh"),
 }
 
+#: Optional numeric columns and their defaults (a table without them gets the default): the
+#: unit-commitment data of a fossil DG (minimum output when on, no-load cost per hour on).
+OPTIONAL_COLUMNS: dict[DeviceKind, dict[str, float]] = {
+    DeviceKind.DG: {"p_min_mw": 0.0, "no_load_cost": 0.0},
+}
+
 #: Device kinds that have an hourly profile (besides loads).
 PROFILED = (DeviceKind.PV, DeviceKind.WIND, DeviceKind.EV)
 
@@ -54,6 +62,7 @@ PROFILED = (DeviceKind.PV, DeviceKind.WIND, DeviceKind.EV)
 def empty_table(kind: DeviceKind) -> pl.DataFrame:
     cols: dict[str, pl.DataType | type[pl.DataType]] = {"id": pl.Utf8, "bus": pl.Utf8}
     cols.update({c: pl.Float64 for c in DEVICE_COLUMNS[kind]})
+    cols.update({c: pl.Float64 for c in OPTIONAL_COLUMNS.get(kind, {})})
     if kind is DeviceKind.DG:
         cols["fuel"] = pl.Utf8
     return pl.DataFrame(schema=cols)

@@ -16,7 +16,7 @@ from feederopt.errors import Problem, ProblemKind
 from feederopt.formulations.schedule import ScheduleData
 from feederopt.network.container import Network
 from feederopt.network.perunit import to_per_unit
-from feederopt.network.timeseries import DeviceKind, Devices, Profiles
+from feederopt.network.timeseries import OPTIONAL_COLUMNS, DeviceKind, Devices, Profiles
 
 
 class SocForm(StrEnum):
@@ -38,7 +38,9 @@ class ScheduleSettings:
     switching action with ``hourly``). ``eps``: DSM share; ``gamma``: load deviation share;
     ``budget``: Gamma, hours per bus (temporal) that a load may sit at a bound;
     ``budget_res``: hours per renewable unit; ``aggregate``: the (low, high) ratio band;
-    ``uncertain_buses``: the buses whose load is uncertain (empty: every load bus).
+    ``uncertain_buses``: the buses whose load is uncertain (empty: every load bus);
+    ``dg_commitment``: commit the fossil DG day-ahead (first stage, with the dg table's
+    ``p_min_mw`` and ``no_load_cost``); otherwise DG is dispatched freely in ``[0, p_max]``.
     """
 
     hours: int = 24
@@ -59,6 +61,7 @@ class ScheduleSettings:
     ps_max_mw: float = 100.0
     fixed_open: tuple[str, ...] = ()  # branch ids open all day
     fixed_closed: tuple[str, ...] = ()  # branch ids closed all day
+    dg_commitment: bool = False  # day-ahead DG on/off u_{g,h} as a first-stage decision
 
     @property
     def robust(self) -> bool:
@@ -123,7 +126,10 @@ def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
         raise ValueError("a schedule needs exactly one substation")
 
     def col(kind: DeviceKind, name: str) -> np.ndarray:
-        return np.asarray(devices.table(kind)[name].to_numpy(), float)
+        table = devices.table(kind)
+        if name not in table.columns:  # an optional column (OPTIONAL_COLUMNS): its default
+            return np.full(table.height, OPTIONAL_COLUMNS[kind][name])
+        return np.asarray(table[name].to_numpy(), float)
 
     def buses(kind: DeviceKind) -> np.ndarray:
         return np.array([bus[str(b)] for b in devices.table(kind)["bus"].to_list()], int)
@@ -175,7 +181,27 @@ def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
         c_loss=st.c_loss, c_buy=st.c_buy, c_shed=st.c_shed, c_spill=st.c_spill,
         c_switch=st.c_switch, ps_max=st.ps_max_mw, flow_max=flow_max, flow_max_q=flow_max_q,
         physical_soc=st.soc_form is SocForm.PHYSICAL, hourly=st.hourly, tangents=tangents,
+        commit=st.dg_commitment, dg_pmin=col(DeviceKind.DG, "p_min_mw"),
+        dg_c0=col(DeviceKind.DG, "no_load_cost"),
     )
+
+
+def commitment_problems(d: ScheduleData) -> list[Problem]:
+    """With day-ahead commitment the second stage must stay feasible (relatively complete
+    recourse: C&CG needs no feasibility cuts): the committed units' minimum output must find
+    a consumer in every realisation, since nothing is exported (``ps >= 0``). Necessary and
+    checked here: ``sum_g p_min,g <= min_h sum_n pd_{n,h} (1 - gamma)``, the smallest realised
+    hourly load (storage and EV charging may absorb more, but need not)."""
+    if not d.commit or d.dg_pmin is None or not len(d.dg_bus):
+        return []
+    low = float(d.pd.sum(1).min()) * (1 - d.gamma)
+    total = float(d.dg_pmin.sum())
+    if total <= low + 1e-9:
+        return []
+    return [Problem(ProblemKind.INVALID_VALUE, "devices.dg",
+                    f"the DG minimum outputs ({total:g} MW in all) exceed the smallest realised "
+                    f"hourly load ({low:g} MW; nothing is exported)", (), "p_min_mw",
+                    "lower p_min_mw or schedule without --dg-commitment")]
 
 
 # ----- checks of an answer -------------------------------------------------------------------

@@ -46,6 +46,12 @@ def hourly_figure(result: Mapping[str, Any]) -> Figure:
     for k, v in s["dg_mw"].items():
         _step(ax[1], v, label=k)
     ax[1].set_title("fossil DG [MW]")
+    on = result.get("dg_commitment") or {}
+    if on:
+        any_on = np.asarray(list(on.values()), float).max(0)
+        for h in np.flatnonzero(any_on > 0.5):
+            ax[1].axvspan(h, h + 1, color="tab:orange", alpha=0.12, lw=0)
+        ax[1].set_title("fossil DG [MW] (shaded: hours with a unit committed day-ahead)")
     for k in s["ess_charge_mw"]:
         net = np.asarray(s["ess_discharge_mw"][k]) - np.asarray(s["ess_charge_mw"][k])
         _step(ax[2], net, label=k)
@@ -93,6 +99,9 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
         "objective [$]": fmt(r.get("objective"), ",.3f"),
         "lower bound [$]": fmt(r.get("lower_bound"), ",.3f"), "gap": fmt(r.get("gap"), ".2e"),
         "open lines": ", ".join(r.get("open_lines") or []),
+        **({"DG committed day-ahead (1 on, per hour)": "; ".join(
+            f"{k}: {''.join(str(v) for v in on)}" for k, on in r["dg_commitment"].items())}
+           if r.get("dg_commitment") else {}),
         "run time [s]": fmt(r.get("run_time_s"), ".1f"),
         "validity": "; ".join(r.get("violations") or []) or "all checks hold",
     }

@@ -77,6 +77,8 @@ class ScheduleResult:
     inputs: dict[str, Any] = field(default_factory=dict)
     #: The first-stage storage modes: 1 discharge, 0 charge, per ESS and hour.
     ess_discharge_mode: dict[str, list[int]] = field(default_factory=dict)
+    #: The day-ahead DG commitment (with ``dg_commitment``): 1 on, per DG and hour.
+    dg_commitment: dict[str, list[int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out = {"kind": "schedule", **asdict(self)}

@@ -1,0 +1,164 @@
+"""Issue 18: day-ahead DG commitment as a first-stage decision, and the instance where the
+deterministic schedule fails samples that the robust one serves.
+
+The data (``tests/data/schedule_commitment``, its README): case33bw over three evening hours
+(IEEE RTS-79 load shape 0.94, 0.99, 1.00), the seed's three 2 MW fossil units committable
+(p_min 0.6 MW, no-load 20 $/h, 80 $/MWh), the import limited to the forecast peak plus 1 %,
+the loads at buses 24 and 25 uncertain by +-20 % in every hour.
+
+Independent references: LinDistFlow's power balance is lossless, so with every unit off the
+import is the realised total demand: a realisation is served without curtailment exactly when
+its hourly totals stay within the import limit (counted here by hand with numpy, no solver).
+The robust commitment must cover the largest total of the budget set, forecast plus gamma times
+the uncertain loads in each hour, and its minimum outputs must find a consumer at the smallest.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from feederopt.api_schedule import schedule, schedule_inputs
+from feederopt.cli import app
+from feederopt.errors import InputError, ProblemKind
+from feederopt.formulations.schedule import realised
+from feederopt.problems.schedule import ScheduleSettings, build_schedule_data
+from feederopt.validation.schedule import sample_budget_set
+
+DATA = Path(__file__).parent / "data" / "schedule_commitment"
+PEAK = 3.715  # case33bw's nominal load [MW], Baran & Wu (1989)
+RATING = 1.01 * PEAK  # the transformer loaded to 99 % at the forecast peak
+UNCERTAIN = ("24", "25")  # the two 420 kW loads
+GAMMA = 0.2
+# the loop that tie 34 closes (buses 9-15) switchable, the other ties open: a small first stage
+LOOP34 = ("9", "10", "11", "12", "13", "14", "34")
+OTHER_TIES = ("33", "35", "36", "37")
+SAMPLES, SEED = 30, 0
+
+
+def _settings(ids: list[str]) -> dict[str, object]:
+    return {"hours": 3, "gamma": GAMMA, "budget": 3.0, "uncertain_buses": UNCERTAIN,
+            "dg_commitment": True, "ps_max_mw": RATING, "fixed_open": OTHER_TIES,
+            "fixed_closed": tuple(b for b in ids if b not in LOOP34 and b not in OTHER_TIES)}
+
+
+@pytest.fixture(scope="module")
+def runs():  # type: ignore[no-untyped-def]
+    net, _, _ = schedule_inputs("case33bw", DATA / "profiles.csv", DATA)
+    ids = [str(b) for b in net.branches["id"].to_list()]
+    kw = {"profiles": DATA / "profiles.csv", "devices": DATA, "ac_check": False,
+          "time_limit_s": 120.0, "sub_time_s": 30.0, **_settings(ids)}
+    det = schedule("case33bw", deterministic=True, **kw).to_dict()
+    rob = schedule("case33bw", **kw).to_dict()
+    return net, ids, det, rob
+
+
+def test_deterministic_fails_samples_the_robust_schedule_serves(runs, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    net, ids, det, rob = runs
+    net_, dev, prof = schedule_inputs("case33bw", DATA / "profiles.csv", DATA)
+    d = build_schedule_data(net_, dev, prof, ScheduleSettings(**_settings(ids)))  # type: ignore[arg-type]
+    assert det["method"] == "deterministic" and rob["method"] == "ccg"
+    assert rob["status"] == "optimal"
+    # the forecast fits under the limit: the deterministic schedule commits nothing
+    assert all(v == 0 for on in det["dg_commitment"].values() for v in on)
+    # the robust one commits, in each hour, enough for the largest total of the budget set
+    # and not more minimum output than the smallest total consumes
+    on = np.array([v for v in rob["dg_commitment"].values()], float)  # (G, H)
+    pmax = dev.dg["p_max_mw"].to_numpy()
+    pmin = dev.dg["p_min_mw"].to_numpy()
+    unc = np.isin(np.array([str(b) for b in net.loads["bus"].to_list()]), UNCERTAIN)
+    fac = np.array([0.94, 0.99, 1.00])
+    p_nom = net.loads["p_mw"].to_numpy()
+    top = fac * (p_nom.sum() + GAMMA * p_nom[unc].sum())
+    low = fac * (p_nom.sum() - GAMMA * p_nom[unc].sum())
+    assert np.all(RATING + pmax @ on >= top - 1e-9)
+    assert np.all(pmin @ on <= low + 1e-9)
+    assert on[:, 1:].sum(0).min() >= 1  # hours 2 and 3 exceed the limit at +gamma
+    assert on[:, 0].sum() == 0  # hour 1 (0.94) never does: 0.94 * (3.715 + 0.168) < 3.752
+    # the robust schedule pays the no-load cost in its first stage
+    assert rob["first_stage_cost"] == pytest.approx(20.0 * on.sum())
+    assert set(rob["dg_commitment"]) == {"DG6", "DG14", "DG32"}
+    # `feederopt check` on both results, the same seeded samples of the budget set: the
+    # deterministic share is the share of samples whose hourly totals stay within the limit
+    # (lossless balance, every unit off); the robust schedule serves them all
+    xis = sample_budget_set(d, SAMPLES, SEED)
+    fits = [bool((realised(d, xi)[0].sum(1) <= RATING + 1e-7).all()) for xi in xis]
+    expected = 100.0 * sum(fits) / SAMPLES
+    runner = CliRunner()
+    shares = []
+    for name, doc in (("det", det), ("rob", rob)):
+        f = tmp_path / f"{name}.json"
+        f.write_text(json.dumps(doc))
+        r = runner.invoke(app, ["check", str(f), "--samples", str(SAMPLES), "--seed",
+                                str(SEED)])
+        assert r.exit_code == 0, r.output
+        shares.append(float(r.output.split("%")[0].split()[-1]))
+    assert shares[0] == pytest.approx(expected, abs=0.05)  # printed to 0.1 %
+    assert shares[0] < 100.0
+    assert shares[1] == 100.0
+
+
+def _write_dg(folder: Path, **cols: list[float]) -> None:
+    base = pl.read_csv(DATA / "dg.csv")
+    base.with_columns([pl.Series(k, v) for k, v in cols.items()]).write_csv(folder / "dg.csv")
+
+
+@pytest.mark.parametrize(("cols", "kind", "field"), [
+    ({"p_min_mw": [2.5, 0.6, 0.6]}, ProblemKind.INVERTED_LIMITS, "p_min_mw"),
+    ({"no_load_cost": [-1.0, 20.0, 20.0]}, ProblemKind.BAD_TIMESERIES, "no_load_cost"),
+    ({"p_min_mw": [-0.1, 0.6, 0.6]}, ProblemKind.BAD_TIMESERIES, "p_min_mw"),
+])
+def test_bad_commitment_data(tmp_path, cols, kind, field) -> None:  # type: ignore[no-untyped-def]
+    _write_dg(tmp_path, **cols)
+    with pytest.raises(InputError) as err:
+        schedule_inputs("case33bw", DATA / "profiles.csv", tmp_path)
+    assert any(p.kind is kind and p.field == field and "DG" in " ".join(p.ids)
+               for p in err.value.problems)
+    r = CliRunner().invoke(app, ["schedule", "case33bw", "--profiles",
+                                 str(DATA / "profiles.csv"), "--devices", str(tmp_path),
+                                 "--hours", "3", "--dg-commitment", "--no-ac-check"])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+
+
+def test_minimum_output_above_the_smallest_load(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Three units at 1.5 MW minimum (4.5 MW) exceed the 3.49 MW of the first hour: nothing
+    could take the power (no export), a typed problem instead of an infeasible recourse."""
+    _write_dg(tmp_path, p_min_mw=[1.5, 1.5, 1.5])
+    with pytest.raises(InputError) as err:
+        schedule("case33bw", profiles=DATA / "profiles.csv", devices=tmp_path, hours=3,
+                 dg_commitment=True, ac_check=False)
+    assert any(p.field == "p_min_mw" for p in err.value.problems)
+
+
+def test_commitment_equals_enumeration(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """One committable unit (DG32), the radial base topology fixed, the import limited to
+    3.5 MW (below the forecast of hours 2 and 3): the deterministic optimum equals the best of
+    the 2^3 commitments enumerated, each priced as its no-load cost plus the second-stage LP."""
+    import itertools
+
+    from feederopt.algorithms.ccg import evaluate, solve_deterministic
+    from feederopt.formulations.schedule import nominal
+
+    pl.read_csv(DATA / "dg.csv").filter(pl.col("id") == "DG32").write_csv(tmp_path / "dg.csv")
+    net, dev, prof = schedule_inputs("case33bw", DATA / "profiles.csv", tmp_path)
+    ids = [str(b) for b in net.branches["id"].to_list()]
+    ties = (*OTHER_TIES, "34")
+    st = ScheduleSettings(hours=3, dg_commitment=True, ps_max_mw=3.5, fixed_open=ties,
+                          fixed_closed=tuple(b for b in ids if b not in ties))
+    d = build_schedule_data(net, dev, prof, st)
+    sol = solve_deterministic(d, gap=1e-7)
+    y = (~np.isin(ids, ties)).astype(float)
+    costs = {}
+    for on in itertools.product((0.0, 1.0), repeat=3):
+        u = np.array(on)
+        q, _ = evaluate(d, {"y": y, "z": np.zeros(0), "u": u}, nominal(d))
+        costs[on] = 20.0 * u.sum() + q
+    best = min(costs, key=costs.__getitem__)
+    assert best == (0.0, 1.0, 1.0)  # hours 2 and 3 exceed 3.5 MW at the forecast
+    assert sol.objective == pytest.approx(costs[best], rel=1e-6)
+    assert tuple(sol.commitment) == best
