@@ -659,7 +659,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--dry-run", action="store_true", help="print the plan and exit")
     p.add_argument("--growth", action="store_true",
                    help="the growth study: benders on synthetic grids of "
-                   f"{', '.join(map(str, GROWTH_SIZES))} buses to a {GROWTH_GAP:.0%} gap "
+                   f"{', '.join(map(str, GROWTH_SIZES))} buses to a {GROWTH_GAP * 100:.0f}%% gap "
                    "(unless --gap is given), written to <out>/growth/")
     # worker mode (internal)
     p.add_argument("--worker", nargs=2, metavar=("CASE", "METHOD"), help=argparse.SUPPRESS)
