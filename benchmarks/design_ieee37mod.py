@@ -76,7 +76,7 @@ SECTIONALISING = {"L3": "702", "L4": "702", "L6": "703", "L8": "704", "L28": "73
 TIES = (("T1", "712", "725"), ("T2", "731", "718"), ("T3", "740", "724"))
 #: The load raised by the 85 kW (and 40 kvar) of the seed's 2542 kW.
 RAISED_LOAD = "S735c"
-#: The uncertain loads: the largest load of each served block C, D, E, F and of AB, H.
+#: The uncertain loads: a largest load (in the IEEE data) of each block but K.
 UNCERTAIN = ("S701c", "S718a", "S728", "S730c", "S722b", "S737a")
 
 
