@@ -39,8 +39,12 @@ most blocks (the load-shed cost, about 10,000 $ a block, outweighs any generatio
 the margins decide at which uncertainty a set stops being robustly feasible. The binding
 limit is per phase (a delta load loads two phases, a DER all three equally; K's loads are
 both on phases c-a) and the voltage-dependent loads shrink with the voltage, so the
-thresholds are found by solving, not by arithmetic: a first grid (``margin`` 120-480 kW,
-``d_margin`` -110 to +40, ``k_kw`` 0-180) located the window, this grid refines it.
+thresholds are found by solving, not by arithmetic. History: the same blocks with no DER in K
+(two in AB) gave at best 5 / 4 / 4 / 4 blocks (margins 240 and 280 kW, ``d_margin`` +40 and
+0): without a DER, K's 127 kW on phases c-a cost more capacity than D with its own DER, so
+the 10 % plan kept D and shed K, and no 25 % plan shed a fourth block; hence a DER in K.
+:func:`candidates` lists the two grids then evaluated; the chosen design is
+``m175_d-70_k165`` (README of the case: the table of results).
 
 **Criterion** (:func:`score`): the distance to the seed's Table I over the four levels,
 ``sum_levels 1000 |blocks - seed| + |served kW - seed|`` (5/4/4/3 blocks, 1190/938/938/811 kW):
