@@ -85,9 +85,10 @@ from feederopt.problems.partition import (
 from feederopt.solvers.highs_backend import HighsModel
 
 #: HiGHS's presolve for the partitioning MILPs. Off: HiGHS 1.15's MIP presolve declared the
-#: (feasible: every block de-energised is a plan) extensive form of ``ieee37mod`` at 0 %
-#: infeasible, and returned 42,590.4 $ as "optimal" for IEEE 13mod at 20 % (loads 801, 703,
-#: 701) whose optimum is 32,850.43 $; without presolve both are right, in about the same time.
+#: (feasible: every block de-energised is a plan) extensive form of ``ieee37mod`` (its earlier
+#: design) at 0 % infeasible, and returned 42,590.4 $ as "optimal" for IEEE 13mod at 20 %
+#: (loads 801, 703, 701) whose optimum is 32,850.43 $; without presolve both are right, in
+#: about the same time.
 MIP_PRESOLVE = "off"
 
 
