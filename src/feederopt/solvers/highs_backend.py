@@ -211,10 +211,13 @@ class HighsModel:
 
         lp = self.h.getLp()
         n = self.n
-        am = sp.csc_matrix((np.asarray(lp.a_matrix_.value_, float),
-                            np.asarray(lp.a_matrix_.index_, np.int64),
-                            np.asarray(lp.a_matrix_.start_, np.int64)),
-                           shape=(lp.num_row_, n)).tocsr()
+        parts = (np.asarray(lp.a_matrix_.value_, float),
+                 np.asarray(lp.a_matrix_.index_, np.int64),
+                 np.asarray(lp.a_matrix_.start_, np.int64))
+        # column-wise once HiGHS has solved the model, row-wise as it was passed before
+        am = (sp.csr_matrix(parts, shape=(lp.num_row_, n))
+              if lp.a_matrix_.format_ == highspy.MatrixFormat.kRowwise
+              else sp.csc_matrix(parts, shape=(lp.num_row_, n)).tocsr())
         rlo = np.asarray(lp.row_lower_, float)
         rhi = np.asarray(lp.row_upper_, float)
         clo = np.asarray(lp.col_lower_, float).copy()

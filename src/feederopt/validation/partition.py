@@ -15,6 +15,7 @@ deterministic plan, and the robustness certificate for the robust plan (100 % by
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,17 +111,25 @@ def draw_scales(data: PartitionData, uncertainty: float, n: int, seed: int = 0) 
     return out
 
 
+#: Called after each sample of a share with (samples done, feasible so far).
+Progress = Callable[[int, int], None]
+
+
 def in_sample_share(data: PartitionData, plan: PartitionPlan, *, uncertainty: float,
-                    samples: int = 10_000, seed: int = 0) -> SampleShare:
+                    samples: int = 10_000, seed: int = 0,
+                    progress: Progress | None = None) -> SampleShare:
     """The share of uniform realisations in the box of ``uncertainty`` (on ``data``'s
-    uncertain loads) at which ``plan`` is LinDist3Flow-feasible (slack ``<= eps``)."""
+    uncertain loads) at which ``plan`` is LinDist3Flow-feasible (slack ``<= eps``). The
+    draws of ``n`` samples are the first ``n`` of any larger count (same ``seed``)."""
     checker = SampleChecker(data, plan)
     eps = data.settings.eps
     ok, worst = 0, 0.0
-    for scale in draw_scales(data, uncertainty, samples, seed):
+    for k, scale in enumerate(draw_scales(data, uncertainty, samples, seed), 1):
         s = checker.slack(scale)
         worst = max(worst, s)
         ok += s <= eps
+        if progress is not None:
+            progress(k, ok)
     return SampleShare(samples, ok, uncertainty, worst)
 
 
@@ -156,7 +165,8 @@ def _water_fill(total: float, setp: np.ndarray, lo: np.ndarray, hi: np.ndarray,
 
 def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: PartitionPlan, *,
                     uncertainty: float, samples: int = 10_000, seed: int = 0,
-                    v_set_pu: float = 1.0, rounds: int = 3) -> AcSampleShare:
+                    v_set_pu: float = 1.0, rounds: int = 3,
+                    progress: Progress | None = None) -> AcSampleShare:
     """IV-E of the seed: the share of uniform load realisations in the box at which the plan
     is feasible in OpenDSS's three-phase AC power flow.
 
@@ -231,7 +241,9 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
            (data.load_ids[i] for i in np.flatnonzero(data.uncertain))]
     ok = conv = 0
     lo_w, hi_w = np.inf, 0.0
-    for scale in draw_scales(data, uncertainty, samples, seed):
+    for k, scale in enumerate(draw_scales(data, uncertainty, samples, seed)):
+        if progress is not None and k:
+            progress(k, ok)
         for lid, i in unc:
             p0, q0 = nominal[lid]
             dss.Text.Command(f"edit Load.{lid} kW={p0 * scale[i]} kvar={q0 * scale[i]}")
@@ -270,4 +282,6 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
             if mags.min() < vmin - 1e-9 or mags.max() > vmax + 1e-9:
                 good = False
         ok += good
+    if progress is not None:
+        progress(samples, ok)
     return AcSampleShare(samples, ok, conv, uncertainty, float(lo_w), float(hi_w))
