@@ -33,9 +33,7 @@ from feederopt.cli import app
 from feederopt.formulations.schedule import ScheduleData, realised
 from feederopt.problems.schedule import ScheduleSettings, build_schedule_data
 from feederopt.validation.schedule import ac_check_hours, sample_budget_set, served_share
-
-LOOP = {"33", "7", "6", "5", "4", "3", "2", "18", "19", "20"}
-TIES = ("34", "35", "36", "37")
+from schedule_loop import one_loop_data
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +42,7 @@ def inputs():  # type: ignore[no-untyped-def]
 
 
 def small(inputs, **kw) -> ScheduleData:  # type: ignore[no-untyped-def]
-    net, dev, prof = inputs
-    ids = [str(b) for b in net.branches["id"].to_list()]
-    st = ScheduleSettings(hours=2, fixed_open=TIES,
-                          fixed_closed=tuple(b for b in ids if b not in LOOP and b not in TIES),
-                          **kw)
-    return build_schedule_data(net, dev, prof, st)
+    return one_loop_data(inputs, 2, **kw)
 
 
 def _x(d: ScheduleData, sol) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]

@@ -22,18 +22,12 @@ from feederopt.formulations.schedule import nominal, voltage_big_m
 from feederopt.problems.schedule import ScheduleSettings, build_schedule_data
 from feederopt.solvers.highs_backend import HighsModel
 from feederopt.solvers.status import Status
-
-LOOP = {"33", "7", "6", "5", "4", "3", "2", "18", "19", "20"}
-TIES = ("34", "35", "36", "37")
+from schedule_loop import TIES, one_loop_data
 
 
 @pytest.fixture(scope="module")
 def data():  # type: ignore[no-untyped-def]
-    net, dev, prof = schedule_inputs("case33bw")
-    ids = [str(b) for b in net.branches["id"].to_list()]
-    st = ScheduleSettings(hours=3, eps=0.1, fixed_open=TIES,
-                          fixed_closed=tuple(b for b in ids if b not in LOOP and b not in TIES))
-    return build_schedule_data(net, dev, prof, st)
+    return one_loop_data(schedule_inputs("case33bw"), 3, eps=0.1)
 
 
 @pytest.mark.parametrize("c_spill", [0.0, 400.0])
