@@ -1,0 +1,96 @@
+"""The policy bound on the C&CG worst case (``algorithms/policy_bound.py``) against brute force.
+
+On two-hour instances of the tie-33 loop (tests/schedule_loop.py) with gamma 30 %, Gamma 1 at a
+few buses (and at two renewable units), every extreme point of the budget set is evaluated by
+the second-stage LP (``extreme_points`` + ``evaluate``): the policy bound must be at least the
+largest value. Checked by hand once: with the curvature term of the chord bound dropped, or
+scaled by 0.5, both instances give a bound BELOW the brute-force worst case (1.2700 and 1.2830
+against 1.2907; 1.2794 and 1.2920 against 1.2925), so this test fails on a broken bound.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from feederopt.algorithms.ccg import (
+    closed_by_hour,
+    evaluate,
+    extreme_points,
+    solve_deterministic,
+)
+from feederopt.algorithms.policy_bound import policy_bound, tree_paths
+from feederopt.api_schedule import schedule_inputs
+from feederopt.formulations.schedule import ScheduleData, nominal
+from schedule_loop import one_loop_data
+
+
+@pytest.fixture(scope="module")
+def inputs():  # type: ignore[no-untyped-def]
+    return schedule_inputs("case33bw")
+
+
+def _instance(inputs, buses: tuple[str, ...], units: list[int], **kw) -> ScheduleData:  # type: ignore[no-untyped-def]
+    d = one_loop_data(inputs, 2, gamma=0.3, budget=1.0, uncertain_buses=buses, **kw)
+    br = np.zeros(len(d.res_bus))
+    br[units] = 1.0
+    return dataclasses.replace(d, budget_res=br)
+
+
+@pytest.mark.parametrize(("buses", "units"), [(("12", "18", "25"), []), (("18", "25"), [0, 3])])
+def test_policy_bound_above_brute_force(inputs, buses, units) -> None:  # type: ignore[no-untyped-def]
+    d = _instance(inputs, buses, units)
+    det = solve_deterministic(d, gap=1e-7)
+    x = {"y": det.closed[0], "z": det.z}
+    points = extreme_points(d)
+    assert len(points) == 5 ** len(buses) * 3 ** len(units)
+    brute = max(evaluate(d, x, p)[0] for p in points)
+    q0, y0 = evaluate(d, x, nominal(d))
+    pb = policy_bound(d, x, closed_by_hour(d, x), y0, q0)
+    assert pb.value is not None, pb.reason
+    assert pb.xi is not None
+    assert pb.value >= brute - 1e-9
+    assert brute > q0 * 1.1  # the deviations matter here (so does a curvature term)
+    # the bound's maximiser: a realisation whose LP is at most the policy's cost there
+    q_xi = evaluate(d, x, pb.xi)[0]
+    assert q_xi <= pb.policy_cost + 1e-9 <= pb.value + 2e-9
+    assert pb.nominal_cost <= q0 + 1e-9
+
+
+def test_policy_not_used_where_unproven(inputs) -> None:  # type: ignore[no-untyped-def]
+    """With DSM the band ``(1 +- eps) pd(xi)`` does not follow a demand moved by its deviation
+    where the forecast shifted load to the band's edge: no bound (the MILP's is used)."""
+    d = _instance(inputs, ("12", "18", "25"), [], eps=0.1)
+    det = solve_deterministic(d, gap=1e-7)
+    x = {"y": det.closed[0], "z": det.z}
+    q0, y0 = evaluate(d, x, nominal(d))
+    pb = policy_bound(d, x, closed_by_hour(d, x), y0, q0)
+    assert pb.value is None and pb.xi is None
+    assert "DSM band" in pb.reason
+    agg = dataclasses.replace(d, aggregate=(0.95, 1.05))
+    assert policy_bound(agg, x, closed_by_hour(agg, x), y0, q0).value is None
+
+
+def test_tree_paths_against_networkx(inputs) -> None:  # type: ignore[no-untyped-def]
+    d = _instance(inputs, ("12",), [])
+    closed = np.ones(d.m)
+    closed[[32, 33, 34, 35, 36]] = 0.0  # the five ties of case33bw open: the base tree
+    tree = tree_paths(d.n, d.root, d.f, d.t, closed)
+    assert tree is not None
+    a, s = tree
+    g = nx.Graph()
+    for b in np.flatnonzero(closed):
+        g.add_edge(int(d.f[b]), int(d.t[b]), b=int(b))
+    for k in range(d.n):
+        path = nx.shortest_path(g, d.root, k)
+        on = sorted(g.edges[u, v]["b"] for u, v in itertools.pairwise(path))
+        assert sorted(np.flatnonzero(a[k])) == on
+        for u, v in itertools.pairwise(path):  # u is the parent of v
+            b = g.edges[u, v]["b"]
+            assert s[b] == (1.0 if d.f[b] == u else -1.0)
+    closed[0] = 0.0  # not spanning any more
+    assert tree_paths(d.n, d.root, d.f, d.t, closed) is None
