@@ -3,9 +3,10 @@
 On two-hour instances of the tie-33 loop (tests/schedule_loop.py) with gamma 30 %, Gamma 1 at a
 few buses (and at two renewable units), every extreme point of the budget set is evaluated by
 the second-stage LP (``extreme_points`` + ``evaluate``): the policy bound must be at least the
-largest value. Checked by hand once: with the curvature term of the chord bound dropped, or
-scaled by 0.5, both instances give a bound BELOW the brute-force worst case (1.2700 and 1.2830
-against 1.2907; 1.2794 and 1.2920 against 1.2925), so this test fails on a broken bound.
+largest value (measured: 1.2939 against 1.2907 $, 1.2973 against 1.2925 $), and within 1 % of
+it. Checked by hand once: with the curvature term of the chord bound dropped, or scaled by 0.5,
+both instances give a bound BELOW the brute-force worst case (1.2702 and 1.2820 against 1.2907;
+1.2734 and 1.2852 against 1.2925), so this test fails on a broken bound.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def test_policy_bound_above_brute_force(inputs, buses, units) -> None:  # type: 
     pb = policy_bound(d, x, closed_by_hour(d, x), y0, q0)
     assert pb.value is not None, pb.reason
     assert pb.xi is not None
-    assert pb.value >= brute - 1e-9
+    assert brute - 1e-9 <= pb.value <= 1.01 * brute
     assert brute > q0 * 1.1  # the deviations matter here (so does a curvature term)
     # the bound's maximiser: a realisation whose LP is at most the policy's cost there
     q_xi = evaluate(d, x, pb.xi)[0]

@@ -125,12 +125,6 @@ def _chord(d: ScheduleData, p0: np.ndarray, up: np.ndarray, dn: np.ndarray
     return 0.5 * (hi + lo), 0.5 * (hi - lo)
 
 
-def _slope(d: ScheduleData, p0: np.ndarray, e: np.ndarray) -> np.ndarray:
-    """One-sided derivative of ``phi`` at ``p0`` in the direction ``e`` (times ``e``)."""
-    h = 1e-6
-    return (pwl_loss(d, p0 + h * np.sign(e)) - pwl_loss(d, p0)) / h * np.abs(e)
-
-
 @dataclass
 class _Elements:
     """The columns ``j`` of one hour: kind 0 ``xp``, 1 ``xm`` (load of bus ``elem``), 2 ``xr``
@@ -174,6 +168,44 @@ def _top_budget(vals: np.ndarray, budget: float) -> tuple[float, np.ndarray]:
     return total, chosen
 
 
+class _Greedy:
+    """One absorber per column, in the order given: the one whose use raises the hour's cost
+    least, with the flows of the columns already assigned in the same direction counted
+    (``est = price c + c_loss sum_b (phi(P0 + D + dp) - phi(P0 + D))``, ``D`` their sum), so
+    that a path loaded by earlier columns costs more; capacities per direction."""
+
+    def __init__(self, d: ScheduleData, a: np.ndarray, sgn: np.ndarray,
+                 at: dict[tuple[str, int], int], p0: np.ndarray) -> None:
+        self.d, self.a, self.sgn, self.at, self.p0 = d, a, sgn, at, p0
+        self.load = {1: np.zeros(len(p0)), -1: np.zeros(len(p0))}
+        self.used: dict[tuple[int, tuple[str, int]], float] = {}
+
+    def pick(self, c: float, bus: int, caps: dict[tuple[str, int], float],
+             price: dict[tuple[str, int], float],
+             extra: tuple[float, tuple[str, int], np.ndarray] | None
+             ) -> tuple[tuple[str, int], np.ndarray] | None:
+        side = 1 if c > 0 else -1
+        base = self.p0 + self.load[side]
+        cands = [] if extra is None else [extra]
+        for a, cap in caps.items():
+            if cap - self.used.get((side, a), 0.0) < abs(c) - TOL:
+                continue
+            cons = np.zeros(self.d.n)
+            cons[bus] += c
+            cons[self.at[a]] -= c
+            dp = self.sgn * (self.a.T @ cons)
+            est = price[a] * c + self.d.c_loss * float(
+                (pwl_loss(self.d, base + dp) - pwl_loss(self.d, base)).sum())
+            cands.append((est, a, dp))
+        if not cands:
+            return None
+        _, a, dp = min(cands, key=lambda z: z[0])
+        if a in caps:
+            self.used[(side, a)] = self.used.get((side, a), 0.0) + abs(c)
+        self.load[side] += dp
+        return a, dp
+
+
 def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
                  y0: dict[str, np.ndarray], q0: float) -> PolicyBound:
     """The policy's upper bound on ``max_xi Q(x, xi)`` (module docstring); ``closed`` the
@@ -201,9 +233,11 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
     if d.commit and G:
         u = x["u"].reshape(H, G)
         pmin = d.dg_pmin if d.dg_pmin is not None else np.zeros(G)
-        dg_lo, dg_hi = pmin * u, d.dg_p * u
+        dg_lo, dg_hi, q_hi = pmin * u, d.dg_p * u, d.dg_q * u
     else:
         dg_lo, dg_hi = np.zeros((H, G)), np.tile(d.dg_p, (H, 1))
+        q_hi = np.tile(d.dg_q, (H, 1))
+    qdg0 = y0["qdg"].reshape(H, G)
     # the policy's cost at the forecast: the LP's, with lp, lq replaced by phi(P0), phi(Q0)
     cost0 = q0 + d.c_loss * float(pwl_loss(d, P0).sum() + pwl_loss(d, Q0).sum()
                                   - y0["lp"].sum() - y0["lq"].sum())
@@ -273,42 +307,33 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
         # for the absorbers: the bus where the injection changes
         at = {("sub", -1): d.root, **{("dg", g): int(d.dg_bus[g]) for g in range(G)},
               **{("spill", k): int(d.res_bus[k]) for k in range(U)}}
+        # reactive absorbers (free): the substation's qs and the DG units' qdg
+        qcap_up = {("sub", -1): d.ps_max - qs0[h],
+                   **{("dg", g): q_hi[h, g] - qdg0[h, g] for g in range(G)}}
+        qcap_dn = {("sub", -1): qs0[h] + d.ps_max, **{("dg", g): qdg0[h, g] for g in range(G)}}
+        qprice = dict.fromkeys(qcap_up, 0.0)
         dP = np.zeros((m, J))
         dQ = np.zeros((m, J))
         direct = -d.c_spill * np.array(cuts)  # less spill where the unit falls short
-        dqs = np.zeros(J)  # the substation's reactive response
-        used_up: dict[tuple[str, int], float] = {}
-        used_dn: dict[tuple[str, int], float] = {}
+        greedy_p, greedy_q = _Greedy(d, A, sgn, at, P0[h]), _Greedy(d, A, sgn, at, Q0[h])
         for j in np.argsort(-np.abs(amt)):
             c = amt[j]
             if c == 0:
                 continue
-            qc = d.k_q[bus[j]] * c if el.kind[j] < 2 else 0.0
-            # reactive to the substation (free), active to the cheapest absorber with room
-            cons_q = np.zeros(n)
-            cons_q[bus[j]] += qc
-            cands = []
-            pool = cap_up if c > 0 else cap_dn
-            used = used_up if c > 0 else used_dn
-            for a, cap in pool.items():
-                if cap - used.get(a, 0.0) >= abs(c) - TOL:
-                    cons = np.zeros(n)
-                    cons[bus[j]] += c
-                    cons[at[a]] -= c
-                    dp = sgn * (A.T @ cons)
-                    est = price[a] * c + d.c_loss * float(_slope(d, P0[h], dp).sum())
-                    cands.append((est, a, dp))
-            if c > 0 and el.kind[j] == 0:
-                cands.append((d.c_shed * c, ("shed", -1), np.zeros(m)))
-            if not cands:
+            shed = (d.c_shed * c, ("shed", -1), np.zeros(m)) if c > 0 and el.kind[j] == 0 \
+                else None
+            pick = greedy_p.pick(c, int(bus[j]), cap_up if c > 0 else cap_dn, price, shed)
+            if pick is None:
                 return fail(f"hour {h}: no absorber left for a deviation of {c:.4g} MW")
-            est, a, dp = min(cands, key=lambda z: z[0])
-            if a[0] != "shed":
-                used[a] = used.get(a, 0.0) + abs(c)
-                dQ[:, j] = sgn * (A.T @ cons_q)
-                dqs[j] = qc
+            a, dP[:, j] = pick
             direct[j] += price[a] * c
-            dP[:, j] = dp
+            qc = d.k_q[bus[j]] * c if el.kind[j] < 2 and a[0] != "shed" else 0.0
+            if qc != 0.0:
+                qpick = greedy_q.pick(qc, int(bus[j]), qcap_up if qc > 0 else qcap_dn, qprice,
+                                      None)
+                if qpick is None:
+                    return fail(f"hour {h}: no reactive absorber left")
+                dQ[:, j] = qpick[1]
         # exact checks of the hour's rows over the budget set
         closed_h = closed[h] > 0.5
         for arr0, dmat, cap_, what in ((P0[h], dP, d.flow_max, "P"),
@@ -324,10 +349,6 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
         vdn = _row_max(-dv, el, n, U)
         if np.any(v0[h] + vup > vhi + TOL) or np.any(v0[h] - vdn < vlo - TOL):
             return fail(f"hour {h}: a voltage limit can be reached by the policy")
-        qsum = _row_max(dqs[None, :], el, n, U)[0]
-        qsum_dn = _row_max(-dqs[None, :], el, n, U)[0]
-        if qs0[h] + qsum > d.ps_max + TOL or qs0[h] - qsum_dn < -d.ps_max - TOL:
-            return fail(f"hour {h}: the substation's reactive limit can be reached")
         hours_data.append((h, el, dP, dQ, direct.copy()))
         # the cost coefficients: direct + chord-bounded losses
         for arr0, dmat in ((P0[h], dP), (Q0[h], dQ)):
