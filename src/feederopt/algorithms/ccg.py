@@ -28,6 +28,13 @@ needed.
   it stops at a time limit, so that UB stays valid). The McCormick relaxation with such ``M``
   is weak against the small cost differences of the loss term, so on 24 hours the subproblem
   often stops at its time limit: its bound, and the gap, are then reported as they are.
+* **Policy bound first** (:mod:`~feederopt.algorithms.policy_bound`): a feasible recourse
+  policy (the forecast's recourse plus one absorber per deviation, checked on every row over
+  the budget set) bounds ``Q*(x_k)`` from above in well under a second; its maximiser is
+  evaluated as a candidate worst case. When ``c1(x_k)`` + that bound already closes the gap
+  with ``LB`` the MILP is skipped; otherwise ``UB`` uses the smaller of the two bounds (never
+  below a value found) and the master gets the worse of the two realisations. The notes say
+  which bound was used; where the policy is not proven feasible it is not used.
 * Stop when ``UB - LB <= tol * max(1, |UB|)``, at the time limit or the iteration limit.
 
 :func:`solve_extensive` is the brute force: every extreme point of the budget set gets a copy

@@ -13,14 +13,19 @@ For a first stage ``x`` (topology, storage modes, commitment) and any realisatio
   ``n`` in hour ``h`` at ``pd (1 +- gamma)``; ``xr_{u,h}``: renewable unit ``u`` at ``p_hat
   (1 - dev)``) has a response ``r_j`` in its own hour:
   - a load deviation ``c = +-gamma pd_{n,h}`` (and ``k_n c`` reactive) moves the bus's demand
-    ``pdr`` by ``c`` (the hour's DSM total is kept) and is absorbed by ONE absorber chosen by
-    its first-order cost (price plus the loss sensitivity of the flows it moves): a DG unit
+    ``pdr`` by ``c`` (the hour's DSM total is kept) and is absorbed by ONE absorber: a DG unit
     with headroom (``c`` up or down within ``[p_min u, p_max u]``), the substation (``ps``
-    within ``[0, ps_max]``, at ``c_buy``), a renewable unit's extra spill (``c < 0``), or, for
-    ``c > 0``, curtailment at the bus itself (``pr`` and ``pdr`` up together, at ``c_shed``:
-    always feasible, flows unchanged); the reactive part goes to the substation's free ``qs``;
+    within ``[0, ps_max]``, at ``c_buy``), a renewable unit's extra spill (``c < 0``, at
+    ``c_spill``), or, for ``c > 0``, curtailment at the bus itself (``pr`` and ``pdr`` up
+    together, at ``c_shed``: always feasible, flows unchanged); its reactive part by one
+    reactive absorber (a DG unit's ``qdg`` within ``[0, q_max u]`` or the substation's ``qs``,
+    both free);
   - a renewable shortfall ``D = p_hat dev`` first reduces that unit's spill (``s = min(spill0,
     D)``) and the rest ``D - s`` is absorbed like a load increase at the unit's bus.
+  The absorbers are chosen greedily, the largest deviations first, each by the increase of the
+  hour's cost it causes with the deviations already assigned in the same direction counted
+  (``price c + c_l sum_b (phi_b(P0 + D + dP) - phi_b(P0 + D))``, ``D`` the flow change of those
+  deviations together), which spreads the deviations over the units as a re-dispatch would.
   Each absorber's usage is accounted for the worst hour (every element deviating at once,
   which the temporal budget allows), so the device bounds hold for every ``xi``.
 * In an hour's fixed spanning tree the LinDistFlow flows and voltages are linear in the
@@ -299,8 +304,9 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
         cap_dn = {("dg", g): pdg0[h, g] - dg_lo[h, g] for g in range(G)}
         cap_up[("sub", -1)] = d.ps_max - ps0[h]
         cap_dn[("sub", -1)] = ps0[h]
-        for k in range(U):
-            cap_dn[("spill", k)] = pres0[h, k]
+        for k in range(U):  # less use of a unit, less what its own shortfall takes already
+            own = [amounts[j] for j in range(len(kinds)) if kinds[j] == 2 and elems[j] == k]
+            cap_dn[("spill", k)] = pres0[h, k] - sum(own)
         price = {("sub", -1): d.c_buy, ("shed", -1): d.c_shed,
                  **{("dg", g): float(d.dg_cost[g]) for g in range(G)},
                  **{("spill", k): -d.c_spill for k in range(U)}}
