@@ -514,13 +514,17 @@ class ColumnConstraintGeneration(AlgorithmBase):
             # when the policy is proven feasible; its maximiser is a candidate worst case
             q_nom, y_nom = evaluate(d, x, xis[0])
             pb = policy_bound(d, x, closed_by_hour(d, x), y_nom, q_nom)
-            q_pb = evaluate(d, x, pb.xi)[0] if pb.xi is not None else -math.inf
+            q_pb, pb_xi = -math.inf, None
+            for cand in (pb.xi, pb.xi_first_order):  # the worse of the two candidates
+                q_c = evaluate(d, x, cand)[0] if cand is not None else -math.inf
+                if q_c > q_pb:
+                    q_pb, pb_xi = q_c, cand
             pb_ub = max(pb.value, q_pb) if pb.value is not None else math.inf
             source = "policy"
-            if pb.xi is not None and (c1 + pb_ub - self.lower
+            if pb_xi is not None and (c1 + pb_ub - self.lower
                                       <= self.stop.gap * max(abs(c1 + pb_ub), 1e-9)):
                 # the policy bound closes the gap: no MILP subproblem
-                wc = WorstCase(pb.xi, q_pb, pb_ub, True, self.dual_bound, pb.solve_s)
+                wc = WorstCase(pb_xi, q_pb, pb_ub, True, self.dual_bound, pb.solve_s)
                 q_star, sub_ub = q_pb, pb_ub
             else:
                 found: WorstCase | None
@@ -530,7 +534,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
                                                             self.sub_time_s), 1.0))
                 except SolverError:
                     found = None
-                if found is None and pb.xi is None:
+                if found is None and pb_xi is None:
                     if best is not None:
                         notes.append(f"iteration {self.iteration}: the subproblem found no "
                                      "worst case within the time left")
@@ -544,14 +548,14 @@ class ColumnConstraintGeneration(AlgorithmBase):
                 if found is None:
                     notes.append(f"iteration {self.iteration}: the MILP subproblem found no "
                                  "worst case within the time left; the policy's is used")
-                    wc = WorstCase(pb.xi or xis[0], q_pb, math.inf, False, self.dual_bound,
+                    wc = WorstCase(pb_xi or xis[0], q_pb, math.inf, False, self.dual_bound,
                                    pb.solve_s)
                     q_star = q_pb
                 else:
                     wc = found
                     if not wc.optimal:
                         notes.append(f"iteration {self.iteration}: the subproblem stopped at "
-                                     "its time limit; its dual bound is used for UB")
+                                     f"its time limit (dual bound {wc.bound:.6g} $)")
                     # the LP at the worst case found: a check of the dual (the larger of the
                     # two is the worst case's value; a truncating M would show as LP > MILP)
                     q_star, _ = evaluate(d, x, wc.xi)
@@ -563,12 +567,12 @@ class ColumnConstraintGeneration(AlgorithmBase):
                 source = "policy" if pb_ub < milp_ub else "MILP"
                 sub_ub = max(min(milp_ub, pb_ub), q_star, q_pb)
                 if q_pb > q_star:  # the policy's maximiser is the worse realisation: add it
-                    wc = WorstCase(pb.xi or wc.xi, q_pb, wc.bound, wc.optimal, wc.big_m,
+                    wc = WorstCase(pb_xi or wc.xi, q_pb, wc.bound, wc.optimal, wc.big_m,
                                    wc.solve_s + pb.solve_s)
                     q_star = q_pb
             notes.append(f"iteration {self.iteration}: UB from the {source} bound "
                          f"({sub_ub:.6g} $; policy: "
-                         + (f"{pb.value:.6g} $, Q at its maximiser {q_pb:.6g} $)"
+                         + (f"{pb.value:.6g} $, Q at its worse candidate {q_pb:.6g} $)"
                             if pb.value is not None else f"not used, {pb.reason})"))
             ub = c1 + sub_ub
             if self.update_upper(ub) or best is None:

@@ -76,6 +76,7 @@ class PolicyBound:
     reason: str
     solve_s: float
     policy_cost: float = math.nan  # the policy's exact cost at ``xi`` (>= Q(x, xi))
+    xi_first_order: dict[str, np.ndarray] | None = None  # a second candidate worst case
 
 
 def tree_paths(n: int, root: int, f: np.ndarray, t: np.ndarray, closed: np.ndarray
@@ -251,6 +252,7 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
     top = d.pd * (1 + d.eps) * (1 + d.gamma)
     beta: dict[str, np.ndarray] = {"xp": np.zeros((H, n)), "xm": np.zeros((H, n)),
                                    "xr": np.zeros((H, U))}
+    first = {g: v.copy() for g, v in beta.items()}
     hours_data: list[tuple[int, _Elements, np.ndarray, np.ndarray, np.ndarray]] = []
     trees: dict[bytes, tuple[np.ndarray, np.ndarray] | None] = {}
     for h in range(H):
@@ -356,6 +358,11 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
         if np.any(v0[h] + vup > vhi + TOL) or np.any(v0[h] - vdn < vlo - TOL):
             return fail(f"hour {h}: a voltage limit can be reached by the policy")
         hours_data.append((h, el, dP, dQ, direct.copy()))
+        # first-order coefficients (directional derivative of the loss at the forecast): the
+        # ranking of a second candidate worst case, not a bound
+        fo = direct.copy()
+        for arr0, dmat in ((P0[h], dP), (Q0[h], dQ)):
+            fo += d.c_loss * _directional(d, arr0, dmat)
         # the cost coefficients: direct + chord-bounded losses
         for arr0, dmat in ((P0[h], dP), (Q0[h], dQ)):
             up = _row_max(dmat, el, n, U)
@@ -365,21 +372,10 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
         for jc in range(J):
             name = ("xp", "xm", "xr")[int(el.kind[jc])]
             beta[name][h, el.elem[jc]] = direct[jc]
+            first[name][h, el.elem[jc]] = fo[jc]
     # the maximum over the budget set: per element its best hours (a sort)
-    xi = nominal(d)
-    total = cost0
-    for i in (int(v) for v in np.flatnonzero(gl > 0)):
-        best = np.maximum(beta["xp"][:, i], beta["xm"][:, i])
-        val, hours = _top_budget(best, float(gl[i]))
-        total += val
-        for hh in hours:
-            name = "xp" if beta["xp"][hh, i] >= beta["xm"][hh, i] else "xm"
-            xi[name][hh * n + i] = 1.0
-    for k in (int(v) for v in np.flatnonzero(gr > 0)):
-        val, hours = _top_budget(beta["xr"][:, k], float(gr[k]))
-        total += val
-        for hh in hours:
-            xi["xr"][hh * U + k] = 1.0
+    total, xi = _maximise(d, beta)
+    xi_first = _maximise(d, first)[1]
     exact = cost0
     for h, el, dP, dQ, direct in hours_data:
         names = np.array(["xp", "xm", "xr"])[el.kind]
@@ -389,8 +385,40 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
         exact += float(direct @ xs)
         for arr0, dmat in ((P0[h], dP), (Q0[h], dQ)):
             exact += d.c_loss * float((pwl_loss(d, arr0 + dmat @ xs) - pwl_loss(d, arr0)).sum())
-    return PolicyBound(total, xi, cost0, "policy feasible on the budget set",
-                       time.perf_counter() - t0, exact)
+    return PolicyBound(total + cost0, xi, cost0, "policy feasible on the budget set",
+                       time.perf_counter() - t0, exact, xi_first)
+
+
+def _directional(d: ScheduleData, p0: np.ndarray, dmat: np.ndarray) -> np.ndarray:
+    """Per column ``j``: ``sum_b phi_b'(p0_b; dmat_bj)``, the directional derivative."""
+    h = 1e-6
+    up = (pwl_loss(d, p0 + h) - pwl_loss(d, p0)) / h
+    dn = (pwl_loss(d, p0) - pwl_loss(d, p0 - h)) / h
+    return up @ np.maximum(dmat, 0.0) + dn @ np.minimum(dmat, 0.0)
+
+
+def _maximise(d: ScheduleData, coef: dict[str, np.ndarray]
+              ) -> tuple[float, dict[str, np.ndarray]]:
+    """``max sum_j coef_j xi_j`` over the temporal budget set and a binary maximiser: per bus
+    (``xp``/``xm``, one sign per hour) and per renewable unit its best ``Gamma`` hours."""
+    n, U = d.n, len(d.res_bus)
+    gl = d.budget_load if d.budget_load is not None else np.zeros(n)
+    gr = d.budget_res if d.budget_res is not None else np.zeros(U)
+    xi = nominal(d)
+    total = 0.0
+    for i in (int(v) for v in np.flatnonzero(gl > 0)):
+        best = np.maximum(coef["xp"][:, i], coef["xm"][:, i])
+        val, hours = _top_budget(best, float(gl[i]))
+        total += val
+        for hh in hours:
+            name = "xp" if coef["xp"][hh, i] >= coef["xm"][hh, i] else "xm"
+            xi[name][hh * n + i] = 1.0
+    for k in (int(v) for v in np.flatnonzero(gr > 0)):
+        val, hours = _top_budget(coef["xr"][:, k], float(gr[k]))
+        total += val
+        for hh in hours:
+            xi["xr"][hh * U + k] = 1.0
+    return total, xi
 
 
 __all__ = ["PolicyBound", "policy_bound", "pwl_loss", "tree_paths"]
