@@ -45,6 +45,13 @@ For a first stage ``x`` (topology, storage modes, commitment) and any realisatio
   ``phi(P0 + d) - phi(P0) <= max(s_+ d, s_- d) = (s_+ + s_-)/2 d + (s_+ - s_-)/2 |d|``
   ``<= sum_j ((s_+ + s_-)/2 d_j + (s_+ - s_-)/2 |d_j|) xi_j`` (``xi_j >= 0``,
   ``|d| <= sum_j |d_j| xi_j``). The same for ``Q_b``.
+* A second valid linearisation, the telescoped increments: order the columns (largest
+  first-order value first); with ``S_j`` the running sum of the positive parts ``d_j^+``,
+  ``phi(P0 + D^+) - phi(P0) <= sum_j xi_j (phi(P0 + S_j) - phi(P0 + S_{j-1}))`` (the increment
+  of a convex ``phi`` grows with the flow already added, at most ``S_{j-1}``), the same for the
+  negative parts, and ``phi(P0 + D^+ - D^-) + phi(P0) <= phi(P0 + D^+) + phi(P0 - D^-)``
+  (Karamata's inequality: the right-hand pair majorises the left). The smaller of the two
+  maxima is the bound.
 * Hence ``Q(x, xi) <= cost0 + sum_j beta_j xi_j`` on the whole set, with ``cost0`` the policy's
   cost at the forecast (``<= Q(x, 0)``), and the bound is its maximum over the set, a
   per-element sort. The maximiser is a candidate worst case.
@@ -77,6 +84,7 @@ class PolicyBound:
     solve_s: float
     policy_cost: float = math.nan  # the policy's exact cost at ``xi`` (>= Q(x, xi))
     xi_first_order: dict[str, np.ndarray] | None = None  # a second candidate worst case
+    variants: tuple[float, ...] = ()  # each valid linearisation's bound (chord, telescoped)
 
 
 def tree_paths(n: int, root: int, f: np.ndarray, t: np.ndarray, closed: np.ndarray
@@ -253,6 +261,7 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
     beta: dict[str, np.ndarray] = {"xp": np.zeros((H, n)), "xm": np.zeros((H, n)),
                                    "xr": np.zeros((H, U))}
     first = {g: v.copy() for g, v in beta.items()}
+    betas = [beta, {g: v.copy() for g, v in beta.items()}]
     hours_data: list[tuple[int, _Elements, np.ndarray, np.ndarray, np.ndarray]] = []
     trees: dict[bytes, tuple[np.ndarray, np.ndarray] | None] = {}
     for h in range(H):
@@ -363,18 +372,26 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
         fo = direct.copy()
         for arr0, dmat in ((P0[h], dP), (Q0[h], dQ)):
             fo += d.c_loss * _directional(d, arr0, dmat)
-        # the cost coefficients: direct + chord-bounded losses
+        # the cost coefficients: direct + chord-bounded losses (variant 0) or the telescoped
+        # increments, the columns of largest first-order value first (variant 1)
+        coefs = [direct.copy() for _ in range(2)]
+        orders = (np.argsort(-fo),)
         for arr0, dmat in ((P0[h], dP), (Q0[h], dQ)):
             up = _row_max(dmat, el, n, U)
             dn = _row_max(-dmat, el, n, U)
             mid, half = _chord(d, arr0, up, dn)
-            direct += d.c_loss * (mid @ dmat + half @ np.abs(dmat))
+            coefs[0] += d.c_loss * (mid @ dmat + half @ np.abs(dmat))
+            for v, order in enumerate(orders, start=1):
+                coefs[v] += d.c_loss * _increments(d, arr0, dmat, order)
         for jc in range(J):
             name = ("xp", "xm", "xr")[int(el.kind[jc])]
-            beta[name][h, el.elem[jc]] = direct[jc]
+            for v in range(2):
+                betas[v][name][h, el.elem[jc]] = coefs[v][jc]
             first[name][h, el.elem[jc]] = fo[jc]
-    # the maximum over the budget set: per element its best hours (a sort)
-    total, xi = _maximise(d, beta)
+    # the maximum over the budget set: per element its best hours (a sort); every variant is
+    # a valid bound, the smallest is kept
+    tried = [_maximise(d, b) for b in betas]
+    total, xi = min(tried, key=lambda z: z[0])
     xi_first = _maximise(d, first)[1]
     exact = cost0
     for h, el, dP, dQ, direct in hours_data:
@@ -386,7 +403,25 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
         for arr0, dmat in ((P0[h], dP), (Q0[h], dQ)):
             exact += d.c_loss * float((pwl_loss(d, arr0 + dmat @ xs) - pwl_loss(d, arr0)).sum())
     return PolicyBound(total + cost0, xi, cost0, "policy feasible on the budget set",
-                       time.perf_counter() - t0, exact, xi_first)
+                       time.perf_counter() - t0, exact, xi_first,
+                       tuple(cost0 + t[0] for t in tried))
+
+
+def _increments(d: ScheduleData, p0: np.ndarray, dmat: np.ndarray, order: np.ndarray
+                ) -> np.ndarray:
+    """Per column ``j`` the telescoped loss increment ``sum_b phi_b(p0 + S_j) - phi_b(p0 +
+    S_{j-1})`` with ``S`` the running sum (in ``order``) of the positive parts of the columns,
+    plus the same for the negative parts. Valid per column: by convexity the increment of
+    ``phi`` for ``d_j`` is non-decreasing in the flow already added, which is at most
+    ``S_{j-1}``; and ``phi(p0 + D+ - D-) + phi(p0) <= phi(p0 + D+) + phi(p0 - D-)`` (Karamata:
+    the pair on the right majorises the one on the left)."""
+    out = np.zeros(dmat.shape[1])
+    for part in (np.maximum(dmat, 0.0), np.minimum(dmat, 0.0)):
+        cols = part[:, order]
+        run = np.cumsum(cols, axis=1)
+        inc = pwl_loss(d, (p0[:, None] + run).T) - pwl_loss(d, (p0[:, None] + run - cols).T)
+        out[order] += inc.sum(axis=1)
+    return out
 
 
 def _directional(d: ScheduleData, p0: np.ndarray, dmat: np.ndarray) -> np.ndarray:
