@@ -3,10 +3,11 @@
 On two-hour instances of the tie-33 loop (tests/schedule_loop.py) with gamma 30 %, Gamma 1 at a
 few buses (and at one renewable unit), every extreme point of the budget set is evaluated by
 the second-stage LP (``extreme_points`` + ``evaluate``): the policy bound must be at least the
-largest value (measured: 1.2938 against 1.2907 $, 1.2973 against 1.2925 $), and within 1 % of
-it. Checked by hand once: with the curvature term of the chord bound dropped, or scaled by 0.5,
-both instances give a bound BELOW the brute-force worst case (1.2702 and 1.2820 against 1.2907;
-1.2734 and 1.2852 against 1.2925), so this test fails on a broken bound. The two loss
+largest value, and within 2 % of it (measured: DSM 10 %, 1.0801 against 1.0678 $; no DSM,
+1.2973 against 1.2925 $). Checked by hand once: with the curvature term of the chord bound
+dropped the bound falls BELOW the brute-force worst case on both (1.0671 against 1.0678;
+1.2734 against 1.2925), scaled by 0.5 on the second (1.2852), so this test fails on a broken
+bound. The two loss
 linearisations are also checked alone against every 0/1 choice of 10 random columns; dropping
 the running sum of the telescoped increments, or halving the chord's curvature term, fails
 that test (checked by hand once).
@@ -45,9 +46,10 @@ def _instance(inputs, buses: tuple[str, ...], units: list[int], **kw) -> Schedul
     return dataclasses.replace(d, budget_res=br)
 
 
-@pytest.mark.parametrize(("buses", "units"), [(("12", "18", "25"), []), (("18", "25"), [3])])
-def test_policy_bound_above_brute_force(inputs, buses, units) -> None:  # type: ignore[no-untyped-def]
-    d = _instance(inputs, buses, units)
+@pytest.mark.parametrize(("buses", "units", "eps"),
+                         [(("12", "18", "25"), [], 0.1), (("18", "25"), [3], 0.0)])
+def test_policy_bound_above_brute_force(inputs, buses, units, eps) -> None:  # type: ignore[no-untyped-def]
+    d = _instance(inputs, buses, units, eps=eps)
     det = solve_deterministic(d, gap=1e-7)
     x = {"y": det.closed[0], "z": det.z}
     points = extreme_points(d)
@@ -57,7 +59,7 @@ def test_policy_bound_above_brute_force(inputs, buses, units) -> None:  # type: 
     pb = policy_bound(d, x, closed_by_hour(d, x), y0, q0)
     assert pb.value is not None, pb.reason
     assert pb.xi is not None
-    assert brute - 1e-9 <= pb.value <= 1.01 * brute
+    assert brute - 1e-9 <= pb.value <= 1.02 * brute
     assert len(pb.variants) == 2 and all(v >= brute - 1e-9 for v in pb.variants)
     assert brute > q0 * 1.1  # the deviations matter here (so does a curvature term)
     # the bound's maximiser: a realisation whose LP is at most the policy's cost there
@@ -67,15 +69,17 @@ def test_policy_bound_above_brute_force(inputs, buses, units) -> None:  # type: 
 
 
 def test_policy_not_used_where_unproven(inputs) -> None:  # type: ignore[no-untyped-def]
-    """With DSM the band ``(1 +- eps) pd(xi)`` does not follow a demand moved by its deviation
-    where the forecast shifted load to the band's edge: no bound (the MILP's is used)."""
-    d = _instance(inputs, ("12", "18", "25"), [], eps=0.1)
+    """A flow limit just above the forecast's largest flow: a load increase of 30 % could
+    exceed it under the policy, so no bound (the MILP's is used); nor on the aggregate set."""
+    d = _instance(inputs, ("12", "18", "25"), [])
     det = solve_deterministic(d, gap=1e-7)
     x = {"y": det.closed[0], "z": det.z}
     q0, y0 = evaluate(d, x, nominal(d))
-    pb = policy_bound(d, x, closed_by_hour(d, x), y0, q0)
+    tight = dataclasses.replace(d, flow_max=float(np.abs(y0["P"]).max()) * 1.0001)
+    q0t, y0t = evaluate(tight, x, nominal(tight))
+    pb = policy_bound(tight, x, closed_by_hour(tight, x), y0t, q0t)
     assert pb.value is None and pb.xi is None
-    assert "DSM band" in pb.reason
+    assert "flow limit" in pb.reason
     agg = dataclasses.replace(d, aggregate=(0.95, 1.05))
     assert policy_bound(agg, x, closed_by_hour(agg, x), y0, q0).value is None
 

@@ -13,11 +13,16 @@ For a first stage ``x`` (topology, storage modes, commitment) and any realisatio
   ``n`` in hour ``h`` at ``pd (1 +- gamma)``; ``xr_{u,h}``: renewable unit ``u`` at ``p_hat
   (1 - dev)``) has a response ``r_j`` in its own hour:
   - a load deviation ``c = +-gamma pd_{n,h}`` (and ``k_n c`` reactive) moves the bus's demand
-    ``pdr`` by ``c`` (the hour's DSM total is kept) and is absorbed by ONE absorber: a DG unit
+    ``pdr`` by ``rho_n c`` with ``rho_n = pdr0_n / pd_n`` (``pdr0 (1 + gamma delta)`` stays in
+    the DSM band ``(1 +- eps) pd(xi)``, which scales with ``pd(xi)``) and, with DSM, a partner
+    bus's ``pdr`` by the rest ``(1 - rho_n) c`` (so the hour's total follows ``sum pd(xi)``;
+    the partner's room is its band's at its own worst deviation, and keeps ``pr <= pdr``);
+    without DSM ``rho = 1``. The deviation is absorbed by ONE absorber: a DG unit
     with headroom (``c`` up or down within ``[p_min u, p_max u]``), the substation (``ps``
     within ``[0, ps_max]``, at ``c_buy``), a renewable unit's extra spill (``c < 0``, at
-    ``c_spill``), or, for ``c > 0``, curtailment at the bus itself (``pr`` and ``pdr`` up
-    together, at ``c_shed``: always feasible, flows unchanged); its reactive part by one
+    ``c_spill``), or, for ``c > 0`` and without DSM, curtailment at the bus itself (``pr``
+    and ``pdr`` up together, at ``c_shed``: always feasible, flows unchanged); its reactive
+    part by one
     reactive absorber (a DG unit's ``qdg`` within ``[0, q_max u]`` or the substation's ``qs``,
     both free);
   - a renewable shortfall ``D = p_hat dev`` first reduces that unit's spill (``s = min(spill0,
@@ -56,8 +61,9 @@ For a first stage ``x`` (topology, storage modes, commitment) and any realisatio
   cost at the forecast (``<= Q(x, 0)``), and the bound is its maximum over the set, a
   per-element sort. The maximiser is a candidate worst case.
 
-When a check fails (a flow, voltage or DSM band row, or the aggregate-ratio set, or a topology
-that is not a spanning tree) no bound is returned: the policy is not proven feasible.
+When a check fails (a flow or voltage limit, no absorber or DSM partner with room left, the
+forecast's curtailment above a lowered demand, the aggregate-ratio set, or a topology that is
+not a spanning tree) no bound is returned: the policy is not proven feasible.
 """
 
 from __future__ import annotations
@@ -194,18 +200,20 @@ class _Greedy:
         self.load = {1: np.zeros(len(p0)), -1: np.zeros(len(p0))}
         self.used: dict[tuple[int, tuple[str, int]], float] = {}
 
-    def pick(self, c: float, bus: int, caps: dict[tuple[str, int], float],
+    def pick(self, cons0: np.ndarray, caps: dict[tuple[str, int], float],
              price: dict[tuple[str, int], float],
              extra: tuple[float, tuple[str, int], np.ndarray] | None
              ) -> tuple[tuple[str, int], np.ndarray] | None:
+        """``cons0``: the column's consumption change per bus; the absorber injects its
+        sum ``c``."""
+        c = float(cons0.sum())
         side = 1 if c > 0 else -1
         base = self.p0 + self.load[side]
         cands = [] if extra is None else [extra]
         for a, cap in caps.items():
             if cap - self.used.get((side, a), 0.0) < abs(c) - TOL:
                 continue
-            cons = np.zeros(self.d.n)
-            cons[bus] += c
+            cons = cons0.copy()
             cons[self.at[a]] -= c
             dp = self.sgn * (self.a.T @ cons)
             est = price[a] * c + self.d.c_loss * float(
@@ -244,6 +252,7 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
     pres0 = y0["pres"].reshape(H, U)
     spill0 = y0["spill"].reshape(H, U)
     pdr0 = y0["pdr"].reshape(H, n)
+    pr0 = y0["pr"].reshape(H, n)
     if d.commit and G:
         u = x["u"].reshape(H, G)
         pmin = d.dg_pmin if d.dg_pmin is not None else np.zeros(G)
@@ -257,7 +266,6 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
                                   - y0["lp"].sum() - y0["lq"].sum())
     vlo, vhi = d.v_min2.copy(), d.v_max2.copy()
     vlo[d.root] = vhi[d.root] = d.v_root2
-    top = d.pd * (1 + d.eps) * (1 + d.gamma)
     beta: dict[str, np.ndarray] = {"xp": np.zeros((H, n)), "xm": np.zeros((H, n)),
                                    "xr": np.zeros((H, U))}
     first = {g: v.copy() for g, v in beta.items()}
@@ -301,14 +309,41 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
         amt = np.array(amounts)
         J = len(amt)
         bus = np.array(buses)
-        # DSM band with pdr moved by the deviation (load columns)
-        for j in np.flatnonzero(el.kind < 2):
-            i, c = int(el.elem[j]), amt[j]
-            pd_x = d.pd[h, i] + c
-            new = pdr0[h, i] + c
-            if (new > (1 + d.eps) * pd_x + TOL or new < (1 - d.eps) * pd_x - TOL
-                    or new > top[h, i] + TOL or new < -TOL):
-                return fail(f"hour {h}, bus {i}: the DSM band does not follow the deviation")
+        # DSM: a load column moves its bus's pdr by rho c (rho = pdr0 / pd: pdr0 (1 + gamma
+        # delta) stays in the band, which scales with pd(xi)) and a partner bus's by the rest
+        # (1 - rho) c, so the hour's total follows pd(xi); the partner's room is the band's
+        # at its own worst deviation. Without DSM rho = 1 and no partner.
+        own_ = np.where(d.pd[h] > 0, pdr0[h] / np.where(d.pd[h] > 0, d.pd[h], 1.0), 1.0)
+        wdev = np.where(gl > 0, 1.0 - d.gamma, 1.0)
+        room = {1: wdev * ((1 + d.eps) * d.pd[h] - pdr0[h]),
+                -1: np.minimum(wdev * (pdr0[h] - (1 - d.eps) * d.pd[h]),
+                               wdev * pdr0[h] - pr0[h])}
+        room = {k: np.where(d.pd[h] > 0, v, 0.0) for k, v in room.items()}
+        cons_p = np.zeros((n, J))
+        cons_q = np.zeros((n, J))
+        for j in np.argsort(-np.abs(amt)):
+            c = amt[j]
+            if el.kind[j] == 2:
+                cons_p[bus[j], j] = c
+                continue
+            i = int(el.elem[j])
+            mine = own_[i] * c
+            rest = c - mine
+            cons_p[i, j], cons_q[i, j] = mine, d.k_q[i] * mine
+            if pr0[h, i] > pdr0[h, i] + mine + TOL:  # pr <= pdr at the bus itself
+                return fail(f"hour {h}, bus {i}: the forecast's curtailment exceeds the "
+                            "lowered demand")
+            if abs(rest) > TOL:
+                side = 1 if rest > 0 else -1
+                avail = room[side].copy()
+                avail[i] = 0.0
+                k = int(np.argmax(avail))
+                if avail[k] < abs(rest) - TOL:
+                    return fail(f"hour {h}, bus {i}: no DSM room for the band to follow the "
+                                "deviation")
+                room[side][k] -= abs(rest)
+                cons_p[k, j] += rest
+                cons_q[k, j] += d.k_q[k] * rest
         # absorbers: ("dg", g) | ("sub", -1) | ("shed", -1) | ("spill", k); capacities per
         # direction over the hour (every column at once: the worst case of the budget set)
         cap_up = {("dg", g): dg_hi[h, g] - pdg0[h, g] for g in range(G)}
@@ -337,16 +372,18 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
             c = amt[j]
             if c == 0:
                 continue
-            shed = (d.c_shed * c, ("shed", -1), np.zeros(m)) if c > 0 and el.kind[j] == 0 \
-                else None
-            pick = greedy_p.pick(c, int(bus[j]), cap_up if c > 0 else cap_dn, price, shed)
+            # curtailment at the bus (pr and pdr up together), without DSM only (there pdr
+            # moves by c exactly, so pr <= pdr holds)
+            shed = (d.c_shed * c, ("shed", -1), np.zeros(m)) \
+                if c > 0 and el.kind[j] == 0 and d.eps == 0 else None
+            pick = greedy_p.pick(cons_p[:, j], cap_up if c > 0 else cap_dn, price, shed)
             if pick is None:
                 return fail(f"hour {h}: no absorber left for a deviation of {c:.4g} MW")
             a, dP[:, j] = pick
             direct[j] += price[a] * c
-            qc = d.k_q[bus[j]] * c if el.kind[j] < 2 and a[0] != "shed" else 0.0
+            qc = float(cons_q[:, j].sum()) if a[0] != "shed" else 0.0
             if qc != 0.0:
-                qpick = greedy_q.pick(qc, int(bus[j]), qcap_up if qc > 0 else qcap_dn, qprice,
+                qpick = greedy_q.pick(cons_q[:, j], qcap_up if qc > 0 else qcap_dn, qprice,
                                       None)
                 if qpick is None:
                     return fail(f"hour {h}: no reactive absorber left")
