@@ -28,6 +28,13 @@ needed.
   it stops at a time limit, so that UB stays valid). The McCormick relaxation with such ``M``
   is weak against the small cost differences of the loss term, so on 24 hours the subproblem
   often stops at its time limit: its bound, and the gap, are then reported as they are.
+* **Policy bound first** (:mod:`~feederopt.algorithms.policy_bound`): a feasible recourse
+  policy (the forecast's recourse plus one absorber per deviation, checked on every row over
+  the budget set) bounds ``Q*(x_k)`` from above in well under a second; its maximiser is
+  evaluated as a candidate worst case. When ``c1(x_k)`` + that bound already closes the gap
+  with ``LB`` the MILP is skipped; otherwise ``UB`` uses the smaller of the two bounds (never
+  below a value found) and the master gets the worse of the two realisations. The notes say
+  which bound was used; where the policy is not proven feasible it is not used.
 * Stop when ``UB - LB <= tol * max(1, |UB|)``, at the time limit or the iteration limit.
 
 :func:`solve_extensive` is the brute force: every extreme point of the budget set gets a copy
@@ -46,6 +53,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from feederopt.algorithms.base import AlgorithmBase, StopOptions
+from feederopt.algorithms.policy_bound import policy_bound
 from feederopt.errors import SolverError
 from feederopt.formulations.blocks import Block, Group, Sense
 from feederopt.formulations.partition import rename
@@ -501,36 +509,77 @@ class ColumnConstraintGeneration(AlgorithmBase):
             self.update_lower(float(sol.bound))
             x = _first_stage(d, vals)
             start = vals
-            try:
-                wc = worst_case(d, x, dual_bound=self.dual_bound,
-                                time_limit_s=max(min(self.remaining(), self.sub_time_s), 1.0))
-            except SolverError:
-                if best is not None:
-                    notes.append(f"iteration {self.iteration}: the subproblem found no worst "
-                                 "case within the time left")
+            c1 = _first_stage_cost(d, x)
+            # the policy bound first (cheap, module policy_bound): a valid UB on max_xi Q
+            # when the policy is proven feasible; its maximiser is a candidate worst case
+            q_nom, y_nom = evaluate(d, x, xis[0])
+            pb = policy_bound(d, x, closed_by_hour(d, x), y_nom, q_nom)
+            q_pb, pb_xi = -math.inf, None
+            for cand in (pb.xi, pb.xi_first_order):  # the worse of the two candidates
+                q_c = evaluate(d, x, cand)[0] if cand is not None else -math.inf
+                if q_c > q_pb:
+                    q_pb, pb_xi = q_c, cand
+            pb_ub = max(pb.value, q_pb) if pb.value is not None else math.inf
+            source = "policy"
+            if pb_xi is not None and (c1 + pb_ub - self.lower
+                                      <= self.stop.gap * max(abs(c1 + pb_ub), 1e-9)):
+                # the policy bound closes the gap: no MILP subproblem
+                wc = WorstCase(pb_xi, q_pb, pb_ub, True, self.dual_bound, pb.solve_s)
+                q_star, sub_ub = q_pb, pb_ub
+            else:
+                found: WorstCase | None
+                try:
+                    found = worst_case(d, x, dual_bound=self.dual_bound,
+                                       time_limit_s=max(min(self.remaining(),
+                                                            self.sub_time_s), 1.0))
+                except SolverError:
+                    found = None
+                if found is None and pb_xi is None:
+                    if best is not None:
+                        notes.append(f"iteration {self.iteration}: the subproblem found no "
+                                     "worst case within the time left")
+                        break
+                    # no worst case at all: the forecast's value, and no valid upper bound
+                    notes.append("the subproblem found no worst case within the time limit: "
+                                 "the schedule is the first master's, without an upper bound")
+                    wc = WorstCase(xis[0], q_nom, math.inf, False, self.dual_bound, 0.0)
+                    best = (x, wc)
                     break
-                # no worst case at all: the forecast's value, and no valid upper bound
-                notes.append("the subproblem found no worst case within the time limit: the "
-                             "schedule is the first master's, without an upper bound")
-                q0, _ = evaluate(d, x, xis[0])
-                wc = WorstCase(xis[0], q0, math.inf, False, self.dual_bound, 0.0)
-                best = (x, wc)
-                break
-            if not wc.optimal:
-                notes.append(f"iteration {self.iteration}: the subproblem stopped at its time "
-                             "limit; its dual bound is used for UB")
-            # the LP at the worst case found: a check of the dual (the larger of the two is
-            # the worst case's value; a truncating M would show as LP > MILP)
-            q_star, _ = evaluate(d, x, wc.xi)
-            if q_star > wc.value + 1e-6 * max(1.0, abs(q_star)):
-                notes.append(f"iteration {self.iteration}: Q(x, xi*) = {q_star:.6g} above the "
-                             f"subproblem's {wc.value:.6g}: the dual bound M truncates")
-            ub = _first_stage_cost(d, x) + (max(wc.value, q_star) if wc.optimal else
-                                            max(wc.bound, q_star))
+                if found is None:
+                    notes.append(f"iteration {self.iteration}: the MILP subproblem found no "
+                                 "worst case within the time left; the policy's is used")
+                    wc = WorstCase(pb_xi or xis[0], q_pb, math.inf, False, self.dual_bound,
+                                   pb.solve_s)
+                    q_star = q_pb
+                else:
+                    wc = found
+                    if not wc.optimal:
+                        notes.append(f"iteration {self.iteration}: the subproblem stopped at "
+                                     f"its time limit (dual bound {wc.bound:.6g} $)")
+                    # the LP at the worst case found: a check of the dual (the larger of the
+                    # two is the worst case's value; a truncating M would show as LP > MILP)
+                    q_star, _ = evaluate(d, x, wc.xi)
+                    if q_star > wc.value + 1e-6 * max(1.0, abs(q_star)):
+                        notes.append(f"iteration {self.iteration}: Q(x, xi*) = {q_star:.6g} "
+                                     f"above the subproblem's {wc.value:.6g}: the dual bound M "
+                                     "truncates")
+                milp_ub = max(wc.value, q_star) if wc.optimal else max(wc.bound, q_star)
+                source = "policy" if pb_ub < milp_ub else "MILP"
+                sub_ub = max(min(milp_ub, pb_ub), q_star, q_pb)
+                if q_pb > q_star:  # the policy's maximiser is the worse realisation: add it
+                    wc = WorstCase(pb_xi or wc.xi, q_pb, wc.bound, wc.optimal, wc.big_m,
+                                   wc.solve_s + pb.solve_s)
+                    q_star = q_pb
+            notes.append(f"iteration {self.iteration}: UB from the {source} bound "
+                         f"({sub_ub:.6g} $; policy: "
+                         + (f"{pb.value:.6g} $, Q at its worse candidate {q_pb:.6g} $)"
+                            if pb.value is not None else f"not used, {pb.reason})"))
+            ub = c1 + sub_ub
             if self.update_upper(ub) or best is None:
                 best = (x, wc)
             dev = int(sum(v.sum() for v in wc.xi.values()))
-            self.record(master_s, wc.solve_s, f"worst case: {dev} deviations")
+            self.record(master_s, wc.solve_s, f"worst case: {dev} deviations; UB from "
+                        f"the {source} bound")
             self.iters.append(CcgIteration(self.iteration, self.lower, self.upper, self.gap,
                                            master_s, wc.solve_s, wc.value, dev, self.elapsed))
             if self.should_stop():
