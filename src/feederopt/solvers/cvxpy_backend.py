@@ -11,6 +11,7 @@ the optimal value with respect to ``x_hat``, which is what a Benders cut needs.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -176,7 +177,9 @@ class CvxpyModel:
             data, chain, inverse = self.problem.get_problem_data(
                 cp.CLARABEL, ignore_dpp=not self.dpp, solver_opts=opts)
             raw = chain.solve_via_data(self.problem, data, False, False, opts)
-            self.problem.unpack_results(raw, chain, inverse)
+            with warnings.catch_warnings():  # "inaccurate" is the status, read by the caller
+                warnings.simplefilter("ignore", UserWarning)
+                self.problem.unpack_results(raw, chain, inverse)
             status = str(self.problem.status)
             if raw.z is not None and raw.x is not None:
                 offset = (float(self.problem.value) - float(raw.obj_val)
