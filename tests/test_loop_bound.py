@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 
 import networkx as nx
 import numpy as np
@@ -19,10 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feederopt.algorithms.probing import probe_closed
+from feederopt.algorithms.probing import ConicRelaxation, pair_loop_bound, probe_closed
 from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.network import to_per_unit
-from feederopt.network.topology import bottleneck_cycle
+from feederopt.network.topology import bottleneck_cycle, bottleneck_loop
 from feederopt.problems.reconfiguration import ReconfigurationProblem
 from test_reconfiguration_property import meshed_grids, radial
 
@@ -65,6 +66,18 @@ def test_bottleneck_cycle_matches_every_simple_cycle(data: st.DataObject) -> Non
             ring = zip(cyc, cyc[1:] + cyc[:1], strict=True)
             best = max(best, min(simple[a][b]["w"] for a, b in ring))
     assert bottleneck_cycle(n, f, t, w, sources) == best
+    # The loop that bottleneck_loop names attains it and is a loop: every node of the merged
+    # multigraph meets an even number of its edges (a single loop: at least one edge).
+    value, loop = bottleneck_loop(n, f, t, w, sources)
+    assert value == best
+    if loop:
+        assert min(float(w[k]) for k in loop) == best
+        degree: dict[int, int] = {}
+        for k in loop:
+            for end in (node[int(f[k])], node[int(t[k])]):
+                degree[end] = degree.get(end, 0) + 1
+        assert all(d % 2 == 0 for d in degree.values())
+        assert len(set(loop)) == len(loop)
 
 
 @pytest.mark.parametrize("substations", [1, 2])
@@ -98,3 +111,43 @@ def test_loop_bound_below_every_enumerated_topology(substations: int,
             assert v >= low - 1e-5 * max(1.0, abs(v))
     # Not vacuous: the bound is finite (every grid here has a loop).
     assert math.isfinite(found.loop_bound)
+
+
+@pytest.mark.parametrize("substations", [1, 2])
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_pair_loop_bound_below_every_enumerated_topology(substations: int,
+                                                         data: st.DataObject) -> None:
+    """The two-level loop bound (:func:`pair_loop_bound`) against brute force, with the cutoff
+    at the best topology's value plus a little (so that the pairs are solved and compared
+    against the optimum), and never below the one-level bound."""
+    net = data.draw(meshed_grids(substations))
+    pu = to_per_unit(net)
+    problem = ReconfigurationProblem(pu)
+    ev = TopologyEvaluator(problem)
+    m = pu.n_branch
+    values = []
+    for opened in itertools.combinations(range(m), m - (pu.n_bus - int(pu.is_source.sum()))):
+        closed = np.ones(m, dtype=bool)
+        closed[list(opened)] = False
+        if radial(pu.n_bus, pu.f, pu.t, closed, pu.is_source):
+            res = ev.evaluate(closed.astype(float), need_gradient=False)
+            if res.feasible:
+                values.append(res.objective)
+    if len(values) < 2:
+        return
+    cutoff = min(values) * 1.05 + 1e-6
+    model = ConicRelaxation(problem)
+    open_bound = np.full(m, math.inf)
+    for e in np.flatnonzero(pu.switchable):
+        cap = np.ones(m)
+        cap[e] = 0.0
+        sol = model.solve(cap)
+        open_bound[e] = sol.objective if sol.status == "optimal" else math.inf
+    single = bottleneck_cycle(pu.n_bus, pu.f, pu.t, open_bound, pu.is_source)
+    pair, _ = pair_loop_bound(model, problem, open_bound, np.zeros(m), cutoff, 0.0,
+                              time.perf_counter() + 60.0)
+    assert pair >= single - 1e-9
+    for v in values:
+        if v < cutoff:
+            assert v >= min(pair, cutoff) - 1e-5 * max(1.0, abs(v))

@@ -49,7 +49,7 @@ import scipy.sparse as sp
 
 from feederopt.algorithms.slaves import dpp_pays
 from feederopt.formulations.blocks import Group, Sense
-from feederopt.network.topology import bottleneck_cycle
+from feederopt.network.topology import bottleneck_cycle, bottleneck_loop
 from feederopt.problems.reconfiguration import ReconfigurationProblem
 from feederopt.solvers.cvxpy_backend import ConicSolution, CvxpyModel, time_limit_options
 from feederopt.solvers.status import SolverStatus
@@ -68,6 +68,8 @@ class ProbeResult:
     point: dict[str, np.ndarray] | None = None
     #: The loop disjunction's bound [kW, with ``y_const``] (module docstring; -inf: none).
     loop_bound: float = -math.inf
+    #: Relaxations solved with two switches open (:func:`pair_loop_bound`).
+    pair_probes: int = 0
 
 
 class ConicRelaxation:
@@ -100,6 +102,61 @@ class ConicRelaxation:
     def values(self) -> dict[str, np.ndarray]:
         """The last solve's point."""
         return self.model.values()
+
+
+def _bound_of(sol: ConicSolution, y_const: float) -> float | None:
+    """A probe's proven bound [kW, with ``y_const``]: the optimum less the solver's relative
+    tolerance, inf when infeasible, None when it stopped without an answer."""
+    if sol.status == SolverStatus.OPTIMAL and math.isfinite(sol.objective):
+        return sol.objective + y_const - 1e-6 * max(abs(sol.objective), 1.0)
+    if sol.status == SolverStatus.INFEASIBLE:
+        return math.inf
+    return None
+
+
+def pair_loop_bound(model: ConicRelaxation, problem: ReconfigurationProblem,
+                    open_bound: np.ndarray, floor: np.ndarray, cutoff: float, y_const: float,
+                    deadline: float) -> tuple[float, int]:
+    """The loop bound one level deeper (module docstring): every topology below the cutoff
+    opens a branch ``e`` of the bottleneck loop ``C1`` and then, in the graph without ``e``, a
+    branch ``g`` of that graph's bottleneck loop ``C2(e)``, so it costs at least
+
+        min_{e in C1} max(V_e, min_{g in C2(e)} V_eg)
+
+    with ``V_eg`` the relaxation with ``e`` and ``g`` open (and the fixed switches ``floor``
+    closed). ``open_bound`` holds the single-switch values ``V_e``; a pair whose ``V_e`` or
+    ``V_g`` reaches the cutoff is not solved, and past ``deadline`` (``time.perf_counter()``)
+    a pair takes ``max(V_e, V_g)``, which the relaxation's monotonicity makes a bound too.
+    Returns the bound and the number of relaxations solved."""
+    pu = problem.pu
+    value, loop = bottleneck_loop(pu.n_bus, pu.f, pu.t, open_bound, pu.is_source)
+    if not loop or not math.isfinite(value) or value >= cutoff:
+        return value, 0
+    solves = 0
+    children = []
+    for e in loop:
+        v_e = float(open_bound[e])
+        if v_e >= cutoff:
+            children.append(v_e)
+            continue
+        keep = np.flatnonzero(np.arange(pu.n_branch) != e)
+        _, loop2 = bottleneck_loop(pu.n_bus, pu.f[keep], pu.t[keep], open_bound[keep],
+                                   pu.is_source)
+        best = math.inf if loop2 else v_e  # without e the graph is a forest
+        for j in loop2:
+            g = int(keep[j])
+            v_g = float(open_bound[g])
+            pair = max(v_e, v_g)
+            left = deadline - time.perf_counter()
+            if pair < cutoff and left > 0:
+                cap = np.ones(pu.n_branch)
+                cap[[e, g]] = 0.0
+                found = _bound_of(model.solve(cap, floor, left), y_const)
+                solves += 1
+                pair = max(pair, found) if found is not None else pair
+            best = min(best, pair)
+        children.append(max(v_e, best))
+    return min(children), solves
 
 
 def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
@@ -153,6 +210,11 @@ def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
         if not found:
             break
     out.loop_bound = bottleneck_cycle(pu.n_bus, pu.f, pu.t, open_bound, pu.is_source)
+    left = budget_s - (time.perf_counter() - t0)
+    if left > 0 and out.loop_bound < cutoff:
+        pair, out.pair_probes = pair_loop_bound(model, problem, open_bound, floor, cutoff,
+                                                y_const, time.perf_counter() + left)
+        out.loop_bound = max(out.loop_bound, pair)
     if out.closed:
         sol = model.solve(None, floor, hard_limit_s - (time.perf_counter() - t0))
         if sol.status == SolverStatus.OPTIMAL and math.isfinite(sol.objective):
