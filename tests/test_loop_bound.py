@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feederopt.algorithms.probing import ConicRelaxation, pair_loop_bound, probe_closed
+from feederopt.algorithms.probing import ConicRelaxation, loop_branch_bound, probe_closed
 from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.network import to_per_unit
 from feederopt.network.topology import bottleneck_cycle, bottleneck_loop
@@ -116,11 +116,12 @@ def test_loop_bound_below_every_enumerated_topology(substations: int,
 @pytest.mark.parametrize("substations", [1, 2])
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_pair_loop_bound_below_every_enumerated_topology(substations: int,
-                                                         data: st.DataObject) -> None:
-    """The two-level loop bound (:func:`pair_loop_bound`) against brute force, with the cutoff
-    at the best topology's value plus a little (so that the pairs are solved and compared
-    against the optimum), and never below the one-level bound."""
+def test_loop_branch_bound_proves_the_enumerated_optimum(substations: int,
+                                                        data: st.DataObject) -> None:
+    """The loop branch-and-bound (:func:`loop_branch_bound`) against brute force: with the
+    cutoff above the optimum and time enough, it proves the enumerated optimum (its bound is
+    the optimum and its topology attains it); with the time cut short its bound stays below
+    every topology under the cutoff and never below the one-level loop bound."""
     net = data.draw(meshed_grids(substations))
     pu = to_per_unit(net)
     problem = ReconfigurationProblem(pu)
@@ -136,18 +137,24 @@ def test_pair_loop_bound_below_every_enumerated_topology(substations: int,
                 values.append(res.objective)
     if len(values) < 2:
         return
-    cutoff = min(values) * 1.05 + 1e-6
+    best = min(values)
+    cutoff = best * 1.05 + 1e-6
     model = ConicRelaxation(problem)
     open_bound = np.full(m, math.inf)
     for e in np.flatnonzero(pu.switchable):
         cap = np.ones(m)
         cap[e] = 0.0
         sol = model.solve(cap)
-        open_bound[e] = sol.objective if sol.status == "optimal" else math.inf
+        if sol.status == "optimal":
+            open_bound[e] = sol.objective - 1e-6 * max(abs(sol.objective), 1.0)
     single = bottleneck_cycle(pu.n_bus, pu.f, pu.t, open_bound, pu.is_source)
-    pair, _ = pair_loop_bound(model, problem, open_bound, np.zeros(m), cutoff, 0.0,
-                              time.perf_counter() + 60.0)
-    assert pair >= single - 1e-9
-    for v in values:
-        if v < cutoff:
-            assert v >= min(pair, cutoff) - 1e-5 * max(1.0, abs(v))
+    bound, _, y = loop_branch_bound(model, problem, open_bound, np.zeros(m), cutoff, 0.0,
+                                    time.perf_counter() + 120.0)
+    assert bound >= single - 1e-9
+    assert bound == pytest.approx(best, rel=1e-4, abs=1e-6)
+    assert y is not None and radial(pu.n_bus, pu.f, pu.t, y > 0.5, pu.is_source)
+    assert ev.evaluate(y, need_gradient=False).objective == pytest.approx(best, rel=1e-4,
+                                                                           abs=1e-6)
+    cut, _, _ = loop_branch_bound(model, problem, open_bound, np.zeros(m), cutoff, 0.0,
+                                  time.perf_counter())  # no time: the root's bound
+    assert single - 1e-9 <= cut <= best + 1e-5 * max(1.0, best)

@@ -332,6 +332,11 @@ class Benders(MasterLoop):
             master.set_bounds("y", lb, y.ub.copy())
         if math.isfinite(found.loop_bound):
             self.timings["loop_bound_kw"] = found.loop_bound
+            self.timings["loop_solves"] = found.loop_solves
+        if found.loop_optimum is not None:
+            # The loop branch-and-bound proved this topology the best below the cutoff: its
+            # slave makes it the incumbent (and the bound below then closes the gap).
+            self._assess(found.loop_optimum)
         # The loop bound and the relaxation with the fixed switches closed bound every
         # topology below the cutoff (the cutoff argument of the master).
         self.update_lower(min(found.loop_bound, cutoff))

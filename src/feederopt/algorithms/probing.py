@@ -40,6 +40,7 @@ the relaxation before -> after: case33bw 12 of 36, 11.94 -> 11.54 %; case69bw 16
 
 from __future__ import annotations
 
+import heapq
 import math
 import time
 from dataclasses import dataclass, field
@@ -68,8 +69,10 @@ class ProbeResult:
     point: dict[str, np.ndarray] | None = None
     #: The loop disjunction's bound [kW, with ``y_const``] (module docstring; -inf: none).
     loop_bound: float = -math.inf
-    #: Relaxations solved with two switches open (:func:`pair_loop_bound`).
-    pair_probes: int = 0
+    #: Relaxations solved by the loop branch-and-bound (:func:`loop_branch_bound`), and the
+    #: topology (``y``) whose value it proved to be the least below the cutoff (or None).
+    loop_solves: int = 0
+    loop_optimum: np.ndarray | None = None
 
 
 class ConicRelaxation:
@@ -114,49 +117,76 @@ def _bound_of(sol: ConicSolution, y_const: float) -> float | None:
     return None
 
 
-def pair_loop_bound(model: ConicRelaxation, problem: ReconfigurationProblem,
-                    open_bound: np.ndarray, floor: np.ndarray, cutoff: float, y_const: float,
-                    deadline: float) -> tuple[float, int]:
-    """The loop bound one level deeper (module docstring): every topology below the cutoff
-    opens a branch ``e`` of the bottleneck loop ``C1`` and then, in the graph without ``e``, a
-    branch ``g`` of that graph's bottleneck loop ``C2(e)``, so it costs at least
+def loop_branch_bound(model: ConicRelaxation, problem: ReconfigurationProblem,
+                      open_bound: np.ndarray, floor: np.ndarray, cutoff: float, y_const: float,
+                      deadline: float) -> tuple[float, int, np.ndarray | None]:
+    """The loop bound carried deeper: a best-first branch-and-bound over the loops, each node
+    a set ``O`` of branches opened, its value the relaxation with ``O`` open and the fixed
+    switches ``floor`` closed (a lower bound of every topology that opens ``O``).
 
-        min_{e in C1} max(V_e, min_{g in C2(e)} V_eg)
-
-    with ``V_eg`` the relaxation with ``e`` and ``g`` open (and the fixed switches ``floor``
-    closed). ``open_bound`` holds the single-switch values ``V_e``; a pair whose ``V_e`` or
-    ``V_g`` reaches the cutoff is not solved, and past ``deadline`` (``time.perf_counter()``)
-    a pair takes ``max(V_e, V_g)``, which the relaxation's monotonicity makes a bound too.
-    Returns the bound and the number of relaxations solved."""
+    A node is expanded on the bottleneck loop of the graph without ``O``
+    (:func:`~feederopt.network.topology.bottleneck_loop`, by the single-switch values
+    ``open_bound``): every radial topology opens a branch of it, so the children ``O + e``
+    (``e`` on that loop) cover every topology that opens ``O``. A child whose single value or
+    relaxation reaches ``cutoff`` is pruned (it bounds no topology below the cutoff); a node
+    whose graph without ``O`` is a forest is one radial topology, and its relaxation is that
+    topology's SOCP. The bound is the least value among the nodes left (``cutoff`` or more when
+    none is left): every topology below the cutoff lies below one of them. One level is the
+    loop bound of the module docstring; when a leaf is the best node left, the bound is its
+    value, i.e. the optimum among the topologies below the cutoff is proven (the radial
+    structure: every radial topology opens exactly one branch per independent loop, so the
+    depth is the number of loops, 6 on mv_oberrhein once its switch blocks are contracted).
+    Stops at ``deadline`` (``time.perf_counter()``). Returns the bound, the number of
+    relaxations solved and the topology (``y``) of a leaf that attains it (None otherwise)."""
     pu = problem.pu
-    value, loop = bottleneck_loop(pu.n_bus, pu.f, pu.t, open_bound, pu.is_source)
-    if not loop or not math.isfinite(value) or value >= cutoff:
-        return value, 0
-    solves = 0
-    children = []
-    for e in loop:
-        v_e = float(open_bound[e])
-        if v_e >= cutoff:
-            children.append(v_e)
-            continue
-        keep = np.flatnonzero(np.arange(pu.n_branch) != e)
-        _, loop2 = bottleneck_loop(pu.n_bus, pu.f[keep], pu.t[keep], open_bound[keep],
-                                   pu.is_source)
-        best = math.inf if loop2 else v_e  # without e the graph is a forest
-        for j in loop2:
-            g = int(keep[j])
-            v_g = float(open_bound[g])
-            pair = max(v_e, v_g)
+    m = pu.n_branch
+    root_value, loop = bottleneck_loop(pu.n_bus, pu.f, pu.t, open_bound, pu.is_source)
+    if not loop or not math.isfinite(root_value):
+        return root_value, 0, None
+    # Nodes: (value, tie-break, opened branches, is a leaf); the root's value is the least
+    # single value of its first loop, a bound of every topology (the one-level loop bound).
+    heap: list[tuple[float, int, tuple[int, ...], bool]] = [(root_value, 0, (), False)]
+    seen: set[tuple[int, ...]] = set()
+    count = solves = 0
+    while heap:
+        value, _, opened, leaf = heap[0]
+        if value >= cutoff:
+            return value, solves, None
+        if leaf:
+            y = np.ones(m)
+            y[list(opened)] = 0.0
+            return value, solves, y
+        if time.perf_counter() >= deadline:
+            return value, solves, None
+        heapq.heappop(heap)
+        keep = np.setdiff1d(np.arange(m), opened)
+        _, loop = bottleneck_loop(pu.n_bus, pu.f[keep], pu.t[keep], open_bound[keep],
+                                  pu.is_source)
+        for j in loop:
+            e = int(keep[j])
+            child = tuple(sorted((*opened, e)))
+            if not math.isfinite(open_bound[e]) or open_bound[e] >= cutoff or child in seen:
+                continue  # never open (fixed), pruned by its single value, or known
+            seen.add(child)
             left = deadline - time.perf_counter()
-            if pair < cutoff and left > 0:
-                cap = np.ones(pu.n_branch)
-                cap[[e, g]] = 0.0
+            found: float | None = None
+            if left <= 0:  # out of time: the parent's value still bounds the child
+                child_value = max(value, float(open_bound[e]))
+            else:
+                cap = np.ones(m)
+                cap[list(child)] = 0.0
                 found = _bound_of(model.solve(cap, floor, left), y_const)
                 solves += 1
-                pair = max(pair, found) if found is not None else pair
-            best = min(best, pair)
-        children.append(max(v_e, best))
-    return min(children), solves
+                child_value = max(value, float(open_bound[e]),
+                                  -math.inf if found is None else found)
+            if child_value >= cutoff:
+                continue
+            rest = np.setdiff1d(np.arange(m), child)
+            is_leaf = found is not None and not bottleneck_loop(
+                pu.n_bus, pu.f[rest], pu.t[rest], open_bound[rest], pu.is_source)[1]
+            count += 1
+            heapq.heappush(heap, (child_value, count, child, is_leaf))
+    return cutoff, solves, None  # every topology below the cutoff is pruned
 
 
 def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
@@ -212,9 +242,9 @@ def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
     out.loop_bound = bottleneck_cycle(pu.n_bus, pu.f, pu.t, open_bound, pu.is_source)
     left = budget_s - (time.perf_counter() - t0)
     if left > 0 and out.loop_bound < cutoff:
-        pair, out.pair_probes = pair_loop_bound(model, problem, open_bound, floor, cutoff,
-                                                y_const, time.perf_counter() + left)
-        out.loop_bound = max(out.loop_bound, pair)
+        deep, out.loop_solves, out.loop_optimum = loop_branch_bound(
+            model, problem, open_bound, floor, cutoff, y_const, time.perf_counter() + left)
+        out.loop_bound = max(out.loop_bound, deep)
     if out.closed:
         sol = model.solve(None, floor, hard_limit_s - (time.perf_counter() - t0))
         if sol.status == SolverStatus.OPTIMAL and math.isfinite(sol.objective):
