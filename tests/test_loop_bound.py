@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from feederopt.algorithms.probing import ConicRelaxation, loop_branch_bound, probe_closed
 from feederopt.algorithms.slaves import TopologyEvaluator
-from feederopt.network import to_per_unit
+from feederopt.network import Network, to_per_unit
 from feederopt.network.topology import bottleneck_cycle, bottleneck_loop
 from feederopt.problems.reconfiguration import ReconfigurationProblem
 from test_reconfiguration_property import meshed_grids, radial
@@ -80,25 +80,32 @@ def test_bottleneck_cycle_matches_every_simple_cycle(data: st.DataObject) -> Non
         assert len(set(loop)) == len(loop)
 
 
-@pytest.mark.parametrize("substations", [1, 2])
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data())
-def test_loop_bound_below_every_enumerated_topology(substations: int,
-                                                    data: st.DataObject) -> None:
-    net = data.draw(meshed_grids(substations))
+def _enumerated(net: Network) -> tuple[ReconfigurationProblem, TopologyEvaluator,
+                                       list[float]]:
+    """The problem, its slave and the losses of every feasible radial topology (brute force,
+    radiality by the test's own union-find)."""
     pu = to_per_unit(net)
     problem = ReconfigurationProblem(pu)
     ev = TopologyEvaluator(problem)
-    values = []
     m = pu.n_branch
-    k_open = m - (pu.n_bus - int(pu.is_source.sum()))
-    for opened in itertools.combinations(range(m), k_open):
+    values = []
+    for opened in itertools.combinations(range(m), m - (pu.n_bus - int(pu.is_source.sum()))):
         closed = np.ones(m, dtype=bool)
         closed[list(opened)] = False
         if radial(pu.n_bus, pu.f, pu.t, closed, pu.is_source):
             res = ev.evaluate(closed.astype(float), need_gradient=False)
             if res.feasible:
                 values.append(res.objective)
+    return problem, ev, values
+
+
+@pytest.mark.parametrize("substations", [1, 2])
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_loop_bound_below_every_enumerated_topology(substations: int,
+                                                    data: st.DataObject) -> None:
+    problem, _ev, values = _enumerated(data.draw(meshed_grids(substations)))
+    pu = problem.pu
     if len(values) < 2:
         return
     cutoff = max(values)
@@ -122,19 +129,9 @@ def test_loop_branch_bound_proves_the_enumerated_optimum(substations: int,
     cutoff above the optimum and time enough, it proves the enumerated optimum (its bound is
     the optimum and its topology attains it); with the time cut short its bound stays below
     every topology under the cutoff and never below the one-level loop bound."""
-    net = data.draw(meshed_grids(substations))
-    pu = to_per_unit(net)
-    problem = ReconfigurationProblem(pu)
-    ev = TopologyEvaluator(problem)
+    problem, ev, values = _enumerated(data.draw(meshed_grids(substations)))
+    pu = problem.pu
     m = pu.n_branch
-    values = []
-    for opened in itertools.combinations(range(m), m - (pu.n_bus - int(pu.is_source.sum()))):
-        closed = np.ones(m, dtype=bool)
-        closed[list(opened)] = False
-        if radial(pu.n_bus, pu.f, pu.t, closed, pu.is_source):
-            res = ev.evaluate(closed.astype(float), need_gradient=False)
-            if res.feasible:
-                values.append(res.objective)
     if len(values) < 2:
         return
     best = min(values)
