@@ -61,6 +61,7 @@ from feederopt.algorithms.slaves import dpp_pays
 from feederopt.formulations.blocks import Group, Sense
 from feederopt.network.topology import bottleneck_cycle, bottleneck_loop
 from feederopt.problems.reconfiguration import ReconfigurationProblem
+from feederopt.solvers import interrupt
 from feederopt.solvers.cvxpy_backend import ConicSolution, CvxpyModel, time_limit_options
 from feederopt.solvers.status import SolverStatus
 
@@ -145,8 +146,9 @@ def loop_branch_bound(model: ConicRelaxation, problem: ReconfigurationProblem,
     value, i.e. the optimum among the topologies below the cutoff is proven (the radial
     structure: every radial topology opens exactly one branch per independent loop, so the
     depth is the number of loops, 6 on mv_oberrhein once its switch blocks are contracted).
-    Stops at ``deadline`` (``time.perf_counter()``). Returns the bound, the number of
-    relaxations solved and the topology (``y``) of a leaf that attains it (None otherwise)."""
+    Stops at ``deadline`` (``time.perf_counter()``) or a stop request (Ctrl-C). Returns the
+    bound, the number of relaxations solved and the topology (``y``) of a leaf that attains it
+    (None otherwise)."""
     pu = problem.pu
     m = pu.n_branch
     root_value, loop = bottleneck_loop(pu.n_bus, pu.f, pu.t, open_bound, pu.is_source)
@@ -165,7 +167,7 @@ def loop_branch_bound(model: ConicRelaxation, problem: ReconfigurationProblem,
             y = np.ones(m)
             y[list(opened)] = 0.0
             return value, solves, y
-        if time.perf_counter() >= deadline:
+        if time.perf_counter() >= deadline or interrupt.requested():
             return value, solves, None
         heapq.heappop(heap)
         keep = np.setdiff1d(np.arange(m), opened)
@@ -177,7 +179,7 @@ def loop_branch_bound(model: ConicRelaxation, problem: ReconfigurationProblem,
             if not math.isfinite(open_bound[e]) or open_bound[e] >= cutoff or child in seen:
                 continue  # never open (fixed), pruned by its single value, or known
             seen.add(child)
-            left = deadline - time.perf_counter()
+            left = 0.0 if interrupt.requested() else deadline - time.perf_counter()
             found: float | None = None
             if left <= 0:  # out of time: the parent's value still bounds the child
                 child_value = max(value, float(open_bound[e]))
@@ -227,7 +229,7 @@ def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
     for _ in range(rounds):
         found = 0
         for e in sw:
-            if floor[e] or time.perf_counter() - t0 > budget_s:
+            if floor[e] or time.perf_counter() - t0 > budget_s or interrupt.requested():
                 continue
             cap = np.ones(n)
             cap[e] = 0.0
@@ -250,11 +252,11 @@ def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
             break
     out.loop_bound = bottleneck_cycle(pu.n_bus, pu.f, pu.t, open_bound, pu.is_source)
     left = budget_s - (time.perf_counter() - t0)
-    if left > 0 and out.loop_bound < cutoff:
+    if left > 0 and out.loop_bound < cutoff and not interrupt.requested():
         deep, out.loop_solves, out.loop_optimum = loop_branch_bound(
             model, problem, open_bound, floor, cutoff, y_const, time.perf_counter() + left)
         out.loop_bound = max(out.loop_bound, deep)
-    if out.closed:
+    if out.closed and not interrupt.requested():
         sol = model.solve(None, floor, hard_limit_s - (time.perf_counter() - t0))
         if sol.status == SolverStatus.OPTIMAL and math.isfinite(sol.objective):
             out.bound = sol.objective + y_const - 1e-6 * max(abs(sol.objective), 1.0)
