@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 
 import networkx as nx
 import numpy as np
@@ -19,10 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feederopt.algorithms.probing import probe_closed
+from feederopt.algorithms.probing import ConicRelaxation, loop_branch_bound, probe_closed
 from feederopt.algorithms.slaves import TopologyEvaluator
-from feederopt.network import to_per_unit
-from feederopt.network.topology import bottleneck_cycle
+from feederopt.network import Network, to_per_unit
+from feederopt.network.topology import bottleneck_cycle, bottleneck_loop
 from feederopt.problems.reconfiguration import ReconfigurationProblem
 from test_reconfiguration_property import meshed_grids, radial
 
@@ -65,6 +66,37 @@ def test_bottleneck_cycle_matches_every_simple_cycle(data: st.DataObject) -> Non
             ring = zip(cyc, cyc[1:] + cyc[:1], strict=True)
             best = max(best, min(simple[a][b]["w"] for a, b in ring))
     assert bottleneck_cycle(n, f, t, w, sources) == best
+    # The loop that bottleneck_loop names attains it and is a loop: every node of the merged
+    # multigraph meets an even number of its edges (a single loop: at least one edge).
+    value, loop = bottleneck_loop(n, f, t, w, sources)
+    assert value == best
+    if loop:
+        assert min(float(w[k]) for k in loop) == best
+        degree: dict[int, int] = {}
+        for k in loop:
+            for end in (node[int(f[k])], node[int(t[k])]):
+                degree[end] = degree.get(end, 0) + 1
+        assert all(d % 2 == 0 for d in degree.values())
+        assert len(set(loop)) == len(loop)
+
+
+def _enumerated(net: Network) -> tuple[ReconfigurationProblem, TopologyEvaluator,
+                                       list[float]]:
+    """The problem, its slave and the losses of every feasible radial topology (brute force,
+    radiality by the test's own union-find)."""
+    pu = to_per_unit(net)
+    problem = ReconfigurationProblem(pu)
+    ev = TopologyEvaluator(problem)
+    m = pu.n_branch
+    values = []
+    for opened in itertools.combinations(range(m), m - (pu.n_bus - int(pu.is_source.sum()))):
+        closed = np.ones(m, dtype=bool)
+        closed[list(opened)] = False
+        if radial(pu.n_bus, pu.f, pu.t, closed, pu.is_source):
+            res = ev.evaluate(closed.astype(float), need_gradient=False)
+            if res.feasible:
+                values.append(res.objective)
+    return problem, ev, values
 
 
 @pytest.mark.parametrize("substations", [1, 2])
@@ -72,20 +104,8 @@ def test_bottleneck_cycle_matches_every_simple_cycle(data: st.DataObject) -> Non
 @given(data=st.data())
 def test_loop_bound_below_every_enumerated_topology(substations: int,
                                                     data: st.DataObject) -> None:
-    net = data.draw(meshed_grids(substations))
-    pu = to_per_unit(net)
-    problem = ReconfigurationProblem(pu)
-    ev = TopologyEvaluator(problem)
-    values = []
-    m = pu.n_branch
-    k_open = m - (pu.n_bus - int(pu.is_source.sum()))
-    for opened in itertools.combinations(range(m), k_open):
-        closed = np.ones(m, dtype=bool)
-        closed[list(opened)] = False
-        if radial(pu.n_bus, pu.f, pu.t, closed, pu.is_source):
-            res = ev.evaluate(closed.astype(float), need_gradient=False)
-            if res.feasible:
-                values.append(res.objective)
+    problem, _ev, values = _enumerated(data.draw(meshed_grids(substations)))
+    pu = problem.pu
     if len(values) < 2:
         return
     cutoff = max(values)
@@ -98,3 +118,40 @@ def test_loop_bound_below_every_enumerated_topology(substations: int,
             assert v >= low - 1e-5 * max(1.0, abs(v))
     # Not vacuous: the bound is finite (every grid here has a loop).
     assert math.isfinite(found.loop_bound)
+
+
+@pytest.mark.parametrize("substations", [1, 2])
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_loop_branch_bound_proves_the_enumerated_optimum(substations: int,
+                                                        data: st.DataObject) -> None:
+    """The loop branch-and-bound (:func:`loop_branch_bound`) against brute force: with the
+    cutoff above the optimum and time enough, it proves the enumerated optimum (its bound is
+    the optimum and its topology attains it); with the time cut short its bound stays below
+    every topology under the cutoff and never below the one-level loop bound."""
+    problem, ev, values = _enumerated(data.draw(meshed_grids(substations)))
+    pu = problem.pu
+    m = pu.n_branch
+    if len(values) < 2:
+        return
+    best = min(values)
+    cutoff = best * 1.05 + 1e-6
+    model = ConicRelaxation(problem)
+    open_bound = np.full(m, math.inf)
+    for e in np.flatnonzero(pu.switchable):
+        cap = np.ones(m)
+        cap[e] = 0.0
+        sol = model.solve(cap)
+        if sol.status == "optimal":
+            open_bound[e] = sol.objective - 1e-6 * max(abs(sol.objective), 1.0)
+    single = bottleneck_cycle(pu.n_bus, pu.f, pu.t, open_bound, pu.is_source)
+    bound, _, y = loop_branch_bound(model, problem, open_bound, np.zeros(m), cutoff, 0.0,
+                                    time.perf_counter() + 120.0)
+    assert bound >= single - 1e-9
+    assert bound == pytest.approx(best, rel=1e-4, abs=1e-6)
+    assert y is not None and radial(pu.n_bus, pu.f, pu.t, y > 0.5, pu.is_source)
+    assert ev.evaluate(y, need_gradient=False).objective == pytest.approx(best, rel=1e-4,
+                                                                           abs=1e-6)
+    cut, _, _ = loop_branch_bound(model, problem, open_bound, np.zeros(m), cutoff, 0.0,
+                                  time.perf_counter())  # no time: the root's bound
+    assert single - 1e-9 <= cut <= best + 1e-5 * max(1.0, best)

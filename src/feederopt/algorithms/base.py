@@ -89,6 +89,10 @@ class RawSolution:
     extra: dict[str, Any] = field(default_factory=dict)
     #: The typed outcome of an uncertain method (:mod:`feederopt.algorithms.outcomes`).
     outcome: StochasticOutcome | RobustOutcome | None = None
+    #: False when ``y`` breaks a limit: no radial topology meets them (status ``infeasible``)
+    #: or none that does was found before a limit (``time_limit``, ``interrupted``); ``y`` is
+    #: then the least-violating topology seen and ``diagnosis`` its violated limits.
+    within_limits: bool = True
 
 
 class AlgorithmBase:

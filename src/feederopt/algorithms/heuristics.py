@@ -112,6 +112,12 @@ def relaxation_rounding(ev: TopologyEvaluator, point: dict[str, np.ndarray]) -> 
     return y
 
 
+def _within_limits(pu: PerUnitNetwork, y: np.ndarray) -> bool:
+    """The radial sweep of ``y`` converges within every limit it checks."""
+    flow = sweep(pu, y > 0.5)
+    return flow is not None and flow.converged and flow.within_limits(pu)
+
+
 def _remember(ev: TopologyEvaluator, closed: np.ndarray, res: SweepResult) -> None:
     """Keep a screened topology's power flow in the evaluator's history (when it keeps one):
     its point is the slave's solution when the relaxation is exact, so Benders can take OA
@@ -220,6 +226,116 @@ def exchange_estimates(pu: PerUnitNetwork, tie: int, sides: tuple[list[int], lis
         out.extend((float(d), int(k)) for d, k in zip(delta, side, strict=True)
                    if pu.switchable[k])
     return out
+
+
+def _subtree_violation(pu: PerUnitNetwork, res: SweepResult, order: np.ndarray,
+                       parent_edge: np.ndarray) -> np.ndarray:
+    """Per bus, the slack (:meth:`SweepResult.violation`'s terms) that the subtree below it
+    needs: a bus's own voltage slack plus its parent branch's current and power slack, summed
+    up the tree."""
+    one = np.zeros(pu.n_bus)
+    load = ~pu.is_source
+    one[load] = (np.clip(pu.v_min[load] ** 2 - res.v[load], 0.0, None)
+                 + np.clip(res.v[load] - pu.v_max[load] ** 2, 0.0, None))
+    branch = np.zeros(pu.n_branch)
+    if res.l_branch is not None:
+        lim = np.flatnonzero(np.isfinite(pu.i_max) & (pu.i_max > 0))
+        branch[lim] += np.clip((res.l_branch[lim] - pu.i_max[lim] ** 2) / (2 * pu.i_max[lim]),
+                               0.0, None)
+    if res.p_branch is not None and res.q_branch is not None:
+        lim = np.flatnonzero(np.isfinite(pu.s_max))
+        branch[lim] += np.clip(np.hypot(res.p_branch[lim], res.q_branch[lim]) - pu.s_max[lim],
+                               0.0, None)
+    child = order[parent_edge[order] >= 0]
+    one[child] += branch[parent_edge[child]]
+    sub = one.copy()
+    for j in child[::-1]:  # leaves first: each bus adds its subtree to its parent
+        k = int(parent_edge[j])
+        sub[int(pu.t[k] if pu.f[k] == j else pu.f[k])] += sub[j]
+    return sub
+
+
+def _half_violation(pu: PerUnitNetwork, sub: np.ndarray, depth: np.ndarray,
+                    side: list[int]) -> float:
+    """The violation below one half of a loop (:func:`~feederopt.network.topology.loop_sides`):
+    the subtree of the lower end of its top branch."""
+    if not side:
+        return 0.0
+    k = side[-1]
+    low = pu.f[k] if depth[pu.f[k]] > depth[pu.t[k]] else pu.t[k]
+    return float(sub[int(low)])
+
+
+def violation_repair(pu: PerUnitNetwork, y: np.ndarray, time_limit_s: float,
+                     screen: int = 6) -> tuple[np.ndarray, SweepResult | None]:
+    """Branch exchange that minimises the total violation of the limits, then the losses
+    (lexicographically), on the exact radial sweep alone: the load transfer of Civanlar et al.
+    (IEEE TPWRD 3(3), 1988) aimed at the limits instead of the losses.
+
+    The violation of a topology is :meth:`SweepResult.violation` (the phase-1 slack of its
+    power flow). Each pass ranks the open switches by the violation hanging below the two
+    sides of the loop they close (the subtrees of its two halves), and for each tries opening
+    the ``screen`` branches of a violated side with the best loss estimate
+    (:func:`exchange_estimates`): opening branch ``k`` of that side moves the part below ``k``
+    to the other end of the switch. The first exchange that lowers (violation, losses) is
+    taken. Stops at zero violation, a local optimum or ``time_limit_s``. Returns the topology
+    and its flow (None if ``y`` is not radial)."""
+    deadline = Deadline(time_limit_s)
+    closed = y > 0.5
+    base = sweep(pu, closed)
+    if base is None:
+        return y, None
+    best = (base.violation(pu), base.losses)
+    improved = True
+    while improved and best[0] > 0 and not deadline.expired():
+        improved = False
+        tree = tree_order(pu.n_bus, pu.f, pu.t, closed, pu.is_source)
+        if tree is None:
+            break
+        order, parent_edge, depth = tree
+        sub = _subtree_violation(pu, base, order, parent_edge)
+        ranked: list[tuple[float, int, tuple[list[int], list[int]]]] = []
+        for sw in np.flatnonzero(~closed & pu.switchable):
+            sides = loop_sides(pu.f, pu.t, parent_edge, depth, int(pu.f[sw]), int(pu.t[sw]))
+            score = sum(_half_violation(pu, sub, depth, side) for side in sides)
+            if score > 0:
+                ranked.append((-score, int(sw), sides))
+        ranked.sort(key=lambda item: item[0])
+        for _score, tie, sides in ranked:
+            if deadline.expired():
+                break
+            violated = {k for side in sides if _half_violation(pu, sub, depth, side) > 0
+                        for k in side}
+            estimates = sorted(e for e in exchange_estimates(pu, tie, sides, base)
+                               if e[1] in violated)
+            for _est, k in estimates[:screen]:
+                cand = closed.copy()
+                cand[tie], cand[k] = True, False
+                res = sweep(pu, cand)
+                if res is None or not res.converged:
+                    continue
+                value = (res.violation(pu), res.losses)
+                if value[0] < best[0] - 1e-12 or (value[0] <= best[0] + 1e-12
+                                                  and value[1] < best[1] - 1e-12):
+                    closed, base, best, improved = cand, res, value, True
+                    break
+            if improved:
+                break
+    return closed.astype(float), base
+
+
+def radial_base(pu: PerUnitNetwork) -> np.ndarray | None:
+    """The grid's own switch states made radial: a spanning forest (one source per tree) of
+    the closed branches first, the non-switchable ones before all (Kruskal's order of
+    :func:`~feederopt.network.topology.max_spanning_forest`), so that a base case with loops
+    loses one switchable branch per loop and an unsupplied part is joined by one of its open
+    switches. None when no radial topology keeps every fixed branch closed."""
+    weight = pu.initial_closed().astype(float)
+    y = max_spanning_forest(pu.n_bus, pu.f, pu.t, weight, ~pu.switchable, pu.is_source)
+    if np.any(~y & ~pu.switchable) or not is_radial_forest(pu.n_bus, pu.f, pu.t, y,
+                                                           pu.is_source)[0]:
+        return None
+    return y.astype(float)
 
 
 def branch_exchange(ev: TopologyEvaluator, y: np.ndarray, time_limit_s: float = 30.0,
@@ -387,7 +503,14 @@ def start_topologies(ev: TopologyEvaluator, time_limit_s: float,
     them then gets at most ``PERTURBATION_SHARE`` times the time they took. ``enough(y,
     value)`` ends the sequence after a step whose topology is good enough (e.g. it closes the
     run's gap against the relaxation's bound: a 5 % gap on the 1000-bus feeder is then proven
-    after the rounding, not after the whole budget)."""
+    after the rounding, not after the whole budget).
+
+    A start whose power flow breaks a limit is repaired by :func:`violation_repair` before
+    branch exchange; when no start meets the limits, the grid's own state (made radial by
+    :func:`radial_base` when it has loops) is repaired as one more start. A start that still
+    breaks a limit is returned all the same: when no topology meets the limits, the exact
+    method reports the least-violating one it saw (lv_schutterwald)."""
+    pu = ev.problem.pu
     keep, ev.keep_history = ev.keep_history, True
     history_before = len(ev.history)
     starts: list[np.ndarray] = []
@@ -404,16 +527,33 @@ def start_topologies(ev: TopologyEvaluator, time_limit_s: float,
             starts.append(found[0])
             return enough is not None and math.isfinite(found[1]) and enough(*found)
 
+        def improve(y: np.ndarray) -> tuple[np.ndarray, float]:
+            """Branch exchange; a topology whose power flow breaks a limit is first repaired
+            by :func:`violation_repair` (and stays a start if it still breaks one: the
+            least-violating answer when no topology meets the limits)."""
+            flow = sweep(pu, y > 0.5) if sweep_decides(pu) else None
+            if flow is not None and flow.converged and not flow.within_limits(pu):
+                y, flow = violation_repair(pu, y, max(left(), 0.0))
+                if flow is None or not flow.within_limits(pu):
+                    return y, math.inf
+            return branch_exchange(ev, y, max(left(), 0.0))
+
+        if fallback is not None and not _ok(ev, fallback):
+            fallback = radial_base(pu)  # the grid's own state with its loops opened
         if relaxed is not None:
             y = relaxation_rounding(ev, relaxed)
             if y is not None:
-                done = take(branch_exchange(ev, y, left()))
+                done = take(improve(y))
         if left() > 0 and not done:
             y = sequential_opening(ev, left())
-            if y is None and fallback is not None and _ok(ev, fallback):
-                y = fallback
+            if y is None and fallback is not None:
+                y, fallback = fallback, None
             if y is not None:
-                done = take(branch_exchange(ev, y, max(left(), 0.0)))
+                done = take(improve(y))
+        if left() > 0 and not done and fallback is not None and not any(
+                _within_limits(pu, y) for y in starts):
+            # No start meets the limits yet: the grid's own state, repaired, is one more.
+            done = take(improve(fallback))
         if starts and left() > 0 and not done:
             values = [ev.evaluate(y, need_gradient=False) for y in starts]
             feasible = [(r.objective, k) for k, r in enumerate(values) if r.feasible]

@@ -183,4 +183,5 @@ def solve_fixed(problem: ReconfigurationProblem, method: str,
                            point=ev.point, timings=timings, solver=solver, extra=note)
     return RawSolution(Status.INFEASIBLE, method, y, math.nan, -math.inf, math.inf, 0, elapsed,
                        point=ev.point, timings=timings, diagnosis=list(ev.violations),
-                       solver=solver, extra={**note, "total_violation_pu": ev.violation})
+                       within_limits=False, solver=solver,
+                       extra={**note, "total_violation_pu": ev.violation})

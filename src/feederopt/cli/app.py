@@ -33,6 +33,10 @@ from feederopt import FeederoptError, InputError, Problem, __version__, interrup
 
 #: Exit code of a solve that proves the grid infeasible (no radial topology meets the limits).
 EXIT_INFEASIBLE = 3
+#: Exit code of a solve that stopped (time limit, iteration limit) before it found a topology
+#: within the limits: the least-violating topology found is printed and written, with the
+#: limits it breaks, but infeasibility is not proven.
+EXIT_LIMITS_BROKEN = 4
 
 P = ParamSpec("P")
 R = TypeVar("R")

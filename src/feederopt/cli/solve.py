@@ -12,6 +12,7 @@ from rich.table import Table
 from feederopt import DEFAULT_RADIALITY, InputError, Problem, ProblemKind, interrupt
 from feederopt.cli.app import (
     EXIT_INFEASIBLE,
+    EXIT_LIMITS_BROKEN,
     FORCE_OPT,
     QUIET_OPT,
     SOURCE_ARG,
@@ -61,10 +62,21 @@ def print_result(result: Any) -> None:
             out.print(f"[yellow]warning:[/] {w}")
     print_devices(result)
     if result.diagnosis:
-        out.print("[red]No radial configuration meets the limits.[/] The least-violating one "
-                  "needs slack at:")
+        if result.status.value == "infeasible":
+            out.print("[red]No radial configuration meets the limits.[/] The least-violating "
+                      "one needs slack at:")
+        else:
+            total = result.extra.get("total_violation_pu")
+            out.print("[red]No radial configuration within the limits was found[/] before the "
+                      f"run stopped ({result.status.value}; infeasibility is not proven). The "
+                      "open branches above are the least-violating one found"
+                      + (f" (total slack {total:.4g} p.u.)" if total is not None else "")
+                      + f"; it needs slack at {len(result.diagnosis)} limits:")
         for d in result.diagnosis[:20]:
             out.print(f"  - {describe_violation(d)}", markup=False)
+        if len(result.diagnosis) > 20:
+            out.print(f"  ... and {len(result.diagnosis) - 20} more (all in the JSON's "
+                      "diagnosis)")
 
 
 def print_devices(result: Any) -> None:
@@ -263,5 +275,7 @@ def solve(
         raise typer.Exit(interrupt.exit_code())
     if result.status is Status.INFEASIBLE:
         raise typer.Exit(EXIT_INFEASIBLE)
+    if not result.within_limits:  # stopped before finding a topology within the limits
+        raise typer.Exit(EXIT_LIMITS_BROKEN)
     if result.status is Status.ERROR:
         raise typer.Exit(1)

@@ -233,14 +233,42 @@ def bottleneck_cycle(n: int, f: np.ndarray, t: np.ndarray, weight: np.ndarray,
     on the loop (``-inf`` when the graph is a forest). Kruskal's order (J. AMS 7(1), 1956):
     edges by decreasing weight join components until the first one closes a loop; every edge
     before it weighs at least as much, and they form a forest, so no loop does better."""
+    return bottleneck_loop(n, f, t, weight, sources)[0]
+
+
+def bottleneck_loop(n: int, f: np.ndarray, t: np.ndarray, weight: np.ndarray,
+                    sources: np.ndarray) -> tuple[float, list[int]]:
+    """:func:`bottleneck_cycle` and the edges of a loop that attains it: the edge that closes
+    the first loop in Kruskal's order and the path between its ends in the forest of the
+    edges before it (an empty list when the graph is a forest)."""
     fm, tm = merge_sources(f, t, sources)
     parent = np.arange(n)
-    for k in np.argsort(-np.asarray(weight, float), kind="stable"):
+    adj: dict[int, list[tuple[int, int]]] = {}
+    for k in (int(e) for e in np.argsort(-np.asarray(weight, float), kind="stable")):
         a, b = _root(parent, int(fm[k])), _root(parent, int(tm[k]))
         if a == b:
-            return float(weight[k])
+            return float(weight[k]), [k, *_forest_path(adj, int(fm[k]), int(tm[k]))]
         parent[a] = b
-    return -np.inf
+        adj.setdefault(int(fm[k]), []).append((int(tm[k]), k))
+        adj.setdefault(int(tm[k]), []).append((int(fm[k]), k))
+    return -np.inf, []
+
+
+def _forest_path(adj: dict[int, list[tuple[int, int]]], a: int, b: int) -> list[int]:
+    """The edges of the path from ``a`` to ``b`` in a forest given by its adjacency lists."""
+    via: dict[int, tuple[int, int]] = {a: (a, -1)}
+    stack = [a]
+    while stack and b not in via:
+        i = stack.pop()
+        for j, k in adj.get(i, []):
+            if j not in via:
+                via[j] = (i, k)
+                stack.append(j)
+    path = []
+    while b != a:
+        b, k = via[b]
+        path.append(k)
+    return path
 
 
 def radiality_problem(

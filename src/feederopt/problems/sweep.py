@@ -36,7 +36,11 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
-from feederopt.formulations.distflow import dangling_branches, switchable_shunts
+from feederopt.formulations.distflow import (
+    dangling_branches,
+    effective_ratings,
+    switchable_shunts,
+)
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import tree_order
 
@@ -68,6 +72,34 @@ class SweepResult:
         if len(dang):
             out["d"] = np.where(on[dang], 0.0, self.v[pu.dangle_bus[dang]])
         return out
+
+    def violation(self, pu: PerUnitNetwork) -> float:
+        """The phase-1 objective (:func:`~feederopt.formulations.distflow.slack_objective`) at
+        this flow [p.u.]: the slack that its voltages, currents and branch powers need,
+
+            sum_j [max(0, v_min_j^2 - v_j) + max(0, v_j - v_max_j^2)]
+            + sum_rated max(0, (l_e - i_max_e^2) / (2 i_max_e))
+            + sum_thermal max(0, |S_e| - s_max_e)
+
+        with no balance slack (the loads are served). The sweep's flow satisfies DistFlow with
+        its cones tight, so with these slacks it is a point of the phase-1 SOCP: the value is an
+        upper bound on the topology's least total slack (equal when the slave would not shed
+        load to relieve a limit), and 0 exactly when :meth:`within_limits` holds (tol 0).
+        Infinite for a flow that did not converge."""
+        if not self.converged:
+            return float("inf")
+        load = ~pu.is_source
+        total = float(np.sum(np.clip(pu.v_min[load] ** 2 - self.v[load], 0.0, None))
+                      + np.sum(np.clip(self.v[load] - pu.v_max[load] ** 2, 0.0, None)))
+        rated, thermal = effective_ratings(pu)
+        if self.l_branch is not None and len(rated):
+            imax = pu.i_max[rated]
+            total += float(np.sum(np.clip((self.l_branch[rated] - imax**2) / (2 * imax),
+                                          0.0, None)))
+        if self.p_branch is not None and self.q_branch is not None and len(thermal):
+            s = np.hypot(self.p_branch[thermal], self.q_branch[thermal])
+            total += float(np.sum(np.clip(s - pu.s_max[thermal], 0.0, None)))
+        return total
 
     def within_limits(self, pu: PerUnitNetwork, tol: float = 1e-6) -> bool:
         """Voltage, current and branch apparent-power limits hold, the last on ``(P, Q)`` as

@@ -48,6 +48,9 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
     q = point.get("Q", np.full(pu.n_branch, np.nan))
     ell = point.get("l", np.full(pu.n_branch, np.nan))
     losses_kw = losses_of(model_pu or pu, point) * s * 1000.0 if "l" in point else math.nan
+    # A topology that breaks a limit (the least-violating one): its SOCP point minimises
+    # slack, not losses, so it gives no losses; the AC check gives its true ones.
+    violating = raw.status is Status.INFEASIBLE or not raw.within_limits
 
     base_ac = ac_power_flow(net) if ac_check else None
     ac = None
@@ -102,7 +105,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
             ac.converged and ac_net is None) else None
         check = _ac_check(pu, point, v, losses_kw, closed, ac, fidelity,
                           list(net.meta.get("warnings", [])),
-                          compare=raw.status is not Status.INFEASIBLE)
+                          compare=not violating, proven=raw.status is Status.INFEASIBLE)
     base: dict[str, Any] = {}
     bus_ids_all = pu.bus_ids
     if base_ac is not None:
@@ -125,7 +128,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         method=raw.method,
         status=raw.status,
         objective=raw.objective,
-        losses_kw=losses_kw if raw.status is not Status.INFEASIBLE else math.nan,
+        losses_kw=math.nan if violating else losses_kw,
         lower_bound=raw.lower_bound,
         gap=raw.gap,
         iterations=raw.iterations,
@@ -142,6 +145,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         log=raw.log,
         timings=raw.timings,
         diagnosis=diagnosis,
+        within_limits=not violating,
         extra={k: v for k, v in raw.extra.items() if k != "objective_kind"},
         network=net,
     )
@@ -180,12 +184,14 @@ def _diagnosis_entry(pu: PerUnitNetwork, d: Any, bus_out: Callable[[str], Any]) 
 
 def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, losses_kw: float,
               closed: np.ndarray, ac: Any, fidelity: ModelFidelity | None = None,
-              notes: list[str] | None = None, compare: bool = True) -> AcCheck:
+              notes: list[str] | None = None, compare: bool = True,
+              proven: bool = True) -> AcCheck:
     """Compare the SOCP point with the AC power flow; flag an inexact relaxation, and a model
     that does not represent every element exactly (``fidelity``: the model's own power flow
     against the AC one on the same topology; ``notes``: what the reader could not model).
-    ``compare=False`` (the least-violating point of an infeasible grid, which minimises slack,
-    not losses) skips the comparison of the SOCP point with the AC power flow."""
+    ``compare=False`` (the least-violating point of an infeasible grid, ``proven``, or of a run
+    that found no topology within the limits, which minimises slack, not losses) skips the
+    comparison of the SOCP point with the AC power flow."""
     warnings: list[str] = []
     model_warning = fidelity.warning(notes) if fidelity is not None else None
     if model_warning:
@@ -207,7 +213,9 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
     dv = float(np.nanmax(np.abs(v - ac.vm_pu))) if np.any(np.isfinite(v)) else math.nan
     diff_pct = (ac.losses_kw - losses_kw) / ac.losses_kw * 100 if ac.losses_kw else math.nan
     if not compare:
-        warnings.append("the grid is infeasible: the SOCP point shown is the least-violating "
+        why = ("the grid is infeasible" if proven else
+               "no topology within the limits was found (infeasibility not proven)")
+        warnings.append(f"{why}: the SOCP point shown is the least-violating "
                         "one, not a loss-minimising operating point")
     elif cone_gap > EXACT_CONE_TOL:
         warnings.append(

@@ -94,6 +94,10 @@ class Result:
     source: str | None = None
     #: The devices' settings and the cost terms of a distribution OPF (``devices``, ``costs``).
     dopf: DopfSummary | None = None
+    #: False when the topology breaks a limit: the least-violating one, either of a grid
+    #: proven infeasible or of a run that found none within the limits before it stopped
+    #: (``diagnosis`` names the violated limits, ``total_violation_pu`` sums their slack).
+    within_limits: bool = True
     #: Published figures of the case against the proven bound (``literature``).
     literature: list[dict[str, Any]] = field(default_factory=list)
     #: ``(pandapower net, network, closed) -> net with those switch states``; set by the api
@@ -125,6 +129,7 @@ class Result:
             "max_voltage_pu": _num(self.max_voltage_pu),
             "ac_check": self.ac_check.to_dict() if self.ac_check else None,
             "base": {k: _num(v) if isinstance(v, float) else v for k, v in self.base.items()},
+            "within_limits": self.within_limits,
             "diagnosis": self.diagnosis,
             "timings": {k: _num(v) for k, v in self.timings.items()},
             "iteration_log": [
