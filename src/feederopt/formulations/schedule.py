@@ -39,10 +39,15 @@ Second stage (wait and see, for a realisation ``xi``), the seed's (2)-(26) with 
 * (22)-(23) renewables ``pres + spill = p_hat (1 - dev xr)`` (use plus curtailment).
 * (24) EV: ``0 <= pev_{k,h} <= a_{k,h} P_k`` and the daily energy ``sum_h pev + short_k >=
   E_k`` (with the seed's lower bound 0 alone the optimiser never charges).
-* Loss term of (1), ``c_l r (P^2 + Q^2)``: a piecewise-linear outer approximation
-  ``lp >= r (2 a P - a^2)`` at the tangent points ``a in +-A`` (and ``lp >= 0``), the same for
-  ``Q``: a linear model that HiGHS solves as a MILP and whose dual the subproblem needs (the
-  loss of the flows found is reported exactly, ``r (P^2 + Q^2)``).
+* Loss term of (1), ``c_l r (P^2 + Q^2)``: a piecewise-linear outer approximation by the
+  tangents of the perspective ``r P^2 / y`` (Frangioni & Gentile, Math. Program. 106(2),
+  2006), ``lp >= r (2 a P - a^2 y)`` at the tangent points ``a in +-A`` (and ``lp >= 0``), the
+  same for ``Q``: a linear model that HiGHS solves as a MILP and whose dual the subproblem
+  needs (the loss of the flows found is reported exactly, ``r (P^2 + Q^2)``). For a binary
+  ``y`` these are the plain tangents ``r (2 a P - a^2)`` (``y = 1``) or ``lp >= 0`` with
+  ``P = 0`` (``y = 0``): the same feasible set, so the same optimum; but a fractional ``y``
+  no longer splits a flow over half-closed branches at a quarter of its loss (the LP
+  relaxation's weakness).
 
 Objective of a realisation: ``c_l sum (lp + lq) + c_s sum ps + c_r sum pr + sum c_dg pdg
 + c_r sum short + c_rc sum spill`` (the seed's (1) prices load curtailment; DG is free there).
@@ -242,13 +247,15 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
     ybig = _y_terms(d, big)
     b.add_rows("ldf_hi", {"v": dv, "P": rP, "Q": xQ, **ybig}, Sense.LE, big)
     b.add_rows("ldf_lo", {"v": -dv, "P": -rP, "Q": -xQ, **ybig}, Sense.LE, big)
-    # loss tangents: r (2 a P - a^2) - lp <= 0
+    # loss tangents of the perspective r P^2 / y: r (2 a P - a^2 y) - lp <= 0
     rr = np.tile(d.r, H)
     for g, lg in (("P", "lp"), ("Q", "lq")):
         for a in d.tangents:
+            ya = _y_terms(d, -rr * a * a)
             for sign in (1.0, -1.0):
                 b.add_rows(f"loss_{g}_{sign * a:g}", {g: sp.diags(2 * sign * a * rr).tocsr(),
-                                                      lg: -eye_m}, Sense.LE, rr * a * a)
+                                                      lg: -eye_m, **ya}, Sense.LE,
+                           np.zeros(H * m))
     # (2)-(3) balance
     net = _kron_hours(H, incidence(n, d.t) - incidence(n, d.f))  # inflow - outflow
     root = sp.csr_matrix((np.ones(H), (np.arange(H) * n + d.root, np.arange(H))),
