@@ -161,12 +161,12 @@ def first_stage_block(d: ScheduleData) -> Block:
     block = Block()
     may_open = ~always_closed(d)
     if not d.hourly:
-        block.merge(parent_child(d.n, d.f, d.t, is_source, may_open))
+        block.merge(parent_child(d.n, d.f, d.t, is_source, may_open, contract=True))
     else:
         from feederopt.formulations.partition import rename
 
         for h in range(d.hours):
-            rad = parent_child(d.n, d.f, d.t, is_source, may_open)
+            rad = parent_child(d.n, d.f, d.t, is_source, may_open, contract=True)
             block.merge(rename(rad, f"h{h}.", keep=()))
         m = d.m
         block.add_group(Group.new("act", (d.hours - 1) * m, 0.0, 1.0))
