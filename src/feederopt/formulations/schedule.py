@@ -68,7 +68,12 @@ import scipy.sparse as sp
 
 from feederopt.formulations.blocks import Block, Group, Sense, incidence
 from feederopt.formulations.radiality import parent_child
-from feederopt.network.topology import bridges, components_of, switch_blocks
+from feederopt.network.topology import (
+    bridges,
+    components_of,
+    max_spanning_forest,
+    switch_blocks,
+)
 
 UNCERTAIN = ("xp", "xm", "xr")
 
@@ -410,21 +415,9 @@ def loop_sets(d: ScheduleData, max_basis: int = 10) -> tuple[list[np.ndarray], l
         seen[list(run)] = True
         if len(run) > 1:
             chains.append(np.sort(edges[list(run)]))
-    # cycles: a fundamental basis from a spanning forest, then its simple sums
-    tree = np.zeros(len(edges), bool)
-    parent = list(range(nb))
-
-    def find(u: int) -> int:
-        while parent[u] != u:
-            parent[u] = parent[parent[u]]
-            u = parent[u]
-        return u
-
-    for k, (u, v) in enumerate(zip(a.tolist(), c.tolist(), strict=True)):
-        ru, rv = find(u), find(v)
-        if ru != rv:
-            parent[ru] = rv
-            tree[k] = True
+    # cycles: a fundamental basis from a spanning forest (Kruskal), then its simple sums
+    none = np.zeros(len(edges), bool)
+    tree = max_spanning_forest(nb, a, c, np.zeros(len(edges)), none, np.zeros(nb, bool))
     basis = []
     t_idx = np.flatnonzero(tree)
     for k in np.flatnonzero(~tree).tolist():
