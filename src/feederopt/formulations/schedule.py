@@ -9,7 +9,10 @@ First stage (here and now): the branch states ``y_b`` (one topology per day, or 
 with ``hourly=True``), radial by the parent-child model of Jabr, Singh & Pal (IEEE TPWRS 27(2),
 2012; :func:`feederopt.formulations.radiality.parent_child`: every non-root bus has exactly one
 parent, the substation none, the seed's (27)-(29) with its reversed verbal definition fixed),
-and the storage modes ``z_{s,h}`` (1 discharge, 0 charge). With ``hourly=True`` a switching
+and the storage modes ``z_{s,h}`` (1 discharge, 0 charge). Valid rows that every radial
+topology satisfies tighten the LP relaxation without changing the optimum: the bridges fixed
+closed (:func:`always_closed`), the loop and chain rows (:func:`loop_rows`) and flow bounds per
+hour and bridge (:func:`flow_bounds`). With ``hourly=True`` a switching
 action costs ``c_sw``: ``a_{b,h} >= |y_{b,h} - y_{b,h-1}|``. With ``commit=True`` also the
 day-ahead commitment ``u_{g,h}`` of the fossil DG (1 on), at the no-load cost ``c0_g u_{g,h}``
 ($ per hour on): the two-stage robust unit commitment of Bertsimas, Litvinov, Sun, Zhao &
@@ -159,8 +162,9 @@ def _kron_hours(h: int, a: sp.spmatrix) -> sp.csr_matrix:
 
 
 def first_stage_block(d: ScheduleData) -> Block:
-    """Radiality of the topology (per day or per hour), the storage modes and, hourly, the
-    switching actions and their cost."""
+    """Radiality of the topology (per day or per hour; parent-child on the switch-block graph,
+    the :func:`always_closed` branches fixed), the loop and chain rows of :func:`loop_rows`, the
+    storage modes and, hourly, the switching actions and their cost."""
     is_source = np.zeros(d.n, bool)
     is_source[d.root] = True
     block = Block()
