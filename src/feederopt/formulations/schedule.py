@@ -9,7 +9,10 @@ First stage (here and now): the branch states ``y_b`` (one topology per day, or 
 with ``hourly=True``), radial by the parent-child model of Jabr, Singh & Pal (IEEE TPWRS 27(2),
 2012; :func:`feederopt.formulations.radiality.parent_child`: every non-root bus has exactly one
 parent, the substation none, the seed's (27)-(29) with its reversed verbal definition fixed),
-and the storage modes ``z_{s,h}`` (1 discharge, 0 charge). With ``hourly=True`` a switching
+and the storage modes ``z_{s,h}`` (1 discharge, 0 charge). Valid rows that every radial
+topology satisfies tighten the LP relaxation without changing the optimum: the bridges fixed
+closed (:func:`always_closed`), the loop and chain rows (:func:`loop_rows`) and flow bounds per
+hour and bridge (:func:`flow_bounds`). With ``hourly=True`` a switching
 action costs ``c_sw``: ``a_{b,h} >= |y_{b,h} - y_{b,h-1}|``. With ``commit=True`` also the
 day-ahead commitment ``u_{g,h}`` of the fossil DG (1 on), at the no-load cost ``c0_g u_{g,h}``
 ($ per hour on): the two-stage robust unit commitment of Bertsimas, Litvinov, Sun, Zhao &
@@ -39,10 +42,15 @@ Second stage (wait and see, for a realisation ``xi``), the seed's (2)-(26) with 
 * (22)-(23) renewables ``pres + spill = p_hat (1 - dev xr)`` (use plus curtailment).
 * (24) EV: ``0 <= pev_{k,h} <= a_{k,h} P_k`` and the daily energy ``sum_h pev + short_k >=
   E_k`` (with the seed's lower bound 0 alone the optimiser never charges).
-* Loss term of (1), ``c_l r (P^2 + Q^2)``: a piecewise-linear outer approximation
-  ``lp >= r (2 a P - a^2)`` at the tangent points ``a in +-A`` (and ``lp >= 0``), the same for
-  ``Q``: a linear model that HiGHS solves as a MILP and whose dual the subproblem needs (the
-  loss of the flows found is reported exactly, ``r (P^2 + Q^2)``).
+* Loss term of (1), ``c_l r (P^2 + Q^2)``: a piecewise-linear outer approximation by the
+  tangents of the perspective ``r P^2 / y`` (Frangioni & Gentile, Math. Program. 106(2),
+  2006), ``lp >= r (2 a P - a^2 y)`` at the tangent points ``a in +-A`` (and ``lp >= 0``), the
+  same for ``Q``: a linear model that HiGHS solves as a MILP and whose dual the subproblem
+  needs (the loss of the flows found is reported exactly, ``r (P^2 + Q^2)``). For a binary
+  ``y`` these are the plain tangents ``r (2 a P - a^2)`` (``y = 1``) or ``lp >= 0`` with
+  ``P = 0`` (``y = 0``): the same feasible set, so the same optimum; but a fractional ``y``
+  no longer splits a flow over half-closed branches at a quarter of its loss (the LP
+  relaxation's weakness).
 
 Objective of a realisation: ``c_l sum (lp + lq) + c_s sum ps + c_r sum pr + sum c_dg pdg
 + c_r sum short + c_rc sum spill`` (the seed's (1) prices load curtailment; DG is free there).
@@ -63,6 +71,12 @@ import scipy.sparse as sp
 
 from feederopt.formulations.blocks import Block, Group, Sense, incidence
 from feederopt.formulations.radiality import parent_child
+from feederopt.network.topology import (
+    bridges,
+    components_of,
+    max_spanning_forest,
+    switch_blocks,
+)
 
 UNCERTAIN = ("xp", "xm", "xr")
 
@@ -148,18 +162,20 @@ def _kron_hours(h: int, a: sp.spmatrix) -> sp.csr_matrix:
 
 
 def first_stage_block(d: ScheduleData) -> Block:
-    """Radiality of the topology (per day or per hour), the storage modes and, hourly, the
-    switching actions and their cost."""
+    """Radiality of the topology (per day or per hour; parent-child on the switch-block graph,
+    the :func:`always_closed` branches fixed), the loop and chain rows of :func:`loop_rows`, the
+    storage modes and, hourly, the switching actions and their cost."""
     is_source = np.zeros(d.n, bool)
     is_source[d.root] = True
     block = Block()
+    may_open = ~always_closed(d)
     if not d.hourly:
-        block.merge(parent_child(d.n, d.f, d.t, is_source, d.switchable))
+        block.merge(parent_child(d.n, d.f, d.t, is_source, may_open, contract=True))
     else:
         from feederopt.formulations.partition import rename
 
         for h in range(d.hours):
-            rad = parent_child(d.n, d.f, d.t, is_source, d.switchable)
+            rad = parent_child(d.n, d.f, d.t, is_source, may_open, contract=True)
             block.merge(rename(rad, f"h{h}.", keep=()))
         m = d.m
         block.add_group(Group.new("act", (d.hours - 1) * m, 0.0, 1.0))
@@ -172,6 +188,8 @@ def first_stage_block(d: ScheduleData) -> Block:
                 block.add_rows(f"act_{h}_{sign:+.0f}", {
                     f"h{h}.y": sign * eye, f"h{h - 1}.y": -sign * eye, "act": -sel},
                     Sense.LE, np.zeros(m))
+    for g in d.y_groups():
+        loop_rows(d, block, g)
     s = len(d.ess_bus)
     block.add_group(Group.new("z", d.hours * s, 0.0, 1.0, integer=True))
     if d.commit:
@@ -189,8 +207,9 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
     G, S, U, K = (len(d.dg_bus), len(d.ess_bus), len(d.res_bus), len(d.ev_bus))
     b = Block()
     y_ub = np.where(d.fixed_open, 0.0, 1.0) if d.fixed_open is not None else 1.0
+    y_lb = np.where(always_closed(d), 1.0, 0.0)
     for g in d.y_groups():
-        b.add_group(Group.new(g, m, np.where(d.switchable, 0.0, 1.0), y_ub, integer=True))
+        b.add_group(Group.new(g, m, y_lb, y_ub, integer=True))
     b.add_group(Group.new("z", H * S, 0.0, 1.0, integer=True))
     if d.commit:
         b.add_group(Group.new("u", H * G, 0.0, 1.0, integer=True))
@@ -199,7 +218,8 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
             b.add_group(Group.data(name, np.asarray(xi.get(name, np.zeros(size)), float)))
         else:
             b.add_group(Group.new(name, size, 0.0, 1.0, integer=True))
-    F, FQ = d.flow_max, d.flow_max_q
+    fp, fq = flow_bounds(d)
+    F, FQ = fp.ravel(), fq.ravel()
     b.add_group(Group.new("P", H * m, -F, F))
     b.add_group(Group.new("Q", H * m, -FQ, FQ))
     vlo = np.tile(d.v_min2, H)
@@ -230,7 +250,7 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
     eye_m = sp.identity(H * m, format="csr")
     # (12)-(13): flows only on closed branches
     for g, cap in (("P", F), ("Q", FQ)):
-        ysel = _y_terms(d, np.full(H * m, cap))
+        ysel = _y_terms(d, cap)
         for sign in (1.0, -1.0):
             b.add_rows(f"cap_{g}{sign:+.0f}", {g: sign * eye_m, **_neg(ysel)}, Sense.LE,
                        np.zeros(H * m))
@@ -242,13 +262,15 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
     ybig = _y_terms(d, big)
     b.add_rows("ldf_hi", {"v": dv, "P": rP, "Q": xQ, **ybig}, Sense.LE, big)
     b.add_rows("ldf_lo", {"v": -dv, "P": -rP, "Q": -xQ, **ybig}, Sense.LE, big)
-    # loss tangents: r (2 a P - a^2) - lp <= 0
+    # loss tangents of the perspective r P^2 / y: r (2 a P - a^2 y) - lp <= 0
     rr = np.tile(d.r, H)
     for g, lg in (("P", "lp"), ("Q", "lq")):
         for a in d.tangents:
+            ya = _y_terms(d, -rr * a * a)
             for sign in (1.0, -1.0):
                 b.add_rows(f"loss_{g}_{sign * a:g}", {g: sp.diags(2 * sign * a * rr).tocsr(),
-                                                      lg: -eye_m}, Sense.LE, rr * a * a)
+                                                      lg: -eye_m, **ya}, Sense.LE,
+                           np.zeros(H * m))
     # (2)-(3) balance
     net = _kron_hours(H, incidence(n, d.t) - incidence(n, d.f))  # inflow - outflow
     root = sp.csr_matrix((np.ones(H), (np.arange(H) * n + d.root, np.arange(H))),
@@ -331,6 +353,202 @@ def voltage_big_m(d: ScheduleData) -> np.ndarray:
     lo, hi = d.v_min2.copy(), d.v_max2.copy()
     lo[d.root] = hi[d.root] = d.v_root2
     return np.maximum(hi[d.t] - lo[d.f], hi[d.f] - lo[d.t]) + 1e-9
+
+
+def always_closed(d: ScheduleData) -> np.ndarray:
+    """Branches closed in every radial topology that serves every bus: the non-switchable
+    ones and the bridges of the graph of the branches that may close (not fixed open). With
+    one source, opening a bridge cuts the buses on its far side off the substation, which the
+    radiality rows forbid (every non-root bus has a parent); this is the bridge reduction of
+    the core's presolve (:func:`feederopt.problems.presolve.must_close`)."""
+    may = ~_fixed_open(d)
+    out = ~d.switchable.copy()
+    out[np.flatnonzero(may)] |= bridges(d.n, d.f[may], d.t[may])
+    return out & may
+
+
+def _fixed_open(d: ScheduleData) -> np.ndarray:
+    return d.fixed_open if d.fixed_open is not None else np.zeros(d.m, bool)
+
+
+def loop_sets(d: ScheduleData, max_basis: int = 10) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The cycles and the chains of the branches that may open (index arrays over branches).
+
+    On the graph of the switch blocks (buses joined by :func:`always_closed` branches merged,
+    :func:`feederopt.network.topology.switch_blocks`) with the branches that may open as edges:
+
+    * every cycle (all of them when the cyclomatic number is at most ``max_basis``, the
+      ``2^k - 1`` sums over GF(2) of a fundamental cycle basis that are simple cycles; else the
+      basis), for ``sum_{e in C} (1 - y_e) >= 1``: a radial topology has no loop (the loop
+      inequalities of the spanning-tree polytope, Magnanti & Wolsey, Handbook in OR&MS 7,
+      1995). A branch whose ends are in one block is a cycle of length one (always open).
+    * every chain (a maximal path through blocks with two such edges), for ``sum_{e in chain}
+      (1 - y_e) <= 1``: two open branches of a chain cut off the blocks between them (one
+      side then has no source), the series-branch argument of the core's switch-block
+      contraction (Taylor & Hover, IEEE TPWRS 27(3), 2012)."""
+    may = ~always_closed(d) & ~_fixed_open(d)
+    is_source = np.zeros(d.n, bool)
+    is_source[d.root] = True
+    labels, _ = switch_blocks(d.n, d.f, d.t, ~always_closed(d) | _fixed_open(d), is_source)
+    edges = np.flatnonzero(may)
+    a, c = labels[d.f[edges]], labels[d.t[edges]]
+    cycles = [np.array([e]) for e, u, v in zip(edges, a, c, strict=True) if u == v]
+    keep = a != c
+    edges, a, c = edges[keep], a[keep], c[keep]
+    nb = int(labels.max()) + 1 if d.n else 0
+    # chains: maximal runs of edges through blocks of degree two
+    deg = np.bincount(a, minlength=nb) + np.bincount(c, minlength=nb)
+    inc: list[list[int]] = [[] for _ in range(nb)]
+    for k, (u, v) in enumerate(zip(a, c, strict=True)):
+        inc[u].append(k)
+        inc[v].append(k)
+    chains: list[np.ndarray] = []
+    seen = np.zeros(len(edges), bool)
+    for k in range(len(edges)):
+        if seen[k]:
+            continue
+        run, todo = {k}, [int(a[k]), int(c[k])]
+        while todo:
+            u = todo.pop()
+            if deg[u] != 2:
+                continue
+            for j in inc[u]:
+                if j not in run:
+                    run.add(j)
+                    todo += [int(a[j]), int(c[j])]
+        seen[list(run)] = True
+        if len(run) > 1:
+            chains.append(np.sort(edges[list(run)]))
+    # cycles: a fundamental basis from a spanning forest (Kruskal), then its simple sums
+    none = np.zeros(len(edges), bool)
+    tree = max_spanning_forest(nb, a, c, np.zeros(len(edges)), none, np.zeros(nb, bool))
+    basis = []
+    t_idx = np.flatnonzero(tree)
+    for k in np.flatnonzero(~tree).tolist():
+        # the tree path between the ends of k closes its fundamental cycle
+        keep_k = np.zeros(len(edges), bool)
+        keep_k[t_idx] = True
+        basis.append(_cycle_of(nb, a, c, keep_k, int(k)))
+    if 0 < len(basis) <= max_basis:
+        found = set()
+        for mask in range(1, 2 ** len(basis)):
+            vec = np.zeros(len(edges), bool)
+            for i, cyc in enumerate(basis):
+                if mask >> i & 1:
+                    vec ^= cyc
+            if _is_simple_cycle(nb, a[vec], c[vec]):
+                found.add(tuple(np.flatnonzero(vec)))
+        vecs = [np.array(f) for f in sorted(found)]
+    else:
+        vecs = [np.flatnonzero(cyc) for cyc in basis]
+    cycles += [np.sort(edges[v]) for v in vecs]
+    return cycles, chains
+
+
+def _cycle_of(nb: int, a: np.ndarray, c: np.ndarray, tree: np.ndarray, k: int) -> np.ndarray:
+    """Edge mask of the cycle that edge ``k`` closes with the path of ``tree`` edges."""
+    adj: list[list[tuple[int, int]]] = [[] for _ in range(nb)]
+    for j in np.flatnonzero(tree).tolist():
+        adj[int(a[j])].append((int(c[j]), j))
+        adj[int(c[j])].append((int(a[j]), j))
+    src, dst = int(a[k]), int(c[k])
+    via: dict[int, int] = {src: -1}
+    todo = [src]
+    while todo and dst not in via:
+        node = todo.pop()
+        for w, j in adj[node]:
+            if w not in via:
+                via[w] = j
+                todo.append(w)
+    out = np.zeros(len(a), bool)
+    out[k] = True
+    u = dst
+    while u != src:
+        j = via[u]
+        out[j] = True
+        u = int(a[j]) if int(c[j]) == u else int(c[j])
+    return out
+
+
+def _is_simple_cycle(nb: int, a: np.ndarray, c: np.ndarray) -> bool:
+    """Do the edges ``(a, c)`` form one simple cycle (every touched node of degree two, one
+    connected piece)?"""
+    if not len(a):
+        return False
+    deg = np.bincount(a, minlength=nb) + np.bincount(c, minlength=nb)
+    if not np.all((deg == 0) | (deg == 2)):
+        return False
+    lab = components_of(nb, a, c)
+    return len(np.unique(lab[np.concatenate([a, c])])) == 1
+
+
+def loop_rows(d: ScheduleData, block: Block, group: str) -> None:
+    """The rows of :func:`loop_sets` on the branch-state group ``group`` of ``block``:
+    ``sum_{e in C} y_e <= |C| - 1`` per cycle, ``sum_{e in chain} y_e >= |chain| - 1`` per
+    chain. Valid for every radial topology that serves every bus (so the optimum is
+    unchanged); they cut fractional ``y`` of the LP relaxation."""
+    cycles, chains = loop_sets(d)
+    for name, sets, sign in (("loop", cycles, 1.0), ("chain", chains, -1.0)):
+        if not sets:
+            continue
+        rows = np.concatenate([np.full(len(s), i) for i, s in enumerate(sets)])
+        cols = np.concatenate(sets)
+        a = sp.csr_matrix((np.full(len(cols), sign), (rows, cols)), shape=(len(sets), d.m))
+        rhs = np.array([sign * (len(s) - 1.0) for s in sets])
+        block.add_rows(f"{group}.{name}", {group: a}, Sense.LE, rhs)
+
+
+def flow_bounds(d: ScheduleData) -> tuple[np.ndarray, np.ndarray]:
+    """``(F_{h,b}, FQ_{h,b})``, (H, m) bounds on ``|P|`` and ``|Q|`` (the big-M of (12)-(13)).
+
+    The flow into the part ``T`` of the grid below a branch is ``P = sum_T (pdr - pr + pev +
+    pch) - sum_T (pdg + pdis + pres)`` (lossless LinDistFlow), so ``-G_T <= P <= C_T`` with
+    ``C_T`` the most ``T`` can consume and ``G_T`` the most it can generate. Since ``ps >= 0``
+    all generation is consumed, ``G_T <= C``, the whole grid's consumption in the hour:
+    ``|P| <= C_h = (1 + gamma) sum_n pd_{n,h} + sum P_s + sum_k evmax_{k,h}`` (DSM conserves
+    the hour's total). For a bridge the part below is fixed (the far side of the branch), so
+    ``|P| <= max(C_T, G_T)`` on that side. Reactive: ``|Q| <= max(QC, QG)`` with ``QC = (1 +
+    eps)(1 + gamma) sum_{k_n > 0} k_n pd_n`` and ``QG = sum qmax_g`` plus the loads with
+    ``k_n < 0`` (the substation may absorb, so ``QG`` is not bounded by ``QC``). Each is
+    capped by ``flow_max``/``flow_max_q``."""
+    H, n, m = d.hours, d.n, d.m
+    grow = 1 + d.gamma
+    pd = np.maximum(d.pd, 0.0)  # pdr >= 0 (its group's bound)
+    cons = grow * pd * (1 + d.eps)  # per bus, the most a bus's DSM-shifted demand reaches
+    cons = cons + _per_bus(n, d.ess_bus, np.tile(d.ess_p, (H, 1)))
+    cons = cons + _per_bus(n, d.ev_bus, d.ev_max)
+    gen = _per_bus(n, d.dg_bus, np.tile(d.dg_p, (H, 1)))
+    gen = gen + _per_bus(n, d.ess_bus, np.tile(d.ess_p, (H, 1)))
+    gen = gen + _per_bus(n, d.res_bus, d.res_hat)
+    # reactive: qdr = k_n pdr; loads with k_n < 0 supply reactive power like the DG
+    qcons = grow * (1 + d.eps) * pd * np.maximum(d.k_q, 0.0)
+    qgen = _per_bus(n, d.dg_bus, np.tile(d.dg_q, (H, 1)))
+    qgen = qgen + grow * (1 + d.eps) * pd * np.maximum(-d.k_q, 0.0)
+    total = (grow * pd.sum(1) + d.ess_p.sum() + d.ev_max.sum(1))[:, None] + 0.01
+    fp = np.tile(np.minimum(total, d.flow_max), (1, m))
+    fq_h = np.maximum(qcons.sum(1), qgen.sum(1))[:, None] + 0.01
+    fq = np.tile(np.minimum(fq_h, d.flow_max_q), (1, m))
+    may = ~_fixed_open(d)
+    is_bridge = np.zeros(m, bool)
+    is_bridge[np.flatnonzero(may)] = bridges(n, d.f[may], d.t[may])
+    for k in np.flatnonzero(is_bridge):
+        keep = may.copy()
+        keep[k] = False
+        lab = components_of(n, d.f[keep], d.t[keep])
+        below = lab == lab[d.t[k]] if lab[d.t[k]] != lab[d.root] else lab == lab[d.f[k]]
+        side_p = np.maximum(cons[:, below].sum(1), gen[:, below].sum(1)) + 0.01
+        side_q = np.maximum(qcons[:, below].sum(1), qgen[:, below].sum(1)) + 0.01
+        fp[:, k] = np.minimum(fp[:, k], side_p)
+        fq[:, k] = np.minimum(fq[:, k], side_q)
+    return fp, fq
+
+
+def _per_bus(n: int, buses: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """(H, n) sums of per-device (H, K) values at their buses."""
+    out = np.zeros((values.shape[0], n))
+    for k, bus in enumerate(buses):
+        out[:, bus] += values[:, k]
+    return out
 
 
 def _neg(terms: dict[str, sp.spmatrix]) -> dict[str, sp.spmatrix]:
