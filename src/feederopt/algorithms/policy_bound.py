@@ -75,6 +75,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from feederopt.formulations.schedule import ScheduleData, nominal
+from feederopt.network.topology import tree_order
 
 TOL = 1e-7  # the LP's primal feasibility tolerance: the nominal point is feasible within it
 
@@ -97,30 +98,23 @@ def tree_paths(n: int, root: int, f: np.ndarray, t: np.ndarray, closed: np.ndarr
                ) -> tuple[np.ndarray, np.ndarray] | None:
     """``(A, s)`` of a spanning tree: ``A[k, b] = 1`` when branch ``b`` is on the path from
     ``root`` to bus ``k``; ``s_b = +1`` when ``f_b`` is the parent (``P_b = s_b P_down,b``).
-    None when the closed branches are not a spanning tree."""
-    idx = np.flatnonzero(closed > 0.5)
-    if len(idx) != n - 1:
+    None when the closed branches are not a spanning tree (the breadth-first order of
+    :func:`feederopt.network.topology.tree_order`)."""
+    sources = np.zeros(n, bool)
+    sources[root] = True
+    tree = tree_order(n, f, t, closed > 0.5, sources)
+    if tree is None:
         return None
-    adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-    for b in (int(v) for v in idx):
-        adj[int(f[b])].append((int(t[b]), int(b)))
-        adj[int(t[b])].append((int(f[b]), int(b)))
+    order, parent_edge, _ = tree
     a = np.zeros((n, len(f)))
     s = np.zeros(len(f))
-    seen = np.zeros(n, bool)
-    seen[root] = True
-    stack = [root]
-    while stack:
-        k = stack.pop()
-        for j, b in adj[k]:
-            if seen[j]:
-                continue
-            seen[j] = True
-            s[b] = 1.0 if int(f[b]) == k else -1.0
-            a[j] = a[k]
-            a[j, b] = 1.0
-            stack.append(j)
-    return (a, s) if seen.all() else None
+    for j in (int(v) for v in order[1:]):
+        b = int(parent_edge[j])
+        k = int(f[b]) if int(t[b]) == j else int(t[b])  # the parent bus
+        s[b] = 1.0 if int(f[b]) == k else -1.0
+        a[j] = a[k]
+        a[j, b] = 1.0
+    return a, s
 
 
 def pwl_loss(d: ScheduleData, p: np.ndarray) -> np.ndarray:
