@@ -11,9 +11,15 @@ solution (load curtailment and unmet EV energy are priced slacks), so no feasibi
 needed.
 
 * **Master** (a lower bound): ``min c1(x) + theta`` with ``theta >= cost(y^e)`` and one recourse
-  copy ``y^e`` (its own variables, constraints at ``xi^e``) per realisation found so far; the
-  first copy is the forecast. Its MILP dual bound is ``LB``, non-decreasing because every
+  copy ``y^e`` (its own variables, constraints at ``xi^e``) per realisation found so far
+  (``xis[0]`` is always the forecast). Copies are lazy (:func:`solve_lazy_master`): only the
+  active ones are in the MILP, an inactive one is added when its LP at the master's first
+  stage exceeds ``theta``. Its MILP dual bound is ``LB``, non-decreasing because every
   iteration adds a copy to the same minimisation.
+* **Start** (:meth:`ColumnConstraintGeneration._start`): a radial ``x0`` (:func:`radial_start`),
+  the policy bound at ``x0`` and its worse candidate ``xi0``; the first master has the copies
+  ``[forecast (lazy), xi0 (active)]`` and ``x0`` gives a first UB. Without the policy bound,
+  the forecast master as the first.
 * **Subproblem** (an upper bound): ``Q*(x_k) = max_{xi} Q(x_k, xi)``. ``Q(x_k, .)`` is an LP
   value, convex in its right-hand side, so its maximum over the budget set is at an extreme
   point, a binary ``xi``. By LP duality ``Q(x_k, xi) = max_pi (r0 - B xi)^T pi`` over
