@@ -55,8 +55,13 @@ For a first stage ``x`` (topology, storage modes, commitment) and any realisatio
   ``phi(P0 + D^+) - phi(P0) <= sum_j xi_j (phi(P0 + S_j) - phi(P0 + S_{j-1}))`` (the increment
   of a convex ``phi`` grows with the flow already added, at most ``S_{j-1}``), the same for the
   negative parts, and ``phi(P0 + D^+ - D^-) + phi(P0) <= phi(P0 + D^+) + phi(P0 - D^-)``
-  (Karamata's inequality: the right-hand pair majorises the left). The smaller of the two
-  maxima is the bound.
+  (Karamata's inequality: the right-hand pair majorises the left). Any order is valid;
+  besides the first-order one, ``ROUNDS`` re-ordered variants put first the columns most often
+  active at the maximisers found so far (so that those get the small increments at the
+  bottom of the range: the bound at a maximiser is then close to the policy's exact cost
+  there). Measured at the first master's first stage of the 24 h robust case33bw: 15.637 ->
+  15.541 $ (worst case found 15.317 $), case69bw 4.857 -> 4.803 $ (4.544 $), about 0.5 s and
+  1 s more. The smallest of all the maxima is the bound.
 * Hence ``Q(x, xi) <= cost0 + sum_j beta_j xi_j`` on the whole set, with ``cost0`` the policy's
   cost at the forecast (``<= Q(x, 0)``), and the bound is its maximum over the set, a
   per-element sort. The maximiser is a candidate worst case.
@@ -77,6 +82,7 @@ import numpy as np
 from feederopt.formulations.schedule import ScheduleData, nominal
 from feederopt.network.topology import tree_order
 
+ROUNDS = 8  # re-ordered telescoped variants (accumulated maximisers first)
 TOL = 1e-7  # the LP's primal feasibility tolerance: the nominal point is feasible within it
 
 
@@ -423,6 +429,30 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
     # a valid bound, the smallest is kept
     tried = [_maximise(d, b) for b in betas]
     total, xi = min(tried, key=lambda z: z[0])
+    # telescoped increments re-ordered: the columns active at the last maximiser first
+    prev = xi
+    freq = {g: np.zeros_like(v) for g, v in xi.items()}
+    for _ in range(ROUNDS):
+        for g in freq:
+            freq[g] += prev[g]
+        beta_r = {g: np.zeros_like(v) for g, v in beta.items()}
+        for h, el, dP, dQ, direct in hours_data:
+            names = np.array(["xp", "xm", "xr"])[el.kind]
+            sizes = np.where(el.kind < 2, n, U)
+            xs = np.array([freq[nm][h * sz + e] for nm, sz, e in zip(names, sizes, el.elem,
+                                                                       strict=True)])
+            fo_h = np.array([first[nm][h, e] for nm, e in zip(names, el.elem, strict=True)])
+            order = np.lexsort((-fo_h, -xs))
+            coef = direct.copy()
+            for arr0, dmat in ((P0[h], dP), (Q0[h], dQ)):
+                coef += d.c_loss * _increments(d, arr0, dmat, order)
+            for jc in range(len(el.kind)):
+                beta_r[names[jc]][h, el.elem[jc]] = coef[jc]
+        t_r, xi_r = _maximise(d, beta_r)
+        tried.append((t_r, xi_r))
+        if t_r < total:
+            total, xi = t_r, xi_r
+        prev = xi_r
     xi_first = _maximise(d, first)[1]
     exact = cost0
     for h, el, dP, dQ, direct in hours_data:
