@@ -840,7 +840,9 @@ class ColumnConstraintGeneration(AlgorithmBase):
                 notes.append("worst case repeated")
                 break
             xis.append(wc.xi)
-            active = [*active, len(xis) - 1]
+            # only the new copy starts active: the earlier ones are checked lazily (and
+            # activated when violated), so a master that one copy decides is a one-copy MILP
+            active = [len(xis) - 1]
             q_new, y_new = evaluate(d, x, wc.xi)
             start = _with_copy({**vals, **x}, len(xis) - 1, y_new, q_new, first)
         if best is None:
