@@ -30,6 +30,7 @@ def two_loops() -> ScheduleData:
 def _topologies(d: ScheduleData) -> list[np.ndarray]:
     g = nx.MultiGraph()
     g.add_nodes_from(range(d.n))
+    assert d.fixed_open is not None
     for k in np.flatnonzero(~d.fixed_open):
         g.add_edge(int(d.f[k]), int(d.t[k]), key=int(k))
     out = []

@@ -38,7 +38,12 @@ import highspy
 import numpy as np
 
 from feederopt.formulations.schedule import ScheduleData, always_closed
-from feederopt.network.topology import bottleneck_cycle, max_spanning_forest
+from feederopt.network.topology import (
+    bottleneck_cycle,
+    loop_path,
+    max_spanning_forest,
+    tree_order,
+)
 from feederopt.solvers.highs_backend import HighsModel
 
 
@@ -66,6 +71,54 @@ def _lp(model: HighsModel, seconds: float) -> float | None:
     if status != highspy.HighsModelStatus.kOptimal:
         return None
     return float(model.h.getInfo().objective_function_value)
+
+
+def _tree_value(model: HighsModel, tree: np.ndarray, left: Callable[[], float]
+                ) -> tuple[float, np.ndarray, dict[str, np.ndarray]] | None:
+    """The relaxed master at the topology ``tree`` (its value and point; None if unsolved).
+    At a binary ``y`` the orientation binaries do not touch the cost (some binary orientation
+    exists for any spanning tree), so the LP is the master's value with the storage modes
+    relaxed (the caller's ``valid_upper`` decides whether that is the binary value)."""
+    model.set_bounds("y", tree, tree)
+    v = _lp(model, max(left(), 0.01))
+    if v is None or not math.isfinite(v):
+        return None
+    return v, tree.copy(), {g: x.copy() for g, x in model.values().items()}
+
+
+def _local_search(d: ScheduleData, model: HighsModel, tree: np.ndarray,
+                  open_value: np.ndarray, may: np.ndarray, left: Callable[[], float],
+                  tries: int = 3) -> tuple[float, np.ndarray, dict[str, np.ndarray]] | None:
+    """Branch exchange (Civanlar, Grainger, Yin & Lee, IEEE TPWRD 3(3), 1988) from ``tree``:
+    close an open branch, open one of the ``tries`` branches of the loop it closes with the
+    lowest probe values, keep the first exchange that lowers the value; until none does or
+    the time is out."""
+    best = _tree_value(model, tree, left)
+    is_source = np.zeros(d.n, bool)
+    is_source[d.root] = True
+    improved = best is not None
+    while improved and best is not None and left() > 0:
+        improved = False
+        cur = best[1]
+        order = tree_order(d.n, d.f, d.t, cur > 0.5, is_source)
+        if order is None:
+            break
+        _, parent_edge, depth = order
+        for o in np.flatnonzero((cur < 0.5) & may):
+            loop = [c for c in loop_path(d.f, d.t, parent_edge, depth, int(d.f[o]),
+                                         int(d.t[o])) if may[c]]
+            for c in sorted(loop, key=lambda c: open_value[c])[:tries]:
+                if left() <= 0:
+                    return best
+                cand = cur.copy()
+                cand[o], cand[c] = 1.0, 0.0
+                got = _tree_value(model, cand, left)
+                if got is not None and got[0] < best[0] - 1e-9 * max(1.0, abs(best[0])):
+                    best, improved = got, True
+                    break
+            if improved:
+                break
+    return best
 
 
 def probe_switches(d: ScheduleData, model: HighsModel, budget_s: float,
@@ -110,13 +163,12 @@ def probe_switches(d: ScheduleData, model: HighsModel, budget_s: float,
             out.probed += 1
             # the LP's tolerance must not overstate the bound
             out.values[int(b)] = v - 1e-7 * max(abs(v), 1.0)
-        model.h.changeColsIntegrality(n, cols, np.array(kinds))
         # per branch, a lower bound of the first stages that open it: the probe's value, the
         # root LP where unprobed, +inf where it never opens
         open_value = np.full(d.m, math.inf)
         open_value[may] = root
-        for b, v in out.values.items():
-            open_value[b] = v
+        for k, value in out.values.items():
+            open_value[k] = value
         is_source = np.zeros(d.n, bool)
         is_source[d.root] = True
         usable = np.flatnonzero(ub > 0.5)  # the branches fixed open are not in the graph
@@ -127,13 +179,11 @@ def probe_switches(d: ScheduleData, model: HighsModel, budget_s: float,
         tree = np.zeros(d.m)
         tree[usable[max_spanning_forest(d.n, d.f[usable], d.t[usable], open_value[usable],
                                         lb[usable] > 0.5, is_source)]] = 1.0
-        model.set_bounds("y", tree, tree)
-        model.set_time_limit(max(left(), 0.01))
-        sol = model.solve()
+        best = _local_search(d, model, tree, open_value, np.isin(np.arange(d.m), may), left)
         model.set_bounds("y", lb, ub)
-        if not sol.has_solution or not valid_upper(model.values()):
+        if best is None or not valid_upper(best[2]):
             return out
-        out.tree, out.upper = tree, float(sol.objective)
+        out.upper, out.tree = best[0], best[1]
         out.closed = [b for b, v in out.values.items() if v > out.upper]
         if out.closed:
             lb2 = lb.copy()
