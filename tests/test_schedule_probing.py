@@ -75,7 +75,7 @@ def test_probing_never_cuts_the_optimum(two_loops: ScheduleData) -> None:
     cost = np.array([_cost(d, y) for y in tops])
     best = float(cost.min())
     model = _master(d)
-    found = probe_switches(d, model, 60.0, lambda vals: True)
+    found = probe_switches(d, model, 60.0)
     assert found.probed > 0 and found.tree is not None
     # each probe bounds every topology that opens its branch (the LP's tolerance aside)
     for b, v in found.values.items():
@@ -84,7 +84,7 @@ def test_probing_never_cuts_the_optimum(two_loops: ScheduleData) -> None:
             assert v <= opening.min() + 1e-6 * max(1.0, abs(v))
     # the tree is a radial topology and its value is its cost
     k = next(i for i, y in enumerate(tops) if np.array_equal(y, found.tree))
-    assert found.upper == pytest.approx(cost[k], rel=1e-6)
+    assert found.upper >= cost[k] * (1 - 1e-6)  # the modes fixed by a rule: at least its cost
     assert found.root <= best + 1e-9 and found.loop_bound <= best + 1e-6
     # the fixings are the point: some branch is fixed, and none is open in an optimum
     assert found.closed

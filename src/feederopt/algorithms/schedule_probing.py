@@ -14,17 +14,18 @@ unchanged (only first stages worse than ``UB`` are cut off).
   re-solves from the previous basis (dual simplex), so a probe costs a fraction of the root LP.
 * **Incumbent.** The tree is a maximum spanning tree of the probe values ``V_b`` (Kruskal, J.
   AMS 7(1), 1956; :func:`~feederopt.network.topology.max_spanning_forest`): it opens, loop by
-  loop, the branches whose opening costs the relaxation least. Its value is the master at
-  fixed ``y`` (the other first-stage integers as the caller left them); the caller's check
-  ``valid_upper`` tells whether that solution is feasible for the master it finally solves
-  (with lazy storage modes: no unit-hour where one copy charges and another discharges).
+  loop, the branches whose opening costs the relaxation least; then branch exchange from it.
+  A tree's value is the relaxed master at fixed ``y`` (an LP: the orientation binaries do not
+  touch the cost); the upper bound is the best tree's value with the storage modes fixed
+  binary, valid for the master with lazy or binary modes alike.
 * **Loop bound.** Every radial topology opens at least one branch of every loop, so the master
   is at least ``max_C min_{b in C} V_b`` (:func:`~feederopt.network.topology.bottleneck_cycle`),
   reported as a diagnostic (the MILP's own bound passes it after a few hundred nodes).
 
 Measured on the 24 h case69bw master (forecast copy, gamma 10 %, Gamma 4/4 h): root LP 3.4918 $,
-57 branches probed in about 60 s, tree value 3.9417 $ (the optimum), 27 branches fixed closed,
-root LP with them 3.5296 $, loop bound 3.6620 $; docs/schedule.md, "case69bw master: session 5".
+57 probes and the tree in about 90 s, loop bound 3.6620 $; the tree 4.4030 $ fixes 18 branches,
+the optimum 3.9417 $ would fix 27 (then the MILP takes 304 nodes and 519,785 LP iterations
+instead of 490 and 868,037); docs/schedule.md, "case69bw master: session 5".
 """
 
 from __future__ import annotations
@@ -62,8 +63,9 @@ class SwitchProbe:
 
 
 def _lp(model: HighsModel, seconds: float) -> float | None:
-    """Solve the (relaxed) model; its optimum, or None when not proven optimal in time."""
-    model.set_time_limit(seconds)
+    """Solve the (relaxed) model; its optimum, or None when not proven optimal in time. HiGHS
+    compares its time limit with the run time of all the object's solves, hence the sum."""
+    model.set_time_limit(model.h.getRunTime() + seconds)
     model.h.run()
     status = model.h.getModelStatus()
     if status == highspy.HighsModelStatus.kInfeasible:
@@ -78,12 +80,33 @@ def _tree_value(model: HighsModel, tree: np.ndarray, left: Callable[[], float]
     """The relaxed master at the topology ``tree`` (its value and point; None if unsolved).
     At a binary ``y`` the orientation binaries do not touch the cost (some binary orientation
     exists for any spanning tree), so the LP is the master's value with the storage modes
-    relaxed (the caller's ``valid_upper`` decides whether that is the binary value)."""
+    relaxed (:func:`_binary_modes_value` makes them binary)."""
     model.set_bounds("y", tree, tree)
     v = _lp(model, max(left(), 0.01))
     if v is None or not math.isfinite(v):
         return None
     return v, tree.copy(), {g: x.copy() for g, x in model.values().items()}
+
+
+def _binary_modes_value(d: ScheduleData, model: HighsModel,
+                        best: tuple[float, np.ndarray, dict[str, np.ndarray]],
+                        left: Callable[[], float]) -> float | None:
+    """A value of the binary master at the tree of ``best``: the storage modes fixed binary
+    (discharge where the forecast copy discharges more than it charges; any binary mode is
+    feasible, the second stage always has a solution) and the LP solved again. It is at least
+    the relaxed value, and a feasible first stage's value, so an upper bound of the master with
+    binary or lazy modes alike."""
+    grp = model.block.groups.get("z")
+    if grp is None or grp.size == 0:
+        return best[0]
+    vals = best[2]
+    z = (vals["e0.pdis"] > vals["e0.pch"] + 1e-9).astype(float)
+    model.set_bounds("z", z, z)
+    try:
+        v = _lp(model, max(left(), 0.01))
+    finally:
+        model.set_bounds("z", grp.lb, grp.ub)
+    return v if v is not None and math.isfinite(v) else None
 
 
 def _local_search(d: ScheduleData, model: HighsModel, tree: np.ndarray,
@@ -121,23 +144,21 @@ def _local_search(d: ScheduleData, model: HighsModel, tree: np.ndarray,
     return best
 
 
-def probe_switches(d: ScheduleData, model: HighsModel, budget_s: float,
-                   valid_upper: Callable[[dict[str, np.ndarray]], bool]) -> SwitchProbe:
-    """Fix closed in ``model`` (a schedule master with a daily topology ``y``) the branches
+def probe_switches(d: ScheduleData, master: HighsModel, budget_s: float) -> SwitchProbe:
+    """Fix closed in ``master`` (a schedule master with a daily topology ``y``) the branches
     whose opening lifts its LP relaxation above the value of a spanning tree (module
-    docstring), within ``budget_s``. The model's integrality and time limit are restored."""
+    docstring), within ``budget_s``. The LPs run on a copy of ``master``'s block (HiGHS's time
+    limit counts the run time of every solve of one object, so ``master``'s stays untouched)."""
     t0 = time.perf_counter()
     out = SwitchProbe()
-    if d.hourly or "y" not in model.offset or budget_s <= 0:
+    # hourly topologies and the DG commitment (whose relaxed u may not round to a feasible
+    # first stage) are left out
+    if d.hourly or d.commit or "y" not in master.offset or budget_s <= 0:
         return out
+    model = HighsModel(master.block)
     n = model.n
-    cols = np.arange(n, dtype=np.int32)
-    kinds = list(model.h.getLp().integrality_)
-    if len(kinds) != n:  # an LP without an integrality vector: nothing to relax
-        kinds = [highspy.HighsVarType.kContinuous] * n
-    cont = np.full(n, highspy.HighsVarType.kContinuous)
-    got = model.h.getOptionValue("time_limit")  # (status, value) in highspy 1.15
-    time_limit = float(got[1] if isinstance(got, tuple) else got)
+    model.h.changeColsIntegrality(n, np.arange(n, dtype=np.int32),
+                                  np.full(n, highspy.HighsVarType.kContinuous))
     off = model.offset["y"]
     grp = model.block.groups["y"]
     lb, ub = grp.lb.copy(), grp.ub.copy()
@@ -147,7 +168,6 @@ def probe_switches(d: ScheduleData, model: HighsModel, budget_s: float,
         return budget_s - (time.perf_counter() - t0)
 
     try:
-        model.h.changeColsIntegrality(n, cols, cont)
         root = _lp(model, max(left(), 0.01))
         if root is None:
             return out
@@ -180,19 +200,17 @@ def probe_switches(d: ScheduleData, model: HighsModel, budget_s: float,
         tree[usable[max_spanning_forest(d.n, d.f[usable], d.t[usable], open_value[usable],
                                         lb[usable] > 0.5, is_source)]] = 1.0
         best = _local_search(d, model, tree, open_value, np.isin(np.arange(d.m), may), left)
-        model.set_bounds("y", lb, ub)
-        if best is None or not valid_upper(best[2]):
+        upper = _binary_modes_value(d, model, best, left) if best is not None else None
+        if best is None or upper is None:
             return out
-        out.upper, out.tree = best[0], best[1]
+        out.upper, out.tree = upper, best[1]
         out.closed = [b for b, v in out.values.items() if v > out.upper]
         if out.closed:
             lb2 = lb.copy()
             lb2[out.closed] = 1.0
-            model.set_bounds("y", lb2, ub)
+            master.set_bounds("y", lb2, ub)
         return out
     finally:
-        model.h.changeColsIntegrality(n, cols, np.array(kinds))
-        model.h.setOptionValue("time_limit", time_limit)
         out.time_s = time.perf_counter() - t0
 
 
