@@ -91,22 +91,23 @@ def _tree_value(model: HighsModel, tree: np.ndarray, left: Callable[[], float]
 def _binary_modes_value(d: ScheduleData, model: HighsModel,
                         best: tuple[float, np.ndarray, dict[str, np.ndarray]],
                         left: Callable[[], float]) -> float | None:
-    """A value of the binary master at the tree of ``best``: the storage modes fixed binary
-    (discharge where the forecast copy discharges more than it charges; any binary mode is
-    feasible, the second stage always has a solution) and the LP solved again. It is at least
-    the relaxed value, and a feasible first stage's value, so an upper bound of the master with
-    binary or lazy modes alike."""
+    """A value of the binary master at the tree of ``best``: the MILP at fixed ``y`` with the
+    storage modes binary (any solution it finds is a feasible first stage, so its value bounds
+    the master with binary or lazy modes alike from above; the relaxed tree value alone does
+    not, since the relaxation may charge and discharge a unit in the same hour)."""
     grp = model.block.groups.get("z")
     if grp is None or grp.size == 0:
         return best[0]
-    vals = best[2]
-    z = (vals["e0.pdis"] > vals["e0.pch"] + 1e-9).astype(float)
-    model.set_bounds("z", z, z)
+    z = (model.offset["z"] + np.arange(grp.size)).astype(np.int32)
+    model.set_bounds("y", best[1], best[1])
+    model.h.changeColsIntegrality(len(z), z, np.full(len(z), highspy.HighsVarType.kInteger))
     try:
-        v = _lp(model, max(left(), 0.01))
+        model.set_time_limit(model.h.getRunTime() + max(left(), 0.01))
+        sol = model.solve()
     finally:
-        model.set_bounds("z", grp.lb, grp.ub)
-    return v if v is not None and math.isfinite(v) else None
+        model.h.changeColsIntegrality(len(z), z,
+                                      np.full(len(z), highspy.HighsVarType.kContinuous))
+    return float(sol.objective) if sol.has_solution and math.isfinite(sol.objective) else None
 
 
 def _local_search(d: ScheduleData, model: HighsModel, tree: np.ndarray,
@@ -156,6 +157,11 @@ def probe_switches(d: ScheduleData, master: HighsModel, budget_s: float) -> Swit
     if d.hourly or d.commit or "y" not in master.offset or budget_s <= 0:
         return out
     model = HighsModel(master.block)
+    # the master's tolerances: at HiGHS's default MIP feasibility tolerance (1e-6) every loss
+    # row may be short by 1e-6, which on case69bw lowers a tree's value by ~5e-4 relative
+    for option in ("mip_feasibility_tolerance", "primal_feasibility_tolerance"):
+        got = master.h.getOptionValue(option)  # (status, value) in highspy 1.15
+        model.h.setOptionValue(option, float(got[1] if isinstance(got, tuple) else got))
     n = model.n
     model.h.changeColsIntegrality(n, np.arange(n, dtype=np.int32),
                                   np.full(n, highspy.HighsVarType.kContinuous))
