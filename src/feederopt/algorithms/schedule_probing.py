@@ -23,9 +23,10 @@ unchanged (only first stages worse than ``UB`` are cut off).
   reported as a diagnostic (the MILP's own bound passes it after a few hundred nodes).
 
 Measured on the 24 h case69bw master (forecast copy, gamma 10 %, Gamma 4/4 h): root LP 3.4918 $,
-57 probes and the tree in about 90 s, loop bound 3.6620 $; the tree 4.4030 $ fixes 18 branches,
-the optimum 3.9417 $ would fix 27 (then the MILP takes 304 nodes and 519,785 LP iterations
-instead of 490 and 868,037); docs/schedule.md, "case69bw master: session 5".
+57 probes, loop bound 3.6620 $; the spanning tree 4.4030 $, after branch exchange 3.941665 $
+(the optimum), 27 branches fixed closed, 152 s in all at load 1-2; the MILP with them takes 304
+nodes and 519,785 LP iterations (299 s) instead of 490 and 868,037 (513-695 s);
+docs/schedule.md, "case69bw master: session 5".
 """
 
 from __future__ import annotations
