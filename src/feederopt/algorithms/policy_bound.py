@@ -437,10 +437,7 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
             freq[g] += prev[g]
         beta_r = {g: np.zeros_like(v) for g, v in beta.items()}
         for h, el, dP, dQ, direct in hours_data:
-            names = np.array(["xp", "xm", "xr"])[el.kind]
-            sizes = np.where(el.kind < 2, n, U)
-            xs = np.array([freq[nm][h * sz + e] for nm, sz, e in zip(names, sizes, el.elem,
-                                                                       strict=True)])
+            names, xs = _columns(freq, h, el, n, U)
             fo_h = np.array([first[nm][h, e] for nm, e in zip(names, el.elem, strict=True)])
             order = np.lexsort((-fo_h, -xs))
             coef = direct.copy()
@@ -456,16 +453,23 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
     xi_first = _maximise(d, first)[1]
     exact = cost0
     for h, el, dP, dQ, direct in hours_data:
-        names = np.array(["xp", "xm", "xr"])[el.kind]
-        sizes = np.where(el.kind < 2, n, U)
-        xs = np.array([xi[nm][h * sz + e] for nm, sz, e in zip(names, sizes, el.elem,
-                                                                 strict=True)])
+        xs = _columns(xi, h, el, n, U)[1]
         exact += float(direct @ xs)
         for arr0, dmat in ((P0[h], dP), (Q0[h], dQ)):
             exact += d.c_loss * float((pwl_loss(d, arr0 + dmat @ xs) - pwl_loss(d, arr0)).sum())
     return PolicyBound(total + cost0, xi, cost0, "policy feasible on the budget set",
                        time.perf_counter() - t0, exact, xi_first,
                        tuple(cost0 + t[0] for t in tried))
+
+
+def _columns(xi: dict[str, np.ndarray], h: int, el: _Elements, n: int, U: int
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """The group names (``xp``, ``xm``, ``xr``) of the columns of hour ``h`` and their entries
+    in ``xi`` (flat, hour-major)."""
+    names = np.array(["xp", "xm", "xr"])[el.kind]
+    sizes = np.where(el.kind < 2, n, U)
+    return names, np.array([xi[nm][h * sz + e]
+                            for nm, sz, e in zip(names, sizes, el.elem, strict=True)])
 
 
 def _increments(d: ScheduleData, p0: np.ndarray, dmat: np.ndarray, order: np.ndarray
