@@ -56,7 +56,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import highspy
-import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
@@ -75,6 +74,7 @@ from feederopt.formulations.schedule import (
     nominal,
     recourse_block,
 )
+from feederopt.network.topology import max_spanning_forest
 from feederopt.solvers.highs_backend import HighsModel, MilpSolution
 from feederopt.solvers.status import SolverStatus, Status
 
@@ -617,21 +617,17 @@ class RadialStart:
 
 
 def _max_tree(d: ScheduleData, w: np.ndarray) -> np.ndarray:
-    """The spanning tree of greatest weight ``w`` (Kruskal, networkx), the
-    :func:`~feederopt.formulations.schedule.always_closed` branches forced in and the fixed-open
-    ones left out: a bool mask of its branches."""
-    forced = always_closed(d)
-    is_open = d.fixed_open if d.fixed_open is not None else np.zeros(d.m, bool)
-    span = float(np.abs(w).max()) + 1.0 if len(w) else 1.0
-    graph = nx.MultiGraph()
-    graph.add_nodes_from(range(d.n))
-    for b in range(d.m):
-        if not is_open[b]:
-            graph.add_edge(int(d.f[b]), int(d.t[b]), key=b,
-                           weight=float(w[b]) + (2.0 * span if forced[b] else 0.0))
+    """The spanning tree of greatest weight ``w``
+    (:func:`~feederopt.network.topology.max_spanning_forest`, Kruskal), the
+    :func:`~feederopt.formulations.schedule.always_closed` branches taken first and the
+    fixed-open ones left out: a bool mask of its branches."""
+    usable = np.flatnonzero(~(d.fixed_open if d.fixed_open is not None
+                              else np.zeros(d.m, bool)))
+    sources = np.zeros(d.n, bool)
+    sources[d.root] = True
     tree = np.zeros(d.m, bool)
-    for _, _, b in nx.maximum_spanning_edges(graph, keys=True, data=False):
-        tree[int(b)] = True
+    tree[usable[max_spanning_forest(d.n, d.f[usable], d.t[usable], w[usable],
+                                    always_closed(d)[usable], sources)]] = True
     return tree
 
 
