@@ -62,6 +62,7 @@ import scipy.sparse as sp
 from feederopt.algorithms.base import AlgorithmBase, StopOptions
 from feederopt.algorithms.policy_bound import policy_bound
 from feederopt.algorithms.schedule_probing import probe_switches
+from feederopt.algorithms.worst_climb import climb, second_stage
 from feederopt.errors import SolverError
 from feederopt.formulations.blocks import Block, Group, Sense
 from feederopt.formulations.partition import rename
@@ -166,19 +167,8 @@ def closed_by_hour(d: ScheduleData, x: dict[str, np.ndarray]) -> np.ndarray:
 def evaluate(d: ScheduleData, x: dict[str, np.ndarray], xi: dict[str, np.ndarray],
              time_limit_s: float = 600.0) -> tuple[float, dict[str, np.ndarray]]:
     """``Q(x, xi)``: the second-stage LP for fixed first stage and realisation."""
-    rb = recourse_block(d, xi)
-    for g, v in x.items():
-        grp = rb.groups[g]
-        grp.lb = np.asarray(v, float).copy()
-        grp.ub = np.asarray(v, float).copy()
-        grp.integer = False
-    model = HighsModel(rb)
-    model.set_time_limit(time_limit_s)
-    sol = model.solve()
-    if not sol.has_solution or sol.status != "optimal":
-        raise SolverError(f"the second-stage LP ended {sol.status}")
-    vals = model.values()
-    return float(sol.objective), vals
+    lp = second_stage(d, x, xi, time_limit_s)
+    return lp.value, lp.values
 
 
 # ----- the worst case: big-M dual linearisation -----------------------------------------------
@@ -719,11 +709,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
             notes.append(f"start: the forecast master (no policy bound at x0: {pb.reason}; "
                          f"x0 from {rs.how}, {rs.seconds:.1f} s)")
             return [forecast], [0], None
-        q0, xi0 = -math.inf, None
-        for cand in (pb.xi, pb.xi_first_order):
-            q_c = evaluate(d, rs.x, cand)[0] if cand is not None else -math.inf
-            if q_c > q0:
-                q0, xi0 = q_c, cand
+        q0, xi0, climbed = self._climbed(rs.x, (pb.xi, pb.xi_first_order))
         if xi0 is None:
             notes.append("start: the forecast master (the policy bound gave no realisation)")
             return [forecast], [0], None
@@ -731,11 +717,28 @@ class ColumnConstraintGeneration(AlgorithmBase):
         self.update_upper(_first_stage_cost(d, rs.x) + ub)
         dev = int(sum(v.sum() for v in xi0.values()))
         notes.append(f"start: x0 from {rs.how} ({rs.seconds:.1f} s; forecast "
-                     f"{rs.q_forecast:.6g} $), xi0 the policy bound's worse candidate "
-                     f"({dev} deviations, Q(x0, xi0) = {q0:.6g} $, bound {pb.value:.6g} $); "
+                     f"{rs.q_forecast:.6g} $), xi0 the worse of the policy bound's candidates "
+                     f"after mountain climbing ({climbed}; "
+                     f"{dev} deviations, Q(x0, xi0) = {q0:.6g} $, bound {pb.value:.6g} $); "
                      "first master with the xi0 copy, the forecast copy lazy")
         return [forecast, xi0], [1], (rs.x, WorstCase(xi0, q0, ub, True, self.dual_bound,
                                                       pb.solve_s))
+
+    def _climbed(self, x: dict[str, np.ndarray],
+                 candidates: Sequence[dict[str, np.ndarray] | None]
+                 ) -> tuple[float, dict[str, np.ndarray] | None, str]:
+        """The worst realisation (by the LP) reached by mountain climbing
+        (:func:`~feederopt.algorithms.worst_climb.climb`) from each candidate, its ``Q(x, .)``
+        and the climbs as text."""
+        q, xi, text = -math.inf, None, []
+        for cand in candidates:
+            if cand is None:
+                continue
+            c = climb(self.d, x, cand, time_limit_s=max(self.remaining() / 20, 1.0))
+            text.append(f"{c.path[0]:.6g} -> {c.value:.6g} $ in {len(c.path) - 1} steps")
+            if c.value > q:
+                q, xi = c.value, c.xi
+        return q, xi, ", ".join(text)
 
     def run(self) -> ScheduleSolution:
         d = self.d
@@ -767,11 +770,11 @@ class ColumnConstraintGeneration(AlgorithmBase):
             # when the policy is proven feasible; its maximiser is a candidate worst case
             q_nom, y_nom = evaluate(d, x, xis[0])
             pb = policy_bound(d, x, closed_by_hour(d, x), y_nom, q_nom)
-            q_pb, pb_xi = -math.inf, None
-            for cand in (pb.xi, pb.xi_first_order):  # the worse of the two candidates
-                q_c = evaluate(d, x, cand)[0] if cand is not None else -math.inf
-                if q_c > q_pb:
-                    q_pb, pb_xi = q_c, cand
+            # the worse of its two candidates after mountain climbing (module worst_climb)
+            q_pb, pb_xi, climbed = self._climbed(x, (pb.xi, pb.xi_first_order))
+            if pb_xi is not None:
+                notes.append(f"iteration {self.iteration}: mountain climbing from the policy "
+                             f"bound's candidates: {climbed}")
             pb_ub = max(pb.value, q_pb) if pb.value is not None else math.inf
             source = "policy"
             if pb_xi is not None and (c1 + pb_ub - self.lower

@@ -427,7 +427,7 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
             first[name][h, el.elem[jc]] = fo[jc]
     # the maximum over the budget set: per element its best hours (a sort); every variant is
     # a valid bound, the smallest is kept
-    tried = [_maximise(d, b) for b in betas]
+    tried = [maximise_linear(d, b) for b in betas]
     total, xi = min(tried, key=lambda z: z[0])
     # telescoped increments re-ordered: the columns active at the last maximiser first
     prev = xi
@@ -445,12 +445,12 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
                 coef += d.c_loss * _increments(d, arr0, dmat, order)
             for jc in range(len(el.kind)):
                 beta_r[names[jc]][h, el.elem[jc]] = coef[jc]
-        t_r, xi_r = _maximise(d, beta_r)
+        t_r, xi_r = maximise_linear(d, beta_r)
         tried.append((t_r, xi_r))
         if t_r < total:
             total, xi = t_r, xi_r
         prev = xi_r
-    xi_first = _maximise(d, first)[1]
+    xi_first = maximise_linear(d, first)[1]
     exact = cost0
     for h, el, dP, dQ, direct in hours_data:
         xs = _columns(xi, h, el, n, U)[1]
@@ -497,7 +497,7 @@ def _directional(d: ScheduleData, p0: np.ndarray, dmat: np.ndarray) -> np.ndarra
     return up @ np.maximum(dmat, 0.0) + dn @ np.minimum(dmat, 0.0)
 
 
-def _maximise(d: ScheduleData, coef: dict[str, np.ndarray]
+def maximise_linear(d: ScheduleData, coef: dict[str, np.ndarray]
               ) -> tuple[float, dict[str, np.ndarray]]:
     """``max sum_j coef_j xi_j`` over the temporal budget set and a binary maximiser: per bus
     (``xp``/``xm``, one sign per hour) and per renewable unit its best ``Gamma`` hours."""
@@ -521,4 +521,4 @@ def _maximise(d: ScheduleData, coef: dict[str, np.ndarray]
     return total, xi
 
 
-__all__ = ["PolicyBound", "policy_bound", "pwl_loss", "tree_paths"]
+__all__ = ["PolicyBound", "maximise_linear", "policy_bound", "pwl_loss", "tree_paths"]

@@ -335,6 +335,20 @@ class HighsModel:
         return MilpSolution(name, obj, bound, time.perf_counter() - t0, has, max(nodes, 0),
                             max(lp_its, 0))
 
+    def row_duals(self) -> dict[str, np.ndarray]:
+        """The row duals of the last LP solve per row set of the block (cuts added later are
+        not included), in HiGHS's sign convention: ``y = d objective / d rhs``, the change of
+        the optimal value per unit of the row's right-hand side (a data group's terms sit in
+        the right-hand side, so ``d objective / d data = -terms^T y``)."""
+        y = np.asarray(self.h.getSolution().row_dual, float)
+        out: dict[str, np.ndarray] = {}
+        off = 0
+        for rows in self.block.rows:
+            part = y[off: off + rows.m]
+            out[rows.name] = np.concatenate([out[rows.name], part]) if rows.name in out else part
+            off += rows.m
+        return out
+
     def values(self) -> dict[str, np.ndarray]:
         x = np.asarray(self.h.getSolution().col_value, float)
         out = {}

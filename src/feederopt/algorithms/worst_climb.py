@@ -1,0 +1,110 @@
+"""The second-stage LP ``Q(x, xi)`` of the day-ahead schedule with its subgradient in ``xi``,
+and a local search for the C&CG worst case by mountain climbing.
+
+``Q(x, .)`` is the value of an LP whose right-hand side is affine in ``xi`` (the rows
+``dem = pd (1 + gamma (xp - xm))`` and ``pres + spill = p_hat (1 - dev xr)`` of
+:func:`~feederopt.formulations.schedule.recourse_block`), so it is convex and piecewise linear
+in ``xi``, and the LP's row duals ``y`` give a subgradient: with the rows written ``A u + B xi
+(<=|=) r``, ``g = -B^T y`` and, for every ``xi'``,
+
+    ``Q(x, xi') >= Q(x, xi) + g^T (xi' - xi)``.
+
+**Mountain climbing** (Konno, "A cutting plane algorithm for solving bilinear programs",
+Math. Program. 11, 1976; the alternating scheme for the max-min subproblem of two-stage robust
+optimisation): from a realisation ``xi``, the maximiser ``xi'`` of ``g^T xi'`` over the budget
+set (per bus and renewable unit its best ``Gamma`` hours, a sort:
+:func:`~feederopt.algorithms.policy_bound.maximise_linear`) has ``g^T xi' >= g^T xi``, hence
+``Q(x, xi') >= Q(x, xi)``; repeat while the LP value rises. It ends at a realisation that
+maximises its own supporting hyperplane: a local maximum, so a lower bound on ``max_xi Q(x,
+xi)`` (a better worst case for the master), never an upper bound. Measured on the 24 h robust
+case33bw at the deterministic first stage (gamma 10 %, Gamma 4 h): from the policy bound's
+two candidates (15.2690 $ and 15.3174 $) to 15.3374 $ and 15.3559 $ in 3 and 2 steps, about
+1 s each; case69bw from 4.5368 $ to 4.5568 $.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from feederopt.algorithms.policy_bound import maximise_linear
+from feederopt.errors import SolverError
+from feederopt.formulations.schedule import UNCERTAIN, ScheduleData, recourse_block
+from feederopt.solvers.highs_backend import HighsModel
+
+
+@dataclass
+class SecondStage:
+    """``Q(x, xi)``, the optimal recourse and the subgradient ``dQ/dxi`` (flat per group)."""
+
+    value: float
+    values: dict[str, np.ndarray]
+    gradient: dict[str, np.ndarray]
+
+
+def second_stage(d: ScheduleData, x: dict[str, np.ndarray], xi: dict[str, np.ndarray],
+                 time_limit_s: float = 600.0) -> SecondStage:
+    """The second-stage LP at the first stage ``x`` and the realisation ``xi`` (module
+    docstring): its value, solution and subgradient ``g = -B^T y`` in ``xi``."""
+    rb = recourse_block(d, xi)
+    for g, v in x.items():
+        grp = rb.groups[g]
+        grp.lb = np.asarray(v, float).copy()
+        grp.ub = np.asarray(v, float).copy()
+        grp.integer = False
+    model = HighsModel(rb)
+    model.set_time_limit(time_limit_s)
+    sol = model.solve()
+    if not sol.has_solution or sol.status != "optimal":
+        raise SolverError(f"the second-stage LP ended {sol.status}")
+    duals = model.row_duals()
+    grad = {g: np.zeros(rb.groups[g].size) for g in UNCERTAIN}
+    for rows in rb.rows:
+        for g in UNCERTAIN:
+            a = rows.terms.get(g)
+            if a is not None:
+                grad[g] -= a.T @ duals[rows.name]
+    return SecondStage(float(sol.objective), model.values(), grad)
+
+
+@dataclass
+class Climb:
+    """The realisation reached, its ``Q`` and the LP values along the way."""
+
+    xi: dict[str, np.ndarray]
+    value: float
+    path: list[float]
+    seconds: float
+
+
+def _shaped(d: ScheduleData, grad: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {g: v.reshape(d.hours, -1) for g, v in grad.items()}
+
+
+def climb(d: ScheduleData, x: dict[str, np.ndarray], xi: dict[str, np.ndarray], *,
+          max_steps: int = 30, time_limit_s: float = math.inf) -> Climb:
+    """Mountain climbing from ``xi`` at the first stage ``x`` (module docstring). Only on the
+    temporal budget set (the aggregate-ratio set returns ``xi`` unchanged after one LP)."""
+    t0 = time.perf_counter()
+    cur = second_stage(d, x, xi)
+    path = [cur.value]
+    if d.aggregate is not None:
+        return Climb(xi, cur.value, path, time.perf_counter() - t0)
+    for _ in range(max_steps):
+        if time.perf_counter() - t0 > time_limit_s:
+            break
+        nxt = maximise_linear(d, _shaped(d, cur.gradient))[1]
+        if all(np.array_equal(nxt[g], xi[g]) for g in UNCERTAIN):
+            break
+        new = second_stage(d, x, nxt)
+        if new.value <= cur.value + 1e-9 * max(1.0, abs(cur.value)):
+            break
+        xi, cur = nxt, new
+        path.append(cur.value)
+    return Climb(xi, cur.value, path, time.perf_counter() - t0)
+
+
+__all__ = ["Climb", "SecondStage", "climb", "second_stage"]
