@@ -383,7 +383,9 @@ def _solve_master(d: ScheduleData, xis: list[dict[str, np.ndarray]], time_limit_
         set_integer(np.flatnonzero(~integer), False)
     # switch probing fixes closed the branches that no optimum opens (exact; module
     # schedule_probing): case69bw 24 h with 27 fixed, 490 -> 304 nodes, 868k -> 520k LP iterations
-    probe_switches(d, model, PROBE_SHARE * time_limit_s)
+    # its loop bound (every radial topology opens a branch of every loop, so max over loops of
+    # min over the loop's branches of the probe values) bounds the master from below too
+    loop_bound = probe_switches(d, model, PROBE_SHARE * time_limit_s).loop_bound
     prev: tuple[MilpSolution, dict[str, np.ndarray]] | None = None
     while True:
         left = time_limit_s - (time.perf_counter() - t0)
@@ -398,7 +400,7 @@ def _solve_master(d: ScheduleData, xis: list[dict[str, np.ndarray]], time_limit_
                 status = sol.status if sol is not None else "no solve"
                 raise SolverError(f"the schedule master ended {status} without a solution")
             last, vals = prev
-            bound = max(last.bound, sol.bound if sol is not None else -math.inf)
+            bound = max(last.bound, sol.bound if sol is not None else -math.inf, loop_bound)
             vals["z"] = _repair_modes(d, vals, ids[0])
             cut = MilpSolution(SolverStatus.TIME_LIMIT, math.nan, bound,
                                time.perf_counter() - t0, True)
@@ -419,6 +421,8 @@ def _solve_master(d: ScheduleData, xis: list[dict[str, np.ndarray]], time_limit_
         for e in ids:
             dis |= vals[f"e{e}.pdis"] > 1e-7
         vals["z"] = np.where(integer, np.round(vals["z"]), dis.astype(float))
+    if loop_bound > sol.bound:
+        sol = replace(sol, bound=min(loop_bound, sol.objective))
     return sol, vals, time.perf_counter() - t0
 
 
