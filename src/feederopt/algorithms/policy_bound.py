@@ -17,13 +17,13 @@ For a first stage ``x`` (topology, storage modes, commitment) and any realisatio
     the DSM band ``(1 +- eps) pd(xi)``, which scales with ``pd(xi)``) and, with DSM, a partner
     bus's ``pdr`` by the rest ``(1 - rho_n) c`` (so the hour's total follows ``sum pd(xi)``;
     the partner's room is its band's at its own worst deviation, and keeps ``pr <= pdr``);
-    without DSM ``rho = 1``. The deviation is absorbed by ONE absorber: a DG unit
+    without DSM ``rho = 1``. The deviation is absorbed by one absorber, or split between
+    two in fixed shares (``_Greedy.SPLITS``): a DG unit
     with headroom (``c`` up or down within ``[p_min u, p_max u]``), the substation (``ps``
     within ``[0, ps_max]``, at ``c_buy``), a renewable unit's extra spill (``c < 0``, at
     ``c_spill``), or, for ``c > 0`` and without DSM, curtailment at the bus itself (``pr``
     and ``pdr`` up together, at ``c_shed``: always feasible, flows unchanged); its reactive
-    part by one
-    reactive absorber (a DG unit's ``qdg`` within ``[0, q_max u]`` or the substation's ``qs``,
+    part likewise by reactive absorbers (a DG unit's ``qdg`` within ``[0, q_max u]`` or the substation's ``qs``,
     both free);
   - a renewable shortfall ``D = p_hat dev`` first reduces that unit's spill (``s = min(spill0,
     D)``) and the rest ``D - s`` is absorbed like a load increase at the unit's bus.
@@ -73,6 +73,7 @@ not a spanning tree) no bound is returned: the policy is not proven feasible.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import dataclass
@@ -189,10 +190,17 @@ def _top_budget(vals: np.ndarray, budget: float) -> tuple[float, np.ndarray]:
 
 
 class _Greedy:
-    """One absorber per column, in the order given: the one whose use raises the hour's cost
-    least, with the flows of the columns already assigned in the same direction counted
-    (``est = price c + c_loss sum_b (phi(P0 + D + dp) - phi(P0 + D))``, ``D`` their sum), so
-    that a path loaded by earlier columns costs more; capacities per direction."""
+    """Absorbers per column, in the order given: the choice that raises the hour's cost least,
+    with the flows of the columns already assigned in the same direction counted (``est =
+    price c + c_loss sum_b (phi(P0 + D + dp) - phi(P0 + D))``, ``D`` their sum), so that a path
+    loaded by earlier columns costs more; capacities per direction. A choice is one absorber or
+    a split of the column between two, shares ``SPLITS`` (the flows of a split are the mix of
+    the two single choices', LinDistFlow being linear): splitting spreads the loss increase over
+    two paths as the LP's re-dispatch does (24 h robust case33bw at the deterministic first
+    stage: bound 15.541 -> 15.461 $, case69bw 4.803 -> 4.767 $; shares in tenths gave 15.448 and
+    4.770 $ in three times the time)."""
+
+    SPLITS = (0.25, 0.5, 0.75)
 
     def __init__(self, d: ScheduleData, a: np.ndarray, sgn: np.ndarray,
                  at: dict[tuple[str, int], int], p0: np.ndarray) -> None:
@@ -203,29 +211,47 @@ class _Greedy:
     def pick(self, cons0: np.ndarray, caps: dict[tuple[str, int], float],
              price: dict[tuple[str, int], float],
              extra: tuple[float, tuple[str, int], np.ndarray] | None
-             ) -> tuple[tuple[str, int], np.ndarray] | None:
-        """``cons0``: the column's consumption change per bus; the absorber injects its
-        sum ``c``."""
+             ) -> tuple[list[tuple[tuple[str, int], float]], np.ndarray] | None:
+        """``cons0``: the column's consumption change per bus; the absorbers inject its sum
+        ``c``. Returns the absorbers with their shares of ``c`` and the flow change; ``extra``
+        (curtailment at the bus: its cost, key and flow change) is a single choice."""
         c = float(cons0.sum())
         side = 1 if c > 0 else -1
         base = self.p0 + self.load[side]
-        cands = [] if extra is None else [extra]
+        phi0 = pwl_loss(self.d, base).sum()
+
+        def est(cost: float, dp: np.ndarray) -> float:
+            return cost + self.d.c_loss * float(pwl_loss(self.d, base + dp).sum() - phi0)
+
+        cands: list[tuple[float, list[tuple[tuple[str, int], float]], np.ndarray]] = []
+        if extra is not None:
+            cands.append((extra[0], [(extra[1], 1.0)], extra[2]))
+        singles = []
         for a, cap in caps.items():
-            if cap - self.used.get((side, a), 0.0) < abs(c) - TOL:
+            room = cap - self.used.get((side, a), 0.0)
+            if room <= TOL:
                 continue
             cons = cons0.copy()
             cons[self.at[a]] -= c
             dp = self.sgn * (self.a.T @ cons)
-            est = price[a] * c + self.d.c_loss * float(
-                (pwl_loss(self.d, base + dp) - pwl_loss(self.d, base)).sum())
-            cands.append((est, a, dp))
+            singles.append((a, room, dp))
+            if room >= abs(c) - TOL:
+                cands.append((est(price[a] * c, dp), [(a, 1.0)], dp))
+        for (a1, r1, d1), (a2, r2, d2) in itertools.combinations(singles, 2):
+            for w in self.SPLITS:
+                if r1 < w * abs(c) - TOL or r2 < (1 - w) * abs(c) - TOL:
+                    continue
+                dp = w * d1 + (1 - w) * d2
+                cost = (w * price[a1] + (1 - w) * price[a2]) * c
+                cands.append((est(cost, dp), [(a1, w), (a2, 1 - w)], dp))
         if not cands:
             return None
-        _, a, dp = min(cands, key=lambda z: z[0])
-        if a in caps:
-            self.used[(side, a)] = self.used.get((side, a), 0.0) + abs(c)
+        _, shares, dp = min(cands, key=lambda z: z[0])
+        for a, w in shares:
+            if a in caps:
+                self.used[(side, a)] = self.used.get((side, a), 0.0) + w * abs(c)
         self.load[side] += dp
-        return a, dp
+        return shares, dp
 
 
 def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
@@ -379,9 +405,9 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
             pick = greedy_p.pick(cons_p[:, j], cap_up if c > 0 else cap_dn, price, shed)
             if pick is None:
                 return fail(f"hour {h}: no absorber left for a deviation of {c:.4g} MW")
-            a, dP[:, j] = pick
-            direct[j] += price[a] * c
-            qc = float(cons_q[:, j].sum()) if a[0] != "shed" else 0.0
+            shares, dP[:, j] = pick
+            direct[j] += sum(w * price[a] for a, w in shares) * c
+            qc = float(cons_q[:, j].sum()) if shares[0][0][0] != "shed" else 0.0
             if qc != 0.0:
                 qpick = greedy_q.pick(cons_q[:, j], qcap_up if qc > 0 else qcap_dn, qprice,
                                       None)
