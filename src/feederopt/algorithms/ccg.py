@@ -64,7 +64,7 @@ from feederopt.algorithms.policy_bound import policy_bound
 from feederopt.algorithms.schedule_probing import probe_switches
 from feederopt.algorithms.worst_climb import climb, second_stage
 from feederopt.errors import SolverError
-from feederopt.formulations.blocks import Block, Group, Sense
+from feederopt.formulations.blocks import Block, Group, Rows, Sense
 from feederopt.formulations.partition import rename
 from feederopt.formulations.schedule import (
     UNCERTAIN,
@@ -72,6 +72,7 @@ from feederopt.formulations.schedule import (
     always_closed,
     budget_block,
     first_stage_block,
+    loss_tangent,
     nominal,
     recourse_block,
 )
@@ -340,6 +341,45 @@ def _repair_modes(d: ScheduleData, vals: dict[str, np.ndarray], copy: int = 0) -
 PROBE_SHARE = 0.2
 
 
+class _LazyTangents:
+    """The master without the loss tangents at ``|a| > LAZY_TANGENT`` MW (``block``), and
+    those rows, added back where a solution violates them (:meth:`add_violated`).
+
+    Fewer tangents are a relaxation (the loss is under-estimated only where a flow exceeds
+    about ``(0.4 + 1) / 2`` MW, the point where the tangent at 1 MW overtakes the one at
+    0.4 MW), so every bound stays valid, and a solution that satisfies the rows left out is
+    feasible, with the same cost, for the full master. On the built-in feeders no 24 h flow
+    exceeds 0.77 MW. Measured on the case69bw master with one 24 h worst-case copy (switch
+    probing on, gap 2.5e-4): 573 -> 403 nodes, 760k -> 597k LP iterations, 881.9 -> 604.8 s,
+    the same optimum 4.527835 $, no row added back."""
+
+    LAZY_TANGENT = 0.4
+
+    def __init__(self, full: Block) -> None:
+        self.block = Block(full.groups, [], full.cones, full.objective)
+        self.left: list[tuple[Rows, np.ndarray]] = []  # the rows left out, a mask of those
+        for rows in full.rows:
+            a = loss_tangent(rows.name)
+            if a is not None and abs(a) > self.LAZY_TANGENT + 1e-12 and rows.sense is Sense.LE:
+                self.left.append((rows, np.ones(rows.m, bool)))
+            else:
+                self.block.rows.append(rows)
+
+    def add_violated(self, model: HighsModel, vals: dict[str, np.ndarray],
+                     tol: float = 1e-9) -> bool:
+        """Add to ``model`` the rows left out that ``vals`` violates by more than ``tol``."""
+        added = False
+        for rows, out in self.left:
+            lhs = sum((a @ vals[g] for g, a in rows.terms.items()), np.zeros(rows.m))
+            bad = np.flatnonzero(out & (lhs - rows.rhs > tol))
+            if len(bad):
+                model.add_rows({g: a[bad] for g, a in rows.terms.items()},
+                               np.full(len(bad), -np.inf), rows.rhs[bad])
+                out[bad] = False
+                added = True
+        return added
+
+
 def _solve_master(d: ScheduleData, xis: list[dict[str, np.ndarray]], time_limit_s: float,
                   gap: float, start: dict[str, np.ndarray] | None = None, *,
                   active: Sequence[int] | None = None, integer: np.ndarray | None = None
@@ -367,7 +407,9 @@ def _solve_master(d: ScheduleData, xis: list[dict[str, np.ndarray]], time_limit_
     copies starts where this one ended."""
     t0 = time.perf_counter()
     ids = list(range(len(xis)) if active is None else active)
-    model = HighsModel(master_block(d, xis, ids))
+    full = master_block(d, xis, ids)
+    lazy = _LazyTangents(full)
+    model = HighsModel(lazy.block)
     model.set_gap(gap)
     # a loose integrality tolerance lets an "open" branch carry F * 1e-6 and shifts the
     # objective by ~1e-4 against the LP of the rounded first stage
@@ -385,7 +427,7 @@ def _solve_master(d: ScheduleData, xis: list[dict[str, np.ndarray]], time_limit_
     # schedule_probing): case69bw 24 h with 27 fixed, 490 -> 304 nodes, 868k -> 520k LP iterations
     # its loop bound (every radial topology opens a branch of every loop, so max over loops of
     # min over the loop's branches of the probe values) bounds the master from below too
-    loop_bound = probe_switches(d, model, PROBE_SHARE * time_limit_s).loop_bound
+    loop_bound = probe_switches(d, model, PROBE_SHARE * time_limit_s, full).loop_bound
     prev: tuple[MilpSolution, dict[str, np.ndarray]] | None = None
     while True:
         left = time_limit_s - (time.perf_counter() - t0)
@@ -406,6 +448,10 @@ def _solve_master(d: ScheduleData, xis: list[dict[str, np.ndarray]], time_limit_
                                time.perf_counter() - t0, True)
             return cut, vals, time.perf_counter() - t0
         vals = model.values()
+        if lazy.add_violated(model, vals):  # a loss row left out binds: solve again with it
+            prev = (sol, {g: v.copy() for g, v in vals.items()})
+            start = vals
+            continue
         bad = _mode_conflicts(d, vals, ids)
         if not len(bad) or integer.all():
             break

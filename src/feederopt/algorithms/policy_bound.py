@@ -23,8 +23,8 @@ For a first stage ``x`` (topology, storage modes, commitment) and any realisatio
     within ``[0, ps_max]``, at ``c_buy``), a renewable unit's extra spill (``c < 0``, at
     ``c_spill``), or, for ``c > 0`` and without DSM, curtailment at the bus itself (``pr``
     and ``pdr`` up together, at ``c_shed``: always feasible, flows unchanged); its reactive
-    part likewise by reactive absorbers (a DG unit's ``qdg`` within ``[0, q_max u]`` or the substation's ``qs``,
-    both free);
+    part likewise by reactive absorbers (a DG unit's ``qdg`` within ``[0, q_max u]`` or the
+    substation's ``qs``, both free);
   - a renewable shortfall ``D = p_hat dev`` first reduces that unit's spill (``s = min(spill0,
     D)``) and the rest ``D - s`` is absorbed like a load increase at the unit's bus.
   The absorbers are chosen greedily, the largest deviations first, each by the increase of the

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
+from feederopt.formulations.blocks import Block
 from feederopt.formulations.schedule import ScheduleData, always_closed
 from feederopt.network.topology import (
     bottleneck_cycle,
@@ -146,18 +147,21 @@ def _local_search(d: ScheduleData, model: HighsModel, tree: np.ndarray,
     return best
 
 
-def probe_switches(d: ScheduleData, master: HighsModel, budget_s: float) -> SwitchProbe:
+def probe_switches(d: ScheduleData, master: HighsModel, budget_s: float,
+                   block: Block | None = None) -> SwitchProbe:
     """Fix closed in ``master`` (a schedule master with a daily topology ``y``) the branches
     whose opening lifts its LP relaxation above the value of a spanning tree (module
-    docstring), within ``budget_s``. The LPs run on a copy of ``master``'s block (HiGHS's time
-    limit counts the run time of every solve of one object, so ``master``'s stays untouched)."""
+    docstring), within ``budget_s``. The LPs run on a copy of ``block`` (default
+    ``master``'s; HiGHS's time limit counts the run time of every solve of one object, so
+    ``master``'s stays untouched). ``block`` must be the complete master when ``master``
+    holds a relaxation of it (rows added lazily): the tree's value must be a true one."""
     t0 = time.perf_counter()
     out = SwitchProbe()
     # hourly topologies and the DG commitment (whose relaxed u may not round to a feasible
     # first stage) are left out
     if d.hourly or d.commit or "y" not in master.offset or budget_s <= 0:
         return out
-    model = HighsModel(master.block)
+    model = HighsModel(master.block if block is None else block)
     # the master's tolerances: at HiGHS's default MIP feasibility tolerance (1e-6) every loss
     # row may be short by 1e-6, which on case69bw lowers a tree's value by ~5e-4 relative
     for option in ("mip_feasibility_tolerance", "primal_feasibility_tolerance"):

@@ -345,6 +345,18 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
     return b
 
 
+def loss_tangent(row_name: str) -> float | None:
+    """The tangent point ``a`` [MW] of a loss row ``loss_P_{a}`` / ``loss_Q_{a}`` of
+    :func:`recourse_block` (also with a copy's prefix ``e{k}.``), None for other rows."""
+    head, _, tail = row_name.rpartition("loss_")
+    if not tail or (head and not head.endswith(".")) or tail[:2] not in ("P_", "Q_"):
+        return None
+    try:
+        return float(tail[2:])
+    except ValueError:
+        return None
+
+
 def voltage_big_m(d: ScheduleData) -> np.ndarray:
     """The per-branch ``M_b`` of (14): an open branch carries no flow (rows (12)-(13) force
     ``P_b = Q_b = 0`` when ``y_b = 0``), so ``|v_t - v_f| <= max(v_max,t - v_min,f,
