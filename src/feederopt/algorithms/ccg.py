@@ -367,9 +367,12 @@ class _LazyTangents:
 
     def add_violated(self, model: HighsModel, vals: dict[str, np.ndarray],
                      tol: float = 1e-9) -> bool:
-        """Add to ``model`` the rows left out that ``vals`` violates by more than ``tol``."""
+        """Add to ``model`` the rows left out that ``vals`` violates by more than ``tol`` (rows
+        with a group that ``vals`` lacks are skipped: a partial warm start)."""
         added = False
         for rows, out in self.left:
+            if any(g not in vals for g in rows.terms):
+                continue
             lhs = sum((a @ vals[g] for g, a in rows.terms.items()), np.zeros(rows.m))
             bad = np.flatnonzero(out & (lhs - rows.rhs > tol))
             if len(bad):
@@ -428,6 +431,8 @@ def _solve_master(d: ScheduleData, xis: list[dict[str, np.ndarray]], time_limit_
     # its loop bound (every radial topology opens a branch of every loop, so max over loops of
     # min over the loop's branches of the probe values) bounds the master from below too
     loop_bound = probe_switches(d, model, PROBE_SHARE * time_limit_s, full).loop_bound
+    if start is not None:  # the rows that the warm start (the last master's point) needs
+        lazy.add_violated(model, start)
     prev: tuple[MilpSolution, dict[str, np.ndarray]] | None = None
     while True:
         left = time_limit_s - (time.perf_counter() - t0)
