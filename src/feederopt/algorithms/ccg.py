@@ -343,7 +343,8 @@ PROBE_SHARE = 0.2
 
 class _LazyTangents:
     """The master without the loss tangents at ``|a| > LAZY_TANGENT`` MW (``block``), and
-    those rows, added back where a solution violates them (:meth:`add_violated`).
+    those row sets, added back when a solution violates one of their rows
+    (:meth:`add_violated`).
 
     Fewer tangents are a relaxation (the loss is under-estimated only where a flow exceeds
     about ``(0.4 + 1) / 2`` MW, the point where the tangent at 1 MW overtakes the one at
@@ -367,25 +368,30 @@ class _LazyTangents:
 
     def add_violated(self, model: HighsModel, vals: dict[str, np.ndarray],
                      tol: float = 1e-9) -> bool:
-        """Add to ``model`` the rows left out that ``vals`` violates by more than ``tol`` (rows
-        with a group that ``vals`` lacks are skipped: a partial warm start)."""
+        """Add to ``model`` every row set left out of which ``vals`` violates a row by more
+        than ``tol`` (sets with a group that ``vals`` lacks are skipped: a partial warm
+        start)."""
         added = False
         for rows, out in self.left:
             if any(g not in vals for g in rows.terms):
                 continue
             lhs = sum((a @ vals[g] for g, a in rows.terms.items()), np.zeros(rows.m))
-            bad = np.flatnonzero(out & (lhs - rows.rhs > tol))
-            if len(bad):
-                model.add_rows({g: a[bad] for g, a in rows.terms.items()},
-                               np.full(len(bad), -np.inf), rows.rhs[bad])
-                out[bad] = False
+            if np.any(out & (lhs - rows.rhs > tol)):
+                # the whole set (this tangent on every branch and hour): flows that reach it in
+                # one place reach it elsewhere after the re-solve (case33bw, 24 h: adding only
+                # the violated rows took four solves, 29 + 6 + 4 rows)
+                idx = np.flatnonzero(out)
+                model.add_rows({g: a[idx] for g, a in rows.terms.items()},
+                               np.full(len(idx), -np.inf), rows.rhs[idx])
+                out[idx] = False
                 added = True
         return added
 
 
 def _solve_master(d: ScheduleData, xis: list[dict[str, np.ndarray]], time_limit_s: float,
                   gap: float, start: dict[str, np.ndarray] | None = None, *,
-                  active: Sequence[int] | None = None, integer: np.ndarray | None = None
+                  active: Sequence[int] | None = None, integer: np.ndarray | None = None,
+                  rows_from: Sequence[dict[str, np.ndarray]] = ()
                   ) -> tuple[MilpSolution, dict[str, np.ndarray], float]:
     """The master MILP with lazy storage modes (an exact scheme): the binaries ``z`` start
     continuous (then ``pch + pdis <= P`` only, a relaxation); if no unit-hour has a copy that
@@ -431,8 +437,10 @@ def _solve_master(d: ScheduleData, xis: list[dict[str, np.ndarray]], time_limit_
     # its loop bound (every radial topology opens a branch of every loop, so max over loops of
     # min over the loop's branches of the probe values) bounds the master from below too
     loop_bound = probe_switches(d, model, PROBE_SHARE * time_limit_s, full).loop_bound
-    if start is not None:  # the rows that the warm start (the last master's point) needs
-        lazy.add_violated(model, start)
+    # the lazy rows that the warm start (the last master's point) or a hint (``rows_from``:
+    # master points, e.g. the start's recourse) violate, before the first solve
+    for point in ([start] if start is not None else []) + list(rows_from):
+        lazy.add_violated(model, point)
     prev: tuple[MilpSolution, dict[str, np.ndarray]] | None = None
     while True:
         left = time_limit_s - (time.perf_counter() - t0)
@@ -503,8 +511,8 @@ def _with_copy(vals: dict[str, np.ndarray], e: int, point: dict[str, np.ndarray]
 
 def solve_lazy_master(d: ScheduleData, xis: list[dict[str, np.ndarray]],
                       active: Sequence[int], time_limit_s: float, gap: float,
-                      start: dict[str, np.ndarray] | None = None, *, tol: float | None = None
-                      ) -> LazyMaster:
+                      start: dict[str, np.ndarray] | None = None, *, tol: float | None = None,
+                      rows_from: Sequence[dict[str, np.ndarray]] = ()) -> LazyMaster:
     """The master over every realisation in ``xis`` with recourse copies only for the active
     ones, activated lazily (an exact scheme: the row generation of C&CG itself, Zeng & Zhao
     2013, applied to the master's own copies).
@@ -524,7 +532,9 @@ def solve_lazy_master(d: ScheduleData, xis: list[dict[str, np.ndarray]],
     The lazy storage modes of :func:`_solve_master` run inside each solve, with the modes made
     binary so far kept binary in the next one (a mode conflict is between copies, and the
     copies only grow). A time-limited solve ends the loop: its bound is still valid, its first
-    stage feasible, its objective that of the active copies only (the caller evaluates)."""
+    stage feasible, its objective that of the active copies only (the caller evaluates).
+    ``rows_from``: master points whose violated lazy loss rows the first solve starts with
+    (:class:`_LazyTangents`)."""
     t0 = time.perf_counter()
     active = sorted(set(active)) or [0]
     added: list[int] = []
@@ -534,7 +544,7 @@ def solve_lazy_master(d: ScheduleData, xis: list[dict[str, np.ndarray]],
     while True:
         left = time_limit_s - (time.perf_counter() - t0)
         sol, vals, _ = _solve_master(d, xis, left if solves else max(left, 1.0), gap, start,
-                                     active=active, integer=integer)
+                                     active=active, integer=integer, rows_from=rows_from)
         solves += 1
         if math.isnan(sol.objective) or sol.status != "optimal" or len(active) == len(xis):
             break
@@ -801,11 +811,19 @@ class ColumnConstraintGeneration(AlgorithmBase):
         xis, active, best = self._start(notes)
         first = tuple(d.first_stage_groups())
         start = None
+        # the start's recourse at (x0, xi0) as a master point: the loss tangents it needs are
+        # in the first master from the beginning (case33bw: one solve instead of two)
+        hints = []
+        if best is not None:
+            x0, wc0 = best
+            y0 = second_stage(d, x0, wc0.xi).values
+            hints = [_with_copy({**x0, "theta": np.array([wc0.value])}, active[-1], y0,
+                                wc0.value, first)]
         while True:
             self.iteration += 1
             try:
                 lm = solve_lazy_master(d, xis, active, max(self.remaining(), 1.0),
-                                       min(self.stop.gap / 4, 1e-4), start)
+                                       min(self.stop.gap / 4, 1e-4), start, rows_from=hints)
                 sol, vals, master_s, active = lm.sol, lm.vals, lm.seconds, lm.active
                 if lm.added:
                     notes.append(f"iteration {self.iteration}: recourse copies activated "
