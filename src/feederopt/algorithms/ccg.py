@@ -41,6 +41,9 @@ needed.
   with ``LB`` the MILP is skipped; otherwise ``UB`` uses the smaller of the two bounds (never
   below a value found) and the master gets the worse of the two realisations. The notes say
   which bound was used; where the policy is not proven feasible it is not used.
+* **Mountain climbing** (:mod:`~feederopt.algorithms.worst_climb`): from each of the policy's
+  two candidates, LP subgradient and sort until the LP value stops rising; the worse end point
+  is the policy's realisation above (a local maximum of ``Q(x_k, .)``: LB side only).
 * Stop when ``UB - LB <= tol * max(1, |UB|)``, at the time limit or the iteration limit.
 
 :func:`solve_extensive` is the brute force: every extreme point of the budget set gets a copy
