@@ -6,7 +6,8 @@ the second-stage LP (``extreme_points`` + ``evaluate``): the policy bound must b
 largest value, and within 4 % of it (measured: no DSM, 1.2972 against 1.2925 $; DSM 10 %,
 1.0802 or 1.1032 against 1.0678 $: the master's storage modes, and the forecast recourse that
 the policy starts from, are ties of equal cost 0.965433 $, and the tie the solver returns moved
-the bound between these two values when the master's lazy loss tangents came in). Checked by hand once: with the curvature term of the chord bound
+the bound between these two values when the master's lazy loss tangents came in). Checked by
+hand once: with the curvature term of the chord bound
 dropped the bound falls BELOW the brute-force worst case on both (1.0671 against 1.0678;
 1.2734 against 1.2925), scaled by 0.5 on the second (1.2852), so this test fails on a broken
 bound. The two loss
