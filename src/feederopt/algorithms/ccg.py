@@ -35,9 +35,9 @@ needed.
   is weak against the small cost differences of the loss term, so on 24 hours the subproblem
   often stops at its time limit: its bound, and the gap, are then reported as they are.
 * **Policy bound first** (:mod:`~feederopt.algorithms.policy_bound`): a feasible recourse
-  policy (the forecast's recourse plus one absorber per deviation, checked on every row over
-  the budget set) bounds ``Q*(x_k)`` from above in well under a second; its maximiser is
-  evaluated as a candidate worst case. When ``c1(x_k)`` + that bound already closes the gap
+  policy (the forecast's recourse plus one or two absorbers per deviation, checked on every
+  row over the budget set) bounds ``Q*(x_k)`` from above in 3-7 s on 24 hours; its maximiser
+  is evaluated as a candidate worst case. When ``c1(x_k)`` + that bound already closes the gap
   with ``LB`` the MILP is skipped; otherwise ``UB`` uses the smaller of the two bounds (never
   below a value found) and the master gets the worse of the two realisations. The notes say
   which bound was used; where the policy is not proven feasible it is not used.
