@@ -64,6 +64,7 @@ import scipy.sparse as sp
 
 from feederopt.algorithms.base import AlgorithmBase, StopOptions
 from feederopt.algorithms.policy_bound import policy_bound
+from feederopt.algorithms.policy_max import policy_max
 from feederopt.algorithms.schedule_probing import probe_switches
 from feederopt.algorithms.worst_climb import climb, second_stage
 from feederopt.errors import SolverError
@@ -744,6 +745,11 @@ class ColumnConstraintGeneration(AlgorithmBase):
 
     POLICY_SUB_SHARE = 0.02
     POLICY_SUB_MIN_S = 5.0
+    POLICY_MAX_SHARE = 0.2
+
+    def _closes(self, ub: float) -> bool:
+        """``ub`` (a valid upper bound) closes the gap with the current ``LB``."""
+        return ub - self.lower <= self.stop.gap * max(abs(ub), 1e-9)
 
     def __init__(self, d: ScheduleData, stop: StopOptions, *, dual_bound: float = 2e3,
                  sub_time_s: float = math.inf) -> None:
@@ -853,8 +859,20 @@ class ColumnConstraintGeneration(AlgorithmBase):
                              f"bound's candidates: {climbed}")
             pb_ub = max(pb.value, q_pb) if pb.value is not None else math.inf
             source = "policy"
-            if pb_xi is not None and (c1 + pb_ub - self.lower
-                                      <= self.stop.gap * max(abs(c1 + pb_ub), 1e-9)):
+            if pb.terms is not None and not self._closes(c1 + pb_ub):
+                # the policy's exact maximum (module policy_max): the linearisation's slack
+                cap = min(self.remaining(), self.POLICY_MAX_SHARE * self.stop.time_limit_s)
+                pm = policy_max(d, pb.terms, max(cap, 1.0), start=pb.xi) if cap >= 1.0 else None
+                if pm is not None:
+                    notes.append(f"iteration {self.iteration}: the policy's exact maximum "
+                                 f"{pm.status}, bound {pm.bound:.6g} $ (linear {pb.value:.6g} "
+                                 f"$), {pm.columns} + {pm.segments} binaries, {pm.solve_s:.1f} s")
+                    pb_ub = max(min(pb_ub, pm.bound), q_pb)
+                    if pm.xi is not None:
+                        q_pm = evaluate(d, x, pm.xi)[0]
+                        if q_pm > q_pb:
+                            q_pb, pb_xi, pb_ub = q_pm, pm.xi, max(pb_ub, q_pm)
+            if pb_xi is not None and self._closes(c1 + pb_ub):
                 # the policy bound closes the gap: no MILP subproblem
                 wc = WorstCase(pb_xi, q_pb, pb_ub, True, self.dual_bound, pb.solve_s)
                 q_star, sub_ub = q_pb, pb_ub

@@ -88,6 +88,20 @@ TOL = 1e-7  # the LP's primal feasibility tolerance: the nominal point is feasib
 
 
 @dataclass
+class PolicyTerms:
+    """The policy's cost as a function of ``xi``: ``cost0 + sum_h (direct_h xs_h + c_loss
+    sum_b (phi_b(P0_h + dP_h xs_h) - phi_b(P0_h)) + the same for Q)``, with ``xs_h`` the
+    columns of hour ``h`` (:func:`policy_cost`); ``betas`` the valid linear bounds ``cost0 +
+    beta xi`` (chord, telescoped; the telescoped ones for binary ``xi``)."""
+
+    hours: list[tuple[int, _Elements, np.ndarray, np.ndarray, np.ndarray]]
+    cost0: float
+    p0: np.ndarray  # (H, m)
+    q0: np.ndarray  # (H, m)
+    betas: list[dict[str, np.ndarray]]
+
+
+@dataclass
 class PolicyBound:
     """``value >= max_xi Q(x, xi)`` when ``value`` is not None (``reason`` says why not)."""
 
@@ -99,6 +113,7 @@ class PolicyBound:
     policy_cost: float = math.nan  # the policy's exact cost at ``xi`` (>= Q(x, xi))
     xi_first_order: dict[str, np.ndarray] | None = None  # a second candidate worst case
     variants: tuple[float, ...] = ()  # each valid linearisation's bound (chord, telescoped)
+    terms: PolicyTerms | None = None  # the policy's cost function (module policy_max)
 
 
 def tree_paths(n: int, root: int, f: np.ndarray, t: np.ndarray, closed: np.ndarray
@@ -472,20 +487,28 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
             for jc in range(len(el.kind)):
                 beta_r[names[jc]][h, el.elem[jc]] = coef[jc]
         t_r, xi_r = maximise_linear(d, beta_r)
+        betas.append(beta_r)
         tried.append((t_r, xi_r))
         if t_r < total:
             total, xi = t_r, xi_r
         prev = xi_r
     xi_first = maximise_linear(d, first)[1]
-    exact = cost0
-    for h, el, dP, dQ, direct in hours_data:
-        xs = _columns(xi, h, el, n, U)[1]
-        exact += float(direct @ xs)
-        for arr0, dmat in ((P0[h], dP), (Q0[h], dQ)):
-            exact += d.c_loss * float((pwl_loss(d, arr0 + dmat @ xs) - pwl_loss(d, arr0)).sum())
+    terms = PolicyTerms(hours_data, cost0, P0, Q0, betas)
     return PolicyBound(total + cost0, xi, cost0, "policy feasible on the budget set",
-                       time.perf_counter() - t0, exact, xi_first,
-                       tuple(cost0 + t[0] for t in tried))
+                       time.perf_counter() - t0, policy_cost(d, terms, xi), xi_first,
+                       tuple(cost0 + t[0] for t in tried), terms)
+
+
+def policy_cost(d: ScheduleData, terms: PolicyTerms, xi: dict[str, np.ndarray]) -> float:
+    """The policy's exact cost at ``xi`` (>= ``Q(x, xi)``; the loss ``phi`` of its flows)."""
+    n, U = d.n, len(d.res_bus)
+    out = terms.cost0
+    for h, el, dP, dQ, direct in terms.hours:
+        xs = _columns(xi, h, el, n, U)[1]
+        out += float(direct @ xs)
+        for arr0, dmat in ((terms.p0[h], dP), (terms.q0[h], dQ)):
+            out += d.c_loss * float((pwl_loss(d, arr0 + dmat @ xs) - pwl_loss(d, arr0)).sum())
+    return out
 
 
 def _columns(xi: dict[str, np.ndarray], h: int, el: _Elements, n: int, U: int
@@ -547,4 +570,5 @@ def maximise_linear(d: ScheduleData, coef: dict[str, np.ndarray]
     return total, xi
 
 
-__all__ = ["PolicyBound", "maximise_linear", "policy_bound", "pwl_loss", "tree_paths"]
+__all__ = ["PolicyBound", "PolicyTerms", "maximise_linear", "policy_bound", "policy_cost",
+           "pwl_loss", "tree_paths"]
