@@ -41,6 +41,10 @@ needed.
   with ``LB`` the MILP is skipped; otherwise ``UB`` uses the smaller of the two bounds (never
   below a value found) and the master gets the worse of the two realisations. The notes say
   which bound was used; where the policy is not proven feasible it is not used.
+* **The policy's exact maximum** (:mod:`~feederopt.algorithms.policy_max`): when the linear
+  policy bound does not close the gap, a MILP maximises the policy's own cost (its piecewise-
+  linear loss with segment binaries) within ``POLICY_MAX_SHARE`` of the time limit; its dual
+  bound is a valid UB at any stop (24 h case33bw: 15.425 $ against the linear 15.461 $).
 * **Mountain climbing** (:mod:`~feederopt.algorithms.worst_climb`): from each of the policy's
   two candidates, LP subgradient and sort until the LP value stops rising; the worse end point
   is the policy's realisation above (a local maximum of ``Q(x_k, .)``: LB side only).
