@@ -31,7 +31,7 @@ from feederopt.algorithms.ccg import (
     extreme_points,
     solve_deterministic,
 )
-from feederopt.algorithms.policy_bound import policy_bound, tree_paths
+from feederopt.algorithms.policy_bound import policy_bound, policy_cost, tree_paths
 from feederopt.api_schedule import schedule_inputs
 from feederopt.formulations.schedule import ScheduleData, nominal
 from schedule_loop import one_loop_data
@@ -69,6 +69,29 @@ def test_policy_bound_above_brute_force(inputs, buses, units, eps) -> None:  # t
     q_xi = evaluate(d, x, pb.xi)[0]
     assert q_xi <= pb.policy_cost + 1e-9 <= pb.value + 2e-9
     assert pb.nominal_cost <= q0 + 1e-9
+
+
+def test_policy_cost_above_lp_with_spill_absorbers(inputs) -> None:  # type: ignore[no-untyped-def]
+    """Renewables x5 (the forecast spills at three units) and load deviations at buses 11 and
+    26 beside a wind and a PV unit: the policy may serve a load increase from a unit's spilled
+    energy (less spill). At every extreme point the policy's own cost is at least the LP's (a
+    policy using more spill than the forecast has would fall below it), and the bound is at
+    least brute force (measured: 0.829669 against 0.829667 $; 0.829761 without the spill
+    absorbers)."""
+    d = _instance(inputs, ("11", "26"), [3])
+    d = dataclasses.replace(d, res_hat=d.res_hat * 5.0)
+    det = solve_deterministic(d, gap=1e-7)
+    x = {"y": det.closed[0], "z": det.z}
+    q0, y0 = evaluate(d, x, nominal(d))
+    assert (y0["spill"] > 0.1).sum() >= 3
+    pb = policy_bound(d, x, closed_by_hour(d, x), y0, q0)
+    assert pb.value is not None and pb.terms is not None, pb.reason
+    values = []
+    for p in extreme_points(d):
+        q = evaluate(d, x, p)[0]
+        assert policy_cost(d, pb.terms, p) >= q - 1e-9
+        values.append(q)
+    assert pb.value >= max(values) - 1e-9
 
 
 def test_policy_not_used_where_unproven(inputs) -> None:  # type: ignore[no-untyped-def]
