@@ -5,7 +5,9 @@ renewable unit).
 
 The MILP's maximum must equal the largest policy cost over the extreme points (the policy's
 cost evaluated directly, ``policy_cost``: the loss ``phi`` of its flows, no MILP); its bound
-must lie between the LP's brute-force worst case and the policy bound's linear maximum. Checked
+must lie between the LP's brute-force worst case and the policy bound's linear maximum; the
+same for the bound by hours (``policy_max_by_hours``, Lagrangian relaxation of the budgets),
+whose realisation must be an extreme point with its cost at most the maximum. Checked
 by hand once: without the SOS2 rows (``lambda_k <= delta_{k-1} + delta_k``) the MILP returns
 the chords' value, above the brute-force maximum, and the first assertion fails on one of
 the two instances.
@@ -20,7 +22,7 @@ import pytest
 
 from feederopt.algorithms.ccg import closed_by_hour, evaluate, extreme_points, solve_deterministic
 from feederopt.algorithms.policy_bound import policy_bound, policy_cost
-from feederopt.algorithms.policy_max import kinks, policy_max
+from feederopt.algorithms.policy_max import kinks, policy_max, policy_max_by_hours
 from feederopt.api_schedule import schedule_inputs
 from feederopt.formulations.schedule import ScheduleData, nominal
 from schedule_loop import one_loop_data
@@ -59,6 +61,14 @@ def test_policy_max_equals_brute_force(inputs, buses, units, eps) -> None:  # ty
     assert brute_q - 1e-9 <= pm.bound <= pb.value + 1e-9
     # the instance exercises the binaries (a flow range crosses a kink)
     assert pm.segments > 0
+    # by hours (Lagrangian relaxation of the budgets): a valid bound, at most the linear one
+    # (it starts at the sort's thresholds), and a realisation of the set at its policy cost
+    lag = policy_max_by_hours(d, pb.terms, 30.0, starts=[pb.xi])
+    assert lag is not None and lag.xi is not None
+    assert brute_policy - 1e-9 <= lag.bound <= pb.value + 1e-6  # the hours' MILP gaps 1e-6
+    assert lag.value == pytest.approx(policy_cost(d, pb.terms, lag.xi), abs=1e-9)
+    assert lag.value <= brute_policy + 1e-9
+    assert any(all(np.array_equal(lag.xi[g], p[g]) for g in p) for p in points)
 
 
 def test_policy_max_not_built_for_fractional_budgets(inputs) -> None:  # type: ignore[no-untyped-def]

@@ -34,7 +34,8 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -129,17 +130,57 @@ class _Builder:
         return b
 
 
+def _integral_budgets(d: ScheduleData) -> bool:
+    n, U = d.n, len(d.res_bus)
+    gl = d.budget_load if d.budget_load is not None else np.zeros(n)
+    gr = d.budget_res if d.budget_res is not None else np.zeros(U)
+    return not (np.any(np.abs(gl - np.round(gl)) > 1e-9)
+                or np.any(np.abs(gr - np.round(gr)) > 1e-9))
+
+
+@dataclass
+class _Milp:
+    block: Block
+    xi_col: dict[tuple[str, int, int], int]
+    lam_sets: list[_LambdaSet]
+    cols: dict[str, int]
+
+
 def policy_max(d: ScheduleData, terms: PolicyTerms, time_limit_s: float,
                start: dict[str, np.ndarray] | None = None) -> PolicyMax | None:
     """Maximise the policy's cost over the budget set (module docstring); ``start`` a
     realisation to start from (its cost is the first incumbent). None when a budget is not an
     integer."""
     t0 = time.perf_counter()
+    if not _integral_budgets(d):
+        return None
+    n, U = d.n, len(d.res_bus)
+    milp = _build(d, terms)
+    model = HighsModel(milp.block)
+    model.set_time_limit(time_limit_s)
+    model.set_gap(1e-6)
+    if start is not None:
+        model.warm_start(_start_point(d, terms, start, milp.xi_col, milp.lam_sets, milp.cols))
+    sol = model.solve()
+    xi = None
+    value = math.nan
+    if sol.has_solution:
+        xv = model.values()["xi"]
+        xi = nominal(d)
+        for (nm, h, e), c in milp.xi_col.items():
+            xi[nm][h * (n if nm != "xr" else U) + e] = float(round(xv[c]))
+        value = -float(sol.objective)
+    bound = -float(sol.bound) if np.isfinite(sol.bound) else math.inf
+    status = Status.OPTIMAL if sol.status is SolverStatus.OPTIMAL else Status.TIME_LIMIT
+    return PolicyMax(bound, value, xi, status, time.perf_counter() - t0, milp.cols["xi"],
+                     milp.cols["sel"])
+
+
+def _build(d: ScheduleData, terms: PolicyTerms) -> _Milp:
+    """The MILP of :func:`policy_max` (objective ``-total``)."""
     n, U = d.n, len(d.res_bus)
     gl = d.budget_load if d.budget_load is not None else np.zeros(n)
     gr = d.budget_res if d.budget_res is not None else np.zeros(U)
-    if np.any(np.abs(gl - np.round(gl)) > 1e-9) or np.any(np.abs(gr - np.round(gr)) > 1e-9):
-        return None
     bk = kinks(d)
     b = _Builder()
     xi_col: dict[tuple[str, int, int], int] = {}
@@ -208,25 +249,154 @@ def policy_max(d: ScheduleData, terms: PolicyTerms, time_limit_s: float,
         for (nm, h, e), c in xi_col.items():
             cut[("xi", c)] = -float(beta[nm][h, e])
         b.row(cut, terms.cost0, False)
-    block = b.block(integer_xi=True)
-    model = HighsModel(block)
-    model.set_time_limit(time_limit_s)
-    model.set_gap(1e-6)
-    if start is not None:
-        model.warm_start(_start_point(d, terms, start, xi_col, lam_sets, b.cols))
-    sol = model.solve()
-    xi = None
-    value = math.nan
-    if sol.has_solution:
-        xv = model.values()["xi"]
+    return _Milp(b.block(integer_xi=True), xi_col, lam_sets, dict(b.cols))
+
+
+def policy_max_by_hours(d: ScheduleData, terms: PolicyTerms, time_limit_s: float,
+                        starts: Sequence[dict[str, np.ndarray]] = (),
+                        hour_limit_s: float = 2.0) -> PolicyMax | None:
+    """The same maximum bounded by Dantzig-Wolfe decomposition over the hours (Dantzig &
+    Wolfe, Oper. Res. 8(1), 1960): the policy's cost is a sum of per-hour terms ``c_h(xi_h)``
+    and only the budgets ``sum_h a_e(xi_h) <= Gamma_e`` couple the hours, so for every
+    ``mu >= 0`` (Lagrangian relaxation of the budgets)
+
+    ``max_xi sum_h c_h(xi_h) <= L(mu) = cost0 + sum_e Gamma_e mu_e + sum_h max_{xi_h}
+    (c_h(xi_h) - mu a(xi_h))``,
+
+    each hour's maximum a small MILP of :func:`policy_max`'s form (its dual bound, so ``L`` is
+    valid when a pricing stops at ``hour_limit_s``). ``mu`` starts at the sort's thresholds of
+    the linear bounds (so ``L(mu0) <=`` the linear bound: ``c_h(xi_h) <= beta_h xi_h``) and
+    moves by subgradient steps ``mu <- max(0, mu - t (L - target) / |g|^2 g)``, ``g = Gamma -
+    sum_h a(xi_h*)`` (Polyak's rule; ``target`` the master LP over the hourly patterns found,
+    the Dantzig-Wolfe restricted master). ``bound`` is the smallest ``L(mu)``; ``value`` and
+    ``xi`` the best binary combination of the patterns (that master as a MILP), a candidate
+    worst case. 24 h robust case69bw at the deterministic first stage: ``L(mu0)`` 4.6697 $ in
+    12 s, 4.6659 $ after 150 s, where the one MILP of :func:`policy_max` had 4.6814 $ after
+    150 s and the linear bound is 4.6993 $."""
+    t0 = time.perf_counter()
+    if not _integral_budgets(d) or not terms.hours:
+        return None
+    n, U = d.n, len(d.res_bus)
+    gl = d.budget_load if d.budget_load is not None else np.zeros(n)
+    gr = d.budget_res if d.budget_res is not None else np.zeros(U)
+    budget = np.concatenate([gl, gr])
+    hours = []
+    for hd in terms.hours:
+        th = replace(terms, hours=[hd], cost0=0.0, betas=terms.betas)
+        milp = _build(d, th)
+        elem = np.zeros(milp.cols["xi"], int)
+        for (nm, _, e), c in milp.xi_col.items():
+            elem[c] = e if nm != "xr" else n + e
+        model = HighsModel(milp.block)
+        model.set_gap(1e-6)
+        hours.append((th, milp, model, elem))
+    # patterns per hour: (value, element counts, column values)
+    pats: list[list[tuple[float, np.ndarray, np.ndarray]]] = [[] for _ in hours]
+
+    def add(k: int, xv: np.ndarray) -> None:
+        th, milp, _, elem = hours[k]
+        if any(np.array_equal(xv, p[2]) for p in pats[k]):
+            return
         xi = nominal(d)
-        for (nm, h, e), c in xi_col.items():
-            xi[nm][h * (n if nm != "xr" else U) + e] = float(round(xv[c]))
-        value = -float(sol.objective)
-    bound = -float(sol.bound) if np.isfinite(sol.bound) else math.inf
-    status = Status.OPTIMAL if sol.status is SolverStatus.OPTIMAL else Status.TIME_LIMIT
-    return PolicyMax(bound, value, xi, status, time.perf_counter() - t0, b.cols["xi"],
-                     b.cols["sel"])
+        for (nm, h, e), c in milp.xi_col.items():
+            xi[nm][h * (n if nm != "xr" else U) + e] = xv[c]
+        a = np.bincount(elem, weights=xv, minlength=n + U)
+        pats[k].append((policy_cost(d, th, xi), a, xv.copy()))
+
+    for k, (_, milp, _, _) in enumerate(hours):
+        add(k, np.zeros(milp.cols["xi"]))
+        for st in starts:
+            xv = np.zeros(milp.cols["xi"])
+            for (nm, h, e), c in milp.xi_col.items():
+                xv[c] = st[nm][h * (n if nm != "xr" else U) + e]
+            add(k, xv)
+    # mu from the linear bounds: the sort's thresholds (per element its (Gamma+1)-th largest
+    # coefficient), so that L(mu0) <= the linear bound; then subgradient steps (Polyak's rule
+    # towards the best combination of patterns found)
+    mu = _thresholds(d, terms, budget)
+    best, step = math.inf, 1.0
+    target = terms.cost0 + _dw_master(pats, budget, integer=False)[0]
+    while time.perf_counter() - t0 < time_limit_s:
+        bound = terms.cost0 + float(budget @ mu)
+        use = np.zeros(n + U)
+        for k, (_, _, model, elem) in enumerate(hours):
+            model.set_costs({"total": -np.ones(1), "xi": mu[elem]})
+            rem = time_limit_s - (time.perf_counter() - t0)
+            model.set_time_limit(min(hour_limit_s, max(rem, 0.05)))
+            sol = model.solve()
+            bound += -float(sol.bound) if np.isfinite(sol.bound) else math.inf
+            if sol.has_solution:
+                xv = np.round(model.values()["xi"])
+                add(k, xv)
+                use += np.bincount(elem, weights=xv, minlength=n + U)
+        if bound < best:
+            best = bound
+        else:
+            step *= 0.7
+        target = max(target, terms.cost0 + _dw_master(pats, budget, integer=False)[0])
+        g = budget - use
+        norm = float(g @ g)
+        if best - target <= 1e-7 * max(1.0, abs(best)) or norm < 1e-12 or not np.isfinite(bound):
+            break
+        mu = np.maximum(mu - step * (bound - target) / norm * g, 0.0)
+    value, _, _, choice = _dw_master(pats, budget, integer=True)
+    xi = nominal(d)
+    for k, (_, milp, _, _) in enumerate(hours):
+        xv = pats[k][choice[k]][2]
+        for (nm, h, e), c in milp.xi_col.items():
+            xi[nm][h * (n if nm != "xr" else U) + e] = float(xv[c])
+    status = Status.OPTIMAL if best - (terms.cost0 + value) <= 1e-7 * max(1.0, abs(best)) \
+        else Status.TIME_LIMIT
+    return PolicyMax(best, policy_cost(d, terms, xi), xi, status, time.perf_counter() - t0,
+                     sum(m.cols["xi"] for _, m, _, _ in hours),
+                     sum(m.cols["sel"] for _, m, _, _ in hours))
+
+
+def _thresholds(d: ScheduleData, terms: PolicyTerms, budget: np.ndarray) -> np.ndarray:
+    """Per element the ``(Gamma+1)``-th largest of its hourly linear coefficients (the dual
+    of the sort, for the variant with the smallest maximum; 0 below ``Gamma + 1`` hours)."""
+    n = d.n
+    best: tuple[float, np.ndarray] | None = None
+    for beta in terms.betas:
+        per = np.maximum(beta["xp"], beta["xm"])  # (H, n)
+        vals = np.concatenate([per, beta["xr"]], axis=1)  # (H, n + U)
+        srt = -np.sort(-vals, axis=0)
+        mu = np.zeros(vals.shape[1])
+        for e in range(vals.shape[1]):
+            k = round(float(budget[e]))
+            if budget[e] > 0 and k < srt.shape[0]:
+                mu[e] = max(float(srt[k, e]), 0.0)
+        total = float(budget @ mu + np.maximum(vals - mu, 0.0).sum())
+        if best is None or total < best[0]:
+            best = (total, mu)
+    del n
+    return best[1] if best is not None else np.zeros(len(budget))
+
+
+def _dw_master(pats: list[list[tuple[float, np.ndarray, np.ndarray]]], budget: np.ndarray,
+               integer: bool) -> tuple[float, np.ndarray, np.ndarray, list[int]]:
+    """``max sum lambda_hp c_hp`` with ``sum_p lambda_hp = 1`` per hour and ``sum lambda_hp
+    a_hp <= Gamma``: its value, the budget rows' duals ``mu >= 0``, the hours' duals ``sigma``
+    (LP) and, as a MILP, the pattern chosen per hour."""
+    sizes = [len(p) for p in pats]
+    off = np.concatenate([[0], np.cumsum(sizes)])
+    block = Block()
+    block.add_group(Group.new("lam", int(off[-1]), 0.0, 1.0, integer=integer))
+    block.add_objective("lam", -np.array([v for p in pats for v, _, _ in p]))
+    conv = sp.csr_matrix((np.ones(off[-1]), (np.repeat(np.arange(len(pats)), sizes),
+                                            np.arange(off[-1]))), shape=(len(pats), off[-1]))
+    block.add_rows("hours", {"lam": conv}, Sense.EQ, np.ones(len(pats)))
+    a = sp.csr_matrix(np.column_stack([a for p in pats for _, a, _ in p]))
+    block.add_rows("budget", {"lam": a}, Sense.LE, budget)
+    model = HighsModel(block)
+    sol = model.solve()
+    value = -float(sol.objective)
+    if integer:
+        lam = model.values()["lam"]
+        return value, np.zeros(len(budget)), np.zeros(len(pats)), [
+            int(np.argmax(lam[off[k]:off[k + 1]])) for k in range(len(pats))]
+    duals = model.row_duals()
+    return value, np.maximum(-duals["budget"], 0.0), -duals["hours"], []
 
 
 def _start_point(d: ScheduleData, terms: PolicyTerms, xi: dict[str, np.ndarray],
@@ -250,4 +420,4 @@ def _start_point(d: ScheduleData, terms: PolicyTerms, xi: dict[str, np.ndarray],
     return {"xi": xv, "lam": lam, "sel": sel, "total": np.array([policy_cost(d, terms, xi)])}
 
 
-__all__ = ["PolicyMax", "kinks", "policy_max"]
+__all__ = ["PolicyMax", "kinks", "policy_max", "policy_max_by_hours"]
