@@ -176,6 +176,12 @@ def policy_max(d: ScheduleData, terms: PolicyTerms, time_limit_s: float,
                      milp.cols["sel"])
 
 
+def policy_max_binaries(d: ScheduleData, terms: PolicyTerms) -> int:
+    """The binaries of :func:`policy_max`'s MILP (``xi`` and the loss segments)."""
+    milp = _build(d, terms)
+    return milp.cols["xi"] + milp.cols["sel"]
+
+
 def _build(d: ScheduleData, terms: PolicyTerms) -> _Milp:
     """The MILP of :func:`policy_max` (objective ``-total``)."""
     n, U = d.n, len(d.res_bus)
@@ -420,4 +426,4 @@ def _start_point(d: ScheduleData, terms: PolicyTerms, xi: dict[str, np.ndarray],
     return {"xi": xv, "lam": lam, "sel": sel, "total": np.array([policy_cost(d, terms, xi)])}
 
 
-__all__ = ["PolicyMax", "kinks", "policy_max", "policy_max_by_hours"]
+__all__ = ["PolicyMax", "kinks", "policy_max", "policy_max_binaries", "policy_max_by_hours"]
