@@ -33,8 +33,8 @@ from feederopt.algorithms.ccg import (
 )
 from feederopt.algorithms.policy_bound import policy_bound, policy_cost, tree_paths
 from feederopt.api_schedule import schedule_inputs
-from feederopt.formulations.schedule import ScheduleData, nominal
-from schedule_loop import one_loop_data
+from feederopt.formulations.schedule import nominal
+from schedule_loop import two_hour_instance
 
 
 @pytest.fixture(scope="module")
@@ -42,17 +42,10 @@ def inputs():  # type: ignore[no-untyped-def]
     return schedule_inputs("case33bw")
 
 
-def _instance(inputs, buses: tuple[str, ...], units: list[int], **kw) -> ScheduleData:  # type: ignore[no-untyped-def]
-    d = one_loop_data(inputs, 2, gamma=0.3, budget=1.0, uncertain_buses=buses, **kw)
-    br = np.zeros(len(d.res_bus))
-    br[units] = 1.0
-    return dataclasses.replace(d, budget_res=br)
-
-
 @pytest.mark.parametrize(("buses", "units", "eps"),
                          [(("12", "18", "25"), [], 0.1), (("18", "25"), [3], 0.0)])
 def test_policy_bound_above_brute_force(inputs, buses, units, eps) -> None:  # type: ignore[no-untyped-def]
-    d = _instance(inputs, buses, units, eps=eps)
+    d = two_hour_instance(inputs, buses, units, eps=eps)
     det = solve_deterministic(d, gap=1e-7)
     x = {"y": det.closed[0], "z": det.z}
     points = extreme_points(d)
@@ -78,7 +71,7 @@ def test_policy_cost_above_lp_with_spill_absorbers(inputs) -> None:  # type: ign
     policy using more spill than the forecast has would fall below it), and the bound is at
     least brute force (measured: 0.829669 against 0.829667 $; 0.829761 without the spill
     absorbers)."""
-    d = _instance(inputs, ("11", "26"), [3])
+    d = two_hour_instance(inputs, ("11", "26"), [3])
     d = dataclasses.replace(d, res_hat=d.res_hat * 5.0)
     det = solve_deterministic(d, gap=1e-7)
     x = {"y": det.closed[0], "z": det.z}
@@ -97,7 +90,7 @@ def test_policy_cost_above_lp_with_spill_absorbers(inputs) -> None:  # type: ign
 def test_policy_not_used_where_unproven(inputs) -> None:  # type: ignore[no-untyped-def]
     """A flow limit just above the forecast's largest flow: a load increase of 30 % could
     exceed it under the policy, so no bound (the MILP's is used); nor on the aggregate set."""
-    d = _instance(inputs, ("12", "18", "25"), [])
+    d = two_hour_instance(inputs, ("12", "18", "25"), [])
     det = solve_deterministic(d, gap=1e-7)
     x = {"y": det.closed[0], "z": det.z}
     q0, y0 = evaluate(d, x, nominal(d))
@@ -111,7 +104,7 @@ def test_policy_not_used_where_unproven(inputs) -> None:  # type: ignore[no-unty
 
 
 def test_tree_paths_against_networkx(inputs) -> None:  # type: ignore[no-untyped-def]
-    d = _instance(inputs, ("12",), [])
+    d = two_hour_instance(inputs, ("12",), [])
     closed = np.ones(d.m)
     closed[[32, 33, 34, 35, 36]] = 0.0  # the five ties of case33bw open: the base tree
     tree = tree_paths(d.n, d.root, d.f, d.t, closed)
@@ -137,7 +130,7 @@ def test_loss_linearisations_over_every_subset(inputs) -> None:  # type: ignore[
     its definition ``r max(0, max_a 2 a P - a^2)``."""
     from feederopt.algorithms.policy_bound import _chord, _increments
 
-    d = _instance(inputs, ("12",), [])
+    d = two_hour_instance(inputs, ("12",), [])
     rng = np.random.default_rng(7)
     tang = np.concatenate([np.asarray(d.tangents), -np.asarray(d.tangents)])
 

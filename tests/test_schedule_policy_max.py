@@ -20,12 +20,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from feederopt.algorithms.ccg import closed_by_hour, evaluate, extreme_points, solve_deterministic
-from feederopt.algorithms.policy_bound import policy_bound, policy_cost
+from feederopt.algorithms.ccg import evaluate, extreme_points
+from feederopt.algorithms.policy_bound import policy_cost
 from feederopt.algorithms.policy_max import kinks, policy_max, policy_max_by_hours
 from feederopt.api_schedule import schedule_inputs
-from feederopt.formulations.schedule import ScheduleData, nominal
-from schedule_loop import one_loop_data
+from schedule_loop import deterministic_policy, two_hour_instance
 
 
 @pytest.fixture(scope="module")
@@ -33,21 +32,11 @@ def inputs():  # type: ignore[no-untyped-def]
     return schedule_inputs("case33bw")
 
 
-def _instance(inputs, buses: tuple[str, ...], units: list[int], **kw) -> ScheduleData:  # type: ignore[no-untyped-def]
-    d = one_loop_data(inputs, 2, gamma=0.3, budget=1.0, uncertain_buses=buses, **kw)
-    br = np.zeros(len(d.res_bus))
-    br[units] = 1.0
-    return dataclasses.replace(d, budget_res=br)
-
-
 @pytest.mark.parametrize(("buses", "units", "eps"),
                          [(("12", "18", "25"), [], 0.1), (("18", "25"), [3], 0.0)])
 def test_policy_max_equals_brute_force(inputs, buses, units, eps) -> None:  # type: ignore[no-untyped-def]
-    d = _instance(inputs, buses, units, eps=eps)
-    det = solve_deterministic(d, gap=1e-7)
-    x = {"y": det.closed[0], "z": det.z}
-    q0, y0 = evaluate(d, x, nominal(d))
-    pb = policy_bound(d, x, closed_by_hour(d, x), y0, q0)
+    d = two_hour_instance(inputs, buses, units, eps=eps)
+    x, _, _, pb = deterministic_policy(d)
     assert pb.terms is not None and pb.value is not None, pb.reason
     points = extreme_points(d)
     brute_policy = max(policy_cost(d, pb.terms, p) for p in points)
@@ -72,12 +61,9 @@ def test_policy_max_equals_brute_force(inputs, buses, units, eps) -> None:  # ty
 
 
 def test_policy_max_not_built_for_fractional_budgets(inputs) -> None:  # type: ignore[no-untyped-def]
-    d = _instance(inputs, ("18", "25"), [])
+    d = two_hour_instance(inputs, ("18", "25"), [])
     d = dataclasses.replace(d, budget_load=np.where(d.budget_load > 0, 1.5, 0.0))
-    det = solve_deterministic(d, gap=1e-7)
-    x = {"y": det.closed[0], "z": det.z}
-    q0, y0 = evaluate(d, x, nominal(d))
-    pb = policy_bound(d, x, closed_by_hour(d, x), y0, q0)
+    _, _, _, pb = deterministic_policy(d)
     assert pb.terms is not None
     assert policy_max(d, pb.terms, 10.0) is None
 
@@ -85,7 +71,7 @@ def test_policy_max_not_built_for_fractional_budgets(inputs) -> None:  # type: i
 def test_kinks_of_the_loss(inputs) -> None:  # type: ignore[no-untyped-def]
     """The breakpoints of max(0, max_a (2 a P - a^2)): midpoints of consecutive tangent points
     and half the smallest, each side; the function is linear between them."""
-    d = _instance(inputs, ("18",), [])
+    d = two_hour_instance(inputs, ("18",), [])
     a = np.sort(np.asarray(d.tangents, float))
     expect = np.concatenate([[a[0] / 2], (a[:-1] + a[1:]) / 2])
     assert np.allclose(kinks(d), np.concatenate([-expect[::-1], expect]))
