@@ -288,7 +288,7 @@ def policy_max_by_hours(d: ScheduleData, terms: PolicyTerms, time_limit_s: float
     budget = np.concatenate([gl, gr])
     hours = []
     for hd in terms.hours:
-        th = replace(terms, hours=[hd], cost0=0.0, betas=terms.betas)
+        th = replace(terms, hours=[hd], cost0=0.0)
         milp = _build(d, th)
         elem = np.zeros(milp.cols["xi"], int)
         for (nm, _, e), c in milp.xi_col.items():
@@ -319,7 +319,7 @@ def policy_max_by_hours(d: ScheduleData, terms: PolicyTerms, time_limit_s: float
     # mu from the linear bounds: the sort's thresholds (per element its (Gamma+1)-th largest
     # coefficient), so that L(mu0) <= the linear bound; then subgradient steps (Polyak's rule
     # towards the best combination of patterns found)
-    mu = _thresholds(d, terms, budget)
+    mu = _thresholds(terms, budget)
     best, step = math.inf, 1.0
     target = terms.cost0 + _dw_master(pats, budget, integer=False)[0]
     while time.perf_counter() - t0 < time_limit_s:
@@ -358,10 +358,9 @@ def policy_max_by_hours(d: ScheduleData, terms: PolicyTerms, time_limit_s: float
                      sum(m.cols["sel"] for _, m, _, _ in hours))
 
 
-def _thresholds(d: ScheduleData, terms: PolicyTerms, budget: np.ndarray) -> np.ndarray:
+def _thresholds(terms: PolicyTerms, budget: np.ndarray) -> np.ndarray:
     """Per element the ``(Gamma+1)``-th largest of its hourly linear coefficients (the dual
     of the sort, for the variant with the smallest maximum; 0 below ``Gamma + 1`` hours)."""
-    n = d.n
     best: tuple[float, np.ndarray] | None = None
     for beta in terms.betas:
         per = np.maximum(beta["xp"], beta["xm"])  # (H, n)
@@ -375,7 +374,6 @@ def _thresholds(d: ScheduleData, terms: PolicyTerms, budget: np.ndarray) -> np.n
         total = float(budget @ mu + np.maximum(vals - mu, 0.0).sum())
         if best is None or total < best[0]:
             best = (total, mu)
-    del n
     return best[1] if best is not None else np.zeros(len(budget))
 
 
