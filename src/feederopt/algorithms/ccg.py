@@ -70,12 +70,7 @@ import scipy.sparse as sp
 
 from feederopt.algorithms.base import AlgorithmBase, StopOptions
 from feederopt.algorithms.policy_bound import policy_bound
-from feederopt.algorithms.policy_max import (
-    PolicyMax,
-    policy_max,
-    policy_max_binaries,
-    policy_max_by_hours,
-)
+from feederopt.algorithms.policy_max import PolicyMax, policy_max_auto
 from feederopt.algorithms.schedule_probing import probe_switches
 from feederopt.algorithms.worst_climb import climb, second_stage
 from feederopt.errors import SolverError
@@ -880,11 +875,9 @@ class ColumnConstraintGeneration(AlgorithmBase):
                 cap = min(self.remaining(), self.POLICY_MAX_SHARE * self.stop.time_limit_s)
                 runs: list[tuple[str, PolicyMax | None]] = []
                 if cap >= 1.0:
-                    if policy_max_binaries(d, pb.terms) <= self.POLICY_ONE_MILP_BINARIES:
-                        runs.append(("one MILP", policy_max(d, pb.terms, cap, start=pb.xi)))
-                    else:
-                        starts = [v for v in (pb.xi, pb.xi_first_order, pb_xi) if v is not None]
-                        runs.append(("by hours", policy_max_by_hours(d, pb.terms, cap, starts)))
+                    starts = [v for v in (pb.xi, pb.xi_first_order, pb_xi) if v is not None]
+                    runs.append(policy_max_auto(d, pb.terms, cap, starts,
+                                                self.POLICY_ONE_MILP_BINARIES))
                 for how, pm in runs:
                     if pm is None:
                         continue

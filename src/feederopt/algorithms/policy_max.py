@@ -147,7 +147,8 @@ class _Milp:
 
 
 def policy_max(d: ScheduleData, terms: PolicyTerms, time_limit_s: float,
-               start: dict[str, np.ndarray] | None = None) -> PolicyMax | None:
+               start: dict[str, np.ndarray] | None = None,
+               built: _Milp | None = None) -> PolicyMax | None:
     """Maximise the policy's cost over the budget set (module docstring); ``start`` a
     realisation to start from (its cost is the first incumbent). None when a budget is not an
     integer."""
@@ -155,7 +156,7 @@ def policy_max(d: ScheduleData, terms: PolicyTerms, time_limit_s: float,
     if not _integral_budgets(d):
         return None
     n, U = d.n, len(d.res_bus)
-    milp = _build(d, terms)
+    milp = built if built is not None else _build(d, terms)
     model = HighsModel(milp.block)
     model.set_time_limit(time_limit_s)
     model.set_gap(1e-6)
@@ -176,10 +177,18 @@ def policy_max(d: ScheduleData, terms: PolicyTerms, time_limit_s: float,
                      milp.cols["sel"])
 
 
-def policy_max_binaries(d: ScheduleData, terms: PolicyTerms) -> int:
-    """The binaries of :func:`policy_max`'s MILP (``xi`` and the loss segments)."""
+def policy_max_auto(d: ScheduleData, terms: PolicyTerms, time_limit_s: float,
+                    starts: Sequence[dict[str, np.ndarray]], one_milp_binaries: int
+                    ) -> tuple[str, PolicyMax | None]:
+    """:func:`policy_max` when its MILP has at most ``one_milp_binaries`` binaries (``xi`` and
+    the loss segments; built once), otherwise :func:`policy_max_by_hours`; with which one ran."""
+    if not _integral_budgets(d):
+        return "none", None
     milp = _build(d, terms)
-    return milp.cols["xi"] + milp.cols["sel"]
+    if milp.cols["xi"] + milp.cols["sel"] <= one_milp_binaries:
+        return "one MILP", policy_max(d, terms, time_limit_s, starts[0] if starts else None,
+                                      built=milp)
+    return "by hours", policy_max_by_hours(d, terms, time_limit_s, starts)
 
 
 def _build(d: ScheduleData, terms: PolicyTerms) -> _Milp:
@@ -424,4 +433,4 @@ def _start_point(d: ScheduleData, terms: PolicyTerms, xi: dict[str, np.ndarray],
     return {"xi": xv, "lam": lam, "sel": sel, "total": np.array([policy_cost(d, terms, xi)])}
 
 
-__all__ = ["PolicyMax", "kinks", "policy_max", "policy_max_binaries", "policy_max_by_hours"]
+__all__ = ["PolicyMax", "kinks", "policy_max", "policy_max_auto", "policy_max_by_hours"]
