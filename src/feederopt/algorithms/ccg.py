@@ -70,7 +70,7 @@ import scipy.sparse as sp
 
 from feederopt.algorithms.base import AlgorithmBase, StopOptions
 from feederopt.algorithms.policy_bound import policy_bound
-from feederopt.algorithms.policy_max import PolicyMax, policy_max_auto
+from feederopt.algorithms.policy_max import policy_max_auto
 from feederopt.algorithms.schedule_probing import probe_switches
 from feederopt.algorithms.worst_climb import climb, second_stage
 from feederopt.errors import SolverError
@@ -873,14 +873,12 @@ class ColumnConstraintGeneration(AlgorithmBase):
                 # the policy's maximum (module policy_max): one MILP when it is small enough
                 # to converge, otherwise by hours (Lagrangian relaxation of the budgets)
                 cap = min(self.remaining(), self.POLICY_MAX_SHARE * self.stop.time_limit_s)
-                runs: list[tuple[str, PolicyMax | None]] = []
+                how, pm = "none", None
                 if cap >= 1.0:
                     starts = [v for v in (pb.xi, pb.xi_first_order, pb_xi) if v is not None]
-                    runs.append(policy_max_auto(d, pb.terms, cap, starts,
-                                                self.POLICY_ONE_MILP_BINARIES))
-                for how, pm in runs:
-                    if pm is None:
-                        continue
+                    how, pm = policy_max_auto(d, pb.terms, cap, starts,
+                                              self.POLICY_ONE_MILP_BINARIES)
+                if pm is not None:
                     notes.append(f"iteration {self.iteration}: the policy's maximum {how}: "
                                  f"{pm.status}, bound {pm.bound:.6g} $, best {pm.value:.6g} $ "
                                  f"(linear {pb.value:.6g} $; {pm.columns} + {pm.segments} "
