@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from feederopt.cases.registry import has_case, load_case
+from feederopt.cases.simbench import is_simbench_name, load_simbench
 from feederopt.cases.threephase import has_three_phase_case, load_three_phase_case
 from feederopt.io import from_pandapower, is_pandapower_net, looks_like_path, read
 from feederopt.io._common import unknown_file_type, unreadable
@@ -26,7 +27,8 @@ def load(source: Any, *, check: bool = True) -> Network:
     """A validated Network from a case name, a path or a pandapower net.
 
     ``source`` may be a :class:`Network` (validated and returned), a pandapower net, a built-in
-    case name such as ``"case33bw"``, or the path of a MATPOWER ``.m`` file, a pandapower
+    case name such as ``"case33bw"``, a SimBench grid ``"simbench:<code>"``
+    (:mod:`feederopt.cases.simbench`), or the path of a MATPOWER ``.m`` file, a pandapower
     ``.json`` file or a network folder. An existing path wins over a case of the same name
     only when it looks like a path (has a suffix or a separator).
 
@@ -39,6 +41,8 @@ def load(source: Any, *, check: bool = True) -> Network:
         net = from_pandapower(source)
     elif isinstance(source, str | Path):
         text = str(source)
+        if isinstance(source, str) and is_simbench_name(text):
+            return load_simbench(text, check=check)
         if isinstance(source, str) and not looks_like_path(text) and has_case(text):
             return load_case(text, check=check)
         if isinstance(source, str) and not looks_like_path(text) and not Path(text).exists():

@@ -160,3 +160,5 @@ def cases(json_output: bool = JSON_OPT) -> None:
             f"{where} ({c.origin})" if where else c.origin,
         )
     stdout().print(table)
+    stdout().print("Also any SimBench grid by its code, e.g. simbench:1-MV-rural--0-sw "
+                   '(needs pip install "feederopt[simbench]")', highlight=False)

@@ -460,6 +460,10 @@ def from_pandapower(
                 "pp_index": int(idx),
             }
         )
+    # Storage and ward powers are signed in pandapower's load convention: a storage
+    # discharging (p_mw < 0, as in SimBench's future scenarios) or a ward that exports is a
+    # fixed injection, so it becomes a fixed generator row (p = -p_mw).
+    injections = []
     for element, p_col, q_col in (("storage", "p_mw", "q_mvar"), ("ward", "ps_mw", "qs_mvar"),
                                   ("xward", "ps_mw", "qs_mvar")):
         if element not in net:
@@ -468,17 +472,19 @@ def from_pandapower(
             if not ok(ld["bus"]):
                 continue
             scale = _f(ld.get("scaling", 1.0), 1.0)
-            lrows.append(
-                {
-                    "id": f"{element}:{idx}",
-                    "bus": str(int(ld["bus"])),
-                    "p_mw": _f(ld[p_col], 0.0) * scale,
-                    "q_mvar": _f(ld.get(q_col, 0.0), 0.0) * scale,
-                    "in_service": bool(ld["in_service"]),
-                    "pp_element": element,
-                    "pp_index": int(idx),
-                }
-            )
+            row = {
+                "id": f"{element}:{idx}",
+                "bus": str(int(ld["bus"])),
+                "p_mw": _f(ld[p_col], 0.0) * scale,
+                "q_mvar": _f(ld.get(q_col, 0.0), 0.0) * scale,
+                "in_service": bool(ld["in_service"]),
+                "pp_element": element,
+                "pp_index": int(idx),
+            }
+            if row["p_mw"] < 0 and element in _INJECTING:
+                injections.append(row)
+            else:
+                lrows.append(row)
     if zip_load:
         warnings.append("voltage-dependent (ZIP) load parts are taken as constant power")
     loads = pl.DataFrame(lrows) if lrows else None
@@ -530,6 +536,11 @@ def from_pandapower(
                 "q_max_mvar": math.inf, "v_set_pu": _f(xw["vm_pu"], 1.0),
                 "in_service": bool(xw["in_service"]), "pp_element": "xward",
                 "pp_index": int(idx)})
+    for row in injections:
+        p, q = -float(row["p_mw"]), -float(row["q_mvar"])
+        grows.append({
+            **row, "p_mw": p, "q_mvar": q, "p_min_mw": p, "p_max_mw": p, "q_min_mvar": q,
+            "q_max_mvar": q, "v_set_pu": None, "committable": False, "fixed_cost_per_h": 0.0})
     generators = pl.DataFrame(grows, schema_overrides={"v_set_pu": pl.Float64}) if grows else None
 
     srows = []
@@ -1353,6 +1364,8 @@ def _write_branch_states(
 #: The columns of a load-like pandapower element that hold its active and reactive demand.
 _LOAD_COLUMNS = {"load": ("p_mw", "q_mvar"), "storage": ("p_mw", "q_mvar"),
                  "ward": ("ps_mw", "qs_mvar"), "xward": ("ps_mw", "qs_mvar")}
+#: The load-like elements whose negative active power is read as a fixed injection.
+_INJECTING = ("storage", "ward")
 
 
 @dataclass
@@ -1442,6 +1455,11 @@ class OriginModel(_StatefulNet):
         _write_branch_states(self.net, self.where,
                              dict(zip(self.branch_ids, state.tolist(), strict=True)), self.plan)
         for (table, idx), pk, qk in zip(self.gen_rows, p, q, strict=True):
+            if table in _INJECTING:  # a discharging storage or exporting ward: load sign
+                cols = _LOAD_COLUMNS[table]
+                self.net[table].at[idx, cols[0]] = -float(pk)
+                self.net[table].at[idx, cols[1]] = -float(qk)
+                continue
             if table not in ("sgen", "gen"):
                 continue  # an xward's internal source: its voltage is the net's
             self.net[table].at[idx, "p_mw"] = float(pk)

@@ -1,0 +1,131 @@
+"""SimBench grids by code: ``simbench:<code>``, e.g. ``simbench:1-MV-rural--0-sw``, and in
+one of SimBench's study cases: ``simbench:1-MV-rural--0-sw@lPV``.
+
+SimBench (Meinecke et al., "SimBench - A Benchmark Dataset of Electric Power Systems to
+Compare Innovative Solutions Based on Power Flow Analysis", Energies 13(12):3290, 2020) is a
+set of German benchmark grids from LV to EHV, shipped with their data in the ``simbench``
+package on PyPI (``pip install "feederopt[simbench]"``; nothing is downloaded at run time).
+A code names the voltage levels, the grid type, the scenario (0: today, 1 and 2: future with
+more PV, wind, EVs, heat pumps and storage) and whether the grid keeps its switches (``sw``)
+or not (``no_sw``). ``simbench.get_simbench_net(code)`` builds a pandapower net, which
+:func:`feederopt.io.pandapower.from_pandapower` reads like any user's net: the model
+reproduces pandapower's power flow of it (the tests compare the losses and voltages).
+
+SimBench's study cases (``hL`` high load, ``n1`` high load for (n-1), ``hW``/``hPV`` high
+wind/PV feed-in, ``lW``/``lPV`` low load with high wind/PV) scale the loads and generators
+and set the slack voltage (:func:`apply_study_case`); the net as built is the base case
+``bc``.
+
+The MV grids with switches (``1-MV-rural--0-sw``, ``-semiurb-``, ``-urban-``, ``-comm-``)
+are open rings whose normally-open switches make them reconfigurable; the LV grids are
+radial (nothing to reconfigure, but their base case and AC check work the same way).
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import warnings
+from functools import lru_cache
+from typing import Any
+
+from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.network.container import Network
+
+#: The prefix of a SimBench case name.
+PREFIX = "simbench:"
+
+
+def is_simbench_name(name: str) -> bool:
+    """Does ``name`` ask for a SimBench grid (``simbench:<code>``)?"""
+    return name.lower().startswith(PREFIX)
+
+
+def _module() -> Any:
+    try:
+        import simbench
+    except ImportError:
+        raise InputError([Problem(
+            ProblemKind.UNKNOWN_CASE, "case", "SimBench grids need the simbench package, which "
+            "is not installed", ids=("simbench",),
+            hint='pip install "feederopt[simbench]"')]) from None
+    return simbench
+
+
+@lru_cache(maxsize=1)
+def simbench_codes() -> tuple[str, ...]:
+    """Every SimBench code the installed ``simbench`` package knows."""
+    return tuple(str(c) for c in _module().collect_all_simbench_codes())
+
+
+def simbench_net(code: str) -> Any:
+    """The pandapower net of SimBench grid ``code`` (without the ``simbench:`` prefix).
+
+    Raises :class:`InputError` (``UNKNOWN_CASE``) when simbench is not installed or the code
+    is not a SimBench code (the hint names the closest codes).
+    """
+    codes = simbench_codes()
+    if code not in codes:
+        close = difflib.get_close_matches(code, codes, n=4, cutoff=0.5) or [
+            "1-MV-rural--0-sw", "1-MV-urban--0-sw", "1-LV-rural1--0-sw"]
+        raise InputError([Problem(
+            ProblemKind.UNKNOWN_CASE, "case", f"'{code}' is not a SimBench code",
+            ids=(f"{PREFIX}{code}",),
+            hint="e.g. " + ", ".join(f"{PREFIX}{c}" for c in close)
+            + " (simbench.collect_all_simbench_codes() lists all)")])
+    sb = _module()
+    pp_logger = logging.getLogger("pandapower")
+    level = pp_logger.level
+    pp_logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            return sb.get_simbench_net(code)
+    finally:
+        pp_logger.setLevel(level)
+
+
+def apply_study_case(net: Any, study_case: str) -> Any:
+    """A copy of SimBench ``net`` in one of its study cases (``hL``, ``n1``, ``hW``, ``hPV``,
+    ``lW``, ``lPV``; ``bc`` is the net as built): SimBench's own absolute values
+    (``simbench.get_absolute_values(net, profiles_instead_of_study_cases=False)``): the loads'
+    p and q scaled by ``pload``/``qload``, the sgens' p by ``Wind_p``, ``PV_p`` or ``RES_p``
+    by their type, and the slack voltage ``Slack_vm`` (Meinecke et al. 2020, section 4.3).
+
+    Raises :class:`InputError` (``UNKNOWN_CASE``) for a study case the net does not have.
+    """
+    import copy
+
+    sb = _module()
+    table = net["loadcases"] if "loadcases" in net else None
+    cases = ["bc", *[str(c) for c in table.index]] if table is not None else ["bc"]
+    if study_case not in cases:
+        raise InputError([Problem(
+            ProblemKind.UNKNOWN_CASE, "case", f"'{study_case}' is not a study case of this "
+            "SimBench grid", ids=(study_case,), hint="one of " + ", ".join(cases))])
+    out = copy.deepcopy(net)
+    if study_case == "bc":
+        return out
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        values = sb.get_absolute_values(out, profiles_instead_of_study_cases=False)
+    for (element, column), table in values.items():
+        row = table.loc[study_case]
+        out[element].loc[row.index, column] = row.to_numpy()
+    return out
+
+
+def load_simbench(name: str, *, check: bool = True) -> Network:
+    """The network of ``simbench:<code>`` or ``simbench:<code>@<study case>``, validated unless
+    ``check=False``."""
+    from feederopt.io.pandapower import from_pandapower
+
+    code, _, study_case = name[len(PREFIX):].partition("@")
+    net = simbench_net(code)
+    if study_case:
+        net = apply_study_case(net, study_case)
+    label = f"{code}@{study_case}" if study_case else code
+    network = from_pandapower(net, name=label)
+    network.meta.setdefault("case", f"{PREFIX}{label}")
+    return network.check() if check else network
