@@ -142,9 +142,9 @@ def test_loss_price_is_refused_under_uncertainty(ring_b: Path, scenario_file: Pa
 
 
 def test_robust_only_options_need_robust(ring_b: Path, scenario_file: Path) -> None:
-    _refused([str(ring_b), "--budget", "1"], "--budget need --robust")
+    _refused([str(ring_b), "--budget", "1"], "--budget needs --robust")
     _refused([str(ring_b), "--uncertain-loads", "l1", "--scenarios", str(scenario_file)],
-             "--uncertain-loads need --robust")
+             "--uncertain-loads needs --robust")
     _refused([str(ring_b), "--robust", "0.1", "--scenarios", str(scenario_file)],
              "exclude each other")
 

@@ -134,6 +134,9 @@ def solve(
     opts = options.checked()
     net = network if isinstance(network, Network) else load(network)
     net = _apply(net, opts)
+    problems = network_option_problems(net, opts)
+    if problems:
+        raise InputError(problems)
     if isinstance(opts.uncertainty, Scenarios):
         result = _solve_scenarios(net, opts, opts.uncertainty, progress, executor)
     elif isinstance(opts.uncertainty, Box):
@@ -142,6 +145,41 @@ def solve(
         return _solve_nominal(net, opts, progress)
     result.source = _source(network, net)  # what `feederopt check` loads the network from
     return result
+
+
+def network_option_problems(net: Network, opts: SolveOptions) -> list[Problem]:
+    """The options that would have no effect on ``net``: ``--controls`` naming a kind of device
+    the network does not have, and ``--loss-price`` on a network with nothing to price
+    (no generator with an energy or fixed cost, no priced flexible load). Refused rather than
+    ignored, like the options that do not fit the method (:meth:`SolveOptions.check`)."""
+    out: list[Problem] = []
+    if opts.devices.controls is not None and not opts.devices.fixed:
+        _, pu, _ = decidable(net, opts.s_base_mva)
+        missing = sorted(c.value for c in opts.devices.kinds()
+                         if per_unit_devices(net, pu, frozenset({c})).is_empty())
+        if missing:
+            out.append(Problem(
+                ProblemKind.INVALID_VALUE, "options",
+                f"--controls {','.join(missing)}: the network has no such device (caps: "
+                "controllable shunts; taps: tap-changing transformers or regulated buses; dg: "
+                "committable generators; flex: flexible loads)", ids=tuple(missing),
+                field="controls", hint="leave them out of --controls; `feederopt info` lists "
+                "the network's devices"))
+    if opts.costs.loss_price_per_mwh is not None:
+        gens = net.generators.filter(pl.col("in_service"))
+        loads = net.loads.filter(pl.col("in_service"))
+        priced = any(
+            col in df.columns and bool((df[col].cast(pl.Float64).fill_null(0.0) != 0).any())
+            for df, col in ((gens, "cost_per_mwh"), (gens, "fixed_cost_per_h"),
+                            (loads, "flex_price_per_mwh")))
+        if not priced:
+            out.append(Problem(
+                ProblemKind.INVALID_VALUE, "options",
+                "--loss-price has no effect: no generator of the network has a cost_per_mwh "
+                "or fixed_cost_per_h and no load a flex_price_per_mwh, so the objective is the "
+                "losses alone", field="loss_price_per_mwh",
+                hint="leave --loss-price out, or give the generators their costs"))
+    return out
 
 
 def _source(network: Any, net: Network) -> str:

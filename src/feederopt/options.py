@@ -184,8 +184,9 @@ class SolveOptions:
             bad("radiality", f"unknown radiality model {self.radiality!r}",
                 "use one of " + ", ".join(m.value for m in RadialityModel))
         stop = self.stop
-        if not (_finite(stop.gap) and stop.gap >= 0):
-            bad("gap", f"gap must be a non-negative number, not {stop.gap}", "e.g. 1e-4")
+        if not (_finite(stop.gap) and 0 <= stop.gap < 1):
+            bad("gap", f"gap must be at least 0 and below 1 (it is relative), not {stop.gap}",
+                "e.g. 1e-4 (0.01 %) or 0.01 (1 %)")
         if not (_number(stop.time_limit_s) and stop.time_limit_s > 0):
             bad("time_limit", "the time limit must be positive", "e.g. 600")
         if not (isinstance(stop.iteration_limit, int) and stop.iteration_limit >= 1):
@@ -279,8 +280,18 @@ class SolveOptions:
             if not (_finite(unc.fraction) and unc.fraction >= 0):
                 bad("robust", f"the uncertainty must be a fraction >= 0, not {unc.fraction}",
                     "e.g. --robust 0.1 for +-10 %")
+            elif unc.fraction > 1:
+                bad("robust", f"the uncertainty {unc.fraction} is above 1: the lower corner "
+                    "of the box would turn loads into generators",
+                    "give a fraction of the nominal load up to 1, e.g. --robust 0.3 for +-30 %")
             if unc.uncertain_loads is not None and not unc.uncertain_loads:
                 bad("uncertain_loads", "--uncertain-loads names no load", "e.g. 18,33")
+            elif unc.uncertain_loads is not None and len(set(unc.uncertain_loads)) < len(
+                    unc.uncertain_loads):
+                twice = sorted({x for x in unc.uncertain_loads
+                                if unc.uncertain_loads.count(x) > 1})
+                bad("uncertain_loads", "--uncertain-loads names a load more than once: "
+                    + ", ".join(twice), "name each load once")
             if unc.budget is not None and not (isinstance(unc.budget, int) and unc.budget >= 0):
                 bad("budget", f"the budget must be a whole number >= 0, not {unc.budget}",
                     "e.g. --budget 3")
@@ -397,7 +408,8 @@ def solve_options(
         given = [name for name, value in robust_only.items() if value is not None]
         if given:
             flags = " and ".join("--" + n.replace("_", "-") for n in given)
-            misplaced.append((given[0], f"{flags} need --robust X", "e.g. --robust 0.1"))
+            verb = "needs" if len(given) == 1 else "need"
+            misplaced.append((given[0], f"{flags} {verb} --robust X", "e.g. --robust 0.1"))
     return SolveOptions(
         method=method,
         stop=Stop(time_limit, gap, iteration_limit),

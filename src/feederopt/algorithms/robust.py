@@ -417,7 +417,7 @@ class RobustCuttingPlane(MasterLoop):
             return RawSolution(status, self.method, None if y is None else y.copy(), math.nan,
                                -math.inf, math.inf, self.iteration, self.elapsed,
                                log=list(self.log), timings=dict(self.timings), solver=solver,
-                               outcome=outcome)
+                               outcome=outcome, within_limits=False)
         if self.oracle == "dual":
             vertices = self.incumbent_vertices
         outcome = RobustOutcome(

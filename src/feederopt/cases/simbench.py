@@ -98,7 +98,7 @@ def apply_study_case(net: Any, study_case: str) -> Any:
     import copy
 
     sb = _module()
-    table = net["loadcases"] if "loadcases" in net else None
+    table = net.get("loadcases", None)
     cases = ["bc", *[str(c) for c in table.index]] if table is not None else ["bc"]
     if study_case not in cases:
         raise InputError([Problem(

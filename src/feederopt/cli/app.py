@@ -183,8 +183,11 @@ def _root(
 
 
 def summary_table(title: str) -> Table:
-    """The two-column what/value table every command prints its summary in."""
-    table = Table(title=title, show_header=False, title_justify="left")
+    """The two-column what/value table every command prints its summary in; the title is
+    text, not markup (a unit in brackets or a path must be shown as written)."""
+    from rich.markup import escape
+
+    table = Table(title=escape(title), show_header=False, title_justify="left")
     table.add_column("what")
     table.add_column("value", justify="right")
     return table

@@ -95,9 +95,11 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
                       f"({data['lindist3flow_max_voltage_error_node']})")
     model = data.get("model")
     if model and model["measured"]:
+        diff, dv = model["losses_diff_pct"], model["max_voltage_diff_pu"]
         table.add_row("base-case losses (model)",
-                      f"{model['model_losses_kw']:.2f} kW ({model['losses_diff_pct']:+.3f} % "
-                      f"vs AC, |dV| <= {model['max_voltage_diff_pu']:.1e} p.u.)")
+                      f"{model['model_losses_kw']:.2f} kW ("
+                      + (f"{diff:+.3f} %" if diff is not None else "-") + " vs AC, |dV| <= "
+                      + (f"{dv:.1e}" if dv is not None else "-") + " p.u.)")
     elif model:
         table.add_row("base-case losses (model)", f"not measured ({model['message']})")
     out.print(table)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -211,14 +212,24 @@ def solve(
         problems += output_problems(json_file, force=force, option="json")
     if out_dir is not None:
         problems += output_problems(out_dir, force=force, folder=True, option="out")
+    if json_file is not None and out_dir is not None and (
+            Path(out_dir).resolve() == Path(json_file).resolve()
+            or Path(out_dir).resolve() in Path(json_file).resolve().parents):
+        problems.append(Problem(ProblemKind.BAD_OUTPUT_PATH, "output",
+                                "--json names the --out folder or a file inside it",
+                                ids=(json_file,), field="json",
+                                hint="the folder holds the JSON already (result.json); leave "
+                                "--json out or give it another path"))
     from feederopt import is_three_phase
 
     if is_three_phase(source):  # an OpenDSS feeder: LinDist3Flow MILP, checked by OpenDSS
-        from feederopt.cli.threephase import solve_three_phase_command
+        from feederopt.cli.threephase import solve_three_phase_command, unsupported_problem
 
-        if problems:
-            raise InputError(problems)
+        # The options that apply to a three-phase solve are checked as for the others, and
+        # reported with the ones it does not have, all at once.
+        problems += [p for p in options.check() if p.field in ("gap", "time_limit")]
         unsupported = {"--method": method not in ("benders", "lindistflow"),
+                       "--fix-devices": fix_devices, "--controls": controls is not None,
                        "--out": out_dir is not None, "--scenarios": scenarios is not None,
                        "--robust": robust is not None, "--switch-cost": switch_cost is not None,
                        "--loss-price": loss_price is not None, "--solver": solver is not None,
@@ -229,9 +240,13 @@ def solve(
                        "--budget": budget is not None, "--workers": workers is not None,
                        "--ray": ray is not None,
                        "--radiality": radiality != DEFAULT_RADIALITY.value}
+        named = [k for k, v in unsupported.items() if v]
+        if named:
+            problems.append(unsupported_problem(named))
+        if problems:
+            raise InputError(problems)
         solve_three_phase_command(source, time_limit=time_limit, gap=gap, json_file=json_file,
-                                  force=force, ac_check=not no_ac_check, quiet=quiet,
-                                  unsupported=[k for k, v in unsupported.items() if v])
+                                  force=force, ac_check=not no_ac_check, quiet=quiet)
         return
     # Every problem of the options, the output paths and the network, all at once.
     net = load_checked(source, [*options.check(), *problems])

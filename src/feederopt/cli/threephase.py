@@ -9,6 +9,15 @@ from feederopt import InputError, Problem, ProblemKind, write_text
 from feederopt.cli.app import fmt, stdout, summary_table
 
 
+def unsupported_problem(unsupported: list[str]) -> Problem:
+    """The options a three-phase solve does not have, as one typed problem."""
+    return Problem(
+        ProblemKind.INVALID_VALUE, "options",
+        f"{', '.join(unsupported)} not available for three-phase feeders yet",
+        tuple(unsupported), hint="three-phase solve: LinDist3Flow MILP; use --json FILE, "
+        "--time-limit, --gap, --no-ac-check")
+
+
 def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                               json_file: str | None, ac_check: bool, quiet: bool,
                               force: bool = False, unsupported: list[str] | None = None) -> None:
@@ -17,11 +26,7 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
     from feederopt import solve_three_phase
 
     if unsupported:
-        raise InputError([Problem(
-            ProblemKind.INVALID_VALUE, "options",
-            f"{', '.join(unsupported)} not available for three-phase feeders yet",
-            tuple(unsupported), hint="three-phase solve: LinDist3Flow MILP; use --json FILE, "
-            "--time-limit, --gap, --no-ac-check")])
+        raise InputError([unsupported_problem(unsupported)])
 
     data = solve_three_phase(source, time_limit_s=time_limit, gap=gap, ac_check=ac_check)
     if json_file is not None:

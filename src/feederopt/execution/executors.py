@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import multiprocessing as mp
 import os
@@ -223,10 +224,19 @@ class RayExecutor(Executor):
         if not ray.is_initialized():
             kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
                                       "configure_logging": False}
-            if address is None:
-                ray.init(num_cpus=num_cpus or os.cpu_count() or 1, **kwargs)
-            else:
-                ray.init(address=address, **kwargs)
+            # Ray's start-up notes (e.g. "Token authentication is enabled for this Ray
+            # cluster") are warnings of its own logger: not the user's business, and they
+            # broke --quiet. Errors still show.
+            ray_logger = logging.getLogger("ray")
+            level = ray_logger.level
+            ray_logger.setLevel(logging.ERROR)
+            try:
+                if address is None:
+                    ray.init(num_cpus=num_cpus or os.cpu_count() or 1, **kwargs)
+                else:
+                    ray.init(address=address, **kwargs)
+            finally:
+                ray_logger.setLevel(level)
             self._started = True
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.workers = max(1, int(workers or num_cpus or cpus))

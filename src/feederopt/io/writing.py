@@ -37,6 +37,10 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
     """What stops ``path`` from being written as a file (or, with ``folder``, a folder of
     files); empty when it can be. ``option`` names the command-line option (``"json"`` for
     ``--json``) in the problems."""
+    if str(path) == "-":  # the Unix "standard output" convention, which we do not follow
+        return [_problem(ProblemKind.BAD_OUTPUT_PATH, Path("-"), "'-' is not written to "
+                         "standard output: results are written to a named file or folder",
+                         option, "give a file name, e.g. result.json")]
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
     what = "folder" if folder else "file"

@@ -18,6 +18,7 @@ from feederopt.network.perunit import PerUnitNetwork
 from feederopt.results.result import AcCheck, Result
 from feederopt.results.uncertain import SlaveOutcome
 from feederopt.solvers.status import Status
+from feederopt.validation.fidelity import losses_diff_pct
 
 if TYPE_CHECKING:
     from feederopt.validation.fidelity import ModelFidelity
@@ -211,7 +212,7 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
         return AcCheck(False, math.nan, math.nan, math.nan, math.nan, cone_gap, math.nan, False,
                        ("the AC power flow did not converge",), ac.message)
     dv = float(np.nanmax(np.abs(v - ac.vm_pu))) if np.any(np.isfinite(v)) else math.nan
-    diff_pct = (ac.losses_kw - losses_kw) / ac.losses_kw * 100 if ac.losses_kw else math.nan
+    diff_pct = -losses_diff_pct(losses_kw, ac.losses_kw)  # (AC - SOCP) / AC
     if not compare:
         why = ("the grid is infeasible" if proven else
                "no topology within the limits was found (infeasibility not proven)")

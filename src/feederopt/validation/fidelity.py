@@ -99,8 +99,17 @@ def model_fidelity(
     model_kw = losses * pu.s_base_mva * 1e3
     both = np.isfinite(ac.vm_pu) & np.isfinite(vm)
     dv = float(np.max(np.abs(vm[both] - ac.vm_pu[both]))) if both.any() else math.nan
-    diff = (model_kw - ac.losses_kw) / ac.losses_kw * 100 if ac.losses_kw else math.nan
-    return ModelFidelity(True, model_kw, ac.losses_kw, diff, dv)
+    return ModelFidelity(True, model_kw, ac.losses_kw, losses_diff_pct(model_kw, ac.losses_kw),
+                         dv)
+
+
+def losses_diff_pct(model_kw: float, ac_kw: float) -> float:
+    """``(model - AC) / AC`` in %; 0 when both are zero to within 1e-9 kW (a grid without load
+    has no losses: the model is not wrong there), infinite when only the AC losses are."""
+    if abs(model_kw - ac_kw) <= 1e-9:
+        return 0.0
+    return (model_kw - ac_kw) / ac_kw * 100 if ac_kw else math.copysign(math.inf,
+                                                                          model_kw - ac_kw)
 
 
 def bus_injection_flow(pu: PerUnitNetwork, closed: np.ndarray, tol: float = 1e-12,
