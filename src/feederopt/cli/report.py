@@ -17,16 +17,20 @@ from feederopt.cli.app import (
 @app.command()
 @cli_command
 def report(
-    result_dir: str = typer.Argument(..., metavar="RESULT_DIR", show_default=False,
-                                     help="A folder written by `feederopt solve CASE --out DIR`."),
+    result_dir: str = typer.Argument(
+        ..., metavar="RESULT_DIR", show_default=False,
+        help="A folder written with --out by `feederopt solve` (with or without --report), "
+        "`schedule`, `partition` or `plan`."),
     out: str | None = typer.Option(None, "--out", "-o",
                                    help="The HTML file [default: RESULT_DIR/report.html]."),
     force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
 ) -> None:
-    """Write one self-contained HTML report of a result folder: summary, grid, voltage profile,
-    convergence, AC check, and scenario and robust tables when present."""
+    """Write one self-contained HTML report of a result folder: the report of the command that
+    wrote it. A solve folder gets the summary, grid, voltage profile, convergence, AC check, and
+    scenario and robust tables when present; a schedule, partition or plan folder gets the
+    report.html that command writes, rebuilt from result.json and its figure."""
     from feederopt import write_report
 
     path = write_report(result_dir, out, force=force)

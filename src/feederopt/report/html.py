@@ -1,11 +1,20 @@
-"""One self-contained HTML report of a result folder (``feederopt solve ... --out DIR``).
+"""One self-contained HTML report of a result folder, and ``feederopt report``'s dispatch.
 
-The page holds a summary (losses and minimum voltage before and after, the reduction, the gap,
-the solver and the time), the grid with its switch states, the voltage profile, the Benders
-bounds per iteration, the AC check, the switches that changed and, when the result has them,
-the ``scenarios`` and ``robust`` results as generic tables. Figures are PNGs embedded as base64
-data URLs and the page's Content-Security-Policy forbids loading anything else, so it opens
-offline and can be mailed as one file::
+:func:`write_report` reads the folder's ``result.json`` and renders the report of the command
+that wrote it, by the document's ``kind`` (:data:`REPORTS`): a ``feederopt solve ... --out DIR``
+folder (no ``kind``) gets the page of this module; ``schedule``, ``partition`` and
+``resilience_plan`` folders get the page that ``feederopt schedule``, ``partition`` and ``plan``
+write with ``--out`` (:mod:`feederopt.report.schedule`, :mod:`feederopt.report.partition`,
+:mod:`feederopt.report.resilience`), rebuilt from the folder's ``result.json`` and its PNG.
+Results that no command writes a report for (:data:`NO_REPORT`), unknown kinds and folders
+whose report cannot be rebuilt are refused with a typed problem, never rendered as a wrong page.
+
+The solve page holds a summary (losses and minimum voltage before and after, the reduction, the
+gap, the solver and the time), the grid with its switch states, the voltage profile, the
+Benders bounds per iteration, the AC check, the switches that changed and, when the result has
+them, the ``scenarios`` and ``robust`` results as generic tables. Figures are PNGs embedded as
+base64 data URLs and the page's Content-Security-Policy forbids loading anything else, so it
+opens offline and can be mailed as one file::
 
     from feederopt.report.html import write_report
     write_report("case33bw_result")          # -> case33bw_result/report.html
@@ -13,9 +22,7 @@ offline and can be mailed as one file::
 
 from __future__ import annotations
 
-import base64
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -26,33 +33,52 @@ import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io.writing import check_output, write_text
+from feederopt.report.page import (
+    CSP,
+    CSS,
+    MAX_ROWS,
+    _finite,
+    _note,
+    cell,
+    fmt,
+    frame_table,
+    image,
+    kv_table,
+    page,
+    records_table,
+    section,
+)
 
-#: Longest list rendered as a table; the rest is counted in a note (result.json has it all).
-MAX_ROWS = 500
+#: Re-exported: the shared page parts lived here before :mod:`feederopt.report.page`.
+__all__ = [
+    "CSP", "CSS", "MAX_ROWS", "NO_REPORT", "REPORTS", "ResultFolder", "cell", "fmt",
+    "frame_table", "image", "kv_table", "page", "read_result_folder", "records_table",
+    "render_report", "result_kind", "section", "write_report",
+]
 
-CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+#: The result kinds that have a report, by result.json's ``kind`` (``solve``: a document
+#: without one), and the command that writes such a folder.
+REPORTS = {
+    "solve": "feederopt solve CASE --out DIR",
+    "schedule": "feederopt schedule CASE --out DIR",
+    "partition": "feederopt partition CASE --out DIR",
+    "resilience_plan": "feederopt plan CASE --scenarios ... --out DIR",
+}
 
-CSS = """
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2430;
-       margin: 0 auto; max-width: 1200px; padding: 1.5em 2em 3em; }
-h1 { font-size: 1.6em; margin-bottom: .2em; }
-h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #d5dae1; padding-bottom: .2em; }
-.sub { color: #5b6472; margin-top: 0; }
-.status { display: inline-block; padding: .1em .6em; border-radius: 1em; font-weight: 600;
-          font-size: .85em; vertical-align: middle; color: #fff; background: #6b7280; }
-.status.optimal { background: #15803d; }
-.status.feasible, .status.time_limit, .status.interrupted { background: #b45309; }
-.status.infeasible, .status.error { background: #b91c1c; }
-.cards { display: flex; flex-wrap: wrap; gap: .8em; margin: 1em 0; }
-.card { border: 1px solid #d5dae1; border-radius: .5em; padding: .6em 1em; min-width: 10em; }
-.card .k { color: #5b6472; font-size: .85em; } .card .v { font-size: 1.35em; font-weight: 600; }
-table { border-collapse: collapse; margin: .5em 0; font-variant-numeric: tabular-nums; }
-th, td { border: 1px solid #d5dae1; padding: .25em .6em; text-align: left; vertical-align: top; }
-thead th { background: #f1f3f6; } td.num { text-align: right; }
-figure { margin: 1em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eceff3; }
-figcaption { color: #5b6472; font-size: .9em; }
-.warn { color: #b45309; } .note { color: #5b6472; } footer { margin-top: 3em; color: #8a93a0; }
-"""
+#: Results that no command writes an HTML report for, and what writes them.
+NO_REPORT = {
+    "resilience_restore": ("a restore result", "feederopt restore CASE --broken ... --json FILE"),
+    "schedule_check": ("a schedule check", "feederopt check RESULT --json FILE"),
+    "partition_check": ("a partition check", "feederopt check RESULT --json FILE"),
+    "three_phase_solve": ("a three-phase solve result",
+                          "feederopt solve FEEDER.dss --json FILE"),
+}
+
+#: The figure each kind's page embeds, as its command writes it into the folder.
+FIGURES = {"schedule": "hourly.png", "partition": "microgrids.png",
+           "resilience_plan": "plan.png"}
+
+_HINT = "pass a folder written by " + ", ".join(f"'{c}'" for c in REPORTS.values())
 
 
 @dataclass
@@ -67,16 +93,13 @@ class ResultFolder:
     images: dict[str, bytes] = field(default_factory=dict)
 
 
-def _unreadable(path: Path, message: str) -> InputError:
-    return InputError([Problem(
-        ProblemKind.UNREADABLE_FILE, "result", message, ids=(str(path),),
-        hint="pass the folder written by 'feederopt solve CASE --out DIR'",
-    )])
+def _unreadable(path: Path, message: str, hint: str = _HINT) -> InputError:
+    return InputError([Problem(ProblemKind.UNREADABLE_FILE, "result", message,
+                               ids=(str(path),), hint=hint)])
 
 
-def read_result_folder(path: str | Path) -> ResultFolder:
-    """Read ``result.json`` (required) and the Parquet tables and ``grid.png`` (optional)."""
-    folder = Path(path)
+def _read_json(folder: Path) -> dict[str, Any]:
+    """``folder/result.json``: an object, else a typed problem."""
     if not folder.is_dir():
         raise _unreadable(folder, "no such result folder")
     doc = folder / "result.json"
@@ -88,91 +111,53 @@ def read_result_folder(path: str | Path) -> ResultFolder:
         raise _unreadable(doc, f"result.json is not readable JSON ({exc})") from None
     if not isinstance(result, dict):
         raise _unreadable(doc, "result.json does not hold an object")
+    return result
+
+
+def _with_tables(folder: Path, result: dict[str, Any]) -> ResultFolder:
+    """The solve folder: ``result`` and the Parquet tables and ``grid.png`` that exist."""
     tables: dict[str, pl.DataFrame | None] = {}
     for name in ("buses", "branches", "switches"):
         file = folder / f"{name}.parquet"
-        tables[name] = pl.read_parquet(file) if file.is_file() else None
+        try:
+            tables[name] = pl.read_parquet(file) if file.is_file() else None
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise _unreadable(file, f"{file.name} is not a readable Parquet table ({exc})",
+                              hint=f"write the folder again with '{REPORTS['solve']}'") from None
     images = {p.stem: p.read_bytes() for p in [folder / "grid.png"] if p.is_file()}
     return ResultFolder(folder, result, tables["buses"], tables["branches"], tables["switches"],
                         images)
 
 
-# ----- formatting --------------------------------------------------------------------------------
-def _finite(x: Any) -> float | None:
-    if isinstance(x, bool) or not isinstance(x, int | float):
-        return None
-    return float(x) if math.isfinite(x) else None
+def read_result_folder(path: str | Path) -> ResultFolder:
+    """Read ``result.json`` (required) and the Parquet tables and ``grid.png`` (optional)."""
+    folder = Path(path)
+    return _with_tables(folder, _read_json(folder))
 
 
-def fmt(x: Any, spec: str = ".3f", unit: str = "") -> str:
-    """A number for a person; ``-`` for a missing or non-finite one."""
-    v = _finite(x)
-    return "-" if v is None else f"{v:{spec}}{unit}"
-
-
-def cell(value: Any, depth: int = 0) -> str:
-    """Any JSON value as HTML: lists of objects as tables, objects as key/value tables."""
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return fmt(value, ".6g")
-    if isinstance(value, str):
-        return escape(value)
-    if isinstance(value, Mapping):
-        return kv_table(value, depth + 1)
-    if isinstance(value, Sequence):
-        if value and all(isinstance(v, Mapping) for v in value):
-            return records_table(value, depth + 1)
-        shown = ", ".join(cell(v, depth + 1) for v in value[:MAX_ROWS])
-        return shown + (f" ... ({len(value) - MAX_ROWS} more)" if len(value) > MAX_ROWS else "")
-    return escape(str(value))
-
-
-def _td(value: Any, depth: int) -> str:
-    num = ' class="num"' if _finite(value) is not None else ""
-    return f"<td{num}>{cell(value, depth)}</td>"
-
-
-def kv_table(data: Mapping[str, Any], depth: int = 0) -> str:
-    rows = "".join(f"<tr><th>{escape(str(k))}</th>{_td(v, depth)}</tr>" for k, v in data.items())
-    return f"<table>{rows}</table>"
-
-
-def records_table(rows: Sequence[Mapping[str, Any]], depth: int = 0) -> str:
-    """A table with a column per key (in first-seen order) and a row per record."""
-    columns: dict[str, None] = {}
-    for r in rows:
-        columns.update(dict.fromkeys(str(k) for k in r))
-    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(_td(r.get(c), depth) for c in columns) + "</tr>"
-        for r in rows[:MAX_ROWS]
-    )
-    more = len(rows) - MAX_ROWS
-    note = f'<p class="note">{more} more rows in result.json.</p>' if more > 0 else ""
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}"
-
-
-def frame_table(df: pl.DataFrame) -> str:
-    return records_table(df.to_dicts())
-
-
-def image(png: bytes, alt: str, caption: str = "") -> str:
-    data = base64.b64encode(png).decode("ascii")
-    cap = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
-    return f'<figure><img src="data:image/png;base64,{data}" alt="{escape(alt)}">{cap}</figure>'
-
-
-def section(anchor: str, title: str, body: str) -> str:
-    return f'<section id="{anchor}"><h2>{escape(title)}</h2>{body}</section>'
-
-
-def _note(text: str) -> str:
-    return f'<p class="note">{escape(text)}</p>'
+def result_kind(result: Mapping[str, Any], path: str | Path = "result.json") -> str:
+    """The key of :data:`REPORTS` whose report fits ``result`` (a result.json document); a
+    typed problem for a result without a report (:data:`NO_REPORT`) or one of no known kind."""
+    kind = result.get("kind")
+    if kind is None:
+        if "open_branches" in result:
+            kind = "solve"
+        elif result.get("method") == "lindist3flow" or "open_switches" in result:
+            kind = "three_phase_solve"
+        else:
+            raise _unreadable(Path(path), "result.json is not a feederopt result (it has no "
+                              "'kind' and no 'open_branches')")
+    elif kind == "partition" and "blocks" not in result and "samples" in result:
+        kind = "partition_check"  # what `feederopt check PARTITION_RESULT --json` writes
+    if not isinstance(kind, str):
+        raise _unreadable(Path(path), f"result.json holds a 'kind' that is not a name: {kind!r}")
+    if kind in REPORTS:
+        return kind
+    if kind in NO_REPORT:
+        what, command = NO_REPORT[kind]
+        raise _unreadable(Path(path), f"result.json holds {what} (written by '{command}'), "
+                          "which has no HTML report", hint=_HINT)
+    raise _unreadable(Path(path), f"result.json holds a result of unknown kind {kind!r}")
 
 
 def _branch_list(rows: Sequence[Mapping[str, Any]] | None) -> str:
@@ -413,29 +398,62 @@ def render_report(folder: ResultFolder) -> str:
     return page(title, status, sub, "".join(parts), folder.path.name)
 
 
-def page(title: str, status: str, sub: str, body: str, source: str) -> str:
-    """A whole self-contained HTML page (inline style, no network loads by its CSP)."""
-    from feederopt._version import __version__
 
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
-        f"<header><h1>{escape(title)} <span class=\"status {escape(status)}\">"
-        f"{escape(status)}</span></h1>"
-        f'<p class="sub">{escape(sub)}</p></header>'
-        + body
-        + f"<footer>feederopt {escape(__version__)}, from {escape(source)}/</footer>"
-        "</body></html>\n"
-    )
+
+def _figure(folder: Path, kind: str, result: Mapping[str, Any]) -> bytes:
+    """The PNG that ``kind``'s page embeds: the folder's own, or for a schedule redrawn from
+    the hourly series in result.json; a typed problem when neither is there (a partition's
+    and a plan's drawings need the feeder, which the folder does not hold)."""
+    name = FIGURES[kind]
+    file = folder / name
+    if file.is_file():
+        return file.read_bytes()
+    if kind == "schedule" and isinstance(result.get("series"), Mapping):
+        from feederopt.report.plot import figure_png
+        from feederopt.report.schedule import hourly_figure
+
+        return figure_png(hourly_figure(result))
+    raise _unreadable(file, f"the {kind.replace('_', ' ')} report cannot be rebuilt: the "
+                      f"folder has no {name}",
+                      hint=f"'{REPORTS[kind]}' writes the folder with its report.html")
+
+
+def render_folder(folder: Path, result: dict[str, Any], kind: str) -> str:
+    """The page of ``kind`` (:func:`result_kind`) for the folder ``folder`` holding
+    ``result``; a result.json that does not have the shape its command writes is a typed
+    problem, not a crash or a page of dashes."""
+    try:
+        if kind == "solve":
+            return render_report(_with_tables(folder, result))
+        png = _figure(folder, kind, result)
+        if kind == "schedule":
+            from feederopt.report.schedule import render_schedule_report
+
+            return render_schedule_report(result, png, folder.name)
+        if kind == "partition":
+            from feederopt.report.partition import render_partition_report
+
+            return render_partition_report(result, png, folder.name)
+        from feederopt.report.resilience import render_plan
+
+        return render_plan(result, png)
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+        what = "a solve result" if kind == "solve" else f"a {kind.replace('_', ' ')} result"
+        raise _unreadable(folder / "result.json", f"result.json is not {what} as "
+                          f"'{REPORTS[kind]}' writes it ({type(exc).__name__}: {exc})",
+                          hint=f"write the folder again with '{REPORTS[kind]}'") from exc
 
 
 def write_report(result_dir: str | Path, out: str | Path | None = None, *,
                  force: bool = False) -> Path:
     """Write the report of ``result_dir`` to ``out`` (default ``result_dir/report.html``),
-    atomically; an existing file is replaced only with ``force``."""
-    folder = read_result_folder(result_dir)
-    target = Path(out) if out is not None else folder.path / "report.html"
+    atomically; an existing file is replaced only with ``force``.
+
+    The page is the one the command that wrote the folder writes (:func:`result_kind`):
+    ``solve --out``, ``schedule --out``, ``partition --out`` or ``plan --out``."""
+    folder = Path(result_dir)
+    result = _read_json(folder)
+    kind = result_kind(result, folder / "result.json")
+    target = Path(out) if out is not None else folder / "report.html"
     check_output(target, force=force)  # before rendering
-    return write_text(target, render_report(folder), force=force)
+    return write_text(target, render_folder(folder, result, kind), force=force)

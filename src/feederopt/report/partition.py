@@ -5,7 +5,7 @@ The drawing colours each energised connected component (microgrid) in its own co
 de-energised blocks grey, dashes the open switches and marks the grid-forming DERs. Buses sit at
 their OpenDSS ``BusCoords`` when the feeder has them, else on the tree layout of
 :mod:`feederopt.report.plot` from the grid-forming DERs over the closed branches. The page reuses
-the helpers of :mod:`feederopt.report.html`.
+the helpers of :mod:`feederopt.report.page`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import polars as pl
 
 from feederopt.io.writing import atomic_folder
 from feederopt.network.threephase import ThreePhaseNetwork
-from feederopt.report.html import fmt, image, kv_table, page, records_table, section
+from feederopt.report.page import fmt, image, kv_table, page, records_table, section
 from feederopt.report.plot import _pyplot, coordinates, figure_png, tree_layout
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ import numpy as np
 
 from feederopt.io.writing import atomic_folder
 from feederopt.network.container import Network
-from feederopt.report.html import image, kv_table, page, records_table, section
+from feederopt.report.page import image, kv_table, page, records_table, section
 from feederopt.report.plot import _pyplot, coordinates, figure_png, tree_layout
 
 if TYPE_CHECKING:
@@ -116,8 +116,8 @@ def plan_figure(net: Network, result: Mapping[str, Any]) -> Figure:
     return fig
 
 
-def render_plan(net: Network, result: Mapping[str, Any], png: bytes) -> str:
-    """The HTML page of a plan result."""
+def render_plan(result: Mapping[str, Any], png: bytes) -> str:
+    """The HTML page of a plan result (``result.json``) with its ``plan.png``."""
     summary = {k: result.get(k) for k in ("method", "status", "hardened", "dg_sites",
                                           "investment", "expected_recourse", "expected_total",
                                           "lower_bound", "gap", "solve_time_s", "iterations")}
@@ -151,7 +151,8 @@ def write_resilience_folder(out: str | Path, source: Any, result: Mapping[str, A
     png = figure_png(fig)
     _pyplot().close(fig)
     with atomic_folder(out, force=force) as tmp:
-        (tmp / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+        (tmp / "result.json").write_text(json.dumps(result, indent=2) + "\n",
+                                         encoding="utf-8")
         (tmp / "plan.png").write_bytes(png)
-        (tmp / "report.html").write_text(render_plan(net, result, png))
+        (tmp / "report.html").write_text(render_plan(result, png), encoding="utf-8")
     return Path(out)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from feederopt.io.writing import atomic_folder
-from feederopt.report.html import fmt, image, kv_table, page, records_table, section
+from feederopt.report.page import fmt, image, kv_table, page, records_table, section
 from feederopt.report.partition import partition_result_json
 from feederopt.report.plot import _pyplot, figure_png
 

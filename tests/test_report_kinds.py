@@ -1,0 +1,200 @@
+"""``feederopt report DIR`` on every kind of result folder (audit A1, B3).
+
+Each command that writes a folder with ``--out`` writes its own report.html; ``feederopt report``
+must rebuild that same page from the folder's result.json and figure, by the document's ``kind``
+(a solve result has none), and refuse with a typed problem (exit 2) what it cannot rebuild or
+what has no report, never crash or write the solve page of a schedule, partition or plan.
+The folders are made by the real commands on the smallest inputs: a 3-hour case33bw schedule,
+the zhang13 plan on one scenario, the ieee13mod partition and the 5-bus test feeder's solve.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import feederopt
+from feederopt.cli import app
+from feederopt.io.folder import write_folder
+from feederopt.network import InputError
+from netbuild import tiny
+
+runner = CliRunner()
+
+#: The command line that writes each kind of folder (then ``--out DIR -q``).
+COMMANDS = {
+    "schedule": ["schedule", "case33bw", "--dsm", "0.1", "--hours", "3"],
+    "resilience_plan": ["plan", "zhang13", "--scenarios", "A_C_p1"],
+    "partition": ["partition", "ieee13mod"],
+}
+
+#: What each kind's own page shows (the sections its command's report has).
+CONTENT = {
+    "schedule": ['<section id="hourly"><h2>Hourly series</h2>', '<section id="ccg">',
+                 "<h2>Hourly AC check (pandapower)</h2>", "feederopt schedule: case33bw"],
+    "resilience_plan": ["zhang13: resilience plan", '<section id="scenarios">',
+                        "<h2>Value of the stochastic solution</h2>", "<td>A</td>"],
+    "partition": ["feederopt partition: ieee13mod", '<section id="microgrids">',
+                  "<h2>Iteration log (Algorithm 1)</h2>", '<section id="blocks">'],
+}
+
+#: The figure each kind's folder holds.
+FIGURE = {"schedule": "hourly.png", "resilience_plan": "plan.png",
+          "partition": "microgrids.png"}
+
+#: Marks of the solve page that have no place on another kind's page.
+SOLVE_MARKS = ("The result folder has no grid tables", "losses before", "Benders convergence",
+               '<section id="voltages">', "[{&#x27;", "[{'")
+
+
+def run(args: list[str]) -> tuple[int, str]:
+    res = runner.invoke(app, args)
+    return res.exit_code, res.output
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One folder per kind, written by its command with --out (report.html included)."""
+    root = tmp_path_factory.mktemp("kinds")
+    out: dict[str, Path] = {}
+    for kind, cmd in COMMANDS.items():
+        folder = root / kind
+        code, text = run([*cmd, "--out", str(folder), "-q"])
+        assert code == 0, text
+        assert json.loads((folder / "result.json").read_text())["kind"] == kind
+        out[kind] = folder
+    case = write_folder(tiny(), root / "tiny_case")
+    code, text = run(["solve", str(case), "--out", str(root / "solve"), "--report", "-q"])
+    assert code == 0, text
+    out["solve"] = root / "solve"
+    return out
+
+
+def copy(folder: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(folder, tmp_path / folder.name))
+
+
+# ----- each kind gets its own command's page -----------------------------------------------------
+@pytest.mark.parametrize("kind", sorted(COMMANDS))
+def test_report_rebuilds_the_commands_own_page(folders: dict[str, Path], tmp_path: Path,
+                                               kind: str) -> None:
+    folder = folders[kind]
+    target = tmp_path / "r.html"
+    code, text = run(["report", str(folder), "--out", str(target)])
+    assert code == 0, text
+    assert "Traceback" not in text and "error" not in text
+    assert f"report: {target}" in text
+    page = target.read_text(encoding="utf-8")
+    # The very page the command wrote with --out, byte for byte.
+    assert page == (folder / "report.html").read_text(encoding="utf-8")
+    for mark in CONTENT[kind]:
+        assert mark in page, mark
+    for mark in SOLVE_MARKS:
+        assert mark not in page, mark
+    assert page.count('<img src="data:image/png;base64,') == 1
+
+
+def test_schedule_report_has_a_row_per_hour(folders: dict[str, Path], tmp_path: Path) -> None:
+    """The schedule's ac_check is a list of hours (the solve renderer crashed on it)."""
+    doc = json.loads((folders["schedule"] / "result.json").read_text())
+    assert isinstance(doc["ac_check"], list) and len(doc["ac_check"]) == 3
+    page = feederopt.write_report(folders["schedule"], tmp_path / "s.html").read_text()
+    ac = page[page.index('<section id="ac">'):]
+    assert ac.count("<tr>") == 1 + 3  # the header and one row per hour
+
+
+def test_python_function_dispatches_too(folders: dict[str, Path], tmp_path: Path) -> None:
+    for kind in COMMANDS:
+        path = feederopt.write_report(folders[kind], tmp_path / f"{kind}.html")
+        assert path.read_text() == (folders[kind] / "report.html").read_text()
+
+
+def test_default_output_is_not_overwritten_without_force(folders: dict[str, Path],
+                                                         tmp_path: Path) -> None:
+    folder = copy(folders["partition"], tmp_path)
+    before = (folder / "report.html").read_bytes()
+    (folder / "report.html").write_text("mine")
+    code, text = run(["report", str(folder)])
+    assert code == 2 and "output_exists" in text and "Traceback" not in text
+    assert (folder / "report.html").read_text() == "mine"
+    code, text = run(["report", str(folder), "--force"])
+    assert code == 0, text
+    assert (folder / "report.html").read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == ["microgrids.png", "report.html",
+                                                        "result.json"]  # no temporary left
+
+
+# ----- the solve page is unchanged ---------------------------------------------------------------
+def test_solve_folder_report_is_the_one_solve_wrote(folders: dict[str, Path],
+                                                    tmp_path: Path) -> None:
+    folder = folders["solve"]
+    target = tmp_path / "r.html"
+    code, text = run(["report", str(folder), "--out", str(target)])
+    assert code == 0, text
+    page = target.read_text(encoding="utf-8")
+    assert page == (folder / "report.html").read_text(encoding="utf-8")
+    for anchor in ("summary", "grid", "voltages", "convergence", "ac-check", "switches"):
+        assert f'<section id="{anchor}">' in page
+
+
+# ----- what cannot be rebuilt, or has no report, is refused --------------------------------------
+@pytest.mark.parametrize(("kind", "command"), [("partition", "feederopt partition"),
+                                               ("resilience_plan", "feederopt plan")])
+def test_missing_figure_is_refused_naming_the_command(folders: dict[str, Path], tmp_path: Path,
+                                                      kind: str, command: str) -> None:
+    folder = copy(folders[kind], tmp_path)
+    (folder / FIGURE[kind]).unlink()
+    (folder / "report.html").unlink()
+    code, text = run(["report", str(folder)])
+    assert code == 2, text
+    assert "unreadable_file" in text and FIGURE[kind] in text and command in text
+    assert "Traceback" not in text
+    assert not (folder / "report.html").exists()
+    with pytest.raises(InputError, match=command):
+        feederopt.write_report(folder)
+
+
+def test_schedule_figure_is_redrawn_from_the_series(folders: dict[str, Path],
+                                                    tmp_path: Path) -> None:
+    folder = copy(folders["schedule"], tmp_path)
+    (folder / "hourly.png").unlink()
+    page = feederopt.write_report(folder, tmp_path / "s.html").read_text()
+    assert '<section id="hourly">' in page and page.count("data:image/png;base64,") == 1
+
+
+@pytest.mark.parametrize(("doc", "message"), [
+    ({"kind": "resilience_restore", "case": "zhang13"}, "feederopt restore"),
+    ({"kind": "schedule_check", "samples": 5}, "feederopt check"),
+    ({"kind": "partition", "samples": 5, "uncertainty": 0.1}, "a partition check"),
+    ({"case": "ieee13mod", "method": "lindist3flow", "open_switches": []}, "three-phase"),
+    ({"kind": "no_such_kind"}, "unknown kind 'no_such_kind'"),
+    ({"kind": ["schedule"]}, "not a name"),
+    ({"case": "x", "losses_kw": 1.0}, "not a feederopt result"),
+    ({"kind": "schedule", "series": {}, "status": "optimal"}, "not a schedule result"),
+    ({"kind": "partition", "blocks": "x", "iterations": 3}, "not a partition result"),
+])
+def test_results_without_a_report_are_typed_errors(tmp_path: Path, doc: dict[str, object],
+                                                   message: str) -> None:
+    folder = tmp_path / "f"
+    folder.mkdir()
+    (folder / "result.json").write_text(json.dumps(doc))
+    (folder / "microgrids.png").write_bytes(b"\x89PNG")  # a partition "figure"
+    code, text = run(["report", str(folder)])
+    assert code == 2, text
+    assert message in " ".join(text.split()) and "Traceback" not in text
+    assert not (folder / "report.html").exists()
+
+
+def test_a_broken_solve_result_is_a_typed_error(folders: dict[str, Path],
+                                                tmp_path: Path) -> None:
+    folder = copy(folders["solve"], tmp_path)
+    doc = json.loads((folder / "result.json").read_text())
+    doc["base"] = [1, 2]
+    (folder / "result.json").write_text(json.dumps(doc))
+    code, text = run(["report", str(folder), "--out", str(tmp_path / "r.html")])
+    assert code == 2 and "not a solve result" in " ".join(text.split()), text
+    assert not (tmp_path / "r.html").exists()
