@@ -9,6 +9,8 @@ Algorithm 1 of seed 001 or by the extensive form (:mod:`feederopt.algorithms.par
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from feederopt.algorithms.partition import (
 from feederopt.cases import load_three_phase
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io.writing import output_problems
+from feederopt.options import WORKERS_PER_CORE
 from feederopt.problems.partition import (
     PartitionPlan,
     PartitionSettings,
@@ -46,7 +49,8 @@ def partition(source: Any, *, settings: str | Path | None = None,
               k_der: int | None = None, method: str = "cutting_plane", workers: int = 1,
               ray_address: str | None = None, time_limit_s: float = 600.0,
               samples: int = 0, ac_check: bool = True, seed: int = 0,
-              out: str | Path | None = None, force: bool = False) -> PartitionResult:
+              out: str | Path | None = None, force: bool = False,
+              prior_problems: Sequence[Problem] = ()) -> PartitionResult:
     """Partition ``source`` (a ``.dss`` path or a built-in case) into networked microgrids with
     the substation lost; options override the settings file. With ``samples > 0`` the
     post-analyses of the seed run on that many uniform in-box samples (``result.checks``):
@@ -54,31 +58,15 @@ def partition(source: Any, *, settings: str | Path | None = None,
     plan in LinDist3Flow (IV-D, when the uncertainty is positive). With ``out``, the result
     folder (result.json, microgrids.png, report.html; :mod:`feederopt.report.partition`) is
     written there, atomically; an existing one is replaced only with ``force``. Bad input
-    raises :class:`InputError` with every problem found."""
-    problems: list[Problem] = []
-    if method not in ("cutting_plane", "extensive"):
-        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                                "method must be cutting_plane or extensive", (method,),
-                                "method"))
-    net = load_three_phase(source)
-    path = settings if settings is not None else default_settings_path(source)
-    st = settings_from_file(path, net) if path is not None else PartitionSettings()
-    changes: dict[str, Any] = {}
-    if uncertainty is not None:
-        changes["uncertainty"] = uncertainty
-    if uncertain_loads is not None:
-        changes["uncertain_loads"] = tuple(uncertain_loads)
-    if k_der is not None:
-        changes["k_der"] = k_der
-    st = replace(st, **changes)
-    problems += settings_problems(st, net)
-    if samples < 0:
-        problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "samples must be >= 0",
-                                (str(samples),), "samples"))
+    raises :class:`InputError` with every problem found, before any solving, together with
+    ``prior_problems`` (those the caller found, e.g. the CLI's ``--json`` path)."""
+    problems = list(prior_problems)
+    problems += option_problems(method=method, workers=workers, ray_address=ray_address,
+                               time_limit_s=time_limit_s, samples=samples, ac_check=ac_check)
     if out is not None:
         problems += output_problems(out, force=force, folder=True, option="out")
-    if problems:
-        raise InputError(problems)
+    net, st, path = _network_and_settings(source, settings, uncertainty, uncertain_loads, k_der,
+                                          problems)
     data = build_partition_data(net, st)
     case = str(net.meta.get("case") or net.name)
     if method == "extensive":
@@ -98,6 +86,128 @@ def partition(source: Any, *, settings: str | Path | None = None,
 
         write_partition_folder(out, net, res.to_dict(), force=force)
     return res
+
+
+def _bad_option(name: str, message: str, hint: str = "") -> Problem:
+    return Problem(ProblemKind.INVALID_VALUE, "options", message, field=name, hint=hint)
+
+
+def workers_problems(workers: Any, option: str = "workers") -> list[Problem]:
+    """``workers`` must be a whole number from 1 to :data:`~feederopt.options.WORKERS_PER_CORE`
+    per core (None: every core): the rule (and the messages) of
+    ``SolveOptions._execution_problems`` in :mod:`feederopt.options`, its twin for ``solve``."""
+    cores = os.cpu_count() or 1
+    if workers is None:
+        return []
+    if not (isinstance(workers, int) and not isinstance(workers, bool) and workers >= 1):
+        return [_bad_option(option, f"--workers must be at least 1, not {workers}", "e.g. 2")]
+    if workers > WORKERS_PER_CORE * cores:
+        return [_bad_option(option, f"--workers {workers} is more than {WORKERS_PER_CORE} per "
+                            f"core ({cores} core(s) here)",
+                            f"use at most {WORKERS_PER_CORE * cores}")]
+    return []
+
+
+def time_limit_problems(time_limit_s: Any, option: str = "time_limit") -> list[Problem]:
+    """The time limit must be a positive number of seconds (as ``SolveOptions.check``)."""
+    if isinstance(time_limit_s, int | float) and not isinstance(time_limit_s, bool) \
+            and time_limit_s > 0:  # NaN fails here, +inf (no limit) passes
+        return []
+    return [_bad_option(option, "the time limit must be positive", "e.g. 600")]
+
+
+def option_problems(*, method: str = "cutting_plane", workers: Any = 1,
+                    ray_address: str | None = None, time_limit_s: Any = 600.0,
+                    samples: Any = 0, ac_check: bool = True) -> list[Problem]:
+    """Every problem of :func:`partition`'s run options (not of its case or settings), each
+    naming its option: an option either acts or is refused here."""
+    problems: list[Problem] = []
+    if method not in ("cutting_plane", "extensive"):
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                "method must be cutting_plane or extensive", (str(method),),
+                                "method", "leave --extensive out, or add it"))
+    elif method == "extensive" and (workers != 1 or ray_address is not None):
+        problems.append(_bad_option(
+            "workers" if workers != 1 else "ray",
+            "workers and ray act on the cutting plane's slaves only, not on the extensive form "
+            "(one MILP)", "leave --workers out with --extensive"))
+    problems += workers_problems(workers)
+    problems += time_limit_problems(time_limit_s)
+    if not (isinstance(samples, int) and not isinstance(samples, bool) and samples >= 0):
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "samples must be >= 0",
+                                (str(samples),), "samples", "e.g. --samples 1000, or 0 for "
+                                "no post-analyses"))
+    elif not ac_check and samples == 0:
+        problems.append(_bad_option(
+            "ac_check", "--no-ac-check applies to the post-analyses of --samples only",
+            "leave --no-ac-check out, or add --samples N"))
+    return problems
+
+
+def _network_and_settings(source: Any, settings: str | Path | None, uncertainty: float | None,
+                          uncertain_loads: list[str] | None, k_der: int | None,
+                          problems: list[Problem]) -> tuple[Any, PartitionSettings, Path | None]:
+    """The three-phase network and its settings (the options overriding the file's); an
+    :class:`InputError` with the ``problems`` found before and every problem of these, all at
+    once."""
+    if uncertain_loads is not None and not uncertain_loads:
+        problems = [*problems, _bad_option("uncertain_loads", "--uncertain-loads names no load",
+                                           "e.g. 801,703, or leave it out for the settings' "
+                                           "(else every load)")]
+    try:
+        net = load_three_phase(source)
+    except InputError as exc:
+        raise InputError([*problems, *_single_phase_problems(source, exc.problems)]) from None
+    path = Path(settings) if settings is not None else default_settings_path(source)
+    try:
+        st = settings_from_file(path, net) if path is not None else PartitionSettings()
+    except InputError as exc:
+        raise InputError([*problems, *exc.problems]) from None
+    changes: dict[str, Any] = {}
+    if uncertainty is not None:
+        changes["uncertainty"] = uncertainty
+    if uncertain_loads is not None:
+        changes["uncertain_loads"] = tuple(uncertain_loads)
+    if k_der is not None:
+        changes["k_der"] = k_der
+    st = replace(st, **changes)
+    problems = [*problems, *settings_problems(st, net)]
+    if problems:
+        raise InputError(problems)
+    return net, st, path
+
+
+def _single_phase_problems(source: Any, problems: Any) -> list[Problem]:
+    """The problems of reading ``source`` as a three-phase feeder; when it is a single-phase
+    network (a built-in case, a SimBench grid, or a MATPOWER/pandapower file or a table
+    folder), one problem saying that partition needs a three-phase one instead."""
+    from feederopt.cases.registry import has_case
+    from feederopt.cases.simbench import is_simbench_name
+    from feederopt.io import looks_like_path
+
+    if not isinstance(source, str | Path):
+        return list(problems)
+    text = str(source)
+    named = isinstance(source, str) and not looks_like_path(text) and (
+        has_case(text) or is_simbench_name(text))
+    p = Path(text)
+    single_file = p.exists() and (p.is_dir() or p.suffix.lower() in (".m", ".json"))
+    from feederopt.cases.threephase import THREE_PHASE_CASES
+
+    if not (named or single_file):
+        if isinstance(source, str) and not looks_like_path(text) and not p.exists():
+            return [Problem(ProblemKind.UNKNOWN_CASE, "case", f"{text!r} is neither a "
+                            "three-phase case nor an existing OpenDSS file", (text,),
+                            hint="the three-phase cases: " + ", ".join(THREE_PHASE_CASES))]
+        return list(problems)
+    what = "case" if named and not p.exists() else "network"
+    return [Problem(
+        ProblemKind.UNKNOWN_CASE if named else ProblemKind.UNKNOWN_FILE_TYPE, "case",
+        f"partition needs a three-phase (OpenDSS) feeder; {text!r} is a single-phase {what}",
+        (text,),
+        hint="give an OpenDSS .dss file or a three-phase case ("
+        + ", ".join(c for c in THREE_PHASE_CASES if c.endswith("mod")) + " bring partition "
+        "settings); single-phase feeders are solved by 'feederopt solve'")]
 
 
 def _where(source: str | Path) -> str:

@@ -14,6 +14,8 @@ layer (serial, local process pool, Ray). See ``docs/resilience.md``.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from feederopt.algorithms.resilience import (
 from feederopt.algorithms.resilience import (
     restore as _restore,
 )
+from feederopt.api_partition import time_limit_problems, workers_problems
 from feederopt.cases import load
 from feederopt.cases.disasters import load_disasters
 from feederopt.errors import InputError, Problem, ProblemKind
@@ -65,27 +68,111 @@ def _radiality(value: RadialityKind | str) -> RadialityKind:
 def restore(source: Any, broken: list[str] | tuple[str, ...], *,
             dg_sites: list[str] | tuple[str, ...] = (),
             radiality: RadialityKind | str = RadialityKind.FOREST,
-            switch_penalty_pu: float | None = None, dg_p_max_kw: float = 100.0,
-            time_limit_s: float | None = 600.0) -> RestoreResult:
+            switch_penalty_pu: float | None = None, dg_p_max_kw: float | None = None,
+            time_limit_s: float | None = 600.0,
+            prior_problems: Sequence[Problem] = ()) -> RestoreResult:
     """Phase 1: the least load shedding with the lines ``broken`` out (and backup DGs of
     ``dg_p_max_kw`` at ``dg_sites``). ``switch_penalty_pu`` per closed line (default: 0 with
     forest radiality, the seed's 0.01 p.u. = 10 kW at 1000 kVA with ``radiality="seed"``) is
-    reported apart from the shedding; ``objective_kw`` is their sum, the seed's "total"."""
-    rad = _radiality(radiality)
+    reported apart from the shedding; ``objective_kw`` is their sum, the seed's "total".
+    ``dg_p_max_kw`` (default 100) needs ``dg_sites``; ``time_limit_s`` None: no limit. Every
+    bad option is reported at once, before the network is read, with ``prior_problems``
+    (those the caller found, e.g. the CLI's ``--json`` path)."""
+    problems = [*prior_problems, *restore_problems(
+        broken, dg_sites=dg_sites, radiality=radiality, switch_penalty_pu=switch_penalty_pu,
+        dg_p_max_kw=dg_p_max_kw, time_limit_s=time_limit_s)]
+    if problems:
+        raise InputError(problems)
+    rad = RadialityKind(radiality)
     net, _ = _network(source)
     pen = switch_penalty_pu if switch_penalty_pu is not None else \
         (SEED_PENALTY_PU if rad is RadialityKind.SEED else 0.0)
-    if not pen >= 0:
-        raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
-                                  "the switching penalty must be >= 0", (str(pen),),
-                                  "switch_penalty")])
+    size = 100.0 if dg_p_max_kw is None else dg_p_max_kw
     problem = ResilienceProblem.from_network(
-        net, PlanSettings(radiality=rad, dg_p_max_kw=dg_p_max_kw, dg_q_max_kvar=dg_p_max_kw))
+        net, PlanSettings(radiality=rad, dg_p_max_kw=size, dg_q_max_kvar=size))
     idx = problem.branch_index([str(b) for b in broken])
     sites = problem.bus_index([str(b) for b in dg_sites]) if dg_sites else None
     op = _restore(problem, idx, sites=sites, radiality=rad, penalty_pu=pen,
                   time_limit_s=time_limit_s)
     return restore_result(problem, idx, op, rad.value, pen, sites)
+
+
+def _bad(name: str, message: str, hint: str = "", ids: tuple[str, ...] = ()) -> Problem:
+    return Problem(ProblemKind.INVALID_VALUE, "options", message, ids, name, hint)
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and not math.isnan(x)
+
+
+def _radiality_problems(value: Any) -> list[Problem]:
+    try:
+        RadialityKind(value)
+    except ValueError:
+        kinds = ", ".join(k.value for k in RadialityKind)
+        return [_bad("radiality", f"radiality must be one of {kinds}", ids=(str(value),))]
+    return []
+
+
+def restore_problems(broken: Any, *, dg_sites: Any = (),
+                     radiality: RadialityKind | str = RadialityKind.FOREST,
+                     switch_penalty_pu: float | None = None, dg_p_max_kw: float | None = None,
+                     time_limit_s: float | None = 600.0) -> list[Problem]:
+    """Every problem of :func:`restore`'s options (not of the network), each naming its
+    option: an option either acts or is refused here."""
+    out = _radiality_problems(radiality)
+    if broken is None or len(broken) == 0:
+        out.append(_bad("broken", "--broken names no line: restoration needs at least one "
+                        "broken line", "e.g. --broken 2,11,15"))
+    if switch_penalty_pu is not None and not (_number(switch_penalty_pu)
+                                              and switch_penalty_pu >= 0):
+        out.append(_bad("switch_penalty", "the switching penalty must be >= 0",
+                        "e.g. 0.01", (str(switch_penalty_pu),)))
+    if dg_p_max_kw is not None:
+        if not (_number(dg_p_max_kw) and math.isfinite(dg_p_max_kw) and dg_p_max_kw >= 0):
+            out.append(_bad("dg_p_max_kw", "dg_p_max_kw must be a finite number >= 0",
+                            "e.g. --dg-size 100", (str(dg_p_max_kw),)))
+        elif not dg_sites:
+            out.append(_bad("dg_p_max_kw", "--dg-size sizes the backup DGs of --dg-sites, and "
+                            "none is given", "add --dg-sites BUS,... or leave --dg-size out"))
+    if time_limit_s is not None:
+        out += time_limit_problems(time_limit_s)
+    return out
+
+
+def plan_problems(*, scenarios: Any = None, broken: Any = None, method: str = "extensive",
+                  workers: int | None = 1, ray_address: str | None = None, gap: float = 1e-6,
+                  time_limit_s: float = 600.0,
+                  settings: PlanSettings | None = None) -> list[Problem]:
+    """Every problem of :func:`plan`'s options and settings (not of the network or the
+    scenario file), each naming its option."""
+    problems: list[Problem] = []
+    if method not in PLAN_METHODS:
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                f"method must be one of {', '.join(PLAN_METHODS)}", (method,),
+                                "method"))
+    if (scenarios is None) == (broken is None):
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                "give either scenarios (a disaster file) or broken (one attack)",
+                                field="scenarios", hint="--scenarios FILE or --broken 2,6,11"))
+    elif broken is not None and len(broken) == 0:
+        problems.append(_bad("broken", "--broken names no line: the attack must break at "
+                             "least one", "e.g. --broken 2,6,11"))
+    if method == "extensive" and (workers != 1 or ray_address is not None):
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                "workers and ray act on the L-shaped method's subproblems only",
+                                field="workers", hint="add --method lshaped, or leave them out"))
+    problems += workers_problems(workers)
+    # the relative gap of the L-shaped method: [0, 1), the bound of SolveOptions.check (twin)
+    if not (_number(gap) and 0 <= gap < 1):
+        problems.append(_bad("gap", f"the gap must be a relative tolerance in [0, 1), not {gap}",
+                             "e.g. 1e-6"))
+    elif method == "extensive" and gap != 1e-6:
+        problems.append(_bad("gap", "the gap is the L-shaped method's tolerance; the extensive "
+                             "form is solved to optimality", "add method='lshaped'"))
+    problems += time_limit_problems(time_limit_s)
+    problems += (settings or PlanSettings()).problems()
+    return problems
 
 
 def scenarios_of(problem: ResilienceProblem, disasters: DisasterSet) -> list[Scenario]:
@@ -96,33 +183,22 @@ def scenarios_of(problem: ResilienceProblem, disasters: DisasterSet) -> list[Sce
 def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
          broken: list[str] | tuple[str, ...] | None = None,
          settings: PlanSettings | None = None, method: str = "extensive",
-         measures: bool = True, workers: int = 1, ray_address: str | None = None,
-         gap: float = 1e-6, time_limit_s: float = 600.0) -> PlanResult:
+         measures: bool = True, workers: int | None = 1, ray_address: str | None = None,
+         gap: float = 1e-6, time_limit_s: float = 600.0,
+         prior_problems: Sequence[Problem] = ()) -> PlanResult:
     """Phases 2 and 3: which lines to harden and where to site backup DGs.
 
     Give ``scenarios`` (a file, a shipped name, or a :class:`DisasterSet`) or ``broken`` (one
     certain attack: Phase 2). ``method``: ``extensive`` (one MILP on HiGHS) or ``lshaped``
     (integer L-shaped; its scenario subproblems run on ``workers`` local processes or on Ray at
     ``ray_address``, ``"auto"`` for a local one). With ``measures``, the wait-and-see value, the
-    expected-value solution's cost, EVPI and VSS are added (by extensive forms)."""
-    problems: list[Problem] = []
-    if method not in PLAN_METHODS:
-        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                                f"method must be one of {', '.join(PLAN_METHODS)}", (method,),
-                                "method"))
-    if (scenarios is None) == (broken is None):
-        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                                "give either scenarios (a disaster file) or broken (one attack)",
-                                field="scenarios", hint="--scenarios FILE or --broken 2,6,11"))
-    if method == "extensive" and (workers != 1 or ray_address is not None):
-        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                                "workers and ray act on the L-shaped method's subproblems only",
-                                field="workers", hint="add --method lshaped, or leave them out"))
-    if workers < 1:
-        problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "workers must be >= 1",
-                                (str(workers),), "workers"))
+    expected-value solution's cost, EVPI and VSS are added (by extensive forms). Every bad
+    option is reported at once, before any solving, with ``prior_problems`` (those the caller
+    found, e.g. the CLI's output paths)."""
+    problems = [*prior_problems, *plan_problems(
+        scenarios=scenarios, broken=broken, method=method, workers=workers,
+        ray_address=ray_address, gap=gap, time_limit_s=time_limit_s, settings=settings)]
     st = settings or PlanSettings()
-    problems += st.problems()
     if problems:
         raise InputError(problems)
     net, case = _network(source)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -50,8 +51,8 @@ from feederopt.validation.schedule import (
     served_share,
 )
 
-__all__ = ["BudgetKind", "ScheduleSettings", "SocForm", "check_schedule_result",
-           "schedule", "schedule_inputs"]
+__all__ = ["BudgetKind", "ScheduleSettings", "SocForm", "check_schedule_problems",
+           "check_schedule_result", "has_budget_set", "schedule", "schedule_inputs"]
 
 
 def schedule_inputs(source: Any, profiles: str | Path | None = None,
@@ -86,25 +87,20 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
              time_limit_s: float = 900.0, gap: float = 1e-3, ac_check: bool = True,
              samples: int = 0, seed: int = 0, out: str | Path | None = None,
              force: bool = False, sub_time_s: float | None = None,
-             deterministic: bool = False, **changes: Any) -> ScheduleResult:
+             deterministic: bool = False, prior_problems: Sequence[Problem] = (),
+             **changes: Any) -> ScheduleResult:
     """Schedule ``source`` for the day; ``changes`` override fields of ``settings``
     (:class:`ScheduleSettings`). Robust (C&CG) when ``gamma > 0`` with a budget, else
     deterministic (also with ``deterministic=True``: the forecast only, while the result keeps
     the budget set in its settings for ``feederopt check``). With ``samples``, that many
     realisations of the budget set check the first stage (and the deterministic one's) served
-    share. Bad input raises :class:`InputError`."""
-    problems: list[Problem] = []
-    for name, enum in (("soc_form", SocForm), ("budget_kind", BudgetKind)):
-        if name in changes:
-            try:
-                changes[name] = enum(changes[name])
-            except ValueError:
-                problems.append(Problem(ProblemKind.INVALID_VALUE, "options", f"{name} must be "
-                                        f"one of {', '.join(e.value for e in enum)}",
-                                        (str(changes[name]),), name))
-                del changes[name]
-    st = replace(settings or ScheduleSettings(), **changes)
-    problems += settings_problems(st)
+    share. Bad input raises :class:`InputError` with every problem, before any solving,
+    together with ``prior_problems`` (those the caller found, e.g. the CLI's ``--json``
+    path)."""
+    st, problems = _settings(settings, changes)
+    problems = [*prior_problems, *problems]
+    problems += run_problems(st, time_limit_s=time_limit_s, gap=gap, samples=samples,
+                             deterministic=deterministic, sub_time_s=sub_time_s)
     if out is not None:
         problems += output_problems(out, force=force, folder=True, option="out")
     if problems:
@@ -133,6 +129,62 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
 
         write_schedule_folder(out, res.to_dict(), force=force)
     return res
+
+
+def _settings(settings: ScheduleSettings | None, changes: dict[str, Any]
+              ) -> tuple[ScheduleSettings, list[Problem]]:
+    """``settings`` (default :class:`ScheduleSettings`) with ``changes`` (enum fields may be
+    strings), and every problem of the result."""
+    problems: list[Problem] = []
+    changes = dict(changes)
+    for name, enum in (("soc_form", SocForm), ("budget_kind", BudgetKind)):
+        if name in changes:
+            try:
+                changes[name] = enum(changes[name])
+            except ValueError:
+                problems.append(Problem(ProblemKind.INVALID_VALUE, "options", f"{name} must be "
+                                        f"one of {', '.join(e.value for e in enum)}",
+                                        (str(changes[name]),), name))
+                del changes[name]
+    st = replace(settings or ScheduleSettings(), **changes)
+    return st, problems + settings_problems(st)
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and not math.isnan(x)
+
+
+def run_problems(st: ScheduleSettings, *, time_limit_s: Any = 900.0, gap: Any = 1e-3,
+                 samples: Any = 0, deterministic: bool = False,
+                 sub_time_s: Any = None) -> list[Problem]:
+    """Every problem of :func:`schedule`'s run options for the settings ``st``, each naming
+    its option. The bounds are those of ``SolveOptions.check`` (:mod:`feederopt.options`, the
+    twin for ``solve``): a positive time limit, a relative gap in [0, 1)."""
+    out: list[Problem] = []
+
+    def bad(name: str, message: str, hint: str) -> None:
+        out.append(Problem(ProblemKind.INVALID_VALUE, "options", message, field=name,
+                           hint=hint))
+
+    if not (_number(time_limit_s) and time_limit_s > 0):
+        bad("time_limit", "the time limit must be positive", "e.g. 900")
+    if sub_time_s is not None and not (_number(sub_time_s) and sub_time_s > 0):
+        bad("sub_time", "the subproblem time limit must be positive", "e.g. 60")
+    if not (_number(gap) and math.isfinite(gap) and 0 <= gap < 1):
+        bad("gap", f"the gap must be a relative tolerance in [0, 1), not {gap}", "e.g. 1e-3")
+    if not (isinstance(samples, int) and not isinstance(samples, bool) and samples >= 0):
+        bad("samples", f"samples must be >= 0, not {samples}",
+            "e.g. --samples 100, or 0 for no sample check")
+    elif samples > 0 and not st.robust:
+        bad("samples", "--samples draws realisations of the budget set, and this schedule has "
+            "none (no load budget with gamma > 0, no renewable budget): every sample would be "
+            "the forecast", "add --robust-budget GAMMA[,GAMMA_RES] (with --deterministic for "
+            "the deterministic schedule in that set), or leave --samples out")
+    if deterministic and not st.robust:
+        bad("deterministic", "--deterministic keeps a budget set beside the forecast schedule, "
+            "and there is none: the schedule is deterministic already",
+            "add --robust-budget GAMMA[,GAMMA_RES], or leave --deterministic out")
+    return out
 
 
 def _first_stage(d: ScheduleData, sol: ScheduleSolution) -> dict[str, np.ndarray]:
@@ -196,23 +248,78 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
                        for j, i in enumerate(ids["dg"])} if sol.commitment is not None else {})
 
 
+def _result_settings(doc: dict[str, Any]) -> ScheduleSettings:
+    """The :class:`ScheduleSettings` recorded in a schedule result; :class:`InputError` when
+    they are not readable."""
+    raw = dict(doc.get("settings") or {})
+    try:
+        raw["budget_kind"] = BudgetKind(raw.get("budget_kind", "temporal"))
+        raw["soc_form"] = SocForm(raw.get("soc_form", "seed"))
+        raw["aggregate"] = tuple(raw.get("aggregate", (0.95, 1.05)))
+        raw["uncertain_buses"] = tuple(raw.get("uncertain_buses", ()))
+        for f in ("fixed_open", "fixed_closed"):
+            if f in raw:
+                raw[f] = tuple(raw[f])
+        return ScheduleSettings(**raw)
+    except (TypeError, ValueError) as exc:
+        raise InputError([Problem(ProblemKind.INVALID_VALUE, "result", "the result's settings "
+                                  f"are not readable ({exc})", (), "settings",
+                                  "pass the JSON that 'feederopt schedule --json FILE' "
+                                  "writes")]) from None
+
+
+def has_budget_set(doc: dict[str, Any]) -> bool:
+    """Does the schedule result ``doc`` record a budget set beyond the forecast (a load budget
+    with gamma > 0, or a renewable budget)? Without one, every realisation is the forecast."""
+    return _result_settings(doc).robust
+
+
+def check_schedule_problems(doc: dict[str, Any], *, samples: Any) -> list[Problem]:
+    """The problems of :func:`check_schedule_result`'s options and of the result's record,
+    before any work: ``samples`` >= 1 (realisations are drawn), and a readable case and
+    settings."""
+    out: list[Problem] = []
+    if not (isinstance(samples, int) and not isinstance(samples, bool) and samples >= 1):
+        out.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                           f"samples must be at least 1, not {samples}", field="samples",
+                           hint="e.g. --samples 100"))
+    if not (doc.get("inputs") or {}).get("source"):
+        out.append(Problem(ProblemKind.INVALID_VALUE, "result", "the result does not record "
+                           "its case", (), "inputs.source"))
+    try:
+        _result_settings(doc)
+    except InputError as exc:
+        out += exc.problems
+    return out
+
+
 def check_schedule_result(doc: dict[str, Any], *, samples: int, seed: int = 0,
-                          time_limit_s: float = 600.0) -> dict[str, Any]:
+                          time_limit_s: float = 600.0, prior_problems: Sequence[Problem] = (),
+                          notice: Callable[[str], None] | None = None) -> dict[str, Any]:
     """``feederopt check`` of a schedule result (its JSON): rebuild the problem from the
     recorded inputs and settings, fix the recorded first stage (topology and storage modes)
     and report the share of ``samples`` realisations of the budget
-    set served without slack (with ``dg_commitment`` the recorded DG commitment is fixed too)."""
-    inputs = doc.get("inputs") or {}
-    source = inputs.get("source")
-    if not source:
-        raise InputError([Problem(ProblemKind.INVALID_VALUE, "result", "the result does not "
-                                  "record its case", (), "inputs.source")])
-    raw = dict(doc.get("settings") or {})
-    raw["budget_kind"] = BudgetKind(raw.get("budget_kind", "temporal"))
-    raw["soc_form"] = SocForm(raw.get("soc_form", "seed"))
-    raw["aggregate"] = tuple(raw.get("aggregate", (0.95, 1.05)))
-    raw["uncertain_buses"] = tuple(raw.get("uncertain_buses", ()))
-    st = ScheduleSettings(**raw)
+    set served without slack (with ``dg_commitment`` the recorded DG commitment is fixed too).
+
+    A result without a budget set (:func:`has_budget_set` false: a deterministic schedule
+    without ``--robust-budget``) has one realisation, the forecast: it is checked once, and
+    the report says so (``"budget_set": false``, ``"samples": 1``) instead of drawing
+    ``samples`` copies of the forecast; ``notice`` (if given) gets a note saying so before
+    the work. Bad options raise :class:`InputError` before any work, together with
+    ``prior_problems`` (those the caller found, e.g. the CLI's options for other results and
+    its ``--json`` path)."""
+    problems = [*prior_problems, *check_schedule_problems(doc, samples=samples)]
+    if problems:
+        raise InputError(problems)
+    inputs = doc["inputs"]
+    source = inputs["source"]
+    st = _result_settings(doc)
+    if not st.robust and notice is not None:
+        notice(f"the schedule of {source} has no budget set (gamma 0, or no load or renewable "
+               "budget): its only realisation is the forecast, so the check is trivial and "
+               f"the forecast is checked once, not {samples} times. For a meaningful check, "
+               "schedule with --robust-budget GAMMA[,GAMMA_RES] (and --deterministic for the "
+               "deterministic schedule in that set) and check that result.")
     net, dev, prof = schedule_inputs(source, inputs.get("profiles"), inputs.get("devices"))
     d = build_schedule_data(net, dev, prof, st)
     pu_ids = [str(b) for b in net.branches["id"].to_list()]
@@ -231,10 +338,11 @@ def check_schedule_result(doc: dict[str, Any], *, samples: int, seed: int = 0,
             x[g] = closed[h]
     else:
         x["y"] = closed[0]
-    xis = sample_budget_set(d, samples, seed)
+    robust = st.robust
+    xis = sample_budget_set(d, samples, seed) if robust else [nominal(d)]
     share = served_share(d, x, xis)
-    return {"kind": "schedule_check", "samples": samples, "seed": seed, "served_pct": share,
-            "case": source}
+    return {"kind": "schedule_check", "samples": len(xis), "seed": seed, "served_pct": share,
+            "case": source, "budget_set": robust}
 
 
 def result_json(doc: dict[str, Any]) -> str:

@@ -3,6 +3,8 @@ command joins :data:`feederopt.cli.app.app` when :mod:`feederopt.cli` imports th
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.table import Table
 
@@ -57,14 +59,18 @@ def partition(
     """Split a three-phase feeder whose substation is lost into radial microgrids, each with
     1..k_der grid-forming DERs, serving the most load robustly over a box of load
     uncertainty (Moring et al.; LinDist3Flow, Algorithm 1)."""
+    from feederopt import output_problems
     from feederopt import partition as run
 
     loads = [x.strip() for x in uncertain_loads.split(",") if x.strip()] if uncertain_loads \
-        else None
-    res = run(source, settings=settings, uncertainty=uncertainty, uncertain_loads=loads,
-              k_der=k_der, method="extensive" if extensive else "cutting_plane",
-              workers=workers, time_limit_s=time_limit, samples=samples, ac_check=ac_check,
-              out=out_dir, force=force)
+        is not None else None
+    kwargs: dict[str, Any] = dict(
+        settings=settings, uncertainty=uncertainty, uncertain_loads=loads, k_der=k_der,
+        method="extensive" if extensive else "cutting_plane", workers=workers,
+        time_limit_s=time_limit, samples=samples, ac_check=ac_check, out=out_dir, force=force)
+    # the --json path is checked before the solve, with every other problem
+    res = run(source, **kwargs, prior_problems=output_problems(
+        json_file, force=force, option="json") if json_file is not None else [])
     data = res.to_dict()
     if json_file is not None:
         write_text(json_file, partition_result_json(data), force=force)

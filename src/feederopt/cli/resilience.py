@@ -9,7 +9,7 @@ import json
 import typer
 from rich.table import Table
 
-from feederopt import output_problems, write_text
+from feederopt import Problem, output_problems, write_text
 from feederopt.cli.app import (
     FORCE_OPT,
     QUIET_OPT,
@@ -27,16 +27,16 @@ def _ids(text: str | None) -> list[str]:
     return [x.strip() for x in (text or "").split(",") if x.strip()]
 
 
-def _check_outputs(json_file: str | None, out_dir: str | None, force: bool) -> None:
-    from feederopt import InputError
-
+def _output_problems(json_file: str | None, out_dir: str | None, force: bool
+                     ) -> list[Problem]:
+    """The problems of the output paths: the api reports them with those of the options, all
+    at once and before any solving."""
     problems = []
     if json_file is not None:
         problems += output_problems(json_file, force=force, option="json")
     if out_dir is not None:
         problems += output_problems(out_dir, force=force, folder=True, option="out")
-    if problems:
-        raise InputError(problems)
+    return problems
 
 
 RADIALITY_OPT = typer.Option(
@@ -51,7 +51,8 @@ def restore(
     broken: str = typer.Option(..., "--broken", help="Comma-separated ids of the broken lines."),
     dg_sites: str | None = typer.Option(None, "--dg-sites",
                                         help="Comma-separated buses with a backup DG."),
-    dg_size: float = typer.Option(100.0, "--dg-size", help="Backup DG size [kW]."),
+    dg_size: float | None = typer.Option(
+        None, "--dg-size", help="Backup DG size [kW] (default 100), with --dg-sites."),
     radiality: str = RADIALITY_OPT,
     penalty: float | None = typer.Option(
         None, "--switch-penalty", help="Penalty per closed line [p.u. of the 1 MVA base; "
@@ -66,9 +67,9 @@ def restore(
     load (big-M LinDistFlow MILP on HiGHS)."""
     from feederopt import restore as run
 
-    _check_outputs(json_file, None, force)
     res = run(source, _ids(broken), dg_sites=_ids(dg_sites), radiality=radiality,
-              switch_penalty_pu=penalty, dg_p_max_kw=dg_size, time_limit_s=time_limit)
+              switch_penalty_pu=penalty, dg_p_max_kw=dg_size, time_limit_s=time_limit,
+              prior_problems=_output_problems(json_file, None, force))
     if json_file is not None:
         write_text(json_file, json.dumps(res.to_dict(), indent=2) + "\n", force=force)
     if quiet:
@@ -147,14 +148,14 @@ def plan(
     from feederopt import plan as run
     from feederopt import plan_settings
 
-    _check_outputs(json_file, out_dir, force)
     st = plan_settings(harden_budget=harden_budget, dg_budget=dg_budget,
                        dg_cost_per_kw=dg_cost, dg_p_max_kw=dg_size,
                        dg_q_max_kvar=dg_size, harden_cost=harden_cost, voll=voll,
                        radiality=radiality, switch_penalty=penalty)
     res = run(source, scenarios=scenarios, broken=_ids(broken) if broken is not None else None,
               settings=st, method=method, measures=measures, workers=workers,
-              ray_address=ray, time_limit_s=time_limit)
+              ray_address=ray, time_limit_s=time_limit,
+              prior_problems=_output_problems(json_file, out_dir, force))
     data = res.to_dict()
     if json_file is not None:
         write_text(json_file, json.dumps(data, indent=2) + "\n", force=force)

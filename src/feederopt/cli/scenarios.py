@@ -25,6 +25,7 @@ from feederopt.cli.app import (
     cli_command,
     fmt,
     load_checked,
+    stderr,
     stdout,
     summary_table,
 )
@@ -81,8 +82,9 @@ def print_uncertain(result: Any) -> None:
         out.print(f"robust: +-{summary.uncertainty * 100:g} % on "
                   f"{len(summary.uncertain_loads)} load(s), budget "
                   f"{summary.budget if summary.budget is not None else 'none'}, "
-                  f"{summary.extreme_points} extreme points; feasible at all: "
-                  f"{summary.robust_feasible}; worst-case losses "
+                  f"{summary.extreme_points} extreme points; the topology is feasible at "
+                  f"every extreme point: {'yes' if summary.robust_feasible else 'no'}; "
+                  "worst-case losses "
                   f"{fmt(summary.worst_case_losses_kw, '.3f', ' kW')} at extreme point "
                   f"{summary.worst_vertex}", markup=False)
 
@@ -170,15 +172,19 @@ def check(
 
     sched = _schedule_doc(result_file)
     if sched is not None:  # a schedule result (feederopt schedule --json/--out): its own set
-        from feederopt import check_schedule_result
-
-        rep = check_schedule_result(sched, samples=samples, seed=seed)
-        if json_file is not None:
-            write_text(json_file, json.dumps(rep, indent=2) + "\n", force=force)
-        if not quiet:
-            stdout().print(f"{rep['case']}: {rep['served_pct']:.1f} % of {samples} "
-                           "realisations of the budget set served without slack")
+        _check_schedule(sched, samples=samples, seed=seed, json_file=json_file, force=force,
+                        quiet=quiet, misplaced={"uncertainty": uncertainty is not None,
+                                                "uncertain_loads": uncertain_loads is not None,
+                                                "case": case is not None, "no_ac": no_ac})
         return
+    three = _three_phase_doc(result_file)
+    if three is not None:
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "result", "check does not support three-phase results "
+            f"yet ({three.get('case') or 'this'} is a three-phase `feederopt solve --json` "
+            "result, with open switches, not open branches)", (result_file,), "open_switches",
+            hint="check single-phase solve results, or partition and schedule results; the "
+            "three-phase result's OpenDSS check is in its ac_check")])
     doc = _partition_doc(result_file)
     if doc is not None:
         if case is not None or uncertain_loads is not None:
@@ -217,6 +223,66 @@ def check(
                   "skipped" if share_ac is None or math.isnan(share_ac) else
                   f"{mc.feasible_ac} ({share_ac * 100:.2f} %)")
     stdout().print(table)
+
+
+#: The ``check`` options that do not apply to a schedule result, and why.
+_SCHEDULE_MISPLACED = {
+    "uncertainty": ("--uncertainty", "it is checked in its own budget set"),
+    "uncertain_loads": ("--uncertain-loads", "it is checked in its own budget set"),
+    "case": ("--case", "it is checked on its own case"),
+    "no_ac": ("--no-ac", "its check runs no AC power flow (the LinDistFlow model only)"),
+}
+
+
+def _check_schedule(doc: dict[str, Any], *, samples: int, seed: int, json_file: str | None,
+                    force: bool, quiet: bool, misplaced: dict[str, bool]) -> None:
+    """``feederopt check`` of a schedule result: the share of realisations of its own budget
+    set served without slack. Options for other results are refused, and every problem
+    (options, samples, the output path) is reported before the sampling."""
+    from feederopt import check_schedule_result, output_problems, write_text
+
+    problems = [Problem(
+        ProblemKind.INVALID_VALUE, "options", f"{flag} does not apply to a schedule result: "
+        f"{why}", field=name, hint=f"leave {flag} out" + (
+            "; for another set, run 'feederopt schedule' again with other --robust-budget, "
+            "--gamma or --uncertain-buses" if "set" in why else ""))
+        for name, (flag, why) in _SCHEDULE_MISPLACED.items() if misplaced.get(name)]
+    if json_file is not None:
+        problems += output_problems(json_file, force=force, option="json")
+
+    def note(text: str) -> None:
+        if not quiet:
+            stderr().print(f"note: {text}", style="yellow", markup=False)
+
+    rep = check_schedule_result(doc, samples=samples, seed=seed, prior_problems=problems,
+                                notice=note)
+    if json_file is not None:
+        write_text(json_file, json.dumps(rep, indent=2) + "\n", force=force)
+    if quiet:
+        return
+    if not rep["budget_set"]:
+        stdout().print(f"{rep['case']}: the forecast is "
+                       f"{'' if rep['served_pct'] >= 100.0 else 'not '}served without slack "
+                       "(no budget set: 1 realisation)", markup=False)
+    else:
+        stdout().print(f"{rep['case']}: {rep['served_pct']:.1f} % of {rep['samples']} "
+                       "realisations of the budget set served without slack", markup=False)
+
+
+def _three_phase_doc(result_file: str) -> dict[str, Any] | None:
+    """The result JSON when it is a three-phase solve result (``feederopt solve FILE.dss
+    --json``: open switches, no open branches), else None."""
+    path = Path(result_file)
+    path = path / "result.json" if path.is_dir() else path
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    if isinstance(doc, dict) and "open_branches" not in doc and "open_switches" in doc:
+        return doc
+    return None
 
 
 def _schedule_doc(result_file: str) -> dict[str, Any] | None:

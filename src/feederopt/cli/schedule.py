@@ -47,15 +47,17 @@ def schedule(
     robust_budget: str | None = typer.Option(
         None, "--robust-budget", help="GAMMA[,GAMMA_RES]: hours per bus (and per renewable "
         "unit) that may deviate; with --gamma, a robust schedule by C&CG."),
-    gamma: float = typer.Option(0.1, "--gamma", help="Load deviation share with "
-                                "--robust-budget."),
+    gamma: float | None = typer.Option(
+        None, "--gamma", help="Load deviation share with a load budget (--robust-budget "
+        "GAMMA > 0 or --aggregate) [default: 0.1]."),
     aggregate: str | None = typer.Option(
         None, "--aggregate", help="LOW,HIGH: the seed's aggregate-ratio reading of the budget "
         "(per hour, LOW <= total realised / forecast load <= HIGH) instead of the temporal one."),
     hours: int = typer.Option(24, "--hours", help="Horizon (the first hours of the profiles)."),
     hourly_topology: bool = typer.Option(False, "--hourly-topology",
                                          help="A topology per hour, with --switch-cost."),
-    switch_cost: float = typer.Option(0.0, "--switch-cost", help="$ per switching action."),
+    switch_cost: float = typer.Option(0.0, "--switch-cost",
+                                      help="$ per switching action, with --hourly-topology."),
     physical_soc: bool = typer.Option(False, "--physical-soc", help="SOC loses pdis/eta_dis "
                                       "(physical) instead of the seed's eta_dis * pdis."),
     dg_commitment: bool = typer.Option(
@@ -100,9 +102,12 @@ def schedule(
         changes["uncertain_buses"] = tuple(b.strip() for b in uncertain_buses.split(",")
                                            if b.strip())
     if budget or band:
-        changes["gamma"] = gamma
         changes["budget"] = budget[0] if budget else 0.0
         changes["budget_res"] = budget[1] if len(budget) > 1 else 0.0
+    if gamma is not None:  # given: it acts, or the settings refuse it (no load budget)
+        changes["gamma"] = gamma
+    elif changes.get("budget", 0.0) > 0 or band:  # a load budget: the default share
+        changes["gamma"] = 0.1
     if band:
         if len(band) != 2:
             raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
@@ -110,13 +115,14 @@ def schedule(
                                       "aggregate")])
         changes["budget_kind"] = "aggregate"
         changes["aggregate"] = (band[0], band[1])
-    if json_file is not None:
-        from feederopt import check_output
+    from feederopt import output_problems
 
-        check_output(json_file, force=force, option="json")
+    # the --json path is checked before the solve, with every problem of the options
     res = run(source, profiles=profiles, devices=devices, time_limit_s=time_limit, gap=gap,
               ac_check=ac_check, samples=samples, out=out_dir, force=force,
-              deterministic=deterministic, **changes)
+              deterministic=deterministic, prior_problems=output_problems(
+                  json_file, force=force, option="json") if json_file is not None else [],
+              **changes)
     data = res.to_dict()
     if json_file is not None:
         write_text(json_file, schedule_result_json(data), force=force)

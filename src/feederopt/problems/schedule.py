@@ -73,21 +73,43 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
     """Every problem of the settings at once."""
     out: list[Problem] = []
 
-    def bad(field: str, message: str) -> None:
+    def bad(field: str, message: str, hint: str = "") -> None:
         out.append(Problem(ProblemKind.INVALID_VALUE, "options", message,
-                           (str(getattr(st, field)),), field))
+                           (str(getattr(st, field)),), field, hint))
 
-    if not 1 <= st.hours <= 24:
-        bad("hours", "hours must be within 1..24")
+    hours_ok = isinstance(st.hours, int) and not isinstance(st.hours, bool) \
+        and 1 <= st.hours <= 24
+    if not hours_ok:
+        bad("hours", "hours must be within 1..24", "e.g. --hours 24")
     for f in ("eps", "gamma"):
         if not 0 <= getattr(st, f) < 1:
             bad(f, f"{f} must be within 0..1 (a share)")
-    for f in ("budget", "budget_res"):
-        if not 0 <= getattr(st, f) <= st.hours:
-            bad(f, f"{f} must be within 0..hours")
+    if hours_ok:  # the budgets are counted in hours: checked against a valid horizon only
+        for f in ("budget", "budget_res"):
+            if not 0 <= getattr(st, f) <= st.hours:
+                bad(f, f"{f} must be within 0..hours")
     for f in ("c_loss", "c_buy", "c_shed", "c_spill", "c_switch", "ps_max_mw"):
-        if getattr(st, f) < 0:
+        if not getattr(st, f) >= 0:
             bad(f, f"{f} must be >= 0")
+    # options that act only together with another one are refused alone, never ignored
+    load_set = st.budget > 0 or st.budget_kind is BudgetKind.AGGREGATE
+    if st.c_switch > 0 and not st.hourly:
+        bad("c_switch", "the switching cost acts only with a topology per hour: one topology "
+            "for the day switches nothing", "add --hourly-topology (hourly=True), or leave "
+            "--switch-cost out")
+    if 0 < st.gamma < 1 and not load_set:
+        bad("gamma", "the load deviation share gamma acts only with a load budget",
+            "add a load budget (--robust-budget GAMMA with GAMMA > 0 hours per bus; "
+            "budget > 0) or --aggregate LOW,HIGH; or leave --gamma out")
+    if st.gamma == 0 and load_set:
+        bad("budget" if st.budget > 0 else "budget_kind", "a load budget needs a load "
+            "deviation share: with gamma 0 no load deviates", "add --gamma 0.1 (gamma > 0), "
+            "or leave the load budget at 0")
+    if st.uncertain_buses and not (st.gamma > 0 and load_set):
+        out.append(Problem(ProblemKind.INVALID_VALUE, "options", "the uncertain buses act only "
+                           "with a load budget set", st.uncertain_buses, "uncertain_buses",
+                           "add --robust-budget GAMMA (and --gamma), or leave "
+                           "--uncertain-buses out"))
     lo, hi = st.aggregate
     if not lo <= 1 <= hi:
         bad("aggregate", "the ratio band must contain 1 (low <= 1 <= high)")
