@@ -266,6 +266,13 @@ def has_case(name: str) -> bool:
     return name in case_names()
 
 
+#: The hint for a three-phase case where a single-phase network is needed (``feederopt restore``,
+#: ``schedule``, ``plan``, or :func:`load` in Python): right for both the CLI and Python users.
+THREE_PHASE_HINT = ("three-phase feeders are read with feederopt.cases.load_three_phase (or "
+                    "load_any); on the command line, feederopt solve, info and partition take "
+                    "them")
+
+
 def load_case(name: str, *, check: bool = True) -> Network:
     """The built-in case ``name``, validated unless ``check=False``.
 
@@ -277,8 +284,9 @@ def load_case(name: str, *, check: bool = True) -> Network:
 
     if spec is None and has_three_phase_case(name):
         raise InputError([Problem(
-            ProblemKind.UNKNOWN_CASE, "case", f"'{name}' is a three-phase (OpenDSS) case",
-            ids=(name,), hint="read it with feederopt.io.load_three_phase or load_any")])
+            ProblemKind.UNKNOWN_CASE, "case",
+            f"'{name}' is a three-phase (OpenDSS) case; this needs a single-phase network",
+            ids=(name,), hint=THREE_PHASE_HINT)])
     if spec is None:
         close = [n for n in names if n.startswith(name[:6])] or names
         raise InputError(

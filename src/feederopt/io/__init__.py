@@ -61,7 +61,8 @@ def read(source: str | Path) -> Network:
     if suffix == ".dss":
         raise unknown_file_type(
             path, "a balanced network here; an OpenDSS file is a three-phase network "
-            "(feederopt.io.load_three_phase or load_any)")
+            "(read with feederopt.cases.load_three_phase or load_any; on the command line, "
+            "feederopt solve, info and partition take it)")
     if suffix in (".csv", ".parquet"):
         raise unknown_file_type(path, "the folder that holds the tables, not one table")
     raise unknown_file_type(path, KNOWN_TYPES)

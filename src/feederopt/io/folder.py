@@ -10,6 +10,8 @@
         shunts.parquet
         meta.json           {"name": ..., "integer_ids": ..., "meta": {...}}  optional
 
+Each table is one file, Parquet or CSV; a table given in both formats is refused (a typed
+problem naming both files), since it is not clear which one the user means.
 The columns are those of :mod:`feederopt.network.schemas` (SI units, the unit in each name);
 optional columns may be left out and take their defaults; extra columns are kept, and reported
 as warnings (with the nearest known column, see :func:`feederopt.network.validate.unknown_columns`)
@@ -118,15 +120,35 @@ def _parse(col: pl.Series, dtype: pl.DataType) -> tuple[pl.Series, pl.Series]:
 
 
 def read_folder(path: str | Path) -> Network:
-    """Read a network folder (see the module docstring). The network is not validated here."""
+    """Read a network folder (see the module docstring). The network is not validated here.
+
+    A table given twice (``branches.parquet`` and ``branches.csv``) is refused, for every such
+    table at once, before any table is read: the two may differ, and reading one of them
+    silently would ignore the user's edits to the other.
+    """
     path = Path(path)
     if not path.is_dir():
         raise unreadable(path, "no such folder")
     tables: dict[str, pl.DataFrame] = {}
     problems: list[Problem] = []
+    files = {name: [f for f in (path / f"{name}.parquet", path / f"{name}.csv") if f.is_file()]
+             for name in TABLES}
+    # Two files for one table: either may be the one the user edited, so neither is read.
+    both = [
+        Problem(
+            ProblemKind.UNREADABLE_FILE,
+            name,
+            f"the folder has both {found[0].name} and {found[1].name}; it is not clear which "
+            "one holds the table",
+            ids=tuple(str(f) for f in found),
+            hint=f"keep one of {found[0].name} and {found[1].name} and remove the other",
+        )
+        for name, found in files.items() if len(found) > 1
+    ]
+    if both:
+        raise InputError(both)
     for name in TABLES:
-        found = [path / f"{name}{ext}" for ext in (".parquet", ".csv")]
-        found = [p for p in found if p.is_file()]
+        found = files[name]
         if found:
             tables[name], bad = _read_table(found[0], name)
             problems += bad

@@ -20,7 +20,8 @@ Mapping to the SI tables (MATPOWER User's Manual 8.1, Appendix B):
   normally-open tie. Every branch is switchable, unless the file has a vector
   ``mpc.branch_switchable = [1; 0; ...];`` (one 0/1 per branch row) that says otherwise.
 * loads: ``PD``/``QD`` of each bus (id = bus number); a negative PD is an injection and becomes
-  a fixed generator ``"<bus>-inj"``.
+  a fixed generator ``"<bus>-inj"``; a NaN or infinite PD/QD is a ``bad_load`` problem on
+  ``mpc.bus``, naming the bus.
 * shunts: ``BS`` (MVAr at 1 p.u.) and ``GS`` (MW at 1 p.u.) -> one step of a shunt (id = bus
   number).
 * generators not at a REF bus -> generators (id = gen row, limits PMIN..PMAX, QMIN..QMAX, linear
@@ -298,7 +299,26 @@ def _to_network(
 
     # Loads, injections and shunts.
     pd_, qd = _col(bus, "PD"), _col(bus, "QD")
-    load_rows = keep_bus & ((pd_ != 0) | (qd != 0)) & (pd_ >= 0)
+    # A NaN or infinite PD/QD is refused here, naming the bus and the column: as a load row it
+    # would be reported on the derived loads table, and NaN fails both `>= 0` and `< 0`, so it
+    # was neither a load nor an injection and the bus's load was lost without a word.
+    finite = np.isfinite(pd_) & np.isfinite(qd)
+    for column, values in (("PD", pd_), ("QD", qd)):
+        bad = keep_bus & ~np.isfinite(values)
+        if bad.any():
+            problems.append(
+                Problem(
+                    ProblemKind.BAD_LOAD,
+                    "mpc.bus",
+                    f"{column} is NaN or infinite: the bus's "
+                    f"{'active' if column == 'PD' else 'reactive'} load cannot be read",
+                    ids=tuple(str(b) for b in bus_no[bad]),
+                    field=column,
+                    hint=f"give the bus's {column} (column {3 if column == 'PD' else 4} of "
+                    "mpc.bus) as a number; 0 for none",
+                )
+            )
+    load_rows = keep_bus & finite & ((pd_ != 0) | (qd != 0)) & (pd_ >= 0)
     loads = pl.DataFrame(
         {
             "id": [str(b) for b in bus_no[load_rows]],
@@ -307,7 +327,7 @@ def _to_network(
             "q_mvar": qd[load_rows],
         }
     )
-    inj = keep_bus & (pd_ < 0)
+    inj = keep_bus & finite & (pd_ < 0)
     if inj.any():
         warnings.append(f"{int(inj.sum())} negative load(s) imported as fixed generators")
     gs, bs = _col(bus, "GS"), _col(bus, "BS")

@@ -23,7 +23,11 @@ What is read, and how (OpenDSS manual, "Circuit element reference"):
 Protection and control elements (relays, reclosers, fuses, capacitor controls) are listed in
 ``meta["warnings"]``; any other power element is a typed ``unsupported_element`` problem. A file
 that OpenDSS rejects (an unknown line code, a missing ``Redirect`` target, ...) gives a typed
-problem with OpenDSS's own message; a bus without phases is reported by validation.
+problem with OpenDSS's own message; a bus without phases is reported by validation. OpenDSS
+accepts a negative ``Length`` or a negative line or transformer resistance (which give negative
+losses); the reader refuses them, and NaN, as ``bad_impedance`` on the element (``Line.<name>``)
+and the property the file sets (``length``, ``r1``..``x0``, ``rmatrix``/``xmatrix`` or
+``linecode``; ``%r``). Zero lengths and impedances (switches, jumpers) are allowed.
 """
 
 from __future__ import annotations
@@ -243,6 +247,79 @@ def _line_matrices(n: int) -> tuple[np.ndarray, np.ndarray] | None:
     return z, b
 
 
+#: OpenDSS's ``Units`` codes of a line, as the names a file writes.
+_UNIT_NAMES = {0: "unit length", 1: "mi", 2: "kft", 3: "km", 4: "m", 5: "ft", 6: "in", 7: "cm",
+               8: "mm"}
+
+
+def _sequence_mode(line: str) -> bool:
+    """Is the active line given by sequence impedances (``r1``, ``x1``, ``r0``, ``x0``)?
+    OpenDSS reports those properties as ``----`` for a line given by matrices or a matrix line
+    code, while its ``R1()`` etc. then still hold the defaults."""
+    dss = _dss()
+    dss.Text.Command(f"? line.{line}.r1")
+    return dss.Text.Result().strip() != "----"
+
+
+def _line_value_problems(line: str, n: int) -> list[Problem]:
+    """Negative or NaN length and impedances of the active line, as ``bad_impedance`` problems
+    on the property that the file sets: ``length``; the line's ``linecode`` when it has one;
+    else ``r1``/``x1``/``r0``/``x0`` for a line given by sequence impedances, or
+    ``rmatrix``/``xmatrix`` (a negative self term, a NaN anywhere; a mutual term may be
+    negative). OpenDSS accepts them, and a negative resistance gives negative losses (a
+    negative length scales the whole impedance). Zero is allowed: switches and jumpers may
+    have zero length or impedance."""
+    dss = _dss()
+    element = f"Line.{line}"
+    out: list[Problem] = []
+    length = float(dss.Lines.Length())
+    unit = _UNIT_NAMES.get(int(dss.Lines.Units()), "unit length")
+    if not length >= 0:  # NaN too
+        out.append(Problem(
+            ProblemKind.BAD_IMPEDANCE, "lines",
+            f"{element} has Length={length:g}: a length cannot be negative or NaN", (line,),
+            "length", f"give the line's length as a number >= 0 in its units (here {unit})"))
+    seq = {"r1": dss.Lines.R1(), "x1": dss.Lines.X1(), "r0": dss.Lines.R0(),
+           "x0": dss.Lines.X0()}
+    bad = {k: float(v) for k, v in seq.items() if not float(v) >= 0}
+    if bad and not _sequence_mode(line):
+        bad = {}
+    if not bad:
+        for key, values in (("rmatrix", dss.Lines.RMatrix()), ("xmatrix", dss.Lines.XMatrix())):
+            m = np.asarray(values, float)
+            if m.size != n * n:
+                continue
+            m = m.reshape(n, n)
+            if not np.all(np.isfinite(m)):
+                bad[key] = math.nan
+            elif np.any(np.diag(m) < 0):
+                bad[key] = float(np.diag(m).min())
+    if not bad:
+        return out
+    code = dss.Lines.LineCode()
+    if code:
+        out.append(Problem(
+            ProblemKind.BAD_IMPEDANCE, "lines",
+            f"{element} uses LineCode.{code}, whose {'/'.join(bad)} is negative or NaN: the "
+            "line would have negative losses", (line,), "linecode",
+            f"correct LineCode.{code}: resistances and reactances >= 0 (in a matrix, the "
+            "diagonal terms)"))
+        return out
+    for key, value in bad.items():
+        if not key.endswith("matrix"):
+            text, hint = f"{key}={value:g}", f"give {key} >= 0, in Ohm per {unit}"
+        elif math.isnan(value):
+            text, hint = f"a NaN term in {key}", f"give every term of {key} as a number"
+        else:
+            text = f"a negative diagonal term in {key} ({value:g})"
+            hint = f"give the diagonal (self) terms of {key} >= 0, in Ohm per {unit}"
+        out.append(Problem(
+            ProblemKind.BAD_IMPEDANCE, "lines",
+            f"{element} has {text}: an impedance cannot be negative or NaN (negative losses)",
+            (line,), key, hint))
+    return out
+
+
 def read_opendss(path: str | Path, *, name: str | None = None,
                  settings: str | Path | None = None) -> ThreePhaseNetwork:
     """A three-phase network from an OpenDSS file, compiled and solved by OpenDSS.
@@ -307,6 +384,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         b2, n2 = _bus_and_nodes(dss.Lines.Bus2(), n)
         enabled = bool(dss.CktElement.Enabled())
         is_switch = bool(dss.Lines.IsSwitch()) or line in controlled
+        problems += _line_value_problems(line, n)
         if _letters(n1) != _letters(n2) or len(_letters(n1)) != n:
             problems.append(Problem(
                 ProblemKind.INVALID_VALUE, "lines",
@@ -364,6 +442,17 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             wd.append((float(dss.Transformers.kV()), float(dss.Transformers.kVA()),
                        bool(dss.Transformers.IsDelta()), float(dss.Transformers.R()),
                        float(dss.Transformers.Tap())))
+        bad_r = [w for w, d in zip((1, 2), wd, strict=True) if not d[3] >= 0]
+        if bad_r:
+            problems.append(Problem(
+                ProblemKind.BAD_IMPEDANCE, "transformers",
+                f"Transformer.{tr} has a negative or NaN %r on winding(s) "
+                f"{', '.join(map(str, bad_r))}", (tr,), "%r",
+                "give each winding's %r as a number >= 0 (e.g. %r=0.5, or %rs=[0.5 0.5])"))
+        if not math.isfinite(float(dss.Transformers.Xhl())):
+            problems.append(Problem(
+                ProblemKind.BAD_IMPEDANCE, "transformers", f"Transformer.{tr} has XHL NaN",
+                (tr,), "xhl", "give the leakage reactance XHL in percent, e.g. XHL=2"))
         b1, n1 = _bus_and_nodes(names[0], nph)
         b2, n2 = _bus_and_nodes(names[1], nph)
         tr_rows.append({

@@ -63,6 +63,14 @@ charging, magnetising current) still loads the bus. The branch's ``open_end_ener
 that end and the convex model keeps that load (see :mod:`feederopt.formulations.distflow`).
 A branch without a switch (a tie stored as an out-of-service line) is opened by ``in_service``.
 
+Bad values are reported on the pandapower element and field the user wrote, with a pandapower
+hint, rather than on the derived branch or load row: a line's ``length_km`` that is not
+positive, a negative ``r_ohm_per_km``/``x_ohm_per_km``, a ``max_i_ka`` that is NaN on a line in
+service (pandapower's power flow gives it a NaN loading; no shipped or SimBench net has one) or
+not positive, a negative ``load.p_mw`` (an injection is an ``sgen``; storage and wards with a
+negative p are injections already), and a net without an in-service ``ext_grid`` or slack
+``gen``.
+
 Every branch, load and generator row carries ``pp_element`` and ``pp_index`` columns,
 ``meta["pandapower"]`` holds the net's frequency and base power, and the network's ``origin``
 is a copy of the net, so that results map back and the AC check (:mod:`feederopt.validation.ac`)
@@ -76,7 +84,7 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -84,7 +92,7 @@ import numpy as np
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
-from feederopt.io._common import raise_with_validation, unreadable
+from feederopt.io._common import unreadable
 from feederopt.io.pandapower_schema import structure_problems
 from feederopt.network.container import Network
 
@@ -238,6 +246,18 @@ def from_pandapower(
             if bool(row["in_service"]) and ok(row["bus"]):
                 v_set.setdefault(int(row["bus"]), _f(row["vm_pu"], 1.0))
 
+    # Validation would say "mark the substation bus with is_source=true", which is the table
+    # format's way; a pandapower net needs an ext_grid.
+    superseded: dict[tuple[str, str], set[str]] = {}
+    if not any(b in live_set for b in v_set):
+        problems.append(Problem(
+            ProblemKind.NO_SOURCE, "buses",
+            "the net has no source: no in-service ext_grid (or gen with slack=True) on an "
+            "existing, in-service bus",
+            hint="add an ext_grid at the substation bus (pandapower.create_ext_grid(net, bus, "
+            "vm_pu=1.0)), or give a gen slack=True"))
+        superseded[("buses", "is_source")] = set()
+
     vn: dict[Any, float] = defaultdict(lambda: math.nan)
     vn.update({int(i): _f(v, math.nan) for i, v in bus["vn_kv"].items()})
     b_ids = [int(i) for i in bus.index if int(i) in live_set]
@@ -290,6 +310,7 @@ def from_pandapower(
         return "from" if to_bus in at else "to" if from_bus in at else None
 
     rows: list[dict[str, Any]] = []
+    line_problems: list[tuple[ProblemKind, str, str, str, str]] = []
     for idx, ln in net.line.iterrows():
         if not ok(ln["from_bus"], ln["to_bus"]):
             continue
@@ -302,6 +323,7 @@ def from_pandapower(
             in_service = True
         else:
             switchable, normally_open = has_sw, sw_open
+        line_problems.extend(_line_problems(int(idx), ln, length, in_service, superseded))
         rows.append(
             {
                 "id": f"line:{idx}",
@@ -442,10 +464,15 @@ def from_pandapower(
     # Loads.
     lrows = []
     zip_load = False
+    negative_loads: dict[str, list[str]] = {}
     for idx, ld in net.load.iterrows():
         if not ok(ld["bus"]):
             continue
         scale = _f(ld.get("scaling", 1.0), 1.0)
+        if _f(ld["p_mw"], 0.0) * scale < 0:
+            column = "p_mw" if _f(ld["p_mw"], 0.0) < 0 else "scaling"
+            negative_loads.setdefault(column, []).append(f"load:{idx}")
+            superseded.setdefault(("loads", "p_mw"), set()).add(f"load:{idx}")
         for c in ("const_z_percent", "const_i_percent", "const_z_p_percent", "const_i_p_percent"):
             zip_load |= bool(_f(ld.get(c, 0.0), 0.0))
         lrows.append(
@@ -484,6 +511,9 @@ def from_pandapower(
             if row["p_mw"] < 0 and element in _INJECTING:
                 injections.append(row)
             else:
+                if row["p_mw"] < 0:  # an xward's load part
+                    negative_loads.setdefault(p_col, []).append(row["id"])
+                    superseded.setdefault(("loads", "p_mw"), set()).add(row["id"])
                 lrows.append(row)
     if zip_load:
         warnings.append("voltage-dependent (ZIP) load parts are taken as constant power")
@@ -598,8 +628,91 @@ def from_pandapower(
         },
         origin=copy.deepcopy(net),
     )
-    raise_with_validation(network, problems)
+    problems += _grouped(line_problems)
+    for column, ids in negative_loads.items():
+        problems.append(Problem(
+            ProblemKind.BAD_LOAD, "loads",
+            f"{column} is negative: the load would inject power", ids=tuple(ids), field=column,
+            hint="model an injection as an sgen (pandapower.create_sgen) with a positive "
+            "p_mw" + ("" if column == "p_mw" else ", and keep scaling >= 0")))
+    _raise_with_validation(network, problems, superseded)
     return network
+
+
+#: Hints of the line fields that the reader checks itself (see :func:`_line_problems`).
+_LINE_HINTS = {
+    "length_km": "give the line's length in km, > 0 (a bus-bus switch joins two buses without "
+                 "impedance)",
+    "r_ohm_per_km": "give the resistance per km, >= 0",
+    "x_ohm_per_km": "give the reactance per km, >= 0",
+    "max_i_ka": "give the line's thermal rating in kA, or a large value (e.g. 1000) for no "
+                "limit; pandapower's own power flow gives a NaN loading without one",
+}
+
+
+def _line_problems(idx: int, ln: Any, length: float, in_service: bool,
+                   superseded: dict[tuple[str, str], set[str]],
+                   ) -> list[tuple[ProblemKind, str, str, str, str]]:
+    """The checks of a line on the fields the user wrote, as (kind, id, field, message, hint):
+    validation would see only the derived branch (a negative ``length_km`` as negative
+    ``r_ohm`` and ``x_ohm``), or nothing (a NaN ``max_i_ka`` reads as no limit). The derived
+    validation problems of the line are entered in ``superseded``."""
+    lid = f"line:{idx}"
+    out = []
+    r_km, x_km = _f(ln["r_ohm_per_km"], math.nan), _f(ln["x_ohm_per_km"], math.nan)
+    derived: list[str] = []
+    if not length > 0:  # NaN too
+        out.append((ProblemKind.BAD_IMPEDANCE, lid, "length_km",
+                    "length_km must be a positive number", _LINE_HINTS["length_km"]))
+        derived += [col for col, v in (("r_ohm", r_km), ("x_ohm", x_km)) if math.isfinite(v)]
+    for col, v, derived_col in (("r_ohm_per_km", r_km, "r_ohm"),
+                                ("x_ohm_per_km", x_km, "x_ohm")):
+        if v < 0:  # NaN and infinity are validation's (on r_ohm, x_ohm)
+            out.append((ProblemKind.BAD_IMPEDANCE, lid, col, f"{col} is negative",
+                        _LINE_HINTS[col]))
+            derived.append(derived_col)
+    i_max = _f(ln["max_i_ka"], math.nan)
+    if in_service and math.isnan(i_max):
+        out.append((ProblemKind.INVALID_VALUE, lid, "max_i_ka",
+                    "max_i_ka is NaN: the line would have no thermal limit",
+                    _LINE_HINTS["max_i_ka"]))
+    elif i_max <= 0:
+        out.append((ProblemKind.INVALID_VALUE, lid, "max_i_ka", "max_i_ka must be positive",
+                    _LINE_HINTS["max_i_ka"]))
+        derived.append("i_max_ka")
+    for col in derived:
+        superseded.setdefault(("branches", col), set()).add(lid)
+    return out
+
+
+def _grouped(found: list[tuple[ProblemKind, str, str, str, str]]) -> list[Problem]:
+    """One problem per (kind, field, message) on branches, naming every line it concerns."""
+    ids: dict[tuple[ProblemKind, str, str, str], list[str]] = {}
+    for kind, lid, col, message, hint in found:
+        ids.setdefault((kind, col, message, hint), []).append(lid)
+    return [Problem(kind, "branches", message, ids=tuple(lids), field=col, hint=hint)
+            for (kind, col, message, hint), lids in ids.items()]
+
+
+def _raise_with_validation(network: Network, problems: list[Problem],
+                           superseded: dict[tuple[str, str], set[str]]) -> None:
+    """Raise the reader's ``problems`` with every problem validation finds, except those that
+    the reader's own replace: ``superseded`` maps (component, field) to the ids whose validation
+    problems are consequences of a reader problem (a problem without ids, such as the missing
+    source, goes whole). A validation problem keeps its other ids. Does nothing when the reader
+    found no problem."""
+    if not problems:
+        return
+    more = []
+    for p in network.validate():
+        gone = superseded.get((p.component, p.field or ""))
+        if gone is not None:
+            rest = tuple(i for i in p.ids if i not in gone)
+            if not rest:
+                continue
+            p = replace(p, ids=rest)
+        more.append(p)
+    raise InputError(sorted([*problems, *more], key=lambda p: p.is_error, reverse=True))
 
 
 def _with_internal_buses(buses: pl.DataFrame, ids: list[str],

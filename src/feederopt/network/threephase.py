@@ -262,10 +262,37 @@ def _problem(kind: ProblemKind, component: str, message: str, ids: list[str] | t
     return Problem(kind, component, message, tuple(ids), field_name, hint)
 
 
+def _impedance_problems(net: ThreePhaseNetwork) -> list[Problem]:
+    """``bad_impedance`` for a negative or NaN line length, an impedance matrix entry that is
+    NaN or infinite or a negative self (diagonal) resistance or reactance, and a negative or NaN
+    transformer resistance or NaN reactance: they would give negative losses, as in the
+    balanced checks (:mod:`feederopt.network.validate`). Zero is allowed: switches and jumpers
+    may have no length or impedance. Mutual (off-diagonal) terms may be negative."""
+    out: list[Problem] = []
+    lines, z, tr = net.lines, net.impedances, net.transformers
+    ids = lines.filter(pl.col("length_m").is_nan() | (pl.col("length_m") < 0))["id"].to_list()
+    if ids:
+        out.append(_problem(ProblemKind.BAD_IMPEDANCE, "lines", "length_m is negative or NaN",
+                            ids, "length_m", "give the length in m, >= 0"))
+    for col in ("r_ohm", "x_ohm"):
+        bad = ~pl.col(col).is_finite() | ((pl.col("row") == pl.col("col")) & (pl.col(col) < 0))
+        ids = sorted(set(z.filter(bad)["line"].to_list()))
+        if ids:
+            out.append(_problem(ProblemKind.BAD_IMPEDANCE, "impedances",
+                                f"{col} is NaN or infinite, or negative on the diagonal", ids,
+                                col, "series impedances must be finite, with self terms >= 0"))
+    ids = tr.filter(~(pl.col("r_pct") >= 0) | ~pl.col("x_pct").is_finite())["id"].to_list()
+    if ids:
+        out.append(_problem(ProblemKind.BAD_IMPEDANCE, "transformers",
+                            "r_pct is negative or NaN, or x_pct is not finite", ids, "r_pct",
+                            "give the resistance of both windings in percent, >= 0"))
+    return out
+
+
 def validate_three_phase(net: ThreePhaseNetwork) -> list[Problem]:
     """Typed problems of a three-phase network: duplicate ids, unknown buses, buses without
-    phases, phases that an element uses but its bus lacks, lines without impedances, bad
-    voltages and ratings, and a network without a source."""
+    phases, phases that an element uses but its bus lacks, lines without impedances, negative
+    or NaN lengths and impedances, bad voltages and ratings, and a network without a source."""
     out: list[Problem] = []
     buses = net.buses
     phases_of = dict(zip(buses["id"].to_list(), buses["phases"].to_list(), strict=True))
@@ -323,6 +350,7 @@ def validate_three_phase(net: ThreePhaseNetwork) -> list[Problem]:
     if no_z:
         out.append(_problem(ProblemKind.BAD_IMPEDANCE, "lines", "line has no impedance matrix",
                             no_z, "impedances", "give a line code or r/x values"))
+    out += _impedance_problems(net)
     bad_s = net.transformers.filter(~(pl.col("s_kva") > 0) | ~(pl.col("kv_from") > 0)
                                     | ~(pl.col("kv_to") > 0))["id"].to_list()
     if bad_s:
