@@ -30,7 +30,8 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -178,6 +179,24 @@ PANDAPOWER_CASES: dict[str, tuple[str, dict[str, Any], str]] = {
 }
 
 
+@contextmanager
+def quiet_pandapower() -> Iterator[None]:
+    """Building a net with pandapower's or SimBench's functions quietly: some builders
+    (example_multivoltage) run pandapower's own power flow, which logs that numba is missing
+    (an optional speed-up of pandapower, not needed here), and may warn about pandapower's
+    deprecations: noise for our user. Errors still show."""
+    pp_logger = logging.getLogger("pandapower")
+    level = pp_logger.level
+    pp_logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            yield
+    finally:
+        pp_logger.setLevel(level)
+
+
 def _pandapower_loader(name: str, function: str,
                        kwargs: dict[str, Any]) -> Callable[[], Network]:
     def load() -> Network:
@@ -185,19 +204,8 @@ def _pandapower_loader(name: str, function: str,
 
         from feederopt.io.pandapower import from_pandapower
 
-        # Some builders (example_multivoltage) run pandapower's own power flow, which logs that
-        # numba is missing (an optional speed-up of pandapower, not needed here) and may warn
-        # about pandapower's deprecations: noise for our user, so quiet while building.
-        pp_logger = logging.getLogger("pandapower")
-        level = pp_logger.level
-        pp_logger.setLevel(logging.ERROR)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                warnings.simplefilter("ignore", FutureWarning)
-                built = getattr(pn, function)(**kwargs)
-        finally:
-            pp_logger.setLevel(level)
+        with quiet_pandapower():
+            built = getattr(pn, function)(**kwargs)
         return from_pandapower(built, name=name)
 
     return load

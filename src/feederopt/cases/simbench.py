@@ -24,11 +24,11 @@ radial (nothing to reconfigure, but their base case and AC check work the same w
 from __future__ import annotations
 
 import difflib
-import logging
 import warnings
 from functools import lru_cache
 from typing import Any
 
+from feederopt.cases.registry import quiet_pandapower
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network.container import Network
 
@@ -74,16 +74,8 @@ def simbench_net(code: str) -> Any:
             hint="e.g. " + ", ".join(f"{PREFIX}{c}" for c in close)
             + " (simbench.collect_all_simbench_codes() lists all)")])
     sb = _module()
-    pp_logger = logging.getLogger("pandapower")
-    level = pp_logger.level
-    pp_logger.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            warnings.simplefilter("ignore", FutureWarning)
-            return sb.get_simbench_net(code)
-    finally:
-        pp_logger.setLevel(level)
+    with quiet_pandapower():
+        return sb.get_simbench_net(code)
 
 
 def apply_study_case(net: Any, study_case: str) -> Any:

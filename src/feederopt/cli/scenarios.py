@@ -273,16 +273,21 @@ def _three_phase_doc(result_file: str) -> dict[str, Any] | None:
     """The result JSON when it is a three-phase solve result (``feederopt solve FILE.dss
     --json``: open switches, no open branches), else None."""
     path = Path(result_file)
-    path = path / "result.json" if path.is_dir() else path
+    doc = _json_doc(path / "result.json" if path.is_dir() else path)
+    if doc is not None and "open_branches" not in doc and "open_switches" in doc:
+        return doc
+    return None
+
+
+def _json_doc(path: Path) -> dict[str, Any] | None:
+    """The JSON object in ``path``; None when it is not a readable JSON object."""
     if not path.is_file():
         return None
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, UnicodeDecodeError):
         return None
-    if isinstance(doc, dict) and "open_branches" not in doc and "open_switches" in doc:
-        return doc
-    return None
+    return doc if isinstance(doc, dict) else None
 
 
 def _schedule_doc(result_file: str) -> dict[str, Any] | None:
@@ -295,14 +300,8 @@ def _schedule_doc(result_file: str) -> dict[str, Any] | None:
 def _partition_doc(result_file: str, kind: str = "partition") -> dict[str, Any] | None:
     """The result JSON when it is a partition result (``"kind": "partition"``), else None (the
     ordinary reader then reports what is wrong with it)."""
-    path = Path(result_file)
-    if not path.is_file():
-        return None
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError):
-        return None
-    return doc if isinstance(doc, dict) and doc.get("kind") == kind else None
+    doc = _json_doc(Path(result_file))
+    return doc if doc is not None and doc.get("kind") == kind else None
 
 
 def _check_partition(doc: dict[str, Any], result_file: str, samples: int,
