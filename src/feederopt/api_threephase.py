@@ -12,6 +12,7 @@ from typing import Any
 
 from feederopt.algorithms.threephase import lindist3flow_power_flow
 from feederopt.cases import load_three_phase
+from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.network.threephase_perunit import to_per_unit_3ph
 from feederopt.validation.opendss import OpenDSSSolution, max_voltage_error, solve_opendss
@@ -80,22 +81,52 @@ def three_phase_info(source: Any) -> dict[str, Any]:
 
 
 def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 1e-4,
-                      ac_check: bool = True) -> dict[str, Any]:
+                      ac_check: bool = True, thermal_limits: bool = True,
+                      max_loading_percent: float | None = None) -> dict[str, Any]:
     """The loss-minimising radial topology of a three-phase feeder (LinDist3Flow with a loss
-    proxy, a MILP on HiGHS), checked by OpenDSS's power flow: a JSON-ready dict."""
+    proxy, a MILP on HiGHS), checked by OpenDSS's power flow: a JSON-ready dict.
+
+    ``thermal_limits=False`` drops the lines' current ratings, ``max_loading_percent`` scales
+    them (OpenDSS rates every line 400 A unless the file says otherwise). Without a topology
+    (infeasible, or a time limit with none found) ``open_switches`` and ``changed_switches``
+    are empty and ``reason`` says why; ``notes`` says when there is nothing to reconfigure.
+    The OpenDSS check (``ac_check``) counts de-energised nodes and unserved load, and does not
+    pass (``ac_check["passed"]``) when any load is left without voltage."""
     from feederopt.algorithms.threephase import reconfigure_three_phase
 
+    if max_loading_percent is not None and not (
+            math.isfinite(max_loading_percent) and max_loading_percent > 0):
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "options",
+            f"max_loading_percent must be a number > 0, got {max_loading_percent}",
+            field="max_loading_percent", hint="e.g. --max-loading 120")])
     net = load_three_phase(source)
-    base_open = sorted(net.lines.filter(net.lines["switchable"] & net.lines["normally_open"])
-                       ["id"].to_list())
-    topo = reconfigure_three_phase(net, time_limit_s=time_limit_s, gap=gap)
+    switchable = net.lines.filter(net.lines["switchable"])
+    base_open = sorted(switchable.filter(switchable["normally_open"])["id"].to_list())
+    notes: list[str] = []
+    if switchable.height == 0:
+        notes.append("the feeder has no switchable lines (Switch=yes or a SwtControl): there "
+                     "is nothing to reconfigure, the answer is the base topology")
+    elif not base_open:
+        notes.append(f"all {switchable.height} switchable lines are normally closed (no tie "
+                     "switch): a radial feeder keeps its base topology; only loops can be opened")
+    topo = reconfigure_three_phase(net, time_limit_s=time_limit_s, gap=gap,
+                                   thermal_limits=thermal_limits,
+                                   max_loading_percent=max_loading_percent)
+    solved = topo.flow is not None
     out: dict[str, Any] = {
         "case": net.name,
         "method": "lindist3flow",
         "status": topo.status,
+        "has_solution": solved,
+        "reason": topo.reason,
+        "overloaded": topo.overloaded,
+        "thermal_limits": thermal_limits,
+        "max_loading_percent": max_loading_percent,
+        "notes": notes,
         "open_switches": topo.open_switches,
         "base_open_switches": base_open,
-        "changed_switches": sorted(set(topo.open_switches) ^ set(base_open)),
+        "changed_switches": sorted(set(topo.open_switches) ^ set(base_open)) if solved else [],
         "loss_proxy_kw": _num(topo.loss_proxy_kw),
         "lower_bound_kw": _num(topo.bound_kw),
         "solve_time_s": topo.solve_time_s,
@@ -108,5 +139,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         check = solve_opendss(net, open_switches=set(topo.open_switches),
                               floating_buses=floating, model_voltages=topo.flow.voltages_pu)
         out["base_losses_kw"] = _num(base.losses_kw)
-        out["ac_check"] = {"engine": "OpenDSS", **check.to_dict()}
+        out["base_unserved_load_kw"] = base.unserved_load_kw
+        out["ac_check"] = {"engine": "OpenDSS", **check.to_dict(),
+                           "warnings": check.warnings}
     return out

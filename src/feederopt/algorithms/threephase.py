@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -90,22 +91,103 @@ class ThreePhaseTopology:
     bound_kw: float
     solve_time_s: float
     flow: ThreePhaseFlow | None
+    #: Why there is no topology (infeasible): which limits bind, and what to do.
+    reason: str = ""
+    #: The rated edges that carry more than their rating when the thermal limits are dropped
+    #: (``"id (loading %)"``), for an answer that is infeasible because of them.
+    overloaded: list[str] = field(default_factory=list)
+
+
+def scale_ratings(pu: PerUnitThreePhase, *, thermal_limits: bool = True,
+                  max_loading_percent: float | None = None) -> None:
+    """Drop (``thermal_limits=False``) or scale (``max_loading_percent``, % of the rating) the
+    current ratings of ``pu``'s edges, in place. OpenDSS gives every line 400 A unless the file
+    says otherwise (IEEE 123 carries 631 A at its head), so a user must be able to lift them."""
+    for e in pu.edges:
+        if e.s_max_pu is None:
+            continue
+        if not thermal_limits:
+            e.s_max_pu = None
+        elif max_loading_percent is not None:
+            e.s_max_pu = e.s_max_pu * max_loading_percent / 100.0
+
+
+def _overloads(pu: PerUnitThreePhase, p: np.ndarray, q: np.ndarray) -> list[str]:
+    """The rated edges whose per-phase flow exceeds the rating, worst first."""
+    ix = edge_phases(pu)
+    worst: dict[str, float] = {}
+    for k, e in enumerate(ix.edge):
+        edge = pu.edges[e]
+        if edge.s_max_pu:
+            load = math.hypot(float(p[k]), float(q[k])) / edge.s_max_pu
+            if load > 1.0 + 1e-6:
+                worst[edge.id] = max(worst.get(edge.id, 0.0), load)
+    return [f"{k} ({v * 100:.0f} %)" for k, v in sorted(worst.items(), key=lambda kv: -kv[1])]
+
+
+def _milp(pu: PerUnitThreePhase, *, time_limit_s: float, gap: float, voltage_limits: bool,
+          thermal_limits: bool) -> tuple[HighsModel, Any]:
+    prob = reconfiguration_block(pu, voltage_limits=voltage_limits,
+                                 thermal_limits=thermal_limits)
+    model = HighsModel(prob.block)
+    model.set_gap(gap)
+    model.set_time_limit(time_limit_s)
+    return model, model.solve()
+
+
+def _why_infeasible(pu: PerUnitThreePhase, *, time_limit_s: float, gap: float,
+                    voltage_limits: bool, thermal_limits: bool) -> tuple[str, list[str]]:
+    """Which limits make the MILP infeasible: it is solved again without the thermal limits,
+    then without the voltage limits; the first that is feasible names the binding limits."""
+    hint = "--max-loading PCT (e.g. 200) or --no-thermal-limits"
+    if thermal_limits:
+        model, sol = _milp(pu, time_limit_s=time_limit_s, gap=gap,
+                           voltage_limits=voltage_limits, thermal_limits=False)
+        if sol.has_solution:
+            vals = model.values()
+            over = _overloads(pu, vals["p"], vals["q"])
+            named = f" ({', '.join(over[:5])}{' ...' if len(over) > 5 else ''})" if over else ""
+            return (f"infeasible: the current limits bind{named}; OpenDSS rates a line "
+                    f"400 A unless the file sets NormAmps; try {hint}", over)
+    if voltage_limits:
+        _, sol = _milp(pu, time_limit_s=time_limit_s, gap=gap, voltage_limits=False,
+                       thermal_limits=thermal_limits)
+        if sol.has_solution:
+            return ("infeasible: no radial topology keeps every voltage within its limits "
+                    "(LinDist3Flow)", [])
+    if thermal_limits and voltage_limits:
+        return ("infeasible: the current and voltage limits bind together; try " + hint, [])
+    return "infeasible: no radial topology feeds every load", []
 
 
 def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300.0,
                             gap: float = 1e-4, voltage_limits: bool = True,
+                            thermal_limits: bool = True,
+                            max_loading_percent: float | None = None,
                             ) -> ThreePhaseTopology:
     """The radial topology that minimises the LinDist3Flow loss proxy, as a MILP on HiGHS
     (:func:`feederopt.problems.threephase.reconfiguration_block`); its LinDist3Flow power flow
-    is attached."""
+    is attached.
+
+    ``thermal_limits=False`` drops the current ratings, ``max_loading_percent`` scales them
+    (:func:`scale_ratings`). When the MILP is infeasible, it is solved again with limits
+    lifted to say which ones bind (``reason``, ``overloaded``)."""
     pu = to_per_unit_3ph(net)
-    prob = reconfiguration_block(pu, voltage_limits=voltage_limits)
-    model = HighsModel(prob.block)
-    model.set_gap(gap)
-    model.set_time_limit(time_limit_s)
-    sol = model.solve()
+    scale_ratings(pu, thermal_limits=thermal_limits, max_loading_percent=max_loading_percent)
+    model, sol = _milp(pu, time_limit_s=time_limit_s, gap=gap, voltage_limits=voltage_limits,
+                       thermal_limits=thermal_limits)
     if not sol.has_solution:
-        return ThreePhaseTopology(sol.status, [], math.nan, sol.bound, sol.solve_time_s, None)
+        reason: str = ""
+        over: list[str] = []
+        if sol.status == "infeasible":
+            reason, over = _why_infeasible(pu, time_limit_s=time_limit_s, gap=gap,
+                                           voltage_limits=voltage_limits,
+                                           thermal_limits=thermal_limits)
+        elif sol.status == "time_limit":
+            reason = (f"the time limit ({time_limit_s:g} s) ran out before a topology was "
+                      "found; raise --time-limit")
+        return ThreePhaseTopology(sol.status, [], math.nan, sol.bound, sol.solve_time_s, None,
+                                  reason, over)
     y = model.values()["y"]
     opened = {e.id for e, v in zip(pu.edges, y, strict=True) if e.switchable and v < 0.5}
     flow = lindist3flow_power_flow(net, open_switches=opened)

@@ -5,8 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import typer
+
 from feederopt import InputError, Problem, ProblemKind, write_text
-from feederopt.cli.app import fmt, stdout, summary_table
+from feederopt.cli.app import (
+    EXIT_INFEASIBLE,
+    EXIT_LIMITS_BROKEN,
+    fmt,
+    stderr,
+    stdout,
+    summary_table,
+)
 
 
 def unsupported_problem(unsupported: list[str]) -> Problem:
@@ -15,42 +24,70 @@ def unsupported_problem(unsupported: list[str]) -> Problem:
         ProblemKind.INVALID_VALUE, "options",
         f"{', '.join(unsupported)} not available for three-phase feeders yet",
         tuple(unsupported), hint="three-phase solve: LinDist3Flow MILP; use --json FILE, "
-        "--time-limit, --gap, --no-ac-check")
+        "--time-limit, --gap, --no-ac-check, --max-loading, --no-thermal-limits")
 
 
 def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                               json_file: str | None, ac_check: bool, quiet: bool,
-                              force: bool = False, unsupported: list[str] | None = None) -> None:
+                              force: bool = False, unsupported: list[str] | None = None,
+                              thermal_limits: bool = True,
+                              max_loading: float | None = None) -> None:
     """Solve, print a summary and the OpenDSS check, write ``json_file``. Options that the
-    three-phase path does not have (``unsupported``) are typed problems, not ignored."""
+    three-phase path does not have (``unsupported``) are typed problems, not ignored.
+
+    The exit codes are the balanced path's: :data:`EXIT_INFEASIBLE` when the MILP is
+    infeasible, :data:`EXIT_LIMITS_BROKEN` when a time limit ends without a topology or the
+    OpenDSS check does not pass (load left without voltage), with the reason on stderr."""
     from feederopt import solve_three_phase
 
     if unsupported:
         raise InputError([unsupported_problem(unsupported)])
 
-    data = solve_three_phase(source, time_limit_s=time_limit, gap=gap, ac_check=ac_check)
+    data = solve_three_phase(source, time_limit_s=time_limit, gap=gap, ac_check=ac_check,
+                             thermal_limits=thermal_limits, max_loading_percent=max_loading)
     if json_file is not None:
         write_text(json_file, json.dumps(data, indent=2) + "\n", force=force)
-    if quiet:
-        return
-    out = stdout()
-    table = summary_table(f"{data['case']}: three-phase, {data['method']}")
-    table.add_row("status", data["status"])
-    table.add_row("open switches", ", ".join(data["open_switches"]) or "-")
-    table.add_row("changed switches", ", ".join(data["changed_switches"]) or "-")
-    table.add_row("loss proxy (LinDist3Flow)", fmt(data["loss_proxy_kw"], ".3f", " kW"))
-    table.add_row("time", fmt(data["solve_time_s"], ".2f", " s"))
-    if "base_losses_kw" in data:
-        table.add_row("base case losses (OpenDSS)", fmt(data["base_losses_kw"], ".3f", " kW"))
-    out.print(table)
+    solved = data["has_solution"]
     ac = data.get("ac_check")
-    if ac:
-        acs = summary_table("AC check (OpenDSS)")
-        acs.add_row("converged", str(ac["converged"]))
-        acs.add_row("losses", fmt(ac["losses_kw"], ".3f", " kW"))
-        for ph in sorted(ac["min_voltage_pu"]):
-            acs.add_row(f"voltage phase {ph}", f"{fmt(ac['min_voltage_pu'][ph], '.4f')} - "
-                        f"{fmt(ac['max_voltage_pu'][ph], '.4f')} p.u.")
-        acs.add_row("unbalance (max)", fmt(ac["unbalance_pct"], ".2f", " %"))
-        acs.add_row("max |V_model - V_OpenDSS|", fmt(ac["max_voltage_diff_pu"], ".4f", " p.u."))
-        out.print(acs)
+    if not quiet:
+        out = stdout()
+        table = summary_table(f"{data['case']}: three-phase, {data['method']}")
+        table.add_row("status", data["status"])
+        if solved:
+            table.add_row("open switches", ", ".join(data["open_switches"]) or "-")
+            table.add_row("changed switches", ", ".join(data["changed_switches"]) or "-")
+            table.add_row("loss proxy (LinDist3Flow)", fmt(data["loss_proxy_kw"], ".3f", " kW"))
+        table.add_row("time", fmt(data["solve_time_s"], ".2f", " s"))
+        if "base_losses_kw" in data:
+            table.add_row("base case losses (OpenDSS)",
+                          fmt(data["base_losses_kw"], ".3f", " kW"))
+        out.print(table)
+        if ac:
+            acs = summary_table("AC check (OpenDSS)")
+            acs.add_row("converged", str(ac["converged"]))
+            acs.add_row("losses", fmt(ac["losses_kw"], ".3f", " kW"))
+            for ph in sorted(ac["min_voltage_pu"]):
+                acs.add_row(f"voltage phase {ph}", f"{fmt(ac['min_voltage_pu'][ph], '.4f')} - "
+                            f"{fmt(ac['max_voltage_pu'][ph], '.4f')} p.u.")
+            acs.add_row("unbalance (max)", fmt(ac["unbalance_pct"], ".2f", " %"))
+            acs.add_row("max |V_model - V_OpenDSS|",
+                        fmt(ac["max_voltage_diff_pu"], ".4f", " p.u."))
+            acs.add_row("load (OpenDSS)", fmt(ac["load_kw"], ".1f", " kW"))
+            acs.add_row("de-energised nodes", str(ac["dead_nodes"]))
+            acs.add_row("load not served", fmt(ac["unserved_load_kw"], ".3f", " kW"))
+            acs.add_row("passed", str(ac["passed"]))
+            out.print(acs)
+        err = stderr()
+        for note in data["notes"]:
+            err.print(f"note: {note}", markup=False)
+        if data["reason"]:
+            err.print(f"no topology: {data['reason']}", style="yellow", markup=False)
+        if ac and not ac["passed"]:
+            err.print(f"OpenDSS check not passed: {ac['dead_nodes']} node(s) de-energised, "
+                      f"{ac['unserved_load_kw']:.3f} kW of load not served"
+                      if ac["converged"] else "OpenDSS check not passed: no convergence",
+                      style="yellow", markup=False)
+    if data["status"] == "infeasible":
+        raise typer.Exit(EXIT_INFEASIBLE)
+    if not solved or (ac and not ac["passed"]):
+        raise typer.Exit(EXIT_LIMITS_BROKEN)

@@ -12,7 +12,9 @@ What is read, and how (OpenDSS manual, "Circuit element reference"):
 * **lines**: the whole-line series impedance and shunt susceptance matrices, from the primitive
   admittance matrix ``Yprim = [[Ys + Ysh/2, -Ys], [-Ys, Ys + Ysh/2]]`` (``Z = Ys^-1``), which
   includes line codes, lengths and units as OpenDSS applies them; ``Switch=yes`` lines and lines
-  under a ``SwtControl`` are switchable, a disabled switch is normally open;
+  under a ``SwtControl`` are switchable; a disabled switch, or one open at either terminal
+  (``Open Line.X term=2``, read from OpenDSS's terminal state), is normally open, and a line
+  that is not a switch but open at a terminal is out of service;
 * **transformers**: two-winding units (wye/delta, kV, kVA, %R, X_HL, taps as solved); those
   under a ``RegControl`` are regulators;
 * **loads**: split per phase (wye) or per phase pair (delta), with the load model as the exponents
@@ -122,8 +124,43 @@ def _zero_impedance_switches() -> list[str]:
     return out
 
 
+def script_solved() -> bool:
+    """Does OpenDSS hold a solution of the circuit as it now stands, from a ``Solve`` of the
+    script?
+
+    ``Solution.Converged()`` alone does not say so: ``CalcVoltageBases`` (the last command of
+    the stock IEEE and EPRI master files) runs a zero-load power flow and leaves it "converged",
+    with no load, no losses and the regulators at their initial taps. OpenDSS marks that state
+    (and any edit after a solve) with ``SystemYChanged`` and counts no power-flow iterations; a
+    ``Solve`` leaves ``SystemYChanged`` False and at least one iteration.
+    """
+    dss = _dss()
+    return (bool(dss.Solution.Converged()) and int(dss.Solution.Iterations()) > 0
+            and not bool(dss.Solution.SystemYChanged()))
+
+
+def _solve_unless_solved() -> None:
+    """Solve the compiled circuit (its power flow and controls, e.g. regulator taps) unless the
+    script's own ``Solve`` is its current solution.
+
+    A script that solved is kept as it solved: solving again starts from that solution and
+    moves the losses within OpenDSS's tolerance (by about 1e-4 relative on IEEE 37), so the
+    figures would no longer be OpenDSS's own for the file. A script without a final ``Solve``
+    (or edited after it) is solved here, which gives exactly what ``Solve`` at its end gives.
+    """
+    if not script_solved():
+        try:
+            _dss().Solution.Solve()
+        except Exception as exc:
+            raise DSSFailure(*_split_error(exc)) from None
+
+
 def compile_circuit(path: str | Path) -> list[str]:
     """Compile ``path`` in OpenDSS and solve it; return warnings.
+
+    The circuit is always left solved with its controls (regulator taps) as OpenDSS's ``Solve``
+    leaves it: a script that ends with ``CalcVoltageBases`` and no ``Solve`` (the stock IEEE
+    and EPRI master files) is solved here (:func:`_solve_unless_solved`).
 
     A switch line with zero impedance (``Switch=y r1=0 x1=0``, as PowerModelsONM writes them) makes
     OpenDSS's Y matrix singular; such switches get OpenDSS's own ``Switch=yes`` impedance
@@ -140,15 +177,15 @@ def compile_circuit(path: str | Path) -> list[str]:
         dss.Error.EarlyAbort(True)
         try:
             _run(f'redirect "{path}"')
-            if not dss.Solution.Converged():  # a script that solves is taken as it solved
-                dss.Solution.Solve()
+            _solve_unless_solved()
         except DSSFailure as exc:
             where = re.search(r'\[file: "([^"]+)", line: (\d+)\]', exc.message)
             bad = _zero_impedance_switches() if "Matrix Inversion" in exc.message else []
-            if not bad or where is None or Path(where.group(1)).resolve() != path:
+            if not bad or (where is not None and Path(where.group(1)).resolve() != path):
                 raise _file_problem(path, exc.number, exc.message) from None
             # Repair the zero-impedance switches, then run the rest of the script from the
-            # command that failed, one command at a time.
+            # command that failed, one command at a time (none when the failure was the
+            # solve after the script, which has no file position).
             for name in bad:
                 _run(f"edit Line.{name} {SWITCH_DEFAULT}")
             warnings.append(
@@ -156,12 +193,12 @@ def compile_circuit(path: str | Path) -> list[str]:
                 "switch impedance (1 mOhm + j1 mOhm) for OpenDSS's solution; the models take "
                 "switches as ideal"
             )
-            lines = path.read_text(errors="replace").splitlines()[int(where.group(2)) - 1:]
+            lines = (path.read_text(errors="replace").splitlines()[int(where.group(2)) - 1:]
+                     if where is not None else [])
             try:
                 for command in _commands(lines):
                     _run(command)
-                if not dss.Solution.Converged():
-                    dss.Solution.Solve()
+                _solve_unless_solved()
             except DSSFailure as final:
                 raise _file_problem(path, final.number, final.message) from None
         except Exception as exc:
@@ -391,7 +428,10 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                 f"line connects nodes {n1} to {n2}; phases must match and be 1-3", (line,),
                 "bus1", "connect the same phases at both ends"))
             continue
-        mats = _line_matrices(n) if enabled else None
+        # ``open Line.X term=2`` (IEEE 123's tie switches) keeps the line enabled but open at
+        # a terminal: OpenDSS's own terminal state, on any conductor, makes it open.
+        term_open = enabled and any(bool(dss.CktElement.IsOpen(t, 0)) for t in (1, 2))
+        mats = _line_matrices(n) if enabled and not term_open else None
         if mats is None:
             length = float(dss.Lines.Length())
             r = np.asarray(dss.Lines.RMatrix(), float).reshape(n, n) * length
@@ -403,15 +443,18 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             z, b = mats
         phases = _letters(n1)
         units = int(dss.Lines.Units())
-        normally_open = (not enabled) if is_switch else False
+        normally_open = (not enabled or term_open) if is_switch else False
         if line in controlled:
-            normally_open = controlled[line]
+            normally_open = controlled[line] or term_open
+        if term_open and not is_switch:
+            warnings.append(f"Line.{line} is open at a terminal (Open command) and is not a "
+                            "switch: it is taken as out of service")
         line_rows.append({
             "id": line, "from_bus": b1, "to_bus": b2, "phases": phases,
             "length_m": float(dss.Lines.Length()) * unit_m.get(units, 1.0),
             "kind": "switch" if is_switch else "line",
             "switchable": is_switch, "normally_open": normally_open,
-            "in_service": enabled or is_switch,
+            "in_service": (enabled and not term_open) or is_switch,
             "i_max_a": float(dss.Lines.NormAmps()) or None,
             "line_code": dss.Lines.LineCode() or None,
         })

@@ -1,11 +1,13 @@
 """The three-phase AC check: OpenDSS's own power flow of a circuit with chosen switch states.
 
 The circuit is compiled again from its file (:func:`feederopt.io.opendss.compile_circuit`), the
-switch states (and, if given, regulator taps) are written into it (``Line.<id>.enabled`` and
-``Transformer.<id>.Taps``), OpenDSS solves it, and the solution is read back: convergence, losses
-(``Circuit.Losses``, every element), the power from the source, the power the loads draw,
-per-phase minimum and maximum voltage, the voltage unbalance and, given model voltages, the
-largest ``|V_model - V_opendss|`` over the nodes they share.
+switch states (and, if given, regulator taps) are written into it (``Line.<id>.enabled``, and
+``Close Line.<id> term=1/2`` for a switch opened at a terminal; ``Transformer.<id>.Taps``),
+OpenDSS solves it, and the solution is read back: convergence, losses (``Circuit.Losses``,
+every element), the power from the source, the power the loads draw, per-phase minimum and
+maximum voltage, the voltage unbalance, the nodes left without voltage and the load they
+leave unserved, and, given model voltages, the largest ``|V_model - V_opendss|`` over the
+nodes they share.
 
 Voltage unbalance is the largest deviation of a phase-voltage magnitude from the mean of the
 bus's phases, over the mean (the NEMA/IEEE "phase voltage unbalance rate", IEEE Std 112), over
@@ -23,6 +25,12 @@ import polars as pl
 
 from feederopt.io.opendss import compile_circuit
 from feederopt.network.threephase import PHASES, ThreePhaseNetwork
+
+#: A node below this voltage [p.u.] is de-energised: cut off, or fed only through couplings
+#: (a de-energised phase behind a transformer keeps a few per cent).
+DEAD_PU = 0.1
+#: Unserved load [kW] up to which a check passes (rounding only).
+UNSERVED_TOL_KW = 1e-3
 
 
 @dataclass
@@ -46,6 +54,14 @@ class OpenDSSSolution:
     open_switches: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     phasors_pu: dict[str, complex] = field(default_factory=dict)
+    dead_nodes: list[str] = field(default_factory=list)  # below DEAD_PU
+    unserved_load_kw: float = 0.0  # nominal kW of the loads on dead nodes
+
+    @property
+    def passed(self) -> bool:
+        """Converged, with every load served: a topology that leaves load without voltage does
+        not pass, however low its losses (they are low because load is missing)."""
+        return self.converged and self.unserved_load_kw <= UNSERVED_TOL_KW
 
     def comparable_voltages(self, floating_buses: set[str]) -> dict[str, float]:
         """Phase-voltage magnitudes to compare with a model: at buses behind an ungrounded
@@ -76,6 +92,10 @@ class OpenDSSSolution:
             "max_voltage_diff_pu": self.max_voltage_diff_pu,
             "max_voltage_diff_node": self.max_voltage_diff_node,
             "open_switches": self.open_switches,
+            "dead_nodes": len(self.dead_nodes),
+            "dead_node_names": self.dead_nodes[:50],
+            "unserved_load_kw": self.unserved_load_kw,
+            "passed": self.passed,
         }
 
 
@@ -103,11 +123,7 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
         open_switches = set(sw.filter(pl.col("normally_open"))["id"].to_list())
     changed = False
     for line in sw["id"].to_list():
-        dss.Lines.Name(line)
-        want_open = line in open_switches
-        if bool(dss.CktElement.Enabled()) == want_open:
-            dss.Text.Command(f"edit Line.{line} enabled={'n' if want_open else 'y'}")
-            changed = True
+        changed |= _set_switch(line, open_=line in open_switches)
     for tr, tap in (taps or {}).items():
         dss.Text.Command(f"edit Transformer.{tr} wdg=2 tap={tap}")
         changed = True
@@ -123,7 +139,10 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
             dss.Text.Command(f"edit {element} kW={kw} kvar={kvar}")
         changed = True
     try:
-        if changed:  # else the script's own solution stands (a new solve may move taps)
+        # compile_circuit leaves the circuit solved as OpenDSS solves the file (its controls
+        # too); after a change it is solved again, else solving again would only move the
+        # figures within OpenDSS's tolerance.
+        if changed:
             dss.Solution.Solve()
         converged = bool(dss.Solution.Converged())
     except Exception as exc:  # OpenDSS refuses to solve: report, do not crash the caller
@@ -132,10 +151,16 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
     losses = dss.Circuit.Losses()
     total = dss.Circuit.TotalPower()
     load_kw = load_kvar = 0.0
+    load_nodes: list[tuple[float, list[str]]] = []  # (nominal kW, its phase nodes)
     for _ in _each(dss.Loads):
         pw = np.asarray(dss.CktElement.Powers(), float)
         load_kw += float(pw[0::2].sum())
         load_kvar += float(pw[1::2].sum())
+        if dss.CktElement.Enabled():
+            bus = dss.CktElement.BusNames()[0].split(".")[0].lower()
+            order = list(dss.CktElement.NodeOrder())[:int(dss.CktElement.NumConductors())]
+            load_nodes.append((float(dss.Loads.kW()),
+                               [f"{bus}.{PHASES[n - 1]}" for n in order if 1 <= n <= 3]))
     volts: dict[str, float] = {}
     phasors: dict[str, complex] = {}
     base_kv = dict(zip(net.buses["id"].to_list(), net.buses["vn_kv"].to_list(), strict=True))
@@ -158,8 +183,52 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
     )
     if floating_buses:
         sol.voltages_pu = sol.comparable_voltages(floating_buses)
+    _dead(sol, load_nodes)
     _summarise(sol, net, model_voltages)
     return sol
+
+
+def _dead(sol: OpenDSSSolution, load_nodes: list[tuple[float, list[str]]]) -> None:
+    """The de-energised nodes (below :data:`DEAD_PU`) and the nominal load on them: a load
+    counts by the share of its phase nodes that are dead."""
+    dead = {k for k, v in sol.voltages_pu.items() if v < DEAD_PU}
+    sol.dead_nodes = sorted(dead)
+    unserved = 0.0
+    for kw, nodes in load_nodes:
+        if nodes:
+            unserved += kw * sum(n in dead for n in nodes) / len(nodes)
+    sol.unserved_load_kw = unserved
+    if dead:
+        sol.warnings.append(
+            f"OpenDSS: {len(dead)} node(s) de-energised (below {DEAD_PU} p.u.: "
+            f"{', '.join(sol.dead_nodes[:6])}{' ...' if len(dead) > 6 else ''}), "
+            f"{unserved:.3f} kW of load not served")
+
+
+def _set_switch(line: str, *, open_: bool) -> bool:
+    """Open or close ``Line.<line>`` in OpenDSS; ``True`` if its state changed.
+
+    A switch is open when it is disabled or open at either terminal (``Open Line.X term=2``,
+    as IEEE 123's ties are given), as :func:`feederopt.io.opendss.read_opendss` reads it.
+    Closing enables it and closes both terminals; opening disables it."""
+    import opendssdirect as dss
+
+    dss.Lines.Name(line)
+    enabled = bool(dss.CktElement.Enabled())
+    term_open = [t for t in (1, 2) if enabled and bool(dss.CktElement.IsOpen(t, 0))]
+    is_open = not enabled or bool(term_open)
+    if is_open == open_:
+        return False
+    if open_:
+        dss.Text.Command(f"edit Line.{line} enabled=n")
+        return True
+    if not enabled:
+        dss.Text.Command(f"edit Line.{line} enabled=y")
+        dss.Lines.Name(line)
+    for t in (1, 2):
+        if bool(dss.CktElement.IsOpen(t, 0)):
+            dss.Text.Command(f"close Line.{line} term={t}")
+    return True
 
 
 def _storage_share(element: str, kw: float) -> float:
@@ -181,7 +250,7 @@ def _each(collection: Any) -> Any:
 
 def _summarise(sol: OpenDSSSolution, net: ThreePhaseNetwork,
                model_voltages: dict[str, float] | None) -> None:
-    live = {k: v for k, v in sol.voltages_pu.items() if v > 1e-3}
+    live = {k: v for k, v in sol.voltages_pu.items() if v >= DEAD_PU}
     for ph in PHASES:
         vals = [v for k, v in live.items() if k.endswith("." + ph)]
         if vals:
