@@ -149,3 +149,21 @@ def test_feeder_without_switches_says_so() -> None:
     data = solve_three_phase("ieee37", ac_check=False, time_limit_s=60)
     assert data["status"] == "optimal" and data["open_switches"] == []
     assert any("no switchable lines" in n for n in data["notes"])
+
+
+def test_source_impedance_losses_are_reported_apart(tmp_path):
+    """D8 of the audit: the LinDist3Flow loss proxy includes the losses on the source's own
+    impedance, which OpenDSS's circuit losses leave out. With a weak source (IEEE 13 at 20 MVA
+    instead of 20 GVA short-circuit power) that part is reported apart, and the proxy without it
+    is the one close to OpenDSS's losses."""
+    from feederopt.algorithms.threephase import lindist3flow_power_flow
+
+    text = three_phase_case_path("ieee13").read_text()
+    assert "MVAsc3=20000 MVASC1=21000" in text
+    weak = tmp_path / "weak13.dss"
+    weak.write_text(text.replace("MVAsc3=20000 MVASC1=21000", "MVAsc3=20 MVASC1=21"))
+    flow = lindist3flow_power_flow(load_three_phase(str(weak)))
+    opendss_kw = three_phase_info(str(weak))["base_losses_kw"]
+    assert flow.source_loss_proxy_kw > 0.2 * flow.loss_proxy_kw
+    feeder = flow.loss_proxy_kw - flow.source_loss_proxy_kw
+    assert abs(feeder - opendss_kw) < 0.5 * abs(flow.loss_proxy_kw - opendss_kw)

@@ -128,6 +128,8 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         "base_open_switches": base_open,
         "changed_switches": sorted(set(topo.open_switches) ^ set(base_open)) if solved else [],
         "loss_proxy_kw": _num(topo.loss_proxy_kw),
+        # of which on the source's own impedance (not in OpenDSS's losses)
+        "loss_proxy_source_kw": _num(topo.flow.source_loss_proxy_kw) if topo.flow else None,
         "lower_bound_kw": _num(topo.bound_kw),
         "solve_time_s": topo.solve_time_s,
         "lindist3flow_min_voltage_pu": _num(topo.flow.min_voltage_pu) if topo.flow else None,

@@ -33,6 +33,9 @@ class ThreePhaseFlow:
     source_q_kvar: float
     loss_proxy_kw: float
     open_switches: list[str] = field(default_factory=list)
+    #: The part of ``loss_proxy_kw`` on the source's own (Thevenin) impedance, which OpenDSS's
+    #: circuit losses leave out: the proxy minus it is the one to set against OpenDSS's losses.
+    source_loss_proxy_kw: float = 0.0
 
     @property
     def min_voltage_pu(self) -> float:
@@ -43,10 +46,16 @@ class ThreePhaseFlow:
         return max(self.voltages_pu.values()) if self.voltages_pu else math.nan
 
 
-def loss_proxy(pu: PerUnitThreePhase, p: np.ndarray, q: np.ndarray) -> float:
+def loss_proxy(pu: PerUnitThreePhase, p: np.ndarray, q: np.ndarray, *,
+               source_only: bool = False) -> float:
     """``sum_e sum_i r_i (p_i^2 + q_i^2)`` [p.u.], the loss proxy of
-    :mod:`feederopt.problems.threephase` (effective resistances ``r_i``)."""
-    return float(np.sum(effective_resistance(pu) * (p**2 + q**2)))
+    :mod:`feederopt.problems.threephase` (effective resistances ``r_i``); with
+    ``source_only`` the part on the source edges (the source's Thevenin impedance)."""
+    terms = effective_resistance(pu) * (p**2 + q**2)
+    if source_only:
+        ix = edge_phases(pu)
+        terms = terms[[pu.edges[e].kind == "source" for e in ix.edge]]
+    return float(np.sum(terms))
 
 
 def lindist3flow_power_flow(net: ThreePhaseNetwork | PerUnitThreePhase, *,
@@ -77,6 +86,7 @@ def lindist3flow_power_flow(net: ThreePhaseNetwork | PerUnitThreePhase, *,
     return ThreePhaseFlow(
         voltages_pu=volts, source_p_kw=p_src, source_q_kvar=q_src,
         loss_proxy_kw=loss_proxy(pu, vals["p"], vals["q"]) * 1000,
+        source_loss_proxy_kw=loss_proxy(pu, vals["p"], vals["q"], source_only=True) * 1000,
         open_switches=sorted(e.id for e in pu.edges if e.normally_open),
     )
 

@@ -57,6 +57,10 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
             table.add_row("open switches", ", ".join(data["open_switches"]) or "-")
             table.add_row("changed switches", ", ".join(data["changed_switches"]) or "-")
             table.add_row("loss proxy (LinDist3Flow)", fmt(data["loss_proxy_kw"], ".3f", " kW"))
+            if data.get("loss_proxy_source_kw"):
+                table.add_row("source-impedance part (LinDist3Flow)",
+                              fmt(data["loss_proxy_source_kw"], ".3f", " kW")
+                              + " (not in OpenDSS's losses)")
         table.add_row("time", fmt(data["solve_time_s"], ".2f", " s"))
         if "base_losses_kw" in data:
             table.add_row("base case losses (OpenDSS)",
