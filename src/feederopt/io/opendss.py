@@ -17,10 +17,18 @@ What is read, and how (OpenDSS manual, "Circuit element reference"):
   that is not a switch but open at a terminal is out of service;
 * **transformers**: two-winding units (wye/delta, kV, kVA, %R, X_HL, taps as solved); those
   under a ``RegControl`` are regulators;
-* **loads**: split per phase (wye) or per phase pair (delta), with the load model as the exponents
-  of the exponential model (models 1-8; ZIP by its slope at 1 p.u.);
+* **loads**: split per phase (wye) or per phase pair (delta; a 1-phase delta load on one node is
+  phase to ground, as OpenDSS connects it), with the load model as the exponents of the
+  exponential model (models 1-8; ZIP by its slope at 1 p.u.);
 * **capacitors, generators, PV systems, storage**: ratings, and the base-case output as
   OpenDSS solved it.
+
+Every element's connections (which node each conductor of each terminal is on) are OpenDSS's
+own, ``CktElement.NodeOrder()``, not the node suffixes of the bus names in the file: OpenDSS
+fills a short spec with its defaults, so a 3-phase line with ``bus2=x.1.2`` is on ``x.1.2.3``
+(EPRI ckt24) and a 1-phase delta load with ``bus1=x.1`` is phase to ground (IEEE 34). What the
+model cannot represent after OpenDSS's connection (a line with different phases, or phases in a
+different order, at its two ends; a 2-phase delta load) is a typed problem naming the element.
 
 Protection and control elements (relays, reclosers, fuses, capacitor controls) are listed in
 ``meta["warnings"]``; any other power element is a typed ``unsupported_element`` problem. A file
@@ -248,13 +256,90 @@ def _file_problem(path: Path, number: int, message: str, hint: str = "") -> Inpu
 # ---------------------------------------------------------------------------------------------
 
 
-def _bus_and_nodes(spec: str, n_default: int) -> tuple[str, list[int]]:
-    """``"632.3.2"`` -> ("632", [3, 2]); ``"671"`` -> ("671", [1, 2, 3][:n])."""
-    parts = spec.split(".")
-    nodes = [int(p) for p in parts[1:] if p.strip() != ""]
-    if not nodes:
-        nodes = list(range(1, n_default + 1))
-    return parts[0].lower(), nodes
+def _spec_nodes(spec: str, n_phases: int, n_conductors: int) -> list[int]:
+    """The nodes OpenDSS connects a terminal's conductors to, from its bus spec (``"x.1.2"``):
+    by default ``1, 2, ..`` for the phase conductors and 0 (ground) for the others, each
+    replaced by the node the spec names in its place; nodes beyond the conductors are ignored.
+    Used only where OpenDSS has no connection to report (a disabled element)."""
+    nodes = [k + 1 if k < n_phases else 0 for k in range(n_conductors)]
+    given = [p.strip() for p in spec.split(".")[1:]]
+    for k, text in enumerate(given[:n_conductors]):
+        if text.isdigit():
+            nodes[k] = int(text)
+    return nodes
+
+
+def _terminals() -> list[tuple[str, list[int]]]:
+    """The active element's terminals as OpenDSS connected them: per terminal, the bus name
+    (lower case, without node suffix) and the node of each of its conductors.
+
+    The nodes come from ``CktElement.NodeOrder()``, not from the bus name the file wrote:
+    OpenDSS fills a bus spec that lists fewer nodes than the element has conductors with its
+    defaults (a 3-phase line with ``bus2=x.1.2`` is connected to ``x.1.2.3``; a 1-phase delta
+    load with ``bus1=x.1`` to ``x.1.0``, i.e. phase to ground), and ignores extra ones. Reading
+    the suffix ourselves would model a different circuit from the one OpenDSS solves. A
+    disabled element is not in OpenDSS's system and has no ``NodeOrder``; its nodes are
+    OpenDSS's rule applied to its bus spec (:func:`_spec_nodes`).
+    """
+    dss = _dss()
+    names = list(dss.CktElement.BusNames())
+    nc = int(dss.CktElement.NumConductors())
+    try:
+        order = [int(n) for n in dss.CktElement.NodeOrder()]
+    except Exception:  # DSSException 15013 "Nodes are not initialized" (disabled element)
+        order = []
+    if len(order) != nc * len(names):
+        nph = int(dss.CktElement.NumPhases())
+        order = [n for bus in names for n in _spec_nodes(bus, nph, nc)]
+    return [(bus.split(".")[0].lower(), order[k * nc:(k + 1) * nc])
+            for k, bus in enumerate(names)]
+
+
+def _winding_nodes(nodes: list[int]) -> str:
+    """A transformer terminal's nodes as ``from_nodes``/``to_nodes`` text, e.g. ``"1.2.3"``:
+    trailing grounded conductors (node 0, OpenDSS's default neutral) are left out, since the
+    model takes a missing neutral as ground."""
+    while nodes and nodes[-1] == 0:
+        nodes = nodes[:-1]
+    return ".".join(map(str, nodes))
+
+
+def _load_parts(nodes: list[int], nph: int, delta: bool,
+                kv: float) -> list[tuple[str, str, float]]:
+    """A load's parts ``(conn, phases, rated kV across the part)`` for its conductors' nodes as
+    OpenDSS connected them (:func:`_terminals`); ``[]`` if the model cannot represent it.
+
+    As OpenDSS's Load connects them: a wye load has its phases to its neutral conductor (the
+    last node; node 0, ground, by default); a 1-phase wye load whose neutral is another phase
+    (``bus1=x.1.2``) is between the two phases. A 3-phase delta load is between its phase
+    pairs; a 1-phase delta load has two conductors, and is phase to phase (``bus1=x.1.2``) or,
+    when its bus spec names one node (``bus1=x.1``, IEEE 34's distributed loads), phase to
+    ground, since OpenDSS connects the unnamed second conductor to node 0. The model takes a
+    neutral on a node other than 1-3 as ground, as before; it has no 2-phase delta (open
+    delta) load, and no load whose neutral is on a phase node unless it is one 1-phase load
+    between two phases.
+    """
+    def live(n: int) -> bool:
+        return 1 <= n <= 3
+
+    phase_nodes = nodes[:nph]
+    other = nodes[nph] if len(nodes) > nph else 0
+    if len(phase_nodes) != nph or not all(live(n) for n in phase_nodes) or len(
+            set(phase_nodes)) != nph:
+        return []
+    if live(other):  # the neutral (wye) or the second conductor (1-phase delta) on a phase
+        if nph != 1 or other == phase_nodes[0]:
+            return []
+        return [("delta", _letters([phase_nodes[0], other]), kv)]
+    if delta and nph == 1:
+        return [("wye", _letters(phase_nodes), kv)]  # kV is the rating across the load
+    if delta and nph == 3:
+        ph = _letters(phase_nodes)
+        return [("delta", ph[k] + ph[(k + 1) % 3], kv) for k in range(3)]
+    if delta:
+        return []  # a 2-phase delta load (open delta)
+    v = kv if nph == 1 else kv / math.sqrt(3)
+    return [("wye", _letters([n]), v) for n in phase_nodes]
 
 
 def _letters(nodes: list[int]) -> str:
@@ -393,7 +478,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     # ---- sources ------------------------------------------------------------------------
     src_rows = []
     for vs in _iterate(dss.Vsources):
-        bus, _ = _bus_and_nodes(dss.CktElement.BusNames()[0], 3)
+        bus = _terminals()[0][0]
         seq = {}
         for prop in ("R1", "X1", "R0", "X0"):
             dss.Text.Command(f"? vsource.{vs}.{prop}")
@@ -417,16 +502,17 @@ def read_opendss(path: str | Path, *, name: str | None = None,
               7: 0.01, 8: 0.001}
     for line in _iterate(dss.Lines):
         n = int(dss.Lines.Phases())
-        b1, n1 = _bus_and_nodes(dss.Lines.Bus1(), n)
-        b2, n2 = _bus_and_nodes(dss.Lines.Bus2(), n)
+        (b1, n1), (b2, n2) = _terminals()
         enabled = bool(dss.CktElement.Enabled())
         is_switch = bool(dss.Lines.IsSwitch()) or line in controlled
         problems += _line_value_problems(line, n)
-        if _letters(n1) != _letters(n2) or len(_letters(n1)) != n:
+        if _letters(n1) != _letters(n2) or len(set(_letters(n1))) != n or len(n1) != n:
             problems.append(Problem(
                 ProblemKind.INVALID_VALUE, "lines",
-                f"line connects nodes {n1} to {n2}; phases must match and be 1-3", (line,),
-                "bus1", "connect the same phases at both ends"))
+                f"Line.{line} connects nodes {n1} of bus {b1} to nodes {n2} of bus {b2} (as "
+                "OpenDSS connects them): the model needs the same phases 1-3, in the same "
+                "order, at both ends", (line,), "bus2",
+                "connect the same phases at both ends, e.g. bus1=x.1.2 bus2=y.1.2"))
             continue
         # ``open Line.X term=2`` (IEEE 123's tie switches) keeps the line enabled but open at
         # a terminal: OpenDSS's own terminal state, on any conductor, makes it open.
@@ -478,7 +564,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                 "split a three-winding transformer into two-winding units"))
             continue
         nph = int(dss.CktElement.NumPhases())
-        names = dss.CktElement.BusNames()
+        (b1, n1), (b2, n2) = _terminals()
         wd = []
         for w in (1, 2):
             dss.Transformers.Wdg(w)
@@ -496,11 +582,9 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             problems.append(Problem(
                 ProblemKind.BAD_IMPEDANCE, "transformers", f"Transformer.{tr} has XHL NaN",
                 (tr,), "xhl", "give the leakage reactance XHL in percent, e.g. XHL=2"))
-        b1, n1 = _bus_and_nodes(names[0], nph)
-        b2, n2 = _bus_and_nodes(names[1], nph)
         tr_rows.append({
             "id": tr, "from_bus": b1, "to_bus": b2,
-            "from_nodes": ".".join(map(str, n1)), "to_nodes": ".".join(map(str, n2)),
+            "from_nodes": _winding_nodes(n1), "to_nodes": _winding_nodes(n2),
             "n_phases": nph, "conn_from": "delta" if wd[0][2] else "wye",
             "conn_to": "delta" if wd[1][2] else "wye", "kv_from": wd[0][0], "kv_to": wd[1][0],
             "s_kva": wd[0][1], "r_pct": wd[0][3] + wd[1][3],
@@ -513,30 +597,24 @@ def read_opendss(path: str | Path, *, name: str | None = None,
 
     # ---- loads --------------------------------------------------------------------------
     load_rows = []
+    delta_to_ground: list[str] = []  # 1-phase delta loads on one node
     for ld in _iterate(dss.Loads):
         nph = int(dss.Loads.Phases())
-        bus, nodes = _bus_and_nodes(dss.CktElement.BusNames()[0], nph)
+        bus, nodes = _terminals()[0]
         delta = bool(dss.Loads.IsDelta())
         kv, kw, kvar = float(dss.Loads.kV()), float(dss.Loads.kW()), float(dss.Loads.kvar())
         pe, qe = _exponents(int(dss.Loads.Model()), dss)
-        live = [n for n in nodes if 1 <= n <= 3]
-        parts: list[tuple[str, str, float]] = []  # (conn, phase, rated kV across the part)
-        if delta and nph == 1 and len(live) >= 2:
-            parts = [("delta", _letters(live[:2]), kv)]
-        elif delta and nph == 3 and len(live) >= 3:
-            ph = _letters(live[:3])
-            parts = [("delta", ph[k] + ph[(k + 1) % 3], kv) for k in range(3)]
-        elif not delta and nph == 1 and len(live) >= 2 and (len(nodes) < 2 or nodes[1] != 0):
-            parts = [("delta", _letters(live[:2]), kv)]  # a wye load between two phases
-        elif not delta and len(live) >= nph:
-            v = kv if nph == 1 else kv / math.sqrt(3)
-            parts = [("wye", _letters([n]), v) for n in live[:nph]]
+        parts = _load_parts(nodes, nph, delta, kv)
         if not parts:
             problems.append(Problem(
                 ProblemKind.BAD_LOAD, "loads",
-                f"a {'delta' if delta else 'wye'} load on {nph} phase(s) at nodes {nodes}",
-                (ld,), "bus1", "connect the load to as many phase nodes as it has phases"))
+                f"Load.{ld}: a {nph}-phase {'delta' if delta else 'wye'} load that OpenDSS "
+                f"connects to nodes {nodes} of bus {bus}; the model takes wye and delta loads "
+                "on distinct phase nodes 1-3 (no 2-phase delta)", (ld,), "bus1",
+                "give each phase conductor its own node 1-3, e.g. bus1=x.1.2.3 for 3 phases"))
             continue
+        if delta and parts[0][0] == "wye":
+            delta_to_ground.append(ld)
         for conn, ph, v in parts:
             load_rows.append({"id": ld, "bus": bus, "conn": conn, "phase": ph,
                               "p_mw": kw / 1000 / len(parts), "q_mvar": kvar / 1000 / len(parts),
@@ -544,11 +622,17 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                               "model": int(dss.Loads.Model()),
                               "in_service": bool(dss.CktElement.Enabled())})
 
+    if delta_to_ground:
+        warnings.append(
+            f"{len(delta_to_ground)} 1-phase delta load(s) name one node "
+            f"({', '.join(delta_to_ground[:6])}{' ...' if len(delta_to_ground) > 6 else ''}): "
+            "OpenDSS connects them phase to ground, at their kV rating, and so does the model")
+
     # ---- capacitors ---------------------------------------------------------------------
     sh_rows = []
     for cap in _iterate(dss.Capacitors):
         nph = int(dss.CktElement.NumPhases())
-        bus, nodes = _bus_and_nodes(dss.CktElement.BusNames()[0], nph)
+        bus, nodes = _terminals()[0]
         states = list(dss.Capacitors.States())
         share = (sum(states) / len(states)) if states else 1.0
         sh_rows.append({"id": cap, "bus": bus, "phases": _letters(nodes[:nph]),
@@ -566,7 +650,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         for el in _iterate(coll):
             full = f"{dss.CktElement.Name()}"
             nph = int(dss.CktElement.NumPhases())
-            bus, nodes = _bus_and_nodes(dss.CktElement.BusNames()[0], nph)
+            bus, nodes = _terminals()[0]
             powers = np.asarray(dss.CktElement.Powers(), float)
             p_out = -float(powers[0::2].sum()) / 1000 if powers.size else 0.0
             q_out = -float(powers[1::2].sum()) / 1000 if powers.size else 0.0
