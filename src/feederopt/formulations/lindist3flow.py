@@ -14,6 +14,23 @@ GM 2016; and the seed 001 (Moring et al.) equations (16c)-(16l):
           -M (1 - y) <= w_t - w_f - M^p p - M^q q <= M (1 - y),  |p|, |q| <= F y   switch
     (16g/16i) w_sec = g0 + G w_pri,  (16h/16j/16k) s_pri = Gamma s_sec          transformer bank
     (16c) w_min <= w <= w_max,  w = v_set^2 at the source
+    (KVL) theta_t = theta_f + (M^q p - M^p q) / 2                               branch on a loop
+          theta_sec = Re(C) theta_pri + Im(C) (w_pri - 1) / 2,  C = Gamma^T        bank on a loop
+
+The last two rows are the angle half of the linearised drop. With ``V_i = a_i (1 + delta_i)``,
+``delta_i ~ (w_i - 1) / 2 + j theta_i`` (``theta`` the angle deviation of a node from its
+nominal phase angle) and ``I_j ~ conj(s_j) a_j``, a branch gives ``delta_t = delta_f -
+sum_j m_ij conj(s_j)`` with ``m_ij = Z_ij a_j / a_i``: its real part is (16d) and its imaginary
+part ``theta_t - theta_f = -Im(m) p + Re(m) q = (M^q p - M^p q) / 2``. An ideal bank
+``V_sec = T V_pri`` gives ``delta_sec,i = sum_k C_ik delta_k`` with ``C_ik = T_ik a_k / (T a)_i =
+Gamma_ki``. On a radial network ``theta`` only follows the flows, so these rows are left out;
+on a loop (a mesh, or two banks from one feeder into one secondary network) (16d) alone leaves
+one circulating flow per loop free, ``sum_loop (M^p p + M^q q) = 0`` fixes only its magnitude
+part, and the solver returns an arbitrary vertex (EPRI ckt24: 2.35 p.u. behind a step-down
+bank). The angle rows are therefore written for the branches and banks on a loop of the bus
+graph of the closed (or switchable closed) branches, banks and sources (:func:`loop_links`),
+with a big-M on switchable branches, and they fix the circulating flow by Kirchhoff's voltage
+law around the loop.
 
 ``M^p, M^q``, the load linearisation (wye and delta, exponential models), line charging and the
 bank matrices ``G, g0, Gamma`` come from :mod:`feederopt.network.threephase_perunit`. ``M`` is the
@@ -30,9 +47,12 @@ import scipy.sparse as sp
 
 from feederopt.formulations.blocks import Block, Group, Sense
 from feederopt.network.threephase_perunit import PerUnitThreePhase
+from feederopt.network.topology import bridges
 
 #: Range of ``w`` without voltage limits (finite, so that the big-M of a switch stays finite).
 W_UNBOUNDED = 100.0
+#: Range of a node's angle deviation ``theta`` [rad] with voltage limits (only on loops).
+THETA_MAX = np.pi / 2
 
 
 @dataclass(frozen=True)
@@ -65,6 +85,45 @@ def edge_phases(pu: PerUnitThreePhase) -> EdgePhases:
         bsec += [pu.node_of[(bk.t, ph)] for ph in bk.sec]
     return EdgePhases(np.array(edge, int), np.array(fn, int), np.array(tn, int),
                       np.array(start, int), np.array(bstart, int), np.array(bsec, int))
+
+
+def loop_links(pu: PerUnitThreePhase) -> tuple[np.ndarray, np.ndarray]:
+    """Which edges and banks lie on a loop: masks over ``pu.edges`` and ``pu.banks``.
+
+    The graph has the buses as vertices, one link per edge (a non-switchable open edge left
+    out, a switchable one in if closed in the base case), one per bank (primary to secondary
+    bus) and one from every source bus to a common ground (so that a path between two sources
+    is a loop). Edges between the same two buses on disjoint phases (ckt24's pairs of
+    single-phase lines behind a two-unit bank) are one link: they close no loop of a phase. A
+    link lies on a loop unless it is a bridge (Tarjan). A loop of the bus graph that closes on
+    no single phase only adds angle rows that are redundant but consistent."""
+    nbus = len(pu.bus_ids)
+    groups: dict[tuple[int, int], list[int]] = {}
+    for e, ed in enumerate(pu.edges):
+        if not ed.normally_open:
+            groups.setdefault((min(ed.f, ed.t), max(ed.f, ed.t)), []).append(e)
+    f: list[int] = []
+    t: list[int] = []
+    members: list[list[int]] = []
+    for (a, b), es in groups.items():
+        phases = [ph for e in es for ph in pu.edges[e].phases]
+        parts = [es] if len(set(phases)) == len(phases) else [[e] for e in es]
+        for part in parts:
+            f.append(a)
+            t.append(b)
+            members.append(part)
+    for bk in pu.banks:
+        f.append(bk.f)
+        t.append(bk.t)
+    for b in sorted({int(pu.node_bus[nd]) for nd in pu.source_nodes}):
+        f.append(b)
+        t.append(nbus)  # the ground
+    on_loop = ~bridges(nbus + 1, np.array(f, int), np.array(t, int))
+    edge_mask = np.zeros(len(pu.edges), bool)
+    for k, part in enumerate(members):
+        edge_mask[part] = on_loop[k]
+    bank_mask = on_loop[len(members):len(members) + len(pu.banks)].copy()
+    return edge_mask, bank_mask
 
 
 def flow_bound(pu: PerUnitThreePhase, margin: float = 1.5) -> float:
@@ -201,4 +260,52 @@ def lindist3flow(pu: PerUnitThreePhase, *, voltage_limits: bool = True,
         rr, cc, vv = zip(*entries_w, strict=True)
         block.add_rows("bank_voltage", {"w": sp.csr_matrix((vv, (rr, cc)), shape=(r, n))},
                        Sense.EQ, np.array(rhs))
+
+    # ---- angles on loops (see module docstring) ---------------------------------------------
+    loop_e, loop_b = loop_links(pu)
+    if loop_e.any() or loop_b.any():
+        th_max = THETA_MAX if voltage_limits else W_UNBOUNDED
+        th_lo = np.full(n, -th_max)
+        th_hi = np.full(n, th_max)
+        th_lo[pu.source_nodes] = 0.0
+        th_hi[pu.source_nodes] = 0.0
+        block.add_group(Group.new("theta", n, th_lo, th_hi))
+        on = loop_e[ix.edge]
+        eq = np.flatnonzero(on & fixed & closed[ix.edge])
+        block.add_rows("angle", {"theta": dw[eq], "p": -0.5 * mq[eq], "q": 0.5 * mp[eq]},
+                       Sense.EQ, np.zeros(len(eq)))
+        sw_rows = np.flatnonzero(on & ~fixed)
+        big_th = np.full(len(sw_rows), 2 * th_max)
+        ysw = sp.csr_matrix((big_th, (np.arange(len(sw_rows)), ix.edge[sw_rows])),
+                            shape=(len(sw_rows), len(pu.edges)))
+        for sign, name in ((1.0, "angle_switch_up"), (-1.0, "angle_switch_dn")):
+            block.add_rows(name, {"theta": sign * dw[sw_rows], "p": -0.5 * sign * mq[sw_rows],
+                                  "q": 0.5 * sign * mp[sw_rows], "y": ysw}, Sense.LE, big_th)
+        ent_t: list[tuple[int, int, float]] = []
+        ent_w: list[tuple[int, int, float]] = []
+        rhs_t: list[float] = []
+        r = 0
+        for b, bk in enumerate(pu.banks):
+            if not loop_b[b]:
+                continue
+            for i, ph in enumerate(bk.sec):
+                ent_t.append((r, pu.node_of[(bk.t, ph)], 1.0))
+                const = 0.0
+                for k, pk in enumerate(bk.pri):
+                    c = complex(bk.gamma[k, i])  # C_ik = T_ik a_k / (T a)_i
+                    node = pu.node_of[(bk.f, pk)]
+                    if c.real != 0:
+                        ent_t.append((r, node, -c.real))
+                    if c.imag != 0:
+                        ent_w.append((r, node, -c.imag / 2))
+                        const -= c.imag / 2
+                rhs_t.append(const)
+                r += 1
+        if r:
+            rt, ct, vt = zip(*ent_t, strict=True)
+            terms = {"theta": sp.csr_matrix((vt, (rt, ct)), shape=(r, n))}
+            if ent_w:
+                rw, cw, vw = zip(*ent_w, strict=True)
+                terms["w"] = sp.csr_matrix((vw, (rw, cw)), shape=(r, n))
+            block.add_rows("bank_angle", terms, Sense.EQ, np.array(rhs_t))
     return block
