@@ -16,7 +16,7 @@ import pytest
 
 from feederopt.api_threephase import three_phase_info
 from feederopt.cases.threephase import three_phase_case_path
-from feederopt.errors import InputError, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io.opendss import _spec_nodes, read_opendss
 
 #: IEEE 13's command before which elements are added (the end of the element definitions).
@@ -109,12 +109,18 @@ def test_disabled_delta_load_gets_opendss_connection_too(tmp_path: Path) -> None
     assert [(r["conn"], r["phase"], r["in_service"]) for r in rows] == [("wye", "a", False)]
 
 
-def test_two_phase_delta_load_is_a_typed_problem(tmp_path: Path) -> None:
-    path = _ieee13_with(tmp_path, "open_delta", "New Load.od Bus1=671.1.2.3 Phases=2 "
-                        "Conn=Delta kV=4.16 kW=100 kvar=50")
+def _only_problem(path: Path) -> Problem:
+    """The one problem reading ``path`` raises."""
     with pytest.raises(InputError) as err:
         read_opendss(path)
     (problem,) = err.value.problems
+    return problem
+
+
+def test_two_phase_delta_load_is_a_typed_problem(tmp_path: Path) -> None:
+    path = _ieee13_with(tmp_path, "open_delta", "New Load.od Bus1=671.1.2.3 Phases=2 "
+                        "Conn=Delta kV=4.16 kW=100 kvar=50")
+    problem = _only_problem(path)
     assert problem.kind == ProblemKind.BAD_LOAD
     assert problem.ids == ("od",)
     assert "Load.od" in problem.message and "[1, 2, 3]" in problem.message
@@ -146,9 +152,7 @@ def test_line_with_different_phases_at_its_ends_is_a_typed_problem(tmp_path: Pat
     has one phase set per line, so the line is refused by name."""
     path = _ieee13_with(tmp_path, "crossed", replace=(
         "Bus1=671.1.3      Bus2=684.1.3", "Bus1=671.1.3      Bus2=684.3.1"))
-    with pytest.raises(InputError) as err:
-        read_opendss(path)
-    (problem,) = err.value.problems
+    problem = _only_problem(path)
     assert problem.kind == ProblemKind.INVALID_VALUE
     assert problem.ids == ("671684",)
     assert "Line.671684" in problem.message and "[3, 1]" in problem.message
