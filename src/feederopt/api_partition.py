@@ -9,7 +9,6 @@ Algorithm 1 of seed 001 or by the extensive form (:mod:`feederopt.algorithms.par
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -26,7 +25,7 @@ from feederopt.algorithms.partition import (
 from feederopt.cases import load_three_phase
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io.writing import output_problems
-from feederopt.options import WORKERS_PER_CORE
+from feederopt.options import time_limit_problems, workers_problems
 from feederopt.problems.partition import (
     PartitionPlan,
     PartitionSettings,
@@ -90,30 +89,6 @@ def partition(source: Any, *, settings: str | Path | None = None,
 
 def _bad_option(name: str, message: str, hint: str = "") -> Problem:
     return Problem(ProblemKind.INVALID_VALUE, "options", message, field=name, hint=hint)
-
-
-def workers_problems(workers: Any, option: str = "workers") -> list[Problem]:
-    """``workers`` must be a whole number from 1 to :data:`~feederopt.options.WORKERS_PER_CORE`
-    per core (None: every core): the rule (and the messages) of
-    ``SolveOptions._execution_problems`` in :mod:`feederopt.options`, its twin for ``solve``."""
-    cores = os.cpu_count() or 1
-    if workers is None:
-        return []
-    if not (isinstance(workers, int) and not isinstance(workers, bool) and workers >= 1):
-        return [_bad_option(option, f"--workers must be at least 1, not {workers}", "e.g. 2")]
-    if workers > WORKERS_PER_CORE * cores:
-        return [_bad_option(option, f"--workers {workers} is more than {WORKERS_PER_CORE} per "
-                            f"core ({cores} core(s) here)",
-                            f"use at most {WORKERS_PER_CORE * cores}")]
-    return []
-
-
-def time_limit_problems(time_limit_s: Any, option: str = "time_limit") -> list[Problem]:
-    """The time limit must be a positive number of seconds (as ``SolveOptions.check``)."""
-    if isinstance(time_limit_s, int | float) and not isinstance(time_limit_s, bool) \
-            and time_limit_s > 0:  # NaN fails here, +inf (no limit) passes
-        return []
-    return [_bad_option(option, "the time limit must be positive", "e.g. 600")]
 
 
 def option_problems(*, method: str = "cutting_plane", workers: Any = 1,

@@ -29,7 +29,6 @@ from feederopt.algorithms.resilience import (
 from feederopt.algorithms.resilience import (
     restore as _restore,
 )
-from feederopt.api_partition import time_limit_problems, workers_problems
 from feederopt.cases import load
 from feederopt.cases.disasters import load_disasters
 from feederopt.errors import InputError, Problem, ProblemKind
@@ -37,6 +36,7 @@ from feederopt.execution import make_executor
 from feederopt.formulations.resilience import RadialityKind
 from feederopt.io.disasters import DisasterSet
 from feederopt.network.container import Network
+from feederopt.options import gap_problems, time_limit_problems, workers_problems
 from feederopt.problems.resilience import (
     SEED_PENALTY_PU,
     PlanSettings,
@@ -163,11 +163,9 @@ def plan_problems(*, scenarios: Any = None, broken: Any = None, method: str = "e
                                 "workers and ray act on the L-shaped method's subproblems only",
                                 field="workers", hint="add --method lshaped, or leave them out"))
     problems += workers_problems(workers)
-    # the relative gap of the L-shaped method: [0, 1), the bound of SolveOptions.check (twin)
-    if not (_number(gap) and 0 <= gap < 1):
-        problems.append(_bad("gap", f"the gap must be a relative tolerance in [0, 1), not {gap}",
-                             "e.g. 1e-6"))
-    elif method == "extensive" and gap != 1e-6:
+    gap_bad = gap_problems(gap)  # the relative gap of the L-shaped method
+    problems += gap_bad
+    if not gap_bad and method == "extensive" and gap != 1e-6:
         problems.append(_bad("gap", "the gap is the L-shaped method's tolerance; the extensive "
                              "form is solved to optimality", "add method='lshaped'"))
     problems += time_limit_problems(time_limit_s)

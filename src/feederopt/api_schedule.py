@@ -28,6 +28,7 @@ from feederopt.io.timeseries import load_devices, load_profiles
 from feederopt.io.writing import output_problems
 from feederopt.network.container import Network
 from feederopt.network.timeseries import DeviceKind, Devices
+from feederopt.options import gap_problems, time_limit_problems
 from feederopt.problems.schedule import (
     BudgetKind,
     ScheduleSettings,
@@ -150,28 +151,22 @@ def _settings(settings: ScheduleSettings | None, changes: dict[str, Any]
     return st, problems + settings_problems(st)
 
 
-def _number(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and not math.isnan(x)
-
-
 def run_problems(st: ScheduleSettings, *, time_limit_s: Any = 900.0, gap: Any = 1e-3,
                  samples: Any = 0, deterministic: bool = False,
                  sub_time_s: Any = None) -> list[Problem]:
     """Every problem of :func:`schedule`'s run options for the settings ``st``, each naming
-    its option. The bounds are those of ``SolveOptions.check`` (:mod:`feederopt.options`, the
-    twin for ``solve``): a positive time limit, a relative gap in [0, 1)."""
+    its option. The time limits and the gap follow every command's rules
+    (:func:`feederopt.options.time_limit_problems`, :func:`~feederopt.options.gap_problems`)."""
     out: list[Problem] = []
 
     def bad(name: str, message: str, hint: str) -> None:
         out.append(Problem(ProblemKind.INVALID_VALUE, "options", message, field=name,
                            hint=hint))
 
-    if not (_number(time_limit_s) and time_limit_s > 0):
-        bad("time_limit", "the time limit must be positive", "e.g. 900")
-    if sub_time_s is not None and not (_number(sub_time_s) and sub_time_s > 0):
-        bad("sub_time", "the subproblem time limit must be positive", "e.g. 60")
-    if not (_number(gap) and math.isfinite(gap) and 0 <= gap < 1):
-        bad("gap", f"the gap must be a relative tolerance in [0, 1), not {gap}", "e.g. 1e-3")
+    out += time_limit_problems(time_limit_s)
+    if sub_time_s is not None:
+        out += time_limit_problems(sub_time_s, option="sub_time")
+    out += gap_problems(gap)
     if not (isinstance(samples, int) and not isinstance(samples, bool) and samples >= 0):
         bad("samples", f"samples must be >= 0, not {samples}",
             "e.g. --samples 100, or 0 for no sample check")

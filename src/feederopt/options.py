@@ -184,11 +184,8 @@ class SolveOptions:
             bad("radiality", f"unknown radiality model {self.radiality!r}",
                 "use one of " + ", ".join(m.value for m in RadialityModel))
         stop = self.stop
-        if not (_finite(stop.gap) and 0 <= stop.gap < 1):
-            bad("gap", f"gap must be at least 0 and below 1 (it is relative), not {stop.gap}",
-                "e.g. 1e-4 (0.01 %) or 0.01 (1 %)")
-        if not (_number(stop.time_limit_s) and stop.time_limit_s > 0):
-            bad("time_limit", "the time limit must be positive", "e.g. 600")
+        out += gap_problems(stop.gap)
+        out += time_limit_problems(stop.time_limit_s)
         if not (isinstance(stop.iteration_limit, int) and stop.iteration_limit >= 1):
             bad("iteration_limit", "the iteration limit must be a positive whole number",
                 "e.g. 10000")
@@ -337,20 +334,7 @@ class SolveOptions:
                     f"{flag} only applies to --scenarios and --robust solves", field=name,
                     hint=f"a deterministic solve runs in one process; leave {flag} out or add "
                     "--scenarios FILE or --robust X"))
-        if ex.workers is not None:
-            cores = os.cpu_count() or 1
-            if ex.workers < 1:
-                out.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                                   f"--workers must be at least 1, not {ex.workers}",
-                                   field="workers", hint="e.g. 2"))
-            elif ex.workers > WORKERS_PER_CORE * cores:
-                out.append(Problem(
-                    ProblemKind.INVALID_VALUE, "options",
-                    f"--workers {ex.workers} is more than {WORKERS_PER_CORE} per core "
-                    f"({cores} core(s) here)", field="workers",
-                    hint=f"use at most {WORKERS_PER_CORE * cores}, or leave it out to use "
-                    "every core"))
-        return out
+        return out + workers_problems(ex.workers)
 
 
 def solve_options(
@@ -437,6 +421,43 @@ def _enum(kind: type[StrEnum], value: Any) -> Any:
 
 def _number(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool) and not math.isnan(x)
+
+
+def _option_problem(name: str, message: str, hint: str) -> Problem:
+    return Problem(ProblemKind.INVALID_VALUE, "options", message, field=name, hint=hint)
+
+
+def gap_problems(gap: Any, option: str = "gap") -> list[Problem]:
+    """A relative optimality gap is a number in [0, 1): the rule of every command's ``--gap``."""
+    if _finite(gap) and 0 <= gap < 1:
+        return []
+    return [_option_problem(option, f"gap must be at least 0 and below 1 (it is relative), "
+                            f"not {gap}", "e.g. 1e-4 (0.01 %) or 0.01 (1 %)")]
+
+
+def time_limit_problems(time_limit_s: Any, option: str = "time_limit") -> list[Problem]:
+    """A time limit is a positive number of seconds (+inf: none): every command's
+    ``--time-limit``."""
+    if _number(time_limit_s) and time_limit_s > 0:
+        return []
+    return [_option_problem(option, "the time limit must be positive", "e.g. 600")]
+
+
+def workers_problems(workers: Any, option: str = "workers") -> list[Problem]:
+    """``workers`` is a whole number from 1 to :data:`WORKERS_PER_CORE` per core (None: every
+    core): every command's ``--workers``."""
+    if workers is None:
+        return []
+    cores = os.cpu_count() or 1
+    if not (isinstance(workers, int) and not isinstance(workers, bool) and workers >= 1):
+        return [_option_problem(option, f"--workers must be at least 1, not {workers}",
+                                "e.g. 2")]
+    if workers > WORKERS_PER_CORE * cores:
+        return [_option_problem(
+            option, f"--workers {workers} is more than {WORKERS_PER_CORE} per core ({cores} "
+            "core(s) here)", f"use at most {WORKERS_PER_CORE * cores}, or leave it out to use "
+            "every core")]
+    return []
 
 
 def _finite(x: Any) -> bool:
