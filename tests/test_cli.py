@@ -102,3 +102,10 @@ def test_solve_help_shows_units_in_brackets_and_flags_without_bool() -> None:
         assert text in out, text
     assert "<bool>" not in out
     assert re.search(r"--force\s+Replace", out)
+
+
+def test_cases_names_the_simbench_extra_as_written():
+    """The install hint in brackets is text, not markup (rich dropped "[simbench]")."""
+    out = runner.invoke(app, ["cases"])
+    assert out.exit_code == 0
+    assert 'pip install "feederopt[simbench]"' in out.output

@@ -169,6 +169,8 @@ def test_schedule_figure_is_redrawn_from_the_series(folders: dict[str, Path],
 @pytest.mark.parametrize(("doc", "message"), [
     ({"kind": "resilience_restore", "case": "zhang13"}, "feederopt restore"),
     ({"kind": "schedule_check", "samples": 5}, "feederopt check"),
+    ({"case": "case33bw", "open_branches": [], "samples": 10, "feasible_share_convex": 1.0},
+     "an out-of-sample check"),
     ({"kind": "partition", "samples": 5, "uncertainty": 0.1}, "a partition check"),
     ({"case": "ieee13mod", "method": "lindist3flow", "open_switches": []}, "three-phase"),
     ({"kind": "no_such_kind"}, "unknown kind 'no_such_kind'"),

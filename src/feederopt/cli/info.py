@@ -163,4 +163,4 @@ def cases(json_output: bool = JSON_OPT) -> None:
         )
     stdout().print(table)
     stdout().print("Also any SimBench grid by its code, e.g. simbench:1-MV-rural--0-sw "
-                   '(needs pip install "feederopt[simbench]")', highlight=False)
+                   '(needs pip install "feederopt[simbench]")', highlight=False, markup=False)

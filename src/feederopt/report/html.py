@@ -68,6 +68,7 @@ REPORTS = {
 #: Results that no command writes an HTML report for, and what writes them.
 NO_REPORT = {
     "resilience_restore": ("a restore result", "feederopt restore CASE --broken ... --json FILE"),
+    "solve_check": ("an out-of-sample check", "feederopt check RESULT --json FILE"),
     "schedule_check": ("a schedule check", "feederopt check RESULT --json FILE"),
     "partition_check": ("a partition check", "feederopt check RESULT --json FILE"),
     "three_phase_solve": ("a three-phase solve result",
@@ -140,7 +141,9 @@ def result_kind(result: Mapping[str, Any], path: str | Path = "result.json") -> 
     typed problem for a result without a report (:data:`NO_REPORT`) or one of no known kind."""
     kind = result.get("kind")
     if kind is None:
-        if "open_branches" in result:
+        if "feasible_share_convex" in result:
+            kind = "solve_check"  # what `feederopt check SOLVE_RESULT --json` writes
+        elif "open_branches" in result:
             kind = "solve"
         elif result.get("method") == "lindist3flow" or "open_switches" in result:
             kind = "three_phase_solve"
