@@ -146,7 +146,9 @@ class CvxpyModel:
         build = self.build_time_s
         self.build_time_s = 0.0
         try:
-            self.problem.solve(solver=solver, ignore_dpp=not self.dpp, **kwargs)
+            with warnings.catch_warnings():  # "inaccurate" is the status, read by the caller
+                warnings.simplefilter("ignore", UserWarning)
+                self.problem.solve(solver=solver, ignore_dpp=not self.dpp, **kwargs)
             status = str(self.problem.status)
         except cp.SolverError as exc:
             status = f"solver_error: {exc}"
