@@ -269,7 +269,14 @@ def _spec_nodes(spec: str, n_phases: int, n_conductors: int) -> list[int]:
     return nodes
 
 
-def _terminals() -> list[tuple[str, list[int]]]:
+def open_at_a_terminal() -> bool:
+    """Is the active (enabled) element open at either of its two terminals (``Open Line.X
+    term=2``, as IEEE 123's ties are given)? OpenDSS's own terminal state, any conductor."""
+    dss = _dss()
+    return any(bool(dss.CktElement.IsOpen(t, 0)) for t in (1, 2))
+
+
+def terminals() -> list[tuple[str, list[int]]]:
     """The active element's terminals as OpenDSS connected them: per terminal, the bus name
     (lower case, without node suffix) and the node of each of its conductors.
 
@@ -307,7 +314,7 @@ def _winding_nodes(nodes: list[int]) -> str:
 def _load_parts(nodes: list[int], nph: int, delta: bool,
                 kv: float) -> list[tuple[str, str, float]]:
     """A load's parts ``(conn, phases, rated kV across the part)`` for its conductors' nodes as
-    OpenDSS connected them (:func:`_terminals`); ``[]`` if the model cannot represent it.
+    OpenDSS connected them (:func:`terminals`); ``[]`` if the model cannot represent it.
 
     As OpenDSS's Load connects them: a wye load has its phases to its neutral conductor (the
     last node; node 0, ground, by default); a 1-phase wye load whose neutral is another phase
@@ -478,7 +485,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     # ---- sources ------------------------------------------------------------------------
     src_rows = []
     for vs in _iterate(dss.Vsources):
-        bus = _terminals()[0][0]
+        bus = terminals()[0][0]
         seq = {}
         for prop in ("R1", "X1", "R0", "X0"):
             dss.Text.Command(f"? vsource.{vs}.{prop}")
@@ -502,7 +509,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
               7: 0.01, 8: 0.001}
     for line in _iterate(dss.Lines):
         n = int(dss.Lines.Phases())
-        (b1, n1), (b2, n2) = _terminals()
+        (b1, n1), (b2, n2) = terminals()
         enabled = bool(dss.CktElement.Enabled())
         is_switch = bool(dss.Lines.IsSwitch()) or line in controlled
         problems += _line_value_problems(line, n)
@@ -516,7 +523,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             continue
         # ``open Line.X term=2`` (IEEE 123's tie switches) keeps the line enabled but open at
         # a terminal: OpenDSS's own terminal state, on any conductor, makes it open.
-        term_open = enabled and any(bool(dss.CktElement.IsOpen(t, 0)) for t in (1, 2))
+        term_open = enabled and open_at_a_terminal()
         mats = _line_matrices(n) if enabled and not term_open else None
         if mats is None:
             length = float(dss.Lines.Length())
@@ -564,7 +571,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                 "split a three-winding transformer into two-winding units"))
             continue
         nph = int(dss.CktElement.NumPhases())
-        (b1, n1), (b2, n2) = _terminals()
+        (b1, n1), (b2, n2) = terminals()
         wd = []
         for w in (1, 2):
             dss.Transformers.Wdg(w)
@@ -600,7 +607,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     delta_to_ground: list[str] = []  # 1-phase delta loads on one node
     for ld in _iterate(dss.Loads):
         nph = int(dss.Loads.Phases())
-        bus, nodes = _terminals()[0]
+        bus, nodes = terminals()[0]
         delta = bool(dss.Loads.IsDelta())
         kv, kw, kvar = float(dss.Loads.kV()), float(dss.Loads.kW()), float(dss.Loads.kvar())
         pe, qe = _exponents(int(dss.Loads.Model()), dss)
@@ -632,7 +639,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     sh_rows = []
     for cap in _iterate(dss.Capacitors):
         nph = int(dss.CktElement.NumPhases())
-        bus, nodes = _terminals()[0]
+        bus, nodes = terminals()[0]
         states = list(dss.Capacitors.States())
         share = (sum(states) / len(states)) if states else 1.0
         sh_rows.append({"id": cap, "bus": bus, "phases": _letters(nodes[:nph]),
@@ -650,7 +657,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         for el in _iterate(coll):
             full = f"{dss.CktElement.Name()}"
             nph = int(dss.CktElement.NumPhases())
-            bus, nodes = _terminals()[0]
+            bus, nodes = terminals()[0]
             powers = np.asarray(dss.CktElement.Powers(), float)
             p_out = -float(powers[0::2].sum()) / 1000 if powers.size else 0.0
             q_out = -float(powers[1::2].sum()) / 1000 if powers.size else 0.0

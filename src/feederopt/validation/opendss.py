@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from feederopt.io.opendss import compile_circuit
+from feederopt.io.opendss import compile_circuit, open_at_a_terminal, terminals
 from feederopt.network.threephase import PHASES, ThreePhaseNetwork
 
 #: A node below this voltage [p.u.] is de-energised: cut off, or fed only through couplings
@@ -157,8 +157,7 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
         load_kw += float(pw[0::2].sum())
         load_kvar += float(pw[1::2].sum())
         if dss.CktElement.Enabled():
-            bus = dss.CktElement.BusNames()[0].split(".")[0].lower()
-            order = list(dss.CktElement.NodeOrder())[:int(dss.CktElement.NumConductors())]
+            bus, order = terminals()[0]
             load_nodes.append((float(dss.Loads.kW()),
                                [f"{bus}.{PHASES[n - 1]}" for n in order if 1 <= n <= 3]))
     volts: dict[str, float] = {}
@@ -215,8 +214,7 @@ def _set_switch(line: str, *, open_: bool) -> bool:
 
     dss.Lines.Name(line)
     enabled = bool(dss.CktElement.Enabled())
-    term_open = [t for t in (1, 2) if enabled and bool(dss.CktElement.IsOpen(t, 0))]
-    is_open = not enabled or bool(term_open)
+    is_open = not enabled or open_at_a_terminal()
     if is_open == open_:
         return False
     if open_:
