@@ -12,9 +12,10 @@ from typing import Any
 
 from feederopt.algorithms.threephase import lindist3flow_power_flow
 from feederopt.cases import load_three_phase
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError
 from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.network.threephase_perunit import to_per_unit_3ph
+from feederopt.options import loading_problems
 from feederopt.validation.opendss import OpenDSSSolution, max_voltage_error, solve_opendss
 
 
@@ -94,12 +95,9 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     pass (``ac_check["passed"]``) when any load is left without voltage."""
     from feederopt.algorithms.threephase import reconfigure_three_phase
 
-    if max_loading_percent is not None and not (
-            math.isfinite(max_loading_percent) and max_loading_percent > 0):
-        raise InputError([Problem(
-            ProblemKind.INVALID_VALUE, "options",
-            f"max_loading_percent must be a number > 0, got {max_loading_percent}",
-            field="max_loading_percent", hint="e.g. --max-loading 120")])
+    problems = loading_problems(max_loading_percent)
+    if problems:
+        raise InputError(problems)
     net = load_three_phase(source)
     switchable = net.lines.filter(net.lines["switchable"])
     base_open = sorted(switchable.filter(switchable["normally_open"])["id"].to_list())

@@ -226,12 +226,7 @@ class SolveOptions:
             out.append(Problem(ProblemKind.INVALID_VALUE, "options",
                                f"v_min ({lim.v_min}) must be below v_max ({lim.v_max})",
                                field="v_min", hint="e.g. --v-min 0.9 --v-max 1.1"))
-        if lim.max_loading_percent is not None and not (
-                _finite(lim.max_loading_percent) and lim.max_loading_percent > 0):
-            out.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                               "the loading limit must be a positive percentage of the rating",
-                               field="max_loading_percent", hint="e.g. --max-loading 120"))
-        return out
+        return out + loading_problems(lim.max_loading_percent)
 
     def _cost_problems(self) -> list[Problem]:
         costs, out = self.costs, []
@@ -433,6 +428,17 @@ def gap_problems(gap: Any, option: str = "gap") -> list[Problem]:
         return []
     return [_option_problem(option, f"gap must be at least 0 and below 1 (it is relative), "
                             f"not {gap}", "e.g. 1e-4 (0.01 %) or 0.01 (1 %)")]
+
+
+def loading_problems(max_loading_percent: Any,
+                     option: str = "max_loading_percent") -> list[Problem]:
+    """A loading limit is a positive percentage of the ratings (None: the ratings as given):
+    ``--max-loading`` of balanced and three-phase solves."""
+    if max_loading_percent is None or (_finite(max_loading_percent)
+                                       and max_loading_percent > 0):
+        return []
+    return [_option_problem(option, "the loading limit must be a positive percentage of the "
+                            "rating", "e.g. --max-loading 120")]
 
 
 def time_limit_problems(time_limit_s: Any, option: str = "time_limit") -> list[Problem]:
