@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from feederopt import InputError, Problem, ProblemKind, write_text
+from feederopt import Problem, ProblemKind, write_text
 from feederopt.cli.app import (
     EXIT_INFEASIBLE,
     EXIT_LIMITS_BROKEN,
@@ -29,19 +29,15 @@ def unsupported_problem(unsupported: list[str]) -> Problem:
 
 def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                               json_file: str | None, ac_check: bool, quiet: bool,
-                              force: bool = False, unsupported: list[str] | None = None,
-                              thermal_limits: bool = True,
+                              force: bool = False, thermal_limits: bool = True,
                               max_loading: float | None = None) -> None:
-    """Solve, print a summary and the OpenDSS check, write ``json_file``. Options that the
-    three-phase path does not have (``unsupported``) are typed problems, not ignored.
+    """Solve, print a summary and the OpenDSS check, write ``json_file``. The options that the
+    three-phase path does not have were refused before (:func:`unsupported_problem`).
 
     The exit codes are the balanced path's: :data:`EXIT_INFEASIBLE` when the MILP is
     infeasible, :data:`EXIT_LIMITS_BROKEN` when a time limit ends without a topology or the
     OpenDSS check does not pass (load left without voltage), with the reason on stderr."""
     from feederopt import solve_three_phase
-
-    if unsupported:
-        raise InputError([unsupported_problem(unsupported)])
 
     data = solve_three_phase(source, time_limit_s=time_limit, gap=gap, ac_check=ac_check,
                              thermal_limits=thermal_limits, max_loading_percent=max_loading)
