@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 
 from feederopt.algorithms.ccg import (
+    centred_policy_bound,
     closed_by_hour,
     evaluate,
     extreme_points,
@@ -62,6 +63,35 @@ def test_policy_bound_above_brute_force(inputs, buses, units, eps) -> None:  # t
     q_xi = evaluate(d, x, pb.xi)[0]
     assert q_xi <= pb.policy_cost + 1e-9 <= pb.value + 2e-9
     assert pb.nominal_cost <= q0 + 1e-9
+
+
+def test_centred_policy_bound_above_brute_force(inputs) -> None:  # type: ignore[no-untyped-def]
+    """The policy around the storage schedule of a realisation (``centred_policy_bound``): its
+    own cost is at least the LP's at every extreme point, and its bound at least the brute-force
+    worst case for every fifth extreme point as the centre and for the worst one. Centred at the
+    worst case it is tighter than the forecast-centred bound (measured: 1.0789 against 1.1032 $;
+    brute force 1.0678 $). Centred bounds were checked at every one of the 125 points once
+    (1.0788-1.1229 $). Starting the policy from the recourse at the worst case itself (not
+    feasible at the forecast) gives 1.2570 $ and fails the comparison (checked by hand once)."""
+    d = two_hour_instance(inputs, ("12", "18", "25"), [], eps=0.1)
+    det = solve_deterministic(d, gap=1e-7)
+    x = {"y": det.closed[0], "z": det.z}
+    points = extreme_points(d)
+    values = [evaluate(d, x, p)[0] for p in points]
+    brute = max(values)
+    worst = points[int(np.argmax(values))]
+    q0, y0 = evaluate(d, x, nominal(d))
+    forecast = policy_bound(d, x, closed_by_hour(d, x), y0, q0)
+    centred = centred_policy_bound(d, x, worst)
+    assert centred.value is not None and centred.terms is not None, centred.reason
+    assert forecast.value is not None
+    assert brute - 1e-9 <= centred.value < forecast.value - 0.01
+    for p, q in zip(points, values, strict=True):
+        assert policy_cost(d, centred.terms, p) >= q - 1e-9
+    for p in points[::5]:
+        other = centred_policy_bound(d, x, p)
+        assert other.value is not None
+        assert other.value >= brute - 1e-9
 
 
 def test_policy_cost_above_lp_with_spill_absorbers(inputs) -> None:  # type: ignore[no-untyped-def]

@@ -69,7 +69,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from feederopt.algorithms.base import AlgorithmBase, StopOptions
-from feederopt.algorithms.policy_bound import policy_bound
+from feederopt.algorithms.policy_bound import PolicyBound, policy_bound
 from feederopt.algorithms.policy_max import policy_max_auto
 from feederopt.algorithms.schedule_probing import probe_switches
 from feederopt.algorithms.worst_climb import climb, second_stage
@@ -180,6 +180,31 @@ def evaluate(d: ScheduleData, x: dict[str, np.ndarray], xi: dict[str, np.ndarray
     """``Q(x, xi)``: the second-stage LP for fixed first stage and realisation."""
     lp = second_stage(d, x, xi, time_limit_s)
     return lp.value, lp.values
+
+
+#: the recourse that couples the hours (storage, EV charging and its unmet energy): fixed in
+#: :func:`centred_policy_bound`
+TIME_COUPLED = ("pch", "pdis", "soc", "pev", "short")
+
+
+def centred_policy_bound(d: ScheduleData, x: dict[str, np.ndarray],
+                         xi: dict[str, np.ndarray]) -> PolicyBound:
+    """The policy bound (:func:`~feederopt.algorithms.policy_bound.policy_bound`) around the
+    storage and EV schedule of the realisation ``xi`` instead of the forecast's.
+
+    The policy needs a recourse ``y0`` feasible at the forecast and its cost ``q0``, not the
+    forecast's optimum: ``y0`` here is the forecast's LP with the time-coupled recourse
+    (:data:`TIME_COUPLED`) fixed at its values in ``Q(x, xi)``'s optimum (those rows do not
+    contain ``xi``, so the fixed values stay feasible), ``q0`` its value ``>= Q(x, 0)``. Near
+    ``xi`` the policy then keeps the LP's own storage response, which the forecast-centred
+    policy cannot (its storage does not move): at the start's ``x0`` of the 24 h robust
+    case69bw the policy's cost at the worst case found is 5.328 $ against 5.403 $ (``Q`` =
+    5.303 $), the linear bound 5.466 $ against 5.496 $; case33bw 15.460 $ against 15.525 $
+    (``Q`` = 15.455 $)."""
+    at_xi = second_stage(d, x, xi).values
+    fixed = {**x, **{g: at_xi[g] for g in TIME_COUPLED if g in at_xi}}
+    y0 = second_stage(d, fixed, nominal(d))
+    return policy_bound(d, x, closed_by_hour(d, x), y0.values, y0.value)
 
 
 # ----- the worst case: big-M dual linearisation -----------------------------------------------
@@ -797,13 +822,15 @@ class ColumnConstraintGeneration(AlgorithmBase):
         if xi0 is None:
             notes.append("start: the forecast master (the policy bound gave no realisation)")
             return [forecast], [0], None
-        ub = max(pb.value, q0)
+        pbc = centred_policy_bound(d, rs.x, xi0)
+        bound = min(pb.value, pbc.value) if pbc.value is not None else pb.value
+        ub = max(bound, q0)
         self.update_upper(_first_stage_cost(d, rs.x) + ub)
         dev = int(sum(v.sum() for v in xi0.values()))
         notes.append(f"start: x0 from {rs.how} ({rs.seconds:.1f} s; forecast "
                      f"{rs.q_forecast:.6g} $), xi0 the worse of the policy bound's candidates "
                      f"after mountain climbing ({climbed}; "
-                     f"{dev} deviations, Q(x0, xi0) = {q0:.6g} $, bound {pb.value:.6g} $); "
+                     f"{dev} deviations, Q(x0, xi0) = {q0:.6g} $, bound {bound:.6g} $); "
                      "first master with the xi0 copy, the forecast copy lazy")
         return [forecast, xi0], [1], (rs.x, WorstCase(xi0, q0, ub, True, self.dual_bound,
                                                       pb.solve_s))
@@ -867,6 +894,16 @@ class ColumnConstraintGeneration(AlgorithmBase):
             if pb_xi is not None:
                 notes.append(f"iteration {self.iteration}: mountain climbing from the policy "
                              f"bound's candidates: {climbed}")
+            if pb.value is not None and pb_xi is not None:
+                # the same policy around the storage and EV schedule of the worst case found
+                # (a feasible recourse at the forecast too): near that worst case it keeps
+                # the LP's own storage response (24 h case69bw at x0: 5.466 $ against 5.496 $)
+                pbc = centred_policy_bound(d, x, pb_xi)
+                if pbc.value is not None and pbc.value < pb.value:
+                    notes.append(f"iteration {self.iteration}: the policy around the worst "
+                                 f"case's storage schedule: {pbc.value:.6g} $ (around the "
+                                 f"forecast's {pb.value:.6g} $)")
+                    pb = pbc
             pb_ub = max(pb.value, q_pb) if pb.value is not None else math.inf
             source = "policy"
             if pb.terms is not None and not self._closes(c1 + pb_ub):
