@@ -41,7 +41,7 @@ def lindist3flow_vs_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] |
     flow = lindist3flow_power_flow(pu)
     floating = {pu.bus_ids[b] for b in range(len(pu.bus_ids)) if pu.floating[b]}
     sol = solve_opendss(net, open_switches=open_switches, floating_buses=floating,
-                        model_voltages=flow.voltages_pu)
+                        model_voltages=flow.voltages_pu, with_controls=False)
     err, node = max_voltage_error(flow.voltages_pu, sol)
     return err, node, sol
 
@@ -91,8 +91,11 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     them (OpenDSS rates every line 400 A unless the file says otherwise). Without a topology
     (infeasible, or a time limit with none found) ``open_switches`` and ``changed_switches``
     are empty and ``reason`` says why; ``notes`` says when there is nothing to reconfigure.
-    The OpenDSS check (``ac_check``) counts de-energised nodes and unserved load, and does not
-    pass (``ac_check["passed"]``) when any load is left without voltage."""
+    The OpenDSS check (``ac_check``) solves the topology with the model's regulator taps and
+    capacitor states held (OpenDSS's controls off), counts de-energised nodes and unserved load,
+    and does not pass (``ac_check["passed"]``) when any load is left without voltage;
+    ``ac_check["with_controls"]`` is the same topology with OpenDSS's controls acting (the taps
+    they move, losses, voltages), for information."""
     from feederopt.algorithms.threephase import reconfigure_three_phase
 
     problems = loading_problems(max_loading_percent)
@@ -135,7 +138,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     }
     if ac_check and topo.flow is not None:
         floating = floating_buses(net)
-        base = solve_opendss(net, floating_buses=floating)
+        base = solve_opendss(net, floating_buses=floating, with_controls=False)
         check = solve_opendss(net, open_switches=set(topo.open_switches),
                               floating_buses=floating, model_voltages=topo.flow.voltages_pu)
         out["base_losses_kw"] = _num(base.losses_kw)

@@ -9,6 +9,17 @@ maximum voltage, the voltage unbalance, the nodes left without voltage and the l
 leave unserved, and, given model voltages, the largest ``|V_model - V_opendss|`` over the
 nodes they share.
 
+The check verifies the model's operating point, so it is solved with OpenDSS's controls off
+(``Set ControlMode=OFF``): every transformer keeps the taps the model used (the network's
+``tap_from``/``tap_to``, which are the taps as OpenDSS solved the file, ``taps`` overriding
+winding 2), and every capacitor the states OpenDSS solved the file with, which are the ones the
+model read. A ``RegControl`` or ``CapControl`` would otherwise move them for the new topology
+(stock IEEE 123 with sw5 and sw8 open: the regulator at 160 steps down from 1.0625 to 1.05 on
+phase a, and the maximum voltage is 1.045 p.u. instead of the 1.057 p.u. of the taps the model
+assumed). What the controls would do from there is a second solve with them on
+(:attr:`OpenDSSSolution.with_controls`: the file's control mode, ``STATIC`` if the file sets
+``OFF``), reported beside the check, with the taps they move and the capacitors they switch.
+
 Voltage unbalance is the largest deviation of a phase-voltage magnitude from the mean of the
 bus's phases, over the mean (the NEMA/IEEE "phase voltage unbalance rate", IEEE Std 112), over
 buses with three phases.
@@ -31,6 +42,11 @@ from feederopt.network.threephase import PHASES, ThreePhaseNetwork
 DEAD_PU = 0.1
 #: Unserved load [kW] up to which a check passes (rounding only).
 UNSERVED_TOL_KW = 1e-3
+#: OpenDSS's ``Solution.ControlMode`` values (OpenDSS manual, ``Set ControlMode``).
+CONTROL_MODES = {-1: "OFF", 0: "STATIC", 1: "EVENT", 2: "TIME", 3: "MULTIRATE"}
+OFF, STATIC = -1, 0
+#: A tap [p.u.] that differs by less than this is the same tap (OpenDSS steps are >= 1e-4).
+TAP_TOL = 1e-9
 
 
 @dataclass
@@ -56,6 +72,11 @@ class OpenDSSSolution:
     phasors_pu: dict[str, complex] = field(default_factory=dict)
     dead_nodes: list[str] = field(default_factory=list)  # below DEAD_PU
     unserved_load_kw: float = 0.0  # nominal kW of the loads on dead nodes
+    control_mode: str = "OFF"  # OpenDSS's control mode in this solve
+    regulator_taps: dict[str, float] = field(default_factory=dict)  # regulated winding's tap
+    capacitor_states: dict[str, list[int]] = field(default_factory=dict)  # steps on (1)/off (0)
+    #: The same circuit solved again with OpenDSS's controls acting (None: not asked for).
+    with_controls: OpenDSSSolution | None = None
 
     @property
     def passed(self) -> bool:
@@ -76,7 +97,22 @@ class OpenDSSSolution:
                     out[k] = abs(self.phasors_pu[k] - v0)
         return out
 
+    def moved_taps(self) -> dict[str, tuple[float, float]]:
+        """The regulators whose tap OpenDSS's controls move: ``(held, with controls)``."""
+        after = self.with_controls.regulator_taps if self.with_controls else {}
+        return {tr: (tap, after[tr]) for tr, tap in self.regulator_taps.items()
+                if tr in after and abs(after[tr] - tap) > TAP_TOL}
+
+    def switched_capacitors(self) -> dict[str, tuple[list[int], list[int]]]:
+        """The capacitors whose steps OpenDSS's controls switch: ``(held, with controls)``."""
+        after = self.with_controls.capacitor_states if self.with_controls else {}
+        return {c: (st, after[c]) for c, st in self.capacitor_states.items()
+                if c in after and after[c] != st}
+
     def to_dict(self) -> dict[str, Any]:
+        """The check as JSON: the held solve's figures (the model's taps and capacitor
+        states, ``control_mode`` OFF) and, under ``with_controls``, OpenDSS's own controls."""
+        ctl = self.with_controls
         return {
             "converged": self.converged,
             "losses_kw": self.losses_kw,
@@ -96,6 +132,29 @@ class OpenDSSSolution:
             "dead_node_names": self.dead_nodes[:50],
             "unserved_load_kw": self.unserved_load_kw,
             "passed": self.passed,
+            "control_mode": self.control_mode,
+            "regulator_taps": self.regulator_taps,
+            "with_controls": None if ctl is None else {
+                "control_mode": ctl.control_mode,
+                "converged": ctl.converged,
+                "losses_kw": ctl.losses_kw,
+                "losses_kvar": ctl.losses_kvar,
+                "source_kw": ctl.source_kw,
+                "source_kvar": ctl.source_kvar,
+                "load_kw": ctl.load_kw,
+                "min_voltage_pu": ctl.min_voltage_pu,
+                "max_voltage_pu": ctl.max_voltage_pu,
+                "min_voltage_node": ctl.min_voltage_node,
+                "unbalance_pct": ctl.unbalance_pct,
+                "dead_nodes": len(ctl.dead_nodes),
+                "unserved_load_kw": ctl.unserved_load_kw,
+                "regulator_taps": ctl.regulator_taps,
+                "taps_moved": {tr: {"held": a, "with_controls": b}
+                               for tr, (a, b) in self.moved_taps().items()},
+                "capacitors_switched": {c: {"held": a, "with_controls": b}
+                                        for c, (a, b) in self.switched_capacitors().items()},
+                "warnings": ctl.warnings,
+            },
         }
 
 
@@ -103,11 +162,15 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
                   taps: dict[str, float] | None = None,
                   setpoints: dict[str, tuple[float, float]] | None = None,
                   model_voltages: dict[str, float] | None = None,
-                  floating_buses: set[str] | None = None) -> OpenDSSSolution:
+                  floating_buses: set[str] | None = None,
+                  with_controls: bool = True) -> OpenDSSSolution:
     """OpenDSS's power flow of ``net``'s circuit with the switches in ``open_switches`` open and
-    every other switchable line closed (default: the base-case states). ``taps`` sets the
-    winding-2 tap of transformers by id; ``setpoints`` the output ``(kW, kvar)`` of generators,
-    PV systems or storage by their full name (``"Generator.675"``).
+    every other switchable line closed (default: the base-case states), OpenDSS's controls off
+    and the model's taps and capacitor states held (module docstring). ``taps`` sets the
+    winding-2 tap of transformers by id (default: ``net``'s); ``setpoints`` the output
+    ``(kW, kvar)`` of generators, PV systems or storage by their full name
+    (``"Generator.675"``). ``with_controls`` also solves it again from there with OpenDSS's
+    controls acting (:attr:`OpenDSSSolution.with_controls`).
 
     At ``floating_buses`` (three-wire regions) the voltages are reported without their zero
     sequence (:meth:`OpenDSSSolution.comparable_voltages`); ``phasors_pu`` keeps OpenDSS's
@@ -118,15 +181,14 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
     if not path:
         raise ValueError("the network was not read from an OpenDSS file (no meta['source_path'])")
     warnings = compile_circuit(path)
+    file_mode = int(dss.Solution.ControlMode())
     sw = net.lines.filter(pl.col("switchable"))
     if open_switches is None:
         open_switches = set(sw.filter(pl.col("normally_open"))["id"].to_list())
     changed = False
     for line in sw["id"].to_list():
         changed |= _set_switch(line, open_=line in open_switches)
-    for tr, tap in (taps or {}).items():
-        dss.Text.Command(f"edit Transformer.{tr} wdg=2 tap={tap}")
-        changed = True
+    changed |= _hold_taps(net, taps or {})
     for element, (kw, kvar) in (setpoints or {}).items():
         cls = element.split(".")[0].lower()
         if cls == "storage":  # discharging is positive output
@@ -138,16 +200,65 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
         else:
             dss.Text.Command(f"edit {element} kW={kw} kvar={kvar}")
         changed = True
+    # compile_circuit leaves the circuit solved as OpenDSS solves the file (its controls too),
+    # which is the state the model read; after a change it is solved again, else solving again
+    # would only move the figures within OpenDSS's tolerance.
+    dss.Solution.ControlMode(OFF)
+    sol = _solution(net, _solve(warnings, again=changed), warnings, open_switches,
+                    floating_buses, model_voltages)
+    if with_controls:
+        mode = file_mode if file_mode != OFF else STATIC
+        dss.Solution.ControlMode(mode)
+        acting: list[str] = []
+        sol.with_controls = _solution(net, _solve(acting, again=True), acting, open_switches,
+                                      floating_buses, model_voltages)
+    return sol
+
+
+def _hold_taps(net: ThreePhaseNetwork, taps: dict[str, float]) -> bool:
+    """Write the model's transformer taps into the compiled circuit where they differ:
+    ``net``'s ``tap_from`` and ``tap_to`` (the taps as OpenDSS solved the file), with ``taps``
+    overriding winding 2; ``True`` if any changed."""
+    import opendssdirect as dss
+
+    wanted = {r["id"]: (r["tap_from"], r["tap_to"]) for r in net.transformers.select(
+        "id", "tap_from", "tap_to").iter_rows(named=True)}
+    unknown = sorted(set(taps) - set(wanted))
+    if unknown:
+        raise ValueError(f"taps for transformers the network does not have: {unknown}")
+    for tr, tap in taps.items():
+        wanted[tr] = (wanted[tr][0], tap)
+    changed = False
+    for tr, pair in wanted.items():
+        dss.Transformers.Name(tr)
+        for wdg, tap in enumerate(pair, start=1):
+            dss.Transformers.Wdg(wdg)
+            if tap is not None and abs(float(dss.Transformers.Tap()) - tap) > TAP_TOL:
+                dss.Text.Command(f"edit Transformer.{tr} wdg={wdg} tap={tap!r}")
+                changed = True
+    return changed
+
+
+def _solve(warnings: list[str], *, again: bool) -> bool:
+    """Solve the circuit (``again``) in the control mode that is set; its convergence. An
+    OpenDSS refusal is a warning and no convergence, not a crash of the caller."""
+    import opendssdirect as dss
+
     try:
-        # compile_circuit leaves the circuit solved as OpenDSS solves the file (its controls
-        # too); after a change it is solved again, else solving again would only move the
-        # figures within OpenDSS's tolerance.
-        if changed:
+        if again:
             dss.Solution.Solve()
-        converged = bool(dss.Solution.Converged())
-    except Exception as exc:  # OpenDSS refuses to solve: report, do not crash the caller
-        converged = False
+        return bool(dss.Solution.Converged())
+    except Exception as exc:
         warnings.append(f"OpenDSS did not solve: {' '.join(str(exc).split())}")
+        return False
+
+
+def _solution(net: ThreePhaseNetwork, converged: bool, warnings: list[str],
+              open_switches: set[str], floating_buses: set[str] | None,
+              model_voltages: dict[str, float] | None) -> OpenDSSSolution:
+    """Read OpenDSS's present solution of the circuit."""
+    import opendssdirect as dss
+
     losses = dss.Circuit.Losses()
     total = dss.Circuit.TotalPower()
     load_kw = load_kvar = 0.0
@@ -174,17 +285,35 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
                 key = f"{bus.lower()}.{PHASES[node - 1]}"
                 volts[key] = float(abs(v))
                 phasors[key] = complex(v)
+    mode = int(dss.Solution.ControlMode())
     sol = OpenDSSSolution(
         converged=converged, losses_kw=float(losses[0]) / 1000,
         losses_kvar=float(losses[1]) / 1000, source_kw=-float(total[0]),
         source_kvar=-float(total[1]), load_kw=load_kw, load_kvar=load_kvar, voltages_pu=volts,
         open_switches=sorted(open_switches), warnings=warnings, phasors_pu=phasors,
+        control_mode=CONTROL_MODES.get(mode, str(mode)), regulator_taps=_regulator_taps(),
+        capacitor_states={c: [int(x) for x in dss.Capacitors.States()]
+                          for c in _each(dss.Capacitors)},
     )
     if floating_buses:
         sol.voltages_pu = sol.comparable_voltages(floating_buses)
     _dead(sol, load_nodes)
     _summarise(sol, net, model_voltages)
     return sol
+
+
+def _regulator_taps() -> dict[str, float]:
+    """The tap [p.u.] of each regulator's controlled winding (``RegControl.Transformer``,
+    ``Winding``) as solved, by transformer id."""
+    import opendssdirect as dss
+
+    out: dict[str, float] = {}
+    for _ in _each(dss.RegControls):
+        tr, wdg = dss.RegControls.Transformer().lower(), int(dss.RegControls.Winding())
+        dss.Transformers.Name(tr)
+        dss.Transformers.Wdg(wdg)
+        out[tr] = float(dss.Transformers.Tap())
+    return out
 
 
 def _dead(sol: OpenDSSSolution, load_nodes: list[tuple[float, list[str]]]) -> None:
