@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import typer
+from rich.table import Table
 
 from feederopt import Problem, ProblemKind, write_text
 from feederopt.cli.app import (
@@ -25,6 +26,25 @@ def unsupported_problem(unsupported: list[str]) -> Problem:
         f"{', '.join(unsupported)} not available for three-phase feeders yet",
         tuple(unsupported), hint="three-phase solve: LinDist3Flow MILP; use --json FILE, "
         "--time-limit, --gap, --no-ac-check, --max-loading, --no-thermal-limits")
+
+
+def _with_controls_table(ctl: dict[str, Any]) -> Table:
+    """The check's second solve, with OpenDSS's controls acting (for information)."""
+    table = summary_table(f"OpenDSS with its controls acting (ControlMode={ctl['control_mode']})")
+    table.add_row("converged", str(ctl["converged"]))
+    table.add_row("losses", fmt(ctl["losses_kw"], ".3f", " kW"))
+    for ph in sorted(ctl["min_voltage_pu"]):
+        table.add_row(f"voltage phase {ph}", f"{fmt(ctl['min_voltage_pu'][ph], '.4f')} - "
+                      f"{fmt(ctl['max_voltage_pu'][ph], '.4f')} p.u.")
+    table.add_row("taps moved", ", ".join(
+        f"{tr} {m['held']:.6g} -> {m['with_controls']:.6g}"
+        for tr, m in ctl["taps_moved"].items()) or "none")
+    table.add_row("capacitors switched", ", ".join(
+        f"{c} {m['held']} -> {m['with_controls']}"
+        for c, m in ctl["capacitors_switched"].items()) or "none")
+    if ctl["dead_nodes"]:
+        table.add_row("load not served", fmt(ctl["unserved_load_kw"], ".3f", " kW"))
+    return table
 
 
 def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
@@ -63,7 +83,7 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                           fmt(data["base_losses_kw"], ".3f", " kW"))
         out.print(table)
         if ac:
-            acs = summary_table("AC check (OpenDSS)")
+            acs = summary_table("AC check (OpenDSS, the model's taps and capacitors held)")
             acs.add_row("converged", str(ac["converged"]))
             acs.add_row("losses", fmt(ac["losses_kw"], ".3f", " kW"))
             for ph in sorted(ac["min_voltage_pu"]):
@@ -77,6 +97,8 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
             acs.add_row("load not served", fmt(ac["unserved_load_kw"], ".3f", " kW"))
             acs.add_row("passed", str(ac["passed"]))
             out.print(acs)
+            if ac.get("with_controls"):
+                out.print(_with_controls_table(ac["with_controls"]))
         err = stderr()
         for note in data["notes"]:
             err.print(f"note: {note}", markup=False)
