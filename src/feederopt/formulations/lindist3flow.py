@@ -87,31 +87,51 @@ def edge_phases(pu: PerUnitThreePhase) -> EdgePhases:
                       np.array(start, int), np.array(bstart, int), np.array(bsec, int))
 
 
-def loop_links(pu: PerUnitThreePhase) -> tuple[np.ndarray, np.ndarray]:
-    """Which edges and banks lie on a loop: masks over ``pu.edges`` and ``pu.banks``.
+def bus_branches(pu: PerUnitThreePhase, keep: np.ndarray,
+                 ) -> tuple[list[int], list[tuple[int, int]]]:
+    """The branches of the bus graph of the edges in ``keep`` (a mask over ``pu.edges``): the
+    branch of each edge (-1 where not kept) and the two buses of each branch.
 
-    The graph has the buses as vertices, one link per edge (a non-switchable open edge left
-    out, a switchable one in if closed in the base case), one per bank (primary to secondary
-    bus) and one from every source bus to a common ground (so that a path between two sources
-    is a loop). Edges between the same two buses on disjoint phases (ckt24's pairs of
-    single-phase lines behind a two-unit bank) are one link: they close no loop of a phase. A
-    link lies on a loop unless it is a bridge (Tarjan). A loop of the bus graph that closes on
-    no single phase only adds angle rows that are redundant but consistent."""
-    nbus = len(pu.bus_ids)
+    Edges between the same two buses on disjoint phases (ckt24's pairs of single-phase lines
+    behind a two-unit bank, Iowa 240's parallel single-phase lines) are one branch: together
+    they are one multi-phase connection and close no loop of a phase. Edges between the same
+    buses that share a phase (a switch beside a line, parallel lines) close a loop and are
+    branches of their own."""
     groups: dict[tuple[int, int], list[int]] = {}
-    for e, ed in enumerate(pu.edges):
-        if not ed.normally_open:
-            groups.setdefault((min(ed.f, ed.t), max(ed.f, ed.t)), []).append(e)
-    f: list[int] = []
-    t: list[int] = []
-    members: list[list[int]] = []
-    for (a, b), es in groups.items():
+    for k in np.flatnonzero(keep):
+        ed = pu.edges[int(k)]
+        groups.setdefault((min(ed.f, ed.t), max(ed.f, ed.t)), []).append(int(k))
+    member = [-1] * len(pu.edges)
+    ends: list[tuple[int, int]] = []
+    for pair, es in groups.items():
         phases = [ph for e in es for ph in pu.edges[e].phases]
         parts = [es] if len(set(phases)) == len(phases) else [[e] for e in es]
         for part in parts:
-            f.append(a)
-            t.append(b)
-            members.append(part)
+            for e in part:
+                member[e] = len(ends)
+            ends.append(pair)
+    return member, ends
+
+
+def loop_links(pu: PerUnitThreePhase, *, switches: bool = True,
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Which edges and banks lie on a loop: masks over ``pu.edges`` and ``pu.banks``.
+
+    The graph has the buses as vertices, one link per edge (a non-switchable open edge left
+    out, a switchable one in if closed in the base case; with ``switches=False`` every
+    switchable edge left out, which gives the permanent loops, closed in every topology), one
+    per bank (primary to secondary bus) and one from every source bus to a common ground (so
+    that a path between two sources is a loop). Edges between the same two buses on disjoint
+    phases (ckt24's pairs of single-phase lines behind a two-unit bank) are one link
+    (:func:`bus_branches`): they close no loop of a phase. A link lies on a loop unless it is
+    a bridge (Tarjan). A loop of the bus graph that closes on no single phase only adds angle
+    rows that are redundant but consistent."""
+    nbus = len(pu.bus_ids)
+    keep = np.array([not ed.normally_open and (switches or not ed.switchable)
+                     for ed in pu.edges], bool)
+    member, ends = bus_branches(pu, keep)
+    f = [a for a, _ in ends]
+    t = [b for _, b in ends]
     for bk in pu.banks:
         f.append(bk.f)
         t.append(bk.t)
@@ -120,9 +140,8 @@ def loop_links(pu: PerUnitThreePhase) -> tuple[np.ndarray, np.ndarray]:
         t.append(nbus)  # the ground
     on_loop = ~bridges(nbus + 1, np.array(f, int), np.array(t, int))
     edge_mask = np.zeros(len(pu.edges), bool)
-    for k, part in enumerate(members):
-        edge_mask[part] = on_loop[k]
-    bank_mask = on_loop[len(members):len(members) + len(pu.banks)].copy()
+    edge_mask[keep] = on_loop[np.array(member, int)[keep]]
+    bank_mask = on_loop[len(ends):len(ends) + len(pu.banks)].copy()
     return edge_mask, bank_mask
 
 
