@@ -23,6 +23,12 @@ def _num(value: float | None) -> float | None:
     return float(value) if value is not None and math.isfinite(value) else None
 
 
+def _names(ids: list[str], most: int = 8) -> str:
+    """``ids`` for a message, the first ``most`` of them and how many more."""
+    more = f" and {len(ids) - most} more" if len(ids) > most else ""
+    return ", ".join(ids[:most]) + more
+
+
 def floating_buses(net: ThreePhaseNetwork) -> set[str]:
     """Buses in three-wire (delta-fed) regions, whose neutral shift the model leaves out."""
     pu = to_per_unit_3ph(net)
@@ -90,7 +96,9 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     ``thermal_limits=False`` drops the lines' current ratings, ``max_loading_percent`` scales
     them (OpenDSS rates every line 400 A unless the file says otherwise). Without a topology
     (infeasible, or a time limit with none found) ``open_switches`` and ``changed_switches``
-    are empty and ``reason`` says why; ``notes`` says when there is nothing to reconfigure.
+    are empty and ``reason`` says why; ``notes`` says when there is nothing to reconfigure
+    and names the loops that no switch opens (``permanent_loops``: they stay closed, the
+    switchable part is made radial around them).
     The OpenDSS check (``ac_check``) solves the topology with the model's regulator taps and
     capacitor states held (OpenDSS's controls off), counts de-energised nodes and unserved load,
     and does not pass (``ac_check["passed"]``) when any load is left without voltage;
@@ -114,6 +122,9 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     topo = reconfigure_three_phase(net, time_limit_s=time_limit_s, gap=gap,
                                    thermal_limits=thermal_limits,
                                    max_loading_percent=max_loading_percent)
+    for part in topo.permanent_loops:
+        notes.append(f"{len(part)} element(s) form loops that no switch opens and stay closed "
+                     f"({_names(part)}); radiality is imposed on the switchable part")
     solved = topo.flow is not None
     out: dict[str, Any] = {
         "case": net.name,
@@ -125,6 +136,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         "thermal_limits": thermal_limits,
         "max_loading_percent": max_loading_percent,
         "notes": notes,
+        "permanent_loops": topo.permanent_loops,
         "open_switches": topo.open_switches,
         "base_open_switches": base_open,
         "changed_switches": sorted(set(topo.open_switches) ^ set(base_open)) if solved else [],

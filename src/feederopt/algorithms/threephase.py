@@ -20,7 +20,11 @@ from feederopt.errors import SolverError
 from feederopt.formulations.lindist3flow import edge_phases, lindist3flow
 from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.network.threephase_perunit import PerUnitThreePhase, to_per_unit_3ph
-from feederopt.problems.threephase import effective_resistance, reconfiguration_block
+from feederopt.problems.threephase import (
+    effective_resistance,
+    permanent_loops,
+    reconfiguration_block,
+)
 from feederopt.solvers.highs_backend import HighsModel
 
 
@@ -106,6 +110,9 @@ class ThreePhaseTopology:
     #: The rated edges that carry more than their rating when the thermal limits are dropped
     #: (``"id (loading %)"``), for an answer that is infeasible because of them.
     overloaded: list[str] = field(default_factory=list)
+    #: The elements on loops that no switch opens, per meshed part
+    #: (:func:`feederopt.problems.threephase.permanent_loops`): closed in every topology.
+    permanent_loops: list[list[str]] = field(default_factory=list)
 
 
 def scale_ratings(pu: PerUnitThreePhase, *, thermal_limits: bool = True,
@@ -177,13 +184,15 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
                             ) -> ThreePhaseTopology:
     """The radial topology that minimises the LinDist3Flow loss proxy, as a MILP on HiGHS
     (:func:`feederopt.problems.threephase.reconfiguration_block`); its LinDist3Flow power flow
-    is attached.
+    is attached. Radial means radial in the switchable part: loops that no switch opens stay
+    closed (``permanent_loops`` names their elements).
 
     ``thermal_limits=False`` drops the current ratings, ``max_loading_percent`` scales them
     (:func:`scale_ratings`). When the MILP is infeasible, it is solved again with limits
     lifted to say which ones bind (``reason``, ``overloaded``)."""
     pu = to_per_unit_3ph(net)
     scale_ratings(pu, thermal_limits=thermal_limits, max_loading_percent=max_loading_percent)
+    loops = permanent_loops(pu)
     model, sol = _milp(pu, time_limit_s=time_limit_s, gap=gap, voltage_limits=voltage_limits,
                        thermal_limits=thermal_limits)
     if not sol.has_solution:
@@ -197,9 +206,9 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
             reason = (f"the time limit ({time_limit_s:g} s) ran out before a topology was "
                       "found; raise --time-limit")
         return ThreePhaseTopology(sol.status, [], math.nan, sol.bound, sol.solve_time_s, None,
-                                  reason, over)
+                                  reason, over, loops)
     y = model.values()["y"]
     opened = {e.id for e, v in zip(pu.edges, y, strict=True) if e.switchable and v < 0.5}
     flow = lindist3flow_power_flow(net, open_switches=opened)
     return ThreePhaseTopology(sol.status, sorted(opened), sol.objective, sol.bound,
-                              sol.solve_time_s, flow)
+                              sol.solve_time_s, flow, permanent_loops=loops)

@@ -4,8 +4,16 @@
   with the voltage limits and the lines' current ratings (as per-phase polygons).
 * Radiality: the balanced parent-child spanning-forest model of
   :func:`feederopt.formulations.radiality.parent_child` (Jabr, Singh & Pal 2012, with MTZ
-  order) on the bus graph, whose branches are the LinDist3Flow edges and the transformer banks
-  (always closed); every bus is energised and every tree holds one source.
+  order) on the graph of the switch blocks, the buses that no switch separates
+  (:func:`feederopt.network.topology.switch_blocks`, ``contract=True``): the branches of the
+  bus graph are the LinDist3Flow edges and the transformer banks (always closed), and the
+  closed switchable branches must make the blocks a forest with one source per tree. Every
+  bus is energised. The non-switchable part may hold loops (EPRI ckt24's phase-b loop through
+  two step-down banks, a ring without a switch): they are closed in every topology, so they
+  stay as they are (LinDist3Flow's angle rows fix their circulating flows), and a closed
+  switch never closes a loop, not even one whose ends the permanent part already joins (a
+  self-loop of the block graph, which the depth rows exclude). Radiality on the bus graph
+  itself would make every such feeder infeasible. :func:`permanent_loops` names them.
 * Objective: the LinDist3Flow loss proxy ``sum_e sum_i r_i (p_i^2 + q_i^2)`` with the
   effective resistance ``r_i = r_ii - 1/2 sum_{k != i} r_ik`` (the series losses at 1 p.u. for
   currents 120 degrees apart, where ``Re(I_i conj(I_k)) = -|I_i||I_k| / 2``; for a transposed
@@ -24,9 +32,16 @@ import numpy as np
 import scipy.sparse as sp
 
 from feederopt.formulations.blocks import Block, Group, Sense
-from feederopt.formulations.lindist3flow import edge_phases, flow_bound, lindist3flow
+from feederopt.formulations.lindist3flow import (
+    bus_branches,
+    edge_phases,
+    flow_bound,
+    lindist3flow,
+    loop_links,
+)
 from feederopt.formulations.radiality import parent_child
 from feederopt.network.threephase_perunit import PerUnitThreePhase
+from feederopt.network.topology import components_of
 
 #: Directions of the tangent planes of the loss proxy.
 ANGLES = 16
@@ -50,21 +65,16 @@ def reconfiguration_block(pu: PerUnitThreePhase, *, voltage_limits: bool = True,
     (see module docstring)."""
     block = lindist3flow(pu, voltage_limits=voltage_limits, thermal_limits=thermal_limits)
     n_bus = len(pu.bus_ids)
-    # the bus graph: one branch per pair of buses (single-phase lines on different phases
-    # between the same buses are one branch), banks always closed
-    pairs: dict[tuple[int, int], int] = {}
-    member = []
-    for e in pu.edges:
-        member.append(pairs.setdefault((min(e.f, e.t), max(e.f, e.t)), len(pairs)))
-    fixed = np.zeros(len(pairs), bool)
+    member, ends = bus_branches(pu, np.ones(len(pu.edges), bool))
+    fixed = np.zeros(len(ends), bool)
     for e, g in zip(pu.edges, member, strict=True):
         fixed[g] |= not e.switchable
-    f = np.array([a for a, _ in pairs] + [b.f for b in pu.banks], int)
-    t = np.array([b for _, b in pairs] + [b.t for b in pu.banks], int)
+    f = np.array([a for a, _ in ends] + [b.f for b in pu.banks], int)
+    t = np.array([b for _, b in ends] + [b.t for b in pu.banks], int)
     switchable = np.concatenate([~fixed, np.zeros(len(pu.banks), bool)])
     is_source = np.zeros(n_bus, bool)
     is_source[pu.node_bus[pu.source_nodes]] = True
-    rad = parent_child(n_bus, f, t, is_source, switchable)
+    rad = parent_child(n_bus, f, t, is_source, switchable, contract=True)
     # the radiality block's branch states are "y3"; every edge's y equals its branch's y3
     ne = len(pu.edges)
     y3 = rad.groups.pop("y")
@@ -105,3 +115,26 @@ def effective_resistance(pu: PerUnitThreePhase) -> np.ndarray:
         r = e.z_pu.real
         out.append(np.clip(np.diag(r) - 0.5 * (r.sum(axis=1) - np.diag(r)), 0.0, None))
     return np.concatenate(out) if out else np.zeros(0)
+
+
+def permanent_loops(pu: PerUnitThreePhase) -> list[list[str]]:
+    """The elements on loops that no switch opens, one sorted list of ids per meshed part.
+
+    A non-switchable line or transformer bank lies on a permanent loop when it is no bridge of
+    the graph of the non-switchable elements (:func:`~feederopt.formulations.lindist3flow.
+    loop_links` with ``switches=False``; a path between two sources counts as a loop). The
+    elements are grouped by the connected components that they form together."""
+    on_edge, on_bank = loop_links(pu, switches=False)
+    f = [pu.edges[e].f for e in np.flatnonzero(on_edge)] + [
+        pu.banks[b].f for b in np.flatnonzero(on_bank)]
+    t = [pu.edges[e].t for e in np.flatnonzero(on_edge)] + [
+        pu.banks[b].t for b in np.flatnonzero(on_bank)]
+    ids = [pu.edges[e].id for e in np.flatnonzero(on_edge)] + [
+        pu.banks[b].id for b in np.flatnonzero(on_bank)]
+    if not ids:
+        return []
+    labels = components_of(len(pu.bus_ids), f, t)
+    parts: dict[int, set[str]] = {}
+    for k, name in enumerate(ids):
+        parts.setdefault(int(labels[f[k]]), set()).add(name)
+    return sorted((sorted(p) for p in parts.values()), key=lambda p: (-len(p), p))
