@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 from feederopt.algorithms.threephase import reconfigure_three_phase
 from feederopt.cases import load_three_phase
 from feederopt.cli import app
+from feederopt.cli.app import EXIT_INFEASIBLE
 from feederopt.validation.opendss import solve_opendss
 
 runner = CliRunner()
@@ -191,3 +192,20 @@ def test_a_radial_feeder_has_no_permanent_loop(tmp_path: Path) -> None:
     topo = reconfigure_three_phase(load_three_phase(path), time_limit_s=60)
     assert topo.status == "optimal" and topo.permanent_loops == []
     assert "s5" in topo.open_switches
+
+
+def test_a_phase_no_topology_feeds_is_not_blamed_on_the_limits(tmp_path: Path) -> None:
+    """A phase-b load behind a single-phase (phase a) switch: no topology feeds it, whatever
+    the limits. The reason says so; the old code blamed "the current and voltage limits
+    together" without checking that lifting both helps (it was ckt24's message too). Mutation
+    by hand (the check of both limits lifted removed): this test fails."""
+    path = _write(tmp_path, "dead", """\
+New Line.sw Phases=1 Bus1=m.1 Bus2=x.1 LineCode=p1 Length=0.01 units=kft Switch=yes
+New Line.xy Phases=3 Bus1=x Bus2=y LineCode=p3 Length=1 units=kft
+New Load.yb Bus1=y.2 Phases=1 kV=7.2 kW=100 kvar=30 model=1
+""")
+    result = runner.invoke(app, ["solve", str(path), "--no-ac-check"])
+    assert result.exit_code == EXIT_INFEASIBLE
+    assert "no radial topology feeds every load" in result.stderr
+    assert "bind" not in result.stderr
+    assert "Traceback" not in result.output

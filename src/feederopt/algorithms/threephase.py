@@ -155,7 +155,9 @@ def _milp(pu: PerUnitThreePhase, *, time_limit_s: float, gap: float, voltage_lim
 def _why_infeasible(pu: PerUnitThreePhase, *, time_limit_s: float, gap: float,
                     voltage_limits: bool, thermal_limits: bool) -> tuple[str, list[str]]:
     """Which limits make the MILP infeasible: it is solved again without the thermal limits,
-    then without the voltage limits; the first that is feasible names the binding limits."""
+    then without the voltage limits, then without both; the first that is feasible names the
+    binding limits. When none is, no limit is to blame (a load that no radial topology
+    reaches on its phase)."""
     hint = "--max-loading PCT (e.g. 200) or --no-thermal-limits"
     if thermal_limits:
         model, sol = _milp(pu, time_limit_s=time_limit_s, gap=gap,
@@ -173,8 +175,13 @@ def _why_infeasible(pu: PerUnitThreePhase, *, time_limit_s: float, gap: float,
             return ("infeasible: no radial topology keeps every voltage within its limits "
                     "(LinDist3Flow)", [])
     if thermal_limits and voltage_limits:
-        return ("infeasible: the current and voltage limits bind together; try " + hint, [])
-    return "infeasible: no radial topology feeds every load", []
+        _, sol = _milp(pu, time_limit_s=time_limit_s, gap=gap, voltage_limits=False,
+                       thermal_limits=False)
+        if sol.has_solution:
+            return ("infeasible: the current and voltage limits bind together; try " + hint,
+                    [])
+    return ("infeasible: no radial topology feeds every load on its phases, with or without "
+            "the voltage and current limits"), []
 
 
 def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300.0,
