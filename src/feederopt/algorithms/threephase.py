@@ -101,7 +101,9 @@ class ThreePhaseTopology:
 
     status: str  # optimal | time_limit | infeasible | error
     open_switches: list[str]
-    loss_proxy_kw: float  # the MILP's objective (tangent-plane proxy)
+    #: The MILP's objective: the tangent-plane under-estimate of the loss proxy, which misses
+    #: flows below the smallest tangent circle (``flow.loss_proxy_kw`` is the proxy itself).
+    loss_proxy_kw: float
     bound_kw: float
     solve_time_s: float
     flow: ThreePhaseFlow | None
