@@ -37,7 +37,9 @@ needed.
 * **Policy bound first** (:mod:`~feederopt.algorithms.policy_bound`): a feasible recourse
   policy (the forecast's recourse plus one or two absorbers per deviation, checked on every
   row over the budget set) bounds ``Q*(x_k)`` from above in 3-7 s on 24 hours; its maximiser
-  is evaluated as a candidate worst case. When ``c1(x_k)`` + that bound already closes the gap
+  is evaluated as a candidate worst case. A second policy around the storage and EV schedule
+  of the worst case found (:func:`centred_policy_bound`) is also valid; the smaller bound is
+  used. When ``c1(x_k)`` + that bound already closes the gap
   with ``LB`` the MILP is skipped; otherwise ``UB`` uses the smaller of the two bounds (never
   below a value found) and the master gets the worse of the two realisations. The notes say
   which bound was used; where the policy is not proven feasible it is not used.
