@@ -23,6 +23,28 @@ What is read, and how (OpenDSS manual, "Circuit element reference"):
 * **capacitors, generators, PV systems, storage**: ratings, and the base-case output as
   OpenDSS solved it.
 
+An open or disabled line whose end is on a bus or phase that no energised element has (IEEE
+8500's phase-b tie ``WD701_48332_sw`` to a phase-a lateral; EPRI ckt5's ties to neighbouring
+feeders not in the file) connects nothing of the circuit and is left out, with a warning. A
+circuit whose solve does not converge within its ``MaxIterations`` (IEEE 8500's master file,
+whose run script sets 20) is solved again with :data:`RETRY_ITERATIONS`.
+
+Every element's connections (which node each conductor of each terminal is on) are OpenDSS's
+own, ``CktElement.NodeOrder()``, not the node suffixes of the bus names in the file: OpenDSS
+fills a short spec with its defaults, so a 3-phase line with ``bus2=x.1.2`` is on ``x.1.2.3``
+(EPRI ckt24) and a 1-phase delta load with ``bus1=x.1`` is phase to ground (IEEE 34). What the
+model cannot represent after OpenDSS's connection (a line with different phases, or phases in a
+different order, at its two ends; a 2-phase delta load) is a typed problem naming the element.
+
+Protection and control elements (relays, reclosers, fuses, capacitor controls) are listed in
+``meta["warnings"]``; any other power element is a typed ``unsupported_element`` problem. A file
+that OpenDSS rejects (an unknown line code, a missing ``Redirect`` target, ...) gives a typed
+problem with OpenDSS's own message; a bus without phases is reported by validation. OpenDSS
+accepts a negative ``Length`` or a negative line or transformer resistance (which give negative
+losses); the reader refuses them, and NaN, as ``bad_impedance`` on the element (``Line.<name>``)
+and the property the file sets (``length``, ``r1``..``x0``, ``rmatrix``/``xmatrix`` or
+``linecode``; ``%r``). Zero lengths and impedances (switches, jumpers) are allowed.
+
 Every element's connections (which node each conductor of each terminal is on) are OpenDSS's
 own, ``CktElement.NodeOrder()``, not the node suffixes of the bus names in the file: OpenDSS
 fills a short spec with its defaults, so a 3-phase line with ``bus2=x.1.2`` is on ``x.1.2.3``
@@ -147,7 +169,13 @@ def script_solved() -> bool:
             and not bool(dss.Solution.SystemYChanged()))
 
 
-def _solve_unless_solved() -> None:
+#: Power-flow iterations OpenDSS is given when the file's limit (``Set MaxIterations``, 15 by
+#: default) ends its solve unconverged: the stock IEEE 8500-node master file needs 20 (its run
+#: script sets them), so its ``Master.dss`` alone does not converge.
+RETRY_ITERATIONS = 100
+
+
+def _solve_unless_solved(warnings: list[str] | None = None) -> None:
     """Solve the compiled circuit (its power flow and controls, e.g. regulator taps) unless the
     script's own ``Solve`` is its current solution.
 
@@ -155,12 +183,28 @@ def _solve_unless_solved() -> None:
     moves the losses within OpenDSS's tolerance (by about 1e-4 relative on IEEE 37), so the
     figures would no longer be OpenDSS's own for the file. A script without a final ``Solve``
     (or edited after it) is solved here, which gives exactly what ``Solve`` at its end gives.
+    A solve that ends unconverged at the file's ``MaxIterations`` is continued with
+    :data:`RETRY_ITERATIONS` (the setting stays for later solves of the circuit), with a
+    warning.
     """
+    dss = _dss()
     if not script_solved():
         try:
-            _dss().Solution.Solve()
+            dss.Solution.Solve()
         except Exception as exc:
             raise DSSFailure(*_split_error(exc)) from None
+    limit = int(dss.Solution.MaxIterations())
+    if not dss.Solution.Converged() and limit < RETRY_ITERATIONS:
+        dss.Solution.MaxIterations(RETRY_ITERATIONS)
+        try:
+            dss.Solution.Solve()
+        except Exception as exc:
+            raise DSSFailure(*_split_error(exc)) from None
+        if warnings is not None:
+            warnings.append(
+                f"OpenDSS's power flow does not converge in the file's {limit} iterations "
+                f"(MaxIterations); it is solved with MaxIterations={RETRY_ITERATIONS}"
+                + ("" if dss.Solution.Converged() else ", and does not converge either"))
 
 
 def compile_circuit(path: str | Path) -> list[str]:
@@ -185,7 +229,7 @@ def compile_circuit(path: str | Path) -> list[str]:
         dss.Error.EarlyAbort(True)
         try:
             _run(f'redirect "{path}"')
-            _solve_unless_solved()
+            _solve_unless_solved(warnings)
         except DSSFailure as exc:
             where = re.search(r'\[file: "([^"]+)", line: (\d+)\]', exc.message)
             bad = _zero_impedance_switches() if "Matrix Inversion" in exc.message else []
@@ -206,7 +250,7 @@ def compile_circuit(path: str | Path) -> list[str]:
             try:
                 for command in _commands(lines):
                     _run(command)
-                _solve_unless_solved()
+                _solve_unless_solved(warnings)
             except DSSFailure as final:
                 raise _file_problem(path, final.number, final.message) from None
         except Exception as exc:
@@ -504,7 +548,9 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             )
 
     # ---- lines --------------------------------------------------------------------------
+    buses_by_id = {b["id"]: b for b in bus_rows}
     line_rows, z_rows = [], []
+    dead_ties: list[str] = []  # open lines to a phase their bus does not have
     unit_m = {0: 1.0, 1: 1609.344, 2: 304.8, 3: 1000.0, 4: 1.0, 5: 0.3048, 6: 0.0254,
               7: 0.01, 8: 0.001}
     for line in _iterate(dss.Lines):
@@ -524,6 +570,16 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         # ``open Line.X term=2`` (IEEE 123's tie switches) keeps the line enabled but open at
         # a terminal: OpenDSS's own terminal state, on any conductor, makes it open.
         term_open = enabled and open_at_a_terminal()
+        if not enabled or term_open:
+            # IEEE 8500's WD701_48332_sw: phase b to a phase-a lateral; EPRI ckt5's ties to
+            # the neighbouring feeders, whose buses are not in the circuit
+            lacking = [bb for bb in (b1, b2) if bb not in buses_by_id
+                       or not set(_letters(n1)) <= set(buses_by_id[bb]["phases"])]
+            if lacking:
+                has = (f"which has {buses_by_id[lacking[0]]['phases'] or 'no phase'}"
+                       if lacking[0] in buses_by_id else "which is not in the circuit")
+                dead_ties.append(f"{line} ({_letters(n1)} to {lacking[0]}, {has})")
+                continue
         mats = _line_matrices(n) if enabled and not term_open else None
         if mats is None:
             length = float(dss.Lines.Length())
@@ -557,6 +613,13 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             for j, pj in enumerate(phases):
                 z_rows.append({"line": line, "row": pi, "col": pj, "r_ohm": float(z[i, j].real),
                                "x_ohm": float(z[i, j].imag), "b_us": float(b[i, j] * 1e6)})
+
+    if dead_ties:
+        warnings.append(
+            f"{len(dead_ties)} open or disabled line(s) or switch(es) end on a bus or phase that "
+            f"no energised element of the circuit has ({'; '.join(dead_ties[:4])}"
+            f"{' ...' if len(dead_ties) > 4 else ''}): closing them would connect nothing of "
+            "this circuit, so they are left out")
 
     # ---- transformers ------------------------------------------------------------------
     regulated = set()
