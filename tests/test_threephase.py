@@ -115,8 +115,8 @@ TAIL = "Set VoltageBases=[4.16]\nCalcVoltageBases\nSolve\n"
         ("New Line.l1 Phases=3 Bus1=src Bus2=b1 r1=0.1 x1=0.2 Length=1 units=kft\n"
          "New Line.l2 Phases=1 Bus1=b1.0 Bus2=b2.0 r1=0.1 x1=0.2 Length=1 units=kft\n",
          ProblemKind.INVALID_VALUE, "b2"),
-        ("New Reactor.r1 Bus1=src Phases=3 kvar=100 kv=4.16\n",
-         ProblemKind.UNSUPPORTED_ELEMENT, "r1"),
+        ("New Fault.f1 Bus1=src Phases=3 r=10000\n",
+         ProblemKind.UNSUPPORTED_ELEMENT, "f1"),
     ],
     ids=["unknown_line_code", "missing_redirect", "bus_without_phases", "unsupported"],
 )

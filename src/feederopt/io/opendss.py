@@ -16,7 +16,12 @@ What is read, and how (OpenDSS manual, "Circuit element reference"):
   (``Open Line.X term=2``, read from OpenDSS's terminal state), is normally open, and a line
   that is not a switch but open at a terminal is out of service;
 * **transformers**: two-winding units (wye/delta, kV, kVA, %R, X_HL, taps as solved); those
-  under a ``RegControl`` are regulators;
+  under a ``RegControl`` are regulators; a transformer's no-load branch (``%noloadloss``,
+  ``%imag``) is a constant-impedance shunt at winding 2's terminal, where OpenDSS puts it;
+* **reactors**: a series reactor (``bus2`` another bus) is a line of zero length, a shunt
+  reactor (``bus2`` absent or grounded) a constant-impedance shunt, both from OpenDSS's
+  primitive admittance matrix, so that every parameter form (``R``/``X``, ``Z``, ``Z1``/``Z0``,
+  ``kvar``/``kV``, ``Rmatrix``/``Xmatrix``, ``Rp``, ``Parallel``) is read as OpenDSS applies it;
 * **loads**: split per phase (wye) or per phase pair (delta; a 1-phase delta load on one node is
   phase to ground, as OpenDSS connects it), with the load model as the exponents of the
   exponential model (models 1-8; ZIP by its slope at 1 p.u.);
@@ -28,22 +33,6 @@ An open or disabled line whose end is on a bus or phase that no energised elemen
 feeders not in the file) connects nothing of the circuit and is left out, with a warning. A
 circuit whose solve does not converge within its ``MaxIterations`` (IEEE 8500's master file,
 whose run script sets 20) is solved again with :data:`RETRY_ITERATIONS`.
-
-Every element's connections (which node each conductor of each terminal is on) are OpenDSS's
-own, ``CktElement.NodeOrder()``, not the node suffixes of the bus names in the file: OpenDSS
-fills a short spec with its defaults, so a 3-phase line with ``bus2=x.1.2`` is on ``x.1.2.3``
-(EPRI ckt24) and a 1-phase delta load with ``bus1=x.1`` is phase to ground (IEEE 34). What the
-model cannot represent after OpenDSS's connection (a line with different phases, or phases in a
-different order, at its two ends; a 2-phase delta load) is a typed problem naming the element.
-
-Protection and control elements (relays, reclosers, fuses, capacitor controls) are listed in
-``meta["warnings"]``; any other power element is a typed ``unsupported_element`` problem. A file
-that OpenDSS rejects (an unknown line code, a missing ``Redirect`` target, ...) gives a typed
-problem with OpenDSS's own message; a bus without phases is reported by validation. OpenDSS
-accepts a negative ``Length`` or a negative line or transformer resistance (which give negative
-losses); the reader refuses them, and NaN, as ``bad_impedance`` on the element (``Line.<name>``)
-and the property the file sets (``length``, ``r1``..``x0``, ``rmatrix``/``xmatrix`` or
-``linecode``; ``%r``). Zero lengths and impedances (switches, jumpers) are allowed.
 
 Every element's connections (which node each conductor of each terminal is on) are OpenDSS's
 own, ``CktElement.NodeOrder()``, not the node suffixes of the bus names in the file: OpenDSS
@@ -81,11 +70,14 @@ from feederopt.network.threephase import PHASES, ThreePhaseNetwork
 
 #: Element classes that carry power and that the reader turns into tables.
 READ_CLASSES = {"vsource", "line", "transformer", "load", "capacitor", "generator", "pvsystem",
-                "storage"}
+                "storage", "reactor"}
 #: Control and metering elements: read where they matter (RegControl, SwtControl) or ignored
 #: with a warning; they do not change the network's power-flow equations in the base case.
 CONTROL_CLASSES = {"regcontrol", "swtcontrol", "energymeter", "monitor", "relay", "recloser",
                    "fuse", "capcontrol", "invcontrol", "storagecontroller", "expcontrol"}
+
+#: Balanced phase rotation a, b, c (for a shunt's power at balanced voltages).
+A_PHASE = np.exp(-2j * np.pi / 3 * np.arange(3))
 
 #: OpenDSS's impedance for ``Switch=yes`` (r1 = x1 = 1 Ohm per unit length, length 0.001).
 SWITCH_DEFAULT = "r1=1 r0=1 x1=1 x0=1 c1=1.1 c0=1 length=0.001 units=none"
@@ -591,6 +583,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         else:
             z, b = mats
         phases = _letters(n1)
+        i_max = float(dss.Lines.NormAmps()) or None
         units = int(dss.Lines.Units())
         normally_open = (not enabled or term_open) if is_switch else False
         if line in controlled:
@@ -604,7 +597,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             "kind": "switch" if is_switch else "line",
             "switchable": is_switch, "normally_open": normally_open,
             "in_service": (enabled and not term_open) or is_switch,
-            "i_max_a": float(dss.Lines.NormAmps()) or None,
+            "i_max_a": i_max,
             "line_code": dss.Lines.LineCode() or None,
         })
         if is_switch:
@@ -626,6 +619,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     for _ in _iterate(dss.RegControls):
         regulated.add(dss.RegControls.Transformer().lower())
     tr_rows = []
+    no_load: list[dict[str, Any]] = []
     for tr in _iterate(dss.Transformers):
         if int(dss.Transformers.NumWindings()) != 2:
             problems.append(Problem(
@@ -664,6 +658,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             "tap_steps": int(dss.Transformers.NumTaps()), "is_regulator": tr in regulated,
             "in_service": bool(dss.CktElement.Enabled()),
         })
+        _no_load(tr, tr_rows[-1], no_load)
 
     # ---- loads --------------------------------------------------------------------------
     load_rows = []
@@ -706,10 +701,21 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         states = list(dss.Capacitors.States())
         share = (sum(states) / len(states)) if states else 1.0
         sh_rows.append({"id": cap, "bus": bus, "phases": _letters(nodes[:nph]),
+                        "kind": "capacitor", "p_mw": 0.0,
                         "conn": "delta" if dss.Capacitors.IsDelta() else "wye",
                         "q_mvar": float(dss.Capacitors.kvar()) / 1000 * share,
                         "vn_kv": float(dss.Capacitors.kV()),
                         "in_service": bool(dss.CktElement.Enabled()) and share > 0})
+
+    # ---- reactors: series (a line) or shunt; transformers' no-load branches --------------
+    _reactors(buses_by_id, line_rows, z_rows, sh_rows, problems, warnings)
+    sh_rows += no_load
+    if no_load:
+        warnings.append(
+            f"{len(no_load)} transformer(s) have no-load losses or magnetizing current "
+            f"(%noloadloss, %imag): {sum(r['p_mw'] for r in no_load) * 1000:.1f} kW and "
+            f"{-sum(r['q_mvar'] for r in no_load) * 1000:.1f} kvar at rated voltage, modelled "
+            "as constant-impedance shunts at winding 2, as OpenDSS has them")
 
     # ---- generators, PV, storage (their base-case output as solved) ---------------------
     gen_rows = []
@@ -751,7 +757,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             ProblemKind.UNSUPPORTED_ELEMENT, cls.lower(),
             f"{cls} elements are not modelled", (el,), None,
             "remove the element or replace it by a supported one (line, transformer, load, "
-            "capacitor, generator, PV system, storage)"))
+            "capacitor, reactor, generator, PV system, storage)"))
     for cls, els in sorted(ignored.items()):
         warnings.append(f"{len(els)} {cls} element(s) ignored (control/protection): "
                         f"{', '.join(els[:8])}{' ...' if len(els) > 8 else ''}")
@@ -772,6 +778,137 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         impedances=frame(z_rows), transformers=frame(tr_rows), loads=frame(load_rows),
         generators=frame(gen_rows), shunts=frame(sh_rows),
     )
+
+
+def _no_load(tr: str, row: dict[str, Any], out: list[dict[str, Any]]) -> None:
+    """The active transformer's no-load branch (``%noloadloss``, ``%imag``) as a
+    constant-impedance shunt consuming ``P = %noloadloss / 100 kVA`` and
+    ``Q = %imag / 100 kVA`` at rated voltage (OpenDSS manual, Transformer). OpenDSS puts the
+    whole branch across winding 2 (its ``YPrim`` differs from the unit's without the branch
+    on winding 2's conductors only), so it is at ``to_bus``, rated ``kv_to``.
+    Nothing if both are zero."""
+    dss = _dss()
+    pct = {}
+    for prop in ("%noloadloss", "%imag"):
+        dss.Text.Command(f"? transformer.{tr}.{prop}")
+        try:
+            pct[prop] = float(dss.Text.Result())
+        except ValueError:
+            pct[prop] = 0.0
+    if not (pct["%noloadloss"] > 0 or pct["%imag"] > 0):
+        return
+    nodes = [int(x) for x in row["to_nodes"].split(".") if x]
+    phases = _letters(nodes[:3] if row["n_phases"] == 3 else nodes[:2])
+    s_mva = row["s_kva"] / 1000
+    out.append({"id": f"Transformer.{tr}", "bus": row["to_bus"], "phases": phases,
+                "conn": "wye", "kind": "no-load", "p_mw": pct["%noloadloss"] / 100 * s_mva,
+                "q_mvar": -pct["%imag"] / 100 * s_mva, "vn_kv": row["kv_to"],
+                "in_service": row["in_service"]})
+
+
+def _reactors(buses: dict[str, dict[str, Any]],
+              line_rows: list[dict[str, Any]], z_rows: list[dict[str, Any]],
+              sh_rows: list[dict[str, Any]], problems: list[Problem],
+              warnings: list[str]) -> None:
+    """OpenDSS's ``Reactor`` elements, from their primitive admittance matrix, so that every
+    way of giving one (``R``/``X``, ``Z``, ``Z1``/``Z0``, ``kvar`` and ``kV``, ``Rmatrix``/
+    ``Xmatrix``, ``Rp``, ``Parallel``) is read as OpenDSS applies it.
+
+    * **series** (``bus2`` another bus, on phase nodes): a line of zero length with the
+      impedance ``Z = Ys^-1``, ``Ys = -Yprim[terminal 1, terminal 2]`` (a reactor has no
+      shunt part), its ``NormAmps`` as rating;
+    * **shunt** (``bus2`` absent, which OpenDSS grounds: ``bus1.0.0.0``; on ground or a
+      neutral node; or a delta bank): a constant-impedance shunt consuming
+      ``S = sum_k V_k conj((Yprim V)_k)`` at balanced voltages of the bus base (phase nodes
+      ``V_base a_k``, ground and neutrals 0), i.e. ``P`` of its resistance and ``Q`` of its
+      reactance at 1 p.u.; a reactor on neutral nodes only (a grounding reactor) does nothing
+      in a model that takes neutrals as grounded, and gets a warning.
+    """
+    dss = _dss()
+    line_ids = {r["id"] for r in line_rows}
+    grounding: list[str] = []
+    for rx in _iterate(dss.Reactors):
+        element = f"Reactor.{rx}"
+        terms = terminals()
+        enabled = bool(dss.CktElement.Enabled())
+        (b1, n1) = terms[0]
+        series = len(terms) == 2 and terms[1][0] != b1 and any(1 <= x <= 3 for x in terms[1][1])
+        raw = np.asarray(dss.CktElement.YPrim(), float) if enabled else np.zeros(0)
+        nc = int(dss.CktElement.NumConductors())
+        if raw.size != 2 * (nc * len(terms)) ** 2:
+            if enabled:
+                problems.append(Problem(
+                    ProblemKind.BAD_IMPEDANCE, "reactor",
+                    f"{element}: OpenDSS gives no admittance matrix for it", (rx,), "x",
+                    "give the reactor's R and X (or kvar and kV)"))
+            else:
+                warnings.append(f"{element} is disabled and left out")
+            continue
+        m = nc * len(terms)
+        y = (raw[0::2] + 1j * raw[1::2]).reshape(m, m)
+        if series:
+            b2, n2 = terms[1]
+            ys = -y[:nc, nc:]
+            if (_letters(n1) != _letters(n2) or len(set(_letters(n1))) != nc
+                    or abs(np.linalg.det(ys)) < 1e-300 or not np.all(np.isfinite(ys))):
+                problems.append(Problem(
+                    ProblemKind.UNSUPPORTED_ELEMENT, "reactor",
+                    f"{element} connects nodes {n1} of bus {b1} to nodes {n2} of bus {b2}: a "
+                    "series reactor is read as a line, with the same phases 1-3 at both ends "
+                    "and a finite impedance", (rx,), "bus2",
+                    "connect the same phases at both ends, e.g. bus1=x.1.2.3 bus2=y.1.2.3"))
+                continue
+            z_raw = np.linalg.inv(ys)
+            tiny = 1e-12 * float(np.max(np.abs(z_raw)))  # round-off of the inversion
+            z = (np.where(np.abs(z_raw.real) < tiny, 0.0, z_raw.real)
+                 + 1j * np.where(np.abs(z_raw.imag) < tiny, 0.0, z_raw.imag))
+            if np.any(np.diag(z).real < 0):
+                problems.append(Problem(
+                    ProblemKind.BAD_IMPEDANCE, "reactor",
+                    f"{element} has a negative resistance (negative losses)", (rx,), "r",
+                    "give R >= 0"))
+                continue
+            lid = rx if rx not in line_ids else f"reactor.{rx}"
+            phases = _letters(n1)
+            line_rows.append({
+                "id": lid, "from_bus": b1, "to_bus": b2, "phases": phases, "length_m": 0.0,
+                "kind": "line", "switchable": False, "normally_open": False,
+                "in_service": enabled and not open_at_a_terminal(),
+                "i_max_a": float(dss.CktElement.NormalAmps()) or None, "line_code": None,
+            })
+            for i, pi in enumerate(phases):
+                for j, pj in enumerate(phases):
+                    z_rows.append({"line": lid, "row": pi, "col": pj,
+                                   "r_ohm": float(z[i, j].real), "x_ohm": float(z[i, j].imag),
+                                   "b_us": 0.0})
+            continue
+        bus = buses.get(b1)
+        # the conductors on b1's phase nodes carry its voltages; ground, neutrals and
+        # another bus's nodes (bus2=y.0.0.0) are at 0
+        live = sorted({x for b, nodes in terms if b == b1 for x in nodes if 1 <= x <= 3})
+        if bus is None or not live:
+            grounding.append(rx)
+            continue
+        v_ln = bus["vn_kv"] / math.sqrt(3) * 1000
+        volts = np.array([v_ln * A_PHASE[x - 1] if 1 <= x <= 3 and b == b1 else 0.0
+                          for b, nodes in terms for x in nodes], complex)
+        s = complex(np.sum(volts * np.conj(y @ volts)))
+        if s.real < -1e-9 * abs(s):
+            problems.append(Problem(
+                ProblemKind.BAD_IMPEDANCE, "reactor",
+                f"{element} has a negative resistance (negative losses)", (rx,), "r",
+                "give R >= 0 and Rp >= 0"))
+            continue
+        phases = _letters(live)
+        sh_rows.append({"id": element, "bus": b1, "phases": phases, "conn": "wye",
+                        "kind": "reactor", "p_mw": s.real / 1e6, "q_mvar": -s.imag / 1e6,
+                        "vn_kv": bus["vn_kv"] if len(phases) > 1 else bus["vn_kv"] / math.sqrt(3),
+                        "in_service": enabled})
+    if grounding:
+        warnings.append(
+            f"{len(grounding)} reactor(s) on neutral nodes only ({', '.join(grounding[:6])}"
+            f"{' ...' if len(grounding) > 6 else ''}): the model takes neutrals as grounded, "
+            "so they are left out")
 
 
 def _repair_bases(buses: list[dict[str, Any]], sources: list[dict[str, Any]],

@@ -17,7 +17,8 @@ validated by a Patito model, with the unit in every column name, as in
   exponents of the exponential load model ``p = p0 (|V| / V0) ** p_exponent``;
 * ``generators``: generators, PV systems and storage (``kind``), their base-case output and
   ratings; the output is split equally over their phases;
-* ``shunts``: capacitor banks.
+* ``shunts``: constant-impedance shunts: capacitor banks, shunt reactors and transformers'
+  no-load (core loss and magnetizing) branches (``kind``).
 """
 
 from __future__ import annotations
@@ -148,15 +149,23 @@ class PhaseGenerator(pt.Model):
 
 
 class PhaseShunt(pt.Model):
-    """A capacitor bank: q = q_mvar (|V| / V_rated)**2."""
+    """A constant-impedance shunt: a capacitor bank, a shunt reactor or a transformer's no-load
+    branch, consuming ``p = p_mw (|V| / V_rated)**2`` and supplying
+    ``q = q_mvar (|V| / V_rated)**2`` (a reactor or magnetizing branch has ``q_mvar < 0``)."""
 
     id: str = pt.Field(description="Unique id.")
     bus: str = pt.Field(description="Bus id.")
     phases: str = pt.Field(description="Phases it connects to.")
     conn: Literal["wye", "delta"] = pt.Field(default="wye")
-    q_mvar: float = pt.Field(description="Reactive power at rated voltage [MVAr] (all phases).")
+    q_mvar: float = pt.Field(description="Reactive power supplied at rated voltage [MVAr] "
+                             "(all phases; < 0 absorbs).")
     vn_kv: float = pt.Field(description="Rated voltage [kV] (line-line if more than 1 phase).")
     in_service: bool = pt.Field(default=True)
+    p_mw: float = pt.Field(default=0.0, description="Active power consumed at rated voltage "
+                           "[MW] (all phases).")
+    kind: Literal["capacitor", "reactor", "no-load"] = pt.Field(
+        default="capacitor", description="capacitor | reactor | no-load (a transformer's "
+        "core loss and magnetizing branch).")
 
 
 #: Every table of a three-phase network, in a fixed order, with its schema.
@@ -246,7 +255,7 @@ class ThreePhaseNetwork:
             "loads": ld["id"].n_unique(),
             "delta_loads": ld.filter(pl.col("conn") == "delta")["id"].n_unique(),
             "generators": gen.height,
-            "shunts": self.shunts.height,
+            "shunts": self.shunts.filter(pl.col("kind") != "no-load").height,
             "total_load_mw": float(ld["p_mw"].sum()),
             "total_load_mvar": float(ld["q_mvar"].sum()),
             "load_mw_by_phase": by_phase,

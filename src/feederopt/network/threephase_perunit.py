@@ -391,18 +391,24 @@ def to_per_unit_3ph(net: ThreePhaseNetwork, *, open_switches: set[str] | None = 
                     kp[nd, other] += c1.real
                     kq[nd, other] += c1.imag
 
-    # ---- capacitors (constant impedance) -------------------------------------------------
+    # ---- shunts: capacitors, reactors, no-load branches (constant impedance) --------------
+    delta_shunts = []
     for sh in net.shunts.filter(pl.col("in_service")).iter_rows(named=True):
         b = bld.bus_index[sh["bus"]]
         nph = len(sh["phases"])
         v_ph = sh["vn_kv"] / (math.sqrt(3) if nph > 1 else 1.0)
         w0 = (v_ph / bld.base[b]) ** 2
         if sh["conn"] == "delta":
-            notes.append(f"delta capacitor {sh['id']} taken as its balanced wye equivalent")
+            delta_shunts.append(sh["id"])
             w0 = (sh["vn_kv"] / math.sqrt(3) / bld.base[b]) ** 2
         for c in sh["phases"]:
             ni = nd_of(b, PHASES.index(c))
             kq[ni, ni] += -sh["q_mvar"] / nph / w0
+            kp[ni, ni] += sh["p_mw"] / nph / w0
+    if delta_shunts:
+        notes.append(f"{len(delta_shunts)} delta shunt(s) ({', '.join(delta_shunts[:6])}"
+                     f"{' ...' if len(delta_shunts) > 6 else ''}) taken as their balanced wye "
+                     "equivalent")
 
     # ---- generators (fixed at their base-case output) ------------------------------------
     g_p = np.zeros(n)
