@@ -138,6 +138,29 @@ def test_a_series_reactor_is_a_line_with_opendss_impedance(tmp_path: Path, form:
             assert z[(i, k)] == pytest.approx(want, rel=1e-9, abs=1e-9), (i, k)
 
 
+@pytest.mark.parametrize(("spec", "amps"), [
+    ("r=0.4 x=9", None),  # OpenDSS's NormAmps is then its default kvar's current, 4.63 A
+    ("r=0.4 x=9 normamps=400", 400.0),
+    ("kvar=600 kv=115", 600 / (115 * math.sqrt(3))),  # the rated current
+])
+def test_a_series_reactor_is_rated_by_its_normamps(tmp_path: Path, spec: str,
+                                                   amps: float | None) -> None:
+    """A series reactor's rating is its ``NormAmps`` when the file gives it or its kvar and
+    kV give it (OpenDSS manual: "Defaults to per-phase rated current when reactor is specified
+    with rated power and voltage"); one given by impedance alone has none, and ``solve``
+    does not call it overloaded.
+
+    Mutated by hand: with OpenDSS's NormAmps taken as it is, the first case failed (4.63 A);
+    the solve of ``test_opendss_split_phase.py``'s feeder was then infeasible on "lat (586 %),
+    sub_x (164 %)"."""
+    text = FEEDER.replace("New Reactor.sub_x bus1=src bus2=hsb phases=3 r=0.4 x=9",
+                          f"New Reactor.sub_x bus1=src bus2=hsb phases=3 {spec}")
+    net = read_opendss(_feeder(tmp_path, text))
+    rating = net.lines.filter(net.lines["id"] == "sub_x")["i_max_a"].item()
+    assert rating == (None if amps is None else pytest.approx(amps, rel=1e-9))
+    assert net.lines.filter(net.lines["id"] == "lat")["i_max_a"].item() is None
+
+
 def test_sequence_and_single_phase_series_reactors(tmp_path: Path) -> None:
     """``z1=[1 2] z0=[3 6]``: self (3 + 6j + 2 (1 + 2j)) / 3, mutual (3 + 6j - 1 - 2j) / 3; the
     lateral's single-phase reactor (phase b, r=1.5 x=4) is a one-phase line."""

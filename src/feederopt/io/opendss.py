@@ -816,7 +816,9 @@ def _reactors(buses: dict[str, dict[str, Any]],
 
     * **series** (``bus2`` another bus, on phase nodes): a line of zero length with the
       impedance ``Z = Ys^-1``, ``Ys = -Yprim[terminal 1, terminal 2]`` (a reactor has no
-      shunt part), its ``NormAmps`` as rating;
+      shunt part), its ``NormAmps`` as rating, unless the reactor is given by its impedance
+      and ``NormAmps`` is OpenDSS's default (the current of its default 100 kvar at 12.47 kV,
+      4.63 A): then it has none;
     * **shunt** (``bus2`` absent, which OpenDSS grounds: ``bus1.0.0.0``; on ground or a
       neutral node; or a delta bank): a constant-impedance shunt consuming
       ``S = sum_k V_k conj((Yprim V)_k)`` at balanced voltages of the bus base (phase nodes
@@ -868,13 +870,20 @@ def _reactors(buses: dict[str, dict[str, Any]],
                     f"{element} has a negative resistance (negative losses)", (rx,), "r",
                     "give R >= 0"))
                 continue
+            # OpenDSS fills NormAmps of a reactor given by impedance from its (default) kvar
+            # and kV, 100 kvar at 12.47 kV: 4.63 A, which is no rating
+            amps = float(dss.CktElement.NormalAmps())
+            kv, kvar = float(dss.Reactors.kV()), float(dss.Reactors.kvar())
+            if (int(dss.Reactors.SpecType()) != 1 and kv > 0
+                    and abs(amps - kvar / (kv * math.sqrt(3))) <= 1e-9 * amps):
+                amps = 0.0
             lid = rx if rx not in line_ids else f"reactor.{rx}"
             phases = _letters(n1)
             line_rows.append({
                 "id": lid, "from_bus": b1, "to_bus": b2, "phases": phases, "length_m": 0.0,
                 "kind": "line", "switchable": False, "normally_open": False,
                 "in_service": enabled and not open_at_a_terminal(),
-                "i_max_a": float(dss.CktElement.NormalAmps()) or None, "line_code": None,
+                "i_max_a": amps or None, "line_code": None,
             })
             for i, pi in enumerate(phases):
                 for j, pj in enumerate(phases):
