@@ -116,7 +116,8 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     net = load_three_phase(source)
     switchable = net.lines.filter(net.lines["switchable"])
     base_open = sorted(switchable.filter(switchable["normally_open"])["id"].to_list())
-    notes: list[str] = []
+    # what the reader reduced (centre-tapped service transformers and their secondaries)
+    notes: list[str] = list(net.meta.get("reductions", []))
     if switchable.height == 0:
         notes.append("the feeder has no switchable lines (Switch=yes or a SwtControl): there "
                      "is nothing to reconfigure, the answer is the base topology")

@@ -18,6 +18,11 @@ What is read, and how (OpenDSS manual, "Circuit element reference"):
 * **transformers**: two-winding units (wye/delta, kV, kVA, %R, X_HL, taps as solved); those
   under a ``RegControl`` are regulators; a transformer's no-load branch (``%noloadloss``,
   ``%imag``) is a constant-impedance shunt at winding 2's terminal, where OpenDSS puts it;
+* **centre-tapped (split-phase) service transformers** and their 120/240 V secondaries (IEEE
+  8500): single-phase three-winding units with windings 2 and 3 on ``X.1.0`` and ``X.0.2``;
+  each secondary bus becomes one 240 V node on the primary's phase
+  (:mod:`feederopt.io.opendss_secondary`: the unit's and the triplex lines' impedances under a
+  balanced 240 V load, Kersting 2009); the note in ``meta["reductions"]`` counts them;
 * **reactors**: a series reactor (``bus2`` another bus) is a line of zero length, a shunt
   reactor (``bus2`` absent or grounded) a constant-impedance shunt, both from OpenDSS's
   primitive admittance matrix, so that every parameter form (``R``/``X``, ``Z``, ``Z1``/``Z0``,
@@ -66,6 +71,13 @@ import numpy as np
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.io.opendss_secondary import (
+    Secondaries,
+    find_center_taps,
+    line_equivalent,
+    load_parts,
+    secondary_regions,
+)
 from feederopt.network.threephase import PHASES, ThreePhaseNetwork
 
 #: Element classes that carry power and that the reader turns into tables.
@@ -539,8 +551,15 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                 dss.SwtControls.State() == 1
             )
 
-    # ---- lines --------------------------------------------------------------------------
+    # ---- centre-tapped service transformers and their secondaries -----------------------
+    sec = _secondaries(src_rows, problems)
     buses_by_id = {b["id"]: b for b in bus_rows}
+    for bus, unit_name in sec.bus_unit.items():
+        if bus in buses_by_id:
+            buses_by_id[bus]["phases"] = sec.units[unit_name].phase
+            buses_by_id[bus]["vn_kv"] = sec.units[unit_name].kv_sec * math.sqrt(3)
+
+    # ---- lines --------------------------------------------------------------------------
     line_rows, z_rows = [], []
     dead_ties: list[str] = []  # open lines to a phase their bus does not have
     unit_m = {0: 1.0, 1: 1609.344, 2: 304.8, 3: 1000.0, 4: 1.0, 5: 0.3048, 6: 0.0254,
@@ -551,7 +570,9 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         enabled = bool(dss.CktElement.Enabled())
         is_switch = bool(dss.Lines.IsSwitch()) or line in controlled
         problems += _line_value_problems(line, n)
-        if _letters(n1) != _letters(n2) or len(set(_letters(n1))) != n or len(n1) != n:
+        unit = sec.unit_of(b1) if line in sec.lines else None
+        if unit is None and (_letters(n1) != _letters(n2) or len(set(_letters(n1))) != n
+                             or len(n1) != n):
             problems.append(Problem(
                 ProblemKind.INVALID_VALUE, "lines",
                 f"Line.{line} connects nodes {n1} of bus {b1} to nodes {n2} of bus {b2} (as "
@@ -562,7 +583,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         # ``open Line.X term=2`` (IEEE 123's tie switches) keeps the line enabled but open at
         # a terminal: OpenDSS's own terminal state, on any conductor, makes it open.
         term_open = enabled and open_at_a_terminal()
-        if not enabled or term_open:
+        if unit is None and (not enabled or term_open):
             # IEEE 8500's WD701_48332_sw: phase b to a phase-a lateral; EPRI ckt5's ties to
             # the neighbouring feeders, whose buses are not in the circuit
             lacking = [bb for bb in (b1, b2) if bb not in buses_by_id
@@ -584,6 +605,21 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             z, b = mats
         phases = _letters(n1)
         i_max = float(dss.Lines.NormAmps()) or None
+        if unit is not None:  # a 120/240 V secondary line: its 240 V equivalent
+            eq = line_equivalent(z, b, n1, n2, unit.hot)
+            if eq is None:
+                problems.append(Problem(
+                    ProblemKind.UNSUPPORTED_ELEMENT, "lines",
+                    f"Line.{line} on the 120/240 V secondary of Transformer.{unit.name} "
+                    f"connects nodes {n1} of bus {b1} to nodes {n2} of bus {b2}: a secondary "
+                    f"line is read on the hot nodes {unit.hot[0]} and {unit.hot[1]} (neutral "
+                    "reduced out), the same at both ends", (line,), "bus2",
+                    f"connect it as bus1={b1}.{unit.hot[0]}.{unit.hot[1]} "
+                    f"bus2={b2}.{unit.hot[0]}.{unit.hot[1]}"))
+                continue
+            z, b, phases = np.array([[eq[0]]]), np.array([[eq[1]]]), unit.phase
+            if i_max is not None and n == 1:
+                i_max /= 2  # a 120 V conductor's current is twice the 240 V equivalent's
         units = int(dss.Lines.Units())
         normally_open = (not enabled or term_open) if is_switch else False
         if line in controlled:
@@ -621,11 +657,27 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     tr_rows = []
     no_load: list[dict[str, Any]] = []
     for tr in _iterate(dss.Transformers):
+        if tr in sec.units:
+            if tr in regulated:
+                problems.append(Problem(
+                    ProblemKind.UNSUPPORTED_ELEMENT, "transformers",
+                    f"Transformer.{tr} is a centre-tapped service transformer under a "
+                    "RegControl; the model's centre-tapped units have fixed taps", (tr,),
+                    "windings", "control a two-winding regulator on the primary instead"))
+                continue
+            row = sec.units[tr].row()
+            tr_rows.append(row)
+            _no_load(tr, row, no_load)
+            continue
         if int(dss.Transformers.NumWindings()) != 2:
-            problems.append(Problem(
-                ProblemKind.UNSUPPORTED_ELEMENT, "transformers",
-                "only two-winding transformers are supported", (tr,), "windings",
-                "split a three-winding transformer into two-winding units"))
+            if tr not in sec.refused:
+                problems.append(Problem(
+                    ProblemKind.UNSUPPORTED_ELEMENT, "transformers",
+                    "only two-winding transformers and single-phase centre-tapped units are "
+                    "supported", (tr,), "windings",
+                    "split a three-winding transformer into two-winding units (a single-phase "
+                    "unit with windings 2 and 3 on X.1.0 and X.0.2 is read as a centre-tapped "
+                    "service transformer)"))
             continue
         nph = int(dss.CktElement.NumPhases())
         (b1, n1), (b2, n2) = terminals()
@@ -669,6 +721,24 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         delta = bool(dss.Loads.IsDelta())
         kv, kw, kvar = float(dss.Loads.kV()), float(dss.Loads.kW()), float(dss.Loads.kvar())
         pe, qe = _exponents(int(dss.Loads.Model()), dss)
+        unit = sec.unit_of(bus)
+        if unit is not None:
+            ratings = load_parts(nodes, nph, delta, kv, unit.hot)
+            if ratings is None:
+                problems.append(Problem(
+                    ProblemKind.BAD_LOAD, "loads",
+                    f"Load.{ld} is on nodes {nodes} of bus {bus}, on the 120/240 V secondary of "
+                    f"Transformer.{unit.name}, whose hot nodes are {unit.hot[0]} and "
+                    f"{unit.hot[1]}", (ld,), "bus1",
+                    f"connect it to the hot nodes: bus1={bus}.{unit.hot[0]}.{unit.hot[1]} "
+                    "(phases=2 for two 120 V halves, phases=1 for 240 V)"))
+                continue
+            load_rows.append({"id": ld, "bus": bus, "conn": "wye", "phase": unit.phase,
+                              "p_mw": kw / 1000, "q_mvar": kvar / 1000, "vn_kv": ratings[0],
+                              "p_exponent": pe, "q_exponent": qe,
+                              "model": int(dss.Loads.Model()),
+                              "in_service": bool(dss.CktElement.Enabled())})
+            continue
         parts = _load_parts(nodes, nph, delta, kv)
         if not parts:
             problems.append(Problem(
@@ -698,6 +768,9 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     for cap in _iterate(dss.Capacitors):
         nph = int(dss.CktElement.NumPhases())
         bus, nodes = terminals()[0]
+        if bus in sec.bus_unit:
+            problems.append(_on_secondary(f"Capacitor.{cap}", "shunts", cap, bus, sec))
+            continue
         states = list(dss.Capacitors.States())
         share = (sum(states) / len(states)) if states else 1.0
         sh_rows.append({"id": cap, "bus": bus, "phases": _letters(nodes[:nph]),
@@ -708,7 +781,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                         "in_service": bool(dss.CktElement.Enabled()) and share > 0})
 
     # ---- reactors: series (a line) or shunt; transformers' no-load branches --------------
-    _reactors(buses_by_id, line_rows, z_rows, sh_rows, problems, warnings)
+    _reactors(buses_by_id, sec, line_rows, z_rows, sh_rows, problems, warnings)
     sh_rows += no_load
     if no_load:
         warnings.append(
@@ -727,6 +800,13 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             full = f"{dss.CktElement.Name()}"
             nph = int(dss.CktElement.NumPhases())
             bus, nodes = terminals()[0]
+            unit = sec.unit_of(bus)
+            if unit is not None:
+                if not set(nodes[:nph]) <= set(unit.hot):
+                    problems.append(_on_secondary(full, "generators", el, bus, sec))
+                    continue
+                nodes = [PHASES.index(unit.phase) + 1]
+                nph = 1
             powers = np.asarray(dss.CktElement.Powers(), float)
             p_out = -float(powers[0::2].sum()) / 1000 if powers.size else 0.0
             q_out = -float(powers[1::2].sum()) / 1000 if powers.size else 0.0
@@ -767,12 +847,15 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     def frame(rows: list[dict[str, Any]]) -> pl.DataFrame | None:
         return pl.DataFrame(rows) if rows else None
 
+    reductions = _reduction_notes(sec, load_rows)
+    warnings[:0] = reductions
     _repair_bases(bus_rows, src_rows, line_rows, tr_rows, warnings)
     circuit = dss.Circuit.Name()
     return ThreePhaseNetwork.from_tables(
         name=name or circuit or path.stem,
         meta={"source_format": "opendss", "source_path": str(path), "circuit": circuit,
-              "warnings": warnings,
+              "warnings": warnings, "reductions": reductions,
+              "secondaries": sec.meta(), "center_tapped": sorted(sec.units),
               "settings_path": str(Path(settings).resolve()) if settings else None},
         buses=frame(bus_rows), sources=frame(src_rows), lines=frame(line_rows),
         impedances=frame(z_rows), transformers=frame(tr_rows), loads=frame(load_rows),
@@ -780,12 +863,44 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     )
 
 
+def _secondaries(sources: list[dict[str, Any]], problems: list[Problem]) -> Secondaries:
+    """The centre-tapped service transformers and the 120/240 V secondaries behind them
+    (:mod:`feederopt.io.opendss_secondary`)."""
+    dss = _dss()
+    refused: set[str] = set()
+    units = find_center_taps(dss, terminals, problems, refused)
+    if not units:
+        return Secondaries(refused=refused)
+    fixed: dict[str, str] = {s["bus"]: f"Vsource.{s['id']}" for s in sources}
+    for tr in _iterate(dss.Transformers):
+        for k, (bus, _) in enumerate(terminals()):
+            if tr not in units or k == 0:
+                fixed.setdefault(bus, f"Transformer.{tr}")
+    ends: dict[str, tuple[str, str]] = {}
+    for line in _iterate(dss.Lines):
+        (b1, _), (b2, _) = terminals()
+        ends[line] = (b1, b2)
+    return secondary_regions(units, ends, fixed, problems, refused)
+
+
+def _on_secondary(element: str, component: str, name: str, bus: str,
+                  sec: Secondaries) -> Problem:
+    unit = sec.unit_of(bus)
+    owner = f"Transformer.{unit.name}" if unit is not None else "a centre-tapped unit"
+    return Problem(
+        ProblemKind.UNSUPPORTED_ELEMENT, component,
+        f"{element} is on bus {bus}, on the 120/240 V secondary of {owner}: only lines, "
+        "loads, generators, PV systems and storage on the hot nodes are read there", (name,),
+        "bus1", "move it to the primary, or model the secondary with a two-winding unit")
+
+
 def _no_load(tr: str, row: dict[str, Any], out: list[dict[str, Any]]) -> None:
     """The active transformer's no-load branch (``%noloadloss``, ``%imag``) as a
     constant-impedance shunt consuming ``P = %noloadloss / 100 kVA`` and
     ``Q = %imag / 100 kVA`` at rated voltage (OpenDSS manual, Transformer). OpenDSS puts the
     whole branch across winding 2 (its ``YPrim`` differs from the unit's without the branch
-    on winding 2's conductors only), so it is at ``to_bus``, rated ``kv_to``.
+    on winding 2's conductors only; a centre-tapped unit: across its first 120 V half, which
+    the 240 V equivalent has at its 240 V node), so it is at ``to_bus``, rated ``kv_to``.
     Nothing if both are zero."""
     dss = _dss()
     pct = {}
@@ -806,7 +921,7 @@ def _no_load(tr: str, row: dict[str, Any], out: list[dict[str, Any]]) -> None:
                 "in_service": row["in_service"]})
 
 
-def _reactors(buses: dict[str, dict[str, Any]],
+def _reactors(buses: dict[str, dict[str, Any]], sec: Secondaries,
               line_rows: list[dict[str, Any]], z_rows: list[dict[str, Any]],
               sh_rows: list[dict[str, Any]], problems: list[Problem],
               warnings: list[str]) -> None:
@@ -834,6 +949,10 @@ def _reactors(buses: dict[str, dict[str, Any]],
         terms = terminals()
         enabled = bool(dss.CktElement.Enabled())
         (b1, n1) = terms[0]
+        on_sec = [b for b, _ in terms if b in sec.bus_unit]
+        if on_sec:
+            problems.append(_on_secondary(element, "reactor", rx, on_sec[0], sec))
+            continue
         series = len(terms) == 2 and terms[1][0] != b1 and any(1 <= x <= 3 for x in terms[1][1])
         raw = np.asarray(dss.CktElement.YPrim(), float) if enabled else np.zeros(0)
         nc = int(dss.CktElement.NumConductors())
@@ -918,6 +1037,20 @@ def _reactors(buses: dict[str, dict[str, Any]],
             f"{len(grounding)} reactor(s) on neutral nodes only ({', '.join(grounding[:6])}"
             f"{' ...' if len(grounding) > 6 else ''}): the model takes neutrals as grounded, "
             "so they are left out")
+
+
+def _reduction_notes(sec: Secondaries, loads: list[dict[str, Any]]) -> list[str]:
+    """What the split-phase reduction did, for ``info`` and ``solve``."""
+    if not sec.units:
+        return []
+    on_sec = {r["id"] for r in loads if r["bus"] in sec.bus_unit}
+    return [
+        f"{len(sec.units)} centre-tapped (split-phase) service transformer(s) and their "
+        f"120/240 V secondaries ({len(sec.bus_unit)} buses, {len(sec.lines)} lines, "
+        f"{len(on_sec)} loads) are reduced to 240 V single-phase equivalents on the primary "
+        "phase: each unit is the two-winding transformer a balanced 240 V load sees, each "
+        "secondary line its loop impedance (Kersting 2009); the neutral current of unequally "
+        "loaded halves is not modelled"]
 
 
 def _repair_bases(buses: list[dict[str, Any]], sources: list[dict[str, Any]],

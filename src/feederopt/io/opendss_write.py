@@ -1,9 +1,10 @@
 """A three-phase network as an OpenDSS script, to solve the model's own circuit with OpenDSS.
 
 :func:`model_script` writes what :class:`~feederopt.network.threephase.ThreePhaseNetwork` holds,
-not the file it was read from: series reactors as lines, transformers' no-load branches and
-shunt reactors as shunt ``Reactor`` elements, every transformer at the tap the model holds (no
-``RegControl`` or ``CapControl``: the operating point the model solves).
+not the file it was read from: the reduced secondaries (:mod:`feederopt.io.opendss_secondary`)
+as two-winding 240 V units and single-phase lines, series reactors as lines, transformers'
+no-load branches and shunt reactors as shunt ``Reactor`` elements, every transformer at the tap
+the model holds (no ``RegControl`` or ``CapControl``: the operating point the model solves).
 OpenDSS's exact power flow of that script against its power flow of the original file measures
 what the reading leaves out, apart from the error of the linearised model (LinDist3Flow).
 

@@ -20,6 +20,12 @@ assumed). What the controls would do from there is a second solve with them on
 (:attr:`OpenDSSSolution.with_controls`: the file's control mode, ``STATIC`` if the file sets
 ``OFF``), reported beside the check, with the taps they move and the capacitors they switch.
 
+On a feeder whose centre-tapped service transformers the reader reduced
+(:mod:`feederopt.io.opendss_secondary`, ``net.meta["secondaries"]``), the check still solves
+the whole file; a secondary bus's voltage is read as the model has it, the voltage between its
+two hot nodes over the 240 V base, and its loads count on that node (unserved when it is dead).
+The centre-tapped units keep OpenDSS's own taps.
+
 Voltage unbalance is the largest deviation of a phase-voltage magnitude from the mean of the
 bus's phases, over the mean (the NEMA/IEEE "phase voltage unbalance rate", IEEE Std 112), over
 buses with three phases.
@@ -221,12 +227,17 @@ def _hold_taps(net: ThreePhaseNetwork, taps: dict[str, float]) -> bool:
     overriding winding 2; ``True`` if any changed."""
     import opendssdirect as dss
 
+    # a centre-tapped unit's row is its 240 V equivalent, whose winding-2 tap is the mean of
+    # the unit's windings 2 and 3: its taps are OpenDSS's own, left as they are
+    fixed = set(net.meta.get("center_tapped", []))
     wanted = {r["id"]: (r["tap_from"], r["tap_to"]) for r in net.transformers.select(
-        "id", "tap_from", "tap_to").iter_rows(named=True)}
-    unknown = sorted(set(taps) - set(wanted))
+        "id", "tap_from", "tap_to").iter_rows(named=True) if r["id"] not in fixed}
+    unknown = sorted(set(taps) - set(wanted) - fixed)
     if unknown:
         raise ValueError(f"taps for transformers the network does not have: {unknown}")
     for tr, tap in taps.items():
+        if tr in fixed:
+            continue
         wanted[tr] = (wanted[tr][0], tap)
     changed = False
     for tr, pair in wanted.items():
@@ -261,6 +272,7 @@ def _solution(net: ThreePhaseNetwork, converged: bool, warnings: list[str],
 
     losses = dss.Circuit.Losses()
     total = dss.Circuit.TotalPower()
+    secondaries: dict[str, list[Any]] = net.meta.get("secondaries") or {}
     load_kw = load_kvar = 0.0
     load_nodes: list[tuple[float, list[str]]] = []  # (nominal kW, its phase nodes)
     for _ in _each(dss.Loads):
@@ -269,6 +281,9 @@ def _solution(net: ThreePhaseNetwork, converged: bool, warnings: list[str],
         load_kvar += float(pw[1::2].sum())
         if dss.CktElement.Enabled():
             bus, order = terminals()[0]
+            if bus in secondaries:  # on a 120/240 V secondary: its 240 V node
+                load_nodes.append((float(dss.Loads.kW()), [f"{bus}.{secondaries[bus][0]}"]))
+                continue
             load_nodes.append((float(dss.Loads.kW()),
                                [f"{bus}.{PHASES[n - 1]}" for n in order if 1 <= n <= 3]))
     volts: dict[str, float] = {}
@@ -280,6 +295,11 @@ def _solution(net: ThreePhaseNetwork, converged: bool, warnings: list[str],
         if base <= 0:
             continue
         pv = np.asarray(dss.Bus.Voltages(), float) / base
+        if bus.lower() in secondaries:
+            key, v = _secondary_voltage(secondaries[bus.lower()], list(dss.Bus.Nodes()), pv)
+            volts[f"{bus.lower()}.{key}"] = float(abs(v))
+            phasors[f"{bus.lower()}.{key}"] = v
+            continue
         for node, v in zip(dss.Bus.Nodes(), pv[0::2] + 1j * pv[1::2], strict=False):
             if node in (1, 2, 3):
                 key = f"{bus.lower()}.{PHASES[node - 1]}"
@@ -300,6 +320,18 @@ def _solution(net: ThreePhaseNetwork, converged: bool, warnings: list[str],
     _dead(sol, load_nodes)
     _summarise(sol, net, model_voltages)
     return sol
+
+
+def _secondary_voltage(spec: list[Any], nodes: list[int], pv: np.ndarray) -> tuple[str, complex]:
+    """A 120/240 V secondary bus's voltage as the model has it: its phase and the voltage
+    between its two hot nodes ``spec = [phase, p, q]`` over the bus base (240 V), or twice a
+    single hot node's voltage to ground when the bus has only one (a 120 V drop)."""
+    phase, p, q = spec[0], int(spec[1]), int(spec[2])
+    by_node = {int(n): complex(pv[2 * k], pv[2 * k + 1]) for k, n in enumerate(nodes)}
+    if p in by_node and q in by_node:
+        return phase, by_node[p] - by_node[q]
+    one = by_node.get(p, by_node.get(q, 0j))
+    return phase, 2 * one
 
 
 def _regulator_taps() -> dict[str, float]:
