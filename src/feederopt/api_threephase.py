@@ -99,8 +99,10 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     are empty and ``reason`` says why. ``loss_proxy_kw`` is the LinDist3Flow loss proxy of the
     answer's flow (``loss_proxy_source_kw`` of it on the source's own impedance), and
     ``milp_objective_kw`` and ``lower_bound_kw`` the MILP's tangent-plane under-estimate of it
-    and its bound: on a large feeder the tangent circles (shares of the whole feeder's flow)
-    miss the small flows (EPRI ckt24: 516 kW against 849 kW). ``notes`` says when there is
+    and its bound: tangent planes are added at the answer's flows until the objective is
+    within ``LAZY_TOL`` (0.1 %) of the proxy (``milp_solves``, ``tangents_added``; the fixed
+    tangent circles, shares of the whole feeder's flow, missed the small flows: EPRI ckt24
+    516 kW against 849 kW). ``notes`` says when there is
     nothing to reconfigure and names the loops that no switch opens (``permanent_loops``: they
     stay closed, the switchable part is made radial around them).
     The OpenDSS check (``ac_check``) solves the topology with the model's regulator taps and
@@ -152,6 +154,8 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         "milp_objective_kw": _num(topo.loss_proxy_kw),
         "lower_bound_kw": _num(topo.bound_kw),
         "solve_time_s": topo.solve_time_s,
+        "milp_solves": topo.milp_solves,
+        "tangents_added": topo.tangents_added,
         "lindist3flow_min_voltage_pu": _num(topo.flow.min_voltage_pu) if topo.flow else None,
         "lindist3flow_max_voltage_pu": _num(topo.flow.max_voltage_pu) if topo.flow else None,
     }

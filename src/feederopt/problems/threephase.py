@@ -20,6 +20,9 @@
   line it is the positive-sequence resistance), outer-approximated by tangent planes
   ``l >= 2 rho (cos t p + sin t q) - rho^2`` on circles of radii ``rho`` (a piecewise-linear
   under-estimator, exact at the tangent points), as the balanced LinDistFlow heuristic does.
+  The circles are shares of the whole feeder's flow, so alone they count per-phase flows below
+  ``rho_min / 2`` as lossless; :func:`loss_tangents_at` gives the tangents at given flows,
+  which :mod:`feederopt.algorithms.threephase` adds lazily at each answer's flows.
 
 No solver here: :mod:`feederopt.algorithms.threephase` solves the block on HiGHS.
 """
@@ -43,10 +46,15 @@ from feederopt.formulations.radiality import parent_child
 from feederopt.network.threephase_perunit import PerUnitThreePhase
 from feederopt.network.topology import components_of
 
-#: Directions of the tangent planes of the loss proxy.
-ANGLES = 16
-#: Radii of the tangent circles, as shares of the largest possible per-phase flow.
-RADII = (0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64)
+#: Directions of the fixed tangent planes of the loss proxy.
+ANGLES = 8
+#: Radii of the fixed tangent circles, as shares of the largest possible per-phase flow: one
+#: coarse circle, the start of the lazy tangents of :mod:`feederopt.algorithms.threephase`,
+#: which add the exact tangents at each answer's flows. Measured with the lazy tangents on Iowa
+#: 240 (the same answer, objective within 0.03 % of the proxy in every case): 8 radii from
+#: 0.5 % to 64 % x 16 directions (the fixed set before the lazy tangents) 2 solves, 68 s of
+#: MILP; (2 %, 16 %) x 8: 5 solves, 34 s; (4 %) x 8: 3 solves, 15-18 s; none: 7 solves, 15 s.
+RADII: tuple[float, ...] = (0.04,)
 
 
 @dataclass
@@ -106,6 +114,25 @@ def reconfiguration_block(pu: PerUnitThreePhase, *, voltage_limits: bool = True,
                            np.full(k, rho**2))
     block.add_objective("loss", r_diag[lossy] * 1000.0)  # kW (per-phase S base 1 MVA)
     return ThreePhaseReconfiguration(pu, block, lossy, r_diag)
+
+
+def loss_tangents_at(prob: ThreePhaseReconfiguration, rows: np.ndarray, p0: np.ndarray,
+                     q0: np.ndarray) -> tuple[dict[str, sp.csr_matrix], np.ndarray]:
+    """The tangent planes of ``p^2 + q^2`` at the points ``(p0, q0)`` of the loss variables
+    ``rows`` (indices into ``prob.lossy``): ``loss >= 2 p0 p + 2 q0 q - (p0^2 + q0^2)``, i.e.
+    the rows ``2 p0 p + 2 q0 q - loss <= p0^2 + q0^2`` (terms and right-hand side). Each is
+    exact at its point and below the paraboloid elsewhere (it is convex), so adding them keeps
+    the MILP's objective an under-estimate of the loss proxy and makes it exact at the point
+    (Kelley's cutting planes, J. SIAM 8(4), 1960)."""
+    rows = np.asarray(rows, int)
+    k, m = len(prob.lossy), len(prob.r_diag)
+    n = len(rows)
+    at = np.arange(n)
+    cols = prob.lossy[rows]
+    terms = {"p": sp.csr_matrix((2 * p0, (at, cols)), shape=(n, m)),
+             "q": sp.csr_matrix((2 * q0, (at, cols)), shape=(n, m)),
+             "loss": sp.csr_matrix((-np.ones(n), (at, rows)), shape=(n, k))}
+    return terms, p0**2 + q0**2
 
 
 def effective_resistance(pu: PerUnitThreePhase) -> np.ndarray:
