@@ -927,7 +927,13 @@ def _reactors(buses: dict[str, dict[str, Any]], sec: Secondaries,
               warnings: list[str]) -> None:
     """OpenDSS's ``Reactor`` elements, from their primitive admittance matrix, so that every
     way of giving one (``R``/``X``, ``Z``, ``Z1``/``Z0``, ``kvar`` and ``kV``, ``Rmatrix``/
-    ``Xmatrix``, ``Rp``, ``Parallel``) is read as OpenDSS applies it.
+    ``Xmatrix``, ``Rp``, ``Parallel``) is read as OpenDSS applies it. What OpenDSS does with
+    them (DSS C-API 0.14, checked in ``tests/test_opendss_reactors.py``): ``R`` and ``X`` are in
+    series, also with ``Parallel=yes``, which applies to ``Rmatrix``/``Xmatrix`` only (then
+    ``Y = R^-1 + (jX)^-1``); ``Rp`` is in parallel with ``R + jX``; ``kvar`` and ``kV`` give
+    ``X = kV^2 / Mvar`` (kV line-line and total kvar for several phases; a delta bank's branch
+    is across the line-line kV); ``LmH`` gives ``X = 2 pi f L``; ``Z1``/``Z0`` the sequence
+    matrix ``Zs = (Z0 + 2 Z1) / 3``, ``Zm = (Z0 - Z1) / 3``; ``bus2`` absent is ``bus1.0.0.0``.
 
     * **series** (``bus2`` another bus, on phase nodes): a line of zero length with the
       impedance ``Z = Ys^-1``, ``Ys = -Yprim[terminal 1, terminal 2]`` (a reactor has no
