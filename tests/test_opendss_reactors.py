@@ -14,16 +14,14 @@ branches were left out, so the first three tests failed on the old code.
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
-import numpy as np
-import opendssdirect as dss
 import pytest
 
 from feederopt.api_threephase import three_phase_info
 from feederopt.io.opendss import read_opendss
 from feederopt.io.opendss_write import model_script
+from opendss_plain import plain_solution
 
 #: The loads' voltage band, the same in the file and in the model's script (the model has no
 #: OpenDSS Vminpu/Vmaxpu switch to constant impedance).
@@ -58,29 +56,6 @@ def _feeder(tmp_path: Path, text: str = FEEDER) -> Path:
     return path
 
 
-def _plain(script: str, folder: Path) -> tuple[complex, dict[str, float]]:
-    """OpenDSS's own solution of a script: the source's power [kVA] and every phase node's
-    voltage magnitude [V] by ``"bus.node"``."""
-    path = folder / "plain.dss"
-    path.write_text(script)
-    cwd = os.getcwd()
-    try:
-        dss.Text.Command("clear")
-        dss.Text.Command(f'redirect "{path}"')
-        dss.Solution.Solve()
-    finally:
-        os.chdir(cwd)
-    assert dss.Solution.Converged()
-    volts = {}
-    for bus in dss.Circuit.AllBusNames():
-        dss.Circuit.SetActiveBus(bus)
-        v = np.asarray(dss.Bus.Voltages(), float)
-        for node, z in zip(dss.Bus.Nodes(), v[0::2] + 1j * v[1::2], strict=True):
-            volts[f"{bus}.{node}"] = abs(complex(z))
-    total = dss.Circuit.TotalPower()
-    return -complex(total[0], total[1]), volts
-
-
 def test_the_model_solves_as_the_file(tmp_path: Path) -> None:
     """OpenDSS's power flow of the model the reader builds (written back by
     :func:`model_script`: the series reactors as lines, the shunt reactor and the no-load
@@ -91,8 +66,10 @@ def test_the_model_solves_as_the_file(tmp_path: Path) -> None:
     winding 1 (``from_bus``, ``kv_from``) it failed on a 12.47 kV node (5e-4 p.u.)."""
     path = _feeder(tmp_path)
     net = read_opendss(path)
-    full_s, full_v = _plain(path.read_text(), tmp_path)
-    red_s, red_v = _plain(model_script(net, load_options=BAND), tmp_path)
+    full_s, full_ph, _ = plain_solution(path.read_text(), tmp_path)
+    red_s, red_ph, _ = plain_solution(model_script(net, load_options=BAND), tmp_path)
+    full_v = {k: abs(v) for k, v in full_ph.items()}
+    red_v = {k: abs(v) for k, v in red_ph.items()}
     load_kw = 600 + 900 + 150 + 30
     assert abs(red_s.real - full_s.real) <= 1e-4 * load_kw
     assert abs(red_s.imag - full_s.imag) <= 1e-4 * load_kw

@@ -18,10 +18,8 @@ change the reader refused the file (exit 2: "only two-winding transformers are s
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
-import numpy as np
 import opendssdirect as dss
 import pytest
 from typer.testing import CliRunner
@@ -32,6 +30,7 @@ from feederopt.errors import InputError, ProblemKind
 from feederopt.io.opendss import read_opendss
 from feederopt.io.opendss_write import model_script
 from feederopt.validation.opendss import solve_opendss
+from opendss_plain import plain_solution
 
 runner = CliRunner()
 
@@ -89,33 +88,6 @@ def _feeder(tmp_path: Path, text: str = FEEDER) -> Path:
     return path
 
 
-def _plain(script: str, folder: Path) -> tuple[complex, dict[str, complex], dict[str, float]]:
-    """OpenDSS's own solution of a script: the source's power [kVA], every node's voltage
-    phasor [V] by ``"bus.node"``, and every load's power [kW]."""
-    path = folder / "plain.dss"
-    path.write_text(script)
-    cwd = os.getcwd()
-    try:
-        dss.Text.Command("clear")
-        dss.Text.Command(f'redirect "{path}"')
-        dss.Solution.Solve()
-    finally:
-        os.chdir(cwd)
-    assert dss.Solution.Converged()
-    volts = {}
-    for bus in dss.Circuit.AllBusNames():
-        dss.Circuit.SetActiveBus(bus)
-        v = np.asarray(dss.Bus.Voltages(), float)
-        for node, z in zip(dss.Bus.Nodes(), v[0::2] + 1j * v[1::2], strict=True):
-            volts[f"{bus}.{node}"] = complex(z)
-    loads = {}
-    for name in dss.Loads.AllNames():
-        dss.Loads.Name(name)
-        loads[name] = float(np.sum(dss.CktElement.Powers()[0::2]))
-    total = dss.Circuit.TotalPower()
-    return -complex(total[0], total[1]), volts, loads
-
-
 def _kv_ln(bus: str, net_buses: dict[str, float]) -> float:
     return net_buses[bus] / math.sqrt(3) * 1000
 
@@ -135,8 +107,8 @@ def test_the_reduced_model_solves_as_the_full_circuit(tmp_path: Path) -> None:
     (and the next-but-two test)."""
     path = _feeder(tmp_path)
     net = read_opendss(path)
-    full_s, full_v, full_loads = _plain(path.read_text(), tmp_path)
-    red_s, red_v, _ = _plain(model_script(net, load_options=BAND), tmp_path)
+    full_s, full_v, full_loads = plain_solution(path.read_text(), tmp_path)
+    red_s, red_v, _ = plain_solution(model_script(net, load_options=BAND), tmp_path)
     load_kw = sum(full_loads.values())
     assert abs(red_s.real - full_s.real) <= 1e-4 * load_kw
     assert abs(red_s.imag - full_s.imag) <= 1e-4 * load_kw
@@ -236,7 +208,7 @@ def test_the_check_reads_the_secondaries_and_their_unserved_load(tmp_path: Path)
     path = _feeder(tmp_path)
     net = read_opendss(path)
     sol = solve_opendss(net, with_controls=False)
-    _, volts, _ = _plain(path.read_text(), tmp_path)
+    _, volts, _ = plain_solution(path.read_text(), tmp_path)
     for bus, phase in SECONDARY.items():
         expected = abs(volts[f"{bus}.1"] - volts[f"{bus}.2"]) / 240.0
         assert sol.voltages_pu[f"{bus}.{phase}"] == pytest.approx(expected, rel=1e-9), bus

@@ -1,0 +1,38 @@
+"""OpenDSS's own solution of a script, for tests that compare our model written back as an
+OpenDSS script (``io/opendss_write.model_script``) with the file it was read from."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import opendssdirect as dss
+
+
+def plain_solution(script: str, folder: Path
+                   ) -> tuple[complex, dict[str, complex], dict[str, float]]:
+    """OpenDSS's solution of ``script`` (written to ``folder/plain.dss``): the source's power
+    [kVA], every node's voltage phasor [V] by ``"bus.node"``, and every load's power [kW]."""
+    path = folder / "plain.dss"
+    path.write_text(script)
+    cwd = os.getcwd()
+    try:
+        dss.Text.Command("clear")
+        dss.Text.Command(f'redirect "{path}"')
+        dss.Solution.Solve()
+    finally:
+        os.chdir(cwd)
+    assert dss.Solution.Converged()
+    volts = {}
+    for bus in dss.Circuit.AllBusNames():
+        dss.Circuit.SetActiveBus(bus)
+        v = np.asarray(dss.Bus.Voltages(), float)
+        for node, z in zip(dss.Bus.Nodes(), v[0::2] + 1j * v[1::2], strict=True):
+            volts[f"{bus}.{node}"] = complex(z)
+    loads = {}
+    for name in dss.Loads.AllNames():
+        dss.Loads.Name(name)
+        loads[name] = float(np.sum(dss.CktElement.Powers()[0::2]))
+    total = dss.Circuit.TotalPower()
+    return -complex(total[0], total[1]), volts, loads
