@@ -194,7 +194,7 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
     changed = False
     for line in sw["id"].to_list():
         changed |= _set_switch(line, open_=line in open_switches)
-    changed |= _hold_taps(net, taps or {})
+    changed |= hold_taps(net, taps or {})
     for element, (kw, kvar) in (setpoints or {}).items():
         cls = element.split(".")[0].lower()
         if cls == "storage":  # discharging is positive output
@@ -221,10 +221,13 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
     return sol
 
 
-def _hold_taps(net: ThreePhaseNetwork, taps: dict[str, float]) -> bool:
+def hold_taps(net: ThreePhaseNetwork, taps: dict[str, float]) -> bool:
     """Write the model's transformer taps into the compiled circuit where they differ:
     ``net``'s ``tap_from`` and ``tap_to`` (the taps as OpenDSS solved the file), with ``taps``
-    overriding winding 2; ``True`` if any changed."""
+    overriding winding 2; ``True`` if any changed. Solved with ``ControlMode=OFF`` the circuit
+    keeps them (and its capacitors' states); unknown ids in ``taps`` raise ``ValueError``.
+    Used by this check and by the partition's AC sampling
+    (:func:`feederopt.validation.partition.ac_sample_share`)."""
     import opendssdirect as dss
 
     # a centre-tapped unit's row is its 240 V equivalent, whose winding-2 tap is the mean of
@@ -311,7 +314,7 @@ def _solution(net: ThreePhaseNetwork, converged: bool, warnings: list[str],
         losses_kvar=float(losses[1]) / 1000, source_kw=-float(total[0]),
         source_kvar=-float(total[1]), load_kw=load_kw, load_kvar=load_kvar, voltages_pu=volts,
         open_switches=sorted(open_switches), warnings=warnings, phasors_pu=phasors,
-        control_mode=CONTROL_MODES.get(mode, str(mode)), regulator_taps=_regulator_taps(),
+        control_mode=CONTROL_MODES.get(mode, str(mode)), regulator_taps=regulator_taps(),
         capacitor_states={c: [int(x) for x in dss.Capacitors.States()]
                           for c in _each(dss.Capacitors)},
     )
@@ -334,9 +337,9 @@ def _secondary_voltage(spec: list[Any], nodes: list[int], pv: np.ndarray) -> tup
     return phase, 2 * one
 
 
-def _regulator_taps() -> dict[str, float]:
+def regulator_taps() -> dict[str, float]:
     """The tap [p.u.] of each regulator's controlled winding (``RegControl.Transformer``,
-    ``Winding``) as solved, by transformer id."""
+    ``Winding``) in the compiled circuit as last solved, by transformer id."""
     import opendssdirect as dss
 
     out: dict[str, float] = {}
