@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import polars as pl
+
 from feederopt.algorithms.threephase import lindist3flow_power_flow
 from feederopt.cases import load_three_phase
 from feederopt.errors import InputError
 from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.network.threephase_perunit import to_per_unit_3ph
-from feederopt.options import loading_problems
+from feederopt.options import loading_problems, voltage_limit_problems
 from feederopt.validation.opendss import OpenDSSSolution, max_voltage_error, solve_opendss
 
 
@@ -87,14 +89,41 @@ def three_phase_info(source: Any) -> dict[str, Any]:
     return out
 
 
+def with_voltage_limits(net: ThreePhaseNetwork, v_min_pu: float | None = None,
+                        v_max_pu: float | None = None) -> ThreePhaseNetwork:
+    """``net`` with every bus's ``v_min_pu`` (``v_max_pu``) set to the given value (None: the
+    bus's own)."""
+    cols = []
+    if v_min_pu is not None:
+        cols.append(pl.lit(float(v_min_pu)).alias("v_min_pu"))
+    if v_max_pu is not None:
+        cols.append(pl.lit(float(v_max_pu)).alias("v_max_pu"))
+    return net.replace_tables(buses=net.buses.with_columns(cols)) if cols else net
+
+
+def _limits_used(net: ThreePhaseNetwork, given: bool) -> dict[str, Any]:
+    """The voltage limits of ``net``'s buses for the JSON: one number when every bus has the
+    same, else the lowest and highest (``{"min": , "max": }``)."""
+    out: dict[str, Any] = {"from": "options" if given else "network"}
+    for col in ("v_min_pu", "v_max_pu"):
+        vals = net.buses[col].unique().sort().to_list()
+        out[col] = float(vals[0]) if len(vals) == 1 else {"min": float(vals[0]),
+                                                          "max": float(vals[-1])}
+    return out
+
+
 def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 1e-4,
                       ac_check: bool = True, thermal_limits: bool = True,
-                      max_loading_percent: float | None = None) -> dict[str, Any]:
+                      max_loading_percent: float | None = None,
+                      v_min_pu: float | None = None,
+                      v_max_pu: float | None = None) -> dict[str, Any]:
     """The loss-minimising radial topology of a three-phase feeder (LinDist3Flow with a loss
     proxy, a MILP on HiGHS), checked by OpenDSS's power flow: a JSON-ready dict.
 
     ``thermal_limits=False`` drops the lines' current ratings, ``max_loading_percent`` scales
-    them (OpenDSS rates every line 400 A unless the file says otherwise). Without a topology
+    them (OpenDSS rates every line 400 A unless the file says otherwise). ``v_min_pu`` and
+    ``v_max_pu`` set every bus's voltage limits (default: the network's, 0.9-1.1 p.u. as read
+    from OpenDSS); ``voltage_limits`` in the result records the limits used. Without a topology
     (infeasible, or a time limit with none found) ``open_switches`` and ``changed_switches``
     are empty and ``reason`` says why. ``loss_proxy_kw`` is the LinDist3Flow loss proxy of the
     answer's flow (``loss_proxy_source_kw`` of it on the source's own impedance), and
@@ -112,10 +141,11 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     they move, losses, voltages), for information."""
     from feederopt.algorithms.threephase import reconfigure_three_phase
 
-    problems = loading_problems(max_loading_percent)
+    problems = voltage_limit_problems(v_min_pu, v_max_pu) + loading_problems(
+        max_loading_percent)
     if problems:
         raise InputError(problems)
-    net = load_three_phase(source)
+    net = with_voltage_limits(load_three_phase(source), v_min_pu, v_max_pu)
     switchable = net.lines.filter(net.lines["switchable"])
     base_open = sorted(switchable.filter(switchable["normally_open"])["id"].to_list())
     # what the reader reduced (centre-tapped service transformers and their secondaries)
@@ -142,6 +172,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         "overloaded": topo.overloaded,
         "thermal_limits": thermal_limits,
         "max_loading_percent": max_loading_percent,
+        "voltage_limits": _limits_used(net, v_min_pu is not None or v_max_pu is not None),
         "notes": notes,
         "permanent_loops": topo.permanent_loops,
         "open_switches": topo.open_switches,

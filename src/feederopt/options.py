@@ -216,17 +216,9 @@ class SolveOptions:
 
     # ------------------------------------------------------------------------------------------
     def _limit_problems(self) -> list[Problem]:
-        lim, out = self.limits, []
-        for name, value in (("v_min", lim.v_min), ("v_max", lim.v_max)):
-            if value is not None and not (_finite(value) and 0.0 < value < 2.0):
-                out.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                                   f"{name} must be a voltage in p.u. between 0 and 2",
-                                   field=name, hint="e.g. --v-min 0.9 --v-max 1.1"))
-        if lim.v_min is not None and lim.v_max is not None and not out and lim.v_min >= lim.v_max:
-            out.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                               f"v_min ({lim.v_min}) must be below v_max ({lim.v_max})",
-                               field="v_min", hint="e.g. --v-min 0.9 --v-max 1.1"))
-        return out + loading_problems(lim.max_loading_percent)
+        lim = self.limits
+        return (voltage_limit_problems(lim.v_min, lim.v_max)
+                + loading_problems(lim.max_loading_percent))
 
     def _cost_problems(self) -> list[Problem]:
         costs, out = self.costs, []
@@ -428,6 +420,22 @@ def gap_problems(gap: Any, option: str = "gap") -> list[Problem]:
         return []
     return [_option_problem(option, f"gap must be at least 0 and below 1 (it is relative), "
                             f"not {gap}", "e.g. 1e-4 (0.01 %) or 0.01 (1 %)")]
+
+
+def voltage_limit_problems(v_min: Any, v_max: Any) -> list[Problem]:
+    """Voltage limits are numbers in p.u. between 0 and 2, the lower below the upper (None:
+    the network's own): ``--v-min``/``--v-max`` of balanced and three-phase solves."""
+    out: list[Problem] = []
+    for name, value in (("v_min", v_min), ("v_max", v_max)):
+        if value is not None and not (_finite(value) and 0.0 < value < 2.0):
+            out.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                               f"{name} must be a voltage in p.u. between 0 and 2",
+                               field=name, hint="e.g. --v-min 0.9 --v-max 1.1"))
+    if v_min is not None and v_max is not None and not out and v_min >= v_max:
+        out.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                           f"v_min ({v_min}) must be below v_max ({v_max})",
+                           field="v_min", hint="e.g. --v-min 0.9 --v-max 1.1"))
+    return out
 
 
 def loading_problems(max_loading_percent: Any,

@@ -228,13 +228,13 @@ def solve(
         # The options that apply to a three-phase solve are checked as for the others, and
         # reported with the ones it does not have, all at once.
         problems += [p for p in options.check()
-                     if p.field in ("gap", "time_limit", "max_loading_percent")]
+                     if p.field in ("gap", "time_limit", "max_loading_percent", "v_min",
+                                    "v_max")]
         unsupported = {"--method": method not in ("benders", "lindistflow"),
                        "--fix-devices": fix_devices, "--controls": controls is not None,
                        "--out": out_dir is not None, "--scenarios": scenarios is not None,
                        "--robust": robust is not None, "--switch-cost": switch_cost is not None,
                        "--loss-price": loss_price is not None, "--solver": solver is not None,
-                       "--v-min": v_min is not None, "--v-max": v_max is not None,
                        "--uncertain-loads": uncertain_loads is not None,
                        "--budget": budget is not None, "--workers": workers is not None,
                        "--ray": ray is not None,
@@ -247,7 +247,7 @@ def solve(
         solve_three_phase_command(source, time_limit=time_limit, gap=gap, json_file=json_file,
                                   force=force, ac_check=not no_ac_check, quiet=quiet,
                                   thermal_limits=not no_thermal_limits,
-                                  max_loading=max_loading)
+                                  max_loading=max_loading, v_min=v_min, v_max=v_max)
         return
     # Every problem of the options, the output paths and the network, all at once.
     net = load_checked(source, [*options.check(), *problems])

@@ -25,7 +25,15 @@ def unsupported_problem(unsupported: list[str]) -> Problem:
         ProblemKind.INVALID_VALUE, "options",
         f"{', '.join(unsupported)} not available for three-phase feeders yet",
         tuple(unsupported), hint="three-phase solve: LinDist3Flow MILP; use --json FILE, "
-        "--time-limit, --gap, --no-ac-check, --max-loading, --no-thermal-limits")
+        "--time-limit, --gap, --no-ac-check, --max-loading, --no-thermal-limits, --v-min, "
+        "--v-max")
+
+
+def _limit(value: Any) -> str:
+    """A voltage limit of the JSON: one number, or the range of the buses' own."""
+    if isinstance(value, dict):
+        return f"[{value['min']:.4g}, {value['max']:.4g}]"
+    return f"{value:.4g}"
 
 
 def _with_controls_table(ctl: dict[str, Any]) -> Table:
@@ -50,7 +58,8 @@ def _with_controls_table(ctl: dict[str, Any]) -> Table:
 def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                               json_file: str | None, ac_check: bool, quiet: bool,
                               force: bool = False, thermal_limits: bool = True,
-                              max_loading: float | None = None) -> None:
+                              max_loading: float | None = None, v_min: float | None = None,
+                              v_max: float | None = None) -> None:
     """Solve, print a summary and the OpenDSS check, write ``json_file``. The options that the
     three-phase path does not have were refused before (:func:`unsupported_problem`).
 
@@ -60,7 +69,8 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
     from feederopt import solve_three_phase
 
     data = solve_three_phase(source, time_limit_s=time_limit, gap=gap, ac_check=ac_check,
-                             thermal_limits=thermal_limits, max_loading_percent=max_loading)
+                             thermal_limits=thermal_limits, max_loading_percent=max_loading,
+                             v_min_pu=v_min, v_max_pu=v_max)
     if json_file is not None:
         write_text(json_file, json.dumps(data, indent=2) + "\n", force=force)
     solved = data["has_solution"]
@@ -69,6 +79,9 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
         out = stdout()
         table = summary_table(f"{data['case']}: three-phase, {data['method']}")
         table.add_row("status", data["status"])
+        lim = data["voltage_limits"]
+        table.add_row("voltage limits", f"{_limit(lim['v_min_pu'])} - "
+                      f"{_limit(lim['v_max_pu'])} p.u. ({lim['from']})")
         if solved:
             table.add_row("open switches", ", ".join(data["open_switches"]) or "-")
             table.add_row("changed switches", ", ".join(data["changed_switches"]) or "-")
