@@ -36,6 +36,20 @@ def _limit(value: Any) -> str:
     return f"{value:.4g}"
 
 
+def _limits_line(ac: dict[str, Any]) -> str:
+    """OpenDSS's voltages against the limits, in one line: yes, or how many nodes are below
+    and above them and the worst."""
+    if ac["within_voltage_limits"]:
+        return "yes"
+    if not ac["converged"]:
+        return "no (no convergence)"
+    lim = ac["voltage_limits"]
+    return (f"no: {lim['nodes_below_min']} node(s) below v_min, {lim['nodes_above_max']} above "
+            f"v_max; worst {lim['worst_node']} at {lim['worst_voltage_pu']:.4f} p.u. "
+            f"({lim['worst_limit']} {lim['worst_limit_pu']:.4g}, by "
+            f"{lim['worst_violation_pu']:.4f} p.u.)")
+
+
 def _with_controls_table(ctl: dict[str, Any]) -> Table:
     """The check's second solve, with OpenDSS's controls acting (for information)."""
     table = summary_table(f"OpenDSS with its controls acting (ControlMode={ctl['control_mode']})")
@@ -64,8 +78,10 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
     three-phase path does not have were refused before (:func:`unsupported_problem`).
 
     The exit codes are the balanced path's: :data:`EXIT_INFEASIBLE` when the MILP is
-    infeasible, :data:`EXIT_LIMITS_BROKEN` when a time limit ends without a topology or the
-    OpenDSS check does not pass (load left without voltage), with the reason on stderr."""
+    infeasible, :data:`EXIT_LIMITS_BROKEN` when a time limit ends without a topology, the
+    OpenDSS check does not pass (load left without voltage) or OpenDSS's voltages of the answer
+    break the voltage limits (the answer is not within the limits, as a balanced solve's
+    least-violating topology), with the reason on stderr."""
     from feederopt import solve_three_phase
 
     data = solve_three_phase(source, time_limit_s=time_limit, gap=gap, ac_check=ac_check,
@@ -108,6 +124,7 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
             acs.add_row("load (OpenDSS)", fmt(ac["load_kw"], ".1f", " kW"))
             acs.add_row("de-energised nodes", str(ac["dead_nodes"]))
             acs.add_row("load not served", fmt(ac["unserved_load_kw"], ".3f", " kW"))
+            acs.add_row("within voltage limits", _limits_line(ac))
             acs.add_row("passed", str(ac["passed"]))
             out.print(acs)
             if ac.get("with_controls"):
@@ -122,7 +139,11 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                       f"{ac['unserved_load_kw']:.3f} kW of load not served"
                       if ac["converged"] else "OpenDSS check not passed: no convergence",
                       style="yellow", markup=False)
+        if ac and ac["converged"] and not ac["within_voltage_limits"]:
+            err.print("OpenDSS check: the answer's voltages break the limits ("
+                      f"{_limits_line(ac).removeprefix('no: ')})", style="yellow",
+                      markup=False)
     if data["status"] == "infeasible":
         raise typer.Exit(EXIT_INFEASIBLE)
-    if not solved or (ac and not ac["passed"]):
+    if not solved or (ac and not (ac["passed"] and ac["within_voltage_limits"])):
         raise typer.Exit(EXIT_LIMITS_BROKEN)

@@ -26,6 +26,12 @@ the whole file; a secondary bus's voltage is read as the model has it, the volta
 two hot nodes over the 240 V base, and its loads count on that node (unserved when it is dead).
 The centre-tapped units keep OpenDSS's own taps.
 
+The voltages are set against the buses' limits (``v_min_pu``, ``v_max_pu`` of the network's
+``buses``, one pair per bus, for every energised node of it; at a three-wire bus the
+comparable voltage): :attr:`OpenDSSSolution.voltage_violations` lists the nodes outside them
+(by more than :data:`VOLTAGE_TOL_PU`) and :attr:`OpenDSSSolution.within_voltage_limits` says
+whether there is none. De-energised nodes are counted apart (``dead_nodes``).
+
 Voltage unbalance is the largest deviation of a phase-voltage magnitude from the mean of the
 bus's phases, over the mean (the NEMA/IEEE "phase voltage unbalance rate", IEEE Std 112), over
 buses with three phases.
@@ -48,6 +54,9 @@ from feederopt.network.threephase import PHASES, ThreePhaseNetwork
 DEAD_PU = 0.1
 #: Unserved load [kW] up to which a check passes (rounding only).
 UNSERVED_TOL_KW = 1e-3
+#: A node's voltage [p.u.] within this of its limit is within it (OpenDSS solves to 1e-4
+#: p.u. by default; a regulated node sits at its limit when the limit is its set point).
+VOLTAGE_TOL_PU = 1e-6
 #: OpenDSS's ``Solution.ControlMode`` values (OpenDSS manual, ``Set ControlMode``).
 CONTROL_MODES = {-1: "OFF", 0: "STATIC", 1: "EVENT", 2: "TIME", 3: "MULTIRATE"}
 OFF, STATIC = -1, 0
@@ -83,6 +92,29 @@ class OpenDSSSolution:
     capacitor_states: dict[str, list[int]] = field(default_factory=dict)  # steps on (1)/off (0)
     #: The same circuit solved again with OpenDSS's controls acting (None: not asked for).
     with_controls: OpenDSSSolution | None = None
+    #: The energised nodes outside their bus's voltage limits, worst first:
+    #: ``(node, voltage, limit, "v_min" | "v_max")`` (module docstring).
+    voltage_violations: list[tuple[str, float, float, str]] = field(default_factory=list)
+
+    @property
+    def within_voltage_limits(self) -> bool:
+        """Converged, and every energised node within its bus's voltage limits."""
+        return self.converged and not self.voltage_violations
+
+    def voltage_limit_summary(self) -> dict[str, Any]:
+        """The nodes outside the voltage limits for the JSON: how many below and above, the
+        worst (node, voltage, its limit, by how much [p.u.]) and the first 50 names."""
+        worst = self.voltage_violations[0] if self.voltage_violations else None
+        return {
+            "nodes_below_min": sum(v[3] == "v_min" for v in self.voltage_violations),
+            "nodes_above_max": sum(v[3] == "v_max" for v in self.voltage_violations),
+            "worst_node": worst[0] if worst else None,
+            "worst_voltage_pu": worst[1] if worst else None,
+            "worst_limit": worst[3] if worst else None,
+            "worst_limit_pu": worst[2] if worst else None,
+            "worst_violation_pu": abs(worst[1] - worst[2]) if worst else 0.0,
+            "node_names": [v[0] for v in self.voltage_violations[:50]],
+        }
 
     @property
     def passed(self) -> bool:
@@ -138,6 +170,8 @@ class OpenDSSSolution:
             "dead_node_names": self.dead_nodes[:50],
             "unserved_load_kw": self.unserved_load_kw,
             "passed": self.passed,
+            "within_voltage_limits": self.within_voltage_limits,
+            "voltage_limits": self.voltage_limit_summary(),
             "control_mode": self.control_mode,
             "regulator_taps": self.regulator_taps,
             "with_controls": None if ctl is None else {
@@ -154,6 +188,8 @@ class OpenDSSSolution:
                 "unbalance_pct": ctl.unbalance_pct,
                 "dead_nodes": len(ctl.dead_nodes),
                 "unserved_load_kw": ctl.unserved_load_kw,
+                "within_voltage_limits": ctl.within_voltage_limits,
+                "voltage_limits": ctl.voltage_limit_summary(),
                 "regulator_taps": ctl.regulator_taps,
                 "taps_moved": {tr: {"held": a, "with_controls": b}
                                for tr, (a, b) in self.moved_taps().items()},
@@ -428,12 +464,32 @@ def _summarise(sol: OpenDSSSolution, net: ThreePhaseNetwork,
         arr = np.array([live[k] for k in keys], float)
         worst = max(worst, float(np.max(np.abs(arr - arr.mean())) / arr.mean() * 100))
     sol.unbalance_pct = worst
+    sol.voltage_violations = voltage_violations(live, net)
     if model_voltages:
         diffs = {k: abs(v - live[k]) for k, v in model_voltages.items() if k in live}
         if diffs:
             node = max(diffs, key=lambda k: diffs[k])
             sol.max_voltage_diff_pu = diffs[node]
             sol.max_voltage_diff_node = node
+
+
+def voltage_violations(voltages: dict[str, float], net: ThreePhaseNetwork,
+                       ) -> list[tuple[str, float, float, str]]:
+    """The nodes ``"bus.ph"`` of ``voltages`` [p.u.] outside their bus's limits (``net.buses``
+    ``v_min_pu``, ``v_max_pu``) by more than :data:`VOLTAGE_TOL_PU`, worst first:
+    ``(node, voltage, limit, "v_min" | "v_max")``."""
+    limits = {r["id"]: (r["v_min_pu"], r["v_max_pu"]) for r in net.buses.select(
+        "id", "v_min_pu", "v_max_pu").iter_rows(named=True)}
+    out = []
+    for node, v in voltages.items():
+        lim = limits.get(node.rsplit(".", 1)[0])
+        if lim is None:
+            continue
+        if v < lim[0] - VOLTAGE_TOL_PU:
+            out.append((node, v, float(lim[0]), "v_min"))
+        elif v > lim[1] + VOLTAGE_TOL_PU:
+            out.append((node, v, float(lim[1]), "v_max"))
+    return sorted(out, key=lambda x: (-abs(x[1] - x[2]), x[0]))
 
 
 def max_voltage_error(model_voltages: dict[str, float], opendss: OpenDSSSolution) -> tuple[
