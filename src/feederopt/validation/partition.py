@@ -11,6 +11,10 @@ coefficients of the block states in the balance rows (and of ``w`` for voltage-d
 :func:`in_sample_share` draws uniform realisations in the box (one factor per load, all its
 phases together, as in the seed's uncertainty set) and reports the feasible share: IV-D for the
 deterministic plan, and the robustness certificate for the robust plan (100 % by convexity).
+
+:func:`ac_sample_share` is IV-E: the same draws in OpenDSS's AC power flow, at the plan's
+operating point (the model's regulator taps and capacitor states held, OpenDSS's controls off)
+unless asked to let OpenDSS's controls act.
 """
 
 from __future__ import annotations
@@ -143,6 +147,13 @@ class AcSampleShare:
     uncertainty: float
     worst_low_voltage_pu: float
     worst_high_voltage_pu: float
+    #: OpenDSS's control mode of the samples: ``OFF`` (the model's taps and capacitor states
+    #: held) or the mode the controls acted in (``with_controls``).
+    control_mode: str = "OFF"
+    #: Samples whose solve ended with a regulator tap or a capacitor's steps in an energised
+    #: block other than the model's (0 when held).
+    taps_moved: int = 0
+    capacitors_switched: int = 0
 
     @property
     def share_pct(self) -> float:
@@ -165,10 +176,23 @@ def _water_fill(total: float, setp: np.ndarray, lo: np.ndarray, hi: np.ndarray,
 
 def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: PartitionPlan, *,
                     uncertainty: float, samples: int = 10_000, seed: int = 0,
-                    v_set_pu: float = 1.0, rounds: int = 3,
+                    v_set_pu: float = 1.0, rounds: int = 3, with_controls: bool = False,
                     progress: Progress | None = None) -> AcSampleShare:
     """IV-E of the seed: the share of uniform load realisations in the box at which the plan
     is feasible in OpenDSS's three-phase AC power flow.
+
+    Every sample is solved at the plan's operating point: the regulator taps and capacitor
+    states that the plan's LinDist3Flow model holds, which are ``net``'s (``tap_from`` /
+    ``tap_to`` and the capacitors as OpenDSS solved the file,
+    :func:`~feederopt.network.threephase_perunit.to_per_unit_3ph` without ``taps``), written
+    where they differ (:func:`feederopt.validation.opendss.hold_taps`) and kept by
+    ``ControlMode=OFF``, as :func:`feederopt.validation.opendss.solve_opendss` checks a
+    topology. Otherwise OpenDSS's ``RegControl`` and ``CapControl`` would move them at every
+    sample, for the islanded topology and the sample's loads, away from what the plan was
+    optimised for. ``with_controls`` solves each sample with OpenDSS's controls acting instead
+    (the file's control mode, ``STATIC`` if the file sets ``OFF``), each sample from the
+    model's taps and capacitor states; ``taps_moved`` and ``capacitors_switched`` count the
+    samples whose solve ended elsewhere in an energised block.
 
     The circuit is compiled once; the plan's switch states are written into it (the lost
     substation's switches open), each energised component's grid-forming DER becomes a
@@ -184,11 +208,26 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
 
     from feederopt.io.opendss import compile_circuit
     from feederopt.problems.partition import components
+    from feederopt.validation.opendss import (
+        CONTROL_MODES,
+        OFF,
+        STATIC,
+        TAP_TOL,
+        hold_taps,
+        regulator_taps,
+    )
 
     path = net.meta.get("source_path")
     if not path:
         raise ValueError("the network was not read from an OpenDSS file")
     compile_circuit(path)
+    # compile_circuit leaves the taps and capacitor states as OpenDSS solved the file, which
+    # are the model's; the model's taps are written where they differ all the same
+    file_mode = int(dss.Solution.ControlMode())
+    hold_taps(net, {})
+    taps0 = regulator_taps()
+    caps0 = _capacitor_states()
+    mode = (file_mode if file_mode != OFF else STATIC) if with_controls else OFF
     closed = {data.switch_ids[s] for s in np.flatnonzero(plan.closed)}
     for sid in data.switch_ids:
         dss.Text.Command(f"edit Line.{sid} enabled={'y' if sid in closed else 'n'}")
@@ -237,13 +276,26 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
               if plan.energised[data.block_of_bus[b]] and not data.pu.virtual[b]}
     limits = {r["id"]: (r["v_min_pu"], r["v_max_pu"])
               for r in net.buses.iter_rows(named=True) if r["id"] in on_bus}
+    # the regulators that act on the plan: those in energised blocks (the lost substation's
+    # keep their source in OpenDSS and move, but no checked node is behind them)
+    tr_bus = dict(zip(net.transformers["id"].to_list(), net.transformers["from_bus"].to_list(),
+                      strict=True))
+    taps0 = {tr: t for tr, t in taps0.items() if tr_bus.get(tr) in on_bus}
+    live_caps = [c for c in caps0 if _capacitor_bus(c) in on_bus]
     unc = [(lid, data.load_ids.index(lid)) for lid in
            (data.load_ids[i] for i in np.flatnonzero(data.uncertain))]
-    ok = conv = 0
+    ok = conv = moved = switched = 0
     lo_w, hi_w = np.inf, 0.0
+    dss.Solution.ControlMode(mode)
     for k, scale in enumerate(draw_scales(data, uncertainty, samples, seed)):
         if progress is not None and k:
             progress(k, ok)
+        if with_controls:  # each sample acts from the model's taps and capacitor states
+            hold_taps(net, {})
+            for cap, states in caps0.items():
+                dss.Capacitors.Name(cap)
+                if list(dss.Capacitors.States()) != states:
+                    dss.Capacitors.States(states)
         for lid, i in unc:
             p0, q0 = nominal[lid]
             dss.Text.Command(f"edit Load.{lid} kW={p0 * scale[i]} kvar={q0 * scale[i]}")
@@ -268,6 +320,11 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
                                     ramp[members])
                 for m, v in zip(fol, share[1:], strict=True):
                     out[m] = v
+        if with_controls:
+            taps = regulator_taps()
+            moved += any(abs(taps[tr] - t0) > TAP_TOL for tr, t0 in taps0.items())
+            caps = _capacitor_states()
+            switched += any(caps[c] != caps0[c] for c in live_caps)
         if not converged:
             continue
         conv += 1
@@ -284,4 +341,26 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
         ok += good
     if progress is not None:
         progress(samples, ok)
-    return AcSampleShare(samples, ok, conv, uncertainty, float(lo_w), float(hi_w))
+    return AcSampleShare(samples, ok, conv, uncertainty, float(lo_w), float(hi_w),
+                         CONTROL_MODES.get(mode, str(mode)), moved, switched)
+
+
+def _capacitor_states() -> dict[str, list[int]]:
+    """Each capacitor's steps on (1) / off (0) in the compiled circuit, by name."""
+    import opendssdirect as dss
+
+    out: dict[str, list[int]] = {}
+    for name in dss.Capacitors.AllNames() or []:
+        if name == "NONE":
+            continue
+        dss.Capacitors.Name(name)
+        out[name] = [int(x) for x in dss.Capacitors.States()]
+    return out
+
+
+def _capacitor_bus(name: str) -> str:
+    """The bus of ``Capacitor.<name>`` in the compiled circuit."""
+    import opendssdirect as dss
+
+    dss.Circuit.SetActiveElement(f"Capacitor.{name}")
+    return str(dss.CktElement.BusNames()[0]).split(".")[0].lower()
