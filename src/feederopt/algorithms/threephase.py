@@ -122,6 +122,9 @@ class ThreePhaseTopology:
     #: MILP solves (1 + the rounds of lazy tangents) and the tangent planes they added.
     milp_solves: int = 1
     tangents_added: int = 0
+    #: Every tangent plane of the loss proxy beyond the fixed set that the MILP had at the end
+    #: (given and added), to start a later solve of the same network with.
+    tangents: list[Tangents] = field(default_factory=list)
 
 
 def scale_ratings(pu: PerUnitThreePhase, *, thermal_limits: bool = True,
@@ -151,15 +154,43 @@ def _overloads(pu: PerUnitThreePhase, p: np.ndarray, q: np.ndarray) -> list[str]
     return [f"{k} ({v * 100:.0f} %)" for k, v in sorted(worst.items(), key=lambda kv: -kv[1])]
 
 
+def shift_voltage_limits(pu: PerUnitThreePhase, offsets: dict[str, float]) -> None:
+    """Shift the voltage limits of ``pu``'s nodes by the offsets ``d_n = V_AC,n -
+    V_LinDist3Flow,n`` [p.u.] (by node name ``"bus.a"``), in place: the MILP's ``w_n`` is bounded
+    by ``[(v_min - d_n)^2, (v_max - d_n)^2]``, so that ``V_LinDist3Flow,n + d_n``, the AC voltage
+    predicted with the offset measured at a topology, stays within ``[v_min, v_max]`` (the
+    offset correction of :func:`feederopt.api_threephase.solve_three_phase`'s voltage
+    feedback). Internal (virtual) nodes and nodes without an offset keep their range; a
+    shifted lower limit below 0 is 0."""
+    if not offsets:
+        return
+    for k, name in enumerate(pu.node_names()):
+        d = offsets.get(name)
+        if d is None or pu.virtual[pu.node_bus[k]] or not math.isfinite(d):
+            continue
+        lo = max(math.sqrt(max(pu.w_min[k], 0.0)) - d, 0.0)
+        hi = max(math.sqrt(max(pu.w_max[k], 0.0)) - d, lo)
+        pu.w_min[k] = lo * lo
+        pu.w_max[k] = hi * hi
+
+
 def _milp(pu: PerUnitThreePhase, *, time_limit_s: float, gap: float, voltage_limits: bool,
-          thermal_limits: bool) -> tuple[HighsModel, Any, ThreePhaseReconfiguration]:
+          thermal_limits: bool, tangents: list[Tangents] | None = None,
+          ) -> tuple[HighsModel, Any, ThreePhaseReconfiguration]:
     prob = reconfiguration_block(pu, voltage_limits=voltage_limits,
                                  thermal_limits=thermal_limits)
     model = HighsModel(prob.block)
+    for pick, p0, q0 in tangents or []:
+        terms, rhs = loss_tangents_at(prob, pick, p0, q0)
+        model.add_rows(terms, np.full(len(pick), -np.inf), rhs)
     model.set_gap(gap)
     model.set_time_limit(time_limit_s)
     return model, model.solve(), prob
 
+
+#: Tangent planes of the loss proxy at given flows: (indices into the lossy edge-phases, p0, q0)
+#: (:func:`feederopt.problems.threephase.loss_tangents_at`).
+Tangents = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 #: Relative tolerance of the lazy tangents: the MILP's objective at the answer is within it of
 #: the loss proxy of the answer's flows (:func:`_lazy_tangents`).
@@ -168,6 +199,7 @@ LAZY_TOL = 1e-3
 
 def _lazy_tangents(prob: ThreePhaseReconfiguration, model: HighsModel, sol: Any,
                    deadline: float, tol: float = LAZY_TOL,
+                   record: list[Tangents] | None = None,
                    ) -> tuple[Any, dict[str, np.ndarray], bool, int, int, float]:
     """Tangent planes of the loss proxy added where the answer's flows need them.
 
@@ -192,7 +224,8 @@ def _lazy_tangents(prob: ThreePhaseReconfiguration, model: HighsModel, sol: Any,
     of a topology are fixed (LinDist3Flow with fixed switches is a square linear system), so a
     topology chosen again has its tangents and its objective is then exact (Kelley's cutting
     planes on a finite set of flow points). Returns the last solution and its values, whether
-    the tolerance was met, the solves, the tangents added and the seconds of all solves.
+    the tolerance was met, the solves, the tangents added and the seconds of all solves; the
+    tangents added are appended to ``record``.
 
     Measured (old: 8 fixed radii x 16 directions, one solve; new: one radius x 8 directions and
     this loop; objective / proxy of the answer, MILP seconds on a shared 2-core machine):
@@ -216,6 +249,8 @@ def _lazy_tangents(prob: ThreePhaseReconfiguration, model: HighsModel, sol: Any,
         if left <= 0.05 or sol.status != "optimal":  # out of time, or interrupted
             return sol, vals, False, solves, added, seconds
         pick = np.flatnonzero(under > tol * total / len(under))
+        if record is not None:
+            record.append((pick, p[pick], q[pick]))
         terms, rhs = loss_tangents_at(prob, pick, p[pick], q[pick])
         model.add_rows(terms, np.full(len(pick), -np.inf), rhs)
         added += len(pick)
@@ -267,7 +302,10 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
                             gap: float = 1e-4, voltage_limits: bool = True,
                             thermal_limits: bool = True,
                             max_loading_percent: float | None = None,
-                            tangent_tol: float = LAZY_TOL) -> ThreePhaseTopology:
+                            tangent_tol: float = LAZY_TOL,
+                            voltage_offsets: dict[str, float] | None = None,
+                            tangents: list[Tangents] | None = None,
+                            ) -> ThreePhaseTopology:
     """The radial topology that minimises the LinDist3Flow loss proxy, as a MILP on HiGHS
     (:func:`feederopt.problems.threephase.reconfiguration_block`); its LinDist3Flow power flow
     is attached. Radial means radial in the switchable part: loops that no switch opens stay
@@ -278,13 +316,21 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
     lifted to say which ones bind (``reason``, ``overloaded``). Tangent planes of the loss
     proxy are added at the answer's flows until the objective is within ``tangent_tol`` of the
     proxy of the answer (:func:`_lazy_tangents`; ``math.inf`` keeps the fixed tangents only,
-    as before); when the time runs out first the status is ``time_limit``."""
+    as before); when the time runs out first the status is ``time_limit``.
+    ``voltage_offsets`` (``V_AC - V_LinDist3Flow`` per node, measured at some topology) shift
+    the voltage limits (:func:`shift_voltage_limits`). ``tangents`` (an earlier answer's
+    ``tangents``, of the same network) are added before the first solve: they are valid
+    under-estimates whatever the limits, and spare the rounds that found them; the answer's
+    ``tangents`` are those and the ones added here."""
     t0 = time.perf_counter()
     pu = to_per_unit_3ph(net)
+    shift_voltage_limits(pu, voltage_offsets or {})
     scale_ratings(pu, thermal_limits=thermal_limits, max_loading_percent=max_loading_percent)
     loops = permanent_loops(pu)
+    known = list(tangents or [])
     model, sol, prob = _milp(pu, time_limit_s=time_limit_s, gap=gap,
-                             voltage_limits=voltage_limits, thermal_limits=thermal_limits)
+                             voltage_limits=voltage_limits, thermal_limits=thermal_limits,
+                             tangents=known)
     if not sol.has_solution:
         reason: str = ""
         over: list[str] = []
@@ -298,9 +344,11 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
         return ThreePhaseTopology(sol.status, [], math.nan, sol.bound, sol.solve_time_s, None,
                                   reason, over, loops)
     sol, vals, met, solves, added, seconds = _lazy_tangents(prob, model, sol,
-                                                            t0 + time_limit_s, tangent_tol)
+                                                            t0 + time_limit_s, tangent_tol,
+                                                            record=known)
     status = sol.status if met or sol.status != "optimal" else "time_limit"
     opened = {e.id for e, v in zip(pu.edges, vals["y"], strict=True) if e.switchable and v < 0.5}
     flow = lindist3flow_power_flow(net, open_switches=opened)
     return ThreePhaseTopology(status, sorted(opened), sol.objective, sol.bound, seconds, flow,
-                              permanent_loops=loops, milp_solves=solves, tangents_added=added)
+                              permanent_loops=loops, milp_solves=solves, tangents_added=added,
+                              tangents=known)

@@ -154,6 +154,9 @@ def solve(
         "rating (e.g. 120)."),
     no_thermal_limits: bool = typer.Option(False, "--no-thermal-limits",
                                            help="Ignore every current and thermal rating."),
+    no_voltage_feedback: bool = typer.Option(
+        False, "--no-voltage-feedback", help="Three-phase (.dss): hold the lossless "
+        "LinDist3Flow voltages to the limits, without the correction by OpenDSS's voltages."),
     switch_cost: float | None = typer.Option(
         None, "--switch-cost", help="Cost of each switching action, in kW of losses."),
     loss_price: float | None = typer.Option(
@@ -247,8 +250,15 @@ def solve(
         solve_three_phase_command(source, time_limit=time_limit, gap=gap, json_file=json_file,
                                   force=force, ac_check=not no_ac_check, quiet=quiet,
                                   thermal_limits=not no_thermal_limits,
-                                  max_loading=max_loading, v_min=v_min, v_max=v_max)
+                                  max_loading=max_loading, v_min=v_min, v_max=v_max,
+                                  voltage_feedback=not no_voltage_feedback)
         return
+    if no_voltage_feedback:
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                "--no-voltage-feedback applies to three-phase (.dss) feeders "
+                                "only", field="voltage_feedback",
+                                hint="leave it out: a balanced solve's AC check is not fed "
+                                "back"))
     # Every problem of the options, the output paths and the network, all at once.
     net = load_checked(source, [*options.check(), *problems])
     if not quiet:

@@ -26,7 +26,7 @@ def unsupported_problem(unsupported: list[str]) -> Problem:
         f"{', '.join(unsupported)} not available for three-phase feeders yet",
         tuple(unsupported), hint="three-phase solve: LinDist3Flow MILP; use --json FILE, "
         "--time-limit, --gap, --no-ac-check, --max-loading, --no-thermal-limits, --v-min, "
-        "--v-max")
+        "--v-max, --no-voltage-feedback")
 
 
 def _limit(value: Any) -> str:
@@ -73,7 +73,8 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                               json_file: str | None, ac_check: bool, quiet: bool,
                               force: bool = False, thermal_limits: bool = True,
                               max_loading: float | None = None, v_min: float | None = None,
-                              v_max: float | None = None) -> None:
+                              v_max: float | None = None,
+                              voltage_feedback: bool = True) -> None:
     """Solve, print a summary and the OpenDSS check, write ``json_file``. The options that the
     three-phase path does not have were refused before (:func:`unsupported_problem`).
 
@@ -81,16 +82,21 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
     infeasible, :data:`EXIT_LIMITS_BROKEN` when a time limit ends without a topology, the
     OpenDSS check does not pass (load left without voltage) or OpenDSS's voltages of the answer
     break the voltage limits (the answer is not within the limits, as a balanced solve's
-    least-violating topology), with the reason on stderr."""
+    least-violating topology; with ``--no-ac-check``, the voltage feedback's OpenDSS solve of
+    the answer says so), with the reason on stderr."""
     from feederopt import solve_three_phase
 
     data = solve_three_phase(source, time_limit_s=time_limit, gap=gap, ac_check=ac_check,
                              thermal_limits=thermal_limits, max_loading_percent=max_loading,
-                             v_min_pu=v_min, v_max_pu=v_max)
+                             v_min_pu=v_min, v_max_pu=v_max, voltage_feedback=voltage_feedback)
     if json_file is not None:
         write_text(json_file, json.dumps(data, indent=2) + "\n", force=force)
     solved = data["has_solution"]
     ac = data.get("ac_check")
+    # without the check, the feedback's own OpenDSS solve of the answer says the same
+    fb = data["voltage_feedback"]
+    feedback_broken = bool(solved and not ac and fb["enabled"]
+                           and not fb["within_voltage_limits"])
     if not quiet:
         out = stdout()
         table = summary_table(f"{data['case']}: three-phase, {data['method']}")
@@ -107,6 +113,14 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                               fmt(data["loss_proxy_source_kw"], ".3f", " kW")
                               + " (not in OpenDSS's losses)")
         table.add_row("time", fmt(data["solve_time_s"], ".2f", " s"))
+        if fb["enabled"]:
+            answers = [r for r in fb["iterations"] if r["topology"] == "answer"]
+            table.add_row("voltage feedback (OpenDSS)",
+                          f"{len(answers)} MILP(s), {fb['stopped']}"
+                          + (f"; kept answer {fb['kept_iteration']}" if fb["kept_iteration"]
+                             else "")
+                          + ("" if fb["within_voltage_limits"] or not answers
+                             else ", none within the limits"))
         if "base_losses_kw" in data:
             table.add_row("base case losses (OpenDSS)",
                           fmt(data["base_losses_kw"], ".3f", " kW"))
@@ -143,7 +157,11 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
             err.print("OpenDSS check: the answer's voltages break the limits ("
                       f"{_limits_line(ac).removeprefix('no: ')})", style="yellow",
                       markup=False)
+        elif not ac and feedback_broken:
+            err.print("voltage feedback: OpenDSS's voltages of the answer break the limits "
+                      "(see voltage_feedback in the JSON)", style="yellow", markup=False)
     if data["status"] == "infeasible":
         raise typer.Exit(EXIT_INFEASIBLE)
-    if not solved or (ac and not (ac["passed"] and ac["within_voltage_limits"])):
+    if not solved or feedback_broken or (ac and not (ac["passed"]
+                                                     and ac["within_voltage_limits"])):
         raise typer.Exit(EXIT_LIMITS_BROKEN)
