@@ -21,7 +21,7 @@ from feederopt.algorithms.threephase import (
     reconfigure_three_phase,
 )
 from feederopt.cases import load_three_phase
-from feederopt.errors import InputError
+from feederopt.errors import InputError, SolverError
 from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.network.threephase_perunit import to_per_unit_3ph
 from feederopt.options import loading_problems, voltage_limit_problems
@@ -155,7 +155,9 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
     prediction ``V_LinDist3Flow,n + d_n`` of OpenDSS's voltage keeps the limits; OpenDSS solves
     the answer, which gives the next offsets. It stops when a topology repeats (its offsets
     were used already, so the next MILP is the same), after ``max_iterations`` MILPs, when the
-    time runs out, or when the MILP has no answer. Of the answers, the one with the least
+    time runs out, or when the MILP has no answer. (When the base case's LinDist3Flow has no
+    solution, a load that it leaves unfed, the first MILP has the limits unshifted.) Of the
+    answers, the one with the least
     OpenDSS losses among those that OpenDSS finds within the limits (and with every load
     served) is kept; when none is, the last answer.
 
@@ -171,18 +173,22 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
     Returns the kept topology, OpenDSS's base-case solution (controls off), OpenDSS's
     solution of the kept topology (None without one) and the record for the JSON."""
     t0 = time.perf_counter()
-    flow0 = lindist3flow_power_flow(net)
-    base = solve_opendss(net, floating_buses=floating, model_voltages=flow0.voltages_pu,
+    try:
+        flow0: ThreePhaseFlow | None = lindist3flow_power_flow(net)
+    except SolverError:  # the base case leaves a load unfed: no offsets to start from
+        flow0 = None
+    base = solve_opendss(net, floating_buses=floating,
+                         model_voltages=flow0.voltages_pu if flow0 else None,
                          with_controls=False)
     lo, hi = _range(base)
     iterations: list[dict[str, Any]] = [{
         "topology": "base", "open_switches": sorted(base_open),
         "opendss_losses_kw": _num(base.losses_kw), "opendss_min_voltage_pu": lo,
         "opendss_max_voltage_pu": hi, "within_voltage_limits": base.within_voltage_limits,
-        "lindist3flow_min_voltage_pu": _num(flow0.min_voltage_pu),
-        "lindist3flow_max_voltage_pu": _num(flow0.max_voltage_pu),
+        "lindist3flow_min_voltage_pu": _num(flow0.min_voltage_pu) if flow0 else None,
+        "lindist3flow_max_voltage_pu": _num(flow0.max_voltage_pu) if flow0 else None,
     }]
-    offsets = voltage_offsets(flow0, base)
+    offsets = voltage_offsets(flow0, base) if flow0 else {}
     seen = {frozenset(base_open)}
     answers: list[tuple[ThreePhaseTopology, OpenDSSSolution]] = []
     last: ThreePhaseTopology | None = None
