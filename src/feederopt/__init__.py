@@ -18,6 +18,7 @@ from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network import Network
 
 if TYPE_CHECKING:
+    from feederopt.algorithms.base import ProgressCallback
     from feederopt.api import load, save, save_json, solve
     from feederopt.api_partition import check_partition_result, partition
     from feederopt.api_resilience import plan, plan_settings, restore
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from feederopt.report.schedule import schedule_result_json
     from feederopt.results.uncertain import RobustSummary, StochasticSummary
     from feederopt.solvers import interrupt
-    from feederopt.solvers.status import Status
+    from feederopt.solvers.status import IterationRecord, PhaseRecord, SampleRecord, Status
     from feederopt.validation.ac import ac_power_flow
     from feederopt.validation.fidelity import model_fidelity
     from feederopt.validation.montecarlo import check_options, check_result, read_result
@@ -55,6 +56,10 @@ _FOR_CLI = {
     "FeederoptError": "feederopt.errors",
     "interrupt": "feederopt.solvers.interrupt",
     "Status": "feederopt.solvers.status",
+    "IterationRecord": "feederopt.solvers.status",
+    "PhaseRecord": "feederopt.solvers.status",
+    "SampleRecord": "feederopt.solvers.status",
+    "ProgressCallback": "feederopt.algorithms.base",
     "DEFAULT_RADIALITY": "feederopt.problems.reconfiguration",
     "solve_options": "feederopt.options",
     "is_three_phase": "feederopt.cases",
@@ -91,10 +96,14 @@ __all__ = [
     "DEFAULT_RADIALITY",
     "FeederoptError",
     "InputError",
+    "IterationRecord",
     "Network",
+    "PhaseRecord",
     "Problem",
     "ProblemKind",
+    "ProgressCallback",
     "RobustSummary",
+    "SampleRecord",
     "Status",
     "StochasticSummary",
     "__version__",

@@ -20,6 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from feederopt.algorithms.base import ProgressCallback, report_phase
 from feederopt.algorithms.resilience import (
     RecourseFactory,
     solve_extensive,
@@ -70,14 +71,17 @@ def restore(source: Any, broken: list[str] | tuple[str, ...], *,
             radiality: RadialityKind | str = RadialityKind.FOREST,
             switch_penalty_pu: float | None = None, dg_p_max_kw: float | None = None,
             time_limit_s: float | None = 600.0,
-            prior_problems: Sequence[Problem] = ()) -> RestoreResult:
+            prior_problems: Sequence[Problem] = (),
+            progress: ProgressCallback | None = None) -> RestoreResult:
     """Phase 1: the least load shedding with the lines ``broken`` out (and backup DGs of
     ``dg_p_max_kw`` at ``dg_sites``). ``switch_penalty_pu`` per closed line (default: 0 with
     forest radiality, the seed's 0.01 p.u. = 10 kW at 1000 kVA with ``radiality="seed"``) is
     reported apart from the shedding; ``objective_kw`` is their sum, the seed's "total".
     ``dg_p_max_kw`` (default 100) needs ``dg_sites``; ``time_limit_s`` None: no limit. Every
     bad option is reported at once, before the network is read, with ``prior_problems``
-    (those the caller found, e.g. the CLI's ``--json`` path)."""
+    (those the caller found, e.g. the CLI's ``--json`` path). ``progress`` gets a
+    :class:`~feederopt.solvers.status.PhaseRecord` before the MILP (one solve: no
+    iterations)."""
     problems = [*prior_problems, *restore_problems(
         broken, dg_sites=dg_sites, radiality=radiality, switch_penalty_pu=switch_penalty_pu,
         dg_p_max_kw=dg_p_max_kw, time_limit_s=time_limit_s)]
@@ -92,6 +96,7 @@ def restore(source: Any, broken: list[str] | tuple[str, ...], *,
         net, PlanSettings(radiality=rad, dg_p_max_kw=size, dg_q_max_kvar=size))
     idx = problem.branch_index([str(b) for b in broken])
     sites = problem.bus_index([str(b) for b in dg_sites]) if dg_sites else None
+    report_phase(progress, f"restoration MILP ({len(idx)} broken lines)")
     op = _restore(problem, idx, sites=sites, radiality=rad, penalty_pu=pen,
                   time_limit_s=time_limit_s)
     return restore_result(problem, idx, op, rad.value, pen, sites)
@@ -183,7 +188,8 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
          settings: PlanSettings | None = None, method: str = "extensive",
          measures: bool = True, workers: int | None = 1, ray_address: str | None = None,
          gap: float = 1e-6, time_limit_s: float = 600.0,
-         prior_problems: Sequence[Problem] = ()) -> PlanResult:
+         prior_problems: Sequence[Problem] = (),
+         progress: ProgressCallback | None = None) -> PlanResult:
     """Phases 2 and 3: which lines to harden and where to site backup DGs.
 
     Give ``scenarios`` (a file, a shipped name, or a :class:`DisasterSet`) or ``broken`` (one
@@ -192,7 +198,9 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
     ``ray_address``, ``"auto"`` for a local one). With ``measures``, the wait-and-see value, the
     expected-value solution's cost, EVPI and VSS are added (by extensive forms). Every bad
     option is reported at once, before any solving, with ``prior_problems`` (those the caller
-    found, e.g. the CLI's output paths)."""
+    found, e.g. the CLI's output paths). ``progress`` gets the phases (the extensive form, the
+    L-shaped master and recourses, each wait-and-see scenario) and the L-shaped method's
+    iterations."""
     problems = [*prior_problems, *plan_problems(
         scenarios=scenarios, broken=broken, method=method, workers=workers,
         ray_address=ray_address, gap=gap, time_limit_s=time_limit_s, settings=settings)]
@@ -208,13 +216,15 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
             load_disasters(scenarios, net, case)  # type: ignore[arg-type]
         scs = scenarios_of(problem, ds)
     if method == "extensive":
+        report_phase(progress, f"extensive form ({len(scs)} scenarios, one MILP)")
         out = solve_extensive(problem, scs, time_limit_s=time_limit_s)
     else:
         with make_executor(RecourseFactory(problem, tuple(scs)), workers=workers,
                            ray_address=ray_address) as ex:
-            out = solve_lshaped(problem, scs, executor=ex, gap=gap, time_limit_s=time_limit_s)
-    sm = stochastic_measures(problem, scs, out.objective, time_limit_s=time_limit_s) \
-        if measures and len(scs) > 1 else None
+            out = solve_lshaped(problem, scs, executor=ex, gap=gap, time_limit_s=time_limit_s,
+                                progress=progress)
+    sm = stochastic_measures(problem, scs, out.objective, time_limit_s=time_limit_s,
+                             progress=progress) if measures and len(scs) > 1 else None
     return plan_result(problem, scs, out, sm)
 
 

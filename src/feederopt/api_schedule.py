@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from feederopt.algorithms.base import ProgressCallback, report_phase, sample_progress
 from feederopt.algorithms.ccg import ScheduleSolution, solve_ccg, solve_deterministic
 from feederopt.cases import load
 from feederopt.cases.schedule import has_schedule, schedule_paths
@@ -89,7 +90,7 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
              samples: int = 0, seed: int = 0, out: str | Path | None = None,
              force: bool = False, sub_time_s: float | None = None,
              deterministic: bool = False, prior_problems: Sequence[Problem] = (),
-             **changes: Any) -> ScheduleResult:
+             progress: ProgressCallback | None = None, **changes: Any) -> ScheduleResult:
     """Schedule ``source`` for the day; ``changes`` override fields of ``settings``
     (:class:`ScheduleSettings`). Robust (C&CG) when ``gamma > 0`` with a budget, else
     deterministic (also with ``deterministic=True``: the forecast only, while the result keeps
@@ -97,7 +98,8 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
     realisations of the budget set check the first stage (and the deterministic one's) served
     share. Bad input raises :class:`InputError` with every problem, before any solving,
     together with ``prior_problems`` (those the caller found, e.g. the CLI's ``--json``
-    path)."""
+    path). ``progress`` (:data:`~feederopt.algorithms.base.ProgressCallback`) gets the
+    phases, C&CG's iterations and the samples done."""
     st, problems = _settings(settings, changes)
     problems = [*prior_problems, *problems]
     problems += run_problems(st, time_limit_s=time_limit_s, gap=gap, samples=samples,
@@ -115,16 +117,21 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
     if problems:
         raise InputError(problems)
     sub = sub_time_s if sub_time_s is not None else max(time_limit_s / 5, 10.0)
-    sol = solve_ccg(d, gap=gap, time_limit_s=time_limit_s, sub_time_s=sub) \
-        if st.robust and not deterministic else \
-        solve_deterministic(d, time_limit_s=time_limit_s, gap=min(gap, 1e-4))
+    if st.robust and not deterministic:
+        sol = solve_ccg(d, gap=gap, time_limit_s=time_limit_s, sub_time_s=sub,
+                        progress=progress)
+    else:
+        report_phase(progress, "deterministic MILP")
+        sol = solve_deterministic(d, time_limit_s=time_limit_s, gap=min(gap, 1e-4))
+    if ac_check:
+        report_phase(progress, f"AC check of {d.hours} h (pandapower)")
     res = to_schedule_result(net, dev, d, st, sol, case=str(net.meta.get("case") or net.name)
                              if not isinstance(source, str) else source, ac_check=ac_check)
     res.inputs = {"source": str(source) if isinstance(source, str | Path) else None,
                   "profiles": str(Path(profiles).resolve()) if profiles else None,
                   "devices": str(Path(devices).resolve()) if devices else None}
     if samples:
-        res.sample_check = _sample_check(d, st, sol, samples, seed, time_limit_s)
+        res.sample_check = _sample_check(d, st, sol, samples, seed, time_limit_s, progress)
     if out is not None:
         from feederopt.report.schedule import write_schedule_folder
 
@@ -195,13 +202,17 @@ def _first_stage(d: ScheduleData, sol: ScheduleSolution) -> dict[str, np.ndarray
 
 
 def _sample_check(d: ScheduleData, st: ScheduleSettings, sol: ScheduleSolution,
-                  samples: int, seed: int, time_limit_s: float) -> dict[str, Any]:
+                  samples: int, seed: int, time_limit_s: float,
+                  progress: ProgressCallback | None = None) -> dict[str, Any]:
     xis = sample_budget_set(d, samples, seed)
-    share = served_share(d, _first_stage(d, sol), xis)
+    share = served_share(d, _first_stage(d, sol), xis,
+                         progress=sample_progress(progress, "served without slack", samples))
     det_share = None
     if sol.method != "deterministic":
+        report_phase(progress, "deterministic MILP (for the sample check)")
         det = solve_deterministic(d, time_limit_s=time_limit_s)
-        det_share = served_share(d, _first_stage(d, det), xis)
+        det_share = served_share(d, _first_stage(d, det), xis, progress=sample_progress(
+            progress, "deterministic schedule, served without slack", samples))
     return {"samples": samples, "seed": seed, "served_pct": share,
             "deterministic_served_pct": det_share}
 
@@ -290,7 +301,8 @@ def check_schedule_problems(doc: dict[str, Any], *, samples: Any) -> list[Proble
 
 def check_schedule_result(doc: dict[str, Any], *, samples: int, seed: int = 0,
                           time_limit_s: float = 600.0, prior_problems: Sequence[Problem] = (),
-                          notice: Callable[[str], None] | None = None) -> dict[str, Any]:
+                          notice: Callable[[str], None] | None = None,
+                          progress: ProgressCallback | None = None) -> dict[str, Any]:
     """``feederopt check`` of a schedule result (its JSON): rebuild the problem from the
     recorded inputs and settings, fix the recorded first stage (topology and storage modes)
     and report the share of ``samples`` realisations of the budget
@@ -302,7 +314,8 @@ def check_schedule_result(doc: dict[str, Any], *, samples: int, seed: int = 0,
     ``samples`` copies of the forecast; ``notice`` (if given) gets a note saying so before
     the work. Bad options raise :class:`InputError` before any work, together with
     ``prior_problems`` (those the caller found, e.g. the CLI's options for other results and
-    its ``--json`` path)."""
+    its ``--json`` path). ``progress`` gets a :class:`~feederopt.solvers.status.SampleRecord`
+    after each realisation."""
     problems = [*prior_problems, *check_schedule_problems(doc, samples=samples)]
     if problems:
         raise InputError(problems)
@@ -335,7 +348,8 @@ def check_schedule_result(doc: dict[str, Any], *, samples: int, seed: int = 0,
         x["y"] = closed[0]
     robust = st.robust
     xis = sample_budget_set(d, samples, seed) if robust else [nominal(d)]
-    share = served_share(d, x, xis)
+    share = served_share(d, x, xis,
+                         progress=sample_progress(progress, "served without slack", len(xis)))
     return {"kind": "schedule_check", "samples": len(xis), "seed": seed, "served_pct": share,
             "case": source, "budget_set": robust}
 

@@ -23,12 +23,47 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from feederopt.solvers import interrupt
-from feederopt.solvers.status import IterationRecord, Status
+from feederopt.solvers.status import (
+    IterationRecord,
+    PhaseRecord,
+    ProgressEvent,
+    SampleRecord,
+    Status,
+)
 
 if TYPE_CHECKING:
     from feederopt.algorithms.outcomes import RobustOutcome, StochasticOutcome
 
-ProgressCallback = Callable[[IterationRecord], None]
+#: The progress callback of a long run (``feederopt.solve``, ``schedule``, ``partition``,
+#: ``plan``, the checks), called in the caller's thread: each iteration's
+#: :class:`IterationRecord`, a :class:`PhaseRecord` when a phase starts, a
+#: :class:`SampleRecord` after each sample of a check. The CLI shows them as a progress bar.
+ProgressCallback = Callable[[ProgressEvent], None]
+
+#: The hook of a sampling loop, called after each sample with (samples done, feasible so far);
+#: :func:`sample_progress` turns it into :class:`SampleRecord` events.
+SampleCallback = Callable[[int, int], None]
+
+
+def sample_progress(progress: ProgressCallback | None, what: str, total: int
+                    ) -> SampleCallback | None:
+    """The sampling hook that reports ``SampleRecord(what, done, total, ok)`` to ``progress``
+    (None without one)."""
+    if progress is None:
+        return None
+    report = progress
+
+    def hook(done: int, ok: int) -> None:
+        report(SampleRecord(what, int(done), total, int(ok)))
+
+    return hook
+
+
+def report_phase(progress: ProgressCallback | None, phase: str, iteration: int = 0,
+                 elapsed_s: float = 0.0) -> None:
+    """Tell ``progress`` (if any) that ``phase`` starts."""
+    if progress is not None:
+        progress(PhaseRecord(phase, iteration, elapsed_s))
 
 
 class NegativeGapError(RuntimeError):
@@ -178,6 +213,11 @@ class AlgorithmBase:
         self.log.append(rec)
         if self.progress is not None:
             self.progress(rec)
+
+    def phase(self, text: str) -> None:
+        """Report that the phase ``text`` of the current iteration starts (progress only, not
+        logged)."""
+        report_phase(self.progress, text, self.iteration, self.elapsed)
 
     def final_status(self, has_incumbent: bool) -> Status:
         """The status implied by the bounds and the stopping reason."""

@@ -70,7 +70,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from feederopt.algorithms.base import AlgorithmBase, StopOptions
+from feederopt.algorithms.base import AlgorithmBase, ProgressCallback, StopOptions
 from feederopt.algorithms.policy_bound import PolicyBound, policy_bound
 from feederopt.algorithms.policy_max import policy_max_auto
 from feederopt.algorithms.schedule_probing import probe_switches
@@ -789,8 +789,9 @@ class ColumnConstraintGeneration(AlgorithmBase):
         return ub - self.lower <= self.stop.gap * max(abs(ub), 1e-9)
 
     def __init__(self, d: ScheduleData, stop: StopOptions, *, dual_bound: float = 2e3,
-                 sub_time_s: float = math.inf) -> None:
-        super().__init__(stop)
+                 sub_time_s: float = math.inf, progress: ProgressCallback | None = None
+                 ) -> None:
+        super().__init__(stop, progress)
         self.d = d
         self.sub_time_s = sub_time_s
         self.dual_bound = dual_bound
@@ -814,7 +815,9 @@ class ColumnConstraintGeneration(AlgorithmBase):
         if d.aggregate is not None:
             notes.append("start: the forecast master (aggregate-ratio set: no policy bound)")
             return [forecast], [0], None
+        self.phase("start: a radial first stage")
         rs = radial_start(d, min(60.0, max(self.remaining() / 5, 1.0)))
+        self.phase("start: policy bound")
         pb = policy_bound(d, rs.x, closed_by_hour(d, rs.x), rs.y_forecast, rs.q_forecast)
         if pb.value is None:
             notes.append(f"start: the forecast master (no policy bound at x0: {pb.reason}; "
@@ -869,6 +872,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
                                 wc0.value, first)]
         while True:
             self.iteration += 1
+            self.phase(f"master {self.iteration}")
             try:
                 lm = solve_lazy_master(d, xis, active, max(self.remaining(), 1.0),
                                        min(self.stop.gap / 4, 1e-4), start, rows_from=hints)
@@ -889,6 +893,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
             c1 = _first_stage_cost(d, x)
             # the policy bound first (cheap, module policy_bound): a valid UB on max_xi Q
             # when the policy is proven feasible; its maximiser is a candidate worst case
+            self.phase(f"policy bound {self.iteration}")
             q_nom, y_nom = evaluate(d, x, xis[0])
             pb = policy_bound(d, x, closed_by_hour(d, x), y_nom, q_nom)
             # the worse of its two candidates after mountain climbing (module worst_climb)
@@ -914,6 +919,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
                 cap = min(self.remaining(), self.POLICY_MAX_SHARE * self.stop.time_limit_s)
                 how, pm = "none", None
                 if cap >= 1.0:
+                    self.phase(f"policy maximum {self.iteration}")
                     starts = [v for v in (pb.xi, pb.xi_first_order, pb_xi) if v is not None]
                     how, pm = policy_max_auto(d, pb.terms, cap, starts,
                                               self.POLICY_ONE_MILP_BINARIES)
@@ -933,6 +939,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
                 q_star, sub_ub = q_pb, pb_ub
             else:
                 found: WorstCase | None
+                self.phase(f"worst-case search {self.iteration} (MILP)")
                 try:
                     cap = self.sub_time_s if pb.value is None else min(
                         self.sub_time_s, max(self.POLICY_SUB_MIN_S,
@@ -1003,6 +1010,9 @@ class ColumnConstraintGeneration(AlgorithmBase):
             start = _with_copy({**vals, **x}, len(xis) - 1, y_new, q_new, first)
         if best is None:
             raise SolverError("C&CG ended without a schedule")
+        last = self.log[-1] if self.log else None
+        if last is None or (last.lower_bound, last.upper_bound) != (self.lower, self.upper):
+            self.record(note="final bounds")  # a stop after a bound moved: report the final
         x, wc = best
         worst_cost, worst_point = evaluate(d, x, wc.xi)
         nom_cost, nom_point = evaluate(d, x, nominal(d))
@@ -1015,12 +1025,16 @@ class ColumnConstraintGeneration(AlgorithmBase):
 
 def solve_ccg(d: ScheduleData, *, gap: float = 1e-4, time_limit_s: float = 600.0,
               iteration_limit: int = 50, dual_bound: float = 2e3,
-              sub_time_s: float = math.inf) -> ScheduleSolution:
+              sub_time_s: float = math.inf,
+              progress: ProgressCallback | None = None) -> ScheduleSolution:
     """Two-stage robust schedule by C&CG (module docstring); ``sub_time_s`` caps each
-    subproblem."""
+    subproblem. ``progress`` gets a :class:`~feederopt.solvers.status.PhaseRecord` as each
+    phase starts (start, master k, policy bound k, policy maximum k, worst-case search k) and
+    an :class:`~feederopt.solvers.status.IterationRecord` (LB, UB, gap) after each iteration;
+    the last record holds the result's bounds."""
     stop = StopOptions(gap=gap, time_limit_s=time_limit_s, iteration_limit=iteration_limit)
     return ColumnConstraintGeneration(d, stop, dual_bound=dual_bound,
-                                      sub_time_s=sub_time_s).run()
+                                      sub_time_s=sub_time_s, progress=progress).run()
 
 
 def _rel_gap(ub: float, lb: float) -> float:

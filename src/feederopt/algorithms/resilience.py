@@ -42,7 +42,12 @@ from typing import Any
 
 import numpy as np
 
-from feederopt.algorithms.base import AlgorithmBase, ProgressCallback, StopOptions
+from feederopt.algorithms.base import (
+    AlgorithmBase,
+    ProgressCallback,
+    StopOptions,
+    report_phase,
+)
 from feederopt.execution import Executor, SerialExecutor
 from feederopt.formulations.blocks import Group
 from feederopt.formulations.resilience import HARDEN, SITE, RadialityKind
@@ -364,15 +369,20 @@ class StochasticMeasures:
 
 
 def stochastic_measures(problem: ResilienceProblem, scenarios: list[Scenario], rp: float, *,
-                        time_limit_s: float = 600.0) -> StochasticMeasures:
-    """Wait-and-see and expected-value analyses (module docstring) by extensive forms."""
+                        time_limit_s: float = 600.0,
+                        progress: ProgressCallback | None = None) -> StochasticMeasures:
+    """Wait-and-see and expected-value analyses (module docstring) by extensive forms;
+    ``progress`` gets a :class:`~feederopt.solvers.status.PhaseRecord` before each MILP."""
     ws_each = []
-    for sc in scenarios:
+    for k, sc in enumerate(scenarios, 1):
+        report_phase(progress, f"wait-and-see: scenario {k} of {len(scenarios)}")
         one = Scenario(sc.name, 1.0, sc.broken)
         ws_each.append(solve_extensive(problem, [one], time_limit_s=time_limit_s).objective)
     ws = float(sum(sc.probability * w for sc, w in zip(scenarios, ws_each, strict=True)))
     ev = problem.expected_value_scenario(scenarios)
+    report_phase(progress, "expected-value plan")
     ev_plan = solve_extensive(problem, [ev], time_limit_s=time_limit_s)
+    report_phase(progress, f"expected-value plan on the {len(scenarios)} scenarios")
     eev = plan_from_first_stage(problem, scenarios, ev_plan.harden, ev_plan.site).objective
     return StochasticMeasures(rp, ws, eev, rp - ws, eev - rp, tuple(ws_each), ev.broken,
                               ev_plan.harden, ev_plan.site)
@@ -461,6 +471,7 @@ class IntegerLShaped(AlgorithmBase):
         status = Status.ERROR
         while True:
             self.iteration += 1
+            self.phase(f"master {self.iteration}")
             self.master.set_time_limit(max(self.remaining(), 0.01))
             t0 = time.perf_counter()
             sol = self.master.solve()
@@ -484,6 +495,7 @@ class IntegerLShaped(AlgorithmBase):
             t1 = time.perf_counter()
             keys = [self._key(s, harden, site) for s in range(n_s)]
             todo = [s for s, k in enumerate(keys) if k not in self.cache]
+            self.phase(f"recourse of {len(todo)} scenario(s) {self.iteration}")
             items = [(s, harden, site, False) for s in todo]
             for s, v in zip(todo, self.executor.map(recourse_task, items), strict=True):
                 self.cache[keys[s]] = v
@@ -503,6 +515,7 @@ class IntegerLShaped(AlgorithmBase):
             raise RuntimeError("the integer L-shaped method found no plan")
         harden, site = self.best
         if self.final_operations:
+            self.phase("the best plan's scenario operations")
             final = plan_from_first_stage(self.problem, self.scenarios, harden, site,
                                           executor=self.executor)
             recourse, operations = final.recourse, final.operations

@@ -4,8 +4,8 @@ Commands are plain functions registered on :data:`app` and wrapped in :func:`cli
 turns every :class:`~feederopt.network.FeederoptError` into a message without a traceback and the
 error's exit code (2 for bad input), and any other exception into a one-line message and exit
 code 1. A command with a ``verbose`` parameter (``--verbose``) shows the traceback as well; one
-with a ``json_output`` parameter (``--json``) gets its errors as JSON on stdout too. To add a
-command::
+with a ``json_output`` parameter (``--json``) gets its errors as JSON on stdout too. A command
+that runs long shows its progress with :func:`progress_display`. To add a command::
 
     @app.command()
     @cli_command
@@ -21,8 +21,9 @@ import functools
 import json
 import math
 import sys
-from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 import typer
@@ -30,6 +31,9 @@ from rich.console import Console
 from rich.table import Table
 
 from feederopt import FeederoptError, InputError, Problem, __version__, interrupt
+
+if TYPE_CHECKING:
+    from feederopt import IterationRecord, ProgressCallback
 
 #: Exit code of a solve that proves the grid infeasible (no radial topology meets the limits).
 EXIT_INFEASIBLE = 3
@@ -197,3 +201,61 @@ def fmt(value: float | None, spec: str = ".3f", unit: str = "") -> str:
     if value is None or not math.isfinite(value):
         return "-"
     return f"{value:{spec}}{unit}"
+
+
+def iteration_line(rec: IterationRecord) -> str:
+    """One iteration as the progress bar and ``--verbose`` show it: ``it k  LB  UB  gap``."""
+    gap_txt = "inf" if not math.isfinite(rec.gap) else f"{rec.gap * 100:.3f}%"
+    return (f"it {rec.iteration}  LB {fmt(rec.lower_bound, '.4g')}  "
+            f"UB {fmt(rec.upper_bound, '.4g')}  gap {gap_txt}")
+
+
+@contextmanager
+def progress_display(title: str, *, quiet: bool = False,
+                     verbose: bool = False) -> Iterator[ProgressCallback]:
+    """The progress of a long command, for the api's ``progress`` parameter: a rich progress
+    bar on stderr, removed when the block ends (transient), nothing at all with ``quiet``;
+    stdout is left to the command, which prints its results after the block.
+
+    The bar shows ``title`` and the phase that runs (a
+    :class:`~feederopt.solvers.status.PhaseRecord`), the last iteration's ``LB``, ``UB`` and
+    gap (an :class:`~feederopt.solvers.status.IterationRecord`), and for a check the samples
+    done of the total and the feasible share so far (a
+    :class:`~feederopt.solvers.status.SampleRecord`). With ``verbose`` each iteration, and each
+    finished check, also prints a line that stays."""
+    from rich.markup import escape
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from feederopt import IterationRecord, PhaseRecord, SampleRecord
+
+    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                   TextColumn("{task.fields[info]}", markup=False), TimeElapsedColumn(),
+                   console=stderr(), disable=quiet, transient=True, redirect_stdout=False)
+    lines = verbose and not quiet
+    last = ""  # the last iteration's line, kept while a later phase runs
+
+    with bar:
+        task = bar.add_task(escape(title), total=None, info="")
+
+        def show(event: Any) -> None:
+            nonlocal last
+            if isinstance(event, IterationRecord):
+                last = iteration_line(event)
+                bar.update(task, info=last)
+                if lines:
+                    bar.console.print(f"{last}  ({event.elapsed_s:.1f} s)", markup=False,
+                                      highlight=False)
+            elif isinstance(event, PhaseRecord):
+                bar.update(task, description=escape(f"{title}: {event.phase}"), total=None,
+                           completed=0, info=last)
+            elif isinstance(event, SampleRecord):
+                text = (f"{event.done}/{event.total} samples, "
+                        f"{fmt(event.share_pct, '.1f', ' %')} so far")
+                bar.update(task, description=escape(f"{title}: {event.what}"),
+                           total=event.total, completed=event.done, info=text)
+                if lines and event.done == event.total:
+                    bar.console.print(f"{event.what}: {event.ok} of {event.total} samples "
+                                      f"({fmt(event.share_pct, '.2f', ' %')})", markup=False,
+                                      highlight=False)
+
+        yield show

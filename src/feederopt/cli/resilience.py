@@ -18,6 +18,7 @@ from feederopt.cli.app import (
     app,
     cli_command,
     fmt,
+    progress_display,
     stdout,
     summary_table,
 )
@@ -67,9 +68,10 @@ def restore(
     load (big-M LinDistFlow MILP on HiGHS)."""
     from feederopt import restore as run
 
-    res = run(source, _ids(broken), dg_sites=_ids(dg_sites), radiality=radiality,
-              switch_penalty_pu=penalty, dg_p_max_kw=dg_size, time_limit_s=time_limit,
-              prior_problems=_output_problems(json_file, None, force))
+    with progress_display(f"restore {source}", quiet=quiet, verbose=verbose) as progress:
+        res = run(source, _ids(broken), dg_sites=_ids(dg_sites), radiality=radiality,
+                  switch_penalty_pu=penalty, dg_p_max_kw=dg_size, time_limit_s=time_limit,
+                  prior_problems=_output_problems(json_file, None, force), progress=progress)
     if json_file is not None:
         write_text(json_file, json.dumps(res.to_dict(), indent=2) + "\n", force=force)
     if quiet:
@@ -152,10 +154,13 @@ def plan(
                        dg_cost_per_kw=dg_cost, dg_p_max_kw=dg_size,
                        dg_q_max_kvar=dg_size, harden_cost=harden_cost, voll=voll,
                        radiality=radiality, switch_penalty=penalty)
-    res = run(source, scenarios=scenarios, broken=_ids(broken) if broken is not None else None,
-              settings=st, method=method, measures=measures, workers=workers,
-              ray_address=ray, time_limit_s=time_limit,
-              prior_problems=_output_problems(json_file, out_dir, force))
+    with progress_display(f"plan {source}", quiet=quiet, verbose=verbose) as progress:
+        res = run(source, scenarios=scenarios,
+                  broken=_ids(broken) if broken is not None else None, settings=st,
+                  method=method, measures=measures, workers=workers, ray_address=ray,
+                  time_limit_s=time_limit,
+                  prior_problems=_output_problems(json_file, out_dir, force),
+                  progress=progress)
     data = res.to_dict()
     if json_file is not None:
         write_text(json_file, json.dumps(data, indent=2) + "\n", force=force)

@@ -25,6 +25,7 @@ from feederopt.cli.app import (
     cli_command,
     fmt,
     load_checked,
+    progress_display,
     stderr,
     stdout,
     summary_table,
@@ -173,9 +174,10 @@ def check(
     sched = _schedule_doc(result_file)
     if sched is not None:  # a schedule result (feederopt schedule --json/--out): its own set
         _check_schedule(sched, samples=samples, seed=seed, json_file=json_file, force=force,
-                        quiet=quiet, misplaced={"uncertainty": uncertainty is not None,
-                                                "uncertain_loads": uncertain_loads is not None,
-                                                "case": case is not None, "no_ac": no_ac})
+                        quiet=quiet, verbose=verbose,
+                        misplaced={"uncertainty": uncertainty is not None,
+                                   "uncertain_loads": uncertain_loads is not None,
+                                   "case": case is not None, "no_ac": no_ac})
         return
     three = _three_phase_doc(result_file)
     if three is not None:
@@ -194,7 +196,7 @@ def check(
                 field="case" if case is not None else "uncertain_loads",
                 hint="run 'feederopt partition' again with other loads")])
         _check_partition(doc, result_file, samples, uncertainty, seed, not no_ac, json_file,
-                         force, quiet)
+                         force, quiet, verbose)
         return
     if uncertainty is None:
         raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
@@ -205,8 +207,11 @@ def check(
         check_output(json_file, force=force, option="json")  # before the samples, not after
     data = read_result(result_file)
     net = load(case) if case is not None else None
-    mc = check_result(data, samples, uncertainty, seed, network=net,
-                      uncertain_loads=parse_ids(uncertain_loads), ac=not no_ac)
+    with progress_display(f"check {data.get('case')}", quiet=quiet,
+                          verbose=verbose) as progress:
+        mc = check_result(data, samples, uncertainty, seed, network=net,
+                          uncertain_loads=parse_ids(uncertain_loads), ac=not no_ac,
+                          progress=progress)
     payload = {"case": data.get("case"), "method": data.get("method"), **mc.to_dict()}
     if json_file is not None:
         write_text(json_file, json.dumps(payload, indent=2) + "\n", force=force)
@@ -235,7 +240,8 @@ _SCHEDULE_MISPLACED = {
 
 
 def _check_schedule(doc: dict[str, Any], *, samples: int, seed: int, json_file: str | None,
-                    force: bool, quiet: bool, misplaced: dict[str, bool]) -> None:
+                    force: bool, quiet: bool, verbose: bool, misplaced: dict[str, bool]
+                    ) -> None:
     """``feederopt check`` of a schedule result: the share of realisations of its own budget
     set served without slack. Options for other results are refused, and every problem
     (options, samples, the output path) is reported before the sampling."""
@@ -254,8 +260,10 @@ def _check_schedule(doc: dict[str, Any], *, samples: int, seed: int, json_file: 
         if not quiet:
             stderr().print(f"note: {text}", style="yellow", markup=False)
 
-    rep = check_schedule_result(doc, samples=samples, seed=seed, prior_problems=problems,
-                                notice=note)
+    with progress_display(f"check {doc.get('case')}", quiet=quiet,
+                          verbose=verbose) as progress:
+        rep = check_schedule_result(doc, samples=samples, seed=seed, prior_problems=problems,
+                                    notice=note, progress=progress)
     if json_file is not None:
         write_text(json_file, json.dumps(rep, indent=2) + "\n", force=force)
     if quiet:
@@ -306,7 +314,7 @@ def _partition_doc(result_file: str, kind: str = "partition") -> dict[str, Any] 
 
 def _check_partition(doc: dict[str, Any], result_file: str, samples: int,
                      uncertainty: float | None, seed: int, ac: bool, json_file: str | None,
-                     force: bool, quiet: bool) -> None:
+                     force: bool, quiet: bool, verbose: bool) -> None:
     from feederopt import check_output, check_partition_result, write_text
 
     if json_file is not None:

@@ -19,6 +19,7 @@ from feederopt.cli.app import (
     app,
     cli_command,
     fmt,
+    progress_display,
     stdout,
     summary_table,
 )
@@ -118,11 +119,12 @@ def schedule(
     from feederopt import output_problems
 
     # the --json path is checked before the solve, with every problem of the options
-    res = run(source, profiles=profiles, devices=devices, time_limit_s=time_limit, gap=gap,
-              ac_check=ac_check, samples=samples, out=out_dir, force=force,
-              deterministic=deterministic, prior_problems=output_problems(
-                  json_file, force=force, option="json") if json_file is not None else [],
-              **changes)
+    with progress_display(f"schedule {source}", quiet=quiet, verbose=verbose) as progress:
+        res = run(source, profiles=profiles, devices=devices, time_limit_s=time_limit, gap=gap,
+                  ac_check=ac_check, samples=samples, out=out_dir, force=force,
+                  deterministic=deterministic, prior_problems=output_problems(
+                      json_file, force=force, option="json") if json_file is not None else [],
+                  progress=progress, **changes)
     data = res.to_dict()
     if json_file is not None:
         write_text(json_file, schedule_result_json(data), force=force)

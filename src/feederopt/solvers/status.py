@@ -1,6 +1,7 @@
 """Statuses: how one solver call ended (:class:`SolverStatus`, the backends' answer), how a
-whole solve ended (:class:`Status`, the result's), and the per-iteration record shared by every
-algorithm."""
+whole solve ended (:class:`Status`, the result's), the per-iteration record shared by every
+algorithm, and the other records of a long run's progress (:data:`ProgressEvent`: what the
+run does now, how many samples are done), which a progress display shows and no result keeps."""
 
 from __future__ import annotations
 
@@ -59,3 +60,35 @@ class IterationRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class PhaseRecord:
+    """A long run starts ``phase`` (e.g. ``master 3``, ``worst case 3 (MILP)``) in its
+    iteration ``iteration`` (0 before the first), ``elapsed_s`` after its start. Progress only:
+    never in a result's log."""
+
+    phase: str
+    iteration: int = 0
+    elapsed_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class SampleRecord:
+    """``done`` of ``total`` samples evaluated, ``ok`` of them passing the check ``what``
+    (e.g. ``"AC-feasible, OpenDSS (IV-E)"``). Progress only: never in a result."""
+
+    what: str
+    done: int
+    total: int
+    ok: int
+
+    @property
+    def share_pct(self) -> float:
+        """The feasible share of the samples done [%] (nan before the first)."""
+        return 100.0 * self.ok / self.done if self.done else float("nan")
+
+
+#: What a progress callback receives: an iteration's bounds, the phase a run starts, or the
+#: samples done of a check.
+ProgressEvent = IterationRecord | PhaseRecord | SampleRecord

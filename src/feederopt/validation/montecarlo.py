@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from feederopt.algorithms.base import ProgressCallback, SampleCallback, sample_progress
 from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network.container import Network
@@ -177,8 +178,10 @@ def out_of_sample(
     uncertain_loads: Sequence[str] | None = None,
     ac: bool = True,
     solver: str = "CLARABEL",
+    progress: SampleCallback | None = None,
 ) -> MonteCarloResult:
-    """Count the samples for which topology ``closed`` is feasible (module docstring)."""
+    """Count the samples for which topology ``closed`` is feasible (module docstring);
+    ``progress(done, feasible in the convex model)`` after each sample."""
     check_options(samples, uncertainty)
     pu = to_per_unit(network)
     stuck = np.flatnonzero(fixed_open(pu) & np.asarray(closed, bool))
@@ -214,6 +217,8 @@ def out_of_sample(
                                    pu.load_q * f * s_base)
             ac_ok.append(ok)
             not_converged += int(not conv)
+        if progress is not None:
+            progress(len(convex_ok), sum(convex_ok))
     open_ids = [pu.branch_ids[k] for k in np.flatnonzero(~np.asarray(closed, bool))]
     return MonteCarloResult(
         samples=samples, uncertainty=float(uncertainty), seed=int(seed),
@@ -303,9 +308,12 @@ def check_result(
     network: Network | None = None,
     uncertain_loads: Sequence[str] | None = None,
     ac: bool = True,
+    progress: ProgressCallback | None = None,
 ) -> MonteCarloResult:
     """:func:`out_of_sample` for the topology of a result (a dict or a JSON path). The network
-    is ``network`` or is loaded from the result's ``source`` (else its ``case``)."""
+    is ``network`` or is loaded from the result's ``source`` (else its ``case``). ``progress``
+    gets a :class:`~feederopt.solvers.status.SampleRecord` after each sample (feasible: in the
+    convex model)."""
     from feederopt.cases import load
 
     data = result if isinstance(result, dict) else read_result(result)
@@ -326,4 +334,6 @@ def check_result(
                                   + not_radial.message,
                                   hint=not_radial.hint + ", or check the result against the "
                                   "network it was solved on")])
-    return out_of_sample(network, closed, uncertainty, samples, seed, uncertain_loads, ac)
+    hook = sample_progress(progress, "feasible in the convex model", samples)
+    return out_of_sample(network, closed, uncertainty, samples, seed, uncertain_loads, ac,
+                         progress=hook)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from feederopt.algorithms.base import SampleCallback
 from feederopt.algorithms.ccg import evaluate
 from feederopt.formulations.schedule import ScheduleData, nominal
 from feederopt.io.pandapower import to_pandapower
@@ -113,12 +114,15 @@ def sample_budget_set(d: ScheduleData, samples: int, seed: int = 0
 
 
 def served_share(d: ScheduleData, x: dict[str, np.ndarray],
-                 realisations: list[dict[str, np.ndarray]], tol: float = 1e-6) -> float:
+                 realisations: list[dict[str, np.ndarray]], tol: float = 1e-6,
+                 progress: SampleCallback | None = None) -> float:
     """The share [%] of ``realisations`` that first stage ``x`` serves without curtailment or
-    unmet EV energy."""
+    unmet EV energy; ``progress(done, served)`` after each."""
     ok = 0
-    for xi in realisations:
+    for k, xi in enumerate(realisations, 1):
         _, point = evaluate(d, x, xi)
         if point["pr"].sum() <= tol and point["short"].sum() <= tol:
             ok += 1
+        if progress is not None:
+            progress(k, ok)
     return 100.0 * ok / max(len(realisations), 1)
