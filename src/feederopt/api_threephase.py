@@ -155,11 +155,11 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
     prediction ``V_LinDist3Flow,n + d_n`` of OpenDSS's voltage keeps the limits; OpenDSS solves
     the answer, which gives the next offsets. It stops when a topology repeats (its offsets
     were used already, so the next MILP is the same), after ``max_iterations`` MILPs, when the
-    time runs out, or when the MILP has no answer. (When the base case's LinDist3Flow has no
-    solution, a load that it leaves unfed, the first MILP has the limits unshifted.) Of the
-    answers, the one with the least
-    OpenDSS losses among those that OpenDSS finds within the limits (and with every load
-    served) is kept; when none is, the last answer.
+    time runs out, when the MILP has no answer or when OpenDSS does not converge. (When the
+    base case's LinDist3Flow has no solution, a load that it leaves unfed, the first MILP has
+    the limits unshifted.) Of the answers, the one with the least OpenDSS losses among those
+    that OpenDSS finds within the limits (and with every load served) is kept; when none is,
+    the last answer.
 
     This is the linearised model corrected by the AC power flow at the present operating
     point, the zeroth-order (offset) form of the fixed point used in feedback optimisation of
@@ -231,6 +231,9 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
         answers.append((topo, sol))
         if key in seen:
             stopped = "topology repeated"
+            break
+        if not sol.converged:  # no offsets to take from it
+            stopped = "OpenDSS did not converge"
             break
         seen.add(key)
         offsets = voltage_offsets(topo.flow, sol)
