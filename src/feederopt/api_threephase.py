@@ -306,6 +306,10 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     elif not base_open:
         notes.append(f"all {switchable.height} switchable lines are normally closed (no tie "
                      "switch): a radial feeder keeps its base topology; only loops can be opened")
+    if voltage_feedback and not net.meta.get("source_path"):
+        voltage_feedback = False
+        notes.append("the voltage feedback needs OpenDSS's file of the feeder, which this "
+                     "network was not read from: the lossless voltages are held to the limits")
     floating = floating_buses(net) if ac_check or voltage_feedback else set()
     base: OpenDSSSolution | None = None
     feedback: dict[str, Any] | None = None
