@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from feederopt.report.partition import partition_result_json
     from feederopt.report.resilience import write_resilience_folder
     from feederopt.report.schedule import schedule_result_json
+    from feederopt.report.threephase import write_three_phase_folder
     from feederopt.results.uncertain import RobustSummary, StochasticSummary
     from feederopt.solvers import interrupt
     from feederopt.solvers.status import Status
@@ -85,6 +86,7 @@ _FOR_CLI = {
     "schedule": "feederopt.api_schedule",
     "check_schedule_result": "feederopt.api_schedule",
     "schedule_result_json": "feederopt.report.schedule",
+    "write_three_phase_folder": "feederopt.report.threephase",
 }
 
 __all__ = [
@@ -130,6 +132,7 @@ __all__ = [
     "write_resilience_folder",
     "write_scenarios",
     "write_text",
+    "write_three_phase_folder",
 ]
 
 
