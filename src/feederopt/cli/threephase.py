@@ -52,10 +52,11 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                               out_dir: str | None = None,
                               force: bool = False, thermal_limits: bool = True,
                               max_loading: float | None = None) -> None:
-    """Solve, print a summary and the OpenDSS check, write ``json_file`` and the folder
-    ``out_dir`` (result.json, the voltage profile and grid PNGs and report.html:
-    :mod:`feederopt.report.threephase`). The options that the three-phase path does not have,
-    and the output paths, were checked before (:func:`unsupported_problem`).
+    """Solve, print a summary and the OpenDSS check, write ``json_file``. The options that the
+    three-phase path does not have were refused before (:func:`unsupported_problem`).
+
+    ``out_dir`` is the folder of result.json, the voltage profile and grid PNGs and report.html
+    (:mod:`feederopt.report.threephase`); its path, like ``json_file``'s, was checked before.
 
     The exit codes are the balanced path's: :data:`EXIT_INFEASIBLE` when the MILP is
     infeasible, :data:`EXIT_LIMITS_BROKEN` when a time limit ends without a topology or the
