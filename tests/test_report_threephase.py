@@ -120,6 +120,29 @@ def test_page_shows_the_opendss_check_as_in_result_json(solved: tuple[Path, Path
     assert "default-src 'none'; img-src data:" in page
 
 
+def test_voltage_limit_breaks_of_the_check_are_shown(doc: dict[str, Any]) -> None:
+    """When the check says OpenDSS's voltages break the limits (``within_voltage_limits``,
+    ``voltage_limits``: IEEE 13 at --v-max 1.09, 675aux.b at 1.0927 p.u.), the page says so."""
+    from feederopt.report.threephase import render_three_phase_report
+
+    bad = json.loads(json.dumps(doc))
+    bad["ac_check"].update(within_voltage_limits=False, voltage_limits={
+        "nodes_below_min": 0, "nodes_above_max": 2, "worst_node": "675aux.b",
+        "worst_voltage_pu": 1.0927468, "worst_limit": "v_max", "worst_limit_pu": 1.09,
+        "worst_violation_pu": 0.0027468})
+    bad["voltage_limits"] = {"from": "options", "v_min_pu": 0.9, "v_max_pu": 1.09}
+    page = render_three_phase_report(bad, {}, "x")
+    assert ("<th>within the voltage limits</th><td><b class=\"warn\">no</b>: 0 node(s) below "
+            "v_min, 2 above v_max; worst 675aux.b at 1.0927 p.u. (v_max 1.09, by 0.0027 "
+            "p.u.)</td>") in page
+    assert "passed, voltage limits broken" in page
+    assert "<th>voltage limits</th><td>0.9 - 1.09 p.u. (from the options)</td>" in page
+    bad["ac_check"]["within_voltage_limits"] = True
+    page = render_three_phase_report(bad, {}, "x")
+    assert "<th>within the voltage limits</th><td>yes</td>" in page
+    assert "limits broken" not in page
+
+
 def test_report_command_rebuilds_the_same_page(solved: tuple[Path, Path],
                                                tmp_path: Path) -> None:
     folder = solved[1]

@@ -252,7 +252,8 @@ def summary_section(r: Mapping[str, Any]) -> str:
         ("loss proxy (LinDist3Flow)", fmt(r.get("loss_proxy_kw"), ".2f", " kW")),
         ("lowest voltage after (OpenDSS)", fmt(_min_over(ac.get("min_voltage_pu")), ".4f",
                                                " p.u.")),
-        ("OpenDSS check", "-" if passed is None else "passed" if passed else "not passed"),
+        ("OpenDSS check", ("-" if passed is None else "passed" if passed else "not passed")
+         + (", voltage limits broken" if ac.get("within_voltage_limits") is False else "")),
         ("time", fmt(r.get("solve_time_s"), ".2f", " s")),
     ]
     card_html = "".join(f'<div class="card"><div class="k">{escape(a)}</div>'
