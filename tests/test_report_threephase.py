@@ -164,6 +164,17 @@ def test_report_command_rebuilds_the_same_page(solved: tuple[Path, Path],
     assert code == 2 and "exists already" in text
 
 
+def test_a_broken_three_phase_result_is_a_typed_error(solved: tuple[Path, Path],
+                                                      tmp_path: Path) -> None:
+    copy = Path(shutil.copytree(solved[1], tmp_path / "broken"))
+    doc = json.loads((copy / "result.json").read_text())
+    doc["grid"] = [1, 2]
+    (copy / "result.json").write_text(json.dumps(doc))
+    code, text = run(["report", str(copy), "--out", str(tmp_path / "r.html")])
+    assert code == 2 and "not a three phase solve result" in " ".join(text.split()), text
+    assert "Traceback" not in text and not (tmp_path / "r.html").exists()
+
+
 def test_existing_out_folder_and_json_inside_it_are_refused(solved: tuple[Path, Path],
                                                            tmp_path: Path) -> None:
     feeder = solved[0]
