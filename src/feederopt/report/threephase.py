@@ -136,11 +136,10 @@ def voltage_profile_figure(result: Mapping[str, Any]) -> Figure:
             ax.plot(xs, vs, ls="none", marker=marker, ms=4 if marker != "." else 5,
                     color=colour, label=label, gid=f"{key}.{ph}", zorder=3,
                     mfc="none" if marker == "o" else colour)
-        lows = sorted({float(b["v_min_pu"]) for b in buses
-                       if ph in str(b.get("phases", "")) and _finite(b.get("v_min_pu"))})
-        highs = sorted({float(b["v_max_pu"]) for b in buses
-                        if ph in str(b.get("phases", "")) and _finite(b.get("v_max_pu"))})
-        for k, lim in enumerate(lows + highs):
+        on_phase = [b for b in buses if ph in str(b.get("phases", ""))]
+        limits = sorted({v for b in on_phase for key in ("v_min_pu", "v_max_pu")
+                         if (v := _finite(b.get(key))) is not None})
+        for k, lim in enumerate(limits):
             ax.axhline(lim, color="tab:red", ls=":", lw=1.2, zorder=1,
                        label="voltage limits" if k == 0 else None)
         ax.set_ylabel(f"phase {ph}: |V| [p.u.]")
