@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from feederopt.report.partition import partition_result_json
     from feederopt.report.resilience import write_resilience_folder
     from feederopt.report.schedule import schedule_result_json
+    from feederopt.report.threephase import write_three_phase_folder
     from feederopt.results.uncertain import RobustSummary, StochasticSummary
     from feederopt.solvers import interrupt
     from feederopt.solvers.status import IterationRecord, PhaseRecord, SampleRecord, Status
@@ -90,6 +91,7 @@ _FOR_CLI = {
     "schedule": "feederopt.api_schedule",
     "check_schedule_result": "feederopt.api_schedule",
     "schedule_result_json": "feederopt.report.schedule",
+    "write_three_phase_folder": "feederopt.report.threephase",
 }
 
 __all__ = [
@@ -139,6 +141,7 @@ __all__ = [
     "write_resilience_folder",
     "write_scenarios",
     "write_text",
+    "write_three_phase_folder",
 ]
 
 

@@ -363,4 +363,70 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         out["base_unserved_load_kw"] = base.unserved_load_kw
         out["ac_check"] = {"engine": "OpenDSS", **check.to_dict(),
                            "warnings": check.warnings}
+        # every node's |V| [p.u.], for the report's voltage profile (``--out DIR``)
+        out["node_voltages_pu"] = {"opendss": check.voltages_pu,
+                                   "opendss_base": base.voltages_pu}
+    if topo.flow is not None:
+        out.setdefault("node_voltages_pu", {})["lindist3flow"] = topo.flow.voltages_pu
+    out["grid"] = report_grid(net, set(topo.open_switches) if solved else set(base_open),
+                              set(base_open))
     return out
+
+
+def report_grid(net: ThreePhaseNetwork, open_switches: set[str],
+                base_open: set[str]) -> dict[str, Any]:
+    """The feeder as the report draws it (:mod:`feederopt.report.threephase`): ``buses``
+    (phases, voltage limits, the file's ``BusCoords`` ``x``/``y`` when it has them, and
+    ``distance_m``/``base_distance_m``, the length of the shortest path of closed lines from a
+    source with ``open_switches`` and with ``base_open`` open, None where no closed path
+    reaches), ``branches`` (lines and transformers in service, their kind and whether they are
+    closed in the answer and in the base case) and ``sources`` (the source buses).
+
+    Distances are Dijkstra's shortest paths over the closed lines' ``length_m`` (a
+    transformer has length 0); on a radial topology, the path along the tree."""
+    import heapq
+
+    lines = net.lines.filter(net.lines["in_service"] | net.lines["switchable"])
+    trs = net.transformers.filter(net.transformers["in_service"])
+    branches: list[dict[str, Any]] = []
+    for r in lines.iter_rows(named=True):
+        switch = bool(r["switchable"])
+        branches.append({
+            "id": r["id"], "from_bus": r["from_bus"], "to_bus": r["to_bus"],
+            "kind": "switch" if switch else "line", "phases": r["phases"],
+            "length_m": r["length_m"], "switchable": switch,
+            "closed": not switch or r["id"] not in open_switches,
+            "base_closed": not switch or r["id"] not in base_open})
+    for r in trs.iter_rows(named=True):
+        branches.append({
+            "id": r["id"], "from_bus": r["from_bus"], "to_bus": r["to_bus"],
+            "kind": "transformer", "phases": None, "length_m": 0.0, "switchable": False,
+            "closed": True, "base_closed": True})
+    sources = sorted(set(net.sources["bus"].to_list()))
+
+    def distances(key: str) -> dict[str, float]:
+        adj: dict[str, list[tuple[str, float]]] = {}
+        for b in branches:
+            if b[key]:
+                length = max(float(b["length_m"] or 0.0), 0.0)
+                adj.setdefault(b["from_bus"], []).append((b["to_bus"], length))
+                adj.setdefault(b["to_bus"], []).append((b["from_bus"], length))
+        dist: dict[str, float] = {}
+        heap = [(0.0, s) for s in sources]
+        while heap:
+            d, u = heapq.heappop(heap)
+            if u in dist:
+                continue
+            dist[u] = d
+            for w, length in adj.get(u, []):
+                if w not in dist:
+                    heapq.heappush(heap, (d + length, w))
+        return dist
+
+    after, before = distances("closed"), distances("base_closed")
+    buses = [{"id": r["id"], "phases": r["phases"], "vn_kv": r["vn_kv"],
+              "v_min_pu": r["v_min_pu"], "v_max_pu": r["v_max_pu"], "x": _num(r["x"]),
+              "y": _num(r["y"]), "distance_m": after.get(r["id"]),
+              "base_distance_m": before.get(r["id"])}
+             for r in net.buses.iter_rows(named=True)]
+    return {"buses": buses, "branches": branches, "sources": sources}

@@ -19,8 +19,8 @@ from feederopt.cli.app import (
 def report(
     result_dir: str = typer.Argument(
         ..., metavar="RESULT_DIR", show_default=False,
-        help="A folder written with --out by `feederopt solve` (with or without --report), "
-        "`schedule`, `partition` or `plan`."),
+        help="A folder written with --out by `feederopt solve` (with or without --report; a "
+        "three-phase FEEDER.dss too), `schedule`, `partition` or `plan`."),
     out: str | None = typer.Option(None, "--out", "-o",
                                    help="The HTML file [default: RESULT_DIR/report.html]."),
     force: bool = FORCE_OPT,
@@ -29,8 +29,8 @@ def report(
 ) -> None:
     """Write one self-contained HTML report of a result folder: the report of the command that
     wrote it. A solve folder gets the summary, grid, voltage profile, convergence, AC check, and
-    scenario and robust tables when present; a schedule, partition or plan folder gets the
-    report.html that command writes, rebuilt from result.json and its figure."""
+    scenario and robust tables when present; a schedule, partition, plan or three-phase solve
+    folder gets the report.html that command writes, rebuilt from result.json and its figures."""
     from feederopt import write_report
 
     path = write_report(result_dir, out, force=force)

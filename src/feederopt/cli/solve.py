@@ -235,7 +235,7 @@ def solve(
                                     "v_max")]
         unsupported = {"--method": method not in ("benders", "lindistflow"),
                        "--fix-devices": fix_devices, "--controls": controls is not None,
-                       "--out": out_dir is not None, "--scenarios": scenarios is not None,
+                       "--scenarios": scenarios is not None,
                        "--robust": robust is not None, "--switch-cost": switch_cost is not None,
                        "--loss-price": loss_price is not None, "--solver": solver is not None,
                        "--uncertain-loads": uncertain_loads is not None,
@@ -248,6 +248,7 @@ def solve(
         if problems:
             raise InputError(problems)
         solve_three_phase_command(source, time_limit=time_limit, gap=gap, json_file=json_file,
+                                  out_dir=out_dir,
                                   force=force, ac_check=not no_ac_check, quiet=quiet,
                                   thermal_limits=not no_thermal_limits,
                                   max_loading=max_loading, v_min=v_min, v_max=v_max,

@@ -71,12 +71,16 @@ def _with_controls_table(ctl: dict[str, Any]) -> Table:
 
 def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                               json_file: str | None, ac_check: bool, quiet: bool,
+                              out_dir: str | None = None,
                               force: bool = False, thermal_limits: bool = True,
                               max_loading: float | None = None, v_min: float | None = None,
                               v_max: float | None = None,
                               voltage_feedback: bool = True) -> None:
     """Solve, print a summary and the OpenDSS check, write ``json_file``. The options that the
     three-phase path does not have were refused before (:func:`unsupported_problem`).
+
+    ``out_dir`` is the folder of result.json, the voltage profile and grid PNGs and report.html
+    (:mod:`feederopt.report.threephase`); its path, like ``json_file``'s, was checked before.
 
     The exit codes are the balanced path's: :data:`EXIT_INFEASIBLE` when the MILP is
     infeasible, :data:`EXIT_LIMITS_BROKEN` when a time limit ends without a topology, the
@@ -91,6 +95,11 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                              v_min_pu=v_min, v_max_pu=v_max, voltage_feedback=voltage_feedback)
     if json_file is not None:
         write_text(json_file, json.dumps(data, indent=2) + "\n", force=force)
+    folder = None
+    if out_dir is not None:
+        from feederopt import write_three_phase_folder
+
+        folder = write_three_phase_folder(out_dir, data, force=force)
     solved = data["has_solution"]
     ac = data.get("ac_check")
     # without the check, the feedback's own OpenDSS solve of the answer says the same
@@ -143,6 +152,8 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
             out.print(acs)
             if ac.get("with_controls"):
                 out.print(_with_controls_table(ac["with_controls"]))
+        if folder is not None:
+            out.print(f"report: {folder / 'report.html'}", markup=False)
         err = stderr()
         for note in data["notes"]:
             err.print(f"note: {note}", markup=False)

@@ -2,10 +2,12 @@
 
 :func:`write_report` reads the folder's ``result.json`` and renders the report of the command
 that wrote it, by the document's ``kind`` (:data:`REPORTS`): a ``feederopt solve ... --out DIR``
-folder (no ``kind``) gets the page of this module; ``schedule``, ``partition`` and
-``resilience_plan`` folders get the page that ``feederopt schedule``, ``partition`` and ``plan``
-write with ``--out`` (:mod:`feederopt.report.schedule`, :mod:`feederopt.report.partition`,
-:mod:`feederopt.report.resilience`), rebuilt from the folder's ``result.json`` and its PNG.
+folder (no ``kind``) gets the page of this module; ``schedule``, ``partition``,
+``resilience_plan`` and ``three_phase_solve`` folders get the page that ``feederopt schedule``,
+``partition``, ``plan`` and ``solve FEEDER.dss`` write with ``--out``
+(:mod:`feederopt.report.schedule`, :mod:`feederopt.report.partition`,
+:mod:`feederopt.report.resilience`, :mod:`feederopt.report.threephase`), rebuilt from the
+folder's ``result.json`` and its PNGs.
 Results that no command writes a report for (:data:`NO_REPORT`), unknown kinds and folders
 whose report cannot be rebuilt are refused with a typed problem, never rendered as a wrong page.
 
@@ -63,6 +65,7 @@ REPORTS = {
     "schedule": "feederopt schedule CASE --out DIR",
     "partition": "feederopt partition CASE --out DIR",
     "resilience_plan": "feederopt plan CASE --scenarios ... --out DIR",
+    "three_phase_solve": "feederopt solve FEEDER.dss --out DIR",
 }
 
 #: Results that no command writes an HTML report for, and what writes them.
@@ -71,8 +74,8 @@ NO_REPORT = {
     "solve_check": ("an out-of-sample check", "feederopt check RESULT --json FILE"),
     "schedule_check": ("a schedule check", "feederopt check RESULT --json FILE"),
     "partition_check": ("a partition check", "feederopt check RESULT --json FILE"),
-    "three_phase_solve": ("a three-phase solve result",
-                          "feederopt solve FEEDER.dss --json FILE"),
+    "three_phase_json": ("a three-phase solve result without a kind",
+                         "feederopt solve FEEDER.dss --json FILE"),
 }
 
 #: The figure each kind's page embeds, as its command writes it into the folder.
@@ -146,7 +149,7 @@ def result_kind(result: Mapping[str, Any], path: str | Path = "result.json") -> 
         elif "open_branches" in result:
             kind = "solve"
         elif result.get("method") == "lindist3flow" or "open_switches" in result:
-            kind = "three_phase_solve"
+            kind = "three_phase_json"  # --out writes its folder with the kind
         else:
             raise _unreadable(Path(path), "result.json is not a feederopt result (it has no "
                               "'kind' and no 'open_branches')")
@@ -428,6 +431,10 @@ def render_folder(folder: Path, result: dict[str, Any], kind: str) -> str:
     try:
         if kind == "solve":
             return render_report(_with_tables(folder, result))
+        if kind == "three_phase_solve":
+            from feederopt.report.threephase import rebuild_three_phase_report
+
+            return rebuild_three_phase_report(folder, result)
         png = _figure(folder, kind, result)
         if kind == "schedule":
             from feederopt.report.schedule import render_schedule_report
@@ -453,7 +460,8 @@ def write_report(result_dir: str | Path, out: str | Path | None = None, *,
     atomically; an existing file is replaced only with ``force``.
 
     The page is the one the command that wrote the folder writes (:func:`result_kind`):
-    ``solve --out``, ``schedule --out``, ``partition --out`` or ``plan --out``."""
+    ``solve --out`` (balanced or three-phase), ``schedule --out``, ``partition --out`` or
+    ``plan --out``."""
     folder = Path(result_dir)
     result = _read_json(folder)
     kind = result_kind(result, folder / "result.json")

@@ -1,0 +1,470 @@
+"""The result folder of ``feederopt solve FEEDER.dss --out DIR``: ``result.json`` (the dict of
+:func:`feederopt.api_threephase.solve_three_phase` with ``"kind": "three_phase_solve"``),
+``voltage_profile.png``, ``grid.png`` and a self-contained ``report.html``.
+
+The product's rule is that every answer is checked by a full AC power flow; for a three-phase
+feeder that is OpenDSS's, with the model's taps and capacitors held, and the page shows it: the
+losses, the voltage range per phase, the unbalance, LinDist3Flow's largest voltage error, the
+de-energised nodes and the load they leave unserved, and whether the check passed; OpenDSS's
+second solve with its own controls acting when the result has it; the notes.
+
+``voltage_profile.png`` has one panel per phase: OpenDSS's node voltages at the answer (blue,
+drawn along the closed lines of the answer as OpenDSS's own ``plot profile`` does), the
+LinDist3Flow voltages of the answer (orange crosses) and OpenDSS's voltages in the base case
+(grey, along the base case's closed lines), against the distance from the source over closed
+lines (``grid.buses[].distance_m``; the bus order when the feeder has no line lengths), with the
+buses' voltage limits as red dotted lines. Nodes below :data:`DEAD_PU` (de-energised) are left
+out of the profile; the check counts them. ``grid.png`` is the feeder with its open and closed
+switches (:func:`feederopt.report.plot.grid_figure`), on the file's ``BusCoords`` when it has
+them, else on the tree layout; buses coloured by their lowest phase voltage in OpenDSS's check.
+
+Both figures are drawn from ``result.json`` alone, so ``feederopt report DIR`` rebuilds the page
+(:func:`rebuild_three_phase_report`) with the folder's PNGs or, when they are gone, redrawn.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from feederopt.io.writing import atomic_folder
+from feederopt.report.page import _finite, _note, fmt, image, page, records_table, section
+from feederopt.report.plot import _pyplot, coordinates, figure_png, grid_figure
+from feederopt.validation.opendss import DEAD_PU
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+#: result.json's ``kind`` of a three-phase solve folder.
+KIND = "three_phase_solve"
+#: The figures of the folder, by file name, and what each shows (alt text).
+FIGURES = {"voltage_profile.png": "voltage profile per phase", "grid.png": "grid with switch "
+           "states"}
+PHASES = "abc"
+#: The series of the voltage profile: (key in ``node_voltages_pu``, label, the grid's
+#: distance and closed-state keys, colour, line style, marker).
+SERIES = (
+    ("opendss_base", "OpenDSS, base case", "base_distance_m", "base_closed", "0.6", "--", "."),
+    ("opendss", "OpenDSS at the answer (the check)", "distance_m", "closed", "tab:blue", "-",
+     "o"),
+    ("lindist3flow", "LinDist3Flow at the answer (the model)", "distance_m", "closed",
+     "tab:orange", "", "x"),
+)
+
+
+def three_phase_result_json(result: Mapping[str, Any]) -> str:
+    """``result`` with its ``kind`` as JSON text; non-finite numbers become null."""
+    def clean(v: Any) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, Mapping):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [clean(x) for x in v]
+        return v
+
+    return json.dumps(clean({"kind": KIND, **result}), indent=2) + "\n"
+
+
+# ----- figures -----------------------------------------------------------------------------------
+def _grid(result: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    grid = result.get("grid") or {}
+    return list(grid.get("buses") or []), list(grid.get("branches") or [])
+
+
+def _use_distance(buses: Sequence[Mapping[str, Any]]) -> bool:
+    """Distances when some bus is a positive distance from the source, else the bus order."""
+    return any((_finite(b.get(k)) or 0.0) > 0 for b in buses
+               for k in ("distance_m", "base_distance_m"))
+
+
+def profile_points(result: Mapping[str, Any], series: str, phase: str) -> tuple[
+        list[str], np.ndarray, np.ndarray]:
+    """The nodes ``bus.phase`` of ``series`` (a key of :data:`SERIES`) that the profile draws:
+    their buses, x (distance from the source [km], or the bus's position in ``grid.buses``)
+    and |V| [p.u.]: every bus of the grid that has the phase, a voltage of at least
+    :data:`DEAD_PU` and a closed path from a source."""
+    buses, _ = _grid(result)
+    volts: Mapping[str, Any] = (result.get("node_voltages_pu") or {}).get(series) or {}
+    dist_key = next(s[2] for s in SERIES if s[0] == series)
+    by_distance = _use_distance(buses)
+    ids, xs, vs = [], [], []
+    for k, b in enumerate(buses):
+        v = _finite(volts.get(f"{b['id']}.{phase}"))
+        d = _finite(b.get(dist_key))
+        if v is None or v < DEAD_PU or d is None:
+            continue
+        ids.append(str(b["id"]))
+        xs.append(d / 1000.0 if by_distance else float(k))
+        vs.append(v)
+    return ids, np.asarray(xs, float), np.asarray(vs, float)
+
+
+def voltage_profile_figure(result: Mapping[str, Any]) -> Figure:
+    """One panel per phase (module docstring). Each series' markers are one artist with the
+    ``gid`` ``"<series>.<phase>"`` (:func:`profile_points` gives its data)."""
+    plt = _pyplot()
+    from matplotlib.collections import LineCollection
+
+    buses, branches = _grid(result)
+    by_distance = _use_distance(buses)
+    volts = result.get("node_voltages_pu") or {}
+    fig, axes = plt.subplots(3, 1, figsize=(11, 10), sharex=True)
+    for ax, ph in zip(axes, PHASES, strict=True):
+        for key, label, _dist, closed_key, colour, ls, marker in SERIES:
+            if not volts.get(key):
+                continue
+            ids, xs, vs = profile_points(result, key, ph)
+            if not ids:
+                continue
+            at = {b: (x, v) for b, x, v in zip(ids, xs, vs, strict=True)}
+            if key == "lindist3flow" and not volts.get("opendss"):  # the model alone
+                ls = "-"
+            if ls:  # along the closed lines between the drawn nodes
+                segs = [[at[br["from_bus"]], at[br["to_bus"]]] for br in branches
+                        if br.get(closed_key) and br["from_bus"] in at and br["to_bus"] in at]
+                ax.add_collection(LineCollection(segs, colors=colour, linestyles=ls,
+                                                 linewidths=1.3 if key == "opendss" else 1.0,
+                                                 zorder=2))
+            ax.plot(xs, vs, ls="none", marker=marker, ms=4 if marker != "." else 5,
+                    color=colour, label=label, gid=f"{key}.{ph}", zorder=3,
+                    mfc="none" if marker == "o" else colour)
+        on_phase = [b for b in buses if ph in str(b.get("phases", ""))]
+        limits = sorted({v for b in on_phase for key in ("v_min_pu", "v_max_pu")
+                         if (v := _finite(b.get(key))) is not None})
+        for k, lim in enumerate(limits):
+            ax.axhline(lim, color="tab:red", ls=":", lw=1.2, zorder=1,
+                       label="voltage limits" if k == 0 else None)
+        ax.set_ylabel(f"phase {ph}: |V| [p.u.]")
+        ax.grid(alpha=0.3)
+        ax.autoscale_view()
+    handles, labels = axes[0].get_legend_handles_labels()
+    for ax in axes[1:]:  # a series that only another phase has
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    fig.legend(handles, labels, loc="upper center", ncol=4, fontsize=8, frameon=False,
+               bbox_to_anchor=(0.5, 0.965))
+    axes[-1].set_xlabel("distance from the source over closed lines [km] (the file's line "
+                        "lengths; a length without units is taken as metres)" if by_distance
+                        else "bus (order of the grid's bus table; the file gives no line "
+                        "lengths)")
+    fig.suptitle(f"{result.get('case', '')}: voltage profile per phase")
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return fig
+
+
+def _lowest_voltage(result: Mapping[str, Any]) -> dict[str, float]:
+    """Bus -> its lowest live phase voltage in OpenDSS's check (LinDist3Flow's without one)."""
+    volts = result.get("node_voltages_pu") or {}
+    series = volts.get("opendss") or volts.get("lindist3flow") or {}
+    out: dict[str, float] = {}
+    for node, v in series.items():
+        val = _finite(v)
+        if val is None or val < DEAD_PU:
+            continue
+        bus = node.rsplit(".", 1)[0]
+        out[bus] = min(out.get(bus, math.inf), val)
+    return out
+
+
+def grid_figure_3ph(result: Mapping[str, Any]) -> Figure:
+    """The feeder with its switch states (:func:`feederopt.report.plot.grid_figure`): the
+    answer's open switches (or the base case's without an answer) dashed red, the changed
+    ones thick; buses at the file's coordinates or on the tree layout, coloured by their
+    lowest phase voltage (:func:`_lowest_voltage`)."""
+    buses, branches = _grid(result)
+    sources = {str(s) for s in (result.get("grid") or {}).get("sources") or []}
+    low = _lowest_voltage(result)
+    ids = [str(b["id"]) for b in buses]
+    bus_df = pl.DataFrame({
+        "id": ids, "is_source": [b in sources for b in ids],
+        "vm_ac_pu": pl.Series([low.get(b, math.nan) for b in ids], dtype=pl.Float64),
+        "x": pl.Series([_finite(b.get("x")) for b in buses], dtype=pl.Float64),
+        "y": pl.Series([_finite(b.get("y")) for b in buses], dtype=pl.Float64)})
+    known = set(ids)
+    rows = [br for br in branches if br["from_bus"] in known and br["to_bus"] in known]
+    br_df = pl.DataFrame({
+        "id": [str(br["id"]) for br in rows], "from_bus": [br["from_bus"] for br in rows],
+        "to_bus": [br["to_bus"] for br in rows],
+        "closed": pl.Series([bool(br["closed"]) for br in rows], dtype=pl.Boolean),
+        "switchable": pl.Series([bool(br.get("switchable")) for br in rows],
+                                dtype=pl.Boolean)})
+    opened = result.get("open_switches") if result.get("has_solution") else \
+        result.get("base_open_switches")
+    changed = list(result.get("changed_switches") or [])
+    title = (f"{result.get('case', '')}: open switches {', '.join(opened or []) or 'none'}"
+             + (f"; changed {', '.join(changed)}" if changed else "")
+             + ("" if result.get("has_solution") else " (base case: no answer)"))
+    fig = grid_figure(bus_df, br_df, coordinates(bus_df, br_df), title, changed)
+    if len(fig.axes) > 1:  # the colour bar
+        fig.axes[-1].set_ylabel("lowest phase |V| in OpenDSS's check [p.u.]")
+    return fig
+
+
+def three_phase_figures(result: Mapping[str, Any]) -> dict[str, bytes]:
+    """The folder's PNGs by file name, drawn from ``result``; none without the ``grid`` data
+    (a result written before it was added)."""
+    buses, branches = _grid(result)
+    if not buses:
+        return {}
+    out = {}
+    if result.get("node_voltages_pu"):
+        out["voltage_profile.png"] = figure_png(voltage_profile_figure(result))
+    if branches:
+        out["grid.png"] = figure_png(grid_figure_3ph(result))
+    return out
+
+
+# ----- the page ----------------------------------------------------------------------------------
+def _rows(rows: Sequence[tuple[str, str]]) -> str:
+    return "<table>" + "".join(f"<tr><th>{escape(a)}</th><td>{b}</td></tr>"
+                               for a, b in rows) + "</table>"
+
+
+def _names(ids: Sequence[Any] | None) -> str:
+    return escape(", ".join(str(i) for i in ids or [])) or "none"
+
+
+def _min_over(d: Any) -> float | None:
+    vals = [v for v in (_finite(x) for x in (d or {}).values()) if v is not None]
+    return min(vals) if vals else None
+
+
+def summary_section(r: Mapping[str, Any]) -> str:
+    ac = r.get("ac_check") or {}
+    before, after = _finite(r.get("base_losses_kw")), _finite(ac.get("losses_kw"))
+    reduction = (before - after) / before * 100 if before and after is not None else None
+    passed = ac.get("passed")
+    cards = [
+        ("losses before (OpenDSS, base case)", fmt(before, ".2f", " kW")),
+        ("losses after (OpenDSS)", fmt(after, ".2f", " kW")),
+        ("reduction", fmt(reduction, ".2f", " %")),
+        ("loss proxy (LinDist3Flow)", fmt(r.get("loss_proxy_kw"), ".2f", " kW")),
+        ("lowest voltage after (OpenDSS)", fmt(_min_over(ac.get("min_voltage_pu")), ".4f",
+                                               " p.u.")),
+        ("OpenDSS check", ("-" if passed is None else "passed" if passed else "not passed")
+         + (", voltage limits broken" if ac.get("within_voltage_limits") is False else "")),
+        ("time", fmt(r.get("solve_time_s"), ".2f", " s")),
+    ]
+    card_html = "".join(f'<div class="card"><div class="k">{escape(a)}</div>'
+                        f'<div class="v">{escape(b)}</div></div>' for a, b in cards)
+    loading = r.get("max_loading_percent")
+    rows = [
+        ("case", escape(str(r.get("case", "-")))),
+        ("status", escape(str(r.get("status", "-")))),
+        ("method", escape(f"{r.get('method', '-')} (MILP on HiGHS)"
+                          + (", checked by OpenDSS" if r.get("ac_check") else ""))),
+        ("open switches (answer)", _names(r.get("open_switches"))
+         if r.get("has_solution") else "no answer"),
+        ("open switches (base case)", _names(r.get("base_open_switches"))),
+        ("changed switches", _names(r.get("changed_switches"))),
+        ("loss proxy of the answer (LinDist3Flow)", fmt(r.get("loss_proxy_kw"), ".3f", " kW")),
+        ("of it on the source's impedance (not in OpenDSS's losses)",
+         fmt(r.get("loss_proxy_source_kw"), ".3f", " kW")),
+        ("MILP objective (tangent planes)", fmt(r.get("milp_objective_kw"), ".3f", " kW")),
+        ("lower bound", fmt(r.get("lower_bound_kw"), ".3f", " kW")),
+        ("MILP solves / tangents added", f"{escape(str(r.get('milp_solves', '-')))} / "
+                                         f"{escape(str(r.get('tangents_added', '-')))}"),
+        ("LinDist3Flow voltage range (the model)",
+         f"{fmt(r.get('lindist3flow_min_voltage_pu'), '.4f')} - "
+         f"{fmt(r.get('lindist3flow_max_voltage_pu'), '.4f')} p.u."),
+        ("losses before (OpenDSS, base case)", fmt(before, ".3f", " kW")),
+        ("load not served in the base case", fmt(r.get("base_unserved_load_kw"), ".3f", " kW")),
+        ("current ratings", "ignored (--no-thermal-limits)" if r.get("thermal_limits") is False
+         else "the lines' ratings" + (f" at {fmt(loading, 'g', ' %')}" if loading else "")),
+        ("solve time", fmt(r.get("solve_time_s"), ".2f", " s")),
+    ]
+    if not r.get("has_solution"):  # the answer's figures: there are none
+        rows = [(k, v) for k, v in rows if not k.startswith(
+            ("loss proxy", "of it on", "MILP objective", "lower bound", "LinDist3Flow"))]
+    lim = r.get("voltage_limits")
+    if isinstance(lim, Mapping):
+        rows.insert(2, ("voltage limits", escape(
+            f"{_limit(lim.get('v_min_pu'))} - {_limit(lim.get('v_max_pu'))} p.u. "
+            f"(from the {lim.get('from', '-')})")))
+    if r.get("reason"):
+        rows.insert(4, ("why no topology", escape(str(r["reason"]))))
+    if r.get("overloaded"):
+        over = r["overloaded"]
+        rows.append(("overloaded (LinDist3Flow)", escape(
+            ", ".join(str(o) for o in over) if isinstance(over, list) else json.dumps(over))))
+    return section("summary", "Summary", f'<div class="cards">{card_html}</div>{_rows(rows)}')
+
+
+def _limit(value: Any) -> str:
+    """A voltage limit of the JSON: one number, or the range of the buses' own."""
+    if isinstance(value, Mapping):
+        return f"[{fmt(value.get('min'), '.4g')}, {fmt(value.get('max'), '.4g')}]"
+    return fmt(value, ".4g")
+
+
+def _within_limits(ac: Mapping[str, Any]) -> str:
+    """OpenDSS's voltages against the buses' limits (``within_voltage_limits`` and
+    ``voltage_limits`` of the check): yes, or how many nodes break them and the worst."""
+    if ac.get("within_voltage_limits"):
+        return "yes"
+    lim = ac.get("voltage_limits") or {}
+    if not ac.get("converged") or not lim:
+        return '<b class="warn">no</b>'
+    return ('<b class="warn">no</b>: ' + escape(
+        f"{lim.get('nodes_below_min')} node(s) below v_min, {lim.get('nodes_above_max')} above "
+        f"v_max; worst {lim.get('worst_node')} at {fmt(lim.get('worst_voltage_pu'), '.4f')} "
+        f"p.u. ({lim.get('worst_limit')} {fmt(lim.get('worst_limit_pu'), '.4g')}, by "
+        f"{fmt(lim.get('worst_violation_pu'), '.4f')} p.u.)"))
+
+
+def check_section(r: Mapping[str, Any]) -> str:
+    """OpenDSS's check of the answer, and the second solve with its controls acting."""
+    ac = r.get("ac_check")
+    if not ac:
+        why = ("the run found no topology" if not r.get("has_solution") else
+               "the solve was run with --no-ac-check")
+        return section("opendss-check", "OpenDSS check", _note(f"No OpenDSS check: {why}."))
+    truth = _note("OpenDSS's power flow of the chosen topology, with the model's regulator taps "
+                  "and capacitor states held (its controls off), is the true operating point; "
+                  "the check passes when it converges and every load is served.")
+    node = ac.get("max_voltage_diff_node")
+    rows = [
+        ("converged", "yes" if ac.get("converged") else "no"),
+        ("losses", fmt(ac.get("losses_kw"), ".3f", " kW")),
+        ("reactive losses", fmt(ac.get("losses_kvar"), ".3f", " kvar")),
+        ("power from the source", fmt(ac.get("source_kw"), ".3f", " kW")),
+        ("load (at the solved voltages)", fmt(ac.get("load_kw"), ".3f", " kW")),
+        ("voltage unbalance (largest, three-phase buses)", fmt(ac.get("unbalance_pct"), ".2f",
+                                                                " %")),
+        ("max |V_model - V_OpenDSS| (LinDist3Flow's error)",
+         fmt(ac.get("max_voltage_diff_pu"), ".4f", " p.u.")
+         + (f" at {escape(str(node))}" if node else "")),
+        ("lowest voltage at", escape(str(ac.get("min_voltage_node") or "-"))),
+        ("de-energised nodes", escape(str(ac.get("dead_nodes", "-")))
+         + (f" ({_names(ac.get('dead_node_names'))})" if ac.get("dead_nodes") else "")),
+        ("load not served", fmt(ac.get("unserved_load_kw"), ".3f", " kW")),
+        *([("within the voltage limits", _within_limits(ac))]
+          if "within_voltage_limits" in ac else []),
+        ("passed", "yes" if ac.get("passed") else "<b class=\"warn\">no</b>"),
+        ("OpenDSS control mode", escape(str(ac.get("control_mode", "-")))),
+    ]
+    phases = [{"phase": ph, "min |V| [p.u.]": fmt((ac.get("min_voltage_pu") or {}).get(ph),
+                                                   ".4f"),
+               "max |V| [p.u.]": fmt((ac.get("max_voltage_pu") or {}).get(ph), ".4f")}
+              for ph in sorted(ac.get("min_voltage_pu") or {})]
+    body = truth + _rows(rows) + "<h3>Voltage range per phase</h3>" + records_table(phases)
+    body += "".join(f'<p class="warn">warning: {escape(str(w))}</p>'
+                    for w in ac.get("warnings") or [])
+    ctl = ac.get("with_controls")
+    if ctl:
+        taps = ", ".join(f"{tr} {fmt(m.get('held'), '.6g')} -> {fmt(m.get('with_controls'), '.6g')}"
+                         for tr, m in (ctl.get("taps_moved") or {}).items()) or "none"
+        caps = ", ".join(f"{c} {m.get('held')} -> {m.get('with_controls')}"
+                         for c, m in (ctl.get("capacitors_switched") or {}).items()) or "none"
+        crow = [("converged", "yes" if ctl.get("converged") else "no"),
+                ("losses", fmt(ctl.get("losses_kw"), ".3f", " kW"))]
+        for ph in sorted(ctl.get("min_voltage_pu") or {}):
+            crow.append((f"voltage phase {ph}",
+                         f"{fmt(ctl['min_voltage_pu'][ph], '.4f')} - "
+                         f"{fmt((ctl.get('max_voltage_pu') or {}).get(ph), '.4f')} p.u."))
+        crow += [("unbalance (largest)", fmt(ctl.get("unbalance_pct"), ".2f", " %")),
+                 ("taps moved", escape(taps)), ("capacitors switched", escape(caps)),
+                 ("load not served", fmt(ctl.get("unserved_load_kw"), ".3f", " kW"))]
+        body += (f"<h3>With OpenDSS's controls acting (ControlMode="
+                 f"{escape(str(ctl.get('control_mode', '-')))})</h3>"
+                 + _note("The same topology solved again from there with OpenDSS's regulator "
+                         "and capacitor controls on, for information.") + _rows(crow))
+        body += "".join(f'<p class="warn">warning: {escape(str(w))}</p>'
+                        for w in ctl.get("warnings") or [])
+    return section("opendss-check", "OpenDSS check (the AC power flow of the answer)", body)
+
+
+def notes_section(r: Mapping[str, Any]) -> str:
+    notes = list(r.get("notes") or [])
+    if not notes:
+        return ""
+    return section("notes", "Notes", "<ul>" + "".join(f"<li>{escape(str(n))}</li>"
+                                                      for n in notes) + "</ul>")
+
+
+def switches_section(r: Mapping[str, Any]) -> str:
+    _, branches = _grid(r)
+    rows = [{"id": br["id"], "from_bus": br["from_bus"], "to_bus": br["to_bus"],
+             "before": "closed" if br.get("base_closed") else "open",
+             "after": "closed" if br.get("closed") else "open",
+             "changed": bool(br.get("closed")) != bool(br.get("base_closed"))}
+            for br in branches if br.get("switchable")]
+    if not rows:
+        return section("switches", "Switches", _note("The feeder has no switchable lines."))
+    changed = sum(row["changed"] for row in rows)
+    return section("switches", "Switches", _note(
+        f"{changed} of {len(rows)} switchable lines change state.") + records_table(rows))
+
+
+def figures_section(images: Mapping[str, bytes]) -> str:
+    profile = images.get("voltage_profile.png")
+    grid = images.get("grid.png")
+    body = image(profile, FIGURES["voltage_profile.png"],
+                 "|V| per node and phase against the distance from the source over closed "
+                 "lines: OpenDSS at the answer (blue, along the answer's closed lines), "
+                 "LinDist3Flow at the answer (orange crosses), OpenDSS in the base case (grey, "
+                 "along the base case's closed lines); red dotted: the voltage limits. "
+                 "De-energised nodes are left out.") if profile else _note(
+        "No voltage profile: result.json has no node voltages.")
+    parts = section("voltages", "Voltage profile per phase", body)
+    body = image(grid, FIGURES["grid.png"],
+                 "Closed lines solid (closed switches green squares), open switches dashed "
+                 "red, changed switches thick; buses coloured by their lowest phase voltage in "
+                 "OpenDSS's check; on the file's bus coordinates when it has them, else a tree "
+                 "from the source.") if grid else _note("No grid drawing: result.json has no "
+                                                        "grid data.")
+    return parts + section("grid", "Grid", body)
+
+
+def render_three_phase_report(result: Mapping[str, Any], images: Mapping[str, bytes],
+                              source: str) -> str:
+    """The whole page: summary, OpenDSS check, notes, the figures, the switches."""
+    body = (summary_section(result) + check_section(result) + notes_section(result)
+            + figures_section(images) + switches_section(result))
+    return page(f"feederopt report: {result.get('case', '')}",
+                str(result.get("status", "unknown")),
+                "three-phase reconfiguration: LinDist3Flow MILP"
+                + (", checked by OpenDSS" if result.get("ac_check") else ", no OpenDSS check"),
+                body, source)
+
+
+def write_three_phase_folder(out: str | Path, result: Mapping[str, Any], *,
+                             force: bool = False) -> Path:
+    """Write ``out/`` (result.json, the PNGs, report.html) atomically; an existing ``out``
+    is replaced only with ``force``."""
+    images = three_phase_figures(result)
+    out = Path(out)
+    with atomic_folder(out, force=force) as tmp:
+        (tmp / "result.json").write_text(three_phase_result_json(result), encoding="utf-8")
+        for name, png in images.items():
+            (tmp / name).write_bytes(png)
+        (tmp / "report.html").write_text(render_three_phase_report(result, images, out.name),
+                                         encoding="utf-8")
+    return out
+
+
+def rebuild_three_phase_report(folder: Path, result: Mapping[str, Any]) -> str:
+    """The page of a folder written by :func:`write_three_phase_folder`: its PNGs, redrawn
+    from ``result`` where a file is missing."""
+    drawn: dict[str, bytes] | None = None
+    images: dict[str, bytes] = {}
+    for name in FIGURES:
+        file = folder / name
+        if file.is_file():
+            images[name] = file.read_bytes()
+            continue
+        if drawn is None:
+            drawn = three_phase_figures(result)
+        if name in drawn:
+            images[name] = drawn[name]
+    return render_three_phase_report(result, images, folder.name)
