@@ -25,8 +25,8 @@ def unsupported_problem(unsupported: list[str]) -> Problem:
         ProblemKind.INVALID_VALUE, "options",
         f"{', '.join(unsupported)} not available for three-phase feeders yet",
         tuple(unsupported), hint="three-phase solve: LinDist3Flow MILP; use --json FILE, "
-        "--time-limit, --gap, --no-ac-check, --max-loading, --no-thermal-limits, --v-min, "
-        "--v-max, --no-voltage-feedback")
+        "--out DIR, --time-limit, --gap, --no-ac-check, --max-loading, --no-thermal-limits, "
+        "--v-min, --v-max, --no-voltage-feedback")
 
 
 def _limit(value: Any) -> str:
