@@ -4,8 +4,9 @@ per iteration with --verbose, stdout and the JSON left alone).
 
 The instances are the small ones of the other tests: case33bw's schedule on 2 hours with one
 uncertain bus (tests/test_schedule.py), zhang13's resilience plan over the shipped A_C_p2
-scenarios (tests/test_resilience.py), and case33bw's base topology (the five ties open, Baran
-& Wu) for the out-of-sample check (tests/test_bad_input.py). What is checked is the bookkeeping
+scenarios (tests/test_resilience.py), ieee13mod's partition at +-20 % on loads 801 and 703
+(tests/test_partition.py), and case33bw's base topology (the five ties open, Baran & Wu) for
+the out-of-sample check (tests/test_bad_input.py). What is checked is the bookkeeping
 of the progress against the run's own result: the counts, the order, and that the last
 iteration record holds the bounds the result reports.
 """
@@ -22,6 +23,7 @@ import pytest
 from typer.testing import CliRunner
 
 from feederopt import IterationRecord, PhaseRecord, SampleRecord
+from feederopt.api_partition import check_partition_result, partition
 from feederopt.api_resilience import plan, restore
 from feederopt.api_schedule import check_schedule_result, schedule
 from feederopt.cli import app
@@ -133,6 +135,38 @@ def test_plan_reports_lshaped_iterations_and_wait_and_see_scenarios() -> None:
     assert events == [PhaseRecord("restoration MILP (3 broken lines)")]
 
 
+PARTITION = dict(uncertainty=0.2, uncertain_loads=["801", "703"])
+#: The post-analyses of a partition, in their order (IV-D after the deterministic plan).
+PARTITION_CHECKS = ("LinDist3Flow-feasible", "AC-feasible, OpenDSS (IV-E)",
+                    "deterministic plan LinDist3Flow-feasible (IV-D)")
+
+
+def test_partition_reports_masters_slaves_and_each_sample() -> None:
+    """Algorithm 1: master k, then its slaves; then the samples of IV-E's three shares in
+    turn, each counting 1..N, their last shares the result's; the check of the result the
+    same."""
+    events: list[Any] = []
+    res = partition("ieee13mod", **PARTITION, samples=4, progress=events.append)
+    phases = [e.phase for e in _of(PhaseRecord, events)]
+    for k in range(1, len(res.iterations) + 1):
+        slaves = next(i for i, p in enumerate(phases) if p.startswith(f"slaves {k} ("))
+        assert slaves > next(i for i, p in enumerate(phases) if p.startswith(f"master {k}"))
+    samples = _of(SampleRecord, events)
+    assert [r.what for r in samples] == [w for w in PARTITION_CHECKS for _ in range(4)]
+    det_phase = _index(events, lambda e: isinstance(e, PhaseRecord)
+                       and e.phase == "deterministic plan (IV-D)")
+    assert events.index(samples[7]) < det_phase < events.index(samples[8])
+    c = res.checks
+    assert c is not None
+    for what, pct in zip(PARTITION_CHECKS, (c.lindist3flow_pct, c.ac_pct,
+                                            c.deterministic_pct), strict=True):
+        assert _samples_in_order(samples, what, 4).share_pct == pytest.approx(pct)
+    checked: list[Any] = []
+    again = check_partition_result(res.to_dict(), samples=3, progress=checked.append)
+    assert _samples_in_order(_of(SampleRecord, checked), PARTITION_CHECKS[1], 3).share_pct \
+        == pytest.approx(again.ac_pct)
+
+
 # ----- the CLI ------------------------------------------------------------------------------
 def _it_lines(stderr: str) -> list[tuple[int, str, str]]:
     return [(int(k), lb, ub) for k, lb, ub, _ in IT_LINE.findall(stderr)]
@@ -197,3 +231,25 @@ def test_cli_check_shows_a_bar_on_a_terminal_and_nothing_with_quiet(
     feasible = json.loads((tmp_path / "c.json").read_text())["feasible_convex"]
     assert f"feasible in the convex model: {feasible} of 4 samples" in v.stderr
     assert "out-of-sample check" in v.stdout and "of 4 samples" not in v.stdout
+
+
+def test_cli_partition_bar_verbose_and_quiet(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The partition's samples on a terminal's bar (done/total), as --verbose lines (the
+    result's counts) and, with --quiet, not at all."""
+    args = ["partition", "ieee13mod", "--uncertainty", "0.2", "--uncertain-loads", "801,703",
+            "--samples", "4"]
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert "4/4 samples" in r.stderr and "partition ieee13mod" in r.stderr
+    q = runner.invoke(app, [*args, "--quiet", "--json", str(tmp_path / "q.json")])
+    assert q.exit_code == 0, q.output
+    assert q.stderr == "" and q.stdout == ""
+    monkeypatch.setenv("TTY_COMPATIBLE", "0")
+    v = runner.invoke(app, [*args, "--verbose"])
+    assert v.exit_code == 0, v.output
+    checks = json.loads((tmp_path / "q.json").read_text())["checks"]
+    for what, key in zip(PARTITION_CHECKS, ("lindist3flow_pct", "ac_pct", "deterministic_pct"),
+                         strict=True):
+        assert f"{what}: {round(checks[key] * 4 / 100)} of 4 samples" in v.stderr

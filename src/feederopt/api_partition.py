@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from feederopt.algorithms.base import ProgressCallback, report_phase, sample_progress
 from feederopt.algorithms.partition import (
     PartitionResult,
     SampleChecks,
@@ -49,7 +50,8 @@ def partition(source: Any, *, settings: str | Path | None = None,
               ray_address: str | None = None, time_limit_s: float = 600.0,
               samples: int = 0, ac_check: bool = True, seed: int = 0,
               out: str | Path | None = None, force: bool = False,
-              prior_problems: Sequence[Problem] = ()) -> PartitionResult:
+              prior_problems: Sequence[Problem] = (),
+              progress: ProgressCallback | None = None) -> PartitionResult:
     """Partition ``source`` (a ``.dss`` path or a built-in case) into networked microgrids with
     the substation lost; options override the settings file. With ``samples > 0`` the
     post-analyses of the seed run on that many uniform in-box samples (``result.checks``):
@@ -58,7 +60,9 @@ def partition(source: Any, *, settings: str | Path | None = None,
     folder (result.json, microgrids.png, report.html; :mod:`feederopt.report.partition`) is
     written there, atomically; an existing one is replaced only with ``force``. Bad input
     raises :class:`InputError` with every problem found, before any solving, together with
-    ``prior_problems`` (those the caller found, e.g. the CLI's ``--json`` path)."""
+    ``prior_problems`` (those the caller found, e.g. the CLI's ``--json`` path). ``progress``
+    (:data:`~feederopt.algorithms.base.ProgressCallback`) gets the phases (the extensive
+    MILP, or each master and round of slaves) and each sample of the post-analyses."""
     problems = list(prior_problems)
     problems += option_problems(method=method, workers=workers, ray_address=ray_address,
                                time_limit_s=time_limit_s, samples=samples, ac_check=ac_check)
@@ -69,17 +73,19 @@ def partition(source: Any, *, settings: str | Path | None = None,
     data = build_partition_data(net, st)
     case = str(net.meta.get("case") or net.name)
     if method == "extensive":
+        report_phase(progress, "extensive form (one MILP)")
         res = solve_extensive(data, case=case, time_limit_s=time_limit_s)
     else:
         res = solve_robust(data, case=case, workers=workers, ray_address=ray_address,
-                           time_limit_s=time_limit_s)
+                           time_limit_s=time_limit_s, progress=progress)
     res.inputs = {"source": _where(source) if isinstance(source, str | Path) else None,
                   "settings": _where(path) if path is not None else None,
                   "uncertain_loads": list(st.uncertain_loads) if st.uncertain_loads else None,
                   "k_der": st.k_der}
     if samples and res.plan is not None:
         res.checks = _post_analyses(net, st, data, res.plan, case=case, samples=samples,
-                                    ac_check=ac_check, seed=seed, time_limit_s=time_limit_s)
+                                    ac_check=ac_check, seed=seed, time_limit_s=time_limit_s,
+                                    progress=progress)
     if out is not None:
         from feederopt.report.partition import write_partition_folder
 
@@ -194,22 +200,29 @@ def _where(source: str | Path) -> str:
 
 def _post_analyses(net: Any, st: PartitionSettings, data: Any, plan: PartitionPlan, *,
                    case: str, samples: int, ac_check: bool, seed: int,
-                   time_limit_s: float) -> SampleChecks:
+                   time_limit_s: float, progress: ProgressCallback | None = None
+                   ) -> SampleChecks:
     """The plan in LinDist3Flow and (``ac_check``) OpenDSS (IV-E) on ``samples`` uniform
-    in-box draws, and the deterministic (0 %) plan in LinDist3Flow in the same box (IV-D)."""
+    in-box draws, and the deterministic (0 %) plan in LinDist3Flow in the same box (IV-D);
+    ``progress`` gets a :class:`~feederopt.solvers.status.SampleRecord` after each sample."""
     from feederopt.validation.partition import ac_sample_share, in_sample_share
 
     x = st.uncertainty
-    ld3f = in_sample_share(data, plan, uncertainty=x, samples=samples, seed=seed)
-    ac = ac_sample_share(net, data, plan, uncertainty=x, samples=samples,
-                         seed=seed) if ac_check else None
+    ld3f = in_sample_share(data, plan, uncertainty=x, samples=samples, seed=seed,
+                           progress=sample_progress(progress, "LinDist3Flow-feasible", samples))
+    ac = ac_sample_share(net, data, plan, uncertainty=x, samples=samples, seed=seed,
+                         progress=sample_progress(progress, "AC-feasible, OpenDSS (IV-E)",
+                                                  samples)) if ac_check else None
     det = None
     if x > 0:
+        report_phase(progress, "deterministic plan (IV-D)")
         nominal = build_partition_data(net, replace(st, uncertainty=0.0))
         det_plan = solve_robust(nominal, case=case, time_limit_s=time_limit_s).plan
         if det_plan is not None:
-            det = in_sample_share(data, det_plan, uncertainty=x, samples=samples,
-                                  seed=seed).share_pct
+            det = in_sample_share(data, det_plan, uncertainty=x, samples=samples, seed=seed,
+                                  progress=sample_progress(
+                                      progress, "deterministic plan LinDist3Flow-feasible "
+                                      "(IV-D)", samples)).share_pct
     return SampleChecks(samples, ld3f.share_pct, ac.share_pct if ac else None, det)
 
 
@@ -222,12 +235,13 @@ def _bad_result(path: str, message: str) -> InputError:
 def check_partition_result(doc: dict[str, Any], *, samples: int,
                            uncertainty: float | None = None, ac_check: bool = True,
                            seed: int = 0, time_limit_s: float = 600.0,
-                           path: str = "result") -> SampleChecks:
+                           path: str = "result",
+                           progress: ProgressCallback | None = None) -> SampleChecks:
     """The post-analyses of seed 001 (IV-D, IV-E; see :func:`partition`) for a partition result
     read back from its JSON (``doc``, ``kind == "partition"``), in the box of ``uncertainty``
     (default: the result's). The problem is rebuilt from the result's ``inputs`` (source,
     settings, uncertain loads, k_der); a result that cannot be rebuilt raises
-    :class:`InputError`."""
+    :class:`InputError`. ``progress`` gets each sample, as :func:`partition`'s."""
     problems: list[Problem] = []
     if samples < 1:
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
@@ -278,4 +292,4 @@ def check_partition_result(doc: dict[str, Any], *, samples: int,
         raise _bad_result(path, f"the plan does not fit the case ({', '.join(wrong)})")
     case = str(net.meta.get("case") or net.name)
     return _post_analyses(net, st, data, plan, case=case, samples=samples, ac_check=ac_check,
-                          seed=seed, time_limit_s=time_limit_s)
+                          seed=seed, time_limit_s=time_limit_s, progress=progress)

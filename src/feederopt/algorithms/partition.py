@@ -63,6 +63,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from feederopt.algorithms.base import ProgressCallback, report_phase
 from feederopt.errors import SolverError
 from feederopt.execution import make_executor
 from feederopt.formulations.blocks import Block, Group, Sense
@@ -395,8 +396,11 @@ def _evaluate(state: PartitionSlaves, item: tuple[int, dict[str, np.ndarray], fl
 
 def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1,
                  ray_address: str | None = None, time_limit_s: float = 600.0,
-                 max_iterations: int = 200, tol: float = 1e-6) -> PartitionResult:
-    """Algorithm 1 of the seed (see module docstring); the slaves run on an executor."""
+                 max_iterations: int = 200, tol: float = 1e-6,
+                 progress: ProgressCallback | None = None) -> PartitionResult:
+    """Algorithm 1 of the seed (see module docstring); the slaves run on an executor.
+    ``progress`` gets a :class:`~feederopt.solvers.status.PhaseRecord` as each master and
+    each round of slaves starts."""
     t0 = time.perf_counter()
     eps = data.settings.eps
     scales = data.extreme_points()
@@ -427,6 +431,8 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
             if left <= 0:
                 status = "time_limit"
                 break
+            report_phase(progress, f"master {k}" + (" (binaries fixed)" if fixed is not None
+                                                     else ""), k, time.perf_counter() - t0)
             _restrict(master, fixed)
             if fixed is None and hint is not None:
                 master.warm_start(hint)
@@ -444,6 +450,8 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
             x = _clean_x(data, vals)
             theta = float(vals["theta"][0])
             live, reps = live_groups(data, scales, x["zbl"])
+            report_phase(progress, f"slaves {k} ({len(reps)} extreme points)", k,
+                         time.perf_counter() - t0)
             rv = ex.map(_evaluate, [(e, x, eps) for e in reps])
             worst_h = max(rv, key=lambda r: r.slack)
             n_cuts = 0

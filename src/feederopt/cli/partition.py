@@ -17,6 +17,7 @@ from feederopt.cli.app import (
     app,
     cli_command,
     fmt,
+    progress_display,
     stdout,
     summary_table,
 )
@@ -69,8 +70,10 @@ def partition(
         method="extensive" if extensive else "cutting_plane", workers=workers,
         time_limit_s=time_limit, samples=samples, ac_check=ac_check, out=out_dir, force=force)
     # the --json path is checked before the solve, with every other problem
-    res = run(source, **kwargs, prior_problems=output_problems(
-        json_file, force=force, option="json") if json_file is not None else [])
+    with progress_display(f"partition {source}", quiet=quiet, verbose=verbose) as progress:
+        res = run(source, **kwargs, prior_problems=output_problems(
+            json_file, force=force, option="json") if json_file is not None else [],
+            progress=progress)
     data = res.to_dict()
     if json_file is not None:
         write_text(json_file, partition_result_json(data), force=force)

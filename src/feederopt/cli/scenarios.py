@@ -319,8 +319,10 @@ def _check_partition(doc: dict[str, Any], result_file: str, samples: int,
 
     if json_file is not None:
         check_output(json_file, force=force, option="json")
-    c = check_partition_result(doc, samples=samples, uncertainty=uncertainty, ac_check=ac,
-                               seed=seed, path=result_file)
+    with progress_display(f"check {doc.get('case')}", quiet=quiet,
+                          verbose=verbose) as progress:
+        c = check_partition_result(doc, samples=samples, uncertainty=uncertainty, ac_check=ac,
+                                   seed=seed, path=result_file, progress=progress)
     x = doc.get("uncertainty") if uncertainty is None else uncertainty
     payload = {"case": doc.get("case"), "kind": "partition", "uncertainty": x, "seed": seed,
                **asdict(c)}
