@@ -214,8 +214,9 @@ def iteration_line(rec: IterationRecord) -> str:
 def progress_display(title: str, *, quiet: bool = False,
                      verbose: bool = False) -> Iterator[ProgressCallback]:
     """The progress of a long command, for the api's ``progress`` parameter: a rich progress
-    bar on stderr, removed when the block ends (transient), nothing at all with ``quiet``;
-    stdout is left to the command, which prints its results after the block.
+    bar on stderr, removed when the block ends (transient; none where stderr is not a
+    terminal), nothing at all with ``quiet``; stdout is left to the command, which prints its
+    results after the block.
 
     The bar shows ``title`` and the phase that runs (a
     :class:`~feederopt.solvers.status.PhaseRecord`), the last iteration's ``LB``, ``UB`` and
@@ -228,9 +229,13 @@ def progress_display(title: str, *, quiet: bool = False,
 
     from feederopt import IterationRecord, PhaseRecord, SampleRecord
 
+    console = stderr()
+    # no bar where stderr is not a terminal (a pipe, a log file): there it would leave an
+    # empty line; the --verbose lines are printed all the same
     bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                    TextColumn("{task.fields[info]}", markup=False), TimeElapsedColumn(),
-                   console=stderr(), disable=quiet, transient=True, redirect_stdout=False)
+                   console=console, disable=quiet or not console.is_terminal, transient=True,
+                   redirect_stdout=False)
     lines = verbose and not quiet
     last = ""  # the last iteration's line, kept while a later phase runs
 

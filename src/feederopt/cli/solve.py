@@ -22,6 +22,7 @@ from feederopt.cli.app import (
     cli_command,
     fmt,
     load_checked,
+    progress_display,
     stderr,
     stdout,
     summary_table,
@@ -192,8 +193,6 @@ def solve(
 ) -> None:
     """Find the loss-minimising radial topology and check it with an AC power flow (with
     --scenarios or --robust: under load uncertainty)."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from feederopt import Status, output_problems, solve_options
     from feederopt.api import save, save_json
     from feederopt.api import solve as run_solve
@@ -265,22 +264,8 @@ def solve(
     if not quiet:
         for warning in net.warnings():
             stderr().print(str(warning), style="yellow", markup=False)
-    progress = Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
-        TimeElapsedColumn(), console=stderr(), disable=quiet, transient=True,
-    )
-    with progress:
-        task = progress.add_task(f"{method} {net.name}", total=None, info="")
-
-        def on_iteration(rec: Any) -> None:
-            gap_txt = "inf" if not math.isfinite(rec.gap) else f"{rec.gap * 100:.3f}%"
-            line = (f"it {rec.iteration}  LB {fmt(rec.lower_bound * 1.0, '.4g')}  "
-                    f"UB {fmt(rec.upper_bound, '.4g')}  gap {gap_txt}")
-            progress.update(task, info=line)
-            if verbose and not quiet:
-                progress.console.print(f"{line}  ({rec.elapsed_s:.1f} s)", markup=False)
-
-        result = run_solve(net, options=options, progress=on_iteration)
+    with progress_display(f"{method} {net.name}", quiet=quiet, verbose=verbose) as progress:
+        result = run_solve(net, options=options, progress=progress)
     result.source = source_of(source)  # for `feederopt check`
     if not quiet:
         print_result(result)
