@@ -12,6 +12,8 @@ optimal ones, and tight at ``x0`` when ``x0`` lies on the cone's boundary.
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +41,49 @@ class MilpSolution:
     lp_iterations: int = 0
 
 
+_BANNER_SILENCED = False
+
+
+def _flush_c_stdout() -> None:
+    """Flush the C library's buffered standard output (where HiGHS writes)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError, TypeError):  # no C library to load by name (Windows)
+        pass
+
+
+def new_highs() -> highspy.Highs:
+    """A new ``highspy.Highs`` object, without HiGHS's banner on standard output.
+
+    HiGHS prints "Running HiGHS <version> ...: Copyright ..." on the process's file descriptor
+    1 when the first object of the process is made, before any option can turn its output off;
+    ``feederopt info FILE.dss --json`` then printed it ahead of the JSON, and ``--quiet`` runs
+    printed it too. The first object is made with descriptor 1 pointed at the null device
+    (C buffers flushed before and after); later objects print no banner."""
+    global _BANNER_SILENCED
+    if _BANNER_SILENCED:
+        return highspy.Highs()
+    _BANNER_SILENCED = True
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError, AttributeError):  # no descriptor 1 to point elsewhere
+        return highspy.Highs()
+    _flush_c_stdout()
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        h = highspy.Highs()
+        _flush_c_stdout()
+    finally:
+        os.dup2(saved, 1)
+        os.close(null)
+        os.close(saved)
+    return h
+
+
 def _stop_if_requested(event: Any) -> None:
     """HiGHS interrupt callback: stop when a stop was requested."""
     if interrupt.requested():
@@ -59,7 +104,7 @@ class HighsModel:
     ) -> None:
         t0 = time.perf_counter()
         self.block = block
-        self.h = highspy.Highs()
+        self.h = new_highs()
         self.h.setOptionValue("output_flag", verbose)
         self.h.setOptionValue("threads", threads)
         self.h.setOptionValue("mip_rel_gap", 1e-6)

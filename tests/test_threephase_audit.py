@@ -1,0 +1,31 @@
+"""What a user saw of the three-phase command line (``feederopt info/solve FILE.dss``, ``--out``
+and ``feederopt report``) before the fixes of this file's commits, each test failing on the
+code before its fix.
+
+The ring feeder is the one of ``tests/test_threephase_voltage_limits.py`` (12.47 kV, four
+switches, ``s1`` open in the base case), whose states OpenDSS's own power flow puts at these
+lowest voltages: ``s1`` 0.9479, ``s2`` 0.9483, ``s3`` 0.9459, ``s4`` 0.9387 p.u. With
+``--v-min 0.949`` no radial state keeps the limit in OpenDSS.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_info_json_of_a_three_phase_feeder_is_json_on_stdout(tmp_path: Path) -> None:
+    """``feederopt info ieee13 --json`` (the README's command on a built-in feeder): standard
+    output is one JSON document. Before, HiGHS's banner ("Running HiGHS 1.16.0 ...: Copyright
+    ...") came first, written by the C library to descriptor 1 when LinDist3Flow made its first
+    HiGHS object, so ``json.loads`` of the output failed; CliRunner does not see descriptor 1,
+    hence a real process here."""
+    done = subprocess.run([sys.executable, "-m", "feederopt.cli", "info", "ieee13", "--json"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert "HiGHS" not in done.stdout
+    doc = json.loads(done.stdout)
+    assert doc["name"] == "ieee13" and doc["base_converged"]
