@@ -15,6 +15,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from feederopt.cli import app
+
+runner = CliRunner()
+
 
 def test_info_json_of_a_three_phase_feeder_is_json_on_stdout(tmp_path: Path) -> None:
     """``feederopt info ieee13 --json`` (the README's command on a built-in feeder): standard
@@ -29,3 +35,21 @@ def test_info_json_of_a_three_phase_feeder_is_json_on_stdout(tmp_path: Path) -> 
     assert "HiGHS" not in done.stdout
     doc = json.loads(done.stdout)
     assert doc["name"] == "ieee13" and doc["base_converged"]
+
+
+def test_v_min_alone_above_the_networks_v_max_is_bad_input() -> None:
+    """``solve ieee13 --v-min 1.15`` (the file's buses have v_max 1.1): exit 2 with a typed
+    problem that names the option and the network's limit, before any solve; ``--v-max 0.5``
+    alone likewise. Before: the MILP ran with every bus's band empty and the answer was
+    "infeasible: no radial topology keeps every voltage within its limits", exit 3. The
+    balanced solve (case33bw, v_max 1.0-1.1) failed with HiGHS's "Invalid bounds", exit 1."""
+    res = runner.invoke(app, ["solve", "ieee13", "--v-min", "1.15"])
+    assert res.exit_code == 2, res.output
+    assert "--v-min 1.15 is not below the network's own v_max (1.1 p.u.)" in res.output
+    assert "Traceback" not in res.output and "infeasible" not in res.output
+    res = runner.invoke(app, ["solve", "ieee13", "--v-max", "0.5"])
+    assert res.exit_code == 2, res.output
+    assert "--v-max 0.5 is not above the network's own v_min (0.9 p.u.)" in res.output
+    res = runner.invoke(app, ["solve", "case33bw", "--v-min", "1.15"])
+    assert res.exit_code == 2, res.output
+    assert "--v-min 1.15 is not below the network's own v_max" in res.output

@@ -24,7 +24,11 @@ from feederopt.cases import load_three_phase
 from feederopt.errors import InputError, SolverError
 from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.network.threephase_perunit import to_per_unit_3ph
-from feederopt.options import loading_problems, voltage_limit_problems
+from feederopt.options import (
+    crossed_limit_problems,
+    loading_problems,
+    voltage_limit_problems,
+)
 from feederopt.validation.opendss import (
     DEAD_PU,
     OpenDSSSolution,
@@ -295,7 +299,11 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         max_loading_percent)
     if problems:
         raise InputError(problems)
-    net = with_voltage_limits(load_three_phase(source), v_min_pu, v_max_pu)
+    net = load_three_phase(source)
+    problems = crossed_limit_problems(net.buses, v_min_pu, v_max_pu)
+    if problems:
+        raise InputError(problems)
+    net = with_voltage_limits(net, v_min_pu, v_max_pu)
     switchable = net.lines.filter(net.lines["switchable"])
     base_open = sorted(switchable.filter(switchable["normally_open"])["id"].to_list())
     # what the reader reduced (centre-tapped service transformers and their secondaries)
