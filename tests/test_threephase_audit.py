@@ -17,6 +17,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from feederopt.api_threephase import solve_three_phase
 from feederopt.cli import app
 
 runner = CliRunner()
@@ -53,3 +54,15 @@ def test_v_min_alone_above_the_networks_v_max_is_bad_input() -> None:
     res = runner.invoke(app, ["solve", "case33bw", "--v-min", "1.15"])
     assert res.exit_code == 2, res.output
     assert "--v-min 1.15 is not below the network's own v_max" in res.output
+
+
+def test_the_voltage_feedback_keeps_the_time_limit() -> None:
+    """``solve iowa240 --time-limit 0.01`` (the feedback on, the default): the MILP stops at the
+    time limit as with ``--no-voltage-feedback`` (no topology, status time_limit). Before, the
+    feedback gave every MILP at least 1 s whatever the limit: 1.00 s of MILP, a topology and
+    exit 0 for a 0.01 s limit."""
+    data = solve_three_phase("iowa240", time_limit_s=0.01, ac_check=False)
+    runs = [r for r in data["voltage_feedback"]["iterations"] if r["topology"] == "answer"]
+    assert runs and all(r["milp_time_s"] < 0.5 for r in runs), runs
+    assert data["solve_time_s"] < 0.5
+    assert data["status"] == "time_limit"

@@ -205,7 +205,10 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
             stopped = "time limit"
             break
         big = max(abs(d) for d in offsets.values()) if offsets else 0.0
-        topo = reconfigure_three_phase(net, time_limit_s=max(left, 1.0), gap=gap,
+        # the base case's OpenDSS solve counts in the budget: a MILP gets at least 1 s of
+        # it, but never more than the whole time limit (--time-limit 0.01 ran 1 s)
+        topo = reconfigure_three_phase(net, time_limit_s=max(left, min(1.0, time_limit_s)),
+                                       gap=gap,
                                        thermal_limits=thermal_limits,
                                        max_loading_percent=max_loading_percent,
                                        voltage_offsets=offsets, tangents=tangents)
