@@ -66,3 +66,12 @@ def test_the_voltage_feedback_keeps_the_time_limit() -> None:
     assert runs and all(r["milp_time_s"] < 0.5 for r in runs), runs
     assert data["solve_time_s"] < 0.5
     assert data["status"] == "time_limit"
+
+
+def test_a_milp_without_an_answer_is_not_said_to_break_the_limits() -> None:
+    """``solve iowa240 --time-limit 0.01``: no topology, so the feedback's line says "no
+    answer" and not "none within the limits", which blamed voltages that no answer had (the
+    same on a feeder infeasible on its current ratings)."""
+    res = runner.invoke(app, ["solve", "iowa240", "--time-limit", "0.01", "--no-ac-check"])
+    assert res.exit_code == 4, res.output
+    assert "no answer" in res.output and "none within the limits" not in res.output

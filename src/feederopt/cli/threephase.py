@@ -124,11 +124,13 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
         table.add_row("time", fmt(data["solve_time_s"], ".2f", " s"))
         if fb["enabled"]:
             answers = [r for r in fb["iterations"] if r["topology"] == "answer"]
+            # a MILP without an answer (infeasible, time limit) has no voltages to judge
+            found = [r for r in answers if r.get("open_switches") is not None]
             table.add_row("voltage feedback (OpenDSS)",
                           f"{len(answers)} MILP(s), {fb['stopped']}"
                           + (f"; kept answer {fb['kept_iteration']}" if fb["kept_iteration"]
                              else "")
-                          + ("" if fb["within_voltage_limits"] or not answers
+                          + ("" if fb["within_voltage_limits"] or not found
                              else ", none within the limits"))
         if "base_losses_kw" in data:
             table.add_row("base case losses (OpenDSS)",
