@@ -75,3 +75,31 @@ def test_a_milp_without_an_answer_is_not_said_to_break_the_limits() -> None:
     res = runner.invoke(app, ["solve", "iowa240", "--time-limit", "0.01", "--no-ac-check"])
     assert res.exit_code == 4, res.output
     assert "no answer" in res.output and "none within the limits" not in res.output
+
+
+def test_the_report_of_a_no_ac_check_solve_shows_the_feedbacks_verdict(tmp_path: Path) -> None:
+    """``solve ring.dss --v-min 0.949 --no-ac-check --out DIR``: no radial state keeps 0.949 in
+    OpenDSS (lowest 0.9459-0.9483 p.u., module docstring), the feedback's OpenDSS solve of the
+    answer (``s3`` open) says so and the exit code is 4. report.html now says it too: the
+    summary's card "none; feedback: voltage limits broken" and a "Voltage feedback" section
+    with a row per OpenDSS solve. Before, the page showed the green "optimal", "-" for the
+    OpenDSS check and nothing of the feedback."""
+    from test_threephase_voltage_limits import FEEDER
+
+    feeder = tmp_path / "ring.dss"
+    feeder.write_text(FEEDER)
+    out = tmp_path / "r"
+    res = runner.invoke(app, ["solve", str(feeder), "--v-min", "0.949", "--no-ac-check",
+                              "--out", str(out)])
+    assert res.exit_code == 4, res.output
+    data = json.loads((out / "result.json").read_text())
+    assert data["open_switches"] == ["s3"] and "ac_check" not in data
+    page = (out / "report.html").read_text()
+    assert "none; feedback: voltage limits broken" in page
+    assert 'id="voltage-feedback"' in page
+    assert "OpenDSS finds no answer within the voltage limits" in page
+    # OpenDSS's losses of the kept answer, as the JSON has them; OpenDSS's own solution of the
+    # script with s3 open gives 61.4 kW (tests/test_threephase_voltage_limits.py)
+    kept = data["voltage_feedback"]["iterations"][data["voltage_feedback"]["kept_iteration"]]
+    assert abs(kept["opendss_losses_kw"] - 61.4) < 0.05
+    assert f"{kept['opendss_losses_kw']:.3f}" in page
