@@ -103,3 +103,30 @@ def test_the_report_of_a_no_ac_check_solve_shows_the_feedbacks_verdict(tmp_path:
     kept = data["voltage_feedback"]["iterations"][data["voltage_feedback"]["kept_iteration"]]
     assert abs(kept["opendss_losses_kw"] - 61.4) < 0.05
     assert f"{kept['opendss_losses_kw']:.3f}" in page
+
+
+RADIAL = """Clear
+New Circuit.rad bus1=src basekV=12.47 pu=1.00 phases=3 MVAsc3=200 MVAsc1=210
+New Linecode.lc nphases=3 units=kft rmatrix=(0.05|0.015 0.05|0.015 0.015 0.05) """ + \
+    """xmatrix=(0.30|0.10 0.30|0.10 0.10 0.30)
+New Line.l1 Phases=3 Bus1=src Bus2=a LineCode=lc Length=5 units=kft
+New Line.l2 Phases=3 Bus1=a Bus2=b LineCode=lc Length=5 units=kft
+New Load.b Bus1=b Phases=3 kV=12.47 kW=nan kvar=300 model=1
+Set voltagebases=[12.47]
+Calcvoltagebases
+Solve
+"""
+
+
+def test_a_nan_load_in_the_file_is_bad_input(tmp_path: Path) -> None:
+    """``Load.b ... kW=nan`` (OpenDSS reads it as NaN): ``solve`` and ``info`` exit 2 with a
+    typed problem naming the load and its field. Before, ``info`` printed a total load of nan
+    (``NaN`` in its JSON, which strict JSON readers refuse) and ``solve`` answered
+    "infeasible: the current limits bind (l2 (291 %), l1 (291 %))", exit 3."""
+    feeder = tmp_path / "nan.dss"
+    feeder.write_text(RADIAL)
+    for command in ("solve", "info"):
+        res = runner.invoke(app, [command, str(feeder)])
+        assert res.exit_code == 2, res.output
+        assert "loads [b].p_mw: p_mw is not a finite number" in res.output, res.output
+        assert "infeasible" not in res.output
