@@ -130,3 +130,17 @@ def test_a_nan_load_in_the_file_is_bad_input(tmp_path: Path) -> None:
         assert res.exit_code == 2, res.output
         assert "loads [b].p_mw: p_mw is not a finite number" in res.output, res.output
         assert "infeasible" not in res.output
+
+
+def test_the_profile_caption_names_only_the_series_drawn() -> None:
+    """With ``--no-ac-check`` the voltage profile has LinDist3Flow's voltages alone; its caption
+    described OpenDSS's blue and grey series too, which the figure does not have."""
+    from feederopt.report.threephase import figures_section
+
+    alone = figures_section({"voltage_profile.png": b"png"},
+                            {"node_voltages_pu": {"lindist3flow": {"b.a": 1.0}}})
+    assert "LinDist3Flow at the answer" in alone and "OpenDSS at the answer" not in alone
+    assert "OpenDSS in the base case" not in alone
+    full = figures_section({"voltage_profile.png": b"png"}, {"node_voltages_pu": {
+        "opendss": {"b.a": 1.0}, "opendss_base": {"b.a": 1.0}, "lindist3flow": {"b.a": 1.0}}})
+    assert "OpenDSS at the answer" in full and "OpenDSS in the base case" in full

@@ -471,14 +471,21 @@ def switches_section(r: Mapping[str, Any]) -> str:
         f"{changed} of {len(rows)} switchable lines change state.") + records_table(rows))
 
 
-def figures_section(images: Mapping[str, bytes]) -> str:
+def figures_section(images: Mapping[str, bytes], result: Mapping[str, Any] | None = None,
+                    ) -> str:
+    """The two figures; the profile's caption names the series that ``result`` has (all three
+    when it is not given): without OpenDSS's check (``--no-ac-check``) only LinDist3Flow's."""
     profile = images.get("voltage_profile.png")
     grid = images.get("grid.png")
+    have = (result.get("node_voltages_pu") or {}) if result is not None else None
+    series = [text for key, text in (
+        ("opendss", "OpenDSS at the answer (blue, along the answer's closed lines)"),
+        ("lindist3flow", "LinDist3Flow at the answer (orange crosses)"),
+        ("opendss_base", "OpenDSS in the base case (grey, along the base case's closed lines)"))
+        if have is None or have.get(key)]
     body = image(profile, FIGURES["voltage_profile.png"],
                  "|V| per node and phase against the distance from the source over closed "
-                 "lines: OpenDSS at the answer (blue, along the answer's closed lines), "
-                 "LinDist3Flow at the answer (orange crosses), OpenDSS in the base case (grey, "
-                 "along the base case's closed lines); red dotted: the voltage limits. "
+                 f"lines: {', '.join(series)}; red dotted: the voltage limits. "
                  "De-energised nodes are left out.") if profile else _note(
         "No voltage profile: result.json has no node voltages.")
     parts = section("voltages", "Voltage profile per phase", body)
@@ -497,7 +504,7 @@ def render_three_phase_report(result: Mapping[str, Any], images: Mapping[str, by
     switches."""
     body = (summary_section(result) + check_section(result) + feedback_section(result)
             + notes_section(result)
-            + figures_section(images) + switches_section(result))
+            + figures_section(images, result) + switches_section(result))
     return page(f"feederopt report: {result.get('case', '')}",
                 str(result.get("status", "unknown")),
                 "three-phase reconfiguration: LinDist3Flow MILP"
