@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from feederopt.api_threephase import solve_three_phase
@@ -144,3 +145,26 @@ def test_the_profile_caption_names_only_the_series_drawn() -> None:
     full = figures_section({"voltage_profile.png": b"png"}, {"node_voltages_pu": {
         "opendss": {"b.a": 1.0}, "opendss_base": {"b.a": 1.0}, "lindist3flow": {"b.a": 1.0}}})
     assert "OpenDSS at the answer" in full and "OpenDSS in the base case" in full
+
+
+def test_out_onto_the_current_folder_or_the_inputs_folder_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``solve ring.dss --out . --force`` in the feeder's folder: exit 2, nothing written or
+    moved. Before: "OSError: [Errno 16] Device or resource busy", exit 1, and a stray
+    '..<random>.old' folder. ``solve sub/ring.dss --out sub --force``: exit 2 and the feeder
+    file kept; before, exit 0 with ``sub`` replaced by the result folder, the input deleted."""
+    from test_threephase_voltage_limits import FEEDER
+
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "ring.dss").write_text(FEEDER)
+    monkeypatch.chdir(sub)
+    res = runner.invoke(app, ["solve", "ring.dss", "--out", ".", "--force", "--quiet"])
+    assert res.exit_code == 2, res.output
+    assert "current folder" in res.output
+    assert sorted(p.name for p in sub.iterdir()) == ["ring.dss"]
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(app, ["solve", "sub/ring.dss", "--out", "sub", "--force", "--quiet"])
+    assert res.exit_code == 2, res.output
+    assert "--out names the input or a folder that holds it" in res.output
+    assert (sub / "ring.dss").read_text() == FEEDER

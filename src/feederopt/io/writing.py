@@ -58,6 +58,12 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
         return [_problem(ProblemKind.BAD_OUTPUT_PATH, path,
                          f"the folder '{parent}' is not writable", option,
                          "choose a folder you may write to")]
+    if folder and path.is_dir() and path.resolve() in (Path.cwd(), *Path.cwd().parents):
+        # 'solve X --out . --force' failed with "OSError: Device or resource busy" (exit 1)
+        # and left a '..<random>.old' folder behind
+        return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}' is the current folder "
+                         "or holds it: a result folder cannot replace it", option,
+                         "name a new folder, e.g. result")]
     if (path.exists() or path.is_symlink()) and not force:
         return [_problem(ProblemKind.OUTPUT_EXISTS, path, f"'{path}' exists already", option,
                          f"choose another {what}, or pass --force (force=True) to replace it")]
