@@ -168,3 +168,25 @@ def test_out_onto_the_current_folder_or_the_inputs_folder_is_refused(
     assert res.exit_code == 2, res.output
     assert "--out names the input or a folder that holds it" in res.output
     assert (sub / "ring.dss").read_text() == FEEDER
+
+
+def test_result_folders_and_reports_get_the_usual_permissions(tmp_path: Path) -> None:
+    """``solve FILE.dss --out DIR`` and ``report DIR --out FILE``: the folder and the page have
+    the permissions ``mkdir``/``open`` give under the user's umask (0755/0644 under 022).
+    Before, ``drwx------`` and ``-rw-------`` (``mkdtemp``/``mkstemp``'s), so a report put on a
+    shared folder or web server could not be read by anyone else."""
+    import os
+
+    feeder = tmp_path / "rad.dss"
+    feeder.write_text(RADIAL.replace("kW=nan", "kW=1500"))
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert umask & 0o055 != 0o055  # a umask that lets others read (the usual 022)
+    res = runner.invoke(app, ["solve", str(feeder), "--out", str(tmp_path / "r"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["report", str(tmp_path / "r"), "--out",
+                              str(tmp_path / "page.html"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    expect_dir, expect_file = 0o777 & ~umask, 0o666 & ~umask
+    assert (tmp_path / "r").stat().st_mode & 0o777 == expect_dir
+    assert (tmp_path / "page.html").stat().st_mode & 0o777 == expect_file
