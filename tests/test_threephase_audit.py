@@ -190,3 +190,18 @@ def test_result_folders_and_reports_get_the_usual_permissions(tmp_path: Path) ->
     expect_dir, expect_file = 0o777 & ~umask, 0o666 & ~umask
     assert (tmp_path / "r").stat().st_mode & 0o777 == expect_dir
     assert (tmp_path / "page.html").stat().st_mode & 0o777 == expect_file
+
+
+def test_no_ac_check_warning_gives_opendss_voltages_of_the_answer(tmp_path: Path) -> None:
+    """``solve ring.dss --v-min 0.949 --no-ac-check`` without ``--json``: the warning gives
+    OpenDSS's voltage range of the kept answer (``s3``: lowest 0.9459 p.u. in OpenDSS's own
+    solution, module docstring) against the limits. Before, it said only "(see
+    voltage_feedback in the JSON)", with no JSON written and no OpenDSS figure on screen."""
+    from test_threephase_voltage_limits import FEEDER
+
+    feeder = tmp_path / "ring.dss"
+    feeder.write_text(FEEDER)
+    res = runner.invoke(app, ["solve", str(feeder), "--v-min", "0.949", "--no-ac-check"])
+    assert res.exit_code == 4, res.output
+    text = " ".join(res.output.split())
+    assert "break the limits (OpenDSS 0.9459 - " in text and "against 0.949 - 1.1" in text

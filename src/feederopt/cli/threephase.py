@@ -171,8 +171,14 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                       f"{_limits_line(ac).removeprefix('no: ')})", style="yellow",
                       markup=False)
         elif not ac and feedback_broken:
+            k = fb.get("kept_iteration")
+            row = fb["iterations"][k] if isinstance(k, int) else {}
+            seen = (f"OpenDSS {fmt(row.get('opendss_min_voltage_pu'), '.4f')} - "
+                    f"{fmt(row.get('opendss_max_voltage_pu'), '.4f')} p.u. against "
+                    f"{_limit(lim['v_min_pu'])} - {_limit(lim['v_max_pu'])}; "
+                    if row.get("opendss_min_voltage_pu") is not None else "")
             err.print("voltage feedback: OpenDSS's voltages of the answer break the limits "
-                      "(see voltage_feedback in the JSON)", style="yellow", markup=False)
+                      f"({seen}voltage_feedback in the JSON)", style="yellow", markup=False)
     if data["status"] == "infeasible":
         raise typer.Exit(EXIT_INFEASIBLE)
     if not solved or feedback_broken or (ac and not (ac["passed"]
