@@ -498,6 +498,24 @@ def figures_section(images: Mapping[str, bytes], result: Mapping[str, Any] | Non
     return parts + section("grid", "Grid", body)
 
 
+def badge_status(r: Mapping[str, Any]) -> str:
+    """The page's status badge: the MILP's status, or ``limits_broken`` when the answer is
+    one that OpenDSS finds outside the limits (the solve's exit code 4): the OpenDSS check
+    did not pass or puts a voltage outside its limits, or, without the check, the voltage
+    feedback's OpenDSS solve of the kept answer does."""
+    status = str(r.get("status", "unknown"))
+    if not r.get("has_solution"):
+        return status
+    ac = r.get("ac_check")
+    if isinstance(ac, Mapping):
+        broken = ac.get("passed") is False or ac.get("within_voltage_limits") is False
+    else:
+        fb = r.get("voltage_feedback")
+        broken = (isinstance(fb, Mapping) and bool(fb.get("enabled"))
+                  and fb.get("within_voltage_limits") is False)
+    return "limits_broken" if broken else status
+
+
 def render_three_phase_report(result: Mapping[str, Any], images: Mapping[str, bytes],
                               source: str) -> str:
     """The whole page: summary, OpenDSS check, voltage feedback, notes, the figures, the
@@ -506,7 +524,7 @@ def render_three_phase_report(result: Mapping[str, Any], images: Mapping[str, by
             + notes_section(result)
             + figures_section(images, result) + switches_section(result))
     return page(f"feederopt report: {result.get('case', '')}",
-                str(result.get("status", "unknown")),
+                badge_status(result),
                 "three-phase reconfiguration: LinDist3Flow MILP"
                 + (", checked by OpenDSS" if result.get("ac_check") else ", no OpenDSS check"),
                 body, source)
