@@ -97,6 +97,7 @@ def test_the_report_of_a_no_ac_check_solve_shows_the_feedbacks_verdict(tmp_path:
     assert data["open_switches"] == ["s3"] and "ac_check" not in data
     page = (out / "report.html").read_text()
     assert "none; feedback: voltage limits broken" in page
+    assert '<span class="status limits_broken">' in page  # not the green 'optimal'
     assert 'id="voltage-feedback"' in page
     assert "OpenDSS finds no answer within the voltage limits" in page
     # OpenDSS's losses of the kept answer, as the JSON has them; OpenDSS's own solution of the
@@ -205,3 +206,15 @@ def test_no_ac_check_warning_gives_opendss_voltages_of_the_answer(tmp_path: Path
     assert res.exit_code == 4, res.output
     text = " ".join(res.output.split())
     assert "break the limits (OpenDSS 0.9459 - " in text and "against 0.949 - 1.1" in text
+
+
+def test_opendss_warnings_of_the_check_reach_the_console(tmp_path: Path) -> None:
+    """``solve ieee13mod``: OpenDSS's check warns that its seven zero-impedance switch lines get
+    OpenDSS's switch impedance. report.html showed the warning; the console did not."""
+    res = runner.invoke(app, ["solve", "ieee13mod", "--json", str(tmp_path / "r.json")])
+    assert res.exit_code == 0, res.output
+    warnings = json.loads((tmp_path / "r.json").read_text())["ac_check"]["warnings"]
+    assert any("zero impedance" in w for w in warnings)
+    text = " ".join(res.output.split())
+    for w in warnings:
+        assert f"warning (OpenDSS check): {' '.join(w.split())}" in text

@@ -159,6 +159,11 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
         err = stderr()
         for note in data["notes"]:
             err.print(f"note: {note}", markup=False)
+        # OpenDSS's own warnings about the circuit it checked (the page shows them too)
+        for warning in dict.fromkeys([*(ac or {}).get("warnings", []),
+                                      *((ac or {}).get("with_controls") or {}).get("warnings",
+                                                                                    [])]):
+            err.print(f"warning (OpenDSS check): {warning}", style="yellow", markup=False)
         if data["reason"]:
             err.print(f"no topology: {data['reason']}", style="yellow", markup=False)
         if ac and not ac["passed"]:
