@@ -19,13 +19,13 @@ unless asked to let OpenDSS's controls act.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
+from feederopt.algorithms.base import SampleCallback
 from feederopt.errors import SolverError
 from feederopt.formulations.partition import (
     X_GROUPS,
@@ -119,8 +119,9 @@ def draw_scales(data: PartitionData, uncertainty: float, n: int, seed: int = 0) 
 #: move none of them by more than this (the band check's tolerance is 1e-3 kW).
 SETTLE_KW = 1e-4
 
-#: Called after each sample of a share with (samples done, feasible so far).
-Progress = Callable[[int, int], None]
+#: Called after each sample of a share with (samples done, feasible so far): the sampling hook
+#: of every check (:data:`feederopt.algorithms.base.SampleCallback`).
+Progress = SampleCallback
 
 
 def in_sample_share(data: PartitionData, plan: PartitionPlan, *, uncertainty: float,
