@@ -480,8 +480,15 @@ def reconfigure_three_phase_scenarios(
                                   voltage_limits=voltage_limits, thermal_limits=thermal_limits)
                 if not one.has_solution:
                     alone.append(str(s))
+            why = ""
+            if alone:  # what binds in the first of them, as a plain solve says it
+                why = " (" + _why_infeasible(
+                    pus[int(alone[0])], time_limit_s=max(time_limit_s / len(pus), 1.0),
+                    gap=gap, voltage_limits=voltage_limits, thermal_limits=thermal_limits,
+                )[0].removeprefix("infeasible: ") + ")"
             reason = ("infeasible: no radial topology keeps every scenario within its limits"
-                      + (f"; scenario(s) {', '.join(alone)} (by position) are infeasible alone"
+                      + (f"; scenario(s) {', '.join(alone)} (by position, from 0) are "
+                         f"infeasible alone{why}"
                          if alone else "; each scenario alone has one, but no topology serves "
                          "them all"))
         elif sol.status == "time_limit":
