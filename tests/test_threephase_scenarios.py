@@ -138,6 +138,15 @@ def test_scenarios_answer_is_the_best_radial_state_of_opendss(tmp_path: Path) ->
     assert sc["expected_losses_kw"] == pytest.approx(weighted[expected], rel=1e-3)
     assert sc["worst_losses"] == max(SCENARIOS, key=lambda n: losses[expected][n])
 
+    # without the voltage feedback (the lossless voltages held to the limits) the per-scenario
+    # OpenDSS check of whatever answer it gives agrees with the enumeration
+    raw = solve_three_phase(str(_feeder(tmp_path)), scenarios=_table(), thermal_limits=False,
+                            voltage_feedback=False)
+    (got,) = raw["open_switches"]
+    assert raw["scenarios"]["within_voltage_limits"] == within[got]
+    for row in raw["scenarios"]["per_scenario"]:
+        assert row["opendss_losses_kw"] == pytest.approx(losses[got][row["scenario"]], rel=1e-3)
+
 
 def test_bad_scenario_file_exits_2(tmp_path: Path) -> None:
     feeder = _feeder(tmp_path)

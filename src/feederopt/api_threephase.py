@@ -591,6 +591,7 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
     offsets: list[dict[str, float]] = [{} for _ in nets]
     iterations: list[dict[str, Any]] = []
     if feedback:
+        bases = []
         for s, net in enumerate(nets):
             try:
                 flow0: ThreePhaseFlow | None = lindist3flow_power_flow(net)
@@ -599,6 +600,13 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
             base = _scenario_opendss(nets[0], rows, s, None, floating,
                                      flow0.voltages_pu if flow0 else None)
             offsets[s] = voltage_offsets(flow0, base) if flow0 else {}
+            bases.append(base)
+        iterations.append({
+            "topology": "base", "open_switches": sorted(base_open),
+            "opendss_expected_losses_kw": _num(float(sum(
+                wi * x.losses_kw for wi, x in zip(w, bases, strict=True)))),
+            "within_voltage_limits": all(x.within_voltage_limits for x in bases),
+            "passed": all(x.passed for x in bases)})
     seen = {frozenset(base_open)}
     answers: list[tuple[ThreePhaseTopology, list[OpenDSSSolution]]] = []
     tangents: list[list[Tangents]] | None = None
@@ -658,8 +666,8 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
         assert last is not None
         keep, kept = last, None
     keep.solve_time_s = milp_s
-    chosen = next((k for k, r in enumerate(iterations)
-                   if r["open_switches"] == keep.open_switches), None) if kept else None
+    chosen = next((k for k, r in enumerate(iterations) if r["topology"] == "answer"
+                   and r["open_switches"] == keep.open_switches), None) if kept else None
     record = {"enabled": feedback, "per_scenario": True, "iterations": iterations,
               "kept_iteration": chosen, "stopped": stopped, "within_voltage_limits": bool(good),
               "milp_time_s": milp_s, "time_s": time.perf_counter() - t0}
@@ -716,8 +724,13 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
     if solved and ac_check and sols is None:
         sols = [_scenario_opendss(net, rows, s, set(topo.open_switches), floating,
                                   flows[s].voltages_pu) for s in range(len(nets))]
+    bases = ([_scenario_opendss(net, rows, s, None, floating, None) for s in range(len(nets))]
+             if ac_check else None)
     for s, name in enumerate(rows.names):
         row: dict[str, Any] = {"scenario": name, "weight": float(w[s])}
+        if bases is not None:
+            row.update(opendss_base_losses_kw=_num(bases[s].losses_kw),
+                       opendss_base_within_voltage_limits=bases[s].within_voltage_limits)
         if solved:
             f = flows[s]
             row.update(loss_proxy_kw=_num(f.loss_proxy_kw),
@@ -737,6 +750,9 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
     summary: dict[str, Any] = {"count": len(rows.names), "names": rows.names,
                                "weights": [float(x) for x in w], "per_scenario": per,
                                "bus_rows": "a net demand spread equally over the bus's phases"}
+    if bases is not None:
+        summary["base_expected_losses_kw"] = _num(float(sum(
+            wi * x.losses_kw for wi, x in zip(w, bases, strict=True))))
     if solved and ac_check and sols is not None:
         summary["expected_losses_kw"] = _num(float(sum(
             wi * x.losses_kw for wi, x in zip(w, sols, strict=True))))

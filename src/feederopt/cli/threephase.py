@@ -83,7 +83,9 @@ def scenario_table(scen: dict[str, Any]) -> Table:
                       fmt(r.get("opendss_max_voltage_pu"), ".4f"),
                       "-" if within is None else ("yes" if within and r.get("passed") else "no"))
     if "expected_losses_kw" in scen:
-        table.caption = (f"expected OpenDSS losses {scen['expected_losses_kw']:.3f} kW; "
+        table.caption = (f"expected OpenDSS losses {scen['expected_losses_kw']:.3f} kW "
+                         f"(base topology {fmt(scen.get('base_expected_losses_kw'), '.3f')}"
+                         " kW); "
                          f"worst losses: {scen['worst_losses']}, least voltage margin: "
                          f"{scen['worst_voltage']}")
     return table

@@ -269,8 +269,10 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
 def add_bus_load(net: ThreePhaseNetwork, bus: str, kw: float, kvar: float) -> None:
     """A new OpenDSS ``Load.feederopt_<bus>`` drawing ``kw + j kvar`` (negative: injecting)
     from ``bus``, spread equally over the bus's phases (``net.buses``'s ``phases``), wye to
-    ground, constant power (``model=1``), rated at the bus's phase-to-neutral voltage for one
-    phase and line-to-line for more (OpenDSS's ``kV`` convention)."""
+    ground, constant power (``model=1``, and ``vminpu=0.7 vmaxpu=1.3`` so that OpenDSS keeps
+    it constant power where a default load turns to constant impedance, below 0.95 and above
+    1.05 p.u.), rated at the bus's phase-to-neutral voltage for one phase and line-to-line for
+    more (OpenDSS's ``kV`` convention)."""
     import opendssdirect as dss
 
     row = net.buses.filter(pl.col("id") == bus).row(0, named=True)
@@ -278,7 +280,7 @@ def add_bus_load(net: ThreePhaseNetwork, bus: str, kw: float, kvar: float) -> No
     kv = row["vn_kv"] / (math.sqrt(3) if len(nodes) == 1 else 1.0)
     spec = ".".join(str(n) for n in nodes)
     dss.Text.Command(f"New Load.feederopt_{bus} bus1={bus}.{spec} phases={len(nodes)} conn=wye "
-                     f"kV={kv!r} kW={kw!r} kvar={kvar!r} model=1")
+                     f"kV={kv!r} kW={kw!r} kvar={kvar!r} model=1 vminpu=0.7 vmaxpu=1.3")
 
 
 def hold_taps(net: ThreePhaseNetwork, taps: dict[str, float]) -> bool:
