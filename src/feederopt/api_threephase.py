@@ -488,7 +488,15 @@ def scenario_rows(net: ThreePhaseNetwork, source: Any) -> ScenarioRows:
     loads = net.loads
     live = sorted(set(loads.filter(pl.col("in_service"))["id"].to_list()))
     gone = sorted(set(loads["id"].to_list()) - set(live))
-    return resolve_scenario_rows(source, live, net.buses["id"].to_list(), gone)
+    rows = resolve_scenario_rows(source, live, net.buses["id"].to_list(), gone)
+    secondary = set(net.meta.get("secondaries") or {})
+    on_secondary = sorted({b for per in rows.buses for b in per if b in secondary})
+    if on_secondary:  # one 240 V node in the model, two hot nodes in OpenDSS
+        raise InputError([Problem(
+            ProblemKind.BAD_SCENARIO, "scenarios", "bus row(s) at a reduced 120/240 V "
+            "secondary bus", tuple(on_secondary), field="element",
+            hint="give the DER as a load row of a load at that bus, or at the primary bus")])
+    return rows
 
 
 #: The id of the load that a scenario's ``bus`` row adds at a bus (model and OpenDSS).
