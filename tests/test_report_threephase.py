@@ -137,10 +137,13 @@ def test_voltage_limit_breaks_of_the_check_are_shown(doc: dict[str, Any]) -> Non
             "p.u.)</td>") in page
     assert "passed, voltage limits broken" in page
     assert "<th>voltage limits</th><td>0.9 - 1.09 p.u. (from the options)</td>" in page
+    # the badge: not the MILP's green status for an answer that breaks the limits (exit 4)
+    assert '<span class="status limits_broken">limits_broken</span>' in page
     bad["ac_check"]["within_voltage_limits"] = True
     page = render_three_phase_report(bad, {}, "x")
     assert "<th>within the voltage limits</th><td>yes</td>" in page
     assert "limits broken" not in page
+    assert f'<span class="status {bad["status"]}">' in page
 
 
 def test_report_command_rebuilds_the_same_page(solved: tuple[Path, Path],

@@ -63,6 +63,11 @@ COVERED = {
     "fix_devices": ["test_dopf_cases.py::test_fix_devices_and_controls"],
     "controls": ["test_dopf_cases.py::test_fix_devices_and_controls",
                  "test_dopf_cases.py::test_bad_controls_exit_2"],
+    "no_voltage_feedback": [
+        "test_threephase_voltage_limits.py::test_without_feedback_opendss_finds_the_lossless_"
+        "answer_below_v_min",
+        "test_threephase_voltage_limits.py::test_no_voltage_feedback_is_refused_on_a_balanced_"
+        "case"],
 }
 
 

@@ -15,6 +15,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from typer.testing import CliRunner
+
+from feederopt.api_threephase import solve_three_phase
+from feederopt.cli import app
+
+runner = CliRunner()
+
 
 def test_info_json_of_a_three_phase_feeder_is_json_on_stdout(tmp_path: Path) -> None:
     """``feederopt info ieee13 --json`` (the README's command on a built-in feeder): standard
@@ -29,3 +37,184 @@ def test_info_json_of_a_three_phase_feeder_is_json_on_stdout(tmp_path: Path) -> 
     assert "HiGHS" not in done.stdout
     doc = json.loads(done.stdout)
     assert doc["name"] == "ieee13" and doc["base_converged"]
+
+
+def test_v_min_alone_above_the_networks_v_max_is_bad_input() -> None:
+    """``solve ieee13 --v-min 1.15`` (the file's buses have v_max 1.1): exit 2 with a typed
+    problem that names the option and the network's limit, before any solve; ``--v-max 0.5``
+    alone likewise. Before: the MILP ran with every bus's band empty and the answer was
+    "infeasible: no radial topology keeps every voltage within its limits", exit 3. The
+    balanced solve (case33bw, v_max 1.0-1.1) failed with HiGHS's "Invalid bounds", exit 1."""
+    res = runner.invoke(app, ["solve", "ieee13", "--v-min", "1.15"])
+    assert res.exit_code == 2, res.output
+    assert "--v-min 1.15 is not below the network's own v_max (1.1 p.u.)" in res.output
+    assert "Traceback" not in res.output and "infeasible" not in res.output
+    res = runner.invoke(app, ["solve", "ieee13", "--v-max", "0.5"])
+    assert res.exit_code == 2, res.output
+    assert "--v-max 0.5 is not above the network's own v_min (0.9 p.u.)" in res.output
+    res = runner.invoke(app, ["solve", "case33bw", "--v-min", "1.15"])
+    assert res.exit_code == 2, res.output
+    assert "--v-min 1.15 is not below the network's own v_max" in res.output
+
+
+def test_the_voltage_feedback_keeps_the_time_limit() -> None:
+    """``solve iowa240 --time-limit 0.01`` (the feedback on, the default): the MILP stops at the
+    time limit as with ``--no-voltage-feedback`` (no topology, status time_limit). Before, the
+    feedback gave every MILP at least 1 s whatever the limit: 1.00 s of MILP, a topology and
+    exit 0 for a 0.01 s limit."""
+    data = solve_three_phase("iowa240", time_limit_s=0.01, ac_check=False)
+    runs = [r for r in data["voltage_feedback"]["iterations"] if r["topology"] == "answer"]
+    assert runs and all(r["milp_time_s"] < 0.5 for r in runs), runs
+    assert data["solve_time_s"] < 0.5
+    assert data["status"] == "time_limit"
+
+
+def test_a_milp_without_an_answer_is_not_said_to_break_the_limits() -> None:
+    """``solve iowa240 --time-limit 0.01``: no topology, so the feedback's line says "no
+    answer" and not "none within the limits", which blamed voltages that no answer had (the
+    same on a feeder infeasible on its current ratings)."""
+    res = runner.invoke(app, ["solve", "iowa240", "--time-limit", "0.01", "--no-ac-check"])
+    assert res.exit_code == 4, res.output
+    assert "no answer" in res.output and "none within the limits" not in res.output
+
+
+def test_the_report_of_a_no_ac_check_solve_shows_the_feedbacks_verdict(tmp_path: Path) -> None:
+    """``solve ring.dss --v-min 0.949 --no-ac-check --out DIR``: no radial state keeps 0.949 in
+    OpenDSS (lowest 0.9459-0.9483 p.u., module docstring), the feedback's OpenDSS solve of the
+    answer (``s3`` open) says so and the exit code is 4. report.html now says it too: the
+    summary's card "none; feedback: voltage limits broken" and a "Voltage feedback" section
+    with a row per OpenDSS solve. Before, the page showed the green "optimal", "-" for the
+    OpenDSS check and nothing of the feedback."""
+    from test_threephase_voltage_limits import FEEDER
+
+    feeder = tmp_path / "ring.dss"
+    feeder.write_text(FEEDER)
+    out = tmp_path / "r"
+    res = runner.invoke(app, ["solve", str(feeder), "--v-min", "0.949", "--no-ac-check",
+                              "--out", str(out)])
+    assert res.exit_code == 4, res.output
+    data = json.loads((out / "result.json").read_text())
+    assert data["open_switches"] == ["s3"] and "ac_check" not in data
+    page = (out / "report.html").read_text()
+    assert "none; feedback: voltage limits broken" in page
+    assert '<span class="status limits_broken">' in page  # not the green 'optimal'
+    assert 'id="voltage-feedback"' in page
+    assert "OpenDSS finds no answer within the voltage limits" in page
+    # OpenDSS's losses of the kept answer, as the JSON has them; OpenDSS's own solution of the
+    # script with s3 open gives 61.4 kW (tests/test_threephase_voltage_limits.py)
+    kept = data["voltage_feedback"]["iterations"][data["voltage_feedback"]["kept_iteration"]]
+    assert abs(kept["opendss_losses_kw"] - 61.4) < 0.05
+    assert f"{kept['opendss_losses_kw']:.3f}" in page
+
+
+RADIAL = """Clear
+New Circuit.rad bus1=src basekV=12.47 pu=1.00 phases=3 MVAsc3=200 MVAsc1=210
+New Linecode.lc nphases=3 units=kft rmatrix=(0.05|0.015 0.05|0.015 0.015 0.05) """ + \
+    """xmatrix=(0.30|0.10 0.30|0.10 0.10 0.30)
+New Line.l1 Phases=3 Bus1=src Bus2=a LineCode=lc Length=5 units=kft
+New Line.l2 Phases=3 Bus1=a Bus2=b LineCode=lc Length=5 units=kft
+New Load.b Bus1=b Phases=3 kV=12.47 kW=nan kvar=300 model=1
+Set voltagebases=[12.47]
+Calcvoltagebases
+Solve
+"""
+
+
+def test_a_nan_load_in_the_file_is_bad_input(tmp_path: Path) -> None:
+    """``Load.b ... kW=nan`` (OpenDSS reads it as NaN): ``solve`` and ``info`` exit 2 with a
+    typed problem naming the load and its field. Before, ``info`` printed a total load of nan
+    (``NaN`` in its JSON, which strict JSON readers refuse) and ``solve`` answered
+    "infeasible: the current limits bind (l2 (291 %), l1 (291 %))", exit 3."""
+    feeder = tmp_path / "nan.dss"
+    feeder.write_text(RADIAL)
+    for command in ("solve", "info"):
+        res = runner.invoke(app, [command, str(feeder)])
+        assert res.exit_code == 2, res.output
+        assert "loads [b].p_mw: p_mw is not a finite number" in res.output, res.output
+        assert "infeasible" not in res.output
+
+
+def test_the_profile_caption_names_only_the_series_drawn() -> None:
+    """With ``--no-ac-check`` the voltage profile has LinDist3Flow's voltages alone; its caption
+    described OpenDSS's blue and grey series too, which the figure does not have."""
+    from feederopt.report.threephase import figures_section
+
+    alone = figures_section({"voltage_profile.png": b"png"},
+                            {"node_voltages_pu": {"lindist3flow": {"b.a": 1.0}}})
+    assert "LinDist3Flow at the answer" in alone and "OpenDSS at the answer" not in alone
+    assert "OpenDSS in the base case" not in alone
+    full = figures_section({"voltage_profile.png": b"png"}, {"node_voltages_pu": {
+        "opendss": {"b.a": 1.0}, "opendss_base": {"b.a": 1.0}, "lindist3flow": {"b.a": 1.0}}})
+    assert "OpenDSS at the answer" in full and "OpenDSS in the base case" in full
+
+
+def test_out_onto_the_current_folder_or_the_inputs_folder_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``solve ring.dss --out . --force`` in the feeder's folder: exit 2, nothing written or
+    moved. Before: "OSError: [Errno 16] Device or resource busy", exit 1, and a stray
+    '..<random>.old' folder. ``solve sub/ring.dss --out sub --force``: exit 2 and the feeder
+    file kept; before, exit 0 with ``sub`` replaced by the result folder, the input deleted."""
+    from test_threephase_voltage_limits import FEEDER
+
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "ring.dss").write_text(FEEDER)
+    monkeypatch.chdir(sub)
+    res = runner.invoke(app, ["solve", "ring.dss", "--out", ".", "--force", "--quiet"])
+    assert res.exit_code == 2, res.output
+    assert "current folder" in res.output
+    assert sorted(p.name for p in sub.iterdir()) == ["ring.dss"]
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(app, ["solve", "sub/ring.dss", "--out", "sub", "--force", "--quiet"])
+    assert res.exit_code == 2, res.output
+    assert "--out names the input or a folder that holds it" in res.output
+    assert (sub / "ring.dss").read_text() == FEEDER
+
+
+def test_result_folders_and_reports_get_the_usual_permissions(tmp_path: Path) -> None:
+    """``solve FILE.dss --out DIR`` and ``report DIR --out FILE``: the folder and the page have
+    the permissions ``mkdir``/``open`` give under the user's umask (0755/0644 under 022).
+    Before, ``drwx------`` and ``-rw-------`` (``mkdtemp``/``mkstemp``'s), so a report put on a
+    shared folder or web server could not be read by anyone else."""
+    import os
+
+    feeder = tmp_path / "rad.dss"
+    feeder.write_text(RADIAL.replace("kW=nan", "kW=1500"))
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert umask & 0o055 != 0o055  # a umask that lets others read (the usual 022)
+    res = runner.invoke(app, ["solve", str(feeder), "--out", str(tmp_path / "r"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["report", str(tmp_path / "r"), "--out",
+                              str(tmp_path / "page.html"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    expect_dir, expect_file = 0o777 & ~umask, 0o666 & ~umask
+    assert (tmp_path / "r").stat().st_mode & 0o777 == expect_dir
+    assert (tmp_path / "page.html").stat().st_mode & 0o777 == expect_file
+
+
+def test_no_ac_check_warning_gives_opendss_voltages_of_the_answer(tmp_path: Path) -> None:
+    """``solve ring.dss --v-min 0.949 --no-ac-check`` without ``--json``: the warning gives
+    OpenDSS's voltage range of the kept answer (``s3``: lowest 0.9459 p.u. in OpenDSS's own
+    solution, module docstring) against the limits. Before, it said only "(see
+    voltage_feedback in the JSON)", with no JSON written and no OpenDSS figure on screen."""
+    from test_threephase_voltage_limits import FEEDER
+
+    feeder = tmp_path / "ring.dss"
+    feeder.write_text(FEEDER)
+    res = runner.invoke(app, ["solve", str(feeder), "--v-min", "0.949", "--no-ac-check"])
+    assert res.exit_code == 4, res.output
+    text = " ".join(res.output.split())
+    assert "break the limits (OpenDSS 0.9459 - " in text and "against 0.949 - 1.1" in text
+
+
+def test_opendss_warnings_of_the_check_reach_the_console(tmp_path: Path) -> None:
+    """``solve ieee13mod``: OpenDSS's check warns that its seven zero-impedance switch lines get
+    OpenDSS's switch impedance. report.html showed the warning; the console did not."""
+    res = runner.invoke(app, ["solve", "ieee13mod", "--json", str(tmp_path / "r.json")])
+    assert res.exit_code == 0, res.output
+    warnings = json.loads((tmp_path / "r.json").read_text())["ac_check"]["warnings"]
+    assert any("zero impedance" in w for w in warnings)
+    text = " ".join(res.output.split())
+    for w in warnings:
+        assert f"warning (OpenDSS check): {' '.join(w.split())}" in text

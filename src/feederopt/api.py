@@ -56,6 +56,7 @@ from feederopt.options import (
     Scenarios,
     SolveOptions,
     WorstCaseOracle,
+    crossed_limit_problems,
     solve_options,
 )
 from feederopt.problems.dopf import DEFAULT_LOSS_PRICE_PER_MWH, DopfProblem
@@ -251,6 +252,9 @@ def _result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool, 
 def _with_limits(net: Network, limits: Limits) -> Network:
     if not limits.changes_network:
         return net
+    problems = crossed_limit_problems(net.buses, limits.v_min, limits.v_max)
+    if problems:
+        raise InputError(problems)
     return net.with_limits(v_min_pu=limits.v_min, v_max_pu=limits.v_max,
                            max_loading_percent=limits.max_loading_percent,
                            thermal_limits=limits.thermal_limits)

@@ -26,7 +26,11 @@ from feederopt.errors import InputError, Problem, ProblemKind, SolverError
 from feederopt.io.scenarios import ScenarioRows, resolve_scenario_rows
 from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.network.threephase_perunit import to_per_unit_3ph
-from feederopt.options import loading_problems, voltage_limit_problems
+from feederopt.options import (
+    crossed_limit_problems,
+    loading_problems,
+    voltage_limit_problems,
+)
 from feederopt.validation.opendss import (
     DEAD_PU,
     OpenDSSSolution,
@@ -204,7 +208,10 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
             stopped = "time limit"
             break
         big = max(abs(d) for d in offsets.values()) if offsets else 0.0
-        topo = reconfigure_three_phase(net, time_limit_s=max(left, 1.0), gap=gap,
+        # the base case's OpenDSS solve counts in the budget: a MILP gets at least 1 s of
+        # it, but never more than the whole time limit (--time-limit 0.01 ran 1 s)
+        topo = reconfigure_three_phase(net, time_limit_s=max(left, min(1.0, time_limit_s)),
+                                       gap=gap,
                                        thermal_limits=thermal_limits,
                                        max_loading_percent=max_loading_percent,
                                        voltage_offsets=offsets, tangents=tangents,
@@ -310,7 +317,11 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     if problems:
         raise InputError(problems)
     cost = float(switch_cost_kw or 0.0)
-    net = with_voltage_limits(load_three_phase(source), v_min_pu, v_max_pu)
+    net = load_three_phase(source)
+    problems = crossed_limit_problems(net.buses, v_min_pu, v_max_pu)
+    if problems:
+        raise InputError(problems)
+    net = with_voltage_limits(net, v_min_pu, v_max_pu)
     rows = scenario_rows(net, scenarios) if scenarios is not None else None
     switchable = net.lines.filter(net.lines["switchable"])
     base_open = sorted(switchable.filter(switchable["normally_open"])["id"].to_list())
@@ -627,8 +638,9 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
             stopped = "time limit"
             break
         topo = reconfigure_three_phase_scenarios(
-            nets, w, time_limit_s=max(left, 1.0), gap=gap, thermal_limits=thermal_limits,
-            max_loading_percent=max_loading_percent, voltage_offsets=offsets,
+            nets, w, time_limit_s=max(left, min(1.0, time_limit_s)), gap=gap,
+            thermal_limits=thermal_limits, max_loading_percent=max_loading_percent,
+            voltage_offsets=offsets,
             tangents=tangents, switch_cost_kw=switch_cost_kw)
         milp_s += topo.solve_time_s
         tangents = topo.scenario_tangents or tangents

@@ -438,6 +438,36 @@ def voltage_limit_problems(v_min: Any, v_max: Any) -> list[Problem]:
     return out
 
 
+def crossed_limit_problems(buses: Any, v_min: Any, v_max: Any) -> list[Problem]:
+    """One of ``--v-min``/``--v-max`` given alone, against the buses' own other limit (the
+    ``v_min_pu``/``v_max_pu`` columns of a buses table, balanced or three-phase): a problem
+    naming the buses where the given limit is not below (above) theirs. Without it
+    ``--v-min 1.15`` on a network with v_max 1.1 reached the solver: a three-phase solve
+    answered "infeasible: no radial topology keeps every voltage within its limits" (exit 3),
+    a balanced one failed with HiGHS's "Invalid bounds" (exit 1)."""
+    if voltage_limit_problems(v_min, v_max) or (v_min is None) == (v_max is None):
+        return []
+    given, other = ("v_min", "v_max") if v_min is not None else ("v_max", "v_min")
+    value = float(v_min if v_min is not None else v_max)
+    theirs = buses[f"{other}_pu"].to_list()
+    ids = [str(b) for b, lim in zip(buses["id"].to_list(), theirs, strict=True)
+           if lim is not None and (value >= lim if given == "v_min" else value <= lim)]
+    if not ids:
+        return []
+    word, side = ("below", "above") if given == "v_min" else ("above", "below")
+    option, other_option = f"--{given.replace('_', '-')}", f"--{other.replace('_', '-')}"
+    return [Problem(ProblemKind.INVALID_VALUE, "options",
+                    f"{option} {value:g} is not {word} the network's own {other} "
+                    f"({_limit_range(buses[other + '_pu'])}) at {len(ids)} bus(es)",
+                    ids=tuple(ids[:10]) if len(ids) < buses.height else (), field=given,
+                    hint=f"give {other_option} too, {side} {value:g}")]
+
+
+def _limit_range(col: Any) -> str:
+    lo, hi = col.min(), col.max()
+    return f"{lo:g} p.u." if lo == hi else f"{lo:g}-{hi:g} p.u."
+
+
 def loading_problems(max_loading_percent: Any,
                      option: str = "max_loading_percent") -> list[Problem]:
     """A loading limit is a positive percentage of the ratings (None: the ratings as given):

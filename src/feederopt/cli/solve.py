@@ -222,6 +222,15 @@ def solve(
                                 ids=(json_file,), field="json",
                                 hint="the folder holds the JSON already (result.json); leave "
                                 "--json out or give it another path"))
+    if out_dir is not None and force and Path(source).exists() and (
+            Path(out_dir).resolve() == Path(source).resolve()
+            or Path(out_dir).resolve() in Path(source).resolve().parents):
+        # --force replaced the folder and deleted the input file (or table folder) with it
+        problems.append(Problem(ProblemKind.BAD_OUTPUT_PATH, "output",
+                                "--out names the input or a folder that holds it",
+                                ids=(out_dir,), field="out",
+                                hint="--force replaces the whole folder; give the result folder "
+                                "another name"))
     from feederopt import is_three_phase
 
     if is_three_phase(source):  # an OpenDSS feeder: LinDist3Flow MILP, checked by OpenDSS

@@ -160,11 +160,13 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
         table.add_row("time", fmt(data["solve_time_s"], ".2f", " s"))
         if fb["enabled"]:
             answers = [r for r in fb["iterations"] if r["topology"] == "answer"]
+            # a MILP without an answer (infeasible, time limit) has no voltages to judge
+            found = [r for r in answers if r.get("open_switches") is not None]
             table.add_row("voltage feedback (OpenDSS)",
                           f"{len(answers)} MILP(s), {fb['stopped']}"
                           + (f"; kept answer {fb['kept_iteration']}" if fb["kept_iteration"]
                              else "")
-                          + ("" if fb["within_voltage_limits"] or not answers
+                          + ("" if fb["within_voltage_limits"] or not found
                              else ", none within the limits"))
         if "base_losses_kw" in data:
             table.add_row("base case losses (OpenDSS)",
@@ -195,6 +197,11 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
         err = stderr()
         for note in data["notes"]:
             err.print(f"note: {note}", markup=False)
+        # OpenDSS's own warnings about the circuit it checked (the page shows them too)
+        for warning in dict.fromkeys([*(ac or {}).get("warnings", []),
+                                      *((ac or {}).get("with_controls") or {}).get("warnings",
+                                                                                    [])]):
+            err.print(f"warning (OpenDSS check): {warning}", style="yellow", markup=False)
         if data["reason"]:
             err.print(f"no topology: {data['reason']}", style="yellow", markup=False)
         if ac and not ac["passed"]:
@@ -213,8 +220,14 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                           if not (r.get("within_voltage_limits") and r.get("passed"))),
                       style="yellow", markup=False)
         elif not ac and feedback_broken:
+            k = fb.get("kept_iteration")
+            row = fb["iterations"][k] if isinstance(k, int) else {}
+            seen = (f"OpenDSS {fmt(row.get('opendss_min_voltage_pu'), '.4f')} - "
+                    f"{fmt(row.get('opendss_max_voltage_pu'), '.4f')} p.u. against "
+                    f"{_limit(lim['v_min_pu'])} - {_limit(lim['v_max_pu'])}; "
+                    if row.get("opendss_min_voltage_pu") is not None else "")
             err.print("voltage feedback: OpenDSS's voltages of the answer break the limits "
-                      "(see voltage_feedback in the JSON)", style="yellow", markup=False)
+                      f"({seen}voltage_feedback in the JSON)", style="yellow", markup=False)
     if data["status"] == "infeasible":
         raise typer.Exit(EXIT_INFEASIBLE)
     if not solved or feedback_broken or scen_broken or (ac and not (ac["passed"]

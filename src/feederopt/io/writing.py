@@ -58,6 +58,12 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
         return [_problem(ProblemKind.BAD_OUTPUT_PATH, path,
                          f"the folder '{parent}' is not writable", option,
                          "choose a folder you may write to")]
+    if folder and path.is_dir() and path.resolve() in (Path.cwd(), *Path.cwd().parents):
+        # 'solve X --out . --force' failed with "OSError: Device or resource busy" (exit 1)
+        # and left a '..<random>.old' folder behind
+        return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}' is the current folder "
+                         "or holds it: a result folder cannot replace it", option,
+                         "name a new folder, e.g. result")]
     if (path.exists() or path.is_symlink()) and not force:
         return [_problem(ProblemKind.OUTPUT_EXISTS, path, f"'{path}' exists already", option,
                          f"choose another {what}, or pass --force (force=True) to replace it")]
@@ -95,6 +101,25 @@ def _publish_file(tmp: Path, path: Path, force: bool) -> None:
     tmp.unlink()
 
 
+def _process_umask() -> int:
+    """The process's umask, read once at import (``os.umask`` can only read it by setting it,
+    which would race with other threads later)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _process_umask()
+
+
+def _usual_mode(tmp: Path, mode: int) -> None:
+    """Give ``tmp`` the permissions a plain ``open``/``mkdir`` gives (``mode`` less the umask):
+    ``mkstemp``/``mkdtemp`` make them private (0600/0700), so result folders and reports were
+    unreadable to anyone else (``drwx------``) where the user's umask allows more."""
+    with contextlib.suppress(OSError):
+        os.chmod(tmp, mode & ~_UMASK)
+
+
 @contextlib.contextmanager
 def atomic_file(path: str | Path, *, force: bool = False) -> Iterator[Path]:
     """A temporary path next to ``path`` to write to; moved to ``path`` when the block ends
@@ -105,6 +130,7 @@ def atomic_file(path: str | Path, *, force: bool = False) -> Iterator[Path]:
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     os.close(fd)
     tmp = Path(name)
+    _usual_mode(tmp, 0o666)
     try:
         yield tmp
         _publish_file(tmp, path, force)
@@ -134,6 +160,7 @@ def atomic_folder(path: str | Path, *, force: bool = False) -> Iterator[Path]:
     path = Path(path)
     check_output(path, force=force, folder=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part"))
+    _usual_mode(tmp, 0o777)
     try:
         yield tmp
         old: Path | None = None

@@ -374,4 +374,15 @@ def validate_three_phase(net: ThreePhaseNetwork) -> list[Problem]:
         out.append(_problem(ProblemKind.BAD_LOAD, "loads",
                             "a wye part names one phase, a delta part two", sorted(set(bad_conn)),
                             "phase"))
+    # OpenDSS reads 'kW=nan' as NaN: without this 'info' printed a NaN load (and NaN in its
+    # JSON) and 'solve' blamed the current limits ("infeasible: the current limits bind")
+    for table, kind in (("loads", ProblemKind.BAD_LOAD), ("generators", ProblemKind.INVALID_VALUE)):
+        df = net.tables[table]
+        for col in ("p_mw", "q_mvar"):
+            bad = sorted(set(df.filter(~pl.col(col).is_finite())["id"].to_list()))
+            if bad:
+                unit = "kW" if col == "p_mw" else "kvar"
+                out.append(_problem(kind, table, f"{col} is not a finite number (NaN or "
+                                    "infinite)", bad, col,
+                                    f"give the element's {unit} as a number"))
     return out

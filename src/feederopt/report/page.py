@@ -33,7 +33,7 @@ h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #d5dae1; paddin
           font-size: .85em; vertical-align: middle; color: #fff; background: #6b7280; }
 .status.optimal { background: #15803d; }
 .status.feasible, .status.time_limit, .status.interrupted { background: #b45309; }
-.status.infeasible, .status.error { background: #b91c1c; }
+.status.infeasible, .status.error, .status.limits_broken { background: #b91c1c; }
 .cards { display: flex; flex-wrap: wrap; gap: .8em; margin: 1em 0; }
 .card { border: 1px solid #d5dae1; border-radius: .5em; padding: .6em 1em; min-width: 10em; }
 .card .k { color: #5b6472; font-size: .85em; } .card .v { font-size: 1.35em; font-weight: 600; }

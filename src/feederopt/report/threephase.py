@@ -244,6 +244,12 @@ def summary_section(r: Mapping[str, Any]) -> str:
     before, after = _finite(r.get("base_losses_kw")), _finite(ac.get("losses_kw"))
     reduction = (before - after) / before * 100 if before and after is not None else None
     passed = ac.get("passed")
+    check = ("-" if passed is None else "passed" if passed else "not passed") + (
+        ", voltage limits broken" if ac.get("within_voltage_limits") is False else "")
+    fb = _feedback_answer(r)
+    if not ac and fb is not None:  # --no-ac-check: the feedback's OpenDSS solve of the answer
+        check = "none; feedback: " + ("within the voltage limits" if fb.get(
+            "within_voltage_limits") else "voltage limits broken")
     cards = [
         ("losses before (OpenDSS, base case)", fmt(before, ".2f", " kW")),
         ("losses after (OpenDSS)", fmt(after, ".2f", " kW")),
@@ -251,8 +257,7 @@ def summary_section(r: Mapping[str, Any]) -> str:
         ("loss proxy (LinDist3Flow)", fmt(r.get("loss_proxy_kw"), ".2f", " kW")),
         ("lowest voltage after (OpenDSS)", fmt(_min_over(ac.get("min_voltage_pu")), ".4f",
                                                " p.u.")),
-        ("OpenDSS check", ("-" if passed is None else "passed" if passed else "not passed")
-         + (", voltage limits broken" if ac.get("within_voltage_limits") is False else "")),
+        ("OpenDSS check", check),
         ("time", fmt(r.get("solve_time_s"), ".2f", " s")),
     ]
     card_html = "".join(f'<div class="card"><div class="k">{escape(a)}</div>'
@@ -328,6 +333,9 @@ def check_section(r: Mapping[str, Any]) -> str:
     if not ac:
         why = ("the run found no topology" if not r.get("has_solution") else
                "the solve was run with --no-ac-check")
+        if _feedback_answer(r) is not None:
+            why += ("; the voltage feedback's OpenDSS solve of the answer (its controls off) "
+                    "is under 'Voltage feedback'")
         return section("opendss-check", "OpenDSS check", _note(f"No OpenDSS check: {why}."))
     truth = _note("OpenDSS's power flow of the chosen topology, with the model's regulator taps "
                   "and capacitor states held (its controls off), is the true operating point; "
@@ -384,6 +392,63 @@ def check_section(r: Mapping[str, Any]) -> str:
     return section("opendss-check", "OpenDSS check (the AC power flow of the answer)", body)
 
 
+def _feedback_answer(r: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The voltage feedback's row of the kept answer (OpenDSS's losses and voltages of it),
+    None without the feedback or an answer."""
+    fb = r.get("voltage_feedback") or {}
+    rows = fb.get("iterations") or []
+    k = fb.get("kept_iteration")
+    if not fb.get("enabled") or not isinstance(k, int) or not 0 <= k < len(rows):
+        return None
+    row = rows[k]
+    return row if isinstance(row, Mapping) else None
+
+
+def feedback_section(r: Mapping[str, Any]) -> str:
+    """The voltage feedback (``voltage_feedback`` of the result): its MILPs, where it stopped,
+    the kept answer and whether OpenDSS finds it within the limits; one row per OpenDSS solve
+    (the base case, then each MILP's answer). With ``--no-ac-check`` this is the only OpenDSS
+    solve of the answer, and what the exit code 4 looks at."""
+    fb = r.get("voltage_feedback") or {}
+    if not fb.get("enabled"):
+        return ""
+    rows = [row for row in fb.get("iterations") or [] if isinstance(row, Mapping)]
+    found = [row for row in rows if row.get("topology") == "answer"
+             and row.get("open_switches") is not None]
+    if not found:
+        verdict = "-"
+    elif fb.get("within_voltage_limits"):
+        verdict = "yes"
+    else:
+        verdict = '<b class="warn">no</b>: OpenDSS finds no answer within the voltage limits'
+    kept = fb.get("kept_iteration")
+    head = _rows([
+        ("MILPs", escape(str(sum(row.get("topology") == "answer" for row in rows)))),
+        ("stopped", escape(str(fb.get("stopped", "-")))),
+        ("kept answer (row)", escape(str(kept)) if kept is not None else "-"),
+        ("the kept answer within the voltage limits (OpenDSS)", verdict),
+        ("MILP time / total", f"{fmt(fb.get('milp_time_s'), '.2f', ' s')} / "
+                              f"{fmt(fb.get('time_s'), '.2f', ' s')}"),
+    ])
+    table = [{
+        "row": k, "topology": row.get("topology"),
+        "open switches": ", ".join(row["open_switches"])
+        if row.get("open_switches") is not None else "no answer",
+        "MILP status": row.get("status", "-"),
+        "largest offset [p.u.]": fmt(row.get("max_offset_pu"), ".4f"),
+        "OpenDSS losses [kW]": fmt(row.get("opendss_losses_kw"), ".3f"),
+        "OpenDSS |V| [p.u.]": f"{fmt(row.get('opendss_min_voltage_pu'), '.4f')} - "
+                              f"{fmt(row.get('opendss_max_voltage_pu'), '.4f')}"
+        if row.get("opendss_min_voltage_pu") is not None else "-",
+        "within the limits": row.get("within_voltage_limits"),
+    } for k, row in enumerate(rows)]
+    return section("voltage-feedback", "Voltage feedback", _note(
+        "The MILP's voltage limits shifted per node by OpenDSS's offsets V_OpenDSS - "
+        "V_LinDist3Flow, measured at the base case and then at each answer (OpenDSS's "
+        "controls off, the model's taps); the answer kept is the least-loss one that OpenDSS "
+        "finds within the limits, else the last.") + head + records_table(table))
+
+
 def notes_section(r: Mapping[str, Any]) -> str:
     notes = list(r.get("notes") or [])
     if not notes:
@@ -406,14 +471,21 @@ def switches_section(r: Mapping[str, Any]) -> str:
         f"{changed} of {len(rows)} switchable lines change state.") + records_table(rows))
 
 
-def figures_section(images: Mapping[str, bytes]) -> str:
+def figures_section(images: Mapping[str, bytes], result: Mapping[str, Any] | None = None,
+                    ) -> str:
+    """The two figures; the profile's caption names the series that ``result`` has (all three
+    when it is not given): without OpenDSS's check (``--no-ac-check``) only LinDist3Flow's."""
     profile = images.get("voltage_profile.png")
     grid = images.get("grid.png")
+    have = (result.get("node_voltages_pu") or {}) if result is not None else None
+    series = [text for key, text in (
+        ("opendss", "OpenDSS at the answer (blue, along the answer's closed lines)"),
+        ("lindist3flow", "LinDist3Flow at the answer (orange crosses)"),
+        ("opendss_base", "OpenDSS in the base case (grey, along the base case's closed lines)"))
+        if have is None or have.get(key)]
     body = image(profile, FIGURES["voltage_profile.png"],
                  "|V| per node and phase against the distance from the source over closed "
-                 "lines: OpenDSS at the answer (blue, along the answer's closed lines), "
-                 "LinDist3Flow at the answer (orange crosses), OpenDSS in the base case (grey, "
-                 "along the base case's closed lines); red dotted: the voltage limits. "
+                 f"lines: {', '.join(series)}; red dotted: the voltage limits. "
                  "De-energised nodes are left out.") if profile else _note(
         "No voltage profile: result.json has no node voltages.")
     parts = section("voltages", "Voltage profile per phase", body)
@@ -426,13 +498,33 @@ def figures_section(images: Mapping[str, bytes]) -> str:
     return parts + section("grid", "Grid", body)
 
 
+def badge_status(r: Mapping[str, Any]) -> str:
+    """The page's status badge: the MILP's status, or ``limits_broken`` when the answer is
+    one that OpenDSS finds outside the limits (the solve's exit code 4): the OpenDSS check
+    did not pass or puts a voltage outside its limits, or, without the check, the voltage
+    feedback's OpenDSS solve of the kept answer does."""
+    status = str(r.get("status", "unknown"))
+    if not r.get("has_solution"):
+        return status
+    ac = r.get("ac_check")
+    if isinstance(ac, Mapping):
+        broken = ac.get("passed") is False or ac.get("within_voltage_limits") is False
+    else:
+        fb = r.get("voltage_feedback")
+        broken = (isinstance(fb, Mapping) and bool(fb.get("enabled"))
+                  and fb.get("within_voltage_limits") is False)
+    return "limits_broken" if broken else status
+
+
 def render_three_phase_report(result: Mapping[str, Any], images: Mapping[str, bytes],
                               source: str) -> str:
-    """The whole page: summary, OpenDSS check, notes, the figures, the switches."""
-    body = (summary_section(result) + check_section(result) + notes_section(result)
-            + figures_section(images) + switches_section(result))
+    """The whole page: summary, OpenDSS check, voltage feedback, notes, the figures, the
+    switches."""
+    body = (summary_section(result) + check_section(result) + feedback_section(result)
+            + notes_section(result)
+            + figures_section(images, result) + switches_section(result))
     return page(f"feederopt report: {result.get('case', '')}",
-                str(result.get("status", "unknown")),
+                badge_status(result),
                 "three-phase reconfiguration: LinDist3Flow MILP"
                 + (", checked by OpenDSS" if result.get("ac_check") else ", no OpenDSS check"),
                 body, source)

@@ -115,6 +115,10 @@ def draw_scales(data: PartitionData, uncertainty: float, n: int, seed: int = 0) 
     return out
 
 
+#: [kW] The grid-following DERs' shares of a sample have settled when the next power flow would
+#: move none of them by more than this (the band check's tolerance is 1e-3 kW).
+SETTLE_KW = 1e-4
+
 #: Called after each sample of a share with (samples done, feasible so far).
 Progress = Callable[[int, int], None]
 
@@ -176,7 +180,7 @@ def _water_fill(total: float, setp: np.ndarray, lo: np.ndarray, hi: np.ndarray,
 
 def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: PartitionPlan, *,
                     uncertainty: float, samples: int = 10_000, seed: int = 0,
-                    v_set_pu: float = 1.0, rounds: int = 3, with_controls: bool = False,
+                    v_set_pu: float = 1.0, rounds: int = 20, with_controls: bool = False,
                     progress: Progress | None = None) -> AcSampleShare:
     """IV-E of the seed: the share of uniform load realisations in the box at which the plan
     is feasible in OpenDSS's three-phase AC power flow.
@@ -199,8 +203,11 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
     voltage source at ``v_set_pu`` at its bus (its own element disabled), and DERs of
     de-energised blocks are disabled. A realisation scales the uncertain loads (``kW`` and
     ``kvar`` together). The grid-forming source takes the imbalance; the grid-following DERs of
-    its component then share it in proportion to their ramp limits, clipped to their bands
-    (``rounds`` power flows), so that every DER moves within its band. A
+    its component then share it in proportion to their ramp limits, clipped to their bands,
+    and the power flow is solved again with those shares until they settle (within
+    :data:`SETTLE_KW` of the ones solved, at most ``rounds`` power flows): the sample is judged
+    on a power flow solved with the shares it reports (the GF DER's output is that flow's, the
+    followers' what was dispatched in it), so that every DER moves within its band. A
     realisation is feasible when OpenDSS converges, every node of the energised blocks lies
     within its voltage limits, and every DER's active output stays within its ramp band
     around its set-point and within ``[0, p_max]``."""
@@ -301,7 +308,7 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
             dss.Text.Command(f"edit Load.{lid} kW={p0 * scale[i]} kvar={q0 * scale[i]}")
         out = setp.copy()
         converged = True
-        for _ in range(rounds):
+        for r in range(rounds):
             for d in following:
                 dispatch(d, float(out[d]))
             try:
@@ -311,15 +318,23 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
                 converged = False
             if not converged:
                 break
+            new = out.copy()
             for name, g, fol in groups:
                 dss.Circuit.SetActiveElement(f"Vsource.{name}")
-                out[g] = -float(np.asarray(dss.CktElement.Powers(), float)[0:6:2].sum())
+                out[g] = new[g] = -float(
+                    np.asarray(dss.CktElement.Powers(), float)[0:6:2].sum())
                 members = [g, *fol]
                 total = float(sum(out[m] - setp[m] for m in members))
                 share = _water_fill(total, setp[members], lo[members], hi[members],
                                     ramp[members])
                 for m, v in zip(fol, share[1:], strict=True):
-                    out[m] = v
+                    new[m] = v
+            # the sample is judged on this power flow: stop when the followers' shares are the
+            # ones it was solved with, and never change them after the last flow
+            settled = all(abs(new[m] - out[m]) <= SETTLE_KW for m in following)
+            if settled or r == rounds - 1:
+                break
+            out = new
         if with_controls:
             taps = regulator_taps()
             moved += any(abs(taps[tr] - t0) > TAP_TOL for tr, t0 in taps0.items())
