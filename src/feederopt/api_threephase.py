@@ -19,9 +19,11 @@ from feederopt.algorithms.threephase import (
     ThreePhaseTopology,
     lindist3flow_power_flow,
     reconfigure_three_phase,
+    reconfigure_three_phase_scenarios,
 )
 from feederopt.cases import load_three_phase
-from feederopt.errors import InputError, SolverError
+from feederopt.errors import InputError, Problem, ProblemKind, SolverError
+from feederopt.io.scenarios import ScenarioRows, resolve_scenario_rows
 from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.network.threephase_perunit import to_per_unit_3ph
 from feederopt.options import (
@@ -147,6 +149,7 @@ def _range(sol: OpenDSSSolution) -> tuple[float | None, float | None]:
 def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: list[str], *,
                       time_limit_s: float, gap: float, thermal_limits: bool,
                       max_loading_percent: float | None, max_iterations: int,
+                      switch_cost_kw: float = 0.0,
                       ) -> tuple[ThreePhaseTopology, OpenDSSSolution, OpenDSSSolution | None,
                                  dict[str, Any]]:
     """The MILP's voltage limits corrected by OpenDSS's power flow, to a fixed point.
@@ -211,7 +214,8 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
                                        gap=gap,
                                        thermal_limits=thermal_limits,
                                        max_loading_percent=max_loading_percent,
-                                       voltage_offsets=offsets, tangents=tangents)
+                                       voltage_offsets=offsets, tangents=tangents,
+                                       switch_cost_kw=switch_cost_kw)
         milp_s += topo.solve_time_s
         tangents = topo.tangents or tangents
         last = topo
@@ -246,7 +250,8 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
         offsets = voltage_offsets(topo.flow, sol)
     good = [(t, s) for t, s in answers if s.within_voltage_limits and s.passed]
     if good:
-        keep, kept = min(good, key=lambda ts: ts[1].losses_kw)
+        # with a switching cost, the least OpenDSS losses plus the answer's switching cost
+        keep, kept = min(good, key=lambda ts: ts[1].losses_kw + ts[0].switching_cost_kw)
     elif answers:
         keep, kept = answers[-1]
     else:
@@ -271,7 +276,9 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
                       max_loading_percent: float | None = None,
                       v_min_pu: float | None = None,
                       v_max_pu: float | None = None, voltage_feedback: bool = True,
-                      feedback_iterations: int = FEEDBACK_ITERATIONS) -> dict[str, Any]:
+                      feedback_iterations: int = FEEDBACK_ITERATIONS,
+                      switch_cost_kw: float | None = None,
+                      scenarios: Any = None) -> dict[str, Any]:
     """The loss-minimising radial topology of a three-phase feeder (LinDist3Flow with a loss
     proxy, a MILP on HiGHS), checked by OpenDSS's power flow: a JSON-ready dict.
 
@@ -297,16 +304,25 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     capacitor states held (OpenDSS's controls off), counts de-energised nodes and unserved load,
     and does not pass (``ac_check["passed"]``) when any load is left without voltage;
     ``ac_check["with_controls"]`` is the same topology with OpenDSS's controls acting (the taps
-    they move, losses, voltages), for information."""
+    they move, losses, voltages), for information.
+
+    ``switch_cost_kw`` prices each switch whose state differs from the base case in the MILP's
+    objective (kW of loss proxy per action; ``switching_actions``, ``switching_cost_kw`` in
+    the result; the voltage feedback keeps the answer of least OpenDSS losses plus switching
+    cost). ``scenarios`` (a scenario table's path or DataFrame,
+    :mod:`feederopt.io.scenarios`' format) solves for one topology for all of them
+    (:func:`solve_three_phase_scenarios`)."""
     problems = voltage_limit_problems(v_min_pu, v_max_pu) + loading_problems(
-        max_loading_percent)
+        max_loading_percent) + switch_cost_problems(switch_cost_kw)
     if problems:
         raise InputError(problems)
+    cost = float(switch_cost_kw or 0.0)
     net = load_three_phase(source)
     problems = crossed_limit_problems(net.buses, v_min_pu, v_max_pu)
     if problems:
         raise InputError(problems)
     net = with_voltage_limits(net, v_min_pu, v_max_pu)
+    rows = scenario_rows(net, scenarios) if scenarios is not None else None
     switchable = net.lines.filter(net.lines["switchable"])
     base_open = sorted(switchable.filter(switchable["normally_open"])["id"].to_list())
     # what the reader reduced (centre-tapped service transformers and their secondaries)
@@ -321,6 +337,13 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         voltage_feedback = False
         notes.append("the voltage feedback needs OpenDSS's file of the feeder, which this "
                      "network was not read from: the lossless voltages are held to the limits")
+    if rows is not None:
+        return solve_three_phase_scenarios(
+            net, rows, base_open, notes, time_limit_s=time_limit_s, gap=gap,
+            ac_check=ac_check, thermal_limits=thermal_limits,
+            max_loading_percent=max_loading_percent, voltage_feedback=voltage_feedback,
+            feedback_iterations=feedback_iterations, switch_cost_kw=cost,
+            limits_given=v_min_pu is not None or v_max_pu is not None)
     floating = floating_buses(net) if ac_check or voltage_feedback else set()
     base: OpenDSSSolution | None = None
     feedback: dict[str, Any] | None = None
@@ -328,11 +351,12 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         topo, base, _, feedback = _voltage_feedback(
             net, floating, base_open, time_limit_s=time_limit_s, gap=gap,
             thermal_limits=thermal_limits, max_loading_percent=max_loading_percent,
-            max_iterations=feedback_iterations)
+            max_iterations=feedback_iterations, switch_cost_kw=cost)
     else:
         topo = reconfigure_three_phase(net, time_limit_s=time_limit_s, gap=gap,
                                        thermal_limits=thermal_limits,
-                                       max_loading_percent=max_loading_percent)
+                                       max_loading_percent=max_loading_percent,
+                                       switch_cost_kw=cost)
     for part in topo.permanent_loops:
         notes.append(f"{len(part)} element(s) form loops that no switch opens and stay closed "
                      f"({_names(part)}); radiality is imposed on the switchable part")
@@ -364,6 +388,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         "lindist3flow_min_voltage_pu": _num(topo.flow.min_voltage_pu) if topo.flow else None,
         "lindist3flow_max_voltage_pu": _num(topo.flow.max_voltage_pu) if topo.flow else None,
         "voltage_feedback": feedback if feedback is not None else {"enabled": False},
+        **switching_record(topo, base_open, switch_cost_kw),
     }
     if ac_check and topo.flow is not None:
         if base is None:
@@ -441,3 +466,323 @@ def report_grid(net: ThreePhaseNetwork, open_switches: set[str],
               "base_distance_m": before.get(r["id"])}
              for r in net.buses.iter_rows(named=True)]
     return {"buses": buses, "branches": branches, "sources": sources}
+
+
+# ----- switching cost and scenarios -------------------------------------------------------------
+def switch_cost_problems(switch_cost_kw: float | None) -> list[Problem]:
+    """A switching cost must be a finite number >= 0 [kW]."""
+    if switch_cost_kw is None or (math.isfinite(switch_cost_kw) and switch_cost_kw >= 0):
+        return []
+    return [Problem(ProblemKind.INVALID_VALUE, "options",
+                    f"--switch-cost must be a finite number >= 0 (kW), not {switch_cost_kw}",
+                    field="switch_cost_kw", hint="e.g. --switch-cost 5")]
+
+
+def switching_record(topo: ThreePhaseTopology, base_open: list[str],
+                     switch_cost_kw: float | None) -> dict[str, Any]:
+    """The switching actions of an answer against the base case (``open`` a base-closed
+    switch, ``close`` a base-open one) and their cost, for the JSON."""
+    solved = topo.flow is not None
+    changed = sorted(set(topo.open_switches) ^ set(base_open)) if solved else []
+    return {
+        "switch_cost_kw": switch_cost_kw,
+        "switching_actions": [{"switch": k, "action": "close" if k in base_open else "open"}
+                              for k in changed],
+        "switching_cost_kw": (float(switch_cost_kw or 0.0) * len(changed)) if solved else None,
+    }
+
+
+def scenario_rows(net: ThreePhaseNetwork, source: Any) -> ScenarioRows:
+    """A scenario table (path or DataFrame) validated on a three-phase feeder: ``element`` is
+    a load id (OpenDSS's ``Load`` name) or a bus id; typed ``bad_scenario`` problems
+    (:func:`feederopt.io.scenarios.resolve_scenario_rows`)."""
+    loads = net.loads
+    live = sorted(set(loads.filter(pl.col("in_service"))["id"].to_list()))
+    gone = sorted(set(loads["id"].to_list()) - set(live))
+    rows = resolve_scenario_rows(source, live, net.buses["id"].to_list(), gone)
+    secondary = set(net.meta.get("secondaries") or {})
+    on_secondary = sorted({b for per in rows.buses for b in per if b in secondary})
+    if on_secondary:  # one 240 V node in the model, two hot nodes in OpenDSS
+        raise InputError([Problem(
+            ProblemKind.BAD_SCENARIO, "scenarios", "bus row(s) at a reduced 120/240 V "
+            "secondary bus", tuple(on_secondary), field="element",
+            hint="give the DER as a load row of a load at that bus, or at the primary bus")])
+    return rows
+
+
+#: The id of the load that a scenario's ``bus`` row adds at a bus (model and OpenDSS).
+def bus_load_id(bus: str) -> str:
+    return f"feederopt_{bus}"
+
+
+def scenario_networks(net: ThreePhaseNetwork, rows: ScenarioRows) -> list[ThreePhaseNetwork]:
+    """``net`` with each scenario's loads (``rows``, :func:`scenario_rows`).
+
+    A ``load`` row gives the load's total ``P, Q`` [MW, MVAr], spread over its parts (phases
+    or phase pairs, the rows of ``net.loads``) in their nominal shares ``p_k / sum p``
+    (``q_k / sum q``; equal shares when the nominal total is 0); its voltage dependence is
+    kept. A ``bus`` row adds a net demand at the bus, spread equally over the bus's phases as
+    constant-power wye parts (load id :func:`bus_load_id`; negative injects). Loads without a
+    row keep their nominal demand."""
+    out = []
+    loads = net.loads
+    buses = {r["id"]: r for r in net.buses.iter_rows(named=True)}
+    for s in range(len(rows.names)):
+        new = loads
+        if rows.loads[s]:
+            ids = list(rows.loads[s])
+            tot = loads.filter(pl.col("id").is_in(ids)).group_by("id").agg(
+                pl.col("p_mw").sum().alias("_p0"), pl.col("q_mvar").sum().alias("_q0"),
+                pl.len().alias("_n"))
+            given = pl.DataFrame({"id": ids,
+                                  "_p": [rows.loads[s][k][0] for k in ids],
+                                  "_q": [rows.loads[s][k][1] for k in ids]},
+                                 schema={"id": pl.String, "_p": pl.Float64, "_q": pl.Float64})
+            new = loads.join(tot.join(given, on="id"), on="id", how="left")
+            share_p = pl.when(pl.col("_p0") != 0).then(pl.col("p_mw") / pl.col("_p0")).otherwise(
+                1.0 / pl.col("_n"))
+            share_q = pl.when(pl.col("_q0") != 0).then(pl.col("q_mvar") / pl.col("_q0")
+                                                       ).otherwise(1.0 / pl.col("_n"))
+            new = new.with_columns(
+                pl.when(pl.col("_p").is_not_null()).then(pl.col("_p") * share_p)
+                .otherwise(pl.col("p_mw")).alias("p_mw"),
+                pl.when(pl.col("_q").is_not_null()).then(pl.col("_q") * share_q)
+                .otherwise(pl.col("q_mvar")).alias("q_mvar"),
+            ).select(loads.columns)
+        extra = []
+        for bus, (p, q) in rows.buses[s].items():
+            b = buses[bus]
+            n = len(b["phases"])
+            for ph in b["phases"]:
+                extra.append({"id": bus_load_id(bus), "bus": bus, "conn": "wye", "phase": ph,
+                              "p_mw": p / n, "q_mvar": q / n,
+                              "vn_kv": b["vn_kv"] / math.sqrt(3), "p_exponent": 0.0,
+                              "q_exponent": 0.0, "model": 1, "in_service": True})
+        if extra:
+            new = pl.concat([new, pl.DataFrame(extra, schema=loads.schema)])
+        out.append(net.replace_tables(loads=new))
+    return out
+
+
+def _scenario_opendss(net: ThreePhaseNetwork, rows: ScenarioRows, s: int,
+                      open_switches: set[str] | None, floating: set[str],
+                      model_voltages: dict[str, float] | None,
+                      with_controls: bool = False) -> OpenDSSSolution:
+    """OpenDSS's power flow of scenario ``s``: the loads' totals edited, the bus rows added as
+    new loads (:func:`feederopt.validation.opendss.add_bus_load`)."""
+    loads = {f"Load.{k}": (p * 1000.0, q * 1000.0) for k, (p, q) in rows.loads[s].items()}
+    extra = {b: (p * 1000.0, q * 1000.0) for b, (p, q) in rows.buses[s].items()}
+    return solve_opendss(net, open_switches=open_switches, setpoints=loads, bus_loads=extra,
+                         floating_buses=floating, model_voltages=model_voltages,
+                         with_controls=with_controls)
+
+
+def _margin(sol: OpenDSSSolution, net: ThreePhaseNetwork) -> float:
+    """The least distance [p.u.] of an energised node's OpenDSS voltage to its limits
+    (negative: a limit broken)."""
+    lim = {r["id"]: (r["v_min_pu"], r["v_max_pu"]) for r in net.buses.iter_rows(named=True)}
+    out = math.inf
+    for node, v in sol.voltages_pu.items():
+        bus = node.rsplit(".", 1)[0]
+        if v >= DEAD_PU and bus in lim:
+            out = min(out, v - lim[bus][0], lim[bus][1] - v)
+    return out
+
+
+def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
+                       floating: set[str], base_open: list[str], *, time_limit_s: float,
+                       gap: float, thermal_limits: bool, max_loading_percent: float | None,
+                       max_iterations: int, switch_cost_kw: float, feedback: bool,
+                       ) -> tuple[ThreePhaseTopology, list[OpenDSSSolution] | None,
+                                  dict[str, Any]]:
+    """The scenario MILP (:func:`feederopt.algorithms.threephase.
+    reconfigure_three_phase_scenarios`) with the voltage feedback of :func:`_voltage_feedback`
+    per scenario: each scenario's offsets ``d_n,s = V_OpenDSS,n,s - V_LinDist3Flow,n,s`` are
+    measured by OpenDSS's power flow of that scenario (first at the base topology, then at
+    each answer) and shift that scenario's limits. It stops as :func:`_voltage_feedback`
+    does; of the answers, the one with the least weighted OpenDSS losses plus switching cost
+    among those within the limits (and serving every load) in every scenario is kept, else
+    the last. Without ``feedback``, one MILP with the lossless limits. Returns the kept
+    topology, OpenDSS's solutions of it per scenario (None when not solved here) and the
+    record for the JSON."""
+    t0 = time.perf_counter()
+    w = rows.weights
+    offsets: list[dict[str, float]] = [{} for _ in nets]
+    iterations: list[dict[str, Any]] = []
+    if feedback:
+        bases = []
+        for s, net in enumerate(nets):
+            try:
+                flow0: ThreePhaseFlow | None = lindist3flow_power_flow(net)
+            except SolverError:
+                flow0 = None
+            base = _scenario_opendss(nets[0], rows, s, None, floating,
+                                     flow0.voltages_pu if flow0 else None)
+            offsets[s] = voltage_offsets(flow0, base) if flow0 else {}
+            bases.append(base)
+        iterations.append({
+            "topology": "base", "open_switches": sorted(base_open),
+            "opendss_expected_losses_kw": _num(float(sum(
+                wi * x.losses_kw for wi, x in zip(w, bases, strict=True)))),
+            "within_voltage_limits": all(x.within_voltage_limits for x in bases),
+            "passed": all(x.passed for x in bases)})
+    seen = {frozenset(base_open)}
+    answers: list[tuple[ThreePhaseTopology, list[OpenDSSSolution]]] = []
+    tangents: list[list[Tangents]] | None = None
+    last: ThreePhaseTopology | None = None
+    milp_s = 0.0
+    stopped = "iteration cap" if feedback else "no feedback"
+    for _ in range(max(1, max_iterations) if feedback else 1):
+        left = time_limit_s - (time.perf_counter() - t0)
+        if left <= 0 and answers:
+            stopped = "time limit"
+            break
+        topo = reconfigure_three_phase_scenarios(
+            nets, w, time_limit_s=max(left, min(1.0, time_limit_s)), gap=gap,
+            thermal_limits=thermal_limits, max_loading_percent=max_loading_percent,
+            voltage_offsets=offsets,
+            tangents=tangents, switch_cost_kw=switch_cost_kw)
+        milp_s += topo.solve_time_s
+        tangents = topo.scenario_tangents or tangents
+        last = topo
+        row: dict[str, Any] = {"topology": "answer", "status": topo.status,
+                               "milp_time_s": topo.solve_time_s,
+                               "open_switches": topo.open_switches if topo.flow else None}
+        if topo.flow is None:
+            iterations.append(row)
+            stopped = "no answer"
+            break
+        if not feedback:
+            iterations.append(row)
+            break
+        key = frozenset(topo.open_switches)
+        known = next((sols for t, sols in answers if frozenset(t.open_switches) == key), None)
+        sols = known or [_scenario_opendss(nets[0], rows, s, set(key), floating,
+                                           topo.scenario_flows[s].voltages_pu)
+                         for s in range(len(nets))]
+        row["opendss_expected_losses_kw"] = _num(float(sum(
+            wi * x.losses_kw for wi, x in zip(w, sols, strict=True))))
+        row["within_voltage_limits"] = all(x.within_voltage_limits for x in sols)
+        row["passed"] = all(x.passed for x in sols)
+        iterations.append(row)
+        answers.append((topo, sols))
+        if key in seen:
+            stopped = "topology repeated"
+            break
+        if not all(x.converged for x in sols):
+            stopped = "OpenDSS did not converge"
+            break
+        seen.add(key)
+        offsets = [voltage_offsets(f, x) for f, x in zip(topo.scenario_flows, sols, strict=True)]
+    good = [(t, x) for t, x in answers
+            if all(y.within_voltage_limits and y.passed for y in x)]
+    kept: list[OpenDSSSolution] | None
+    if good:
+        keep, kept = min(good, key=lambda tx: sum(
+            wi * y.losses_kw for wi, y in zip(w, tx[1], strict=True)) + tx[0].switching_cost_kw)
+    elif answers:
+        keep, kept = answers[-1]
+    else:
+        assert last is not None
+        keep, kept = last, None
+    keep.solve_time_s = milp_s
+    chosen = next((k for k, r in enumerate(iterations) if r["topology"] == "answer"
+                   and r["open_switches"] == keep.open_switches), None) if kept else None
+    record = {"enabled": feedback, "per_scenario": True, "iterations": iterations,
+              "kept_iteration": chosen, "stopped": stopped, "within_voltage_limits": bool(good),
+              "milp_time_s": milp_s, "time_s": time.perf_counter() - t0}
+    return keep, kept, record
+
+
+def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
+                                base_open: list[str], notes: list[str], *,
+                                time_limit_s: float, gap: float, ac_check: bool,
+                                thermal_limits: bool, max_loading_percent: float | None,
+                                voltage_feedback: bool, feedback_iterations: int,
+                                switch_cost_kw: float, limits_given: bool) -> dict[str, Any]:
+    """:func:`solve_three_phase` with scenarios: one radial topology for every scenario of
+    ``rows`` (:func:`scenario_networks`), the least weighted LinDist3Flow loss proxy plus
+    switching cost, with every scenario's limits (with the voltage feedback per scenario,
+    :func:`_scenario_feedback`). OpenDSS solves the answer in every scenario (its loads
+    edited, the bus rows added as loads): ``scenarios["per_scenario"]`` has per scenario the
+    weight, the LinDist3Flow loss proxy and voltage range, OpenDSS's losses, voltage range,
+    whether it keeps the limits and serves every load; ``expected_losses_kw`` the weighted
+    OpenDSS losses, ``worst_losses`` and ``worst_voltage`` the scenarios with the largest
+    losses and with the least voltage margin (negative: broken). ``within_voltage_limits``
+    and ``passed`` hold when they hold in every scenario."""
+    nets = scenario_networks(net, rows)
+    floating = floating_buses(net) if ac_check or voltage_feedback else set()
+    topo, sols, record = _scenario_feedback(
+        nets, rows, floating, base_open, time_limit_s=time_limit_s, gap=gap,
+        thermal_limits=thermal_limits, max_loading_percent=max_loading_percent,
+        max_iterations=feedback_iterations, switch_cost_kw=switch_cost_kw,
+        feedback=voltage_feedback)
+    for part in topo.permanent_loops:
+        notes.append(f"{len(part)} element(s) form loops that no switch opens and stay closed "
+                     f"({_names(part)}); radiality is imposed on the switchable part")
+    solved = topo.flow is not None
+    w = rows.weights
+    flows = topo.scenario_flows
+    proxy = float(sum(wi * f.loss_proxy_kw for wi, f in zip(w, flows, strict=True))) \
+        if solved else None
+    out: dict[str, Any] = {
+        "case": net.name, "method": "lindist3flow-scenarios", "status": topo.status,
+        "has_solution": solved, "reason": topo.reason, "overloaded": topo.overloaded,
+        "thermal_limits": thermal_limits, "max_loading_percent": max_loading_percent,
+        "voltage_limits": _limits_used(net, limits_given), "notes": notes,
+        "permanent_loops": topo.permanent_loops, "open_switches": topo.open_switches,
+        "base_open_switches": base_open,
+        "changed_switches": sorted(set(topo.open_switches) ^ set(base_open)) if solved else [],
+        "loss_proxy_kw": _num(proxy) if proxy is not None else None,
+        "milp_objective_kw": _num(topo.loss_proxy_kw), "lower_bound_kw": _num(topo.bound_kw),
+        "solve_time_s": topo.solve_time_s, "milp_solves": topo.milp_solves,
+        "tangents_added": topo.tangents_added,
+        "voltage_feedback": record,
+        **switching_record(topo, base_open, switch_cost_kw or None),
+    }
+    per: list[dict[str, Any]] = []
+    if solved and ac_check and sols is None:
+        sols = [_scenario_opendss(net, rows, s, set(topo.open_switches), floating,
+                                  flows[s].voltages_pu) for s in range(len(nets))]
+    bases = ([_scenario_opendss(net, rows, s, None, floating, None) for s in range(len(nets))]
+             if ac_check else None)
+    for s, name in enumerate(rows.names):
+        row: dict[str, Any] = {"scenario": name, "weight": float(w[s])}
+        if bases is not None:
+            row.update(opendss_base_losses_kw=_num(bases[s].losses_kw),
+                       opendss_base_within_voltage_limits=bases[s].within_voltage_limits)
+        if solved:
+            f = flows[s]
+            row.update(loss_proxy_kw=_num(f.loss_proxy_kw),
+                       lindist3flow_min_voltage_pu=_num(f.min_voltage_pu),
+                       lindist3flow_max_voltage_pu=_num(f.max_voltage_pu))
+        if solved and ac_check and sols is not None:
+            x = sols[s]
+            lo, hi = _range(x)
+            row.update(opendss_converged=x.converged, opendss_losses_kw=_num(x.losses_kw),
+                       opendss_min_voltage_pu=lo, opendss_max_voltage_pu=hi,
+                       opendss_min_voltage_node=x.min_voltage_node,
+                       voltage_margin_pu=_num(_margin(x, nets[s])),
+                       within_voltage_limits=x.within_voltage_limits, passed=x.passed,
+                       unserved_load_kw=x.unserved_load_kw,
+                       max_voltage_diff_pu=_num(x.max_voltage_diff_pu))
+        per.append(row)
+    summary: dict[str, Any] = {"count": len(rows.names), "names": rows.names,
+                               "weights": [float(x) for x in w], "per_scenario": per,
+                               "bus_rows": "a net demand spread equally over the bus's phases"}
+    if bases is not None:
+        summary["base_expected_losses_kw"] = _num(float(sum(
+            wi * x.losses_kw for wi, x in zip(w, bases, strict=True))))
+    if solved and ac_check and sols is not None:
+        summary["expected_losses_kw"] = _num(float(sum(
+            wi * x.losses_kw for wi, x in zip(w, sols, strict=True))))
+        summary["within_voltage_limits"] = all(x.within_voltage_limits for x in sols)
+        summary["passed"] = all(x.passed for x in sols)
+        summary["worst_losses"] = rows.names[max(range(len(sols)),
+                                                 key=lambda k: sols[k].losses_kw)]
+        summary["worst_voltage"] = rows.names[min(range(len(sols)),
+                                                  key=lambda k: _margin(sols[k], nets[k]))]
+    out["scenarios"] = summary
+    out["grid"] = report_grid(net, set(topo.open_switches) if solved else set(base_open),
+                              set(base_open))
+    return out

@@ -27,6 +27,8 @@ from feederopt.problems.threephase import (
     loss_tangents_at,
     permanent_loops,
     reconfiguration_block,
+    scenario_reconfiguration_block,
+    switch_cost_objective,
 )
 from feederopt.solvers.highs_backend import HighsModel
 
@@ -125,6 +127,22 @@ class ThreePhaseTopology:
     #: Every tangent plane of the loss proxy beyond the fixed set that the MILP had at the end
     #: (given and added), to start a later solve of the same network with.
     tangents: list[Tangents] = field(default_factory=list)
+    #: The cost of one switching action [kW of loss proxy] the MILP priced, the switches whose
+    #: state differs from the base case's and their cost (``loss_proxy_kw`` leaves it out).
+    switch_cost_kw: float = 0.0
+    switching_actions: list[str] = field(default_factory=list)
+    switching_cost_kw: float = 0.0
+    #: With scenarios (:func:`reconfigure_three_phase_scenarios`): the LinDist3Flow power flow
+    #: of the answer in each scenario (``flow`` is the first's), and the tangents per scenario.
+    scenario_flows: list[ThreePhaseFlow] = field(default_factory=list)
+    scenario_tangents: list[list[Tangents]] = field(default_factory=list)
+
+
+def switching_actions(pu: PerUnitThreePhase, open_switches: set[str]) -> list[str]:
+    """The switchable edges of ``pu`` whose state with ``open_switches`` open differs from the
+    base case's (sorted ids)."""
+    return sorted(e.id for e in pu.edges
+                  if e.switchable and (e.id in open_switches) != bool(e.normally_open))
 
 
 def scale_ratings(pu: PerUnitThreePhase, *, thermal_limits: bool = True,
@@ -176,9 +194,12 @@ def shift_voltage_limits(pu: PerUnitThreePhase, offsets: dict[str, float]) -> No
 
 def _milp(pu: PerUnitThreePhase, *, time_limit_s: float, gap: float, voltage_limits: bool,
           thermal_limits: bool, tangents: list[Tangents] | None = None,
+          switch_cost_kw: float = 0.0,
           ) -> tuple[HighsModel, Any, ThreePhaseReconfiguration]:
     prob = reconfiguration_block(pu, voltage_limits=voltage_limits,
                                  thermal_limits=thermal_limits)
+    if switch_cost_kw:
+        prob.block.add_objective("y", switch_cost_objective(pu, switch_cost_kw)[0])
     model = HighsModel(prob.block)
     for pick, p0, q0 in tangents or []:
         terms, rhs = loss_tangents_at(prob, pick, p0, q0)
@@ -305,6 +326,7 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
                             tangent_tol: float = LAZY_TOL,
                             voltage_offsets: dict[str, float] | None = None,
                             tangents: list[Tangents] | None = None,
+                            switch_cost_kw: float = 0.0,
                             ) -> ThreePhaseTopology:
     """The radial topology that minimises the LinDist3Flow loss proxy, as a MILP on HiGHS
     (:func:`feederopt.problems.threephase.reconfiguration_block`); its LinDist3Flow power flow
@@ -321,7 +343,10 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
     the voltage limits (:func:`shift_voltage_limits`). ``tangents`` (an earlier answer's
     ``tangents``, of the same network) are added before the first solve: they are valid
     under-estimates whatever the limits, and spare the rounds that found them; the answer's
-    ``tangents`` are those and the ones added here."""
+    ``tangents`` are those and the ones added here. ``switch_cost_kw`` prices each switch whose
+    state differs from the base case (:func:`feederopt.problems.threephase.
+    switch_cost_objective`); ``bound_kw`` is then the bound of the loss proxy plus the
+    switching cost, ``loss_proxy_kw`` the objective without the switching cost."""
     t0 = time.perf_counter()
     pu = to_per_unit_3ph(net)
     shift_voltage_limits(pu, voltage_offsets or {})
@@ -330,7 +355,7 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
     known = list(tangents or [])
     model, sol, prob = _milp(pu, time_limit_s=time_limit_s, gap=gap,
                              voltage_limits=voltage_limits, thermal_limits=thermal_limits,
-                             tangents=known)
+                             tangents=known, switch_cost_kw=switch_cost_kw)
     if not sol.has_solution:
         reason: str = ""
         over: list[str] = []
@@ -349,6 +374,139 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
     status = sol.status if met or sol.status != "optimal" else "time_limit"
     opened = {e.id for e, v in zip(pu.edges, vals["y"], strict=True) if e.switchable and v < 0.5}
     flow = lindist3flow_power_flow(net, open_switches=opened)
-    return ThreePhaseTopology(status, sorted(opened), sol.objective, sol.bound, seconds, flow,
+    actions = switching_actions(pu, opened)
+    const = switch_cost_objective(pu, switch_cost_kw)[1]
+    paid = switch_cost_kw * len(actions)
+    return ThreePhaseTopology(status, sorted(opened), sol.objective + const - paid,
+                              sol.bound + const, seconds, flow,
                               permanent_loops=loops, milp_solves=solves, tangents_added=added,
-                              tangents=known)
+                              tangents=known, switch_cost_kw=switch_cost_kw,
+                              switching_actions=actions, switching_cost_kw=paid)
+
+
+def _lazy_tangents_scenarios(prob: Any, model: HighsModel, sol: Any, deadline: float,
+                             tol: float, record: list[list[Tangents]],
+                             ) -> tuple[Any, dict[str, np.ndarray], bool, int, int, float]:
+    """:func:`_lazy_tangents` on the scenario block of :func:`feederopt.problems.threephase.
+    scenario_reconfiguration_block`: the under-estimate is the weighted sum over the scenarios'
+    copies, ``sum_s w_s sum_k r_k (p_ks^2 + q_ks^2 - l_ks)``, against the weighted proxy
+    ``L = sum_s w_s sum_k r_k (p_ks^2 + q_ks^2)``; tangents are added at every scenario's
+    edge-phases whose weighted under-estimate exceeds ``tol L / K`` (``K`` the edge-phases of
+    all scenarios), in that scenario's copy. ``record[s]`` gets scenario ``s``'s tangents."""
+    solves, added, seconds = 1, 0, float(sol.solve_time_s)
+    while True:
+        vals = model.values()
+        parts = []
+        for w, copy, sfx in zip(prob.weights, prob.copies, prob.suffixes, strict=True):
+            r = copy.r_diag[copy.lossy]
+            p, q = vals["p" + sfx][copy.lossy], vals["q" + sfx][copy.lossy]
+            exact = p**2 + q**2
+            parts.append((p, q, exact, w * r * (exact - vals["loss" + sfx]), w * r * exact))
+        total = float(sum(np.sum(x[4]) for x in parts))
+        under = float(sum(np.sum(x[3]) for x in parts))
+        if math.isinf(tol) or under <= tol * total:
+            return sol, vals, True, solves, added, seconds
+        left = deadline - time.perf_counter()
+        if left <= 0.05 or sol.status != "optimal":
+            return sol, vals, False, solves, added, seconds
+        count = sum(len(x[3]) for x in parts)
+        start = dict(vals)
+        for s, (p, q, exact, u, _) in enumerate(parts):
+            pick = np.flatnonzero(u > tol * total / count)
+            sfx = prob.suffixes[s]
+            start["loss" + sfx] = np.maximum(vals["loss" + sfx], exact)
+            if not len(pick):
+                continue
+            record[s].append((pick, p[pick], q[pick]))
+            terms, rhs = loss_tangents_at(prob.copies[s], pick, p[pick], q[pick], suffix=sfx)
+            model.add_rows(terms, np.full(len(pick), -np.inf), rhs)
+            added += len(pick)
+        model.warm_start(start)
+        model.set_time_limit(left)
+        new = model.solve()
+        solves += 1
+        seconds += new.solve_time_s
+        if not new.has_solution:
+            return sol, vals, False, solves, added, seconds
+        sol = new
+
+
+def reconfigure_three_phase_scenarios(
+        nets: list[ThreePhaseNetwork], weights: np.ndarray, *, time_limit_s: float = 300.0,
+        gap: float = 1e-4, voltage_limits: bool = True, thermal_limits: bool = True,
+        max_loading_percent: float | None = None, tangent_tol: float = LAZY_TOL,
+        voltage_offsets: list[dict[str, float]] | None = None,
+        tangents: list[list[Tangents]] | None = None, switch_cost_kw: float = 0.0,
+        ) -> ThreePhaseTopology:
+    """One radial topology for the load scenarios ``nets`` (the same feeder with each
+    scenario's loads, :func:`feederopt.api_threephase.scenario_networks`) with the weights
+    ``weights``: the least expected LinDist3Flow loss proxy (plus ``switch_cost_kw`` per
+    switching action) with every scenario within its limits, one MILP on HiGHS
+    (:func:`feederopt.problems.threephase.scenario_reconfiguration_block`), with the lazy
+    loss tangents per scenario (:func:`_lazy_tangents_scenarios`). ``voltage_offsets[s]``
+    shifts scenario ``s``'s voltage limits (:func:`shift_voltage_limits`), ``tangents[s]`` are
+    an earlier answer's tangents of scenario ``s``. The answer's ``flow`` is the first
+    scenario's, ``scenario_flows`` every scenario's; ``loss_proxy_kw`` is the MILP's weighted
+    loss under-estimate. When the MILP is infeasible, ``reason`` names the scenarios that are
+    infeasible alone (each solved as :func:`reconfigure_three_phase` does, without
+    tangents)."""
+    t0 = time.perf_counter()
+    pus = []
+    for s, net in enumerate(nets):
+        pu = to_per_unit_3ph(net)
+        shift_voltage_limits(pu, (voltage_offsets or [{}] * len(nets))[s] or {})
+        scale_ratings(pu, thermal_limits=thermal_limits,
+                      max_loading_percent=max_loading_percent)
+        pus.append(pu)
+    loops = permanent_loops(pus[0])
+    prob = scenario_reconfiguration_block(pus, weights, voltage_limits=voltage_limits,
+                                          thermal_limits=thermal_limits,
+                                          switch_cost_kw=switch_cost_kw)
+    model = HighsModel(prob.block)
+    known = [list(t) for t in (tangents or [[] for _ in nets])]
+    for s, tans in enumerate(known):
+        for pick, p0, q0 in tans:
+            terms, rhs = loss_tangents_at(prob.copies[s], pick, p0, q0, suffix=prob.suffixes[s])
+            model.add_rows(terms, np.full(len(pick), -np.inf), rhs)
+    model.set_gap(gap)
+    model.set_time_limit(time_limit_s)
+    sol = model.solve()
+    if not sol.has_solution:
+        reason = ""
+        if sol.status == "infeasible":
+            alone = []
+            for s, pu in enumerate(pus):
+                _, one, _ = _milp(pu, time_limit_s=max(time_limit_s / len(pus), 1.0), gap=gap,
+                                  voltage_limits=voltage_limits, thermal_limits=thermal_limits)
+                if not one.has_solution:
+                    alone.append(str(s))
+            why = ""
+            if alone:  # what binds in the first of them, as a plain solve says it
+                why = " (" + _why_infeasible(
+                    pus[int(alone[0])], time_limit_s=max(time_limit_s / len(pus), 1.0),
+                    gap=gap, voltage_limits=voltage_limits, thermal_limits=thermal_limits,
+                )[0].removeprefix("infeasible: ") + ")"
+            reason = ("infeasible: no radial topology keeps every scenario within its limits"
+                      + (f"; scenario(s) {', '.join(alone)} (by position, from 0) are "
+                         f"infeasible alone{why}"
+                         if alone else "; each scenario alone has one, but no topology serves "
+                         "them all"))
+        elif sol.status == "time_limit":
+            reason = (f"the time limit ({time_limit_s:g} s) ran out before a topology was "
+                      "found; raise --time-limit")
+        return ThreePhaseTopology(sol.status, [], math.nan, sol.bound, sol.solve_time_s, None,
+                                  reason, [], loops, switch_cost_kw=switch_cost_kw)
+    sol, vals, met, solves, added, seconds = _lazy_tangents_scenarios(
+        prob, model, sol, t0 + time_limit_s, tangent_tol, known)
+    status = sol.status if met or sol.status != "optimal" else "time_limit"
+    opened = {e.id for e, v in zip(pus[0].edges, vals["y"], strict=True)
+              if e.switchable and v < 0.5}
+    flows = [lindist3flow_power_flow(net, open_switches=opened) for net in nets]
+    actions = switching_actions(pus[0], opened)
+    paid = switch_cost_kw * len(actions)
+    return ThreePhaseTopology(
+        status, sorted(opened), sol.objective + prob.switch_cost_const - paid,
+        sol.bound + prob.switch_cost_const, seconds, flows[0], permanent_loops=loops,
+        milp_solves=solves, tangents_added=added, tangents=known[0],
+        switch_cost_kw=switch_cost_kw, switching_actions=actions, switching_cost_kw=paid,
+        scenario_flows=flows, scenario_tangents=known)

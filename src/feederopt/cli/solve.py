@@ -240,11 +240,10 @@ def solve(
         # reported with the ones it does not have, all at once.
         problems += [p for p in options.check()
                      if p.field in ("gap", "time_limit", "max_loading_percent", "v_min",
-                                    "v_max")]
+                                    "v_max", "switch_cost_kw")]
         unsupported = {"--method": method not in ("benders", "lindistflow"),
                        "--fix-devices": fix_devices, "--controls": controls is not None,
-                       "--scenarios": scenarios is not None,
-                       "--robust": robust is not None, "--switch-cost": switch_cost is not None,
+                       "--robust": robust is not None,
                        "--loss-price": loss_price is not None, "--solver": solver is not None,
                        "--uncertain-loads": uncertain_loads is not None,
                        "--budget": budget is not None, "--workers": workers is not None,
@@ -260,7 +259,8 @@ def solve(
                                   force=force, ac_check=not no_ac_check, quiet=quiet,
                                   thermal_limits=not no_thermal_limits,
                                   max_loading=max_loading, v_min=v_min, v_max=v_max,
-                                  voltage_feedback=not no_voltage_feedback)
+                                  voltage_feedback=not no_voltage_feedback,
+                                  switch_cost=switch_cost, scenarios=scenarios)
         return
     if no_voltage_feedback:
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",

@@ -26,7 +26,7 @@ def unsupported_problem(unsupported: list[str]) -> Problem:
         f"{', '.join(unsupported)} not available for three-phase feeders yet",
         tuple(unsupported), hint="three-phase solve: LinDist3Flow MILP; use --json FILE, "
         "--out DIR, --time-limit, --gap, --no-ac-check, --max-loading, --no-thermal-limits, "
-        "--v-min, --v-max, --no-voltage-feedback")
+        "--v-min, --v-max, --no-voltage-feedback, --switch-cost, --scenarios")
 
 
 def _limit(value: Any) -> str:
@@ -69,13 +69,36 @@ def _with_controls_table(ctl: dict[str, Any]) -> Table:
     return table
 
 
+def scenario_table(scen: dict[str, Any]) -> Table:
+    """One row per scenario: weight, LinDist3Flow loss proxy, OpenDSS's losses and voltage
+    range, within the limits; and the weighted losses and the worst scenarios below."""
+    table = Table(title=f"{scen['count']} scenarios (one topology; OpenDSS per scenario)")
+    for col in ("scenario", "weight", "proxy kW", "OpenDSS kW", "V min", "V max", "within"):
+        table.add_column(col, justify="left" if col == "scenario" else "right")
+    for r in scen["per_scenario"]:
+        within = r.get("within_voltage_limits")
+        table.add_row(r["scenario"], f"{r['weight']:.3f}", fmt(r.get("loss_proxy_kw"), ".3f"),
+                      fmt(r.get("opendss_losses_kw"), ".3f"),
+                      fmt(r.get("opendss_min_voltage_pu"), ".4f"),
+                      fmt(r.get("opendss_max_voltage_pu"), ".4f"),
+                      "-" if within is None else ("yes" if within and r.get("passed") else "no"))
+    if "expected_losses_kw" in scen:
+        table.caption = (f"expected OpenDSS losses {scen['expected_losses_kw']:.3f} kW "
+                         f"(base topology {fmt(scen.get('base_expected_losses_kw'), '.3f')}"
+                         " kW); "
+                         f"worst losses: {scen['worst_losses']}, least voltage margin: "
+                         f"{scen['worst_voltage']}")
+    return table
+
+
 def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                               json_file: str | None, ac_check: bool, quiet: bool,
                               out_dir: str | None = None,
                               force: bool = False, thermal_limits: bool = True,
                               max_loading: float | None = None, v_min: float | None = None,
                               v_max: float | None = None,
-                              voltage_feedback: bool = True) -> None:
+                              voltage_feedback: bool = True, switch_cost: float | None = None,
+                              scenarios: str | None = None) -> None:
     """Solve, print a summary and the OpenDSS check, write ``json_file``. The options that the
     three-phase path does not have were refused before (:func:`unsupported_problem`).
 
@@ -87,12 +110,16 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
     OpenDSS check does not pass (load left without voltage) or OpenDSS's voltages of the answer
     break the voltage limits (the answer is not within the limits, as a balanced solve's
     least-violating topology; with ``--no-ac-check``, the voltage feedback's OpenDSS solve of
-    the answer says so), with the reason on stderr."""
+    the answer says so), with the reason on stderr. ``switch_cost`` [kW per switching action]
+    and ``scenarios`` (a scenario file: one topology for all, a per-scenario table; the exit
+    code says whether every scenario keeps the limits) are
+    :func:`feederopt.api_threephase.solve_three_phase`'s."""
     from feederopt import solve_three_phase
 
     data = solve_three_phase(source, time_limit_s=time_limit, gap=gap, ac_check=ac_check,
                              thermal_limits=thermal_limits, max_loading_percent=max_loading,
-                             v_min_pu=v_min, v_max_pu=v_max, voltage_feedback=voltage_feedback)
+                             v_min_pu=v_min, v_max_pu=v_max, voltage_feedback=voltage_feedback,
+                             switch_cost_kw=switch_cost, scenarios=scenarios)
     if json_file is not None:
         write_text(json_file, json.dumps(data, indent=2) + "\n", force=force)
     folder = None
@@ -106,6 +133,9 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
     fb = data["voltage_feedback"]
     feedback_broken = bool(solved and not ac and fb["enabled"]
                            and not fb["within_voltage_limits"])
+    scen = data.get("scenarios")
+    scen_broken = bool(solved and scen and "passed" in scen
+                       and not (scen["passed"] and scen["within_voltage_limits"]))
     if not quiet:
         out = stdout()
         table = summary_table(f"{data['case']}: three-phase, {data['method']}")
@@ -116,6 +146,12 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
         if solved:
             table.add_row("open switches", ", ".join(data["open_switches"]) or "-")
             table.add_row("changed switches", ", ".join(data["changed_switches"]) or "-")
+            if data.get("switch_cost_kw") is not None:
+                table.add_row("switching actions", ", ".join(
+                    f"{a['action']} {a['switch']}" for a in data["switching_actions"]) or "-")
+                table.add_row("switching cost", f"{len(data['switching_actions'])} x "
+                              f"{data['switch_cost_kw']:g} = "
+                              + fmt(data["switching_cost_kw"], ".3f", " kW"))
             table.add_row("loss proxy (LinDist3Flow)", fmt(data["loss_proxy_kw"], ".3f", " kW"))
             if data.get("loss_proxy_source_kw"):
                 table.add_row("source-impedance part (LinDist3Flow)",
@@ -154,6 +190,8 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
             out.print(acs)
             if ac.get("with_controls"):
                 out.print(_with_controls_table(ac["with_controls"]))
+        if scen:
+            out.print(scenario_table(scen))
         if folder is not None:
             out.print(f"report: {folder / 'report.html'}", markup=False)
         err = stderr()
@@ -175,6 +213,12 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
             err.print("OpenDSS check: the answer's voltages break the limits ("
                       f"{_limits_line(ac).removeprefix('no: ')})", style="yellow",
                       markup=False)
+        if scen_broken:
+            err.print("scenarios: OpenDSS's voltages break the limits or leave load unserved "
+                      "in scenario(s) " + ", ".join(
+                          r["scenario"] for r in (scen or {}).get("per_scenario", [])
+                          if not (r.get("within_voltage_limits") and r.get("passed"))),
+                      style="yellow", markup=False)
         elif not ac and feedback_broken:
             k = fb.get("kept_iteration")
             row = fb["iterations"][k] if isinstance(k, int) else {}
@@ -186,6 +230,6 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                       f"({seen}voltage_feedback in the JSON)", style="yellow", markup=False)
     if data["status"] == "infeasible":
         raise typer.Exit(EXIT_INFEASIBLE)
-    if not solved or feedback_broken or (ac and not (ac["passed"]
+    if not solved or feedback_broken or scen_broken or (ac and not (ac["passed"]
                                                      and ac["within_voltage_limits"])):
         raise typer.Exit(EXIT_LIMITS_BROKEN)

@@ -382,3 +382,134 @@ def generate_scenarios(
                                       "element": pl.String, "der": pl.String,
                                       "p_mw": pl.Float64, "q_mvar": pl.Float64,
                                       "weight": pl.Float64})
+
+
+@dataclass(frozen=True)
+class ScenarioRows:
+    """A validated scenario table by element, for networks that are not balanced ones (the
+    three-phase feeders): per scenario (``names`` order) the loads' new totals
+    ``loads[s][load id] = (p_mw, q_mvar)`` and the buses' extra net demand
+    ``buses[s][bus id] = (p_mw, q_mvar)`` (several rows at one bus added), with normalised
+    ``weights``."""
+
+    names: list[str]
+    weights: np.ndarray
+    loads: list[dict[str, tuple[float, float]]]
+    buses: list[dict[str, tuple[float, float]]]
+
+
+def resolve_scenario_rows(source: str | Path | pl.DataFrame, load_ids: Sequence[str],
+                          bus_ids: Sequence[str],
+                          off_service: Sequence[str] = ()) -> ScenarioRows:
+    """Read (a path) or take (a DataFrame) a scenario table and validate it against the load
+    ids ``load_ids`` and bus ids ``bus_ids`` of a network (``off_service``: loads that exist
+    but are out of service), with the rules and ``BAD_SCENARIO`` problems of
+    :func:`resolve_scenarios` (module docstring): missing columns, empty table, missing or
+    non-finite numbers, non-positive or mixed weights, bad kinds, unknown or out-of-service
+    elements, a load twice in one scenario. Raises :class:`InputError` with every problem."""
+    df = read_scenario_table(source) if not isinstance(source, pl.DataFrame) else (
+        _normalise_columns(source))
+    if "p_mw__num" not in df.columns and any(c in df.columns for c in ("p_mw", "weight")):
+        df = _normalise_columns(df)
+    missing = [c for c in REQUIRED if c not in df.columns]
+    if missing:
+        raise InputError([_problem(f"missing column(s) {', '.join(missing)}", field=missing[0],
+                                   hint="columns: " + ", ".join(REQUIRED) + " (kind optional)")])
+    if df.height == 0:
+        raise InputError([_problem("the scenario table has no rows",
+                                   hint="give at least one scenario")])
+    loads, buses, gone = set(load_ids), set(bus_ids), set(off_service)
+    problems: list[Problem] = []
+    scen = df["scenario"].to_list()
+    elem = df["element"].to_list()
+    kind = df["kind"].to_list() if "kind" in df.columns else [None] * df.height
+    nums = {c: df[c + "__num"].to_numpy() for c in ("p_mw", "q_mvar", "weight")}
+    raws = {c: df[c + "__raw"].to_list() for c in ("p_mw", "q_mvar", "weight")}
+    for col in ("scenario", "element"):
+        bad = [i for i, v in enumerate(df[col].to_list()) if v is None or v == ""]
+        if bad:
+            problems.append(_problem(f"{len(bad)} row(s) without a {col}", field=col,
+                                     ids=[f"row {i + 1}" for i in bad]))
+    for col in ("p_mw", "q_mvar", "weight"):
+        bad = [i for i, v in enumerate(nums[col]) if not math.isfinite(float(v))]
+        if bad:
+            problems.append(_problem(
+                f"{len(bad)} row(s) with a missing, NaN or infinite {col}", field=col,
+                ids=[f"row {i + 1} ({raws[col][i]!s})" for i in bad],
+                hint="give a finite number"))
+    w = nums["weight"]
+    bad_w = sorted({str(scen[i]) for i, v in enumerate(w) if math.isfinite(float(v)) and v <= 0})
+    if bad_w:
+        problems.append(_problem("weights must be positive", ids=bad_w, field="weight",
+                                 hint="give each scenario a weight > 0 (they are normalised)"))
+    bad_kind = sorted({str(k) for k in kind if k not in (None, "", *KINDS)})
+    if bad_kind:
+        problems.append(_problem(f"kind must be one of {', '.join(KINDS)}", field="kind",
+                                 ids=bad_kind))
+    target: list[tuple[str, str] | None] = []
+    unknown: list[str] = []
+    off: list[str] = []
+    for e, k in zip(elem, kind, strict=True):
+        e = "" if e is None else str(e)
+        if k == "load" or (k in (None, "") and (e in loads or e in gone)):
+            if e in loads:
+                target.append(("load", e))
+            else:
+                (off if e in gone else unknown).append(e)
+                target.append(None)
+        elif k == "bus" or (k in (None, "") and e in buses):
+            target.append(("bus", e) if e in buses else None)
+            if e not in buses:
+                unknown.append(e)
+        else:
+            if k in (None, ""):
+                unknown.append(e)
+            target.append(None)
+    if unknown:
+        problems.append(_problem("unknown element id(s): neither a load nor a bus of the network",
+                                 ids=sorted(set(unknown)), field="element",
+                                 hint="use the ids of `feederopt info`'s tables"))
+    if off:
+        problems.append(_problem("load(s) out of service", ids=sorted(set(off)),
+                                 field="element"))
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    weight_of: dict[str, set[float]] = {}
+    dup: set[str] = set()
+    rows_of: set[tuple[str, str]] = set()
+    for i, s in enumerate(scen):
+        if s is None:
+            continue
+        if s not in seen:
+            seen[s] = len(names)
+            names.append(str(s))
+        if math.isfinite(float(w[i])):
+            weight_of.setdefault(s, set()).add(float(w[i]))
+        tg = target[i]
+        if tg is not None and tg[0] == "load":
+            if (s, tg[1]) in rows_of:
+                dup.add(f"{s}/{tg[1]}")
+            rows_of.add((s, tg[1]))
+    mixed = sorted(s for s, ws in weight_of.items() if len(ws) > 1)
+    if mixed:
+        problems.append(_problem("rows of one scenario carry different weights", ids=mixed,
+                                 field="weight", hint="repeat the scenario's weight on its rows"))
+    if dup:
+        problems.append(_problem("a load appears twice in one scenario", ids=sorted(dup),
+                                 field="element", hint="one row per load per scenario"))
+    if problems:
+        raise InputError(problems)
+    weights = np.array([next(iter(weight_of[s])) for s in names], float)
+    by_load: list[dict[str, tuple[float, float]]] = [{} for _ in names]
+    by_bus: list[dict[str, tuple[float, float]]] = [{} for _ in names]
+    for i, s in enumerate(scen):
+        tg = target[i]
+        if tg is None:
+            continue
+        pq = (float(nums["p_mw"][i]), float(nums["q_mvar"][i]))
+        if tg[0] == "load":
+            by_load[seen[s]][tg[1]] = pq
+        else:
+            old = by_bus[seen[s]].get(tg[1], (0.0, 0.0))
+            by_bus[seen[s]][tg[1]] = (old[0] + pq[0], old[1] + pq[1])
+    return ScenarioRows(names, weights / weights.sum(), by_load, by_bus)

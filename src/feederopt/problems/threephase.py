@@ -29,12 +29,12 @@ No solver here: :mod:`feederopt.algorithms.threephase` solves the block on HiGHS
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 
-from feederopt.formulations.blocks import Block, Group, Sense
+from feederopt.formulations.blocks import Block, Group, Rows, Sense
 from feederopt.formulations.lindist3flow import (
     bus_branches,
     edge_phases,
@@ -117,21 +117,23 @@ def reconfiguration_block(pu: PerUnitThreePhase, *, voltage_limits: bool = True,
 
 
 def loss_tangents_at(prob: ThreePhaseReconfiguration, rows: np.ndarray, p0: np.ndarray,
-                     q0: np.ndarray) -> tuple[dict[str, sp.csr_matrix], np.ndarray]:
+                     q0: np.ndarray, suffix: str = "",
+                     ) -> tuple[dict[str, sp.csr_matrix], np.ndarray]:
     """The tangent planes of ``p^2 + q^2`` at the points ``(p0, q0)`` of the loss variables
     ``rows`` (indices into ``prob.lossy``): ``loss >= 2 p0 p + 2 q0 q - (p0^2 + q0^2)``, i.e.
     the rows ``2 p0 p + 2 q0 q - loss <= p0^2 + q0^2`` (terms and right-hand side). Each is
     exact at its point and below the paraboloid elsewhere (it is convex), so adding them keeps
     the MILP's objective an under-estimate of the loss proxy and makes it exact at the point
-    (Kelley's cutting planes, J. SIAM 8(4), 1960)."""
+    (Kelley's cutting planes, J. SIAM 8(4), 1960). ``suffix`` names a scenario's copy of the
+    flow groups (:func:`scenario_reconfiguration_block`)."""
     rows = np.asarray(rows, int)
     k, m = len(prob.lossy), len(prob.r_diag)
     n = len(rows)
     at = np.arange(n)
     cols = prob.lossy[rows]
-    terms = {"p": sp.csr_matrix((2 * p0, (at, cols)), shape=(n, m)),
-             "q": sp.csr_matrix((2 * q0, (at, cols)), shape=(n, m)),
-             "loss": sp.csr_matrix((-np.ones(n), (at, rows)), shape=(n, k))}
+    terms = {"p" + suffix: sp.csr_matrix((2 * p0, (at, cols)), shape=(n, m)),
+             "q" + suffix: sp.csr_matrix((2 * q0, (at, cols)), shape=(n, m)),
+             "loss" + suffix: sp.csr_matrix((-np.ones(n), (at, rows)), shape=(n, k))}
     return terms, p0**2 + q0**2
 
 
@@ -165,3 +167,88 @@ def permanent_loops(pu: PerUnitThreePhase) -> list[list[str]]:
     for k, name in enumerate(ids):
         parts.setdefault(int(labels[f[k]]), set()).add(name)
     return sorted((sorted(p) for p in parts.values()), key=lambda p: (-len(p), p))
+
+
+def switch_cost_objective(pu: PerUnitThreePhase, cost_kw: float) -> tuple[np.ndarray, float]:
+    """The switching cost as a linear objective on the edges' states ``y`` and a constant.
+
+    A switch ``e`` whose state differs from the base case's ``y0_e`` costs ``c`` [kW of loss
+    proxy]: ``c |y_e - y0_e| = c y_e`` for a base-open switch and ``c (1 - y_e)`` for a
+    base-closed one, so the objective gains ``sum_e c_e y_e`` with ``c_e = +c`` (base open),
+    ``-c`` (base closed), 0 for the non-switchable edges, and the constant ``c`` times the
+    number of base-closed switches. As the balanced model's switching cost (the number of
+    switching operations priced in the objective, Baran & Wu, IEEE Trans. Power Del. 4(2),
+    1989, and Jabr, Singh & Pal, IEEE Trans. Power Syst. 27(2), 2012, with a penalty on
+    ``|y - y0|``). Returns ``(c_e per edge, constant)``."""
+    c = np.zeros(len(pu.edges))
+    const = 0.0
+    if cost_kw:
+        for k, e in enumerate(pu.edges):
+            if e.switchable:
+                c[k] = cost_kw if e.normally_open else -cost_kw
+                const += 0.0 if e.normally_open else cost_kw
+    return c, const
+
+
+#: The groups of the LinDist3Flow flow and of the loss proxy that every scenario has its own
+#: copy of (:func:`scenario_reconfiguration_block`); the switch states ``y`` are shared.
+FLOW_GROUPS = ("w", "p", "q", "pt", "qt", "theta", "loss")
+
+
+@dataclass
+class ScenarioReconfiguration:
+    """One MILP block for several load scenarios of one feeder: one set of switch states ``y``
+    (and of the radiality variables), a copy of the flow and loss groups per scenario, named
+    with ``suffixes[s]`` (``""`` for the first)."""
+
+    block: Block
+    copies: list[ThreePhaseReconfiguration]
+    suffixes: list[str]
+    weights: np.ndarray
+    switch_cost_const: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def scenario_reconfiguration_block(pus: list[PerUnitThreePhase], weights: np.ndarray, *,
+                                   voltage_limits: bool = True, thermal_limits: bool = True,
+                                   switch_cost_kw: float = 0.0) -> ScenarioReconfiguration:
+    """Two-stage stochastic reconfiguration on LinDist3Flow: one radial topology for the
+    scenarios ``pus`` (the same feeder, the loads of each scenario), minimising the expected
+    loss proxy ``sum_s w_s sum_e sum_i r_i (p_is^2 + q_is^2)`` plus the switching cost
+    (:func:`switch_cost_objective`), with every scenario's voltage and current limits.
+
+    The first-stage decision is the switch states ``y`` with the radiality rows of
+    :func:`reconfiguration_block` (built once, on the first scenario); each scenario ``s``
+    has its own LinDist3Flow flow ``w, p, q, pt, qt, theta`` and loss variables (the rows of
+    :func:`reconfiguration_block` of ``pus[s]`` that only involve them and ``y``, with the
+    groups renamed ``name@s``), the extensive form of a two-stage stochastic program (J. R.
+    Birge and F. Louveaux, *Introduction to Stochastic Programming*, 2nd ed., Springer 2011,
+    ch. 3) as the balanced ``--scenarios`` solves it with Benders cuts."""
+    weights = np.asarray(weights, float)
+    first = reconfiguration_block(pus[0], voltage_limits=voltage_limits,
+                                  thermal_limits=thermal_limits)
+    block = first.block
+    block.objective["loss"] = block.objective["loss"] * weights[0]
+    copies, suffixes = [first], [""]
+    keep = set(FLOW_GROUPS) | {"y"}
+    for s in range(1, len(pus)):
+        other = reconfiguration_block(pus[s], voltage_limits=voltage_limits,
+                                      thermal_limits=thermal_limits)
+        sfx = f"@{s}"
+        for name in FLOW_GROUPS:
+            g = other.block.groups.get(name)
+            if g is not None:
+                g.name = name + sfx
+                block.add_group(g)
+        for rows in other.block.rows:
+            if set(rows.terms) <= keep and set(rows.terms) != {"y"}:
+                block.rows.append(Rows(rows.name + sfx, {
+                    (g if g == "y" else g + sfx): a for g, a in rows.terms.items()},
+                    rows.sense, rows.rhs))
+        block.add_objective("loss" + sfx, other.block.objective["loss"] * weights[s])
+        copies.append(ThreePhaseReconfiguration(pus[s], block, other.lossy, other.r_diag))
+        suffixes.append(sfx)
+    c, const = switch_cost_objective(pus[0], switch_cost_kw)
+    if switch_cost_kw:
+        block.add_objective("y", c)
+    return ScenarioReconfiguration(block, copies, suffixes, weights, const)

@@ -205,7 +205,8 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
                   setpoints: dict[str, tuple[float, float]] | None = None,
                   model_voltages: dict[str, float] | None = None,
                   floating_buses: set[str] | None = None,
-                  with_controls: bool = True) -> OpenDSSSolution:
+                  with_controls: bool = True,
+                  bus_loads: dict[str, tuple[float, float]] | None = None) -> OpenDSSSolution:
     """OpenDSS's power flow of ``net``'s circuit with the switches in ``open_switches`` open and
     every other switchable line closed (default: the base-case states), OpenDSS's controls off
     and the model's taps and capacitor states held (module docstring). ``taps`` sets the
@@ -216,7 +217,12 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
 
     At ``floating_buses`` (three-wire regions) the voltages are reported without their zero
     sequence (:meth:`OpenDSSSolution.comparable_voltages`); ``phasors_pu`` keeps OpenDSS's
-    phase-to-ground values."""
+    phase-to-ground values.
+
+    A load's demand is set through ``setpoints`` too (``"Load.671": (kW, kvar)``, the load's
+    total, which OpenDSS spreads over its phases). ``bus_loads`` adds a net demand ``(kW,
+    kvar)`` at buses (a scenario's DER; negative injects), as a new constant-power wye
+    ``Load`` element ``feederopt_<bus>`` on every phase of the bus (:func:`add_bus_load`)."""
     import opendssdirect as dss
 
     path = net.meta.get("source_path")
@@ -242,6 +248,9 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
         else:
             dss.Text.Command(f"edit {element} kW={kw} kvar={kvar}")
         changed = True
+    for bus, (kw, kvar) in (bus_loads or {}).items():
+        add_bus_load(net, bus, kw, kvar)
+        changed = True
     # compile_circuit leaves the circuit solved as OpenDSS solves the file (its controls too),
     # which is the state the model read; after a change it is solved again, else solving again
     # would only move the figures within OpenDSS's tolerance.
@@ -255,6 +264,23 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
         sol.with_controls = _solution(net, _solve(acting, again=True), acting, open_switches,
                                       floating_buses, model_voltages)
     return sol
+
+
+def add_bus_load(net: ThreePhaseNetwork, bus: str, kw: float, kvar: float) -> None:
+    """A new OpenDSS ``Load.feederopt_<bus>`` drawing ``kw + j kvar`` (negative: injecting)
+    from ``bus``, spread equally over the bus's phases (``net.buses``'s ``phases``), wye to
+    ground, constant power (``model=1``, and ``vminpu=0.7 vmaxpu=1.3`` so that OpenDSS keeps
+    it constant power where a default load turns to constant impedance, below 0.95 and above
+    1.05 p.u.), rated at the bus's phase-to-neutral voltage for one phase and line-to-line for
+    more (OpenDSS's ``kV`` convention)."""
+    import opendssdirect as dss
+
+    row = net.buses.filter(pl.col("id") == bus).row(0, named=True)
+    nodes = [PHASES.index(c) + 1 for c in row["phases"]]
+    kv = row["vn_kv"] / (math.sqrt(3) if len(nodes) == 1 else 1.0)
+    spec = ".".join(str(n) for n in nodes)
+    dss.Text.Command(f"New Load.feederopt_{bus} bus1={bus}.{spec} phases={len(nodes)} conn=wye "
+                     f"kV={kv!r} kW={kw!r} kvar={kvar!r} model=1 vminpu=0.7 vmaxpu=1.3")
 
 
 def hold_taps(net: ThreePhaseNetwork, taps: dict[str, float]) -> bool:
