@@ -30,6 +30,12 @@ from feederopt.cli.app import (
 from feederopt.cli.scenarios import print_uncertain, source_of
 
 
+def _within(path: str | Path, folder: str | Path) -> bool:
+    """Whether ``path`` is ``folder`` or lies inside it (resolved): what ``--out FOLDER
+    --force`` would replace."""
+    p, f = Path(path).resolve(), Path(folder).resolve()
+    return p == f or f in p.parents
+
 def print_result(result: Any) -> None:
     """A summary table of a solve, and the AC check."""
     out = stdout()
@@ -214,17 +220,13 @@ def solve(
         problems += output_problems(json_file, force=force, option="json")
     if out_dir is not None:
         problems += output_problems(out_dir, force=force, folder=True, option="out")
-    if json_file is not None and out_dir is not None and (
-            Path(out_dir).resolve() == Path(json_file).resolve()
-            or Path(out_dir).resolve() in Path(json_file).resolve().parents):
+    if json_file is not None and out_dir is not None and _within(json_file, out_dir):
         problems.append(Problem(ProblemKind.BAD_OUTPUT_PATH, "output",
                                 "--json names the --out folder or a file inside it",
                                 ids=(json_file,), field="json",
                                 hint="the folder holds the JSON already (result.json); leave "
                                 "--json out or give it another path"))
-    if out_dir is not None and force and Path(source).exists() and (
-            Path(out_dir).resolve() == Path(source).resolve()
-            or Path(out_dir).resolve() in Path(source).resolve().parents):
+    if out_dir is not None and force and Path(source).exists() and _within(source, out_dir):
         # --force replaced the folder and deleted the input file (or table folder) with it
         problems.append(Problem(ProblemKind.BAD_OUTPUT_PATH, "output",
                                 "--out names the input or a folder that holds it",
