@@ -709,7 +709,10 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
     whether it keeps the limits and serves every load; ``expected_losses_kw`` the weighted
     OpenDSS losses, ``worst_losses`` and ``worst_voltage`` the scenarios with the largest
     losses and with the least voltage margin (negative: broken). ``within_voltage_limits``
-    and ``passed`` hold when they hold in every scenario."""
+    and ``passed`` hold when they hold in every scenario. ``node_voltages_pu`` (as
+    :func:`solve_three_phase`'s) holds the voltages of one scenario, named by
+    ``node_voltages_scenario``: ``worst_voltage``, or without the check the scenario of the
+    lowest LinDist3Flow voltage."""
     nets = scenario_networks(net, rows)
     floating = floating_buses(net) if ac_check or voltage_feedback else set()
     topo, sols, record = _scenario_feedback(
@@ -782,6 +785,20 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
                                                  key=lambda k: sols[k].losses_kw)]
         summary["worst_voltage"] = rows.names[min(range(len(sols)),
                                                   key=lambda k: _margin(sols[k], nets[k]))]
+    if solved:
+        # every node's |V| [p.u.] of one scenario, for the report's voltage profile and grid
+        # colours: the least voltage margin in OpenDSS (the lowest LinDist3Flow voltage
+        # without the check)
+        k = (rows.names.index(summary["worst_voltage"]) if "worst_voltage" in summary else
+             min(range(len(flows)), key=lambda j: flows[j].min_voltage_pu))
+        volts: dict[str, Any] = {}
+        if ac_check and sols is not None:
+            volts["opendss"] = sols[k].voltages_pu
+        if bases is not None:
+            volts["opendss_base"] = bases[k].voltages_pu
+        volts["lindist3flow"] = flows[k].voltages_pu
+        out["node_voltages_pu"] = volts
+        out["node_voltages_scenario"] = rows.names[k]
     out["scenarios"] = summary
     out["grid"] = report_grid(net, set(topo.open_switches) if solved else set(base_open),
                               set(base_open))

@@ -18,6 +18,15 @@ out of the profile; the check counts them. ``grid.png`` is the feeder with its o
 switches (:func:`feederopt.report.plot.grid_figure`), on the file's ``BusCoords`` when it has
 them, else on the tree layout; buses coloured by their lowest phase voltage in OpenDSS's check.
 
+A scenario run (``--scenarios``: one topology for several load/DER scenarios) has no
+top-level ``ac_check``; its check is OpenDSS's solve of the answer in every scenario
+(``scenarios`` of the result), shown in a "Scenarios" section (:func:`scenarios_section`) in
+place of the check, with the summary's cards on the weighted losses and the per-scenario
+verdict, and the badge ``limits_broken`` when a scenario is outside its limits or not passed
+(:func:`scenarios_broken`). Its ``node_voltages_pu`` are one scenario's, named by
+``node_voltages_scenario`` (the least voltage margin in OpenDSS); the figures and their
+captions say so.
+
 Both figures are drawn from ``result.json`` alone, so ``feederopt report DIR`` rebuilds the page
 (:func:`rebuild_three_phase_report`) with the folder's PNGs or, when they are gone, redrawn.
 """
@@ -157,7 +166,9 @@ def voltage_profile_figure(result: Mapping[str, Any]) -> Figure:
                         "lengths; a length without units is taken as metres)" if by_distance
                         else "bus (order of the grid's bus table; the file gives no line "
                         "lengths)")
-    fig.suptitle(f"{result.get('case', '')}: voltage profile per phase")
+    drawn = result.get("node_voltages_scenario")
+    fig.suptitle(f"{result.get('case', '')}: voltage profile per phase"
+                 + (f", scenario {drawn}" if drawn is not None else ""))
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig
 
@@ -206,7 +217,9 @@ def grid_figure_3ph(result: Mapping[str, Any]) -> Figure:
              + ("" if result.get("has_solution") else " (base case: no answer)"))
     fig = grid_figure(bus_df, br_df, coordinates(bus_df, br_df), title, changed)
     if len(fig.axes) > 1:  # the colour bar
-        fig.axes[-1].set_ylabel("lowest phase |V| in OpenDSS's check [p.u.]")
+        drawn = result.get("node_voltages_scenario")
+        fig.axes[-1].set_ylabel("lowest phase |V| in OpenDSS's check [p.u.]" if drawn is None
+                                else f"lowest phase |V|, scenario {drawn} [p.u.]")
     return fig
 
 
@@ -239,8 +252,63 @@ def _min_over(d: Any) -> float | None:
     return min(vals) if vals else None
 
 
+def _scenarios(r: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The ``scenarios`` block of a scenario run (one topology for several load/DER
+    scenarios), None for a run of one load case."""
+    sc = r.get("scenarios")
+    return sc if isinstance(sc, Mapping) and sc.get("per_scenario") is not None else None
+
+
+def _scenario_rows(sc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [row for row in sc.get("per_scenario") or [] if isinstance(row, Mapping)]
+
+
+def scenarios_broken(r: Mapping[str, Any]) -> list[str] | None:
+    """The scenarios in which OpenDSS's solution of the answer is outside its voltage limits
+    or does not pass (load left without voltage); None when the run has no per-scenario
+    OpenDSS check (no scenarios, no answer, ``--no-ac-check``)."""
+    sc = _scenarios(r)
+    if sc is None or not r.get("has_solution") or "passed" not in sc:
+        return None
+    bad = [str(row.get("scenario")) for row in _scenario_rows(sc)
+           if row.get("within_voltage_limits") is False or row.get("passed") is False]
+    if not bad and not (sc.get("passed") and sc.get("within_voltage_limits")):
+        bad = ["(the scenarios' summary)"]
+    return bad
+
+
+def _scenario_cards(r: Mapping[str, Any], sc: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The summary's cards of a scenario run: the weighted OpenDSS losses before and after,
+    the lowest voltage of any scenario and the per-scenario check's verdict."""
+    before, after = _finite(sc.get("base_expected_losses_kw")), _finite(
+        sc.get("expected_losses_kw"))
+    reduction = (before - after) / before * 100 if before and after is not None else None
+    rows = _scenario_rows(sc)
+    broken = scenarios_broken(r)
+    n = len(rows)
+    check = ("-" if broken is None else f"passed in all {n} scenarios" if not broken
+             else f"limits broken in {', '.join(broken)}")
+    fb = r.get("voltage_feedback") or {}
+    if broken is None and r.get("has_solution") and fb.get("enabled"):  # --no-ac-check
+        check = "none; feedback: " + ("within the voltage limits" if fb.get(
+            "within_voltage_limits") else "voltage limits broken")
+    low = [v for v in (_finite(row.get("opendss_min_voltage_pu")) for row in rows)
+           if v is not None]
+    return [
+        ("expected losses before (OpenDSS, base topology)", fmt(before, ".2f", " kW")),
+        ("expected losses after (OpenDSS)", fmt(after, ".2f", " kW")),
+        ("reduction", fmt(reduction, ".2f", " %")),
+        ("expected loss proxy (LinDist3Flow)", fmt(r.get("loss_proxy_kw"), ".2f", " kW")),
+        (f"lowest voltage after (OpenDSS, {n} scenarios)",
+         fmt(min(low) if low else None, ".4f", " p.u.")),
+        ("OpenDSS check per scenario", check),
+        ("time", fmt(r.get("solve_time_s"), ".2f", " s")),
+    ]
+
+
 def summary_section(r: Mapping[str, Any]) -> str:
     ac = r.get("ac_check") or {}
+    sc = _scenarios(r)
     before, after = _finite(r.get("base_losses_kw")), _finite(ac.get("losses_kw"))
     reduction = (before - after) / before * 100 if before and after is not None else None
     passed = ac.get("passed")
@@ -260,6 +328,8 @@ def summary_section(r: Mapping[str, Any]) -> str:
         ("OpenDSS check", check),
         ("time", fmt(r.get("solve_time_s"), ".2f", " s")),
     ]
+    if sc is not None:
+        cards = _scenario_cards(r, sc)
     card_html = "".join(f'<div class="card"><div class="k">{escape(a)}</div>'
                         f'<div class="v">{escape(b)}</div></div>' for a, b in cards)
     loading = r.get("max_loading_percent")
@@ -267,7 +337,9 @@ def summary_section(r: Mapping[str, Any]) -> str:
         ("case", escape(str(r.get("case", "-")))),
         ("status", escape(str(r.get("status", "-")))),
         ("method", escape(f"{r.get('method', '-')} (MILP on HiGHS)"
-                          + (", checked by OpenDSS" if r.get("ac_check") else ""))),
+                          + (", checked by OpenDSS" if r.get("ac_check") else
+                             ", checked by OpenDSS per scenario"
+                             if sc is not None and "passed" in sc else ""))),
         ("open switches (answer)", _names(r.get("open_switches"))
          if r.get("has_solution") else "no answer"),
         ("open switches (base case)", _names(r.get("base_open_switches"))),
@@ -288,6 +360,30 @@ def summary_section(r: Mapping[str, Any]) -> str:
          else "the lines' ratings" + (f" at {fmt(loading, 'g', ' %')}" if loading else "")),
         ("solve time", fmt(r.get("solve_time_s"), ".2f", " s")),
     ]
+    if sc is not None:  # the weighted figures, and the range over the scenarios
+        srows = _scenario_rows(sc)
+        lo = [v for row in srows if (v := _finite(row.get("lindist3flow_min_voltage_pu")))
+              is not None]
+        hi = [v for row in srows if (v := _finite(row.get("lindist3flow_max_voltage_pu")))
+              is not None]
+        rename = {
+            "loss proxy of the answer (LinDist3Flow)": (
+                "loss proxy of the answer (LinDist3Flow, weighted over the scenarios)",
+                fmt(r.get("loss_proxy_kw"), ".3f", " kW")),
+            "LinDist3Flow voltage range (the model)": (
+                "LinDist3Flow voltage range (the model, all scenarios)",
+                f"{fmt(min(lo) if lo else None, '.4f')} - "
+                f"{fmt(max(hi) if hi else None, '.4f')} p.u."),
+            "losses before (OpenDSS, base case)": (
+                "expected losses before (OpenDSS, base topology)",
+                fmt(sc.get("base_expected_losses_kw"), ".3f", " kW")),
+        }
+        rows = [rename.get(k, (k, v)) for k, v in rows
+                if k not in ("of it on the source's impedance (not in OpenDSS's losses)",
+                             "load not served in the base case")]
+        rows.insert(1, ("scenarios", escape(f"{len(srows)}: "
+                                            + ", ".join(str(x.get("scenario")) for x in srows)
+                                            + " (one topology for all; see 'Scenarios')")))
     if not r.get("has_solution"):  # the answer's figures: there are none
         rows = [(k, v) for k, v in rows if not k.startswith(
             ("loss proxy", "of it on", "MILP objective", "lower bound", "LinDist3Flow"))]
@@ -327,8 +423,101 @@ def _within_limits(ac: Mapping[str, Any]) -> str:
         f"{fmt(lim.get('worst_violation_pu'), '.4f')} p.u.)"))
 
 
+def _yes_no(value: Any) -> str:
+    return "-" if value is None else "yes" if value else "no"
+
+
+def scenarios_section(r: Mapping[str, Any]) -> str:
+    """The check of a scenario run (``scenarios`` of the result): OpenDSS's power flow of the
+    answer in every scenario (its loads edited, the bus rows added as loads), one row per
+    scenario as the console's table prints it, with the base topology's losses, the voltage
+    margin and the load not served; the weighted (expected) losses
+    ``sum_s w_s P_loss,s`` of the answer and of the base topology, and the scenarios with
+    the largest losses and the least voltage margin."""
+    sc = _scenarios(r) or {}
+    rows = _scenario_rows(sc)
+    checked = "passed" in sc and bool(r.get("has_solution"))
+    table = [{
+        "scenario": row.get("scenario"),
+        "weight": fmt(row.get("weight"), ".3f"),
+        "proxy [kW] (LinDist3Flow)": fmt(row.get("loss_proxy_kw"), ".3f"),
+        "V [p.u.] (LinDist3Flow)": f"{fmt(row.get('lindist3flow_min_voltage_pu'), '.4f')} - "
+                                   f"{fmt(row.get('lindist3flow_max_voltage_pu'), '.4f')}"
+        if row.get("lindist3flow_min_voltage_pu") is not None else "-",
+        "OpenDSS losses [kW]": fmt(row.get("opendss_losses_kw"), ".3f"),
+        "base topology [kW] (OpenDSS)": fmt(row.get("opendss_base_losses_kw"), ".3f"),
+        "V min [p.u.]": fmt(row.get("opendss_min_voltage_pu"), ".4f"),
+        "V max [p.u.]": fmt(row.get("opendss_max_voltage_pu"), ".4f"),
+        "lowest at": row.get("opendss_min_voltage_node") or "-",
+        "margin [p.u.]": fmt(row.get("voltage_margin_pu"), ".4f"),
+        "load not served [kW]": fmt(row.get("unserved_load_kw"), ".3f"),
+        "within the limits": _yes_no(row.get("within_voltage_limits")),
+        "passed": _yes_no(row.get("passed")),
+    } for row in rows]
+    if not checked:
+        for t in table:  # the columns of OpenDSS's check of the answer: none
+            for key in ("OpenDSS losses [kW]", "base topology [kW] (OpenDSS)",
+                        "V min [p.u.]", "V max [p.u.]", "lowest at",
+                        "margin [p.u.]", "load not served [kW]", "within the limits",
+                        "passed"):
+                t.pop(key, None)
+    by_name = {str(row.get("scenario")): row for row in rows}
+    head: list[tuple[str, str]] = [("scenarios", escape(str(sc.get("count", len(rows)))))]
+    if checked:
+        head += [("expected losses of the answer (OpenDSS)",
+                  fmt(sc.get("expected_losses_kw"), ".3f", " kW")),
+                 ("expected losses of the base topology (OpenDSS)",
+                  fmt(sc.get("base_expected_losses_kw"), ".3f", " kW"))]
+        worst_l, worst_v = str(sc.get("worst_losses")), str(sc.get("worst_voltage"))
+        broken = scenarios_broken(r) or []
+        head += [
+            ("largest losses", f"{escape(worst_l)} ("
+             f"{fmt(by_name.get(worst_l, {}).get('opendss_losses_kw'), '.3f', ' kW')})"),
+            ("least voltage margin", f"{escape(worst_v)} ("
+             f"{fmt(by_name.get(worst_v, {}).get('voltage_margin_pu'), '.4f', ' p.u.')})"),
+            ("every scenario within the voltage limits and passed",
+             "yes" if not broken else '<b class="warn">no</b>: '
+             + escape(", ".join(broken))),
+        ]
+    if sc.get("bus_rows"):
+        head.append(("a scenario's bus row", escape(str(sc["bus_rows"]))))
+    note = _note(
+        "One topology for every scenario. OpenDSS's power flow of the answer in each scenario "
+        "(the scenario's loads edited, its bus rows added as loads; the model's taps and "
+        "capacitors held) is the check: it passes when it converges and serves every load, "
+        "and the answer keeps the limits when every energised node of every scenario is "
+        "within its bus's voltage limits. Expected losses: sum over the scenarios of "
+        "weight x OpenDSS losses.")
+    if not checked:
+        why = ("the run found no topology" if not r.get("has_solution") else
+               "the solve was run with --no-ac-check")
+        if r.get("has_solution") and (r.get("voltage_feedback") or {}).get("enabled"):
+            why += "; the voltage feedback's OpenDSS solves are under 'Voltage feedback'"
+        note += _note(f"No OpenDSS check of the answer per scenario: {why}.")
+    warn = ""
+    for row in rows if checked else []:
+        reasons = []
+        if row.get("within_voltage_limits") is False:
+            reasons.append(f"OpenDSS's voltages break the limits (lowest "
+                       f"{row.get('opendss_min_voltage_node') or '-'} at "
+                       f"{fmt(row.get('opendss_min_voltage_pu'), '.4f')} p.u., margin "
+                       f"{fmt(row.get('voltage_margin_pu'), '.4f')} p.u.)")
+        if row.get("passed") is False:
+            reasons.append("OpenDSS's check not passed (" + (
+                f"{fmt(row.get('unserved_load_kw'), '.3f')} kW of load not served)"
+                if row.get("opendss_converged") else "no convergence)"))
+        if reasons:
+            warn += (f'<p class="warn">scenario {escape(str(row.get("scenario")))}: '
+                     f'{escape("; ".join(reasons))}</p>')
+    return section("scenarios", "Scenarios: OpenDSS check per scenario",
+                   note + _rows(head) + records_table(table) + warn)
+
+
 def check_section(r: Mapping[str, Any]) -> str:
-    """OpenDSS's check of the answer, and the second solve with its controls acting."""
+    """OpenDSS's check of the answer, and the second solve with its controls acting; the
+    per-scenario check (:func:`scenarios_section`) for a scenario run."""
+    if _scenarios(r) is not None:
+        return scenarios_section(r)
     ac = r.get("ac_check")
     if not ac:
         why = ("the run found no topology" if not r.get("has_solution") else
@@ -442,11 +631,24 @@ def feedback_section(r: Mapping[str, Any]) -> str:
         if row.get("opendss_min_voltage_pu") is not None else "-",
         "within the limits": row.get("within_voltage_limits"),
     } for k, row in enumerate(rows)]
-    return section("voltage-feedback", "Voltage feedback", _note(
-        "The MILP's voltage limits shifted per node by OpenDSS's offsets V_OpenDSS - "
-        "V_LinDist3Flow, measured at the base case and then at each answer (OpenDSS's "
-        "controls off, the model's taps); the answer kept is the least-loss one that OpenDSS "
-        "finds within the limits, else the last.") + head + records_table(table))
+    text = ("The MILP's voltage limits shifted per node by OpenDSS's offsets V_OpenDSS - "
+            "V_LinDist3Flow, measured at the base case and then at each answer (OpenDSS's "
+            "controls off, the model's taps); the answer kept is the least-loss one that "
+            "OpenDSS finds within the limits, else the last.")
+    if fb.get("per_scenario"):  # one OpenDSS solve per scenario and row: weighted losses
+        text = text.replace("V_LinDist3Flow,", "V_LinDist3Flow of each scenario,").replace(
+            "within the limits, else", "within the limits in every scenario, else")
+        table = [{
+            "row": k, "topology": row.get("topology"),
+            "open switches": ", ".join(row["open_switches"])
+            if row.get("open_switches") is not None else "no answer",
+            "MILP status": row.get("status", "-"),
+            "OpenDSS expected losses [kW]": fmt(row.get("opendss_expected_losses_kw"), ".3f"),
+            "within the limits (every scenario)": row.get("within_voltage_limits"),
+            "passed (every scenario)": row.get("passed"),
+        } for k, row in enumerate(rows)]
+    return section("voltage-feedback", "Voltage feedback", _note(text) + head
+                   + records_table(table))
 
 
 def notes_section(r: Mapping[str, Any]) -> str:
@@ -483,16 +685,25 @@ def figures_section(images: Mapping[str, bytes], result: Mapping[str, Any] | Non
         ("lindist3flow", "LinDist3Flow at the answer (orange crosses)"),
         ("opendss_base", "OpenDSS in the base case (grey, along the base case's closed lines)"))
         if have is None or have.get(key)]
+    drawn = result.get("node_voltages_scenario") if result is not None else None
+    checked = bool((have or {}).get("opendss"))
+    of = "" if drawn is None else (
+        f" Scenario {drawn} of the {len(_scenario_rows(_scenarios(result or {}) or {}))}"
+        " (the one of " + ("least voltage margin in OpenDSS" if checked else
+                           "lowest LinDist3Flow voltage")
+        + "); the others are in the 'Scenarios' table.")
     body = image(profile, FIGURES["voltage_profile.png"],
                  "|V| per node and phase against the distance from the source over closed "
                  f"lines: {', '.join(series)}; red dotted: the voltage limits. "
-                 "De-energised nodes are left out.") if profile else _note(
+                 "De-energised nodes are left out." + of) if profile else _note(
         "No voltage profile: result.json has no node voltages.")
     parts = section("voltages", "Voltage profile per phase", body)
     body = image(grid, FIGURES["grid.png"],
                  "Closed lines solid (closed switches green squares), open switches dashed "
                  "red, changed switches thick; buses coloured by their lowest phase voltage in "
-                 "OpenDSS's check; on the file's bus coordinates when it has them, else a tree "
+                 + ("OpenDSS's check" if checked or have is None else "LinDist3Flow")
+                 + ("" if drawn is None else f" of scenario {drawn}")
+                 + "; on the file's bus coordinates when it has them, else a tree "
                  "from the source.") if grid else _note("No grid drawing: result.json has no "
                                                         "grid data.")
     return parts + section("grid", "Grid", body)
@@ -502,7 +713,8 @@ def badge_status(r: Mapping[str, Any]) -> str:
     """The page's status badge: the MILP's status, or ``limits_broken`` when the answer is
     one that OpenDSS finds outside the limits (the solve's exit code 4): the OpenDSS check
     did not pass or puts a voltage outside its limits, or, without the check, the voltage
-    feedback's OpenDSS solve of the kept answer does."""
+    feedback's OpenDSS solve of the kept answer does; in a scenario run, OpenDSS's solution
+    of some scenario does (:func:`scenarios_broken`)."""
     status = str(r.get("status", "unknown"))
     if not r.get("has_solution"):
         return status
@@ -513,20 +725,29 @@ def badge_status(r: Mapping[str, Any]) -> str:
         fb = r.get("voltage_feedback")
         broken = (isinstance(fb, Mapping) and bool(fb.get("enabled"))
                   and fb.get("within_voltage_limits") is False)
-    return "limits_broken" if broken else status
+    return "limits_broken" if broken or scenarios_broken(r) else status
+
+
+def _checked_by(r: Mapping[str, Any]) -> str:
+    sc = _scenarios(r)
+    if sc is not None:
+        n = len(_scenario_rows(sc))
+        return (f", one topology for {n} scenarios"
+                + (", checked by OpenDSS per scenario" if "passed" in sc
+                   else ", no OpenDSS check"))
+    return ", checked by OpenDSS" if r.get("ac_check") else ", no OpenDSS check"
 
 
 def render_three_phase_report(result: Mapping[str, Any], images: Mapping[str, bytes],
                               source: str) -> str:
-    """The whole page: summary, OpenDSS check, voltage feedback, notes, the figures, the
-    switches."""
+    """The whole page: summary, OpenDSS check (per scenario in a scenario run), voltage
+    feedback, notes, the figures, the switches."""
     body = (summary_section(result) + check_section(result) + feedback_section(result)
             + notes_section(result)
             + figures_section(images, result) + switches_section(result))
     return page(f"feederopt report: {result.get('case', '')}",
                 badge_status(result),
-                "three-phase reconfiguration: LinDist3Flow MILP"
-                + (", checked by OpenDSS" if result.get("ac_check") else ", no OpenDSS check"),
+                "three-phase reconfiguration: LinDist3Flow MILP" + _checked_by(result),
                 body, source)
 
 
