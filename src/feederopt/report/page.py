@@ -1,6 +1,6 @@
 """The parts every feederopt HTML page shares: the page itself (inline style, a
 Content-Security-Policy that forbids loading anything, so it opens offline and can be mailed as
-one file), number formatting, tables from JSON values, embedded PNGs and sections.
+one file), number formatting, result JSON text, tables from JSON values, embedded PNGs and sections.
 
 The reports of :mod:`feederopt.report.html` (solve), :mod:`feederopt.report.schedule`,
 :mod:`feederopt.report.partition` and :mod:`feederopt.report.resilience` are built from these;
@@ -11,6 +11,7 @@ dispatch to each without an import cycle.
 from __future__ import annotations
 
 import base64
+import json
 import math
 from collections.abc import Mapping, Sequence
 from html import escape
@@ -57,6 +58,21 @@ def fmt(x: Any, spec: str = ".3f", unit: str = "") -> str:
     """A number for a person; ``-`` for a missing or non-finite one."""
     v = _finite(x)
     return "-" if v is None else f"{v:{spec}}{unit}"
+
+
+def json_text(value: Any) -> str:
+    """``value`` as the JSON text of a result file (indent 2, a final newline); non-finite
+    floats become null, as JSON has no NaN or infinity."""
+    def clean(v: Any) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, Mapping):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [clean(x) for x in v]
+        return v
+
+    return json.dumps(clean(value), indent=2) + "\n"
 
 
 def cell(value: Any, depth: int = 0) -> str:

@@ -10,8 +10,6 @@ the helpers of :mod:`feederopt.report.page`.
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +19,7 @@ import polars as pl
 
 from feederopt.io.writing import atomic_folder
 from feederopt.network.threephase import ThreePhaseNetwork
-from feederopt.report.page import fmt, image, kv_table, page, records_table, section
+from feederopt.report.page import fmt, image, json_text, kv_table, page, records_table, section
 from feederopt.report.plot import _pyplot, coordinates, figure_png, tree_layout
 
 if TYPE_CHECKING:
@@ -184,17 +182,9 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
 
 
 def partition_result_json(result: Mapping[str, Any]) -> str:
-    """The result as JSON text; non-finite numbers become null."""
-    def clean(v: Any) -> Any:
-        if isinstance(v, float) and not math.isfinite(v):
-            return None
-        if isinstance(v, Mapping):
-            return {k: clean(x) for k, x in v.items()}
-        if isinstance(v, list | tuple):
-            return [clean(x) for x in v]
-        return v
-
-    return json.dumps(clean(result), indent=2) + "\n"
+    """The result as JSON text; non-finite numbers become null
+    (:func:`feederopt.report.page.json_text`)."""
+    return json_text(result)
 
 
 def write_partition_folder(out: str | Path, net: ThreePhaseNetwork,

@@ -44,7 +44,16 @@ import numpy as np
 import polars as pl
 
 from feederopt.io.writing import atomic_folder
-from feederopt.report.page import _finite, _note, fmt, image, page, records_table, section
+from feederopt.report.page import (
+    _finite,
+    _note,
+    fmt,
+    image,
+    json_text,
+    page,
+    records_table,
+    section,
+)
 from feederopt.report.plot import _pyplot, coordinates, figure_png, grid_figure
 from feederopt.validation.opendss import DEAD_PU
 
@@ -69,17 +78,9 @@ SERIES = (
 
 
 def three_phase_result_json(result: Mapping[str, Any]) -> str:
-    """``result`` with its ``kind`` as JSON text; non-finite numbers become null."""
-    def clean(v: Any) -> Any:
-        if isinstance(v, float) and not math.isfinite(v):
-            return None
-        if isinstance(v, Mapping):
-            return {k: clean(x) for k, x in v.items()}
-        if isinstance(v, list | tuple):
-            return [clean(x) for x in v]
-        return v
-
-    return json.dumps(clean({"kind": KIND, **result}), indent=2) + "\n"
+    """``result`` with its ``kind`` as JSON text; non-finite numbers become null
+    (:func:`feederopt.report.page.json_text`)."""
+    return json_text({"kind": KIND, **result})
 
 
 # ----- figures -----------------------------------------------------------------------------------
@@ -509,7 +510,8 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
         if reasons:
             warn += (f'<p class="warn">scenario {escape(str(row.get("scenario")))}: '
                      f'{escape("; ".join(reasons))}</p>')
-    return section("scenarios", "Scenarios: OpenDSS check per scenario",
+    return section("scenarios", "Scenarios: OpenDSS check per scenario" if checked
+                   else "Scenarios",
                    note + _rows(head) + records_table(table) + warn)
 
 
