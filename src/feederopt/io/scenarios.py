@@ -141,140 +141,43 @@ def load_scenarios(network: Network, source: str | Path | pl.DataFrame) -> Scena
 def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
     """Validate a long table (see the module docstring) and sum it per bus.
 
-    Raises :class:`InputError` with every ``BAD_SCENARIO`` problem found.
+    The validation is :func:`resolve_scenario_rows`' (on the network's bus ids and in-service
+    load ids); a row without a ``kind`` whose element is an out-of-service load is looked up
+    among the buses, else an unknown element. Raises :class:`InputError` with every
+    ``BAD_SCENARIO`` problem found.
     """
     if "p_mw__num" not in df.columns and any(c in df.columns for c in ("p_mw", "weight")):
         df = _normalise_columns(df)
-    problems: list[Problem] = []
-    missing = [c for c in REQUIRED if c not in df.columns]
-    if missing:
-        raise InputError([_problem(f"missing column(s) {', '.join(missing)}", field=missing[0],
-                                   hint="columns: " + ", ".join(REQUIRED) + " (kind optional)")])
-    if df.height == 0:
-        raise InputError([_problem("the scenario table has no rows",
-                                   hint="give at least one scenario")])
+    in_service = network.loads.filter(pl.col("in_service"))
+    live = [str(x) for x in in_service["id"].to_list()]
+    gone = sorted({str(x) for x in network.loads["id"].to_list()} - set(live))
+    rows = _validated_rows(df, live, [str(b) for b in network.buses["id"].to_list()], gone,
+                           kindless_off_service=False)
 
     pu = to_per_unit(network)
     load_index = {lid: k for k, lid in enumerate(pu.load_ids)}
     bus_index = {bid: j for j, bid in enumerate(pu.bus_ids)}
-    all_loads = {str(x) for x in network.loads["id"].to_list()}
-
-    scen = df["scenario"].to_list()
-    elem = df["element"].to_list()
-    kind = df["kind"].to_list() if "kind" in df.columns else [None] * df.height
-    nums = {c: df[c + "__num"].to_numpy() for c in ("p_mw", "q_mvar", "weight")}
-    raws = {c: df[c + "__raw"].to_list() for c in ("p_mw", "q_mvar", "weight")}
-
-    for col in ("scenario", "element"):
-        bad = [i for i, v in enumerate(df[col].to_list()) if v is None or v == ""]
-        if bad:
-            problems.append(_problem(f"{len(bad)} row(s) without a {col}", field=col,
-                                     ids=[f"row {i + 1}" for i in bad]))
-    for col in ("p_mw", "q_mvar", "weight"):
-        bad = [i for i, v in enumerate(nums[col]) if not math.isfinite(float(v))]
-        if bad:
-            shown = [f"row {i + 1} ({raws[col][i]!s})" for i in bad]
-            problems.append(_problem(f"{len(bad)} row(s) with a missing, NaN or infinite {col}",
-                                     field=col, ids=shown, hint="give a finite number"))
-    w = nums["weight"]
-    bad_w = [i for i, v in enumerate(w) if math.isfinite(float(v)) and v <= 0]
-    if bad_w:
-        problems.append(_problem("weights must be positive",
-                                 ids=sorted({str(scen[i]) for i in bad_w}), field="weight",
-                                 hint="give each scenario a weight > 0 (they are normalised)"))
-    bad_kind = [i for i, k in enumerate(kind) if k not in (None, "", *KINDS)]
-    if bad_kind:
-        problems.append(_problem(f"kind must be one of {', '.join(KINDS)}", field="kind",
-                                 ids=sorted({str(kind[i]) for i in bad_kind})))
-
-    # Resolve each row to a load or a bus.
-    target: list[tuple[str, int] | None] = []
-    unknown: list[str] = []
-    off_service: list[str] = []
-    for e, k in zip(elem, kind, strict=True):
-        e = "" if e is None else str(e)
-        if k == "load" or (k in (None, "") and e in load_index):
-            if e in load_index:
-                target.append(("load", load_index[e]))
-            else:
-                (off_service if e in all_loads else unknown).append(e)
-                target.append(None)
-        elif k == "bus" or (k in (None, "") and e in bus_index):
-            if e in bus_index:
-                target.append(("bus", bus_index[e]))
-            else:
-                unknown.append(e)
-                target.append(None)
-        else:
-            if k in (None, ""):
-                unknown.append(e)
-            target.append(None)
-    if unknown:
-        problems.append(_problem("unknown element id(s): neither a load nor a bus of the network",
-                                 ids=sorted(set(unknown)), field="element",
-                                 hint="use the ids of `feederopt info`'s tables"))
-    if off_service:
-        problems.append(_problem("load(s) out of service", ids=sorted(set(off_service)),
-                                 field="element"))
-
-    # One weight per scenario; one row per load per scenario.
-    names: list[str] = []
-    seen: dict[str, int] = {}
-    for s in scen:
-        if s is not None and s not in seen:
-            seen[s] = len(names)
-            names.append(str(s))
-    weight_of: dict[str, set[float]] = {}
-    load_rows: dict[tuple[str, int], int] = {}
-    dup: set[str] = set()
-    for i, s in enumerate(scen):
-        if s is None:
-            continue
-        if math.isfinite(float(w[i])):
-            weight_of.setdefault(s, set()).add(float(w[i]))
-        tg = target[i]
-        if tg is not None and tg[0] == "load":
-            key = (s, tg[1])
-            if key in load_rows:
-                dup.add(f"{s}/{elem[i]}")
-            load_rows[key] = i
-    mixed = sorted(s for s, ws in weight_of.items() if len(ws) > 1)
-    if mixed:
-        problems.append(_problem("rows of one scenario carry different weights", ids=mixed,
-                                 field="weight", hint="repeat the scenario's weight on its rows"))
-    if dup:
-        problems.append(_problem("a load appears twice in one scenario", ids=sorted(dup),
-                                 field="element", hint="one row per load per scenario"))
-    if problems:
-        raise InputError(problems)
-
-    n_s, n = len(names), pu.n_bus
-    weights = np.array([next(iter(weight_of[s])) for s in names], float)
-    weights = weights / weights.sum()
+    n_s, n = len(rows.names), pu.n_bus
     s_base = pu.s_base_mva
     load_p = np.tile(pu.load_p * s_base, (n_s, 1))
     load_q = np.tile(pu.load_q * s_base, (n_s, 1))
     extra_p = np.zeros((n_s, n))
     extra_q = np.zeros((n_s, n))
-    p_num, q_num = nums["p_mw"], nums["q_mvar"]
-    for i, s in enumerate(scen):
-        tg = target[i]
-        if tg is None:
-            continue
-        k = seen[s]
-        if tg[0] == "load":
-            load_p[k, tg[1]] = p_num[i]
-            load_q[k, tg[1]] = q_num[i]
-        else:
-            extra_p[k, tg[1]] += p_num[i]
-            extra_q[k, tg[1]] += q_num[i]
+    for k in range(n_s):
+        for lid, (p, q) in rows.loads[k].items():
+            load_p[k, load_index[lid]] = p
+            load_q[k, load_index[lid]] = q
+        for bid, (p, q) in rows.buses[k].items():
+            extra_p[k, bus_index[bid]] = p
+            extra_q[k, bus_index[bid]] = q
     p_bus = np.zeros((n_s, n))
     q_bus = np.zeros((n_s, n))
     for k in range(n_s):
         if len(pu.load_bus):
             p_bus[k] = np.bincount(pu.load_bus, weights=load_p[k], minlength=n)
             q_bus[k] = np.bincount(pu.load_bus, weights=load_q[k], minlength=n)
-    return ScenarioSet(names, weights, list(pu.bus_ids), p_bus + extra_p, q_bus + extra_q)
+    return ScenarioSet(rows.names, rows.weights, list(pu.bus_ids), p_bus + extra_p,
+                       q_bus + extra_q)
 
 
 def scenario_set_from_arrays(pu: PerUnitNetwork, p_pu: np.ndarray, q_pu: np.ndarray,
@@ -406,11 +309,22 @@ def resolve_scenario_rows(source: str | Path | pl.DataFrame, load_ids: Sequence[
     but are out of service), with the rules and ``BAD_SCENARIO`` problems of
     :func:`resolve_scenarios` (module docstring): missing columns, empty table, missing or
     non-finite numbers, non-positive or mixed weights, bad kinds, unknown or out-of-service
-    elements, a load twice in one scenario. Raises :class:`InputError` with every problem."""
+    elements, a load twice in one scenario. A row without a ``kind`` whose element is in
+    ``off_service`` is that load (an out-of-service problem). Raises :class:`InputError` with
+    every problem."""
     df = read_scenario_table(source) if not isinstance(source, pl.DataFrame) else (
         _normalise_columns(source))
     if "p_mw__num" not in df.columns and any(c in df.columns for c in ("p_mw", "weight")):
         df = _normalise_columns(df)
+    return _validated_rows(df, load_ids, bus_ids, off_service, kindless_off_service=True)
+
+
+def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence[str],
+                    off_service: Sequence[str], *, kindless_off_service: bool) -> ScenarioRows:
+    """The validation of :func:`resolve_scenario_rows` and :func:`resolve_scenarios` on a
+    normalised table (:func:`_normalise_columns`): the rows by scenario and element.
+    ``kindless_off_service``: whether a row without a ``kind`` naming an ``off_service`` load
+    is that load (True), or is looked up among the buses, else unknown (False)."""
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise InputError([_problem(f"missing column(s) {', '.join(missing)}", field=missing[0],
@@ -451,7 +365,8 @@ def resolve_scenario_rows(source: str | Path | pl.DataFrame, load_ids: Sequence[
     off: list[str] = []
     for e, k in zip(elem, kind, strict=True):
         e = "" if e is None else str(e)
-        if k == "load" or (k in (None, "") and (e in loads or e in gone)):
+        if k == "load" or (k in (None, "") and (
+                e in loads or (kindless_off_service and e in gone))):
             if e in loads:
                 target.append(("load", e))
             else:
