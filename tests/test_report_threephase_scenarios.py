@@ -92,6 +92,10 @@ def test_page_shows_each_scenarios_opendss_check(
     assert f"passed in all {len(SCENARIOS)} scenarios" in summary
     assert "--no-ac-check" not in html
     assert _badge(html) == result["status"] == "optimal"
+    # the voltage feedback's rows: OpenDSS's weighted losses of each topology it solved
+    feedback = _section(html, "voltage-feedback")
+    for it in result["voltage_feedback"]["iterations"]:
+        assert f"{it['opendss_expected_losses_kw']:.3f}" in feedback
 
 
 def test_badge_is_limits_broken_when_a_scenario_breaks_the_limits(

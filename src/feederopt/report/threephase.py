@@ -621,11 +621,14 @@ def feedback_section(r: Mapping[str, Any]) -> str:
         ("MILP time / total", f"{fmt(fb.get('milp_time_s'), '.2f', ' s')} / "
                               f"{fmt(fb.get('time_s'), '.2f', ' s')}"),
     ])
+    def first(k: int, row: Mapping[str, Any]) -> dict[str, Any]:  # the row's MILP
+        return {"row": k, "topology": row.get("topology"),
+                "open switches": ", ".join(row["open_switches"])
+                if row.get("open_switches") is not None else "no answer",
+                "MILP status": row.get("status", "-")}
+
     table = [{
-        "row": k, "topology": row.get("topology"),
-        "open switches": ", ".join(row["open_switches"])
-        if row.get("open_switches") is not None else "no answer",
-        "MILP status": row.get("status", "-"),
+        **first(k, row),
         "largest offset [p.u.]": fmt(row.get("max_offset_pu"), ".4f"),
         "OpenDSS losses [kW]": fmt(row.get("opendss_losses_kw"), ".3f"),
         "OpenDSS |V| [p.u.]": f"{fmt(row.get('opendss_min_voltage_pu'), '.4f')} - "
@@ -641,10 +644,7 @@ def feedback_section(r: Mapping[str, Any]) -> str:
         text = text.replace("V_LinDist3Flow,", "V_LinDist3Flow of each scenario,").replace(
             "within the limits, else", "within the limits in every scenario, else")
         table = [{
-            "row": k, "topology": row.get("topology"),
-            "open switches": ", ".join(row["open_switches"])
-            if row.get("open_switches") is not None else "no answer",
-            "MILP status": row.get("status", "-"),
+            **first(k, row),
             "OpenDSS expected losses [kW]": fmt(row.get("opendss_expected_losses_kw"), ".3f"),
             "within the limits (every scenario)": row.get("within_voltage_limits"),
             "passed (every scenario)": row.get("passed"),
