@@ -641,7 +641,7 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
             nets, w, time_limit_s=max(left, min(1.0, time_limit_s)), gap=gap,
             thermal_limits=thermal_limits, max_loading_percent=max_loading_percent,
             voltage_offsets=offsets,
-            tangents=tangents, switch_cost_kw=switch_cost_kw)
+            tangents=tangents, switch_cost_kw=switch_cost_kw, names=rows.names)
         milp_s += topo.solve_time_s
         tangents = topo.scenario_tangents or tangents
         last = topo

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -437,6 +438,7 @@ def reconfigure_three_phase_scenarios(
         max_loading_percent: float | None = None, tangent_tol: float = LAZY_TOL,
         voltage_offsets: list[dict[str, float]] | None = None,
         tangents: list[list[Tangents]] | None = None, switch_cost_kw: float = 0.0,
+        names: Sequence[str] | None = None,
         ) -> ThreePhaseTopology:
     """One radial topology for the load scenarios ``nets`` (the same feeder with each
     scenario's loads, :func:`feederopt.api_threephase.scenario_networks`) with the weights
@@ -449,7 +451,7 @@ def reconfigure_three_phase_scenarios(
     scenario's, ``scenario_flows`` every scenario's; ``loss_proxy_kw`` is the MILP's weighted
     loss under-estimate. When the MILP is infeasible, ``reason`` names the scenarios that are
     infeasible alone (each solved as :func:`reconfigure_three_phase` does, without
-    tangents)."""
+    tangents), by their ``names`` (default: their positions from 0)."""
     t0 = time.perf_counter()
     pus = []
     for s, net in enumerate(nets):
@@ -474,21 +476,22 @@ def reconfigure_three_phase_scenarios(
     if not sol.has_solution:
         reason = ""
         if sol.status == "infeasible":
-            alone = []
+            alone: list[int] = []
             for s, pu in enumerate(pus):
                 _, one, _ = _milp(pu, time_limit_s=max(time_limit_s / len(pus), 1.0), gap=gap,
                                   voltage_limits=voltage_limits, thermal_limits=thermal_limits)
                 if not one.has_solution:
-                    alone.append(str(s))
+                    alone.append(s)
             why = ""
             if alone:  # what binds in the first of them, as a plain solve says it
                 why = " (" + _why_infeasible(
-                    pus[int(alone[0])], time_limit_s=max(time_limit_s / len(pus), 1.0),
+                    pus[alone[0]], time_limit_s=max(time_limit_s / len(pus), 1.0),
                     gap=gap, voltage_limits=voltage_limits, thermal_limits=thermal_limits,
                 )[0].removeprefix("infeasible: ") + ")"
+            which = (", ".join(str(s) for s in alone) + " (by position, from 0)"
+                     if names is None else ", ".join(str(names[s]) for s in alone))
             reason = ("infeasible: no radial topology keeps every scenario within its limits"
-                      + (f"; scenario(s) {', '.join(alone)} (by position, from 0) are "
-                         f"infeasible alone{why}"
+                      + (f"; scenario(s) {which} are infeasible alone{why}"
                          if alone else "; each scenario alone has one, but no topology serves "
                          "them all"))
         elif sol.status == "time_limit":
