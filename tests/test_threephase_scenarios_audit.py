@@ -9,13 +9,15 @@ case's switch states read from the script, and the definition of a switching act
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import polars as pl
 from typer.testing import CliRunner
 
 from feederopt.api_threephase import solve_three_phase
-from test_threephase_scenarios import _feeder
+from feederopt.cli import app
+from test_threephase_scenarios import _feeder, _table
 
 runner = CliRunner()
 COLS = ["scenario", "kind", "element", "p_mw", "q_mvar", "weight"]
@@ -31,3 +33,19 @@ def test_infeasible_scenario_is_named(tmp_path: Path) -> None:
     assert out["status"] == "infeasible" and not out["has_solution"]
     assert "scenario(s) huge are infeasible alone" in out["reason"], out["reason"]
     assert "by position" not in out["reason"]
+
+
+def test_switch_cost_zero_is_recorded_with_scenarios(tmp_path: Path) -> None:
+    """``--switch-cost 0 --scenarios``: the JSON's ``switch_cost_kw`` is 0 and the console
+    shows the switching actions, as without scenarios; before, ``switch_cost_kw`` was null
+    and the rows were missing."""
+    csv = tmp_path / "s.csv"
+    _table().write_csv(csv)
+    js = tmp_path / "o.json"
+    res = runner.invoke(app, ["solve", str(_feeder(tmp_path)), "--scenarios", str(csv),
+                              "--no-thermal-limits", "--no-voltage-feedback", "--no-ac-check",
+                              "--switch-cost", "0", "--json", str(js)])
+    assert res.exit_code == 0, res.output
+    data = json.loads(js.read_text())
+    assert data["switch_cost_kw"] == 0.0 and data["switching_cost_kw"] == 0.0
+    assert "switching actions" in res.output and "switching cost" in res.output

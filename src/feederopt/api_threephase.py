@@ -342,7 +342,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
             net, rows, base_open, notes, time_limit_s=time_limit_s, gap=gap,
             ac_check=ac_check, thermal_limits=thermal_limits,
             max_loading_percent=max_loading_percent, voltage_feedback=voltage_feedback,
-            feedback_iterations=feedback_iterations, switch_cost_kw=cost,
+            feedback_iterations=feedback_iterations, switch_cost_kw=switch_cost_kw,
             limits_given=v_min_pu is not None or v_max_pu is not None)
     floating = floating_buses(net) if ac_check or voltage_feedback else set()
     base: OpenDSSSolution | None = None
@@ -699,7 +699,8 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
                                 time_limit_s: float, gap: float, ac_check: bool,
                                 thermal_limits: bool, max_loading_percent: float | None,
                                 voltage_feedback: bool, feedback_iterations: int,
-                                switch_cost_kw: float, limits_given: bool) -> dict[str, Any]:
+                                switch_cost_kw: float | None,
+                                limits_given: bool) -> dict[str, Any]:
     """:func:`solve_three_phase` with scenarios: one radial topology for every scenario of
     ``rows`` (:func:`scenario_networks`), the least weighted LinDist3Flow loss proxy plus
     switching cost, with every scenario's limits (with the voltage feedback per scenario,
@@ -712,13 +713,14 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
     and ``passed`` hold when they hold in every scenario. ``node_voltages_pu`` (as
     :func:`solve_three_phase`'s) holds the voltages of one scenario, named by
     ``node_voltages_scenario``: ``worst_voltage``, or without the check the scenario of the
-    lowest LinDist3Flow voltage."""
+    lowest LinDist3Flow voltage. ``switch_cost_kw`` as given (None: no cost; 0 is recorded as
+    0, as :func:`solve_three_phase` records it)."""
     nets = scenario_networks(net, rows)
     floating = floating_buses(net) if ac_check or voltage_feedback else set()
     topo, sols, record = _scenario_feedback(
         nets, rows, floating, base_open, time_limit_s=time_limit_s, gap=gap,
         thermal_limits=thermal_limits, max_loading_percent=max_loading_percent,
-        max_iterations=feedback_iterations, switch_cost_kw=switch_cost_kw,
+        max_iterations=feedback_iterations, switch_cost_kw=float(switch_cost_kw or 0.0),
         feedback=voltage_feedback)
     for part in topo.permanent_loops:
         notes.append(f"{len(part)} element(s) form loops that no switch opens and stay closed "
@@ -741,7 +743,7 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
         "solve_time_s": topo.solve_time_s, "milp_solves": topo.milp_solves,
         "tangents_added": topo.tangents_added,
         "voltage_feedback": record,
-        **switching_record(topo, base_open, switch_cost_kw or None),
+        **switching_record(topo, base_open, switch_cost_kw),
     }
     per: list[dict[str, Any]] = []
     if solved and ac_check and sols is None:
