@@ -13,14 +13,42 @@ import json
 from pathlib import Path
 
 import polars as pl
+import pytest
 from typer.testing import CliRunner
 
 from feederopt.api_threephase import solve_three_phase
 from feederopt.cli import app
-from test_threephase_scenarios import _feeder, _table
+from opendss_plain import plain_solution
+from test_threephase_scenarios import _feeder, _script, _table
 
 runner = CliRunner()
 COLS = ["scenario", "kind", "element", "p_mw", "q_mvar", "weight"]
+
+
+def test_opendss_full_load_name_and_any_case(tmp_path: Path) -> None:
+    """``element`` may be OpenDSS's full ``Load.<name>`` and in any case (OpenDSS's names are
+    case-insensitive): before, ``Load.a1`` and ``A1`` were 'unknown element id(s)', exit 2."""
+    rows = [("heavy", "load", "Load.A1", 2.0, 0.4, 1.0), ("heavy", "", "LOAD.a2", 1.5, 0.3, 1.0),
+            ("heavy", "load", "X", 0.2, 0.04, 1.0)]
+    csv = tmp_path / "s.csv"
+    pl.DataFrame(rows, schema=COLS, orient="row").write_csv(csv)
+    res = runner.invoke(app, ["solve", str(_feeder(tmp_path)), "--scenarios", str(csv),
+                              "--no-thermal-limits", "--no-voltage-feedback", "--json",
+                              str(tmp_path / "o.json")])
+    assert res.exit_code in (0, 4), res.output
+    out = json.loads((tmp_path / "o.json").read_text())
+    (sw,) = out["open_switches"]
+    source, _, load_kw = plain_solution(
+        _script(sw, {"a1": (2000.0, 400.0), "a2": (1500.0, 300.0), "x": (200.0, 40.0)}, {}),
+        tmp_path)
+    (row,) = out["scenarios"]["per_scenario"]
+    assert row["opendss_losses_kw"] == pytest.approx(source.real - sum(load_kw.values()),
+                                                     rel=1e-4)
+    # an element that is neither stays unknown, named as the user wrote it
+    (tmp_path / "bad.csv").write_text(",".join(COLS) + "\ns,load,Load.nope,1,0,1\n")
+    res = runner.invoke(app, ["solve", str(_feeder(tmp_path)), "--scenarios",
+                              str(tmp_path / "bad.csv")])
+    assert res.exit_code == 2 and "Load.nope" in res.output
 
 
 def test_infeasible_scenario_is_named(tmp_path: Path) -> None:

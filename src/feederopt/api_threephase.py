@@ -23,7 +23,12 @@ from feederopt.algorithms.threephase import (
 )
 from feederopt.cases import load_three_phase
 from feederopt.errors import InputError, Problem, ProblemKind, SolverError
-from feederopt.io.scenarios import ScenarioRows, resolve_scenario_rows
+from feederopt.io.scenarios import (
+    ScenarioRows,
+    _normalise_columns,
+    read_scenario_table,
+    resolve_scenario_rows,
+)
 from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.network.threephase_perunit import to_per_unit_3ph
 from feederopt.options import (
@@ -494,12 +499,31 @@ def switching_record(topo: ThreePhaseTopology, base_open: list[str],
 
 def scenario_rows(net: ThreePhaseNetwork, source: Any) -> ScenarioRows:
     """A scenario table (path or DataFrame) validated on a three-phase feeder: ``element`` is
-    a load id (OpenDSS's ``Load`` name) or a bus id; typed ``bad_scenario`` problems
-    (:func:`feederopt.io.scenarios.resolve_scenario_rows`)."""
+    a load id (OpenDSS's ``Load`` name, bare or in full, ``Load.<name>``) or a bus id, in any
+    case as OpenDSS's names are (the reader's ids are OpenDSS's lower-case ones); typed
+    ``bad_scenario`` problems (:func:`feederopt.io.scenarios.resolve_scenario_rows`)."""
     loads = net.loads
     live = sorted(set(loads.filter(pl.col("in_service"))["id"].to_list()))
     gone = sorted(set(loads["id"].to_list()) - set(live))
-    rows = resolve_scenario_rows(source, live, net.buses["id"].to_list(), gone)
+    bus_ids = net.buses["id"].to_list()
+    df = (read_scenario_table(source) if not isinstance(source, pl.DataFrame)
+          else _normalise_columns(source))
+    if "element" in df.columns:
+        known_loads, known = set(live) | set(gone), set(live) | set(gone) | set(bus_ids)
+        kinds = df["kind"].to_list() if "kind" in df.columns else [None] * df.height
+
+        def opendss_id(e: str | None, kind: str | None) -> str | None:
+            if e is None or e in known:
+                return e
+            low = e.lower()
+            if low.startswith("load.") and kind != "bus" and low[5:] in known_loads:
+                return low[5:]
+            return low if low in known else e
+
+        df = df.with_columns(pl.Series("element", [
+            opendss_id(e, k) for e, k in zip(df["element"].to_list(), kinds, strict=True)],
+            dtype=pl.String))
+    rows = resolve_scenario_rows(df, live, bus_ids, gone)
     secondary = set(net.meta.get("secondaries") or {})
     on_secondary = sorted({b for per in rows.buses for b in per if b in secondary})
     if on_secondary:  # one 240 V node in the model, two hot nodes in OpenDSS
