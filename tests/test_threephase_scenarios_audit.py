@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from feederopt.api_threephase import solve_three_phase
 from feederopt.cli import app
+from feederopt.report.threephase import render_three_phase_report
 from opendss_plain import plain_solution
 from test_threephase_scenarios import _feeder, _script, _table
 
@@ -77,3 +78,17 @@ def test_switch_cost_zero_is_recorded_with_scenarios(tmp_path: Path) -> None:
     data = json.loads(js.read_text())
     assert data["switch_cost_kw"] == 0.0 and data["switching_cost_kw"] == 0.0
     assert "switching actions" in res.output and "switching cost" in res.output
+
+
+def test_report_shows_the_switching_cost(tmp_path: Path) -> None:
+    """With ``--switch-cost`` the report's summary gives the switching actions and their cost,
+    and says that the lower bound includes it (it exceeded the MILP objective shown, with no
+    word why); before, report.html had no switching cost at all."""
+    out = solve_three_phase(str(_feeder(tmp_path)), scenarios=_table(), thermal_limits=False,
+                            voltage_feedback=False, ac_check=False, switch_cost_kw=1.0)
+    (sw,) = out["open_switches"]
+    assert sw != "s1"  # the answer closes the base's tie s1 and opens sw: two actions
+    page = render_three_phase_report(out, {}, "x")
+    assert f"close s1, open {sw}" in page
+    assert "2 x 1 kW = 2.000 kW" in page
+    assert "lower bound (loss proxy plus switching cost)" in page

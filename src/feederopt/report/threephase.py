@@ -385,9 +385,19 @@ def summary_section(r: Mapping[str, Any]) -> str:
         rows.insert(1, ("scenarios", escape(f"{len(srows)}: "
                                             + ", ".join(str(x.get("scenario")) for x in srows)
                                             + " (one topology for all; see 'Scenarios')")))
+    if r.get("switch_cost_kw") is not None:  # --switch-cost: the bound includes the cost
+        acts = r.get("switching_actions") or []
+        at = next(k for k, (name, _) in enumerate(rows) if name == "lower bound")
+        rows[at] = ("lower bound (loss proxy plus switching cost)", rows[at][1])
+        rows.insert(at + 1, ("switching actions", escape(", ".join(
+            f"{a.get('action')} {a.get('switch')}" for a in acts) or "none")))
+        rows.insert(at + 2, ("switching cost", escape(
+            f"{len(acts)} x {r['switch_cost_kw']:g} kW = ")
+            + fmt(r.get("switching_cost_kw"), ".3f", " kW")))
     if not r.get("has_solution"):  # the answer's figures: there are none
         rows = [(k, v) for k, v in rows if not k.startswith(
-            ("loss proxy", "of it on", "MILP objective", "lower bound", "LinDist3Flow"))]
+            ("loss proxy", "of it on", "MILP objective", "lower bound", "LinDist3Flow",
+             "switching"))]
     lim = r.get("voltage_limits")
     if isinstance(lim, Mapping):
         rows.insert(2, ("voltage limits", escape(
