@@ -16,8 +16,9 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from feederopt.api_threephase import solve_three_phase
+from feederopt.api_threephase import MAX_SWITCH_COST_KW, solve_three_phase
 from feederopt.cli import app
+from feederopt.errors import InputError
 from feederopt.report.threephase import render_three_phase_report
 from opendss_plain import plain_solution
 from test_threephase_scenarios import _feeder, _script, _table
@@ -92,3 +93,20 @@ def test_report_shows_the_switching_cost(tmp_path: Path) -> None:
     assert f"close s1, open {sw}" in page
     assert "2 x 1 kW = 2.000 kW" in page
     assert "lower bound (loss proxy plus switching cost)" in page
+
+
+def test_huge_switch_cost_is_refused(tmp_path: Path) -> None:
+    """A switching cost above ``MAX_SWITCH_COST_KW`` is a typed problem, exit 2; before,
+    ``--switch-cost 1e300`` ran and wrote ``milp_objective_kw`` null and ``lower_bound_kw``
+    3e+300 for a 131.8 kW loss proxy (1e15 gave an objective of 132.0 kW). At the cap the
+    MILP's objective still agrees with the answer's loss proxy, and the base is kept."""
+    res = runner.invoke(app, ["solve", str(_feeder(tmp_path)), "--switch-cost", "1e300"])
+    assert res.exit_code == 2 and "at most" in res.output, res.output
+    with pytest.raises(InputError):
+        solve_three_phase(str(_feeder(tmp_path)), switch_cost_kw=MAX_SWITCH_COST_KW * 10,
+                          ac_check=False, voltage_feedback=False, thermal_limits=False)
+    out = solve_three_phase(str(_feeder(tmp_path)), switch_cost_kw=MAX_SWITCH_COST_KW,
+                            ac_check=False, voltage_feedback=False, thermal_limits=False)
+    assert out["open_switches"] == ["s1"] and out["switching_actions"] == []
+    assert out["milp_objective_kw"] == pytest.approx(out["loss_proxy_kw"], rel=1e-6)
+    assert out["lower_bound_kw"] == pytest.approx(out["loss_proxy_kw"], rel=1e-3)
