@@ -110,3 +110,11 @@ def test_huge_switch_cost_is_refused(tmp_path: Path) -> None:
     assert out["open_switches"] == ["s1"] and out["switching_actions"] == []
     assert out["milp_objective_kw"] == pytest.approx(out["loss_proxy_kw"], rel=1e-6)
     assert out["lower_bound_kw"] == pytest.approx(out["loss_proxy_kw"], rel=1e-3)
+
+
+@pytest.mark.parametrize("cost", ["inf", "nan"])
+def test_non_finite_switch_cost_says_finite(tmp_path: Path, cost: str) -> None:
+    """``--switch-cost inf`` (or nan) is refused saying that the cost must be finite; before,
+    'the switching cost must be >= 0', which inf is."""
+    res = runner.invoke(app, ["solve", str(_feeder(tmp_path)), "--switch-cost", cost])
+    assert res.exit_code == 2 and "finite number >= 0" in res.output, res.output

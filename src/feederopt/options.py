@@ -225,7 +225,8 @@ class SolveOptions:
         if costs.switch_cost_kw is not None and not (
                 _finite(costs.switch_cost_kw) and costs.switch_cost_kw >= 0):
             out.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                               "the switching cost must be >= 0", field="switch_cost_kw",
+                               "the switching cost must be a finite number >= 0",
+                               field="switch_cost_kw",
                                hint="e.g. 1.0"))
         if costs.loss_price_per_mwh is not None:
             if not (_finite(costs.loss_price_per_mwh) and costs.loss_price_per_mwh > 0):
