@@ -14,12 +14,14 @@ copy in ``tests/data/ieee_opendss`` (its README gives source and licence).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
 from pathlib import Path
 
 import opendssdirect as dss
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
@@ -98,3 +100,42 @@ def test_open_ties_to_a_missing_phase_or_bus_are_left_out(tmp_path: Path) -> Non
     dss.Solution.Solve()
     assert three_phase_info(path)["base_losses_kw"] == pytest.approx(
         float(dss.Circuit.Losses()[0]) / 1000, rel=1e-9)
+
+
+LOADMULT = """Clear
+New Circuit.lm basekv=12.47 pu=1.0 phases=3 bus1=src MVAsc3=200000 MVAsc1=210000
+New Line.l1 phases=3 bus1=src bus2=a r1=0.3 x1=0.6 r0=0.6 x0=1.2 c1=0 c0=0 length=2 units=km
+New Line.l2 phases=3 bus1=a bus2=b r1=0.3 x1=0.6 r0=0.6 x0=1.2 c1=0 c0=0 length=2 units=km
+New Load.a phases=3 bus1=a kv=12.47 kw=2000 kvar=600 model=1
+New Load.b phases=1 bus1=b.2 kv=7.2 kw=900 pf=0.9 model=1
+Set LoadMult=0.5
+Set VoltageBases=[12.47]
+CalcVoltageBases
+Solve
+"""
+
+
+def test_load_mult_is_folded_into_the_loads(tmp_path: Path) -> None:
+    """``Set LoadMult=0.5``: OpenDSS draws half of every load's kW and kvar, which the loads'
+    own kW do not show. The model read them at full load (2900 kW) while OpenDSS's solution,
+    and the check, ran at half. Now the loads read are OpenDSS's (its own solution of the
+    plain script: load powers, and the model's LinDist3Flow voltages as close to OpenDSS's as
+    without LoadMult), with a warning."""
+    from feederopt.api_threephase import lindist3flow_vs_opendss
+    from opendss_plain import plain_solution
+
+    source, _, loads = plain_solution(LOADMULT, tmp_path)
+    assert abs(loads["a"] - 1000.0) < 1.0 and abs(loads["b"] - 450.0) < 1.0
+    path = tmp_path / "lm.dss"
+    path.write_text(LOADMULT)
+    net = read_opendss(path)
+    by_load = net.loads.group_by("id").agg(pl.col("p_mw").sum(), pl.col("q_mvar").sum())
+    got = {r["id"]: (r["p_mw"] * 1000, r["q_mvar"] * 1000) for r in by_load.iter_rows(named=True)}
+    assert abs(got["a"][0] - 1000.0) < 1e-9 and abs(got["a"][1] - 300.0) < 1e-9
+    assert abs(got["b"][0] - 450.0) < 1e-9
+    assert abs(got["b"][1] - 450.0 * math.tan(math.acos(0.9))) < 1e-6
+    assert any("LoadMult=0.5" in w for w in net.meta["warnings"])
+    err, _, sol = lindist3flow_vs_opendss(net)
+    # OpenDSS's own solution, within its convergence tolerance (1e-4)
+    assert abs(sol.source_kw - source.real) < 1e-4 * abs(source.real)
+    assert err < 0.003, err  # at full load in the model the error was 0.02 p.u.

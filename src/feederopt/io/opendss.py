@@ -179,6 +179,28 @@ def script_solved() -> bool:
 RETRY_ITERATIONS = 100
 
 
+def _fold_load_mult(warnings: list[str]) -> None:
+    """Fold the circuit's ``LoadMult`` into its loads: every load's ``kW`` and ``kvar`` times
+    ``LoadMult``, and ``LoadMult`` set to 1.
+
+    OpenDSS's snapshot solution draws ``LoadMult`` times each load's ``kW``/``kvar``
+    (``Set LoadMult=0.5`` halves every load), which the elements' own ``kW`` do not show: the
+    model read them at full load while OpenDSS's solution, and its check, ran at half. Folded,
+    the loads read are the ones OpenDSS solves, the solution is the same, and a check that
+    edits a load's ``kW`` (scenarios, the partition's samples) sets what OpenDSS draws."""
+    dss = _dss()
+    mult = float(dss.Solution.LoadMult())
+    if mult == 1.0 or not math.isfinite(mult):
+        return
+    for _ in _iterate(dss.Loads):
+        kw, kvar = float(dss.Loads.kW()), float(dss.Loads.kvar())
+        dss.Loads.kW(kw * mult)
+        dss.Loads.kvar(kvar * mult)
+    dss.Solution.LoadMult(1.0)
+    warnings.append(f"Set LoadMult={mult:g}: every load is read at {mult:g} times its kW and "
+                    "kvar, as OpenDSS solves it (LoadMult folded into the loads)")
+
+
 def _solve_unless_solved(warnings: list[str] | None = None) -> None:
     """Solve the compiled circuit (its power flow and controls, e.g. regulator taps) unless the
     script's own ``Solve`` is its current solution.
@@ -233,6 +255,7 @@ def compile_circuit(path: str | Path) -> list[str]:
         dss.Error.EarlyAbort(True)
         try:
             _run(f'redirect "{path}"')
+            _fold_load_mult(warnings)
             _solve_unless_solved(warnings)
         except DSSFailure as exc:
             where = re.search(r'\[file: "([^"]+)", line: (\d+)\]', exc.message)
@@ -254,6 +277,7 @@ def compile_circuit(path: str | Path) -> list[str]:
             try:
                 for command in _commands(lines):
                     _run(command)
+                _fold_load_mult(warnings)
                 _solve_unless_solved(warnings)
             except DSSFailure as final:
                 raise _file_problem(path, final.number, final.message) from None
