@@ -297,3 +297,31 @@ def test_page_renders_in_headless_chromium(solved: tuple[Path, Path], tmp_path: 
     assert console_messages(page, tmp_path, shot) == []
     with Image.open(shot) as img:
         assert img.size == (1280, 3200)
+
+
+def test_lengths_without_a_unit_are_plotted_as_the_files_numbers() -> None:
+    """IEEE 37's lines give ``Length=0.96`` without a unit (its line codes are per kft): the
+    profile's axis read 0-0.008 "km" (the bare numbers taken as metres, divided by 1000). Now
+    the grid says ``length_unit`` "none" and the axis carries the file's numbers, labelled as
+    such; IEEE 13 (``units=ft``) stays in km."""
+    from feederopt.api_threephase import report_grid
+    from feederopt.cases import load_three_phase
+    from feederopt.report.threephase import profile_points, voltage_profile_figure
+
+    net = load_three_phase("ieee37")
+    # the file itself: IEEE 37's first line, L1 701-702, 'Length=0.96' and no unit anywhere
+    text = (DATA / "ieee37" / "ieee37.dss").read_text()
+    assert "Length=0.96" in text and "units=" not in text.lower()
+    grid = report_grid(net, set(), set())
+    assert grid["length_unit"] == "none"
+    dist = {b["id"]: b["distance_m"] for b in grid["buses"]}
+    volts = {f"{b}.{ph}": 1.0 for b in dist for ph in "abc"}
+    result = {"case": "ieee37", "has_solution": True, "open_switches": [], "grid": grid,
+              "node_voltages_pu": {"opendss": volts}}
+    ids, xs, _ = profile_points(result, "opendss", "a")
+    at = dict(zip(ids, xs, strict=True))
+    assert at["702"] - at["701"] == pytest.approx(0.96)
+    fig = voltage_profile_figure(result)
+    assert "without one" in fig.axes[-1].get_xlabel()
+    grid13 = report_grid(load_three_phase("ieee13"), set(), set())
+    assert grid13["length_unit"] == "m"

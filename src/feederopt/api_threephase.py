@@ -470,7 +470,10 @@ def report_grid(net: ThreePhaseNetwork, open_switches: set[str],
               "y": _num(r["y"]), "distance_m": after.get(r["id"]),
               "base_distance_m": before.get(r["id"])}
              for r in net.buses.iter_rows(named=True)]
-    return {"buses": buses, "branches": branches, "sources": sources}
+    # the file's lengths without a unit (IEEE 37's, in kft by its impedances) are bare numbers
+    unitless = int(net.meta.get("unitless_lengths", 0) or 0)
+    return {"buses": buses, "branches": branches, "sources": sources,
+            "length_unit": "none" if unitless else "m"}
 
 
 # ----- switching cost and scenarios -------------------------------------------------------------

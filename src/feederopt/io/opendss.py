@@ -588,6 +588,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     dead_ties: list[str] = []  # open lines to a phase their bus does not have
     unit_m = {0: 1.0, 1: 1609.344, 2: 304.8, 3: 1000.0, 4: 1.0, 5: 0.3048, 6: 0.0254,
               7: 0.01, 8: 0.001}
+    unitless = 0  # lines with a length but no unit (OpenDSS's units=none): read as metres
     for line in _iterate(dss.Lines):
         n = int(dss.Lines.Phases())
         (b1, n1), (b2, n2) = terminals()
@@ -645,6 +646,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             if i_max is not None and n == 1:
                 i_max /= 2  # a 120 V conductor's current is twice the 240 V equivalent's
         units = int(dss.Lines.Units())
+        unitless += units == 0 and float(dss.Lines.Length()) > 0 and not is_switch
         normally_open = (not enabled or term_open) if is_switch else False
         if line in controlled:
             normally_open = controlled[line] or term_open
@@ -880,6 +882,8 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         meta={"source_format": "opendss", "source_path": str(path), "circuit": circuit,
               "warnings": warnings, "reductions": reductions,
               "secondaries": sec.meta(), "center_tapped": sorted(sec.units),
+              # lines whose length has no unit in the file (length_m is the bare number)
+              "unitless_lengths": unitless,
               "settings_path": str(Path(settings).resolve()) if settings else None},
         buses=frame(bus_rows), sources=frame(src_rows), lines=frame(line_rows),
         impedances=frame(z_rows), transformers=frame(tr_rows), loads=frame(load_rows),

@@ -112,9 +112,17 @@ def profile_points(result: Mapping[str, Any], series: str, phase: str) -> tuple[
         if v is None or v < DEAD_PU or d is None:
             continue
         ids.append(str(b["id"]))
-        xs.append(d / 1000.0 if by_distance else float(k))
+        xs.append(d / _length_scale(result) if by_distance else float(k))
         vs.append(v)
     return ids, np.asarray(xs, float), np.asarray(vs, float)
+
+
+def _length_scale(result: Mapping[str, Any]) -> float:
+    """The divisor of ``distance_m`` on the profile's axis: 1000 (km), or 1 when the file's
+    lengths have no unit (``grid.length_unit`` ``"none"``: the bare numbers)."""
+    grid = result.get("grid")
+    unit = grid.get("length_unit") if isinstance(grid, Mapping) else None
+    return 1.0 if unit == "none" else 1000.0
 
 
 def voltage_profile_figure(result: Mapping[str, Any]) -> Figure:
@@ -163,8 +171,10 @@ def voltage_profile_figure(result: Mapping[str, Any]) -> Figure:
                 labels.append(lab)
     fig.legend(handles, labels, loc="upper center", ncol=4, fontsize=8, frameon=False,
                bbox_to_anchor=(0.5, 0.965))
-    axes[-1].set_xlabel("distance from the source over closed lines [km] (the file's line "
-                        "lengths; a length without units is taken as metres)" if by_distance
+    axes[-1].set_xlabel(("distance from the source over closed lines [km] (the file's line "
+                         "lengths)" if _length_scale(result) != 1.0 else
+                         "distance from the source over closed lines [the file's length unit: "
+                         "its lines give lengths without one]") if by_distance
                         else "bus (order of the grid's bus table; the file gives no line "
                         "lengths)")
     drawn = result.get("node_voltages_scenario")
