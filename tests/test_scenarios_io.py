@@ -146,3 +146,22 @@ def test_cli_scenarios_and_bad_file_exit_2(tmp_path) -> None:
     res = runner.invoke(app, ["solve", "case33bw", "--scenarios", str(bad), "-q"])
     assert res.exit_code == 2
     assert "bad_scenario" in res.output and "999" in res.output
+
+
+def test_a_kindless_row_naming_an_out_of_service_load_is_that_load() -> None:
+    """Without ``kind`` an element is looked up among the load ids first. A load out of service
+    is still a load id: the row is refused ("load(s) out of service"), as the three-phase
+    reader does, instead of becoming a net demand at the bus of the same id (case33bw's loads
+    and buses share their ids), which the balanced reader did silently."""
+    from netbuild import tiny_tables
+
+    tabs = tiny_tables()
+    tabs["loads"] = tabs["loads"].with_columns(
+        pl.Series("id", ["b", "Lb", "Lc", "Ld"]),
+        pl.Series("in_service", [False, True, True, True]))
+    net2 = tiny(**{"loads": tabs["loads"]}).check()  # load "b" (at bus a) out of service
+    probs = problems_of(net2, table([("x", "b", 1.0, 0.0, 1.0)]))
+    assert [p.message for p in probs] == ["load(s) out of service"] and probs[0].ids == ("b",)
+    s = resolve_scenarios(net2, table([("x", "bus", "b", 1.0, 0.0, 1.0)], kind=True))
+    p = dict(zip(s.bus_ids, s.p_mw[0], strict=True))
+    assert p["b"] == pytest.approx(1.3)  # kind=bus still adds at bus b

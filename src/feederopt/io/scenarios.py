@@ -151,8 +151,7 @@ def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
     in_service = network.loads.filter(pl.col("in_service"))
     live = [str(x) for x in in_service["id"].to_list()]
     gone = sorted({str(x) for x in network.loads["id"].to_list()} - set(live))
-    rows = _validated_rows(df, live, [str(b) for b in network.buses["id"].to_list()], gone,
-                           kindless_off_service=False)
+    rows = _validated_rows(df, live, [str(b) for b in network.buses["id"].to_list()], gone)
 
     pu = to_per_unit(network)
     load_index = {lid: k for k, lid in enumerate(pu.load_ids)}
@@ -316,15 +315,15 @@ def resolve_scenario_rows(source: str | Path | pl.DataFrame, load_ids: Sequence[
         _normalise_columns(source))
     if "p_mw__num" not in df.columns and any(c in df.columns for c in ("p_mw", "weight")):
         df = _normalise_columns(df)
-    return _validated_rows(df, load_ids, bus_ids, off_service, kindless_off_service=True)
+    return _validated_rows(df, load_ids, bus_ids, off_service)
 
 
 def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence[str],
-                    off_service: Sequence[str], *, kindless_off_service: bool) -> ScenarioRows:
+                    off_service: Sequence[str]) -> ScenarioRows:
     """The validation of :func:`resolve_scenario_rows` and :func:`resolve_scenarios` on a
-    normalised table (:func:`_normalise_columns`): the rows by scenario and element.
-    ``kindless_off_service``: whether a row without a ``kind`` naming an ``off_service`` load
-    is that load (True), or is looked up among the buses, else unknown (False)."""
+    normalised table (:func:`_normalise_columns`): the rows by scenario and element. A row
+    without a ``kind`` names a load when its element is a load id, in service or not (an
+    ``off_service`` load is then a problem, not a bus row at the bus of the same id)."""
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise InputError([_problem(f"missing column(s) {', '.join(missing)}", field=missing[0],
@@ -366,7 +365,7 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     for e, k in zip(elem, kind, strict=True):
         e = "" if e is None else str(e)
         if k == "load" or (k in (None, "") and (
-                e in loads or (kindless_off_service and e in gone))):
+                e in loads or e in gone)):
             if e in loads:
                 target.append(("load", e))
             else:
