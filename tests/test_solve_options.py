@@ -68,6 +68,10 @@ COVERED = {
         "answer_below_v_min",
         "test_threephase_voltage_limits.py::test_no_voltage_feedback_is_refused_on_a_balanced_"
         "case"],
+    "ac_polish": [
+        "test_threephase_ac_polish.py::test_polish_moves_the_lossless_answer_to_opendss_least_"
+        "loss_state",
+        "test_threephase_ac_polish.py::test_ac_polish_is_refused_on_a_balanced_case"],
 }
 
 

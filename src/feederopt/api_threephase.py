@@ -276,6 +276,151 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
     return keep, base, kept, record
 
 
+#: Most seconds the OpenDSS branch-exchange polish (:func:`opendss_branch_exchange`) runs.
+AC_POLISH_MAX_S = 60.0
+#: A move must lower OpenDSS's losses (plus switching cost) by more than this [kW]: below
+#: it the difference is OpenDSS's solution tolerance, not the topology.
+AC_POLISH_TOL_KW = 1e-3
+
+
+def _radial_exchanges(net: ThreePhaseNetwork, open_now: set[str]) -> list[tuple[str, str]]:
+    """The single branch exchanges ``(close, open)`` of the switchable lines from the state
+    ``open_now`` that keep the switchable part radial: closing the open line ``close`` makes
+    one loop (around the loops that no switch opens), and ``open`` is a closed switchable line
+    on it. Tested on the bus graph of every closed element (lines, switches, transformers): the
+    state after the exchange has as many connected components as with every switch closed and
+    a cycle rank ``E - V + C`` equal to that of the non-switchable elements alone (a spanning
+    forest of the switchable part; the branch exchange of M. E. Baran and F. F. Wu, "Network
+    reconfiguration in distribution systems for loss reduction and load balancing", IEEE
+    Trans. Power Delivery 4(2), 1989)."""
+    import networkx as nx
+
+    pu = to_per_unit_3ph(net, open_switches=set())
+    fixed: list[tuple[int, int]] = [(e.f, e.t) for e in pu.edges if not e.switchable]
+    fixed += [(b.f, b.t) for b in pu.banks]
+    switch_ends = {e.id: (e.f, e.t) for e in pu.edges if e.switchable}
+    nodes = range(len(pu.bus_ids))
+
+    def rank_and_parts(closed: list[str]) -> tuple[int, int]:
+        g = nx.MultiGraph()
+        g.add_nodes_from(nodes)
+        g.add_edges_from(fixed)
+        g.add_edges_from(switch_ends[k] for k in closed)
+        parts = nx.number_connected_components(g)
+        return g.number_of_edges() - g.number_of_nodes() + parts, parts
+
+    target = (rank_and_parts([])[0], rank_and_parts(list(switch_ends))[1])
+    closed_now = [k for k in switch_ends if k not in open_now]
+    out = []
+    for a in sorted(k for k in switch_ends if k in open_now):
+        for b in sorted(closed_now):
+            if rank_and_parts([*(k for k in closed_now if k != b), a]) == target:
+                out.append((a, b))
+    return out
+
+
+def opendss_branch_exchange(net: ThreePhaseNetwork, floating: set[str], open_switches: list[str],
+              base_open: list[str], *, budget_s: float, budget_why: str,
+              switch_cost_kw: float = 0.0,
+              start: OpenDSSSolution | None = None) -> tuple[list[str], dict[str, Any]]:
+    """Branch-exchange local search on OpenDSS's losses from the topology ``open_switches``.
+
+    Each step solves OpenDSS (controls off, taps held, :func:`solve_opendss`) at every single
+    branch exchange that keeps the switchable part radial (:func:`_radial_exchanges`) and
+    moves to the one of least ``P_loss,OpenDSS + c_sw * |open ^ base_open|`` among those that
+    pass (every load served) and keep every bus within its voltage limits, if it lowers that
+    cost by more than :data:`AC_POLISH_TOL_KW` (from a start outside the limits, any exchange
+    within them is a move). It stops when no exchange does, or when ``budget_s`` runs out
+    (checked before each OpenDSS solve). This is the branch exchange of Baran and Wu (IEEE
+    Trans. Power Delivery 4(2), 1989) and of S. Civanlar, J. J. Grainger, H. Yin and S. S. H.
+    Lee ("Distribution feeder reconfiguration for loss reduction", IEEE Trans. Power Delivery
+    3(3), 1988), with the AC power flow itself in place of their loss-change estimate: it
+    corrects the lossless LinDist3Flow proxy's choice to a local optimum of OpenDSS's losses
+    (a local one: one exchange at a time).
+
+    Returns the final open switches and the record for the JSON (``ac_polish``)."""
+    t0 = time.perf_counter()
+    evaluations = 0
+
+    def cost(opened: set[str], sol: OpenDSSSolution) -> float:
+        return sol.losses_kw + switch_cost_kw * len(opened ^ set(base_open))
+
+    def ok(sol: OpenDSSSolution) -> bool:
+        return sol.passed and sol.within_voltage_limits
+
+    current = set(open_switches)
+    if start is None:
+        start = solve_opendss(net, open_switches=current, floating_buses=floating,
+                              with_controls=False)
+        evaluations += 1
+    sol = start
+    moves: list[dict[str, Any]] = []
+    stopped = "no exchange lowers the losses within the limits"
+    done = False
+    while not done:
+        best: tuple[float, str, str, set[str], OpenDSSSolution] | None = None
+        for a, b in _radial_exchanges(net, current):
+            if time.perf_counter() - t0 >= budget_s:
+                stopped, done = f"time budget ({budget_why}, {budget_s:.3g} s)", True
+                break
+            trial = (current - {a}) | {b}
+            cand = solve_opendss(net, open_switches=trial, floating_buses=floating,
+                                 with_controls=False)
+            evaluations += 1
+            if ok(cand) and (best is None or cost(trial, cand) < best[0]):
+                best = (cost(trial, cand), a, b, trial, cand)
+        if done or best is None:
+            break
+        better = (best[0] < cost(current, sol) - AC_POLISH_TOL_KW) if ok(sol) else True
+        if not better:
+            break
+        moves.append({"close": best[1], "open": best[2],
+                      "opendss_losses_kw": _num(best[4].losses_kw),
+                      "cost_kw": _num(best[0])})
+        current, sol = best[3], best[4]
+    record = {
+        "enabled": True, "moves": moves, "open_switches": sorted(current),
+        "opendss_losses_before_kw": _num(start.losses_kw),
+        "opendss_losses_after_kw": _num(sol.losses_kw),
+        "within_voltage_limits": sol.within_voltage_limits, "passed": sol.passed,
+        "evaluations": evaluations, "time_s": time.perf_counter() - t0,
+        "budget_s": budget_s, "budget": budget_why, "stopped": stopped,
+    }
+    return sorted(current), record
+
+
+def _polish(net: ThreePhaseNetwork, topo: ThreePhaseTopology, floating: set[str],
+            base_open: list[str], enabled: bool, notes: list[str], left_s: float,
+            switch_cost_kw: float, start: OpenDSSSolution | None) -> dict[str, Any] | None:
+    """``--ac-polish`` of :func:`solve_three_phase`: None when off; else the record of
+    :func:`opendss_branch_exchange` from ``topo`` (whose open switches and LinDist3Flow flow
+    become the polished topology's), or why it was skipped."""
+    if not enabled:
+        return None
+    why = None
+    if not net.meta.get("source_path"):
+        why = "the network was not read from an OpenDSS file"
+    elif topo.flow is None:
+        why = "the MILP has no topology to start from"
+    elif not net.lines.filter(pl.col("switchable")).height:
+        why = "the feeder has no switchable lines"
+    if why is not None:
+        notes.append(f"--ac-polish skipped: {why}")
+        return {"enabled": False, "skipped": why}
+    budget, budget_why = (AC_POLISH_MAX_S, "cap") if left_s > AC_POLISH_MAX_S else (
+        max(left_s, 0.0), "time limit left")
+    opened, record = opendss_branch_exchange(
+        net, floating, topo.open_switches, base_open, budget_s=budget, budget_why=budget_why,
+        switch_cost_kw=switch_cost_kw, start=start)
+    if record["moves"]:
+        topo.open_switches = opened
+        try:
+            topo.flow = lindist3flow_power_flow(net, open_switches=set(opened))
+        except SolverError:  # keep OpenDSS's answer; the lossless flow has none here
+            notes.append("--ac-polish: LinDist3Flow has no flow at the polished topology")
+    return record
+
+
 def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 1e-4,
                       ac_check: bool = True, thermal_limits: bool = True,
                       max_loading_percent: float | None = None,
@@ -283,7 +428,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
                       v_max_pu: float | None = None, voltage_feedback: bool = True,
                       feedback_iterations: int = FEEDBACK_ITERATIONS,
                       switch_cost_kw: float | None = None,
-                      scenarios: Any = None) -> dict[str, Any]:
+                      scenarios: Any = None, ac_polish: bool = False) -> dict[str, Any]:
     """The loss-minimising radial topology of a three-phase feeder (LinDist3Flow with a loss
     proxy, a MILP on HiGHS), checked by OpenDSS's power flow: a JSON-ready dict.
 
@@ -316,7 +461,13 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     the result; the voltage feedback keeps the answer of least OpenDSS losses plus switching
     cost). ``scenarios`` (a scenario table's path or DataFrame,
     :mod:`feederopt.io.scenarios`' format) solves for one topology for all of them
-    (:func:`solve_three_phase_scenarios`)."""
+    (:func:`solve_three_phase_scenarios`).
+
+    ``ac_polish`` (off by default) moves the answer by single branch exchanges to a local
+    optimum of OpenDSS's losses within the voltage limits (:func:`opendss_branch_exchange`,
+    within the time limit left, at most :data:`AC_POLISH_MAX_S`); ``ac_polish`` in the result
+    records it, and the topology, flow and OpenDSS check are then the polished one's. Not with
+    ``scenarios`` (a note says so)."""
     problems = voltage_limit_problems(v_min_pu, v_max_pu) + loading_problems(
         max_loading_percent) + switch_cost_problems(switch_cost_kw)
     if problems:
@@ -342,6 +493,9 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         voltage_feedback = False
         notes.append("the voltage feedback needs OpenDSS's file of the feeder, which this "
                      "network was not read from: the lossless voltages are held to the limits")
+    if rows is not None and ac_polish:
+        notes.append("--ac-polish is not applied with scenarios: the branch exchange judges "
+                     "one operating point's OpenDSS losses")
     if rows is not None:
         return solve_three_phase_scenarios(
             net, rows, base_open, notes, time_limit_s=time_limit_s, gap=gap,
@@ -349,11 +503,13 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
             max_loading_percent=max_loading_percent, voltage_feedback=voltage_feedback,
             feedback_iterations=feedback_iterations, switch_cost_kw=switch_cost_kw,
             limits_given=v_min_pu is not None or v_max_pu is not None)
-    floating = floating_buses(net) if ac_check or voltage_feedback else set()
+    t_start = time.perf_counter()
+    floating = floating_buses(net) if ac_check or voltage_feedback or ac_polish else set()
     base: OpenDSSSolution | None = None
+    kept: OpenDSSSolution | None = None
     feedback: dict[str, Any] | None = None
     if voltage_feedback:
-        topo, base, _, feedback = _voltage_feedback(
+        topo, base, kept, feedback = _voltage_feedback(
             net, floating, base_open, time_limit_s=time_limit_s, gap=gap,
             thermal_limits=thermal_limits, max_loading_percent=max_loading_percent,
             max_iterations=feedback_iterations, switch_cost_kw=cost)
@@ -362,6 +518,9 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
                                        thermal_limits=thermal_limits,
                                        max_loading_percent=max_loading_percent,
                                        switch_cost_kw=cost)
+    polish = _polish(net, topo, floating, base_open, ac_polish, notes,
+                     time_limit_s - (time.perf_counter() - t_start), cost,
+                     kept)
     for part in topo.permanent_loops:
         notes.append(f"{len(part)} element(s) form loops that no switch opens and stay closed "
                      f"({_names(part)}); radiality is imposed on the switchable part")
@@ -395,6 +554,8 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         "voltage_feedback": feedback if feedback is not None else {"enabled": False},
         **switching_record(topo, base_open, switch_cost_kw),
     }
+    if polish is not None:
+        out["ac_polish"] = polish
     if ac_check and topo.flow is not None:
         if base is None:
             base = solve_opendss(net, floating_buses=floating, with_controls=False)

@@ -164,6 +164,9 @@ def solve(
     no_voltage_feedback: bool = typer.Option(
         False, "--no-voltage-feedback", help="Three-phase (.dss): hold the lossless "
         "LinDist3Flow voltages to the limits, without the correction by OpenDSS's voltages."),
+    ac_polish: bool = typer.Option(
+        False, "--ac-polish", help="Three-phase (.dss): then move the answer by single branch "
+        "exchanges while one lowers OpenDSS's losses within the limits (at most 60 s)."),
     switch_cost: float | None = typer.Option(
         None, "--switch-cost", help="Cost of each switching action, in kW of losses."),
     loss_price: float | None = typer.Option(
@@ -262,8 +265,13 @@ def solve(
                                   thermal_limits=not no_thermal_limits,
                                   max_loading=max_loading, v_min=v_min, v_max=v_max,
                                   voltage_feedback=not no_voltage_feedback,
-                                  switch_cost=switch_cost, scenarios=scenarios)
+                                  switch_cost=switch_cost, scenarios=scenarios,
+                                  ac_polish=ac_polish)
         return
+    if ac_polish:
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                "--ac-polish applies to three-phase (.dss) feeders only",
+                                field="ac_polish", hint="leave it out"))
     if no_voltage_feedback:
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
                                 "--no-voltage-feedback applies to three-phase (.dss) feeders "

@@ -26,7 +26,7 @@ def unsupported_problem(unsupported: list[str]) -> Problem:
         f"{', '.join(unsupported)} not available for three-phase feeders yet",
         tuple(unsupported), hint="three-phase solve: LinDist3Flow MILP; use --json FILE, "
         "--out DIR, --time-limit, --gap, --no-ac-check, --max-loading, --no-thermal-limits, "
-        "--v-min, --v-max, --no-voltage-feedback, --switch-cost, --scenarios")
+        "--v-min, --v-max, --no-voltage-feedback, --ac-polish, --switch-cost, --scenarios")
 
 
 def _limit(value: Any) -> str:
@@ -98,7 +98,7 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                               max_loading: float | None = None, v_min: float | None = None,
                               v_max: float | None = None,
                               voltage_feedback: bool = True, switch_cost: float | None = None,
-                              scenarios: str | None = None) -> None:
+                              scenarios: str | None = None, ac_polish: bool = False) -> None:
     """Solve, print a summary and the OpenDSS check, write ``json_file``. The options that the
     three-phase path does not have were refused before (:func:`unsupported_problem`).
 
@@ -110,16 +110,17 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
     OpenDSS check does not pass (load left without voltage) or OpenDSS's voltages of the answer
     break the voltage limits (the answer is not within the limits, as a balanced solve's
     least-violating topology; with ``--no-ac-check``, the voltage feedback's OpenDSS solve of
-    the answer says so), with the reason on stderr. ``switch_cost`` [kW per switching action]
-    and ``scenarios`` (a scenario file: one topology for all, a per-scenario table; the exit
-    code says whether every scenario keeps the limits) are
+    the answer says so), with the reason on stderr. ``ac_polish``, ``switch_cost`` [kW per
+    switching action] and ``scenarios`` (a scenario file: one topology for all, a per-scenario
+    table; the exit code says whether every scenario keeps the limits) are
     :func:`feederopt.api_threephase.solve_three_phase`'s."""
     from feederopt import solve_three_phase
 
     data = solve_three_phase(source, time_limit_s=time_limit, gap=gap, ac_check=ac_check,
                              thermal_limits=thermal_limits, max_loading_percent=max_loading,
                              v_min_pu=v_min, v_max_pu=v_max, voltage_feedback=voltage_feedback,
-                             switch_cost_kw=switch_cost, scenarios=scenarios)
+                             switch_cost_kw=switch_cost, scenarios=scenarios,
+                             ac_polish=ac_polish)
     if json_file is not None:
         write_text(json_file, json.dumps(data, indent=2) + "\n", force=force)
     folder = None
@@ -168,6 +169,13 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                              else "")
                           + ("" if fb["within_voltage_limits"] or not found
                              else ", none within the limits"))
+        pol = data.get("ac_polish")
+        if pol and pol["enabled"]:
+            table.add_row("AC polish (OpenDSS)",
+                          f"{len(pol['moves'])} move(s), {pol['opendss_losses_before_kw']:.3f}"
+                          f" -> {pol['opendss_losses_after_kw']:.3f} kW, "
+                          f"{pol['evaluations']} solves, {pol['time_s']:.1f} s; "
+                          f"{pol['stopped']}")
         if "base_losses_kw" in data:
             table.add_row("base case losses (OpenDSS)",
                           fmt(data["base_losses_kw"], ".3f", " kW"))

@@ -1,0 +1,97 @@
+"""``solve FILE.dss --ac-polish``: the branch exchange on OpenDSS's losses after the MILP.
+
+The feeder is the ring of ``tests/test_threephase_voltage_limits.py`` (switches ``s1``-``s4``
+on one loop, ``s1`` open in the base case; its radial states are the four with one switch
+open). Every expectation comes from OpenDSS's own solution of the script with each switch
+state written into it (``tests/opendss_plain.py``, no feederopt code): the least-loss state of
+all (``s4``, 57.1 kW) is below ``--v-min 0.942`` in OpenDSS, the least-loss state within it is
+``s3`` (61.4 kW); the base case ``s1`` (116.8 kW) keeps it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from feederopt.api_threephase import (
+    floating_buses,
+    opendss_branch_exchange,
+    solve_three_phase,
+    with_voltage_limits,
+)
+from feederopt.cases import load_three_phase
+from feederopt.cli import app
+from test_threephase_voltage_limits import V_MIN, _expected, _feeder, _states
+
+runner = CliRunner()
+
+
+def test_polish_moves_the_lossless_answer_to_opendss_least_loss_state(tmp_path: Path) -> None:
+    """``--no-voltage-feedback --v-min 0.942 --ac-polish``: the MILP's answer (``s4``, the
+    lossless model's) is below the limit in OpenDSS; the polish moves to the least-loss state
+    of those that OpenDSS keeps within it, the check is of that state (its losses, within the
+    limits, exit 0). Fails on the old code (no ``--ac-polish``: exit 2) and with the polish
+    off (``s4``, exit 4)."""
+    states = _states(tmp_path)
+    best_all, expected = _expected(states)
+    out = tmp_path / "r.json"
+    result = runner.invoke(app, ["solve", str(_feeder(tmp_path)), "--v-min", str(V_MIN),
+                                 "--no-voltage-feedback", "--ac-polish", "--json", str(out)])
+    assert result.exit_code == 0, result.output + result.stderr
+    data = json.loads(out.read_text())
+    pol = data["ac_polish"]
+    assert pol["enabled"] and len(pol["moves"]) >= 1
+    assert pol["moves"][0]["close"] == best_all
+    assert data["open_switches"] == [expected] == pol["open_switches"]
+    assert pol["opendss_losses_before_kw"] == pytest.approx(states[best_all][0], rel=1e-3)
+    assert pol["opendss_losses_after_kw"] == pytest.approx(states[expected][0], rel=1e-3)
+    assert pol["stopped"].startswith("no exchange")
+    assert data["ac_check"]["within_voltage_limits"] and data["ac_check"]["passed"]
+    assert data["ac_check"]["losses_kw"] == pytest.approx(states[expected][0], rel=1e-3)
+    assert "AC polish" in result.output
+
+
+def test_polish_from_a_state_within_the_limits_reaches_the_least_loss_one(
+        tmp_path: Path) -> None:
+    """From the base case (``s1`` open, within ``v_min``) the search moves by exchanges that
+    lower OpenDSS's losses to the least-loss state within the limit, and evaluates the three
+    exchanges of each state it visits. Fails on the old code (no such function)."""
+    states = _states(tmp_path)
+    _, expected = _expected(states)
+    assert states["s1"][1] >= V_MIN and states["s1"][0] > states[expected][0]
+    net = with_voltage_limits(load_three_phase(_feeder(tmp_path)), V_MIN, None)
+    opened, rec = opendss_branch_exchange(net, floating_buses(net), ["s1"], ["s1"],
+                                          budget_s=60.0, budget_why="cap")
+    assert opened == [expected]
+    losses = [states["s1"][0]] + [m["opendss_losses_kw"] for m in rec["moves"]]
+    assert all(b < a for a, b in itertools.pairwise(losses))
+    assert rec["opendss_losses_after_kw"] == pytest.approx(states[expected][0], rel=1e-3)
+    assert rec["evaluations"] == 1 + 3 * (len(rec["moves"]) + 1)
+
+
+def test_polish_makes_no_move_at_opendss_optimum(tmp_path: Path) -> None:
+    """With the voltage feedback the answer is already OpenDSS's least-loss state within the
+    limit (``s3``): the polish tries its three exchanges and makes no move; without
+    ``ac_polish`` the result has no ``ac_polish`` record (nothing changes). Fails on the old
+    code (no ``ac_polish``)."""
+    states = _states(tmp_path)
+    _, expected = _expected(states)
+    path = _feeder(tmp_path)
+    data = solve_three_phase(path, v_min_pu=V_MIN, time_limit_s=60, ac_polish=True)
+    pol = data["ac_polish"]
+    assert data["open_switches"] == [expected] and pol["moves"] == []
+    assert pol["evaluations"] == 3  # the start is the feedback's own OpenDSS solve
+    assert pol["opendss_losses_after_kw"] == pytest.approx(states[expected][0], rel=1e-3)
+    plain = solve_three_phase(path, v_min_pu=V_MIN, time_limit_s=60)
+    assert "ac_polish" not in plain and plain["open_switches"] == [expected]
+
+
+def test_ac_polish_is_refused_on_a_balanced_case() -> None:
+    """The option acts on three-phase feeders only: elsewhere a typed problem, exit 2."""
+    result = runner.invoke(app, ["solve", "case33bw", "--ac-polish"])
+    assert result.exit_code == 2
+    assert "applies to three-phase" in result.output + result.stderr
