@@ -95,3 +95,18 @@ def test_ac_polish_is_refused_on_a_balanced_case() -> None:
     result = runner.invoke(app, ["solve", "case33bw", "--ac-polish"])
     assert result.exit_code == 2
     assert "applies to three-phase" in result.output + result.stderr
+
+
+def test_ac_polish_is_skipped_with_scenarios(tmp_path: Path) -> None:
+    """With a scenario table the polish is not run: ``ac_polish`` says it was skipped and why,
+    and a note says so; the scenarios' answer is the one without the option. Fails on the old
+    code (no ``ac_polish``)."""
+    from test_threephase_scenarios import _feeder as scen_feeder
+    from test_threephase_scenarios import _table
+
+    path = str(scen_feeder(tmp_path))
+    data = solve_three_phase(path, scenarios=_table(), thermal_limits=False, ac_polish=True)
+    assert data["ac_polish"]["enabled"] is False and "scenarios" in data["ac_polish"]["skipped"]
+    assert any(n.startswith("--ac-polish skipped") for n in data["notes"])
+    plain = solve_three_phase(path, scenarios=_table(), thermal_limits=False)
+    assert data["open_switches"] == plain["open_switches"] and "ac_polish" not in plain

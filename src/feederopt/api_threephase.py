@@ -493,16 +493,19 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         voltage_feedback = False
         notes.append("the voltage feedback needs OpenDSS's file of the feeder, which this "
                      "network was not read from: the lossless voltages are held to the limits")
+    skip = "with scenarios: the branch exchange judges one operating point's OpenDSS losses"
     if rows is not None and ac_polish:
-        notes.append("--ac-polish is not applied with scenarios: the branch exchange judges "
-                     "one operating point's OpenDSS losses")
+        notes.append(f"--ac-polish skipped: {skip}")
     if rows is not None:
-        return solve_three_phase_scenarios(
+        result = solve_three_phase_scenarios(
             net, rows, base_open, notes, time_limit_s=time_limit_s, gap=gap,
             ac_check=ac_check, thermal_limits=thermal_limits,
             max_loading_percent=max_loading_percent, voltage_feedback=voltage_feedback,
             feedback_iterations=feedback_iterations, switch_cost_kw=switch_cost_kw,
             limits_given=v_min_pu is not None or v_max_pu is not None)
+        if ac_polish:
+            result["ac_polish"] = {"enabled": False, "skipped": skip}
+        return result
     t_start = time.perf_counter()
     floating = floating_buses(net) if ac_check or voltage_feedback or ac_polish else set()
     base: OpenDSSSolution | None = None
