@@ -134,6 +134,9 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
     fb = data["voltage_feedback"]
     feedback_broken = bool(solved and not ac and fb["enabled"]
                            and not fb["within_voltage_limits"])
+    polished = data.get("ac_polish") or {}
+    if solved and not ac and polished.get("enabled"):  # its OpenDSS solve of the final answer
+        feedback_broken = not (polished["within_voltage_limits"] and polished["passed"])
     scen = data.get("scenarios")
     scen_broken = bool(solved and scen and "passed" in scen
                        and not (scen["passed"] and scen["within_voltage_limits"]))
