@@ -110,3 +110,23 @@ def test_ac_polish_is_skipped_with_scenarios(tmp_path: Path) -> None:
     assert any(n.startswith("--ac-polish skipped") for n in data["notes"])
     plain = solve_three_phase(path, scenarios=_table(), thermal_limits=False)
     assert data["open_switches"] == plain["open_switches"] and "ac_polish" not in plain
+
+
+def test_no_ac_check_warning_is_the_polishs_opendss_solve(tmp_path) -> None:
+    """``--v-min 0.949 --no-ac-check --ac-polish`` on the ring: no radial state keeps 0.949 in
+    OpenDSS (lowest 0.9459-0.9483 p.u., tests/test_threephase_audit.py), so the polish makes
+    no move, its OpenDSS solve of the answer breaks the limit, exit 4, and the warning gives
+    that solve's range (it quoted the feedback's, which is another solve's after a move)."""
+    from test_threephase_voltage_limits import FEEDER as RING
+
+    feeder = tmp_path / "ring.dss"
+    feeder.write_text(RING)
+    res = CliRunner().invoke(app, ["solve", str(feeder), "--v-min", "0.949", "--no-ac-check",
+                                   "--ac-polish", "--json", str(tmp_path / "r.json")])
+    assert res.exit_code == 4, res.output
+    rec = json.loads((tmp_path / "r.json").read_text())["ac_polish"]
+    assert rec["moves"] == [] and rec["within_voltage_limits"] is False
+    text = " ".join(res.output.split())
+    assert ("AC polish: OpenDSS's voltages of the answer break the limits (OpenDSS "
+            f"{rec['opendss_min_voltage_pu']:.4f} - ") in text
+    assert rec["opendss_min_voltage_pu"] < 0.949

@@ -382,6 +382,7 @@ def opendss_branch_exchange(net: ThreePhaseNetwork, floating: set[str], open_swi
         "enabled": True, "moves": moves, "open_switches": sorted(current),
         "opendss_losses_before_kw": _num(start.losses_kw),
         "opendss_losses_after_kw": _num(sol.losses_kw),
+        "opendss_min_voltage_pu": _range(sol)[0], "opendss_max_voltage_pu": _range(sol)[1],
         "within_voltage_limits": sol.within_voltage_limits, "passed": sol.passed,
         "evaluations": evaluations, "time_s": time.perf_counter() - t0,
         "budget_s": budget_s, "budget": budget_why, "stopped": stopped,

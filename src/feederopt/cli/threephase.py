@@ -233,12 +233,16 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
         elif not ac and feedback_broken:
             k = fb.get("kept_iteration")
             row = fb["iterations"][k] if isinstance(k, int) else {}
+            if polished.get("enabled") and "opendss_min_voltage_pu" in polished:
+                row = polished  # the polish's OpenDSS solve of the final answer
             seen = (f"OpenDSS {fmt(row.get('opendss_min_voltage_pu'), '.4f')} - "
                     f"{fmt(row.get('opendss_max_voltage_pu'), '.4f')} p.u. against "
                     f"{_limit(lim['v_min_pu'])} - {_limit(lim['v_max_pu'])}; "
                     if row.get("opendss_min_voltage_pu") is not None else "")
-            err.print("voltage feedback: OpenDSS's voltages of the answer break the limits "
-                      f"({seen}voltage_feedback in the JSON)", style="yellow", markup=False)
+            what = "AC polish" if row is polished else "voltage feedback"
+            err.print(f"{what}: OpenDSS's voltages of the answer break the limits "
+                      f"({seen}{'ac_polish' if row is polished else 'voltage_feedback'} in the "
+                      "JSON)", style="yellow", markup=False)
     if data["status"] == "infeasible":
         raise typer.Exit(EXIT_INFEASIBLE)
     if not solved or feedback_broken or scen_broken or (ac and not (ac["passed"]
