@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from feederopt.algorithms.threephase import (
@@ -31,6 +33,7 @@ from feederopt.io.scenarios import (
 )
 from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.network.threephase_perunit import to_per_unit_3ph
+from feederopt.network.topology import components_of, switch_blocks
 from feederopt.options import (
     crossed_limit_problems,
     loading_problems,
@@ -283,40 +286,44 @@ AC_POLISH_MAX_S = 60.0
 AC_POLISH_TOL_KW = 1e-3
 
 
-def _radial_exchanges(net: ThreePhaseNetwork, open_now: set[str]) -> list[tuple[str, str]]:
-    """The single branch exchanges ``(close, open)`` of the switchable lines from the state
-    ``open_now`` that keep the switchable part radial: closing the open line ``close`` makes
-    one loop (around the loops that no switch opens), and ``open`` is a closed switchable line
-    on it. Tested on the bus graph of every closed element (lines, switches, transformers): the
-    state after the exchange has as many connected components as with every switch closed and
-    a cycle rank ``E - V + C`` equal to that of the non-switchable elements alone (a spanning
-    forest of the switchable part; the branch exchange of M. E. Baran and F. F. Wu, "Network
-    reconfiguration in distribution systems for loss reduction and load balancing", IEEE
-    Trans. Power Delivery 4(2), 1989)."""
-    import networkx as nx
-
+def radial_exchanges(net: ThreePhaseNetwork) -> Callable[[set[str]], list[tuple[str, str]]]:
+    """The single branch exchanges ``(close, open)`` of ``net``'s switchable lines that keep
+    the switchable part radial, as a function of the open switches: closing the open line
+    ``close`` makes one loop (around the loops that no switch opens), and ``open`` is a closed
+    switchable line on it. Tested on the graph of the switch blocks (the buses that no switch
+    separates, :func:`feederopt.network.topology.switch_blocks`; a loop that no switch opens
+    lies inside a block): after the exchange the closed switchable lines are a forest of the
+    blocks (none joins a block to itself, as many lines as blocks less components) with as
+    many components as with every switch closed (the branch exchange of M. E. Baran and F. F.
+    Wu, "Network reconfiguration in distribution systems for loss reduction and load
+    balancing", IEEE Trans. Power Delivery 4(2), 1989). The blocks are built once."""
     pu = to_per_unit_3ph(net, open_switches=set())
-    fixed: list[tuple[int, int]] = [(e.f, e.t) for e in pu.edges if not e.switchable]
-    fixed += [(b.f, b.t) for b in pu.banks]
-    switch_ends = {e.id: (e.f, e.t) for e in pu.edges if e.switchable}
-    nodes = range(len(pu.bus_ids))
+    f = np.array([e.f for e in pu.edges] + [b.f for b in pu.banks], int)
+    t = np.array([e.t for e in pu.edges] + [b.t for b in pu.banks], int)
+    switchable = np.array([e.switchable for e in pu.edges] + [False] * len(pu.banks), bool)
+    n = len(pu.bus_ids)
+    block, _ = switch_blocks(n, f, t, switchable, np.zeros(n, bool))
+    n_blocks = int(block.max()) + 1 if n else 0
+    ends = {e.id: (int(block[e.f]), int(block[e.t])) for e in pu.edges if e.switchable}
 
-    def rank_and_parts(closed: list[str]) -> tuple[int, int]:
-        g = nx.MultiGraph()
-        g.add_nodes_from(nodes)
-        g.add_edges_from(fixed)
-        g.add_edges_from(switch_ends[k] for k in closed)
-        parts = nx.number_connected_components(g)
-        return g.number_of_edges() - g.number_of_nodes() + parts, parts
+    def forest_parts(closed: list[str]) -> tuple[bool, int]:
+        bf = np.array([ends[k][0] for k in closed], int)
+        bt = np.array([ends[k][1] for k in closed], int)
+        parts = int(components_of(n_blocks, bf, bt).max()) + 1 if n_blocks else 0
+        return bool(np.all(bf != bt)) and len(closed) == n_blocks - parts, parts
 
-    target = (rank_and_parts([])[0], rank_and_parts(list(switch_ends))[1])
-    closed_now = [k for k in switch_ends if k not in open_now]
-    out = []
-    for a in sorted(k for k in switch_ends if k in open_now):
-        for b in sorted(closed_now):
-            if rank_and_parts([*(k for k in closed_now if k != b), a]) == target:
-                out.append((a, b))
-    return out
+    parts_all = forest_parts(list(ends))[1]
+
+    def exchanges(open_now: set[str]) -> list[tuple[str, str]]:
+        closed_now = [k for k in ends if k not in open_now]
+        out = []
+        for a in sorted(k for k in ends if k in open_now):
+            for b in sorted(closed_now):
+                if forest_parts([*(k for k in closed_now if k != b), a]) == (True, parts_all):
+                    out.append((a, b))
+        return out
+
+    return exchanges
 
 
 def opendss_branch_exchange(net: ThreePhaseNetwork, floating: set[str], open_switches: list[str],
@@ -326,7 +333,7 @@ def opendss_branch_exchange(net: ThreePhaseNetwork, floating: set[str], open_swi
     """Branch-exchange local search on OpenDSS's losses from the topology ``open_switches``.
 
     Each step solves OpenDSS (controls off, taps held, :func:`solve_opendss`) at every single
-    branch exchange that keeps the switchable part radial (:func:`_radial_exchanges`) and
+    branch exchange that keeps the switchable part radial (:func:`radial_exchanges`) and
     moves to the one of least ``P_loss,OpenDSS + c_sw * |open ^ base_open|`` among those that
     pass (every load served) and keep every bus within its voltage limits, if it lowers that
     cost by more than :data:`AC_POLISH_TOL_KW` (from a start outside the limits, any exchange
@@ -355,11 +362,12 @@ def opendss_branch_exchange(net: ThreePhaseNetwork, floating: set[str], open_swi
         evaluations += 1
     sol = start
     moves: list[dict[str, Any]] = []
+    exchanges = radial_exchanges(net)
     stopped = "no exchange lowers the losses within the limits"
     done = False
     while not done:
         best: tuple[float, str, str, set[str], OpenDSSSolution] | None = None
-        for a, b in _radial_exchanges(net, current):
+        for a, b in exchanges(current):
             if time.perf_counter() - t0 >= budget_s:
                 stopped, done = f"time budget ({budget_why}, {budget_s:.3g} s)", True
                 break
