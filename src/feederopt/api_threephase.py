@@ -35,8 +35,10 @@ from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.network.threephase_perunit import to_per_unit_3ph
 from feederopt.network.topology import components_of, switch_blocks
 from feederopt.options import (
+    MAX_SWITCH_COST_KW,
     crossed_limit_problems,
     loading_problems,
+    switch_cost_problems,
     voltage_limit_problems,
 )
 from feederopt.validation.opendss import (
@@ -478,7 +480,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     records it, and the topology, flow and OpenDSS check are then the polished one's. Not with
     ``scenarios`` (a note says so)."""
     problems = voltage_limit_problems(v_min_pu, v_max_pu) + loading_problems(
-        max_loading_percent) + switch_cost_problems(switch_cost_kw)
+        max_loading_percent) + switch_cost_problems(switch_cost_kw, MAX_SWITCH_COST_KW)
     if problems:
         raise InputError(problems)
     cost = float(switch_cost_kw or 0.0)
@@ -650,27 +652,6 @@ def report_grid(net: ThreePhaseNetwork, open_switches: set[str],
 
 
 # ----- switching cost and scenarios -------------------------------------------------------------
-#: The largest switching cost [kW per action]. The MILP's objective carries ``c`` times the
-#: number of base-closed switches as a constant and ``+-c`` on their states, so HiGHS's
-#: objective keeps the loss proxy's digits only while ``c`` is moderate: on the ring of
-#: ``tests/test_threephase_scenarios.py`` (131.831 kW of proxy) it read 131.8310 kW at 1e9,
-#: 132.0 at 1e15, 0.0 at 1e19, and none (bound 3e+21) at 1e21. A cost this large keeps the
-#: base topology anyway.
-MAX_SWITCH_COST_KW = 1e9
-
-
-def switch_cost_problems(switch_cost_kw: float | None) -> list[Problem]:
-    """A switching cost must be a finite number >= 0 [kW], at most :data:`MAX_SWITCH_COST_KW`."""
-    if switch_cost_kw is None or (math.isfinite(switch_cost_kw)
-                                  and 0 <= switch_cost_kw <= MAX_SWITCH_COST_KW):
-        return []
-    return [Problem(ProblemKind.INVALID_VALUE, "options",
-                    f"--switch-cost must be a finite number >= 0 and at most "
-                    f"{MAX_SWITCH_COST_KW:g} (kW), not {switch_cost_kw}",
-                    field="switch_cost_kw", hint="e.g. --switch-cost 5 (any cost above the "
-                    "losses the switching could save keeps the base topology)")]
-
-
 def switching_record(topo: ThreePhaseTopology, base_open: list[str],
                      switch_cost_kw: float | None) -> dict[str, Any]:
     """The switching actions of an answer against the base case (``open`` a base-closed
