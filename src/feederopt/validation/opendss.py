@@ -377,8 +377,7 @@ def _solution(net: ThreePhaseNetwork, converged: bool, warnings: list[str],
         source_kvar=-float(total[1]), load_kw=load_kw, load_kvar=load_kvar, voltages_pu=volts,
         open_switches=sorted(open_switches), warnings=warnings, phasors_pu=phasors,
         control_mode=CONTROL_MODES.get(mode, str(mode)), regulator_taps=regulator_taps(),
-        capacitor_states={c: [int(x) for x in dss.Capacitors.States()]
-                          for c in _each(dss.Capacitors)},
+        capacitor_states=capacitor_states(),
     )
     if floating_buses:
         sol.voltages_pu = sol.comparable_voltages(floating_buses)
@@ -411,6 +410,14 @@ def regulator_taps() -> dict[str, float]:
         dss.Transformers.Wdg(wdg)
         out[tr] = float(dss.Transformers.Tap())
     return out
+
+
+def capacitor_states() -> dict[str, list[int]]:
+    """Each capacitor's steps on (1) / off (0) in the compiled circuit as last solved, by name.
+    Used by this check and by the partition's AC sampling."""
+    import opendssdirect as dss
+
+    return {c: [int(x) for x in dss.Capacitors.States()] for c in _each(dss.Capacitors)}
 
 
 def _dead(sol: OpenDSSSolution, load_nodes: list[tuple[float, list[str]]]) -> None:

@@ -221,6 +221,7 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
         OFF,
         STATIC,
         TAP_TOL,
+        capacitor_states,
         hold_taps,
         regulator_taps,
     )
@@ -234,7 +235,7 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
     file_mode = int(dss.Solution.ControlMode())
     hold_taps(net, {})
     taps0 = regulator_taps()
-    caps0 = _capacitor_states()
+    caps0 = capacitor_states()
     mode = (file_mode if file_mode != OFF else STATIC) if with_controls else OFF
     closed = {data.switch_ids[s] for s in np.flatnonzero(plan.closed)}
     for sid in data.switch_ids:
@@ -339,7 +340,7 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
         if with_controls:
             taps = regulator_taps()
             moved += any(abs(taps[tr] - t0) > TAP_TOL for tr, t0 in taps0.items())
-            caps = _capacitor_states()
+            caps = capacitor_states()
             switched += any(caps[c] != caps0[c] for c in live_caps)
         if not converged:
             continue
@@ -359,19 +360,6 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
         progress(samples, ok)
     return AcSampleShare(samples, ok, conv, uncertainty, float(lo_w), float(hi_w),
                          CONTROL_MODES.get(mode, str(mode)), moved, switched)
-
-
-def _capacitor_states() -> dict[str, list[int]]:
-    """Each capacitor's steps on (1) / off (0) in the compiled circuit, by name."""
-    import opendssdirect as dss
-
-    out: dict[str, list[int]] = {}
-    for name in dss.Capacitors.AllNames() or []:
-        if name == "NONE":
-            continue
-        dss.Capacitors.Name(name)
-        out[name] = [int(x) for x in dss.Capacitors.States()]
-    return out
 
 
 def _capacitor_bus(name: str) -> str:
