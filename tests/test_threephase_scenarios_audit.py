@@ -10,6 +10,7 @@ case's switch states read from the script, and the definition of a switching act
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import polars as pl
@@ -65,19 +66,22 @@ def test_infeasible_scenario_is_named(tmp_path: Path) -> None:
     assert "by position" not in out["reason"]
 
 
-def test_switch_cost_zero_is_recorded_with_scenarios(tmp_path: Path) -> None:
+@pytest.mark.parametrize("zero", ["0", "-0"])
+def test_switch_cost_zero_is_recorded_with_scenarios(tmp_path: Path, zero: str) -> None:
     """``--switch-cost 0 --scenarios``: the JSON's ``switch_cost_kw`` is 0 and the console
     shows the switching actions, as without scenarios; before, ``switch_cost_kw`` was null
-    and the rows were missing."""
+    and the rows were missing. ``-0`` is 0 too: before, the JSON held -0.0 and the console
+    printed "-0 = ..."."""
     csv = tmp_path / "s.csv"
     _table().write_csv(csv)
     js = tmp_path / "o.json"
     res = runner.invoke(app, ["solve", str(_feeder(tmp_path)), "--scenarios", str(csv),
                               "--no-thermal-limits", "--no-voltage-feedback", "--no-ac-check",
-                              "--switch-cost", "0", "--json", str(js)])
+                              "--switch-cost", zero, "--json", str(js)])
     assert res.exit_code == 0, res.output
     data = json.loads(js.read_text())
     assert data["switch_cost_kw"] == 0.0 and data["switching_cost_kw"] == 0.0
+    assert math.copysign(1.0, data["switch_cost_kw"]) == 1.0 and "-0 " not in res.output
     assert "switching actions" in res.output and "switching cost" in res.output
 
 

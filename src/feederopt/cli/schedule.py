@@ -91,6 +91,8 @@ def schedule(
     from feederopt import schedule as run
     from feederopt import schedule_result_json
 
+    if switch_cost == 0:
+        switch_cost = 0.0  # "-0" is 0: -0.0 would be written as -0.0
     budget = _floats(robust_budget, "robust_budget")
     band = _floats(aggregate, "aggregate")
     changes: dict[str, Any] = {"eps": dsm, "hours": hours, "hourly": hourly_topology,

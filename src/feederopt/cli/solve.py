@@ -206,6 +206,9 @@ def solve(
     from feederopt.api import save, save_json
     from feederopt.api import solve as run_solve
 
+    if switch_cost == 0:
+        switch_cost = 0.0  # "-0" is 0: -0.0 would be written and printed as "-0"
+
     options = solve_options(
         method, solver=solver, gap=gap, time_limit=time_limit, radiality=radiality,
         ac_check=not no_ac_check, switch_cost_kw=switch_cost, loss_price_per_mwh=loss_price,
