@@ -140,3 +140,21 @@ def test_profile_draws_the_scenario_of_least_voltage_margin(
     assert max(highs) == pytest.approx(row["opendss_max_voltage_pu"], abs=1e-9)
     voltages = _section(html, "voltages")
     assert "<img" in voltages and "Scenario a_heavy of the 3" in voltages
+
+
+def test_no_ac_check_cards_give_the_feedbacks_opendss_losses(tmp_path: Path) -> None:
+    """``--no-ac-check`` with the voltage feedback: the feedback solved the base topology and
+    the kept answer in OpenDSS in every scenario, so the summary's cards give their weighted
+    losses and the reduction (read from result.json's feedback rows); before, the cards
+    showed "-" for both although the numbers were in the same file."""
+    _, result, html = _run(tmp_path, "--no-ac-check")
+    fb = result["voltage_feedback"]
+    assert "expected_losses_kw" not in result["scenarios"]  # the premise: no check
+    base = fb["iterations"][0]
+    kept = fb["iterations"][fb["kept_iteration"]]
+    assert base["topology"] == "base" and kept["open_switches"] == result["open_switches"]
+    summary = _section(html, "summary")
+    before, after = base["opendss_expected_losses_kw"], kept["opendss_expected_losses_kw"]
+    assert f"{before:.2f} kW" in summary and f"{after:.2f} kW" in summary
+    assert f"{(before - after) / before * 100:.2f} %" in summary
+    assert "in the voltage feedback" in summary

@@ -293,21 +293,32 @@ def _scenario_cards(r: Mapping[str, Any], sc: Mapping[str, Any]) -> list[tuple[s
     the lowest voltage of any scenario and the per-scenario check's verdict."""
     before, after = _finite(sc.get("base_expected_losses_kw")), _finite(
         sc.get("expected_losses_kw"))
+    where = "OpenDSS"
+    fb = r.get("voltage_feedback") or {}
+    its = fb.get("iterations") or []
+    if before is None and after is None and fb.get("enabled") and its:
+        # --no-ac-check: the voltage feedback solved the base and the kept answer in OpenDSS
+        # (controls off, as the check does), so their weighted losses are known all the same
+        before = _finite(its[0].get("opendss_expected_losses_kw")) \
+            if its[0].get("topology") == "base" else None
+        k = fb.get("kept_iteration")
+        after = _finite(its[k].get("opendss_expected_losses_kw")) \
+            if isinstance(k, int) and 0 <= k < len(its) else None
+        where = "OpenDSS, in the voltage feedback"
     reduction = (before - after) / before * 100 if before and after is not None else None
     rows = _scenario_rows(sc)
     broken = scenarios_broken(r)
     n = len(rows)
     check = ("-" if broken is None else f"passed in all {n} scenarios" if not broken
              else f"limits broken in {', '.join(broken)}")
-    fb = r.get("voltage_feedback") or {}
     if broken is None and r.get("has_solution") and fb.get("enabled"):  # --no-ac-check
         check = "none; feedback: " + ("within the voltage limits" if fb.get(
             "within_voltage_limits") else "voltage limits broken")
     low = [v for v in (_finite(row.get("opendss_min_voltage_pu")) for row in rows)
            if v is not None]
     return [
-        ("expected losses before (OpenDSS, base topology)", fmt(before, ".2f", " kW")),
-        ("expected losses after (OpenDSS)", fmt(after, ".2f", " kW")),
+        (f"expected losses before ({where}, base topology)", fmt(before, ".2f", " kW")),
+        (f"expected losses after ({where})", fmt(after, ".2f", " kW")),
         ("reduction", fmt(reduction, ".2f", " %")),
         ("expected loss proxy (LinDist3Flow)", fmt(r.get("loss_proxy_kw"), ".2f", " kW")),
         (f"lowest voltage after (OpenDSS, {n} scenarios)",
