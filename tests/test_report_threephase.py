@@ -325,3 +325,28 @@ def test_lengths_without_a_unit_are_plotted_as_the_files_numbers() -> None:
     assert "without one" in fig.axes[-1].get_xlabel()
     grid13 = report_grid(load_three_phase("ieee13"), set(), set())
     assert grid13["length_unit"] == "m"
+
+
+def test_no_ac_check_summary_gives_the_feedbacks_opendss_losses(tmp_path: Path) -> None:
+    """``--no-ac-check`` (the voltage feedback on): the feedback solved the base case and the
+    kept answer in OpenDSS, so the summary gives those losses and the reduction, labelled as
+    the feedback's; before, "losses before" and "losses after" were "-"."""
+    feeder = moved_tie_feeder(tmp_path)
+    out = tmp_path / "out"
+    code, text = run(["solve", str(feeder), "--time-limit", "30", "--no-ac-check",
+                      "--out", str(out), "--quiet"])
+    assert code == 0, text
+    doc = json.loads((out / "result.json").read_text())
+    fb = doc["voltage_feedback"]
+    assert not doc.get("ac_check") and doc.get("base_losses_kw") is None  # the premise
+    base, kept = fb["iterations"][0], fb["iterations"][fb["kept_iteration"]]
+    assert base["topology"] == "base" and kept["open_switches"] == doc["open_switches"]
+    before, after = base["opendss_losses_kw"], kept["opendss_losses_kw"]
+    assert before > after  # the tie moved back: the answer loses less than the base case
+    page = (out / "report.html").read_text()
+    m = re.search(r'<section id="summary">(.*?)</section>', page, re.S)
+    assert m is not None
+    summary = m.group(1)
+    assert f"{before:.2f} kW" in summary and f"{after:.2f} kW" in summary
+    assert f"{(before - after) / before * 100:.2f} %" in summary
+    assert "in the voltage feedback" in summary

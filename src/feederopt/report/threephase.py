@@ -295,15 +295,8 @@ def _scenario_cards(r: Mapping[str, Any], sc: Mapping[str, Any]) -> list[tuple[s
         sc.get("expected_losses_kw"))
     where = "OpenDSS"
     fb = r.get("voltage_feedback") or {}
-    its = fb.get("iterations") or []
-    if before is None and after is None and fb.get("enabled") and its:
-        # --no-ac-check: the voltage feedback solved the base and the kept answer in OpenDSS
-        # (controls off, as the check does), so their weighted losses are known all the same
-        before = _finite(its[0].get("opendss_expected_losses_kw")) \
-            if its[0].get("topology") == "base" else None
-        k = fb.get("kept_iteration")
-        after = _finite(its[k].get("opendss_expected_losses_kw")) \
-            if isinstance(k, int) and 0 <= k < len(its) else None
+    if before is None and after is None and fb.get("enabled"):
+        before, after = _feedback_losses(r, "opendss_expected_losses_kw")
         where = "OpenDSS, in the voltage feedback"
     reduction = (before - after) / before * 100 if before and after is not None else None
     rows = _scenario_rows(sc)
@@ -332,6 +325,10 @@ def summary_section(r: Mapping[str, Any]) -> str:
     ac = r.get("ac_check") or {}
     sc = _scenarios(r)
     before, after = _finite(r.get("base_losses_kw")), _finite(ac.get("losses_kw"))
+    where = "OpenDSS"
+    if not ac and before is None and (r.get("voltage_feedback") or {}).get("enabled"):
+        before, after = _feedback_losses(r, "opendss_losses_kw")
+        where = "OpenDSS, in the voltage feedback"
     reduction = (before - after) / before * 100 if before and after is not None else None
     passed = ac.get("passed")
     check = ("-" if passed is None else "passed" if passed else "not passed") + (
@@ -341,8 +338,8 @@ def summary_section(r: Mapping[str, Any]) -> str:
         check = "none; feedback: " + ("within the voltage limits" if fb.get(
             "within_voltage_limits") else "voltage limits broken")
     cards = [
-        ("losses before (OpenDSS, base case)", fmt(before, ".2f", " kW")),
-        ("losses after (OpenDSS)", fmt(after, ".2f", " kW")),
+        (f"losses before ({where}, base case)", fmt(before, ".2f", " kW")),
+        (f"losses after ({where})", fmt(after, ".2f", " kW")),
         ("reduction", fmt(reduction, ".2f", " %")),
         ("loss proxy (LinDist3Flow)", fmt(r.get("loss_proxy_kw"), ".2f", " kW")),
         ("lowest voltage after (OpenDSS)", fmt(_min_over(ac.get("min_voltage_pu")), ".4f",
@@ -376,7 +373,7 @@ def summary_section(r: Mapping[str, Any]) -> str:
         ("LinDist3Flow voltage range (the model)",
          f"{fmt(r.get('lindist3flow_min_voltage_pu'), '.4f')} - "
          f"{fmt(r.get('lindist3flow_max_voltage_pu'), '.4f')} p.u."),
-        ("losses before (OpenDSS, base case)", fmt(before, ".3f", " kW")),
+        (f"losses before ({where}, base case)", fmt(before, ".3f", " kW")),
         ("load not served in the base case", fmt(r.get("base_unserved_load_kw"), ".3f", " kW")),
         ("current ratings", "ignored (--no-thermal-limits)" if r.get("thermal_limits") is False
          else "the lines' ratings" + (f" at {fmt(loading, 'g', ' %')}" if loading else "")),
@@ -396,9 +393,11 @@ def summary_section(r: Mapping[str, Any]) -> str:
                 "LinDist3Flow voltage range (the model, all scenarios)",
                 f"{fmt(min(lo) if lo else None, '.4f')} - "
                 f"{fmt(max(hi) if hi else None, '.4f')} p.u."),
-            "losses before (OpenDSS, base case)": (
-                "expected losses before (OpenDSS, base topology)",
-                fmt(sc.get("base_expected_losses_kw"), ".3f", " kW")),
+            f"losses before ({where}, base case)": (
+                f"expected losses before ({where}, base topology)", fmt(
+                    sc.get("base_expected_losses_kw") if "base_expected_losses_kw" in sc
+                    else _feedback_losses(r, "opendss_expected_losses_kw")[0], ".3f",
+                    " kW")),
         }
         rows = [rename.get(k, (k, v)) for k, v in rows
                 if k not in ("of it on the source's impedance (not in OpenDSS's losses)",
@@ -624,6 +623,19 @@ def _feedback_answer(r: Mapping[str, Any]) -> Mapping[str, Any] | None:
         return None
     row = rows[k]
     return row if isinstance(row, Mapping) else None
+
+
+def _feedback_losses(r: Mapping[str, Any], key: str) -> tuple[float | None, float | None]:
+    """OpenDSS's losses (``key``: ``opendss_losses_kw``, or ``opendss_expected_losses_kw``
+    weighted over the scenarios) of the base topology and of the kept answer as the voltage
+    feedback solved them (controls off, as the check does): with ``--no-ac-check`` the only
+    OpenDSS figures of the run. None where the feedback has no such row."""
+    rows = (r.get("voltage_feedback") or {}).get("iterations") or []
+    base = rows[0] if rows and isinstance(rows[0], Mapping) \
+        and rows[0].get("topology") == "base" else None
+    kept = _feedback_answer(r)
+    return (_finite(base.get(key)) if base is not None else None,
+            _finite(kept.get(key)) if kept is not None else None)
 
 
 def feedback_section(r: Mapping[str, Any]) -> str:
