@@ -1,12 +1,14 @@
 """The voltage feedback of the three-phase solve (:mod:`feederopt.api_threephase`): the MILP's
-voltage limits corrected by OpenDSS's power flow, to a fixed point, for one operating point
-(:func:`_voltage_feedback`) and for scenarios (:func:`_scenario_feedback`)."""
+voltage limits corrected by OpenDSS's power flow, to a fixed point (:func:`feedback_loop`),
+for one operating point (:func:`_voltage_feedback`) and for scenarios
+(:func:`_scenario_feedback`)."""
 
 from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from feederopt.algorithms.threephase import (
     Tangents,
@@ -24,10 +26,16 @@ from feederopt.validation.opendss import DEAD_PU, OpenDSSSolution, solve_opendss
 #: Most MILP solves of the voltage feedback (:func:`_voltage_feedback`).
 FEEDBACK_ITERATIONS = 4
 
+#: The offsets of :func:`feedback_loop` (one operating point's, or one per scenario).
+Offsets = TypeVar("Offsets")
+#: The loss tangents that one MILP of :func:`feedback_loop` hands to the next.
+TangentSet = TypeVar("TangentSet")
+#: OpenDSS's solutions of one topology: one per operating point (scenario).
+Solutions = list[OpenDSSSolution]
+
 
 def _num(value: float | None) -> float | None:
     return float(value) if value is not None and math.isfinite(value) else None
-
 
 
 def voltage_offsets(flow: ThreePhaseFlow, sol: OpenDSSSolution) -> dict[str, float]:
@@ -41,6 +49,104 @@ def _range(sol: OpenDSSSolution) -> tuple[float | None, float | None]:
     lo = min(sol.min_voltage_pu.values()) if sol.min_voltage_pu else math.nan
     hi = max(sol.max_voltage_pu.values()) if sol.max_voltage_pu else math.nan
     return _num(lo), _num(hi)
+
+
+def _margin(sol: OpenDSSSolution, net: ThreePhaseNetwork) -> float:
+    """The least distance [p.u.] of an energised node's OpenDSS voltage to its limits
+    (negative: a limit broken)."""
+    lim = {r["id"]: (r["v_min_pu"], r["v_max_pu"]) for r in net.buses.iter_rows(named=True)}
+    out = math.inf
+    for node, v in sol.voltages_pu.items():
+        bus = node.rsplit(".", 1)[0]
+        if v >= DEAD_PU and bus in lim:
+            out = min(out, v - lim[bus][0], lim[bus][1] - v)
+    return out
+
+
+def feedback_loop(
+        milp: Callable[[Offsets, TangentSet, float], tuple[ThreePhaseTopology, TangentSet]],
+        opendss: Callable[[ThreePhaseTopology], Solutions],
+        next_offsets: Callable[[ThreePhaseTopology, Solutions], Offsets],
+        answer_row: Callable[[ThreePhaseTopology, Offsets, Solutions | None], dict[str, Any]],
+        loss: Callable[[ThreePhaseTopology, Solutions], float], *,
+        offsets: Offsets, tangents: TangentSet, iterations: list[dict[str, Any]],
+        base_open: list[str], time_limit_s: float, max_iterations: int, t0: float,
+        record: dict[str, Any], feedback: bool = True,
+) -> tuple[ThreePhaseTopology, Solutions | None, dict[str, Any]]:
+    """The fixed point of the voltage feedback (:func:`_voltage_feedback`,
+    :func:`_scenario_feedback`), on callables.
+
+    Each round solves the MILP, ``milp(offsets, tangents, seconds)`` (its topology and the loss
+    tangents for the next round), with the time limit left since ``t0`` (at least 1 s of it,
+    never more than ``time_limit_s``), and OpenDSS at the answer, ``opendss(topo)`` (one
+    solution per operating point; a topology already solved is not solved again), whose
+    solutions give the next offsets, ``next_offsets(topo, sols)``. It stops when the time runs
+    out (after an answer), when the MILP has no answer, when a topology repeats (``base_open``
+    or an earlier answer: its offsets were used already, so the next MILP is the same), when
+    OpenDSS does not converge (in some operating point), or after ``max_iterations`` MILPs.
+    Without ``feedback``, one MILP and no OpenDSS (stopped: "no feedback").
+
+    Each MILP appends ``answer_row(topo, offsets it had, sols or None without OpenDSS)`` to
+    ``iterations`` (which holds the base case's rows, if any). Of the answers, the one of
+    least ``loss(topo, sols)`` among those that OpenDSS finds within the voltage limits with
+    every load served in every operating point is kept; when none is, the last answer; without
+    one, the last MILP's topology (and None for its solutions). The kept topology's
+    ``solve_time_s`` becomes the time of all the MILPs.
+
+    Returns the kept topology, its OpenDSS solutions and ``record`` followed by
+    ``iterations``, ``kept_iteration`` (the first answer row of the kept topology; None
+    without OpenDSS's solutions of it), ``stopped``, ``within_voltage_limits`` (some answer
+    is), ``milp_time_s`` and ``time_s`` (since ``t0``)."""
+    seen = {frozenset(base_open)}
+    answers: list[tuple[ThreePhaseTopology, Solutions]] = []
+    last: ThreePhaseTopology | None = None
+    milp_s = 0.0
+    stopped = "iteration cap" if feedback else "no feedback"
+    for _ in range(max(1, max_iterations) if feedback else 1):
+        left = time_limit_s - (time.perf_counter() - t0)
+        if left <= 0 and answers:
+            stopped = "time limit"
+            break
+        # the base case's OpenDSS solve counts in the budget: a MILP gets at least 1 s of
+        # it, but never more than the whole time limit (--time-limit 0.01 ran 1 s)
+        topo, tangents = milp(offsets, tangents, max(left, min(1.0, time_limit_s)))
+        milp_s += topo.solve_time_s
+        last = topo
+        if topo.flow is None:
+            iterations.append(answer_row(topo, offsets, None))
+            stopped = "no answer"
+            break
+        if not feedback:
+            iterations.append(answer_row(topo, offsets, None))
+            break
+        key = frozenset(topo.open_switches)
+        known = next((sols for t, sols in answers if frozenset(t.open_switches) == key), None)
+        sols = known or opendss(topo)
+        iterations.append(answer_row(topo, offsets, sols))
+        answers.append((topo, sols))
+        if key in seen:
+            stopped = "topology repeated"
+            break
+        if not all(x.converged for x in sols):  # no offsets to take from it
+            stopped = "OpenDSS did not converge"
+            break
+        seen.add(key)
+        offsets = next_offsets(topo, sols)
+    good = [(t, x) for t, x in answers if all(y.within_voltage_limits and y.passed for y in x)]
+    kept: Solutions | None
+    if good:
+        keep, kept = min(good, key=lambda tx: loss(*tx))
+    elif answers:
+        keep, kept = answers[-1]
+    else:
+        assert last is not None
+        keep, kept = last, None
+    keep.solve_time_s = milp_s
+    chosen = next((k for k, r in enumerate(iterations) if r["topology"] == "answer"
+                   and r["open_switches"] == keep.open_switches), None) if kept else None
+    return keep, kept, {**record, "iterations": iterations, "kept_iteration": chosen,
+                        "stopped": stopped, "within_voltage_limits": bool(good),
+                        "milp_time_s": milp_s, "time_s": time.perf_counter() - t0}
 
 
 def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: list[str], *,
@@ -63,7 +169,7 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
     base case's LinDist3Flow has no solution, a load that it leaves unfed, the first MILP has
     the limits unshifted.) Of the answers, the one with the least OpenDSS losses among those
     that OpenDSS finds within the limits (and with every load served) is kept; when none is,
-    the last answer.
+    the last answer. The loop is :func:`feedback_loop`'s.
 
     This is the linearised model corrected by the AC power flow at the present operating
     point, the zeroth-order (offset) form of the fixed point used in feedback optimisation of
@@ -92,81 +198,61 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
         "lindist3flow_min_voltage_pu": _num(flow0.min_voltage_pu) if flow0 else None,
         "lindist3flow_max_voltage_pu": _num(flow0.max_voltage_pu) if flow0 else None,
     }]
-    offsets = voltage_offsets(flow0, base) if flow0 else {}
-    seen = {frozenset(base_open)}
-    answers: list[tuple[ThreePhaseTopology, OpenDSSSolution]] = []
-    last: ThreePhaseTopology | None = None
-    milp_s = 0.0
-    tangents: list[Tangents] = []  # the loss tangents found so far, valid whatever the limits
-    stopped = "iteration cap"
-    for _ in range(max(1, max_iterations)):
-        left = time_limit_s - (time.perf_counter() - t0)
-        if left <= 0 and answers:
-            stopped = "time limit"
-            break
-        big = max(abs(d) for d in offsets.values()) if offsets else 0.0
-        # the base case's OpenDSS solve counts in the budget: a MILP gets at least 1 s of
-        # it, but never more than the whole time limit (--time-limit 0.01 ran 1 s)
-        topo = reconfigure_three_phase(net, time_limit_s=max(left, min(1.0, time_limit_s)),
-                                       gap=gap,
+
+    def milp(offsets: dict[str, float], tangents: list[Tangents], seconds: float,
+             ) -> tuple[ThreePhaseTopology, list[Tangents]]:
+        topo = reconfigure_three_phase(net, time_limit_s=seconds, gap=gap,
                                        thermal_limits=thermal_limits,
                                        max_loading_percent=max_loading_percent,
                                        voltage_offsets=offsets, tangents=tangents,
                                        switch_cost_kw=switch_cost_kw)
-        milp_s += topo.solve_time_s
-        tangents = topo.tangents or tangents
-        last = topo
+        # the loss tangents found so far, valid whatever the limits
+        return topo, topo.tangents or tangents
+
+    def opendss(topo: ThreePhaseTopology) -> Solutions:
+        assert topo.flow is not None
+        return [solve_opendss(net, open_switches=set(topo.open_switches),
+                              floating_buses=floating, model_voltages=topo.flow.voltages_pu,
+                              with_controls=False)]
+
+    def next_offsets(topo: ThreePhaseTopology, sols: Solutions) -> dict[str, float]:
+        assert topo.flow is not None
+        return voltage_offsets(topo.flow, sols[0])
+
+    def answer_row(topo: ThreePhaseTopology, offsets: dict[str, float],
+                   sols: Solutions | None) -> dict[str, Any]:
+        big = max(abs(d) for d in offsets.values()) if offsets else 0.0
         row: dict[str, Any] = {"topology": "answer", "status": topo.status,
                                "max_offset_pu": _num(big), "milp_time_s": topo.solve_time_s}
-        if topo.flow is None:
-            iterations.append({**row, "open_switches": None})
-            stopped = "no answer"
-            break
-        key = frozenset(topo.open_switches)
-        known = next((sol for t, sol in answers if frozenset(t.open_switches) == key), None)
-        sol = known or solve_opendss(net, open_switches=set(key), floating_buses=floating,
-                                     model_voltages=topo.flow.voltages_pu,
-                                     with_controls=False)
+        if sols is None or topo.flow is None:
+            return {**row, "open_switches": None}
+        sol = sols[0]
         lo, hi = _range(sol)
-        iterations.append({
+        return {
             **row, "open_switches": topo.open_switches,
             "opendss_losses_kw": _num(sol.losses_kw), "opendss_min_voltage_pu": lo,
             "opendss_max_voltage_pu": hi, "within_voltage_limits": sol.within_voltage_limits,
             "passed": sol.passed,
             "lindist3flow_min_voltage_pu": _num(topo.flow.min_voltage_pu),
             "lindist3flow_max_voltage_pu": _num(topo.flow.max_voltage_pu),
-        })
-        answers.append((topo, sol))
-        if key in seen:
-            stopped = "topology repeated"
-            break
-        if not sol.converged:  # no offsets to take from it
-            stopped = "OpenDSS did not converge"
-            break
-        seen.add(key)
-        offsets = voltage_offsets(topo.flow, sol)
-    good = [(t, s) for t, s in answers if s.within_voltage_limits and s.passed]
-    if good:
-        # with a switching cost, the least OpenDSS losses plus the answer's switching cost
-        keep, kept = min(good, key=lambda ts: ts[1].losses_kw + ts[0].switching_cost_kw)
-    elif answers:
-        keep, kept = answers[-1]
-    else:
-        assert last is not None
-        keep, kept = last, None
-        if keep.reason.startswith("infeasible: no radial topology keeps every voltage"):
-            keep.reason += (", with the limits shifted by OpenDSS's offsets (V_OpenDSS - "
-                            "V_LinDist3Flow at the base case); --no-voltage-feedback holds the "
-                            "lossless model's voltages to the limits instead")
-    keep.solve_time_s = milp_s
-    chosen_at = next((k for k, row in enumerate(iterations)
-                      if row["topology"] == "answer" and kept is not None
-                      and row["open_switches"] == keep.open_switches), None)
-    record = {"enabled": True, "iterations": iterations, "kept_iteration": chosen_at,
-              "stopped": stopped, "within_voltage_limits": bool(good),
-              "milp_time_s": milp_s, "time_s": time.perf_counter() - t0}
-    return keep, base, kept, record
+        }
 
+    def loss(topo: ThreePhaseTopology, sols: Solutions) -> float:
+        # with a switching cost, the least OpenDSS losses plus the answer's switching cost
+        return sols[0].losses_kw + topo.switching_cost_kw
+
+    no_tangents: list[Tangents] = []
+    keep, kept, record = feedback_loop(
+        milp, opendss, next_offsets, answer_row, loss,
+        offsets=voltage_offsets(flow0, base) if flow0 else {}, tangents=no_tangents,
+        iterations=iterations, base_open=base_open, time_limit_s=time_limit_s,
+        max_iterations=max_iterations, t0=t0, record={"enabled": True})
+    if kept is None and keep.reason.startswith(
+            "infeasible: no radial topology keeps every voltage"):
+        keep.reason += (", with the limits shifted by OpenDSS's offsets (V_OpenDSS - "
+                        "V_LinDist3Flow at the base case); --no-voltage-feedback holds the "
+                        "lossless model's voltages to the limits instead")
+    return keep, base, kept[0] if kept is not None else None, record
 
 
 def _scenario_opendss(net: ThreePhaseNetwork, rows: ScenarioRows, s: int,
@@ -182,18 +268,6 @@ def _scenario_opendss(net: ThreePhaseNetwork, rows: ScenarioRows, s: int,
                          with_controls=with_controls)
 
 
-def _margin(sol: OpenDSSSolution, net: ThreePhaseNetwork) -> float:
-    """The least distance [p.u.] of an energised node's OpenDSS voltage to its limits
-    (negative: a limit broken)."""
-    lim = {r["id"]: (r["v_min_pu"], r["v_max_pu"]) for r in net.buses.iter_rows(named=True)}
-    out = math.inf
-    for node, v in sol.voltages_pu.items():
-        bus = node.rsplit(".", 1)[0]
-        if v >= DEAD_PU and bus in lim:
-            out = min(out, v - lim[bus][0], lim[bus][1] - v)
-    return out
-
-
 def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
                        floating: set[str], base_open: list[str], *, time_limit_s: float,
                        gap: float, thermal_limits: bool, max_loading_percent: float | None,
@@ -207,9 +281,9 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
     each answer) and shift that scenario's limits. It stops as :func:`_voltage_feedback`
     does; of the answers, the one with the least weighted OpenDSS losses plus switching cost
     among those within the limits (and serving every load) in every scenario is kept, else
-    the last. Without ``feedback``, one MILP with the lossless limits. Returns the kept
-    topology, OpenDSS's solutions of it per scenario (None when not solved here) and the
-    record for the JSON."""
+    the last. Without ``feedback``, one MILP with the lossless limits. The loop is
+    :func:`feedback_loop`'s. Returns the kept topology, OpenDSS's solutions of it per
+    scenario (None when not solved here) and the record for the JSON."""
     t0 = time.perf_counter()
     w = rows.weights
     offsets: list[dict[str, float]] = [{} for _ in nets]
@@ -231,71 +305,42 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
                 wi * x.losses_kw for wi, x in zip(w, bases, strict=True)))),
             "within_voltage_limits": all(x.within_voltage_limits for x in bases),
             "passed": all(x.passed for x in bases)})
-    seen = {frozenset(base_open)}
-    answers: list[tuple[ThreePhaseTopology, list[OpenDSSSolution]]] = []
-    tangents: list[list[Tangents]] | None = None
-    last: ThreePhaseTopology | None = None
-    milp_s = 0.0
-    stopped = "iteration cap" if feedback else "no feedback"
-    for _ in range(max(1, max_iterations) if feedback else 1):
-        left = time_limit_s - (time.perf_counter() - t0)
-        if left <= 0 and answers:
-            stopped = "time limit"
-            break
+
+    def milp(offsets: list[dict[str, float]], tangents: list[list[Tangents]] | None,
+             seconds: float) -> tuple[ThreePhaseTopology, list[list[Tangents]] | None]:
         topo = reconfigure_three_phase_scenarios(
-            nets, w, time_limit_s=max(left, min(1.0, time_limit_s)), gap=gap,
+            nets, w, time_limit_s=seconds, gap=gap,
             thermal_limits=thermal_limits, max_loading_percent=max_loading_percent,
             voltage_offsets=offsets,
             tangents=tangents, switch_cost_kw=switch_cost_kw, names=rows.names)
-        milp_s += topo.solve_time_s
-        tangents = topo.scenario_tangents or tangents
-        last = topo
+        return topo, topo.scenario_tangents or tangents
+
+    def opendss(topo: ThreePhaseTopology) -> Solutions:
+        return [_scenario_opendss(nets[0], rows, s, set(topo.open_switches), floating,
+                                  topo.scenario_flows[s].voltages_pu)
+                for s in range(len(nets))]
+
+    def next_offsets(topo: ThreePhaseTopology, sols: Solutions) -> list[dict[str, float]]:
+        return [voltage_offsets(f, x) for f, x in zip(topo.scenario_flows, sols, strict=True)]
+
+    def answer_row(topo: ThreePhaseTopology, offsets: list[dict[str, float]],
+                   sols: Solutions | None) -> dict[str, Any]:
         row: dict[str, Any] = {"topology": "answer", "status": topo.status,
                                "milp_time_s": topo.solve_time_s,
                                "open_switches": topo.open_switches if topo.flow else None}
-        if topo.flow is None:
-            iterations.append(row)
-            stopped = "no answer"
-            break
-        if not feedback:
-            iterations.append(row)
-            break
-        key = frozenset(topo.open_switches)
-        known = next((sols for t, sols in answers if frozenset(t.open_switches) == key), None)
-        sols = known or [_scenario_opendss(nets[0], rows, s, set(key), floating,
-                                           topo.scenario_flows[s].voltages_pu)
-                         for s in range(len(nets))]
-        row["opendss_expected_losses_kw"] = _num(float(sum(
-            wi * x.losses_kw for wi, x in zip(w, sols, strict=True))))
-        row["within_voltage_limits"] = all(x.within_voltage_limits for x in sols)
-        row["passed"] = all(x.passed for x in sols)
-        iterations.append(row)
-        answers.append((topo, sols))
-        if key in seen:
-            stopped = "topology repeated"
-            break
-        if not all(x.converged for x in sols):
-            stopped = "OpenDSS did not converge"
-            break
-        seen.add(key)
-        offsets = [voltage_offsets(f, x) for f, x in zip(topo.scenario_flows, sols, strict=True)]
-    good = [(t, x) for t, x in answers
-            if all(y.within_voltage_limits and y.passed for y in x)]
-    kept: list[OpenDSSSolution] | None
-    if good:
-        keep, kept = min(good, key=lambda tx: sum(
-            wi * y.losses_kw for wi, y in zip(w, tx[1], strict=True)) + tx[0].switching_cost_kw)
-    elif answers:
-        keep, kept = answers[-1]
-    else:
-        assert last is not None
-        keep, kept = last, None
-    keep.solve_time_s = milp_s
-    chosen = next((k for k, r in enumerate(iterations) if r["topology"] == "answer"
-                   and r["open_switches"] == keep.open_switches), None) if kept else None
-    record = {"enabled": feedback, "per_scenario": True, "iterations": iterations,
-              "kept_iteration": chosen, "stopped": stopped, "within_voltage_limits": bool(good),
-              "milp_time_s": milp_s, "time_s": time.perf_counter() - t0}
-    return keep, kept, record
+        if sols is not None:
+            row["opendss_expected_losses_kw"] = _num(float(sum(
+                wi * x.losses_kw for wi, x in zip(w, sols, strict=True))))
+            row["within_voltage_limits"] = all(x.within_voltage_limits for x in sols)
+            row["passed"] = all(x.passed for x in sols)
+        return row
 
+    def loss(topo: ThreePhaseTopology, sols: Solutions) -> float:
+        return sum(wi * y.losses_kw for wi, y in zip(w, sols, strict=True)) \
+            + topo.switching_cost_kw
 
+    return feedback_loop(
+        milp, opendss, next_offsets, answer_row, loss, offsets=offsets, tangents=None,
+        iterations=iterations, base_open=base_open, time_limit_s=time_limit_s,
+        max_iterations=max_iterations, t0=t0,
+        record={"enabled": feedback, "per_scenario": True}, feedback=feedback)
