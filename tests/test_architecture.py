@@ -38,6 +38,7 @@ ALIASES = {
     "_version": "errors",  # a constant that every layer may read
     "feederopt": "api",  # the package root re-exports the api
     "api_threephase": "api",
+    "api_threephase_feedback": "api",
     "api_partition": "api",
     "api_resilience": "api",
     "api_schedule": "api",

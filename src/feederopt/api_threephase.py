@@ -16,13 +16,20 @@ import numpy as np
 import polars as pl
 
 from feederopt.algorithms.threephase import (
-    Tangents,
-    ThreePhaseFlow,
     ThreePhaseTopology,
     lindist3flow_power_flow,
     reconfigure_three_phase,
-    reconfigure_three_phase_scenarios,
 )
+from feederopt.api_threephase_feedback import (
+    FEEDBACK_ITERATIONS,
+    _margin,
+    _num,
+    _range,
+    _scenario_feedback,
+    _scenario_opendss,
+    _voltage_feedback,
+)
+from feederopt.api_threephase_feedback import voltage_offsets as voltage_offsets
 from feederopt.cases import load_three_phase
 from feederopt.errors import InputError, Problem, ProblemKind, SolverError
 from feederopt.io.scenarios import (
@@ -42,18 +49,10 @@ from feederopt.options import (
     voltage_limit_problems,
 )
 from feederopt.validation.opendss import (
-    DEAD_PU,
     OpenDSSSolution,
     max_voltage_error,
     solve_opendss,
 )
-
-#: Most MILP solves of the voltage feedback (:func:`_voltage_feedback`).
-FEEDBACK_ITERATIONS = 4
-
-
-def _num(value: float | None) -> float | None:
-    return float(value) if value is not None and math.isfinite(value) else None
 
 
 def _names(ids: list[str], most: int = 8) -> str:
@@ -141,144 +140,6 @@ def _limits_used(net: ThreePhaseNetwork, given: bool) -> dict[str, Any]:
         out[col] = float(vals[0]) if len(vals) == 1 else {"min": float(vals[0]),
                                                           "max": float(vals[-1])}
     return out
-
-
-def voltage_offsets(flow: ThreePhaseFlow, sol: OpenDSSSolution) -> dict[str, float]:
-    """``d_n = V_OpenDSS,n - V_LinDist3Flow,n`` [p.u.] at every node that both have and that
-    OpenDSS energises (comparable voltages at three-wire buses)."""
-    live = {k: v for k, v in sol.voltages_pu.items() if v >= DEAD_PU}
-    return {k: live[k] - v for k, v in flow.voltages_pu.items() if k in live}
-
-
-def _range(sol: OpenDSSSolution) -> tuple[float | None, float | None]:
-    lo = min(sol.min_voltage_pu.values()) if sol.min_voltage_pu else math.nan
-    hi = max(sol.max_voltage_pu.values()) if sol.max_voltage_pu else math.nan
-    return _num(lo), _num(hi)
-
-
-def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: list[str], *,
-                      time_limit_s: float, gap: float, thermal_limits: bool,
-                      max_loading_percent: float | None, max_iterations: int,
-                      switch_cost_kw: float = 0.0,
-                      ) -> tuple[ThreePhaseTopology, OpenDSSSolution, OpenDSSSolution | None,
-                                 dict[str, Any]]:
-    """The MILP's voltage limits corrected by OpenDSS's power flow, to a fixed point.
-
-    LinDist3Flow is lossless, so its voltages miss the drops of the losses (and what else the
-    model leaves out): on IEEE 8500 by 0.08 p.u. With the offsets ``d_n = V_OpenDSS,n -
-    V_LinDist3Flow,n`` measured at a topology (first the base case, then each answer) the MILP
-    is solved with the limits shifted to ``[v_min - d_n, v_max - d_n]``
-    (:func:`feederopt.algorithms.threephase.shift_voltage_limits`, on ``w = V^2``), so that its
-    prediction ``V_LinDist3Flow,n + d_n`` of OpenDSS's voltage keeps the limits; OpenDSS solves
-    the answer, which gives the next offsets. It stops when a topology repeats (its offsets
-    were used already, so the next MILP is the same), after ``max_iterations`` MILPs, when the
-    time runs out, when the MILP has no answer or when OpenDSS does not converge. (When the
-    base case's LinDist3Flow has no solution, a load that it leaves unfed, the first MILP has
-    the limits unshifted.) Of the answers, the one with the least OpenDSS losses among those
-    that OpenDSS finds within the limits (and with every load served) is kept; when none is,
-    the last answer.
-
-    This is the linearised model corrected by the AC power flow at the present operating
-    point, the zeroth-order (offset) form of the fixed point used in feedback optimisation of
-    distribution grids: the linear model about a measured operating point (S. Bolognani and F.
-    Dörfler, "Fast power system analysis via implicit linearization of the power flow
-    manifold", Allerton 2015) and the measured voltages in place of the model's in the voltage
-    constraints (E. Dall'Anese and A. Simonetto, "Optimal power flow pursuit", IEEE Trans.
-    Smart Grid 9(2), 2018). Only the offset is corrected, not the sensitivities, so it is a
-    heuristic: a topology's offsets differ from another's, which the iterations measure.
-
-    Returns the kept topology, OpenDSS's base-case solution (controls off), OpenDSS's
-    solution of the kept topology (None without one) and the record for the JSON."""
-    t0 = time.perf_counter()
-    try:
-        flow0: ThreePhaseFlow | None = lindist3flow_power_flow(net)
-    except SolverError:  # the base case leaves a load unfed: no offsets to start from
-        flow0 = None
-    base = solve_opendss(net, floating_buses=floating,
-                         model_voltages=flow0.voltages_pu if flow0 else None,
-                         with_controls=False)
-    lo, hi = _range(base)
-    iterations: list[dict[str, Any]] = [{
-        "topology": "base", "open_switches": sorted(base_open),
-        "opendss_losses_kw": _num(base.losses_kw), "opendss_min_voltage_pu": lo,
-        "opendss_max_voltage_pu": hi, "within_voltage_limits": base.within_voltage_limits,
-        "lindist3flow_min_voltage_pu": _num(flow0.min_voltage_pu) if flow0 else None,
-        "lindist3flow_max_voltage_pu": _num(flow0.max_voltage_pu) if flow0 else None,
-    }]
-    offsets = voltage_offsets(flow0, base) if flow0 else {}
-    seen = {frozenset(base_open)}
-    answers: list[tuple[ThreePhaseTopology, OpenDSSSolution]] = []
-    last: ThreePhaseTopology | None = None
-    milp_s = 0.0
-    tangents: list[Tangents] = []  # the loss tangents found so far, valid whatever the limits
-    stopped = "iteration cap"
-    for _ in range(max(1, max_iterations)):
-        left = time_limit_s - (time.perf_counter() - t0)
-        if left <= 0 and answers:
-            stopped = "time limit"
-            break
-        big = max(abs(d) for d in offsets.values()) if offsets else 0.0
-        # the base case's OpenDSS solve counts in the budget: a MILP gets at least 1 s of
-        # it, but never more than the whole time limit (--time-limit 0.01 ran 1 s)
-        topo = reconfigure_three_phase(net, time_limit_s=max(left, min(1.0, time_limit_s)),
-                                       gap=gap,
-                                       thermal_limits=thermal_limits,
-                                       max_loading_percent=max_loading_percent,
-                                       voltage_offsets=offsets, tangents=tangents,
-                                       switch_cost_kw=switch_cost_kw)
-        milp_s += topo.solve_time_s
-        tangents = topo.tangents or tangents
-        last = topo
-        row: dict[str, Any] = {"topology": "answer", "status": topo.status,
-                               "max_offset_pu": _num(big), "milp_time_s": topo.solve_time_s}
-        if topo.flow is None:
-            iterations.append({**row, "open_switches": None})
-            stopped = "no answer"
-            break
-        key = frozenset(topo.open_switches)
-        known = next((sol for t, sol in answers if frozenset(t.open_switches) == key), None)
-        sol = known or solve_opendss(net, open_switches=set(key), floating_buses=floating,
-                                     model_voltages=topo.flow.voltages_pu,
-                                     with_controls=False)
-        lo, hi = _range(sol)
-        iterations.append({
-            **row, "open_switches": topo.open_switches,
-            "opendss_losses_kw": _num(sol.losses_kw), "opendss_min_voltage_pu": lo,
-            "opendss_max_voltage_pu": hi, "within_voltage_limits": sol.within_voltage_limits,
-            "passed": sol.passed,
-            "lindist3flow_min_voltage_pu": _num(topo.flow.min_voltage_pu),
-            "lindist3flow_max_voltage_pu": _num(topo.flow.max_voltage_pu),
-        })
-        answers.append((topo, sol))
-        if key in seen:
-            stopped = "topology repeated"
-            break
-        if not sol.converged:  # no offsets to take from it
-            stopped = "OpenDSS did not converge"
-            break
-        seen.add(key)
-        offsets = voltage_offsets(topo.flow, sol)
-    good = [(t, s) for t, s in answers if s.within_voltage_limits and s.passed]
-    if good:
-        # with a switching cost, the least OpenDSS losses plus the answer's switching cost
-        keep, kept = min(good, key=lambda ts: ts[1].losses_kw + ts[0].switching_cost_kw)
-    elif answers:
-        keep, kept = answers[-1]
-    else:
-        assert last is not None
-        keep, kept = last, None
-        if keep.reason.startswith("infeasible: no radial topology keeps every voltage"):
-            keep.reason += (", with the limits shifted by OpenDSS's offsets (V_OpenDSS - "
-                            "V_LinDist3Flow at the base case); --no-voltage-feedback holds the "
-                            "lossless model's voltages to the limits instead")
-    keep.solve_time_s = milp_s
-    chosen_at = next((k for k, row in enumerate(iterations)
-                      if row["topology"] == "answer" and kept is not None
-                      and row["open_switches"] == keep.open_switches), None)
-    record = {"enabled": True, "iterations": iterations, "kept_iteration": chosen_at,
-              "stopped": stopped, "within_voltage_limits": bool(good),
-              "milp_time_s": milp_s, "time_s": time.perf_counter() - t0}
-    return keep, base, kept, record
 
 
 #: Most seconds the OpenDSS branch-exchange polish (:func:`opendss_branch_exchange`) runs.
@@ -755,136 +616,6 @@ def scenario_networks(net: ThreePhaseNetwork, rows: ScenarioRows) -> list[ThreeP
             new = pl.concat([new, pl.DataFrame(extra, schema=loads.schema)])
         out.append(net.replace_tables(loads=new))
     return out
-
-
-def _scenario_opendss(net: ThreePhaseNetwork, rows: ScenarioRows, s: int,
-                      open_switches: set[str] | None, floating: set[str],
-                      model_voltages: dict[str, float] | None,
-                      with_controls: bool = False) -> OpenDSSSolution:
-    """OpenDSS's power flow of scenario ``s``: the loads' totals edited, the bus rows added as
-    new loads (:func:`feederopt.validation.opendss.add_bus_load`)."""
-    loads = {f"Load.{k}": (p * 1000.0, q * 1000.0) for k, (p, q) in rows.loads[s].items()}
-    extra = {b: (p * 1000.0, q * 1000.0) for b, (p, q) in rows.buses[s].items()}
-    return solve_opendss(net, open_switches=open_switches, setpoints=loads, bus_loads=extra,
-                         floating_buses=floating, model_voltages=model_voltages,
-                         with_controls=with_controls)
-
-
-def _margin(sol: OpenDSSSolution, net: ThreePhaseNetwork) -> float:
-    """The least distance [p.u.] of an energised node's OpenDSS voltage to its limits
-    (negative: a limit broken)."""
-    lim = {r["id"]: (r["v_min_pu"], r["v_max_pu"]) for r in net.buses.iter_rows(named=True)}
-    out = math.inf
-    for node, v in sol.voltages_pu.items():
-        bus = node.rsplit(".", 1)[0]
-        if v >= DEAD_PU and bus in lim:
-            out = min(out, v - lim[bus][0], lim[bus][1] - v)
-    return out
-
-
-def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
-                       floating: set[str], base_open: list[str], *, time_limit_s: float,
-                       gap: float, thermal_limits: bool, max_loading_percent: float | None,
-                       max_iterations: int, switch_cost_kw: float, feedback: bool,
-                       ) -> tuple[ThreePhaseTopology, list[OpenDSSSolution] | None,
-                                  dict[str, Any]]:
-    """The scenario MILP (:func:`feederopt.algorithms.threephase.
-    reconfigure_three_phase_scenarios`) with the voltage feedback of :func:`_voltage_feedback`
-    per scenario: each scenario's offsets ``d_n,s = V_OpenDSS,n,s - V_LinDist3Flow,n,s`` are
-    measured by OpenDSS's power flow of that scenario (first at the base topology, then at
-    each answer) and shift that scenario's limits. It stops as :func:`_voltage_feedback`
-    does; of the answers, the one with the least weighted OpenDSS losses plus switching cost
-    among those within the limits (and serving every load) in every scenario is kept, else
-    the last. Without ``feedback``, one MILP with the lossless limits. Returns the kept
-    topology, OpenDSS's solutions of it per scenario (None when not solved here) and the
-    record for the JSON."""
-    t0 = time.perf_counter()
-    w = rows.weights
-    offsets: list[dict[str, float]] = [{} for _ in nets]
-    iterations: list[dict[str, Any]] = []
-    if feedback:
-        bases = []
-        for s, net in enumerate(nets):
-            try:
-                flow0: ThreePhaseFlow | None = lindist3flow_power_flow(net)
-            except SolverError:
-                flow0 = None
-            base = _scenario_opendss(nets[0], rows, s, None, floating,
-                                     flow0.voltages_pu if flow0 else None)
-            offsets[s] = voltage_offsets(flow0, base) if flow0 else {}
-            bases.append(base)
-        iterations.append({
-            "topology": "base", "open_switches": sorted(base_open),
-            "opendss_expected_losses_kw": _num(float(sum(
-                wi * x.losses_kw for wi, x in zip(w, bases, strict=True)))),
-            "within_voltage_limits": all(x.within_voltage_limits for x in bases),
-            "passed": all(x.passed for x in bases)})
-    seen = {frozenset(base_open)}
-    answers: list[tuple[ThreePhaseTopology, list[OpenDSSSolution]]] = []
-    tangents: list[list[Tangents]] | None = None
-    last: ThreePhaseTopology | None = None
-    milp_s = 0.0
-    stopped = "iteration cap" if feedback else "no feedback"
-    for _ in range(max(1, max_iterations) if feedback else 1):
-        left = time_limit_s - (time.perf_counter() - t0)
-        if left <= 0 and answers:
-            stopped = "time limit"
-            break
-        topo = reconfigure_three_phase_scenarios(
-            nets, w, time_limit_s=max(left, min(1.0, time_limit_s)), gap=gap,
-            thermal_limits=thermal_limits, max_loading_percent=max_loading_percent,
-            voltage_offsets=offsets,
-            tangents=tangents, switch_cost_kw=switch_cost_kw, names=rows.names)
-        milp_s += topo.solve_time_s
-        tangents = topo.scenario_tangents or tangents
-        last = topo
-        row: dict[str, Any] = {"topology": "answer", "status": topo.status,
-                               "milp_time_s": topo.solve_time_s,
-                               "open_switches": topo.open_switches if topo.flow else None}
-        if topo.flow is None:
-            iterations.append(row)
-            stopped = "no answer"
-            break
-        if not feedback:
-            iterations.append(row)
-            break
-        key = frozenset(topo.open_switches)
-        known = next((sols for t, sols in answers if frozenset(t.open_switches) == key), None)
-        sols = known or [_scenario_opendss(nets[0], rows, s, set(key), floating,
-                                           topo.scenario_flows[s].voltages_pu)
-                         for s in range(len(nets))]
-        row["opendss_expected_losses_kw"] = _num(float(sum(
-            wi * x.losses_kw for wi, x in zip(w, sols, strict=True))))
-        row["within_voltage_limits"] = all(x.within_voltage_limits for x in sols)
-        row["passed"] = all(x.passed for x in sols)
-        iterations.append(row)
-        answers.append((topo, sols))
-        if key in seen:
-            stopped = "topology repeated"
-            break
-        if not all(x.converged for x in sols):
-            stopped = "OpenDSS did not converge"
-            break
-        seen.add(key)
-        offsets = [voltage_offsets(f, x) for f, x in zip(topo.scenario_flows, sols, strict=True)]
-    good = [(t, x) for t, x in answers
-            if all(y.within_voltage_limits and y.passed for y in x)]
-    kept: list[OpenDSSSolution] | None
-    if good:
-        keep, kept = min(good, key=lambda tx: sum(
-            wi * y.losses_kw for wi, y in zip(w, tx[1], strict=True)) + tx[0].switching_cost_kw)
-    elif answers:
-        keep, kept = answers[-1]
-    else:
-        assert last is not None
-        keep, kept = last, None
-    keep.solve_time_s = milp_s
-    chosen = next((k for k, r in enumerate(iterations) if r["topology"] == "answer"
-                   and r["open_switches"] == keep.open_switches), None) if kept else None
-    record = {"enabled": feedback, "per_scenario": True, "iterations": iterations,
-              "kept_iteration": chosen, "stopped": stopped, "within_voltage_limits": bool(good),
-              "milp_time_s": milp_s, "time_s": time.perf_counter() - t0}
-    return keep, kept, record
 
 
 def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,

@@ -1,0 +1,187 @@
+"""The voltage feedback's fixed point (:func:`feederopt.api_threephase_feedback.feedback_loop`)
+on fake callables, no solver: its stop reasons, OpenDSS solved once per topology, and the
+kept answer (least loss among those within the limits with every load served, else the
+last)."""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+from typing import Any
+
+from feederopt.algorithms.threephase import ThreePhaseTopology
+from feederopt.api_threephase_feedback import feedback_loop
+
+FLOW = object()  # a topology with a flow (an answer); None: the MILP has none
+
+
+def _sol(losses: float, *, good: bool = True, passed: bool = True,
+         converged: bool = True) -> SimpleNamespace:
+    return SimpleNamespace(losses_kw=losses, within_voltage_limits=good, passed=passed,
+                           converged=converged)
+
+
+class Fake:
+    """A scripted MILP (one answer per call: open switches, or None for no answer) and
+    OpenDSS (solutions per topology), recording what the loop asked of them."""
+
+    def __init__(self, script: list[list[str] | None], sols: dict[str, list[Any]],
+                 cost: dict[str, float] | None = None) -> None:
+        self.script = list(script)
+        self.sols = sols
+        self.cost = cost or {}
+        self.milp_calls: list[tuple[Any, Any, float]] = []
+        self.opendss_calls: list[str] = []
+        self.offsets_from: list[str] = []
+
+    def milp(self, offsets: Any, tangents: Any, seconds: float) -> tuple[ThreePhaseTopology, Any]:
+        self.milp_calls.append((offsets, tangents, seconds))
+        opened = self.script.pop(0)
+        topo = ThreePhaseTopology(
+            status="optimal" if opened is not None else "infeasible",
+            open_switches=opened or [], loss_proxy_kw=0.0, bound_kw=0.0, solve_time_s=0.5,
+            flow=FLOW if opened is not None else None,  # type: ignore[arg-type]
+            switching_cost_kw=self.cost.get(",".join(opened or []), 0.0))
+        return topo, len(self.milp_calls)  # the tangents: how many MILPs ran
+
+    def opendss(self, topo: ThreePhaseTopology) -> list[Any]:
+        key = ",".join(topo.open_switches)
+        self.opendss_calls.append(key)
+        return self.sols[key]
+
+    def next_offsets(self, topo: ThreePhaseTopology, sols: list[Any]) -> dict[str, Any]:
+        key = ",".join(topo.open_switches)
+        self.offsets_from.append(key)
+        return {"from": key}
+
+    @staticmethod
+    def row(topo: ThreePhaseTopology, offsets: Any, sols: list[Any] | None) -> dict[str, Any]:
+        return {"topology": "answer", "offsets": offsets,
+                "open_switches": topo.open_switches if topo.flow is not None else None,
+                "solved": sols is not None}
+
+    @staticmethod
+    def loss(topo: ThreePhaseTopology, sols: list[Any]) -> float:
+        return sum(s.losses_kw for s in sols) + topo.switching_cost_kw
+
+    def run(self, *, max_iterations: int = 10, time_limit_s: float = 100.0,
+            t0: float | None = None, feedback: bool = True,
+            ) -> tuple[ThreePhaseTopology, list[Any] | None, dict[str, Any]]:
+        return feedback_loop(
+            self.milp, self.opendss, self.next_offsets, self.row, self.loss,
+            offsets={"from": "base"}, tangents=0,
+            iterations=[{"topology": "base", "open_switches": ["t"]}], base_open=["t"],
+            time_limit_s=time_limit_s, max_iterations=max_iterations,
+            t0=time.perf_counter() if t0 is None else t0, record={"enabled": True},
+            feedback=feedback)
+
+
+def test_a_repeated_topology_stops_and_is_not_solved_again() -> None:
+    """a, b, a: OpenDSS solves a and b once each; b (least loss, both good) is kept though a
+    is the last answer; each MILP had the offsets and tangents of the one before."""
+    fake = Fake([["a"], ["b"], ["a"], ["c"]], {"a": [_sol(10.0)], "b": [_sol(5.0)]})
+    keep, kept, record = fake.run()
+    assert record["stopped"] == "topology repeated"
+    assert fake.opendss_calls == ["a", "b"]
+    assert fake.offsets_from == ["a", "b"]
+    assert [c[:2] for c in fake.milp_calls] == [
+        ({"from": "base"}, 0), ({"from": "a"}, 1), ({"from": "b"}, 2)]
+    assert keep.open_switches == ["b"] and kept is fake.sols["b"]
+    assert record["kept_iteration"] == 2  # the base row, a, then b
+    assert [r["open_switches"] for r in record["iterations"]] == [["t"], ["a"], ["b"], ["a"]]
+    assert record["within_voltage_limits"] is True
+    assert keep.solve_time_s == record["milp_time_s"] == 1.5  # three MILPs of 0.5 s
+    assert list(record) == ["enabled", "iterations", "kept_iteration", "stopped",
+                            "within_voltage_limits", "milp_time_s", "time_s"]
+
+
+def test_the_base_topology_counts_as_seen() -> None:
+    fake = Fake([["t"], ["a"]], {"t": [_sol(3.0)]})
+    keep, kept, record = fake.run()
+    assert record["stopped"] == "topology repeated"
+    assert fake.opendss_calls == ["t"] and fake.offsets_from == []
+    assert keep.open_switches == ["t"] and kept is fake.sols["t"]
+    assert record["kept_iteration"] == 1
+
+
+def test_the_least_loss_among_the_good_answers_with_the_loss_callable() -> None:
+    """a is cheapest in OpenDSS but out of the limits, b does not pass, c's switching cost
+    makes d the least loss: d is kept, not c (least OpenDSS losses of the good) nor a."""
+    fake = Fake([["a"], ["b"], ["c"], ["d"]],
+                {"a": [_sol(1.0, good=False)], "b": [_sol(2.0, passed=False)],
+                 "c": [_sol(3.0), _sol(3.0)], "d": [_sol(4.0), _sol(4.0)]},
+                cost={"c": 5.0})
+    keep, kept, record = fake.run(max_iterations=4)
+    assert record["stopped"] == "iteration cap"
+    assert keep.open_switches == ["d"] and kept is fake.sols["d"]
+    assert record["kept_iteration"] == 4
+
+
+def test_a_scenario_out_of_the_limits_makes_the_answer_bad() -> None:
+    fake = Fake([["a"], ["b"]], {"a": [_sol(1.0), _sol(1.0, good=False)],
+                                 "b": [_sol(9.0), _sol(9.0)]})
+    keep, _, record = fake.run(max_iterations=2)
+    assert keep.open_switches == ["b"]
+    assert record["within_voltage_limits"] is True
+
+
+def test_no_good_answer_keeps_the_last_answer() -> None:
+    """a (least loss) and b both break a limit, then no answer: b, the last answer, is kept."""
+    fake = Fake([["a"], ["b"], None], {"a": [_sol(1.0, good=False)],
+                                       "b": [_sol(9.0, passed=False)]})
+    keep, kept, record = fake.run()
+    assert record["stopped"] == "no answer"
+    assert keep.open_switches == ["b"] and kept is fake.sols["b"]
+    assert record["kept_iteration"] == 2
+    assert record["within_voltage_limits"] is False
+    assert record["iterations"][-1] == {"topology": "answer", "offsets": {"from": "b"},
+                                        "open_switches": None, "solved": False}
+
+
+def test_the_iteration_cap() -> None:
+    fake = Fake([["a"], ["b"], ["c"]], {"a": [_sol(1.0)], "b": [_sol(2.0)]})
+    keep, _, record = fake.run(max_iterations=2)
+    assert record["stopped"] == "iteration cap"
+    assert len(fake.milp_calls) == 2 and fake.opendss_calls == ["a", "b"]
+    assert keep.open_switches == ["a"] and record["kept_iteration"] == 1
+    # max_iterations below 1 still runs one MILP
+    fake = Fake([["a"], ["b"]], {"a": [_sol(1.0)]})
+    assert fake.run(max_iterations=0)[2]["stopped"] == "iteration cap"
+    assert len(fake.milp_calls) == 1
+
+
+def test_opendss_not_converging_stops_without_offsets() -> None:
+    fake = Fake([["a"], ["b"]], {"a": [_sol(1.0), _sol(1.0, converged=False)]})
+    keep, kept, record = fake.run()
+    assert record["stopped"] == "OpenDSS did not converge"
+    assert fake.offsets_from == [] and len(fake.milp_calls) == 1
+    assert keep.open_switches == ["a"] and kept is fake.sols["a"]
+
+
+def test_no_answer_at_the_first_milp() -> None:
+    fake = Fake([None], {})
+    keep, kept, record = fake.run()
+    assert record["stopped"] == "no answer"
+    assert kept is None and keep.flow is None and record["kept_iteration"] is None
+    assert fake.opendss_calls == []
+
+
+def test_the_time_limit() -> None:
+    """The time has run out: the first MILP still runs, with 1 s (at most the limit), and the
+    loop stops after its answer."""
+    fake = Fake([["a"], ["b"]], {"a": [_sol(1.0)]})
+    _, _, record = fake.run(time_limit_s=5.0, t0=time.perf_counter() - 10.0)
+    assert record["stopped"] == "time limit"
+    assert [c[2] for c in fake.milp_calls] == [1.0]
+    fake = Fake([["a"], ["b"]], {"a": [_sol(1.0)]})
+    fake.run(time_limit_s=0.25, t0=time.perf_counter() - 10.0)
+    assert [c[2] for c in fake.milp_calls] == [0.25]
+
+
+def test_without_feedback_one_milp_and_no_opendss() -> None:
+    fake = Fake([["a"], ["b"]], {"a": [_sol(1.0)]})
+    keep, kept, record = fake.run(feedback=False)
+    assert record["stopped"] == "no feedback"
+    assert len(fake.milp_calls) == 1 and fake.opendss_calls == []
+    assert keep.open_switches == ["a"] and kept is None and record["kept_iteration"] is None
+    assert record["iterations"][-1]["solved"] is False
