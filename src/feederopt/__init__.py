@@ -23,7 +23,11 @@ if TYPE_CHECKING:
     from feederopt.api_partition import check_partition_result, partition
     from feederopt.api_resilience import plan, plan_settings, restore
     from feederopt.api_schedule import check_schedule_result, schedule
-    from feederopt.api_threephase import solve_three_phase, three_phase_info
+    from feederopt.api_threephase import (
+        daily_scenarios,
+        solve_three_phase,
+        three_phase_info,
+    )
     from feederopt.cases import is_three_phase, list_cases
     from feederopt.errors import FeederoptError
     from feederopt.io.scenarios import generate_scenarios, resolve_scenarios, write_scenarios
@@ -80,6 +84,7 @@ _FOR_CLI = {
     "StochasticSummary": "feederopt.results.uncertain",
     "three_phase_info": "feederopt.api_threephase",
     "solve_three_phase": "feederopt.api_threephase",
+    "daily_scenarios": "feederopt.api_threephase",
     "partition": "feederopt.api_partition",
     "check_partition_result": "feederopt.api_partition",
     "partition_result_json": "feederopt.report.partition",
@@ -115,6 +120,7 @@ __all__ = [
     "check_partition_result",
     "check_result",
     "check_schedule_result",
+    "daily_scenarios",
     "generate_scenarios",
     "interrupt",
     "is_three_phase",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ from feederopt.api_threephase_feedback import (
 from feederopt.api_threephase_feedback import voltage_offsets as voltage_offsets
 from feederopt.cases import load_three_phase
 from feederopt.errors import InputError, Problem, ProblemKind, SolverError
+from feederopt.io.opendss_shapes import daily_load_scenarios
 from feederopt.io.scenarios import (
     ScenarioRows,
     _normalise_columns,
@@ -562,6 +564,36 @@ def scenario_rows(net: ThreePhaseNetwork, source: Any) -> ScenarioRows:
             "secondary bus", tuple(on_secondary), field="element",
             hint="give the DER as a load row of a load at that bus, or at the primary bus")])
     return rows
+
+
+def daily_scenarios(source: str | Path) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """The scenarios of the daily load shapes of the OpenDSS feeder ``source`` (one per time
+    step, :func:`feederopt.io.opendss_shapes.daily_load_scenarios`), validated on the feeder
+    as ``--scenarios`` will read them (:func:`scenario_rows`), and a summary: ``count``,
+    ``interval_h``, ``horizon_h``, ``shaped_loads``, ``unshaped_loads`` (in service, no daily
+    shape: their snapshot kW all day), ``p_mw_min``/``p_mw_max`` (the total demand over the
+    steps) and ``snapshot_p_mw`` (the snapshot's total, what ``solve`` without scenarios
+    takes)."""
+    shapes = daily_load_scenarios(source)
+    table = shapes.table
+    net = load_three_phase(source)
+    rows = scenario_rows(net, table)
+    live = net.loads.filter(pl.col("in_service"))
+    shaped = set(table["element"].unique().to_list())
+    base = {r["id"]: 0.0 for r in live.iter_rows(named=True)}
+    for r in live.iter_rows(named=True):
+        base[r["id"]] += float(r["p_mw"])
+    totals = [sum(p for p, _ in per.values()) + sum(v for k, v in base.items() if k not in per)
+              for per in rows.loads]
+    return table, {
+        "count": len(rows.names),
+        "interval_h": shapes.interval_h,
+        "horizon_h": shapes.horizon_h,
+        "shaped_loads": len(shaped),
+        "unshaped_loads": len(set(base) - shaped),
+        "p_mw_min": min(totals), "p_mw_max": max(totals),
+        "snapshot_p_mw": sum(base.values()),
+    }
 
 
 #: The id of the load that a scenario's ``bus`` row adds at a bus (model and OpenDSS).

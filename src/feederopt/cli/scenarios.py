@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,19 @@ from feederopt.cli.app import (
     stdout,
     summary_table,
 )
+
+
+class LoadShapes(StrEnum):
+    """Which load shapes of an OpenDSS feeder ``feederopt scenarios --load-shapes`` reads."""
+
+    DAILY = "daily"
+
+
+LOAD_SHAPES_OPT = typer.Option(
+    None, "--load-shapes", help="OpenDSS (.dss): one scenario per step of the loads' daily "
+    "load shapes (daily=...) over the day (or the shapes' length, if shorter), weighted by the "
+    "step, instead of random growth and DER; for `feederopt solve FILE.dss --scenarios` (one "
+    "topology for the day).")
 
 
 def parse_ids(text: str | None) -> list[str] | None:
@@ -110,12 +124,20 @@ def scenarios(
     growth: float = typer.Option(0.2, "--growth",
                                  help="Highest load growth (each scenario draws in [0, growth])."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
+    load_shapes: LoadShapes | None = LOAD_SHAPES_OPT,
     force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
 ) -> None:
-    """Generate load-growth and DER (PV, EV, heat pump) scenarios in the long format."""
-    from feederopt import generate_scenarios, output_problems, resolve_scenarios, write_scenarios
+    """Generate load-growth and DER (PV, EV, heat pump) scenarios in the long format; of an
+    OpenDSS feeder, its daily load shapes (--load-shapes daily)."""
+    from feederopt import (
+        generate_scenarios,
+        is_three_phase,
+        output_problems,
+        resolve_scenarios,
+        write_scenarios,
+    )
 
     path = Path(out)
     problems = output_problems(path, force=force, option="out")
@@ -123,6 +145,11 @@ def scenarios(
         problems.append(Problem(ProblemKind.UNKNOWN_FILE_TYPE, "file",
                                 f"'{out}' is neither .parquet nor .csv", ids=(out,),
                                 field="out", hint="name the file *.parquet or *.csv"))
+    three_phase = is_three_phase(source)
+    if load_shapes is not None or three_phase:
+        _shape_scenarios(source, path, three_phase, load_shapes, problems, force=force,
+                         quiet=quiet)
+        return
     net = load_checked(source, problems)
     table = generate_scenarios(net, count=count, pv_share=pv_share, ev_share=ev_share,
                                hp_share=hp_share, growth=growth, seed=seed)
@@ -136,6 +163,41 @@ def scenarios(
                     f"(nominal {float(net.loads['p_mw'].sum()):.3f} MW); "
                     f"{int((sset.p_mw < 0).any(axis=1).sum())} scenario(s) with reverse power "
                     "at some bus", markup=False)
+
+
+def _shape_scenarios(source: str, path: Path, three_phase: bool, shapes: LoadShapes | None,
+                     problems: list[Problem], *, force: bool, quiet: bool) -> None:
+    """``feederopt scenarios FILE.dss --load-shapes daily``: the feeder's daily load shapes as
+    scenarios (:func:`feederopt.daily_scenarios`); a .dss file without the option, or the
+    option on a balanced network, is a typed problem."""
+    from feederopt import daily_scenarios, write_scenarios
+
+    if not three_phase:
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "options", "--load-shapes reads an OpenDSS feeder's "
+            f"load shapes; '{source}' is not an OpenDSS .dss file", (source,), "load_shapes",
+            hint="leave --load-shapes out to generate growth and DER scenarios"))
+    elif shapes is None:
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "options", f"'{source}' is a three-phase OpenDSS "
+            "feeder: its scenarios come from its daily load shapes", (source,), "load_shapes",
+            hint="add --load-shapes daily, or write a table of load and bus rows yourself "
+            "(docs/threephase.md, scenarios)"))
+    if problems:
+        raise InputError(problems)
+    table, info = daily_scenarios(source)
+    write_scenarios(table, path, force=force)
+    if not quiet:
+        out_c = stdout()
+        out_c.print(f"{info['count']} scenarios (every {info['interval_h']:g} h over "
+                    f"{info['horizon_h']:g} h, weight {1 / info['count']:.4g} each), "
+                    f"{table.height} rows -> {path}", markup=False)
+        out_c.print(f"{info['shaped_loads']} load(s) follow their daily shapes; "
+                    f"{info['unshaped_loads']} without one keep their kW all day. Total demand "
+                    f"{info['p_mw_min']:.4f} - {info['p_mw_max']:.4f} MW over the steps "
+                    f"(snapshot {info['snapshot_p_mw']:.4f} MW)", markup=False)
+        out_c.print("one topology for all of them: "
+                    f"feederopt solve {source} --scenarios {path}", markup=False)
 
 
 # ----------------------------------------------------------------------------------------------

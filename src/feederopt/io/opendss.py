@@ -741,7 +741,10 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     # ---- loads --------------------------------------------------------------------------
     load_rows = []
     delta_to_ground: list[str] = []  # 1-phase delta loads on one node
+    shaped: list[str] = []  # loads with a daily load shape, read at their snapshot kW
     for ld in _iterate(dss.Loads):
+        if dss.Loads.Daily() and bool(dss.CktElement.Enabled()):
+            shaped.append(ld)
         nph = int(dss.Loads.Phases())
         bus, nodes = terminals()[0]
         delta = bool(dss.Loads.IsDelta())
@@ -788,6 +791,13 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             f"{len(delta_to_ground)} 1-phase delta load(s) name one node "
             f"({', '.join(delta_to_ground[:6])}{' ...' if len(delta_to_ground) > 6 else ''}): "
             "OpenDSS connects them phase to ground, at their kV rating, and so does the model")
+
+    if shaped:
+        warnings.append(
+            f"{len(shaped)} load(s) have a daily load shape ({', '.join(shaped[:4])}"
+            f"{' ...' if len(shaped) > 4 else ''}): the snapshot takes each at its kW (a "
+            "useactual shape's peak); `feederopt scenarios FILE --load-shapes daily -o F` makes "
+            "a scenario of each step, for `feederopt solve FILE --scenarios F`")
 
     # ---- capacitors ---------------------------------------------------------------------
     sh_rows = []
