@@ -46,7 +46,7 @@ def feeder(shapes: str | None = None) -> str:
         f"qmult={_mult(24, 2, 4, 15)}\n"
         f"New LoadShape.actp npts=24 interval=1 useactual=yes mult={_mult(24, 12, 30, 90)}\n"
         f"New LoadShape.half npts=12 interval=1 mult={_mult(12, 1, 0.2, 1.0)}\n")
-    return f"""Clear
+    return """Clear
 New Circuit.shapes bus1=src basekV=12.47 pu=1.0 phases=3 MVAsc3=2000 MVAsc1=2100
 New Linecode.c nphases=3 units=kft rmatrix=(0.05|0.015 0.05|0.015 0.015 0.05) """ + \
         """xmatrix=(0.30|0.10 0.30|0.10 0.10 0.30)
@@ -87,7 +87,7 @@ def opendss_daily(path: Path, hours: int) -> dict[int, dict[str, tuple[float, fl
             if dss.CktElement.Enabled():
                 pw = dss.CktElement.Powers()
                 per[name] = (sum(pw[0::2]), sum(pw[1::2]))
-        out[int(round(dss.Solution.Hour()))] = per
+        out[round(dss.Solution.Hour())] = per
     return out
 
 

@@ -61,10 +61,20 @@ def test_output_problems_name_what_is_wrong(tmp_path: Path) -> None:
         assert message in problems[0].message and problems[0].field == "json"
         assert problems[0].ids == (str(path),) and problems[0].hint
     assert output_problems(existing, force=True) == []
-    # A folder output may replace a folder, with force only.
+    # A folder output may replace a folder, with force only, and only a result folder (one
+    # with result.json) or an empty one: before, --force wiped any folder of the user's files
     assert _kinds(output_problems(tmp_path, force=False, folder=True)) == [
         ProblemKind.OUTPUT_EXISTS]
+    foreign = output_problems(tmp_path, force=True, folder=True)
+    assert _kinds(foreign) == [ProblemKind.BAD_OUTPUT_PATH]
+    assert "not a feederopt result folder" in foreign[0].message
+    (tmp_path / "result.json").write_text("{}")
     assert output_problems(tmp_path, force=True, folder=True) == []
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert output_problems(empty, force=True, folder=True) == []
+    # nor a file, with force
+    assert "not a result folder" in output_problems(a_file, force=True, folder=True)[0].message
     # A folder is never replaced by a file, even with force.
     assert _kinds(output_problems(tmp_path, force=True)) == [ProblemKind.BAD_OUTPUT_PATH]
 
@@ -131,11 +141,18 @@ def test_every_command_refuses_to_overwrite_without_force(tmp_path: Path,
         assert "output_exists" in res.output and "--force" in res.output, name
     for path in (j, page, scen, out / "mine.txt"):
         assert path.read_text() == mine
-    # With --force each is replaced (check needs a result to check: the JSON just written).
-    for name in ("solve --json", "solve --out", "scenarios --out", "report --out"):
+    # With --force each file is replaced (check needs a result to check: the JSON just
+    # written); a folder of the user's files is not, only a result folder
+    for name in ("solve --json", "scenarios --out", "report --out"):
         res = runner.invoke(app, [*commands[name], "--force"])
         assert res.exit_code == 0, (name, res.output)
-    assert json.loads(j.read_text())["case"] and not (out / "mine.txt").exists()
+    res = runner.invoke(app, [*commands["solve --out"], "--force"])
+    assert res.exit_code == 2 and "not a feederopt result folder" in res.output, res.output
+    assert (out / "mine.txt").read_text() == mine
+    (out / "mine.txt").unlink()
+    assert runner.invoke(app, [*commands["solve --out"], "--force"]).exit_code == 0
+    assert runner.invoke(app, [*commands["solve --out"], "--force"]).exit_code == 0
+    assert json.loads(j.read_text())["case"] and (out / "result.json").is_file()
     assert page.read_text().startswith("<!DOCTYPE html>") and scen.read_text() != mine
     check_json = tmp_path / "c.json"
     check_json.write_text(mine)
@@ -214,3 +231,52 @@ def test_a_failing_json_writer_leaves_the_old_json_intact(
     with pytest.raises(ValueError):
         save_json(result, path, force=True)
     assert path.read_text() == old and not _leftovers(tmp_path)
+
+
+# ----- never onto the inputs, never a folder of other files -------------------------------------
+def test_force_never_writes_onto_an_input(tmp_path: Path) -> None:
+    """``--force`` replaces an earlier output, never what the command reads: before, ``solve
+    NET --json NET --force`` replaced the user's network with the result, ``scenarios FOLDER
+    --out FOLDER/loads.csv --force`` a table of the input folder, and ``check R.json --json
+    R.json --force`` the result being checked (each exit 0)."""
+    net = write_folder(tiny(), tmp_path / "tiny")
+    tables = {p.name: p.read_bytes() for p in net.iterdir()}
+    loads = next(p for p in net.iterdir() if p.name.startswith("loads."))
+    runs = {
+        "solve --json inside the input folder": (
+            ["solve", str(net), "--json", str(net / "r.json"), "--force"], "inside the input"),
+        "scenarios --out onto an input table": (
+            ["scenarios", str(net), "--out", str(loads.with_suffix(".csv")), "--force"],
+            "inside the input"),
+    }
+    for name, (args, said) in runs.items():
+        res = runner.invoke(app, args)
+        assert res.exit_code == 2 and said in res.output, (name, res.output)
+    assert {p.name: p.read_bytes() for p in net.iterdir()} == tables  # nothing touched
+    result = tmp_path / "r.json"
+    assert runner.invoke(app, ["solve", str(net), "--json", str(result), "--quiet"]
+                         ).exit_code == 0
+    before = result.read_bytes()
+    for args in (["solve", str(result), "--json", str(result), "--force"],
+                 ["check", str(result), "-u", "0.1", "-n", "5", "--json", str(result),
+                  "--force"]):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 2 and "is the input" in res.output, (args, res.output)
+    assert result.read_bytes() == before
+
+
+def test_force_replaces_only_a_result_folder(tmp_path: Path) -> None:
+    """``solve case --out DIR --force`` where DIR holds the user's files (no result.json):
+    refused and the files kept; before, they were deleted. A result folder is replaced."""
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "mydata.txt").write_text("data")
+    net = write_folder(tiny(), tmp_path / "tiny")
+    res = runner.invoke(app, ["solve", str(net), "--out", str(precious), "--force"])
+    assert res.exit_code == 2 and "not a feederopt result folder" in res.output, res.output
+    assert (precious / "mydata.txt").read_text() == "data"
+    out = tmp_path / "out"
+    for _ in range(2):  # written, then replaced with --force
+        res = runner.invoke(app, ["solve", str(net), "--out", str(out), "--force", "--quiet"])
+        assert res.exit_code == 0, res.output
+    assert (out / "result.json").is_file()

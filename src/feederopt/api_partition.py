@@ -67,7 +67,8 @@ def partition(source: Any, *, settings: str | Path | None = None,
     problems += option_problems(method=method, workers=workers, ray_address=ray_address,
                                time_limit_s=time_limit_s, samples=samples, ac_check=ac_check)
     if out is not None:
-        problems += output_problems(out, force=force, folder=True, option="out")
+        problems += output_problems(out, force=force, folder=True, option="out", inputs=[
+            x for x in (source, settings) if isinstance(x, (str, Path))])
     net, st, path = _network_and_settings(source, settings, uncertainty, uncertain_loads, k_der,
                                           problems)
     data = build_partition_data(net, st)

@@ -105,7 +105,8 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
     problems += run_problems(st, time_limit_s=time_limit_s, gap=gap, samples=samples,
                              deterministic=deterministic, sub_time_s=sub_time_s)
     if out is not None:
-        problems += output_problems(out, force=force, folder=True, option="out")
+        problems += output_problems(out, force=force, folder=True, option="out", inputs=[
+            x for x in (source, profiles, devices) if isinstance(x, (str, Path))])
     if problems:
         raise InputError(problems)
     net, dev, prof = schedule_inputs(source, profiles, devices)

@@ -72,7 +72,9 @@ def partition(
     # the --json path is checked before the solve, with every other problem
     with progress_display(f"partition {source}", quiet=quiet, verbose=verbose) as progress:
         res = run(source, **kwargs, prior_problems=output_problems(
-            json_file, force=force, option="json") if json_file is not None else [],
+            json_file, force=force, option="json", inputs=[
+                x for x in (source, settings) if x is not None]) if json_file is not None
+            else [],
             progress=progress)
     data = res.to_dict()
     if json_file is not None:

@@ -28,15 +28,16 @@ def _ids(text: str | None) -> list[str]:
     return [x.strip() for x in (text or "").split(",") if x.strip()]
 
 
-def _output_problems(json_file: str | None, out_dir: str | None, force: bool
-                     ) -> list[Problem]:
+def _output_problems(json_file: str | None, out_dir: str | None, force: bool,
+                     inputs: list[str]) -> list[Problem]:
     """The problems of the output paths: the api reports them with those of the options, all
-    at once and before any solving."""
+    at once and before any solving; never onto the ``inputs`` the command reads."""
     problems = []
     if json_file is not None:
-        problems += output_problems(json_file, force=force, option="json")
+        problems += output_problems(json_file, force=force, option="json", inputs=inputs)
     if out_dir is not None:
-        problems += output_problems(out_dir, force=force, folder=True, option="out")
+        problems += output_problems(out_dir, force=force, folder=True, option="out",
+                                    inputs=inputs)
     return problems
 
 
@@ -71,7 +72,8 @@ def restore(
     with progress_display(f"restore {source}", quiet=quiet, verbose=verbose) as progress:
         res = run(source, _ids(broken), dg_sites=_ids(dg_sites), radiality=radiality,
                   switch_penalty_pu=penalty, dg_p_max_kw=dg_size, time_limit_s=time_limit,
-                  prior_problems=_output_problems(json_file, None, force), progress=progress)
+                  prior_problems=_output_problems(json_file, None, force, [source]),
+                  progress=progress)
     if json_file is not None:
         write_text(json_file, json.dumps(res.to_dict(), indent=2) + "\n", force=force)
     if quiet:
@@ -159,7 +161,9 @@ def plan(
                   broken=_ids(broken) if broken is not None else None, settings=st,
                   method=method, measures=measures, workers=workers, ray_address=ray,
                   time_limit_s=time_limit,
-                  prior_problems=_output_problems(json_file, out_dir, force),
+                  prior_problems=_output_problems(
+                      json_file, out_dir, force,
+                      [x for x in (source, scenarios) if x is not None]),
                   progress=progress)
     data = res.to_dict()
     if json_file is not None:

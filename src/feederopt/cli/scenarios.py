@@ -140,7 +140,7 @@ def scenarios(
     )
 
     path = Path(out)
-    problems = output_problems(path, force=force, option="out")
+    problems = output_problems(path, force=force, option="out", inputs=[source])
     if path.suffix.lower() not in (".parquet", ".csv"):
         problems.append(Problem(ProblemKind.UNKNOWN_FILE_TYPE, "file",
                                 f"'{out}' is neither .parquet nor .csv", ids=(out,),
@@ -236,7 +236,7 @@ def check(
     sched = _schedule_doc(result_file)
     if sched is not None:  # a schedule result (feederopt schedule --json/--out): its own set
         _check_schedule(sched, samples=samples, seed=seed, json_file=json_file, force=force,
-                        quiet=quiet, verbose=verbose,
+                        quiet=quiet, verbose=verbose, inputs=[result_file],
                         misplaced={"uncertainty": uncertainty is not None,
                                    "uncertain_loads": uncertain_loads is not None,
                                    "case": case is not None, "no_ac": no_ac})
@@ -266,7 +266,9 @@ def check(
                                   field="uncertainty", hint="e.g. --uncertainty 0.1")])
     check_options(samples, uncertainty)
     if json_file is not None:
-        check_output(json_file, force=force, option="json")  # before the samples, not after
+        # before the samples, not after; never onto the result checked or the case
+        check_output(json_file, force=force, option="json",
+                     inputs=[x for x in (result_file, case) if x is not None])
     data = read_result(result_file)
     net = load(case) if case is not None else None
     with progress_display(f"check {data.get('case')}", quiet=quiet,
@@ -302,8 +304,8 @@ _SCHEDULE_MISPLACED = {
 
 
 def _check_schedule(doc: dict[str, Any], *, samples: int, seed: int, json_file: str | None,
-                    force: bool, quiet: bool, verbose: bool, misplaced: dict[str, bool]
-                    ) -> None:
+                    force: bool, quiet: bool, verbose: bool, misplaced: dict[str, bool],
+                    inputs: list[str]) -> None:
     """``feederopt check`` of a schedule result: the share of realisations of its own budget
     set served without slack. Options for other results are refused, and every problem
     (options, samples, the output path) is reported before the sampling."""
@@ -316,7 +318,7 @@ def _check_schedule(doc: dict[str, Any], *, samples: int, seed: int, json_file: 
             "--gamma or --uncertain-buses" if "set" in why else ""))
         for name, (flag, why) in _SCHEDULE_MISPLACED.items() if misplaced.get(name)]
     if json_file is not None:
-        problems += output_problems(json_file, force=force, option="json")
+        problems += output_problems(json_file, force=force, option="json", inputs=inputs)
 
     def note(text: str) -> None:
         if not quiet:
@@ -380,7 +382,7 @@ def _check_partition(doc: dict[str, Any], result_file: str, samples: int,
     from feederopt import check_output, check_partition_result, write_text
 
     if json_file is not None:
-        check_output(json_file, force=force, option="json")
+        check_output(json_file, force=force, option="json", inputs=[result_file])
     with progress_display(f"check {doc.get('case')}", quiet=quiet,
                           verbose=verbose) as progress:
         c = check_partition_result(doc, samples=samples, uncertainty=uncertainty, ac_check=ac,

@@ -125,7 +125,9 @@ def schedule(
         res = run(source, profiles=profiles, devices=devices, time_limit_s=time_limit, gap=gap,
                   ac_check=ac_check, samples=samples, out=out_dir, force=force,
                   deterministic=deterministic, prior_problems=output_problems(
-                      json_file, force=force, option="json") if json_file is not None else [],
+                      json_file, force=force, option="json", inputs=[
+                          x for x in (source, profiles, devices) if x is not None])
+                  if json_file is not None else [],
                   progress=progress, **changes)
     data = res.to_dict()
     if json_file is not None:

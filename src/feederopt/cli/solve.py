@@ -222,23 +222,19 @@ def solve(
                                 field="report",
                                 hint="add --out DIR; the report is written to DIR/report.html"))
     # Every output path is checked before the solve, not after it.
+    # never onto what the solve reads: the network and the scenario file
+    inputs = [x for x in (source, scenarios) if x is not None]
     if json_file is not None:
-        problems += output_problems(json_file, force=force, option="json")
+        problems += output_problems(json_file, force=force, option="json", inputs=inputs)
     if out_dir is not None:
-        problems += output_problems(out_dir, force=force, folder=True, option="out")
+        problems += output_problems(out_dir, force=force, folder=True, option="out",
+                                    inputs=inputs)
     if json_file is not None and out_dir is not None and _within(json_file, out_dir):
         problems.append(Problem(ProblemKind.BAD_OUTPUT_PATH, "output",
                                 "--json names the --out folder or a file inside it",
                                 ids=(json_file,), field="json",
                                 hint="the folder holds the JSON already (result.json); leave "
                                 "--json out or give it another path"))
-    if out_dir is not None and force and Path(source).exists() and _within(source, out_dir):
-        # --force replaced the folder and deleted the input file (or table folder) with it
-        problems.append(Problem(ProblemKind.BAD_OUTPUT_PATH, "output",
-                                "--out names the input or a folder that holds it",
-                                ids=(out_dir,), field="out",
-                                hint="--force replaces the whole folder; give the result folder "
-                                "another name"))
     from feederopt import is_three_phase
 
     if is_three_phase(source):  # an OpenDSS feeder: LinDist3Flow MILP, checked by OpenDSS

@@ -12,7 +12,10 @@ scenario files, result folders) goes through this module, so that
   POSIX and Windows within one file system), a folder is written as a temporary folder and
   renamed (:func:`atomic_file`, :func:`atomic_folder`);
 * nothing the user had is overwritten or deleted without ``force`` (``--force``): without it, a
-  file is published by a hard link, which fails if the name was taken meanwhile.
+  file is published by a hard link, which fails if the name was taken meanwhile; even with it,
+  an output is never one of the command's inputs (or inside an input folder), and a result
+  folder replaces only an empty folder or an earlier result folder (one with ``result.json``),
+  never a file or a folder of the user's other files.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from feederopt.errors import InputError, Problem, ProblemKind
@@ -32,11 +35,38 @@ def _problem(kind: ProblemKind, path: Path, message: str, option: str | None,
     return Problem(kind, "output", message, ids=(str(path),), field=option, hint=hint)
 
 
+#: The file that marks a folder as a feederopt result folder (every ``--out`` folder has it):
+#: ``force`` replaces such a folder, or an empty one, never another.
+RESULT_MARKER = "result.json"
+
+
+def _input_clash(path: Path, inputs: Sequence[str | Path], folder: bool) -> str | None:
+    """How writing ``path`` would touch one of the ``inputs`` (files or folders the command
+    reads), or None."""
+    target = path.resolve()
+    for given in inputs:
+        src = Path(given)
+        if not (src.exists() or src.is_symlink()):
+            continue
+        src = src.resolve()
+        if target == src:
+            return f"'{path}' is the input '{given}'"
+        if src.is_dir() and src in target.parents:
+            return f"'{path}' lies inside the input folder '{given}'"
+        if folder and target in src.parents:
+            return f"'{path}' holds the input '{given}'"
+    return None
+
+
 def output_problems(path: str | Path, *, force: bool, folder: bool = False,
-                    option: str | None = None) -> list[Problem]:
+                    option: str | None = None,
+                    inputs: Sequence[str | Path] = ()) -> list[Problem]:
     """What stops ``path`` from being written as a file (or, with ``folder``, a folder of
     files); empty when it can be. ``option`` names the command-line option (``"json"`` for
-    ``--json``) in the problems."""
+    ``--json``) in the problems. ``inputs`` are the paths the command reads: an output that is
+    one of them, lies in an input folder or (a folder) holds one is refused, with or without
+    ``force``. With ``folder``, ``force`` replaces only an empty folder or a result folder
+    (one with :data:`RESULT_MARKER`), not a file or a folder of other files."""
     if str(path) == "-":  # the Unix "standard output" convention, which we do not follow
         return [_problem(ProblemKind.BAD_OUTPUT_PATH, Path("-"), "'-' is not written to "
                          "standard output: results are written to a named file or folder",
@@ -64,16 +94,31 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
         return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}' is the current folder "
                          "or holds it: a result folder cannot replace it", option,
                          "name a new folder, e.g. result")]
+    clash = _input_clash(path, inputs, folder)
+    if clash is not None:
+        return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"{clash}: writing it would "
+                         "overwrite what the command reads", option,
+                         f"give the output {what} another path")]
     if (path.exists() or path.is_symlink()) and not force:
         return [_problem(ProblemKind.OUTPUT_EXISTS, path, f"'{path}' exists already", option,
                          f"choose another {what}, or pass --force (force=True) to replace it")]
+    if folder and (path.exists() or path.is_symlink()):
+        if not path.is_dir() or path.is_symlink():
+            return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}' is a file (or a "
+                             "link), not a result folder: --force replaces only result folders",
+                             option, "name a new folder, or remove it yourself")]
+        if any(path.iterdir()) and not (path / RESULT_MARKER).is_file():
+            return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}' holds files but no "
+                             f"{RESULT_MARKER}: it is not a feederopt result folder, and --force "
+                             "replaces only those (or an empty folder)", option,
+                             "name a new folder, or empty it yourself")]
     return []
 
 
 def check_output(path: str | Path, *, force: bool, folder: bool = False,
-                 option: str | None = None) -> Path:
+                 option: str | None = None, inputs: Sequence[str | Path] = ()) -> Path:
     """``path`` if it can be written (see :func:`output_problems`), else an InputError."""
-    problems = output_problems(path, force=force, folder=folder, option=option)
+    problems = output_problems(path, force=force, folder=folder, option=option, inputs=inputs)
     if problems:
         raise InputError(problems)
     return Path(path)

@@ -466,5 +466,7 @@ def write_report(result_dir: str | Path, out: str | Path | None = None, *,
     result = _read_json(folder)
     kind = result_kind(result, folder / "result.json")
     target = Path(out) if out is not None else folder / "report.html"
-    check_output(target, force=force)  # before rendering
+    # before rendering; never onto the folder's own files (result.json, figures, tables)
+    inputs = [p for p in folder.iterdir() if p.name != "report.html"] if folder.is_dir() else []
+    check_output(target, force=force, inputs=inputs)
     return write_text(target, render_folder(folder, result, kind), force=force)
