@@ -273,3 +273,24 @@ def test_check_of_a_three_phase_result_says_it_is_not_supported(tmp_path: Path) 
     out = _refused(["check", str(path), "--uncertainty", "0.1"], "open_switches",
                    text="check does not support three-phase results")
     assert "no open_branches" not in out
+
+
+def test_robust_budget_takes_at_most_two_numbers() -> None:
+    """``--robust-budget 1,1,7``: exit 2 naming the option; before, the 7 was dropped and
+    the schedule ran with budgets 1 and 1."""
+    r = runner.invoke(app, [*SCHED, "--robust-budget", "1,1,7"])
+    assert r.exit_code == 2 and "GAMMA[,GAMMA_RES], 3 numbers given" in r.output, r.output
+
+
+def test_schedule_and_scenario_problems_name_the_option_and_value() -> None:
+    """The settings' problems name the command-line option and the value given, and the
+    scenario generator reports every bad option at once; before, 'eps must be within 0..1'
+    (no --dsm), and only the first of --pv-share 1.5 --growth nan, as 'must be non-negative'."""
+    r = runner.invoke(app, [*SCHED, "--dsm", "2", "--import-limit", "-1"])
+    assert r.exit_code == 2, r.output
+    assert "eps (--dsm) is 2" in r.output and "ps_max_mw (--import-limit) is -1" in r.output
+    r = runner.invoke(app, ["scenarios", "case33bw", "--out", "never.csv", "--pv-share", "1.5",
+                            "--growth", "nan"])
+    assert r.exit_code == 2 and "pv_share is 1.5" in r.output, r.output
+    assert "growth is nan, must be a finite number in [0, 10]" in r.output
+    assert not Path("never.csv").exists()

@@ -95,6 +95,11 @@ def schedule(
         switch_cost = 0.0  # "-0" is 0: -0.0 would be written as -0.0
     budget = _floats(robust_budget, "robust_budget")
     band = _floats(aggregate, "aggregate")
+    if len(budget) > 2:  # before, a third number was dropped without a word
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "options", f"--robust-budget takes GAMMA[,GAMMA_RES], "
+            f"{len(budget)} numbers given", (str(robust_budget),), "robust_budget",
+            hint="e.g. --robust-budget 4 (hours per bus) or 4,4 (and per renewable unit)")])
     changes: dict[str, Any] = {"eps": dsm, "hours": hours, "hourly": hourly_topology,
                                   "c_switch": switch_cost,
                                   "soc_form": "physical" if physical_soc else "seed",

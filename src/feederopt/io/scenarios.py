@@ -224,13 +224,16 @@ def generate_scenarios(
     Rows: one ``load`` row per load and one ``bus`` row per DER, with ``der`` naming the
     technology; weights ``1 / count``.
     """
-    if count < 1:
-        raise InputError([_problem("count must be at least 1", field="count")])
+    problems = [] if count >= 1 else [_problem(f"count is {count}, must be at least 1",
+                                               field="count")]
     for name, v in (("pv_share", pv_share), ("ev_share", ev_share), ("hp_share", hp_share),
                     ("growth", growth), ("noise", noise)):
-        if not (math.isfinite(v) and 0 <= v <= (1 if name.endswith("share") else 10)):
-            raise InputError([_problem(f"{name} must be in [0, 1]" if name.endswith("share")
-                                       else f"{name} must be non-negative", field=name)])
+        most = 1 if name.endswith("share") else 10
+        if not (math.isfinite(v) and 0 <= v <= most):
+            problems.append(_problem(f"{name} is {v:g}, must be a finite number in [0, {most}]",
+                                     field=name))
+    if problems:  # every one at once
+        raise InputError(problems)
     rng = np.random.default_rng(seed)
     ld = network.loads.filter(pl.col("in_service"))
     load_ids = [str(x) for x in ld["id"].to_list()]

@@ -69,6 +69,18 @@ class ScheduleSettings:
                                    BudgetKind.AGGREGATE)) or self.budget_res > 0
 
 
+#: The command-line option of each setting that ``feederopt schedule`` sets, named in the
+#: problems beside the setting (``eps (--dsm) must be ...``).
+OPTION_OF = {"eps": "--dsm", "gamma": "--gamma", "budget": "--robust-budget",
+             "budget_res": "--robust-budget", "c_switch": "--switch-cost",
+             "ps_max_mw": "--import-limit", "hours": "--hours"}
+
+
+def _named(field: str) -> str:
+    flag = OPTION_OF.get(field)
+    return f"{field} ({flag})" if flag else field
+
+
 def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[Problem]:
     """Every problem of the settings at once."""
     out: list[Problem] = []
@@ -80,17 +92,19 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
     hours_ok = isinstance(st.hours, int) and not isinstance(st.hours, bool) \
         and 1 <= st.hours <= 24
     if not hours_ok:
-        bad("hours", "hours must be within 1..24", "e.g. --hours 24")
+        bad("hours", f"{_named('hours')} is {st.hours}, must be within 1..24", "e.g. --hours 24")
     for f in ("eps", "gamma"):
         if not 0 <= getattr(st, f) < 1:
-            bad(f, f"{f} must be within 0..1 (a share)")
+            bad(f, f"{_named(f)} is {getattr(st, f):g}, must be within 0..1 (a share)",
+                "e.g. 0.1 for +-10 %")
     if hours_ok:  # the budgets are counted in hours: checked against a valid horizon only
         for f in ("budget", "budget_res"):
             if not 0 <= getattr(st, f) <= st.hours:
-                bad(f, f"{f} must be within 0..hours")
+                bad(f, f"{_named(f)} is {getattr(st, f):g}, must be within 0..hours "
+                    f"({st.hours})")
     for f in ("c_loss", "c_buy", "c_shed", "c_spill", "c_switch", "ps_max_mw"):
         if not getattr(st, f) >= 0:
-            bad(f, f"{f} must be >= 0")
+            bad(f, f"{_named(f)} is {getattr(st, f):g}, must be >= 0")
     # options that act only together with another one are refused alone, never ignored
     load_set = st.budget > 0 or st.budget_kind is BudgetKind.AGGREGATE
     if st.c_switch > 0 and not st.hourly:
