@@ -141,7 +141,20 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
             + section("worst", "Worst case", kv_table(wc) if wc else "-")
             + section("ac", "Hourly AC check (pandapower)", records_table(ac) if ac else "-"))
     return page(f"feederopt schedule: {r.get('case', '')}", str(r.get("status", "unknown")),
-                "24-hour robust dynamic reconfiguration (seed 004)", body, source)
+                schedule_title(r), body, source)
+
+
+def schedule_title(r: Mapping[str, Any]) -> str:
+    """The report's subtitle as the run was: its horizon, robust (C&CG) or deterministic, one
+    topology or one per hour (before, every report said "24-hour robust")."""
+    hours = r.get("hours")
+    span = f"{hours}-hour" if isinstance(hours, int) else "day-ahead"
+    method = str(r.get("method") or "")
+    kind = {"ccg": "robust (C&CG)", "extensive": "robust (every extreme point)"}.get(method,
+                                                                                  method)
+    hourly = bool((r.get("settings") or {}).get("hourly"))
+    return (f"{span} {kind} {'hourly' if hourly else 'dynamic'} reconfiguration with "
+            "storage (seed 004)").replace("  ", " ")
 
 
 def write_schedule_folder(out: str | Path, result: Mapping[str, Any], *,
