@@ -378,3 +378,18 @@ def test_grid_uses_geographic_coordinates_when_the_input_has_them(
     pos = plot.tree_layout(5, np.array([0, 1, 2, 3, 0]), np.array([1, 2, 3, 4, 3]),
                            np.array([True, True, True, True, False]), np.array([0]))
     assert pos[0, 1] == 0 and (pos[1:, 1] < 0).all()
+
+
+def test_timings_table_holds_only_seconds(fresh_dir: Path) -> None:
+    """The "Timings [s]" section lists the ``*_s`` entries; the engine's counts and bounds
+    (cuts, probed switches, a loop bound in kW) stand in their own section; before, they were
+    listed as seconds ('warm_cuts 591', 'loop_bound_kw 140.3')."""
+    doc = json.loads((fresh_dir / "result.json").read_text())
+    doc["timings"] = {"master_s": 1.25, "warm_cuts": 591.0, "loop_bound_kw": 140.3}
+    (fresh_dir / "result.json").write_text(json.dumps(doc))
+    page = write_report(fresh_dir, fresh_dir / "again.html").read_text(encoding="utf-8")
+    secs = re.search(r'<section id="timings">(.*?)</section>', page, re.S)
+    engine = re.search(r'<section id="engine">(.*?)</section>', page, re.S)
+    assert secs is not None and engine is not None
+    assert "master_s" in secs.group(1) and "warm_cuts" not in secs.group(1)
+    assert "warm_cuts" in engine.group(1) and "loop_bound_kw" in engine.group(1)

@@ -397,8 +397,15 @@ def render_report(folder: ResultFolder) -> str:
     if r.get("diagnosis"):
         parts.append(generic_section("diagnosis", "Diagnosis: least-violating configuration",
                                      r["diagnosis"]))
-    if r.get("timings"):
-        parts.append(generic_section("timings", "Timings [s]", r["timings"]))
+    if r.get("timings"):  # seconds (keys ending _s) apart from the engine's counts and bounds
+        timings = r["timings"]
+        secs = {k: v for k, v in timings.items() if k.endswith("_s")}
+        other = {k: v for k, v in timings.items() if not k.endswith("_s")}
+        if secs:
+            parts.append(generic_section("timings", "Timings [s]", secs))
+        if other:
+            parts.append(generic_section("engine", "Engine counts and bounds (cuts, probed "
+                                         "switches, solves; *_kw in kW)", other))
     title = f"feederopt report: {r.get('case', folder.path.name)}"
     sub = f"{r.get('method', '')} with {r.get('solver', '')}"
     return page(title, status, sub, "".join(parts), folder.path.name)
