@@ -48,8 +48,8 @@ def print_result(result: Any) -> None:
     table.add_row("iterations", str(result.iterations))
     table.add_row("time", fmt(result.solve_time_s, ".2f", " s"))
     table.add_row("solver", result.solver)
-    table.add_row("voltage (SOCP model)", f"{fmt(result.min_voltage_pu, '.4f')} - "
-                  f"{fmt(result.max_voltage_pu, '.4f')} p.u.")
+    table.add_row("voltage (SOCP model)", volt_range(result.min_voltage_pu,
+                                                     result.max_voltage_pu))
     if result.base:
         table.add_row("base case losses (AC)", fmt(result.base.get("losses_kw"), ".3f", " kW"))
     opened = ", ".join(f"{b['id']} ({b['from_bus']}-{b['to_bus']})" for b in result.open_branches)
@@ -60,8 +60,7 @@ def print_result(result: Any) -> None:
         acs = summary_table("AC check (pandapower Newton-Raphson): the true operating point")
         acs.add_row("converged", str(ac.converged))
         acs.add_row("losses (AC, true)", fmt(ac.losses_kw, ".3f", " kW"))
-        acs.add_row("voltage (AC, true)", f"{fmt(ac.min_voltage_pu, '.4f')} - "
-                    f"{fmt(ac.max_voltage_pu, '.4f')} p.u.")
+        acs.add_row("voltage (AC, true)", volt_range(ac.min_voltage_pu, ac.max_voltage_pu))
         acs.add_row("max |V_socp - V_ac| (model error)",
                     fmt(ac.max_voltage_diff_pu, ".2e", " p.u."))
         acs.add_row("relaxation exact", str(ac.exact))
@@ -115,13 +114,25 @@ def print_devices(result: Any) -> None:
         out.print(lit)
 
 
+def volt_range(lo: float | None, hi: float | None) -> str:
+    """``lo - hi p.u.``, or ``-`` when neither is known (a power flow that did not converge
+    printed "- - - p.u.")."""
+    if fmt(lo, ".4f") == "-" and fmt(hi, ".4f") == "-":
+        return "-"
+    return f"{fmt(lo, '.4f')} - {fmt(hi, '.4f')} p.u."
+
+
 def describe_violation(d: dict[str, Any]) -> str:
     """One line of a diagnosis: the element, its limit and by how much it is exceeded."""
     what = {"v_min": "voltage below its minimum", "v_max": "voltage above its maximum",
             "i_max": "current rating", "s_max": "apparent-power rating",
             "p_balance": "active power not supplied", "q_balance": "reactive power not supplied",
             }.get(d["limit"], d["limit"])
-    text = f"{d['component']} {d['id']}: {what} ({d['limit']}) exceeded by {d['amount']:.4g} " \
+    # one element: its table's name in the singular ("bus 32", not "buses 32")
+    one = {"buses": "bus", "branches": "branch", "lines": "line", "transformers": "transformer",
+           "trafos": "trafo", "loads": "load", "generators": "generator"}.get(
+               str(d["component"]), str(d["component"]))
+    text = f"{one} {d['id']}: {what} ({d['limit']}) exceeded by {d['amount']:.4g} " \
         f"{d['unit']}"
     if d.get("loading_percent") is not None and math.isfinite(d["loading_percent"]):
         text += f": {d['value']:.4g} {d['unit']} on a rating of {d['rating']:.4g} {d['unit']} " \
