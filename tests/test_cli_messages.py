@@ -22,3 +22,20 @@ def test_diagnosis_names_one_element_in_the_singular() -> None:
     assert text.startswith("bus 32: voltage below its minimum (v_min) exceeded by 0.012")
     row = {**row, "component": "branches", "id": "7", "limit": "i_max"}
     assert describe_violation(row).startswith("branch 7: current rating")
+
+
+def test_cases_table_keeps_every_name_whole_when_piped() -> None:
+    """Piped (80 columns) the names were cut ("example_multivolt…"), and they are what one
+    types on the command line."""
+    from typer.testing import CliRunner
+
+    from feederopt.cases import list_cases
+    from feederopt.cli import app
+
+    res = CliRunner().invoke(app, ["cases"])
+    assert res.exit_code == 0, res.output
+    names = [c.name for c in list_cases()]
+    cells = {line.split("│")[1].strip() for line in res.output.splitlines()
+             if line.startswith("│")}
+    assert set(names) <= cells, sorted(set(names) - cells)
+    assert "…" not in res.output

@@ -145,11 +145,14 @@ def cases(json_output: bool = JSON_OPT) -> None:
         typer.echo(json.dumps(payload, indent=2))
         return
     table = Table(title="Built-in cases", title_justify="left")
+    # a name is typed on the command line: never cut (piped output is 80 columns wide);
+    # the source wraps instead
+    longest = max((len(c.name) for c in rows), default=14)
     for col in ("name", "buses", "branches", "ties", "load [MW]"):
-        width = 14 if col == "name" else len(col)
+        width = longest if col == "name" else len(col)
         table.add_column(col, justify="left" if col == "name" else "right", min_width=width,
                          no_wrap=True)
-    table.add_column("data from", no_wrap=True, overflow="ellipsis", max_width=30)
+    table.add_column("data from", overflow="fold")
     for c in rows:
         m = re.search(r"\bfrom (.*)", c.description)
         where = m.group(1) if m else ""
