@@ -4,6 +4,7 @@ and a diagnosis names one element in the singular ("bus 32:", not "buses 32:")."
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from feederopt.cli.solve import describe_violation, volt_range
 
@@ -39,3 +40,15 @@ def test_cases_table_keeps_every_name_whole_when_piped() -> None:
              if line.startswith("│")}
     assert set(names) <= cells, sorted(set(names) - cells)
     assert "…" not in res.output
+
+
+def test_report_of_a_json_file_says_it_wants_a_folder(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from feederopt.cli import app
+
+    f = tmp_path / "r.json"
+    f.write_text("{}")
+    res = CliRunner().invoke(app, ["report", str(f)])
+    assert res.exit_code == 2 and "a file, not a result folder" in res.output, res.output
+    assert "--out DIR" in res.output

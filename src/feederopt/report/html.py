@@ -104,6 +104,11 @@ def _unreadable(path: Path, message: str, hint: str = _HINT) -> InputError:
 
 def _read_json(folder: Path) -> dict[str, Any]:
     """``folder/result.json``: an object, else a typed problem."""
+    if folder.is_file():  # a --json file: it said "no such result folder" of a file there
+        raise _unreadable(folder, "a file, not a result folder: the report is built from a "
+                          "folder written with --out (result.json and its figures)",
+                          "run the command again with --out DIR (and --report), or give "
+                          "that folder")
     if not folder.is_dir():
         raise _unreadable(folder, "no such result folder")
     doc = folder / "result.json"
