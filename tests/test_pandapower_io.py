@@ -124,3 +124,35 @@ def test_pandapower_json_file(tmp_path):
 def test_pandapower_net_object_via_load():
     net = load(pn.case33bw())
     assert net.summary()["buses"] == 33
+
+
+def test_switching_actions_name_the_pandapower_switches():
+    """The result names, for each switchable branch of a pandapower net, the pandapower
+    switches (index and name) that operate it; operating exactly those switches of the user's
+    net for the changed branches, pandapower's own power flow gives the result's AC losses
+    (independent: no feederopt code between the names and the flow)."""
+    import feederopt
+
+    def moved() -> pp.pandapowerNet:  # the tie closed, line 1 open: a worse radial state
+        net = small_net()
+        net.switch["name"] = [f"sw_{k}" for k in range(len(net.switch))]
+        net.switch.loc[0, "closed"], net.switch.loc[1, "closed"] = True, False
+        return net
+
+    result = feederopt.solve(moved(), time_limit=60)
+    sw = result.switches
+    assert "operated_by" in sw.columns
+    names = dict(zip(sw["id"].to_list(), sw["operated_by"].to_list(), strict=True))
+    assert names["line:3"] == "switch 0 'sw_0'" and names["line:1"] == "switch 1 'sw_1'"
+    assert names["switch:2"] == "switch 2 'sw_2'"
+    changed = sw.filter(pl.col("changed"))
+    assert changed.height >= 2  # the premise: the answer moves the tie
+    user = moved()
+    for op in changed["operated_by"].to_list():
+        for part in op.split(" + "):
+            k = int(part.split()[1])
+            user.switch.at[k, "closed"] = not bool(user.switch.at[k, "closed"])
+    pp.runpp(user)
+    assert _losses_kw(user) == pytest.approx(result.ac_check.losses_kw, rel=1e-6)
+    opened = {b["id"]: b.get("operated_by") for b in result.open_branches}
+    assert all(opened[b] == names[b] for b in opened if b in names)

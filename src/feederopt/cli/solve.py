@@ -52,7 +52,9 @@ def print_result(result: Any) -> None:
                                                      result.max_voltage_pu))
     if result.base:
         table.add_row("base case losses (AC)", fmt(result.base.get("losses_kw"), ".3f", " kW"))
-    opened = ", ".join(f"{b['id']} ({b['from_bus']}-{b['to_bus']})" for b in result.open_branches)
+    opened = ", ".join(f"{b['id']} ({b['from_bus']}-{b['to_bus']}"
+                       + (f"; {b['operated_by']}" if b.get("operated_by") else "") + ")"
+                       for b in result.open_branches)
     table.add_row("open branches", opened or "-")
     out.print(table)
     ac = result.ac_check

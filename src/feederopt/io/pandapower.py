@@ -625,6 +625,7 @@ def from_pandapower(
             "ties": ties,
             "pandapower": {"f_hz": f_hz, "sn_mva": _f(net.get("sn_mva", 1.0), 1.0)},
             "warnings": warnings,
+            "operated_by": operated_by(net, plan),
         },
         origin=copy.deepcopy(net),
     )
@@ -1431,6 +1432,24 @@ def write_switch_states(
 
 
 SwitchPlan = dict[tuple[str, int], tuple[list[int], list[int]]]
+
+
+def operated_by(net: pandapowerNet, plan: SwitchPlan) -> dict[str, str]:
+    """Per switchable branch id, the pandapower switches that open it, as a person operates
+    them: ``switch 3 'tie1_a'`` (index and name; several joined by ``+``): a bus-bus switch
+    itself, a line's or trafo's opening switches (:func:`switch_plan`). Branches without a
+    switch (ties stored as out-of-service lines) are not listed: ``in_service`` opens them."""
+    sw = net.switch
+
+    def one(k: int) -> str:
+        name = sw.at[k, "name"] if "name" in sw.columns else None
+        text = str(name) if name is not None and str(name) not in ("", "None", "nan") else ""
+        return f"switch {k}" + (f" '{text}'" if text else "")
+
+    out = {f"switch:{int(k)}": one(int(k)) for k in sw.index[sw["et"] == "b"]}
+    for (et, element), (_, opening) in plan.items():
+        out[f"{'line' if et == 'l' else 'trafo'}:{element}"] = " + ".join(one(k) for k in opening)
+    return out
 
 
 def switch_plan(net: pandapowerNet) -> SwitchPlan:

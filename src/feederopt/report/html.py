@@ -337,6 +337,8 @@ def switches_section(folder: ResultFolder) -> str:
                 .otherwise(pl.lit("open")).alias("before"),
                 pl.when(pl.col("closed")).then(pl.lit("closed"))
                 .otherwise(pl.lit("open")).alias("after"),
+                # a pandapower net: the switches the operator acts on
+                *(["operated_by"] if "operated_by" in changed.columns else []),
             )
             body += frame_table(show)
     else:

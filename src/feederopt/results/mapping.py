@@ -94,8 +94,13 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
     ).with_columns(
         pl.Series("initially_closed", initially[pu.switchable]),
     ).with_columns((pl.col("closed") != pl.col("initially_closed")).alias("changed"))
+    operated = net.meta.get("operated_by") or {}
+    if operated:  # a pandapower net: the switches that the user operates
+        switches = switches.with_columns(pl.Series(
+            "operated_by", [operated.get(b) for b in switches["id"].to_list()], dtype=pl.String))
     open_branches = [
-        {"id": bid, "from_bus": bus_out(fb), "to_bus": bus_out(tb)}
+        {"id": bid, "from_bus": bus_out(fb), "to_bus": bus_out(tb),
+         **({"operated_by": operated[bid]} if bid in operated else {})}
         for bid, fb, tb, c in zip(pu.branch_ids, from_ids, to_ids, closed, strict=True)
         if not c
     ] if raw.y is not None else []
