@@ -250,6 +250,7 @@ def evaluate_states(pus: list[PerUnitThreePhase], weights: np.ndarray,
     for i in sorted(range(len(states)), key=lambda j: costs[j]):
         partial = costs[i]
         flows: list[dict[str, np.ndarray]] = [{} for _ in pus]
+        terms = np.zeros(len(pus))
         for s in order:
             if partial >= best_obj:
                 break
@@ -267,8 +268,11 @@ def evaluate_states(pus: list[PerUnitThreePhase], weights: np.ndarray,
                 break
             partial += weights[s] * proxy
             flows[s] = vals
+            terms[s] = weights[s] * proxy
             lower[i] = partial
         else:
+            if best is None:  # then the scenarios of most weighted loss first
+                order = sorted(order, key=lambda k: -terms[k])
             if partial < best_obj:
                 best, best_obj = i, partial
                 best_proxy = partial - costs[i]
