@@ -228,8 +228,11 @@ def evaluate_states(pus: list[PerUnitThreePhase], weights: np.ndarray,
     ``switch_cost_kw`` per switch whose state differs from the base case, among those within
     every scenario's limits (module docstring); ``pus`` are the scenarios' per-unit networks
     with their limits (offsets and rating scales applied), ``deadline`` a
-    ``time.perf_counter()`` time. The scenarios of most weight are solved first; a state is
-    dropped at its first infeasible scenario or when its partial objective reaches the best."""
+    ``time.perf_counter()`` time. The scenarios of most weight are solved first, and once a
+    state is within every scenario's limits those of most weighted loss proxy in it; a state
+    is dropped at its first infeasible scenario or when its partial objective reaches the
+    best. Out of time (or interrupted: ``status`` is then HiGHS's), the bound is the least of
+    the best objective and the partial objectives of the states not done."""
     t0 = time.perf_counter()
     weights = np.asarray(weights, float)
     base = pus[0]
@@ -245,7 +248,7 @@ def evaluate_states(pus: list[PerUnitThreePhase], weights: np.ndarray,
     best_flows: list[dict[str, np.ndarray]] = []
     lower = list(costs)  # the least objective each state can still have
     done = [False] * len(states)
-    out_of_time = False
+    out_of_time, stopped = False, "time_limit"
     # the states of least switching cost first (the base case with a cost), then in order
     for i in sorted(range(len(states)), key=lambda j: costs[j]):
         partial = costs[i]
@@ -257,10 +260,12 @@ def evaluate_states(pus: list[PerUnitThreePhase], weights: np.ndarray,
             left = deadline - time.perf_counter()
             if left <= 0.0:
                 out_of_time = True
+                stopped = "time_limit"
                 break
             status, proxy, vals = models[s].solve(states[i].y, left)
             if status not in ("optimal", "infeasible"):  # out of time, or interrupted
                 out_of_time = True
+                stopped = "interrupted" if status == "interrupted" else "time_limit"
                 break
             known[i][s] = status == "optimal"
             if status != "optimal":
@@ -283,7 +288,7 @@ def evaluate_states(pus: list[PerUnitThreePhase], weights: np.ndarray,
     seconds = time.perf_counter() - t0
     if out_of_time:
         bound = min([best_obj] + [lower[i] for i in range(len(states)) if not done[i]])
-        return Evaluation("time_limit", best, best_obj, best_proxy, bound, best_flows,
+        return Evaluation(stopped, best, best_obj, best_proxy, bound, best_flows,
                           lp_solves=sum(m.solves for m in models), seconds=seconds)
     if best is not None:
         return Evaluation("optimal", best, best_obj, best_proxy, best_obj, best_flows,

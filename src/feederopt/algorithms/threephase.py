@@ -435,10 +435,11 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
         if topo is not None:
             topo.scenario_flows, topo.scenario_tangents = [], []
             return topo
-        why: tuple[str, list[str]] = (
-            f"the time limit ({time_limit_s:g} s) ran out before a topology was found; "
-            "raise --time-limit", [])
-        if ev.status == "infeasible":
+        why: tuple[str, list[str]] = ("", [])
+        if ev.status == "time_limit":
+            why = (f"the time limit ({time_limit_s:g} s) ran out before a topology was "
+                   "found; raise --time-limit", [])
+        elif ev.status == "infeasible":
             why = _why_infeasible(pu, time_limit_s=time_limit_s, gap=gap,
                                   voltage_limits=voltage_limits, thermal_limits=thermal_limits)
         return ThreePhaseTopology(ev.status, [], math.nan, ev.bound_kw, ev.seconds, None,
@@ -592,9 +593,11 @@ def reconfigure_three_phase_scenarios(
                                               if not ok], names, time_limit_s=time_limit_s,
                                            gap=gap, voltage_limits=voltage_limits,
                                            thermal_limits=thermal_limits)
-        else:
+        elif ev.status == "time_limit":
             why = (f"the time limit ({time_limit_s:g} s) ran out before a topology was "
                    "found; raise --time-limit")
+        else:
+            why = ""
         return ThreePhaseTopology(ev.status, [], math.nan, ev.bound_kw, ev.seconds, None,
                                   why, [], loops, switch_cost_kw=switch_cost_kw,
                                   milp_solves=0, method="enumeration",
