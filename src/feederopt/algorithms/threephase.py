@@ -123,7 +123,8 @@ class ThreePhaseTopology:
     open_switches: list[str]
     #: The MILP's objective: the tangent-plane under-estimate of the loss proxy
     #: (``flow.loss_proxy_kw`` is the proxy itself); with the lazy tangents of
-    #: :func:`reconfigure_three_phase` within ``LAZY_TOL`` of it when ``status`` is optimal.
+    #: :func:`reconfigure_three_phase` within ``LAZY_TOL`` of it when ``status`` is optimal;
+    #: the proxy itself when the radial states were enumerated (``method``).
     loss_proxy_kw: float
     bound_kw: float
     solve_time_s: float
