@@ -426,6 +426,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         "solve_time_s": topo.solve_time_s,
         "milp_solves": topo.milp_solves,
         "tangents_added": topo.tangents_added,
+        "search": search_label(topo),
         "lindist3flow_min_voltage_pu": _num(topo.flow.min_voltage_pu) if topo.flow else None,
         "lindist3flow_max_voltage_pu": _num(topo.flow.max_voltage_pu) if topo.flow else None,
         "voltage_feedback": feedback if feedback is not None else {"enabled": False},
@@ -450,6 +451,15 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     out["grid"] = report_grid(net, set(topo.open_switches) if solved else set(base_open),
                               set(base_open))
     return out
+
+
+def search_label(topo: ThreePhaseTopology) -> str:
+    """How the topology was searched, for the JSON's ``search``: ``"milp"``, or
+    ``"enumeration (N radial states)"`` when every radial switch state was evaluated
+    (:mod:`feederopt.algorithms.radial_enumeration`)."""
+    if topo.method == "enumeration":
+        return f"enumeration ({topo.radial_states} radial states)"
+    return topo.method
 
 
 def report_grid(net: ThreePhaseNetwork, open_switches: set[str],
@@ -697,7 +707,7 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
         "loss_proxy_kw": _num(proxy) if proxy is not None else None,
         "milp_objective_kw": _num(topo.loss_proxy_kw), "lower_bound_kw": _num(topo.bound_kw),
         "solve_time_s": topo.solve_time_s, "milp_solves": topo.milp_solves,
-        "tangents_added": topo.tangents_added,
+        "tangents_added": topo.tangents_added, "search": search_label(topo),
         "voltage_feedback": record,
         **switching_record(topo, base_open, switch_cost_kw),
     }

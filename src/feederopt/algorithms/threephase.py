@@ -18,6 +18,13 @@ from typing import Any
 
 import numpy as np
 
+from feederopt.algorithms.radial_enumeration import (
+    ENUMERATION_MAX_STATES,
+    Evaluation,
+    RadialState,
+    evaluate_states,
+    radial_states,
+)
 from feederopt.errors import SolverError
 from feederopt.formulations.lindist3flow import edge_phases, lindist3flow
 from feederopt.network.threephase import ThreePhaseNetwork
@@ -84,7 +91,14 @@ def lindist3flow_power_flow(net: ThreePhaseNetwork | PerUnitThreePhase, *,
     sol = model.solve()
     if not sol.has_solution:
         raise SolverError(f"LinDist3Flow power flow: HiGHS status {sol.status}")
-    vals = model.values()
+    return flow_of(pu, model.values(), {e.id for e in pu.edges if e.normally_open})
+
+
+def flow_of(pu: PerUnitThreePhase, vals: dict[str, np.ndarray],
+            open_switches: set[str]) -> ThreePhaseFlow:
+    """The :class:`ThreePhaseFlow` of a LinDist3Flow solution ``vals`` (the groups ``w``,
+    ``p``, ``q`` of :func:`~feederopt.formulations.lindist3flow.lindist3flow` on ``pu``) with
+    the edges ``open_switches`` open."""
     w = vals["w"]
     names = pu.node_names()
     volts = {name: float(math.sqrt(max(wi, 0.0)))
@@ -97,7 +111,7 @@ def lindist3flow_power_flow(net: ThreePhaseNetwork | PerUnitThreePhase, *,
         voltages_pu=volts, source_p_kw=p_src, source_q_kvar=q_src,
         loss_proxy_kw=loss_proxy(pu, vals["p"], vals["q"]) * 1000,
         source_loss_proxy_kw=loss_proxy(pu, vals["p"], vals["q"], source_only=True) * 1000,
-        open_switches=sorted(e.id for e in pu.edges if e.normally_open),
+        open_switches=sorted(open_switches),
     )
 
 
@@ -109,7 +123,8 @@ class ThreePhaseTopology:
     open_switches: list[str]
     #: The MILP's objective: the tangent-plane under-estimate of the loss proxy
     #: (``flow.loss_proxy_kw`` is the proxy itself); with the lazy tangents of
-    #: :func:`reconfigure_three_phase` within ``LAZY_TOL`` of it when ``status`` is optimal.
+    #: :func:`reconfigure_three_phase` within ``LAZY_TOL`` of it when ``status`` is optimal;
+    #: the proxy itself when the radial states were enumerated (``method``).
     loss_proxy_kw: float
     bound_kw: float
     solve_time_s: float
@@ -137,6 +152,12 @@ class ThreePhaseTopology:
     #: of the answer in each scenario (``flow`` is the first's), and the tangents per scenario.
     scenario_flows: list[ThreePhaseFlow] = field(default_factory=list)
     scenario_tangents: list[list[Tangents]] = field(default_factory=list)
+    #: How the topology was searched: ``"milp"``, or ``"enumeration"`` (every radial switch
+    #: state evaluated, :mod:`feederopt.algorithms.radial_enumeration`; ``milp_solves`` is
+    #: then 0), with ``radial_states`` the number of those states and ``lp_solves`` the LPs.
+    method: str = "milp"
+    radial_states: int = 0
+    lp_solves: int = 0
 
 
 def switching_actions(pu: PerUnitThreePhase, open_switches: set[str]) -> list[str]:
@@ -320,6 +341,55 @@ def _why_infeasible(pu: PerUnitThreePhase, *, time_limit_s: float, gap: float,
             "the voltage and current limits"), []
 
 
+def _enumerated(nets: list[ThreePhaseNetwork], pus: list[PerUnitThreePhase],
+                weights: np.ndarray, states: list[RadialState], *, t0: float,
+                time_limit_s: float, voltage_limits: bool, thermal_limits: bool,
+                switch_cost_kw: float, tangents: list[list[Tangents]],
+                loops: list[list[str]]) -> tuple[ThreePhaseTopology | None, Evaluation]:
+    """The answer of the exhaustive search over ``states``
+    (:func:`feederopt.algorithms.radial_enumeration.evaluate_states`) as the MILP path gives
+    it, or None when no state is within every scenario's limits or the time ran out before
+    one was found (the caller says why). ``loss_proxy_kw`` is the weighted loss proxy of the
+    answer's flows: the MILP restricted to that state, with the lazy tangents, converges to it
+    (the tangent at the flows is exact); the tangents at the answer's flows are recorded
+    after ``tangents`` (per scenario), as the lazy tangents would add them."""
+    ev = evaluate_states(pus, weights, states, deadline=t0 + time_limit_s,
+                         voltage_limits=voltage_limits, thermal_limits=thermal_limits,
+                         switch_cost_kw=switch_cost_kw)
+    if ev.best is None:
+        return None, ev
+    opened = set(states[ev.best].open_switches)
+    known = [list(t) for t in tangents]
+    added = 0
+    for s, vals in enumerate(ev.flows):
+        lossy = np.flatnonzero(effective_resistance(pus[s]) > 0)
+        pk, qk = vals["p"][lossy], vals["q"][lossy]
+        pick = np.flatnonzero(pk**2 + qk**2 > 0)
+        if len(pick):
+            known[s].append((pick, pk[pick], qk[pick]))
+            added += len(pick)
+    # the flow of every edge open in this state (the switches, and any open edge that no
+    # switch is), as lindist3flow_power_flow(net, open_switches=opened) names them
+    shut = opened | {e.id for e in pus[0].edges if not e.switchable and e.normally_open}
+    flows = [flow_of(pu, vals, shut) for pu, vals in zip(pus, ev.flows, strict=True)]
+    actions = switching_actions(pus[0], opened)
+    topo = ThreePhaseTopology(
+        ev.status, sorted(opened), ev.proxy_kw, ev.bound_kw, time.perf_counter() - t0,
+        flows[0], permanent_loops=loops, milp_solves=0, tangents_added=added,
+        tangents=known[0], switch_cost_kw=switch_cost_kw, switching_actions=actions,
+        switching_cost_kw=switch_cost_kw * len(actions), scenario_flows=flows,
+        scenario_tangents=known, method="enumeration", radial_states=len(states),
+        lp_solves=ev.lp_solves)
+    return topo, ev
+
+
+def _states_to_enumerate(pu: PerUnitThreePhase, most: int | None) -> list[RadialState] | None:
+    """The radial states of ``pu`` when there are at most ``most`` of them (default
+    :data:`~feederopt.algorithms.radial_enumeration.ENUMERATION_MAX_STATES`; 0: never)."""
+    most = ENUMERATION_MAX_STATES if most is None else most
+    return radial_states(pu, most) if most > 0 else None
+
+
 def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300.0,
                             gap: float = 1e-4, voltage_limits: bool = True,
                             thermal_limits: bool = True,
@@ -328,6 +398,7 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
                             voltage_offsets: dict[str, float] | None = None,
                             tangents: list[Tangents] | None = None,
                             switch_cost_kw: float = 0.0,
+                            max_enumerated_states: int | None = None,
                             ) -> ThreePhaseTopology:
     """The radial topology that minimises the LinDist3Flow loss proxy, as a MILP on HiGHS
     (:func:`feederopt.problems.threephase.reconfiguration_block`); its LinDist3Flow power flow
@@ -347,13 +418,34 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
     ``tangents`` are those and the ones added here. ``switch_cost_kw`` prices each switch whose
     state differs from the base case (:func:`feederopt.problems.threephase.
     switch_cost_objective`); ``bound_kw`` is then the bound of the loss proxy plus the
-    switching cost, ``loss_proxy_kw`` the objective without the switching cost."""
+    switching cost, ``loss_proxy_kw`` the objective without the switching cost.
+    ``max_enumerated_states``: as :func:`reconfigure_three_phase_scenarios`'s (the radial
+    states evaluated one by one instead of the MILP when they are that few)."""
     t0 = time.perf_counter()
     pu = to_per_unit_3ph(net)
     shift_voltage_limits(pu, voltage_offsets or {})
     scale_ratings(pu, thermal_limits=thermal_limits, max_loading_percent=max_loading_percent)
     loops = permanent_loops(pu)
     known = list(tangents or [])
+    states = _states_to_enumerate(pu, max_enumerated_states)
+    if states is not None:
+        topo, ev = _enumerated([net], [pu], np.ones(1), states, t0=t0,
+                               time_limit_s=time_limit_s, voltage_limits=voltage_limits,
+                               thermal_limits=thermal_limits, switch_cost_kw=switch_cost_kw,
+                               tangents=[known], loops=loops)
+        if topo is not None:
+            topo.scenario_flows, topo.scenario_tangents = [], []
+            return topo
+        why: tuple[str, list[str]] = ("", [])
+        if ev.status == "time_limit":
+            why = (f"the time limit ({time_limit_s:g} s) ran out before a topology was "
+                   "found; raise --time-limit", [])
+        elif ev.status == "infeasible":
+            why = _why_infeasible(pu, time_limit_s=time_limit_s, gap=gap,
+                                  voltage_limits=voltage_limits, thermal_limits=thermal_limits)
+        return ThreePhaseTopology(ev.status, [], math.nan, ev.bound_kw, ev.seconds, None,
+                                  why[0], why[1], loops, milp_solves=0, method="enumeration",
+                                  radial_states=len(states), lp_solves=ev.lp_solves)
     model, sol, prob = _milp(pu, time_limit_s=time_limit_s, gap=gap,
                              voltage_limits=voltage_limits, thermal_limits=thermal_limits,
                              tangents=known, switch_cost_kw=switch_cost_kw)
@@ -432,13 +524,33 @@ def _lazy_tangents_scenarios(prob: Any, model: HighsModel, sol: Any, deadline: f
         sol = new
 
 
+def _scenarios_infeasible(pus: list[PerUnitThreePhase], alone: list[int],
+                          names: Sequence[str] | None, *, time_limit_s: float, gap: float,
+                          voltage_limits: bool, thermal_limits: bool) -> str:
+    """The reason of an infeasible scenario reconfiguration: the scenarios ``alone`` that are
+    infeasible alone (by ``names``, else by position) and what binds in the first of them (as
+    a plain solve says it, :func:`_why_infeasible`)."""
+    why = ""
+    if alone:  # what binds in the first of them, as a plain solve says it
+        why = " (" + _why_infeasible(
+            pus[alone[0]], time_limit_s=max(time_limit_s / len(pus), 1.0),
+            gap=gap, voltage_limits=voltage_limits, thermal_limits=thermal_limits,
+        )[0].removeprefix("infeasible: ") + ")"
+    which = (", ".join(str(s) for s in alone) + " (by position, from 0)"
+             if names is None else ", ".join(str(names[s]) for s in alone))
+    return ("infeasible: no radial topology keeps every scenario within its limits"
+            + (f"; scenario(s) {which} are infeasible alone{why}"
+               if alone else "; each scenario alone has one, but no topology serves "
+               "them all"))
+
+
 def reconfigure_three_phase_scenarios(
         nets: list[ThreePhaseNetwork], weights: np.ndarray, *, time_limit_s: float = 300.0,
         gap: float = 1e-4, voltage_limits: bool = True, thermal_limits: bool = True,
         max_loading_percent: float | None = None, tangent_tol: float = LAZY_TOL,
         voltage_offsets: list[dict[str, float]] | None = None,
         tangents: list[list[Tangents]] | None = None, switch_cost_kw: float = 0.0,
-        names: Sequence[str] | None = None,
+        names: Sequence[str] | None = None, max_enumerated_states: int | None = None,
         ) -> ThreePhaseTopology:
     """One radial topology for the load scenarios ``nets`` (the same feeder with each
     scenario's loads, :func:`feederopt.api_threephase.scenario_networks`) with the weights
@@ -451,7 +563,14 @@ def reconfigure_three_phase_scenarios(
     scenario's, ``scenario_flows`` every scenario's; ``loss_proxy_kw`` is the MILP's weighted
     loss under-estimate. When the MILP is infeasible, ``reason`` names the scenarios that are
     infeasible alone (each solved as :func:`reconfigure_three_phase` does, without
-    tangents), by their ``names`` (default: their positions from 0)."""
+    tangents), by their ``names`` (default: their positions from 0).
+
+    When the radiality rows allow at most ``max_enumerated_states`` switch states (default
+    :data:`~feederopt.algorithms.radial_enumeration.ENUMERATION_MAX_STATES`, 0: always the
+    MILP), every one is evaluated instead (:mod:`feederopt.algorithms.radial_enumeration`,
+    ``method`` ``"enumeration"``): the same answer, exact, and ``bound_kw`` the least
+    objective over all states; out of time, the best state found so far (``time_limit``)
+    with the least objective the others can still have as the bound."""
     t0 = time.perf_counter()
     pus = []
     for s, net in enumerate(nets):
@@ -461,6 +580,29 @@ def reconfigure_three_phase_scenarios(
                       max_loading_percent=max_loading_percent)
         pus.append(pu)
     loops = permanent_loops(pus[0])
+    states = _states_to_enumerate(pus[0], max_enumerated_states)
+    if states is not None:
+        topo, ev = _enumerated(
+            nets, pus, weights, states, t0=t0, time_limit_s=time_limit_s,
+            voltage_limits=voltage_limits, thermal_limits=thermal_limits,
+            switch_cost_kw=switch_cost_kw,
+            tangents=[list(t) for t in (tangents or [[] for _ in nets])], loops=loops)
+        if topo is not None:
+            return topo
+        if ev.status == "infeasible":
+            why = _scenarios_infeasible(pus, [s for s, ok in enumerate(ev.feasible_alone)
+                                              if not ok], names, time_limit_s=time_limit_s,
+                                           gap=gap, voltage_limits=voltage_limits,
+                                           thermal_limits=thermal_limits)
+        elif ev.status == "time_limit":
+            why = (f"the time limit ({time_limit_s:g} s) ran out before a topology was "
+                   "found; raise --time-limit")
+        else:
+            why = ""
+        return ThreePhaseTopology(ev.status, [], math.nan, ev.bound_kw, ev.seconds, None,
+                                  why, [], loops, switch_cost_kw=switch_cost_kw,
+                                  milp_solves=0, method="enumeration",
+                                  radial_states=len(states), lp_solves=ev.lp_solves)
     prob = scenario_reconfiguration_block(pus, weights, voltage_limits=voltage_limits,
                                           thermal_limits=thermal_limits,
                                           switch_cost_kw=switch_cost_kw)
@@ -482,18 +624,9 @@ def reconfigure_three_phase_scenarios(
                                   voltage_limits=voltage_limits, thermal_limits=thermal_limits)
                 if not one.has_solution:
                     alone.append(s)
-            why = ""
-            if alone:  # what binds in the first of them, as a plain solve says it
-                why = " (" + _why_infeasible(
-                    pus[alone[0]], time_limit_s=max(time_limit_s / len(pus), 1.0),
-                    gap=gap, voltage_limits=voltage_limits, thermal_limits=thermal_limits,
-                )[0].removeprefix("infeasible: ") + ")"
-            which = (", ".join(str(s) for s in alone) + " (by position, from 0)"
-                     if names is None else ", ".join(str(names[s]) for s in alone))
-            reason = ("infeasible: no radial topology keeps every scenario within its limits"
-                      + (f"; scenario(s) {which} are infeasible alone{why}"
-                         if alone else "; each scenario alone has one, but no topology serves "
-                         "them all"))
+            reason = _scenarios_infeasible(pus, alone, names, time_limit_s=time_limit_s,
+                                           gap=gap, voltage_limits=voltage_limits,
+                                           thermal_limits=thermal_limits)
         elif sol.status == "time_limit":
             reason = (f"the time limit ({time_limit_s:g} s) ran out before a topology was "
                       "found; raise --time-limit")
