@@ -162,12 +162,14 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                               fmt(data["loss_proxy_source_kw"], ".3f", " kW")
                               + " (not in OpenDSS's losses)")
         table.add_row("time", fmt(data["solve_time_s"], ".2f", " s"))
+        if data.get("search"):  # the MILP, or every radial state when they are few
+            table.add_row("search", str(data["search"]))
         if fb["enabled"]:
             answers = [r for r in fb["iterations"] if r["topology"] == "answer"]
             # a MILP without an answer (infeasible, time limit) has no voltages to judge
             found = [r for r in answers if r.get("open_switches") is not None]
             table.add_row("voltage feedback (OpenDSS)",
-                          f"{len(answers)} MILP(s), {fb['stopped']}"
+                          f"{len(answers)} solve(s), {fb['stopped']}"
                           + (f"; kept answer {fb['kept_iteration']}" if fb["kept_iteration"]
                              else "")
                           + ("" if fb["within_voltage_limits"] or not found

@@ -368,6 +368,7 @@ def summary_section(r: Mapping[str, Any]) -> str:
          fmt(r.get("loss_proxy_source_kw"), ".3f", " kW")),
         ("MILP objective (tangent planes)", fmt(r.get("milp_objective_kw"), ".3f", " kW")),
         ("lower bound", fmt(r.get("lower_bound_kw"), ".3f", " kW")),
+        ("search", escape(str(r.get("search") or "milp"))),
         ("MILP solves / tangents added", f"{escape(str(r.get('milp_solves', '-')))} / "
                                          f"{escape(str(r.get('tangents_added', '-')))}"),
         ("LinDist3Flow voltage range (the model)",
@@ -657,7 +658,8 @@ def feedback_section(r: Mapping[str, Any]) -> str:
         verdict = '<b class="warn">no</b>: OpenDSS finds no answer within the voltage limits'
     kept = fb.get("kept_iteration")
     head = _rows([
-        ("MILPs", escape(str(sum(row.get("topology") == "answer" for row in rows)))),
+        ("solves (MILP or enumeration)", escape(str(sum(row.get("topology") == "answer"
+                                                         for row in rows)))),
         ("stopped", escape(str(fb.get("stopped", "-")))),
         ("kept answer (row)", escape(str(kept)) if kept is not None else "-"),
         ("the kept answer within the voltage limits (OpenDSS)", verdict),
