@@ -158,3 +158,10 @@ def test_controllers_are_noted_as_ignored_in_info(tmp_path: Path) -> None:
     out = _flat(result.output)
     assert "1 controller(s) ignored (DiscreteTapControl of trafo 0)" in out, result.output
     assert "held at tap_pos" in out
+
+
+def test_controllers_are_noted_as_ignored_in_solve(tmp_path: Path) -> None:
+    path = _write(_with_tap_controller(), tmp_path)
+    result = runner.invoke(app, ["solve", str(path), "--time-limit", "20", "--no-ac-check"])
+    assert result.exit_code == 0, result.output
+    assert "1 controller(s) ignored (DiscreteTapControl of trafo 0)" in _flat(result.output)

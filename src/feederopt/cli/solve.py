@@ -286,6 +286,8 @@ def solve(
     if not quiet:
         for warning in net.warnings():
             stderr().print(str(warning), style="yellow", markup=False)
+        for note in net.meta.get("warnings", []):  # what the reader ignored or took as given
+            stderr().print(f"note: {note}", style="yellow", markup=False)
     with progress_display(f"{method} {net.name}", quiet=quiet, verbose=verbose) as progress:
         result = run_solve(net, options=options, progress=progress)
     result.source = source_of(source)  # for `feederopt check`
