@@ -165,3 +165,40 @@ def test_controllers_are_noted_as_ignored_in_solve(tmp_path: Path) -> None:
     result = runner.invoke(app, ["solve", str(path), "--time-limit", "20", "--no-ac-check"])
     assert result.exit_code == 0, result.output
     assert "1 controller(s) ignored (DiscreteTapControl of trafo 0)" in _flat(result.output)
+
+
+def _unsupplied() -> Any:
+    """The net with line 1 (buses 2-3) opened by its switch: buses 3 and 4 (loads 1 and 2,
+    1.4 + 1.6 MW) have no supply in the base case; the open tie (4-7) can supply them."""
+    net = _net()
+    net.switch.loc[(net.switch.et == "l") & (net.switch.element == 1), "closed"] = False
+    return net
+
+
+def test_unsupplied_base_case_load_is_flagged_in_info(tmp_path: Path) -> None:
+    path = _write(_unsupplied(), tmp_path)
+    result = runner.invoke(app, ["info", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["problems"] == []  # a warning, not an error: reconfiguration may feed them
+    assert data["base_unsupplied"]["buses"] == ["3", "4"]
+    assert data["base_unsupplied"]["load_mw"] == pytest.approx(1.4 + 1.6)
+    (note,) = [w for w in data["warnings"] if "without supply" in w]
+    assert "(3, 4)" in note and "3.0000 MW" in note and "supplied part only" in note
+    text = _flat(runner.invoke(app, ["info", str(path)]).output)
+    assert "base-case unsupplied" in text and "without supply (3, 4)" in text
+
+
+def test_unsupplied_base_case_load_is_flagged_in_solve_and_report(tmp_path: Path) -> None:
+    path = _write(_unsupplied(), tmp_path)
+    out_dir = tmp_path / "res"
+    result = runner.invoke(app, ["solve", str(path), "--time-limit", "20", "--out",
+                                 str(out_dir), "--report"])
+    assert result.exit_code == 0, result.output
+    text = _flat(result.output)
+    assert "base case unsupplied" in text and "without supply (3, 4)" in text
+    saved = json.loads((out_dir / "result.json").read_text())
+    assert saved["base"]["unsupplied"]["buses"] == ["3", "4"]
+    assert "supplied part only" in saved["base"]["warning"]
+    report = (out_dir / "report.html").read_text()
+    assert "without supply (3, 4)" in report

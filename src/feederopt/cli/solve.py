@@ -52,9 +52,16 @@ def print_result(result: Any) -> None:
                   f"{fmt(result.max_voltage_pu, '.4f')} p.u.")
     if result.base:
         table.add_row("base case losses (AC)", fmt(result.base.get("losses_kw"), ".3f", " kW"))
+        dead = result.base.get("unsupplied")
+        if dead:
+            table.add_row("base case unsupplied", f"{len(dead['buses'])} bus(es), "
+                          f"{dead['load_mw']:.4f} MW (not in the base losses)")
     opened = ", ".join(f"{b['id']} ({b['from_bus']}-{b['to_bus']})" for b in result.open_branches)
     table.add_row("open branches", opened or "-")
     out.print(table)
+    if result.base and result.base.get("warning"):
+        out.print("[yellow]warning:[/] ", end="")
+        out.print(result.base["warning"], markup=False)
     ac = result.ac_check
     if ac is not None:
         acs = summary_table("AC check (pandapower Newton-Raphson): the true operating point")
