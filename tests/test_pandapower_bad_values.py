@@ -129,18 +129,21 @@ def test_zero_rating_of_a_three_winding_transformer_is_a_problem_not_a_crash() -
     assert (problem.ids, problem.field) == (("trafo3w:0",), "sn_mv_mva")
 
 
-def test_nan_tap_position_is_noted_as_neutral_like_pandapower(tmp_path: Path) -> None:
+@pytest.mark.parametrize("field", ["tap_pos", "tap_neutral"])
+def test_nan_tap_position_is_noted_and_taken_at_neutral_like_pandapower(
+        tmp_path: Path, field: str) -> None:
     net = _net()
     net.trafo.at[0, "tap_pos"] = -2
     pp.runpp(net)
     held = float(net.res_bus.vm_pu.min())
-    net.trafo.at[0, "tap_pos"] = math.nan
+    net.trafo.at[0, field] = math.nan
     pp.runpp(net)
     assert float(net.res_bus.vm_pu.min()) != pytest.approx(held)  # pandapower: no step
     result = runner.invoke(app, ["info", str(_write(net, tmp_path)), "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert any("trafo 0" in w and "tap_pos" in w and "neutral" in w for w in data["warnings"])
+    assert any("1 trafo(s) with tap_pos or tap_neutral NaN (0)" in w and "neutral position" in w
+               for w in data["warnings"]), data["warnings"]
     assert data["model"]["exact"], data["model"]  # the model takes it as pandapower does
 
 

@@ -369,6 +369,7 @@ def from_pandapower(
     # Branches whose derived values (r_ohm, x_ohm, ratio, rating, ...) are all consequences of
     # a bad field the reader reports: validation's problems on them go.
     derived_bad: set[str] = set()
+    at_neutral: dict[str, list[str]] = {}  # transformers whose tap pandapower takes at neutral
     for idx, ln in net.line.iterrows():
         if not ok(ln["from_bus"], ln["to_bus"]):
             continue
@@ -412,6 +413,8 @@ def from_pandapower(
             continue
         found = _trafo_problems(int(idx), tr)
         line_problems.extend(found)
+        if _tap_at_neutral(tr):
+            at_neutral.setdefault("trafo", []).append(str(idx))
         if found or {_bus_key(tr["hv_bus"]), _bus_key(tr["lv_bus"])} & bad_vn:
             derived_bad.add(f"trafo:{idx}")
         row, note = _trafo_row(int(idx), tr, vn, sn_sys)
@@ -434,6 +437,8 @@ def from_pandapower(
         vn[star] = _f(t3["vn_hv_kv"], vn[int(t3["hv_bus"])])
         found = _trafo3w_problems(int(idx), t3)
         line_problems.extend(found)
+        if _tap_at_neutral(t3):
+            at_neutral.setdefault("trafo3w", []).append(str(idx))
         if found or {_bus_key(t3[f"{k}_bus"]) for k in ("hv", "mv", "lv")} & bad_vn:
             derived_bad.update(f"trafo3w:{idx}:{k}" for k in ("hv", "mv", "lv"))
         star_buses.append(star)
@@ -456,6 +461,11 @@ def from_pandapower(
         warnings.append("open switches at three-winding transformers are not modelled "
                         "(the transformer is taken as connected)")
     buses = _with_internal_buses(buses, star_buses, vn)
+    for table, which in at_neutral.items():
+        warnings.append(f"{len(which)} {table}(s) with tap_pos or tap_neutral NaN ("
+                        + ", ".join(which[:8]) + (" ..." if len(which) > 8 else "")
+                        + "): the tap is taken at its neutral position, as pandapower's power "
+                        "flow takes it")
     for idx, s in sw[sw["et"] == "b"].iterrows():
         a, b = int(s["bus"]), int(s["element"])
         if a == b or not ok(a, b):
@@ -749,6 +759,16 @@ _LINE_HINTS = {
     "g_us_per_km": "give the dielectric conductance per km in uS, 0 when unknown (pandapower's "
                    "power flow fails on NaN)",
 }
+
+
+def _tap_at_neutral(tr: Any) -> bool:
+    """A "Ratio" or "Symmetrical" tap changer with a step whose ``tap_pos`` or ``tap_neutral``
+    is NaN: pandapower's power flow (and so the reader) takes no tap step."""
+    kind = tr.get("tap_changer_type", None)
+    return (tr.get("tap_side") in ("hv", "lv") and kind in ("Ratio", "Symmetrical")
+            and not math.isnan(_f(tr.get("tap_step_percent", math.nan), math.nan))
+            and (math.isnan(_f(tr.get("tap_pos", math.nan), math.nan))
+                 or math.isnan(_f(tr.get("tap_neutral", 0.0), math.nan))))
 
 
 def _controller_note(net: pandapowerNet) -> str:
@@ -1128,12 +1148,7 @@ def _trafo_row(
     dependency = tr.get("tap_dependency_table", False)
     if isinstance(dependency, bool | np.bool_) and bool(dependency):
         notes.append(f"trafo {idx}: its tap-dependency table is not modelled (tap at neutral)")
-    elif (not math.isnan(step) and side in ("hv", "lv") and kind in ("Ratio", "Symmetrical")
-          and (math.isnan(tap_pos) or math.isnan(neutral))):
-        # pandapower's power flow takes a NaN position (or neutral) as no tap step.
-        notes.append(f"trafo {idx}: tap_pos or tap_neutral is NaN: the tap is taken at its "
-                     "neutral position, as pandapower's power flow takes it")
-    elif (not math.isnan(tap_pos) and not math.isnan(step) and side in ("hv", "lv")
+    elif (not math.isnan(tap_pos) and not math.isnan(neutral) and not math.isnan(step) and side in ("hv", "lv")
           and kind in ("Ratio", "Symmetrical")):
         # |1 + s e^{j phi}| with s the relative step: the magnitude of pandapower's voltage
         # triangle; its angle only turns the downstream phasors of a radial grid.
