@@ -115,18 +115,31 @@ def test_zero_bus_voltage_is_a_problem_on_bus_vn_kv_not_a_crash(tmp_path: Path) 
     assert "buses [1, 2, 3].vn_kv:" in out and "net.bus.vn_kv" in out
 
 
-def test_zero_rating_of_a_three_winding_transformer_is_a_problem_not_a_crash() -> None:
+@pytest.mark.parametrize("field", ["sn_mv_mva", "vn_hv_kv"])
+def test_zero_rating_of_a_three_winding_transformer_is_a_problem_not_a_crash(
+        field: str) -> None:
     net = _net()
     mv2, lv = pp.create_bus(net, 20.0), pp.create_bus(net, 10.0)
     pp.create_transformer3w(net, 0, mv2, lv, std_type="63/25/38 MVA 110/20/10 kV")
     pp.create_load(net, lv, p_mw=1.0)
     pp.create_load(net, mv2, p_mw=0.5)
     assert from_pandapower(net).validate() == []
-    net.trafo3w.at[0, "sn_mv_mva"] = 0.0
+    net.trafo3w.at[0, field] = 0.0
     with pytest.raises(InputError) as err:
         from_pandapower(net)
     (problem,) = err.value.problems
-    assert (problem.ids, problem.field) == (("trafo3w:0",), "sn_mv_mva")
+    assert (problem.ids, problem.field) == (("trafo3w:0",), field)
+
+
+def test_zero_shunt_voltage_is_a_problem_not_a_crash() -> None:
+    net = _net()
+    pp.create_shunt(net, 3, q_mvar=-0.5)
+    assert from_pandapower(net).validate() == []
+    net.shunt.at[0, "vn_kv"] = 0.0
+    with pytest.raises(InputError) as err:
+        from_pandapower(net)
+    (problem,) = err.value.problems
+    assert (problem.component, problem.ids, problem.field) == ("shunts", ("shunt:0",), "vn_kv")
 
 
 @pytest.mark.parametrize("field", ["tap_pos", "tap_neutral"])

@@ -441,6 +441,7 @@ def from_pandapower(
             at_neutral.setdefault("trafo3w", []).append(str(idx))
         if found or {_bus_key(t3[f"{k}_bus"]) for k in ("hv", "mv", "lv")} & bad_vn:
             derived_bad.update(f"trafo3w:{idx}:{k}" for k in ("hv", "mv", "lv"))
+            superseded.setdefault(("buses", "vn_kv"), set()).add(star)  # from vn_hv_kv
         star_buses.append(star)
         for side, tr3 in _trafo3w_windings(t3, star).items():
             row, note = _trafo_row(int(idx), tr3, vn, sn_sys)
@@ -670,6 +671,7 @@ def from_pandapower(
                 ProblemKind.INVALID_VALUE, "shunts", "vn_kv must be a positive number",
                 ids=(f"shunt:{idx}",), field="vn_kv", hint="give the voltage that the shunt's "
                 "p_mw and q_mvar refer to, in kV (net.shunt.vn_kv)"))
+            superseded.setdefault(("shunts", "q_mvar_per_step"), set()).add(f"shunt:{idx}")
         ratio = (vn[int(sh["bus"])] / _nz(_f(sh.get("vn_kv", math.nan),
                                               vn[int(sh["bus"])]))) ** 2
         srows.append(
