@@ -1150,8 +1150,8 @@ def _trafo_row(
     dependency = tr.get("tap_dependency_table", False)
     if isinstance(dependency, bool | np.bool_) and bool(dependency):
         notes.append(f"trafo {idx}: its tap-dependency table is not modelled (tap at neutral)")
-    elif (not math.isnan(tap_pos) and not math.isnan(neutral) and not math.isnan(step) and side in ("hv", "lv")
-          and kind in ("Ratio", "Symmetrical")):
+    elif (not math.isnan(tap_pos) and not math.isnan(neutral) and not math.isnan(step)
+          and side in ("hv", "lv") and kind in ("Ratio", "Symmetrical")):
         # |1 + s e^{j phi}| with s the relative step: the magnitude of pandapower's voltage
         # triangle; its angle only turns the downstream phasors of a radial grid.
         rel = (tap_pos - neutral) * step / 100.0
