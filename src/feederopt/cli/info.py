@@ -36,8 +36,11 @@ def network_info(source: Any) -> dict[str, Any]:
     for key in ("total_load_mw", "total_load_mvar"):  # no float noise such as 3.715000000000001
         summary[key] = round(summary[key], 9)
     from feederopt import model_fidelity
+    from feederopt.network.topology import base_case_unsupplied
 
     ac = ac_power_flow(net)
+    unsupplied = base_case_unsupplied(net)
+    base_note = unsupplied.warning()
     fidelity = model_fidelity(net, ac=ac) if ac.converged else None
     notes = list(net.meta.get("warnings", []))
     model_warning = fidelity.warning(notes) if fidelity is not None else None
@@ -50,10 +53,11 @@ def network_info(source: Any) -> dict[str, Any]:
         "base_min_voltage_bus": ac.min_voltage_bus,
         "base_max_voltage_pu": num(ac.max_voltage_pu),
         "base_message": ac.message,
+        "base_unsupplied": unsupplied.to_dict() if unsupplied.has_load else None,
         "model": fidelity.to_dict() if fidelity is not None else None,
         "problems": [p.to_dict() for p in net.validate()],
         "warnings": [str(p) for p in net.warnings()] + notes
-        + ([model_warning] if model_warning else []),
+        + ([model_warning] if model_warning else []) + ([base_note] if base_note else []),
     }
 
 
@@ -89,6 +93,10 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
         )
     else:
         table.add_row("base-case AC power flow", f"did not converge ({data['base_message']})")
+    if data.get("base_unsupplied"):
+        dead = data["base_unsupplied"]
+        table.add_row("base-case unsupplied", f"{len(dead['buses'])} bus(es), "
+                      f"{dead['load_mw']:.4f} MW (not in the losses; see the note)")
     if data.get("lindist3flow_max_voltage_error_pu") is not None:
         table.add_row("LinDist3Flow max |V - V_OpenDSS|",
                       f"{data['lindist3flow_max_voltage_error_pu']:.4f} p.u. "

@@ -52,11 +52,18 @@ def print_result(result: Any) -> None:
                                                      result.max_voltage_pu))
     if result.base:
         table.add_row("base case losses (AC)", fmt(result.base.get("losses_kw"), ".3f", " kW"))
+        dead = result.base.get("unsupplied")
+        if dead:
+            table.add_row("base case unsupplied", f"{len(dead['buses'])} bus(es), "
+                          f"{dead['load_mw']:.4f} MW (not in the base losses)")
     opened = ", ".join(f"{b['id']} ({b['from_bus']}-{b['to_bus']}"
                        + (f"; {b['operated_by']}" if b.get("operated_by") else "") + ")"
                        for b in result.open_branches)
     table.add_row("open branches", opened or "-")
     out.print(table)
+    if result.base and result.base.get("warning"):
+        out.print("[yellow]warning:[/] ", end="")
+        out.print(result.base["warning"], markup=False)
     ac = result.ac_check
     if ac is not None:
         acs = summary_table("AC check (pandapower Newton-Raphson): the true operating point")
@@ -295,6 +302,8 @@ def solve(
     if not quiet:
         for warning in net.warnings():
             stderr().print(str(warning), style="yellow", markup=False)
+        for note in net.meta.get("warnings", []):  # what the reader ignored or took as given
+            stderr().print(f"note: {note}", style="yellow", markup=False)
     with progress_display(f"{method} {net.name}", quiet=quiet, verbose=verbose) as progress:
         result = run_solve(net, options=options, progress=progress)
     result.source = source_of(source)  # for `feederopt check`

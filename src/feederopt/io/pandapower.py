@@ -67,9 +67,18 @@ Bad values are reported on the pandapower element and field the user wrote, with
 hint, rather than on the derived branch or load row: a line's ``length_km`` that is not
 positive, a negative ``r_ohm_per_km``/``x_ohm_per_km``, a ``max_i_ka`` that is NaN on a line in
 service (pandapower's power flow gives it a NaN loading; no shipped or SimBench net has one) or
-not positive, a negative ``load.p_mw`` (an injection is an ``sgen``; storage and wards with a
-negative p are injections already), and a net without an in-service ``ext_grid`` or slack
-``gen``.
+not positive, a line's ``parallel`` below 1 or NaN ``c_nf_per_km``/``g_us_per_km``, a
+transformer's ``sn_mva``, ``vn_hv_kv``, ``vn_lv_kv`` or ``vk_percent`` that is not positive, a
+``vkr_percent`` outside 0..``vk_percent``, a NaN or negative ``pfe_kw``/``i0_percent``, a NaN
+``shift_degree``, ``parallel`` below 1 (a trafo3w's ratings and ``vk_*_percent`` alike), a bus
+``vn_kv`` that is not positive, an ``ext_grid``'s or ``gen``'s ``vm_pu`` that is not positive,
+a NaN ``scaling`` or power of a load, sgen, gen, storage, ward or shunt (pandapower's power flow
+fails on each of these where the reader would take a default), a negative ``load.p_mw`` (an
+injection is an ``sgen``; storage and wards with a negative p are injections already), and a
+net without an in-service ``ext_grid`` or slack ``gen``. The derived branch values of such an
+element are not reported again. A NaN ``tap_pos`` (or ``tap_neutral``) is taken at neutral, as
+pandapower's power flow takes it, with a note; the net's controllers (``net.controller``,
+pandapower's ``run_control`` loop) are ignored with a note: the taps stay at ``tap_pos``.
 
 Every branch, load and generator row carries ``pp_element`` and ``pp_index`` columns,
 ``meta["pandapower"]`` holds the net's frequency and base power, and the network's ``origin``
@@ -197,6 +206,18 @@ def _f(value: Any, default: float) -> float:
     return default if math.isnan(v) else v
 
 
+def _nz(value: float) -> float:
+    """``value``, NaN where it is 0: a divisor that the reader reports as a problem gives NaN
+    derived values instead of a ZeroDivisionError."""
+    return math.nan if value == 0 else value
+
+
+def _bad_positive(value: Any) -> bool:
+    """Not a positive finite number (NaN, 0, negative, infinite, missing)."""
+    v = _f(value, math.nan)
+    return not (math.isfinite(v) and v > 0)
+
+
 def from_pandapower(
     net: pandapowerNet,
     *,
@@ -215,6 +236,9 @@ def from_pandapower(
         raise InputError(malformed)
     warnings: list[str] = []
     f_hz = _f(net.get("f_hz", 50.0), 50.0)
+    controllers = _controller_note(net)
+    if controllers:
+        warnings.append(controllers)
 
     bus = net.bus
     live = bus.index[bus["in_service"].astype(bool)] if "in_service" in bus else bus.index
@@ -236,19 +260,33 @@ def from_pandapower(
         for i, b in net.ext_grid["bus"].items() if int(b) not in known
     ]
 
-    # Sources.
+    # Sources. A set-point that is not a positive number is reported on the element's vm_pu
+    # (pandapower's power flow fails on a NaN one); the bus's derived v_set_pu problem goes.
+    superseded: dict[tuple[str, str], set[str]] = {}
     v_set: dict[int, float] = {}
-    for _, row in net.ext_grid.iterrows():
+    bad_vm: dict[str, list[str]] = {}
+    for idx, row in net.ext_grid.iterrows():
         if bool(row["in_service"]) and ok(row["bus"]):
             v_set.setdefault(int(row["bus"]), _f(row["vm_pu"], 1.0))
+            if _bad_positive(row["vm_pu"]):
+                bad_vm.setdefault("ext_grid", []).append(f"ext_grid:{idx}")
+                superseded.setdefault(("buses", "v_set_pu"), set()).add(str(int(row["bus"])))
+    for idx, row in net.gen.iterrows():
+        if bool(row["in_service"]) and ok(row["bus"]) and _bad_positive(row.get("vm_pu")):
+            bad_vm.setdefault("gen", []).append(f"gen:{idx}")
+            superseded.setdefault(("buses", "v_set_pu"), set()).add(str(int(row["bus"])))
     if "slack" in net.gen:
         for _, row in net.gen[net.gen["slack"].fillna(False).astype(bool)].iterrows():
             if bool(row["in_service"]) and ok(row["bus"]):
                 v_set.setdefault(int(row["bus"]), _f(row["vm_pu"], 1.0))
+    for table, ids in bad_vm.items():
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, table,
+            "vm_pu must be a positive number: the voltage set-point in p.u.", ids=tuple(ids),
+            field="vm_pu", hint=f"set net.{table}.vm_pu, e.g. 1.0 (the nominal voltage)"))
 
     # Validation would say "mark the substation bus with is_source=true", which is the table
     # format's way; a pandapower net needs an ext_grid.
-    superseded: dict[tuple[str, str], set[str]] = {}
     if not any(b in live_set for b in v_set):
         problems.append(Problem(
             ProblemKind.NO_SOURCE, "buses",
@@ -261,6 +299,15 @@ def from_pandapower(
     vn: dict[Any, float] = defaultdict(lambda: math.nan)
     vn.update({int(i): _f(v, math.nan) for i, v in bus["vn_kv"].items()})
     b_ids = [int(i) for i in bus.index if int(i) in live_set]
+    # A nominal voltage that is not positive: every per-unit value of the bus's elements
+    # divides by it (the transformers' derived problems are consequences, see below).
+    bad_vn = {i for i in b_ids if not (math.isfinite(vn[i]) and vn[i] > 0)}
+    if bad_vn:
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "buses", "vn_kv must be a positive number: the bus's "
+            "nominal voltage in kV", ids=tuple(str(i) for i in sorted(bad_vn)), field="vn_kv",
+            hint="set net.bus.vn_kv to the nominal line-to-line voltage in kV (e.g. 20.0)"))
+        superseded.setdefault(("buses", "vn_kv"), set()).update(str(i) for i in bad_vn)
     buses = pl.DataFrame(
         {
             "id": [str(i) for i in b_ids],
@@ -311,6 +358,18 @@ def from_pandapower(
 
     rows: list[dict[str, Any]] = []
     line_problems: list[tuple[ProblemKind, str, str, str, str]] = []
+    # NaN (or infinite) values that the reader would otherwise replace by a default, which
+    # pandapower's power flow does not: (component, pandapower table, field) -> element ids.
+    not_finite: dict[tuple[str, str, str], list[str]] = {}
+
+    def finite(component: str, element: str, idx: Any, row: Any, *cols: str) -> None:
+        for col in cols:
+            if col in row and not math.isfinite(_f(row[col], math.inf)):
+                not_finite.setdefault((component, element, col), []).append(f"{element}:{idx}")
+    # Branches whose derived values (r_ohm, x_ohm, ratio, rating, ...) are all consequences of
+    # a bad field the reader reports: validation's problems on them go.
+    derived_bad: set[str] = set()
+    at_neutral: dict[str, list[str]] = {}  # transformers whose tap pandapower takes at neutral
     for idx, ln in net.line.iterrows():
         if not ok(ln["from_bus"], ln["to_bus"]):
             continue
@@ -352,6 +411,12 @@ def from_pandapower(
     for idx, tr in net.trafo.iterrows():
         if not ok(tr["hv_bus"], tr["lv_bus"]):
             continue
+        found = _trafo_problems(int(idx), tr)
+        line_problems.extend(found)
+        if _tap_at_neutral(tr):
+            at_neutral.setdefault("trafo", []).append(str(idx))
+        if found or {_bus_key(tr["hv_bus"]), _bus_key(tr["lv_bus"])} & bad_vn:
+            derived_bad.add(f"trafo:{idx}")
         row, note = _trafo_row(int(idx), tr, vn, sn_sys)
         if note:
             warnings.append(note)
@@ -370,6 +435,13 @@ def from_pandapower(
             continue
         star = f"trafo3w:{idx}"
         vn[star] = _f(t3["vn_hv_kv"], vn[int(t3["hv_bus"])])
+        found = _trafo3w_problems(int(idx), t3)
+        line_problems.extend(found)
+        if _tap_at_neutral(t3):
+            at_neutral.setdefault("trafo3w", []).append(str(idx))
+        if found or {_bus_key(t3[f"{k}_bus"]) for k in ("hv", "mv", "lv")} & bad_vn:
+            derived_bad.update(f"trafo3w:{idx}:{k}" for k in ("hv", "mv", "lv"))
+            superseded.setdefault(("buses", "vn_kv"), set()).add(star)  # from vn_hv_kv
         star_buses.append(star)
         for side, tr3 in _trafo3w_windings(t3, star).items():
             row, note = _trafo_row(int(idx), tr3, vn, sn_sys)
@@ -390,6 +462,11 @@ def from_pandapower(
         warnings.append("open switches at three-winding transformers are not modelled "
                         "(the transformer is taken as connected)")
     buses = _with_internal_buses(buses, star_buses, vn)
+    for table, which in at_neutral.items():
+        warnings.append(f"{len(which)} {table}(s) with tap_pos or tap_neutral NaN ("
+                        + ", ".join(which[:8]) + (" ..." if len(which) > 8 else "")
+                        + "): the tap is taken at its neutral position, as pandapower's power "
+                        "flow takes it")
     for idx, s in sw[sw["et"] == "b"].iterrows():
         a, b = int(s["bus"]), int(s["element"])
         if a == b or not ok(a, b):
@@ -421,6 +498,11 @@ def from_pandapower(
     for idx, imp in (net.impedance.iterrows() if "impedance" in net else ()):
         if not ok(imp["from_bus"], imp["to_bus"]):
             continue
+        if _bad_positive(imp.get("sn_mva", sn_sys)):
+            line_problems.append((ProblemKind.INVALID_VALUE, f"impedance:{idx}", "sn_mva",
+                                  "sn_mva must be a positive number",
+                                  "give the rated power that rft_pu, xft_pu refer to, in MVA"))
+            derived_bad.add(f"impedance:{idx}")
         row, note = _impedance_row(int(idx), imp, vn, sn_sys)
         if note:
             warnings.append(note)
@@ -468,6 +550,7 @@ def from_pandapower(
     for idx, ld in net.load.iterrows():
         if not ok(ld["bus"]):
             continue
+        finite("loads", "load", idx, ld, "scaling")
         scale = _f(ld.get("scaling", 1.0), 1.0)
         if _f(ld["p_mw"], 0.0) * scale < 0:
             column = "p_mw" if _f(ld["p_mw"], 0.0) < 0 else "scaling"
@@ -498,6 +581,7 @@ def from_pandapower(
         for idx, ld in net[element].iterrows():
             if not ok(ld["bus"]):
                 continue
+            finite("loads", element, idx, ld, p_col, q_col, "scaling")
             scale = _f(ld.get("scaling", 1.0), 1.0)
             row = {
                 "id": f"{element}:{idx}",
@@ -529,6 +613,10 @@ def from_pandapower(
         for idx, g in net[element].iterrows():
             if not ok(g["bus"]) or (element == "gen" and int(g["bus"]) in v_set):
                 continue
+            finite("generators", element, idx, g, "scaling", "p_mw",
+                   *(("q_mvar",) if element == "sgen" else ()))
+            if not math.isfinite(_f(g["p_mw"], math.inf)):  # reported on p_mw alone
+                superseded.setdefault(("generators", "p_min_mw"), set()).add(f"{element}:{idx}")
             scale = _f(g.get("scaling", 1.0), 1.0)
             p = _f(g["p_mw"], math.nan) * scale
             q = _f(g.get("q_mvar", 0.0), math.nan) * scale
@@ -577,7 +665,15 @@ def from_pandapower(
     for idx, sh in net.shunt.iterrows():
         if not ok(sh["bus"]):
             continue
-        ratio = (vn[int(sh["bus"])] / _f(sh.get("vn_kv", math.nan), vn[int(sh["bus"])])) ** 2
+        finite("shunts", "shunt", idx, sh, "q_mvar", "p_mw")
+        if _f(sh.get("vn_kv", math.nan), 1.0) <= 0:
+            problems.append(Problem(
+                ProblemKind.INVALID_VALUE, "shunts", "vn_kv must be a positive number",
+                ids=(f"shunt:{idx}",), field="vn_kv", hint="give the voltage that the shunt's "
+                "p_mw and q_mvar refer to, in kV (net.shunt.vn_kv)"))
+            superseded.setdefault(("shunts", "q_mvar_per_step"), set()).add(f"shunt:{idx}")
+        ratio = (vn[int(sh["bus"])] / _nz(_f(sh.get("vn_kv", math.nan),
+                                              vn[int(sh["bus"])]))) ** 2
         srows.append(
             {
                 "id": f"shunt:{idx}",
@@ -596,6 +692,7 @@ def from_pandapower(
         for idx, wd in (net[ward].iterrows() if ward in net else ()):
             if not ok(wd["bus"]):
                 continue
+            finite("shunts", ward, idx, wd, "pz_mw", "qz_mvar")
             srows.append(
                 {
                     "id": f"{ward}:{idx}",
@@ -630,6 +727,16 @@ def from_pandapower(
         origin=copy.deepcopy(net),
     )
     problems += _grouped(line_problems)
+    for (component, element, col), ids in not_finite.items():
+        superseded.setdefault((component, col), set()).update(ids)
+        problems.append(Problem(
+            ProblemKind.BAD_LOAD if component == "loads" else ProblemKind.INVALID_VALUE,
+            component, f"{col} is NaN or infinite", ids=tuple(ids), field=col,
+            hint=f"give net.{element}.{col} a number"
+            + (" (1.0: the element's power as given)" if col == "scaling" else "")
+            + "; pandapower's power flow fails on NaN"))
+    for col in _DERIVED_BRANCH_FIELDS if derived_bad else ():
+        superseded.setdefault(("branches", col), set()).update(derived_bad)
     for column, ids in negative_loads.items():
         problems.append(Problem(
             ProblemKind.BAD_LOAD, "loads",
@@ -648,7 +755,41 @@ _LINE_HINTS = {
     "x_ohm_per_km": "give the reactance per km, >= 0",
     "max_i_ka": "give the line's thermal rating in kA, or a large value (e.g. 1000) for no "
                 "limit; pandapower's own power flow gives a NaN loading without one",
+    "parallel": "give the number of parallel systems, a whole number >= 1 (put the line out of "
+                "service to remove it)",
+    "c_nf_per_km": "give the capacitance per km in nF, 0 when unknown (pandapower's power flow "
+                   "fails on NaN)",
+    "g_us_per_km": "give the dielectric conductance per km in uS, 0 when unknown (pandapower's "
+                   "power flow fails on NaN)",
 }
+
+
+def _tap_at_neutral(tr: Any) -> bool:
+    """A "Ratio" or "Symmetrical" tap changer with a step whose ``tap_pos`` or ``tap_neutral``
+    is NaN: pandapower's power flow (and so the reader) takes no tap step."""
+    kind = tr.get("tap_changer_type", None)
+    return (tr.get("tap_side") in ("hv", "lv") and kind in ("Ratio", "Symmetrical")
+            and not math.isnan(_f(tr.get("tap_step_percent", math.nan), math.nan))
+            and (math.isnan(_f(tr.get("tap_pos", math.nan), math.nan))
+                 or math.isnan(_f(tr.get("tap_neutral", 0.0), math.nan))))
+
+
+def _controller_note(net: pandapowerNet) -> str:
+    """The note on the net's in-service controllers (``net.controller``, pandapower's control
+    loop of ``runpp(run_control=True)``), which the reader ignores: the model and the AC check
+    take every value as the net holds it. Empty when there is none."""
+    ctrl = net.get("controller") if hasattr(net, "get") else None
+    if ctrl is None or not len(ctrl):
+        return ""
+    if "in_service" in ctrl:
+        ctrl = ctrl[ctrl["in_service"].fillna(True).astype(bool)]
+    if not len(ctrl):
+        return ""
+    names = [str(o) for o in ctrl.get("object", ctrl.index)]
+    shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
+    return (f"{len(names)} controller(s) ignored ({shown}): the taps are held at tap_pos and "
+            "every other controlled value at its value in the net, as pandapower's runpp "
+            "without run_control=True takes them")
 
 
 def _line_problems(idx: int, ln: Any, length: float, in_service: bool,
@@ -672,6 +813,14 @@ def _line_problems(idx: int, ln: Any, length: float, in_service: bool,
             out.append((ProblemKind.BAD_IMPEDANCE, lid, col, f"{col} is negative",
                         _LINE_HINTS[col]))
             derived.append(derived_col)
+    par = _f(ln.get("parallel", 1), math.nan)
+    if not (math.isfinite(par) and par >= 1):
+        out.append((ProblemKind.INVALID_VALUE, lid, "parallel",
+                    "parallel must be a whole number >= 1", _LINE_HINTS["parallel"]))
+    for col in ("c_nf_per_km", "g_us_per_km"):
+        if col in ln and not math.isfinite(_f(ln[col], math.inf)):
+            out.append((ProblemKind.INVALID_VALUE, lid, col, f"{col} is NaN or infinite",
+                        _LINE_HINTS[col]))
     i_max = _f(ln["max_i_ka"], math.nan)
     if in_service and math.isnan(i_max):
         out.append((ProblemKind.INVALID_VALUE, lid, "max_i_ka",
@@ -683,6 +832,77 @@ def _line_problems(idx: int, ln: Any, length: float, in_service: bool,
         derived.append("i_max_ka")
     for col in derived:
         superseded.setdefault(("branches", col), set()).add(lid)
+    return out
+
+
+#: Hints of the transformer fields that the reader checks itself (see :func:`_trafo_problems`).
+_TRAFO_HINTS = {
+    "sn_mva": "give the rated power in MVA, > 0",
+    "vn_hv_kv": "give the rated voltage of the hv side in kV, > 0",
+    "vn_lv_kv": "give the rated voltage of the lv side in kV, > 0",
+    "vk_percent": "give the short-circuit voltage in percent, > 0 (typically 4 to 20); "
+                  "pandapower's power flow fails on 0 or NaN",
+    "vkr_percent": "give the real part of the short-circuit voltage in percent, between 0 and "
+                   "vk_percent",
+    "pfe_kw": "give the iron losses in kW, >= 0 (0 when unknown)",
+    "i0_percent": "give the open-circuit current in percent, >= 0 (0 when unknown)",
+    "shift_degree": "give the phase shift in degrees (0 when none); pandapower's power flow "
+                    "fails on NaN",
+    "parallel": "give the number of parallel transformers, a whole number >= 1 (put the "
+                "transformer out of service to remove it)",
+}
+
+#: The derived branch fields that validation checks, dropped for a branch whose bad input
+#: field the reader reports (``derived_bad`` in :func:`from_pandapower`).
+_DERIVED_BRANCH_FIELDS = ("r_ohm", "x_ohm", "b_us", "i_max_ka", "tap_ratio")
+
+
+def _trafo_problems(idx: int, tr: Any) -> list[tuple[ProblemKind, str, str, str, str]]:
+    """The checks of a two-winding transformer on the fields the user wrote, as (kind, id,
+    field, message, hint): pandapower's power flow fails on them (a NaN, a zero rating or
+    short-circuit voltage, no parallel unit) or the model would be meaningless (negative)."""
+    tid = f"trafo:{idx}"
+    out: list[tuple[ProblemKind, str, str, str, str]] = []
+    for col in ("sn_mva", "vn_hv_kv", "vn_lv_kv"):
+        if _bad_positive(tr[col]):
+            out.append((ProblemKind.INVALID_VALUE, tid, col, f"{col} must be a positive number",
+                        _TRAFO_HINTS[col]))
+    vk, vkr = _f(tr["vk_percent"], math.nan), _f(tr["vkr_percent"], math.nan)
+    if not (math.isfinite(vk) and vk > 0):
+        out.append((ProblemKind.BAD_IMPEDANCE, tid, "vk_percent",
+                    "vk_percent must be a positive number", _TRAFO_HINTS["vk_percent"]))
+    if not (math.isfinite(vkr) and vkr >= 0) or (math.isfinite(vk) and vk > 0 and vkr > vk):
+        out.append((ProblemKind.BAD_IMPEDANCE, tid, "vkr_percent",
+                    "vkr_percent must be a number between 0 and vk_percent",
+                    _TRAFO_HINTS["vkr_percent"]))
+    for col in ("pfe_kw", "i0_percent"):
+        v = _f(tr.get(col, 0.0), math.nan)
+        if not (math.isfinite(v) and v >= 0):
+            out.append((ProblemKind.INVALID_VALUE, tid, col, f"{col} must be a number >= 0",
+                        _TRAFO_HINTS[col]))
+    if "shift_degree" in tr and not math.isfinite(_f(tr["shift_degree"], math.nan)):
+        out.append((ProblemKind.INVALID_VALUE, tid, "shift_degree", "shift_degree is NaN or "
+                    "infinite", _TRAFO_HINTS["shift_degree"]))
+    par = _f(tr.get("parallel", 1), math.nan)
+    if not (math.isfinite(par) and par >= 1):
+        out.append((ProblemKind.INVALID_VALUE, tid, "parallel",
+                    "parallel must be a whole number >= 1", _TRAFO_HINTS["parallel"]))
+    return out
+
+
+def _trafo3w_problems(idx: int, t3: Any) -> list[tuple[ProblemKind, str, str, str, str]]:
+    """The checks of a three-winding transformer's ratings and short-circuit voltages (each
+    must be a positive number; the star equivalent divides by them)."""
+    tid = f"trafo3w:{idx}"
+    out: list[tuple[ProblemKind, str, str, str, str]] = []
+    for col in ("sn_hv_mva", "sn_mv_mva", "sn_lv_mva", "vn_hv_kv", "vn_mv_kv", "vn_lv_kv"):
+        if _bad_positive(t3[col]):
+            out.append((ProblemKind.INVALID_VALUE, tid, col, f"{col} must be a positive number",
+                        "give the transformer's rated powers (MVA) and voltages (kV), > 0"))
+    for col in ("vk_hv_percent", "vk_mv_percent", "vk_lv_percent"):
+        if _bad_positive(t3[col]):
+            out.append((ProblemKind.BAD_IMPEDANCE, tid, col, f"{col} must be a positive number",
+                        "give the short-circuit voltages in percent, > 0"))
     return out
 
 
@@ -798,11 +1018,11 @@ def _trafo3w_windings(t3: Any, star: str) -> dict[str, dict[str, Any]]:
     winding rated ``sn_i`` from ``vn_hv_kv`` at the star to its own voltage; the magnetising
     branch on the ``loss_side`` winding (hv by default), the tap on the ``tap_side`` one."""
     sides = ("hv", "mv", "lv")
-    sn = {k: _f(t3[f"sn_{k}_mva"], 1.0) for k in sides}
+    sn = {k: _nz(_f(t3[f"sn_{k}_mva"], 1.0)) for k in sides}  # a zero one is reported
     pair = {"hv": ("hv", "mv"), "mv": ("mv", "lv"), "lv": ("hv", "lv")}
-    vk = {k: _f(t3[f"vk_{k}_percent"], 0.0) * sn["hv"] / min(sn[a] for a in pair[k])
+    vk = {k: _f(t3[f"vk_{k}_percent"], 0.0) * sn["hv"] / _nz(min(sn[a] for a in pair[k]))
           for k in sides}
-    vkr = {k: _f(t3[f"vkr_{k}_percent"], 0.0) * sn["hv"] / min(sn[a] for a in pair[k])
+    vkr = {k: _f(t3[f"vkr_{k}_percent"], 0.0) * sn["hv"] / _nz(min(sn[a] for a in pair[k]))
            for k in sides}
     vki = {k: math.sqrt(max(vk[k] ** 2 - vkr[k] ** 2, 0.0)) for k in sides}
 
@@ -853,8 +1073,8 @@ def _impedance_row(
     pandapower builds an asymmetric element (``rtf_pu``, ``xtf_pu`` differing from the
     from-to values) with ``Y_ft = -1/z_ft`` and ``Y_tf = -1/z_tf``; the model's branch is
     reciprocal and takes ``z_ft``, and the note gives the size of the asymmetry."""
-    sn = _f(imp.get("sn_mva", sn_sys), sn_sys)
-    z_base = vn[int(imp["from_bus"])] ** 2 / sn  # Ohm per p.u. of the element
+    sn = _nz(_f(imp.get("sn_mva", sn_sys), sn_sys))
+    z_base = _nz(vn[int(imp["from_bus"])] ** 2 / sn)  # Ohm per p.u. of the element
     y_us = 1e6 / z_base  # uS per p.u.
     rft, xft = _f(imp["rft_pu"], 0.0), _f(imp["xft_pu"], 0.0)
     rtf, xtf = _f(imp.get("rtf_pu", rft), rft), _f(imp.get("xtf_pu", xft), xft)
@@ -914,11 +1134,15 @@ def _trafo_row(
     """
     notes: list[str] = []
     hv, lv = _bus_key(tr["hv_bus"]), _bus_key(tr["lv_bus"])
+    vn = {hv: _nz(vn[hv]), lv: _nz(vn[lv])}  # a zero one is reported (bus vn_kv)
+    sn_sys = _nz(sn_sys)
     par = max(_f(tr.get("parallel", 1), 1.0), 1.0)
-    sn = _f(tr["sn_mva"], math.nan)
-    vn_hv_rated, vn_lv_rated = _f(tr["vn_hv_kv"], vn[hv]), _f(tr["vn_lv_kv"], vn[lv])
+    sn = _nz(_f(tr["sn_mva"], math.nan))
+    vn_hv_rated = _nz(_f(tr["vn_hv_kv"], vn[hv]))
+    vn_lv_rated = _nz(_f(tr["vn_lv_kv"], vn[lv]))
     vn_hv_kv, vn_lv_kv = vn_hv_rated, vn_lv_rated
     tap_pos = _f(tr.get("tap_pos", math.nan), math.nan)
+    neutral = _f(tr.get("tap_neutral", 0.0), math.nan)  # missing: 0; NaN: no step
     step = _f(tr.get("tap_step_percent", math.nan), math.nan)
     kind = tr.get("tap_changer_type", None)
     kind = kind if isinstance(kind, str) else ""
@@ -927,11 +1151,11 @@ def _trafo_row(
     dependency = tr.get("tap_dependency_table", False)
     if isinstance(dependency, bool | np.bool_) and bool(dependency):
         notes.append(f"trafo {idx}: its tap-dependency table is not modelled (tap at neutral)")
-    elif (not math.isnan(tap_pos) and not math.isnan(step) and side in ("hv", "lv")
-          and kind in ("Ratio", "Symmetrical")):
+    elif (not math.isnan(tap_pos) and not math.isnan(neutral) and not math.isnan(step)
+          and side in ("hv", "lv") and kind in ("Ratio", "Symmetrical")):
         # |1 + s e^{j phi}| with s the relative step: the magnitude of pandapower's voltage
         # triangle; its angle only turns the downstream phasors of a radial grid.
-        rel = (tap_pos - _f(tr.get("tap_neutral", 0.0), 0.0)) * step / 100.0
+        rel = (tap_pos - neutral) * step / 100.0
         phi = math.radians(degree)
         factor = math.hypot(1 + rel * math.cos(phi), rel * math.sin(phi))
         if side == "lv":

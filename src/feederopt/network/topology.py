@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -350,3 +351,45 @@ def _tree_path(adj: list[list[tuple[int, int]]], a: int, b: int) -> list[int]:
         node, k = via[node]
         path.append(k)
     return path[::-1]
+
+
+@dataclass(frozen=True)
+class Unsupplied:
+    """The buses that no source reaches over the closed branches of the base case (every
+    in-service branch but the normally open ones), and their in-service load."""
+
+    buses: tuple[str, ...]
+    load_mw: float
+    load_mvar: float
+
+    @property
+    def has_load(self) -> bool:
+        return bool(self.buses) and (abs(self.load_mw) > 0 or abs(self.load_mvar) > 0)
+
+    def warning(self) -> str | None:
+        """The note for the user when the base case leaves load without supply (None when it
+        does not): its losses are those of the supplied part only."""
+        if not self.has_load:
+            return None
+        shown = ", ".join(self.buses[:10]) + (" ..." if len(self.buses) > 10 else "")
+        return (f"the base case leaves {len(self.buses)} bus(es) without supply ({shown}), "
+                f"with {self.load_mw:.4f} MW, {self.load_mvar:.4f} MVAr of load: the base-case "
+                "losses are those of the supplied part only, so a loss reduction against them "
+                "is not comparable (reconfiguration may supply these buses)")
+
+    def to_dict(self) -> dict[str, object]:
+        return {"buses": list(self.buses), "load_mw": self.load_mw,
+                "load_mvar": self.load_mvar}
+
+
+def base_case_unsupplied(net: Network) -> Unsupplied:
+    """The buses without supply in ``net``'s base case (see :class:`Unsupplied`)."""
+    sources = {str(b) for b in net.buses.filter(pl.col("is_source"))["id"].to_list()}
+    dead: set[str] = set()
+    for group in connected_components(net, include_open=False):
+        if not group & sources:
+            dead |= group
+    ld = net.loads.filter(pl.col("in_service") & pl.col("bus").is_in(list(dead)))
+    order = [str(b) for b in net.buses["id"].to_list() if str(b) in dead]
+    return Unsupplied(tuple(order), float(ld["p_mw"].sum()) if ld.height else 0.0,
+                      float(ld["q_mvar"].sum()) if ld.height else 0.0)

@@ -239,7 +239,10 @@ def summary_section(r: Mapping[str, Any]) -> str:
     table = "<table>" + "".join(
         f"<tr><th>{escape(a)}</th><td>{b}</td></tr>" for a, b in rows
     ) + "</table>"
-    return section("summary", "Summary", f'<div class="cards">{card_html}</div>{table}')
+    base_warning = (r.get("base") or {}).get("warning")
+    warn = f'<p class="warn">warning: {escape(str(base_warning))}</p>' if base_warning else ""
+    return section("summary", "Summary",
+                   f'<div class="cards">{card_html}</div>{warn}{table}')
 
 
 def grid_section(folder: ResultFolder) -> str:

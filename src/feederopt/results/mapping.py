@@ -115,6 +115,9 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
     base: dict[str, Any] = {}
     bus_ids_all = pu.bus_ids
     if base_ac is not None:
+        from feederopt.network.topology import base_case_unsupplied
+
+        unsupplied = base_case_unsupplied(net)
         base = {
             "losses_kw": base_ac.losses_kw,
             "min_voltage_pu": base_ac.min_voltage_pu,
@@ -127,6 +130,9 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
                 if not c
             ],
         }
+        if unsupplied.has_load:
+            base["unsupplied"] = unsupplied.to_dict()
+            base["warning"] = unsupplied.warning()
     diagnosis = [_diagnosis_entry(pu, d, bus_out) for d in raw.diagnosis]
     has_point = raw.y is not None and "v" in point
     return Result(
