@@ -185,3 +185,20 @@ def test_a_failed_slave_is_no_proof_of_infeasibility(monkeypatch: pytest.MonkeyP
         ev.evaluate(y)
     with pytest.raises(SlaveFailure, match="phase-1"):
         ev.evaluate_violation(y)
+
+
+def test_a_slave_failure_inside_the_scip_tree_reaches_the_caller(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Raised in SCIP's constraint handler, the failure only ended the tree with status
+    "error"; the single tree now stops SCIP and raises it."""
+    from feederopt.algorithms.single_tree import SingleTreeBenders, SingleTreeOptions
+    from feederopt.algorithms.slaves import SlaveFailure
+    from netbuild import tiny
+
+    def failing(self: SingleTreeBenders, y: np.ndarray) -> object:
+        raise SlaveFailure("injected")
+
+    monkeypatch.setattr(SingleTreeBenders, "_assess", failing)
+    problem = prepare(tiny(), RadialityModel.PARENT_CHILD).problem
+    with pytest.raises(SlaveFailure, match="injected"):
+        SingleTreeBenders(problem, SingleTreeOptions()).run()
