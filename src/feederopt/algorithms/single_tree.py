@@ -35,7 +35,7 @@ import numpy as np
 from feederopt.algorithms.base import OutOfTime, ProgressCallback
 from feederopt.algorithms.benders import Benders, BendersOptions
 from feederopt.algorithms.master import MasterHelper
-from feederopt.algorithms.slaves import TopologyEvaluator
+from feederopt.algorithms.slaves import SlaveFailure, TopologyEvaluator
 from feederopt.formulations.blocks import Block
 from feederopt.problems.reconfiguration import Evaluation, ReconfigurationProblem
 from feederopt.solvers.highs_backend import HighsModel
@@ -100,6 +100,8 @@ class SingleTreeBenders(Benders):
             if math.isfinite(self.upper):
                 master.set_cutoff(cutoff() - self.y_const)
 
+        failures: list[SlaveFailure] = []
+
         def oracle(point: dict[str, np.ndarray], enforce: bool) -> bool:
             y = np.round(point["y"])
             key = y.astype(np.int8).tobytes()
@@ -113,6 +115,13 @@ class SingleTreeBenders(Benders):
                 except OutOfTime:
                     # The run's deadline: stop the tree. Rejecting the point is safe (its
                     # value as SCIP's incumbent would be theta, a lower bound of its losses).
+                    master.model.interruptSolve()
+                    return False
+                except SlaveFailure as exc:
+                    # No valid cut for this topology: stop the tree and raise it once SCIP
+                    # has returned (raised inside SCIP's callback, it only ended the solve
+                    # with status "error").
+                    failures.append(exc)
                     master.model.interruptSolve()
                     return False
                 self.timings["slave_in_tree_s"] += ev.solve_time_s
@@ -138,6 +147,8 @@ class SingleTreeBenders(Benders):
         tighten()
         sol = master.run(oracle, max(self.remaining(), 0.01), gap,
                          separator if self.options.separate_fractional else None)
+        if failures:
+            raise failures[0]
         self.timings["master_s"] += sol.solve_time_s - self.timings["slave_in_tree_s"]
         self.timings["master_nodes"] = sol.nodes
         self.timings["master_lp_iterations"] = sol.stats.get("lp_iterations", 0)

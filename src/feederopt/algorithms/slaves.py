@@ -13,7 +13,7 @@ The problems hand out blocks and import no solver; the backend is chosen here.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -29,7 +29,7 @@ from feederopt.problems.reconfiguration import (
 )
 from feederopt.problems.uncertain import DEFAULT_PENALTY
 from feederopt.solvers.cvxpy_backend import ConicSolution, CvxpyModel, time_limit_options
-from feederopt.solvers.status import SOLVED
+from feederopt.solvers.status import SOLVED, SolverStatus
 
 #: Groups of a slave's point that the master's outer approximation and the tables need.
 POINT_GROUPS = ("P", "Q", "l", "v", "w", "u", "d")
@@ -46,6 +46,33 @@ DPP_MAX_BUSES = 500
 def dpp_pays(problem: ReconfigurationProblem) -> bool:
     """Whether re-solves of ``problem``'s conic models should use cvxpy's DPP (above)."""
     return problem.pu.n_bus <= DPP_MAX_BUSES
+
+
+#: Solver settings of a slave's first solve and of the fresh re-solves of a failed one, in
+#: turn (default: one fresh re-solve). Each Clarabel attempt names the equilibration: cvxpy
+#: keeps the last solver with its settings for the next (warm) solve, so a retry's setting
+#: must not carry over to the next topology.
+ATTEMPTS: dict[str, tuple[dict[str, object], ...]] = {
+    "CLARABEL": ({"equilibrate_enable": True}, {"equilibrate_enable": True},
+                 {"equilibrate_enable": False}),
+}
+
+#: cvxpy statuses that prove a fixed topology infeasible.
+INFEASIBLE = (SolverStatus.INFEASIBLE.value, "infeasible_inaccurate")
+
+
+class SlaveFailure(RuntimeError):
+    """The conic solver neither solved a slave nor proved its topology infeasible: no valid
+    cut can be built from it, so the run stops instead of guessing."""
+
+
+def _solved_violation(sol: ConicSolution, y: np.ndarray) -> float:
+    """Phase 1's least total slack, or :class:`SlaveFailure` when the solve failed (phase 1
+    has slack on every balance row: it always has a solution)."""
+    if sol.status not in SOLVED or not np.isfinite(sol.objective):
+        raise SlaveFailure(f"the phase-1 slave failed ({sol.status}) on the topology with open "
+                           f"branches {np.flatnonzero(y < 0.5).tolist()}")
+    return float(sol.objective)
 
 
 class TopologyEvaluator:
@@ -71,12 +98,30 @@ class TopologyEvaluator:
         self.deadline: Deadline | None = None
 
     def _solve(self, model: CvxpyModel) -> ConicSolution:
-        """``model`` solved within the deadline (:class:`OutOfTime` when it is reached)."""
+        """``model`` solved within the deadline (:class:`OutOfTime` when it is reached). A
+        solve that neither solves nor proves infeasibility (a solver error) is tried again
+        from scratch with the next settings of :data:`ATTEMPTS`: cvxpy re-uses the solver of
+        the previous topology (``warm_start``), and on mynet4 that re-used solver failed on a
+        topology that a fresh one solves; ring_with_dg priced at 1e6 per MWh (an objective
+        coefficient of 1e9) fails on its base topology until Clarabel's equilibration is
+        off."""
+        attempts = ATTEMPTS.get(self.solver, ({}, {}))
+        sol = self._solve_once(model, **attempts[0])
+        spent = sol.solve_time_s
+        for options in attempts[1:]:
+            if sol.status in SOLVED or sol.status in INFEASIBLE:
+                break
+            sol = self._solve_once(model, warm_start=False, **options)
+            spent += sol.solve_time_s
+        return replace(sol, solve_time_s=spent)
+
+    def _solve_once(self, model: CvxpyModel, **kwargs: object) -> ConicSolution:
         if self.deadline is None:
-            return model.solve(self.solver)
+            return model.solve(self.solver, **kwargs)
         if self.deadline.expired():
             raise OutOfTime("deadline reached before a slave solve")
-        sol = model.solve(self.solver, **time_limit_options(self.solver, self.deadline.left()))
+        sol = model.solve(self.solver, **kwargs,
+                          **time_limit_options(self.solver, self.deadline.left()))
         if sol.status not in SOLVED and self.deadline.expired():
             raise OutOfTime(f"slave stopped at the deadline ({sol.status})")
         return sol
@@ -107,8 +152,17 @@ class TopologyEvaluator:
         spent += sol1.solve_time_s
         self.n_solves += 1
         self.solve_time_s += spent
+        # Only a solved phase 1 says anything (a failed solve leaves cvxpy's values, duals
+        # and objective of an earlier topology); and a topology is infeasible only when phase
+        # 2 proved it or phase 1 needs slack. A failure read as infeasibility gave mynet4 a
+        # no-good cut on its optimum and a wrong "optimal" (or a negative gap).
+        viol = _solved_violation(sol1, y)
+        if sol.status not in INFEASIBLE and viol <= FEASIBILITY_TOL:
+            raise SlaveFailure(
+                f"the slave failed on a topology that needs no slack (phase 2: {sol.status}; "
+                f"phase 1: {viol:.3g}): its losses are unknown (open branches "
+                f"{np.flatnonzero(y < 0.5).tolist()})")
         point = self.phase1.values()
-        viol = sol1.objective if np.isfinite(sol1.objective) else np.inf
         return Evaluation(
             False, float("nan"), float(viol),
             self.phase1.gradient("y") if need_gradient else np.zeros(len(y)),
@@ -122,8 +176,8 @@ class TopologyEvaluator:
         sol = self._solve(self.phase1)
         self.n_solves += 1
         self.solve_time_s += sol.solve_time_s
+        viol = _solved_violation(sol, y)
         point = self.phase1.values()
-        viol = float(sol.objective) if np.isfinite(sol.objective) else np.inf
         return Evaluation(
             viol <= FEASIBILITY_TOL, float("nan"), viol, self.phase1.gradient("y"), point,
             sol.solve_time_s, self.violations(point),
