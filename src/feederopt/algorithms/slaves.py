@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from feederopt.algorithms.base import Deadline, OutOfTime
+from feederopt.errors import SolverError
 from feederopt.formulations.distflow import slack_objective
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.problems.reconfiguration import (
@@ -61,7 +62,7 @@ ATTEMPTS: dict[str, tuple[dict[str, object], ...]] = {
 INFEASIBLE = (SolverStatus.INFEASIBLE.value, "infeasible_inaccurate")
 
 
-class SlaveFailure(RuntimeError):
+class SlaveFailure(SolverError):
     """The conic solver neither solved a slave nor proved its topology infeasible: no valid
     cut can be built from it, so the run stops instead of guessing."""
 
