@@ -58,3 +58,18 @@ def test_priced_dg_is_not_dispatched_when_energy_costs_more_than_losses_save() -
     assert r.status is Status.OPTIMAL
     assert r.losses_kw > free.losses_kw
     assert r.objective == pytest.approx(r.losses_kw, rel=1e-3, abs=1e-3)
+
+
+def test_misocp_objective_is_the_topologys_cost_with_a_priced_dg() -> None:
+    """The MISOCP on SCIP with a DG priced at 1e6 per MWh: the reported objective is the
+    chosen topology's cost (its losses, the DG idle), and the bound is not above it; before,
+    SCIP's own objective was reported, 10 kW below the losses (pg at -1e-8 p.u., under its
+    p_min of 0 within SCIP's tolerance, times 1e9 kW per p.u.). Benders gives the same
+    topology."""
+    r = feederopt.solve(ring_with_dg(cost_per_mwh=1e6), loss_price_per_mwh=1.0,
+                        method="misocp")
+    b = feederopt.solve(ring_with_dg(cost_per_mwh=1e6), loss_price_per_mwh=1.0)
+    assert r.objective == pytest.approx(r.losses_kw, rel=1e-4)
+    assert r.lower_bound <= r.objective + 1e-9
+    assert r.objective == pytest.approx(b.objective, rel=1e-4)
+    assert [x["id"] for x in r.open_branches] == [x["id"] for x in b.open_branches]

@@ -107,13 +107,19 @@ def _solve_misocp_scip(
                            solver="SCIP", timings=timings, extra=extra)
     y = np.round(model.value("y"))
     objective = to_kw(sol.objective)
+    value, point, feasible = _evaluate(problem, y, evaluator)
+    if feasible and math.isfinite(value) and abs(value - objective) > 1e-6 * max(1.0, abs(value)):
+        # the topology's cost is the slave's at it: SCIP's objective can sit below it by what
+        # its tolerances allow (a DG priced at 1e6 per MWh, pg at -1e-8 p.u. under its p_min:
+        # -10 kW), and so can its bound
+        extra["scip_objective_kw"] = objective
+        objective = value
     bound = min(bound, objective)
     gap = (objective - bound) / max(abs(objective), 1e-9) if math.isfinite(bound) else math.inf
     if sol.status in ("time_limit", "interrupted"):
         status = stopped_status()
     else:
         status = Status.OPTIMAL if gap <= max(stop.gap, 1e-6) else Status.FEASIBLE
-    _, point, _ = _evaluate(problem, y, evaluator)
     return RawSolution(status, "misocp", y, objective, bound, gap, 1, elapsed, point=point,
                        solver="SCIP", timings=timings, extra=extra)
 
