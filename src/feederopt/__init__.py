@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from feederopt.errors import FeederoptError
     from feederopt.io.scenarios import generate_scenarios, resolve_scenarios, write_scenarios
     from feederopt.io.writing import check_output, output_problems, write_text
+    from feederopt.network.topology import base_case_unsupplied
     from feederopt.options import solve_options
     from feederopt.problems.reconfiguration import DEFAULT_RADIALITY
     from feederopt.report.html import write_report
@@ -68,6 +69,7 @@ _FOR_CLI = {
     "DEFAULT_RADIALITY": "feederopt.problems.reconfiguration",
     "solve_options": "feederopt.options",
     "is_three_phase": "feederopt.cases",
+    "base_case_unsupplied": "feederopt.network.topology",
     "list_cases": "feederopt.cases",
     "write_text": "feederopt.io.writing",
     "check_output": "feederopt.io.writing",
@@ -115,6 +117,7 @@ __all__ = [
     "StochasticSummary",
     "__version__",
     "ac_power_flow",
+    "base_case_unsupplied",
     "check_options",
     "check_output",
     "check_partition_result",

@@ -35,8 +35,7 @@ def network_info(source: Any) -> dict[str, Any]:
     summary = net.summary()
     for key in ("total_load_mw", "total_load_mvar"):  # no float noise such as 3.715000000000001
         summary[key] = round(summary[key], 9)
-    from feederopt import model_fidelity
-    from feederopt.network.topology import base_case_unsupplied
+    from feederopt import base_case_unsupplied, model_fidelity
 
     ac = ac_power_flow(net)
     unsupplied = base_case_unsupplied(net)
