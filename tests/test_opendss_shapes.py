@@ -206,3 +206,70 @@ def test_iowa240_hours_are_opendss_daily_mode() -> None:
             worst = max(worst, abs(p * 1000 - kw) / max(abs(kw), 1.0),
                         abs(q * 1000 - kvar) / max(abs(kw), 1.0))
     assert worst < 1e-3  # constant-power loads below OpenDSS's vminpu turn to impedances
+
+
+def test_horizon_is_the_shapes_common_period(tmp_path: Path) -> None:
+    """Shapes of 4, 3 and 6 hourly points repeat together every 12 h, not 6: hours 7-12 differ
+    from hours 1-6 in OpenDSS's daily mode (the longest shape's 6 h weighted the steps
+    wrongly)."""
+    path = tmp_path / "lcm.dss"
+    path.write_text(only_shapes(feeder(
+        "New LoadShape.pq npts=4 interval=1 mult=(0.2 0.5 0.9 0.4)\n"
+        "New LoadShape.p npts=3 interval=1 mult=(1.0 0.3 0.6)\n"
+        "New LoadShape.half npts=6 interval=1 mult=(0.1 0.2 0.3 0.4 0.5 0.6)\n"),
+        ("pq", "p", "half", "off")))
+    shapes = daily_load_scenarios(path)
+    assert shapes.horizon_h == 12.0 and shapes.table["scenario"].n_unique() == 12
+    truth = opendss_daily(path, 12)
+    for h in range(1, 13):
+        rows = shapes.table.filter(pl.col("scenario") == f"{h:02d}:00")
+        for ld, p in rows.select("element", "p_mw").iter_rows():
+            assert p * 1000 == pytest.approx(truth[h][ld][0], rel=1e-6, abs=1e-3), (h, ld)
+
+
+def test_fixed_and_exempt_loads_as_opendss_treats_them(tmp_path: Path) -> None:
+    """``status=fixed``: OpenDSS holds the load at its kW (no LoadMult, no shape); ``exempt``:
+    the shape but no LoadMult. Before, LoadMult was folded into both (the snapshot's total
+    0.55 against OpenDSS's 0.70 MW on the user's feeder) and the shape applied to a fixed
+    load. Checked against OpenDSS's snapshot and daily mode."""
+    text = only_shapes(feeder(), ("pq", "p", "act", "actp", "half", "off"))
+    text = text.replace("New Load.p Bus1=a.1", "New Load.p status=fixed Bus1=a.1")
+    text = text.replace("New Load.half Bus1=b.3", "New Load.half status=exempt Bus1=b.3")
+    text = text.replace("Set voltagebases", "Set LoadMult=0.5\nSet voltagebases")
+    path = tmp_path / "status.dss"
+    path.write_text(text)
+    shapes = daily_load_scenarios(path)
+    assert "p" not in set(shapes.table["element"])  # fixed: no row, its kW all day
+    truth = opendss_daily(path, 24)
+    for h in (1, 7, 13, 19):
+        rows = shapes.table.filter(pl.col("scenario") == f"{h:02d}:00")
+        for ld, p in rows.select("element", "p_mw").iter_rows():
+            assert p * 1000 == pytest.approx(truth[h][ld][0], rel=1e-6, abs=1e-3), (h, ld)
+        assert truth[h]["p"][0] == pytest.approx(100.0, abs=1e-3)  # the fixed load
+    # the snapshot: the model's loads are what OpenDSS draws
+    dss.Text.Command("clear")
+    dss.Text.Command(f'redirect "{path}"')
+    dss.Solution.Solve()
+    drawn = {}
+    for name in dss.Loads.AllNames():
+        dss.Loads.Name(name)
+        if dss.CktElement.Enabled():
+            drawn[name] = sum(dss.CktElement.Powers()[0::2])
+    loads = load_three_phase(path).loads.filter(pl.col("in_service"))
+    model = loads.group_by("id").agg(pl.col("p_mw").sum())
+    for ld, p in model.iter_rows():
+        assert p * 1000 == pytest.approx(drawn[ld], rel=1e-4), ld
+
+
+def test_shaped_generation_is_named_as_not_followed(tmp_path: Path) -> None:
+    """A PVSystem or Generator with a daily shape is not in the table (it would need bus
+    rows): the scenarios command says so; before, every scenario silently held it at its
+    snapshot output, also at night."""
+    text = feeder().replace("Set voltagebases", "New Generator.g Bus1=b Phases=3 kV=12.47 "
+                            "kW=200 pf=1 daily=pq\nSet voltagebases")
+    path = tmp_path / "gen.dss"
+    path.write_text(text)
+    assert daily_load_scenarios(path).unshaped_ders == ["Generator.g"]
+    res = runner.invoke(app, ["scenarios", str(path), "--load-shapes", "daily",
+                              "-o", str(tmp_path / "g.csv")])
+    assert res.exit_code == 0 and "Generator.g" in res.output and "not followed" in res.output

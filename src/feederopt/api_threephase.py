@@ -583,7 +583,8 @@ def daily_scenarios(source: str | Path) -> tuple[pl.DataFrame, dict[str, Any]]:
     ``interval_h``, ``horizon_h``, ``shaped_loads``, ``unshaped_loads`` (in service, no daily
     shape: their snapshot kW all day), ``p_mw_min``/``p_mw_max`` (the total demand over the
     steps) and ``snapshot_p_mw`` (the snapshot's total, what ``solve`` without scenarios
-    takes)."""
+    takes) and ``unshaped_ders`` (PVSystem, Generator and Storage elements with a daily
+    shape, which the scenarios hold at their snapshot output)."""
     shapes = daily_load_scenarios(source)
     table = shapes.table
     net = load_three_phase(source)
@@ -603,6 +604,7 @@ def daily_scenarios(source: str | Path) -> tuple[pl.DataFrame, dict[str, Any]]:
         "unshaped_loads": len(set(base) - shaped),
         "p_mw_min": min(totals), "p_mw_max": max(totals),
         "snapshot_p_mw": sum(base.values()),
+        "unshaped_ders": shapes.unshaped_ders,
     }
 
 

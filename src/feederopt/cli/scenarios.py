@@ -198,6 +198,13 @@ def _shape_scenarios(source: str, path: Path, three_phase: bool, shapes: LoadSha
                     f"(snapshot {info['snapshot_p_mw']:.4f} MW)", markup=False)
         out_c.print("one topology for all of them: "
                     f"feederopt solve {source} --scenarios {path}", markup=False)
+    ders = info["unshaped_ders"]
+    if ders:  # on stderr, quiet or not: the scenarios miss a part of the day's variation
+        stderr().print("[yellow]warning:[/] ", end="")
+        stderr().print(f"{len(ders)} generating element(s) with a daily shape "
+                       f"({', '.join(ders[:4])}{' ...' if len(ders) > 4 else ''}) are not "
+                       "followed: every scenario holds them at their snapshot output; add "
+                       "bus rows for them to the table (negative p_mw injects)", markup=False)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -193,12 +193,15 @@ def _fold_load_mult(warnings: list[str]) -> None:
     if mult == 1.0 or not math.isfinite(mult):
         return
     for _ in _iterate(dss.Loads):
+        if int(dss.Loads.Status()) != 0:  # status=fixed or exempt: OpenDSS applies no LoadMult
+            continue
         kw, kvar = float(dss.Loads.kW()), float(dss.Loads.kvar())
         dss.Loads.kW(kw * mult)
         dss.Loads.kvar(kvar * mult)
     dss.Solution.LoadMult(1.0)
-    warnings.append(f"Set LoadMult={mult:g}: every load is read at {mult:g} times its kW and "
-                    "kvar, as OpenDSS solves it (LoadMult folded into the loads)")
+    warnings.append(f"Set LoadMult={mult:g}: every load (but those with status=fixed or "
+                    f"exempt) is read at {mult:g} times its kW and kvar, as OpenDSS solves it "
+                    "(LoadMult folded into the loads)")
 
 
 def _solve_unless_solved(warnings: list[str] | None = None) -> None:

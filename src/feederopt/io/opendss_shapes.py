@@ -28,6 +28,7 @@ one interval for all the shaped loads are taken; others are typed ``bad_scenario
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,9 @@ class DailyShapes:
     table: pl.DataFrame
     interval_h: float
     horizon_h: float
+    #: PVSystem, Generator and Storage elements with a daily shape, which the table does not
+    #: follow: they stay at their snapshot output in every scenario
+    unshaped_ders: list[str]
 
 
 @dataclass(frozen=True)
@@ -87,8 +91,10 @@ def daily_load_scenarios(path: str | Path) -> DailyShapes:
     loads: list[tuple[str, float, float, str]] = []
     for ld in _iterate(dss.Loads):
         shape = str(dss.Loads.Daily() or "").lower()
-        if shape and bool(dss.CktElement.Enabled()):
+        # status=fixed: OpenDSS holds the load at its kW whatever the shape (no row)
+        if shape and bool(dss.CktElement.Enabled()) and int(dss.Loads.Status()) != 1:
             loads.append((ld, float(dss.Loads.kW()), float(dss.Loads.kvar()), shape))
+    ders = _shaped_ders()
     where = str(path)
     if not loads:
         raise InputError([Problem(
@@ -121,9 +127,9 @@ def daily_load_scenarios(path: str | Path) -> DailyShapes:
     if problems:
         raise InputError(problems)
     dt = steps[0]
-    # the shapes' length (the longest), at most the day: 8 hourly points are 8 scenarios
-    horizon = min(DAY_H, max(len(s.pmult) * dt for s in shapes.values()))
-    count = round(horizon / dt)
+    # the period of the shapes together (the least common multiple of their lengths), at most
+    # the day: 8 hourly points are 8 scenarios; shapes of 4, 3 and 6 points repeat every 12
+    count = min(round(DAY_H / dt), math.lcm(*(len(s.pmult) for s in shapes.values())))
     rows: dict[str, list[object]] = {c: [] for c in ("scenario", "kind", "element", "p_mw",
                                                      "q_mvar", "weight", "der")}
     for k in range(count):
@@ -143,4 +149,23 @@ def daily_load_scenarios(path: str | Path) -> DailyShapes:
                 rows[col].append(val)
     return DailyShapes(pl.DataFrame(rows, schema={
         "scenario": pl.String, "kind": pl.String, "element": pl.String, "p_mw": pl.Float64,
-        "q_mvar": pl.Float64, "weight": pl.Float64, "der": pl.String}), dt, count * dt)
+        "q_mvar": pl.Float64, "weight": pl.Float64, "der": pl.String}), dt, count * dt, ders)
+
+
+def _shaped_ders() -> list[str]:
+    """The generating elements with a daily shape (``PVSystem``, ``Generator``, ``Storage``):
+    the scenarios do not follow them (they stay at their snapshot output)."""
+    dss = _dss()
+    out: list[str] = []
+    for cls in ("PVSystem", "Generator", "Storage"):
+        for name in dss.Circuit.AllElementNames() or []:
+            if not name.lower().startswith(cls.lower() + "."):
+                continue
+            dss.Circuit.SetActiveElement(name)
+            try:
+                daily = dss.Properties.Value("daily")
+            except Exception:  # a class without the property
+                daily = ""
+            if str(daily or "").strip():
+                out.append(name)
+    return out
