@@ -68,6 +68,7 @@ def test_the_unbroken_net_loads_without_a_problem(tmp_path: Path) -> None:
 BAD = [
     ("ext_grid", 0, "vm_pu", math.nan, "ext_grid", "ext_grid:0"),
     ("ext_grid", 0, "vm_pu", -1.0, "ext_grid", "ext_grid:0"),
+    ("ext_grid", 0, "va_degree", math.nan, "ext_grid", "ext_grid:0"),
     ("trafo", 0, "vk_percent", 0.0, "branches", "trafo:0"),
     ("trafo", 0, "vk_percent", math.nan, "branches", "trafo:0"),
     ("trafo", 0, "vkr_percent", -0.5, "branches", "trafo:0"),

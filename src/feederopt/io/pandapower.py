@@ -284,6 +284,15 @@ def from_pandapower(
             ProblemKind.INVALID_VALUE, table,
             "vm_pu must be a positive number: the voltage set-point in p.u.", ids=tuple(ids),
             field="vm_pu", hint=f"set net.{table}.vm_pu, e.g. 1.0 (the nominal voltage)"))
+    # the slack's angle: pandapower's power flow fails on a NaN or infinite one
+    bad_va = [f"ext_grid:{idx}" for idx, row in net.ext_grid.iterrows()
+              if bool(row["in_service"]) and "va_degree" in row
+              and not math.isfinite(_f(row["va_degree"], math.nan))]
+    if bad_va:
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "ext_grid", "va_degree must be a finite number: the "
+            "slack's voltage angle in degrees", ids=tuple(bad_va), field="va_degree",
+            hint="set net.ext_grid.va_degree, e.g. 0"))
 
     # Validation would say "mark the substation bus with is_source=true", which is the table
     # format's way; a pandapower net needs an ext_grid.
