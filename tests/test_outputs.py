@@ -280,3 +280,36 @@ def test_force_replaces_only_a_result_folder(tmp_path: Path) -> None:
         res = runner.invoke(app, ["solve", str(net), "--out", str(out), "--force", "--quiet"])
         assert res.exit_code == 0, res.output
     assert (out / "result.json").is_file()
+
+
+def test_force_never_writes_onto_a_file_the_feeder_reads(tmp_path: Path) -> None:
+    """An OpenDSS feeder reads what it redirects to and its shapes' data files: ``solve a.dss
+    --json base.dss --force`` replaced the redirected base.dss with the result, and
+    ``scenarios a.dss --load-shapes daily -o m.csv --force`` a LoadShape's mult file. Both are
+    refused now, and nothing is touched; an unrelated name in the same folder is fine."""
+    from feederopt.io.dss_files import script_files
+
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    files = {
+        "a.dss": "Clear\nRedirect sub/base.dss ! the circuit\n"
+                 "New LoadShape.m npts=2 interval=1 mult=(file=m.csv)\nBusCoords xy.csv\n",
+        "sub/base.dss": "New Circuit.x bus1=src basekV=12.47\nCompile \"lines.dss\"\n",
+        "sub/lines.dss": "New Line.l Bus1=src Bus2=b Length=1\n",
+        "m.csv": "0.5\n1.0\n", "xy.csv": "src,0,0\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    feeder = tmp_path / "a.dss"
+    assert {p.relative_to(tmp_path).as_posix() for p in script_files(feeder)} == set(files)
+    runs = [["solve", str(feeder), "--json", str(sub / "base.dss"), "--force"],
+            ["solve", str(feeder), "--json", str(sub / "lines.dss"), "--force"],
+            ["scenarios", str(feeder), "--load-shapes", "daily", "-o", str(tmp_path / "m.csv"),
+             "--force"],
+            ["solve", str(feeder), "--json", str(tmp_path / "xy.csv"), "--force"]]
+    for args in runs:
+        res = runner.invoke(app, args)
+        assert res.exit_code == 2 and "a file that the input" in res.output, (args, res.output)
+    for name, text in files.items():
+        assert (tmp_path / name).read_text() == text, name
+    assert output_problems(tmp_path / "result.json", force=True, inputs=[feeder]) == []

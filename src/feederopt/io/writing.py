@@ -28,6 +28,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.io.dss_files import script_files
 
 
 def _problem(kind: ProblemKind, path: Path, message: str, option: str | None,
@@ -45,6 +46,11 @@ def _input_clash(path: Path, inputs: Sequence[str | Path], folder: bool) -> str 
     reads), or None."""
     target = path.resolve()
     for given in inputs:
+        if str(given).lower().endswith(".dss") and Path(given).is_file():
+            # an OpenDSS feeder reads what it redirects to and its data files too
+            for read in script_files(given)[1:]:
+                if target == read:
+                    return f"'{path}' is a file that the input '{given}' reads"
         src = Path(given)
         if not (src.exists() or src.is_symlink()):
             continue
