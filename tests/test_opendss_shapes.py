@@ -273,3 +273,20 @@ def test_shaped_generation_is_named_as_not_followed(tmp_path: Path) -> None:
     res = runner.invoke(app, ["scenarios", str(path), "--load-shapes", "daily",
                               "-o", str(tmp_path / "g.csv")])
     assert res.exit_code == 0 and "Generator.g" in res.output and "not followed" in res.output
+
+
+def test_generator_options_and_unknown_shapes_are_refused(tmp_path: Path) -> None:
+    """``--count`` (and the other generator options) with ``--load-shapes`` are refused, not
+    silently ignored; a load naming an undefined shape is a problem on its ``daily`` shape,
+    not on a line code (OpenDSS's error 401 for both)."""
+    path = tmp_path / "shapes.dss"
+    path.write_text(feeder())
+    res = runner.invoke(app, ["scenarios", str(path), "--load-shapes", "daily", "-o",
+                              str(tmp_path / "s.csv"), "--count", "5", "--seed", "3"])
+    assert res.exit_code == 2 and "--count, --seed do(es) not apply" in res.output, res.output
+    bad = tmp_path / "bad.dss"
+    bad.write_text(feeder().replace("daily=pq\n", "daily=nosuch\n", 1))
+    res = runner.invoke(app, ["scenarios", str(bad), "--load-shapes", "daily", "-o",
+                              str(tmp_path / "b.csv")])
+    assert res.exit_code == 2 and "loadshapes" in res.output and ".daily:" in res.output
+    assert "line code" not in res.output, res.output

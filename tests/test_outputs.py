@@ -68,7 +68,10 @@ def test_output_problems_name_what_is_wrong(tmp_path: Path) -> None:
     foreign = output_problems(tmp_path, force=True, folder=True)
     assert _kinds(foreign) == [ProblemKind.BAD_OUTPUT_PATH]
     assert "not a feederopt result folder" in foreign[0].message
-    (tmp_path / "result.json").write_text("{}")
+    (tmp_path / "result.json").write_text("{}")  # not a result feederopt wrote
+    assert "not a feederopt result folder" in output_problems(
+        tmp_path, force=True, folder=True)[0].message
+    (tmp_path / "result.json").write_text('{"status": "optimal"}')
     assert output_problems(tmp_path, force=True, folder=True) == []
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -146,6 +146,16 @@ def scenarios(
                                 f"'{out}' is neither .parquet nor .csv", ids=(out,),
                                 field="out", hint="name the file *.parquet or *.csv"))
     three_phase = is_three_phase(source)
+    if load_shapes is not None:  # the generator's options do not apply: refused, not ignored
+        given = [flag for flag, value, default in (
+            ("--count", count, 10), ("--pv-share", pv_share, 0.3), ("--ev-share", ev_share, 0.2),
+            ("--hp-share", hp_share, 0.1), ("--growth", growth, 0.2), ("--seed", seed, 0))
+            if value != default]
+        if given:
+            problems.append(Problem(
+                ProblemKind.INVALID_VALUE, "options", f"{', '.join(given)} do(es) not apply "
+                "with --load-shapes: the scenarios are the shapes' steps", tuple(given),
+                "load_shapes", hint=f"leave {', '.join(given)} out"))
     if load_shapes is not None or three_phase:
         _shape_scenarios(source, path, three_phase, load_shapes, problems, force=force,
                          quiet=quiet)

@@ -308,7 +308,15 @@ def _commands(lines: list[str]) -> Iterator[str]:
 
 def _file_problem(path: Path, number: int, message: str, hint: str = "") -> InputError:
     text = " ".join(message.split())
-    if number == 401 or "LineCode object" in text:
+    # error 401 is any object named before it is defined: a load's shape as well as a line code
+    shape = re.search(r"(\w+)\.(daily|yearly|duty)\b", text, re.I) \
+        if "loadshape object" in text.lower() else None
+    field: str | None = "line_code" if number == 401 else None
+    if shape is not None:
+        kind, comp, field = ProblemKind.INVALID_VALUE, "loadshapes", shape.group(2).lower()
+        hint = hint or ("the load shape is not defined before the load that names it; check "
+                        "its name and the Redirects")
+    elif number == 401 or "LineCode object" in text:
         kind, comp = ProblemKind.INVALID_VALUE, "lines"
     elif number == 243 or ("not found" in text.lower() and "redirect" in text.lower()):
         kind, comp = ProblemKind.UNREADABLE_FILE, "file"
@@ -321,8 +329,7 @@ def _file_problem(path: Path, number: int, message: str, hint: str = "") -> Inpu
     where = f" (OpenDSS error {number})" if number >= 0 else ""
     return InputError([
         Problem(kind, comp, f"OpenDSS cannot read '{path.name}': {text}{where}", tuple(ids),
-                "line_code" if number == 401 else None,
-                hint or _ERROR_HINTS.get(number, "check the file with OpenDSS"))
+                field, hint or _ERROR_HINTS.get(number, "check the file with OpenDSS"))
     ])
 
 

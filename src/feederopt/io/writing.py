@@ -21,6 +21,7 @@ scenario files, result folders) goes through this module, so that
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
@@ -39,6 +40,16 @@ def _problem(kind: ProblemKind, path: Path, message: str, option: str | None,
 #: The file that marks a folder as a feederopt result folder (every ``--out`` folder has it):
 #: ``force`` replaces such a folder, or an empty one, never another.
 RESULT_MARKER = "result.json"
+
+
+def _is_result(marker: Path) -> bool:
+    """``marker`` is a result.json that feederopt wrote: a JSON object with a ``status`` (every
+    result kind has one); a stray ``{}`` does not make a folder of the user's files one."""
+    try:
+        doc = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and "status" in doc
 
 
 def _input_clash(path: Path, inputs: Sequence[str | Path], folder: bool) -> str | None:
@@ -113,7 +124,7 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
             return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}' is a file (or a "
                              "link), not a result folder: --force replaces only result folders",
                              option, "name a new folder, or remove it yourself")]
-        if any(path.iterdir()) and not (path / RESULT_MARKER).is_file():
+        if any(path.iterdir()) and not _is_result(path / RESULT_MARKER):
             return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}' holds files but no "
                              f"{RESULT_MARKER}: it is not a feederopt result folder, and --force "
                              "replaces only those (or an empty folder)", option,
