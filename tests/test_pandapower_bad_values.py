@@ -77,6 +77,7 @@ BAD = [
     ("trafo", 0, "shift_degree", math.nan, "branches", "trafo:0"),
     ("line", 1, "parallel", 0, "branches", "line:1"),
     ("line", 1, "c_nf_per_km", math.nan, "branches", "line:1"),
+    ("line", 1, "df", 0.0, "branches", "line:1"),
     ("load", 1, "scaling", math.nan, "loads", "load:1"),
     ("sgen", 0, "p_mw", math.nan, "generators", "sgen:0"),
     ("sgen", 0, "scaling", math.nan, "generators", "sgen:0"),

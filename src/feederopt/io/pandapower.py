@@ -830,6 +830,12 @@ def _line_problems(idx: int, ln: Any, length: float, in_service: bool,
         if col in ln and not math.isfinite(_f(ln[col], math.inf)):
             out.append((ProblemKind.INVALID_VALUE, lid, col, f"{col} is NaN or infinite",
                         _LINE_HINTS[col]))
+    df = _f(ln.get("df", 1.0), 1.0)  # NaN: taken as 1, as before (pandapower runs with it)
+    if in_service and df <= 0:  # the rating is max_i_ka x df: it was reported on i_max_ka
+        out.append((ProblemKind.INVALID_VALUE, lid, "df",
+                    "df (the derating factor of max_i_ka) must be positive",
+                    "set net.line.df, 1 for the full rating"))
+        derived.append("i_max_ka")
     i_max = _f(ln["max_i_ka"], math.nan)
     if in_service and math.isnan(i_max):
         out.append((ProblemKind.INVALID_VALUE, lid, "max_i_ka",
