@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandapower as pp
 import pandapower.networks as pn
@@ -156,3 +158,13 @@ def test_switching_actions_name_the_pandapower_switches():
     assert _losses_kw(user) == pytest.approx(result.ac_check.losses_kw, rel=1e-6)
     opened = {b["id"]: b.get("operated_by") for b in result.open_branches}
     assert all(opened[b] == names[b] for b in opened if b in names)
+    # the report's "open after" row names them too
+    import html
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        page = (feederopt.save(result, Path(tmp) / "r", report=True) / "report.html").read_text()
+    after = next(line for line in html.unescape(page).splitlines() if "open after" in line)
+    for b, op in opened.items():
+        if op:
+            assert op in after, (b, after)

@@ -164,6 +164,9 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
         table.add_row("time", fmt(data["solve_time_s"], ".2f", " s"))
         if data.get("search"):  # the MILP, or every radial state when they are few
             table.add_row("search", str(data["search"]))
+        if solved and data["status"] != "optimal":  # stopped early: what is proven
+            table.add_row("lower bound", fmt(data.get("lower_bound_kw"), ".3f", " kW")
+                          + " (loss proxy plus switching cost)")
         if fb["enabled"]:
             answers = [r for r in fb["iterations"] if r["topology"] == "answer"]
             # a MILP without an answer (infeasible, time limit) has no voltages to judge

@@ -174,7 +174,9 @@ def result_kind(result: Mapping[str, Any], path: str | Path = "result.json") -> 
 def _branch_list(rows: Sequence[Mapping[str, Any]] | None) -> str:
     if not rows:
         return "none"
-    return ", ".join(f"{r.get('id')} ({r.get('from_bus')}-{r.get('to_bus')})" for r in rows)
+    return ", ".join(f"{r.get('id')} ({r.get('from_bus')}-{r.get('to_bus')}"
+                     + (f"; {r['operated_by']}" if r.get("operated_by") else "") + ")"
+                     for r in rows)
 
 
 # ----- sections ----------------------------------------------------------------------------------

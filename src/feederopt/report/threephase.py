@@ -369,8 +369,9 @@ def summary_section(r: Mapping[str, Any]) -> str:
         ("MILP objective (tangent planes)", fmt(r.get("milp_objective_kw"), ".3f", " kW")),
         ("lower bound", fmt(r.get("lower_bound_kw"), ".3f", " kW")),
         ("search", escape(str(r.get("search") or "milp"))),
-        ("MILP solves / tangents added", f"{escape(str(r.get('milp_solves', '-')))} / "
-                                         f"{escape(str(r.get('tangents_added', '-')))}"),
+        *([("MILP solves / tangents added", f"{escape(str(r.get('milp_solves', '-')))} / "
+                                            f"{escape(str(r.get('tangents_added', '-')))}")]
+          if not str(r.get("search") or "milp").startswith("enumeration") else []),
         ("LinDist3Flow voltage range (the model)",
          f"{fmt(r.get('lindist3flow_min_voltage_pu'), '.4f')} - "
          f"{fmt(r.get('lindist3flow_max_voltage_pu'), '.4f')} p.u."),
