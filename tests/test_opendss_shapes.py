@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import opendssdirect as dss
@@ -91,6 +92,17 @@ def opendss_daily(path: Path, hours: int) -> dict[int, dict[str, tuple[float, fl
     return out
 
 
+def assert_active_power_is_opendss(table: pl.DataFrame, path: Path, hours: Sequence[int]
+                                   ) -> dict[int, dict[str, tuple[float, float]]]:
+    """Every load row's P at ``hours`` equals OpenDSS's daily mode; returns OpenDSS's loads."""
+    truth = opendss_daily(path, max(hours))
+    for h in hours:
+        rows = table.filter(pl.col("scenario") == f"{h:02d}:00")
+        for ld, p in rows.select("element", "p_mw").iter_rows():
+            assert p * 1000 == pytest.approx(truth[h][ld][0], rel=1e-6, abs=1e-3), (h, ld)
+    return truth
+
+
 def test_each_hour_is_opendss_daily_mode(tmp_path: Path) -> None:
     path = tmp_path / "shapes.dss"
     path.write_text(feeder())
@@ -132,11 +144,7 @@ def test_short_shapes_give_their_own_horizon(tmp_path: Path) -> None:
         f"New LoadShape.p npts=8 interval=1 mult={_mult(8, 2, 0.5, 1.0)}\n"), ("pq", "p", "off")))
     shapes = daily_load_scenarios(path)
     assert shapes.horizon_h == 8.0 and shapes.table["scenario"].n_unique() == 8
-    truth = opendss_daily(path, 8)
-    for h in range(1, 9):
-        rows = shapes.table.filter(pl.col("scenario") == f"{h:02d}:00")
-        for ld, p in rows.select("element", "p_mw").iter_rows():
-            assert p * 1000 == pytest.approx(truth[h][ld][0], rel=1e-6)
+    assert_active_power_is_opendss(shapes.table, path, range(1, 9))
 
 
 @pytest.mark.parametrize(("shapes", "field"), [
@@ -220,11 +228,7 @@ def test_horizon_is_the_shapes_common_period(tmp_path: Path) -> None:
         ("pq", "p", "half", "off")))
     shapes = daily_load_scenarios(path)
     assert shapes.horizon_h == 12.0 and shapes.table["scenario"].n_unique() == 12
-    truth = opendss_daily(path, 12)
-    for h in range(1, 13):
-        rows = shapes.table.filter(pl.col("scenario") == f"{h:02d}:00")
-        for ld, p in rows.select("element", "p_mw").iter_rows():
-            assert p * 1000 == pytest.approx(truth[h][ld][0], rel=1e-6, abs=1e-3), (h, ld)
+    assert_active_power_is_opendss(shapes.table, path, range(1, 13))
 
 
 def test_fixed_and_exempt_loads_as_opendss_treats_them(tmp_path: Path) -> None:
@@ -240,11 +244,8 @@ def test_fixed_and_exempt_loads_as_opendss_treats_them(tmp_path: Path) -> None:
     path.write_text(text)
     shapes = daily_load_scenarios(path)
     assert "p" not in set(shapes.table["element"])  # fixed: no row, its kW all day
-    truth = opendss_daily(path, 24)
+    truth = assert_active_power_is_opendss(shapes.table, path, (1, 7, 13, 19))
     for h in (1, 7, 13, 19):
-        rows = shapes.table.filter(pl.col("scenario") == f"{h:02d}:00")
-        for ld, p in rows.select("element", "p_mw").iter_rows():
-            assert p * 1000 == pytest.approx(truth[h][ld][0], rel=1e-6, abs=1e-3), (h, ld)
         assert truth[h]["p"][0] == pytest.approx(100.0, abs=1e-3)  # the fixed load
     # the snapshot: the model's loads are what OpenDSS draws
     dss.Text.Command("clear")
