@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from feederopt.report.resilience import write_resilience_folder
     from feederopt.report.schedule import schedule_result_json
     from feederopt.report.threephase import write_three_phase_folder
+    from feederopt.results.result import branch_label
     from feederopt.results.uncertain import RobustSummary, StochasticSummary
     from feederopt.solvers import interrupt
     from feederopt.solvers.status import IterationRecord, PhaseRecord, SampleRecord, Status
@@ -82,6 +83,7 @@ _FOR_CLI = {
     "check_options": "feederopt.validation.montecarlo",
     "check_result": "feederopt.validation.montecarlo",
     "read_result": "feederopt.validation.montecarlo",
+    "branch_label": "feederopt.results.result",
     "RobustSummary": "feederopt.results.uncertain",
     "StochasticSummary": "feederopt.results.uncertain",
     "three_phase_info": "feederopt.api_threephase",
@@ -118,6 +120,7 @@ __all__ = [
     "__version__",
     "ac_power_flow",
     "base_case_unsupplied",
+    "branch_label",
     "check_options",
     "check_output",
     "check_partition_result",

@@ -56,9 +56,9 @@ def print_result(result: Any) -> None:
         if dead:
             table.add_row("base case unsupplied", f"{len(dead['buses'])} bus(es), "
                           f"{dead['load_mw']:.4f} MW (not in the base losses)")
-    opened = ", ".join(f"{b['id']} ({b['from_bus']}-{b['to_bus']}"
-                       + (f"; {b['operated_by']}" if b.get("operated_by") else "") + ")"
-                       for b in result.open_branches)
+    from feederopt import branch_label
+
+    opened = ", ".join(branch_label(b) for b in result.open_branches)
     table.add_row("open branches", opened or "-")
     out.print(table)
     if result.base and result.base.get("warning"):

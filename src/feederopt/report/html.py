@@ -50,6 +50,7 @@ from feederopt.report.page import (
     records_table,
     section,
 )
+from feederopt.results.result import branch_label
 
 #: Re-exported: the shared page parts lived here before :mod:`feederopt.report.page`.
 __all__ = [
@@ -174,9 +175,7 @@ def result_kind(result: Mapping[str, Any], path: str | Path = "result.json") -> 
 def _branch_list(rows: Sequence[Mapping[str, Any]] | None) -> str:
     if not rows:
         return "none"
-    return ", ".join(f"{r.get('id')} ({r.get('from_bus')}-{r.get('to_bus')}"
-                     + (f"; {r['operated_by']}" if r.get("operated_by") else "") + ")"
-                     for r in rows)
+    return ", ".join(branch_label(r) for r in rows)
 
 
 # ----- sections ----------------------------------------------------------------------------------

@@ -32,6 +32,13 @@ def _num(x: float | None) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def branch_label(row: Any) -> str:
+    """An open branch of ``Result.open_branches`` for a person: ``id (from-to)``, with the
+    pandapower switches that operate it when known (``line:3 (6-7; switch 8)``)."""
+    extra = f"; {row['operated_by']}" if row.get("operated_by") else ""
+    return f"{row.get('id')} ({row.get('from_bus')}-{row.get('to_bus')}{extra})"
+
+
 @dataclass(frozen=True)
 class AcCheck:
     """The full AC power flow of the chosen topology, compared with the SOCP solution."""
