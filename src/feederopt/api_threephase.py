@@ -27,7 +27,6 @@ from feederopt.api_threephase_feedback import (
     _num,
     _range,
     _scenario_feedback,
-    _scenario_opendss,
     _voltage_feedback,
 )
 from feederopt.api_threephase_feedback import voltage_offsets as voltage_offsets
@@ -541,12 +540,18 @@ def switching_record(topo: ThreePhaseTopology, base_open: list[str],
 
 def scenario_rows(net: ThreePhaseNetwork, source: Any) -> ScenarioRows:
     """A scenario table (path or DataFrame) validated on a three-phase feeder: ``element`` is
-    a load id (OpenDSS's ``Load`` name, bare or in full, ``Load.<name>``) or a bus id, in any
-    case as OpenDSS's names are (the reader's ids are OpenDSS's lower-case ones); typed
-    ``bad_scenario`` problems (:func:`feederopt.io.scenarios.resolve_scenario_rows`)."""
+    a load id (OpenDSS's ``Load`` name, bare or in full, ``Load.<name>``), a bus id or a
+    generating unit's id (kind ``generator``: the unit's OpenDSS full name, ``PVSystem.pv1``,
+    as the generators table has it), in any case as OpenDSS's names are (the reader's ids
+    are OpenDSS's lower-case ones); typed ``bad_scenario`` problems
+    (:func:`feederopt.io.scenarios.resolve_scenario_rows`)."""
     loads = net.loads
     live = sorted(set(loads.filter(pl.col("in_service"))["id"].to_list()))
     gone = sorted(set(loads["id"].to_list()) - set(live))
+    gens = net.generators
+    units = sorted(set(gens.filter(pl.col("in_service"))["id"].to_list()))
+    units_off = sorted(set(gens["id"].to_list()) - set(units))
+    unit_of = {u.lower(): u for u in [*units, *units_off]}
     bus_ids = net.buses["id"].to_list()
     df = (read_scenario_table(source) if not isinstance(source, pl.DataFrame)
           else _normalise_columns(source))
@@ -555,9 +560,11 @@ def scenario_rows(net: ThreePhaseNetwork, source: Any) -> ScenarioRows:
         kinds = df["kind"].to_list() if "kind" in df.columns else [None] * df.height
 
         def opendss_id(e: str | None, kind: str | None) -> str | None:
-            if e is None or e in known:
+            if e is None or e in known or e in unit_of.values():
                 return e
             low = e.lower()
+            if kind in (None, "", "generator") and low in unit_of:
+                return unit_of[low]
             if low.startswith("load.") and kind != "bus" and low[5:] in known_loads:
                 return low[5:]
             return low if low in known else e
@@ -565,7 +572,7 @@ def scenario_rows(net: ThreePhaseNetwork, source: Any) -> ScenarioRows:
         df = df.with_columns(pl.Series("element", [
             opendss_id(e, k) for e, k in zip(df["element"].to_list(), kinds, strict=True)],
             dtype=pl.String))
-    rows = resolve_scenario_rows(df, live, bus_ids, gone)
+    rows = resolve_scenario_rows(df, live, bus_ids, gone, units, units_off)
     secondary = set(net.meta.get("secondaries") or {})
     on_secondary = sorted({b for per in rows.buses for b in per if b in secondary})
     if on_secondary:  # one 240 V node in the model, two hot nodes in OpenDSS
@@ -583,14 +590,16 @@ def daily_scenarios(source: str | Path) -> tuple[pl.DataFrame, dict[str, Any]]:
     ``interval_h``, ``horizon_h``, ``shaped_loads``, ``unshaped_loads`` (in service, no daily
     shape: their snapshot kW all day), ``p_mw_min``/``p_mw_max`` (the total demand over the
     steps) and ``snapshot_p_mw`` (the snapshot's total, what ``solve`` without scenarios
-    takes) and ``unshaped_ders`` (PVSystem, Generator and Storage elements with a daily
-    shape, which the scenarios hold at their snapshot output)."""
+    takes), ``shaped_ders`` (the PVSystem, Generator and Storage elements with a daily shape,
+    whose ``generator`` rows give their output in OpenDSS's daily mode) and ``unshaped_ders``
+    (those of them whose shape has no points, which OpenDSS does not apply: their rows are
+    their snapshot output)."""
     shapes = daily_load_scenarios(source)
     table = shapes.table
     net = load_three_phase(source)
     rows = scenario_rows(net, table)
     live = net.loads.filter(pl.col("in_service"))
-    shaped = set(table["element"].unique().to_list())
+    shaped = set(table.filter(pl.col("kind") == "load")["element"].unique().to_list())
     base = {r["id"]: 0.0 for r in live.iter_rows(named=True)}
     for r in live.iter_rows(named=True):
         base[r["id"]] += float(r["p_mw"])
@@ -604,6 +613,7 @@ def daily_scenarios(source: str | Path) -> tuple[pl.DataFrame, dict[str, Any]]:
         "unshaped_loads": len(set(base) - shaped),
         "p_mw_min": min(totals), "p_mw_max": max(totals),
         "snapshot_p_mw": sum(base.values()),
+        "shaped_ders": shapes.shaped_ders,
         "unshaped_ders": shapes.unshaped_ders,
     }
 
@@ -621,7 +631,10 @@ def scenario_networks(net: ThreePhaseNetwork, rows: ScenarioRows) -> list[ThreeP
     (``q_k / sum q``; equal shares when the nominal total is 0); its voltage dependence is
     kept. A ``bus`` row adds a net demand at the bus, spread equally over the bus's phases as
     constant-power wye parts (load id :func:`bus_load_id`; negative injects). Loads without a
-    row keep their nominal demand."""
+    row keep their nominal demand. A ``generator`` row sets the unit's output ``p_mw``,
+    ``q_mvar`` in the ``generators`` table (positive injects; the model's fixed injection,
+    spread equally over its phases as for the snapshot output); units without a row keep
+    their snapshot output."""
     out = []
     loads = net.loads
     buses = {r["id"]: r for r in net.buses.iter_rows(named=True)}
@@ -658,8 +671,45 @@ def scenario_networks(net: ThreePhaseNetwork, rows: ScenarioRows) -> list[ThreeP
                               "q_exponent": 0.0, "model": 1, "in_service": True})
         if extra:
             new = pl.concat([new, pl.DataFrame(extra, schema=loads.schema)])
-        out.append(net.replace_tables(loads=new))
+        units = rows.generator_outputs(s)
+        gens = net.generators
+        if units:
+            gens = gens.with_columns(
+                pl.col("id").replace_strict({k: v[0] for k, v in units.items()},
+                                            default=pl.col("p_mw"),
+                                            return_dtype=pl.Float64).alias("p_mw"),
+                pl.col("id").replace_strict({k: v[1] for k, v in units.items()},
+                                            default=pl.col("q_mvar"),
+                                            return_dtype=pl.Float64).alias("q_mvar"))
+        out.append(net.replace_tables(loads=new, generators=gens))
     return out
+
+
+def scenario_opendss(net: ThreePhaseNetwork, rows: ScenarioRows, s: int,
+                     open_switches: set[str] | None, floating: set[str],
+                     model_voltages: dict[str, float] | None,
+                     with_controls: bool = False) -> OpenDSSSolution:
+    """OpenDSS's power flow of scenario ``s``: the loads' totals edited, the generating units
+    set to their outputs (:meth:`ScenarioRows.opendss_setpoints`) and the bus rows added as
+    new loads (:func:`feederopt.validation.opendss.add_bus_load`)."""
+    extra = {b: (p * 1000.0, q * 1000.0) for b, (p, q) in rows.buses[s].items()}
+    return solve_opendss(net, open_switches=open_switches, setpoints=rows.opendss_setpoints(s),
+                         bus_loads=extra, floating_buses=floating,
+                         model_voltages=model_voltages, with_controls=with_controls)
+
+
+#: A generator row within this of the unit's snapshot output [MW] is its snapshot output.
+SNAPSHOT_OUTPUT_TOL_MW = 1e-5
+
+
+def units_off_snapshot(net: ThreePhaseNetwork, rows: ScenarioRows) -> list[str]:
+    """The units that some scenario's ``generator`` row moves from their snapshot output
+    (by more than :data:`SNAPSHOT_OUTPUT_TOL_MW`)."""
+    snap = {r["id"]: (r["p_mw"], r["q_mvar"]) for r in net.generators.iter_rows(named=True)}
+    return sorted({k for s in range(len(rows.names))
+                   for k, pq in rows.generator_outputs(s).items()
+                   if max(abs(pq[0] - snap[k][0]), abs(pq[1] - snap[k][1]))
+                   > SNAPSHOT_OUTPUT_TOL_MW})
 
 
 def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
@@ -684,6 +734,15 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
     lowest LinDist3Flow voltage. ``switch_cost_kw`` as given (None: no cost; 0 is recorded as
     0, as :func:`solve_three_phase` records it)."""
     nets = scenario_networks(net, rows)
+    moved = units_off_snapshot(net, rows)
+    if voltage_feedback and moved:
+        # the feedback's OpenDSS solves (api_threephase_feedback._scenario_opendss) set the
+        # loads' rows only: their offsets would come from the units' snapshot output
+        voltage_feedback = False
+        notes.append(f"the voltage feedback is off: the scenarios move {len(moved)} "
+                     f"generating unit(s) ({_names(moved, 4)}) from their snapshot output, "
+                     "which its OpenDSS solves do not yet follow; the lossless voltages are "
+                     "held to the limits (the OpenDSS check of every scenario sets them)")
     floating = floating_buses(net) if ac_check or voltage_feedback else set()
     topo, sols, record = _scenario_feedback(
         nets, rows, floating, base_open, time_limit_s=time_limit_s, gap=gap,
@@ -715,9 +774,9 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
     }
     per: list[dict[str, Any]] = []
     if solved and ac_check and sols is None:
-        sols = [_scenario_opendss(net, rows, s, set(topo.open_switches), floating,
-                                  flows[s].voltages_pu) for s in range(len(nets))]
-    bases = ([_scenario_opendss(net, rows, s, None, floating, None) for s in range(len(nets))]
+        sols = [scenario_opendss(net, rows, s, set(topo.open_switches), floating,
+                                 flows[s].voltages_pu) for s in range(len(nets))]
+    bases = ([scenario_opendss(net, rows, s, None, floating, None) for s in range(len(nets))]
              if ac_check else None)
     for s, name in enumerate(rows.names):
         row: dict[str, Any] = {"scenario": name, "weight": float(w[s])}

@@ -42,8 +42,9 @@ class LoadShapes(StrEnum):
 LOAD_SHAPES_OPT = typer.Option(
     None, "--load-shapes", help="OpenDSS (.dss): one scenario per step of the loads' daily "
     "load shapes (daily=...) over the day (or the shapes' length, if shorter), weighted by the "
-    "step, instead of random growth and DER; for `feederopt solve FILE.dss --scenarios` (one "
-    "topology for the day).")
+    "step, instead of random growth and DER; PV systems, generators and storage with a daily "
+    "shape get generator rows, their output in OpenDSS's daily mode at each step (positive "
+    "injects); for `feederopt solve FILE.dss --scenarios` (one topology for the day).")
 
 
 def parse_ids(text: str | None) -> list[str] | None:
@@ -208,13 +209,20 @@ def _shape_scenarios(source: str, path: Path, three_phase: bool, shapes: LoadSha
                     f"(snapshot {info['snapshot_p_mw']:.4f} MW)", markup=False)
         out_c.print("one topology for all of them: "
                     f"feederopt solve {source} --scenarios {path}", markup=False)
+    if not quiet and info["shaped_ders"]:
+        shaped = info["shaped_ders"]
+        stdout().print(f"{len(shaped)} generating unit(s) with a daily shape follow it "
+                       f"({', '.join(shaped[:4])}{' ...' if len(shaped) > 4 else ''}): "
+                       "generator rows with their output in OpenDSS's daily mode at each step",
+                       markup=False)
     ders = info["unshaped_ders"]
-    if ders:  # on stderr, quiet or not: the scenarios miss a part of the day's variation
+    if ders:  # on stderr, quiet or not: the user expects these units to vary over the day
         stderr().print("[yellow]warning:[/] ", end="")
-        stderr().print(f"{len(ders)} generating element(s) with a daily shape "
-                       f"({', '.join(ders[:4])}{' ...' if len(ders) > 4 else ''}) are not "
-                       "followed: every scenario holds them at their snapshot output; add "
-                       "bus rows for them to the table (negative p_mw injects)", markup=False)
+        stderr().print(f"{len(ders)} generating unit(s) ({', '.join(ders[:4])}"
+                       f"{' ...' if len(ders) > 4 else ''}) name a daily shape without points "
+                       "(mult= given without npts=?), which OpenDSS does not apply: its daily "
+                       "mode, and so every scenario, holds them at their snapshot output",
+                       markup=False)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -22,14 +22,28 @@ times ``HH:MM`` (``01:00`` ... ``24:00`` for hourly shapes). The expected losses
 are then the day's mean, i.e. its energy losses over 24 h. Tested against OpenDSS's own
 daily-mode solution hour by hour (``tests/test_opendss_shapes.py``).
 
+Generating units (``PVSystem``, ``Generator``, ``Storage``) with a daily shape get a
+``generator`` row per step, their output at that step (positive injects, ``der`` ``pv``,
+``generator`` or ``storage``). Their model is not repeated here (a PV system's irradiance x
+Pmpp, its P-T and efficiency curves, cut-in and cut-out, the inverter's kVA; a storage unit's
+charge over the day): OpenDSS's own daily mode runs at the file's topology and controls, at
+the loads' step and clock (the steps in order), and each unit's power at its terminals is read
+at each step. Units without a daily shape get no row (their snapshot output all day, as in
+OpenDSS); a shape with no points (``mult=`` given without ``npts``, as Iowa 240's
+``PVScaling1``) OpenDSS does not apply, and its units' rows are their snapshot output
+(:attr:`DailyShapes.unshaped_ders` names them). The horizon takes the units' shape periods
+into account too.
+
 Only shapes with a fixed interval (not a ``mult=(file=...)`` time array: ``interval=0``) and
 one interval for all the shaped loads are taken; others are typed ``bad_scenario`` problems.
+The loads' shapes set the step: a feeder whose loads have no daily shape is refused, even
+with shaped units.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -39,6 +53,8 @@ from feederopt.io.opendss import _dss, _iterate, compile_circuit
 
 #: Hours in the day that the daily shapes cover.
 DAY_H = 24.0
+#: The ``der`` (and the generators table's ``kind``) of each generating class.
+DER_KIND = {"Generator": "generator", "PVSystem": "pv", "Storage": "storage"}
 
 
 @dataclass(frozen=True)
@@ -48,9 +64,12 @@ class DailyShapes:
     table: pl.DataFrame
     interval_h: float
     horizon_h: float
-    #: PVSystem, Generator and Storage elements with a daily shape, which the table does not
-    #: follow: they stay at their snapshot output in every scenario
+    #: PVSystem, Generator and Storage elements with a daily shape that OpenDSS does not apply
+    #: (a shape without points: ``mult=`` given without ``npts``): their rows hold their
+    #: snapshot output, as OpenDSS's daily mode does
     unshaped_ders: list[str]
+    #: The shaped units that have ``generator`` rows (OpenDSS's full names)
+    shaped_ders: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -81,11 +100,12 @@ def _time_name(t_h: float) -> str:
 
 def daily_load_scenarios(path: str | Path) -> DailyShapes:
     """The scenario table of the daily load shapes of the OpenDSS circuit ``path`` (module
-    docstring), with its step and horizon: columns ``scenario``, ``kind`` (``load``),
-    ``element`` (the load's name as the reader gives it), ``p_mw``, ``q_mvar``, ``weight``,
-    ``der`` (``load``). Raises :class:`InputError` when no in-service load has a daily shape,
+    docstring), with its step and horizon: columns ``scenario``, ``kind`` (``load``, or
+    ``generator`` for a shaped unit), ``element`` (the load's name, or the unit's full name,
+    as the reader gives them), ``p_mw``, ``q_mvar`` (a load's demand, a unit's output),
+    ``weight``, ``der`` (``load``, ``pv``, ``generator``, ``storage``). Raises :class:`InputError` when no in-service load has a daily shape,
     or a shape has no fixed interval, or the shapes' intervals differ or do not divide the
-    day."""
+    day, or OpenDSS's daily mode does not converge at a step (with shaped units)."""
     compile_circuit(path)
     dss = _dss()
     loads: list[tuple[str, float, float, str]] = []
@@ -129,7 +149,11 @@ def daily_load_scenarios(path: str | Path) -> DailyShapes:
     dt = steps[0]
     # the period of the shapes together (the least common multiple of their lengths), at most
     # the day: 8 hourly points are 8 scenarios; shapes of 4, 3 and 6 points repeat every 12
-    count = min(round(DAY_H / dt), math.lcm(*(len(s.pmult) for s in shapes.values())))
+    day = round(DAY_H / dt)
+    periods = [len(s.pmult) for s in shapes.values()] + [
+        day if n is None else n for n in _der_period_steps(ders, dt)]
+    count = min(day, math.lcm(*periods))
+    outputs = _daily_outputs(ders, dt, count, where) if ders else []
     rows: dict[str, list[object]] = {c: [] for c in ("scenario", "kind", "element", "p_mw",
                                                      "q_mvar", "weight", "der")}
     for k in range(count):
@@ -147,25 +171,86 @@ def daily_load_scenarios(path: str | Path) -> DailyShapes:
                              ("p_mw", p / 1000.0), ("q_mvar", q / 1000.0),
                              ("weight", 1.0 / count), ("der", "load")):
                 rows[col].append(val)
+        for d in ders:
+            p, q = outputs[k][d.name]
+            for col, val in (("scenario", name), ("kind", "generator"), ("element", d.name),
+                             ("p_mw", p / 1000.0), ("q_mvar", q / 1000.0),
+                             ("weight", 1.0 / count), ("der", d.kind)):
+                rows[col].append(val)
     return DailyShapes(pl.DataFrame(rows, schema={
         "scenario": pl.String, "kind": pl.String, "element": pl.String, "p_mw": pl.Float64,
-        "q_mvar": pl.Float64, "weight": pl.Float64, "der": pl.String}), dt, count * dt, ders)
+        "q_mvar": pl.Float64, "weight": pl.Float64, "der": pl.String}), dt, count * dt,
+        [d.name for d in ders if not _shape(d.shape).pmult], [d.name for d in ders])
 
 
-def _shaped_ders() -> list[str]:
-    """The generating elements with a daily shape (``PVSystem``, ``Generator``, ``Storage``):
-    the scenarios do not follow them (they stay at their snapshot output)."""
+@dataclass(frozen=True)
+class _Der:
+    name: str  # the full name as the reader gives it (``PVSystem.pv1``)
+    kind: str  # pv, generator, storage
+    shape: str
+
+
+def _shaped_ders() -> list[_Der]:
+    """The in-service generating elements with a daily shape (``PVSystem``, ``Generator``,
+    ``Storage``), in the reader's order (by class, then OpenDSS's)."""
     dss = _dss()
-    out: list[str] = []
-    for cls in ("PVSystem", "Generator", "Storage"):
-        for name in dss.Circuit.AllElementNames() or []:
-            if not name.lower().startswith(cls.lower() + "."):
-                continue
-            dss.Circuit.SetActiveElement(name)
+    out: list[_Der] = []
+    for cls, coll in (("Generator", dss.Generators), ("PVSystem", dss.PVsystems),
+                      ("Storage", dss.Storages)):
+        for _ in _iterate(coll):
+            name = str(dss.CktElement.Name())
             try:
-                daily = dss.Properties.Value("daily")
+                daily = str(dss.Properties.Value("daily") or "").strip()
             except Exception:  # a class without the property
                 daily = ""
-            if str(daily or "").strip():
-                out.append(name)
+            if daily and bool(dss.CktElement.Enabled()):
+                out.append(_Der(name, DER_KIND[cls], daily.lower()))
+    return out
+
+
+def _der_period_steps(ders: list[_Der], dt: float) -> list[int | None]:
+    """Each shaped unit's shape period in steps of ``dt`` (None: not a whole number of steps,
+    or no fixed interval: the day is the horizon); a shape without points has none."""
+    out: list[int | None] = []
+    for d in ders:
+        sh = _shape(d.shape)
+        if not sh.pmult:
+            continue
+        steps = len(sh.pmult) * sh.interval_h / dt
+        out.append(round(steps) if sh.interval_h > 0 and abs(steps - round(steps)) < 1e-9
+                   and round(steps) > 0 else None)
+    return out
+
+
+def _daily_outputs(ders: list[_Der], dt: float, count: int, where: str,
+                   ) -> list[dict[str, tuple[float, float]]]:
+    """OpenDSS's own daily mode on the compiled circuit (its file's topology and controls):
+    per step ``k`` (solution time ``(k + 1) dt``, as the loads' rows) each unit's output
+    ``(kW, kvar)`` at its terminals, positive injecting. The steps run in order (a storage
+    unit's charge carries on from one to the next)."""
+    dss = _dss()
+    dss.Text.Command("set mode=daily number=1")
+    dss.Solution.StepSize(dt * 3600.0)
+    out: list[dict[str, tuple[float, float]]] = []
+    failed: list[str] = []
+    for k in range(count):
+        start_s = round(k * dt * 3600.0)
+        dss.Solution.Hour(start_s // 3600)  # the solve steps the clock by dt first
+        dss.Solution.Seconds(float(start_s % 3600))
+        dss.Solution.Solve()
+        if not dss.Solution.Converged():
+            failed.append(_time_name((k + 1) * dt))
+        per: dict[str, tuple[float, float]] = {}
+        for d in ders:
+            dss.Circuit.SetActiveElement(d.name)
+            pw = dss.CktElement.Powers()
+            per[d.name] = (0.0 - float(sum(pw[0::2])), 0.0 - float(sum(pw[1::2])))
+        out.append(per)
+    dss.Text.Command("set mode=snapshot")
+    if failed:
+        raise InputError([Problem(
+            ProblemKind.BAD_SCENARIO, "generators", "OpenDSS's daily mode did not converge at "
+            f"{', '.join(failed[:6])}{' ...' if len(failed) > 6 else ''}: the shaped units' "
+            "outputs there are not a solution", (where,), "daily",
+            hint="check the feeder's daily solution in OpenDSS (Set Mode=Daily)")])
     return out

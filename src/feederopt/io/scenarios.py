@@ -6,20 +6,31 @@ File format (one row per element per scenario; Parquet or CSV):
 column        meaning
 ============  ======================================================================
 scenario      scenario name (any string; integers are read as strings)
-kind          optional: ``load`` or ``bus``; when missing or empty, ``element`` is
-              looked up among the load ids first, then among the bus ids
-element       a load id (kind ``load``) or a bus id (kind ``bus``)
-p_mw          active power [MW]; positive draws power (load), negative injects (PV)
-q_mvar        reactive power [MVAr]; same sign convention
+kind          optional: ``load``, ``bus`` or ``generator``; when missing or empty,
+              ``element`` is looked up among the load ids first, then among the bus
+              ids, then (three-phase feeders) among the generating units' ids
+element       a load id (kind ``load``), a bus id (kind ``bus``) or, on a three-phase
+              feeder only, a generating unit's id (kind ``generator``: a ``PVSystem``,
+              ``Generator`` or ``Storage`` by its OpenDSS full name, ``PVSystem.pv1``)
+p_mw          active power [MW]: a ``load`` or ``bus`` row's DEMAND (positive draws
+              power, negative injects, as PV at a bus); a ``generator`` row's OUTPUT
+              (positive injects: a PV system producing 0.2 MW is ``p_mw = 0.2``; a
+              storage unit charging is negative)
+q_mvar        reactive power [MVAr]; the same convention as the row's ``p_mw``
 weight        the scenario's probability weight (> 0); the same on every row of a
               scenario; weights are normalised to sum to 1
-der           optional, informative: ``load``, ``pv``, ``ev``, ``hp`` (ignored on read)
+der           optional, informative: ``load``, ``pv``, ``ev``, ``hp``, ``generator``,
+              ``storage`` (ignored on read)
 ============  ======================================================================
 
 Meaning: a ``load`` row gives that load's demand in the scenario and replaces its nominal value
 (loads without a row keep their nominal demand); a ``bus`` row is an extra net demand at the
 bus (a DER: PV negative, EV chargers and heat pumps positive), and several ``bus`` rows at one
-bus add up. The per-bus net demand of scenario ``s`` is
+bus add up. A ``generator`` row gives the unit's output in the scenario and replaces its
+snapshot output (units without a row keep theirs); the three-phase network's ``generators``
+table holds it, and OpenDSS's check of the scenario sets it (a balanced network has no such
+rows: a ``BAD_SCENARIO`` problem). The per-bus net demand of scenario ``s`` (of the loads and
+bus rows) is
 
     d_s(j) = sum_{loads k at j} (p_k^s if given else p_k^0) + sum_{bus rows at j} p^s_row
 
@@ -35,7 +46,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +59,7 @@ from feederopt.network.container import Network
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 
 REQUIRED = ("scenario", "element", "p_mw", "q_mvar", "weight")
-KINDS = ("load", "bus")
+KINDS = ("load", "bus", "generator")
 
 
 @dataclass(frozen=True)
@@ -293,40 +304,62 @@ def generate_scenarios(
 class ScenarioRows:
     """A validated scenario table by element, for networks that are not balanced ones (the
     three-phase feeders): per scenario (``names`` order) the loads' new totals
-    ``loads[s][load id] = (p_mw, q_mvar)`` and the buses' extra net demand
-    ``buses[s][bus id] = (p_mw, q_mvar)`` (several rows at one bus added), with normalised
-    ``weights``."""
+    ``loads[s][load id] = (p_mw, q_mvar)``, the buses' extra net demand
+    ``buses[s][bus id] = (p_mw, q_mvar)`` (several rows at one bus added) and the generating
+    units' outputs ``generators[s][unit id] = (p_mw, q_mvar)`` (positive injects), with
+    normalised ``weights``."""
 
     names: list[str]
     weights: np.ndarray
     loads: list[dict[str, tuple[float, float]]]
     buses: list[dict[str, tuple[float, float]]]
+    generators: list[dict[str, tuple[float, float]]] = field(default_factory=list)
+
+    def generator_outputs(self, s: int) -> dict[str, tuple[float, float]]:
+        """The units' outputs ``(p_mw, q_mvar)`` that scenario ``s`` gives (may be empty)."""
+        return self.generators[s] if s < len(self.generators) else {}
+
+    def opendss_setpoints(self, s: int) -> dict[str, tuple[float, float]]:
+        """Scenario ``s``'s ``setpoints`` for :func:`feederopt.validation.opendss.
+        solve_opendss`: every load row's total demand by ``Load.<id>`` and every generator
+        row's output by the unit's full name, in kW and kvar."""
+        out = {f"Load.{k}": (p * 1000.0, q * 1000.0) for k, (p, q) in self.loads[s].items()}
+        out.update({k: (p * 1000.0, q * 1000.0)
+                    for k, (p, q) in self.generator_outputs(s).items()})
+        return out
 
 
 def resolve_scenario_rows(source: str | Path | pl.DataFrame, load_ids: Sequence[str],
                           bus_ids: Sequence[str],
-                          off_service: Sequence[str] = ()) -> ScenarioRows:
+                          off_service: Sequence[str] = (),
+                          generator_ids: Sequence[str] = (),
+                          generators_off: Sequence[str] = ()) -> ScenarioRows:
     """Read (a path) or take (a DataFrame) a scenario table and validate it against the load
-    ids ``load_ids`` and bus ids ``bus_ids`` of a network (``off_service``: loads that exist
-    but are out of service), with the rules and ``BAD_SCENARIO`` problems of
-    :func:`resolve_scenarios` (module docstring): missing columns, empty table, missing or
-    non-finite numbers, non-positive or mixed weights, bad kinds, unknown or out-of-service
-    elements, a load twice in one scenario. A row without a ``kind`` whose element is in
-    ``off_service`` is that load (an out-of-service problem). Raises :class:`InputError` with
-    every problem."""
+    ids ``load_ids``, bus ids ``bus_ids`` and generating units ``generator_ids`` of a network
+    (``off_service``, ``generators_off``: loads and units that exist but are out of service),
+    with the rules and ``BAD_SCENARIO`` problems of :func:`resolve_scenarios` (module
+    docstring): missing columns, empty table, missing or non-finite numbers, non-positive or
+    mixed weights, bad kinds, unknown or out-of-service elements, a load or a unit twice in
+    one scenario. A row without a ``kind`` whose element is in ``off_service`` is that load
+    (an out-of-service problem). Raises :class:`InputError` with every problem."""
     df = read_scenario_table(source) if not isinstance(source, pl.DataFrame) else (
         _normalise_columns(source))
     if "p_mw__num" not in df.columns and any(c in df.columns for c in ("p_mw", "weight")):
         df = _normalise_columns(df)
-    return _validated_rows(df, load_ids, bus_ids, off_service)
+    return _validated_rows(df, load_ids, bus_ids, off_service,
+                           (list(generator_ids), list(generators_off)))
 
 
 def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence[str],
-                    off_service: Sequence[str]) -> ScenarioRows:
+                    off_service: Sequence[str],
+                    generators: tuple[Sequence[str], Sequence[str]] | None = None,
+                    ) -> ScenarioRows:
     """The validation of :func:`resolve_scenario_rows` and :func:`resolve_scenarios` on a
     normalised table (:func:`_normalise_columns`): the rows by scenario and element. A row
     without a ``kind`` names a load when its element is a load id, in service or not (an
-    ``off_service`` load is then a problem, not a bus row at the bus of the same id)."""
+    ``off_service`` load is then a problem, not a bus row at the bus of the same id).
+    ``generators``: the network's generating units in and out of service, None for a
+    network that takes no ``generator`` rows (a balanced one: such rows are a problem)."""
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise InputError([_problem(f"missing column(s) {', '.join(missing)}", field=missing[0],
@@ -335,6 +368,7 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
         raise InputError([_problem("the scenario table has no rows",
                                    hint="give at least one scenario")])
     loads, buses, gone = set(load_ids), set(bus_ids), set(off_service)
+    units, units_off = (set(generators[0]), set(generators[1])) if generators else (set(), set())
     problems: list[Problem] = []
     scen = df["scenario"].to_list()
     elem = df["element"].to_list()
@@ -365,6 +399,9 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     target: list[tuple[str, str] | None] = []
     unknown: list[str] = []
     off: list[str] = []
+    unknown_units: list[str] = []
+    off_units: list[str] = []
+    balanced_units: list[str] = []
     for e, k in zip(elem, kind, strict=True):
         e = "" if e is None else str(e)
         if k == "load" or (k in (None, "") and (
@@ -378,6 +415,14 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
             target.append(("bus", e) if e in buses else None)
             if e not in buses:
                 unknown.append(e)
+        elif k == "generator" or (k in (None, "") and (e in units or e in units_off)):
+            if generators is None:
+                balanced_units.append(e)
+            elif e in units_off:
+                off_units.append(e)
+            elif e not in units:
+                unknown_units.append(e)
+            target.append(("generator", e) if e in units else None)
         else:
             if k in (None, ""):
                 unknown.append(e)
@@ -389,10 +434,25 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     if off:
         problems.append(_problem("load(s) out of service", ids=sorted(set(off)),
                                  field="element"))
+    if balanced_units:
+        problems.append(_problem(
+            "generator rows are for a three-phase (OpenDSS) feeder's generating units; this "
+            "network is a balanced one", ids=sorted(set(balanced_units)), field="kind",
+            hint="give a DER of a balanced network as a bus row (negative p_mw injects)"))
+    if unknown_units:
+        problems.append(_problem(
+            "unknown generating unit(s): not a PVSystem, Generator or Storage of the feeder",
+            ids=sorted(set(unknown_units)), field="element",
+            hint="use the unit's OpenDSS full name, as `feederopt info`'s generators table "
+            "gives it (e.g. PVSystem.pv1)"))
+    if off_units:
+        problems.append(_problem("generating unit(s) out of service",
+                                 ids=sorted(set(off_units)), field="element"))
     names: list[str] = []
     seen: dict[str, int] = {}
     weight_of: dict[str, set[float]] = {}
     dup: set[str] = set()
+    dup_units: set[str] = set()
     rows_of: set[tuple[str, str]] = set()
     for i, s in enumerate(scen):
         if s is None:
@@ -403,9 +463,9 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
         if math.isfinite(float(w[i])):
             weight_of.setdefault(s, set()).add(float(w[i]))
         tg = target[i]
-        if tg is not None and tg[0] == "load":
+        if tg is not None and tg[0] in ("load", "generator"):
             if (s, tg[1]) in rows_of:
-                dup.add(f"{s}/{tg[1]}")
+                (dup if tg[0] == "load" else dup_units).add(f"{s}/{tg[1]}")
             rows_of.add((s, tg[1]))
     mixed = sorted(s for s, ws in weight_of.items() if len(ws) > 1)
     if mixed:
@@ -414,11 +474,16 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     if dup:
         problems.append(_problem("a load appears twice in one scenario", ids=sorted(dup),
                                  field="element", hint="one row per load per scenario"))
+    if dup_units:
+        problems.append(_problem("a generating unit appears twice in one scenario",
+                                 ids=sorted(dup_units), field="element",
+                                 hint="one row per unit per scenario"))
     if problems:
         raise InputError(problems)
     weights = np.array([next(iter(weight_of[s])) for s in names], float)
     by_load: list[dict[str, tuple[float, float]]] = [{} for _ in names]
     by_bus: list[dict[str, tuple[float, float]]] = [{} for _ in names]
+    by_unit: list[dict[str, tuple[float, float]]] = [{} for _ in names]
     for i, s in enumerate(scen):
         tg = target[i]
         if tg is None:
@@ -426,7 +491,9 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
         pq = (float(nums["p_mw"][i]), float(nums["q_mvar"][i]))
         if tg[0] == "load":
             by_load[seen[s]][tg[1]] = pq
+        elif tg[0] == "generator":
+            by_unit[seen[s]][tg[1]] = pq
         else:
             old = by_bus[seen[s]].get(tg[1], (0.0, 0.0))
             by_bus[seen[s]][tg[1]] = (old[0] + pq[0], old[1] + pq[1])
-    return ScenarioRows(names, weights / weights.sum(), by_load, by_bus)
+    return ScenarioRows(names, weights / weights.sum(), by_load, by_bus, by_unit)

@@ -62,6 +62,9 @@ CONTROL_MODES = {-1: "OFF", 0: "STATIC", 1: "EVENT", 2: "TIME", 3: "MULTIRATE"}
 OFF, STATIC = -1, 0
 #: A tap [p.u.] that differs by less than this is the same tap (OpenDSS steps are >= 1e-4).
 TAP_TOL = 1e-9
+#: The flat ``XYCurve`` (1 everywhere) that a PV system's set output takes as its efficiency
+#: and power-temperature curves (:func:`solve_opendss`'s ``setpoints``).
+UNITY_CURVE = "feederopt_unity"
 
 
 @dataclass
@@ -212,8 +215,10 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
     and the model's taps and capacitor states held (module docstring). ``taps`` sets the
     winding-2 tap of transformers by id (default: ``net``'s); ``setpoints`` the output
     ``(kW, kvar)`` of generators, PV systems or storage by their full name
-    (``"Generator.675"``). ``with_controls`` also solves it again from there with OpenDSS's
-    controls acting (:attr:`OpenDSSSolution.with_controls`).
+    (``"Generator.675"``; a PV system's panel is set to ``Pmpp = kW`` at irradiance 1, without
+    its cut-in and cut-out, ``%Pmpp``, efficiency and temperature factors, so that it puts
+    out ``kW`` within its kVA rating). ``with_controls`` also solves it again from there with
+    OpenDSS's controls acting (:attr:`OpenDSSSolution.with_controls`).
 
     At ``floating_buses`` (three-wire regions) the voltages are reported without their zero
     sequence (:meth:`OpenDSSSolution.comparable_voltages`); ``phasors_pu`` keeps OpenDSS's
@@ -237,6 +242,7 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
     for line in sw["id"].to_list():
         changed |= _set_switch(line, open_=line in open_switches)
     changed |= hold_taps(net, taps or {})
+    unity = False
     for element, (kw, kvar) in (setpoints or {}).items():
         cls = element.split(".")[0].lower()
         if cls == "storage":  # discharging is positive output
@@ -244,7 +250,16 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
             dss.Text.Command(f"edit {element} state={state} %discharge="
                              f"{_storage_share(element, kw)} kvar={kvar}")
         elif cls == "pvsystem":
-            dss.Text.Command(f"edit {element} pmpp={max(kw, 0.0)} irradiance=1 kvar={kvar}")
+            # the panel at pmpp = the output, none of the PV model's factors between them: no
+            # cut-in/cut-out (20 % of kVA by default: a small output would be off), %Pmpp 100,
+            # unity efficiency and P-T curves
+            if not unity:
+                dss.Text.Command(f"New XYCurve.{UNITY_CURVE} npts=2 xarray=[-1000 1000] "
+                                 "yarray=[1 1]")
+                unity = True
+            dss.Text.Command(f"edit {element} pmpp={max(kw, 0.0)!r} irradiance=1 %Pmpp=100 "
+                             f"%cutin=0 %cutout=0 effcurve={UNITY_CURVE} "
+                             f"P-TCurve={UNITY_CURVE} kvar={kvar!r}")
         else:
             dss.Text.Command(f"edit {element} kW={kw} kvar={kvar}")
         changed = True
