@@ -21,11 +21,19 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from feederopt.api_threephase import daily_scenarios, scenario_rows
+from feederopt.api_threephase import (
+    daily_scenarios,
+    scenario_networks,
+    scenario_opendss,
+    scenario_rows,
+    solve_three_phase,
+)
 from feederopt.cases import load_three_phase
 from feederopt.cli import app
 from feederopt.errors import InputError, ProblemKind
 from feederopt.io.opendss_shapes import daily_load_scenarios
+from feederopt.io.scenarios import ScenarioRows
+from feederopt.network.threephase_perunit import to_per_unit_3ph
 
 runner = CliRunner()
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "opendss"
@@ -207,13 +215,31 @@ def test_iowa240_hours_are_opendss_daily_mode() -> None:
     truth = opendss_daily(path, 24)
     worst = 0.0
     for h in range(1, 25):
-        rows = table.filter(pl.col("scenario") == f"{h:02d}:00")
+        rows = table.filter((pl.col("scenario") == f"{h:02d}:00") & (pl.col("kind") == "load"))
         assert rows.height == 192
         for ld, p, q in rows.select("element", "p_mw", "q_mvar").iter_rows():
             kw, kvar = truth[h][ld]
             worst = max(worst, abs(p * 1000 - kw) / max(abs(kw), 1.0),
                         abs(q * 1000 - kvar) / max(abs(kw), 1.0))
     assert worst < 1e-3  # constant-power loads below OpenDSS's vminpu turn to impedances
+
+
+@pytest.mark.skipif(not (SHARED / "network.iowa240.dss").exists(), reason="shared data")
+def test_iowa240_pv_rows_are_opendss_daily_mode() -> None:
+    """Iowa 240's 4 PV systems name ``PVScaling1``, a shape given as ``mult=`` without
+    ``npts``: OpenDSS reads no points and its daily mode runs them at their 200 kVA all day.
+    Their rows say what OpenDSS does, and the units are named as not following their shape.
+    Each hour's scenario in OpenDSS's snapshot has the daily mode's losses and voltages (to
+    3e-3 and 1e-3 p.u.: the residual is the unshaped Gen3, a grounded wye behind the delta
+    of T_3082, whose three-wire bus is left out, as with the loads' rows alone)."""
+    path = SHARED / "network.iowa240.dss"
+    shapes = daily_load_scenarios(path)
+    pvs = [f"PVSystem.pv{k}" for k in range(1, 5)]
+    assert shapes.shaped_ders == pvs and shapes.unshaped_ders == pvs
+    units = shapes.table.filter(pl.col("kind") == "generator")
+    assert units.height == 24 * 4 and set(units["der"]) == {"pv"}
+    assert units["p_mw"].to_list() == pytest.approx([0.2] * units.height, rel=1e-4)
+    assert_scenarios_are_opendss_daily(path, 3e-3, 1e-3, skip_buses={"t_bus3082_l"})
 
 
 def test_horizon_is_the_shapes_common_period(tmp_path: Path) -> None:
@@ -262,18 +288,108 @@ def test_fixed_and_exempt_loads_as_opendss_treats_them(tmp_path: Path) -> None:
         assert p * 1000 == pytest.approx(drawn[ld], rel=1e-4), ld
 
 
-def test_shaped_generation_is_named_as_not_followed(tmp_path: Path) -> None:
-    """A PVSystem or Generator with a daily shape is not in the table (it would need bus
-    rows): the scenarios command says so; before, every scenario silently held it at its
-    snapshot output, also at night."""
-    text = feeder().replace("Set voltagebases", "New Generator.g Bus1=b Phases=3 kV=12.47 "
-                            "kW=200 pf=1 daily=pq\nSet voltagebases")
-    path = tmp_path / "gen.dss"
-    path.write_text(text)
-    assert daily_load_scenarios(path).unshaped_ders == ["Generator.g"]
-    res = runner.invoke(app, ["scenarios", str(path), "--load-shapes", "daily",
-                              "-o", str(tmp_path / "g.csv")])
-    assert res.exit_code == 0 and "Generator.g" in res.output and "not followed" in res.output
+SUN = ("New LoadShape.sun npts=24 interval=1 mult=(0 0 0 0 0 0 0.05 0.15 0.3 0.5 0.7 0.85 "
+       "0.95 1 0.95 0.85 0.7 0.5 0.3 0.15 0.05 0 0 0)\n")
+
+
+def der_feeder() -> str:
+    """:func:`feeder` with a shaped PV system (cut off below its 20 % cut-in at 07:00 and
+    20:00, limited by its kVA at noon), a shaped generator, and an unshaped PV system."""
+    return feeder().replace("Set voltagebases", SUN + (
+        "New PVSystem.pv1 Bus1=b Phases=3 kV=12.47 irradiance=1 Pmpp=250 kVA=240 pf=0.95 "
+        "daily=sun\n"
+        "New Generator.g Bus1=a Phases=3 kV=12.47 kW=150 kvar=30 model=1 daily=p\n"
+        "New PVSystem.flat Bus1=a Phases=3 kV=12.47 irradiance=0.8 Pmpp=50 kVA=60\n"
+        "Set voltagebases"))
+
+
+def opendss_daily_state(path: Path, hours: int, node_base_v: dict[str, float],
+                        ) -> dict[int, tuple[float, dict[str, float]]]:
+    """OpenDSS's daily mode (opendssdirect only): per solution hour 1..hours, the total losses
+    [kW] and every node's |V| [p.u. of ``node_base_v``, the bus's phase-to-neutral base in
+    V], keyed ``"bus.a"``."""
+    dss.Text.Command("clear")
+    dss.Text.Command(f'redirect "{path}"')
+    dss.Text.Command("set mode=daily stepsize=1h number=1")
+    out: dict[int, tuple[float, dict[str, float]]] = {}
+    for h in range(hours):
+        dss.Text.Command(f"set hour={h} sec=0")
+        dss.Solution.Solve()
+        assert dss.Solution.Converged()
+        volts = {}
+        for node, v in zip(dss.Circuit.AllNodeNames(), dss.Circuit.AllBusVMag(), strict=True):
+            bus, _, k = node.lower().rpartition(".")
+            if k in ("1", "2", "3") and bus in node_base_v:
+                volts[f"{bus}.{'abc'[int(k) - 1]}"] = v / node_base_v[bus]
+        out[round(dss.Solution.Hour())] = (dss.Circuit.Losses()[0] / 1000.0, volts)
+    return out
+
+
+def assert_scenarios_are_opendss_daily(path: Path, loss_rel: float, volt_abs: float,
+                                       skip_buses: set[str] = frozenset()) -> ScenarioRows:
+    """Each scenario of ``path``'s daily shapes, as ``solve --scenarios`` reads it, solved by
+    OpenDSS in snapshot at the base topology (:func:`scenario_opendss`: the loads' rows and
+    the units' generator rows set), has OpenDSS's daily-mode losses and node voltages at that
+    step (to ``loss_rel`` relative and ``volt_abs`` p.u.; ``skip_buses`` not compared)."""
+    table, info = daily_scenarios(path)
+    net = load_three_phase(path)
+    rows = scenario_rows(net, table)
+    base = {r["id"]: r["vn_kv"] * 1000 / math.sqrt(3) for r in net.buses.iter_rows(named=True)}
+    truth = opendss_daily_state(path, info["count"], base)
+    for s, name in enumerate(rows.names):
+        loss, volts = truth[int(name[:2])]
+        sol = scenario_opendss(net, rows, s, None, set(), None)
+        assert sol.converged
+        assert sol.losses_kw == pytest.approx(loss, rel=loss_rel), name
+        nodes = [k for k in sol.voltages_pu if k.rpartition(".")[0] not in skip_buses]
+        assert len(nodes) > 0 and all(k in volts for k in nodes)
+        worst = max(abs(sol.voltages_pu[k] - volts[k]) for k in nodes)
+        assert worst < volt_abs, (name, worst)
+    return rows
+
+
+def test_shaped_units_follow_opendss_daily_mode(tmp_path: Path) -> None:
+    """The shaped PV system and generator get generator rows, their output in OpenDSS's daily
+    mode (the PV off at night and below its cut-in, at its kVA at noon); each step's scenario
+    in OpenDSS's snapshot has the daily mode's losses and voltages. Before, the units held
+    their snapshot output (noon PV at midnight) and were only named as not followed."""
+    path = tmp_path / "ders.dss"
+    path.write_text(der_feeder())
+    shapes = daily_load_scenarios(path)
+    assert shapes.shaped_ders == ["Generator.g", "PVSystem.pv1"] and not shapes.unshaped_ders
+    units = shapes.table.filter(pl.col("kind") == "generator")
+    assert units.height == 48 and set(units["element"]) == {"Generator.g", "PVSystem.pv1"}
+    assert dict(zip(units["element"], units["der"], strict=True)) == {
+        "Generator.g": "generator", "PVSystem.pv1": "pv"}
+    pv = {r["scenario"]: r["p_mw"] for r in units.filter(
+        pl.col("element") == "PVSystem.pv1").iter_rows(named=True)}
+    assert pv["01:00"] == 0.0 and pv["08:00"] == 0.0  # night; 37.5 kW < the 48 kW cut-in
+    assert pv["14:00"] == pytest.approx(0.2255, abs=1e-3)  # 250 kW panel, 240 kVA at pf 0.95
+    rows = assert_scenarios_are_opendss_daily(path, 2e-6, 1e-8)
+    # the model's injections: each scenario's generators table has the rows' outputs
+    nets = scenario_networks(load_three_phase(path), rows)
+    for s in (0, 13):
+        gens = dict(zip(nets[s].generators["id"], nets[s].generators["p_mw"], strict=True))
+        for unit, (p, _) in rows.generators[s].items():
+            assert gens[unit] == p
+        assert gens["PVSystem.flat"] == pytest.approx(0.04, rel=1e-6)  # unshaped: snapshot
+        pu = to_per_unit_3ph(nets[s])
+        assert float(pu.gen_p.sum()) == pytest.approx(sum(gens.values()))  # S_b = 1 MVA
+
+
+def test_scenarios_cli_says_which_units_follow(tmp_path: Path) -> None:
+    path = tmp_path / "ders.dss"
+    path.write_text(der_feeder())
+    out = tmp_path / "day.csv"
+    res = runner.invoke(app, ["scenarios", str(path), "--load-shapes", "daily", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "2 generating unit(s) with a daily shape follow it" in res.output
+    assert "not followed" not in res.output and "warning" not in res.output
+    table = pl.read_csv(out)
+    assert table.height == 24 * 7
+    # what solve --scenarios reads: the file's rows resolve on the feeder
+    rows = scenario_rows(load_three_phase(path), out)
+    assert set(rows.generators[0]) == {"Generator.g", "PVSystem.pv1"}
 
 
 def test_generator_options_and_unknown_shapes_are_refused(tmp_path: Path) -> None:
@@ -291,3 +407,81 @@ def test_generator_options_and_unknown_shapes_are_refused(tmp_path: Path) -> Non
                               str(tmp_path / "b.csv")])
     assert res.exit_code == 2 and "loadshapes" in res.output and ".daily:" in res.output
     assert "line code" not in res.output, res.output
+
+
+def _gen_table(rows: list[tuple[str, str, str | None, float]]) -> pl.DataFrame:
+    """A scenario table of (scenario, element, kind, p_mw) rows, q 0, weight 1."""
+    return pl.DataFrame({"scenario": [r[0] for r in rows], "element": [r[1] for r in rows],
+                         "kind": [r[2] for r in rows], "p_mw": [r[3] for r in rows],
+                         "q_mvar": [0.0] * len(rows), "weight": [1.0] * len(rows)},
+                        schema={"scenario": pl.String, "element": pl.String,
+                                "kind": pl.String, "p_mw": pl.Float64, "q_mvar": pl.Float64,
+                                "weight": pl.Float64})
+
+
+def test_generator_rows_are_validated_as_load_rows(tmp_path: Path) -> None:
+    """Unknown, out-of-service and repeated units are typed problems naming them; the unit's
+    full name in any case, with or without ``kind``, is the reader's id."""
+    path = tmp_path / "ders.dss"
+    path.write_text(der_feeder().replace(
+        "Set voltagebases", "New PVSystem.gone Bus1=a Phases=3 kV=12.47 Pmpp=10 kVA=10 "
+        "enabled=no\nSet voltagebases"))
+    net = load_three_phase(path)
+    assert "PVSystem.gone" in net.generators["id"].to_list()
+    rows = scenario_rows(net, _gen_table([("n", "pvsystem.PV1", "generator", 0.1),
+                                          ("n", "GENERATOR.G", None, 0.05),
+                                          ("m", "PVSystem.pv1", "generator", 0.0)]))
+    assert rows.generators == [{"PVSystem.pv1": (0.1, 0.0), "Generator.g": (0.05, 0.0)},
+                               {"PVSystem.pv1": (0.0, 0.0)}]
+    assert rows.opendss_setpoints(0) == {"PVSystem.pv1": (100.0, 0.0),
+                                         "Generator.g": (50.0, 0.0)}
+    with pytest.raises(InputError) as err:
+        scenario_rows(net, _gen_table([("n", "PVSystem.nosuch", "generator", 0.1),
+                                       ("n", "PVSystem.gone", "generator", 0.1),
+                                       ("n", "PVSystem.pv1", "generator", 0.1),
+                                       ("n", "pvsystem.pv1", "generator", 0.2),
+                                       ("n", "pq", "generator", 0.2)]))
+    by_message = {p.message.split(":")[0]: p for p in err.value.problems}
+    assert all(p.kind == ProblemKind.BAD_SCENARIO for p in err.value.problems)
+    assert by_message["unknown generating unit(s)"].ids == ("PVSystem.nosuch", "pq")
+    assert by_message["generating unit(s) out of service"].ids == ("PVSystem.gone",)
+    assert by_message["a generating unit appears twice in one scenario"].ids == (
+        "n/PVSystem.pv1",)
+
+
+def test_generator_rows_on_a_balanced_network_are_a_problem(tmp_path: Path) -> None:
+    from feederopt.api import load
+    from feederopt.io.scenarios import load_scenarios
+
+    with pytest.raises(InputError) as err:
+        load_scenarios(load("case33bw"), _gen_table([("n", "PVSystem.pv1", "generator", 0.1),
+                                                     ("n", "5", "bus", -0.1)]))
+    (problem,) = err.value.problems
+    assert problem.kind == ProblemKind.BAD_SCENARIO and problem.field == "kind"
+    assert problem.ids == ("PVSystem.pv1",) and "balanced" in problem.message
+    table = tmp_path / "s.csv"
+    _gen_table([("n", "PVSystem.pv1", "generator", 0.1)]).write_csv(table)
+    res = runner.invoke(app, ["solve", "case33bw", "--scenarios", str(table)])
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+
+
+def test_solve_with_the_days_units_checks_each_hour_as_opendss_daily(tmp_path: Path) -> None:
+    """``solve --scenarios`` of the day: OpenDSS's check of each scenario (its base-case
+    solve, on the JSON's per-scenario rows) is the daily mode's solution at that hour, the
+    PV at its hour's output; the voltage feedback, whose solves do not set the units yet, is
+    off with a note."""
+    path = tmp_path / "ders.dss"
+    path.write_text(der_feeder())
+    table, _ = daily_scenarios(path)
+    net = load_three_phase(path)
+    base = {r["id"]: r["vn_kv"] * 1000 / math.sqrt(3) for r in net.buses.iter_rows(named=True)}
+    truth = opendss_daily_state(path, 24, base)
+    out = solve_three_phase(path, scenarios=table, time_limit_s=30)
+    assert any("voltage feedback is off" in n and "PVSystem.pv1" in n for n in out["notes"])
+    per = out["scenarios"]["per_scenario"]
+    assert [r["scenario"] for r in per] == [f"{h:02d}:00" for h in range(1, 25)]
+    for r in per:
+        loss = truth[int(r["scenario"][:2])][0]
+        assert r["opendss_base_losses_kw"] == pytest.approx(loss, rel=2e-6), r["scenario"]
+    night, noon = truth[1][0], truth[14][0]
+    assert abs(night - noon) > 0.1 * noon  # the PV moves the losses: a test with teeth

@@ -103,7 +103,8 @@ def daily_load_scenarios(path: str | Path) -> DailyShapes:
     docstring), with its step and horizon: columns ``scenario``, ``kind`` (``load``, or
     ``generator`` for a shaped unit), ``element`` (the load's name, or the unit's full name,
     as the reader gives them), ``p_mw``, ``q_mvar`` (a load's demand, a unit's output),
-    ``weight``, ``der`` (``load``, ``pv``, ``generator``, ``storage``). Raises :class:`InputError` when no in-service load has a daily shape,
+    ``weight``, ``der`` (``load``, ``pv``, ``generator``, ``storage``). Raises
+    :class:`InputError` when no in-service load has a daily shape,
     or a shape has no fixed interval, or the shapes' intervals differ or do not divide the
     day, or OpenDSS's daily mode does not converge at a step (with shaped units)."""
     compile_circuit(path)
