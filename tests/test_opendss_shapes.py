@@ -485,3 +485,19 @@ def test_solve_with_the_days_units_checks_each_hour_as_opendss_daily(tmp_path: P
         assert r["opendss_base_losses_kw"] == pytest.approx(loss, rel=2e-6), r["scenario"]
     night, noon = truth[1][0], truth[14][0]
     assert abs(night - noon) > 0.1 * noon  # the PV moves the losses: a test with teeth
+
+
+@pytest.mark.parametrize("kw", [-30.0, 0.0, 40.0])
+def test_a_storage_row_is_its_output_in_opendss(tmp_path: Path, kw: float) -> None:
+    """A storage unit's generator row is its terminal output in OpenDSS's check: charging
+    through ``%charge`` (before, ``%discharge`` was set and it charged at 100 %, -100 kW),
+    0 as discharging at 0 % (idling draws its 1 kW)."""
+    path = tmp_path / "st.dss"
+    path.write_text(feeder().replace("Set voltagebases", (
+        "New Storage.s Bus1=a Phases=3 kV=12.47 kWrated=100 kWhrated=400 kWhstored=200 "
+        "%idlingkw=1\nSet voltagebases")))
+    net = load_three_phase(path)
+    rows = scenario_rows(net, _gen_table([("n", "Storage.s", "generator", kw / 1000)]))
+    scenario_opendss(net, rows, 0, None, set(), None)
+    dss.Circuit.SetActiveElement("Storage.s")
+    assert -sum(dss.CktElement.Powers()[0::2]) == pytest.approx(kw, abs=1e-4)

@@ -245,10 +245,15 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
     unity = False
     for element, (kw, kvar) in (setpoints or {}).items():
         cls = element.split(".")[0].lower()
-        if cls == "storage":  # discharging is positive output
-            state = "discharging" if kw > 0 else ("charging" if kw < 0 else "idling")
-            dss.Text.Command(f"edit {element} state={state} %discharge="
-                             f"{_storage_share(element, kw)} kvar={kvar}")
+        if cls == "storage":  # discharging is positive output, charging negative
+            # at its terminals: %charge (not %discharge) sets a charging unit's kW; idling, it
+            # would draw its idling kW, so an output of 0 is discharging at 0 %
+            if kw < 0:
+                dss.Text.Command(f"edit {element} state=charging "
+                                 f"%charge={_storage_share(element, kw)!r} kvar={kvar!r}")
+            else:
+                dss.Text.Command(f"edit {element} state=discharging "
+                                 f"%discharge={_storage_share(element, kw)!r} kvar={kvar!r}")
         elif cls == "pvsystem":
             # the panel at pmpp = the output, none of the PV model's factors between them: no
             # cut-in/cut-out (20 % of kVA by default: a small output would be off), %Pmpp 100,
