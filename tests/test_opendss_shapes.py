@@ -365,7 +365,7 @@ def test_shaped_units_follow_opendss_daily_mode(tmp_path: Path) -> None:
         pl.col("element") == "PVSystem.pv1").iter_rows(named=True)}
     assert pv["01:00"] == 0.0 and pv["08:00"] == 0.0  # night; 37.5 kW < the 48 kW cut-in
     assert pv["14:00"] == pytest.approx(0.2255, abs=1e-3)  # 250 kW panel, 240 kVA at pf 0.95
-    rows = assert_scenarios_are_opendss_daily(path, 2e-6, 1e-8)
+    rows = assert_scenarios_are_opendss_daily(path, 1e-6, 1e-8)
     # the model's injections: each scenario's generators table has the rows' outputs
     nets = scenario_networks(load_three_phase(path), rows)
     for s in (0, 13):
@@ -480,9 +480,15 @@ def test_solve_with_the_days_units_checks_each_hour_as_opendss_daily(tmp_path: P
     assert any("voltage feedback is off" in n and "PVSystem.pv1" in n for n in out["notes"])
     per = out["scenarios"]["per_scenario"]
     assert [r["scenario"] for r in per] == [f"{h:02d}:00" for h in range(1, 25)]
+    units = table.filter(pl.col("kind") == "generator").group_by("scenario").agg(
+        pl.col("p_mw").sum())
+    made = dict(zip(units["scenario"], units["p_mw"], strict=True))
+    assert out["scenarios"]["generator_rows"].startswith("a unit's output")
     for r in per:
         loss = truth[int(r["scenario"][:2])][0]
-        assert r["opendss_base_losses_kw"] == pytest.approx(loss, rel=2e-6), r["scenario"]
+        assert r["opendss_base_losses_kw"] == pytest.approx(loss, rel=1e-6), r["scenario"]
+        # the shaped units' rows and the unshaped PVSystem.flat's 40 kW snapshot output
+        assert r["generation_mw"] == pytest.approx(made[r["scenario"]] + 0.04, rel=1e-6)
     night, noon = truth[1][0], truth[14][0]
     assert abs(night - noon) > 0.1 * noon  # the PV moves the losses: a test with teeth
 

@@ -722,9 +722,12 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
     """:func:`solve_three_phase` with scenarios: one radial topology for every scenario of
     ``rows`` (:func:`scenario_networks`), the least weighted LinDist3Flow loss proxy plus
     switching cost, with every scenario's limits (with the voltage feedback per scenario,
-    :func:`_scenario_feedback`). OpenDSS solves the answer in every scenario (its loads
-    edited, the bus rows added as loads): ``scenarios["per_scenario"]`` has per scenario the
-    weight, the LinDist3Flow loss proxy and voltage range, OpenDSS's losses, voltage range,
+    :func:`_scenario_feedback`; off, with a note, when a generator row moves a unit from its
+    snapshot output, which the feedback's OpenDSS solves do not set yet). OpenDSS solves the
+    answer in every scenario (:func:`scenario_opendss`: its loads edited, its units set, the
+    bus rows added as loads): ``scenarios["per_scenario"]`` has per scenario the weight
+    (``generation_mw``, ``generation_mvar``: the units' total output, with generator rows),
+    the LinDist3Flow loss proxy and voltage range, OpenDSS's losses, voltage range,
     whether it keeps the limits and serves every load; ``expected_losses_kw`` the weighted
     OpenDSS losses, ``worst_losses`` and ``worst_voltage`` the scenarios with the largest
     losses and with the least voltage margin (negative: broken). ``within_voltage_limits``
@@ -780,6 +783,10 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
              if ac_check else None)
     for s, name in enumerate(rows.names):
         row: dict[str, Any] = {"scenario": name, "weight": float(w[s])}
+        if rows.generator_outputs(s):  # the in-service units' output in this scenario
+            gens = nets[s].generators.filter(pl.col("in_service"))
+            row.update(generation_mw=_num(float(gens["p_mw"].sum())),
+                       generation_mvar=_num(float(gens["q_mvar"].sum())))
         if bases is not None:
             row.update(opendss_base_losses_kw=_num(bases[s].losses_kw),
                        opendss_base_within_voltage_limits=bases[s].within_voltage_limits)
@@ -802,6 +809,9 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
     summary: dict[str, Any] = {"count": len(rows.names), "names": rows.names,
                                "weights": [float(x) for x in w], "per_scenario": per,
                                "bus_rows": "a net demand spread equally over the bus's phases"}
+    if any(rows.generator_outputs(s) for s in range(len(rows.names))):
+        summary["generator_rows"] = ("a unit's output (positive injects) in place of its "
+                                     "snapshot output; generation_mw per scenario")
     if bases is not None:
         summary["base_expected_losses_kw"] = _num(float(sum(
             wi * x.losses_kw for wi, x in zip(w, bases, strict=True))))
