@@ -507,3 +507,23 @@ def test_a_storage_row_is_its_output_in_opendss(tmp_path: Path, kw: float) -> No
     scenario_opendss(net, rows, 0, None, set(), None)
     dss.Circuit.SetActiveElement("Storage.s")
     assert -sum(dss.CktElement.Powers()[0::2]) == pytest.approx(kw, abs=1e-4)
+
+
+def test_a_shape_without_points_is_warned_about(tmp_path: Path) -> None:
+    """A unit's shape given as ``mult=`` without ``npts`` (Iowa 240's ``PVScaling1``) has no
+    points in OpenDSS, whose daily mode holds the unit at its snapshot output: its rows say
+    so, and the command warns instead of saying it follows its shape."""
+    path = tmp_path / "nopts.dss"
+    path.write_text(feeder().replace("Set voltagebases", (
+        "New LoadShape.nopts mult=(0 0.5 1 0.5)\n"
+        "New PVSystem.pv Bus1=b Phases=3 kV=12.47 irradiance=1 Pmpp=100 kVA=100 daily=nopts\n"
+        "Set voltagebases")))
+    shapes = daily_load_scenarios(path)
+    assert shapes.unshaped_ders == ["PVSystem.pv"] == shapes.shaped_ders
+    pv = shapes.table.filter(pl.col("element") == "PVSystem.pv")["p_mw"].to_list()
+    snapshot = load_three_phase(path).generators["p_mw"].to_list()
+    assert pv == pytest.approx([0.1] * 24, rel=1e-6) and snapshot == pytest.approx([0.1])
+    res = runner.invoke(app, ["scenarios", str(path), "--load-shapes", "daily",
+                              "-o", str(tmp_path / "n.csv")])
+    assert res.exit_code == 0 and "without points" in res.output, res.output
+    assert "follow it" not in res.output

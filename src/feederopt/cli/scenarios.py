@@ -209,8 +209,8 @@ def _shape_scenarios(source: str, path: Path, three_phase: bool, shapes: LoadSha
                     f"(snapshot {info['snapshot_p_mw']:.4f} MW)", markup=False)
         out_c.print("one topology for all of them: "
                     f"feederopt solve {source} --scenarios {path}", markup=False)
-    if not quiet and info["shaped_ders"]:
-        shaped = info["shaped_ders"]
+    shaped = [d for d in info["shaped_ders"] if d not in info["unshaped_ders"]]
+    if not quiet and shaped:
         stdout().print(f"{len(shaped)} generating unit(s) with a daily shape follow it "
                        f"({', '.join(shaped[:4])}{' ...' if len(shaped) > 4 else ''}): "
                        "generator rows with their output in OpenDSS's daily mode at each step",
@@ -221,7 +221,8 @@ def _shape_scenarios(source: str, path: Path, three_phase: bool, shapes: LoadSha
         stderr().print(f"{len(ders)} generating unit(s) ({', '.join(ders[:4])}"
                        f"{' ...' if len(ders) > 4 else ''}) name a daily shape without points "
                        "(mult= given without npts=?), which OpenDSS does not apply: its daily "
-                       "mode, and so every scenario, holds them at their snapshot output",
+                       "mode, and so every scenario (their generator rows), holds them at their "
+                       "snapshot output",
                        markup=False)
 
 
