@@ -428,7 +428,8 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
                 unknown.append(e)
             target.append(None)
     if unknown:
-        problems.append(_problem("unknown element id(s): neither a load nor a bus of the network",
+        what = "a load, a bus nor a generating unit" if generators else "a load nor a bus"
+        problems.append(_problem(f"unknown element id(s): neither {what} of the network",
                                  ids=sorted(set(unknown)), field="element",
                                  hint="use the ids of `feederopt info`'s tables"))
     if off:
