@@ -175,8 +175,11 @@ class StateCache:
     is a digest of that LP's every group bound and row and of the edge-phases' resistances of
     the loss proxy (:func:`_fingerprint`), so an entry serves only an identical LP, whatever
     network, limits or offsets it came with. The voltage limits are no part of that LP (its
-    ``w`` within +-W_UNBOUNDED); the current ratings are not either. ``hits`` counts the
-    entries used."""
+    ``w`` within +-W_UNBOUNDED), nor are the current ratings; only its flow bound
+    (:func:`~feederopt.formulations.lindist3flow.flow_bound`) counts voltage-dependent loads
+    at the largest ``w_max``, which the offsets move on a feeder without internal nodes (their
+    range W_FREE is the largest elsewhere): the digest then differs and the flows are solved
+    again. ``hits`` counts the entries used."""
 
     def __init__(self) -> None:
         self.flows: dict[tuple[bytes, bytes], tuple[str, dict[str, np.ndarray]]] = {}
