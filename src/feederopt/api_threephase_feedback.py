@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from feederopt.algorithms.radial_enumeration import state_cache
 from feederopt.algorithms.threephase import (
     Tangents,
     ThreePhaseFlow,
@@ -84,7 +85,10 @@ def feedback_loop(
     out (after an answer), when the MILP has no answer, when a topology repeats (``base_open``
     or an earlier answer: its offsets were used already, so the next MILP is the same), when
     OpenDSS does not converge (in some operating point), or after ``max_iterations`` MILPs.
-    Without ``feedback``, one MILP and no OpenDSS (stopped: "no feedback").
+    Without ``feedback``, one MILP and no OpenDSS (stopped: "no feedback"). The rounds share
+    one :func:`feederopt.algorithms.radial_enumeration.state_cache`: where the MILP is the
+    enumeration of the radial states, a state's flow without the limits is solved in the first
+    round that needs it only (the offsets move the limits, not the flows).
 
     Each MILP appends ``answer_row(topo, offsets it had, sols or None without OpenDSS)`` to
     ``iterations`` (which holds the base case's rows, if any). Of the answers, the one of
@@ -102,36 +106,39 @@ def feedback_loop(
     last: ThreePhaseTopology | None = None
     milp_s = 0.0
     stopped = "iteration cap" if feedback else "no feedback"
-    for _ in range(max(1, max_iterations) if feedback else 1):
-        left = time_limit_s - (time.perf_counter() - t0)
-        if left <= 0 and answers:
-            stopped = "time limit"
-            break
-        # the base case's OpenDSS solve counts in the budget: a MILP gets at least 1 s of
-        # it, but never more than the whole time limit (--time-limit 0.01 ran 1 s)
-        topo, tangents = milp(offsets, tangents, max(left, min(1.0, time_limit_s)))
-        milp_s += topo.solve_time_s
-        last = topo
-        if topo.flow is None:
-            iterations.append(answer_row(topo, offsets, None))
-            stopped = "no answer"
-            break
-        if not feedback:
-            iterations.append(answer_row(topo, offsets, None))
-            break
-        key = frozenset(topo.open_switches)
-        known = next((sols for t, sols in answers if frozenset(t.open_switches) == key), None)
-        sols = known or opendss(topo)
-        iterations.append(answer_row(topo, offsets, sols))
-        answers.append((topo, sols))
-        if key in seen:
-            stopped = "topology repeated"
-            break
-        if not all(x.converged for x in sols):  # no offsets to take from it
-            stopped = "OpenDSS did not converge"
-            break
-        seen.add(key)
-        offsets = next_offsets(topo, sols)
+    # the rounds differ by the voltage limits only: an enumeration's flows of the radial
+    # states without the limits serve every round (radial_enumeration.state_cache)
+    with state_cache():
+        for _ in range(max(1, max_iterations) if feedback else 1):
+            left = time_limit_s - (time.perf_counter() - t0)
+            if left <= 0 and answers:
+                stopped = "time limit"
+                break
+            # the base case's OpenDSS solve counts in the budget: a MILP gets at least 1 s of
+            # it, but never more than the whole time limit (--time-limit 0.01 ran 1 s)
+            topo, tangents = milp(offsets, tangents, max(left, min(1.0, time_limit_s)))
+            milp_s += topo.solve_time_s
+            last = topo
+            if topo.flow is None:
+                iterations.append(answer_row(topo, offsets, None))
+                stopped = "no answer"
+                break
+            if not feedback:
+                iterations.append(answer_row(topo, offsets, None))
+                break
+            key = frozenset(topo.open_switches)
+            known = next((sols for t, sols in answers if frozenset(t.open_switches) == key), None)
+            sols = known or opendss(topo)
+            iterations.append(answer_row(topo, offsets, sols))
+            answers.append((topo, sols))
+            if key in seen:
+                stopped = "topology repeated"
+                break
+            if not all(x.converged for x in sols):  # no offsets to take from it
+                stopped = "OpenDSS did not converge"
+                break
+            seen.add(key)
+            offsets = next_offsets(topo, sols)
     good = [(t, x) for t, x in answers if all(y.within_voltage_limits and y.passed for y in x)]
     kept: Solutions | None
     if good:

@@ -24,17 +24,29 @@ enumeration uses that proxy, exactly, plus the switching cost. The least over th
 states is the MILP's optimum (to its tolerances), and it is also a valid lower bound, as every
 state was evaluated; a state is dropped as soon as the weighted proxy of the scenarios solved
 so far reaches the best objective found (the proxy is not negative), which keeps the bound.
+
+Of a state's evaluation in a scenario only the check against the limits depends on the
+voltage limits (and so on the offsets of the voltage feedback, :mod:`feederopt.
+api_threephase_feedback`, which shift them): the flow without the limits and its loss proxy
+do not, nor does the proxy depend on any loss tangent. Within :func:`state_cache` (the
+feedback's rounds) each flow without the limits is solved once and reused
+(:class:`StateCache`); the check, and the LP with the limits where it fails, are done anew.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import hashlib
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 
-from feederopt.formulations.blocks import Sense
+from feederopt.formulations.blocks import Block, Sense
 from feederopt.formulations.lindist3flow import bus_branches, edge_phases, lindist3flow
 from feederopt.network.threephase_perunit import PerUnitThreePhase
 from feederopt.network.topology import components_of, switch_blocks
@@ -150,6 +162,89 @@ class Evaluation:
     feasible_alone: list[bool] = field(default_factory=list)
     lp_solves: int = 0
     seconds: float = 0.0
+    #: The flows without the limits taken from the :class:`StateCache` instead of solved.
+    reused: int = 0
+
+
+class StateCache:
+    """The flows without the limits of the states evaluated so far (:func:`state_cache`).
+
+    ``flows[(scenario, y)]`` is the outcome of the LP without the limits of
+    :class:`_Scenario` (HiGHS's status, ``optimal`` or ``infeasible``, and the solution when
+    optimal) for the state ``y`` (its bytes) in the scenario whose LP that is: ``scenario``
+    is a digest of that LP's every group bound and row and of the edge-phases' resistances of
+    the loss proxy (:func:`_fingerprint`), so an entry serves only an identical LP, whatever
+    network, limits or offsets it came with. The voltage limits are no part of that LP (its
+    ``w`` within +-W_UNBOUNDED), nor are the current ratings; only its flow bound
+    (:func:`~feederopt.formulations.lindist3flow.flow_bound`) counts voltage-dependent loads
+    at the largest ``w_max``, which the offsets move on a feeder without internal nodes (their
+    range W_FREE is the largest elsewhere): the digest then differs and the flows are solved
+    again. ``hits`` counts the entries used."""
+
+    def __init__(self) -> None:
+        self.flows: dict[tuple[bytes, bytes], tuple[str, dict[str, np.ndarray]]] = {}
+        self.hits = 0
+
+
+_ACTIVE: contextvars.ContextVar[StateCache | None] = contextvars.ContextVar(
+    "feederopt_state_cache", default=None)
+
+
+@contextlib.contextmanager
+def state_cache() -> Iterator[StateCache]:
+    """Within it, :func:`evaluate_states` reuses the flows without the limits that it solved
+    before (:class:`StateCache`; the voltage feedback's rounds, which differ by the limits
+    only). Nested, the outer cache serves."""
+    cache = _ACTIVE.get()
+    if cache is not None:
+        yield cache
+        return
+    cache = StateCache()
+    token = _ACTIVE.set(cache)
+    try:
+        yield cache
+    finally:
+        _ACTIVE.reset(token)
+
+
+def _fingerprint(block: Block, r: np.ndarray) -> bytes:
+    """A digest of ``block`` (groups, rows, cones, objective) and the resistances ``r``."""
+    h = hashlib.blake2b(digest_size=20)
+
+    def arr(a: object) -> None:
+        if sp.issparse(a):
+            m = sp.csr_matrix(a)
+            h.update(repr(("csr", m.shape)).encode())
+            for part in (m.indptr, m.indices, m.data):
+                arr(part)
+            return
+        x = np.ascontiguousarray(a)
+        h.update(repr((x.dtype.str, x.shape)).encode())
+        h.update(x.tobytes())
+
+    for name, grp in block.groups.items():
+        h.update(repr(("group", name, grp.size, grp.integer, str(grp.role))).encode())
+        arr(grp.lb)
+        arr(grp.ub)
+        if grp.value is not None:
+            arr(grp.value)
+    for rows in block.rows:
+        h.update(repr(("rows", rows.name, str(rows.sense), sorted(rows.terms))).encode())
+        arr(rows.rhs)
+        for g in sorted(rows.terms):
+            arr(rows.terms[g])
+    for cone in block.cones:
+        h.update(repr(("cone", cone.name, sorted(cone.t), [sorted(x) for x in cone.xs]))
+                 .encode())
+        for terms in [cone.t, *cone.xs]:
+            for g in sorted(terms):
+                arr(terms[g])
+    for g in sorted(block.objective):
+        h.update(repr(("objective", g)).encode())
+        arr(block.objective[g])
+    h.update(b"r")
+    arr(r)
+    return h.digest()
 
 
 #: Absolute tolerance of the check of a state's flow against the MILP's rows and bounds
@@ -168,18 +263,22 @@ class _Scenario:
     when it fails, that LP is solved (``infeasible`` or the flow it finds) all the same, so a
     state is dropped only when the MILP's own rows exclude it."""
 
-    def __init__(self, pu: PerUnitThreePhase, *, voltage_limits: bool, thermal_limits: bool):
+    def __init__(self, pu: PerUnitThreePhase, *, voltage_limits: bool, thermal_limits: bool,
+                 cache: StateCache | None = None):
         self.pu = pu
         self.full = lindist3flow(pu, voltage_limits=voltage_limits,
                                  thermal_limits=thermal_limits)
         self.full.groups["y"].integer = False
-        free = lindist3flow(pu, voltage_limits=False, thermal_limits=False)
-        free.groups["y"].integer = False
-        self.model = HighsModel(free, objective={})
+        self.free = lindist3flow(pu, voltage_limits=False, thermal_limits=False)
+        self.free.groups["y"].integer = False
+        self.model: HighsModel | None = None  # built at the first flow not in the cache
         self.limited: HighsModel | None = None
         self.r = effective_resistance(pu) * 1000.0  # kW per p.u.^2 (S base 1 MVA per phase)
         assert len(self.r) == len(edge_phases(pu).edge)
+        self.cache = cache
+        self.key = _fingerprint(self.free, self.r) if cache is not None else b""
         self.solves = 0
+        self.reused = 0
 
     def _within(self, vals: dict[str, np.ndarray]) -> bool:
         """Whether ``vals`` keeps every row and bound of the block with the limits."""
@@ -199,18 +298,36 @@ class _Scenario:
                 return False
         return True
 
-    def solve(self, y: np.ndarray, seconds: float) -> tuple[str, float, dict[str, np.ndarray]]:
-        """The state ``y``'s status (optimal: within the limits), loss proxy [kW] and
-        LinDist3Flow solution."""
+    def _free(self, y: np.ndarray, seconds: float) -> tuple[str, dict[str, np.ndarray]]:
+        """The LP without the limits at the state ``y``: HiGHS's status and, when optimal, the
+        solution (empty otherwise); from the cache when it holds it, into it when it is
+        optimal or infeasible (not when out of time or interrupted)."""
+        key = (self.key, y.tobytes())
+        if self.cache is not None and key in self.cache.flows:
+            self.cache.hits += 1
+            self.reused += 1
+            return self.cache.flows[key]
+        if self.model is None:
+            self.model = HighsModel(self.free, objective={})
         model = self.model
         model.set_bounds("y", y, y)
         model.set_time_limit(seconds)
         sol = model.solve()
         self.solves += 1
-        vals = model.values() if sol.has_solution else {}
-        if not sol.has_solution or sol.status != "optimal" or not self._within(vals):
-            if sol.status not in ("optimal", "infeasible"):  # out of time, interrupted
-                return sol.status, math.nan, {}
+        ok = sol.has_solution and sol.status == "optimal"
+        vals = {g: v.copy() for g, v in model.values().items()} if ok else {}
+        out = (str(sol.status), vals)
+        if self.cache is not None and (ok or sol.status == "infeasible"):
+            self.cache.flows[key] = out
+        return out
+
+    def solve(self, y: np.ndarray, seconds: float) -> tuple[str, float, dict[str, np.ndarray]]:
+        """The state ``y``'s status (optimal: within the limits), loss proxy [kW] and
+        LinDist3Flow solution."""
+        status, vals = self._free(y, seconds)
+        if not vals or not self._within(vals):
+            if status not in ("optimal", "infeasible"):  # out of time, interrupted
+                return status, math.nan, {}
             if self.limited is None:
                 self.limited = HighsModel(self.full, objective={})
             model = self.limited
@@ -227,7 +344,8 @@ class _Scenario:
 
 def evaluate_states(pus: list[PerUnitThreePhase], weights: np.ndarray,
                     states: list[RadialState], *, deadline: float, voltage_limits: bool = True,
-                    thermal_limits: bool = True, switch_cost_kw: float = 0.0) -> Evaluation:
+                    thermal_limits: bool = True, switch_cost_kw: float = 0.0,
+                    cache: StateCache | None = None) -> Evaluation:
     """The state of ``states`` of least expected loss proxy ``sum_s w_s L_s`` plus
     ``switch_cost_kw`` per switch whose state differs from the base case, among those within
     every scenario's limits (module docstring); ``pus`` are the scenarios' per-unit networks
@@ -236,15 +354,18 @@ def evaluate_states(pus: list[PerUnitThreePhase], weights: np.ndarray,
     state is within every scenario's limits those of most weighted loss proxy in it; a state
     is dropped at its first infeasible scenario or when its partial objective reaches the
     best. Out of time (or interrupted: ``status`` is then HiGHS's), the bound is the least of
-    the best objective and the partial objectives of the states not done."""
+    the best objective and the partial objectives of the states not done. The flows without
+    the limits come from ``cache`` when it holds them (default: :func:`state_cache`'s, if
+    any), and go into it."""
     t0 = time.perf_counter()
+    cache = cache if cache is not None else _ACTIVE.get()
     weights = np.asarray(weights, float)
     base = pus[0]
     costs = [switch_cost_kw * sum(1 for e in base.edges if e.switchable
                                   and (e.id in st.open_switches) != bool(e.normally_open))
              for st in states]
-    models = [_Scenario(pu, voltage_limits=voltage_limits, thermal_limits=thermal_limits)
-              for pu in pus]
+    models = [_Scenario(pu, voltage_limits=voltage_limits, thermal_limits=thermal_limits,
+                        cache=cache) for pu in pus]
     order = sorted(range(len(pus)), key=lambda s: -weights[s])
     # per state: the scenarios solved (True within the limits, False not)
     known: list[dict[int, bool]] = [{} for _ in states]
@@ -293,10 +414,12 @@ def evaluate_states(pus: list[PerUnitThreePhase], weights: np.ndarray,
     if out_of_time:
         bound = min([best_obj] + [lower[i] for i in range(len(states)) if not done[i]])
         return Evaluation(stopped, best, best_obj, best_proxy, bound, best_flows,
-                          lp_solves=sum(m.solves for m in models), seconds=seconds)
+                          lp_solves=sum(m.solves for m in models), seconds=seconds,
+                          reused=sum(m.reused for m in models))
     if best is not None:
         return Evaluation("optimal", best, best_obj, best_proxy, best_obj, best_flows,
-                          lp_solves=sum(m.solves for m in models), seconds=seconds)
+                          lp_solves=sum(m.solves for m in models), seconds=seconds,
+                          reused=sum(m.reused for m in models))
     # none within every scenario's limits: which scenarios have no state alone
     alone = []
     for s in range(len(pus)):
@@ -313,4 +436,5 @@ def evaluate_states(pus: list[PerUnitThreePhase], weights: np.ndarray,
             ok = known[i][s] or status != "infeasible"
         alone.append(ok)
     return Evaluation("infeasible", None, math.nan, math.nan, math.inf, [], alone,
-                      lp_solves=sum(m.solves for m in models), seconds=time.perf_counter() - t0)
+                      lp_solves=sum(m.solves for m in models), seconds=time.perf_counter() - t0,
+                      reused=sum(m.reused for m in models))
