@@ -468,8 +468,8 @@ def test_generator_rows_on_a_balanced_network_are_a_problem(tmp_path: Path) -> N
 def test_solve_with_the_days_units_checks_each_hour_as_opendss_daily(tmp_path: Path) -> None:
     """``solve --scenarios`` of the day: OpenDSS's check of each scenario (its base-case
     solve, on the JSON's per-scenario rows) is the daily mode's solution at that hour, the
-    PV at its hour's output; the voltage feedback, whose solves do not set the units yet, is
-    off with a note."""
+    PV at its hour's output; so are the voltage feedback's OpenDSS solves (its base row's
+    expected losses are the day's mean in daily mode)."""
     path = tmp_path / "ders.dss"
     path.write_text(der_feeder())
     table, _ = daily_scenarios(path)
@@ -477,7 +477,12 @@ def test_solve_with_the_days_units_checks_each_hour_as_opendss_daily(tmp_path: P
     base = {r["id"]: r["vn_kv"] * 1000 / math.sqrt(3) for r in net.buses.iter_rows(named=True)}
     truth = opendss_daily_state(path, 24, base)
     out = solve_three_phase(path, scenarios=table, time_limit_s=30)
-    assert any("voltage feedback is off" in n and "PVSystem.pv1" in n for n in out["notes"])
+    assert not any("voltage feedback is off" in n for n in out["notes"])
+    feedback = out["voltage_feedback"]
+    assert feedback["enabled"] and feedback["iterations"][0]["topology"] == "base"
+    mean = sum(truth[h][0] for h in range(1, 25)) / 24
+    assert feedback["iterations"][0]["opendss_expected_losses_kw"] == pytest.approx(mean,
+                                                                                    rel=1e-6)
     per = out["scenarios"]["per_scenario"]
     assert [r["scenario"] for r in per] == [f"{h:02d}:00" for h in range(1, 25)]
     units = table.filter(pl.col("kind") == "generator").group_by("scenario").agg(

@@ -28,6 +28,7 @@ from feederopt.api_threephase_feedback import (
     _range,
     _scenario_feedback,
     _voltage_feedback,
+    scenario_opendss,
 )
 from feederopt.api_threephase_feedback import voltage_offsets as voltage_offsets
 from feederopt.cases import load_three_phase
@@ -685,33 +686,6 @@ def scenario_networks(net: ThreePhaseNetwork, rows: ScenarioRows) -> list[ThreeP
     return out
 
 
-def scenario_opendss(net: ThreePhaseNetwork, rows: ScenarioRows, s: int,
-                     open_switches: set[str] | None, floating: set[str],
-                     model_voltages: dict[str, float] | None,
-                     with_controls: bool = False) -> OpenDSSSolution:
-    """OpenDSS's power flow of scenario ``s``: the loads' totals edited, the generating units
-    set to their outputs (:meth:`ScenarioRows.opendss_setpoints`) and the bus rows added as
-    new loads (:func:`feederopt.validation.opendss.add_bus_load`)."""
-    extra = {b: (p * 1000.0, q * 1000.0) for b, (p, q) in rows.buses[s].items()}
-    return solve_opendss(net, open_switches=open_switches, setpoints=rows.opendss_setpoints(s),
-                         bus_loads=extra, floating_buses=floating,
-                         model_voltages=model_voltages, with_controls=with_controls)
-
-
-#: A generator row within this of the unit's snapshot output [MW] is its snapshot output.
-SNAPSHOT_OUTPUT_TOL_MW = 1e-5
-
-
-def units_off_snapshot(net: ThreePhaseNetwork, rows: ScenarioRows) -> list[str]:
-    """The units that some scenario's ``generator`` row moves from their snapshot output
-    (by more than :data:`SNAPSHOT_OUTPUT_TOL_MW`)."""
-    snap = {r["id"]: (r["p_mw"], r["q_mvar"]) for r in net.generators.iter_rows(named=True)}
-    return sorted({k for s in range(len(rows.names))
-                   for k, pq in rows.generator_outputs(s).items()
-                   if max(abs(pq[0] - snap[k][0]), abs(pq[1] - snap[k][1]))
-                   > SNAPSHOT_OUTPUT_TOL_MW})
-
-
 def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
                                 base_open: list[str], notes: list[str], *,
                                 time_limit_s: float, gap: float, ac_check: bool,
@@ -722,8 +696,7 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
     """:func:`solve_three_phase` with scenarios: one radial topology for every scenario of
     ``rows`` (:func:`scenario_networks`), the least weighted LinDist3Flow loss proxy plus
     switching cost, with every scenario's limits (with the voltage feedback per scenario,
-    :func:`_scenario_feedback`; off, with a note, when a generator row moves a unit from its
-    snapshot output, which the feedback's OpenDSS solves do not set yet). OpenDSS solves the
+    :func:`_scenario_feedback`). OpenDSS solves the
     answer in every scenario (:func:`scenario_opendss`: its loads edited, its units set, the
     bus rows added as loads): ``scenarios["per_scenario"]`` has per scenario the weight
     (``generation_mw``, ``generation_mvar``: the units' total output, with generator rows),
@@ -737,15 +710,6 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
     lowest LinDist3Flow voltage. ``switch_cost_kw`` as given (None: no cost; 0 is recorded as
     0, as :func:`solve_three_phase` records it)."""
     nets = scenario_networks(net, rows)
-    moved = units_off_snapshot(net, rows)
-    if voltage_feedback and moved:
-        # the feedback's OpenDSS solves (api_threephase_feedback._scenario_opendss) set the
-        # loads' rows only: their offsets would come from the units' snapshot output
-        voltage_feedback = False
-        notes.append(f"the voltage feedback is off: the scenarios move {len(moved)} "
-                     f"generating unit(s) ({_names(moved, 4)}) from their snapshot output, "
-                     "which its OpenDSS solves do not yet follow; the lossless voltages are "
-                     "held to the limits (the OpenDSS check of every scenario sets them)")
     floating = floating_buses(net) if ac_check or voltage_feedback else set()
     topo, sols, record = _scenario_feedback(
         nets, rows, floating, base_open, time_limit_s=time_limit_s, gap=gap,

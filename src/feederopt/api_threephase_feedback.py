@@ -262,17 +262,18 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
     return keep, base, kept[0] if kept is not None else None, record
 
 
-def _scenario_opendss(net: ThreePhaseNetwork, rows: ScenarioRows, s: int,
-                      open_switches: set[str] | None, floating: set[str],
-                      model_voltages: dict[str, float] | None,
-                      with_controls: bool = False) -> OpenDSSSolution:
-    """OpenDSS's power flow of scenario ``s``: the loads' totals edited, the bus rows added as
-    new loads (:func:`feederopt.validation.opendss.add_bus_load`)."""
-    loads = {f"Load.{k}": (p * 1000.0, q * 1000.0) for k, (p, q) in rows.loads[s].items()}
+def scenario_opendss(net: ThreePhaseNetwork, rows: ScenarioRows, s: int,
+                     open_switches: set[str] | None, floating: set[str],
+                     model_voltages: dict[str, float] | None,
+                     with_controls: bool = False) -> OpenDSSSolution:
+    """OpenDSS's power flow of scenario ``s``: the loads' totals edited, the generating units
+    set to their outputs (:meth:`~feederopt.io.scenarios.ScenarioRows.opendss_setpoints`) and
+    the bus rows added as new loads (:func:`feederopt.validation.opendss.add_bus_load`). The
+    voltage feedback's solves and the answer's check are both this one."""
     extra = {b: (p * 1000.0, q * 1000.0) for b, (p, q) in rows.buses[s].items()}
-    return solve_opendss(net, open_switches=open_switches, setpoints=loads, bus_loads=extra,
-                         floating_buses=floating, model_voltages=model_voltages,
-                         with_controls=with_controls)
+    return solve_opendss(net, open_switches=open_switches, setpoints=rows.opendss_setpoints(s),
+                         bus_loads=extra, floating_buses=floating,
+                         model_voltages=model_voltages, with_controls=with_controls)
 
 
 def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
@@ -302,7 +303,7 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
                 flow0: ThreePhaseFlow | None = lindist3flow_power_flow(net)
             except SolverError:
                 flow0 = None
-            base = _scenario_opendss(nets[0], rows, s, None, floating,
+            base = scenario_opendss(nets[0], rows, s, None, floating,
                                      flow0.voltages_pu if flow0 else None)
             offsets[s] = voltage_offsets(flow0, base) if flow0 else {}
             bases.append(base)
@@ -323,7 +324,7 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
         return topo, topo.scenario_tangents or tangents
 
     def opendss(topo: ThreePhaseTopology) -> Solutions:
-        return [_scenario_opendss(nets[0], rows, s, set(topo.open_switches), floating,
+        return [scenario_opendss(nets[0], rows, s, set(topo.open_switches), floating,
                                   topo.scenario_flows[s].voltages_pu)
                 for s in range(len(nets))]
 
