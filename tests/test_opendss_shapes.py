@@ -449,6 +449,29 @@ def test_generator_rows_are_validated_as_load_rows(tmp_path: Path) -> None:
         "n/PVSystem.pv1",)
 
 
+def test_a_generator_row_above_the_units_kva_is_a_problem(tmp_path: Path) -> None:
+    """OpenDSS caps a unit at its kVA (PVSystem.pv1: 240 kVA), so a row above it would be
+    checked at another output than the model's: a typed problem naming unit and scenario;
+    the rating itself is allowed, and the CLI exits 2 without a traceback."""
+    path = tmp_path / "ders.dss"
+    path.write_text(der_feeder())
+    net = load_three_phase(path)
+    ok = scenario_rows(net, _gen_table([("n", "PVSystem.pv1", "generator", 0.24)]))
+    assert ok.generators == [{"PVSystem.pv1": (0.24, 0.0)}]
+    table = _gen_table([("n", "PVSystem.pv1", "generator", 0.2402),
+                        ("m", "Generator.g", "generator", 0.1)])
+    with pytest.raises(InputError) as err:
+        scenario_rows(net, table)
+    (problem,) = err.value.problems
+    assert problem.kind == ProblemKind.BAD_SCENARIO and problem.ids == ("PVSystem.pv1",)
+    assert "PVSystem.pv1 in n: 240.2 kVA > 240 kVA" in problem.message
+    csv = tmp_path / "over.csv"
+    table.write_csv(csv)
+    res = runner.invoke(app, ["solve", str(path), "--scenarios", str(csv)])
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert "above the unit's kVA" in res.output
+
+
 def test_generator_rows_on_a_balanced_network_are_a_problem(tmp_path: Path) -> None:
     from feederopt.api import load
     from feederopt.io.scenarios import load_scenarios
