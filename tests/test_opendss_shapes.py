@@ -521,6 +521,26 @@ def test_solve_with_the_days_units_checks_each_hour_as_opendss_daily(tmp_path: P
     assert abs(night - noon) > 0.1 * noon  # the PV moves the losses: a test with teeth
 
 
+def test_console_and_report_show_each_scenarios_der_output(tmp_path: Path) -> None:
+    """With generator rows the per-scenario tables (console and report) give the units'
+    total output [kW]: at 01:00 the shaped units' rows plus the unshaped 40 kW PV."""
+    path = tmp_path / "ders.dss"
+    path.write_text(der_feeder())
+    table, _ = daily_scenarios(path)
+    csv = tmp_path / "day.csv"
+    table.write_csv(csv)
+    first = table.filter((pl.col("kind") == "generator") & (pl.col("scenario") == "01:00"))
+    kw = 1000 * float(first["p_mw"].sum()) + 40.0
+    res = runner.invoke(app, ["solve", str(path), "--scenarios", str(csv), "--out",
+                              str(tmp_path / "out"), "--report"], terminal_width=200)
+    assert res.exit_code == 0, res.output
+    assert "DER kW" in res.output
+    line = next(x for x in res.output.splitlines() if "01:00" in x)
+    assert f"{kw:.1f}" in line, line
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "DER output [kW]" in html and f"{kw:.1f}" in html
+
+
 @pytest.mark.parametrize("kw", [-30.0, 0.0, 40.0])
 def test_a_storage_row_is_its_output_in_opendss(tmp_path: Path, kw: float) -> None:
     """A storage unit's generator row is its terminal output in OpenDSS's check: charging

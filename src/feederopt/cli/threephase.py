@@ -70,14 +70,21 @@ def _with_controls_table(ctl: dict[str, Any]) -> Table:
 
 
 def scenario_table(scen: dict[str, Any]) -> Table:
-    """One row per scenario: weight, LinDist3Flow loss proxy, OpenDSS's losses and voltage
-    range, within the limits; and the weighted losses and the worst scenarios below."""
+    """One row per scenario: weight, the generating units' total output (with generator
+    rows), LinDist3Flow loss proxy, OpenDSS's losses and voltage range, within the limits;
+    and the weighted losses and the worst scenarios below."""
     table = Table(title=f"{scen['count']} scenarios (one topology; OpenDSS per scenario)")
-    for col in ("scenario", "weight", "proxy kW", "OpenDSS kW", "V min", "V max", "within"):
+    der = any(r.get("generation_mw") is not None for r in scen["per_scenario"])
+    cols = ["scenario", "weight", *(["DER kW"] if der else []), "proxy kW", "OpenDSS kW",
+            "V min", "V max", "within"]
+    for col in cols:
         table.add_column(col, justify="left" if col == "scenario" else "right")
     for r in scen["per_scenario"]:
         within = r.get("within_voltage_limits")
-        table.add_row(r["scenario"], f"{r['weight']:.3f}", fmt(r.get("loss_proxy_kw"), ".3f"),
+        gen = r.get("generation_mw")
+        table.add_row(r["scenario"], f"{r['weight']:.3f}",
+                      *([fmt(None if gen is None else 1000 * gen, ".1f")] if der else []),
+                      fmt(r.get("loss_proxy_kw"), ".3f"),
                       fmt(r.get("opendss_losses_kw"), ".3f"),
                       fmt(r.get("opendss_min_voltage_pu"), ".4f"),
                       fmt(r.get("opendss_max_voltage_pu"), ".4f"),

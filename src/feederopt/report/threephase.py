@@ -486,6 +486,9 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
         "load not served [kW]": fmt(row.get("unserved_load_kw"), ".3f"),
         "within the limits": _yes_no(row.get("within_voltage_limits")),
         "passed": _yes_no(row.get("passed")),
+        **({"DER output [kW]": fmt(1000 * row["generation_mw"], ".1f")
+            if row.get("generation_mw") is not None else "-"}
+           if any(x.get("generation_mw") is not None for x in rows) else {}),
     } for row in rows]
     if not checked:
         for t in table:  # the columns of OpenDSS's check of the answer: none
