@@ -63,7 +63,7 @@ from feederopt.problems.dopf import DEFAULT_LOSS_PRICE_PER_MWH, DopfProblem
 from feederopt.problems.presolve import fixed_loop, presolve, without_fixed_open
 from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
 from feederopt.problems.uncertain import envelope, presolve_for
-from feederopt.results.dopf import dopf_summary, with_settings
+from feederopt.results.dopf import dopf_summary, with_branch_taps, with_settings
 from feederopt.results.literature import base_comparison, classify
 from feederopt.results.mapping import slave_summary, to_result
 from feederopt.results.result import Result
@@ -441,11 +441,14 @@ def _solve_dopf(net: Network, opts: SolveOptions,
         raw = DopfBenders(problem, DopfOptions(stop=stop), progress, _conic(opts)).run()
     summary = None
     ac_net = None
+    model_pu = None
     if raw.y is not None:
         summary = dopf_summary(net, problem, raw.point, sorted(k.value for k in kinds))
         ac_net = with_settings(net, summary.settings)
+        # The losses of the point at the chosen transformer taps (not the data's).
+        model_pu = with_branch_taps(full, summary.settings)
     result = _result(net, full, on_all_branches(raw, keep, full.n_branch), opts.ac_check,
-                     ac_net=ac_net)
+                     model_pu=model_pu, ac_net=ac_net)
     if summary is not None and ac_net is not None and opts.ac_check and any(
             on for on, _, _ in summary.settings.gen_dispatch.values()):
         from feederopt.validation.acopf import ac_opf_polish

@@ -4,7 +4,7 @@ written into it, whose AC power flow checks the solution."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -12,6 +12,7 @@ import polars as pl
 
 from feederopt.formulations.devices import cap_options, tap_options
 from feederopt.network.container import Network
+from feederopt.network.perunit import PerUnitNetwork
 from feederopt.problems.dopf import DopfProblem
 
 
@@ -118,6 +119,19 @@ def dopf_summary(net: Network, problem: DopfProblem, point: dict[str, np.ndarray
     setting: dict[str, np.ndarray] = {g: point[g] for g in ("y", "cap", "tap", "on")
                                       if g in point}
     return DopfSummary(rows, problem.costs(point, setting), controls, settings)
+
+
+def with_branch_taps(pu: PerUnitNetwork, settings: DeviceSettings) -> PerUnitNetwork:
+    """``pu`` with the chosen ratios of the transformer OLTCs: the model whose loss terms
+    (:func:`~feederopt.formulations.distflow.losses_of`; the from-end conductance acts on
+    ``v_f / n^2``) belong to the solution's point. ``pu`` holds the data's ratios."""
+    if not settings.branch_tap:
+        return pu
+    tap = pu.tap.copy() if pu.tap.size else np.ones(pu.n_branch)
+    where = {b: i for i, b in enumerate(pu.branch_ids)}
+    for bid, ratio in settings.branch_tap.items():
+        tap[where[bid]] = ratio
+    return replace(pu, tap=tap)
 
 
 def with_settings(net: Network, settings: DeviceSettings) -> Network:
