@@ -48,6 +48,7 @@ from feederopt.algorithms.base import (
     StopOptions,
     report_phase,
 )
+from feederopt.errors import InputError
 from feederopt.execution import Executor, SerialExecutor
 from feederopt.formulations.blocks import Group
 from feederopt.formulations.resilience import HARDEN, SITE, RadialityKind
@@ -74,16 +75,18 @@ class Operation:
     u: np.ndarray  # squared voltage per bus
     dg_p: np.ndarray  # per DG candidate
     solve_time_s: float = 0.0
+    #: ``sum_i w_i s_i``: the shed power weighted by the loads' priorities [p.u.]
+    weighted_shed_pu: float = 0.0
 
 
 def _operation(model: HighsModel, prefix: str, problem: ResilienceProblem, status: str,
                objective: float, bound: float, seconds: float) -> Operation:
     val = model.values()
     g = problem.grid
-    shed = val[prefix + "shed"] * g.p_load
-    return Operation(status, objective, bound, np.round(val[prefix + "v"]), shed,
+    share = val[prefix + "shed"]
+    return Operation(status, objective, bound, np.round(val[prefix + "v"]), share * g.p_shed,
                      val[prefix + "P"], val[prefix + "Q"], val[prefix + "U"],
-                     val[prefix + "pg"], seconds)
+                     val[prefix + "pg"], seconds, float(share @ g.shed_weight))
 
 
 def _solve(model: HighsModel, time_limit_s: float | None) -> Any:
@@ -104,6 +107,8 @@ def restore(problem: ResilienceProblem, broken: tuple[int, ...], *,
     start = forest_start(problem, Scenario("restore", 1.0, tuple(broken)),
                          np.zeros(len(problem.harden_lines)), site)
     sol, _ = _solve_from(model, blk, start, time_limit_s)
+    if not sol.has_solution and problem.firm_loads and sol.status == SolverStatus.INFEASIBLE:
+        raise problem.firm_infeasible("the restoration", tuple(broken), site=site)
     if not sol.has_solution:
         raise RuntimeError(f"restoration MILP ended {sol.status} without a solution")
     return _operation(model, "", problem, str(sol.status), sol.objective, sol.bound,
@@ -229,6 +234,9 @@ def recourse_value(problem: ResilienceProblem, scenario: Scenario, harden: np.nd
     blk.groups[HARDEN].lb = blk.groups[HARDEN].ub = np.asarray(harden, float)
     blk.groups[SITE].lb = blk.groups[SITE].ub = np.asarray(site, float)
     sol, lp_value = _solve_from(model, blk, start, time_limit_s, lp_first)
+    if not sol.has_solution and problem.firm_loads and sol.status == SolverStatus.INFEASIBLE:
+        raise problem.firm_infeasible(f"the operation of scenario {scenario.name!r}",
+                                      scenario.broken, harden, site)
     if not sol.has_solution:
         raise RuntimeError(f"recourse MILP of scenario {scenario.name} ended {sol.status}")
     op = _operation(model, "", problem, str(sol.status), sol.objective, sol.bound,
@@ -318,6 +326,12 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
     t0 = time.perf_counter()
     model = HighsModel(problem.extensive_block(scenarios))
     sol = _solve(model, time_limit_s)
+    if not sol.has_solution and problem.firm_loads and sol.status == SolverStatus.INFEASIBLE:
+        bad = [sc for sc in scenarios if problem.unsupplied_firm_loads(
+            sc.broken, np.ones(len(problem.harden_lines)), np.ones(len(problem.grid.dg_bus)))]
+        sc = bad[0] if bad else scenarios[0]
+        raise problem.firm_infeasible(
+            f"the planning (scenario {sc.name!r} within the budgets)", sc.broken)
     if not sol.has_solution:
         raise RuntimeError(f"extensive-form MILP ended {sol.status} without a solution")
     val = model.values()
@@ -325,7 +339,7 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
     ops, rec = [], []
     for k, sc in enumerate(scenarios):
         op = _operation(model, f"s{k}.", problem, str(sol.status), math.nan, math.nan, 0.0)
-        q = problem.shed_weight_usd * float(op.shed_pu.sum()) + \
+        q = problem.shed_weight_usd * op.weighted_shed_pu + \
             problem.settings.penalty * float(op.closed.sum())
         op.objective = q
         ops.append(op)
@@ -383,7 +397,12 @@ def stochastic_measures(problem: ResilienceProblem, scenarios: list[Scenario], r
     report_phase(progress, "expected-value plan")
     ev_plan = solve_extensive(problem, [ev], time_limit_s=time_limit_s)
     report_phase(progress, f"expected-value plan on the {len(scenarios)} scenarios")
-    eev = plan_from_first_stage(problem, scenarios, ev_plan.harden, ev_plan.site).objective
+    try:
+        eev = plan_from_first_stage(problem, scenarios, ev_plan.harden, ev_plan.site).objective
+    except InputError:
+        if not problem.firm_loads:
+            raise
+        eev = math.inf  # the EV plan leaves a non-sheddable load unsupplied in some scenario
     return StochasticMeasures(rp, ws, eev, rp - ws, eev - rp, tuple(ws_each), ev.broken,
                               ev_plan.harden, ev_plan.site)
 

@@ -5,8 +5,9 @@ distributionally robust planning model for enhancing the resilience of distribut
 Int. J. Electr. Power Energy Syst. 122:106161, 2020, eqs. (5b)-(5i), as seed 003 implements it,
 for one scenario ``s`` (every group named with the scenario's ``prefix``; per unit):
 
-    (5b)  sum_{ji} P_ji - sum_{ij} P_ij + P^g_i = P^d_i (1 - s_i)      every non-source bus i
-          (the same for Q; a bus sheds the share s_i in [0, 1] of its P and Q load)
+    (5b)  sum_{ji} P_ji - sum_{ij} P_ij + P^g_i = P^f_i + P^d_i (1 - s_i)   every non-source
+          bus i (the same for Q; a bus sheds the share s_i in [0, 1] of its sheddable P and Q
+          load P^d_i; its loads with ``sheddable = false``, P^f_i, stay supplied)
     (5c)  |U_i - U_j - 2 (r_ij P_ij + x_ij Q_ij)| <= M (1 - v_ij)      (LinDistFlow, big-M)
     (5d)  |P_ij| <= Pbar_ij v_ij,  |Q_ij| <= Pbar_ij v_ij
           0 <= P^g_k <= Pmax_k y^g_k,  0 <= Q^g_k <= Qmax_k y^g_k       (backup DG at a site)
@@ -28,7 +29,9 @@ difference. Radiality, one of (:class:`RadialityKind`):
   does not exclude loops when some bus is left out; the seed adds a switching penalty per closed
   line to keep solutions tree-like.
 
-Objective: ``shed_weight * sum_i P^d_i s_i + line_weight * sum v``.
+Objective: ``shed_weight * sum_i w_i s_i + line_weight * sum v`` with
+``w_i = sum_k priority_k P^d_k`` over bus i's sheddable loads (``P^d_i`` when every priority is
+1): a bus sheds the same share of each of its sheddable loads.
 """
 
 from __future__ import annotations
@@ -72,10 +75,30 @@ class GridArrays:
     dg_bus: np.ndarray  # DG candidate buses
     dg_p_max: np.ndarray  # per candidate [p.u.]
     dg_q_max: np.ndarray
+    #: Per bus, the load that cannot be shed (``sheddable = false``) [p.u.]; None: none.
+    p_firm: np.ndarray | None = None
+    q_firm: np.ndarray | None = None
+    #: Per bus, the priority-weighted sheddable P load ``sum_k priority_k P_k`` [p.u.], the
+    #: weight of the shed share in the objective; None: the P load (every priority 1).
+    shed_value: np.ndarray | None = None
 
     @property
     def m(self) -> int:
         return len(self.f)
+
+    @property
+    def p_shed(self) -> np.ndarray:
+        """Per bus, the sheddable P load [p.u.]."""
+        return self.p_load - (self.p_firm if self.p_firm is not None else 0.0)
+
+    @property
+    def q_shed(self) -> np.ndarray:
+        return self.q_load - (self.q_firm if self.q_firm is not None else 0.0)
+
+    @property
+    def shed_weight(self) -> np.ndarray:
+        """The objective's weight of each bus's shed share (see ``shed_value``)."""
+        return self.shed_value if self.shed_value is not None else self.p_shed
 
 
 def operation_block(
@@ -112,7 +135,7 @@ def operation_block(
     u_lo = np.where(g.is_source, g.u_source, g.u_min)
     u_hi = np.where(g.is_source, g.u_source, g.u_max)
     blk.add_group(Group.new(u, n, u_lo, u_hi))
-    has_load = (g.p_load > 0) | (g.q_load > 0)
+    has_load = (g.p_shed > 0) | (g.q_shed > 0)
     blk.add_group(Group.new(s, n, 0.0, np.where(~g.is_source & has_load, 1.0, 0.0)))
     k = len(g.dg_bus)
     pg, qg = prefix + "pg", prefix + "qg"
@@ -131,9 +154,9 @@ def operation_block(
     loads = np.flatnonzero(~g.is_source)
     net_in = (incidence(n, g.t) - incidence(n, g.f))[loads]
     dg_at = incidence(n, g.dg_bus)[loads]
-    for grp, dg, d in ((p_, pg, g.p_load), (q_, qg, g.q_load)):
+    for grp, dg, d, shed in ((p_, pg, g.p_load, g.p_shed), (q_, qg, g.q_load, g.q_shed)):
         blk.add_rows(f"{prefix}bal_{grp[len(prefix):]}",
-                     {grp: net_in, dg: dg_at, s: diag(d, n)[loads]}, Sense.EQ, d[loads])
+                     {grp: net_in, dg: dg_at, s: diag(shed, n)[loads]}, Sense.EQ, d[loads])
     # (5c) big-M LinDistFlow voltage drop
     big_m = float(np.max(u_hi) - np.min(u_lo))
     du = select(g.f, n) - select(g.t, n)
@@ -176,7 +199,7 @@ def operation_block(
                      np.full(m, big - 1.0))
         blk.add_rows(f"{prefix}mtz_b", {dep: -du, bb: diag(big, m)}, Sense.LE,
                      np.full(m, big - 1.0))
-    blk.add_objective(s, shed_weight * g.p_load)
+    blk.add_objective(s, shed_weight * g.shed_weight)
     if line_weight:
         blk.add_objective(v, np.full(m, float(line_weight)))
     return blk

@@ -111,8 +111,10 @@ class Load(pt.Model):
     bus: str = pt.Field(description="Bus id.")
     p_mw: float = pt.Field(description="Active power [MW].")
     q_mvar: float = pt.Field(description="Reactive power [MVAr].")
-    priority: float = pt.Field(default=1.0, description="Weight for load shedding.")
-    sheddable: bool = pt.Field(default=False, description="Can it be curtailed?")
+    priority: float = pt.Field(default=1.0, description="Weight of its shed power in the "
+                               "shedding cost of restore and plan (>= 0).")
+    sheddable: bool = pt.Field(default=True, description="Can restore and plan shed it? "
+                               "(false: it must stay supplied)")
     flex_share: float = pt.Field(
         default=0.0, description="Flexible prosumer: share of p_mw and q_mvar (same power "
         "factor) that the optimiser may reduce [0..1].")

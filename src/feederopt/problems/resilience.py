@@ -103,6 +103,8 @@ class ResilienceProblem:
     harden_lines: np.ndarray  # branch index of each hardening candidate
     integer_ids: bool = False
     meta: dict[str, str] = field(default_factory=dict)
+    #: The loads that cannot be shed (``sheddable = false``): (load id, bus index).
+    firm_loads: list[tuple[str, int]] = field(default_factory=list)
 
     # ----- construction -------------------------------------------------------------------
     @classmethod
@@ -131,6 +133,7 @@ class ResilienceProblem:
                                         "hardening candidates that are not branches",
                                         tuple(unknown), "harden_candidates"))
             harden = np.array([bindex[b] for b in st.harden_candidates if b in bindex], int)
+        p_firm, q_firm, shed_value, firm = _load_weights(net, index, s_base_mva, problems)
         if problems:
             raise InputError(problems)
         kw = 1000.0 * s_base_mva
@@ -148,9 +151,50 @@ class ResilienceProblem:
             n=len(pu.bus_ids), f=pu.f.copy(), t=pu.t.copy(), r=pu.r.copy(), x=pu.x.copy(),
             p_cap=p_cap, is_source=pu.is_source.copy(), p_load=p_load, q_load=q_load,
             u_min=pu.v_min ** 2, u_max=pu.v_max ** 2, u_source=v_set ** 2, dg_bus=dg_bus,
-            dg_p_max=dg_p, dg_q_max=dg_q)
+            dg_p_max=dg_p, dg_q_max=dg_q, p_firm=p_firm, q_firm=q_firm, shed_value=shed_value)
         return cls(grid, list(pu.bus_ids), list(pu.branch_ids), s_base_mva, st, harden,
-                   bool(net.integer_ids), {"case": str(net.meta.get("case", net.name))})
+                   bool(net.integer_ids), {"case": str(net.meta.get("case", net.name))},
+                   firm)
+
+    def unsupplied_firm_loads(self, broken: tuple[int, ...], harden: np.ndarray | None = None,
+                              site: np.ndarray | None = None) -> list[str]:
+        """The non-sheddable loads that no working line connects to a source or a sited DG
+        (``broken`` lines out unless hardened): the ones that make the operation infeasible
+        by connectivity alone."""
+        g = self.grid
+        working = np.ones(g.m, bool)
+        for line in broken:
+            pos = self.harden_pos[line]
+            working[line] = harden is not None and pos >= 0 and harden[pos] > 0.5
+        roots = set(np.flatnonzero(g.is_source).tolist())
+        if site is not None:
+            roots |= set(g.dg_bus[np.flatnonzero(np.asarray(site) > 0.5)].tolist())
+        adj: list[list[int]] = [[] for _ in range(g.n)]
+        for k in np.flatnonzero(working).tolist():
+            adj[int(g.f[k])].append(int(g.t[k]))
+            adj[int(g.t[k])].append(int(g.f[k]))
+        seen = set(roots)
+        stack = list(roots)
+        while stack:
+            for w in adj[stack.pop()]:
+                if w not in seen:
+                    seen.add(w)
+                    stack.append(w)
+        return [lid for lid, b in self.firm_loads if b not in seen]
+
+    def firm_infeasible(self, what: str, broken: tuple[int, ...],
+                        harden: np.ndarray | None = None,
+                        site: np.ndarray | None = None) -> InputError:
+        """The typed problem of an operation that cannot keep every non-sheddable load
+        supplied (named: the ones cut off from every source and sited DG, else all)."""
+        cut = self.unsupplied_firm_loads(broken, harden, site)
+        ids = tuple(cut) if cut else tuple(lid for lid, _ in self.firm_loads)
+        why = ("no working line connects them to a source or a backup DG" if cut else
+               "they cannot all be supplied within the voltage and line limits")
+        return InputError([Problem(
+            ProblemKind.BAD_LOAD, "loads",
+            f"{what} is infeasible: these loads have sheddable = false and {why}", ids,
+            "sheddable", "mark them sheddable (sheddable = true), or break fewer lines")])
 
     # ----- ids ----------------------------------------------------------------------------
     @property
@@ -252,3 +296,37 @@ class ResilienceProblem:
         for sc in scenarios:
             fail[list(sc.broken)] += sc.probability
         return Scenario("EV", 1.0, tuple(int(i) for i in np.flatnonzero(fail >= 0.5 - 1e-12)))
+
+
+def _load_weights(net: Network, index: dict[str, int], s_base_mva: float,
+                  problems: list[Problem]) -> tuple[np.ndarray | None, np.ndarray | None,
+                                                    np.ndarray | None, list[tuple[str, int]]]:
+    """Per bus, the non-sheddable P and Q load and the priority-weighted sheddable P load
+    (None when every load is sheddable at priority 1), and the non-sheddable loads; a
+    priority that is not a finite number >= 0 is a typed problem."""
+    import polars as pl
+
+    ld = net.loads.filter(pl.col("in_service").fill_null(True))
+    n = len(index)
+    if not len(ld):
+        return None, None, None, []
+    ids = [str(x) for x in ld["id"].to_list()]
+    bus = np.array([index.get(str(b), -1) for b in ld["bus"].to_list()], dtype=int)
+    p = ld["p_mw"].cast(pl.Float64).fill_null(0.0).to_numpy() / s_base_mva
+    q = ld["q_mvar"].cast(pl.Float64).fill_null(0.0).to_numpy() / s_base_mva
+    prio = ld["priority"].cast(pl.Float64).fill_null(1.0).to_numpy()
+    shed = ld["sheddable"].fill_null(True).to_numpy().astype(bool)
+    bad = [i for i in range(len(ids)) if not (np.isfinite(prio[i]) and prio[i] >= 0)]
+    for i in bad:
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "loads",
+                                f"priority must be a finite number >= 0, not {prio[i]!r}",
+                                (ids[i],), "priority"))
+    if bad or np.any(bus < 0):
+        return None, None, None, []
+    firm = [(ids[i], int(bus[i])) for i in np.flatnonzero(~shed)]
+    if not firm and np.all(prio == 1.0):
+        return None, None, None, []
+    p_firm = np.bincount(bus, weights=np.where(shed, 0.0, p), minlength=n)
+    q_firm = np.bincount(bus, weights=np.where(shed, 0.0, q), minlength=n)
+    value = np.bincount(bus, weights=np.where(shed, prio * p, 0.0), minlength=n)
+    return p_firm, q_firm, value, firm

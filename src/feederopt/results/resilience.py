@@ -76,8 +76,9 @@ def operation_view(problem: ResilienceProblem, op: Operation) -> OperationView:
 class RestoreResult:
     """Phase 1: the least shedding with the given lines broken.
 
-    ``objective_kw`` is what the seed reports as "total load shedding": the shed load plus the
-    switching penalty (``penalty_kw``, per closed line) when one is set."""
+    ``objective_kw`` is what the seed reports as "total load shedding": the shed load (each
+    load's shed kW weighted by its ``priority``, 1 by default) plus the switching penalty
+    (``penalty_kw``, per closed line) when one is set."""
 
     case: str
     broken: list[str]
@@ -111,13 +112,14 @@ class ScenarioView:
 
 @dataclass(frozen=True)
 class MeasuresView:
-    """Wait-and-see and expected-value analyses [$]."""
+    """Wait-and-see and expected-value analyses [$] (EEV and VSS None when the expected-value
+    plan leaves a non-sheddable load unsupplied in some scenario)."""
 
     recourse_problem: float
     wait_and_see: float
-    expected_value_solution_cost: float
+    expected_value_solution_cost: float | None
     evpi: float
-    vss: float
+    vss: float | None
     wait_and_see_per_scenario: dict[str, float]
     ev_scenario_broken: list[str]
     ev_hardened: list[str]
@@ -161,13 +163,14 @@ def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
                    radiality: str, penalty_pu: float, sites: np.ndarray | None) -> RestoreResult:
     view = operation_view(problem, op)
     penalty_kw = penalty_pu * problem.kw_per_pu * len(view.closed_lines)
+    weighted_kw = _r(op.weighted_shed_pu * problem.kw_per_pu)  # = shed_kw at priority 1
     return RestoreResult(
         case=problem.meta.get("case", ""), broken=[problem.branch_ids[i] for i in broken],
         radiality=radiality, status=op.status,
         total_load_kw=round(float(problem.grid.p_load[~problem.grid.is_source].sum()
                                   * problem.kw_per_pu), 6),
         shed_kw=view.shed_kw, penalty_kw=round(penalty_kw, 6),
-        objective_kw=round(view.shed_kw + penalty_kw, 6),
+        objective_kw=round(weighted_kw + penalty_kw, 6),
         lower_bound_kw=_num(op.bound),
         gap=_num(max(op.objective - op.bound, 0.0) / max(abs(op.objective), 1e-9)),
         dg_sites=_sites(problem, sites) if sites is not None else [], operation=view,
@@ -180,7 +183,7 @@ def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
     views = []
     for sc, op in zip(scenarios, out.operations, strict=True):
         view = operation_view(problem, op)
-        shed_cost = st.voll * view.shed_kw
+        shed_cost = st.voll * op.weighted_shed_pu * problem.kw_per_pu  # priority-weighted
         pen = st.penalty * len(view.closed_lines)
         views.append(ScenarioView(sc.name, sc.probability,
                                   [problem.branch_ids[i] for i in sc.broken],
@@ -189,8 +192,8 @@ def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
     mv = None
     if measures is not None:
         mv = MeasuresView(
-            _r(measures.rp), _r(measures.ws), _r(measures.eev), _r(measures.evpi),
-            _r(measures.vss),
+            _r(measures.rp), _r(measures.ws), _num(measures.eev),
+            _r(measures.evpi), _num(measures.vss),
             {sc.name: _r(w) for sc, w in zip(scenarios, measures.ws_per_scenario, strict=True)},
             [problem.branch_ids[i] for i in measures.ev_broken],
             _hardened(problem, measures.ev_harden), _sites(problem, measures.ev_site))
