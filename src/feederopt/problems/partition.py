@@ -96,7 +96,11 @@ def settings_from_file(path: str | Path, net: ThreePhaseNetwork,
     except (OSError, ValueError) as exc:
         raise InputError([Problem(ProblemKind.UNREADABLE_FILE, "settings",
                                   f"cannot read settings: {exc}", (str(p),))]) from None
-    problems: list[Problem] = []
+    if not isinstance(data, dict):
+        raise InputError([Problem(ProblemKind.INVALID_VALUE, "settings",
+                                  "a settings file is a JSON object of sections",
+                                  (str(p),))])
+    problems: list[Problem] = _value_problems(data, net)
     ders = {g.lower(): g for g in net.generators["id"].to_list()}
     switches = {s.lower(): s for s in net.lines.filter(pl.col("switchable"))["id"].to_list()}
     gf: list[str] = []
@@ -149,6 +153,110 @@ def settings_from_file(path: str | Path, net: ThreePhaseNetwork,
     return replace(base, grid_forming=tuple(gf) if data.get("dss") else base.grid_forming,
                    costs=costs, fixed_open=tuple(fixed_open), fixed_closed=tuple(fixed_closed),
                    **extra)
+
+
+#: The values a PowerModelsONM settings file may give (case-insensitive).
+INVERTER_VALUES = ("grid_forming", "gfm", "grid_following", "gfl")
+SWITCH_VALUES = {"state": ("OPEN", "CLOSED"), "dispatchable": ("YES", "NO"),
+                 "status": ("ENABLED", "DISABLED")}
+
+
+def _bad_value(section: str, key: str, name: str, value: Any, message: str,
+               hint: str = "") -> Problem:
+    return Problem(ProblemKind.INVALID_VALUE, "settings",
+                   f"{section} {key!r}: {name} {value!r} {message}", (str(key),),
+                   f"{section}.{name}", hint)
+
+
+def _numbers(value: Any) -> list[float] | None:
+    """``value`` (a number or a list of numbers) as floats; None when it is not one."""
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for x in items:
+        if isinstance(x, bool) or not isinstance(x, int | float):
+            return None
+        out.append(float(x))
+    return out
+
+
+def _section(data: dict[str, Any], name: str) -> dict[str, Any]:
+    body = data.get(name)
+    return body if isinstance(body, dict) else {}
+
+
+def _value_problems(data: dict[str, Any], net: ThreePhaseNetwork) -> list[Problem]:
+    """Typed problems of the values in the sections read or checked here, each naming the
+    section, the element, the field and the value: ``dss`` (``inverter``, ``cost``),
+    ``switch`` (``state``, ``dispatchable``, ``status``), ``bus`` (``vm_lb``, ``vm_ub``: finite
+    numbers >= 0, lb <= ub; the bus must exist) and ``load`` (the load must exist;
+    ``clpu_factor`` a finite number >= 0). The ``bus`` and ``load`` values are checked only:
+    the partition model takes its voltage limits and loads from the network."""
+    out: list[Problem] = []
+    for section in ("dss", "switch", "bus", "load"):
+        body = data.get(section)
+        if body is not None and not isinstance(body, dict):
+            out.append(Problem(ProblemKind.INVALID_VALUE, "settings",
+                               f"section {section!r} must be an object of elements",
+                               (section,), section))
+    sec = _section(data, "dss")
+    for key, val in sec.items():
+        if not isinstance(val, dict):
+            continue
+        if "inverter" in val and str(val["inverter"]).lower() not in INVERTER_VALUES:
+            out.append(_bad_value("dss", key, "inverter", val["inverter"], "is not one of "
+                                  + ", ".join(INVERTER_VALUES),
+                                  "GRID_FORMING / gfm or GRID_FOLLOWING / gfl"))
+        if "cost" in val:
+            c = _numbers(val["cost"])
+            if c is None or not 1 <= len(c) <= 2 or not all(np.isfinite(c)) or min(c) < 0:
+                out.append(_bad_value("dss", key, "cost", val["cost"], "is not [c1] or "
+                                      "[c1, c0] of finite numbers >= 0", "e.g. [0.5, 10]"))
+    sec = _section(data, "switch")
+    for key, val in sec.items():
+        if not isinstance(val, dict):
+            continue
+        for name, allowed in SWITCH_VALUES.items():
+            if name in val and str(val[name]).upper() not in allowed:
+                out.append(_bad_value("switch", key, name, val[name],
+                                      "is not one of " + ", ".join(allowed)))
+    sec = _section(data, "bus")
+    buses = {str(b).lower() for b in net.buses["id"].to_list()}
+    missing = sorted(k for k in sec if str(k).lower() not in buses)
+    if missing:
+        out.append(Problem(ProblemKind.INVALID_VALUE, "settings",
+                           "settings name a bus that is not in the network", tuple(missing),
+                           "bus"))
+    for key, val in sec.items():
+        if not isinstance(val, dict):
+            continue
+        vals = {}
+        for name in ("vm_lb", "vm_ub"):
+            if name in val and val[name] is not None:
+                v = _numbers(val[name])
+                if v is None or not all(np.isfinite(v)) or min(v, default=0.0) < 0:
+                    out.append(_bad_value("bus", key, name, val[name],
+                                          "is not a list of finite numbers >= 0"))
+                else:
+                    vals[name] = v
+        lb, ub = vals.get("vm_lb"), vals.get("vm_ub")
+        if lb is not None and ub is not None and len(lb) == len(ub) and any(
+                a > b for a, b in zip(lb, ub, strict=True)):
+            out.append(_bad_value("bus", key, "vm_lb", val["vm_lb"],
+                                  f"is above vm_ub {val['vm_ub']!r}"))
+    sec = _section(data, "load")
+    loads = {str(x).lower() for x in net.loads["id"].to_list()}
+    missing = sorted(k for k in sec if str(k).lower() not in loads)
+    if missing:
+        out.append(Problem(ProblemKind.INVALID_VALUE, "settings",
+                           "settings name a load that is not in the network", tuple(missing),
+                           "load", "use load ids as `feederopt info` lists them"))
+    for key, val in sec.items():
+        if isinstance(val, dict) and "clpu_factor" in val and val["clpu_factor"] is not None:
+            v = _numbers(val["clpu_factor"])
+            if v is None or len(v) != 1 or not np.isfinite(v[0]) or v[0] < 0:
+                out.append(_bad_value("load", key, "clpu_factor", val["clpu_factor"],
+                                      "is not a finite number >= 0"))
+    return out
 
 
 def _without(net: ThreePhaseNetwork, **tables: pl.DataFrame) -> ThreePhaseNetwork:
