@@ -66,16 +66,42 @@ def _rows_json(text: str, path: Path) -> tuple[list[dict[str, Any]], str]:
     except json.JSONDecodeError as exc:
         raise unreadable(path, f"invalid JSON: {exc}") from None
     if isinstance(doc, list):
-        return doc, ""
-    if not isinstance(doc, dict) or not isinstance(doc.get("scenarios"), list):
+        rows, description = doc, ""
+    elif not isinstance(doc, dict) or not isinstance(doc.get("scenarios"), list):
         raise InputError([_bad("the file has no 'scenarios' list", (str(path),), "scenarios",
                                'write {"scenarios": [{"name", "probability", "broken"}, ...]}')])
-    return doc["scenarios"], str(doc.get("description", ""))
+    else:
+        rows, description = doc["scenarios"], str(doc.get("description", ""))
+    objects = [r for r in rows if isinstance(r, dict)]
+    if objects:  # a field that no scenario has: named once, with the fields found
+        found = list(dict.fromkeys(str(k) for r in objects for k in r))
+        _missing(found, path, "fields")
+    return rows, description
 
 
-def _rows_csv(text: str) -> list[dict[str, Any]]:
+#: The columns (fields) of a scenario; ``name`` may be left out (the row number).
+REQUIRED = ("probability", "broken")
+
+
+def _missing(found: list[str], path: Path | None, what: str) -> None:
+    """A typed problem naming the required columns (fields) missing and those found."""
+    missing = [c for c in REQUIRED if c not in found]
+    if missing:
+        shown = ", ".join(repr(c) for c in found) or "none"
+        raise InputError([Problem(
+            ProblemKind.MISSING_COLUMN, "disasters",
+            f"missing {what} {', '.join(repr(c) for c in missing)} (found: {shown})",
+            (str(path),) if path is not None else (), ",".join(missing),
+            "a scenario has name, probability and broken (ids separated by ';' in CSV)")])
+
+
+def _rows_csv(text: str, path: Path | None = None) -> list[dict[str, Any]]:
     rows = []
-    for row in csv.DictReader(io.StringIO(text)):
+    reader = csv.DictReader(io.StringIO(text))
+    header = [str(c).strip() for c in (reader.fieldnames or [])]
+    if header:
+        _missing(header, path, "columns")
+    for row in reader:
         broken = [b.strip() for b in (row.get("broken") or "").split(";") if b.strip()]
         rows.append({**row, "broken": broken})
     return rows
@@ -100,8 +126,13 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
             prob = float(row.get("probability", math.nan))
         except (TypeError, ValueError):
             prob = math.nan
-        if not math.isfinite(prob) or prob < 0:
+        if "probability" not in row:
+            problems.append(_bad("no probability given", (name,), "probability"))
+        elif not math.isfinite(prob) or prob < 0:
             problems.append(_bad("probability must be a number >= 0", (name,), "probability"))
+        if "broken" not in row:
+            problems.append(_bad("no broken lines given (an empty list breaks none)", (name,),
+                                 "broken"))
         broken_raw = row.get("broken", [])
         if not isinstance(broken_raw, list):
             problems.append(_bad("broken must be a list of branch ids", (name,), "broken"))
@@ -133,7 +164,7 @@ def read_disasters(path: str | Path, net: Network) -> DisasterSet:
     if path.suffix.lower() == ".json":
         rows, description = _rows_json(text, path)
     elif path.suffix.lower() == ".csv":
-        rows, description = _rows_csv(text), ""
+        rows, description = _rows_csv(text, path), ""
     else:
         raise unknown_file_type(path, "a .json or .csv disaster-scenario file")
     return parse_disasters(rows, net, description, str(path))
