@@ -141,3 +141,23 @@ def test_every_load_is_sheddable_by_default() -> None:
     loads = _shed_loads().drop("sheddable")
     r = restore(_net(loads), ["b", "c"])
     assert r.shed_kw == pytest.approx(500.0)
+
+
+def test_cli_exit_codes_and_weighted_total(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from feederopt.cli import app
+
+    net = _net(_shed_loads())
+    (tmp_path / "g").mkdir()
+    net.buses.select("id", "vn_kv", "is_source").write_csv(tmp_path / "g" / "buses.csv")
+    net.branches.select("id", "from_bus", "to_bus", "r_ohm", "x_ohm", "switchable",
+                        "normally_open").write_csv(tmp_path / "g" / "branches.csv")
+    loads = _shed_loads().with_columns(pl.Series("priority", [1.0, 1.0, 2.0]))
+    loads.write_csv(tmp_path / "g" / "loads.csv")
+    runner = CliRunner()
+    res = runner.invoke(app, ["restore", str(tmp_path / "g"), "--broken", "b,c"])
+    assert res.exit_code == 2 and "L3" in res.output and "sheddable" in res.output
+    res = runner.invoke(app, ["restore", str(tmp_path / "g"), "--broken", "c,d"])
+    assert res.exit_code == 0, res.output
+    assert "priority-weighted" in res.output and "1,400.00 kW" in res.output  # 600 + 2 x 400

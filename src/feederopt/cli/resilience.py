@@ -86,7 +86,9 @@ def restore(
     t.add_row("load", fmt(res.total_load_kw, ",.2f", " kW"))
     t.add_row("shed", fmt(res.shed_kw, ",.2f", " kW"))
     t.add_row("switching penalty", fmt(res.penalty_kw, ",.2f", " kW"))
-    t.add_row("total (shed + penalty, as the seed reports)", fmt(res.objective_kw, ",.2f", " kW"))
+    weighted = abs(res.objective_kw - res.penalty_kw - res.shed_kw) > 1e-6
+    t.add_row("total (priority-weighted shed + penalty)" if weighted else
+              "total (shed + penalty, as the seed reports)", fmt(res.objective_kw, ",.2f", " kW"))
     t.add_row("lower bound / gap", f"{fmt(res.lower_bound_kw, ',.2f', ' kW')} / "
               f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}")
     t.add_row("closed lines", ", ".join(op.closed_lines) or "-")
