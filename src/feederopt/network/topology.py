@@ -320,8 +320,11 @@ def radiality_problem(
         adj[b].append((a, k))
     if not spanning or not np.any(sources):
         return None
+    # Every source is the merged hub (no edge of the merged graph touches a second source's
+    # own index, so it is supplied by being a source, not by union-find).
     hub = find(int(np.flatnonzero(sources)[0]))
-    cut = [str(bus_ids[j]) for j in range(n) if find(j) != hub]
+    src = np.asarray(sources, bool)
+    cut = [str(bus_ids[j]) for j in range(n) if not src[j] and find(j) != hub]
     if cut:
         return Problem(
             ProblemKind.NOT_RADIAL,
