@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 import pytest
+from typer.testing import CliRunner
 
+from feederopt.cli import app
 from feederopt.errors import InputError, ProblemKind
+from feederopt.io import write_folder
 from feederopt.network import Network
 from feederopt.network.perunit import to_per_unit
 from feederopt.network.topology import is_radial_forest, radiality_problem
 from feederopt.validation.montecarlo import check_result
+
+runner = CliRunner()
 
 
 def two_source_net() -> Network:
@@ -71,3 +79,21 @@ def test_check_runs_on_a_result_of_a_two_source_network() -> None:
     with pytest.raises(InputError) as err:
         check_result(bad, 3, 0.1, network=net)
     assert [p.ids for p in err.value.problems] == [("6",)]
+
+
+def test_cli_solve_then_check_a_two_source_network(tmp_path: Path) -> None:
+    """`feederopt solve` then `feederopt check` on a folder with two sources: exit 0; the same
+    result with the branch to bus 6 opened is refused as not radial (exit 2, bus 6 named)."""
+    write_folder(two_source_net(), tmp_path / "net")
+    res = tmp_path / "res.json"
+    out = runner.invoke(app, ["solve", str(tmp_path / "net"), "--json", str(res)])
+    assert out.exit_code == 0, out.output
+    out = runner.invoke(app, ["check", str(res), "-n", "5", "-u", "0.2"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(res.read_text())
+    data["open_branches"] = [*data["open_branches"], {"id": "f"}]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    out = runner.invoke(app, ["check", str(bad), "-n", "5", "-u", "0.2"])
+    assert out.exit_code == 2
+    assert "not_radial" in out.output and "[6]" in out.output
