@@ -171,7 +171,7 @@ def scenarios(
         out_c = stdout()
         out_c.print(f"{count} scenarios, {table.height} rows -> {path}", markup=False)
         out_c.print(f"net demand per scenario: {totals.min():.3f} - {totals.max():.3f} MW "
-                    f"(nominal {float(net.loads['p_mw'].sum()):.3f} MW); "
+                    f"(nominal {net.summary()['total_load_mw']:.3f} MW); "
                     f"{int((sset.p_mw < 0).any(axis=1).sum())} scenario(s) with reverse power "
                     "at some bus", markup=False)
 

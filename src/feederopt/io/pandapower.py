@@ -8,7 +8,11 @@ power systems", IEEE Trans. Power Syst. 33(6):6510-6521, 2018).
 Import (pandapower -> Network)
 ------------------------------
 * buses keep their pandapower index as id (``integer_ids``); ``min_vm_pu``/``max_vm_pu`` give the
-  limits (0.9/1.1 where missing). Out-of-service buses are left out with their elements.
+  limits (0.9/1.1 where missing). Out-of-service buses are left out with their elements, and
+  so are the buses of an island that no source can reach (over in-service branches that can
+  close) and that holds no load or generation, with a note naming them (pandapower's power
+  flow leaves such buses unsupplied); an island with load is refused
+  (``island_without_source``).
 * ``ext_grid`` (and a ``gen`` with ``slack=True``) makes its bus a source, set-point ``vm_pu``.
 * ``line`` -> branch ``line:<index>``: r, x = per-km values x length / parallel; b from
   ``c_nf_per_km``, g from ``g_us_per_km`` (x length x parallel); ``i_max_ka`` = max_i_ka x df x
@@ -104,6 +108,7 @@ from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io._common import unreadable
 from feederopt.io.pandapower_schema import structure_problems
 from feederopt.network.container import Network
+from feederopt.network.topology import dead_islands, without_buses
 
 if TYPE_CHECKING:
     from pandapower.auxiliary import pandapowerNet
@@ -735,6 +740,16 @@ def from_pandapower(
         },
         origin=copy.deepcopy(net),
     )
+    # Buses that no source ever reaches and that carry nothing (an unconnected spare bus):
+    # pandapower's power flow leaves them unsupplied, so they are left out with a note; an
+    # island with load stays validation's island_without_source problem.
+    dead = dead_islands(network)
+    if dead:
+        network = without_buses(network, dead)
+        shown = ", ".join(dead[:10]) + (" ..." if len(dead) > 10 else "")
+        network.meta["warnings"].append(
+            f"{len(dead)} bus(es) that no source can reach and that hold no load or generation "
+            f"left out ({shown}): pandapower's power flow leaves them unsupplied")
     problems += _grouped(line_problems)
     for (component, element, col), ids in not_finite.items():
         superseded.setdefault((component, col), set()).update(ids)

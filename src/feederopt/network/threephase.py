@@ -233,6 +233,7 @@ class ThreePhaseNetwork:
         ln = self.lines.filter(pl.col("in_service"))
         ld = self.loads.filter(pl.col("in_service"))
         gen = self.generators.filter(pl.col("in_service"))
+        tr = self.transformers.filter(pl.col("in_service"))
         by_phase = {}
         for ph in PHASES:
             rows = ld.filter(pl.col("phase").str.contains(ph))
@@ -245,17 +246,18 @@ class ThreePhaseNetwork:
             "name": self.name,
             "buses": self.buses.height,
             "phases": self.phase_count,
-            "branches": ln.height + self.transformers.height,
+            "branches": ln.height + tr.height,
             "lines": ln.filter(pl.col("kind") == "line").height,
-            "transformers": self.transformers.height,
-            "regulators": int(self.transformers["is_regulator"].sum()),
+            "transformers": tr.height,
+            "regulators": int(tr["is_regulator"].sum()),
             "switchable": int(ln["switchable"].sum()),
             "normally_open": int(ln["normally_open"].sum()),
             "sources": self.sources.height,
             "loads": ld["id"].n_unique(),
             "delta_loads": ld.filter(pl.col("conn") == "delta")["id"].n_unique(),
             "generators": gen.height,
-            "shunts": self.shunts.filter(pl.col("kind") != "no-load").height,
+            "shunts": self.shunts.filter(pl.col("in_service")
+                                          & (pl.col("kind") != "no-load")).height,
             "total_load_mw": float(ld["p_mw"].sum()),
             "total_load_mvar": float(ld["q_mvar"].sum()),
             "load_mw_by_phase": by_phase,

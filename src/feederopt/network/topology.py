@@ -320,8 +320,11 @@ def radiality_problem(
         adj[b].append((a, k))
     if not spanning or not np.any(sources):
         return None
+    # Every source is the merged hub (no edge of the merged graph touches a second source's
+    # own index, so it is supplied by being a source, not by union-find).
     hub = find(int(np.flatnonzero(sources)[0]))
-    cut = [str(bus_ids[j]) for j in range(n) if find(j) != hub]
+    src = np.asarray(sources, bool)
+    cut = [str(bus_ids[j]) for j in range(n) if not src[j] and find(j) != hub]
     if cut:
         return Problem(
             ProblemKind.NOT_RADIAL,
@@ -393,3 +396,51 @@ def base_case_unsupplied(net: Network) -> Unsupplied:
     order = [str(b) for b in net.buses["id"].to_list() if str(b) in dead]
     return Unsupplied(tuple(order), float(ld["p_mw"].sum()) if ld.height else 0.0,
                       float(ld["q_mvar"].sum()) if ld.height else 0.0)
+
+
+def dead_islands(net: Network) -> tuple[str, ...]:
+    """The buses of the islands that no source can ever reach and that hold neither load nor
+    generation, in table order. Reach is over the in-service branches that can close (open or
+    closed, but not fixed open), as validation's island check has it; load or generation is an
+    in-service load or generator with a non-zero power (or, for a generator, a positive
+    ``p_max_mw``). pandapower's power flow leaves such buses unsupplied (NaN results); an island
+    that holds load stays validation's ``island_without_source`` problem."""
+    ids = [str(b) for b in net.buses["id"].to_list()]
+    index = {b: i for i, b in enumerate(ids)}
+    sources = net.buses["is_source"].fill_null(False).to_numpy().astype(bool)
+    if not ids or not sources.any():
+        return ()
+    br = net.branches.filter(
+        pl.col("in_service").fill_null(True)
+        & ~(~pl.col("switchable").fill_null(False) & pl.col("normally_open").fill_null(False)))
+    pairs = [(index[str(a)], index[str(b)]) for a, b in zip(
+        br["from_bus"].to_list(), br["to_bus"].to_list(), strict=True)
+        if str(a) in index and str(b) in index]
+    labels = components_of(len(ids), [a for a, _ in pairs], [b for _, b in pairs])
+    live = set(labels[sources].tolist())
+    ld = net.loads.filter(pl.col("in_service").fill_null(True)
+                          & ((pl.col("p_mw").fill_null(0.0) != 0)
+                             | (pl.col("q_mvar").fill_null(0.0) != 0)))
+    gn = net.generators.filter(pl.col("in_service").fill_null(True)
+                               & ((pl.col("p_mw").fill_null(0.0) != 0)
+                                  | (pl.col("q_mvar").fill_null(0.0) != 0)
+                                  | (pl.col("p_max_mw").fill_null(0.0) > 0)))
+    for bus in [*ld["bus"].to_list(), *gn["bus"].to_list()]:
+        if str(bus) in index:
+            live.add(int(labels[index[str(bus)]]))
+    return tuple(b for b, lab in zip(ids, labels, strict=True) if int(lab) not in live)
+
+
+def without_buses(net: Network, buses: Sequence[str]) -> Network:
+    """``net`` without ``buses`` and every branch, load, generator and shunt on them."""
+    gone = [str(b) for b in buses]
+    if not gone:
+        return net
+    return net.replace(
+        buses=net.buses.filter(~pl.col("id").cast(pl.String).is_in(gone)),
+        branches=net.branches.filter(~pl.col("from_bus").cast(pl.String).is_in(gone)
+                                     & ~pl.col("to_bus").cast(pl.String).is_in(gone)),
+        loads=net.loads.filter(~pl.col("bus").cast(pl.String).is_in(gone)),
+        generators=net.generators.filter(~pl.col("bus").cast(pl.String).is_in(gone)),
+        shunts=net.shunts.filter(~pl.col("bus").cast(pl.String).is_in(gone)),
+    )

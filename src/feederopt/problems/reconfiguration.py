@@ -159,9 +159,19 @@ class ReconfigurationProblem:
         return float(value)
 
 
+#: How far [p.u. voltage or current] a quantity must lie beyond its limit to be listed as
+#: violated: an interior-point solver leaves slack slightly above zero on limits that hold
+#: (on an overloaded feeder whose slack is hundreds of MW, well above 1e-6), and those are no
+#: violation to report.
+VIOLATION_TOL_PU = 1e-5
+
+
 def violations_at(pu: PerUnitNetwork, point: dict[str, np.ndarray],
-              tol: float = 1e-6) -> list[Violation]:
-    """The limits that slack relaxed at ``point``, largest first (the slaves' diagnosis)."""
+                  tol: float = 1e-6) -> list[Violation]:
+    """The limits that slack relaxed at ``point``, largest first (the slaves' diagnosis): a
+    voltage, current or rating is listed only when the point's own value lies beyond its
+    limit by more than :data:`VIOLATION_TOL_PU` (a slack above ``tol`` on a limit that holds
+    is the solver's tolerance, not a violation), with that value."""
     out: list[Violation] = []
     load_bus = np.flatnonzero(~pu.is_source)
     v = np.sqrt(np.clip(point["v"], 0, None))
@@ -169,18 +179,20 @@ def violations_at(pu: PerUnitNetwork, point: dict[str, np.ndarray],
         for k in np.flatnonzero(point.get(name, np.zeros(0)) > tol):
             j = int(load_bus[k])
             amount = pu.v_min[j] - v[j] if limit == "v_min" else v[j] - pu.v_max[j]
-            out.append(Violation("buses", j, limit, float(max(amount, 0.0))))
+            if amount > VIOLATION_TOL_PU:
+                out.append(Violation("buses", j, limit, float(amount), float(v[j])))
     rated, thermal = effective_ratings(pu)
     for k in np.flatnonzero(point.get("slack_i", np.zeros(0)) > tol):
         i = int(rated[k])
         current = float(np.sqrt(max(point["l"][i], 0.0)))
-        out.append(Violation("branches", i, "i_max", max(current - pu.i_max[i], 0.0),
-                             current))
+        if current - pu.i_max[i] > VIOLATION_TOL_PU:
+            out.append(Violation("branches", i, "i_max", current - pu.i_max[i], current))
     for k in np.flatnonzero(point.get("slack_s", np.zeros(0)) > tol):
         i = int(thermal[k])
         s_mva = float(np.hypot(point["P"][i], point["Q"][i]) * pu.s_base_mva)
-        out.append(Violation("branches", i, "s_max",
-                             max(s_mva - pu.s_max[i] * pu.s_base_mva, 0.0), s_mva))
+        over = s_mva - pu.s_max[i] * pu.s_base_mva
+        if over > VIOLATION_TOL_PU * pu.s_base_mva:
+            out.append(Violation("branches", i, "s_max", over, s_mva))
     for name, limit in (("slack_p_pos", "p_balance"), ("slack_p_neg", "p_balance"),
                         ("slack_q_pos", "q_balance"), ("slack_q_neg", "q_balance")):
         for jj in np.flatnonzero(point.get(name, np.zeros(0)) > tol):

@@ -180,8 +180,9 @@ def _diagnosis_entry(pu: PerUnitNetwork, d: Any, bus_out: Callable[[str], Any]) 
     }
     if d.limit in ("v_min", "v_max"):
         entry["rating"] = float(pu.v_min[d.index] if d.limit == "v_min" else pu.v_max[d.index])
-        entry["value"] = entry["rating"] - d.amount if d.limit == "v_min" else (
-            entry["rating"] + d.amount)
+        # the point's own voltage (a limit beyond which it lies by ``amount``)
+        entry["value"] = float(d.value) if math.isfinite(d.value) else (
+            entry["rating"] - d.amount if d.limit == "v_min" else entry["rating"] + d.amount)
     elif d.limit in ("i_max", "s_max"):
         if d.limit == "i_max":
             i_base = pu.s_base_mva / (math.sqrt(3.0) * pu.vn_kv[pu.f[d.index]])
