@@ -49,6 +49,7 @@ from feederopt.results.schedule import (
 from feederopt.validation.schedule import (
     AcHourCheck,
     ac_check_hours,
+    ac_violations,
     sample_budget_set,
     served_share,
 )
@@ -237,6 +238,7 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
     ac: list[AcHourCheck] = []
     if ac_check:
         ac = ac_check_hours(net, d, sol.closed, point)
+        violations = [*violations, *ac_violations(ac)]
     settings = {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(st).items()}
     return ScheduleResult(
         case=case, method=sol.method, status=sol.status.value, hours=d.hours,

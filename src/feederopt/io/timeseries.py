@@ -105,8 +105,9 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
     known = set(load_ids) | set(kinds)
     unknown = sorted({e for e in elements if e not in known})
     if unknown:
-        problems.append(_problem("profiles", "unknown element (neither a load nor a PV, wind "
-                                 "or EV unit)", tuple(unknown), "element",
+        problems.append(_problem("profiles", "unknown element (neither a load or generator "
+                                 "of the network nor a PV, wind or EV unit)", tuple(unknown),
+                                 "element",
                                  "name a load id of the network or a device id"))
     neg = sorted({elements[i] for i in np.flatnonzero(~nan & (np.nan_to_num(values) < 0))})
     if neg:
@@ -155,6 +156,8 @@ def load_profiles(source: str | Path | pl.DataFrame, network: Network, devices: 
     """Read and validate a profile table; :class:`InputError` with every problem found."""
     df = source if isinstance(source, pl.DataFrame) else read_table(source, "profile table")
     load_ids = [str(x) for x in network.loads["id"].to_list()]
+    # the network's own generators (fixed injections of the schedule) may have a profile too
+    load_ids += [str(x) for x in network.generators["id"].to_list()]
     prof, problems = profile_problems(df, load_ids, devices, hours)
     if problems or prof is None:
         raise InputError(problems)
