@@ -98,3 +98,13 @@ def test_ac_disagreement_is_named_in_the_validity() -> None:
     assert ac_violations([ok]) == []
     text = "; ".join(ac_violations([ok, off, bad]))
     assert "hour(s) 1" in text and "0.0490" in text and "does not converge at hour(s) 2" in text
+
+
+def test_network_without_devices_runs_with_a_note(tmp_path: Path) -> None:
+    net = _net()
+    path, prof, _ = _write(tmp_path, net)
+    notes: list[str] = []
+    res = schedule(str(path), profiles=prof, time_limit_s=60, hours=2, ac_check=False,
+                   notice=notes.append)  # before: "this case has no built-in schedule data"
+    assert len(notes) == 1 and "no devices" in notes[0] and notes[0] in res.notes
+    assert res.status == "optimal"
