@@ -163,8 +163,9 @@ def network_problems(net: Network) -> list[Problem]:
           and np.isfinite(pu.gen_v_set[k]) and not pu.is_source[pu.gen_bus[k]]]
     if pv:
         out.append(Problem(
-            ProblemKind.INVALID_VALUE, "generators", "a voltage-controlling generator (PV bus) "
-            "away from the substation is not modelled by the schedule", tuple(pv), "v_set_pu",
+            ProblemKind.UNSUPPORTED_ELEMENT, "generators", "a voltage-controlling generator (PV "
+            "bus) away from the substation is not modelled by the schedule", tuple(pv),
+            "v_set_pu",
             "give it as a fixed-power static generator (pandapower sgen), a dg device, or take "
             "it out of service"))
     return out
