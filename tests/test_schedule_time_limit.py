@@ -63,3 +63,41 @@ def test_ccg_master_without_solution_falls_back_to_the_radial_start(monkeypatch)
 
 def test_master_time_limit_exit_code() -> None:
     assert ccg.MasterTimeLimit("x").exit_code == 4  # documented: stopped, nothing found
+
+
+def test_ccg_evaluates_nothing_past_the_deadline(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A master that uses the time left ends the run: before, the policy bound, mountain
+    climbing and the MILP subproblem of its first stage ran past the deadline (a robust
+    ``--time-limit 60`` took 94.9 s). The master's bound counts, the incumbent stays."""
+    import time
+
+    from schedule_loop import two_hour_instance
+
+    d = two_hour_instance(schedule_inputs("case33bw"), ("11", "26"), [3])
+    limit = 4.0
+    t0 = time.perf_counter()
+    real_master = ccg.solve_lazy_master
+    after_master: list[str] = []
+
+    def slow_master(*a, **k):  # type: ignore[no-untyped-def]
+        out = real_master(*a, **k)
+        time.sleep(max(limit - (time.perf_counter() - t0), 0.0) + 0.05)  # the time left
+        after_master.append("master")
+        return out
+
+    def count(name, real):  # type: ignore[no-untyped-def]
+        def wrapped(*a, **k):  # type: ignore[no-untyped-def]
+            if after_master:
+                after_master.append(name)
+            return real(*a, **k)
+        return wrapped
+
+    monkeypatch.setattr(ccg, "solve_lazy_master", slow_master)
+    for name in ("policy_bound", "worst_case", "climb", "centred_policy_bound"):
+        monkeypatch.setattr(ccg, name, count(name, getattr(ccg, name)))
+    sol = solve_ccg(d, time_limit_s=limit)
+    assert after_master == ["master"]  # nothing evaluated after the deadline
+    assert sol.status.value == "time_limit"
+    assert np.isfinite(sol.objective) and sol.lower_bound <= sol.objective + 1e-9
+    assert sol.run_time_s < limit + 1.0
+    assert any("not evaluated" in n for n in sol.notes)

@@ -820,7 +820,7 @@ def radial_start(d: ScheduleData, time_limit_s: float = 60.0) -> RadialStart:
 
 
 #: Seconds the master at one tree of the radial start gets at least.
-RADIAL_TREE_MIN_S = 3.0
+RADIAL_TREE_MIN_S = 1.0
 #: Seconds the radial start may take when the master found nothing within the time limit
 #: (after the limit: the price of having a schedule at all), at most half the limit.
 RADIAL_FALLBACK_S = 10.0
@@ -847,6 +847,11 @@ class ColumnConstraintGeneration(AlgorithmBase):
     # MILP 15.4229 $ in 60 s, by hours 15.4246 $; case69bw (5,446) one MILP 4.6814 $ in 150 s,
     # by hours 4.6659 $
     POLICY_ONE_MILP_BINARIES = 4000
+
+    def _time_for(self, seconds: float) -> bool:
+        """Is there time left for a step that took ``seconds`` before (the policy bound
+        around another storage schedule costs about what the first one did)?"""
+        return self.remaining() > seconds
 
     def _closes(self, ub: float) -> bool:
         """``ub`` (a valid upper bound) closes the gap with the current ``LB``."""
@@ -887,6 +892,10 @@ class ColumnConstraintGeneration(AlgorithmBase):
             notes.append("start: the forecast master (no radial start within its time)")
             return [forecast], [0], None
         self._x0 = rs
+        if self.remaining() <= 0:
+            notes.append(f"start: the forecast master (the time limit passed in the radial "
+                         f"start, {rs.seconds:.1f} s)")
+            return [forecast], [0], None
         self.phase("start: policy bound")
         pb = policy_bound(d, rs.x, closed_by_hour(d, rs.x), rs.y_forecast, rs.q_forecast)
         if pb.value is None:
@@ -897,8 +906,9 @@ class ColumnConstraintGeneration(AlgorithmBase):
         if xi0 is None:
             notes.append("start: the forecast master (the policy bound gave no realisation)")
             return [forecast], [0], None
-        pbc = centred_policy_bound(d, rs.x, xi0)
-        bound = min(pb.value, pbc.value) if pbc.value is not None else pb.value
+        pbc = centred_policy_bound(d, rs.x, xi0) if self._time_for(pb.solve_s) else None
+        bound = min(pb.value, pbc.value) if pbc is not None and pbc.value is not None \
+            else pb.value
         ub = max(bound, q0)
         self.update_upper(_first_stage_cost(d, rs.x) + ub)
         dev = int(sum(v.sum() for v in xi0.values()))
@@ -919,6 +929,12 @@ class ColumnConstraintGeneration(AlgorithmBase):
         q, xi, text = -math.inf, None, []
         for cand in candidates:
             if cand is None:
+                continue
+            if self.remaining() <= 0:  # past the deadline: the candidate itself, by the LP
+                value = evaluate(self.d, x, cand)[0]
+                text.append(f"{value:.6g} $ (not climbed: time limit)")
+                if value > q:
+                    q, xi = value, cand
                 continue
             c = climb(self.d, x, cand, time_limit_s=max(self.remaining() / 20, 1.0))
             text.append(f"{c.path[0]:.6g} -> {c.value:.6g} $ in {len(c.path) - 1} steps")
@@ -974,6 +990,13 @@ class ColumnConstraintGeneration(AlgorithmBase):
                              "within the time left")
                 break
             self.update_lower(float(sol.bound))
+            if self.remaining() <= 0 and best is not None:
+                # the master used the time left: its bound counts, its first stage is not
+                # evaluated (the policy bound, climbing and the subproblem would run past the
+                # deadline); the incumbent stays
+                notes.append(f"iteration {self.iteration}: the time limit passed in the "
+                             "master; its first stage is not evaluated, the incumbent stays")
+                break
             x = _first_stage(d, vals)
             start = vals
             c1 = _first_stage_cost(d, x)
@@ -987,7 +1010,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
             if pb_xi is not None:
                 notes.append(f"iteration {self.iteration}: mountain climbing from the policy "
                              f"bound's candidates: {climbed}")
-            if pb.value is not None and pb_xi is not None:
+            if pb.value is not None and pb_xi is not None and self._time_for(pb.solve_s):
                 # the same policy around the storage and EV schedule of the worst case found
                 # (a feasible recourse at the forecast too): near that worst case it keeps
                 # the LP's own storage response (24 h case69bw at x0: 5.466 $ against 5.496 $)
@@ -1019,8 +1042,13 @@ class ColumnConstraintGeneration(AlgorithmBase):
                         q_pm = evaluate(d, x, pm.xi)[0]
                         if q_pm > q_pb:
                             q_pb, pb_xi, pb_ub = q_pm, pm.xi, max(pb_ub, q_pm)
-            if pb_xi is not None and self._closes(c1 + pb_ub):
-                # the policy bound closes the gap: no MILP subproblem
+            if pb_xi is not None and (self._closes(c1 + pb_ub) or (
+                    self.remaining() <= 0 and pb.value is not None)):
+                # the policy bound closes the gap (or the deadline passed: the policy bound
+                # is the UB, no MILP subproblem past the limit)
+                if not self._closes(c1 + pb_ub):
+                    notes.append(f"iteration {self.iteration}: time limit: no MILP "
+                                 "subproblem, the policy bound is the upper bound")
                 wc = WorstCase(pb_xi, q_pb, pb_ub, True, self.dual_bound, pb.solve_s)
                 q_star, sub_ub = q_pb, pb_ub
             else:
