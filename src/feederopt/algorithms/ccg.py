@@ -731,15 +731,39 @@ class MasterTimeLimit(SolverError):
 
 def _fallback_start(d: ScheduleData, time_limit_s: float, exc: MasterTimeLimit,
                     budget_s: float) -> RadialStart:
-    """The radial start (:func:`radial_start`, within ``budget_s``) as the schedule when the
-    master ended ``exc``; :class:`MasterTimeLimit` (exit 4) with a clear message when that
-    finds nothing either."""
+    """The schedule when the master ended ``exc``: the radial start (:func:`radial_start`,
+    within ``budget_s``) when the limit is long enough for that to be a small overrun
+    (:data:`RADIAL_FALLBACK_MIN_LIMIT_S`), else (or when it fails) the instant one
+    (:func:`instant_start`); :class:`MasterTimeLimit` (exit 4) with a clear message when
+    nothing can be evaluated."""
+    if time_limit_s >= RADIAL_FALLBACK_MIN_LIMIT_S:
+        try:
+            return radial_start(d, budget_s)
+        except SolverError:
+            pass
     try:
-        return radial_start(d, budget_s)
+        return instant_start(d)
     except SolverError:
         raise MasterTimeLimit(f"{exc} within the time limit ({time_limit_s:g} s), and no "
                               "radial start could be evaluated: no schedule; give a longer "
                               "--time-limit", exc.bound) from None
+
+
+def instant_start(d: ScheduleData) -> RadialStart:
+    """A radial first stage without a MILP: the spanning tree of least total resistance, the
+    storage never discharging (``z = 0``: it may charge or idle, so the final SOC can stay at
+    the initial one) and, with commitment, every DG unit off; always feasible (shedding
+    completes the recourse). Its forecast LP is evaluated."""
+    t0 = time.perf_counter()
+    r = np.abs(d.r) / max(float(np.abs(d.r).max(initial=0.0)), 1e-12)
+    tree = _max_tree(d, -r).astype(float)
+    x = {g: tree.copy() for g in d.y_groups()}
+    x["z"] = np.zeros(d.hours * len(d.ess_bus))
+    if d.commit:
+        x["u"] = np.zeros(d.hours * len(d.dg_bus))
+    q0, y0 = evaluate(d, x, nominal(d))
+    return RadialStart(x, q0, y0, time.perf_counter() - t0, "the tree of least total "
+                       "resistance, storage not discharging (no time for the master at it)")
 
 
 @dataclass
@@ -821,6 +845,8 @@ def radial_start(d: ScheduleData, time_limit_s: float = 60.0) -> RadialStart:
 
 #: Seconds the master at one tree of the radial start gets at least.
 RADIAL_TREE_MIN_S = 1.0
+#: Shorter limits fall back to :func:`instant_start` (no MILP) when the master finds nothing.
+RADIAL_FALLBACK_MIN_LIMIT_S = 30.0
 #: Seconds the radial start may take when the master found nothing within the time limit
 #: (after the limit: the price of having a schedule at all), at most half the limit.
 RADIAL_FALLBACK_S = 10.0
