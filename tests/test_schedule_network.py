@@ -1,8 +1,9 @@
 """``feederopt schedule`` on a user's pandapower network: the network's own static generators
 (``sgen``) and its transformer taps are modelled (before, both were dropped while the hourly AC
 check, which keeps them, disagreed by 0.049 p.u. and "validity" said all checks hold), a
-voltage-controlling ``gen`` and a second source are typed problems, and an AC check beyond the
-documented tolerance is named in the validity verdict. Truth: pandapower's own power flow."""
+voltage-controlling ``gen`` holds its bus at its set-point (a PV bus), a second source is a
+typed problem, and an AC check beyond the documented tolerance is named in the validity
+verdict. Truth: pandapower's own power flow."""
 
 from __future__ import annotations
 
@@ -75,12 +76,21 @@ def test_sgens_and_tap_are_modelled_and_the_ac_check_agrees(tmp_path: Path) -> N
     assert res.violations == []
 
 
-def test_voltage_controlling_gen_is_a_typed_problem(tmp_path: Path) -> None:
-    path, prof, dev = _write(tmp_path, _net(gen=True))
-    with pytest.raises(InputError) as exc:
-        schedule(str(path), profiles=prof, devices=dev, time_limit_s=30, hours=2)
-    (p,) = exc.value.problems
-    assert p.ids == ("gen:0",) and p.field == "v_set_pu"
+@pytest.mark.parametrize("robust", [False, True])
+def test_voltage_controlling_gen_holds_its_bus(tmp_path: Path, robust: bool) -> None:
+    """A pandapower ``gen`` (a PV bus) injects its P and holds its bus at its set-point in the
+    model, as in pandapower's power flow (before: dropped; then refused)."""
+    net = _net(gen=True)
+    path, prof, dev = _write(tmp_path, net)
+    kw = {"budget": 1.0, "gamma": 0.1} if robust else {}
+    res = schedule(str(path), profiles=prof, devices=dev, time_limit_s=60, hours=2, **kw)
+    load_mw = 0.9 * net.load.p_mw.sum()
+    injected = net.sgen.p_mw.sum() + net.gen.p_mw.sum()
+    assert res.nominal.purchase_mwh / 2 == pytest.approx(load_mw - injected, abs=1e-4)
+    # pandapower holds the gen's bus at its set-point: the model's voltages agree at every bus
+    assert res.ac_check and all(a.converged for a in res.ac_check)
+    assert max(a.max_v_error_pu for a in res.ac_check) <= AC_V_TOL
+    assert res.violations == []
 
 
 def test_two_sources_are_a_typed_problem(tmp_path: Path) -> None:

@@ -34,7 +34,9 @@ Second stage (wait and see, for a realisation ``xi``), the seed's (2)-(26) with 
   a_b v_max,f^2 - v_min,t^2)`` (an open branch has ``P = Q = 0``; :func:`voltage_big_m`);
   ``a_b = 1 / tap_b^2`` for a transformer's off-nominal ratio at the from end (1 elsewhere).
 * The network's own generators (pandapower ``sgen``; a ``gen`` at the substation) are fixed
-  injections ``p_fix``, ``q_fix`` per bus and hour on the balance rows' right-hand sides.
+  injections ``p_fix``, ``q_fix`` per bus and hour on the balance rows' right-hand sides. A
+  ``gen`` elsewhere injects its ``p_fix`` and holds its bus at its set-point: ``v = v_set^2``
+  there, with its reactive power ``qpv`` free within its limits (second stage; a PV bus).
 * (15) ``v_min^2 <= v <= v_max^2``, root at its set-point.
 * (16)-(17) fossil DG ``0 <= pdg <= p_max``, ``0 <= qdg <= q_max``; with commitment
   ``p_min u <= pdg <= p_max u``, ``qdg <= q_max u`` (``u`` fixed in the second stage, so it
@@ -145,6 +147,12 @@ class ScheduleData:
     # 1 / tap^2 per branch (the off-nominal ratio at the from end, as in
     # :mod:`feederopt.network.perunit`); None: every tap 1
     tap2: np.ndarray | None = None
+    # buses whose voltage a generator holds (pandapower gen, PV buses; their squared set-points
+    # are v_min2 = v_max2 there) and the reactive range of those generators [MVAr], (K,):
+    # second-stage ``qpv`` on the reactive balance; None: none
+    pv_bus: np.ndarray | None = None
+    pv_qmin: np.ndarray | None = None
+    pv_qmax: np.ndarray | None = None
 
     @property
     def m(self) -> int:
@@ -153,6 +161,12 @@ class ScheduleData:
     def taps2(self) -> np.ndarray:
         """``1 / tap^2`` per branch (ones without transformer taps)."""
         return self.tap2 if self.tap2 is not None else np.ones(self.m)
+
+    def pv(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(pv_bus, pv_qmin, pv_qmax)`` (empty without voltage-controlled buses)."""
+        if self.pv_bus is None or self.pv_qmin is None or self.pv_qmax is None:
+            return np.zeros(0, int), np.zeros(0), np.zeros(0)
+        return self.pv_bus, self.pv_qmin, self.pv_qmax
 
     def fixed_injection(self) -> tuple[np.ndarray, np.ndarray]:
         """``(p_fix, q_fix)``, (H, n) fixed injections of the network's own generators."""
@@ -266,6 +280,9 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
     b.add_group(Group.new("pdr", H * n, 0.0, top.ravel()))
     b.add_group(Group.new("pr", H * n, 0.0, np.inf))  # <= pdr: row "shed_cap"
     b.add_group(Group.new("dem", H * n, -np.inf, np.inf))
+    pv_bus, pv_lo, pv_hi = d.pv()
+    if len(pv_bus):  # the reactive power that holds a PV bus at its set-point
+        b.add_group(Group.new("qpv", H * len(pv_bus), np.tile(pv_lo, H), np.tile(pv_hi, H)))
 
     eye_m = sp.identity(H * m, format="csr")
     # (12)-(13): flows only on closed branches
@@ -306,8 +323,10 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
     b.add_rows("bal_p", {"ps": root, "pdg": at(d.dg_bus), "pdis": at(d.ess_bus),
                          "pch": -at(d.ess_bus), "pres": at(d.res_bus), "pr": eye_n, "P": net,
                          "pdr": -eye_n, "pev": -at(d.ev_bus)}, Sense.EQ, -p_fix.ravel())
-    b.add_rows("bal_q", {"qs": root, "qdg": at(d.dg_bus), "pr": kq, "Q": net, "pdr": -kq},
-               Sense.EQ, -q_fix.ravel())
+    q_terms = {"qs": root, "qdg": at(d.dg_bus), "pr": kq, "Q": net, "pdr": -kq}
+    if len(pv_bus):
+        q_terms["qpv"] = at(pv_bus)
+    b.add_rows("bal_q", q_terms, Sense.EQ, -q_fix.ravel())
     # the realised demand: the only rows where the load's xi enters (one entry per row, so
     # that the worst-case subproblem bounds one multiplier per uncertain entry)
     pd = d.pd.ravel()
@@ -564,6 +583,10 @@ def flow_bounds(d: ScheduleData) -> tuple[np.ndarray, np.ndarray]:
     qgen = qgen + grow * (1 + d.eps) * pd * np.maximum(-d.k_q, 0.0)
     qgen = qgen + np.maximum(q_fix, 0.0)
     qcons = qcons + np.maximum(-q_fix, 0.0)
+    pv_bus, pv_lo, pv_hi = d.pv()
+    if len(pv_bus):
+        qgen = qgen + _per_bus(n, pv_bus, np.tile(np.maximum(pv_hi, 0.0), (H, 1)))
+        qcons = qcons + _per_bus(n, pv_bus, np.tile(np.maximum(-pv_lo, 0.0), (H, 1)))
     total = (grow * pd.sum(1) + d.ess_p.sum() + d.ev_max.sum(1)
              + np.maximum(-p_fix, 0.0).sum(1))[:, None] + 0.01
     fp = np.tile(np.minimum(total, d.flow_max), (1, m))
