@@ -49,6 +49,7 @@ from feederopt.results.schedule import (
 from feederopt.validation.schedule import (
     AcHourCheck,
     ac_check_hours,
+    ac_violations,
     sample_budget_set,
     served_share,
 )
@@ -58,23 +59,37 @@ __all__ = ["BudgetKind", "ScheduleSettings", "SocForm", "check_schedule_problems
 
 
 def schedule_inputs(source: Any, profiles: str | Path | None = None,
-                    devices: str | Path | None = None) -> tuple[Network, Devices, Any]:
-    """The network, its devices and its profiles (built-in ones by default)."""
+                    devices: str | Path | None = None, hours: int = 24,
+                    notes: list[str] | None = None) -> tuple[Network, Devices, Any]:
+    """The network, its devices and its profiles (built-in ones by default) for a horizon of
+    ``hours`` (the profiles must cover its first ``hours`` hours). A network without built-in
+    data needs ``profiles``; without ``devices`` it has no devices (a note in ``notes``), as
+    with a devices folder that holds no device table."""
     net = load(source)
     name = source if isinstance(source, str) else ""
-    problems: list[Problem] = []
-    if (profiles is None or devices is None) and not has_schedule(name):
-        problems.append(Problem(
+    builtin = has_schedule(name)
+    if profiles is None and not builtin:
+        raise InputError([Problem(
             ProblemKind.INVALID_VALUE, "options",
-            "this case has no built-in schedule data", (str(source),),
-            "profiles" if profiles is None else "devices",
-            "give --profiles FILE and --devices FOLDER (case33bw and case69bw have "
-            "built-in ones)"))
-        raise InputError(problems)
-    dev_dir, prof_file = schedule_paths(name) if has_schedule(name) else (None, None)
-    dev = load_devices(devices if devices is not None else dev_dir, net)  # type: ignore[arg-type]
+            "this case has no built-in schedule data", (str(source),), "profiles",
+            "give --profiles FILE (and --devices FOLDER for devices; case33bw and case69bw "
+            "have built-in ones)")])
+    dev_dir, prof_file = schedule_paths(name) if builtin else (None, None)
+    if devices is None and not builtin:
+        dev = Devices.empty()
+        if notes is not None:
+            notes.append("no --devices: no devices (DG, storage, PV, wind, EV) are modelled, "
+                         "only the network's own loads and generators")
+    else:
+        beside = tuple(p for p in (profiles, prof_file) if isinstance(p, (str, Path)))
+        dev = load_devices(devices if devices is not None else dev_dir, net,  # type: ignore[arg-type]
+                           ignore=beside)
+        if devices is not None and notes is not None and not any(
+                dev.table(k).height for k in DeviceKind):
+            notes.append(f"the devices folder {devices} holds no device table: no devices "
+                         "are modelled")
     prof = load_profiles(profiles if profiles is not None else prof_file, net,  # type: ignore[arg-type]
-                         dev)
+                         dev, need_hours=hours)
     return net, dev, prof
 
 
@@ -90,7 +105,8 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
              samples: int = 0, seed: int = 0, out: str | Path | None = None,
              force: bool = False, sub_time_s: float | None = None,
              deterministic: bool = False, prior_problems: Sequence[Problem] = (),
-             progress: ProgressCallback | None = None, **changes: Any) -> ScheduleResult:
+             progress: ProgressCallback | None = None,
+             notice: Callable[[str], None] | None = None, **changes: Any) -> ScheduleResult:
     """Schedule ``source`` for the day; ``changes`` override fields of ``settings``
     (:class:`ScheduleSettings`). Robust (C&CG) when ``gamma > 0`` with a budget, else
     deterministic (also with ``deterministic=True``: the forecast only, while the result keeps
@@ -99,7 +115,8 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
     share. Bad input raises :class:`InputError` with every problem, before any solving,
     together with ``prior_problems`` (those the caller found, e.g. the CLI's ``--json``
     path). ``progress`` (:data:`~feederopt.algorithms.base.ProgressCallback`) gets the
-    phases, C&CG's iterations and the samples done."""
+    phases, C&CG's iterations and the samples done; ``notice`` the notes on the inputs (no
+    devices modelled) before the solve (they are in the result's notes too)."""
     st, problems = _settings(settings, changes)
     problems = [*prior_problems, *problems]
     problems += run_problems(st, time_limit_s=time_limit_s, gap=gap, samples=samples,
@@ -109,7 +126,11 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
             x for x in (source, profiles, devices) if isinstance(x, (str, Path))])
     if problems:
         raise InputError(problems)
-    net, dev, prof = schedule_inputs(source, profiles, devices)
+    input_notes: list[str] = []
+    net, dev, prof = schedule_inputs(source, profiles, devices, st.hours, input_notes)
+    for text in input_notes:
+        if notice is not None:
+            notice(text)
     problems = settings_problems(st, net)
     if problems:
         raise InputError(problems)
@@ -128,6 +149,7 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
         report_phase(progress, f"AC check of {d.hours} h (pandapower)")
     res = to_schedule_result(net, dev, d, st, sol, case=str(net.meta.get("case") or net.name)
                              if not isinstance(source, str) else source, ac_check=ac_check)
+    res.notes = [*input_notes, *res.notes]
     res.inputs = {"source": str(source) if isinstance(source, str | Path) else None,
                   "profiles": str(Path(profiles).resolve()) if profiles else None,
                   "devices": str(Path(devices).resolve()) if devices else None}
@@ -237,6 +259,7 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
     ac: list[AcHourCheck] = []
     if ac_check:
         ac = ac_check_hours(net, d, sol.closed, point)
+        violations = [*violations, *ac_violations(ac)]
     settings = {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(st).items()}
     return ScheduleResult(
         case=case, method=sol.method, status=sol.status.value, hours=d.hours,
@@ -329,7 +352,8 @@ def check_schedule_result(doc: dict[str, Any], *, samples: int, seed: int = 0,
                f"the forecast is checked once, not {samples} times. For a meaningful check, "
                "schedule with --robust-budget GAMMA[,GAMMA_RES] (and --deterministic for the "
                "deterministic schedule in that set) and check that result.")
-    net, dev, prof = schedule_inputs(source, inputs.get("profiles"), inputs.get("devices"))
+    net, dev, prof = schedule_inputs(source, inputs.get("profiles"), inputs.get("devices"),
+                                     st.hours)
     d = build_schedule_data(net, dev, prof, st)
     pu_ids = [str(b) for b in net.branches["id"].to_list()]
     closed = np.array([[0.0 if b in set(row) else 1.0 for b in pu_ids]

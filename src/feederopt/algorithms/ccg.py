@@ -490,6 +490,11 @@ def _solve_master(d: ScheduleData, xis: list[dict[str, np.ndarray]], time_limit_
         if sol is None or not sol.has_solution:
             if prev is None:
                 status = sol.status if sol is not None else "no solve"
+                bound = max(sol.bound if sol is not None and sol.bound is not None
+                            else -math.inf, loop_bound)
+                if status in ("time_limit", "interrupted", "no solve"):
+                    raise MasterTimeLimit(f"the schedule master ended {status} without a "
+                                          "solution", bound)
                 raise SolverError(f"the schedule master ended {status} without a solution")
             last, vals = prev
             bound = max(last.bound, sol.bound if sol is not None else -math.inf, loop_bound)
@@ -614,12 +619,24 @@ def solve_extensive(d: ScheduleData, xis: list[dict[str, np.ndarray]] | None = N
     t0 = time.perf_counter()
     xis = xis if xis is not None else extreme_points(d)
     lazy: LazyMaster | None = None
-    if active is None:
-        sol, vals, _ = _solve_master(d, xis, time_limit_s, gap)
-    else:
-        lazy = solve_lazy_master(d, xis, active, time_limit_s, gap)
-        sol, vals = lazy.sol, lazy.vals
-    x = _first_stage(d, vals)
+    fallback: str | None = None
+    try:
+        if active is None:
+            sol, vals, _ = _solve_master(d, xis, time_limit_s, gap)
+        else:
+            lazy = solve_lazy_master(d, xis, active, time_limit_s, gap)
+            sol, vals = lazy.sol, lazy.vals
+        x = _first_stage(d, vals)
+    except MasterTimeLimit as exc:
+        # no master solution within the limit: the radial start is the schedule (a feasible
+        # first stage), with the master's bound
+        rs = _fallback_start(d, time_limit_s, exc, _fallback_budget(time_limit_s))
+        x, lazy = rs.x, None
+        sol = MilpSolution(SolverStatus.TIME_LIMIT, math.nan, exc.bound,
+                           time.perf_counter() - t0, True)
+        fallback = (f"the master found no solution within the time limit ({time_limit_s:g} "
+                    f"s): the schedule is the radial start ({rs.how}, {rs.seconds:.1f} s "
+                    "after the limit), the lower bound the master's")
     status = Status.OPTIMAL if sol.status == "optimal" else Status.TIME_LIMIT
     nom_cost, nom_point = evaluate(d, x, nominal(d))
     values = [evaluate(d, x, xi) for xi in xis] if len(xis) > 1 else [(nom_cost, nom_point)]
@@ -640,7 +657,9 @@ def solve_extensive(d: ScheduleData, xis: list[dict[str, np.ndarray]] | None = N
                          f"last of {lazy.solves} solves (activated {lazy.added})")
     out.worst_xi, out.worst_cost, out.worst_point = xis[worst], values[worst][0], \
         values[worst][1]
-    if math.isnan(sol.objective):
+    if fallback is not None:
+        out.notes.append(fallback)
+    elif math.isnan(sol.objective):
         out.notes.append("time limit in the lazy storage-mode loop: the modes of the last "
                          "relaxed master made binary (discharge where the forecast copy "
                          "discharges); objective evaluated, bound from the relaxed masters")
@@ -695,6 +714,56 @@ def extreme_points(d: ScheduleData, limit: int = 4096) -> list[dict[str, np.ndar
                     xi["xm"][-j - 1] = 1.0
         out.append(xi)
     return out
+
+
+class MasterTimeLimit(SolverError):
+    """The schedule master stopped (time limit) before its first solution; ``bound`` is its
+    lower bound so far (``-inf`` when none). The callers fall back to a radial start
+    (:func:`radial_start`); only when that fails too does this reach the user (exit 4: stopped
+    before a schedule was found, nothing proven)."""
+
+    exit_code = 4
+
+    def __init__(self, message: str, bound: float = -math.inf) -> None:
+        super().__init__(message)
+        self.bound = bound
+
+
+def _fallback_start(d: ScheduleData, time_limit_s: float, exc: MasterTimeLimit,
+                    budget_s: float) -> RadialStart:
+    """The schedule when the master ended ``exc``: the radial start (:func:`radial_start`,
+    within ``budget_s``) when the limit is long enough for that to be a small overrun
+    (:data:`RADIAL_FALLBACK_MIN_LIMIT_S`), else (or when it fails) the instant one
+    (:func:`instant_start`); :class:`MasterTimeLimit` (exit 4) with a clear message when
+    nothing can be evaluated."""
+    if time_limit_s >= RADIAL_FALLBACK_MIN_LIMIT_S:
+        try:
+            return radial_start(d, budget_s)
+        except SolverError:
+            pass
+    try:
+        return instant_start(d)
+    except SolverError:
+        raise MasterTimeLimit(f"{exc} within the time limit ({time_limit_s:g} s), and no "
+                              "radial start could be evaluated: no schedule; give a longer "
+                              "--time-limit", exc.bound) from None
+
+
+def instant_start(d: ScheduleData) -> RadialStart:
+    """A radial first stage without a MILP: the spanning tree of least total resistance, the
+    storage never discharging (``z = 0``: it may charge or idle, so the final SOC can stay at
+    the initial one) and, with commitment, every DG unit off; always feasible (shedding
+    completes the recourse). Its forecast LP is evaluated."""
+    t0 = time.perf_counter()
+    r = np.abs(d.r) / max(float(np.abs(d.r).max(initial=0.0)), 1e-12)
+    tree = _max_tree(d, -r).astype(float)
+    x = {g: tree.copy() for g in d.y_groups()}
+    x["z"] = np.zeros(d.hours * len(d.ess_bus))
+    if d.commit:
+        x["u"] = np.zeros(d.hours * len(d.dg_bus))
+    q0, y0 = evaluate(d, x, nominal(d))
+    return RadialStart(x, q0, y0, time.perf_counter() - t0, "the tree of least total "
+                       "resistance, storage not discharging (no time for the master at it)")
 
 
 @dataclass
@@ -754,16 +823,37 @@ def radial_start(d: ScheduleData, time_limit_s: float = 60.0) -> RadialStart:
         trees.insert(0, ("the forecast master's LP relaxation rounded by a maximum spanning "
                          "tree", _max_tree(d, w)))
     found = []
+    failed: MasterTimeLimit | None = None
     for how, tree in trees:
         d0 = replace(d, fixed_open=~tree)
-        left = max(time_limit_s - (time.perf_counter() - t0), 1.0)
-        _, vals0, _ = _solve_master(d0, [nominal(d0)], left, 1e-4)
+        # at one topology the master is small; a second or so may not do on a busy machine
+        left = max(time_limit_s - (time.perf_counter() - t0), RADIAL_TREE_MIN_S)
+        try:
+            _, vals0, _ = _solve_master(d0, [nominal(d0)], left, 1e-4)
+        except MasterTimeLimit as exc:
+            failed = exc
+            continue
         x0 = _first_stage(d, vals0)
         q0, y0 = evaluate(d, x0, nominal(d))
         found.append(RadialStart(x0, q0, y0, 0.0, how))
+    if not found:
+        raise failed or MasterTimeLimit("no radial start within the time limit")
     best = min(found, key=lambda c: c.q_forecast)
     best.seconds = time.perf_counter() - t0
     return best
+
+
+#: Seconds the master at one tree of the radial start gets at least.
+RADIAL_TREE_MIN_S = 1.0
+#: Shorter limits fall back to :func:`instant_start` (no MILP) when the master finds nothing.
+RADIAL_FALLBACK_MIN_LIMIT_S = 30.0
+#: Seconds the radial start may take when the master found nothing within the time limit
+#: (after the limit: the price of having a schedule at all), at most half the limit.
+RADIAL_FALLBACK_S = 10.0
+
+
+def _fallback_budget(time_limit_s: float) -> float:
+    return min(RADIAL_FALLBACK_S, max(2.0, 0.5 * time_limit_s))
 
 
 class ColumnConstraintGeneration(AlgorithmBase):
@@ -784,6 +874,11 @@ class ColumnConstraintGeneration(AlgorithmBase):
     # by hours 4.6659 $
     POLICY_ONE_MILP_BINARIES = 4000
 
+    def _time_for(self, seconds: float) -> bool:
+        """Is there time left for a step that took ``seconds`` before (the policy bound
+        around another storage schedule costs about what the first one did)?"""
+        return self.remaining() > seconds
+
     def _closes(self, ub: float) -> bool:
         """``ub`` (a valid upper bound) closes the gap with the current ``LB``."""
         return ub - self.lower <= self.stop.gap * max(abs(ub), 1e-9)
@@ -796,6 +891,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
         self.sub_time_s = sub_time_s
         self.dual_bound = dual_bound
         self.iters: list[CcgIteration] = []
+        self._x0: RadialStart | None = None  # the radial start, once computed
 
     def _start(self, notes: list[str]
                ) -> tuple[list[dict[str, np.ndarray]], list[int],
@@ -816,7 +912,16 @@ class ColumnConstraintGeneration(AlgorithmBase):
             notes.append("start: the forecast master (aggregate-ratio set: no policy bound)")
             return [forecast], [0], None
         self.phase("start: a radial first stage")
-        rs = radial_start(d, min(60.0, max(self.remaining() / 5, 1.0)))
+        try:
+            rs = radial_start(d, min(60.0, max(self.remaining() / 5, 1.0)))
+        except MasterTimeLimit:
+            notes.append("start: the forecast master (no radial start within its time)")
+            return [forecast], [0], None
+        self._x0 = rs
+        if self.remaining() <= 0:
+            notes.append(f"start: the forecast master (the time limit passed in the radial "
+                         f"start, {rs.seconds:.1f} s)")
+            return [forecast], [0], None
         self.phase("start: policy bound")
         pb = policy_bound(d, rs.x, closed_by_hour(d, rs.x), rs.y_forecast, rs.q_forecast)
         if pb.value is None:
@@ -827,8 +932,9 @@ class ColumnConstraintGeneration(AlgorithmBase):
         if xi0 is None:
             notes.append("start: the forecast master (the policy bound gave no realisation)")
             return [forecast], [0], None
-        pbc = centred_policy_bound(d, rs.x, xi0)
-        bound = min(pb.value, pbc.value) if pbc.value is not None else pb.value
+        pbc = centred_policy_bound(d, rs.x, xi0) if self._time_for(pb.solve_s) else None
+        bound = min(pb.value, pbc.value) if pbc is not None and pbc.value is not None \
+            else pb.value
         ub = max(bound, q0)
         self.update_upper(_first_stage_cost(d, rs.x) + ub)
         dev = int(sum(v.sum() for v in xi0.values()))
@@ -850,6 +956,12 @@ class ColumnConstraintGeneration(AlgorithmBase):
         for cand in candidates:
             if cand is None:
                 continue
+            if self.remaining() <= 0:  # past the deadline: the candidate itself, by the LP
+                value = evaluate(self.d, x, cand)[0]
+                text.append(f"{value:.6g} $ (not climbed: time limit)")
+                if value > q:
+                    q, xi = value, cand
+                continue
             c = climb(self.d, x, cand, time_limit_s=max(self.remaining() / 20, 1.0))
             text.append(f"{c.path[0]:.6g} -> {c.value:.6g} $ in {len(c.path) - 1} steps")
             if c.value > q:
@@ -862,6 +974,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
         xis, active, best = self._start(notes)
         first = tuple(d.first_stage_groups())
         start = None
+        fell_back = False  # the master found nothing in time: the radial start is the schedule
         # the start's recourse at (x0, xi0) as a master point: the loss tangents it needs are
         # in the first master from the beginning (case33bw: one solve instead of two)
         hints = []
@@ -881,13 +994,35 @@ class ColumnConstraintGeneration(AlgorithmBase):
                     notes.append(f"iteration {self.iteration}: recourse copies activated "
                                  f"lazily: realisations {lm.added} (0 the forecast); "
                                  f"{lm.solves} master solves")
-            except SolverError:
+            except SolverError as exc:
                 if best is None:
-                    raise
+                    if not isinstance(exc, MasterTimeLimit):
+                        raise
+                    # no incumbent yet (no policy bound at the start): the radial start is
+                    # the schedule, its worst case unknown (no upper bound)
+                    self.update_lower(exc.bound)
+                    rs = self._x0 or _fallback_start(d, self.stop.time_limit_s, exc,
+                                                     _fallback_budget(self.stop.time_limit_s))
+                    q_nom = evaluate(d, rs.x, xis[0])[0]
+                    best = (rs.x, WorstCase(xis[0], q_nom, math.inf, False, self.dual_bound,
+                                            0.0))
+                    fell_back = True
+                    notes.append(f"iteration {self.iteration}: the master found no solution "
+                                 "within the time limit: the schedule is the radial start "
+                                 f"({rs.how}), without an upper bound (its worst case not "
+                                 "searched)")
+                    break
                 notes.append(f"iteration {self.iteration}: the master found no solution "
                              "within the time left")
                 break
             self.update_lower(float(sol.bound))
+            if self.remaining() <= 0 and best is not None:
+                # the master used the time left: its bound counts, its first stage is not
+                # evaluated (the policy bound, climbing and the subproblem would run past the
+                # deadline); the incumbent stays
+                notes.append(f"iteration {self.iteration}: the time limit passed in the "
+                             "master; its first stage is not evaluated, the incumbent stays")
+                break
             x = _first_stage(d, vals)
             start = vals
             c1 = _first_stage_cost(d, x)
@@ -901,7 +1036,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
             if pb_xi is not None:
                 notes.append(f"iteration {self.iteration}: mountain climbing from the policy "
                              f"bound's candidates: {climbed}")
-            if pb.value is not None and pb_xi is not None:
+            if pb.value is not None and pb_xi is not None and self._time_for(pb.solve_s):
                 # the same policy around the storage and EV schedule of the worst case found
                 # (a feasible recourse at the forecast too): near that worst case it keeps
                 # the LP's own storage response (24 h case69bw at x0: 5.466 $ against 5.496 $)
@@ -933,8 +1068,13 @@ class ColumnConstraintGeneration(AlgorithmBase):
                         q_pm = evaluate(d, x, pm.xi)[0]
                         if q_pm > q_pb:
                             q_pb, pb_xi, pb_ub = q_pm, pm.xi, max(pb_ub, q_pm)
-            if pb_xi is not None and self._closes(c1 + pb_ub):
-                # the policy bound closes the gap: no MILP subproblem
+            if pb_xi is not None and (self._closes(c1 + pb_ub) or (
+                    self.remaining() <= 0 and pb.value is not None)):
+                # the policy bound closes the gap (or the deadline passed: the policy bound
+                # is the UB, no MILP subproblem past the limit)
+                if not self._closes(c1 + pb_ub):
+                    notes.append(f"iteration {self.iteration}: time limit: no MILP "
+                                 "subproblem, the policy bound is the upper bound")
                 wc = WorstCase(pb_xi, q_pb, pb_ub, True, self.dual_bound, pb.solve_s)
                 q_star, sub_ub = q_pb, pb_ub
             else:
@@ -1017,6 +1157,8 @@ class ColumnConstraintGeneration(AlgorithmBase):
         worst_cost, worst_point = evaluate(d, x, wc.xi)
         nom_cost, nom_point = evaluate(d, x, nominal(d))
         status = self.final_status(True)
+        if fell_back:
+            status = Status.TIME_LIMIT
         return ScheduleSolution(
             status, "ccg", self.upper, self.lower, self.gap, closed_by_hour(d, x), x["z"],
             nom_point, nom_cost, worst_point, wc.xi, worst_cost, _first_stage_cost(d, x),
@@ -1043,6 +1185,6 @@ def _rel_gap(ub: float, lb: float) -> float:
     return max(ub - lb, 0.0) / max(abs(ub), 1e-9)
 
 
-__all__ = ["ColumnConstraintGeneration", "ScheduleSolution", "evaluate",
+__all__ = ["ColumnConstraintGeneration", "MasterTimeLimit", "ScheduleSolution", "evaluate",
            "extreme_points", "solve_ccg", "solve_deterministic", "solve_extensive",
            "worst_case"]

@@ -283,6 +283,12 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
 
     if d.aggregate is not None:
         return fail("aggregate-ratio set: the policy bound covers the temporal budget set only")
+    if d.pv_bus is not None and len(d.pv_bus):
+        # its policy holds the reactive power of a voltage-controlled bus fixed
+        return fail("a voltage-controlled bus (gen): the policy bound does not model it")
+    if d.tap2 is not None and np.any(d.tap2 != 1.0):
+        # its voltage rows propagate deviations along the tree paths with tap 1
+        return fail("a transformer tap: the policy bound's voltage rows assume tap 1")
     H, n, m = d.hours, d.n, d.m
     G, U = len(d.dg_bus), len(d.res_bus)
     gl = d.budget_load if d.budget_load is not None else np.zeros(n)

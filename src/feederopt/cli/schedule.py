@@ -21,6 +21,7 @@ from feederopt.cli.app import (
     cli_command,
     fmt,
     progress_display,
+    stderr,
     stdout,
     summary_table,
 )
@@ -44,7 +45,8 @@ def schedule(
         None, "--profiles", help="Hourly profile table (time, element, value; CSV or Parquet). "
         "Built-in cases (case33bw, case69bw) bring their own."),
     devices: str | None = typer.Option(
-        None, "--devices", help="Folder of device tables dg/ess/pv/wind/ev (.csv/.parquet)."),
+        None, "--devices", help="Folder of device tables dg/ess/pv/wind/ev (.csv/.parquet). "
+        "Built-in cases bring their own; a network of yours without it has no devices."),
     dsm: float = typer.Option(0.0, "--dsm", help="DSM share epsilon (0.1 = +-10 %)."),
     robust_budget: str | None = typer.Option(
         None, "--robust-budget", help="GAMMA[,GAMMA_RES]: hours per bus (and per renewable "
@@ -134,7 +136,8 @@ def schedule(
                       json_file, force=force, option="json", inputs=[
                           x for x in (source, profiles, devices) if x is not None])
                   if json_file is not None else [],
-                  progress=progress, **changes)
+                  progress=progress, notice=lambda text: stderr().print(f"note: {text}"),
+                  **changes)
     data = res.to_dict()
     if json_file is not None:
         write_text(json_file, schedule_result_json(data), force=force)

@@ -30,8 +30,13 @@ Second stage (wait and see, for a realisation ``xi``), the seed's (2)-(26) with 
   ``sum_n pdr_{n,h} = sum_n pd_{n,h}(xi)``.
 * (12)-(13) ``|P_b|, |Q_b| <= F y_b``.
 * (14) LinDistFlow (Baran & Wu, IEEE TPWRD 4(2), 1989) with the big-M the printed model forgets:
-  ``|v_t - v_f + 2 (r P + x Q)| <= M_b (1 - y_b)``, ``M_b = max(v_max,t^2 - v_min,f^2,
-  v_max,f^2 - v_min,t^2)`` (an open branch has ``P = Q = 0``; :func:`voltage_big_m`).
+  ``|v_t - a_b v_f + 2 (r P + x Q)| <= M_b (1 - y_b)``, ``M_b = max(v_max,t^2 - a_b v_min,f^2,
+  a_b v_max,f^2 - v_min,t^2)`` (an open branch has ``P = Q = 0``; :func:`voltage_big_m`);
+  ``a_b = 1 / tap_b^2`` for a transformer's off-nominal ratio at the from end (1 elsewhere).
+* The network's own generators (pandapower ``sgen``; a ``gen`` at the substation) are fixed
+  injections ``p_fix``, ``q_fix`` per bus and hour on the balance rows' right-hand sides. A
+  ``gen`` elsewhere injects its ``p_fix`` and holds its bus at its set-point: ``v = v_set^2``
+  there, with its reactive power ``qpv`` free within its limits (second stage; a PV bus).
 * (15) ``v_min^2 <= v <= v_max^2``, root at its set-point.
 * (16)-(17) fossil DG ``0 <= pdg <= p_max``, ``0 <= qdg <= q_max``; with commitment
   ``p_min u <= pdg <= p_max u``, ``qdg <= q_max u`` (``u`` fixed in the second stage, so it
@@ -135,10 +140,39 @@ class ScheduleData:
     dg_c0: np.ndarray | None = None  # (G,) $ per committed hour
     tangents: tuple[float, ...] = (0.05, 0.15, 0.4, 1.0, 2.5)
     fixed_open: np.ndarray | None = None  # (m,) bool: branches kept open all day
+    # the network's own generators (pandapower sgens, gen at the substation) as fixed hourly
+    # injections [MW, MVAr], (H, n); None: none
+    p_fix: np.ndarray | None = None
+    q_fix: np.ndarray | None = None
+    # 1 / tap^2 per branch (the off-nominal ratio at the from end, as in
+    # :mod:`feederopt.network.perunit`); None: every tap 1
+    tap2: np.ndarray | None = None
+    # buses whose voltage a generator holds (pandapower gen, PV buses; their squared set-points
+    # are v_min2 = v_max2 there) and the reactive range of those generators [MVAr], (K,):
+    # second-stage ``qpv`` on the reactive balance; None: none
+    pv_bus: np.ndarray | None = None
+    pv_qmin: np.ndarray | None = None
+    pv_qmax: np.ndarray | None = None
 
     @property
     def m(self) -> int:
         return len(self.f)
+
+    def taps2(self) -> np.ndarray:
+        """``1 / tap^2`` per branch (ones without transformer taps)."""
+        return self.tap2 if self.tap2 is not None else np.ones(self.m)
+
+    def pv(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(pv_bus, pv_qmin, pv_qmax)`` (empty without voltage-controlled buses)."""
+        if self.pv_bus is None or self.pv_qmin is None or self.pv_qmax is None:
+            return np.zeros(0, int), np.zeros(0), np.zeros(0)
+        return self.pv_bus, self.pv_qmin, self.pv_qmax
+
+    def fixed_injection(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(p_fix, q_fix)``, (H, n) fixed injections of the network's own generators."""
+        z = np.zeros((self.hours, self.n))
+        return (self.p_fix if self.p_fix is not None else z,
+                self.q_fix if self.q_fix is not None else z)
 
     @property
     def sizes(self) -> dict[str, int]:
@@ -246,6 +280,9 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
     b.add_group(Group.new("pdr", H * n, 0.0, top.ravel()))
     b.add_group(Group.new("pr", H * n, 0.0, np.inf))  # <= pdr: row "shed_cap"
     b.add_group(Group.new("dem", H * n, -np.inf, np.inf))
+    pv_bus, pv_lo, pv_hi = d.pv()
+    if len(pv_bus):  # the reactive power that holds a PV bus at its set-point
+        b.add_group(Group.new("qpv", H * len(pv_bus), np.tile(pv_lo, H), np.tile(pv_hi, H)))
 
     eye_m = sp.identity(H * m, format="csr")
     # (12)-(13): flows only on closed branches
@@ -256,7 +293,8 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
                        np.zeros(H * m))
     # (14) LinDistFlow with big-M on open branches
     big = np.tile(voltage_big_m(d), H)
-    dv = _kron_hours(H, incidence(n, d.t).T - incidence(n, d.f).T)  # v_t - v_f
+    # v_t - v_f / tap^2 (the series impedance sees the from-end voltage behind the tap)
+    dv = _kron_hours(H, incidence(n, d.t).T - sp.diags(d.taps2()) @ incidence(n, d.f).T)
     rP = sp.diags(np.tile(2 * d.r, H)).tocsr()
     xQ = sp.diags(np.tile(2 * d.x, H)).tocsr()
     ybig = _y_terms(d, big)
@@ -280,12 +318,15 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
         return _kron_hours(H, incidence(n, buses))
 
     eye_n = sp.identity(H * n, format="csr")
+    p_fix, q_fix = d.fixed_injection()  # the network's own generators: constant injections
     kq = sp.diags(np.tile(d.k_q, H)).tocsr()
     b.add_rows("bal_p", {"ps": root, "pdg": at(d.dg_bus), "pdis": at(d.ess_bus),
                          "pch": -at(d.ess_bus), "pres": at(d.res_bus), "pr": eye_n, "P": net,
-                         "pdr": -eye_n, "pev": -at(d.ev_bus)}, Sense.EQ, np.zeros(H * n))
-    b.add_rows("bal_q", {"qs": root, "qdg": at(d.dg_bus), "pr": kq, "Q": net, "pdr": -kq},
-               Sense.EQ, np.zeros(H * n))
+                         "pdr": -eye_n, "pev": -at(d.ev_bus)}, Sense.EQ, -p_fix.ravel())
+    q_terms = {"qs": root, "qdg": at(d.dg_bus), "pr": kq, "Q": net, "pdr": -kq}
+    if len(pv_bus):
+        q_terms["qpv"] = at(pv_bus)
+    b.add_rows("bal_q", q_terms, Sense.EQ, -q_fix.ravel())
     # the realised demand: the only rows where the load's xi enters (one entry per row, so
     # that the worst-case subproblem bounds one multiplier per uncertain entry)
     pd = d.pd.ravel()
@@ -364,7 +405,8 @@ def voltage_big_m(d: ScheduleData) -> np.ndarray:
     to relax: an exact, tighter value than ``v_max^2 - v_min^2 + 2 (r F + x F_Q)``."""
     lo, hi = d.v_min2.copy(), d.v_max2.copy()
     lo[d.root] = hi[d.root] = d.v_root2
-    return np.maximum(hi[d.t] - lo[d.f], hi[d.f] - lo[d.t]) + 1e-9
+    a = d.taps2()
+    return np.maximum(hi[d.t] - a * lo[d.f], a * hi[d.f] - lo[d.t]) + 1e-9
 
 
 def always_closed(d: ScheduleData) -> np.ndarray:
@@ -532,11 +574,21 @@ def flow_bounds(d: ScheduleData) -> tuple[np.ndarray, np.ndarray]:
     gen = _per_bus(n, d.dg_bus, np.tile(d.dg_p, (H, 1)))
     gen = gen + _per_bus(n, d.ess_bus, np.tile(d.ess_p, (H, 1)))
     gen = gen + _per_bus(n, d.res_bus, d.res_hat)
+    p_fix, q_fix = d.fixed_injection()
+    gen = gen + np.maximum(p_fix, 0.0)
+    cons = cons + np.maximum(-p_fix, 0.0)
     # reactive: qdr = k_n pdr; loads with k_n < 0 supply reactive power like the DG
     qcons = grow * (1 + d.eps) * pd * np.maximum(d.k_q, 0.0)
     qgen = _per_bus(n, d.dg_bus, np.tile(d.dg_q, (H, 1)))
     qgen = qgen + grow * (1 + d.eps) * pd * np.maximum(-d.k_q, 0.0)
-    total = (grow * pd.sum(1) + d.ess_p.sum() + d.ev_max.sum(1))[:, None] + 0.01
+    qgen = qgen + np.maximum(q_fix, 0.0)
+    qcons = qcons + np.maximum(-q_fix, 0.0)
+    pv_bus, pv_lo, pv_hi = d.pv()
+    if len(pv_bus):
+        qgen = qgen + _per_bus(n, pv_bus, np.tile(np.maximum(pv_hi, 0.0), (H, 1)))
+        qcons = qcons + _per_bus(n, pv_bus, np.tile(np.maximum(-pv_lo, 0.0), (H, 1)))
+    total = (grow * pd.sum(1) + d.ess_p.sum() + d.ev_max.sum(1)
+             + np.maximum(-p_fix, 0.0).sum(1))[:, None] + 0.01
     fp = np.tile(np.minimum(total, d.flow_max), (1, m))
     fq_h = np.maximum(qcons.sum(1), qgen.sum(1))[:, None] + 0.01
     fq = np.tile(np.minimum(fq_h, d.flow_max_q), (1, m))

@@ -82,10 +82,13 @@ def _is_stamp(s: str | None) -> bool:
 
 
 def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
-                     hours: int = 24) -> tuple[Profiles | None, list[Problem]]:
+                     hours: int = 24, need_hours: int | None = None
+                     ) -> tuple[Profiles | None, list[Problem]]:
     """Validate a long profile table against the network's loads and the devices; every
     problem at once. Loads without a profile keep factor 1; PV, wind and EV units must have
-    one."""
+    one. ``hours`` is the day the times must lie in (0..hours-1); ``need_hours`` (default
+    ``hours``) the horizon: every profiled element needs a value at each of its first
+    ``need_hours`` hours, and the profiles returned cover those."""
     missing = [c for c in ("time", "element", "value") if c not in df.columns]
     if missing:
         return None, [Problem(ProblemKind.MISSING_COLUMN, "profiles",
@@ -94,19 +97,31 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
     problems: list[Problem] = []
     elements = df["element"].cast(pl.String).str.strip_chars().to_list()
     raw = df["value"].cast(pl.String).str.strip_chars()
-    values = raw.cast(pl.Float64, strict=False).to_numpy()
-    nan = np.isnan(values) if values.dtype.kind == "f" else np.zeros(len(values), bool)
-    if nan.any():
-        bad = sorted({str(elements[i]) for i in np.flatnonzero(nan)})
-        problems.append(_problem("profiles", "value is not a number", tuple(bad), "value"))
+    values = raw.cast(pl.Float64, strict=False).to_numpy().astype(float)
     hrs, time_problems = _hour_index(df["time"])
     problems += time_problems
+
+    def at(i: int) -> str:  # "element@hour" (the hour when the time column is readable)
+        return f"{elements[i]}@{hrs[i]}" if hrs is not None else str(elements[i])
+
+    nan = np.isnan(values)
+    if nan.any():
+        bad = sorted({at(int(i)) for i in np.flatnonzero(nan)})
+        problems.append(_problem("profiles", "value is not a number (element@hour)",
+                                 tuple(bad[:10]), "value"))
+    inf = np.isinf(values)
+    if inf.any():  # before: accepted, then numpy warnings and "master ended infeasible"
+        bad = sorted({at(int(i)) for i in np.flatnonzero(inf)})
+        problems.append(_problem("profiles", "value is not finite (element@hour)",
+                                 tuple(bad[:10]), "value"))
+    nan = nan | inf
     kinds = devices.kind_of()
     known = set(load_ids) | set(kinds)
     unknown = sorted({e for e in elements if e not in known})
     if unknown:
-        problems.append(_problem("profiles", "unknown element (neither a load nor a PV, wind "
-                                 "or EV unit)", tuple(unknown), "element",
+        problems.append(_problem("profiles", "unknown element (neither a load or generator "
+                                 "of the network nor a PV, wind or EV unit)", tuple(unknown),
+                                 "element",
                                  "name a load id of the network or a device id"))
     neg = sorted({elements[i] for i in np.flatnonzero(~nan & (np.nan_to_num(values) < 0))})
     if neg:
@@ -132,30 +147,36 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
         if e in col and 0 <= h < hours:
             table[h, col[e]] = v
             seen[h, col[e]] += 1
-    dup = [names[j] for j in range(len(names)) if (seen[:, j] > 1).any()]
+    dup = [f"{names[j]}@{int(h)}" for j in range(len(names))
+           for h in np.flatnonzero(seen[:, j] > 1)]
     if dup:
-        problems.append(_problem("profiles", "more than one value for an hour", tuple(dup),
-                                 "time"))
-    gaps = [f"{names[j]}: hour {int(np.flatnonzero(seen[:, j] == 0)[0])}"
-            for j in range(len(names)) if (seen[:, j] == 0).any()]
+        problems.append(_problem("profiles", "more than one value for an hour (element@hour)",
+                                 tuple(dup[:10]), "time"))
+    need = hours if need_hours is None else need_hours
+    gaps = [f"{names[j]}: hour {int(np.flatnonzero(seen[:need, j] == 0)[0])}"
+            for j in range(len(names)) if (seen[:need, j] == 0).any()]
     if gaps:
         problems.append(_problem("profiles", f"missing hour(s): every element needs a value at "
-                                 f"each of the {hours} hours", tuple(gaps), "time"))
-    need = [i for k in PROFILED for i in devices.ids(k) if i not in col]
-    if need:
+                                 f"each of the {need} hours of the horizon", tuple(gaps),
+                                 "time"))
+    unprofiled = [i for k in PROFILED for i in devices.ids(k) if i not in col]
+    if unprofiled:
         problems.append(_problem("profiles", "PV, wind and EV units need a profile",
-                                 tuple(need), "element"))
+                                 tuple(unprofiled), "element"))
     if problems:
         return None, problems
-    return Profiles(hours, names, table), []
+    return Profiles(need, names, table[:need].copy()), []
 
 
 def load_profiles(source: str | Path | pl.DataFrame, network: Network, devices: Devices,
-                  hours: int = 24) -> Profiles:
-    """Read and validate a profile table; :class:`InputError` with every problem found."""
+                  hours: int = 24, need_hours: int | None = None) -> Profiles:
+    """Read and validate a profile table (:func:`profile_problems`); :class:`InputError` with
+    every problem found."""
     df = source if isinstance(source, pl.DataFrame) else read_table(source, "profile table")
     load_ids = [str(x) for x in network.loads["id"].to_list()]
-    prof, problems = profile_problems(df, load_ids, devices, hours)
+    # the network's own generators (fixed injections of the schedule) may have a profile too
+    load_ids += [str(x) for x in network.generators["id"].to_list()]
+    prof, problems = profile_problems(df, load_ids, devices, hours, need_hours)
     if problems or prof is None:
         raise InputError(problems)
     return prof
@@ -196,8 +217,12 @@ def device_problems(kind: DeviceKind, df: pl.DataFrame, bus_ids: set[str]
         if bad:
             problems.append(_problem(comp, "not a number", tuple(bad), c))
             continue
+        arr = num.to_numpy().astype(float)
+        if not np.isfinite(arr).all():  # "nan" and "inf" read as numbers
+            problems.append(_problem(comp, "not a finite number", tuple(
+                ids[i] for i in np.flatnonzero(~np.isfinite(arr))), c))
+            continue
         out = out.with_columns(num.alias(c))
-        arr = num.to_numpy()
         if (arr < 0).any():
             problems.append(_problem(comp, "negative value", tuple(ids[i] for i in
                                                                    np.flatnonzero(arr < 0)), c))
@@ -224,14 +249,29 @@ def device_problems(kind: DeviceKind, df: pl.DataFrame, bus_ids: set[str]
     return (None if problems else out.select(keep)), problems
 
 
-def load_devices(folder: str | Path, network: Network) -> Devices:
-    """The device tables of a folder (a missing table is an empty one)."""
+def load_devices(folder: str | Path, network: Network,
+                 ignore: tuple[str | Path, ...] = ()) -> Devices:
+    """The device tables of a folder (a missing table is an empty one). Any other table
+    (``.csv``/``.parquet``) in the folder is a typed problem naming it (a misnamed table would
+    otherwise be dropped), except ``profiles.csv``/``.parquet`` and the files in ``ignore``
+    (the profile table used beside them)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise unreadable(folder, "no such folder", hint="give the folder of dg/ess/pv/wind/ev "
                          "tables")
     bus_ids = {str(b) for b in network.buses["id"].to_list()}
     problems: list[Problem] = []
+    # the tables, and a profile table beside them (the built-in cases' layout)
+    known = {f"{k}{s}" for k in [*(d.value for d in DeviceKind), "profiles"] for s in SUFFIXES}
+    skip = {Path(p).resolve() for p in ignore}
+    unknown = sorted(p.name for p in folder.iterdir() if p.is_file()
+                     and p.suffix.lower() in SUFFIXES and p.name not in known
+                     and p.resolve() not in skip)
+    if unknown:  # before: ignored without a word (a folder of generators.csv: no devices)
+        problems.append(Problem(
+            ProblemKind.UNKNOWN_FILE_TYPE, "devices", "not a device table of the schedule",
+            tuple(unknown), "file", "the device tables are "
+            + ", ".join(f"{k.value}.csv" for k in DeviceKind) + " (or .parquet)"))
     tables: dict[str, pl.DataFrame] = {}
     for kind in DeviceKind:
         files = [folder / f"{kind.value}{s}" for s in SUFFIXES if (folder /

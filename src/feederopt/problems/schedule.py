@@ -12,7 +12,7 @@ from enum import StrEnum
 import networkx as nx
 import numpy as np
 
-from feederopt.errors import Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.formulations.schedule import ScheduleData
 from feederopt.network.container import Network
 from feederopt.network.perunit import to_per_unit
@@ -143,6 +143,23 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
     return out
 
 
+def network_problems(net: Network) -> list[Problem]:
+    """What the schedule cannot model in ``net``, each a typed problem naming the elements:
+    more or fewer than one source (the model has one substation). The network's generators
+    are modelled (:func:`build_schedule_data`): fixed hourly injections, and a generator with a
+    voltage set-point away from the substation (pandapower ``gen``) holds its bus there."""
+    pu = to_per_unit(net, 1.0)
+    out: list[Problem] = []
+    roots = pu.sources
+    if len(roots) != 1:
+        out.append(Problem(
+            ProblemKind.INVALID_VALUE, "buses", f"a schedule needs exactly one source (the "
+            f"substation); the network has {len(roots)}",
+            tuple(pu.bus_ids[i] for i in roots), "is_source",
+            "keep one source (e.g. one ext_grid) and take the others out of service"))
+    return out
+
+
 def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
                         st: ScheduleSettings) -> ScheduleData:
     """The arrays of the problem (MW on a 1 MVA base); the first ``st.hours`` hours."""
@@ -158,8 +175,18 @@ def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
         qd[:, lb] += lq * fac
     k_q = np.divide(qd.sum(0), pd.sum(0), out=np.zeros(pu.n_bus), where=pd.sum(0) > 0)
     roots = pu.sources
-    if len(roots) != 1:
-        raise ValueError("a schedule needs exactly one substation")
+    problems = network_problems(net)
+    if problems:
+        raise InputError(problems)
+    # the network's own generators: fixed injections at their set-points (times their
+    # profile when one is given), as pandapower's power flow takes them
+    p_fix = np.zeros((H, pu.n_bus))
+    q_fix = np.zeros((H, pu.n_bus))
+    for k, gid in enumerate(pu.gen_ids):
+        fac = prof.of(gid, 1.0)[:H]
+        p_fix[:, pu.gen_bus[k]] += pu.gen_p_set[k] * fac
+        if not (pu.gen_v_set.size and np.isfinite(pu.gen_v_set[k])):
+            q_fix[:, pu.gen_bus[k]] += pu.gen_q_set[k] * fac
 
     def col(kind: DeviceKind, name: str) -> np.ndarray:
         table = devices.table(kind)
@@ -193,13 +220,26 @@ def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
     grow = (1 + st.eps) * (1 + st.gamma)
     flow_max = float(grow * pd.sum(1).max() + col(DeviceKind.ESS, "p_max_mw").sum()
                      + ev_max.sum(1).max(initial=0.0)) + 0.01
-    flow_max_q = float(grow * qd.sum(1).max() + col(DeviceKind.DG, "q_max_mvar").sum()) + 0.01
+    # voltage-controlled buses (pandapower gen away from the substation): their set-point
+    # fixes v there, their reactive power is second-stage within the limits, capped where
+    # the limits are not enforced (pandapower's default) by what the feeder can carry
+    pv_bus, pv_set, pv_lo, pv_hi = pu.pv_buses()
+    v_min2, v_max2 = pu.v_min ** 2, pu.v_max ** 2
+    q_cap = float(grow * (np.abs(qd).sum(1).max() + pd.sum(1).max()) + np.abs(p_fix).sum(1).max()
+                  + np.abs(q_fix).sum(1).max()) + 1.0
+    if len(pv_bus):
+        v_min2[pv_bus] = v_max2[pv_bus] = pv_set ** 2
+        pv_lo = np.maximum(pv_lo, -q_cap)
+        pv_hi = np.minimum(pv_hi, q_cap)
+    flow_max_q = float(grow * qd.sum(1).max() + col(DeviceKind.DG, "q_max_mvar").sum()
+                       + np.abs(q_fix).sum(1).max() + np.abs(pv_lo).sum()
+                       + np.abs(pv_hi).sum()) + 0.01
     tangents = tuple(a for a in (0.05, 0.15, 0.4, 1.0, 2.5, 6.0) if a < flow_max)
     return ScheduleData(
         hours=H, n=pu.n_bus, root=int(roots[0]), f=pu.f, t=pu.t, r=pu.r, x=pu.x,
         switchable=pu.switchable & ~np.isin(pu.branch_ids, list(st.fixed_closed)),
-        fixed_open=np.isin(pu.branch_ids, list(st.fixed_open)), v_min2=pu.v_min ** 2,
-        v_max2=pu.v_max ** 2,
+        fixed_open=np.isin(pu.branch_ids, list(st.fixed_open)), v_min2=v_min2,
+        v_max2=v_max2,
         v_root2=float(pu.v_set[roots[0]]) ** 2, pd=pd, k_q=k_q,
         dg_bus=buses(DeviceKind.DG), dg_p=col(DeviceKind.DG, "p_max_mw"),
         dg_q=col(DeviceKind.DG, "q_max_mvar"), dg_cost=col(DeviceKind.DG, "cost_per_mwh"),
@@ -219,6 +259,10 @@ def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
         physical_soc=st.soc_form is SocForm.PHYSICAL, hourly=st.hourly, tangents=tangents,
         commit=st.dg_commitment, dg_pmin=col(DeviceKind.DG, "p_min_mw"),
         dg_c0=col(DeviceKind.DG, "no_load_cost"),
+        p_fix=p_fix if np.any(p_fix) else None, q_fix=q_fix if np.any(q_fix) else None,
+        tap2=pu.tap2 if np.any(pu.tap2 != 1.0) else None,
+        pv_bus=pv_bus if len(pv_bus) else None, pv_qmin=pv_lo if len(pv_bus) else None,
+        pv_qmax=pv_hi if len(pv_bus) else None,
     )
 
 

@@ -3,7 +3,8 @@
 * :func:`ac_check_hours` -- the exact AC power flow (pandapower ``runpp``, Newton-Raphson) of
   every hour under the schedule's topology and dispatch: each bus's net demand
   ``pdr - pr + pev + pch - pdis - pdg - pres`` (and ``k (pdr - pr) - qdg``) as a constant-power
-  load, the substation an ext_grid at its set-point; it reports the largest difference between
+  load, the substation an ext_grid at its set-point, the network's own generators as the
+  network holds them (the model's fixed injections); it reports the largest difference between
   the AC voltage magnitudes and the LinDistFlow ones (``sqrt(v)``) and both losses.
 * :func:`sample_budget_set` / :func:`served_share` -- realisations drawn in the budget set
   (for each uncertain bus a random number ``<= Gamma_n`` of hours, at random, each with a random
@@ -24,6 +25,10 @@ from feederopt.algorithms.ccg import evaluate
 from feederopt.formulations.schedule import ScheduleData, nominal
 from feederopt.io.pandapower import to_pandapower
 from feederopt.network.container import Network
+
+#: The largest |V_AC - V_model| [p.u.] an hour may show before the schedule's validity names
+#: it (docs/schedule.md: LinDistFlow against pandapower's Newton-Raphson).
+AC_V_TOL = 0.005
 
 
 @dataclass
@@ -84,8 +89,40 @@ def ac_check_hours(net: Network, d: ScheduleData, closed: np.ndarray,
         vm = pn.res_bus.vm_pu.to_numpy()
         out.append(AcHourCheck(h, True, float(vm.min()), float(v_model[h].min()),
                                float(np.abs(vm - v_model[h]).max()),
-                               float(pn.res_line.pl_mw.sum()), loss_model))
+                               _ac_losses(pn), loss_model))
     return out
+
+
+def _ac_losses(pn: object) -> float:
+    """pandapower's losses [MW] of every branch kind (lines, transformers, impedances)."""
+    total = 0.0
+    for name in ("res_line", "res_trafo", "res_trafo3w", "res_impedance"):
+        res = getattr(pn, name, None)
+        if res is not None and len(res) and "pl_mw" in res:
+            total += float(res.pl_mw.sum())
+    return total
+
+
+def ac_violations(checks: list[AcHourCheck], tol: float = AC_V_TOL) -> list[str]:
+    """What the hourly AC check finds against the model: hours whose AC power flow does not
+    converge, and hours whose voltages differ from the model's by more than ``tol`` p.u."""
+    out: list[str] = []
+    failed = [c.hour for c in checks if not c.converged]
+    if failed:
+        out.append(f"AC power flow does not converge at hour(s) {_hours(failed)}")
+    off = [c for c in checks if c.converged and not c.max_v_error_pu <= tol]
+    if off:
+        worst = max(off, key=lambda c: c.max_v_error_pu)
+        out.append(f"AC check disagrees with the model beyond {tol:g} p.u. at hour(s) "
+                   f"{_hours([c.hour for c in off])} (max |V_AC - V_model| "
+                   f"{worst.max_v_error_pu:.4f} p.u. at hour {worst.hour}; losses AC "
+                   f"{worst.losses_ac_mw:.4g} MW, model {worst.losses_model_mw:.4g} MW)")
+    return out
+
+
+def _hours(hours: list[int]) -> str:
+    return ", ".join(str(h) for h in hours[:8]) + (f" (+{len(hours) - 8} more)"
+                                                   if len(hours) > 8 else "")
 
 
 def sample_budget_set(d: ScheduleData, samples: int, seed: int = 0
