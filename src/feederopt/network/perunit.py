@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
-from feederopt.network.container import Network
+if TYPE_CHECKING:  # the container validates through network.validate, which uses this
+    from feederopt.network.container import Network
 
 
 @dataclass(frozen=True)
