@@ -94,6 +94,12 @@ A_PHASE = np.exp(-2j * np.pi / 3 * np.arange(3))
 #: OpenDSS's impedance for ``Switch=yes`` (r1 = x1 = 1 Ohm per unit length, length 0.001).
 SWITCH_DEFAULT = "r1=1 r0=1 x1=1 x0=1 c1=1.1 c0=1 length=0.001 units=none"
 
+#: A switch whose series impedance matrix has no entry above this [Ohm] is ideal (zero
+#: impedance) in the models: OpenDSS's ``Switch=yes`` default (:data:`SWITCH_DEFAULT`) is
+#: 1 mOhm + j1 mOhm per phase. A switch with a line code or length of its own (``switch=yes
+#: linecode=lc length=2``, a line under a SwtControl) keeps its impedance.
+SWITCH_IDEAL_OHM = 0.01
+
 #: OpenDSS error numbers of malformed input, with a hint.
 _ERROR_HINTS = {
     243: "the Redirect/Compile target does not exist; check the path beside the file",
@@ -672,8 +678,8 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             "i_max_a": i_max,
             "line_code": dss.Lines.LineCode() or None,
         })
-        if is_switch:
-            continue  # switches are ideal in the models
+        if is_switch and not float(np.max(np.abs(z), initial=0.0)) > SWITCH_IDEAL_OHM:
+            continue  # OpenDSS's tiny switch impedance: ideal in the models
         for i, pi in enumerate(phases):
             for j, pj in enumerate(phases):
                 z_rows.append({"line": line, "row": pi, "col": pj, "r_ohm": float(z[i, j].real),
