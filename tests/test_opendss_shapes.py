@@ -557,6 +557,39 @@ def test_a_storage_row_is_its_output_in_opendss(tmp_path: Path, kw: float) -> No
     assert -sum(dss.CktElement.Powers()[0::2]) == pytest.approx(kw, abs=1e-4)
 
 
+BATT = ("New LoadShape.batt npts=24 interval=1 mult=(0 0 0 0 0 0 0 0 0 -0.5 -1 -1 -1 -0.5 0 "
+        "0 0 0.5 1 1 0.5 0 0 0)\n")
+
+
+def _storage_output(tmp_path: Path, unit: str, kw: float, kvar: float = 0.0,
+                    ) -> tuple[float, float, list[str]]:
+    """OpenDSS's solved terminal output (kW, kvar) of ``Storage.s`` (written as ``unit``) in
+    the check of a scenario whose generator row is ``(kw, kvar)``, and the check's warnings."""
+    path = tmp_path / "st.dss"
+    path.write_text(feeder().replace("Set voltagebases", BATT + unit + "\nSet voltagebases"))
+    net = load_three_phase(path)
+    table = _gen_table([("n", "Storage.s", "generator", kw / 1000)]).with_columns(
+        pl.lit(kvar / 1000).alias("q_mvar"))
+    rows = scenario_rows(net, table)
+    sol = scenario_opendss(net, rows, 0, None, set(), None)
+    assert sol.converged
+    dss.Circuit.SetActiveElement("Storage.s")
+    powers = dss.CktElement.Powers()
+    return -sum(powers[0::2]), -sum(powers[1::2]), sol.warnings
+
+
+@pytest.mark.parametrize("kw", [-30.0, 0.0, 40.0])
+def test_a_follow_mode_storage_row_is_its_output_in_opendss(tmp_path: Path, kw: float) -> None:
+    """In ``dispmode=follow`` OpenDSS takes a unit's output from its daily shape and ignores
+    ``state``/``%charge``/``%discharge``: the old check put the unit at 0 kW (its shape's
+    first point; its full 100 kW with ``state=discharging`` set) whatever the row. The check now
+    switches it to the default dispatch mode, where the row is its output."""
+    p, q, _ = _storage_output(tmp_path, (
+        "New Storage.s Bus1=a Phases=3 kV=12.47 kWrated=100 kWhrated=400 kWhstored=200 "
+        "%idlingkw=0 dispmode=follow daily=batt"), kw)
+    assert p == pytest.approx(kw, abs=1e-3) and q == pytest.approx(0.0, abs=1e-3)
+
+
 def test_a_shape_without_points_is_warned_about(tmp_path: Path) -> None:
     """A unit's shape given as ``mult=`` without ``npts`` (Iowa 240's ``PVScaling1``) has no
     points in OpenDSS, whose daily mode holds the unit at its snapshot output: its rows say

@@ -248,11 +248,12 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
         if cls == "storage":  # discharging is positive output, charging negative
             # at its terminals: %charge (not %discharge) sets a charging unit's kW; idling, it
             # would draw its idling kW, so an output of 0 is discharging at 0 %
+            fixed = _storage_snapshot(element, kw, kvar, warnings)
             if kw < 0:
-                dss.Text.Command(f"edit {element} state=charging "
+                dss.Text.Command(f"edit {element} {fixed} state=charging "
                                  f"%charge={_storage_share(element, kw)!r} kvar={kvar!r}")
             else:
-                dss.Text.Command(f"edit {element} state=discharging "
+                dss.Text.Command(f"edit {element} {fixed} state=discharging "
                                  f"%discharge={_storage_share(element, kw)!r} kvar={kvar!r}")
         elif cls == "pvsystem":
             # the panel at pmpp = the output, none of the PV model's factors between them: no
@@ -480,6 +481,13 @@ def _set_switch(line: str, *, open_: bool) -> bool:
         if bool(dss.CktElement.IsOpen(t, 0)):
             dss.Text.Command(f"close Line.{line} term={t}")
     return True
+
+
+def _storage_snapshot(element: str, kw: float, kvar: float, warnings: list[str]) -> str:
+    """The properties that make the storage unit ``element`` put out its row in a snapshot:
+    ``dispmode=default`` (in ``follow`` mode, and the other dispatch modes, OpenDSS takes the
+    output from the unit's shape or price and ignores ``state``/``%charge``/``%discharge``)."""
+    return "dispmode=default"
 
 
 def _storage_share(element: str, kw: float) -> float:
