@@ -590,6 +590,32 @@ def test_a_follow_mode_storage_row_is_its_output_in_opendss(tmp_path: Path, kw: 
     assert p == pytest.approx(kw, abs=1e-3) and q == pytest.approx(0.0, abs=1e-3)
 
 
+@pytest.mark.parametrize("stored, kw, note", [
+    (400.0, -30.0, "full"), (40.0, 40.0, "at its reserve"), (20.0, 40.0, "at its reserve")])
+def test_a_storage_row_that_opendss_would_idle_is_its_output(tmp_path: Path, stored: float,
+                                                             kw: float, note: str) -> None:
+    """A full unit charged by its row, or one at (or below) its 10 % reserve discharged by it:
+    OpenDSS idles it (0 kW, the old check) while the model takes the row. A scenario is a
+    snapshot: the check puts the stored energy half way, and says so."""
+    p, _, warnings = _storage_output(tmp_path, (
+        f"New Storage.s Bus1=a Phases=3 kV=12.47 kWrated=100 kWhrated=400 "
+        f"kWhstored={stored} %reserve=10 %idlingkw=0"), kw)
+    assert p == pytest.approx(kw, abs=1e-3)
+    assert any("Storage.s" in w and note in w for w in warnings), warnings
+
+
+@pytest.mark.parametrize("kvar", [60.0, -60.0])
+def test_a_storage_row_above_kvarmax_is_its_output(tmp_path: Path, kvar: float) -> None:
+    """Reactive output above ``kvarMax`` (absorbing: ``kvarMaxAbs``), 20 kvar here, within the
+    100 kVA rating: OpenDSS capped it at 20 kvar in the old check. The limit is raised to the
+    row for the check, with a note."""
+    p, q, warnings = _storage_output(tmp_path, (
+        "New Storage.s Bus1=a Phases=3 kV=12.47 kWrated=100 kWhrated=400 kWhstored=200 "
+        "%idlingkw=0 kvarmax=20 kvarmaxabs=20"), 40.0, kvar)
+    assert p == pytest.approx(40.0, abs=0.05) and q == pytest.approx(kvar, abs=0.05)
+    assert any("Storage.s" in w and "kvarMax" in w for w in warnings), warnings
+
+
 def test_a_shape_without_points_is_warned_about(tmp_path: Path) -> None:
     """A unit's shape given as ``mult=`` without ``npts`` (Iowa 240's ``PVScaling1``) has no
     points in OpenDSS, whose daily mode holds the unit at its snapshot output: its rows say
