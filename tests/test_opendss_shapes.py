@@ -472,6 +472,33 @@ def test_a_generator_row_above_the_units_kva_is_a_problem(tmp_path: Path) -> Non
     assert "above the unit's kVA" in res.output
 
 
+def test_a_negative_pv_row_is_a_problem_and_a_negative_generator_is_not(tmp_path: Path,
+                                                                        ) -> None:
+    """OpenDSS puts a PV system out at 0 kW for a negative Pmpp (the model took the row): a
+    typed problem naming unit and scenario, exit 2. A Generator's negative kW is OpenDSS's
+    own output (it absorbs): accepted, and OpenDSS's solved output is the row."""
+    path = tmp_path / "ders.dss"
+    path.write_text(der_feeder())
+    net = load_three_phase(path)
+    table = _gen_table([("n", "PVSystem.pv1", "generator", 0.1),
+                        ("m", "PVSystem.pv1", "generator", -0.2)])
+    with pytest.raises(InputError) as err:
+        scenario_rows(net, table)
+    (problem,) = err.value.problems
+    assert problem.kind == ProblemKind.BAD_SCENARIO and problem.ids == ("PVSystem.pv1",)
+    assert "a PV system cannot absorb power" in problem.message
+    assert "PVSystem.pv1 in m: -200 kW" in problem.message
+    csv = tmp_path / "neg.csv"
+    table.write_csv(csv)
+    res = runner.invoke(app, ["solve", str(path), "--scenarios", str(csv)])
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert "cannot absorb power" in res.output
+    rows = scenario_rows(net, _gen_table([("n", "Generator.g", "generator", -0.05)]))
+    assert scenario_opendss(net, rows, 0, None, set(), None).converged
+    dss.Circuit.SetActiveElement("Generator.g")
+    assert -sum(dss.CktElement.Powers()[0::2]) == pytest.approx(-50.0, abs=1e-3)
+
+
 def test_generator_rows_on_a_balanced_network_are_a_problem(tmp_path: Path) -> None:
     from feederopt.api import load
     from feederopt.io.scenarios import load_scenarios

@@ -574,6 +574,16 @@ def scenario_rows(net: ThreePhaseNetwork, source: Any) -> ScenarioRows:
             opendss_id(e, k) for e, k in zip(df["element"].to_list(), kinds, strict=True)],
             dtype=pl.String))
     rows = resolve_scenario_rows(df, live, bus_ids, gone, units, units_off)
+    absorbing = [f"{unit} in {name}: {p * 1000:.4g} kW" for s, name in enumerate(rows.names)
+                 for unit, (p, _) in rows.generator_outputs(s).items()
+                 if unit.lower().startswith("pvsystem.") and p < 0]
+    if absorbing:  # OpenDSS's PV output is its panel's, never below 0 (a Generator can be)
+        raise InputError([Problem(
+            ProblemKind.BAD_SCENARIO, "scenarios", "a PV system cannot absorb power (OpenDSS "
+            "would put it out at 0 kW where the model takes the row): "
+            + "; ".join(absorbing[:5]) + (" ..." if len(absorbing) > 5 else ""),
+            tuple(sorted({a.split(" ", 1)[0] for a in absorbing})), field="p_mw",
+            hint="give a PV system's output >= 0, or its absorbed power as a load or bus row")])
     over = _rows_over_rating(gens, rows)
     if over:  # OpenDSS caps a unit at its kVA: the check would not see the row's output
         raise InputError([Problem(
