@@ -395,6 +395,8 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
                                        thermal_limits=thermal_limits,
                                        max_loading_percent=max_loading_percent,
                                        switch_cost_kw=cost)
+    if feedback is not None and feedback.get("base_kept"):
+        notes.append(base_kept_note(time_limit_s, feedback))
     polish = _polish(net, topo, floating, base_open, ac_polish, notes,
                      time_limit_s - (time.perf_counter() - t_start), cost,
                      kept)
@@ -451,6 +453,24 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     out["grid"] = report_grid(net, set(topo.open_switches) if solved else set(base_open),
                               set(base_open))
     return out
+
+
+def base_kept_note(time_limit_s: float, record: dict[str, Any]) -> str:
+    """The note of a time-limited run that keeps the base topology (the voltage feedback's
+    ``base_kept``): what the MILP's answers were, against the base's OpenDSS losses."""
+    key = ("opendss_expected_losses_kw" if record.get("per_scenario")
+           else "opendss_losses_kw")
+    rows = record.get("iterations") or []
+    base = next((r.get(key) for r in rows if r["topology"] == "base"), None)
+    found = [r for r in rows if r["topology"] == "answer" and r.get(key) is not None]
+    what = ("the MILP found no topology in that time" if not found else
+            "the MILP's best answer in that time ("
+            + ", ".join(sorted({f"{r[key]:.3f} kW" for r in found}))
+            + " by OpenDSS) is worse than it or breaks a limit")
+    return (f"the time limit (--time-limit {time_limit_s:g} s) ran out before the MILP "
+            f"proved an answer; the base topology (within the limits, "
+            + (f"{base:.3f} kW by OpenDSS" if base is not None else "solved by OpenDSS")
+            + f") is kept: {what}; raise --time-limit for a proven answer")
 
 
 def search_label(topo: ThreePhaseTopology) -> str:
@@ -754,6 +774,8 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
         thermal_limits=thermal_limits, max_loading_percent=max_loading_percent,
         max_iterations=feedback_iterations, switch_cost_kw=float(switch_cost_kw or 0.0),
         feedback=voltage_feedback)
+    if record.get("base_kept"):
+        notes.append(base_kept_note(time_limit_s, record))
     for part in topo.permanent_loops:
         notes.append(f"{len(part)} element(s) form loops that no switch opens and stay closed "
                      f"({_names(part)}); radiality is imposed on the switchable part")

@@ -665,7 +665,8 @@ def feedback_section(r: Mapping[str, Any]) -> str:
         ("solves (MILP or enumeration)", escape(str(sum(row.get("topology") == "answer"
                                                          for row in rows)))),
         ("stopped", escape(str(fb.get("stopped", "-")))),
-        ("kept answer (row)", escape(str(kept)) if kept is not None else "-"),
+        ("kept answer (row)", escape(str(kept)) if kept is not None else (
+            "the base topology (0): the time limit ran out" if fb.get("base_kept") else "-")),
         ("the kept answer within the voltage limits (OpenDSS)", verdict),
         ("MILP time / total", f"{fmt(fb.get('milp_time_s'), '.2f', ' s')} / "
                               f"{fmt(fb.get('time_s'), '.2f', ' s')}"),
