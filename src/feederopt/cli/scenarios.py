@@ -203,7 +203,10 @@ def _shape_scenarios(source: str, path: Path, three_phase: bool, shapes: LoadSha
         out_c.print(f"{info['count']} scenarios (every {info['interval_h']:g} h over "
                     f"{info['horizon_h']:g} h, weight {1 / info['count']:.4g} each), "
                     f"{table.height} rows -> {path}", markup=False)
-        out_c.print(f"{info['shaped_loads']} load(s) follow their daily shapes; "
+        follow = (f"{info['shaped_loads']} load(s) follow their daily shapes; "
+                  if info["shaped_loads"] else "no load has a daily shape (the generating "
+                  "units' shapes set the step); ")
+        out_c.print(f"{follow}"
                     f"{info['unshaped_loads']} without one keep their kW all day. Total demand "
                     f"{info['p_mw_min']:.4f} - {info['p_mw_max']:.4f} MW over the steps "
                     f"(snapshot {info['snapshot_p_mw']:.4f} MW)", markup=False)
