@@ -113,3 +113,30 @@ def test_the_default_switch_stays_ideal(tmp_path: Path) -> None:
     counts = dict(zip(rows["line"].to_list(), rows["len"].to_list(), strict=True))
     assert "s3" not in counts
     assert counts["s1"] == 9 and counts["s2"] == 9
+
+
+#: ``s2`` under a SwtControl with ``Lock=yes`` (OpenDSS never operates it), ``s1`` closed
+LOCKED = """New Line.s1 bus1=a2 bus2=x switch=yes
+New Line.s2 bus1=b2 bus2=x switch=yes
+New SwtControl.sc2 SwitchedObj=Line.s2 SwitchedTerm=1 Normal={state} State={state} Lock=yes
+"""
+
+
+@pytest.mark.parametrize("state, held_open, answer", [
+    ("Closed", False, {"s1", "s3"}), ("Open", True, {"s2", "s3"})])
+def test_a_locked_switch_is_held_in_its_state(tmp_path: Path, state: str, held_open: bool,
+                                              answer: set[str]) -> None:
+    """A switch locked by its SwtControl is held in the state OpenDSS leaves it in (closed,
+    or open), is not switchable, and a note says so; the old code switched it freely. With
+    ``s2`` held, the radial states (two of the three switches open, ``x`` fed) are the one
+    the test names, and OpenDSS serves every load in it."""
+    path = _write(tmp_path, "locked", LOCKED.format(state=state))
+    net = load_three_phase(path)
+    row = net.lines.filter(net.lines["id"] == "s2").row(0, named=True)
+    assert row["switchable"] is False and row["normally_open"] is held_open
+    assert any("Line.s2 is locked by SwtControl.sc2" in n for n in net.meta["reductions"])
+    topo = reconfigure_three_phase(net, time_limit_s=60)
+    assert topo.status == "optimal", topo.reason
+    assert set(topo.open_switches) | ({"s2"} if held_open else set()) == answer
+    sol = solve_opendss(net, open_switches=set(topo.open_switches), with_controls=False)
+    assert sol.converged and sol.unserved_load_kw < 1e-6
