@@ -11,6 +11,7 @@ load without a shape and a disabled one.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Sequence
@@ -471,6 +472,25 @@ def test_generator_rows_are_validated_as_load_rows(tmp_path: Path) -> None:
     assert by_message["generating unit(s) out of service"].ids == ("PVSystem.gone",)
     assert by_message["a generating unit appears twice in one scenario"].ids == (
         "n/PVSystem.pv1",)
+
+
+def test_info_lists_the_units_that_generator_rows_name(tmp_path: Path) -> None:
+    """The unknown-unit hint sends the user to ``feederopt info``'s generators table, which
+    printed a count only: it lists each unit by the full name a row takes (JSON too)."""
+    path = tmp_path / "ders.dss"
+    path.write_text(der_feeder())
+    res = runner.invoke(app, ["info", str(path)], terminal_width=160)
+    assert res.exit_code == 0, res.output
+    for unit in ("Generator.g", "PVSystem.pv1", "PVSystem.flat"):
+        assert unit in res.output
+    res = runner.invoke(app, ["info", str(path), "--json"])
+    units = {u["id"]: u for u in json.loads(res.output)["generator_units"]}
+    assert set(units) == {"Generator.g", "PVSystem.pv1", "PVSystem.flat"}
+    assert units["Generator.g"]["p_kw"] == pytest.approx(150.0)
+    with pytest.raises(InputError) as err:
+        scenario_rows(load_three_phase(path), _gen_table([("n", "PVSystem.x", "generator",
+                                                           0.1)]))
+    assert "generators table of `feederopt info FILE.dss`" in err.value.problems[0].hint
 
 
 def test_a_generator_row_above_the_units_kva_is_a_problem(tmp_path: Path) -> None:

@@ -444,8 +444,8 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
         problems.append(_problem(
             "unknown generating unit(s): not a PVSystem, Generator or Storage of the feeder",
             ids=sorted(set(unknown_units)), field="element",
-            hint="use the unit's OpenDSS full name, as `feederopt info`'s generators table "
-            "gives it (e.g. PVSystem.pv1)"))
+            hint="use the unit's OpenDSS full name, as the generators table of `feederopt "
+            "info FILE.dss` lists it (e.g. PVSystem.pv1)"))
     if off_units:
         problems.append(_problem("generating unit(s) out of service",
                                  ids=sorted(set(off_units)), field="element"))
