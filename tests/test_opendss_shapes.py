@@ -493,6 +493,21 @@ def test_info_lists_the_units_that_generator_rows_name(tmp_path: Path) -> None:
     assert "generators table of `feederopt info FILE.dss`" in err.value.problems[0].hint
 
 
+def test_a_load_row_naming_a_unit_says_use_kind_generator(tmp_path: Path) -> None:
+    """A row of kind load (or bus) that names a generating unit was "unknown element id(s):
+    neither a load, a bus nor a generating unit" though it is one; now it says the row's kind
+    is wrong, naming the unit."""
+    path = tmp_path / "ders.dss"
+    path.write_text(der_feeder())
+    with pytest.raises(InputError) as err:
+        scenario_rows(load_three_phase(path), _gen_table([("n", "PVSystem.pv1", "load", 0.1),
+                                                          ("n", "generator.g", "bus", 0.1)]))
+    (problem,) = err.value.problems
+    assert problem.kind == ProblemKind.BAD_SCENARIO and problem.field == "kind"
+    assert problem.ids == ("PVSystem.pv1", "generator.g")
+    assert "kind generator" in problem.message and "unknown" not in problem.message
+
+
 def test_a_generator_row_above_the_units_kva_is_a_problem(tmp_path: Path) -> None:
     """OpenDSS caps a unit at its kVA (PVSystem.pv1: 240 kVA), so a row above it would be
     checked at another output than the model's: a typed problem naming unit and scenario;
