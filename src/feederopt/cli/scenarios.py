@@ -238,8 +238,10 @@ def _shape_scenarios(source: str, path: Path, three_phase: bool, shapes: LoadSha
 @cli_command
 def check(
     result_file: str = typer.Argument(..., metavar="RESULT.json", show_default=False,
-                                      help="A result JSON (`feederopt solve --json FILE`) or "
-                                      "a result folder."),
+                                      help="A result JSON (`feederopt solve --json FILE` of a "
+                                      "balanced network, `feederopt partition` or `feederopt "
+                                      "schedule`) or a result folder; three-phase (.dss) "
+                                      "solve results are not checked here."),
     samples: int = typer.Option(1000, "--samples", "-n", help="Number of load samples."),
     uncertainty: float | None = typer.Option(
         None, "--uncertainty", "-u", help="Relative load uncertainty X (loads in nominal +- X); "
@@ -277,7 +279,9 @@ def check(
             f"yet ({three.get('case') or 'this'} is a three-phase `feederopt solve --json` "
             "result, with open switches, not open branches)", (result_file,), "open_switches",
             hint="check single-phase solve results, or partition and schedule results; the "
-            "three-phase result's OpenDSS check is in its ac_check")])
+            + ("three-phase scenario result's OpenDSS check of each scenario is in its "
+               "scenarios.per_scenario" if three.get("scenarios") else
+               "three-phase result's OpenDSS check is in its ac_check"))])
     doc = _partition_doc(result_file)
     if doc is not None:
         if case is not None or uncertain_loads is not None:
