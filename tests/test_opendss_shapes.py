@@ -625,6 +625,9 @@ def test_console_and_report_show_each_scenarios_der_output(tmp_path: Path) -> No
     assert f"{kw:.1f}" in line, line
     html = (tmp_path / "out" / "report.html").read_text()
     assert "DER output [kW]" in html and f"{kw:.1f}" in html
+    # the Scenarios section says what a generator row sets
+    assert "a scenario&#x27;s generator row" in html or "a scenario's generator row" in html
+    assert "generating units set to their generator rows" in html
 
 
 @pytest.mark.parametrize("kw", [-30.0, 0.0, 40.0])
