@@ -602,7 +602,7 @@ def scenario_rows(net: ThreePhaseNetwork, source: Any) -> ScenarioRows:
     rows = resolve_scenario_rows(df, live, bus_ids, gone, units, units_off)
     absorbing = [f"{unit} in {name}: {p * 1000:.4g} kW" for s, name in enumerate(rows.names)
                  for unit, (p, _) in rows.generator_outputs(s).items()
-                 if unit.lower().startswith("pvsystem.") and p < 0]
+                 if unit.lower().startswith("pvsystem.") and p < -PV_ABSORB_TOL_MW]
     if absorbing:  # OpenDSS's PV output is its panel's, never below 0 (a Generator can be)
         raise InputError([Problem(
             ProblemKind.BAD_SCENARIO, "scenarios", "a PV system cannot absorb power (OpenDSS "
@@ -627,6 +627,10 @@ def scenario_rows(net: ThreePhaseNetwork, source: Any) -> ScenarioRows:
             hint="give the DER as a load row of a load at that bus, or at the primary bus")])
     return rows
 
+
+#: A PV system's row below minus this [MW] (1 mW) absorbs power, which OpenDSS's PV cannot:
+#: a problem; above it, float noise of OpenDSS's own terminal powers at night is allowed.
+PV_ABSORB_TOL_MW = 1e-9
 
 #: Relative tolerance of a ``generator`` row's apparent power over the unit's rating
 #: (OpenDSS's own daily-mode outputs at the terminals exceed the kVA by up to 3.2e-6: Iowa
