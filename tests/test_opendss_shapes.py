@@ -707,6 +707,21 @@ def test_a_storage_row_above_kvarmax_is_its_output(tmp_path: Path, kvar: float) 
     assert any("Storage.s" in w and "kvarMax" in w for w in warnings), warnings
 
 
+def test_solve_notes_the_storage_rows_the_check_had_to_allow(tmp_path: Path) -> None:
+    """``solve --scenarios`` says which storage rows OpenDSS's check set beyond the unit's file
+    (here 60 kvar over a 20 kvar kvarMax), by scenario."""
+    path = tmp_path / "st.dss"
+    path.write_text(feeder().replace("Set voltagebases", (
+        "New Storage.s Bus1=a Phases=3 kV=12.47 kWrated=100 kWhrated=400 kWhstored=200 "
+        "%idlingkw=0 kvarmax=20 kvarmaxabs=20\nSet voltagebases")))
+    table = _gen_table([("n", "Storage.s", "generator", 0.04),
+                        ("m", "Storage.s", "generator", 0.01)]).with_columns(
+        pl.Series("q_mvar", [0.06, 0.0]))
+    out = solve_three_phase(path, scenarios=table, time_limit_s=30)
+    (note,) = [n for n in out["notes"] if "storage row(s)" in n]
+    assert note.startswith("1 storage row(s)") and "n: Storage.s's kvarMax" in note
+
+
 def test_a_shape_without_points_is_warned_about(tmp_path: Path) -> None:
     """A unit's shape given as ``mult=`` without ``npts`` (Iowa 240's ``PVScaling1``) has no
     points in OpenDSS, whose daily mode holds the unit at its snapshot output: its rows say

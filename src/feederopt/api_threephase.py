@@ -840,6 +840,14 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
                        unserved_load_kw=x.unserved_load_kw,
                        max_voltage_diff_pu=_num(x.max_voltage_diff_pu))
         per.append(row)
+    # the storage rows that OpenDSS's check had to make followable (validation.opendss)
+    held = [f"{rows.names[s]}: {m}" for s, x in enumerate(sols or [])
+            for m in x.warnings if m.startswith("Storage.")
+            and ("checked with kWhstored" in m or "for the check" in m)]
+    if held:
+        notes.append(f"{len(held)} storage row(s) set in OpenDSS's check beyond what the unit's "
+                     "file allows (a scenario is a snapshot): " + "; ".join(held[:3])
+                     + (" ..." if len(held) > 3 else ""))
     summary: dict[str, Any] = {"count": len(rows.names), "names": rows.names,
                                "weights": [float(x) for x in w], "per_scenario": per,
                                "bus_rows": "a net demand spread equally over the bus's phases"}
