@@ -374,8 +374,12 @@ def evaluate_states(pus: list[PerUnitThreePhase], weights: np.ndarray,
     lower = list(costs)  # the least objective each state can still have
     done = [False] * len(states)
     out_of_time, stopped = False, "time_limit"
-    # the states of least switching cost first (the base case with a cost), then in order
-    for i in sorted(range(len(states)), key=lambda j: costs[j]):
+    # the base state first, the incumbent of a time-limited search (a time-limited answer is
+    # never worse than the base when the base is within the limits); then the states of
+    # least switching cost first, then in order
+    base_open = frozenset(e.id for e in base.edges if e.switchable and e.normally_open)
+    for i in sorted(range(len(states)),
+                    key=lambda j: (states[j].open_switches != base_open, costs[j])):
         partial = costs[i]
         flows: list[dict[str, np.ndarray]] = [{} for _ in pus]
         terms = np.zeros(len(pus))
