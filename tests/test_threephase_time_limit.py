@@ -9,6 +9,8 @@ topology of 48.1 kW by OpenDSS against the base's 46.2 kW, and a lower bound of 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -62,3 +64,41 @@ def test_the_enumeration_evaluates_the_base_state_first(monkeypatch: pytest.Monk
     short = reconfigure_three_phase(net, time_limit_s=0.3)
     if short.flow is not None:
         assert short.flow.loss_proxy_kw <= lindist3flow_power_flow(net).loss_proxy_kw + 1e-6
+
+
+def test_a_time_limited_milp_keeps_the_base_when_it_is_better() -> None:
+    """The MILP path (``max_enumerated_states=0``), as without the voltage feedback: out of
+    time, its answer is compared with the base state by the loss proxy (the base within the
+    MILP's limits, :func:`~feederopt.algorithms.threephase._base_if_better`). The old code
+    answered at 0.3 s with ``cb_101``, ``cb_201``, ``cb_302`` open, 52.79 kW of proxy against
+    the base's 51.45 kW."""
+    from feederopt.algorithms.threephase import lindist3flow_power_flow, reconfigure_three_phase
+    from feederopt.cases import load_three_phase
+
+    net = load_three_phase("iowa240")
+    base = lindist3flow_power_flow(net).loss_proxy_kw
+    for limit in (0.2, 0.3):
+        topo = reconfigure_three_phase(net, time_limit_s=limit, max_enumerated_states=0)
+        assert topo.method == "milp"
+        if topo.status == "optimal":  # pragma: no cover - a machine fast enough to prove it
+            continue
+        assert topo.flow is not None  # the base at worst, never no topology
+        assert topo.flow.loss_proxy_kw <= base + 1e-6
+
+
+def test_the_base_state_is_none_when_it_is_not_radial(tmp_path: Path) -> None:
+    """The permanent-loop feeder's base closes ``s5`` beside the loop's line: not radial in
+    the switchable part, so it is no incumbent; Iowa 240's base is one of its radial states."""
+    from feederopt.algorithms.radial_enumeration import base_state, radial_states
+    from feederopt.cases import load_three_phase
+    from feederopt.network.threephase_perunit import to_per_unit_3ph
+    from test_threephase_permanent_loop import HEAD, LATERALS, LOOP, TAIL
+
+    path = tmp_path / "loop.dss"
+    path.write_text(HEAD + LOOP + LATERALS + TAIL)
+    assert base_state(to_per_unit_3ph(load_three_phase(path))) is None
+    pu = to_per_unit_3ph(load_three_phase("iowa240"))
+    st = base_state(pu)
+    states = radial_states(pu, 100)
+    assert st is not None and states is not None
+    assert any(np.array_equal(st.y, s.y) for s in states)
