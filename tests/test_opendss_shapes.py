@@ -11,6 +11,7 @@ load without a shape and a disabled one.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Sequence
@@ -377,6 +378,30 @@ def test_shaped_units_follow_opendss_daily_mode(tmp_path: Path) -> None:
         assert float(pu.gen_p.sum()) == pytest.approx(sum(gens.values()))  # S_b = 1 MVA
 
 
+def test_shaped_units_without_shaped_loads_set_the_step(tmp_path: Path) -> None:
+    """A feeder whose PV system has a daily shape and whose loads have none (the old code
+    refused it: "no in-service load ... has a daily load shape"): the unit's shape sets the
+    step, the loads are constant (no rows), and each step's scenario in OpenDSS's snapshot is
+    OpenDSS's daily mode at that hour (losses to 1e-5: at 02:00 they differ by 1.3e-6
+    relative, within OpenDSS's convergence, not traced further); the CLI writes it and says
+    where the step comes from."""
+    path = tmp_path / "pv_only.dss"
+    path.write_text(only_shapes(feeder(""), ()).replace("Set voltagebases", SUN + (
+        "New PVSystem.pv1 Bus1=b Phases=3 kV=12.47 irradiance=1 Pmpp=250 kVA=240 pf=0.95 "
+        "daily=sun\nSet voltagebases")))
+    shapes = daily_load_scenarios(path)
+    assert shapes.interval_h == 1.0 and shapes.horizon_h == 24.0
+    assert set(shapes.table["kind"]) == {"generator"} and shapes.table.height == 24
+    rows = assert_scenarios_are_opendss_daily(path, 1e-5, 1e-7)
+    assert all(not per for per in rows.loads)
+    noon = shapes.table.filter(pl.col("scenario") == "14:00")["p_mw"][0]
+    assert noon == pytest.approx(0.2255, abs=1e-3)
+    out = tmp_path / "day.csv"
+    res = runner.invoke(app, ["scenarios", str(path), "--load-shapes", "daily", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "no load has a daily shape" in res.output
+
+
 def test_scenarios_cli_says_which_units_follow(tmp_path: Path) -> None:
     path = tmp_path / "ders.dss"
     path.write_text(der_feeder())
@@ -449,6 +474,40 @@ def test_generator_rows_are_validated_as_load_rows(tmp_path: Path) -> None:
         "n/PVSystem.pv1",)
 
 
+def test_info_lists_the_units_that_generator_rows_name(tmp_path: Path) -> None:
+    """The unknown-unit hint sends the user to ``feederopt info``'s generators table, which
+    printed a count only: it lists each unit by the full name a row takes (JSON too)."""
+    path = tmp_path / "ders.dss"
+    path.write_text(der_feeder())
+    res = runner.invoke(app, ["info", str(path)], terminal_width=160)
+    assert res.exit_code == 0, res.output
+    for unit in ("Generator.g", "PVSystem.pv1", "PVSystem.flat"):
+        assert unit in res.output
+    res = runner.invoke(app, ["info", str(path), "--json"])
+    units = {u["id"]: u for u in json.loads(res.output)["generator_units"]}
+    assert set(units) == {"Generator.g", "PVSystem.pv1", "PVSystem.flat"}
+    assert units["Generator.g"]["p_kw"] == pytest.approx(150.0)
+    with pytest.raises(InputError) as err:
+        scenario_rows(load_three_phase(path), _gen_table([("n", "PVSystem.x", "generator",
+                                                           0.1)]))
+    assert "generators table of `feederopt info FILE.dss`" in err.value.problems[0].hint
+
+
+def test_a_load_row_naming_a_unit_says_use_kind_generator(tmp_path: Path) -> None:
+    """A row of kind load (or bus) that names a generating unit was "unknown element id(s):
+    neither a load, a bus nor a generating unit" though it is one; now it says the row's kind
+    is wrong, naming the unit."""
+    path = tmp_path / "ders.dss"
+    path.write_text(der_feeder())
+    with pytest.raises(InputError) as err:
+        scenario_rows(load_three_phase(path), _gen_table([("n", "PVSystem.pv1", "load", 0.1),
+                                                          ("n", "generator.g", "bus", 0.1)]))
+    (problem,) = err.value.problems
+    assert problem.kind == ProblemKind.BAD_SCENARIO and problem.field == "kind"
+    assert problem.ids == ("PVSystem.pv1", "generator.g")
+    assert "kind generator" in problem.message and "unknown" not in problem.message
+
+
 def test_a_generator_row_above_the_units_kva_is_a_problem(tmp_path: Path) -> None:
     """OpenDSS caps a unit at its kVA (PVSystem.pv1: 240 kVA), so a row above it would be
     checked at another output than the model's: a typed problem naming unit and scenario;
@@ -470,6 +529,35 @@ def test_a_generator_row_above_the_units_kva_is_a_problem(tmp_path: Path) -> Non
     res = runner.invoke(app, ["solve", str(path), "--scenarios", str(csv)])
     assert res.exit_code == 2 and "Traceback" not in res.output, res.output
     assert "above the unit's kVA" in res.output
+
+
+def test_a_negative_pv_row_is_a_problem_and_a_negative_generator_is_not(tmp_path: Path,
+                                                                        ) -> None:
+    """OpenDSS puts a PV system out at 0 kW for a negative Pmpp (the model took the row): a
+    typed problem naming unit and scenario, exit 2. A Generator's negative kW is OpenDSS's
+    own output (it absorbs): accepted, and OpenDSS's solved output is the row."""
+    path = tmp_path / "ders.dss"
+    path.write_text(der_feeder())
+    net = load_three_phase(path)
+    table = _gen_table([("n", "PVSystem.pv1", "generator", 0.1),
+                        ("m", "PVSystem.pv1", "generator", -0.2)])
+    with pytest.raises(InputError) as err:
+        scenario_rows(net, table)
+    (problem,) = err.value.problems
+    assert problem.kind == ProblemKind.BAD_SCENARIO and problem.ids == ("PVSystem.pv1",)
+    assert "a PV system cannot absorb power" in problem.message
+    assert "PVSystem.pv1 in m: -200 kW" in problem.message
+    csv = tmp_path / "neg.csv"
+    table.write_csv(csv)
+    res = runner.invoke(app, ["solve", str(path), "--scenarios", str(csv)])
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert "cannot absorb power" in res.output
+    # float noise of OpenDSS's terminal powers at night (1e-12 MW) is no absorbing row
+    scenario_rows(net, _gen_table([("n", "PVSystem.pv1", "generator", -1e-12)]))
+    rows = scenario_rows(net, _gen_table([("n", "Generator.g", "generator", -0.05)]))
+    assert scenario_opendss(net, rows, 0, None, set(), None).converged
+    dss.Circuit.SetActiveElement("Generator.g")
+    assert -sum(dss.CktElement.Powers()[0::2]) == pytest.approx(-50.0, abs=1e-3)
 
 
 def test_generator_rows_on_a_balanced_network_are_a_problem(tmp_path: Path) -> None:
@@ -539,6 +627,9 @@ def test_console_and_report_show_each_scenarios_der_output(tmp_path: Path) -> No
     assert f"{kw:.1f}" in line, line
     html = (tmp_path / "out" / "report.html").read_text()
     assert "DER output [kW]" in html and f"{kw:.1f}" in html
+    # the Scenarios section says what a generator row sets
+    assert "a scenario&#x27;s generator row" in html or "a scenario's generator row" in html
+    assert "generating units set to their generator rows" in html
 
 
 @pytest.mark.parametrize("kw", [-30.0, 0.0, 40.0])
@@ -555,6 +646,80 @@ def test_a_storage_row_is_its_output_in_opendss(tmp_path: Path, kw: float) -> No
     scenario_opendss(net, rows, 0, None, set(), None)
     dss.Circuit.SetActiveElement("Storage.s")
     assert -sum(dss.CktElement.Powers()[0::2]) == pytest.approx(kw, abs=1e-4)
+
+
+BATT = ("New LoadShape.batt npts=24 interval=1 mult=(0 0 0 0 0 0 0 0 0 -0.5 -1 -1 -1 -0.5 0 "
+        "0 0 0.5 1 1 0.5 0 0 0)\n")
+
+
+def _storage_output(tmp_path: Path, unit: str, kw: float, kvar: float = 0.0,
+                    ) -> tuple[float, float, list[str]]:
+    """OpenDSS's solved terminal output (kW, kvar) of ``Storage.s`` (written as ``unit``) in
+    the check of a scenario whose generator row is ``(kw, kvar)``, and the check's warnings."""
+    path = tmp_path / "st.dss"
+    path.write_text(feeder().replace("Set voltagebases", BATT + unit + "\nSet voltagebases"))
+    net = load_three_phase(path)
+    table = _gen_table([("n", "Storage.s", "generator", kw / 1000)]).with_columns(
+        pl.lit(kvar / 1000).alias("q_mvar"))
+    rows = scenario_rows(net, table)
+    sol = scenario_opendss(net, rows, 0, None, set(), None)
+    assert sol.converged
+    dss.Circuit.SetActiveElement("Storage.s")
+    powers = dss.CktElement.Powers()
+    return -sum(powers[0::2]), -sum(powers[1::2]), sol.warnings
+
+
+@pytest.mark.parametrize("kw", [-30.0, 0.0, 40.0])
+def test_a_follow_mode_storage_row_is_its_output_in_opendss(tmp_path: Path, kw: float) -> None:
+    """In ``dispmode=follow`` OpenDSS takes a unit's output from its daily shape and ignores
+    ``state``/``%charge``/``%discharge``: the old check put the unit at 0 kW (its shape's
+    first point; its full 100 kW with ``state=discharging`` set) whatever the row. The check now
+    switches it to the default dispatch mode, where the row is its output."""
+    p, q, _ = _storage_output(tmp_path, (
+        "New Storage.s Bus1=a Phases=3 kV=12.47 kWrated=100 kWhrated=400 kWhstored=200 "
+        "%idlingkw=0 dispmode=follow daily=batt"), kw)
+    assert p == pytest.approx(kw, abs=1e-3) and q == pytest.approx(0.0, abs=1e-3)
+
+
+@pytest.mark.parametrize("stored, kw, note", [
+    (400.0, -30.0, "full"), (40.0, 40.0, "at its reserve"), (20.0, 40.0, "at its reserve")])
+def test_a_storage_row_that_opendss_would_idle_is_its_output(tmp_path: Path, stored: float,
+                                                             kw: float, note: str) -> None:
+    """A full unit charged by its row, or one at (or below) its 10 % reserve discharged by it:
+    OpenDSS idles it (0 kW, the old check) while the model takes the row. A scenario is a
+    snapshot: the check puts the stored energy half way, and says so."""
+    p, _, warnings = _storage_output(tmp_path, (
+        f"New Storage.s Bus1=a Phases=3 kV=12.47 kWrated=100 kWhrated=400 "
+        f"kWhstored={stored} %reserve=10 %idlingkw=0"), kw)
+    assert p == pytest.approx(kw, abs=1e-3)
+    assert any("Storage.s" in w and note in w for w in warnings), warnings
+
+
+@pytest.mark.parametrize("kvar", [60.0, -60.0])
+def test_a_storage_row_above_kvarmax_is_its_output(tmp_path: Path, kvar: float) -> None:
+    """Reactive output above ``kvarMax`` (absorbing: ``kvarMaxAbs``), 20 kvar here, within the
+    100 kVA rating: OpenDSS capped it at 20 kvar in the old check. The limit is raised to the
+    row for the check, with a note."""
+    p, q, warnings = _storage_output(tmp_path, (
+        "New Storage.s Bus1=a Phases=3 kV=12.47 kWrated=100 kWhrated=400 kWhstored=200 "
+        "%idlingkw=0 kvarmax=20 kvarmaxabs=20"), 40.0, kvar)
+    assert p == pytest.approx(40.0, abs=0.05) and q == pytest.approx(kvar, abs=0.05)
+    assert any("Storage.s" in w and "kvarMax" in w for w in warnings), warnings
+
+
+def test_solve_notes_the_storage_rows_the_check_had_to_allow(tmp_path: Path) -> None:
+    """``solve --scenarios`` says which storage rows OpenDSS's check set beyond the unit's file
+    (here 60 kvar over a 20 kvar kvarMax), by scenario."""
+    path = tmp_path / "st.dss"
+    path.write_text(feeder().replace("Set voltagebases", (
+        "New Storage.s Bus1=a Phases=3 kV=12.47 kWrated=100 kWhrated=400 kWhstored=200 "
+        "%idlingkw=0 kvarmax=20 kvarmaxabs=20\nSet voltagebases")))
+    table = _gen_table([("n", "Storage.s", "generator", 0.04),
+                        ("m", "Storage.s", "generator", 0.01)]).with_columns(
+        pl.Series("q_mvar", [0.06, 0.0]))
+    out = solve_three_phase(path, scenarios=table, time_limit_s=30)
+    (note,) = [n for n in out["notes"] if "storage row(s)" in n]
+    assert note.startswith("1 storage row(s)") and "n: Storage.s's kvarMax" in note
 
 
 def test_a_shape_without_points_is_warned_about(tmp_path: Path) -> None:

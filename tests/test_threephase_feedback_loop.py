@@ -5,6 +5,7 @@ last)."""
 
 from __future__ import annotations
 
+import re
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -26,7 +27,8 @@ class Fake:
     OpenDSS (solutions per topology), recording what the loop asked of them."""
 
     def __init__(self, script: list[list[str] | None], sols: dict[str, list[Any]],
-                 cost: dict[str, float] | None = None) -> None:
+                 cost: dict[str, float] | None = None, timed_out: bool = False) -> None:
+        self.timed_out = timed_out  # every MILP runs out of time (with or without an answer)
         self.script = list(script)
         self.sols = sols
         self.cost = cost or {}
@@ -38,7 +40,8 @@ class Fake:
         self.milp_calls.append((offsets, tangents, seconds))
         opened = self.script.pop(0)
         topo = ThreePhaseTopology(
-            status="optimal" if opened is not None else "infeasible",
+            status="time_limit" if self.timed_out else (
+                "optimal" if opened is not None else "infeasible"),
             open_switches=opened or [], loss_proxy_kw=0.0, bound_kw=0.0, solve_time_s=0.5,
             flow=FLOW if opened is not None else None,  # type: ignore[arg-type]
             switching_cost_kw=self.cost.get(",".join(opened or []), 0.0))
@@ -65,7 +68,7 @@ class Fake:
         return sum(s.losses_kw for s in sols) + topo.switching_cost_kw
 
     def run(self, *, max_iterations: int = 10, time_limit_s: float = 100.0,
-            t0: float | None = None, feedback: bool = True,
+            t0: float | None = None, feedback: bool = True, base: Any = None,
             ) -> tuple[ThreePhaseTopology, list[Any] | None, dict[str, Any]]:
         return feedback_loop(
             self.milp, self.opendss, self.next_offsets, self.row, self.loss,
@@ -73,7 +76,7 @@ class Fake:
             iterations=[{"topology": "base", "open_switches": ["t"]}], base_open=["t"],
             time_limit_s=time_limit_s, max_iterations=max_iterations,
             t0=time.perf_counter() if t0 is None else t0, record={"enabled": True},
-            feedback=feedback)
+            feedback=feedback, base=base)
 
 
 def test_a_repeated_topology_stops_and_is_not_solved_again() -> None:
@@ -92,7 +95,7 @@ def test_a_repeated_topology_stops_and_is_not_solved_again() -> None:
     assert record["within_voltage_limits"] is True
     assert keep.solve_time_s == record["milp_time_s"] == 1.5  # three MILPs of 0.5 s
     assert list(record) == ["enabled", "iterations", "kept_iteration", "stopped",
-                            "within_voltage_limits", "milp_time_s", "time_s"]
+                            "within_voltage_limits", "base_kept", "milp_time_s", "time_s"]
 
 
 def test_the_base_topology_counts_as_seen() -> None:
@@ -185,3 +188,67 @@ def test_without_feedback_one_milp_and_no_opendss() -> None:
     assert len(fake.milp_calls) == 1 and fake.opendss_calls == []
     assert keep.open_switches == ["a"] and kept is None and record["kept_iteration"] is None
     assert record["iterations"][-1]["solved"] is False
+
+
+class Base:
+    """The base topology ``t`` as an answer (its OpenDSS solutions ``sols``), counting calls."""
+
+    def __init__(self, sols: list[Any]) -> None:
+        self.sols = sols
+        self.calls = 0
+
+    def __call__(self) -> tuple[ThreePhaseTopology, list[Any]]:
+        self.calls += 1
+        return ThreePhaseTopology("time_limit", ["t"], 0.0, float("nan"), 0.0,
+                                  FLOW), self.sols  # type: ignore[arg-type]
+
+
+def test_a_time_limited_answer_worse_than_the_base_keeps_the_base() -> None:
+    """Iowa 240 at --time-limit 0.5: the MILP's answer (48.1 kW by OpenDSS) was kept over the
+    base topology (46.2 kW, within the limits). The base is the incumbent of a time-limited
+    run: kept, status time_limit, with the MILP's bound, and the record says so."""
+    fake = Fake([["a"], ["b"]], {"a": [_sol(48.1)]}, timed_out=True)
+    base = Base([_sol(46.2)])
+    keep, kept, record = fake.run(base=base, max_iterations=1)
+    assert keep.open_switches == ["t"] and kept is base.sols
+    assert keep.status == "time_limit" and keep.bound_kw == 0.0
+    assert record["base_kept"] is True and record["kept_iteration"] is None
+    assert keep.solve_time_s == 0.5  # the MILP's time
+
+
+def test_a_time_limited_answer_better_than_the_base_is_kept() -> None:
+    fake = Fake([["a"]], {"a": [_sol(40.0)]}, timed_out=True)
+    keep, _, record = fake.run(base=Base([_sol(46.2)]), max_iterations=1)
+    assert keep.open_switches == ["a"] and record["base_kept"] is False
+    assert record["kept_iteration"] == 1
+
+
+def test_a_base_out_of_the_limits_is_no_incumbent() -> None:
+    fake = Fake([["a"]], {"a": [_sol(48.1)]}, timed_out=True)
+    keep, _, record = fake.run(base=Base([_sol(46.2), _sol(46.2, good=False)]),
+                               max_iterations=1)
+    assert keep.open_switches == ["a"] and record["base_kept"] is False
+
+
+def test_an_optimal_answer_is_kept_without_the_base() -> None:
+    """Not time-limited: the MILP's answer stands (the base is not even built)."""
+    fake = Fake([["a"]], {"a": [_sol(48.1)]})
+    base = Base([_sol(46.2)])
+    keep, _, record = fake.run(base=base, max_iterations=1)
+    assert keep.open_switches == ["a"] and record["base_kept"] is False and base.calls == 0
+
+
+def test_no_answer_in_time_keeps_the_base_and_names_the_users_limit() -> None:
+    """Iowa 240's day at --time-limit 8: the base-case OpenDSS solves took 6 s, and "no
+    topology: the time limit (2.01142 s) ran out" though the base topology was within the
+    limits. The base is kept; without a base answer the reason gives the user's limit and
+    the seconds that were left."""
+    fake = Fake([None], {}, timed_out=True)
+    t0 = time.perf_counter() - 6.0
+    keep, kept, record = fake.run(base=Base([_sol(46.2)]), time_limit_s=8.0, t0=t0)
+    assert keep.open_switches == ["t"] and kept is not None and record["base_kept"] is True
+    fake = Fake([None], {}, timed_out=True)
+    keep, kept, record = fake.run(time_limit_s=8.0, t0=time.perf_counter() - 6.0)
+    assert kept is None and keep.flow is None and record["base_kept"] is False
+    assert "--time-limit 8 s" in keep.reason and "of it left" in keep.reason
+    assert re.search(r"; (1\.9\d|2\.00) s of it left", keep.reason), keep.reason

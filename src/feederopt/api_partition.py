@@ -83,6 +83,12 @@ def partition(source: Any, *, settings: str | Path | None = None,
                   "settings": _where(path) if path is not None else None,
                   "uncertain_loads": list(st.uncertain_loads) if st.uncertain_loads else None,
                   "k_der": st.k_der}
+    if not bool(np.any(data.der_gf)):  # no microgrid can form: nothing is served
+        res.notes.append(
+            f"no grid-forming DER is defined ({len(data.der_ids)} DER(s), none grid-forming): "
+            "no microgrid can be energised, so no load is served; name them in a settings "
+            "file: --settings FILE.json with PowerModelsONM's "
+            "{\"dss\": {\"Storage.st1\": {\"inverter\": \"grid_forming\"}}}")
     if samples and res.plan is not None:
         res.checks = _post_analyses(net, st, data, res.plan, case=case, samples=samples,
                                     ac_check=ac_check, seed=seed, time_limit_s=time_limit_s,

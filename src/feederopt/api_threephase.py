@@ -95,6 +95,12 @@ def three_phase_info(source: Any) -> dict[str, Any]:
     for key in ("total_load_mw", "total_load_mvar"):
         summary[key] = round(summary[key], 9)
     out: dict[str, Any] = {**summary, "source_format": "opendss"}
+    # the generating units by the full names that scenario generator rows take
+    out["generator_units"] = [
+        {"id": g["id"], "kind": g["kind"], "bus": g["bus"], "phases": g["phases"],
+         "p_kw": _num(1000 * g["p_mw"]), "q_kvar": _num(1000 * g["q_mvar"]),
+         "s_max_kva": _num(1000 * g["s_max_mva"]), "in_service": g["in_service"]}
+        for g in net.generators.iter_rows(named=True)]
     if problems:
         out.update(problems=[p.to_dict() for p in problems], warnings=net.meta["warnings"])
         return out
@@ -395,6 +401,8 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
                                        thermal_limits=thermal_limits,
                                        max_loading_percent=max_loading_percent,
                                        switch_cost_kw=cost)
+    if feedback is not None and feedback.get("base_kept"):
+        notes.append(base_kept_note(time_limit_s, feedback))
     polish = _polish(net, topo, floating, base_open, ac_polish, notes,
                      time_limit_s - (time.perf_counter() - t_start), cost,
                      kept)
@@ -451,6 +459,24 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     out["grid"] = report_grid(net, set(topo.open_switches) if solved else set(base_open),
                               set(base_open))
     return out
+
+
+def base_kept_note(time_limit_s: float, record: dict[str, Any]) -> str:
+    """The note of a time-limited run that keeps the base topology (the voltage feedback's
+    ``base_kept``): what the MILP's answers were, against the base's OpenDSS losses."""
+    key = ("opendss_expected_losses_kw" if record.get("per_scenario")
+           else "opendss_losses_kw")
+    rows = record.get("iterations") or []
+    base = next((r.get(key) for r in rows if r["topology"] == "base"), None)
+    found = [r for r in rows if r["topology"] == "answer" and r.get(key) is not None]
+    what = ("the MILP found no topology in that time" if not found else
+            "the MILP's best answer in that time ("
+            + ", ".join(sorted({f"{r[key]:.3f} kW" for r in found}))
+            + " by OpenDSS) is worse than it or breaks a limit")
+    return (f"the time limit (--time-limit {time_limit_s:g} s) ran out before the MILP "
+            f"proved an answer; the base topology (within the limits, "
+            + (f"{base:.3f} kW by OpenDSS" if base is not None else "solved by OpenDSS")
+            + f") is kept: {what}; raise --time-limit for a proven answer")
 
 
 def search_label(topo: ThreePhaseTopology) -> str:
@@ -574,6 +600,16 @@ def scenario_rows(net: ThreePhaseNetwork, source: Any) -> ScenarioRows:
             opendss_id(e, k) for e, k in zip(df["element"].to_list(), kinds, strict=True)],
             dtype=pl.String))
     rows = resolve_scenario_rows(df, live, bus_ids, gone, units, units_off)
+    absorbing = [f"{unit} in {name}: {p * 1000:.4g} kW" for s, name in enumerate(rows.names)
+                 for unit, (p, _) in rows.generator_outputs(s).items()
+                 if unit.lower().startswith("pvsystem.") and p < -PV_ABSORB_TOL_MW]
+    if absorbing:  # OpenDSS's PV output is its panel's, never below 0 (a Generator can be)
+        raise InputError([Problem(
+            ProblemKind.BAD_SCENARIO, "scenarios", "a PV system cannot absorb power (OpenDSS "
+            "would put it out at 0 kW where the model takes the row): "
+            + "; ".join(absorbing[:5]) + (" ..." if len(absorbing) > 5 else ""),
+            tuple(sorted({a.split(" ", 1)[0] for a in absorbing})), field="p_mw",
+            hint="give a PV system's output >= 0, or its absorbed power as a load or bus row")])
     over = _rows_over_rating(gens, rows)
     if over:  # OpenDSS caps a unit at its kVA: the check would not see the row's output
         raise InputError([Problem(
@@ -591,6 +627,10 @@ def scenario_rows(net: ThreePhaseNetwork, source: Any) -> ScenarioRows:
             hint="give the DER as a load row of a load at that bus, or at the primary bus")])
     return rows
 
+
+#: A PV system's row below minus this [MW] (1 mW) absorbs power, which OpenDSS's PV cannot:
+#: a problem; above it, float noise of OpenDSS's own terminal powers at night is allowed.
+PV_ABSORB_TOL_MW = 1e-9
 
 #: Relative tolerance of a ``generator`` row's apparent power over the unit's rating
 #: (OpenDSS's own daily-mode outputs at the terminals exceed the kVA by up to 3.2e-6: Iowa
@@ -744,6 +784,8 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
         thermal_limits=thermal_limits, max_loading_percent=max_loading_percent,
         max_iterations=feedback_iterations, switch_cost_kw=float(switch_cost_kw or 0.0),
         feedback=voltage_feedback)
+    if record.get("base_kept"):
+        notes.append(base_kept_note(time_limit_s, record))
     for part in topo.permanent_loops:
         notes.append(f"{len(part)} element(s) form loops that no switch opens and stay closed "
                      f"({_names(part)}); radiality is imposed on the switchable part")
@@ -798,6 +840,14 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
                        unserved_load_kw=x.unserved_load_kw,
                        max_voltage_diff_pu=_num(x.max_voltage_diff_pu))
         per.append(row)
+    # the storage rows that OpenDSS's check had to make followable (validation.opendss)
+    held = [f"{rows.names[s]}: {m}" for s, x in enumerate(sols or [])
+            for m in x.warnings if m.startswith("Storage.")
+            and ("checked with kWhstored" in m or "for the check" in m)]
+    if held:
+        notes.append(f"{len(held)} storage row(s) set in OpenDSS's check beyond what the unit's "
+                     "file allows (a scenario is a snapshot): " + "; ".join(held[:3])
+                     + (" ..." if len(held) > 3 else ""))
     summary: dict[str, Any] = {"count": len(rows.names), "names": rows.names,
                                "weights": [float(x) for x in w], "per_scenario": per,
                                "bus_rows": "a net demand spread equally over the bus's phases"}

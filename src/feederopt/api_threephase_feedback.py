@@ -73,6 +73,7 @@ def feedback_loop(
         offsets: Offsets, tangents: TangentSet, iterations: list[dict[str, Any]],
         base_open: list[str], time_limit_s: float, max_iterations: int, t0: float,
         record: dict[str, Any], feedback: bool = True,
+        base: Callable[[], tuple[ThreePhaseTopology, Solutions] | None] | None = None,
 ) -> tuple[ThreePhaseTopology, Solutions | None, dict[str, Any]]:
     """The fixed point of the voltage feedback (:func:`_voltage_feedback`,
     :func:`_scenario_feedback`), on callables.
@@ -97,15 +98,25 @@ def feedback_loop(
     one, the last MILP's topology (and None for its solutions). The kept topology's
     ``solve_time_s`` becomes the time of all the MILPs.
 
+    The base topology is the incumbent of a time-limited run: when a MILP ran out of time
+    (status ``time_limit``, with or without an answer) and ``base()`` gives the base topology
+    as an answer (its LinDist3Flow flows and OpenDSS's solutions; None without them) that
+    OpenDSS finds within the limits with every load served, the base topology is kept unless
+    a kept answer has less ``loss`` (``base_kept`` in the record, status ``time_limit``). A
+    time-limited MILP without an answer has its reason say the user's limit and the seconds
+    that were left for it (the base case's OpenDSS solves come first).
+
     Returns the kept topology, its OpenDSS solutions and ``record`` followed by
     ``iterations``, ``kept_iteration`` (the first answer row of the kept topology; None
-    without OpenDSS's solutions of it), ``stopped``, ``within_voltage_limits`` (some answer
-    is), ``milp_time_s`` and ``time_s`` (since ``t0``)."""
+    without OpenDSS's solutions of it, or the base kept), ``stopped``,
+    ``within_voltage_limits`` (some answer is), ``base_kept``, ``milp_time_s`` and ``time_s``
+    (since ``t0``)."""
     seen = {frozenset(base_open)}
     answers: list[tuple[ThreePhaseTopology, Solutions]] = []
     last: ThreePhaseTopology | None = None
     milp_s = 0.0
     stopped = "iteration cap" if feedback else "no feedback"
+    timed_out = False
     # the rounds differ by the voltage limits only: an enumeration's flows of the radial
     # states without the limits serve every round (radial_enumeration.state_cache)
     with state_cache():
@@ -116,9 +127,16 @@ def feedback_loop(
                 break
             # the base case's OpenDSS solve counts in the budget: a MILP gets at least 1 s of
             # it, but never more than the whole time limit (--time-limit 0.01 ran 1 s)
-            topo, tangents = milp(offsets, tangents, max(left, min(1.0, time_limit_s)))
+            seconds = max(left, min(1.0, time_limit_s))
+            topo, tangents = milp(offsets, tangents, seconds)
             milp_s += topo.solve_time_s
             last = topo
+            timed_out |= topo.status == "time_limit"
+            if topo.flow is None and topo.status == "time_limit":
+                topo.reason = (
+                    f"the time limit (--time-limit {time_limit_s:g} s; {seconds:.2f} s of it "
+                    "left for this MILP after the OpenDSS solves before it) ran out before a "
+                    "topology was found; raise --time-limit")
             if topo.flow is None:
                 iterations.append(answer_row(topo, offsets, None))
                 stopped = "no answer"
@@ -148,11 +166,25 @@ def feedback_loop(
     else:
         assert last is not None
         keep, kept = last, None
+    incumbent = base() if timed_out and base is not None else None
+    base_kept = False
+    if incumbent is not None and all(y.within_voltage_limits and y.passed
+                                     for y in incumbent[1]) and (
+            not good or loss(*incumbent) < loss(keep, kept or [])):
+        assert last is not None
+        b_topo = incumbent[0]
+        b_topo.status, b_topo.bound_kw = "time_limit", last.bound_kw
+        b_topo.permanent_loops, b_topo.tangents = last.permanent_loops, last.tangents
+        b_topo.scenario_tangents = last.scenario_tangents
+        b_topo.switch_cost_kw = last.switch_cost_kw
+        keep, kept, base_kept = b_topo, incumbent[1], True
     keep.solve_time_s = milp_s
     chosen = next((k for k, r in enumerate(iterations) if r["topology"] == "answer"
-                   and r["open_switches"] == keep.open_switches), None) if kept else None
+                   and r["open_switches"] == keep.open_switches), None) \
+        if kept and not base_kept else None
     return keep, kept, {**record, "iterations": iterations, "kept_iteration": chosen,
-                        "stopped": stopped, "within_voltage_limits": bool(good),
+                        "stopped": stopped, "within_voltage_limits": bool(good) or base_kept,
+                        "base_kept": base_kept,
                         "milp_time_s": milp_s, "time_s": time.perf_counter() - t0}
 
 
@@ -248,12 +280,18 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
         # with a switching cost, the least OpenDSS losses plus the answer's switching cost
         return sols[0].losses_kw + topo.switching_cost_kw
 
+    def base_answer() -> tuple[ThreePhaseTopology, Solutions] | None:
+        if flow0 is None:
+            return None
+        return ThreePhaseTopology("time_limit", sorted(base_open), flow0.loss_proxy_kw,
+                                  math.nan, 0.0, flow0), [base]
+
     no_tangents: list[Tangents] = []
     keep, kept, record = feedback_loop(
         milp, opendss, next_offsets, answer_row, loss,
         offsets=voltage_offsets(flow0, base) if flow0 else {}, tangents=no_tangents,
         iterations=iterations, base_open=base_open, time_limit_s=time_limit_s,
-        max_iterations=max_iterations, t0=t0, record={"enabled": True})
+        max_iterations=max_iterations, t0=t0, record={"enabled": True}, base=base_answer)
     if kept is None and keep.reason.startswith(
             "infeasible: no radial topology keeps every voltage"):
         keep.reason += (", with the limits shifted by OpenDSS's offsets (V_OpenDSS - "
@@ -296,8 +334,9 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
     w = rows.weights
     offsets: list[dict[str, float]] = [{} for _ in nets]
     iterations: list[dict[str, Any]] = []
+    bases: list[OpenDSSSolution] = []
+    flows0: list[ThreePhaseFlow | None] = []
     if feedback:
-        bases = []
         for s, net in enumerate(nets):
             try:
                 flow0: ThreePhaseFlow | None = lindist3flow_power_flow(net)
@@ -307,6 +346,7 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
                                      flow0.voltages_pu if flow0 else None)
             offsets[s] = voltage_offsets(flow0, base) if flow0 else {}
             bases.append(base)
+            flows0.append(flow0)
         iterations.append({
             "topology": "base", "open_switches": sorted(base_open),
             "opendss_expected_losses_kw": _num(float(sum(
@@ -347,8 +387,17 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
         return sum(wi * y.losses_kw for wi, y in zip(w, sols, strict=True)) \
             + topo.switching_cost_kw
 
+    def base_answer() -> tuple[ThreePhaseTopology, Solutions] | None:
+        flows = [f for f in flows0 if f is not None]
+        if not bases or len(flows) != len(nets):
+            return None
+        proxy = float(sum(wi * f.loss_proxy_kw for wi, f in zip(w, flows, strict=True)))
+        return ThreePhaseTopology("time_limit", sorted(base_open), proxy, math.nan, 0.0,
+                                  flows[0], scenario_flows=flows), bases
+
     return feedback_loop(
         milp, opendss, next_offsets, answer_row, loss, offsets=offsets, tangents=None,
         iterations=iterations, base_open=base_open, time_limit_s=time_limit_s,
         max_iterations=max_iterations, t0=t0,
-        record={"enabled": feedback, "per_scenario": True}, feedback=feedback)
+        record={"enabled": feedback, "per_scenario": True}, feedback=feedback,
+        base=base_answer)

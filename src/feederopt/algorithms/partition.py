@@ -162,6 +162,8 @@ class PartitionResult:
     checks: SampleChecks | None = None
     #: What rebuilds the problem (``feederopt check``): source, settings file, uncertain loads.
     inputs: dict[str, Any] = field(default_factory=dict)
+    #: Notes on the answer (e.g. no grid-forming DER defined: nothing can be energised).
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": "partition"}

@@ -140,6 +140,44 @@ def radial_states(pu: PerUnitThreePhase, limit: int | None = None) -> list[Radia
     return out
 
 
+def base_state(pu: PerUnitThreePhase) -> RadialState | None:
+    """The base case's switch state as a :class:`RadialState`, when the radiality rows allow
+    it (the closed switchable branches a spanning tree of the switch blocks, the source
+    blocks merged, as :func:`radial_states` builds them); None when they do not (a loop
+    through a closed switch, a block without a source)."""
+    member, ends = bus_branches(pu, np.ones(len(pu.edges), bool))
+    fixed = np.zeros(len(ends), bool)
+    closed = np.zeros(len(ends), bool)
+    for e, g in zip(pu.edges, member, strict=True):
+        fixed[g] |= not e.switchable
+        closed[g] |= not e.normally_open
+    n_bus = len(pu.bus_ids)
+    f = np.array([a for a, _ in ends] + [b.f for b in pu.banks], int)
+    t = np.array([b for _, b in ends] + [b.t for b in pu.banks], int)
+    switchable = np.concatenate([~fixed, np.zeros(len(pu.banks), bool)])
+    is_source = np.zeros(n_bus, bool)
+    is_source[pu.node_bus[pu.source_nodes]] = True
+    labels, has_source = switch_blocks(n_bus, f, t, switchable, is_source)
+    if not has_source.any():
+        return None
+    node = np.zeros(len(has_source), int)
+    others = np.flatnonzero(~has_source)
+    node[others] = np.arange(1, len(others) + 1)
+    n = len(others) + 1
+    on = np.flatnonzero(switchable[: len(ends)] & closed)
+    bf, bt = node[labels[f[on]]], node[labels[t[on]]]
+    if len(on) != n - 1 or np.any(bf == bt):
+        return None
+    lab = components_of(n, bf, bt) if n > 1 else np.zeros(1, int)
+    if not np.all(lab == lab[0]):
+        return None
+    y = np.array([(1.0 if closed[g] else 0.0) if e.switchable else
+                  (0.0 if e.normally_open else 1.0)
+                  for e, g in zip(pu.edges, member, strict=True)])
+    return RadialState(y, frozenset(e.id for e in pu.edges
+                                    if e.switchable and e.normally_open))
+
+
 @dataclass
 class Evaluation:
     """What :func:`evaluate_states` found.
@@ -374,8 +412,12 @@ def evaluate_states(pus: list[PerUnitThreePhase], weights: np.ndarray,
     lower = list(costs)  # the least objective each state can still have
     done = [False] * len(states)
     out_of_time, stopped = False, "time_limit"
-    # the states of least switching cost first (the base case with a cost), then in order
-    for i in sorted(range(len(states)), key=lambda j: costs[j]):
+    # the base state first, the incumbent of a time-limited search (a time-limited answer is
+    # never worse than the base when the base is within the limits); then the states of
+    # least switching cost first, then in order
+    base_open = frozenset(e.id for e in base.edges if e.switchable and e.normally_open)
+    for i in sorted(range(len(states)),
+                    key=lambda j: (states[j].open_switches != base_open, costs[j])):
         partial = costs[i]
         flows: list[dict[str, np.ndarray]] = [{} for _ in pus]
         terms = np.zeros(len(pus))

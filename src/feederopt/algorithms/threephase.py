@@ -22,6 +22,7 @@ from feederopt.algorithms.radial_enumeration import (
     ENUMERATION_MAX_STATES,
     Evaluation,
     RadialState,
+    base_state,
     evaluate_states,
     radial_states,
 )
@@ -383,6 +384,29 @@ def _enumerated(nets: list[ThreePhaseNetwork], pus: list[PerUnitThreePhase],
     return topo, ev
 
 
+#: Most seconds for the base topology's LinDist3Flow check after a time-limited MILP
+#: (:func:`_base_if_better`; its LPs take milliseconds).
+BASE_CHECK_S = 5.0
+
+
+def _base_if_better(pus: list[PerUnitThreePhase], weights: np.ndarray, answer_kw: float, *,
+                    voltage_limits: bool, thermal_limits: bool,
+                    ) -> tuple[RadialState, Evaluation] | None:
+    """The base topology, when a time-limited MILP's answer (``answer_kw``: its weighted loss
+    proxy plus switching cost, ``inf`` without an answer) is worse: the base state when the
+    radiality rows allow it (:func:`~feederopt.algorithms.radial_enumeration.base_state`), is
+    within every scenario's limits (:func:`~feederopt.algorithms.radial_enumeration.
+    evaluate_states`, the MILP's own rows) and has less weighted loss proxy; else None."""
+    st = base_state(pus[0])
+    if st is None:
+        return None
+    ev = evaluate_states(pus, weights, [st], deadline=time.perf_counter() + BASE_CHECK_S,
+                         voltage_limits=voltage_limits, thermal_limits=thermal_limits)
+    if ev.best is None or not ev.proxy_kw < answer_kw:
+        return None
+    return st, ev
+
+
 def _states_to_enumerate(pu: PerUnitThreePhase, most: int | None) -> list[RadialState] | None:
     """The radial states of ``pu`` when there are at most ``most`` of them (default
     :data:`~feederopt.algorithms.radial_enumeration.ENUMERATION_MAX_STATES`; 0: never)."""
@@ -459,6 +483,14 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
         elif sol.status == "time_limit":
             reason = (f"the time limit ({time_limit_s:g} s) ran out before a topology was "
                       "found; raise --time-limit")
+            kept = _base_if_better([pu], np.ones(1), math.inf, voltage_limits=voltage_limits,
+                                   thermal_limits=thermal_limits)
+            if kept is not None:  # the base is the incumbent of a time-limited run
+                opened = set(kept[0].open_switches)
+                return ThreePhaseTopology(
+                    "time_limit", sorted(opened), kept[1].proxy_kw, sol.bound,
+                    sol.solve_time_s, lindist3flow_power_flow(net, open_switches=opened),
+                    permanent_loops=loops, tangents=known, switch_cost_kw=switch_cost_kw)
         return ThreePhaseTopology(sol.status, [], math.nan, sol.bound, sol.solve_time_s, None,
                                   reason, over, loops)
     sol, vals, met, solves, added, seconds = _lazy_tangents(prob, model, sol,
@@ -470,7 +502,15 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
     actions = switching_actions(pu, opened)
     const = switch_cost_objective(pu, switch_cost_kw)[1]
     paid = switch_cost_kw * len(actions)
-    return ThreePhaseTopology(status, sorted(opened), sol.objective + const - paid,
+    objective = sol.objective + const - paid
+    if status == "time_limit":  # not proven: the base, when it is better by the proxy
+        kept = _base_if_better([pu], np.ones(1), flow.loss_proxy_kw + paid,
+                               voltage_limits=voltage_limits, thermal_limits=thermal_limits)
+        if kept is not None:
+            opened = set(kept[0].open_switches)
+            flow = lindist3flow_power_flow(net, open_switches=opened)
+            actions, paid, objective = [], 0.0, kept[1].proxy_kw
+    return ThreePhaseTopology(status, sorted(opened), objective,
                               sol.bound + const, seconds, flow,
                               permanent_loops=loops, milp_solves=solves, tangents_added=added,
                               tangents=known, switch_cost_kw=switch_cost_kw,
@@ -630,6 +670,16 @@ def reconfigure_three_phase_scenarios(
         elif sol.status == "time_limit":
             reason = (f"the time limit ({time_limit_s:g} s) ran out before a topology was "
                       "found; raise --time-limit")
+            kept = _base_if_better(pus, weights, math.inf, voltage_limits=voltage_limits,
+                                   thermal_limits=thermal_limits)
+            if kept is not None:  # the base is the incumbent of a time-limited run
+                opened = set(kept[0].open_switches)
+                flows = [lindist3flow_power_flow(net, open_switches=opened) for net in nets]
+                return ThreePhaseTopology(
+                    "time_limit", sorted(opened), kept[1].proxy_kw, sol.bound,
+                    sol.solve_time_s, flows[0], permanent_loops=loops, tangents=known[0],
+                    switch_cost_kw=switch_cost_kw, scenario_flows=flows,
+                    scenario_tangents=known)
         return ThreePhaseTopology(sol.status, [], math.nan, sol.bound, sol.solve_time_s, None,
                                   reason, [], loops, switch_cost_kw=switch_cost_kw)
     sol, vals, met, solves, added, seconds = _lazy_tangents_scenarios(
@@ -640,8 +690,18 @@ def reconfigure_three_phase_scenarios(
     flows = [lindist3flow_power_flow(net, open_switches=opened) for net in nets]
     actions = switching_actions(pus[0], opened)
     paid = switch_cost_kw * len(actions)
+    objective = sol.objective  # the MILP's, switching cost included (less its constant)
+    if status == "time_limit":  # not proven: the base, when it is better by the proxy
+        answer = float(sum(wi * f.loss_proxy_kw for wi, f in zip(weights, flows, strict=True)))
+        kept = _base_if_better(pus, weights, answer + paid, voltage_limits=voltage_limits,
+                               thermal_limits=thermal_limits)
+        if kept is not None:
+            opened = set(kept[0].open_switches)
+            flows = [lindist3flow_power_flow(net, open_switches=opened) for net in nets]
+            actions, paid = [], 0.0
+            objective = kept[1].proxy_kw - prob.switch_cost_const
     return ThreePhaseTopology(
-        status, sorted(opened), sol.objective + prob.switch_cost_const - paid,
+        status, sorted(opened), objective + prob.switch_cost_const - paid,
         sol.bound + prob.switch_cost_const, seconds, flows[0], permanent_loops=loops,
         milp_solves=solves, tangents_added=added, tangents=known[0],
         switch_cost_kw=switch_cost_kw, switching_actions=actions, switching_cost_kw=paid,

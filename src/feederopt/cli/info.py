@@ -16,6 +16,7 @@ from feederopt.cli.app import (
     VERBOSE_OPT,
     app,
     cli_command,
+    fmt,
     num,
     stderr,
     stdout,
@@ -110,6 +111,21 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
     elif model:
         table.add_row("base-case losses (model)", f"not measured ({model['message']})")
     out.print(table)
+    if data.get("generator_units"):  # three-phase: the ids that generator rows take
+        units = Table(title="generators (scenario generator rows name them by id)",
+                      title_justify="left")
+        units.add_column("id", no_wrap=True)  # whole: it is what a row must give
+        for col in ("kind", "bus", "phases", "kW", "kvar", "kVA", "in service"):
+            units.add_column(col, justify="right" if col in ("kW", "kvar", "kVA") else "left",
+                             overflow="fold")
+
+        def kw(v: float | None) -> str:
+            return fmt(round(v, 6) + 0.0 if v is not None else None, ".1f")  # no -0.0
+
+        for g in data["generator_units"]:
+            units.add_row(g["id"], g["kind"], g["bus"], g["phases"], kw(g["p_kw"]),
+                          kw(g["q_kvar"]), kw(g["s_max_kva"]), "yes" if g["in_service"] else "no")
+        out.print(units)
     errors = [p for p in data["problems"] if p.get("severity") != "warning"]
     if errors:
         out.print(f"[red]{len(errors)} problem(s)[/]")

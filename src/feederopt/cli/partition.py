@@ -18,6 +18,7 @@ from feederopt.cli.app import (
     cli_command,
     fmt,
     progress_display,
+    stderr,
     stdout,
     summary_table,
 )
@@ -107,6 +108,8 @@ def partition(
             t.add_row("deterministic plan feasible (IV-D)",
                       _fmt(c.deterministic_pct, ".2f", " %"))
     out.print(t)
+    for note in res.notes:
+        stderr().print(f"note: {note}", style="yellow", markup=False)
     b = Table(title="blocks", title_justify="left")
     for col in ("block", "state", "microgrid", "grid-forming", "set-points [kW]", "load [kW]"):
         b.add_column(col)

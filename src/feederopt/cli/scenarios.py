@@ -203,7 +203,10 @@ def _shape_scenarios(source: str, path: Path, three_phase: bool, shapes: LoadSha
         out_c.print(f"{info['count']} scenarios (every {info['interval_h']:g} h over "
                     f"{info['horizon_h']:g} h, weight {1 / info['count']:.4g} each), "
                     f"{table.height} rows -> {path}", markup=False)
-        out_c.print(f"{info['shaped_loads']} load(s) follow their daily shapes; "
+        follow = (f"{info['shaped_loads']} load(s) follow their daily shapes; "
+                  if info["shaped_loads"] else "no load has a daily shape (the generating "
+                  "units' shapes set the step); ")
+        out_c.print(f"{follow}"
                     f"{info['unshaped_loads']} without one keep their kW all day. Total demand "
                     f"{info['p_mw_min']:.4f} - {info['p_mw_max']:.4f} MW over the steps "
                     f"(snapshot {info['snapshot_p_mw']:.4f} MW)", markup=False)
@@ -235,8 +238,10 @@ def _shape_scenarios(source: str, path: Path, three_phase: bool, shapes: LoadSha
 @cli_command
 def check(
     result_file: str = typer.Argument(..., metavar="RESULT.json", show_default=False,
-                                      help="A result JSON (`feederopt solve --json FILE`) or "
-                                      "a result folder."),
+                                      help="A result JSON (`feederopt solve --json FILE` of a "
+                                      "balanced network, `feederopt partition` or `feederopt "
+                                      "schedule`) or a result folder; three-phase (.dss) "
+                                      "solve results are not checked here."),
     samples: int = typer.Option(1000, "--samples", "-n", help="Number of load samples."),
     uncertainty: float | None = typer.Option(
         None, "--uncertainty", "-u", help="Relative load uncertainty X (loads in nominal +- X); "
@@ -274,7 +279,9 @@ def check(
             f"yet ({three.get('case') or 'this'} is a three-phase `feederopt solve --json` "
             "result, with open switches, not open branches)", (result_file,), "open_switches",
             hint="check single-phase solve results, or partition and schedule results; the "
-            "three-phase result's OpenDSS check is in its ac_check")])
+            + ("three-phase scenario result's OpenDSS check of each scenario is in its "
+               "scenarios.per_scenario" if three.get("scenarios") else
+               "three-phase result's OpenDSS check is in its ac_check"))])
     doc = _partition_doc(result_file)
     if doc is not None:
         if case is not None or uncertain_loads is not None:

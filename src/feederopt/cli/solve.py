@@ -168,8 +168,9 @@ def solve(
     radiality: str = typer.Option(DEFAULT_RADIALITY.value, "--radiality",
                                   help="parent_child or flow (single-commodity flow)."),
     json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON here."),
-    out_dir: str | None = typer.Option(None, "--out",
-                                       help="Write JSON, Parquet tables and a PNG here."),
+    out_dir: str | None = typer.Option(
+        None, "--out", help="Write JSON, Parquet tables and a PNG here (a three-phase .dss "
+        "feeder: result.json, PNGs and report.html, no Parquet)."),
     force: bool = FORCE_OPT,
     no_ac_check: bool = typer.Option(False, "--no-ac-check", help="Skip the AC power flow."),
     v_min: float | None = typer.Option(None, "--v-min",
@@ -192,8 +193,9 @@ def solve(
     loss_price: float | None = typer.Option(
         None, "--loss-price", help="Price of lost energy [per MWh]; adds the generators' "
         "cost_per_mwh to the objective."),
-    report: bool = typer.Option(False, "--report",
-                                help="Also write the HTML report, DIR/report.html (needs --out)."),
+    report: bool = typer.Option(
+        False, "--report", help="Also write the HTML report, DIR/report.html (needs --out; a "
+        "three-phase feeder's --out folder always has it)."),
     scenarios: str | None = typer.Option(
         None, "--scenarios", help="Stochastic: one topology for the scenarios of this file "
         "(.parquet/.csv, see `feederopt scenarios`), minimising expected losses."),

@@ -182,6 +182,8 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                           f"{len(answers)} solve(s), {fb['stopped']}"
                           + (f"; kept answer {fb['kept_iteration']}" if fb["kept_iteration"]
                              else "")
+                          + ("; the base topology kept (time limit)" if fb.get("base_kept")
+                             else "")
                           + ("" if fb["within_voltage_limits"] or not found
                              else ", none within the limits"))
         pol = data.get("ac_polish")

@@ -94,6 +94,12 @@ A_PHASE = np.exp(-2j * np.pi / 3 * np.arange(3))
 #: OpenDSS's impedance for ``Switch=yes`` (r1 = x1 = 1 Ohm per unit length, length 0.001).
 SWITCH_DEFAULT = "r1=1 r0=1 x1=1 x0=1 c1=1.1 c0=1 length=0.001 units=none"
 
+#: A switch whose series impedance matrix has no entry above this [Ohm] is ideal (zero
+#: impedance) in the models: OpenDSS's ``Switch=yes`` default (:data:`SWITCH_DEFAULT`) is
+#: 1 mOhm + j1 mOhm per phase. A switch with a line code or length of its own (``switch=yes
+#: linecode=lc length=2``, a line under a SwtControl) keeps its impedance.
+SWITCH_IDEAL_OHM = 0.01
+
 #: OpenDSS error numbers of malformed input, with a hint.
 _ERROR_HINTS = {
     243: "the Redirect/Compile target does not exist; check the path beside the file",
@@ -578,12 +584,16 @@ def read_opendss(path: str | Path, *, name: str | None = None,
 
     # ---- switch controls ----------------------------------------------------------------
     controlled: dict[str, bool] = {}  # line -> normally open
-    for _ in _iterate(dss.SwtControls):
+    locked: dict[str, str] = {}  # line -> its SwtControl, Lock=yes: OpenDSS never operates it
+    held_notes: list[str] = []  # the locked switches, held in their state (meta["held"])
+    for ctl in _iterate(dss.SwtControls):
         obj = dss.SwtControls.SwitchedObj().lower()
         if obj.startswith("line."):
             controlled[obj[5:]] = dss.SwtControls.NormalState() == 1 or (
                 dss.SwtControls.State() == 1
             )
+            if bool(dss.SwtControls.IsLocked()):
+                locked[obj[5:]] = ctl
 
     # ---- centre-tapped service transformers and their secondaries -----------------------
     sec = _secondaries(src_rows, problems)
@@ -660,6 +670,13 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         normally_open = (not enabled or term_open) if is_switch else False
         if line in controlled:
             normally_open = controlled[line] or term_open
+        held = line in locked
+        if held:  # held in the state the file leaves it in, as OpenDSS holds it
+            normally_open = not enabled or term_open
+            held_notes.append(
+                f"Line.{line} is locked by SwtControl.{locked[line]} (Lock=yes): it is held "
+                f"{'open' if normally_open else 'closed'}, as OpenDSS holds it, and not "
+                "switched")
         if term_open and not is_switch:
             warnings.append(f"Line.{line} is open at a terminal (Open command) and is not a "
                             "switch: it is taken as out of service")
@@ -667,13 +684,14 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             "id": line, "from_bus": b1, "to_bus": b2, "phases": phases,
             "length_m": float(dss.Lines.Length()) * unit_m.get(units, 1.0),
             "kind": "switch" if is_switch else "line",
-            "switchable": is_switch, "normally_open": normally_open,
-            "in_service": (enabled and not term_open) or is_switch,
+            "switchable": is_switch and not held, "normally_open": normally_open,
+            # a held-open switch is out of service, as an open line that is no switch
+            "in_service": (enabled and not term_open) or (is_switch and not held),
             "i_max_a": i_max,
             "line_code": dss.Lines.LineCode() or None,
         })
-        if is_switch:
-            continue  # switches are ideal in the models
+        if is_switch and not float(np.max(np.abs(z), initial=0.0)) > SWITCH_IDEAL_OHM:
+            continue  # OpenDSS's tiny switch impedance: ideal in the models
         for i, pi in enumerate(phases):
             for j, pj in enumerate(phases):
                 z_rows.append({"line": line, "row": pi, "col": pj, "r_ohm": float(z[i, j].real),
@@ -893,7 +911,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     def frame(rows: list[dict[str, Any]]) -> pl.DataFrame | None:
         return pl.DataFrame(rows) if rows else None
 
-    reductions = _reduction_notes(sec, load_rows)
+    reductions = _reduction_notes(sec, load_rows) + held_notes
     warnings[:0] = reductions
     _repair_bases(bus_rows, src_rows, line_rows, tr_rows, warnings)
     circuit = dss.Circuit.Name()

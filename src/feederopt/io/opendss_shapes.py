@@ -36,8 +36,9 @@ into account too.
 
 Only shapes with a fixed interval (not a ``mult=(file=...)`` time array: ``interval=0``) and
 one interval for all the shaped loads are taken; others are typed ``bad_scenario`` problems.
-The loads' shapes set the step: a feeder whose loads have no daily shape is refused, even
-with shaped units.
+The loads' shapes set the step; when no load has a daily shape, the shaped units' shapes set
+it (the same rules) and the loads, constant all day, get no rows. A feeder with neither is
+refused.
 """
 
 from __future__ import annotations
@@ -104,9 +105,10 @@ def daily_load_scenarios(path: str | Path) -> DailyShapes:
     ``generator`` for a shaped unit), ``element`` (the load's name, or the unit's full name,
     as the reader gives them), ``p_mw``, ``q_mvar`` (a load's demand, a unit's output),
     ``weight``, ``der`` (``load``, ``pv``, ``generator``, ``storage``). Raises
-    :class:`InputError` when no in-service load has a daily shape,
-    or a shape has no fixed interval, or the shapes' intervals differ or do not divide the
-    day, or OpenDSS's daily mode does not converge at a step (with shaped units)."""
+    :class:`InputError` when no in-service load nor generating unit has a daily shape (the
+    units' shapes set the step when no load has one), or a shape has no fixed interval, or
+    the shapes' intervals differ or do not divide the day, or OpenDSS's daily mode does not
+    converge at a step (with shaped units)."""
     compile_circuit(path)
     dss = _dss()
     loads: list[tuple[str, float, float, str]] = []
@@ -117,13 +119,15 @@ def daily_load_scenarios(path: str | Path) -> DailyShapes:
             loads.append((ld, float(dss.Loads.kW()), float(dss.Loads.kvar()), shape))
     ders = _shaped_ders()
     where = str(path)
-    if not loads:
+    # the loads' shapes set the step; without a shaped load, the shaped units' (with points)
+    names = {s for *_, s in loads} or {d.shape for d in ders if _shape(d.shape).pmult}
+    if not names:
         raise InputError([Problem(
-            ProblemKind.BAD_SCENARIO, "loads", f"no in-service load of {where} has a daily "
-            "load shape (daily=...)", (where,), "daily",
-            hint="give the loads daily=<LoadShape> in the file, or generate scenarios of a "
-            "balanced case")])
-    shapes = {name: _shape(name) for name in sorted({s for *_, s in loads})}
+            ProblemKind.BAD_SCENARIO, "loads", f"no in-service load or generating unit of "
+            f"{where} has a daily load shape (daily=...)", (where,), "daily",
+            hint="give the loads (or the PV systems, generators, storage) "
+            "daily=<LoadShape> in the file, or generate scenarios of a balanced case")])
+    shapes = {name: _shape(name) for name in sorted(names)}
     problems: list[Problem] = []
     no_interval = sorted(n for n, s in shapes.items() if not s.interval_h > 0 or not s.pmult)
     if no_interval:

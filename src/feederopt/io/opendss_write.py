@@ -14,7 +14,8 @@ Elements, in OpenDSS's terms (OpenDSS manual, "Circuit element reference"):
   X0`` in Ohm); more sources are further ``Vsource`` elements;
 * a line: ``rmatrix``/``xmatrix`` of the whole line with ``length=1 units=none``, and its
   shunt susceptance as ``cmatrix`` [nF] at ``frequency`` (the model keeps ``B``); a switch
-  ``switch=yes`` (OpenDSS's 1 mOhm), an open one ``enabled=no``;
+  ``switch=yes`` (OpenDSS's 1 mOhm; a switch with impedance rows gets them), an open one
+  ``enabled=no``;
 * a transformer: two windings with ``%r`` split equally, ``xhl``, the taps;
 * a load part: one single-phase load, wye on its phase node or delta across its two, with the
   exponents as the load model (``model=1`` for constant power, ``2`` constant impedance, ``5``
@@ -82,7 +83,7 @@ def model_script(net: ThreePhaseNetwork, *, open_switches: Iterable[str] | None 
         ph = ln["phases"]
         n = len(ph)
         ends = f"bus1={ln['from_bus']}.{_nodes(ph)} bus2={ln['to_bus']}.{_nodes(ph)} phases={n}"
-        if ln["kind"] == "switch":
+        if ln["kind"] == "switch" and ln["id"] not in z_of:
             state = "no" if ln["id"] in opened or not ln["in_service"] else "yes"
             out.append(f"New Line.{_name(ln['id'])} {ends} switch=yes enabled={state}")
             continue
@@ -94,7 +95,8 @@ def model_script(net: ThreePhaseNetwork, *, open_switches: Iterable[str] | None 
             b[i, j] = r["b_us"] * 1e-6
         c_nf = b / omega * 1e9
         enabled = ln["in_service"] and not (ln["switchable"] and ln["id"] in opened)
-        out.append(f"New Line.{_name(ln['id'])} {ends} length=1 units=none "
+        sw = " switch=yes" if ln["kind"] == "switch" else ""
+        out.append(f"New Line.{_name(ln['id'])} {ends}{sw} length=1 units=none "
                    f"rmatrix={_matrix(z.real)} xmatrix={_matrix(z.imag)} "
                    f"cmatrix={_matrix(c_nf)} enabled={'yes' if enabled else 'no'}")
     for t in net.transformers.iter_rows(named=True):

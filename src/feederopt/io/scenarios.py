@@ -402,9 +402,15 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     unknown_units: list[str] = []
     off_units: list[str] = []
     balanced_units: list[str] = []
+    unit_names = {u.lower() for u in units | units_off}
+    kind_units: list[str] = []  # a generating unit named by a load or bus row
     for e, k in zip(elem, kind, strict=True):
         e = "" if e is None else str(e)
-        if k == "load" or (k in (None, "") and (
+        if k in ("load", "bus") and e not in loads and e not in buses \
+                and e.lower() in unit_names:
+            kind_units.append(e)
+            target.append(None)
+        elif k == "load" or (k in (None, "") and (
                 e in loads or e in gone)):
             if e in loads:
                 target.append(("load", e))
@@ -432,6 +438,12 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
         problems.append(_problem(f"unknown element id(s): neither {what} of the network",
                                  ids=sorted(set(unknown)), field="element",
                                  hint="use the ids of `feederopt info`'s tables"))
+    if kind_units:
+        problems.append(_problem(
+            "row(s) of kind load or bus name a generating unit: a unit's row is of kind "
+            "generator", ids=sorted(set(kind_units)), field="kind",
+            hint="give the row kind generator (its p_mw is the unit's output, positive "
+            "injecting)"))
     if off:
         problems.append(_problem("load(s) out of service", ids=sorted(set(off)),
                                  field="element"))
@@ -444,8 +456,8 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
         problems.append(_problem(
             "unknown generating unit(s): not a PVSystem, Generator or Storage of the feeder",
             ids=sorted(set(unknown_units)), field="element",
-            hint="use the unit's OpenDSS full name, as `feederopt info`'s generators table "
-            "gives it (e.g. PVSystem.pv1)"))
+            hint="use the unit's OpenDSS full name, as the generators table of `feederopt "
+            "info FILE.dss` lists it (e.g. PVSystem.pv1)"))
     if off_units:
         problems.append(_problem("generating unit(s) out of service",
                                  ids=sorted(set(off_units)), field="element"))

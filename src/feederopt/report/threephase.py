@@ -462,7 +462,8 @@ def _yes_no(value: Any) -> str:
 
 def scenarios_section(r: Mapping[str, Any]) -> str:
     """The check of a scenario run (``scenarios`` of the result): OpenDSS's power flow of the
-    answer in every scenario (its loads edited, the bus rows added as loads), one row per
+    answer in every scenario (its loads edited, the bus rows added as loads, the generator
+    rows' units set to their output), one row per
     scenario as the console's table prints it, with the base topology's losses, the voltage
     margin and the load not served; the weighted (expected) losses
     ``sum_s w_s P_loss,s`` of the answer and of the base topology, and the scenarios with
@@ -517,9 +518,14 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
         ]
     if sc.get("bus_rows"):
         head.append(("a scenario's bus row", escape(str(sc["bus_rows"]))))
+    if sc.get("generator_rows"):
+        head.append(("a scenario's generator row", escape(str(sc["generator_rows"]))))
     note = _note(
         "One topology for every scenario. OpenDSS's power flow of the answer in each scenario "
-        "(the scenario's loads edited, its bus rows added as loads; the model's taps and "
+        "(the scenario's loads edited, its bus rows added as loads"
+        + (", its generating units set to their generator rows' output (the units without "
+           "a row at their snapshot output)" if sc.get("generator_rows") else "")
+        + "; the model's taps and "
         "capacitors held) is the check: it passes when it converges and serves every load, "
         "and the answer keeps the limits when every energised node of every scenario is "
         "within its bus's voltage limits. Expected losses: sum over the scenarios of "
@@ -665,7 +671,8 @@ def feedback_section(r: Mapping[str, Any]) -> str:
         ("solves (MILP or enumeration)", escape(str(sum(row.get("topology") == "answer"
                                                          for row in rows)))),
         ("stopped", escape(str(fb.get("stopped", "-")))),
-        ("kept answer (row)", escape(str(kept)) if kept is not None else "-"),
+        ("kept answer (row)", escape(str(kept)) if kept is not None else (
+            "the base topology (0): the time limit ran out" if fb.get("base_kept") else "-")),
         ("the kept answer within the voltage limits (OpenDSS)", verdict),
         ("MILP time / total", f"{fmt(fb.get('milp_time_s'), '.2f', ' s')} / "
                               f"{fmt(fb.get('time_s'), '.2f', ' s')}"),

@@ -248,11 +248,12 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
         if cls == "storage":  # discharging is positive output, charging negative
             # at its terminals: %charge (not %discharge) sets a charging unit's kW; idling, it
             # would draw its idling kW, so an output of 0 is discharging at 0 %
+            fixed = _storage_snapshot(element, kw, kvar, warnings)
             if kw < 0:
-                dss.Text.Command(f"edit {element} state=charging "
+                dss.Text.Command(f"edit {element} {fixed} state=charging "
                                  f"%charge={_storage_share(element, kw)!r} kvar={kvar!r}")
             else:
-                dss.Text.Command(f"edit {element} state=discharging "
+                dss.Text.Command(f"edit {element} {fixed} state=discharging "
                                  f"%discharge={_storage_share(element, kw)!r} kvar={kvar!r}")
         elif cls == "pvsystem":
             # the panel at pmpp = the output, none of the PV model's factors between them: no
@@ -480,6 +481,45 @@ def _set_switch(line: str, *, open_: bool) -> bool:
         if bool(dss.CktElement.IsOpen(t, 0)):
             dss.Text.Command(f"close Line.{line} term={t}")
     return True
+
+
+def _storage_snapshot(element: str, kw: float, kvar: float, warnings: list[str]) -> str:
+    """The properties that make the storage unit ``element`` put out ``(kw, kvar)`` in a
+    snapshot whatever its file says: ``dispmode=default`` (in ``follow`` mode, and the other
+    dispatch modes, OpenDSS takes the output from the unit's shape or price and ignores
+    ``state``/``%charge``/``%discharge``); ``kWhstored`` half way between the reserve and
+    ``kWhrated`` when the unit is full and the row charges it, or at its reserve and the row
+    discharges it (OpenDSS then idles it: a scenario is a snapshot, the stored energy no part
+    of it); ``kvarMax``/``kvarMaxAbs`` raised to the row's ``|kvar|`` when below it (OpenDSS
+    caps the reactive output there). Each change of the stored energy or the reactive limits is
+    a note in ``warnings``."""
+    import opendssdirect as dss
+
+    def prop(name: str) -> float:
+        dss.Text.Command(f"? {element}.{name}")
+        try:
+            return float(dss.Text.Result())
+        except ValueError:
+            return math.nan
+
+    out = ["dispmode=default"]
+    rated, stored, reserve = prop("kWhrated"), prop("kWhstored"), prop("%reserve")
+    floor = rated * reserve / 100.0
+    tol = 1e-9 * max(rated, 1.0)
+    if (kw < 0 and stored >= rated - tol) or (kw > 0 and stored <= floor + tol):
+        mid = (floor + rated) / 2.0
+        out.append(f"kWhstored={mid!r}")
+        warnings.append(
+            f"{element} is {'full' if kw < 0 else 'at its reserve'} (kWhstored={stored:g} of "
+            f"{rated:g} kWh): checked with kWhstored={mid:g} so that OpenDSS "
+            f"{'charges' if kw < 0 else 'discharges'} it at the scenario's {abs(kw):g} kW")
+    for name, need in (("kvarMax", kvar), ("kvarMaxAbs", -kvar)):
+        limit = prop(name)
+        if need > 0 and not need <= limit:
+            out.append(f"{name}={need!r}")
+            warnings.append(f"{element}'s {name} ({limit:g} kvar) is raised to the scenario's "
+                            f"{abs(kvar):g} kvar for the check")
+    return " ".join(out)
 
 
 def _storage_share(element: str, kw: float) -> float:
