@@ -74,12 +74,27 @@ class RadialState:
     open_switches: frozenset[str]
 
 
-def radial_states(pu: PerUnitThreePhase, limit: int | None = None) -> list[RadialState] | None:
-    """Every switch state that the radiality rows of :func:`feederopt.problems.threephase.
-    reconfiguration_block` allow (module docstring), or ``None`` when there are more than
-    ``limit``. The branches are those of the MILP (:func:`~feederopt.formulations.lindist3flow.
-    bus_branches`: edges on disjoint phases between two buses are one branch, and a branch
-    with a non-switchable edge is always closed); an edge's state is its branch's."""
+@dataclass
+class _BlockGraph:
+    """The branches of the MILP's radiality rows over the switch blocks (:func:`radial_states`):
+    each edge's branch (``member``), the branches' bus ends and the banks (``f``, ``t``),
+    which of them can switch, the switch block of each bus (``labels``) and whether it holds
+    a source, and each block's node with the source blocks merged into node 0 (``n``
+    nodes)."""
+
+    member: list[int]
+    ends: list[tuple[int, int]]
+    fixed: np.ndarray
+    f: np.ndarray
+    t: np.ndarray
+    switchable: np.ndarray
+    labels: np.ndarray
+    has_source: np.ndarray
+    node: np.ndarray
+    n: int
+
+
+def _block_graph(pu: PerUnitThreePhase) -> _BlockGraph:
     member, ends = bus_branches(pu, np.ones(len(pu.edges), bool))
     fixed = np.zeros(len(ends), bool)
     for e, g in zip(pu.edges, member, strict=True):
@@ -95,7 +110,19 @@ def radial_states(pu: PerUnitThreePhase, limit: int | None = None) -> list[Radia
     node = np.zeros(len(has_source), int)
     others = np.flatnonzero(~has_source)
     node[others] = np.arange(1, len(others) + 1)
-    n = len(others) + 1
+    return _BlockGraph(member, ends, fixed, f, t, switchable, labels, has_source, node,
+                       len(others) + 1)
+
+
+def radial_states(pu: PerUnitThreePhase, limit: int | None = None) -> list[RadialState] | None:
+    """Every switch state that the radiality rows of :func:`feederopt.problems.threephase.
+    reconfiguration_block` allow (module docstring), or ``None`` when there are more than
+    ``limit``. The branches are those of the MILP (:func:`~feederopt.formulations.lindist3flow.
+    bus_branches`: edges on disjoint phases between two buses are one branch, and a branch
+    with a non-switchable edge is always closed); an edge's state is its branch's."""
+    g = _block_graph(pu)
+    member, fixed, f, t, switchable = g.member, g.fixed, g.f, g.t, g.switchable
+    labels, has_source, node, n = g.labels, g.has_source, g.node, g.n
     branches = np.flatnonzero(switchable)
     bf, bt = node[labels[f[branches]]], node[labels[t[branches]]]
     usable = np.flatnonzero(bf != bt)  # a self-loop (or two source blocks) is never closed
@@ -145,25 +172,14 @@ def base_state(pu: PerUnitThreePhase) -> RadialState | None:
     it (the closed switchable branches a spanning tree of the switch blocks, the source
     blocks merged, as :func:`radial_states` builds them); None when they do not (a loop
     through a closed switch, a block without a source)."""
-    member, ends = bus_branches(pu, np.ones(len(pu.edges), bool))
-    fixed = np.zeros(len(ends), bool)
-    closed = np.zeros(len(ends), bool)
-    for e, g in zip(pu.edges, member, strict=True):
-        fixed[g] |= not e.switchable
-        closed[g] |= not e.normally_open
-    n_bus = len(pu.bus_ids)
-    f = np.array([a for a, _ in ends] + [b.f for b in pu.banks], int)
-    t = np.array([b for _, b in ends] + [b.t for b in pu.banks], int)
-    switchable = np.concatenate([~fixed, np.zeros(len(pu.banks), bool)])
-    is_source = np.zeros(n_bus, bool)
-    is_source[pu.node_bus[pu.source_nodes]] = True
-    labels, has_source = switch_blocks(n_bus, f, t, switchable, is_source)
-    if not has_source.any():
+    g = _block_graph(pu)
+    member, ends, f, t, switchable = g.member, g.ends, g.f, g.t, g.switchable
+    labels, node, n = g.labels, g.node, g.n
+    if not g.has_source.any():
         return None
-    node = np.zeros(len(has_source), int)
-    others = np.flatnonzero(~has_source)
-    node[others] = np.arange(1, len(others) + 1)
-    n = len(others) + 1
+    closed = np.zeros(len(ends), bool)
+    for e, k in zip(pu.edges, member, strict=True):
+        closed[k] |= not e.normally_open
     on = np.flatnonzero(switchable[: len(ends)] & closed)
     bf, bt = node[labels[f[on]]], node[labels[t[on]]]
     if len(on) != n - 1 or np.any(bf == bt):
