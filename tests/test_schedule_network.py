@@ -76,6 +76,34 @@ def test_sgens_and_tap_are_modelled_and_the_ac_check_agrees(tmp_path: Path) -> N
     assert res.violations == []
 
 
+def test_the_ac_check_takes_the_generators_profiles(tmp_path: Path) -> None:
+    """A profile scales the sgens hour by hour (0.2, then 1.0) and the gen (0.5): the hourly AC
+    check runs them at that output, as pandapower's own power flow of the net with the units
+    scaled does (before, it ran every hour at the set-points: a false 'AC check disagrees')."""
+    net = _net(gen=True)
+    path, prof, dev = _write(tmp_path, net, hours=2)
+    rows = [f"{h},sgen:{i},{f}" for h, f in ((0, 0.2), (1, 1.0)) for i in range(len(net.sgen))]
+    rows += [f"{h},gen:0,0.5" for h in range(2)]
+    prof.write_text(prof.read_text() + "\n".join(rows) + "\n")
+    res = schedule(str(path), profiles=prof, devices=dev, time_limit_s=60, hours=2)
+    assert res.ac_check and all(a.converged for a in res.ac_check)
+    assert max(a.max_v_error_pu for a in res.ac_check) <= AC_V_TOL
+    assert res.violations == []
+    for h, f in ((0, 0.2), (1, 1.0)):
+        truth = pp.from_json(str(path))
+        truth.load["p_mw"] *= 0.9
+        truth.load["q_mvar"] *= 0.9
+        truth.sgen["p_mw"] *= f
+        truth.sgen["q_mvar"] *= f
+        truth.gen["p_mw"] *= 0.5
+        # the schedule's topology: its open branches are lines "line:<index>"
+        open_lines = {int(k.split(":")[1]) for k in res.open_lines if k.startswith("line:")}
+        truth.switch["closed"] = [int(e) not in open_lines for e in truth.switch.element]
+        pp.runpp(truth)
+        assert res.ac_check[h].v_min_ac == pytest.approx(truth.res_bus.vm_pu.min(),
+                                                             abs=1e-6), h
+
+
 @pytest.mark.parametrize("robust", [False, True])
 def test_voltage_controlling_gen_holds_its_bus(tmp_path: Path, robust: bool) -> None:
     """A pandapower ``gen`` (a PV bus) injects its P and holds its bus at its set-point in the

@@ -3,9 +3,11 @@
 * :func:`ac_check_hours` -- the exact AC power flow (pandapower ``runpp``, Newton-Raphson) of
   every hour under the schedule's topology and dispatch: each bus's net demand
   ``pdr - pr + pev + pch - pdis - pdg - pres`` (and ``k (pdr - pr) - qdg``) as a constant-power
-  load, the substation an ext_grid at its set-point, the network's own generators as the
-  network holds them (the model's fixed injections); it reports the largest difference between
-  the AC voltage magnitudes and the LinDistFlow ones (``sqrt(v)``) and both losses.
+  load, the substation an ext_grid at its set-point, the network's own generators at their
+  hour's output (set-point times profile: the model's fixed injections ``p_fix``, ``q_fix``,
+  in the bus loads; a ``gen`` keeps its voltage set-point at zero P); it reports the largest
+  difference between the AC voltage magnitudes and the LinDistFlow ones (``sqrt(v)``) and
+  both losses.
 * :func:`sample_budget_set` / :func:`served_share` -- realisations drawn in the budget set
   (for each uncertain bus a random number ``<= Gamma_n`` of hours, at random, each with a random
   sign and a magnitude ``U(0, 1)``; renewables likewise downwards) and the share of them that a
@@ -68,13 +70,21 @@ def ac_check_hours(net: Network, d: ScheduleData, closed: np.ndarray,
     add("pdg", d.dg_bus, -1.0)
     add("pres", d.res_bus, -1.0)
     add("qdg", d.dg_bus, -1.0, q=True)
+    # the network's own generators at their hour's output (set-point x profile): as bus
+    # injections; pandapower's sgens and gens are then set to 0 (a gen keeps its voltage)
+    p_fix, q_fix = d.fixed_injection()
+    inj_p -= p_fix
+    inj_q -= q_fix
     v_model = np.sqrt(np.maximum(point["v"].reshape(H, n), 0.0))
     pq = (point["P"].reshape(H, m), point["Q"].reshape(H, m))
     out = []
     for h in range(H):
         pn = to_pandapower(net, closed[h] > 0.5)
         pn.load.drop(pn.load.index, inplace=True)
-        buses = [b for b in range(n) if b != d.root]
+        pn.sgen["p_mw"] = 0.0
+        pn.sgen["q_mvar"] = 0.0
+        pn.gen["p_mw"] = 0.0
+        buses = [b for b in range(n) if b != d.root or inj_p[h, b] or inj_q[h, b]]
         pp.create_loads(pn, buses, p_mw=inj_p[h, buses], q_mvar=inj_q[h, buses])
         try:
             pp.runpp(pn, algorithm="nr", init="flat", max_iteration=30, numba=False)
