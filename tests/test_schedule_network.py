@@ -121,6 +121,27 @@ def test_voltage_controlling_gen_holds_its_bus(tmp_path: Path, robust: bool) -> 
     assert res.violations == []
 
 
+def test_generators_above_the_load_are_a_typed_problem(tmp_path: Path) -> None:
+    """sgens of 10 MW on 7.56 MW of load: the substation takes no power back, so no schedule
+    exists; a typed problem naming the hours and generators, exit 2 on the command line
+    (before: "the schedule master ended infeasible", exit 1)."""
+    from typer.testing import CliRunner
+
+    from feederopt.cli import app
+
+    net = _net()
+    net.sgen["p_mw"] = 5.0
+    path, prof, dev = _write(tmp_path, net, hours=2)
+    with pytest.raises(InputError) as err:
+        schedule(str(path), profiles=prof, devices=dev, time_limit_s=30, hours=2)
+    (problem,) = err.value.problems
+    assert problem.component == "generators" and "hour(s) 0, 1" in problem.message
+    assert "10 MW against at most 7.56 MW" in problem.message
+    res = CliRunner().invoke(app, ["schedule", str(path), "--profiles", str(prof),
+                                   "--devices", str(dev), "--hours", "2", "--time-limit", "30"])
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+
+
 def test_two_sources_are_a_typed_problem(tmp_path: Path) -> None:
     path, prof, dev = _write(tmp_path, _net(two_sources=True))
     with pytest.raises(InputError) as exc:  # before: ValueError, exit 1

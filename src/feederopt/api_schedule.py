@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from feederopt.algorithms.base import ProgressCallback, report_phase, sample_progress
 from feederopt.algorithms.ccg import ScheduleSolution, solve_ccg, solve_deterministic
@@ -37,6 +38,7 @@ from feederopt.problems.schedule import (
     answer_violations,
     build_schedule_data,
     commitment_problems,
+    export_problems,
     settings_problems,
 )
 from feederopt.results.schedule import (
@@ -135,7 +137,8 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
     if problems:
         raise InputError(problems)
     d = build_schedule_data(net, dev, prof, st)
-    problems = commitment_problems(d)
+    problems = commitment_problems(d) + export_problems(
+        d, tuple(str(g) for g in net.generators.filter(pl.col("in_service"))["id"].to_list()))
     if problems:
         raise InputError(problems)
     sub = sub_time_s if sub_time_s is not None else max(time_limit_s / 5, 10.0)

@@ -284,6 +284,32 @@ def commitment_problems(d: ScheduleData) -> list[Problem]:
                     "lower p_min_mw or schedule without --dg-commitment")]
 
 
+def export_problems(d: ScheduleData, gen_ids: tuple[str, ...] = ()) -> list[Problem]:
+    """The network's own generators (fixed injections ``p_fix``) must find a consumer in every
+    hour, since the substation does not take power back (``ps >= 0``, seed 004's purchase):
+    ``sum_n p_fix_{n,h} <= sum_n pd_{n,h} (1 - gamma) + sum_s p_ess,s + sum_k p_ev,k,h``, the
+    smallest realised load plus the most that storage and EV charging can absorb (necessary;
+    renewables and DG can be spilled or turned down). Above it the schedule has no solution:
+    a typed problem naming the hours and the generators, not a master that ends infeasible."""
+    if d.p_fix is None:
+        return []
+    fixed = d.p_fix.sum(1)
+    room = d.pd.sum(1) * (1 - d.gamma) + float(d.ess_p.sum()) + (
+        d.ev_max.sum(1) if d.ev_max.size else 0.0)
+    over = np.flatnonzero(fixed > room + 1e-9)
+    if not len(over):
+        return []
+    h = int(over[np.argmax(fixed[over] - room[over])])
+    hours = ", ".join(str(int(k)) for k in over[:8]) + (" ..." if len(over) > 8 else "")
+    return [Problem(ProblemKind.INVALID_VALUE, "generators",
+                    f"the network's own generators inject more than the feeder can take at "
+                    f"hour(s) {hours} (hour {h}: {fixed[h]:.4g} MW against at most "
+                    f"{room[h]:.4g} MW of load and charging): the schedule's substation buys "
+                    "power but takes none back", gen_ids, "p_mw",
+                    "lower the generators' profile at those hours, or add storage to absorb "
+                    "the surplus")]
+
+
 # ----- checks of an answer -------------------------------------------------------------------
 def is_radial(d: ScheduleData, closed: np.ndarray) -> bool:
     """The closed branches form a spanning tree of the buses (networkx)."""
