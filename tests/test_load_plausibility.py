@@ -63,6 +63,8 @@ def test_info_warns_and_exits_0(tmp_path: Path) -> None:
     out = runner.invoke(app, ["info", str(tmp_path / "kw")])
     assert out.exit_code == 0, out.output
     assert "bad_load" in out.output and "short-circuit power" in out.output
+    # the summary line does not say "none" flatly above the warning
+    assert "problems: none that stop a solve; 1 warning(s) below" in out.output
 
 
 @pytest.mark.parametrize("name", ["case33bw", "case69bw", "case136ma", "cigre_mv",

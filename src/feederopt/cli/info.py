@@ -130,7 +130,9 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
     if errors:
         out.print(f"[red]{len(errors)} problem(s)[/]")
     else:
-        out.print("problems: none")
+        warned = len(data["problems"]) - len(errors)
+        out.print("problems: none" + (f" that stop a solve; {warned} warning(s) below"
+                                      if warned else ""))
     for note in data["warnings"]:
         out.print("[yellow]note:[/] ", end="")
         out.print(note, markup=False)
