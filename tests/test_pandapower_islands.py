@@ -71,3 +71,21 @@ def test_an_island_with_load_is_still_refused() -> None:
         model.check()
     islands = [p for p in err.value.problems if p.kind is ProblemKind.ISLAND_WITHOUT_SOURCE]
     assert [p.ids for p in islands] == [("5", "6")]
+
+
+def test_an_island_with_only_a_generator_is_left_out_with_it() -> None:
+    """An island 5-6 with an sgen and no load: pandapower's power flow leaves it unsupplied
+    (no slack there), so the reader leaves it out with its generator and a note naming both
+    (before: island_without_source, exit 2, even for `info`)."""
+    net = feeder()
+    i1, i2 = pp.create_bus(net, 20.0), pp.create_bus(net, 20.0)
+    pp.create_line(net, i1, i2, 1.0, STD)
+    pp.create_sgen(net, i2, p_mw=0.3)
+    pp.runpp(net)
+    assert np.isnan(net.res_bus.vm_pu.at[i2])
+    model = from_pandapower(net)
+    assert model.buses["id"].to_list() == ["0", "2", "3", "4"]
+    assert model.generators.height == 0
+    notes = [w for w in model.meta["warnings"] if "no source can reach" in w]
+    assert len(notes) == 1 and "sgen:0" in notes[0], notes
+    assert not [p for p in model.validate() if p.is_error]

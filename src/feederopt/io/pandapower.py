@@ -745,11 +745,15 @@ def from_pandapower(
     # island with load stays validation's island_without_source problem.
     dead = dead_islands(network)
     if dead:
+        idle = [str(g) for g in network.generators.filter(
+            pl.col("bus").cast(pl.String).is_in(list(dead)))["id"].to_list()]
         network = without_buses(network, dead)
         shown = ", ".join(dead[:10]) + (" ..." if len(dead) > 10 else "")
+        with_gens = (f"; with their generators {', '.join(idle[:10])}"
+                     + (" ..." if len(idle) > 10 else "")) if idle else ""
         network.meta["warnings"].append(
-            f"{len(dead)} bus(es) that no source can reach and that hold no load or generation "
-            f"left out ({shown}): pandapower's power flow leaves them unsupplied")
+            f"{len(dead)} bus(es) that no source can reach and that hold no load left out "
+            f"({shown}{with_gens}): pandapower's power flow leaves them unsupplied")
     problems += _grouped(line_problems)
     for (component, element, col), ids in not_finite.items():
         superseded.setdefault((component, col), set()).update(ids)

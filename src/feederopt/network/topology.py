@@ -399,12 +399,12 @@ def base_case_unsupplied(net: Network) -> Unsupplied:
 
 
 def dead_islands(net: Network) -> tuple[str, ...]:
-    """The buses of the islands that no source can ever reach and that hold neither load nor
-    generation, in table order. Reach is over the in-service branches that can close (open or
-    closed, but not fixed open), as validation's island check has it; load or generation is an
-    in-service load or generator with a non-zero power (or, for a generator, a positive
-    ``p_max_mw``). pandapower's power flow leaves such buses unsupplied (NaN results); an island
-    that holds load stays validation's ``island_without_source`` problem."""
+    """The buses of the islands that no source can ever reach and that hold no load, in table
+    order. Reach is over the in-service branches that can close (open or closed, but not fixed
+    open), as validation's island check has it; load is an in-service load with a non-zero
+    power. Generators there do not keep an island: with no load and no slack, pandapower's power
+    flow leaves such buses unsupplied (NaN results) and their generators idle; an island that
+    holds load stays validation's ``island_without_source`` problem."""
     ids = [str(b) for b in net.buses["id"].to_list()]
     index = {b: i for i, b in enumerate(ids)}
     sources = net.buses["is_source"].fill_null(False).to_numpy().astype(bool)
@@ -421,11 +421,7 @@ def dead_islands(net: Network) -> tuple[str, ...]:
     ld = net.loads.filter(pl.col("in_service").fill_null(True)
                           & ((pl.col("p_mw").fill_null(0.0) != 0)
                              | (pl.col("q_mvar").fill_null(0.0) != 0)))
-    gn = net.generators.filter(pl.col("in_service").fill_null(True)
-                               & ((pl.col("p_mw").fill_null(0.0) != 0)
-                                  | (pl.col("q_mvar").fill_null(0.0) != 0)
-                                  | (pl.col("p_max_mw").fill_null(0.0) > 0)))
-    for bus in [*ld["bus"].to_list(), *gn["bus"].to_list()]:
+    for bus in ld["bus"].to_list():
         if str(bus) in index:
             live.add(int(labels[index[str(bus)]]))
     return tuple(b for b, lab in zip(ids, labels, strict=True) if int(lab) not in live)
