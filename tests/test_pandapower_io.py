@@ -168,3 +168,25 @@ def test_switching_actions_name_the_pandapower_switches():
     for b, op in opened.items():
         if op:
             assert op in after, (b, after)
+
+
+def test_a_tap_without_a_changer_type_is_noted():
+    """pandapower takes no tap step without ``tap_changer_type`` (its own power flow: the
+    voltage stays at the neutral tap's), and neither does the reader: it says so."""
+    net = pp.create_empty_network()
+    hv, mv, b2 = pp.create_bus(net, 110), pp.create_bus(net, 20), pp.create_bus(net, 20)
+    pp.create_ext_grid(net, hv)
+    t = pp.create_transformer(net, hv, mv, "25 MVA 110/20 kV")
+    pp.create_line(net, mv, b2, 2.0, "NA2XS2Y 1x185 RM/25 12/20 kV")
+    pp.create_load(net, b2, 1.0, 0.2)
+    net.trafo.loc[t, "tap_pos"] = -2
+    net.trafo.loc[t, "tap_changer_type"] = None
+    model = from_pandapower(net)
+    notes = [w for w in model.meta["warnings"] if "tap_changer_type" in w]
+    assert len(notes) == 1 and "trafo 0: tap_pos -2" in notes[0]
+    pp.runpp(net)
+    untapped = net.res_bus.vm_pu.at[b2]
+    net.trafo.loc[t, "tap_changer_type"] = "Ratio"
+    pp.runpp(net)
+    assert abs(net.res_bus.vm_pu.at[b2] - untapped) > 0.01  # the type is what moves the tap
+    assert not [w for w in from_pandapower(net).meta["warnings"] if "tap_changer_type" in w]

@@ -1196,6 +1196,11 @@ def _trafo_row(
             vn_lv_kv *= factor
         else:
             vn_hv_kv *= factor
+    elif (not kind and not math.isnan(tap_pos) and not math.isnan(neutral)
+          and tap_pos != neutral and not math.isnan(step) and step != 0):
+        notes.append(f"trafo {idx}: tap_pos {tap_pos:g} is off its neutral {neutral:g} but "
+                     "tap_changer_type is not set, so pandapower's power flow (and feederopt) "
+                     "take no tap step; set tap_changer_type='Ratio' to apply it")
     if not math.isnan(_f(tr.get("tap2_pos", math.nan), math.nan)):
         notes.append(f"trafo {idx}: a second tap changer (tap2_*) is not modelled")
     lv_scale = (vn_lv_kv / vn[lv]) ** 2 * sn_sys / sn / par  # p.u. per unit of vk/100
