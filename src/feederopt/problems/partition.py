@@ -161,6 +161,19 @@ SWITCH_VALUES = {"state": ("OPEN", "CLOSED"), "dispatchable": ("YES", "NO"),
                  "status": ("ENABLED", "DISABLED")}
 
 
+def _unknown_names(sec: dict[str, Any], ids: list[Any], what: str,
+                   hint: str = "") -> list[Problem]:
+    """A problem naming the keys of the settings section ``sec`` that are no ``what`` id of
+    the network (case-insensitive, as OpenDSS names are)."""
+    known = {str(x).lower() for x in ids}
+    missing = sorted(k for k in sec if str(k).lower() not in known)
+    if not missing:
+        return []
+    return [Problem(ProblemKind.INVALID_VALUE, "settings",
+                    f"settings name a {what} that is not in the network", tuple(missing), what,
+                    hint)]
+
+
 def _bad_value(section: str, key: str, name: str, value: Any, message: str,
                hint: str = "") -> Problem:
     return Problem(ProblemKind.INVALID_VALUE, "settings",
@@ -220,12 +233,7 @@ def _value_problems(data: dict[str, Any], net: ThreePhaseNetwork) -> list[Proble
                 out.append(_bad_value("switch", key, name, val[name],
                                       "is not one of " + ", ".join(allowed)))
     sec = _section(data, "bus")
-    buses = {str(b).lower() for b in net.buses["id"].to_list()}
-    missing = sorted(k for k in sec if str(k).lower() not in buses)
-    if missing:
-        out.append(Problem(ProblemKind.INVALID_VALUE, "settings",
-                           "settings name a bus that is not in the network", tuple(missing),
-                           "bus"))
+    out += _unknown_names(sec, net.buses["id"].to_list(), "bus")
     for key, val in sec.items():
         if not isinstance(val, dict):
             continue
@@ -244,12 +252,8 @@ def _value_problems(data: dict[str, Any], net: ThreePhaseNetwork) -> list[Proble
             out.append(_bad_value("bus", key, "vm_lb", val["vm_lb"],
                                   f"is above vm_ub {val['vm_ub']!r}"))
     sec = _section(data, "load")
-    loads = {str(x).lower() for x in net.loads["id"].to_list()}
-    missing = sorted(k for k in sec if str(k).lower() not in loads)
-    if missing:
-        out.append(Problem(ProblemKind.INVALID_VALUE, "settings",
-                           "settings name a load that is not in the network", tuple(missing),
-                           "load", "use load ids as `feederopt info` lists them"))
+    out += _unknown_names(sec, net.loads["id"].to_list(), "load",
+                          "use load ids as `feederopt info` lists them")
     for key, val in sec.items():
         if isinstance(val, dict) and "clpu_factor" in val and val["clpu_factor"] is not None:
             v = _numbers(val["clpu_factor"])
