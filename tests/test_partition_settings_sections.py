@@ -132,6 +132,7 @@ def test_a_status_the_model_does_not_apply_is_said(tmp_path) -> None:
          "load": {"671": {"status": 0, "priority": 5}},
          "dss": {"PVSystem.pv_mg1a": {"enabled": "no", "inverter": "gfl"},
                  "Storage.battery_mg1a": {"inverter": "gfm"}},
+         "transformer": {"bank9": {"sm_ub": 10.0}},
          "time_elapsed": [1.0]}
     res = partition("ieee13mod", settings=_write(tmp_path, d), time_limit_s=60)
     notes = res.notes
@@ -141,6 +142,9 @@ def test_a_status_the_model_does_not_apply_is_said(tmp_path) -> None:
     assert _notes_naming(notes, "not applied", "load", "priority", "671")
     assert _notes_naming(notes, "not applied", "dss", "enabled", "PVSystem.pv_mg1a")
     assert _notes_naming(notes, "not applied", "time_elapsed", "deprecated")
+    # PowerModelsONM names a transformer bank by its bank= name, which the network does not
+    # keep: an unknown transformer is noted with the section (nothing of it is applied)
+    assert _notes_naming(notes, "not applied", "transformer", "sm_ub", "bank9")
     assert not _notes_naming(notes, "inverter")  # applied
 
 
@@ -155,8 +159,8 @@ def _line_status(d: dict) -> None:
     d["line"]["632670"]["status"] = "OFF"
 
 
-def _unknown_transformer(d: dict) -> None:
-    d["transformer"]["nosuch_xfmr"] = {"sm_ub": 100.0}
+def _unknown_shunt(d: dict) -> None:
+    d["shunt"]["nosuch_cap"] = {"status": "ENABLED"}
 
 
 def _storage_inverter(d: dict) -> None:
@@ -186,7 +190,7 @@ def _partition_type(d: dict) -> None:
 CASES = [
     (_typo_section, "swich", "swich", "did you mean 'switch'"),
     (_line_status, "632670", "line.status", "OFF"),
-    (_unknown_transformer, "nosuch_xfmr", "transformer", "not in the network"),
+    (_unknown_shunt, "nosuch_cap", "shunt", "not in the network"),
     (_storage_inverter, "battery_mg1a", "storage.inverter", "MAYBE"),
     (_unknown_storage, "nosuch_battery", "storage", "not in the network"),
     (_dss_enabled, "Generator.675", "dss.enabled", "perhaps"),

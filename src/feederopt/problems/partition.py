@@ -315,7 +315,8 @@ def _value_problems(data: dict[str, Any], net: ThreePhaseNetwork) -> list[Proble
     ``vm_ub`` (finite numbers >= 0, lb <= ub); ``load`` ``clpu_factor`` (a finite number
     >= 0); the ``partition`` section's keys and their types. Other fields of the element
     sections are PowerModelsONM's to define (its schema allows more) and are only noted as
-    not applied (:func:`not_applied_notes`)."""
+    not applied (:func:`not_applied_notes`), as are the elements of the ``transformer``
+    section (PowerModelsONM names a bank by its ``bank=`` name)."""
     out: list[Problem] = []
     known = (*ONM_SECTIONS, *ONM_DEPRECATED, "partition")
     for key in data:
@@ -336,7 +337,10 @@ def _value_problems(data: dict[str, Any], net: ThreePhaseNetwork) -> list[Proble
     ids = _element_ids(net)
     for section in ELEMENT_SECTIONS:
         sec = _section(data, section)
-        if section not in ("dss", "switch"):  # read_settings names those (one problem each)
+        # read_settings names the dss and switch ones (one problem each); PowerModelsONM
+        # names a transformer bank by its OpenDSS bank= name, which the network does not keep,
+        # and nothing of the transformer section is applied: it is only noted
+        if section not in ("dss", "switch", "transformer"):
             out += _unknown_names(sec, [v[0] if section not in DER_SECTIONS else k
                                         for k, v in ids[section].items()],
                                   section, _UNKNOWN_HINTS.get(section, ""))
@@ -496,7 +500,7 @@ def _agrees(section: str, name: str, value: Any, on: bool, bus: dict[str, Any] |
     partition model does anyway: then it is not worth a note."""
     if name == "status" or (section == "dss" and name == "enabled"):
         off = _flag(value) in ("DISABLED", "0", "NO", "N")
-        return not off if section != "voltage_source" else off
+        return off if section == "voltage_source" else off != on
     if section == "load" and name == "dispatchable":
         return _flag(value) in ("NO", "0")
     if section == "bus" and name in ("vm_lb", "vm_ub") and bus is not None:
