@@ -31,6 +31,7 @@ from feederopt.problems.partition import (
     PartitionPlan,
     PartitionSettings,
     build_partition_data,
+    read_settings,
     settings_from_file,
     settings_problems,
 )
@@ -69,8 +70,8 @@ def partition(source: Any, *, settings: str | Path | None = None,
     if out is not None:
         problems += output_problems(out, force=force, folder=True, option="out", inputs=[
             x for x in (source, settings) if isinstance(x, (str, Path))])
-    net, st, path = _network_and_settings(source, settings, uncertainty, uncertain_loads, k_der,
-                                          problems)
+    net, st, path, notes = _network_and_settings(source, settings, uncertainty,
+                                                 uncertain_loads, k_der, problems)
     data = build_partition_data(net, st)
     case = str(net.meta.get("case") or net.name)
     if method == "extensive":
@@ -83,6 +84,7 @@ def partition(source: Any, *, settings: str | Path | None = None,
                   "settings": _where(path) if path is not None else None,
                   "uncertain_loads": list(st.uncertain_loads) if st.uncertain_loads else None,
                   "k_der": st.k_der}
+    res.notes.extend(notes)  # what the settings file gives that the model does not apply
     if not bool(np.any(data.der_gf)):  # no microgrid can form: nothing is served
         res.notes.append(
             f"no grid-forming DER is defined ({len(data.der_ids)} DER(s), none grid-forming): "
@@ -134,10 +136,12 @@ def option_problems(*, method: str = "cutting_plane", workers: Any = 1,
 
 def _network_and_settings(source: Any, settings: str | Path | None, uncertainty: float | None,
                           uncertain_loads: list[str] | None, k_der: int | None,
-                          problems: list[Problem]) -> tuple[Any, PartitionSettings, Path | None]:
-    """The three-phase network and its settings (the options overriding the file's); an
-    :class:`InputError` with the ``problems`` found before and every problem of these, all at
-    once."""
+                          problems: list[Problem]
+                          ) -> tuple[Any, PartitionSettings, Path | None, list[str]]:
+    """The three-phase network, its settings (the options overriding the file's) and the
+    notes of what the settings file gives that the model does not apply
+    (:func:`~feederopt.problems.partition.read_settings`); an :class:`InputError` with the
+    ``problems`` found before and every problem of these, all at once."""
     if uncertain_loads is not None and not uncertain_loads:
         problems = [*problems, _bad_option("uncertain_loads", "--uncertain-loads names no load",
                                            "e.g. 801,703, or leave it out for the settings' "
@@ -148,7 +152,7 @@ def _network_and_settings(source: Any, settings: str | Path | None, uncertainty:
         raise InputError([*problems, *_single_phase_problems(source, exc.problems)]) from None
     path = Path(settings) if settings is not None else default_settings_path(source)
     try:
-        st = settings_from_file(path, net) if path is not None else PartitionSettings()
+        st, notes = read_settings(path, net) if path is not None else (PartitionSettings(), [])
     except InputError as exc:
         raise InputError([*problems, *exc.problems]) from None
     changes: dict[str, Any] = {}
@@ -162,7 +166,7 @@ def _network_and_settings(source: Any, settings: str | Path | None, uncertainty:
     problems = [*problems, *settings_problems(st, net)]
     if problems:
         raise InputError(problems)
-    return net, st, path
+    return net, st, path, notes
 
 
 def _single_phase_problems(source: Any, problems: Any) -> list[Problem]:

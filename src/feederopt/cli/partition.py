@@ -32,7 +32,8 @@ def partition(
     source: str = SOURCE_ARG,
     settings: str | None = typer.Option(
         None, "--settings", help="PowerModelsONM settings file (JSON): grid-forming DERs, "
-        "fixed switches, costs, a 'partition' section; built-in cases bring their own."),
+        "fixed or disabled switches, costs, a 'partition' section; what the model does not "
+        "apply is noted; built-in cases bring their own."),
     uncertainty: float | None = typer.Option(
         None, "--uncertainty", help="Load uncertainty as a share: 0.1 is a +-10 % box."),
     uncertain_loads: str | None = typer.Option(

@@ -30,6 +30,7 @@ closed switches only between blocks of the same state).
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -84,11 +85,27 @@ def settings_problems(settings: PartitionSettings, net: ThreePhaseNetwork) -> li
 
 def settings_from_file(path: str | Path, net: ThreePhaseNetwork,
                        base: PartitionSettings | None = None) -> PartitionSettings:
-    """Read a PowerModelsONM settings file: ``dss`` (DER ids: ``inverter`` grid-forming or
-    not, and an optional ``cost`` ``[c1, c0]``), ``switch`` (``state`` OPEN/CLOSED with
-    ``dispatchable`` NO fixes a switch), and feederopt's own ``partition`` section (``k_der``,
-    ``ramp``, ``omega``, ``uncertainty``, ``uncertain_loads``). Names that are not in ``net``
-    are typed problems; the values are checked by :func:`settings_problems`."""
+    """The settings of :func:`read_settings`, without its notes."""
+    return read_settings(path, net, base)[0]
+
+
+def read_settings(path: str | Path, net: ThreePhaseNetwork,
+                  base: PartitionSettings | None = None
+                  ) -> tuple[PartitionSettings, list[str]]:
+    """Read a PowerModelsONM settings file; the settings and notes naming what it gives that
+    the partition model does not apply.
+
+    Applied: ``dss`` (DER ids: ``inverter`` grid-forming or not, and feederopt's ``cost``
+    ``[c1, c0]``), ``generator`` / ``solar`` / ``storage`` ``inverter`` (by element name; the
+    ``dss`` section wins), ``switch`` (``status`` DISABLED opens a switch; ``state``
+    OPEN/CLOSED with ``dispatchable`` NO fixes it), and feederopt's own ``partition`` section
+    (``k_der``, ``ramp``, ``omega``, ``uncertainty``, ``uncertain_loads``). Every other field
+    gets a note (:func:`not_applied_notes`) unless it agrees with the model (a status equal to
+    the element's in-service state, bus voltage bounds equal to the network's limits, null
+    bounds). Unknown sections, elements that are not in ``net``, values outside the schema's
+    and a ``partition`` key that is not one of those are typed problems (an
+    :class:`InputError` with all of them); the values are checked further by
+    :func:`settings_problems`."""
     base = base or PartitionSettings()
     p = Path(path)
     try:
@@ -103,62 +120,152 @@ def settings_from_file(path: str | Path, net: ThreePhaseNetwork,
     problems: list[Problem] = _value_problems(data, net)
     ders = {g.lower(): g for g in net.generators["id"].to_list()}
     switches = {s.lower(): s for s in net.lines.filter(pl.col("switchable"))["id"].to_list()}
-    gf: list[str] = []
     costs: dict[str, tuple[float, float]] = dict(base.costs)
     missing_der = []
-    for key, val in (data.get("dss") or {}).items():
+    inverter: dict[str, bool] = {}
+    for section, kind in DER_SECTIONS.items():  # by element name; the dss section wins
+        names = _der_names(net, kind)
+        for key, val in _section(data, section).items():
+            if isinstance(val, dict) and key.lower() in names and "inverter" in val:
+                inverter[names[key.lower()]] = _grid_forming(val["inverter"])
+    dss = _section(data, "dss")
+    for key, val in dss.items():
         der = ders.get(key.lower())
         if der is None:
             missing_der.append(key)
             continue
-        if str((val or {}).get("inverter", "")).lower() in ("grid_forming", "gfm"):
-            gf.append(der)
-        if "cost" in (val or {}):
-            c = val["cost"]
+        if not isinstance(val, dict):
+            continue
+        if "inverter" in val:
+            inverter[der] = _grid_forming(val["inverter"])
+        if "cost" in val and _numbers(val["cost"]) is not None:
+            c = val["cost"] if isinstance(val["cost"], list) else [val["cost"]]
             costs[der] = (float(c[0]), float(c[1]) if len(c) > 1 else 0.0)
     if missing_der:
         problems.append(Problem(ProblemKind.INVALID_VALUE, "settings",
                                 "settings name a DER that is not in the network",
                                 tuple(sorted(missing_der)), "dss",
                                 "DER ids look like 'Generator.675' or 'Storage.battery_mg1a'"))
+    grid_forming = base.grid_forming
+    if dss or inverter:  # a dss section lists the grid-forming DERs; the others add to them
+        start = set() if dss else set(base.grid_forming if base.grid_forming is not None else [
+            r["id"] for r in net.generators.iter_rows(named=True) if r["can_grid_form"]])
+        gf = (start - {d for d, v in inverter.items() if not v}) | {
+            d for d, v in inverter.items() if v}
+        grid_forming = tuple(d for d in net.generators["id"].to_list() if d in gf)
     fixed_open, fixed_closed, missing_sw = list(base.fixed_open), list(base.fixed_closed), []
-    for key, val in (data.get("switch") or {}).items():
+    for key, val in _section(data, "switch").items():
         sw = switches.get(key.lower())
         if sw is None:
             missing_sw.append(key)
             continue
-        if str((val or {}).get("dispatchable", "YES")).upper() == "NO":
-            (fixed_open if str(val.get("state", "CLOSED")).upper() == "OPEN"
+        if not isinstance(val, dict):
+            continue
+        if _flag(val.get("status", "ENABLED")) in ("DISABLED", "0"):
+            fixed_open.append(sw)  # a disabled switch carries nothing: it is open
+        elif _flag(val.get("dispatchable", "YES")) in ("NO", "0"):
+            (fixed_open if _flag(val.get("state", "CLOSED")) == "OPEN"
              else fixed_closed).append(sw)
     if missing_sw:
         problems.append(Problem(ProblemKind.INVALID_VALUE, "settings",
                                 "settings name a switch that is not in the network",
                                 tuple(sorted(missing_sw)), "switch", "name a line with switch=y"))
-    part = data.get("partition") or {}
+    part = _section(data, "partition")
     extra: dict[str, Any] = {}
     for key in ("k_der", "ramp", "omega", "uncertainty"):
         if key in part:
             extra[key] = part[key]
-    if "uncertain_loads" in part:
+    if isinstance(part.get("uncertain_loads"), list):
         loads = {x.lower(): x for x in net.loads["id"].to_list()}
-        missing = [x for x in part["uncertain_loads"] if x.lower() not in loads]
+        wanted = [str(x) for x in part["uncertain_loads"]]
+        missing = [x for x in wanted if x.lower() not in loads]
         if missing:
             problems.append(Problem(ProblemKind.INVALID_VALUE, "settings",
                                     "settings name a load that is not in the network",
                                     tuple(missing), "partition.uncertain_loads"))
-        extra["uncertain_loads"] = tuple(loads[x.lower()] for x in part["uncertain_loads"]
-                                         if x.lower() in loads)
+        extra["uncertain_loads"] = tuple(loads[x.lower()] for x in wanted if x.lower() in loads)
     if problems:
         raise InputError(problems)
-    return replace(base, grid_forming=tuple(gf) if data.get("dss") else base.grid_forming,
-                   costs=costs, fixed_open=tuple(fixed_open), fixed_closed=tuple(fixed_closed),
-                   **extra)
+    st = replace(base, grid_forming=grid_forming, costs=costs, fixed_open=tuple(fixed_open),
+                 fixed_closed=tuple(fixed_closed), **extra)
+    return st, not_applied_notes(data, net)
 
 
+#: The top-level sections of a PowerModelsONM settings file (its input-settings.schema.json).
+ONM_SECTIONS = ("settings", "generator", "solar", "voltage_source", "storage", "bus", "load",
+                "shunt", "line", "switch", "transformer", "options", "solvers", "dss")
+#: PowerModelsONM's deprecated top-level options (each replaced by one in 'options' or
+#: 'solvers'); known, not applied.
+ONM_DEPRECATED = ("max_switch_actions", "disable_networking", "disable_radial_constraint",
+                  "disable_isolation_constraint", "disable_inverter_constraint",
+                  "disable_switch_penalty", "apply_switch_scores", "disable_presolver",
+                  "time_elapsed", "nlp_solver_tol", "mip_solver_tol", "mip_solver_gap")
+#: feederopt's own section and its keys.
+PARTITION_KEYS = ("k_der", "ramp", "omega", "uncertainty", "uncertain_loads")
+#: The sections keyed by network element.
+ELEMENT_SECTIONS = ("dss", "switch", "line", "transformer", "bus", "load", "shunt", "generator",
+                    "solar", "storage", "voltage_source")
+#: The DER sections keyed by element name, and the DER kind each names.
+DER_SECTIONS = {"generator": "generator", "solar": "pv", "storage": "storage"}
 #: The values a PowerModelsONM settings file may give (case-insensitive).
 INVERTER_VALUES = ("grid_forming", "gfm", "grid_following", "gfl")
-SWITCH_VALUES = {"state": ("OPEN", "CLOSED"), "dispatchable": ("YES", "NO"),
-                 "status": ("ENABLED", "DISABLED")}
+STATUS_VALUES = ("ENABLED", "DISABLED", "1", "0")
+SWITCH_VALUES = {"state": ("OPEN", "CLOSED"), "dispatchable": ("YES", "NO", "1", "0"),
+                 "status": STATUS_VALUES}
+ENABLED_VALUES = ("YES", "NO", "Y", "N")
+
+
+def _flag(value: Any) -> str:
+    return str(value).upper()
+
+
+def _grid_forming(value: Any) -> bool:
+    return str(value).lower() in ("grid_forming", "gfm")
+
+
+def _der_names(net: ThreePhaseNetwork, kind: str) -> dict[str, str]:
+    """The DERs of ``kind`` by lower-case element name (``Storage.battery_mg1a`` is
+    ``battery_mg1a``), as PowerModelsONM's ``storage`` section names them."""
+    return {str(r["id"]).split(".", 1)[-1].lower(): r["id"]
+            for r in net.generators.filter(pl.col("kind") == kind).iter_rows(named=True)}
+
+
+def _element_ids(net: ThreePhaseNetwork) -> dict[str, dict[str, tuple[str, bool]]]:
+    """Per element section, its elements by lower-case key: (id, in service)."""
+    def rows(df: pl.DataFrame, key: str = "id") -> dict[str, tuple[str, bool]]:
+        out: dict[str, tuple[str, bool]] = {}
+        on = df["in_service"].to_list() if "in_service" in df.columns else [True] * df.height
+        for k, i, s in zip(df[key].to_list(), df["id"].to_list(), on, strict=True):
+            prev = out.get(str(k).lower())
+            out[str(k).lower()] = (str(i), bool(s) or (prev is not None and prev[1]))
+        return out
+
+    gens = net.generators.with_columns(
+        pl.col("id").str.split_exact(".", 1).struct.field("field_1").alias("name"))
+    out = {
+        "dss": rows(net.generators),
+        "switch": rows(net.lines.filter(pl.col("switchable"))),
+        "line": rows(net.lines.filter(~pl.col("switchable"))),
+        "transformer": rows(net.transformers),
+        "bus": rows(net.buses),
+        "load": rows(net.loads),
+        "shunt": rows(net.shunts),
+        "voltage_source": rows(net.sources),
+    }
+    for section, kind in DER_SECTIONS.items():
+        out[section] = rows(gens.filter(pl.col("kind") == kind), "name")
+    return out
+
+
+_UNKNOWN_HINTS = {
+    "dss": "DER ids look like 'Generator.675' or 'Storage.battery_mg1a'",
+    "switch": "name a line with switch=y",
+    "line": "name a line as `feederopt info` lists it (switches go in 'switch')",
+    "load": "use load ids as `feederopt info` lists them",
+    "generator": "name a Generator without its class ('675' for Generator.675)",
+    "solar": "name a PVSystem without its class ('pv1' for PVSystem.pv1)",
+    "storage": "name a Storage without its class ('battery1' for Storage.battery1)",
+}
 
 
 def _unknown_names(sec: dict[str, Any], ids: list[Any], what: str,
@@ -198,27 +305,71 @@ def _section(data: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def _value_problems(data: dict[str, Any], net: ThreePhaseNetwork) -> list[Problem]:
-    """Typed problems of the values in the sections read or checked here, each naming the
-    section, the element, the field and the value: ``dss`` (``inverter``, ``cost``),
-    ``switch`` (``state``, ``dispatchable``, ``status``), ``bus`` (``vm_lb``, ``vm_ub``: finite
-    numbers >= 0, lb <= ub; the bus must exist) and ``load`` (the load must exist;
-    ``clpu_factor`` a finite number >= 0). The ``bus`` and ``load`` values are checked only:
-    the partition model takes its voltage limits and loads from the network."""
+    """Typed problems of the settings file's structure and values, each naming the section,
+    the element, the field and the value: a top-level key that is no section of
+    PowerModelsONM's schema, of its deprecated options or ``partition``; a section that is no
+    object; an element of an element section that is not in ``net`` or whose fields are no
+    object; enumerated values outside the schema's (``inverter``, ``state``,
+    ``dispatchable``, ``status``, ``dss`` ``enabled``); ``dss`` fields other than
+    ``inverter``, ``enabled`` and ``cost`` (``[c1]`` or ``[c1, c0]``); ``bus`` ``vm_lb`` /
+    ``vm_ub`` (finite numbers >= 0, lb <= ub); ``load`` ``clpu_factor`` (a finite number
+    >= 0); the ``partition`` section's keys and their types. Other fields of the element
+    sections are PowerModelsONM's to define (its schema allows more) and are only noted as
+    not applied (:func:`not_applied_notes`), as are the elements of the ``transformer``
+    section (PowerModelsONM names a bank by its ``bank=`` name)."""
     out: list[Problem] = []
-    for section in ("dss", "switch", "bus", "load"):
+    known = (*ONM_SECTIONS, *ONM_DEPRECATED, "partition")
+    for key in data:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            out.append(Problem(ProblemKind.INVALID_VALUE, "settings",
+                               f"settings section {key!r} is not a PowerModelsONM or "
+                               "feederopt section", (str(key),), str(key),
+                               (f"did you mean {close[0]!r}? " if close else "")
+                               + "sections: " + ", ".join(sorted((*ONM_SECTIONS,
+                                                                  "partition")))))
+    for section in (*ELEMENT_SECTIONS, "options", "solvers", "settings", "partition"):
         body = data.get(section)
         if body is not None and not isinstance(body, dict):
             out.append(Problem(ProblemKind.INVALID_VALUE, "settings",
                                f"section {section!r} must be an object of elements",
                                (section,), section))
+    ids = _element_ids(net)
+    for section in ELEMENT_SECTIONS:
+        sec = _section(data, section)
+        # read_settings names the dss and switch ones (one problem each); PowerModelsONM
+        # names a transformer bank by its OpenDSS bank= name, which the network does not keep,
+        # and nothing of the transformer section is applied: it is only noted
+        if section not in ("dss", "switch", "transformer"):
+            out += _unknown_names(sec, [v[0] if section not in DER_SECTIONS else k
+                                        for k, v in ids[section].items()],
+                                  section, _UNKNOWN_HINTS.get(section, ""))
+        for key, val in sec.items():
+            if val is not None and not isinstance(val, dict):
+                out.append(Problem(ProblemKind.INVALID_VALUE, "settings",
+                                   f"{section} {key!r} must be an object of fields, not "
+                                   f"{val!r}", (str(key),), section))
+                continue
+            val = val or {}
+            if "status" in val and section != "dss" and _flag(val["status"]) not in \
+                    STATUS_VALUES:
+                out.append(_bad_value(section, key, "status", val["status"],
+                                      "is not one of ENABLED, DISABLED, 1, 0"))
+            if "inverter" in val and str(val["inverter"]).lower() not in INVERTER_VALUES:
+                out.append(_bad_value(section, key, "inverter", val["inverter"],
+                                      "is not one of " + ", ".join(INVERTER_VALUES),
+                                      "GRID_FORMING / gfm or GRID_FOLLOWING / gfl"))
     sec = _section(data, "dss")
     for key, val in sec.items():
         if not isinstance(val, dict):
             continue
-        if "inverter" in val and str(val["inverter"]).lower() not in INVERTER_VALUES:
-            out.append(_bad_value("dss", key, "inverter", val["inverter"], "is not one of "
-                                  + ", ".join(INVERTER_VALUES),
-                                  "GRID_FORMING / gfm or GRID_FOLLOWING / gfl"))
+        for name in val:
+            if name not in ("inverter", "enabled", "cost"):
+                out.append(_bad_value("dss", key, name, val[name], "is not a dss field",
+                                      "the dss section takes inverter, enabled and cost"))
+        if "enabled" in val and _flag(val["enabled"]) not in ENABLED_VALUES:
+            out.append(_bad_value("dss", key, "enabled", val["enabled"],
+                                  "is not one of yes, no, y, n"))
         if "cost" in val:
             c = _numbers(val["cost"])
             if c is None or not 1 <= len(c) <= 2 or not all(np.isfinite(c)) or min(c) < 0:
@@ -229,11 +380,18 @@ def _value_problems(data: dict[str, Any], net: ThreePhaseNetwork) -> list[Proble
         if not isinstance(val, dict):
             continue
         for name, allowed in SWITCH_VALUES.items():
-            if name in val and str(val[name]).upper() not in allowed:
+            if name == "status":
+                continue  # checked with every section's
+            if name in val and _flag(val[name]) not in allowed:
                 out.append(_bad_value("switch", key, name, val[name],
                                       "is not one of " + ", ".join(allowed)))
+    sec = _section(data, "load")
+    for key, val in sec.items():
+        if isinstance(val, dict) and "dispatchable" in val and _flag(
+                val["dispatchable"]) not in ("YES", "NO", "1", "0"):
+            out.append(_bad_value("load", key, "dispatchable", val["dispatchable"],
+                                  "is not one of YES, NO, 1, 0"))
     sec = _section(data, "bus")
-    out += _unknown_names(sec, net.buses["id"].to_list(), "bus")
     for key, val in sec.items():
         if not isinstance(val, dict):
             continue
@@ -252,15 +410,150 @@ def _value_problems(data: dict[str, Any], net: ThreePhaseNetwork) -> list[Proble
             out.append(_bad_value("bus", key, "vm_lb", val["vm_lb"],
                                   f"is above vm_ub {val['vm_ub']!r}"))
     sec = _section(data, "load")
-    out += _unknown_names(sec, net.loads["id"].to_list(), "load",
-                          "use load ids as `feederopt info` lists them")
     for key, val in sec.items():
         if isinstance(val, dict) and "clpu_factor" in val and val["clpu_factor"] is not None:
             v = _numbers(val["clpu_factor"])
             if v is None or len(v) != 1 or not np.isfinite(v[0]) or v[0] < 0:
                 out.append(_bad_value("load", key, "clpu_factor", val["clpu_factor"],
                                       "is not a finite number >= 0"))
+    out += _partition_problems(_section(data, "partition"))
     return out
+
+
+def _partition_problems(part: dict[str, Any]) -> list[Problem]:
+    """Typed problems of feederopt's ``partition`` section: unknown keys and values of the
+    wrong type (the ranges are :func:`settings_problems`')."""
+    out: list[Problem] = []
+
+    def bad(name: str, message: str, hint: str = "") -> None:
+        out.append(Problem(ProblemKind.INVALID_VALUE, "settings",
+                           f"partition {name}: {part[name]!r} {message}", (str(part[name]),),
+                           f"partition.{name}", hint))
+
+    for key in part:
+        if key not in PARTITION_KEYS:
+            close = difflib.get_close_matches(str(key), PARTITION_KEYS, n=1)
+            out.append(Problem(ProblemKind.INVALID_VALUE, "settings",
+                               f"partition {key!r} is not a partition setting", (str(key),),
+                               "partition", (f"did you mean {close[0]!r}? " if close else "")
+                               + "the partition section takes " + ", ".join(PARTITION_KEYS)))
+    if "k_der" in part and (isinstance(part["k_der"], bool)
+                            or not isinstance(part["k_der"], int)):
+        bad("k_der", "is not an integer", "e.g. 1")
+    for name in ("ramp", "omega", "uncertainty"):
+        if name in part:
+            v = _numbers(part[name])
+            if v is None or isinstance(part[name], list) or not np.isfinite(v[0]):
+                bad(name, "is not a finite number")
+    if "uncertain_loads" in part and not (isinstance(part["uncertain_loads"], list) and all(
+            isinstance(x, str) for x in part["uncertain_loads"])):
+        bad("uncertain_loads", "is not a list of load ids", 'e.g. ["s701c", "s718a"]')
+    return out
+
+
+def _is_null(value: Any) -> bool:
+    """A value that bounds nothing: null, or a list of nulls (PowerModelsONM's 'no bound')."""
+    return value is None or (isinstance(value, list) and all(x is None for x in value))
+
+
+#: Why a field is not applied, by (section, field); ``(section, None)`` for the section's
+#: other fields, ``(None, field)`` for the field in any section.
+_WHY = {
+    (None, "status"): "in-service states come from the network: change the .dss file "
+                      "(enabled=no / yes)",
+    ("dss", "enabled"): "in-service states come from the network: change the .dss file "
+                        "(enabled=no / yes)",
+    (None, "cm_ub"): "ratings come from the network (the .dss file), not the settings",
+    (None, "sm_ub"): "ratings come from the network (the .dss file), not the settings",
+    (None, "vad_lb"): "the partition model has no voltage-angle-difference limits",
+    (None, "vad_ub"): "the partition model has no voltage-angle-difference limits",
+    ("switch", "va_delta_deg_ub"): "the partition model has no limits across a closing switch",
+    ("switch", "vm_delta_pu_ub"): "the partition model has no limits across a closing switch",
+    ("bus", "vm_lb"): "each bus keeps the network's voltage limits (feederopt info lists them)",
+    ("bus", "vm_ub"): "each bus keeps the network's voltage limits (feederopt info lists them)",
+    ("bus", "microgrid_id"): "the partition model forms its own microgrids",
+    ("bus", None): "the partition model has no bus voltage set-points",
+    ("load", "clpu_factor"): "the partition model has no cold-load pickup",
+    ("load", "clpu_duration"): "the partition model has no cold-load pickup",
+    ("load", "priority"): "block weights follow the seed (alpha = 10 + 0.01 x loads)",
+    ("load", "dispatchable"): "loads are shed with their whole block only",
+    ("voltage_source", None): "partition removes every source (the substation is lost)",
+    ("generator", None): "DER limits come from the network; costs from the dss section's "
+                         "cost",
+    ("solar", None): "DER limits come from the network; costs from the dss section's cost",
+    ("storage", None): "DER limits come from the network; costs from the dss section's cost",
+    ("transformer", None): "ratings come from the network (the .dss file), not the settings",
+}
+
+
+def _why(section: str, name: str) -> str:
+    return (_WHY.get((section, name)) or _WHY.get((None, name)) or _WHY.get((section, None))
+            or "not part of the partition model")
+
+
+def _short(items: list[str], n: int = 4) -> str:
+    return ", ".join(items[:n]) + (f", +{len(items) - n} more" if len(items) > n else "")
+
+
+def _agrees(section: str, name: str, value: Any, on: bool, bus: dict[str, Any] | None) -> bool:
+    """Whether the field ``name`` = ``value`` of an element (in service: ``on``) is what the
+    partition model does anyway: then it is not worth a note."""
+    if name == "status" or (section == "dss" and name == "enabled"):
+        off = _flag(value) in ("DISABLED", "0", "NO", "N")
+        return off if section == "voltage_source" else off != on
+    if section == "load" and name == "dispatchable":
+        return _flag(value) in ("NO", "0")
+    if section == "bus" and name in ("vm_lb", "vm_ub") and bus is not None:
+        v = _numbers(value)
+        base = bus["vn_kv"] / np.sqrt(3)
+        limit = bus["v_min_pu"] if name == "vm_lb" else bus["v_max_pu"]
+        return v is not None and base > 0 and all(
+            abs(x / base - limit) <= 1e-3 for x in v if x is not None)
+    return False
+
+
+def not_applied_notes(data: dict[str, Any], net: ThreePhaseNetwork) -> list[str]:
+    """Notes naming what the settings file ``data`` gives that the partition model does not
+    apply, one per section and reason: the fields of the element sections other than those
+    :func:`read_settings` applies (null bounds and values that agree with the model left
+    out), the ``settings``, ``options`` and ``solvers`` sections and PowerModelsONM's
+    deprecated top-level options."""
+    notes: list[str] = []
+    ids = _element_ids(net)
+    buses = {str(r["id"]).lower(): r for r in net.buses.iter_rows(named=True)}
+    applied = {"dss": ("inverter", "cost"), "switch": ("state", "dispatchable", "status"),
+               "generator": ("inverter",), "solar": ("inverter",), "storage": ("inverter",)}
+    for section in (s for s in data if s in ELEMENT_SECTIONS):
+        groups: dict[str, dict[str, list[str]]] = {}
+        for key, val in _section(data, section).items():
+            if not isinstance(val, dict):
+                continue
+            on = ids[section].get(str(key).lower(), ("", True))[1]
+            for name, value in val.items():
+                if name in applied.get(section, ()) or _is_null(value) or _agrees(
+                        section, name, value, on, buses.get(str(key).lower())
+                        if section == "bus" else None):
+                    continue
+                groups.setdefault(_why(section, name), {}).setdefault(name, []).append(
+                    str(key))
+        for why, fields in groups.items():
+            elements = list(dict.fromkeys(k for ks in fields.values() for k in ks))
+            notes.append(f"settings not applied: {section} {', '.join(fields)} "
+                         f"({len(elements)} element{'s' if len(elements) != 1 else ''}: "
+                         f"{_short(elements)}): {why}")
+    whole = {"settings": "per-unit bases come from the network",
+             "options": "PowerModelsONM's run options; feederopt's run is set by its "
+                        "command options",
+             "solvers": "feederopt chooses its own solvers (see --time-limit)"}
+    for section, why in whole.items():
+        keys = [str(k) for k in _section(data, section)]
+        if keys:
+            notes.append(f"settings not applied: {section} {_short(keys, 8)}: {why}")
+    old = [k for k in data if k in ONM_DEPRECATED]
+    if old:
+        notes.append(f"settings not applied: {', '.join(old)}: deprecated PowerModelsONM "
+                     "options (now in 'options' / 'solvers'), not part of the partition model")
+    return notes
 
 
 def _without(net: ThreePhaseNetwork, **tables: pl.DataFrame) -> ThreePhaseNetwork:
