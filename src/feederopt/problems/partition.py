@@ -541,14 +541,12 @@ def not_applied_notes(data: dict[str, Any], net: ThreePhaseNetwork) -> list[str]
             notes.append(f"settings not applied: {section} {', '.join(fields)} "
                          f"({len(elements)} element{'s' if len(elements) != 1 else ''}: "
                          f"{_short(elements)}): {why}")
-    whole = {"settings": "per-unit bases come from the network",
-             "options": "PowerModelsONM's run options; feederopt's run is set by its "
-                        "command options",
-             "solvers": "feederopt chooses its own solvers (see --time-limit)"}
-    for section, why in whole.items():
-        keys = [str(k) for k in _section(data, section)]
-        if keys:
-            notes.append(f"settings not applied: {section} {_short(keys, 8)}: {why}")
+    run = [f"{section} {_short([str(k) for k in _section(data, section)], 8)}"
+           for section in ("settings", "options", "solvers") if _section(data, section)]
+    if run:  # PowerModelsONM's run options: one note for all of them
+        notes.append(f"settings not applied: {'; '.join(run)}: PowerModelsONM's run options "
+                     "(per-unit bases come from the network; feederopt's run and solvers "
+                     "are set by its command options)")
     old = [k for k in data if k in ONM_DEPRECATED]
     if old:
         notes.append(f"settings not applied: {', '.join(old)}: deprecated PowerModelsONM "
