@@ -69,14 +69,16 @@ class Operation:
     objective: float  # in the units of the block's objective
     bound: float
     closed: np.ndarray  # 0/1 per line
-    shed_pu: np.ndarray  # per bus
+    shed_pu: np.ndarray  # per bus (the sum of its loads' shed P)
     p: np.ndarray  # per line
     q: np.ndarray
     u: np.ndarray  # squared voltage per bus
     dg_p: np.ndarray  # per DG candidate
     solve_time_s: float = 0.0
-    #: ``sum_i w_i s_i``: the shed power weighted by the loads' priorities [p.u.]
+    #: ``sum_k w_k s_k``: the shed power weighted by the loads' priorities [p.u.]
     weighted_shed_pu: float = 0.0
+    #: Shed P per sheddable load (``ResilienceProblem.shed_ids`` order) [p.u.]
+    shed_load_pu: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def _operation(model: HighsModel, prefix: str, problem: ResilienceProblem, status: str,
@@ -84,9 +86,12 @@ def _operation(model: HighsModel, prefix: str, problem: ResilienceProblem, statu
     val = model.values()
     g = problem.grid
     share = val[prefix + "shed"]
-    return Operation(status, objective, bound, np.round(val[prefix + "v"]), share * g.p_shed,
+    _, bus, p, _, w = g.sheddable()
+    per_load = share * p
+    per_bus = np.bincount(bus, weights=per_load, minlength=g.n) if len(bus) else np.zeros(g.n)
+    return Operation(status, objective, bound, np.round(val[prefix + "v"]), per_bus,
                      val[prefix + "P"], val[prefix + "Q"], val[prefix + "U"],
-                     val[prefix + "pg"], seconds, float(share @ g.shed_weight))
+                     val[prefix + "pg"], seconds, float(share @ w), per_load)
 
 
 def _solve(model: HighsModel, time_limit_s: float | None) -> Any:
