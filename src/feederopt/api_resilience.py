@@ -209,12 +209,6 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
         raise InputError(problems)
     net, case = _network(source)
     problem = ResilienceProblem.from_network(net, st)
-    if problem.firm_loads and method == "lshaped":
-        raise InputError([Problem(
-            ProblemKind.INVALID_VALUE, "options", "the integer L-shaped method needs every "
-            "load sheddable (its recourse must be feasible for every plan); these loads have "
-            "sheddable = false", tuple(lid for lid, _ in problem.firm_loads), "method",
-            "use --method extensive")])
     if broken is not None:
         scs = [Scenario("attack", 1.0, problem.branch_index([str(b) for b in broken]))]
     else:

@@ -26,6 +26,14 @@ expected-value analyses, and an integer L-shaped decomposition on the execution 
     ``g_s`` its reduced costs of the fixed ``x`` columns: the LP value is convex in the fixed
     values and below ``Q_s``.
 
+  - with loads that cannot be shed (``sheddable = false``) the recourse may be infeasible (no
+    complete recourse). At an ``x_k`` where scenario ``s`` is infeasible the **feasibility cut**
+    ``sum_{i in R_s, x_k,i = 0} x_i >= 1`` is added instead: by the same monotonicity every
+    ``x <= x_k`` on ``R_s`` is infeasible too, and no feasible plan violates it (a combinatorial
+    feasibility cut, exact and finite: each one removes ``x_k``). When ``x_k`` already sets every
+    entry of ``R_s``, or the master becomes infeasible, no plan within the budgets keeps the
+    non-sheddable loads supplied: a typed ``bad_load`` problem, as the extensive form gives.
+
   ``Qlb_s(x_k)`` is the MILP's proven bound, so the cuts hold even when a recourse stops at its
   gap. The master's bound is a proven lower bound, the best evaluated plan an upper bound; at an
   ``x_k`` evaluated before, the monotone cuts are tight and the bounds meet, so the method is
@@ -69,14 +77,16 @@ class Operation:
     objective: float  # in the units of the block's objective
     bound: float
     closed: np.ndarray  # 0/1 per line
-    shed_pu: np.ndarray  # per bus
+    shed_pu: np.ndarray  # per bus (the sum of its loads' shed P)
     p: np.ndarray  # per line
     q: np.ndarray
     u: np.ndarray  # squared voltage per bus
     dg_p: np.ndarray  # per DG candidate
     solve_time_s: float = 0.0
-    #: ``sum_i w_i s_i``: the shed power weighted by the loads' priorities [p.u.]
+    #: ``sum_k w_k s_k``: the shed power weighted by the loads' priorities [p.u.]
     weighted_shed_pu: float = 0.0
+    #: Shed P per sheddable load (``ResilienceProblem.shed_ids`` order) [p.u.]
+    shed_load_pu: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def _operation(model: HighsModel, prefix: str, problem: ResilienceProblem, status: str,
@@ -84,9 +94,12 @@ def _operation(model: HighsModel, prefix: str, problem: ResilienceProblem, statu
     val = model.values()
     g = problem.grid
     share = val[prefix + "shed"]
-    return Operation(status, objective, bound, np.round(val[prefix + "v"]), share * g.p_shed,
+    _, bus, p, _, w = g.sheddable()
+    per_load = share * p
+    per_bus = np.bincount(bus, weights=per_load, minlength=g.n) if len(bus) else np.zeros(g.n)
+    return Operation(status, objective, bound, np.round(val[prefix + "v"]), per_bus,
                      val[prefix + "P"], val[prefix + "Q"], val[prefix + "U"],
-                     val[prefix + "pg"], seconds, float(share @ g.shed_weight))
+                     val[prefix + "pg"], seconds, float(share @ w), per_load)
 
 
 def _solve(model: HighsModel, time_limit_s: float | None) -> Any:
@@ -158,6 +171,9 @@ class RecourseValue:
     g_site: np.ndarray
     operation: Operation | None = None
     seconds: float = 0.0
+    #: False: the recourse is infeasible (a non-sheddable load cannot be supplied);
+    #: ``value`` and ``bound`` are then +inf.
+    feasible: bool = True
 
 
 def forest_start(problem: ResilienceProblem, scenario: Scenario, harden: np.ndarray,
@@ -206,8 +222,11 @@ def forest_start(problem: ResilienceProblem, scenario: Scenario, harden: np.ndar
 
 def recourse_value(problem: ResilienceProblem, scenario: Scenario, harden: np.ndarray,
                    site: np.ndarray, *, lp_cut: bool = True, keep: bool = False,
-                   time_limit_s: float | None = None) -> RecourseValue:
+                   time_limit_s: float | None = None, allow_infeasible: bool = False
+                   ) -> RecourseValue:
     """Solve scenario ``scenario``'s recourse with the first stage fixed at ``harden``, ``site``.
+    An infeasible recourse (non-sheddable loads that cannot be supplied) is a typed problem, or
+    with ``allow_infeasible`` a value with ``feasible=False`` (for feasibility cuts).
 
     The LP relaxation gives a bound (and the LP cut's gradient); the operation on the
     :func:`forest_start` topology gives a value. When they meet (within :data:`MIP_GAP`) that
@@ -224,6 +243,9 @@ def recourse_value(problem: ResilienceProblem, scenario: Scenario, harden: np.nd
         model.set_relaxation(True)
         lp = model.solve()
         lp_first = lp.objective if lp.has_solution else -math.inf
+        if allow_infeasible and problem.firm_loads and lp.status == SolverStatus.INFEASIBLE:
+            # the LP relaxation is infeasible, so is the MILP
+            return _infeasible(harden, site, time.perf_counter() - t0)
         if lp.has_solution:
             dual = np.asarray(model.h.getSolution().col_dual, float)
             oh, os_ = model.offset[HARDEN], model.offset[SITE]
@@ -235,6 +257,8 @@ def recourse_value(problem: ResilienceProblem, scenario: Scenario, harden: np.nd
     blk.groups[SITE].lb = blk.groups[SITE].ub = np.asarray(site, float)
     sol, lp_value = _solve_from(model, blk, start, time_limit_s, lp_first)
     if not sol.has_solution and problem.firm_loads and sol.status == SolverStatus.INFEASIBLE:
+        if allow_infeasible:
+            return _infeasible(harden, site, time.perf_counter() - t0)
         raise problem.firm_infeasible(f"the operation of scenario {scenario.name!r}",
                                       scenario.broken, harden, site)
     if not sol.has_solution:
@@ -246,6 +270,11 @@ def recourse_value(problem: ResilienceProblem, scenario: Scenario, harden: np.nd
         lp_value = 0.0
     return RecourseValue(-1, sol.objective, bound, lp_value, g_h, g_s, op,
                          time.perf_counter() - t0)
+
+
+def _infeasible(harden: np.ndarray, site: np.ndarray, seconds: float) -> RecourseValue:
+    return RecourseValue(-1, math.inf, math.inf, 0.0, np.zeros(len(harden)),
+                         np.zeros(len(site)), None, seconds, feasible=False)
 
 
 @dataclass(frozen=True)
@@ -263,12 +292,14 @@ class RecourseFactory:
         return self
 
 
-def recourse_task(state: RecourseFactory, item: tuple[int, np.ndarray, np.ndarray, bool]
-                  ) -> RecourseValue:
-    """Executor task: ``item = (scenario index, harden, site, keep the operation)``."""
-    s, harden, site, keep = item
+def recourse_task(state: RecourseFactory, item: tuple[Any, ...]) -> RecourseValue:
+    """Executor task: ``item = (scenario index, harden, site, keep the operation[, allow an
+    infeasible recourse])``."""
+    s, harden, site, keep = item[:4]
+    allow = bool(item[4]) if len(item) > 4 else False
     out = recourse_value(state.problem, state.scenarios[s], harden, site,
-                         lp_cut=state.lp_cut, keep=keep, time_limit_s=state.time_limit_s)
+                         lp_cut=state.lp_cut, keep=keep, time_limit_s=state.time_limit_s,
+                         allow_infeasible=allow)
     out.scenario = s
     return out
 
@@ -451,6 +482,8 @@ class IntegerLShaped(AlgorithmBase):
         self.evaluated = 0
         self.best: tuple[np.ndarray, np.ndarray] | None = None
         self.best_values: list[RecourseValue] = []
+        #: Scenarios that gave a feasibility cut (named when no plan is feasible).
+        self.infeasible: list[int] = []
 
     def _key(self, s: int, harden: np.ndarray, site: np.ndarray) -> tuple[int, bytes]:
         """Scenario ``s`` and its relevant first-stage entries: ``Q_s`` depends on nothing else;
@@ -464,6 +497,9 @@ class IntegerLShaped(AlgorithmBase):
     def _cuts(self, harden: np.ndarray, site: np.ndarray, vals: list[RecourseValue]) -> None:
         for s, v in enumerate(vals):
             rh, rs = self.relevant[s]
+            if not v.feasible:
+                self._feasibility_cut(s, harden, site)
+                continue
             if v.value <= 0.0 and not harden[rh].any() and not site[rs].any():
                 if s not in self.zero:
                     self.zero.add(s)
@@ -484,6 +520,30 @@ class IntegerLShaped(AlgorithmBase):
                                      HARDEN: (ih, -v.g_harden[ih]), SITE: (is_, -v.g_site[is_])},
                                     const, math.inf)
 
+    def _feasibility_cut(self, s: int, harden: np.ndarray, site: np.ndarray) -> None:
+        """``sum_{i in R_s, x_k,i = 0} x_i >= 1`` (module docstring)."""
+        rh, rs = self.relevant[s]
+        zh = rh[harden[rh] < 0.5]
+        zs = rs[site[rs] < 0.5]
+        sc = self.scenarios[s]
+        if s not in self.infeasible:
+            self.infeasible.append(s)
+        if not len(zh) and not len(zs):
+            raise self.problem.firm_infeasible(
+                f"the operation of scenario {sc.name!r} (with every line it breaks that can be "
+                "hardened hardened and every DG sited)", sc.broken,
+                np.ones(len(harden)), np.ones(len(site)))
+        self.master.add_cut({HARDEN: (zh, np.ones(len(zh))), SITE: (zs, np.ones(len(zs)))},
+                            1.0, math.inf)
+
+    def _no_feasible_plan(self) -> InputError:
+        """The typed problem when the master is infeasible: no plan within the budgets keeps
+        every non-sheddable load supplied in every scenario."""
+        s = self.infeasible[0] if self.infeasible else 0
+        sc = self.scenarios[s]
+        return self.problem.firm_infeasible(
+            f"the planning (scenario {sc.name!r} within the budgets)", sc.broken)
+
     def run(self) -> PlanOutcome:
         n_s = len(self.scenarios)
         probs = np.array([sc.probability for sc in self.scenarios])
@@ -495,6 +555,9 @@ class IntegerLShaped(AlgorithmBase):
             t0 = time.perf_counter()
             sol = self.master.solve()
             t_master = time.perf_counter() - t0
+            if not sol.has_solution and sol.status == SolverStatus.INFEASIBLE and \
+                    self.infeasible:
+                raise self._no_feasible_plan()
             if not sol.has_solution:
                 break
             self.update_lower(min(sol.bound, self.upper))
@@ -515,14 +578,16 @@ class IntegerLShaped(AlgorithmBase):
             keys = [self._key(s, harden, site) for s in range(n_s)]
             todo = [s for s, k in enumerate(keys) if k not in self.cache]
             self.phase(f"recourse of {len(todo)} scenario(s) {self.iteration}")
-            items = [(s, harden, site, False) for s in todo]
+            items = [(s, harden, site, False, True) for s in todo]
             for s, v in zip(todo, self.executor.map(recourse_task, items), strict=True):
                 self.cache[keys[s]] = v
             vals = [self.cache[k] for k in keys]
             t_sub = time.perf_counter() - t1
             self.evaluated += len(todo)
-            total = self.problem.investment(harden, site) + float(probs @ [v.value for v in vals])
-            if self.update_upper(total):
+            feasible = all(v.feasible for v in vals)
+            total = self.problem.investment(harden, site) + float(probs @ [v.value for v in vals]) \
+                if feasible else math.inf
+            if feasible and self.update_upper(total):
                 self.best = (harden.copy(), site.copy())
                 self.best_values = vals
             self._cuts(harden, site, vals)

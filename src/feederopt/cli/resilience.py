@@ -101,6 +101,13 @@ def restore(
         for bus, kw in op.shed_per_bus_kw.items():
             s.add_row(bus, f"{kw:,.2f}")
         out.print(s)
+    if op.shed_per_load_kw and op.shed_per_load_kw != op.shed_per_bus_kw:
+        s = Table(title="shed per load", title_justify="left")
+        s.add_column("load")
+        s.add_column("shed (kW)", justify="right")
+        for lid, kw in op.shed_per_load_kw.items():
+            s.add_row(lid, f"{kw:,.2f}")
+        out.print(s)
     f = Table(title="flows on closed lines", title_justify="left")
     for col in ("line", "P (kW)", "Q (kVAr)"):
         f.add_column(col, justify="right")

@@ -5,9 +5,11 @@ distributionally robust planning model for enhancing the resilience of distribut
 Int. J. Electr. Power Energy Syst. 122:106161, 2020, eqs. (5b)-(5i), as seed 003 implements it,
 for one scenario ``s`` (every group named with the scenario's ``prefix``; per unit):
 
-    (5b)  sum_{ji} P_ji - sum_{ij} P_ij + P^g_i = P^f_i + P^d_i (1 - s_i)   every non-source
-          bus i (the same for Q; a bus sheds the share s_i in [0, 1] of its sheddable P and Q
-          load P^d_i; its loads with ``sheddable = false``, P^f_i, stay supplied)
+    (5b)  sum_{ji} P_ji - sum_{ij} P_ij + P^g_i = P^d_i - sum_{k at i} P_k s_k   every
+          non-source bus i (the same for Q): ``P^d_i`` is all of bus i's load, ``s_k`` in
+          [0, 1] the shed share of its sheddable load k (``P_k s_k <= P_k``: each sheddable
+          load sheds at most its own demand, P and Q alike); the rest (loads with
+          ``sheddable = false``) stays supplied
     (5c)  |U_i - U_j - 2 (r_ij P_ij + x_ij Q_ij)| <= M (1 - v_ij)      (LinDistFlow, big-M)
     (5d)  |P_ij| <= Pbar_ij v_ij,  |Q_ij| <= Pbar_ij v_ij
           0 <= P^g_k <= Pmax_k y^g_k,  0 <= Q^g_k <= Qmax_k y^g_k       (backup DG at a site)
@@ -29,9 +31,9 @@ difference. Radiality, one of (:class:`RadialityKind`):
   does not exclude loops when some bus is left out; the seed adds a switching penalty per closed
   line to keep solutions tree-like.
 
-Objective: ``shed_weight * sum_i w_i s_i + line_weight * sum v`` with
-``w_i = sum_k priority_k P^d_k`` over bus i's sheddable loads (``P^d_i`` when every priority is
-1): a bus sheds the same share of each of its sheddable loads.
+Objective: ``shed_weight * sum_k w_k s_k + line_weight * sum v`` with ``w_k = priority_k P_k``
+per sheddable load (``P_k`` when every priority is 1): a load of lower priority is shed before
+one of higher priority at the same bus.
 """
 
 from __future__ import annotations
@@ -75,30 +77,33 @@ class GridArrays:
     dg_bus: np.ndarray  # DG candidate buses
     dg_p_max: np.ndarray  # per candidate [p.u.]
     dg_q_max: np.ndarray
-    #: Per bus, the load that cannot be shed (``sheddable = false``) [p.u.]; None: none.
-    p_firm: np.ndarray | None = None
-    q_firm: np.ndarray | None = None
-    #: Per bus, the priority-weighted sheddable P load ``sum_k priority_k P_k`` [p.u.], the
-    #: weight of the shed share in the objective; None: the P load (every priority 1).
-    shed_value: np.ndarray | None = None
+    #: The sheddable loads, one entry each: bus index, P and Q [p.u.] and the objective's
+    #: weight of its shed share (``priority P``). None: one per non-source bus with load,
+    #: the bus's whole load at priority 1 (every load sheddable, the seed's model).
+    shed_bus: np.ndarray | None = None
+    shed_p: np.ndarray | None = None
+    shed_q: np.ndarray | None = None
+    shed_w: np.ndarray | None = None
 
     @property
     def m(self) -> int:
         return len(self.f)
 
-    @property
-    def p_shed(self) -> np.ndarray:
-        """Per bus, the sheddable P load [p.u.]."""
-        return self.p_load - (self.p_firm if self.p_firm is not None else 0.0)
-
-    @property
-    def q_shed(self) -> np.ndarray:
-        return self.q_load - (self.q_firm if self.q_firm is not None else 0.0)
-
-    @property
-    def shed_weight(self) -> np.ndarray:
-        """The objective's weight of each bus's shed share (see ``shed_value``)."""
-        return self.shed_value if self.shed_value is not None else self.p_shed
+    def sheddable(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The sheddable loads that get a shed share (those at a non-source bus with P or
+        Q > 0): their positions among all ``shed_*`` entries (buses by default), bus, P, Q
+        and objective weight."""
+        if self.shed_bus is None or self.shed_p is None or self.shed_q is None:
+            bus = np.arange(self.n)
+            p, q = np.asarray(self.p_load, float), np.asarray(self.q_load, float)
+            w = p
+        else:
+            bus = np.asarray(self.shed_bus, int)
+            p, q = np.asarray(self.shed_p, float), np.asarray(self.shed_q, float)
+            w = p if self.shed_w is None else np.asarray(self.shed_w, float)
+        pos = np.flatnonzero(~self.is_source[bus] & ((p > 0) | (q > 0))) if len(bus) else \
+            np.zeros(0, int)
+        return pos, bus[pos], p[pos], q[pos], w[pos]
 
 
 def operation_block(
@@ -135,8 +140,9 @@ def operation_block(
     u_lo = np.where(g.is_source, g.u_source, g.u_min)
     u_hi = np.where(g.is_source, g.u_source, g.u_max)
     blk.add_group(Group.new(u, n, u_lo, u_hi))
-    has_load = (g.p_shed > 0) | (g.q_shed > 0)
-    blk.add_group(Group.new(s, n, 0.0, np.where(~g.is_source & has_load, 1.0, 0.0)))
+    _, shed_bus, shed_p, shed_q, shed_w = g.sheddable()
+    n_shed = len(shed_bus)
+    blk.add_group(Group.new(s, n_shed, 0.0, 1.0))
     k = len(g.dg_bus)
     pg, qg = prefix + "pg", prefix + "qg"
     p_hi, q_hi = g.dg_p_max.astype(float), g.dg_q_max.astype(float)
@@ -154,9 +160,10 @@ def operation_block(
     loads = np.flatnonzero(~g.is_source)
     net_in = (incidence(n, g.t) - incidence(n, g.f))[loads]
     dg_at = incidence(n, g.dg_bus)[loads]
-    for grp, dg, d, shed in ((p_, pg, g.p_load, g.p_shed), (q_, qg, g.q_load, g.q_shed)):
+    for grp, dg, d, shed in ((p_, pg, g.p_load, shed_p), (q_, qg, g.q_load, shed_q)):
         blk.add_rows(f"{prefix}bal_{grp[len(prefix):]}",
-                     {grp: net_in, dg: dg_at, s: diag(shed, n)[loads]}, Sense.EQ, d[loads])
+                     {grp: net_in, dg: dg_at, s: incidence(n, shed_bus, shed)[loads]},
+                     Sense.EQ, d[loads])
     # (5c) big-M LinDistFlow voltage drop
     big_m = float(np.max(u_hi) - np.min(u_lo))
     du = select(g.f, n) - select(g.t, n)
@@ -199,7 +206,7 @@ def operation_block(
                      np.full(m, big - 1.0))
         blk.add_rows(f"{prefix}mtz_b", {dep: -du, bb: diag(big, m)}, Sense.LE,
                      np.full(m, big - 1.0))
-    blk.add_objective(s, shed_weight * g.shed_weight)
+    blk.add_objective(s, shed_weight * shed_w)
     if line_weight:
         blk.add_objective(v, np.full(m, float(line_weight)))
     return blk

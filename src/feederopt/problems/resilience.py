@@ -3,14 +3,15 @@
 Phases (Zhang et al., IJEPES 122:106161, 2020, as Hu and Wang's seed 003 builds them):
 
 1. **Restoration** (:meth:`ResilienceProblem.restore_block`): with given lines broken, switch the
-   rest to minimise the shed load, ``min sum_i P^d_i s_i [+ penalty per closed line]`` subject
+   rest to minimise the shed load, ``min sum_k w_k s_k [+ penalty per closed line]`` (``s_k``
+   the shed share of sheddable load k, ``w_k = priority_k P_k``) subject
    to :func:`feederopt.formulations.resilience.operation_block`.
 2. **Deterministic planning**: the two-stage problem below with one scenario.
 3. **Two-stage stochastic planning** (:meth:`ResilienceProblem.extensive_block`)::
 
        min  C^h . y^h + C^g Pmax . y^g + sum_s pi_s Q_s(y^h, y^g)
        s.t. sum y^h <= H,  sum y^g <= G,  y binary
-       Q_s(y^h, y^g) = min  C sum_i P^d_i s_i + c_sw sum_ij v_ij        (operation of scenario s)
+       Q_s(y^h, y^g) = min  C sum_k w_k s_k + c_sw sum_ij v_ij          (operation of scenario s)
 
    with ``C`` the value of lost load [$/kW] and ``c_sw`` the switching penalty [$ per closed
    line]. The recourse has binaries (the switches), so it is solved as one extensive-form MILP or
@@ -105,6 +106,16 @@ class ResilienceProblem:
     meta: dict[str, str] = field(default_factory=dict)
     #: The loads that cannot be shed (``sheddable = false``): (load id, bus index).
     firm_loads: list[tuple[str, int]] = field(default_factory=list)
+    #: The id of each sheddable load (``grid.shed_bus`` order); empty: the grid has one
+    #: sheddable entry per bus (``GridArrays`` default), named by the bus id.
+    shed_load_ids: list[str] = field(default_factory=list)
+
+    @property
+    def shed_ids(self) -> list[str]:
+        """The id of each shed share of the operation model (its ``shed`` group)."""
+        pos = self.grid.sheddable()[0]
+        names = self.shed_load_ids if self.grid.shed_bus is not None else self.bus_ids
+        return [names[int(i)] for i in pos]
 
     # ----- construction -------------------------------------------------------------------
     @classmethod
@@ -133,7 +144,7 @@ class ResilienceProblem:
                                         "hardening candidates that are not branches",
                                         tuple(unknown), "harden_candidates"))
             harden = np.array([bindex[b] for b in st.harden_candidates if b in bindex], int)
-        p_firm, q_firm, shed_value, firm = _load_weights(net, index, s_base_mva, problems)
+        lw = _load_weights(net, index, s_base_mva, problems)
         if problems:
             raise InputError(problems)
         kw = 1000.0 * s_base_mva
@@ -151,10 +162,11 @@ class ResilienceProblem:
             n=len(pu.bus_ids), f=pu.f.copy(), t=pu.t.copy(), r=pu.r.copy(), x=pu.x.copy(),
             p_cap=p_cap, is_source=pu.is_source.copy(), p_load=p_load, q_load=q_load,
             u_min=pu.v_min ** 2, u_max=pu.v_max ** 2, u_source=v_set ** 2, dg_bus=dg_bus,
-            dg_p_max=dg_p, dg_q_max=dg_q, p_firm=p_firm, q_firm=q_firm, shed_value=shed_value)
+            dg_p_max=dg_p, dg_q_max=dg_q, shed_bus=lw.bus, shed_p=lw.p, shed_q=lw.q,
+            shed_w=lw.weight)
         return cls(grid, list(pu.bus_ids), list(pu.branch_ids), s_base_mva, st, harden,
                    bool(net.integer_ids), {"case": str(net.meta.get("case", net.name))},
-                   firm)
+                   lw.firm, lw.ids)
 
     def unsupplied_firm_loads(self, broken: tuple[int, ...], harden: np.ndarray | None = None,
                               site: np.ndarray | None = None) -> list[str]:
@@ -298,18 +310,36 @@ class ResilienceProblem:
         return Scenario("EV", 1.0, tuple(int(i) for i in np.flatnonzero(fail >= 0.5 - 1e-12)))
 
 
+@dataclass(frozen=True)
+class LoadWeights:
+    """The in-service loads split for the operation model: the sheddable ones, one entry each
+    (bus index, P and Q [p.u.], objective weight ``priority P``, id), and the non-sheddable
+    ones (id, bus index)."""
+
+    bus: np.ndarray
+    p: np.ndarray
+    q: np.ndarray
+    weight: np.ndarray
+    ids: list[str]
+    firm: list[tuple[str, int]]
+
+    @classmethod
+    def empty(cls) -> LoadWeights:
+        z = np.zeros(0)
+        return cls(np.zeros(0, int), z, z, z, [], [])
+
+
 def _load_weights(net: Network, index: dict[str, int], s_base_mva: float,
-                  problems: list[Problem]) -> tuple[np.ndarray | None, np.ndarray | None,
-                                                    np.ndarray | None, list[tuple[str, int]]]:
-    """Per bus, the non-sheddable P and Q load and the priority-weighted sheddable P load
-    (None when every load is sheddable at priority 1), and the non-sheddable loads; a
-    priority that is not a finite number >= 0 is a typed problem."""
+                  problems: list[Problem]) -> LoadWeights:
+    """Each sheddable load with its bus, P, Q and priority-weighted P, and the non-sheddable
+    loads (``sheddable = false``); a priority that is not a finite number >= 0 is a typed
+    problem. Loads are kept apart (not summed per bus), so that a bus's loads of different
+    priority are shed lowest priority first."""
     import polars as pl
 
     ld = net.loads.filter(pl.col("in_service").fill_null(True))
-    n = len(index)
     if not len(ld):
-        return None, None, None, []
+        return LoadWeights.empty()
     ids = [str(x) for x in ld["id"].to_list()]
     bus = np.array([index.get(str(b), -1) for b in ld["bus"].to_list()], dtype=int)
     p = ld["p_mw"].cast(pl.Float64).fill_null(0.0).to_numpy() / s_base_mva
@@ -322,11 +352,7 @@ def _load_weights(net: Network, index: dict[str, int], s_base_mva: float,
                                 f"priority must be a finite number >= 0, not {prio[i]!r}",
                                 (ids[i],), "priority"))
     if bad or np.any(bus < 0):
-        return None, None, None, []
+        return LoadWeights.empty()
     firm = [(ids[i], int(bus[i])) for i in np.flatnonzero(~shed)]
-    if not firm and np.all(prio == 1.0):
-        return None, None, None, []
-    p_firm = np.bincount(bus, weights=np.where(shed, 0.0, p), minlength=n)
-    q_firm = np.bincount(bus, weights=np.where(shed, 0.0, q), minlength=n)
-    value = np.bincount(bus, weights=np.where(shed, prio * p, 0.0), minlength=n)
-    return p_firm, q_firm, value, firm
+    k = np.flatnonzero(shed)
+    return LoadWeights(bus[k], p[k], q[k], prio[k] * p[k], [ids[i] for i in k], firm)

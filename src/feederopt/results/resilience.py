@@ -24,7 +24,8 @@ def _r(x: float, digits: int = 6) -> float:
 
 @dataclass(frozen=True)
 class OperationView:
-    """One scenario's operation: shedding per bus, closed lines, flows, voltages."""
+    """One scenario's operation: shedding per bus and per load (by load id), closed lines,
+    flows, voltages."""
 
     shed_kw: float
     shed_per_bus_kw: dict[str, float]
@@ -34,6 +35,8 @@ class OperationView:
     voltage_pu: dict[str, float]
     dg_output_kw: dict[str, float]
     energised_buses: list[str]
+    #: Shed kW per load id (the loads that shed any); their sum per bus is ``shed_per_bus_kw``.
+    shed_per_load_kw: dict[str, float] = field(default_factory=dict)
 
 
 def operation_view(problem: ResilienceProblem, op: Operation) -> OperationView:
@@ -42,6 +45,9 @@ def operation_view(problem: ResilienceProblem, op: Operation) -> OperationView:
     closed = np.flatnonzero(op.closed > 0.5)
     shed = {problem.bus_ids[i]: _r(op.shed_pu[i] * kw)
             for i in np.flatnonzero(op.shed_pu * kw > 1e-6)}
+    ids = problem.shed_ids
+    per_load = {ids[k]: _r(op.shed_load_pu[k] * kw)
+                for k in np.flatnonzero(op.shed_load_pu * kw > 1e-6)}
     dg = {problem.bus_ids[int(g.dg_bus[k])]: _r(op.dg_p[k] * kw)
           for k in np.flatnonzero(op.dg_p * kw > 1e-6)}
     # energised: reachable over closed lines from a source or a producing DG
@@ -69,6 +75,7 @@ def operation_view(problem: ResilienceProblem, op: Operation) -> OperationView:
                     for i in sorted(seen)},
         dg_output_kw=dg,
         energised_buses=[problem.bus_ids[i] for i in sorted(seen)],
+        shed_per_load_kw=per_load,
     )
 
 
