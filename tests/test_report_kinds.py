@@ -107,6 +107,22 @@ def test_schedule_report_has_a_row_per_hour(folders: dict[str, Path], tmp_path: 
     assert ac.count("<tr>") == 1 + 3  # the header and one row per hour
 
 
+@pytest.mark.parametrize("kind", ["partition", "schedule"])
+def test_the_page_lists_the_results_notes(folders: dict[str, Path], tmp_path: Path,
+                                          kind: str) -> None:
+    """The notes of result.json (settings not applied, fallbacks) are on the page: only the
+    three-phase solve page showed them (the partition's settings notes were in the JSON only)."""
+    folder = copy(folders[kind], tmp_path)
+    doc = json.loads((folder / "result.json").read_text())
+    doc["notes"] = [*(doc.get("notes") or []), "a note <of this run> & its reason"]
+    (folder / "result.json").write_text(json.dumps(doc))
+    page = feederopt.write_report(folder, tmp_path / f"{kind}.html").read_text()
+    notes = page[page.index('<section id="notes">'):]
+    assert "a note &lt;of this run&gt; &amp; its reason" in notes
+    if kind == "partition":  # the shipped settings' fields the model does not apply
+        assert "settings not applied: line vad_ub" in notes
+
+
 def test_python_function_dispatches_too(folders: dict[str, Path], tmp_path: Path) -> None:
     for kind in COMMANDS:
         path = feederopt.write_report(folders[kind], tmp_path / f"{kind}.html")

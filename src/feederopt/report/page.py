@@ -136,6 +136,16 @@ def section(anchor: str, title: str, body: str) -> str:
     return f'<section id="{anchor}"><h2>{escape(title)}</h2>{body}</section>'
 
 
+def notes_section(r: Mapping[str, Any]) -> str:
+    """The result's ``notes`` (what the run did not apply, fell back to or left out) as a
+    list; empty when it has none."""
+    notes = list(r.get("notes") or [])
+    if not notes:
+        return ""
+    return section("notes", "Notes", "<ul>" + "".join(f"<li>{escape(str(n))}</li>"
+                                                      for n in notes) + "</ul>")
+
+
 def _note(text: str) -> str:
     return f'<p class="note">{escape(text)}</p>'
 

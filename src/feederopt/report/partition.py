@@ -19,7 +19,16 @@ import polars as pl
 
 from feederopt.io.writing import atomic_folder
 from feederopt.network.threephase import ThreePhaseNetwork
-from feederopt.report.page import fmt, image, json_text, kv_table, page, records_table, section
+from feederopt.report.page import (
+    fmt,
+    image,
+    json_text,
+    kv_table,
+    notes_section,
+    page,
+    records_table,
+    section,
+)
 from feederopt.report.plot import _pyplot, coordinates, figure_png, tree_layout
 
 if TYPE_CHECKING:
@@ -175,7 +184,8 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
             + section("blocks", "Blocks", records_table(blocks) if blocks else "-")
             + section("iterations", "Iteration log (Algorithm 1)",
                       records_table(iters) if iters else '<p class="note">none (extensive '
-                      "form)</p>"))
+                      "form)</p>")
+            + notes_section(r))
     title = f"feederopt partition: {r.get('case', '')}"
     return page(title, str(r.get("status", "unknown")), "networked microgrids, substation lost",
                 body, source)

@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from feederopt.io.writing import atomic_folder
-from feederopt.report.page import fmt, image, kv_table, page, records_table, section
+from feederopt.report.page import (
+    fmt,
+    image,
+    kv_table,
+    notes_section,
+    page,
+    records_table,
+    section,
+)
 from feederopt.report.partition import partition_result_json
 from feederopt.report.plot import _pyplot, figure_png
 
@@ -139,7 +147,8 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
             + section("ccg", "C&CG log", records_table(iters) if iters else
                       '<p class="note">deterministic: no iterations</p>')
             + section("worst", "Worst case", kv_table(wc) if wc else "-")
-            + section("ac", "Hourly AC check (pandapower)", records_table(ac) if ac else "-"))
+            + section("ac", "Hourly AC check (pandapower)", records_table(ac) if ac else "-")
+            + notes_section(r))
     return page(f"feederopt schedule: {r.get('case', '')}", str(r.get("status", "unknown")),
                 schedule_title(r), body, source)
 

@@ -50,6 +50,7 @@ from feederopt.report.page import (
     fmt,
     image,
     json_text,
+    notes_section,
     page,
     records_table,
     section,
@@ -707,14 +708,6 @@ def feedback_section(r: Mapping[str, Any]) -> str:
         } for k, row in enumerate(rows)]
     return section("voltage-feedback", "Voltage feedback", _note(text) + head
                    + records_table(table))
-
-
-def notes_section(r: Mapping[str, Any]) -> str:
-    notes = list(r.get("notes") or [])
-    if not notes:
-        return ""
-    return section("notes", "Notes", "<ul>" + "".join(f"<li>{escape(str(n))}</li>"
-                                                      for n in notes) + "</ul>")
 
 
 def switches_section(r: Mapping[str, Any]) -> str:
