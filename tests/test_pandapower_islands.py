@@ -89,3 +89,14 @@ def test_an_island_with_only_a_generator_is_left_out_with_it() -> None:
     notes = [w for w in model.meta["warnings"] if "no source can reach" in w]
     assert len(notes) == 1 and "sgen:0" in notes[0], notes
     assert not [p for p in model.validate() if p.is_error]
+
+
+def test_the_readers_note_is_kept_in_the_result_and_its_report(tmp_path) -> None:
+    """The note was printed on the console of the run only: result.json and report.html of
+    the solve did not say that bus 1 was left out."""
+    res = feederopt.solve(feeder(), time_limit=60)
+    notes = res.to_dict()["notes"]
+    assert any("no source can reach" in n and "(1)" in n for n in notes)
+    folder = feederopt.save(res, tmp_path / "out", report=True)
+    page = (folder / "report.html").read_text()
+    assert "no source can reach" in page[page.index('<section id="notes">'):]

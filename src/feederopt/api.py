@@ -143,8 +143,18 @@ def solve(
     elif isinstance(opts.uncertainty, Box):
         result = _solve_robust(net, opts, opts.uncertainty, progress, executor)
     else:
-        return _solve_nominal(net, opts, progress)
+        return _with_reader_notes(_solve_nominal(net, opts, progress), net)
     result.source = _source(network, net)  # what `feederopt check` loads the network from
+    return _with_reader_notes(result, net)
+
+
+def _with_reader_notes(result: Result, net: Network) -> Result:
+    """The reader's notes on the network (what it left out or took as given: dead islands,
+    tap positions without a tap changer type, ...) in the result's ``notes``, so that the JSON
+    and the report keep them, not only the console of the run."""
+    notes = [str(n) for n in net.meta.get("warnings", [])]
+    if notes:
+        result.extra["notes"] = [*result.extra.get("notes", []), *notes]
     return result
 
 

@@ -46,6 +46,7 @@ from feederopt.report.page import (
     frame_table,
     image,
     kv_table,
+    notes_section,
     page,
     records_table,
     section,
@@ -417,6 +418,7 @@ def render_report(folder: ResultFolder) -> str:
         if other:
             parts.append(generic_section("engine", "Engine counts and bounds (cuts, probed "
                                          "switches, solves; *_kw in kW)", other))
+    parts.append(notes_section(r))
     title = f"feederopt report: {r.get('case', folder.path.name)}"
     sub = f"{r.get('method', '')} with {r.get('solver', '')}"
     return page(title, status, sub, "".join(parts), folder.path.name)
