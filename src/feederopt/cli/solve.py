@@ -303,6 +303,8 @@ def solve(
     net = load_checked(source, [*options.check(), *problems])
     if not quiet:
         for warning in net.warnings():
+            if warning.field == "v_min_pu" and v_min is not None and v_max is not None:
+                continue  # the data's voltage band, replaced by --v-min/--v-max
             stderr().print(str(warning), style="yellow", markup=False)
         for note in net.meta.get("warnings", []):  # what the reader ignored or took as given
             stderr().print(f"note: {note}", style="yellow", markup=False)

@@ -286,6 +286,25 @@ def _bus_problems(buses: pl.DataFrame) -> list[Problem]:
                     hint=f"give the {what} in p.u., e.g. 0.9 to 1.1",
                 )
             )
+    # A band of zero width at a bus without a source: its voltage must be that value exactly,
+    # which a power flow meets only by chance (MATPOWER's case16ci has Vmin = Vmax = 1 at its
+    # load bus 4: every topology then needs slack, exit 3).
+    ids = _ids(buses, ~pl.col("is_source").fill_null(False)
+               & ((pl.col("v_max_pu") - pl.col("v_min_pu")).abs() < 1e-9))
+    if ids:
+        problems.append(
+            Problem(
+                ProblemKind.INVALID_VALUE,
+                "buses",
+                "v_min_pu equals v_max_pu at a bus without a source: its voltage must be "
+                "exactly that value, which almost no topology meets",
+                ids=ids,
+                field="v_min_pu",
+                severity=Severity.WARNING,
+                hint="widen the band in the data (e.g. v_min_pu 0.9, v_max_pu 1.1) or give "
+                "solve --v-min 0.9 --v-max 1.1",
+            )
+        )
     problems += _optional_positive(buses, "buses", ("source_p_max_mw", "source_s_max_mva"),
                                    "leave the capacity empty when the source has none")
     ids = _ids(buses, pl.col("is_source") & ~(pl.col("v_set_pu") > 0))
