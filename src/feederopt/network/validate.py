@@ -152,6 +152,8 @@ def validate(net: Network) -> list[Problem]:
         problems += _bus_problems(buses)
     if _has(branches, "id", "from_bus", "to_bus", "r_ohm", "x_ohm"):
         problems += _branch_problems(branches)
+    if _has(branches, "id", "from_bus", "to_bus", "kind") and _has(buses, "id", "vn_kv"):
+        problems += _voltage_level_problems(branches, buses)
     if _has(loads, "id", "p_mw", "q_mvar"):
         problems += _load_problems(loads)
     if _has(gens, "id"):
@@ -435,6 +437,38 @@ def _branch_problems(branches: pl.DataFrame) -> list[Problem]:
             )
         )
     return problems
+
+
+#: Relative difference of nominal voltages above which a line or switch joins two voltage
+#: levels (a transformer's job).
+VN_KV_LEVEL_TOL = 0.05
+
+
+def _voltage_level_problems(branches: pl.DataFrame, buses: pl.DataFrame) -> list[Problem]:
+    """A warning for the lines and switches whose end buses have nominal voltages more than
+    :data:`VN_KV_LEVEL_TOL` apart (a 20 kV bus tied to a 0.4 kV bus): the per-unit model
+    puts each end on its own base, so such a branch is a transformer of ratio
+    ``vn_from / vn_to`` in the model and something else in the user's own power flow."""
+    vn = buses.select(pl.col("id").cast(pl.Utf8), pl.col("vn_kv").cast(pl.Float64))
+    ends = (branches.filter(pl.col("kind").is_in(["line", "switch"]))
+            .select(pl.col("id").cast(pl.Utf8), pl.col("from_bus").cast(pl.Utf8),
+                    pl.col("to_bus").cast(pl.Utf8))
+            .join(vn.rename({"id": "from_bus", "vn_kv": "vn_f"}), on="from_bus", how="inner")
+            .join(vn.rename({"id": "to_bus", "vn_kv": "vn_t"}), on="to_bus", how="inner")
+            .filter((pl.col("vn_f") > 0) & (pl.col("vn_t") > 0)
+                    & ((pl.col("vn_f") - pl.col("vn_t")).abs()
+                       > VN_KV_LEVEL_TOL * pl.max_horizontal("vn_f", "vn_t"))))
+    if not ends.height:
+        return []
+    first = ends.row(0, named=True)
+    return [Problem(
+        ProblemKind.INVALID_VALUE, "branches",
+        f"{ends.height} line(s)/switch(es) join buses of different nominal voltage, e.g. "
+        f"{first['id']}: bus {first['from_bus']} at {first['vn_f']:g} kV and bus "
+        f"{first['to_bus']} at {first['vn_t']:g} kV",
+        ids=tuple(ends["id"].to_list()), field="to_bus", severity=Severity.WARNING,
+        hint="join the two voltage levels by a transformer (kind 'transformer' with its "
+        "ratio), or correct the bus or the vn_kv")]
 
 
 def _non_finite(df: pl.DataFrame, table: str, kind: ProblemKind, hint: str) -> list[Problem]:
