@@ -837,8 +837,9 @@ def _line_problems(idx: int, ln: Any, length: float, in_service: bool,
         derived += [col for col, v in (("r_ohm", r_km), ("x_ohm", x_km)) if math.isfinite(v)]
     for col, v, derived_col in (("r_ohm_per_km", r_km, "r_ohm"),
                                 ("x_ohm_per_km", x_km, "x_ohm")):
-        if v < 0:  # NaN and infinity are validation's (on r_ohm, x_ohm)
-            out.append((ProblemKind.BAD_IMPEDANCE, lid, col, f"{col} is negative",
+        if not v >= 0 or math.isinf(v):  # named by the user's field, not the derived one
+            what = "negative" if v < 0 else "NaN or infinite"
+            out.append((ProblemKind.BAD_IMPEDANCE, lid, col, f"{col} is {what}",
                         _LINE_HINTS[col]))
             derived.append(derived_col)
     par = _f(ln.get("parallel", 1), math.nan)
