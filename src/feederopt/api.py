@@ -110,7 +110,7 @@ def solve(
       scales every current and thermal rating (120: 20 % overload allowed),
       ``thermal_limits=False`` drops them;
     * ``switch_cost_kw`` charges every switching action (against the base case) that many kW
-      of losses, overriding the branches' ``switch_cost`` column; ``loss_price_per_mwh`` prices
+      of losses, overriding the branches' ``switch_cost_kw`` column; ``loss_price_per_mwh`` prices
       the generators' ``cost_per_mwh`` against losses;
     * ``scenarios`` (a table, its path or a ScenarioSet; ``penalty``): one topology for every
       scenario, minimising expected losses (:mod:`feederopt.algorithms.stochastic`);
@@ -275,7 +275,7 @@ def _apply(net: Network, opts: SolveOptions) -> Network:
     net = _with_limits(net, opts.limits)
     if opts.costs.switch_cost_kw is not None:
         net = net.replace(branches=net.branches.with_columns(
-            pl.lit(float(opts.costs.switch_cost_kw)).alias("switch_cost")))
+            pl.lit(float(opts.costs.switch_cost_kw)).alias("switch_cost_kw")))
     return net
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 
 from feederopt.errors import InputError, Problem
-from feederopt.network.schemas import TABLES, complete_table, empty_table
+from feederopt.network.schemas import RENAMED_COLUMNS, TABLES, complete_table, empty_table
 
 
 @dataclass
@@ -54,12 +54,16 @@ class Network:
             "shunts": shunts,
         }
         tables: dict[str, pl.DataFrame] = {}
+        meta = dict(meta or {})
         for key, model in TABLES.items():
             df = given[key]
+            for old, new in RENAMED_COLUMNS.get(key, {}).items():
+                if df is not None and old in df.columns and new not in df.columns:
+                    df = df.rename({old: new})
+                    meta["warnings"] = [*meta.get("warnings", []),
+                                        f"{key}.{old} read as {new} (the name with its unit)"]
             tables[key] = empty_table(model) if df is None else complete_table(model, df)
-        return cls(
-            **tables, name=name, integer_ids=integer_ids, meta=dict(meta or {}), origin=origin
-        )
+        return cls(**tables, name=name, integer_ids=integer_ids, meta=meta, origin=origin)
 
     def tables(self) -> dict[str, pl.DataFrame]:
         return {key: getattr(self, key) for key in TABLES}

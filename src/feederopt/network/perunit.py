@@ -220,7 +220,7 @@ def to_per_unit(net: Network, s_base_mva: float = 1.0) -> PerUnitNetwork:
         s_max=_float(br["s_max_mva"], math.inf) / s_base_mva,
         switchable=br["switchable"].to_numpy().astype(bool),
         normally_open=br["normally_open"].to_numpy().astype(bool),
-        switch_cost=_float(br["switch_cost"], 0.0),
+        switch_cost=_float(br["switch_cost_kw"], 0.0),
         p_load=p_load,
         q_load=q_load,
         gen_bus=np.array([index[b] for b in gen["bus"].to_list()], dtype=int),

@@ -53,7 +53,7 @@ class Bus(pt.Model):
         "positions are 1 + k x step within tap_min_pu..tap_max_pu.")
     tap_cost_kw: float = pt.Field(
         default=0.0, description="Substation OLTC: cost of each position moved away from the "
-        "neutral ratio, in kW of losses (as a branch's switch_cost).")
+        "neutral ratio, in kW of losses (as a branch's switch_cost_kw).")
     x: float | None = pt.Field(default=None, description="Geographic x / longitude, optional.")
     y: float | None = pt.Field(default=None, description="Geographic y / latitude, optional.")
 
@@ -101,7 +101,9 @@ class Branch(pt.Model):
     tap_controllable: bool = pt.Field(
         default=False, description="Transformer OLTC / voltage regulator that the DOPF sets: "
         "tap_steps positions evenly spaced from tap_min_ratio to tap_max_ratio.")
-    switch_cost: float = pt.Field(default=0.0, description="Cost of one switching action.")
+    switch_cost_kw: float = pt.Field(
+        default=0.0, description="Cost of one switching action, in kW of losses (the column "
+        "was named switch_cost before; that name is still read).")
 
 
 class Load(pt.Model):
@@ -199,6 +201,10 @@ def polars_schema(model: type[pt.Model]) -> dict[str, pl.DataType]:
 def empty_table(model: type[pt.Model]) -> pl.DataFrame:
     """An empty DataFrame with the schema's columns and dtypes."""
     return pl.DataFrame(schema=polars_schema(model))
+
+
+#: Columns read under their earlier names: table -> {earlier name: name}.
+RENAMED_COLUMNS: dict[str, dict[str, str]] = {"branches": {"switch_cost": "switch_cost_kw"}}
 
 
 def complete_table(model: type[pt.Model], df: pl.DataFrame) -> pl.DataFrame:

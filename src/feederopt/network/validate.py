@@ -410,15 +410,16 @@ def _branch_problems(branches: pl.DataFrame) -> list[Problem]:
     problems += _optional_positive(branches, "branches", ("i_max_ka", "s_max_mva"),
                                    "leave the rating empty when the branch has none")
     for col, hint in (("b_us", "the shunt susceptance of a line, 0 when unknown"),
-                      ("switch_cost", "a cost >= 0 per switching action")):
-        bad = ~pl.col(col).is_finite() | ((pl.col(col) < 0) if col == "switch_cost" else False)
+                      ("switch_cost_kw", "a cost >= 0 per switching action, in kW")):
+        bad = ~pl.col(col).is_finite() | ((pl.col(col) < 0) if col == "switch_cost_kw"
+                                          else False)
         ids = _ids(branches, bad)
         if ids:
             problems.append(
                 Problem(
                     ProblemKind.INVALID_VALUE,
                     "branches",
-                    f"{col} must be a finite number" + (" >= 0" if col == "switch_cost" else ""),
+                    f"{col} must be a finite number" + (" >= 0" if col == "switch_cost_kw" else ""),
                     ids=ids,
                     field=col,
                     hint=hint,
