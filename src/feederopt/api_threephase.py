@@ -328,7 +328,11 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     and its bound: tangent planes are added at the answer's flows until the objective is
     within ``LAZY_TOL`` (0.1 %) of the proxy (``milp_solves``, ``tangents_added``; the fixed
     tangent circles, shares of the whole feeder's flow, missed the small flows: EPRI ckt24
-    516 kW against 849 kW). ``notes`` says when there is
+    516 kW against 849 kW). ``lower_bound_source``, ``lower_bound_basis`` and ``gap`` say what
+    the bound rests on and the gap it proves (:func:`bound_record`: out of time, the MILP's LP
+    relaxation bounds the radial states not evaluated; ``trivial``, with no gap, when nothing
+    better than 0 was had), and ``base_kept`` that a time-limited run answers with the base
+    topology, its incumbent (a note says why, on every path). ``notes`` says when there is
     nothing to reconfigure and names the loops that no switch opens (``permanent_loops``: they
     stay closed, the switchable part is made radial around them).
     The OpenDSS check (``ac_check``) solves the topology with the model's regulator taps and
