@@ -208,7 +208,12 @@ def test_out_of_time_is_time_limit_with_a_valid_bound(ring: Path) -> None:
                                              thermal_limits=False, names=names)
     assert topo.method == "enumeration" and topo.status == "time_limit"
     assert topo.flow is None and "time limit" in topo.reason
-    assert topo.bound_kw <= 0.0 + 1e-12  # nothing evaluated: the proxy is at least 0
+    # nothing evaluated: the MILP's LP relaxation bounds every state (it was 0, the proxy's
+    # own sign), below the optimum of the whole enumeration
+    full = reconfigure_three_phase_scenarios(nets, weights, time_limit_s=60,
+                                             thermal_limits=False, names=names)
+    assert full.status == "optimal" and topo.bound_source == "relaxation"
+    assert 0.0 < topo.bound_kw <= full.bound_kw * (1 + 1e-7)
 
 
 def test_the_json_says_which_search(ring: Path) -> None:

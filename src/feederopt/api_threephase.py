@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from feederopt.algorithms.threephase import (
+    BOUND_SOURCES,
     ThreePhaseTopology,
     lindist3flow_power_flow,
     reconfigure_three_phase,
@@ -327,7 +328,11 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     and its bound: tangent planes are added at the answer's flows until the objective is
     within ``LAZY_TOL`` (0.1 %) of the proxy (``milp_solves``, ``tangents_added``; the fixed
     tangent circles, shares of the whole feeder's flow, missed the small flows: EPRI ckt24
-    516 kW against 849 kW). ``notes`` says when there is
+    516 kW against 849 kW). ``lower_bound_source``, ``lower_bound_basis`` and ``gap`` say what
+    the bound rests on and the gap it proves (:func:`bound_record`: out of time, the MILP's LP
+    relaxation bounds the radial states not evaluated; ``trivial``, with no gap, when nothing
+    better than 0 was had), and ``base_kept`` that a time-limited run answers with the base
+    topology, its incumbent (a note says why, on every path). ``notes`` says when there is
     nothing to reconfigure and names the loops that no switch opens (``permanent_loops``: they
     stay closed, the switchable part is made radial around them).
     The OpenDSS check (``ac_check``) solves the topology with the model's regulator taps and
@@ -403,6 +408,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
                                        switch_cost_kw=cost)
     if feedback is not None and feedback.get("base_kept"):
         notes.append(base_kept_note(time_limit_s, feedback))
+    notes.extend(topo.notes)  # the search's own: the base kept without the feedback's loop
     polish = _polish(net, topo, floating, base_open, ac_polish, notes,
                      time_limit_s - (time.perf_counter() - t_start), cost,
                      kept)
@@ -431,6 +437,11 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         "loss_proxy_source_kw": _num(topo.flow.source_loss_proxy_kw) if topo.flow else None,
         "milp_objective_kw": _num(topo.loss_proxy_kw),
         "lower_bound_kw": _num(topo.bound_kw),
+        **bound_record(topo, topo.flow.loss_proxy_kw if topo.flow else None),
+        # the answer is the base topology, the incumbent of a time-limited run (a note says
+        # so; --ac-polish may have moved from it)
+        "base_kept": bool(topo.base_kept or (feedback or {}).get("base_kept"))
+        and sorted(topo.open_switches) == base_open,
         "solve_time_s": topo.solve_time_s,
         "milp_solves": topo.milp_solves,
         "tangents_added": topo.tangents_added,
@@ -477,6 +488,24 @@ def base_kept_note(time_limit_s: float, record: dict[str, Any]) -> str:
             f"proved an answer; the base topology (within the limits, "
             + (f"{base:.3f} kW by OpenDSS" if base is not None else "solved by OpenDSS")
             + f") is kept: {what}; raise --time-limit for a proven answer")
+
+
+def bound_record(topo: ThreePhaseTopology, proxy_kw: float | None) -> dict[str, Any]:
+    """What the lower bound rests on, for the JSON: ``lower_bound_source`` (the topology's
+    ``bound_source``: ``milp``, ``enumeration``, ``relaxation`` or ``trivial``),
+    ``lower_bound_basis`` (:data:`~feederopt.algorithms.threephase.BOUND_SOURCES`, in words)
+    and ``gap``, the answer's loss proxy ``proxy_kw`` (weighted, with scenarios) plus its
+    switching cost less the bound, relative to it; None without an answer or with a trivial
+    bound, which proves no gap (a gap of 100 % would only restate that the proxy is not
+    negative)."""
+    source = topo.bound_source
+    gap = None
+    if proxy_kw is not None and source != "trivial" and math.isfinite(topo.bound_kw):
+        answer = proxy_kw + topo.switching_cost_kw
+        if answer > 0:
+            gap = max(answer - topo.bound_kw, 0.0) / answer
+    return {"lower_bound_source": source, "lower_bound_basis": BOUND_SOURCES.get(source, ""),
+            "gap": _num(gap)}
 
 
 def search_label(topo: ThreePhaseTopology) -> str:
@@ -786,6 +815,7 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
         feedback=voltage_feedback)
     if record.get("base_kept"):
         notes.append(base_kept_note(time_limit_s, record))
+    notes.extend(topo.notes)  # the search's own: the base kept without the feedback's loop
     for part in topo.permanent_loops:
         notes.append(f"{len(part)} element(s) form loops that no switch opens and stay closed "
                      f"({_names(part)}); radiality is imposed on the switchable part")
@@ -804,6 +834,8 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
         "changed_switches": sorted(set(topo.open_switches) ^ set(base_open)) if solved else [],
         "loss_proxy_kw": _num(proxy) if proxy is not None else None,
         "milp_objective_kw": _num(topo.loss_proxy_kw), "lower_bound_kw": _num(topo.bound_kw),
+        **bound_record(topo, proxy),
+        "base_kept": bool(topo.base_kept or record.get("base_kept")),  # the incumbent
         "solve_time_s": topo.solve_time_s, "milp_solves": topo.milp_solves,
         "tangents_added": topo.tangents_added, "search": search_label(topo),
         "voltage_feedback": record,

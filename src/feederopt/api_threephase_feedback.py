@@ -174,6 +174,7 @@ def feedback_loop(
         assert last is not None
         b_topo = incumbent[0]
         b_topo.status, b_topo.bound_kw = "time_limit", last.bound_kw
+        b_topo.bound_source = last.bound_source
         b_topo.permanent_loops, b_topo.tangents = last.permanent_loops, last.tangents
         b_topo.scenario_tangents = last.scenario_tangents
         b_topo.switch_cost_kw = last.switch_cost_kw

@@ -159,6 +159,28 @@ class ThreePhaseTopology:
     method: str = "milp"
     radial_states: int = 0
     lp_solves: int = 0
+    #: What ``bound_kw`` rests on (:data:`BOUND_SOURCES`): ``"milp"`` (HiGHS's dual bound),
+    #: ``"enumeration"`` (the states' own objectives: exact once every state was evaluated),
+    #: ``"relaxation"`` (the MILP's LP relaxation, :func:`_relaxation_bound`, raised it:
+    #: a time-limited run) or ``"trivial"`` (nothing better than 0 was had: the loss proxy and
+    #: the switching cost are never negative, so no gap is proven).
+    bound_source: str = "milp"
+    #: A time-limited run that answers with the base topology, its incumbent (the MILP path's
+    #: :func:`_base_if_better`, the enumeration's base state evaluated first), and the notes
+    #: that say so to the user.
+    base_kept: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+#: What a :class:`ThreePhaseTopology`'s ``bound_source`` means, for the CLI and the report.
+BOUND_SOURCES = {
+    "milp": "HiGHS's bound of the MILP",
+    "enumeration": "the radial states' own objectives",
+    "relaxation": "the MILP's LP relaxation (switch states continuous), for the radial states "
+                  "not evaluated or not yet bounded",
+    "trivial": "trivial: the loss proxy and switching cost are never negative; no relaxation "
+               "was solved in time, so no gap is proven",
+}
 
 
 def switching_actions(pu: PerUnitThreePhase, open_switches: set[str]) -> list[str]:
@@ -215,10 +237,12 @@ def shift_voltage_limits(pu: PerUnitThreePhase, offsets: dict[str, float]) -> No
         pu.w_max[k] = hi * hi
 
 
-def _milp(pu: PerUnitThreePhase, *, time_limit_s: float, gap: float, voltage_limits: bool,
-          thermal_limits: bool, tangents: list[Tangents] | None = None,
-          switch_cost_kw: float = 0.0,
-          ) -> tuple[HighsModel, Any, ThreePhaseReconfiguration]:
+def _milp_model(pu: PerUnitThreePhase, *, voltage_limits: bool, thermal_limits: bool,
+                tangents: list[Tangents] | None = None, switch_cost_kw: float = 0.0,
+                ) -> tuple[HighsModel, ThreePhaseReconfiguration]:
+    """The reconfiguration MILP of ``pu`` on HiGHS, with the tangents ``tangents`` and the
+    switching cost (less its constant, :func:`~feederopt.problems.threephase.
+    switch_cost_objective`) in the objective; not solved."""
     prob = reconfiguration_block(pu, voltage_limits=voltage_limits,
                                  thermal_limits=thermal_limits)
     if switch_cost_kw:
@@ -227,6 +251,16 @@ def _milp(pu: PerUnitThreePhase, *, time_limit_s: float, gap: float, voltage_lim
     for pick, p0, q0 in tangents or []:
         terms, rhs = loss_tangents_at(prob, pick, p0, q0)
         model.add_rows(terms, np.full(len(pick), -np.inf), rhs)
+    return model, prob
+
+
+def _milp(pu: PerUnitThreePhase, *, time_limit_s: float, gap: float, voltage_limits: bool,
+          thermal_limits: bool, tangents: list[Tangents] | None = None,
+          switch_cost_kw: float = 0.0,
+          ) -> tuple[HighsModel, Any, ThreePhaseReconfiguration]:
+    model, prob = _milp_model(pu, voltage_limits=voltage_limits,
+                              thermal_limits=thermal_limits, tangents=tangents,
+                              switch_cost_kw=switch_cost_kw)
     model.set_gap(gap)
     model.set_time_limit(time_limit_s)
     return model, model.solve(), prob
@@ -346,21 +380,28 @@ def _enumerated(nets: list[ThreePhaseNetwork], pus: list[PerUnitThreePhase],
                 weights: np.ndarray, states: list[RadialState], *, t0: float,
                 time_limit_s: float, voltage_limits: bool, thermal_limits: bool,
                 switch_cost_kw: float, tangents: list[list[Tangents]],
-                loops: list[list[str]]) -> tuple[ThreePhaseTopology | None, Evaluation]:
+                loops: list[list[str]],
+                ) -> tuple[ThreePhaseTopology | None, Evaluation, str]:
     """The answer of the exhaustive search over ``states``
     (:func:`feederopt.algorithms.radial_enumeration.evaluate_states`) as the MILP path gives
     it, or None when no state is within every scenario's limits or the time ran out before
-    one was found (the caller says why). ``loss_proxy_kw`` is the weighted loss proxy of the
-    answer's flows: the MILP restricted to that state, with the lazy tangents, converges to it
-    (the tangent at the flows is exact); the tangents at the answer's flows are recorded
-    after ``tangents`` (per scenario), as the lazy tangents would add them."""
+    one was found (the caller says why), the evaluation (its ``bound_kw`` raised by
+    :func:`_enumeration_bound` out of time) and what the bound rests on. ``loss_proxy_kw`` is
+    the weighted loss proxy of the answer's flows: the MILP restricted to that state, with the
+    lazy tangents, converges to it (the tangent at the flows is exact); the tangents at the
+    answer's flows are recorded after ``tangents`` (per scenario), as the lazy tangents would
+    add them. Out of time with the base state as the best found (it is evaluated first, the
+    incumbent), ``base_kept`` is set and a note says so."""
     ev = evaluate_states(pus, weights, states, deadline=t0 + time_limit_s,
                          voltage_limits=voltage_limits, thermal_limits=thermal_limits,
                          switch_cost_kw=switch_cost_kw)
-    if ev.best is None:
-        return None, ev
-    opened = set(states[ev.best].open_switches)
     known = [list(t) for t in tangents]
+    if ev.best is None:
+        ev.bound_kw, source = _enumeration_bound(
+            ev, pus, weights, known, voltage_limits=voltage_limits,
+            thermal_limits=thermal_limits, switch_cost_kw=switch_cost_kw)
+        return None, ev, source
+    opened = set(states[ev.best].open_switches)
     added = 0
     for s, vals in enumerate(ev.flows):
         lossy = np.flatnonzero(effective_resistance(pus[s]) > 0)
@@ -374,14 +415,23 @@ def _enumerated(nets: list[ThreePhaseNetwork], pus: list[PerUnitThreePhase],
     shut = opened | {e.id for e in pus[0].edges if not e.switchable and e.normally_open}
     flows = [flow_of(pu, vals, shut) for pu, vals in zip(pus, ev.flows, strict=True)]
     actions = switching_actions(pus[0], opened)
+    ev.bound_kw, source = _enumeration_bound(
+        ev, pus, weights, known, voltage_limits=voltage_limits, thermal_limits=thermal_limits,
+        switch_cost_kw=switch_cost_kw)
     topo = ThreePhaseTopology(
         ev.status, sorted(opened), ev.proxy_kw, ev.bound_kw, time.perf_counter() - t0,
         flows[0], permanent_loops=loops, milp_solves=0, tangents_added=added,
         tangents=known[0], switch_cost_kw=switch_cost_kw, switching_actions=actions,
         switching_cost_kw=switch_cost_kw * len(actions), scenario_flows=flows,
         scenario_tangents=known, method="enumeration", radial_states=len(states),
-        lp_solves=ev.lp_solves)
-    return topo, ev
+        lp_solves=ev.lp_solves, bound_source=source)
+    base_open = {e.id for e in pus[0].edges if e.switchable and e.normally_open}
+    if ev.status == "time_limit" and opened == base_open:
+        topo.base_kept = True
+        topo.notes.append(_base_kept_note(
+            time_limit_s, ev.proxy_kw, f"no radial state evaluated in that time (of "
+            f"{len(states)}) is better"))
+    return topo, ev, source
 
 
 #: Most seconds for the base topology's LinDist3Flow check after a time-limited MILP
@@ -405,6 +455,112 @@ def _base_if_better(pus: list[PerUnitThreePhase], weights: np.ndarray, answer_kw
     if ev.best is None or not ev.proxy_kw < answer_kw:
         return None
     return st, ev
+
+
+#: Most seconds for the LP relaxation that bounds a time-limited search
+#: (:func:`_relaxation_bound`; 0.3 s with the block's construction on Iowa 240).
+BOUND_CHECK_S = 5.0
+
+#: A lower bound at or below this [kW] says no more than that the loss proxy and the
+#: switching cost are never negative: it is trivial (``bound_source``).
+TRIVIAL_BOUND_KW = 1e-9
+
+
+def _relaxation_bound(model: HighsModel, const: float) -> float:
+    """The optimum of the LP relaxation of the reconfiguration MILP ``model`` (every switch
+    state continuous in [0, 1]) plus ``const`` (the switching cost's constant) [kW], or
+    ``-inf`` when HiGHS does not solve it to optimality within :data:`BOUND_CHECK_S`.
+
+    It is a lower bound of the least loss proxy plus switching cost over the radial states
+    within the limits (the enumeration's optimum, :mod:`feederopt.algorithms.
+    radial_enumeration`, and the MILP's with exact losses). Such a state's LinDist3Flow flow,
+    with ``y`` its switch states and each loss variable ``l_k = p_k^2 + q_k^2``, satisfies
+    every row of the MILP: the LinDist3Flow rows, limits and flow bounds are the
+    enumeration's own, the radiality rows admit every radial state, and each tangent row
+    ``l_k >= 2 p0 p_k + 2 q0 q_k - (p0^2 + q0^2)`` holds, a tangent being below the
+    paraboloid; the objective ``sum_k r_k l_k`` plus the switching cost is there the state's
+    proxy plus switching cost exactly. Dropping the integrality of ``y`` only enlarges the
+    feasible set, so the relaxation's optimum is at most any such state's objective (to
+    HiGHS's tolerances), whatever tangents the model holds. Weak where the big-M rows let a
+    fractional ``y`` split the flow (Iowa 240: 31.27 kW against the optimum's 51.27 kW), but
+    not trivial. ``model`` is left set to the MILP again."""
+    model.set_relaxation(True)
+    model.set_time_limit(BOUND_CHECK_S)
+    try:
+        sol = model.solve()
+    finally:
+        model.set_relaxation(False)
+    if sol.status != "optimal" or not sol.has_solution or not math.isfinite(sol.objective):
+        return -math.inf
+    return float(sol.objective) + const
+
+
+def _milp_bound(model: HighsModel, sol: Any, const: float) -> tuple[float, str]:
+    """The lower bound of a MILP that HiGHS stopped (time limit), plus the switching cost's
+    constant ``const``, and what it rests on: HiGHS's dual bound, or the LP relaxation
+    (:func:`_relaxation_bound`) when that is higher. The relaxation is solved only when
+    HiGHS's branch and bound has no node yet or its bound is not finite: stopped within its
+    root (Iowa 240 at 0.01-0.05 s: ``-inf``; at 0.1 s 28.02 kW against the relaxation's 31.27
+    kW); after the root its bound is at least the root LP's, which is the relaxation's."""
+    bound = sol.bound + const
+    if sol.status == "time_limit" and (sol.nodes == 0 or not math.isfinite(bound)):
+        relaxed = _relaxation_bound(model, const)
+        if relaxed > bound:
+            return relaxed, _bound_source(relaxed, "relaxation")
+    return bound, _bound_source(bound, "milp")
+
+
+def _base_kept_note(time_limit_s: float, proxy_kw: float, why: str) -> str:
+    """The note of a time-limited search that answers with the base topology (its loss
+    proxy ``proxy_kw``), ``why``; the voltage feedback's own is :func:`feederopt.
+    api_threephase.base_kept_note`."""
+    return (f"the time limit ({time_limit_s:g} s for this search) ran out before it proved an "
+            f"answer; the base topology (within the limits, loss proxy {proxy_kw:.3f} kW) is "
+            f"kept: {why}; raise --time-limit for a proven answer")
+
+
+def _bound_source(bound: float, source: str) -> str:
+    """``source``, or ``"trivial"`` when ``bound`` says no more than that the objective is not
+    negative (:data:`TRIVIAL_BOUND_KW`)."""
+    if bound == math.inf or (math.isfinite(bound) and bound > TRIVIAL_BOUND_KW):
+        return source
+    return "trivial"
+
+
+def _enumeration_bound(ev: Evaluation, pus: list[PerUnitThreePhase], weights: np.ndarray,
+                       tangents: list[list[Tangents]], *, voltage_limits: bool,
+                       thermal_limits: bool, switch_cost_kw: float) -> tuple[float, str]:
+    """The lower bound of an enumeration and what it rests on (``bound_source``).
+
+    Every state evaluated (optimal, infeasible): the evaluation's own. Out of time, the
+    evaluation's bound is ``min(best, U)`` with ``U`` the least partial objective of the states
+    not done, which is their switching cost alone (0 for most) for the states not evaluated at
+    all: a bound of 0 that says nothing. Then the LP relaxation ``R`` of the MILP over all the
+    states (:func:`_relaxation_bound`: single case or scenarios, with the tangents known) is a
+    lower bound of every state's objective, so of the least over the states not done, and the
+    bound is ``min(best, max(U, R))`` (``best`` the least objective evaluated, ``inf``
+    without one): every state is either evaluated (at least ``best``) or not done (at least
+    ``U`` and at least ``R``)."""
+    if ev.status != "time_limit":
+        return ev.bound_kw, "enumeration"
+    best = ev.objective if ev.best is not None else math.inf
+    if not ev.bound_kw < best:  # the states not done cannot beat the best: no relaxation
+        return ev.bound_kw, _bound_source(ev.bound_kw, "enumeration")
+    if len(pus) == 1 and float(weights[0]) == 1.0:
+        model, _ = _milp_model(pus[0], voltage_limits=voltage_limits,
+                                  thermal_limits=thermal_limits, tangents=tangents[0],
+                                  switch_cost_kw=switch_cost_kw)
+        const = switch_cost_objective(pus[0], switch_cost_kw)[1] if switch_cost_kw else 0.0
+    else:
+        model, sprob = _scenario_model(pus, weights, tangents, voltage_limits=voltage_limits,
+                                       thermal_limits=thermal_limits,
+                                       switch_cost_kw=switch_cost_kw)
+        const = sprob.switch_cost_const
+    relaxed = _relaxation_bound(model, const)
+    if not relaxed > ev.bound_kw:
+        return ev.bound_kw, _bound_source(ev.bound_kw, "enumeration")
+    bound = min(best, relaxed)
+    return bound, _bound_source(bound, "relaxation" if relaxed < best else "enumeration")
 
 
 def _states_to_enumerate(pu: PerUnitThreePhase, most: int | None) -> list[RadialState] | None:
@@ -453,10 +609,12 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
     known = list(tangents or [])
     states = _states_to_enumerate(pu, max_enumerated_states)
     if states is not None:
-        topo, ev = _enumerated([net], [pu], np.ones(1), states, t0=t0,
-                               time_limit_s=time_limit_s, voltage_limits=voltage_limits,
-                               thermal_limits=thermal_limits, switch_cost_kw=switch_cost_kw,
-                               tangents=[known], loops=loops)
+        topo, ev, source = _enumerated([net], [pu], np.ones(1), states, t0=t0,
+                                       time_limit_s=time_limit_s,
+                                       voltage_limits=voltage_limits,
+                                       thermal_limits=thermal_limits,
+                                       switch_cost_kw=switch_cost_kw, tangents=[known],
+                                       loops=loops)
         if topo is not None:
             topo.scenario_flows, topo.scenario_tangents = [], []
             return topo
@@ -469,13 +627,16 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
                                   voltage_limits=voltage_limits, thermal_limits=thermal_limits)
         return ThreePhaseTopology(ev.status, [], math.nan, ev.bound_kw, ev.seconds, None,
                                   why[0], why[1], loops, milp_solves=0, method="enumeration",
-                                  radial_states=len(states), lp_solves=ev.lp_solves)
+                                  radial_states=len(states), lp_solves=ev.lp_solves,
+                                  bound_source=source)
     model, sol, prob = _milp(pu, time_limit_s=time_limit_s, gap=gap,
                              voltage_limits=voltage_limits, thermal_limits=thermal_limits,
                              tangents=known, switch_cost_kw=switch_cost_kw)
+    const = switch_cost_objective(pu, switch_cost_kw)[1]
     if not sol.has_solution:
         reason: str = ""
         over: list[str] = []
+        bound, source = sol.bound + const, "milp"
         if sol.status == "infeasible":
             reason, over = _why_infeasible(pu, time_limit_s=time_limit_s, gap=gap,
                                            voltage_limits=voltage_limits,
@@ -483,16 +644,20 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
         elif sol.status == "time_limit":
             reason = (f"the time limit ({time_limit_s:g} s) ran out before a topology was "
                       "found; raise --time-limit")
+            bound, source = _milp_bound(model, sol, const)
             kept = _base_if_better([pu], np.ones(1), math.inf, voltage_limits=voltage_limits,
                                    thermal_limits=thermal_limits)
             if kept is not None:  # the base is the incumbent of a time-limited run
                 opened = set(kept[0].open_switches)
                 return ThreePhaseTopology(
-                    "time_limit", sorted(opened), kept[1].proxy_kw, sol.bound,
+                    "time_limit", sorted(opened), kept[1].proxy_kw, bound,
                     sol.solve_time_s, lindist3flow_power_flow(net, open_switches=opened),
-                    permanent_loops=loops, tangents=known, switch_cost_kw=switch_cost_kw)
-        return ThreePhaseTopology(sol.status, [], math.nan, sol.bound, sol.solve_time_s, None,
-                                  reason, over, loops)
+                    permanent_loops=loops, tangents=known, switch_cost_kw=switch_cost_kw,
+                    bound_source=source, base_kept=True, notes=[_base_kept_note(
+                        time_limit_s, kept[1].proxy_kw,
+                        "the MILP found no topology in that time")])
+        return ThreePhaseTopology(sol.status, [], math.nan, bound, sol.solve_time_s, None,
+                                  reason, over, loops, bound_source=source)
     sol, vals, met, solves, added, seconds = _lazy_tangents(prob, model, sol,
                                                             t0 + time_limit_s, tangent_tol,
                                                             record=known)
@@ -500,21 +665,31 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
     opened = {e.id for e, v in zip(pu.edges, vals["y"], strict=True) if e.switchable and v < 0.5}
     flow = lindist3flow_power_flow(net, open_switches=opened)
     actions = switching_actions(pu, opened)
-    const = switch_cost_objective(pu, switch_cost_kw)[1]
     paid = switch_cost_kw * len(actions)
     objective = sol.objective + const - paid
+    bound, source = sol.bound + const, "milp"
+    notes: list[str] = []
+    base_open = {e.id for e in pu.edges if e.switchable and e.normally_open}
     if status == "time_limit":  # not proven: the base, when it is better by the proxy
+        bound, source = _milp_bound(model, sol, const)
         kept = _base_if_better([pu], np.ones(1), flow.loss_proxy_kw + paid,
                                voltage_limits=voltage_limits, thermal_limits=thermal_limits)
         if kept is not None:
+            notes.append(_base_kept_note(
+                time_limit_s, kept[1].proxy_kw, "the MILP's best answer in that time "
+                f"({flow.loss_proxy_kw + paid:.3f} kW of loss proxy plus switching cost) is "
+                "worse"))
             opened = set(kept[0].open_switches)
             flow = lindist3flow_power_flow(net, open_switches=opened)
             actions, paid, objective = [], 0.0, kept[1].proxy_kw
-    return ThreePhaseTopology(status, sorted(opened), objective,
-                              sol.bound + const, seconds, flow,
+        elif opened == base_open:
+            notes.append(_base_kept_note(time_limit_s, flow.loss_proxy_kw,
+                                         "it is the MILP's best answer in that time"))
+    return ThreePhaseTopology(status, sorted(opened), objective, bound, seconds, flow,
                               permanent_loops=loops, milp_solves=solves, tangents_added=added,
                               tangents=known, switch_cost_kw=switch_cost_kw,
-                              switching_actions=actions, switching_cost_kw=paid)
+                              switching_actions=actions, switching_cost_kw=paid,
+                              bound_source=source, base_kept=bool(notes), notes=notes)
 
 
 def _lazy_tangents_scenarios(prob: Any, model: HighsModel, sol: Any, deadline: float,
@@ -562,6 +737,24 @@ def _lazy_tangents_scenarios(prob: Any, model: HighsModel, sol: Any, deadline: f
         if not new.has_solution:
             return sol, vals, False, solves, added, seconds
         sol = new
+
+
+def _scenario_model(pus: list[PerUnitThreePhase], weights: np.ndarray,
+                    tangents: list[list[Tangents]], *, voltage_limits: bool,
+                    thermal_limits: bool, switch_cost_kw: float,
+                    ) -> tuple[HighsModel, Any]:
+    """The scenario MILP of :func:`reconfigure_three_phase_scenarios` on HiGHS (the block of
+    :func:`feederopt.problems.threephase.scenario_reconfiguration_block`) with each
+    scenario's tangents ``tangents[s]`` in its copy; not solved."""
+    prob = scenario_reconfiguration_block(pus, weights, voltage_limits=voltage_limits,
+                                          thermal_limits=thermal_limits,
+                                          switch_cost_kw=switch_cost_kw)
+    model = HighsModel(prob.block)
+    for s, tans in enumerate(tangents):
+        for pick, p0, q0 in tans:
+            terms, rhs = loss_tangents_at(prob.copies[s], pick, p0, q0, suffix=prob.suffixes[s])
+            model.add_rows(terms, np.full(len(pick), -np.inf), rhs)
+    return model, prob
 
 
 def _scenarios_infeasible(pus: list[PerUnitThreePhase], alone: list[int],
@@ -622,7 +815,7 @@ def reconfigure_three_phase_scenarios(
     loops = permanent_loops(pus[0])
     states = _states_to_enumerate(pus[0], max_enumerated_states)
     if states is not None:
-        topo, ev = _enumerated(
+        topo, ev, source = _enumerated(
             nets, pus, weights, states, t0=t0, time_limit_s=time_limit_s,
             voltage_limits=voltage_limits, thermal_limits=thermal_limits,
             switch_cost_kw=switch_cost_kw,
@@ -642,21 +835,18 @@ def reconfigure_three_phase_scenarios(
         return ThreePhaseTopology(ev.status, [], math.nan, ev.bound_kw, ev.seconds, None,
                                   why, [], loops, switch_cost_kw=switch_cost_kw,
                                   milp_solves=0, method="enumeration",
-                                  radial_states=len(states), lp_solves=ev.lp_solves)
-    prob = scenario_reconfiguration_block(pus, weights, voltage_limits=voltage_limits,
-                                          thermal_limits=thermal_limits,
-                                          switch_cost_kw=switch_cost_kw)
-    model = HighsModel(prob.block)
+                                  radial_states=len(states), lp_solves=ev.lp_solves,
+                                  bound_source=source)
     known = [list(t) for t in (tangents or [[] for _ in nets])]
-    for s, tans in enumerate(known):
-        for pick, p0, q0 in tans:
-            terms, rhs = loss_tangents_at(prob.copies[s], pick, p0, q0, suffix=prob.suffixes[s])
-            model.add_rows(terms, np.full(len(pick), -np.inf), rhs)
+    model, prob = _scenario_model(pus, weights, known, voltage_limits=voltage_limits,
+                                  thermal_limits=thermal_limits, switch_cost_kw=switch_cost_kw)
     model.set_gap(gap)
     model.set_time_limit(time_limit_s)
     sol = model.solve()
+    const = prob.switch_cost_const
     if not sol.has_solution:
         reason = ""
+        bound, source = sol.bound + const, "milp"
         if sol.status == "infeasible":
             alone: list[int] = []
             for s, pu in enumerate(pus):
@@ -670,18 +860,22 @@ def reconfigure_three_phase_scenarios(
         elif sol.status == "time_limit":
             reason = (f"the time limit ({time_limit_s:g} s) ran out before a topology was "
                       "found; raise --time-limit")
+            bound, source = _milp_bound(model, sol, const)
             kept = _base_if_better(pus, weights, math.inf, voltage_limits=voltage_limits,
                                    thermal_limits=thermal_limits)
             if kept is not None:  # the base is the incumbent of a time-limited run
                 opened = set(kept[0].open_switches)
                 flows = [lindist3flow_power_flow(net, open_switches=opened) for net in nets]
                 return ThreePhaseTopology(
-                    "time_limit", sorted(opened), kept[1].proxy_kw, sol.bound,
+                    "time_limit", sorted(opened), kept[1].proxy_kw, bound,
                     sol.solve_time_s, flows[0], permanent_loops=loops, tangents=known[0],
                     switch_cost_kw=switch_cost_kw, scenario_flows=flows,
-                    scenario_tangents=known)
-        return ThreePhaseTopology(sol.status, [], math.nan, sol.bound, sol.solve_time_s, None,
-                                  reason, [], loops, switch_cost_kw=switch_cost_kw)
+                    scenario_tangents=known, bound_source=source, base_kept=True,
+                    notes=[_base_kept_note(time_limit_s, kept[1].proxy_kw,
+                                           "the MILP found no topology in that time")])
+        return ThreePhaseTopology(sol.status, [], math.nan, bound, sol.solve_time_s, None,
+                                  reason, [], loops, switch_cost_kw=switch_cost_kw,
+                                  bound_source=source)
     sol, vals, met, solves, added, seconds = _lazy_tangents_scenarios(
         prob, model, sol, t0 + time_limit_s, tangent_tol, known)
     status = sol.status if met or sol.status != "optimal" else "time_limit"
@@ -691,18 +885,29 @@ def reconfigure_three_phase_scenarios(
     actions = switching_actions(pus[0], opened)
     paid = switch_cost_kw * len(actions)
     objective = sol.objective  # the MILP's, switching cost included (less its constant)
+    bound, source = sol.bound + const, "milp"
+    notes: list[str] = []
+    base_open = {e.id for e in pus[0].edges if e.switchable and e.normally_open}
     if status == "time_limit":  # not proven: the base, when it is better by the proxy
+        bound, source = _milp_bound(model, sol, const)
         answer = float(sum(wi * f.loss_proxy_kw for wi, f in zip(weights, flows, strict=True)))
         kept = _base_if_better(pus, weights, answer + paid, voltage_limits=voltage_limits,
                                thermal_limits=thermal_limits)
         if kept is not None:
+            notes.append(_base_kept_note(
+                time_limit_s, kept[1].proxy_kw, "the MILP's best answer in that time "
+                f"({answer + paid:.3f} kW of weighted loss proxy plus switching cost) is "
+                "worse"))
             opened = set(kept[0].open_switches)
             flows = [lindist3flow_power_flow(net, open_switches=opened) for net in nets]
             actions, paid = [], 0.0
-            objective = kept[1].proxy_kw - prob.switch_cost_const
+            objective = kept[1].proxy_kw - const
+        elif opened == base_open:
+            notes.append(_base_kept_note(time_limit_s, answer,
+                                         "it is the MILP's best answer in that time"))
     return ThreePhaseTopology(
-        status, sorted(opened), objective + prob.switch_cost_const - paid,
-        sol.bound + prob.switch_cost_const, seconds, flows[0], permanent_loops=loops,
-        milp_solves=solves, tangents_added=added, tangents=known[0],
+        status, sorted(opened), objective + const - paid, bound, seconds, flows[0],
+        permanent_loops=loops, milp_solves=solves, tangents_added=added, tangents=known[0],
         switch_cost_kw=switch_cost_kw, switching_actions=actions, switching_cost_kw=paid,
-        scenario_flows=flows, scenario_tangents=known)
+        scenario_flows=flows, scenario_tangents=known, bound_source=source,
+        base_kept=bool(notes), notes=notes)

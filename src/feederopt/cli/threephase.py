@@ -50,6 +50,18 @@ def _limits_line(ac: dict[str, Any]) -> str:
             f"{lim['worst_violation_pu']:.4f} p.u.)")
 
 
+def bound_line(data: dict[str, Any]) -> str:
+    """The lower bound of a result, what it rests on and the gap it proves; a trivial bound
+    (``lower_bound_source``) says so instead of a gap of 100 %."""
+    text = fmt(data.get("lower_bound_kw"), ".3f", " kW") + " (loss proxy plus switching cost"
+    basis = data.get("lower_bound_basis")
+    if data.get("lower_bound_source") == "trivial":
+        return text + f"; {basis or 'trivial'})"
+    text += f"; {basis})" if basis else ")"
+    gap = data.get("gap")
+    return text + (f", gap {fmt(100 * gap, '.2f', ' %')}" if gap is not None else "")
+
+
 def _with_controls_table(ctl: dict[str, Any]) -> Table:
     """The check's second solve, with OpenDSS's controls acting (for information)."""
     table = summary_table(f"OpenDSS with its controls acting (ControlMode={ctl['control_mode']})")
@@ -151,6 +163,8 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
         out = stdout()
         table = summary_table(f"{data['case']}: three-phase, {data['method']}")
         table.add_row("status", data["status"])
+        if data.get("base_kept"):  # every path: the enumeration, the MILP, the feedback
+            table.add_row("answer", "the base topology kept (time limit)")
         lim = data["voltage_limits"]
         table.add_row("voltage limits", f"{_limit(lim['v_min_pu'])} - "
                       f"{_limit(lim['v_max_pu'])} p.u. ({lim['from']})")
@@ -172,8 +186,7 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
         if data.get("search"):  # the MILP, or every radial state when they are few
             table.add_row("search", str(data["search"]))
         if solved and data["status"] != "optimal":  # stopped early: what is proven
-            table.add_row("lower bound", fmt(data.get("lower_bound_kw"), ".3f", " kW")
-                          + " (loss proxy plus switching cost)")
+            table.add_row("lower bound", bound_line(data))
         if fb["enabled"]:
             answers = [r for r in fb["iterations"] if r["topology"] == "answer"]
             # a MILP without an answer (infeasible, time limit) has no voltages to judge

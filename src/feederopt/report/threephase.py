@@ -355,7 +355,9 @@ def summary_section(r: Mapping[str, Any]) -> str:
     loading = r.get("max_loading_percent")
     rows = [
         ("case", escape(str(r.get("case", "-")))),
-        ("status", escape(str(r.get("status", "-")))),
+        ("status", escape(str(r.get("status", "-"))
+                          + ("; the base topology kept (time limit)" if r.get("base_kept")
+                             else ""))),
         ("method", escape(f"{r.get('method', '-')} (MILP on HiGHS)"
                           + (", checked by OpenDSS" if r.get("ac_check") else
                              ", checked by OpenDSS per scenario"
@@ -368,7 +370,7 @@ def summary_section(r: Mapping[str, Any]) -> str:
         ("of it on the source's impedance (not in OpenDSS's losses)",
          fmt(r.get("loss_proxy_source_kw"), ".3f", " kW")),
         ("MILP objective (tangent planes)", fmt(r.get("milp_objective_kw"), ".3f", " kW")),
-        ("lower bound", fmt(r.get("lower_bound_kw"), ".3f", " kW")),
+        ("lower bound", _bound(r)),
         ("search", escape(str(r.get("search") or "milp"))),
         *([("MILP solves / tangents added", f"{escape(str(r.get('milp_solves', '-')))} / "
                                             f"{escape(str(r.get('tangents_added', '-')))}")]
@@ -433,6 +435,19 @@ def summary_section(r: Mapping[str, Any]) -> str:
         rows.append(("overloaded (LinDist3Flow)", escape(
             ", ".join(str(o) for o in over) if isinstance(over, list) else json.dumps(over))))
     return section("summary", "Summary", f'<div class="cards">{card_html}</div>{_rows(rows)}')
+
+
+def _bound(r: Mapping[str, Any]) -> str:
+    """The lower bound, what it rests on (``lower_bound_basis``) and the gap it proves; a
+    trivial bound says so, with no gap."""
+    text = fmt(r.get("lower_bound_kw"), ".3f", " kW")
+    basis = r.get("lower_bound_basis")
+    if basis:
+        text += f" ({basis})"
+    gap = _finite(r.get("gap"))
+    if gap is not None and r.get("lower_bound_source") != "trivial":
+        text += f", gap {fmt(100 * gap, '.2f', ' %')}"
+    return escape(text)
 
 
 def _limit(value: Any) -> str:
