@@ -341,18 +341,24 @@ class Benders(MasterLoop):
         if math.isfinite(found.loop_bound):
             self.timings["loop_bound_kw"] = found.loop_bound
             self.timings["loop_solves"] = found.loop_solves
+        slave_s = 0.0
         if found.loop_optimum is not None:
             # The loop branch-and-bound proved this topology the best below the cutoff: its
             # slave makes it the incumbent (and the bound below then closes the gap).
             self._assess(found.loop_optimum)
+            slave_s = self._last_slave_s
         # The loop bound and the relaxation with the fixed switches closed bound every
-        # topology below the cutoff (the cutoff argument of the master).
+        # topology below the cutoff (the cutoff argument of the master). Each step that moves
+        # a bound is a row of the log, named by what moved it.
         self.update_lower(min(found.loop_bound, cutoff))
+        self.record_if_moved("probing: loop branch-and-bound" if found.loop_solves
+                             else "probing: loop bound", slave_s=slave_s)
         if found.point is not None:
             # Tangent cuts at its optimum were measured and left out: more nodes on case33bw
             # (152 -> 188) and case69bw (236 -> 308), fewer only on case70da
             # (5 -> 1).
             self.update_lower(min(found.bound, cutoff))
+            self.record_if_moved(f"probing: {len(found.closed)} switches fixed closed")
 
     def _search(self, master: HighsModel | ScipMaster, helper: MasterHelper,
                 minimize_violation: bool) -> bool:
@@ -364,6 +370,11 @@ class Benders(MasterLoop):
                                  y_const=0.0 if minimize_violation else self.y_const)
 
     def _solution(self, status: Status, minimize_violation: bool) -> RawSolution:
+        if not minimize_violation:
+            # A bound moved after the last row (a slave or master stopped by the deadline, a
+            # stop request): the log ends on the final bounds. The diagnosis phase's rows are
+            # in total slack, its result has no bounds.
+            self.record_if_moved("final bounds")
         to_kw = self.problem.to_kw
         ev, y = self.incumbent, self.incumbent_y
         lower = to_kw(self.lower) if math.isfinite(self.lower) else -math.inf

@@ -418,6 +418,7 @@ class RobustCuttingPlane(MasterLoop):
                                -math.inf, math.inf, self.iteration, self.elapsed,
                                log=list(self.log), timings=dict(self.timings), solver=solver,
                                outcome=outcome, within_limits=False)
+        self.record_if_moved("final bounds")  # the log ends on the result's bounds
         if self.oracle == "dual":
             vertices = self.incumbent_vertices
         outcome = RobustOutcome(

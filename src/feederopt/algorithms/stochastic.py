@@ -227,6 +227,7 @@ class StochasticBenders(MasterLoop):
                                -math.inf, math.inf, self.iteration, self.elapsed,
                                log=list(self.log),
                                timings=dict(self.timings), solver=self._solver_name())
+        self.record_if_moved("final bounds")  # the log ends on the result's bounds
         status = self.final_status(True)
         results = self.incumbent_results
         w = self.weights
