@@ -25,7 +25,10 @@ Import (pandapower -> Network)
   default), turned into the equivalent pi by the star-delta transform, so the iron losses enter
   as shunt conductances at both ends; the off-nominal ratio of rated to bus voltages with the
   tap position of a "Ratio" or "Symmetrical" tap changer on its side (the magnitude of
-  pandapower's voltage triangle when the step has an angle). Phase shifts (``shift_degree``,
+  pandapower's voltage triangle when the step has an angle). With ``oltc`` set, an hv-side
+  "Ratio" or "Symmetrical" changer without a phase step is an OLTC of the DOPF
+  (``tap_min_ratio``, ``tap_max_ratio``, ``tap_steps``, ``tap_controllable``); any other keeps
+  its tap at ``tap_pos`` with a note naming the trafo and why. Phase shifts (``shift_degree``,
   "Ideal" tap changers, the triangle's angle) turn the phasors of a radial grid without
   changing a magnitude and are left out; tap-dependency tables and second tap changers are
   listed in ``meta["warnings"]``.
@@ -75,7 +78,8 @@ not positive, a line's ``parallel`` below 1 or NaN ``c_nf_per_km``/``g_us_per_km
 transformer's ``sn_mva``, ``vn_hv_kv``, ``vn_lv_kv`` or ``vk_percent`` that is not positive, a
 ``vkr_percent`` outside 0..``vk_percent``, a NaN or negative ``pfe_kw``/``i0_percent``, a NaN
 ``shift_degree``, ``parallel`` below 1 (a trafo3w's ratings and ``vk_*_percent`` alike), a bus
-``vn_kv`` that is not positive, an ``ext_grid``'s or ``gen``'s ``vm_pu`` that is not positive,
+``vn_kv`` that is not positive, a trafo's ``tap_pos`` outside ``tap_min..tap_max``, an
+``ext_grid``'s or ``gen``'s ``vm_pu`` that is not positive,
 a NaN ``scaling`` or power of a load, sgen, gen, storage, ward or shunt (pandapower's power flow
 fails on each of these where the reader would take a default), a negative ``load.p_mw`` (an
 injection is an ``sgen``; storage and wards with a negative p are injections already), and a
