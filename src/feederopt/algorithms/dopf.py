@@ -115,6 +115,7 @@ class DopfOptions:
     verbose: bool = False
     start_sweeps: int = 2  # coordinate-descent sweeps over the devices of the start setting
     start_share: float = 0.25  # share of the time limit for the start heuristics
+    diagnosis_time_s: float = 30.0  # the descent for the least-violating setting
 
 
 def _key(x: Setting, groups: list[str]) -> bytes:
@@ -462,8 +463,15 @@ class DopfBenders(AlgorithmBase):
             self.record(ms.solve_time_s, slave_s, note)
         if self.incumbent is None and self.least_violating is not None:
             # No setting within the limits: a descent over the devices from the
-            # least-violating setting seen, for the diagnosis (it minimises the slack first).
-            self.descend(self.least_violating[0])
+            # least-violating setting seen, for the diagnosis (it minimises the slack first),
+            # within diagnosis_time_s.
+            stop = self.stop
+            self.stop = replace(stop, time_limit_s=min(
+                stop.time_limit_s, self.elapsed + self.options.diagnosis_time_s))
+            try:
+                self.descend(self.least_violating[0])
+            finally:
+                self.stop = stop  # the status is the run's, not the descent's
         return self._solution(infeasible_master)
 
     def _solution(self, infeasible_master: bool) -> RawSolution:
