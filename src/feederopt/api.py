@@ -454,6 +454,11 @@ def _solve_dopf(net: Network, opts: SolveOptions,
     model_pu = None
     if raw.y is not None:
         summary = dopf_summary(net, problem, raw.point, sorted(k.value for k in kinds))
+        if not raw.within_limits:
+            # The least-violating setting (no setting meets the limits): its point minimises
+            # slack, not cost, so it has no cost terms (its true losses are the AC check's).
+            summary.costs = {k: v if k == "loss_price_per_mwh" else math.nan
+                             for k, v in summary.costs.items()}
         ac_net = with_settings(net, summary.settings)
         # The losses of the point at the chosen transformer taps (not the data's).
         model_pu = with_branch_taps(full, summary.settings)

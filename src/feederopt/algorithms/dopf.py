@@ -48,7 +48,11 @@ from feederopt.formulations.distflow import slack_objective
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import is_radial_forest, max_spanning_forest
 from feederopt.problems.dopf import DopfProblem
-from feederopt.problems.reconfiguration import FEASIBILITY_TOL, ReconfigurationProblem
+from feederopt.problems.reconfiguration import (
+    FEASIBILITY_TOL,
+    ReconfigurationProblem,
+    violations_at,
+)
 from feederopt.solvers.cvxpy_backend import CvxpyModel
 from feederopt.solvers.highs_backend import HighsModel
 from feederopt.solvers.scip_backend import ScipModel
@@ -111,6 +115,7 @@ class DopfOptions:
     verbose: bool = False
     start_sweeps: int = 2  # coordinate-descent sweeps over the devices of the start setting
     start_share: float = 0.25  # share of the time limit for the start heuristics
+    diagnosis_time_s: float = 30.0  # the descent for the least-violating setting
 
 
 def _key(x: Setting, groups: list[str]) -> bytes:
@@ -135,6 +140,9 @@ class DopfBenders(AlgorithmBase):
         self.fixed = problem.fixed_cost()
         self.timings = {"build_s": self.slave.build_time_s, "master_s": 0.0, "slave_s": 0.0}
         self.incumbent: tuple[Setting, DopfEvaluation] | None = None
+        #: The setting with the least phase-1 slack evaluated (the diagnosis of a run that
+        #: finds no setting within the limits).
+        self.least_violating: tuple[Setting, DopfEvaluation] | None = None
         self.low = problem.cost_lower_bound()
 
     # ----- the discrete vector -----------------------------------------------------------
@@ -228,9 +236,17 @@ class DopfBenders(AlgorithmBase):
                 start += k
             master.add_cut(coefs, -math.inf, float(closed.sum()) - 1.0)
 
+    def _note_violation(self, x: Setting, ev: DopfEvaluation) -> None:
+        """Keep the least-violating setting seen (phase-1 slack)."""
+        if not ev.feasible and math.isfinite(ev.violation) and (
+                self.least_violating is None
+                or ev.violation < self.least_violating[1].violation):
+            self.least_violating = ({g: v.copy() for g, v in x.items()}, ev)
+
     def _offer(self, master: HighsModel | None, x: Setting) -> float:
         ev = self.slave.evaluate(x)
         self.timings["slave_s"] += ev.solve_time_s
+        self._note_violation(x, ev)
         if ev.feasible and self.update_upper(ev.objective + self._master_cost(x)):
             self.incumbent = ({g: v.copy() for g, v in x.items()}, ev)
         if master is not None:
@@ -284,6 +300,7 @@ class DopfBenders(AlgorithmBase):
         """(total slack, cost): feasible settings first, then the cheapest."""
         ev = self.slave.evaluate(x, need_gradient=False)
         self.timings["slave_s"] += ev.solve_time_s
+        self._note_violation(x, ev)
         if not ev.feasible:
             return ev.violation, math.inf
         return 0.0, ev.objective + self._master_cost(x)
@@ -444,14 +461,39 @@ class DopfBenders(AlgorithmBase):
                 seen.add(key)
                 slave_s = self._offer(master, x)
             self.record(ms.solve_time_s, slave_s, note)
+        if self.incumbent is None and self.least_violating is not None:
+            # No setting within the limits: a descent over the devices from the
+            # least-violating setting seen, for the diagnosis (it minimises the slack first),
+            # within diagnosis_time_s.
+            stop = self.stop
+            self.stop = replace(stop, time_limit_s=min(
+                stop.time_limit_s, self.elapsed + self.options.diagnosis_time_s))
+            try:
+                self.descend(self.least_violating[0])
+            finally:
+                self.stop = stop  # the status is the run's, not the descent's
         return self._solution(infeasible_master)
 
     def _solution(self, infeasible_master: bool) -> RawSolution:
         if self.incumbent is None:
             status = Status.INFEASIBLE if infeasible_master else self.final_status(False)
-            return RawSolution(status, self.method, None, math.nan, self.lower, math.inf,
-                               self.iteration, self.elapsed, log=list(self.log),
-                               timings=dict(self.timings), solver="HiGHS + Clarabel")
+            # After a proof of infeasibility there is nothing to bound; a bound of a run that
+            # stopped stays one on the settings within the limits (none may exist).
+            lower = -math.inf if status is Status.INFEASIBLE else self.lower
+            if self.least_violating is None:
+                return RawSolution(status, self.method, None, math.nan, lower, math.inf,
+                                   self.iteration, self.elapsed, log=list(self.log),
+                                   timings=dict(self.timings), solver="HiGHS + Clarabel")
+            # The least-violating setting seen, its violated limits named (as the
+            # reconfiguration's Benders reports an infeasible grid).
+            x, ev = self.least_violating
+            return RawSolution(status, self.method, x["y"].copy(), math.nan, lower, math.inf,
+                               self.iteration, self.elapsed, point={**ev.point, **x},
+                               log=list(self.log), timings=dict(self.timings),
+                               diagnosis=violations_at(self.pu, ev.point),
+                               within_limits=False,
+                               extra={"total_violation_pu": ev.violation},
+                               solver="HiGHS (master) + Clarabel (slave)")
         x, ev = self.incumbent
         status = self.final_status(True)
         return RawSolution(status, self.method, x["y"].copy(), self.upper, self.lower, self.gap,

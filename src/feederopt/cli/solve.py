@@ -78,7 +78,11 @@ def print_result(result: Any) -> None:
             out.print(f"[yellow]warning:[/] {w}")
     print_devices(result)
     if result.diagnosis:
-        if result.status.value == "infeasible":
+        if result.status.value == "infeasible" and result.dopf is not None:
+            out.print("[red]No radial configuration and device setting meets the limits.[/] "
+                      "The least-violating one found (open branches and devices above) needs "
+                      "slack at:")
+        elif result.status.value == "infeasible":
             out.print("[red]No radial configuration meets the limits.[/] The least-violating "
                       "one needs slack at:")
         else:

@@ -25,7 +25,10 @@ Import (pandapower -> Network)
   default), turned into the equivalent pi by the star-delta transform, so the iron losses enter
   as shunt conductances at both ends; the off-nominal ratio of rated to bus voltages with the
   tap position of a "Ratio" or "Symmetrical" tap changer on its side (the magnitude of
-  pandapower's voltage triangle when the step has an angle). Phase shifts (``shift_degree``,
+  pandapower's voltage triangle when the step has an angle). With ``oltc`` set, an hv-side
+  "Ratio" or "Symmetrical" changer without a phase step is an OLTC of the DOPF
+  (``tap_min_ratio``, ``tap_max_ratio``, ``tap_steps``, ``tap_controllable``); any other keeps
+  its tap at ``tap_pos`` with a note naming the trafo and why. Phase shifts (``shift_degree``,
   "Ideal" tap changers, the triangle's angle) turn the phasors of a radial grid without
   changing a magnitude and are left out; tap-dependency tables and second tap changers are
   listed in ``meta["warnings"]``.
@@ -75,7 +78,8 @@ not positive, a line's ``parallel`` below 1 or NaN ``c_nf_per_km``/``g_us_per_km
 transformer's ``sn_mva``, ``vn_hv_kv``, ``vn_lv_kv`` or ``vk_percent`` that is not positive, a
 ``vkr_percent`` outside 0..``vk_percent``, a NaN or negative ``pfe_kw``/``i0_percent``, a NaN
 ``shift_degree``, ``parallel`` below 1 (a trafo3w's ratings and ``vk_*_percent`` alike), a bus
-``vn_kv`` that is not positive, an ``ext_grid``'s or ``gen``'s ``vm_pu`` that is not positive,
+``vn_kv`` that is not positive, a trafo's ``tap_pos`` outside ``tap_min..tap_max``, an
+``ext_grid``'s or ``gen``'s ``vm_pu`` that is not positive,
 a NaN ``scaling`` or power of a load, sgen, gen, storage, ward or shunt (pandapower's power flow
 fails on each of these where the reader would take a default), a negative ``load.p_mw`` (an
 injection is an ``sgen``; storage and wards with a negative p are injections already), and a
@@ -885,6 +889,8 @@ _TRAFO_HINTS = {
                     "fails on NaN",
     "parallel": "give the number of parallel transformers, a whole number >= 1 (put the "
                 "transformer out of service to remove it)",
+    "tap_pos": "give the tap changer's position within tap_min..tap_max (pandapower's power "
+               "flow would take a ratio the changer does not have)",
 }
 
 #: The derived branch fields that validation checks, dropped for a branch whose bad input
@@ -922,6 +928,14 @@ def _trafo_problems(idx: int, tr: Any) -> list[tuple[ProblemKind, str, str, str,
     if not (math.isfinite(par) and par >= 1):
         out.append((ProblemKind.INVALID_VALUE, tid, "parallel",
                     "parallel must be a whole number >= 1", _TRAFO_HINTS["parallel"]))
+    pos = _f(tr.get("tap_pos", math.nan), math.nan)
+    lo, hi = _f(tr.get("tap_min", math.nan), math.nan), _f(tr.get("tap_max", math.nan), math.nan)
+    if math.isfinite(pos) and math.isfinite(lo) and math.isfinite(hi) and not lo <= pos <= hi:
+        # A position the changer does not have: its ratio (and, for an OLTC, the base
+        # position the DOPF counts from) would be made up.
+        out.append((ProblemKind.INVALID_VALUE, tid, "tap_pos",
+                    f"tap_pos {pos:g} is outside tap_min..tap_max ({lo:g}..{hi:g})",
+                    _TRAFO_HINTS["tap_pos"]))
     return out
 
 
@@ -1228,11 +1242,15 @@ def _trafo_row(
     tap_range: dict[str, Any] = {}
     t_lo, t_hi = _f(tr.get("tap_min", math.nan), math.nan), _f(tr.get("tap_max", math.nan),
                                                                 math.nan)
-    if (side == "hv" and kind == "Ratio" and degree == 0 and not math.isnan(step)
+    if (side == "hv" and kind in ("Ratio", "Symmetrical") and degree == 0
+            and not math.isnan(step)
             and not math.isnan(t_lo) and not math.isnan(t_hi) and t_hi > t_lo
             and not (isinstance(dependency, bool | np.bool_) and bool(dependency))):
         # An hv-side ratio changer: the ratio is linear in the position and the impedance
         # (on the lv side) does not change, so the positions are an OLTC of the DOPF.
+        # pandapower's power flow takes a "Symmetrical" changer without a phase step
+        # (tap_step_degree 0 or NaN) exactly as a "Ratio" one (build_branch: both are its
+        # "complex" taps), so it is the same OLTC.
         neutral = _f(tr.get("tap_neutral", 0.0), 0.0)
 
         def at(pos: float) -> float:
@@ -1242,6 +1260,10 @@ def _trafo_row(
         tap_range = {"tap_min_ratio": at(t_lo), "tap_max_ratio": at(t_hi),
                      "tap_steps": round(t_hi - t_lo) + 1,
                      "tap_controllable": _flag(tr.get("oltc", False))}
+    elif _flag(tr.get("oltc", False)):
+        why = _why_not_oltc(kind, side, degree, step, t_lo, t_hi, dependency)
+        notes.append(f"trafo {idx}: oltc is set but its tap is held at tap_pos "
+                     f"{_fmt_pos(tap_pos)}: {why}")
     return (
         {
             "id": f"trafo:{idx}",
@@ -1264,6 +1286,38 @@ def _trafo_row(
         },
         "; ".join(notes),
     )
+
+
+def _fmt_pos(pos: float) -> str:
+    return "NaN (neutral)" if math.isnan(pos) else f"{pos:g}"
+
+
+def _why_not_oltc(kind: str, side: Any, degree: float, step: float, t_lo: float, t_hi: float,
+                  dependency: Any) -> str:
+    """Why a trafo with ``oltc`` set is not an OLTC of the DOPF (its tap stays at tap_pos):
+    the DOPF's transformer OLTC is a ratio at the hv end with a fixed impedance, which only an
+    hv-side "Ratio" (or "Symmetrical") changer without a phase step is."""
+    if isinstance(dependency, bool | np.bool_) and bool(dependency):
+        return "its tap-dependency table is not modelled"
+    if kind not in ("Ratio", "Symmetrical", "Ideal"):
+        what = "tap_changer_type is not set" if not kind else (
+            f"tap_changer_type {kind!r} is not modelled")
+        return what + " (the DOPF moves 'Ratio' changers on the hv side)"
+    if kind == "Ideal":
+        return ("its 'Ideal' tap changer is a phase shifter (it turns the angle, not the "
+                "magnitude), not an OLTC of the DOPF")
+    if degree != 0:
+        return (f"its {kind} tap changer has a phase step (tap_step_degree {degree:g}), so the "
+                "ratio's magnitude is not linear in the position; only a changer without a "
+                "phase step is an OLTC of the DOPF")
+    if side == "lv":
+        return ("its changer is on the lv side, where the position scales the lv rated voltage "
+                "and with it the short-circuit impedance (pandapower's model); the DOPF's OLTC "
+                "is a ratio at the hv end with a fixed impedance (an hv-side changer)")
+    if side != "hv":
+        return "tap_side is not set (hv or lv)"
+    return ("it has no tap range (tap_min < tap_max and tap_step_percent are needed; "
+            f"tap_min {t_lo:g}, tap_max {t_hi:g}, tap_step_percent {step:g})")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -40,7 +40,9 @@ class DopfSummary:
     ac_opf: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out = {"devices": self.devices, "costs": self.costs, "controls": self.controls}
+        # JSON has no NaN (the cost terms of a least-violating setting): null.
+        costs = {k: v if np.isfinite(v) else None for k, v in self.costs.items()}
+        out = {"devices": self.devices, "costs": costs, "controls": self.controls}
         if self.ac_opf is not None:
             out["ac_opf"] = self.ac_opf
         return out
@@ -80,15 +82,25 @@ def dopf_summary(net: Network, problem: DopfProblem, point: dict[str, np.ndarray
         chosen_r = ratio[point["tap"] > 0.5]
         for k, bus in enumerate(dev.tap_bus):
             n = float(chosen_r[k])
-            position = int(np.argmin(np.abs(dev.tap_ratios[k] - n)) - dev.tap_base_position(k))
+            index = int(np.argmin(np.abs(dev.tap_ratios[k] - n)))
+            base = dev.tap_base_position(k)
+            position = index - base
             bid = pu.bus_ids[int(bus)]
             if len(dev.tap_branch) and dev.tap_branch[k] >= 0:  # a transformer's OLTC
                 brid = pu.branch_ids[int(dev.tap_branch[k])]
                 settings.branch_tap[brid] = n
-                rows.append({"id": f"oltc:{brid}", "kind": "oltc", "bus": bus_out(bid),
-                             "branch": brid, "ratio_pu": n, "position": position,
-                             "setting": f"ratio {n:.4f} (position {position:+d} from the "
-                                        "data's)"})
+                row = {"id": f"oltc:{brid}", "kind": "oltc", "bus": bus_out(bid),
+                       "branch": brid, "ratio_pu": n, "position": position}
+                first = _pp_tap_min(net, brid)
+                if first is not None:  # pandapower's own numbering of the positions
+                    row.update(tap_pos=first + index, data_tap_pos=first + base,
+                               setting=f"ratio {n:.4f}: tap_pos {first + index:d} (the data's "
+                                       f"{first + base:d}, {position:+d})")
+                else:
+                    row["setting"] = (f"ratio {n:.4f}: position {index + 1} of "
+                                      f"{len(dev.tap_ratios[k])} ({position:+d} from the "
+                                      "data's)")
+                rows.append(row)
                 continue
             v_set = float(pu.v_set[bus]) * n
             settings.source_v_set[bid] = v_set
@@ -115,10 +127,30 @@ def dopf_summary(net: Network, problem: DopfProblem, point: dict[str, np.ndarray
                          "bus": bus_out(pu.bus_ids[int(dev.flex_bus[j])]),
                          "reduction_mw": p, "reduction_mvar": p * float(dev.flex_q_per_p[j]),
                          "max_reduction_mw": float(dev.flex_p[j]) * s,
-                         "setting": f"-{p * 1000:.1f} kW"})
+                         # a reduction that rounds to 0 is no "-0.0 kW"
+                         "setting": f"-{p * 1000:.1f} kW" if round(p * 1000, 1) > 0 else (
+                             "0.0 kW")})
     setting: dict[str, np.ndarray] = {g: point[g] for g in ("y", "cap", "tap", "on")
                                       if g in point}
     return DopfSummary(rows, problem.costs(point, setting), controls, settings)
+
+
+def _pp_tap_min(net: Network, branch_id: str) -> int | None:
+    """pandapower's ``tap_min`` of the trafo behind ``branch_id`` when the network was read
+    from a pandapower net (the DOPF's positions of its OLTC are ``tap_min``..``tap_max``,
+    pandapower's ``tap_pos`` numbering), else None."""
+    origin = net.origin
+    br = net.branches
+    if origin is None or "pp_element" not in br.columns or not hasattr(origin, "trafo"):
+        return None
+    row = br.filter(pl.col("id") == branch_id)
+    if not row.height or row["pp_element"][0] != "trafo":
+        return None
+    try:
+        lo = float(origin.trafo.at[int(row["pp_index"][0]), "tap_min"])
+    except (KeyError, ValueError, TypeError):
+        return None
+    return round(lo) if np.isfinite(lo) else None
 
 
 def with_branch_taps(pu: PerUnitNetwork, settings: DeviceSettings) -> PerUnitNetwork:
