@@ -279,6 +279,9 @@ def convergence_figure(log: Sequence[Mapping[str, Any]],
         return np.array([np.nan if r.get(key) is None else float(r[key]) for r in log])
 
     it = np.array([int(r.get("iteration", k + 1)) for k, r in enumerate(log)])
+    xlabel = "iteration"
+    if len(set(it.tolist())) < len(it):  # rows between master solves (start, probing)
+        it, xlabel = np.arange(1, len(log) + 1), "row of the iteration log"
     lb, ub = series("lower_bound"), series("upper_bound")
     lb[~np.isfinite(lb)] = np.nan
     ub[~np.isfinite(ub)] = np.nan
@@ -286,7 +289,7 @@ def convergence_figure(log: Sequence[Mapping[str, Any]],
     ax.fill_between(it, lb, ub, color="tab:blue", alpha=0.12, step="post", label="gap")
     ax.step(it, ub, where="post", marker="o", ms=4, color="tab:red", label="upper bound")
     ax.step(it, lb, where="post", marker="o", ms=4, color="tab:blue", label="lower bound")
-    ax.set_xlabel("iteration")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("objective [kW]")
     ax.set_xlim(it.min() - 0.5 if len(it) else 0, it.max() + 0.5 if len(it) else 1)
     if 0 < len(it) <= 20:
