@@ -1150,9 +1150,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
             start = _with_copy({**vals, **x}, len(xis) - 1, y_new, q_new, first)
         if best is None:
             raise SolverError("C&CG ended without a schedule")
-        last = self.log[-1] if self.log else None
-        if last is None or (last.lower_bound, last.upper_bound) != (self.lower, self.upper):
-            self.record(note="final bounds")  # a stop after a bound moved: report the final
+        self.record_if_moved("final bounds")  # a stop after a bound moved: the log ends on it
         x, wc = best
         worst_cost, worst_point = evaluate(d, x, wc.xi)
         nom_cost, nom_point = evaluate(d, x, nominal(d))
