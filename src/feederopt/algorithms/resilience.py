@@ -368,19 +368,25 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
     val = model.values()
     harden, site = np.round(val[HARDEN]), np.round(val[SITE])
     ops, rec = [], []
-    for k, sc in enumerate(scenarios):
+    for k, _sc in enumerate(scenarios):
         op = _operation(model, f"s{k}.", problem, str(sol.status), math.nan, math.nan, 0.0)
-        q = problem.shed_weight_usd * op.weighted_shed_pu + \
-            problem.settings.penalty * float(op.closed.sum())
+        q = _cost(problem, op)
         op.objective = q
         ops.append(op)
         rec.append(q)
-        del sc
     invest = problem.investment(harden, site)
-    obj = float(sol.objective)
+    # the cost without the shed tie-break (formulations.resilience.shed_epsilon)
+    obj = invest + float(sum(sc.probability * q for sc, q in zip(scenarios, rec, strict=True)))
     gap = max(obj - sol.bound, 0.0) / max(abs(obj), 1e-9)
     return PlanOutcome("extensive", _status(str(sol.status), True), harden, site, invest, rec,
                        ops, obj, float(sol.bound), gap, time.perf_counter() - t0)
+
+
+def _cost(problem: ResilienceProblem, op: Operation) -> float:
+    """``Q_s`` of an operation [$] without the shed tie-break of the objective
+    (:func:`feederopt.formulations.resilience.shed_epsilon`)."""
+    return problem.shed_weight_usd * op.weighted_shed_pu + \
+        problem.settings.penalty * float(op.closed.sum())
 
 
 def plan_from_first_stage(problem: ResilienceProblem, scenarios: list[Scenario],
@@ -390,7 +396,7 @@ def plan_from_first_stage(problem: ResilienceProblem, scenarios: list[Scenario],
     t0 = time.perf_counter()
     vals = evaluate_plan(problem, scenarios, harden, site, executor)
     invest = problem.investment(harden, site)
-    rec = [v.value for v in vals]
+    rec = [_cost(problem, v.operation) if v.operation is not None else v.value for v in vals]
     obj = invest + sum(sc.probability * q for sc, q in zip(scenarios, rec, strict=True))
     lb = invest + sum(sc.probability * v.bound for sc, v in zip(scenarios, vals, strict=True))
     ops = [v.operation for v in vals if v.operation is not None]
@@ -603,11 +609,14 @@ class IntegerLShaped(AlgorithmBase):
             final = plan_from_first_stage(self.problem, self.scenarios, harden, site,
                                           executor=self.executor)
             recourse, operations = final.recourse, final.operations
+            objective = final.objective  # without the shed tie-break
         else:
             recourse, operations = [v.value for v in self.best_values], []
+            objective = self.upper
         return PlanOutcome("lshaped", status, harden, site,
                            self.problem.investment(harden, site), recourse,
-                           operations, self.upper, self.lower, self.gap, self.elapsed,
+                           operations, objective, min(self.lower, objective), self.gap,
+                           self.elapsed,
                            self.iteration, list(self.log), self.executor.workers,
                            self.executor.kind, self.executor.worker_memory_mb())
 
