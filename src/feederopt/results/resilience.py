@@ -39,6 +39,16 @@ class OperationView:
     shed_per_load_kw: dict[str, float] = field(default_factory=dict)
 
 
+def shed_loads_text(op: OperationView | dict[str, Any]) -> str:
+    """The loads an operation sheds with their shed kW (``"L11 133.33, L3 85.00"``; by bus
+    when there is no per-load split), or ``"-"``."""
+    if isinstance(op, dict):
+        per = op.get("shed_per_load_kw") or op.get("shed_per_bus_kw") or {}
+    else:
+        per = op.shed_per_load_kw or op.shed_per_bus_kw
+    return ", ".join(f"{k} {float(v):,.2f}" for k, v in per.items()) or "-"
+
+
 def operation_view(problem: ResilienceProblem, op: Operation) -> OperationView:
     kw = problem.kw_per_pu
     g = problem.grid
