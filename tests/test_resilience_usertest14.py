@@ -205,3 +205,19 @@ def test_docs_eev_vss_not_infinite() -> None:
     text = " ".join(DOCS.read_text(encoding="utf-8").split())
     assert "VSS are then infinite" not in text
     assert "null" in text
+
+
+# ----- side find: a recourse's operation must be the solution whose cost is reported --------
+def test_lshaped_operation_matches_its_cost_with_seed_penalty() -> None:
+    """With the seed's $0.01 per closed line, the L-shaped plan's scenario operations must be
+    optimal: the same expected total as the extensive form (one cold MILP) on the shipped
+    scenarios A_C_p2. HiGHS returned the warm start's 12-line topology with the 11-line
+    optimum's value, and the report priced 12 lines."""
+    net = "zhang13"
+    st = plan_settings(radiality="seed")
+    ext = plan(net, scenarios="A_C_p2", settings=st, method="extensive", measures=False)
+    ls = plan(net, scenarios="A_C_p2", settings=st, method="lshaped", measures=False)
+    assert ls.expected_total == pytest.approx(ext.expected_total, abs=1e-6)
+    for a, b in zip(ls.scenarios, ext.scenarios, strict=True):
+        assert len(a.operation.closed_lines) == len(b.operation.closed_lines)
+        assert a.penalty_cost == pytest.approx(0.01 * len(a.operation.closed_lines))
