@@ -160,7 +160,6 @@ def plan(
     investment plus the expected cost of shed load over disaster scenarios."""
     from feederopt import plan as run
     from feederopt import plan_settings
-    from feederopt.results.resilience import shed_loads_text
 
     st = plan_settings(harden_budget=harden_budget, dg_budget=dg_budget,
                        dg_cost_per_kw=dg_cost, dg_p_max_kw=dg_size,
@@ -220,5 +219,6 @@ def plan(
     for col in ("scenario", "loads shed (kW)"):
         per.add_column(col)
     for sc in res.scenarios:
-        per.add_row(sc.name, shed_loads_text(sc.operation))
+        shed = sc.operation.shed_per_load_kw or sc.operation.shed_per_bus_kw
+        per.add_row(sc.name, ", ".join(f"{k} {v:,.2f}" for k, v in shed.items()) or "-")
     out.print(per)
