@@ -45,7 +45,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -154,8 +154,21 @@ def _solve_from(model: HighsModel, blk: Any, start: dict[str, np.ndarray],
     if fixed.has_solution:
         model.warm_start(model.values())
     sol = _solve(model, time_limit_s if time_limit_s is not None else math.inf)
+    if sol.has_solution and not _values_match(model, sol.objective):
+        # HiGHS 1.16 can report the optimum while its solution is still the warm start (seen
+        # when presolve finishes the MILP): solve again without the start
+        model.h.clearSolver()
+        sol = _solve(model, time_limit_s if time_limit_s is not None else math.inf)
     sol.bound = max(sol.bound, lp_value)
     return sol, lp_value
+
+
+def _values_match(model: HighsModel, objective: float) -> bool:
+    """Whether the model's solution point has the reported objective."""
+    lp = model.h.getLp()
+    x = np.asarray(model.h.getSolution().col_value, float)
+    value = float(np.asarray(lp.col_cost_, float) @ x) + float(lp.offset_)
+    return abs(value - objective) <= 1e-6 * max(1.0, abs(objective))
 
 
 # ----- the recourse of one scenario at a fixed first stage ----------------------------------
@@ -358,29 +371,112 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
     model = HighsModel(problem.extensive_block(scenarios))
     sol = _solve(model, time_limit_s)
     if not sol.has_solution and problem.firm_loads and sol.status == SolverStatus.INFEASIBLE:
-        bad = [sc for sc in scenarios if problem.unsupplied_firm_loads(
-            sc.broken, np.ones(len(problem.harden_lines)), np.ones(len(problem.grid.dg_bus)))]
-        sc = bad[0] if bad else scenarios[0]
-        raise problem.firm_infeasible(
-            f"the planning (scenario {sc.name!r} within the budgets)", sc.broken)
+        raise plan_infeasible(problem, scenarios, time_limit_s)
     if not sol.has_solution:
         raise RuntimeError(f"extensive-form MILP ended {sol.status} without a solution")
     val = model.values()
     harden, site = np.round(val[HARDEN]), np.round(val[SITE])
     ops, rec = [], []
-    for k, sc in enumerate(scenarios):
+    for k, _sc in enumerate(scenarios):
         op = _operation(model, f"s{k}.", problem, str(sol.status), math.nan, math.nan, 0.0)
-        q = problem.shed_weight_usd * op.weighted_shed_pu + \
-            problem.settings.penalty * float(op.closed.sum())
+        q = _cost(problem, op)
         op.objective = q
         ops.append(op)
         rec.append(q)
-        del sc
     invest = problem.investment(harden, site)
-    obj = float(sol.objective)
+    # the cost without the shed tie-break (formulations.resilience.shed_epsilon)
+    obj = invest + float(sum(sc.probability * q for sc, q in zip(scenarios, rec, strict=True)))
     gap = max(obj - sol.bound, 0.0) / max(abs(obj), 1e-9)
     return PlanOutcome("extensive", _status(str(sol.status), True), harden, site, invest, rec,
                        ops, obj, float(sol.bound), gap, time.perf_counter() - t0)
+
+
+def _cost(problem: ResilienceProblem, op: Operation) -> float:
+    """``Q_s`` of an operation [$] without the shed tie-break of the objective
+    (:func:`feederopt.formulations.resilience.shed_epsilon`)."""
+    return problem.shed_weight_usd * op.weighted_shed_pu + \
+        problem.settings.penalty * float(op.closed.sum())
+
+
+def _feasible_alone(problem: ResilienceProblem, sc: Scenario, harden_budget: int,
+                    site_budget: int, time_limit_s: float) -> bool | None:
+    """Whether some first stage within the budgets keeps every non-sheddable load of ``sc``
+    supplied (None: not decided within the time limit)."""
+    blk = problem.first_stage(harden_budget, site_budget)
+    blk.merge(problem.recourse_block(Scenario(sc.name, 1.0, sc.broken), prefix="s0."))
+    sol = _solve(HighsModel(blk), time_limit_s)
+    if sol.has_solution:
+        return True
+    return False if sol.status == SolverStatus.INFEASIBLE else None
+
+
+def plan_infeasible(problem: ResilienceProblem, scenarios: list[Scenario],
+                    time_limit_s: float = 60.0) -> InputError:
+    """The typed ``bad_load`` problem of a planning without a feasible plan, diagnosed per
+    scenario (small MILPs, one scenario each):
+
+    * the scenarios infeasible alone within the budgets are named, each with its reason:
+      connectivity (non-sheddable loads that no working line joins to a source or a DG
+      candidate even with every candidate line hardened), the voltage, line and DG limits
+      (infeasible even with every candidate hardened and a DG at every candidate),
+      connectivity within the budgets (infeasible even with DGs of unlimited size) or the DG
+      capacity (feasible with DGs of unlimited size: their demand exceeds what the budgets'
+      DGs supply);
+    * when every scenario is feasible alone, no single plan within the budgets serves them
+      all at once."""
+    st = problem.settings
+    nh, ns = len(problem.harden_lines), len(problem.grid.dg_bus)
+    hb, sb = min(st.harden_budget, nh), min(st.dg_budget, ns)
+    ones_h, ones_s = np.ones(nh), np.ones(ns)
+    budgets = (f"--harden-budget {st.harden_budget}, --dg-budget {st.dg_budget}, "
+               f"--dg-size {st.dg_p_max_kw:g} kW")
+    big = replace(problem, grid=replace(
+        problem.grid, dg_p_max=np.full(ns, 1e6), dg_q_max=np.full(ns, 1e6)))
+    out = []
+    for sc in scenarios:
+        if _feasible_alone(problem, sc, hb, sb, time_limit_s) is not False:
+            continue
+        what = f"the planning of scenario {sc.name!r}"
+        cut = problem.unsupplied_firm_loads(sc.broken, ones_h, ones_s)
+        if cut:
+            out.append(problem.firm_problem(
+                what, tuple(cut), "no working line connects them to a source or a DG candidate, "
+                "even with every line the scenario breaks hardened (if a candidate)",
+                "mark them sheddable (sheddable = true), break fewer lines, or make those lines "
+                "hardening candidates or their buses DG candidates"))
+            continue
+        needy = problem.unsupplied_firm_loads(sc.broken) or \
+            [lid for lid, _ in problem.firm_loads]
+        kw = problem.firm_kw(needy)
+        if _feasible_alone(problem, sc, nh, ns, time_limit_s) is False:
+            out.append(problem.firm_problem(
+                what, tuple(needy), "they cannot all be supplied within the voltage, line and "
+                f"DG limits ({kw:,.2f} kW; DGs of {st.dg_p_max_kw:g} kW), even with every "
+                "candidate line hardened and a DG at every candidate",
+                "mark them sheddable (sheddable = true), raise --dg-size, or break fewer "
+                "lines"))
+        elif _feasible_alone(big, sc, hb, sb, time_limit_s) is False:
+            out.append(problem.firm_problem(
+                what, tuple(needy), f"within the budgets ({budgets}) no plan connects them to "
+                "a source or a backup DG",
+                "raise --harden-budget or --dg-budget, or mark them sheddable "
+                "(sheddable = true)"))
+        else:
+            out.append(problem.firm_problem(
+                what, tuple(needy), f"their demand ({kw:,.2f} kW) exceeds what the backup DGs "
+                f"the budgets allow can supply ({budgets})",
+                "raise --dg-size, --dg-budget or --harden-budget, or mark them sheddable "
+                "(sheddable = true)"))
+    if not out:
+        names = ", ".join(repr(sc.name) for sc in scenarios)
+        ids = tuple(lid for lid, _ in problem.firm_loads)
+        out.append(problem.firm_problem(
+            f"the planning (scenarios {names} together)", ids,
+            f"no single plan within the budgets ({budgets}) keeps them supplied in every "
+            "scenario, though each scenario alone has one",
+            "raise --harden-budget, --dg-budget or --dg-size, or mark them sheddable "
+            "(sheddable = true)"))
+    return InputError(out)
 
 
 def plan_from_first_stage(problem: ResilienceProblem, scenarios: list[Scenario],
@@ -390,7 +486,7 @@ def plan_from_first_stage(problem: ResilienceProblem, scenarios: list[Scenario],
     t0 = time.perf_counter()
     vals = evaluate_plan(problem, scenarios, harden, site, executor)
     invest = problem.investment(harden, site)
-    rec = [v.value for v in vals]
+    rec = [_cost(problem, v.operation) if v.operation is not None else v.value for v in vals]
     obj = invest + sum(sc.probability * q for sc, q in zip(scenarios, rec, strict=True))
     lb = invest + sum(sc.probability * v.bound for sc, v in zip(scenarios, vals, strict=True))
     ops = [v.operation for v in vals if v.operation is not None]
@@ -539,10 +635,8 @@ class IntegerLShaped(AlgorithmBase):
     def _no_feasible_plan(self) -> InputError:
         """The typed problem when the master is infeasible: no plan within the budgets keeps
         every non-sheddable load supplied in every scenario."""
-        s = self.infeasible[0] if self.infeasible else 0
-        sc = self.scenarios[s]
-        return self.problem.firm_infeasible(
-            f"the planning (scenario {sc.name!r} within the budgets)", sc.broken)
+        return plan_infeasible(self.problem, self.scenarios,
+                               max(min(self.remaining(), 60.0), 1.0))
 
     def run(self) -> PlanOutcome:
         n_s = len(self.scenarios)
@@ -603,11 +697,14 @@ class IntegerLShaped(AlgorithmBase):
             final = plan_from_first_stage(self.problem, self.scenarios, harden, site,
                                           executor=self.executor)
             recourse, operations = final.recourse, final.operations
+            objective = final.objective  # without the shed tie-break
         else:
             recourse, operations = [v.value for v in self.best_values], []
+            objective = self.upper
         return PlanOutcome("lshaped", status, harden, site,
                            self.problem.investment(harden, site), recourse,
-                           operations, self.upper, self.lower, self.gap, self.elapsed,
+                           operations, objective, min(self.lower, objective), self.gap,
+                           self.elapsed,
                            self.iteration, list(self.log), self.executor.workers,
                            self.executor.kind, self.executor.worker_memory_mb())
 

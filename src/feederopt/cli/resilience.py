@@ -189,7 +189,8 @@ def plan(
     t.add_row("hardened lines", ", ".join(res.hardened) or "-")
     t.add_row("DG sites", ", ".join(res.dg_sites) or "-")
     t.add_row("investment", fmt(res.investment, ",.2f", " $"))
-    t.add_row("expected shedding cost", fmt(res.expected_recourse, ",.2f", " $"))
+    t.add_row("expected shedding cost (priority-weighted)",
+              fmt(res.expected_recourse, ",.2f", " $"))
     t.add_row("expected total cost", fmt(res.expected_total, ",.2f", " $"))
     t.add_row("lower bound / gap", f"{fmt(res.lower_bound, ',.2f', ' $')} / "
               f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}")
@@ -203,8 +204,8 @@ def plan(
         t.add_row("VSS = EEV - RP", fmt(m.vss, ",.2f", " $"))
     out.print(t)
     s = Table(title="scenarios", title_justify="left")
-    for col in ("scenario", "prob.", "broken", "shed (kW)", "shed cost ($)", "penalty ($)",
-                "closed lines"):
+    for col in ("scenario", "prob.", "broken", "shed (kW)", "weighted shed cost ($)",
+                "penalty ($)", "closed lines"):
         s.add_column(col)
     for sc in res.scenarios:
         s.add_row(sc.name, f"{sc.probability:g}", ", ".join(sc.broken),
@@ -212,3 +213,12 @@ def plan(
                   f"{sc.shed_cost:,.2f}", f"{sc.penalty_cost:,.2f}",
                   ", ".join(sc.operation.closed_lines) or "-")
     out.print(s)
+    out.print("weighted shed cost = value of lost load x sum over the loads of "
+              "priority x shed kW")
+    per = Table(title="loads shed per scenario", title_justify="left")
+    for col in ("scenario", "loads shed (kW)"):
+        per.add_column(col)
+    for sc in res.scenarios:
+        shed = sc.operation.shed_per_load_kw or sc.operation.shed_per_bus_kw
+        per.add_row(sc.name, ", ".join(f"{k} {v:,.2f}" for k, v in shed.items()) or "-")
+    out.print(per)

@@ -109,6 +109,8 @@ class ResilienceProblem:
     #: The id of each sheddable load (``grid.shed_bus`` order); empty: the grid has one
     #: sheddable entry per bus (``GridArrays`` default), named by the bus id.
     shed_load_ids: list[str] = field(default_factory=list)
+    #: P [p.u.] of each non-sheddable load, by id.
+    firm_p: dict[str, float] = field(default_factory=dict)
 
     @property
     def shed_ids(self) -> list[str]:
@@ -166,7 +168,7 @@ class ResilienceProblem:
             shed_w=lw.weight)
         return cls(grid, list(pu.bus_ids), list(pu.branch_ids), s_base_mva, st, harden,
                    bool(net.integer_ids), {"case": str(net.meta.get("case", net.name))},
-                   lw.firm, lw.ids)
+                   lw.firm, lw.ids, lw.firm_p)
 
     def unsupplied_firm_loads(self, broken: tuple[int, ...], harden: np.ndarray | None = None,
                               site: np.ndarray | None = None) -> list[str]:
@@ -203,10 +205,19 @@ class ResilienceProblem:
         ids = tuple(cut) if cut else tuple(lid for lid, _ in self.firm_loads)
         why = ("no working line connects them to a source or a backup DG" if cut else
                "they cannot all be supplied within the voltage and line limits")
-        return InputError([Problem(
-            ProblemKind.BAD_LOAD, "loads",
-            f"{what} is infeasible: these loads have sheddable = false and {why}", ids,
-            "sheddable", "mark them sheddable (sheddable = true), or break fewer lines")])
+        return InputError([self.firm_problem(
+            what, ids, why, "mark them sheddable (sheddable = true), or break fewer lines")])
+
+    def firm_problem(self, what: str, ids: tuple[str, ...], why: str, hint: str) -> Problem:
+        """The typed ``bad_load`` problem: ``what`` is infeasible because the non-sheddable
+        loads ``ids`` ``why``; ``hint`` says what to change."""
+        return Problem(ProblemKind.BAD_LOAD, "loads",
+                       f"{what} is infeasible: these loads have sheddable = false and {why}",
+                       ids, "sheddable", hint)
+
+    def firm_kw(self, ids: tuple[str, ...] | list[str]) -> float:
+        """The demand [kW] of the non-sheddable loads ``ids``."""
+        return float(sum(self.firm_p.get(i, 0.0) for i in ids) * self.kw_per_pu)
 
     # ----- ids ----------------------------------------------------------------------------
     @property
@@ -322,6 +333,7 @@ class LoadWeights:
     weight: np.ndarray
     ids: list[str]
     firm: list[tuple[str, int]]
+    firm_p: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> LoadWeights:
@@ -349,10 +361,11 @@ def _load_weights(net: Network, index: dict[str, int], s_base_mva: float,
     bad = [i for i in range(len(ids)) if not (np.isfinite(prio[i]) and prio[i] >= 0)]
     for i in bad:
         problems.append(Problem(ProblemKind.INVALID_VALUE, "loads",
-                                f"priority must be a finite number >= 0, not {prio[i]!r}",
+                                f"priority must be a finite number >= 0, not {float(prio[i])!r}",
                                 (ids[i],), "priority"))
     if bad or np.any(bus < 0):
         return LoadWeights.empty()
     firm = [(ids[i], int(bus[i])) for i in np.flatnonzero(~shed)]
     k = np.flatnonzero(shed)
-    return LoadWeights(bus[k], p[k], q[k], prio[k] * p[k], [ids[i] for i in k], firm)
+    return LoadWeights(bus[k], p[k], q[k], prio[k] * p[k], [ids[i] for i in k], firm,
+                       {ids[i]: float(p[i]) for i in np.flatnonzero(~shed)})

@@ -22,6 +22,7 @@ from feederopt.io.writing import atomic_folder
 from feederopt.network.container import Network
 from feederopt.report.page import image, kv_table, page, records_table, section
 from feederopt.report.plot import _pyplot, coordinates, figure_png, tree_layout
+from feederopt.results.resilience import shed_loads_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -123,14 +124,17 @@ def render_plan(result: Mapping[str, Any], png: bytes) -> str:
                                           "lower_bound", "gap", "solve_time_s", "iterations")}
     rows = [{"scenario": s["name"], "probability": s["probability"],
              "broken": ", ".join(s["broken"]), "shed [kW]": s["operation"]["shed_kw"],
-             "shed cost [$]": s["shed_cost"], "penalty [$]": s["penalty_cost"],
+             "loads shed [kW]": shed_loads_text(s["operation"]),
+             "weighted shed cost [$]": s["shed_cost"], "penalty [$]": s["penalty_cost"],
              "closed lines": ", ".join(s["operation"]["closed_lines"])}
             for s in result.get("scenarios", [])]
     body = section("summary", "Plan", kv_table(summary))
     body += section("grid", "Hardened lines, DG sites and shed area per scenario",
                     image(png, "plan", "Thick blue: hardened; red dotted: broken; red buses: "
                           "shedding load; green squares: backup DGs."))
-    body += section("scenarios", "Scenarios", records_table(rows))
+    body += section("scenarios", "Scenarios", records_table(rows) + (
+        "<p>Weighted shed cost = value of lost load &times; the sum over the "
+        "loads of priority &times; shed kW.</p>"))
     if result.get("measures"):
         body += section("measures", "Value of the stochastic solution",
                         kv_table(result["measures"]))

@@ -39,6 +39,16 @@ class OperationView:
     shed_per_load_kw: dict[str, float] = field(default_factory=dict)
 
 
+def shed_loads_text(op: OperationView | dict[str, Any]) -> str:
+    """The loads an operation sheds with their shed kW (``"L11 133.33, L3 85.00"``; by bus
+    when there is no per-load split), or ``"-"``."""
+    if isinstance(op, dict):
+        per = op.get("shed_per_load_kw") or op.get("shed_per_bus_kw") or {}
+    else:
+        per = op.shed_per_load_kw or op.shed_per_bus_kw
+    return ", ".join(f"{k} {float(v):,.2f}" for k, v in per.items()) or "-"
+
+
 def operation_view(problem: ResilienceProblem, op: Operation) -> OperationView:
     kw = problem.kw_per_pu
     g = problem.grid
@@ -178,7 +188,8 @@ def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
                                   * problem.kw_per_pu), 6),
         shed_kw=view.shed_kw, penalty_kw=round(penalty_kw, 6),
         objective_kw=round(weighted_kw + penalty_kw, 6),
-        lower_bound_kw=_num(op.bound),
+        # the bound is the tie-broken objective's (formulations.resilience.shed_epsilon)
+        lower_bound_kw=_num(min(op.bound, weighted_kw + penalty_kw)),
         gap=_num(max(op.objective - op.bound, 0.0) / max(abs(op.objective), 1e-9)),
         dg_sites=_sites(problem, sites) if sites is not None else [], operation=view,
         solve_time_s=op.solve_time_s)
@@ -212,7 +223,8 @@ def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
         dg_sites=_sites(problem, out.site), investment=round(out.investment, 6),
         expected_recourse=round(exp_rec, 6),
         expected_total=round(out.investment + exp_rec, 6),
-        lower_bound=_num(out.lower_bound), gap=_num(out.gap), solve_time_s=out.solve_time_s,
+        lower_bound=_num(min(out.lower_bound, out.investment + exp_rec)), gap=_num(out.gap),
+        solve_time_s=out.solve_time_s,
         iterations=out.iterations, scenarios=views, measures=mv,
         execution={"kind": out.executor, "workers": out.workers,
                    "worker_memory_mb": out.worker_memory_mb})
