@@ -154,21 +154,8 @@ def _solve_from(model: HighsModel, blk: Any, start: dict[str, np.ndarray],
     if fixed.has_solution:
         model.warm_start(model.values())
     sol = _solve(model, time_limit_s if time_limit_s is not None else math.inf)
-    if sol.has_solution and not _values_match(model, sol.objective):
-        # HiGHS 1.16 can report the optimum while its solution is still the warm start (seen
-        # when presolve finishes the MILP): solve again without the start
-        model.h.clearSolver()
-        sol = _solve(model, time_limit_s if time_limit_s is not None else math.inf)
     sol.bound = max(sol.bound, lp_value)
     return sol, lp_value
-
-
-def _values_match(model: HighsModel, objective: float) -> bool:
-    """Whether the model's solution point has the reported objective."""
-    lp = model.h.getLp()
-    x = np.asarray(model.h.getSolution().col_value, float)
-    value = float(np.asarray(lp.col_cost_, float) @ x) + float(lp.offset_)
-    return abs(value - objective) <= 1e-6 * max(1.0, abs(objective))
 
 
 # ----- the recourse of one scenario at a fixed first stage ----------------------------------

@@ -105,6 +105,7 @@ class HighsModel:
         t0 = time.perf_counter()
         self.block = block
         self.h = new_highs()
+        self._warm = False  # a warm start was given for the next solve
         self.h.setOptionValue("output_flag", verbose)
         self.h.setOptionValue("threads", threads)
         self.h.setOptionValue("mip_rel_gap", 1e-6)
@@ -344,10 +345,28 @@ class HighsModel:
         sol.col_value = list(x)
         sol.value_valid = True
         self.h.setSolution(sol)
+        self._warm = True
+
+    def _point_has_objective(self) -> bool:
+        """Whether the solution point's cost is the objective HiGHS reports."""
+        lp = self.h.getLp()
+        x = np.asarray(self.h.getSolution().col_value, float)
+        value = float(np.asarray(lp.col_cost_, float) @ x) + float(lp.offset_)
+        obj = float(self.h.getInfo().objective_function_value)
+        return abs(value - obj) <= 1e-6 * max(1.0, abs(obj))
 
     def solve(self) -> MilpSolution:
         t0 = time.perf_counter()
         self.h.run()
+        if self._warm:
+            self._warm = False
+            if (self.h.getInfo().primal_solution_status == 2
+                    and not self._point_has_objective()):
+                # HiGHS 1.16 can report the optimum while its solution is still the warm start
+                # (seen on the resilience MILPs when presolve finishes them): solve again
+                # without the start
+                self.h.clearSolver()
+                self.h.run()
         status = self.h.getModelStatus()
         info = self.h.getInfo()
         ms = highspy.HighsModelStatus
