@@ -129,6 +129,6 @@ def test_unreachable_ray_address_is_a_typed_problem_within_seconds() -> None:
          "--robust", "0.2", "--ray", address, "--time-limit", "30"],
         capture_output=True, text=True, timeout=90)
     assert proc.returncode == 2, proc.stderr
-    assert f"cannot reach the Ray cluster at {address}" in proc.stderr
+    assert f"cannot connect to the Ray cluster at {address}" in proc.stderr
     assert "options.ray" in proc.stderr
     assert "Traceback" not in proc.stderr and "rpc_client" not in proc.stderr

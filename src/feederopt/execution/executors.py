@@ -209,7 +209,8 @@ RAY_PROBE_TIMEOUT_S = 5.0
 
 def _unreachable(address: str, why: str) -> InputError:
     return InputError([Problem(
-        ProblemKind.INVALID_VALUE, "options", f"cannot reach the Ray cluster at {address}: {why}",
+        ProblemKind.INVALID_VALUE, "options",
+        f"cannot connect to the Ray cluster at {address}: {why}",
         field="ray", hint="give the address of a running Ray head (host:6379, or "
         "ray://host:10001 for Ray Client), 'auto' for a local Ray, or leave --ray out")])
 
@@ -260,6 +261,19 @@ class _HeldStderr:
     def drop(self) -> None:
         self.keep = False
 
+    def last_reason(self) -> str:
+        """The last warning held, without its ``[time W pid tid] file.cc:line:`` prefix
+        (e.g. "... InvalidAuthToken: Authentication token is missing or incorrect")."""
+        import re
+
+        self.file.flush()
+        self.file.seek(0)
+        lines = [x.strip() for x in self.file.read().decode(errors="replace").splitlines()
+                 if x.strip()]
+        if not lines:
+            return ""
+        return re.sub(r"^\[[^\]]*\]\s*[\w./-]+:\d+:\s*", "", lines[-1])[:300]
+
 
 @contextlib.contextmanager
 def _stderr_held() -> Any:
@@ -303,15 +317,20 @@ class RayExecutor(Executor):
     def __init__(self, factory: StateFactory, address: str | None = None,
                  num_cpus: int | None = None, workers: int | None = None) -> None:
         loaded = sys.modules.get("ray")
+        set_here: list[str] = []
         if address is not None and not (loaded is not None and loaded.is_initialized()):
             _check_ray_address(address)
             # Bound Ray's own connect waits (30 s per GCS attempt, 20 attempts by default):
-            # its C++ core reads these once, when ``ray`` is first imported.
-            for var, value in _RAY_CONNECT_ENV.items():
-                os.environ.setdefault(var, value)
+            # its C++ core reads these once, when ``ray`` is first imported. They are taken
+            # back after the connect: processes started later (a local Ray's GCS, raylet)
+            # keep Ray's defaults.
+            set_here = [v for v in _RAY_CONNECT_ENV if v not in os.environ]
+            os.environ.update({v: _RAY_CONNECT_ENV[v] for v in set_here})
         try:
             import ray
         except ImportError:
+            for var in set_here:
+                os.environ.pop(var, None)
             raise InputError([Problem(
                 ProblemKind.INVALID_VALUE, "options", "--ray needs Ray, which is not installed",
                 field="ray", hint='pip install "feederopt[ray]", or leave --ray out to use '
@@ -336,9 +355,15 @@ class RayExecutor(Executor):
                             ray.init(address=address, **kwargs)
                         except (ConnectionError, TimeoutError, RuntimeError, ValueError) as e:
                             held.drop()  # Ray's connect warnings: the problem below says it
-                            raise _unreachable(address, f"Ray could not connect ({e})") from None
+                            why = f"Ray could not connect ({e})"
+                            last = held.last_reason()
+                            if last:
+                                why += f"; Ray's last warning: {last}"
+                            raise _unreachable(address, why) from None
             finally:
                 ray_logger.setLevel(level)
+                for var in set_here:
+                    os.environ.pop(var, None)
             self._started = True
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.workers = max(1, int(workers or num_cpus or cpus))
