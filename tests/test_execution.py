@@ -110,3 +110,25 @@ def test_ray_missing_is_a_typed_problem(monkeypatch) -> None:
         RayExecutor(None)  # type: ignore[arg-type]
     assert err.value.problems[0].field == "ray"
     assert "feederopt[ray]" in err.value.problems[0].hint
+
+
+def test_unreachable_ray_address_is_a_typed_problem_within_seconds() -> None:
+    """``--ray 127.0.0.1:<closed port>`` hung past --time-limit (Ray retried for minutes, also
+    at the node's own address, printing its GCS warnings); it is bad input naming the address:
+    exit code 2, no Ray log lines, no traceback."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:  # a port nothing listens on once this socket is closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"127.0.0.1:{port}"
+    proc = subprocess.run(
+        [sys.executable, "-c", "from feederopt.cli import main; main()", "solve", "case33bw",
+         "--robust", "0.2", "--ray", address, "--time-limit", "30"],
+        capture_output=True, text=True, timeout=90)
+    assert proc.returncode == 2, proc.stderr
+    assert f"cannot connect to the Ray cluster at {address}" in proc.stderr
+    assert "options.ray" in proc.stderr
+    assert "Traceback" not in proc.stderr and "rpc_client" not in proc.stderr

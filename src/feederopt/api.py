@@ -143,9 +143,20 @@ def solve(
     elif isinstance(opts.uncertainty, Box):
         result = _solve_robust(net, opts, opts.uncertainty, progress, executor)
     else:
-        return _with_reader_notes(_solve_nominal(net, opts, progress), net)
+        return _with_limits_recorded(_with_reader_notes(_solve_nominal(net, opts, progress),
+                                                        net), opts)
     result.source = _source(network, net)  # what `feederopt check` loads the network from
-    return _with_reader_notes(result, net)
+    return _with_limits_recorded(_with_reader_notes(result, net), opts)
+
+
+def _with_limits_recorded(result: Result, opts: SolveOptions) -> Result:
+    """The limits that replaced the network's own (--v-min, --v-max, --max-loading,
+    --no-thermal-limits) in the result's ``limits``, which ``feederopt check`` holds the
+    topology to again (without them it checked against the network's own)."""
+    recorded = opts.limits.to_dict()
+    if recorded:
+        result.extra["limits"] = recorded
+    return result
 
 
 def _with_reader_notes(result: Result, net: Network) -> Result:

@@ -81,6 +81,21 @@ class Limits:
         return (self.v_min is not None or self.v_max is not None
                 or self.max_loading_percent is not None or not self.thermal_limits)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The limits that replace the network's own, as a result's JSON records them
+        (``v_min_pu``, ``v_max_pu``, ``max_loading_percent``; ``thermal_limits`` when false);
+        empty when none does."""
+        out: dict[str, Any] = {}
+        if self.v_min is not None:
+            out["v_min_pu"] = float(self.v_min)
+        if self.v_max is not None:
+            out["v_max_pu"] = float(self.v_max)
+        if self.max_loading_percent is not None:
+            out["max_loading_percent"] = float(self.max_loading_percent)
+        if not self.thermal_limits:
+            out["thermal_limits"] = False
+        return out
+
 
 @dataclass(frozen=True)
 class Costs:

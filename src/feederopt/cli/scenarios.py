@@ -252,6 +252,15 @@ def check(
     case: str | None = typer.Option(None, "--case",
                                     help="The network, if not the result's own source/case."),
     no_ac: bool = typer.Option(False, "--no-ac", help="Skip the AC power flows."),
+    v_min: float | None = typer.Option(
+        None, "--v-min", help="Lowest bus voltage [p.u.] for every bus (default: the solve's "
+        "--v-min, else the network's own)."),
+    v_max: float | None = typer.Option(
+        None, "--v-max", help="Highest bus voltage [p.u.] for every bus (default: the solve's "
+        "--v-max, else the network's own)."),
+    max_loading: float | None = typer.Option(
+        None, "--max-loading", help="Loading limit of every line and transformer, in % of its "
+        "rating (default: the solve's --max-loading, else 100)."),
     json_file: str | None = typer.Option(None, "--json", help="Write the counts as JSON here."),
     force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,
@@ -260,7 +269,9 @@ def check(
     """Out-of-sample check: the share of random loads in the box for which the result's
     topology is feasible in the convex model (SOCP, no slack) and in the AC power flow. For a
     partition result (`feederopt partition --json FILE`): the seed's IV-D (the deterministic
-    plan in LinDist3Flow) and IV-E (the plan in OpenDSS), and the plan in LinDist3Flow."""
+    plan in LinDist3Flow) and IV-E (the plan in OpenDSS), and the plan in LinDist3Flow.
+    The limits are those the solve used (its --v-min, --v-max, --max-loading,
+    --no-thermal-limits, recorded in the result), else the network's own."""
 
     from feederopt import check_options, check_output, check_result, load, read_result, write_text
 
@@ -270,7 +281,8 @@ def check(
                         quiet=quiet, verbose=verbose, inputs=[result_file],
                         misplaced={"uncertainty": uncertainty is not None,
                                    "uncertain_loads": uncertain_loads is not None,
-                                   "case": case is not None, "no_ac": no_ac})
+                                   "case": case is not None, "no_ac": no_ac,
+                                   **_limit_options(v_min, v_max, max_loading)})
         return
     three = _three_phase_doc(result_file)
     if three is not None:
@@ -284,6 +296,12 @@ def check(
                "three-phase result's OpenDSS check is in its ac_check"))])
     doc = _partition_doc(result_file)
     if doc is not None:
+        limit_given = [k for k, v in _limit_options(v_min, v_max, max_loading).items() if v]
+        if limit_given:
+            raise InputError([Problem(
+                ProblemKind.INVALID_VALUE, "options", "--v-min, --v-max and --max-loading do "
+                "not apply to a partition result: it is checked against its own limits",
+                field=limit_given[0], hint="leave them out")])
         if case is not None or uncertain_loads is not None:
             raise InputError([Problem(
                 ProblemKind.INVALID_VALUE, "options", "--case and --uncertain-loads do not "
@@ -308,7 +326,8 @@ def check(
                           verbose=verbose) as progress:
         mc = check_result(data, samples, uncertainty, seed, network=net,
                           uncertain_loads=parse_ids(uncertain_loads), ac=not no_ac,
-                          progress=progress)
+                          progress=progress, v_min=v_min, v_max=v_max,
+                          max_loading_percent=max_loading)
     payload = {"case": data.get("case"), "method": data.get("method"), **mc.to_dict()}
     if json_file is not None:
         write_text(json_file, json.dumps(payload, indent=2) + "\n", force=force)
@@ -318,6 +337,7 @@ def check(
     table.add_row("samples", f"{mc.samples} (seed {mc.seed}), loads +-{uncertainty * 100:g} % "
                   f"on {len(mc.uncertain_loads)} load(s)")
     table.add_row("open branches", ", ".join(mc.open_branches) or "-")
+    table.add_row("limits", _limits_text(mc.limits, _limit_options(v_min, v_max, max_loading)))
     table.add_row("feasible, convex model",
                   f"{mc.feasible_convex} ({mc.feasible_share_convex * 100:.2f} %)")
     share_ac = mc.feasible_share_ac
@@ -327,12 +347,47 @@ def check(
     stdout().print(table)
 
 
+def _limit_options(v_min: float | None, v_max: float | None,
+                   max_loading: float | None) -> dict[str, bool]:
+    return {"v_min": v_min is not None, "v_max": v_max is not None,
+            "max_loading": max_loading is not None}
+
+
+def _limits_text(limits: dict[str, Any], given: dict[str, bool]) -> str:
+    """Which limits the check held the topology to (``MonteCarloResult.limits``: those that
+    replaced the network's own), and where each came from: an option of check or the solve."""
+    def origin(name: str) -> str:
+        return f"--{name.replace('_', '-')}" if given.get(name) else \
+            f"the solve's --{name.replace('_', '-')}"
+
+    parts = []
+    if "v_min_pu" in limits:
+        parts.append(f"v_min {limits['v_min_pu']:g} p.u. ({origin('v_min')})")
+    if "v_max_pu" in limits:
+        parts.append(f"v_max {limits['v_max_pu']:g} p.u. ({origin('v_max')})")
+    if limits.get("thermal_limits") is False:
+        parts.append("no current limits (the solve's --no-thermal-limits)")
+    elif "max_loading_percent" in limits:
+        parts.append(f"loading <= {limits['max_loading_percent']:g} % "
+                     f"({origin('max_loading')})")
+    own = [name for key, name in (("v_min_pu", "v_min"), ("v_max_pu", "v_max"))
+           if key not in limits]
+    if limits.get("thermal_limits") is not False and "max_loading_percent" not in limits:
+        own.append("ratings (loading <= 100 %)")
+    if own:
+        parts.append("the network's own " + ", ".join(own))
+    return "; ".join(parts)
+
+
 #: The ``check`` options that do not apply to a schedule result, and why.
 _SCHEDULE_MISPLACED = {
     "uncertainty": ("--uncertainty", "it is checked in its own budget set"),
     "uncertain_loads": ("--uncertain-loads", "it is checked in its own budget set"),
     "case": ("--case", "it is checked on its own case"),
     "no_ac": ("--no-ac", "its check runs no AC power flow (the LinDistFlow model only)"),
+    "v_min": ("--v-min", "it is checked against its own limits"),
+    "v_max": ("--v-max", "it is checked against its own limits"),
+    "max_loading": ("--max-loading", "it is checked against its own limits"),
 }
 
 

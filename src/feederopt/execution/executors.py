@@ -8,6 +8,7 @@ import math
 import multiprocessing as mp
 import os
 import resource
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
@@ -197,6 +198,109 @@ class _StateHolder:
         return _peak_rss_mb()
 
 
+#: Ray's connect settings while joining a cluster (unless the user set them): a first GCS
+#: connection within 5 s, the cluster id within 5 s, two attempts.
+_RAY_CONNECT_ENV = {"RAY_gcs_rpc_server_connect_timeout_s": "5",
+                    "RAY_py_gcs_connect_timeout_s": "5",
+                    "RAY_gcs_server_port_wait_time_s": "2"}
+#: How long the TCP probe of a ``--ray`` address waits for an answer.
+RAY_PROBE_TIMEOUT_S = 5.0
+
+
+def _unreachable(address: str, why: str) -> InputError:
+    return InputError([Problem(
+        ProblemKind.INVALID_VALUE, "options",
+        f"cannot connect to the Ray cluster at {address}: {why}",
+        field="ray", hint="give the address of a running Ray head (host:6379, or "
+        "ray://host:10001 for Ray Client), 'auto' for a local Ray, or leave --ray out")])
+
+
+def _check_ray_address(address: str) -> None:
+    """Refuse an address that is malformed or where nothing answers, within seconds.
+
+    Ray itself retries an unreachable address for minutes (and, for ``127.0.0.1``, the
+    node's own address too), printing its warnings meanwhile; a TCP connection to the port
+    (or, for a loopback host, to this node's address, which Ray uses instead) settles it.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    text = address.strip()
+    parts = urlsplit(text if "://" in text else "ray-gcs://" + text)
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:  # a port that is not a number in 0..65535
+        host, port = None, None
+    if not host or port is None:
+        raise _unreachable(address, "not of the form host:port (or ray://host:port)")
+    hosts = [host]
+    if host in ("localhost", "127.0.0.1", "::1"):
+        with contextlib.suppress(OSError):
+            hosts.append(socket.gethostbyname(socket.gethostname()))
+    why = ""
+    for h in hosts:
+        try:
+            with socket.create_connection((h, port), timeout=RAY_PROBE_TIMEOUT_S):
+                return
+        except TimeoutError:
+            why = f"no answer within {RAY_PROBE_TIMEOUT_S:g} s"
+        except OSError as e:
+            why = why or (e.strerror or str(e))
+    raise _unreachable(address, why or "no answer")
+
+
+class _HeldStderr:
+    """Ray's C++ core writes its connect warnings straight to file descriptor 2."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _stderr_held
+        self.keep = True
+
+    def drop(self) -> None:
+        self.keep = False
+
+    def last_reason(self) -> str:
+        """The last warning held, without its ``[time W pid tid] file.cc:line:`` prefix
+        (e.g. "... InvalidAuthToken: Authentication token is missing or incorrect")."""
+        import re
+
+        self.file.flush()
+        self.file.seek(0)
+        lines = [x.strip() for x in self.file.read().decode(errors="replace").splitlines()
+                 if x.strip()]
+        if not lines:
+            return ""
+        return re.sub(r"^\[[^\]]*\]\s*[\w./-]+:\d+:\s*", "", lines[-1])[:300]
+
+
+@contextlib.contextmanager
+def _stderr_held() -> Any:
+    """Hold what is written to stderr (also by C/C++ code); pass it on unless dropped."""
+    held = _HeldStderr()
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (e.g. captured by a test runner)
+        yield held
+        return
+    os.dup2(held.file.fileno(), 2)
+    try:
+        yield held
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        if held.keep:
+            held.file.seek(0)
+            data = held.file.read()
+            if data:
+                os.write(2, data)
+        held.file.close()
+
+
 class RayExecutor(Executor):
     """One Ray actor per worker, each holding a state built by ``factory`` in its constructor.
 
@@ -212,9 +316,21 @@ class RayExecutor(Executor):
 
     def __init__(self, factory: StateFactory, address: str | None = None,
                  num_cpus: int | None = None, workers: int | None = None) -> None:
+        loaded = sys.modules.get("ray")
+        set_here: list[str] = []
+        if address is not None and not (loaded is not None and loaded.is_initialized()):
+            _check_ray_address(address)
+            # Bound Ray's own connect waits (30 s per GCS attempt, 20 attempts by default):
+            # its C++ core reads these once, when ``ray`` is first imported. They are taken
+            # back after the connect: processes started later (a local Ray's GCS, raylet)
+            # keep Ray's defaults.
+            set_here = [v for v in _RAY_CONNECT_ENV if v not in os.environ]
+            os.environ.update({v: _RAY_CONNECT_ENV[v] for v in set_here})
         try:
             import ray
         except ImportError:
+            for var in set_here:
+                os.environ.pop(var, None)
             raise InputError([Problem(
                 ProblemKind.INVALID_VALUE, "options", "--ray needs Ray, which is not installed",
                 field="ray", hint='pip install "feederopt[ray]", or leave --ray out to use '
@@ -234,9 +350,20 @@ class RayExecutor(Executor):
                 if address is None:
                     ray.init(num_cpus=num_cpus or os.cpu_count() or 1, **kwargs)
                 else:
-                    ray.init(address=address, **kwargs)
+                    with _stderr_held() as held:
+                        try:
+                            ray.init(address=address, **kwargs)
+                        except (ConnectionError, TimeoutError, RuntimeError, ValueError) as e:
+                            held.drop()  # Ray's connect warnings: the problem below says it
+                            why = f"Ray could not connect ({e})"
+                            last = held.last_reason()
+                            if last:
+                                why += f"; Ray's last warning: {last}"
+                            raise _unreachable(address, why) from None
             finally:
                 ray_logger.setLevel(level)
+                for var in set_here:
+                    os.environ.pop(var, None)
             self._started = True
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.workers = max(1, int(workers or num_cpus or cpus))

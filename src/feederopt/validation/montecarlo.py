@@ -10,6 +10,11 @@ uniformly from the uncertainty set, and count the samples for which
   (:func:`feederopt.validation.ac.ac_power_flow`) converges, every bus voltage lies within its
   limits and every rated branch is loaded at most 100 % (``tolerance`` for rounding).
 
+The limits are the network's own unless ``limits`` (a :class:`~feederopt.options.Limits`, as
+``feederopt solve --v-min/--v-max/--max-loading/--no-thermal-limits`` gives them) replace them:
+then both checks hold the topology to those, as the solve did. :func:`check_result` takes them
+from the result's ``limits`` (what the solve used), unless told otherwise.
+
 Sampling: each load ``k`` of the uncertain set (default: every load with non-zero demand) draws
 ``u_k ~ U(-1, 1)`` independently and takes ``(p, q) = (p_k^0, q_k^0)(1 + X u_k)`` (the set of
 :mod:`feederopt.algorithms.robust`, unidirectional); ``numpy.random.default_rng(seed)`` draws
@@ -35,6 +40,7 @@ from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network.container import Network
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.network.topology import radiality_problem
+from feederopt.options import Limits, SolveOptions, crossed_limit_problems
 from feederopt.problems.presolve import fixed_open, without_fixed_open
 from feederopt.problems.reconfiguration import FEASIBILITY_TOL, ReconfigurationProblem
 from feederopt.problems.uncertain import envelope
@@ -52,6 +58,8 @@ class MonteCarloResult:
     convex_ok: list[bool] = field(default_factory=list)
     ac_ok: list[bool] = field(default_factory=list)
     ac_not_converged: int = 0
+    #: The limits that replaced the network's own (:meth:`Limits.to_dict`); empty: none did.
+    limits: dict[str, Any] = field(default_factory=dict)
 
     @property
     def feasible_share_convex(self) -> float:
@@ -148,8 +156,10 @@ def loads_set(network: Network, p_mw: np.ndarray, q_mvar: np.ndarray) -> Iterato
 
 
 def ac_feasible(network: Network, closed: np.ndarray, p_mw: np.ndarray, q_mvar: np.ndarray,
-                tolerance: float = 1e-6) -> tuple[bool, bool]:
-    """``(feasible, converged)`` of the AC power flow with these per-load demands [MW, MVAr]."""
+                tolerance: float = 1e-6, limits: Limits | None = None) -> tuple[bool, bool]:
+    """``(feasible, converged)`` of the AC power flow with these per-load demands [MW, MVAr],
+    against the network's limits or ``limits`` (every bus's band; the loading limit in % of
+    each rating, or none without thermal limits)."""
     from feederopt.validation.ac import ac_power_flow
 
     with loads_set(network, p_mw, q_mvar):
@@ -163,9 +173,19 @@ def ac_feasible(network: Network, closed: np.ndarray, p_mw: np.ndarray, q_mvar: 
     vm = ac.vm_pu
     if not np.all(np.isfinite(vm)):
         return False, True  # a bus cut off from every source
+    max_loading = 100.0
+    if limits is not None:
+        if limits.v_min is not None:
+            v_min = np.full(len(v_min), float(limits.v_min))
+        if limits.v_max is not None:
+            v_max = np.full(len(v_max), float(limits.v_max))
+        if limits.max_loading_percent is not None:
+            max_loading = float(limits.max_loading_percent)
+        if not limits.thermal_limits:
+            max_loading = math.inf
     ok_v = np.all((vm >= v_min - tolerance) | src) and np.all((vm <= v_max + tolerance) | src)
     loading = ac.loading_percent[np.isfinite(ac.loading_percent)]
-    ok_i = bool(np.all(loading <= 100.0 * (1 + tolerance)))
+    ok_i = bool(np.all(loading <= max_loading * (1 + tolerance)))
     return bool(ok_v and ok_i), True
 
 
@@ -179,11 +199,24 @@ def out_of_sample(
     ac: bool = True,
     solver: str = "CLARABEL",
     progress: SampleCallback | None = None,
+    limits: Limits | None = None,
 ) -> MonteCarloResult:
     """Count the samples for which topology ``closed`` is feasible (module docstring);
-    ``progress(done, feasible in the convex model)`` after each sample."""
+    ``progress(done, feasible in the convex model)`` after each sample. ``limits`` replace
+    the network's own in both checks."""
     check_options(samples, uncertainty)
-    pu = to_per_unit(network)
+    limited = network
+    if limits is not None and limits.changes_network:
+        problems = SolveOptions(limits=limits).check()  # the values, as solve checks them
+        problems += crossed_limit_problems(network.buses, limits.v_min, limits.v_max)
+        if problems:
+            raise InputError(problems)
+        limited = network.with_limits(v_min_pu=limits.v_min, v_max_pu=limits.v_max,
+                                      max_loading_percent=limits.max_loading_percent,
+                                      thermal_limits=limits.thermal_limits)
+    else:
+        limits = None
+    pu = to_per_unit(limited)
     stuck = np.flatnonzero(fixed_open(pu) & np.asarray(closed, bool))
     if len(stuck):
         raise InputError([Problem(ProblemKind.INVALID_VALUE, "result", "the topology closes "
@@ -213,8 +246,10 @@ def out_of_sample(
         ev = evaluator.evaluate_violation(y)
         convex_ok.append(bool(ev.violation <= FEASIBILITY_TOL))
         if ac:
+            # the power flow of the network as it is (its pandapower model may be the user's
+            # own net, with its own ratings), judged against the limits
             ok, conv = ac_feasible(network, np.asarray(closed, bool), pu.load_p * f * s_base,
-                                   pu.load_q * f * s_base)
+                                   pu.load_q * f * s_base, limits=limits)
             ac_ok.append(ok)
             not_converged += int(not conv)
         if progress is not None:
@@ -225,7 +260,29 @@ def out_of_sample(
         uncertain_loads=[pu.load_ids[k] for k in idx], open_branches=open_ids,
         feasible_convex=int(sum(convex_ok)), feasible_ac=int(sum(ac_ok)) if ac else None,
         convex_ok=convex_ok, ac_ok=ac_ok, ac_not_converged=not_converged,
+        limits=limits.to_dict() if limits is not None else {},
     )
+
+
+def result_limits(data: dict[str, Any], *, v_min: float | None = None,
+                  v_max: float | None = None, max_loading_percent: float | None = None,
+                  thermal_limits: bool | None = None) -> Limits:
+    """The limits a check of result ``data`` holds its topology to: those its solve used (its
+    ``limits``), each replaced by the one given here."""
+    rec = data.get("limits")
+    rec = rec if isinstance(rec, dict) else {}
+
+    def num(key: str) -> float | None:
+        x = rec.get(key)
+        return float(x) if isinstance(x, int | float) and not isinstance(x, bool) else None
+
+    return Limits(
+        v_min=v_min if v_min is not None else num("v_min_pu"),
+        v_max=v_max if v_max is not None else num("v_max_pu"),
+        max_loading_percent=(max_loading_percent if max_loading_percent is not None
+                             else num("max_loading_percent")),
+        thermal_limits=(thermal_limits if thermal_limits is not None
+                        else rec.get("thermal_limits") is not False))
 
 
 def check_options(samples: int, uncertainty: float) -> None:
@@ -309,9 +366,16 @@ def check_result(
     uncertain_loads: Sequence[str] | None = None,
     ac: bool = True,
     progress: ProgressCallback | None = None,
+    *,
+    v_min: float | None = None,
+    v_max: float | None = None,
+    max_loading_percent: float | None = None,
 ) -> MonteCarloResult:
     """:func:`out_of_sample` for the topology of a result (a dict or a JSON path). The network
-    is ``network`` or is loaded from the result's ``source`` (else its ``case``). ``progress``
+    is ``network`` or is loaded from the result's ``source`` (else its ``case``); the limits
+    are those the solve used (the result's ``limits``), each replaced by ``v_min``, ``v_max``
+    or ``max_loading_percent`` when given (:func:`result_limits`), else the network's own; the
+    answer's ``limits`` says which replaced the network's. ``progress``
     gets a :class:`~feederopt.solvers.status.SampleRecord` after each sample (feasible: in the
     convex model)."""
     from feederopt.cases import load
@@ -319,6 +383,10 @@ def check_result(
     data = result if isinstance(result, dict) else read_result(result)
     result_problems(data)
     check_options(samples, uncertainty)
+    given = Limits(v_min=v_min, v_max=v_max, max_loading_percent=max_loading_percent)
+    problems = SolveOptions(limits=given).check()  # the values, as `solve` checks them
+    if problems:
+        raise InputError(problems)
     if network is None:
         source = data.get("source") or data.get("case")
         if not source:
@@ -336,4 +404,6 @@ def check_result(
                                   "network it was solved on")])
     hook = sample_progress(progress, "feasible in the convex model", samples)
     return out_of_sample(network, closed, uncertainty, samples, seed, uncertain_loads, ac,
-                         progress=hook)
+                         progress=hook,
+                         limits=result_limits(data, v_min=v_min, v_max=v_max,
+                                              max_loading_percent=max_loading_percent))
