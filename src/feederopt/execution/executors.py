@@ -348,7 +348,11 @@ class RayExecutor(Executor):
             ray_logger.setLevel(logging.ERROR)
             try:
                 if address is None:
-                    ray.init(num_cpus=num_cpus or os.cpu_count() or 1, **kwargs)
+                    # "local": a Ray of its own even when another is running on this
+                    # machine (without an address ray.init joins the latest `ray start`,
+                    # which refuses num_cpus)
+                    ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1,
+                             **kwargs)
                 else:
                     with _stderr_held() as held:
                         try:
