@@ -252,6 +252,9 @@ def to_pandapower(result: Result, net: Any) -> Any:
     """A copy of the pandapower ``net`` with ``result``'s switch states written into it."""
     if result.network is None:
         raise ValueError("this result has no network to map the switch states with")
+    if not result.has_topology:
+        raise ValueError(f"this result holds no topology (status {result.status.value}): "
+                         "there are no switch states to write")
     return _write_switch_states(net, result.network, result.closed)
 
 

@@ -126,7 +126,8 @@ class RawSolution:
     outcome: StochasticOutcome | RobustOutcome | None = None
     #: False when ``y`` breaks a limit: no radial topology meets them (status ``infeasible``)
     #: or none that does was found before a limit (``time_limit``, ``interrupted``); ``y`` is
-    #: then the least-violating topology seen and ``diagnosis`` its violated limits.
+    #: then the least-violating topology seen and ``diagnosis`` its violated limits. Also
+    #: False when ``y`` is None (no topology at all; the result layer treats it so anyway).
     within_limits: bool = True
 
 

@@ -405,7 +405,9 @@ class Benders(MasterLoop):
             log=list(self.log),
             timings=dict(self.timings),
             diagnosis=diagnosis,
-            within_limits=not (violating and y is not None),
+            # violating: the least-violating topology, or none at all (stopped before any
+            # topology was evaluated); neither is a topology within the limits
+            within_limits=not violating,
             solver=f"{self.master_solver} (master) + {solver_label(self.evaluator.solver)} (slave)",
             extra=extra,
         )
@@ -413,4 +415,4 @@ class Benders(MasterLoop):
     def _error(self) -> RawSolution:
         return RawSolution(Status.ERROR, self.method, None, math.nan, -math.inf, math.inf,
                            self.iteration, self.elapsed, log=list(self.log),
-                           timings=dict(self.timings))
+                           timings=dict(self.timings), within_limits=False)

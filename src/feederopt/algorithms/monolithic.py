@@ -71,7 +71,7 @@ def solve_misocp(
         )
         return RawSolution(status, "misocp", None, math.nan, -math.inf, math.inf, 0, elapsed,
                            solver=solver, timings={"build_s": model.build_time_s},
-                           extra={"solver_status": sol.status})
+                           extra={"solver_status": sol.status}, within_limits=False)
     y = np.round(model.value("y"))
     objective = to_kw(sol.objective)
     bound = objective if sol.status == "optimal" else -math.inf
@@ -103,8 +103,10 @@ def _solve_misocp_scip(
             status = stopped_status()
         else:
             status = Status.ERROR
+        # No topology: nothing within the limits to report (the CLI exits 4 at a limit, 3
+        # after a proof of infeasibility); SCIP's dual bound is kept.
         return RawSolution(status, "misocp", None, math.nan, bound, math.inf, 0, elapsed,
-                           solver="SCIP", timings=timings, extra=extra)
+                           solver="SCIP", timings=timings, extra=extra, within_limits=False)
     y = np.round(model.value("y"))
     objective = to_kw(sol.objective)
     value, point, feasible = _evaluate(problem, y, evaluator)
@@ -156,7 +158,7 @@ def solve_lindistflow(
                   else Status.ERROR)
         return RawSolution(status, "lindistflow", None, math.nan, -math.inf, math.inf, 1,
                            time.perf_counter() - t0, solver="HiGHS",
-                           extra={"milp_status": milp_status})
+                           extra={"milp_status": milp_status}, within_limits=False)
     value, point, feasible = _evaluate(problem, y, evaluator)
     status = Status.FEASIBLE if feasible else Status.INFEASIBLE
     if feasible and milp_status == "interrupted":

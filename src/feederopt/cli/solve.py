@@ -77,6 +77,15 @@ def print_result(result: Any) -> None:
         for w in ac.warnings:
             out.print(f"[yellow]warning:[/] {w}")
     print_devices(result)
+    if not result.has_topology:
+        if result.status.value == "infeasible":
+            out.print("[red]No radial configuration meets the limits[/] (proven); the solver "
+                      "returned no topology.")
+        else:
+            out.print(f"[red]No topology was found:[/] the run ended ({result.status.value}) "
+                      "without one. There is nothing to operate, and the tables carry no "
+                      "switch states. A longer --time-limit, or --method benders (which starts "
+                      "from the grid's own topology), may find one.")
     if result.diagnosis:
         if result.status.value == "infeasible" and result.dopf is not None:
             out.print("[red]No radial configuration and device setting meets the limits.[/] "
@@ -335,7 +344,10 @@ def solve(
         raise typer.Exit(interrupt.exit_code())
     if result.status is Status.INFEASIBLE:
         raise typer.Exit(EXIT_INFEASIBLE)
-    if not result.within_limits:  # stopped before finding a topology within the limits
+    if result.status is Status.ERROR and not result.has_topology:
+        raise typer.Exit(1)
+    # stopped before finding a topology within the limits (the least-violating one, or none)
+    if not result.within_limits:
         raise typer.Exit(EXIT_LIMITS_BROKEN)
     if result.status is Status.ERROR:
         raise typer.Exit(1)

@@ -173,6 +173,17 @@ def result_kind(result: Mapping[str, Any], path: str | Path = "result.json") -> 
     raise _unreadable(Path(path), f"result.json holds a result of unknown kind {kind!r}")
 
 
+#: What a solve report says of a result without a topology (``has_topology`` false).
+NO_TOPOLOGY = ("No topology was found: the run ended without one, so there is nothing to "
+               "operate")
+
+
+def _no_topology(r: Mapping[str, Any]) -> bool:
+    """Whether the solve result ``r`` holds no topology (``has_topology`` false; results
+    written before the key have one)."""
+    return r.get("has_topology") is False
+
+
 def _branch_list(rows: Sequence[Mapping[str, Any]] | None) -> str:
     if not rows:
         return "none"
@@ -236,13 +247,17 @@ def summary_section(r: Mapping[str, Any]) -> str:
         ("iterations", escape(str(r.get("iterations", "-")))),
         ("solve time", fmt(r.get("solve_time_s"), ".2f", " s")),
         ("open before", escape(_branch_list((r.get("base") or {}).get("open_branches")))),
-        ("open after", escape(_branch_list(r.get("open_branches")))),
+        ("open after", escape(_branch_list(r.get("open_branches")))
+         if not _no_topology(r) else "no topology found"),
     ]
     table = "<table>" + "".join(
         f"<tr><th>{escape(a)}</th><td>{b}</td></tr>" for a, b in rows
     ) + "</table>"
     base_warning = (r.get("base") or {}).get("warning")
     warn = f'<p class="warn">warning: {escape(str(base_warning))}</p>' if base_warning else ""
+    if _no_topology(r):
+        warn = (f'<p class="warn">{escape(NO_TOPOLOGY)} (status '
+                f'{escape(str(r.get("status", "-")))}).</p>') + warn
     return section("summary", "Summary",
                    f'<div class="cards">{card_html}</div>{warn}{table}')
 
@@ -251,6 +266,8 @@ def grid_section(folder: ResultFolder) -> str:
     from feederopt.report.plot import coordinates, figure_png, grid_figure
 
     r = folder.result
+    if _no_topology(r):
+        return section("grid", "Grid", _note(NO_TOPOLOGY + ": no switch states to draw."))
     png = folder.images.get("grid")
     if png is None and folder.buses is not None and folder.branches is not None:
         sw = folder.switches
@@ -273,6 +290,9 @@ def voltage_section(folder: ResultFolder) -> str:
 
     if folder.buses is None or folder.buses.height == 0:
         return section("voltages", "Voltage profile", _note("No bus table in the result folder."))
+    if _no_topology(folder.result):
+        return section("voltages", "Voltage profile",
+                       _note(NO_TOPOLOGY + ": no voltages of a chosen topology."))
     png = figure_png(voltage_profile_figure(folder.buses))
     return section("voltages", "Voltage profile",
                    image(png, "voltage profile",
@@ -332,6 +352,9 @@ def switches_section(folder: ResultFolder) -> str:
     sw = folder.switches
     if sw is None:
         return ""
+    if _no_topology(folder.result):
+        return section("switches", "Switching actions",
+                       _note(NO_TOPOLOGY + ": no switching actions."))
     if "changed" in sw.columns:
         changed = sw.filter(pl.col("changed"))
         body = _note(f"{changed.height} of {sw.height} switchable branches change state.")

@@ -34,6 +34,8 @@ def write_result_dir(result: Result, path: str | Path, *, force: bool = False) -
         if result.log:
             pl.DataFrame([r.to_dict() for r in result.log]).write_parquet(
                 tmp / "iterations.parquet")
-        if result.ac_check is not None or result.status.value != "error":
+        # no topology, no switch states to draw (the report says so instead)
+        if result.has_topology and (result.ac_check is not None
+                                    or result.status.value != "error"):
             plot_grid(result, tmp / "grid.png")
     return Path(path)

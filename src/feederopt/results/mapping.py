@@ -39,8 +39,10 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
     from feederopt.validation.fidelity import model_fidelity
 
     bus_out: Callable[[str], Any] = net.bus_id_out
-    y = raw.y if raw.y is not None else pu.initial_closed().astype(float)
-    closed = y > 0.5
+    # No topology (the run stopped, or failed, before it had one): the tables carry no switch
+    # states (``closed`` null) rather than the base case's, which nobody chose.
+    has_topology = raw.y is not None
+    closed = raw.y > 0.5 if raw.y is not None else np.zeros(pu.n_branch, bool)
     point = raw.point
     s = pu.s_base_mva
     v = np.sqrt(np.clip(point["v"], 0, None)) if "v" in point else np.full(pu.n_bus, np.nan)
@@ -50,8 +52,9 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
     ell = point.get("l", np.full(pu.n_branch, np.nan))
     losses_kw = losses_of(model_pu or pu, point) * s * 1000.0 if "l" in point else math.nan
     # A topology that breaks a limit (the least-violating one): its SOCP point minimises
-    # slack, not losses, so it gives no losses; the AC check gives its true ones.
-    violating = raw.status is Status.INFEASIBLE or not raw.within_limits
+    # slack, not losses, so it gives no losses; the AC check gives its true ones. A run with
+    # no topology at all has none within the limits either.
+    violating = raw.status is Status.INFEASIBLE or not raw.within_limits or not has_topology
 
     base_ac = ac_power_flow(net) if ac_check else None
     ac = None
@@ -79,7 +82,8 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         "id": pu.branch_ids,
         "from_bus": from_ids,
         "to_bus": to_ids,
-        "closed": closed,
+        "closed": pl.Series("closed", closed if has_topology else [None] * pu.n_branch,
+                            dtype=pl.Boolean),
         "switchable": pu.switchable,
         "p_from_mw": p * s,
         "q_from_mvar": q * s,
@@ -95,7 +99,9 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         pl.Series("initially_closed", initially[pu.switchable]),
     ).with_columns((pl.col("closed") != pl.col("initially_closed")).alias("changed"))
     operated = net.meta.get("operated_by") or {}
-    if operated:  # a pandapower net: the switches that the user operates
+    if "operated_by" in net.meta or net.meta.get("source_format") == "pandapower":
+        # a pandapower net: the switch elements that the user operates (null where none
+        # operates the branch: a tie modelled as an out-of-service line, as in pn.case33bw)
         switches = switches.with_columns(pl.Series(
             "operated_by", [operated.get(b) for b in switches["id"].to_list()], dtype=pl.String))
     open_branches = [
@@ -103,7 +109,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
          **({"operated_by": operated[bid]} if bid in operated else {})}
         for bid, fb, tb, c in zip(pu.branch_ids, from_ids, to_ids, closed, strict=True)
         if not c
-    ] if raw.y is not None else []
+    ] if has_topology else []
 
     check = None
     if ac is not None:
@@ -158,6 +164,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         timings=raw.timings,
         diagnosis=diagnosis,
         within_limits=not violating,
+        has_topology=has_topology,
         extra={k: v for k, v in raw.extra.items() if k != "objective_kind"},
         network=net,
     )

@@ -105,6 +105,10 @@ class Result:
     #: proven infeasible or of a run that found none within the limits before it stopped
     #: (``diagnosis`` names the violated limits, ``total_violation_pu`` sums their slack).
     within_limits: bool = True
+    #: False when the run ended without any topology (a solver stopped by its time limit, or
+    #: failed, before it found one): ``open_branches`` is empty, the tables' ``closed`` is
+    #: null, ``within_limits`` is False; there is nothing to operate.
+    has_topology: bool = True
     #: Published figures of the case against the proven bound (``literature``).
     literature: list[dict[str, Any]] = field(default_factory=list)
     #: ``(pandapower net, network, closed) -> net with those switch states``; set by the api
@@ -137,6 +141,7 @@ class Result:
             "ac_check": self.ac_check.to_dict() if self.ac_check else None,
             "base": {k: _num(v) if isinstance(v, float) else v for k, v in self.base.items()},
             "within_limits": self.within_limits,
+            "has_topology": self.has_topology,
             "diagnosis": self.diagnosis,
             "timings": {k: _num(v) for k, v in self.timings.items()},
             "iteration_log": [
@@ -163,6 +168,9 @@ class Result:
         """A copy of the pandapower ``net`` with this result's switch states written into it."""
         if self.network is None:
             raise ValueError("this result has no network to map the switch states with")
+        if not self.has_topology:
+            raise ValueError(f"this result holds no topology (status {self.status.value}): "
+                             "there are no switch states to write")
         if self.switch_writer is None:
             raise ValueError("this result was not built by feederopt.solve: use "
                              "feederopt.api.to_pandapower(result, net)")

@@ -342,7 +342,13 @@ def result_problems(data: dict[str, Any]) -> None:
                                 f"(got {type(opened).__name__})", field="open_branches",
                                 hint='as `feederopt solve --json` writes: [{"id": "7", ...}]'))
     status = data.get("status")
-    if status is not None and status not in CHECKABLE:
+    if data.get("has_topology") is False:
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "result",
+                                f"the result (status {status!r}) holds no topology: the run "
+                                "ended before it found one", field="has_topology",
+                                hint="solve again with a longer --time-limit, or with "
+                                "--method benders"))
+    elif status is not None and status not in CHECKABLE:
         problems.append(Problem(ProblemKind.INVALID_VALUE, "result",
                                 f"the result has status {status!r}: it holds no feasible "
                                 "topology to check", field="status",

@@ -1,0 +1,109 @@
+"""A run that stops before it has any topology says so: exit code 4, ``within_limits`` false,
+``has_topology`` false, no open branches, no switch states in the tables (not the base case's),
+and a report that draws no grid (README, "When no topology meets the limits").
+
+The solvers' "no solution at the time limit" is forced cheaply: SCIP's and the LinDistFlow
+MILP's answers are replaced by a time limit without incumbent (what SCIP returned on case118zh
+after 20 s, and HiGHS on synthetic1000 after 2 s); Benders gets a time limit too short to
+evaluate any topology. Also: ``switches["operated_by"]`` of a pandapower net whose ties have no
+switch element (pandapower's case33bw) is there, and null.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+import feederopt
+import feederopt.algorithms.monolithic as monolithic
+from feederopt.cli import app
+from feederopt.solvers.scip_backend import ScipModel, ScipSolution
+
+
+def _no_scip_solution(self: ScipModel, *args: Any, **kwargs: Any) -> ScipSolution:
+    """SCIP stopped at its time limit before any incumbent, with a dual bound."""
+    return ScipSolution(status="time_limit", objective=math.nan, bound=0.1, gap=math.inf,
+                        solve_time_s=0.01, has_solution=False, scip_status="timelimit")
+
+
+def _no_milp_solution(problem: Any, time_limit_s: float = 60.0, threads: int = 1
+                      ) -> tuple[None, str]:
+    """The LinDistFlow MILP stopped at its time limit before any incumbent."""
+    return None, "time_limit"
+
+
+@pytest.fixture
+def no_solution(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The method, with its solver made to stop without a solution."""
+    method = str(request.param)
+    if method == "misocp":
+        monkeypatch.setattr(ScipModel, "solve", _no_scip_solution)
+    elif method == "lindistflow":
+        monkeypatch.setattr(monolithic, "lindistflow_topology", _no_milp_solution)
+    return method
+
+
+def _limit(method: str) -> str:
+    # Benders: its continuous relaxation alone takes longer than this, so no topology is
+    # evaluated before the deadline.
+    return "0.001" if method == "benders" else "30"
+
+
+@pytest.mark.parametrize("no_solution", ["misocp", "lindistflow", "benders"], indirect=True)
+def test_cli_run_without_a_topology_exits_4_and_claims_no_topology(
+        no_solution: str, tmp_path: Path) -> None:
+    out, folder = tmp_path / "r.json", tmp_path / "d"
+    res = CliRunner().invoke(app, ["solve", "case33bw", "--method", no_solution,
+                                   "--time-limit", _limit(no_solution), "--json", str(out),
+                                   "--out", str(folder), "--report"])
+    assert res.exit_code == 4, res.output
+    assert "No topology was found" in " ".join(res.output.split())
+    doc = json.loads(out.read_text())
+    assert doc["status"] == "time_limit"
+    assert doc["within_limits"] is False and doc.get("has_topology") is False
+    assert doc["open_branches"] == [] and doc["losses_kw"] is None
+    # the tables do not pretend a topology: no branch is reported open (nor closed)
+    for table in ("branches", "switches"):
+        closed = pl.read_parquet(folder / f"{table}.parquet")["closed"]
+        assert closed.null_count() == len(closed), table
+    assert json.loads((folder / "result.json").read_text())["within_limits"] is False
+    assert not (folder / "grid.png").exists()
+    page = (folder / "report.html").read_text()
+    assert "No topology was found" in page and "open branch" not in page.lower()
+
+
+@pytest.mark.parametrize("no_solution", ["misocp", "lindistflow"], indirect=True)
+def test_api_run_without_a_topology(no_solution: str) -> None:
+    import pandapower.networks as pn
+
+    pp_net = pn.case33bw()
+    r = feederopt.solve(pp_net, method=no_solution, time_limit=30, ac_check=False)
+    assert r.status.value == "time_limit"
+    assert r.within_limits is False and r.has_topology is False
+    assert r.open_branches == [] and math.isnan(r.losses_kw)
+    assert r.branches["closed"].null_count() == r.branches.height
+    if no_solution == "misocp":
+        assert math.isfinite(r.lower_bound)  # SCIP's dual bound is kept
+    with pytest.raises(ValueError, match="no topology"):
+        r.to_pandapower(pp_net)
+
+
+def test_operated_by_is_there_for_ties_without_switch_elements() -> None:
+    """pandapower's case33bw stores its five ties as out-of-service lines and has no switch
+    element: no switch operates any branch, so the column is there and null throughout."""
+    import pandapower.networks as pn
+
+    pp_net = pn.case33bw()
+    assert len(pp_net.switch) == 0
+    r = feederopt.solve(feederopt.load(pp_net), method="lindistflow", time_limit=30,
+                        ac_check=False)
+    assert "operated_by" in r.switches.columns
+    assert r.switches["operated_by"].dtype == pl.String
+    assert r.switches["operated_by"].null_count() == r.switches.height
+    assert all("operated_by" not in b for b in r.open_branches)
