@@ -166,7 +166,7 @@ def solve_lindistflow(
     return RawSolution(
         status, "lindistflow", y, problem.to_kw(value) if feasible else math.nan, -math.inf,
         math.inf, 1, time.perf_counter() - t0, point=point, solver="HiGHS + Clarabel",
-        extra={"milp_status": milp_status},
+        extra={"milp_status": milp_status}, within_limits=feasible,
     )
 
 

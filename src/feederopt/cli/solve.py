@@ -78,7 +78,10 @@ def print_result(result: Any) -> None:
             out.print(f"[yellow]warning:[/] {w}")
     print_devices(result)
     if not result.has_topology:
-        if result.status.value == "infeasible":
+        if result.status.value == "infeasible" and _heuristic(result):
+            out.print("[red]LinDistFlow found no radial configuration within its linearised "
+                      "limits[/] (a heuristic: not a proof; --method benders decides).")
+        elif result.status.value == "infeasible":
             out.print("[red]No radial configuration meets the limits[/] (proven); the solver "
                       "returned no topology.")
         else:
@@ -91,6 +94,10 @@ def print_result(result: Any) -> None:
             out.print("[red]No radial configuration and device setting meets the limits.[/] "
                       "The least-violating one found (open branches and devices above) needs "
                       "slack at:")
+        elif result.status.value == "infeasible" and _heuristic(result):
+            out.print("[red]LinDistFlow's topology breaks the limits[/] (a heuristic: not a "
+                      "proof that none meets them; --method benders decides). It needs slack "
+                      "at:")
         elif result.status.value == "infeasible":
             out.print("[red]No radial configuration meets the limits.[/] The least-violating "
                       "one needs slack at:")
@@ -163,6 +170,11 @@ def describe_violation(d: dict[str, Any]) -> str:
         text += f": {d['value']:.4f} {d['unit']} against {d['rating']:.4f} {d['unit']}"
     return text
 
+
+
+def _heuristic(result: Any) -> bool:
+    """A method whose "infeasible" proves nothing (LinDistFlow's linearised limits)."""
+    return str(result.method) == "lindistflow"
 
 @app.command()
 @cli_command
@@ -342,8 +354,8 @@ def solve(
                            "with its bound and gap" + (", and written" if json_file or out_dir
                                                        else ""))
         raise typer.Exit(interrupt.exit_code())
-    if result.status is Status.INFEASIBLE:
-        raise typer.Exit(EXIT_INFEASIBLE)
+    if result.status is Status.INFEASIBLE and not _heuristic(result):
+        raise typer.Exit(EXIT_INFEASIBLE)  # proven; a heuristic's is exit 4 below
     if result.status is Status.ERROR and not result.has_topology:
         raise typer.Exit(1)
     # stopped before finding a topology within the limits (the least-violating one, or none)
