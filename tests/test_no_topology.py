@@ -76,6 +76,10 @@ def test_cli_run_without_a_topology_exits_4_and_claims_no_topology(
     assert not (folder / "grid.png").exists()
     page = (folder / "report.html").read_text()
     assert "No topology was found" in page and "open branch" not in page.lower()
+    if no_solution == "lindistflow":  # `check` refuses it (once is enough: the same JSON)
+        res = CliRunner().invoke(app, ["check", str(out), "-n", "5", "-u", "0.1"])
+        assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+        assert "topology" in res.output
 
 
 @pytest.mark.parametrize("no_solution", ["misocp", "lindistflow"], indirect=True)
