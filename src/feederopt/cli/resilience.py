@@ -95,19 +95,9 @@ def restore(
     t.add_row("energised buses", ", ".join(op.energised_buses))
     out.print(t)
     if op.shed_per_bus_kw:
-        s = Table(title="shed per bus", title_justify="left")
-        s.add_column("bus")
-        s.add_column("shed (kW)", justify="right")
-        for bus, kw in op.shed_per_bus_kw.items():
-            s.add_row(bus, f"{kw:,.2f}")
-        out.print(s)
+        out.print(_shed_table("bus", op.shed_per_bus_kw))
     if op.shed_per_load_kw and op.shed_per_load_kw != op.shed_per_bus_kw:
-        s = Table(title="shed per load", title_justify="left")
-        s.add_column("load")
-        s.add_column("shed (kW)", justify="right")
-        for lid, kw in op.shed_per_load_kw.items():
-            s.add_row(lid, f"{kw:,.2f}")
-        out.print(s)
+        out.print(_shed_table("load", op.shed_per_load_kw))
     f = Table(title="flows on closed lines", title_justify="left")
     for col in ("line", "P (kW)", "Q (kVAr)"):
         f.add_column(col, justify="right")
@@ -115,6 +105,16 @@ def restore(
         f.add_row(line, f"{p:,.2f}", f"{op.flows_kvar[line]:,.2f}")
     out.print(f)
 
+
+
+def _shed_table(what: str, shed_kw: dict[str, float]) -> Table:
+    """The shed per ``what`` (bus or load id) as a table."""
+    s = Table(title=f"shed per {what}", title_justify="left")
+    s.add_column(what)
+    s.add_column("shed (kW)", justify="right")
+    for key, kw in shed_kw.items():
+        s.add_row(key, f"{kw:,.2f}")
+    return s
 
 @app.command()
 @cli_command
