@@ -510,6 +510,30 @@ def _milp_bound(model: HighsModel, sol: Any, const: float) -> tuple[float, str]:
     return bound, _bound_source(bound, "milp")
 
 
+def _time_limited(model: HighsModel, sol: Any, const: float, pus: list[PerUnitThreePhase],
+                  weights: np.ndarray, answer_kw: float, paid_kw: float, opened: set[str],
+                  time_limit_s: float, *, voltage_limits: bool, thermal_limits: bool,
+                  weighted: bool = False,
+                  ) -> tuple[float, str, tuple[RadialState, Evaluation] | None, list[str]]:
+    """The MILP stopped by the time limit with an answer (``opened``; its weighted loss proxy
+    ``answer_kw``, switching cost ``paid_kw``): its bound and what it rests on
+    (:func:`_milp_bound`), the base state when it is better (:func:`_base_if_better`), and the
+    note when the base topology is the answer, kept or found."""
+    bound, source = _milp_bound(model, sol, const)
+    kept = _base_if_better(pus, weights, answer_kw + paid_kw, voltage_limits=voltage_limits,
+                           thermal_limits=thermal_limits)
+    notes: list[str] = []
+    if kept is not None:
+        notes.append(_base_kept_note(
+            time_limit_s, kept[1].proxy_kw, "the MILP's best answer in that time "
+            f"({answer_kw + paid_kw:.3f} kW of {'weighted ' if weighted else ''}loss proxy "
+            "plus switching cost) is worse"))
+    elif opened == {e.id for e in pus[0].edges if e.switchable and e.normally_open}:
+        notes.append(_base_kept_note(time_limit_s, answer_kw,
+                                     "it is the MILP's best answer in that time"))
+    return bound, source, kept, notes
+
+
 def _base_kept_note(time_limit_s: float, proxy_kw: float, why: str) -> str:
     """The note of a time-limited search that answers with the base topology (its loss
     proxy ``proxy_kw``), ``why``; the voltage feedback's own is :func:`feederopt.
@@ -669,22 +693,14 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
     objective = sol.objective + const - paid
     bound, source = sol.bound + const, "milp"
     notes: list[str] = []
-    base_open = {e.id for e in pu.edges if e.switchable and e.normally_open}
     if status == "time_limit":  # not proven: the base, when it is better by the proxy
-        bound, source = _milp_bound(model, sol, const)
-        kept = _base_if_better([pu], np.ones(1), flow.loss_proxy_kw + paid,
-                               voltage_limits=voltage_limits, thermal_limits=thermal_limits)
+        bound, source, kept, notes = _time_limited(
+            model, sol, const, [pu], np.ones(1), flow.loss_proxy_kw, paid, opened,
+            time_limit_s, voltage_limits=voltage_limits, thermal_limits=thermal_limits)
         if kept is not None:
-            notes.append(_base_kept_note(
-                time_limit_s, kept[1].proxy_kw, "the MILP's best answer in that time "
-                f"({flow.loss_proxy_kw + paid:.3f} kW of loss proxy plus switching cost) is "
-                "worse"))
             opened = set(kept[0].open_switches)
             flow = lindist3flow_power_flow(net, open_switches=opened)
             actions, paid, objective = [], 0.0, kept[1].proxy_kw
-        elif opened == base_open:
-            notes.append(_base_kept_note(time_limit_s, flow.loss_proxy_kw,
-                                         "it is the MILP's best answer in that time"))
     return ThreePhaseTopology(status, sorted(opened), objective, bound, seconds, flow,
                               permanent_loops=loops, milp_solves=solves, tangents_added=added,
                               tangents=known, switch_cost_kw=switch_cost_kw,
@@ -887,24 +903,16 @@ def reconfigure_three_phase_scenarios(
     objective = sol.objective  # the MILP's, switching cost included (less its constant)
     bound, source = sol.bound + const, "milp"
     notes: list[str] = []
-    base_open = {e.id for e in pus[0].edges if e.switchable and e.normally_open}
     if status == "time_limit":  # not proven: the base, when it is better by the proxy
-        bound, source = _milp_bound(model, sol, const)
         answer = float(sum(wi * f.loss_proxy_kw for wi, f in zip(weights, flows, strict=True)))
-        kept = _base_if_better(pus, weights, answer + paid, voltage_limits=voltage_limits,
-                               thermal_limits=thermal_limits)
+        bound, source, kept, notes = _time_limited(
+            model, sol, const, pus, weights, answer, paid, opened, time_limit_s,
+            voltage_limits=voltage_limits, thermal_limits=thermal_limits, weighted=True)
         if kept is not None:
-            notes.append(_base_kept_note(
-                time_limit_s, kept[1].proxy_kw, "the MILP's best answer in that time "
-                f"({answer + paid:.3f} kW of weighted loss proxy plus switching cost) is "
-                "worse"))
             opened = set(kept[0].open_switches)
             flows = [lindist3flow_power_flow(net, open_switches=opened) for net in nets]
             actions, paid = [], 0.0
             objective = kept[1].proxy_kw - const
-        elif opened == base_open:
-            notes.append(_base_kept_note(time_limit_s, answer,
-                                         "it is the MILP's best answer in that time"))
     return ThreePhaseTopology(
         status, sorted(opened), objective + const - paid, bound, seconds, flows[0],
         permanent_loops=loops, milp_solves=solves, tangents_added=added, tangents=known[0],
