@@ -4,27 +4,18 @@ that the least-violating point truly breaks, with the point's own voltages."""
 from __future__ import annotations
 
 import numpy as np
-import polars as pl
 
 import feederopt
 from feederopt.network import Network, to_per_unit
 from feederopt.problems.reconfiguration import violations_at
+from test_load_plausibility import feeder
 
 TOL = 1e-5  # p.u.: a voltage closer to its limit than this is no violation
 
 
 def overloaded() -> Network:
     """A 12.66 kV feeder whose loads were entered in kW as MW (500, 600, 400 'MW')."""
-    buses = pl.DataFrame({"id": ["1", "2", "3", "4", "5"], "vn_kv": [12.66] * 5,
-                          "is_source": [True, False, False, False, False]})
-    branches = pl.DataFrame({
-        "id": ["a", "b", "c", "d", "e"], "from_bus": ["1", "2", "3", "2", "5"],
-        "to_bus": ["2", "3", "4", "5", "4"], "r_ohm": [0.5, 0.6, 0.7, 0.8, 0.9],
-        "x_ohm": [0.4, 0.5, 0.5, 0.6, 0.7], "switchable": [False, True, True, True, True],
-        "normally_open": [False, False, False, False, True]})
-    loads = pl.DataFrame({"id": ["L3", "L4", "L5"], "bus": ["3", "4", "5"],
-                          "p_mw": [500.0, 600.0, 400.0], "q_mvar": [200.0, 250.0, 150.0]})
-    return Network.from_tables(buses=buses, branches=branches, loads=loads, name="kw")
+    return feeder(1000.0)
 
 
 def test_slack_on_a_limit_that_holds_is_no_violation() -> None:
