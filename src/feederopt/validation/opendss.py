@@ -240,7 +240,7 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
         open_switches = set(sw.filter(pl.col("normally_open"))["id"].to_list())
     changed = False
     for line in sw["id"].to_list():
-        changed |= _set_switch(line, open_=line in open_switches)
+        changed |= set_switch(line, open_=line in open_switches)
     changed |= hold_taps(net, taps or {})
     unity = False
     for element, (kw, kvar) in (setpoints or {}).items():
@@ -458,12 +458,13 @@ def _dead(sol: OpenDSSSolution, load_nodes: list[tuple[float, list[str]]]) -> No
             f"{unserved:.3f} kW of load not served")
 
 
-def _set_switch(line: str, *, open_: bool) -> bool:
-    """Open or close ``Line.<line>`` in OpenDSS; ``True`` if its state changed.
+def set_switch(line: str, *, open_: bool) -> bool:
+    """Open or close ``Line.<line>`` in the compiled circuit; ``True`` if its state changed.
 
     A switch is open when it is disabled or open at either terminal (``Open Line.X term=2``,
     as IEEE 123's ties are given), as :func:`feederopt.io.opendss.read_opendss` reads it.
-    Closing enables it and closes both terminals; opening disables it."""
+    Closing enables it and closes both terminals; opening disables it. Used by this check and
+    by the partition's AC sampling (:func:`feederopt.validation.partition.ac_sample_share`)."""
     import opendssdirect as dss
 
     dss.Lines.Name(line)

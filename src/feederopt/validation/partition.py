@@ -199,8 +199,10 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
     model's taps and capacitor states; ``taps_moved`` and ``capacitors_switched`` count the
     samples whose solve ended elsewhere in an energised block.
 
-    The circuit is compiled once; the plan's switch states are written into it (the lost
-    substation's switches open), each energised component's grid-forming DER becomes a
+    The circuit is compiled once; the plan's switch states are written into it as the
+    topology check writes them (:func:`feederopt.validation.opendss.set_switch`: a closed
+    switch enabled and both its terminals closed, an open one disabled; the lost substation's
+    switches open), each energised component's grid-forming DER becomes a
     voltage source at ``v_set_pu`` at its bus (its own element disabled), and DERs of
     de-energised blocks are disabled. A realisation scales the uncertain loads (``kW`` and
     ``kvar`` together). The grid-forming source takes the imbalance; the grid-following DERs of
@@ -224,6 +226,7 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
         capacitor_states,
         hold_taps,
         regulator_taps,
+        set_switch,
     )
 
     path = net.meta.get("source_path")
@@ -238,8 +241,8 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
     caps0 = capacitor_states()
     mode = (file_mode if file_mode != OFF else STATIC) if with_controls else OFF
     closed = {data.switch_ids[s] for s in np.flatnonzero(plan.closed)}
-    for sid in data.switch_ids:
-        dss.Text.Command(f"edit Line.{sid} enabled={'y' if sid in closed else 'n'}")
+    for sid in data.switch_ids:  # a tie opened at a terminal (``Open Line.X 1``) is closed too
+        set_switch(sid, open_=sid not in closed)
     gens = net.generators
     bus_of = dict(zip(gens["id"].to_list(), gens["bus"].to_list(), strict=True))
     kv_of = dict(zip(net.buses["id"].to_list(), net.buses["vn_kv"].to_list(), strict=True))

@@ -1,0 +1,99 @@
+"""The partition's AC check (IV-E, ``validation.partition.ac_sample_share``) writes the plan's
+switch states as the topology check does: a tie that the file opens at a terminal (``Open
+Line.tie 1``, the usual OpenDSS idiom) and the plan closes is closed in OpenDSS, not merely
+enabled (user test ut_3ph, finding 1: the old check left it open, the block behind it dead,
+and reported a working plan 0 % AC-feasible).
+
+The feeder: a lost substation behind ``swsub``; block ``a-b`` with a grid-forming generator at
+``a`` and a load; block ``c-d`` with a load and no DER, joined to ``b`` only by the normally
+open ``tie``. The plan closes ``tie``. References: the same feeder with the tie written
+``enabled=n`` (which the old check handled), and OpenDSS's own solution of the islanded
+circuit written by hand with ``close Line.tie 1``."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from opendss_plain import plain_solution
+
+FEEDER = """Clear
+New Circuit.tiemg basekv=12.47 pu=1.0 phases=3 bus1=sourcebus MVAsc3=200000 MVAsc1=210000
+New Line.swsub phases=3 bus1=sourcebus bus2=a switch=y r1=0.001 x1=0.001 r0=0.001 x0=0.001 c1=0 c0=0
+New Line.l1 phases=3 bus1=a bus2=b r1=0.3 x1=0.6 r0=0.6 x0=1.2 c1=0 c0=0 length=1 units=km
+New Load.a phases=3 bus1=a kv=12.47 kw=300 kvar=100 model=1
+New Generator.g1 phases=3 bus1=a kv=12.47 kw=800 kva=1000 kvar=0
+New Line.tie phases=3 bus1=b bus2=c switch=y r1=0.001 x1=0.001 r0=0.001 x0=0.001 c1=0 c0=0
+{tie}
+New Line.l2 phases=3 bus1=c bus2=d r1=0.3 x1=0.6 r0=0.6 x0=1.2 c1=0 c0=0 length=1 units=km
+New Load.d phases=3 bus1=d kv=12.47 kw=300 kvar=100 model=1
+Set VoltageBases=[12.47]
+CalcVoltageBases
+Solve
+"""
+OPEN_1 = "Open Line.tie 1"
+DISABLED = "Edit Line.tie enabled=n"
+#: The islanded circuit with the plan's switches, by hand: the lost substation's switch open,
+#: the grid-forming generator a 1.0 p.u. voltage source at its bus, the tie closed.
+ISLAND = """edit Line.swsub enabled=n
+edit Generator.g1 enabled=n
+new Vsource.gf0 bus1=a phases=3 basekv=12.47 pu=1.0 angle=0 MVAsc3=1e6 MVAsc1=1e6
+close Line.tie 1
+Set ControlMode=OFF
+"""
+BASE_V = 12470 / math.sqrt(3)
+
+
+def _plan(folder, tie: str):
+    from feederopt.algorithms.partition import solve_robust
+    from feederopt.formulations.partition import PartitionSettings
+    from feederopt.io.opendss import read_opendss
+    from feederopt.problems.partition import build_partition_data
+
+    path = folder / "feeder.dss"
+    path.write_text(FEEDER.format(tie=tie))
+    net = read_opendss(path)
+    data = build_partition_data(net, PartitionSettings(grid_forming=("Generator.g1",)))
+    plan = solve_robust(data).plan
+    assert plan is not None
+    closed = {data.switch_ids[s] for s, c in enumerate(plan.closed) if c}
+    assert closed == {"tie"} and plan.energised.sum() == 2  # both blocks of the island live
+    return net, data, plan
+
+
+@pytest.fixture(scope="module", params=[OPEN_1, DISABLED])
+def case(request, tmp_path_factory):
+    return _plan(tmp_path_factory.mktemp("tie"), request.param)
+
+
+def test_a_tie_opened_at_a_terminal_is_closed_as_the_plan_says(tmp_path_factory):
+    """The AC-feasible share of the feeder whose tie is ``Open Line.tie 1`` equals the one of
+    the same feeder with the tie ``enabled=n`` (100 %; the old check: 0 % against 100 %)."""
+    from feederopt.validation.partition import ac_sample_share
+
+    shares = []
+    for tie in (OPEN_1, DISABLED):
+        net, data, plan = _plan(tmp_path_factory.mktemp("tie"), tie)
+        got = ac_sample_share(net, data, plan, uncertainty=0.2, samples=4)
+        shares.append((got.share_pct, got.converged, round(got.worst_low_voltage_pu, 9)))
+    assert shares[0] == shares[1]
+    assert shares[0][0] == 100.0
+
+
+def test_the_sample_is_opendss_solution_with_the_tie_closed(case, tmp_path):
+    """At the nominal loads the sample's lowest and highest voltage over the energised blocks
+    are those of OpenDSS's own solve of the island with ``close Line.tie 1`` (by hand), which
+    supplies every bus (above 0.95 p.u.)."""
+    from feederopt.validation.partition import ac_sample_share
+
+    net, data, plan = case
+    _, volts, loads = plain_solution(FEEDER.format(tie=OPEN_1) + ISLAND, tmp_path)
+    mags = {k: abs(v) / BASE_V for k, v in volts.items()
+            if k.split(".")[0] in ("a", "b", "c", "d") and k.split(".")[1] in ("1", "2", "3")}
+    assert len(mags) == 12 and min(mags.values()) > 0.95
+    assert loads["d"] == pytest.approx(300.0, rel=1e-4)  # model=1: constant power
+    got = ac_sample_share(net, data, plan, uncertainty=0.0, samples=1)
+    assert got.feasible == 1 and got.converged == 1
+    assert got.worst_low_voltage_pu == pytest.approx(min(mags.values()), abs=1e-6)
+    assert got.worst_high_voltage_pu == pytest.approx(max(mags.values()), abs=1e-6)
