@@ -100,11 +100,17 @@ SWITCH_DEFAULT = "r1=1 r0=1 x1=1 x0=1 c1=1.1 c0=1 length=0.001 units=none"
 #: linecode=lc length=2``, a line under a SwtControl) keeps its impedance.
 SWITCH_IDEAL_OHM = 0.01
 
-#: OpenDSS error numbers of malformed input, with a hint.
+#: OpenDSS error numbers of malformed input, with a hint (DSS C-API 0.14: 110 ``Unknown
+#: parameter "x" for object "Line.l2"``, 263 ``Object Type "x" not found``, 302 ``Unknown
+#: Command: "x"``).
 _ERROR_HINTS = {
+    110: "an element or property name is unknown: check the property's spelling in the "
+         "OpenDSS manual",
     243: "the Redirect/Compile target does not exist; check the path beside the file",
+    263: "an element or property name is unknown: check the element type's spelling, e.g. "
+         "Line, Load, PVSystem",
+    302: "a command name is unknown: check its spelling, e.g. New, Edit, Open, Redirect",
     401: "the line code is not defined before the line; check its name and the Redirects",
-    302: "an element or property name is unknown",
     8888: "the file must define a circuit (New Circuit.<name> ...)",
 }
 
