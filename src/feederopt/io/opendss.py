@@ -443,6 +443,45 @@ def _load_parts(nodes: list[int], nph: int, delta: bool,
     return [("wye", _letters([n]), v) for n in phase_nodes]
 
 
+def _line_nodes_problem(line: str, n: int, end1: tuple[str, list[int]],
+                        end2: tuple[str, list[int]]) -> Problem:
+    """The problem of the active line ``line`` (``n`` phases) whose nodes the model cannot
+    take, its ends ``(bus, nodes as OpenDSS connects them)``: a node used twice at an end (a
+    bus spec with fewer nodes than the line has phases, which OpenDSS fills with its defaults:
+    ``bus1=x.2.3`` on a 3-phase line code is ``x.2.3.3``; or a node written twice), else
+    different phases or orders at the two ends."""
+    dss = _dss()
+    for key, (bus, nodes), spec in (("bus1", end1, dss.Lines.Bus1()),
+                                    ("bus2", end2, dss.Lines.Bus2())):
+        twice = sorted({x for x in nodes if nodes.count(x) > 1})
+        if not twice:
+            continue
+        given = len([p for p in str(spec).split(".")[1:] if p.strip()])
+        code = str(dss.Lines.LineCode() or "")
+        has = f"{n} phases (its line code {code} has {n})" if code else f"{n} phases"
+        if 0 < given < n:
+            return Problem(
+                ProblemKind.INVALID_VALUE, "lines",
+                f"Line.{line} uses node {twice[0]} of bus {bus} twice: it has {has} but "
+                f"{key}={spec} gives {given} node{'s' if given != 1 else ''}, so OpenDSS "
+                f"connects its conductors to nodes {nodes}", (line,), key,
+                f"give as many nodes as the line has phases, each once: a {given}-phase "
+                f"line code for {key}={spec}, or {n} nodes")
+        return Problem(
+            ProblemKind.INVALID_VALUE, "lines",
+            f"Line.{line} uses node {twice[0]} of bus {bus} twice ({key}={spec}: OpenDSS "
+            f"connects its {n} conductors to nodes {nodes})", (line,), key,
+            "give each of the line's phases its own node, e.g. bus1=x.1.2 bus2=y.1.2")
+    b1, n1 = end1
+    b2, n2 = end2
+    return Problem(
+        ProblemKind.INVALID_VALUE, "lines",
+        f"Line.{line} connects nodes {n1} of bus {b1} to nodes {n2} of bus {b2} (as OpenDSS "
+        "connects them): the model needs the same phases 1-3, in the same order, at both "
+        "ends", (line,), "bus2",
+        "connect the same phases at both ends, e.g. bus1=x.1.2 bus2=y.1.2")
+
+
 def _letters(nodes: list[int]) -> str:
     return "".join(PHASES[n - 1] for n in nodes if 1 <= n <= 3)
 
@@ -624,12 +663,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         unit = sec.unit_of(b1) if line in sec.lines else None
         if unit is None and (_letters(n1) != _letters(n2) or len(set(_letters(n1))) != n
                              or len(n1) != n):
-            problems.append(Problem(
-                ProblemKind.INVALID_VALUE, "lines",
-                f"Line.{line} connects nodes {n1} of bus {b1} to nodes {n2} of bus {b2} (as "
-                "OpenDSS connects them): the model needs the same phases 1-3, in the same "
-                "order, at both ends", (line,), "bus2",
-                "connect the same phases at both ends, e.g. bus1=x.1.2 bus2=y.1.2"))
+            problems.append(_line_nodes_problem(line, n, (b1, n1), (b2, n2)))
             continue
         # ``open Line.X term=2`` (IEEE 123's tie switches) keeps the line enabled but open at
         # a terminal: OpenDSS's own terminal state, on any conductor, makes it open.
