@@ -300,10 +300,104 @@ def _impedance_problems(net: ThreePhaseNetwork) -> list[Problem]:
     return out
 
 
+def supplied_nodes(net: ThreePhaseNetwork) -> set[tuple[str, str]]:
+    """The nodes ``(bus, phase)`` that the sources can reach with every switch closed (normally
+    open or not: reconfiguration may close it): from every phase of a source's bus, along
+    each phase of an in-service line, and through an in-service transformer from each phase of
+    its winding-1 nodes to each phase of its winding-2 nodes (the bus's phases where the nodes
+    name none of them). A disabled line that is no switch connects nothing, as in OpenDSS.
+
+    The transformer rule is generous (a delta unit on nodes 1.2 joins phases a and b of its
+    primary through its secondary), so a node it misses is surely cut off; OpenDSS solves
+    such a node at zero voltage."""
+    phases_of = dict(zip(net.buses["id"].to_list(), net.buses["phases"].to_list(), strict=True))
+    adj: dict[tuple[str, str], set[tuple[str, str]]] = {}
+
+    def join(a: tuple[str, str], b: tuple[str, str]) -> None:
+        adj.setdefault(a, set()).add(b)
+        adj.setdefault(b, set()).add(a)
+
+    for f, t, phs in net.lines.filter(pl.col("in_service")).select(
+            "from_bus", "to_bus", "phases").iter_rows():
+        for ph in phs:
+            join((f, ph), (t, ph))
+
+    def winding(bus: str, nodes: str) -> str:
+        has = phases_of.get(bus, "")
+        named = [PHASES[int(n) - 1] for n in nodes.split(".") if n in ("1", "2", "3")]
+        return "".join(ph for ph in named if ph in has) or has
+
+    for f, t, nf, nt in net.transformers.filter(pl.col("in_service")).select(
+            "from_bus", "to_bus", "from_nodes", "to_nodes").iter_rows():
+        for pf in winding(f, nf):
+            for pt_ in winding(t, nt):
+                join((f, pf), (t, pt_))
+    todo = [(b, ph) for b in net.sources["bus"].to_list() for ph in phases_of.get(b, "")]
+    seen = set(todo)
+    while todo:
+        for nxt in adj.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def _supply_problems(net: ThreePhaseNetwork, phases_of: dict[str, str]) -> list[Problem]:
+    """A load, generator or shunt on a node that no line or transformer connects to a source
+    with every switch closed (:func:`supplied_nodes`): on a bus that nothing connects
+    (``island_without_source``), or on a phase that its bus has only because the element
+    itself names it (``invalid_value``; OpenDSS makes the node for it). OpenDSS solves both
+    with the node dead; the models have no way to feed it (LinDist3Flow is infeasible)."""
+    if net.sources.height == 0:
+        return []  # said as no_source
+    live = supplied_nodes(net)
+    live_buses = {b for b, _ in live}
+    out: list[Problem] = []
+    # OpenDSS's names (generators, reactors and no-load branches have them as their ids)
+    for table, column in (("loads", "phase"), ("generators", "phases"), ("shunts", "phases")):
+        df = net.tables[table].filter(pl.col("in_service"))
+        kinds = df["kind"].to_list() if table == "shunts" else [None] * df.height
+        done: set[str] = set()
+        for (eid, bus, phs), kind in zip(df.select("id", "bus", column).iter_rows(), kinds,
+                                         strict=True):
+            if bus not in phases_of or eid in done:
+                continue  # an unknown bus is said apart; a load's parts once
+            element = (f"Load.{eid}" if table == "loads" else
+                       f"Capacitor.{eid}" if kind == "capacitor" else eid)
+            if bus not in live_buses:
+                done.add(eid)
+                out.append(_problem(
+                    ProblemKind.ISLAND_WITHOUT_SOURCE, table,
+                    f"{element} is on bus {bus}, which no line or transformer connects to a "
+                    "source (even with every switch closed)", [eid], "bus",
+                    f"connect bus {bus} to the feeder with a line, transformer or switch (a "
+                    "disabled line that is no switch connects nothing), or remove the "
+                    "element; OpenDSS leaves it without voltage"))
+                continue
+            dead = [ph for ph in phs if (bus, ph) not in live]
+            if not dead:
+                continue
+            done.add(eid)
+            fed = "".join(ph for ph in PHASES if (bus, ph) in live)
+            nodes = ", ".join(str(PHASES.index(ph) + 1) for ph in dead)
+            out.append(_problem(
+                ProblemKind.INVALID_VALUE, table,
+                f"{element} uses phase {', '.join(dead)} (node {nodes}) of bus {bus}, which "
+                f"no line or transformer supplies: bus {bus} has only phase "
+                f"{', '.join(fed)} (node {', '.join(str(PHASES.index(p) + 1) for p in fed)})",
+                [eid], column,
+                f"connect {element} to the phases bus {bus} has (OpenDSS: bus1={bus}."
+                f"{'.'.join(str(PHASES.index(p) + 1) for p in fed[:len(phs)])}), or bring "
+                "the phase to the bus with a line; OpenDSS leaves the node without voltage"))
+    return out
+
+
 def validate_three_phase(net: ThreePhaseNetwork) -> list[Problem]:
     """Typed problems of a three-phase network: duplicate ids, unknown buses, buses without
-    phases, phases that an element uses but its bus lacks, lines without impedances, negative
-    or NaN lengths and impedances, bad voltages and ratings, and a network without a source."""
+    phases, phases that an element uses but its bus lacks, loads, generators and shunts on a
+    node that nothing connects to a source (:func:`supplied_nodes`), lines without impedances,
+    negative or NaN lengths and impedances, bad voltages and ratings, and a network without a
+    source."""
     out: list[Problem] = []
     buses = net.buses
     phases_of = dict(zip(buses["id"].to_list(), buses["phases"].to_list(), strict=True))
@@ -356,6 +450,7 @@ def validate_three_phase(net: ThreePhaseNetwork) -> list[Problem]:
     refs("generators", "bus", "phases")
     refs("shunts", "bus", "phases")
     refs("sources", "bus", None)
+    out += _supply_problems(net, phases_of)
     with_z = set(net.impedances["line"].to_list())
     no_z = sorted(set(net.lines.filter(pl.col("kind") == "line")["id"].to_list()) - with_z)
     if no_z:
