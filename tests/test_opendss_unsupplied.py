@@ -10,9 +10,11 @@ problem (reconfiguration may close it): OpenDSS, with the switch closed, supplie
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
+import opendssdirect as dss
 import pytest
 from typer.testing import CliRunner
 
@@ -112,3 +114,21 @@ def test_a_load_behind_a_normally_open_switch_is_no_problem(tmp_path: Path) -> N
     path.write_text(FEEDER.format(extra=""))
     net = read_opendss(path)
     assert net.validate() == []
+
+
+def test_info_of_a_base_case_with_a_load_cut_off_by_an_open_switch(tmp_path: Path) -> None:
+    """``info`` on that feeder (the tie open in the base case, ``d3`` dead): exit 0 with
+    OpenDSS's base-case losses (its own solve of the file, ``Circuit.Losses``), a note naming
+    the cut-off load, and no LinDist3Flow comparison (its power flow feeds every load; it
+    crashed, exit 1, "HiGHS status infeasible")."""
+    plain_solution(FEEDER.format(extra=""), tmp_path)
+    losses_kw = float(dss.Circuit.Losses()[0]) / 1000
+    path = tmp_path / "feeder.dss"
+    path.write_text(FEEDER.format(extra=""))
+    result = runner.invoke(app, ["info", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    assert info["problems"] == [] and info["base_converged"]
+    assert info["base_losses_kw"] == pytest.approx(losses_kw, rel=1e-6)
+    assert info["lindist3flow_max_voltage_error_pu"] is None
+    assert any("cut 1 load(s)" in w and "Load.d3" in w for w in info["warnings"])

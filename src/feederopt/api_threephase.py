@@ -41,7 +41,7 @@ from feederopt.io.scenarios import (
     read_scenario_table,
     resolve_scenario_rows,
 )
-from feederopt.network.threephase import ThreePhaseNetwork
+from feederopt.network.threephase import ThreePhaseNetwork, unsupplied_elements
 from feederopt.network.threephase_perunit import to_per_unit_3ph
 from feederopt.network.topology import components_of, switch_blocks
 from feederopt.options import (
@@ -105,7 +105,19 @@ def three_phase_info(source: Any) -> dict[str, Any]:
     if problems:
         out.update(problems=[p.to_dict() for p in problems], warnings=net.meta["warnings"])
         return out
-    err, node, sol = lindist3flow_vs_opendss(net)
+    # loads cut off by the normally open switches (closing one feeds them): OpenDSS solves
+    # them dead; LinDist3Flow's power flow, which feeds every load, has no base case
+    cut = unsupplied_elements(net, base_case=True)
+    notes = []
+    if cut:
+        sol = solve_opendss(net, floating_buses=floating_buses(net), with_controls=False)
+        err, node = math.nan, ""
+        notes.append(f"the base case's open switches cut {len(cut)} load(s) or generator(s) "
+                     f"off the source ({_names(cut)}): OpenDSS solves them without voltage, "
+                     "and LinDist3Flow is not compared with it (its power flow feeds every "
+                     "load)")
+    else:
+        err, node, sol = lindist3flow_vs_opendss(net)
     vmin = min(sol.min_voltage_pu.values()) if sol.min_voltage_pu else math.nan
     vmax = max(sol.max_voltage_pu.values()) if sol.max_voltage_pu else math.nan
     out.update({
@@ -123,7 +135,8 @@ def three_phase_info(source: Any) -> dict[str, Any]:
         "lindist3flow_max_voltage_error_pu": _num(err),
         "lindist3flow_max_voltage_error_node": node,
         "problems": [],
-        "warnings": list(dict.fromkeys(list(net.meta.get("warnings", [])) + sol.warnings)),
+        "warnings": list(dict.fromkeys(list(net.meta.get("warnings", [])) + notes
+                                       + sol.warnings)),
     })
     return out
 

@@ -300,10 +300,12 @@ def _impedance_problems(net: ThreePhaseNetwork) -> list[Problem]:
     return out
 
 
-def supplied_nodes(net: ThreePhaseNetwork) -> set[tuple[str, str]]:
+def supplied_nodes(net: ThreePhaseNetwork, *, base_case: bool = False,
+                   ) -> set[tuple[str, str]]:
     """The nodes ``(bus, phase)`` that the sources can reach with every switch closed (normally
-    open or not: reconfiguration may close it): from every phase of a source's bus, along
-    each phase of an in-service line, and through an in-service transformer from each phase of
+    open or not: reconfiguration may close it; ``base_case``: the normally open switches
+    open): from every phase of a source's bus, along each phase of an in-service line, and
+    through an in-service transformer from each phase of
     its winding-1 nodes to each phase of its winding-2 nodes (the bus's phases where the nodes
     name none of them). A disabled line that is no switch connects nothing, as in OpenDSS.
 
@@ -317,8 +319,10 @@ def supplied_nodes(net: ThreePhaseNetwork) -> set[tuple[str, str]]:
         adj.setdefault(a, set()).add(b)
         adj.setdefault(b, set()).add(a)
 
-    for f, t, phs in net.lines.filter(pl.col("in_service")).select(
-            "from_bus", "to_bus", "phases").iter_rows():
+    lines = net.lines.filter(pl.col("in_service"))
+    if base_case:
+        lines = lines.filter(~(pl.col("switchable") & pl.col("normally_open")))
+    for f, t, phs in lines.select("from_bus", "to_bus", "phases").iter_rows():
         for ph in phs:
             join((f, ph), (t, ph))
 
@@ -340,6 +344,18 @@ def supplied_nodes(net: ThreePhaseNetwork) -> set[tuple[str, str]]:
                 seen.add(nxt)
                 todo.append(nxt)
     return seen
+
+
+def unsupplied_elements(net: ThreePhaseNetwork, *, base_case: bool = False) -> list[str]:
+    """The in-service loads (``Load.<id>``) and generators on a node that
+    :func:`supplied_nodes` does not reach (``base_case``: with the normally open switches
+    open), sorted."""
+    live = supplied_nodes(net, base_case=base_case)
+    out = {f"Load.{i}" for i, b, ph in net.loads.filter(pl.col("in_service")).select(
+        "id", "bus", "phase").iter_rows() if any((b, p) not in live for p in ph)}
+    out |= {i for i, b, ph in net.generators.filter(pl.col("in_service")).select(
+        "id", "bus", "phases").iter_rows() if any((b, p) not in live for p in ph)}
+    return sorted(out)
 
 
 def _supply_problems(net: ThreePhaseNetwork, phases_of: dict[str, str]) -> list[Problem]:
