@@ -6,11 +6,15 @@ Every defect is a typed :class:`~feederopt.errors.Problem` of kind ``BAD_TIMESER
 exits with code 2): a missing column, a non-numeric value, an unknown element, a missing hour
 (an element without a value at some hour of the horizon), a duplicate ``(time, element)``, a
 step that is not one hour, a negative factor, a PV/wind/EV factor above 1; for devices: an
-unknown bus, a duplicate id, a negative rating, an efficiency outside ``(0, 1]``.
+unknown bus, a duplicate id, a negative rating, an efficiency outside ``(0, 1]``, and (kind
+``UNKNOWN_COLUMN``) a column the schedule does not read (:func:`known_columns`). An id written
+as an integral float (a bus ``15.0``, a profile element ``7.0``) is the integer id
+(:func:`match_id`).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -31,6 +35,23 @@ from feederopt.network.timeseries import (
 )
 
 SUFFIXES = (".csv", ".parquet")
+
+
+def match_id(value: str, known: set[str]) -> str | None:
+    """``value`` as one of the ``known`` ids: itself, or an integral number written as a float
+    (``15.0``, what pandas or Excel write for an integer column that held a NaN) as the integer
+    id ``15``; None when it matches none (``15.5``, ``16`` where no bus 16 is)."""
+    if value in known:
+        return value
+    whole = _INTEGRAL_FLOAT.fullmatch(value.strip())
+    if whole is None:
+        return None
+    as_int = str(int(whole.group(1)))
+    return as_int if as_int in known else None
+
+
+#: An integer written as a float: ``15.0``, ``15.``, ``-3.00`` (not ``1e1``, not ``15.5``).
+_INTEGRAL_FLOAT = re.compile(r"([+-]?\d+)\.0*")
 
 
 def _problem(component: str, message: str, ids: tuple[str, ...] = (), field: str | None = None,
@@ -117,11 +138,14 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
     nan = nan | inf
     kinds = devices.kind_of()
     known = set(load_ids) | set(kinds)
-    unknown = sorted({e for e in elements if e not in known})
+    # an integral float (``7.0``: a float column in pandas or Parquet) is the integer id ``7``
+    matched = [match_id(e, known) for e in elements]
+    unknown = sorted({e for e, k in zip(elements, matched, strict=True) if k is None})
+    elements = [k if k is not None else e for e, k in zip(elements, matched, strict=True)]
     if unknown:
         problems.append(_problem("profiles", "unknown element (neither a load or generator "
-                                 "of the network nor a PV, wind or EV unit)", tuple(unknown),
-                                 "element",
+                                 "of the network nor a PV, wind or EV unit; the value matches "
+                                 "no id)", tuple(unknown), "element",
                                  "name a load id of the network or a device id"))
     neg = sorted({elements[i] for i in np.flatnonzero(~nan & (np.nan_to_num(values) < 0))})
     if neg:
@@ -199,15 +223,29 @@ def device_problems(kind: DeviceKind, df: pl.DataFrame, bus_ids: set[str]
     """A component table checked and typed: columns, numbers, buses, signs, efficiencies."""
     comp = f"devices.{kind.value}"
     need = ("id", "bus", *DEVICE_COLUMNS[kind])
+    optional = OPTIONAL_COLUMNS.get(kind, {})
+    allowed = known_columns(kind)
+    problems: list[Problem] = []
+    # a column the schedule does not read (a misspelt optional one such as pmin_mw, or limits
+    # it has no use for such as soc_min) was dropped without a word, its data ignored
+    extra = [c for c in df.columns if c not in allowed]
+    if extra:
+        problems.append(Problem(
+            ProblemKind.UNKNOWN_COLUMN, comp, "column(s) the schedule does not read: "
+            + ", ".join(repr(c) if c else "'' (unnamed: a written index?)" for c in extra),
+            tuple(extra), "column", f"the {kind.value} table's columns are "
+            f"{', '.join(need)} (required)"
+            + (f" and {', '.join(c for c in allowed if c not in need)} (optional)"
+               if len(allowed) > len(need) else "")
+            + "; remove or rename the others"))
     missing = [c for c in need if c not in df.columns]
     if missing:
-        return None, [Problem(ProblemKind.MISSING_COLUMN, comp,
-                              f"missing column(s) {', '.join(missing)}", tuple(missing),
-                              hint=f"{kind.value} needs columns {', '.join(need)}")]
-    problems: list[Problem] = []
+        return None, [*problems, Problem(ProblemKind.MISSING_COLUMN, comp,
+                                         f"missing column(s) {', '.join(missing)}",
+                                         tuple(missing),
+                                         hint=f"{kind.value} needs columns {', '.join(need)}")]
     out = df.with_columns(pl.col("id").cast(pl.String).str.strip_chars(),
                           pl.col("bus").cast(pl.String).str.strip_chars())
-    optional = OPTIONAL_COLUMNS.get(kind, {})
     out = out.with_columns([pl.lit(v).alias(c) for c, v in optional.items()
                             if c not in out.columns])
     ids = out["id"].to_list()
@@ -239,14 +277,30 @@ def device_problems(kind: DeviceKind, df: pl.DataFrame, bus_ids: set[str]
                                     "minimum output above the rating",
                                     tuple(ids[i] for i in above), "p_min_mw",
                                     "p_min_mw must be <= p_max_mw"))
-    unknown = [i for i, b in zip(ids, out["bus"].to_list(), strict=True) if b not in bus_ids]
+    # an integral float (15.0: a float column in pandas, Excel or Parquet) is bus 15
+    raw_bus = [str(b) for b in out["bus"].to_list()]
+    buses = [match_id(b, bus_ids) for b in raw_bus]
+    unknown = [(i, b) for i, b, m in zip(ids, raw_bus, buses, strict=True) if m is None]
     if unknown:
-        problems.append(Problem(ProblemKind.UNKNOWN_BUS, comp, "bus not in the network",
-                                tuple(unknown), "bus"))
+        problems.append(Problem(
+            ProblemKind.UNKNOWN_BUS, comp, "bus not in the network: the value matches no bus "
+            "id (" + ", ".join(f"{i}: {b!r}" for i, b in unknown[:10])
+            + (" ..." if len(unknown) > 10 else "") + ")",
+            tuple(i for i, _ in unknown), "bus", "give the id of a bus of the network"))
+    else:
+        out = out.with_columns(pl.Series("bus", buses, dtype=pl.String))
     if kind is DeviceKind.DG and "fuel" not in out.columns:
         out = out.with_columns(pl.lit("unknown").alias("fuel"))
     keep = [*need, *optional, "fuel"] if kind is DeviceKind.DG else [*need, *optional]
     return (None if problems else out.select(keep)), problems
+
+
+def known_columns(kind: DeviceKind) -> tuple[str, ...]:
+    """The columns of a device table that the schedule reads: ``id``, ``bus``, the required
+    ones (:data:`~feederopt.network.timeseries.DEVICE_COLUMNS`), the optional ones
+    (:data:`~feederopt.network.timeseries.OPTIONAL_COLUMNS`) and, for DG, ``fuel``."""
+    cols = ("id", "bus", *DEVICE_COLUMNS[kind], *OPTIONAL_COLUMNS.get(kind, {}))
+    return (*cols, "fuel") if kind is DeviceKind.DG else cols
 
 
 def load_devices(folder: str | Path, network: Network,
