@@ -39,6 +39,7 @@ from feederopt.problems.schedule import (
     build_schedule_data,
     commitment_problems,
     export_problems,
+    seed_soc_notes,
     settings_problems,
 )
 from feederopt.results.schedule import (
@@ -130,6 +131,7 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
         raise InputError(problems)
     input_notes: list[str] = []
     net, dev, prof = schedule_inputs(source, profiles, devices, st.hours, input_notes)
+    input_notes += seed_soc_notes(st, dev)  # storage that gains energy in the seed's SOC form
     for text in input_notes:
         if notice is not None:
             notice(text)

@@ -266,6 +266,41 @@ def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
     )
 
 
+def seed_soc_notes(st: ScheduleSettings, devices: Devices) -> list[str]:
+    """A note when the seed's SOC form lets storage gain (or not lose) energy.
+
+    The seed's (20), the default, is ``soc_h = soc_{h-1} + eta_ch pch_h - eta_dis pdis_h``:
+    charging ``E`` MWh from the grid stores ``eta_ch E``, and draining that delivers
+    ``eta_ch E / eta_dis``, so a charge-discharge cycle returns ``eta_ch / eta_dis`` of the
+    energy charged: more than was charged when ``eta_ch > eta_dis`` (the storage is a source of
+    energy), all of it when they are equal. The physical form (``--physical-soc``: ``soc`` drains
+    ``pdis / eta_dis``) returns ``eta_ch eta_dis < 1``. Empty with the physical form or when
+    every unit's ``eta_ch / eta_dis`` is below 1."""
+    ess = devices.table(DeviceKind.ESS)
+    if st.soc_form is not SocForm.SEED or not ess.height:
+        return []
+    gain, even = [], []
+    for uid, ch, dis in zip(ess["id"].to_list(), ess["eta_ch"].to_list(),
+                            ess["eta_dis"].to_list(), strict=True):
+        ratio = float(ch) / float(dis)
+        text = f"{uid} ({float(ch):g}/{float(dis):g} = {ratio:.4g})"
+        if ratio > 1 + 1e-12:
+            gain.append(text)
+        elif ratio >= 1 - 1e-12:
+            even.append(text)
+    if not gain and not even:
+        return []
+    parts = []
+    if gain:
+        parts.append(f"{', '.join(gain)} gain energy per cycle (the storage is a net source)")
+    if even:
+        parts.append(f"{', '.join(even)} lose none (their efficiencies are not applied)")
+    return ["seed SOC form (the default, soc += eta_ch pch - eta_dis pdis): a charge-discharge "
+            "cycle returns eta_ch/eta_dis of the energy charged; " + "; ".join(parts)
+            + ". --physical-soc (soc -= pdis/eta_dis, round trip eta_ch*eta_dis) is the "
+            "physical form"]
+
+
 def commitment_problems(d: ScheduleData) -> list[Problem]:
     """With day-ahead commitment the second stage must stay feasible (relatively complete
     recourse: C&CG needs no feasibility cuts): the committed units' minimum output must find
