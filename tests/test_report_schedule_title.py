@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from feederopt.cli import app
@@ -22,12 +23,40 @@ def test_title_of_a_short_deterministic_schedule(tmp_path: Path) -> None:
     doc = json.loads((out / "result.json").read_text())
     assert doc["hours"] == 2 and doc["method"] == "deterministic"  # the premise
     page = (out / "report.html").read_text()
-    assert "2-hour deterministic dynamic reconfiguration" in page
+    # one topology for the day (no --hourly-topology): not "dynamic"
+    assert "2-hour deterministic reconfiguration (one topology for the day)" in page
+    assert "dynamic" not in schedule_title(doc)
     assert "24-hour" not in page and "robust" not in schedule_title(doc)
 
 
 def test_title_names_robust_and_hourly_runs() -> None:
     assert schedule_title({"hours": 24, "method": "ccg", "settings": {"hourly": False}}) == (
-        "24-hour robust (C&CG) dynamic reconfiguration with storage (seed 004)")
+        "24-hour robust (C&CG) reconfiguration (one topology for the day) with storage "
+        "(seed 004)")
     assert schedule_title({"hours": 3, "method": "extensive", "settings": {"hourly": True}}) \
-        == "3-hour robust (every extreme point) hourly reconfiguration with storage (seed 004)"
+        == ("3-hour robust (every extreme point) dynamic reconfiguration (a topology per hour) "
+            "with storage (seed 004)")
+
+
+def test_hourly_figure_has_the_losses_panel(tmp_path: Path) -> None:
+    """The module docstring promises losses per hour in hourly.png (user test ut_sched: eight
+    panels, none for losses): a panel draws the result's hourly ``losses_mw``, whose sum is
+    the reported daily losses."""
+    import numpy as np
+
+    from feederopt.report.schedule import hourly_figure
+
+    out = tmp_path / "r.json"
+    res = runner.invoke(app, ["schedule", "case33bw", "--hours", "3", "--no-ac-check",
+                              "--json", str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(out.read_text())
+    losses = np.asarray(doc["series"]["losses_mw"])
+    # the series is rounded to 1e-6 MW per hour
+    assert losses.sum() == pytest.approx(doc["nominal"]["losses_mwh"], abs=1e-6 * len(losses))
+    assert losses.min() > 0  # the panel has something to show
+    fig = hourly_figure(doc)
+    (ax,) = [a for a in fig.axes if a.get_visible() and "losses" in a.get_title()]
+    assert "[MW]" in ax.get_title()
+    (line,) = ax.get_lines()
+    assert np.allclose(line.get_ydata()[:-1], losses)  # steps: the last hour drawn to its end

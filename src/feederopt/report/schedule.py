@@ -42,11 +42,11 @@ def _step(ax: Any, values: Any, **kw: Any) -> Any:
 
 
 def hourly_figure(result: Mapping[str, Any]) -> Figure:
-    """Eight panels of hourly series (module docstring)."""
+    """Nine panels of hourly series (module docstring); the tenth place is empty."""
     plt = _pyplot()
     s = result["series"]
     hours = np.arange(len(s["substation_p_mw"]))
-    fig, axes = plt.subplots(4, 2, figsize=(12, 12), sharex=True)
+    fig, axes = plt.subplots(5, 2, figsize=(12, 15), sharex=True)
     ax = axes.ravel()
     _step(ax[0], s["substation_p_mw"], label="P [MW]")
     _step(ax[0], s["substation_q_mvar"], label="Q [MVAr]")
@@ -86,12 +86,16 @@ def hourly_figure(result: Mapping[str, Any]) -> Figure:
     _step(ax[7], s["v_mean_pu"], label="V mean")
     _step(ax[7], s["v_max_pu"], label="V max")
     ax[7].set_title("voltages [p.u.]")
-    for a in ax:
+    _step(ax[8], s["losses_mw"], label="losses")
+    ax[8].set_title("line losses r (P^2 + Q^2) of the model's flows [MW]")
+    ax[9].set_visible(False)
+    ax[7].tick_params(labelbottom=True)  # the panel below it is empty
+    ax[7].set_xlabel("hour")
+    for a in ax[:9]:
         a.grid(alpha=0.3)
         if a.get_legend_handles_labels()[0]:
             a.legend(fontsize=7, ncol=2)
-    for a in axes[-1]:
-        a.set_xlabel("hour")
+    ax[8].set_xlabel("hour")
     what = f"{result.get('method')}, worst case" if result.get("worst") else "forecast"
     fig.suptitle(f"{result.get('case', '')}: {len(hours)}-hour schedule ({what})")
     fig.tight_layout()
@@ -155,15 +159,17 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
 
 def schedule_title(r: Mapping[str, Any]) -> str:
     """The report's subtitle as the run was: its horizon, robust (C&CG) or deterministic, one
-    topology or one per hour (before, every report said "24-hour robust")."""
+    topology for the day or one per hour (before, every report said "24-hour robust", and a
+    run with one topology for the day "dynamic reconfiguration")."""
     hours = r.get("hours")
     span = f"{hours}-hour" if isinstance(hours, int) else "day-ahead"
     method = str(r.get("method") or "")
     kind = {"ccg": "robust (C&CG)", "extensive": "robust (every extreme point)"}.get(method,
                                                                                   method)
     hourly = bool((r.get("settings") or {}).get("hourly"))
-    return (f"{span} {kind} {'hourly' if hourly else 'dynamic'} reconfiguration with "
-            "storage (seed 004)").replace("  ", " ")
+    topology = ("dynamic reconfiguration (a topology per hour)" if hourly else
+                "reconfiguration (one topology for the day)")
+    return f"{span} {kind} {topology} with storage (seed 004)".replace("  ", " ")
 
 
 def write_schedule_folder(out: str | Path, result: Mapping[str, Any], *,
