@@ -347,15 +347,17 @@ def solve(
     with progress_display(f"{method} {net.name}", quiet=quiet, verbose=verbose) as progress:
         result = run_solve(net, options=options, progress=progress)
     result.source = source_of(source)  # for `feederopt check`
+    # The outputs first, then the console: a reader that stops early (`| head`) loses nothing.
+    if json_file is not None:
+        save_json(result, json_file, force=force)
+    folder = None
+    if out_dir is not None:
+        folder = save(result, out_dir, force=force, report=report)  # tables, grid.png, report
     if not quiet:
         print_result(result)
         if options.uncertainty is not None:
             print_uncertain(result)
-    if json_file is not None:
-        save_json(result, json_file, force=force)
-    if out_dir is not None:
-        folder = save(result, out_dir, force=force, report=report)  # tables, grid.png, report
-        if report and not quiet:
+        if folder is not None and report:
             stdout().print(f"report: {folder / 'report.html'}", markup=False)
     if result.status is Status.INTERRUPTED:
         # Ctrl-C or SIGTERM (feederopt.solve's handler): the incumbent is printed and written
