@@ -248,9 +248,14 @@ def summary_table(title: str) -> Table:
 
 
 def fmt(value: float | None, spec: str = ".3f", unit: str = "") -> str:
+    """A number for a person: ``-`` when missing or not finite; a value that rounds to zero
+    has no sign (``0.00 $``, not ``-0.00 $``: a re-dispatch cost of -1e-12 $)."""
     if value is None or not math.isfinite(value):
         return "-"
-    return f"{value:{spec}}{unit}"
+    text = f"{value:{spec}}"
+    if text.startswith("-") and not any(c in "123456789" for c in text.split("e")[0]):
+        text = text[1:]
+    return f"{text}{unit}"
 
 
 def iteration_line(rec: IterationRecord) -> str:
