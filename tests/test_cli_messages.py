@@ -93,3 +93,16 @@ def test_a_number_that_rounds_to_zero_has_no_sign() -> None:
         assert f(-1234.5, ",.2f", " $") == "-1,234.50 $"
         assert f(-3e-5, ".2e") == "-3.00e-05"
         assert f(float("nan")) == "-"
+
+
+def test_partition_console_keeps_the_units_of_its_block_table() -> None:
+    """rich read "[kW]" in a column header as a markup tag and dropped it: the block table
+    said "set-points" and "load" without units (ut_docs, 8). And no negative zero."""
+    from typer.testing import CliRunner
+
+    from feederopt.cli import app
+
+    res = CliRunner().invoke(app, ["partition", "ieee13mod"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "set-points [kW]" in res.output and "load [kW]" in res.output
+    assert "-0.00" not in res.output

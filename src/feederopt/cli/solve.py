@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from feederopt import DEFAULT_RADIALITY, InputError, Problem, ProblemKind, interrupt
@@ -136,7 +137,7 @@ def print_devices(result: Any) -> None:
         lit = Table(title="Published figures against the proven lower bound",
                     title_justify="left")
         for col in ("source", "losses [kW]", "verdict", "why"):
-            lit.add_column(col)
+            lit.add_column(escape(col))  # "[kW]" is no markup tag
         for e in result.literature:
             lit.add_row(e["source"], f"{e['losses_kw']:.2f}", e["verdict"], e["reason"])
         out.print(lit)
