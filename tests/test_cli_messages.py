@@ -77,3 +77,32 @@ def test_schedule_says_when_its_objective_is_a_bound(tmp_path: Path) -> None:
     flat = re.sub(r"[│\s]+", " ", res.output)  # the table wraps its cells
     assert "worst case found" in flat and "is an upper bound" in flat, flat
     assert f"{data['first_stage_cost'] + found:,.4f} $" in flat
+
+
+def test_a_number_that_rounds_to_zero_has_no_sign() -> None:
+    """The partition console printed "worst re-dispatch cost -0.00 $" (ut_docs, 8): a value
+    that rounds to zero prints as 0, in the console and in the reports; others keep theirs."""
+    from feederopt.cli.app import fmt
+    from feederopt.report.page import fmt as page_fmt
+
+    for f in (fmt, page_fmt):
+        assert f(-1e-12, ",.2f", " $") == "0.00 $"
+        assert f(-0.0, ".1f") == "0.0"
+        assert f(-0.004, ".2f") == "0.00"
+        assert f(-0.006, ".2f") == "-0.01"
+        assert f(-1234.5, ",.2f", " $") == "-1,234.50 $"
+        assert f(-3e-5, ".2e") == "-3.00e-05"
+        assert f(float("nan")) == "-"
+
+
+def test_partition_console_keeps_the_units_of_its_block_table() -> None:
+    """rich read "[kW]" in a column header as a markup tag and dropped it: the block table
+    said "set-points" and "load" without units (ut_docs, 8). And no negative zero."""
+    from typer.testing import CliRunner
+
+    from feederopt.cli import app
+
+    res = CliRunner().invoke(app, ["partition", "ieee13mod"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "set-points [kW]" in res.output and "load [kW]" in res.output
+    assert "-0.00" not in res.output

@@ -63,7 +63,10 @@ def test_cli_run_without_a_topology_exits_4_and_claims_no_topology(
                                    "--time-limit", _limit(no_solution), "--json", str(out),
                                    "--out", str(folder), "--report"])
     assert res.exit_code == 4, res.output
-    assert "No topology was found" in " ".join(res.output.split())
+    text = " ".join(res.output.split())
+    assert "No topology was found" in text
+    # The hint suggests Benders only to a run of another method (ut_docs, 1).
+    assert ("--method benders" in text) is (no_solution != "benders"), text
     doc = json.loads(out.read_text())
     assert doc["status"] == "time_limit"
     assert doc["within_limits"] is False and doc.get("has_topology") is False
@@ -111,3 +114,32 @@ def test_operated_by_is_there_for_ties_without_switch_elements() -> None:
     assert r.switches["operated_by"].dtype == pl.String
     assert r.switches["operated_by"].null_count() == r.switches.height
     assert all("operated_by" not in b for b in r.open_branches)
+
+
+def test_cli_interrupted_before_any_topology_does_not_point_at_one(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A stop request (what Ctrl-C's handler makes) before the start heuristics found anything:
+    exit 130, no topology, and stderr does not say that "the best topology found so far is
+    above" (ut_docs, 1)."""
+    import signal
+
+    import feederopt.api as api
+    from feederopt.solvers import interrupt
+
+    def stop_at_the_start(*args: Any, **kwargs: Any) -> tuple[list[Any], list[Any]]:
+        interrupt.request(signal.SIGINT)
+        return [], []
+
+    monkeypatch.setattr(api, "start_topologies", stop_at_the_start)
+    out = tmp_path / "r.json"
+    try:
+        res = CliRunner().invoke(app, ["solve", "case33bw", "--time-limit", "60",
+                                       "--json", str(out)])
+    finally:
+        interrupt.clear()
+    text = " ".join(res.output.split())
+    assert res.exit_code == 130, res.output
+    assert json.loads(out.read_text())["has_topology"] is False
+    assert "No topology was found" in text and "--method benders" not in text
+    assert "found so far is above" not in text
+    assert "before any topology was found" in text

@@ -216,3 +216,44 @@ def test_a_broken_solve_result_is_a_typed_error(folders: dict[str, Path],
     code, text = run(["report", str(folder), "--out", str(tmp_path / "r.html")])
     assert code == 2 and "not a solve result" in " ".join(text.split()), text
     assert not (tmp_path / "r.html").exists()
+
+
+# ----- the footer names the result folder (ut_docs, 4) -------------------------------------------
+@pytest.mark.parametrize("kind", sorted(COMMANDS))
+def test_the_footer_names_the_folder_also_of_a_copy(folders: dict[str, Path], tmp_path: Path,
+                                                    kind: str) -> None:
+    """Every page's footer says which folder it came from: the plan's said "from zhang13/" (the
+    case), also when `feederopt report` re-rendered a copy."""
+    page = (folders[kind] / "report.html").read_text(encoding="utf-8")
+    assert f", from {folders[kind].name}/</footer>" in page
+    twin = Path(shutil.copytree(folders[kind], tmp_path / "my copy"))
+    code, text = run(["report", str(twin), "--out", str(tmp_path / "c.html")])
+    assert code == 0, text
+    again = (tmp_path / "c.html").read_text(encoding="utf-8")
+    assert ", from my copy/</footer>" in again
+    assert f"from {folders[kind].name}/" not in again
+
+
+# ----- the plan's rows in words with units (ut_docs, 5) -------------------------------------------
+def test_plan_report_labels_its_rows_with_units(folders: dict[str, Path]) -> None:
+    page = (folders["resilience_plan"] / "report.html").read_text(encoding="utf-8")
+    doc = json.loads((folders["resilience_plan"] / "result.json").read_text())
+    m = doc["measures"]
+    rows = {"investment [$]": doc["investment"],
+            "expected shedding cost, priority-weighted [$]": doc["expected_recourse"],
+            "expected total cost [$]": doc["expected_total"],
+            "lower bound [$]": doc["lower_bound"],
+            "recourse problem (RP) [$]": m["recourse_problem"],
+            "wait-and-see (WS) [$]": m["wait_and_see"],
+            "expected-value solution cost (EEV) [$]": m["expected_value_solution_cost"],
+            "EVPI = RP - WS [$]": m["evpi"], "VSS = EEV - RP [$]": m["vss"]}
+    for label, value in rows.items():
+        assert f"<tr><th>{label}</th><td>{value:,.2f}</td></tr>" in page, label
+    assert "<th>solve time [s]</th>" in page and "<th>gap [%]</th>" in page
+    assert "<th>value of lost load [$/kW]</th>" in page
+    assert "<th>hardening cost [$ per line]</th>" in page
+    # no raw key of result.json as a row label
+    for key in ("investment", "expected_recourse", "expected_total", "lower_bound", "gap",
+                "solve_time_s", "recourse_problem", "wait_and_see", "evpi", "vss", "voll",
+                "harden_cost", "dg_cost_per_kw"):
+        assert f"<th>{key}</th>" not in page, key

@@ -177,6 +177,7 @@ class Benders(MasterLoop):
         try:
             result = self._loop(minimize_violation=False, initial=initial or [])
         except OutOfTime:  # a slave reached the deadline: what the run has, time_limit
+            self._adopt_known()
             return self._solution(self.final_status(self.incumbent is not None), False)
         if result is not None:
             return result
@@ -264,6 +265,21 @@ class Benders(MasterLoop):
         self._last_slave_s = ev.solve_time_s
         return ev, value, optimality
 
+    def _adopt_known(self) -> None:
+        """Make the best radial topology among the slave solutions computed before the run
+        (``known``: the start heuristics' flows, on this evaluator) the incumbent when it beats
+        the current one. A run stopped right after the heuristics (Ctrl-C, or the deadline)
+        cannot solve the starts' slaves again, since every solve is then refused; without this
+        it ended with no topology although the heuristics had one (ut_docs, case118zh
+        interrupted at 4-5 s). Their evaluations are of the same problem, so the value is
+        the one :meth:`_assess` would give."""
+        for y, ev in self._known:
+            if not ev.feasible or not math.isfinite(ev.objective) or not self._radial_starts([y]):
+                continue
+            total = ev.objective + float(self.y_cost @ y) + self.y_const
+            if self.update_upper(total):
+                self.incumbent, self.incumbent_y = ev, np.round(y).copy()
+
     def _note_violating(self, y: np.ndarray, ev: Evaluation) -> None:
         """Keep ``y`` if it violates the limits less than the least-violating topology so far
         (total slack first, then the losses at the slave's point)."""
@@ -290,6 +306,8 @@ class Benders(MasterLoop):
         # close the gap (the relaxation's bound and the best start).
         if self.interrupted() or self.remaining() <= 0 or (
                 not minimize_violation and self.incumbent is not None and self.converged()):
+            if not minimize_violation:
+                self._adopt_known()
             return self._solution(self.final_status(self.incumbent is not None),
                                   minimize_violation)
         master, helper = self._build_master(minimize_violation)

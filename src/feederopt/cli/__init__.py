@@ -28,12 +28,14 @@ from feederopt.cli import (
     solve,
     threephase,
 )
-from feederopt.cli.app import app
+from feederopt.cli.app import app, guard_stdout
 
 __all__ = ["app", "info", "main", "partition", "report", "resilience", "scenarios", "schedule",
            "solve", "threephase"]
 
 
 def main() -> None:
-    """The console-script entry point."""
+    """The console-script entry point; a closed stdout (``| head``) is harmless
+    (:class:`~feederopt.cli.app.PipeSafeStdout`)."""
+    guard_stdout()
     app(prog_name="feederopt")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -69,6 +70,55 @@ JSON_OPT = typer.Option(False, "--json", help="Print the result as JSON.")
 QUIET_OPT = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
 VERBOSE_OPT = typer.Option(False, "--verbose", "-v",
                            help="More output, and the traceback of an error.")
+
+
+class PipeSafeStdout:
+    """``sys.stdout`` for the command line, harmless once its reader has gone.
+
+    ``feederopt solve case33bw --out d | head -2``: ``head`` exits after two lines, and the next
+    write to stdout raises :class:`BrokenPipeError`. Unhandled, it ended the command with exit
+    code 1 before it had written ``--out`` (ut_docs, 2). The usual recipe (Python's
+    documentation of SIGPIPE, "Note on SIGPIPE"): catch the error and point the file
+    descriptor at :data:`os.devnull`, so that the rest of the printing (and the interpreter's
+    last flush) goes nowhere; the command carries on, writes its outputs and exits with its own
+    code. Everything else is the wrapped stream's.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        #: Whether the reader has gone (stdout points at os.devnull since).
+        self.reader_gone = False
+
+    def _to_devnull(self) -> None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, self._stream.fileno())
+        finally:
+            os.close(devnull)
+        self.reader_gone = True
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except BrokenPipeError:
+            self._to_devnull()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._to_devnull()
+            self._stream.flush()  # what was buffered goes to os.devnull
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def guard_stdout() -> None:
+    """Make ``sys.stdout`` a :class:`PipeSafeStdout` (once; for the console script)."""
+    if not isinstance(sys.stdout, PipeSafeStdout) and sys.stdout is not None:
+        sys.stdout = PipeSafeStdout(sys.stdout)
 
 
 def stdout() -> Console:
@@ -198,9 +248,14 @@ def summary_table(title: str) -> Table:
 
 
 def fmt(value: float | None, spec: str = ".3f", unit: str = "") -> str:
+    """A number for a person: ``-`` when missing or not finite; a value that rounds to zero
+    has no sign (``0.00 $``, not ``-0.00 $``: a re-dispatch cost of -1e-12 $)."""
     if value is None or not math.isfinite(value):
         return "-"
-    return f"{value:{spec}}{unit}"
+    text = f"{value:{spec}}"
+    if text.startswith("-") and not any(c in "123456789" for c in text.split("e")[0]):
+        text = text[1:]
+    return f"{text}{unit}"
 
 
 def iteration_line(rec: IterationRecord) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from feederopt import partition_result_json, write_text
@@ -113,7 +114,7 @@ def partition(
         stderr().print(f"note: {note}", style="yellow", markup=False)
     b = Table(title="blocks", title_justify="left")
     for col in ("block", "state", "microgrid", "grid-forming", "set-points [kW]", "load [kW]"):
-        b.add_column(col)
+        b.add_column(escape(col))  # "[kW]" is no markup tag
     for blk in res.blocks:
         b.add_row(str(blk.index), "on" if blk.energised else "off",
                   str(blk.component) if blk.component >= 0 else "-",

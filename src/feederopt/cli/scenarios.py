@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from feederopt import InputError, Problem, ProblemKind
@@ -76,7 +77,7 @@ def print_uncertain(result: Any) -> None:
         table = Table(title=f"{summary.scenario_count} scenarios (one topology for all)",
                       title_justify="left")
         for col in ("scenario", "weight", "losses [kW]", "violation [p.u.]", "min V [p.u.]"):
-            table.add_column(col, justify="left" if col == "scenario" else "right")
+            table.add_column(escape(col), justify="left" if col == "scenario" else "right")
         rows = summary.scenarios
         shown = sorted(rows, key=lambda r: -(r.outcome.objective_kw or 0.0))[:10]
         for r in shown:

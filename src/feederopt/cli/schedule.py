@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from feederopt import InputError, Problem, ProblemKind, write_text
@@ -186,7 +187,7 @@ def schedule(
     if res.iterations:
         it = Table(title="C&CG log", title_justify="left")
         for col in ("k", "LB [$]", "UB [$]", "gap", "worst Q [$]", "deviations", "time [s]"):
-            it.add_column(col, justify="right")
+            it.add_column(escape(col), justify="right")  # "[s]" is no markup tag
         for r in res.iterations:
             it.add_row(str(r["k"]), fmt(r["lower"], ",.4f"), fmt(r["upper"], ",.4f"),
                        fmt(r["gap"], ".2e"), fmt(r["worst_value"], ",.4f"),

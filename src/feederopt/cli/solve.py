@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from feederopt import DEFAULT_RADIALITY, InputError, Problem, ProblemKind, interrupt
@@ -87,8 +88,7 @@ def print_result(result: Any) -> None:
         else:
             out.print(f"[red]No topology was found:[/] the run ended ({result.status.value}) "
                       "without one. There is nothing to operate, and the tables carry no "
-                      "switch states. A longer --time-limit, or --method benders (which starts "
-                      "from the grid's own topology), may find one.")
+                      f"switch states. {_no_topology_hint(str(result.method))}")
     if result.diagnosis:
         if result.status.value == "infeasible" and result.dopf is not None:
             out.print("[red]No radial configuration and device setting meets the limits.[/] "
@@ -137,7 +137,7 @@ def print_devices(result: Any) -> None:
         lit = Table(title="Published figures against the proven lower bound",
                     title_justify="left")
         for col in ("source", "losses [kW]", "verdict", "why"):
-            lit.add_column(col)
+            lit.add_column(escape(col))  # "[kW]" is no markup tag
         for e in result.literature:
             lit.add_row(e["source"], f"{e['losses_kw']:.2f}", e["verdict"], e["reason"])
         out.print(lit)
@@ -170,6 +170,18 @@ def describe_violation(d: dict[str, Any]) -> str:
         text += f": {d['value']:.4f} {d['unit']} against {d['rating']:.4f} {d['unit']}"
     return text
 
+
+
+def _no_topology_hint(method: str) -> str:
+    """What may find a topology after a run that stopped without one, by the method used:
+    the Benders-type methods (``benders``, ``benders-scip``, ``stochastic-benders``,
+    ``robust-cutting-plane``) start from the grid's own topology and the start heuristics,
+    the monolithic MISOCP does not."""
+    if "benders" in method or "cutting-plane" in method:
+        return (f"A longer --time-limit may find one: {method} has a topology as soon as the "
+                "grid's own topology or a start heuristic's has been evaluated.")
+    return ("A longer --time-limit, or --method benders (which starts from the grid's own "
+            "topology and the start heuristics), may find one.")
 
 
 def _heuristic(result: Any) -> bool:
@@ -336,23 +348,29 @@ def solve(
     with progress_display(f"{method} {net.name}", quiet=quiet, verbose=verbose) as progress:
         result = run_solve(net, options=options, progress=progress)
     result.source = source_of(source)  # for `feederopt check`
+    # The outputs first, then the console: a reader that stops early (`| head`) loses nothing.
+    if json_file is not None:
+        save_json(result, json_file, force=force)
+    folder = None
+    if out_dir is not None:
+        folder = save(result, out_dir, force=force, report=report)  # tables, grid.png, report
     if not quiet:
         print_result(result)
         if options.uncertainty is not None:
             print_uncertain(result)
-    if json_file is not None:
-        save_json(result, json_file, force=force)
-    if out_dir is not None:
-        folder = save(result, out_dir, force=force, report=report)  # tables, grid.png, report
-        if report and not quiet:
+        if folder is not None and report:
             stdout().print(f"report: {folder / 'report.html'}", markup=False)
     if result.status is Status.INTERRUPTED:
         # Ctrl-C or SIGTERM (feederopt.solve's handler): the incumbent is printed and written
         # as at a time limit; the exit code says which signal (130 SIGINT, 143 SIGTERM).
-        if not quiet:
+        if not quiet and result.has_topology:
             stderr().print("[yellow]interrupted:[/] the best topology found so far is above, "
                            "with its bound and gap" + (", and written" if json_file or out_dir
                                                        else ""))
+        elif not quiet:
+            stderr().print("[yellow]interrupted:[/] before any topology was found"
+                           + (" (the result is written all the same)" if json_file or out_dir
+                              else ""))
         raise typer.Exit(interrupt.exit_code())
     if result.status is Status.INFEASIBLE and not _heuristic(result):
         raise typer.Exit(EXIT_INFEASIBLE)  # proven; a heuristic's is exit 4 below

@@ -489,7 +489,7 @@ def render_folder(folder: Path, result: dict[str, Any], kind: str) -> str:
             return render_partition_report(result, png, folder.name)
         from feederopt.report.resilience import render_plan
 
-        return render_plan(result, png)
+        return render_plan(result, png, folder.name)
     except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
         what = "a solve result" if kind == "solve" else f"a {kind.replace('_', ' ')} result"
         raise _unreadable(folder / "result.json", f"result.json is not {what} as "

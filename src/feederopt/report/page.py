@@ -57,7 +57,12 @@ def _finite(x: Any) -> float | None:
 def fmt(x: Any, spec: str = ".3f", unit: str = "") -> str:
     """A number for a person; ``-`` for a missing or non-finite one."""
     v = _finite(x)
-    return "-" if v is None else f"{v:{spec}}{unit}"
+    if v is None:
+        return "-"
+    text = f"{v:{spec}}"
+    if text.startswith("-") and not any(c in "123456789" for c in text.split("e")[0]):
+        text = text[1:]  # a value that rounds to zero has no sign (not "-0.00")
+    return f"{text}{unit}"
 
 
 def json_text(value: Any) -> str:

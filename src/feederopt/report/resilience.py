@@ -20,7 +20,7 @@ import numpy as np
 
 from feederopt.io.writing import atomic_folder
 from feederopt.network.container import Network
-from feederopt.report.page import image, kv_table, page, records_table, section
+from feederopt.report.page import fmt, image, kv_table, page, records_table, section
 from feederopt.report.plot import _pyplot, coordinates, figure_png, tree_layout
 from feederopt.results.resilience import shed_loads_text
 
@@ -117,18 +117,70 @@ def plan_figure(net: Network, result: Mapping[str, Any]) -> Figure:
     return fig
 
 
-def render_plan(result: Mapping[str, Any], png: bytes) -> str:
-    """The HTML page of a plan result (``result.json``) with its ``plan.png``."""
-    summary = {k: result.get(k) for k in ("method", "status", "hardened", "dg_sites",
-                                          "investment", "expected_recourse", "expected_total",
-                                          "lower_bound", "gap", "solve_time_s", "iterations")}
+def _money(value: Any) -> str:
+    return fmt(value, ",.2f")
+
+
+#: The settings' labels, in words with their units (as the command's options give them).
+SETTING_LABELS = {
+    "harden_budget": "hardening budget H [lines]", "dg_budget": "DG budget G [units]",
+    "harden_cost": "hardening cost [$ per line]", "dg_cost_per_kw": "DG cost [$/kW]",
+    "dg_p_max_kw": "DG size, active [kW]", "dg_q_max_kvar": "DG size, reactive [kvar]",
+    "voll": "value of lost load [$/kW]", "radiality": "radiality",
+    "switch_penalty": "switch penalty [$ per closed line]",
+    "dg_candidates": "DG candidate buses", "harden_candidates": "hardening candidate lines",
+}
+
+
+def plan_summary(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The plan's summary rows, labelled in words with their units as the command's console
+    table labels them (``investment [$]``, not ``investment``)."""
+    gap = result.get("gap")
+    return {
+        "method": result.get("method"), "status": result.get("status"),
+        "hardened lines": ", ".join(result.get("hardened") or []) or "-",
+        "DG sites": ", ".join(result.get("dg_sites") or []) or "-",
+        "investment [$]": _money(result.get("investment")),
+        "expected shedding cost, priority-weighted [$]": _money(
+            result.get("expected_recourse")),
+        "expected total cost [$]": _money(result.get("expected_total")),
+        "lower bound [$]": _money(result.get("lower_bound")),
+        "gap [%]": fmt(None if gap is None else 100 * float(gap), ".4f"),
+        "solve time [s]": fmt(result.get("solve_time_s"), ".2f"),
+        "iterations": result.get("iterations"),
+    }
+
+
+def measures_rows(m: Mapping[str, Any]) -> dict[str, Any]:
+    """The value of the stochastic solution, labelled (Birge & Louveaux, "Introduction to
+    stochastic programming", 2011, ch. 4: EVPI = RP - WS, VSS = EEV - RP)."""
+    per = m.get("wait_and_see_per_scenario") or {}
+    return {
+        "recourse problem (RP) [$]": _money(m.get("recourse_problem")),
+        "wait-and-see (WS) [$]": _money(m.get("wait_and_see")),
+        "expected-value solution cost (EEV) [$]": _money(
+            m.get("expected_value_solution_cost")),
+        "EVPI = RP - WS [$]": _money(m.get("evpi")),
+        "VSS = EEV - RP [$]": _money(m.get("vss")),
+        "wait-and-see cost per scenario [$]": ", ".join(
+            f"{k}: {_money(v)}" for k, v in per.items()) or "-",
+        "expected-value scenario: broken lines": ", ".join(
+            m.get("ev_scenario_broken") or []) or "-",
+        "expected-value plan: hardened lines": ", ".join(m.get("ev_hardened") or []) or "-",
+        "expected-value plan: DG sites": ", ".join(m.get("ev_dg_sites") or []) or "-",
+    }
+
+
+def render_plan(result: Mapping[str, Any], png: bytes, source: str) -> str:
+    """The HTML page of a plan result (``result.json``) with its ``plan.png``; ``source`` is
+    the result folder's name, for the footer (as every other report names its folder)."""
     rows = [{"scenario": s["name"], "probability": s["probability"],
              "broken": ", ".join(s["broken"]), "shed [kW]": s["operation"]["shed_kw"],
              "loads shed [kW]": shed_loads_text(s["operation"]),
              "weighted shed cost [$]": s["shed_cost"], "penalty [$]": s["penalty_cost"],
              "closed lines": ", ".join(s["operation"]["closed_lines"])}
             for s in result.get("scenarios", [])]
-    body = section("summary", "Plan", kv_table(summary))
+    body = section("summary", "Plan", kv_table(plan_summary(result)))
     body += section("grid", "Hardened lines, DG sites and shed area per scenario",
                     image(png, "plan", "Thick blue: hardened; red dotted: broken; red buses: "
                           "shedding load; green squares: backup DGs."))
@@ -137,11 +189,12 @@ def render_plan(result: Mapping[str, Any], png: bytes) -> str:
         "loads of priority &times; shed kW.</p>"))
     if result.get("measures"):
         body += section("measures", "Value of the stochastic solution",
-                        kv_table(result["measures"]))
-    body += section("settings", "Settings", kv_table(result.get("settings", {})))
+                        kv_table(measures_rows(result["measures"])))
+    settings = {SETTING_LABELS.get(k, k): v for k, v in result.get("settings", {}).items()}
+    body += section("settings", "Settings", kv_table(settings))
     return page(f"{result.get('case', '')}: resilience plan", str(result.get("status", "")),
                 "Line hardening and backup-DG siting against disaster scenarios (seed 003)",
-                body, str(result.get("case", "")))
+                body, source)
 
 
 def write_resilience_folder(out: str | Path, source: Any, result: Mapping[str, Any], *,
@@ -158,5 +211,6 @@ def write_resilience_folder(out: str | Path, source: Any, result: Mapping[str, A
         (tmp / "result.json").write_text(json.dumps(result, indent=2) + "\n",
                                          encoding="utf-8")
         (tmp / "plan.png").write_bytes(png)
-        (tmp / "report.html").write_text(render_plan(result, png), encoding="utf-8")
+        (tmp / "report.html").write_text(render_plan(result, png, Path(out).name),
+                                         encoding="utf-8")
     return Path(out)
