@@ -130,6 +130,12 @@ def schedule(
     from feederopt import output_problems
 
     # the --json path is checked before the solve, with every problem of the options
+    noticed: list[str] = []  # the notes printed before the solve (not printed again after it)
+
+    def notice(text: str) -> None:
+        noticed.append(text)
+        stderr().print(f"note: {text}", style="yellow", markup=False)
+
     with progress_display(f"schedule {source}", quiet=quiet, verbose=verbose) as progress:
         res = run(source, profiles=profiles, devices=devices, time_limit_s=time_limit, gap=gap,
                   ac_check=ac_check, samples=samples, out=out_dir, force=force,
@@ -137,7 +143,7 @@ def schedule(
                       json_file, force=force, option="json", inputs=[
                           x for x in (source, profiles, devices) if x is not None])
                   if json_file is not None else [],
-                  progress=progress, notice=lambda text: stderr().print(f"note: {text}"),
+                  progress=progress, notice=notice,
                   **changes)
     data = res.to_dict()
     if json_file is not None:
@@ -184,6 +190,9 @@ def schedule(
     t.add_row("run time", fmt(res.run_time_s, ".1f", " s"))
     t.add_row("validity", "all checks hold" if not res.violations else "; ".join(res.violations))
     out.print(t)
+    for note in res.notes:  # the solve's own notes (C&CG's stop rule, the bounds' sources)
+        if note not in noticed:
+            stderr().print(f"note: {note}", style="yellow", markup=False)
     if res.iterations:
         it = Table(title="C&CG log", title_justify="left")
         for col in ("k", "LB [$]", "UB [$]", "gap", "worst Q [$]", "deviations", "time [s]"):
