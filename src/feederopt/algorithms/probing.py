@@ -37,6 +37,20 @@ enumerated optimum on random meshed grids) and a valid bound whenever it stops. 
 topologies left of 3.7e8; then 651 node relaxations; 149 s at load 5): bound 946.463 kW
 against the incumbent 946.506 kW, optimal within the 1e-4 gap.
 
+**Path bound of a voltage-controlled bus.** A generator that holds its bus at ``v_set`` (a PV
+bus) must exchange whatever reactive power makes the voltage drop along its bus's path to the
+source end at ``v_set``; with a fractional ``y`` on that path the big-M voltage rows let the
+relaxation decouple the bus from the source and skip that reactive power (and its losses).
+Every radial topology closes exactly one simple path ``p`` from the PV bus ``b`` to the
+sources (merged into one node) and opens every other branch between two nodes of ``p`` (it
+would close a loop, or join two sources), so the relaxation with ``p`` fixed closed and those
+chords open bounds every topology whose path is ``p``, and ``min_p`` of these values bounds
+every topology (:func:`path_bound`; the max over the PV buses). Measured on a 20 kV grid with
+two substations and a CHP held at 1.01 p.u. between feeders at 1.00 and 1.046 p.u.
+(/work/notes/dso_bound.md): root bound 64.87 kW, 23 paths, path bound 91.30 kW in 1.1 s,
+optimum 111.80 kW (enumerated); the loop branch-and-bound had stayed at 69.57 kW after 1152
+relaxations.
+
 The relaxation with the fixed switches closed is a lower bound of every topology below the
 cutoff, hence of the optimum when the incumbent is not already optimal within the gap (a
 proven lower bound before the master's root).
@@ -59,6 +73,7 @@ import scipy.sparse as sp
 
 from feederopt.algorithms.slaves import dpp_pays
 from feederopt.formulations.blocks import Group, Sense
+from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import bottleneck_cycle, bottleneck_loop
 from feederopt.problems.reconfiguration import ReconfigurationProblem
 from feederopt.solvers import interrupt
@@ -83,6 +98,10 @@ class ProbeResult:
     #: topology (``y``) whose value it proved to be the least below the cutoff (or None).
     loop_solves: int = 0
     loop_optimum: np.ndarray | None = None
+    #: The PV buses' path bound [kW, with ``y_const``] (:func:`path_bound`; -inf: none) and
+    #: the relaxations it solved.
+    path_bound: float = -math.inf
+    path_solves: int = 0
 
 
 class ConicRelaxation:
@@ -200,6 +219,82 @@ def loop_branch_bound(model: ConicRelaxation, problem: ReconfigurationProblem,
     return cutoff, solves, None  # every topology below the cutoff is pruned
 
 
+def source_paths(pu: PerUnitNetwork, bus: int, limit: int) -> list[list[int]] | None:
+    """Every simple path (branch indices, from ``bus``) from ``bus`` to a source in the graph
+    whose sources are merged into one node; None when there are more than ``limit``."""
+    hub = -1
+    node = np.where(pu.is_source, hub, np.arange(pu.n_bus))
+    adj: dict[int, list[tuple[int, int]]] = {}
+    for k in range(pu.n_branch):
+        a, b = int(node[pu.f[k]]), int(node[pu.t[k]])
+        if a != b:
+            adj.setdefault(a, []).append((b, k))
+            adj.setdefault(b, []).append((a, k))
+    paths: list[list[int]] = []
+    start = int(node[bus])
+    if start == hub:
+        return paths
+    # Depth-first over simple paths: (node, branches so far, nodes so far).
+    stack: list[tuple[int, list[int], frozenset[int]]] = [(start, [], frozenset([start]))]
+    while stack:
+        at, edges, seen = stack.pop()
+        for nxt, k in adj.get(at, []):
+            if nxt == hub:
+                paths.append([*edges, k])
+                if len(paths) > limit:
+                    return None
+            elif nxt not in seen:
+                stack.append((nxt, [*edges, k], seen | {nxt}))
+    return paths
+
+
+def path_bound(model: ConicRelaxation, problem: ReconfigurationProblem, floor: np.ndarray,
+               cutoff: float, y_const: float, deadline: float,
+               max_paths: int = 200) -> tuple[float, int]:
+    """The path bound of the PV buses (module docstring): for each bus that a generator holds
+    at a voltage, the least over the simple paths ``p`` from it to the (merged) sources of the
+    relaxation with ``p`` closed (``y >= 1``), every other branch between two nodes of ``p``
+    open (``y <= 0``) and the switches ``floor`` closed; a path whose chord cannot open (a
+    fixed branch, or a switch in ``floor``) is no radial topology's and is skipped, a path
+    whose value reaches ``cutoff`` bounds no topology below it. The bound is the largest of
+    these per-bus values (``cutoff`` or more when every path is cut off). A bus with more than
+    ``max_paths`` paths, or whose paths the ``deadline`` (``time.perf_counter()``) or a stop
+    request interrupts, or whose relaxation fails on a path, adds nothing. Returns the bound
+    [kW, with ``y_const``; -inf: none] and the relaxations solved."""
+    pu = problem.pu
+    m = pu.n_branch
+    node = np.where(pu.is_source, -1, np.arange(pu.n_bus))
+    fixed = ~pu.switchable
+    best, solves = -math.inf, 0
+    for bus in pu.pv_buses()[0]:
+        paths = source_paths(pu, int(bus), max_paths)
+        if not paths:
+            continue
+        least = math.inf
+        for path in paths:
+            if time.perf_counter() >= deadline or interrupt.requested():
+                least = -math.inf
+                break
+            on_path = set(path)
+            ends = {int(node[bus])} | {int(node[pu.f[k]]) for k in path} | {
+                int(node[pu.t[k]]) for k in path}
+            chord = np.array([k not in on_path and int(node[pu.f[k]]) in ends
+                              and int(node[pu.t[k]]) in ends for k in range(m)])
+            if np.any(chord & (fixed | (floor > 0))):
+                continue  # a branch that must stay closed would close a loop
+            cap = np.where(chord, 0.0, 1.0)
+            low = floor.copy()
+            low[path] = 1.0
+            found = _bound_of(model.solve(cap, low, deadline - time.perf_counter()), y_const)
+            solves += 1
+            if found is None:
+                least = -math.inf
+                break
+            least = min(least, found)
+        best = max(best, least)
+    return best, solves
+
+
 def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
                  budget_s: float, order: np.ndarray | None = None,
                  solver: str = "CLARABEL", rounds: int = 1,
@@ -251,6 +346,10 @@ def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
         if not found:
             break
     out.loop_bound = bottleneck_cycle(pu.n_bus, pu.f, pu.t, open_bound, pu.is_source)
+    if len(pu.pv_buses()[0]) and not interrupt.requested():
+        out.path_bound, out.path_solves = path_bound(
+            model, problem, floor, cutoff, y_const, t0 + budget_s)
+        out.loop_bound = max(out.loop_bound, out.path_bound)
     left = budget_s - (time.perf_counter() - t0)
     if left > 0 and out.loop_bound < cutoff and not interrupt.requested():
         deep, out.loop_solves, out.loop_optimum = loop_branch_bound(

@@ -1,0 +1,122 @@
+"""The PV buses' path bound of conic probing (:func:`feederopt.algorithms.probing.path_bound`)
+against brute force with pandapower's Newton-Raphson.
+
+The grid: two 20 kV sources at 1.04 and 1.00 p.u., two feeders joined by ties, and a
+generator holding 1.02 p.u. (q free, pandapower's default) on a bus that either source may
+feed. Whichever source feeds it, the generator must exchange much reactive power to hold its
+voltage, and those losses are what the relaxation's big-M voltage rows let it skip. Truth:
+every radial topology (every bus fed by one source) through ``pp.runpp``. The path bound must
+lie below the best of them (valid) and well above the root relaxation (the point of it)."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+import time
+
+import numpy as np
+import pytest
+
+import feederopt
+from feederopt.algorithms.probing import ConicRelaxation, path_bound, source_paths
+from feederopt.api import prepare
+from feederopt.problems.reconfiguration import RadialityModel
+
+pp = pytest.importorskip("pandapower")
+
+CABLE = "NA2XS2Y 1x95 RM/25 12/20 kV"
+
+
+def two_sources_with_pv(v_gen: float) -> object:
+    net = pp.create_empty_network(name="two_sources_pv")
+    bus = {name: pp.create_bus(net, 20, name=name)
+           for name in ("A", "a1", "a2", "a3", "g", "B", "b1", "b2", "b3")}
+    pp.create_ext_grid(net, bus["A"], vm_pu=1.04)
+    pp.create_ext_grid(net, bus["B"], vm_pu=1.00)
+    for u, v, km in (("A", "a1", 2.0), ("a1", "a2", 1.5), ("a2", "a3", 1.5),
+                     ("B", "b1", 2.0), ("b1", "b2", 1.5), ("b2", "b3", 1.5),
+                     ("a3", "b3", 1.0), ("a1", "g", 1.0), ("g", "b1", 1.0),
+                     ("a2", "b2", 2.5)):
+        line = pp.create_line(net, bus[u], bus[v], km, CABLE, name=f"{u}-{v}")
+        pp.create_switch(net, bus[u], line, et="l", closed=True)
+    for name, p in (("a1", 0.8), ("a2", 0.6), ("a3", 0.5), ("b1", 0.7), ("b2", 0.6),
+                    ("b3", 0.4), ("g", 0.3)):
+        pp.create_load(net, bus[name], p_mw=p, q_mvar=0.3 * p)
+    pp.create_gen(net, bus["g"], p_mw=1.0, vm_pu=v_gen)
+    return net
+
+
+def radial_losses_kw(net: object) -> list[float]:
+    """pandapower's losses of every radial topology (each tree holds one source and every
+    bus), by opening the line switches."""
+    lines = list(net.line.index)
+    n_bus, n_src = len(net.bus), len(net.ext_grid)
+    out = []
+    for opened in itertools.combinations(lines, len(lines) - (n_bus - n_src)):
+        parent = list(range(n_bus))
+
+        def find(k: int, parent: list[int] = parent) -> int:
+            while parent[k] != k:
+                k = parent[k]
+            return k
+
+        src = [int(b) for b in net.ext_grid.bus]
+        parent[src[1]] = src[0]  # the sources merged
+        radial = True
+        for k in lines:
+            if k in opened:
+                continue
+            ra, rb = find(int(net.line.at[k, "from_bus"])), find(int(net.line.at[k, "to_bus"]))
+            if ra == rb:
+                radial = False
+                break
+            parent[ra] = rb
+        if not radial:
+            continue
+        case = copy.deepcopy(net)
+        case.switch["closed"] = ~case.switch.element.isin(opened)
+        pp.runpp(case)
+        assert case.res_bus.vm_pu.between(0.9, 1.1).all()  # within the default limits
+        out.append(1000.0 * float(case.res_line.pl_mw.sum()))
+    return out
+
+
+@pytest.mark.parametrize("v_gen", [1.02, 1.06])
+def test_path_bound_lies_below_every_radial_topology_and_above_the_root(v_gen: float) -> None:
+    net = two_sources_with_pv(v_gen)
+    losses = radial_losses_kw(net)
+    assert len(losses) >= 10  # the test enumerates something
+    best = min(losses)
+    problem = prepare(feederopt.load(net), RadialityModel.PARENT_CHILD).problem
+    pu = problem.pu
+    assert len(pu.pv_buses()[0]) == 1
+    model = ConicRelaxation(problem)
+    root = model.solve().objective
+    bound, solves = path_bound(model, problem, np.zeros(pu.n_branch), math.inf, 0.0,
+                               time.perf_counter() + 120.0)
+    assert solves == len(source_paths(pu, int(pu.pv_buses()[0][0]), 200))
+    # Valid: below the best radial topology (solver tolerance).
+    assert bound <= best * (1 + 1e-5)
+    # Stronger than the relaxation it refines, by a clear margin on this grid.
+    assert bound - root >= 0.25 * (best - root)
+    # A cutoff below the optimum cuts every path off: no topology lies below it.
+    cut, _ = path_bound(model, problem, np.zeros(pu.n_branch), 0.5 * root, 0.0,
+                        time.perf_counter() + 120.0)
+    assert cut >= 0.5 * root
+
+
+def test_source_paths_counts_the_simple_paths() -> None:
+    net = two_sources_with_pv(1.02)
+    pu = prepare(feederopt.load(net), RadialityModel.PARENT_CHILD).problem.pu
+    g = pu.bus_ids.index(str(int(net.bus.index[net.bus.name == "g"][0])))
+    paths = source_paths(pu, g, 200)
+    assert paths is not None
+    # Independent count with networkx over the graph with the sources merged.
+    nx = pytest.importorskip("networkx")
+    graph = nx.MultiGraph()
+    for k in range(pu.n_branch):
+        a, b = (("S" if pu.is_source[x] else int(x)) for x in (pu.f[k], pu.t[k]))
+        graph.add_edge(a, b, key=k)
+    assert len(paths) == len(list(nx.all_simple_edge_paths(graph, g, "S")))
+    assert source_paths(pu, g, len(paths) - 1) is None  # the limit
