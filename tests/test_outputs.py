@@ -285,6 +285,23 @@ def test_force_replaces_only_a_result_folder(tmp_path: Path) -> None:
     assert (out / "result.json").is_file()
 
 
+def test_force_on_a_folder_with_a_foreign_result_json_names_it(tmp_path: Path) -> None:
+    """DIR holds a result.json that feederopt did not write: the message said the folder
+    "holds files but no result.json"; it names the result.json as not a feederopt result, and
+    nothing is replaced."""
+    keep = tmp_path / "out_keep"
+    keep.mkdir()
+    (keep / "result.json").write_text("keep\n")
+    net = write_folder(tiny(), tmp_path / "tiny")
+    res = runner.invoke(app, ["solve", str(net), "--out", str(keep), "--force"])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 2, res.output
+    assert "its result.json is not a feederopt result" in text, text
+    assert "no result.json" not in text and "Traceback" not in res.output
+    assert (keep / "result.json").read_text() == "keep\n"
+    assert sorted(p.name for p in keep.iterdir()) == ["result.json"]
+
+
 def test_force_never_writes_onto_a_file_the_feeder_reads(tmp_path: Path) -> None:
     """An OpenDSS feeder reads what it redirects to and its shapes' data files: ``solve a.dss
     --json base.dss --force`` replaced the redirected base.dss with the result, and

@@ -53,6 +53,7 @@ def network_info(source: Any) -> dict[str, Any]:
         "base_min_voltage_bus": ac.min_voltage_bus,
         "base_max_voltage_pu": num(ac.max_voltage_pu),
         "base_message": ac.message,
+        "base_failed": ac.failed,  # pandapower raised: no verdict on convergence
         "base_unsupplied": unsupplied.to_dict() if unsupplied.has_load else None,
         "model": fidelity.to_dict() if fidelity is not None else None,
         "problems": [p.to_dict() for p in net.validate()],
@@ -92,7 +93,8 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
             f"{data['base_max_voltage_pu']:.4f} p.u.",
         )
     else:
-        table.add_row("base-case AC power flow", f"did not converge ({data['base_message']})")
+        what = "failed" if data.get("base_failed") else "did not converge"
+        table.add_row("base-case AC power flow", f"{what} ({data['base_message']})")
     if data.get("base_unsupplied"):
         dead = data["base_unsupplied"]
         table.add_row("base-case unsupplied", f"{len(dead['buses'])} bus(es), "

@@ -82,8 +82,12 @@ transformer's ``sn_mva``, ``vn_hv_kv``, ``vn_lv_kv`` or ``vk_percent`` that is n
 ``ext_grid``'s or ``gen``'s ``vm_pu`` that is not positive,
 a NaN ``scaling`` or power of a load, sgen, gen, storage, ward or shunt (pandapower's power flow
 fails on each of these where the reader would take a default), a negative ``load.p_mw`` (an
-injection is an ``sgen``; storage and wards with a negative p are injections already), and a
-net without an in-service ``ext_grid`` or slack ``gen``. The derived branch values of such an
+injection is an ``sgen``; storage and wards with a negative p are injections already), a
+line, trafo or trafo3w switch (``et`` 'l', 't', 't3') whose ``element`` or ``bus`` does not
+exist (pandapower's power flow fails on it with a KeyError or IndexError), and a
+net without an in-service ``ext_grid`` or slack ``gen``. A line switch whose ``bus`` exists but
+is not an end of its line is accepted: pandapower opens the line at one end, and so does the
+model (see ``open_end_energised``). The derived branch values of such an
 element are not reported again. A NaN ``tap_pos`` (or ``tap_neutral``) is taken at neutral, as
 pandapower's power flow takes it, with a note; the net's controllers (``net.controller``,
 pandapower's ``run_control`` loop) are ignored with a note: the taps stay at ``tap_pos``.
@@ -353,6 +357,7 @@ def from_pandapower(
         ties = "out_of_service" if len(sw) == 0 and oos_line else "switches"
 
     plan = switch_plan(net)
+    problems += _switch_reference_problems(net, known)
 
     open_switch = {int(k) for k in sw.index[~sw["closed"].astype(bool)]}
     switch_bus = {int(k): int(b) for k, b in sw["bus"].items()}
@@ -365,11 +370,16 @@ def from_pandapower(
         return True, any(k in open_switch for k in entry[0])
 
     def energised_end(et: str, idx: int, from_bus: int, to_bus: int) -> str | None:
-        """The end that stays connected when the element's opening switches are open."""
+        """The end that stays connected when the element's opening switches are open. As in
+        pandapower's power flow (``_gather_branch_switch_info``), a switch opens a line's to
+        end when it sits at the to bus and its from end otherwise, a trafo's hv end when it
+        sits at the hv bus and its lv end otherwise: a switch at a bus that is not an end of
+        its element opens the from (lv) end."""
         entry = plan.get((et, idx))
         if entry is None:
             return None
-        at = {switch_bus[k] for k in entry[1]}
+        first, second = (to_bus, from_bus) if et == "l" else (from_bus, to_bus)
+        at = {first if switch_bus[k] == first else second for k in entry[1]}
         if from_bus in at and to_bus in at:
             return None
         return "from" if to_bus in at else "to" if from_bus in at else None
@@ -953,6 +963,48 @@ def _trafo3w_problems(idx: int, t3: Any) -> list[tuple[ProblemKind, str, str, st
             out.append((ProblemKind.BAD_IMPEDANCE, tid, col, f"{col} must be a positive number",
                         "give the short-circuit voltages in percent, > 0"))
     return out
+
+
+#: The pandapower table that a switch's ``element`` indexes, per ``et`` ('b' is a bus).
+_SWITCH_TABLES = {"l": "line", "t": "trafo", "t3": "trafo3w"}
+
+
+def _switch_reference_problems(net: pandapowerNet, known: set[int]) -> list[Problem]:
+    """A line, trafo or trafo3w switch whose ``element`` is not a row of its table, or whose
+    ``bus`` is not a bus of the net: pandapower's own power flow fails on it (a KeyError for
+    the element, an IndexError for an open switch's bus), so the AC check could not run. One
+    problem per table and field, naming the switches and the missing indices. (A bus-bus
+    switch's buses become a branch's ``from_bus``/``to_bus``, which validation checks.)"""
+    sw = net.switch
+    missing: dict[tuple[str, str], list[tuple[int, Any]]] = {}
+    for idx, s in sw.iterrows():
+        table = _SWITCH_TABLES.get(str(s["et"]))
+        if table is None:
+            continue
+        rows = net[table].index if table in net else ()
+        element = _bus_key(s["element"])
+        if element not in {int(i) for i in rows}:
+            missing.setdefault((table, "element"), []).append((int(idx), s["element"]))
+        if _bus_key(s["bus"]) not in known:
+            missing.setdefault((table, "bus"), []).append((int(idx), s["bus"]))
+    problems = []
+    for (table, col), found in missing.items():
+        refs = ", ".join(f"switch {k} -> {'bus' if col == 'bus' else table} {_bus_key(v)}"
+                         for k, v in found[:10]) + (" ..." if len(found) > 10 else "")
+        what = (f"a {table} switch's bus does not exist" if col == "bus" else
+                f"a {table} switch (et='{_ET[table]}') names a {table} that does not exist")
+        problems.append(Problem(
+            ProblemKind.UNKNOWN_BUS if col == "bus" else ProblemKind.INVALID_VALUE, "switch",
+            f"{what} ({refs}); pandapower's power flow fails on it"
+            + (" once the switch is open" if col == "bus" or table == "trafo3w" else ""),
+            ids=tuple(f"switch:{k}" for k, _ in found), field=col,
+            hint=(f"set net.switch.{col} to the index of an existing "
+                  + ("bus at an end of the switched element" if col == "bus" else
+                     f"{table} (net.{table}.index)") + ", or remove the switch")))
+    return problems
+
+
+_ET = {table: et for et, table in _SWITCH_TABLES.items()}
 
 
 def _grouped(found: list[tuple[ProblemKind, str, str, str, str]]) -> list[Problem]:

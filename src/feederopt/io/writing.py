@@ -124,11 +124,14 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
             return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}' is a file (or a "
                              "link), not a result folder: --force replaces only result folders",
                              option, "name a new folder, or remove it yourself")]
-        if any(path.iterdir()) and not _is_result(path / RESULT_MARKER):
-            return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}' holds files but no "
-                             f"{RESULT_MARKER}: it is not a feederopt result folder, and --force "
-                             "replaces only those (or an empty folder)", option,
-                             "name a new folder, or empty it yourself")]
+        marker = path / RESULT_MARKER
+        if any(path.iterdir()) and not _is_result(marker):
+            why = (f"its {RESULT_MARKER} is not a feederopt result, so it is not a feederopt "
+                   "result folder" if marker.exists() or marker.is_symlink() else
+                   f"holds files but no {RESULT_MARKER}: it is not a feederopt result folder")
+            return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}': {why}, and --force "
+                             "replaces only those (or an empty folder); nothing is replaced",
+                             option, "name a new folder, or empty it yourself")]
     return []
 
 

@@ -170,18 +170,28 @@ def validate(net: Network) -> list[Problem]:
 
 
 def load_plausibility(net: Network) -> list[Problem]:
-    """A warning for the loads of each bus whose net demand exceeds the short-circuit power
-    there, ``S_sc = V_n^2 / |Z|`` with ``Z`` the series impedance of the lowest-impedance path
-    from a source or a generator that holds its bus voltage (every in-service branch taken
-    closed, switches and ties too; per unit, so across transformers). Through a series
-    impedance ``Z`` from a source at ``V`` a lagging or unity power-factor load draws at most
-    ``V^2 / (2 |Z|)`` (maximum power transfer), about 0.6 ``S_sc`` even at a 1.1 p.u. source,
-    so such a demand has no power flow at all: almost always kW given as MW (500 kW entered as
-    500 on a 12.66 kV feeder is several times ``S_sc``). Parallel paths only raise ``S_sc``, a
-    shorter path is never missed, and a bus's demand is its load less the in-service
-    generation at it (``p_max_mw``) and its capacitive ``q_mvar``, so the rule errs on the
-    quiet side: the built-in cases, MATPOWER's distribution cases and SimBench's LV to EHV
-    grids reach at most 0.3 of it. A warning: the network is used."""
+    """A warning naming the loads of each bus whose demand no power flow can supply: almost
+    always kW given as MW (500 kW entered as 500 on a 12.66 kV feeder is several times the
+    short-circuit power there).
+
+    Through a series impedance ``Z`` from a source at ``V`` a lagging or unity power-factor
+    load draws at most ``V^2 / (2 |Z|)`` (maximum power transfer), about 0.6 ``S_sc`` even at
+    a 1.1 p.u. source, with ``S_sc = V_n^2 / |Z|`` the short-circuit power; ``Z`` is the series
+    impedance of the lowest-impedance path (every in-service branch taken closed, switches and
+    ties too; per unit, so across transformers). Two bounds, a bus breaking either is named:
+
+    * its net demand ``|S|`` (its load less the in-service generation at it, ``p_max_mw``, and
+      its capacitive ``q_mvar``) above ``S_sc`` from the nearest source or generator that
+      holds its bus voltage (PV: a voltage source for the reactive power it gives);
+    * its active demand above ``S_sc`` from the nearest source (ext_grid, slack) plus the
+      ``p_max_mw`` of every in-service generator together: a PV generator holds its voltage
+      but gives no more active power than that, so one load typed in kW next to a 1.5 MW
+      CHP unit is still named (the first bound takes that unit as stiff).
+
+    Parallel paths only raise ``S_sc``, a shorter path is never missed, and every generator
+    counts wherever it is, so the rule errs on the quiet side: the built-in cases, MATPOWER's
+    distribution cases and SimBench's LV to EHV grids reach at most 0.3 of it. A warning: the
+    network is used."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import dijkstra
 
@@ -204,33 +214,56 @@ def load_plausibility(net: Network) -> list[Problem]:
         return []
     rows, cols = zip(*best, strict=True)
     graph = coo_matrix((list(best.values()), (rows, cols)), shape=(n, n)).tocsr()
+
+    def s_sc(sources: np.ndarray) -> np.ndarray:
+        """``1 / |Z|`` of the lowest-impedance path from any of ``sources`` [p.u.]."""
+        dist = np.asarray(dijkstra(graph, directed=False, indices=np.flatnonzero(sources),
+                                   min_only=True))
+        with np.errstate(divide="ignore"):
+            return np.where(np.isfinite(dist) & (dist > 0), 1.0 / dist, np.inf)
+
     # a generator that holds its bus voltage (PV) is a voltage source as well (transmission
     # grids: SimBench's EHV grid supplies a 246 MW load through 568 ohm to the nearest ext_grid)
     stiff = pu.is_source.copy()
     if len(pu.gen_bus) and len(pu.gen_v_set) == len(pu.gen_bus):
         stiff[pu.gen_bus[np.isfinite(pu.gen_v_set)]] = True
-    dist = np.asarray(dijkstra(graph, directed=False, indices=np.flatnonzero(stiff),
-                               min_only=True))
-    gen_p = np.bincount(pu.gen_bus, weights=np.nan_to_num(pu.gen_p_max, posinf=0.0),
+    p_max = np.clip(np.nan_to_num(pu.gen_p_max, nan=0.0), 0, None)
+    gen_p = np.bincount(pu.gen_bus, weights=np.nan_to_num(p_max, posinf=0.0),
                         minlength=n) if len(pu.gen_bus) else np.zeros(n)
-    demand = np.hypot(np.clip(pu.p_load - np.clip(gen_p, 0, None), 0, None),
-                      np.clip(pu.q_load, 0, None))
-    with np.errstate(divide="ignore"):
-        s_sc = np.where(np.isfinite(dist) & (dist > 0), 1.0 / dist, np.inf)
-    over = np.flatnonzero(~stiff & (demand > s_sc))
+    demand = np.hypot(np.clip(pu.p_load - gen_p, 0, None), np.clip(pu.q_load, 0, None))
+    s_stiff = s_sc(stiff)
+    # the active power that can reach a bus: the sources' S_sc and every generator's p_max
+    s_ext, p_gen = s_sc(pu.is_source), float(p_max.sum())
+    p_cap = s_ext + p_gen
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.maximum(demand / s_stiff, np.clip(pu.p_load, 0, None) / p_cap)
+    over = np.flatnonzero(~pu.is_source & (ratio > 1.0))
     if not len(over):
         return []
+    at = set(over.tolist())
     ids = tuple(lid for lid, j in zip(pu.load_ids, pu.load_bus.tolist(), strict=True)
-                if j in set(over.tolist()))
-    worst = int(over[np.argmax(demand[over] / s_sc[over])])
+                if j in at)
+    worst = int(over[np.argmax(ratio[over])])
+    here = [k for k, j in enumerate(pu.load_bus.tolist()) if j == worst]
+    biggest = max(here, key=lambda k: float(pu.load_p[k])) if here else None
+    s = pu.s_base_mva
+    who = (f"{pu.load_ids[biggest]} ({pu.load_p[biggest] * s:.4g} MW) at bus "
+           f"{pu.bus_ids[worst]}" if biggest is not None else f"bus {pu.bus_ids[worst]}")
+    if demand[worst] / s_stiff[worst] >= pu.p_load[worst] / p_cap[worst]:
+        why = (f"draws {demand[worst] * s:.4g} MVA where S_sc = V_n^2/|Z| from the nearest "
+               f"source is {s_stiff[worst] * s:.4g} MVA")
+    else:
+        why = (f"draws {pu.p_load[worst] * s:.4g} MW where S_sc = V_n^2/|Z| from the nearest "
+               f"source (not a generator) is {s_ext[worst] * s:.4g} MVA and every generator "
+               f"together gives at most {p_gen * s:.4g} MW")
+    unit = (f"; if {pu.load_ids[biggest]}'s {pu.load_p[biggest] * s:.4g} is in kW, write "
+            f"{pu.load_p[biggest] * s / 1000:.4g}" if biggest is not None else "")
     return [Problem(
         ProblemKind.BAD_LOAD, "loads",
-        f"the demand at {len(over)} bus(es) exceeds the short-circuit power there, so no "
-        f"power flow can supply it: bus {pu.bus_ids[worst]} draws "
-        f"{demand[worst] * pu.s_base_mva:.4g} MVA where S_sc = V_n^2/|Z| from the nearest "
-        f"source is {s_sc[worst] * pu.s_base_mva:.4g} MVA",
+        f"the demand at {len(over)} bus(es) exceeds the short-circuit power that reaches it, so no "
+        f"power flow can supply it: {who} {why}",
         ids=ids, field="p_mw", severity=Severity.WARNING,
-        hint="p_mw and q_mvar are in MW and MVAr: 500 kW is written 0.5")]
+        hint=f"p_mw and q_mvar are in MW and MVAr: 500 kW is written 0.5{unit}")]
 
 
 #: Highest plausible nominal voltage [kV]; the highest AC transmission voltage in service is

@@ -163,7 +163,8 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         log=raw.log,
         timings=raw.timings,
         diagnosis=diagnosis,
-        within_limits=not violating,
+        # an AC check that could not run (pandapower raised) leaves the limits unverified
+        within_limits=not violating and not (ac is not None and ac.failed),
         has_topology=has_topology,
         extra={k: v for k, v in raw.extra.items() if k != "objective_kind"},
         network=net,
@@ -228,8 +229,11 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
     else:
         cone_gap = math.nan
     if not ac.converged:
+        why = ("the AC check failed: pandapower's power flow could not be run on this net, so "
+               "the topology's limits are not verified" if ac.failed else
+               "the AC power flow did not converge")
         return AcCheck(False, math.nan, math.nan, math.nan, math.nan, cone_gap, math.nan, False,
-                       ("the AC power flow did not converge",), ac.message)
+                       (why,), ac.message)
     dv = float(np.nanmax(np.abs(v - ac.vm_pu))) if np.any(np.isfinite(v)) else math.nan
     diff_pct = -losses_diff_pct(losses_kw, ac.losses_kw)  # (AC - SOCP) / AC
     if not compare:

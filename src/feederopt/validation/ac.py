@@ -84,6 +84,9 @@ class AcResult:
     source_q_mvar: float = math.nan
     message: str = ""
     extra: dict[str, float] = field(default_factory=dict)
+    #: The power flow raised something other than ``LoadflowNotConverged`` (a KeyError on a
+    #: dangling reference, say): the check could not run, which says nothing about convergence.
+    failed: bool = False
 
     @property
     def min_voltage_bus(self) -> str | None:
@@ -119,7 +122,9 @@ def ac_power_flow(
     ``closed`` has one boolean per in-service branch in table order (default: the base case,
     every branch closed but the normally open ones). ``gen_p``/``gen_q`` [MW, MVAr] replace the
     set-points of the in-service generators. Never raises for a power flow that does not
-    converge: the result then has ``converged=False`` and NaN values.
+    converge: the result then has ``converged=False`` and NaN values; when pandapower raised
+    something other than ``LoadflowNotConverged`` (the net cannot be evaluated at all),
+    ``failed`` is set too and ``message`` names the exception.
 
     ``tolerance_mva`` is the largest power mismatch accepted (pandapower's default, 1e-8 MVA).
     A network with a near-zero impedance (case16am has a 1e-8 Ohm branch) cannot reach it in
@@ -149,7 +154,7 @@ def _run(
     n_bus, n_br = len(bus_ids), len(branch_ids)
     nan_b, nan_l = np.full(n_bus, np.nan), np.full(n_br, np.nan)
 
-    def failed(message: str) -> AcResult:
+    def failed(message: str, error: bool = False) -> AcResult:
         return AcResult(
             converged=False,
             losses_kw=math.nan,
@@ -166,9 +171,11 @@ def _run(
             loss_kw=nan_l.copy(),
             loading_percent=nan_l.copy(),
             message=message,
+            failed=error,
         )
 
     message = ""
+    error = False
     tolerances = [tolerance_mva]
     if tolerance_mva < FALLBACK_TOLERANCE_MVA:
         tolerances.append(FALLBACK_TOLERANCE_MVA)
@@ -187,13 +194,15 @@ def _run(
                 )
         except Exception as exc:  # LoadflowNotConverged and pandapower's other failures
             message = f"{type(exc).__name__}: {exc}"
+            error = not isinstance(exc, pp.LoadflowNotConverged)
             continue
+        error = False
         if net.converged:
             if tol != tolerance_mva:
                 message = f"converged with the looser tolerance {tol:g} MVA"
             break
     else:
-        return failed(message or "the power flow did not converge")
+        return failed(message or "the power flow did not converge", error)
 
     origin = isinstance(model, OriginModel)
     # A pandapower bus id is its index; a trafo3w's star bus ("trafo3w:<i>") is internal.
