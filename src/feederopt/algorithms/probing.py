@@ -248,6 +248,20 @@ def source_paths(pu: PerUnitNetwork, bus: int, limit: int) -> list[list[int]] | 
     return paths
 
 
+def path_chords(pu: PerUnitNetwork, bus: int, path: list[int]) -> np.ndarray:
+    """The branches off ``path`` (a :func:`source_paths` path from ``bus``) whose two ends are
+    nodes of the path, the sources merged into one node: a radial topology that closes the
+    path opens all of them (each would close a loop or join two sources). A boolean mask."""
+    node = np.where(pu.is_source, -1, np.arange(pu.n_bus))
+    on_path = np.zeros(pu.n_branch, dtype=bool)
+    on_path[path] = True
+    ends = np.zeros(pu.n_bus + 1, dtype=bool)  # index -1: the merged sources
+    ends[node[bus]] = True
+    ends[node[pu.f[path]]] = True
+    ends[node[pu.t[path]]] = True
+    return ~on_path & ends[node[pu.f]] & ends[node[pu.t]]
+
+
 def path_bound(model: ConicRelaxation, problem: ReconfigurationProblem, floor: np.ndarray,
                cutoff: float, y_const: float, deadline: float,
                max_paths: int = 200) -> tuple[float, int]:
@@ -262,8 +276,6 @@ def path_bound(model: ConicRelaxation, problem: ReconfigurationProblem, floor: n
     request interrupts, or whose relaxation fails on a path, adds nothing. Returns the bound
     [kW, with ``y_const``; -inf: none] and the relaxations solved."""
     pu = problem.pu
-    m = pu.n_branch
-    node = np.where(pu.is_source, -1, np.arange(pu.n_bus))
     fixed = ~pu.switchable
     best, solves = -math.inf, 0
     for bus in pu.pv_buses()[0]:
@@ -275,11 +287,7 @@ def path_bound(model: ConicRelaxation, problem: ReconfigurationProblem, floor: n
             if time.perf_counter() >= deadline or interrupt.requested():
                 least = -math.inf
                 break
-            on_path = set(path)
-            ends = {int(node[bus])} | {int(node[pu.f[k]]) for k in path} | {
-                int(node[pu.t[k]]) for k in path}
-            chord = np.array([k not in on_path and int(node[pu.f[k]]) in ends
-                              and int(node[pu.t[k]]) in ends for k in range(m)])
+            chord = path_chords(pu, int(bus), path)
             if np.any(chord & (fixed | (floor > 0))):
                 continue  # a branch that must stay closed would close a loop
             cap = np.where(chord, 0.0, 1.0)
