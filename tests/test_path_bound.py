@@ -14,12 +14,19 @@ import copy
 import itertools
 import math
 import time
+from typing import Any
 
 import numpy as np
 import pytest
 
 import feederopt
-from feederopt.algorithms.probing import ConicRelaxation, path_bound, source_paths
+from feederopt.algorithms.probing import (
+    ConicRelaxation,
+    loop_branch_bound,
+    path_bound,
+    source_paths,
+)
+from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.api import prepare
 from feederopt.problems.reconfiguration import RadialityModel
 
@@ -120,3 +127,33 @@ def test_source_paths_counts_the_simple_paths() -> None:
         graph.add_edge(a, b, key=k)
     assert len(paths) == len(list(nx.all_simple_edge_paths(graph, g, "S")))
     assert source_paths(pu, g, len(paths) - 1) is None  # the limit
+
+
+@pytest.mark.parametrize(("v_gen", "gen_bus"), [(1.02, "g"), (1.03, "a3")])
+def test_loop_branch_bound_on_pv_paths_proves_the_brute_force_optimum(v_gen: float,
+                                                                      gen_bus: str) -> None:
+    """The loop branch-and-bound branching first on the PV bus's source paths
+    (``loop_branch_bound(..., pv_bus=...)``): with time enough and the cutoff above the
+    optimum, its bound is pandapower's best radial topology and its topology attains it."""
+    net: Any = two_sources_with_pv(v_gen)
+    net.gen.at[net.gen.index[0], "bus"] = int(net.bus.index[net.bus.name == gen_bus][0])
+    best = min(radial_losses_kw(net))
+    problem = prepare(feederopt.load(net), RadialityModel.PARENT_CHILD).problem
+    pu = problem.pu
+    m = pu.n_branch
+    model = ConicRelaxation(problem)
+    open_bound = np.full(m, math.inf)
+    for e in np.flatnonzero(pu.switchable):
+        cap = np.ones(m)
+        cap[e] = 0.0
+        sol = model.solve(cap)
+        if sol.status == "optimal":
+            open_bound[e] = sol.objective - 1e-6 * max(abs(sol.objective), 1.0)
+    pv = int(pu.pv_buses()[0][0])
+    bound, solves, y = loop_branch_bound(model, problem, open_bound, np.zeros(m), best * 1.05,
+                                         0.0, time.perf_counter() + 120.0, pv_bus=pv)
+    assert solves >= len(source_paths(pu, pv, 200)) - 1  # the path level was solved
+    assert bound == pytest.approx(best, rel=1e-4)
+    assert y is not None
+    ev = TopologyEvaluator(problem)
+    assert ev.evaluate(y, need_gradient=False).objective == pytest.approx(best, rel=1e-4)
