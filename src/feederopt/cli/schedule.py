@@ -134,7 +134,8 @@ def schedule(
 
     def notice(text: str) -> None:
         noticed.append(text)
-        stderr().print(f"note: {text}", style="yellow", markup=False)
+        if not quiet:  # --quiet prints nothing but errors; the notes stay in the result
+            stderr().print(f"note: {text}", style="yellow", markup=False)
 
     with progress_display(f"schedule {source}", quiet=quiet, verbose=verbose) as progress:
         res = run(source, profiles=profiles, devices=devices, time_limit_s=time_limit, gap=gap,
