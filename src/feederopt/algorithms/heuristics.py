@@ -53,7 +53,7 @@ import numpy as np
 
 from feederopt.algorithms.base import Deadline, OutOfTime
 from feederopt.algorithms.probing import ConicRelaxation, path_chords, source_paths
-from feederopt.algorithms.slaves import TopologyEvaluator
+from feederopt.algorithms.slaves import SlaveFailure, TopologyEvaluator
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import (
     bridges,
@@ -83,9 +83,15 @@ def sequential_opening(ev: TopologyEvaluator, time_limit_s: float = 30.0) -> np.
     to_open = pu.n_branch - (pu.n_bus - int(pu.is_source.sum()))
     f_merged, t_merged = merge_sources(pu.f, pu.t, pu.is_source)
     while to_open > 0:
-        res = ev.evaluate(y, need_gradient=False)
-        if not res.feasible:
-            res = ev.evaluate_violation(y)
+        try:
+            res = ev.evaluate(y, need_gradient=False)
+            if not res.feasible:
+                res = ev.evaluate_violation(y)
+        except SlaveFailure:
+            # A meshed intermediate topology need not have a DistFlow point at all (two
+            # sources and a generator holding its bus at 1.06 p.u. around one loop: phase 1
+            # infeasible); the heuristic gives up, the other starts go on.
+            return None
         flow = res.point["P"] ** 2 + res.point["Q"] ** 2
         # Out of time: open all the rest by the last flows (a radial topology all the same).
         late = deadline.expired()
