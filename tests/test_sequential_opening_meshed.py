@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_path_bound import two_sources_with_pv
 from typer.testing import CliRunner
 
 import feederopt
@@ -19,6 +18,7 @@ from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.api import prepare
 from feederopt.cli import app
 from feederopt.problems.reconfiguration import RadialityModel
+from test_path_bound import two_sources_with_pv
 
 pp = pytest.importorskip("pandapower")
 
