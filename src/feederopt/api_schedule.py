@@ -262,7 +262,7 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
     ac: list[AcHourCheck] = []
     if ac_check:
         ac = ac_check_hours(net, d, sol.closed, point)
-        violations = [*violations, *ac_violations(ac)]
+        violations = [*violations, *ac_violations(ac, import_limit=d.ps_max)]
     settings = {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(st).items()}
     return ScheduleResult(
         case=case, method=sol.method, status=sol.status.value, hours=d.hours,
