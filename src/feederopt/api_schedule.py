@@ -251,7 +251,7 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
     from feederopt.network.perunit import to_per_unit
 
     pu = to_per_unit(net, 1.0)
-    ids = _ids(dev)
+    ids = {**_ids(dev), "gen": list(pu.gen_ids)}
     branch_ids = pu.branch_ids
     xi_w = sol.worst_xi if sol.worst_xi is not None else nominal(d)
     point = sol.worst_point if sol.worst_point is not None else sol.nominal_point
@@ -264,7 +264,7 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
     ac: list[AcHourCheck] = []
     if ac_check:
         ac = ac_check_hours(net, d, sol.closed, point)
-        violations = [*violations, *ac_violations(ac)]
+        violations = [*violations, *ac_violations(ac, import_limit=d.ps_max)]
     settings = {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(st).items()}
     return ScheduleResult(
         case=case, method=sol.method, status=sol.status.value, hours=d.hours,

@@ -20,13 +20,14 @@ For a first stage ``x`` (topology, storage modes, commitment) and any realisatio
     without DSM ``rho = 1``. The deviation is absorbed by one absorber, or split between
     two in fixed shares (``_Greedy.SPLITS``): a DG unit
     with headroom (``c`` up or down within ``[p_min u, p_max u]``), the substation (``ps``
-    within ``[0, ps_max]``, at ``c_buy``), a renewable unit's extra spill (``c < 0``, at
-    ``c_spill``) or less spill where the forecast spills (``c > 0``: the free renewable energy
-    the forecast left unused; 24 h case69bw spills 0.2-0.6 MW at midday), or, for ``c > 0``
-    and without DSM, curtailment at the bus itself (``pr`` and ``pdr`` up together, at
-    ``c_shed``: always feasible, flows unchanged); its reactive part likewise by reactive
-    absorbers (a DG unit's ``qdg`` within ``[0, q_max u]`` or the
-    substation's ``qs``, both free);
+    within ``[0, ps_max]``, at ``c_buy``; the import row ``ps + sum_b (phi_b(P) + phi_b(Q))
+    <= ps_max`` is checked over the set with the losses' chord bound below), a renewable
+    unit's extra spill (``c < 0``, at ``c_spill``) or less spill where the forecast spills
+    (``c > 0``: the free renewable energy the forecast left unused; 24 h case69bw spills
+    0.2-0.6 MW at midday), or, for ``c > 0`` and without DSM, curtailment at the bus itself
+    (``pr`` and ``pdr`` up together, at ``c_shed``: always feasible, flows unchanged); its
+    reactive part likewise by reactive absorbers (a DG unit's ``qdg`` within ``[0, q_max u]``
+    or the substation's ``qs``, both free);
   - a renewable shortfall ``D = p_hat dev`` first reduces that unit's spill (``s = min(spill0,
     D)``) and the rest ``D - s`` is absorbed like a load increase at the unit's bus.
   The absorbers are chosen greedily, the largest deviations first, each by the increase of the
@@ -68,9 +69,9 @@ For a first stage ``x`` (topology, storage modes, commitment) and any realisatio
   cost at the forecast (``<= Q(x, 0)``), and the bound is its maximum over the set, a
   per-element sort. The maximiser is a candidate worst case.
 
-When a check fails (a flow or voltage limit, no absorber or DSM partner with room left, the
-forecast's curtailment above a lowered demand, the aggregate-ratio set, or a topology that is
-not a spanning tree) no bound is returned: the policy is not proven feasible.
+When a check fails (a flow, voltage or import limit, no absorber or DSM partner with room
+left, the forecast's curtailment above a lowered demand, the aggregate-ratio set, or a
+topology that is not a spanning tree) no bound is returned: the policy is not proven feasible.
 """
 
 from __future__ import annotations
@@ -421,6 +422,7 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
         dP = np.zeros((m, J))
         dQ = np.zeros((m, J))
         direct = -d.c_spill * np.array(cuts)  # less spill where the unit falls short
+        sub = np.zeros(J)  # the substation's share of each column [MW], for the import row
         greedy_p, greedy_q = _Greedy(d, A, sgn, at, P0[h]), _Greedy(d, A, sgn, at, Q0[h])
         for j in np.argsort(-np.abs(amt)):
             c = amt[j]
@@ -435,6 +437,7 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
                 return fail(f"hour {h}: no absorber left for a deviation of {c:.4g} MW")
             shares, dP[:, j] = pick
             direct[j] += sum(w * price[a] for a, w in shares) * c
+            sub[j] = sum(w for a, w in shares if a == ("sub", -1)) * c
             qc = float(cons_q[:, j].sum()) if shares[0][0][0] != "shed" else 0.0
             if qc != 0.0:
                 qpick = greedy_q.pick(cons_q[:, j], qcap_up if qc > 0 else qcap_dn, qprice,
@@ -457,6 +460,17 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
         vdn = _row_max(-dv, el, n, U)
         if np.any(v0[h] + vup > vhi + TOL) or np.any(v0[h] - vdn < vlo - TOL):
             return fail(f"hour {h}: a voltage limit can be reached by the policy")
+        # the import row ps + sum_b (phi(P) + phi(Q)) <= ps_max over the budget set: the
+        # substation's shares plus the chord bound of the loss increase (convex phi)
+        imp = sub.copy()
+        phi0 = 0.0
+        for arr0, dmat in ((P0[h], dP), (Q0[h], dQ)):
+            mid, half = _chord(d, arr0, _row_max(dmat, el, n, U), _row_max(-dmat, el, n, U))
+            imp += mid @ dmat + half @ np.abs(dmat)
+            phi0 += float(pwl_loss(d, arr0).sum())
+        if ps0[h] + phi0 + _row_max(imp[None, :], el, n, U)[0] > d.ps_max + TOL:
+            return fail(f"hour {h}: the import limit (with the losses) can be exceeded by the "
+                        "policy")
         hours_data.append((h, el, dP, dQ, direct.copy()))
         # first-order coefficients (directional derivative of the loss at the forecast): the
         # ranking of a second candidate worst case, not a bound

@@ -173,7 +173,10 @@ def schedule(
         if tot is None:
             continue
         t.add_row(f"{label}: losses", fmt(tot.losses_mwh, ".4f", " MWh"))
-        t.add_row(f"{label}: purchase", fmt(tot.purchase_mwh, ".3f", " MWh"))
+        t.add_row(f"{label}: purchase (losses priced separately)",
+                  fmt(tot.purchase_mwh, ".3f", " MWh"))
+        t.add_row(f"{label}: import with the modelled losses", fmt(tot.import_mwh, ".3f",
+                                                                     " MWh"))
         t.add_row(f"{label}: load curtailment", fmt(tot.load_shed_mwh, ".3f", " MWh"))
         t.add_row(f"{label}: renewable spill", fmt(tot.renewable_spill_mwh, ".3f", " MWh"))
         t.add_row(f"{label}: V min / V max", f"{fmt(tot.v_min_pu, '.4f')} / "

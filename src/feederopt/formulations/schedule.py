@@ -26,6 +26,18 @@ Second stage (wait and see, for a realisation ``xi``), the seed's (2)-(26) with 
   ``qr = k_n pr``, ``qdr = k_n pdr`` (``k_n = q_n / p_n`` of the bus's loads); the curtailment
   ``0 <= pr <= pdr`` (a bus sheds at most what it consumes). The substation
   purchase is at the substation bus only (the printed model has it at every bus).
+  LinDistFlow is lossless, so ``ps`` is the purchase *without* the losses, which the seed's
+  (1) prices separately (``c_l``). No export: ``ps >= 0``.
+* Import limit (the substation transformer's rating ``S``, ``--import-limit``): the
+  substation supplies the hour's losses too, so ``ps_h + sum_b (lp_{b,h} + lq_{b,h}) <= S``
+  (row ``import``, left out where it cannot bind: :func:`import_row_needed`). ``lp``, ``lq``
+  are the loss model's epigraph variables below, at the tangents' value at an optimum, which
+  under-estimates ``r P^2`` by up to 25 % between two tangent points; pandapower's ext_grid
+  import is the net demand plus the AC losses, and the hourly AC check
+  (:mod:`feederopt.validation.schedule`) compares it with ``S``. The seed's model has no such
+  row (its (2)-(3) balance has no loss term; with a bound on ``ps`` alone the AC import
+  exceeded ``S`` by the losses, 2.54-2.56 MW at ``S`` = 2.5 MW on case33bw in the user test
+  ut_sched).
 * (6)-(11) demand-side management: ``(1-eps) pd_{n,h}(xi) <= pdr_{n,h} <= (1+eps) pd_{n,h}(xi)``,
   ``sum_n pdr_{n,h} = sum_n pd_{n,h}(xi)``.
 * (12)-(13) ``|P_b|, |Q_b| <= F y_b``.
@@ -144,6 +156,12 @@ class ScheduleData:
     # injections [MW, MVAr], (H, n); None: none
     p_fix: np.ndarray | None = None
     q_fix: np.ndarray | None = None
+    # the same per generator (their per-bus sums are p_fix, q_fix; for the result's series):
+    # buses (K,), outputs (H, K) [MW, MVAr]; a voltage-controlling gen's Q is 0 here (its
+    # reactive power is the second-stage qpv of its bus)
+    gen_bus: np.ndarray | None = None
+    gen_p: np.ndarray | None = None
+    gen_q: np.ndarray | None = None
     # 1 / tap^2 per branch (the off-nominal ratio at the from end, as in
     # :mod:`feederopt.network.perunit`); None: every tap 1
     tap2: np.ndarray | None = None
@@ -327,6 +345,11 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
     if len(pv_bus):
         q_terms["qpv"] = at(pv_bus)
     b.add_rows("bal_q", q_terms, Sense.EQ, -q_fix.ravel())
+    # the import limit with the hour's modelled losses: ps_h + sum_b (lp + lq)_{b,h} <= S
+    if import_row_needed(d):
+        hsum_m = _kron_hours(H, sp.csr_matrix(np.ones((1, m))))
+        b.add_rows("import", {"ps": sp.identity(H, format="csr"), "lp": hsum_m, "lq": hsum_m},
+                   Sense.LE, np.full(H, d.ps_max))
     # the realised demand: the only rows where the load's xi enters (one entry per row, so
     # that the worst-case subproblem bounds one multiplier per uncertain entry)
     pd = d.pd.ravel()
@@ -384,6 +407,23 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
     b.add_objective("short", np.full(K, d.c_shed))
     b.add_objective("spill", np.full(H * U, d.c_spill))
     return b
+
+
+def import_row_needed(d: ScheduleData) -> bool:
+    """Can the row ``import`` (``ps_h + sum_b (lp + lq)_{b,h} <= S``) bind at an optimum?
+
+    ``ps_h <= C_h``, the most the hour can consume (:func:`flow_bounds`: nothing is exported),
+    and at an optimum ``lp, lq`` sit at the tangents' value, below ``r F^2`` and ``r FQ^2`` for
+    the flow bounds ``F``, ``FQ``. When ``S >= C_h + sum_b r_b (F_{h,b}^2 + FQ_{h,b}^2)`` in
+    every hour the row holds at every optimum of the second stage without it, so leaving it out
+    changes no optimal value (the default ``S`` = 100 MW on the built-in feeders: their LPs, and
+    the optimal vertices the solver returns, stay as they were)."""
+    fp, fq = flow_bounds(d)
+    p_fix, _ = d.fixed_injection()
+    cons = ((1 + d.gamma) * np.maximum(d.pd, 0.0).sum(1) + d.ess_p.sum()
+            + (d.ev_max.sum(1) if d.ev_max.size else 0.0) + np.maximum(-p_fix, 0.0).sum(1))
+    loss = (d.r * (fp ** 2 + fq ** 2)).sum(1)
+    return bool(np.any(d.ps_max < cons + loss))
 
 
 def loss_tangent(row_name: str) -> float | None:

@@ -182,11 +182,15 @@ def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
     # profile when one is given), as pandapower's power flow takes them
     p_fix = np.zeros((H, pu.n_bus))
     q_fix = np.zeros((H, pu.n_bus))
+    gen_p = np.zeros((H, len(pu.gen_ids)))
+    gen_q = np.zeros((H, len(pu.gen_ids)))
     for k, gid in enumerate(pu.gen_ids):
         fac = prof.of(gid, 1.0)[:H]
-        p_fix[:, pu.gen_bus[k]] += pu.gen_p_set[k] * fac
+        gen_p[:, k] = pu.gen_p_set[k] * fac
         if not (pu.gen_v_set.size and np.isfinite(pu.gen_v_set[k])):
-            q_fix[:, pu.gen_bus[k]] += pu.gen_q_set[k] * fac
+            gen_q[:, k] = pu.gen_q_set[k] * fac
+        p_fix[:, pu.gen_bus[k]] += gen_p[:, k]
+        q_fix[:, pu.gen_bus[k]] += gen_q[:, k]
 
     def col(kind: DeviceKind, name: str) -> np.ndarray:
         table = devices.table(kind)
@@ -260,6 +264,8 @@ def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
         commit=st.dg_commitment, dg_pmin=col(DeviceKind.DG, "p_min_mw"),
         dg_c0=col(DeviceKind.DG, "no_load_cost"),
         p_fix=p_fix if np.any(p_fix) else None, q_fix=q_fix if np.any(q_fix) else None,
+        gen_bus=np.asarray(pu.gen_bus, int) if len(pu.gen_ids) else None,
+        gen_p=gen_p if len(pu.gen_ids) else None, gen_q=gen_q if len(pu.gen_ids) else None,
         tap2=pu.tap2 if np.any(pu.tap2 != 1.0) else None,
         pv_bus=pv_bus if len(pv_bus) else None, pv_qmin=pv_lo if len(pv_bus) else None,
         pv_qmax=pv_hi if len(pv_bus) else None,

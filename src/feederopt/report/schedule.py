@@ -1,6 +1,7 @@
 """The result folder of ``feederopt schedule CASE --out DIR`` (seed 004): ``result.json``,
-``hourly.png`` (substation P/Q, DG, storage charge/discharge and SOC, EV charging, renewables,
-DSM shifts, voltages and losses per hour: people read these as plots) and a self-contained
+``hourly.png`` (substation purchase, import with the losses and Q; DG P and Q; storage
+charge/discharge and SOC; EV charging; renewables; DSM shifts; voltages; losses; the network's
+own generators and the load curtailment, per hour: people read these as plots) and a self-contained
 ``report.html`` (summary, the plots, the C&CG log, the worst case, the hourly AC check).
 """
 
@@ -42,18 +43,25 @@ def _step(ax: Any, values: Any, **kw: Any) -> Any:
 
 
 def hourly_figure(result: Mapping[str, Any]) -> Figure:
-    """Nine panels of hourly series (module docstring); the tenth place is empty."""
+    """Ten panels of hourly series (module docstring)."""
     plt = _pyplot()
     s = result["series"]
     hours = np.arange(len(s["substation_p_mw"]))
     fig, axes = plt.subplots(5, 2, figsize=(12, 15), sharex=True)
     ax = axes.ravel()
-    _step(ax[0], s["substation_p_mw"], label="P [MW]")
+    _step(ax[0], s["substation_p_mw"], label="P purchase [MW]")
+    if s.get("import_p_mw"):
+        _step(ax[0], s["import_p_mw"], ls="--", label="P import with losses [MW]")
+        limit = (result.get("settings") or {}).get("ps_max_mw")
+        if isinstance(limit, int | float) and limit <= 2 * max(max(s["import_p_mw"]), 1e-3):
+            ax[0].axhline(limit, color="tab:red", lw=0.8, ls=":", label="import limit")
     _step(ax[0], s["substation_q_mvar"], label="Q [MVAr]")
-    ax[0].set_title("substation purchase")
+    ax[0].set_title("substation (purchase: losses priced separately)")
     for k, v in s["dg_mw"].items():
-        _step(ax[1], v, label=k)
-    ax[1].set_title("fossil DG [MW]")
+        line = _step(ax[1], v, label=k)
+        if k in (s.get("dg_q_mvar") or {}):
+            _step(ax[1], s["dg_q_mvar"][k], ls=":", color=line.get_color())
+    ax[1].set_title("fossil DG P [MW] (solid) and Q [MVAr] (dotted)")
     on = result.get("dg_commitment") or {}
     if on:
         any_on = np.asarray(list(on.values()), float).max(0)
@@ -86,12 +94,22 @@ def hourly_figure(result: Mapping[str, Any]) -> Figure:
     _step(ax[7], s["v_mean_pu"], label="V mean")
     _step(ax[7], s["v_max_pu"], label="V max")
     ax[7].set_title("voltages [p.u.]")
-    _step(ax[8], s["losses_mw"], label="losses")
-    ax[8].set_title("line losses r (P^2 + Q^2) of the model's flows [MW]")
-    ax[9].set_visible(False)
-    ax[7].tick_params(labelbottom=True)  # the panel below it is empty
-    ax[7].set_xlabel("hour")
-    for a in ax[:9]:
+    _step(ax[8], s["losses_mw"], label="model r(P²+Q²)")
+    if s.get("losses_pwl_mw"):
+        _step(ax[8], s["losses_pwl_mw"], ls="--", label="model, piecewise-linear")
+    ac = [a.get("losses_ac_mw") for a in result.get("ac_check") or []]
+    if ac and len(ac) == len(hours):
+        _step(ax[8], [np.nan if v is None else v for v in ac], ls=":", label="AC (pandapower)")
+    ax[8].set_title("losses [MW]")
+    for k, v in list((s.get("network_gen_p_mw") or {}).items())[:8]:
+        _step(ax[9], v, label=k)
+    if s.get("load_shed_mw") and max(s["load_shed_mw"]) > 0:
+        _step(ax[9], s["load_shed_mw"], color="tab:red", lw=2, label="load curtailed")
+    if not ax[9].get_legend_handles_labels()[0]:
+        ax[9].text(0.5, 0.5, "no network generators, no curtailment", ha="center",
+                   va="center", transform=ax[9].transAxes)
+    ax[9].set_title("network generators P (first 8) and load curtailment [MW]")
+    for a in ax:
         a.grid(alpha=0.3)
         if a.get_legend_handles_labels()[0]:
             a.legend(fontsize=7, ncol=2)
@@ -114,6 +132,7 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
         **({"DG committed day-ahead (1 on, per hour)": "; ".join(
             f"{k}: {''.join(str(v) for v in on)}" for k, on in r["dg_commitment"].items())}
            if r.get("dg_commitment") else {}),
+        "import limit [MW]": fmt((r.get("settings") or {}).get("ps_max_mw"), "g"),
         "run time [s]": fmt(r.get("run_time_s"), ".1f"),
         "validity": "; ".join(r.get("violations") or []) or "all checks hold",
     }
@@ -121,7 +140,10 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
         if not t:
             continue
         summary[f"{label}: losses [MWh]"] = fmt(t.get("losses_mwh"), ".4f")
-        summary[f"{label}: purchase [MWh]"] = fmt(t.get("purchase_mwh"), ".3f")
+        summary[f"{label}: purchase, losses priced separately [MWh]"] = fmt(
+            t.get("purchase_mwh"), ".3f")
+        summary[f"{label}: import with the modelled losses [MWh]"] = fmt(
+            t.get("import_mwh"), ".3f")
         summary[f"{label}: load shed [MWh]"] = fmt(t.get("load_shed_mwh"), ".3f")
         summary[f"{label}: renewable spill [MWh]"] = fmt(t.get("renewable_spill_mwh"), ".3f")
         summary[f"{label}: V min / max [p.u.]"] = (f"{fmt(t.get('v_min_pu'), '.4f')} / "
@@ -142,7 +164,8 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
            "V min model": fmt(a["v_min_model"], ".4f"),
            "max |dV| [p.u.]": fmt(a["max_v_error_pu"], ".4f"),
            "losses AC [MW]": fmt(a["losses_ac_mw"], ".4f"),
-           "losses model [MW]": fmt(a["losses_model_mw"], ".4f")} for a in r.get("ac_check", [])]
+           "losses model [MW]": fmt(a["losses_model_mw"], ".4f"),
+           "import AC [MW]": fmt(a.get("import_ac_mw"), ".4f")} for a in r.get("ac_check", [])]
     wc = r.get("worst_case")
     body = (section("summary", "Summary", kv_table(summary))
             + section("hourly", "Hourly series", image(png, "hourly series",

@@ -21,7 +21,8 @@ class Totals:
     cost: float  # $
     losses_mwh: float  # sum_h sum_b r (P^2 + Q^2) of the LinDistFlow flows (exact quadratic)
     losses_pwl_mwh: float  # the model's piecewise-linear loss
-    purchase_mwh: float
+    purchase_mwh: float  # sum_h ps: the substation's purchase *without* the losses
+    import_mwh: float  # sum_h (ps + PWL loss): what the substation supplies, losses included
     load_shed_mwh: float
     renewable_spill_mwh: float
     dg_mwh: float
@@ -32,9 +33,20 @@ class Totals:
 
 @dataclass
 class HourlySeries:
-    """Per-hour series of one realisation (lists over hours, per device where named)."""
+    """Per-hour series of one realisation (lists over hours, per device where named).
 
-    substation_p_mw: list[float]
+    The model's hourly balances close with these alone (LinDistFlow, lossless; the losses are
+    the priced term of the seed's (1) and, in ``import_p_mw``, taken from the substation):
+
+    ``import_p_mw + sum dg_mw + sum ess_discharge_mw + sum renewable_mw + sum
+    network_gen_p_mw + load_shed_mw = demand_mw + sum ess_charge_mw + sum ev_mw +
+    losses_pwl_mw`` (``import_p_mw - losses_pwl_mw = substation_p_mw``, the purchase), and
+    ``substation_q_mvar + sum dg_q_mvar + sum network_gen_q_mvar + sum
+    voltage_control_q_mvar + load_shed_mvar = demand_q_mvar`` (no reactive losses in the
+    model). The hourly AC check injects exactly these set-points (DG ``P`` and ``Q``
+    included)."""
+
+    substation_p_mw: list[float]  # ps: the purchase, without the losses (priced separately)
     substation_q_mvar: list[float]
     dg_mw: dict[str, list[float]]
     ess_charge_mw: dict[str, list[float]]
@@ -48,7 +60,22 @@ class HourlySeries:
     v_min_pu: list[float]
     v_max_pu: list[float]
     v_mean_pu: list[float]
-    losses_mw: list[float]
+    losses_mw: list[float]  # r (P^2 + Q^2) of the LinDistFlow flows (exact quadratic)
+    # the model's piecewise-linear loss sum_b (lp + lq) per hour [MW]
+    losses_pwl_mw: list[float] = field(default_factory=list)
+    # ps + sum_b (lp + lq): the substation's import with the hour's modelled losses, which
+    # --import-limit bounds [MW]
+    import_p_mw: list[float] = field(default_factory=list)
+    dg_q_mvar: dict[str, list[float]] = field(default_factory=dict)  # qdg per unit
+    # the network's own generators (pandapower sgen/gen: set-point x profile) per generator
+    network_gen_p_mw: dict[str, list[float]] = field(default_factory=dict)
+    network_gen_q_mvar: dict[str, list[float]] = field(default_factory=dict)
+    # reactive power of a voltage-controlling gen's bus (the model's qpv), per bus
+    voltage_control_q_mvar: dict[str, list[float]] = field(default_factory=dict)
+    demand_q_mvar: list[float] = field(default_factory=list)  # sum_n k_n pdr (after DSM)
+    load_shed_mw: list[float] = field(default_factory=list)  # sum_n pr per hour
+    load_shed_mvar: list[float] = field(default_factory=list)  # sum_n k_n pr per hour
+    load_shed_by_bus_mw: dict[str, list[float]] = field(default_factory=dict)  # buses that shed
 
 
 @dataclass
@@ -99,6 +126,11 @@ def _clean(x: Any) -> Any:
     return x
 
 
+#: Decimals of the hourly series: 1e-9 MW, so that the balances of :class:`HourlySeries` close
+#: to 1e-6 from the result alone (at 6 decimals the rounding of ten terms could reach 5e-6).
+DIGITS = 9
+
+
 def _loss_by_hour(d: ScheduleData, point: dict[str, np.ndarray]) -> np.ndarray:
     H, m = d.hours, d.m
     p = point["P"].reshape(H, m)
@@ -112,7 +144,9 @@ def totals(d: ScheduleData, point: dict[str, np.ndarray], cost: float) -> Totals
     return Totals(
         cost=cost, losses_mwh=float(_loss_by_hour(d, point).sum()),
         losses_pwl_mwh=float(point["lp"].sum() + point["lq"].sum()),
-        purchase_mwh=float(point["ps"].sum()), load_shed_mwh=float(point["pr"].sum()),
+        purchase_mwh=float(point["ps"].sum()),
+        import_mwh=float(point["ps"].sum() + point["lp"].sum() + point["lq"].sum()),
+        load_shed_mwh=float(point["pr"].sum()),
         renewable_spill_mwh=float(point["spill"].sum()), dg_mwh=float(point["pdg"].sum()),
         ev_unmet_mwh=float(point["short"].sum()), v_min_pu=float(v.min()),
         v_max_pu=float(v.max()),
@@ -121,30 +155,53 @@ def totals(d: ScheduleData, point: dict[str, np.ndarray], cost: float) -> Totals
 
 def series(d: ScheduleData, ids: dict[str, list[str]], bus_ids: list[str],
            point: dict[str, np.ndarray], xi: dict[str, np.ndarray]) -> HourlySeries:
-    H, n = d.hours, d.n
+    """The hourly series of ``point`` (the class docstring gives the balances they close);
+    ``ids["gen"]``: the network's generator ids, in the order of ``d.gen_bus``."""
+    H, n, m = d.hours, d.n, d.m
     pd, res = realised(d, xi)
 
     def per(name: str, key: str) -> dict[str, list[float]]:
         k = len(ids[key])
         arr = point[name].reshape(H, k)
-        return {i: arr[:, j].round(6).tolist() for j, i in enumerate(ids[key])}
+        return {i: arr[:, j].round(DIGITS).tolist() for j, i in enumerate(ids[key])}
 
     v = np.sqrt(np.maximum(point["v"].reshape(H, n), 0.0))
-    shift = point["pdr"].reshape(H, n) - pd
+    pdr = point["pdr"].reshape(H, n)
+    pr = point["pr"].reshape(H, n)
+    shift = pdr - pd
+    pwl = (point["lp"] + point["lq"]).reshape(H, m).sum(1)
+    gen_ids = ids.get("gen", [])
+    k_gen = len(gen_ids)
+    gp = d.gen_p if d.gen_p is not None else np.zeros((H, k_gen))
+    gq = d.gen_q if d.gen_q is not None else np.zeros((H, k_gen))
+    pv_bus = d.pv()[0]
+    qpv = point["qpv"].reshape(H, len(pv_bus)) if len(pv_bus) else np.zeros((H, 0))
     moving = np.flatnonzero(np.abs(shift).max(0) > 1e-6)
     return HourlySeries(
-        substation_p_mw=point["ps"].round(6).tolist(),
-        substation_q_mvar=point["qs"].round(6).tolist(),
+        substation_p_mw=point["ps"].round(DIGITS).tolist(),
+        substation_q_mvar=point["qs"].round(DIGITS).tolist(),
         dg_mw=per("pdg", "dg"), ess_charge_mw=per("pch", "ess"),
         ess_discharge_mw=per("pdis", "ess"), ess_soc_mwh=per("soc", "ess"),
         renewable_mw=per("pres", "res"),
-        renewable_forecast_mw={i: res[:, j].round(6).tolist()
+        renewable_forecast_mw={i: res[:, j].round(DIGITS).tolist()
                                for j, i in enumerate(ids["res"])},
-        ev_mw=per("pev", "ev"), demand_mw=pd.sum(1).round(6).tolist(),
-        dsm_shift_mw={bus_ids[j]: shift[:, j].round(6).tolist() for j in moving},
-        v_min_pu=v.min(1).round(6).tolist(), v_max_pu=v.max(1).round(6).tolist(),
-        v_mean_pu=v.mean(1).round(6).tolist(),
-        losses_mw=_loss_by_hour(d, point).round(6).tolist(),
+        ev_mw=per("pev", "ev"), demand_mw=pd.sum(1).round(DIGITS).tolist(),
+        dsm_shift_mw={bus_ids[j]: shift[:, j].round(DIGITS).tolist() for j in moving},
+        v_min_pu=v.min(1).round(DIGITS).tolist(), v_max_pu=v.max(1).round(DIGITS).tolist(),
+        v_mean_pu=v.mean(1).round(DIGITS).tolist(),
+        losses_mw=_loss_by_hour(d, point).round(DIGITS).tolist(),
+        losses_pwl_mw=pwl.round(DIGITS).tolist(),
+        import_p_mw=(point["ps"] + pwl).round(DIGITS).tolist(),
+        dg_q_mvar=per("qdg", "dg"),
+        network_gen_p_mw={i: gp[:, j].round(DIGITS).tolist() for j, i in enumerate(gen_ids)},
+        network_gen_q_mvar={i: gq[:, j].round(DIGITS).tolist() for j, i in enumerate(gen_ids)},
+        voltage_control_q_mvar={bus_ids[int(b)]: qpv[:, j].round(DIGITS).tolist()
+                                for j, b in enumerate(pv_bus)},
+        demand_q_mvar=(pdr * d.k_q).sum(1).round(DIGITS).tolist(),
+        load_shed_mw=pr.sum(1).round(DIGITS).tolist(),
+        load_shed_mvar=(pr * d.k_q).sum(1).round(DIGITS).tolist(),
+        load_shed_by_bus_mw={bus_ids[j]: pr[:, j].round(DIGITS).tolist()
+                             for j in np.flatnonzero(pr.max(0) > 1e-6)},
     )
 
 

@@ -6,8 +6,9 @@
   load, the substation an ext_grid at its set-point, the network's own generators at their
   hour's output (set-point times profile: the model's fixed injections ``p_fix``, ``q_fix``,
   in the bus loads; a ``gen`` keeps its voltage set-point at zero P); it reports the largest
-  difference between the AC voltage magnitudes and the LinDistFlow ones (``sqrt(v)``) and
-  both losses.
+  difference between the AC voltage magnitudes and the LinDistFlow ones (``sqrt(v)``), both
+  losses and pandapower's ext_grid import (``res_ext_grid.p_mw``: the net demand plus the AC
+  losses), which :func:`ac_violations` compares with the import limit.
 * :func:`sample_budget_set` / :func:`served_share` -- realisations drawn in the budget set
   (for each uncertain bus a random number ``<= Gamma_n`` of hours, at random, each with a random
   sign and a magnitude ``U(0, 1)``; renewables likewise downwards) and the share of them that a
@@ -32,6 +33,16 @@ from feederopt.network.container import Network
 #: it (docs/schedule.md: LinDistFlow against pandapower's Newton-Raphson).
 AC_V_TOL = 0.005
 
+#: How far pandapower's ext_grid import may exceed the import limit ``S`` before the validity
+#: names the hour, as a share of the hour's AC losses: the model bounds ``ps + sum_b (lp + lq)
+#: <= S`` with the piecewise-linear loss, while the AC import is ``ps`` plus the AC losses. The
+#: tangents under-estimate ``r P^2`` by at most ``((a_{k+1} - a_k) / (a_{k+1} + a_k))^2``
+#: between two consecutive tangent points (where they cross), 0.25 for (0.05, 0.15) MW and
+#: 0.18-0.21 for the others; the AC losses' ``1 / V^2`` (LinDistFlow has none) adds to it, so an
+#: hour far below 1 p.u. may be named. Before the losses entered the import row, the AC import
+#: exceeded ``S`` by the whole AC loss (share 1).
+AC_IMPORT_LOSS_SHARE = 0.25
+
 
 @dataclass
 class AcHourCheck:
@@ -42,6 +53,7 @@ class AcHourCheck:
     max_v_error_pu: float
     losses_ac_mw: float
     losses_model_mw: float
+    import_ac_mw: float = math.nan  # pandapower's ext_grid P (the substation's import)
 
 
 def ac_check_hours(net: Network, d: ScheduleData, closed: np.ndarray,
@@ -99,7 +111,7 @@ def ac_check_hours(net: Network, d: ScheduleData, closed: np.ndarray,
         vm = pn.res_bus.vm_pu.to_numpy()
         out.append(AcHourCheck(h, True, float(vm.min()), float(v_model[h].min()),
                                float(np.abs(vm - v_model[h]).max()),
-                               _ac_losses(pn), loss_model))
+                               _ac_losses(pn), loss_model, float(pn.res_ext_grid.p_mw.sum())))
     return out
 
 
@@ -113,9 +125,13 @@ def _ac_losses(pn: object) -> float:
     return total
 
 
-def ac_violations(checks: list[AcHourCheck], tol: float = AC_V_TOL) -> list[str]:
+def ac_violations(checks: list[AcHourCheck], tol: float = AC_V_TOL,
+                  import_limit: float | None = None,
+                  loss_share: float = AC_IMPORT_LOSS_SHARE) -> list[str]:
     """What the hourly AC check finds against the model: hours whose AC power flow does not
-    converge, and hours whose voltages differ from the model's by more than ``tol`` p.u."""
+    converge, hours whose voltages differ from the model's by more than ``tol`` p.u., and
+    (given ``import_limit`` ``S`` [MW]) hours whose ext_grid import exceeds ``S`` by more than
+    ``loss_share`` of the hour's AC losses (:data:`AC_IMPORT_LOSS_SHARE`) plus 1e-6 MW."""
     out: list[str] = []
     failed = [c.hour for c in checks if not c.converged]
     if failed:
@@ -127,6 +143,15 @@ def ac_violations(checks: list[AcHourCheck], tol: float = AC_V_TOL) -> list[str]
                    f"{_hours([c.hour for c in off])} (max |V_AC - V_model| "
                    f"{worst.max_v_error_pu:.4f} p.u. at hour {worst.hour}; losses AC "
                    f"{worst.losses_ac_mw:.4g} MW, model {worst.losses_model_mw:.4g} MW)")
+    if import_limit is not None:
+        over = [c for c in checks if c.converged and c.import_ac_mw
+                > import_limit + loss_share * c.losses_ac_mw + 1e-6]
+        if over:
+            worst = max(over, key=lambda c: c.import_ac_mw)
+            out.append(f"AC import exceeds the import limit {import_limit:g} MW (tolerance "
+                       f"{loss_share:g} of the hour's AC losses) at hour(s) "
+                       f"{_hours([c.hour for c in over])} (largest {worst.import_ac_mw:.4f} MW "
+                       f"at hour {worst.hour}; AC losses {worst.losses_ac_mw:.4g} MW)")
     return out
 
 
