@@ -30,7 +30,7 @@ from feederopt.api_schedule import schedule, schedule_inputs
 from feederopt.cli import app
 from feederopt.errors import InputError, ProblemKind
 from feederopt.formulations.schedule import realised
-from feederopt.problems.schedule import ScheduleSettings, build_schedule_data
+from feederopt.problems.schedule import ScheduleSettings, build_schedule_data, commitment_problems
 from feederopt.validation.schedule import sample_budget_set
 
 DATA = Path(__file__).parent / "data" / "schedule_commitment"
@@ -238,3 +238,28 @@ def test_commitment_equals_enumeration(tmp_path) -> None:  # type: ignore[no-unt
     assert best == (1.0, 1.0, 1.0)  # every hour exceeds 3.5 MW at the forecast with losses
     assert sol.objective == pytest.approx(costs[best], rel=1e-6)
     assert tuple(sol.commitment) == best
+
+
+def test_minimum_output_check_lowers_only_the_uncertain_loads(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The minimum-output check lowers only the uncertain buses' loads by gamma: with the loads
+    at buses 24 and 25 uncertain by 90 %, the first hour's smallest realised total is
+    0.94 x (3.715 - 0.9 x 0.84) = 2.781 MW (Baran & Wu's loads, hand computed), above the
+    three units' 1.8 MW of minimum output; the check applied -90 % to every load (0.349 MW)
+    and refused the input. With every bus uncertain it still refuses."""
+    import pandapower.networks as pn
+
+    from feederopt.problems.schedule import smallest_realised_load
+
+    ref = pn.case33bw().load
+    by_bus = dict(zip((ref.bus + 1).astype(str), ref.p_mw, strict=True))  # bus ids 1..33
+    hand = 0.94 * (ref.p_mw.sum() - 0.9 * (by_bus["24"] + by_bus["25"]))
+    net, dev, prof = schedule_inputs("case33bw", DATA / "profiles.csv", DATA)
+    d = build_schedule_data(net, dev, prof, ScheduleSettings(
+        hours=3, gamma=0.9, budget=3.0, uncertain_buses=UNCERTAIN, dg_commitment=True))
+    assert smallest_realised_load(d)[0] == pytest.approx(hand, rel=1e-9)
+    assert commitment_problems(d) == []
+    every = build_schedule_data(net, dev, prof, ScheduleSettings(
+        hours=3, gamma=0.9, budget=3.0, dg_commitment=True))
+    assert smallest_realised_load(every)[0] == pytest.approx(0.94 * 0.1 * ref.p_mw.sum(),
+                                                             rel=1e-9)
+    assert any(p.field == "p_min_mw" for p in commitment_problems(every))

@@ -307,15 +307,29 @@ def seed_soc_notes(st: ScheduleSettings, devices: Devices) -> list[str]:
             "physical form"]
 
 
+def smallest_realised_load(d: ScheduleData) -> np.ndarray:
+    """Per hour, the least total load of the budget set [MW]: ``sum_n pd_{n,h} (1 - gamma
+    u_n)`` with ``u_n = 1`` where bus ``n``'s load is uncertain (``budget_load > 0``: with a
+    temporal budget of at least one hour every uncertain bus may sit at ``-gamma`` in any one
+    hour), and with the aggregate reading not below ``low`` times the hour's forecast total.
+    The certain buses (``--uncertain-buses`` leaves them out) keep their forecast."""
+    unc = (d.budget_load > 0) if d.budget_load is not None else np.zeros(d.n, bool)
+    low = (d.pd * (1 - d.gamma * unc[None, :])).sum(1)
+    if d.aggregate is not None:
+        low = np.maximum(low, d.aggregate[0] * d.pd.sum(1))
+    return np.asarray(low, float)
+
+
 def commitment_problems(d: ScheduleData) -> list[Problem]:
     """With day-ahead commitment the second stage must stay feasible (relatively complete
     recourse: C&CG needs no feasibility cuts): the committed units' minimum output must find
     a consumer in every realisation, since nothing is exported (``ps >= 0``). Necessary and
-    checked here: ``sum_g p_min,g <= min_h sum_n pd_{n,h} (1 - gamma)``, the smallest realised
-    hourly load (storage and EV charging may absorb more, but need not)."""
+    checked here: ``sum_g p_min,g <= min_h`` :func:`smallest_realised_load` (the uncertain
+    buses at ``-gamma``, the others at their forecast; storage and EV charging may absorb
+    more, but need not)."""
     if not d.commit or d.dg_pmin is None or not len(d.dg_bus):
         return []
-    low = float(d.pd.sum(1).min()) * (1 - d.gamma)
+    low = float(smallest_realised_load(d).min())
     total = float(d.dg_pmin.sum())
     if total <= low + 1e-9:
         return []
@@ -328,14 +342,15 @@ def commitment_problems(d: ScheduleData) -> list[Problem]:
 def export_problems(d: ScheduleData, gen_ids: tuple[str, ...] = ()) -> list[Problem]:
     """The network's own generators (fixed injections ``p_fix``) must find a consumer in every
     hour, since the substation does not take power back (``ps >= 0``, seed 004's purchase):
-    ``sum_n p_fix_{n,h} <= sum_n pd_{n,h} (1 - gamma) + sum_s p_ess,s + sum_k p_ev,k,h``, the
-    smallest realised load plus the most that storage and EV charging can absorb (necessary;
-    renewables and DG can be spilled or turned down). Above it the schedule has no solution:
-    a typed problem naming the hours and the generators, not a master that ends infeasible."""
+    ``sum_n p_fix_{n,h} <= low_h + sum_s p_ess,s + sum_k p_ev,k,h`` with ``low_h`` the
+    :func:`smallest_realised_load`, plus the most that storage and EV charging can absorb
+    (necessary; renewables and DG can be spilled or turned down). Above it the schedule has
+    no solution: a typed problem naming the hours and the generators, not a master that ends
+    infeasible."""
     if d.p_fix is None:
         return []
     fixed = d.p_fix.sum(1)
-    room = d.pd.sum(1) * (1 - d.gamma) + float(d.ess_p.sum()) + (
+    room = smallest_realised_load(d) + float(d.ess_p.sum()) + (
         d.ev_max.sum(1) if d.ev_max.size else 0.0)
     over = np.flatnonzero(fixed > room + 1e-9)
     if not len(over):
