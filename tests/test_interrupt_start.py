@@ -26,29 +26,7 @@ from feederopt.algorithms import heuristics
 from feederopt.io.pandapower import to_pandapower
 from feederopt.solvers import interrupt
 from feederopt.solvers.status import Status
-
-
-def _radial(net: feederopt.network.Network, open_ids: set[str]) -> bool:
-    """A spanning tree of the buses (one source): n_bus - 1 closed branches, no cycle."""
-    br = net.branches.filter(net.branches["in_service"])
-    parent = {b: b for b in net.buses["id"].to_list()}
-
-    def find(b: str) -> str:
-        while parent[b] != b:
-            parent[b] = parent[parent[b]]
-            b = parent[b]
-        return b
-
-    closed = 0
-    for bid, f, t in zip(br["id"], br["from_bus"], br["to_bus"], strict=True):
-        if bid in open_ids:
-            continue
-        rf, rt = find(f), find(t)
-        if rf == rt:
-            return False
-        parent[rf] = rt
-        closed += 1
-    return closed == len(parent) - 1
+from test_interrupt import _radial  # the same union-find check, one copy
 
 
 @pytest.mark.parametrize("method", ["benders", "benders-scip"])
