@@ -27,7 +27,6 @@ from typer.testing import CliRunner
 from feederopt.algorithms.threephase import reconfigure_three_phase
 from feederopt.cases import load_three_phase
 from feederopt.cli import app
-from feederopt.cli.app import EXIT_INFEASIBLE
 from feederopt.validation.opendss import solve_opendss
 
 runner = CliRunner()
@@ -198,15 +197,18 @@ def test_a_phase_no_topology_feeds_is_not_blamed_on_the_limits(tmp_path: Path) -
     """A phase-b load behind a single-phase (phase a) switch: no topology feeds it, whatever
     the limits. The reason says so; the old code blamed "the current and voltage limits
     together" without checking that lifting both helps (it was ckt24's message too). Mutation
-    by hand (the check of both limits lifted removed): this test fails."""
+    by hand (the check of both limits lifted removed): this test fails. Since the supply check
+    of the three-phase validation (user test ut_3ph) the reason is given before any solve, as
+    a typed problem naming the load and the phase that nothing feeds (exit 2)."""
     path = _write(tmp_path, "dead", """\
 New Line.sw Phases=1 Bus1=m.1 Bus2=x.1 LineCode=p1 Length=0.01 units=kft Switch=yes
 New Line.xy Phases=3 Bus1=x Bus2=y LineCode=p3 Length=1 units=kft
 New Load.yb Bus1=y.2 Phases=1 kV=7.2 kW=100 kvar=30 model=1
 """)
     result = runner.invoke(app, ["solve", str(path), "--no-ac-check"])
-    assert result.exit_code == EXIT_INFEASIBLE
-    assert "no radial topology feeds every load" in result.stderr
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.stderr.split())
+    assert "Load.yb uses phase b" in text and "bus y" in text, text
     assert "bind" not in result.stderr
     assert "Traceback" not in result.output
 
