@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -26,6 +27,21 @@ from feederopt.network import Network, to_per_unit
 from feederopt.network.topology import bottleneck_cycle, bottleneck_loop
 from feederopt.problems.reconfiguration import ReconfigurationProblem
 from test_reconfiguration_property import meshed_grids, radial
+
+
+def single_open_bounds(model: ConicRelaxation, problem: Any) -> np.ndarray:
+    """Each switch's relaxation value with it alone open, less the solver's tolerance (inf
+    for a fixed branch or a failed solve): the single-switch bounds of the loop bound."""
+    pu = problem.pu
+    m = pu.n_branch
+    open_bound = np.full(m, math.inf)
+    for e in np.flatnonzero(pu.switchable):
+        cap = np.ones(m)
+        cap[e] = 0.0
+        sol = model.solve(cap)
+        if sol.status == "optimal":
+            open_bound[e] = sol.objective - 1e-6 * max(abs(sol.objective), 1.0)
+    return open_bound
 
 
 @settings(max_examples=60, deadline=None)
@@ -137,13 +153,7 @@ def test_loop_branch_bound_proves_the_enumerated_optimum(substations: int,
     best = min(values)
     cutoff = best * 1.05 + 1e-6
     model = ConicRelaxation(problem)
-    open_bound = np.full(m, math.inf)
-    for e in np.flatnonzero(pu.switchable):
-        cap = np.ones(m)
-        cap[e] = 0.0
-        sol = model.solve(cap)
-        if sol.status == "optimal":
-            open_bound[e] = sol.objective - 1e-6 * max(abs(sol.objective), 1.0)
+    open_bound = single_open_bounds(model, problem)
     single = bottleneck_cycle(pu.n_bus, pu.f, pu.t, open_bound, pu.is_source)
     bound, _, y = loop_branch_bound(model, problem, open_bound, np.zeros(m), cutoff, 0.0,
                                     time.perf_counter() + 120.0)

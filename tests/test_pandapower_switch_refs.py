@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 from feederopt.cli import app
 from feederopt.errors import InputError, ProblemKind
 from feederopt.io import from_pandapower
+from test_pandapower_bad_values import _flat, _write  # one copy
 
 runner = CliRunner()
 LINE_TYPE = "NA2XS2Y 1x185 RM/25 12/20 kV"
@@ -65,16 +66,6 @@ def _runpp_raises(net: Any) -> BaseException | None:
     except Exception as exc:  # the independent truth: pandapower fails on the net
         return exc
     return None
-
-
-def _write(net: Any, tmp_path: Path) -> Path:
-    path = tmp_path / "net.json"
-    pp.to_json(net, str(path))
-    return path
-
-
-def _flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 def test_the_unbroken_net_loads_and_pandapower_runs_it() -> None:

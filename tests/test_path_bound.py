@@ -29,6 +29,7 @@ from feederopt.algorithms.probing import (
 from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.api import prepare
 from feederopt.problems.reconfiguration import RadialityModel
+from test_loop_bound import single_open_bounds  # one copy of the single-switch bounds
 
 pp = pytest.importorskip("pandapower")
 
@@ -142,13 +143,7 @@ def test_loop_branch_bound_on_pv_paths_proves_the_brute_force_optimum(v_gen: flo
     pu = problem.pu
     m = pu.n_branch
     model = ConicRelaxation(problem)
-    open_bound = np.full(m, math.inf)
-    for e in np.flatnonzero(pu.switchable):
-        cap = np.ones(m)
-        cap[e] = 0.0
-        sol = model.solve(cap)
-        if sol.status == "optimal":
-            open_bound[e] = sol.objective - 1e-6 * max(abs(sol.objective), 1.0)
+    open_bound = single_open_bounds(model, problem)
     pv = int(pu.pv_buses()[0][0])
     bound, solves, y = loop_branch_bound(model, problem, open_bound, np.zeros(m), best * 1.05,
                                          0.0, time.perf_counter() + 120.0, pv_bus=pv)
