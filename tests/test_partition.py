@@ -463,6 +463,17 @@ def test_cli_partition_out_folder_colours_follow_the_plans_components(net, tmp_p
     assert len(set(comp_colour.values())) == len(comp_colour)  # one colour per component
     n_live_comps = len({int(label[index[x]]) for x in live})
     assert n_live_comps == len({blk["component"] for blk in doc["blocks"] if blk["energised"]})
+    # an open switch's dashed line passes no bus it does not connect (user test ut_3ph #6)
+    from feederopt.report.plot import _distances, clearance
+
+    pos = np.asarray(sc.get_offsets(), dtype=float)
+    dashed = [ln for ln in fig.axes[0].lines if ln.get_linestyle() == "--"]
+    assert dashed
+    for ln in dashed:
+        path = np.column_stack(ln.get_data()).astype(float)
+        ends = [int(np.argmin(np.hypot(*(pos - path[k]).T))) for k in (0, -1)]
+        others = np.delete(pos, ends, axis=0)
+        assert _distances(others, path).min() >= clearance(pos)
 
 
 def test_cli_check_runs_iv_d_and_iv_e_on_a_partition_result(net, robust, tmp_path):

@@ -29,7 +29,14 @@ from feederopt.report.page import (
     records_table,
     section,
 )
-from feederopt.report.plot import _pyplot, coordinates, figure_png, tree_layout
+from feederopt.report.plot import (
+    _pyplot,
+    branch_path,
+    clearance,
+    coordinates,
+    figure_png,
+    tree_layout,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -83,7 +90,8 @@ def _branches(net: ThreePhaseNetwork, closed_switches: set[str]) -> pl.DataFrame
 
 def microgrid_figure(net: ThreePhaseNetwork, result: Mapping[str, Any]) -> Figure:
     """The feeder with each energised microgrid in its own colour (:func:`bus_colours`),
-    de-energised buses grey, open switches dashed, grid-forming DERs as stars."""
+    de-energised buses grey, open switches dashed (bent around buses they do not connect),
+    grid-forming DERs as stars."""
     plt = _pyplot()
     ids = [str(b) for b in net.buses["id"].to_list()]
     index = {b: i for i, b in enumerate(ids)}
@@ -106,12 +114,14 @@ def microgrid_figure(net: ThreePhaseNetwork, result: Mapping[str, Any]) -> Figur
     face = [colours.get(b, GREY) for b in ids]
     n = len(ids)
     fig, ax = plt.subplots(figsize=(min(5 + n / 5, 16), 7))
-    for a, b, c in zip(f, t, closed, strict=True):
-        xs, ys = [pos[a, 0], pos[b, 0]], [pos[a, 1], pos[b, 1]]
-        same = face[a] == face[b] and face[a] != GREY and c
-        ax.plot(xs, ys, color=face[a] if same else "0.55", lw=2.0 if same else 1.0,
-                ls="-" if c else "--", zorder=1)
     mid = (pos[f] + pos[t]) / 2
+    gap = clearance(pos)
+    for i, (a, b, c) in enumerate(zip(f, t, closed, strict=True)):
+        path = pos[[a, b]] if c else branch_path(pos, a, b, gap)
+        mid[i] = path[len(path) // 2] if not c else mid[i]
+        same = face[a] == face[b] and face[a] != GREY and c
+        ax.plot(path[:, 0], path[:, 1], color=face[a] if same else "0.55",
+                lw=2.0 if same else 1.0, ls="-" if c else "--", zorder=1)
     on, off = switch & closed, switch & ~closed
     ax.scatter(mid[on, 0], mid[on, 1], marker="s", s=22, c="k", zorder=2,
                label="closed switch")

@@ -76,6 +76,55 @@ def tree_layout(n: int, f: np.ndarray, t: np.ndarray, closed: np.ndarray,
     return np.column_stack([x, -depth.astype(float)])
 
 
+def _distances(points: np.ndarray, path: np.ndarray) -> np.ndarray:
+    """The distance of each of ``points`` (m x 2) to the polyline ``path`` (k x 2)."""
+    a, b = path[:-1], path[1:]
+    d = b - a
+    ll = np.maximum(np.einsum("ij,ij->i", d, d), 1e-300)
+    rel = points[:, None, :] - a[None, :, :]
+    s = np.clip(np.einsum("mkj,kj->mk", rel, d) / ll, 0.0, 1.0)
+    near = a[None, :, :] + s[..., None] * d[None, :, :]
+    return np.sqrt(((points[:, None, :] - near) ** 2).sum(axis=2)).min(axis=1)
+
+
+#: Curvatures tried, in order, for a branch whose straight line passes a bus: the control
+#: point of a quadratic Bezier curve sits this many branch lengths off the midpoint.
+BENDS = (0.0, 0.2, -0.2, 0.35, -0.35, 0.5, -0.5, 0.75, -0.75)
+
+
+def branch_path(pos: np.ndarray, a: int, b: int, clearance: float,
+                samples: int = 25) -> np.ndarray:
+    """The drawn line of the branch ``a``-``b``: straight when no other bus lies within
+    ``clearance`` of it, otherwise the first quadratic Bezier curve ``B(s) = (1-s)^2 p +
+    2 s (1-s) c + s^2 q`` (control point ``c = (p+q)/2 + k |q-p| n``, ``n`` the unit normal,
+    ``k`` in :data:`BENDS`) that clears every other bus, else the one that stays farthest
+    from them. A tie drawn straight through an unrelated bus would read as a connection there.
+    Returns the (samples x 2) points; the middle one is where the switch marker goes."""
+    p, q = pos[a], pos[b]
+    others = np.delete(pos, [a, b] if a != b else [a], axis=0)
+    s = np.linspace(0.0, 1.0, samples)[:, None]
+    v = q - p
+    length = float(np.hypot(*v))
+    normal = np.array([-v[1], v[0]]) / length if length > 0 else np.zeros(2)
+    best, best_gap = pos[[a, b]], -1.0
+    for k in BENDS:
+        c = (p + q) / 2 + k * length * normal
+        path = (1 - s) ** 2 * p + 2 * s * (1 - s) * c + s ** 2 * q
+        gap = float(_distances(others, path).min()) if len(others) else np.inf
+        if gap >= clearance:
+            return path
+        if gap > best_gap:
+            best, best_gap = path, gap
+    return best
+
+
+def clearance(pos: np.ndarray) -> float:
+    """How far a drawn branch keeps from the buses it does not connect: 1.5 % of the
+    drawing's larger extent."""
+    span = np.ptp(pos, axis=0) if len(pos) else np.ones(2)
+    return 0.015 * float(max(span.max(), 1e-12))
+
+
 def _pyplot() -> Any:
     """``matplotlib.pyplot`` on the non-interactive Agg backend."""
     import matplotlib
@@ -145,7 +194,8 @@ def grid_figure(buses: pl.DataFrame, branches: pl.DataFrame, pos: np.ndarray | N
                 title: str = "", changed: Collection[str] = (),
                 devices: Sequence[Mapping[str, Any]] = ()) -> Figure:
     """The topology: closed branches solid, closed switches with a green square, open branches
-    dashed red with a hollow square, the branches in ``changed`` (ids) drawn thick; buses
+    dashed red with a hollow square (bent around buses they do not connect:
+    :func:`branch_path`), the branches in ``changed`` (ids) drawn thick; buses
     coloured by voltage; the ``devices`` of a DOPF (result JSON rows with ``kind`` and
     ``bus``) marked at their buses. Without ``pos`` (n x 2), a tree layout from the sources over
     the closed branches."""
@@ -162,14 +212,18 @@ def grid_figure(buses: pl.DataFrame, branches: pl.DataFrame, pos: np.ndarray | N
     n = len(ids)
     fig, ax = plt.subplots(figsize=(min(4 + n / 6, 16), 7))
     changed_ids = set(changed)
-    for a, b, c, bid in zip(f, t, closed, branches["id"].to_list(), strict=True):
-        xs, ys = [pos[a, 0], pos[b, 0]], [pos[a, 1], pos[b, 1]]
+    mid = (pos[f] + pos[t]) / 2
+    gap = clearance(pos)
+    for i, (a, b, c, bid) in enumerate(zip(f, t, closed, branches["id"].to_list(),
+                                           strict=True)):
         lw = 2.6 if bid in changed_ids else 1.2
         if c:
-            ax.plot(xs, ys, color="0.35", lw=lw, zorder=1)
+            ax.plot([pos[a, 0], pos[b, 0]], [pos[a, 1], pos[b, 1]], color="0.35", lw=lw,
+                    zorder=1)
         else:
-            ax.plot(xs, ys, color="tab:red", lw=lw, ls="--", zorder=1)
-    mid = (pos[f] + pos[t]) / 2
+            path = branch_path(pos, a, b, gap)
+            mid[i] = path[len(path) // 2]
+            ax.plot(path[:, 0], path[:, 1], color="tab:red", lw=lw, ls="--", zorder=1)
     on, off = switchable & closed, ~closed
     ax.scatter(mid[on, 0], mid[on, 1], marker="s", s=10, c="tab:green", zorder=2,
                label="closed switch")
