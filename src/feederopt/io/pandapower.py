@@ -673,6 +673,11 @@ def from_pandapower(
             }
             if element == "sgen":
                 row.update(_controllable_sgen(net, int(idx), g, p, q))
+                found = _sgen_limit_problems(int(idx), g)
+                if found:  # validation's p_min_mw/q_min_mvar problems on them go
+                    problems.extend(found)
+                    for col in ("p_min_mw", "q_min_mvar"):
+                        superseded.setdefault(("generators", col), set()).add(f"sgen:{idx}")
             grows.append(row)
     for idx, xw in (xwards.iterrows() if xwards is not None else ()):
         if ok(xw["bus"]):
@@ -905,7 +910,7 @@ _TRAFO_HINTS = {
 
 #: The derived branch fields that validation checks, dropped for a branch whose bad input
 #: field the reader reports (``derived_bad`` in :func:`from_pandapower`).
-_DERIVED_BRANCH_FIELDS = ("r_ohm", "x_ohm", "b_us", "i_max_ka", "tap_ratio")
+_DERIVED_BRANCH_FIELDS = ("r_ohm", "x_ohm", "b_us", "i_max_ka", "tap_ratio", "tap_min_ratio")
 
 
 def _trafo_problems(idx: int, tr: Any) -> list[tuple[ProblemKind, str, str, str, str]]:
@@ -946,6 +951,21 @@ def _trafo_problems(idx: int, tr: Any) -> list[tuple[ProblemKind, str, str, str,
         out.append((ProblemKind.INVALID_VALUE, tid, "tap_pos",
                     f"tap_pos {pos:g} is outside tap_min..tap_max ({lo:g}..{hi:g})",
                     _TRAFO_HINTS["tap_pos"]))
+    step = _f(tr.get("tap_step_percent", math.nan), math.nan)
+    if _flag(tr.get("oltc", False)) and step < 0 and lo < hi:
+        # The DOPF's positions run from the lowest ratio to the highest; a negative step
+        # turns them round (tap_min has the highest ratio). The same changer with every
+        # position negated has a positive step: ratio 1 + (pos - neutral) step / 100 is
+        # unchanged by (pos, neutral, step) -> (-pos, -neutral, -step).
+        neutral = _f(tr.get("tap_neutral", 0.0), 0.0)
+        same = (f"tap_step_percent {-step:g}, tap_min {-hi:g}, tap_max {-lo:g}, tap_neutral "
+                f"{-neutral + 0.0:g}" + (f", tap_pos {-pos + 0.0:g}" if math.isfinite(pos)
+                                         else ""))
+        out.append((ProblemKind.INVALID_VALUE, tid, "tap_step_percent",
+                    f"tap_step_percent {step:g} is negative on an OLTC (oltc True): its ratio "
+                    "falls as the position rises, which the DOPF's OLTC does not model",
+                    f"write the same changer with the positions negated ({same}), or set "
+                    "oltc False to hold the tap at tap_pos"))
     return out
 
 
@@ -1409,10 +1429,10 @@ def _controllable_sgen(net: pandapowerNet, idx: int, g: Any, p: float,
     per MWh in one hour; ``cp0_eur``, the fixed cost per hour while it runs)."""
     if not _flag(g.get("controllable", False)):
         return {}
-    p_lo = _f(g.get("min_p_mw", math.nan), 0.0)
-    p_hi = _f(g.get("max_p_mw", math.nan), max(p, 0.0))
-    q_lo = _f(g.get("min_q_mvar", math.nan), min(q, 0.0))
-    q_hi = _f(g.get("max_q_mvar", math.nan), max(q, 0.0))
+    p_lo = _f(g.get("min_p_mw", 0.0), math.nan)
+    p_hi = _f(g.get("max_p_mw", max(p, 0.0)), math.nan)
+    q_lo = _f(g.get("min_q_mvar", min(q, 0.0)), math.nan)
+    q_hi = _f(g.get("max_q_mvar", max(q, 0.0)), math.nan)
     cost = fixed = 0.0
     pc = net.get("poly_cost")
     if pc is not None and len(pc):
@@ -1420,9 +1440,42 @@ def _controllable_sgen(net: pandapowerNet, idx: int, g: Any, p: float,
         if len(mine):
             cost = _f(mine.iloc[0].get("cp1_eur_per_mw", 0.0), 0.0)
             fixed = _f(mine.iloc[0].get("cp0_eur", 0.0), 0.0)
-    return {"committable": True, "p_min_mw": min(p_lo, p_hi), "p_max_mw": max(p_lo, p_hi),
-            "q_min_mvar": min(q_lo, q_hi), "q_max_mvar": max(q_lo, q_hi),
+    return {"committable": True, "p_min_mw": p_lo, "p_max_mw": p_hi,
+            "q_min_mvar": q_lo, "q_max_mvar": q_hi,
             "cost_per_mwh": cost, "fixed_cost_per_h": fixed}
+
+
+def _sgen_limit_problems(idx: int, g: Any) -> list[Problem]:
+    """The OPF limits of a ``controllable`` sgen that the DOPF cannot use, named by their
+    pandapower fields: a limit given as NaN or infinite (pandapower's OPF takes a NaN limit
+    as +-1000 TW, i.e. none; the DOPF needs a finite range, and reading it as 0 would make
+    up a limit), and a lower limit above its upper one (``inverted_limits``: no dispatch
+    meets both; taking them in either order would dispatch the unit outside one of them).
+    A column absent from ``net.sgen`` takes the default of :func:`_controllable_sgen`."""
+    if not _flag(g.get("controllable", False)):
+        return []
+    gid = f"sgen:{idx}"
+    out: list[Problem] = []
+    values = {c: _f(g[c], math.nan) for c in ("min_p_mw", "max_p_mw", "min_q_mvar",
+                                               "max_q_mvar") if c in g}
+    for col, v in values.items():
+        if not math.isfinite(v):
+            unit = "MW" if col.endswith("_mw") else "MVAr"
+            out.append(Problem(
+                ProblemKind.INVALID_VALUE, "generators",
+                f"{col} of a controllable sgen is NaN or infinite (pandapower's OPF takes a "
+                "missing limit as +-1000 TW: no limit; the DOPF needs a finite range)",
+                ids=(gid,), field=col,
+                hint=f"give net.sgen.{col} a number in {unit}, or set controllable False to "
+                     "keep the sgen at its p_mw, q_mvar"))
+    for lo, hi in (("min_p_mw", "max_p_mw"), ("min_q_mvar", "max_q_mvar")):
+        a, b = values.get(lo, math.nan), values.get(hi, math.nan)
+        if math.isfinite(a) and math.isfinite(b) and a > b:
+            out.append(Problem(
+                ProblemKind.INVERTED_LIMITS, "generators",
+                f"{lo} {a:g} is above {hi} {b:g} on a controllable sgen", ids=(gid,),
+                field=lo, hint=f"swap net.sgen.{lo} and {hi} (the sgen's OPF limits)"))
+    return out
 
 
 def to_pandapower(

@@ -1,0 +1,126 @@
+"""User test ut_dopf of the distribution OPF on a pandapower net (a 110/20 kV hv-side OLTC,
+two feeders with switched ties, a 4-step capacitor bank, a controllable sgen with a poly_cost
+and a fixed PV sgen; /tmp/ut_dopf/mknet.py). The truth is pandapower's own data and power flow:
+
+* a controllable sgen whose ``min_p_mw`` is above ``max_p_mw``, or whose limit is NaN
+  (pandapower's OPF: no limit), is a typed problem naming the sgen and the field, exit 2;
+  a negative ``tap_step_percent`` on an OLTC names ``tap_step_percent``, not the model's
+  ``tap_min_ratio``;
+* ``result.to_pandapower(net)`` writes the DOPF's settings (tap_pos, shunt step, sgen
+  dispatch, reduced loads) into a copy of the net, so that ``pp.runpp`` on it gives the AC
+  check's losses; the user's net is unchanged;
+* ``feederopt info`` lists the network's devices;
+* the OLTC's setting reads "tap_pos -5 (was 0; 5 positions down)"; a generator that
+  ``--controls`` leaves out is listed as held.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pandapower as pp
+import pytest
+from typer.testing import CliRunner
+
+from feederopt.cli import app
+from feederopt.errors import InputError
+from feederopt.io.pandapower import from_pandapower
+
+warnings.filterwarnings("ignore", message=".*numba.*")
+runner = CliRunner()
+
+
+def _net() -> pp.pandapowerNet:
+    """The tester's net (mknet.py): HV - T1 (OLTC -5..5, 1.25 %) - MV0, feeder A (A1..A6,
+    2 km sections) and B (B1..B5, 2.5 km), ties A6-B5 and A3-B3 open, sectionalising switches
+    on LA4, LB4, LA5; a 4 x 0.3 Mvar bank at A5; a controllable sgen at B4 (0..2 MW,
+    -1..1 MVAr, 50 per MWh + 5 per h) and a fixed 0.6 MW PV at A6."""
+    n = pp.create_empty_network(sn_mva=1.0)
+    hv = pp.create_bus(n, 110, name="HV")
+    mv = pp.create_bus(n, 20, name="MV0", min_vm_pu=0.95, max_vm_pu=1.05)
+    pp.create_ext_grid(n, hv, vm_pu=1.0)
+    pp.create_transformer_from_parameters(
+        n, hv, mv, sn_mva=25, vn_hv_kv=110, vn_lv_kv=20, vkr_percent=0.4, vk_percent=12,
+        pfe_kw=0, i0_percent=0, tap_side="hv", tap_neutral=0, tap_min=-5, tap_max=5,
+        tap_step_percent=1.25, tap_pos=0, tap_changer_type="Ratio", name="T1", oltc=True)
+    b = {}
+    for feeder, count, km in (("A", 6, 2.0), ("B", 5, 2.5)):
+        prev = mv
+        for i in range(1, count + 1):
+            b[f"{feeder}{i}"] = pp.create_bus(n, 20, name=f"{feeder}{i}", min_vm_pu=0.95,
+                                              max_vm_pu=1.05)
+            pp.create_line_from_parameters(n, prev, b[f"{feeder}{i}"], km, 0.3, 0.4, 10, 0.4,
+                                           name=f"L{feeder}{i}")
+            prev = b[f"{feeder}{i}"]
+    for name, f, t, km in (("TIE1", "A6", "B5", 1.5), ("TIE2", "A3", "B3", 2.0)):
+        tie = pp.create_line_from_parameters(n, b[f], b[t], km, 0.3, 0.4, 10, 0.4, name=name)
+        pp.create_switch(n, b[f], tie, et="l", closed=False)
+    for ln, bus in (("LA4", "A3"), ("LB4", "B3"), ("LA5", "A4")):
+        li = int(n.line.index[n.line.name == ln][0])
+        pp.create_switch(n, b[bus], li, et="l", closed=True)
+    loads = {"A1": 0.8, "A2": 0.9, "A3": 1.0, "A4": 1.1, "A5": 1.2, "A6": 1.3,
+             "B1": 0.7, "B2": 0.8, "B3": 0.9, "B4": 1.0, "B5": 1.2}
+    for k, v in loads.items():
+        pp.create_load(n, b[k], p_mw=v, q_mvar=0.45 * v, name=f"ld_{k}")
+    pp.create_shunt(n, b["A5"], q_mvar=-0.3, p_mw=0.0, step=0, max_step=4, name="CAP_A5",
+                    controllable=True)
+    g = pp.create_sgen(n, b["B4"], p_mw=0.0, q_mvar=0.0, name="DG_B4", controllable=True,
+                       min_p_mw=0.0, max_p_mw=2.0, min_q_mvar=-1.0, max_q_mvar=1.0)
+    pp.create_poly_cost(n, g, "sgen", cp1_eur_per_mw=50.0, cp0_eur=5.0)
+    pp.create_sgen(n, b["A6"], p_mw=0.6, q_mvar=0.0, name="PV_A6")
+    return n
+
+
+def _solve_cli(net: pp.pandapowerNet, tmp_path: Path, *args: str) -> tuple[int, str]:
+    path = tmp_path / "net.json"
+    pp.to_json(net, str(path))
+    res = runner.invoke(app, ["solve", str(path), "--time-limit", "30", *args])
+    return res.exit_code, res.output
+
+
+# ----- 4. a controllable sgen's OPF limits ---------------------------------------------------
+def test_inverted_sgen_limits_are_a_typed_problem(tmp_path: Path) -> None:
+    net = _net()
+    net.sgen.loc[0, "min_p_mw"] = 3.0  # max_p_mw stays 2.0: the old reader swapped them
+    with pytest.raises(InputError) as err:
+        from_pandapower(net)
+    (p,) = err.value.problems
+    assert (p.kind.value, p.component, p.ids, p.field) == (
+        "inverted_limits", "generators", ("sgen:0",), "min_p_mw")
+    assert "max_p_mw" in p.message and "3" in p.message and "2" in p.message
+    code, out = _solve_cli(net, tmp_path)
+    assert code == 2 and "sgen:0" in out and "inverted_limits" in out
+
+
+@pytest.mark.parametrize("col", ["max_p_mw", "min_q_mvar"])
+def test_nan_sgen_limit_is_a_typed_problem(col: str, tmp_path: Path) -> None:
+    net = _net()
+    net.sgen.loc[0, col] = float("nan")  # pandapower's OPF: no limit; the old reader: 0 MW
+    with pytest.raises(InputError) as err:
+        from_pandapower(net)
+    (p,) = err.value.problems
+    assert (p.kind.value, p.ids, p.field) == ("invalid_value", ("sgen:0",), col)
+    assert "NaN" in p.message
+    code, out = _solve_cli(net, tmp_path)
+    assert code == 2 and "sgen:0" in out
+
+
+def test_limits_of_an_uncontrollable_sgen_are_not_checked() -> None:
+    net = _net()
+    net.sgen.loc[1, ["min_p_mw", "max_p_mw"]] = [3.0, 2.0]  # the fixed PV: no OPF limits used
+    read = from_pandapower(net)
+    pv = read.generators.filter(read.generators["id"] == "sgen:1")
+    assert pv["p_min_mw"][0] == pv["p_max_mw"][0] == pytest.approx(0.6)
+
+
+def test_negative_tap_step_names_tap_step_percent() -> None:
+    net = _net()
+    net.trafo.loc[0, "tap_step_percent"] = -1.25
+    with pytest.raises(InputError) as err:
+        from_pandapower(net)
+    (p,) = err.value.problems
+    assert (p.ids, p.field) == (("trafo:0",), "tap_step_percent")
+    assert "tap_min_ratio" not in p.message + (p.hint or "")
+    # The hint's changer has pandapower's same ratios at every position.
+    assert "tap_step_percent 1.25, tap_min -5, tap_max 5" in (p.hint or "")
