@@ -124,3 +124,63 @@ def test_negative_tap_step_names_tap_step_percent() -> None:
     assert "tap_min_ratio" not in p.message + (p.hint or "")
     # The hint's changer has pandapower's same ratios at every position.
     assert "tap_step_percent 1.25, tap_min -5, tap_max 5" in (p.hint or "")
+
+
+# ----- 5. result.to_pandapower writes the DOPF's settings --------------------------------------
+def _ac_losses_kw(net: pp.pandapowerNet) -> float:
+    pp.runpp(net)
+    return float(net.res_line.pl_mw.sum() + net.res_trafo.pl_mw.sum()) * 1000.0
+
+
+def _flexible(net: pp.pandapowerNet) -> pp.pandapowerNet:
+    """A free DG and a flexible load at A6 (down to half its 1.3 MW at 1 per MWh)."""
+    net.poly_cost.loc[0, ["cp1_eur_per_mw", "cp0_eur"]] = [0.0, 0.0]
+    net.load["controllable"] = False
+    net.load["min_p_mw"] = net.load.p_mw
+    net.load["max_p_mw"] = net.load.p_mw
+    ld = int(net.load.index[net.load.name == "ld_A6"][0])
+    net.load.loc[ld, ["controllable", "min_p_mw"]] = [True, 0.65]
+    pp.create_poly_cost(net, ld, "load", cp1_eur_per_mw=-1.0)
+    return net
+
+
+@pytest.mark.parametrize("make", [_net, lambda: _flexible(_net())], ids=["tap_cap", "dg_flex"])
+def test_to_pandapower_writes_the_settings_that_runpp_checks(make: object) -> None:
+    import feederopt
+
+    net = make()  # type: ignore[operator]
+    before = pp.to_json(net)
+    result = feederopt.solve(from_pandapower(net), time_limit=30)
+    assert result.status.value == "optimal"
+    out = result.to_pandapower(net)
+    assert out is not net and pp.to_json(net) == before  # the user's net is unchanged
+    dev = {d["id"]: d for d in result.dopf.devices}
+    # the settings are those the result names, in pandapower's own fields
+    assert out.trafo.tap_pos[0] == dev["oltc:trafo:0"]["tap_pos"]
+    assert out.shunt.step[0] == dev["shunt:0"]["step"]
+    gen = dev["sgen:0"]
+    assert bool(out.sgen.in_service[0]) is gen["on"]
+    assert out.sgen.p_mw[0] == pytest.approx(gen["p_mw"], abs=1e-12)
+    # pandapower's power flow of the written net has the AC check's losses (the old writer
+    # kept tap_pos 0 and step 0: 349.48 kW against 267.16 kW on the first net)
+    assert _ac_losses_kw(out) == pytest.approx(result.ac_check.losses_kw, abs=1e-3)
+    assert _ac_losses_kw(net) > result.ac_check.losses_kw + 10.0  # the settings matter
+    assert ("load:5" in dev) is (make is not _net)
+    if "load:5" in dev:
+        red = dev["load:5"]["reduction_mw"]
+        assert red > 0.1  # the test needs a used reduction
+        assert out.load.p_mw[5] == pytest.approx(1.3 - red, abs=1e-9)
+        assert out.load.q_mvar[5] / out.load.p_mw[5] == pytest.approx(0.45, abs=1e-12)
+        assert gen["on"] and gen["p_mw"] > 1.0
+
+
+def test_api_to_pandapower_writes_the_settings_too() -> None:
+    import feederopt
+    from feederopt.api import to_pandapower
+
+    net = _net()
+    result = feederopt.solve(from_pandapower(net), controls="caps", time_limit=30)
+    out = to_pandapower(result, net)
+    (cap,) = [d for d in result.dopf.devices if d["kind"] == "capacitor"]
+    assert cap["step"] > 0 and out.shunt.step[0] == cap["step"] and net.shunt.step[0] == 0
+    assert _ac_losses_kw(out) == pytest.approx(result.ac_check.losses_kw, abs=1e-3)

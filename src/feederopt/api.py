@@ -63,7 +63,12 @@ from feederopt.problems.dopf import DEFAULT_LOSS_PRICE_PER_MWH, DopfProblem
 from feederopt.problems.presolve import fixed_loop, presolve, without_fixed_open
 from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
 from feederopt.problems.uncertain import envelope, presolve_for
-from feederopt.results.dopf import dopf_summary, with_branch_taps, with_settings
+from feederopt.results.dopf import (
+    DeviceSettings,
+    dopf_summary,
+    with_branch_taps,
+    with_settings,
+)
 from feederopt.results.literature import base_comparison, classify
 from feederopt.results.mapping import slave_summary, to_result
 from feederopt.results.result import Result
@@ -249,13 +254,17 @@ def save_json(result: Result, path: str | Path, *, force: bool = False) -> Path:
 
 
 def to_pandapower(result: Result, net: Any) -> Any:
-    """A copy of the pandapower ``net`` with ``result``'s switch states written into it."""
+    """A copy of the pandapower ``net`` with ``result``'s switch states and, for a
+    distribution OPF, its device settings written into it (:meth:`Result.to_pandapower`)."""
     if result.network is None:
         raise ValueError("this result has no network to map the switch states with")
     if not result.has_topology:
         raise ValueError(f"this result holds no topology (status {result.status.value}): "
                          "there are no switch states to write")
-    return _write_switch_states(net, result.network, result.closed)
+    out = _write_switch_states(net, result.network, result.closed)
+    if result.dopf is not None:
+        _write_devices(out, result.network, result.dopf.settings)
+    return out
 
 
 def _write_switch_states(pp_net: Any, network: Network, closed: dict[str, bool]) -> Any:
@@ -264,11 +273,21 @@ def _write_switch_states(pp_net: Any, network: Network, closed: dict[str, bool])
     return write_switch_states(pp_net, network, closed)
 
 
+def _write_devices(pp_net: Any, network: Network, settings: DeviceSettings) -> Any:
+    from feederopt.io.pandapower import write_device_settings
+
+    return write_device_settings(
+        pp_net, network, cap_steps=settings.cap_steps, branch_tap=settings.branch_tap,
+        source_v_set=settings.source_v_set, gen_dispatch=settings.gen_dispatch,
+        load_reduction=settings.load_reduction)
+
+
 def _result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool, *,
             model_pu: PerUnitNetwork | None = None, ac_net: Network | None = None) -> Result:
     """:func:`~feederopt.results.mapping.to_result`, with the pandapower export handed in."""
     result = to_result(net, pu, raw, ac_check, model_pu=model_pu, ac_net=ac_net)
     result.switch_writer = _write_switch_states
+    result.device_writer = _write_devices
     return result
 
 

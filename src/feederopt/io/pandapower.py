@@ -673,9 +673,9 @@ def from_pandapower(
             }
             if element == "sgen":
                 row.update(_controllable_sgen(net, int(idx), g, p, q))
-                found = _sgen_limit_problems(int(idx), g)
-                if found:  # validation's p_min_mw/q_min_mvar problems on them go
-                    problems.extend(found)
+                limits = _sgen_limit_problems(int(idx), g)
+                if limits:  # validation's p_min_mw/q_min_mvar problems on them go
+                    problems.extend(limits)
                     for col in ("p_min_mw", "q_min_mvar"):
                         superseded.setdefault(("generators", col), set()).add(f"sgen:{idx}")
             grows.append(row)
@@ -1852,6 +1852,83 @@ def write_switch_states(
     out = copy.deepcopy(original_net)
     _write_branch_states(out, where, closed_by_branch_id, switch_plan(original_net))
     return out
+
+
+def write_device_settings(
+    net: pandapowerNet,
+    network: Network,
+    *,
+    cap_steps: Mapping[str, int] | None = None,
+    branch_tap: Mapping[str, float] | None = None,
+    source_v_set: Mapping[str, float] | None = None,
+    gen_dispatch: Mapping[str, tuple[bool, float, float]] | None = None,
+    load_reduction: Mapping[str, float] | None = None,
+) -> pandapowerNet:
+    """Write a distribution OPF's device settings into ``net`` (changed in place; pass a
+    copy, as :func:`write_switch_states` returns) so that ``pp.runpp(net)`` is the AC check
+    of the result (:func:`feederopt.results.dopf.with_settings` on the tables):
+
+    * a capacitor bank's step into ``shunt.step``;
+    * a transformer OLTC's ratio into ``trafo.tap_pos``: the DOPF's positions are the
+      ``tap_steps`` ratios from ``tap_min_ratio`` (at ``tap_min``) to ``tap_max_ratio`` (at
+      ``tap_max``), evenly spaced, so ratio ``n`` is ``tap_pos = tap_min + round((n -
+      tap_min_ratio) / (tap_max_ratio - tap_min_ratio) (tap_steps - 1))``;
+    * a source OLTC's set-point into ``vm_pu`` of the ext_grid (or slack gen) at the bus;
+    * a committable generator's dispatch into ``p_mw``, ``q_mvar`` (divided by its
+      ``scaling``, as the reader multiplies) and ``in_service`` (an off unit is out of
+      service with p = q = 0);
+    * a flexible load's reduction ``r`` [MW] as ``p_mw`` and ``q_mvar`` times ``1 - r / p``
+      (``p`` the load's scaled demand), the power factor kept.
+
+    ``network`` is :func:`from_pandapower` of ``net`` (its rows carry ``pp_element`` and
+    ``pp_index``)."""
+
+    def where(df: pl.DataFrame) -> dict[str, tuple[str, int]]:
+        if not df.height or "pp_element" not in df.columns:
+            return {}
+        return {str(r["id"]): (str(r["pp_element"]), int(r["pp_index"]))
+                for r in df.iter_rows(named=True) if r["pp_element"] is not None}
+
+    shunts = where(network.shunts)
+    for sid, step in (cap_steps or {}).items():
+        element, idx = shunts[sid]
+        net[element].loc[idx, "step"] = int(step)
+    br = network.branches
+    rows = {str(r["id"]): r for r in br.iter_rows(named=True)} if branch_tap else {}
+    for bid, ratio in (branch_tap or {}).items():
+        r = rows[bid]
+        element, idx = str(r["pp_element"]), int(r["pp_index"])
+        lo, hi, steps = float(r["tap_min_ratio"]), float(r["tap_max_ratio"]), int(r["tap_steps"])
+        index = round((ratio - lo) / (hi - lo) * (steps - 1)) if steps > 1 else 0
+        net[element].loc[idx, "tap_pos"] = round(float(net[element].at[idx, "tap_min"])) + index
+    for bus, v in (source_v_set or {}).items():
+        key = _bus_key(bus)
+        eg = net.ext_grid
+        net.ext_grid.loc[eg.index[eg["bus"] == key], "vm_pu"] = v
+        if "slack" in net.gen.columns and len(net.gen):
+            slack = net.gen["slack"].fillna(False).astype(bool) & (net.gen["bus"] == key)
+            net.gen.loc[net.gen.index[slack], "vm_pu"] = v
+    gens = where(network.generators)
+    for gid, (on, p, q) in (gen_dispatch or {}).items():
+        element, idx = gens[gid]
+        tab = net[element]
+        scale = _f(tab.at[idx, "scaling"], 1.0) if "scaling" in tab.columns else 1.0
+        if scale == 0:
+            tab.loc[idx, "scaling"], scale = 1.0, 1.0
+        tab.loc[idx, "p_mw"] = p / scale if on else 0.0
+        if element != "gen":  # a gen holds its voltage; its q is the power flow's
+            tab.loc[idx, "q_mvar"] = q / scale if on else 0.0
+        tab.loc[idx, "in_service"] = bool(on)
+    loads = where(network.loads)
+    demand = dict(zip(network.loads["id"].cast(pl.String).to_list(),
+                      network.loads["p_mw"].to_list(), strict=True)) if load_reduction else {}
+    for lid, reduction in (load_reduction or {}).items():
+        element, idx = loads[lid]
+        p = float(demand[lid])
+        keep = 1.0 - reduction / p if p > 0 else 1.0
+        net[element].loc[idx, "p_mw"] = float(net[element].at[idx, "p_mw"]) * keep
+        net[element].loc[idx, "q_mvar"] = float(net[element].at[idx, "q_mvar"]) * keep
+    return net
 
 
 SwitchPlan = dict[tuple[str, int], tuple[list[int], list[int]]]

@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 
 from feederopt.network.container import Network
-from feederopt.results.dopf import DopfSummary
+from feederopt.results.dopf import DeviceSettings, DopfSummary
 from feederopt.results.uncertain import RobustSummary, StochasticSummary
 from feederopt.solvers.status import IterationRecord, Status
 
@@ -115,6 +115,11 @@ class Result:
     #: layer (:func:`feederopt.io.pandapower.write_switch_states`) for :meth:`to_pandapower`.
     switch_writer: Callable[[Any, Network, dict[str, bool]], Any] | None = field(
         default=None, repr=False, compare=False)
+    #: ``(pandapower net, network, settings) -> None``: writes a DOPF's device settings into
+    #: the (copied) net; set by the api layer
+    #: (:func:`feederopt.io.pandapower.write_device_settings`) for :meth:`to_pandapower`.
+    device_writer: Callable[[Any, Network, DeviceSettings], Any] | None = field(
+        default=None, repr=False, compare=False)
 
     @property
     def closed(self) -> dict[str, bool]:
@@ -165,7 +170,10 @@ class Result:
         return json.dumps(self.to_dict(), indent=2)
 
     def to_pandapower(self, net: Any) -> Any:
-        """A copy of the pandapower ``net`` with this result's switch states written into it."""
+        """A copy of the pandapower ``net`` with this result's switch states and, for a
+        distribution OPF, its device settings (``tap_pos``, shunt ``step``, the committable
+        sgens' ``p_mw``, ``q_mvar`` and ``in_service``, the reduced flexible loads) written
+        into it: ``pp.runpp`` on the copy is the result's AC check. ``net`` is not changed."""
         if self.network is None:
             raise ValueError("this result has no network to map the switch states with")
         if not self.has_topology:
@@ -174,4 +182,10 @@ class Result:
         if self.switch_writer is None:
             raise ValueError("this result was not built by feederopt.solve: use "
                              "feederopt.api.to_pandapower(result, net)")
-        return self.switch_writer(net, self.network, self.closed)
+        out = self.switch_writer(net, self.network, self.closed)
+        if self.dopf is not None:
+            if self.device_writer is None:
+                raise ValueError("this result was not built by feederopt.solve: use "
+                                 "feederopt.api.to_pandapower(result, net)")
+            self.device_writer(out, self.network, self.dopf.settings)
+        return out
