@@ -184,3 +184,31 @@ def test_api_to_pandapower_writes_the_settings_too() -> None:
     (cap,) = [d for d in result.dopf.devices if d["kind"] == "capacitor"]
     assert cap["step"] > 0 and out.shunt.step[0] == cap["step"] and net.shunt.step[0] == 0
     assert _ac_losses_kw(out) == pytest.approx(result.ac_check.losses_kw, abs=1e-3)
+
+
+# ----- 7. feederopt info lists the devices -----------------------------------------------------
+def test_info_lists_the_devices(tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "net.json"
+    pp.to_json(_flexible(_net()), str(path))
+    res = runner.invoke(app, ["info", str(path), "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["device_counts"] == {"capacitor": 1, "oltc": 1, "generator": 1,
+                                     "flexible_load": 1}
+    dev = {d["id"]: d for d in data["devices"]}
+    # the ids `solve` gives them, and the net's own data (mknet.py)
+    assert set(dev) == {"shunt:0", "oltc:trafo:0", "sgen:0", "load:5"}
+    assert (dev["shunt:0"]["max_steps"], dev["shunt:0"]["q_kvar_per_step"]) == (4, 300.0)
+    assert (dev["oltc:trafo:0"]["tap_min"], dev["oltc:trafo:0"]["tap_max"],
+            dev["oltc:trafo:0"]["tap_pos"]) == (-5, 5, 0)
+    assert dev["oltc:trafo:0"]["tap_min_ratio"] == pytest.approx(1 - 5 * 0.0125, abs=1e-12)
+    assert (dev["sgen:0"]["p_max_mw"], dev["sgen:0"]["q_min_mvar"]) == (2.0, -1.0)
+    assert dev["load:5"]["flex_share"] == pytest.approx(0.5)
+    assert {d["bus"] for d in dev.values()} == {6, 0, 11, 7}  # A5, MV0, B4, A6
+    res = runner.invoke(app, ["info", str(path)])
+    assert res.exit_code == 0, res.output
+    assert "devices (DOPF)" in res.output and "1 capacitor bank" in res.output
+    for did in dev:
+        assert did in res.output

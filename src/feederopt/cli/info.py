@@ -23,6 +23,11 @@ from feederopt.cli.app import (
     summary_table,
 )
 
+#: The device kinds of the DOPF and how ``info`` names them (singular, plural).
+DEVICE_KINDS = {"capacitor": ("capacitor bank", "capacitor banks"), "oltc": ("OLTC", "OLTCs"),
+                "generator": ("committable generator", "committable generators"),
+                "flexible_load": ("flexible load", "flexible loads")}
+
 
 def network_info(source: Any) -> dict[str, Any]:
     """The facts ``feederopt info`` prints: counts, the base-case AC power flow, problems."""
@@ -44,8 +49,15 @@ def network_info(source: Any) -> dict[str, Any]:
     fidelity = model_fidelity(net, ac=ac) if ac.converged else None
     notes = list(net.meta.get("warnings", []))
     model_warning = fidelity.warning(notes) if fidelity is not None else None
+    from feederopt.network.devices import device_list
+
+    devices = device_list(net)
     return {
         **summary,
+        # what `feederopt solve` may set (--controls caps,taps,dg,flex), by kind and one by one
+        "device_counts": {kind: sum(d["kind"] == kind for d in devices)
+                          for kind in DEVICE_KINDS},
+        "devices": devices,
         "source_format": net.meta.get("source_format"),
         "base_converged": ac.converged,
         "base_losses_kw": num(ac.losses_kw),
@@ -82,6 +94,10 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
         if key in data:
             table.add_row(key.replace("_", " "), str(data[key]))
     table.add_row("generators", str(data["generators"]))
+    if "device_counts" in data:
+        counts = data["device_counts"]
+        table.add_row("devices (DOPF)", ", ".join(
+            f"{counts[k]} {DEVICE_KINDS[k][0 if counts[k] == 1 else 1]}" for k in DEVICE_KINDS))
     table.add_row(
         "total load", f"{data['total_load_mw']:.4f} MW, {data['total_load_mvar']:.4f} MVAr"
     )
@@ -113,6 +129,16 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
     elif model:
         table.add_row("base-case losses (model)", f"not measured ({model['message']})")
     out.print(table)
+    if data.get("devices"):
+        devs = Table(title="devices that `feederopt solve` sets (--controls caps,taps,dg,flex)",
+                     title_justify="left")
+        devs.add_column("id", no_wrap=True)
+        for col in ("kind", "bus", "control", "range", "data's setting"):
+            devs.add_column(col, overflow="fold")
+        for d in data["devices"]:
+            devs.add_row(str(d["id"]), str(d["kind"]), str(d["bus"]), str(d["control"]),
+                         str(d["range"]), str(d["base"]))
+        out.print(devs)
     if data.get("generator_units"):  # three-phase: the ids that generator rows take
         units = Table(title="generators (scenario generator rows name them by id)",
                       title_justify="left")

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -130,6 +130,90 @@ def device_problems(net: Network) -> list[Problem]:
             _ids(ld, (pl.col("flex_price_per_mwh") < 0) | pl.col("flex_price_per_mwh").is_nan()),
             "flex_price_per_mwh", "the flexibility price is negative",
             "give a price >= 0 per MWh")
+    return out
+
+
+def _g(x: Any) -> str:
+    """A number for a person: ``0.3``, ``-1``, ``1.0375`` (no float noise)."""
+    return f"{float(x):.6g}" if x is not None else "-"
+
+
+def device_list(net: Network) -> list[dict[str, object]]:
+    """The in-service controllable devices of ``net`` as ``feederopt info`` lists them, in the
+    ids that ``feederopt solve`` gives them (``devices`` in its JSON): one dict per device
+    with ``id``, ``kind`` (``capacitor``, ``oltc``, ``generator``, ``flexible_load``), ``bus``,
+    ``control`` (the ``--controls`` kind that sets it), the data's fields and a readable
+    ``range`` and ``base`` (the setting the data give)."""
+    out: list[dict[str, object]] = []
+    at = net.bus_id_out
+    sh = net.shunts
+    if sh.height and _col(sh, "controllable"):
+        for r in sh.filter(pl.col("in_service") & pl.col("controllable").fill_null(False)
+                           ).iter_rows(named=True):
+            q = float(r["q_mvar_per_step"]) * 1000
+            out.append({"id": str(r["id"]), "kind": "capacitor", "bus": at(str(r["bus"])),
+                        "control": Control.CAPS.value, "max_steps": int(r["max_steps"]),
+                        "q_kvar_per_step": q, "step": int(r["step"]),
+                        "range": f"steps 0..{int(r['max_steps'])} x {_g(q)} kvar",
+                        "base": f"step {int(r['step'])}"})
+    b = net.buses
+    if b.height and _col(b, "tap_min_pu"):
+        for r in b.filter(pl.col("tap_min_pu").is_not_null()).iter_rows(named=True):
+            out.append({"id": f"oltc:{r['id']}", "kind": "oltc", "bus": at(str(r["id"])),
+                        "control": Control.TAPS.value, "tap_min_pu": r["tap_min_pu"],
+                        "tap_max_pu": r["tap_max_pu"], "tap_step_pu": r["tap_step_pu"],
+                        "range": f"source ratio {_g(r['tap_min_pu'])}..{_g(r['tap_max_pu'])} "
+                                 f"in steps of {_g(r['tap_step_pu'])}",
+                        "base": "ratio 1"})
+    br = net.branches
+    if br.height and _col(br, "tap_controllable"):
+        origin = net.origin
+        for r in br.filter(pl.col("tap_controllable").fill_null(False) & pl.col("in_service")
+                           ).iter_rows(named=True):
+            row: dict[str, object] = {
+                "id": f"oltc:{r['id']}", "kind": "oltc", "bus": at(str(r["from_bus"])),
+                "control": Control.TAPS.value, "branch": str(r["id"]),
+                "tap_min_ratio": r["tap_min_ratio"], "tap_max_ratio": r["tap_max_ratio"],
+                "tap_steps": r["tap_steps"], "tap_ratio": r["tap_ratio"],
+                "range": f"ratio {_g(r['tap_min_ratio'])}..{_g(r['tap_max_ratio'])} in "
+                         f"{r['tap_steps']} positions",
+                "base": f"ratio {float(r['tap_ratio']):.4f}"}
+            tr = getattr(origin, "trafo", None)
+            if (tr is not None and r.get("pp_element") == "trafo"
+                    and r.get("pp_index") in tr.index):
+                t = tr.loc[r["pp_index"]]
+                row.update(tap_min=int(t["tap_min"]), tap_max=int(t["tap_max"]),
+                           tap_pos=int(t["tap_pos"]) if t["tap_pos"] == t["tap_pos"] else None)
+                row["range"] = (f"tap_pos {int(t['tap_min'])}..{int(t['tap_max'])} "
+                                f"({row['range']})")
+                row["base"] = f"tap_pos {_g(row['tap_pos'])} ({row['base']})"
+            out.append(row)
+    g = net.generators
+    if g.height and _col(g, "committable"):
+        for r in g.filter(pl.col("in_service") & pl.col("committable").fill_null(False)
+                          ).iter_rows(named=True):
+            cost = float(r.get("cost_per_mwh") or 0.0)
+            fixed = float(r.get("fixed_cost_per_h") or 0.0)
+            out.append({"id": str(r["id"]), "kind": "generator", "bus": at(str(r["bus"])),
+                        "control": Control.DG.value, "p_min_mw": r["p_min_mw"],
+                        "p_max_mw": r["p_max_mw"], "q_min_mvar": r["q_min_mvar"],
+                        "q_max_mvar": r["q_max_mvar"], "cost_per_mwh": cost,
+                        "fixed_cost_per_h": fixed,
+                        "range": f"off, or {_g(r['p_min_mw'])}..{_g(r['p_max_mw'])} MW and "
+                                 f"{_g(r['q_min_mvar'])}..{_g(r['q_max_mvar'])} MVAr at "
+                                 f"{_g(cost)} per MWh + {_g(fixed)} per h",
+                        "base": f"{_g(r['p_mw'])} MW, {_g(r['q_mvar'])} MVAr"})
+    ld = net.loads
+    if ld.height and _col(ld, "flex_share"):
+        for r in ld.filter(pl.col("in_service") & (pl.col("flex_share") > 0)
+                           & (pl.col("p_mw") > 0)).iter_rows(named=True):
+            share, price = float(r["flex_share"]), float(r.get("flex_price_per_mwh") or 0.0)
+            out.append({"id": str(r["id"]), "kind": "flexible_load", "bus": at(str(r["bus"])),
+                        "control": Control.FLEX.value, "p_mw": r["p_mw"], "flex_share": share,
+                        "flex_price_per_mwh": price,
+                        "range": f"reduce by up to {_g(share * float(r['p_mw']) * 1000)} kW "
+                                 f"({_g(share * 100)} %) at {_g(price)} per MWh",
+                        "base": f"{_g(r['p_mw'])} MW"})
     return out
 
 
