@@ -105,7 +105,11 @@ def test_fix_devices_and_controls(tmp_path: Path) -> None:
                               "--quiet"])
     assert res.exit_code == 0, res.output
     d = json.loads(out.read_text())
-    assert {x["kind"] for x in d["devices"]} == {"capacitor"}
+    # only the banks are set; every other device is listed as held at the data's setting
+    assert {x["kind"] for x in d["devices"] if not x.get("held")} == {"capacitor"}
+    held = [x for x in d["devices"] if x.get("held")]
+    assert held and all("not in --controls" in x["setting"] for x in held)
+    assert all(not x["on"] for x in held if x["kind"] == "generator")  # set-point 0 MW: off
     assert set(d["costs"]) >= {"losses_per_h", "dg_per_h", "flexibility_per_h",
                                "switching_per_h"}
 

@@ -212,3 +212,32 @@ def test_info_lists_the_devices(tmp_path: Path) -> None:
     assert "devices (DOPF)" in res.output and "1 capacitor bank" in res.output
     for did in dev:
         assert did in res.output
+
+
+# ----- 9. wording: the OLTC's move, held generators, the objective's unit ----------------------
+def test_moved_reads_as_positions_up_or_down() -> None:
+    from feederopt.results.dopf import moved
+
+    assert [moved(k) for k in (-5, -1, 0, 1, 3)] == [
+        "5 positions down", "1 position down", "unchanged", "1 position up", "3 positions up"]
+
+
+def test_caps_taps_shows_the_held_generator_and_the_objectives_unit(tmp_path: Path) -> None:
+    import json
+
+    code, out = _solve_cli(_net(), tmp_path, "--controls", "caps,taps", "--json",
+                           str(tmp_path / "r.json"))
+    assert code == 0, out
+    objective = next(line for line in out.splitlines() if "objective" in line)
+    assert "kW-eq" in objective
+    dev = {d["id"]: d for d in json.loads((tmp_path / "r.json").read_text())["devices"]}
+    # the sgen is committable but not in --controls: held at its set-point 0 MW, 0 MVAr: off
+    assert dev["sgen:0"]["held"] and dev["sgen:0"]["on"] is False
+    assert dev["sgen:0"]["setting"] == "held: off (not in --controls)"
+    assert "sgen:0" in out
+    # the OLTC's optimum is the range end tap_pos -5 (the tester's brute force over
+    # topology x tap x bank step, /tmp/ut_dopf/brute.py), from the data's 0
+    oltc = dev["oltc:trafo:0"]
+    assert (oltc["tap_pos"], oltc["data_tap_pos"]) == (-5, 0)
+    assert oltc["setting"] == "ratio 0.9375: tap_pos -5 (was 0; 5 positions down)"
+    assert not oltc.get("held")

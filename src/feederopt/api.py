@@ -66,6 +66,7 @@ from feederopt.problems.uncertain import envelope, presolve_for
 from feederopt.results.dopf import (
     DeviceSettings,
     dopf_summary,
+    held_devices,
     with_branch_taps,
     with_settings,
 )
@@ -487,6 +488,7 @@ def _solve_dopf(net: Network, opts: SolveOptions,
     model_pu = None
     if raw.y is not None:
         summary = dopf_summary(net, problem, raw.point, sorted(k.value for k in kinds))
+        summary.devices += held_devices(net, frozenset(k.value for k in kinds))
         if not raw.within_limits:
             # The least-violating setting (no setting meets the limits): its point minimises
             # slack, not cost, so it has no cost terms (its true losses are the AC check's).

@@ -198,7 +198,7 @@ def device_list(net: Network) -> list[dict[str, object]]:
                         "control": Control.DG.value, "p_min_mw": r["p_min_mw"],
                         "p_max_mw": r["p_max_mw"], "q_min_mvar": r["q_min_mvar"],
                         "q_max_mvar": r["q_max_mvar"], "cost_per_mwh": cost,
-                        "fixed_cost_per_h": fixed,
+                        "fixed_cost_per_h": fixed, "p_mw": r["p_mw"], "q_mvar": r["q_mvar"],
                         "range": f"off, or {_g(r['p_min_mw'])}..{_g(r['p_max_mw'])} MW and "
                                  f"{_g(r['q_min_mvar'])}..{_g(r['q_max_mvar'])} MVAr at "
                                  f"{_g(cost)} per MWh + {_g(fixed)} per h",

@@ -241,8 +241,8 @@ def summary_section(r: Mapping[str, Any]) -> str:
         ("minimum voltage after (AC, true)" if _finite((r.get("ac_check") or {}).get(
             "min_voltage_pu")) is not None else "minimum voltage after (SOCP model)",
          fmt(k["min_voltage_after_pu"], ".4f", " p.u.")),
-        ("objective", fmt(r.get("objective"), ".4f")),
-        ("lower bound", fmt(r.get("lower_bound"), ".4f")),
+        ("objective (kW-equivalent)", fmt(r.get("objective"), ".4f", " kW-eq")),
+        ("lower bound", fmt(r.get("lower_bound"), ".4f", " kW-eq")),
         ("gap", fmt(gap * 100 if gap is not None else None, ".4f", " %")),
         ("iterations", escape(str(r.get("iterations", "-")))),
         ("solve time", fmt(r.get("solve_time_s"), ".2f", " s")),

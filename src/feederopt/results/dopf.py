@@ -94,19 +94,19 @@ def dopf_summary(net: Network, problem: DopfProblem, point: dict[str, np.ndarray
                 first = _pp_tap_min(net, brid)
                 if first is not None:  # pandapower's own numbering of the positions
                     row.update(tap_pos=first + index, data_tap_pos=first + base,
-                               setting=f"ratio {n:.4f}: tap_pos {first + index:d} (the data's "
-                                       f"{first + base:d}, {position:+d})")
+                               setting=f"ratio {n:.4f}: tap_pos {first + index:d} (was "
+                                       f"{first + base:d}; {moved(position)})")
                 else:
                     row["setting"] = (f"ratio {n:.4f}: position {index + 1} of "
-                                      f"{len(dev.tap_ratios[k])} ({position:+d} from the "
-                                      "data's)")
+                                      f"{len(dev.tap_ratios[k])} (was {base + 1}; "
+                                      f"{moved(position)})")
                 rows.append(row)
                 continue
             v_set = float(pu.v_set[bus]) * n
             settings.source_v_set[bid] = v_set
             rows.append({"id": f"oltc:{bid}", "kind": "oltc", "bus": bus_out(bid),
                          "ratio_pu": n, "position": position, "v_set_pu": v_set,
-                         "setting": f"ratio {n:.4f} (position {position:+d}), "
+                         "setting": f"ratio {n:.4f} ({moved(position)} from ratio 1), "
                                     f"V = {v_set:.4f} p.u."})
     if len(dev.gen_commit) and "on" in point:
         for j, g in enumerate(dev.gen_commit):
@@ -133,6 +133,48 @@ def dopf_summary(net: Network, problem: DopfProblem, point: dict[str, np.ndarray
     setting: dict[str, np.ndarray] = {g: point[g] for g in ("y", "cap", "tap", "on")
                                       if g in point}
     return DopfSummary(rows, problem.costs(point, setting), controls, settings)
+
+
+def held_devices(net: Network, controls: frozenset[str]) -> list[dict[str, Any]]:
+    """The devices of ``net`` whose kind ``--controls`` leaves out (``controls`` the kinds the
+    optimiser set), as rows of ``devices`` with ``held`` True: each stays at the data's
+    setting (a committable generator at its set-point ``p_mw``, ``q_mvar``: off when both are
+    0; a bank at its ``step``; an OLTC at its position; a flexible load unreduced), so that
+    the table and the JSON show what the solve did not move."""
+    from feederopt.network.devices import device_list
+
+    rows: list[dict[str, Any]] = []
+    for d in device_list(net):
+        if d["control"] in controls:
+            continue
+        row: dict[str, Any] = {"id": d["id"], "kind": d["kind"], "bus": d["bus"],
+                               "held": True}
+        if d["kind"] == "generator":
+            p, q = float(d["p_mw"]), float(d["q_mvar"])  # type: ignore[arg-type]
+            on = p != 0 or q != 0
+            row.update(on=on, p_mw=p, q_mvar=q)
+            text = f"{p:.3f} MW, {q:.3f} MVAr" if on else "off"
+        elif d["kind"] == "capacitor":
+            row.update(step=d["step"], max_steps=d["max_steps"])
+            text = f"step {d['step']}/{d['max_steps']}"
+        elif d["kind"] == "oltc":
+            row.update(position=0, **{k: d[k] for k in ("tap_pos",) if k in d})
+            text = str(d["base"])
+        else:
+            row.update(reduction_mw=0.0)
+            text = "not reduced"
+        row["setting"] = f"held: {text} (not in --controls)"
+        rows.append(row)
+    return rows
+
+
+def moved(position: int) -> str:
+    """An OLTC's move for a person: ``5 positions down``, ``1 position up``, ``unchanged``
+    (up: a higher position, a higher ratio)."""
+    if position == 0:
+        return "unchanged"
+    n = abs(position)
+    return f"{n} position{'' if n == 1 else 's'} {'up' if position > 0 else 'down'}"
 
 
 def _pp_tap_min(net: Network, branch_id: str) -> int | None:
