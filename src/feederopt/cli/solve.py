@@ -93,6 +93,13 @@ def print_result(result: Any) -> None:
                 out.print(f"  ... and {len(ac.limit_violations) - 20} more (all in the JSON's "
                           "ac_check.limit_violations)")
     print_devices(result)
+    if _heuristic(result) and result.extra.get("milp_status") in ("time_limit", "interrupted"):
+        milp_gap = result.extra.get("milp_gap")
+        out.print("[yellow]The LinDistFlow MILP stopped at the time limit[/] (not solved to its "
+                  "own optimum"
+                  + (f"; its gap on its loss proxy {100 * milp_gap:.4g} %" if milp_gap is not None
+                     else "") + "; a heuristic: no bound on the true losses). A longer "
+                  "--time-limit may give another topology.")
     if not result.has_topology:
         if result.status.value == "infeasible" and _heuristic(result):
             out.print("[red]LinDistFlow found no radial configuration within its linearised "
