@@ -76,6 +76,8 @@ def test_solve_reports_ac_voltages_above_v_max(tmp_path: Path) -> None:
     assert "breaks the limits" in res.output and f"bus {worst}:" in res.output
     html = (folder / "report.html").read_text()
     assert "breaks the limits at" in html and f"{above[worst]:.4f}"[:6] in html
+    # the iteration log as the summary gives them: bounds in kW, the gap in % (#6)
+    assert "lower bound [kW]" in html and "gap [%]" in html
 
 
 def test_current_ratings_against_pandapower() -> None:

@@ -344,9 +344,15 @@ def convergence_section(r: Mapping[str, Any]) -> str:
             f"{fmt(r.get('lower_bound'), '.4f')}, objective {fmt(r.get('objective'), '.4f')}."
         ))
     png = figure_png(convergence_figure(log))
+    def pct(x: Any) -> float | None:
+        g = _finite(x)
+        return g * 100 if g is not None else None
+
+    # as the summary: bounds in kW (the objective's unit), the gap in %
     table = records_table([
-        {k: row.get(k) for k in ("iteration", "lower_bound", "upper_bound", "gap", "elapsed_s",
-                                 "note")} for row in log
+        {"iteration": row.get("iteration"), "lower bound [kW]": row.get("lower_bound"),
+         "upper bound [kW]": row.get("upper_bound"), "gap [%]": pct(row.get("gap")),
+         "elapsed [s]": row.get("elapsed_s"), "note": row.get("note")} for row in log
     ])
     return section("convergence", "Benders convergence",
                    image(png, "Benders bounds per iteration",
