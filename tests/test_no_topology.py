@@ -32,8 +32,8 @@ def _no_scip_solution(self: ScipModel, *args: Any, **kwargs: Any) -> ScipSolutio
                         solve_time_s=0.01, has_solution=False, scip_status="timelimit")
 
 
-def _no_milp_solution(problem: Any, time_limit_s: float = 60.0, threads: int = 1
-                      ) -> tuple[None, str]:
+def _no_milp_solution(problem: Any, time_limit_s: float = 60.0, threads: int = 1,
+                      info: dict[str, float] | None = None) -> tuple[None, str]:
     """The LinDistFlow MILP stopped at its time limit before any incumbent."""
     return None, "time_limit"
 

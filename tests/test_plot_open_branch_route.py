@@ -59,3 +59,23 @@ def test_grid_figure_bends_the_open_tie_and_puts_its_marker_on_it() -> None:
     marker = np.asarray(hollow.get_offsets())[0]
     assert _distances(marker[None, :], drawn)[0] < 1e-9
     assert np.hypot(*(marker - pos[[1, 3]].mean(axis=0))) > 0.1
+
+
+def test_grid_figure_labels_open_branches_by_id_at_their_marker() -> None:
+    """User test ut_research #6: a printed figure must match the open-branch list."""
+    buses = pl.DataFrame({"id": ["s1", "b3", "b4", "b5"], "is_source": [True, False, False,
+                                                                         False]})
+    branches = pl.DataFrame({"id": ["l1", "l2", "l3", "tie", "tie2"],
+                             "from_bus": ["b3", "s1", "b3", "b3", "b4"],
+                             "to_bus": ["s1", "b5", "b4", "b5", "b5"],
+                             "closed": [True, True, True, False, False],
+                             "switchable": [False, False, True, True, True]})
+    pos = np.array([[1.0, 0.0], [0.0, 0.0], [0.0, -1.0], [2.0, 0.0]])
+    ax = grid_figure(buses, branches, pos).axes[0]
+    hollow = next(c for c in ax.collections if c.get_label() == "open branch")
+    markers = np.asarray(hollow.get_offsets())
+    labels = {t.get_text(): np.asarray(t.xy, float) for t in ax.texts
+              if t.get_text() in {"l1", "l2", "l3", "tie", "tie2"}}
+    assert set(labels) == {"tie", "tie2"}  # the open ones only, closed l3 has no label
+    for k, name in enumerate(["tie", "tie2"]):
+        assert np.allclose(labels[name], markers[k])

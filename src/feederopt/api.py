@@ -150,19 +150,67 @@ def solve(
         result = _solve_robust(net, opts, opts.uncertainty, progress, executor)
     else:
         return _with_limits_recorded(_with_reader_notes(_solve_nominal(net, opts, progress),
-                                                        net), opts)
+                                                        net), opts, net)
     result.source = _source(network, net)  # what `feederopt check` loads the network from
-    return _with_limits_recorded(_with_reader_notes(result, net), opts)
+    return _with_limits_recorded(_with_reader_notes(result, net), opts, net)
 
 
-def _with_limits_recorded(result: Result, opts: SolveOptions) -> Result:
+def _with_limits_recorded(result: Result, opts: SolveOptions, net: Network | None = None
+                          ) -> Result:
     """The limits that replaced the network's own (--v-min, --v-max, --max-loading,
     --no-thermal-limits) in the result's ``limits``, which ``feederopt check`` holds the
-    topology to again (without them it checked against the network's own)."""
+    topology to again (without them it checked against the network's own); and the
+    ``settings`` the result was found under (:func:`solve_settings`)."""
     recorded = opts.limits.to_dict()
     if recorded:
         result.extra["limits"] = recorded
+    if net is not None:
+        result.extra["settings"] = solve_settings(net, opts)
     return result
+
+
+def solve_settings(net: Network, opts: SolveOptions) -> dict[str, Any]:
+    """What a result holds to and how it was searched, for result.json's ``settings`` and the
+    report: the voltage band as the model used it (``v_min_pu``, ``v_max_pu``: the one value of
+    every bus, or ``{"min", "max"}`` over the buses when they differ; from the options or from
+    the network's data, 0.9/1.1 where it gives none), the current and thermal ratings
+    (``thermal_limits``: whether any branch's rating was held, how many, at what % of the
+    data's rating), the stopping rule (relative ``gap``, ``time_limit_s``,
+    ``iteration_limit``), the method, the solver option, the radiality model and whether the AC
+    check ran."""
+
+    def band(col: str, default: float) -> float | dict[str, float]:
+        x = net.buses[col].cast(pl.Float64).fill_null(default).fill_nan(default).to_numpy()
+        lo, hi = float(x.min()), float(x.max())
+        return lo if lo == hi else {"min": lo, "max": hi}
+
+    live = net.branches.filter(pl.col("in_service"))
+    rated = (live["i_max_ka"].cast(pl.Float64).is_finite().fill_null(False)
+             | live["s_max_mva"].cast(pl.Float64).is_finite().fill_null(False))
+    n_rated = int(rated.sum())
+    lim = opts.limits
+    method = opts.method.value if isinstance(opts.method, Method) else str(opts.method)
+    radiality = (opts.radiality.value if isinstance(opts.radiality, RadialityModel)
+                 else str(opts.radiality))
+    return {
+        "v_min_pu": band("v_min_pu", 0.9),
+        "v_max_pu": band("v_max_pu", 1.1),
+        "voltage_band_from": ("options" if lim.v_min is not None and lim.v_max is not None
+                              else "network" if lim.v_min is None and lim.v_max is None
+                              else "options and network"),
+        "thermal_limits": bool(lim.thermal_limits and n_rated > 0),
+        "rated_branches": n_rated,
+        "max_loading_percent": (float(lim.max_loading_percent)
+                                if lim.max_loading_percent is not None else 100.0)
+        if lim.thermal_limits else None,
+        "gap": float(opts.stop.gap),
+        "time_limit_s": float(opts.stop.time_limit_s),
+        "iteration_limit": int(opts.stop.iteration_limit),
+        "method": method,
+        "solver_option": opts.solver,
+        "radiality": radiality,
+        "ac_check": bool(opts.ac_check),
+    }
 
 
 def _with_reader_notes(result: Result, net: Network) -> Result:

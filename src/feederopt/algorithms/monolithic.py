@@ -127,9 +127,12 @@ def _solve_misocp_scip(
 
 
 def lindistflow_topology(
-    problem: ReconfigurationProblem, time_limit_s: float = 60.0, threads: int = 1
+    problem: ReconfigurationProblem, time_limit_s: float = 60.0, threads: int = 1,
+    info: dict[str, float] | None = None,
 ) -> tuple[np.ndarray | None, str]:
-    """The LinDistFlow MILP's topology (or None) and the MILP status."""
+    """The LinDistFlow MILP's topology (or None) and the MILP status; ``info`` receives the
+    MILP's relative gap ``milp_gap`` = (objective - bound) / |objective| on its own (loss
+    proxy) objective, which is no bound on the true losses."""
     block = problem.monolithic_block(lossless=True)
     model = HighsModel(block, threads=threads)
     cones = [c for c in block.cones if c.name in OA_CONES]
@@ -138,6 +141,9 @@ def lindistflow_topology(
             model.oa_cuts(cone, point)
     model.set_time_limit(time_limit_s)
     sol = model.solve()
+    if info is not None and math.isfinite(sol.objective) and math.isfinite(sol.bound):
+        info["milp_gap"] = float(abs(sol.objective - sol.bound)
+                                 / max(abs(sol.objective), 1e-12))
     if not sol.has_solution:
         return None, sol.status
     return np.round(model.values()["y"]), sol.status
@@ -151,7 +157,8 @@ def solve_lindistflow(
     """The LinDistFlow MILP heuristic, with the SOCP value of its topology."""
     stop = stop or StopOptions()
     t0 = time.perf_counter()
-    y, milp_status = lindistflow_topology(problem, stop.time_limit_s)
+    info: dict[str, float] = {}
+    y, milp_status = lindistflow_topology(problem, stop.time_limit_s, info=info)
     if y is None:
         status = (Status.INFEASIBLE if milp_status == "infeasible" else
                   stopped_status() if milp_status in ("time_limit", "interrupted")
@@ -161,12 +168,13 @@ def solve_lindistflow(
                            extra={"milp_status": milp_status}, within_limits=False)
     value, point, feasible = _evaluate(problem, y, evaluator)
     status = Status.FEASIBLE if feasible else Status.INFEASIBLE
-    if feasible and milp_status == "interrupted":
+    if feasible and milp_status in ("interrupted", "time_limit"):
+        # the MILP stopped before its own optimum: a longer run may give another topology
         status = stopped_status()
     return RawSolution(
         status, "lindistflow", y, problem.to_kw(value) if feasible else math.nan, -math.inf,
         math.inf, 1, time.perf_counter() - t0, point=point, solver="HiGHS + Clarabel",
-        extra={"milp_status": milp_status}, within_limits=feasible,
+        extra={"milp_status": milp_status, **info}, within_limits=feasible,
     )
 
 

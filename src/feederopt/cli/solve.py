@@ -53,6 +53,9 @@ def print_result(result: Any) -> None:
     table.add_row("solver", result.solver)
     table.add_row("voltage (SOCP model)", volt_range(result.min_voltage_pu,
                                                      result.max_voltage_pu))
+    settings = result.extra.get("settings")
+    if settings:
+        table.add_row("limits (model and AC check)", limits_text(settings))
     if result.base:
         table.add_row("base case losses (AC)", fmt(result.base.get("losses_kw"), ".3f", " kW"))
         dead = result.base.get("unsupplied")
@@ -76,10 +79,29 @@ def print_result(result: Any) -> None:
         acs.add_row("max |V_socp - V_ac| (model error)",
                     fmt(ac.max_voltage_diff_pu, ".2e", " p.u."))
         acs.add_row("relaxation exact", str(ac.exact))
+        if ac.within_limits is not None:
+            acs.add_row("within limits (AC)", str(ac.within_limits))
         out.print(acs)
         for w in ac.warnings:
-            out.print(f"[yellow]warning:[/] {w}")
+            out.print("[yellow]warning:[/] ", end="")
+            out.print(w, markup=False)
+        if ac.limit_violations:
+            out.print("[red]The AC power flow of this topology breaks the limits[/] (beyond "
+                      "the AC check's tolerance; the model held them, the true operating point "
+                      "does not). Exit code 4. It is outside at:")
+            for d in ac.limit_violations[:20]:
+                out.print(f"  - {describe_violation(d)}", markup=False)
+            if len(ac.limit_violations) > 20:
+                out.print(f"  ... and {len(ac.limit_violations) - 20} more (all in the JSON's "
+                          "ac_check.limit_violations)")
     print_devices(result)
+    if _heuristic(result) and result.extra.get("milp_status") in ("time_limit", "interrupted"):
+        milp_gap = result.extra.get("milp_gap")
+        out.print("[yellow]The LinDistFlow MILP stopped at the time limit[/] (not solved to its "
+                  "own optimum"
+                  + (f"; its gap on its loss proxy {100 * milp_gap:.4g} %" if milp_gap is not None
+                     else "") + "; a heuristic: no bound on the true losses). A longer "
+                  "--time-limit may give another topology.")
     if not result.has_topology:
         if result.status.value == "infeasible" and _heuristic(result):
             out.print("[red]LinDistFlow found no radial configuration within its linearised "
@@ -143,6 +165,18 @@ def print_devices(result: Any) -> None:
         for e in result.literature:
             lit.add_row(e["source"], f"{e['losses_kw']:.2f}", e["verdict"], e["reason"])
         out.print(lit)
+
+
+def limits_text(settings: dict[str, Any]) -> str:
+    """The voltage band and the ratings a result is held to (its ``settings``), in one line."""
+    def band(x: Any) -> str:
+        return (f"{x['min']:.4f}..{x['max']:.4f}" if isinstance(x, dict) else f"{x:.4f}")
+
+    ratings = ("ratings held" + (f" at {settings['max_loading_percent']:g} %"
+                                 if settings.get("max_loading_percent") not in (None, 100.0)
+                                 else "")
+               if settings.get("thermal_limits") else "no ratings held")
+    return (f"V {band(settings['v_min_pu'])} - {band(settings['v_max_pu'])} p.u.; {ratings}")
 
 
 def volt_range(lo: float | None, hi: float | None) -> str:
@@ -378,7 +412,8 @@ def solve(
         raise typer.Exit(EXIT_INFEASIBLE)  # proven; a heuristic's is exit 4 below
     if result.status is Status.ERROR and not result.has_topology:
         raise typer.Exit(1)
-    # stopped before finding a topology within the limits (the least-violating one, or none)
+    # stopped before finding a topology within the limits (the least-violating one, or
+    # none), or a topology whose AC operating point breaks a limit
     if not result.within_limits:
         raise typer.Exit(EXIT_LIMITS_BROKEN)
     if result.status is Status.ERROR:

@@ -250,6 +250,7 @@ def summary_section(r: Mapping[str, Any]) -> str:
         ("open after", escape(_branch_list(r.get("open_branches")))
          if not _no_topology(r) else "no topology found"),
     ]
+    rows += settings_rows(r.get("settings"))
     table = "<table>" + "".join(
         f"<tr><th>{escape(a)}</th><td>{b}</td></tr>" for a, b in rows
     ) + "</table>"
@@ -260,6 +261,39 @@ def summary_section(r: Mapping[str, Any]) -> str:
                 f'{escape(str(r.get("status", "-")))}).</p>') + warn
     return section("summary", "Summary",
                    f'<div class="cards">{card_html}</div>{warn}{table}')
+
+
+def _band(x: Any) -> str:
+    """A voltage limit of ``settings``: one value, or the range over the buses."""
+    if isinstance(x, Mapping):
+        return f"{fmt(x.get('min'), '.4f')} to {fmt(x.get('max'), '.4f')} p.u. (per bus)"
+    return fmt(x, ".4f", " p.u.")
+
+
+def settings_rows(st: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """The summary's rows for result.json's ``settings``: the limits the result respects and
+    how it was searched (results written before ``settings`` have none)."""
+    if not st:
+        return []
+    if st.get("thermal_limits"):
+        thermal = (f"held ({st.get('rated_branches')} rated branches, at "
+                   f"{fmt(st.get('max_loading_percent'), '.4g', ' %')} of their rating)")
+    elif st.get("max_loading_percent") is None:
+        thermal = "not held (--no-thermal-limits)"
+    else:
+        thermal = "none (no branch has a rating)"
+    gap = _finite(st.get("gap"))
+    return [
+        ("voltage band (model and AC check)",
+         escape(f"{_band(st.get('v_min_pu'))} - {_band(st.get('v_max_pu'))}, from the "
+                f"{st.get('voltage_band_from', '-')}")),
+        ("current and thermal ratings", escape(thermal)),
+        ("gap tolerance", fmt(gap * 100 if gap is not None else None, ".4g", " %")),
+        ("time limit", fmt(st.get("time_limit_s"), ".4g", " s")),
+        ("method, solver option, radiality",
+         escape(f"{st.get('method', '-')}, {st.get('solver_option') or 'default'}, "
+                f"{st.get('radiality', '-')}")),
+    ]
 
 
 def grid_section(folder: ResultFolder) -> str:
@@ -310,9 +344,15 @@ def convergence_section(r: Mapping[str, Any]) -> str:
             f"{fmt(r.get('lower_bound'), '.4f')}, objective {fmt(r.get('objective'), '.4f')}."
         ))
     png = figure_png(convergence_figure(log))
+    def pct(x: Any) -> float | None:
+        g = _finite(x)
+        return g * 100 if g is not None else None
+
+    # as the summary: bounds in kW (the objective's unit), the gap in %
     table = records_table([
-        {k: row.get(k) for k in ("iteration", "lower_bound", "upper_bound", "gap", "elapsed_s",
-                                 "note")} for row in log
+        {"iteration": row.get("iteration"), "lower bound [kW]": row.get("lower_bound"),
+         "upper bound [kW]": row.get("upper_bound"), "gap [%]": pct(row.get("gap")),
+         "elapsed [s]": row.get("elapsed_s"), "note": row.get("note")} for row in log
     ])
     return section("convergence", "Benders convergence",
                    image(png, "Benders bounds per iteration",
@@ -340,8 +380,21 @@ def ac_section(r: Mapping[str, Any]) -> str:
         value = ac.get(key)
         text = fmt(value, *spec) if spec else cell(value) if value != "" else "-"
         rows.append(f"<tr><th>{escape(label)}</th><td>{text}</td></tr>")
+    if ac.get("within_limits") is not None:
+        tol = ac.get("limit_tolerance") or {}
+        rows.append(f"<tr><th>{escape('within the limits (AC, true)')}</th><td>"
+                    f"{cell(ac['within_limits'])} (tolerance "
+                    f"{escape(str(tol.get('voltage_pu', '-')))} p.u., "
+                    f"{escape(str(tol.get('rating_percent', '-')))} % of a rating)</td></tr>")
     warnings = "".join(f'<p class="warn">warning: {escape(str(w))}</p>'
                        for w in ac.get("warnings") or [])
+    broken = ac.get("limit_violations") or []
+    if broken:
+        warnings += ('<p class="warn">The AC operating point of this topology breaks the '
+                     'limits at:</p>' + records_table([
+                         {k: d.get(k) for k in ("component", "id", "limit", "value", "rating",
+                                                "amount", "unit", "loading_percent")}
+                         for d in broken]))
     truth = _note("The AC power flow (pandapower Newton-Raphson on the chosen topology) is the "
                   "true operating point; the SOCP values are those of the convex model.")
     return section("ac-check", "AC check (pandapower Newton-Raphson)",

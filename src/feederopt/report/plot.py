@@ -190,11 +190,16 @@ def coordinates(buses: pl.DataFrame, branches: pl.DataFrame | None = None) -> np
     return pos
 
 
+#: At most this many open branches are labelled by id on the grid figure (more would hide it).
+OPEN_LABELS_MAX = 80
+
+
 def grid_figure(buses: pl.DataFrame, branches: pl.DataFrame, pos: np.ndarray | None = None,
                 title: str = "", changed: Collection[str] = (),
                 devices: Sequence[Mapping[str, Any]] = ()) -> Figure:
     """The topology: closed branches solid, closed switches with a green square, open branches
-    dashed red with a hollow square (bent around buses they do not connect:
+    dashed red with a hollow square and their id in small red text (up to
+    :data:`OPEN_LABELS_MAX` of them; bent around buses they do not connect:
     :func:`branch_path`), the branches in ``changed`` (ids) drawn thick; buses
     coloured by voltage; the ``devices`` of a DOPF (result JSON rows with ``kind`` and
     ``bus``) marked at their buses. Without ``pos`` (n x 2), a tree layout from the sources over
@@ -229,6 +234,13 @@ def grid_figure(buses: pl.DataFrame, branches: pl.DataFrame, pos: np.ndarray | N
                label="closed switch")
     ax.scatter(mid[off, 0], mid[off, 1], marker="s", s=16, facecolors="white",
                edgecolors="tab:red", zorder=2, label="open branch")
+    branch_ids = branches["id"].to_list()
+    opened = np.flatnonzero(off)
+    if len(opened) <= OPEN_LABELS_MAX:
+        # each open branch's id at its marker, so that a printed figure matches the list
+        for k in opened.tolist():
+            ax.annotate(str(branch_ids[k]), mid[k], fontsize=6, color="tab:red",
+                        xytext=(3, -7), textcoords="offset points", zorder=5)
     if changed_ids:
         ax.plot([], [], color="0.35", lw=2.6, label="switched (thick)")
     vm = voltages(buses)

@@ -115,9 +115,14 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
     if ac is not None:
         fidelity = model_fidelity(net, closed, pu=pu, ac=ac) if (
             ac.converged and ac_net is None) else None
+        # The lower bound bounds the losses when the objective is the losses alone.
+        bound = raw.lower_bound if (
+            math.isfinite(raw.objective) and math.isfinite(losses_kw)
+            and abs(raw.objective - losses_kw) <= 1e-6 * max(1.0, abs(losses_kw))) else math.nan
         check = _ac_check(pu, point, v, losses_kw, closed, ac, fidelity,
                           list(net.meta.get("warnings", [])),
-                          compare=not violating, proven=raw.status is Status.INFEASIBLE)
+                          compare=not violating, proven=raw.status is Status.INFEASIBLE,
+                          bus_out=bus_out, lower_bound_kw=bound)
     base: dict[str, Any] = {}
     bus_ids_all = pu.bus_ids
     if base_ac is not None:
@@ -163,8 +168,10 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         log=raw.log,
         timings=raw.timings,
         diagnosis=diagnosis,
-        # an AC check that could not run (pandapower raised) leaves the limits unverified
-        within_limits=not violating and not (ac is not None and ac.failed),
+        # an AC check that could not run (pandapower raised) leaves the limits unverified;
+        # an AC operating point beyond a limit breaks it, whatever the model says
+        within_limits=not violating and not (ac is not None and ac.failed)
+        and not (check is not None and check.within_limits is False),
         has_topology=has_topology,
         extra={k: v for k, v in raw.extra.items() if k != "objective_kind"},
         network=net,
@@ -203,16 +210,88 @@ def _diagnosis_entry(pu: PerUnitNetwork, d: Any, bus_out: Callable[[str], Any]) 
     return entry
 
 
+def ac_limit_violations(pu: PerUnitNetwork, ac: Any,
+                        bus_out: Callable[[str], Any] | None = None) -> list[dict[str, Any]]:
+    """The limits of the model that the AC operating point ``ac`` breaks beyond
+    :data:`~feederopt.results.result.AC_LIMIT_TOLERANCE`, worst first (by the amount as a
+    share of the limit), in the user's ids and SI units, as the entries of a diagnosis:
+
+    * a bus whose AC voltage |V| is below ``v_min - tol_v`` or above ``v_max + tol_v``
+      (energised buses only: a bus cut off from every source has no voltage);
+    * a closed branch whose AC current at the from end (pandapower's ``i_ka``; a
+      transformer's high-voltage side) exceeds ``i_max`` by more than ``tol_r`` % of it, or
+      whose apparent power at the from end ``|P + jQ|`` exceeds ``s_max`` likewise.
+
+    These are the limits the model held (after ``--v-min``/``--v-max``/``--max-loading``);
+    a branch without a rating, or a run with ``--no-thermal-limits``, has none."""
+    from feederopt.results.result import AC_LIMIT_TOLERANCE
+
+    out_id: Callable[[str], Any] = bus_out or (lambda b: b)
+    tol_v = AC_LIMIT_TOLERANCE["voltage_pu"]
+    tol_r = AC_LIMIT_TOLERANCE["rating_percent"] / 100.0
+    found: list[tuple[float, dict[str, Any]]] = []
+    vm = np.asarray(ac.vm_pu, dtype=float)
+    for k in np.flatnonzero(np.isfinite(vm)):
+        for limit, rating, beyond in (("v_min", pu.v_min[k], pu.v_min[k] - vm[k]),
+                                      ("v_max", pu.v_max[k], vm[k] - pu.v_max[k])):
+            if beyond > tol_v:
+                found.append((beyond / rating, {
+                    "component": "buses", "id": out_id(pu.bus_ids[k]), "limit": limit,
+                    "value": float(vm[k]), "rating": float(rating), "amount": float(beyond),
+                    "unit": "p.u."}))
+    s = pu.s_base_mva
+    closed = np.asarray(ac.closed, dtype=bool)
+    i_rating = pu.i_max * s / (math.sqrt(3.0) * pu.vn_kv[pu.f])  # [kA]
+    s_rating = pu.s_max * s  # [MVA]
+    s_from = np.hypot(np.asarray(ac.p_from_mw, float), np.asarray(ac.q_from_mvar, float))
+    for limit, rating, value, unit in (("i_max", i_rating, np.asarray(ac.i_ka, float), "kA"),
+                                       ("s_max", s_rating, s_from, "MVA")):
+        with np.errstate(invalid="ignore"):
+            over = closed & np.isfinite(rating) & np.isfinite(value) & (
+                value > rating * (1.0 + tol_r))
+        for e in np.flatnonzero(over):
+            found.append((value[e] / rating[e] - 1.0, {
+                "component": "branches", "id": pu.branch_ids[e], "limit": limit,
+                "value": float(value[e]), "rating": float(rating[e]),
+                "amount": float(value[e] - rating[e]), "unit": unit,
+                "loading_percent": float(100.0 * value[e] / rating[e])}))
+    found.sort(key=lambda x: -x[0])
+    return [d for _, d in found]
+
+
+def _limits_warning(violations: list[dict[str, Any]]) -> str:
+    """One line on the AC limit violations: how many of each kind and the worst of each."""
+    parts = []
+    for limit, what in (("v_max", "bus(es) above v_max"), ("v_min", "bus(es) below v_min"),
+                        ("i_max", "branch(es) over their current rating"),
+                        ("s_max", "branch(es) over their apparent-power rating")):
+        kind = [d for d in violations if d["limit"] == limit]
+        if kind:
+            w = kind[0]
+            one = "bus" if w["component"] == "buses" else "branch"
+            parts.append(f"{len(kind)} {what} (worst {one} {w['id']}: {w['value']:.4f} "
+                         f"{w['unit']} against {w['rating']:.4f} {w['unit']})")
+    return ("the AC operating point breaks the limits: " + "; ".join(parts)
+            + " (ac_check.limit_violations lists them)")
+
+
 def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, losses_kw: float,
               closed: np.ndarray, ac: Any, fidelity: ModelFidelity | None = None,
               notes: list[str] | None = None, compare: bool = True,
-              proven: bool = True) -> AcCheck:
+              proven: bool = True, bus_out: Callable[[str], Any] | None = None,
+              lower_bound_kw: float = math.nan) -> AcCheck:
     """Compare the SOCP point with the AC power flow; flag an inexact relaxation, and a model
     that does not represent every element exactly (``fidelity``: the model's own power flow
     against the AC one on the same topology; ``notes``: what the reader could not model).
     ``compare=False`` (the least-violating point of an infeasible grid, ``proven``, or of a run
     that found no topology within the limits, which minimises slack, not losses) skips the
-    comparison of the SOCP point with the AC power flow."""
+    comparison of the SOCP point with the AC power flow.
+
+    The AC operating point is held to the model's limits (:func:`ac_limit_violations`):
+    ``within_limits`` is False, with a warning, when it breaks one. ``lower_bound_kw`` (a
+    proven lower bound on the losses of every radial operating point within the limits; NaN
+    when the objective is not the losses alone) above the AC losses gets a note: the SOCP
+    relaxation is not exact at this point."""
     warnings: list[str] = []
     model_warning = fidelity.warning(notes) if fidelity is not None else None
     if model_warning:
@@ -249,8 +328,24 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
         warnings.append(f"SOCP and AC voltages differ by up to {dv:.4f} p.u. (the AC power "
                         "flow is the true one)")
     exact = not warnings
+    violations = ac_limit_violations(pu, ac, bus_out)
+    if violations:
+        warnings.append(_limits_warning(violations))
+    if math.isfinite(lower_bound_kw) and ac.losses_kw < lower_bound_kw - 1e-6 * max(
+            1.0, abs(lower_bound_kw)):
+        # Any radial AC operating point within the limits has an SOCP point of the same
+        # losses (the relaxation contains it), so its losses are at least the bound.
+        warnings.append(
+            f"the AC losses ({ac.losses_kw:.3f} kW) are below the lower bound "
+            f"({lower_bound_kw:.3f} kW), which holds for operating points within the limits: "
+            "the SOCP relaxation is not exact at this point (its solution has l > (P^2+Q^2)/v, "
+            "losses no power flow has, which it may use to keep voltages within the limits, "
+            "e.g. under reverse power flow), and the AC operating point of this topology "
+            + ("breaks the limits" if violations else
+               "is not one the model represents exactly"))
     return AcCheck(True, ac.losses_kw, ac.min_voltage_pu, ac.max_voltage_pu, dv, cone_gap,
-                   diff_pct, exact, tuple(warnings), ac.message)
+                   diff_pct, exact, tuple(warnings), ac.message,
+                   within_limits=not violations, limit_violations=tuple(violations))
 
 
 def slave_summary(pu: PerUnitNetwork, net: Network, r: SlaveResult) -> SlaveOutcome:

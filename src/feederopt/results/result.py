@@ -39,6 +39,13 @@ def branch_label(row: Any) -> str:
     return f"{row.get('id')} ({row.get('from_bus')}-{row.get('to_bus')}{extra})"
 
 
+#: How far the AC operating point may pass a limit before the AC check calls it broken:
+#: voltages [p.u.] (the model holds them to the solver's accuracy, about 1e-6, and an exact
+#: relaxation matches the AC power flow to better than 1e-5), and ratings as a share of the
+#: rating [%].
+AC_LIMIT_TOLERANCE = {"voltage_pu": 1e-4, "rating_percent": 0.1}
+
+
 @dataclass(frozen=True)
 class AcCheck:
     """The full AC power flow of the chosen topology, compared with the SOCP solution."""
@@ -53,6 +60,14 @@ class AcCheck:
     exact: bool
     warnings: tuple[str, ...] = ()
     message: str = ""
+    #: Whether the AC operating point keeps every limit of the model (bus voltage band,
+    #: current and apparent-power ratings) within :data:`AC_LIMIT_TOLERANCE`; None when the
+    #: power flow did not converge (nothing to hold to the limits).
+    within_limits: bool | None = None
+    #: The AC limits broken beyond the tolerance, worst first: ``component``, ``id``,
+    #: ``limit``, ``value``, ``rating``, ``amount`` (beyond the limit), ``unit`` (and
+    #: ``loading_percent`` for a rating), as in a result's ``diagnosis``.
+    limit_violations: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +81,10 @@ class AcCheck:
             "exact": self.exact,
             "warnings": list(self.warnings),
             "message": self.message,
+            "within_limits": self.within_limits,
+            "limit_tolerance": dict(AC_LIMIT_TOLERANCE),
+            "limit_violations": [{k: _num(v) if isinstance(v, float) else v
+                                  for k, v in d.items()} for d in self.limit_violations],
         }
 
 
