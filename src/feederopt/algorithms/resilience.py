@@ -196,9 +196,15 @@ def forest_start(problem: ResilienceProblem, scenario: Scenario, harden: np.ndar
     depth = np.full(g.n, -1)
     dist = np.full(g.n, np.inf)
     weight = np.hypot(g.r, g.x)
+    held = np.zeros(g.m, bool) if g.no_switch is None else np.asarray(g.no_switch, bool)
+    weight[held] = 0.0  # lines without a switch are closed: in the trees first
     v, bf, bb = np.zeros(g.m), np.zeros(g.m), np.zeros(g.m)
     waves = [np.flatnonzero(g.is_source), g.dg_bus[np.flatnonzero(site > 0.5)]]
-    for roots in waves:
+    if held.any():  # then the de-energised parts, over their lines without a switch only
+        waves += [np.array([b]) for b in range(g.n)]
+    for wave, roots in enumerate(waves):
+        if wave == 2:
+            adj = [[ln for ln in lines if held[ln]] for lines in adj]
         heap: list[tuple[float, int, int, int]] = []
         for r in roots:
             if depth[int(r)] < 0:

@@ -5,6 +5,7 @@ resilience planning (seed 003); the commands join :data:`feederopt.cli.app.app` 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -104,6 +105,13 @@ def restore(
     for line, p in op.flows_kw.items():
         f.add_row(line, f"{p:,.2f}", f"{op.flows_kvar[line]:,.2f}")
     out.print(f)
+    _print_notes(out, res.notes)
+
+
+def _print_notes(out: Any, notes: list[str]) -> None:
+    for note in notes:
+        out.print("[yellow]note:[/] ", end="")
+        out.print(note, markup=False)
 
 
 
@@ -222,3 +230,4 @@ def plan(
         shed = sc.operation.shed_per_load_kw or sc.operation.shed_per_bus_kw
         per.add_row(sc.name, ", ".join(f"{k} {v:,.2f}" for k, v in shed.items()) or "-")
     out.print(per)
+    _print_notes(out, res.notes)

@@ -111,6 +111,8 @@ class RestoreResult:
     dg_sites: list[str]
     operation: OperationView
     solve_time_s: float
+    #: What the operation model leaves out or holds fixed on this network (named elements).
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "resilience_restore", **asdict(self)}
@@ -163,6 +165,8 @@ class PlanResult:
     scenarios: list[ScenarioView]
     measures: MeasuresView | None = None
     execution: dict[str, Any] = field(default_factory=dict)
+    #: What the operation model leaves out or holds fixed on this network (named elements).
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "resilience_plan", **asdict(self)}
@@ -192,7 +196,7 @@ def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
         lower_bound_kw=_num(min(op.bound, weighted_kw + penalty_kw)),
         gap=_num(max(op.objective - op.bound, 0.0) / max(abs(op.objective), 1e-9)),
         dg_sites=_sites(problem, sites) if sites is not None else [], operation=view,
-        solve_time_s=op.solve_time_s)
+        solve_time_s=op.solve_time_s, notes=list(problem.notes))
 
 
 def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: PlanOutcome,
@@ -227,4 +231,5 @@ def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
         solve_time_s=out.solve_time_s,
         iterations=out.iterations, scenarios=views, measures=mv,
         execution={"kind": out.executor, "workers": out.workers,
-                   "worker_memory_mb": out.worker_memory_mb})
+                   "worker_memory_mb": out.worker_memory_mb},
+        notes=list(problem.notes))

@@ -1,0 +1,94 @@
+"""Restoration (``feederopt restore``) on a pandapower net with a transformer tap, existing
+generators and a shunt capacitor (user test ut_dopf, finding 1), checked against pandapower's
+own power flow (``pp.runpp``).
+
+The net: a 110/20 kV transformer with an hv-side ratio tap (1.25 % per step), two 20 kV feeders
+of 6 and 5 buses joined by two switched ties, a 4-step 0.3-Mvar capacitor at A5 and a 0.6-MW PV
+sgen at A6; bus limits 0.95..1.05 p.u. The normally open tie TIE2 (``line:12``) is the broken
+line, so the restoration has nothing to repair: with everything supplied its voltages are the
+base case's, which ``pp.runpp`` gives independently (LinDistFlow is lossless, so its voltages
+are a little higher: the tolerance is 0.006 p.u.)."""
+
+from __future__ import annotations
+
+import pandapower as pp
+import pytest
+
+import feederopt
+from feederopt.api_resilience import restore
+
+LOADS = {"A1": 0.8, "A2": 0.9, "A3": 1.0, "A4": 1.1, "A5": 1.2, "A6": 1.3,
+         "B1": 0.7, "B2": 0.8, "B3": 0.9, "B4": 1.0, "B5": 1.2}
+
+
+def make(tap_pos: int = 0, cap_step: int = 0, pv_bus: str = "A6", pv_mw: float = 0.6
+         ) -> pp.pandapowerNet:
+    n = pp.create_empty_network(sn_mva=1.0)
+    hv = pp.create_bus(n, 110, name="HV")
+    mv = pp.create_bus(n, 20, name="MV0", min_vm_pu=0.95, max_vm_pu=1.05)
+    pp.create_ext_grid(n, hv, vm_pu=1.0)
+    pp.create_transformer_from_parameters(
+        n, hv, mv, sn_mva=25, vn_hv_kv=110, vn_lv_kv=20, vkr_percent=0.4, vk_percent=12,
+        pfe_kw=0, i0_percent=0, tap_side="hv", tap_neutral=0, tap_min=-5, tap_max=5,
+        tap_step_percent=1.25, tap_pos=tap_pos, tap_changer_type="Ratio", name="T1")
+    b = {}
+    for feeder, count, km in (("A", 6, 2.0), ("B", 5, 2.5)):
+        prev = mv
+        for i in range(1, count + 1):
+            b[f"{feeder}{i}"] = pp.create_bus(n, 20, name=f"{feeder}{i}", min_vm_pu=0.95,
+                                              max_vm_pu=1.05)
+            pp.create_line_from_parameters(n, prev, b[f"{feeder}{i}"], km, 0.3, 0.4, 10, 0.4,
+                                           name=f"L{feeder}{i}")
+            prev = b[f"{feeder}{i}"]
+    for name, x, y, km in (("TIE1", "A6", "B5", 1.5), ("TIE2", "A3", "B3", 2.0)):
+        t = pp.create_line_from_parameters(n, b[x], b[y], km, 0.3, 0.4, 10, 0.4, name=name)
+        pp.create_switch(n, b[x], t, et="l", closed=False, name=f"sw_{name}")
+    for ln, bus in (("LA4", "A3"), ("LB4", "B3"), ("LA5", "A4")):
+        li = int(n.line.index[n.line.name == ln][0])
+        pp.create_switch(n, b[bus], li, et="l", closed=True, name=f"sw_{ln}")
+    for k, v in LOADS.items():
+        pp.create_load(n, b[k], p_mw=v, q_mvar=0.45 * v, name=f"ld_{k}")
+    pp.create_shunt(n, b["A5"], q_mvar=-0.3, p_mw=0.0, step=cap_step, max_step=4, name="CAP")
+    pp.create_sgen(n, b[pv_bus], p_mw=pv_mw, q_mvar=0.0, name="PV")
+    return n
+
+
+@pytest.mark.parametrize("tap_pos", [-3, -5])
+def test_tap_position_moves_the_voltages_as_pandapower(tap_pos: int) -> None:
+    net = make(tap_pos=tap_pos)
+    pp.runpp(net, numba=False)
+    r = restore(feederopt.load(net), ["line:12"])
+    assert r.shed_kw == pytest.approx(0.0, abs=1e-6)  # the AC base case is within the limits
+    assert net.res_bus.vm_pu.min() >= 0.95 and net.res_bus.vm_pu.max() <= 1.05
+    for bus, v in r.operation.voltage_pu.items():
+        ac = float(net.res_bus.vm_pu[int(bus)])
+        assert ac - 1e-9 <= v <= ac + 0.006, bus  # lossless LinDistFlow: a little high
+
+
+def test_neutral_tap_is_below_the_limit_in_pandapower_and_sheds() -> None:
+    net = make(tap_pos=0)
+    pp.runpp(net, numba=False)
+    assert net.res_bus.vm_pu.min() < 0.95  # the AC base case breaks v_min: shedding needed
+    shed0 = restore(feederopt.load(net), ["line:12"]).shed_kw
+    assert shed0 > 0.0
+    assert restore(feederopt.load(make(tap_pos=-5)), ["line:12"]).shed_kw < shed0
+
+
+def test_pv_and_capacitor_reduce_the_shedding() -> None:
+    base = restore(feederopt.load(make(pv_mw=0.0)), ["line:12"]).shed_kw
+    pv = restore(feederopt.load(make(pv_bus="B5", pv_mw=2.0)), ["line:12"]).shed_kw
+    cap = restore(feederopt.load(make(pv_mw=0.0, cap_step=4)), ["line:12"]).shed_kw
+    assert base > 0.0
+    assert pv < base - 100.0  # 2 MW at the end of feeder B lifts its voltages
+    assert cap < base - 100.0  # 1.2 Mvar at A5
+
+
+def test_a_generator_in_a_de_energised_part_injects_nothing() -> None:
+    """Feeder B cut off (its head LB1 and both ties broken): a PV there cannot supply it
+    (no grid-forming source; anti-islanding, docs/resilience.md), so all of B is shed."""
+    broken = ["line:6", "line:11", "line:12"]
+    without = restore(feederopt.load(make(pv_mw=0.0)), broken)
+    with_pv = restore(feederopt.load(make(pv_bus="B4", pv_mw=2.0)), broken)
+    feeder_b = 1e3 * sum(v for k, v in LOADS.items() if k.startswith("B"))
+    assert with_pv.shed_kw >= feeder_b - 1e-6
+    assert with_pv.shed_kw == pytest.approx(without.shed_kw, abs=1e-6)
