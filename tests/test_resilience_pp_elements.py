@@ -92,3 +92,36 @@ def test_a_generator_in_a_de_energised_part_injects_nothing() -> None:
     feeder_b = 1e3 * sum(v for k, v in LOADS.items() if k.startswith("B"))
     assert with_pv.shed_kw >= feeder_b - 1e-6
     assert with_pv.shed_kw == pytest.approx(without.shed_kw, abs=1e-6)
+
+
+def test_ac_check_is_pandapower_on_the_restored_operation() -> None:
+    """The AC check (user test ut_dopf #2) equals ``pp.runpp`` of the user's own net with the
+    restoration applied by hand: lines the model leaves open switched out (by their switch,
+    else out of service), every load reduced by its shed kW. LinDistFlow says V_min = 0.95
+    (its limit); AC is lower."""
+    net = make(tap_pos=0)
+    r = restore(feederopt.load(net), ["line:0"])
+    ac = r.ac_check
+    assert ac is not None and ac["converged"]
+    closed = set(r.operation.closed_lines)
+    switched = set(net.switch.element[net.switch.et == "l"])
+    for i in net.line.index:  # a line with a switch is opened by it (energised from one end)
+        net.line.loc[i, "in_service"] = f"line:{i}" in closed or i in switched
+    for i in net.switch.index:
+        net.switch.loc[i, "closed"] = f"line:{net.switch.element[i]}" in closed
+    shed = r.operation.shed_per_load_kw
+    for i in net.load.index:
+        keep = 1.0 - shed.get(f"load:{i}", 0.0) / (1e3 * net.load.p_mw[i])
+        net.load.loc[i, ["p_mw", "q_mvar"]] = [net.load.p_mw[i] * keep,
+                                               net.load.q_mvar[i] * keep]
+    pp.runpp(net, numba=False)
+    vm = net.res_bus.vm_pu.dropna()
+    assert ac["min_voltage_pu"] == pytest.approx(vm.min(), abs=1e-6)
+    assert ac["max_voltage_pu"] == pytest.approx(vm.max(), abs=1e-6)
+    losses = 1e3 * (net.res_line.pl_mw.sum() + net.res_trafo.pl_mw.sum())
+    assert ac["losses_kw"] == pytest.approx(losses, rel=1e-6)
+    assert ac["model_min_voltage_pu"] == pytest.approx(0.95, abs=1e-6)
+    assert vm.min() < 0.95 - 1e-4  # the lossless model is optimistic here
+    assert not ac["limits_hold"]
+    low = {str(b) for b in vm.index[vm < 0.95 - 1e-6]}
+    assert set(ac["low_voltage_buses"]) == low

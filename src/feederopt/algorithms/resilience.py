@@ -87,6 +87,8 @@ class Operation:
     weighted_shed_pu: float = 0.0
     #: Shed P per sheddable load (``ResilienceProblem.shed_ids`` order) [p.u.]
     shed_load_pu: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: Q per DG candidate [p.u.]
+    dg_q: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def _operation(model: HighsModel, prefix: str, problem: ResilienceProblem, status: str,
@@ -99,7 +101,8 @@ def _operation(model: HighsModel, prefix: str, problem: ResilienceProblem, statu
     per_bus = np.bincount(bus, weights=per_load, minlength=g.n) if len(bus) else np.zeros(g.n)
     return Operation(status, objective, bound, np.round(val[prefix + "v"]), per_bus,
                      val[prefix + "P"], val[prefix + "Q"], val[prefix + "U"],
-                     val[prefix + "pg"], seconds, float(share @ w), per_load)
+                     val[prefix + "pg"], seconds, float(share @ w), per_load,
+                     val[prefix + "qg"])
 
 
 def _solve(model: HighsModel, time_limit_s: float | None) -> Any:
