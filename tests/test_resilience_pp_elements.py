@@ -125,3 +125,34 @@ def test_ac_check_is_pandapower_on_the_restored_operation() -> None:
     assert not ac["limits_hold"]
     low = {str(b) for b in vm.index[vm < 0.95 - 1e-6]}
     assert set(ac["low_voltage_buses"]) == low
+
+
+def test_lines_without_a_switch_stay_closed_and_switching_names_the_switches() -> None:
+    """User test ut_dopf #8: LA6 (line:5) and LB5 (line:10) have no switch; they cannot be
+    opened, so they are closed in the restoration (the old output listed them as open). The
+    tie TIE2 (line:12) feeds feeder A's tail: it is closed by its switch sw_TIE2."""
+    r = restore(feederopt.load(make()), ["line:2"], ac_check=False)
+    closed = set(r.operation.closed_lines)
+    assert {"line:5", "line:10", "line:0", "line:1", "trafo:0"} <= closed
+    assert "line:2" not in closed
+    ops = {w["branch"]: w for w in r.switching}
+    assert ops["line:12"]["action"] == "close"
+    assert "sw_TIE2" in ops["line:12"]["operated_by"]
+
+
+def test_unknown_ids_get_typed_problems_with_the_id_meant() -> None:
+    from feederopt.errors import InputError, ProblemKind
+
+    net = feederopt.load(make())
+    with pytest.raises(InputError) as err:
+        restore(net, ["LA1"])
+    p = err.value.problems[0]
+    assert p.field == "broken" and "LA1 is line:0" in p.hint
+    with pytest.raises(InputError) as err:
+        restore("zhang13", ["2"], dg_sites=["14"])
+    kinds = {q.kind for q in err.value.problems}
+    assert kinds == {ProblemKind.UNKNOWN_BUS}
+    assert "14" in err.value.problems[0].ids
+    with pytest.raises(InputError) as err:
+        restore("zhang13", ["2"], dg_sites=["1"])  # the source
+    assert "source" in err.value.problems[0].message

@@ -105,7 +105,33 @@ def restore(source: Any, broken: list[str] | tuple[str, ...], *,
     if ac_check:
         report_phase(progress, "AC check (pandapower)")
         ac = restoration_ac(net, problem, op, sites)
-    return restore_result(problem, idx, op, rad.value, pen, sites, ac)
+    res = restore_result(problem, idx, op, rad.value, pen, sites, ac)
+    return replace(res, switching=switching(net, problem, op.closed, idx))
+
+
+def switching(net: Network, problem: ResilienceProblem, closed: Any, broken: tuple[int, ...]
+              ) -> list[dict[str, str]]:
+    """The switch operations from the network's normal state (normally open lines open,
+    the rest closed) to the restoration ``closed``: each working line to open or close, with
+    the pandapower switches that do it (``operated_by``) when the network came from a
+    pandapower net. Broken lines are left out (the disaster opened them)."""
+    import polars as pl
+
+    live = net.branches.filter(pl.col("in_service"))
+    normally_open = live["normally_open"].fill_null(False).to_list()
+    operated = net.meta.get("operated_by") or {}
+    out = []
+    for k, bid in enumerate(problem.branch_ids):
+        if k in broken:
+            continue
+        now = bool(closed[k] > 0.5)
+        if now == (not normally_open[k]):
+            continue
+        row = {"branch": bid, "action": "close" if now else "open"}
+        if bid in operated:
+            row["operated_by"] = str(operated[bid])
+        out.append(row)
+    return out
 
 
 def _bad(name: str, message: str, hint: str = "", ids: tuple[str, ...] = ()) -> Problem:

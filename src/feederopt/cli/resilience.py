@@ -96,6 +96,9 @@ def restore(
     t.add_row("lower bound / gap", f"{fmt(res.lower_bound_kw, ',.2f', ' kW')} / "
               f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}")
     t.add_row("closed lines", ", ".join(op.closed_lines) or "-")
+    t.add_row("switching (from the normal state)", "; ".join(
+        f"{w['action']} {w['branch']}" + (f" ({w['operated_by']})" if w.get("operated_by")
+                                          else "") for w in res.switching) or "-")
     t.add_row("energised buses", ", ".join(op.energised_buses))
     out.print(t)
     if op.shed_per_bus_kw:
@@ -254,6 +257,12 @@ def plan(
     out.print(s)
     out.print("weighted shed cost = value of lost load x sum over the loads of "
               "priority x shed kW")
+    unproven = [sc.name for sc in res.scenarios if sc.recourse_status != "optimal"]
+    if unproven:
+        out.print("[yellow]warning:[/] ", end="")
+        out.print(f"the operation of {', '.join(unproven)} stopped at its time limit: feasible "
+                  "for the plan shown (its cost counts in the expected total, an upper bound), "
+                  "not proven its best", markup=False)
     per = Table(title="loads shed per scenario", title_justify="left")
     for col in ("scenario", "loads shed (kW)"):
         per.add_column(col)

@@ -114,6 +114,10 @@ class ResilienceProblem:
     firm_p: dict[str, float] = field(default_factory=dict)
     #: What the operation model leaves out or holds fixed on this network (:func:`model_notes`).
     notes: list[str] = field(default_factory=list)
+    #: Names a user may give for branches and buses (a pandapower net's ``name`` column) ->
+    #: their ids, for the hints of unknown ids (:func:`name_aliases`).
+    branch_aliases: dict[str, str] = field(default_factory=dict)
+    bus_aliases: dict[str, str] = field(default_factory=dict)
 
     @property
     def shed_ids(self) -> list[str]:
@@ -177,7 +181,8 @@ class ResilienceProblem:
             no_switch=~pu.switchable if not pu.switchable.all() else None)
         return cls(grid, list(pu.bus_ids), list(pu.branch_ids), s_base_mva, st, harden,
                    bool(net.integer_ids), {"case": str(net.meta.get("case", net.name))},
-                   lw.firm, lw.ids, lw.firm_p, model_notes(net, pu))
+                   lw.firm, lw.ids, lw.firm_p, model_notes(net, pu),
+                   *name_aliases(net, set(pu.branch_ids), set(pu.bus_ids)))
 
     def unsupplied_firm_loads(self, broken: tuple[int, ...], harden: np.ndarray | None = None,
                               site: np.ndarray | None = None) -> list[str]:
@@ -242,26 +247,40 @@ class ResilienceProblem:
     def branch_index(self, ids: tuple[str, ...] | list[str], field_name: str = "broken"
                      ) -> tuple[int, ...]:
         index = {b: i for i, b in enumerate(self.branch_ids)}
-        unknown = [b for b in ids if str(b) not in index]
+        unknown = [str(b) for b in ids if str(b) not in index]
         if unknown:
             raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
                                       "branch ids that the network does not have",
-                                      tuple(str(b) for b in unknown), field_name,
-                                      "give ids of the network's branches")])
+                                      tuple(unknown), field_name,
+                                      _id_hint(unknown, self.branch_ids, self.branch_aliases,
+                                               "branch"))])
         return tuple(sorted({index[str(b)] for b in ids}))
 
     def bus_index(self, ids: tuple[str, ...] | list[str]) -> np.ndarray:
         """0/1 per DG candidate for the bus ids ``ids`` (which must be candidates)."""
         pos = {self.bus_ids[b]: k for k, b in enumerate(self.grid.dg_bus)}
-        unknown = [b for b in ids if str(b) not in pos]
-        if unknown:
-            raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
-                                      "DG sites that are not DG candidates (buses, not the "
-                                      "source)", tuple(str(b) for b in unknown), "dg_sites")])
-        out = np.zeros(len(self.grid.dg_bus))
+        known = set(self.bus_ids)
+        missing = [str(b) for b in ids if str(b) not in known]
+        others = [str(b) for b in ids if str(b) in known and str(b) not in pos]
+        out = []
+        if missing:
+            out.append(Problem(ProblemKind.UNKNOWN_BUS, "options",
+                               "DG sites that are not buses of the network", tuple(missing),
+                               "dg_sites", _id_hint(missing, self.bus_ids, self.bus_aliases,
+                                                    "bus")))
+        if others:
+            src = [b for b in others if self.grid.is_source[self.bus_ids.index(b)]]
+            why = "source buses (a backup DG stands at a load bus)" if len(src) == len(
+                others) else "buses that are not DG candidates (a source bus, or not in " \
+                "the candidate list)"
+            out.append(Problem(ProblemKind.INVALID_VALUE, "options", f"DG sites that are {why}",
+                               tuple(others), "dg_sites", "give buses other than the source"))
+        if out:
+            raise InputError(out)
+        chosen = np.zeros(len(self.grid.dg_bus))
         for b in ids:
-            out[pos[str(b)]] = 1.0
-        return out
+            chosen[pos[str(b)]] = 1.0
+        return chosen
 
     # ----- costs --------------------------------------------------------------------------
     @property
@@ -348,6 +367,48 @@ class LoadWeights:
     def empty(cls) -> LoadWeights:
         z = np.zeros(0)
         return cls(np.zeros(0, int), z, z, z, [], [])
+
+
+def name_aliases(net: Network, branch_ids: set[str], bus_ids: set[str]
+                 ) -> tuple[dict[str, str], dict[str, str]]:
+    """A pandapower net's element names -> ids (``LA1`` -> ``line:0``, a bus name -> its
+    index), for the hints of unknown ids; empty for other sources."""
+    origin = net.origin
+    branches: dict[str, str] = {}
+    buses: dict[str, str] = {}
+    for table in ("line", "trafo"):
+        df = getattr(origin, table, None) if origin is not None else None
+        if df is None or "name" not in getattr(df, "columns", ()):
+            continue
+        for idx, name in zip(df.index, df["name"], strict=True):
+            if isinstance(name, str) and name and f"{table}:{idx}" in branch_ids:
+                branches.setdefault(name, f"{table}:{idx}")
+    df = getattr(origin, "bus", None) if origin is not None else None
+    if df is not None and "name" in getattr(df, "columns", ()):
+        for idx, name in zip(df.index, df["name"], strict=True):
+            if isinstance(name, str) and name and str(idx) in bus_ids:
+                buses.setdefault(name, str(idx))
+    return branches, buses
+
+
+def _id_hint(unknown: list[str], ids: list[str], aliases: dict[str, str], what: str) -> str:
+    """The hint for ids a network does not have: the form of its ids, and the id meant where
+    a name or a bare number matches one."""
+    sample = ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
+    guesses = []
+    for u in unknown:
+        if u in aliases:
+            guesses.append(f"{u} is {aliases[u]}")
+        elif what == "branch":
+            near = [i for i in ids if i.split(":")[-1] == u]
+            if near:
+                guesses.append(f"{u}: did you mean {' or '.join(near)}?")
+    text = f"the network's {what} ids are {sample}"
+    if what == "branch" and any(i.startswith("line:") for i in ids):
+        text += " (a pandapower net's: line:N and trafo:N, N the element's index)"
+    if what == "bus":
+        text += f" ({len(ids)} buses)"
+    return text + ("; " + "; ".join(guesses) if guesses else "")
 
 
 def model_notes(net: Network, pu: PerUnitNetwork) -> list[str]:

@@ -117,6 +117,9 @@ class RestoreResult:
     #: pandapower's AC power flow of the operation (``RestorationAcCheck.to_dict``); None:
     #: not run. The operation's ``voltage_pu`` are LinDistFlow's (lossless).
     ac_check: dict[str, Any] | None = None
+    #: The switch operations from the normal state: ``{"branch", "action": "open"|"close",
+    #: "operated_by" (a pandapower net's switches)}``; broken lines are not listed.
+    switching: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "resilience_restore", **asdict(self)}
@@ -133,6 +136,10 @@ class ScenarioView:
     operation: OperationView
     #: pandapower's AC power flow of the operation (None: not run)
     ac_check: dict[str, Any] | None = None
+    #: The status of this scenario's operation: ``optimal`` (for the plan shown), or
+    #: ``time_limit`` (a recourse MILP stopped at its limit: a feasible operation, not proven
+    #: the best for the plan).
+    recourse_status: str = "optimal"
 
 
 @dataclass(frozen=True)
@@ -178,6 +185,11 @@ class PlanResult:
         return {"kind": "resilience_plan", **asdict(self)}
 
 
+def _op_status(status: str) -> str:
+    """``optimal``, or the solver's status of an operation not proven optimal."""
+    return "optimal" if status in ("optimal", "OPTIMAL") else str(status)
+
+
 def _hardened(problem: ResilienceProblem, harden: np.ndarray) -> list[str]:
     return [problem.branch_ids[int(problem.harden_lines[i])] for i in np.flatnonzero(harden)]
 
@@ -219,7 +231,8 @@ def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
         views.append(ScenarioView(sc.name, sc.probability,
                                   [problem.branch_ids[i] for i in sc.broken],
                                   _r(shed_cost), _r(pen), _r(shed_cost + pen), view,
-                                  acs[k].to_dict() if acs is not None else None))
+                                  acs[k].to_dict() if acs is not None else None,
+                                  _op_status(op.status)))
     exp_rec = float(sum(v.probability * v.recourse for v in views))
     mv = None
     if measures is not None:
