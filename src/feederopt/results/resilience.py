@@ -38,6 +38,9 @@ class OperationView:
     energised_buses: list[str]
     #: Shed kW per load id (the loads that shed any); their sum per bus is ``shed_per_bus_kw``.
     shed_per_load_kw: dict[str, float] = field(default_factory=dict)
+    #: Where ``voltage_pu`` and the flows come from: the model, not an AC power flow (the AC
+    #: values are in the result's ``ac_check``).
+    voltage_model: str = "LinDistFlow (lossless)"
 
 
 def shed_loads_text(op: OperationView | dict[str, Any]) -> str:
