@@ -184,3 +184,32 @@ def test_plan_on_the_tapped_net_agrees_across_methods_and_with_restore(tmp_path:
         shed = restore(net, left, dg_sites=ext.dg_sites, dg_p_max_kw=1000,
                        ac_check=False).shed_kw if left else 0.0
         assert sc.operation.shed_kw == pytest.approx(shed, abs=1e-3), sc.name
+
+
+def test_cli_restore_prints_the_ac_check_and_json_has_it(tmp_path: Path) -> None:
+    """zhang13, lines 2, 11 and 15 broken (the seed's 471.00 kW): the CLI prints the AC check
+    with the model's voltages labelled LinDistFlow; the JSON holds the same check, its verdict
+    consistent with the violations it lists (the AC values themselves are checked against
+    pp.runpp in test_ac_check_is_pandapower_on_the_restored_operation)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from feederopt.cli import app
+
+    out = tmp_path / "r.json"
+    res = CliRunner().invoke(app, ["restore", "zhang13", "--broken", "2,11,15", "--json",
+                                   str(out)])
+    assert res.exit_code == 0, res.output
+    assert "AC check (pandapower" in res.output
+    assert "LinDistFlow, lossless" in res.output
+    data = json.loads(out.read_text())
+    ac = data["ac_check"]
+    assert data["shed_kw"] == pytest.approx(471.0, abs=1e-6)
+    assert ac["converged"] and ac["losses_kw"] > 0.0  # the lossless model has none
+    assert ac["model"] == "LinDistFlow (lossless)"
+    assert data["operation"]["voltage_model"] == "LinDistFlow (lossless)"
+    holds = not (ac["low_voltage_buses"] or ac["high_voltage_buses"]
+                 or ac["overloaded_lines"] or ac["unsupplied_buses"] or ac["dg_over_size"])
+    assert ac["limits_hold"] is holds
+    assert ac["min_voltage_pu"] <= ac["model_min_voltage_pu"] + 1e-9  # losses only lower V
