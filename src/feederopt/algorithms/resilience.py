@@ -380,7 +380,7 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
     val = model.values()
     harden, site = np.round(val[HARDEN]), np.round(val[SITE])
     status = _status(str(sol.status), True)
-    if status is not Status.OPTIMAL:
+    if status is Status.TIME_LIMIT:
         # the incumbent's scenario blocks need not be its optimal recourse (a MILP stopped at
         # its limit keeps any feasible operation): evaluate each scenario's recourse for the
         # incumbent plan, as the L-shaped method does, so the value, gap and rows are the plan's

@@ -260,9 +260,9 @@ def plan(
     unproven = [sc.name for sc in res.scenarios if sc.recourse_status != "optimal"]
     if unproven:
         out.print("[yellow]warning:[/] ", end="")
-        out.print(f"the operation of {', '.join(unproven)} stopped at its time limit: feasible "
-                  "for the plan shown (its cost counts in the expected total, an upper bound), "
-                  "not proven its best", markup=False)
+        out.print(f"the operation of {', '.join(unproven)} was not solved to optimality "
+                  "(time limit or interruption): feasible for the plan shown (its cost counts "
+                  "in the expected total, an upper bound), not proven its best", markup=False)
     per = Table(title="loads shed per scenario", title_justify="left")
     for col in ("scenario", "loads shed (kW)"):
         per.add_column(col)
