@@ -45,6 +45,7 @@ from feederopt.problems.resilience import (
     Scenario,
 )
 from feederopt.results.resilience import PlanResult, RestoreResult, plan_result, restore_result
+from feederopt.validation.restoration import restoration_ac
 
 #: The methods of :func:`plan`.
 PLAN_METHODS = ("extensive", "lshaped")
@@ -72,7 +73,7 @@ def restore(source: Any, broken: list[str] | tuple[str, ...], *,
             switch_penalty_pu: float | None = None, dg_p_max_kw: float | None = None,
             time_limit_s: float | None = 600.0,
             prior_problems: Sequence[Problem] = (),
-            progress: ProgressCallback | None = None) -> RestoreResult:
+            progress: ProgressCallback | None = None, ac_check: bool = True) -> RestoreResult:
     """Phase 1: the least load shedding with the lines ``broken`` out (and backup DGs of
     ``dg_p_max_kw`` at ``dg_sites``). ``switch_penalty_pu`` per closed line (default: 0 with
     forest radiality, the seed's 0.01 p.u. = 10 kW at 1000 kVA with ``radiality="seed"``) is
@@ -81,7 +82,8 @@ def restore(source: Any, broken: list[str] | tuple[str, ...], *,
     bad option is reported at once, before the network is read, with ``prior_problems``
     (those the caller found, e.g. the CLI's ``--json`` path). ``progress`` gets a
     :class:`~feederopt.solvers.status.PhaseRecord` before the MILP (one solve: no
-    iterations)."""
+    iterations). ``ac_check``: run pandapower's AC power flow of the restored operation
+    (:mod:`feederopt.validation.restoration`; ``ac_check`` of the result)."""
     problems = [*prior_problems, *restore_problems(
         broken, dg_sites=dg_sites, radiality=radiality, switch_penalty_pu=switch_penalty_pu,
         dg_p_max_kw=dg_p_max_kw, time_limit_s=time_limit_s)]
@@ -99,7 +101,37 @@ def restore(source: Any, broken: list[str] | tuple[str, ...], *,
     report_phase(progress, f"restoration MILP ({len(idx)} broken lines)")
     op = _restore(problem, idx, sites=sites, radiality=rad, penalty_pu=pen,
                   time_limit_s=time_limit_s)
-    return restore_result(problem, idx, op, rad.value, pen, sites)
+    ac = None
+    if ac_check:
+        report_phase(progress, "AC check (pandapower)")
+        ac = restoration_ac(net, problem, op, sites)
+    res = restore_result(problem, idx, op, rad.value, pen, sites, ac)
+    return replace(res, switching=switching(net, problem, op.closed, idx))
+
+
+def switching(net: Network, problem: ResilienceProblem, closed: Any, broken: tuple[int, ...]
+              ) -> list[dict[str, str]]:
+    """The switch operations from the network's normal state (normally open lines open,
+    the rest closed) to the restoration ``closed``: each working line to open or close, with
+    the pandapower switches that do it (``operated_by``) when the network came from a
+    pandapower net. Broken lines are left out (the disaster opened them)."""
+    import polars as pl
+
+    live = net.branches.filter(pl.col("in_service"))
+    normally_open = live["normally_open"].fill_null(False).to_list()
+    operated = net.meta.get("operated_by") or {}
+    out = []
+    for k, bid in enumerate(problem.branch_ids):
+        if k in broken:
+            continue
+        now = bool(closed[k] > 0.5)
+        if now == (not normally_open[k]):
+            continue
+        row = {"branch": bid, "action": "close" if now else "open"}
+        if bid in operated:
+            row["operated_by"] = str(operated[bid])
+        out.append(row)
+    return out
 
 
 def _bad(name: str, message: str, hint: str = "", ids: tuple[str, ...] = ()) -> Problem:
@@ -189,7 +221,7 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
          measures: bool = True, workers: int | None = 1, ray_address: str | None = None,
          gap: float = 1e-6, time_limit_s: float = 600.0,
          prior_problems: Sequence[Problem] = (),
-         progress: ProgressCallback | None = None) -> PlanResult:
+         progress: ProgressCallback | None = None, ac_check: bool = True) -> PlanResult:
     """Phases 2 and 3: which lines to harden and where to site backup DGs.
 
     Give ``scenarios`` (a file, a shipped name, or a :class:`DisasterSet`) or ``broken`` (one
@@ -200,7 +232,8 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
     option is reported at once, before any solving, with ``prior_problems`` (those the caller
     found, e.g. the CLI's output paths). ``progress`` gets the phases (the extensive form, the
     L-shaped master and recourses, each wait-and-see scenario) and the L-shaped method's
-    iterations."""
+    iterations. ``ac_check``: pandapower's AC power flow of each scenario's operation
+    (:mod:`feederopt.validation.restoration`; each scenario's ``ac_check``)."""
     problems = [*prior_problems, *plan_problems(
         scenarios=scenarios, broken=broken, method=method, workers=workers,
         ray_address=ray_address, gap=gap, time_limit_s=time_limit_s, settings=settings)]
@@ -225,7 +258,11 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
                                 progress=progress)
     sm = stochastic_measures(problem, scs, out.objective, time_limit_s=time_limit_s,
                              progress=progress) if measures and len(scs) > 1 else None
-    return plan_result(problem, scs, out, sm)
+    acs = None
+    if ac_check and len(out.operations) == len(scs):
+        report_phase(progress, f"AC check of the {len(scs)} scenario operations (pandapower)")
+        acs = [restoration_ac(net, problem, op, out.site) for op in out.operations]
+    return plan_result(problem, scs, out, sm, acs)
 
 
 def plan_settings(**changes: Any) -> PlanSettings:

@@ -87,6 +87,8 @@ class Operation:
     weighted_shed_pu: float = 0.0
     #: Shed P per sheddable load (``ResilienceProblem.shed_ids`` order) [p.u.]
     shed_load_pu: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: Q per DG candidate [p.u.]
+    dg_q: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def _operation(model: HighsModel, prefix: str, problem: ResilienceProblem, status: str,
@@ -99,7 +101,8 @@ def _operation(model: HighsModel, prefix: str, problem: ResilienceProblem, statu
     per_bus = np.bincount(bus, weights=per_load, minlength=g.n) if len(bus) else np.zeros(g.n)
     return Operation(status, objective, bound, np.round(val[prefix + "v"]), per_bus,
                      val[prefix + "P"], val[prefix + "Q"], val[prefix + "U"],
-                     val[prefix + "pg"], seconds, float(share @ w), per_load)
+                     val[prefix + "pg"], seconds, float(share @ w), per_load,
+                     val[prefix + "qg"])
 
 
 def _solve(model: HighsModel, time_limit_s: float | None) -> Any:
@@ -196,9 +199,15 @@ def forest_start(problem: ResilienceProblem, scenario: Scenario, harden: np.ndar
     depth = np.full(g.n, -1)
     dist = np.full(g.n, np.inf)
     weight = np.hypot(g.r, g.x)
+    held = np.zeros(g.m, bool) if g.no_switch is None else np.asarray(g.no_switch, bool)
+    weight[held] = 0.0  # lines without a switch are closed: in the trees first
     v, bf, bb = np.zeros(g.m), np.zeros(g.m), np.zeros(g.m)
     waves = [np.flatnonzero(g.is_source), g.dg_bus[np.flatnonzero(site > 0.5)]]
-    for roots in waves:
+    if held.any():  # then the de-energised parts, over their lines without a switch only
+        waves += [np.array([b]) for b in range(g.n)]
+    for wave, roots in enumerate(waves):
+        if wave == 2:
+            adj = [[ln for ln in lines if held[ln]] for lines in adj]
         heap: list[tuple[float, int, int, int]] = []
         for r in roots:
             if depth[int(r)] < 0:
@@ -294,11 +303,14 @@ class RecourseFactory:
 
 def recourse_task(state: RecourseFactory, item: tuple[Any, ...]) -> RecourseValue:
     """Executor task: ``item = (scenario index, harden, site, keep the operation[, allow an
-    infeasible recourse])``."""
+    infeasible recourse[, time limit [s]]])``: the item's limit and the state's, the lower."""
     s, harden, site, keep = item[:4]
     allow = bool(item[4]) if len(item) > 4 else False
+    limit = state.time_limit_s
+    if len(item) > 5 and item[5] is not None:  # the caller's remaining time
+        limit = float(item[5]) if limit is None else min(limit, float(item[5]))
     out = recourse_value(state.problem, state.scenarios[s], harden, site,
-                         lp_cut=state.lp_cut, keep=keep, time_limit_s=state.time_limit_s,
+                         lp_cut=state.lp_cut, keep=keep, time_limit_s=limit,
                          allow_infeasible=allow)
     out.scenario = s
     return out
@@ -353,7 +365,11 @@ def _status(sol_status: str, has: bool) -> Status:
 
 def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
                     time_limit_s: float = 600.0) -> PlanOutcome:
-    """The extensive form (deterministic equivalent) on HiGHS."""
+    """The extensive form (deterministic equivalent) on HiGHS. Stopped before optimality
+    (``time_limit_s``), its incumbent plan is evaluated scenario by scenario (each recourse
+    MILP within ``max(5, time_limit_s / (4 S))`` s; one stopped there keeps its value, an upper
+    bound, and says ``time_limit`` in its operation's status): the reported recourse,
+    operations, value and gap are the plan's, the bound the extensive form's."""
     t0 = time.perf_counter()
     model = HighsModel(problem.extensive_block(scenarios))
     sol = _solve(model, time_limit_s)
@@ -363,6 +379,20 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
         raise RuntimeError(f"extensive-form MILP ended {sol.status} without a solution")
     val = model.values()
     harden, site = np.round(val[HARDEN]), np.round(val[SITE])
+    status = _status(str(sol.status), True)
+    if status is Status.TIME_LIMIT:
+        # the incumbent's scenario blocks need not be its optimal recourse (a MILP stopped at
+        # its limit keeps any feasible operation): evaluate each scenario's recourse for the
+        # incumbent plan, as the L-shaped method does, so the value, gap and rows are the plan's
+        each = max(5.0, 0.25 * time_limit_s / max(len(scenarios), 1))
+        ex = SerialExecutor(RecourseFactory(problem, tuple(scenarios), False,
+                                            time_limit_s=each))
+        final = plan_from_first_stage(problem, scenarios, harden, site, "extensive", ex)
+        obj = final.objective
+        gap = max(obj - sol.bound, 0.0) / max(abs(obj), 1e-9)
+        return PlanOutcome("extensive", status, harden, site, final.investment,
+                           final.recourse, final.operations, obj, float(sol.bound), gap,
+                           time.perf_counter() - t0)
     ops, rec = [], []
     for k, _sc in enumerate(scenarios):
         op = _operation(model, f"s{k}.", problem, str(sol.status), math.nan, math.nan, 0.0)
@@ -374,7 +404,7 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
     # the cost without the shed tie-break (formulations.resilience.shed_epsilon)
     obj = invest + float(sum(sc.probability * q for sc, q in zip(scenarios, rec, strict=True)))
     gap = max(obj - sol.bound, 0.0) / max(abs(obj), 1e-9)
-    return PlanOutcome("extensive", _status(str(sol.status), True), harden, site, invest, rec,
+    return PlanOutcome("extensive", status, harden, site, invest, rec,
                        ops, obj, float(sol.bound), gap, time.perf_counter() - t0)
 
 
@@ -539,6 +569,10 @@ def enumerate_first_stage(problem: ResilienceProblem) -> list[tuple[np.ndarray, 
 
 
 # ----- integer L-shaped ---------------------------------------------------------------------
+#: The time limit [s] of a recourse MILP run after the L-shaped method's time is up, when no
+#: plan has been evaluated yet (:meth:`IntegerLShaped._evaluate`).
+LAST_RESORT_S = 0.01
+
 class IntegerLShaped(AlgorithmBase):
     """The multi-cut integer L-shaped method (module docstring)."""
 
@@ -619,6 +653,28 @@ class IntegerLShaped(AlgorithmBase):
         self.master.add_cut({HARDEN: (zh, np.ones(len(zh))), SITE: (zs, np.ones(len(zs)))},
                             1.0, math.inf)
 
+    def _evaluate(self, todo: list[int], keys: list[tuple[int, bytes]], harden: np.ndarray,
+                  site: np.ndarray) -> int:
+        """ The recourse of the scenarios ``todo`` at ``(harden, site)``, in batches of the
+        executor's workers, each MILP within the remaining time; returns how many were
+        evaluated (fewer when the time ran out and a plan is already evaluated). With no plan
+        evaluated yet, the rest run on at :data:`LAST_RESORT_S` each (the LP bound and the
+        start topology's value, proven or not), so that the run ends with a plan, its value
+        and a bound."""
+        batch = max(int(self.executor.workers), 1)
+        done = 0
+        for i in range(0, len(todo), batch):
+            left = self.remaining()
+            if left <= 0 and self.best is not None:
+                return done
+            limit = max(left, LAST_RESORT_S)
+            part = todo[i: i + batch]
+            items = [(s, harden, site, self.final_operations, True, limit) for s in part]
+            for s, v in zip(part, self.executor.map(recourse_task, items), strict=True):
+                self.cache[keys[s]] = v
+            done += len(part)
+        return done
+
     def _no_feasible_plan(self) -> InputError:
         """The typed problem when the master is infeasible: no plan within the budgets keeps
         every non-sheddable load supplied in every scenario."""
@@ -659,12 +715,13 @@ class IntegerLShaped(AlgorithmBase):
             keys = [self._key(s, harden, site) for s in range(n_s)]
             todo = [s for s, k in enumerate(keys) if k not in self.cache]
             self.phase(f"recourse of {len(todo)} scenario(s) {self.iteration}")
-            items = [(s, harden, site, False, True) for s in todo]
-            for s, v in zip(todo, self.executor.map(recourse_task, items), strict=True):
-                self.cache[keys[s]] = v
-            vals = [self.cache[k] for k in keys]
+            done = self._evaluate(todo, keys, harden, site)
             t_sub = time.perf_counter() - t1
-            self.evaluated += len(todo)
+            self.evaluated += done
+            if done < len(todo):  # out of time with a plan already evaluated: stop here
+                self.record(t_master, t_sub, "stopped at the time limit")
+                break
+            vals = [self.cache[k] for k in keys]
             feasible = all(v.feasible for v in vals)
             total = self.problem.investment(harden, site) + float(probs @ [v.value for v in vals]) \
                 if feasible else math.inf
@@ -679,7 +736,13 @@ class IntegerLShaped(AlgorithmBase):
         if self.best is None:
             raise RuntimeError("the integer L-shaped method found no plan")
         harden, site = self.best
-        if self.final_operations:
+        ops = [v.operation for v in self.best_values]
+        if self.final_operations and all(op is not None for op in ops):
+            # the operations were kept by the recourse runs: no second solve
+            operations = [op for op in ops if op is not None]
+            recourse = [_cost(self.problem, op) for op in operations]
+            objective = self.problem.investment(harden, site) + float(probs @ recourse)
+        elif self.final_operations:
             self.phase("the best plan's scenario operations")
             final = plan_from_first_stage(self.problem, self.scenarios, harden, site,
                                           executor=self.executor)

@@ -5,6 +5,7 @@ resilience planning (seed 003); the commands join :data:`feederopt.cli.app.app` 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -22,6 +23,7 @@ from feederopt.cli.app import (
     stdout,
     summary_table,
 )
+from feederopt.cli.solve import volt_range
 
 
 def _ids(text: str | None) -> list[str]:
@@ -61,6 +63,8 @@ def restore(
         "0.01 = 10 kW]; default 0, or the seed's 0.01 with --radiality seed."),
     time_limit: float = typer.Option(600.0, "--time-limit", help="Seconds."),
     json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON."),
+    no_ac_check: bool = typer.Option(False, "--no-ac-check",
+                                     help="Skip the AC power flow of the restoration."),
     force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
@@ -73,7 +77,7 @@ def restore(
         res = run(source, _ids(broken), dg_sites=_ids(dg_sites), radiality=radiality,
                   switch_penalty_pu=penalty, dg_p_max_kw=dg_size, time_limit_s=time_limit,
                   prior_problems=_output_problems(json_file, None, force, [source]),
-                  progress=progress)
+                  progress=progress, ac_check=not no_ac_check)
     if json_file is not None:
         write_text(json_file, json.dumps(res.to_dict(), indent=2) + "\n", force=force)
     if quiet:
@@ -92,6 +96,9 @@ def restore(
     t.add_row("lower bound / gap", f"{fmt(res.lower_bound_kw, ',.2f', ' kW')} / "
               f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}")
     t.add_row("closed lines", ", ".join(op.closed_lines) or "-")
+    t.add_row("switching (from the normal state)", "; ".join(
+        f"{w['action']} {w['branch']}" + (f" ({w['operated_by']})" if w.get("operated_by")
+                                          else "") for w in res.switching) or "-")
     t.add_row("energised buses", ", ".join(op.energised_buses))
     out.print(t)
     if op.shed_per_bus_kw:
@@ -104,6 +111,39 @@ def restore(
     for line, p in op.flows_kw.items():
         f.add_row(line, f"{p:,.2f}", f"{op.flows_kvar[line]:,.2f}")
     out.print(f)
+    if res.ac_check is not None:
+        out.print(_ac_table(res.ac_check))
+        _print_verdict(out, res.ac_check)
+    _print_notes(out, res.notes)
+
+
+def _ac_table(ac: dict[str, Any]) -> Table:
+    """A restoration's AC check (``feederopt.validation.restoration``) as a table."""
+    t = summary_table("AC check (pandapower Newton-Raphson): the true operating point")
+    t.add_row("converged", str(ac["converged"]))
+    t.add_row("losses (AC; the model has none)", fmt(ac["losses_kw"], ".3f", " kW"))
+    t.add_row("voltage (AC, true)", volt_range(ac["min_voltage_pu"], ac["max_voltage_pu"]))
+    t.add_row("voltage (model: LinDistFlow, lossless)",
+              volt_range(ac["model_min_voltage_pu"], ac["model_max_voltage_pu"]))
+    t.add_row("max |V_model - V_ac| (model error)",
+              fmt(ac["max_voltage_diff_pu"], ".2e", " p.u."))
+    for bus, kw in (ac.get("dg_island_kw") or {}).items():
+        t.add_row(f"backup DG {bus} forming its island (AC)", fmt(kw, ",.2f", " kW"))
+    t.add_row("limits hold in AC", str(ac["limits_hold"]))
+    return t
+
+
+def _print_verdict(out: Any, ac: dict[str, Any]) -> None:
+    if not ac["limits_hold"]:
+        out.print("[yellow]warning:[/] ", end="")
+        out.print(f"{ac['verdict']} (the model's LinDistFlow is lossless and linear; the AC "
+                  "operating point is the true one)", markup=False)
+
+
+def _print_notes(out: Any, notes: list[str]) -> None:
+    for note in notes:
+        out.print("[yellow]note:[/] ", end="")
+        out.print(note, markup=False)
 
 
 
@@ -150,6 +190,8 @@ def plan(
                                   help="Wait-and-see, EEV, EVPI and VSS."),
     time_limit: float = typer.Option(600.0, "--time-limit", help="Seconds."),
     json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON."),
+    no_ac_check: bool = typer.Option(False, "--no-ac-check",
+                                     help="Skip the AC power flows of the scenario operations."),
     out_dir: str | None = typer.Option(
         None, "--out", help="Write a result folder: result.json, plan.png and report.html."),
     force: bool = FORCE_OPT,
@@ -173,7 +215,7 @@ def plan(
                   prior_problems=_output_problems(
                       json_file, out_dir, force,
                       [x for x in (source, scenarios) if x is not None]),
-                  progress=progress)
+                  progress=progress, ac_check=not no_ac_check)
     data = res.to_dict()
     if json_file is not None:
         write_text(json_file, json.dumps(data, indent=2) + "\n", force=force)
@@ -215,6 +257,12 @@ def plan(
     out.print(s)
     out.print("weighted shed cost = value of lost load x sum over the loads of "
               "priority x shed kW")
+    unproven = [sc.name for sc in res.scenarios if sc.recourse_status != "optimal"]
+    if unproven:
+        out.print("[yellow]warning:[/] ", end="")
+        out.print(f"the operation of {', '.join(unproven)} was not solved to optimality "
+                  "(time limit or interruption): feasible for the plan shown (its cost counts "
+                  "in the expected total, an upper bound), not proven its best", markup=False)
     per = Table(title="loads shed per scenario", title_justify="left")
     for col in ("scenario", "loads shed (kW)"):
         per.add_column(col)
@@ -222,3 +270,17 @@ def plan(
         shed = sc.operation.shed_per_load_kw or sc.operation.shed_per_bus_kw
         per.add_row(sc.name, ", ".join(f"{k} {v:,.2f}" for k, v in shed.items()) or "-")
     out.print(per)
+    if any(sc.ac_check is not None for sc in res.scenarios):
+        a = Table(title="AC check per scenario (pandapower; model: LinDistFlow, lossless)",
+                  title_justify="left")
+        for col in ("scenario", "V AC", "V model", "losses AC (kW)", "limits hold in AC"):
+            a.add_column(col)
+        for sc in res.scenarios:
+            ac = sc.ac_check or {}
+            a.add_row(sc.name, volt_range(ac.get("min_voltage_pu"), ac.get("max_voltage_pu")),
+                      volt_range(ac.get("model_min_voltage_pu"),
+                                 ac.get("model_max_voltage_pu")),
+                      fmt(ac.get("losses_kw"), ",.2f"),
+                      "yes" if ac.get("limits_hold") else "no: " + str(ac.get("verdict", "")))
+        out.print(a)
+    _print_notes(out, res.notes)

@@ -90,10 +90,40 @@ class GridArrays:
     shed_p: np.ndarray | None = None
     shed_q: np.ndarray | None = None
     shed_w: np.ndarray | None = None
+    #: ``1 / tap**2`` per line (the off-nominal transformer ratio at the from end); None: 1.
+    tap2: np.ndarray | None = None
+    #: The network's own generators, fixed injections [p.u.] at their set-points: bus index,
+    #: P and Q of each (module docstring, "Existing generators and shunts").
+    gen_bus: np.ndarray | None = None
+    gen_p: np.ndarray | None = None
+    gen_q: np.ndarray | None = None
+    #: Per bus, the shunts' consumption ``g`` and injection ``b`` at 1 p.u. voltage [p.u.]
+    #: (``P = g v^2``, ``Q = b v^2``); None: no shunts.
+    sh_g: np.ndarray | None = None
+    sh_b: np.ndarray | None = None
+    #: Per line, True when it has no switch (``switchable = false``): closed unless broken,
+    #: as in ``solve``. None: every line switchable (the seed's cases).
+    no_switch: np.ndarray | None = None
 
     @property
     def m(self) -> int:
         return len(self.f)
+
+    @property
+    def a(self) -> np.ndarray:
+        """``1 / tap**2`` per line (ones without transformers)."""
+        return np.ones(self.m) if self.tap2 is None else np.asarray(self.tap2, float)
+
+    def fixed_elements(self) -> np.ndarray:
+        """The buses with a generator or a shunt (they need the energisation model)."""
+        has = np.zeros(self.n, bool)
+        if self.gen_bus is not None and len(self.gen_bus):
+            live = (np.abs(np.asarray(self.gen_p)) > 0) | (np.abs(np.asarray(self.gen_q)) > 0)
+            has[np.asarray(self.gen_bus, int)[live]] = True
+        for arr in (self.sh_g, self.sh_b):
+            if arr is not None:
+                has |= np.abs(np.asarray(arr)) > 0
+        return has & ~self.is_source
 
     def sheddable(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The sheddable loads that get a shed share (those at a non-source bus with P or
@@ -165,7 +195,9 @@ def operation_block(
         else:
             v_ub[line] = 0.0
     v, p_, q_, u, s = (prefix + k for k in ("v", "P", "Q", "U", "shed"))
-    blk.add_group(Group.new(v, m, 0.0, v_ub, integer=True))
+    fixed_line = np.zeros(m, bool) if g.no_switch is None else np.asarray(g.no_switch, bool)
+    v_lb = np.where(fixed_line & (v_ub > 0) & ~hardenable, 1.0, 0.0)
+    blk.add_group(Group.new(v, m, v_lb, v_ub, integer=True))
     blk.add_group(Group.new(p_, m, -g.p_cap, g.p_cap))
     blk.add_group(Group.new(q_, m, -g.p_cap, g.p_cap))
     u_lo = np.where(g.is_source, g.u_source, g.u_min)
@@ -181,6 +213,9 @@ def operation_block(
         p_hi, q_hi = p_hi * sites_fixed, q_hi * sites_fixed
     blk.add_group(Group.new(pg, k, 0.0, p_hi))
     blk.add_group(Group.new(qg, k, 0.0, q_hi))
+    has_fixed = bool(g.fixed_elements().any())
+    if sites_fixed is None and has_fixed:  # used by the energisation rows
+        blk.add_group(Group.new(SITE, k, 0.0, 1.0, integer=True))
     eye = sp.identity(m, format="csr")
     # (5d) capacity on the line state
     cap = diag(-g.p_cap, m)
@@ -191,17 +226,23 @@ def operation_block(
     loads = np.flatnonzero(~g.is_source)
     net_in = (incidence(n, g.t) - incidence(n, g.f))[loads]
     dg_at = incidence(n, g.dg_bus)[loads]
-    for grp, dg, d, shed in ((p_, pg, g.p_load, shed_p), (q_, qg, g.q_load, shed_q)):
+    fixed = _fixed_terms(blk, g, prefix, sites_fixed, loads) if has_fixed else ({}, {})
+    for (grp, dg, d, shed), extra in zip(((p_, pg, g.p_load, shed_p), (q_, qg, g.q_load, shed_q)),
+                                         fixed, strict=True):
         blk.add_rows(f"{prefix}bal_{grp[len(prefix):]}",
-                     {grp: net_in, dg: dg_at, s: incidence(n, shed_bus, shed)[loads]},
+                     {grp: net_in, dg: dg_at, s: incidence(n, shed_bus, shed)[loads], **extra},
                      Sense.EQ, d[loads])
-    # (5c) big-M LinDistFlow voltage drop
-    big_m = float(np.max(u_hi) - np.min(u_lo))
+    # (5c) big-M LinDistFlow voltage drop, ``a U_f - U_t = 2 (r P + x Q)`` on a closed line
+    # with ``a = 1 / tap**2`` (the ideal transformer at the from end)
+    a = g.a
+    big_m = np.full(m, max(float(a.max() * u_hi.max() - u_lo.min()),
+                           float(u_hi.max() - a.min() * u_lo.min())) if m else 0.0)
     du = select(g.f, n) - select(g.t, n)
-    drop = {u: du, p_: diag(-2.0 * g.r, m), q_: diag(-2.0 * g.x, m)}
-    blk.add_rows(f"{prefix}vdrop_hi", {**drop, v: diag(big_m, m)}, Sense.LE, np.full(m, big_m))
-    neg = {key: -a for key, a in drop.items()}
-    blk.add_rows(f"{prefix}vdrop_lo", {**neg, v: diag(big_m, m)}, Sense.LE, np.full(m, big_m))
+    drop = {u: select(g.f, n, a) - select(g.t, n), p_: diag(-2.0 * g.r, m),
+            q_: diag(-2.0 * g.x, m)}
+    blk.add_rows(f"{prefix}vdrop_hi", {**drop, v: diag(big_m, m)}, Sense.LE, big_m)
+    neg = {key: -mat for key, mat in drop.items()}
+    blk.add_rows(f"{prefix}vdrop_lo", {**neg, v: diag(big_m, m)}, Sense.LE, big_m)
     # (5h) broken lines close only when hardened
     lines = np.flatnonzero(hardenable)
     if harden_pos is not None:
@@ -211,7 +252,12 @@ def operation_block(
         blk.add_rows(f"{prefix}survive", {v: select(lines, m),
                                          HARDEN: -select(harden_pos[lines], n_h)},
                      Sense.LE, np.zeros(len(lines)))
-    if sites_fixed is None:
+        held = lines[fixed_line[lines]]  # no switch: in service (closed) exactly when hardened
+        if len(held):
+            blk.add_rows(f"{prefix}survive_held", {v: -select(held, m),
+                                                   HARDEN: select(harden_pos[held], n_h)},
+                         Sense.LE, np.zeros(len(held)))
+    if sites_fixed is None and not has_fixed:
         blk.add_group(Group.new(SITE, k, 0.0, 1.0, integer=True))
     if sites_fixed is None and k:
         sel = sp.identity(k, format="csr")
@@ -241,6 +287,70 @@ def operation_block(
     if line_weight:
         blk.add_objective(v, np.full(m, float(line_weight)))
     return blk
+
+
+def _fixed_terms(blk: Block, g: GridArrays, prefix: str, sites_fixed: np.ndarray | None,
+                 loads: np.ndarray) -> tuple[dict[str, sp.csr_matrix], dict[str, sp.csr_matrix]]:
+    """The energisation of the buses with a generator or a shunt and their terms in the P and
+    Q balances of the buses ``loads`` (module docstring, "Existing generators and shunts").
+
+    Groups: ``e`` in [0, 1] per bus (1 at sources), equal at the ends of a closed line
+    (``|e_i - e_j| <= 1 - v_ij``) and binary (``eb``) at the buses with elements; a commodity
+    flow ``F`` (``|F_ij| <= n v_ij``) in which every non-source bus consumes ``e_i``, supplied
+    only by sources and sited DGs (``0 <= sup_k <= n y^g_k``): a part is energised only when a
+    closed path joins it to one. ``z = U e`` at the element buses (exact for binary ``e``:
+    ``u_lo e <= z <= u_hi e``, ``U - u_hi (1 - e) <= z <= U - u_lo (1 - e)``, McCormick).
+    Returns the P and Q terms: ``+ P_gen e - g z`` and ``+ Q_gen e + b z``."""
+    n, m = g.n, g.m
+    elem = np.flatnonzero(g.fixed_elements())
+    ne = len(elem)
+    v, u = prefix + "v", prefix + "U"
+    e, eb, fl, sup, z = (prefix + k for k in ("e", "eb", "F", "sup", "z"))
+    blk.add_group(Group.new(e, n, np.where(g.is_source, 1.0, 0.0), 1.0))
+    blk.add_group(Group.new(eb, ne, 0.0, 1.0, integer=True))
+    blk.add_rows(f"{prefix}e_bin", {e: select(elem, n), eb: -sp.identity(ne, format="csr")},
+                 Sense.EQ, np.zeros(ne))
+    de = select(g.f, n) - select(g.t, n)
+    eye = sp.identity(m, format="csr")
+    blk.add_rows(f"{prefix}e_same_f", {e: de, v: eye}, Sense.LE, np.ones(m))
+    blk.add_rows(f"{prefix}e_same_t", {e: -de, v: eye}, Sense.LE, np.ones(m))
+    blk.add_group(Group.new(fl, m, -float(n), float(n)))
+    blk.add_rows(f"{prefix}e_flow_hi", {fl: eye, v: diag(-float(n), m)}, Sense.LE, np.zeros(m))
+    blk.add_rows(f"{prefix}e_flow_lo", {fl: -eye, v: diag(-float(n), m)}, Sense.LE,
+                 np.zeros(m))
+    k = len(g.dg_bus)
+    hi = float(n) * (np.ones(k) if sites_fixed is None else np.asarray(sites_fixed, float))
+    blk.add_group(Group.new(sup, k, 0.0, hi))
+    if sites_fixed is None and k:
+        blk.add_rows(f"{prefix}e_sup", {sup: sp.identity(k, format="csr"),
+                                        SITE: diag(-float(n), k)}, Sense.LE, np.zeros(k))
+    net_in = (incidence(n, g.t) - incidence(n, g.f))[loads]
+    blk.add_rows(f"{prefix}e_bal", {fl: net_in, sup: incidence(n, g.dg_bus)[loads],
+                                    e: -select(loads, n)}, Sense.EQ, np.zeros(len(loads)))
+    u_lo, u_hi = g.u_min[elem], g.u_max[elem]
+    blk.add_group(Group.new(z, ne, 0.0, u_hi))
+    one = sp.identity(ne, format="csr")
+    ue = select(elem, n)
+    blk.add_rows(f"{prefix}z_hi", {z: one, eb: diag(-u_hi, ne)}, Sense.LE, np.zeros(ne))
+    blk.add_rows(f"{prefix}z_lo", {z: -one, eb: diag(u_lo, ne)}, Sense.LE, np.zeros(ne))
+    blk.add_rows(f"{prefix}z_u_hi", {z: one, u: -ue, eb: diag(-u_lo, ne)}, Sense.LE, -u_lo)
+    blk.add_rows(f"{prefix}z_u_lo", {z: -one, u: ue, eb: diag(u_hi, ne)}, Sense.LE, u_hi)
+    gp = np.zeros(n)
+    gq = np.zeros(n)
+    if g.gen_bus is not None and len(g.gen_bus):
+        np.add.at(gp, np.asarray(g.gen_bus, int), np.asarray(g.gen_p, float))
+        np.add.at(gq, np.asarray(g.gen_bus, int), np.asarray(g.gen_q, float))
+    sh_g = np.zeros(n) if g.sh_g is None else np.asarray(g.sh_g, float)
+    sh_b = np.zeros(n) if g.sh_b is None else np.asarray(g.sh_b, float)
+    # rows: the balance rows of ``loads``; columns: the element buses
+    pos = {int(b): r for r, b in enumerate(loads)}
+    rows = np.array([pos[int(b)] for b in elem], int)
+    cols = np.arange(ne)
+
+    def mat(w: np.ndarray) -> sp.csr_matrix:
+        return sp.csr_matrix((w, (rows, cols)), shape=(len(loads), ne))
+
+    return ({eb: mat(gp[elem]), z: mat(-sh_g[elem])}, {eb: mat(gq[elem]), z: mat(sh_b[elem])})
 
 
 def first_stage_block(n_harden: int, n_sites: int, harden_cost: np.ndarray,

@@ -26,6 +26,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.formulations.blocks import Block
@@ -36,7 +37,7 @@ from feederopt.formulations.resilience import (
     operation_block,
 )
 from feederopt.network.container import Network
-from feederopt.network.perunit import to_per_unit
+from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 
 #: The seed's switching penalty: 0.01 p.u. per closed line in Phase 1 (10 kW at 1000 kVA), and
 #: $0.01 per closed line in Phases 2 and 3 (seed's linked code).
@@ -111,6 +112,12 @@ class ResilienceProblem:
     shed_load_ids: list[str] = field(default_factory=list)
     #: P [p.u.] of each non-sheddable load, by id.
     firm_p: dict[str, float] = field(default_factory=dict)
+    #: What the operation model leaves out or holds fixed on this network (:func:`model_notes`).
+    notes: list[str] = field(default_factory=list)
+    #: Names a user may give for branches and buses (a pandapower net's ``name`` column) ->
+    #: their ids, for the hints of unknown ids (:func:`name_aliases`).
+    branch_aliases: dict[str, str] = field(default_factory=dict)
+    bus_aliases: dict[str, str] = field(default_factory=dict)
 
     @property
     def shed_ids(self) -> list[str]:
@@ -155,7 +162,10 @@ class ResilienceProblem:
         total = float(np.abs(p_load).sum() + np.abs(q_load).sum())
         dg_p = np.full(len(dg_bus), st.dg_p_max_kw / kw)
         dg_q = np.full(len(dg_bus), st.dg_q_max_kvar / kw)
-        fallback = total + float(dg_p.sum() + dg_q.sum()) + 1.0
+        gen_p, gen_q = pu.gen_p_set.copy(), pu.gen_q_set.copy()
+        fallback = total + float(dg_p.sum() + dg_q.sum() + np.abs(gen_p).sum()
+                                 + np.abs(gen_q).sum() + np.abs(pu.q_shunt).sum()
+                                 + np.abs(pu.p_shunt).sum()) + 1.0
         # |P|, |Q| <= the line's rating: its MVA limit, or its current limit at 1 p.u. voltage
         rating = np.minimum(pu.s_max, pu.i_max)
         p_cap = np.where(np.isfinite(rating), rating, fallback)
@@ -165,10 +175,14 @@ class ResilienceProblem:
             p_cap=p_cap, is_source=pu.is_source.copy(), p_load=p_load, q_load=q_load,
             u_min=pu.v_min ** 2, u_max=pu.v_max ** 2, u_source=v_set ** 2, dg_bus=dg_bus,
             dg_p_max=dg_p, dg_q_max=dg_q, shed_bus=lw.bus, shed_p=lw.p, shed_q=lw.q,
-            shed_w=lw.weight)
+            shed_w=lw.weight, tap2=pu.tap2 if pu.tap.size else None,
+            gen_bus=pu.gen_bus.copy(), gen_p=gen_p, gen_q=gen_q,
+            sh_g=pu.p_shunt.copy(), sh_b=pu.q_shunt.copy(),
+            no_switch=~pu.switchable if not pu.switchable.all() else None)
         return cls(grid, list(pu.bus_ids), list(pu.branch_ids), s_base_mva, st, harden,
                    bool(net.integer_ids), {"case": str(net.meta.get("case", net.name))},
-                   lw.firm, lw.ids, lw.firm_p)
+                   lw.firm, lw.ids, lw.firm_p, model_notes(net, pu),
+                   *name_aliases(net, set(pu.branch_ids), set(pu.bus_ids)))
 
     def unsupplied_firm_loads(self, broken: tuple[int, ...], harden: np.ndarray | None = None,
                               site: np.ndarray | None = None) -> list[str]:
@@ -233,26 +247,40 @@ class ResilienceProblem:
     def branch_index(self, ids: tuple[str, ...] | list[str], field_name: str = "broken"
                      ) -> tuple[int, ...]:
         index = {b: i for i, b in enumerate(self.branch_ids)}
-        unknown = [b for b in ids if str(b) not in index]
+        unknown = [str(b) for b in ids if str(b) not in index]
         if unknown:
             raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
                                       "branch ids that the network does not have",
-                                      tuple(str(b) for b in unknown), field_name,
-                                      "give ids of the network's branches")])
+                                      tuple(unknown), field_name,
+                                      _id_hint(unknown, self.branch_ids, self.branch_aliases,
+                                               "branch"))])
         return tuple(sorted({index[str(b)] for b in ids}))
 
     def bus_index(self, ids: tuple[str, ...] | list[str]) -> np.ndarray:
         """0/1 per DG candidate for the bus ids ``ids`` (which must be candidates)."""
         pos = {self.bus_ids[b]: k for k, b in enumerate(self.grid.dg_bus)}
-        unknown = [b for b in ids if str(b) not in pos]
-        if unknown:
-            raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
-                                      "DG sites that are not DG candidates (buses, not the "
-                                      "source)", tuple(str(b) for b in unknown), "dg_sites")])
-        out = np.zeros(len(self.grid.dg_bus))
+        known = set(self.bus_ids)
+        missing = [str(b) for b in ids if str(b) not in known]
+        others = [str(b) for b in ids if str(b) in known and str(b) not in pos]
+        out = []
+        if missing:
+            out.append(Problem(ProblemKind.UNKNOWN_BUS, "options",
+                               "DG sites that are not buses of the network", tuple(missing),
+                               "dg_sites", _id_hint(missing, self.bus_ids, self.bus_aliases,
+                                                    "bus")))
+        if others:
+            src = [b for b in others if self.grid.is_source[self.bus_ids.index(b)]]
+            why = "source buses (a backup DG stands at a load bus)" if len(src) == len(
+                others) else "buses that are not DG candidates (a source bus, or not in " \
+                "the candidate list)"
+            out.append(Problem(ProblemKind.INVALID_VALUE, "options", f"DG sites that are {why}",
+                               tuple(others), "dg_sites", "give buses other than the source"))
+        if out:
+            raise InputError(out)
+        chosen = np.zeros(len(self.grid.dg_bus))
         for b in ids:
-            out[pos[str(b)]] = 1.0
-        return out
+            chosen[pos[str(b)]] = 1.0
+        return chosen
 
     # ----- costs --------------------------------------------------------------------------
     @property
@@ -341,13 +369,89 @@ class LoadWeights:
         return cls(np.zeros(0, int), z, z, z, [], [])
 
 
+def name_aliases(net: Network, branch_ids: set[str], bus_ids: set[str]
+                 ) -> tuple[dict[str, str], dict[str, str]]:
+    """A pandapower net's element names -> ids (``LA1`` -> ``line:0``, a bus name -> its
+    index), for the hints of unknown ids; empty for other sources."""
+    origin = net.origin
+    branches: dict[str, str] = {}
+    buses: dict[str, str] = {}
+    for table in ("line", "trafo"):
+        df = getattr(origin, table, None) if origin is not None else None
+        if df is None or "name" not in getattr(df, "columns", ()):
+            continue
+        for idx, name in zip(df.index, df["name"], strict=True):
+            if isinstance(name, str) and name and f"{table}:{idx}" in branch_ids:
+                branches.setdefault(name, f"{table}:{idx}")
+    df = getattr(origin, "bus", None) if origin is not None else None
+    if df is not None and "name" in getattr(df, "columns", ()):
+        for idx, name in zip(df.index, df["name"], strict=True):
+            if isinstance(name, str) and name and str(idx) in bus_ids:
+                buses.setdefault(name, str(idx))
+    return branches, buses
+
+
+def _id_hint(unknown: list[str], ids: list[str], aliases: dict[str, str], what: str) -> str:
+    """The hint for ids a network does not have: the form of its ids, and the id meant where
+    a name or a bare number matches one."""
+    sample = ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
+    guesses = []
+    for u in unknown:
+        if u in aliases:
+            guesses.append(f"{u} is {aliases[u]}")
+        elif what == "branch":
+            near = [i for i in ids if i.split(":")[-1] == u]
+            if near:
+                guesses.append(f"{u}: did you mean {' or '.join(near)}?")
+    text = f"the network's {what} ids are {sample}"
+    if what == "branch" and any(i.startswith("line:") for i in ids):
+        text += " (a pandapower net's: line:N and trafo:N, N the element's index)"
+    if what == "bus":
+        text += f" ({len(ids)} buses)"
+    return text + ("; " + "; ".join(guesses) if guesses else "")
+
+
+def model_notes(net: Network, pu: PerUnitNetwork) -> list[str]:
+    """The elements of ``net`` that the operation model (LinDistFlow) leaves out or holds
+    fixed, named (``docs/resilience.md``, "What the operation model includes")."""
+    out = []
+    pv = [pu.gen_ids[k] for k in np.flatnonzero(np.isfinite(pu.gen_v_set))] \
+        if pu.gen_v_set.size else []
+    if pv:
+        out.append("voltage-controlled generators are modelled at their P and Q set-points; "
+                   f"their voltage control is ignored: {', '.join(pv)}")
+    gens = net.generators.filter(pl.col("in_service"))
+    lo = gens["p_min_mw"].cast(pl.Float64).fill_null(0.0).to_numpy()
+    hi = gens["p_max_mw"].cast(pl.Float64).fill_null(0.0).to_numpy()
+    com = gens["committable"].fill_null(False).to_numpy().astype(bool)
+    ctrl = [str(i) for i, a, b, c in zip(gens["id"].to_list(), lo, hi, com, strict=True)
+            if c or a < b]
+    if ctrl:
+        out.append("dispatchable generators are held at their set-points (p_mw, q_mvar), "
+                   f"not dispatched: {', '.join(ctrl)}")
+    br = net.branches.filter(pl.col("in_service"))
+    taps = br.filter(pl.col("tap_controllable").fill_null(False))["id"].to_list()
+    if taps:
+        out.append("tap changers are held at their data positions (tap_ratio), not moved: "
+                   + ", ".join(str(t) for t in taps))
+    if "controllable" in net.shunts.columns:
+        caps = net.shunts.filter(pl.col("in_service")
+                                 & pl.col("controllable").fill_null(False))["id"].to_list()
+        if caps:
+            out.append("switchable capacitors are held at their data steps, not switched: "
+                       + ", ".join(str(c) for c in caps))
+    if np.any(pu.b) or np.any(pu.g_from) or np.any(pu.b_to) or np.any(pu.g_to):
+        out.append("line charging and transformer magnetising shunts are ignored "
+                   "(as in LinDistFlow)")
+    return out
+
+
 def _load_weights(net: Network, index: dict[str, int], s_base_mva: float,
                   problems: list[Problem]) -> LoadWeights:
     """Each sheddable load with its bus, P, Q and priority-weighted P, and the non-sheddable
     loads (``sheddable = false``); a priority that is not a finite number >= 0 is a typed
     problem. Loads are kept apart (not summed per bus), so that a bus's loads of different
     priority are shed lowest priority first."""
-    import polars as pl
 
     ld = net.loads.filter(pl.col("in_service").fill_null(True))
     if not len(ld):

@@ -11,6 +11,7 @@ does), else on the tree layout of :mod:`feederopt.report.plot` from the sources.
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -171,6 +172,22 @@ def measures_rows(m: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _ac_cells(ac: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A scenario's AC check (``validation.restoration``) as table cells; none when not run."""
+    if not ac:
+        return {}
+
+    def rng(lo: Any, hi: Any) -> str:
+        return "-" if lo is None or hi is None else f"{lo:.4f} - {hi:.4f}"
+
+    return {"V AC [p.u.]": rng(ac.get("min_voltage_pu"), ac.get("max_voltage_pu")),
+            "V model (LinDistFlow, lossless) [p.u.]": rng(ac.get("model_min_voltage_pu"),
+                                                          ac.get("model_max_voltage_pu")),
+            "losses AC [kW]": ac.get("losses_kw"),
+            "limits hold in AC": "yes" if ac.get("limits_hold") else
+            f"no: {ac.get('verdict', '')}"}
+
+
 def render_plan(result: Mapping[str, Any], png: bytes, source: str) -> str:
     """The HTML page of a plan result (``result.json``) with its ``plan.png``; ``source`` is
     the result folder's name, for the footer (as every other report names its folder)."""
@@ -178,7 +195,8 @@ def render_plan(result: Mapping[str, Any], png: bytes, source: str) -> str:
              "broken": ", ".join(s["broken"]), "shed [kW]": s["operation"]["shed_kw"],
              "loads shed [kW]": shed_loads_text(s["operation"]),
              "weighted shed cost [$]": s["shed_cost"], "penalty [$]": s["penalty_cost"],
-             "closed lines": ", ".join(s["operation"]["closed_lines"])}
+             "closed lines": ", ".join(s["operation"]["closed_lines"]),
+             **_ac_cells(s.get("ac_check"))}
             for s in result.get("scenarios", [])]
     body = section("summary", "Plan", kv_table(plan_summary(result)))
     body += section("grid", "Hardened lines, DG sites and shed area per scenario",
@@ -190,6 +208,10 @@ def render_plan(result: Mapping[str, Any], png: bytes, source: str) -> str:
     if result.get("measures"):
         body += section("measures", "Value of the stochastic solution",
                         kv_table(measures_rows(result["measures"])))
+    if result.get("notes"):
+        body += section("notes", "What the operation model leaves out",
+                        "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in result["notes"])
+                        + "</ul>")
     settings = {SETTING_LABELS.get(k, k): v for k, v in result.get("settings", {}).items()}
     body += section("settings", "Settings", kv_table(settings))
     return page(f"{result.get('case', '')}: resilience plan", str(result.get("status", "")),

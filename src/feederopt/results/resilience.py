@@ -11,6 +11,7 @@ import numpy as np
 
 from feederopt.algorithms.resilience import Operation, PlanOutcome, StochasticMeasures
 from feederopt.problems.resilience import ResilienceProblem, Scenario
+from feederopt.validation.restoration import RestorationAcCheck
 
 
 def _num(x: float) -> float | None:
@@ -37,6 +38,9 @@ class OperationView:
     energised_buses: list[str]
     #: Shed kW per load id (the loads that shed any); their sum per bus is ``shed_per_bus_kw``.
     shed_per_load_kw: dict[str, float] = field(default_factory=dict)
+    #: Where ``voltage_pu`` and the flows come from: the model, not an AC power flow (the AC
+    #: values are in the result's ``ac_check``).
+    voltage_model: str = "LinDistFlow (lossless)"
 
 
 def shed_loads_text(op: OperationView | dict[str, Any]) -> str:
@@ -111,6 +115,14 @@ class RestoreResult:
     dg_sites: list[str]
     operation: OperationView
     solve_time_s: float
+    #: What the operation model leaves out or holds fixed on this network (named elements).
+    notes: list[str] = field(default_factory=list)
+    #: pandapower's AC power flow of the operation (``RestorationAcCheck.to_dict``); None:
+    #: not run. The operation's ``voltage_pu`` are LinDistFlow's (lossless).
+    ac_check: dict[str, Any] | None = None
+    #: The switch operations from the normal state: ``{"branch", "action": "open"|"close",
+    #: "operated_by" (a pandapower net's switches)}``; broken lines are not listed.
+    switching: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "resilience_restore", **asdict(self)}
@@ -125,6 +137,12 @@ class ScenarioView:
     penalty_cost: float  # $
     recourse: float  # $ = shed_cost + penalty_cost
     operation: OperationView
+    #: pandapower's AC power flow of the operation (None: not run)
+    ac_check: dict[str, Any] | None = None
+    #: The status of this scenario's operation: ``optimal`` (for the plan shown), or
+    #: ``time_limit`` (a recourse MILP stopped at its limit: a feasible operation, not proven
+    #: the best for the plan).
+    recourse_status: str = "optimal"
 
 
 @dataclass(frozen=True)
@@ -163,9 +181,16 @@ class PlanResult:
     scenarios: list[ScenarioView]
     measures: MeasuresView | None = None
     execution: dict[str, Any] = field(default_factory=dict)
+    #: What the operation model leaves out or holds fixed on this network (named elements).
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "resilience_plan", **asdict(self)}
+
+
+def _op_status(status: str) -> str:
+    """``optimal``, or the solver's status of an operation not proven optimal."""
+    return "optimal" if status in ("optimal", "OPTIMAL") else str(status)
 
 
 def _hardened(problem: ResilienceProblem, harden: np.ndarray) -> list[str]:
@@ -177,7 +202,8 @@ def _sites(problem: ResilienceProblem, site: np.ndarray) -> list[str]:
 
 
 def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Operation,
-                   radiality: str, penalty_pu: float, sites: np.ndarray | None) -> RestoreResult:
+                   radiality: str, penalty_pu: float, sites: np.ndarray | None,
+                   ac: RestorationAcCheck | None = None) -> RestoreResult:
     view = operation_view(problem, op)
     penalty_kw = penalty_pu * problem.kw_per_pu * len(view.closed_lines)
     weighted_kw = _r(op.weighted_shed_pu * problem.kw_per_pu)  # = shed_kw at priority 1
@@ -192,20 +218,24 @@ def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
         lower_bound_kw=_num(min(op.bound, weighted_kw + penalty_kw)),
         gap=_num(max(op.objective - op.bound, 0.0) / max(abs(op.objective), 1e-9)),
         dg_sites=_sites(problem, sites) if sites is not None else [], operation=view,
-        solve_time_s=op.solve_time_s)
+        solve_time_s=op.solve_time_s, notes=list(problem.notes),
+        ac_check=ac.to_dict() if ac is not None else None)
 
 
 def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: PlanOutcome,
-                measures: StochasticMeasures | None = None) -> PlanResult:
+                measures: StochasticMeasures | None = None,
+                acs: list[RestorationAcCheck] | None = None) -> PlanResult:
     st = problem.settings
     views = []
-    for sc, op in zip(scenarios, out.operations, strict=True):
+    for k, (sc, op) in enumerate(zip(scenarios, out.operations, strict=True)):
         view = operation_view(problem, op)
         shed_cost = st.voll * op.weighted_shed_pu * problem.kw_per_pu  # priority-weighted
         pen = st.penalty * len(view.closed_lines)
         views.append(ScenarioView(sc.name, sc.probability,
                                   [problem.branch_ids[i] for i in sc.broken],
-                                  _r(shed_cost), _r(pen), _r(shed_cost + pen), view))
+                                  _r(shed_cost), _r(pen), _r(shed_cost + pen), view,
+                                  acs[k].to_dict() if acs is not None else None,
+                                  _op_status(op.status)))
     exp_rec = float(sum(v.probability * v.recourse for v in views))
     mv = None
     if measures is not None:
@@ -227,4 +257,5 @@ def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
         solve_time_s=out.solve_time_s,
         iterations=out.iterations, scenarios=views, measures=mv,
         execution={"kind": out.executor, "workers": out.workers,
-                   "worker_memory_mb": out.worker_memory_mb})
+                   "worker_memory_mb": out.worker_memory_mb},
+        notes=list(problem.notes))

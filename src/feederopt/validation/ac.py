@@ -116,6 +116,8 @@ def ac_power_flow(
     *,
     tolerance_mva: float = 1e-8,
     max_iteration: int = 50,
+    extra_sgens: list[tuple[int, float, float]] | None = None,
+    extra_slacks: list[tuple[int, float]] | None = None,
 ) -> AcResult:
     """Run the AC power flow of ``network`` with the branch states ``closed``.
 
@@ -130,12 +132,48 @@ def ac_power_flow(
     A network with a near-zero impedance (case16am has a 1e-8 Ohm branch) cannot reach it in
     floating point; when Newton-Raphson fails, it is run once more with
     :data:`FALLBACK_TOLERANCE_MVA` (1 W), and ``message`` says so.
+
+    ``extra_sgens`` (bus position in the bus table, P [MW], Q [MVAr]) and ``extra_slacks`` (bus
+    position, |V| [p.u.]) add generators for this run only: fixed injections and grid-forming
+    units (an ext_grid: a slack at that voltage), e.g. the backup DGs of a restoration.
     """
     bus_ids = [str(b) for b in network.buses["id"].to_list()]
     with _LOCK:
         model = pandapower_model(network)
         state = model.set_state(closed, gen_p_mw=gen_p, gen_q_mvar=gen_q)
-        return _run(model, bus_ids, state, tolerance_mva, max_iteration, network)
+        added = _add_units(model, bus_ids, extra_sgens or [], extra_slacks or [])
+        try:
+            result = _run(model, bus_ids, state, tolerance_mva, max_iteration, network)
+            if result.converged:  # each added slack's P [MW], by bus position
+                for i, (k, _) in zip(added.get("ext_grid", []), extra_slacks or [],
+                                     strict=True):
+                    result.extra[f"slack_p_mw:{k}"] = float(model.net.res_ext_grid.at[i, "p_mw"])
+            return result
+        finally:
+            for table, idx in added.items():
+                model.net[table] = model.net[table].drop(idx)
+
+
+def _add_units(model: AnyModel, bus_ids: list[str], sgens: list[tuple[int, float, float]],
+               slacks: list[tuple[int, float]]) -> dict[str, list[int]]:
+    """Add ``sgens`` and ``slacks`` to ``model``'s net; returns the rows added per table."""
+    import pandapower as pp
+
+    if not sgens and not slacks:
+        return {}
+    origin = isinstance(model, OriginModel)
+
+    def pp_bus(k: int) -> int:
+        return int(bus_ids[k]) if origin else k
+
+    added: dict[str, list[int]] = {"sgen": [], "ext_grid": []}
+    for k, p, q in sgens:
+        added["sgen"].append(int(pp.create_sgen(model.net, pp_bus(k), p_mw=p, q_mvar=q,
+                                                name="feederopt backup DG")))
+    for k, vm in slacks:
+        added["ext_grid"].append(int(pp.create_ext_grid(model.net, pp_bus(k), vm_pu=vm,
+                                                        name="feederopt backup DG")))
+    return {t: i for t, i in added.items() if i}
 
 
 def _run(

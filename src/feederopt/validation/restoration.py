@@ -1,0 +1,194 @@
+"""The AC check of a restoration (``feederopt restore``, each scenario of ``feederopt plan``):
+pandapower's Newton-Raphson power flow (:func:`feederopt.validation.ac.ac_power_flow`, the same
+check as ``solve``'s) of the operation the LinDistFlow model chose.
+
+What runs: the network with the model's closed lines (the rest open, broken lines among them),
+each sheddable load reduced by its shed share (P and Q alike, :func:`loads_set`), the network's
+own generators at their set-points, and each producing backup DG: a fixed injection (its P and
+Q from the model) where its part is fed from a source, else the grid-forming unit of its island
+(an ext_grid holding the model's voltage there, so the island's P and Q, losses included, come
+from it; reported against its rating). A part with neither is de-energised in AC too
+(pandapower leaves it out).
+
+Reported: convergence, AC losses (the model has none: LinDistFlow is lossless), V_min/V_max in
+AC and in the model over the energised buses, the largest |V_model - V_ac|, and the verdict
+whether the bus voltage limits and line ratings hold in AC (``limits_hold``), with the buses
+and lines that break them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from feederopt.network.container import Network
+
+#: Tolerance of the AC verdict on voltages [p.u.] and loadings [share of the rating].
+TOLERANCE = 1e-6
+
+
+def _num(x: float) -> float | None:
+    return round(float(x), 6) + 0.0 if math.isfinite(float(x)) else None
+
+
+@dataclass(frozen=True)
+class RestorationAcCheck:
+    """The AC power flow of one restoration (module docstring)."""
+
+    converged: bool
+    losses_kw: float
+    min_voltage_pu: float  # AC, over the energised buses
+    max_voltage_pu: float
+    model_min_voltage_pu: float  # LinDistFlow (lossless), the same buses
+    model_max_voltage_pu: float
+    max_voltage_diff_pu: float  # max |V_model - V_ac|
+    limits_hold: bool
+    low_voltage_buses: list[str] = field(default_factory=list)
+    high_voltage_buses: list[str] = field(default_factory=list)
+    overloaded_lines: list[str] = field(default_factory=list)
+    #: Buses the model supplies that the AC power flow leaves without a source.
+    unsupplied_buses: list[str] = field(default_factory=list)
+    #: P [kW] of each grid-forming backup DG (its island's load and losses) against its size.
+    dg_island_kw: dict[str, float] = field(default_factory=dict)
+    #: The grid-forming backup DGs whose island needs more P in AC than their size.
+    dg_over_size: list[str] = field(default_factory=list)
+    message: str = ""
+
+    @property
+    def verdict(self) -> str:
+        if not self.converged:
+            return "AC power flow did not converge: " + (self.message or "no solution")
+        if self.limits_hold:
+            return "limits hold in AC"
+        parts = []
+        if self.low_voltage_buses:
+            parts.append(f"V below v_min at {', '.join(self.low_voltage_buses)}")
+        if self.high_voltage_buses:
+            parts.append(f"V above v_max at {', '.join(self.high_voltage_buses)}")
+        if self.overloaded_lines:
+            parts.append(f"over the rating: {', '.join(self.overloaded_lines)}")
+        if self.unsupplied_buses:
+            parts.append(f"no source in AC: {', '.join(self.unsupplied_buses)}")
+        if self.dg_over_size:
+            parts.append(f"backup DG over its size: {', '.join(self.dg_over_size)}")
+        return "limits broken in AC: " + "; ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "converged": self.converged,
+            "losses_kw": _num(self.losses_kw),
+            "min_voltage_pu": _num(self.min_voltage_pu),
+            "max_voltage_pu": _num(self.max_voltage_pu),
+            "model_min_voltage_pu": _num(self.model_min_voltage_pu),
+            "model_max_voltage_pu": _num(self.model_max_voltage_pu),
+            "model": "LinDistFlow (lossless)",
+            "max_voltage_diff_pu": _num(self.max_voltage_diff_pu),
+            "limits_hold": self.limits_hold,
+            "verdict": self.verdict,
+            "low_voltage_buses": self.low_voltage_buses,
+            "high_voltage_buses": self.high_voltage_buses,
+            "overloaded_lines": self.overloaded_lines,
+            "unsupplied_buses": self.unsupplied_buses,
+            "dg_island_kw": self.dg_island_kw,
+            "dg_over_size": self.dg_over_size,
+            "message": self.message,
+        }
+
+
+def restoration_ac(network: Network, problem: Any, op: Any, sites: np.ndarray | None = None
+                   ) -> RestorationAcCheck:
+    """The AC check of ``op`` (an :class:`~feederopt.algorithms.resilience.Operation` of
+    ``problem``, a :class:`~feederopt.problems.resilience.ResilienceProblem` built from
+    ``network``); ``sites``: 0/1 per DG candidate (the sited ones may form islands)."""
+    from feederopt.validation.ac import ac_power_flow
+    from feederopt.validation.montecarlo import loads_set
+
+    g = problem.grid
+    kw = problem.kw_per_pu
+    closed = np.asarray(op.closed) > 0.5
+    # the loads: each sheddable one less its shed share
+    live = network.loads.filter(pl.col("in_service").fill_null(True))
+    ids = [str(x) for x in live["id"].to_list()]
+    p = live["p_mw"].cast(pl.Float64).fill_null(0.0).to_numpy().copy()
+    q = live["q_mvar"].cast(pl.Float64).fill_null(0.0).to_numpy().copy()
+    pos, _, shed_p, _, _ = g.sheddable()
+    names = problem.shed_ids
+    share = {names[k]: float(op.shed_load_pu[k] / shed_p[k]) if shed_p[k] > 0 else 0.0
+             for k in range(len(pos))} if g.shed_bus is not None else {}
+    for k, lid in enumerate(ids):
+        keep = 1.0 - min(max(share.get(lid, 0.0), 0.0), 1.0)
+        p[k] *= keep
+        q[k] *= keep
+    # backup DGs: sgens where their part reaches a source over closed lines, else a slack
+    fed = _reachable(g, closed, np.flatnonzero(g.is_source))
+    dg_p = np.asarray(op.dg_p, float)
+    dg_q = np.asarray(getattr(op, "dg_q", np.zeros(len(dg_p))), float)
+    site = np.zeros(len(g.dg_bus)) if sites is None else np.asarray(sites, float)
+    sgens, slacks, island_dg = [], [], []
+    net_pos = {str(b): i for i, b in enumerate(network.buses["id"].to_list())}
+    for k, b in enumerate(g.dg_bus):
+        bus = net_pos[problem.bus_ids[int(b)]]
+        if int(b) in fed:
+            if dg_p[k] * kw > 1e-6 or dg_q[k] * kw > 1e-6:
+                sgens.append((bus, dg_p[k] * kw / 1e3, dg_q[k] * kw / 1e3))
+        elif site[k] > 0.5 or dg_p[k] * kw > 1e-6:
+            slacks.append((bus, float(np.sqrt(max(op.u[int(b)], 0.0)))))
+            island_dg.append(k)
+    with loads_set(network, p, q):
+        ac = ac_power_flow(network, closed, extra_sgens=sgens, extra_slacks=slacks)
+    # the model's energised buses: reachable from a source or a producing/sited DG
+    roots = set(np.flatnonzero(g.is_source).tolist()) | {int(g.dg_bus[k]) for k in island_dg}
+    energised = sorted(_reachable(g, closed, np.array(sorted(roots), int)))
+    model_v = np.sqrt(np.maximum(np.asarray(op.u, float), 0.0))
+    mv = model_v[energised] if energised else np.array([math.nan])
+    if not ac.converged:
+        return RestorationAcCheck(False, math.nan, math.nan, math.nan, float(np.nanmin(mv)),
+                                  float(np.nanmax(mv)), math.nan, False, message=ac.message)
+    index = {b: i for i, b in enumerate(ac.bus_ids)}
+    vac = np.array([ac.vm_pu[index[problem.bus_ids[i]]] for i in energised])
+    v_min = np.sqrt(g.u_min[energised])
+    v_max = np.sqrt(g.u_max[energised])
+    src = g.is_source[energised]
+    names_e = [problem.bus_ids[i] for i in energised]
+    dead = [names_e[k] for k in np.flatnonzero(~np.isfinite(vac))]
+    ok = np.isfinite(vac)
+    low = [names_e[k] for k in np.flatnonzero(ok & ~src & (vac < v_min - TOLERANCE))]
+    high = [names_e[k] for k in np.flatnonzero(ok & ~src & (vac > v_max + TOLERANCE))]
+    load = ac.loading_percent
+    over = [ac.branch_ids[k] for k in np.flatnonzero(np.isfinite(load)
+                                                      & (load > 100.0 * (1 + TOLERANCE)))]
+    island: dict[str, float] = {}
+    big: list[str] = []
+    for k in island_dg:
+        b = int(g.dg_bus[k])
+        p_mw = ac.extra.get(f"slack_p_mw:{net_pos[problem.bus_ids[b]]}", math.nan)
+        island[problem.bus_ids[b]] = round(p_mw * 1e3, 6)
+        if p_mw * 1e3 > float(g.dg_p_max[k] * kw) * (1 + TOLERANCE) + 1e-6:
+            big.append(problem.bus_ids[b])
+    fine = not (low or high or over or dead or big)
+    diff = np.abs(vac[ok] - model_v[energised][ok])
+    return RestorationAcCheck(
+        True, ac.losses_kw, float(np.nanmin(vac)) if ok.any() else math.nan,
+        float(np.nanmax(vac)) if ok.any() else math.nan, float(np.nanmin(mv)),
+        float(np.nanmax(mv)), float(diff.max()) if diff.size else math.nan, fine, low, high,
+        over, dead, island, big, ac.message)
+
+
+def _reachable(g: Any, closed: np.ndarray, roots: np.ndarray) -> set[int]:
+    adj: dict[int, list[int]] = {}
+    for k in np.flatnonzero(closed):
+        a, b = int(g.f[k]), int(g.t[k])
+        adj.setdefault(a, []).append(b)
+        adj.setdefault(b, []).append(a)
+    seen = {int(r) for r in roots}
+    stack = list(seen)
+    while stack:
+        for w in adj.get(stack.pop(), []):
+            if w not in seen:
+                seen.add(w)
+                stack.append(w)
+    return seen
