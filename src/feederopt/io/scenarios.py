@@ -243,6 +243,9 @@ def generate_scenarios(
         if not (math.isfinite(v) and 0 <= v <= most):
             problems.append(_problem(f"{name} is {v:g}, must be a finite number in [0, {most}]",
                                      field=name))
+    if not seed >= 0:
+        problems.append(_problem(f"seed is {seed}, must be a non-negative integer",
+                                 field="seed"))
     if problems:  # every one at once
         raise InputError(problems)
     rng = np.random.default_rng(seed)
