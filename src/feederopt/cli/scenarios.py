@@ -80,8 +80,8 @@ def print_uncertain(result: Any) -> None:
     if isinstance(summary, StochasticSummary):
         table = Table(title=f"{summary.scenario_count} scenarios (one topology for all)",
                       title_justify="left")
-        for col in ("scenario", "weight", "losses [kW]", "slack [p.u.]", "min V [p.u.]",
-                    "AC losses [kW]", "AC voltage", "AC limits"):
+        for col in ("scenario", "weight", "losses [kW]", "slack [p.u.]", "V min",
+                    "AC losses [kW]", "AC V min", "AC V max", "AC"):
             table.add_column(escape(col), justify="left" if col == "scenario" else "right")
         rows = summary.scenarios
         shown = sorted(rows, key=lambda r: -(r.outcome.objective_kw or 0.0))[:10]
@@ -91,12 +91,15 @@ def print_uncertain(result: Any) -> None:
                           fmt(r.outcome.violation_pu, ".2e"),
                           fmt(r.outcome.min_voltage_pu, ".4f"),
                           "-" if ac is None else fmt(ac.losses_kw, ".3f"),
-                          "-" if ac is None else volt_range(ac.min_voltage_pu,
-                                                            ac.max_voltage_pu),
-                          "-" if ac is None else "not converged" if not ac.converged
+                          "-" if ac is None else fmt(ac.min_voltage_pu, ".4f"),
+                          "-" if ac is None else fmt(ac.max_voltage_pu, ".4f"),
+                          "-" if ac is None else "diverged" if not ac.converged
                           else "ok" if not ac.violations
-                          else f"{len(ac.violations)} broken")
+                          else f"{len(ac.violations)} off")
         out.print(table)
+        out.print("losses, slack and V min [p.u.]: the SOCP model's; AC: pandapower's power "
+                  "flow at the scenario's loads (ok: within every limit; n off: n limits "
+                  "broken)", style="dim", markup=False)
         if len(rows) > len(shown):
             out.print(f"({len(rows) - len(shown)} more scenarios in the JSON)")
         worst = summary.worst
@@ -146,8 +149,9 @@ def print_uncertain_verdict(result: Any) -> None:
         for s in bad_ac[:10]:
             v = s.ac.violations[0]
             amount = "" if v["amount"] is None else f" by {v['amount']:.4g} {v['unit']}"
+            one = {"buses": "bus", "branches": "branch"}.get(v["component"], v["component"])
             out.print(f"AC power flow, scenario {s.scenario}: {len(s.ac.violations)} limit(s) "
-                      f"broken, the largest {v['limit']} at {v['component']} {v['id']}"
+                      f"broken, the largest {v['limit']} at {one} {v['id']}"
                       f"{amount}", style="yellow", markup=False)
     if result.within_limits or not result.has_topology:
         return
@@ -156,7 +160,8 @@ def print_uncertain_verdict(result: Any) -> None:
     if status == "infeasible":
         head = ("No radial configuration meets the limits in every " + what + " (proven"
                 + (f": none supplies scenario {proven}" if proven is not None else "") + "). "
-                "The topology above is the least-violating one found; it needs slack at:")
+                "The topology above is the best one found for the penalised objective; it "
+                "needs slack at:")
     else:
         head = (f"The topology breaks the limits in some {what}s (status {status}: the "
                 "penalised objective's; infeasibility is not proven, a topology within the "

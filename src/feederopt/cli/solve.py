@@ -129,7 +129,7 @@ def _objective_label(result: Any) -> str:
     from feederopt import StochasticSummary
 
     if isinstance(summary, StochasticSummary):
-        return "objective (expected losses + penalty x slack)"
+        return "objective (expected, penalised)"
     return "objective (worst-case losses)"
 
 
