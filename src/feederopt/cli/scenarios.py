@@ -132,6 +132,12 @@ def print_uncertain(result: Any) -> None:
                             f"{len(worst_ac.violations)} limit(s) broken")), markup=False)
     if summary is not None:
         out.print(f"note: {NOMINAL_NOTE}", style="dim", markup=False)
+        lb = result.lower_bound
+        if result.has_topology and (lb is None or not math.isfinite(lb)):
+            out.print(f"note: no lower bound was reached before the run stopped "
+                      f"({result.status.value}): the master had not completed a solve, so "
+                      "the gap is unknown; a longer --time-limit gives one", style="yellow",
+                      markup=False)
         print_uncertain_verdict(result)
 
 
@@ -399,6 +405,12 @@ def check(
                      inputs=[x for x in (result_file, case) if x is not None])
     data = read_result(result_file)
     net = load(case) if case is not None else None
+    if data.get("scenarios") and not quiet:
+        stderr().print("note: the check draws loads in nominal +- "
+                       f"{uncertainty * 100:g} % around the network's nominal loads; the "
+                       "result's scenarios and their DER are not used (each scenario's own AC "
+                       "power flow is in the result's scenarios[].ac)", style="yellow",
+                       markup=False)
     with progress_display(f"check {data.get('case')}", quiet=quiet,
                           verbose=verbose) as progress:
         mc = check_result(data, samples, uncertainty, seed, network=net,
