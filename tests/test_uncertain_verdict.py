@@ -112,3 +112,16 @@ def test_negative_demand_on_a_load_row_is_refused() -> None:
         resolve_scenarios(net, _scen([("x", "load", "Lc", -0.5, 0.0, 1.0)]))
     text = str(exc.value.problems[0])
     assert "negative demand" in text and "x/Lc" in text
+
+
+def test_negative_seed_is_a_typed_problem_and_no_emoji(tmp_path) -> None:
+    """ut_uncert #7, #8: ``--seed -1`` crashed with exit 1 (numpy's ValueError)."""
+    from typer.testing import CliRunner
+
+    from feederopt.cli import app
+    from feederopt.cli.app import stderr, stdout
+
+    res = CliRunner().invoke(app, ["scenarios", "case33bw", "--out",
+                                   str(tmp_path / "g.csv"), "--count", "3", "--seed", "-1"])
+    assert res.exit_code == 2 and "seed" in res.output
+    assert not stdout().emoji and not stderr().emoji  # ":1234:" stays text
