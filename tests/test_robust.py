@@ -134,6 +134,11 @@ def test_no_robust_topology_is_infeasible_and_too_many_vertices_refused() -> Non
     res = solve_robust(net, X, ac_check=False)
     assert res.status is Status.INFEASIBLE
     assert res.to_dict()["robust_summary"]["robust_feasible"] is False
+    # the broken limits are named (user test ut_uncert #6: diagnosis was []): the grid holds
+    # at nominal load and only its v_min of 0.97 can bind at +30 %
+    diag = res.to_dict()["diagnosis"]
+    assert diag and {d["limit"] for d in diag} == {"v_min"}
+    assert all(d["scenario"].startswith("extreme point ") and d["unit"] == "p.u." for d in diag)
     with pytest.raises(InputError, match="extreme points"):
         solve_robust(net, X, max_vertices=10, oracle="enumerate", ac_check=False)
     with pytest.raises(InputError, match="unknown"):

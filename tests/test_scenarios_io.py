@@ -63,13 +63,14 @@ def test_meaning_load_rows_replace_bus_rows_add(net) -> None:
 
 
 def test_load_ids_resolve_before_bus_ids_and_kind_decides() -> None:
-    # A load whose id is also a bus id: without kind it is the load, with kind=bus the bus.
+    # A load whose id is also a bus id: with kind=load the load, with kind=bus the bus
+    # (without a kind such a row is ambiguous: test_uncertain_verdict).
     from netbuild import tiny_tables
 
     tabs = tiny_tables()
     tabs["loads"] = tabs["loads"].with_columns(pl.Series("id", ["b", "Lb", "Lc", "Ld"]))
     net2 = tiny(**{"loads": tabs["loads"]}).check()  # load "b" sits at bus a
-    s = resolve_scenarios(net2, table([("x", "b", 1.0, 0.0, 1.0)]))
+    s = resolve_scenarios(net2, table([("x", "load", "b", 1.0, 0.0, 1.0)], kind=True))
     p = dict(zip(s.bus_ids, s.p_mw[0], strict=True))
     assert p["a"] == pytest.approx(1.0) and p["b"] == pytest.approx(0.3)
     s = resolve_scenarios(net2, table([("x", "bus", "b", 1.0, 0.0, 1.0)], kind=True))

@@ -71,7 +71,7 @@ from feederopt.results.dopf import (
     with_settings,
 )
 from feederopt.results.literature import base_comparison, classify
-from feederopt.results.mapping import slave_summary, to_result
+from feederopt.results.mapping import to_result
 from feederopt.results.result import Result
 from feederopt.results.uncertain import (
     RobustSummary,
@@ -568,19 +568,32 @@ def _executor(factory: SlaveFactory, opts: SolveOptions,
 
 
 def _finish(net: Network, prep: Prepared, raw: RawSolution, summary: UncertainSummary,
-            opts: SolveOptions, solver: str) -> Result:
-    """The result of an uncertain solve: its tables at the nominal loads."""
+            opts: SolveOptions, solver: str, labels: Sequence[str] = (),
+            loads: tuple[Sequence[str], np.ndarray, np.ndarray] | None = None,
+            dispatch: Sequence[Any] = ()) -> Result:
+    """The result of an uncertain solve: its tables at the nominal loads, its verdict the
+    scenarios' (:mod:`feederopt.results.uncertain_verdict`); ``loads`` (bus ids, per-bus MW
+    and MVAr per scenario) get one AC power flow each at the chosen topology."""
+    from feederopt.results import uncertain_verdict as uv
+
     point: dict[str, np.ndarray] = {}
+    nominal_ok = raw.y is not None
     if raw.y is not None:  # the SOCP point of the topology at the nominal loads
         pu = prep.pu
         env = envelope(pu, pu.p_load[None, :], pu.q_load[None, :])
         ev = TopologyEvaluator(ReconfigurationProblem(env, RadialityModel(opts.radiality)),
                                solver)
         ev.set_loads(pu.p_load, pu.q_load)
-        point = ev.evaluate(raw.y, need_gradient=False).point
-    raw = on_all_branches(replace(raw, point=point, extra={}, outcome=None), prep.keep,
-                          prep.full.n_branch)
-    result = _result(net, prep.full, raw, opts.ac_check)
+        nominal = ev.evaluate(raw.y, need_gradient=False)
+        point, nominal_ok = nominal.point, bool(nominal.feasible)
+    shown = on_all_branches(replace(raw, point=point, extra={}, outcome=None,
+                                    **uv.nominal_view(raw, nominal_ok)), prep.keep,
+                            prep.full.n_branch)
+    result = _result(net, prep.full, shown, opts.ac_check)
+    result = uv.apply_verdict(result, raw, shown, labels, nominal_ok)
+    if opts.ac_check and loads is not None:
+        checks = uv.scenario_ac_checks(result, net, loads[0], loads[1], loads[2], dispatch)
+        summary = uv.with_ac(summary, checks)
     result.uncertain = summary
     return result
 
@@ -612,9 +625,14 @@ def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
     out = raw.outcome
     assert out is None or isinstance(out, StochasticOutcome)
     results: list[SlaveResult] = [] if out is None else out.scenario_results
+    from feederopt.results import uncertain_verdict as uv
+
+    diagnosed = uv.by_scenario(raw.diagnosis)
     summary = StochasticSummary(
-        [ScenarioOutcome(str(name), float(w), slave_summary(prep.pu, net, r))
-         for name, w, r in zip(sset.names, sset.weights, results, strict=False)],
+        [ScenarioOutcome(str(name), float(w),
+                         uv.slave_outcome(prep.pu, net, r, diagnosed.get(k, ())))
+         for k, (name, w, r) in enumerate(zip(sset.names, sset.weights, results,
+                                               strict=False))],
         scenario_count=sset.count,
         expected_objective_kw=None if out is None else out.expected_objective_kw,
         expected_losses_kw=None if out is None else out.expected_losses_kw,
@@ -624,7 +642,9 @@ def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
         workers=None if out is None else out.execution.workers,
         executor=None if out is None else out.execution.executor,
     )
-    return _finish(net, prep, raw, summary, opts, solver)
+    return _finish(net, prep, raw, summary, opts, solver, labels=[str(x) for x in sset.names],
+                   loads=(sset.bus_ids, sset.p_mw, sset.q_mvar),
+                   dispatch=[uv.dispatch_of(prep.pu, r) for r in results])
 
 
 def _solve_robust(net: Network, opts: SolveOptions, unc: Box,
@@ -671,7 +691,11 @@ def _solve_robust(net: Network, opts: SolveOptions, unc: Box,
     rob = raw.outcome
     assert rob is None or isinstance(rob, RobustOutcome)
     results = [] if rob is None else rob.vertex_results
-    vertices = [VertexOutcome(i, tuple(int(x) for x in u), slave_summary(pu, net, r))
+    from feederopt.results import uncertain_verdict as uv
+
+    diagnosed = uv.by_scenario(raw.diagnosis)
+    vertices = [VertexOutcome(i, tuple(int(x) for x in u),
+                              uv.slave_outcome(pu, net, r, diagnosed.get(i, ())))
                 for i, (u, r) in enumerate(zip([] if rob is None else rob.vertices, results,
                                                strict=False))]
     summary = RobustSummary(
@@ -692,4 +716,15 @@ def _solve_robust(net: Network, opts: SolveOptions, unc: Box,
         workers=None if rob is None else rob.execution.workers,
         executor=None if rob is None else rob.execution.executor,
     )
-    return _finish(net, prep, raw, summary, opts, solver)
+    worst = summary.worst_vertex
+    worst_loads: tuple[Sequence[str], np.ndarray, np.ndarray] | None = None
+    dispatch: list[Any] = []
+    if worst is not None and rob is not None:
+        p, q = uset.loads(pu, rob.vertices[worst])
+        worst_loads = (list(pu.bus_ids), p[None, :] * pu.s_base_mva,
+                       q[None, :] * pu.s_base_mva)
+        dispatch = [uv.dispatch_of(pu, results[worst])]
+    return _finish(net, prep, raw, summary, opts, solver,
+                   labels=[f"extreme point {i}" for i in range(len(vertices))],
+                   loads=worst_loads,
+                   dispatch=dispatch)

@@ -83,7 +83,7 @@ from feederopt.algorithms.base import ProgressCallback, RawSolution
 from feederopt.algorithms.master import MasterHelper, MasterLoop, MasterOptions
 from feederopt.algorithms.outcomes import Execution, RobustOutcome
 from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, evaluate_task
-from feederopt.algorithms.stochastic import physics_at
+from feederopt.algorithms.stochastic import ScenarioViolation, physics_at
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.execution import Executor, SerialExecutor
 from feederopt.formulations.distflow import load_monotonicity_violations
@@ -417,7 +417,8 @@ class RobustCuttingPlane(MasterLoop):
             return RawSolution(status, self.method, None if y is None else y.copy(), math.nan,
                                -math.inf, math.inf, self.iteration, self.elapsed,
                                log=list(self.log), timings=dict(self.timings), solver=solver,
-                               outcome=outcome, within_limits=False)
+                               outcome=outcome, within_limits=False,
+                               diagnosis=vertex_diagnosis(results))
         self.record_if_moved("final bounds")  # the log ends on the result's bounds
         if self.oracle == "dual":
             vertices = self.incumbent_vertices
@@ -438,3 +439,14 @@ class RobustCuttingPlane(MasterLoop):
 def robust_feasible(results: Sequence[SlaveResult]) -> bool:
     """No extreme point needs slack."""
     return all(r.feasible and r.violation <= FEASIBILITY_TOL for r in results)
+
+
+def vertex_diagnosis(results: Sequence[SlaveResult], most: int = 5) -> list[ScenarioViolation]:
+    """The violated limits of the extreme points that need slack (at most ``most`` of them,
+    most slack first), each tagged with its extreme point's index: the two-phase slave's
+    phase-1 point names the binding voltage or current limit
+    (:func:`~feederopt.problems.reconfiguration.violations_at`)."""
+    bad = sorted((i for i, r in enumerate(results) if r.violation > FEASIBILITY_TOL),
+                 key=lambda i: -results[i].violation)
+    return [ScenarioViolation(v.component, v.index, v.limit, v.amount, v.value, scenario=i)
+            for i in bad[:most] for v in results[i].violations]

@@ -33,7 +33,7 @@ from feederopt.solvers.cvxpy_backend import ConicSolution, CvxpyModel, time_limi
 from feederopt.solvers.status import SOLVED, SolverStatus
 
 #: Groups of a slave's point that the master's outer approximation and the tables need.
-POINT_GROUPS = ("P", "Q", "l", "v", "w", "u", "d")
+POINT_GROUPS = ("P", "Q", "l", "v", "w", "u", "d", "pg", "qg")
 
 
 #: Above this many buses the slaves compile every solve anew instead of once with cvxpy's DPP

@@ -52,9 +52,14 @@ from feederopt.algorithms.outcomes import Execution, StochasticOutcome
 from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, evaluate_task
 from feederopt.execution import Executor, SerialExecutor
 from feederopt.formulations.blocks import Block, Cones, Group, Rows
-from feederopt.problems.reconfiguration import ReconfigurationProblem
+from feederopt.problems.reconfiguration import (
+    FEASIBILITY_TOL,
+    ReconfigurationProblem,
+    Violation,
+)
 from feederopt.problems.uncertain import DEFAULT_PENALTY
 from feederopt.solvers.highs_backend import HighsModel
+from feederopt.solvers.status import Status
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,40 @@ class StochasticOptions(MasterOptions):
     clusters: int = 1
     #: Relative MIP gap of each master solve (a fraction of the stopping gap is enough).
     master_gap_share: float = 0.25
+    #: After the run, when scenarios need slack at the chosen topology: seconds (beyond the
+    #: time limit, like Benders' diagnosis) for naming their binding limits and for trying
+    #: to prove that no topology supplies the worst of them (:func:`scenario_infeasible`).
+    verdict_time_s: float = 30.0
+    #: At most this many scenarios that need slack are diagnosed and tried for a proof.
+    verdict_scenarios: int = 5
+
+
+@dataclass(frozen=True)
+class ScenarioViolation(Violation):
+    """A limit that a scenario (or an extreme point: ``scenario`` is then its index) breaks
+    at the chosen topology."""
+
+    scenario: int = -1
+
+
+def scenario_infeasible(problem: ReconfigurationProblem, p: np.ndarray, q: np.ndarray,
+                        time_limit_s: float) -> bool:
+    """True when no radial topology meets the limits at the loads ``p``, ``q`` [p.u.] (proven).
+
+    The MILP of radiality and DistFlow at these loads **without slack**, its branch cones
+    replaced by tangent cuts at the seed points (outer approximation, Duran & Grossmann,
+    Math. Prog. 36, 1986): a relaxation of every topology's SOCP, so HiGHS proving it
+    infeasible proves that no topology is feasible there; then no topology meets the limits
+    in every scenario either. False when HiGHS finds a point or runs out of time (no proof).
+    This is the robust master's own proof (:mod:`feederopt.algorithms.robust`)."""
+    block = problem.radiality_block()
+    block.merge(physics_at(problem, p, q, slack=False))
+    y_cost, _ = problem.y_cost()
+    master = HighsModel(block, objective={"y": y_cost}, threads=1)
+    helper = MasterHelper(master, np.flatnonzero(problem.pu.switchable), [""])
+    helper.seed_and_root_cuts(problem, 0, {"master_s": 0.0})
+    master.set_time_limit(max(time_limit_s, 0.1))
+    return master.solve().status == "infeasible"
 
 
 def physics_at(problem: ReconfigurationProblem, p: np.ndarray, q: np.ndarray,
@@ -219,7 +258,48 @@ class StochasticBenders(MasterLoop):
                 known, self.options.warm_topologies, self.options.warm_rows)
         self._offer_initial(helper, initial or [])
         self._master_loop(master, helper, y_const=self.y_const)
-        return self._solution()
+        return self._verdict(self._solution())
+
+    def _verdict(self, raw: RawSolution) -> RawSolution:
+        """The limits verdict of the chosen topology over the scenarios: within the limits
+        only when no scenario needs slack (total slack <= ``FEASIBILITY_TOL``). Otherwise the
+        worst scenarios (at most ``verdict_scenarios``, most slack first) are diagnosed by the
+        deterministic phase-1 slave (balance slack weighted up, so that it names the binding
+        voltage or current limit rather than unsupplied load) and, within
+        ``verdict_time_s``, tried for a proof that no topology supplies them
+        (:func:`scenario_infeasible`): a proof makes the status ``infeasible``."""
+        if raw.y is None or not self.incumbent_results:
+            return raw
+        bad = [s for s, r in enumerate(self.incumbent_results)
+               if r.violation > FEASIBILITY_TOL]
+        if not bad:
+            return raw
+        from feederopt.algorithms.slaves import TopologyEvaluator
+
+        bad.sort(key=lambda s: -self.incumbent_results[s].violation)
+        end = self.elapsed + self.options.verdict_time_s
+        evaluator = TopologyEvaluator(self.problem, self.options.solver)
+        diagnosis: list[Violation] = []
+        proven: int | None = None
+        for s in bad[: self.options.verdict_scenarios]:
+            if self.elapsed >= end:
+                break
+            evaluator.set_loads(self.p[s], self.q[s])
+            ev = evaluator.evaluate_violation(raw.y)
+            diagnosis += [ScenarioViolation(v.component, v.index, v.limit, v.amount, v.value,
+                                            scenario=s) for v in ev.violations]
+        for s in bad[: self.options.verdict_scenarios]:
+            left = end - self.elapsed
+            if left <= 0:
+                break
+            if scenario_infeasible(self.problem, self.p[s], self.q[s], left):
+                proven = s
+                break
+        extra = {**raw.extra, "scenarios_with_slack": len(bad)}
+        if proven is not None:
+            extra["infeasible_scenario"] = proven
+        return replace(raw, within_limits=False, diagnosis=diagnosis, extra=extra,
+                       status=Status.INFEASIBLE if proven is not None else raw.status)
 
     def _solution(self) -> RawSolution:
         if self.incumbent_y is None:

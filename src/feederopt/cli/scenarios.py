@@ -68,34 +68,53 @@ def source_of(source: str) -> str:
 
 
 def print_uncertain(result: Any) -> None:
-    """The scenario or extreme-point summary of a stochastic or robust solve."""
+    """The scenario or extreme-point summary of a stochastic or robust solve: each scenario's
+    losses and slack (SOCP) and its AC power flow, the expected values, the worst scenario's
+    losses and slack apart, and the limits verdict with the binding limits."""
     from feederopt import RobustSummary, StochasticSummary
+    from feederopt.cli.solve import volt_range
+    from feederopt.results.uncertain_verdict import NOMINAL_NOTE
 
     out = stdout()
     summary = result.uncertain
     if isinstance(summary, StochasticSummary):
         table = Table(title=f"{summary.scenario_count} scenarios (one topology for all)",
                       title_justify="left")
-        for col in ("scenario", "weight", "losses [kW]", "violation [p.u.]", "min V [p.u.]"):
+        for col in ("scenario", "weight", "losses [kW]", "slack [p.u.]", "V min",
+                    "AC losses [kW]", "AC V min", "AC V max", "AC"):
             table.add_column(escape(col), justify="left" if col == "scenario" else "right")
         rows = summary.scenarios
         shown = sorted(rows, key=lambda r: -(r.outcome.objective_kw or 0.0))[:10]
         for r in shown:
-            table.add_row(r.scenario, f"{r.weight:.4f}", fmt(r.outcome.losses_kw, ".3f"),
+            ac = r.ac
+            table.add_row(escape(r.scenario), f"{r.weight:.4f}", fmt(r.outcome.losses_kw, ".3f"),
                           fmt(r.outcome.violation_pu, ".2e"),
-                          fmt(r.outcome.min_voltage_pu, ".4f"))
+                          fmt(r.outcome.min_voltage_pu, ".4f"),
+                          "-" if ac is None else fmt(ac.losses_kw, ".3f"),
+                          "-" if ac is None else fmt(ac.min_voltage_pu, ".4f"),
+                          "-" if ac is None else fmt(ac.max_voltage_pu, ".4f"),
+                          "-" if ac is None else "diverged" if not ac.converged
+                          else "ok" if not ac.violations
+                          else f"{len(ac.violations)} off")
         out.print(table)
+        out.print("losses, slack and V min [p.u.]: the SOCP model's; AC: pandapower's power "
+                  "flow at the scenario's loads (ok: within every limit; n off: n limits "
+                  "broken)", style="dim", markup=False)
         if len(rows) > len(shown):
             out.print(f"({len(rows) - len(shown)} more scenarios in the JSON)")
         worst = summary.worst
-        out.print(f"expected losses {fmt(summary.expected_losses_kw, '.3f', ' kW')}, expected "
-                  f"objective {fmt(summary.expected_objective_kw, '.3f', ' kW')} (penalty "
-                  f"{summary.penalty_kw_per_pu:.3g} kW/p.u.), {summary.infeasible_scenarios} "
-                  f"scenario(s) need slack; worst scenario "
-                  f"{None if worst is None else worst.scenario} "
-                  f"({fmt(None if worst is None else worst.outcome.objective_kw, '.3f', ' kW')})",
-                  markup=False)
+        line = (f"expected losses {fmt(summary.expected_losses_kw, '.3f', ' kW')}; expected "
+                f"objective {fmt(summary.expected_objective_kw, '.3f', ' kW')} (losses plus "
+                f"{summary.penalty_kw_per_pu:.3g} kW per p.u. of slack); "
+                f"{summary.infeasible_scenarios} scenario(s) need slack")
+        if worst is not None:
+            o = worst.outcome
+            line += (f"; worst scenario {worst.scenario}: losses "
+                     f"{fmt(o.losses_kw, '.3f', ' kW')}, slack {fmt(o.violation_pu, '.3g')} "
+                     "p.u.")
+        out.print(line, markup=False)
     if isinstance(summary, RobustSummary):
+        worst_ac = summary.worst_vertex_ac
         out.print(f"robust: +-{summary.uncertainty * 100:g} % on "
                   f"{len(summary.uncertain_loads)} load(s), budget "
                   f"{summary.budget if summary.budget is not None else 'none'}, "
@@ -104,6 +123,62 @@ def print_uncertain(result: Any) -> None:
                   "worst-case losses "
                   f"{fmt(summary.worst_case_losses_kw, '.3f', ' kW')} at extreme point "
                   f"{summary.worst_vertex}", markup=False)
+        if worst_ac is not None:
+            out.print(f"AC power flow at extreme point {summary.worst_vertex}: "
+                      + ("not converged" if not worst_ac.converged else
+                         f"losses {fmt(worst_ac.losses_kw, '.3f', ' kW')}, voltage "
+                         f"{volt_range(worst_ac.min_voltage_pu, worst_ac.max_voltage_pu)}, "
+                         + ("within the limits" if not worst_ac.violations else
+                            f"{len(worst_ac.violations)} limit(s) broken")), markup=False)
+    if summary is not None:
+        out.print(f"note: {NOMINAL_NOTE}", style="dim", markup=False)
+        lb = result.lower_bound
+        if result.has_topology and (lb is None or not math.isfinite(lb)):
+            out.print(f"note: no lower bound was reached before the run stopped "
+                      f"({result.status.value}): the master had not completed a solve, so "
+                      "the gap is unknown; a longer --time-limit gives one", style="yellow",
+                      markup=False)
+        print_uncertain_verdict(result)
+
+
+def print_uncertain_verdict(result: Any) -> None:
+    """Which scenarios (extreme points) break which limits at the chosen topology, by how
+    much, and whether infeasibility is proven."""
+    from feederopt import StochasticSummary
+    from feederopt.cli.solve import describe_violation
+
+    out = stdout()
+    summary = result.uncertain
+    what = "scenario" if isinstance(summary, StochasticSummary) else "extreme point"
+    if isinstance(summary, StochasticSummary):
+        bad_ac = [s for s in summary.scenarios if s.ac is not None and s.ac.violations]
+        for s in bad_ac[:10]:
+            v = s.ac.violations[0]
+            amount = "" if v["amount"] is None else f" by {v['amount']:.4g} {v['unit']}"
+            one = {"buses": "bus", "branches": "branch"}.get(v["component"], v["component"])
+            out.print(f"AC power flow, scenario {s.scenario}: {len(s.ac.violations)} limit(s) "
+                      f"broken, the largest {v['limit']} at {one} {v['id']}"
+                      f"{amount}", style="yellow", markup=False)
+    if result.within_limits or not result.has_topology:
+        return
+    status = result.status.value
+    proven = result.extra.get("infeasible_scenario")
+    if status == "infeasible":
+        head = ("No radial configuration meets the limits in every " + what + " (proven"
+                + (f": none supplies scenario {proven}" if proven is not None else "") + "). "
+                "The topology above is the best one found for the penalised objective; it "
+                "needs slack at:")
+    else:
+        head = (f"The topology breaks the limits in some {what}s (status {status}: the "
+                "penalised objective's; infeasibility is not proven, a topology within the "
+                "limits may exist at higher losses). It needs slack at:")
+    out.print(head, style="red", markup=False)
+    for d in result.diagnosis[:20]:
+        where = d.get("scenario")
+        out.print(f"  - {where + ': ' if where is not None else ''}{describe_violation(d)}",
+                  markup=False)
+    if len(result.diagnosis) > 20:
+        out.print(f"  ... and {len(result.diagnosis) - 20} more (all in the JSON's diagnosis)")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -147,6 +222,10 @@ def scenarios(
         problems.append(Problem(ProblemKind.UNKNOWN_FILE_TYPE, "file",
                                 f"'{out}' is neither .parquet nor .csv", ids=(out,),
                                 field="out", hint="name the file *.parquet or *.csv"))
+    if seed < 0:
+        from feederopt.validation.montecarlo import seed_problem
+
+        problems.append(seed_problem(seed))
     three_phase = is_three_phase(source)
     if load_shapes is not None:  # the generator's options do not apply: refused, not ignored
         given = [flag for flag, value, default in (
@@ -275,7 +354,10 @@ def check(
     --no-thermal-limits, recorded in the result), else the network's own."""
 
     from feederopt import check_options, check_output, check_result, load, read_result, write_text
+    from feederopt.validation.montecarlo import seed_problem
 
+    if seed < 0:  # every kind of result draws with numpy, which takes seeds >= 0
+        raise InputError([seed_problem(seed)])
     sched = _schedule_doc(result_file)
     if sched is not None:  # a schedule result (feederopt schedule --json/--out): its own set
         _check_schedule(sched, samples=samples, seed=seed, json_file=json_file, force=force,
@@ -316,13 +398,19 @@ def check(
         raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
                                   "--uncertainty is required for this result",
                                   field="uncertainty", hint="e.g. --uncertainty 0.1")])
-    check_options(samples, uncertainty)
+    check_options(samples, uncertainty, seed)
     if json_file is not None:
         # before the samples, not after; never onto the result checked or the case
         check_output(json_file, force=force, option="json",
                      inputs=[x for x in (result_file, case) if x is not None])
     data = read_result(result_file)
     net = load(case) if case is not None else None
+    if data.get("scenarios") and not quiet:
+        stderr().print("note: the check draws loads in nominal +- "
+                       f"{uncertainty * 100:g} % around the network's nominal loads; the "
+                       "result's scenarios and their DER are not used (each scenario's own AC "
+                       "power flow is in the result's scenarios[].ac)", style="yellow",
+                       markup=False)
     with progress_display(f"check {data.get('case')}", quiet=quiet,
                           verbose=verbose) as progress:
         mc = check_result(data, samples, uncertainty, seed, network=net,

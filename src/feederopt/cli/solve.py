@@ -40,12 +40,15 @@ def _within(path: str | Path, folder: str | Path) -> bool:
 def print_result(result: Any) -> None:
     """A summary table of a solve, and the AC check."""
     out = stdout()
-    table = summary_table(f"{result.case}: {result.method}")
+    uncertain = result.uncertain is not None
+    table = summary_table(f"{result.case}: {result.method}"
+                          + (" (losses and voltages at the nominal load)" if uncertain else ""))
     table.add_row("status", result.status.value)
-    table.add_row("losses (SOCP model)", fmt(result.losses_kw, ".3f", " kW"))
-    # kW-equivalent: the losses plus the priced switching, DG and flexibility, turned into kW
-    # at the loss price; the gap is computed on it
-    table.add_row("objective", fmt(result.objective, ".4f", " kW-eq"))
+    table.add_row("losses (SOCP model)" + (", nominal load" if uncertain else ""),
+                  fmt(result.losses_kw, ".3f", " kW"))
+    # kW-equivalent: the losses plus the priced switching, DG and flexibility (and, for
+    # scenarios, the slack penalty), turned into kW at the loss price; the gap is computed on it
+    table.add_row(_objective_label(result), fmt(result.objective, ".4f", " kW-eq"))
     table.add_row("lower bound", fmt(result.lower_bound, ".4f", " kW-eq"))
     table.add_row("gap", fmt(result.gap * 100 if result.gap is not None else None, ".4f", " %"))
     table.add_row("iterations", str(result.iterations))
@@ -72,7 +75,8 @@ def print_result(result: Any) -> None:
         out.print(result.base["warning"], markup=False)
     ac = result.ac_check
     if ac is not None:
-        acs = summary_table("AC check (pandapower Newton-Raphson): the true operating point")
+        acs = summary_table("AC check (pandapower Newton-Raphson): the true operating point"
+                            + (" at the nominal load" if uncertain else ""))
         acs.add_row("converged", str(ac.converged))
         acs.add_row("losses (AC, true)", fmt(ac.losses_kw, ".3f", " kW"))
         acs.add_row("voltage (AC, true)", volt_range(ac.min_voltage_pu, ac.max_voltage_pu))
@@ -113,7 +117,7 @@ def print_result(result: Any) -> None:
             out.print(f"[red]No topology was found:[/] the run ended ({result.status.value}) "
                       "without one. There is nothing to operate, and the tables carry no "
                       f"switch states. {_no_topology_hint(str(result.method))}")
-    if result.diagnosis:
+    if result.diagnosis and not uncertain:  # an uncertain result's: print_uncertain
         if result.status.value == "infeasible" and result.dopf is not None:
             out.print("[red]No radial configuration and device setting meets the limits.[/] "
                       "The least-violating one found (open branches and devices above) needs "
@@ -137,6 +141,19 @@ def print_result(result: Any) -> None:
         if len(result.diagnosis) > 20:
             out.print(f"  ... and {len(result.diagnosis) - 20} more (all in the JSON's "
                       "diagnosis)")
+
+
+def _objective_label(result: Any) -> str:
+    """The objective row's label: what the number is (its unit is kW unless a DOPF prices
+    energy)."""
+    summary = result.uncertain
+    if summary is None:
+        return "objective"
+    from feederopt import StochasticSummary
+
+    if isinstance(summary, StochasticSummary):
+        return "objective (expected, penalised)"
+    return "objective (worst-case losses)"
 
 
 def print_devices(result: Any) -> None:

@@ -6,9 +6,15 @@ File format (one row per element per scenario; Parquet or CSV):
 column        meaning
 ============  ======================================================================
 scenario      scenario name (any string; integers are read as strings)
-kind          optional: ``load``, ``bus`` or ``generator``; when missing or empty,
-              ``element`` is looked up among the load ids first, then among the bus
-              ids, then (three-phase feeders) among the generating units' ids
+kind          ``load``, ``bus`` or ``generator``; optional where unambiguous: when
+              missing or empty, ``element`` is looked up among the load ids, then among
+              the bus ids, then (three-phase feeders) among the generating units' ids.
+              An element that is both an (in-service) load id and a bus id (every
+              MATPOWER case: load ``18`` sits at bus ``18``) is ambiguous: its row then
+              takes its kind from ``der`` (``load`` -> ``load``; ``pv``, ``ev``, ``hp``,
+              ``generator``, ``storage`` -> ``bus``), and without one it is a
+              ``BAD_SCENARIO`` problem (a PV row read as the load would replace the
+              load's demand instead of adding to it)
 element       a load id (kind ``load``), a bus id (kind ``bus``) or, on a three-phase
               feeder only, a generating unit's id (kind ``generator``: a ``PVSystem``,
               ``Generator`` or ``Storage`` by its OpenDSS full name, ``PVSystem.pv1``)
@@ -24,7 +30,9 @@ der           optional, informative: ``load``, ``pv``, ``ev``, ``hp``, ``generat
 ============  ======================================================================
 
 Meaning: a ``load`` row gives that load's demand in the scenario and replaces its nominal value
-(loads without a row keep their nominal demand); a ``bus`` row is an extra net demand at the
+(loads without a row keep their nominal demand; a negative demand on a ``load`` row is a
+``BAD_SCENARIO`` problem, as a negative ``load.p_mw`` is in pandapower: an injection is a
+``bus`` row); a ``bus`` row is an extra net demand at the
 bus (a DER: PV negative, EV chargers and heat pumps positive), and several ``bus`` rows at one
 bus add up. A ``generator`` row gives the unit's output in the scenario and replaces its
 snapshot output (units without a row keep theirs); the three-phase network's ``generators``
@@ -60,6 +68,8 @@ from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 
 REQUIRED = ("scenario", "element", "p_mw", "q_mvar", "weight")
 KINDS = ("load", "bus", "generator")
+#: The ``der`` values of a DER added at a bus (a kind-less row with one is a ``bus`` row).
+BUS_DERS = ("pv", "ev", "hp", "generator", "storage")
 
 
 @dataclass(frozen=True)
@@ -243,6 +253,9 @@ def generate_scenarios(
         if not (math.isfinite(v) and 0 <= v <= most):
             problems.append(_problem(f"{name} is {v:g}, must be a finite number in [0, {most}]",
                                      field=name))
+    if not seed >= 0:
+        problems.append(_problem(f"seed is {seed}, must be a non-negative integer",
+                                 field="seed"))
     if problems:  # every one at once
         raise InputError(problems)
     rng = np.random.default_rng(seed)
@@ -373,6 +386,7 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     scen = df["scenario"].to_list()
     elem = df["element"].to_list()
     kind = df["kind"].to_list() if "kind" in df.columns else [None] * df.height
+    ders = df["der"].to_list() if "der" in df.columns else [None] * df.height
     nums = {c: df[c + "__num"].to_numpy() for c in ("p_mw", "q_mvar", "weight")}
     raws = {c: df[c + "__raw"].to_list() for c in ("p_mw", "q_mvar", "weight")}
     for col in ("scenario", "element"):
@@ -404,8 +418,17 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     balanced_units: list[str] = []
     unit_names = {u.lower() for u in units | units_off}
     kind_units: list[str] = []  # a generating unit named by a load or bus row
-    for e, k in zip(elem, kind, strict=True):
+    ambiguous: list[str] = []  # kind-less rows whose element is a load id and a bus id
+    for i, (e, k) in enumerate(zip(elem, kind, strict=True)):
         e = "" if e is None else str(e)
+        if k in (None, "") and e in loads and e in buses:
+            der = str(ders[i] or "").strip().lower()
+            k = "load" if der == "load" else "bus" if der in BUS_DERS else None
+            if k is None:
+                ambiguous.append(e)
+                target.append(None)
+                continue
+            kind[i] = k
         if k in ("load", "bus") and e not in loads and e not in buses \
                 and e.lower() in unit_names:
             kind_units.append(e)
@@ -438,6 +461,21 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
         problems.append(_problem(f"unknown element id(s): neither {what} of the network",
                                  ids=sorted(set(unknown)), field="element",
                                  hint="use the ids of `feederopt info`'s tables"))
+    if ambiguous:
+        problems.append(_problem(
+            "row(s) without a kind name an element that is both a load id and a bus id: a "
+            "load row replaces the load's demand, a bus row adds to the bus (a DER)",
+            ids=sorted(set(ambiguous)), field="kind",
+            hint="give each such row a kind (load or bus), or a der (load, pv, ev, hp)"))
+    negative = sorted({f"{scen[i]}/{tg[1]}" for i, tg in enumerate(target)
+                       if tg is not None and tg[0] == "load"
+                       and math.isfinite(float(nums["p_mw"][i])) and nums["p_mw"][i] < 0})
+    if negative:
+        problems.append(_problem(
+            "load row(s) with a negative demand (p_mw < 0): a load row gives the load's "
+            "demand", ids=negative, field="p_mw",
+            hint="give an injection (PV) as a bus row: kind bus, negative p_mw at the load's "
+            "bus"))
     if kind_units:
         problems.append(_problem(
             "row(s) of kind load or bus name a generating unit: a unit's row is of kind "

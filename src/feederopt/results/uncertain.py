@@ -43,10 +43,14 @@ class ScenarioOutcome:
     scenario: str
     weight: float
     outcome: SlaveOutcome
+    #: The AC power flow of the chosen topology at the scenario's loads
+    #: (:class:`feederopt.validation.scenario_ac.ScenarioAc`; None when not run).
+    ac: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"scenario": self.scenario, "weight": float(self.weight),
-                **self.outcome.to_dict()}
+                **self.outcome.to_dict(),
+                "ac": None if self.ac is None else self.ac.to_dict()}
 
 
 @dataclass(frozen=True)
@@ -93,10 +97,13 @@ class StochasticSummary:
                 "objective_kw": _num(worst.outcome.objective_kw),
                 "losses_kw": _num(worst.outcome.losses_kw),
                 "violation_pu": _num(worst.outcome.violation_pu),
+                "penalty_kw": _num(None if worst.outcome.violation_pu is None
+                                   else worst.outcome.violation_pu * self.penalty_kw_per_pu),
                 "feasible": bool(worst.outcome.feasible),
                 "min_voltage_pu": _num(worst.outcome.min_voltage_pu),
             },
             "stochastic": {
+                "headline_load": "nominal",
                 "scenario_count": self.scenario_count,
                 "expected_objective_kw": self.expected_objective_kw,
                 "expected_losses_kw": self.expected_losses_kw,
@@ -129,6 +136,8 @@ class RobustSummary:
     slave_solves: int | None = None
     workers: int | None = None
     executor: str | None = None
+    #: The AC power flow at the worst extreme point (a ScenarioAc; None when not run).
+    worst_vertex_ac: Any = None
 
     @property
     def worst_vertex(self) -> int | None:
@@ -155,6 +164,9 @@ class RobustSummary:
                 "worst_case_losses_kw": self.worst_case_losses_kw,
                 "worst_case_violation_pu": self.worst_case_violation_pu,
                 "worst_vertex": self.worst_vertex,
+                "worst_vertex_ac": None if self.worst_vertex_ac is None
+                else self.worst_vertex_ac.to_dict(),
+                "headline_load": "nominal",
                 "slave_solves": self.slave_solves,
                 "workers": self.workers,
                 "executor": self.executor,

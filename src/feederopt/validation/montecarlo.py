@@ -285,19 +285,30 @@ def result_limits(data: dict[str, Any], *, v_min: float | None = None,
                         else rec.get("thermal_limits") is not False))
 
 
-def check_options(samples: int, uncertainty: float) -> None:
-    """InputError naming each option out of range: ``samples`` >= 1, ``uncertainty`` a finite
-    number >= 0."""
+def seed_problem(seed: int) -> Problem:
+    """The problem of a negative random seed (numpy's generators take seeds >= 0)."""
+    return Problem(ProblemKind.INVALID_VALUE, "options",
+                   f"the seed must be a non-negative integer, not {seed}", field="seed",
+                   hint="e.g. --seed 0")
+
+
+def check_options(samples: int, uncertainty: float, seed: int | None = None) -> None:
+    """InputError naming each option out of range: ``samples`` >= 1, ``uncertainty`` in
+    [0, 1] (as ``solve --robust``: beyond 1 a load would inject), ``seed`` >= 0."""
     problems = []
     if not samples >= 1:
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
                                 f"samples must be at least 1, not {samples}", field="samples",
                                 hint="e.g. --samples 1000"))
-    if not (math.isfinite(uncertainty) and uncertainty >= 0):
+    if not (math.isfinite(uncertainty) and 0 <= uncertainty <= 1):
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                                f"the uncertainty must be a number >= 0, not {uncertainty}",
+                                f"the uncertainty must be a number in [0, 1], not {uncertainty}"
+                                + (" (above 1 it would turn loads into generators)"
+                                   if math.isfinite(uncertainty) and uncertainty > 1 else ""),
                                 field="uncertainty",
                                 hint="a relative deviation: 0.1 varies loads by +-10 %"))
+    if seed is not None and not seed >= 0:
+        problems.append(seed_problem(seed))
     if problems:
         raise InputError(problems)
 

@@ -1,0 +1,152 @@
+"""The limits verdict of a stochastic or robust result, and its per-scenario AC check.
+
+The headline figures of an uncertain result (losses, voltages, the AC check, the tables and
+plots) are those of the chosen topology at the **nominal load** (the network's own loads, which
+need not be a scenario). The verdict is the scenarios' (or the extreme points'): the result is
+within the limits only when no scenario needs slack at the chosen topology; the diagnosis names
+each scenario's binding limits in the user's ids and units
+(:func:`feederopt.results.mapping._diagnosis_entry`), and every scenario is checked by one AC
+power flow at its loads (:mod:`feederopt.validation.scenario_ac`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from feederopt.algorithms.base import RawSolution
+from feederopt.algorithms.slaves import SlaveResult
+from feederopt.network.container import Network
+from feederopt.network.perunit import PerUnitNetwork
+from feederopt.results.mapping import _diagnosis_entry, slave_summary
+from feederopt.results.result import Result
+from feederopt.results.uncertain import (
+    RobustSummary,
+    SlaveOutcome,
+    StochasticSummary,
+    UncertainSummary,
+)
+from feederopt.solvers.status import Status
+
+#: What the headline figures of an uncertain result are.
+NOMINAL_NOTE = ("the headline losses, voltages, AC check, tables and plots are the chosen "
+                "topology's at the nominal load (the network's own loads), not a scenario's")
+
+#: At most this many scenarios get an AC power flow (one runpp each).
+MAX_AC_SCENARIOS = 200
+
+
+def slave_outcome(pu: PerUnitNetwork, net: Network, r: SlaveResult,
+                  diagnosed: Sequence[Any] = ()) -> SlaveOutcome:
+    """A scenario's or extreme point's outcome, its violated limits in the user's ids and
+    units (the phase-1 diagnosis ``diagnosed`` when there is one: it names the binding limit)."""
+    base = slave_summary(pu, net, r)
+    violations = list(diagnosed) or list(r.violations)
+    return replace(base, violations=[_diagnosis_entry(pu, v, net.bus_id_out)
+                                     for v in violations[:10]])
+
+
+def by_scenario(diagnosis: Sequence[Any]) -> dict[int, list[Any]]:
+    """The violations of a raw diagnosis (:class:`~feederopt.algorithms.stochastic.
+    ScenarioViolation`) by scenario index."""
+    out: dict[int, list[Any]] = {}
+    for d in diagnosis:
+        out.setdefault(int(getattr(d, "scenario", -1)), []).append(d)
+    return out
+
+
+def nominal_view(raw: RawSolution, nominal_feasible: bool) -> dict[str, Any]:
+    """The fields of ``raw`` that the mapping of the nominal-load point sees: its own
+    feasibility (not the scenarios'), so that a feasible nominal point keeps its losses and
+    its comparison with the AC power flow."""
+    status = raw.status
+    if status is Status.INFEASIBLE and raw.y is not None:
+        status = Status.FEASIBLE if nominal_feasible else Status.INFEASIBLE
+    return {"status": status, "within_limits": nominal_feasible}
+
+
+def apply_verdict(result: Result, raw: RawSolution, shown: RawSolution,
+                  labels: Sequence[str], nominal_feasible: bool) -> Result:
+    """``result`` (mapped from ``shown``, the nominal-load view of ``raw``) with the status,
+    the limits verdict and the diagnosis of ``raw`` (the scenarios'); each diagnosis entry
+    names its scenario (``labels``: a name per scenario index)."""
+    result.status = raw.status
+    result.within_limits = bool(raw.within_limits and result.has_topology)
+    for entry, d in zip(result.diagnosis, shown.diagnosis, strict=True):
+        s = int(getattr(d, "scenario", -1))
+        if 0 <= s < len(labels):
+            entry["scenario"] = labels[s]
+    result.extra.update({k: v for k, v in raw.extra.items()
+                         if k in ("scenarios_with_slack", "infeasible_scenario")})
+    if "infeasible_scenario" in result.extra:
+        s = int(result.extra["infeasible_scenario"])
+        result.extra["infeasible_scenario"] = labels[s] if 0 <= s < len(labels) else s
+    result.extra["headline_load"] = "nominal"
+    result.extra["nominal_within_limits"] = bool(nominal_feasible)
+    return result
+
+
+def closed_of(result: Result) -> np.ndarray | None:
+    """The chosen switch states (in-service branches, table order), None without a topology."""
+    if not result.has_topology:
+        return None
+    return np.array([bool(c) for c in result.branches["closed"].to_list()], dtype=bool)
+
+
+def scenario_ac_checks(result: Result, net: Network, bus_ids: Sequence[str],
+                       p_mw: np.ndarray, q_mvar: np.ndarray,
+                       dispatch: Sequence[tuple[np.ndarray, np.ndarray] | None]) -> list[Any]:
+    """One AC power flow per load vector (rows of ``p_mw``, ``q_mvar`` [MW, MVAr] over
+    ``bus_ids``) at the result's topology, with the generators at ``dispatch`` [MW, MVAr]
+    where given (at most :data:`MAX_AC_SCENARIOS`; None beyond, and without a topology)."""
+    from feederopt.validation.scenario_ac import scenario_ac
+
+    closed = closed_of(result)
+    out: list[Any] = []
+    for s in range(p_mw.shape[0]):
+        if closed is None or s >= MAX_AC_SCENARIOS:
+            out.append(None)
+            continue
+        given = dispatch[s] if s < len(dispatch) else None
+        gp, gq = given if given is not None else (None, None)
+        out.append(scenario_ac(net, closed, list(bus_ids), p_mw[s], q_mvar[s], gp, gq))
+    return out
+
+
+def dispatch_of(pu: PerUnitNetwork, r: SlaveResult) -> tuple[np.ndarray, np.ndarray] | None:
+    """A slave's generator dispatch [MW, MVAr] (None without generators or dispatch)."""
+    if not pu.n_gen or "pg" not in r.point or "qg" not in r.point:
+        return None
+    return r.point["pg"] * pu.s_base_mva, r.point["qg"] * pu.s_base_mva
+
+
+def with_ac(summary: UncertainSummary, checks: Sequence[Any]) -> UncertainSummary:
+    """``summary`` with each scenario's AC check (stochastic) or the worst extreme point's
+    (robust: ``checks`` has one entry)."""
+    if isinstance(summary, StochasticSummary):
+        rows = [replace(s, ac=c) for s, c in zip(summary.scenarios, checks, strict=False)]
+        rows += summary.scenarios[len(rows):]
+        return replace(summary, scenarios=rows)
+    if isinstance(summary, RobustSummary) and checks:
+        return replace(summary, worst_vertex_ac=checks[0])
+    return summary
+
+
+def ac_warning(summary: UncertainSummary) -> str | None:
+    """A line naming the scenarios whose AC power flow breaks a limit or fails."""
+    if not isinstance(summary, StochasticSummary):
+        return None
+    bad = [s.scenario for s in summary.scenarios
+           if s.ac is not None and not s.ac.within_limits]
+    if not bad:
+        return None
+    return (f"{len(bad)} scenario(s) break a limit in the AC power flow at the chosen "
+            f"topology: {', '.join(bad[:10])}{' ...' if len(bad) > 10 else ''}")
+
+
+def fmt_num(x: float | None, spec: str) -> str:
+    return "-" if x is None or not math.isfinite(x) else format(x, spec)
