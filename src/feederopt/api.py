@@ -133,8 +133,10 @@ def solve(
     elif keywords or method != Method.BENDERS:
         raise TypeError("give either options= or the method and keywords, not both")
     opts = options.checked()
-    net = network if isinstance(network, Network) else load(network)
-    net = _apply(net, opts)
+    # A Network built in memory is validated here as one read from a file is by `load`
+    # (once: a checked network is not checked again while its tables stay the same).
+    given = load(network)
+    net = _apply(given, opts)
     problems = network_option_problems(net, opts)
     if problems:
         raise InputError(problems)
@@ -143,10 +145,22 @@ def solve(
     elif isinstance(opts.uncertainty, Box):
         result = _solve_robust(net, opts, opts.uncertainty, progress, executor)
     else:
-        return _with_limits_recorded(_with_reader_notes(_solve_nominal(net, opts, progress),
-                                                        net), opts)
-    result.source = _source(network, net)  # what `feederopt check` loads the network from
-    return _with_limits_recorded(_with_reader_notes(result, net), opts)
+        result = _solve_nominal(net, opts, progress)
+    result.source = _source(network, given)  # what `feederopt check` loads the network from
+    result = _with_input_warnings(_with_reader_notes(result, net), given, opts)
+    return _with_limits_recorded(result, opts)
+
+
+def _with_input_warnings(result: Result, net: Network, opts: SolveOptions) -> Result:
+    """The network's warnings (:meth:`Network.warnings`: an unknown column such as a misspelt
+    ``normaly_open``, a load that looks given in kW as MW) in the result's ``notes``, so that
+    the JSON and the report keep them, not only the console of the run. The data's voltage band
+    is left out when ``v_min`` and ``v_max`` replace it."""
+    replaced = opts.limits.v_min is not None and opts.limits.v_max is not None
+    notes = [str(w) for w in net.warnings() if not (replaced and w.field == "v_min_pu")]
+    if notes:
+        result.extra["notes"] = [*notes, *result.extra.get("notes", [])]
+    return result
 
 
 def _with_limits_recorded(result: Result, opts: SolveOptions) -> Result:
@@ -204,12 +218,15 @@ def network_option_problems(net: Network, opts: SolveOptions) -> list[Problem]:
     return out
 
 
-def _source(network: Any, net: Network) -> str:
-    if isinstance(network, Network):
-        return str(network.meta.get("source", network.name))
-    if isinstance(network, str | Path) and Path(network).exists():
-        return str(Path(network).resolve())
-    return str(network) if isinstance(network, str | Path) else net.name
+def _source(network: Any, net: Network) -> str | None:
+    """Where ``feederopt check`` loads the network from again, as the command line records
+    it: the absolute path of the file or folder read, or the built-in case name (which
+    :func:`load` records in ``meta["source"]``); None for a network built in memory or from a
+    pandapower net object, which no name reaches again."""
+    source = net.meta.get("source")
+    if source is None and isinstance(network, str | Path):  # a reader that did not record it
+        source = str(Path(network).resolve()) if Path(network).exists() else str(network)
+    return None if source is None else str(source)
 
 
 def relax_limits(net: Network, *, v_min: float | None = None, v_max: float | None = None,

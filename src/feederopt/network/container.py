@@ -31,6 +31,11 @@ class Network:
     integer_ids: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
     origin: Any = field(default=None, repr=False, compare=False)
+    #: The tables that :meth:`check` passed and the warnings it found: a network checked once
+    #: is not checked again while it holds those same table objects (:attr:`is_checked`). A
+    #: copy (:meth:`replace`) or a table assigned since is checked again.
+    _checked: tuple[tuple[pl.DataFrame, ...], tuple[Problem, ...]] | None = field(
+        default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_tables(
@@ -80,13 +85,25 @@ class Network:
     def check(self) -> Network:
         """Raise :class:`InputError` with every problem (warnings too) when there is an error,
         or return ``self``."""
+        if self.is_checked:
+            return self
         problems = self.validate()
         if any(p.is_error for p in problems):
             raise InputError(sorted(problems, key=lambda p: p.is_error, reverse=True))
+        self._checked = (tuple(self.tables().values()), tuple(problems))
         return self
+
+    @property
+    def is_checked(self) -> bool:
+        """Has :meth:`check` passed on the tables the network holds now?"""
+        return self._checked is not None and all(
+            a is b for a, b in zip(self._checked[0], self.tables().values(), strict=True))
 
     def warnings(self) -> list[Problem]:
         """The problems of warning severity (the network is usable; the user should know)."""
+        if self.is_checked:
+            assert self._checked is not None
+            return list(self._checked[1])
         return [p for p in self.validate() if not p.is_error]
 
     # ----- convenient facts -------------------------------------------------------------
