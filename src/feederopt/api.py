@@ -246,9 +246,13 @@ def save(result: Result, out_dir: str | Path, *, force: bool = False,
     """Write ``result`` to a new folder as ``feederopt solve --out DIR --report`` does:
     ``result.json``, Parquet tables, ``grid.png`` and, with ``report``, ``report.html``.
     An existing folder (or file) is replaced only with ``force``; the folder appears complete
-    or not at all (:mod:`feederopt.io.writing`)."""
+    or not at all (:mod:`feederopt.io.writing`). Even with ``force``, the folder is never the
+    network the result was solved from, nor inside or around it (``result.source``): a typed
+    ``bad_output_path`` problem, as on the command line."""
+    from feederopt.io.writing import check_output
     from feederopt.report.output import write_result_dir
 
+    check_output(out_dir, force=force, folder=True, inputs=_inputs(result))
     out = write_result_dir(result, out_dir, force=force)
     if report:
         from feederopt.report.html import write_report
@@ -259,10 +263,20 @@ def save(result: Result, out_dir: str | Path, *, force: bool = False,
 
 def save_json(result: Result, path: str | Path, *, force: bool = False) -> Path:
     """Write ``result``'s JSON document (``feederopt solve --json FILE``) to ``path``,
-    atomically; an existing file is replaced only with ``force``."""
+    atomically; an existing file is replaced only with ``force``, and never the network the
+    result was solved from or a file inside its folder (``result.source``), as in :func:`save`."""
+    from feederopt.io.writing import check_output
     from feederopt.report.output import write_result_json
 
+    check_output(path, force=force, inputs=_inputs(result))
     return write_result_json(result, path, force=force)
+
+
+def _inputs(result: Result) -> list[str]:
+    """The files or folders that ``result`` was computed from: its ``source`` when that is a
+    path (not a case name)."""
+    source = result.source
+    return [source] if source and Path(source).is_absolute() else []
 
 
 def to_pandapower(result: Result, net: Any) -> Any:
