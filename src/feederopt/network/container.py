@@ -16,8 +16,9 @@ class Network:
     """A feeder: Polars tables whose schemas live in :mod:`feederopt.network.schemas`.
 
     Build one with :meth:`from_tables`, which completes optional columns with their defaults.
-    ``integer_ids`` records that the source format numbered its buses and branches, so that
-    results can give the ids back as integers (MATPOWER bus numbers, pandapower indices).
+    ``integer_ids`` records that the source format numbered its buses and branches (MATPOWER
+    bus numbers, pandapower indices); the ids are strings all the same, in the tables and in
+    every result.
     ``origin`` is the object the network was read from when results go back into it (the
     user's pandapower net: the AC check runs pandapower on a copy of it); it is never saved.
     """
@@ -131,14 +132,11 @@ class Network:
             "total_load_mvar": float(ld["q_mvar"].sum()),
         }
 
-    def bus_id_out(self, bus_id: str) -> str | int:
-        """A bus id as the user's format had it (an integer where the format numbers buses)."""
-        if self.integer_ids:
-            try:
-                return int(bus_id)
-            except ValueError:
-                return bus_id
-        return bus_id
+    def bus_id_out(self, bus_id: str) -> str:
+        """A bus id as results give it: the string of the tables, for every format (an
+        integer-numbered format's ``7`` is ``"7"``, as in the tables and Parquet files, so that
+        one result never holds the same id as two types)."""
+        return str(bus_id)
 
     def with_limits(
         self,
