@@ -91,7 +91,7 @@ def load(source: Any, *, check: bool = True) -> Network:
 @handle_signals()
 def solve(
     network: Network | Any,
-    method: Method | str = Method.BENDERS,
+    method: Method | str | SolveOptions = Method.BENDERS,
     *,
     options: SolveOptions | None = None,
     progress: ProgressCallback | None = None,
@@ -100,8 +100,9 @@ def solve(
 ) -> Result:
     """Find the loss-minimising radial topology of ``network``.
 
-    The options are ``options`` (a :class:`~feederopt.options.SolveOptions`), or ``method`` and
-    the keywords of :func:`~feederopt.options.solve_options`:
+    The options are ``options`` (a :class:`~feederopt.options.SolveOptions`, also given in
+    ``method``'s place), or ``method`` and the keywords of
+    :func:`~feederopt.options.solve_options`:
 
     * ``method``: ``benders`` (exact, default), ``misocp`` (exact, monolithic) or
       ``lindistflow`` (heuristic); ``solver`` overrides the conic solver;
@@ -128,6 +129,10 @@ def solve(
     the result then has status ``interrupted`` and carries the best topology found, its bound
     and gap, as at a time limit (:mod:`feederopt.solvers.interrupt`).
     """
+    if isinstance(method, SolveOptions):  # solve(network, options), positionally
+        if options is not None or keywords:
+            raise TypeError("give either options= or the method and keywords, not both")
+        options, method = method, Method.BENDERS
     if options is None:
         options = solve_options(method, **keywords)
     elif keywords or method != Method.BENDERS:
