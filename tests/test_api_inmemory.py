@@ -66,3 +66,12 @@ def test_a_network_is_validated_once_and_again_after_a_change(
     net.loads = set_value(net.loads, "Lb", "p_mw", -0.3)  # a table assigned in place
     with pytest.raises(InputError):
         feederopt.solve(net, time_limit=10, ac_check=False)
+
+
+def test_a_duplicate_bus_id_is_one_problem_not_also_an_island() -> None:
+    buses = tiny_tables()["buses"]
+    twice = pl.concat([buses, buses.filter(pl.col("id") == "a")])
+    with pytest.raises(InputError) as exc:
+        feederopt.load(tiny(buses=twice))
+    assert [(p.kind, p.ids) for p in exc.value.problems if p.is_error] == [
+        (ProblemKind.DUPLICATE_ID, ("a",))]
