@@ -92,3 +92,14 @@ def test_save_never_writes_inside_the_input_folder(feeder: Path) -> None:
         assert exc.value.problems[0].kind is ProblemKind.BAD_OUTPUT_PATH
     assert not (feeder / "res").exists()
     assert (feeder / "branches.csv").read_text().startswith("id")
+
+
+@pytest.mark.parametrize("name", ["net.xlsx", "net.dss"])
+def test_load_hints_agree_that_a_dss_file_is_for_the_three_phase_api(tmp_path: Path,
+                                                                     name: str) -> None:
+    path = tmp_path / name
+    path.write_text("x")
+    with pytest.raises(InputError) as exc:
+        feederopt.load(path)
+    hint = exc.value.problems[0].hint
+    assert "solve_three_phase" in hint and "load_three_phase" in hint
