@@ -103,3 +103,11 @@ def test_load_hints_agree_that_a_dss_file_is_for_the_three_phase_api(tmp_path: P
         feederopt.load(path)
     hint = exc.value.problems[0].hint
     assert "solve_three_phase" in hint and "load_three_phase" in hint
+
+
+def test_a_written_folder_does_not_carry_the_source_it_was_read_from(tmp_path: Path) -> None:
+    net = feederopt.load("case33bw")
+    assert net.meta["source"] == "case33bw"
+    write_folder(net, tmp_path / "copy")
+    assert "source" not in json.loads((tmp_path / "copy" / "meta.json").read_text())["meta"]
+    assert feederopt.load(tmp_path / "copy").meta["source"] == str((tmp_path / "copy").resolve())
