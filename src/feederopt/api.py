@@ -97,7 +97,7 @@ def load(source: Any, *, check: bool = True) -> Network:
 @handle_signals()
 def solve(
     network: Network | Any,
-    method: Method | str = Method.BENDERS,
+    method: Method | str | SolveOptions = Method.BENDERS,
     *,
     options: SolveOptions | None = None,
     progress: ProgressCallback | None = None,
@@ -106,8 +106,9 @@ def solve(
 ) -> Result:
     """Find the loss-minimising radial topology of ``network``.
 
-    The options are ``options`` (a :class:`~feederopt.options.SolveOptions`), or ``method`` and
-    the keywords of :func:`~feederopt.options.solve_options`:
+    The options are ``options`` (a :class:`~feederopt.options.SolveOptions`, also given in
+    ``method``'s place), or ``method`` and the keywords of
+    :func:`~feederopt.options.solve_options`:
 
     * ``method``: ``benders`` (exact, default), ``misocp`` (exact, monolithic) or
       ``lindistflow`` (heuristic); ``solver`` overrides the conic solver;
@@ -134,13 +135,19 @@ def solve(
     the result then has status ``interrupted`` and carries the best topology found, its bound
     and gap, as at a time limit (:mod:`feederopt.solvers.interrupt`).
     """
+    if isinstance(method, SolveOptions):  # solve(network, options), positionally
+        if options is not None or keywords:
+            raise TypeError("give either options= or the method and keywords, not both")
+        options, method = method, Method.BENDERS
     if options is None:
         options = solve_options(method, **keywords)
     elif keywords or method != Method.BENDERS:
         raise TypeError("give either options= or the method and keywords, not both")
     opts = options.checked()
-    net = network if isinstance(network, Network) else load(network)
-    net = _apply(net, opts)
+    # A Network built in memory is validated here as one read from a file is by `load`
+    # (once: a checked network is not checked again while its tables stay the same).
+    given = load(network)
+    net = _apply(given, opts)
     problems = network_option_problems(net, opts)
     if problems:
         raise InputError(problems)
@@ -149,10 +156,22 @@ def solve(
     elif isinstance(opts.uncertainty, Box):
         result = _solve_robust(net, opts, opts.uncertainty, progress, executor)
     else:
-        return _with_limits_recorded(_with_reader_notes(_solve_nominal(net, opts, progress),
-                                                        net), opts, net)
-    result.source = _source(network, net)  # what `feederopt check` loads the network from
-    return _with_limits_recorded(_with_reader_notes(result, net), opts, net)
+        result = _solve_nominal(net, opts, progress)
+    result.source = _source(network, given)  # what `feederopt check` loads the network from
+    result = _with_input_warnings(_with_reader_notes(result, net), given, opts)
+    return _with_limits_recorded(result, opts, net)
+
+
+def _with_input_warnings(result: Result, net: Network, opts: SolveOptions) -> Result:
+    """The network's warnings (:meth:`Network.warnings`: an unknown column such as a misspelt
+    ``normaly_open``, a load that looks given in kW as MW) in the result's ``notes``, so that
+    the JSON and the report keep them, not only the console of the run. The data's voltage band
+    is left out when ``v_min`` and ``v_max`` replace it."""
+    replaced = opts.limits.v_min is not None and opts.limits.v_max is not None
+    notes = [str(w) for w in net.warnings() if not (replaced and w.field == "v_min_pu")]
+    if notes:
+        result.extra["notes"] = [*notes, *result.extra.get("notes", [])]
+    return result
 
 
 def _with_limits_recorded(result: Result, opts: SolveOptions, net: Network | None = None
@@ -258,12 +277,15 @@ def network_option_problems(net: Network, opts: SolveOptions) -> list[Problem]:
     return out
 
 
-def _source(network: Any, net: Network) -> str:
-    if isinstance(network, Network):
-        return str(network.meta.get("source", network.name))
-    if isinstance(network, str | Path) and Path(network).exists():
-        return str(Path(network).resolve())
-    return str(network) if isinstance(network, str | Path) else net.name
+def _source(network: Any, net: Network) -> str | None:
+    """Where ``feederopt check`` loads the network from again, as the command line records
+    it: the absolute path of the file or folder read, or the built-in case name (which
+    :func:`load` records in ``meta["source"]``); None for a network built in memory or from a
+    pandapower net object, which no name reaches again."""
+    source = net.meta.get("source")
+    if source is None and isinstance(network, str | Path):  # a reader that did not record it
+        source = str(Path(network).resolve()) if Path(network).exists() else str(network)
+    return None if source is None else str(source)
 
 
 def relax_limits(net: Network, *, v_min: float | None = None, v_max: float | None = None,
@@ -283,9 +305,13 @@ def save(result: Result, out_dir: str | Path, *, force: bool = False,
     """Write ``result`` to a new folder as ``feederopt solve --out DIR --report`` does:
     ``result.json``, Parquet tables, ``grid.png`` and, with ``report``, ``report.html``.
     An existing folder (or file) is replaced only with ``force``; the folder appears complete
-    or not at all (:mod:`feederopt.io.writing`)."""
+    or not at all (:mod:`feederopt.io.writing`). Even with ``force``, the folder is never the
+    network the result was solved from, nor inside or around it (``result.source``): a typed
+    ``bad_output_path`` problem, as on the command line."""
+    from feederopt.io.writing import check_output
     from feederopt.report.output import write_result_dir
 
+    check_output(out_dir, force=force, folder=True, inputs=_inputs(result))
     out = write_result_dir(result, out_dir, force=force)
     if report:
         from feederopt.report.html import write_report
@@ -296,10 +322,20 @@ def save(result: Result, out_dir: str | Path, *, force: bool = False,
 
 def save_json(result: Result, path: str | Path, *, force: bool = False) -> Path:
     """Write ``result``'s JSON document (``feederopt solve --json FILE``) to ``path``,
-    atomically; an existing file is replaced only with ``force``."""
+    atomically; an existing file is replaced only with ``force``, and never the network the
+    result was solved from or a file inside its folder (``result.source``), as in :func:`save`."""
+    from feederopt.io.writing import check_output
     from feederopt.report.output import write_result_json
 
+    check_output(path, force=force, inputs=_inputs(result))
     return write_result_json(result, path, force=force)
+
+
+def _inputs(result: Result) -> list[str]:
+    """The files or folders that ``result`` was computed from: its ``source`` when that is a
+    path (not a case name)."""
+    source = result.source
+    return [source] if source and Path(source).is_absolute() else []
 
 
 def to_pandapower(result: Result, net: Any) -> Any:

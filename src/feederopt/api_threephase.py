@@ -47,8 +47,10 @@ from feederopt.network.topology import components_of, switch_blocks
 from feederopt.options import (
     MAX_SWITCH_COST_KW,
     crossed_limit_problems,
+    gap_problems,
     loading_problems,
     switch_cost_problems,
+    time_limit_problems,
     voltage_limit_problems,
 )
 from feederopt.validation.opendss import (
@@ -366,8 +368,10 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     within the time limit left, at most :data:`AC_POLISH_MAX_S`); ``ac_polish`` in the result
     records it, and the topology, flow and OpenDSS check are then the polished one's. Not with
     ``scenarios`` (a note says so)."""
-    problems = voltage_limit_problems(v_min_pu, v_max_pu) + loading_problems(
-        max_loading_percent) + switch_cost_problems(switch_cost_kw, MAX_SWITCH_COST_KW)
+    # the checks of the command line's --time-limit and --gap, with the others, all at once
+    problems = time_limit_problems(time_limit_s, "time_limit_s") + gap_problems(gap) + (
+        voltage_limit_problems(v_min_pu, v_max_pu) + loading_problems(max_loading_percent)
+        + switch_cost_problems(switch_cost_kw, MAX_SWITCH_COST_KW))
     if problems:
         raise InputError(problems)
     cost = float(switch_cost_kw or 0.0)

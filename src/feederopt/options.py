@@ -201,7 +201,8 @@ class SolveOptions:
         stop = self.stop
         out += gap_problems(stop.gap)
         out += time_limit_problems(stop.time_limit_s)
-        if not (isinstance(stop.iteration_limit, int) and stop.iteration_limit >= 1):
+        if not (isinstance(stop.iteration_limit, int) and not isinstance(
+                stop.iteration_limit, bool) and stop.iteration_limit >= 1):
             bad("iteration_limit", "the iteration limit must be a positive whole number",
                 "e.g. 10000")
         out += self._limit_problems()
@@ -209,7 +210,13 @@ class SolveOptions:
         out += self._uncertainty_problems(method)
         out += self._execution_problems()
         out += self._device_problems(method)
-        if self.solver is not None and method is not None:
+        if self.solver is not None and method is None:
+            # the method is unknown: the solver's own problems (unknown, not installed) all
+            # the same, so that every problem is reported at once
+            socp = solver_problems(self.solver, mixed_integer=False)
+            if socp and solver_problems(self.solver, mixed_integer=True):
+                out += socp
+        elif self.solver is not None:
             if method is Method.LINDISTFLOW and self.uncertainty is None:
                 bad("solver", "--solver does not apply to lindistflow (a MILP, always HiGHS)",
                     "leave --solver out, or use --method benders or misocp")
@@ -383,7 +390,9 @@ def solve_options(
         if isinstance(loads, str):
             loads = [x.strip() for x in loads.split(",") if x.strip()]
         uncertainty = Box(
-            float(robust), None if loads is None else tuple(str(x) for x in loads), budget,
+            # not a number ("abc"): kept, for check() to refuse it typed
+            float(robust) if _number(robust) else robust,
+            None if loads is None else tuple(str(x) for x in loads), budget,
             oracle or "auto", 300.0 if oracle_time_limit is None else oracle_time_limit,
             max_vertices)
     elif robust is None:
@@ -518,6 +527,9 @@ def time_limit_problems(time_limit_s: Any, option: str = "time_limit") -> list[P
     ``--time-limit``."""
     if _number(time_limit_s) and time_limit_s > 0:
         return []
+    if not _number(time_limit_s):
+        return [_option_problem(option, "the time limit must be a number of seconds, not "
+                                f"{time_limit_s!r}", "e.g. 600")]
     return [_option_problem(option, "the time limit must be positive", "e.g. 600")]
 
 

@@ -73,7 +73,8 @@ def solve_misocp(
                            solver=solver, timings={"build_s": model.build_time_s},
                            extra={"solver_status": sol.status}, within_limits=False)
     y = np.round(model.value("y"))
-    objective = to_kw(sol.objective)
+    # the model's objective holds the switching cost's ``c @ y``, not its constant
+    objective = to_kw(sol.objective) + problem.y_cost()[1]
     bound = objective if sol.status == "optimal" else -math.inf
     gap = 0.0 if math.isfinite(bound) else math.inf
     status = Status.OPTIMAL if sol.status == "optimal" else Status.FEASIBLE
@@ -95,7 +96,11 @@ def _solve_misocp_scip(
     to_kw = problem.to_kw
     timings = {"build_s": model.build_time_s, "solve_s": sol.solve_time_s}
     extra = {"solver_status": sol.scip_status, **sol.stats}
-    bound = to_kw(sol.bound) if math.isfinite(sol.bound) else sol.bound
+    # The model's objective holds the switching cost's ``c @ y`` (:meth:`y_cost`), not its
+    # constant (the cost of the base case's closed switches): both SCIP's objective and its
+    # bound get it back here (without it the bound sat that constant below the objective).
+    const = problem.y_cost()[1]
+    bound = to_kw(sol.bound) + const if math.isfinite(sol.bound) else sol.bound
     if not sol.has_solution:
         if sol.status == "infeasible":
             status = Status.INFEASIBLE
@@ -108,7 +113,7 @@ def _solve_misocp_scip(
         return RawSolution(status, "misocp", None, math.nan, bound, math.inf, 0, elapsed,
                            solver="SCIP", timings=timings, extra=extra, within_limits=False)
     y = np.round(model.value("y"))
-    objective = to_kw(sol.objective)
+    objective = to_kw(sol.objective) + const
     value, point, feasible = _evaluate(problem, y, evaluator)
     if feasible and math.isfinite(value) and abs(value - objective) > 1e-6 * max(1.0, abs(value)):
         # the topology's cost is the slave's at it: SCIP's objective can sit below it by what

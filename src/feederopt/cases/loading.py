@@ -30,7 +30,8 @@ def load(source: Any, *, check: bool = True) -> Network:
     case name such as ``"case33bw"``, a SimBench grid ``"simbench:<code>"``
     (:mod:`feederopt.cases.simbench`), or the path of a MATPOWER ``.m`` file, a pandapower
     ``.json`` file or a network folder. An existing path wins over a case of the same name
-    only when it looks like a path (has a suffix or a separator).
+    only when it looks like a path (has a suffix or a separator). ``meta["source"]`` records
+    what names the network again from any folder: the case name, or the path made absolute.
 
     Raises :class:`~feederopt.network.InputError` with ``UNKNOWN_FILE_TYPE``,
     ``UNREADABLE_FILE`` or ``UNKNOWN_CASE``, or with every validation problem of the network.
@@ -41,13 +42,14 @@ def load(source: Any, *, check: bool = True) -> Network:
         net = from_pandapower(source)
     elif isinstance(source, str | Path):
         text = str(source)
-        if isinstance(source, str) and is_simbench_name(text):
-            return load_simbench(text, check=check)
-        if isinstance(source, str) and not looks_like_path(text) and has_case(text):
-            return load_case(text, check=check)
-        if isinstance(source, str) and not looks_like_path(text) and not Path(text).exists():
-            return load_case(text, check=check)  # raises UNKNOWN_CASE
+        if isinstance(source, str) and (is_simbench_name(text) or (
+                not looks_like_path(text) and (has_case(text) or not Path(text).exists()))):
+            net = (load_simbench(text, check=check) if is_simbench_name(text)
+                   else load_case(text, check=check))  # an unknown name raises UNKNOWN_CASE
+            net.meta["source"] = text  # what `feederopt check` loads it from again
+            return net
         net = read(source)
+        net.meta["source"] = str(Path(source).resolve())
     else:
         raise TypeError(f"cannot load a {type(source).__name__}")
     return net.check() if check else net

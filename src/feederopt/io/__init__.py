@@ -22,9 +22,14 @@ from feederopt.io.pandapower import (
 )
 from feederopt.network.container import Network
 
+#: Where a balanced network is not what a .dss path gives (the Python API's ``load``).
+THREE_PHASE_READERS = (
+    "an OpenDSS .dss file is a three-phase network: feederopt.solve_three_phase(path) solves "
+    "it, feederopt.cases.load_three_phase (or load_any) reads it; on the command line, "
+    "feederopt solve, info and partition take it")
 KNOWN_TYPES = (
     "a built-in case name (see `feederopt cases`), a MATPOWER .m file, "
-    "a pandapower .json file, an OpenDSS .dss file or a folder of .parquet/.csv tables"
+    "a pandapower .json file or a folder of .parquet/.csv tables (" + THREE_PHASE_READERS + ")"
 )
 
 __all__ = [
@@ -59,10 +64,7 @@ def read(source: str | Path) -> Network:
     if suffix == ".json":
         return read_pandapower_json(path)
     if suffix == ".dss":
-        raise unknown_file_type(
-            path, "a balanced network here; an OpenDSS file is a three-phase network "
-            "(read with feederopt.cases.load_three_phase or load_any; on the command line, "
-            "feederopt solve, info and partition take it)")
+        raise unknown_file_type(path, f"a balanced network here; {THREE_PHASE_READERS}")
     if suffix in (".csv", ".parquet"):
         raise unknown_file_type(path, "the folder that holds the tables, not one table")
     raise unknown_file_type(path, KNOWN_TYPES)

@@ -219,7 +219,8 @@ def write_folder(
             else:
                 df.write_csv(tmp, null_value="")
         (path / f"{name}.{'csv' if fmt == 'parquet' else 'parquet'}").unlink(missing_ok=True)
-    meta = {k: v for k, v in network.meta.items() if k != "path"}
+    # not where the network was read from: the folder is a source of its own
+    meta = {k: v for k, v in network.meta.items() if k not in ("path", "source")}
     info = {
         "format_version": FORMAT_VERSION,
         "name": network.name,

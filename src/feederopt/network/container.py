@@ -16,8 +16,9 @@ class Network:
     """A feeder: Polars tables whose schemas live in :mod:`feederopt.network.schemas`.
 
     Build one with :meth:`from_tables`, which completes optional columns with their defaults.
-    ``integer_ids`` records that the source format numbered its buses and branches, so that
-    results can give the ids back as integers (MATPOWER bus numbers, pandapower indices).
+    ``integer_ids`` records that the source format numbered its buses and branches (MATPOWER
+    bus numbers, pandapower indices); the ids are strings all the same, in the tables and in
+    every result.
     ``origin`` is the object the network was read from when results go back into it (the
     user's pandapower net: the AC check runs pandapower on a copy of it); it is never saved.
     """
@@ -31,6 +32,11 @@ class Network:
     integer_ids: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
     origin: Any = field(default=None, repr=False, compare=False)
+    #: The tables that :meth:`check` passed and the warnings it found: a network checked once
+    #: is not checked again while it holds those same table objects (:attr:`is_checked`). A
+    #: copy (:meth:`replace`) or a table assigned since is checked again.
+    _checked: tuple[tuple[pl.DataFrame, ...], tuple[Problem, ...]] | None = field(
+        default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_tables(
@@ -80,13 +86,25 @@ class Network:
     def check(self) -> Network:
         """Raise :class:`InputError` with every problem (warnings too) when there is an error,
         or return ``self``."""
+        if self.is_checked:
+            return self
         problems = self.validate()
         if any(p.is_error for p in problems):
             raise InputError(sorted(problems, key=lambda p: p.is_error, reverse=True))
+        self._checked = (tuple(self.tables().values()), tuple(problems))
         return self
+
+    @property
+    def is_checked(self) -> bool:
+        """Has :meth:`check` passed on the tables the network holds now?"""
+        return self._checked is not None and all(
+            a is b for a, b in zip(self._checked[0], self.tables().values(), strict=True))
 
     def warnings(self) -> list[Problem]:
         """The problems of warning severity (the network is usable; the user should know)."""
+        if self.is_checked:
+            assert self._checked is not None
+            return list(self._checked[1])
         return [p for p in self.validate() if not p.is_error]
 
     # ----- convenient facts -------------------------------------------------------------
@@ -114,14 +132,11 @@ class Network:
             "total_load_mvar": float(ld["q_mvar"].sum()),
         }
 
-    def bus_id_out(self, bus_id: str) -> str | int:
-        """A bus id as the user's format had it (an integer where the format numbers buses)."""
-        if self.integer_ids:
-            try:
-                return int(bus_id)
-            except ValueError:
-                return bus_id
-        return bus_id
+    def bus_id_out(self, bus_id: str) -> str:
+        """A bus id as results give it: the string of the tables, for every format (an
+        integer-numbered format's ``7`` is ``"7"``, as in the tables and Parquet files, so that
+        one result never holds the same id as two types)."""
+        return str(bus_id)
 
     def with_limits(
         self,

@@ -4,8 +4,9 @@ Each table is a Polars DataFrame validated by a Patito model. The schemas are da
 has a type, a default and a description with its unit, so that importers, the folder format and
 the documentation share one definition (in the spirit of PyPSA's component attribute tables).
 
-Identifiers are strings in every table. Importers whose native ids are integers (MATPOWER bus
-numbers, pandapower indices) set ``Network.integer_ids`` so that results map back to integers.
+Identifiers are strings in every table, and in every result (the tables, ``open_branches``,
+``base``, the diagnosis). Importers whose native ids are integers (MATPOWER bus numbers,
+pandapower indices) set ``Network.integer_ids``, which the folder format keeps.
 
 Later issues (storage, time series, three-phase) add tables; a table that a network does not
 use is simply empty.

@@ -601,7 +601,9 @@ def _source_problems(net: Network, bus_ids: set[str]) -> list[Problem]:
                 hint="add the branches (lines, transformers, switches) that join the buses",
             )
         ]
-    ids = [str(b) for b in buses["id"].to_list()]
+    # each id once: a duplicated bus id (its own problem) is one bus here, not a second one
+    # that no branch reaches (a false island)
+    ids = list(dict.fromkeys(str(b) for b in buses["id"].to_list()))
     index = {b: i for i, b in enumerate(ids)}
     f = [index[b] for b in usable["from_bus"].to_list()]
     t = [index[b] for b in usable["to_bus"].to_list()]

@@ -21,7 +21,8 @@ def write_result_json(result: Result, path: str | Path, *, force: bool = False) 
 
 def write_result_dir(result: Result, path: str | Path, *, force: bool = False) -> Path:
     """``result.json``, ``buses.parquet``, ``branches.parquet``, ``switches.parquet``,
-    ``iterations.parquet`` and ``grid.png`` in a new folder."""
+    ``iterations.parquet``, ``generators.parquet`` (when the network has generators) and
+    ``grid.png`` in a new folder."""
     import polars as pl
 
     from feederopt.report.plot import plot_grid
@@ -31,6 +32,8 @@ def write_result_dir(result: Result, path: str | Path, *, force: bool = False) -
         result.buses.write_parquet(tmp / "buses.parquet")
         result.branches.write_parquet(tmp / "branches.parquet")
         result.switches.write_parquet(tmp / "switches.parquet")
+        if result.generators.height:
+            result.generators.write_parquet(tmp / "generators.parquet")
         if result.log:
             pl.DataFrame([r.to_dict() for r in result.log]).write_parquet(
                 tmp / "iterations.parquet")

@@ -15,7 +15,7 @@ from feederopt.algorithms.slaves import SlaveResult
 from feederopt.formulations.distflow import losses_of
 from feederopt.network.container import Network
 from feederopt.network.perunit import PerUnitNetwork
-from feederopt.results.result import AcCheck, Result
+from feederopt.results.result import GENERATOR_SCHEMA, AcCheck, Result
 from feederopt.results.uncertain import SlaveOutcome
 from feederopt.solvers.status import Status
 from feederopt.validation.fidelity import losses_diff_pct
@@ -92,6 +92,15 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         "p_from_ac_mw": ac.p_from_mw if ac is not None else np.full(pu.n_branch, np.nan),
         "i_ac_ka": ac.i_ka if ac is not None else np.full(pu.n_branch, np.nan),
     })
+    # The generators' dispatch that the point (and so the AC check) has: the optimiser's where
+    # a generator has a range, its set-point where not; null without a topology.
+    dispatched = has_topology and "pg" in point and "qg" in point
+    generators = pl.DataFrame({
+        "id": pu.gen_ids,
+        "bus": [bus_ids[int(b)] for b in pu.gen_bus],
+        "p_mw": point["pg"] * s if dispatched else np.full(pu.n_gen, np.nan),
+        "q_mvar": point["qg"] * s if dispatched else np.full(pu.n_gen, np.nan),
+    }, schema=GENERATOR_SCHEMA)
     initially = pu.initial_closed()
     switches = branches.filter(pl.col("switchable")).select(
         "id", "from_bus", "to_bus", "closed"
@@ -160,6 +169,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         buses=buses,
         branches=branches,
         switches=switches,
+        generators=generators,
         open_branches=open_branches,
         min_voltage_pu=float(np.nanmin(v)) if has_point else math.nan,
         max_voltage_pu=float(np.nanmax(v)) if has_point else math.nan,

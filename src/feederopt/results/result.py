@@ -1,11 +1,11 @@
 """The result of a solve, mapped back to the user's ids and SI units.
 
-A :class:`Result` holds Polars tables (``buses``, ``branches``, ``switches``), the bounds and gap,
-the iteration log, the AC check and, for an infeasible grid, the diagnosis. ``to_dict`` gives
-the JSON document that ``feederopt solve --json`` writes; the writing itself is the output
-layer's (:func:`feederopt.report.output.write_result_json`), and the pandapower export is
-handed in by the api layer (``switch_writer``): this module imports neither ``io`` nor
-``report``.
+A :class:`Result` holds Polars tables (``buses``, ``branches``, ``switches``, ``generators``),
+the bounds and gap, the iteration log, the AC check and, for an infeasible grid, the
+diagnosis. ``to_dict`` gives the JSON document that ``feederopt solve --json`` writes; the
+writing itself is the output layer's (:func:`feederopt.report.output.write_result_json`),
+and the pandapower export is handed in by the api layer (``switch_writer``): this module
+imports neither ``io`` nor ``report``.
 """
 
 from __future__ import annotations
@@ -88,6 +88,15 @@ class AcCheck:
         }
 
 
+#: The columns of ``Result.generators``: every in-service generator's dispatch [MW, MVAr].
+GENERATOR_SCHEMA = {"id": pl.String, "bus": pl.String, "p_mw": pl.Float64,
+                    "q_mvar": pl.Float64}
+
+
+def _no_generators() -> pl.DataFrame:
+    return pl.DataFrame(schema=GENERATOR_SCHEMA)
+
+
 @dataclass
 class Result:
     case: str
@@ -128,6 +137,11 @@ class Result:
     #: failed, before it found one): ``open_branches`` is empty, the tables' ``closed`` is
     #: null, ``within_limits`` is False; there is nothing to operate.
     has_topology: bool = True
+    #: Every in-service generator's active and reactive power [MW, MVAr] at the chosen
+    #: topology: the optimiser's dispatch where the data give a range (``p_min_mw`` to
+    #: ``p_max_mw``, ``q_min_mvar`` to ``q_max_mvar``), which the AC check runs at (null
+    #: without a topology). The JSON's ``generators``; ``generators.parquet`` of a folder.
+    generators: pl.DataFrame = field(default_factory=_no_generators)
     #: Published figures of the case against the proven bound (``literature``).
     literature: list[dict[str, Any]] = field(default_factory=list)
     #: ``(pandapower net, network, closed) -> net with those switch states``; set by the api
@@ -180,6 +194,10 @@ class Result:
             out["source"] = self.source
         if self.dopf is not None:
             out.update(self.dopf.to_dict())
+        if self.generators.height:
+            out["generators"] = [{k: _num(v) if isinstance(v, float) else v
+                                  for k, v in row.items()}
+                                 for row in self.generators.iter_rows(named=True)]
         if self.literature:
             out["literature"] = [{k: _num(v) if isinstance(v, float) else v
                                   for k, v in e.items()} for e in self.literature]

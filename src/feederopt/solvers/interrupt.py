@@ -24,6 +24,7 @@ files are written atomically (:mod:`feederopt.io.writing`), so none is left half
 from __future__ import annotations
 
 import contextlib
+import itertools
 import multiprocessing
 import os
 import signal
@@ -41,13 +42,24 @@ class Interrupted(Exception):
     slaves): the caller drops the round and reports what it had before."""
 
 
-_state: dict[str, int | None] = {"signal": None}
+_state: dict[str, int | None] = {"signal": None, "at": None}
+#: Numbers the requests and the solves' starts, so that a request is seen only by the solves
+#: that were running when it came (:func:`requested`).
+_clock = itertools.count(1)
+#: Per thread: ``start``, the clock when the thread's outermost solve began (None outside a
+#: solve); ``active``, whether that solve installed the signal handlers (main thread).
 _installed = threading.local()
 
 
 def requested() -> bool:
-    """Whether a stop was requested (by a signal or :func:`request`)."""
-    return _state["signal"] is not None
+    """Whether a stop was requested (by a signal or :func:`request`) that this thread's solve
+    has to obey: one made since the solve began. A request left from an earlier solve (a
+    Ctrl-C'd solve in the main thread) does not stop a later solve in another thread; outside
+    a solve every request is seen (a caller can tell that its solve was interrupted)."""
+    if _state["signal"] is None:
+        return False
+    start = getattr(_installed, "start", None)
+    return start is None or (_state["at"] or 0) > start
 
 
 def signal_number() -> int | None:
@@ -63,6 +75,7 @@ def exit_code() -> int:
 
 def request(signum: int = 0) -> None:
     """Ask every running computation to stop (what the signal handler does)."""
+    _state["at"] = next(_clock)
     _state["signal"] = signum
 
 
@@ -96,26 +109,37 @@ def _handler(signum: int, frame: FrameType | None) -> None:
 def handle_signals() -> Iterator[None]:
     """Install the stop handler for SIGINT and SIGTERM for the duration of the block.
 
-    Only in the main thread (Python's rule for signal handlers; elsewhere this does nothing),
-    and only once when nested: the outermost block clears an old request on entry and puts the
-    previous handlers back on exit. The request itself stays visible after the block, so that a
-    caller can tell that its solve was interrupted.
+    The handlers only in the main thread (Python's rule for signal handlers), and only once
+    when nested: the outermost block clears an old request on entry and puts the previous
+    handlers back on exit. The request itself stays visible after the block, so that a caller
+    can tell that its solve was interrupted.
+
+    In every thread, the outermost block marks when its solve began: only a request made since
+    stops it (:func:`requested`), so a request left by an interrupted solve does not stop every
+    later solve of a worker thread (which cannot clear it: a solve in the main thread may be
+    running and stopping).
     """
-    if threading.current_thread() is not threading.main_thread() or getattr(
-            _installed, "active", False):
+    if getattr(_installed, "start", None) is not None:  # nested: the outer block's solve
         yield
         return
-    clear()
-    previous = {s: signal.getsignal(s) for s in SIGNALS}
-    for s in SIGNALS:
-        signal.signal(s, _handler)
-    _installed.active = True
+    _installed.start = next(_clock)
     try:
-        yield
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        clear()
+        previous = {s: signal.getsignal(s) for s in SIGNALS}
+        for s in SIGNALS:
+            signal.signal(s, _handler)
+        _installed.active = True
+        try:
+            yield
+        finally:
+            _installed.active = False
+            for s, h in previous.items():
+                signal.signal(s, h if h is not None else signal.SIG_DFL)
     finally:
-        _installed.active = False
-        for s, h in previous.items():
-            signal.signal(s, h if h is not None else signal.SIG_DFL)
+        _installed.start = None
 
 
 def ignore_in_worker() -> None:

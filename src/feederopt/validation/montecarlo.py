@@ -374,6 +374,35 @@ def open_ids(data: dict[str, Any]) -> list[str]:
     return [str(b["id"]) if isinstance(b, dict) else str(b) for b in data["open_branches"]]
 
 
+def result_source(data: dict[str, Any]) -> str:
+    """What the network of a result is loaded from again: its ``source`` (an absolute path or
+    a built-in case name, as ``feederopt solve`` and :func:`feederopt.solve` record it), else
+    its ``case`` when that is a built-in case. A relative path, or a case name that is no
+    built-in case (a result saved without its source names the folder it was read from), would
+    be resolved against the current folder, where another network may bear that name: it is
+    refused, with the ``--case``/``network=`` to give instead."""
+    from feederopt.cases.registry import has_case
+    from feederopt.cases.simbench import is_simbench_name
+    from feederopt.io import looks_like_path
+
+    source = data.get("source")
+    named = source if isinstance(source, str) and source else data.get("case")
+    if not isinstance(named, str) or not named:
+        raise InputError([Problem(ProblemKind.INVALID_VALUE, "result",
+                                  "the result names no case or source", field="source",
+                                  hint="give the network with --case (network= in Python)")])
+    if Path(named).is_absolute() or is_simbench_name(named) or (
+            not looks_like_path(named) and has_case(named)):
+        return named
+    what = "source" if named == source else "case (it records no source)"
+    raise InputError([Problem(
+        ProblemKind.INVALID_VALUE, "result",
+        f"the result's {what} '{named}' is neither an absolute path nor a built-in case: it "
+        "would be looked up in the current folder, which may hold another network of that "
+        "name", ids=(named,), field="source",
+        hint="give the network it was solved on with --case PATH (network= in Python)")])
+
+
 def check_result(
     result: dict[str, Any] | str | Path,
     samples: int,
@@ -405,11 +434,7 @@ def check_result(
     if problems:
         raise InputError(problems)
     if network is None:
-        source = data.get("source") or data.get("case")
-        if not source:
-            raise InputError([Problem(ProblemKind.INVALID_VALUE, "result",
-                                      "the result names no case or source", field="source")])
-        network = load(source)
+        network = load(result_source(data))
     pu = to_per_unit(network)
     closed = closed_from_open(pu, open_ids(data))
     not_radial = radiality_problem(pu.bus_ids, pu.branch_ids, pu.f, pu.t, closed, pu.is_source)
