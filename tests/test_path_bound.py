@@ -134,7 +134,7 @@ def test_source_paths_counts_the_simple_paths() -> None:
 def test_loop_branch_bound_on_pv_paths_proves_the_brute_force_optimum(v_gen: float,
                                                                       gen_bus: str) -> None:
     """The loop branch-and-bound branching first on the PV bus's source paths
-    (``loop_branch_bound(..., pv_bus=...)``): with time enough and the cutoff above the
+    (``loop_branch_bound(..., pv_buses=[...])``): with time enough and the cutoff above the
     optimum, its bound is pandapower's best radial topology and its topology attains it."""
     net: Any = two_sources_with_pv(v_gen)
     net.gen.at[net.gen.index[0], "bus"] = int(net.bus.index[net.bus.name == gen_bus][0])
@@ -146,7 +146,7 @@ def test_loop_branch_bound_on_pv_paths_proves_the_brute_force_optimum(v_gen: flo
     open_bound = single_open_bounds(model, problem)
     pv = int(pu.pv_buses()[0][0])
     bound, solves, y = loop_branch_bound(model, problem, open_bound, np.zeros(m), best * 1.05,
-                                         0.0, time.perf_counter() + 120.0, pv_bus=pv)
+                                         0.0, time.perf_counter() + 120.0, pv_buses=[pv])
     assert solves >= len(source_paths(pu, pv, 200)) - 1  # the path level was solved
     assert bound == pytest.approx(best, rel=1e-4)
     assert y is not None

@@ -49,11 +49,17 @@ every topology (:func:`path_bound`; the max over the PV buses). Measured on a 20
 two substations and a CHP held at 1.01 p.u. between feeders at 1.00 and 1.046 p.u.
 (/work/notes/dso_bound.md): root bound 64.87 kW, 23 paths, path bound 91.30 kW in 1.1 s,
 optimum 111.80 kW (enumerated); the loop branch-and-bound had stayed at 69.57 kW after 1152
-relaxations. The loop branch-and-bound branches on these paths first (its root's children,
-for the PV bus with the fewest paths), so that every node below keeps its path closed and
-the bus coupled to its source: on that grid, with the incumbent 111.80 kW from the PV-path starts of
-:mod:`~feederopt.algorithms.heuristics`, the run proves it optimal within the 1e-4 gap in
-21 s (the bound had stayed at the flat path bound 91.30 kW for 120 s without it).
+relaxations. The loop branch-and-bound branches on these paths first, one level per PV bus
+(fewest paths first; :func:`loop_branch_bound`), so that every node below keeps each bus's
+path closed and the bus coupled to its source: on that grid, with the incumbent 111.80 kW
+from the PV-path starts of :mod:`~feederopt.algorithms.heuristics`, the run proves it optimal
+within the 1e-4 gap in 21 s (the bound had stayed at the flat path bound 91.30 kW for 120 s
+without it). With a second CHP held at 1.02 p.u. on the far end of feeder A3 (optimum
+128.48 kW, every one of its 30,644 radial topologies swept), branching on one bus's paths
+left the bound at 93.27 kW after 120 s (probing alone: 108.34 kW after 5,583 relaxations);
+one level per bus proves the optimum with 723 relaxations. With a third at 1.02 p.u. on
+feeder B2 (optimum 127.61 kW): 104.48 kW after 120 s before, proven optimal in 61 s after
+(the heuristics' incumbent was 130.17 kW; the tree's leaf is the optimum).
 
 The relaxation with the fixed switches closed is a lower bound of every topology below the
 cutoff, hence of the optimum when the incumbent is not already optimal within the gap (a
@@ -70,6 +76,7 @@ from __future__ import annotations
 import heapq
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -152,7 +159,7 @@ def _bound_of(sol: ConicSolution, y_const: float) -> float | None:
 
 def loop_branch_bound(model: ConicRelaxation, problem: ReconfigurationProblem,
                       open_bound: np.ndarray, floor: np.ndarray, cutoff: float, y_const: float,
-                      deadline: float, pv_bus: int | None = None,
+                      deadline: float, pv_buses: Sequence[int] = (),
                       max_paths: int = 200) -> tuple[float, int, np.ndarray | None]:
     """The loop bound carried deeper: a best-first branch-and-bound over the loops, each node
     a set ``O`` of branches opened and a set ``C`` closed, its value the relaxation with ``O``
@@ -173,12 +180,22 @@ def loop_branch_bound(model: ConicRelaxation, problem: ReconfigurationProblem,
     independent loop, so the depth is the number of loops, 6 on mv_oberrhein once its switch
     blocks are contracted).
 
-    With ``pv_bus`` (a PV bus with at most ``max_paths`` simple paths to the merged sources,
-    :func:`source_paths`), the root branches on those paths first: child ``p`` closes
-    ``C = p`` and opens ``O`` = its chords (:func:`path_chords`); every radial topology closes
-    exactly one of these paths (the path bound of the module docstring), and the nodes below
-    keep the path closed, so the bus stays coupled to its source in their relaxations. A path
-    whose chord cannot open (fixed or in ``floor``) has no topology and no child.
+    With ``pv_buses`` (PV buses, in branching order, e.g. :func:`_branching_pv_buses`: fewest
+    paths first), the tree first branches on their source paths (:func:`source_paths`, a bus
+    with more than ``max_paths`` is left out), one level per bus, then on the loops. At a node
+    ``(O, C)`` the children for bus ``b`` are its paths ``p`` with no branch in ``O`` and
+    ``C + p`` plus the branches that cannot open (fixed, or in ``floor``) a forest (the sources
+    merged), in particular no chord of ``p`` (:func:`path_chords`) among them; child ``p`` is
+    ``O' = O + chords(p)``, ``C' = C + p``. They cover the node: a radial topology ``T`` (every
+    bus fed by one source) below the cutoff that opens ``O`` and closes ``C`` closes exactly one
+    path ``p`` from ``b`` to the merged sources (the path bound of the module docstring); ``p``
+    avoids ``O`` because ``T`` opens ``O``; ``C + p`` and the branches that cannot open are
+    closed in ``T``, a forest; and ``T`` opens the chords of ``p`` (each would close a loop
+    with it), so ``T`` lies in child ``p``. A node with no such path holds no topology below
+    the cutoff. The nodes below keep every PV bus's path closed, so the buses stay coupled to
+    their sources in the relaxations (where a fractional ``y`` on the path lets the big-M
+    voltage rows decouple them). A bus whose path and chords the node already fixes has one
+    child, equal to its node, and adds no level.
 
     Stops at ``deadline`` (``time.perf_counter()``) or a stop request (Ctrl-C). Returns the
     bound, the number of relaxations solved and the topology (``y``) of a leaf that attains it
@@ -188,17 +205,25 @@ def loop_branch_bound(model: ConicRelaxation, problem: ReconfigurationProblem,
     root_value, loop = bottleneck_loop(pu.n_bus, pu.f, pu.t, open_bound, pu.is_source)
     if not loop or not math.isfinite(root_value):
         return root_value, 0, None
-    # Nodes: (value, tie-break, opened branches, closed branches, is a leaf); the root's value
-    # is the least single value of its first loop, a bound of every topology (the one-level
-    # loop bound).
-    heap: list[tuple[float, int, tuple[int, ...], tuple[int, ...], bool]] = [
-        (root_value, 0, (), (), False)]
+    # Nodes: (value, tie-break, opened branches, closed branches, is a leaf, PV levels done);
+    # the root's value is the least single value of its first loop, a bound of every topology
+    # (the one-level loop bound).
+    heap: list[tuple[float, int, tuple[int, ...], tuple[int, ...], bool, int]] = [
+        (root_value, 0, (), (), False, 0)]
     seen: set[tuple[tuple[int, ...], tuple[int, ...]]] = set()
     count = solves = 0
     blocked = ~pu.switchable | (floor > 0)
-    paths = None if pv_bus is None else source_paths(pu, pv_bus, max_paths)
+    # Per PV bus: its paths as (branches of the path, chords) index tuples.
+    levels: list[list[tuple[tuple[int, ...], tuple[int, ...]]]] = []
+    for bus in pv_buses:
+        paths = source_paths(pu, int(bus), max_paths)
+        if paths:
+            levels.append([(tuple(sorted(int(k) for k in path)),
+                            tuple(int(k) for k in np.flatnonzero(
+                                path_chords(pu, int(bus), path))))
+                           for path in paths])
     while heap:
-        value, _, opened, closed, leaf = heap[0]
+        value, _, opened, closed, leaf, level = heap[0]
         if value >= cutoff:
             return value, solves, None
         if leaf:
@@ -209,14 +234,12 @@ def loop_branch_bound(model: ConicRelaxation, problem: ReconfigurationProblem,
             return value, solves, None
         heapq.heappop(heap)
         children: list[tuple[tuple[int, ...], tuple[int, ...], float]] = []
-        if paths is not None and not opened and not closed:
-            for path in paths:
-                chord = path_chords(pu, int(pv_bus or 0), path)
-                if np.any(chord & blocked):
-                    continue
-                sub = tuple(int(k) for k in np.flatnonzero(chord))
-                single = max((float(open_bound[k]) for k in sub), default=-math.inf)
-                children.append((sub, tuple(sorted(int(k) for k in path)), single))
+        while level < len(levels):
+            children = _path_children(pu, levels[level], opened, closed, blocked, open_bound)
+            level += 1
+            if [(c, s) for c, s, _ in children] != [(opened, closed)]:
+                break  # a level that branches (or leaves no child)
+            children = []  # the bus's path is already closed: no level
         else:
             weight = open_bound.copy()
             weight[list(closed)] = math.inf
@@ -250,8 +273,36 @@ def loop_branch_bound(model: ConicRelaxation, problem: ReconfigurationProblem,
             is_leaf = found is not None and not bottleneck_loop(
                 pu.n_bus, pu.f[rest], pu.t[rest], open_bound[rest], pu.is_source)[1]
             count += 1
-            heapq.heappush(heap, (child_value, count, child, shut, is_leaf))
+            heapq.heappush(heap, (child_value, count, child, shut, is_leaf, level))
     return cutoff, solves, None  # every topology below the cutoff is pruned
+
+
+def _path_children(pu: PerUnitNetwork, paths: list[tuple[tuple[int, ...], tuple[int, ...]]],
+                   opened: tuple[int, ...], closed: tuple[int, ...], blocked: np.ndarray,
+                   open_bound: np.ndarray) -> list[tuple[tuple[int, ...], tuple[int, ...],
+                                                         float]]:
+    """The children of node ``(opened, closed)`` on one PV bus's ``paths`` (each its branches
+    and its chords, :func:`loop_branch_bound`): ``(O + chords, C + path, single)`` for each
+    path that avoids ``O`` and whose branches, with ``C`` and the ``blocked`` branches (that
+    cannot open), form a forest with the sources merged; ``single`` is the largest
+    single-switch value ``open_bound`` of a chord the child opens."""
+    out = []
+    shut_now = blocked.copy()
+    shut_now[list(closed)] = True
+    free = set(opened)
+    for path, chords in paths:
+        if free.intersection(path):
+            continue
+        shut = shut_now.copy()
+        shut[list(path)] = True
+        idx = np.flatnonzero(shut)
+        if bottleneck_loop(pu.n_bus, pu.f[idx], pu.t[idx], np.zeros(len(idx)),
+                           pu.is_source)[1]:
+            continue  # closes a loop (or joins two sources): no radial topology
+        new = [k for k in chords if k not in free]
+        single = max((float(open_bound[k]) for k in new), default=-math.inf)
+        out.append((tuple(sorted((*opened, *new))), tuple(sorted({*closed, *path})), single))
+    return out
 
 
 def source_paths(pu: PerUnitNetwork, bus: int, limit: int) -> list[list[int]] | None:
@@ -338,15 +389,15 @@ def path_bound(model: ConicRelaxation, problem: ReconfigurationProblem, floor: n
     return best, solves
 
 
-def _branching_pv_bus(pu: PerUnitNetwork, max_paths: int = 200) -> int | None:
-    """The PV bus whose source paths the loop branch-and-bound branches on first: the one with
-    the fewest paths (at most ``max_paths``), None without one."""
-    best: tuple[int, int] | None = None
+def _branching_pv_buses(pu: PerUnitNetwork, max_paths: int = 200) -> list[int]:
+    """The PV buses whose source paths the loop branch-and-bound branches on first, one level
+    each: those with at most ``max_paths`` paths, fewest first (ties by bus index)."""
+    counts = []
     for bus in pu.pv_buses()[0]:
         paths = source_paths(pu, int(bus), max_paths)
-        if paths and (best is None or len(paths) < best[0]):
-            best = (len(paths), int(bus))
-    return None if best is None else best[1]
+        if paths:
+            counts.append((len(paths), int(bus)))
+    return [bus for _, bus in sorted(counts)]
 
 
 def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
@@ -408,7 +459,7 @@ def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
     if left > 0 and out.loop_bound < cutoff and not interrupt.requested():
         deep, out.loop_solves, out.loop_optimum = loop_branch_bound(
             model, problem, open_bound, floor, cutoff, y_const, time.perf_counter() + left,
-            pv_bus=_branching_pv_bus(pu))
+            pv_buses=_branching_pv_buses(pu))
         out.loop_bound = max(out.loop_bound, deep)
     if out.closed and not interrupt.requested():
         sol = model.solve(None, floor, hard_limit_s - (time.perf_counter() - t0))
