@@ -642,9 +642,15 @@ def scenario_rows(net: ThreePhaseNetwork, source: Any) -> ScenarioRows:
                 return low[5:]
             return low if low in known else e
 
+        elements = df["element"].to_list()
         df = df.with_columns(pl.Series("element", [
-            opendss_id(e, k) for e, k in zip(df["element"].to_list(), kinds, strict=True)],
-            dtype=pl.String))
+            opendss_id(e, k) for e, k in zip(elements, kinds, strict=True)], dtype=pl.String))
+        # ``Load.<name>`` names the load, not a bus of the same name: its kind is ``load``
+        full = [k in (None, "") and isinstance(e, str) and e.lower().startswith("load.")
+                for e, k in zip(elements, kinds, strict=True)]
+        if any(full):
+            df = df.with_columns(pl.Series("kind", [
+                "load" if f else k for f, k in zip(full, kinds, strict=True)], dtype=pl.String))
     rows = resolve_scenario_rows(df, live, bus_ids, gone, units, units_off)
     absorbing = [f"{unit} in {name}: {p * 1000:.4g} kW" for s, name in enumerate(rows.names)
                  for unit, (p, _) in rows.generator_outputs(s).items()
