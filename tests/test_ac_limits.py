@@ -62,7 +62,7 @@ def test_solve_reports_ac_voltages_above_v_max(tmp_path: Path) -> None:
     above = {b: v for b, v in vm.items() if v > 1.05 + TOL_V}
     assert above, "the fixture must break v_max in AC (else this test shows nothing)"
     ac = doc["ac_check"]
-    got = {d["id"]: d for d in ac["limit_violations"]}
+    got = {int(d["id"]): d for d in ac["limit_violations"]}  # ids come back as strings
     assert set(got) == set(above)
     for b, v in above.items():
         assert got[b]["limit"] == "v_max" and got[b]["rating"] == 1.05

@@ -26,7 +26,8 @@ CASE33_OPEN = {(7, 8), (9, 10), (14, 15), (32, 33), (25, 29)}
 
 
 def pairs(result) -> set[tuple[int, int]]:
-    return {tuple(sorted((b["from_bus"], b["to_bus"]))) for b in result.open_branches}
+    """The open branches as sorted pairs of the case's bus numbers (ids come back as strings)."""
+    return {tuple(sorted((int(b["from_bus"]), int(b["to_bus"])))) for b in result.open_branches}
 
 
 @pytest.fixture(scope="module")

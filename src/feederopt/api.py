@@ -47,7 +47,7 @@ from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.execution import Executor, make_executor
 from feederopt.io.scenarios import ScenarioSet, load_scenarios
 from feederopt.network.container import Network
-from feederopt.network.devices import fixed_at_base, per_unit_devices
+from feederopt.network.devices import device_list, fixed_at_base, per_unit_devices
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.options import (
     Box,
@@ -57,6 +57,7 @@ from feederopt.options import (
     SolveOptions,
     WorstCaseOracle,
     crossed_limit_problems,
+    seed_problem,
     solve_options,
 )
 from feederopt.problems.dopf import DEFAULT_LOSS_PRICE_PER_MWH, DopfProblem
@@ -80,11 +81,13 @@ from feederopt.results.uncertain import (
     UncertainSummary,
     VertexOutcome,
 )
+from feederopt.results.uncertain_verdict import NOMINAL_NOTE
 from feederopt.solvers.detect import default_misocp_solver, require_solver
 from feederopt.solvers.interrupt import handle_signals
 
-__all__ = ["Method", "SolveOptions", "load", "prepare", "relax_limits", "save", "save_json",
-           "solve", "solve_options", "start_and_run", "to_pandapower"]
+__all__ = ["NOMINAL_NOTE", "Method", "SolveOptions", "device_list", "load", "prepare",
+           "relax_limits", "save", "save_json", "seed_problem", "solve", "solve_options",
+           "start_and_run", "to_pandapower"]
 
 
 def load(source: Any, *, check: bool = True) -> Network:

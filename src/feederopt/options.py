@@ -568,3 +568,10 @@ __all__ = [
     "WorstCaseOracle",
     "solve_options",
 ]
+
+
+def seed_problem(seed: int) -> Problem:
+    """The problem of a negative random seed (numpy's generators take seeds >= 0)."""
+    return Problem(ProblemKind.INVALID_VALUE, "options",
+                   f"the seed must be a non-negative integer, not {seed}", field="seed",
+                   hint="e.g. --seed 0")

@@ -258,6 +258,34 @@ def fmt(value: float | None, spec: str = ".3f", unit: str = "") -> str:
     return f"{text}{unit}"
 
 
+def volt_range(lo: float | None, hi: float | None) -> str:
+    """``lo - hi p.u.``, or ``-`` when neither is known (a power flow that did not converge
+    printed "- - - p.u.")."""
+    if fmt(lo, ".4f") == "-" and fmt(hi, ".4f") == "-":
+        return "-"
+    return f"{fmt(lo, '.4f')} - {fmt(hi, '.4f')} p.u."
+
+
+def describe_violation(d: dict[str, Any]) -> str:
+    """One line of a diagnosis: the element, its limit and by how much it is exceeded."""
+    what = {"v_min": "voltage below its minimum", "v_max": "voltage above its maximum",
+            "i_max": "current rating", "s_max": "apparent-power rating",
+            "p_balance": "active power not supplied", "q_balance": "reactive power not supplied",
+            }.get(d["limit"], d["limit"])
+    # one element: its table's name in the singular ("bus 32", not "buses 32")
+    one = {"buses": "bus", "branches": "branch", "lines": "line", "transformers": "transformer",
+           "trafos": "trafo", "loads": "load", "generators": "generator"}.get(
+               str(d["component"]), str(d["component"]))
+    text = f"{one} {d['id']}: {what} ({d['limit']}) exceeded by {d['amount']:.4g} " \
+        f"{d['unit']}"
+    if d.get("loading_percent") is not None and math.isfinite(d["loading_percent"]):
+        text += f": {d['value']:.4g} {d['unit']} on a rating of {d['rating']:.4g} {d['unit']} " \
+            f"({d['loading_percent']:.1f} % loading)"
+    elif d.get("rating") is not None:
+        text += f": {d['value']:.4f} {d['unit']} against {d['rating']:.4f} {d['unit']}"
+    return text
+
+
 def iteration_line(rec: IterationRecord) -> str:
     """One iteration as the progress bar and ``--verbose`` show it: ``it k  LB  UB  gap``."""
     gap_txt = "inf" if not math.isfinite(rec.gap) else f"{rec.gap * 100:.3f}%"

@@ -49,7 +49,7 @@ def network_info(source: Any) -> dict[str, Any]:
     fidelity = model_fidelity(net, ac=ac) if ac.converged else None
     notes = list(net.meta.get("warnings", []))
     model_warning = fidelity.warning(notes) if fidelity is not None else None
-    from feederopt.network.devices import device_list
+    from feederopt.api import device_list
 
     devices = device_list(net)
     return {

@@ -22,8 +22,8 @@ from feederopt.cli.app import (
     progress_display,
     stdout,
     summary_table,
+    volt_range,
 )
-from feederopt.cli.solve import volt_range
 
 
 def _ids(text: str | None) -> list[str]:

@@ -72,8 +72,8 @@ def print_uncertain(result: Any) -> None:
     losses and slack (SOCP) and its AC power flow, the expected values, the worst scenario's
     losses and slack apart, and the limits verdict with the binding limits."""
     from feederopt import RobustSummary, StochasticSummary
-    from feederopt.cli.solve import volt_range
-    from feederopt.results.uncertain_verdict import NOMINAL_NOTE
+    from feederopt.api import NOMINAL_NOTE
+    from feederopt.cli.app import volt_range
 
     out = stdout()
     summary = result.uncertain
@@ -145,7 +145,7 @@ def print_uncertain_verdict(result: Any) -> None:
     """Which scenarios (extreme points) break which limits at the chosen topology, by how
     much, and whether infeasibility is proven."""
     from feederopt import StochasticSummary
-    from feederopt.cli.solve import describe_violation
+    from feederopt.cli.app import describe_violation
 
     out = stdout()
     summary = result.uncertain
@@ -223,7 +223,7 @@ def scenarios(
                                 f"'{out}' is neither .parquet nor .csv", ids=(out,),
                                 field="out", hint="name the file *.parquet or *.csv"))
     if seed < 0:
-        from feederopt.validation.montecarlo import seed_problem
+        from feederopt.api import seed_problem
 
         problems.append(seed_problem(seed))
     three_phase = is_three_phase(source)
@@ -354,7 +354,7 @@ def check(
     --no-thermal-limits, recorded in the result), else the network's own."""
 
     from feederopt import check_options, check_output, check_result, load, read_result, write_text
-    from feederopt.validation.montecarlo import seed_problem
+    from feederopt.api import seed_problem
 
     if seed < 0:  # every kind of result draws with numpy, which takes seeds >= 0
         raise InputError([seed_problem(seed)])

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +20,14 @@ from feederopt.cli.app import (
     VERBOSE_OPT,
     app,
     cli_command,
+    describe_violation,
     fmt,
     load_checked,
     progress_display,
     stderr,
     stdout,
     summary_table,
+    volt_range,
 )
 from feederopt.cli.scenarios import print_uncertain, source_of
 
@@ -194,35 +195,6 @@ def limits_text(settings: dict[str, Any]) -> str:
                                  else "")
                if settings.get("thermal_limits") else "no ratings held")
     return (f"V {band(settings['v_min_pu'])} - {band(settings['v_max_pu'])} p.u.; {ratings}")
-
-
-def volt_range(lo: float | None, hi: float | None) -> str:
-    """``lo - hi p.u.``, or ``-`` when neither is known (a power flow that did not converge
-    printed "- - - p.u.")."""
-    if fmt(lo, ".4f") == "-" and fmt(hi, ".4f") == "-":
-        return "-"
-    return f"{fmt(lo, '.4f')} - {fmt(hi, '.4f')} p.u."
-
-
-def describe_violation(d: dict[str, Any]) -> str:
-    """One line of a diagnosis: the element, its limit and by how much it is exceeded."""
-    what = {"v_min": "voltage below its minimum", "v_max": "voltage above its maximum",
-            "i_max": "current rating", "s_max": "apparent-power rating",
-            "p_balance": "active power not supplied", "q_balance": "reactive power not supplied",
-            }.get(d["limit"], d["limit"])
-    # one element: its table's name in the singular ("bus 32", not "buses 32")
-    one = {"buses": "bus", "branches": "branch", "lines": "line", "transformers": "transformer",
-           "trafos": "trafo", "loads": "load", "generators": "generator"}.get(
-               str(d["component"]), str(d["component"]))
-    text = f"{one} {d['id']}: {what} ({d['limit']}) exceeded by {d['amount']:.4g} " \
-        f"{d['unit']}"
-    if d.get("loading_percent") is not None and math.isfinite(d["loading_percent"]):
-        text += f": {d['value']:.4g} {d['unit']} on a rating of {d['rating']:.4g} {d['unit']} " \
-            f"({d['loading_percent']:.1f} % loading)"
-    elif d.get("rating") is not None:
-        text += f": {d['value']:.4f} {d['unit']} against {d['rating']:.4f} {d['unit']}"
-    return text
-
 
 
 def _no_topology_hint(method: str) -> str:

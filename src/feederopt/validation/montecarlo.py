@@ -40,7 +40,7 @@ from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network.container import Network
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.network.topology import radiality_problem
-from feederopt.options import Limits, SolveOptions, crossed_limit_problems
+from feederopt.options import Limits, SolveOptions, crossed_limit_problems, seed_problem
 from feederopt.problems.presolve import fixed_open, without_fixed_open
 from feederopt.problems.reconfiguration import FEASIBILITY_TOL, ReconfigurationProblem
 from feederopt.problems.uncertain import envelope
@@ -283,13 +283,6 @@ def result_limits(data: dict[str, Any], *, v_min: float | None = None,
                              else num("max_loading_percent")),
         thermal_limits=(thermal_limits if thermal_limits is not None
                         else rec.get("thermal_limits") is not False))
-
-
-def seed_problem(seed: int) -> Problem:
-    """The problem of a negative random seed (numpy's generators take seeds >= 0)."""
-    return Problem(ProblemKind.INVALID_VALUE, "options",
-                   f"the seed must be a non-negative integer, not {seed}", field="seed",
-                   hint="e.g. --seed 0")
 
 
 def check_options(samples: int, uncertainty: float, seed: int | None = None) -> None:
