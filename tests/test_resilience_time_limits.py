@@ -51,6 +51,8 @@ def test_extensive_at_its_time_limit_reports_the_plans_recourse(storm: Path) -> 
 def test_lshaped_keeps_to_its_time_limit(storm: Path) -> None:
     r = plan("case33bw", scenarios=storm, settings=SETTINGS, time_limit_s=3.0,
              method="lshaped", measures=False, ac_check=False)
-    assert r.solve_time_s <= 3.0 + 2.0  # one recourse LP past the limit at most
+    # one recourse solve past the limit at most (with room for a loaded machine); the old
+    # code ran every recourse MILP of its first iteration: about 60 s on this storm
+    assert r.solve_time_s <= 3.0 + 5.0
     assert r.lower_bound is not None and r.gap is not None
     assert r.lower_bound <= r.expected_total + 1e-6
