@@ -54,3 +54,30 @@ def set_value(df: pl.DataFrame, row_id: str, column: str, value: object) -> pl.D
         .otherwise(pl.col(column))
         .alias(column)
     )
+
+
+def tiny_pandapower_losses_kw(open_ids: set[str],
+                              sgen: tuple[str, float, float] | None = None) -> float:
+    """pandapower's Newton-Raphson losses [kW] of the tiny feeder with the branches
+    ``open_ids`` open (a line left out, a bus-bus switch opened) and an optional sgen
+    ``(bus, p_mw, q_mvar)``: a reference built from the tables by hand, not by feederopt."""
+    import pandapower as pp
+
+    t = tiny_tables()
+    net = pp.create_empty_network(sn_mva=1.0)
+    idx = {b: pp.create_bus(net, vn_kv=12.66) for b in t["buses"]["id"].to_list()}
+    pp.create_ext_grid(net, idx["s"], vm_pu=1.0)
+    for row in t["branches"].iter_rows(named=True):
+        a, b = idx[row["from_bus"]], idx[row["to_bus"]]
+        if row["kind"] == "switch":
+            pp.create_switch(net, a, b, et="b", closed=row["id"] not in open_ids)
+        elif row["id"] not in open_ids:
+            pp.create_line_from_parameters(net, a, b, length_km=1.0, r_ohm_per_km=row["r_ohm"],
+                                           x_ohm_per_km=row["x_ohm"], c_nf_per_km=0.0,
+                                           max_i_ka=10.0)
+    for row in t["loads"].iter_rows(named=True):
+        pp.create_load(net, idx[row["bus"]], p_mw=row["p_mw"], q_mvar=row["q_mvar"])
+    if sgen is not None:
+        pp.create_sgen(net, idx[sgen[0]], p_mw=sgen[1], q_mvar=sgen[2])
+    pp.runpp(net)
+    return float(net.res_line.pl_mw.sum() * 1000.0)

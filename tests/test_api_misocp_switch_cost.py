@@ -9,11 +9,10 @@ cost counted by hand (switch_cost_kw per branch whose state differs from the bas
 
 from __future__ import annotations
 
-import pandapower as pp
 import pytest
 
 import feederopt
-from netbuild import tiny, tiny_tables
+from netbuild import tiny, tiny_pandapower_losses_kw
 
 #: The radial states: the open branch of the loop and the switching actions against the base
 #: case (tie1 open): opening l2 or l3 closes tie1, two actions.
@@ -21,22 +20,7 @@ STATES = {"tie1": 0, "l2": 2, "l3": 2}
 
 
 def _pandapower_losses_kw(open_branch: str) -> float:
-    t = tiny_tables()
-    net = pp.create_empty_network(sn_mva=1.0)
-    idx = {b: pp.create_bus(net, vn_kv=12.66) for b in t["buses"]["id"].to_list()}
-    pp.create_ext_grid(net, idx["s"], vm_pu=1.0)
-    for row in t["branches"].iter_rows(named=True):
-        a, b = idx[row["from_bus"]], idx[row["to_bus"]]
-        if row["kind"] == "switch":
-            pp.create_switch(net, a, b, et="b", closed=True)
-        elif row["id"] != open_branch:
-            pp.create_line_from_parameters(net, a, b, length_km=1.0, r_ohm_per_km=row["r_ohm"],
-                                           x_ohm_per_km=row["x_ohm"], c_nf_per_km=0.0,
-                                           max_i_ka=10.0)
-    for row in t["loads"].iter_rows(named=True):
-        pp.create_load(net, idx[row["bus"]], p_mw=row["p_mw"], q_mvar=row["q_mvar"])
-    pp.runpp(net)
-    return float(net.res_line.pl_mw.sum() * 1000.0)
+    return tiny_pandapower_losses_kw({open_branch})
 
 
 @pytest.mark.parametrize("cost_kw", [5.0, 0.001])

@@ -14,12 +14,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pandapower as pp
 import polars as pl
 import pytest
 
 import feederopt
-from netbuild import tiny, tiny_tables
+from netbuild import tiny, tiny_pandapower_losses_kw
 
 GEN = pl.DataFrame({"id": ["G1"], "bus": ["c"], "p_mw": [0.0], "q_mvar": [0.0],
                     "p_min_mw": [0.0], "p_max_mw": [0.3], "q_min_mvar": [-0.1],
@@ -27,23 +26,7 @@ GEN = pl.DataFrame({"id": ["G1"], "bus": ["c"], "p_mw": [0.0], "q_mvar": [0.0],
 
 
 def _pandapower_losses_kw(open_ids: set[str], p_mw: float, q_mvar: float) -> float:
-    t = tiny_tables()
-    net = pp.create_empty_network(sn_mva=1.0)
-    idx = {b: pp.create_bus(net, vn_kv=12.66) for b in t["buses"]["id"].to_list()}
-    pp.create_ext_grid(net, idx["s"], vm_pu=1.0)
-    for row in t["branches"].iter_rows(named=True):
-        a, b = idx[row["from_bus"]], idx[row["to_bus"]]
-        if row["kind"] == "switch":
-            pp.create_switch(net, a, b, et="b", closed=row["id"] not in open_ids)
-        elif row["id"] not in open_ids:
-            pp.create_line_from_parameters(net, a, b, length_km=1.0, r_ohm_per_km=row["r_ohm"],
-                                           x_ohm_per_km=row["x_ohm"], c_nf_per_km=0.0,
-                                           max_i_ka=10.0)
-    for row in t["loads"].iter_rows(named=True):
-        pp.create_load(net, idx[row["bus"]], p_mw=row["p_mw"], q_mvar=row["q_mvar"])
-    pp.create_sgen(net, idx["c"], p_mw=p_mw, q_mvar=q_mvar)
-    pp.runpp(net)
-    return float(net.res_line.pl_mw.sum() * 1000.0)
+    return tiny_pandapower_losses_kw(open_ids, ("c", p_mw, q_mvar))
 
 
 def test_the_generators_dispatch_is_reported_and_reproduces_the_ac_check(

@@ -206,7 +206,7 @@ def test_info_lists_the_devices(tmp_path: Path) -> None:
     assert dev["oltc:trafo:0"]["tap_min_ratio"] == pytest.approx(1 - 5 * 0.0125, abs=1e-12)
     assert (dev["sgen:0"]["p_max_mw"], dev["sgen:0"]["q_min_mvar"]) == (2.0, -1.0)
     assert dev["load:5"]["flex_share"] == pytest.approx(0.5)
-    assert {d["bus"] for d in dev.values()} == {"6", "0", "11", "7"}  # A5, MV0, B4, A6 (ids as strings)
+    assert {d["bus"] for d in dev.values()} == {"6", "0", "11", "7"}  # A5, MV0, B4, A6
     res = runner.invoke(app, ["info", str(path)])
     assert res.exit_code == 0, res.output
     assert "devices (DOPF)" in res.output and "1 capacitor bank" in res.output
