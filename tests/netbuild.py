@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
 import polars as pl
 
 from feederopt.network import Network
@@ -81,3 +85,84 @@ def tiny_pandapower_losses_kw(open_ids: set[str],
         pp.create_sgen(net, idx[sgen[0]], p_mw=sgen[1], q_mvar=sgen[2])
     pp.runpp(net)
     return float(net.res_line.pl_mw.sum() * 1000.0)
+
+
+def pandapower_radial_line_sets(net: Any) -> Iterator[tuple[int, ...]]:
+    """Every set of pandapower lines whose opening leaves a forest with one tree per source
+    and every bus fed (the ext_grids merged into one root; union-find over the closed lines).
+    A brute-force yardstick: the tests run pandapower on each of them."""
+    lines = list(net.line.index)
+    n_bus, n_src = len(net.bus), len(net.ext_grid)
+    src = [int(b) for b in net.ext_grid.bus]
+    for opened in itertools.combinations(lines, len(lines) - (n_bus - n_src)):
+        parent = list(range(n_bus))
+
+        def find(k: int, parent: list[int] = parent) -> int:
+            while parent[k] != k:
+                k = parent[k]
+            return k
+
+        for other in src[1:]:
+            parent[other] = src[0]  # the sources merged
+        radial = True
+        for k in lines:
+            if k in opened:
+                continue
+            ra, rb = find(int(net.line.at[k, "from_bus"])), find(int(net.line.at[k, "to_bus"]))
+            if ra == rb:
+                radial = False
+                break
+            parent[ra] = rb
+        if radial:
+            yield tuple(int(k) for k in opened)
+
+
+TWO_FEEDER_LOADS_MW = {"A1": 0.8, "A2": 0.9, "A3": 1.0, "A4": 1.1, "A5": 1.2, "A6": 1.3,
+                       "B1": 0.7, "B2": 0.8, "B3": 0.9, "B4": 1.0, "B5": 1.2}
+
+
+def two_feeder_pandapower(tap_pos: int = 0, cap_step: int = 0, pv_bus: str = "A6",
+                          pv_mw: float = 0.6, oltc: bool = False, dg: bool = False) -> Any:
+    """User test ut_dopf's pandapower net (/tmp/ut_dopf/mknet.py): HV - T1 (110/20 kV, hv-side
+    ratio tap -5..5 of 1.25 %; an OLTC with ``oltc``) - MV0, feeder A (A1..A6, 2 km sections)
+    and B (B1..B5, 2.5 km), ties TIE1 A6-B5 and TIE2 A3-B3 open (switches sw_TIE1, sw_TIE2),
+    sectionalising switches sw_LA4, sw_LB4, sw_LA5 closed; loads ld_<bus> at pf 0.91; a
+    4 x 0.3 Mvar bank CAP_A5 (controllable with ``oltc``), a fixed PV sgen PV_<bus>, and with
+    ``dg`` a controllable sgen DG_B4 (0..2 MW, -1..1 Mvar, 50 per MWh + 5 per h). Bus limits
+    0.95..1.05 p.u."""
+    import pandapower as pp
+
+    n = pp.create_empty_network(sn_mva=1.0)
+    hv = pp.create_bus(n, 110, name="HV")
+    mv = pp.create_bus(n, 20, name="MV0", min_vm_pu=0.95, max_vm_pu=1.05)
+    pp.create_ext_grid(n, hv, vm_pu=1.0)
+    pp.create_transformer_from_parameters(
+        n, hv, mv, sn_mva=25, vn_hv_kv=110, vn_lv_kv=20, vkr_percent=0.4, vk_percent=12,
+        pfe_kw=0, i0_percent=0, tap_side="hv", tap_neutral=0, tap_min=-5, tap_max=5,
+        tap_step_percent=1.25, tap_pos=tap_pos, tap_changer_type="Ratio", name="T1",
+        **({"oltc": True} if oltc else {}))
+    b = {}
+    for feeder, count, km in (("A", 6, 2.0), ("B", 5, 2.5)):
+        prev = mv
+        for i in range(1, count + 1):
+            b[f"{feeder}{i}"] = pp.create_bus(n, 20, name=f"{feeder}{i}", min_vm_pu=0.95,
+                                              max_vm_pu=1.05)
+            pp.create_line_from_parameters(n, prev, b[f"{feeder}{i}"], km, 0.3, 0.4, 10, 0.4,
+                                           name=f"L{feeder}{i}")
+            prev = b[f"{feeder}{i}"]
+    for name, x, y, km in (("TIE1", "A6", "B5", 1.5), ("TIE2", "A3", "B3", 2.0)):
+        t = pp.create_line_from_parameters(n, b[x], b[y], km, 0.3, 0.4, 10, 0.4, name=name)
+        pp.create_switch(n, b[x], t, et="l", closed=False, name=f"sw_{name}")
+    for ln, bus in (("LA4", "A3"), ("LB4", "B3"), ("LA5", "A4")):
+        li = int(n.line.index[n.line.name == ln][0])
+        pp.create_switch(n, b[bus], li, et="l", closed=True, name=f"sw_{ln}")
+    for k, v in TWO_FEEDER_LOADS_MW.items():
+        pp.create_load(n, b[k], p_mw=v, q_mvar=0.45 * v, name=f"ld_{k}")
+    pp.create_shunt(n, b["A5"], q_mvar=-0.3, p_mw=0.0, step=cap_step, max_step=4,
+                    name="CAP_A5", **({"controllable": True} if oltc else {}))
+    if dg:
+        g = pp.create_sgen(n, b["B4"], p_mw=0.0, q_mvar=0.0, name="DG_B4", controllable=True,
+                           min_p_mw=0.0, max_p_mw=2.0, min_q_mvar=-1.0, max_q_mvar=1.0)
+        pp.create_poly_cost(n, g, "sgen", cp1_eur_per_mw=50.0, cp0_eur=5.0)
+    pp.create_sgen(n, b[pv_bus], p_mw=pv_mw, q_mvar=0.0, name=f"PV_{pv_bus}")
+    return n

@@ -26,50 +26,16 @@ from typer.testing import CliRunner
 from feederopt.cli import app
 from feederopt.errors import InputError
 from feederopt.io.pandapower import from_pandapower
+from netbuild import two_feeder_pandapower
 
 warnings.filterwarnings("ignore", message=".*numba.*")
 runner = CliRunner()
 
 
 def _net() -> pp.pandapowerNet:
-    """The tester's net (mknet.py): HV - T1 (OLTC -5..5, 1.25 %) - MV0, feeder A (A1..A6,
-    2 km sections) and B (B1..B5, 2.5 km), ties A6-B5 and A3-B3 open, sectionalising switches
-    on LA4, LB4, LA5; a 4 x 0.3 Mvar bank at A5; a controllable sgen at B4 (0..2 MW,
-    -1..1 MVAr, 50 per MWh + 5 per h) and a fixed 0.6 MW PV at A6."""
-    n = pp.create_empty_network(sn_mva=1.0)
-    hv = pp.create_bus(n, 110, name="HV")
-    mv = pp.create_bus(n, 20, name="MV0", min_vm_pu=0.95, max_vm_pu=1.05)
-    pp.create_ext_grid(n, hv, vm_pu=1.0)
-    pp.create_transformer_from_parameters(
-        n, hv, mv, sn_mva=25, vn_hv_kv=110, vn_lv_kv=20, vkr_percent=0.4, vk_percent=12,
-        pfe_kw=0, i0_percent=0, tap_side="hv", tap_neutral=0, tap_min=-5, tap_max=5,
-        tap_step_percent=1.25, tap_pos=0, tap_changer_type="Ratio", name="T1", oltc=True)
-    b = {}
-    for feeder, count, km in (("A", 6, 2.0), ("B", 5, 2.5)):
-        prev = mv
-        for i in range(1, count + 1):
-            b[f"{feeder}{i}"] = pp.create_bus(n, 20, name=f"{feeder}{i}", min_vm_pu=0.95,
-                                              max_vm_pu=1.05)
-            pp.create_line_from_parameters(n, prev, b[f"{feeder}{i}"], km, 0.3, 0.4, 10, 0.4,
-                                           name=f"L{feeder}{i}")
-            prev = b[f"{feeder}{i}"]
-    for name, f, t, km in (("TIE1", "A6", "B5", 1.5), ("TIE2", "A3", "B3", 2.0)):
-        tie = pp.create_line_from_parameters(n, b[f], b[t], km, 0.3, 0.4, 10, 0.4, name=name)
-        pp.create_switch(n, b[f], tie, et="l", closed=False)
-    for ln, bus in (("LA4", "A3"), ("LB4", "B3"), ("LA5", "A4")):
-        li = int(n.line.index[n.line.name == ln][0])
-        pp.create_switch(n, b[bus], li, et="l", closed=True)
-    loads = {"A1": 0.8, "A2": 0.9, "A3": 1.0, "A4": 1.1, "A5": 1.2, "A6": 1.3,
-             "B1": 0.7, "B2": 0.8, "B3": 0.9, "B4": 1.0, "B5": 1.2}
-    for k, v in loads.items():
-        pp.create_load(n, b[k], p_mw=v, q_mvar=0.45 * v, name=f"ld_{k}")
-    pp.create_shunt(n, b["A5"], q_mvar=-0.3, p_mw=0.0, step=0, max_step=4, name="CAP_A5",
-                    controllable=True)
-    g = pp.create_sgen(n, b["B4"], p_mw=0.0, q_mvar=0.0, name="DG_B4", controllable=True,
-                       min_p_mw=0.0, max_p_mw=2.0, min_q_mvar=-1.0, max_q_mvar=1.0)
-    pp.create_poly_cost(n, g, "sgen", cp1_eur_per_mw=50.0, cp0_eur=5.0)
-    pp.create_sgen(n, b["A6"], p_mw=0.6, q_mvar=0.0, name="PV_A6")
-    return n
+    """The tester's net (mknet.py; netbuild.two_feeder_pandapower): an OLTC on T1, the
+    controllable capacitor CAP_A5 and the controllable sgen DG_B4 with a poly_cost."""
+    return two_feeder_pandapower(oltc=True, dg=True)
 
 
 def _solve_cli(net: pp.pandapowerNet, tmp_path: Path, *args: str) -> tuple[int, str]:

@@ -18,7 +18,6 @@ relaxations (30 % of the 634 topologies) for the same proof; with both levels, 1
 from __future__ import annotations
 
 import copy
-import itertools
 import time
 from typing import Any
 
@@ -35,6 +34,7 @@ from feederopt.algorithms.probing import (
 from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.api import prepare
 from feederopt.problems.reconfiguration import RadialityModel
+from netbuild import pandapower_radial_line_sets
 from test_loop_bound import single_open_bounds  # one copy of the single-switch bounds
 
 pp = pytest.importorskip("pandapower")
@@ -69,30 +69,8 @@ def radial_topologies(net: Any) -> list[tuple[tuple[int, ...], float, bool]]:
     """Every radial topology (the sources merged, every bus fed): its opened lines,
     pandapower's line losses [kW] and whether it keeps the voltages within 0.9-1.1 p.u. and
     every line within its rating."""
-    lines = list(net.line.index)
-    n_bus, n_src = len(net.bus), len(net.ext_grid)
-    src = [int(b) for b in net.ext_grid.bus]
     out = []
-    for opened in itertools.combinations(lines, len(lines) - (n_bus - n_src)):
-        parent = list(range(n_bus))
-
-        def find(k: int, parent: list[int] = parent) -> int:
-            while parent[k] != k:
-                k = parent[k]
-            return k
-
-        parent[src[1]] = src[0]
-        radial = True
-        for k in lines:
-            if k in opened:
-                continue
-            ra, rb = find(int(net.line.at[k, "from_bus"])), find(int(net.line.at[k, "to_bus"]))
-            if ra == rb:
-                radial = False
-                break
-            parent[ra] = rb
-        if not radial:
-            continue
+    for opened in pandapower_radial_line_sets(net):
         case = copy.deepcopy(net)
         case.switch["closed"] = ~case.switch.element.isin(opened)
         pp.runpp(case)

@@ -11,7 +11,6 @@ lie below the best of them (valid) and well above the root relaxation (the point
 from __future__ import annotations
 
 import copy
-import itertools
 import math
 import time
 from typing import Any
@@ -29,6 +28,7 @@ from feederopt.algorithms.probing import (
 from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.api import prepare
 from feederopt.problems.reconfiguration import RadialityModel
+from netbuild import pandapower_radial_line_sets
 from test_loop_bound import single_open_bounds  # one copy of the single-switch bounds
 
 pp = pytest.importorskip("pandapower")
@@ -58,30 +58,8 @@ def two_sources_with_pv(v_gen: float) -> object:
 def radial_losses_kw(net: object) -> list[float]:
     """pandapower's losses of every radial topology (each tree holds one source and every
     bus), by opening the line switches."""
-    lines = list(net.line.index)
-    n_bus, n_src = len(net.bus), len(net.ext_grid)
     out = []
-    for opened in itertools.combinations(lines, len(lines) - (n_bus - n_src)):
-        parent = list(range(n_bus))
-
-        def find(k: int, parent: list[int] = parent) -> int:
-            while parent[k] != k:
-                k = parent[k]
-            return k
-
-        src = [int(b) for b in net.ext_grid.bus]
-        parent[src[1]] = src[0]  # the sources merged
-        radial = True
-        for k in lines:
-            if k in opened:
-                continue
-            ra, rb = find(int(net.line.at[k, "from_bus"])), find(int(net.line.at[k, "to_bus"]))
-            if ra == rb:
-                radial = False
-                break
-            parent[ra] = rb
-        if not radial:
-            continue
+    for opened in pandapower_radial_line_sets(net):
         case = copy.deepcopy(net)
         case.switch["closed"] = ~case.switch.element.isin(opened)
         pp.runpp(case)

@@ -18,41 +18,14 @@ import pytest
 
 import feederopt
 from feederopt.api_resilience import restore
-
-LOADS = {"A1": 0.8, "A2": 0.9, "A3": 1.0, "A4": 1.1, "A5": 1.2, "A6": 1.3,
-         "B1": 0.7, "B2": 0.8, "B3": 0.9, "B4": 1.0, "B5": 1.2}
+from netbuild import TWO_FEEDER_LOADS_MW as LOADS
+from netbuild import two_feeder_pandapower
 
 
 def make(tap_pos: int = 0, cap_step: int = 0, pv_bus: str = "A6", pv_mw: float = 0.6
          ) -> pp.pandapowerNet:
-    n = pp.create_empty_network(sn_mva=1.0)
-    hv = pp.create_bus(n, 110, name="HV")
-    mv = pp.create_bus(n, 20, name="MV0", min_vm_pu=0.95, max_vm_pu=1.05)
-    pp.create_ext_grid(n, hv, vm_pu=1.0)
-    pp.create_transformer_from_parameters(
-        n, hv, mv, sn_mva=25, vn_hv_kv=110, vn_lv_kv=20, vkr_percent=0.4, vk_percent=12,
-        pfe_kw=0, i0_percent=0, tap_side="hv", tap_neutral=0, tap_min=-5, tap_max=5,
-        tap_step_percent=1.25, tap_pos=tap_pos, tap_changer_type="Ratio", name="T1")
-    b = {}
-    for feeder, count, km in (("A", 6, 2.0), ("B", 5, 2.5)):
-        prev = mv
-        for i in range(1, count + 1):
-            b[f"{feeder}{i}"] = pp.create_bus(n, 20, name=f"{feeder}{i}", min_vm_pu=0.95,
-                                              max_vm_pu=1.05)
-            pp.create_line_from_parameters(n, prev, b[f"{feeder}{i}"], km, 0.3, 0.4, 10, 0.4,
-                                           name=f"L{feeder}{i}")
-            prev = b[f"{feeder}{i}"]
-    for name, x, y, km in (("TIE1", "A6", "B5", 1.5), ("TIE2", "A3", "B3", 2.0)):
-        t = pp.create_line_from_parameters(n, b[x], b[y], km, 0.3, 0.4, 10, 0.4, name=name)
-        pp.create_switch(n, b[x], t, et="l", closed=False, name=f"sw_{name}")
-    for ln, bus in (("LA4", "A3"), ("LB4", "B3"), ("LA5", "A4")):
-        li = int(n.line.index[n.line.name == ln][0])
-        pp.create_switch(n, b[bus], li, et="l", closed=True, name=f"sw_{ln}")
-    for k, v in LOADS.items():
-        pp.create_load(n, b[k], p_mw=v, q_mvar=0.45 * v, name=f"ld_{k}")
-    pp.create_shunt(n, b["A5"], q_mvar=-0.3, p_mw=0.0, step=cap_step, max_step=4, name="CAP")
-    pp.create_sgen(n, b[pv_bus], p_mw=pv_mw, q_mvar=0.0, name="PV")
-    return n
+    return two_feeder_pandapower(tap_pos=tap_pos, cap_step=cap_step, pv_bus=pv_bus,
+                                 pv_mw=pv_mw)
 
 
 @pytest.mark.parametrize("tap_pos", [-3, -5])
