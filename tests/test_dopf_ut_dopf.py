@@ -4,8 +4,8 @@ and a fixed PV sgen; /tmp/ut_dopf/mknet.py). The truth is pandapower's own data 
 
 * a controllable sgen whose ``min_p_mw`` is above ``max_p_mw``, or whose limit is NaN
   (pandapower's OPF: no limit), is a typed problem naming the sgen and the field, exit 2;
-  a negative ``tap_step_percent`` on an OLTC names ``tap_step_percent``, not the model's
-  ``tap_min_ratio``;
+  an OLTC with a negative ``tap_step_percent`` is the same changer with its positions
+  numbered the other way round;
 * ``result.to_pandapower(net)`` writes the DOPF's settings (tap_pos, shunt step, sgen
   dispatch, reduced loads) into a copy of the net, so that ``pp.runpp`` on it gives the AC
   check's losses; the user's net is unchanged;
@@ -80,16 +80,31 @@ def test_limits_of_an_uncontrollable_sgen_are_not_checked() -> None:
     assert pv["p_min_mw"][0] == pv["p_max_mw"][0] == pytest.approx(0.6)
 
 
-def test_negative_tap_step_names_tap_step_percent() -> None:
-    net = _net()
-    net.trafo.loc[0, "tap_step_percent"] = -1.25
-    with pytest.raises(InputError) as err:
-        from_pandapower(net)
-    (p,) = err.value.problems
-    assert (p.ids, p.field) == (("trafo:0",), "tap_step_percent")
-    assert "tap_min_ratio" not in p.message + (p.hint or "")
-    # The hint's changer has pandapower's same ratios at every position.
-    assert "tap_step_percent 1.25, tap_min -5, tap_max 5" in (p.hint or "")
+def test_negative_tap_step_is_the_same_oltc_numbered_the_other_way() -> None:
+    """pandapower's ratio 1 + (tap_pos - tap_neutral) step / 100 is unchanged by (tap_pos, step)
+    -> (-tap_pos, -step) with tap_min -5, tap_max 5, neutral 0 (pandapower's power flow says so
+    below). So the DOPF of the mirrored net must reach the same optimum with tap_pos negated,
+    and its result written back must be pandapower's AC check (the old reader refused it)."""
+    import feederopt
+
+    net, mirrored = _net(), _net()
+    mirrored.trafo.loc[0, "tap_step_percent"] = -1.25
+    for pos in (-3, 2):
+        net.trafo.loc[0, "tap_pos"], mirrored.trafo.loc[0, "tap_pos"] = pos, -pos
+        assert _ac_losses_kw(net) == pytest.approx(_ac_losses_kw(mirrored), abs=1e-9)
+    net.trafo.loc[0, "tap_pos"] = mirrored.trafo.loc[0, "tap_pos"] = 0
+    plain = feederopt.solve(from_pandapower(net), controls="taps", time_limit=30)
+    turned = feederopt.solve(from_pandapower(mirrored), controls="taps", time_limit=30)
+    assert plain.status.value == turned.status.value == "optimal"
+    assert turned.losses_kw == pytest.approx(plain.losses_kw, rel=1e-6)
+    tap = {d["id"]: d for d in plain.dopf.devices}["oltc:trafo:0"]
+    tap_m = {d["id"]: d for d in turned.dopf.devices}["oltc:trafo:0"]
+    assert tap["tap_pos"] != 0  # the test needs a moved tap
+    assert tap_m["tap_pos"] == -tap["tap_pos"] and tap_m["data_tap_pos"] == 0
+    assert f"tap_pos {tap_m['tap_pos']:d} (was 0; " in tap_m["setting"]
+    out = turned.to_pandapower(mirrored)
+    assert out.trafo.tap_pos[0] == tap_m["tap_pos"]
+    assert _ac_losses_kw(out) == pytest.approx(turned.ac_check.losses_kw, abs=1e-3)
 
 
 # ----- 5. result.to_pandapower writes the DOPF's settings --------------------------------------

@@ -27,7 +27,9 @@ Import (pandapower -> Network)
   tap position of a "Ratio" or "Symmetrical" tap changer on its side (the magnitude of
   pandapower's voltage triangle when the step has an angle). With ``oltc`` set, an hv-side
   "Ratio" or "Symmetrical" changer without a phase step is an OLTC of the DOPF
-  (``tap_min_ratio``, ``tap_max_ratio``, ``tap_steps``, ``tap_controllable``); any other keeps
+  (``tap_min_ratio``, ``tap_max_ratio``, ``tap_steps``, ``tap_controllable``; a negative
+  ``tap_step_percent`` numbers the same ratios the other way round, see ``pp_tap_pos``); any
+  other keeps
   its tap at ``tap_pos`` with a note naming the trafo and why. Phase shifts (``shift_degree``,
   "Ideal" tap changers, the triangle's angle) turn the phasors of a radial grid without
   changing a magnitude and are left out; tap-dependency tables and second tap changers are
@@ -951,21 +953,6 @@ def _trafo_problems(idx: int, tr: Any) -> list[tuple[ProblemKind, str, str, str,
         out.append((ProblemKind.INVALID_VALUE, tid, "tap_pos",
                     f"tap_pos {pos:g} is outside tap_min..tap_max ({lo:g}..{hi:g})",
                     _TRAFO_HINTS["tap_pos"]))
-    step = _f(tr.get("tap_step_percent", math.nan), math.nan)
-    if _flag(tr.get("oltc", False)) and step < 0 and lo < hi:
-        # The DOPF's positions run from the lowest ratio to the highest; a negative step
-        # turns them round (tap_min has the highest ratio). The same changer with every
-        # position negated has a positive step: ratio 1 + (pos - neutral) step / 100 is
-        # unchanged by (pos, neutral, step) -> (-pos, -neutral, -step).
-        neutral = _f(tr.get("tap_neutral", 0.0), 0.0)
-        same = (f"tap_step_percent {-step:g}, tap_min {-hi:g}, tap_max {-lo:g}, tap_neutral "
-                f"{-neutral + 0.0:g}" + (f", tap_pos {-pos + 0.0:g}" if math.isfinite(pos)
-                                         else ""))
-        out.append((ProblemKind.INVALID_VALUE, tid, "tap_step_percent",
-                    f"tap_step_percent {step:g} is negative on an OLTC (oltc True): its ratio "
-                    "falls as the position rises, which the DOPF's OLTC does not model",
-                    f"write the same changer with the positions negated ({same}), or set "
-                    "oltc False to hold the tap at tap_pos"))
     return out
 
 
@@ -1329,7 +1316,11 @@ def _trafo_row(
             return (vn_hv_rated * (1 + (pos - neutral) * step / 100.0) / vn[hv]) / (
                 vn_lv_kv / vn[lv])
 
-        tap_range = {"tap_min_ratio": at(t_lo), "tap_max_ratio": at(t_hi),
+        # A negative step turns the positions round (tap_min has the highest ratio); the
+        # ratios are the same evenly spaced set, and the DOPF's position n (from the lowest
+        # ratio) is tap_pos = tap_max - n (pp_tap_pos).
+        lo_ratio, hi_ratio = sorted((at(t_lo), at(t_hi)))
+        tap_range = {"tap_min_ratio": lo_ratio, "tap_max_ratio": hi_ratio,
                      "tap_steps": round(t_hi - t_lo) + 1,
                      "tap_controllable": _flag(tr.get("oltc", False))}
     elif _flag(tr.get("oltc", False)):
@@ -1358,6 +1349,17 @@ def _trafo_row(
         },
         "; ".join(notes),
     )
+
+
+def pp_tap_pos(trafo: Any, index: int) -> int:
+    """pandapower's ``tap_pos`` of the DOPF's OLTC position ``index`` (0 at the lowest ratio,
+    ``tap_min_ratio``) of the trafo row ``trafo``: ``tap_min + index`` when
+    ``tap_step_percent`` is positive (the ratio rises with the position), ``tap_max - index``
+    when it is negative (pandapower's ratio ``1 + (tap_pos - tap_neutral) step / 100`` falls
+    as the position rises)."""
+    if _f(trafo.get("tap_step_percent", 1.0), 1.0) < 0:
+        return round(float(trafo["tap_max"])) - index
+    return round(float(trafo["tap_min"])) + index
 
 
 def _fmt_pos(pos: float) -> str:
@@ -1900,7 +1902,7 @@ def write_device_settings(
         element, idx = str(r["pp_element"]), int(r["pp_index"])
         lo, hi, steps = float(r["tap_min_ratio"]), float(r["tap_max_ratio"]), int(r["tap_steps"])
         index = round((ratio - lo) / (hi - lo) * (steps - 1)) if steps > 1 else 0
-        net[element].loc[idx, "tap_pos"] = round(float(net[element].at[idx, "tap_min"])) + index
+        net[element].loc[idx, "tap_pos"] = pp_tap_pos(net[element].loc[idx], index)
     for bus, v in (source_v_set or {}).items():
         key = _bus_key(bus)
         eg = net.ext_grid

@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 
 from feederopt.formulations.devices import cap_options, tap_options
+from feederopt.io.pandapower import pp_tap_pos
 from feederopt.network.container import Network
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.problems.dopf import DopfProblem
@@ -91,11 +92,12 @@ def dopf_summary(net: Network, problem: DopfProblem, point: dict[str, np.ndarray
                 settings.branch_tap[brid] = n
                 row = {"id": f"oltc:{brid}", "kind": "oltc", "bus": bus_out(bid),
                        "branch": brid, "ratio_pu": n, "position": position}
-                first = _pp_tap_min(net, brid)
-                if first is not None:  # pandapower's own numbering of the positions
-                    row.update(tap_pos=first + index, data_tap_pos=first + base,
-                               setting=f"ratio {n:.4f}: tap_pos {first + index:d} (was "
-                                       f"{first + base:d}; {moved(position)})")
+                trafo = _pp_trafo(net, brid)
+                if trafo is not None:  # pandapower's own numbering of the positions
+                    now, was = pp_tap_pos(trafo, index), pp_tap_pos(trafo, base)
+                    row.update(tap_pos=now, data_tap_pos=was,
+                               setting=f"ratio {n:.4f}: tap_pos {now:d} (was {was:d}; "
+                                       f"{moved(now - was)})")
                 else:
                     row["setting"] = (f"ratio {n:.4f}: position {index + 1} of "
                                       f"{len(dev.tap_ratios[k])} (was {base + 1}; "
@@ -170,17 +172,18 @@ def held_devices(net: Network, controls: frozenset[str]) -> list[dict[str, Any]]
 
 def moved(position: int) -> str:
     """An OLTC's move for a person: ``5 positions down``, ``1 position up``, ``unchanged``
-    (up: a higher position, a higher ratio)."""
+    (up: a higher position: a higher ratio, or with pandapower's numbering a higher tap_pos)."""
     if position == 0:
         return "unchanged"
     n = abs(position)
     return f"{n} position{'' if n == 1 else 's'} {'up' if position > 0 else 'down'}"
 
 
-def _pp_tap_min(net: Network, branch_id: str) -> int | None:
-    """pandapower's ``tap_min`` of the trafo behind ``branch_id`` when the network was read
-    from a pandapower net (the DOPF's positions of its OLTC are ``tap_min``..``tap_max``,
-    pandapower's ``tap_pos`` numbering), else None."""
+def _pp_trafo(net: Network, branch_id: str) -> Any | None:
+    """pandapower's trafo row behind ``branch_id`` when the network was read from a pandapower
+    net with a finite ``tap_min``/``tap_max`` (the DOPF's positions of its OLTC are then
+    pandapower's ``tap_pos`` numbering, :func:`~feederopt.io.pandapower.pp_tap_pos`), else
+    None."""
     origin = net.origin
     br = net.branches
     if origin is None or "pp_element" not in br.columns or not hasattr(origin, "trafo"):
@@ -189,10 +192,11 @@ def _pp_tap_min(net: Network, branch_id: str) -> int | None:
     if not row.height or row["pp_element"][0] != "trafo":
         return None
     try:
-        lo = float(origin.trafo.at[int(row["pp_index"][0]), "tap_min"])
+        trafo = origin.trafo.loc[int(row["pp_index"][0])]
+        ends = float(trafo["tap_min"]), float(trafo["tap_max"])
     except (KeyError, ValueError, TypeError):
         return None
-    return round(lo) if np.isfinite(lo) else None
+    return trafo if all(np.isfinite(ends)) else None
 
 
 def with_branch_taps(pu: PerUnitNetwork, settings: DeviceSettings) -> PerUnitNetwork:
