@@ -22,7 +22,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -42,6 +42,31 @@ EXIT_INFEASIBLE = 3
 #: within the limits: the least-violating topology found is printed and written, with the
 #: limits it breaks, but infeasibility is not proven.
 EXIT_LIMITS_BROKEN = 4
+
+
+def is_heuristic(method: str) -> bool:
+    """A method whose "infeasible" proves nothing (LinDistFlow's linearised limits)."""
+    return method == "lindistflow"
+
+
+def verdict_exit_code(status: str, method: str, *, within_limits: bool,
+                      has_topology: bool) -> int:
+    """The exit code of a result's verdict, for ``solve`` and for ``check`` of a solve's
+    result: :data:`EXIT_INFEASIBLE` (3) when the grid is proven infeasible (not by a
+    heuristic, :func:`is_heuristic`), 1 for an error without a topology,
+    :data:`EXIT_LIMITS_BROKEN` (4) when the result is not within the limits (the
+    least-violating topology of a run that stopped, a heuristic's infeasible one, none at all,
+    or a topology whose AC operating point breaks a limit), 1 for another error, else 0.
+    ``status`` is the result's status value (``optimal``, ``infeasible``, ``error``, ...)."""
+    if status == "infeasible" and not is_heuristic(method):
+        return EXIT_INFEASIBLE  # proven; a heuristic's is exit 4 below
+    if status == "error" and not has_topology:
+        return 1
+    if not within_limits:
+        return EXIT_LIMITS_BROKEN
+    if status == "error":
+        return 1
+    return 0
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -284,6 +309,16 @@ def describe_violation(d: dict[str, Any]) -> str:
     elif d.get("rating") is not None:
         text += f": {d['value']:.4f} {d['unit']} against {d['rating']:.4f} {d['unit']}"
     return text
+
+
+def violation_lines(violations: Sequence[dict[str, Any]], where: str,
+                    most: int = 20) -> list[str]:
+    """The first ``most`` violated limits, one line each (:func:`describe_violation`), and how
+    many more the JSON's ``where`` lists."""
+    lines = [f"  - {describe_violation(d)}" for d in violations[:most]]
+    if len(violations) > most:
+        lines.append(f"  ... and {len(violations) - most} more (all in the JSON's {where})")
+    return lines
 
 
 def iteration_line(rec: IterationRecord) -> str:

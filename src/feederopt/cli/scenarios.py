@@ -351,7 +351,10 @@ def check(
     partition result (`feederopt partition --json FILE`): the seed's IV-D (the deterministic
     plan in LinDist3Flow) and IV-E (the plan in OpenDSS), and the plan in LinDist3Flow.
     The limits are those the solve used (its --v-min, --v-max, --max-loading,
-    --no-thermal-limits, recorded in the result), else the network's own."""
+    --no-thermal-limits, recorded in the result), else the network's own. A solve result's own
+    verdict is shown too (within_limits, its AC check's broken limits), and the exit code is
+    the one `feederopt solve` gave it: 4 when it is not within the limits (e.g. its AC operating
+    point breaks one), 3 when the grid is proven infeasible."""
 
     from feederopt import check_options, check_output, check_result, load, read_result, write_text
     from feederopt.api import seed_problem
@@ -417,10 +420,14 @@ def check(
                           uncertain_loads=parse_ids(uncertain_loads), ac=not no_ac,
                           progress=progress, v_min=v_min, v_max=v_max,
                           max_loading_percent=max_loading)
-    payload = {"case": data.get("case"), "method": data.get("method"), **mc.to_dict()}
+    verdict = result_verdict(data)
+    payload = {"case": data.get("case"), "method": data.get("method"), **mc.to_dict(),
+               "result_verdict": verdict}
     if json_file is not None:
         write_text(json_file, json.dumps(payload, indent=2) + "\n", force=force)
     if quiet:
+        if verdict["exit_code"]:
+            raise typer.Exit(verdict["exit_code"])
         return
     table = summary_table(f"out-of-sample check: {data.get('case')} ({data.get('method')})")
     table.add_row("samples", f"{mc.samples} (seed {mc.seed}), loads +-{uncertainty * 100:g} % "
@@ -433,7 +440,78 @@ def check(
     table.add_row("feasible, AC power flow",
                   "skipped" if share_ac is None or math.isnan(share_ac) else
                   f"{mc.feasible_ac} ({share_ac * 100:.2f} %)")
+    for label, text in _verdict_rows(verdict):
+        table.add_row(label, text)
     stdout().print(table)
+    _print_ac_violations(verdict)
+    if verdict["exit_code"]:
+        raise typer.Exit(verdict["exit_code"])
+
+
+def result_verdict(data: dict[str, Any]) -> dict[str, Any]:
+    """The verdict that a solve's result (its JSON ``data``) carries, for ``feederopt check``:
+    the result's ``within_limits`` and status, its AC check's (``ac_check.within_limits``,
+    ``limit_violations``; None when it was not run or did not converge), how many scenarios'
+    AC power flows break a limit (None without scenarios) and the exit code that ``solve``
+    gave it (:func:`feederopt.cli.app.verdict_exit_code`). A result written before these
+    fields existed counts as within the limits."""
+    from feederopt.cli.app import verdict_exit_code
+
+    within = data.get("within_limits")
+    within = True if within is None else bool(within)
+    has_topology = data.get("has_topology")
+    has_topology = True if has_topology is None else bool(has_topology)
+    ac = data.get("ac_check") if isinstance(data.get("ac_check"), dict) else None
+    scen = data.get("scenarios") if isinstance(data.get("scenarios"), list) else None
+    scen_ac = [s.get("ac") for s in scen or [] if isinstance(s, dict)]
+    return {
+        "status": data.get("status"),
+        "within_limits": within,
+        "ac_converged": None if ac is None else ac.get("converged"),
+        "ac_within_limits": None if ac is None else ac.get("within_limits"),
+        "ac_limit_violations": list(ac.get("limit_violations") or []) if ac else [],
+        "scenarios_ac_breaking_limits": None if scen is None else sum(
+            1 for a in scen_ac if isinstance(a, dict) and a.get("within_limits") is False),
+        "scenarios_ac_checked": None if scen is None else sum(
+            1 for a in scen_ac if isinstance(a, dict)),
+        "exit_code": verdict_exit_code(str(data.get("status")), str(data.get("method")),
+                                       within_limits=within, has_topology=has_topology),
+    }
+
+
+def _verdict_rows(verdict: dict[str, Any]) -> list[tuple[str, str]]:
+    """The check table's rows on the result's own verdict (:func:`result_verdict`)."""
+    rows = [("result within limits (its solve)",
+             "yes" if verdict["within_limits"] else
+             f"no (status {verdict['status']}; exit code {verdict['exit_code']})")]
+    if verdict["ac_converged"] is None:
+        rows.append(("result's AC check", "not run"))
+    elif not verdict["ac_converged"]:
+        rows.append(("result's AC check", "did not converge: the limits are not verified"))
+    elif verdict["ac_within_limits"] is not None:
+        broken = len(verdict["ac_limit_violations"])
+        rows.append(("result's AC check", "within the limits" if verdict["ac_within_limits"]
+                     else f"{broken} limit(s) broken"))
+    if verdict["scenarios_ac_checked"]:
+        rows.append(("result's scenario AC checks",
+                     f"{verdict['scenarios_ac_breaking_limits']} of "
+                     f"{verdict['scenarios_ac_checked']} break a limit"))
+    return rows
+
+
+def _print_ac_violations(verdict: dict[str, Any]) -> None:
+    """The limits that the result's AC check found broken, as ``solve`` prints them."""
+    from feederopt.cli.app import violation_lines
+
+    broken = verdict["ac_limit_violations"]
+    if not broken:
+        return
+    out = stdout()
+    code = verdict["exit_code"]
+    out.print("[red]The result's AC power flow breaks the limits[/] (its solve's AC check"
+              + (f"; exit code {code}" if code else "") + "). It is outside at:")
+    for line in violation_lines(broken, "ac_check.limit_violations"):
+        out.print(line, markup=False)
 
 
 def _limit_options(v_min: float | None, v_max: float | None,

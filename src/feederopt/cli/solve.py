@@ -12,21 +12,21 @@ from rich.table import Table
 
 from feederopt import DEFAULT_RADIALITY, InputError, Problem, ProblemKind, interrupt
 from feederopt.cli.app import (
-    EXIT_INFEASIBLE,
-    EXIT_LIMITS_BROKEN,
     FORCE_OPT,
     QUIET_OPT,
     SOURCE_ARG,
     VERBOSE_OPT,
     app,
     cli_command,
-    describe_violation,
     fmt,
+    is_heuristic,
     load_checked,
     progress_display,
     stderr,
     stdout,
     summary_table,
+    verdict_exit_code,
+    violation_lines,
     volt_range,
 )
 from feederopt.cli.scenarios import print_uncertain, source_of
@@ -94,11 +94,8 @@ def print_result(result: Any) -> None:
             out.print("[red]The AC power flow of this topology breaks the limits[/] (beyond "
                       "the AC check's tolerance; the model held them, the true operating point "
                       "does not). Exit code 4. It is outside at:")
-            for d in ac.limit_violations[:20]:
-                out.print(f"  - {describe_violation(d)}", markup=False)
-            if len(ac.limit_violations) > 20:
-                out.print(f"  ... and {len(ac.limit_violations) - 20} more (all in the JSON's "
-                          "ac_check.limit_violations)")
+            for line in violation_lines(ac.limit_violations, "ac_check.limit_violations"):
+                out.print(line, markup=False)
     print_devices(result)
     if _heuristic(result) and result.extra.get("milp_status") in ("time_limit", "interrupted"):
         milp_gap = result.extra.get("milp_gap")
@@ -137,11 +134,8 @@ def print_result(result: Any) -> None:
                       "open branches above are the least-violating one found"
                       + (f" (total slack {total:.4g} p.u.)" if total is not None else "")
                       + f"; it needs slack at {len(result.diagnosis)} limits:")
-        for d in result.diagnosis[:20]:
-            out.print(f"  - {describe_violation(d)}", markup=False)
-        if len(result.diagnosis) > 20:
-            out.print(f"  ... and {len(result.diagnosis) - 20} more (all in the JSON's "
-                      "diagnosis)")
+        for line in violation_lines(result.diagnosis, "diagnosis"):
+            out.print(line, markup=False)
 
 
 def _objective_label(result: Any) -> str:
@@ -211,7 +205,7 @@ def _no_topology_hint(method: str) -> str:
 
 def _heuristic(result: Any) -> bool:
     """A method whose "infeasible" proves nothing (LinDistFlow's linearised limits)."""
-    return str(result.method) == "lindistflow"
+    return is_heuristic(str(result.method))
 
 @app.command()
 @cli_command
@@ -397,13 +391,8 @@ def solve(
                            + (" (the result is written all the same)" if json_file or out_dir
                               else ""))
         raise typer.Exit(interrupt.exit_code())
-    if result.status is Status.INFEASIBLE and not _heuristic(result):
-        raise typer.Exit(EXIT_INFEASIBLE)  # proven; a heuristic's is exit 4 below
-    if result.status is Status.ERROR and not result.has_topology:
-        raise typer.Exit(1)
-    # stopped before finding a topology within the limits (the least-violating one, or
-    # none), or a topology whose AC operating point breaks a limit
-    if not result.within_limits:
-        raise typer.Exit(EXIT_LIMITS_BROKEN)
-    if result.status is Status.ERROR:
-        raise typer.Exit(1)
+    code = verdict_exit_code(result.status.value, str(result.method),
+                             within_limits=result.within_limits,
+                             has_topology=result.has_topology)
+    if code:
+        raise typer.Exit(code)

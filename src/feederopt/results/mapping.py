@@ -18,6 +18,7 @@ from feederopt.network.perunit import PerUnitNetwork
 from feederopt.results.result import GENERATOR_SCHEMA, AcCheck, Result
 from feederopt.results.uncertain import SlaveOutcome
 from feederopt.solvers.status import Status
+from feederopt.validation.ac_limits import ac_limit_violations
 from feederopt.validation.fidelity import losses_diff_pct
 
 if TYPE_CHECKING:
@@ -220,55 +221,6 @@ def _diagnosis_entry(pu: PerUnitNetwork, d: Any, bus_out: Callable[[str], Any]) 
     return entry
 
 
-def ac_limit_violations(pu: PerUnitNetwork, ac: Any,
-                        bus_out: Callable[[str], Any] | None = None) -> list[dict[str, Any]]:
-    """The limits of the model that the AC operating point ``ac`` breaks beyond
-    :data:`~feederopt.results.result.AC_LIMIT_TOLERANCE`, worst first (by the amount as a
-    share of the limit), in the user's ids and SI units, as the entries of a diagnosis:
-
-    * a bus whose AC voltage |V| is below ``v_min - tol_v`` or above ``v_max + tol_v``
-      (energised buses only: a bus cut off from every source has no voltage);
-    * a closed branch whose AC current at the from end (pandapower's ``i_ka``; a
-      transformer's high-voltage side) exceeds ``i_max`` by more than ``tol_r`` % of it, or
-      whose apparent power at the from end ``|P + jQ|`` exceeds ``s_max`` likewise.
-
-    These are the limits the model held (after ``--v-min``/``--v-max``/``--max-loading``);
-    a branch without a rating, or a run with ``--no-thermal-limits``, has none."""
-    from feederopt.results.result import AC_LIMIT_TOLERANCE
-
-    out_id: Callable[[str], Any] = bus_out or (lambda b: b)
-    tol_v = AC_LIMIT_TOLERANCE["voltage_pu"]
-    tol_r = AC_LIMIT_TOLERANCE["rating_percent"] / 100.0
-    found: list[tuple[float, dict[str, Any]]] = []
-    vm = np.asarray(ac.vm_pu, dtype=float)
-    for k in np.flatnonzero(np.isfinite(vm)):
-        for limit, rating, beyond in (("v_min", pu.v_min[k], pu.v_min[k] - vm[k]),
-                                      ("v_max", pu.v_max[k], vm[k] - pu.v_max[k])):
-            if beyond > tol_v:
-                found.append((beyond / rating, {
-                    "component": "buses", "id": out_id(pu.bus_ids[k]), "limit": limit,
-                    "value": float(vm[k]), "rating": float(rating), "amount": float(beyond),
-                    "unit": "p.u."}))
-    s = pu.s_base_mva
-    closed = np.asarray(ac.closed, dtype=bool)
-    i_rating = pu.i_max * s / (math.sqrt(3.0) * pu.vn_kv[pu.f])  # [kA]
-    s_rating = pu.s_max * s  # [MVA]
-    s_from = np.hypot(np.asarray(ac.p_from_mw, float), np.asarray(ac.q_from_mvar, float))
-    for limit, rating, value, unit in (("i_max", i_rating, np.asarray(ac.i_ka, float), "kA"),
-                                       ("s_max", s_rating, s_from, "MVA")):
-        with np.errstate(invalid="ignore"):
-            over = closed & np.isfinite(rating) & np.isfinite(value) & (
-                value > rating * (1.0 + tol_r))
-        for e in np.flatnonzero(over):
-            found.append((value[e] / rating[e] - 1.0, {
-                "component": "branches", "id": pu.branch_ids[e], "limit": limit,
-                "value": float(value[e]), "rating": float(rating[e]),
-                "amount": float(value[e] - rating[e]), "unit": unit,
-                "loading_percent": float(100.0 * value[e] / rating[e])}))
-    found.sort(key=lambda x: -x[0])
-    return [d for _, d in found]
-
-
 def _limits_warning(violations: list[dict[str, Any]]) -> str:
     """One line on the AC limit violations: how many of each kind and the worst of each."""
     parts = []
@@ -297,7 +249,8 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
     that found no topology within the limits, which minimises slack, not losses) skips the
     comparison of the SOCP point with the AC power flow.
 
-    The AC operating point is held to the model's limits (:func:`ac_limit_violations`):
+    The AC operating point is held to the model's limits
+    (:func:`feederopt.validation.ac_limits.ac_limit_violations`):
     ``within_limits`` is False, with a warning, when it breaks one. ``lower_bound_kw`` (a
     proven lower bound on the losses of every radial operating point within the limits; NaN
     when the objective is not the losses alone) above the AC losses gets a note: the SOCP

@@ -23,6 +23,10 @@ from feederopt.results.dopf import DeviceSettings, DopfSummary
 from feederopt.results.uncertain import RobustSummary, StochasticSummary
 from feederopt.solvers.status import IterationRecord, Status
 
+# The AC check's tolerances, re-exported (their home: feederopt.validation.ac_limits, beside
+# the one list of AC limit violations).
+from feederopt.validation.ac_limits import AC_LIMIT_TOLERANCE as AC_LIMIT_TOLERANCE
+
 
 def _num(x: float | None) -> float | None:
     """JSON has no NaN or infinity: they become null."""
@@ -39,11 +43,6 @@ def branch_label(row: Any) -> str:
     return f"{row.get('id')} ({row.get('from_bus')}-{row.get('to_bus')}{extra})"
 
 
-#: How far the AC operating point may pass a limit before the AC check calls it broken:
-#: voltages [p.u.] (the model holds them to the solver's accuracy, about 1e-6, and an exact
-#: relaxation matches the AC power flow to better than 1e-5), and ratings as a share of the
-#: rating [%].
-AC_LIMIT_TOLERANCE = {"voltage_pu": 1e-4, "rating_percent": 0.1}
 
 
 @dataclass(frozen=True)

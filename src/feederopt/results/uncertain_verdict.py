@@ -99,13 +99,19 @@ def closed_of(result: Result) -> np.ndarray | None:
 
 def scenario_ac_checks(result: Result, net: Network, bus_ids: Sequence[str],
                        p_mw: np.ndarray, q_mvar: np.ndarray,
-                       dispatch: Sequence[tuple[np.ndarray, np.ndarray] | None]) -> list[Any]:
+                       dispatch: Sequence[tuple[np.ndarray, np.ndarray] | None], *,
+                       pu: PerUnitNetwork | None = None) -> list[Any]:
     """One AC power flow per load vector (rows of ``p_mw``, ``q_mvar`` [MW, MVAr] over
     ``bus_ids``) at the result's topology, with the generators at ``dispatch`` [MW, MVAr]
-    where given (at most :data:`MAX_AC_SCENARIOS`; None beyond, and without a topology)."""
+    where given (at most :data:`MAX_AC_SCENARIOS`; None beyond, and without a topology), each
+    held to the limits of ``pu``, the run's per-unit model of ``net`` (the limits the
+    optimisation held, after ``--v-min``/``--v-max``/``--max-loading``; default
+    ``to_per_unit(net)``, the same model when ``net`` has the run's limits applied)."""
+    from feederopt.network.perunit import to_per_unit
     from feederopt.validation.scenario_ac import scenario_ac
 
     closed = closed_of(result)
+    model = pu if pu is not None else to_per_unit(net)
     out: list[Any] = []
     for s in range(p_mw.shape[0]):
         if closed is None or s >= MAX_AC_SCENARIOS:
@@ -113,7 +119,8 @@ def scenario_ac_checks(result: Result, net: Network, bus_ids: Sequence[str],
             continue
         given = dispatch[s] if s < len(dispatch) else None
         gp, gq = given if given is not None else (None, None)
-        out.append(scenario_ac(net, closed, list(bus_ids), p_mw[s], q_mvar[s], gp, gq))
+        out.append(scenario_ac(net, closed, list(bus_ids), p_mw[s], q_mvar[s], gp, gq,
+                               pu=model))
     return out
 
 

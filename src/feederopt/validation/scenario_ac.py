@@ -8,10 +8,12 @@ for a pandapower input) with every in-service load set to zero and one temporary
 buses draw exactly the scenario's net demand; the loads are restored afterwards. Generators keep
 the set-points given (the scenario slave's dispatch when it has one, else the network's).
 
-Limits (as :func:`feederopt.validation.montecarlo.ac_feasible` holds them): every non-source
-bus's voltage within ``[v_min_pu, v_max_pu]`` (0.9 and 1.1 where the data has none), every
-rated branch loaded at most 100 % of its rating (pandapower's ``loading_percent``, for
-transformers current-based), with ``tolerance`` for rounding.
+Limits: those of the run's per-unit model (``pu``, the network's band and ratings after
+``--v-min``/``--v-max``/``--max-loading``), held with the single solve's AC check,
+:func:`feederopt.validation.ac_limits.ac_limit_violations` (its tolerances
+:data:`~feederopt.validation.ac_limits.AC_LIMIT_TOLERANCE`); in addition, a scenario's power
+flow can leave a non-source bus without voltage (cut off from every source at the chosen
+topology), which is listed first as a ``supplied`` violation (:func:`scenario_violations`).
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import polars as pl
 
 from feederopt.network.container import Network
+from feederopt.network.perunit import PerUnitNetwork, to_per_unit
+from feederopt.validation.ac_limits import AC_LIMIT_TOLERANCE, ac_limit_violations
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,9 @@ class ScenarioAc:
     min_voltage_bus: str | None
     max_voltage_pu: float
     max_loading_percent: float
-    #: The limits the power flow breaks, largest first: component, id, limit, value, rating,
-    #: amount, unit (and loading_percent for a rating).
+    #: The limits the power flow breaks (:func:`scenario_violations`): the unsupplied buses,
+    #: then the model's limits worst first: component, id, limit, value, rating, amount, unit
+    #: (and loading_percent for a rating).
     violations: list[dict[str, Any]] = field(default_factory=list)
     message: str = ""
 
@@ -54,15 +58,22 @@ class ScenarioAc:
                 "min_voltage_bus": self.min_voltage_bus,
                 "max_voltage_pu": num(self.max_voltage_pu),
                 "max_loading_percent": num(self.max_loading_percent),
-                "within_limits": self.within_limits, "violations": list(self.violations),
+                "within_limits": self.within_limits,
+                "limit_tolerance": dict(AC_LIMIT_TOLERANCE),
+                "violations": [{k: num(v) if isinstance(v, float) else v for k, v in d.items()}
+                               for d in self.violations],
                 "message": self.message}
 
 
 def scenario_ac(network: Network, closed: np.ndarray, bus_ids: list[str], p_bus_mw: np.ndarray,
                 q_bus_mvar: np.ndarray, gen_p: np.ndarray | None = None,
-                gen_q: np.ndarray | None = None, tolerance: float = 1e-6) -> ScenarioAc:
+                gen_q: np.ndarray | None = None, *,
+                pu: PerUnitNetwork | None = None) -> ScenarioAc:
     """The AC check of ``closed`` (one boolean per in-service branch) at the per-bus net
-    demand ``p_bus_mw``, ``q_bus_mvar`` over ``bus_ids`` (module docstring)."""
+    demand ``p_bus_mw``, ``q_bus_mvar`` over ``bus_ids`` (module docstring), held to the limits
+    of ``pu``: the run's per-unit model of ``network`` (default: ``to_per_unit(network)``, the
+    same limits when the run's ``--v-min``/``--v-max``/``--max-loading`` are applied to
+    ``network``, as :func:`feederopt.solve` does)."""
     from feederopt.io.pandapower import OriginModel
     from feederopt.validation.ac import _LOCK, _run, pandapower_model
     from feederopt.validation.montecarlo import loads_set
@@ -95,34 +106,17 @@ def scenario_ac(network: Network, closed: np.ndarray, bus_ids: list[str], p_bus_
     return ScenarioAc(True, ac.losses_kw, ac.min_voltage_pu,
                       None if low is None else str(network.bus_id_out(low)),
                       ac.max_voltage_pu, ac.max_loading_percent,
-                      _violations(network, ac, tolerance), ac.message)
+                      scenario_violations(pu if pu is not None else to_per_unit(network), ac,
+                                          network), ac.message)
 
 
-def _violations(network: Network, ac: Any, tolerance: float) -> list[dict[str, Any]]:
-    buses = network.buses
-    v_min = buses["v_min_pu"].cast(pl.Float64).fill_null(0.9).to_numpy()
-    v_max = buses["v_max_pu"].cast(pl.Float64).fill_null(1.1).to_numpy()
-    src = buses["is_source"].fill_null(False).to_numpy().astype(bool)
-    out: list[dict[str, Any]] = []
-    vm = ac.vm_pu
+def scenario_violations(pu: PerUnitNetwork, ac: Any, network: Network) -> list[dict[str, Any]]:
+    """The limits a scenario's AC power flow ``ac`` breaks: every non-source bus that it leaves
+    without voltage (``limit`` ``supplied``, no value or amount), then the model's limits
+    (:func:`~feederopt.validation.ac_limits.ac_limit_violations`, worst first)."""
     bus_out = network.bus_id_out
-    for k in np.flatnonzero(~src & np.isfinite(vm) & (vm < v_min - tolerance)):
-        out.append({"component": "buses", "id": bus_out(ac.bus_ids[k]), "limit": "v_min",
-                    "value": float(vm[k]), "rating": float(v_min[k]),
-                    "amount": float(v_min[k] - vm[k]), "unit": "p.u."})
-    for k in np.flatnonzero(~src & np.isfinite(vm) & (vm > v_max + tolerance)):
-        out.append({"component": "buses", "id": bus_out(ac.bus_ids[k]), "limit": "v_max",
-                    "value": float(vm[k]), "rating": float(v_max[k]),
-                    "amount": float(vm[k] - v_max[k]), "unit": "p.u."})
-    for k in np.flatnonzero(~src & ~np.isfinite(vm)):
-        out.append({"component": "buses", "id": bus_out(ac.bus_ids[k]), "limit": "supplied",
-                    "value": None, "rating": None, "amount": None, "unit": ""})
-    loading = ac.loading_percent
-    for k in np.flatnonzero(np.isfinite(loading) & (loading > 100.0 * (1 + tolerance))):
-        out.append({"component": "branches", "id": ac.branch_ids[k], "limit": "loading",
-                    "value": float(loading[k]), "rating": 100.0,
-                    "amount": float(loading[k] - 100.0), "unit": "%",
-                    "loading_percent": float(loading[k])})
-    out.sort(key=lambda d: -(d["amount"] or 0.0) if d["unit"] != "p.u." else
-             -100.0 * (d["amount"] or 0.0))
-    return out
+    vm = np.asarray(ac.vm_pu, dtype=float)
+    cut = [{"component": "buses", "id": bus_out(ac.bus_ids[k]), "limit": "supplied",
+            "value": None, "rating": None, "amount": None, "unit": ""}
+           for k in np.flatnonzero(~pu.is_source & ~np.isfinite(vm))]
+    return cut + ac_limit_violations(pu, ac, bus_out)

@@ -1,0 +1,77 @@
+"""The model's limits held against an AC operating point: the one list of the limits an AC
+power flow breaks, for the AC check of a solve (:func:`feederopt.results.mapping._ac_check`)
+and for each scenario's power flow (:mod:`feederopt.validation.scenario_ac`).
+
+The limits are the per-unit model's (:class:`~feederopt.network.perunit.PerUnitNetwork`), that
+is, those the optimisation held: the network's own voltage band and ratings after
+``--v-min``/``--v-max``/``--max-loading`` (:meth:`feederopt.network.container.Network.
+with_limits`), none for a branch without a rating or a run with ``--no-thermal-limits``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from feederopt.network.perunit import PerUnitNetwork
+
+#: How far the AC operating point may pass a limit before the AC check calls it broken:
+#: voltages [p.u.] (the model holds them to the solver's accuracy, about 1e-6, and an exact
+#: relaxation matches the AC power flow to better than 1e-5), and ratings as a share of the
+#: rating [%].
+AC_LIMIT_TOLERANCE = {"voltage_pu": 1e-4, "rating_percent": 0.1}
+
+
+def ac_limit_violations(pu: PerUnitNetwork, ac: Any,
+                        bus_out: Callable[[str], Any] | None = None) -> list[dict[str, Any]]:
+    """The limits of the model ``pu`` that the AC operating point ``ac`` (an
+    :class:`~feederopt.validation.ac.AcResult` over ``pu``'s buses and in-service branches)
+    breaks beyond :data:`AC_LIMIT_TOLERANCE`, worst first (by the amount as a share of the
+    limit), in the user's ids (``bus_out``) and SI units, as the entries of a diagnosis:
+
+    * a bus whose AC voltage |V| is below ``v_min - tol_v`` or above ``v_max + tol_v``
+      (energised buses only: a bus cut off from every source has no voltage);
+    * a closed branch whose AC current at the from end (pandapower's ``i_ka``; a
+      transformer's high-voltage side) exceeds ``i_max`` by more than ``tol_r`` % of it, or
+      whose apparent power at the from end ``|P + jQ|`` exceeds ``s_max`` likewise.
+
+    These are the limits the model held (after ``--v-min``/``--v-max``/``--max-loading``);
+    a branch without a rating, or a run with ``--no-thermal-limits``, has none."""
+    if len(ac.vm_pu) != pu.n_bus or len(ac.closed) != pu.n_branch:
+        raise ValueError(f"the AC power flow ({len(ac.vm_pu)} buses, {len(ac.closed)} "
+                         f"branches) is not over the model's ({pu.n_bus} buses, "
+                         f"{pu.n_branch} branches)")
+    out_id: Callable[[str], Any] = bus_out or (lambda b: b)
+    tol_v = AC_LIMIT_TOLERANCE["voltage_pu"]
+    tol_r = AC_LIMIT_TOLERANCE["rating_percent"] / 100.0
+    found: list[tuple[float, dict[str, Any]]] = []
+    vm = np.asarray(ac.vm_pu, dtype=float)
+    for k in np.flatnonzero(np.isfinite(vm)):
+        for limit, rating, beyond in (("v_min", pu.v_min[k], pu.v_min[k] - vm[k]),
+                                      ("v_max", pu.v_max[k], vm[k] - pu.v_max[k])):
+            if beyond > tol_v:
+                found.append((beyond / rating, {
+                    "component": "buses", "id": out_id(pu.bus_ids[k]), "limit": limit,
+                    "value": float(vm[k]), "rating": float(rating), "amount": float(beyond),
+                    "unit": "p.u."}))
+    s = pu.s_base_mva
+    closed = np.asarray(ac.closed, dtype=bool)
+    i_rating = pu.i_max * s / (math.sqrt(3.0) * pu.vn_kv[pu.f])  # [kA]
+    s_rating = pu.s_max * s  # [MVA]
+    s_from = np.hypot(np.asarray(ac.p_from_mw, float), np.asarray(ac.q_from_mvar, float))
+    for limit, rating, value, unit in (("i_max", i_rating, np.asarray(ac.i_ka, float), "kA"),
+                                       ("s_max", s_rating, s_from, "MVA")):
+        with np.errstate(invalid="ignore"):
+            over = closed & np.isfinite(rating) & np.isfinite(value) & (
+                value > rating * (1.0 + tol_r))
+        for e in np.flatnonzero(over):
+            found.append((value[e] / rating[e] - 1.0, {
+                "component": "branches", "id": pu.branch_ids[e], "limit": limit,
+                "value": float(value[e]), "rating": float(rating[e]),
+                "amount": float(value[e] - rating[e]), "unit": unit,
+                "loading_percent": float(100.0 * value[e] / rating[e])}))
+    found.sort(key=lambda x: -x[0])
+    return [d for _, d in found]
