@@ -633,6 +633,7 @@ def _finish(net: Network, prep: Prepared, raw: RawSolution, summary: UncertainSu
     if opts.ac_check and loads is not None:
         checks = uv.scenario_ac_checks(result, net, loads[0], loads[1], loads[2], dispatch)
         summary = uv.with_ac(summary, checks)
+        result.within_limits = result.within_limits and uv.ac_within_limits(summary)
     result.uncertain = summary
     return result
 

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from feederopt import InputError, Problem, ProblemKind
 from feederopt.cli.app import (
+    EXIT_LIMITS_BROKEN,
     FORCE_OPT,
     QUIET_OPT,
     SOURCE_ARG,
@@ -160,6 +161,13 @@ def print_uncertain_verdict(result: Any) -> None:
                       f"broken, the largest {v['limit']} at {one} {v['id']}"
                       f"{amount}", style="yellow", markup=False)
     if result.within_limits or not result.has_topology:
+        return
+    if not result.diagnosis:
+        # The model held the limits in every scenario; the AC power flows (above, and the
+        # nominal load's AC check) break them: the verdict is the true operating points'.
+        out.print(f"The topology breaks the limits in the AC power flow (the SOCP model held "
+                  f"them in every {what}, no slack). Exit code {EXIT_LIMITS_BROKEN}.",
+                  style="red", markup=False)
         return
     status = result.status.value
     proven = result.extra.get("infeasible_scenario")

@@ -91,9 +91,11 @@ def print_result(result: Any) -> None:
             out.print("[yellow]warning:[/] ", end="")
             out.print(w, markup=False)
         if ac.limit_violations:
+            code = verdict_exit_code(result.status.value, str(result.method),
+                                     within_limits=False, has_topology=result.has_topology)
             out.print("[red]The AC power flow of this topology breaks the limits[/] (beyond "
                       "the AC check's tolerance; the model held them, the true operating point "
-                      "does not). Exit code 4. It is outside at:")
+                      f"does not). Exit code {code}. It is outside at:")
             for line in violation_lines(ac.limit_violations, "ac_check.limit_violations"):
                 out.print(line, markup=False)
     print_devices(result)

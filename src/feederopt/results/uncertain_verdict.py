@@ -73,9 +73,13 @@ def apply_verdict(result: Result, raw: RawSolution, shown: RawSolution,
                   labels: Sequence[str], nominal_feasible: bool) -> Result:
     """``result`` (mapped from ``shown``, the nominal-load view of ``raw``) with the status,
     the limits verdict and the diagnosis of ``raw`` (the scenarios'); each diagnosis entry
-    names its scenario (``labels``: a name per scenario index)."""
+    names its scenario (``labels``: a name per scenario index). The verdict is also not within
+    the limits when the nominal load's AC power flow breaks one (as for a single solve);
+    :func:`ac_within_limits` adds the scenarios' AC power flows."""
     result.status = raw.status
-    result.within_limits = bool(raw.within_limits and result.has_topology)
+    nominal_ac_broken = result.ac_check is not None and result.ac_check.within_limits is False
+    result.within_limits = bool(raw.within_limits and result.has_topology
+                                and not nominal_ac_broken)
     for entry, d in zip(result.diagnosis, shown.diagnosis, strict=True):
         s = int(getattr(d, "scenario", -1))
         if 0 <= s < len(labels):
@@ -141,6 +145,18 @@ def with_ac(summary: UncertainSummary, checks: Sequence[Any]) -> UncertainSummar
     if isinstance(summary, RobustSummary) and checks:
         return replace(summary, worst_vertex_ac=checks[0])
     return summary
+
+
+def ac_within_limits(summary: UncertainSummary) -> bool:
+    """False when the AC power flow of a scenario (stochastic) or of the worst extreme point
+    (robust) breaks a limit or fails: the true operating points are the verdict, not only the
+    SOCP model's slack."""
+    if isinstance(summary, StochasticSummary):
+        return all(s.ac is None or s.ac.within_limits for s in summary.scenarios)
+    if isinstance(summary, RobustSummary):
+        ac = summary.worst_vertex_ac
+        return ac is None or bool(ac.within_limits)
+    return True
 
 
 def ac_warning(summary: UncertainSummary) -> str | None:
