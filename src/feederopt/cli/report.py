@@ -28,8 +28,8 @@ def report(
     verbose: bool = VERBOSE_OPT,
 ) -> None:
     """Write one self-contained HTML report of a result folder: the report of the command that
-    wrote it. A solve folder gets the summary, grid, voltage profile, convergence, AC check, and
-    scenario and robust tables when present; a schedule, partition, plan or three-phase solve
+    wrote it. A solve folder gets the summary, grid, voltage profile, convergence, AC check,
+    devices and generators, and the scenario and robust tables when present; a schedule, partition, plan or three-phase solve
     folder gets the report.html that command writes, rebuilt from result.json and its figures."""
     from feederopt import write_report
 
