@@ -13,10 +13,12 @@ whose report cannot be rebuilt are refused with a typed problem, never rendered 
 
 The solve page holds a summary (losses and minimum voltage before and after, the reduction, the
 gap, the solver and the time), the grid with its switch states, the voltage profile, the
-Benders bounds per iteration, the AC check, the switches that changed and, when the result has
-them, the ``scenarios`` and ``robust`` results as generic tables. Figures are PNGs embedded as
-base64 data URLs and the page's Content-Security-Policy forbids loading anything else, so it
-opens offline and can be mailed as one file::
+Benders bounds per iteration, the AC check, the switches that changed and, for a stochastic or
+robust run, a row per scenario or extreme point (:mod:`feederopt.report.scenarios`: the model's
+losses and slack, pandapower's AC figures at the scenario's loads, the verdict and the broken
+limits); the headline figures of such a run are labelled as the nominal load's. Figures are
+PNGs embedded as base64 data URLs and the page's Content-Security-Policy forbids loading
+anything else, so it opens offline and can be mailed as one file::
 
     from feederopt.report.html import write_report
     write_report("case33bw_result")          # -> case33bw_result/report.html
@@ -50,6 +52,12 @@ from feederopt.report.page import (
     page,
     records_table,
     section,
+)
+from feederopt.report.scenarios import (
+    is_uncertain,
+    nominal_note,
+    robust_section,
+    scenarios_section,
 )
 from feederopt.results.result import branch_label
 
@@ -215,12 +223,15 @@ def key_figures(r: Mapping[str, Any]) -> dict[str, Any]:
 def summary_section(r: Mapping[str, Any]) -> str:
     k = key_figures(r)
     gap = _finite(r.get("gap"))
+    # a scenario or robust run: the headline figures are the nominal load's, not a scenario's
+    nominal = is_uncertain(r)
+    at = " (nominal load)" if nominal else ""
     cards = [
-        ("losses before", fmt(k["losses_before_kw"], ".2f", " kW")),
-        ("losses after", fmt(k["losses_after_kw"], ".2f", " kW")),
-        ("reduction", fmt(k["reduction_pct"], ".2f", " %")),
-        ("min voltage before", fmt(k["min_voltage_before_pu"], ".4f", " p.u.")),
-        ("min voltage after", fmt(k["min_voltage_after_pu"], ".4f", " p.u.")),
+        ("losses before" + at, fmt(k["losses_before_kw"], ".2f", " kW")),
+        ("losses after" + at, fmt(k["losses_after_kw"], ".2f", " kW")),
+        ("reduction" + at, fmt(k["reduction_pct"], ".2f", " %")),
+        ("min voltage before" + at, fmt(k["min_voltage_before_pu"], ".4f", " p.u.")),
+        ("min voltage after" + at, fmt(k["min_voltage_after_pu"], ".4f", " p.u.")),
         ("gap", fmt(gap * 100 if gap is not None else None, ".4f", " %")),
         ("time", fmt(r.get("solve_time_s"), ".2f", " s")),
     ]
@@ -228,18 +239,20 @@ def summary_section(r: Mapping[str, Any]) -> str:
         f'<div class="card"><div class="k">{escape(a)}</div><div class="v">{escape(b)}</div></div>'
         for a, b in cards
     )
+    on = ", nominal load" if nominal else ""
     rows = [
         ("status", escape(str(r.get("status", "-")))),
         ("method", escape(str(r.get("method", "-")))),
         ("solver", escape(str(r.get("solver", "-")))),
-        ("losses before (AC, initial topology)", fmt(k["losses_before_kw"], ".3f", " kW")),
-        ("losses after (AC power flow, the true value)",
+        (f"losses before (AC, initial topology{on})",
+         fmt(k["losses_before_kw"], ".3f", " kW")),
+        (f"losses after (AC power flow, the true value{on})",
          fmt((r.get("ac_check") or {}).get("losses_kw"), ".3f", " kW")),
-        ("losses after (SOCP model)", fmt(r.get("losses_kw"), ".3f", " kW")),
-        ("loss reduction", fmt(k["reduction_pct"], ".2f", " %")),
-        ("minimum voltage before (AC)", fmt(k["min_voltage_before_pu"], ".4f", " p.u.")),
-        ("minimum voltage after (AC, true)" if _finite((r.get("ac_check") or {}).get(
-            "min_voltage_pu")) is not None else "minimum voltage after (SOCP model)",
+        (f"losses after (SOCP model{on})", fmt(r.get("losses_kw"), ".3f", " kW")),
+        ("loss reduction" + at, fmt(k["reduction_pct"], ".2f", " %")),
+        (f"minimum voltage before (AC{on})", fmt(k["min_voltage_before_pu"], ".4f", " p.u.")),
+        (f"minimum voltage after (AC, true{on})" if _finite((r.get("ac_check") or {}).get(
+            "min_voltage_pu")) is not None else f"minimum voltage after (SOCP model{on})",
          fmt(k["min_voltage_after_pu"], ".4f", " p.u.")),
         ("objective (kW-equivalent)", fmt(r.get("objective"), ".4f", " kW-eq")),
         ("lower bound", fmt(r.get("lower_bound"), ".4f", " kW-eq")),
@@ -259,6 +272,8 @@ def summary_section(r: Mapping[str, Any]) -> str:
     if _no_topology(r):
         warn = (f'<p class="warn">{escape(NO_TOPOLOGY)} (status '
                 f'{escape(str(r.get("status", "-")))}).</p>') + warn
+    if nominal:
+        warn = _note(nominal_note()) + warn
     return section("summary", "Summary",
                    f'<div class="cards">{card_html}</div>{warn}{table}')
 
@@ -316,6 +331,8 @@ def grid_section(folder: ResultFolder) -> str:
     caption = ("Closed branches solid (closed switches marked green), open branches dashed red, "
                "switched branches thick; buses coloured by voltage magnitude (AC power flow when "
                "checked).")
+    if is_uncertain(r):
+        caption += " Voltages at the nominal load, not a scenario's."
     return section("grid", "Grid", image(png, "grid with switch states", caption))
 
 
@@ -328,10 +345,11 @@ def voltage_section(folder: ResultFolder) -> str:
         return section("voltages", "Voltage profile",
                        _note(NO_TOPOLOGY + ": no voltages of a chosen topology."))
     png = figure_png(voltage_profile_figure(folder.buses))
-    return section("voltages", "Voltage profile",
-                   image(png, "voltage profile",
-                         "|V| per bus: the AC power flow (pandapower), which is the true "
-                         "operating point, and the SOCP model's solution."))
+    caption = ("|V| per bus: the AC power flow (pandapower), which is the true operating "
+               "point, and the SOCP model's solution.")
+    if is_uncertain(folder.result):
+        caption += " At the nominal load, not a scenario's."
+    return section("voltages", "Voltage profile", image(png, "voltage profile", caption))
 
 
 def convergence_section(r: Mapping[str, Any]) -> str:
@@ -397,8 +415,11 @@ def ac_section(r: Mapping[str, Any]) -> str:
                          for d in broken]))
     truth = _note("The AC power flow (pandapower Newton-Raphson on the chosen topology) is the "
                   "true operating point; the SOCP values are those of the convex model.")
-    return section("ac-check", "AC check (pandapower Newton-Raphson)",
-                   f"{truth}<table>{''.join(rows)}</table>{warnings}")
+    title = "AC check (pandapower Newton-Raphson)"
+    if is_uncertain(r):
+        truth += _note(nominal_note())
+        title = "AC check at the nominal load (pandapower Newton-Raphson)"
+    return section("ac-check", title, f"{truth}<table>{''.join(rows)}</table>{warnings}")
 
 
 def switches_section(folder: ResultFolder) -> str:
@@ -447,6 +468,13 @@ def literature_section(r: Mapping[str, Any]) -> str:
                    records_table(rows))
 
 
+def _records(value: Any, key: str) -> bool:
+    """Whether ``value`` is a list of result rows, each with ``key`` (a scenario's or an
+    extreme point's); else the report shows it as a generic table."""
+    return (isinstance(value, list) and bool(value)
+            and all(isinstance(v, Mapping) and key in v for v in value))
+
+
 def generic_section(anchor: str, title: str, value: Any) -> str:
     """``value`` from result.json as tables, whatever its shape."""
     if isinstance(value, Mapping):
@@ -479,9 +507,11 @@ def render_report(folder: ResultFolder) -> str:
     if r.get("literature"):
         parts.append(literature_section(r))
     if r.get("scenarios") is not None:
-        parts.append(generic_section("scenarios", "Scenarios", r["scenarios"]))
+        parts.append(scenarios_section(r) if _records(r["scenarios"], "scenario")
+                     else generic_section("scenarios", "Scenarios", r["scenarios"]))
     if r.get("robust") is not None:
-        parts.append(generic_section("robust", "Robust", r["robust"]))
+        parts.append(robust_section(r) if _records(r["robust"], "vertex")
+                     else generic_section("robust", "Robust", r["robust"]))
     if r.get("diagnosis"):
         parts.append(generic_section("diagnosis", "Diagnosis: least-violating configuration",
                                      r["diagnosis"]))
