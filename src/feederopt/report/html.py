@@ -13,12 +13,13 @@ whose report cannot be rebuilt are refused with a typed problem, never rendered 
 
 The solve page holds a summary (losses and minimum voltage before and after, the reduction, the
 gap, the solver and the time), the grid with its switch states, the voltage profile, the
-Benders bounds per iteration, the AC check, the switches that changed and, for a stochastic or
-robust run, a row per scenario or extreme point (:mod:`feederopt.report.scenarios`: the model's
-losses and slack, pandapower's AC figures at the scenario's loads, the verdict and the broken
-limits); the headline figures of such a run are labelled as the nominal load's. Figures are
-PNGs embedded as base64 data URLs and the page's Content-Security-Policy forbids loading
-anything else, so it opens offline and can be mailed as one file::
+Benders bounds per iteration, the AC check, the switches that changed, the generators' dispatch
+and limits (when the network has generators) and, for a stochastic or robust run, a row per
+scenario or extreme point (:mod:`feederopt.report.scenarios`: the model's losses and slack,
+pandapower's AC figures at the scenario's loads, the verdict and the broken limits); the
+headline figures of such a run are labelled as the nominal load's. Figures are PNGs embedded as
+base64 data URLs and the page's Content-Security-Policy forbids loading anything else, so it
+opens offline and can be mailed as one file::
 
     from feederopt.report.html import write_report
     write_report("case33bw_result")          # -> case33bw_result/report.html
@@ -27,6 +28,7 @@ anything else, so it opens offline and can be mailed as one file::
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -58,6 +60,7 @@ from feederopt.report.scenarios import (
     nominal_note,
     robust_section,
     scenarios_section,
+    text_table,
 )
 from feederopt.results.result import branch_label
 
@@ -468,6 +471,39 @@ def literature_section(r: Mapping[str, Any]) -> str:
                    records_table(rows))
 
 
+def _limit(row: Mapping[str, Any], key: str, spec: str) -> str:
+    """A generator's limit: ``-`` when the result does not give it (written before the
+    limits were in the table), ``none`` when it is unbounded (JSON null for infinity)."""
+    if key not in row:
+        return "-"
+    value = row[key]
+    if value is None or (isinstance(value, float) and math.isinf(value)):
+        return "none"
+    return fmt(value, spec)
+
+
+def generators_section(r: Mapping[str, Any]) -> str:
+    """Every in-service generator's dispatch at the chosen topology (which the AC check runs
+    at) and its limits as the model reads them; empty for a network without generators."""
+    gens = [g for g in r.get("generators") or [] if isinstance(g, Mapping)]
+    if not gens:
+        return ""
+    rows = [[str(g.get("id", "-")), str(g.get("bus", "-")), fmt(g.get("p_mw"), ".4f"),
+             fmt(g.get("q_mvar"), ".4f"), _limit(g, "p_min_mw", ".4f"),
+             _limit(g, "p_max_mw", ".4f"), _limit(g, "q_min_mvar", ".4f"),
+             _limit(g, "q_max_mvar", ".4f")] for g in gens]
+    at = " at the nominal load" if is_uncertain(r) else ""
+    body = _note(
+        f"{len(gens)} in-service generator(s): the active and reactive power at the chosen "
+        f"topology{at} (positive: injected into the grid), which the AC check runs at: the "
+        "optimiser's dispatch within the limits (a fixed injection where they are equal; a "
+        "voltage-controlling generator's reactive power is what holds its bus voltage). "
+        "Limits: the generator's, as the model reads them from the data (none: unbounded).")
+    body += text_table(("id", "bus", "P [MW]", "Q [Mvar]", "P min [MW]", "P max [MW]",
+                        "Q min [Mvar]", "Q max [Mvar]"), rows)
+    return section("generators", "Generators", body)
+
+
 def _records(value: Any, key: str) -> bool:
     """Whether ``value`` is a list of result rows, each with ``key`` (a scenario's or an
     extreme point's); else the report shows it as a generic table."""
@@ -506,6 +542,7 @@ def render_report(folder: ResultFolder) -> str:
         parts.append(devices_section(r))
     if r.get("literature"):
         parts.append(literature_section(r))
+    parts.append(generators_section(r))
     if r.get("scenarios") is not None:
         parts.append(scenarios_section(r) if _records(r["scenarios"], "scenario")
                      else generic_section("scenarios", "Scenarios", r["scenarios"]))
