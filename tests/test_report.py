@@ -101,8 +101,10 @@ def test_scenario_and_robust_results_become_tables(fresh_dir: Path) -> None:
     (fresh_dir / "result.json").write_text(json.dumps(doc))
     page = write_report(fresh_dir, fresh_dir / "r.html").read_text(encoding="utf-8")
     scen = page[page.index('<section id="scenarios">'):]
-    assert "<th>scenario</th><th>weight</th><th>losses_kw</th><th>violations</th><th>worst</th>" \
-        in scen
+    # scenario rows get the scenario table (probability, the model's losses; keys they lack
+    # show "-"), whatever else they hold
+    assert "<th>scenario</th><th>probability</th><th>model losses [kW]</th>" in scen
+    assert '<td>&lt;peak&gt;</td><td class="num">0.25</td><td class="num">12.500</td>' in scen
     assert "&lt;peak&gt;" in scen and "<peak>" not in scen  # escaped
     rob = page[page.index('<section id="robust">'):]
     assert "worst_case_losses_kw" in rob and "<h3>extreme_points</h3>" in rob

@@ -13,8 +13,11 @@ whose report cannot be rebuilt are refused with a typed problem, never rendered 
 
 The solve page holds a summary (losses and minimum voltage before and after, the reduction, the
 gap, the solver and the time), the grid with its switch states, the voltage profile, the
-Benders bounds per iteration, the AC check, the switches that changed and, when the result has
-them, the ``scenarios`` and ``robust`` results as generic tables. Figures are PNGs embedded as
+Benders bounds per iteration, the AC check, the switches that changed, the generators' dispatch
+and limits (when the network has generators) and, for a stochastic or robust run, a row per
+scenario or extreme point (:mod:`feederopt.report.scenarios`: the model's losses and slack,
+pandapower's AC figures at the scenario's loads, the verdict and the broken limits); the
+headline figures of such a run are labelled as the nominal load's. Figures are PNGs embedded as
 base64 data URLs and the page's Content-Security-Policy forbids loading anything else, so it
 opens offline and can be mailed as one file::
 
@@ -25,6 +28,7 @@ opens offline and can be mailed as one file::
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -50,6 +54,13 @@ from feederopt.report.page import (
     page,
     records_table,
     section,
+)
+from feederopt.report.scenarios import (
+    is_uncertain,
+    nominal_note,
+    robust_section,
+    scenarios_section,
+    text_table,
 )
 from feederopt.results.result import branch_label
 
@@ -215,12 +226,15 @@ def key_figures(r: Mapping[str, Any]) -> dict[str, Any]:
 def summary_section(r: Mapping[str, Any]) -> str:
     k = key_figures(r)
     gap = _finite(r.get("gap"))
+    # a scenario or robust run: the headline figures are the nominal load's, not a scenario's
+    nominal = is_uncertain(r)
+    at = " (nominal load)" if nominal else ""
     cards = [
-        ("losses before", fmt(k["losses_before_kw"], ".2f", " kW")),
-        ("losses after", fmt(k["losses_after_kw"], ".2f", " kW")),
-        ("reduction", fmt(k["reduction_pct"], ".2f", " %")),
-        ("min voltage before", fmt(k["min_voltage_before_pu"], ".4f", " p.u.")),
-        ("min voltage after", fmt(k["min_voltage_after_pu"], ".4f", " p.u.")),
+        ("losses before" + at, fmt(k["losses_before_kw"], ".2f", " kW")),
+        ("losses after" + at, fmt(k["losses_after_kw"], ".2f", " kW")),
+        ("reduction" + at, fmt(k["reduction_pct"], ".2f", " %")),
+        ("min voltage before" + at, fmt(k["min_voltage_before_pu"], ".4f", " p.u.")),
+        ("min voltage after" + at, fmt(k["min_voltage_after_pu"], ".4f", " p.u.")),
         ("gap", fmt(gap * 100 if gap is not None else None, ".4f", " %")),
         ("time", fmt(r.get("solve_time_s"), ".2f", " s")),
     ]
@@ -228,18 +242,20 @@ def summary_section(r: Mapping[str, Any]) -> str:
         f'<div class="card"><div class="k">{escape(a)}</div><div class="v">{escape(b)}</div></div>'
         for a, b in cards
     )
+    on = ", nominal load" if nominal else ""
     rows = [
         ("status", escape(str(r.get("status", "-")))),
         ("method", escape(str(r.get("method", "-")))),
         ("solver", escape(str(r.get("solver", "-")))),
-        ("losses before (AC, initial topology)", fmt(k["losses_before_kw"], ".3f", " kW")),
-        ("losses after (AC power flow, the true value)",
+        (f"losses before (AC, initial topology{on})",
+         fmt(k["losses_before_kw"], ".3f", " kW")),
+        (f"losses after (AC power flow, the true value{on})",
          fmt((r.get("ac_check") or {}).get("losses_kw"), ".3f", " kW")),
-        ("losses after (SOCP model)", fmt(r.get("losses_kw"), ".3f", " kW")),
-        ("loss reduction", fmt(k["reduction_pct"], ".2f", " %")),
-        ("minimum voltage before (AC)", fmt(k["min_voltage_before_pu"], ".4f", " p.u.")),
-        ("minimum voltage after (AC, true)" if _finite((r.get("ac_check") or {}).get(
-            "min_voltage_pu")) is not None else "minimum voltage after (SOCP model)",
+        (f"losses after (SOCP model{on})", fmt(r.get("losses_kw"), ".3f", " kW")),
+        ("loss reduction" + at, fmt(k["reduction_pct"], ".2f", " %")),
+        (f"minimum voltage before (AC{on})", fmt(k["min_voltage_before_pu"], ".4f", " p.u.")),
+        (f"minimum voltage after (AC, true{on})" if _finite((r.get("ac_check") or {}).get(
+            "min_voltage_pu")) is not None else f"minimum voltage after (SOCP model{on})",
          fmt(k["min_voltage_after_pu"], ".4f", " p.u.")),
         ("objective (kW-equivalent)", fmt(r.get("objective"), ".4f", " kW-eq")),
         ("lower bound", fmt(r.get("lower_bound"), ".4f", " kW-eq")),
@@ -259,6 +275,8 @@ def summary_section(r: Mapping[str, Any]) -> str:
     if _no_topology(r):
         warn = (f'<p class="warn">{escape(NO_TOPOLOGY)} (status '
                 f'{escape(str(r.get("status", "-")))}).</p>') + warn
+    if nominal:
+        warn = _note(nominal_note()) + warn
     return section("summary", "Summary",
                    f'<div class="cards">{card_html}</div>{warn}{table}')
 
@@ -316,6 +334,8 @@ def grid_section(folder: ResultFolder) -> str:
     caption = ("Closed branches solid (closed switches marked green), open branches dashed red, "
                "switched branches thick; buses coloured by voltage magnitude (AC power flow when "
                "checked).")
+    if is_uncertain(r):
+        caption += " Voltages at the nominal load, not a scenario's."
     return section("grid", "Grid", image(png, "grid with switch states", caption))
 
 
@@ -328,10 +348,11 @@ def voltage_section(folder: ResultFolder) -> str:
         return section("voltages", "Voltage profile",
                        _note(NO_TOPOLOGY + ": no voltages of a chosen topology."))
     png = figure_png(voltage_profile_figure(folder.buses))
-    return section("voltages", "Voltage profile",
-                   image(png, "voltage profile",
-                         "|V| per bus: the AC power flow (pandapower), which is the true "
-                         "operating point, and the SOCP model's solution."))
+    caption = ("|V| per bus: the AC power flow (pandapower), which is the true operating "
+               "point, and the SOCP model's solution.")
+    if is_uncertain(folder.result):
+        caption += " At the nominal load, not a scenario's."
+    return section("voltages", "Voltage profile", image(png, "voltage profile", caption))
 
 
 def convergence_section(r: Mapping[str, Any]) -> str:
@@ -397,8 +418,11 @@ def ac_section(r: Mapping[str, Any]) -> str:
                          for d in broken]))
     truth = _note("The AC power flow (pandapower Newton-Raphson on the chosen topology) is the "
                   "true operating point; the SOCP values are those of the convex model.")
-    return section("ac-check", "AC check (pandapower Newton-Raphson)",
-                   f"{truth}<table>{''.join(rows)}</table>{warnings}")
+    title = "AC check (pandapower Newton-Raphson)"
+    if is_uncertain(r):
+        truth += _note(nominal_note())
+        title = "AC check at the nominal load (pandapower Newton-Raphson)"
+    return section("ac-check", title, f"{truth}<table>{''.join(rows)}</table>{warnings}")
 
 
 def switches_section(folder: ResultFolder) -> str:
@@ -447,6 +471,46 @@ def literature_section(r: Mapping[str, Any]) -> str:
                    records_table(rows))
 
 
+def _limit(row: Mapping[str, Any], key: str, spec: str) -> str:
+    """A generator's limit: ``-`` when the result does not give it (written before the
+    limits were in the table), ``none`` when it is unbounded (JSON null for infinity)."""
+    if key not in row:
+        return "-"
+    value = row[key]
+    if value is None or (isinstance(value, float) and math.isinf(value)):
+        return "none"
+    return fmt(value, spec)
+
+
+def generators_section(r: Mapping[str, Any]) -> str:
+    """Every in-service generator's dispatch at the chosen topology (which the AC check runs
+    at) and its limits as the model reads them; empty for a network without generators."""
+    gens = [g for g in r.get("generators") or [] if isinstance(g, Mapping)]
+    if not gens:
+        return ""
+    rows = [[str(g.get("id", "-")), str(g.get("bus", "-")), fmt(g.get("p_mw"), ".4f"),
+             fmt(g.get("q_mvar"), ".4f"), _limit(g, "p_min_mw", ".4f"),
+             _limit(g, "p_max_mw", ".4f"), _limit(g, "q_min_mvar", ".4f"),
+             _limit(g, "q_max_mvar", ".4f")] for g in gens]
+    at = " at the nominal load" if is_uncertain(r) else ""
+    body = _note(
+        f"{len(gens)} in-service generator(s): the active and reactive power at the chosen "
+        f"topology{at} (positive: injected into the grid), which the AC check runs at: the "
+        "optimiser's dispatch within the limits (a fixed injection where they are equal; a "
+        "voltage-controlling generator's reactive power is what holds its bus voltage). "
+        "Limits: the generator's, as the model reads them from the data (none: unbounded).")
+    body += text_table(("id", "bus", "P [MW]", "Q [Mvar]", "P min [MW]", "P max [MW]",
+                        "Q min [Mvar]", "Q max [Mvar]"), rows)
+    return section("generators", "Generators", body)
+
+
+def _records(value: Any, key: str) -> bool:
+    """Whether ``value`` is a list of result rows, each with ``key`` (a scenario's or an
+    extreme point's); else the report shows it as a generic table."""
+    return (isinstance(value, list) and bool(value)
+            and all(isinstance(v, Mapping) and key in v for v in value))
+
+
 def generic_section(anchor: str, title: str, value: Any) -> str:
     """``value`` from result.json as tables, whatever its shape."""
     if isinstance(value, Mapping):
@@ -478,10 +542,13 @@ def render_report(folder: ResultFolder) -> str:
         parts.append(devices_section(r))
     if r.get("literature"):
         parts.append(literature_section(r))
+    parts.append(generators_section(r))
     if r.get("scenarios") is not None:
-        parts.append(generic_section("scenarios", "Scenarios", r["scenarios"]))
+        parts.append(scenarios_section(r) if _records(r["scenarios"], "scenario")
+                     else generic_section("scenarios", "Scenarios", r["scenarios"]))
     if r.get("robust") is not None:
-        parts.append(generic_section("robust", "Robust", r["robust"]))
+        parts.append(robust_section(r) if _records(r["robust"], "vertex")
+                     else generic_section("robust", "Robust", r["robust"]))
     if r.get("diagnosis"):
         parts.append(generic_section("diagnosis", "Diagnosis: least-violating configuration",
                                      r["diagnosis"]))

@@ -101,6 +101,9 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         "bus": [bus_ids[int(b)] for b in pu.gen_bus],
         "p_mw": point["pg"] * s if dispatched else np.full(pu.n_gen, np.nan),
         "q_mvar": point["qg"] * s if dispatched else np.full(pu.n_gen, np.nan),
+        # the limits as the model reads them (for the report's generators table)
+        "p_min_mw": pu.gen_p_min * s, "p_max_mw": pu.gen_p_max * s,
+        "q_min_mvar": pu.gen_q_min * s, "q_max_mvar": pu.gen_q_max * s,
     }, schema=GENERATOR_SCHEMA)
     initially = pu.initial_closed()
     switches = branches.filter(pl.col("switchable")).select(

@@ -87,9 +87,13 @@ class AcCheck:
         }
 
 
-#: The columns of ``Result.generators``: every in-service generator's dispatch [MW, MVAr].
+#: The columns of ``Result.generators``: every in-service generator's dispatch [MW, MVAr]
+#: and its limits as the model reads them from the data (``p_min_mw`` to ``p_max_mw``,
+#: ``q_min_mvar`` to ``q_max_mvar``; equal for a fixed injection, infinite (JSON null) where
+#: unbounded).
 GENERATOR_SCHEMA = {"id": pl.String, "bus": pl.String, "p_mw": pl.Float64,
-                    "q_mvar": pl.Float64}
+                    "q_mvar": pl.Float64, "p_min_mw": pl.Float64, "p_max_mw": pl.Float64,
+                    "q_min_mvar": pl.Float64, "q_max_mvar": pl.Float64}
 
 
 def _no_generators() -> pl.DataFrame:

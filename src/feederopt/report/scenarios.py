@@ -1,0 +1,240 @@
+"""The solve report's sections of a scenario (stochastic) or robust run.
+
+A stochastic or robust ``feederopt solve ... --out DIR`` result holds, besides its headline
+figures (which are the chosen topology's at the **nominal load**, the network's own loads:
+:data:`feederopt.results.uncertain_verdict.NOMINAL_NOTE`), one row per scenario or extreme
+point (:meth:`feederopt.results.uncertain.StochasticSummary.to_dict`,
+:meth:`~feederopt.results.uncertain.RobustSummary.to_dict`):
+
+* ``scenarios``: name, normalised ``weight`` (the probability), the SOCP model's
+  ``losses_kw``, total slack ``violation_pu``, ``min_voltage_pu`` and ``feasible``, the
+  limits it needs slack at (``violations``), and ``ac``: pandapower's Newton-Raphson of the
+  chosen topology at the scenario's loads (:class:`feederopt.validation.scenario_ac.ScenarioAc`:
+  losses, V min (and its bus), V max, the largest branch loading, the limits broken);
+* ``stochastic``, ``worst_scenario``: the expected values and the worst scenario;
+* ``robust``: one row per extreme point (the signs ``u`` of the loads' deviations, the model's
+  losses, slack, voltages, feasibility, violations), ``robust_summary`` the totals and
+  ``worst_vertex_ac``, the AC power flow at the worst extreme point.
+
+Everything is read from the result document; nothing is recomputed here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from html import escape
+from typing import Any
+
+from feederopt.report.page import MAX_ROWS, _finite, _note, fmt, kv_table, section
+
+#: What a limit of a diagnosis or violation entry means.
+LIMITS = {"v_min": "voltage below its minimum", "v_max": "voltage above its maximum",
+          "i_max": "current rating", "s_max": "apparent-power rating",
+          "loading": "loading above the rating", "p_balance": "active power not supplied",
+          "q_balance": "reactive power not supplied"}
+
+#: An element of a table named in the singular ("bus c", not "buses c").
+SINGULAR = {"buses": "bus", "branches": "branch", "lines": "line", "transformers": "transformer",
+            "trafos": "trafo", "loads": "load", "generators": "generator"}
+
+
+def nominal_note() -> str:
+    """The headline figures of a scenario or robust run are the nominal load's."""
+    from feederopt.results.uncertain_verdict import NOMINAL_NOTE
+
+    return (f"Nominal load: {NOMINAL_NOTE}; each scenario's (extreme point's) figures are in "
+            "the Scenarios (Robust) section below.")
+
+
+def is_uncertain(r: Mapping[str, Any]) -> bool:
+    """Whether ``r`` is a stochastic or robust solve result (its headline is the nominal
+    load's)."""
+    return (r.get("headline_load") == "nominal" or isinstance(r.get("stochastic"), Mapping)
+            or isinstance(r.get("robust_summary"), Mapping))
+
+
+def violation_text(d: Mapping[str, Any]) -> str:
+    """One broken limit in the user's ids and units, e.g. ``bus c: v_min (voltage below its
+    minimum) 0.8940 p.u. against 0.9000 p.u., by 0.006022 p.u.``."""
+    comp = str(d.get("component", ""))
+    limit = str(d.get("limit", "?"))
+    unit = str(d.get("unit") or "")
+    text = f"{SINGULAR.get(comp, comp)} {d.get('id', '?')}: {limit}"
+    if limit in LIMITS:
+        text += f" ({LIMITS[limit]})"
+    value, rating = _finite(d.get("value")), _finite(d.get("rating"))
+    loading = _finite(d.get("loading_percent"))
+    spec = ".4f" if unit == "p.u." else ".4g"  # voltages to 1e-4 p.u., as the tables
+    if value is not None and rating is not None:
+        text += f" {value:{spec}} {unit} against {rating:{spec}} {unit}"
+        if loading is not None and unit != "%":
+            text += f" ({loading:.1f} % loading)"
+    amount = _finite(d.get("amount"))
+    if amount is not None:
+        text += f", by {amount:.4g} {unit}"
+    return text.strip()
+
+
+def _violations(items: Any) -> str:
+    rows = [d for d in items or [] if isinstance(d, Mapping)]
+    return "; ".join(violation_text(d) for d in rows) if rows else "none"
+
+
+def _yes_no(x: Any) -> str:
+    return "-" if x is None else "yes" if x else "no"
+
+
+def _ac_verdict(ac: Mapping[str, Any] | None) -> str:
+    """Whether the AC power flow at the scenario's loads keeps every limit."""
+    if not ac:
+        return "- (no AC power flow)"
+    if not ac.get("converged"):
+        return "no (did not converge)"
+    return _yes_no(ac.get("within_limits"))
+
+
+def text_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A table of already formatted cells (escaped here); numbers right-aligned; at most
+    :data:`~feederopt.report.page.MAX_ROWS` rows (the rest is counted in a note)."""
+    def td(text: str) -> str:
+        try:
+            num = math.isfinite(float(text))
+        except ValueError:
+            num = False
+        return f'<td class="num">{escape(text)}</td>' if num else f"<td>{escape(text)}</td>"
+
+    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(td(c) for c in row) + "</tr>" for row in rows[:MAX_ROWS])
+    more = len(rows) - MAX_ROWS
+    note = f'<p class="note">{more} more rows in result.json.</p>' if more > 0 else ""
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}"
+
+
+#: The per-scenario table's columns.
+SCENARIO_COLUMNS = (
+    "scenario", "probability", "model losses [kW]", "model slack [p.u.]",
+    "model V min [p.u.]", "model within limits", "AC losses [kW]", "AC V min [p.u.]",
+    "AC V min at bus", "AC V max [p.u.]", "AC max loading [%]", "AC within limits",
+    "AC limits broken", "model needs slack at",
+)
+
+
+def _scenario_row(s: Mapping[str, Any]) -> list[str]:
+    ac = s.get("ac") if isinstance(s.get("ac"), Mapping) else None
+    acv = ac or {}
+    return [
+        str(s.get("scenario", "-")),
+        fmt(s.get("weight"), ".4g"),
+        fmt(s.get("losses_kw"), ".3f"),
+        fmt(s.get("violation_pu"), ".3g"),
+        fmt(s.get("min_voltage_pu"), ".4f"),
+        _yes_no(s.get("feasible")),
+        fmt(acv.get("losses_kw"), ".3f"),
+        fmt(acv.get("min_voltage_pu"), ".4f"),
+        str(acv.get("min_voltage_bus") or "-"),
+        fmt(acv.get("max_voltage_pu"), ".4f"),
+        fmt(acv.get("max_loading_percent"), ".2f"),
+        _ac_verdict(ac),
+        _violations(acv.get("violations")) if ac else "-",
+        _violations(s.get("violations")),
+    ]
+
+
+def scenarios_section(r: Mapping[str, Any]) -> str:
+    """Every scenario's model and AC figures, its verdict and its broken limits, then the
+    expected values and the worst scenario."""
+    rows = [s for s in r.get("scenarios") or [] if isinstance(s, Mapping)]
+    n = len(rows)
+    body = _note(
+        f"{n} scenario(s), one topology for all. Probability: the scenario's weight, "
+        "normalised to sum to 1. Model: the SOCP relaxation at the chosen topology (slack: "
+        "its total violation of the limits, 0 within them). AC: pandapower's Newton-Raphson "
+        "power flow of the chosen topology at the scenario's loads, the true operating "
+        "point; max loading over the rated branches (- when none is rated). The headline "
+        "figures above are the nominal load's, not a scenario's.")
+    body += text_table(SCENARIO_COLUMNS, [_scenario_row(s) for s in rows])
+    st = r.get("stochastic")
+    if isinstance(st, Mapping):
+        body += "<h3>Expected values</h3>" + kv_table({
+            "scenarios": st.get("scenario_count"),
+            "expected losses (model) [kW]": st.get("expected_losses_kw"),
+            "expected objective (losses + penalty x slack) [kW]":
+                st.get("expected_objective_kw"),
+            "expected slack [p.u.]": st.get("expected_violation_pu"),
+            "scenarios that need slack": st.get("infeasible_scenarios"),
+            "penalty [kW per p.u. of slack]": st.get("penalty_kw_per_pu"),
+            "slave solves": st.get("slave_solves"),
+        })
+    worst = r.get("worst_scenario")
+    if isinstance(worst, Mapping):
+        body += "<h3>Worst scenario (largest objective)</h3>" + kv_table({
+            "scenario": worst.get("scenario"),
+            "model losses [kW]": worst.get("losses_kw"),
+            "model slack [p.u.]": worst.get("violation_pu"),
+            "penalty [kW]": worst.get("penalty_kw"),
+            "model within limits": worst.get("feasible"),
+            "model V min [p.u.]": worst.get("min_voltage_pu"),
+        })
+    return section("scenarios", "Scenarios", body)
+
+
+def _signs(u: Any) -> str:
+    if not isinstance(u, Sequence) or isinstance(u, str):
+        return "-"
+    return " ".join({1: "+", -1: "-", 0: "0"}.get(x, str(x)) for x in u)
+
+
+#: The extreme-point table's columns.
+ROBUST_COLUMNS = (
+    "extreme point", "deviations (per uncertain load)", "model losses [kW]",
+    "model slack [p.u.]", "model V min [p.u.]", "model V max [p.u.]", "model within limits",
+    "model needs slack at",
+)
+
+
+def robust_section(r: Mapping[str, Any]) -> str:
+    """Every extreme point's model figures, the robust totals and the AC power flow at the
+    worst extreme point."""
+    rows = [v for v in r.get("robust") or [] if isinstance(v, Mapping)]
+    raw = r.get("robust_summary")
+    summ: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    loads = summ.get("uncertain_loads") or []
+    body = _note(
+        "One row per extreme point of the load box (nominal x (1 + u x uncertainty), u the "
+        "signs per uncertain load"
+        + (f": {', '.join(str(x) for x in loads[:50])}" if loads else "")
+        + (" ..." if len(loads) > 50 else "")
+        + "). Model: the SOCP relaxation at the chosen topology. The headline figures above "
+        "are the nominal load's.")
+    body += text_table(ROBUST_COLUMNS, [[
+        str(v.get("vertex", "-")), _signs(v.get("u")), fmt(v.get("losses_kw"), ".3f"),
+        fmt(v.get("violation_pu"), ".3g"), fmt(v.get("min_voltage_pu"), ".4f"),
+        fmt(v.get("max_voltage_pu"), ".4f"), _yes_no(v.get("feasible")),
+        _violations(v.get("violations"))] for v in rows])
+    if summ:
+        unc = _finite(summ.get("uncertainty"))
+        body += "<h3>Robust totals</h3>" + kv_table({
+            "uncertainty [%]": unc * 100 if unc is not None else None,
+            "budget (loads that deviate at once)": summ.get("budget"),
+            "extreme points": summ.get("extreme_points"),
+            "feasible at every extreme point": summ.get("robust_feasible"),
+            "worst-case losses (model) [kW]": summ.get("worst_case_losses_kw"),
+            "worst-case slack [p.u.]": summ.get("worst_case_violation_pu"),
+            "worst extreme point": summ.get("worst_vertex"),
+            "oracle": summ.get("oracle"),
+        })
+        ac = summ.get("worst_vertex_ac")
+        if isinstance(ac, Mapping):
+            body += ("<h3>AC power flow at the worst extreme point</h3>"
+                     + text_table(("extreme point", "AC losses [kW]", "AC V min [p.u.]",
+                              "AC V min at bus", "AC V max [p.u.]", "AC max loading [%]",
+                              "AC within limits", "AC limits broken"),
+                             [[str(summ.get("worst_vertex", "-")),
+                               fmt(ac.get("losses_kw"), ".3f"),
+                               fmt(ac.get("min_voltage_pu"), ".4f"),
+                               str(ac.get("min_voltage_bus") or "-"),
+                               fmt(ac.get("max_voltage_pu"), ".4f"),
+                               fmt(ac.get("max_loading_percent"), ".2f"),
+                               _ac_verdict(ac), _violations(ac.get("violations"))]]))
+    return section("robust", "Robust: extreme points", body)
