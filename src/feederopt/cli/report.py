@@ -29,8 +29,9 @@ def report(
 ) -> None:
     """Write one self-contained HTML report of a result folder: the report of the command that
     wrote it. A solve folder gets the summary, grid, voltage profile, convergence, AC check,
-    devices and generators, and the scenario and robust tables when present; a schedule, partition, plan or three-phase solve
-    folder gets the report.html that command writes, rebuilt from result.json and its figures."""
+    devices and generators, and the scenario and robust tables when present; a schedule,
+    partition, plan or three-phase solve folder gets the report.html that command writes,
+    rebuilt from result.json and its figures."""
     from feederopt import write_report
 
     path = write_report(result_dir, out, force=force)
