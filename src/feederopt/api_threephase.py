@@ -41,6 +41,7 @@ from feederopt.io.scenarios import (
     read_scenario_table,
     resolve_scenario_rows,
 )
+from feederopt.network.limits import three_phase_limits
 from feederopt.network.threephase import ThreePhaseNetwork, unsupplied_elements
 from feederopt.network.threephase_perunit import to_per_unit_3ph
 from feederopt.network.topology import components_of, switch_blocks
@@ -140,6 +141,8 @@ def three_phase_info(source: Any) -> dict[str, Any]:
         "warnings": list(dict.fromkeys(list(net.meta.get("warnings", [])) + notes
                                        + sol.warnings)),
     })
+    # what the optimisation holds: the voltage band and the lines' current ratings
+    out["limits"] = three_phase_limits(net)
     return out
 
 
