@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from feederopt.errors import FeederoptError
     from feederopt.io.scenarios import generate_scenarios, resolve_scenarios, write_scenarios
     from feederopt.io.writing import check_output, output_problems, write_text
+    from feederopt.network.limits import operating_limits
     from feederopt.network.topology import base_case_unsupplied
     from feederopt.options import solve_options
     from feederopt.problems.reconfiguration import DEFAULT_RADIALITY
@@ -71,6 +72,7 @@ _FOR_CLI = {
     "solve_options": "feederopt.options",
     "is_three_phase": "feederopt.cases",
     "base_case_unsupplied": "feederopt.network.topology",
+    "operating_limits": "feederopt.network.limits",
     "list_cases": "feederopt.cases",
     "write_text": "feederopt.io.writing",
     "check_output": "feederopt.io.writing",
@@ -133,6 +135,7 @@ __all__ = [
     "list_cases",
     "load",
     "model_fidelity",
+    "operating_limits",
     "output_problems",
     "partition",
     "partition_result_json",

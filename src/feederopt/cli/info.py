@@ -53,7 +53,7 @@ def network_info(source: Any) -> dict[str, Any]:
     from feederopt.api import device_list
 
     devices = device_list(net)
-    from feederopt.network.limits import operating_limits
+    from feederopt import operating_limits
 
     return {
         **summary,
