@@ -42,6 +42,12 @@ if TYPE_CHECKING:
     from feederopt.report.schedule import schedule_result_json
     from feederopt.report.threephase import write_three_phase_folder
     from feederopt.results.result import branch_label
+    from feederopt.results.threephase import (
+        LimitSpread,
+        OpenDssCheck,
+        ScenarioSummary,
+        ThreePhaseResult,
+    )
     from feederopt.results.uncertain import RobustSummary, StochasticSummary
     from feederopt.solvers import interrupt
     from feederopt.solvers.status import IterationRecord, PhaseRecord, SampleRecord, Status
@@ -90,6 +96,10 @@ _FOR_CLI = {
     "StochasticSummary": "feederopt.results.uncertain",
     "three_phase_info": "feederopt.api_threephase",
     "solve_three_phase": "feederopt.api_threephase",
+    "ThreePhaseResult": "feederopt.results.threephase",
+    "LimitSpread": "feederopt.results.threephase",
+    "OpenDssCheck": "feederopt.results.threephase",
+    "ScenarioSummary": "feederopt.results.threephase",
     "daily_scenarios": "feederopt.api_threephase",
     "partition": "feederopt.api_partition",
     "check_partition_result": "feederopt.api_partition",
@@ -110,15 +120,19 @@ __all__ = [
     "FeederoptError",
     "InputError",
     "IterationRecord",
+    "LimitSpread",
     "Network",
+    "OpenDssCheck",
     "PhaseRecord",
     "Problem",
     "ProblemKind",
     "ProgressCallback",
     "RobustSummary",
     "SampleRecord",
+    "ScenarioSummary",
     "Status",
     "StochasticSummary",
+    "ThreePhaseResult",
     "__version__",
     "ac_power_flow",
     "base_case_unsupplied",
