@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from feederopt.errors import FeederoptError
     from feederopt.io.scenarios import generate_scenarios, resolve_scenarios, write_scenarios
     from feederopt.io.writing import check_output, output_problems, write_text
+    from feederopt.network.limits import operating_limits
     from feederopt.network.topology import base_case_unsupplied
     from feederopt.options import solve_options
     from feederopt.problems.reconfiguration import DEFAULT_RADIALITY
@@ -41,6 +42,12 @@ if TYPE_CHECKING:
     from feederopt.report.schedule import schedule_result_json
     from feederopt.report.threephase import write_three_phase_folder
     from feederopt.results.result import branch_label
+    from feederopt.results.threephase import (
+        LimitSpread,
+        OpenDssCheck,
+        ScenarioSummary,
+        ThreePhaseResult,
+    )
     from feederopt.results.uncertain import RobustSummary, StochasticSummary
     from feederopt.solvers import interrupt
     from feederopt.solvers.status import IterationRecord, PhaseRecord, SampleRecord, Status
@@ -71,6 +78,7 @@ _FOR_CLI = {
     "solve_options": "feederopt.options",
     "is_three_phase": "feederopt.cases",
     "base_case_unsupplied": "feederopt.network.topology",
+    "operating_limits": "feederopt.network.limits",
     "list_cases": "feederopt.cases",
     "write_text": "feederopt.io.writing",
     "check_output": "feederopt.io.writing",
@@ -88,6 +96,10 @@ _FOR_CLI = {
     "StochasticSummary": "feederopt.results.uncertain",
     "three_phase_info": "feederopt.api_threephase",
     "solve_three_phase": "feederopt.api_threephase",
+    "ThreePhaseResult": "feederopt.results.threephase",
+    "LimitSpread": "feederopt.results.threephase",
+    "OpenDssCheck": "feederopt.results.threephase",
+    "ScenarioSummary": "feederopt.results.threephase",
     "daily_scenarios": "feederopt.api_threephase",
     "partition": "feederopt.api_partition",
     "check_partition_result": "feederopt.api_partition",
@@ -108,15 +120,19 @@ __all__ = [
     "FeederoptError",
     "InputError",
     "IterationRecord",
+    "LimitSpread",
     "Network",
+    "OpenDssCheck",
     "PhaseRecord",
     "Problem",
     "ProblemKind",
     "ProgressCallback",
     "RobustSummary",
     "SampleRecord",
+    "ScenarioSummary",
     "Status",
     "StochasticSummary",
+    "ThreePhaseResult",
     "__version__",
     "ac_power_flow",
     "base_case_unsupplied",
@@ -133,6 +149,7 @@ __all__ = [
     "list_cases",
     "load",
     "model_fidelity",
+    "operating_limits",
     "output_problems",
     "partition",
     "partition_result_json",

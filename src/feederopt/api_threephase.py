@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from feederopt.io.scenarios import (
     read_scenario_table,
     resolve_scenario_rows,
 )
+from feederopt.network.limits import three_phase_limits
 from feederopt.network.threephase import ThreePhaseNetwork, unsupplied_elements
 from feederopt.network.threephase_perunit import to_per_unit_3ph
 from feederopt.network.topology import components_of, switch_blocks
@@ -52,6 +54,15 @@ from feederopt.options import (
     switch_cost_problems,
     time_limit_problems,
     voltage_limit_problems,
+)
+from feederopt.results.threephase import (
+    AcPolish,
+    OpenDssCheck,
+    ScenarioSummary,
+    SwitchingAction,
+    ThreePhaseResult,
+    VoltageFeedback,
+    VoltageLimits,
 )
 from feederopt.validation.opendss import (
     OpenDSSSolution,
@@ -140,6 +151,8 @@ def three_phase_info(source: Any) -> dict[str, Any]:
         "warnings": list(dict.fromkeys(list(net.meta.get("warnings", [])) + notes
                                        + sol.warnings)),
     })
+    # what the optimisation holds: the voltage band and the lines' current ratings
+    out["limits"] = three_phase_limits(net)
     return out
 
 
@@ -324,9 +337,11 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
                       v_max_pu: float | None = None, voltage_feedback: bool = True,
                       feedback_iterations: int = FEEDBACK_ITERATIONS,
                       switch_cost_kw: float | None = None,
-                      scenarios: Any = None, ac_polish: bool = False) -> dict[str, Any]:
+                      scenarios: Any = None, ac_polish: bool = False) -> ThreePhaseResult:
     """The loss-minimising radial topology of a three-phase feeder (LinDist3Flow with a loss
-    proxy, a MILP on HiGHS), checked by OpenDSS's power flow: a JSON-ready dict.
+    proxy, a MILP on HiGHS), checked by OpenDSS's power flow: a
+    :class:`~feederopt.results.threephase.ThreePhaseResult` (typed attributes; ``to_dict()``
+    is the JSON of ``--json``, with the keys named below; ``result["key"]`` still reads them).
 
     ``thermal_limits=False`` drops the lines' current ratings, ``max_loading_percent`` scales
     them (OpenDSS rates every line 400 A unless the file says otherwise). ``v_min_pu`` and
@@ -406,7 +421,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
             feedback_iterations=feedback_iterations, switch_cost_kw=switch_cost_kw,
             limits_given=v_min_pu is not None or v_max_pu is not None)
         if ac_polish:
-            result["ac_polish"] = {"enabled": False, "skipped": skip}
+            result = replace(result, ac_polish=AcPolish({"enabled": False, "skipped": skip}))
         return result
     t_start = time.perf_counter()
     floating = floating_buses(net) if ac_check or voltage_feedback or ac_polish else set()
@@ -433,60 +448,75 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         notes.append(f"{len(part)} element(s) form loops that no switch opens and stay closed "
                      f"({_names(part)}); radiality is imposed on the switchable part")
     solved = topo.flow is not None
-    out: dict[str, Any] = {
-        "case": net.name,
-        "method": "lindist3flow",
-        "status": topo.status,
-        "has_solution": solved,
-        "reason": topo.reason,
-        "overloaded": topo.overloaded,
-        "thermal_limits": thermal_limits,
-        "max_loading_percent": max_loading_percent,
-        "voltage_limits": _limits_used(net, v_min_pu is not None or v_max_pu is not None),
-        "notes": notes,
-        "permanent_loops": topo.permanent_loops,
-        "open_switches": topo.open_switches,
-        "base_open_switches": base_open,
-        "changed_switches": sorted(set(topo.open_switches) ^ set(base_open)) if solved else [],
-        # the proxy of the answer's LinDist3Flow flow, and of it on the source's own impedance
-        # (not in OpenDSS's losses); the MILP's objective is its tangent-plane under-estimate
-        "loss_proxy_kw": _num(topo.flow.loss_proxy_kw) if topo.flow else None,
-        "loss_proxy_source_kw": _num(topo.flow.source_loss_proxy_kw) if topo.flow else None,
-        "milp_objective_kw": _num(topo.loss_proxy_kw),
-        "lower_bound_kw": _num(topo.bound_kw),
-        **bound_record(topo, topo.flow.loss_proxy_kw if topo.flow else None),
-        # the answer is the base topology, the incumbent of a time-limited run (a note says
-        # so; --ac-polish may have moved from it)
-        "base_kept": bool(topo.base_kept or (feedback or {}).get("base_kept"))
-        and sorted(topo.open_switches) == base_open,
-        "solve_time_s": topo.solve_time_s,
-        "milp_solves": topo.milp_solves,
-        "tangents_added": topo.tangents_added,
-        "search": search_label(topo),
-        "lindist3flow_min_voltage_pu": _num(topo.flow.min_voltage_pu) if topo.flow else None,
-        "lindist3flow_max_voltage_pu": _num(topo.flow.max_voltage_pu) if topo.flow else None,
-        "voltage_feedback": feedback if feedback is not None else {"enabled": False},
-        **switching_record(topo, base_open, switch_cost_kw),
-    }
-    if polish is not None:
-        out["ac_polish"] = polish
-    if ac_check and topo.flow is not None:
+    flow = topo.flow
+    check: OpenDssCheck | None = None
+    volts: dict[str, dict[str, float]] = {}
+    base_losses = base_unserved = None
+    if ac_check and flow is not None:
         if base is None:
             base = solve_opendss(net, floating_buses=floating, with_controls=False)
-        check = solve_opendss(net, open_switches=set(topo.open_switches),
-                              floating_buses=floating, model_voltages=topo.flow.voltages_pu)
-        out["base_losses_kw"] = _num(base.losses_kw)
-        out["base_unserved_load_kw"] = base.unserved_load_kw
-        out["ac_check"] = {"engine": "OpenDSS", **check.to_dict(),
-                           "warnings": check.warnings}
+        sol = solve_opendss(net, open_switches=set(topo.open_switches),
+                            floating_buses=floating, model_voltages=flow.voltages_pu)
+        base_losses, base_unserved = _num(base.losses_kw), base.unserved_load_kw
+        check = OpenDssCheck({"engine": "OpenDSS", **sol.to_dict(), "warnings": sol.warnings})
         # every node's |V| [p.u.], for the report's voltage profile (``--out DIR``)
-        out["node_voltages_pu"] = {"opendss": check.voltages_pu,
-                                   "opendss_base": base.voltages_pu}
-    if topo.flow is not None:
-        out.setdefault("node_voltages_pu", {})["lindist3flow"] = topo.flow.voltages_pu
-    out["grid"] = report_grid(net, set(topo.open_switches) if solved else set(base_open),
-                              set(base_open))
-    return out
+        volts = {"opendss": sol.voltages_pu, "opendss_base": base.voltages_pu}
+    if flow is not None:
+        volts["lindist3flow"] = flow.voltages_pu
+    return ThreePhaseResult(
+        case=net.name,
+        method="lindist3flow",
+        status=topo.status,
+        has_solution=solved,
+        reason=topo.reason,
+        overloaded=tuple(topo.overloaded),
+        thermal_limits=thermal_limits,
+        max_loading_percent=max_loading_percent,
+        voltage_limits=VoltageLimits.from_dict(
+            _limits_used(net, v_min_pu is not None or v_max_pu is not None)),
+        notes=tuple(notes),
+        permanent_loops=tuple(tuple(p) for p in topo.permanent_loops),
+        open_switches=tuple(topo.open_switches),
+        base_open_switches=tuple(base_open),
+        changed_switches=tuple(sorted(set(topo.open_switches) ^ set(base_open))
+                               if solved else ()),
+        # the proxy of the answer's LinDist3Flow flow, and of it on the source's own impedance
+        # (not in OpenDSS's losses); the MILP's objective is its tangent-plane under-estimate
+        loss_proxy_kw=_num(flow.loss_proxy_kw) if flow else None,
+        loss_proxy_source_kw=_num(flow.source_loss_proxy_kw) if flow else None,
+        milp_objective_kw=_num(topo.loss_proxy_kw),
+        lower_bound_kw=_num(topo.bound_kw),
+        **bound_record(topo, flow.loss_proxy_kw if flow else None),
+        # the answer is the base topology, the incumbent of a time-limited run (a note says
+        # so; --ac-polish may have moved from it)
+        base_kept=bool(topo.base_kept or (feedback or {}).get("base_kept"))
+        and sorted(topo.open_switches) == base_open,
+        solve_time_s=topo.solve_time_s,
+        milp_solves=topo.milp_solves,
+        tangents_added=topo.tangents_added,
+        search=search_label(topo),
+        lindist3flow_min_voltage_pu=_num(flow.min_voltage_pu) if flow else None,
+        lindist3flow_max_voltage_pu=_num(flow.max_voltage_pu) if flow else None,
+        voltage_feedback=VoltageFeedback(feedback if feedback is not None
+                                         else {"enabled": False}),
+        **_switching_fields(topo, base_open, switch_cost_kw),
+        ac_polish=AcPolish(polish) if polish is not None else None,
+        base_losses_kw=base_losses,
+        base_unserved_load_kw=base_unserved,
+        ac_check=check,
+        node_voltages_pu=volts or None,
+        grid=report_grid(net, set(topo.open_switches) if solved else set(base_open),
+                         set(base_open)),
+    )
+
+
+def _switching_fields(topo: ThreePhaseTopology, base_open: list[str],
+                      switch_cost_kw: float | None) -> dict[str, Any]:
+    """:func:`switching_record` as :class:`ThreePhaseResult`'s fields."""
+    record = switching_record(topo, base_open, switch_cost_kw)
+    record["switching_actions"] = tuple(SwitchingAction(a["switch"], a["action"])
+                                        for a in record["switching_actions"])
+    return record
 
 
 def base_kept_note(time_limit_s: float, record: dict[str, Any]) -> str:
@@ -812,7 +842,7 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
                                 thermal_limits: bool, max_loading_percent: float | None,
                                 voltage_feedback: bool, feedback_iterations: int,
                                 switch_cost_kw: float | None,
-                                limits_given: bool) -> dict[str, Any]:
+                                limits_given: bool) -> ThreePhaseResult:
     """:func:`solve_three_phase` with scenarios: one radial topology for every scenario of
     ``rows`` (:func:`scenario_networks`), the least weighted LinDist3Flow loss proxy plus
     switching cost, with every scenario's limits (with the voltage feedback per scenario,
@@ -847,23 +877,6 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
     flows = topo.scenario_flows
     proxy = float(sum(wi * f.loss_proxy_kw for wi, f in zip(w, flows, strict=True))) \
         if solved else None
-    out: dict[str, Any] = {
-        "case": net.name, "method": "lindist3flow-scenarios", "status": topo.status,
-        "has_solution": solved, "reason": topo.reason, "overloaded": topo.overloaded,
-        "thermal_limits": thermal_limits, "max_loading_percent": max_loading_percent,
-        "voltage_limits": _limits_used(net, limits_given), "notes": notes,
-        "permanent_loops": topo.permanent_loops, "open_switches": topo.open_switches,
-        "base_open_switches": base_open,
-        "changed_switches": sorted(set(topo.open_switches) ^ set(base_open)) if solved else [],
-        "loss_proxy_kw": _num(proxy) if proxy is not None else None,
-        "milp_objective_kw": _num(topo.loss_proxy_kw), "lower_bound_kw": _num(topo.bound_kw),
-        **bound_record(topo, proxy),
-        "base_kept": bool(topo.base_kept or record.get("base_kept")),  # the incumbent
-        "solve_time_s": topo.solve_time_s, "milp_solves": topo.milp_solves,
-        "tangents_added": topo.tangents_added, "search": search_label(topo),
-        "voltage_feedback": record,
-        **switching_record(topo, base_open, switch_cost_kw),
-    }
     per: list[dict[str, Any]] = []
     if solved and ac_check and sols is None:
         sols = [scenario_opendss(net, rows, s, set(topo.open_switches), floating,
@@ -921,21 +934,40 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
                                                  key=lambda k: sols[k].losses_kw)]
         summary["worst_voltage"] = rows.names[min(range(len(sols)),
                                                   key=lambda k: _margin(sols[k], nets[k]))]
+    volts: dict[str, dict[str, float]] | None = None
+    volts_scenario = None
     if solved:
         # every node's |V| [p.u.] of one scenario, for the report's voltage profile and grid
         # colours: the least voltage margin in OpenDSS (the lowest LinDist3Flow voltage
         # without the check)
         k = (rows.names.index(summary["worst_voltage"]) if "worst_voltage" in summary else
              min(range(len(flows)), key=lambda j: flows[j].min_voltage_pu))
-        volts: dict[str, Any] = {}
+        volts = {}
         if ac_check and sols is not None:
             volts["opendss"] = sols[k].voltages_pu
         if bases is not None:
             volts["opendss_base"] = bases[k].voltages_pu
         volts["lindist3flow"] = flows[k].voltages_pu
-        out["node_voltages_pu"] = volts
-        out["node_voltages_scenario"] = rows.names[k]
-    out["scenarios"] = summary
-    out["grid"] = report_grid(net, set(topo.open_switches) if solved else set(base_open),
-                              set(base_open))
-    return out
+        volts_scenario = rows.names[k]
+    return ThreePhaseResult(
+        case=net.name, method="lindist3flow-scenarios", status=topo.status,
+        has_solution=solved, reason=topo.reason, overloaded=tuple(topo.overloaded),
+        thermal_limits=thermal_limits, max_loading_percent=max_loading_percent,
+        voltage_limits=VoltageLimits.from_dict(_limits_used(net, limits_given)),
+        notes=tuple(notes), permanent_loops=tuple(tuple(p) for p in topo.permanent_loops),
+        open_switches=tuple(topo.open_switches), base_open_switches=tuple(base_open),
+        changed_switches=tuple(sorted(set(topo.open_switches) ^ set(base_open))
+                               if solved else ()),
+        loss_proxy_kw=_num(proxy) if proxy is not None else None,
+        milp_objective_kw=_num(topo.loss_proxy_kw), lower_bound_kw=_num(topo.bound_kw),
+        **bound_record(topo, proxy),
+        base_kept=bool(topo.base_kept or record.get("base_kept")),  # the incumbent
+        solve_time_s=topo.solve_time_s, milp_solves=topo.milp_solves,
+        tangents_added=topo.tangents_added, search=search_label(topo),
+        voltage_feedback=VoltageFeedback(record),
+        **_switching_fields(topo, base_open, switch_cost_kw),
+        node_voltages_pu=volts, node_voltages_scenario=volts_scenario,
+        scenarios=ScenarioSummary(summary),
+        grid=report_grid(net, set(topo.open_switches) if solved else set(base_open),
+                         set(base_open)),
+    )

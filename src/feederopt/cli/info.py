@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from feederopt import InputError, Problem, ProblemKind
@@ -52,12 +53,16 @@ def network_info(source: Any) -> dict[str, Any]:
     from feederopt.api import device_list
 
     devices = device_list(net)
+    from feederopt import operating_limits
+
     return {
         **summary,
         # what `feederopt solve` may set (--controls caps,taps,dg,flex), by kind and one by one
         "device_counts": {kind: sum(d["kind"] == kind for d in devices)
                           for kind in DEVICE_KINDS},
         "devices": devices,
+        # what the optimisation holds: voltage band, branch and transformer ratings
+        "limits": operating_limits(net),
         "source_format": net.meta.get("source_format"),
         "base_converged": ac.converged,
         "base_losses_kw": num(ac.losses_kw),
@@ -72,6 +77,126 @@ def network_info(source: Any) -> dict[str, Any]:
         "warnings": [str(p) for p in net.warnings()] + notes
         + ([model_warning] if model_warning else []) + ([base_note] if base_note else []),
     }
+
+
+def _g(x: float | None) -> str:
+    """A limit for a person: up to 4 significant digits (``-`` when missing)."""
+    return fmt(x, ".4g")
+
+
+def _band_text(band: dict[str, Any]) -> str:
+    """One voltage band and its buses: ``0.9 - 1.1 (33 buses)``, naming up to 5 of them when
+    it is not the most common band."""
+    text = f"{_g(band['v_min_pu'])} - {_g(band['v_max_pu'])}"
+    ids = band.get("bus_ids")
+    if ids is None:
+        return text + f" ({band['buses']} bus{'es' if band['buses'] != 1 else ''})"
+    shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
+    return text + (f" (bus {shown})" if len(ids) == 1 else f" ({len(ids)} buses: {shown})")
+
+
+def _count(n: int, kind: str) -> str:
+    """``1 line``, ``2 lines``, ``3 switches``."""
+    return f"{n} {kind}" + ("" if n == 1 else "es" if kind.endswith("ch") else "s")
+
+
+def _range_text(rating: dict[str, Any] | None, unit: str, of: int, what: str) -> str:
+    """``how many of the ``of`` elements have the rating, its least and greatest``."""
+    if not rating:
+        return f"none of {of} {what}"
+    lo, hi = rating["min"], rating["max"]
+    span = f"{_g(lo)} {unit}" if lo == hi else f"{_g(lo)} - {_g(hi)} {unit}"
+    return f"{rating['count']} of {of} {what}: {span}"
+
+
+def limit_rows(limits: dict[str, Any]) -> list[tuple[str, str]]:
+    """The summary rows of :func:`feederopt.network.limits.operating_limits` (or
+    ``three_phase_limits``): the voltage band, the ratings and the transformers' ratings, the
+    unit in each label; what ``solve`` holds unless ``--v-min``/``--v-max``,
+    ``--max-loading`` or ``--no-thermal-limits`` say otherwise."""
+    rows: list[tuple[str, str]] = []
+    volt = limits["voltage"]
+    bands = volt["bands"]
+    if len(bands) == 1:
+        text = _band_text(bands[0]).replace(f"({volt['buses']} buses)", "(every bus)")
+    else:
+        text = "; ".join(_band_text(b) for b in bands[:3]) + (
+            f"; {len(bands) - 3} more band(s) (--json)" if len(bands) > 3 else "")
+    three_phase = "line_ratings" in limits
+    rows.append(("voltage band (phase) [p.u.]" if three_phase else "voltage band [p.u.]",
+                 text))
+    if three_phase:
+        lines = limits["line_ratings"]
+        rows.append(("line ratings i_max [A]",
+                     _range_text(lines["i_max_a"], "A", lines["lines"], "lines and switches")
+                     + " (held per phase at nominal voltage)"))
+        trs = [t["s_kva"] for t in limits["transformers"] if t["s_kva"]]
+        if limits["transformers"]:
+            n = len(limits["transformers"])
+            span = (f"{_g(min(trs))} - {_g(max(trs))} kVA" if trs and min(trs) != max(trs)
+                    else f"{_g(trs[0])} kVA" if trs else "-")
+            rows.append(("transformer ratings [kVA]",
+                         f"{n} unit{'s' if n != 1 else ''}: {span} (not held by the "
+                         "three-phase model)"))
+        return rows
+    br = limits["branch_ratings"]
+    unrated = {k: v["branches"] - v["rated"] for k, v in br["by_kind"].items()
+               if v["branches"] > v["rated"]}
+    if br["rated"] == 0:
+        rows.append(("branch ratings", f"none of {br['branches']} branches has i_max_ka or "
+                     "s_max_mva: no thermal limit"))
+    else:
+        rows.append(("branch ratings", f"{br['rated']} of {br['branches']} branches rated"
+                     + ("; unrated: " + ", ".join(_count(n, k) for k, n in unrated.items())
+                        if unrated else "")))
+        if br["i_max_ka"]:
+            rows.append(("current rating i_max [kA]",
+                         _range_text(br["i_max_ka"], "kA", br["branches"], "branches")))
+        if br["s_max_mva"]:
+            rows.append(("thermal rating s_max [MVA]",
+                         _range_text(br["s_max_mva"], "MVA", br["branches"], "branches")))
+    trs = limits["transformers"]
+    if trs:
+        mva = [t["rating_mva"] for t in trs if t["rating_mva"] is not None]
+        rated = {"count": len(mva), "min": min(mva), "max": max(mva)} if mva else None
+        rows.append(("transformer ratings [MVA]",
+                     _range_text(rated, "MVA", len(trs), "transformers")))
+    for src in limits.get("sources", []):
+        parts = [f"P <= {_g(src['p_max_mw'])} MW" if src["p_max_mw"] is not None else "",
+                 f"S <= {_g(src['s_max_mva'])} MVA" if src["s_max_mva"] is not None else ""]
+        rows.append((f"source capacity (bus {src['bus']})", ", ".join(p for p in parts if p)))
+    return rows
+
+
+#: Most transformers ``info`` lists one by one (the JSON has them all).
+MAX_TRANSFORMER_ROWS = 20
+
+
+def transformer_table(limits: dict[str, Any]) -> Table:
+    """The transformers' ratings one by one (a three-phase feeder's units and kVA)."""
+    trs = limits["transformers"]
+    three_phase = "line_ratings" in limits
+    title = ("transformers (ratings for information: the three-phase model does not hold "
+             "them)" if three_phase else
+             "transformers (rating: the lesser of s_max and sqrt(3) x vn x i_max)")
+    table = Table(title=title, title_justify="left")
+    table.add_column("id", no_wrap=True)
+    cols = (["from bus", "to bus", "phases", "kV from", "kV to", "s [kVA]"] if three_phase
+            else ["from bus", "to bus", "vn [kV]", "s_max [MVA]", "i_max [kA]",
+                  "rating [MVA]"])
+    for col in cols:
+        table.add_column(escape(col), justify="left" if "bus" in col else "right",
+                         overflow="fold")
+    for t in trs[:MAX_TRANSFORMER_ROWS]:
+        if three_phase:
+            table.add_row(t["id"], t["from_bus"], t["to_bus"], str(t["n_phases"]),
+                          _g(t["kv_from"]), _g(t["kv_to"]), _g(t["s_kva"]))
+        else:
+            table.add_row(t["id"], t["from_bus"], t["to_bus"], _g(t["vn_kv"]),
+                          _g(t["s_max_mva"]), _g(t["i_max_ka"]), _g(t["rating_mva"]))
+    if len(trs) > MAX_TRANSFORMER_ROWS:
+        table.caption = f"{len(trs) - MAX_TRANSFORMER_ROWS} more in --json"
+    return table
 
 
 @app.command()
@@ -119,6 +244,10 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
         table.add_row("LinDist3Flow max |V - V_OpenDSS|",
                       f"{data['lindist3flow_max_voltage_error_pu']:.4f} p.u. "
                       f"({data['lindist3flow_max_voltage_error_node']})")
+    limits = data.get("limits")
+    if limits:  # what the optimisation holds, unless solve's options override it
+        for what, value in limit_rows(limits):
+            table.add_row(escape(what), escape(value))
     model = data.get("model")
     if model and model["measured"]:
         diff, dv = model["losses_diff_pct"], model["max_voltage_diff_pu"]
@@ -139,6 +268,8 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
             devs.add_row(str(d["id"]), str(d["kind"]), str(d["bus"]), str(d["control"]),
                          str(d["range"]), str(d["base"]))
         out.print(devs)
+    if limits and limits.get("transformers"):
+        out.print(transformer_table(limits))
     if data.get("generator_units"):  # three-phase: the ids that generator rows take
         units = Table(title="generators (scenario generator rows name them by id)",
                       title_justify="left")

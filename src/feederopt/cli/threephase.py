@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from typing import Any
 
 import typer
 from rich.table import Table
 
-from feederopt import Problem, ProblemKind, write_text
+from feederopt import (
+    LimitSpread,
+    OpenDssCheck,
+    Problem,
+    ProblemKind,
+    ScenarioSummary,
+    ThreePhaseResult,
+    write_text,
+)
 from feederopt.cli.app import (
     EXIT_INFEASIBLE,
     EXIT_LIMITS_BROKEN,
@@ -29,40 +37,40 @@ def unsupported_problem(unsupported: list[str]) -> Problem:
         "--v-min, --v-max, --no-voltage-feedback, --ac-polish, --switch-cost, --scenarios")
 
 
-def _limit(value: Any) -> str:
-    """A voltage limit of the JSON: one number, or the range of the buses' own."""
-    if isinstance(value, dict):
-        return f"[{value['min']:.4g}, {value['max']:.4g}]"
+def _limit(value: float | LimitSpread) -> str:
+    """A voltage limit of the result: one number, or the range of the buses' own."""
+    if isinstance(value, LimitSpread):
+        return f"[{value.min:.4g}, {value.max:.4g}]"
     return f"{value:.4g}"
 
 
-def _limits_line(ac: dict[str, Any]) -> str:
+def _limits_line(ac: OpenDssCheck) -> str:
     """OpenDSS's voltages against the limits, in one line: yes, or how many nodes are below
     and above them and the worst."""
-    if ac["within_voltage_limits"]:
+    if ac.within_voltage_limits:
         return "yes"
-    if not ac["converged"]:
+    if not ac.converged:
         return "no (no convergence)"
-    lim = ac["voltage_limits"]
+    lim = ac.voltage_limits
     return (f"no: {lim['nodes_below_min']} node(s) below v_min, {lim['nodes_above_max']} above "
             f"v_max; worst {lim['worst_node']} at {lim['worst_voltage_pu']:.4f} p.u. "
             f"({lim['worst_limit']} {lim['worst_limit_pu']:.4g}, by "
             f"{lim['worst_violation_pu']:.4f} p.u.)")
 
 
-def bound_line(data: dict[str, Any]) -> str:
+def bound_line(data: ThreePhaseResult) -> str:
     """The lower bound of a result, what it rests on and the gap it proves; a trivial bound
     (``lower_bound_source``) says so instead of a gap of 100 %."""
-    text = fmt(data.get("lower_bound_kw"), ".3f", " kW") + " (loss proxy plus switching cost"
-    basis = data.get("lower_bound_basis")
-    if data.get("lower_bound_source") == "trivial":
+    text = fmt(data.lower_bound_kw, ".3f", " kW") + " (loss proxy plus switching cost"
+    basis = data.lower_bound_basis
+    if data.lower_bound_source == "trivial":
         return text + f"; {basis or 'trivial'})"
     text += f"; {basis})" if basis else ")"
-    gap = data.get("gap")
+    gap = data.gap
     return text + (f", gap {fmt(100 * gap, '.2f', ' %')}" if gap is not None else "")
 
 
-def _with_controls_table(ctl: dict[str, Any]) -> Table:
+def _with_controls_table(ctl: Mapping[str, Any]) -> Table:
     """The check's second solve, with OpenDSS's controls acting (for information)."""
     table = summary_table(f"OpenDSS with its controls acting (ControlMode={ctl['control_mode']})")
     table.add_row("converged", str(ctl["converged"]))
@@ -81,17 +89,17 @@ def _with_controls_table(ctl: dict[str, Any]) -> Table:
     return table
 
 
-def scenario_table(scen: dict[str, Any]) -> Table:
+def scenario_table(scen: ScenarioSummary) -> Table:
     """One row per scenario: weight, the generating units' total output (with generator
     rows), LinDist3Flow loss proxy, OpenDSS's losses and voltage range, within the limits;
     and the weighted losses and the worst scenarios below."""
-    table = Table(title=f"{scen['count']} scenarios (one topology; OpenDSS per scenario)")
-    der = any(r.get("generation_mw") is not None for r in scen["per_scenario"])
+    table = Table(title=f"{scen.count} scenarios (one topology; OpenDSS per scenario)")
+    der = any(r.get("generation_mw") is not None for r in scen.per_scenario)
     cols = ["scenario", "weight", *(["DER kW"] if der else []), "proxy kW", "OpenDSS kW",
             "V min", "V max", "within"]
     for col in cols:
         table.add_column(col, justify="left" if col == "scenario" else "right")
-    for r in scen["per_scenario"]:
+    for r in scen.per_scenario:
         within = r.get("within_voltage_limits")
         gen = r.get("generation_mw")
         table.add_row(r["scenario"], f"{r['weight']:.3f}",
@@ -101,12 +109,12 @@ def scenario_table(scen: dict[str, Any]) -> Table:
                       fmt(r.get("opendss_min_voltage_pu"), ".4f"),
                       fmt(r.get("opendss_max_voltage_pu"), ".4f"),
                       "-" if within is None else ("yes" if within and r.get("passed") else "no"))
-    if "expected_losses_kw" in scen:
-        table.caption = (f"expected OpenDSS losses {scen['expected_losses_kw']:.3f} kW "
-                         f"(base topology {fmt(scen.get('base_expected_losses_kw'), '.3f')}"
+    if scen.expected_losses_kw is not None:
+        table.caption = (f"expected OpenDSS losses {scen.expected_losses_kw:.3f} kW "
+                         f"(base topology {fmt(scen.base_expected_losses_kw, '.3f')}"
                          " kW); "
-                         f"worst losses: {scen['worst_losses']}, least voltage margin: "
-                         f"{scen['worst_voltage']}")
+                         f"worst losses: {scen.worst_losses}, least voltage margin: "
+                         f"{scen.worst_voltage}")
     return table
 
 
@@ -141,137 +149,136 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                              switch_cost_kw=switch_cost, scenarios=scenarios,
                              ac_polish=ac_polish)
     if json_file is not None:
-        write_text(json_file, json.dumps(data, indent=2) + "\n", force=force)
+        write_text(json_file, data.to_json() + "\n", force=force)
     folder = None
     if out_dir is not None:
         from feederopt import write_three_phase_folder
 
-        folder = write_three_phase_folder(out_dir, data, force=force)
-    solved = data["has_solution"]
-    ac = data.get("ac_check")
-    # without the check, the feedback's own OpenDSS solve of the answer says the same
-    fb = data["voltage_feedback"]
-    feedback_broken = bool(solved and not ac and fb["enabled"]
-                           and not fb["within_voltage_limits"])
-    polished = data.get("ac_polish") or {}
-    if solved and not ac and polished.get("enabled"):  # its OpenDSS solve of the final answer
-        feedback_broken = not (polished["within_voltage_limits"] and polished["passed"])
-    scen = data.get("scenarios")
-    scen_broken = bool(solved and scen and "passed" in scen
-                       and not (scen["passed"] and scen["within_voltage_limits"]))
+        folder = write_three_phase_folder(out_dir, data.to_dict(), force=force)
+    solved = data.has_solution
+    ac = data.ac_check
+    fb = data.voltage_feedback
+    polished = data.ac_polish
+    # without the check, the feedback's (or the polish's) own OpenDSS solve of the answer
+    feedback_broken = data.feedback_broken
+    scen = data.scenarios
+    scen_broken = data.scenarios_broken
     if not quiet:
         out = stdout()
-        table = summary_table(f"{data['case']}: three-phase, {data['method']}")
-        table.add_row("status", data["status"])
-        if data.get("base_kept"):  # every path: the enumeration, the MILP, the feedback
+        table = summary_table(f"{data.case}: three-phase, {data.method}")
+        table.add_row("status", data.status)
+        if data.base_kept:  # every path: the enumeration, the MILP, the feedback
             table.add_row("answer", "the base topology kept (time limit)")
-        lim = data["voltage_limits"]
-        table.add_row("voltage limits", f"{_limit(lim['v_min_pu'])} - "
-                      f"{_limit(lim['v_max_pu'])} p.u. ({lim['from']})")
+        lim = data.voltage_limits
+        table.add_row("voltage limits", f"{_limit(lim.v_min_pu)} - "
+                      f"{_limit(lim.v_max_pu)} p.u. ({lim.source})")
         if solved:
-            table.add_row("open switches", ", ".join(data["open_switches"]) or "-")
-            table.add_row("changed switches", ", ".join(data["changed_switches"]) or "-")
-            if data.get("switch_cost_kw") is not None:
+            table.add_row("open switches", ", ".join(data.open_switches) or "-")
+            table.add_row("changed switches", ", ".join(data.changed_switches) or "-")
+            if data.switch_cost_kw is not None:
                 table.add_row("switching actions", ", ".join(
-                    f"{a['action']} {a['switch']}" for a in data["switching_actions"]) or "-")
-                table.add_row("switching cost", f"{len(data['switching_actions'])} x "
-                              f"{data['switch_cost_kw']:g} = "
-                              + fmt(data["switching_cost_kw"], ".3f", " kW"))
-            table.add_row("loss proxy (LinDist3Flow)", fmt(data["loss_proxy_kw"], ".3f", " kW"))
-            if data.get("loss_proxy_source_kw"):
+                    f"{a.action} {a.switch}" for a in data.switching_actions) or "-")
+                table.add_row("switching cost", f"{len(data.switching_actions)} x "
+                              f"{data.switch_cost_kw:g} = "
+                              + fmt(data.switching_cost_kw, ".3f", " kW"))
+            table.add_row("loss proxy (LinDist3Flow)", fmt(data.loss_proxy_kw, ".3f", " kW"))
+            if data.loss_proxy_source_kw:
                 table.add_row("source-impedance part (LinDist3Flow)",
-                              fmt(data["loss_proxy_source_kw"], ".3f", " kW")
+                              fmt(data.loss_proxy_source_kw, ".3f", " kW")
                               + " (not in OpenDSS's losses)")
-        table.add_row("time", fmt(data["solve_time_s"], ".2f", " s"))
-        if data.get("search"):  # the MILP, or every radial state when they are few
-            table.add_row("search", str(data["search"]))
-        if solved and data["status"] != "optimal":  # stopped early: what is proven
+        table.add_row("time", fmt(data.solve_time_s, ".2f", " s"))
+        if data.search:  # the MILP, or every radial state when they are few
+            table.add_row("search", data.search)
+        if solved and data.status != "optimal":  # stopped early: what is proven
             table.add_row("lower bound", bound_line(data))
-        if fb["enabled"]:
-            answers = [r for r in fb["iterations"] if r["topology"] == "answer"]
+        if fb.enabled:
+            answers = [r for r in fb.iterations if r["topology"] == "answer"]
             # a MILP without an answer (infeasible, time limit) has no voltages to judge
             found = [r for r in answers if r.get("open_switches") is not None]
             table.add_row("voltage feedback (OpenDSS)",
-                          f"{len(answers)} solve(s), {fb['stopped']}"
-                          + (f"; kept answer {fb['kept_iteration']}" if fb["kept_iteration"]
+                          f"{len(answers)} solve(s), {fb.stopped}"
+                          + (f"; kept answer {fb.kept_iteration}" if fb.kept_iteration
                              else "")
-                          + ("; the base topology kept (time limit)" if fb.get("base_kept")
+                          + ("; the base topology kept (time limit)" if fb.base_kept
                              else "")
-                          + ("" if fb["within_voltage_limits"] or not found
+                          + ("" if fb.within_voltage_limits or not found
                              else ", none within the limits"))
-        pol = data.get("ac_polish")
-        if pol and pol["enabled"]:
+        if polished is not None and polished.enabled:
             table.add_row("AC polish (OpenDSS)",
-                          f"{len(pol['moves'])} move(s), {pol['opendss_losses_before_kw']:.3f}"
-                          f" -> {pol['opendss_losses_after_kw']:.3f} kW, "
-                          f"{pol['evaluations']} solves, {pol['time_s']:.1f} s; "
-                          f"{pol['stopped']}")
-        if "base_losses_kw" in data:
+                          f"{len(polished.moves)} move(s), "
+                          f"{fmt(polished.opendss_losses_before_kw, '.3f')}"
+                          f" -> {fmt(polished.opendss_losses_after_kw, '.3f')} kW, "
+                          f"{polished.evaluations} solves, {polished.time_s:.1f} s; "
+                          f"{polished.stopped}")
+        if ac is not None:
             table.add_row("base case losses (OpenDSS)",
-                          fmt(data["base_losses_kw"], ".3f", " kW"))
+                          fmt(data.base_losses_kw, ".3f", " kW"))
         out.print(table)
-        if ac:
+        if ac is not None:
             acs = summary_table("AC check (OpenDSS, the model's taps and capacitors held)")
-            acs.add_row("converged", str(ac["converged"]))
-            acs.add_row("losses", fmt(ac["losses_kw"], ".3f", " kW"))
-            for ph in sorted(ac["min_voltage_pu"]):
-                acs.add_row(f"voltage phase {ph}", f"{fmt(ac['min_voltage_pu'][ph], '.4f')} - "
-                            f"{fmt(ac['max_voltage_pu'][ph], '.4f')} p.u.")
-            acs.add_row("unbalance (max)", fmt(ac["unbalance_pct"], ".2f", " %"))
+            acs.add_row("converged", str(ac.converged))
+            acs.add_row("losses", fmt(ac.losses_kw, ".3f", " kW"))
+            lows, highs = ac.min_voltage_pu, ac.max_voltage_pu
+            for ph in sorted(lows):
+                acs.add_row(f"voltage phase {ph}", f"{fmt(lows[ph], '.4f')} - "
+                            f"{fmt(highs[ph], '.4f')} p.u.")
+            acs.add_row("unbalance (max)", fmt(ac.unbalance_pct, ".2f", " %"))
             acs.add_row("max |V_model - V_OpenDSS|",
-                        fmt(ac["max_voltage_diff_pu"], ".4f", " p.u."))
-            acs.add_row("load (OpenDSS)", fmt(ac["load_kw"], ".1f", " kW"))
-            acs.add_row("de-energised nodes", str(ac["dead_nodes"]))
-            acs.add_row("load not served", fmt(ac["unserved_load_kw"], ".3f", " kW"))
+                        fmt(ac.max_voltage_diff_pu, ".4f", " p.u."))
+            acs.add_row("load (OpenDSS)", fmt(ac.load_kw, ".1f", " kW"))
+            acs.add_row("de-energised nodes", str(ac.dead_nodes))
+            acs.add_row("load not served", fmt(ac.unserved_load_kw, ".3f", " kW"))
             acs.add_row("within voltage limits", _limits_line(ac))
-            acs.add_row("passed", str(ac["passed"]))
+            acs.add_row("passed", str(ac.passed))
             out.print(acs)
-            if ac.get("with_controls"):
-                out.print(_with_controls_table(ac["with_controls"]))
-        if scen:
+            if ac.with_controls:
+                out.print(_with_controls_table(ac.with_controls))
+        if scen is not None:
             out.print(scenario_table(scen))
         if folder is not None:
             out.print(f"report: {folder / 'report.html'}", markup=False)
         err = stderr()
-        for note in data["notes"]:
+        for note in data.notes:
             err.print(f"note: {note}", markup=False)
         # OpenDSS's own warnings about the circuit it checked (the page shows them too)
-        for warning in dict.fromkeys([*(ac or {}).get("warnings", []),
-                                      *((ac or {}).get("with_controls") or {}).get("warnings",
-                                                                                    [])]):
+        controls = (ac.with_controls or {}) if ac is not None else {}
+        for warning in dict.fromkeys([*(ac.warnings if ac is not None else ()),
+                                      *controls.get("warnings", [])]):
             err.print(f"warning (OpenDSS check): {warning}", style="yellow", markup=False)
-        if data["reason"]:
-            err.print(f"no topology: {data['reason']}", style="yellow", markup=False)
-        if ac and not ac["passed"]:
-            err.print(f"OpenDSS check not passed: {ac['dead_nodes']} node(s) de-energised, "
-                      f"{ac['unserved_load_kw']:.3f} kW of load not served"
-                      if ac["converged"] else "OpenDSS check not passed: no convergence",
+        if data.reason:
+            err.print(f"no topology: {data.reason}", style="yellow", markup=False)
+        if ac is not None and not ac.passed:
+            err.print(f"OpenDSS check not passed: {ac.dead_nodes} node(s) de-energised, "
+                      f"{ac.unserved_load_kw:.3f} kW of load not served"
+                      if ac.converged else "OpenDSS check not passed: no convergence",
                       style="yellow", markup=False)
-        if ac and ac["converged"] and not ac["within_voltage_limits"]:
+        if ac is not None and ac.converged and not ac.within_voltage_limits:
             err.print("OpenDSS check: the answer's voltages break the limits ("
                       f"{_limits_line(ac).removeprefix('no: ')})", style="yellow",
                       markup=False)
         if scen_broken:
             err.print("scenarios: OpenDSS's voltages break the limits or leave load unserved "
                       "in scenario(s) " + ", ".join(
-                          r["scenario"] for r in (scen or {}).get("per_scenario", [])
+                          r["scenario"] for r in (scen.per_scenario if scen else ())
                           if not (r.get("within_voltage_limits") and r.get("passed"))),
                       style="yellow", markup=False)
-        elif not ac and feedback_broken:
-            k = fb.get("kept_iteration")
-            row = fb["iterations"][k] if isinstance(k, int) else {}
-            if polished.get("enabled") and "opendss_min_voltage_pu" in polished:
-                row = polished  # the polish's OpenDSS solve of the final answer
+        elif ac is None and feedback_broken:
+            k = fb.kept_iteration
+            row: Mapping[str, Any] = fb.iterations[k] if isinstance(k, int) else {}
+            by_polish = (polished is not None and polished.enabled
+                         and "opendss_min_voltage_pu" in polished.record)
+            if by_polish:
+                assert polished is not None
+                row = polished.record  # the polish's OpenDSS solve of the final answer
             seen = (f"OpenDSS {fmt(row.get('opendss_min_voltage_pu'), '.4f')} - "
                     f"{fmt(row.get('opendss_max_voltage_pu'), '.4f')} p.u. against "
-                    f"{_limit(lim['v_min_pu'])} - {_limit(lim['v_max_pu'])}; "
+                    f"{_limit(lim.v_min_pu)} - {_limit(lim.v_max_pu)}; "
                     if row.get("opendss_min_voltage_pu") is not None else "")
-            what = "AC polish" if row is polished else "voltage feedback"
+            what = "AC polish" if by_polish else "voltage feedback"
             err.print(f"{what}: OpenDSS's voltages of the answer break the limits "
-                      f"({seen}{'ac_polish' if row is polished else 'voltage_feedback'} in the "
+                      f"({seen}{'ac_polish' if by_polish else 'voltage_feedback'} in the "
                       "JSON)", style="yellow", markup=False)
-    if data["status"] == "infeasible":
+    if data.status == "infeasible":
         raise typer.Exit(EXIT_INFEASIBLE)
-    if not solved or feedback_broken or scen_broken or (ac and not (ac["passed"]
-                                                     and ac["within_voltage_limits"])):
+    if not solved or feedback_broken or scen_broken or data.check_broken:
         raise typer.Exit(EXIT_LIMITS_BROKEN)

@@ -18,12 +18,25 @@ as warnings (with the nearest known column, see :func:`feederopt.network.validat
 unless an importer writes them. In CSV, an empty cell is a missing value and booleans are
 ``true``/``false`` (or 1/0). A value that is not of its column's type is a typed problem naming
 the table, the column and the row ids, raised with every other problem of the folder.
+
+Ids are text (:mod:`feederopt.network.schemas`). An id column that pandas wrote as floating-point
+numbers (it makes an integer column with a missing value float: bus 7 is saved as 7.0) is read
+as the whole numbers' text, 7.0 as ``"7"``, with a note (``meta["warnings"]``) naming the table
+and the column, so that it matches the ``"7"`` of the other tables: in Parquet a column of a
+floating-point type, in CSV a column whose every value is a whole number written with a
+decimal point (``7.0``). A floating-point Parquet id that is not a whole number (``1.5``, or
+infinite) is refused: a typed ``invalid_value`` problem naming the table, the column and the
+ids, with how to store them as text. The bus ids are one set across the tables (``buses.id``,
+``branches.from_bus``/``to_bus`` and the ``bus`` columns): where another of those columns holds
+such text as its own (``"7.0"`` as a string), none of them is read as a whole number, so ids
+that match as written keep matching. In CSV, ``1.5`` is text like any other id.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,6 +49,9 @@ from feederopt.network.container import Network
 from feederopt.network.schemas import TABLES, polars_schema
 
 FORMAT_VERSION = 1
+#: ``meta`` key of the notes on the files a folder was read from (float ids read as whole
+#: numbers), which :func:`write_folder` leaves out.
+_READ_NOTES = "folder_read_notes"
 _REQUIRED = ("buses", "branches")
 
 
@@ -44,20 +60,157 @@ def is_network_folder(path: Path) -> bool:
     return path.is_dir() and any((path / f"buses{ext}").is_file() for ext in (".parquet", ".csv"))
 
 
-def _read_table(path: Path, name: str) -> tuple[pl.DataFrame, list[Problem]]:
-    """A table with its schema's columns parsed to their dtypes, and a problem for each column
-    with values that are not of its type (naming the table, the column and the row ids)."""
+def _read_raw(path: Path, name: str) -> pl.DataFrame:
+    """A table's file as stored: Parquet with its own dtypes, CSV with the schema's columns
+    as text (:func:`_read_table` parses them)."""
     schema = polars_schema(TABLES[name])
     try:
         if path.suffix == ".parquet":
-            df = pl.read_parquet(path)
-        else:
-            header = pl.read_csv(path, n_rows=0).columns
-            as_text = {c: pl.String for c in header if c in schema}
-            df = pl.read_csv(path, schema_overrides=as_text, null_values=[""])
+            return pl.read_parquet(path)
+        header = pl.read_csv(path, n_rows=0).columns
+        as_text = {c: pl.String for c in header if c in schema}
+        return pl.read_csv(path, schema_overrides=as_text, null_values=[""])
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise unreadable(path, f"{type(exc).__name__}: {reason}") from None
+
+
+#: The id columns of each table (text in the schema).
+ID_COLUMNS: dict[str, tuple[str, ...]] = {
+    "buses": ("id",), "branches": ("id", "from_bus", "to_bus"), "loads": ("id", "bus"),
+    "generators": ("id", "bus"), "shunts": ("id", "bus")}
+#: The columns that hold bus ids: one set of ids across the tables.
+BUS_ID_COLUMNS = frozenset({("buses", "id"), ("branches", "from_bus"), ("branches", "to_bus"),
+                            ("loads", "bus"), ("generators", "bus"), ("shunts", "bus")})
+#: A whole number written with a decimal point, as pandas writes a float column (``7.0``).
+_WHOLE_DECIMAL = re.compile(r"^[+-]?(0|[1-9][0-9]*)\.0+$")
+
+
+def _shown(values: list[Any], most: int = 5) -> str:
+    return ", ".join(str(v) for v in values[:most]) + (" ..." if len(values) > most else "")
+
+
+def _row_ids(df: pl.DataFrame, mask: list[bool]) -> tuple[str, ...]:
+    """The ids of the rows in ``mask`` (``row N`` where the table has no id column)."""
+    ids = (df["id"].cast(pl.String).to_list() if "id" in df.columns
+           else [f"row {i + 1}" for i in range(df.height)])
+    return tuple(str(i) for i, m in zip(ids, mask, strict=True) if m)
+
+
+def float_ids(raw: dict[str, tuple[pl.DataFrame, Path]]
+              ) -> tuple[dict[tuple[str, str], pl.Series], list[str], list[Problem]]:
+    """The id columns stored as floating-point numbers (see the module docstring): the text
+    to read each one as, by ``(table, column)``; a note for each; and a problem for each
+    Parquet column whose numbers are not all whole (or finite).
+
+    A float NaN is a missing id (pandas' missing value), as an empty cell."""
+    floats: dict[tuple[str, str], list[float | None]] = {}  # Parquet, whole numbers
+    decimals: dict[tuple[str, str], list[str | None]] = {}  # CSV, ``7.0`` text
+    literal: set[object] = set()  # the id sets where some column holds ``7.0`` as text
+    problems: list[Problem] = []
+    for name, (df, _) in raw.items():
+        for col in ID_COLUMNS[name]:
+            if col not in df.columns:
+                continue
+            key = (name, col)
+            group: object = "bus" if key in BUS_ID_COLUMNS else key
+            s = df[col]
+            if s.dtype.is_float():
+                vals = [None if v is None or math.isnan(v) else float(v) for v in s.to_list()]
+                bad = [v is not None and not (math.isfinite(v) and v == round(v)) for v in vals]
+                if any(bad):
+                    shown = [f"{v:g}" for v, b in zip(vals, bad, strict=True)
+                             if b and v is not None]
+                    problems.append(Problem(
+                        ProblemKind.INVALID_VALUE, name,
+                        f"the ids are stored as floating-point numbers and {len(shown)} of "
+                        f"them {'is' if len(shown) == 1 else 'are'} not a whole number "
+                        f"({_shown(shown)}); ids are text",
+                        ids=_row_ids(df, bad), field=col,
+                        hint=f"store {name}.{col} as text (in pandas: df['{col}'] = "
+                        f"df['{col}'].astype(str) before writing; whole-number ids as "
+                        f".astype('Int64').astype(str))"))
+                elif any(v is not None for v in vals):
+                    floats[key] = vals
+            elif s.dtype == pl.String:
+                text = [None if v is None or not v.strip() else v.strip() for v in s.to_list()]
+                given = [t for t in text if t is not None]
+                whole = [bool(_WHOLE_DECIMAL.match(t)) for t in given]
+                if given and all(whole) and raw[name][1].suffix == ".csv":
+                    decimals[key] = text
+                elif any(whole):
+                    literal.add(group)
+    converted: dict[tuple[str, str], pl.Series] = {}
+    notes: list[str] = []
+    for key, vals in floats.items():
+        group = "bus" if key in BUS_ID_COLUMNS else key
+        if group in literal:
+            continue
+        out = [None if v is None else str(int(v)) for v in vals]
+        converted[key] = pl.Series(key[1], out, dtype=pl.String)
+        given = [(f"{v:.1f}", t) for v, t in zip(vals, out, strict=True) if v is not None]
+        notes.append(
+            f"{key[0]}.{key[1]}: the ids are stored as floating-point numbers "
+            f"({_shown([a for a, _ in given], 3)}) and were read as whole numbers "
+            f"({_shown([b for _, b in given], 3)}); pandas stores an integer column with a "
+            f"missing value as floats: store the ids as text or integers "
+            f"(df['{key[1]}'].astype('Int64')) to keep them as written")
+    for key, texts in decimals.items():
+        group = "bus" if key in BUS_ID_COLUMNS else key
+        if group in literal:
+            continue
+        out = [None if t is None else str(int(t.split(".")[0])) for t in texts]
+        converted[key] = pl.Series(key[1], out, dtype=pl.String)
+        given = [(t, o) for t, o in zip(texts, out, strict=True) if t is not None]
+        notes.append(
+            f"{key[0]}.{key[1]}: every id is a whole number written with a decimal point "
+            f"({_shown([a for a, _ in given], 3)}), as pandas writes a float column; they were "
+            f"read as whole numbers ({_shown([b for _, b in given], 3)}): write the ids as "
+            "text or integers to keep them as written")
+    return converted, notes, problems
+
+
+#: A number written with a decimal point (``2.0``, ``2.5``).
+_DECIMAL = re.compile(r"^[+-]?[0-9]+\.[0-9]+$")
+
+
+def decimal_references(tables: dict[str, pl.DataFrame]) -> list[Problem]:
+    """A problem for each column that refers to buses by ids that no bus has and that are
+    numbers with a decimal point (``2.0``, ``2.5``: a float column written by pandas, in CSV,
+    or as text): the unknown-bus problem, with its likely cause and how to fix it."""
+    if "buses" not in tables or "id" not in tables["buses"].columns:
+        return []
+    bus_ids = set(tables["buses"]["id"].cast(pl.String).to_list())
+    out = []
+    for name, col in sorted(BUS_ID_COLUMNS - {("buses", "id")}):
+        df = tables.get(name)
+        if df is None or col not in df.columns:
+            continue
+        vals = df[col].cast(pl.String).to_list()
+        bad = [v is not None and v not in bus_ids and bool(_DECIMAL.match(v)) for v in vals]
+        if not any(bad):
+            continue
+        shown = [v for v, b in zip(vals, bad, strict=True) if b]
+        whole = sorted({v.split(".")[0].lstrip("+") for v in shown} & bus_ids)
+        out.append(Problem(
+            ProblemKind.UNKNOWN_BUS, name,
+            f"refers to bus(es) {_shown(shown)}, numbers with a decimal point that no bus id "
+            "is (ids are text: 2.0 is not 2)"
+            + (f"; buses.id has {_shown(whole)}" if whole else ""),
+            ids=_row_ids(df, bad), field=col,
+            hint=f"write {name}.{col} as buses.id has the ids (pandas writes an integer column "
+            f"with a missing value as floats: store it with df['{col}'].astype('Int64'))"))
+    return out
+
+
+def _read_table(path: Path, name: str, df: pl.DataFrame | None = None,
+                ) -> tuple[pl.DataFrame, list[Problem]]:
+    """A table (``df``, the file as stored, or read here) with its schema's columns parsed
+    to their dtypes, and a problem for each column with values that are not of its type
+    (naming the table, the column and the row ids)."""
+    schema = polars_schema(TABLES[name])
+    if df is None:
+        df = _read_raw(path, name)
     problems: list[Problem] = []
     columns = []
     for col in df.columns:
@@ -147,15 +300,23 @@ def read_folder(path: str | Path) -> Network:
     ]
     if both:
         raise InputError(both)
+    raw: dict[str, tuple[pl.DataFrame, Path]] = {}
     for name in TABLES:
         found = files[name]
         if found:
-            tables[name], bad = _read_table(found[0], name)
-            problems += bad
+            raw[name] = (_read_raw(found[0], name), found[0])
         elif name in _REQUIRED:
             raise unreadable(
                 path, f"the folder has no {name} table", hint=f"add {name}.parquet or {name}.csv"
             )
+    # ids that pandas stored as floats (7.0): read as "7", or refused when not whole
+    as_text, id_notes, problems = float_ids(raw)
+    refused = {(p.component, p.field) for p in problems}
+    for name, (df, file) in raw.items():
+        fixed = [as_text[(name, c)] for c in ID_COLUMNS[name] if (name, c) in as_text]
+        tables[name], bad = _read_table(file, name, df.with_columns(fixed) if fixed else df)
+        problems += [p for p in bad if (p.component, p.field) not in refused]
+    problems += [p for p in decimal_references(tables) if (p.component, p.field) not in refused]
     info: dict[str, Any] = {}
     meta_file = path / "meta.json"
     if meta_file.is_file():
@@ -168,6 +329,9 @@ def read_folder(path: str | Path) -> Network:
     meta = dict(info.get("meta") or {})
     meta.setdefault("source_format", "folder")
     meta["path"] = str(path)
+    if id_notes:  # about these files: not written to a folder of this network
+        meta["warnings"] = [*meta.get("warnings", []), *id_notes]
+        meta[_READ_NOTES] = id_notes
     net = Network.from_tables(
         buses=tables["buses"],
         branches=tables["branches"],
@@ -219,8 +383,12 @@ def write_folder(
             else:
                 df.write_csv(tmp, null_value="")
         (path / f"{name}.{'csv' if fmt == 'parquet' else 'parquet'}").unlink(missing_ok=True)
-    # not where the network was read from: the folder is a source of its own
-    meta = {k: v for k, v in network.meta.items() if k not in ("path", "source")}
+    # not where the network was read from: the folder is a source of its own; the notes on
+    # how the files read were stored are not the new folder's (it stores the ids as text)
+    meta = {k: v for k, v in network.meta.items() if k not in ("path", "source", _READ_NOTES)}
+    read_notes = network.meta.get(_READ_NOTES) or []
+    if read_notes and "warnings" in meta:
+        meta["warnings"] = [w for w in meta["warnings"] if w not in read_notes]
     info = {
         "format_version": FORMAT_VERSION,
         "name": network.name,

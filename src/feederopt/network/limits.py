@@ -1,0 +1,160 @@
+"""The operating limits a network's data set, as ``feederopt info`` shows them: the voltage band
+of the buses, the branches' current and thermal ratings and the transformers' ratings.
+
+These are what an optimisation holds unless its options override them (``solve``'s ``--v-min``,
+``--v-max``, ``--max-loading``, ``--no-thermal-limits``). The figures are read from the tables
+as they are (SI units, the unit in each key), with the schema's defaults where the source gave
+none (0.9 and 1.1 p.u.; no rating).
+
+Balanced network (:class:`~feederopt.network.container.Network`): the model holds
+``v_min_pu <= |V| <= v_max_pu`` at every bus, the series current ``|I| <= i_max_ka`` and the
+apparent power ``|S| <= s_max_mva`` of every rated branch (a transformer's too: the pandapower
+reader gives it the rated current, referred to its from bus; MATPOWER's ``RATE_A`` is its
+``s_max_mva``). A transformer's rating in MVA is the lesser of ``s_max_mva`` and
+``sqrt(3) * vn_kv(from bus) * i_max_ka``, the current rating at nominal voltage.
+
+Three-phase network (:class:`~feederopt.network.threephase.ThreePhaseNetwork`): the
+LinDist3Flow model holds every bus's phase voltages within its band and every line's current
+rating ``i_max_a`` as a per-phase apparent power at nominal voltage; a transformer's ``s_kva``
+is shown for information, the three-phase model does not hold it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+if TYPE_CHECKING:
+    from feederopt.network.container import Network
+    from feederopt.network.threephase import ThreePhaseNetwork
+
+#: The schema's voltage band where a bus gives none [p.u.].
+DEFAULT_BAND = (0.9, 1.1)
+
+
+def _num(x: Any) -> float | None:
+    """A finite float, or None (missing, NaN or infinite: no value)."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _spread(values: list[float]) -> float | dict[str, float] | None:
+    """One number when every value is the same, else ``{"min": , "max": }``; None when
+    there is none."""
+    if not values:
+        return None
+    lo, hi = min(values), max(values)
+    return lo if lo == hi else {"min": lo, "max": hi}
+
+
+def _rating(values: list[float | None]) -> dict[str, Any] | None:
+    """How many of ``values`` are a positive rating, and their least and greatest."""
+    given = [v for v in values if v is not None and v > 0]
+    if not given:
+        return None
+    return {"count": len(given), "min": min(given), "max": max(given)}
+
+
+def voltage_band(buses: pl.DataFrame) -> dict[str, Any]:
+    """The buses' voltage band: ``v_min_pu`` and ``v_max_pu`` (one number when every bus has
+    the same, else ``{"min", "max"}``, as a result's ``settings``), and ``bands``, the buses
+    grouped by their ``(v_min_pu, v_max_pu)``, the largest group first; every group but the
+    first names its buses (``bus_ids``). A missing value is the default band's."""
+    ids = [str(b) for b in buses["id"].to_list()]
+
+    def column(name: str, default: float) -> list[float]:
+        given = buses[name].to_list() if name in buses.columns else [None] * len(ids)
+        return [default if (v := _num(x)) is None else v for x in given]
+
+    lo, hi = column("v_min_pu", DEFAULT_BAND[0]), column("v_max_pu", DEFAULT_BAND[1])
+    counts = Counter(zip(lo, hi, strict=True))
+    groups = sorted(counts, key=lambda band: (-counts[band], band))
+    bands: list[dict[str, Any]] = []
+    for k, band in enumerate(groups):
+        row: dict[str, Any] = {"v_min_pu": band[0], "v_max_pu": band[1],
+                               "buses": counts[band]}
+        if k:
+            row["bus_ids"] = [b for b, a, z in zip(ids, lo, hi, strict=True) if (a, z) == band]
+        bands.append(row)
+    return {"v_min_pu": _spread(lo), "v_max_pu": _spread(hi), "buses": len(ids),
+            "bands": bands}
+
+
+def operating_limits(net: Network) -> dict[str, Any]:
+    """The limits of a balanced network (see the module docstring), JSON-ready.
+
+    ``voltage``: :func:`voltage_band`. ``branch_ratings``: of the in-service branches
+    (normally open ones included: they are rated when closed), how many there are
+    (``branches``), how many have a rating (``rated``) and, for ``i_max_ka`` [kA] and
+    ``s_max_mva`` [MVA], how many give one with their least and greatest (None: no branch
+    does); ``by_kind`` the same counts per kind. ``transformers``: each in-service
+    transformer's ``s_max_mva``, ``i_max_ka``, ``vn_kv`` (of its from bus) and ``rating_mva``
+    (the lesser of ``s_max_mva`` and ``sqrt(3) vn_kv i_max_ka``; None when it has no rating).
+    ``sources``: the source buses' ``p_max_mw`` and ``s_max_mva`` where given (the others are
+    unlimited)."""
+    live = net.branches.filter(pl.col("in_service"))
+    i_max = [_num(v) for v in live["i_max_ka"].to_list()]
+    s_max = [_num(v) for v in live["s_max_mva"].to_list()]
+    rated = [bool((i is not None and i > 0) or (s is not None and s > 0))
+             for i, s in zip(i_max, s_max, strict=True)]
+    kinds = [str(k) for k in live["kind"].to_list()]
+    by_kind: dict[str, dict[str, int]] = {}
+    for kind, r in zip(kinds, rated, strict=True):
+        entry = by_kind.setdefault(kind, {"branches": 0, "rated": 0})
+        entry["branches"] += 1
+        entry["rated"] += int(r)
+    vn = dict(zip([str(b) for b in net.buses["id"].to_list()],
+                  [_num(v) for v in net.buses["vn_kv"].to_list()], strict=True))
+    transformers = []
+    for row, i, s in zip(live.iter_rows(named=True), i_max, s_max, strict=True):
+        if row["kind"] != "transformer":
+            continue
+        v = vn.get(str(row["from_bus"]))
+        options = [x for x in (s if s is not None and s > 0 else None,
+                               math.sqrt(3.0) * v * i if i is not None and i > 0
+                               and v is not None else None) if x is not None]
+        transformers.append({
+            "id": str(row["id"]), "from_bus": str(row["from_bus"]),
+            "to_bus": str(row["to_bus"]), "vn_kv": v, "s_max_mva": s, "i_max_ka": i,
+            "rating_mva": min(options) if options else None})
+    sources = []
+    for row in net.buses.filter(pl.col("is_source")).iter_rows(named=True):
+        p, s = _num(row.get("source_p_max_mw")), _num(row.get("source_s_max_mva"))
+        if p is not None or s is not None:
+            sources.append({"bus": str(row["id"]), "p_max_mw": p, "s_max_mva": s})
+    return {
+        "voltage": voltage_band(net.buses),
+        "branch_ratings": {"branches": live.height, "rated": sum(rated),
+                           "i_max_ka": _rating(i_max), "s_max_mva": _rating(s_max),
+                           "by_kind": by_kind},
+        "transformers": transformers,
+        "sources": sources,
+    }
+
+
+def three_phase_limits(net: ThreePhaseNetwork) -> dict[str, Any]:
+    """The limits of a three-phase network (see the module docstring), JSON-ready:
+    ``voltage`` (:func:`voltage_band`, phase voltages), ``line_ratings`` (the lines and
+    switches in service or switchable: how many, how many have ``i_max_a`` and its least and
+    greatest [A]) and ``transformers`` (each in-service unit's ``s_kva``, ``kv_from``,
+    ``kv_to``, ``n_phases``; ``held`` is False: the model does not limit them)."""
+    lines = net.lines.filter(pl.col("in_service") | pl.col("switchable"))
+    i_max = [_num(v) for v in lines["i_max_a"].to_list()]
+    rating = _rating(i_max)
+    transformers = [
+        {"id": str(r["id"]), "from_bus": str(r["from_bus"]), "to_bus": str(r["to_bus"]),
+         "s_kva": _num(r["s_kva"]), "kv_from": _num(r["kv_from"]), "kv_to": _num(r["kv_to"]),
+         "n_phases": int(r["n_phases"]), "is_regulator": bool(r["is_regulator"])}
+        for r in net.transformers.filter(pl.col("in_service")).iter_rows(named=True)]
+    return {
+        "voltage": voltage_band(net.buses),
+        "line_ratings": {"lines": lines.height, "rated": rating["count"] if rating else 0,
+                         "i_max_a": rating},
+        "transformers": transformers,
+        "transformers_held": False,
+    }

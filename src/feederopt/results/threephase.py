@@ -1,0 +1,510 @@
+"""The result of a three-phase solve (:func:`feederopt.api_threephase.solve_three_phase`).
+
+:class:`ThreePhaseResult` is a frozen dataclass: the answer's figures as typed attributes, and
+:meth:`~ThreePhaseResult.to_dict` the JSON document that ``feederopt solve FILE.dss --json``
+writes (the keys and their order as before this class: a document written by an earlier
+version reads the same). The records that other modules build, OpenDSS's check
+(:meth:`feederopt.validation.opendss.OpenDSSSolution.to_dict`), the voltage feedback, the AC
+polish and the scenario summary, are kept as they were made and read through typed
+properties (:class:`OpenDssCheck`, :class:`VoltageFeedback`, :class:`AcPolish`,
+:class:`ScenarioSummary`), so that their JSON is theirs, unchanged.
+
+The dict that earlier versions returned is still readable: ``result["open_switches"]``,
+``result.get("ac_check")``, ``"ac_check" in result``, ``dict(result)`` and iterating over the
+keys read :meth:`to_dict` (a fresh copy each time: changing it does not change the result).
+
+This module imports neither ``io`` nor ``report`` (the results layer).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class LimitSpread:
+    """A limit that differs between the buses: its least and greatest value [p.u.]."""
+
+    min: float
+    max: float
+
+    def to_dict(self) -> dict[str, float]:
+        return {"min": self.min, "max": self.max}
+
+
+def _limit(value: Any) -> float | LimitSpread:
+    return LimitSpread(value["min"], value["max"]) if isinstance(value, Mapping) else value
+
+
+def _limit_json(value: float | LimitSpread) -> float | dict[str, float]:
+    return value.to_dict() if isinstance(value, LimitSpread) else value
+
+
+@dataclass(frozen=True)
+class VoltageLimits:
+    """The voltage limits the solve held (the JSON's ``voltage_limits``): every bus's one
+    value, or the spread of the buses' own; ``source`` (the JSON's ``from``) says whether
+    the options (``--v-min``/``--v-max``) or the network gave them."""
+
+    source: str
+    v_min_pu: float | LimitSpread
+    v_max_pu: float | LimitSpread
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"from": self.source, "v_min_pu": _limit_json(self.v_min_pu),
+                "v_max_pu": _limit_json(self.v_max_pu)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> VoltageLimits:
+        return cls(str(data["from"]), _limit(data["v_min_pu"]), _limit(data["v_max_pu"]))
+
+
+@dataclass(frozen=True)
+class SwitchingAction:
+    """A switch whose state differs from the base case: ``open`` a base-closed switch,
+    ``close`` a base-open one."""
+
+    switch: str
+    action: Literal["open", "close"]
+
+    def to_dict(self) -> dict[str, str]:
+        return {"switch": self.switch, "action": self.action}
+
+
+@dataclass(frozen=True)
+class _Record:
+    """A JSON record made elsewhere, kept as it was made, read through typed properties."""
+
+    record: Mapping[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return copy.deepcopy(dict(self.record))
+
+    def _opt_float(self, key: str) -> float | None:
+        value = self.record.get(key)
+        return None if value is None else float(value)
+
+
+@dataclass(frozen=True)
+class OpenDssCheck(_Record):
+    """OpenDSS's power flow of the answer, the model's taps and capacitors held (the JSON's
+    ``ac_check``: :meth:`~feederopt.validation.opendss.OpenDSSSolution.to_dict` with
+    ``engine`` and ``warnings``)."""
+
+    @property
+    def converged(self) -> bool:
+        return bool(self.record["converged"])
+
+    @property
+    def passed(self) -> bool:
+        """Every load served (no load left without voltage)."""
+        return bool(self.record["passed"])
+
+    @property
+    def within_voltage_limits(self) -> bool:
+        return bool(self.record["within_voltage_limits"])
+
+    @property
+    def losses_kw(self) -> float | None:
+        return self._opt_float("losses_kw")
+
+    @property
+    def load_kw(self) -> float | None:
+        return self._opt_float("load_kw")
+
+    @property
+    def min_voltage_pu(self) -> dict[str, float]:
+        """The lowest node voltage of each phase [p.u.]."""
+        return dict(self.record["min_voltage_pu"])
+
+    @property
+    def max_voltage_pu(self) -> dict[str, float]:
+        return dict(self.record["max_voltage_pu"])
+
+    @property
+    def unbalance_pct(self) -> float | None:
+        return self._opt_float("unbalance_pct")
+
+    @property
+    def max_voltage_diff_pu(self) -> float | None:
+        """``max |V_model - V_OpenDSS|`` over the nodes [p.u.]."""
+        return self._opt_float("max_voltage_diff_pu")
+
+    @property
+    def dead_nodes(self) -> int:
+        """How many nodes OpenDSS leaves de-energised."""
+        return int(self.record["dead_nodes"])
+
+    @property
+    def unserved_load_kw(self) -> float:
+        return float(self.record["unserved_load_kw"])
+
+    @property
+    def voltage_limits(self) -> Mapping[str, Any]:
+        """Nodes below and above the limits and the worst
+        (:meth:`~feederopt.validation.opendss.OpenDSSSolution.voltage_limit_summary`)."""
+        return self.record["voltage_limits"]
+
+    @property
+    def with_controls(self) -> Mapping[str, Any] | None:
+        """The same topology with OpenDSS's controls acting (for information)."""
+        return self.record.get("with_controls")
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(self.record.get("warnings") or ())
+
+
+@dataclass(frozen=True)
+class VoltageFeedback(_Record):
+    """The voltage feedback's record (the JSON's ``voltage_feedback``): ``{"enabled": False}``
+    when it did not run, else its iterations (the base row and each MILP's answer with
+    OpenDSS's figures), why it stopped and the answer it kept."""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.record.get("enabled"))
+
+    @property
+    def iterations(self) -> tuple[Mapping[str, Any], ...]:
+        return tuple(self.record.get("iterations") or ())
+
+    @property
+    def stopped(self) -> str | None:
+        return self.record.get("stopped")
+
+    @property
+    def kept_iteration(self) -> int | None:
+        """The first answer row of the kept topology; None without OpenDSS's solutions of it,
+        or when the base topology was kept."""
+        return self.record.get("kept_iteration")
+
+    @property
+    def base_kept(self) -> bool:
+        return bool(self.record.get("base_kept"))
+
+    @property
+    def within_voltage_limits(self) -> bool:
+        """Some answer keeps the limits in OpenDSS (or the base topology was kept)."""
+        return bool(self.record.get("within_voltage_limits"))
+
+
+@dataclass(frozen=True)
+class AcPolish(_Record):
+    """``--ac-polish``'s record (the JSON's ``ac_polish``): the branch exchanges made on
+    OpenDSS's losses, or why it was skipped (``enabled`` False, ``skipped``)."""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.record.get("enabled"))
+
+    @property
+    def skipped(self) -> str | None:
+        return self.record.get("skipped")
+
+    @property
+    def moves(self) -> tuple[Mapping[str, Any], ...]:
+        return tuple(self.record.get("moves") or ())
+
+    @property
+    def opendss_losses_before_kw(self) -> float | None:
+        return self._opt_float("opendss_losses_before_kw")
+
+    @property
+    def opendss_losses_after_kw(self) -> float | None:
+        return self._opt_float("opendss_losses_after_kw")
+
+    @property
+    def opendss_min_voltage_pu(self) -> float | None:
+        return self._opt_float("opendss_min_voltage_pu")
+
+    @property
+    def opendss_max_voltage_pu(self) -> float | None:
+        return self._opt_float("opendss_max_voltage_pu")
+
+    @property
+    def evaluations(self) -> int:
+        return int(self.record.get("evaluations") or 0)
+
+    @property
+    def time_s(self) -> float:
+        return float(self.record.get("time_s") or 0.0)
+
+    @property
+    def stopped(self) -> str | None:
+        return self.record.get("stopped")
+
+    @property
+    def within_voltage_limits(self) -> bool:
+        return bool(self.record.get("within_voltage_limits"))
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.record.get("passed"))
+
+
+@dataclass(frozen=True)
+class ScenarioSummary(_Record):
+    """A solve with scenarios (the JSON's ``scenarios``): their names and weights, a row per
+    scenario (``per_scenario``) and, with OpenDSS's check, the weighted losses and the worst
+    scenarios."""
+
+    @property
+    def count(self) -> int:
+        return int(self.record["count"])
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.record["names"])
+
+    @property
+    def weights(self) -> tuple[float, ...]:
+        return tuple(float(w) for w in self.record["weights"])
+
+    @property
+    def per_scenario(self) -> tuple[Mapping[str, Any], ...]:
+        return tuple(self.record["per_scenario"])
+
+    @property
+    def checked(self) -> bool:
+        """Did OpenDSS solve the answer in every scenario (``passed`` and the others set)?"""
+        return "passed" in self.record
+
+    @property
+    def passed(self) -> bool | None:
+        return self.record.get("passed")
+
+    @property
+    def within_voltage_limits(self) -> bool | None:
+        return self.record.get("within_voltage_limits")
+
+    @property
+    def expected_losses_kw(self) -> float | None:
+        return self._opt_float("expected_losses_kw")
+
+    @property
+    def base_expected_losses_kw(self) -> float | None:
+        return self._opt_float("base_expected_losses_kw")
+
+    @property
+    def worst_losses(self) -> str | None:
+        return self.record.get("worst_losses")
+
+    @property
+    def worst_voltage(self) -> str | None:
+        return self.record.get("worst_voltage")
+
+
+@dataclass(frozen=True)
+class ThreePhaseResult:
+    """The answer of a three-phase solve (see
+    :func:`feederopt.api_threephase.solve_three_phase` for what each figure is).
+
+    ``status`` is the MILP's (``optimal``, ``time_limit``, ``infeasible``, ``error``);
+    ``has_solution`` whether there is a topology (``open_switches``; ``reason`` says why not).
+    The loss figures are kW of the LinDist3Flow loss proxy; ``ac_check`` is OpenDSS's power
+    flow of the answer (None with ``ac_check=False``). ``scenarios`` is set for a solve with
+    scenarios (then ``loss_proxy_source_kw`` and the ``lindist3flow_*_voltage_pu`` are not
+    in the JSON, ``node_voltages_scenario`` names the scenario of ``node_voltages_pu``).
+    ``grid`` is the feeder as the report draws it."""
+
+    case: str
+    method: str
+    status: str
+    has_solution: bool
+    reason: str
+    overloaded: tuple[str, ...]
+    thermal_limits: bool
+    max_loading_percent: float | None
+    voltage_limits: VoltageLimits
+    notes: tuple[str, ...]
+    permanent_loops: tuple[tuple[str, ...], ...]
+    open_switches: tuple[str, ...]
+    base_open_switches: tuple[str, ...]
+    changed_switches: tuple[str, ...]
+    loss_proxy_kw: float | None
+    milp_objective_kw: float | None
+    lower_bound_kw: float | None
+    lower_bound_source: str
+    lower_bound_basis: str
+    gap: float | None
+    base_kept: bool
+    solve_time_s: float
+    milp_solves: int
+    tangents_added: int
+    search: str
+    voltage_feedback: VoltageFeedback
+    switch_cost_kw: float | None
+    switching_actions: tuple[SwitchingAction, ...]
+    switching_cost_kw: float | None
+    grid: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    loss_proxy_source_kw: float | None = None
+    lindist3flow_min_voltage_pu: float | None = None
+    lindist3flow_max_voltage_pu: float | None = None
+    ac_polish: AcPolish | None = None
+    base_losses_kw: float | None = None
+    base_unserved_load_kw: float | None = None
+    ac_check: OpenDssCheck | None = None
+    node_voltages_pu: Mapping[str, Mapping[str, float]] | None = field(default=None,
+                                                                        repr=False)
+    node_voltages_scenario: str | None = None
+    scenarios: ScenarioSummary | None = None
+
+    # ----- what the command line decides on ------------------------------------------
+    @property
+    def feedback_broken(self) -> bool:
+        """Without OpenDSS's check, its other solve of the final answer (the AC polish's, else
+        the voltage feedback's) breaks the voltage limits or leaves load unserved."""
+        if not self.has_solution or self.ac_check is not None:
+            return False
+        pol = self.ac_polish
+        if pol is not None and pol.enabled:
+            return not (pol.within_voltage_limits and pol.passed)
+        fb = self.voltage_feedback
+        return fb.enabled and not fb.within_voltage_limits
+
+    @property
+    def scenarios_broken(self) -> bool:
+        """OpenDSS's voltages break the limits or leave load unserved in some scenario."""
+        sc = self.scenarios
+        return bool(self.has_solution and sc is not None and sc.checked
+                    and not (sc.passed and sc.within_voltage_limits))
+
+    @property
+    def check_broken(self) -> bool:
+        """OpenDSS's check of the answer does not pass or breaks the voltage limits."""
+        ac = self.ac_check
+        return ac is not None and not (ac.passed and ac.within_voltage_limits)
+
+    # ----- JSON ---------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document (``--json``): fresh lists and dicts, the keys in their order."""
+        balanced = self.scenarios is None
+        out: dict[str, Any] = {
+            "case": self.case,
+            "method": self.method,
+            "status": self.status,
+            "has_solution": self.has_solution,
+            "reason": self.reason,
+            "overloaded": list(self.overloaded),
+            "thermal_limits": self.thermal_limits,
+            "max_loading_percent": self.max_loading_percent,
+            "voltage_limits": self.voltage_limits.to_dict(),
+            "notes": list(self.notes),
+            "permanent_loops": [list(p) for p in self.permanent_loops],
+            "open_switches": list(self.open_switches),
+            "base_open_switches": list(self.base_open_switches),
+            "changed_switches": list(self.changed_switches),
+            "loss_proxy_kw": self.loss_proxy_kw,
+        }
+        if balanced:
+            out["loss_proxy_source_kw"] = self.loss_proxy_source_kw
+        out.update({
+            "milp_objective_kw": self.milp_objective_kw,
+            "lower_bound_kw": self.lower_bound_kw,
+            "lower_bound_source": self.lower_bound_source,
+            "lower_bound_basis": self.lower_bound_basis,
+            "gap": self.gap,
+            "base_kept": self.base_kept,
+            "solve_time_s": self.solve_time_s,
+            "milp_solves": self.milp_solves,
+            "tangents_added": self.tangents_added,
+            "search": self.search,
+        })
+        if balanced:
+            out["lindist3flow_min_voltage_pu"] = self.lindist3flow_min_voltage_pu
+            out["lindist3flow_max_voltage_pu"] = self.lindist3flow_max_voltage_pu
+        out.update({
+            "voltage_feedback": self.voltage_feedback.to_dict(),
+            "switch_cost_kw": self.switch_cost_kw,
+            "switching_actions": [a.to_dict() for a in self.switching_actions],
+            "switching_cost_kw": self.switching_cost_kw,
+        })
+        if balanced and self.ac_polish is not None:
+            out["ac_polish"] = self.ac_polish.to_dict()
+        if balanced and self.ac_check is not None:
+            out["base_losses_kw"] = self.base_losses_kw
+            out["base_unserved_load_kw"] = self.base_unserved_load_kw
+            out["ac_check"] = self.ac_check.to_dict()
+        if self.node_voltages_pu is not None:
+            out["node_voltages_pu"] = {k: dict(v) for k, v in self.node_voltages_pu.items()}
+        if self.node_voltages_scenario is not None:
+            out["node_voltages_scenario"] = self.node_voltages_scenario
+        if self.scenarios is not None:
+            out["scenarios"] = self.scenarios.to_dict()
+        out["grid"] = copy.deepcopy(dict(self.grid))
+        if not balanced and self.ac_polish is not None:
+            out["ac_polish"] = self.ac_polish.to_dict()
+        return out
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ThreePhaseResult:
+        """The result of a JSON document (:meth:`to_dict`'s, or a ``result.json``)."""
+        def rec(kind: type[_Record], key: str) -> Any:
+            return kind(data[key]) if data.get(key) is not None else None
+
+        return cls(
+            case=data["case"], method=data["method"], status=data["status"],
+            has_solution=bool(data["has_solution"]), reason=data.get("reason") or "",
+            overloaded=tuple(data.get("overloaded") or ()),
+            thermal_limits=bool(data["thermal_limits"]),
+            max_loading_percent=data.get("max_loading_percent"),
+            voltage_limits=VoltageLimits.from_dict(data["voltage_limits"]),
+            notes=tuple(data.get("notes") or ()),
+            permanent_loops=tuple(tuple(p) for p in data.get("permanent_loops") or ()),
+            open_switches=tuple(data["open_switches"]),
+            base_open_switches=tuple(data["base_open_switches"]),
+            changed_switches=tuple(data["changed_switches"]),
+            loss_proxy_kw=data.get("loss_proxy_kw"),
+            milp_objective_kw=data.get("milp_objective_kw"),
+            lower_bound_kw=data.get("lower_bound_kw"),
+            lower_bound_source=data.get("lower_bound_source", ""),
+            lower_bound_basis=data.get("lower_bound_basis", ""),
+            gap=data.get("gap"), base_kept=bool(data.get("base_kept")),
+            solve_time_s=data["solve_time_s"], milp_solves=data["milp_solves"],
+            tangents_added=data["tangents_added"], search=data.get("search", ""),
+            voltage_feedback=VoltageFeedback(data.get("voltage_feedback")
+                                             or {"enabled": False}),
+            switch_cost_kw=data.get("switch_cost_kw"),
+            switching_actions=tuple(SwitchingAction(a["switch"], a["action"])
+                                    for a in data.get("switching_actions") or ()),
+            switching_cost_kw=data.get("switching_cost_kw"),
+            grid=data.get("grid") or {},
+            loss_proxy_source_kw=data.get("loss_proxy_source_kw"),
+            lindist3flow_min_voltage_pu=data.get("lindist3flow_min_voltage_pu"),
+            lindist3flow_max_voltage_pu=data.get("lindist3flow_max_voltage_pu"),
+            ac_polish=rec(AcPolish, "ac_polish"),
+            base_losses_kw=data.get("base_losses_kw"),
+            base_unserved_load_kw=data.get("base_unserved_load_kw"),
+            ac_check=rec(OpenDssCheck, "ac_check"),
+            node_voltages_pu=data.get("node_voltages_pu"),
+            node_voltages_scenario=data.get("node_voltages_scenario"),
+            scenarios=rec(ScenarioSummary, "scenarios"),
+        )
+
+    # ----- the dict of earlier versions -------------------------------------------------
+    def __getitem__(self, key: str) -> Any:
+        """``result["key"]``: the JSON's value (as the dict that earlier versions returned)."""
+        return self.to_dict()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.to_dict().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.to_dict()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.to_dict())
+
+    def keys(self) -> Iterator[str]:
+        return iter(self.to_dict())
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        return iter(self.to_dict().items())
