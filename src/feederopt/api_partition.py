@@ -31,6 +31,7 @@ from feederopt.problems.partition import (
     PartitionPlan,
     PartitionSettings,
     build_partition_data,
+    canonical_loads,
     read_settings,
     settings_from_file,
     settings_problems,
@@ -47,7 +48,8 @@ def default_settings_path(source: Any) -> Path | None:
 
 def partition(source: Any, *, settings: str | Path | None = None,
               uncertainty: float | None = None, uncertain_loads: list[str] | None = None,
-              k_der: int | None = None, method: str = "cutting_plane", workers: int = 1,
+              k_der: int | None = None, load_model: str | None = None,
+              method: str = "cutting_plane", workers: int = 1,
               ray_address: str | None = None, time_limit_s: float = 600.0,
               samples: int = 0, ac_check: bool = True, seed: int = 0,
               out: str | Path | None = None, force: bool = False,
@@ -71,7 +73,8 @@ def partition(source: Any, *, settings: str | Path | None = None,
         problems += output_problems(out, force=force, folder=True, option="out", inputs=[
             x for x in (source, settings) if isinstance(x, (str, Path))])
     net, st, path, notes = _network_and_settings(source, settings, uncertainty,
-                                                 uncertain_loads, k_der, problems)
+                                                 uncertain_loads, k_der, problems,
+                                                 load_model=load_model)
     data = build_partition_data(net, st)
     case = str(net.meta.get("case") or net.name)
     if method == "extensive":
@@ -83,7 +86,7 @@ def partition(source: Any, *, settings: str | Path | None = None,
     res.inputs = {"source": _where(source) if isinstance(source, str | Path) else None,
                   "settings": _where(path) if path is not None else None,
                   "uncertain_loads": list(st.uncertain_loads) if st.uncertain_loads else None,
-                  "k_der": st.k_der}
+                  "k_der": st.k_der, "load_model": st.load_model}
     res.notes.extend(notes)  # what the settings file gives that the model does not apply
     if not bool(np.any(data.der_gf)):  # no microgrid can form: nothing is served
         res.notes.append(
@@ -136,7 +139,7 @@ def option_problems(*, method: str = "cutting_plane", workers: Any = 1,
 
 def _network_and_settings(source: Any, settings: str | Path | None, uncertainty: float | None,
                           uncertain_loads: list[str] | None, k_der: int | None,
-                          problems: list[Problem]
+                          problems: list[Problem], load_model: str | None = None
                           ) -> tuple[Any, PartitionSettings, Path | None, list[str]]:
     """The three-phase network, its settings (the options overriding the file's) and the
     notes of what the settings file gives that the model does not apply
@@ -159,9 +162,11 @@ def _network_and_settings(source: Any, settings: str | Path | None, uncertainty:
     if uncertainty is not None:
         changes["uncertainty"] = uncertainty
     if uncertain_loads is not None:
-        changes["uncertain_loads"] = tuple(uncertain_loads)
+        changes["uncertain_loads"] = canonical_loads(uncertain_loads, net)
     if k_der is not None:
         changes["k_der"] = k_der
+    if load_model is not None:
+        changes["load_model"] = load_model
     st = replace(st, **changes)
     problems = [*problems, *settings_problems(st, net)]
     if problems:
@@ -278,7 +283,9 @@ def check_partition_result(doc: dict[str, Any], *, samples: int,
     st = settings_from_file(st_path, net) if st_path else PartitionSettings()
     changes: dict[str, Any] = {"uncertainty": xf}
     if loads:
-        changes["uncertain_loads"] = tuple(loads)
+        changes["uncertain_loads"] = canonical_loads(loads, net)
+    if inputs.get("load_model") is not None:  # the run's (older results: the settings')
+        changes["load_model"] = str(inputs["load_model"])
     if inputs.get("k_der") is not None:
         changes["k_der"] = int(inputs["k_der"])
     st = replace(st, **changes)

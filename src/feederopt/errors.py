@@ -63,11 +63,18 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.component
+        if self.component == "output" and self.field and self.ids:
+            # an output path of an option: "output --json 'p.json'", not "output [p.json].json"
+            return self._text(f"output --{self.field} " + ", ".join(
+                repr(x) for x in self.ids[:10]))
         if self.ids:
             shown = ", ".join(self.ids[:10]) + (" ..." if len(self.ids) > 10 else "")
             where += f" [{shown}]"
         if self.field:
             where += f".{self.field}"
+        return self._text(where)
+
+    def _text(self, where: str) -> str:
         text = f"{self.kind.value}: {where}: {self.message}"
         if not self.is_error:
             text = f"{self.severity.value}: {text}"

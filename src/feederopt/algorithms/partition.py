@@ -82,6 +82,7 @@ from feederopt.problems.partition import (
     check_partition,
     components,
     plan_summary,
+    served_at_voltages,
 )
 from feederopt.solvers.highs_backend import HighsModel
 
@@ -103,7 +104,28 @@ class BlockReport:
     component: int  # index of its connected component (microgrid), -1 when de-energised
     grid_forming: list[str]
     der_set_points_kw: dict[str, float]
-    load_kw: float
+    load_kw: float  # nominal kW of its loads
+    #: its loads' demand at the plan's voltages (nominal realisation; :func:`operating_point`)
+    load_at_plan_kw: float = math.nan
+
+
+@dataclass
+class MicrogridReport:
+    """One energised microgrid (connected component) of the answer at the plan's nominal
+    operating point (:func:`operating_point`): the grid-forming DER's voltage set-point (the
+    model's voltage at its bus, the mean over its phases, and per phase), the voltage range of
+    its nodes, its served load nominal and at these voltages, and its DERs' set-points."""
+
+    index: int
+    blocks: list[int]
+    grid_forming: list[str]
+    v_set_pu: float
+    v_set_phases_pu: list[float]
+    v_min_pu: float
+    v_max_pu: float
+    served_load_kw: float
+    served_load_at_plan_kw: float
+    generation_kw: float
 
 
 @dataclass
@@ -164,6 +186,16 @@ class PartitionResult:
     inputs: dict[str, Any] = field(default_factory=dict)
     #: Notes on the answer (e.g. no grid-forming DER defined: nothing can be energised).
     notes: list[str] = field(default_factory=list)
+    #: Proven lower bound on the objective [$] (the master MILPs' / the MILP's dual bound)
+    #: and the relative gap ``(objective - lower_bound) / |objective|``; nan when none.
+    lower_bound: float = math.nan
+    gap: float = math.nan
+    #: ``voltage_dependent`` (the loads' OpenDSS models) or ``constant_power`` (the seed's)
+    load_model: str = "voltage_dependent"
+    #: The served loads' demand at the plan's voltages (nominal realisation) [kW]: what the
+    #: model serves; ``served_load_kw`` is their nominal kW (equal with constant-power loads).
+    served_load_at_plan_kw: float = math.nan
+    microgrids: list[MicrogridReport] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": "partition"}
@@ -229,7 +261,81 @@ def _costs(data: PartitionData, plan: PartitionPlan) -> tuple[float, float]:
     return gen, shed
 
 
-def _blocks(data: PartitionData, plan: PartitionPlan) -> list[BlockReport]:
+def operating_point(data: PartitionData, plan: PartitionPlan,
+                    scale: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The plan's operating point at the load scales ``scale`` (default nominal): the
+    recourse LP of :func:`~feederopt.formulations.partition.recourse_block` with the plan's
+    first stage fixed and the seed's (S1) objective ``V = omega sum h + sum c1 (o+ + o-)``;
+    its values (``w`` squared node voltages [p.u.^2], ``pg`` DER outputs per phase [MW], the
+    slacks). With voltage-dependent loads the voltages are part of the plan: at fixed
+    set-points the demand ``p_d(w)`` (:func:`~feederopt.problems.partition.served_at_voltages`)
+    balances them, which fixes the grid-forming DER's voltage. Where ``V`` leaves the voltage
+    level free (constant-power loads: LinDist3Flow's demand and flows do not depend on it), a
+    second stage picks, among the points with ``V <= V* (1 + 1e-9) + 1e-9``, the one whose
+    grid-forming nodes are nearest 1 p.u., ``min sum_j |w_j - 1|`` (our rule; the seed
+    states no set-point), so the reported set-point is unique."""
+    sc = data.nominal() if scale is None else scale
+    omega = data.settings.omega * 1000.0
+    costs = {**{g: omega * v for g, v in slack_terms(data).items()},
+             **recourse_cost_terms(data)}
+    x = {"zbl": plan.energised.astype(float), "zsw": plan.closed.astype(float),
+         "ps": plan.p_set, "qs": plan.q_set}
+
+    def fixed_model(block: Block) -> HighsModel:
+        m = HighsModel(block)
+        for g in X_GROUPS:
+            m.set_bounds(g, x[g], x[g])
+        return m
+
+    m = fixed_model(recourse_block(data, sc))
+    m.set_costs(costs)
+    value = PartitionSlaves._solve(m, -1).objective
+    gf_nodes = np.array(sorted({int(j) for d in np.flatnonzero(plan.grid_forming)
+                                for j in data.ph_node[data.ph_der == d]}), int)
+    if not len(gf_nodes):
+        return m.values()
+    b = recourse_block(data, sc)
+    b.objective.clear()
+    k, n = len(gf_nodes), data.pu.n_nodes
+    b.add_group(Group.new("vdev", k, 0.0, np.inf))
+    sel = sp.csr_matrix((np.ones(k), (np.arange(k), gf_nodes)), shape=(k, n))
+    eye = sp.identity(k, format="csr")
+    b.add_rows("vdev_up", {"w": sel, "vdev": -eye}, Sense.LE, np.ones(k))
+    b.add_rows("vdev_dn", {"w": -sel, "vdev": -eye}, Sense.LE, -np.ones(k))
+    b.add_rows("value_cap", {g: sp.csr_matrix(np.atleast_2d(c)) for g, c in costs.items()},
+               Sense.LE, np.array([value + 1e-9 * (1.0 + abs(value))]))
+    b.add_objective("vdev", np.ones(k))
+    m2 = fixed_model(b)
+    sol = m2.solve()
+    return m2.values() if sol.status == "optimal" else m.values()
+
+
+def _microgrids(data: PartitionData, plan: PartitionPlan, w: np.ndarray,
+                served: np.ndarray) -> list[MicrogridReport]:
+    """The energised components of ``plan`` at the squared voltages ``w`` (see
+    :class:`MicrogridReport`); ``served`` is each load's demand at ``w`` [kW]."""
+    pu = data.pu
+    real = ~np.asarray(pu.virtual, bool)[pu.node_bus]
+    v = np.sqrt(np.maximum(w, 0.0))
+    out: list[MicrogridReport] = []
+    for comp in (c for c in components(data, plan) if plan.energised[c[0]]):
+        nodes = np.flatnonzero(np.isin(data.block_of_node, comp) & real)
+        ders = [d for d in range(len(data.der_ids)) if data.der_block[d] in comp]
+        gf = [d for d in ders if plan.grid_forming[d]]
+        vs = [float(v[j]) for d in gf for j in data.ph_node[data.ph_der == d]]
+        loads = np.isin(data.load_block, comp)
+        out.append(MicrogridReport(
+            len(out), [int(b) for b in comp], [data.der_ids[d] for d in gf],
+            float(np.mean(vs)) if vs else math.nan, vs,
+            float(v[nodes].min()) if len(nodes) else math.nan,
+            float(v[nodes].max()) if len(nodes) else math.nan,
+            float(data.load_p_kw[loads].sum()), float(served[loads].sum()),
+            float(sum(plan.p_set[data.ph_der == d].sum() * 1000 for d in ders))))
+    return out
+
+
+def _blocks(data: PartitionData, plan: PartitionPlan,
+            served: np.ndarray | None = None) -> list[BlockReport]:
     comp_of = {}
     for c, members in enumerate(x for x in components(data, plan) if plan.energised[x[0]]):
         for m in members:
@@ -241,25 +347,51 @@ def _blocks(data: PartitionData, plan: PartitionPlan) -> list[BlockReport]:
         out.append(BlockReport(k, data.block_buses[k], bool(plan.energised[k]),
                                comp_of.get(k, -1),
                                [data.der_ids[d] for d in ders if plan.grid_forming[d]], setp,
-                               float(data.load_p_kw[data.load_block == k].sum())))
+                               float(data.load_p_kw[data.load_block == k].sum()),
+                               float(served[data.load_block == k].sum()) if served is not None
+                               else math.nan))
     return out
 
 
 def _result(data: PartitionData, case: str, method: str, status: str, plan: PartitionPlan,
             redispatch: float, t0: float, t_best: float, worst_slack: float,
-            iterations: list[IterationLog], n_points: int) -> PartitionResult:
+            iterations: list[IterationLog], n_points: int,
+            lower_bound: float = math.nan) -> PartitionResult:
+    """The result of ``plan``; its objective, bound and gap (``(obj - lb) / |obj|``, 0 when
+    the bound meets the objective within rounding), and the plan's nominal operating point
+    (:func:`operating_point`: served load at the plan's voltages, microgrid voltages)."""
     gen, shed = _costs(data, plan)
     summ = plan_summary(data, plan)
-    return PartitionResult(
+    objective = gen + shed + redispatch
+    gap = math.nan
+    if math.isfinite(lower_bound):
+        lower_bound = min(lower_bound, objective)  # a bound above by rounding only
+        gap = (objective - lower_bound) / max(abs(objective), 1e-9)
+    w = operating_point(data, plan)["w"]
+    served = served_at_voltages(data, plan.energised, w)
+    res = PartitionResult(
         case=case, method=method, status=status, uncertainty=data.settings.uncertainty,
         k_der=data.settings.k_der, extreme_points=n_points,
-        objective=gen + shed + redispatch, generation_cost=gen, load_shed_cost=shed,
+        objective=objective, generation_cost=gen, load_shed_cost=shed,
         redispatch_cost=redispatch, energised_blocks=summ["energised_blocks"],
         closed_switches=[data.switch_ids[s] for s in np.flatnonzero(plan.closed)],
         served_load_kw=summ["served_load_kw"], total_load_kw=summ["total_load_kw"],
         run_time_s=time.perf_counter() - t0, time_to_best_s=t_best - t0,
         worst_total_slack=worst_slack, violations=check_partition(data, plan),
-        blocks=_blocks(data, plan), iterations=iterations, plan=plan)
+        blocks=_blocks(data, plan, served), iterations=iterations, plan=plan,
+        lower_bound=lower_bound, gap=gap, load_model=data.settings.load_model,
+        served_load_at_plan_kw=float(served.sum()),
+        microgrids=_microgrids(data, plan, w, served))
+    if not plan.energised.any() and status != "optimal" and data.der_gf.any():
+        res.notes.append(
+            f"the plan found by the time limit ({status}) de-energises every block (the "
+            "trivial plan, always feasible); it is no answer: "
+            + (f"the lower bound is {lower_bound:,.2f} $ (gap {100 * gap:.2f} %)"
+               if math.isfinite(lower_bound) else "no lower bound is known")
+            + "; give more time"
+            + (" or use the cutting plane (leave --extensive out)" if method == "extensive"
+               else ""))
+    return res
 
 
 def _theta_group(block: Block) -> None:
@@ -268,12 +400,32 @@ def _theta_group(block: Block) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-def _with_copies(data: PartitionData, scales: list[np.ndarray]) -> Block:
+class PartitionStopped(SolverError):
+    """A partitioning run stopped at its time limit before any plan was found (exit code 4,
+    as ``feederopt solve`` and ``schedule`` end a run that stopped before an answer);
+    ``bound`` is the lower bound proven so far [$] (nan when none)."""
+
+    exit_code = 4
+
+    def __init__(self, message: str, bound: float = math.nan) -> None:
+        super().__init__(message)
+        self.bound = bound
+
+
+class _Deadline(Exception):
+    """The deadline passed while the extensive form was being built."""
+
+
+def _with_copies(data: PartitionData, scales: list[np.ndarray],
+                 deadline: float = math.inf) -> Block:
     """First stage, ``theta`` and one slack-free recourse copy per realisation in ``scales``
-    with ``theta >=`` its re-dispatch cost."""
+    with ``theta >=`` its re-dispatch cost. Raises :class:`_Deadline` when
+    ``time.perf_counter()`` passes ``deadline`` between two copies."""
     block, _ = first_stage_block(data)
     _theta_group(block)
     for e, s in enumerate(scales):
+        if time.perf_counter() > deadline:
+            raise _Deadline
         rb = recourse_block(data, s)
         for g in SLACKS:
             rb.groups[g].ub[:] = 0.0
@@ -292,18 +444,43 @@ def solve_extensive(data: PartitionData, *, scales: list[np.ndarray] | None = No
                     case: str = "network", time_limit_s: float = 600.0,
                     gap: float = 1e-6) -> PartitionResult:
     """The extensive form (one recourse copy per realisation in ``scales``, default every
-    extreme point of the box) as one MILP on HiGHS; see module docstring."""
+    extreme point of the box) as one MILP on HiGHS; see module docstring.
+
+    ``time_limit_s`` is a deadline for the whole run, the model building included (64 copies
+    of IEEE 37's recourse take seconds): HiGHS gets what is left. At the limit the incumbent
+    is the result, with status ``time_limit`` and HiGHS's dual bound (plus the first stage's
+    constant) as ``lower_bound``; without an incumbent (or when the building alone used the
+    time) :class:`PartitionStopped` (exit code 4)."""
     t0 = time.perf_counter()
+    deadline = t0 + time_limit_s
     scales = scales if scales is not None else data.extreme_points()
-    model = HighsModel(_with_copies(data, scales))
+    const = first_stage_block(data)[1]
+    stopped = (f"the extensive form ({len(scales)} recourse copies) stopped at the time limit "
+               f"({time_limit_s:g} s)")
+    try:
+        model = HighsModel(_with_copies(data, scales, deadline))
+    except _Deadline:
+        raise PartitionStopped(f"{stopped} while it was being built, before any partition was "
+                               "found; nothing is written; give more time or leave "
+                               "--extensive out (the cutting plane)") from None
+    left = deadline - time.perf_counter()
+    if left <= 0:
+        raise PartitionStopped(f"{stopped} once built, before any partition was found; "
+                               "nothing is written; give more time or leave --extensive out "
+                               "(the cutting plane)")
     model.h.setOptionValue("mip_rel_gap", gap)
     model.h.setOptionValue("presolve", MIP_PRESOLVE)
-    model.set_time_limit(time_limit_s)
+    model.set_time_limit(left)
     sol = model.solve()
+    bound = sol.bound + const if math.isfinite(sol.bound) else math.nan
     if not sol.has_solution:
         if sol.status == "infeasible":
             raise SolverError("the partitioning MILP is infeasible")
-        raise SolverError(f"no solution within the time limit ({sol.status})")
+        raise PartitionStopped(
+            f"{stopped} before any partition was found ({sol.status}"
+            + (f"; lower bound {bound:,.2f} $" if math.isfinite(bound) else "")
+            + "); nothing is written; give more time or leave --extensive out (the cutting "
+            "plane)", bound)
     vals = model.values()
     if sol.status == "optimal":  # the tie-break of the set-points, as in solve_robust
         if len(scales) == 1:
@@ -313,7 +490,7 @@ def solve_extensive(data: PartitionData, *, scales: list[np.ndarray] | None = No
     plan = _plan_from(data, vals)
     status = "optimal" if sol.status == "optimal" else sol.status
     return _result(data, case, "extensive", status, plan, float(vals["theta"][0]), t0,
-                   time.perf_counter(), 0.0, [], len(scales))
+                   time.perf_counter(), 0.0, [], len(scales), lower_bound=bound)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -426,6 +603,7 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
     t_best = t0
     fixed: dict[str, np.ndarray] | None = None  # the binaries of the restricted phase
     hint: dict[str, np.ndarray] | None = None  # a master solution to start the next MILP
+    lower = -math.inf  # the best master MILP bound: a lower bound of the problem
     with make_executor(_SlaveFactory(data, scales), workers=workers,
                        ray_address=ray_address) as ex:
         for k in range(1, max_iterations + 1):
@@ -441,6 +619,8 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
             hint = None
             master.set_time_limit(left)
             sol = master.solve()
+            if fixed is None and math.isfinite(sol.bound):  # a MILP: its dual bound is one
+                lower = max(lower, sol.bound + const)  # of the problem (a relaxation)
             if not sol.has_solution:
                 if fixed is not None:  # the cuts exclude these binaries: back to the MILP
                     fixed = None
@@ -496,12 +676,20 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
                 # starting from this plan with theta at its worst re-dispatch cost
                 fixed = None
                 hint = {**vals, "theta": np.array([max(theta, worst.value)])}
+    bound = lower if math.isfinite(lower) else math.nan
     if best is None:
+        if status in ("time_limit", "iteration_limit"):
+            raise PartitionStopped(
+                f"the cutting plane stopped at its {status.replace('_', ' ')} "
+                f"({time_limit_s:g} s, {len(log)} iterations) before any robustly feasible "
+                "partition was found" + (f" (lower bound {bound:,.2f} $)"
+                                         if math.isfinite(bound) else "")
+                + "; nothing is written; give more time", bound)
         raise SolverError(f"no robustly feasible partition found ({status})")
     plan, _, redispatch = best
     worst_slack = log[-1].total_slack if log else math.nan
     return _result(data, case, "cutting_plane", status, plan, redispatch, t0, t_best,
-                   worst_slack, log, len(scales))
+                   worst_slack, log, len(scales), lower_bound=bound)
 
 
 def _tie_break(data: PartitionData, master: HighsModel, vals: dict[str, np.ndarray],

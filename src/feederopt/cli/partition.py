@@ -42,6 +42,11 @@ def partition(
         "else every load)."),
     k_der: int | None = typer.Option(
         None, "--k-der", help="Most grid-forming DERs per microgrid (seed: 1)."),
+    constant_power_loads: bool | None = typer.Option(
+        None, "--constant-power-loads/--voltage-dependent-loads", help="Take every load at its "
+        "nominal kW/kvar whatever the voltage (the seed's constant s_d), or as its OpenDSS "
+        "model (default, or the settings' load_model): then a plan may lower the voltage to "
+        "shrink the loads, and 'served load at the plan's voltages' says by how much."),
     extensive: bool = typer.Option(
         False, "--extensive", help="Solve the extensive form (one MILP) instead of the cutting "
         "plane (small cases)."),
@@ -70,6 +75,8 @@ def partition(
         is not None else None
     kwargs: dict[str, Any] = dict(
         settings=settings, uncertainty=uncertainty, uncertain_loads=loads, k_der=k_der,
+        load_model=None if constant_power_loads is None else
+        "constant_power" if constant_power_loads else "voltage_dependent",
         method="extensive" if extensive else "cutting_plane", workers=workers,
         time_limit_s=time_limit, samples=samples, ac_check=ac_check, out=out_dir, force=force)
     # the --json path is checked before the solve, with every other problem
@@ -88,13 +95,24 @@ def partition(
     t = summary_table(f"{res.case}: partition ({res.method}, +-{100 * res.uncertainty:g} %, "
                       f"k_der={res.k_der})")
     t.add_row("status", res.status)
+    t.add_row("objective / lower bound", f"{_fmt(res.objective, ',.2f', ' $')} / "
+              f"{_fmt(res.lower_bound, ',.2f', ' $')} (gap "
+              f"{_fmt(100 * res.gap, '.4f', ' %')})")
     t.add_row("generation cost", _fmt(res.generation_cost, ",.2f", " $"))
     t.add_row("load-shed cost", _fmt(res.load_shed_cost, ",.2f", " $"))
     t.add_row("worst re-dispatch cost", _fmt(res.redispatch_cost, ",.2f", " $"))
     t.add_row("energised blocks", str(res.energised_blocks))
     t.add_row("closed switches", ", ".join(res.closed_switches) or "-")
     t.add_row("served load", f"{_fmt(res.served_load_kw, ',.1f', ' kW')} of "
-              f"{_fmt(res.total_load_kw, ',.1f', ' kW')}")
+              f"{_fmt(res.total_load_kw, ',.1f', ' kW')} nominal")
+    t.add_row("served load at the plan's voltages",
+              f"{_fmt(res.served_load_at_plan_kw, ',.1f', ' kW')} ("
+              + ("constant-power loads" if res.load_model == "constant_power" else
+                 "voltage-dependent loads, nominal realisation") + ")")
+    for mg in res.microgrids:
+        t.add_row(f"microgrid {mg.index}: grid-forming V set-point",
+                  f"{', '.join(mg.grid_forming) or '-'} at {_fmt(mg.v_set_pu, '.4f', ' p.u.')}"
+                  f"; nodes {_fmt(mg.v_min_pu, '.4f')}-{_fmt(mg.v_max_pu, '.4f')} p.u.")
     t.add_row("run time / to best", f"{_fmt(res.run_time_s, '.2f', ' s')} / "
               f"{_fmt(res.time_to_best_s, '.2f', ' s')}")
     t.add_row("extreme points", str(res.extreme_points))
@@ -113,14 +131,15 @@ def partition(
     for note in res.notes:
         stderr().print(f"note: {note}", style="yellow", markup=False)
     b = Table(title="blocks", title_justify="left")
-    for col in ("block", "state", "microgrid", "grid-forming", "set-points [kW]", "load [kW]"):
+    for col in ("block", "state", "microgrid", "grid-forming", "set-points [kW]", "load [kW]",
+                "at plan V [kW]"):
         b.add_column(escape(col))  # "[kW]" is no markup tag
     for blk in res.blocks:
         b.add_row(str(blk.index), "on" if blk.energised else "off",
                   str(blk.component) if blk.component >= 0 else "-",
                   ", ".join(blk.grid_forming) or "-",
                   ", ".join(f"{k}: {v:.1f}" for k, v in blk.der_set_points_kw.items()) or "-",
-                  f"{blk.load_kw:.1f}")
+                  f"{blk.load_kw:.1f}", _fmt(blk.load_at_plan_kw, ".1f"))
     out.print(b)
     if res.iterations:
         it = Table(title="iterations (Algorithm 1)", title_justify="left")

@@ -72,6 +72,10 @@ class PartitionSettings:
     ``uncertain_loads`` empty with ``uncertainty > 0`` means every load is uncertain.
     ``grid_forming`` (DER ids), when not None, overrides the network's grid-forming flags.
     ``costs`` maps a DER id to ``(c1 [$/kW], c0 [$])``; the others get ``default_c1`` and 0.
+    ``load_model``: ``voltage_dependent`` (default) keeps each load's OpenDSS model
+    (constant impedance / current parts linear in ``w``, so the demand follows the plan's
+    voltages); ``constant_power`` takes every load at its nominal ``s_d`` whatever the voltage,
+    as the seed's (16l)/(18a) do (``s_d`` constant; spec section 1).
     """
 
     k_der: int = 1
@@ -88,6 +92,7 @@ class PartitionSettings:
     fixed_open: tuple[str, ...] = ()
     fixed_closed: tuple[str, ...] = ()
     eps: float = 1e-6
+    load_model: str = "voltage_dependent"
 
 
 @dataclass

@@ -14,11 +14,17 @@ problem, its uncertainty set and the model-validity checks. No solver here.
   ``[0, p_max]`` (storage discharges only); cost ``c1`` [$/kWh over the period] on the
   active set-point and re-dispatch, ``c0`` [$] per DER in an energised block.
 * **Loads:** each load's per-node LinDist3Flow demand (delta loads split on their phases,
-  voltage-dependent parts linear in ``w``), taken from
+  voltage-dependent parts linear in ``w``: for the load's exponent ``n`` (OpenDSS model 2,
+  constant impedance: ``n = 2``; model 5, constant current: ``n = 1``; model 4, CVR: the
+  file's ``CVRwatts`` / ``CVRvars``) the linearisation
+  ``s(w) = s0 (1 - n/2) + s0 (n/2) w / w0``, so a plan that lowers the voltage serves less
+  power than the nominal ``s0``: :func:`served_at_voltages`), taken from
   :func:`~feederopt.network.threephase_perunit.to_per_unit_3ph` of the network holding only
   that load, minus the network holding none (the line charging and capacitors, which are
   ``shunt_*``). All phases of a load scale together (the seed's uncertainty set, section
   III-A): ``s_d = s_d^0 (1 + X u_d)`` with ``u_d in {-1, +1}`` at the extreme points.
+  With ``load_model = "constant_power"`` every load's exponents are set to 0 first: the
+  seed's constant ``s_d`` in (16l)/(18a) (spec section 1), the demand independent of ``w``.
 * **Block weights** (section IV): ``alpha_l = 10 + 0.01 |D_l|``; the load-shed cost is
   ``shed_scale * sum_l alpha_l (1 - z_l)`` (``shed_scale = 1000`` fits the increments of the
   seed's Table I, 10,040 and 10,020 $ for blocks of 4 and 2 loads); a lost block weighs 0.
@@ -32,6 +38,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -46,41 +53,87 @@ from feederopt.formulations.partition import PartitionData, PartitionSettings
 from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.network.threephase_perunit import to_per_unit_3ph
 
+#: The load models of :class:`PartitionSettings` (``load_model``).
+LOAD_MODELS = ("voltage_dependent", "constant_power")
+
 
 def settings_problems(settings: PartitionSettings, net: ThreePhaseNetwork) -> list[Problem]:
-    """Typed problems of these settings against ``net``."""
+    """Typed problems of these settings against ``net``: every number finite and in its range
+    (``k_der >= 1``, ``0 <= uncertainty <= 1``: above 1 the box's lower corner is a negative
+    load, a generator; ``ramp >= 0``, ``omega > 0``: a free slack (``omega = 0``) would let the
+    recourse leave demand unmet at no cost, and a negative one makes the recourse LP unbounded;
+    costs and block weights ``>= 0``), the load model one of :data:`LOAD_MODELS`, and every
+    named load, DER and switch in ``net`` (loads case-insensitively, as OpenDSS names are;
+    :func:`canonical_loads` maps them to the network's spelling)."""
     out: list[Problem] = []
+
+    def bad(name: str, value: Any, message: str, hint: str = "") -> None:
+        out.append(Problem(ProblemKind.INVALID_VALUE, "settings", message, (str(value),),
+                           name, hint))
+
     if not settings.k_der >= 1:
-        out.append(Problem(ProblemKind.INVALID_VALUE, "settings", "k_der must be >= 1",
-                           (str(settings.k_der),), "k_der", "at least one grid-forming DER"))
-    if not settings.uncertainty >= 0:
+        bad("k_der", settings.k_der, "k_der must be >= 1", "at least one grid-forming DER")
+    if not 0 <= settings.uncertainty <= 1:
+        bad("uncertainty", settings.uncertainty, "uncertainty must be a share in [0, 1]"
+            + (": above 1 the box's lower corner is a negative load (loads turned into "
+               "generators)" if settings.uncertainty > 1 else ""),
+            "a share, e.g. 0.1 for +-10 %")
+    if not (math.isfinite(settings.ramp) and settings.ramp >= 0):
+        bad("ramp", settings.ramp, "ramp must be a finite number >= 0",
+            "a share of the DER's capacity, e.g. 0.3")
+    if not (math.isfinite(settings.omega) and settings.omega > 0):
+        bad("omega", settings.omega, "omega must be a finite number > 0 (the price of unmet "
+            "power in the recourse; 0 makes slack free, a negative price unbounded)",
+            "e.g. 705 [$/kW], the seed's")
+    for name in ("alpha_base", "alpha_per_load", "shed_scale", "default_c1"):
+        v = getattr(settings, name)
+        if not (math.isfinite(v) and v >= 0):
+            bad(name, v, f"{name} must be a finite number >= 0")
+    if not (math.isfinite(settings.eps) and settings.eps > 0):
+        bad("eps", settings.eps, "eps must be a finite number > 0")
+    badc = sorted(d for d, c in settings.costs.items()
+                  if not all(math.isfinite(float(x)) and float(x) >= 0 for x in c))
+    if badc:
         out.append(Problem(ProblemKind.INVALID_VALUE, "settings",
-                           "uncertainty must be >= 0", (str(settings.uncertainty),),
-                           "uncertainty", "a share, e.g. 0.1 for +-10 %"))
-    if not settings.ramp >= 0:
-        out.append(Problem(ProblemKind.INVALID_VALUE, "settings", "ramp must be >= 0",
-                           (str(settings.ramp),), "ramp"))
-    loads = set(net.loads["id"].to_list())
-    bad = sorted(set(settings.uncertain_loads) - loads)
-    if bad:
-        out.append(Problem(ProblemKind.INVALID_VALUE, "settings",
-                           "uncertain load not in the network", tuple(bad), "uncertain_loads",
-                           "use load ids as `feederopt info` lists them"))
+                           "a DER cost [c1, c0] is not finite and >= 0", tuple(badc), "cost",
+                           "e.g. [10, 0]"))
+    if settings.load_model not in LOAD_MODELS:
+        close = difflib.get_close_matches(str(settings.load_model), LOAD_MODELS, n=1)
+        bad("load_model", settings.load_model, "load_model must be one of "
+            + ", ".join(LOAD_MODELS), f"did you mean {close[0]!r}?" if close else "")
+    loads = {x.lower() for x in net.loads["id"].to_list()}
+    unknown = [x for x in dict.fromkeys(settings.uncertain_loads) if x.lower() not in loads]
+    if unknown:
+        out.append(Problem(
+            ProblemKind.INVALID_VALUE, "settings",
+            f"uncertain load{'s' if len(unknown) > 1 else ''} not in the network: "
+            + ", ".join(unknown), tuple(unknown), "uncertain_loads",
+            "use load ids as `feederopt info` lists them (any case)"
+            + "".join(f"; {x!r}: did you mean {c[0]!r}?" for x in unknown
+                      for c in [difflib.get_close_matches(x.lower(), sorted(loads), n=1)]
+                      if c)))
     ders = set(net.generators["id"].to_list())
     named = set(settings.costs) | set(settings.grid_forming or ())
-    bad = sorted(named - ders)
-    if bad:
+    missing = sorted(named - ders)
+    if missing:
         out.append(Problem(ProblemKind.INVALID_VALUE, "settings", "DER not in the network",
-                           tuple(bad), "dss", "DER ids look like 'Generator.675'"))
+                           tuple(missing), "dss", "DER ids look like 'Generator.675'"))
     switches = set(net.lines.filter(pl.col("switchable"))["id"].to_list())
-    bad = sorted((set(settings.fixed_open) | set(settings.fixed_closed)) - switches)
-    if bad:
+    missing = sorted((set(settings.fixed_open) | set(settings.fixed_closed)) - switches)
+    if missing:
         out.append(Problem(ProblemKind.INVALID_VALUE, "settings",
-                           "switch not in the network", tuple(bad), "switch",
+                           "switch not in the network", tuple(missing), "switch",
                            "name a line with switch=y"))
     return out
 
 
+def canonical_loads(names: tuple[str, ...] | list[str], net: ThreePhaseNetwork
+                    ) -> tuple[str, ...]:
+    """``names`` in the network's spelling of its load ids (matched case-insensitively, as
+    OpenDSS names are); a name that is no load stays as given (:func:`settings_problems`
+    names it)."""
+    ids = {x.lower(): x for x in net.loads["id"].to_list()}
+    return tuple(ids.get(str(x).lower(), str(x)) for x in names)
 
 
 def settings_from_file(path: str | Path, net: ThreePhaseNetwork,
@@ -172,7 +225,7 @@ def read_settings(path: str | Path, net: ThreePhaseNetwork,
                                 tuple(sorted(missing_sw)), "switch", "name a line with switch=y"))
     part = _section(data, "partition")
     extra: dict[str, Any] = {}
-    for key in ("k_der", "ramp", "omega", "uncertainty"):
+    for key in ("k_der", "ramp", "omega", "uncertainty", "load_model"):
         if key in part:
             extra[key] = part[key]
     if isinstance(part.get("uncertain_loads"), list):
@@ -201,7 +254,7 @@ ONM_DEPRECATED = ("max_switch_actions", "disable_networking", "disable_radial_co
                   "disable_switch_penalty", "apply_switch_scores", "disable_presolver",
                   "time_elapsed", "nlp_solver_tol", "mip_solver_tol", "mip_solver_gap")
 #: feederopt's own section and its keys.
-PARTITION_KEYS = ("k_der", "ramp", "omega", "uncertainty", "uncertain_loads")
+PARTITION_KEYS = ("k_der", "ramp", "omega", "uncertainty", "uncertain_loads", "load_model")
 #: The sections keyed by network element.
 ELEMENT_SECTIONS = ("dss", "switch", "line", "transformer", "bus", "load", "shunt", "generator",
                     "solar", "storage", "voltage_source")
@@ -445,6 +498,8 @@ def _partition_problems(part: dict[str, Any]) -> list[Problem]:
             v = _numbers(part[name])
             if v is None or isinstance(part[name], list) or not np.isfinite(v[0]):
                 bad(name, "is not a finite number")
+    if "load_model" in part and not isinstance(part["load_model"], str):
+        bad("load_model", "is not a string", "voltage_dependent or constant_power")
     if "uncertain_loads" in part and not (isinstance(part["uncertain_loads"], list) and all(
             isinstance(x, str) for x in part["uncertain_loads"])):
         bad("uncertain_loads", "is not a list of load ids", 'e.g. ["s701c", "s718a"]')
@@ -569,6 +624,9 @@ def build_partition_data(net: ThreePhaseNetwork, settings: PartitionSettings) ->
     no_src = net.sources.clear()
     zero_gen = gens.with_columns(pl.lit(0.0).alias("p_mw"), pl.lit(0.0).alias("q_mvar"))
     loads = net.loads.filter(pl.col("in_service"))
+    if settings.load_model == "constant_power":  # the seed's constant s_d (16l)/(18a)
+        loads = loads.with_columns(pl.lit(0.0).alias("p_exponent"),
+                                   pl.lit(0.0).alias("q_exponent"))
     base_net = _without(net, sources=no_src, generators=zero_gen, loads=loads.clear())
     pu = to_per_unit_3ph(base_net, open_switches=set(settings.fixed_open) | {
         r for r in net.lines.filter(pl.col("normally_open"))["id"].to_list()})
@@ -627,7 +685,7 @@ def build_partition_data(net: ThreePhaseNetwork, settings: PartitionSettings) ->
     alpha = np.where(lost, 0.0, settings.alpha_base + settings.alpha_per_load * counts)
     unc = np.zeros(len(load_ids), bool)
     if settings.uncertainty > 0:
-        names = settings.uncertain_loads or tuple(load_ids)
+        names = canonical_loads(settings.uncertain_loads, net) or tuple(load_ids)
         unc[[load_ids.index(x) for x in names]] = True
     return PartitionData(
         settings=settings, pu=pu, block_of_bus=block_of_bus,
@@ -724,6 +782,22 @@ def check_partition(data: PartitionData, plan: PartitionPlan,
                 out.append(f"DER {data.der_ids[data.ph_der[j]]} has {what} {val[j]:.3g} in a "
                            "de-energised block")
     return out
+
+
+def served_at_voltages(data: PartitionData, energised: np.ndarray, w: np.ndarray,
+                       scale: np.ndarray | None = None) -> np.ndarray:
+    """Each load's active demand [kW] at the squared node voltages ``w`` [p.u.^2] (0 for a
+    load of a de-energised block), as the model has it (18a):
+    ``p_d(w) = z_l u_d (1^T p_d^0 + 1^T K_d w)`` with ``p_d^0`` the constant part
+    (``load_p``), ``K_d`` the voltage-dependent part (``load_kp``) and ``u_d`` the load's scale
+    (default nominal, 1). At ``w = 1`` (every node at 1 p.u.) this is the nominal kW of a load
+    whose rated voltage is its bus's; with ``load_model = "constant_power"`` ``K_d = 0``."""
+    u = np.ones(len(data.load_ids)) if scale is None else np.asarray(scale, float)
+    on = np.asarray(energised, bool)[data.load_block]
+    const = np.asarray(data.load_p.sum(axis=0)).ravel() if data.load_p.shape[1] else \
+        np.zeros(0)
+    var = np.array([float((k @ w).sum()) if k.nnz else 0.0 for k in data.load_kp])
+    return 1000.0 * on * u * (const + var) if len(u) else np.zeros(0)
 
 
 def plan_summary(data: PartitionData, plan: PartitionPlan) -> dict[str, Any]:

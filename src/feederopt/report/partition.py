@@ -156,18 +156,30 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
         "status": r.get("status"), "method": r.get("method"),
         "uncertainty": fmt(100 * float(r.get("uncertainty") or 0.0), "g", " %"),
         "k_der": r.get("k_der"), "extreme points": r.get("extreme_points"),
+        "objective / lower bound [$]": f"{fmt(r.get('objective'), ',.2f')} / "
+                                        f"{fmt(r.get('lower_bound'), ',.2f')} (gap "
+                                        f"{fmt(_pct(r.get('gap')), '.4f', ' %')})",
         "generation cost [$]": fmt(r.get("generation_cost"), ",.2f"),
         "load-shed cost [$]": fmt(r.get("load_shed_cost"), ",.2f"),
         "worst re-dispatch cost [$]": fmt(r.get("redispatch_cost"), ",.2f"),
         "energised blocks": r.get("energised_blocks"),
         "closed switches": ", ".join(r.get("closed_switches") or []) or "-",
         "served load [kW]": f"{fmt(r.get('served_load_kw'), ',.1f')} of "
-                            f"{fmt(r.get('total_load_kw'), ',.1f')}",
+                            f"{fmt(r.get('total_load_kw'), ',.1f')} nominal",
+        "served load at the plan's voltages [kW]": fmt(r.get("served_load_at_plan_kw"),
+                                                       ",.1f") + (
+            " (constant-power loads)" if r.get("load_model") == "constant_power" else
+            " (voltage-dependent loads, nominal realisation)"),
         "run time / to best [s]": f"{fmt(r.get('run_time_s'), '.2f')} / "
                                   f"{fmt(r.get('time_to_best_s'), '.2f')}",
         "worst total slack [p.u.]": fmt(r.get("worst_total_slack"), ".2e"),
         "validity": "; ".join(r.get("violations") or []) or "all checks hold",
     }
+    for mg in r.get("microgrids") or []:
+        summary[f"microgrid {mg.get('index')}: grid-forming V set-point"] = (
+            f"{', '.join(mg.get('grid_forming') or []) or '-'} at "
+            f"{fmt(mg.get('v_set_pu'), '.4f', ' p.u.')}; nodes "
+            f"{fmt(mg.get('v_min_pu'), '.4f')}-{fmt(mg.get('v_max_pu'), '.4f')} p.u.")
     checks = r.get("checks")
     if checks:
         summary[f"LinDist3Flow-feasible ({checks.get('samples')} samples)"] = fmt(
@@ -181,6 +193,7 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
                "set-points [kW]": ", ".join(f"{k}: {v:.1f}" for k, v in
                                             (b.get("der_set_points_kw") or {}).items()) or "-",
                "load [kW]": fmt(b.get("load_kw"), ".1f"),
+               "at plan V [kW]": fmt(b.get("load_at_plan_kw"), ".1f"),
                "buses": ", ".join(b.get("buses") or [])} for b in r.get("blocks", [])]
     iters = [{"k": it.get("k"), "master objective [$]": fmt(it.get("master_objective"), ",.2f"),
               "worst point": it.get("worst_point") or "nominal",
@@ -199,6 +212,10 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
     title = f"feederopt partition: {r.get('case', '')}"
     return page(title, str(r.get("status", "unknown")), "networked microgrids, substation lost",
                 body, source)
+
+
+def _pct(x: Any) -> float | None:
+    return 100.0 * float(x) if isinstance(x, int | float) and not isinstance(x, bool) else None
 
 
 def partition_result_json(result: Mapping[str, Any]) -> str:

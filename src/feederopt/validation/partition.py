@@ -181,7 +181,8 @@ def _water_fill(total: float, setp: np.ndarray, lo: np.ndarray, hi: np.ndarray,
 
 def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: PartitionPlan, *,
                     uncertainty: float, samples: int = 10_000, seed: int = 0,
-                    v_set_pu: float = 1.0, rounds: int = 20, with_controls: bool = False,
+                    v_set_pu: float | None = None, rounds: int = 20,
+                    with_controls: bool = False,
                     progress: Progress | None = None) -> AcSampleShare:
     """IV-E of the seed: the share of uniform load realisations in the box at which the plan
     is feasible in OpenDSS's three-phase AC power flow.
@@ -203,17 +204,24 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
     topology check writes them (:func:`feederopt.validation.opendss.set_switch`: a closed
     switch enabled and both its terminals closed, an open one disabled; the lost substation's
     switches open), each energised component's grid-forming DER becomes a
-    voltage source at ``v_set_pu`` at its bus (its own element disabled), and DERs of
-    de-energised blocks are disabled. A realisation scales the uncertain loads (``kW`` and
-    ``kvar`` together). The grid-forming source takes the imbalance; the grid-following DERs of
-    its component then share it in proportion to their ramp limits, clipped to their bands,
-    and the power flow is solved again with those shares until they settle (within
-    :data:`SETTLE_KW` of the ones solved, at most ``rounds`` power flows): the sample is judged
-    on a power flow solved with the shares it reports (the GF DER's output is that flow's, the
-    followers' what was dispatched in it), so that every DER moves within its band. A
-    realisation is feasible when OpenDSS converges, every node of the energised blocks lies
-    within its voltage limits, and every DER's active output stays within its ramp band
-    around its set-point and within ``[0, p_max]``."""
+    voltage source at its bus (its own element disabled) at the plan's voltage set-point, and
+    DERs of de-energised blocks are disabled. The set-point is the model's voltage at that bus
+    in the plan's nominal operating point
+    (:func:`feederopt.algorithms.partition.operating_point`; the mean of ``sqrt(w)`` over the
+    DER's phases): with voltage-dependent loads a plan may serve its loads at a lowered
+    voltage (its set-points balance the demand there), so a source at 1 p.u. would draw more
+    than the plan dispatches. ``v_set_pu`` puts every source at that voltage instead (the
+    check before this rule: 1.0). The loads keep their OpenDSS definitions (below their
+    ``Vminpu``, 0.95 by default, OpenDSS takes a load as constant impedance). A realisation
+    scales the uncertain loads (``kW`` and ``kvar`` together). The grid-forming source takes the
+    imbalance; the grid-following DERs of its component then share it in proportion to their
+    ramp limits, clipped to their bands, and the power flow is solved again with those shares
+    until they settle (within :data:`SETTLE_KW` of the ones solved, at most ``rounds`` power
+    flows): the sample is judged on a power flow solved with the shares it reports (the GF DER's
+    output is that flow's, the followers' what was dispatched in it), so that every DER moves
+    within its band. A realisation is feasible when OpenDSS converges, every node of the
+    energised blocks lies within its voltage limits, and every DER's active output stays within
+    its ramp band around its set-point and within ``[0, p_max]``."""
     import opendssdirect as dss
 
     from feederopt.io.opendss import compile_circuit
@@ -253,6 +261,12 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
                      for d in range(n_der)])
     lo = np.maximum(setp - ramp, 0.0)
     hi = np.minimum(setp + ramp, data.der_p_max_kw)
+    if v_set_pu is None:  # the plan's voltage set-points (its nominal operating point)
+        from feederopt.algorithms.partition import operating_point
+
+        v_node = np.sqrt(np.maximum(operating_point(data, plan)["w"], 0.0))
+        v_gf = {int(d): float(v_node[data.ph_node[data.ph_der == d]].mean())
+                for d in np.flatnonzero(plan.grid_forming)}
     groups: list[tuple[str, int, list[int]]] = []  # source, its DER, followers
     for comp in components(data, plan):
         if not plan.energised[comp[0]]:
@@ -263,7 +277,9 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
                 name = f"gf{len(groups)}"
                 bus = bus_of[data.der_ids[d]]
                 dss.Text.Command(f"new Vsource.{name} bus1={bus} phases=3 "
-                                 f"basekv={kv_of[bus]} pu={v_set_pu} angle=0 MVAsc3=1e6 "
+                                 f"basekv={kv_of[bus]} "
+                                 f"pu={v_gf[d] if v_set_pu is None else v_set_pu} angle=0 "
+                                 "MVAsc3=1e6 "
                                  "MVAsc1=1e6")
                 groups.append((name, d, [m for m in members if m != d]))
     following = {m for _, _, f in groups for m in f}
