@@ -7,7 +7,7 @@ import math
 import re
 from pathlib import Path
 
-from feederopt.cli.solve import describe_violation, volt_range
+from feederopt.cli.app import describe_violation, volt_range
 
 
 def test_unknown_voltage_range_is_a_dash() -> None:
