@@ -118,6 +118,7 @@ from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io._common import unreadable
 from feederopt.io.pandapower_schema import structure_problems
 from feederopt.network.container import Network
+from feederopt.network.devices import pp_tap_pos
 from feederopt.network.topology import dead_islands, without_buses
 
 if TYPE_CHECKING:
@@ -1349,17 +1350,6 @@ def _trafo_row(
         },
         "; ".join(notes),
     )
-
-
-def pp_tap_pos(trafo: Any, index: int) -> int:
-    """pandapower's ``tap_pos`` of the DOPF's OLTC position ``index`` (0 at the lowest ratio,
-    ``tap_min_ratio``) of the trafo row ``trafo``: ``tap_min + index`` when
-    ``tap_step_percent`` is positive (the ratio rises with the position), ``tap_max - index``
-    when it is negative (pandapower's ratio ``1 + (tap_pos - tap_neutral) step / 100`` falls
-    as the position rises)."""
-    if _f(trafo.get("tap_step_percent", 1.0), 1.0) < 0:
-        return round(float(trafo["tap_max"])) - index
-    return round(float(trafo["tap_min"])) + index
 
 
 def _fmt_pos(pos: float) -> str:

@@ -355,3 +355,15 @@ def fixed_at_base(net: Network, controls: frozenset[Control]) -> Network:
         pl.when(c).then(pl.col("q_mvar")).otherwise(pl.col("q_max_mvar")).alias("q_max_mvar"),
     )
     return net.replace(generators=gens)
+
+
+def pp_tap_pos(trafo: Any, index: int) -> int:
+    """pandapower's ``tap_pos`` of the DOPF's OLTC position ``index`` (0 at the lowest ratio,
+    ``tap_min_ratio``) of the trafo row ``trafo``: ``tap_min + index`` when
+    ``tap_step_percent`` is positive (the ratio rises with the position), ``tap_max - index``
+    when it is negative (pandapower's ratio ``1 + (tap_pos - tap_neutral) step / 100`` falls
+    as the position rises)."""
+    step = trafo.get("tap_step_percent", 1.0)
+    if step is not None and float(step) < 0:
+        return round(float(trafo["tap_max"])) - index
+    return round(float(trafo["tap_min"])) + index

@@ -11,8 +11,8 @@ import numpy as np
 import polars as pl
 
 from feederopt.formulations.devices import cap_options, tap_options
-from feederopt.io.pandapower import pp_tap_pos
 from feederopt.network.container import Network
+from feederopt.network.devices import pp_tap_pos
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.problems.dopf import DopfProblem
 
@@ -182,7 +182,7 @@ def moved(position: int) -> str:
 def _pp_trafo(net: Network, branch_id: str) -> Any | None:
     """pandapower's trafo row behind ``branch_id`` when the network was read from a pandapower
     net with a finite ``tap_min``/``tap_max`` (the DOPF's positions of its OLTC are then
-    pandapower's ``tap_pos`` numbering, :func:`~feederopt.io.pandapower.pp_tap_pos`), else
+    pandapower's ``tap_pos`` numbering, :func:`~feederopt.network.devices.pp_tap_pos`), else
     None."""
     origin = net.origin
     br = net.branches
