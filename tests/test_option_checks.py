@@ -46,7 +46,8 @@ def _refused(args: list[str], *fields: str, kind: ProblemKind = ProblemKind.INVA
         n = len(fields)
         assert f"{n} problem{'s' if n != 1 else ''} in the input" in r.output, r.output
     for f in fields:
-        assert f".{f}:" in r.output, (f, r.output)
+        # an output option reads "output --json 'PATH'", any other field "component.field:"
+        assert f".{f}:" in r.output or f"output --{f} '" in r.output, (f, r.output)
     assert kind.value in r.output
     assert text in r.output, r.output
     return r.output
