@@ -9,7 +9,8 @@ Algorithm 1 of seed 001 or by the extensive form (:mod:`feederopt.algorithms.par
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,10 @@ import numpy as np
 from feederopt.algorithms.base import ProgressCallback, report_phase, sample_progress
 from feederopt.algorithms.partition import (
     PartitionResult,
+    PartitionStopped,
     SampleChecks,
+    VoltageShifts,
+    model_voltages,
     solve_extensive,
     solve_robust,
 )
@@ -35,7 +39,11 @@ from feederopt.problems.partition import (
     read_settings,
     settings_from_file,
     settings_problems,
+    voltage_feedback_setting,
 )
+
+#: The voltage feedback's re-solves at most (:func:`_voltage_feedback`).
+FEEDBACK_ROUNDS = 4
 
 
 def default_settings_path(source: Any) -> Path | None:
@@ -52,6 +60,8 @@ def partition(source: Any, *, settings: str | Path | None = None,
               method: str = "cutting_plane", workers: int = 1,
               ray_address: str | None = None, time_limit_s: float = 600.0,
               samples: int = 0, ac_check: bool = True, seed: int = 0,
+              voltage_feedback: bool | None = None,
+              feedback_rounds: int = FEEDBACK_ROUNDS,
               out: str | Path | None = None, force: bool = False,
               prior_problems: Sequence[Problem] = (),
               progress: ProgressCallback | None = None) -> PartitionResult:
@@ -65,24 +75,55 @@ def partition(source: Any, *, settings: str | Path | None = None,
     raises :class:`InputError` with every problem found, before any solving, together with
     ``prior_problems`` (those the caller found, e.g. the CLI's ``--json`` path). ``progress``
     (:data:`~feederopt.algorithms.base.ProgressCallback`) gets the phases (the extensive
-    MILP, or each master and round of slaves) and each sample of the post-analyses."""
+    MILP, or each master and round of slaves) and each sample of the post-analyses.
+
+    ``voltage_feedback`` (default: the settings' ``partition.voltage_feedback``, else on)
+    corrects the model's voltage limits by OpenDSS's power flow of the plan
+    (:func:`_voltage_feedback`) in up to ``feedback_rounds`` re-solves; off, the plan is the
+    pure LinDist3Flow one. ``time_limit_s`` is a deadline for the solves and the feedback
+    together."""
+    t_start = time.perf_counter()
     problems = list(prior_problems)
     problems += option_problems(method=method, workers=workers, ray_address=ray_address,
                                time_limit_s=time_limit_s, samples=samples, ac_check=ac_check)
     if out is not None:
         problems += output_problems(out, force=force, folder=True, option="out", inputs=[
             x for x in (source, settings) if isinstance(x, (str, Path))])
+    if not (isinstance(feedback_rounds, int) and not isinstance(feedback_rounds, bool)
+            and feedback_rounds >= 0):
+        problems.append(_bad_option("feedback_rounds", "feedback_rounds must be an integer "
+                                    ">= 0", "e.g. 4"))
     net, st, path, notes = _network_and_settings(source, settings, uncertainty,
                                                  uncertain_loads, k_der, problems,
                                                  load_model=load_model)
+    if voltage_feedback is None:
+        voltage_feedback = voltage_feedback_setting(path)
+    voltage_feedback = True if voltage_feedback is None else bool(voltage_feedback)
     data = build_partition_data(net, st)
     case = str(net.meta.get("case") or net.name)
-    if method == "extensive":
-        report_phase(progress, "extensive form (one MILP)")
-        res = solve_extensive(data, case=case, time_limit_s=time_limit_s)
-    else:
-        res = solve_robust(data, case=case, workers=workers, ray_address=ray_address,
-                           time_limit_s=time_limit_s, progress=progress)
+    deadline = t_start + time_limit_s
+
+    def solve(d: Any, left: float) -> PartitionResult:
+        if method == "extensive":
+            report_phase(progress, "extensive form (one MILP)")
+            return solve_extensive(d, case=case, time_limit_s=left)
+        return solve_robust(d, case=case, workers=workers, ray_address=ray_address,
+                            time_limit_s=left, progress=progress)
+
+    res = solve(data, time_limit_s)
+    plan_data = data
+    if res.plan is not None and voltage_feedback:
+        if net.meta.get("source_path"):
+            res, plan_data = _voltage_feedback(net, data, res, solve, deadline=deadline,
+                                               rounds=feedback_rounds, progress=progress)
+            res.run_time_s = time.perf_counter() - t_start
+        else:
+            res.voltage_feedback = {"enabled": False, "rounds": [], "stopped":
+                                    "the network was not read from an OpenDSS file"}
+            notes.append("voltage feedback not run: the network was not read from an "
+                         "OpenDSS file, so there is no AC power flow to correct the model by")
+    elif res.plan is not None:
+        res.voltage_feedback = {"enabled": False, "rounds": [], "stopped": "off"}
     res.inputs = {"source": _where(source) if isinstance(source, str | Path) else None,
                   "settings": _where(path) if path is not None else None,
                   "uncertain_loads": list(st.uncertain_loads) if st.uncertain_loads else None,
@@ -97,12 +138,118 @@ def partition(source: Any, *, settings: str | Path | None = None,
     if samples and res.plan is not None:
         res.checks = _post_analyses(net, st, data, res.plan, case=case, samples=samples,
                                     ac_check=ac_check, seed=seed, time_limit_s=time_limit_s,
-                                    progress=progress)
+                                    progress=progress, plan_data=plan_data)
     if out is not None:
         from feederopt.report.partition import write_partition_folder
 
         write_partition_folder(out, net, res.to_dict(), force=force)
     return res
+
+
+def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
+                      solve: Callable[[Any, float], PartitionResult], *, deadline: float,
+                      rounds: int, progress: ProgressCallback | None = None
+                      ) -> tuple[PartitionResult, Any]:
+    """Correct the model's voltage limits by OpenDSS's power flow of the plan (the three-phase
+    solve's voltage feedback, docs/threephase.md, applied to a partition plan;
+    docs/partition-ac-check.md, "Voltage feedback").
+
+    LinDist3Flow is lossless: its voltages miss the drops of the losses, and a plan that
+    lowers the voltage to shrink voltage-dependent loads holds its nodes at exactly ``v_min``
+    in the model, below it in OpenDSS. After each plan, OpenDSS solves the plan's microgrids
+    at the nominal load as the AC check does (:class:`~feederopt.validation.partition.
+    AcIsland`: the plan's switch states, each grid-forming DER a source at the plan's voltage
+    set-point, the followers' shares settled); when every energised node is within its
+    limits (the check's tolerance) the plan is kept. Otherwise the per-node limits are
+    tightened by :class:`~feederopt.algorithms.partition.VoltageShifts` from the offsets
+    ``d_n = V_OpenDSS,n - V_LinDist3Flow,n`` and the problem is solved again, at most
+    ``rounds`` times, within the ``deadline`` (``time.perf_counter()``). The plan kept is
+    the first within the limits; when none is (round cap, time, OpenDSS not converging), the
+    one whose OpenDSS voltages come nearest the limits. Returns it (with
+    ``voltage_feedback`` filled and a note) and the problem it was solved in."""
+    from feederopt.validation.partition import AcIsland
+
+    limits = {r["id"]: (r["v_min_pu"], r["v_max_pu"]) for r in net.buses.iter_rows(named=True)}
+    shifts = VoltageShifts()
+    rows: list[dict[str, Any]] = []
+    cur, cur_data = res, data
+    best: tuple[float, int, PartitionResult, Any] | None = None
+    stopped = "round cap"
+    for k in range(rounds + 1):
+        report_phase(progress, f"voltage feedback {k}: OpenDSS at the plan")
+        assert cur.plan is not None
+        t = time.perf_counter()
+        island = AcIsland(net, cur_data, cur.plan)
+        ac = island.solve(cur_data.nominal())
+        vm = model_voltages(cur_data, cur.plan)
+        margin = min((min(v - limits[n.rsplit(".", 1)[0]][0],
+                          limits[n.rsplit(".", 1)[0]][1] - v)
+                      for n, v in ac.voltages_pu.items()), default=math.nan) \
+            if ac.converged else -math.inf
+        live = [n for n in ac.voltages_pu if n in vm]
+        rows.append({
+            "round": k, "status": cur.status, "objective": cur.objective,
+            "generation_cost": cur.generation_cost, "load_shed_cost": cur.load_shed_cost,
+            "energised_blocks": cur.energised_blocks,
+            "closed_switches": list(cur.closed_switches),
+            "served_load_kw": cur.served_load_kw,
+            "grid_forming": {cur_data.der_ids[d]: v for d, v in island.v_set.items()},
+            "largest_shift_pu": shifts.largest_pu,
+            "model_v_min_pu": min((vm[n] for n in live), default=math.nan),
+            "model_v_max_pu": max((vm[n] for n in live), default=math.nan),
+            "opendss_converged": ac.converged,
+            "opendss_v_min_pu": ac.low_pu if ac.converged else math.nan,
+            "opendss_v_max_pu": ac.high_pu if ac.converged else math.nan,
+            "within_voltage_limits": bool(ac.converged and ac.within_voltage_limits),
+            "solve_time_s": cur.run_time_s, "opendss_time_s": time.perf_counter() - t})
+        if best is None or margin > best[0]:
+            best = (margin, k, cur, cur_data)
+        if ac.converged and ac.within_voltage_limits:
+            stopped = "within limits"
+            break
+        if not ac.converged:
+            stopped = "OpenDSS did not converge"
+            break
+        if k == rounds:
+            break
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            stopped = "time limit"
+            break
+        shifts.update(ac.voltages_pu, vm, limits)
+        nxt_data = shifts.apply(data)
+        report_phase(progress, f"voltage feedback {k + 1}: solve with the shifted limits")
+        try:
+            nxt = solve(nxt_data, left)
+        except PartitionStopped:
+            stopped = "time limit"
+            break
+        if nxt.plan is None:
+            stopped = "no plan"
+            break
+        cur, cur_data = nxt, nxt_data
+        if cur.status == "time_limit":
+            rows[-1]["next_stopped_at_time_limit"] = True
+    assert best is not None
+    _, kept_k, kept, kept_data = best
+    within = rows[kept_k]["within_voltage_limits"]
+    kept.voltage_feedback = {"enabled": True, "rounds": rows, "kept_round": kept_k,
+                             "stopped": stopped, "within_voltage_limits": within}
+    if kept_k == 0 and within:
+        return kept, kept_data
+    first = rows[0]
+    kept.notes.append(
+        f"voltage feedback: the LinDist3Flow plan ({first['objective']:,.2f} $) has OpenDSS "
+        f"voltages {first['opendss_v_min_pu']:.4f}-{first['opendss_v_max_pu']:.4f} p.u. at "
+        "the nominal load, outside the limits; "
+        + (f"after {kept_k} re-solve(s) with the model's voltage limits tightened by up to "
+           f"{rows[kept_k]['largest_shift_pu']:.4f} p.u., the plan kept "
+           f"({kept.objective:,.2f} $) has {rows[kept_k]['opendss_v_min_pu']:.4f}-"
+           f"{rows[kept_k]['opendss_v_max_pu']:.4f} p.u."
+           + (", within the limits" if within else f", still outside them ({stopped})")
+           if kept_k else f"no re-solve came nearer the limits ({stopped})")
+        + "; --no-voltage-feedback gives the pure LinDist3Flow plan")
+    return kept, kept_data
 
 
 def _bad_option(name: str, message: str, hint: str = "") -> Problem:
@@ -216,17 +363,21 @@ def _where(source: str | Path) -> str:
 
 def _post_analyses(net: Any, st: PartitionSettings, data: Any, plan: PartitionPlan, *,
                    case: str, samples: int, ac_check: bool, seed: int,
-                   time_limit_s: float, progress: ProgressCallback | None = None
-                   ) -> SampleChecks:
+                   time_limit_s: float, progress: ProgressCallback | None = None,
+                   plan_data: Any = None) -> SampleChecks:
     """The plan in LinDist3Flow and (``ac_check``) OpenDSS (IV-E) on ``samples`` uniform
     in-box draws, and the deterministic (0 %) plan in LinDist3Flow in the same box (IV-D);
-    ``progress`` gets a :class:`~feederopt.solvers.status.SampleRecord` after each sample."""
+    ``progress`` gets a :class:`~feederopt.solvers.status.SampleRecord` after each sample.
+    ``plan_data`` is the problem the plan was solved in (the voltage feedback's limits;
+    default ``data``): the plan's LinDist3Flow share and its grid-forming set-points are
+    taken there; IV-D's deterministic plan is the pure LinDist3Flow one on ``data``."""
     from feederopt.validation.partition import ac_sample_share, in_sample_share
 
     x = st.uncertainty
-    ld3f = in_sample_share(data, plan, uncertainty=x, samples=samples, seed=seed,
+    pdata = data if plan_data is None else plan_data
+    ld3f = in_sample_share(pdata, plan, uncertainty=x, samples=samples, seed=seed,
                            progress=sample_progress(progress, "LinDist3Flow-feasible", samples))
-    ac = ac_sample_share(net, data, plan, uncertainty=x, samples=samples, seed=seed,
+    ac = ac_sample_share(net, pdata, plan, uncertainty=x, samples=samples, seed=seed,
                          progress=sample_progress(progress, "AC-feasible, OpenDSS (IV-E)",
                                                   samples)) if ac_check else None
     det = None

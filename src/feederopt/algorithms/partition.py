@@ -196,6 +196,11 @@ class PartitionResult:
     #: model serves; ``served_load_kw`` is their nominal kW (equal with constant-power loads).
     served_load_at_plan_kw: float = math.nan
     microgrids: list[MicrogridReport] = field(default_factory=list)
+    #: The voltage feedback's record (:func:`feederopt.api_partition.partition`): ``enabled``,
+    #: ``rounds`` (one row per plan: its objective, set-points, the model's and OpenDSS's
+    #: voltage range at the nominal load, the largest limit shift it was solved with),
+    #: ``kept_round``, ``stopped``, ``within_voltage_limits``; None when not run.
+    voltage_feedback: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": "partition"}
@@ -842,3 +847,98 @@ def least_norm_setpoints(model: HighsModel, vals: dict[str, np.ndarray], objecti
             return out
     return model.least_squares_stage(fixed, objective + rel_tol * (1.0 + abs(objective)),
                                      SETPOINT_GROUPS)
+
+
+# ---------------------------------------------------------------------------------------------
+#: [p.u.] The voltage feedback aims this far inside each limit, so that a plan whose OpenDSS
+#: voltages approach the limit as the rounds go on ends within it (the solve's AC check
+#: tolerance, ``ac_check.limit_tolerance``).
+FEEDBACK_MARGIN_PU = 1e-4
+#: The least and greatest sensitivity of a node's OpenDSS voltage to its shifted limit used by
+#: the secant step of :class:`VoltageShifts`.
+SECANT_RANGE = (0.2, 1.0)
+
+
+@dataclass
+class VoltageShifts:
+    """The per-node tightening of the model's voltage limits by the voltage feedback
+    (:func:`feederopt.api_partition.partition`): the model holds node ``n`` to
+    ``v_min,n + a_n <= V_n <= v_max,n - b_n`` (on ``w = V^2``: :meth:`apply`), with
+    ``a_n, b_n >= 0`` [p.u.] by node name (``"bus.a"``).
+
+    After each plan OpenDSS's voltages ``V^AC_n`` at its nominal operating point give the
+    offsets ``d_n = V^AC_n - V^LD3F_n`` (:meth:`update`), and
+
+        a_n <- max(a_n, -d_n + m, a_n + (v_min,n + m - V^AC_n) / s_n),
+        b_n <- max(b_n,  d_n + m, b_n + (V^AC_n - v_max,n + m) / s_n),
+
+    with the margin ``m`` (:data:`FEEDBACK_MARGIN_PU`). The second term is the offset
+    correction of the three-phase solve's voltage feedback (docs/threephase.md: the model's
+    prediction ``V^LD3F_n + d_n`` of OpenDSS's voltage held within the limits; S. Bolognani and
+    F. Dörfler, Allerton 2015; E. Dall'Anese and A. Simonetto, IEEE Trans. Smart Grid 9(2),
+    2018). The third is a secant step on the node's OpenDSS voltage as a function of its
+    shift, ``s_n = (V^AC_n,k - V^AC_n,k-1) / (a_n,k - a_n,k-1)`` clipped to
+    :data:`SECANT_RANGE` (1 in the first round): on ``ieee37mod`` the offsets grow as the
+    limits tighten (the cost minimum meets a tighter limit where LinDist3Flow is most
+    optimistic), so that the offset alone gains about half the shift per round. The shifts only
+    grow (limits are only tightened, never loosened by an offset measured at another plan;
+    on ``ieee37mod`` at 0 % the two-sided latest-offset rule of the three-phase solve
+    loosened limits by offsets measured at another grid-forming DER and never reached the
+    limits in five rounds)."""
+
+    lower: dict[str, float] = field(default_factory=dict)
+    upper: dict[str, float] = field(default_factory=dict)
+    _last: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+
+    def update(self, v_ac: dict[str, float], v_model: dict[str, float],
+               limits: dict[str, tuple[float, float]]) -> None:
+        """Update the shifts from OpenDSS's voltages ``v_ac`` and the model's ``v_model`` at
+        one plan (by node name) and each bus's ``(v_min, v_max)`` (by bus id)."""
+        m = FEEDBACK_MARGIN_PU
+        lo_s, hi_s = SECANT_RANGE
+        seen: dict[str, tuple[float, float, float]] = {}
+        for n, v in v_ac.items():
+            if n not in v_model or not math.isfinite(v):
+                continue
+            vmin, vmax = limits[n.rsplit(".", 1)[0]]
+            d = v - v_model[n]
+            a, b = self.lower.get(n, 0.0), self.upper.get(n, 0.0)
+            sa = sb = 1.0
+            if n in self._last:
+                a0, b0, v0 = self._last[n]
+                if a - a0 > 1e-12:
+                    sa = min(max((v - v0) / (a - a0), lo_s), hi_s)
+                if b - b0 > 1e-12:
+                    sb = min(max((v0 - v) / (b - b0), lo_s), hi_s)
+            seen[n] = (a, b, v)
+            self.lower[n] = max(a, -d + m, a + (vmin + m - v) / sa, 0.0)
+            self.upper[n] = max(b, d + m, b + (v - vmax + m) / sb, 0.0)
+        self._last.update(seen)
+
+    @property
+    def largest_pu(self) -> float:
+        """The largest shift of any limit [p.u.]."""
+        return max([0.0, *self.lower.values(), *self.upper.values()])
+
+    def apply(self, data: PartitionData) -> PartitionData:
+        """``data`` with every node's ``w`` bounds ``[(v_min + a_n)^2, (v_max - b_n)^2]`` (from
+        ``data``'s own limits; a range that would close keeps ``w_min = w_max``); internal
+        (virtual) nodes keep theirs."""
+        from dataclasses import replace
+
+        pu = data.pu
+        w_min, w_max = pu.w_min.copy(), pu.w_max.copy()
+        for k, name in enumerate(pu.node_names()):
+            if pu.virtual[pu.node_bus[k]]:
+                continue
+            lo = math.sqrt(max(w_min[k], 0.0)) + self.lower.get(name, 0.0)
+            hi = max(math.sqrt(max(w_max[k], 0.0)) - self.upper.get(name, 0.0), lo)
+            w_min[k], w_max[k] = lo * lo, hi * hi
+        return replace(data, pu=replace(pu, w_min=w_min, w_max=w_max))
+
+
+def model_voltages(data: PartitionData, plan: PartitionPlan) -> dict[str, float]:
+    """The model's node voltages [p.u.] at the plan's nominal operating point
+    (:func:`operating_point`), by node name (``"bus.a"``)."""
+    v = np.sqrt(np.maximum(operating_point(data, plan)["w"], 0.0))
+    return {n: float(v[k]) for k, n in enumerate(data.pu.node_names())}

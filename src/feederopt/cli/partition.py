@@ -56,7 +56,14 @@ def partition(
         "LinDist3Flow and OpenDSS (IV-E), the deterministic plan in LinDist3Flow (IV-D)."),
     ac_check: bool = typer.Option(True, "--ac-check/--no-ac-check",
                                   help="With --samples: the OpenDSS AC check (IV-E)."),
-    time_limit: float = typer.Option(600.0, "--time-limit", help="Seconds."),
+    voltage_feedback: bool | None = typer.Option(
+        None, "--voltage-feedback/--no-voltage-feedback", help="Run OpenDSS at the plan's "
+        "nominal operating point and, while its node voltages break the limits, tighten the "
+        "model's per-node voltage limits by the difference and solve again (up to 4 "
+        "re-solves; default on, or the settings' partition.voltage_feedback); off: the pure "
+        "LinDist3Flow plan."),
+    time_limit: float = typer.Option(600.0, "--time-limit", help="Seconds (a deadline for the "
+                                     "solves and the voltage feedback together)."),
     json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON."),
     out_dir: str | None = typer.Option(
         None, "--out", help="Write a result folder: result.json, microgrids.png (one colour "
@@ -78,7 +85,8 @@ def partition(
         load_model=None if constant_power_loads is None else
         "constant_power" if constant_power_loads else "voltage_dependent",
         method="extensive" if extensive else "cutting_plane", workers=workers,
-        time_limit_s=time_limit, samples=samples, ac_check=ac_check, out=out_dir, force=force)
+        time_limit_s=time_limit, samples=samples, ac_check=ac_check, out=out_dir, force=force,
+        voltage_feedback=voltage_feedback)
     # the --json path is checked before the solve, with every other problem
     with progress_display(f"partition {source}", quiet=quiet, verbose=verbose) as progress:
         res = run(source, **kwargs, prior_problems=output_problems(
@@ -113,6 +121,18 @@ def partition(
         t.add_row(f"microgrid {mg.index}: grid-forming V set-point",
                   f"{', '.join(mg.grid_forming) or '-'} at {_fmt(mg.v_set_pu, '.4f', ' p.u.')}"
                   f"; nodes {_fmt(mg.v_min_pu, '.4f')}-{_fmt(mg.v_max_pu, '.4f')} p.u.")
+    vf = res.voltage_feedback
+    if vf is not None and vf.get("enabled"):
+        rows = vf["rounds"]
+        kept = rows[vf["kept_round"]]
+        t.add_row("voltage feedback (OpenDSS at the nominal load)",
+                  f"{len(rows) - 1} re-solve(s), stopped: {vf['stopped']}; plan of round "
+                  f"{vf['kept_round']}: OpenDSS {_fmt(kept['opendss_v_min_pu'], '.4f')}-"
+                  f"{_fmt(kept['opendss_v_max_pu'], '.4f')} p.u., "
+                  + ("within the limits" if vf["within_voltage_limits"]
+                     else "outside the limits"))
+    elif vf is not None:
+        t.add_row("voltage feedback", f"off ({vf.get('stopped')})")
     t.add_row("run time / to best", f"{_fmt(res.run_time_s, '.2f', ' s')} / "
               f"{_fmt(res.time_to_best_s, '.2f', ' s')}")
     t.add_row("extreme points", str(res.extreme_points))
@@ -141,6 +161,20 @@ def partition(
                   ", ".join(f"{k}: {v:.1f}" for k, v in blk.der_set_points_kw.items()) or "-",
                   f"{blk.load_kw:.1f}", _fmt(blk.load_at_plan_kw, ".1f"))
     out.print(b)
+    if vf is not None and vf.get("enabled") and len(vf["rounds"]) > 1:
+        ft = Table(title="voltage feedback", title_justify="left")
+        for col in ("round", "objective [$]", "grid-forming V [p.u.]", "largest shift [p.u.]",
+                    "model V [p.u.]", "OpenDSS V [p.u.]", "within"):
+            ft.add_column(escape(col), justify="right")
+        for r in vf["rounds"]:
+            ft.add_row(str(r["round"]), _fmt(r["objective"], ",.2f"),
+                       ", ".join(f"{v:.4f}" for v in r["grid_forming"].values()) or "-",
+                       _fmt(r["largest_shift_pu"], ".4f"),
+                       f"{_fmt(r['model_v_min_pu'], '.4f')}-{_fmt(r['model_v_max_pu'], '.4f')}",
+                       f"{_fmt(r['opendss_v_min_pu'], '.4f')}-"
+                       f"{_fmt(r['opendss_v_max_pu'], '.4f')}",
+                       "yes" if r["within_voltage_limits"] else "no")
+        out.print(ft)
     if res.iterations:
         it = Table(title="iterations (Algorithm 1)", title_justify="left")
         for col in ("k", "master objective [$]", "worst point", "total slack", "worst V [$]"):

@@ -254,7 +254,8 @@ ONM_DEPRECATED = ("max_switch_actions", "disable_networking", "disable_radial_co
                   "disable_switch_penalty", "apply_switch_scores", "disable_presolver",
                   "time_elapsed", "nlp_solver_tol", "mip_solver_tol", "mip_solver_gap")
 #: feederopt's own section and its keys.
-PARTITION_KEYS = ("k_der", "ramp", "omega", "uncertainty", "uncertain_loads", "load_model")
+PARTITION_KEYS = ("k_der", "ramp", "omega", "uncertainty", "uncertain_loads", "load_model",
+                  "voltage_feedback")
 #: The sections keyed by network element.
 ELEMENT_SECTIONS = ("dss", "switch", "line", "transformer", "bus", "load", "shunt", "generator",
                     "solar", "storage", "voltage_source")
@@ -266,6 +267,21 @@ STATUS_VALUES = ("ENABLED", "DISABLED", "1", "0")
 SWITCH_VALUES = {"state": ("OPEN", "CLOSED"), "dispatchable": ("YES", "NO", "1", "0"),
                  "status": STATUS_VALUES}
 ENABLED_VALUES = ("YES", "NO", "Y", "N")
+
+
+def voltage_feedback_setting(path: str | Path | None) -> bool | None:
+    """The ``partition`` section's ``voltage_feedback`` of a settings file (None when it has
+    none; the run's option, :func:`feederopt.api_partition.partition`'s ``voltage_feedback``,
+    wins). Its type is checked by :func:`read_settings`."""
+    if path is None:
+        return None
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    part = data.get("partition") if isinstance(data, dict) else None
+    value = part.get("voltage_feedback") if isinstance(part, dict) else None
+    return value if isinstance(value, bool) else None
 
 
 def _flag(value: Any) -> str:
@@ -498,6 +514,8 @@ def _partition_problems(part: dict[str, Any]) -> list[Problem]:
             v = _numbers(part[name])
             if v is None or isinstance(part[name], list) or not np.isfinite(v[0]):
                 bad(name, "is not a finite number")
+    if "voltage_feedback" in part and not isinstance(part["voltage_feedback"], bool):
+        bad("voltage_feedback", "is not true or false", "true (default) or false")
     if "load_model" in part and not isinstance(part["load_model"], str):
         bad("load_model", "is not a string", "voltage_dependent or constant_power")
     if "uncertain_loads" in part and not (isinstance(part["uncertain_loads"], list) and all(

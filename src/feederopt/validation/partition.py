@@ -19,7 +19,8 @@ unless asked to let OpenDSS's controls act.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -118,6 +119,9 @@ def draw_scales(data: PartitionData, uncertainty: float, n: int, seed: int = 0) 
 #: [kW] The grid-following DERs' shares of a sample have settled when the next power flow would
 #: move none of them by more than this (the band check's tolerance is 1e-3 kW).
 SETTLE_KW = 1e-4
+
+#: [p.u.] A node voltage is within its limits up to this (the check's tolerance).
+V_TOL = 1e-9
 
 #: Called after each sample of a share with (samples done, feasible so far): the sampling hook
 #: of every check (:data:`feederopt.algorithms.base.SampleCallback`).
@@ -222,116 +226,188 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
     within its band. A realisation is feasible when OpenDSS converges, every node of the
     energised blocks lies within its voltage limits, and every DER's active output stays within
     its ramp band around its set-point and within ``[0, p_max]``."""
-    import opendssdirect as dss
-
-    from feederopt.io.opendss import compile_circuit
-    from feederopt.problems.partition import components
-    from feederopt.validation.opendss import (
-        CONTROL_MODES,
-        OFF,
-        STATIC,
-        TAP_TOL,
-        capacitor_states,
-        hold_taps,
-        regulator_taps,
-        set_switch,
-    )
-
-    path = net.meta.get("source_path")
-    if not path:
-        raise ValueError("the network was not read from an OpenDSS file")
-    compile_circuit(path)
-    # compile_circuit leaves the taps and capacitor states as OpenDSS solved the file, which
-    # are the model's; the model's taps are written where they differ all the same
-    file_mode = int(dss.Solution.ControlMode())
-    hold_taps(net, {})
-    taps0 = regulator_taps()
-    caps0 = capacitor_states()
-    mode = (file_mode if file_mode != OFF else STATIC) if with_controls else OFF
-    closed = {data.switch_ids[s] for s in np.flatnonzero(plan.closed)}
-    for sid in data.switch_ids:  # a tie opened at a terminal (``Open Line.X 1``) is closed too
-        set_switch(sid, open_=sid not in closed)
-    gens = net.generators
-    bus_of = dict(zip(gens["id"].to_list(), gens["bus"].to_list(), strict=True))
-    kv_of = dict(zip(net.buses["id"].to_list(), net.buses["vn_kv"].to_list(), strict=True))
-    n_der = len(data.der_ids)
-    setp = np.array([plan.p_set[data.ph_der == d].sum() * 1000 for d in range(n_der)])
-    qset = np.array([plan.q_set[data.ph_der == d].sum() * 1000 for d in range(n_der)])
-    ramp = np.array([data.settings.ramp * data.ph_s_max[data.ph_der == d].sum() * 1000
-                     for d in range(n_der)])
-    lo = np.maximum(setp - ramp, 0.0)
-    hi = np.minimum(setp + ramp, data.der_p_max_kw)
-    if v_set_pu is None:  # the plan's voltage set-points (its nominal operating point)
-        from feederopt.algorithms.partition import operating_point
-
-        v_node = np.sqrt(np.maximum(operating_point(data, plan)["w"], 0.0))
-        v_gf = {int(d): float(v_node[data.ph_node[data.ph_der == d]].mean())
-                for d in np.flatnonzero(plan.grid_forming)}
-    groups: list[tuple[str, int, list[int]]] = []  # source, its DER, followers
-    for comp in components(data, plan):
-        if not plan.energised[comp[0]]:
-            continue
-        members = [d for d in range(n_der) if data.der_block[d] in comp]
-        for d in members:
-            if plan.grid_forming[d]:
-                name = f"gf{len(groups)}"
-                bus = bus_of[data.der_ids[d]]
-                dss.Text.Command(f"new Vsource.{name} bus1={bus} phases=3 "
-                                 f"basekv={kv_of[bus]} "
-                                 f"pu={v_gf[d] if v_set_pu is None else v_set_pu} angle=0 "
-                                 "MVAsc3=1e6 "
-                                 "MVAsc1=1e6")
-                groups.append((name, d, [m for m in members if m != d]))
-    following = {m for _, _, f in groups for m in f}
-
-    def dispatch(d: int, kw: float) -> None:
-        der = data.der_ids[d]
-        cls = der.split(".")[0].lower()
-        if cls == "generator":
-            dss.Text.Command(f"edit {der} kW={kw} kvar={qset[d]}")
-        elif cls == "pvsystem":
-            dss.Text.Command(f"edit {der} pmpp={max(kw, 0.0)} irradiance=1 kvar={qset[d]}")
-        else:
-            dss.Text.Command(f"edit {der} state=discharging kW={kw} kvar={qset[d]}")
-
-    for d, der in enumerate(data.der_ids):
-        if d not in following:
-            dss.Text.Command(f"edit {der} enabled=n")
-    loads = net.loads.filter(pl.col("in_service"))
-    nominal = {lid: (float(part["p_mw"].sum() * 1000), float(part["q_mvar"].sum() * 1000))
-               for lid in data.load_ids for part in [loads.filter(pl.col("id") == lid)]}
-    on_bus = {data.pu.bus_ids[b] for b in range(len(data.pu.bus_ids))
-              if plan.energised[data.block_of_bus[b]] and not data.pu.virtual[b]}
-    limits = {r["id"]: (r["v_min_pu"], r["v_max_pu"])
-              for r in net.buses.iter_rows(named=True) if r["id"] in on_bus}
-    # the regulators that act on the plan: those in energised blocks (the lost substation's
-    # keep their source in OpenDSS and move, but no checked node is behind them)
-    tr_bus = dict(zip(net.transformers["id"].to_list(), net.transformers["from_bus"].to_list(),
-                      strict=True))
-    taps0 = {tr: t for tr, t in taps0.items() if tr_bus.get(tr) in on_bus}
-    live_caps = [c for c in caps0 if _capacitor_bus(c) in on_bus]
-    unc = [(lid, data.load_ids.index(lid)) for lid in
-           (data.load_ids[i] for i in np.flatnonzero(data.uncertain))]
+    island = AcIsland(net, data, plan, v_set_pu=v_set_pu, rounds=rounds,
+                      with_controls=with_controls)
     ok = conv = moved = switched = 0
     lo_w, hi_w = np.inf, 0.0
-    dss.Solution.ControlMode(mode)
     for k, scale in enumerate(draw_scales(data, uncertainty, samples, seed)):
         if progress is not None and k:
             progress(k, ok)
-        if with_controls:  # each sample acts from the model's taps and capacitor states
-            hold_taps(net, {})
-            for cap, states in caps0.items():
+        r = island.solve(scale)
+        moved += r.taps_moved
+        switched += r.capacitors_switched
+        if not r.converged:
+            continue
+        conv += 1
+        lo_w, hi_w = min(lo_w, r.low_pu), max(hi_w, r.high_pu)
+        ok += r.feasible
+    if progress is not None:
+        progress(samples, ok)
+    return AcSampleShare(samples, ok, conv, uncertainty, float(lo_w), float(hi_w),
+                         island.control_mode, moved, switched)
+
+
+@dataclass
+class AcSample:
+    """One load realisation of :class:`AcIsland`: converged, feasible (voltages within the
+    limits and every DER within its band), the lowest and highest energised node voltage
+    [p.u.], whether the DER bands and the voltage limits hold, each energised node's voltage
+    magnitude by name (``"bus.a"``, OpenDSS's ``puVmagAngle``: what the check judges), and
+    the DERs' active outputs [kW]."""
+
+    converged: bool
+    feasible: bool = False
+    low_pu: float = math.inf
+    high_pu: float = 0.0
+    within_bands: bool = False
+    within_voltage_limits: bool = False
+    voltages_pu: dict[str, float] = field(default_factory=dict)
+    der_kw: np.ndarray | None = None
+    taps_moved: int = 0
+    capacitors_switched: int = 0
+
+
+class AcIsland:
+    """The plan's microgrids in OpenDSS, as :func:`ac_sample_share` solves them (see there):
+    the circuit compiled once with the plan's switch states, grid-forming sources and
+    disabled DERs; :meth:`solve` solves one load realisation."""
+
+    def __init__(self, net: ThreePhaseNetwork, data: PartitionData, plan: PartitionPlan, *,
+                 v_set_pu: float | None = None, rounds: int = 20,
+                 with_controls: bool = False) -> None:
+        import opendssdirect as dss
+
+        from feederopt.io.opendss import compile_circuit
+        from feederopt.problems.partition import components
+        from feederopt.validation.opendss import (
+            CONTROL_MODES,
+            OFF,
+            STATIC,
+            capacitor_states,
+            hold_taps,
+            regulator_taps,
+            set_switch,
+        )
+
+        path = net.meta.get("source_path")
+        if not path:
+            raise ValueError("the network was not read from an OpenDSS file")
+        self.net, self.data, self.rounds = net, data, rounds
+        self.with_controls = with_controls
+        compile_circuit(path)
+        # compile_circuit leaves the taps and capacitor states as OpenDSS solved the file,
+        # which are the model's; the model's taps are written where they differ all the same
+        file_mode = int(dss.Solution.ControlMode())
+        hold_taps(net, {})
+        taps0 = regulator_taps()
+        caps0 = capacitor_states()
+        mode = (file_mode if file_mode != OFF else STATIC) if with_controls else OFF
+        self.control_mode = CONTROL_MODES.get(mode, str(mode))
+        closed = {data.switch_ids[s] for s in np.flatnonzero(plan.closed)}
+        for sid in data.switch_ids:  # a tie opened at a terminal (``Open Line.X 1``) is closed
+            set_switch(sid, open_=sid not in closed)
+        gens = net.generators
+        bus_of = dict(zip(gens["id"].to_list(), gens["bus"].to_list(), strict=True))
+        kv_of = dict(zip(net.buses["id"].to_list(), net.buses["vn_kv"].to_list(), strict=True))
+        n_der = len(data.der_ids)
+        self.setp = np.array([plan.p_set[data.ph_der == d].sum() * 1000 for d in range(n_der)])
+        self.qset = np.array([plan.q_set[data.ph_der == d].sum() * 1000 for d in range(n_der)])
+        self.ramp = np.array([data.settings.ramp * data.ph_s_max[data.ph_der == d].sum() * 1000
+                              for d in range(n_der)])
+        self.lo = np.maximum(self.setp - self.ramp, 0.0)
+        self.hi = np.minimum(self.setp + self.ramp, data.der_p_max_kw)
+        if v_set_pu is None:  # the plan's voltage set-points (its nominal operating point)
+            from feederopt.algorithms.partition import operating_point
+
+            v_node = np.sqrt(np.maximum(operating_point(data, plan)["w"], 0.0))
+            v_gf = {int(d): float(v_node[data.ph_node[data.ph_der == d]].mean())
+                    for d in np.flatnonzero(plan.grid_forming)}
+        #: the grid-forming sources' voltages [p.u.] by DER index
+        self.v_set: dict[int, float] = {}
+        groups: list[tuple[str, int, list[int]]] = []  # source, its DER, followers
+        for comp in components(data, plan):
+            if not plan.energised[comp[0]]:
+                continue
+            members = [d for d in range(n_der) if data.der_block[d] in comp]
+            for d in members:
+                if plan.grid_forming[d]:
+                    name = f"gf{len(groups)}"
+                    bus = bus_of[data.der_ids[d]]
+                    self.v_set[d] = v_gf[d] if v_set_pu is None else v_set_pu
+                    dss.Text.Command(f"new Vsource.{name} bus1={bus} phases=3 "
+                                     f"basekv={kv_of[bus]} "
+                                     f"pu={self.v_set[d]} angle=0 "
+                                     "MVAsc3=1e6 "
+                                     "MVAsc1=1e6")
+                    groups.append((name, d, [m for m in members if m != d]))
+        self.groups = groups
+        self.following = {m for _, _, f in groups for m in f}
+        for d, der in enumerate(data.der_ids):
+            if d not in self.following:
+                dss.Text.Command(f"edit {der} enabled=n")
+        loads = net.loads.filter(pl.col("in_service"))
+        self.nominal = {lid: (float(part["p_mw"].sum() * 1000),
+                              float(part["q_mvar"].sum() * 1000))
+                        for lid in data.load_ids for part in [loads.filter(pl.col("id") == lid)]}
+        on_bus = {data.pu.bus_ids[b] for b in range(len(data.pu.bus_ids))
+                  if plan.energised[data.block_of_bus[b]] and not data.pu.virtual[b]}
+        self.limits = {r["id"]: (r["v_min_pu"], r["v_max_pu"])
+                       for r in net.buses.iter_rows(named=True) if r["id"] in on_bus}
+        # the regulators that act on the plan: those in energised blocks (the lost
+        # substation's keep their source in OpenDSS and move, but no checked node is behind
+        # them)
+        tr_bus = dict(zip(net.transformers["id"].to_list(),
+                          net.transformers["from_bus"].to_list(), strict=True))
+        self.taps0 = {tr: t for tr, t in taps0.items() if tr_bus.get(tr) in on_bus}
+        self.caps0 = caps0
+        self.live_caps = [c for c in caps0 if _capacitor_bus(c) in on_bus]
+        # the uncertain loads, which a realisation scales (the others stay nominal)
+        self.scaled = [(lid, data.load_ids.index(lid)) for lid in
+                       (data.load_ids[i] for i in np.flatnonzero(data.uncertain))]
+        dss.Solution.ControlMode(mode)
+
+    def _dispatch(self, d: int, kw: float) -> None:
+        import opendssdirect as dss
+
+        der = self.data.der_ids[d]
+        cls = der.split(".")[0].lower()
+        q = self.qset[d]
+        if cls == "generator":
+            dss.Text.Command(f"edit {der} kW={kw} kvar={q}")
+        elif cls == "pvsystem":
+            dss.Text.Command(f"edit {der} pmpp={max(kw, 0.0)} irradiance=1 kvar={q}")
+        else:
+            dss.Text.Command(f"edit {der} state=discharging kW={kw} kvar={q}")
+
+    def solve(self, scale: np.ndarray) -> AcSample:
+        """The power flow at the load scales ``scale`` (one per load; only the uncertain
+        loads' are applied, as the box moves only them), the followers' shares solved until
+        they settle (see :func:`ac_sample_share`)."""
+        import opendssdirect as dss
+
+        from feederopt.validation.opendss import (
+            TAP_TOL,
+            capacitor_states,
+            hold_taps,
+            regulator_taps,
+        )
+
+        setp, lo, hi, ramp = self.setp, self.lo, self.hi, self.ramp
+        following = self.following
+        if self.with_controls:  # each sample acts from the model's taps and capacitor states
+            hold_taps(self.net, {})
+            for cap, states in self.caps0.items():
                 dss.Capacitors.Name(cap)
                 if list(dss.Capacitors.States()) != states:
                     dss.Capacitors.States(states)
-        for lid, i in unc:
-            p0, q0 = nominal[lid]
+        for lid, i in self.scaled:
+            p0, q0 = self.nominal[lid]
             dss.Text.Command(f"edit Load.{lid} kW={p0 * scale[i]} kvar={q0 * scale[i]}")
         out = setp.copy()
         converged = True
-        for r in range(rounds):
+        for r in range(self.rounds):
             for d in following:
-                dispatch(d, float(out[d]))
+                self._dispatch(d, float(out[d]))
             try:
                 dss.Solution.Solve()
                 converged = bool(dss.Solution.Converged())
@@ -340,7 +416,7 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
             if not converged:
                 break
             new = out.copy()
-            for name, g, fol in groups:
+            for name, g, fol in self.groups:
                 dss.Circuit.SetActiveElement(f"Vsource.{name}")
                 out[g] = new[g] = -float(
                     np.asarray(dss.CktElement.Powers(), float)[0:6:2].sum())
@@ -353,32 +429,37 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
             # the sample is judged on this power flow: stop when the followers' shares are the
             # ones it was solved with, and never change them after the last flow
             settled = all(abs(new[m] - out[m]) <= SETTLE_KW for m in following)
-            if settled or r == rounds - 1:
+            if settled or r == self.rounds - 1:
                 break
             out = new
-        if with_controls:
+        res = AcSample(converged)
+        if self.with_controls:
             taps = regulator_taps()
-            moved += any(abs(taps[tr] - t0) > TAP_TOL for tr, t0 in taps0.items())
+            res.taps_moved = int(any(abs(taps[tr] - t0) > TAP_TOL
+                                     for tr, t0 in self.taps0.items()))
             caps = capacitor_states()
-            switched += any(caps[c] != caps0[c] for c in live_caps)
+            res.capacitors_switched = int(any(caps[c] != self.caps0[c]
+                                              for c in self.live_caps))
         if not converged:
-            continue
-        conv += 1
-        good = all(lo[m] - 1e-3 <= out[m] <= hi[m] + 1e-3
-                   for _, g, fol in groups for m in (g, *fol))
-        for bus, (vmin, vmax) in limits.items():
+            return res
+        res.der_kw = out
+        res.within_bands = all(lo[m] - 1e-3 <= out[m] <= hi[m] + 1e-3
+                               for _, g, fol in self.groups for m in (g, *fol))
+        res.within_voltage_limits = True
+        for bus, (vmin, vmax) in self.limits.items():
             dss.Circuit.SetActiveBus(bus)
             mags = np.asarray(dss.Bus.puVmagAngle(), float)[0::2]
             if len(mags) == 0:
                 continue
-            lo_w, hi_w = min(lo_w, float(mags.min())), max(hi_w, float(mags.max()))
-            if mags.min() < vmin - 1e-9 or mags.max() > vmax + 1e-9:
-                good = False
-        ok += good
-    if progress is not None:
-        progress(samples, ok)
-    return AcSampleShare(samples, ok, conv, uncertainty, float(lo_w), float(hi_w),
-                         CONTROL_MODES.get(mode, str(mode)), moved, switched)
+            for node, v in zip(dss.Bus.Nodes(), mags, strict=False):
+                if node in (1, 2, 3):
+                    res.voltages_pu[f"{bus}.{'abc'[node - 1]}"] = float(v)
+            res.low_pu = min(res.low_pu, float(mags.min()))
+            res.high_pu = max(res.high_pu, float(mags.max()))
+            if mags.min() < vmin - V_TOL or mags.max() > vmax + V_TOL:
+                res.within_voltage_limits = False
+        res.feasible = res.within_bands and res.within_voltage_limits
+        return res
 
 
 def _capacitor_bus(name: str) -> str:
