@@ -333,3 +333,71 @@ def test_force_never_writes_onto_a_file_the_feeder_reads(tmp_path: Path) -> None
     for name, text in files.items():
         assert (tmp_path / name).read_text() == text, name
     assert output_problems(tmp_path / "result.json", force=True, inputs=[feeder]) == []
+
+
+# ----- folders that cannot be written, outputs that are not regular files (ut_bad 2, 9) ---------
+needs_proc = pytest.mark.skipif(not Path("/proc/self").is_dir(),
+                                reason="needs Linux's /proc, where nobody may create a file")
+
+
+@needs_proc
+def test_an_unwritable_folder_is_found_before_solving(tmp_path: Path, tiny_dir: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # os.access says yes to root for /proc (and /sys, a read-only mount): the solve ran, then
+    # failed with a raw FileNotFoundError/PermissionError on its '.part' file, exit 1
+    def no_solve(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("solved despite an unwritable output folder")
+
+    monkeypatch.setattr("feederopt.api.solve", no_solve)
+    for option, path in (("--json", "/proc/feederopt_nope.json"), ("--out", "/proc/fo_nope")):
+        res = runner.invoke(app, ["solve", str(tiny_dir), option, path, "--force"])
+        assert res.exit_code == 2, res.output
+        assert "bad_output_path" in res.output and path in res.output
+        assert "cannot be written" in res.output
+        assert "Traceback" not in res.output and "PermissionError" not in res.output
+        assert not Path(path).exists()
+
+
+@needs_proc
+def test_report_and_save_json_refuse_an_unwritable_folder(tmp_path: Path, tiny_dir: Path,
+                                                          result: Any) -> None:
+    res_dir = tmp_path / "res"
+    assert runner.invoke(app, ["solve", str(tiny_dir), "--out", str(res_dir),
+                               "-q"]).exit_code == 0
+    res = runner.invoke(app, ["report", str(res_dir), "--out", "/proc/fo_nope.html"])
+    assert res.exit_code == 2, res.output
+    assert "/proc/fo_nope.html" in res.output and "bad_output_path" in res.output
+    assert "Traceback" not in res.output
+    with pytest.raises(InputError, match=r"/proc/fo_nope\.json") as info:
+        save_json(result, "/proc/fo_nope.json")
+    assert _kinds(list(info.value.problems)) == [ProblemKind.BAD_OUTPUT_PATH]
+
+
+def test_an_os_error_while_writing_is_a_typed_problem(tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    path.write_text("old")
+    with pytest.raises(InputError, match=r"r\.json' could not be written") as info, \
+            atomic_file(path, force=True) as tmp:
+        raise OSError(28, "No space left on device", str(tmp))
+    assert _kinds(list(info.value.problems)) == [ProblemKind.BAD_OUTPUT_PATH]
+    assert "No space left" in str(info.value)
+    assert path.read_text() == "old" and not _leftovers(tmp_path)
+
+
+def test_force_never_replaces_a_device_or_pipe(tmp_path: Path, tiny_dir: Path) -> None:
+    # '--json /dev/null --force' replaced the device node by a 3 kB regular file (as root, the
+    # system's /dev/null)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    targets = [str(fifo)] + (["/dev/null"] if Path("/dev/null").exists() else [])
+    for target in targets:
+        before = os.stat(target)
+        for option in ("--json", "--out"):
+            res = runner.invoke(app, ["solve", str(tiny_dir), option, target, "--force", "-q"])
+            assert res.exit_code == 2, (target, option, res.output)
+            assert "not a regular file" in res.output and target in res.output
+            assert "Traceback" not in res.output
+            after = os.stat(target)
+            assert (after.st_mode, after.st_ino, after.st_rdev) == (
+                before.st_mode, before.st_ino, before.st_rdev)
+    assert not _leftovers(tmp_path)

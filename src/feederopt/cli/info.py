@@ -73,10 +73,28 @@ def network_info(source: Any) -> dict[str, Any]:
         "base_failed": ac.failed,  # pandapower raised: no verdict on convergence
         "base_unsupplied": unsupplied.to_dict() if unsupplied.has_load else None,
         "model": fidelity.to_dict() if fidelity is not None else None,
-        "problems": [p.to_dict() for p in net.validate()],
+        "problems": [p.to_dict() for p in _solve_problems(net)],
         "warnings": [str(p) for p in net.warnings()] + notes
         + ([model_warning] if model_warning else []) + ([base_note] if base_note else []),
     }
+
+
+def _solve_problems(net: Any) -> list[Any]:
+    """The problems that stop ``feederopt solve`` on ``net``: the validation problems and,
+    when there are none, the set-up check of every solve (:func:`feederopt.api.decidable`:
+    branches that cannot open forming a loop, ``not_radial``). ``info`` said "problems: none"
+    for a fixed loop that ``solve`` then refused (ut_bad 6)."""
+    from feederopt.api import decidable
+    from feederopt.errors import InputError
+
+    problems = list(net.validate())
+    if any(p.is_error for p in problems):
+        return problems
+    try:
+        decidable(net)
+    except InputError as exc:
+        problems += list(exc.problems)
+    return problems
 
 
 def _g(x: float | None) -> str:
@@ -209,8 +227,13 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
         raise InputError([Problem(ProblemKind(p["kind"]), p["component"], p["message"],
                                   tuple(p["ids"]), p["field"], p["hint"])
                           for p in data["problems"]])
+    # a problem that stops a solve (a loop of branches that cannot open) exits with code 2, as
+    # `feederopt solve` does, after the facts are shown
+    stops = [p for p in data["problems"] if p.get("severity") != "warning"]
     if json_output:
         typer.echo(json.dumps(data, indent=2))
+        if stops:
+            raise typer.Exit(2)
         return
     out = stdout()
     table = summary_table(f"{data['name']}")
@@ -287,7 +310,11 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
         out.print(units)
     errors = [p for p in data["problems"] if p.get("severity") != "warning"]
     if errors:
-        out.print(f"[red]{len(errors)} problem(s)[/]")
+        out.print(f"[red]{len(errors)} problem(s)[/] that stop a solve:")
+        for p in errors:
+            out.print("  - " + str(Problem(ProblemKind(p["kind"]), p["component"], p["message"],
+                                           tuple(p["ids"]), p["field"], p["hint"])),
+                      markup=False)
     else:
         warned = len(data["problems"]) - len(errors)
         out.print("problems: none" + (f" that stop a solve; {warned} warning(s) below"
@@ -297,6 +324,8 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
         out.print(note, markup=False)
     if data["base_converged"] and data["base_message"]:
         out.print(f"[yellow]note:[/] AC power flow {data['base_message']}")
+    if stops:
+        raise typer.Exit(2)
 
 
 

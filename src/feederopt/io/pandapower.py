@@ -80,7 +80,9 @@ not positive, a line's ``parallel`` below 1 or NaN ``c_nf_per_km``/``g_us_per_km
 transformer's ``sn_mva``, ``vn_hv_kv``, ``vn_lv_kv`` or ``vk_percent`` that is not positive, a
 ``vkr_percent`` outside 0..``vk_percent``, a NaN or negative ``pfe_kw``/``i0_percent``, a NaN
 ``shift_degree``, ``parallel`` below 1 (a trafo3w's ratings and ``vk_*_percent`` alike), a bus
-``vn_kv`` that is not positive, a trafo's ``tap_pos`` outside ``tap_min..tap_max``, an
+``vn_kv`` that is not positive, a trafo's ``tap_pos`` outside ``tap_min..tap_max``, a
+trafo's ``vn_hv_kv``/``vn_lv_kv`` more than 30 % off its bus's ``vn_kv`` (pandapower
+diagnostic's ``nom_voltage_tolerance``; 10..30 % off gives a note), an
 ``ext_grid``'s or ``gen``'s ``vm_pu`` that is not positive,
 a NaN ``scaling`` or power of a load, sgen, gen, storage, ward or shunt (pandapower's power flow
 fails on each of these where the reader would take a default), a negative ``load.p_mw`` (an
@@ -443,6 +445,11 @@ def from_pandapower(
         if not ok(tr["hv_bus"], tr["lv_bus"]):
             continue
         found = _trafo_problems(int(idx), tr)
+        if not found:
+            bad_rating, note = _rated_voltage_check(int(idx), tr, vn)
+            found = bad_rating
+            if note:
+                warnings.append(note)
         line_problems.extend(found)
         if _tap_at_neutral(tr):
             at_neutral.setdefault("trafo", []).append(str(idx))
@@ -955,6 +962,45 @@ def _trafo_problems(idx: int, tr: Any) -> list[tuple[ProblemKind, str, str, str,
                     f"tap_pos {pos:g} is outside tap_min..tap_max ({lo:g}..{hi:g})",
                     _TRAFO_HINTS["tap_pos"]))
     return out
+
+
+#: A transformer side rated more than this relative deviation off its bus's ``vn_kv`` is
+#: refused: the default ``nom_voltage_tolerance`` of pandapower's diagnostic
+#: (``pandapower.diagnostic``, check "nominal_voltages_dont_match"), which flags
+#: ``|1 - vn_hv_kv / bus.vn_kv| > 0.3``. A 110/0.4 kV trafo on a 20 kV bus made the solver's
+#: phase-1 slave fail untyped (ut_bad 1).
+RATED_VOLTAGE_TOLERANCE = 0.3
+#: Off by more than this (but within :data:`RATED_VOLTAGE_TOLERANCE`) gives a warning: an
+#: off-nominal ratio that pandapower accepts (e.g. a 21 kV winding on a 20 kV bus is 5 %).
+RATED_VOLTAGE_NOTE = 0.1
+
+
+def _rated_voltage_check(idx: int, tr: Any, vn: dict[Any, float]
+                         ) -> tuple[list[tuple[ProblemKind, str, str, str, str]], str | None]:
+    """A two-winding transformer's rated voltages against its buses' ``vn_kv``: a problem per
+    side with ``|1 - vn_<side>_kv / bus.vn_kv| > RATED_VOLTAGE_TOLERANCE`` (pandapower's
+    diagnostic rule), and a note for a side off by more than :data:`RATED_VOLTAGE_NOTE`."""
+    tid = f"trafo:{idx}"
+    out: list[tuple[ProblemKind, str, str, str, str]] = []
+    notes: list[str] = []
+    for side in ("hv", "lv"):
+        col, bus = f"vn_{side}_kv", tr[f"{side}_bus"]
+        rated, bus_kv = _f(tr[col], math.nan), vn.get(int(bus), math.nan)
+        if not (math.isfinite(rated) and math.isfinite(bus_kv) and bus_kv > 0):
+            continue
+        off = abs(1.0 - rated / bus_kv)
+        what = f"{col} {rated:g} kV against its {side} bus {bus}'s vn_kv {bus_kv:g} kV"
+        if off > RATED_VOLTAGE_TOLERANCE:
+            out.append((ProblemKind.INVALID_VALUE, tid, col,
+                        f"{what}: the rated voltage is {off:.0%} off the bus voltage (more than "
+                        f"{RATED_VOLTAGE_TOLERANCE:.0%}, pandapower's diagnostic limit)",
+                        f"connect the trafo to buses of its rated voltages, or correct {col} "
+                        "or the bus's vn_kv (both in kV)"))
+        elif off > RATED_VOLTAGE_NOTE:
+            notes.append(f"{what} ({off:.0%} off)")
+    note = (f"trafo {idx}: an off-nominal rating, " + "; ".join(notes)
+            + ": check that it is meant") if notes else None
+    return out, note
 
 
 def _trafo3w_problems(idx: int, t3: Any) -> list[tuple[ProblemKind, str, str, str, str]]:

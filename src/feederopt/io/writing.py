@@ -105,6 +105,18 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
         return [_problem(ProblemKind.BAD_OUTPUT_PATH, path,
                          f"the folder '{parent}' is not writable", option,
                          "choose a folder you may write to")]
+    refused = _write_refused(parent)
+    if refused is not None:
+        # os.access answers yes to root on a read-only mount, /sys or /proc: the solve ran for
+        # minutes and then failed with a raw PermissionError (exit 1)
+        return [_problem(ProblemKind.BAD_OUTPUT_PATH, path,
+                         f"the folder '{parent}' cannot be written to ({refused})", option,
+                         "choose a folder you may write to")]
+    if (path.exists() and not path.is_file() and not path.is_dir()):
+        # --json /dev/null --force replaced the device node with a regular file
+        return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}' is not a regular file "
+                         "(a device, pipe or socket): feederopt never replaces it, even with "
+                         "--force", option, f"name a new {what}")]
     if folder and path.is_dir() and path.resolve() in (Path.cwd(), *Path.cwd().parents):
         # 'solve X --out . --force' failed with "OSError: Device or resource busy" (exit 1)
         # and left a '..<random>.old' folder behind
@@ -133,6 +145,31 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
                              "replaces only those (or an empty folder); nothing is replaced",
                              option, "name a new folder, or empty it yourself")]
     return []
+
+
+def _write_refused(parent: Path) -> str | None:
+    """Why a file cannot be created in the folder ``parent`` (the OS's reason), or None: a
+    real probe (an empty temporary file, removed at once), since ``os.access`` does not see
+    read-only mounts or pseudo file systems for root."""
+    try:
+        fd, name = tempfile.mkstemp(dir=parent, prefix=".feederopt-probe.", suffix=".part")
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(name)
+    return None
+
+
+def write_failed(path: Path, exc: OSError) -> InputError:
+    """A typed ``bad_output_path`` problem for an OS error met while writing ``path`` (a full
+    disk, a folder made read-only during the solve): the CLI exits with code 2 and names the
+    path, not a raw PermissionError with a temporary file's name."""
+    reason = exc.strerror or str(exc)
+    return InputError([_problem(ProblemKind.BAD_OUTPUT_PATH, path,
+                                f"'{path}' could not be written ({reason}); nothing was "
+                                "replaced", None, "check the folder's permissions and free "
+                                "space, or choose another path")])
 
 
 def check_output(path: str | Path, *, force: bool, folder: bool = False,
@@ -192,13 +229,19 @@ def atomic_file(path: str | Path, *, force: bool = False) -> Iterator[Path]:
     is replaced only with ``force``."""
     path = Path(path)
     check_output(path, force=force)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    except OSError as exc:
+        raise write_failed(path, exc) from None
     os.close(fd)
     tmp = Path(name)
     _usual_mode(tmp, 0o666)
     try:
-        yield tmp
-        _publish_file(tmp, path, force)
+        try:
+            yield tmp
+            _publish_file(tmp, path, force)
+        except OSError as exc:
+            raise write_failed(path, exc) from exc
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -224,17 +267,24 @@ def atomic_folder(path: str | Path, *, force: bool = False) -> Iterator[Path]:
     and only then deleted, only with ``force``."""
     path = Path(path)
     check_output(path, force=force, folder=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part"))
+    try:
+        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part"))
+    except OSError as exc:
+        raise write_failed(path, exc) from None
     _usual_mode(tmp, 0o777)
     try:
-        yield tmp
         old: Path | None = None
-        if path.exists() or path.is_symlink():
-            if not force:
-                raise _exists_error(path)
-            old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
-            os.replace(path, old / path.name)
-        os.rename(tmp, path)
+        try:
+            yield tmp
+            if path.exists() or path.is_symlink():
+                if not force:
+                    raise _exists_error(path)
+                old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.",
+                                            suffix=".old"))
+                os.replace(path, old / path.name)
+            os.rename(tmp, path)
+        except OSError as exc:
+            raise write_failed(path, exc) from exc
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     finally:
