@@ -62,3 +62,23 @@ def test_opendss_healthy_loads_read(tmp_path: Path) -> None:
     path.write_text(DSS.format(kw="170", kvar="80"))
     result = runner.invoke(app, ["info", str(path), "--json"])
     assert result.exit_code == 0, result.output
+
+
+# ---- a table folder: an unknown table file (defect 4) --------------------------------------
+
+BUSES = "id,vn_kv,is_source\n1,12.66,true\n2,12.66,false\n"
+BRANCHES = "id,from_bus,to_bus,r_ohm,x_ohm\n1,1,2,0.1,0.05\n"
+
+
+def test_folder_unknown_table_file_is_named(tmp_path: Path) -> None:
+    """``lines.csv`` beside the tables was dropped without a word; now a typed problem names
+    it and the tables read, like the schedule's devices folder."""
+    (tmp_path / "buses.csv").write_text(BUSES)
+    (tmp_path / "branches.csv").write_text(BRANCHES)
+    (tmp_path / "loads.csv").write_text("id,bus,p_mw,q_mvar\n1,2,0.1,0.05\n")
+    result = runner.invoke(app, ["info", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output  # the folder alone reads
+    (tmp_path / "lines.csv").write_text(BRANCHES)
+    (problem,) = _info_problems(tmp_path)
+    assert problem["kind"] == "unknown_file_type" and problem["ids"] == ["lines.csv"]
+    assert "branches.csv" in str(problem["hint"]) and "loads.csv" in str(problem["hint"])
