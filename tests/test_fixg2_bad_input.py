@@ -82,3 +82,59 @@ def test_folder_unknown_table_file_is_named(tmp_path: Path) -> None:
     (problem,) = _info_problems(tmp_path)
     assert problem["kind"] == "unknown_file_type" and problem["ids"] == ["lines.csv"]
     assert "branches.csv" in str(problem["hint"]) and "loads.csv" in str(problem["hint"])
+
+
+# ---- MATPOWER: REF bus without a generator, no generator, baseMVA 0, RATE_A, VG (5, 8, 15) --
+
+def _case(base_mva: str = "10", bus2_type: str = "1", gen: str = "1 0 0 10 -10 1.0 10 1 10 0",
+          rate_a: str = "0") -> str:
+    return f"""function mpc = tiny
+mpc.version = '2';
+mpc.baseMVA = {base_mva};
+mpc.bus = [
+1 3 0 0 0 0 1 1 0 12.66 1 1.1 0.9;
+2 {bus2_type} 0.1 0.05 0 0 1 1 0 12.66 1 1.1 0.9;
+3 1 0.1 0.05 0 0 1 1 0 12.66 1 1.1 0.9;
+];
+mpc.gen = [
+{gen}
+];
+mpc.branch = [
+1 2 0.01 0.01 0 {rate_a} 0 0 0 0 1 -360 360;
+2 3 0.01 0.01 0 0 0 0 0 0 1 -360 360;
+];
+"""
+
+
+def test_matpower_tiny_case_reads(tmp_path: Path) -> None:
+    """The case the tests below spoil reads (each test fails for its change alone)."""
+    path = tmp_path / "tiny.m"
+    path.write_text(_case())
+    result = runner.invoke(app, ["info", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(("change", "kind", "component", "ids", "field"), [
+    # MATPOWER's bustypes.m makes a REF bus without an in-service gen a PQ bus; it was read as
+    # a second infinite source (the losses changed)
+    ({"bus2_type": "3"}, "no_source", "mpc.bus", ["2"], "BUS_TYPE"),
+    # the only generator out of service (GEN_STATUS 0)
+    ({"gen": "1 0 0 10 -10 1.0 10 0 10 0"}, "no_source", "mpc.bus", ["1"], "BUS_TYPE"),
+    # no generator row at all: was ValueError "max() arg is an empty sequence"
+    ({"gen": ""}, "no_source", "mpc.gen", [], "GEN_BUS"),
+    # baseMVA 0: numpy warnings and every branch's r_ohm/x_ohm were blamed
+    ({"base_mva": "0"}, "invalid_value", "mpc", [], "baseMVA"),
+    ({"rate_a": "-5"}, "invalid_value", "mpc.branch", ["row 1"], "RATE_A"),
+    ({"gen": "1 0 0 10 -10 NaN 10 1 10 0"}, "invalid_value", "mpc.gen", ["row 1"], "VG"),
+], ids=["ref_without_gen", "gen_out_of_service", "no_gen_row", "basemva_zero",
+        "rate_a_negative", "vg_nan"])
+def test_matpower_bad_case_names_the_field(tmp_path: Path, change: dict[str, str], kind: str,
+                                           component: str, ids: list[str], field: str) -> None:
+    path = tmp_path / "tiny.m"
+    path.write_text(_case(**change))
+    result = runner.invoke(app, ["info", str(path), "--json"])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "RuntimeWarning" not in result.output
+    (problem,) = json.loads(result.stdout)["problems"]
+    assert (problem["kind"], problem["component"], problem["field"]) == (kind, component, field)
+    assert problem["ids"] == ids
