@@ -138,3 +138,19 @@ def test_matpower_bad_case_names_the_field(tmp_path: Path, change: dict[str, str
     (problem,) = json.loads(result.stdout)["problems"]
     assert (problem["kind"], problem["component"], problem["field"]) == (kind, component, field)
     assert problem["ids"] == ids
+
+
+def test_matpower_upper_case_extension_reads(tmp_path: Path) -> None:
+    """``TINY.M`` (a Windows name) was "not a MATPOWER case (FileNotFoundError: Can't find
+    data ...)" although the file exists; it reads as the same case named ``tiny.m`` does."""
+    lower, upper = tmp_path / "tiny.m", tmp_path / "up" / "TINY.M"
+    upper.parent.mkdir()
+    lower.write_text(_case())
+    upper.write_text(_case())
+    out = [runner.invoke(app, ["info", str(p), "--json"]) for p in (lower, upper)]
+    assert [r.exit_code for r in out] == [0, 0], out[1].output
+    a, b = (json.loads(r.stdout) for r in out)
+    assert a["problems"] == b["problems"] == []
+    assert (a["buses"], a["branches"], a["base_losses_kw"]) == (
+        b["buses"], b["branches"], b["base_losses_kw"])
+    assert a["buses"] == 3

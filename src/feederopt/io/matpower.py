@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,13 @@ def read_matpower(path: str | Path, name: str | None = None) -> Network:
     try:
         from matpowercaseframes import CaseFrames
 
-        cf = CaseFrames(str(path))
+        if path.suffix == ".m":
+            cf = CaseFrames(str(path))
+        else:  # CASE.M (Windows): matpowercaseframes reads only a lower-case .m name
+            with tempfile.TemporaryDirectory() as tmp:
+                copy = Path(tmp) / f"{path.stem}.m"
+                copy.write_text(text, encoding="utf-8")
+                cf = CaseFrames(str(copy))
     except Exception as exc:  # matpowercaseframes raises many kinds
         raise unreadable(path, f"not a MATPOWER case ({type(exc).__name__}: {exc})") from None
     for attr in ("bus", "branch"):
