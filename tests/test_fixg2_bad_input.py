@@ -154,3 +154,18 @@ def test_matpower_upper_case_extension_reads(tmp_path: Path) -> None:
     assert (a["buses"], a["branches"], a["base_losses_kw"]) == (
         b["buses"], b["branches"], b["base_losses_kw"])
     assert a["buses"] == 3
+
+
+@pytest.mark.parametrize(("branches", "encoding", "says", "hint"), [
+    (BRANCHES.replace(",", ";"), "utf-8", "one column holding ';'", "comma-separated"),
+    (BRANCHES.replace("\n1,", "\nLast_é,", 1), "latin-1", "utf-8", "save the file as UTF-8"),
+], ids=["semicolon", "latin1"])
+def test_folder_spreadsheet_exports_get_a_hint(tmp_path: Path, branches: str, encoding: str,
+                                               says: str, hint: str) -> None:
+    """A semicolon-separated branches.csv gave 5 missing_column errors ("add a 'id' column");
+    a Latin-1 file "check that the file is complete"."""
+    (tmp_path / "buses.csv").write_text(BUSES)
+    (tmp_path / "branches.csv").write_bytes(branches.encode(encoding))
+    (problem,) = _info_problems(tmp_path)
+    assert problem["kind"] == "unreadable_file" and "branches.csv" in str(problem["message"])
+    assert says in str(problem["message"]) and hint in str(problem["hint"])

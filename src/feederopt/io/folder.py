@@ -71,11 +71,16 @@ def _read_raw(path: Path, name: str) -> pl.DataFrame:
         if path.suffix == ".parquet":
             return pl.read_parquet(path)
         header = pl.read_csv(path, n_rows=0).columns
+        if len(header) == 1 and ";" in header[0]:  # a European spreadsheet export
+            raise unreadable(path, f"the header is one column holding ';' ({header[0][:60]!r})",
+                             hint="feederopt reads comma-separated CSV with a decimal point: "
+                             "save the table as CSV (comma delimited), UTF-8")
         as_text = {c: pl.String for c in header if c in schema}
         return pl.read_csv(path, schema_overrides=as_text, null_values=[""])
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise unreadable(path, f"{type(exc).__name__}: {reason}") from None
+        hint = "save the file as UTF-8" if "utf-8" in reason.lower() else ""
+        raise unreadable(path, f"{type(exc).__name__}: {reason}", hint=hint) from None
 
 
 #: The id columns of each table (text in the schema).
