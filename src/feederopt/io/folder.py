@@ -11,7 +11,10 @@
         meta.json           {"name": ..., "integer_ids": ..., "meta": {...}}  optional
 
 Each table is one file, Parquet or CSV; a table given in both formats is refused (a typed
-problem naming both files), since it is not clear which one the user means.
+problem naming both files), since it is not clear which one the user means. Any other ``.csv``
+or ``.parquet`` file in the folder (``lines.csv``, ``load.csv``) is a typed ``unknown_file_type``
+problem naming it and the tables read, as in the schedule's devices folder: it would otherwise
+be dropped without a word.
 The columns are those of :mod:`feederopt.network.schemas` (SI units, the unit in each name);
 optional columns may be left out and take their defaults; extra columns are kept, and reported
 as warnings (with the nearest known column, see :func:`feederopt.network.validate.unknown_columns`)
@@ -68,11 +71,16 @@ def _read_raw(path: Path, name: str) -> pl.DataFrame:
         if path.suffix == ".parquet":
             return pl.read_parquet(path)
         header = pl.read_csv(path, n_rows=0).columns
+        if len(header) == 1 and ";" in header[0]:  # a European spreadsheet export
+            raise unreadable(path, f"the header is one column holding ';' ({header[0][:60]!r})",
+                             hint="feederopt reads comma-separated CSV with a decimal point: "
+                             "save the table as CSV (comma delimited), UTF-8")
         as_text = {c: pl.String for c in header if c in schema}
         return pl.read_csv(path, schema_overrides=as_text, null_values=[""])
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise unreadable(path, f"{type(exc).__name__}: {reason}") from None
+        hint = "save the file as UTF-8" if "utf-8" in reason.lower() else ""
+        raise unreadable(path, f"{type(exc).__name__}: {reason}", hint=hint) from None
 
 
 #: The id columns of each table (text in the schema).
@@ -300,6 +308,18 @@ def read_folder(path: str | Path) -> Network:
     ]
     if both:
         raise InputError(both)
+    # a table file feederopt does not read (lines.csv, load.csv): refused, as the schedule's
+    # devices folder refuses one, rather than dropped without a word
+    known = {f"{name}{ext}" for name in TABLES for ext in (".parquet", ".csv")}
+    unknown = sorted(f.name for f in path.iterdir() if f.is_file()
+                     and f.suffix.lower() in (".parquet", ".csv") and f.name not in known)
+    if unknown:
+        problems.append(Problem(
+            ProblemKind.UNKNOWN_FILE_TYPE, "folder", "not a table of a network folder",
+            tuple(unknown), "file",
+            "the tables read are " + ", ".join(f"{name}.csv" for name in TABLES)
+            + " (or .parquet; the names are lower case); rename the file to one of them or "
+            "move it out of the folder"))
     raw: dict[str, tuple[pl.DataFrame, Path]] = {}
     for name in TABLES:
         found = files[name]
@@ -310,8 +330,9 @@ def read_folder(path: str | Path) -> Network:
                 path, f"the folder has no {name} table", hint=f"add {name}.parquet or {name}.csv"
             )
     # ids that pandas stored as floats (7.0): read as "7", or refused when not whole
-    as_text, id_notes, problems = float_ids(raw)
-    refused = {(p.component, p.field) for p in problems}
+    as_text, id_notes, id_problems = float_ids(raw)
+    problems += id_problems
+    refused = {(p.component, p.field) for p in id_problems}
     for name, (df, file) in raw.items():
         fixed = [as_text[(name, c)] for c in ID_COLUMNS[name] if (name, c) in as_text]
         tables[name], bad = _read_table(file, name, df.with_columns(fixed) if fixed else df)

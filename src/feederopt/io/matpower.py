@@ -27,12 +27,19 @@ Mapping to the SI tables (MATPOWER User's Manual 8.1, Appendix B):
 * generators not at a REF bus -> generators (id = gen row, limits PMIN..PMAX, QMIN..QMAX, linear
   cost from a polynomial ``gencost``). Generators at REF buses are the source and set ``v_set_pu``;
   their P limits are not imported (case118zh's has 10 MW for a 22.7 MW load).
+
+Refused as typed problems: a REF bus without an in-service generator (``no_source`` naming the
+bus: MATPOWER's ``bustypes.m`` runs such a bus as PQ, so it is not a source there), a file whose
+``mpc.gen`` has no row (``no_source``), ``mpc.baseMVA`` <= 0 or not finite (``invalid_value``
+on ``baseMVA``, instead of every branch's impedance), a negative or NaN ``RATE_A`` and a VG at
+a REF bus that is not a positive number (``invalid_value`` naming the row).
 """
 
 from __future__ import annotations
 
 import math
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +78,13 @@ def read_matpower(path: str | Path, name: str | None = None) -> Network:
     try:
         from matpowercaseframes import CaseFrames
 
-        cf = CaseFrames(str(path))
+        if path.suffix == ".m":
+            cf = CaseFrames(str(path))
+        else:  # CASE.M (Windows): matpowercaseframes reads only a lower-case .m name
+            with tempfile.TemporaryDirectory() as tmp:
+                copy = Path(tmp) / f"{path.stem}.m"
+                copy.write_text(text, encoding="utf-8")
+                cf = CaseFrames(str(copy))
     except Exception as exc:  # matpowercaseframes raises many kinds
         raise unreadable(path, f"not a MATPOWER case ({type(exc).__name__}: {exc})") from None
     for attr in ("bus", "branch"):
@@ -94,6 +107,7 @@ def read_matpower(path: str | Path, name: str | None = None) -> Network:
     except (ValueError, TypeError, MCodeError) as exc:
         raise unreadable(path, f"mpc.baseMVA cannot be read as a number ({exc})") from None
 
+    _check_base_mva(base_mva, path)
     case = MCase(matrices=matrices, scalars={"baseMVA": base_mva})
     statements = code_statements(text)
     for lineno, stmt in statements:
@@ -114,6 +128,7 @@ def read_matpower(path: str | Path, name: str | None = None) -> Network:
             hint="convert the case to MATPOWER's standard units (p.u. impedances, MW loads)",
         ) from None
 
+    _check_base_mva(case.scalars.get("baseMVA", base_mva), path)  # as the file's code left it
     frames = {attr: pd.DataFrame(case.matrices[attr], columns=columns[attr]) for attr in columns}
     switchable = _switchable_vector(text, len(frames["branch"]), path)
     net_name = name or str(getattr(cf, "name", "") or path.stem)
@@ -148,6 +163,15 @@ def _check_structure(text: str, path: Path) -> None:
                 "truncated",
                 hint="use the complete case file",
             )
+    gen = re.search(r"mpc\.gen\s*=\s*\[(?P<data>[^\]]*)\]", code)
+    if gen and not gen.group("data").replace(";", " ").split():
+        # matpowercaseframes fails on it with "max() arg is an empty sequence"
+        raise InputError([Problem(
+            ProblemKind.NO_SOURCE, "mpc.gen",
+            f"'{path.name}': mpc.gen has no generator row, so no REF bus has the in-service "
+            "generator that MATPOWER's power flow needs as the source", field="GEN_BUS",
+            hint="add a generator row at the REF bus (type 3): GEN_BUS, PG, QG, QMAX, QMIN, "
+            "VG (the source's voltage set-point), MBASE, GEN_STATUS 1, PMAX, PMIN")])
     for name in ("bus", "branch"):
         m = re.search(rf"mpc\.{name}\s*=\s*\[(?P<data>[^\]]*)\]", code)
         if not m:
@@ -170,6 +194,17 @@ def _check_structure(text: str, path: Path) -> None:
                 f"of columns than the others ({common})",
                 hint="every row of a MATPOWER matrix has the same columns",
             )
+
+
+def _check_base_mva(base_mva: float, path: Path) -> None:
+    """Refuse a zero, negative or non-finite ``mpc.baseMVA``: every impedance is scaled by
+    Zbase = BASE_KV^2 / baseMVA, so each branch would otherwise be blamed for it."""
+    if not (math.isfinite(base_mva) and base_mva > 0):
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "mpc", f"'{path.name}': mpc.baseMVA is {base_mva:g}; it "
+            "must be a positive number (the per-unit system's power base, Zbase = BASE_KV^2 / "
+            "baseMVA)", field="baseMVA", hint="set mpc.baseMVA to the case's base, usually 100 "
+            "(MATPOWER's default) or 10 for distribution cases")])
 
 
 def _number(value: Any) -> float:
@@ -280,6 +315,28 @@ def _to_network(
     for b, on, v in zip(gen_bus.tolist(), gen_on.tolist(), vg.tolist(), strict=True):
         if on and b in ref_buses and b not in v_set and v > 0:
             v_set[b] = v
+    # MATPOWER (bustypes.m) takes a REF bus as the reference only while it has an in-service
+    # generator, and runs a REF bus without one as a PQ bus; read as a source it would be a
+    # second infinite source (changing the losses), so it is refused, naming the bus.
+    fed = {b for b, on in zip(gen_bus.tolist(), gen_on.tolist(), strict=True) if on}
+    unfed = sorted(b for b in ref_buses if b not in fed)
+    if unfed:
+        problems.append(Problem(
+            ProblemKind.NO_SOURCE, "mpc.bus",
+            "bus of type 3 (REF) has no in-service generator in mpc.gen; MATPOWER needs one at "
+            "a REF bus (its power flow runs a REF bus without one as a PQ bus)",
+            ids=tuple(str(b) for b in unfed), field="BUS_TYPE",
+            hint="add a generator row at the bus (GEN_STATUS 1, VG its voltage set-point) if it "
+            "is a source, or make it type 1 (PQ) if it is not"))
+    bad_vg = [k + 1 for k, (b, on, v) in enumerate(zip(gen_bus.tolist(), gen_on.tolist(),
+                                                          vg.tolist(), strict=True))
+              if on and b in ref_buses and not (math.isfinite(v) and v > 0)]
+    if bad_vg:
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "mpc.gen",
+            "VG of a generator at a REF bus is not a positive number: it is the source's "
+            "voltage set-point", ids=tuple(f"row {k}" for k in bad_vg), field="VG",
+            hint="give VG in p.u. (column 6 of mpc.gen), e.g. 1.0"))
     vm = _col(bus, "VM", 1.0)
     vmin, vmax = _col(bus, "VMIN", 0.9), _col(bus, "VMAX", 1.1)
     no_limits = (vmin == 0) & (vmax == 0)
@@ -359,6 +416,13 @@ def _to_network(
     tap, shift = _col(branch, "TAP"), _col(branch, "SHIFT")
     rate = _col(branch, "RATE_A")
     status = _col(branch, "BR_STATUS", 1)
+    bad_rate = ok & ~(np.isfinite(rate) & (rate >= 0))
+    if bad_rate.any():  # MATPOWER: RATE_A 0 is no limit; a negative one is no rating at all
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "mpc.branch",
+            "RATE_A is negative or not a number", ids=tuple(
+                f"row {k + 1}" for k in np.flatnonzero(bad_rate).tolist()), field="RATE_A",
+            hint="give RATE_A in MVA (column 6 of mpc.branch); 0 for no limit"))
     is_trafo = (tap != 0) | (shift != 0) | ~np.isclose(vn_f, vn_t)
     is_switch = ~is_trafo & (r == 0) & (x == 0) & (b == 0)
     if np.any(shift[ok] != 0):

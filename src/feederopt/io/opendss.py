@@ -443,6 +443,26 @@ def _load_parts(nodes: list[int], nph: int, delta: bool,
     return [("wye", _letters([n]), v) for n in phase_nodes]
 
 
+def _load_value_problem(ld: str, kw: float, kvar: float) -> Problem | None:
+    """A ``bad_load`` problem for a load whose kW is negative or whose kW/kvar is not finite.
+
+    A negative kW would be generation hidden in a load (the pandapower and folder readers refuse
+    it too: model generation as a Generator or PVSystem); NaN or inf spoils OpenDSS's solution.
+    """
+    if not math.isfinite(kw):
+        return Problem(ProblemKind.BAD_LOAD, "loads", f"Load.{ld}: kW is {kw}, not a finite "
+                       "number", (ld,), "kW", "give the load's kW as a number, e.g. kW=170")
+    if not math.isfinite(kvar):
+        return Problem(ProblemKind.BAD_LOAD, "loads", f"Load.{ld}: kvar is {kvar}, not a "
+                       "finite number", (ld,), "kvar",
+                       "give the load's kvar as a number, e.g. kvar=80")
+    if kw < 0:
+        return Problem(ProblemKind.BAD_LOAD, "loads", f"Load.{ld}: kW is negative ({kw:g})",
+                       (ld,), "kW", "give the load's consumption as kW >= 0; model "
+                       "generation as a Generator or PVSystem element")
+    return None
+
+
 def _line_nodes_problem(line: str, n: int, end1: tuple[str, list[int]],
                         end2: tuple[str, list[int]]) -> Problem:
     """The problem of the active line ``line`` (``n`` phases) whose nodes the model cannot
@@ -810,6 +830,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     load_rows = []
     delta_to_ground: list[str] = []  # 1-phase delta loads on one node
     shaped: list[str] = []  # loads with a daily load shape, read at their snapshot kW
+    load_value_problems: list[Problem] = []  # NaN, infinite or negative kW/kvar
     for ld in _iterate(dss.Loads):
         if dss.Loads.Daily() and bool(dss.CktElement.Enabled()):
             shaped.append(ld)
@@ -817,6 +838,10 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         bus, nodes = terminals()[0]
         delta = bool(dss.Loads.IsDelta())
         kv, kw, kvar = float(dss.Loads.kV()), float(dss.Loads.kW()), float(dss.Loads.kvar())
+        bad = _load_value_problem(ld, kw, kvar)
+        if bad is not None:
+            load_value_problems.append(bad)
+            continue
         pe, qe = _exponents(int(dss.Loads.Model()), dss)
         unit = sec.unit_of(bus)
         if unit is not None:
@@ -853,6 +878,11 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                               "vn_kv": v, "p_exponent": pe, "q_exponent": qe,
                               "model": int(dss.Loads.Model()),
                               "in_service": bool(dss.CktElement.Enabled())})
+
+    if load_value_problems:
+        # OpenDSS's solved state (the generators' output, read below) is spoilt by a NaN
+        # load; report the loads alone rather than the follow-on NaN of every generator
+        raise InputError(problems + load_value_problems)
 
     if delta_to_ground:
         warnings.append(
