@@ -71,17 +71,19 @@ BRANCHES = "id,from_bus,to_bus,r_ohm,x_ohm\n1,1,2,0.1,0.05\n"
 
 
 def test_folder_unknown_table_file_is_named(tmp_path: Path) -> None:
-    """``lines.csv`` beside the tables was dropped without a word; now a typed problem names
-    it and the tables read, like the schedule's devices folder."""
+    """``lines.csv`` beside the tables was dropped without a word; now a note names it and the
+    tables read (a file kept beside the network, such as a scenario table, is not an error)."""
     (tmp_path / "buses.csv").write_text(BUSES)
     (tmp_path / "branches.csv").write_text(BRANCHES)
     (tmp_path / "loads.csv").write_text("id,bus,p_mw,q_mvar\n1,2,0.1,0.05\n")
     result = runner.invoke(app, ["info", str(tmp_path), "--json"])
     assert result.exit_code == 0, result.output  # the folder alone reads
+    assert not any("lines.csv" in w for w in json.loads(result.stdout)["warnings"])
     (tmp_path / "lines.csv").write_text(BRANCHES)
-    (problem,) = _info_problems(tmp_path)
-    assert problem["kind"] == "unknown_file_type" and problem["ids"] == ["lines.csv"]
-    assert "branches.csv" in str(problem["hint"]) and "loads.csv" in str(problem["hint"])
+    result = runner.invoke(app, ["info", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    (note,) = [w for w in json.loads(result.stdout)["warnings"] if "lines.csv" in w]
+    assert "not read" in note and "branches.csv" in note and "loads.csv" in note
 
 
 # ---- MATPOWER: REF bus without a generator, no generator, baseMVA 0, RATE_A, VG (5, 8, 15) --

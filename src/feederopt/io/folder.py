@@ -12,9 +12,9 @@
 
 Each table is one file, Parquet or CSV; a table given in both formats is refused (a typed
 problem naming both files), since it is not clear which one the user means. Any other ``.csv``
-or ``.parquet`` file in the folder (``lines.csv``, ``load.csv``) is a typed ``unknown_file_type``
-problem naming it and the tables read, as in the schedule's devices folder: it would otherwise
-be dropped without a word.
+or ``.parquet`` file in the folder (``lines.csv``, a scenario file kept beside the network) is
+not read, with a note (``meta["warnings"]``) naming it and the tables read; a table that is
+missing because its file is misnamed is refused as missing.
 The columns are those of :mod:`feederopt.network.schemas` (SI units, the unit in each name);
 optional columns may be left out and take their defaults; extra columns are kept, and reported
 as warnings (with the nearest known column, see :func:`feederopt.network.validate.unknown_columns`)
@@ -308,18 +308,15 @@ def read_folder(path: str | Path) -> Network:
     ]
     if both:
         raise InputError(both)
-    # a table file feederopt does not read (lines.csv, load.csv): refused, as the schedule's
-    # devices folder refuses one, rather than dropped without a word
+    # a table file feederopt does not read (lines.csv, a scenario file kept beside the
+    # network): a note naming it and the tables read, rather than dropped without a word (a
+    # misnamed table that is needed is refused below as a missing one)
     known = {f"{name}{ext}" for name in TABLES for ext in (".parquet", ".csv")}
     unknown = sorted(f.name for f in path.iterdir() if f.is_file()
                      and f.suffix.lower() in (".parquet", ".csv") and f.name not in known)
-    if unknown:
-        problems.append(Problem(
-            ProblemKind.UNKNOWN_FILE_TYPE, "folder", "not a table of a network folder",
-            tuple(unknown), "file",
-            "the tables read are " + ", ".join(f"{name}.csv" for name in TABLES)
-            + " (or .parquet; the names are lower case); rename the file to one of them or "
-            "move it out of the folder"))
+    unread = ([f"{', '.join(unknown)}: not read (a network folder's tables are "
+               + ", ".join(f"{name}.csv" for name in TABLES)
+               + ", or .parquet; the names are lower case)"] if unknown else [])
     raw: dict[str, tuple[pl.DataFrame, Path]] = {}
     for name in TABLES:
         found = files[name]
@@ -350,9 +347,9 @@ def read_folder(path: str | Path) -> Network:
     meta = dict(info.get("meta") or {})
     meta.setdefault("source_format", "folder")
     meta["path"] = str(path)
-    if id_notes:  # about these files: not written to a folder of this network
-        meta["warnings"] = [*meta.get("warnings", []), *id_notes]
-        meta[_READ_NOTES] = id_notes
+    if id_notes or unread:  # about these files: not written to a folder of this network
+        meta["warnings"] = [*meta.get("warnings", []), *unread, *id_notes]
+        meta[_READ_NOTES] = [*unread, *id_notes]
     net = Network.from_tables(
         buses=tables["buses"],
         branches=tables["branches"],
