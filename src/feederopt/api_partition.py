@@ -173,7 +173,8 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
     shifts = VoltageShifts()
     rows: list[dict[str, Any]] = []
     cur, cur_data = res, data
-    best: tuple[float, int, PartitionResult, Any] | None = None
+    cur_shifts: dict[str, dict[str, float]] = {"lower": {}, "upper": {}}
+    best: tuple[float, int, PartitionResult, Any, dict[str, dict[str, float]]] | None = None
     stopped = "round cap"
     for k in range(rounds + 1):
         report_phase(progress, f"voltage feedback {k}: OpenDSS at the plan")
@@ -203,7 +204,7 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
             "within_voltage_limits": bool(ac.converged and ac.within_voltage_limits),
             "solve_time_s": cur.run_time_s, "opendss_time_s": time.perf_counter() - t})
         if best is None or margin > best[0]:
-            best = (margin, k, cur, cur_data)
+            best = (margin, k, cur, cur_data, cur_shifts)
         if ac.converged and ac.within_voltage_limits:
             stopped = "within limits"
             break
@@ -218,6 +219,7 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
             break
         shifts.update(ac.voltages_pu, vm, limits)
         nxt_data = shifts.apply(data)
+        nxt_shifts = shifts.nonzero()
         report_phase(progress, f"voltage feedback {k + 1}: solve with the shifted limits")
         try:
             nxt = solve(nxt_data, left)
@@ -227,14 +229,15 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
         if nxt.plan is None:
             stopped = "no plan"
             break
-        cur, cur_data = nxt, nxt_data
+        cur, cur_data, cur_shifts = nxt, nxt_data, nxt_shifts
         if cur.status == "time_limit":
             rows[-1]["next_stopped_at_time_limit"] = True
     assert best is not None
-    _, kept_k, kept, kept_data = best
+    _, kept_k, kept, kept_data, kept_shifts = best
     within = rows[kept_k]["within_voltage_limits"]
     kept.voltage_feedback = {"enabled": True, "rounds": rows, "kept_round": kept_k,
-                             "stopped": stopped, "within_voltage_limits": within}
+                             "stopped": stopped, "within_voltage_limits": within,
+                             "limit_shifts_pu": kept_shifts}
     if kept_k == 0 and within:
         return kept, kept_data
     first = rows[0]
@@ -390,7 +393,8 @@ def _post_analyses(net: Any, st: PartitionSettings, data: Any, plan: PartitionPl
                                   progress=sample_progress(
                                       progress, "deterministic plan LinDist3Flow-feasible "
                                       "(IV-D)", samples)).share_pct
-    return SampleChecks(samples, ld3f.share_pct, ac.share_pct if ac else None, det)
+    return SampleChecks(samples, ld3f.share_pct, ac.share_pct if ac else None, det,
+                        dict(ac.v_set_pu) if ac else None)
 
 
 def _bad_result(path: str, message: str) -> InputError:
@@ -459,6 +463,44 @@ def check_partition_result(doc: dict[str, Any], *, samples: int,
     wrong = [k for k, n in shapes.items() if getattr(plan, k).shape != (n,)]
     if wrong:
         raise _bad_result(path, f"the plan does not fit the case ({', '.join(wrong)})")
+    plan_data = result_plan_data(doc, data, path=path)
     case = str(net.meta.get("case") or net.name)
     return _post_analyses(net, st, data, plan, case=case, samples=samples, ac_check=ac_check,
-                          seed=seed, time_limit_s=time_limit_s, progress=progress)
+                          seed=seed, time_limit_s=time_limit_s, progress=progress,
+                          plan_data=plan_data)
+
+
+def result_plan_data(doc: dict[str, Any], data: Any, *, path: str = "result") -> Any:
+    """The problem a result's plan was solved in: ``data`` (rebuilt from the result's
+    ``inputs``) with the voltage feedback's limit shifts of the kept plan applied
+    (``voltage_feedback.limit_shifts_pu``, :meth:`~feederopt.algorithms.partition.
+    VoltageShifts.apply`: ``v_min + a_n <= V_n <= v_max - b_n``); ``data`` itself when the
+    result has none (feedback off, not needed, or kept at its first plan). Shifts that are
+    not readable or name a node the case does not have raise :class:`InputError`; an older
+    result whose kept plan was a re-solve but that stores no shifts too (its plan cannot be
+    checked in the problem it was solved in: run the partition again)."""
+    fb = doc.get("voltage_feedback")
+    if not isinstance(fb, dict):
+        return data
+    raw = fb.get("limit_shifts_pu")
+    if raw is None:
+        kept = fb.get("kept_round")
+        if fb.get("enabled") and isinstance(kept, int) and kept > 0:
+            raise _bad_result(path, "the plan was solved with the voltage feedback's "
+                              f"tightened limits (round {kept}), which this result does not "
+                              "store (voltage_feedback.limit_shifts_pu); run 'feederopt "
+                              "partition' again to write them")
+        return data
+    try:
+        shifts = VoltageShifts.from_dict(raw)
+    except ValueError as exc:
+        raise _bad_result(path, f"the voltage feedback's limit shifts are not readable "
+                          f"({exc})") from None
+    pu = data.pu
+    known = {n for k, n in enumerate(pu.node_names()) if not pu.virtual[pu.node_bus[k]]}
+    unknown = sorted((set(shifts.lower) | set(shifts.upper)) - known)
+    if unknown:
+        raise _bad_result(path, "the voltage feedback's limit shifts name nodes the case does "
+                          f"not have: {', '.join(unknown[:5])}"
+                          + (f" (+{len(unknown) - 5} more)" if len(unknown) > 5 else ""))
+    return shifts.apply(data) if shifts.lower or shifts.upper else data

@@ -154,6 +154,9 @@ class SampleChecks:
     lindist3flow_pct: float
     ac_pct: float | None
     deterministic_pct: float | None
+    #: The AC check's grid-forming set-points [p.u.] by DER id (the plan's, in the problem it
+    #: was solved in); None without the AC check.
+    grid_forming_v_pu: dict[str, float] | None = None
 
 
 @dataclass
@@ -919,6 +922,34 @@ class VoltageShifts:
     def largest_pu(self) -> float:
         """The largest shift of any limit [p.u.]."""
         return max([0.0, *self.lower.values(), *self.upper.values()])
+
+    def nonzero(self) -> dict[str, dict[str, float]]:
+        """The nonzero shifts [p.u.] by node name (``"bus.a"``), as the result JSON's
+        ``voltage_feedback.limit_shifts_pu`` holds them: ``{"lower": {node: a_n}, "upper":
+        {node: b_n}}`` (a copy; :meth:`from_dict` reads it back)."""
+        return {"lower": {n: float(a) for n, a in self.lower.items() if a > 0.0},
+                "upper": {n: float(b) for n, b in self.upper.items() if b > 0.0}}
+
+    @classmethod
+    def from_dict(cls, doc: Any) -> VoltageShifts:
+        """The shifts of :meth:`nonzero`'s dict (a result's ``limit_shifts_pu``); a
+        ``ValueError`` naming what is wrong when it is not one (a side other than
+        ``lower``/``upper``, a shift that is no finite number >= 0)."""
+        if not isinstance(doc, dict) or set(doc) - {"lower", "upper"}:
+            raise ValueError("limit_shifts_pu must be {\"lower\": {node: p.u.}, "
+                             "\"upper\": {node: p.u.}}")
+        sides: dict[str, dict[str, float]] = {}
+        for side in ("lower", "upper"):
+            part = doc.get(side) or {}
+            if not isinstance(part, dict):
+                raise ValueError(f"limit_shifts_pu.{side} must map node names to p.u.")
+            for n, v in part.items():
+                if isinstance(v, bool) or not isinstance(v, int | float) \
+                        or not math.isfinite(v) or v < 0:
+                    raise ValueError(f"limit_shifts_pu.{side}[{n!r}] = {v!r} is no finite "
+                                     "number >= 0")
+            sides[side] = {str(n): float(v) for n, v in part.items()}
+        return cls(lower=sides["lower"], upper=sides["upper"])
 
     def apply(self, data: PartitionData) -> PartitionData:
         """``data`` with every node's ``w`` bounds ``[(v_min + a_n)^2, (v_max - b_n)^2]`` (from

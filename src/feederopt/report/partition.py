@@ -11,6 +11,7 @@ the helpers of :mod:`feederopt.report.page`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -208,10 +209,46 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
             + section("iterations", "Iteration log (Algorithm 1)",
                       records_table(iters) if iters else '<p class="note">none (extensive '
                       "form)</p>")
+            + feedback_section(r)
             + notes_section(r))
     title = f"feederopt partition: {r.get('case', '')}"
     return page(title, str(r.get("status", "unknown")), "networked microgrids, substation lost",
                 body, source)
+
+
+def feedback_rounds(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The rows of the voltage feedback's section (``voltage_feedback.rounds`` of the result,
+    docs/partition-ac-check.md "Voltage feedback"): per round the plan's cost, the largest
+    limit shift it was solved with and OpenDSS's lowest and highest energised node voltage at
+    the nominal load; none when the feedback was off or not needed (one round, its plan
+    within the limits)."""
+    fb = result.get("voltage_feedback") or {}
+    rounds = [x for x in fb.get("rounds") or [] if isinstance(x, Mapping)]
+    if not fb.get("enabled") or not rounds or (
+            len(rounds) == 1 and rounds[0].get("within_voltage_limits")):
+        return []
+    kept = fb.get("kept_round")
+    return [{"round": f"{x.get('round')}" + (" (kept)" if x.get("round") == kept else ""),
+             "total cost [$]": fmt(x.get("objective"), ",.2f"),
+             "largest limit shift [p.u.]": fmt(x.get("largest_shift_pu"), ".5f"),
+             "OpenDSS lowest V [p.u.]": fmt(x.get("opendss_v_min_pu"), ".5f"),
+             "OpenDSS highest V [p.u.]": fmt(x.get("opendss_v_max_pu"), ".5f"),
+             "within limits": "yes" if x.get("within_voltage_limits") else "no"}
+            for x in rounds]
+
+
+def feedback_section(result: Mapping[str, Any]) -> str:
+    """The voltage feedback's rounds (:func:`feedback_rounds`) as a section; empty when
+    there are none."""
+    rows = feedback_rounds(result)
+    if not rows:
+        return ""
+    fb = result.get("voltage_feedback") or {}
+    note = (f'<p class="note">OpenDSS power flow of each plan at the nominal load (the plan\'s '
+            "switch states, its grid-forming DERs sources at their set-points); a round's "
+            "limits are the model's tightened by up to the shift shown. Stopped: "
+            f"{escape(str(fb.get('stopped', '-')))}.</p>")
+    return section("voltage-feedback", "Voltage feedback", note + records_table(rows))
 
 
 def _pct(x: Any) -> float | None:

@@ -163,6 +163,8 @@ class AcSampleShare:
     #: block other than the model's (0 when held).
     taps_moved: int = 0
     capacitors_switched: int = 0
+    #: The grid-forming sources' voltages [p.u.] by DER id (:attr:`AcIsland.v_set`).
+    v_set_pu: dict[str, float] = field(default_factory=dict)
 
     @property
     def share_pct(self) -> float:
@@ -244,7 +246,8 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
     if progress is not None:
         progress(samples, ok)
     return AcSampleShare(samples, ok, conv, uncertainty, float(lo_w), float(hi_w),
-                         island.control_mode, moved, switched)
+                         island.control_mode, moved, switched,
+                         {data.der_ids[d]: v for d, v in island.v_set.items()})
 
 
 @dataclass
