@@ -77,6 +77,9 @@ def test_check_reads_back_the_plans_own_set_point(run, tmp_path) -> None:
                ) <= 1e-6
     assert c["ac_pct"] == doc["checks"]["ac_pct"]
     assert c["lindist3flow_pct"] == doc["checks"]["lindist3flow_pct"]
+    shown = runner.invoke(app, ["check", str(p), "--samples", "2"], env={"COLUMNS": "200"})
+    assert f"grid-forming set-point {gf}" in shown.output
+    assert f"{mg['v_set_pu']:.5f} p.u." in shown.output  # the console shows the plan's too
     # the test can tell: the unshifted rebuild's set-point (the old check's) is another one
     from feederopt.validation.partition import AcIsland
 

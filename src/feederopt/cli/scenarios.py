@@ -661,6 +661,8 @@ def _check_partition(doc: dict[str, Any], result_file: str, samples: int,
     table.add_row("samples", f"{c.samples} (seed {seed})")
     table.add_row("plan LinDist3Flow-feasible", fmt(c.lindist3flow_pct, ".2f", " %"))
     table.add_row("plan AC-feasible, OpenDSS (IV-E)", fmt(c.ac_pct, ".2f", " %"))
+    for der, v in sorted((c.grid_forming_v_pu or {}).items()):
+        table.add_row(f"grid-forming set-point {der}", fmt(v, ".5f", " p.u."))
     table.add_row("deterministic plan LinDist3Flow-feasible (IV-D)",
                   fmt(c.deterministic_pct, ".2f", " %"))
     stdout().print(table)
