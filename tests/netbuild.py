@@ -60,29 +60,46 @@ def set_value(df: pl.DataFrame, row_id: str, column: str, value: object) -> pl.D
     )
 
 
-def tiny_pandapower_losses_kw(open_ids: set[str],
-                              sgen: tuple[str, float, float] | None = None) -> float:
-    """pandapower's Newton-Raphson losses [kW] of the tiny feeder with the branches
-    ``open_ids`` open (a line left out, a bus-bus switch opened) and an optional sgen
-    ``(bus, p_mw, q_mvar)``: a reference built from the tables by hand, not by feederopt."""
+def tiny_pandapower_net(open_ids: set[str], tables: dict[str, pl.DataFrame] | None = None,
+                        loads: dict[str, tuple[float, float]] | None = None,
+                        sgen: tuple[str, float, float] | None = None) -> Any:
+    """The tiny feeder (or ``tables`` of its shape) built by hand in pandapower, not by
+    feederopt: the branches ``open_ids`` open (a line left out, a bus-bus switch opened), the
+    loads of the tables or ``loads`` (load id -> (p_mw, q_mvar)), an optional sgen ``(bus,
+    p_mw, q_mvar)``; buses and lines named by their ids, a line rated at its ``i_max_ka`` when
+    the tables give one (else 10 kA). Not yet solved."""
     import pandapower as pp
 
-    t = tiny_tables()
+    t = tiny_tables() if tables is None else tables
     net = pp.create_empty_network(sn_mva=1.0)
-    idx = {b: pp.create_bus(net, vn_kv=12.66) for b in t["buses"]["id"].to_list()}
+    idx = {b: pp.create_bus(net, vn_kv=12.66, name=b) for b in t["buses"]["id"].to_list()}
     pp.create_ext_grid(net, idx["s"], vm_pu=1.0)
     for row in t["branches"].iter_rows(named=True):
         a, b = idx[row["from_bus"]], idx[row["to_bus"]]
         if row["kind"] == "switch":
             pp.create_switch(net, a, b, et="b", closed=row["id"] not in open_ids)
         elif row["id"] not in open_ids:
-            pp.create_line_from_parameters(net, a, b, length_km=1.0, r_ohm_per_km=row["r_ohm"],
-                                           x_ohm_per_km=row["x_ohm"], c_nf_per_km=0.0,
-                                           max_i_ka=10.0)
-    for row in t["loads"].iter_rows(named=True):
-        pp.create_load(net, idx[row["bus"]], p_mw=row["p_mw"], q_mvar=row["q_mvar"])
+            rating = row.get("i_max_ka")
+            pp.create_line_from_parameters(
+                net, a, b, length_km=1.0, r_ohm_per_km=row["r_ohm"], x_ohm_per_km=row["x_ohm"],
+                c_nf_per_km=0.0, max_i_ka=10.0 if rating is None else rating, name=row["id"])
+    bus_of = {r["id"]: r["bus"] for r in t["loads"].iter_rows(named=True)}
+    given = loads if loads is not None else {
+        r["id"]: (r["p_mw"], r["q_mvar"]) for r in t["loads"].iter_rows(named=True)}
+    for load_id, (p, q) in given.items():
+        pp.create_load(net, idx[bus_of[load_id]], p_mw=p, q_mvar=q)
     if sgen is not None:
         pp.create_sgen(net, idx[sgen[0]], p_mw=sgen[1], q_mvar=sgen[2])
+    return net
+
+
+def tiny_pandapower_losses_kw(open_ids: set[str],
+                              sgen: tuple[str, float, float] | None = None) -> float:
+    """pandapower's Newton-Raphson losses [kW] of the tiny feeder with the branches
+    ``open_ids`` open and an optional sgen (:func:`tiny_pandapower_net`)."""
+    import pandapower as pp
+
+    net = tiny_pandapower_net(open_ids, sgen=sgen)
     pp.runpp(net)
     return float(net.res_line.pl_mw.sum() * 1000.0)
 
@@ -166,3 +183,18 @@ def two_feeder_pandapower(tap_pos: int = 0, cap_step: int = 0, pv_bus: str = "A6
         pp.create_poly_cost(n, g, "sgen", cp1_eur_per_mw=50.0, cp0_eur=5.0)
     pp.create_sgen(n, b[pv_bus], p_mw=pv_mw, q_mvar=0.0, name=f"PV_{pv_bus}")
     return n
+
+
+def pv33_pandapower() -> Any:
+    """pandapower's case33bw with the band 0.9-1.05 p.u. and three 2.5 MW PV sgens at buses
+    17, 32 and 24: power flows back to the source, the SOCP relaxation is not exact, and the
+    AC voltages of the model's answer rise above 1.05 p.u. (test_ac_limits)."""
+    import pandapower as pp
+    import pandapower.networks as pn
+
+    net = pn.case33bw()
+    net.bus["max_vm_pu"] = 1.05
+    net.bus["min_vm_pu"] = 0.9
+    for b in (17, 32, 24):
+        pp.create_sgen(net, bus=b, p_mw=2.5, q_mvar=0.0)
+    return net

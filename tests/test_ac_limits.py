@@ -26,18 +26,10 @@ from feederopt.network.perunit import to_per_unit
 from feederopt.results.mapping import _ac_check, ac_limit_violations
 from feederopt.results.result import AC_LIMIT_TOLERANCE
 from feederopt.validation.ac import ac_power_flow
+from netbuild import pv33_pandapower as pv33
 
 runner = CliRunner()
 TOL_V = AC_LIMIT_TOLERANCE["voltage_pu"]
-
-
-def pv33() -> pp.pandapowerNet:
-    net = pn.case33bw()
-    net.bus["max_vm_pu"] = 1.05
-    net.bus["min_vm_pu"] = 0.9
-    for b in (17, 32, 24):
-        pp.create_sgen(net, bus=b, p_mw=2.5, q_mvar=0.0)
-    return net
 
 
 def pp_voltages(net: pp.pandapowerNet, open_lines: list[int]) -> dict[int, float]:

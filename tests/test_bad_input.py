@@ -24,7 +24,7 @@ from feederopt.cli import app
 from feederopt.errors import Severity
 from feederopt.io import write_folder
 from feederopt.network import InputError, ProblemKind
-from netbuild import set_value, tiny, tiny_tables
+from netbuild import set_value, tiny, tiny_pandapower_losses_kw, tiny_tables
 
 runner = CliRunner()
 
@@ -36,22 +36,7 @@ def _fixed(net_branches: pl.DataFrame, branch_id: str, open_: bool) -> pl.DataFr
 
 def _tiny_pandapower(open_tie: bool) -> float:
     """AC losses [kW] of the tiny feeder built by hand in pandapower (tie s-c open or closed)."""
-    t = tiny_tables()
-    net = pp.create_empty_network(sn_mva=1.0)
-    idx = {b: pp.create_bus(net, vn_kv=12.66, name=b) for b in t["buses"]["id"].to_list()}
-    pp.create_ext_grid(net, idx["s"], vm_pu=1.0)
-    for row in t["branches"].iter_rows(named=True):
-        a, b = idx[row["from_bus"]], idx[row["to_bus"]]
-        if row["kind"] == "switch":
-            pp.create_switch(net, a, b, et="b", closed=True)
-        elif not (row["id"] == "tie1" and open_tie):
-            pp.create_line_from_parameters(net, a, b, length_km=1.0, r_ohm_per_km=row["r_ohm"],
-                                           x_ohm_per_km=row["x_ohm"], c_nf_per_km=0.0,
-                                           max_i_ka=1.0)
-    for row in t["loads"].iter_rows(named=True):
-        pp.create_load(net, idx[row["bus"]], p_mw=row["p_mw"], q_mvar=row["q_mvar"])
-    pp.runpp(net)
-    return float(net.res_line.pl_mw.sum() * 1000.0)
+    return tiny_pandapower_losses_kw({"tie1"} if open_tie else set())
 
 
 @pytest.mark.parametrize("method", ["benders", "misocp"])

@@ -20,20 +20,11 @@ from typer.testing import CliRunner
 
 from feederopt.cli import app
 from feederopt.results.result import AC_LIMIT_TOLERANCE
+from netbuild import pv33_pandapower as pv33
 
 pp = pytest.importorskip("pandapower")
-pn = pytest.importorskip("pandapower.networks")
 
 runner = CliRunner()
-
-
-def pv33() -> Any:
-    net = pn.case33bw()
-    net.bus["max_vm_pu"] = 1.05
-    net.bus["min_vm_pu"] = 0.9
-    for b in (17, 32, 24):
-        pp.create_sgen(net, bus=b, p_mw=2.5, q_mvar=0.0)
-    return net
 
 
 def above_v_max(net: Any, open_lines: list[int]) -> dict[str, float]:

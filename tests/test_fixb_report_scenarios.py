@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 from feederopt.cli import app
 from feederopt.io.folder import write_folder
 from feederopt.network import Network
-from netbuild import tiny_tables
+from netbuild import tiny_pandapower_net, tiny_tables
 
 runner = CliRunner()
 RATING_KA = 0.6
@@ -94,21 +94,7 @@ def pandapower_point(open_ids: set[str], loads: dict[str, tuple[float, float]]) 
     loads ``id -> (p_mw, q_mvar)``; the net, with bus names the feeder's ids."""
     import pandapower as pp
 
-    t = _tables()
-    net = pp.create_empty_network(sn_mva=1.0)
-    idx = {b: pp.create_bus(net, vn_kv=12.66, name=b) for b in t["buses"]["id"].to_list()}
-    pp.create_ext_grid(net, idx["s"], vm_pu=1.0)
-    for row in t["branches"].iter_rows(named=True):
-        a, b = idx[row["from_bus"]], idx[row["to_bus"]]
-        if row["kind"] == "switch":
-            pp.create_switch(net, a, b, et="b", closed=row["id"] not in open_ids)
-        elif row["id"] not in open_ids:
-            pp.create_line_from_parameters(
-                net, a, b, length_km=1.0, r_ohm_per_km=row["r_ohm"], x_ohm_per_km=row["x_ohm"],
-                c_nf_per_km=0.0, max_i_ka=row["i_max_ka"], name=row["id"])
-    for load_id, (p, q) in loads.items():
-        bus = t["loads"].filter(pl.col("id") == load_id)["bus"].item()
-        pp.create_load(net, idx[bus], p_mw=p, q_mvar=q)
+    net = tiny_pandapower_net(open_ids, tables=_tables(), loads=loads)
     pp.runpp(net, tolerance_mva=1e-10)
     return net
 
