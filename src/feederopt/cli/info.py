@@ -85,7 +85,6 @@ def _solve_problems(net: Any) -> list[Any]:
     branches that cannot open forming a loop, ``not_radial``). ``info`` said "problems: none"
     for a fixed loop that ``solve`` then refused (ut_bad 6)."""
     from feederopt.api import decidable
-    from feederopt.errors import InputError
 
     problems = list(net.validate())
     if any(p.is_error for p in problems):
