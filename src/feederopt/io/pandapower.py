@@ -202,6 +202,26 @@ def is_pandapower_net(obj: object) -> bool:
     return isinstance(obj, pandapowerNet)
 
 
+def _not_a_net(path: Path, exc: Exception) -> str:
+    """Why a JSON file is no pandapower net, in the user's terms: a feederopt result (its
+    ``status`` and ``open_branches``) given where a network is wanted is named as one; other
+    JSON says what it lacks; pandapower's own error text only when the file looked like a
+    net."""
+    import json
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return "not a JSON file (pandapower.to_json writes one)"
+    if isinstance(doc, dict) and "status" in doc and ("open_branches" in doc
+                                                       or "kind" in doc or "schedule" in doc):
+        return ("a feederopt result (result.json), not a network: give the network it was "
+                "solved on (its 'source' field names it)")
+    if not (isinstance(doc, dict) and doc.get("_module") == "pandapower.auxiliary"):
+        return "a JSON file without a pandapower net (pandapower.to_json(net, path) writes one)"
+    return f"not a pandapower JSON net ({type(exc).__name__}: {exc})"
+
+
 def read_pandapower_json(path: str | Path, *, ties: TieRule = "auto") -> Network:
     """Read a pandapower JSON file (``pandapower.to_json``) into a Network."""
     path = Path(path)
@@ -210,7 +230,7 @@ def read_pandapower_json(path: str | Path, *, ties: TieRule = "auto") -> Network
     try:
         net = _pp().from_json(str(path))
     except Exception as exc:  # pandapower raises many kinds
-        raise unreadable(path, f"not a pandapower JSON net ({type(exc).__name__}: {exc})") from None
+        raise unreadable(path, _not_a_net(path, exc)) from None
     if not is_pandapower_net(net):
         raise unreadable(path, "the JSON does not hold a pandapower net")
     return from_pandapower(net, ties=ties, name=path.stem, path=str(path))

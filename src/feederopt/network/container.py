@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from feederopt.errors import InputError, Problem
+from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network.schemas import RENAMED_COLUMNS, TABLES, complete_table, empty_table
 
 
@@ -62,7 +62,7 @@ class Network:
         tables: dict[str, pl.DataFrame] = {}
         meta = dict(meta or {})
         for key, model in TABLES.items():
-            df = given[key]
+            df = _polars_table(key, given[key])
             for old, new in RENAMED_COLUMNS.get(key, {}).items():
                 if df is not None and old in df.columns and new not in df.columns:
                     df = df.rename({old: new})
@@ -170,3 +170,16 @@ class Network:
             pl.col("p_mw") * factor, pl.col("q_mvar") * factor
         )
         return self.replace(loads=loads)
+
+
+def _polars_table(key: str, df: Any) -> pl.DataFrame | None:
+    """``df`` as a Polars table: a pandas DataFrame is converted (``pl.from_pandas``, its
+    index dropped); anything else is a typed problem naming the table (a user who passed a
+    dict or a path gets more than an AttributeError)."""
+    if df is None or isinstance(df, pl.DataFrame):
+        return df
+    if type(df).__name__ == "DataFrame" and hasattr(df, "to_numpy"):  # pandas, not imported
+        return pl.from_pandas(df)
+    raise InputError([Problem(
+        ProblemKind.INVALID_VALUE, key, f"{key} is a {type(df).__name__}, not a table",
+        hint=f"give {key} as a Polars (or pandas) DataFrame, e.g. pl.read_csv('{key}.csv')")])

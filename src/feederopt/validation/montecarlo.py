@@ -321,8 +321,19 @@ def read_result(path: str | Path) -> dict[str, Any]:
         data = json.loads(path.read_text())
     except FileNotFoundError:
         raise unreadable(path, "no such file", hint="check the path") from None
-    except (OSError, ValueError) as exc:
+    except UnicodeDecodeError:
+        raise unreadable(path, "not a result JSON (not text)",
+                         hint="give the JSON that `feederopt solve --json FILE` writes") from None
+    except ValueError:
+        raise unreadable(path, "not a result JSON (not JSON at all"
+                         + (f"; {path.suffix} is a network file: give it with --case"
+                            if path.suffix.lower() in (".m", ".dss") else "") + ")",
+                         hint="give the JSON that `feederopt solve --json FILE` writes") from None
+    except OSError as exc:
         raise unreadable(path, str(exc)) from None
+    if isinstance(data, dict) and data.get("_module") == "pandapower.auxiliary":
+        raise unreadable(path, "a pandapower net, not a feederopt result (give it with --case)",
+                         hint="give the JSON that `feederopt solve --json FILE` writes")
     if not isinstance(data, dict) or "open_branches" not in data:
         raise unreadable(path, "not a feederopt result (no open_branches)",
                          hint="give the JSON that `feederopt solve --json FILE` writes")

@@ -1,0 +1,71 @@
+"""Bad input at the edges found by user test ut_bad (defects 14 and 16): a file of the wrong
+kind names what it is (a feederopt result given as a network, a network given as a result), a
+pandas table is read as the Polars one it equals, and a voltage-feedback count below 1 is a
+typed problem. Each used to end in an exception's own text (AttributeError, a JSON decoder's
+"Expecting value") or be accepted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandapower as pp
+import pandapower.networks as pn
+import pytest
+from typer.testing import CliRunner
+
+import feederopt
+from feederopt.cli import app
+from feederopt.errors import InputError
+from feederopt.network import Network
+from netbuild import tiny_tables
+
+runner = CliRunner()
+
+
+def _problem(args: list[str]) -> str:
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output and "Error:" not in res.output
+    return res.output
+
+
+def test_a_result_given_as_a_network_is_named_as_one(tmp_path: Path) -> None:
+    result = tmp_path / "result.json"
+    result.write_text(json.dumps({"status": "optimal", "open_branches": ["7"],
+                                  "source": "case33bw"}))
+    out = _problem(["info", str(result)])
+    assert "a feederopt result (result.json), not a network" in out
+    other = tmp_path / "other.json"
+    other.write_text('{"a": 1}')
+    assert "without a pandapower net" in _problem(["info", str(other)])
+
+
+def test_a_network_given_as_a_result_is_named_as_one(tmp_path: Path) -> None:
+    net = tmp_path / "n33.json"
+    pp.to_json(pn.case33bw(), str(net))
+    assert "a pandapower net, not a feederopt result (give it with --case)" in _problem(
+        ["check", str(net)])
+    m = tmp_path / "in33.m"
+    m.write_text("function mpc = in33\nmpc.baseMVA = 10;\n")
+    out = _problem(["check", str(m)])
+    assert ".m is a network file: give it with --case" in out
+    assert "Expecting value" not in out
+
+
+def test_pandas_tables_read_as_the_polars_ones() -> None:
+    pl_tables = tiny_tables()
+    from_pl = Network.from_tables(**pl_tables)
+    from_pd = Network.from_tables(**{k: v.to_pandas() for k, v in pl_tables.items()})
+    for name in ("buses", "branches", "loads"):
+        assert getattr(from_pd, name).equals(getattr(from_pl, name)), name
+    with pytest.raises(InputError) as err:
+        Network.from_tables(**{**pl_tables, "buses": {"id": ["s"]}})
+    (p,) = err.value.problems
+    assert p.component == "buses" and "dict, not a table" in p.message
+
+
+def test_feedback_iterations_below_one_is_a_typed_problem() -> None:
+    with pytest.raises(InputError) as err:
+        feederopt.solve_three_phase("ieee13mod", feedback_iterations=-1)
+    assert [p.field for p in err.value.problems] == ["feedback_iterations"]
