@@ -463,7 +463,9 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         if base is None:
             base = solve_opendss(net, floating_buses=floating, with_controls=False)
         sol = solve_opendss(net, open_switches=set(topo.open_switches),
-                            floating_buses=floating, model_voltages=flow.voltages_pu)
+                            floating_buses=floating, model_voltages=flow.voltages_pu,
+                            thermal_limits=thermal_limits,
+                            max_loading_percent=max_loading_percent)
         base_losses, base_unserved = _num(base.losses_kw), base.unserved_load_kw
         check = OpenDssCheck({"engine": "OpenDSS", **sol.to_dict(), "warnings": sol.warnings})
         # every node's |V| [p.u.], for the report's voltage profile (``--out DIR``)

@@ -321,7 +321,8 @@ class _Scenario:
                  cache: StateCache | None = None):
         self.pu = pu
         self.full = lindist3flow(pu, voltage_limits=voltage_limits,
-                                 thermal_limits=thermal_limits)
+                                 thermal_limits=thermal_limits,
+                                 transformer_limits=thermal_limits)
         self.full.groups["y"].integer = False
         self.free = lindist3flow(pu, voltage_limits=False, thermal_limits=False)
         self.free.groups["y"].integer = False

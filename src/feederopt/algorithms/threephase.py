@@ -27,7 +27,7 @@ from feederopt.algorithms.radial_enumeration import (
     radial_states,
 )
 from feederopt.errors import SolverError
-from feederopt.formulations.lindist3flow import edge_phases, lindist3flow
+from feederopt.formulations.lindist3flow import bank_flow_terms, edge_phases, lindist3flow
 from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.network.threephase_perunit import PerUnitThreePhase, to_per_unit_3ph
 from feederopt.problems.threephase import (
@@ -202,10 +202,21 @@ def scale_ratings(pu: PerUnitThreePhase, *, thermal_limits: bool = True,
             e.s_max_pu = None
         elif max_loading_percent is not None:
             e.s_max_pu = e.s_max_pu * max_loading_percent / 100.0
+    for bk in pu.banks:  # the transformers' ratings alike
+        for attr in ("s_max_pri", "s_max_sec"):
+            val = getattr(bk, attr)
+            if val is None:
+                continue
+            if not thermal_limits:
+                setattr(bk, attr, None)
+            elif max_loading_percent is not None:
+                setattr(bk, attr, val * max_loading_percent / 100.0)
 
 
-def _overloads(pu: PerUnitThreePhase, p: np.ndarray, q: np.ndarray) -> list[str]:
-    """The rated edges whose per-phase flow exceeds the rating, worst first."""
+def _overloads(pu: PerUnitThreePhase, p: np.ndarray, q: np.ndarray,
+               pt: np.ndarray | None = None, qt: np.ndarray | None = None) -> list[str]:
+    """The rated edges and transformer banks (given their flows ``pt, qt``) whose per-phase
+    flow exceeds the rating, worst first."""
     ix = edge_phases(pu)
     worst: dict[str, float] = {}
     for k, e in enumerate(ix.edge):
@@ -214,6 +225,13 @@ def _overloads(pu: PerUnitThreePhase, p: np.ndarray, q: np.ndarray) -> list[str]
             load = math.hypot(float(p[k]), float(q[k])) / edge.s_max_pu
             if load > 1.0 + 1e-6:
                 worst[edge.id] = max(worst.get(edge.id, 0.0), load)
+    if pt is not None and qt is not None and len(pt):
+        x = np.r_[np.asarray(pt, float), np.asarray(qt, float)]
+        for bank, _, smax, prow, qrow in bank_flow_terms(pu, ix):
+            load = math.hypot(float((prow @ x)[0]), float((qrow @ x)[0])) / smax
+            if load > 1.0 + 1e-6:
+                key = f"Transformer {bank}"
+                worst[key] = max(worst.get(key, 0.0), load)
     return [f"{k} ({v * 100:.0f} %)" for k, v in sorted(worst.items(), key=lambda kv: -kv[1])]
 
 
@@ -356,10 +374,11 @@ def _why_infeasible(pu: PerUnitThreePhase, *, time_limit_s: float, gap: float,
                               voltage_limits=voltage_limits, thermal_limits=False)
         if sol.has_solution:
             vals = model.values()
-            over = _overloads(pu, vals["p"], vals["q"])
+            over = _overloads(pu, vals["p"], vals["q"], vals.get("pt"), vals.get("qt"))
             named = f" ({', '.join(over[:5])}{' ...' if len(over) > 5 else ''})" if over else ""
             return (f"infeasible: the current limits bind{named}; OpenDSS rates a line "
-                    f"400 A unless the file sets NormAmps; try {hint}", over)
+                    "400 A unless the file sets NormAmps, a transformer at its normhkva "
+                    f"(110 % of kVA unless set); try {hint}", over)
     if voltage_limits:
         _, sol, _ = _milp(pu, time_limit_s=time_limit_s, gap=gap, voltage_limits=False,
                           thermal_limits=thermal_limits)

@@ -229,6 +229,13 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
             acs.add_row("de-energised nodes", str(ac.dead_nodes))
             acs.add_row("load not served", fmt(ac.unserved_load_kw, ".3f", " kW"))
             acs.add_row("within voltage limits", _limits_line(ac))
+            load = ac.loading
+            if load.get("max_loading_percent") is not None:
+                acs.add_row("largest loading (lines, transformers)",
+                            f"{load['max_loading_percent']:.1f} % "
+                            f"({load.get('max_loading_element')})")
+            acs.add_row("within ratings", "yes" if ac.within_thermal_limits else
+                        f"no: {load.get('overloaded', 0)} overloaded")
             acs.add_row("passed", str(ac.passed))
             out.print(acs)
             if ac.with_controls:
@@ -256,6 +263,13 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
             err.print("OpenDSS check: the answer's voltages break the limits ("
                       f"{_limits_line(ac).removeprefix('no: ')})", style="yellow",
                       markup=False)
+        if ac is not None and ac.converged and not ac.within_thermal_limits:
+            over = ac.loading.get("overloads") or []
+            err.print("OpenDSS check: the answer loads "
+                      f"{ac.loading.get('overloaded', len(over))} element(s) above "
+                      f"{ac.loading.get('loading_limit_percent')} % of their rating ("
+                      + ", ".join(f"{o['element']} {o['loading_percent']:.1f} %"
+                                  for o in over[:5]) + ")", style="yellow", markup=False)
         if scen_broken:
             err.print("scenarios: OpenDSS's voltages break the limits or leave load unserved "
                       "in scenario(s) " + ", ".join(

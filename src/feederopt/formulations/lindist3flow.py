@@ -153,9 +153,66 @@ def flow_bound(pu: PerUnitThreePhase, margin: float = 1.5) -> float:
     return max((d + g) * margin, 1e-3)
 
 
+def bank_flow_terms(pu: PerUnitThreePhase, ix: EdgePhases,
+                    ) -> list[tuple[str, int, float, sp.csr_matrix, sp.csr_matrix]]:
+    """The rated phases of every transformer bank as linear maps of the bank flows: one entry
+    ``(bank id, winding, s_max, P, Q)`` per phase with a finite rating, where ``P`` and ``Q``
+    (1 x len(pt) rows, each a map of ``[pt, qt]`` stacked: 1 x 2 len(pt)) give the phase's
+    ``p`` and ``q``. The secondary phase ``i`` is ``(pt_i, qt_i)``; the primary phase ``i`` is
+    ``s_pri,i = sum_k Gamma_ik s_sec,k`` (the lossless bank of
+    :mod:`feederopt.network.threephase_perunit`), ``p = sum_k Re(Gamma_ik) pt_k -
+    Im(Gamma_ik) qt_k`` and ``q = sum_k Im(Gamma_ik) pt_k + Re(Gamma_ik) qt_k``."""
+    nb = len(ix.bank_sec_node)
+    out: list[tuple[str, int, float, sp.csr_matrix, sp.csr_matrix]] = []
+    for b, bk in enumerate(pu.banks):
+        start = int(ix.bank_start[b])
+        if bk.s_max_sec is not None:
+            for i, smax in enumerate(bk.s_max_sec):
+                if np.isfinite(smax):
+                    pr = sp.csr_matrix(([1.0], ([0], [start + i])), shape=(1, 2 * nb))
+                    qr = sp.csr_matrix(([1.0], ([0], [nb + start + i])), shape=(1, 2 * nb))
+                    out.append((bk.id, 2, float(smax), pr, qr))
+        if bk.s_max_pri is not None:
+            for i, smax in enumerate(bk.s_max_pri):
+                if not np.isfinite(smax):
+                    continue
+                g = np.asarray(bk.gamma[i, :], complex)
+                cols = np.arange(start, start + len(bk.sec))
+                pr = sp.csr_matrix((np.r_[g.real, -g.imag], ([0] * 2 * len(cols),
+                                                            np.r_[cols, nb + cols])),
+                                   shape=(1, 2 * nb))
+                qr = sp.csr_matrix((np.r_[g.imag, g.real], ([0] * 2 * len(cols),
+                                                           np.r_[cols, nb + cols])),
+                                   shape=(1, 2 * nb))
+                out.append((bk.id, 1, float(smax), pr, qr))
+    return out
+
+
+def bank_thermal_rows(block: Block, pu: PerUnitThreePhase, ix: EdgePhases,
+                      polygon_sides: int = 12) -> None:
+    """Add the transformer ratings to ``block``: for every rated bank phase of each winding
+    (:func:`bank_flow_terms`), ``p cos t + q sin t <= s_max`` for ``polygon_sides`` directions
+    ``t``, the circumscribed polygon of ``|s| <= s_max`` that (16e)-(16f) put on the lines
+    (Moring et al., seed 001; Sankur et al. 2016). ``s_max = V_b I_max`` is the rated current
+    at the base phase voltage (:func:`feederopt.network.threephase_perunit.to_per_unit_3ph`),
+    so at 1 p.u. the row is ``|I| <= I_max``, the lines' form."""
+    terms = bank_flow_terms(pu, ix)
+    if not terms:
+        return
+    nb = len(ix.bank_sec_node)
+    prow = sp.vstack([t[3] for t in terms]).tocsr()
+    qrow = sp.vstack([t[4] for t in terms]).tocsr()
+    smax = np.array([t[2] for t in terms], float)
+    for j in range(polygon_sides):
+        th = 2 * np.pi * j / polygon_sides
+        both = (prow * np.cos(th) + qrow * np.sin(th)).tocsr()
+        block.add_rows(f"thermal_bank_{j}", {"pt": both[:, :nb], "qt": both[:, nb:]},
+                       Sense.LE, smax)
+
+
 def lindist3flow(pu: PerUnitThreePhase, *, voltage_limits: bool = True,
                  der_variables: bool = False, thermal_limits: bool = False,
-                 polygon_sides: int = 12) -> Block:
+                 polygon_sides: int = 12, transformer_limits: bool = False) -> Block:
     """The LinDist3Flow block (see module docstring).
 
     Groups ``w``, ``p``, ``q``, ``pt``, ``qt`` and ``y`` (one per edge: binary where switchable,
@@ -165,7 +222,10 @@ def lindist3flow(pu: PerUnitThreePhase, *, voltage_limits: bool = True,
     ``[p_min, p_max]`` and ``|q| <= s_max``, per phase) instead of its base-case value.
     ``thermal_limits=True`` adds (16e)-(16f), ``|s_i| <= s_max`` per phase of every rated edge,
     as the circumscribed polygon ``p cos t + q sin t <= s_max`` (``polygon_sides`` directions;
-    on an open switch the flows are zero anyway).
+    on an open switch the flows are zero anyway). With ``transformer_limits`` as well, the
+    same polygon holds every rated transformer bank's phases on both windings
+    (:func:`bank_thermal_rows`; off by default, so that callers that hold the lines only, the
+    partition's, keep their model; the three-phase reconfiguration turns it on).
     """
     ix = edge_phases(pu)
     n, m, nb = pu.n_nodes, len(ix.edge), len(ix.bank_sec_node)
@@ -262,6 +322,8 @@ def lindist3flow(pu: PerUnitThreePhase, *, voltage_limits: bool = True,
             th = 2 * np.pi * j / polygon_sides
             block.add_rows(f"thermal_{j}", {"p": pick_r * np.cos(th), "q": pick_r * np.sin(th)},
                            Sense.LE, smax)
+        if transformer_limits:
+            bank_thermal_rows(block, pu, ix, polygon_sides)
 
     # ---- transformer banks (16g-16k) ------------------------------------------------------
     entries_w: list[tuple[int, int, float]] = []

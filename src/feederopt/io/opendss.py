@@ -780,6 +780,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                     "windings", "control a two-winding regulator on the primary instead"))
                 continue
             row = sec.units[tr].row()
+            row.update(_transformer_ratings(tr))
             tr_rows.append(row)
             _no_load(tr, row, no_load)
             continue
@@ -823,6 +824,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             "tap_max": float(dss.Transformers.MaxTap()),
             "tap_steps": int(dss.Transformers.NumTaps()), "is_regulator": tr in regulated,
             "in_service": bool(dss.CktElement.Enabled()),
+            **_transformer_ratings(tr),
         })
         _no_load(tr, tr_rows[-1], no_load)
 
@@ -1258,6 +1260,25 @@ def _exponents(model: int, dss: Any) -> tuple[float, float]:
         if len(z) >= 6:
             return 2 * z[0] + z[1], 2 * z[3] + z[4]
     return 0.0, 0.0
+
+
+def _transformer_ratings(tr: str) -> dict[str, float | None]:
+    """``Transformer.<tr>``'s normal and emergency ratings [kVA]: OpenDSS's ``normhkva`` and
+    ``emerghkva`` (winding 1; OpenDSS defaults them to 110 % and 150 % of winding 1's
+    ``kVA``, OpenDSS manual, Transformer object), as OpenDSS rates the element
+    (``NormAmps = normhkva / (n kV_ph)``, the current checked in its overload report). A value
+    that is not a positive number is ``None`` (the model then rates the unit at ``kVA``)."""
+    import opendssdirect as dss
+
+    out: dict[str, float | None] = {}
+    for key, prop in (("s_norm_kva", "normhkva"), ("s_emerg_kva", "emerghkva")):
+        dss.Text.Command(f"? Transformer.{tr}.{prop}")
+        try:
+            val = float(dss.Text.Result())
+        except ValueError:
+            val = math.nan
+        out[key] = val if math.isfinite(val) and val > 0 else None
+    return out
 
 
 def _ratings(cls: str, name: str, dss: Any) -> tuple[float, float, float | None]:

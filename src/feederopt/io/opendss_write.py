@@ -105,7 +105,10 @@ def model_script(net: ThreePhaseNetwork, *, open_switches: Iterable[str] | None 
             f"buses=[{t['from_bus']}.{t['from_nodes']} {t['to_bus']}.{t['to_nodes']}] "
             f"conns=[{t['conn_from']} {t['conn_to']}] kvs=[{t['kv_from']:.12g} "
             f"{t['kv_to']:.12g}] kvas=[{t['s_kva']:.12g} {t['s_kva']:.12g}] "
-            f"%rs=[{t['r_pct'] / 2:.12g} {t['r_pct'] / 2:.12g}] xhl={t['x_pct']:.12g} "
+            + "".join(f"{prop}={t[key]:.12g} " for key, prop in (
+                ("s_norm_kva", "normhkva"), ("s_emerg_kva", "emerghkva"))
+                if t.get(key) is not None)
+            + f"%rs=[{t['r_pct'] / 2:.12g} {t['r_pct'] / 2:.12g}] xhl={t['x_pct']:.12g} "
             f"taps=[{t['tap_from']:.12g} {t['tap_to']:.12g}] "
             f"enabled={'yes' if t['in_service'] else 'no'}")
     for k, ld in enumerate(net.loads.iter_rows(named=True)):

@@ -105,6 +105,11 @@ class PhaseTransformer(pt.Model):
     kv_from: float = pt.Field(description="Winding-1 rated voltage [kV] (line-line if 3-phase).")
     kv_to: float = pt.Field(description="Winding-2 rated voltage [kV].")
     s_kva: float = pt.Field(description="Rating [kVA].")
+    s_norm_kva: float | None = pt.Field(
+        default=None, description="Normal loading limit [kVA] (OpenDSS normhkva; None: s_kva).")
+    s_emerg_kva: float | None = pt.Field(
+        default=None, description="Emergency loading limit [kVA] (OpenDSS emerghkva; None: "
+        "s_norm_kva).")
     r_pct: float = pt.Field(default=0.0, description="Series resistance, both windings [%].")
     x_pct: float = pt.Field(default=0.0, description="Leakage reactance X_HL [%].")
     tap_from: float = pt.Field(default=1.0, description="Winding-1 tap [p.u.].")

@@ -83,6 +83,11 @@ class Bank:
     g: np.ndarray  # (len(sec), len(pri))
     g0: np.ndarray
     gamma: np.ndarray  # complex (len(pri), len(sec))
+    #: Per-phase apparent-power ratings at 1 p.u. voltage of the primary (``pri``) and
+    #: secondary (``sec``) phases [p.u.], ``inf`` where no unit is rated (see
+    #: :func:`unit_phase_currents`); None: no rating.
+    s_max_pri: np.ndarray | None = None
+    s_max_sec: np.ndarray | None = None
 
 
 @dataclass
@@ -170,12 +175,60 @@ def _winding_rows(nodes: list[int], conn: str, n_phases: int) -> list[dict[int, 
     return [{first: 1.0, **({second: -1.0} if second in (1, 2, 3) else {})}]
 
 
+def unit_rating_kva(u: dict, rating: str = "normal") -> float:
+    """A transformer row's loading limit [kVA]: ``s_norm_kva`` (OpenDSS ``normhkva``), else
+    ``s_kva``; ``rating="emergency"``: ``s_emerg_kva`` (``emerghkva``), else the normal one."""
+    norm = u.get("s_norm_kva") or u["s_kva"]
+    if rating == "emergency":
+        return float(u.get("s_emerg_kva") or norm)
+    if rating != "normal":
+        raise ValueError(f"rating must be 'normal' or 'emergency', not {rating!r}")
+    return float(norm)
+
+
+def unit_phase_currents(u: dict, winding: int, s_kva: float) -> dict[int, float]:
+    """The rated current [A] that a transformer unit (a ``transformers`` row) rated ``s_kva``
+    allows in each phase conductor (node 1-3) of ``winding`` (1 or 2).
+
+    OpenDSS rates a winding ``I = S / (n kV_ph)`` with ``kV_ph = kV / sqrt(3)`` for a two- or
+    three-phase unit (``kV`` line-to-line) and ``kV`` for a single-phase one (the winding's
+    own voltage) (OpenDSS manual, Transformer: ``kV``; ``NormAmps`` of the element is this at
+    winding 1 and ``normhkva``). Each live conductor of the winding carries that current at
+    rating, except a single-phase unit between two phase conductors (a delta or open-delta
+    member), whose winding current is shared by two lines: each is given ``sqrt(3)/2 I``, the
+    line current of a balanced closed delta of such units at rating (an open delta's common
+    line carries ``I`` there, its outer lines ``I``: the rule is loose on the first and tight on
+    the others by the factor ``sqrt(3)/2``)."""
+    n = int(u["n_phases"])
+    kv = float(u["kv_from"] if winding == 1 else u["kv_to"])
+    nodes = [int(x) for x in (u["from_nodes"] if winding == 1 else u["to_nodes"]).split(".")
+             if x]
+    kv_ph = kv / math.sqrt(3) if n > 1 else kv
+    if not (kv_ph > 0 and s_kva > 0):
+        return {}
+    amps = s_kva / (n * kv_ph)
+    if n == 1:
+        live = [x for x in nodes[:2] if x in (1, 2, 3)]
+        if len(live) == 2:
+            return {x: amps * math.sqrt(3) / 2 for x in live}
+        return {live[0]: amps} if live else {}
+    return {x: amps for x in nodes[:n] if x in (1, 2, 3)}
+
+
 def to_per_unit_3ph(net: ThreePhaseNetwork, *, open_switches: set[str] | None = None,
-                    taps: dict[str, float] | None = None) -> PerUnitThreePhase:
+                    taps: dict[str, float] | None = None,
+                    transformer_rating: str = "normal") -> PerUnitThreePhase:
     """Per-unit arrays of ``net`` (see the module docstring).
 
     ``open_switches`` overrides the base-case switch states (else normally-open switches are
     open); ``taps`` overrides the winding-2 taps of transformers by id.
+
+    Every bank's phases get a rating (:attr:`Bank.s_max_pri`, :attr:`Bank.s_max_sec`) as the
+    lines do from ``i_max_a``: ``s_max = V_b I_max`` per phase (``V_b`` the bus's base
+    phase-to-neutral voltage, so ``|s| <= s_max`` at 1 p.u. is ``|I| <= I_max``), with
+    ``I_max`` the sum over the bank's units of their rated current on that phase conductor
+    (:func:`unit_phase_currents`) at their ``transformer_rating`` limit
+    (:func:`unit_rating_kva`: ``"normal"`` OpenDSS's normhkva, ``"emergency"`` emerghkva).
     """
     bld = _Builder()
     notes: list[str] = []
@@ -227,7 +280,7 @@ def to_per_unit_3ph(net: ThreePhaseNetwork, *, open_switches: set[str] | None = 
     floating_banks: set[str] = set()
     passing: list[tuple[str, str]] = []  # banks that pass a zero sequence on
     pending: list[tuple[list[dict], int, int, list[int], list[int], np.ndarray, np.ndarray,
-                        np.ndarray]] = []
+                        np.ndarray, tuple[np.ndarray, np.ndarray]]] = []
     for (fb, tb), units in pairs.items():
         f, t = bld.bus_index[fb], bld.bus_index[tb]
         pri = [PHASES.index(c) for c in buses["phases"][f]]
@@ -235,7 +288,12 @@ def to_per_unit_3ph(net: ThreePhaseNetwork, *, open_switches: set[str] | None = 
         a_rows, b_rows = [], []  # A_sec V_sec = A_pri V_pri (volts / base)
         z_sum = np.zeros(3, complex)
         z_cnt = np.zeros(3)
+        amps = {1: np.zeros(3), 2: np.zeros(3)}  # rated current per phase conductor [A]
         for u in units:
+            s_u = unit_rating_kva(u, transformer_rating)
+            for wdg in (1, 2):
+                for node, i_a in unit_phase_currents(u, wdg, s_u).items():
+                    amps[wdg][node - 1] += i_a
             n_from = [int(x) for x in u["from_nodes"].split(".") if x]
             n_to = [int(x) for x in u["to_nodes"].split(".") if x]
             wf = _winding_rows(n_from, u["conn_from"], u["n_phases"])
@@ -282,9 +340,12 @@ def to_per_unit_3ph(net: ThreePhaseNetwork, *, open_switches: set[str] | None = 
             floating_banks.add(tb)
         elif len(pri) == 3 and np.linalg.norm(tmat @ np.ones(3)) > 1e-6:
             passing.append((fb, tb))
-        pending.append((units, f, t, pri, sec, tmat, z_sum, z_cnt))
+        with np.errstate(invalid="ignore"):
+            rated = (np.where(amps[1][pri] > 0, bld.base[f] * amps[1][pri] / 1000.0, np.inf),
+                     np.where(amps[2][sec] > 0, bld.base[t] * amps[2][sec] / 1000.0, np.inf))
+        pending.append((units, f, t, pri, sec, tmat, z_sum, z_cnt, rated))
     float_set = _floating(net, floating_banks, absorbed, passing)
-    for units, f, t, pri, sec, tmat, z_sum, z_cnt in pending:
+    for units, f, t, pri, sec, tmat, z_sum, z_cnt, rated in pending:
         if bld.bus_ids[t] in float_set and len(sec) == 3:
             # a three-wire region: keep its phase voltages free of zero sequence
             tmat = (np.eye(3) - np.ones((3, 3)) / 3) @ tmat
@@ -302,12 +363,12 @@ def to_per_unit_3ph(net: ThreePhaseNetwork, *, open_switches: set[str] | None = 
                             1.0, 1.0)
             if bld.bus_ids[t] in float_set:
                 float_set.add(bld.bus_ids[inner])
-            banks.append(Bank(bank_id, f, inner, pri, sec, g, g0, gamma))
+            banks.append(Bank(bank_id, f, inner, pri, sec, g, g0, gamma, *rated))
             z = np.diag(z_ph)
             mp, mq = lindist3flow_matrices(z, sec)
             edges.append(Edge(bank_id, "transformer", inner, t, sec, z, mp, mq))
         else:
-            banks.append(Bank(bank_id, f, t, pri, sec, g, g0, gamma))
+            banks.append(Bank(bank_id, f, t, pri, sec, g, g0, gamma, *rated))
 
     # ---- lines and switches ----------------------------------------------------------------
     zt = net.impedances

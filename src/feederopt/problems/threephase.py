@@ -71,7 +71,8 @@ def reconfiguration_block(pu: PerUnitThreePhase, *, voltage_limits: bool = True,
                           thermal_limits: bool = True) -> ThreePhaseReconfiguration:
     """LinDist3Flow (with voltage and thermal limits) + radiality + tangent-plane loss proxy
     (see module docstring)."""
-    block = lindist3flow(pu, voltage_limits=voltage_limits, thermal_limits=thermal_limits)
+    block = lindist3flow(pu, voltage_limits=voltage_limits, thermal_limits=thermal_limits,
+                         transformer_limits=thermal_limits)
     n_bus = len(pu.bus_ids)
     member, ends = bus_branches(pu, np.ones(len(pu.edges), bool))
     fixed = np.zeros(len(ends), bool)

@@ -109,6 +109,18 @@ class OpenDssCheck(_Record):
         return bool(self.record["within_voltage_limits"])
 
     @property
+    def within_thermal_limits(self) -> bool:
+        """No rated line or transformer above its rating in OpenDSS's currents (a record
+        without the key, from before, counts as within)."""
+        return bool(self.record.get("within_thermal_limits", True))
+
+    @property
+    def loading(self) -> Mapping[str, Any]:
+        """The largest loading, the limit and the overloads
+        (:meth:`~feederopt.validation.opendss.OpenDSSSolution.loading_summary`)."""
+        return self.record.get("loading") or {}
+
+    @property
     def losses_kw(self) -> float | None:
         return self._opt_float("losses_kw")
 
@@ -376,9 +388,11 @@ class ThreePhaseResult:
 
     @property
     def check_broken(self) -> bool:
-        """OpenDSS's check of the answer does not pass or breaks the voltage limits."""
+        """OpenDSS's check of the answer does not pass, breaks the voltage limits or loads a
+        line or transformer above its rating."""
         ac = self.ac_check
-        return ac is not None and not (ac.passed and ac.within_voltage_limits)
+        return ac is not None and not (ac.passed and ac.within_voltage_limits
+                                       and ac.within_thermal_limits)
 
     # ----- JSON ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

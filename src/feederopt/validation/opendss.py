@@ -98,11 +98,41 @@ class OpenDSSSolution:
     #: The energised nodes outside their bus's voltage limits, worst first:
     #: ``(node, voltage, limit, "v_min" | "v_max")`` (module docstring).
     voltage_violations: list[tuple[str, float, float, str]] = field(default_factory=list)
+    #: The largest loading [% of its rating] of a rated line or transformer, and which
+    #: (``"Line.<id>"``, ``"Transformer.<id>"``) (:func:`branch_loading`).
+    max_loading_percent: float | None = None
+    max_loading_element: str | None = None
+    #: The loading [%] above which a rated element is overloaded (100, or the solve's
+    #: ``--max-loading``); None: the ratings are not held (``--no-thermal-limits``).
+    loading_limit_percent: float | None = 100.0
+    #: The overloaded elements, worst first: ``(element, loading %, current A, rating A)``.
+    overloads: list[tuple[str, float, float, float]] = field(default_factory=list)
 
     @property
     def within_voltage_limits(self) -> bool:
         """Converged, and every energised node within its bus's voltage limits."""
         return self.converged and not self.voltage_violations
+
+    @property
+    def within_thermal_limits(self) -> bool:
+        """Converged, and no rated line or transformer above its rating (:attr:`overloads`)."""
+        return self.converged and not self.overloads
+
+    @property
+    def within_limits(self) -> bool:
+        """Within the voltage limits and the lines' and transformers' ratings."""
+        return self.within_voltage_limits and self.within_thermal_limits
+
+    def loading_summary(self) -> dict[str, Any]:
+        """The ratings' part of the JSON: the largest loading, the limit, the overloads."""
+        return {
+            "max_loading_percent": self.max_loading_percent,
+            "max_loading_element": self.max_loading_element,
+            "loading_limit_percent": self.loading_limit_percent,
+            "overloaded": len(self.overloads),
+            "overloads": [{"element": e, "loading_percent": pct, "current_a": amps,
+                           "rating_a": rating} for e, pct, amps, rating in self.overloads[:50]],
+        }
 
     def voltage_limit_summary(self) -> dict[str, Any]:
         """The nodes outside the voltage limits for the JSON: how many below and above, the
@@ -175,6 +205,9 @@ class OpenDSSSolution:
             "passed": self.passed,
             "within_voltage_limits": self.within_voltage_limits,
             "voltage_limits": self.voltage_limit_summary(),
+            "within_thermal_limits": self.within_thermal_limits,
+            "within_limits": self.within_limits,
+            "loading": self.loading_summary(),
             "control_mode": self.control_mode,
             "regulator_taps": self.regulator_taps,
             "with_controls": None if ctl is None else {
@@ -193,6 +226,8 @@ class OpenDSSSolution:
                 "unserved_load_kw": ctl.unserved_load_kw,
                 "within_voltage_limits": ctl.within_voltage_limits,
                 "voltage_limits": ctl.voltage_limit_summary(),
+                "within_thermal_limits": ctl.within_thermal_limits,
+                "loading": ctl.loading_summary(),
                 "regulator_taps": ctl.regulator_taps,
                 "taps_moved": {tr: {"held": a, "with_controls": b}
                                for tr, (a, b) in self.moved_taps().items()},
@@ -209,7 +244,9 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
                   model_voltages: dict[str, float] | None = None,
                   floating_buses: set[str] | None = None,
                   with_controls: bool = True,
-                  bus_loads: dict[str, tuple[float, float]] | None = None) -> OpenDSSSolution:
+                  bus_loads: dict[str, tuple[float, float]] | None = None,
+                  thermal_limits: bool = True, max_loading_percent: float | None = None,
+                  transformer_rating: str = "normal") -> OpenDSSSolution:
     """OpenDSS's power flow of ``net``'s circuit with the switches in ``open_switches`` open and
     every other switchable line closed (default: the base-case states), OpenDSS's controls off
     and the model's taps and capacitor states held (module docstring). ``taps`` sets the
@@ -227,7 +264,12 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
     A load's demand is set through ``setpoints`` too (``"Load.671": (kW, kvar)``, the load's
     total, which OpenDSS spreads over its phases). ``bus_loads`` adds a net demand ``(kW,
     kvar)`` at buses (a scenario's DER; negative injects), as a new constant-power wye
-    ``Load`` element ``feederopt_<bus>`` on every phase of the bus (:func:`add_bus_load`)."""
+    ``Load`` element ``feederopt_<bus>`` on every phase of the bus (:func:`add_bus_load`).
+
+    Every rated line and transformer's loading is read from OpenDSS's own currents
+    (:func:`branch_loading`); one above ``max_loading_percent`` (default 100) % of its rating
+    is an overload (:attr:`OpenDSSSolution.overloads`), none with ``thermal_limits=False``.
+    ``transformer_rating`` picks the transformers' normhkva (``"normal"``) or emerghkva."""
     import opendssdirect as dss
 
     path = net.meta.get("source_path")
@@ -276,15 +318,99 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
     # which is the state the model read; after a change it is solved again, else solving again
     # would only move the figures within OpenDSS's tolerance.
     dss.Solution.ControlMode(OFF)
+    limit = (100.0 if max_loading_percent is None else float(max_loading_percent)
+             ) if thermal_limits else None
     sol = _solution(net, _solve(warnings, again=changed), warnings, open_switches,
                     floating_buses, model_voltages)
+    _loading(sol, net, limit, transformer_rating)
     if with_controls:
         mode = file_mode if file_mode != OFF else STATIC
         dss.Solution.ControlMode(mode)
         acting: list[str] = []
         sol.with_controls = _solution(net, _solve(acting, again=True), acting, open_switches,
                                       floating_buses, model_voltages)
+        _loading(sol.with_controls, net, limit, transformer_rating)
     return sol
+
+
+#: Relative tolerance of a loading on its limit (OpenDSS solves to 1e-4 p.u. by default).
+LOADING_TOL = 1e-6
+
+
+def branch_loading(net: ThreePhaseNetwork, transformer_rating: str = "normal",
+                   ) -> list[tuple[str, float, float, float]]:
+    """Each rated, enabled line's and transformer's loading in the compiled circuit as last
+    solved: ``(element, loading %, current A, rating A)``, the worst conductor's.
+
+    A line's current is the largest of its phase conductors' at either terminal (OpenDSS's
+    ``CktElement.CurrentsMagAng``), its rating the model's ``i_max_a`` (the file's
+    ``NormAmps``). A transformer's is the largest over its windings ``w`` and phase
+    conductors of ``|I| / I_w``, with ``I_w = S kVA_w / kVA_1 / (n kV_w,ph)`` the winding's
+    rated current at the unit's limit ``S`` (normhkva, or emerghkva for
+    ``transformer_rating="emergency"``; :func:`feederopt.network.threephase_perunit.
+    unit_rating_kva`), ``n`` its phases and ``kV_ph = kV / sqrt(3)`` for more than one phase,
+    ``kV`` for one (OpenDSS manual, Transformer: ``kV``, ``normhkva``; at winding 1 this is
+    OpenDSS's own ``NormAmps`` of the element). Currents and ratings are OpenDSS's, so the
+    figure does not depend on the model."""
+    import opendssdirect as dss
+
+    from feederopt.network.threephase_perunit import unit_rating_kva
+
+    out: list[tuple[str, float, float, float]] = []
+    rated_lines = {r["id"]: float(r["i_max_a"]) for r in net.lines.select(
+        "id", "i_max_a").iter_rows(named=True) if r["i_max_a"] and r["i_max_a"] > 0}
+    for line in _each(dss.Lines):
+        rating = rated_lines.get(line.lower(), rated_lines.get(line))
+        if rating is None or not dss.CktElement.Enabled():
+            continue
+        n, nc = int(dss.CktElement.NumPhases()), int(dss.CktElement.NumConductors())
+        mags = np.asarray(dss.CktElement.CurrentsMagAng(), float)[0::2]
+        amps = max((float(mags[t * nc + c]) for t in range(2) for c in range(n)
+                    if t * nc + c < len(mags)), default=0.0)
+        out.append((f"Line.{line}", 100.0 * amps / rating, amps, rating))
+    limits = {r["id"]: unit_rating_kva(r, transformer_rating)
+              for r in net.transformers.iter_rows(named=True)}
+    for tr in _each(dss.Transformers):
+        s_lim = limits.get(tr.lower(), limits.get(tr))
+        if s_lim is None or not dss.CktElement.Enabled():
+            continue
+        n, nc = int(dss.CktElement.NumPhases()), int(dss.CktElement.NumConductors())
+        mags = np.asarray(dss.CktElement.CurrentsMagAng(), float)[0::2]
+        dss.Transformers.Wdg(1)
+        kva1 = float(dss.Transformers.kVA())
+        worst = (0.0, 0.0, 0.0)  # loading, current, rating
+        for w in range(1, int(dss.Transformers.NumWindings()) + 1):
+            dss.Transformers.Wdg(w)
+            kv_ph = float(dss.Transformers.kV()) / (math.sqrt(3) if n > 1 else 1.0)
+            share = float(dss.Transformers.kVA()) / kva1 if kva1 > 0 else 1.0
+            rating = s_lim * share / (n * kv_ph) if kv_ph > 0 else 0.0
+            if rating <= 0:
+                continue
+            for c in range(n):
+                k = (w - 1) * nc + c
+                if k < len(mags) and mags[k] / rating > worst[0]:
+                    worst = (float(mags[k]) / rating, float(mags[k]), rating)
+        if worst[2] > 0:
+            out.append((f"Transformer.{tr}", 100.0 * worst[0], worst[1], worst[2]))
+    return out
+
+
+def _loading(sol: OpenDSSSolution, net: ThreePhaseNetwork, limit: float | None,
+             transformer_rating: str) -> None:
+    """Fill ``sol``'s loading figures (:func:`branch_loading`) against ``limit`` [%]."""
+    rows = branch_loading(net, transformer_rating) if sol.converged else []
+    sol.loading_limit_percent = limit
+    if rows:
+        top = max(rows, key=lambda r: r[1])
+        sol.max_loading_percent, sol.max_loading_element = top[1], top[0]
+    if limit is not None:
+        sol.overloads = sorted((r for r in rows if r[1] > limit * (1 + LOADING_TOL)),
+                               key=lambda r: (-r[1], r[0]))
+    if sol.overloads:
+        e, pct, amps, rating = sol.overloads[0]
+        sol.warnings.append(
+            f"OpenDSS: {len(sol.overloads)} element(s) above {limit:g} % of their rating, the "
+            f"worst {e} at {pct:.1f} % ({amps:.1f} A of {rating:.1f} A)")
 
 
 def add_bus_load(net: ThreePhaseNetwork, bus: str, kw: float, kvar: float) -> None:
