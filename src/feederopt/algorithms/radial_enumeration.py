@@ -497,3 +497,22 @@ def evaluate_states(pus: list[PerUnitThreePhase], weights: np.ndarray,
     return Evaluation("infeasible", None, math.nan, math.nan, math.inf, [], alone,
                       lp_solves=sum(m.solves for m in models), seconds=time.perf_counter() - t0,
                       reused=sum(m.reused for m in models))
+
+
+def state_flows(pu: PerUnitThreePhase, states: list[RadialState], *, voltage_limits: bool,
+                deadline: float) -> list[dict[str, np.ndarray] | None]:
+    """Each state's LinDist3Flow solution without the current and transformer ratings, the
+    voltage limits held when ``voltage_limits`` (the LP of :func:`evaluate_states` without the
+    ratings): None for a state outside the voltage limits, or not solved before ``deadline``
+    (:func:`time.perf_counter`). The flow of a state is unique (module docstring), so its
+    loadings are the least any solution at that state has."""
+    model = _Scenario(pu, voltage_limits=voltage_limits, thermal_limits=False)
+    out: list[dict[str, np.ndarray] | None] = []
+    for st in states:
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            out.append(None)
+            continue
+        status, _, vals = model.solve(st.y, max(left, 0.05))
+        out.append(vals if status == "optimal" else None)
+    return out

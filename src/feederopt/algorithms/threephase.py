@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ from feederopt.algorithms.radial_enumeration import (
     base_state,
     evaluate_states,
     radial_states,
+    state_flows,
 )
 from feederopt.errors import SolverError
 from feederopt.formulations.lindist3flow import bank_flow_terms, edge_phases, lindist3flow
@@ -213,25 +215,31 @@ def scale_ratings(pu: PerUnitThreePhase, *, thermal_limits: bool = True,
                 setattr(bk, attr, val * max_loading_percent / 100.0)
 
 
-def _overloads(pu: PerUnitThreePhase, p: np.ndarray, q: np.ndarray,
-               pt: np.ndarray | None = None, qt: np.ndarray | None = None) -> list[str]:
-    """The rated edges and transformer banks (given their flows ``pt, qt``) whose per-phase
-    flow exceeds the rating, worst first."""
+def _loadings(pu: PerUnitThreePhase, p: np.ndarray, q: np.ndarray,
+              pt: np.ndarray | None = None, qt: np.ndarray | None = None) -> dict[str, float]:
+    """The largest per-phase loading ``|s| / s_max`` of every rated edge and transformer bank
+    (given their flows ``pt, qt``; as ``"Transformer id"``), by name."""
     ix = edge_phases(pu)
     worst: dict[str, float] = {}
     for k, e in enumerate(ix.edge):
         edge = pu.edges[e]
         if edge.s_max_pu:
             load = math.hypot(float(p[k]), float(q[k])) / edge.s_max_pu
-            if load > 1.0 + 1e-6:
-                worst[edge.id] = max(worst.get(edge.id, 0.0), load)
+            worst[edge.id] = max(worst.get(edge.id, 0.0), load)
     if pt is not None and qt is not None and len(pt):
         x = np.r_[np.asarray(pt, float), np.asarray(qt, float)]
         for bank, _, smax, prow, qrow in bank_flow_terms(pu, ix):
             load = math.hypot(float((prow @ x)[0]), float((qrow @ x)[0])) / smax
-            if load > 1.0 + 1e-6:
-                key = f"Transformer {bank}"
-                worst[key] = max(worst.get(key, 0.0), load)
+            key = f"Transformer {bank}"
+            worst[key] = max(worst.get(key, 0.0), load)
+    return worst
+
+
+def _overloads(pu: PerUnitThreePhase, p: np.ndarray, q: np.ndarray,
+               pt: np.ndarray | None = None, qt: np.ndarray | None = None) -> list[str]:
+    """The rated edges and transformer banks (given their flows ``pt, qt``) whose per-phase
+    flow exceeds the rating, worst first."""
+    worst = {k: v for k, v in _loadings(pu, p, q, pt, qt).items() if v > 1.0 + 1e-6}
     return [f"{k} ({v * 100:.0f} %)" for k, v in sorted(worst.items(), key=lambda kv: -kv[1])]
 
 
@@ -393,6 +401,125 @@ def _why_infeasible(pu: PerUnitThreePhase, *, time_limit_s: float, gap: float,
                     [])
     return ("infeasible: no radial topology feeds every load on its phases, with or without "
             "the voltage and current limits"), []
+
+
+#: The least-overloading topology of an infeasible solve (:func:`_least_overloading`): at
+#: most this many MILPs bisect the ratings' scale, to this relative resolution.
+LEAST_OVERLOAD_MILPS = 6
+LEAST_OVERLOAD_RESOLUTION = 0.01
+
+
+def _scaled(pu: PerUnitThreePhase, scale: float) -> PerUnitThreePhase:
+    """A copy of ``pu`` with every rating times ``scale`` (:func:`scale_ratings`)."""
+    out = deepcopy(pu)
+    scale_ratings(out, max_loading_percent=scale * 100.0)
+    return out
+
+
+def _answer_loadings(net: ThreePhaseNetwork, opened: set[str],
+                     max_loading_percent: float | None) -> dict[str, float]:
+    """The loadings (:func:`_loadings`, of the ratings as scaled by ``max_loading_percent``)
+    of the LinDist3Flow power flow of ``net`` with ``opened`` open."""
+    pu = to_per_unit_3ph(net, open_switches=opened)
+    scale_ratings(pu, max_loading_percent=max_loading_percent)
+    block = lindist3flow(pu, voltage_limits=False, thermal_limits=False)
+    y = block.groups["y"]
+    y.lb = y.ub = np.array([0.0 if e.normally_open else 1.0 for e in pu.edges])
+    y.integer = False
+    model = HighsModel(block, objective={})
+    if not model.solve().has_solution:
+        return {}
+    vals = model.values()
+    return _loadings(pu, vals["p"], vals["q"], vals.get("pt"), vals.get("qt"))
+
+
+def _least_overloading(net: ThreePhaseNetwork, pu: PerUnitThreePhase,
+                       states: list[RadialState] | None, binding: list[str], *, t0: float,
+                       time_limit_s: float, gap: float, voltage_limits: bool,
+                       max_loading_percent: float | None, voltage_offsets: dict[str, float],
+                       tangents: list[Tangents], switch_cost_kw: float,
+                       max_enumerated_states: int | None) -> ThreePhaseTopology | None:
+    """The least-overloading topology of a solve that is infeasible because of the ratings
+    alone (``binding``, the overloads :func:`_why_infeasible` names): the least uniform scale
+    ``lambda >= 1`` of every rating (lines and transformers, on top of
+    ``max_loading_percent``) at which a radial topology within the limits exists, and that
+    scale's loss-minimal topology
+    (:func:`reconfigure_three_phase` at ``max_loading_percent * lambda``) with status
+    ``infeasible`` (no topology holds the ratings; proven by the MILP or the enumeration) and
+    a note naming ``lambda`` and the elements it overloads.
+
+    With the radial states enumerated, ``lambda`` is exact: each state has one flow
+    (:func:`~feederopt.algorithms.radial_enumeration.state_flows`, the voltage limits held),
+    and ``lambda`` is the least over the states of the largest loading ``|s|/s_max``. Else it
+    is bisected (geometric) between 1 (infeasible) and the largest loading of the MILP's
+    answer without the ratings (feasible), with at most :data:`LEAST_OVERLOAD_MILPS` MILPs
+    within the time left, down to :data:`LEAST_OVERLOAD_RESOLUTION` relative; ``lambda`` is
+    then the upper end, at most that much above the least scale. The rating rows are the
+    circumscribed 12-gon of ``|s| <= s_max``, so the topology found at ``lambda`` (times
+    ``1 + 1e-6``) may load up to ``1/cos(15 deg)`` of it. None when no flow is had in
+    the time left."""
+    deadline = t0 + time_limit_s
+    exact = states is not None
+    if states is not None:
+        loads = [max(_loadings(pu, v["p"], v["q"], v.get("pt"), v.get("qt")).values(),
+                     default=0.0)
+                 for v in state_flows(pu, states, voltage_limits=voltage_limits,
+                                      deadline=deadline) if v is not None]
+        if not loads:
+            return None
+        hi = max(min(loads), 1.0)
+    else:
+        model, sol, _ = _milp(pu, time_limit_s=max(deadline - time.perf_counter(), 0.5),
+                              gap=gap, voltage_limits=voltage_limits, thermal_limits=False)
+        if not sol.has_solution:
+            return None
+        vals = model.values()
+        hi = max(max(_loadings(pu, vals["p"], vals["q"], vals.get("pt"),
+                               vals.get("qt")).values(), default=1.0), 1.0)
+        lo = 1.0
+        for _ in range(LEAST_OVERLOAD_MILPS):
+            left = deadline - time.perf_counter()
+            if hi <= lo * (1 + LEAST_OVERLOAD_RESOLUTION) or left <= 0:
+                break
+            mid = math.sqrt(lo * hi)
+            _, s, _ = _milp(_scaled(pu, mid), time_limit_s=left, gap=gap,
+                            voltage_limits=voltage_limits, thermal_limits=True)
+            if s.has_solution:
+                hi = mid
+            elif s.status == "infeasible":
+                lo = mid
+            else:  # out of time: hi holds
+                break
+    scale = hi * (1 + 1e-6)
+    base_pct = 100.0 if max_loading_percent is None else max_loading_percent
+    topo = reconfigure_three_phase(
+        net, time_limit_s=max(deadline - time.perf_counter(), 1.0), gap=gap,
+        voltage_limits=voltage_limits, thermal_limits=True,
+        max_loading_percent=base_pct * scale, voltage_offsets=voltage_offsets,
+        tangents=tangents, switch_cost_kw=switch_cost_kw,
+        max_enumerated_states=max_enumerated_states, least_overloading=False)
+    if topo.flow is None:
+        return None
+    loads_at = _answer_loadings(net, set(topo.open_switches), max_loading_percent)
+    over = {k: v for k, v in loads_at.items() if v > 1.0 + 1e-6}
+    named = sorted(over.items(), key=lambda kv: -kv[1])
+    names = ", ".join(b.rsplit(" (", 1)[0].replace("Transformer ", "Transformer.")
+                      for b in binding[:5]) or "every element"
+    of = f" of {base_pct:g} %" if max_loading_percent is not None else ""
+    topo.status = "infeasible"
+    topo.overloaded = [f"{k} ({v * 100:.1f} %)" for k, v in named]
+    topo.reason = (
+        f"infeasible: no radial topology keeps {names} within its rating{of}; this one "
+        "overloads least: " + (", ".join(topo.overloaded) or "-") + " (LinDist3Flow)"
+    ).replace("Transformer ", "Transformer.")
+    how = (f"exact over the {len(states or [])} radial states" if exact
+           else "bisected to 1 %")
+    topo.notes.append(
+        f"least-overloading topology: the ratings must be scaled by lambda = {hi:.4f} "
+        f"({how}) for a radial topology to exist; this is the loss-minimal one at that scale; "
+        "OpenDSS's check reports its own loadings; --max-loading or --no-thermal-limits "
+        "accept the overload")
+    return topo
 
 
 def _enumerated(nets: list[ThreePhaseNetwork], pus: list[PerUnitThreePhase],
@@ -622,6 +749,7 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
                             tangents: list[Tangents] | None = None,
                             switch_cost_kw: float = 0.0,
                             max_enumerated_states: int | None = None,
+                            least_overloading: bool = True,
                             ) -> ThreePhaseTopology:
     """The radial topology that minimises the LinDist3Flow loss proxy, as a MILP on HiGHS
     (:func:`feederopt.problems.threephase.reconfiguration_block`); its LinDist3Flow power flow
@@ -643,7 +771,9 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
     switch_cost_objective`); ``bound_kw`` is then the bound of the loss proxy plus the
     switching cost, ``loss_proxy_kw`` the objective without the switching cost.
     ``max_enumerated_states``: as :func:`reconfigure_three_phase_scenarios`'s (the radial
-    states evaluated one by one instead of the MILP when they are that few)."""
+    states evaluated one by one instead of the MILP when they are that few).
+    ``least_overloading``: when the ratings alone make it infeasible, the least-overloading
+    topology is the answer, status still ``infeasible`` (:func:`_least_overloading`)."""
     t0 = time.perf_counter()
     pu = to_per_unit_3ph(net)
     shift_voltage_limits(pu, voltage_offsets or {})
@@ -668,6 +798,14 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
         elif ev.status == "infeasible":
             why = _why_infeasible(pu, time_limit_s=time_limit_s, gap=gap,
                                   voltage_limits=voltage_limits, thermal_limits=thermal_limits)
+            least = _least_overloading(
+                net, pu, states, why[1], t0=t0, time_limit_s=time_limit_s, gap=gap,
+                voltage_limits=voltage_limits, max_loading_percent=max_loading_percent,
+                voltage_offsets=voltage_offsets or {}, tangents=known,
+                switch_cost_kw=switch_cost_kw, max_enumerated_states=max_enumerated_states,
+            ) if least_overloading and why[1] else None
+            if least is not None:
+                return least
         return ThreePhaseTopology(ev.status, [], math.nan, ev.bound_kw, ev.seconds, None,
                                   why[0], why[1], loops, milp_solves=0, method="enumeration",
                                   radial_states=len(states), lp_solves=ev.lp_solves,
@@ -684,6 +822,14 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
             reason, over = _why_infeasible(pu, time_limit_s=time_limit_s, gap=gap,
                                            voltage_limits=voltage_limits,
                                            thermal_limits=thermal_limits)
+            least = _least_overloading(
+                net, pu, None, over, t0=t0, time_limit_s=time_limit_s, gap=gap,
+                voltage_limits=voltage_limits, max_loading_percent=max_loading_percent,
+                voltage_offsets=voltage_offsets or {}, tangents=known,
+                switch_cost_kw=switch_cost_kw, max_enumerated_states=max_enumerated_states,
+            ) if least_overloading and over else None
+            if least is not None:
+                return least
         elif sol.status == "time_limit":
             reason = (f"the time limit ({time_limit_s:g} s) ran out before a topology was "
                       "found; raise --time-limit")

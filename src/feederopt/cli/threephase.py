@@ -252,8 +252,9 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
         for warning in dict.fromkeys([*(ac.warnings if ac is not None else ()),
                                       *controls.get("warnings", [])]):
             err.print(f"warning (OpenDSS check): {warning}", style="yellow", markup=False)
-        if data.reason:
-            err.print(f"no topology: {data.reason}", style="yellow", markup=False)
+        if data.reason:  # an infeasible answer with a topology: the least-overloading one
+            err.print(data.reason if solved else f"no topology: {data.reason}",
+                      style="yellow", markup=False)
         if ac is not None and not ac.passed:
             err.print(f"OpenDSS check not passed: {ac.dead_nodes} node(s) de-energised, "
                       f"{ac.unserved_load_kw:.3f} kW of load not served"
