@@ -60,7 +60,10 @@ def solved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(the feeder file, the --out folder of its solve)."""
     root = tmp_path_factory.mktemp("threephase")
     feeder = moved_tie_feeder(root)
-    code, text = run(["solve", str(feeder), "--time-limit", "30", "--out", str(root / "out")])
+    # XFM1 carries 104.3 % of its per-phase normhkva rating in OpenDSS's own solution of the
+    # stock feeder
+    code, text = run(["solve", str(feeder), "--time-limit", "30", "--max-loading", "110",
+                      "--out", str(root / "out")])
     assert code == 0, text
     assert f"report: {root / 'out' / 'report.html'}" in text
     return feeder, root / "out"

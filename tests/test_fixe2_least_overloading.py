@@ -1,0 +1,115 @@
+"""The least-overloading topology of stock ``ieee13mod`` (its transformer XFM1 is above its
+rating in every radial topology).
+
+The truth is OpenDSS's own: the feeder file is compiled and solved with ``opendssdirect`` in
+the test at each radial switch state, found by brute force over the file's seven switch lines
+(a state is radial when the graph of the buses, every line and transformer an edge and the
+open switches left out, is a tree: networkx), and XFM1's loading is its largest phase current
+on either winding against its rated current ``normhkva / (sqrt(3) kV)`` (OpenDSS manual,
+Transformer: ``kV`` line-to-line for a 3-phase unit, ``normhkva`` the normal rating; OpenDSS
+sets it to 110 % of ``kVA`` when the file does not). Fails on the old code (281f697): the solve
+ended without a topology (exit 3, no ``open_switches``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from pathlib import Path
+
+import networkx as nx
+import opendssdirect as dss
+from typer.testing import CliRunner
+
+from feederopt.cases.threephase import three_phase_case_path
+from feederopt.cli import app
+
+SWITCHES = ["cb_101", "671692", "671700", "701702", "703800", "800801", "801675"]
+
+
+FEEDER = Path(__file__).parent / ".fixe2_ieee13mod_switches.dss"
+
+
+def _compile() -> None:
+    """The stock file, every switch line enabled and given OpenDSS's own ``switch=yes``
+    impedance (1 mOhm + j1 mOhm, as the check does): their zero impedance makes OpenDSS's Y
+    matrix singular."""
+    lines = []
+    for line in three_phase_case_path("ieee13mod").read_text().splitlines():
+        if any(line.startswith(f"New Line.{sw} ") for sw in SWITCHES):
+            line = line.split("!")[0].replace("enabled=n", "enabled=y") + " switch=yes"
+        lines.append(line)
+    FEEDER.write_text("\n".join(lines) + "\n")
+    try:
+        dss.Text.Command(f'Compile "{FEEDER}"')
+    finally:
+        FEEDER.unlink()
+
+
+def _xfm1_loading(open_switches: set[str]) -> float:
+    """OpenDSS's XFM1 loading [%] with ``open_switches`` open and the other switches closed
+    (the taps and capacitors as the file sets them: no control acts). The file's switch lines
+    have zero impedance, which OpenDSS cannot invert: each gets OpenDSS's ``switch=yes``
+    impedance (1 mOhm + j1 mOhm), as the check does."""
+    _compile()
+    for sw in open_switches:
+        dss.Text.Command(f"Open Line.{sw} term=1")
+    dss.Text.Command("Set ControlMode=OFF MaxIterations=100")
+    dss.Solution.Solve()
+    assert dss.Solution.Converged()
+    dss.Circuit.SetActiveElement("Transformer.xfm1")
+    # OpenDSS's NormAmps of a transformer: normhkva / (sqrt(3) kV) at winding 1
+    norm_kva = dss.CktElement.NormalAmps() * math.sqrt(3) * 4.16
+    mags = dss.CktElement.CurrentsMagAng()[::2]
+    n = dss.CktElement.NumConductors()
+    worst = 0.0
+    for w in (1, 2):
+        dss.Transformers.Name("xfm1")
+        dss.Transformers.Wdg(w)
+        kv = dss.Transformers.kV()
+        rated = norm_kva / (math.sqrt(3) * kv)
+        worst = max(worst, max(mags[(w - 1) * n:(w - 1) * n + 3]) / rated)
+    return 100.0 * worst
+
+
+def _radial_states() -> list[set[str]]:
+    """Every set of open switches that leaves the buses a tree (brute force)."""
+    _compile()
+    edges = []
+    for name in dss.Circuit.AllElementNames():
+        if not name.lower().startswith(("line.", "transformer.")):
+            continue
+        dss.Circuit.SetActiveElement(name)
+        buses = {b.split(".")[0].lower() for b in dss.CktElement.BusNames()}
+        if len(buses) == 2:
+            edges.append((name.lower().split(".", 1)[1], *sorted(buses)))
+    out = []
+    for k in range(len(SWITCHES) + 1):
+        for opened in itertools.combinations(SWITCHES, k):
+            g: nx.Graph = nx.Graph()
+            for eid, a, b in edges:
+                if eid not in opened:
+                    g.add_edge(a, b)
+            if nx.is_tree(g):
+                out.append(set(opened))
+    return out
+
+
+def test_ieee13mod_gets_its_least_overloading_topology(tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["solve", "ieee13mod", "--json", str(tmp_path / "r.json")])
+    assert res.exit_code == 3, res.output
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["status"] == "infeasible" and doc["has_solution"]
+    opened = set(doc["open_switches"])
+    text = " ".join(res.output.split())
+    assert "open switches" in text and "lambda =" in text
+    check = {o["element"].lower(): o["loading_percent"]
+             for o in doc["ac_check"]["loading"]["overloads"]}
+    ours = _xfm1_loading(opened)
+    assert abs(check["transformer.xfm1"] - ours) < 0.1, (check, ours)
+    states = _radial_states()
+    assert opened in states
+    assert len(states) >= 2
+    for state in states:
+        assert _xfm1_loading(state) > 100.0, state
