@@ -69,3 +69,23 @@ def test_feedback_iterations_below_one_is_a_typed_problem() -> None:
     with pytest.raises(InputError) as err:
         feederopt.solve_three_phase("ieee13mod", feedback_iterations=-1)
     assert [p.field for p in err.value.problems] == ["feedback_iterations"]
+
+
+@pytest.mark.parametrize("command", [["schedule"], ["restore", "--broken", "2"],
+                                     ["plan", "--broken", "2"]])
+def test_a_three_phase_feeder_given_to_a_balanced_command_says_so(tmp_path: Path,
+                                                                  command: list[str]) -> None:
+    """ut_bad 13: the refusal said feederopt does not read .dss files, and the help listed
+    them; the help of these commands lists the balanced inputs only."""
+    dss = tmp_path / "feeder.dss"
+    dss.write_text("Clear\nNew Circuit.c basekv=12.47\n")
+    out = _problem([*command, str(dss)])
+    assert "is a three-phase OpenDSS network; this needs a balanced one" in out
+    assert "not a file type feederopt reads" not in out
+    helped = runner.invoke(app, [command[0], "--help"])
+    assert "not a three-phase .dss feeder" in " ".join(helped.output.split())
+
+
+def test_partition_help_lists_three_phase_inputs_only() -> None:
+    helped = " ".join(runner.invoke(app, ["partition", "--help"]).output.split())
+    assert "OpenDSS .dss file" in helped and "MATPOWER" not in helped

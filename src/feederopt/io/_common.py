@@ -25,13 +25,15 @@ def unreadable(path: str | Path, reason: str, hint: str = "") -> InputError:
     )
 
 
-def unknown_file_type(path: str | Path, known: str) -> InputError:
+def unknown_file_type(path: str | Path, known: str, message: str | None = None) -> InputError:
+    """A typed problem for a file this reader does not take: ``message`` says why (default:
+    not a file type feederopt reads), ``known`` what to give instead."""
     return InputError(
         [
             Problem(
                 ProblemKind.UNKNOWN_FILE_TYPE,
                 "file",
-                f"'{path}' is not a file type feederopt reads",
+                message or f"'{path}' is not a file type feederopt reads",
                 ids=(str(path),),
                 hint=f"give {known}",
             )
