@@ -89,3 +89,20 @@ def test_a_three_phase_feeder_given_to_a_balanced_command_says_so(tmp_path: Path
 def test_partition_help_lists_three_phase_inputs_only() -> None:
     helped = " ".join(runner.invoke(app, ["partition", "--help"]).output.split())
     assert "OpenDSS .dss file" in helped and "MATPOWER" not in helped
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["schedule", "case33bw", "--devices", "{file}"], "it is a file, not a folder"),
+    (["schedule", "case33bw", "--profiles", "{dir}"], "it is a folder, not a file"),
+    (["solve", "case33bw", "--scenarios", "{dir}"], "it is a folder, not a file"),
+    (["partition", "ieee13mod", "--settings", "{dir}"], "it is a folder, not a file"),
+    (["partition", "ieee13mod", "--settings", "{dir}/nosuch.json"], "no such file"),
+], ids=["devices_file", "profiles_dir", "scenarios_dir", "settings_dir", "settings_missing"])
+def test_a_path_of_the_wrong_kind_is_named_as_such(tmp_path: Path, args: list[str],
+                                                   says: str) -> None:
+    """ut_bad 12: an existing path of the other kind was "no such file/folder" or a raw
+    errno."""
+    (tmp_path / "net.m").write_text("function mpc = x\n")
+    given = [a.format(file=tmp_path / "net.m", dir=tmp_path) for a in args]
+    out = " ".join(_problem(given).split())
+    assert says in out and "Errno" not in out

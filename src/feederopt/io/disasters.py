@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from feederopt.errors import InputError, Problem, ProblemKind
-from feederopt.io._common import read_text, unknown_file_type, unreadable
+from feederopt.io._common import missing, read_text, unknown_file_type, unreadable
 from feederopt.network.container import Network
 
 #: Tolerance on the sum of the probabilities.
@@ -159,7 +159,7 @@ def read_disasters(path: str | Path, net: Network) -> DisasterSet:
     """Read and validate a disaster-scenario file (JSON or CSV; module docstring)."""
     path = Path(path)
     if not path.is_file():
-        raise unreadable(path, "no such file")
+        raise missing(path, "file")
     text = read_text(path)
     if path.suffix.lower() == ".json":
         rows, description = _rows_json(text, path)

@@ -117,7 +117,7 @@ import numpy as np
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
-from feederopt.io._common import unreadable
+from feederopt.io._common import missing, unreadable
 from feederopt.io.pandapower_schema import structure_problems
 from feederopt.network.container import Network
 from feederopt.network.devices import pp_tap_pos
@@ -226,7 +226,7 @@ def read_pandapower_json(path: str | Path, *, ties: TieRule = "auto") -> Network
     """Read a pandapower JSON file (``pandapower.to_json``) into a Network."""
     path = Path(path)
     if not path.is_file():
-        raise unreadable(path, "no such file")
+        raise missing(path, "file")
     try:
         net = _pp().from_json(str(path))
     except Exception as exc:  # pandapower raises many kinds
