@@ -106,3 +106,22 @@ def test_a_path_of_the_wrong_kind_is_named_as_such(tmp_path: Path, args: list[st
     given = [a.format(file=tmp_path / "net.m", dir=tmp_path) for a in args]
     out = " ".join(_problem(given).split())
     assert says in out and "Errno" not in out
+
+
+@pytest.mark.parametrize(("key", "value", "says"), [
+    ("status", "banana", "a status that no solve gives: 'banana'"),
+    ("losses_kw", "abc", "a losses_kw that is not a number: 'abc'"),
+])
+def test_report_refuses_a_tampered_solve_result(tmp_path: Path, key: str, value: str,
+                                                says: str) -> None:
+    """ut_bad 17: a hand-edited result.json was rendered as if the solver had said it."""
+    folder = tmp_path / "r"
+    res = runner.invoke(app, ["solve", "case33bw", "--method", "lindistflow", "--no-ac-check",
+                              "--out", str(folder), "-q"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((folder / "result.json").read_text())
+    doc[key] = value
+    (folder / "result.json").write_text(json.dumps(doc))
+    out = " ".join(_problem(["report", str(folder), "--out", str(tmp_path / "x.html")]).split())
+    assert says in out
+    assert not (tmp_path / "x.html").exists()
