@@ -125,3 +125,28 @@ def test_report_refuses_a_tampered_solve_result(tmp_path: Path, key: str, value:
     out = " ".join(_problem(["report", str(folder), "--out", str(tmp_path / "x.html")]).split())
     assert says in out
     assert not (tmp_path / "x.html").exists()
+
+
+def test_an_isolated_matpower_bus_note_names_it_and_its_load(tmp_path: Path) -> None:
+    """ut_bad 15: a type-4 bus carrying load was "left out" without saying its load goes
+    too (MATPOWER serves no load at an isolated bus)."""
+    path = tmp_path / "iso.m"
+    path.write_text("""function mpc = iso
+mpc.version = '2';
+mpc.baseMVA = 10;
+mpc.bus = [
+1 3 0 0 0 0 1 1 0 12.66 1 1.1 0.9;
+2 1 0.1 0.05 0 0 1 1 0 12.66 1 1.1 0.9;
+3 4 0.09 0.04 0 0 1 1 0 12.66 1 1.1 0.9;
+];
+mpc.gen = [
+1 0 0 10 -10 1.0 10 1 10 0
+];
+mpc.branch = [
+1 2 0.01 0.01 0 0 0 0 0 0 1 -360 360;
+];
+""")
+    res = runner.invoke(app, ["info", str(path), "--json"])
+    assert res.exit_code == 0, res.output
+    (note,) = [w for w in json.loads(res.stdout)["warnings"] if "type 4" in w]
+    assert "(3)" in note and "0.09 MW of load" in note
