@@ -150,3 +150,21 @@ mpc.branch = [
     assert res.exit_code == 0, res.output
     (note,) = [w for w in json.loads(res.stdout)["warnings"] if "type 4" in w]
     assert "(3)" in note and "0.09 MW of load" in note
+
+
+def test_a_three_winding_trafo_rated_far_off_its_bus_is_refused() -> None:
+    """As a two-winding one (ut_bad 1): a trafo3w's mv winding rated 0.4 kV on a 20 kV bus."""
+    net = pp.create_empty_network(sn_mva=1.0)
+    hv, mv, lv = (pp.create_bus(net, kv) for kv in (110.0, 20.0, 10.0))
+    pp.create_ext_grid(net, hv)
+    pp.create_transformer3w_from_parameters(
+        net, hv, mv, lv, vn_hv_kv=110.0, vn_mv_kv=0.4, vn_lv_kv=10.0, sn_hv_mva=40.0,
+        sn_mv_mva=20.0, sn_lv_mva=20.0, vk_hv_percent=10.0, vk_mv_percent=10.0,
+        vk_lv_percent=10.0, vkr_hv_percent=0.3, vkr_mv_percent=0.3, vkr_lv_percent=0.3,
+        pfe_kw=0.0, i0_percent=0.0)
+    pp.create_load(net, mv, p_mw=1.0)
+    pp.create_load(net, lv, p_mw=1.0)
+    with pytest.raises(InputError) as err:
+        feederopt.load(net)
+    (p,) = [p for p in err.value.problems if p.field == "vn_mv_kv"]
+    assert p.ids == ("trafo3w:0",) and "0.4 kV" in p.message and "20 kV" in p.message
