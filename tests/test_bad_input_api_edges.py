@@ -168,3 +168,21 @@ def test_a_three_winding_trafo_rated_far_off_its_bus_is_refused() -> None:
         feederopt.load(net)
     (p,) = [p for p in err.value.problems if p.field == "vn_mv_kv"]
     assert p.ids == ("trafo3w:0",) and "0.4 kV" in p.message and "20 kV" in p.message
+
+
+def test_a_decimal_comma_in_a_scenario_file_is_named(tmp_path: Path) -> None:
+    """ut_bad 10: '1,5' in p_mw was reported as missing."""
+    path = tmp_path / "s.csv"
+    path.write_text('scenario,kind,element,p_mw,q_mvar,weight\n'
+                    'a,load,2,"0,1",0.06,1\nb,load,2,0.1,0.06,1\n')
+    out = " ".join(_problem(["solve", "case33bw", "--scenarios", str(path)]).split())
+    assert "1 with a decimal comma" in out and "1.5, not 1,5" in out
+
+
+def test_comma_separated_ids_in_a_plan_csv_get_the_separator_hint(tmp_path: Path) -> None:
+    """ut_bad 10: a plan CSV with broken = "2,11" (the --broken separator) said only
+    "unknown branch ids"."""
+    path = tmp_path / "d.csv"
+    path.write_text('name,probability,broken\nA,1.0,"2,11"\n')
+    out = " ".join(_problem(["plan", "case33bw", "--scenarios", str(path)]).split())
+    assert "separated by ';' ('2;11'), not ','" in out

@@ -140,8 +140,13 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
         broken = tuple(dict.fromkeys(str(b) for b in broken_raw))
         unknown = [b for b in broken if b not in branch_ids]
         if unknown:
-            problems.append(_bad(f"unknown branch ids {', '.join(unknown)}", (name,), "broken",
-                                 "give the ids of the network's branches"))
+            joined = [b for b in unknown if "," in b
+                      and all(x.strip() in branch_ids for x in b.split(","))]
+            problems.append(_bad(
+                f"unknown branch ids {', '.join(unknown)}", (name,), "broken",
+                "give the ids of the network's branches" + (
+                    f"; in a CSV file the ids of one scenario are separated by ';' "
+                    f"('{joined[0].replace(',', ';')}'), not ','" if joined else "")))
         out.append(Disaster(name, prob, broken))
     if not rows:
         problems.append(_bad("no scenario given", field="scenarios"))
