@@ -133,7 +133,8 @@ def test_a_nan_load_in_the_file_is_bad_input(tmp_path: Path) -> None:
     for command in ("solve", "info"):
         res = runner.invoke(app, [command, str(feeder)])
         assert res.exit_code == 2, res.output
-        assert "loads [b].p_mw: p_mw is not a finite number" in res.output, res.output
+        # the OpenDSS reader names the file's own element and field (Load.b, kW)
+        assert "loads [b].kW: Load.b: kW is nan, not a finite number" in res.output, res.output
         assert "infeasible" not in res.output
 
 

@@ -91,6 +91,20 @@ SOURCE_ARG = typer.Argument(
     "an OpenDSS .dss file or a folder of .parquet/.csv tables.",
     show_default=False,
 )
+BALANCED_SOURCE_ARG = typer.Argument(
+    ...,
+    metavar="CASE_OR_FILE",
+    help="A balanced network: a built-in case (see `feederopt cases`), a MATPOWER .m file, a "
+    "pandapower .json file or a folder of .parquet/.csv tables (not a three-phase .dss feeder).",
+    show_default=False,
+)
+THREE_PHASE_SOURCE_ARG = typer.Argument(
+    ...,
+    metavar="CASE_OR_FILE",
+    help="A three-phase feeder: a built-in OpenDSS case (see `feederopt cases`) or an OpenDSS "
+    ".dss file.",
+    show_default=False,
+)
 JSON_OPT = typer.Option(False, "--json", help="Print the result as JSON.")
 QUIET_OPT = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
 VERBOSE_OPT = typer.Option(False, "--verbose", "-v",

@@ -13,7 +13,7 @@ from feederopt import partition_result_json, write_text
 from feederopt.cli.app import (
     FORCE_OPT,
     QUIET_OPT,
-    SOURCE_ARG,
+    THREE_PHASE_SOURCE_ARG,
     VERBOSE_OPT,
     app,
     cli_command,
@@ -30,7 +30,7 @@ _fmt = fmt
 @app.command()
 @cli_command
 def partition(
-    source: str = SOURCE_ARG,
+    source: str = THREE_PHASE_SOURCE_ARG,
     settings: str | None = typer.Option(
         None, "--settings", help="PowerModelsONM settings file (JSON): grid-forming DERs, "
         "fixed or disabled switches, costs, a 'partition' section; what the model does not "

@@ -12,9 +12,9 @@ from rich.table import Table
 
 from feederopt import Problem, output_problems, write_text
 from feederopt.cli.app import (
+    BALANCED_SOURCE_ARG,
     FORCE_OPT,
     QUIET_OPT,
-    SOURCE_ARG,
     VERBOSE_OPT,
     app,
     cli_command,
@@ -51,7 +51,7 @@ RADIALITY_OPT = typer.Option(
 @app.command()
 @cli_command
 def restore(
-    source: str = SOURCE_ARG,
+    source: str = BALANCED_SOURCE_ARG,
     broken: str = typer.Option(..., "--broken", help="Comma-separated ids of the broken lines."),
     dg_sites: str | None = typer.Option(None, "--dg-sites",
                                         help="Comma-separated buses with a backup DG."),
@@ -159,7 +159,7 @@ def _shed_table(what: str, shed_kw: dict[str, float]) -> Table:
 @app.command()
 @cli_command
 def plan(
-    source: str = SOURCE_ARG,
+    source: str = BALANCED_SOURCE_ARG,
     scenarios: str | None = typer.Option(
         None, "--scenarios", help="Disaster scenarios: a .json/.csv file, or the name of a "
         "file shipped with the case (zhang13: A_C_p1 ... B611_C_p3)."),

@@ -405,16 +405,16 @@ def check(
         _check_partition(doc, result_file, samples, uncertainty, seed, not no_ac, json_file,
                          force, quiet, verbose)
         return
-    data = read_result(result_file)  # first: a file that is no result says so
+    if json_file is not None:
+        # before the samples, not after; never onto the result checked or the case
+        check_output(json_file, force=force, option="json",
+                     inputs=[x for x in (result_file, case) if x is not None])
+    data = read_result(result_file)  # before --uncertainty: a file that is no result says so
     if uncertainty is None:
         raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
                                   "--uncertainty is required for this result",
                                   field="uncertainty", hint="e.g. --uncertainty 0.1")])
     check_options(samples, uncertainty, seed)
-    if json_file is not None:
-        # before the samples, not after; never onto the result checked or the case
-        check_output(json_file, force=force, option="json",
-                     inputs=[x for x in (result_file, case) if x is not None])
     net = load(case) if case is not None else None
     if data.get("scenarios") and not quiet:
         stderr().print("note: the check draws loads in nominal +- "

@@ -14,9 +14,9 @@ from rich.table import Table
 
 from feederopt import InputError, Problem, ProblemKind, write_text
 from feederopt.cli.app import (
+    BALANCED_SOURCE_ARG,
     FORCE_OPT,
     QUIET_OPT,
-    SOURCE_ARG,
     VERBOSE_OPT,
     app,
     cli_command,
@@ -41,7 +41,7 @@ def _floats(text: str | None, option: str) -> list[float]:
 @app.command()
 @cli_command
 def schedule(
-    source: str = SOURCE_ARG,
+    source: str = BALANCED_SOURCE_ARG,
     profiles: str | None = typer.Option(
         None, "--profiles", help="Hourly profile table (time, element, value; CSV or Parquet). "
         "Built-in cases (case33bw, case69bw) bring their own."),

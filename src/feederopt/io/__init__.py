@@ -64,7 +64,11 @@ def read(source: str | Path) -> Network:
     if suffix == ".json":
         return read_pandapower_json(path)
     if suffix == ".dss":
-        raise unknown_file_type(path, f"a balanced network here; {THREE_PHASE_READERS}")
+        raise unknown_file_type(
+            path, f"a balanced network here; {THREE_PHASE_READERS}",
+            f"'{path}' is a three-phase OpenDSS network; this needs a balanced one (a "
+            "MATPOWER .m file, a pandapower .json net or a folder of tables)")
     if suffix in (".csv", ".parquet"):
-        raise unknown_file_type(path, "the folder that holds the tables, not one table")
+        raise unknown_file_type(path, "the folder that holds the tables, not one table",
+                                f"'{path}' is one table; a network is the folder of its tables")
     raise unknown_file_type(path, KNOWN_TYPES)

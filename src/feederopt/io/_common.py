@@ -25,13 +25,25 @@ def unreadable(path: str | Path, reason: str, hint: str = "") -> InputError:
     )
 
 
-def unknown_file_type(path: str | Path, known: str) -> InputError:
+def missing(path: str | Path, want: str = "file", hint: str = "check the path") -> InputError:
+    """A typed problem for a ``want`` ("file" or "folder") that is not there: a path of the
+    other kind is named as such ("is a folder, not a file"), else "no such file"."""
+    path = Path(path)
+    other = "folder" if want == "file" else "file"
+    if (path.is_dir() if want == "file" else path.is_file()):
+        return unreadable(path, f"it is a {other}, not a {want}", hint=hint)
+    return unreadable(path, f"no such {want}", hint=hint)
+
+
+def unknown_file_type(path: str | Path, known: str, message: str | None = None) -> InputError:
+    """A typed problem for a file this reader does not take: ``message`` says why (default:
+    not a file type feederopt reads), ``known`` what to give instead."""
     return InputError(
         [
             Problem(
                 ProblemKind.UNKNOWN_FILE_TYPE,
                 "file",
-                f"'{path}' is not a file type feederopt reads",
+                message or f"'{path}' is not a file type feederopt reads",
                 ids=(str(path),),
                 hint=f"give {known}",
             )
@@ -75,7 +87,7 @@ def read_long_table(path: str | Path, what: str) -> pl.DataFrame:
     the numbers and reports what is not one); file errors as typed problems."""
     path = Path(path)
     if not path.is_file():
-        raise unreadable(path, "no such file", hint="check the path")
+        raise missing(path, "file")
     suffix = path.suffix.lower()
     try:
         if suffix == ".parquet":

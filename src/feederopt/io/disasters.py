@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from feederopt.errors import InputError, Problem, ProblemKind
-from feederopt.io._common import read_text, unknown_file_type, unreadable
+from feederopt.io._common import missing, read_text, unknown_file_type, unreadable
 from feederopt.network.container import Network
 
 #: Tolerance on the sum of the probabilities.
@@ -140,8 +140,13 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
         broken = tuple(dict.fromkeys(str(b) for b in broken_raw))
         unknown = [b for b in broken if b not in branch_ids]
         if unknown:
-            problems.append(_bad(f"unknown branch ids {', '.join(unknown)}", (name,), "broken",
-                                 "give the ids of the network's branches"))
+            joined = [b for b in unknown if "," in b
+                      and all(x.strip() in branch_ids for x in b.split(","))]
+            problems.append(_bad(
+                f"unknown branch ids {', '.join(unknown)}", (name,), "broken",
+                "give the ids of the network's branches" + (
+                    f"; in a CSV file the ids of one scenario are separated by ';' "
+                    f"('{joined[0].replace(',', ';')}'), not ','" if joined else "")))
         out.append(Disaster(name, prob, broken))
     if not rows:
         problems.append(_bad("no scenario given", field="scenarios"))
@@ -159,7 +164,7 @@ def read_disasters(path: str | Path, net: Network) -> DisasterSet:
     """Read and validate a disaster-scenario file (JSON or CSV; module docstring)."""
     path = Path(path)
     if not path.is_file():
-        raise unreadable(path, "no such file")
+        raise missing(path, "file")
     text = read_text(path)
     if path.suffix.lower() == ".json":
         rows, description = _rows_json(text, path)

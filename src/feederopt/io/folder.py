@@ -46,7 +46,7 @@ from typing import Any, Literal
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
-from feederopt.io._common import raise_with_validation, unreadable
+from feederopt.io._common import missing, raise_with_validation, unreadable
 from feederopt.io.writing import atomic_file, write_text
 from feederopt.network.container import Network
 from feederopt.network.schemas import TABLES, polars_schema
@@ -289,7 +289,7 @@ def read_folder(path: str | Path) -> Network:
     """
     path = Path(path)
     if not path.is_dir():
-        raise unreadable(path, "no such folder")
+        raise missing(path, "folder")
     tables: dict[str, pl.DataFrame] = {}
     problems: list[Problem] = []
     files = {name: [f for f in (path / f"{name}.parquet", path / f"{name}.csv") if f.is_file()]

@@ -282,7 +282,12 @@ def _to_network(
     bus_type = _col(bus, "BUS_TYPE", 1).astype(int)
     keep_bus = bus_type != 4
     if not keep_bus.all():
-        warnings.append(f"{int((~keep_bus).sum())} isolated bus(es) (type 4) left out")
+        dropped_mw = float(np.nansum(_col(bus, "PD")[~keep_bus]))
+        ids = ", ".join(str(int(b)) for b in bus_no[~keep_bus][:10])
+        warnings.append(f"{int((~keep_bus).sum())} isolated bus(es) (type 4) left out ({ids}"
+                        f"{' ...' if (~keep_bus).sum() > 10 else ''})"
+                        + (f", with their {dropped_mw:g} MW of load (MATPOWER serves none of "
+                           "it)" if dropped_mw > 0 else ""))
     isolated = set(bus_no[~keep_bus].tolist())
 
     base_kv = _col(bus, "BASE_KV")

@@ -81,8 +81,8 @@ transformer's ``sn_mva``, ``vn_hv_kv``, ``vn_lv_kv`` or ``vk_percent`` that is n
 ``vkr_percent`` outside 0..``vk_percent``, a NaN or negative ``pfe_kw``/``i0_percent``, a NaN
 ``shift_degree``, ``parallel`` below 1 (a trafo3w's ratings and ``vk_*_percent`` alike), a bus
 ``vn_kv`` that is not positive, a trafo's ``tap_pos`` outside ``tap_min..tap_max``, a
-trafo's ``vn_hv_kv``/``vn_lv_kv`` more than 30 % off its bus's ``vn_kv`` (pandapower
-diagnostic's ``nom_voltage_tolerance``; 10..30 % off gives a note), an
+trafo's or trafo3w's ``vn_hv_kv``/``vn_mv_kv``/``vn_lv_kv`` more than 30 % off its bus's
+``vn_kv`` (pandapower diagnostic's ``nom_voltage_tolerance``; 10..30 % off gives a note), an
 ``ext_grid``'s or ``gen``'s ``vm_pu`` that is not positive,
 a NaN ``scaling`` or power of a load, sgen, gen, storage, ward or shunt (pandapower's power flow
 fails on each of these where the reader would take a default), a negative ``load.p_mw`` (an
@@ -117,7 +117,7 @@ import numpy as np
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
-from feederopt.io._common import unreadable
+from feederopt.io._common import missing, unreadable
 from feederopt.io.pandapower_schema import structure_problems
 from feederopt.network.container import Network
 from feederopt.network.devices import pp_tap_pos
@@ -226,7 +226,7 @@ def read_pandapower_json(path: str | Path, *, ties: TieRule = "auto") -> Network
     """Read a pandapower JSON file (``pandapower.to_json``) into a Network."""
     path = Path(path)
     if not path.is_file():
-        raise unreadable(path, "no such file")
+        raise missing(path, "file")
     try:
         net = _pp().from_json(str(path))
     except Exception as exc:  # pandapower raises many kinds
@@ -494,6 +494,10 @@ def from_pandapower(
         star = f"trafo3w:{idx}"
         vn[star] = _f(t3["vn_hv_kv"], vn[int(t3["hv_bus"])])
         found = _trafo3w_problems(int(idx), t3)
+        if not found:
+            found, note = _rated_voltage_check(int(idx), t3, vn, "trafo3w", ("hv", "mv", "lv"))
+            if note:
+                warnings.append(note)
         line_problems.extend(found)
         if _tap_at_neutral(t3):
             at_neutral.setdefault("trafo3w", []).append(str(idx))
@@ -995,15 +999,17 @@ RATED_VOLTAGE_TOLERANCE = 0.3
 RATED_VOLTAGE_NOTE = 0.1
 
 
-def _rated_voltage_check(idx: int, tr: Any, vn: dict[Any, float]
+def _rated_voltage_check(idx: int, tr: Any, vn: dict[Any, float], element: str = "trafo",
+                         sides: tuple[str, ...] = ("hv", "lv"),
                          ) -> tuple[list[tuple[ProblemKind, str, str, str, str]], str | None]:
-    """A two-winding transformer's rated voltages against its buses' ``vn_kv``: a problem per
-    side with ``|1 - vn_<side>_kv / bus.vn_kv| > RATED_VOLTAGE_TOLERANCE`` (pandapower's
-    diagnostic rule), and a note for a side off by more than :data:`RATED_VOLTAGE_NOTE`."""
-    tid = f"trafo:{idx}"
+    """A transformer's rated voltages (``sides``: hv, lv, and mv for a trafo3w ``element``)
+    against its buses' ``vn_kv``: a problem per side with ``|1 - vn_<side>_kv / bus.vn_kv| >
+    RATED_VOLTAGE_TOLERANCE`` (pandapower's diagnostic rule), and a note for a side off by more
+    than :data:`RATED_VOLTAGE_NOTE`."""
+    tid = f"{element}:{idx}"
     out: list[tuple[ProblemKind, str, str, str, str]] = []
     notes: list[str] = []
-    for side in ("hv", "lv"):
+    for side in sides:
         col, bus = f"vn_{side}_kv", tr[f"{side}_bus"]
         rated, bus_kv = _f(tr[col], math.nan), vn.get(int(bus), math.nan)
         if not (math.isfinite(rated) and math.isfinite(bus_kv) and bus_kv > 0):
@@ -1018,7 +1024,7 @@ def _rated_voltage_check(idx: int, tr: Any, vn: dict[Any, float]
                         "or the bus's vn_kv (both in kV)"))
         elif off > RATED_VOLTAGE_NOTE:
             notes.append(f"{what} ({off:.0%} off)")
-    note = (f"trafo {idx}: an off-nominal rating, " + "; ".join(notes)
+    note = (f"{element} {idx}: an off-nominal rating, " + "; ".join(notes)
             + ": check that it is meant") if notes else None
     return out, note
 

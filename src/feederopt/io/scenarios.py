@@ -397,10 +397,13 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     for col in ("p_mw", "q_mvar", "weight"):
         bad = [i for i, v in enumerate(nums[col]) if not math.isfinite(float(v))]
         if bad:
+            comma = [i for i in bad if isinstance(raws[col][i], str) and "," in raws[col][i]]
             problems.append(_problem(
-                f"{len(bad)} row(s) with a missing, NaN or infinite {col}", field=col,
-                ids=[f"row {i + 1} ({raws[col][i]!s})" for i in bad],
-                hint="give a finite number"))
+                f"{len(bad)} row(s) with a missing, NaN or infinite {col}"
+                + (f" ({len(comma)} with a decimal comma: not a number)" if comma else ""),
+                field=col, ids=[f"row {i + 1} ({raws[col][i]!s})" for i in bad],
+                hint="give a finite number" + (", with a decimal point (1.5, not 1,5)"
+                                               if comma else "")))
     w = nums["weight"]
     bad_w = sorted({str(scen[i]) for i, v in enumerate(w) if math.isfinite(float(v)) and v <= 0})
     if bad_w:

@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
-from feederopt.io._common import read_long_table, unreadable
+from feederopt.io._common import missing, read_long_table
 from feederopt.network.container import Network
 from feederopt.network.timeseries import (
     DEVICE_COLUMNS,
@@ -311,8 +311,7 @@ def load_devices(folder: str | Path, network: Network,
     (the profile table used beside them)."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise unreadable(folder, "no such folder", hint="give the folder of dg/ess/pv/wind/ev "
-                         "tables")
+        raise missing(folder, "folder", hint="give the folder of dg/ess/pv/wind/ev tables")
     bus_ids = {str(b) for b in network.buses["id"].to_list()}
     problems: list[Problem] = []
     # the tables, and a profile table beside them (the built-in cases' layout)

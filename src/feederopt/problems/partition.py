@@ -161,6 +161,12 @@ def read_settings(path: str | Path, net: ThreePhaseNetwork,
     :func:`settings_problems`."""
     base = base or PartitionSettings()
     p = Path(path)
+    if not p.is_file():
+        raise InputError([Problem(
+            ProblemKind.UNREADABLE_FILE, "settings",
+            "cannot read settings: it is a folder, not a file" if p.is_dir()
+            else "cannot read settings: no such file", (str(p),),
+            hint="give the settings JSON file (docs/partition-settings.md)")])
     try:
         data = json.loads(p.read_text())
     except (OSError, ValueError) as exc:

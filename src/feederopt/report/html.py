@@ -175,6 +175,8 @@ def result_kind(result: Mapping[str, Any], path: str | Path = "result.json") -> 
         kind = "partition_check"  # what `feederopt check PARTITION_RESULT --json` writes
     if not isinstance(kind, str):
         raise _unreadable(Path(path), f"result.json holds a 'kind' that is not a name: {kind!r}")
+    if kind == "solve":
+        _solve_fields_checked(result, Path(path))
     if kind in REPORTS:
         return kind
     if kind in NO_REPORT:
@@ -182,6 +184,23 @@ def result_kind(result: Mapping[str, Any], path: str | Path = "result.json") -> 
         raise _unreadable(Path(path), f"result.json holds {what} (written by '{command}'), "
                           "which has no HTML report", hint=_HINT)
     raise _unreadable(Path(path), f"result.json holds a result of unknown kind {kind!r}")
+
+
+def _solve_fields_checked(result: Mapping[str, Any], path: Path) -> None:
+    """A typed problem for a solve result.json whose ``status`` is not one of
+    :class:`~feederopt.solvers.status.Status` or whose headline figures are not numbers (a
+    hand-edited file): the report would show them as if the solver had said so."""
+    from feederopt.solvers.status import Status
+
+    status = result.get("status")
+    if status not in {s.value for s in Status}:
+        raise _unreadable(path, f"result.json holds a status that no solve gives: {status!r}",
+                          hint="one of " + ", ".join(s.value for s in Status))
+    for key in ("losses_kw", "lower_bound_kw", "gap"):
+        v = result.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
+            raise _unreadable(path, f"result.json holds a {key} that is not a number: {v!r}",
+                              hint="write the result again with feederopt solve --out")
 
 
 #: What a solve report says of a result without a topology (``has_topology`` false).
