@@ -122,17 +122,27 @@ def test_opendss_check_reports_unserved_load() -> None:
 
 
 def test_infeasible_three_phase_solve_exits_3_and_limits_can_be_lifted(tmp_path: Path) -> None:
-    """Every line rated 1 A: infeasible, exit 3, no changed switches, the message names the
-    current limits and the options; --no-thermal-limits and --max-loading make it solvable."""
+    """Every line rated 1 A: infeasible, exit 3; the answer is the least-overloading topology
+    (status still infeasible), the message names the overloaded lines and the options;
+    --no-thermal-limits and --max-loading make it solvable."""
     path = _ieee13mod_copy(tmp_path, "tiny", "batchedit line..* normamps=1 emergamps=1")
     out = tmp_path / "r.json"
     result = runner.invoke(app, ["solve", str(path), "--json", str(out), "--time-limit", "60"])
     assert result.exit_code == EXIT_INFEASIBLE, result.output
-    assert "changed switches" not in result.stdout
-    assert "current limits" in result.output and "--no-thermal-limits" in result.output
+    text = " ".join(result.output.split())
+    assert "within its rating" in text and "650632" in text
+    assert "--no-thermal-limits" in text and "--max-loading" in text
     data = json.loads(out.read_text())
-    assert data["status"] == "infeasible" and data["changed_switches"] == []
-    assert data["overloaded"]
+    assert data["status"] == "infeasible" and data["has_solution"]
+    # the source line carries the whole feeder's current (about 425 A in OpenDSS) on 1 A
+    # whatever the switches (a bridge): its rating is left out of the search and reported;
+    # the lines on the loop (700701, on the 670-...-801-675 loop) make it infeasible
+    assert any(o.startswith("650632 ") for o in data["fixed_overloads"])
+    assert any(o.startswith("700701 ") for o in data["overloaded"])
+    assert not any(o.startswith("650632 ") for o in data["overloaded"])
+    loads = {o["element"].lower(): o["loading_percent"]
+             for o in data["ac_check"]["loading"]["overloads"]}
+    assert loads["line.650632"] > 10_000.0
     for extra in (["--no-thermal-limits"], ["--max-loading", "1e6"]):
         ok = runner.invoke(app, ["solve", str(path), "-q", "--time-limit", "60", *extra])
         assert ok.exit_code == 0, (extra, ok.output)

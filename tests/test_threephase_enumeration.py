@@ -184,14 +184,12 @@ def test_scenarios_switch_cost_threshold(ring: Path) -> None:
         assert enum.open_switches == ([best] if cost < threshold else [BASE])
 
 
-@pytest.mark.parametrize("v_min, thermal", [(0.96, False), (0.9, True)])
-def test_infeasible_scenarios_say_the_same_as_the_milp(ring: Path, v_min: float,
-                                                       thermal: bool) -> None:
+def test_infeasible_scenarios_say_the_same_as_the_milp(ring: Path) -> None:
     """0.96 p.u. is above every state's lowest voltage in ``a_heavy`` (and ``a_pv`` and
-    ``x_light`` in some); the 400 A rating of ``head`` is exceeded in ``a_heavy`` in every
-    state. The reason names the scenarios infeasible alone as the MILP's does."""
-    nets, weights, names = _scenarios(ring, v_min)
-    kw = dict(time_limit_s=60, thermal_limits=thermal, names=names)
+    ``x_light`` in some). The reason names the scenarios infeasible alone as the MILP's
+    does."""
+    nets, weights, names = _scenarios(ring, 0.96)
+    kw = dict(time_limit_s=60, thermal_limits=False, names=names)
     enum = reconfigure_three_phase_scenarios(nets, weights, **kw)  # type: ignore[arg-type]
     milp = reconfigure_three_phase_scenarios(nets, weights, max_enumerated_states=0,
                                              **kw)  # type: ignore[arg-type]
@@ -200,6 +198,28 @@ def test_infeasible_scenarios_say_the_same_as_the_milp(ring: Path, v_min: float,
         assert topo.status == "infeasible" and topo.flow is None and topo.open_switches == []
     assert "a_heavy" in enum.reason and "infeasible alone" in enum.reason
     assert enum.reason == milp.reason
+
+
+def test_an_overload_no_switch_relieves_is_named_not_infeasible(ring: Path) -> None:
+    """The 400 A rating of ``head`` (the line from the source: every radial state feeds the
+    whole ring through it) is exceeded in ``a_heavy`` in every state: no topology holds it,
+    so its rating is left out (``fixed_overloads``) and the other limits decide, the same
+    answer as the brute force's, which holds no rating (no other line passes 98 % of its
+    rating in any state); before, the solve was infeasible."""
+    nets, weights, names = _scenarios(ring, 0.905)
+    proxy, objective = _brute(nets, weights, 0.905)
+    best = min(objective, key=lambda s: objective[s])
+    kw = dict(time_limit_s=60, names=names)
+    enum = reconfigure_three_phase_scenarios(nets, weights, **kw)  # type: ignore[arg-type]
+    milp = reconfigure_three_phase_scenarios(nets, weights, max_enumerated_states=0,
+                                             **kw)  # type: ignore[arg-type]
+    assert enum.method == "enumeration" and milp.method == "milp"
+    _agree(enum, milp, proxy, objective)
+    for topo in (enum, milp):
+        assert topo.status == "optimal" and topo.open_switches == [best]
+        assert [f.split(" (")[0] for f in topo.fixed_overloads] == ["head"]
+        assert float(topo.fixed_overloads[0].split("(")[1].split(" %")[0]) > 100.0
+        assert "every radial topology" in topo.notes[0]
 
 
 def test_out_of_time_is_time_limit_with_a_valid_bound(ring: Path) -> None:

@@ -478,7 +478,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         status=topo.status,
         has_solution=solved,
         reason=topo.reason,
-        overloaded=tuple(topo.overloaded),
+        overloaded=tuple(topo.overloaded), fixed_overloads=tuple(topo.fixed_overloads),
         thermal_limits=thermal_limits,
         max_loading_percent=max_loading_percent,
         voltage_limits=VoltageLimits.from_dict(
@@ -961,7 +961,8 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
     return ThreePhaseResult(
         case=net.name, method="lindist3flow-scenarios", status=topo.status,
         has_solution=solved, reason=topo.reason, overloaded=tuple(topo.overloaded),
-        thermal_limits=thermal_limits, max_loading_percent=max_loading_percent,
+        fixed_overloads=tuple(topo.fixed_overloads), thermal_limits=thermal_limits,
+        max_loading_percent=max_loading_percent,
         voltage_limits=VoltageLimits.from_dict(_limits_used(net, limits_given)),
         notes=tuple(notes), permanent_loops=tuple(tuple(p) for p in topo.permanent_loops),
         open_switches=tuple(topo.open_switches), base_open_switches=tuple(base_open),

@@ -17,6 +17,7 @@ from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
 
+import networkx as nx
 import numpy as np
 
 from feederopt.algorithms.radial_enumeration import (
@@ -172,6 +173,10 @@ class ThreePhaseTopology:
     #: that say so to the user.
     base_kept: bool = False
     notes: list[str] = field(default_factory=list)
+    #: Rated elements that every radial topology overloads alike (:func:`fixed_overloads`:
+    #: their flow does not depend on the switches), ``"id (loading %)"``; their ratings were
+    #: left out of the search, and OpenDSS's check reports them.
+    fixed_overloads: list[str] = field(default_factory=list)
 
 
 #: What a :class:`ThreePhaseTopology`'s ``bound_source`` means, for the CLI and the report.
@@ -438,7 +443,8 @@ def _least_overloading(net: ThreePhaseNetwork, pu: PerUnitThreePhase,
                        time_limit_s: float, gap: float, voltage_limits: bool,
                        max_loading_percent: float | None, voltage_offsets: dict[str, float],
                        tangents: list[Tangents], switch_cost_kw: float,
-                       max_enumerated_states: int | None) -> ThreePhaseTopology | None:
+                       max_enumerated_states: int | None,
+                       unrated: set[str] | None = None) -> ThreePhaseTopology | None:
     """The least-overloading topology of a solve that is infeasible because of the ratings
     alone (``binding``, the overloads :func:`_why_infeasible` names): the least uniform scale
     ``lambda >= 1`` of every rating (lines and transformers, on top of
@@ -492,15 +498,23 @@ def _least_overloading(net: ThreePhaseNetwork, pu: PerUnitThreePhase,
                 break
     scale = hi * (1 + 1e-6)
     base_pct = 100.0 if max_loading_percent is None else max_loading_percent
-    topo = reconfigure_three_phase(
-        net, time_limit_s=max(deadline - time.perf_counter(), 1.0), gap=gap,
+    at = to_per_unit_3ph(net)
+    shift_voltage_limits(at, voltage_offsets)
+    scale_ratings(at, max_loading_percent=base_pct * scale)
+    _drop_ratings(at, unrated or set())
+    topo = _reconfigure(
+        net, at, t0=time.perf_counter(),
+        time_limit_s=max(deadline - time.perf_counter(), 1.0), gap=gap,
         voltage_limits=voltage_limits, thermal_limits=True,
-        max_loading_percent=base_pct * scale, voltage_offsets=voltage_offsets,
-        tangents=tangents, switch_cost_kw=switch_cost_kw,
-        max_enumerated_states=max_enumerated_states, least_overloading=False)
+        max_loading_percent=base_pct * scale, tangent_tol=LAZY_TOL,
+        voltage_offsets=voltage_offsets, tangents=tangents, switch_cost_kw=switch_cost_kw,
+        max_enumerated_states=max_enumerated_states, least_overloading=False,
+        unrated=unrated or set())
     if topo.flow is None:
         return None
-    loads_at = _answer_loadings(net, set(topo.open_switches), max_loading_percent)
+    loads_at = {k: v for k, v in _answer_loadings(net, set(topo.open_switches),
+                                                  max_loading_percent).items()
+                if k not in (unrated or set())}
     over = {k: v for k, v in loads_at.items() if v > 1.0 + 1e-6}
     named = sorted(over.items(), key=lambda kv: -kv[1])
     names = ", ".join(b.rsplit(" (", 1)[0].replace("Transformer ", "Transformer.")
@@ -740,6 +754,66 @@ def _states_to_enumerate(pu: PerUnitThreePhase, most: int | None) -> list[Radial
     return radial_states(pu, most) if most > 0 else None
 
 
+def fixed_flow_elements(pu: PerUnitThreePhase) -> set[str]:
+    """The elements whose flow no radial topology changes: the bridges of the graph of the
+    buses with every edge and transformer bank of ``pu`` (the switchable ones closed) as an
+    edge. A bridge's far side is the same set of buses in every radial topology that feeds
+    them all, so it carries that side's load (and losses) whatever the switches. Edges by id,
+    banks as ``"Transformer id"`` (the keys of :func:`_loadings`); two elements between the
+    same buses are never bridges."""
+    between: dict[tuple[int, int], list[str]] = {}
+    for e in pu.edges:
+        between.setdefault((min(e.f, e.t), max(e.f, e.t)), []).append(e.id)
+    for bk in pu.banks:
+        between.setdefault((min(bk.f, bk.t), max(bk.f, bk.t)), []).append(f"Transformer {bk.id}")
+    g: Any = nx.Graph()
+    g.add_edges_from(k for k in between if k[0] != k[1])
+    return {name for a, b in nx.bridges(g) for name in between[(min(a, b), max(a, b))]
+            if len(between[(min(a, b), max(a, b))]) == 1}
+
+
+def fixed_overloads(net: ThreePhaseNetwork, pu: PerUnitThreePhase,
+                    max_loading_percent: float | None) -> dict[str, float]:
+    """The rated elements of :func:`fixed_flow_elements` that the base topology's LinDist3Flow
+    power flow loads above their rating (``max_loading_percent`` of it), with their loading
+    (1 = at rating). No reconfiguration relieves them (their far side's load is theirs in
+    every radial topology), so holding their rating would make every topology infeasible and
+    hide what the switches can do for the rest; empty when the base topology has no flow."""
+    fixed = fixed_flow_elements(pu)
+    rated = {e.id for e in pu.edges if e.s_max_pu} | {
+        f"Transformer {bk.id}" for bk in pu.banks
+        if bk.s_max_pri is not None or bk.s_max_sec is not None}
+    if not fixed & rated:
+        return {}
+    base_open = {e.id for e in pu.edges if e.switchable and e.normally_open}
+    try:
+        loads = _answer_loadings(net, base_open, max_loading_percent)
+    except SolverError:
+        return {}
+    return {k: v for k, v in loads.items() if k in fixed and v > 1.0 + 1e-6}
+
+
+def _drop_ratings(pu: PerUnitThreePhase, names: set[str]) -> None:
+    """Leave the ratings of ``names`` (edge ids, ``"Transformer id"``) out of ``pu``."""
+    for e in pu.edges:
+        if e.id in names:
+            e.s_max_pu = None
+    for bk in pu.banks:
+        if f"Transformer {bk.id}" in names:
+            bk.s_max_pri = bk.s_max_sec = None
+
+
+def _fixed_overload_note(over: dict[str, float]) -> str:
+    named = ", ".join(f"{k.replace('Transformer ', 'Transformer.')} ({v * 100:.1f} %)"
+                      for k, v in sorted(over.items(), key=lambda kv: -kv[1]))
+    return (f"{named}: above the rating in every radial topology (LinDist3Flow, the base "
+            "topology's flow): no switch changes the flow of these elements (bridges of the "
+            "feeder's graph: the same buses behind them whatever the switches), so their "
+            "ratings are left out of the search, which holds the others; OpenDSS's check "
+            "reports their loading. Relieving them takes more than switching (a larger "
+            "unit, less load); --max-loading accepts the overload")
+
+
 def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300.0,
                             gap: float = 1e-4, voltage_limits: bool = True,
                             thermal_limits: bool = True,
@@ -778,6 +852,37 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
     pu = to_per_unit_3ph(net)
     shift_voltage_limits(pu, voltage_offsets or {})
     scale_ratings(pu, thermal_limits=thermal_limits, max_loading_percent=max_loading_percent)
+    fixed = fixed_overloads(net, pu, max_loading_percent) if thermal_limits else {}
+    if fixed:
+        _drop_ratings(pu, set(fixed))
+        topo = _reconfigure(net, pu, t0=t0, time_limit_s=time_limit_s, gap=gap,
+                            voltage_limits=voltage_limits, thermal_limits=thermal_limits,
+                            max_loading_percent=max_loading_percent, tangent_tol=tangent_tol,
+                            voltage_offsets=voltage_offsets, tangents=tangents,
+                            switch_cost_kw=switch_cost_kw,
+                            max_enumerated_states=max_enumerated_states,
+                            least_overloading=least_overloading, unrated=set(fixed))
+        topo.fixed_overloads = [f"{k} ({v * 100:.1f} %)"
+                                for k, v in sorted(fixed.items(), key=lambda kv: -kv[1])]
+        topo.notes.insert(0, _fixed_overload_note(fixed))
+        return topo
+    return _reconfigure(net, pu, t0=t0, time_limit_s=time_limit_s, gap=gap,
+                        voltage_limits=voltage_limits, thermal_limits=thermal_limits,
+                        max_loading_percent=max_loading_percent, tangent_tol=tangent_tol,
+                        voltage_offsets=voltage_offsets, tangents=tangents,
+                        switch_cost_kw=switch_cost_kw,
+                        max_enumerated_states=max_enumerated_states,
+                        least_overloading=least_overloading, unrated=set())
+
+
+def _reconfigure(net: ThreePhaseNetwork, pu: PerUnitThreePhase, *, t0: float,
+                 time_limit_s: float, gap: float, voltage_limits: bool, thermal_limits: bool,
+                 max_loading_percent: float | None, tangent_tol: float,
+                 voltage_offsets: dict[str, float] | None, tangents: list[Tangents] | None,
+                 switch_cost_kw: float, max_enumerated_states: int | None,
+                 least_overloading: bool, unrated: set[str]) -> ThreePhaseTopology:
+    """:func:`reconfigure_three_phase` on ``pu`` (per unit, limits shifted and scaled, the
+    ratings of ``unrated`` left out)."""
     loops = permanent_loops(pu)
     known = list(tangents or [])
     states = _states_to_enumerate(pu, max_enumerated_states)
@@ -803,7 +908,7 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
                 voltage_limits=voltage_limits, max_loading_percent=max_loading_percent,
                 voltage_offsets=voltage_offsets or {}, tangents=known,
                 switch_cost_kw=switch_cost_kw, max_enumerated_states=max_enumerated_states,
-            ) if least_overloading and why[1] else None
+                unrated=unrated) if least_overloading and why[1] else None
             if least is not None:
                 return least
         return ThreePhaseTopology(ev.status, [], math.nan, ev.bound_kw, ev.seconds, None,
@@ -827,7 +932,7 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
                 voltage_limits=voltage_limits, max_loading_percent=max_loading_percent,
                 voltage_offsets=voltage_offsets or {}, tangents=known,
                 switch_cost_kw=switch_cost_kw, max_enumerated_states=max_enumerated_states,
-            ) if least_overloading and over else None
+                unrated=unrated) if least_overloading and over else None
             if least is not None:
                 return least
         elif sol.status == "time_limit":
@@ -984,14 +1089,48 @@ def reconfigure_three_phase_scenarios(
     MILP), every one is evaluated instead (:mod:`feederopt.algorithms.radial_enumeration`,
     ``method`` ``"enumeration"``): the same answer, exact, and ``bound_kw`` the least
     objective over all states; out of time, the best state found so far (``time_limit``)
-    with the least objective the others can still have as the bound."""
+    with the least objective the others can still have as the bound.
+
+    Ratings that every radial topology breaks in some scenario (:func:`fixed_overloads` of
+    each scenario's base flow) are left out, as :func:`reconfigure_three_phase` does, and
+    named in ``fixed_overloads`` (the worst loading over the scenarios) and a note."""
     t0 = time.perf_counter()
+    fixed: dict[str, float] = {}
+    if thermal_limits:
+        for net in nets:
+            pu = to_per_unit_3ph(net)
+            scale_ratings(pu, max_loading_percent=max_loading_percent)
+            for k, v in fixed_overloads(net, pu, max_loading_percent).items():
+                fixed[k] = max(fixed.get(k, 0.0), v)
+    topo = _reconfigure_scenarios(
+        nets, weights, t0=t0, time_limit_s=time_limit_s, gap=gap,
+        voltage_limits=voltage_limits, thermal_limits=thermal_limits,
+        max_loading_percent=max_loading_percent, tangent_tol=tangent_tol,
+        voltage_offsets=voltage_offsets, tangents=tangents, switch_cost_kw=switch_cost_kw,
+        names=names, max_enumerated_states=max_enumerated_states, unrated=set(fixed))
+    if fixed:
+        topo.fixed_overloads = [f"{k} ({v * 100:.1f} %)"
+                                for k, v in sorted(fixed.items(), key=lambda kv: -kv[1])]
+        topo.notes.insert(0, _fixed_overload_note(fixed))
+    return topo
+
+
+def _reconfigure_scenarios(
+        nets: list[ThreePhaseNetwork], weights: np.ndarray, *, t0: float, time_limit_s: float,
+        gap: float, voltage_limits: bool, thermal_limits: bool,
+        max_loading_percent: float | None, tangent_tol: float,
+        voltage_offsets: list[dict[str, float]] | None,
+        tangents: list[list[Tangents]] | None, switch_cost_kw: float,
+        names: Sequence[str] | None, max_enumerated_states: int | None,
+        unrated: set[str]) -> ThreePhaseTopology:
+    """:func:`reconfigure_three_phase_scenarios` with the ratings of ``unrated`` left out."""
     pus = []
     for s, net in enumerate(nets):
         pu = to_per_unit_3ph(net)
         shift_voltage_limits(pu, (voltage_offsets or [{}] * len(nets))[s] or {})
         scale_ratings(pu, thermal_limits=thermal_limits,
                       max_loading_percent=max_loading_percent)
+        _drop_ratings(pu, unrated)
         pus.append(pu)
     loops = permanent_loops(pus[0])
     states = _states_to_enumerate(pus[0], max_enumerated_states)

@@ -236,7 +236,7 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                             f"({load.get('max_loading_element')})")
             acs.add_row("within ratings", "yes" if ac.within_thermal_limits else
                         f"no: {load.get('overloaded', 0)} overloaded")
-            acs.add_row("passed", str(ac.passed))
+            acs.add_row("passed (converged, every load served)", str(ac.passed))
             out.print(acs)
             if ac.with_controls:
                 out.print(_with_controls_table(ac.with_controls))

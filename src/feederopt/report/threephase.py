@@ -333,7 +333,8 @@ def summary_section(r: Mapping[str, Any]) -> str:
     reduction = (before - after) / before * 100 if before and after is not None else None
     passed = ac.get("passed")
     check = ("-" if passed is None else "passed" if passed else "not passed") + (
-        ", voltage limits broken" if ac.get("within_voltage_limits") is False else "")
+        ", voltage limits broken" if ac.get("within_voltage_limits") is False else "") + (
+        ", ratings broken" if ac.get("within_thermal_limits") is False else "")
     fb = _feedback_answer(r)
     if not ac and fb is not None:  # --no-ac-check: the feedback's OpenDSS solve of the answer
         check = "none; feedback: " + ("within the voltage limits" if fb.get(
@@ -381,7 +382,8 @@ def summary_section(r: Mapping[str, Any]) -> str:
         (f"losses before ({where}, base case)", fmt(before, ".3f", " kW")),
         ("load not served in the base case", fmt(r.get("base_unserved_load_kw"), ".3f", " kW")),
         ("current ratings", "ignored (--no-thermal-limits)" if r.get("thermal_limits") is False
-         else "the lines' ratings" + (f" at {fmt(loading, 'g', ' %')}" if loading else "")),
+         else "the lines' and transformers' ratings"
+         + (f" at {fmt(loading, 'g', ' %')}" if loading else "")),
         ("solve time", fmt(r.get("solve_time_s"), ".2f", " s")),
     ]
     if sc is not None:  # the weighted figures, and the range over the scenarios
@@ -429,7 +431,11 @@ def summary_section(r: Mapping[str, Any]) -> str:
             f"{_limit(lim.get('v_min_pu'))} - {_limit(lim.get('v_max_pu'))} p.u. "
             f"(from the {lim.get('from', '-')})")))
     if r.get("reason"):
-        rows.insert(4, ("why no topology", escape(str(r["reason"]))))
+        rows.insert(4, ("why infeasible (the answer overloads least)" if r.get("has_solution")
+                        else "why no topology", escape(str(r["reason"]))))
+    if r.get("fixed_overloads"):
+        rows.append(("overloaded in every radial topology (LinDist3Flow; rating left out of "
+                     "the search)", escape(", ".join(str(o) for o in r["fixed_overloads"]))))
     if r.get("overloaded"):
         over = r["overloaded"]
         rows.append(("overloaded (LinDist3Flow)", escape(
@@ -470,6 +476,23 @@ def _within_limits(ac: Mapping[str, Any]) -> str:
         f"v_max; worst {lim.get('worst_node')} at {fmt(lim.get('worst_voltage_pu'), '.4f')} "
         f"p.u. ({lim.get('worst_limit')} {fmt(lim.get('worst_limit_pu'), '.4g')}, by "
         f"{fmt(lim.get('worst_violation_pu'), '.4f')} p.u.)"))
+
+
+def _within_ratings(ac: Mapping[str, Any]) -> str:
+    """OpenDSS's currents against the lines' and transformers' ratings
+    (``within_thermal_limits`` and ``loading`` of the check): yes, or how many elements are
+    overloaded and the worst."""
+    if ac.get("within_thermal_limits"):
+        return "yes"
+    load = ac.get("loading") or {}
+    worst = (load.get("overloads") or [{}])[0]
+    if not worst:
+        return '<b class="warn">no</b>'
+    return ('<b class="warn">no</b>: ' + escape(
+        f"{load.get('overloaded')} element(s) above {fmt(load.get('loading_limit_percent'), '.4g')}"
+        f" % of their rating; worst {worst.get('element')} at "
+        f"{fmt(worst.get('loading_percent'), '.1f')} % ({fmt(worst.get('current_a'), '.1f')} A "
+        f"of {fmt(worst.get('rating_a'), '.1f')} A)"))
 
 
 def _yes_no(value: Any) -> str:
@@ -606,7 +629,10 @@ def check_section(r: Mapping[str, Any]) -> str:
         ("load not served", fmt(ac.get("unserved_load_kw"), ".3f", " kW")),
         *([("within the voltage limits", _within_limits(ac))]
           if "within_voltage_limits" in ac else []),
-        ("passed", "yes" if ac.get("passed") else "<b class=\"warn\">no</b>"),
+        *([("within the ratings (lines, transformers)", _within_ratings(ac))]
+          if "within_thermal_limits" in ac else []),
+        ("passed (converged, every load served)",
+         "yes" if ac.get("passed") else "<b class=\"warn\">no</b>"),
         ("OpenDSS control mode", escape(str(ac.get("control_mode", "-")))),
     ]
     phases = [{"phase": ph, "min |V| [p.u.]": fmt((ac.get("min_voltage_pu") or {}).get(ph),

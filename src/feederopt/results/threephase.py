@@ -365,6 +365,10 @@ class ThreePhaseResult:
                                                                         repr=False)
     node_voltages_scenario: str | None = None
     scenarios: ScenarioSummary | None = None
+    #: Rated elements that every radial topology overloads alike (their flow does not depend
+    #: on the switches), ``"id (loading %)"`` by LinDist3Flow: their ratings were left out of
+    #: the search (:func:`feederopt.algorithms.threephase.fixed_overloads`).
+    fixed_overloads: tuple[str, ...] = ()
 
     # ----- what the command line decides on ------------------------------------------
     @property
@@ -405,6 +409,7 @@ class ThreePhaseResult:
             "has_solution": self.has_solution,
             "reason": self.reason,
             "overloaded": list(self.overloaded),
+            "fixed_overloads": list(self.fixed_overloads),
             "thermal_limits": self.thermal_limits,
             "max_loading_percent": self.max_loading_percent,
             "voltage_limits": self.voltage_limits.to_dict(),
@@ -468,6 +473,7 @@ class ThreePhaseResult:
             case=data["case"], method=data["method"], status=data["status"],
             has_solution=bool(data["has_solution"]), reason=data.get("reason") or "",
             overloaded=tuple(data.get("overloaded") or ()),
+            fixed_overloads=tuple(data.get("fixed_overloads") or ()),
             thermal_limits=bool(data["thermal_limits"]),
             max_loading_percent=data.get("max_loading_percent"),
             voltage_limits=VoltageLimits.from_dict(data["voltage_limits"]),

@@ -1,5 +1,4 @@
-"""The least-overloading topology of stock ``ieee13mod`` (its transformer XFM1 is above its
-rating in every radial topology).
+"""Stock ``ieee13mod``: its transformer XFM1 is above its rating in every radial topology.
 
 The truth is OpenDSS's own: the feeder file is compiled and solved with ``opendssdirect`` in
 the test at each radial switch state, found by brute force over the file's seven switch lines
@@ -7,8 +6,10 @@ the test at each radial switch state, found by brute force over the file's seven
 open switches left out, is a tree: networkx), and XFM1's loading is its largest phase current
 on either winding against its rated current ``normhkva / (sqrt(3) kV)`` (OpenDSS manual,
 Transformer: ``kV`` line-to-line for a 3-phase unit, ``normhkva`` the normal rating; OpenDSS
-sets it to 110 % of ``kVA`` when the file does not). Fails on the old code (281f697): the solve
-ended without a topology (exit 3, no ``open_switches``).
+sets it to 110 % of ``kVA`` when the file does not). No switch relieves XFM1 (bus 634 is a
+leaf), so the solve leaves its rating out, answers the loss-minimal topology for the rest
+(status optimal) and reports the overload: exit 4 (limits broken in OpenDSS). Fails on the
+old code: 281f697 ended without a topology (exit 3), 1a03070 answered "infeasible" (exit 3).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 from pathlib import Path
 
 import networkx as nx
@@ -28,10 +30,7 @@ from feederopt.cli import app
 SWITCHES = ["cb_101", "671692", "671700", "701702", "703800", "800801", "801675"]
 
 
-FEEDER = Path(__file__).parent / ".fixe2_ieee13mod_switches.dss"
-
-
-def _compile() -> None:
+def _compile(folder: Path) -> None:
     """The stock file, every switch line enabled and given OpenDSS's own ``switch=yes``
     impedance (1 mOhm + j1 mOhm, as the check does): their zero impedance makes OpenDSS's Y
     matrix singular."""
@@ -40,19 +39,18 @@ def _compile() -> None:
         if any(line.startswith(f"New Line.{sw} ") for sw in SWITCHES):
             line = line.split("!")[0].replace("enabled=n", "enabled=y") + " switch=yes"
         lines.append(line)
-    FEEDER.write_text("\n".join(lines) + "\n")
-    try:
-        dss.Text.Command(f'Compile "{FEEDER}"')
-    finally:
-        FEEDER.unlink()
+    # the folder stays until the test ends: OpenDSS works in the folder of the file compiled
+    feeder = folder / "ieee13mod_switches.dss"
+    feeder.write_text("\n".join(lines) + "\n")
+    dss.Text.Command(f'Compile "{feeder}"')
 
 
-def _xfm1_loading(open_switches: set[str]) -> float:
+def _xfm1_loading(open_switches: set[str], folder: Path) -> float:
     """OpenDSS's XFM1 loading [%] with ``open_switches`` open and the other switches closed
     (the taps and capacitors as the file sets them: no control acts). The file's switch lines
     have zero impedance, which OpenDSS cannot invert: each gets OpenDSS's ``switch=yes``
     impedance (1 mOhm + j1 mOhm), as the check does."""
-    _compile()
+    _compile(folder)
     for sw in open_switches:
         dss.Text.Command(f"Open Line.{sw} term=1")
     dss.Text.Command("Set ControlMode=OFF MaxIterations=100")
@@ -73,9 +71,9 @@ def _xfm1_loading(open_switches: set[str]) -> float:
     return 100.0 * worst
 
 
-def _radial_states() -> list[set[str]]:
+def _radial_states(folder: Path) -> list[set[str]]:
     """Every set of open switches that leaves the buses a tree (brute force)."""
-    _compile()
+    _compile(folder)
     edges = []
     for name in dss.Circuit.AllElementNames():
         if not name.lower().startswith(("line.", "transformer.")):
@@ -96,20 +94,32 @@ def _radial_states() -> list[set[str]]:
     return out
 
 
-def test_ieee13mod_gets_its_least_overloading_topology(tmp_path: Path) -> None:
-    res = CliRunner().invoke(app, ["solve", "ieee13mod", "--json", str(tmp_path / "r.json")])
-    assert res.exit_code == 3, res.output
+def test_ieee13mod_xfm1_is_overloaded_whatever_the_switches(tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["solve", "ieee13mod", "--json", str(tmp_path / "r.json"),
+                                   "--out", str(tmp_path / "out")])
+    assert res.exit_code == 4, res.output  # limits broken in OpenDSS, not infeasible
     doc = json.loads((tmp_path / "r.json").read_text())
-    assert doc["status"] == "infeasible" and doc["has_solution"]
-    opened = set(doc["open_switches"])
+    assert doc["status"] == "optimal" and doc["has_solution"]
+    assert [f.split(" (")[0] for f in doc["fixed_overloads"]] == ["Transformer xfm1"]
     text = " ".join(res.output.split())
-    assert "open switches" in text and "lambda =" in text
+    assert "Transformer.xfm1" in text and "every radial topology" in text
+    opened = set(doc["open_switches"])
     check = {o["element"].lower(): o["loading_percent"]
              for o in doc["ac_check"]["loading"]["overloads"]}
-    ours = _xfm1_loading(opened)
+    ours = _xfm1_loading(opened, tmp_path)
     assert abs(check["transformer.xfm1"] - ours) < 0.1, (check, ours)
-    states = _radial_states()
+    assert set(check) == {"transformer.xfm1"}  # nothing else is overloaded
+    # the report's summary says the ratings are broken and names the worst element
+    page = (tmp_path / "out" / "report.html").read_text()
+    summary = re.search(r'<section id="summary">(.*?)</section>', page, re.S)
+    assert summary is not None
+    assert "ratings broken" in summary.group(1)
+    m = re.search(r"worst Transformer\.xfm1 at ([0-9.]+) %", page, re.I)
+    assert m is not None
+    assert abs(float(m.group(1)) - ours) < 0.1
+    # the premise: every radial state overloads XFM1 in OpenDSS
+    states = _radial_states(tmp_path)
     assert opened in states
     assert len(states) >= 2
     for state in states:
-        assert _xfm1_loading(state) > 100.0, state
+        assert _xfm1_loading(state, tmp_path) > 100.0, state
