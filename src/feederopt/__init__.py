@@ -14,7 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from feederopt._version import __version__
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, OptionNameError, Problem, ProblemKind
 from feederopt.network import Network
 
 if TYPE_CHECKING:
@@ -123,6 +123,7 @@ __all__ = [
     "LimitSpread",
     "Network",
     "OpenDssCheck",
+    "OptionNameError",
     "PhaseRecord",
     "Problem",
     "ProblemKind",

@@ -57,6 +57,7 @@ from feederopt.options import (
     SolveOptions,
     WorstCaseOracle,
     crossed_limit_problems,
+    option_names,
     seed_problem,
     solve_options,
 )
@@ -97,6 +98,7 @@ def load(source: Any, *, check: bool = True) -> Network:
     return _load(source, check=check)
 
 
+@option_names(passes_to=solve_options)
 @handle_signals()
 def solve(
     network: Network | Any,

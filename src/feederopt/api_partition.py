@@ -30,7 +30,7 @@ from feederopt.algorithms.partition import (
 from feederopt.cases import load_three_phase
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io.writing import output_problems
-from feederopt.options import time_limit_problems, workers_problems
+from feederopt.options import TIME_LIMIT_S, option_names, time_limit_problems, workers_problems
 from feederopt.problems.partition import (
     PartitionPlan,
     PartitionSettings,
@@ -54,6 +54,7 @@ def default_settings_path(source: Any) -> Path | None:
     return OPENDSS_DIR / case.settings if case is not None and case.settings else None
 
 
+@option_names(TIME_LIMIT_S)
 def partition(source: Any, *, settings: str | Path | None = None,
               uncertainty: float | None = None, uncertain_loads: list[str] | None = None,
               k_der: int | None = None, load_model: str | None = None,
@@ -403,6 +404,7 @@ def _bad_result(path: str, message: str) -> InputError:
         hint="pass the JSON written by 'feederopt partition CASE --json FILE'")])
 
 
+@option_names(TIME_LIMIT_S)
 def check_partition_result(doc: dict[str, Any], *, samples: int,
                            uncertainty: float | None = None, ac_check: bool = True,
                            seed: int = 0, time_limit_s: float = 600.0,

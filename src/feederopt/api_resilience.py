@@ -37,7 +37,13 @@ from feederopt.execution import make_executor
 from feederopt.formulations.resilience import RadialityKind
 from feederopt.io.disasters import DisasterSet
 from feederopt.network.container import Network
-from feederopt.options import gap_problems, time_limit_problems, workers_problems
+from feederopt.options import (
+    TIME_LIMIT_S,
+    gap_problems,
+    option_names,
+    time_limit_problems,
+    workers_problems,
+)
 from feederopt.problems.resilience import (
     SEED_PENALTY_PU,
     PlanSettings,
@@ -67,6 +73,7 @@ def _radiality(value: RadialityKind | str) -> RadialityKind:
                                   "radiality")]) from None
 
 
+@option_names(TIME_LIMIT_S)
 def restore(source: Any, broken: list[str] | tuple[str, ...], *,
             dg_sites: list[str] | tuple[str, ...] = (),
             radiality: RadialityKind | str = RadialityKind.FOREST,
@@ -215,6 +222,7 @@ def scenarios_of(problem: ResilienceProblem, disasters: DisasterSet) -> list[Sce
             for d in disasters.scenarios]
 
 
+@option_names(TIME_LIMIT_S)
 def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
          broken: list[str] | tuple[str, ...] | None = None,
          settings: PlanSettings | None = None, method: str = "extensive",
@@ -265,6 +273,7 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
     return plan_result(problem, scs, out, sm, acs)
 
 
+@option_names(passes_to=PlanSettings)
 def plan_settings(**changes: Any) -> PlanSettings:
     """:class:`PlanSettings` with ``changes`` (``None`` values keep the defaults); the
     radiality may be given as a string."""

@@ -30,7 +30,7 @@ from feederopt.io.timeseries import load_devices, load_profiles
 from feederopt.io.writing import output_problems
 from feederopt.network.container import Network
 from feederopt.network.timeseries import DeviceKind, Devices
-from feederopt.options import gap_problems, time_limit_problems
+from feederopt.options import TIME_LIMIT_S, gap_problems, option_names, time_limit_problems
 from feederopt.problems.schedule import (
     BudgetKind,
     ScheduleSettings,
@@ -102,6 +102,7 @@ def _ids(dev: Devices) -> dict[str, list[str]]:
             "ev": dev.ids(DeviceKind.EV)}
 
 
+@option_names({**TIME_LIMIT_S, "sub_time": "sub_time_s"}, passes_to=ScheduleSettings)
 def schedule(source: Any, *, profiles: str | Path | None = None,
              devices: str | Path | None = None, settings: ScheduleSettings | None = None,
              time_limit_s: float = 900.0, gap: float = 1e-3, ac_check: bool = True,
@@ -328,6 +329,7 @@ def check_schedule_problems(doc: dict[str, Any], *, samples: Any) -> list[Proble
     return out
 
 
+@option_names(TIME_LIMIT_S)
 def check_schedule_result(doc: dict[str, Any], *, samples: int, seed: int = 0,
                           time_limit_s: float = 600.0, prior_problems: Sequence[Problem] = (),
                           notice: Callable[[str], None] | None = None,

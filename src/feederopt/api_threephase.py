@@ -48,9 +48,12 @@ from feederopt.network.threephase_perunit import to_per_unit_3ph
 from feederopt.network.topology import components_of, switch_blocks
 from feederopt.options import (
     MAX_SWITCH_COST_KW,
+    TIME_LIMIT_S,
+    VOLTAGE_LIMITS_PU,
     crossed_limit_problems,
     gap_problems,
     loading_problems,
+    option_names,
     switch_cost_problems,
     time_limit_problems,
     voltage_limit_problems,
@@ -330,6 +333,7 @@ def _polish(net: ThreePhaseNetwork, topo: ThreePhaseTopology, floating: set[str]
     return record
 
 
+@option_names({**TIME_LIMIT_S, **VOLTAGE_LIMITS_PU})
 def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 1e-4,
                       ac_check: bool = True, thermal_limits: bool = True,
                       max_loading_percent: float | None = None,

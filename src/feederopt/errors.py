@@ -112,6 +112,14 @@ class InputError(FeederoptError):
         return head + ":\n" + "\n".join(f"  - {p}" for p in self.problems)
 
 
+class OptionNameError(InputError, TypeError):
+    """A keyword of the Python API that names no option (``time_limt=``, with the option it is
+    close to as hint) or that names one option twice (``time_limit=`` and its alias
+    ``time_limit_s=`` at once): typed problems as for any bad option, and a :class:`TypeError`
+    too, as Python's own error for a wrong keyword is (:func:`feederopt.options.option_names`).
+    """
+
+
 class SolverError(FeederoptError):
     """A solver failed in a way that is not a property of the input."""
 

@@ -18,14 +18,19 @@ here, never silently ignored.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import functools
+import inspect
 import math
 import os
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, OptionNameError, Problem, ProblemKind
 from feederopt.network.devices import Control
 from feederopt.problems.reconfiguration import DEFAULT_RADIALITY, RadialityModel
 from feederopt.problems.uncertain import DEFAULT_PENALTY
@@ -342,6 +347,100 @@ class SolveOptions:
         return out + workers_problems(ex.workers)
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+#: The attribute of a function wrapped by :func:`option_names` that holds its aliases
+#: (alias -> canonical keyword), read by the functions that pass keywords on to it.
+_ALIASES = "__option_aliases__"
+
+#: The aliases of the options that the entry points spell in two ways: the balanced solve's
+#: ``time_limit``/``v_min``/``v_max`` (:func:`solve_options`, the CLI's ``--time-limit``,
+#: ``--v-min``) and the unit-suffixed ``time_limit_s``/``v_min_pu``/``v_max_pu`` of
+#: :func:`~feederopt.solve_three_phase`, ``schedule``, ``partition``, ``restore`` and ``plan``
+#: (and of result.json). Each entry point takes its canonical spelling and the other one;
+#: each map (alias -> canonical) is named after the canonical spelling.
+TIME_LIMIT_S = {"time_limit": "time_limit_s"}
+TIME_LIMIT = {"time_limit_s": "time_limit"}
+VOLTAGE_LIMITS_PU = {"v_min": "v_min_pu", "v_max": "v_max_pu"}
+VOLTAGE_LIMITS = {"v_min_pu": "v_min", "v_max_pu": "v_max"}
+
+
+def _keyword_names(target: Callable[..., Any]) -> set[str]:
+    """The keywords ``target`` takes: a dataclass's init fields, else a function's named
+    parameters (with the aliases it accepts, when it is wrapped by :func:`option_names`)."""
+    if dataclasses.is_dataclass(target):
+        return {f.name for f in dataclasses.fields(target) if f.init}
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    names = {p.name for p in inspect.signature(target).parameters.values() if p.kind in kinds}
+    return names | set(getattr(target, _ALIASES, {}))
+
+
+def option_names(aliases: Mapping[str, str] | None = None, *,
+                 passes_to: Callable[..., Any] | None = None,
+                 ) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """A decorator for the public API's entry points: ``aliases`` (alias -> canonical keyword,
+    e.g. :data:`TIME_LIMIT_S`) are taken for their canonical keyword, so that
+    ``solve_three_phase(src, time_limit=60, v_min=0.95)`` is ``time_limit_s=60,
+    v_min_pu=0.95``; the function itself sees the canonical keyword only. Raises
+    :class:`~feederopt.errors.OptionNameError` (an :class:`~feederopt.errors.InputError`
+    and a :class:`TypeError`) with one problem per keyword when an option is given in both
+    spellings at once (naming both), and when a keyword names no option: neither a parameter
+    nor an alias nor, for a function with ``**keywords``, a keyword of ``passes_to`` (the
+    function or dataclass they go to); the problem's hint names the closest keyword
+    (:func:`difflib.get_close_matches`). The aliases are appended to the docstring."""
+    own = dict(aliases or {})
+
+    def decorate(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+        params = inspect.signature(fn).parameters.values()
+        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+        named = _keyword_names(fn)
+        shown = {**own, **(getattr(passes_to, _ALIASES, {}) if passes_to else {})}
+        for alias, canonical in own.items():
+            if canonical not in named or alias in named:
+                raise ValueError(f"{fn.__name__}: alias {alias!r} of {canonical!r}")
+        known: set[str] | None = None if takes_any and passes_to is None else (
+            named | set(own) | (_keyword_names(passes_to) if passes_to else set()))
+        choices = sorted(known or ())
+
+        @functools.wraps(fn)
+        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            problems: list[Problem] = []
+            for alias, canonical in own.items():
+                if alias not in kwargs:
+                    continue
+                if canonical in kwargs:
+                    problems.append(Problem(
+                        ProblemKind.INVALID_VALUE, "options",
+                        f"{canonical} and {alias} are two names of one option: give one",
+                        field=canonical, hint=f"{canonical}={kwargs[canonical]!r} (or "
+                        f"{alias}=..., its alias), not both"))
+                else:
+                    kwargs[canonical] = kwargs.pop(alias)
+            for name in [] if known is None else [k for k in kwargs if k not in known]:
+                close = difflib.get_close_matches(name, choices, n=1)
+                problems.append(Problem(
+                    ProblemKind.INVALID_VALUE, "options",
+                    f"{fn.__name__}() has no option {name!r}", field=name,
+                    hint=f"did you mean {close[0]!r}?" if close else
+                    f"see help(feederopt.{fn.__name__}) for its options"))
+            if problems:
+                raise OptionNameError(problems)
+            return fn(*args, **kwargs)
+
+        setattr(wrapper, _ALIASES, shown)
+        if shown and wrapper.__doc__:
+            pairs = ", ".join(f"``{a}`` for ``{c}``" for a, c in sorted(shown.items()))
+            note = textwrap.fill(f"Also accepted (aliases, the spelling of other entry "
+                                 f"points): {pairs}; not both spellings at once.", 92,
+                                 initial_indent="    ", subsequent_indent="    ")
+            wrapper.__doc__ = wrapper.__doc__.rstrip() + "\n\n" + note + "\n    "
+        return wrapper
+
+    return decorate
+
+
+@option_names({**TIME_LIMIT, **VOLTAGE_LIMITS, "oracle_time_limit_s": "oracle_time_limit"})
 def solve_options(
     method: Method | str = Method.BENDERS,
     *,
@@ -566,6 +665,7 @@ __all__ = [
     "SolveOptions",
     "Stop",
     "WorstCaseOracle",
+    "option_names",
     "solve_options",
 ]
 

@@ -40,7 +40,14 @@ from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network.container import Network
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.network.topology import radiality_problem
-from feederopt.options import Limits, SolveOptions, crossed_limit_problems, seed_problem
+from feederopt.options import (
+    VOLTAGE_LIMITS,
+    Limits,
+    SolveOptions,
+    crossed_limit_problems,
+    option_names,
+    seed_problem,
+)
 from feederopt.problems.presolve import fixed_open, without_fixed_open
 from feederopt.problems.reconfiguration import FEASIBILITY_TOL, ReconfigurationProblem
 from feederopt.problems.uncertain import envelope
@@ -407,6 +414,7 @@ def result_source(data: dict[str, Any]) -> str:
         hint="give the network it was solved on with --case PATH (network= in Python)")])
 
 
+@option_names(VOLTAGE_LIMITS)
 def check_result(
     result: dict[str, Any] | str | Path,
     samples: int,
