@@ -116,7 +116,7 @@ def test_badge_follows_every_scenarios_verdict(
         with_feedback: tuple[int, dict[str, Any], str]) -> None:
     _, result, _ = with_feedback
     assert badge_status(result) == "optimal"
-    for key in ("within_voltage_limits", "passed"):
+    for key in ("within_voltage_limits", "passed", "within_thermal_limits"):
         broken = json.loads(json.dumps(result))
         broken["scenarios"]["per_scenario"][1][key] = False
         assert badge_status(broken) == "limits_broken", key

@@ -864,10 +864,15 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
     bus rows added as loads): ``scenarios["per_scenario"]`` has per scenario the weight
     (``generation_mw``, ``generation_mvar``: the units' total output, with generator rows),
     the LinDist3Flow loss proxy and voltage range, OpenDSS's losses, voltage range,
-    whether it keeps the limits and serves every load; ``expected_losses_kw`` the weighted
-    OpenDSS losses, ``worst_losses`` and ``worst_voltage`` the scenarios with the largest
-    losses and with the least voltage margin (negative: broken). ``within_voltage_limits``
-    and ``passed`` hold when they hold in every scenario. ``node_voltages_pu`` (as
+    whether it keeps the limits and serves every load, and its ratings verdict from
+    OpenDSS's currents (``within_thermal_limits``, ``max_loading_percent`` and
+    ``max_loading_element``, ``overloaded`` and the first ``overloads``; ``within_limits``:
+    voltages and ratings); ``expected_losses_kw`` the weighted
+    OpenDSS losses, ``worst_losses``, ``worst_voltage`` and ``worst_loading`` the scenarios
+    with the largest losses, the least voltage margin (negative: broken) and the largest
+    loading. ``within_voltage_limits``, ``within_thermal_limits`` and ``passed`` hold when
+    they hold in every scenario (an overload of a ``fixed_overloads`` element counts: it is
+    one). ``node_voltages_pu`` (as
     :func:`solve_three_phase`'s) holds the voltages of one scenario, named by
     ``node_voltages_scenario``: ``worst_voltage``, or without the check the scenario of the
     lowest LinDist3Flow voltage. ``switch_cost_kw`` as given (None: no cost; 0 is recorded as
@@ -891,11 +896,13 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
     proxy = float(sum(wi * f.loss_proxy_kw for wi, f in zip(w, flows, strict=True))) \
         if solved else None
     per: list[dict[str, Any]] = []
+    rated: dict[str, Any] = {"thermal_limits": thermal_limits,
+                             "max_loading_percent": max_loading_percent}
     if solved and ac_check and sols is None:
         sols = [scenario_opendss(net, rows, s, set(topo.open_switches), floating,
-                                 flows[s].voltages_pu) for s in range(len(nets))]
-    bases = ([scenario_opendss(net, rows, s, None, floating, None) for s in range(len(nets))]
-             if ac_check else None)
+                                 flows[s].voltages_pu, **rated) for s in range(len(nets))]
+    bases = ([scenario_opendss(net, rows, s, None, floating, None, **rated)
+              for s in range(len(nets))] if ac_check else None)
     for s, name in enumerate(rows.names):
         row: dict[str, Any] = {"scenario": name, "weight": float(w[s])}
         if rows.generator_outputs(s):  # the in-service units' output in this scenario
@@ -904,7 +911,8 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
                        generation_mvar=_num(float(gens["q_mvar"].sum())))
         if bases is not None:
             row.update(opendss_base_losses_kw=_num(bases[s].losses_kw),
-                       opendss_base_within_voltage_limits=bases[s].within_voltage_limits)
+                       opendss_base_within_voltage_limits=bases[s].within_voltage_limits,
+                       opendss_base_within_thermal_limits=bases[s].within_thermal_limits)
         if solved:
             f = flows[s]
             row.update(loss_proxy_kw=_num(f.loss_proxy_kw),
@@ -919,7 +927,14 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
                        voltage_margin_pu=_num(_margin(x, nets[s])),
                        within_voltage_limits=x.within_voltage_limits, passed=x.passed,
                        unserved_load_kw=x.unserved_load_kw,
-                       max_voltage_diff_pu=_num(x.max_voltage_diff_pu))
+                       max_voltage_diff_pu=_num(x.max_voltage_diff_pu),
+                       # the ratings verdict from OpenDSS's currents (validation.opendss)
+                       within_thermal_limits=x.within_thermal_limits,
+                       max_loading_percent=_num(x.max_loading_percent),
+                       max_loading_element=x.max_loading_element,
+                       overloaded=len(x.overloads),
+                       overloads=x.loading_summary()["overloads"][:5],
+                       within_limits=x.within_limits)
         per.append(row)
     # the storage rows that OpenDSS's check had to make followable (validation.opendss)
     held = [f"{rows.names[s]}: {m}" for s, x in enumerate(sols or [])
@@ -942,7 +957,11 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
         summary["expected_losses_kw"] = _num(float(sum(
             wi * x.losses_kw for wi, x in zip(w, sols, strict=True))))
         summary["within_voltage_limits"] = all(x.within_voltage_limits for x in sols)
+        summary["within_thermal_limits"] = all(x.within_thermal_limits for x in sols)
+        summary["loading_limit_percent"] = sols[0].loading_limit_percent
         summary["passed"] = all(x.passed for x in sols)
+        summary["worst_loading"] = rows.names[max(
+            range(len(sols)), key=lambda k: sols[k].max_loading_percent or 0.0)]
         summary["worst_losses"] = rows.names[max(range(len(sols)),
                                                  key=lambda k: sols[k].losses_kw)]
         summary["worst_voltage"] = rows.names[min(range(len(sols)),

@@ -304,15 +304,21 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
 def scenario_opendss(net: ThreePhaseNetwork, rows: ScenarioRows, s: int,
                      open_switches: set[str] | None, floating: set[str],
                      model_voltages: dict[str, float] | None,
-                     with_controls: bool = False) -> OpenDSSSolution:
+                     with_controls: bool = False, *, thermal_limits: bool = True,
+                     max_loading_percent: float | None = None) -> OpenDSSSolution:
     """OpenDSS's power flow of scenario ``s``: the loads' totals edited, the generating units
     set to their outputs (:meth:`~feederopt.io.scenarios.ScenarioRows.opendss_setpoints`) and
     the bus rows added as new loads (:func:`feederopt.validation.opendss.add_bus_load`). The
-    voltage feedback's solves and the answer's check are both this one."""
+    voltage feedback's solves and the answer's check are both this one. Every rated line's
+    and transformer's loading is read from its currents against the solve's ratings
+    (``thermal_limits``, ``max_loading_percent``: :func:`~feederopt.validation.opendss.
+    solve_opendss`), so each scenario has its ratings verdict too."""
     extra = {b: (p * 1000.0, q * 1000.0) for b, (p, q) in rows.buses[s].items()}
     return solve_opendss(net, open_switches=open_switches, setpoints=rows.opendss_setpoints(s),
                          bus_loads=extra, floating_buses=floating,
-                         model_voltages=model_voltages, with_controls=with_controls)
+                         model_voltages=model_voltages, with_controls=with_controls,
+                         thermal_limits=thermal_limits,
+                         max_loading_percent=max_loading_percent)
 
 
 def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
@@ -333,6 +339,8 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
     scenario (None when not solved here) and the record for the JSON."""
     t0 = time.perf_counter()
     w = rows.weights
+    rated: dict[str, Any] = {"thermal_limits": thermal_limits,
+                             "max_loading_percent": max_loading_percent}
     offsets: list[dict[str, float]] = [{} for _ in nets]
     iterations: list[dict[str, Any]] = []
     bases: list[OpenDSSSolution] = []
@@ -344,7 +352,7 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
             except SolverError:
                 flow0 = None
             base = scenario_opendss(nets[0], rows, s, None, floating,
-                                     flow0.voltages_pu if flow0 else None)
+                                     flow0.voltages_pu if flow0 else None, **rated)
             offsets[s] = voltage_offsets(flow0, base) if flow0 else {}
             bases.append(base)
             flows0.append(flow0)
@@ -366,7 +374,7 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
 
     def opendss(topo: ThreePhaseTopology) -> Solutions:
         return [scenario_opendss(nets[0], rows, s, set(topo.open_switches), floating,
-                                  topo.scenario_flows[s].voltages_pu)
+                                  topo.scenario_flows[s].voltages_pu, **rated)
                 for s in range(len(nets))]
 
     def next_offsets(topo: ThreePhaseTopology, sols: Solutions) -> list[dict[str, float]]:

@@ -89,32 +89,53 @@ def _with_controls_table(ctl: Mapping[str, Any]) -> Table:
     return table
 
 
+def scenario_broken_parts(row: Mapping[str, Any]) -> list[str]:
+    """What OpenDSS's check of one scenario finds broken: ``V`` (the voltage limits),
+    ``rating`` (a line or transformer above its rating), ``unserved`` (load without voltage,
+    or no convergence); empty when it keeps them all or was not checked."""
+    out = []
+    if row.get("within_voltage_limits") is False:
+        out.append("V")
+    if row.get("within_thermal_limits") is False:
+        out.append("rating")
+    if row.get("passed") is False:
+        out.append("unserved")
+    return out
+
+
 def scenario_table(scen: ScenarioSummary) -> Table:
     """One row per scenario: weight, the generating units' total output (with generator
-    rows), LinDist3Flow loss proxy, OpenDSS's losses and voltage range, within the limits;
-    and the weighted losses and the worst scenarios below."""
+    rows), LinDist3Flow loss proxy, OpenDSS's losses, voltage range and largest loading of a
+    rated line or transformer, within the limits (voltages, ratings, every load served; what
+    is broken when not); and the weighted losses and the worst scenarios below."""
     table = Table(title=f"{scen.count} scenarios (one topology; OpenDSS per scenario)")
     der = any(r.get("generation_mw") is not None for r in scen.per_scenario)
     cols = ["scenario", "weight", *(["DER kW"] if der else []), "proxy kW", "OpenDSS kW",
-            "V min", "V max", "within"]
+            "V min", "V max", "load %", "within"]
     for col in cols:
-        table.add_column(col, justify="left" if col == "scenario" else "right")
+        table.add_column(col, justify="left" if col == "scenario" else "right",
+                         no_wrap=col == "within")
     for r in scen.per_scenario:
         within = r.get("within_voltage_limits")
         gen = r.get("generation_mw")
+        broken = scenario_broken_parts(r)
         table.add_row(r["scenario"], f"{r['weight']:.3f}",
                       *([fmt(None if gen is None else 1000 * gen, ".1f")] if der else []),
                       fmt(r.get("loss_proxy_kw"), ".3f"),
                       fmt(r.get("opendss_losses_kw"), ".3f"),
                       fmt(r.get("opendss_min_voltage_pu"), ".4f"),
                       fmt(r.get("opendss_max_voltage_pu"), ".4f"),
-                      "-" if within is None else ("yes" if within and r.get("passed") else "no"))
+                      fmt(r.get("max_loading_percent"), ".1f"),
+                      "-" if within is None else
+                      ("yes" if not broken else "no: " + ", ".join(broken)))
     if scen.expected_losses_kw is not None:
         table.caption = (f"expected OpenDSS losses {scen.expected_losses_kw:.3f} kW "
                          f"(base topology {fmt(scen.base_expected_losses_kw, '.3f')}"
                          " kW); "
                          f"worst losses: {scen.worst_losses}, least voltage margin: "
-                         f"{scen.worst_voltage}")
+                         f"{scen.worst_voltage}"
+                         + (f", largest loading: {scen.worst_loading}"
+                            if scen.worst_loading else ""))
     return table
 
 
@@ -272,10 +293,16 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                       + ", ".join(f"{o['element']} {o['loading_percent']:.1f} %"
                                   for o in over[:5]) + ")", style="yellow", markup=False)
         if scen_broken:
-            err.print("scenarios: OpenDSS's voltages break the limits or leave load unserved "
-                      "in scenario(s) " + ", ".join(
-                          r["scenario"] for r in (scen.per_scenario if scen else ())
-                          if not (r.get("within_voltage_limits") and r.get("passed"))),
+            bad = [(r, scenario_broken_parts(r)) for r in (scen.per_scenario if scen else ())]
+            err.print("scenarios: OpenDSS's check breaks a limit (V: voltages, rating: a line "
+                      "or transformer above its rating, unserved: load without voltage) in "
+                      "scenario(s) " + "; ".join(
+                          f"{r['scenario']} ({', '.join(parts)}"
+                          + (f"; {r.get('max_loading_element')} at "
+                             f"{r.get('max_loading_percent'):.1f} %"
+                             if "rating" in parts and r.get("max_loading_percent") is not None
+                             else "") + ")"
+                          for r, parts in bad if parts),
                       style="yellow", markup=False)
         elif ac is None and feedback_broken:
             k = fb.kept_iteration

@@ -276,15 +276,18 @@ def _scenario_rows(sc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def scenarios_broken(r: Mapping[str, Any]) -> list[str] | None:
-    """The scenarios in which OpenDSS's solution of the answer is outside its voltage limits
-    or does not pass (load left without voltage); None when the run has no per-scenario
-    OpenDSS check (no scenarios, no answer, ``--no-ac-check``)."""
+    """The scenarios in which OpenDSS's solution of the answer is outside its voltage limits,
+    loads a line or transformer above its rating or does not pass (load left without
+    voltage); None when the run has no per-scenario OpenDSS check (no scenarios, no answer,
+    ``--no-ac-check``)."""
     sc = _scenarios(r)
     if sc is None or not r.get("has_solution") or "passed" not in sc:
         return None
     bad = [str(row.get("scenario")) for row in _scenario_rows(sc)
-           if row.get("within_voltage_limits") is False or row.get("passed") is False]
-    if not bad and not (sc.get("passed") and sc.get("within_voltage_limits")):
+           if row.get("within_voltage_limits") is False or row.get("passed") is False
+           or row.get("within_thermal_limits") is False]
+    if not bad and not (sc.get("passed") and sc.get("within_voltage_limits")
+                        and sc.get("within_thermal_limits") is not False):
         bad = ["(the scenarios' summary)"]
     return bad
 
@@ -524,6 +527,10 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
         "lowest at": row.get("opendss_min_voltage_node") or "-",
         "margin [p.u.]": fmt(row.get("voltage_margin_pu"), ".4f"),
         "load not served [kW]": fmt(row.get("unserved_load_kw"), ".3f"),
+        "largest loading": (f"{fmt(row.get('max_loading_percent'), '.1f')} % "
+                            f"({row.get('max_loading_element') or '-'})"
+                            if row.get("max_loading_percent") is not None else "-"),
+        "within the ratings": _yes_no(row.get("within_thermal_limits")),
         "within the limits": _yes_no(row.get("within_voltage_limits")),
         "passed": _yes_no(row.get("passed")),
         **({"DER output [kW]": fmt(1000 * row["generation_mw"], ".1f")
@@ -535,7 +542,7 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
             for key in ("OpenDSS losses [kW]", "base topology [kW] (OpenDSS)",
                         "V min [p.u.]", "V max [p.u.]", "lowest at",
                         "margin [p.u.]", "load not served [kW]", "within the limits",
-                        "passed"):
+                        "largest loading", "within the ratings", "passed"):
                 t.pop(key, None)
     by_name = {str(row.get("scenario")): row for row in rows}
     head: list[tuple[str, str]] = [("scenarios", escape(str(sc.get("count", len(rows)))))]
@@ -551,7 +558,7 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
              f"{fmt(by_name.get(worst_l, {}).get('opendss_losses_kw'), '.3f', ' kW')})"),
             ("least voltage margin", f"{escape(worst_v)} ("
              f"{fmt(by_name.get(worst_v, {}).get('voltage_margin_pu'), '.4f', ' p.u.')})"),
-            ("every scenario within the voltage limits and passed",
+            ("every scenario within the voltage limits and ratings and passed",
              "yes" if not broken else '<b class="warn">no</b>: '
              + escape(", ".join(broken))),
         ]
@@ -567,7 +574,8 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
         + "; the model's taps and "
         "capacitors held) is the check: it passes when it converges and serves every load, "
         "and the answer keeps the limits when every energised node of every scenario is "
-        "within its bus's voltage limits. Expected losses: sum over the scenarios of "
+        "within its bus's voltage limits and no rated line or transformer carries more than "
+        "its rating (OpenDSS's currents). Expected losses: sum over the scenarios of "
         "weight x OpenDSS losses.")
     if not checked:
         why = ("the run found no topology" if not r.get("has_solution") else
@@ -583,6 +591,11 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
                        f"{row.get('opendss_min_voltage_node') or '-'} at "
                        f"{fmt(row.get('opendss_min_voltage_pu'), '.4f')} p.u., margin "
                        f"{fmt(row.get('voltage_margin_pu'), '.4f')} p.u.)")
+        if row.get("within_thermal_limits") is False:
+            reasons.append(f"OpenDSS's currents load {row.get('overloaded')} element(s) above "
+                           "their rating (" + ", ".join(
+                               f"{o.get('element')} {fmt(o.get('loading_percent'), '.1f')} %"
+                               for o in row.get("overloads") or []) + ")")
         if row.get("passed") is False:
             reasons.append("OpenDSS's check not passed (" + (
                 f"{fmt(row.get('unserved_load_kw'), '.3f')} kW of load not served)"

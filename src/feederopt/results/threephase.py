@@ -295,6 +295,16 @@ class ScenarioSummary(_Record):
         return self.record.get("within_voltage_limits")
 
     @property
+    def within_thermal_limits(self) -> bool | None:
+        """No rated line or transformer above its rating in any scenario (OpenDSS's currents;
+        None: not checked, or a result written before the scenarios' ratings were judged)."""
+        return self.record.get("within_thermal_limits")
+
+    @property
+    def worst_loading(self) -> str | None:
+        return self.record.get("worst_loading")
+
+    @property
     def expected_losses_kw(self) -> float | None:
         return self._opt_float("expected_losses_kw")
 
@@ -385,10 +395,12 @@ class ThreePhaseResult:
 
     @property
     def scenarios_broken(self) -> bool:
-        """OpenDSS's voltages break the limits or leave load unserved in some scenario."""
+        """OpenDSS's voltages break the limits, its currents load a line or transformer
+        above its rating, or it leaves load unserved, in some scenario."""
         sc = self.scenarios
         return bool(self.has_solution and sc is not None and sc.checked
-                    and not (sc.passed and sc.within_voltage_limits))
+                    and not (sc.passed and sc.within_voltage_limits
+                             and sc.within_thermal_limits is not False))
 
     @property
     def check_broken(self) -> bool:
