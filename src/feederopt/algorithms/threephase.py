@@ -221,23 +221,53 @@ def scale_ratings(pu: PerUnitThreePhase, *, thermal_limits: bool = True,
 
 
 def _loadings(pu: PerUnitThreePhase, p: np.ndarray, q: np.ndarray,
-              pt: np.ndarray | None = None, qt: np.ndarray | None = None) -> dict[str, float]:
+              pt: np.ndarray | None = None, qt: np.ndarray | None = None, *,
+              polygon_sides: int | None = None) -> dict[str, float]:
     """The largest per-phase loading ``|s| / s_max`` of every rated edge and transformer bank
-    (given their flows ``pt, qt``; as ``"Transformer id"``), by name."""
+    (given their flows ``pt, qt``; as ``"Transformer id"``), by name. With
+    ``polygon_sides``, the loading the MILP's rating rows see instead: ``max_t (p cos t + q
+    sin t) / s_max`` over the polygon's directions ``t = 2 pi j / polygon_sides``
+    (:func:`feederopt.formulations.lindist3flow.lindist3flow`'s circumscribed polygon; at most
+    ``|s| / s_max``, and the rows hold when it is at most 1)."""
     ix = edge_phases(pu)
     worst: dict[str, float] = {}
+
+    def size(pp: float, qq: float) -> float:
+        if polygon_sides is None:
+            return math.hypot(pp, qq)
+        th = 2 * np.pi * np.arange(polygon_sides) / polygon_sides
+        return float(np.max(pp * np.cos(th) + qq * np.sin(th)))
+
     for k, e in enumerate(ix.edge):
         edge = pu.edges[e]
         if edge.s_max_pu:
-            load = math.hypot(float(p[k]), float(q[k])) / edge.s_max_pu
+            load = size(float(p[k]), float(q[k])) / edge.s_max_pu
             worst[edge.id] = max(worst.get(edge.id, 0.0), load)
     if pt is not None and qt is not None and len(pt):
         x = np.r_[np.asarray(pt, float), np.asarray(qt, float)]
         for bank, _, smax, prow, qrow in bank_flow_terms(pu, ix):
-            load = math.hypot(float((prow @ x)[0]), float((qrow @ x)[0])) / smax
+            load = size(float((prow @ x)[0]), float((qrow @ x)[0])) / smax
             key = f"Transformer {bank}"
             worst[key] = max(worst.get(key, 0.0), load)
     return worst
+
+
+def tighten_ratings(pu: PerUnitThreePhase, factors: dict[str, float]) -> None:
+    """Multiply the ratings of the edges and transformer banks named in ``factors`` (edge ids,
+    ``"Transformer <bank id>"``, the keys of :func:`_loadings`) by their factor, in place:
+    the voltage feedback's correction of a rating that OpenDSS's currents break where the
+    lossless flow keeps it (:func:`feederopt.api_threephase_feedback._voltage_feedback`)."""
+    for e in pu.edges:
+        if e.id in factors and e.s_max_pu is not None:
+            e.s_max_pu = e.s_max_pu * factors[e.id]
+    for bk in pu.banks:
+        f = factors.get(f"Transformer {bk.id}")
+        if f is None:
+            continue
+        for attr in ("s_max_pri", "s_max_sec"):
+            val = getattr(bk, attr)
+            if val is not None:
+                setattr(bk, attr, val * f)
 
 
 def _overloads(pu: PerUnitThreePhase, p: np.ndarray, q: np.ndarray,
@@ -422,9 +452,11 @@ def _scaled(pu: PerUnitThreePhase, scale: float) -> PerUnitThreePhase:
 
 
 def _answer_loadings(net: ThreePhaseNetwork, opened: set[str],
-                     max_loading_percent: float | None) -> dict[str, float]:
-    """The loadings (:func:`_loadings`, of the ratings as scaled by ``max_loading_percent``)
-    of the LinDist3Flow power flow of ``net`` with ``opened`` open."""
+                     max_loading_percent: float | None,
+                     polygon_sides: int | None = None) -> dict[str, float]:
+    """The loadings (:func:`_loadings`, of the ratings as scaled by ``max_loading_percent``;
+    with ``polygon_sides`` as the rating rows see them) of the LinDist3Flow power flow of
+    ``net`` with ``opened`` open."""
     pu = to_per_unit_3ph(net, open_switches=opened)
     scale_ratings(pu, max_loading_percent=max_loading_percent)
     block = lindist3flow(pu, voltage_limits=False, thermal_limits=False)
@@ -435,7 +467,17 @@ def _answer_loadings(net: ThreePhaseNetwork, opened: set[str],
     if not model.solve().has_solution:
         return {}
     vals = model.values()
-    return _loadings(pu, vals["p"], vals["q"], vals.get("pt"), vals.get("qt"))
+    return _loadings(pu, vals["p"], vals["q"], vals.get("pt"), vals.get("qt"),
+                     polygon_sides=polygon_sides)
+
+
+def model_loadings(net: ThreePhaseNetwork, open_switches: set[str],
+                   max_loading_percent: float | None = None) -> dict[str, float]:
+    """The loading (1 = at the rating as ``max_loading_percent`` scales it) of every rated line
+    (by id) and transformer bank (``"Transformer <bank id>"``) in the LinDist3Flow power flow
+    of ``net`` with ``open_switches`` open, as the MILP's 12-sided rating rows see it
+    (:func:`_loadings` with ``polygon_sides=12``); empty when that flow has no solution."""
+    return _answer_loadings(net, set(open_switches), max_loading_percent, polygon_sides=12)
 
 
 def _least_overloading(net: ThreePhaseNetwork, pu: PerUnitThreePhase,
@@ -824,6 +866,7 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
                             switch_cost_kw: float = 0.0,
                             max_enumerated_states: int | None = None,
                             least_overloading: bool = True,
+                            rating_factors: dict[str, float] | None = None,
                             ) -> ThreePhaseTopology:
     """The radial topology that minimises the LinDist3Flow loss proxy, as a MILP on HiGHS
     (:func:`feederopt.problems.threephase.reconfiguration_block`); its LinDist3Flow power flow
@@ -847,12 +890,20 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
     ``max_enumerated_states``: as :func:`reconfigure_three_phase_scenarios`'s (the radial
     states evaluated one by one instead of the MILP when they are that few).
     ``least_overloading``: when the ratings alone make it infeasible, the least-overloading
-    topology is the answer, status still ``infeasible`` (:func:`_least_overloading`)."""
+    topology is the answer, status still ``infeasible`` (:func:`_least_overloading`).
+    ``rating_factors`` (edge ids and ``"Transformer <bank id>"``: factor) tighten those
+    ratings after the scaling (:func:`tighten_ratings`, the voltage feedback's correction);
+    with them, no least-overloading topology is sought (it would scale the untightened
+    ratings): an infeasible MILP is infeasible. The fixed overloads are judged on the
+    untightened ratings."""
     t0 = time.perf_counter()
     pu = to_per_unit_3ph(net)
     shift_voltage_limits(pu, voltage_offsets or {})
     scale_ratings(pu, thermal_limits=thermal_limits, max_loading_percent=max_loading_percent)
     fixed = fixed_overloads(net, pu, max_loading_percent) if thermal_limits else {}
+    if thermal_limits and rating_factors:
+        tighten_ratings(pu, rating_factors)
+        least_overloading = False
     if fixed:
         _drop_ratings(pu, set(fixed))
         topo = _reconfigure(net, pu, t0=t0, time_limit_s=time_limit_s, gap=gap,
