@@ -95,7 +95,8 @@ def test_a_repeated_topology_stops_and_is_not_solved_again() -> None:
     assert record["within_voltage_limits"] is True
     assert keep.solve_time_s == record["milp_time_s"] == 1.5  # three MILPs of 0.5 s
     assert list(record) == ["enabled", "iterations", "kept_iteration", "stopped",
-                            "within_voltage_limits", "base_kept", "milp_time_s", "time_s"]
+                            "within_voltage_limits", "within_limits", "base_kept",
+                            "milp_time_s", "time_s"]
 
 
 def test_the_base_topology_counts_as_seen() -> None:

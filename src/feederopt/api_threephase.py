@@ -31,6 +31,8 @@ from feederopt.api_threephase_feedback import (
     _scenario_feedback,
     _voltage_feedback,
     scenario_opendss,
+    unswitched_elements,
+    within_limits_judged,
 )
 from feederopt.api_threephase_feedback import voltage_offsets as voltage_offsets
 from feederopt.cases import load_three_phase
@@ -232,36 +234,43 @@ def radial_exchanges(net: ThreePhaseNetwork) -> Callable[[set[str]], list[tuple[
 def opendss_branch_exchange(net: ThreePhaseNetwork, floating: set[str], open_switches: list[str],
               base_open: list[str], *, budget_s: float, budget_why: str,
               switch_cost_kw: float = 0.0,
-              start: OpenDSSSolution | None = None) -> tuple[list[str], dict[str, Any]]:
+              start: OpenDSSSolution | None = None, thermal_limits: bool = True,
+              max_loading_percent: float | None = None) -> tuple[list[str], dict[str, Any]]:
     """Branch-exchange local search on OpenDSS's losses from the topology ``open_switches``.
 
     Each step solves OpenDSS (controls off, taps held, :func:`solve_opendss`) at every single
     branch exchange that keeps the switchable part radial (:func:`radial_exchanges`) and
     moves to the one of least ``P_loss,OpenDSS + c_sw * |open ^ base_open|`` among those that
-    pass (every load served) and keep every bus within its voltage limits, if it lowers that
-    cost by more than :data:`AC_POLISH_TOL_KW` (from a start outside the limits, any exchange
-    within them is a move). It stops when no exchange does, or when ``budget_s`` runs out
-    (checked before each OpenDSS solve). This is the branch exchange of Baran and Wu (IEEE
-    Trans. Power Delivery 4(2), 1989) and of S. Civanlar, J. J. Grainger, H. Yin and S. S. H.
-    Lee ("Distribution feeder reconfiguration for loss reduction", IEEE Trans. Power Delivery
-    3(3), 1988), with the AC power flow itself in place of their loss-change estimate: it
-    corrects the lossless LinDist3Flow proxy's choice to a local optimum of OpenDSS's losses
-    (a local one: one exchange at a time).
+    pass (every load served), keep every bus within its voltage limits and load no rated line
+    or transformer above its rating (``max_loading_percent`` of it; not judged with
+    ``thermal_limits=False``) but those whose flow no switch changes (the fixed overloads
+    among them: :func:`feederopt.api_threephase_feedback.within_limits_judged`), if it
+    lowers that cost by more than :data:`AC_POLISH_TOL_KW` (from a start outside the
+    limits, any exchange within them is a move). It stops when no exchange does, or when
+    ``budget_s`` runs out (checked before each OpenDSS solve). This is the branch exchange
+    of Baran and Wu (IEEE Trans. Power Delivery 4(2), 1989) and of S. Civanlar, J. J.
+    Grainger, H. Yin and S. S. H. Lee ("Distribution feeder reconfiguration for loss
+    reduction", IEEE Trans. Power Delivery 3(3), 1988), with the AC power flow itself in place
+    of their loss-change estimate: it corrects the lossless LinDist3Flow proxy's choice to a
+    local optimum of OpenDSS's losses (a local one: one exchange at a time).
 
     Returns the final open switches and the record for the JSON (``ac_polish``)."""
     t0 = time.perf_counter()
     evaluations = 0
+    rated: dict[str, Any] = {"thermal_limits": thermal_limits,
+                             "max_loading_percent": max_loading_percent}
+    unswitched = unswitched_elements(net) if thermal_limits else {}
 
     def cost(opened: set[str], sol: OpenDSSSolution) -> float:
         return sol.losses_kw + switch_cost_kw * len(opened ^ set(base_open))
 
     def ok(sol: OpenDSSSolution) -> bool:
-        return sol.passed and sol.within_voltage_limits
+        return within_limits_judged(sol, unswitched)
 
     current = set(open_switches)
     if start is None:
         start = solve_opendss(net, open_switches=current, floating_buses=floating,
-                              with_controls=False)
+                              with_controls=False, **rated)
         evaluations += 1
     sol = start
     moves: list[dict[str, Any]] = []
@@ -276,7 +285,7 @@ def opendss_branch_exchange(net: ThreePhaseNetwork, floating: set[str], open_swi
                 break
             trial = (current - {a}) | {b}
             cand = solve_opendss(net, open_switches=trial, floating_buses=floating,
-                                 with_controls=False)
+                                 with_controls=False, **rated)
             evaluations += 1
             if ok(cand) and (best is None or cost(trial, cand) < best[0]):
                 best = (cost(trial, cand), a, b, trial, cand)
@@ -295,7 +304,10 @@ def opendss_branch_exchange(net: ThreePhaseNetwork, floating: set[str], open_swi
         "opendss_losses_after_kw": _num(sol.losses_kw),
         "opendss_min_voltage_pu": _range(sol)[0], "opendss_max_voltage_pu": _range(sol)[1],
         "within_voltage_limits": sol.within_voltage_limits, "passed": sol.passed,
-        "evaluations": evaluations, "time_s": time.perf_counter() - t0,
+        "within_thermal_limits": sol.within_thermal_limits,
+        "opendss_max_loading_percent": _num(sol.max_loading_percent),
+        "opendss_max_loading_element": sol.max_loading_element,
+        "within_limits": ok(sol), "evaluations": evaluations, "time_s": time.perf_counter() - t0,
         "budget_s": budget_s, "budget": budget_why, "stopped": stopped,
     }
     return sorted(current), record
@@ -303,7 +315,8 @@ def opendss_branch_exchange(net: ThreePhaseNetwork, floating: set[str], open_swi
 
 def _polish(net: ThreePhaseNetwork, topo: ThreePhaseTopology, floating: set[str],
             base_open: list[str], enabled: bool, notes: list[str], left_s: float,
-            switch_cost_kw: float, start: OpenDSSSolution | None) -> dict[str, Any] | None:
+            switch_cost_kw: float, start: OpenDSSSolution | None, thermal_limits: bool = True,
+            max_loading_percent: float | None = None) -> dict[str, Any] | None:
     """``--ac-polish`` of :func:`solve_three_phase`: None when off; else the record of
     :func:`opendss_branch_exchange` from ``topo`` (whose open switches and LinDist3Flow flow
     become the polished topology's), or why it was skipped."""
@@ -323,7 +336,8 @@ def _polish(net: ThreePhaseNetwork, topo: ThreePhaseTopology, floating: set[str]
         max(left_s, 0.0), "time limit left")
     opened, record = opendss_branch_exchange(
         net, floating, topo.open_switches, base_open, budget_s=budget, budget_why=budget_why,
-        switch_cost_kw=switch_cost_kw, start=start)
+        switch_cost_kw=switch_cost_kw, start=start, thermal_limits=thermal_limits,
+        max_loading_percent=max_loading_percent)
     if record["moves"]:
         topo.open_switches = opened
         try:
@@ -454,7 +468,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     notes.extend(topo.notes)  # the search's own: the base kept without the feedback's loop
     polish = _polish(net, topo, floating, base_open, ac_polish, notes,
                      time_limit_s - (time.perf_counter() - t_start), cost,
-                     kept)
+                     kept, thermal_limits, max_loading_percent)
     for part in topo.permanent_loops:
         notes.append(f"{len(part)} element(s) form loops that no switch opens and stay closed "
                      f"({_names(part)}); radiality is imposed on the switchable part")

@@ -15,13 +15,16 @@ from feederopt.algorithms.threephase import (
     Tangents,
     ThreePhaseFlow,
     ThreePhaseTopology,
+    fixed_flow_elements,
     lindist3flow_power_flow,
+    model_loadings,
     reconfigure_three_phase,
     reconfigure_three_phase_scenarios,
 )
 from feederopt.errors import SolverError
 from feederopt.io.scenarios import ScenarioRows
 from feederopt.network.threephase import ThreePhaseNetwork
+from feederopt.network.threephase_perunit import to_per_unit_3ph
 from feederopt.validation.opendss import DEAD_PU, OpenDSSSolution, solve_opendss
 
 #: Most MILP solves of the voltage feedback (:func:`_voltage_feedback`).
@@ -44,6 +47,49 @@ def voltage_offsets(flow: ThreePhaseFlow, sol: OpenDSSSolution) -> dict[str, flo
     OpenDSS energises (comparable voltages at three-wire buses)."""
     live = {k: v for k, v in sol.voltages_pu.items() if v >= DEAD_PU}
     return {k: live[k] - v for k, v in flow.voltages_pu.items() if k in live}
+
+
+def unswitched_elements(net: ThreePhaseNetwork) -> dict[str, str]:
+    """The rated elements whose flow no switch changes, by OpenDSS's name (``"Line.<id>"``,
+    ``"Transformer.<unit>"``) with the model's key (edge id, ``"Transformer <bank id>"``):
+    the bridges of the feeder's graph (:func:`feederopt.algorithms.threephase.
+    fixed_flow_elements`, which holds the solve's ``fixed_overloads``). Their loading is the
+    same whatever the answer, so it does not tell answers apart."""
+    out: dict[str, str] = {}
+    for key in fixed_flow_elements(to_per_unit_3ph(net)):
+        if key.startswith("Transformer "):
+            for unit in key.removeprefix("Transformer ").split("+"):
+                out[f"Transformer.{unit}"] = key
+        else:
+            out[f"Line.{key}"] = key
+    return out
+
+
+def model_key(net: ThreePhaseNetwork, element: str) -> str:
+    """The model's key of OpenDSS's element name: a line's id, or ``"Transformer <bank
+    id>"`` of the bank that holds the unit (the ids of its units joined by ``+``)."""
+    cls, _, name = element.partition(".")
+    if cls.lower() != "transformer":
+        return name
+    for bank in to_per_unit_3ph(net).banks:
+        if name in bank.id.split("+"):
+            return f"Transformer {bank.id}"
+    return f"Transformer {name}"
+
+
+def switched_overloads(sol: OpenDSSSolution, unswitched: dict[str, str],
+                       ) -> list[tuple[str, float]]:
+    """OpenDSS's overloads of ``sol`` (``(element, loading %)``, worst first) but those of
+    ``unswitched`` (:func:`unswitched_elements`): the overloads a topology can change."""
+    return [(e, pct) for e, pct, _, _ in sol.overloads if e not in unswitched]
+
+
+def within_limits_judged(sol: OpenDSSSolution, unswitched: dict[str, str]) -> bool:
+    """The feedback's and the AC polish's acceptance of an answer's OpenDSS solution:
+    converged, every load served, every node within its voltage limits and no rated element
+    above its rating but those whose flow no switch changes (:func:`unswitched_elements`,
+    the fixed overloads among them: overloaded whatever the topology)."""
+    return sol.passed and sol.within_voltage_limits and not switched_overloads(sol, unswitched)
 
 
 def _range(sol: OpenDSSSolution) -> tuple[float | None, float | None]:
@@ -74,6 +120,7 @@ def feedback_loop(
         base_open: list[str], time_limit_s: float, max_iterations: int, t0: float,
         record: dict[str, Any], feedback: bool = True,
         base: Callable[[], tuple[ThreePhaseTopology, Solutions] | None] | None = None,
+        ok: Callable[[OpenDSSSolution], bool] | None = None,
 ) -> tuple[ThreePhaseTopology, Solutions | None, dict[str, Any]]:
     """The fixed point of the voltage feedback (:func:`_voltage_feedback`,
     :func:`_scenario_feedback`), on callables.
@@ -93,10 +140,12 @@ def feedback_loop(
 
     Each MILP appends ``answer_row(topo, offsets it had, sols or None without OpenDSS)`` to
     ``iterations`` (which holds the base case's rows, if any). Of the answers, the one of
-    least ``loss(topo, sols)`` among those that OpenDSS finds within the voltage limits with
-    every load served in every operating point is kept; when none is, the last answer; without
-    one, the last MILP's topology (and None for its solutions). The kept topology's
-    ``solve_time_s`` becomes the time of all the MILPs.
+    least ``loss(topo, sols)`` among those that ``ok`` accepts in every operating point is
+    kept (default: OpenDSS finds it within the voltage limits with every load served; the
+    voltage feedback's ``ok`` also judges the ratings, :func:`within_limits_judged`); when
+    none is, the least among those within the voltage limits with every load served; when
+    none is, the last answer; without one, the last MILP's topology (and None for its
+    solutions). The kept topology's ``solve_time_s`` becomes the time of all the MILPs.
 
     The base topology is the incumbent of a time-limited run: when a MILP ran out of time
     (status ``time_limit``, with or without an answer) and ``base()`` gives the base topology
@@ -109,8 +158,13 @@ def feedback_loop(
     Returns the kept topology, its OpenDSS solutions and ``record`` followed by
     ``iterations``, ``kept_iteration`` (the first answer row of the kept topology; None
     without OpenDSS's solutions of it, or the base kept), ``stopped``,
-    ``within_voltage_limits`` (some answer is), ``base_kept``, ``milp_time_s`` and ``time_s``
-    (since ``t0``)."""
+    ``within_voltage_limits`` (some answer is), ``within_limits`` (some answer is accepted by
+    ``ok``), ``base_kept``, ``milp_time_s`` and ``time_s`` (since ``t0``)."""
+
+    def volts_ok(y: OpenDSSSolution) -> bool:
+        return y.within_voltage_limits and y.passed
+
+    accept = ok or volts_ok
     seen = {frozenset(base_open)}
     answers: list[tuple[ThreePhaseTopology, Solutions]] = []
     last: ThreePhaseTopology | None = None
@@ -157,10 +211,11 @@ def feedback_loop(
                 break
             seen.add(key)
             offsets = next_offsets(topo, sols)
-    good = [(t, x) for t, x in answers if all(y.within_voltage_limits and y.passed for y in x)]
+    within = [(t, x) for t, x in answers if all(volts_ok(y) for y in x)]
+    good = [(t, x) for t, x in within if all(accept(y) for y in x)]
     kept: Solutions | None
-    if good:
-        keep, kept = min(good, key=lambda tx: loss(*tx))
+    if good or within:
+        keep, kept = min(good or within, key=lambda tx: loss(*tx))
     elif answers:
         keep, kept = answers[-1]
     else:
@@ -168,8 +223,7 @@ def feedback_loop(
         keep, kept = last, None
     incumbent = base() if timed_out and base is not None else None
     base_kept = False
-    if incumbent is not None and all(y.within_voltage_limits and y.passed
-                                     for y in incumbent[1]) and (
+    if incumbent is not None and all(accept(y) for y in incumbent[1]) and (
             not good or loss(*incumbent) < loss(keep, kept or [])):
         assert last is not None
         b_topo = incumbent[0]
@@ -184,7 +238,8 @@ def feedback_loop(
                    and r["open_switches"] == keep.open_switches), None) \
         if kept and not base_kept else None
     return keep, kept, {**record, "iterations": iterations, "kept_iteration": chosen,
-                        "stopped": stopped, "within_voltage_limits": bool(good) or base_kept,
+                        "stopped": stopped, "within_voltage_limits": bool(within) or base_kept,
+                        "within_limits": bool(good) or base_kept,
                         "base_kept": base_kept,
                         "milp_time_s": milp_s, "time_s": time.perf_counter() - t0}
 
@@ -220,16 +275,64 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
     Smart Grid 9(2), 2018). Only the offset is corrected, not the sensitivities, so it is a
     heuristic: a topology's offsets differ from another's, which the iterations measure.
 
+    **Ratings.** OpenDSS's check of each answer reads every rated line's and transformer's
+    loading from its currents (against ``max_loading_percent`` of the rating; none with
+    ``thermal_limits=False``), and an answer is accepted only when none is above it but the
+    elements whose flow no switch changes (:func:`within_limits_judged`: the fixed overloads
+    are overloaded whatever the topology). Where OpenDSS finds element ``e`` above its limit
+    at a topology whose LinDist3Flow flow keeps it (losses and voltage drop raise the
+    current), the next MILPs hold ``e`` to its rating times ``f_e = L_model / L_OpenDSS``
+    (:func:`feederopt.algorithms.threephase.tighten_ratings`): ``L_model`` the loading the
+    MILP's 12-sided rating rows see at that topology (:func:`feederopt.algorithms.threephase.
+    model_loadings`), ``L_OpenDSS`` OpenDSS's, both of the untightened rating, so that the
+    model's flow of that topology would be at ``L_OpenDSS > 1`` of the tightened rating and
+    the topology is excluded. This is the secant (offset) rule of the voltages, on the
+    ratings; a factor once found is kept for the later MILPs (the least one per element:
+    another topology's flow of ``e`` is another secant). With factors, an infeasible MILP
+    stops the loop (no least-overloading topology of the tightened ratings); the first MILP
+    then is solved again without them.
+
     Returns the kept topology, OpenDSS's base-case solution (controls off), OpenDSS's
-    solution of the kept topology (None without one) and the record for the JSON."""
+    solution of the kept topology (None without one) and the record for the JSON (its rows
+    also give each answer's ratings verdict and the factors its MILP had)."""
     t0 = time.perf_counter()
+    rated: dict[str, Any] = {"thermal_limits": thermal_limits,
+                             "max_loading_percent": max_loading_percent}
+    unswitched = unswitched_elements(net) if thermal_limits else {}
+    factors: dict[str, float] = {}  # model key: the least factor found (rating tightened)
+    answered = False
+
+    def judged(sol: OpenDSSSolution) -> bool:
+        return within_limits_judged(sol, unswitched)
+
+    def tighten(opened: list[str], sol: OpenDSSSolution) -> None:
+        """The factors ``L_model / L_OpenDSS`` of the overloads a topology can change."""
+        over = switched_overloads(sol, unswitched) if thermal_limits else []
+        if not over:
+            return
+        model = model_loadings(net, set(opened), max_loading_percent)
+        limit = sol.loading_limit_percent or 100.0
+        for element, pct in over:
+            key = model_key(net, element)
+            lm = model.get(key)
+            if lm is not None and lm > 0 and lm / (pct / limit) < 1.0:
+                factors[key] = min(factors.get(key, 1.0), lm / (pct / limit))
+
+    def ratings_row(sol: OpenDSSSolution) -> dict[str, Any]:
+        over = switched_overloads(sol, unswitched)
+        return {"within_thermal_limits": sol.within_thermal_limits,
+                "opendss_max_loading_percent": _num(sol.max_loading_percent),
+                "opendss_max_loading_element": sol.max_loading_element,
+                "overloads_switched": [f"{e} ({pct:.1f} %)" for e, pct in over],
+                "within_limits": judged(sol)}
+
     try:
         flow0: ThreePhaseFlow | None = lindist3flow_power_flow(net)
     except SolverError:  # the base case leaves a load unfed: no offsets to start from
         flow0 = None
     base = solve_opendss(net, floating_buses=floating,
                          model_voltages=flow0.voltages_pu if flow0 else None,
-                         with_controls=False)
+                         with_controls=False, **rated)
     lo, hi = _range(base)
     iterations: list[dict[str, Any]] = [{
         "topology": "base", "open_switches": sorted(base_open),
@@ -237,33 +340,52 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
         "opendss_max_voltage_pu": hi, "within_voltage_limits": base.within_voltage_limits,
         "lindist3flow_min_voltage_pu": _num(flow0.min_voltage_pu) if flow0 else None,
         "lindist3flow_max_voltage_pu": _num(flow0.max_voltage_pu) if flow0 else None,
+        **ratings_row(base),
     }]
+    if flow0 is not None and base.converged:
+        tighten(sorted(base_open), base)
+    Offsets2 = tuple[dict[str, float], dict[str, float]]
 
-    def milp(offsets: dict[str, float], tangents: list[Tangents], seconds: float,
+    def milp(offsets: Offsets2, tangents: list[Tangents], seconds: float,
              ) -> tuple[ThreePhaseTopology, list[Tangents]]:
-        topo = reconfigure_three_phase(net, time_limit_s=seconds, gap=gap,
-                                       thermal_limits=thermal_limits,
-                                       max_loading_percent=max_loading_percent,
-                                       voltage_offsets=offsets, tangents=tangents,
-                                       switch_cost_kw=switch_cost_kw)
+        volts, tight = offsets
+
+        def solve(tight: dict[str, float]) -> ThreePhaseTopology:
+            return reconfigure_three_phase(net, time_limit_s=seconds, gap=gap,
+                                           thermal_limits=thermal_limits,
+                                           max_loading_percent=max_loading_percent,
+                                           voltage_offsets=volts, tangents=tangents,
+                                           switch_cost_kw=switch_cost_kw,
+                                           rating_factors=tight or None)
+
+        topo = solve(tight)
+        if tight and topo.flow is None and topo.status == "infeasible" and not answered:
+            topo = solve({})  # the tightened ratings leave no first answer: without them
         # the loss tangents found so far, valid whatever the limits
         return topo, topo.tangents or tangents
 
     def opendss(topo: ThreePhaseTopology) -> Solutions:
+        nonlocal answered
         assert topo.flow is not None
+        answered = True
         return [solve_opendss(net, open_switches=set(topo.open_switches),
                               floating_buses=floating, model_voltages=topo.flow.voltages_pu,
-                              with_controls=False)]
+                              with_controls=False, **rated)]
 
-    def next_offsets(topo: ThreePhaseTopology, sols: Solutions) -> dict[str, float]:
+    def next_offsets(topo: ThreePhaseTopology, sols: Solutions) -> Offsets2:
         assert topo.flow is not None
-        return voltage_offsets(topo.flow, sols[0])
+        tighten(topo.open_switches, sols[0])
+        return voltage_offsets(topo.flow, sols[0]), dict(factors)
 
-    def answer_row(topo: ThreePhaseTopology, offsets: dict[str, float],
+    def answer_row(topo: ThreePhaseTopology, offsets: Offsets2,
                    sols: Solutions | None) -> dict[str, Any]:
-        big = max(abs(d) for d in offsets.values()) if offsets else 0.0
-        row: dict[str, Any] = {"topology": "answer", "status": topo.status,
-                               "max_offset_pu": _num(big), "milp_time_s": topo.solve_time_s}
+        volts, tight = offsets
+        big = max(abs(d) for d in volts.values()) if volts else 0.0
+        row: dict[str, Any] = {
+            "topology": "answer", "status": topo.status, "max_offset_pu": _num(big),
+            # the ratings this MILP held tightened (OpenDSS's names: factor of the rating)
+            "rating_factors": {_element_name(k): round(f, 6) for k, f in sorted(tight.items())},
+            "milp_time_s": topo.solve_time_s}
         if sols is None or topo.flow is None:
             return {**row, "open_switches": None}
         sol = sols[0]
@@ -275,6 +397,7 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
             "passed": sol.passed,
             "lindist3flow_min_voltage_pu": _num(topo.flow.min_voltage_pu),
             "lindist3flow_max_voltage_pu": _num(topo.flow.max_voltage_pu),
+            **ratings_row(sol),
         }
 
     def loss(topo: ThreePhaseTopology, sols: Solutions) -> float:
@@ -290,15 +413,24 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
     no_tangents: list[Tangents] = []
     keep, kept, record = feedback_loop(
         milp, opendss, next_offsets, answer_row, loss,
-        offsets=voltage_offsets(flow0, base) if flow0 else {}, tangents=no_tangents,
-        iterations=iterations, base_open=base_open, time_limit_s=time_limit_s,
-        max_iterations=max_iterations, t0=t0, record={"enabled": True}, base=base_answer)
+        offsets=(voltage_offsets(flow0, base) if flow0 else {}, dict(factors)),
+        tangents=no_tangents, iterations=iterations, base_open=base_open,
+        time_limit_s=time_limit_s, max_iterations=max_iterations, t0=t0,
+        record={"enabled": True}, base=base_answer, ok=judged)
+    record["rating_factors"] = {_element_name(k): round(f, 6)
+                                for k, f in sorted(factors.items())}
     if kept is None and keep.reason.startswith(
             "infeasible: no radial topology keeps every voltage"):
         keep.reason += (", with the limits shifted by OpenDSS's offsets (V_OpenDSS - "
                         "V_LinDist3Flow at the base case); --no-voltage-feedback holds the "
                         "lossless model's voltages to the limits instead")
     return keep, base, kept[0] if kept is not None else None, record
+
+
+def _element_name(key: str) -> str:
+    """A model key (edge id, ``"Transformer <bank id>"``) as OpenDSS names the element."""
+    return (key.replace("Transformer ", "Transformer.", 1) if key.startswith("Transformer ")
+            else f"Line.{key}")
 
 
 def scenario_opendss(net: ThreePhaseNetwork, rows: ScenarioRows, s: int,
@@ -333,7 +465,9 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
     measured by OpenDSS's power flow of that scenario (first at the base topology, then at
     each answer) and shift that scenario's limits. It stops as :func:`_voltage_feedback`
     does; of the answers, the one with the least weighted OpenDSS losses plus switching cost
-    among those within the limits (and serving every load) in every scenario is kept, else
+    among those within the limits (and serving every load) in every scenario is kept, the
+    ratings judged as :func:`_voltage_feedback` judges them (:func:`within_limits_judged`;
+    no rating is tightened here), else the least among those within the voltage limits, else
     the last. Without ``feedback``, one MILP with the lossless limits. The loop is
     :func:`feedback_loop`'s. Returns the kept topology, OpenDSS's solutions of it per
     scenario (None when not solved here) and the record for the JSON."""
@@ -341,6 +475,12 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
     w = rows.weights
     rated: dict[str, Any] = {"thermal_limits": thermal_limits,
                              "max_loading_percent": max_loading_percent}
+    # the acceptance judges the ratings too, but those no switch changes (no tightening here)
+    unswitched = unswitched_elements(nets[0]) if thermal_limits and feedback else {}
+
+    def judged(sol: OpenDSSSolution) -> bool:
+        return within_limits_judged(sol, unswitched)
+
     offsets: list[dict[str, float]] = [{} for _ in nets]
     iterations: list[dict[str, Any]] = []
     bases: list[OpenDSSSolution] = []
@@ -361,6 +501,8 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
             "opendss_expected_losses_kw": _num(float(sum(
                 wi * x.losses_kw for wi, x in zip(w, bases, strict=True)))),
             "within_voltage_limits": all(x.within_voltage_limits for x in bases),
+            "within_thermal_limits": all(x.within_thermal_limits for x in bases),
+            "within_limits": all(judged(x) for x in bases),
             "passed": all(x.passed for x in bases)})
 
     def milp(offsets: list[dict[str, float]], tangents: list[list[Tangents]] | None,
@@ -389,6 +531,8 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
             row["opendss_expected_losses_kw"] = _num(float(sum(
                 wi * x.losses_kw for wi, x in zip(w, sols, strict=True))))
             row["within_voltage_limits"] = all(x.within_voltage_limits for x in sols)
+            row["within_thermal_limits"] = all(x.within_thermal_limits for x in sols)
+            row["within_limits"] = all(judged(x) for x in sols)
             row["passed"] = all(x.passed for x in sols)
         return row
 
@@ -409,4 +553,4 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
         iterations=iterations, base_open=base_open, time_limit_s=time_limit_s,
         max_iterations=max_iterations, t0=t0,
         record={"enabled": feedback, "per_scenario": True}, feedback=feedback,
-        base=base_answer)
+        base=base_answer, ok=judged)
