@@ -123,3 +123,22 @@ def test_ieee13mod_xfm1_is_overloaded_whatever_the_switches(tmp_path: Path) -> N
     assert len(states) >= 2
     for state in states:
         assert _xfm1_loading(state, tmp_path) > 100.0, state
+
+
+def test_without_the_check_the_feedbacks_own_solve_says_it(tmp_path: Path) -> None:
+    """``--no-ac-check``: the voltage feedback's OpenDSS solve of the answer is the only AC
+    solve, and it overloads XFM1 as OpenDSS does (exit 4, the loading on stderr); before, that
+    verdict judged voltages only and the run exited 0. ``--max-loading 110`` accepts it."""
+    out = tmp_path / "r.json"
+    res = CliRunner().invoke(app, ["solve", "ieee13mod", "--no-ac-check", "--json", str(out)])
+    assert res.exit_code == 4, res.output
+    doc = json.loads(out.read_text())
+    assert not doc.get("ac_check")
+    text = " ".join(res.output.split())
+    m = re.search(r"voltage feedback: OpenDSS's currents of the answer load "
+                  r"Transformer\.xfm1 at ([0-9.]+) %", text)
+    assert m is not None, text
+    assert abs(float(m.group(1)) - _xfm1_loading(set(doc["open_switches"]), tmp_path)) < 0.1
+    ok = CliRunner().invoke(app, ["solve", "ieee13mod", "--no-ac-check", "-q",
+                                  "--max-loading", "110"])
+    assert ok.exit_code == 0, ok.output

@@ -317,9 +317,17 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                     f"{_limit(lim.v_min_pu)} - {_limit(lim.v_max_pu)}; "
                     if row.get("opendss_min_voltage_pu") is not None else "")
             what = "AC polish" if by_polish else "voltage feedback"
-            err.print(f"{what}: OpenDSS's voltages of the answer break the limits "
-                      f"({seen}{'ac_polish' if by_polish else 'voltage_feedback'} in the "
-                      "JSON)", style="yellow", markup=False)
+            if row.get("within_thermal_limits") is False:
+                err.print(f"{what}: OpenDSS's currents of the answer load "
+                          f"{row.get('opendss_max_loading_element')} at "
+                          f"{fmt(row.get('opendss_max_loading_percent'), '.1f')} % of its "
+                          f"rating ({'ac_polish' if by_polish else 'voltage_feedback'} in the "
+                          "JSON)", style="yellow", markup=False)
+            if not (row.get("within_voltage_limits", True) and row.get("passed", True)) or (
+                    row.get("within_thermal_limits") is not False):
+                err.print(f"{what}: OpenDSS's voltages of the answer break the limits "
+                          f"({seen}{'ac_polish' if by_polish else 'voltage_feedback'} in the "
+                          "JSON)", style="yellow", markup=False)
     if data.status == "infeasible":
         raise typer.Exit(EXIT_INFEASIBLE)
     if not solved or feedback_broken or scen_broken or data.check_broken:

@@ -204,6 +204,19 @@ class VoltageFeedback(_Record):
         """Some answer keeps the limits in OpenDSS (or the base topology was kept)."""
         return bool(self.record.get("within_voltage_limits"))
 
+    @property
+    def kept_within_thermal_limits(self) -> bool | None:
+        """OpenDSS's ratings verdict of the kept answer (its row's
+        ``within_thermal_limits``; the base row when the base topology was kept); None when
+        the record has none (no OpenDSS solve of it, or a result written before the ratings
+        were judged)."""
+        rows = self.iterations
+        k = 0 if self.base_kept else self.kept_iteration
+        if not isinstance(k, int) or not 0 <= k < len(rows):
+            return None
+        value = rows[k].get("within_thermal_limits")
+        return None if value is None else bool(value)
+
 
 @dataclass(frozen=True)
 class AcPolish(_Record):
@@ -384,14 +397,18 @@ class ThreePhaseResult:
     @property
     def feedback_broken(self) -> bool:
         """Without OpenDSS's check, its other solve of the final answer (the AC polish's, else
-        the voltage feedback's) breaks the voltage limits or leaves load unserved."""
+        the voltage feedback's) breaks the voltage limits, leaves load unserved or loads a
+        line or transformer above its rating (``within_thermal_limits`` of that solve, fixed
+        overloads included: they are overloads, as OpenDSS's check counts them)."""
         if not self.has_solution or self.ac_check is not None:
             return False
         pol = self.ac_polish
         if pol is not None and pol.enabled:
-            return not (pol.within_voltage_limits and pol.passed)
+            return not (pol.within_voltage_limits and pol.passed
+                        and pol.record.get("within_thermal_limits", True) is not False)
         fb = self.voltage_feedback
-        return fb.enabled and not fb.within_voltage_limits
+        return fb.enabled and not (fb.within_voltage_limits
+                                   and fb.kept_within_thermal_limits is not False)
 
     @property
     def scenarios_broken(self) -> bool:
