@@ -204,9 +204,11 @@ class HighsModel:
     def add_cut(
         self, coefs: dict[str, tuple[np.ndarray, np.ndarray]], lo: float, hi: float
     ) -> None:
-        """One row from sparse coefficients: ``{group: (indices, values)}``."""
-        idx = np.concatenate([self.offset[g] + np.asarray(i, int) for g, (i, _) in coefs.items()])
-        val = np.concatenate([np.asarray(v, float) for _, v in coefs.values()])
+        """One row from sparse coefficients: ``{group: (indices, values)}`` (may be empty:
+        the row ``lo <= 0 <= hi``)."""
+        idx = np.concatenate([np.zeros(0, int)] + [self.offset[g] + np.asarray(i, int)
+                                                   for g, (i, _) in coefs.items()])
+        val = np.concatenate([np.zeros(0)] + [np.asarray(v, float) for _, v in coefs.values()])
         a = sp.csr_matrix((val, (np.zeros(len(idx), int), idx)), shape=(1, self.n))
         self._add_rows(a, np.array([lo]), np.array([hi]))
         self.n_cuts += 1
