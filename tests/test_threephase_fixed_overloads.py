@@ -142,3 +142,24 @@ def test_without_the_check_the_feedbacks_own_solve_says_it(tmp_path: Path) -> No
     ok = CliRunner().invoke(app, ["solve", "ieee13mod", "--no-ac-check", "-q",
                                   "--max-loading", "110"])
     assert ok.exit_code == 0, ok.output
+
+
+def test_the_report_badge_and_a_run_with_no_opendss_solve_say_it(tmp_path: Path) -> None:
+    """The report's badge is ``limits_broken`` when OpenDSS's check overloads XFM1 (it was the
+    green "optimal" of the MILP while the run exited 4), and with no OpenDSS solve at all
+    (``--no-ac-check --no-voltage-feedback``) the model's own fixed overload gives exit 4
+    and a line naming it (it was exit 0). The truth that XFM1 is above its rating whatever
+    the switches is opendssdirect's (the first test of this file)."""
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["solve", "ieee13mod", "--out", str(out), "-q"])
+    assert res.exit_code == 4, res.output
+    page = (out / "report.html").read_text()
+    assert '<span class="status limits_broken">' in page
+    bare = CliRunner().invoke(app, ["solve", "ieee13mod", "--no-ac-check",
+                                    "--no-voltage-feedback", "--out", str(tmp_path / "b")])
+    assert bare.exit_code == 4, bare.output
+    text = " ".join(bare.output.split())
+    assert "the model itself puts Transformer xfm1" in text
+    assert '<span class="status limits_broken">' in (tmp_path / "b" / "report.html").read_text()
+    assert _xfm1_loading(set(json.loads((tmp_path / "b" / "result.json").read_text())
+                             ["open_switches"]), tmp_path) > 100.0

@@ -559,7 +559,8 @@ def base_kept_note(time_limit_s: float, record: dict[str, Any]) -> str:
             + ", ".join(sorted({f"{r[key]:.3f} kW" for r in found}))
             + " by OpenDSS) is worse than it or breaks a limit")
     return (f"the time limit (--time-limit {time_limit_s:g} s) ran out before the MILP "
-            f"proved an answer; the base topology (within the limits, "
+            f"proved an answer; the base topology (within the voltage limits and the "
+            f"ratings that switching changes, "
             + (f"{base:.3f} kW by OpenDSS" if base is not None else "solved by OpenDSS")
             + f") is kept: {what}; raise --time-limit for a proven answer")
 

@@ -845,15 +845,26 @@ def _drop_ratings(pu: PerUnitThreePhase, names: set[str]) -> None:
             bk.s_max_pri = bk.s_max_sec = None
 
 
-def _fixed_overload_note(over: dict[str, float]) -> str:
-    named = ", ".join(f"{k.replace('Transformer ', 'Transformer.')} ({v * 100:.1f} %)"
-                      for k, v in sorted(over.items(), key=lambda kv: -kv[1]))
-    return (f"{named}: above the rating in every radial topology (LinDist3Flow, the base "
-            "topology's flow): no switch changes the flow of these elements (bridges of the "
-            "feeder's graph: the same buses behind them whatever the switches), so their "
-            "ratings are left out of the search, which holds the others; OpenDSS's check "
-            "reports their loading. Relieving them takes more than switching (a larger "
-            "unit, less load); --max-loading accepts the overload")
+def _fixed_overload_labels(over: dict[str, float], max_loading_percent: float | None,
+                           where: dict[str, str] | None = None) -> list[str]:
+    """``"id (L % of its rating)"`` per element of ``over`` (loadings of the limit, 1 = at
+    ``max_loading_percent`` of the rating), worst first; ``where[id]`` names the scenario."""
+    scale = (100.0 if max_loading_percent is None else max_loading_percent) / 100.0
+    return [f"{k} ({v * scale * 100:.1f} % of its rating"
+            + (f", scenario {where[k]}" if where and k in where else "") + ")"
+            for k, v in sorted(over.items(), key=lambda kv: -kv[1])]
+
+
+def _fixed_overload_note(labels: list[str], max_loading_percent: float | None) -> str:
+    limit = 100.0 if max_loading_percent is None else max_loading_percent
+    named = ", ".join(lab.replace("Transformer ", "Transformer.") for lab in labels)
+    return (f"{named}: LinDist3Flow puts these above {limit:g} % of their rating in every "
+            "radial topology (the base topology's flow): no switch changes their flow "
+            "(bridges of the feeder's graph: the same buses behind them whatever the "
+            "switches), so their ratings are left out of the search, which holds the others. "
+            "OpenDSS's check gives their loading from its own currents (it may differ from "
+            "the model's). Relieving them takes more than switching (a larger unit, less "
+            "load); --max-loading accepts the overload")
 
 
 def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300.0,
@@ -913,9 +924,8 @@ def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300
                             switch_cost_kw=switch_cost_kw,
                             max_enumerated_states=max_enumerated_states,
                             least_overloading=least_overloading, unrated=set(fixed))
-        topo.fixed_overloads = [f"{k} ({v * 100:.1f} %)"
-                                for k, v in sorted(fixed.items(), key=lambda kv: -kv[1])]
-        topo.notes.insert(0, _fixed_overload_note(fixed))
+        topo.fixed_overloads = _fixed_overload_labels(fixed, max_loading_percent)
+        topo.notes.insert(0, _fixed_overload_note(topo.fixed_overloads, max_loading_percent))
         return topo
     return _reconfigure(net, pu, t0=t0, time_limit_s=time_limit_s, gap=gap,
                         voltage_limits=voltage_limits, thermal_limits=thermal_limits,
@@ -1144,15 +1154,19 @@ def reconfigure_three_phase_scenarios(
 
     Ratings that every radial topology breaks in some scenario (:func:`fixed_overloads` of
     each scenario's base flow) are left out, as :func:`reconfigure_three_phase` does, and
-    named in ``fixed_overloads`` (the worst loading over the scenarios) and a note."""
+    named in ``fixed_overloads`` (the worst loading over the scenarios, and that scenario)
+    and a note."""
     t0 = time.perf_counter()
     fixed: dict[str, float] = {}
+    where: dict[str, str] = {}  # the scenario of each element's largest loading
     if thermal_limits:
-        for net in nets:
+        for s, net in enumerate(nets):
             pu = to_per_unit_3ph(net)
             scale_ratings(pu, max_loading_percent=max_loading_percent)
             for k, v in fixed_overloads(net, pu, max_loading_percent).items():
-                fixed[k] = max(fixed.get(k, 0.0), v)
+                if v > fixed.get(k, 0.0):
+                    fixed[k] = v
+                    where[k] = str(names[s]) if names is not None else str(s)
     topo = _reconfigure_scenarios(
         nets, weights, t0=t0, time_limit_s=time_limit_s, gap=gap,
         voltage_limits=voltage_limits, thermal_limits=thermal_limits,
@@ -1160,9 +1174,8 @@ def reconfigure_three_phase_scenarios(
         voltage_offsets=voltage_offsets, tangents=tangents, switch_cost_kw=switch_cost_kw,
         names=names, max_enumerated_states=max_enumerated_states, unrated=set(fixed))
     if fixed:
-        topo.fixed_overloads = [f"{k} ({v * 100:.1f} %)"
-                                for k, v in sorted(fixed.items(), key=lambda kv: -kv[1])]
-        topo.notes.insert(0, _fixed_overload_note(fixed))
+        topo.fixed_overloads = _fixed_overload_labels(fixed, max_loading_percent, where)
+        topo.notes.insert(0, _fixed_overload_note(topo.fixed_overloads, max_loading_percent))
     return topo
 
 

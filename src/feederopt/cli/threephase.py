@@ -255,8 +255,11 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                 acs.add_row("largest loading (lines, transformers)",
                             f"{load['max_loading_percent']:.1f} % "
                             f"({load.get('max_loading_element')})")
-            acs.add_row("within ratings", "yes" if ac.within_thermal_limits else
-                        f"no: {load.get('overloaded', 0)} overloaded")
+            acs.add_row("within ratings",
+                        "not judged (--no-thermal-limits)" if not data.thermal_limits
+                        else "-" if not ac.converged
+                        else "yes" if ac.within_thermal_limits
+                        else f"no: {load.get('overloaded', 0)} overloaded")
             acs.add_row("passed (converged, every load served)", str(ac.passed))
             out.print(acs)
             if ac.with_controls:
@@ -270,9 +273,13 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
             err.print(f"note: {note}", markup=False)
         # OpenDSS's own warnings about the circuit it checked (the page shows them too)
         controls = (ac.with_controls or {}) if ac is not None else {}
-        for warning in dict.fromkeys([*(ac.warnings if ac is not None else ()),
-                                      *controls.get("warnings", [])]):
+        held = list(ac.warnings) if ac is not None else []
+        for warning in held:
             err.print(f"warning (OpenDSS check): {warning}", style="yellow", markup=False)
+        for warning in controls.get("warnings", []):
+            if warning not in held:
+                err.print(f"warning (OpenDSS with its controls acting): {warning}",
+                          style="yellow", markup=False)
         if data.reason:  # an infeasible answer with a topology: the least-overloading one
             err.print(data.reason if solved else f"no topology: {data.reason}",
                       style="yellow", markup=False)
@@ -292,6 +299,11 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                       f"{ac.loading.get('loading_limit_percent')} % of their rating ("
                       + ", ".join(f"{o['element']} {o['loading_percent']:.1f} %"
                                   for o in over[:5]) + ")", style="yellow", markup=False)
+        if data.model_broken:
+            err.print("no OpenDSS solve judged the answer (--no-ac-check, no voltage feedback), "
+                      "and the model itself puts " + ", ".join(data.fixed_overloads)
+                      + " above the rating whatever the switches", style="yellow",
+                      markup=False)
         if scen_broken:
             bad = [(r, scenario_broken_parts(r)) for r in (scen.per_scenario if scen else ())]
             err.print("scenarios: OpenDSS's check breaks a limit (V: voltages, rating: a line "
@@ -305,8 +317,9 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                           for r, parts in bad if parts),
                       style="yellow", markup=False)
         elif ac is None and feedback_broken:
-            k = fb.kept_iteration
-            row: Mapping[str, Any] = fb.iterations[k] if isinstance(k, int) else {}
+            k = 0 if fb.base_kept else fb.kept_iteration  # the base row: the base kept
+            row: Mapping[str, Any] = (fb.iterations[k] if isinstance(k, int)
+                                      and 0 <= k < len(fb.iterations) else {})
             by_polish = (polished is not None and polished.enabled
                          and "opendss_min_voltage_pu" in polished.record)
             if by_polish:
@@ -330,5 +343,5 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                           "JSON)", style="yellow", markup=False)
     if data.status == "infeasible":
         raise typer.Exit(EXIT_INFEASIBLE)
-    if not solved or feedback_broken or scen_broken or data.check_broken:
+    if not solved or feedback_broken or scen_broken or data.check_broken or data.model_broken:
         raise typer.Exit(EXIT_LIMITS_BROKEN)

@@ -817,19 +817,33 @@ def figures_section(images: Mapping[str, bytes], result: Mapping[str, Any] | Non
 def badge_status(r: Mapping[str, Any]) -> str:
     """The page's status badge: the MILP's status, or ``limits_broken`` when the answer is
     one that OpenDSS finds outside the limits (the solve's exit code 4): the OpenDSS check
-    did not pass or puts a voltage outside its limits, or, without the check, the voltage
-    feedback's OpenDSS solve of the kept answer does; in a scenario run, OpenDSS's solution
-    of some scenario does (:func:`scenarios_broken`)."""
+    did not pass, puts a voltage outside its limits or loads an element above its rating, or,
+    without the check, the AC polish's or the voltage feedback's OpenDSS solve of the kept
+    answer does; in a scenario run, OpenDSS's solution of some scenario does
+    (:func:`scenarios_broken`); with no OpenDSS solve at all, the model's own fixed overloads
+    (``fixed_overloads``: above the rating whatever the switches)."""
     status = str(r.get("status", "unknown"))
     if not r.get("has_solution"):
         return status
+    if status == "infeasible":  # a least-overloading answer: the solve's exit code is 3
+        return status
     ac = r.get("ac_check")
+    pol = r.get("ac_polish")
+    fb = r.get("voltage_feedback")
     if isinstance(ac, Mapping):
-        broken = ac.get("passed") is False or ac.get("within_voltage_limits") is False
-    else:
-        fb = r.get("voltage_feedback")
-        broken = (isinstance(fb, Mapping) and bool(fb.get("enabled"))
-                  and fb.get("within_voltage_limits") is False)
+        broken = (ac.get("passed") is False or ac.get("within_voltage_limits") is False
+                  or ac.get("within_thermal_limits") is False)
+    elif isinstance(pol, Mapping) and pol.get("enabled") and "passed" in pol:
+        broken = not (pol.get("passed") and pol.get("within_voltage_limits")
+                      and pol.get("within_thermal_limits") is not False)
+    elif isinstance(fb, Mapping) and fb.get("enabled"):
+        rows = fb.get("iterations") or []
+        k = 0 if fb.get("base_kept") else fb.get("kept_iteration")
+        row = rows[k] if isinstance(k, int) and 0 <= k < len(rows) else {}
+        broken = (fb.get("within_voltage_limits") is False
+                  or row.get("within_thermal_limits") is False)
+    else:  # no OpenDSS solve of the answer: the model's own fixed overloads
+        broken = bool(r.get("fixed_overloads")) and scenarios_broken(r) is None
     return "limits_broken" if broken or scenarios_broken(r) else status
 
 

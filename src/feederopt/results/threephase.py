@@ -420,6 +420,18 @@ class ThreePhaseResult:
                              and sc.within_thermal_limits is not False))
 
     @property
+    def model_broken(self) -> bool:
+        """No OpenDSS solve judged the answer (``--no-ac-check`` without the voltage feedback
+        or the AC polish), and the model itself names elements above their rating whatever
+        the switches (``fixed_overloads``)."""
+        if not self.has_solution or self.ac_check is not None or self.scenarios is not None:
+            return False
+        pol, fb = self.ac_polish, self.voltage_feedback
+        if (pol is not None and pol.enabled) or fb.enabled:
+            return False
+        return bool(self.fixed_overloads)
+
+    @property
     def check_broken(self) -> bool:
         """OpenDSS's check of the answer does not pass, breaks the voltage limits or loads a
         line or transformer above its rating."""
