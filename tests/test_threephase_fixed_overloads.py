@@ -163,3 +163,18 @@ def test_the_report_badge_and_a_run_with_no_opendss_solve_say_it(tmp_path: Path)
     assert '<span class="status limits_broken">' in (tmp_path / "b" / "report.html").read_text()
     assert _xfm1_loading(set(json.loads((tmp_path / "b" / "result.json").read_text())
                              ["open_switches"]), tmp_path) > 100.0
+
+
+def test_the_typed_result_carries_the_verdicts() -> None:
+    """The Python API's typed result: ``ac_check.within_limits`` (the JSON has it; the typed
+    record had not), False with XFM1 overloaded (opendssdirect, first test), and the fixed
+    overload named."""
+    from feederopt import solve_three_phase
+
+    res = solve_three_phase("ieee13mod", time_limit_s=60)
+    assert res.ac_check is not None
+    assert res.ac_check.within_thermal_limits is False and res.ac_check.within_limits is False
+    assert res.ac_check.within_voltage_limits is True
+    assert res.to_dict()["ac_check"]["within_limits"] is False
+    assert [f.split(" (")[0] for f in res.fixed_overloads] == ["Transformer xfm1"]
+    assert res.check_broken and not res.model_broken

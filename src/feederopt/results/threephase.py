@@ -115,6 +115,12 @@ class OpenDssCheck(_Record):
         return bool(self.record.get("within_thermal_limits", True))
 
     @property
+    def within_limits(self) -> bool:
+        """Within the voltage limits and the ratings (the JSON's ``within_limits``; served
+        load is :attr:`passed`)."""
+        return self.within_voltage_limits and self.within_thermal_limits
+
+    @property
     def loading(self) -> Mapping[str, Any]:
         """The largest loading, the limit and the overloads
         (:meth:`~feederopt.validation.opendss.OpenDSSSolution.loading_summary`)."""
