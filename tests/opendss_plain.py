@@ -36,3 +36,19 @@ def plain_solution(script: str, folder: Path
         loads[name] = float(np.sum(dss.CktElement.Powers()[0::2]))
     total = dss.Circuit.TotalPower()
     return -complex(total[0], total[1]), volts, loads
+
+
+def active_line_loadings() -> dict[str, float]:
+    """OpenDSS's loading [% of NormAmps] of every enabled line of the circuit solved last:
+    the largest phase-conductor current magnitude at either terminal over the line's
+    ``NormAmps`` (OpenDSS's own rating of the line)."""
+    out = {}
+    for name in dss.Lines.AllNames():
+        dss.Lines.Name(name)
+        if not dss.CktElement.Enabled():
+            continue
+        n, nc = dss.CktElement.NumPhases(), dss.CktElement.NumConductors()
+        mags = np.asarray(dss.CktElement.CurrentsMagAng(), float)[0::2]
+        amps = max(float(mags[t * nc + c]) for t in range(2) for c in range(n))
+        out[name] = 100.0 * amps / float(dss.CktElement.NormalAmps())
+    return out

@@ -31,6 +31,7 @@ from typer.testing import CliRunner
 from feederopt.api_threephase import solve_three_phase
 from feederopt.cli import app
 from feederopt.cli.app import EXIT_LIMITS_BROKEN
+from opendss_plain import active_line_loadings
 from test_threephase_voltage_limits import FEEDER
 
 runner = CliRunner()
@@ -68,16 +69,7 @@ def opendss_state(script: str, folder: Path) -> tuple[float, float, dict[str, fl
         dss.Circuit.SetActiveBus(bus)
         mags = np.asarray(dss.Bus.VMagAngle(), float)[0::2]
         vmin = min(vmin, float(mags.min()) / V_BASE)
-    loading = {}
-    for name in dss.Lines.AllNames():
-        dss.Lines.Name(name)
-        if not dss.CktElement.Enabled():
-            continue
-        n, nc = dss.CktElement.NumPhases(), dss.CktElement.NumConductors()
-        mags = np.asarray(dss.CktElement.CurrentsMagAng(), float)[0::2]
-        amps = max(float(mags[t * nc + c]) for t in range(2) for c in range(n))
-        loading[name] = 100.0 * amps / float(dss.CktElement.NormalAmps())
-    return source - loads, vmin, loading
+    return source - loads, vmin, active_line_loadings()
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import opendssdirect as dss
 import pytest
 from typer.testing import CliRunner
@@ -28,6 +27,7 @@ from feederopt.api_threephase import solve_three_phase
 from feederopt.cli import app
 from feederopt.cli.app import EXIT_LIMITS_BROKEN
 from feederopt.report.threephase import scenarios_broken
+from opendss_plain import active_line_loadings
 from test_threephase_scenarios import SCENARIOS, SWITCHES, _feeder, _script, _table
 
 runner = CliRunner()
@@ -42,16 +42,7 @@ def line_loadings(script: str, folder: Path) -> dict[str, float]:
     dss.Text.Command(f'redirect "{path}"')
     dss.Solution.Solve()
     assert dss.Solution.Converged()
-    out = {}
-    for name in dss.Lines.AllNames():
-        dss.Lines.Name(name)
-        if not dss.CktElement.Enabled():
-            continue
-        n, nc = dss.CktElement.NumPhases(), dss.CktElement.NumConductors()
-        mags = np.asarray(dss.CktElement.CurrentsMagAng(), float)[0::2]
-        amps = max(float(mags[t * nc + c]) for t in range(2) for c in range(n))
-        out[name] = 100.0 * amps / float(dss.CktElement.NormalAmps())
-    return out
+    return active_line_loadings()
 
 
 def _truth(tmp_path: Path) -> dict[str, dict[str, dict[str, float]]]:
