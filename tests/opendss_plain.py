@@ -10,11 +10,10 @@ import numpy as np
 import opendssdirect as dss
 
 
-def plain_solution(script: str, folder: Path
-                   ) -> tuple[complex, dict[str, complex], dict[str, float]]:
-    """OpenDSS's solution of ``script`` (written to ``folder/plain.dss``): the source's power
-    [kVA], every node's voltage phasor [V] by ``"bus.node"``, and every load's power [kW]."""
-    path = folder / "plain.dss"
+def solve_script(script: str, folder: Path, name: str = "plain.dss") -> None:
+    """Write ``script`` to ``folder/name``, compile it in a cleared OpenDSS and solve it (the
+    working directory restored: OpenDSS moves into the file's folder); it must converge."""
+    path = folder / name
     path.write_text(script)
     cwd = os.getcwd()
     try:
@@ -24,6 +23,13 @@ def plain_solution(script: str, folder: Path
     finally:
         os.chdir(cwd)
     assert dss.Solution.Converged()
+
+
+def plain_solution(script: str, folder: Path
+                   ) -> tuple[complex, dict[str, complex], dict[str, float]]:
+    """OpenDSS's solution of ``script`` (written to ``folder/plain.dss``): the source's power
+    [kVA], every node's voltage phasor [V] by ``"bus.node"``, and every load's power [kW]."""
+    solve_script(script, folder)
     volts = {}
     for bus in dss.Circuit.AllBusNames():
         dss.Circuit.SetActiveBus(bus)

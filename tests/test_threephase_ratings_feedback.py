@@ -31,7 +31,7 @@ from typer.testing import CliRunner
 from feederopt.api_threephase import solve_three_phase
 from feederopt.cli import app
 from feederopt.cli.app import EXIT_LIMITS_BROKEN
-from opendss_plain import active_line_loadings
+from opendss_plain import active_line_loadings, solve_script
 from test_threephase_voltage_limits import FEEDER
 
 runner = CliRunner()
@@ -53,12 +53,7 @@ def opendss_state(script: str, folder: Path) -> tuple[float, float, dict[str, fl
     """OpenDSS's solution of ``script``: losses [kW] (the source's power less the loads'),
     the lowest node voltage [p.u. of 12.47 kV] and every enabled line's loading [% of
     NormAmps], its largest phase-conductor current at either terminal."""
-    path = folder / "truth.dss"
-    path.write_text(script)
-    dss.Text.Command("clear")
-    dss.Text.Command(f'redirect "{path}"')
-    dss.Solution.Solve()
-    assert dss.Solution.Converged()
+    solve_script(script, folder, "truth.dss")
     source = -float(dss.Circuit.TotalPower()[0])
     loads = 0.0
     for name in dss.Loads.AllNames():

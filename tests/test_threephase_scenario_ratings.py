@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import opendssdirect as dss
 import pytest
 from typer.testing import CliRunner
 
@@ -27,7 +26,7 @@ from feederopt.api_threephase import solve_three_phase
 from feederopt.cli import app
 from feederopt.cli.app import EXIT_LIMITS_BROKEN
 from feederopt.report.threephase import scenarios_broken
-from opendss_plain import active_line_loadings
+from opendss_plain import active_line_loadings, solve_script
 from test_threephase_scenarios import SCENARIOS, SWITCHES, _feeder, _script, _table
 
 runner = CliRunner()
@@ -36,12 +35,7 @@ runner = CliRunner()
 def line_loadings(script: str, folder: Path) -> dict[str, float]:
     """OpenDSS's loading [% of NormAmps] of every enabled line of ``script``: the largest
     phase-conductor current magnitude at either terminal over the line's ``NormAmps``."""
-    path = folder / "truth.dss"
-    path.write_text(script)
-    dss.Text.Command("clear")
-    dss.Text.Command(f'redirect "{path}"')
-    dss.Solution.Solve()
-    assert dss.Solution.Converged()
+    solve_script(script, folder, "truth.dss")
     return active_line_loadings()
 
 
