@@ -207,9 +207,10 @@ Solve
 
 
 def test_three_phase_limits_against_opendss(tmp_path):
-    """A three-phase feeder: the lines' ratings and the transformer's kVA as OpenDSS itself
-    reads them (``Lines.NormAmps``, its default for a line that gives none;
-    ``Transformers.kVA``), the phase-voltage band of the reader's default 0.9 - 1.1."""
+    """A three-phase feeder: the lines' ratings and the transformer's kVA and normhkva (the
+    rating held) as OpenDSS itself reads them (``Lines.NormAmps``, its default for a line that
+    gives none; ``Transformers.kVA``, ``normhkva``), the phase-voltage band of the reader's
+    default 0.9 - 1.1."""
     import os
 
     import opendssdirect as dss
@@ -226,6 +227,8 @@ def test_three_phase_limits_against_opendss(tmp_path):
             amps[name] = float(dss.Lines.NormAmps())
         dss.Transformers.Name("sub")
         kva = float(dss.Transformers.kVA())
+        dss.Text.Command("? Transformer.sub.normhkva")
+        normhkva = float(dss.Text.Result())
     finally:
         os.chdir(cwd)
     lim = _info_json(path)["limits"]
@@ -234,10 +237,10 @@ def test_three_phase_limits_against_opendss(tmp_path):
     assert lines["i_max_a"] == {"count": 3, "min": min(amps.values()),
                                 "max": max(amps.values())}
     (tr,) = lim["transformers"]
-    assert tr["id"] == "sub" and tr["s_kva"] == pytest.approx(kva) and not lim[
-        "transformers_held"]
+    assert tr["id"] == "sub" and tr["s_kva"] == pytest.approx(kva) and lim["transformers_held"]
+    assert tr["s_norm_kva"] == pytest.approx(normhkva)  # the rating held (OpenDSS: 1.1 kVA)
     assert lim["voltage"]["v_min_pu"] == 0.9 and lim["voltage"]["v_max_pu"] == 1.1
     out = runner.invoke(app, ["info", str(path)], env={"COLUMNS": "200"}).output
     assert "line ratings i_max [A]" in out
     assert f"3 of 3 lines and switches: {min(amps.values()):g} - {max(amps.values()):g} A" in out
-    assert "transformer ratings [kVA]" in out and "not held by the three-phase model" in out
+    assert "transformer ratings normhkva [kVA]" in out and "held per phase" in out

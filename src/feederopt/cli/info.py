@@ -147,14 +147,14 @@ def limit_rows(limits: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("line ratings i_max [A]",
                      _range_text(lines["i_max_a"], "A", lines["lines"], "lines and switches")
                      + " (held per phase at nominal voltage)"))
-        trs = [t["s_kva"] for t in limits["transformers"] if t["s_kva"]]
-        if limits["transformers"]:
-            n = len(limits["transformers"])
-            span = (f"{_g(min(trs))} - {_g(max(trs))} kVA" if trs and min(trs) != max(trs)
-                    else f"{_g(trs[0])} kVA" if trs else "-")
-            rows.append(("transformer ratings [kVA]",
-                         f"{n} unit{'s' if n != 1 else ''}: {span} (not held by the "
-                         "three-phase model)"))
+        trs = limits["transformers"]
+        if trs:
+            rated = limits.get("transformer_ratings")
+            rows.append(("transformer ratings normhkva [kVA]",
+                         _range_text(rated, "kVA", len(trs), "units")
+                         + (" (held per phase; --max-loading scales them, "
+                            "--no-thermal-limits drops them)" if rated else
+                            " rated (normhkva=0): no transformer rating is held")))
         return rows
     br = limits["branch_ratings"]
     unrated = {k: v["branches"] - v["rated"] for k, v in br["by_kind"].items()
@@ -190,15 +190,17 @@ MAX_TRANSFORMER_ROWS = 20
 
 
 def transformer_table(limits: dict[str, Any]) -> Table:
-    """The transformers' ratings one by one (a three-phase feeder's units and kVA)."""
+    """The transformers' ratings one by one (a three-phase feeder's units: nameplate kVA, the
+    normhkva held and its rated current at winding 1)."""
     trs = limits["transformers"]
     three_phase = "line_ratings" in limits
-    title = ("transformers (ratings for information: the three-phase model does not hold "
-             "them)" if three_phase else
+    title = ("transformers (held at normhkva per phase: --max-loading scales it, "
+             "--no-thermal-limits drops it; kVA is the nameplate)" if three_phase else
              "transformers (rating: the lesser of s_max and sqrt(3) x vn x i_max)")
     table = Table(title=title, title_justify="left")
     table.add_column("id", no_wrap=True)
-    cols = (["from bus", "to bus", "phases", "kV from", "kV to", "s [kVA]"] if three_phase
+    cols = (["from bus", "to bus", "phases", "kV from", "kV to", "kVA", "normhkva [kVA]",
+             "I rated [A]"] if three_phase
             else ["from bus", "to bus", "vn [kV]", "s_max [MVA]", "i_max [kA]",
                   "rating [MVA]"])
     for col in cols:
@@ -207,7 +209,9 @@ def transformer_table(limits: dict[str, Any]) -> Table:
     for t in trs[:MAX_TRANSFORMER_ROWS]:
         if three_phase:
             table.add_row(t["id"], t["from_bus"], t["to_bus"], str(t["n_phases"]),
-                          _g(t["kv_from"]), _g(t["kv_to"]), _g(t["s_kva"]))
+                          _g(t["kv_from"]), _g(t["kv_to"]), _g(t["s_kva"]),
+                          _g(t["s_norm_kva"]) if t["s_norm_kva"] else "unrated",
+                          _g(t["i_norm_a"]))
         else:
             table.add_row(t["id"], t["from_bus"], t["to_bus"], _g(t["vn_kv"]),
                           _g(t["s_max_mva"]), _g(t["i_max_ka"]), _g(t["rating_mva"]))
@@ -220,7 +224,8 @@ def transformer_table(limits: dict[str, Any]) -> Table:
 @cli_command
 def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
          verbose: bool = VERBOSE_OPT) -> None:
-    """Counts, a base-case AC power flow (pandapower) and the validation problems of a network."""
+    """Counts, a base-case AC power flow (pandapower; OpenDSS for a .dss file), the limits
+    held and the validation problems of a network."""
     data = network_info(source)
     if data["problems"] and data.get("source_format") == "opendss":
         raise InputError([Problem(ProblemKind(p["kind"]), p["component"], p["message"],

@@ -780,7 +780,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                     "windings", "control a two-winding regulator on the primary instead"))
                 continue
             row = sec.units[tr].row()
-            row.update(_transformer_ratings(tr))
+            row.update(_transformer_ratings(tr, problems))
             tr_rows.append(row)
             _no_load(tr, row, no_load)
             continue
@@ -824,9 +824,16 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             "tap_max": float(dss.Transformers.MaxTap()),
             "tap_steps": int(dss.Transformers.NumTaps()), "is_regulator": tr in regulated,
             "in_service": bool(dss.CktElement.Enabled()),
-            **_transformer_ratings(tr),
+            **_transformer_ratings(tr, problems),
         })
         _no_load(tr, tr_rows[-1], no_load)
+    unrated = [r["id"] for r in tr_rows if r.get("s_norm_kva") == 0]
+    if unrated:
+        warnings.append(
+            f"{len(unrated)} transformer(s) have normhkva=0 ({', '.join(unrated[:6])}"
+            f"{' ...' if len(unrated) > 6 else ''}): unrated, as OpenDSS reads it (NormAmps 0), "
+            "so no rating is held for them; leave normhkva out for OpenDSS's default of 110 % "
+            "of kVA")
 
     # ---- loads --------------------------------------------------------------------------
     load_rows = []
@@ -1262,22 +1269,38 @@ def _exponents(model: int, dss: Any) -> tuple[float, float]:
     return 0.0, 0.0
 
 
-def _transformer_ratings(tr: str) -> dict[str, float | None]:
+def _transformer_ratings(tr: str, problems: list[Problem]) -> dict[str, float | None]:
     """``Transformer.<tr>``'s normal and emergency ratings [kVA]: OpenDSS's ``normhkva`` and
     ``emerghkva`` (winding 1; OpenDSS defaults them to 110 % and 150 % of winding 1's
     ``kVA``, OpenDSS manual, Transformer object), as OpenDSS rates the element
-    (``NormAmps = normhkva / (n kV_ph)``, the current checked in its overload report). A value
-    that is not a positive number is ``None`` (the model then rates the unit at ``kVA``)."""
+    (``NormAmps = normhkva / (n kV_ph)``, the current checked in its overload report).
+
+    ``0`` is kept: the unit is unrated (OpenDSS's ``NormAmps`` is then 0, and its ``Export
+    Overloads`` gives the unit no ``%Normal``; a line's ``normamps=0`` reads the same).
+    A negative or NaN value (OpenDSS accepts both: a negative ``NormAmps``) is an
+    ``invalid_value`` problem on ``problems`` naming the unit and the property. A positive
+    value is the file's, however small."""
     import opendssdirect as dss
 
     out: dict[str, float | None] = {}
     for key, prop in (("s_norm_kva", "normhkva"), ("s_emerg_kva", "emerghkva")):
         dss.Text.Command(f"? Transformer.{tr}.{prop}")
+        text = dss.Text.Result()
         try:
-            val = float(dss.Text.Result())
-        except ValueError:
+            val = float(text)
+        except ValueError:  # OpenDSS shows a NaN as "----"
             val = math.nan
-        out[key] = val if math.isfinite(val) and val > 0 else None
+        if val >= 0 and math.isfinite(val):
+            out[key] = val
+            continue
+        out[key] = None
+        shown = "NaN" if math.isnan(val) else f"{val:g}"
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "transformers",
+            f"Transformer.{tr} has {prop}={shown}: a rating cannot be negative or NaN", (tr,),
+            prop,
+            f"give {prop} in kVA as a number > 0, 0 for no rating, or leave it out for "
+            f"OpenDSS's default ({'110' if prop == 'normhkva' else '150'} % of kVA)"))
     return out
 
 

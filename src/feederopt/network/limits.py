@@ -15,8 +15,11 @@ reader gives it the rated current, referred to its from bus; MATPOWER's ``RATE_A
 
 Three-phase network (:class:`~feederopt.network.threephase.ThreePhaseNetwork`): the
 LinDist3Flow model holds every bus's phase voltages within its band and every line's current
-rating ``i_max_a`` as a per-phase apparent power at nominal voltage; a transformer's ``s_kva``
-is shown for information, the three-phase model does not hold it.
+rating ``i_max_a`` as a per-phase apparent power at nominal voltage, and every transformer's
+normal rating ``s_norm_kva`` (OpenDSS's ``normhkva``, by default 110 % of the nameplate
+``s_kva``; :func:`feederopt.network.threephase_perunit.unit_rating_kva`) per phase, as the rated
+current ``I = S / (n kV_ph)`` of its windings (docs/threephase.md, "Transformer ratings"). A
+unit whose rating is 0 is unrated.
 """
 
 from __future__ import annotations
@@ -141,20 +144,43 @@ def three_phase_limits(net: ThreePhaseNetwork) -> dict[str, Any]:
     """The limits of a three-phase network (see the module docstring), JSON-ready:
     ``voltage`` (:func:`voltage_band`, phase voltages), ``line_ratings`` (the lines and
     switches in service or switchable: how many, how many have ``i_max_a`` and its least and
-    greatest [A]) and ``transformers`` (each in-service unit's ``s_kva``, ``kv_from``,
-    ``kv_to``, ``n_phases``; ``held`` is False: the model does not limit them)."""
+    greatest [A]), ``transformers`` (each in-service unit's nameplate ``s_kva``, the normal
+    rating the model holds ``s_norm_kva`` [kVA] (:func:`~feederopt.network.threephase_perunit.
+    unit_rating_kva`: ``normhkva``, else ``s_kva``; None when the unit is unrated), the
+    emergency rating ``s_emerg_kva``, ``i_norm_a`` the rated current of winding 1 at
+    ``s_norm_kva``, ``S / (n kV_ph)`` with ``kV_ph = kV / sqrt(3)`` for more than one phase
+    (OpenDSS's ``NormAmps`` of the element), ``kv_from``, ``kv_to``, ``n_phases``),
+    ``transformer_ratings`` (how many units are rated and their least and greatest
+    ``s_norm_kva``) and ``transformers_held`` (True: the model holds the ratings, scaled by
+    ``--max-loading``, dropped by ``--no-thermal-limits``)."""
+    from feederopt.network.threephase_perunit import unit_rating_kva
+
     lines = net.lines.filter(pl.col("in_service") | pl.col("switchable"))
     i_max = [_num(v) for v in lines["i_max_a"].to_list()]
     rating = _rating(i_max)
-    transformers = [
-        {"id": str(r["id"]), "from_bus": str(r["from_bus"]), "to_bus": str(r["to_bus"]),
-         "s_kva": _num(r["s_kva"]), "kv_from": _num(r["kv_from"]), "kv_to": _num(r["kv_to"]),
-         "n_phases": int(r["n_phases"]), "is_regulator": bool(r["is_regulator"])}
-        for r in net.transformers.filter(pl.col("in_service")).iter_rows(named=True)]
+    transformers = []
+    held: list[float | None] = []
+    for r in net.transformers.filter(pl.col("in_service")).iter_rows(named=True):
+        norm = _num(unit_rating_kva(r))
+        emerg = _num(unit_rating_kva(r, "emergency"))
+        held.append(norm if norm is not None and norm > 0 else None)
+        n = int(r["n_phases"])
+        kv = _num(r["kv_from"])
+        kv_ph = kv / math.sqrt(3.0) if kv is not None and n > 1 else kv
+        transformers.append({
+            "id": str(r["id"]), "from_bus": str(r["from_bus"]), "to_bus": str(r["to_bus"]),
+            "s_kva": _num(r["s_kva"]),
+            "s_norm_kva": held[-1],
+            "s_emerg_kva": emerg if emerg is not None and emerg > 0 else None,
+            "i_norm_a": (held[-1] / (n * kv_ph) if held[-1] is not None and kv_ph
+                         and n > 0 else None),
+            "kv_from": kv, "kv_to": _num(r["kv_to"]), "n_phases": n,
+            "is_regulator": bool(r["is_regulator"])})
     return {
         "voltage": voltage_band(net.buses),
         "line_ratings": {"lines": lines.height, "rated": rating["count"] if rating else 0,
                          "i_max_a": rating},
         "transformers": transformers,
-        "transformers_held": False,
+        "transformer_ratings": _rating(held),
+        "transformers_held": True,
     }

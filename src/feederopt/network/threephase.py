@@ -106,10 +106,11 @@ class PhaseTransformer(pt.Model):
     kv_to: float = pt.Field(description="Winding-2 rated voltage [kV].")
     s_kva: float = pt.Field(description="Rating [kVA].")
     s_norm_kva: float | None = pt.Field(
-        default=None, description="Normal loading limit [kVA] (OpenDSS normhkva; None: s_kva).")
+        default=None, description="Normal loading limit [kVA] (OpenDSS normhkva; None: s_kva; "
+        "0: unrated).")
     s_emerg_kva: float | None = pt.Field(
         default=None, description="Emergency loading limit [kVA] (OpenDSS emerghkva; None: "
-        "s_norm_kva).")
+        "s_norm_kva; 0: unrated).")
     r_pct: float = pt.Field(default=0.0, description="Series resistance, both windings [%].")
     x_pct: float = pt.Field(default=0.0, description="Leakage reactance X_HL [%].")
     tap_from: float = pt.Field(default=1.0, description="Winding-1 tap [p.u.].")
@@ -483,6 +484,14 @@ def validate_three_phase(net: ThreePhaseNetwork) -> list[Problem]:
     if bad_s:
         out.append(_problem(ProblemKind.INVALID_VALUE, "transformers",
                             "rating and winding voltages must be > 0", bad_s, "s_kva"))
+    for col in ("s_norm_kva", "s_emerg_kva"):  # None: not given, 0: unrated
+        if col in net.transformers.columns:
+            bad = net.transformers.filter((pl.col(col) < 0) | pl.col(col).is_nan()
+                                          )["id"].to_list()
+            if bad:
+                out.append(_problem(ProblemKind.INVALID_VALUE, "transformers",
+                                    "a loading limit must be >= 0 (0: unrated) or empty", bad,
+                                    col))
     loads = net.loads
     bad_conn = loads.filter(
         ((pl.col("conn") == "wye") & (pl.col("phase").str.len_chars() != 1))

@@ -177,10 +177,15 @@ def _winding_rows(nodes: list[int], conn: str, n_phases: int) -> list[dict[int, 
 
 def unit_rating_kva(u: dict, rating: str = "normal") -> float:
     """A transformer row's loading limit [kVA]: ``s_norm_kva`` (OpenDSS ``normhkva``), else
-    ``s_kva``; ``rating="emergency"``: ``s_emerg_kva`` (``emerghkva``), else the normal one."""
-    norm = u.get("s_norm_kva") or u["s_kva"]
+    (None: not given) ``s_kva``; ``rating="emergency"``: ``s_emerg_kva`` (``emerghkva``), else
+    the normal one. ``0`` (a file's ``normhkva=0``) is returned as it is: the unit is unrated
+    (:func:`unit_phase_currents` gives it no rated current, as OpenDSS's ``NormAmps`` of 0)."""
+    norm = u.get("s_norm_kva")
+    if norm is None:
+        norm = u["s_kva"]
     if rating == "emergency":
-        return float(u.get("s_emerg_kva") or norm)
+        emerg = u.get("s_emerg_kva")
+        return float(norm if emerg is None else emerg)
     if rating != "normal":
         raise ValueError(f"rating must be 'normal' or 'emergency', not {rating!r}")
     return float(norm)
