@@ -170,3 +170,16 @@ def test_schema_refuses_a_negative_rating(tmp_path: Path) -> None:
         "s_norm_kva", [values.get(i) for i in ids], dtype=pl.Float64))
     bad = [p for p in net.validate() if p.field == "s_norm_kva"]
     assert len(bad) == 1 and set(bad[0].ids) == {"xfm1", "sub"}
+
+
+@pytest.mark.parametrize("value", ["-5", "nan"])
+def test_a_negative_or_nan_line_rating_is_bad_input(tmp_path: Path, value: str) -> None:
+    """``normamps=-5`` (OpenDSS stores it, a negative NormAmps) or NaN on a line: exit 2 naming
+    the line and the property; before, the line was silently unrated."""
+    text = three_phase_case_path("ieee13mod").read_text()
+    path = tmp_path / "neg_amps.dss"
+    path.write_text(text + f"\nedit Line.650632 normamps={value}\n")
+    res = CliRunner().invoke(app, ["info", str(path)])
+    assert res.exit_code == 2, res.output
+    out = " ".join(res.output.split())
+    assert "Line.650632" in out and "normamps" in out and "Traceback" not in out

@@ -710,6 +710,14 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             z, b = mats
         phases = _letters(n1)
         i_max = float(dss.Lines.NormAmps()) or None
+        if i_max is not None and not i_max > 0:  # negative or NaN: OpenDSS accepts both
+            problems.append(Problem(
+                ProblemKind.INVALID_VALUE, "lines",
+                f"Line.{line} has normamps={i_max:g}: a rating cannot be negative or NaN",
+                (line,), "normamps",
+                "give normamps in A as a number > 0, 0 for no rating, or leave it out for "
+                "OpenDSS's default (400 A)"))
+            i_max = None
         if unit is not None:  # a 120/240 V secondary line: its 240 V equivalent
             eq = line_equivalent(z, b, n1, n2, unit.hot)
             if eq is None:
