@@ -270,7 +270,9 @@ def test_check_of_a_three_phase_result_says_it_is_not_supported(tmp_path: Path) 
     path = tmp_path / "r.json"
     r = runner.invoke(app, ["solve", "ieee13mod", "--json", str(path), "--no-ac-check",
                             "--time-limit", "60", "-q"])
-    assert r.exit_code == 0, r.output
+    # XFM1 is above its rating whatever the switches (tests/test_threephase_fixed_overloads.py):
+    # the feedback's OpenDSS solve says so, exit 4; the result is written all the same
+    assert r.exit_code == 4, r.output
     out = _refused(["check", str(path), "--uncertainty", "0.1"], "open_switches",
                    text="check does not support three-phase results")
     assert "no open_branches" not in out
