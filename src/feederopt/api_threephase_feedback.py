@@ -65,15 +65,16 @@ def unswitched_elements(net: ThreePhaseNetwork) -> dict[str, str]:
     return out
 
 
-def model_key(net: ThreePhaseNetwork, element: str) -> str:
+def model_key(bank_ids: list[str], element: str) -> str:
     """The model's key of OpenDSS's element name: a line's id, or ``"Transformer <bank
-    id>"`` of the bank that holds the unit (the ids of its units joined by ``+``)."""
+    id>"`` of the bank (of ``bank_ids``, the per-unit network's) that holds the unit (the ids
+    of its units joined by ``+``)."""
     cls, _, name = element.partition(".")
     if cls.lower() != "transformer":
         return name
-    for bank in to_per_unit_3ph(net).banks:
-        if name in bank.id.split("+"):
-            return f"Transformer {bank.id}"
+    for bank in bank_ids:
+        if name in bank.split("+"):
+            return f"Transformer {bank}"
     return f"Transformer {name}"
 
 
@@ -312,8 +313,9 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
             return
         model = model_loadings(net, set(opened), max_loading_percent)
         limit = sol.loading_limit_percent or 100.0
+        banks = [bank.id for bank in to_per_unit_3ph(net).banks]  # once per topology
         for element, pct in over:
-            key = model_key(net, element)
+            key = model_key(banks, element)
             lm = model.get(key)
             if lm is not None and lm > 0 and lm / (pct / limit) < 1.0:
                 factors[key] = min(factors.get(key, 1.0), lm / (pct / limit))
