@@ -85,6 +85,51 @@ def switched_overloads(sol: OpenDSSSolution, unswitched: dict[str, str],
     return [(e, pct) for e, pct, _, _ in sol.overloads if e not in unswitched]
 
 
+def unswitched_overloads(sol: OpenDSSSolution, unswitched: dict[str, str],
+                         ) -> list[tuple[str, float]]:
+    """OpenDSS's overloads of ``sol`` (``(element, loading %)``, worst first) on the elements
+    of ``unswitched`` (:func:`unswitched_elements`): the overloads that no switching relieves,
+    by OpenDSS's verdict (the complement of :func:`switched_overloads`)."""
+    return [(e, pct) for e, pct, _, _ in sol.overloads if e in unswitched]
+
+
+def opendss_fixed_overloads(sols: list[tuple[str | None, OpenDSSSolution]],
+                            unswitched: dict[str, str], model_fixed: list[str],
+                            limit: float | None) -> tuple[list[str], str | None]:
+    """OpenDSS's verdict that no switching relieves an overload: the elements that OpenDSS's
+    check (``sols``: per scenario name, or None for a single check) finds above their rating
+    and whose flow no switch changes (:func:`unswitched_overloads`), worst first, and the
+    note that says so (None without any). ``model_fixed`` (the result's ``fixed_overloads``,
+    LinDist3Flow's verdict) says which the model found too; ``limit`` is the check's limit
+    [% of the rating]."""
+    worst: dict[str, tuple[float, str | None]] = {}
+    for name, sol in sols:
+        for element, pct in unswitched_overloads(sol, unswitched):
+            if element not in worst or pct > worst[element][0]:
+                worst[element] = (pct, name)
+    if not worst:
+        return [], None
+    ranked = sorted(worst, key=lambda e: -worst[e][0])
+    keys = {lab.rsplit(" (", 1)[0] for lab in model_fixed}
+    named = ", ".join(f"{e} ({worst[e][0]:.1f} %"
+                      + (f", scenario {worst[e][1]}" if worst[e][1] is not None else "") + ")"
+                      for e in ranked)
+    both = [e for e in ranked if unswitched.get(e) in keys]
+    one = len(ranked) == 1
+    these, its, them = ("this", "its", "it") if one else ("these", "their", "them")
+    model = (f"LinDist3Flow puts {them} above {its} rating too (fixed_overloads)"
+             if len(both) == len(ranked)
+             else "LinDist3Flow puts " + ", ".join(e for e in ranked if e not in both)
+             + " within the rating, so the search held it (the model's flow misses what "
+             "OpenDSS's currents see)")
+    return ranked, (
+        f"{named}: OpenDSS's check puts {these} above {100.0 if limit is None else limit:g} "
+        f"% of {its} rating, and no switch changes {its} flow (a bridge of the feeder's "
+        f"graph: the same buses behind {them} whatever the switches), so no switching "
+        f"relieves {them} (opendss_fixed_overloads); {model}. Relieving {them} takes more "
+        "than switching (a larger unit, less load); --max-loading accepts the overload")
+
+
 def within_limits_judged(sol: OpenDSSSolution, unswitched: dict[str, str]) -> bool:
     """The feedback's and the AC polish's acceptance of an answer's OpenDSS solution:
     converged, every load served, every node within its voltage limits and no rated element
@@ -556,3 +601,4 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
         max_iterations=max_iterations, t0=t0,
         record={"enabled": feedback, "per_scenario": True}, feedback=feedback,
         base=base_answer, ok=judged)
+

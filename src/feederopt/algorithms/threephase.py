@@ -859,12 +859,13 @@ def _fixed_overload_note(labels: list[str], max_loading_percent: float | None) -
     limit = 100.0 if max_loading_percent is None else max_loading_percent
     named = ", ".join(lab.replace("Transformer ", "Transformer.") for lab in labels)
     return (f"{named}: LinDist3Flow puts these above {limit:g} % of their rating in every "
-            "radial topology (the base topology's flow): no switch changes their flow "
+            "radial topology (the base topology's flow), and no switch changes their flow "
             "(bridges of the feeder's graph: the same buses behind them whatever the "
-            "switches), so their ratings are left out of the search, which holds the others. "
-            "OpenDSS's check gives their loading from its own currents (it may differ from "
-            "the model's). Relieving them takes more than switching (a larger unit, less "
-            "load); --max-loading accepts the overload")
+            "switches), so no switching relieves them (fixed_overloads): their ratings are "
+            "left out of the search, which holds the others. OpenDSS's check gives their "
+            "loading from its own currents (it may differ from the model's; "
+            "opendss_fixed_overloads names those it finds above). Relieving them takes more "
+            "than switching (a larger unit, less load); --max-loading accepts the overload")
 
 
 def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300.0,

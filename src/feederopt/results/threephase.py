@@ -394,10 +394,18 @@ class ThreePhaseResult:
                                                                         repr=False)
     node_voltages_scenario: str | None = None
     scenarios: ScenarioSummary | None = None
-    #: Rated elements that every radial topology overloads alike (their flow does not depend
-    #: on the switches), ``"id (loading %)"`` by LinDist3Flow: their ratings were left out of
-    #: the search (:func:`feederopt.algorithms.threephase.fixed_overloads`).
+    #: Rated elements that every radial topology overloads alike, by LinDist3Flow (no switch
+    #: changes their flow: bridges of the feeder's graph; no switching relieves them),
+    #: ``"id (loading % of its rating)"``: their ratings were left out of the search
+    #: (:func:`feederopt.algorithms.threephase.fixed_overloads`).
     fixed_overloads: tuple[str, ...] = ()
+    #: The same verdict by OpenDSS: the elements (OpenDSS's names, ``"Transformer.subxf"``,
+    #: worst first) that OpenDSS's check (any scenario's, with scenarios) finds above their
+    #: rating and whose flow no switch changes (the bridges of
+    #: :func:`feederopt.algorithms.threephase.fixed_flow_elements`): no switching relieves
+    #: them. The model may put them within their rating (then they are not in
+    #: ``fixed_overloads``), or put an element there that OpenDSS finds within.
+    opendss_fixed_overloads: tuple[str, ...] = ()
 
     # ----- what the command line decides on ------------------------------------------
     @property
@@ -457,6 +465,9 @@ class ThreePhaseResult:
             "reason": self.reason,
             "overloaded": list(self.overloaded),
             "fixed_overloads": list(self.fixed_overloads),
+            "opendss_fixed_overloads": list(self.opendss_fixed_overloads),
+        }
+        out.update({
             "thermal_limits": self.thermal_limits,
             "max_loading_percent": self.max_loading_percent,
             "voltage_limits": self.voltage_limits.to_dict(),
@@ -466,7 +477,7 @@ class ThreePhaseResult:
             "base_open_switches": list(self.base_open_switches),
             "changed_switches": list(self.changed_switches),
             "loss_proxy_kw": self.loss_proxy_kw,
-        }
+        })
         if balanced:
             out["loss_proxy_source_kw"] = self.loss_proxy_source_kw
         out.update({
@@ -521,6 +532,7 @@ class ThreePhaseResult:
             has_solution=bool(data["has_solution"]), reason=data.get("reason") or "",
             overloaded=tuple(data.get("overloaded") or ()),
             fixed_overloads=tuple(data.get("fixed_overloads") or ()),
+            opendss_fixed_overloads=tuple(data.get("opendss_fixed_overloads") or ()),
             thermal_limits=bool(data["thermal_limits"]),
             max_loading_percent=data.get("max_loading_percent"),
             voltage_limits=VoltageLimits.from_dict(data["voltage_limits"]),
