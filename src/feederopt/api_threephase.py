@@ -31,6 +31,7 @@ from feederopt.api_threephase_feedback import (
     _scenario_feedback,
     _voltage_feedback,
     opendss_fixed_overloads,
+    opendss_least_overloading,
     scenario_opendss,
     unswitched_elements,
     within_limits_judged,
@@ -63,6 +64,7 @@ from feederopt.options import (
 )
 from feederopt.results.threephase import (
     AcPolish,
+    LeastOverloading,
     OpenDssCheck,
     ScenarioSummary,
     SwitchingAction,
@@ -467,6 +469,19 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     if feedback is not None and feedback.get("base_kept"):
         notes.append(base_kept_note(time_limit_s, feedback))
     notes.extend(topo.notes)  # the search's own: the base kept without the feedback's loop
+    least: dict[str, Any] | None = None
+    if topo.status == "infeasible" and topo.flow is not None and thermal_limits:
+        # a least-overloading answer: OpenDSS ranks the radial states when they are few
+        ranked, least = opendss_least_overloading(
+            net, topo, floating, max_loading_percent=max_loading_percent,
+            switch_cost_kw=cost, deadline=t_start + time_limit_s,
+            opendss=ac_check or voltage_feedback or ac_polish)
+        if ranked is not None:
+            kept = ranked
+            if least["chosen"] != least["lindist3flow_pick"] and feedback is not None:
+                notes.append("the voltage feedback's rows end at LinDist3Flow's "
+                             "least-overloading topology; OpenDSS's ranking of the radial "
+                             "states moved the answer from it (least_overloading)")
     polish = _polish(net, topo, floating, base_open, ac_polish, notes,
                      time_limit_s - (time.perf_counter() - t_start), cost,
                      kept, thermal_limits, max_loading_percent)
@@ -506,6 +521,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         reason=topo.reason,
         overloaded=tuple(topo.overloaded), fixed_overloads=tuple(topo.fixed_overloads),
         opendss_fixed_overloads=tuple(fixed_dss),
+        least_overloading=LeastOverloading(least) if least is not None else None,
         thermal_limits=thermal_limits,
         max_loading_percent=max_loading_percent,
         voltage_limits=VoltageLimits.from_dict(
