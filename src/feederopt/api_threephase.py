@@ -30,6 +30,8 @@ from feederopt.api_threephase_feedback import (
     _range,
     _scenario_feedback,
     _voltage_feedback,
+    opendss_fixed_overloads,
+    opendss_least_overloading,
     scenario_opendss,
     unswitched_elements,
     within_limits_judged,
@@ -62,6 +64,7 @@ from feederopt.options import (
 )
 from feederopt.results.threephase import (
     AcPolish,
+    LeastOverloading,
     OpenDssCheck,
     ScenarioSummary,
     SwitchingAction,
@@ -466,6 +469,19 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     if feedback is not None and feedback.get("base_kept"):
         notes.append(base_kept_note(time_limit_s, feedback))
     notes.extend(topo.notes)  # the search's own: the base kept without the feedback's loop
+    least: dict[str, Any] | None = None
+    if topo.status == "infeasible" and topo.flow is not None and thermal_limits:
+        # a least-overloading answer: OpenDSS ranks the radial states when they are few
+        ranked, least = opendss_least_overloading(
+            net, topo, floating, max_loading_percent=max_loading_percent,
+            switch_cost_kw=cost, deadline=t_start + time_limit_s,
+            opendss=ac_check or voltage_feedback or ac_polish)
+        if ranked is not None:
+            kept = ranked
+            if least["chosen"] != least["lindist3flow_pick"] and feedback is not None:
+                notes.append("the voltage feedback's rows end at LinDist3Flow's "
+                             "least-overloading topology; OpenDSS's ranking of the radial "
+                             "states moved the answer from it (least_overloading)")
     polish = _polish(net, topo, floating, base_open, ac_polish, notes,
                      time_limit_s - (time.perf_counter() - t_start), cost,
                      kept, thermal_limits, max_loading_percent)
@@ -475,6 +491,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     solved = topo.flow is not None
     flow = topo.flow
     check: OpenDssCheck | None = None
+    fixed_dss: list[str] = []
     volts: dict[str, dict[str, float]] = {}
     base_losses = base_unserved = None
     if ac_check and flow is not None:
@@ -488,6 +505,12 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         check = OpenDssCheck({"engine": "OpenDSS", **sol.to_dict(), "warnings": sol.warnings})
         # every node's |V| [p.u.], for the report's voltage profile (``--out DIR``)
         volts = {"opendss": sol.voltages_pu, "opendss_base": base.voltages_pu}
+        if thermal_limits:  # OpenDSS's overloads that no switching relieves
+            fixed_dss, note = opendss_fixed_overloads(
+                [(None, sol)], unswitched_elements(net), topo.fixed_overloads,
+                sol.loading_limit_percent)
+            if note:
+                notes.append(note)
     if flow is not None:
         volts["lindist3flow"] = flow.voltages_pu
     return ThreePhaseResult(
@@ -497,6 +520,8 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         has_solution=solved,
         reason=topo.reason,
         overloaded=tuple(topo.overloaded), fixed_overloads=tuple(topo.fixed_overloads),
+        opendss_fixed_overloads=tuple(fixed_dss),
+        least_overloading=LeastOverloading(least) if least is not None else None,
         thermal_limits=thermal_limits,
         max_loading_percent=max_loading_percent,
         voltage_limits=VoltageLimits.from_dict(
@@ -951,6 +976,14 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
                        overloads=x.loading_summary()["overloads"][:5],
                        within_limits=x.within_limits)
         per.append(row)
+    fixed_dss: list[str] = []
+    if solved and ac_check and sols is not None and thermal_limits:
+        # OpenDSS's overloads that no switching relieves, in any scenario
+        fixed_dss, note = opendss_fixed_overloads(
+            list(zip(rows.names, sols, strict=True)), unswitched_elements(net),
+            topo.fixed_overloads, sols[0].loading_limit_percent)
+        if note:
+            notes.append(note)
     # the storage rows that OpenDSS's check had to make followable (validation.opendss)
     held = [f"{rows.names[s]}: {m}" for s, x in enumerate(sols or [])
             for m in x.warnings if m.startswith("Storage.")
@@ -999,7 +1032,8 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
     return ThreePhaseResult(
         case=net.name, method="lindist3flow-scenarios", status=topo.status,
         has_solution=solved, reason=topo.reason, overloaded=tuple(topo.overloaded),
-        fixed_overloads=tuple(topo.fixed_overloads), thermal_limits=thermal_limits,
+        fixed_overloads=tuple(topo.fixed_overloads),
+        opendss_fixed_overloads=tuple(fixed_dss), thermal_limits=thermal_limits,
         max_loading_percent=max_loading_percent,
         voltage_limits=VoltageLimits.from_dict(_limits_used(net, limits_given)),
         notes=tuple(notes), permanent_loops=tuple(tuple(p) for p in topo.permanent_loops),

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from feederopt.algorithms.radial_enumeration import state_cache
+from feederopt.algorithms.radial_enumeration import radial_states, state_cache
 from feederopt.algorithms.threephase import (
     Tangents,
     ThreePhaseFlow,
@@ -18,8 +18,10 @@ from feederopt.algorithms.threephase import (
     fixed_flow_elements,
     lindist3flow_power_flow,
     model_loadings,
+    model_overloads,
     reconfigure_three_phase,
     reconfigure_three_phase_scenarios,
+    switching_actions,
 )
 from feederopt.errors import SolverError
 from feederopt.io.scenarios import ScenarioRows
@@ -83,6 +85,51 @@ def switched_overloads(sol: OpenDSSSolution, unswitched: dict[str, str],
     """OpenDSS's overloads of ``sol`` (``(element, loading %)``, worst first) but those of
     ``unswitched`` (:func:`unswitched_elements`): the overloads a topology can change."""
     return [(e, pct) for e, pct, _, _ in sol.overloads if e not in unswitched]
+
+
+def unswitched_overloads(sol: OpenDSSSolution, unswitched: dict[str, str],
+                         ) -> list[tuple[str, float]]:
+    """OpenDSS's overloads of ``sol`` (``(element, loading %)``, worst first) on the elements
+    of ``unswitched`` (:func:`unswitched_elements`): the overloads that no switching relieves,
+    by OpenDSS's verdict (the complement of :func:`switched_overloads`)."""
+    return [(e, pct) for e, pct, _, _ in sol.overloads if e in unswitched]
+
+
+def opendss_fixed_overloads(sols: list[tuple[str | None, OpenDSSSolution]],
+                            unswitched: dict[str, str], model_fixed: list[str],
+                            limit: float | None) -> tuple[list[str], str | None]:
+    """OpenDSS's verdict that no switching relieves an overload: the elements that OpenDSS's
+    check (``sols``: per scenario name, or None for a single check) finds above their rating
+    and whose flow no switch changes (:func:`unswitched_overloads`), worst first, and the
+    note that says so (None without any). ``model_fixed`` (the result's ``fixed_overloads``,
+    LinDist3Flow's verdict) says which the model found too; ``limit`` is the check's limit
+    [% of the rating]."""
+    worst: dict[str, tuple[float, str | None]] = {}
+    for name, sol in sols:
+        for element, pct in unswitched_overloads(sol, unswitched):
+            if element not in worst or pct > worst[element][0]:
+                worst[element] = (pct, name)
+    if not worst:
+        return [], None
+    ranked = sorted(worst, key=lambda e: -worst[e][0])
+    keys = {lab.rsplit(" (", 1)[0] for lab in model_fixed}
+    named = ", ".join(f"{e} ({worst[e][0]:.1f} %"
+                      + (f", scenario {worst[e][1]}" if worst[e][1] is not None else "") + ")"
+                      for e in ranked)
+    both = [e for e in ranked if unswitched.get(e) in keys]
+    one = len(ranked) == 1
+    these, its, them = ("this", "its", "it") if one else ("these", "their", "them")
+    model = (f"LinDist3Flow puts {them} above {its} rating too (fixed_overloads)"
+             if len(both) == len(ranked)
+             else "LinDist3Flow puts " + ", ".join(e for e in ranked if e not in both)
+             + " within the rating, so the search held it (the model's flow misses what "
+             "OpenDSS's currents see)")
+    return ranked, (
+        f"{named}: OpenDSS's check puts {these} above {100.0 if limit is None else limit:g} "
+        f"% of {its} rating, and no switch changes {its} flow (a bridge of the feeder's "
+        f"graph: the same buses behind {them} whatever the switches), so no switching "
+        f"relieves {them} (opendss_fixed_overloads); {model}. Relieving {them} takes more "
+        "than switching (a larger unit, less load); --max-loading accepts the overload")
 
 
 def within_limits_judged(sol: OpenDSSSolution, unswitched: dict[str, str]) -> bool:
@@ -556,3 +603,137 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
         max_iterations=max_iterations, t0=t0,
         record={"enabled": feedback, "per_scenario": True}, feedback=feedback,
         base=base_answer, ok=judged)
+
+
+#: The least-overloading topology of an infeasible solve is ranked by OpenDSS's own currents
+#: when the feeder has at most this many radial states (one OpenDSS solve each;
+#: :func:`opendss_least_overloading`); with more, LinDist3Flow's ranking stands.
+OPENDSS_RANK_MAX_STATES = 64
+#: Two states whose largest OpenDSS loadings differ by at most this [percentage points] tie:
+#: the model's loss proxy (plus switching cost) decides (OpenDSS solves to 1e-4 p.u.).
+LOADING_TIE_PCT = 0.01
+#: The least seconds the OpenDSS ranking gets, whatever is left of the time limit.
+OPENDSS_RANK_MIN_S = 30.0
+
+
+def opendss_least_overloading(net: ThreePhaseNetwork, topo: ThreePhaseTopology,
+                              floating: set[str], *, max_loading_percent: float | None,
+                              switch_cost_kw: float, deadline: float, opendss: bool,
+                              ) -> tuple[OpenDSSSolution | None, dict[str, Any]]:
+    """OpenDSS's own ranking of the radial states for a least-overloading answer ``topo``
+    (status ``infeasible`` with a topology: LinDist3Flow's pick,
+    :func:`feederopt.algorithms.threephase._least_overloading`).
+
+    When the feeder has at most :data:`OPENDSS_RANK_MAX_STATES` radial states
+    (:func:`~feederopt.algorithms.radial_enumeration.radial_states`, those the MILP's
+    radiality rows allow), each is solved by OpenDSS as the check solves an answer (its
+    controls off, the model's taps and capacitors held, :func:`solve_opendss`), and ranked
+    by its largest loading (% of the rating, OpenDSS's currents, :func:`~feederopt.
+    validation.opendss.branch_loading`) over the rated elements that the switches change:
+    the bridges of the feeder's graph (:func:`unswitched_elements`) are left out, as their
+    loading is the same in every state. A state is a candidate when OpenDSS converges,
+    serves every load and keeps the voltage limits and LinDist3Flow has its flow. The
+    least largest loading wins; states within :data:`LOADING_TIE_PCT` of it tie, and the
+    least LinDist3Flow loss proxy plus switching cost among them is the answer. When it is
+    not ``topo``'s state, ``topo`` becomes it in place (open switches, flow, loss proxy,
+    switching actions, the model's ``overloaded``; ``bound_kw`` NaN: the bound was of
+    LinDist3Flow's pick), and ``reason`` says that OpenDSS ranked the states either way.
+
+    LinDist3Flow's ranking stands (``ranked_by`` ``"LinDist3Flow"``, and ``reason`` says
+    why) with more states, without OpenDSS (``opendss`` False: neither the check nor the
+    voltage feedback; or a network not read from a file), when no state is a candidate or
+    when ``deadline`` (``time.perf_counter()``; at least :data:`OPENDSS_RANK_MIN_S` from the
+    call) passes first. Returns OpenDSS's solution of the chosen state (None when LinDist3Flow
+    ranked) and the record for the JSON (``least_overloading``: ``ranked_by``,
+    ``radial_states``, ``why``, per state ``open_switches``, ``opendss_max_loading_percent``
+    and ``_element`` (of the switched elements), ``candidate``, ``loss_proxy_kw``, and
+    ``chosen``, ``lindist3flow_pick``: open switches)."""
+    pick = sorted(topo.open_switches)
+    record: dict[str, Any] = {"ranked_by": "LinDist3Flow", "radial_states": None,
+                              "lindist3flow_pick": pick, "chosen": pick, "states": []}
+
+    def model_ranked(why: str) -> tuple[None, dict[str, Any]]:
+        record["why"] = why
+        if topo.reason.endswith("(LinDist3Flow)"):
+            topo.reason = topo.reason.removesuffix("(LinDist3Flow)") + (
+                f"(ranked by LinDist3Flow: {why})")
+        return None, record
+
+    if not opendss:
+        return model_ranked("no OpenDSS solve was asked for")
+    if not net.meta.get("source_path"):
+        return model_ranked("the network was not read from an OpenDSS file")
+    pu = to_per_unit_3ph(net)
+    states = radial_states(pu, OPENDSS_RANK_MAX_STATES)
+    if states is None:
+        return model_ranked(f"more than {OPENDSS_RANK_MAX_STATES} radial states for "
+                            "OpenDSS to rank")
+    record["radial_states"] = len(states)
+    unswitched = unswitched_elements(net)
+    bridges = fixed_flow_elements(pu)
+    end = max(deadline, time.perf_counter() + OPENDSS_RANK_MIN_S)
+    rows: list[dict[str, Any]] = []
+    found: list[tuple[float, float, int, ThreePhaseFlow, OpenDSSSolution]] = []
+    for k, state in enumerate(states):
+        if time.perf_counter() > end:
+            record["states"] = rows
+            return model_ranked(f"the time ran out after {k} of the {len(states)} radial "
+                                "states solved by OpenDSS")
+        opened = set(state.open_switches)
+        try:
+            flow: ThreePhaseFlow | None = lindist3flow_power_flow(net, open_switches=opened)
+        except SolverError:
+            flow = None
+        sol = solve_opendss(net, open_switches=opened, floating_buses=floating,
+                            model_voltages=flow.voltages_pu if flow else None,
+                            with_controls=False, thermal_limits=True,
+                            max_loading_percent=max_loading_percent)
+        switched = [(e, pct) for e, pct in sol.loadings.items() if e not in unswitched]
+        top = max(switched, key=lambda ep: ep[1], default=(None, 0.0))
+        ok = (flow is not None and sol.converged and sol.passed
+              and sol.within_voltage_limits)
+        cost = (flow.loss_proxy_kw + switch_cost_kw * len(switching_actions(pu, opened))
+                if flow is not None else math.nan)
+        rows.append({"open_switches": sorted(opened),
+                     "opendss_max_loading_percent": _num(top[1]) if sol.converged else None,
+                     "opendss_max_loading_element": top[0] if sol.converged else None,
+                     "candidate": ok, "loss_proxy_kw": _num(cost)})
+        if ok and flow is not None:
+            found.append((top[1], cost, k, flow, sol))
+    record["states"] = rows
+    if not found:
+        return model_ranked("OpenDSS finds no radial state within the voltage limits with "
+                            "every load served")
+    least = min(f[0] for f in found)
+    load, _, k, flow, sol = min((f for f in found if f[0] <= least + LOADING_TIE_PCT),
+                                key=lambda f: (f[1], f[2]))
+    chosen = rows[k]["open_switches"]
+    record.update(ranked_by="OpenDSS", chosen=chosen, why=(
+        f"{len(states)} radial states, at most {OPENDSS_RANK_MAX_STATES}: each solved by "
+        "OpenDSS"))
+    before = next((r for r in rows if r["open_switches"] == pick), None)
+    if chosen != pick:
+        opened = set(chosen)
+        actions = switching_actions(pu, opened)
+        topo.open_switches, topo.flow = chosen, flow
+        topo.loss_proxy_kw = flow.loss_proxy_kw
+        topo.bound_kw = math.nan
+        topo.switching_actions = actions
+        topo.switching_cost_kw = switch_cost_kw * len(actions)
+        topo.overloaded = model_overloads(net, opened, max_loading_percent, bridges)
+    head = topo.reason.partition("; this one overloads least")[0]
+    element = rows[k]["opendss_max_loading_element"] or "-"
+    limit = 100.0 if max_loading_percent is None else max_loading_percent
+    verdict = (f"this one overloads least in OpenDSS: {element} {load:.1f} %" if load > limit
+               else f"OpenDSS finds this one within every rating that switching changes "
+                    f"(largest {element} {load:.1f} %, limit {limit:g} %)")
+    was = ""
+    if chosen != pick and before is not None \
+            and before["opendss_max_loading_percent"] is not None:
+        was = (f"; LinDist3Flow's pick ({', '.join(pick) or 'none'} open) has "
+               f"{before['opendss_max_loading_element']} at "
+               f"{before['opendss_max_loading_percent']:.1f} % in OpenDSS")
+    topo.reason = (f"{head} (LinDist3Flow); {verdict} (ranked by OpenDSS: its largest loading "
+                   f"of the elements that switching changes, over the {len(states)} radial "
+                   f"states{was})")
+    return sol, record

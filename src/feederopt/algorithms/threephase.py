@@ -480,6 +480,18 @@ def model_loadings(net: ThreePhaseNetwork, open_switches: set[str],
     return _answer_loadings(net, set(open_switches), max_loading_percent, polygon_sides=12)
 
 
+def model_overloads(net: ThreePhaseNetwork, open_switches: set[str],
+                    max_loading_percent: float | None, leave_out: set[str]) -> list[str]:
+    """``"id (L %)"`` of each rated element but ``leave_out`` that the LinDist3Flow power
+    flow of ``net`` with ``open_switches`` open loads above its limit (L: % of the rating as
+    ``max_loading_percent`` scales it, :func:`_loadings`), worst first: the ``overloaded``
+    of a least-overloading topology (:func:`_least_overloading`)."""
+    loads = {k: v for k, v in _answer_loadings(net, open_switches, max_loading_percent).items()
+             if k not in leave_out}
+    return [f"{k} ({v * 100:.1f} %)"
+            for k, v in sorted(loads.items(), key=lambda kv: -kv[1]) if v > 1.0 + 1e-6]
+
+
 def _least_overloading(net: ThreePhaseNetwork, pu: PerUnitThreePhase,
                        states: list[RadialState] | None, binding: list[str], *, t0: float,
                        time_limit_s: float, gap: float, voltage_limits: bool,
@@ -554,16 +566,12 @@ def _least_overloading(net: ThreePhaseNetwork, pu: PerUnitThreePhase,
         unrated=unrated or set())
     if topo.flow is None:
         return None
-    loads_at = {k: v for k, v in _answer_loadings(net, set(topo.open_switches),
-                                                  max_loading_percent).items()
-                if k not in (unrated or set())}
-    over = {k: v for k, v in loads_at.items() if v > 1.0 + 1e-6}
-    named = sorted(over.items(), key=lambda kv: -kv[1])
     names = ", ".join(b.rsplit(" (", 1)[0].replace("Transformer ", "Transformer.")
                       for b in binding[:5]) or "every element"
     of = f" of {base_pct:g} %" if max_loading_percent is not None else ""
     topo.status = "infeasible"
-    topo.overloaded = [f"{k} ({v * 100:.1f} %)" for k, v in named]
+    topo.overloaded = model_overloads(net, set(topo.open_switches), max_loading_percent,
+                                      unrated or set())
     topo.reason = (
         f"infeasible: no radial topology keeps {names} within its rating{of}; this one "
         "overloads least: " + (", ".join(topo.overloaded) or "-") + " (LinDist3Flow)"
@@ -571,7 +579,8 @@ def _least_overloading(net: ThreePhaseNetwork, pu: PerUnitThreePhase,
     how = (f"exact over the {len(states or [])} radial states" if exact
            else "bisected to 1 %")
     topo.notes.append(
-        f"least-overloading topology: the ratings must be scaled by lambda = {hi:.4f} "
+        f"least-overloading topology by LinDist3Flow's loadings: the ratings must be scaled "
+        f"by lambda = {hi:.4f} "
         f"({how}) for a radial topology to exist; this is the loss-minimal one at that scale; "
         "OpenDSS's check reports its own loadings; --max-loading or --no-thermal-limits "
         "accept the overload")
@@ -859,12 +868,13 @@ def _fixed_overload_note(labels: list[str], max_loading_percent: float | None) -
     limit = 100.0 if max_loading_percent is None else max_loading_percent
     named = ", ".join(lab.replace("Transformer ", "Transformer.") for lab in labels)
     return (f"{named}: LinDist3Flow puts these above {limit:g} % of their rating in every "
-            "radial topology (the base topology's flow): no switch changes their flow "
+            "radial topology (the base topology's flow), and no switch changes their flow "
             "(bridges of the feeder's graph: the same buses behind them whatever the "
-            "switches), so their ratings are left out of the search, which holds the others. "
-            "OpenDSS's check gives their loading from its own currents (it may differ from "
-            "the model's). Relieving them takes more than switching (a larger unit, less "
-            "load); --max-loading accepts the overload")
+            "switches), so no switching relieves them (fixed_overloads): their ratings are "
+            "left out of the search, which holds the others. OpenDSS's check gives their "
+            "loading from its own currents (it may differ from the model's; "
+            "opendss_fixed_overloads names those it finds above). Relieving them takes more "
+            "than switching (a larger unit, less load); --max-loading accepts the overload")
 
 
 def reconfigure_three_phase(net: ThreePhaseNetwork, *, time_limit_s: float = 300.0,

@@ -44,6 +44,16 @@ def _limit(value: float | LimitSpread) -> str:
     return f"{value:.4g}"
 
 
+def _unrelieved(data: ThreePhaseResult) -> str:
+    """The tail of the OpenDSS overload line: the overloads that no switching relieves
+    (``opendss_fixed_overloads``: bridges of the feeder's graph), or nothing."""
+    fixed = data.opendss_fixed_overloads
+    if not fixed:
+        return ""
+    return ("; no switching relieves " + ", ".join(fixed) + " (no switch changes "
+            + ("its" if len(fixed) == 1 else "their") + " flow: a bridge of the feeder's graph)")
+
+
 def _limits_line(ac: OpenDssCheck) -> str:
     """OpenDSS's voltages against the limits, in one line: yes, or how many nodes are below
     and above them and the worst."""
@@ -259,7 +269,9 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                         "not judged (--no-thermal-limits)" if not data.thermal_limits
                         else "-" if not ac.converged
                         else "yes" if ac.within_thermal_limits
-                        else f"no: {load.get('overloaded', 0)} overloaded")
+                        else f"no: {load.get('overloaded', 0)} overloaded"
+                        + (f" ({len(data.opendss_fixed_overloads)} that no switching "
+                           "relieves)" if data.opendss_fixed_overloads else ""))
             acs.add_row("passed (converged, every load served)", str(ac.passed))
             out.print(acs)
             if ac.with_controls:
@@ -298,7 +310,8 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                       f"{ac.loading.get('overloaded', len(over))} element(s) above "
                       f"{ac.loading.get('loading_limit_percent')} % of their rating ("
                       + ", ".join(f"{o['element']} {o['loading_percent']:.1f} %"
-                                  for o in over[:5]) + ")", style="yellow", markup=False)
+                                  for o in over[:5]) + ")" + _unrelieved(data),
+                      style="yellow", markup=False)
         if data.model_broken:
             err.print("no OpenDSS solve judged the answer (--no-ac-check, no voltage feedback), "
                       "and the model itself puts " + ", ".join(data.fixed_overloads)
@@ -314,7 +327,7 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                              f"{r.get('max_loading_percent'):.1f} %"
                              if "rating" in parts and r.get("max_loading_percent") is not None
                              else "") + ")"
-                          for r, parts in bad if parts),
+                          for r, parts in bad if parts) + _unrelieved(data),
                       style="yellow", markup=False)
         elif ac is None and feedback_broken:
             k = 0 if fb.base_kept else fb.kept_iteration  # the base row: the base kept

@@ -437,13 +437,35 @@ def summary_section(r: Mapping[str, Any]) -> str:
         rows.insert(4, ("why infeasible (the answer overloads least)" if r.get("has_solution")
                         else "why no topology", escape(str(r["reason"]))))
     if r.get("fixed_overloads"):
-        rows.append(("overloaded in every radial topology (LinDist3Flow; rating left out of "
-                     "the search)", escape(", ".join(str(o) for o in r["fixed_overloads"]))))
+        rows.append(("no switching relieves (LinDist3Flow: above the rating in every radial "
+                     "topology, a bridge of the feeder's graph; rating left out of the "
+                     "search)", escape(", ".join(str(o) for o in r["fixed_overloads"]))))
+    if r.get("opendss_fixed_overloads"):
+        rows.append(("no switching relieves (OpenDSS's check: above the rating, a bridge of "
+                     "the feeder's graph)", escape(", ".join(
+                         _loading_of(r, str(e)) for e in r["opendss_fixed_overloads"]))))
     if r.get("overloaded"):
         over = r["overloaded"]
         rows.append(("overloaded (LinDist3Flow)", escape(
             ", ".join(str(o) for o in over) if isinstance(over, list) else json.dumps(over))))
     return section("summary", "Summary", f'<div class="cards">{card_html}</div>{_rows(rows)}')
+
+
+def _loading_of(r: Mapping[str, Any], element: str) -> str:
+    """``element`` with its largest loading in OpenDSS's check (or the scenarios' checks,
+    with the scenario) when the result lists it among the overloads."""
+    found: list[tuple[float, str | None]] = []
+    for o in ((r.get("ac_check") or {}).get("loading") or {}).get("overloads") or []:
+        if o.get("element") == element and o.get("loading_percent") is not None:
+            found.append((float(o["loading_percent"]), None))
+    for row in (r.get("scenarios") or {}).get("per_scenario") or []:
+        for o in row.get("overloads") or []:
+            if o.get("element") == element and o.get("loading_percent") is not None:
+                found.append((float(o["loading_percent"]), str(row.get("scenario"))))
+    if not found:
+        return element
+    pct, where = max(found, key=lambda f: f[0])
+    return f"{element} ({pct:.1f} %" + (f", scenario {where}" if where else "") + ")"
 
 
 def _bound(r: Mapping[str, Any]) -> str:

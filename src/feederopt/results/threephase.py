@@ -225,6 +225,45 @@ class VoltageFeedback(_Record):
 
 
 @dataclass(frozen=True)
+class LeastOverloading(_Record):
+    """How the least-overloading topology of an infeasible solve was chosen (the JSON's
+    ``least_overloading``, :func:`feederopt.api_threephase_feedback.
+    opendss_least_overloading`): ``ranked_by`` ``"OpenDSS"`` (every radial state solved by
+    OpenDSS, the least largest loading of the elements that switching changes) or
+    ``"LinDist3Flow"`` (the model's ranking stands; ``why``)."""
+
+    @property
+    def ranked_by(self) -> str:
+        return str(self.record.get("ranked_by", "LinDist3Flow"))
+
+    @property
+    def why(self) -> str:
+        return str(self.record.get("why") or "")
+
+    @property
+    def radial_states(self) -> int | None:
+        return self.record.get("radial_states")
+
+    @property
+    def chosen(self) -> tuple[str, ...]:
+        """The open switches of the answer."""
+        return tuple(self.record.get("chosen") or ())
+
+    @property
+    def lindist3flow_pick(self) -> tuple[str, ...]:
+        """The open switches of the model's least-overloading topology."""
+        return tuple(self.record.get("lindist3flow_pick") or ())
+
+    @property
+    def states(self) -> tuple[Mapping[str, Any], ...]:
+        """Per radial state OpenDSS solved: ``open_switches``, ``opendss_max_loading_percent``
+        and ``_element`` (of the elements that switching changes), ``candidate`` (converged,
+        every load served, within the voltage limits, a LinDist3Flow flow) and
+        ``loss_proxy_kw`` (the model's, plus the switching cost)."""
+        return tuple(self.record.get("states") or ())
+
+
+@dataclass(frozen=True)
 class AcPolish(_Record):
     """``--ac-polish``'s record (the JSON's ``ac_polish``): the branch exchanges made on
     OpenDSS's losses, or why it was skipped (``enabled`` False, ``skipped``)."""
@@ -394,10 +433,20 @@ class ThreePhaseResult:
                                                                         repr=False)
     node_voltages_scenario: str | None = None
     scenarios: ScenarioSummary | None = None
-    #: Rated elements that every radial topology overloads alike (their flow does not depend
-    #: on the switches), ``"id (loading %)"`` by LinDist3Flow: their ratings were left out of
-    #: the search (:func:`feederopt.algorithms.threephase.fixed_overloads`).
+    #: Rated elements that every radial topology overloads alike, by LinDist3Flow (no switch
+    #: changes their flow: bridges of the feeder's graph; no switching relieves them),
+    #: ``"id (loading % of its rating)"``: their ratings were left out of the search
+    #: (:func:`feederopt.algorithms.threephase.fixed_overloads`).
     fixed_overloads: tuple[str, ...] = ()
+    #: The same verdict by OpenDSS: the elements (OpenDSS's names, ``"Transformer.subxf"``,
+    #: worst first) that OpenDSS's check (any scenario's, with scenarios) finds above their
+    #: rating and whose flow no switch changes (the bridges of
+    #: :func:`feederopt.algorithms.threephase.fixed_flow_elements`): no switching relieves
+    #: them. The model may put them within their rating (then they are not in
+    #: ``fixed_overloads``), or put an element there that OpenDSS finds within.
+    opendss_fixed_overloads: tuple[str, ...] = ()
+    #: How an infeasible solve's least-overloading topology was chosen (None otherwise).
+    least_overloading: LeastOverloading | None = None
 
     # ----- what the command line decides on ------------------------------------------
     @property
@@ -457,6 +506,11 @@ class ThreePhaseResult:
             "reason": self.reason,
             "overloaded": list(self.overloaded),
             "fixed_overloads": list(self.fixed_overloads),
+            "opendss_fixed_overloads": list(self.opendss_fixed_overloads),
+        }
+        if self.least_overloading is not None:
+            out["least_overloading"] = self.least_overloading.to_dict()
+        out.update({
             "thermal_limits": self.thermal_limits,
             "max_loading_percent": self.max_loading_percent,
             "voltage_limits": self.voltage_limits.to_dict(),
@@ -466,7 +520,7 @@ class ThreePhaseResult:
             "base_open_switches": list(self.base_open_switches),
             "changed_switches": list(self.changed_switches),
             "loss_proxy_kw": self.loss_proxy_kw,
-        }
+        })
         if balanced:
             out["loss_proxy_source_kw"] = self.loss_proxy_source_kw
         out.update({
@@ -521,6 +575,8 @@ class ThreePhaseResult:
             has_solution=bool(data["has_solution"]), reason=data.get("reason") or "",
             overloaded=tuple(data.get("overloaded") or ()),
             fixed_overloads=tuple(data.get("fixed_overloads") or ()),
+            opendss_fixed_overloads=tuple(data.get("opendss_fixed_overloads") or ()),
+            least_overloading=rec(LeastOverloading, "least_overloading"),
             thermal_limits=bool(data["thermal_limits"]),
             max_loading_percent=data.get("max_loading_percent"),
             voltage_limits=VoltageLimits.from_dict(data["voltage_limits"]),

@@ -107,6 +107,9 @@ class OpenDSSSolution:
     loading_limit_percent: float | None = 100.0
     #: The overloaded elements, worst first: ``(element, loading %, current A, rating A)``.
     overloads: list[tuple[str, float, float, float]] = field(default_factory=list)
+    #: Every rated element's loading [% of its rating] (:func:`branch_loading`), overloaded
+    #: or not; not in the JSON (``loading`` has the largest and the overloads).
+    loadings: dict[str, float] = field(default_factory=dict)
 
     @property
     def within_voltage_limits(self) -> bool:
@@ -400,6 +403,7 @@ def _loading(sol: OpenDSSSolution, net: ThreePhaseNetwork, limit: float | None,
     """Fill ``sol``'s loading figures (:func:`branch_loading`) against ``limit`` [%]."""
     rows = branch_loading(net, transformer_rating) if sol.converged else []
     sol.loading_limit_percent = limit
+    sol.loadings = {r[0]: r[1] for r in rows}
     if rows:
         top = max(rows, key=lambda r: r[1])
         sol.max_loading_percent, sol.max_loading_element = top[1], top[0]
