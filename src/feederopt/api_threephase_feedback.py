@@ -338,7 +338,8 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
     ratings; a factor once found is kept for the later MILPs (the least one per element:
     another topology's flow of ``e`` is another secant). With factors, an infeasible MILP
     stops the loop (no least-overloading topology of the tightened ratings); the first MILP
-    then is solved again without them.
+    then is solved again without them. :func:`_scenario_feedback` applies the same rule per
+    scenario (``f_e,s``).
 
     Returns the kept topology, OpenDSS's base-case solution (controls off), OpenDSS's
     solution of the kept topology (None without one) and the record for the JSON (its rows
