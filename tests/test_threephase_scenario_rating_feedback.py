@@ -24,6 +24,9 @@ The truths are computed here without feederopt code:
   three-phase load a third per phase), and the MILP's 12-sided rating rows see
   ``max_t (p cos t + q sin t) / s_max`` over ``t = 2 pi j / 12`` with ``s_max = V_b I_max``
   (``V_b`` 12.47 kV / sqrt 3, ``I_max`` 210 A): a hand computation.
+
+The last test rates ``ma`` 100 A and ``mb`` 210 A, so that the base topology's factor leaves
+the first MILP no topology: it is solved again without the factors, as in the single case.
 """
 
 from __future__ import annotations
@@ -57,10 +60,12 @@ SCENARIOS = {"full": (0.5, 1800.0, 360.0), "x_light": (0.5, 200.0, 40.0)}
 LOADS = {"a1": (800.0, 160.0, (1, 2, 3)), "a2": (600.0, 120.0, (1,)),
          "x": (1800.0, 360.0, (1, 2, 3)), "b2": (600.0, 120.0, (2,)),
          "b1": (800.0, 160.0, (1, 2, 3))}
-#: the buses that ``ma`` feeds with each switch open (the ring m-a1-a2-x-b2-b1-m: the buses
-#: between ma and the open switch)
-FED_BY_MA = {"s1": ("a1",), "s2": ("a1", "a2"), "s3": ("a1", "a2", "x"),
-             "s4": ("a1", "a2", "x", "b2")}
+#: the buses that ``ma`` (``mb``) feeds with each switch open (the ring m-a1-a2-x-b2-b1-m:
+#: the buses between the line and the open switch)
+FED_BY = {"ma": {"s1": ("a1",), "s2": ("a1", "a2"), "s3": ("a1", "a2", "x"),
+                 "s4": ("a1", "a2", "x", "b2")},
+          "mb": {"s1": ("b1", "b2", "x", "a2"), "s2": ("b1", "b2", "x"), "s3": ("b1", "b2"),
+                 "s4": ("b1",)}}
 
 
 def _feeder(tmp_path: Path) -> Path:
@@ -76,19 +81,19 @@ def _table() -> pl.DataFrame:
                         orient="row")
 
 
-def _script(switch: str, name: str) -> str:
+def _script(switch: str, name: str, feeder: str = RATED) -> str:
     _, kw, kvar = SCENARIOS[name]
-    s = RATED.replace("Open Line.s1 term=2", f"Open Line.{switch} term=2")
+    s = feeder.replace("Open Line.s1 term=2", f"Open Line.{switch} term=2")
     s, n = re.subn(r"(New Load\.x .*?)kW=\S+ kvar=\S+", rf"\g<1>kW={kw:g} kvar={kvar:g}", s)
     assert n == 1
     return s
 
 
-def _opendss(switch: str, name: str, folder: Path) -> tuple[float, float, float,
-                                                             dict[str, float]]:
+def _opendss(switch: str, name: str, folder: Path, feeder: str = RATED,
+             ) -> tuple[float, float, float, dict[str, float]]:
     """OpenDSS's losses [kW], lowest and highest node voltage [p.u.] and every line's loading
-    [% of NormAmps] of the radial state ``switch`` open in scenario ``name``."""
-    solve_script(_script(switch, name), folder, "truth.dss")
+    [% of NormAmps] of the radial state ``switch`` open in scenario ``name`` (of ``feeder``)."""
+    solve_script(_script(switch, name, feeder), folder, "truth.dss")
     source = -float(dss.Circuit.TotalPower()[0])
     loads = 0.0
     for ld in dss.Loads.AllNames():
@@ -115,13 +120,14 @@ def _expected(truth: dict[str, dict[str, tuple[float, float, float, dict[str, fl
     return min(ok, key=lambda sw: sum(SCENARIOS[n][0] * truth[sw][n][0] for n in SCENARIOS))
 
 
-def model_loading_ma(switch: str, name: str) -> float:
-    """``L_model`` of ``ma`` (hand computation, module docstring): the largest over the
-    phases of ``max_t (p cos t + q sin t) / (V_b I_max)`` with ``p, q`` the phase's sum of the
-    constant-power loads that ``ma`` feeds."""
+def model_loading_ma(switch: str, name: str, line: str = "ma", i_max: float = I_MAX,
+                     ) -> float:
+    """``L_model`` of ``line`` (``ma``, ``mb``; rated ``i_max`` [A]) (hand computation,
+    module docstring): the largest over the phases of ``max_t (p cos t + q sin t) / (V_b
+    I_max)`` with ``p, q`` the phase's sum of the constant-power loads that it feeds."""
     p = dict.fromkeys((1, 2, 3), 0.0)
     q = dict.fromkeys((1, 2, 3), 0.0)
-    for bus in FED_BY_MA[switch]:
+    for bus in FED_BY[line][switch]:
         kw, kvar, phases = LOADS[bus]
         if bus == "x":
             kw, kvar = SCENARIOS[name][1:]
@@ -129,7 +135,7 @@ def model_loading_ma(switch: str, name: str) -> float:
             p[ph] += kw / len(phases)
             q[ph] += kvar / len(phases)
     th = 2 * np.pi * np.arange(12) / 12
-    s_max = V_BASE * I_MAX / 1000.0  # [kVA] per phase
+    s_max = V_BASE * i_max / 1000.0  # [kVA] per phase
     return max(float(np.max(p[ph] * np.cos(th) + q[ph] * np.sin(th))) for ph in p) / s_max
 
 
@@ -193,3 +199,50 @@ def test_rating_factors_apply_to_their_scenario_only(tmp_path: Path) -> None:
     assert light.open_switches == plain.open_switches
     (tight,) = full.open_switches
     assert model_loading_ma(tight, "full") <= 0.9
+
+
+#: ``ma`` rated 100 A and ``mb`` (m-b1) 210 A: the model keeps ``ma`` only with ``s1`` open
+#: (``a1`` alone behind it), where ``mb`` feeds ``a2``, ``x``, ``b2`` and ``b1`` and OpenDSS
+#: puts it above 210 A in ``full`` while LinDist3Flow keeps it.
+MB_RATED = RATED.replace(f"NormAmps={I_MAX:g}", "NormAmps=100").replace(
+    "New Line.mb Phases=3 Bus1=m Bus2=b1 LineCode=highr Length=8 units=kft",
+    "New Line.mb Phases=3 Bus1=m Bus2=b1 LineCode=highr Length=8 units=kft NormAmps=210")
+assert MB_RATED.count("NormAmps") == 2
+
+
+def test_tightened_ratings_without_a_first_answer_fall_back(tmp_path: Path) -> None:
+    """The base topology ``s1``, the only state the model keeps within ``ma``'s 100 A, is
+    above ``mb``'s rating in OpenDSS in ``full``: the factor found there leaves the first MILP
+    no topology, and, as in the single case, that MILP is solved again without it."""
+    # the premises, by hand and by OpenDSS
+    assert all(model_loading_ma(sw, n, "ma", 100.0) > 1.0 for sw in ("s2", "s3", "s4")
+               for n in SCENARIOS)
+    assert model_loading_ma("s1", "full", "ma", 100.0) < 1.0
+    l_model = model_loading_ma("s1", "full", "mb", 210.0)
+    assert l_model < 1.0
+    _, lo, hi, load = _opendss("s1", "full", tmp_path, MB_RATED)
+    assert load["mb"] > 100.0 and lo >= 0.9 and hi <= 1.1
+    assert max(_opendss("s1", "x_light", tmp_path, MB_RATED)[3].values()) < 100.0
+    factor = l_model / (load["mb"] / 100.0)
+
+    path = tmp_path / "ring_mb.dss"
+    path.write_text(MB_RATED)
+    # that factor in full leaves the scenario MILP without a topology
+    net = load_three_phase(path)
+    rows = scenario_rows(net, _table())
+    nets = scenario_networks(net, rows)
+    none = reconfigure_three_phase_scenarios(nets, rows.weights, time_limit_s=30.0,
+                                             names=rows.names,
+                                             rating_factors=[{"mb": factor}, {}])
+    assert none.status == "infeasible" and none.flow is None
+
+    out = solve_three_phase(str(path), scenarios=_table())
+    assert list(out.open_switches) == ["s1"]
+    fb = out.voltage_feedback
+    answers = [r for r in fb.iterations if r["topology"] == "answer"]
+    # the first MILP had the base topology's factor (and answered without it)
+    assert answers[0]["open_switches"] == ["s1"]
+    assert answers[0]["rating_factors"]["x_light"] == {}
+    assert answers[0]["rating_factors"]["full"]["Line.mb"] == pytest.approx(factor, rel=1e-3)
+    assert answers[0]["within_limits"] is False
+    assert fb.record["rating_factors"] == answers[0]["rating_factors"]
