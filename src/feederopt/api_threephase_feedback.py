@@ -338,7 +338,8 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
     ratings; a factor once found is kept for the later MILPs (the least one per element:
     another topology's flow of ``e`` is another secant). With factors, an infeasible MILP
     stops the loop (no least-overloading topology of the tightened ratings); the first MILP
-    then is solved again without them.
+    then is solved again without them. :func:`_scenario_feedback` applies the same rule per
+    scenario (``f_e,s``).
 
     Returns the kept topology, OpenDSS's base-case solution (controls off), OpenDSS's
     solution of the kept topology (None without one) and the record for the JSON (its rows
@@ -515,22 +516,62 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
     each answer) and shift that scenario's limits. It stops as :func:`_voltage_feedback`
     does; of the answers, the one with the least weighted OpenDSS losses plus switching cost
     among those within the limits (and serving every load) in every scenario is kept, the
-    ratings judged as :func:`_voltage_feedback` judges them (:func:`within_limits_judged`;
-    no rating is tightened here), else the least among those within the voltage limits, else
-    the last. Without ``feedback``, one MILP with the lossless limits. The loop is
-    :func:`feedback_loop`'s. Returns the kept topology, OpenDSS's solutions of it per
-    scenario (None when not solved here) and the record for the JSON."""
+    ratings judged as :func:`_voltage_feedback` judges them (:func:`within_limits_judged`),
+    else the least among those within the voltage limits, else the last. Without
+    ``feedback``, one MILP with the lossless limits. The loop is :func:`feedback_loop`'s.
+
+    **Ratings**, per scenario, by the same secant rule as :func:`_voltage_feedback`'s: where
+    OpenDSS's solution of scenario ``s`` at a topology (the base topology, then each answer)
+    puts element ``e`` above its limit while the MILP's 12-sided rating rows keep it, the next
+    MILPs hold ``e`` in scenario ``s`` to its rating times ``f_e,s = L_model,s /
+    L_OpenDSS,s`` (``rating_factors[s]`` of :func:`feederopt.algorithms.threephase.
+    reconfigure_three_phase_scenarios`): ``L_model,s`` the loading of scenario ``s``'s
+    LinDist3Flow flow at that topology as those rows see it (:func:`feederopt.algorithms.
+    threephase.model_loadings` of scenario ``s``'s network), ``L_OpenDSS,s`` OpenDSS's, both
+    of the untightened rating; the least factor found is kept per element and scenario. The
+    elements whose flow no switch changes are not tightened (the fixed overloads stay left
+    out). With factors, an infeasible MILP stops the loop; when the tightened ratings leave
+    no first answer, that MILP is solved again without them.
+
+    Returns the kept topology, OpenDSS's solutions of it per scenario (None when not solved
+    here) and the record for the JSON (each answer row's ``rating_factors``: the factors its
+    MILP held, per scenario name; the record's ``rating_factors``: all found)."""
     t0 = time.perf_counter()
     w = rows.weights
+    names = [str(n) for n in rows.names]
     rated: dict[str, Any] = {"thermal_limits": thermal_limits,
                              "max_loading_percent": max_loading_percent}
-    # the acceptance judges the ratings too, but those no switch changes (no tightening here)
+    # the acceptance and the tightening leave out the ratings that no switch changes
     unswitched = unswitched_elements(nets[0]) if thermal_limits and feedback else {}
+    # per scenario, model key: the least factor found (that scenario's rating tightened)
+    factors: list[dict[str, float]] = [{} for _ in nets]
+    banks = ([bank.id for bank in to_per_unit_3ph(nets[0]).banks]
+             if thermal_limits and feedback else [])
+    answered = False
 
     def judged(sol: OpenDSSSolution) -> bool:
         return within_limits_judged(sol, unswitched)
 
-    offsets: list[dict[str, float]] = [{} for _ in nets]
+    def tighten(s: int, opened: list[str], sol: OpenDSSSolution) -> None:
+        """Scenario ``s``'s factors ``L_model,s / L_OpenDSS,s`` of the overloads a topology
+        can change (:func:`_voltage_feedback`'s rule)."""
+        over = switched_overloads(sol, unswitched) if thermal_limits else []
+        if not over:
+            return
+        model = model_loadings(nets[s], set(opened), max_loading_percent)
+        limit = sol.loading_limit_percent or 100.0
+        for element, pct in over:
+            key = model_key(banks, element)
+            lm = model.get(key)
+            if lm is not None and lm > 0 and lm / (pct / limit) < 1.0:
+                factors[s][key] = min(factors[s].get(key, 1.0), lm / (pct / limit))
+
+    def named(tight: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+        """The factors per scenario name, by OpenDSS's element names."""
+        return {n: {_element_name(k): round(f, 6) for k, f in sorted(t.items())}
+                for n, t in zip(names, tight, strict=True)}
+
+    volts0: list[dict[str, float]] = [{} for _ in nets]
     iterations: list[dict[str, Any]] = []
     bases: list[OpenDSSSolution] = []
     flows0: list[ThreePhaseFlow | None] = []
@@ -542,9 +583,11 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
                 flow0 = None
             base = scenario_opendss(nets[0], rows, s, None, floating,
                                      flow0.voltages_pu if flow0 else None, **rated)
-            offsets[s] = voltage_offsets(flow0, base) if flow0 else {}
+            volts0[s] = voltage_offsets(flow0, base) if flow0 else {}
             bases.append(base)
             flows0.append(flow0)
+            if flow0 is not None and base.converged:
+                tighten(s, sorted(base_open), base)
         iterations.append({
             "topology": "base", "open_switches": sorted(base_open),
             "opendss_expected_losses_kw": _num(float(sum(
@@ -553,28 +596,44 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
             "within_thermal_limits": all(x.within_thermal_limits for x in bases),
             "within_limits": all(judged(x) for x in bases),
             "passed": all(x.passed for x in bases)})
+    ScenarioOffsets = tuple[list[dict[str, float]], list[dict[str, float]]]
 
-    def milp(offsets: list[dict[str, float]], tangents: list[list[Tangents]] | None,
+    def milp(offsets: ScenarioOffsets, tangents: list[list[Tangents]] | None,
              seconds: float) -> tuple[ThreePhaseTopology, list[list[Tangents]] | None]:
-        topo = reconfigure_three_phase_scenarios(
-            nets, w, time_limit_s=seconds, gap=gap,
-            thermal_limits=thermal_limits, max_loading_percent=max_loading_percent,
-            voltage_offsets=offsets,
-            tangents=tangents, switch_cost_kw=switch_cost_kw, names=rows.names)
+        volts, tight = offsets
+
+        def solve(tight: list[dict[str, float]] | None) -> ThreePhaseTopology:
+            return reconfigure_three_phase_scenarios(
+                nets, w, time_limit_s=seconds, gap=gap,
+                thermal_limits=thermal_limits, max_loading_percent=max_loading_percent,
+                voltage_offsets=volts, tangents=tangents, switch_cost_kw=switch_cost_kw,
+                names=rows.names, rating_factors=tight)
+
+        tightened = any(tight)
+        topo = solve(tight if tightened else None)
+        if tightened and topo.flow is None and topo.status == "infeasible" and not answered:
+            topo = solve(None)  # the tightened ratings leave no first answer: without them
         return topo, topo.scenario_tangents or tangents
 
     def opendss(topo: ThreePhaseTopology) -> Solutions:
+        nonlocal answered
+        answered = True
         return [scenario_opendss(nets[0], rows, s, set(topo.open_switches), floating,
                                   topo.scenario_flows[s].voltages_pu, **rated)
                 for s in range(len(nets))]
 
-    def next_offsets(topo: ThreePhaseTopology, sols: Solutions) -> list[dict[str, float]]:
-        return [voltage_offsets(f, x) for f, x in zip(topo.scenario_flows, sols, strict=True)]
+    def next_offsets(topo: ThreePhaseTopology, sols: Solutions) -> ScenarioOffsets:
+        for s, sol in enumerate(sols):
+            tighten(s, topo.open_switches, sol)
+        return ([voltage_offsets(f, x) for f, x in zip(topo.scenario_flows, sols, strict=True)],
+                [dict(t) for t in factors])
 
-    def answer_row(topo: ThreePhaseTopology, offsets: list[dict[str, float]],
+    def answer_row(topo: ThreePhaseTopology, offsets: ScenarioOffsets,
                    sols: Solutions | None) -> dict[str, Any]:
         row: dict[str, Any] = {"topology": "answer", "status": topo.status,
                                "milp_time_s": topo.solve_time_s,
+                               # the ratings this MILP held tightened, per scenario name
+                               "rating_factors": named(offsets[1]),
                                "open_switches": topo.open_switches if topo.flow else None}
         if sols is not None:
             row["opendss_expected_losses_kw"] = _num(float(sum(
@@ -583,6 +642,9 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
             row["within_thermal_limits"] = all(x.within_thermal_limits for x in sols)
             row["within_limits"] = all(judged(x) for x in sols)
             row["passed"] = all(x.passed for x in sols)
+            row["overloads_switched"] = {
+                n: [f"{e} ({pct:.1f} %)" for e, pct in switched_overloads(x, unswitched)]
+                for n, x in zip(names, sols, strict=True)}
         return row
 
     def loss(topo: ThreePhaseTopology, sols: Solutions) -> float:
@@ -597,12 +659,15 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
         return ThreePhaseTopology("time_limit", sorted(base_open), proxy, math.nan, 0.0,
                                   flows[0], scenario_flows=flows), bases
 
-    return feedback_loop(
-        milp, opendss, next_offsets, answer_row, loss, offsets=offsets, tangents=None,
+    keep, kept, record = feedback_loop(
+        milp, opendss, next_offsets, answer_row, loss,
+        offsets=(volts0, [dict(t) for t in factors]), tangents=None,
         iterations=iterations, base_open=base_open, time_limit_s=time_limit_s,
         max_iterations=max_iterations, t0=t0,
         record={"enabled": feedback, "per_scenario": True}, feedback=feedback,
         base=base_answer, ok=judged)
+    record["rating_factors"] = named(factors)
+    return keep, kept, record
 
 
 #: The least-overloading topology of an infeasible solve is ranked by OpenDSS's own currents

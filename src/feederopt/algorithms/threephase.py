@@ -256,7 +256,8 @@ def tighten_ratings(pu: PerUnitThreePhase, factors: dict[str, float]) -> None:
     """Multiply the ratings of the edges and transformer banks named in ``factors`` (edge ids,
     ``"Transformer <bank id>"``, the keys of :func:`_loadings`) by their factor, in place:
     the voltage feedback's correction of a rating that OpenDSS's currents break where the
-    lossless flow keeps it (:func:`feederopt.api_threephase_feedback._voltage_feedback`)."""
+    lossless flow keeps it (:func:`feederopt.api_threephase_feedback._voltage_feedback`; per
+    scenario, :func:`feederopt.api_threephase_feedback._scenario_feedback`)."""
     for e in pu.edges:
         if e.id in factors and e.s_max_pu is not None:
             e.s_max_pu = e.s_max_pu * factors[e.id]
@@ -1141,6 +1142,7 @@ def reconfigure_three_phase_scenarios(
         voltage_offsets: list[dict[str, float]] | None = None,
         tangents: list[list[Tangents]] | None = None, switch_cost_kw: float = 0.0,
         names: Sequence[str] | None = None, max_enumerated_states: int | None = None,
+        rating_factors: Sequence[dict[str, float]] | None = None,
         ) -> ThreePhaseTopology:
     """One radial topology for the load scenarios ``nets`` (the same feeder with each
     scenario's loads, :func:`feederopt.api_threephase.scenario_networks`) with the weights
@@ -1165,8 +1167,18 @@ def reconfigure_three_phase_scenarios(
     Ratings that every radial topology breaks in some scenario (:func:`fixed_overloads` of
     each scenario's base flow) are left out, as :func:`reconfigure_three_phase` does, and
     named in ``fixed_overloads`` (the worst loading over the scenarios, and that scenario)
-    and a note."""
+    and a note.
+
+    ``rating_factors[s]`` (edge ids and ``"Transformer <bank id>"``: factor ``f_e,s``)
+    tighten scenario ``s``'s ratings after the scaling (:func:`tighten_ratings`; only with
+    ``thermal_limits``): the per-scenario voltage feedback's correction ``f_e,s =
+    L_model,s / L_OpenDSS,s`` (:func:`feederopt.api_threephase_feedback._scenario_feedback`,
+    the same secant rule as :func:`reconfigure_three_phase`'s ``rating_factors``). The fixed
+    overloads are judged on the untightened ratings and stay left out."""
     t0 = time.perf_counter()
+    if rating_factors is not None and len(rating_factors) != len(nets):
+        raise ValueError(f"rating_factors has {len(rating_factors)} entries for "
+                         f"{len(nets)} scenarios (one dict per scenario)")
     fixed: dict[str, float] = {}
     where: dict[str, str] = {}  # the scenario of each element's largest loading
     if thermal_limits:
@@ -1182,7 +1194,8 @@ def reconfigure_three_phase_scenarios(
         voltage_limits=voltage_limits, thermal_limits=thermal_limits,
         max_loading_percent=max_loading_percent, tangent_tol=tangent_tol,
         voltage_offsets=voltage_offsets, tangents=tangents, switch_cost_kw=switch_cost_kw,
-        names=names, max_enumerated_states=max_enumerated_states, unrated=set(fixed))
+        names=names, max_enumerated_states=max_enumerated_states, unrated=set(fixed),
+        rating_factors=rating_factors if thermal_limits else None)
     if fixed:
         topo.fixed_overloads = _fixed_overload_labels(fixed, max_loading_percent, where)
         topo.notes.insert(0, _fixed_overload_note(topo.fixed_overloads, max_loading_percent))
@@ -1196,14 +1209,19 @@ def _reconfigure_scenarios(
         voltage_offsets: list[dict[str, float]] | None,
         tangents: list[list[Tangents]] | None, switch_cost_kw: float,
         names: Sequence[str] | None, max_enumerated_states: int | None,
-        unrated: set[str]) -> ThreePhaseTopology:
-    """:func:`reconfigure_three_phase_scenarios` with the ratings of ``unrated`` left out."""
+        unrated: set[str], rating_factors: Sequence[dict[str, float]] | None = None,
+        ) -> ThreePhaseTopology:
+    """:func:`reconfigure_three_phase_scenarios` with the ratings of ``unrated`` left out and
+    scenario ``s``'s ratings times ``rating_factors[s]`` (:func:`tighten_ratings`, after
+    :func:`scale_ratings`; only with ``thermal_limits``)."""
     pus = []
     for s, net in enumerate(nets):
         pu = to_per_unit_3ph(net)
         shift_voltage_limits(pu, (voltage_offsets or [{}] * len(nets))[s] or {})
         scale_ratings(pu, thermal_limits=thermal_limits,
                       max_loading_percent=max_loading_percent)
+        if thermal_limits and rating_factors and rating_factors[s]:
+            tighten_ratings(pu, rating_factors[s])
         _drop_ratings(pu, unrated)
         pus.append(pu)
     loops = permanent_loops(pus[0])
