@@ -1,6 +1,7 @@
-"""``plan`` stopped by its time limit (user test ut_dopf #3 and #6): the extensive form reports
-the incumbent plan's own recourse per scenario, checked scenario by scenario by ``restore``
-(the plan's hardened lines repaired, its DGs sited); the L-shaped method keeps to its limit.
+"""``plan`` stopped by its time limit (user test ut_dopf #3 and #6, ut_res #4): the extensive form
+reports the incumbent plan's own recourse per scenario, checked scenario by scenario by
+``restore`` (the plan's hardened lines repaired, its DGs sited: equal where proven optimal, an
+upper bound where not), within its limit; the L-shaped method keeps to its limit.
 
 Eight random 3-6-line failures of case33bw (from the tester's storm33.json), p = 1/8 each."""
 
@@ -40,9 +41,16 @@ def test_extensive_at_its_time_limit_reports_the_plans_recourse(storm: Path) -> 
         left = [b for b in sc.broken if b not in hardened]
         shed = restore("case33bw", left, dg_sites=r.dg_sites, ac_check=False).shed_kw \
             if left else 0.0
-        assert sc.operation.shed_kw == pytest.approx(shed, abs=0.05), sc.name
-        total += sc.probability * SETTINGS.voll * shed
+        if sc.recourse_status == "optimal":
+            assert sc.operation.shed_kw == pytest.approx(shed, abs=0.05), sc.name
+        else:  # a feasible operation of the plan, not proven its best: an upper bound
+            assert sc.recourse_status == "time_limit", sc.name
+            assert sc.operation.shed_kw >= shed - 0.05, sc.name
+        total += sc.probability * SETTINGS.voll * sc.operation.shed_kw
     assert r.expected_total == pytest.approx(total, abs=1.0)
+    # the evaluation of the incumbent plan is inside the limit but for its quick pass (about
+    # 30 ms a scenario); the old code evaluated after the limit: 5.4 s at this 2 s limit
+    assert r.solve_time_s <= 2.0 + 1.5
     assert r.lower_bound is not None and r.lower_bound <= r.expected_total + 1e-6
     assert r.gap == pytest.approx((r.expected_total - r.lower_bound) / r.expected_total,
                                   abs=1e-4)

@@ -363,16 +363,31 @@ def _status(sol_status: str, has: bool) -> Status:
     return Status.ERROR
 
 
+#: The share of an extensive form's time limit kept for evaluating its incumbent plan's
+#: recourse when the MILP stops at its limit (:func:`solve_extensive`).
+EVALUATION_SHARE = 0.2
+
+
 def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
                     time_limit_s: float = 600.0) -> PlanOutcome:
-    """The extensive form (deterministic equivalent) on HiGHS. Stopped before optimality
-    (``time_limit_s``), its incumbent plan is evaluated scenario by scenario (each recourse
-    MILP within ``max(5, time_limit_s / (4 S))`` s; one stopped there keeps its value, an upper
-    bound, and says ``time_limit`` in its operation's status): the reported recourse,
-    operations, value and gap are the plan's, the bound the extensive form's."""
+    """The extensive form (deterministic equivalent) on HiGHS, within ``time_limit_s`` in all.
+
+    The MILP gets the time limit less :data:`EVALUATION_SHARE` of it (counted from the
+    call, so the model's build is inside). Stopped there before optimality, its incumbent
+    plan is evaluated scenario by scenario (:func:`_evaluate_incumbent`), as the L-shaped
+    method does, since the incumbent's scenario blocks need not be the plan's best
+    operations (HiGHS keeps any feasible one: on storm33 every scenario "shed everything"):
+    a quick pass over every scenario, then recourse MILPs in the time left. Each scenario
+    keeps its least costly operation found (all are feasible operations of the plan, so
+    each is an upper bound of ``Q_s``); one not proven optimal says ``time_limit``. Only
+    the quick pass may run past the limit (about 30 ms a scenario on case33bw). The reported
+    recourse, operations, value and gap are the plan's, the bound the extensive form's."""
     t0 = time.perf_counter()
+    deadline = t0 + time_limit_s
     model = HighsModel(problem.extensive_block(scenarios))
-    sol = _solve(model, time_limit_s)
+    reserve = EVALUATION_SHARE * time_limit_s if math.isfinite(time_limit_s) else 0.0
+    milp_s = max(deadline - reserve - time.perf_counter(), QUICK_RECOURSE_S)
+    sol = _solve(model, milp_s)
     if not sol.has_solution and problem.firm_loads and sol.status == SolverStatus.INFEASIBLE:
         raise plan_infeasible(problem, scenarios, time_limit_s)
     if not sol.has_solution:
@@ -381,18 +396,14 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
     harden, site = np.round(val[HARDEN]), np.round(val[SITE])
     status = _status(str(sol.status), True)
     if status is Status.TIME_LIMIT:
-        # the incumbent's scenario blocks need not be its optimal recourse (a MILP stopped at
-        # its limit keeps any feasible operation): evaluate each scenario's recourse for the
-        # incumbent plan, as the L-shaped method does, so the value, gap and rows are the plan's
-        each = max(5.0, 0.25 * time_limit_s / max(len(scenarios), 1))
-        ex = SerialExecutor(RecourseFactory(problem, tuple(scenarios), False,
-                                            time_limit_s=each))
-        final = plan_from_first_stage(problem, scenarios, harden, site, "extensive", ex)
-        obj = final.objective
+        ops, rec = _evaluate_incumbent(problem, scenarios, model, str(sol.status), harden,
+                                       site, deadline)
+        invest = problem.investment(harden, site)
+        obj = invest + float(sum(sc.probability * q for sc, q in zip(scenarios, rec,
+                                                                      strict=True)))
         gap = max(obj - sol.bound, 0.0) / max(abs(obj), 1e-9)
-        return PlanOutcome("extensive", status, harden, site, final.investment,
-                           final.recourse, final.operations, obj, float(sol.bound), gap,
-                           time.perf_counter() - t0)
+        return PlanOutcome("extensive", status, harden, site, invest, rec, ops, obj,
+                           float(sol.bound), gap, time.perf_counter() - t0)
     ops, rec = [], []
     for k, _sc in enumerate(scenarios):
         op = _operation(model, f"s{k}.", problem, str(sol.status), math.nan, math.nan, 0.0)
@@ -406,6 +417,47 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
     gap = max(obj - sol.bound, 0.0) / max(abs(obj), 1e-9)
     return PlanOutcome("extensive", status, harden, site, invest, rec,
                        ops, obj, float(sol.bound), gap, time.perf_counter() - t0)
+
+
+#: The time limit of the first, quick pass over the scenarios when an incumbent plan is
+#: evaluated [s]: in effect the operation on :func:`forest_start`'s topology (that LP is never
+#: cut short), about 30 ms a scenario on case33bw.
+QUICK_RECOURSE_S = 1e-3
+
+
+def _evaluate_incumbent(problem: ResilienceProblem, scenarios: list[Scenario],
+                        model: HighsModel, status: str, harden: np.ndarray, site: np.ndarray,
+                        deadline: float) -> tuple[list[Operation], list[float]]:
+    """Per scenario an operation of the plan ``(harden, site)`` of a time-limited extensive
+    form ``model`` (:func:`solve_extensive`), the least costly of: its block in the
+    incumbent; a quick recourse (:data:`QUICK_RECOURSE_S`: the operation on the
+    :func:`forest_start` topology, or better), for every scenario even past ``deadline``
+    (``time.perf_counter()``); and, while time is left before ``deadline``, the recourse
+    MILP of each scenario not yet proven optimal, in an equal share of the time left."""
+    ops: list[Operation] = []
+    for k in range(len(scenarios)):
+        block = _operation(model, f"s{k}.", problem, status, math.nan, math.nan, 0.0)
+        block.objective = _cost(problem, block)
+        ops.append(block)
+
+    def better(k: int, limit: float) -> None:
+        v = recourse_value(problem, scenarios[k], harden, site, lp_cut=False, keep=True,
+                           time_limit_s=limit)
+        if v.operation is not None:
+            q = _cost(problem, v.operation)
+            if q <= ops[k].objective + 1e-9:
+                v.operation.objective = q
+                ops[k] = v.operation
+
+    for k in range(len(scenarios)):
+        better(k, QUICK_RECOURSE_S)
+    todo = [k for k, op in enumerate(ops) if op.status != SolverStatus.OPTIMAL]
+    for i, k in enumerate(todo):
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            break
+        better(k, left / (len(todo) - i))
+    return ops, [op.objective for op in ops]
 
 
 def _cost(problem: ResilienceProblem, op: Operation) -> float:
