@@ -14,18 +14,17 @@ old code: 281f697 ended without a topology (exit 3), 1a03070 answered "infeasibl
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import re
 from pathlib import Path
 
-import networkx as nx
 import opendssdirect as dss
 from typer.testing import CliRunner
 
 from feederopt.cases.threephase import three_phase_case_path
 from feederopt.cli import app
+from opendss_states import radial_states, two_terminal_edges
 
 SWITCHES = ["cb_101", "671692", "671700", "701702", "703800", "800801", "801675"]
 
@@ -74,24 +73,7 @@ def _xfm1_loading(open_switches: set[str], folder: Path) -> float:
 def _radial_states(folder: Path) -> list[set[str]]:
     """Every set of open switches that leaves the buses a tree (brute force)."""
     _compile(folder)
-    edges = []
-    for name in dss.Circuit.AllElementNames():
-        if not name.lower().startswith(("line.", "transformer.")):
-            continue
-        dss.Circuit.SetActiveElement(name)
-        buses = {b.split(".")[0].lower() for b in dss.CktElement.BusNames()}
-        if len(buses) == 2:
-            edges.append((name.lower().split(".", 1)[1], *sorted(buses)))
-    out = []
-    for k in range(len(SWITCHES) + 1):
-        for opened in itertools.combinations(SWITCHES, k):
-            g: nx.Graph = nx.Graph()
-            for eid, a, b in edges:
-                if eid not in opened:
-                    g.add_edge(a, b)
-            if nx.is_tree(g):
-                out.append(set(opened))
-    return out
+    return [set(state) for state in radial_states(two_terminal_edges(), SWITCHES)]
 
 
 def test_ieee13mod_xfm1_is_overloaded_whatever_the_switches(tmp_path: Path) -> None:

@@ -27,7 +27,6 @@ within 0.9-1.1 p.u.
 
 from __future__ import annotations
 
-import itertools
 import json
 from pathlib import Path
 
@@ -38,6 +37,7 @@ from typer.testing import CliRunner
 
 from feederopt.cli import app
 from feederopt.cli.app import EXIT_INFEASIBLE
+from opendss_states import radial_states, solve_switched, two_terminal_edges
 
 SWITCHES = ["sw1", "sw2", "tie"]
 FEEDER = """Clear
@@ -65,30 +65,12 @@ def _feeder(folder: Path) -> Path:
 
 
 def _solve(path: Path, open_switches: set[str]) -> None:
-    dss.Text.Command(f'Compile "{path}"')
-    dss.Text.Command("Set ControlMode=OFF")
-    for sw in SWITCHES:
-        dss.Text.Command(f"Edit Line.{sw} enabled=yes")
-        if sw in open_switches:
-            dss.Text.Command(f"Open Line.{sw} term=1")
-        else:
-            dss.Text.Command(f"Close Line.{sw} term=1")
-            dss.Text.Command(f"Close Line.{sw} term=2")
-    dss.Solution.Solve()
-    assert dss.Solution.Converged()
+    solve_switched(path, SWITCHES, open_switches)
 
 
 def _edges(path: Path) -> list[tuple[str, str, str]]:
     _solve(path, set())
-    out = []
-    for name in dss.Circuit.AllElementNames():
-        if not name.lower().startswith(("line.", "transformer.")):
-            continue
-        dss.Circuit.SetActiveElement(name)
-        buses = {b.split(".")[0].lower() for b in dss.CktElement.BusNames()}
-        if len(buses) == 2:
-            out.append((name.lower().split(".", 1)[1], *sorted(buses)))
-    return out
+    return two_terminal_edges()
 
 
 def _truth(path: Path) -> dict[frozenset[str], tuple[float, str, bool]]:
@@ -99,13 +81,7 @@ def _truth(path: Path) -> dict[frozenset[str], tuple[float, str, bool]]:
     full.add_edges_from((a, b) for _, a, b in edges)
     bridges = {eid for eid, a, b in edges
                if (a, b) in set(nx.bridges(full)) or (b, a) in set(nx.bridges(full))}
-    states = []
-    for k in range(len(SWITCHES) + 1):
-        for opened in itertools.combinations(SWITCHES, k):
-            g: nx.Graph = nx.Graph()
-            g.add_edges_from((a, b) for eid, a, b in edges if eid not in opened)
-            if nx.is_tree(g):
-                states.append(frozenset(opened))
+    states = radial_states(edges, SWITCHES)
     out = {}
     for state in states:
         _solve(path, set(state))

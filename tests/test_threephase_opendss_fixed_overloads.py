@@ -19,18 +19,17 @@ every radial state, and the answer's loading matches the check's.
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import re
 from pathlib import Path
 
-import networkx as nx
 import opendssdirect as dss
 from typer.testing import CliRunner
 
 from feederopt.cases.threephase import three_phase_case_path
 from feederopt.cli import app
+from opendss_states import radial_states, solve_switched, two_terminal_edges
 
 SWITCHES = ["tie1", "l30"]
 
@@ -59,17 +58,7 @@ def _feeder(folder: Path) -> Path:
 
 
 def _compile(path: Path, open_switches: set[str]) -> None:
-    dss.Text.Command(f'Compile "{path}"')
-    dss.Text.Command("Set ControlMode=OFF")
-    for sw in SWITCHES:
-        dss.Text.Command(f"Edit Line.{sw} enabled=yes")
-        if sw in open_switches:
-            dss.Text.Command(f"Open Line.{sw} term=1")
-        else:
-            dss.Text.Command(f"Close Line.{sw} term=1")
-            dss.Text.Command(f"Close Line.{sw} term=2")
-    dss.Solution.Solve()
-    assert dss.Solution.Converged()
+    solve_switched(path, SWITCHES, open_switches)
 
 
 def _subxf_loading(path: Path, open_switches: set[str]) -> float:
@@ -90,22 +79,7 @@ def _subxf_loading(path: Path, open_switches: set[str]) -> float:
 def _radial_states(path: Path) -> list[set[str]]:
     """Every set of open switches that leaves the buses a tree (brute force)."""
     _compile(path, set())
-    edges = []
-    for name in dss.Circuit.AllElementNames():
-        if not name.lower().startswith(("line.", "transformer.")):
-            continue
-        dss.Circuit.SetActiveElement(name)
-        buses = {b.split(".")[0].lower() for b in dss.CktElement.BusNames()}
-        if len(buses) == 2:
-            edges.append((name.lower().split(".", 1)[1], *sorted(buses)))
-    out = []
-    for k in range(len(SWITCHES) + 1):
-        for opened in itertools.combinations(SWITCHES, k):
-            g: nx.Graph = nx.Graph()
-            g.add_edges_from((a, b) for eid, a, b in edges if eid not in opened)
-            if nx.is_tree(g):
-                out.append(set(opened))
-    return out
+    return [set(state) for state in radial_states(two_terminal_edges(), SWITCHES)]
 
 
 def test_an_overloaded_bridge_is_named_from_opendss(tmp_path: Path) -> None:
