@@ -100,6 +100,11 @@ def restore(
         f"{w['action']} {w['branch']}" + (f" ({w['operated_by']})" if w.get("operated_by")
                                           else "") for w in res.switching) or "-")
     t.add_row("energised buses", ", ".join(op.energised_buses))
+    if op.island_generators_off or op.island_shunts_off:
+        t.add_row("disconnected in DG islands",
+                  "; ".join(f"{what} at {', '.join(buses)}" for what, buses in (
+                      ("generators", op.island_generators_off),
+                      ("shunts", op.island_shunts_off)) if buses))
     out.print(t)
     if op.shed_per_bus_kw:
         out.print(_shed_table("bus", op.shed_per_bus_kw))
