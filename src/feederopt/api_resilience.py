@@ -111,9 +111,15 @@ def restore(source: Any, broken: list[str] | tuple[str, ...], *,
     ac = None
     if ac_check:
         report_phase(progress, "AC check (pandapower)")
-        ac = restoration_ac(net, problem, op, sites)
+        ac = restoration_ac(net, problem, op, sites, idx)
     res = restore_result(problem, idx, op, rad.value, pen, sites, ac)
     return replace(res, switching=switching(net, problem, op.closed, idx))
+
+
+def _not_hardened(problem: ResilienceProblem, sc: Scenario, harden: Any) -> list[int]:
+    """The broken lines of ``sc`` that the plan ``harden`` does not harden (out in AC)."""
+    return [k for k in sc.broken
+            if problem.harden_pos[k] < 0 or harden[problem.harden_pos[k]] < 0.5]
 
 
 def switching(net: Network, problem: ResilienceProblem, closed: Any, broken: tuple[int, ...]
@@ -269,7 +275,8 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
     acs = None
     if ac_check and len(out.operations) == len(scs):
         report_phase(progress, f"AC check of the {len(scs)} scenario operations (pandapower)")
-        acs = [restoration_ac(net, problem, op, out.site) for op in out.operations]
+        acs = [restoration_ac(net, problem, op, out.site, _not_hardened(problem, sc, out.harden))
+               for sc, op in zip(scs, out.operations, strict=True)]
     return plan_result(problem, scs, out, sm, acs)
 
 
