@@ -31,6 +31,14 @@ difference. Radiality, one of (:class:`RadialityKind`):
   does not exclude loops when some bus is left out; the seed adds a switching penalty per closed
   line to keep solutions tree-like.
 
+Existing generators and shunts (only when the network has some off the source buses;
+:func:`_fixed_terms`): they inject only where energised (from a source or a sited DG, ``e``);
+where fed from a source (``h``) every one is connected, and in a backup-DG island each bus's
+generators (``cg``) and shunts (``cs``) are connected or not on their own:
+``h_i <= cg_i, cs_i <= e_i``. The balance (5b) gains ``+ P_gen,i cg_i - g_i U_i cs_i`` and
+``+ Q_gen,i cg_i + b_i U_i cs_i``, and the objective ``shed_weight * delta * sum (1 - cg) +
+(1 - cs)`` (:func:`connect_epsilon`).
+
 Objective: ``shed_weight * sum_k w_k s_k + line_weight * sum v`` with ``w_k = priority_k P_k``
 per sheddable load (``P_k`` when every priority is 1): a load of lower priority is shed before
 one of higher priority at the same bus. A tie-break ``+ shed_weight * eps sum_k P_k s_k``
