@@ -354,6 +354,10 @@ def _fixed_terms(blk: Block, g: GridArrays, prefix: str, sites_fixed: np.ndarray
     ``cs``: ``u_lo cs <= z <= u_hi cs``, ``U - u_hi (1 - cs) <= z <= U - u_lo (1 - cs)``,
     McCormick).
 
+    With no DG sited (``sites_fixed`` all 0) no island can form, so ``h = e`` and
+    ``cg = cs = eb``: the ``h`` rows and the connection binaries are left out, the terms are
+    on ``eb`` and ``z = U eb`` (the same McCormick rows on ``eb``).
+
     Returns the P and Q terms ``+ P_gen,i cg_i - g_i z_i`` and ``+ Q_gen,i cg_i + b_i z_i``
     (``P_gen cg = P_gen - P_gen goff``: the constant goes to the right-hand side, returned
     as the P and Q amounts to subtract from it per row of ``loads``)."""
