@@ -147,8 +147,10 @@ def _print_verdict(out: Any, ac: dict[str, Any]) -> None:
 
 def _print_notes(out: Any, notes: list[str]) -> None:
     for note in notes:
-        out.print("[yellow]note:[/] ", end="")
-        out.print(note, markup=False)
+        kind, text = ("warning", note[len("warning: "):]) if note.startswith("warning: ") \
+            else ("note", note)
+        out.print(f"[yellow]{kind}:[/] ", end="")
+        out.print(text, markup=False)
 
 
 
