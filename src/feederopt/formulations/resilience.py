@@ -315,8 +315,10 @@ def connect_epsilon(p: np.ndarray, w: np.ndarray, n_choices: int) -> float:
     optimum by at most 1 % of the bound of the shed tie-break itself (1e-9 of shedding every
     load at the lowest priority): the least shed comes first, then the least shed kW, then
     the most elements connected. On the planner's net of ut_res (10.35 MW, 1 MVA base, 3
-    choices) it is 1.7e-9 p.u. per choice, 1.7e-6 in a restoration's kW objective, above
-    HiGHS's dual feasibility tolerance (1e-7)."""
+    choices) it is 3.45e-9 p.u. per choice, 3.45e-6 in a restoration's kW objective, above
+    HiGHS's dual feasibility tolerance (1e-7). It is a tie-break within the solver's
+    tolerances, like the shed one: a MILP stopped at its gap may leave an element off that
+    could stay on at the same shed."""
     p = np.asarray(p, float)
     total = float(p[p > 0].sum()) if p.size else 0.0
     return CONNECT_SHARE * shed_epsilon(p, w) * (total if total > 0 else 1.0) / max(n_choices, 1)
