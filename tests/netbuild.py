@@ -198,3 +198,45 @@ def pv33_pandapower() -> Any:
     for b in (17, 32, 24):
         pp.create_sgen(net, bus=b, p_mw=2.5, q_mvar=0.0)
     return net
+
+
+def planner_pandapower(capacitor: bool = True, pv_mw: float = 1.0) -> Any:
+    """The resilience planner's net of user test ut_res (/tmp/ut_res/mknet.py): 110/20 kV,
+    a 25-MVA transformer at tap -2, two 6-bus cable feeders A (buses 2-7, lines 0-5) and B
+    (buses 8-13, lines 6-11), normally open ties T36 (line 12, A3-B3) and T66 (line 13,
+    A6-B6) with line switches, sectionalising switches only on LA1, LB1, LA4 and LB4, loads
+    0.6-1.1 MW (A) and 0.5-1.25 MW (B), a PV of ``pv_mw`` at B5 (bus 12), 0.4 MW of wind at A6
+    (bus 7) and a 1-Mvar capacitor at A5 (bus 6) when ``capacitor``."""
+    import pandapower as pp
+
+    net = pp.create_empty_network(name="planner_net")
+    hv = pp.create_bus(net, 110, name="HV")
+    mv = pp.create_bus(net, 20, name="MV")
+    pp.create_ext_grid(net, hv, vm_pu=1.02, name="grid")
+    t = pp.create_transformer(net, hv, mv, std_type="25 MVA 110/20 kV", name="T1")
+    net.trafo.at[t, "tap_pos"] = -2
+    a = [pp.create_bus(net, 20, name=f"A{i}") for i in range(1, 7)]
+    b = [pp.create_bus(net, 20, name=f"B{i}") for i in range(1, 7)]
+    lt = "NA2XS2Y 1x185 RM/25 12/20 kV"
+    lines = {}
+    for feeder, buses in (("A", a), ("B", b)):
+        prev = mv
+        for i, bus in enumerate(buses):
+            lines[f"L{feeder}{i + 1}"] = pp.create_line(net, prev, bus, 2.0, lt,
+                                                        name=f"L{feeder}{i + 1}")
+            prev = bus
+    lines["T36"] = pp.create_line(net, a[2], b[2], 1.5, lt, name="T36")
+    lines["T66"] = pp.create_line(net, a[5], b[5], 1.0, lt, name="T66")
+    pp.create_switch(net, a[2], lines["T36"], et="l", closed=False, name="sw_T36")
+    pp.create_switch(net, b[5], lines["T66"], et="l", closed=False, name="sw_T66")
+    for name, bus in (("LA1", mv), ("LB1", mv), ("LA4", a[2]), ("LB4", b[2])):
+        pp.create_switch(net, bus, lines[name], et="l", closed=True, name=f"sw_{name}")
+    for i, bus in enumerate(a):
+        pp.create_load(net, bus, p_mw=0.6 + 0.1 * i, q_mvar=0.2, name=f"ldA{i + 1}")
+    for i, bus in enumerate(b):
+        pp.create_load(net, bus, p_mw=0.5 + 0.15 * i, q_mvar=0.15, name=f"ldB{i + 1}")
+    pp.create_sgen(net, b[4], p_mw=pv_mw, q_mvar=0.0, name="PV_B5", type="PV")
+    pp.create_sgen(net, a[5], p_mw=0.4, q_mvar=0.0, name="WT_A6", type="WP")
+    if capacitor:
+        pp.create_shunt(net, a[4], q_mvar=-1.0, p_mw=0.0, name="cap_A5")
+    return net

@@ -35,7 +35,7 @@ from feederopt.cases.disasters import load_disasters
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.execution import make_executor
 from feederopt.formulations.resilience import RadialityKind
-from feederopt.io.disasters import DisasterSet
+from feederopt.io.disasters import DisasterSet, duplicate_ids, duplicate_warnings
 from feederopt.network.container import Network
 from feederopt.options import (
     TIME_LIMIT_S,
@@ -111,9 +111,23 @@ def restore(source: Any, broken: list[str] | tuple[str, ...], *,
     ac = None
     if ac_check:
         report_phase(progress, "AC check (pandapower)")
-        ac = restoration_ac(net, problem, op, sites)
+        ac = restoration_ac(net, problem, op, sites, idx)
     res = restore_result(problem, idx, op, rad.value, pen, sites, ac)
-    return replace(res, switching=switching(net, problem, op.closed, idx))
+    return replace(res, switching=switching(net, problem, op.closed, idx),
+                   notes=_broken_warnings(broken) + res.notes)
+
+
+def _broken_warnings(broken: Sequence[Any]) -> list[str]:
+    """A warning naming the ids ``--broken`` repeats (each counts once), or none."""
+    dups = duplicate_ids([str(b) for b in broken])
+    return [f"warning: --broken names {', '.join(dups)} more than once (each counted once; "
+            "was another line meant?)"] if dups else []
+
+
+def _not_hardened(problem: ResilienceProblem, sc: Scenario, harden: Any) -> list[int]:
+    """The broken lines of ``sc`` that the plan ``harden`` does not harden (out in AC)."""
+    return [k for k in sc.broken
+            if problem.harden_pos[k] < 0 or harden[problem.harden_pos[k]] < 0.5]
 
 
 def switching(net: Network, problem: ResilienceProblem, closed: Any, broken: tuple[int, ...]
@@ -252,10 +266,12 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
     problem = ResilienceProblem.from_network(net, st)
     if broken is not None:
         scs = [Scenario("attack", 1.0, problem.branch_index([str(b) for b in broken]))]
+        warned = _broken_warnings(broken)
     else:
         ds = scenarios if isinstance(scenarios, DisasterSet) else \
             load_disasters(scenarios, net, case)  # type: ignore[arg-type]
         scs = scenarios_of(problem, ds)
+        warned = duplicate_warnings(ds)
     if method == "extensive":
         report_phase(progress, f"extensive form ({len(scs)} scenarios, one MILP)")
         out = solve_extensive(problem, scs, time_limit_s=time_limit_s)
@@ -269,8 +285,10 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
     acs = None
     if ac_check and len(out.operations) == len(scs):
         report_phase(progress, f"AC check of the {len(scs)} scenario operations (pandapower)")
-        acs = [restoration_ac(net, problem, op, out.site) for op in out.operations]
-    return plan_result(problem, scs, out, sm, acs)
+        acs = [restoration_ac(net, problem, op, out.site, _not_hardened(problem, sc, out.harden))
+               for sc, op in zip(scs, out.operations, strict=True)]
+    res = plan_result(problem, scs, out, sm, acs)
+    return replace(res, notes=warned + res.notes)
 
 
 @option_names(passes_to=PlanSettings)

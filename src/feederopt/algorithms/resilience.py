@@ -59,7 +59,13 @@ from feederopt.algorithms.base import (
 from feederopt.errors import InputError
 from feederopt.execution import Executor, SerialExecutor
 from feederopt.formulations.blocks import Group
-from feederopt.formulations.resilience import HARDEN, SITE, RadialityKind
+from feederopt.formulations.resilience import (
+    HARDEN,
+    SITE,
+    RadialityKind,
+    generator_buses,
+    shunt_buses,
+)
 from feederopt.problems.resilience import ResilienceProblem, Scenario
 from feederopt.solvers.highs_backend import HighsModel
 from feederopt.solvers.status import SolverStatus, Status
@@ -89,6 +95,11 @@ class Operation:
     shed_load_pu: np.ndarray = field(default_factory=lambda: np.zeros(0))
     #: Q per DG candidate [p.u.]
     dg_q: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: The buses whose generators, and those whose shunts, the model has off: disconnected in
+    #: a backup-DG island or de-energised (``goff``/``soff`` = 1 of
+    #: :func:`feederopt.formulations.resilience._fixed_terms`); bus indices, sorted.
+    gen_off: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    shunt_off: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
 
 
 def _operation(model: HighsModel, prefix: str, problem: ResilienceProblem, status: str,
@@ -99,10 +110,19 @@ def _operation(model: HighsModel, prefix: str, problem: ResilienceProblem, statu
     _, bus, p, _, w = g.sheddable()
     per_load = share * p
     per_bus = np.bincount(bus, weights=per_load, minlength=g.n) if len(bus) else np.zeros(g.n)
+    off = {}
+    elem = np.flatnonzero(g.fixed_elements())
+    eb = val.get(prefix + "eb")
+    for key, at in (("goff", generator_buses(g)), ("soff", shunt_buses(g))):
+        x = val.get(prefix + key)
+        if x is None and eb is not None:  # no island possible: off where de-energised
+            dead = set(elem[np.asarray(eb) < 0.5].tolist())
+            x = np.array([float(int(b) in dead) for b in at])
+        off[key] = at[np.asarray(x) > 0.5] if x is not None and len(at) else np.zeros(0, int)
     return Operation(status, objective, bound, np.round(val[prefix + "v"]), per_bus,
                      val[prefix + "P"], val[prefix + "Q"], val[prefix + "U"],
                      val[prefix + "pg"], seconds, float(share @ w), per_load,
-                     val[prefix + "qg"])
+                     val[prefix + "qg"], off["goff"], off["soff"])
 
 
 def _solve(model: HighsModel, time_limit_s: float | None) -> Any:

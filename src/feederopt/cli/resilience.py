@@ -100,6 +100,11 @@ def restore(
         f"{w['action']} {w['branch']}" + (f" ({w['operated_by']})" if w.get("operated_by")
                                           else "") for w in res.switching) or "-")
     t.add_row("energised buses", ", ".join(op.energised_buses))
+    if op.island_generators_off or op.island_shunts_off:
+        t.add_row("disconnected in DG islands",
+                  "; ".join(f"{what} at {', '.join(buses)}" for what, buses in (
+                      ("generators", op.island_generators_off),
+                      ("shunts", op.island_shunts_off)) if buses))
     out.print(t)
     if op.shed_per_bus_kw:
         out.print(_shed_table("bus", op.shed_per_bus_kw))
@@ -142,8 +147,10 @@ def _print_verdict(out: Any, ac: dict[str, Any]) -> None:
 
 def _print_notes(out: Any, notes: list[str]) -> None:
     for note in notes:
-        out.print("[yellow]note:[/] ", end="")
-        out.print(note, markup=False)
+        kind, text = ("warning", note[len("warning: "):]) if note.startswith("warning: ") \
+            else ("note", note)
+        out.print(f"[yellow]{kind}:[/] ", end="")
+        out.print(text, markup=False)
 
 
 

@@ -31,6 +31,14 @@ difference. Radiality, one of (:class:`RadialityKind`):
   does not exclude loops when some bus is left out; the seed adds a switching penalty per closed
   line to keep solutions tree-like.
 
+Existing generators and shunts (only when the network has some off the source buses;
+:func:`_fixed_terms`): they inject only where energised (from a source or a sited DG, ``e``);
+where fed from a source (``h``) every one is connected, and in a backup-DG island each bus's
+generators (``cg``) and shunts (``cs``) are connected or not on their own:
+``h_i <= cg_i, cs_i <= e_i``. The balance (5b) gains ``+ P_gen,i cg_i - g_i U_i cs_i`` and
+``+ Q_gen,i cg_i + b_i U_i cs_i``, and the objective ``shed_weight * delta * sum (1 - cg) +
+(1 - cs)`` (:func:`connect_epsilon`).
+
 Objective: ``shed_weight * sum_k w_k s_k + line_weight * sum v`` with ``w_k = priority_k P_k``
 per sheddable load (``P_k`` when every priority is 1): a load of lower priority is shed before
 one of higher priority at the same bus. A tie-break ``+ shed_weight * eps sum_k P_k s_k``
@@ -51,6 +59,10 @@ from feederopt.formulations.blocks import Block, Group, Sense, diag, incidence, 
 #: The tie-break weight per p.u. of shed power, relative to the lowest positive priority
 #: (:func:`shed_epsilon`).
 SHED_EPS = 1e-7
+
+#: The share of the shed tie-break's bound that the connection tie-break may take
+#: (:func:`connect_epsilon`).
+CONNECT_SHARE = 1e-2
 
 #: First-stage group names (shared by every scenario of an extensive form).
 HARDEN = "harden"
@@ -226,12 +238,16 @@ def operation_block(
     loads = np.flatnonzero(~g.is_source)
     net_in = (incidence(n, g.t) - incidence(n, g.f))[loads]
     dg_at = incidence(n, g.dg_bus)[loads]
-    fixed = _fixed_terms(blk, g, prefix, sites_fixed, loads) if has_fixed else ({}, {})
-    for (grp, dg, d, shed), extra in zip(((p_, pg, g.p_load, shed_p), (q_, qg, g.q_load, shed_q)),
-                                         fixed, strict=True):
+    n_choices = len(generator_buses(g)) + len(shunt_buses(g))
+    fixed, const = _fixed_terms(
+        blk, g, prefix, sites_fixed, loads,
+        shed_weight * connect_epsilon(shed_p, shed_w, n_choices)) if has_fixed else \
+        (({}, {}), (np.zeros(len(loads)), np.zeros(len(loads))))
+    for (grp, dg, d, shed), extra, c0 in zip(
+            ((p_, pg, g.p_load, shed_p), (q_, qg, g.q_load, shed_q)), fixed, const, strict=True):
         blk.add_rows(f"{prefix}bal_{grp[len(prefix):]}",
                      {grp: net_in, dg: dg_at, s: incidence(n, shed_bus, shed)[loads], **extra},
-                     Sense.EQ, d[loads])
+                     Sense.EQ, d[loads] - c0)
     # (5c) big-M LinDistFlow voltage drop, ``a U_f - U_t = 2 (r P + x Q)`` on a closed line
     # with ``a = 1 / tap**2`` (the ideal transformer at the from end)
     a = g.a
@@ -289,52 +305,101 @@ def operation_block(
     return blk
 
 
-def _fixed_terms(blk: Block, g: GridArrays, prefix: str, sites_fixed: np.ndarray | None,
-                 loads: np.ndarray) -> tuple[dict[str, sp.csr_matrix], dict[str, sp.csr_matrix]]:
-    """The energisation of the buses with a generator or a shunt and their terms in the P and
-    Q balances of the buses ``loads`` (module docstring, "Existing generators and shunts").
+def connect_epsilon(p: np.ndarray, w: np.ndarray, n_choices: int) -> float:
+    """The tie-break weight per disconnected generator or shunt bus of a backup-DG island
+    (:func:`_fixed_terms`): ``CONNECT_SHARE * eps * sum_k P_k / n_choices`` with ``eps`` of
+    :func:`shed_epsilon` and ``n_choices`` the number of connection binaries (``cg`` and ``cs``).
 
-    Groups: ``e`` in [0, 1] per bus (1 at sources), equal at the ends of a closed line
-    (``|e_i - e_j| <= 1 - v_ij``) and binary (``eb``) at the buses with elements; a commodity
-    flow ``F`` (``|F_ij| <= n v_ij``) in which every non-source bus consumes ``e_i``, supplied
-    only by sources and sited DGs (``0 <= sup_k <= n y^g_k``): a part is energised only when a
-    closed path joins it to one. ``z = U e`` at the element buses (exact for binary ``e``:
-    ``u_lo e <= z <= u_hi e``, ``U - u_hi (1 - e) <= z <= U - u_lo (1 - e)``, McCormick).
-    Returns the P and Q terms: ``+ P_gen e - g z`` and ``+ Q_gen e + b z``."""
+    Why this size: the term lies in ``[0, CONNECT_SHARE eps sum_k P_k]`` for every operation,
+    so (by the argument of :func:`shed_epsilon`) it moves the priority-weighted shed of the
+    optimum by at most 1 % of the bound of the shed tie-break itself (1e-9 of shedding every
+    load at the lowest priority): the least shed comes first, then the least shed kW, then
+    the most elements connected. On the planner's net of ut_res (10.35 MW, 1 MVA base, 3
+    choices) it is 3.45e-9 p.u. per choice, 3.45e-6 in a restoration's kW objective, above
+    HiGHS's dual feasibility tolerance (1e-7). It is a tie-break within the solver's
+    tolerances, like the shed one: a MILP stopped at its gap may leave an element off that
+    could stay on at the same shed."""
+    p = np.asarray(p, float)
+    total = float(p[p > 0].sum()) if p.size else 0.0
+    return CONNECT_SHARE * shed_epsilon(p, w) * (total if total > 0 else 1.0) / max(n_choices, 1)
+
+
+def _fixed_terms(blk: Block, g: GridArrays, prefix: str, sites_fixed: np.ndarray | None,
+                 loads: np.ndarray, connect_weight: float
+                 ) -> tuple[tuple[dict[str, sp.csr_matrix], dict[str, sp.csr_matrix]],
+                            tuple[np.ndarray, np.ndarray]]:
+    """The energisation of the buses with a generator or a shunt, their connection, and their
+    terms in the P and Q balances of the buses ``loads`` (module docstring, "Existing
+    generators and shunts").
+
+    *Energised* (from a source or a sited DG): ``e`` in [0, 1] per bus (1 at sources), equal
+    at the ends of a closed line (``|e_i - e_j| <= 1 - v_ij``) and binary (``eb``) at the
+    buses with elements; a commodity flow ``F`` (``|F_ij| <= n v_ij``) in which every
+    non-source bus consumes ``e_i``, supplied only by sources and sited DGs
+    (``0 <= sup_k <= n y^g_k``): a part is energised only when a closed path joins it to one.
+
+    *Fed from a source*: ``h`` in [0, 1] per bus, ``h = 1`` at sources,
+    ``|h_i - h_j| <= 1 - v_ij``, and a second commodity flow ``FH`` (``|FH_ij| <= n v_ij``) in
+    which every non-source bus consumes ``h_i``, supplied by the sources alone. In a part that
+    closed lines join to a source ``h = 1`` (it equals the source's across closed lines); in
+    any other part (a backup-DG island, a de-energised part) the flow balance sums to
+    ``sum h_i = 0``, so ``h = 0``. No integrality is needed.
+
+    *Connection*, per element bus: binaries ``cg_i`` (its generators inject) at the buses with
+    generators and ``cs_i`` (its shunts are connected) at the buses with shunts, with
+    ``h_i <= cg_i <= eb_i`` and ``h_i <= cs_i <= eb_i``: in a part fed from a source every
+    generator and shunt is connected, in a de-energised part none, and in a backup-DG island
+    each bus's generators and shunts separately are the model's choice (the operator's
+    switching). They are modelled by their complements ``goff = 1 - cg``, ``soff = 1 - cs``
+    with the objective term ``connect_weight (goff + soff)`` (:func:`connect_epsilon`): at
+    equal shed, elements stay connected. ``z = U cs`` at the shunt buses (exact for binary
+    ``cs``: ``u_lo cs <= z <= u_hi cs``, ``U - u_hi (1 - cs) <= z <= U - u_lo (1 - cs)``,
+    McCormick).
+
+    With no DG sited (``sites_fixed`` all 0) no island can form, so ``h = e`` and
+    ``cg = cs = eb``: the ``h`` rows and the connection binaries are left out, the terms are
+    on ``eb`` and ``z = U eb`` (the same McCormick rows on ``eb``).
+
+    Returns the P and Q terms ``+ P_gen,i cg_i - g_i z_i`` and ``+ Q_gen,i cg_i + b_i z_i``
+    (``P_gen cg = P_gen - P_gen goff``: the constant goes to the right-hand side, returned
+    as the P and Q amounts to subtract from it per row of ``loads``)."""
     n, m = g.n, g.m
     elem = np.flatnonzero(g.fixed_elements())
     ne = len(elem)
     v, u = prefix + "v", prefix + "U"
     e, eb, fl, sup, z = (prefix + k for k in ("e", "eb", "F", "sup", "z"))
+    h, fh, goff, soff = (prefix + k for k in ("h", "FH", "goff", "soff"))
     blk.add_group(Group.new(e, n, np.where(g.is_source, 1.0, 0.0), 1.0))
     blk.add_group(Group.new(eb, ne, 0.0, 1.0, integer=True))
     blk.add_rows(f"{prefix}e_bin", {e: select(elem, n), eb: -sp.identity(ne, format="csr")},
                  Sense.EQ, np.zeros(ne))
     de = select(g.f, n) - select(g.t, n)
     eye = sp.identity(m, format="csr")
-    blk.add_rows(f"{prefix}e_same_f", {e: de, v: eye}, Sense.LE, np.ones(m))
-    blk.add_rows(f"{prefix}e_same_t", {e: -de, v: eye}, Sense.LE, np.ones(m))
-    blk.add_group(Group.new(fl, m, -float(n), float(n)))
-    blk.add_rows(f"{prefix}e_flow_hi", {fl: eye, v: diag(-float(n), m)}, Sense.LE, np.zeros(m))
-    blk.add_rows(f"{prefix}e_flow_lo", {fl: -eye, v: diag(-float(n), m)}, Sense.LE,
-                 np.zeros(m))
+    net_in = (incidence(n, g.t) - incidence(n, g.f))[loads]
+    big_flow = diag(-float(n), m)
+    # without a sited DG (``sites_fixed`` all 0) no island can form: ``h = e`` and the
+    # connection is the energisation itself (``cg = cs = eb``), so those rows are left out
+    islands = sites_fixed is None or bool(np.any(np.asarray(sites_fixed, float) > 0.5))
+    for var, flow, tag in ((e, fl, "e"), (h, fh, "h"))[:2 if islands else 1]:
+        if var == h:
+            blk.add_group(Group.new(h, n, np.where(g.is_source, 1.0, 0.0), 1.0))
+        blk.add_rows(f"{prefix}{tag}_same_f", {var: de, v: eye}, Sense.LE, np.ones(m))
+        blk.add_rows(f"{prefix}{tag}_same_t", {var: -de, v: eye}, Sense.LE, np.ones(m))
+        blk.add_group(Group.new(flow, m, -float(n), float(n)))
+        blk.add_rows(f"{prefix}{tag}_flow_hi", {flow: eye, v: big_flow}, Sense.LE, np.zeros(m))
+        blk.add_rows(f"{prefix}{tag}_flow_lo", {flow: -eye, v: big_flow}, Sense.LE,
+                     np.zeros(m))
+    if islands:
+        blk.add_rows(f"{prefix}h_bal", {fh: net_in, h: -select(loads, n)}, Sense.EQ,
+                     np.zeros(len(loads)))
     k = len(g.dg_bus)
     hi = float(n) * (np.ones(k) if sites_fixed is None else np.asarray(sites_fixed, float))
     blk.add_group(Group.new(sup, k, 0.0, hi))
     if sites_fixed is None and k:
         blk.add_rows(f"{prefix}e_sup", {sup: sp.identity(k, format="csr"),
                                         SITE: diag(-float(n), k)}, Sense.LE, np.zeros(k))
-    net_in = (incidence(n, g.t) - incidence(n, g.f))[loads]
     blk.add_rows(f"{prefix}e_bal", {fl: net_in, sup: incidence(n, g.dg_bus)[loads],
                                     e: -select(loads, n)}, Sense.EQ, np.zeros(len(loads)))
-    u_lo, u_hi = g.u_min[elem], g.u_max[elem]
-    blk.add_group(Group.new(z, ne, 0.0, u_hi))
-    one = sp.identity(ne, format="csr")
-    ue = select(elem, n)
-    blk.add_rows(f"{prefix}z_hi", {z: one, eb: diag(-u_hi, ne)}, Sense.LE, np.zeros(ne))
-    blk.add_rows(f"{prefix}z_lo", {z: -one, eb: diag(u_lo, ne)}, Sense.LE, np.zeros(ne))
-    blk.add_rows(f"{prefix}z_u_hi", {z: one, u: -ue, eb: diag(-u_lo, ne)}, Sense.LE, -u_lo)
-    blk.add_rows(f"{prefix}z_u_lo", {z: -one, u: ue, eb: diag(u_hi, ne)}, Sense.LE, u_hi)
     gp = np.zeros(n)
     gq = np.zeros(n)
     if g.gen_bus is not None and len(g.gen_bus):
@@ -342,15 +407,78 @@ def _fixed_terms(blk: Block, g: GridArrays, prefix: str, sites_fixed: np.ndarray
         np.add.at(gq, np.asarray(g.gen_bus, int), np.asarray(g.gen_q, float))
     sh_g = np.zeros(n) if g.sh_g is None else np.asarray(g.sh_g, float)
     sh_b = np.zeros(n) if g.sh_b is None else np.asarray(g.sh_b, float)
-    # rows: the balance rows of ``loads``; columns: the element buses
     pos = {int(b): r for r, b in enumerate(loads)}
-    rows = np.array([pos[int(b)] for b in elem], int)
-    cols = np.arange(ne)
+    if not islands:  # ``cg = cs = eb``: the terms on ``eb`` and ``z = U eb`` (McCormick)
+        u_lo, u_hi = g.u_min[elem], g.u_max[elem]
+        blk.add_group(Group.new(z, ne, 0.0, u_hi))
+        one = sp.identity(ne, format="csr")
+        ue = select(elem, n)
+        blk.add_rows(f"{prefix}z_hi", {z: one, eb: diag(-u_hi, ne)}, Sense.LE, np.zeros(ne))
+        blk.add_rows(f"{prefix}z_lo", {z: -one, eb: diag(u_lo, ne)}, Sense.LE, np.zeros(ne))
+        blk.add_rows(f"{prefix}z_u_hi", {z: one, u: -ue, eb: diag(-u_lo, ne)}, Sense.LE,
+                     -u_lo)
+        blk.add_rows(f"{prefix}z_u_lo", {z: -one, u: ue, eb: diag(u_hi, ne)}, Sense.LE, u_hi)
+        rows = np.array([pos[int(b)] for b in elem], int)
 
-    def mat(w: np.ndarray) -> sp.csr_matrix:
-        return sp.csr_matrix((w, (rows, cols)), shape=(len(loads), ne))
+        def on_eb(w: np.ndarray) -> sp.csr_matrix:
+            return sp.csr_matrix((w, (rows, np.arange(ne))), shape=(len(loads), ne))
 
-    return ({eb: mat(gp[elem]), z: mat(-sh_g[elem])}, {eb: mat(gq[elem]), z: mat(sh_b[elem])})
+        zero = np.zeros(len(loads))
+        return (({eb: on_eb(gp[elem]), z: on_eb(-sh_g[elem])},
+                 {eb: on_eb(gq[elem]), z: on_eb(sh_b[elem])}), (zero, zero.copy()))
+    gen_at, sh_at = generator_buses(g), shunt_buses(g)
+    ns = len(sh_at)
+    epos = {int(b): r for r, b in enumerate(elem)}
+    # goff and soff, each bounded by ``h`` (connected where fed) and ``eb`` (not where dead)
+    for off, at, tag in ((goff, gen_at, "g"), (soff, sh_at, "s")):
+        cnt = len(at)
+        one = sp.identity(cnt, format="csr")
+        blk.add_group(Group.new(off, cnt, 0.0, 1.0, integer=True))
+        # h_i <= 1 - off_i ;  1 - off_i <= eb_i
+        blk.add_rows(f"{prefix}{tag}_fed", {off: one, h: select(at, n)}, Sense.LE,
+                     np.ones(cnt))
+        blk.add_rows(f"{prefix}{tag}_live", {off: -one, eb: -select(
+            np.array([epos[int(b)] for b in at], int), ne)}, Sense.LE, -np.ones(cnt))
+        if cnt and connect_weight > 0:
+            blk.add_objective(off, np.full(cnt, float(connect_weight)))
+    u_lo, u_hi = g.u_min[sh_at], g.u_max[sh_at]
+    blk.add_group(Group.new(z, ns, 0.0, u_hi))
+    one = sp.identity(ns, format="csr")
+    us = select(sh_at, n)
+    # z = U cs with cs = 1 - soff (McCormick, exact for binary soff)
+    blk.add_rows(f"{prefix}z_hi", {z: one, soff: diag(u_hi, ns)}, Sense.LE, u_hi)
+    blk.add_rows(f"{prefix}z_lo", {z: -one, soff: diag(-u_lo, ns)}, Sense.LE, -u_lo)
+    blk.add_rows(f"{prefix}z_u_hi", {z: -one, u: us, soff: diag(-u_hi, ns)}, Sense.LE,
+                 np.zeros(ns))
+    blk.add_rows(f"{prefix}z_u_lo", {z: one, u: -us, soff: diag(u_lo, ns)}, Sense.LE,
+                 np.zeros(ns))
+    # rows: the balance rows of ``loads``; columns: the generator / shunt buses
+
+    def mat(at: np.ndarray, w: np.ndarray) -> sp.csr_matrix:
+        rows = np.array([pos[int(b)] for b in at], int)
+        return sp.csr_matrix((w, (rows, np.arange(len(at)))), shape=(len(loads), len(at)))
+
+    return (({goff: mat(gen_at, -gp[gen_at]), z: mat(sh_at, -sh_g[sh_at])},
+             {goff: mat(gen_at, -gq[gen_at]), z: mat(sh_at, sh_b[sh_at])}),
+            (gp[loads], gq[loads]))
+
+
+def generator_buses(g: GridArrays) -> np.ndarray:
+    """The non-source buses with a generator of nonzero P or Q (sorted)."""
+    has = np.zeros(g.n, bool)
+    if g.gen_bus is not None and len(g.gen_bus):
+        live = (np.abs(np.asarray(g.gen_p)) > 0) | (np.abs(np.asarray(g.gen_q)) > 0)
+        has[np.asarray(g.gen_bus, int)[live]] = True
+    return np.flatnonzero(has & ~g.is_source)
+
+
+def shunt_buses(g: GridArrays) -> np.ndarray:
+    """The non-source buses with a shunt of nonzero ``g`` or ``b`` (sorted)."""
+    has = np.zeros(g.n, bool)
+    for arr in (g.sh_g, g.sh_b):
+        if arr is not None:
+            has |= np.abs(np.asarray(arr)) > 0
+    return np.flatnonzero(has & ~g.is_source)
 
 
 def first_stage_block(n_harden: int, n_sites: int, harden_cost: np.ndarray,

@@ -38,6 +38,8 @@ class Disaster:
     name: str
     probability: float
     broken: tuple[str, ...]
+    #: The ids the file listed more than once for this scenario (each counted once).
+    duplicates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,25 @@ class DisasterSet:
         return {"description": self.description, "scenarios": [
             {"name": d.name, "probability": d.probability, "broken": list(d.broken)}
             for d in self.scenarios]}
+
+
+def duplicate_ids(ids: list[str]) -> tuple[str, ...]:
+    """The ids that occur more than once in ``ids``, in first-occurrence order."""
+    seen: set[str] = set()
+    dups: dict[str, None] = {}
+    for b in ids:
+        if b in seen:
+            dups[b] = None
+        seen.add(b)
+    return tuple(dups)
+
+
+def duplicate_warnings(disasters: DisasterSet) -> list[str]:
+    """One warning per scenario that lists a broken id more than once (not an error: each id
+    counts once, but a repeated id is usually a typo for another line)."""
+    return [f"warning: scenario {d.name!r} lists the broken line(s) {', '.join(d.duplicates)} "
+            "more than once (each counted once; was another line meant?)"
+            for d in disasters.scenarios if d.duplicates]
 
 
 def _bad(message: str, ids: tuple[str, ...] = (), field: str | None = None,
@@ -138,6 +159,7 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
             problems.append(_bad("broken must be a list of branch ids", (name,), "broken"))
             broken_raw = []
         broken = tuple(dict.fromkeys(str(b) for b in broken_raw))
+        dups = duplicate_ids([str(b) for b in broken_raw])
         unknown = [b for b in broken if b not in branch_ids]
         if unknown:
             joined = [b for b in unknown if "," in b
@@ -147,7 +169,7 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
                 "give the ids of the network's branches" + (
                     f"; in a CSV file the ids of one scenario are separated by ';' "
                     f"('{joined[0].replace(',', ';')}'), not ','" if joined else "")))
-        out.append(Disaster(name, prob, broken))
+        out.append(Disaster(name, prob, broken, dups))
     if not rows:
         problems.append(_bad("no scenario given", field="scenarios"))
     total = sum(d.probability for d in out if math.isfinite(d.probability))

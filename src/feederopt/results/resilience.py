@@ -41,6 +41,11 @@ class OperationView:
     #: Where ``voltage_pu`` and the flows come from: the model, not an AC power flow (the AC
     #: values are in the result's ``ac_check``).
     voltage_model: str = "LinDistFlow (lossless)"
+    #: The buses in a backup-DG island (energised, not fed from a source) whose generators,
+    #: and those whose shunts, the model disconnects (``Operation.gen_off``/``shunt_off``
+    #: there; in a part fed from a source every generator and shunt is connected).
+    island_generators_off: list[str] = field(default_factory=list)
+    island_shunts_off: list[str] = field(default_factory=list)
 
 
 def shed_loads_text(op: OperationView | dict[str, Any]) -> str:
@@ -72,13 +77,8 @@ def operation_view(problem: ResilienceProblem, op: Operation) -> OperationView:
         adj.setdefault(b, []).append(a)
     roots = set(np.flatnonzero(g.is_source).tolist())
     roots |= {int(g.dg_bus[k]) for k in np.flatnonzero(op.dg_p * kw > 1e-6)}
-    seen, stack = set(roots), list(roots)
-    while stack:
-        u = stack.pop()
-        for w in adj.get(u, []):
-            if w not in seen:
-                seen.add(w)
-                stack.append(w)
+    seen = _reach(adj, roots)
+    island = seen - _reach(adj, set(np.flatnonzero(g.is_source).tolist()))
     return OperationView(
         shed_kw=_r(op.shed_pu.sum() * kw),
         shed_per_bus_kw=shed,
@@ -90,7 +90,41 @@ def operation_view(problem: ResilienceProblem, op: Operation) -> OperationView:
         dg_output_kw=dg,
         energised_buses=[problem.bus_ids[i] for i in sorted(seen)],
         shed_per_load_kw=per_load,
+        island_generators_off=[problem.bus_ids[int(b)] for b in op.gen_off if int(b) in island],
+        island_shunts_off=[problem.bus_ids[int(b)] for b in op.shunt_off if int(b) in island],
     )
+
+
+def _reach(adj: dict[int, list[int]], roots: set[int]) -> set[int]:
+    seen, stack = set(roots), list(roots)
+    while stack:
+        u = stack.pop()
+        for w in adj.get(u, []):
+            if w not in seen:
+                seen.add(w)
+                stack.append(w)
+    return seen
+
+
+def island_note(views: list[tuple[str, OperationView]]) -> list[str]:
+    """A note naming the generator and shunt buses the model disconnects in backup-DG islands
+    (per scenario when there are several), or none."""
+    parts = []
+    for name, v in views:
+        if not (v.island_generators_off or v.island_shunts_off):
+            continue
+        what = []
+        if v.island_generators_off:
+            what.append("the generators at bus " + ", ".join(v.island_generators_off))
+        if v.island_shunts_off:
+            what.append("the shunts at bus " + ", ".join(v.island_shunts_off))
+        parts.append((f"{name}: " if name else "") + " and ".join(what))
+    if not parts:
+        return []
+    return ["in a backup-DG island the model disconnects " + "; ".join(parts) + " (each "
+            "element bus's generators and shunts are connected or not, whichever sheds less: "
+            "the DG's Q is in [0, Qmax], it absorbs no reactive power; the AC check runs them "
+            "out of service)"]
 
 
 @dataclass(frozen=True)
@@ -218,7 +252,7 @@ def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
         lower_bound_kw=_num(min(op.bound, weighted_kw + penalty_kw)),
         gap=_num(max(op.objective - op.bound, 0.0) / max(abs(op.objective), 1e-9)),
         dg_sites=_sites(problem, sites) if sites is not None else [], operation=view,
-        solve_time_s=op.solve_time_s, notes=list(problem.notes),
+        solve_time_s=op.solve_time_s, notes=list(problem.notes) + island_note([("", view)]),
         ac_check=ac.to_dict() if ac is not None else None)
 
 
@@ -258,4 +292,4 @@ def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
         iterations=out.iterations, scenarios=views, measures=mv,
         execution={"kind": out.executor, "workers": out.workers,
                    "worker_memory_mb": out.worker_memory_mb},
-        notes=list(problem.notes))
+        notes=list(problem.notes) + island_note([(v.name, v.operation) for v in views]))

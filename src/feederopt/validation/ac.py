@@ -18,7 +18,9 @@ import threading
 import warnings
 import weakref
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -118,6 +120,9 @@ def ac_power_flow(
     max_iteration: int = 50,
     extra_sgens: list[tuple[int, float, float]] | None = None,
     extra_slacks: list[tuple[int, float]] | None = None,
+    off_generator_buses: Iterable[int] = (),
+    off_shunt_buses: Iterable[int] = (),
+    off_branches: np.ndarray | None = None,
 ) -> AcResult:
     """Run the AC power flow of ``network`` with the branch states ``closed``.
 
@@ -136,12 +141,23 @@ def ac_power_flow(
     ``extra_sgens`` (bus position in the bus table, P [MW], Q [MVAr]) and ``extra_slacks`` (bus
     position, |V| [p.u.]) add generators for this run only: fixed injections and grid-forming
     units (an ext_grid: a slack at that voltage), e.g. the backup DGs of a restoration.
+
+    ``off_generator_buses`` and ``off_shunt_buses`` (bus positions) take the network's
+    generators, and its shunts, at those buses out of service for this run (a restoration's
+    generators and shunts that the operation disconnects); ``off_branches`` (one boolean per
+    in-service branch, as ``closed``) takes branches out of service, both ends (a broken line:
+    not merely opened by a switch at one end, which leaves it charged from the other). A
+    pandapower element is set ``in_service = False`` (a ward's or xward's shunt part, or an
+    exporting ward's power, is set to zero); everything is restored after the run, so the
+    user's net and the cached model are unchanged.
     """
     bus_ids = [str(b) for b in network.buses["id"].to_list()]
     with _LOCK:
         model = pandapower_model(network)
         state = model.set_state(closed, gen_p_mw=gen_p, gen_q_mvar=gen_q)
         added = _add_units(model, bus_ids, extra_sgens or [], extra_slacks or [])
+        undo = _take_out(model, network, bus_ids, set(off_generator_buses),
+                         set(off_shunt_buses), off_branches)
         try:
             result = _run(model, bus_ids, state, tolerance_mva, max_iteration, network)
             if result.converged:  # each added slack's P [MW], by bus position
@@ -150,8 +166,63 @@ def ac_power_flow(
                     result.extra[f"slack_p_mw:{k}"] = float(model.net.res_ext_grid.at[i, "p_mw"])
             return result
         finally:
+            for table, idx, col, old in reversed(undo):
+                model.net[table].at[idx, col] = old
             for table, idx in added.items():
                 model.net[table] = model.net[table].drop(idx)
+
+
+def _take_out(model: AnyModel, network: Network, bus_ids: list[str], gen_buses: set[int],
+              shunt_buses: set[int], branches: np.ndarray | None
+              ) -> list[tuple[str, int, str, Any]]:
+    """Take the generators at ``gen_buses``, the shunts at ``shunt_buses`` (bus positions) and
+    the ``branches`` (per in-service branch) out of ``model``'s net (:func:`ac_power_flow`);
+    returns the ``(table, index, column, old value)`` to write back."""
+    net = model.net
+    undo: list[tuple[str, int, str, Any]] = []
+
+    def put(table: str, idx: int, col: str, value: Any) -> None:
+        undo.append((table, idx, col, net[table].at[idx, col]))
+        net[table].at[idx, col] = value
+
+    origin = isinstance(model, OriginModel)
+    pos = {b: k for k, b in enumerate(bus_ids)}
+    if gen_buses:
+        gens = network.generators.filter(pl.col("in_service"))
+        rows = model.gen_rows if isinstance(model, OriginModel) else list(
+            zip(model.gen_table, model.gen_index.tolist(), strict=True))
+        for k, b in enumerate(gens["bus"].to_list()):
+            if pos[str(b)] not in gen_buses:
+                continue
+            table, idx = rows[k]
+            if table in ("sgen", "gen", "storage"):
+                put(table, int(idx), "in_service", False)
+            elif table == "ward":  # an exporting ward: its power
+                put(table, int(idx), "ps_mw", 0.0)
+                put(table, int(idx), "qs_mvar", 0.0)
+    if shunt_buses:
+        sh = network.shunts.filter(pl.col("in_service"))
+        for r in sh.iter_rows(named=True):
+            if pos[str(r["bus"])] not in shunt_buses:
+                continue
+            if origin and "pp_element" in r:
+                table, idx = str(r["pp_element"]), int(r["pp_index"])
+            else:
+                hit = net.shunt.index[net.shunt["name"] == str(r["id"])]
+                if not len(hit):
+                    continue
+                table, idx = "shunt", int(hit[0])
+            if table == "shunt":
+                put(table, idx, "in_service", False)
+            elif table in ("ward", "xward"):
+                put(table, idx, "pz_mw", 0.0)
+                put(table, idx, "qz_mvar", 0.0)
+    if branches is not None:
+        for k in np.flatnonzero(np.asarray(branches, bool)).tolist():
+            element, at = model.branch_element[k], int(model.branch_index[k])
+            if element in ("line", "trafo", "trafo3w", "impedance") and element in net:
+                put(element, at, "in_service", False)
+    return undo
 
 
 def _add_units(model: AnyModel, bus_ids: list[str], sgens: list[tuple[int, float, float]],

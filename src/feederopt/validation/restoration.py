@@ -2,13 +2,17 @@
 pandapower's Newton-Raphson power flow (:func:`feederopt.validation.ac.ac_power_flow`, the same
 check as ``solve``'s) of the operation the LinDistFlow model chose.
 
-What runs: the network with the model's closed lines (the rest open, broken lines among them),
-each sheddable load reduced by its shed share (P and Q alike, :func:`loads_set`), the network's
-own generators at their set-points, and each producing backup DG: a fixed injection (its P and
-Q from the model) where its part is fed from a source, else the grid-forming unit of its island
-(an ext_grid holding the model's voltage there, so the island's P and Q, losses included, come
-from it; reported against its rating). A part with neither is de-energised in AC too
-(pandapower leaves it out).
+What runs: the operation the model chose, on the user's network. The model's closed lines are
+closed, the rest open; a broken line (not hardened) is out of service, both ends (not merely
+opened by a switch at one end, which would leave the damaged line charged from the other).
+Each sheddable load is reduced by its shed share (P and Q alike, :func:`loads_set`). The
+network's own generators and shunts are at their set-points and data steps where the model
+keeps them connected, and out of service where it has them off (``Operation.gen_off`` and
+``shunt_off``: disconnected in a backup-DG island, or de-energised). Each producing backup DG
+is a fixed injection (its P and Q from the model) where its part is fed from a source, else the
+grid-forming unit of its island (an ext_grid holding the model's voltage there, so the
+island's P and Q, losses included, come from it; reported against its rating). A part with
+neither is de-energised in AC too (pandapower leaves it out).
 
 Reported: convergence, AC losses (the model has none: LinDistFlow is lossless), V_min/V_max in
 AC and in the model over the energised buses, the largest |V_model - V_ac|, and the verdict
@@ -19,6 +23,7 @@ and lines that break them.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,11 +104,13 @@ class RestorationAcCheck:
         }
 
 
-def restoration_ac(network: Network, problem: Any, op: Any, sites: np.ndarray | None = None
-                   ) -> RestorationAcCheck:
+def restoration_ac(network: Network, problem: Any, op: Any, sites: np.ndarray | None = None,
+                   broken: Sequence[int] = ()) -> RestorationAcCheck:
     """The AC check of ``op`` (an :class:`~feederopt.algorithms.resilience.Operation` of
     ``problem``, a :class:`~feederopt.problems.resilience.ResilienceProblem` built from
-    ``network``); ``sites``: 0/1 per DG candidate (the sited ones may form islands)."""
+    ``network``); ``sites``: 0/1 per DG candidate (the sited ones may form islands);
+    ``broken``: the line indices the disaster broke and that are not hardened (out of service
+    in the AC run)."""
     from feederopt.validation.ac import ac_power_flow
     from feederopt.validation.montecarlo import loads_set
 
@@ -138,8 +145,15 @@ def restoration_ac(network: Network, problem: Any, op: Any, sites: np.ndarray | 
         elif site[k] > 0.5 or dg_p[k] * kw > 1e-6:
             slacks.append((bus, float(np.sqrt(max(op.u[int(b)], 0.0)))))
             island_dg.append(k)
+    out = np.zeros(g.m, bool)
+    out[np.asarray(list(broken), int)] = True
+    out &= ~closed  # a hardened broken line the model keeps closed is in service
+    gen_off = [net_pos[problem.bus_ids[int(b)]] for b in getattr(op, "gen_off", ())]
+    sh_off = [net_pos[problem.bus_ids[int(b)]] for b in getattr(op, "shunt_off", ())]
     with loads_set(network, p, q):
-        ac = ac_power_flow(network, closed, extra_sgens=sgens, extra_slacks=slacks)
+        ac = ac_power_flow(network, closed, extra_sgens=sgens, extra_slacks=slacks,
+                           off_generator_buses=gen_off, off_shunt_buses=sh_off,
+                           off_branches=out)
     # the model's energised buses: reachable from a source or a producing/sited DG
     roots = set(np.flatnonzero(g.is_source).tolist()) | {int(g.dg_bus[k]) for k in island_dg}
     energised = sorted(_reachable(g, closed, np.array(sorted(roots), int)))

@@ -1,0 +1,44 @@
+"""A broken line listed twice (``--broken 2,2,11``, a scenario ``a,0.5,2;2;11``) is usually a
+typo for another line: it is accepted (each id counts once) with a warning naming it (user
+test ut_res, finding 6)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import feederopt
+from feederopt.api_resilience import plan, restore
+from feederopt.cli import app
+
+runner = CliRunner()
+
+
+def test_restore_warns_about_a_repeated_broken_id() -> None:
+    twice = restore("zhang13", ["2", "2", "11"], ac_check=False)
+    once = restore("zhang13", ["2", "11"], ac_check=False)
+    assert twice.shed_kw == pytest.approx(once.shed_kw, abs=1e-9)  # counted once
+    assert twice.broken == once.broken == ["2", "11"]
+    warned = [n for n in twice.notes if n.startswith("warning:")]
+    assert len(warned) == 1 and "--broken names 2 more than once" in warned[0]
+    assert not any(n.startswith("warning:") for n in once.notes)
+
+
+def test_cli_restore_prints_the_warning_and_succeeds() -> None:
+    res = runner.invoke(app, ["restore", "zhang13", "--broken", "2,2,11", "--no-ac-check"])
+    assert res.exit_code == 0, res.output
+    assert "warning:" in res.output and "names 2 more than once" in res.output
+
+
+def test_plan_warns_about_a_scenario_listing_a_line_twice(tmp_path: Path) -> None:
+    csv = tmp_path / "storm.csv"
+    csv.write_text("name,probability,broken\na,0.5,2;2;11\nb,0.5,15;15;3;3\n")
+    net = feederopt.load("zhang13")
+    r = plan(net, scenarios=csv, measures=False, ac_check=False, time_limit_s=60)
+    warned = [n for n in r.notes if n.startswith("warning:")]
+    assert len(warned) == 2
+    assert "scenario 'a'" in warned[0] and "line(s) 2 more" in warned[0]
+    assert "scenario 'b'" in warned[1] and "line(s) 15, 3 more" in warned[1]
+    assert [sc.broken for sc in r.scenarios] == [["2", "11"], ["3", "15"]]
