@@ -112,6 +112,19 @@ def _worker_rss(_: object) -> tuple[int, float]:
     return os.getpid(), _peak_rss_mb()
 
 
+def _proc_peak_mb(pid: int) -> float | None:
+    """Peak resident set of process ``pid`` [MB] from Linux's ``/proc/<pid>/status``
+    (``VmHWM``, in kB); None where that is not readable (another OS, the process gone)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 class ProcessExecutor(Executor):
     """A local :class:`~concurrent.futures.ProcessPoolExecutor` whose workers build their state
     once, in the pool's initializer.
@@ -162,8 +175,16 @@ class ProcessExecutor(Executor):
         return out
 
     def worker_memory_mb(self) -> list[float]:
+        """Each worker process's peak resident set [MB]: read from ``/proc/<pid>/status``
+        (``VmHWM``) for every process of the pool; where that is not readable, probe tasks
+        report their own process's, which covers only the processes that happen to run one
+        (a fast worker may take them all)."""
         if self._pool is None:
             return []
+        procs = getattr(self._pool, "_processes", None) or {}
+        peaks = [_proc_peak_mb(pid) for pid in list(procs)]
+        if peaks and all(mb is not None for mb in peaks):
+            return sorted(float(mb) for mb in peaks if mb is not None)
         seen: dict[int, float] = {}
         for pid, mb in self._pool.map(_worker_rss, range(4 * self.workers)):
             seen[pid] = max(seen.get(pid, 0.0), mb)
