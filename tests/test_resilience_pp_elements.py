@@ -123,6 +123,14 @@ def test_unknown_ids_get_typed_problems_with_the_id_meant() -> None:
         restore(net, ["LA1"])
     p = err.value.problems[0]
     assert p.field == "broken" and "LA1 is line:0" in p.hint
+    # several names (user test ut_res #5): the ids to paste, in the order given; the net's
+    # own line table says which index each name has
+    pp_net = make()
+    index = {name: idx for idx, name in zip(pp_net.line.index, pp_net.line["name"],
+                                            strict=True)}
+    with pytest.raises(InputError) as err:
+        restore(net, ["LB1", "LA1"])
+    assert f"those are line:{index['LB1']},line:{index['LA1']}" in err.value.problems[0].hint
     with pytest.raises(InputError) as err:
         restore("zhang13", ["2"], dg_sites=["14"])
     kinds = {q.kind for q in err.value.problems}

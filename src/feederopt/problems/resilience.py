@@ -408,6 +408,9 @@ def _id_hint(unknown: list[str], ids: list[str], aliases: dict[str, str], what: 
         text += " (a pandapower net's: line:N and trafo:N, N the element's index)"
     if what == "bus":
         text += f" ({len(ids)} buses)"
+    if len(unknown) > 1 and all(u in aliases for u in unknown):
+        # every unknown one is a name: the ids to paste instead, in the order given
+        guesses.append("those are " + ",".join(aliases[u] for u in unknown))
     return text + ("; " + "; ".join(guesses) if guesses else "")
 
 
