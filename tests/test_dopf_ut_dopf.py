@@ -72,6 +72,44 @@ def test_nan_sgen_limit_is_a_typed_problem(col: str, tmp_path: Path) -> None:
     assert code == 2 and "sgen:0" in out
 
 
+def test_one_problem_per_field_names_every_sgen(tmp_path: Path) -> None:
+    """User test ut_core2 #1: one problem per field naming every sgen with that limit NaN,
+    not one per sgen and field."""
+    net = _net()
+    extra = pp.create_sgen(net, net.sgen.at[0, "bus"], p_mw=0.5, controllable=True,
+                           min_p_mw=0.0, max_p_mw=1.0, min_q_mvar=-0.2, max_q_mvar=0.2)
+    net.sgen.loc[[0, extra], "max_p_mw"] = float("nan")
+    with pytest.raises(InputError) as err:
+        from_pandapower(net)
+    (p,) = err.value.problems
+    assert (p.field, p.ids) == ("max_p_mw", ("sgen:0", f"sgen:{extra}"))
+
+
+def test_a_controllable_sgen_without_any_opf_limit_is_held() -> None:
+    """User test ut_core2 #1: ``pp.create_sgen`` on a net whose ``controllable`` column is
+    unset (NaN, as SimBench ships it) makes that column True for every sgen, with no OPF
+    limit. Such an sgen is held at its set-point (as pandapower's power flow holds it), with
+    one note naming them, instead of a refusal per sgen and limit."""
+    net = _net()
+    net.sgen["controllable"] = float("nan")  # unset, as SimBench ships it
+    for col in ("min_p_mw", "max_p_mw", "min_q_mvar", "max_q_mvar"):
+        net.sgen[col] = float("nan")
+    pp.create_sgen(net, net.sgen.at[0, "bus"], p_mw=0.4, q_mvar=0.0, name="new PV")
+    # pandapower's coercion, the premise: the sgens that were there are controllable now
+    assert net.sgen["controllable"].astype(bool).tolist() == [True] * (len(net.sgen) - 1) + [
+        False]
+    read = from_pandapower(net)
+    gens = read.generators.filter(read.generators["id"].str.starts_with("sgen:"))
+    assert gens.height == len(net.sgen)
+    for row in gens.iter_rows(named=True):
+        k = int(row["id"].split(":")[1])
+        p = float(net.sgen.at[k, "p_mw"]) * float(net.sgen.at[k, "scaling"])
+        assert row["p_min_mw"] == row["p_max_mw"] == pytest.approx(p)
+        assert not row["committable"]
+    notes = [w for w in read.meta.get("warnings", []) if "no OPF limit" in w]
+    assert len(notes) == 1 and f"{len(net.sgen) - 1} sgen(s)" in notes[0]
+
+
 def test_limits_of_an_uncontrollable_sgen_are_not_checked() -> None:
     net = _net()
     net.sgen.loc[1, ["min_p_mw", "max_p_mw"]] = [3.0, 2.0]  # the fixed PV: no OPF limits used

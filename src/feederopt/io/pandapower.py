@@ -66,10 +66,12 @@ Which branches are switchable (``ties=``):
   ``"auto"`` (default): ``"out_of_service"`` when the net has no switch at all and some line is
   out of service, else ``"switches"``.
 
-A line or trafo is opened the way the net opens it: by its open switches, or else by its first
-switch; pandapower leaves it connected at the other end, where its shunt admittance (line
-charging, magnetising current) still loads the bus. The branch's ``open_end_energised`` records
-that end and the convex model keeps that load (see :mod:`feederopt.formulations.distflow`).
+A line or trafo is opened the way the net opens it: by its open switches, or else a line by its
+first switch and a trafo by all its switches (both breakers: a transformer taken out is
+isolated, without iron losses); pandapower leaves a branch opened at one end connected at the
+other end, where its shunt admittance (line charging, magnetising current) still loads the
+bus. The branch's ``open_end_energised`` records that end and the convex model keeps that load
+(see :mod:`feederopt.formulations.distflow`).
 A branch without a switch (a tie stored as an out-of-service line) is opened by ``in_service``.
 
 Bad values are reported on the pandapower element and field the user wrote, with a pandapower
@@ -671,6 +673,8 @@ def from_pandapower(
     # internal source is a PV generator with p = 0 on its auxiliary bus.
     enforce = bool((net.get("user_pf_options") or {}).get("enforce_q_lims", False))
     grows = []
+    unlimited: list[str] = []  # controllable sgens without any OPF limit
+    sgen_limits: list[Problem] = []
     for element in ("sgen", "gen"):
         for idx, g in net[element].iterrows():
             if not ok(g["bus"]) or (element == "gen" and int(g["bus"]) in v_set):
@@ -705,14 +709,25 @@ def from_pandapower(
                 "pp_element": element,
                 "pp_index": int(idx),
             }
-            if element == "sgen":
+            if element == "sgen" and _no_opf_limits(g):
+                # controllable without a single OPF limit: held at its set-point (a note)
+                unlimited.append(f"sgen:{idx}")
+            elif element == "sgen":
                 row.update(_controllable_sgen(net, int(idx), g, p, q))
                 limits = _sgen_limit_problems(int(idx), g)
                 if limits:  # validation's p_min_mw/q_min_mvar problems on them go
-                    problems.extend(limits)
+                    sgen_limits.extend(limits)
                     for col in ("p_min_mw", "q_min_mvar"):
                         superseded.setdefault(("generators", col), set()).add(f"sgen:{idx}")
             grows.append(row)
+    problems.extend(_merged(sgen_limits))
+    if unlimited:
+        warnings.append(
+            f"{len(unlimited)} sgen(s) ({_short_list(unlimited)}) are controllable but have "
+            "no OPF limit (min/max_p_mw and min/max_q_mvar all NaN; pandapower's create_sgen "
+            "turns an unset controllable column True for every sgen of the table): held at "
+            "their p_mw, q_mvar like uncontrollable ones; give them limits to let the DOPF "
+            "dispatch them")
     for idx, xw in (xwards.iterrows() if xwards is not None else ()):
         if ok(xw["bus"]):
             grows.append({
@@ -1509,6 +1524,40 @@ def _controllable_sgen(net: pandapowerNet, idx: int, g: Any, p: float,
             "cost_per_mwh": cost, "fixed_cost_per_h": fixed}
 
 
+_OPF_LIMITS = ("min_p_mw", "max_p_mw", "min_q_mvar", "max_q_mvar")
+
+
+def _no_opf_limits(g: Any) -> bool:
+    """A ``controllable`` sgen without a single OPF limit: every one of ``min/max_p_mw`` and
+    ``min/max_q_mvar`` absent or NaN. pandapower's ``create_sgen`` makes an unset
+    ``controllable`` column (NaN, as SimBench ships it) boolean, NaN turning True, so one
+    added sgen makes every sgen of the table controllable with no limits (user test ut_core2
+    #1); such a unit is held at its set-point, as pandapower's power flow holds it."""
+    return _flag(g.get("controllable", False)) and all(
+        not math.isfinite(_f(g.get(c, math.nan), math.nan)) for c in _OPF_LIMITS)
+
+
+def _short_list(ids: list[str], most: int = 5) -> str:
+    """``a, b, c, ... (+n more)``."""
+    return ", ".join(ids[:most]) + (f", ... (+{len(ids) - most} more)" if len(ids) > most
+                                    else "")
+
+
+def _merged(problems: list[Problem]) -> list[Problem]:
+    """Problems that differ only in their ids, merged into one naming every id (first-seen
+    order): one problem per field rather than one per element."""
+    out: dict[tuple[Any, ...], Problem] = {}
+    for pr in problems:
+        key = (pr.kind, pr.component, pr.message, pr.field, pr.hint, pr.severity)
+        if key in out:
+            prev = out[key]
+            out[key] = replace(prev, ids=prev.ids + tuple(i for i in pr.ids
+                                                          if i not in prev.ids))
+        else:
+            out[key] = pr
+    return list(out.values())
+
+
 def _sgen_limit_problems(idx: int, g: Any) -> list[Problem]:
     """The OPF limits of a ``controllable`` sgen that the DOPF cannot use, named by their
     pandapower fields: a limit given as NaN or infinite (pandapower's OPF takes a NaN limit
@@ -1520,8 +1569,7 @@ def _sgen_limit_problems(idx: int, g: Any) -> list[Problem]:
         return []
     gid = f"sgen:{idx}"
     out: list[Problem] = []
-    values = {c: _f(g[c], math.nan) for c in ("min_p_mw", "max_p_mw", "min_q_mvar",
-                                               "max_q_mvar") if c in g}
+    values = {c: _f(g[c], math.nan) for c in _OPF_LIMITS if c in g}
     for col, v in values.items():
         if not math.isfinite(v):
             unit = "MW" if col.endswith("_mw") else "MVAr"
@@ -2019,9 +2067,11 @@ def operated_by(net: pandapowerNet, plan: SwitchPlan) -> dict[str, str]:
 def switch_plan(net: pandapowerNet) -> SwitchPlan:
     """Per line ('l') or trafo ('t') with switches: (all its switches, the ones that open it).
 
-    The opening switches are the open ones of the net as given, else its first switch: a
-    branch is opened the way the user's net opens it (typically at one end, so the line stays
-    energised from the other end: ``open_end_energised``)."""
+    The opening switches are the open ones of the net as given, else a line's first switch
+    (a line is opened the way the user's net opens it, typically at one end, so it stays
+    energised from the other end: ``open_end_energised``) and every switch of a trafo (an
+    operator takes a transformer out at both its breakers, which ends its iron losses; opened
+    at one breaker it would stay magnetised from the other side, user test ut_core2 #2)."""
     sw = net.switch
     out: SwitchPlan = {}
     for et in ("l", "t"):
@@ -2029,7 +2079,7 @@ def switch_plan(net: pandapowerNet) -> SwitchPlan:
         for element, group in mine.groupby("element"):
             idx = sorted(int(i) for i in group.index)
             opened = sorted(int(i) for i in group.index[~group["closed"].astype(bool)])
-            out[(et, int(element))] = (idx, opened or idx[:1])
+            out[(et, int(element))] = (idx, opened or (idx if et == "t" else idx[:1]))
     return out
 
 
