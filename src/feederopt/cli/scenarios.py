@@ -104,7 +104,14 @@ def print_uncertain(result: Any) -> None:
         if len(rows) > len(shown):
             out.print(f"({len(rows) - len(shown)} more scenarios in the JSON)")
         worst = summary.worst
-        line = (f"expected losses {fmt(summary.expected_losses_kw, '.3f', ' kW')}; expected "
+        ac0 = result.ac_check
+        inexact = (ac0 is not None and ac0.converged and not ac0.exact
+                   and summary.expected_losses_kw is not None
+                   and math.isfinite(summary.expected_losses_kw))
+        line = (f"expected losses {fmt(summary.expected_losses_kw, '.3f', ' kW')}"
+                + (" (SOCP model; relaxation not exact at the nominal load: AC "
+                   f"{fmt(ac0.losses_kw, '.3f', ' kW')} there, the scenarios' AC losses "
+                   "above)" if inexact and ac0 is not None else "") + "; expected "
                 f"objective {fmt(summary.expected_objective_kw, '.3f', ' kW')} (losses plus "
                 f"{summary.penalty_kw_per_pu:.3g} kW per p.u. of slack); "
                 f"{summary.infeasible_scenarios} scenario(s) need slack")
