@@ -382,7 +382,9 @@ def voltage_section(folder: ResultFolder) -> str:
                        _note(NO_TOPOLOGY + ": no voltages of a chosen topology."))
     png = figure_png(voltage_profile_figure(folder.buses))
     caption = ("|V| per bus: the AC power flow (pandapower), which is the true operating "
-               "point, and the SOCP model's solution.")
+               "point, and the SOCP model's solution"
+               + (", and the voltage band held (dashed red)."
+                  if "v_min_pu" in folder.buses.columns else "."))
     if is_uncertain(folder.result):
         caption += " At the nominal load, not a scenario's."
     return section("voltages", "Voltage profile", image(png, "voltage profile", caption))

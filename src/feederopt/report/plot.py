@@ -323,7 +323,9 @@ def plot_grid(result: Result, path: str | Path, title: str | None = None, *,
 
 
 def voltage_profile_figure(buses: pl.DataFrame, title: str = "Voltage profile") -> Figure:
-    """|V| per bus in table order: the SOCP solution (markers) and the AC power flow (line)."""
+    """|V| per bus in table order: the SOCP solution (markers) and the AC power flow (line),
+    and the voltage band held (the columns ``v_min_pu``/``v_max_pu`` when the table has them:
+    dashed red steps, one level per bus)."""
     plt = _pyplot()
     n = buses.height
     x = np.arange(n)
@@ -335,6 +337,14 @@ def voltage_profile_figure(buses: pl.DataFrame, title: str = "Voltage profile") 
     if np.any(np.isfinite(vm)):
         ax.plot(x, vm, ls="none", marker="o", ms=4, mfc="none", color="tab:orange",
                 label="SOCP model")
+    lo = _column(buses, "v_min_pu").astype(float)
+    hi = _column(buses, "v_max_pu").astype(float)
+    labelled = False
+    for band in (lo, hi):
+        if np.any(np.isfinite(band)):
+            ax.plot(x, band, color="tab:red", lw=1.0, ls="--", drawstyle="steps-mid",
+                    label=None if labelled else "v_min / v_max (limits held)")
+            labelled = True
     step = max(1, int(np.ceil(n / 40)))
     ax.set_xticks(x[::step], [str(b) for b in buses["id"].to_list()[::step]], fontsize=7,
                   rotation=90 if n > 20 else 0)

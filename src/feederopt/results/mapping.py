@@ -73,6 +73,9 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         "p_load_mw": pu.p_load * s,
         "q_load_mvar": pu.q_load * s,
         "is_source": pu.is_source,
+        # the voltage band the model and the AC check hold (after --v-min/--v-max)
+        "v_min_pu": pu.v_min,
+        "v_max_pu": pu.v_max,
     })
     if {"x", "y"} <= set(net.buses.columns) and net.buses["x"].is_not_null().any():
         buses = buses.with_columns(net.buses["x"].cast(pl.Float64).alias("x"),
