@@ -447,6 +447,8 @@ def check(
     table = summary_table(f"out-of-sample check: {data.get('case')} ({data.get('method')})")
     table.add_row("samples", f"{mc.samples} (seed {mc.seed}), loads +-{uncertainty * 100:g} % "
                   f"on {len(mc.uncertain_loads)} load(s)")
+    table.add_row("sampling", "each load drawn independently (a uniform growth of all "
+                  "loads together is not sampled: the corners below)")
     table.add_row("open branches", ", ".join(mc.open_branches) or "-")
     table.add_row("limits", _limits_text(mc.limits, _limit_options(v_min, v_max, max_loading)))
     table.add_row("feasible, convex model",
@@ -455,12 +457,32 @@ def check(
     table.add_row("feasible, AC power flow",
                   "skipped" if share_ac is None or math.isnan(share_ac) else
                   f"{mc.feasible_ac} ({share_ac * 100:.2f} %)")
+    for corner in mc.corners:
+        table.add_row(f"corner: every load x{corner['factor']:g} (not a sample)",
+                      corner_text(corner))
     for label, text in _verdict_rows(verdict):
         table.add_row(label, text)
     stdout().print(table)
     _print_ac_violations(verdict)
     if verdict["exit_code"]:
         raise typer.Exit(verdict["exit_code"])
+
+
+def corner_text(corner: dict[str, Any]) -> str:
+    """One uniform corner of the check (:attr:`MonteCarloResult.corners`) in a line: feasible
+    or not in the convex model and in the AC power flow, and the AC voltage range."""
+    from feederopt.cli.app import volt_range
+
+    def yes(x: bool | None) -> str:
+        return "skipped" if x is None else "feasible" if x else "infeasible"
+
+    text = f"convex model {yes(corner['feasible_convex'])}; AC {yes(corner['feasible_ac'])}"
+    if corner["ac_converged"] is False:
+        return text + " (did not converge)"
+    if corner["ac_converged"]:
+        text += (f", V {volt_range(corner['min_voltage_pu'], corner['max_voltage_pu'])} "
+                 f"(lowest at bus {corner['min_voltage_bus']})")
+    return text
 
 
 def result_verdict(data: dict[str, Any]) -> dict[str, Any]:
