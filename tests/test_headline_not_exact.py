@@ -45,3 +45,27 @@ def test_inexact_headline_names_ac_losses(result: Any,
     assert note in line
     assert note in summary_section(inexact.to_dict())
     assert inexact.status is result.status  # presentation only
+
+
+def test_stochastic_expected_losses_note(capsys: pytest.CaptureFixture[str]) -> None:
+    """The stochastic summary's expected losses (SOCP) name the nominal load's AC losses when
+    the relaxation is not exact there, and stand alone when it is."""
+    import polars as pl
+
+    from feederopt.cli.scenarios import print_uncertain
+
+    loads = tiny().loads
+    rows = [{"scenario": s, "kind": "load", "element": lid, "p_mw": p * k, "q_mvar": q * k,
+             "weight": 0.5}
+            for s, k in (("s1", 0.8), ("s2", 1.2))
+            for lid, p, q in zip(loads["id"], loads["p_mw"], loads["q_mvar"], strict=True)]
+    r = feederopt.solve(tiny(), scenarios=pl.DataFrame(rows), time_limit=30, workers=1)
+    assert r.ac_check is not None and r.ac_check.exact
+    print_uncertain(r)
+    line = next(x for x in capsys.readouterr().out.splitlines() if "expected losses" in x)
+    assert "not exact" not in line
+    inexact = dataclasses.replace(r, ac_check=dataclasses.replace(r.ac_check, exact=False))
+    print_uncertain(inexact)
+    out = " ".join(capsys.readouterr().out.split())
+    assert (f"expected losses {r.uncertain.expected_losses_kw:.3f} kW (SOCP model; relaxation "
+            f"not exact at the nominal load: AC {r.ac_check.losses_kw:.3f} kW there") in out
