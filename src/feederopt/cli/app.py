@@ -160,12 +160,27 @@ def guard_stdout() -> None:
         sys.stdout = PipeSafeStdout(sys.stdout)
 
 
+#: The console's width when it writes to no terminal (a log file, a pipe, CI) and the
+#: ``COLUMNS`` environment variable does not give one: rich's default, 80, cut the columns of
+#: the scenario table to ``scena…`` and ``465.0…`` in a log (ut_core2 #8).
+PLAIN_WIDTH = 120
+
+
+def console(file: Any) -> Console:
+    """The one place the command line's rich consoles are made: on a terminal, its width; else
+    ``COLUMNS`` when set (rich reads it), else :data:`PLAIN_WIDTH`."""
+    out = Console(file=file, highlight=False, soft_wrap=True, emoji=False)
+    if not out.is_terminal and not os.environ.get("COLUMNS", "").strip().isdigit():
+        out.width = PLAIN_WIDTH
+    return out
+
+
 def stdout() -> Console:
-    return Console(file=sys.stdout, highlight=False, soft_wrap=True, emoji=False)
+    return console(sys.stdout)
 
 
 def stderr() -> Console:
-    return Console(file=sys.stderr, highlight=False, soft_wrap=True, emoji=False)
+    return console(sys.stderr)
 
 
 def problem_lines(problems: list[Problem] | tuple[Problem, ...]) -> list[str]:

@@ -53,7 +53,11 @@ def network_info(source: Any) -> dict[str, Any]:
     from feederopt.api import device_list
 
     devices = device_list(net)
-    from feederopt import operating_limits
+    from feederopt import operating_limits, voltage_verdict
+
+    # the base case's AC voltages against the band a solve holds (ut_core2 #8: "problems:
+    # none" above a base case that already breaks it)
+    band = voltage_verdict(net, ac) if ac.converged else None
 
     return {
         **summary,
@@ -69,6 +73,7 @@ def network_info(source: Any) -> dict[str, Any]:
         "base_min_voltage_pu": num(ac.min_voltage_pu),
         "base_min_voltage_bus": ac.min_voltage_bus,
         "base_max_voltage_pu": num(ac.max_voltage_pu),
+        "base_voltage_limits": band,
         "base_message": ac.message,
         "base_failed": ac.failed,  # pandapower raised: no verdict on convergence
         "base_unsupplied": unsupplied.to_dict() if unsupplied.has_load else None,
@@ -77,6 +82,22 @@ def network_info(source: Any) -> dict[str, Any]:
         "warnings": [str(p) for p in net.warnings()] + notes
         + ([model_warning] if model_warning else []) + ([base_note] if base_note else []),
     }
+
+
+def band_verdict_text(band: dict[str, Any]) -> str:
+    """The base case's voltages against the band (``voltage_verdict``) in one line: ``within
+    0.9000 - 1.1000 p.u.``, or the buses below and above it with the worst of each."""
+    if band["within"]:
+        return f"within {band['v_min_pu']:.4f} - {band['v_max_pu']:.4f} p.u."
+    parts = []
+    for key, what, sign in (("below_v_min", "below v_min", "<"),
+                            ("above_v_max", "above v_max", ">")):
+        rows = band[key]
+        if rows:
+            w = rows[0]
+            parts.append(f"{len(rows)} bus(es) {what} (worst bus {w['id']}: "
+                         f"{w['value']:.4f} {sign} {w['rating']:.4f} p.u.)")
+    return "breaks them: " + "; ".join(parts)
 
 
 def _solve_problems(net: Any) -> list[Any]:
@@ -260,6 +281,9 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
             f"{data['base_min_voltage_pu']:.4f} p.u. (bus {data['base_min_voltage_bus']}) - "
             f"{data['base_max_voltage_pu']:.4f} p.u.",
         )
+        if data.get("base_voltage_limits") is not None:
+            table.add_row("base-case voltage vs limits (AC)",
+                          band_verdict_text(data["base_voltage_limits"]))
     else:
         what = "failed" if data.get("base_failed") else "did not converge"
         table.add_row("base-case AC power flow", f"{what} ({data['base_message']})")
@@ -323,6 +347,12 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
         warned = len(data["problems"]) - len(errors)
         out.print("problems: none" + (f" that stop a solve; {warned} warning(s) below"
                                       if warned else ""))
+    band = data.get("base_voltage_limits")
+    if band is not None and not band["within"]:
+        out.print("[yellow]note:[/] ", end="")
+        out.print("the base case already breaks the voltage limits (AC): "
+                  + band_verdict_text(band) + "; `feederopt solve` holds every topology to "
+                  "them (--v-min/--v-max change them)", markup=False)
     for note in data["warnings"]:
         out.print("[yellow]note:[/] ", end="")
         out.print(note, markup=False)

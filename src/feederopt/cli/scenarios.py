@@ -104,7 +104,14 @@ def print_uncertain(result: Any) -> None:
         if len(rows) > len(shown):
             out.print(f"({len(rows) - len(shown)} more scenarios in the JSON)")
         worst = summary.worst
-        line = (f"expected losses {fmt(summary.expected_losses_kw, '.3f', ' kW')}; expected "
+        ac0 = result.ac_check
+        inexact = (ac0 is not None and ac0.converged and not ac0.exact
+                   and summary.expected_losses_kw is not None
+                   and math.isfinite(summary.expected_losses_kw))
+        line = (f"expected losses {fmt(summary.expected_losses_kw, '.3f', ' kW')}"
+                + (" (SOCP model; relaxation not exact at the nominal load: AC "
+                   f"{fmt(ac0.losses_kw, '.3f', ' kW')} there, the scenarios' AC losses "
+                   "above)" if inexact and ac0 is not None else "") + "; expected "
                 f"objective {fmt(summary.expected_objective_kw, '.3f', ' kW')} (losses plus "
                 f"{summary.penalty_kw_per_pu:.3g} kW per p.u. of slack); "
                 f"{summary.infeasible_scenarios} scenario(s) need slack")
@@ -440,6 +447,8 @@ def check(
     table = summary_table(f"out-of-sample check: {data.get('case')} ({data.get('method')})")
     table.add_row("samples", f"{mc.samples} (seed {mc.seed}), loads +-{uncertainty * 100:g} % "
                   f"on {len(mc.uncertain_loads)} load(s)")
+    table.add_row("sampling", "each load drawn independently (a uniform growth of all "
+                  "loads together is not sampled: the corners below)")
     table.add_row("open branches", ", ".join(mc.open_branches) or "-")
     table.add_row("limits", _limits_text(mc.limits, _limit_options(v_min, v_max, max_loading)))
     table.add_row("feasible, convex model",
@@ -448,12 +457,32 @@ def check(
     table.add_row("feasible, AC power flow",
                   "skipped" if share_ac is None or math.isnan(share_ac) else
                   f"{mc.feasible_ac} ({share_ac * 100:.2f} %)")
+    for corner in mc.corners:
+        table.add_row(f"corner: every load x{corner['factor']:g} (not a sample)",
+                      corner_text(corner))
     for label, text in _verdict_rows(verdict):
         table.add_row(label, text)
     stdout().print(table)
     _print_ac_violations(verdict)
     if verdict["exit_code"]:
         raise typer.Exit(verdict["exit_code"])
+
+
+def corner_text(corner: dict[str, Any]) -> str:
+    """One uniform corner of the check (:attr:`MonteCarloResult.corners`) in a line: feasible
+    or not in the convex model and in the AC power flow, and the AC voltage range."""
+    from feederopt.cli.app import volt_range
+
+    def yes(x: bool | None) -> str:
+        return "skipped" if x is None else "feasible" if x else "infeasible"
+
+    text = f"convex model {yes(corner['feasible_convex'])}; AC {yes(corner['feasible_ac'])}"
+    if corner["ac_converged"] is False:
+        return text + " (did not converge)"
+    if corner["ac_converged"]:
+        text += (f", V {volt_range(corner['min_voltage_pu'], corner['max_voltage_pu'])} "
+                 f"(lowest at bus {corner['min_voltage_bus']})")
+    return text
 
 
 def result_verdict(data: dict[str, Any]) -> dict[str, Any]:

@@ -46,7 +46,8 @@ def print_result(result: Any) -> None:
                           + (" (losses and voltages at the nominal load)" if uncertain else ""))
     table.add_row("status", result.status.value)
     table.add_row("losses (SOCP model)" + (", nominal load" if uncertain else ""),
-                  fmt(result.losses_kw, ".3f", " kW"))
+                  fmt(result.losses_kw, ".3f", " kW") + not_exact_note(result.ac_check,
+                                                                       result.losses_kw))
     # kW-equivalent: the losses plus the priced switching, DG and flexibility (and, for
     # scenarios, the slack penalty), turned into kW at the loss price; the gap is computed on it
     table.add_row(_objective_label(result), fmt(result.objective, ".4f", " kW-eq"))
@@ -70,6 +71,9 @@ def print_result(result: Any) -> None:
 
     opened = ", ".join(branch_label(b) for b in result.open_branches)
     table.add_row("open branches", opened or "-")
+    if result.out_of_service_branches:  # outside the model: open in every answer
+        table.add_row("out of service (open, not switched)",
+                      ", ".join(branch_label(b) for b in result.out_of_service_branches))
     out.print(table)
     if result.base and result.base.get("warning"):
         out.print("[yellow]warning:[/] ", end="")
@@ -81,6 +85,7 @@ def print_result(result: Any) -> None:
         acs.add_row("converged", str(ac.converged))
         acs.add_row("losses (AC, true)", fmt(ac.losses_kw, ".3f", " kW"))
         acs.add_row("voltage (AC, true)", volt_range(ac.min_voltage_pu, ac.max_voltage_pu))
+        acs.add_row("largest loading (AC, true)", loading_text(ac))
         acs.add_row("max |V_socp - V_ac| (model error)",
                     fmt(ac.max_voltage_diff_pu, ".2e", " p.u."))
         acs.add_row("relaxation exact", str(ac.exact))
@@ -138,6 +143,27 @@ def print_result(result: Any) -> None:
                       + f"; it needs slack at {len(result.diagnosis)} limits:")
         for line in violation_lines(result.diagnosis, "diagnosis"):
             out.print(line, markup=False)
+
+
+def loading_text(ac: Any) -> str:
+    """The AC check's largest line/transformer loading: ``61.70 % (line:21)``, ``-`` when no
+    closed branch has a rating."""
+    if ac.max_loading_element is None:
+        return "- (no rated branch)" if ac.converged else "-"
+    return f"{fmt(ac.max_loading_percent, '.2f', ' %')} of its rating ({ac.max_loading_element})"
+
+
+def not_exact_note(ac: Any, losses_kw: float | None) -> str:
+    """What follows the SOCP losses in a headline when the AC check finds the relaxation not
+    exact (``ac.exact`` False): those losses are the relaxation's, not an operating point's, so
+    the AC losses are named beside them (`` (relaxation not exact: AC 529.040 kW)``); empty
+    otherwise."""
+    import math
+
+    if (ac is None or not ac.converged or ac.exact or losses_kw is None
+            or not math.isfinite(losses_kw)):
+        return ""
+    return f" (relaxation not exact: AC {fmt(ac.losses_kw, '.3f', ' kW')})"
 
 
 def _objective_label(result: Any) -> str:

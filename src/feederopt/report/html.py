@@ -270,7 +270,8 @@ def summary_section(r: Mapping[str, Any]) -> str:
          fmt(k["losses_before_kw"], ".3f", " kW")),
         (f"losses after (AC power flow, the true value{on})",
          fmt((r.get("ac_check") or {}).get("losses_kw"), ".3f", " kW")),
-        (f"losses after (SOCP model{on})", fmt(r.get("losses_kw"), ".3f", " kW")),
+        (f"losses after (SOCP model{on})", fmt(r.get("losses_kw"), ".3f", " kW")
+         + _not_exact(r)),
         ("loss reduction" + at, fmt(k["reduction_pct"], ".2f", " %")),
         (f"minimum voltage before (AC{on})", fmt(k["min_voltage_before_pu"], ".4f", " p.u.")),
         (f"minimum voltage after (AC, true{on})" if _finite((r.get("ac_check") or {}).get(
@@ -285,6 +286,9 @@ def summary_section(r: Mapping[str, Any]) -> str:
         ("open after", escape(_branch_list(r.get("open_branches")))
          if not _no_topology(r) else "no topology found"),
     ]
+    if r.get("out_of_service_branches"):  # outside the model: open in every answer
+        rows.append(("out of service (open, not switched)",
+                     escape(_branch_list(r.get("out_of_service_branches")))))
     rows += settings_rows(r.get("settings"))
     table = "<table>" + "".join(
         f"<tr><th>{escape(a)}</th><td>{b}</td></tr>" for a, b in rows
@@ -298,6 +302,16 @@ def summary_section(r: Mapping[str, Any]) -> str:
         warn = _note(nominal_note()) + warn
     return section("summary", "Summary",
                    f'<div class="cards">{card_html}</div>{warn}{table}')
+
+
+def _not_exact(r: Mapping[str, Any]) -> str:
+    """Beside the SOCP losses when the AC check found the relaxation not exact
+    (``ac_check.exact`` false): the AC losses, as the console's headline gives them."""
+    ac = r.get("ac_check") or {}
+    if (not ac.get("converged") or ac.get("exact") is not False
+            or _finite(r.get("losses_kw")) is None):
+        return ""
+    return escape(f" (relaxation not exact: AC {fmt(ac.get('losses_kw'), '.3f', ' kW')})")
 
 
 def _band(x: Any) -> str:
@@ -346,13 +360,13 @@ def grid_section(folder: ResultFolder) -> str:
                    if sw is not None and "changed" in sw.columns else [])
         fig = grid_figure(folder.buses, folder.branches, coordinates(folder.buses, folder.branches),
                           f"{r.get('case', '')}: {r.get('method', '')}", changed,
-                          r.get("devices") or ())
+                          r.get("devices") or (), r.get("out_of_service_branches") or ())
         png = figure_png(fig)
     if png is None:
         return section("grid", "Grid", _note("The result folder has no grid tables."))
     caption = ("Closed branches solid (closed switches marked green), open branches dashed red, "
-               "switched branches thick; buses coloured by voltage magnitude (AC power flow when "
-               "checked).")
+               "switched branches thick, out-of-service branches dotted grey; buses coloured by "
+               "voltage magnitude (AC power flow when checked).")
     if is_uncertain(r):
         caption += " Voltages at the nominal load, not a scenario's."
     return section("grid", "Grid", image(png, "grid with switch states", caption))
@@ -368,7 +382,9 @@ def voltage_section(folder: ResultFolder) -> str:
                        _note(NO_TOPOLOGY + ": no voltages of a chosen topology."))
     png = figure_png(voltage_profile_figure(folder.buses))
     caption = ("|V| per bus: the AC power flow (pandapower), which is the true operating "
-               "point, and the SOCP model's solution.")
+               "point, and the SOCP model's solution"
+               + (", and the voltage band held (dashed red)."
+                  if "v_min_pu" in folder.buses.columns else "."))
     if is_uncertain(folder.result):
         caption += " At the nominal load, not a scenario's."
     return section("voltages", "Voltage profile", image(png, "voltage profile", caption))
@@ -420,6 +436,12 @@ def ac_section(r: Mapping[str, Any]) -> str:
         value = ac.get(key)
         text = fmt(value, *spec) if spec else cell(value) if value != "" else "-"
         rows.append(f"<tr><th>{escape(label)}</th><td>{text}</td></tr>")
+    if ac.get("converged"):
+        element = ac.get("max_loading_element")
+        rows.append("<tr><th>largest loading (AC, true)</th><td>"
+                    + (f"{fmt(ac.get('max_loading_percent'), '.2f', ' %')} of its rating "
+                       f"({escape(str(element))})" if element is not None
+                       else "- (no rated branch)") + "</td></tr>")
     if ac.get("within_limits") is not None:
         tol = ac.get("limit_tolerance") or {}
         rows.append(f"<tr><th>{escape('within the limits (AC, true)')}</th><td>"

@@ -196,14 +196,16 @@ OPEN_LABELS_MAX = 80
 
 def grid_figure(buses: pl.DataFrame, branches: pl.DataFrame, pos: np.ndarray | None = None,
                 title: str = "", changed: Collection[str] = (),
-                devices: Sequence[Mapping[str, Any]] = ()) -> Figure:
+                devices: Sequence[Mapping[str, Any]] = (),
+                out_of_service: Sequence[Mapping[str, Any]] = ()) -> Figure:
     """The topology: closed branches solid, closed switches with a green square, open branches
     dashed red with a hollow square and their id in small red text (up to
     :data:`OPEN_LABELS_MAX` of them; bent around buses they do not connect:
     :func:`branch_path`), the branches in ``changed`` (ids) drawn thick; buses
     coloured by voltage; the ``devices`` of a DOPF (result JSON rows with ``kind`` and
-    ``bus``) marked at their buses. Without ``pos`` (n x 2), a tree layout from the sources over
-    the closed branches."""
+    ``bus``) marked at their buses; the ``out_of_service`` branches (rows with ``id``,
+    ``from_bus``, ``to_bus``: outside the model, open in every answer) dotted grey with their
+    id. Without ``pos`` (n x 2), a tree layout from the sources over the closed branches."""
     plt = _pyplot()
     ids = buses["id"].to_list()
     index = {b: i for i, b in enumerate(ids)}
@@ -240,6 +242,16 @@ def grid_figure(buses: pl.DataFrame, branches: pl.DataFrame, pos: np.ndarray | N
         # each open branch's id at its marker, so that a printed figure matches the list
         for k in opened.tolist():
             ax.annotate(str(branch_ids[k]), mid[k], fontsize=6, color="tab:red",
+                        xytext=(3, -7), textcoords="offset points", zorder=5)
+    oos = [(index[str(r["from_bus"])], index[str(r["to_bus"])], str(r.get("id")))
+           for r in out_of_service
+           if str(r.get("from_bus")) in index and str(r.get("to_bus")) in index]
+    for k, (a, b, bid) in enumerate(oos):
+        path = branch_path(pos, a, b, gap)
+        ax.plot(path[:, 0], path[:, 1], color="0.55", lw=1.2, ls=":", zorder=1,
+                label="out of service (open)" if k == 0 else None)
+        if len(oos) <= OPEN_LABELS_MAX:
+            ax.annotate(bid, path[len(path) // 2], fontsize=6, color="0.4",
                         xytext=(3, -7), textcoords="offset points", zorder=5)
     if changed_ids:
         ax.plot([], [], color="0.35", lw=2.6, label="switched (thick)")
@@ -305,12 +317,15 @@ def plot_grid(result: Result, path: str | Path, title: str | None = None, *,
     changed = sw.filter(pl.col("changed"))["id"].to_list() if "changed" in sw.columns else []
     fig = grid_figure(result.buses, result.branches, pos,
                       title or f"{result.case}: {result.method}, {result.losses_kw:.2f} kW",
-                      changed, result.dopf.devices if result.dopf is not None else ())
+                      changed, result.dopf.devices if result.dopf is not None else (),
+                      result.out_of_service_branches)
     return write_bytes(path, figure_png(fig), force=force)
 
 
 def voltage_profile_figure(buses: pl.DataFrame, title: str = "Voltage profile") -> Figure:
-    """|V| per bus in table order: the SOCP solution (markers) and the AC power flow (line)."""
+    """|V| per bus in table order: the SOCP solution (markers) and the AC power flow (line),
+    and the voltage band held (the columns ``v_min_pu``/``v_max_pu`` when the table has them:
+    dashed red steps, one level per bus)."""
     plt = _pyplot()
     n = buses.height
     x = np.arange(n)
@@ -322,6 +337,14 @@ def voltage_profile_figure(buses: pl.DataFrame, title: str = "Voltage profile") 
     if np.any(np.isfinite(vm)):
         ax.plot(x, vm, ls="none", marker="o", ms=4, mfc="none", color="tab:orange",
                 label="SOCP model")
+    lo = _column(buses, "v_min_pu").astype(float)
+    hi = _column(buses, "v_max_pu").astype(float)
+    labelled = False
+    for band in (lo, hi):
+        if np.any(np.isfinite(band)):
+            ax.plot(x, band, color="tab:red", lw=1.0, ls="--", drawstyle="steps-mid",
+                    label=None if labelled else "v_min / v_max (limits held)")
+            labelled = True
     step = max(1, int(np.ceil(n / 40)))
     ax.set_xticks(x[::step], [str(b) for b in buses["id"].to_list()[::step]], fontsize=7,
                   rotation=90 if n > 20 else 0)

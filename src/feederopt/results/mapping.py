@@ -73,6 +73,9 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         "p_load_mw": pu.p_load * s,
         "q_load_mvar": pu.q_load * s,
         "is_source": pu.is_source,
+        # the voltage band the model and the AC check hold (after --v-min/--v-max)
+        "v_min_pu": pu.v_min,
+        "v_max_pu": pu.v_max,
     })
     if {"x", "y"} <= set(net.buses.columns) and net.buses["x"].is_not_null().any():
         buses = buses.with_columns(net.buses["x"].cast(pl.Float64).alias("x"),
@@ -92,6 +95,9 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         "loss_kw": pu.r * ell * s * 1000.0,
         "p_from_ac_mw": ac.p_from_mw if ac is not None else np.full(pu.n_branch, np.nan),
         "i_ac_ka": ac.i_ka if ac is not None else np.full(pu.n_branch, np.nan),
+        # the AC loading in % of the rating (NaN where the branch has none, or is open)
+        "loading_ac_percent": np.where(closed, ac.loading_percent, np.nan)
+        if ac is not None else np.full(pu.n_branch, np.nan),
     })
     # The generators' dispatch that the point (and so the AC check) has: the optimiser's where
     # a generator has a range, its set-point where not; null without a topology.
@@ -123,6 +129,14 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         for bid, fb, tb, c in zip(pu.branch_ids, from_ids, to_ids, closed, strict=True)
         if not c
     ] if has_topology else []
+    # Out-of-service branches are not in the model (nor in the tables): open whatever the
+    # answer, listed so that a held-open tie is seen to stay open.
+    out_of_service = [
+        {"id": str(r["id"]), "from_bus": bus_out(str(r["from_bus"])),
+         "to_bus": bus_out(str(r["to_bus"])),
+         **({"operated_by": operated[str(r["id"])]} if str(r["id"]) in operated else {})}
+        for r in net.branches.filter(~pl.col("in_service").fill_null(True)).iter_rows(
+            named=True)]
 
     check = None
     if ac is not None:
@@ -175,6 +189,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         switches=switches,
         generators=generators,
         open_branches=open_branches,
+        out_of_service_branches=out_of_service,
         min_voltage_pu=float(np.nanmin(v)) if has_point else math.nan,
         max_voltage_pu=float(np.nanmax(v)) if has_point else math.nan,
         ac_check=check,
@@ -309,9 +324,23 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
             "e.g. under reverse power flow), and the AC operating point of this topology "
             + ("breaks the limits" if violations else
                "is not one the model represents exactly"))
+    loading, element = max_loading(pu.branch_ids, closed, ac.loading_percent)
     return AcCheck(True, ac.losses_kw, ac.min_voltage_pu, ac.max_voltage_pu, dv, cone_gap,
                    diff_pct, exact, tuple(warnings), ac.message,
-                   within_limits=not violations, limit_violations=tuple(violations))
+                   within_limits=not violations, limit_violations=tuple(violations),
+                   max_loading_percent=loading, max_loading_element=element)
+
+
+def max_loading(branch_ids: list[str], closed: np.ndarray,
+                loading_percent: np.ndarray) -> tuple[float, str | None]:
+    """The largest AC loading [% of the rating] of a closed, rated branch and its id
+    (``loading_percent``: :attr:`feederopt.validation.ac.AcResult.loading_percent`, NaN where a
+    branch has no rating); ``(nan, None)`` when there is none."""
+    lp = np.where(np.asarray(closed, bool), np.asarray(loading_percent, float), np.nan)
+    if not np.any(np.isfinite(lp)):
+        return math.nan, None
+    k = int(np.nanargmax(lp))
+    return float(lp[k]), str(branch_ids[k])
 
 
 def slave_summary(pu: PerUnitNetwork, net: Network, r: SlaveResult) -> SlaveOutcome:

@@ -67,6 +67,12 @@ class AcCheck:
     #: ``limit``, ``value``, ``rating``, ``amount`` (beyond the limit), ``unit`` (and
     #: ``loading_percent`` for a rating), as in a result's ``diagnosis``.
     limit_violations: tuple[dict[str, Any], ...] = ()
+    #: The largest loading of a closed line or transformer in the AC power flow, in % of its
+    #: rating (pandapower's ``res_line.loading_percent`` / ``res_trafo.loading_percent`` for a
+    #: pandapower net; else ``100 i_ka / i_max_ka``, or ``100 |S_from| / s_max_mva``), and that
+    #: branch's id; NaN and None when no closed branch has a rating (as a scenario's ``ac``).
+    max_loading_percent: float = math.nan
+    max_loading_element: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +90,8 @@ class AcCheck:
             "limit_tolerance": dict(AC_LIMIT_TOLERANCE),
             "limit_violations": [{k: _num(v) if isinstance(v, float) else v
                                   for k, v in d.items()} for d in self.limit_violations],
+            "max_loading_percent": _num(self.max_loading_percent),
+            "max_loading_element": self.max_loading_element,
         }
 
 
@@ -145,6 +153,9 @@ class Result:
     #: ``p_max_mw``, ``q_min_mvar`` to ``q_max_mvar``), which the AC check runs at (null
     #: without a topology). The JSON's ``generators``; ``generators.parquet`` of a folder.
     generators: pl.DataFrame = field(default_factory=_no_generators)
+    #: The network's out-of-service branches (``id``, ``from_bus``, ``to_bus``): outside the
+    #: model and the tables, open in every answer (a tie held open by taking it out).
+    out_of_service_branches: list[dict[str, Any]] = field(default_factory=list)
     #: Published figures of the case against the proven bound (``literature``).
     literature: list[dict[str, Any]] = field(default_factory=list)
     #: ``(pandapower net, network, closed) -> net with those switch states``; set by the api
@@ -177,6 +188,7 @@ class Result:
             "solve_time_s": _num(self.solve_time_s),
             "solver": self.solver,
             "open_branches": self.open_branches,
+            "out_of_service_branches": self.out_of_service_branches,
             "min_voltage_pu": _num(self.min_voltage_pu),
             "max_voltage_pu": _num(self.max_voltage_pu),
             "ac_check": self.ac_check.to_dict() if self.ac_check else None,

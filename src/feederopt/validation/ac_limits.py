@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from feederopt.network.perunit import PerUnitNetwork
+from feederopt.network.container import Network
+from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 
 #: How far the AC operating point may pass a limit before the AC check calls it broken:
 #: voltages [p.u.] (the model holds them to the solver's accuracy, about 1e-6, and an exact
@@ -75,3 +76,25 @@ def ac_limit_violations(pu: PerUnitNetwork, ac: Any,
                 "loading_percent": float(100.0 * value[e] / rating[e])}))
     found.sort(key=lambda x: -x[0])
     return [d for _, d in found]
+
+
+def voltage_verdict(network: Network, ac: Any) -> dict[str, Any]:
+    """The AC voltages of ``ac`` (a converged power flow of ``network``, e.g. its base case:
+    :func:`feederopt.validation.ac.ac_power_flow`) against the voltage band of its per-unit
+    model (``to_per_unit(network)``), as the AC check of a solve holds them
+    (:func:`ac_limit_violations`, beyond :data:`AC_LIMIT_TOLERANCE`): ``within`` (no energised
+    bus outside its band), the band's extremes ``v_min_pu`` (lowest bus limit) and
+    ``v_max_pu`` (highest), and the buses ``below_v_min`` and ``above_v_max``, worst first,
+    each with its ``id`` (the user's), AC ``value`` and limit ``rating`` [p.u.]."""
+    pu = to_per_unit(network)
+    broken = ac_limit_violations(pu, ac, network.bus_id_out)
+
+    def rows(limit: str) -> list[dict[str, Any]]:
+        return [{"id": d["id"], "value": d["value"], "rating": d["rating"]}
+                for d in broken if d["limit"] == limit]
+
+    below, above = rows("v_min"), rows("v_max")
+    return {"within": not below and not above,
+            "v_min_pu": float(np.min(pu.v_min)) if pu.n_bus else math.nan,
+            "v_max_pu": float(np.max(pu.v_max)) if pu.n_bus else math.nan,
+            "below_v_min": below, "above_v_max": above}

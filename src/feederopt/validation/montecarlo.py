@@ -19,7 +19,14 @@ Sampling: each load ``k`` of the uncertain set (default: every load with non-zer
 ``u_k ~ U(-1, 1)`` independently and takes ``(p, q) = (p_k^0, q_k^0)(1 + X u_k)`` (the set of
 :mod:`feederopt.algorithms.robust`, unidirectional); ``numpy.random.default_rng(seed)`` draws
 the ``(N, |D|)`` matrix at once, so a sample does not depend on the options of the others.
+
+Independent draws almost never move every load the same way: a uniform growth of all loads by
+``+X`` (what a planner means by "+20 %") is a corner of the box that the samples do not reach
+(ut_core2 #7). The two uniform corners, every uncertain load at ``1 - X`` and at ``1 + X``
+together, are therefore evaluated apart (:attr:`MonteCarloResult.corners`: feasible in the
+convex model and in the AC power flow, and the AC V min/max), and not counted as samples.
 """
+
 
 from __future__ import annotations
 
@@ -52,6 +59,10 @@ from feederopt.problems.presolve import fixed_open, without_fixed_open
 from feederopt.problems.reconfiguration import FEASIBILITY_TOL, ReconfigurationProblem
 from feederopt.problems.uncertain import envelope
 
+#: How the samples are drawn, as ``feederopt check`` and its JSON (``sampling``) say it.
+SAMPLING = ("each uncertain load drawn independently, uniform in nominal +- X (a uniform "
+            "growth of all loads together is not sampled: see the corners)")
+
 
 @dataclass
 class MonteCarloResult:
@@ -67,6 +78,12 @@ class MonteCarloResult:
     ac_not_converged: int = 0
     #: The limits that replaced the network's own (:meth:`Limits.to_dict`); empty: none did.
     limits: dict[str, Any] = field(default_factory=dict)
+    #: The two uniform corners (every uncertain load at ``1 - X``, then ``1 + X``), apart from
+    #: the samples: ``corner`` (``lower``/``upper``), ``factor``, ``feasible_convex``,
+    #: ``feasible_ac`` (None without the AC check), ``ac_converged``, ``min_voltage_pu``,
+    #: ``min_voltage_bus``, ``max_voltage_pu`` (AC; None when not run or not converged).
+    corners: list[dict[str, Any]] = field(default_factory=list)
+    sampling: str = SAMPLING
 
     @property
     def feasible_share_convex(self) -> float:
@@ -167,19 +184,28 @@ def ac_feasible(network: Network, closed: np.ndarray, p_mw: np.ndarray, q_mvar: 
     """``(feasible, converged)`` of the AC power flow with these per-load demands [MW, MVAr],
     against the network's limits or ``limits`` (every bus's band; the loading limit in % of
     each rating, or none without thermal limits)."""
+    ok, converged, _ = ac_sample(network, closed, p_mw, q_mvar, tolerance, limits)
+    return ok, converged
+
+
+def ac_sample(network: Network, closed: np.ndarray, p_mw: np.ndarray, q_mvar: np.ndarray,
+              tolerance: float = 1e-6, limits: Limits | None = None
+              ) -> tuple[bool, bool, Any]:
+    """:func:`ac_feasible` and the power flow itself
+    (:class:`~feederopt.validation.ac.AcResult`): ``(feasible, converged, ac)``."""
     from feederopt.validation.ac import ac_power_flow
 
     with loads_set(network, p_mw, q_mvar):
         ac = ac_power_flow(network, closed)
     if not ac.converged:
-        return False, False
+        return False, False, ac
     buses = network.buses
     v_min = buses["v_min_pu"].cast(pl.Float64).fill_null(0.9).to_numpy()
     v_max = buses["v_max_pu"].cast(pl.Float64).fill_null(1.1).to_numpy()
     src = buses["is_source"].fill_null(False).to_numpy().astype(bool)
     vm = ac.vm_pu
     if not np.all(np.isfinite(vm)):
-        return False, True  # a bus cut off from every source
+        return False, True, ac  # a bus cut off from every source
     max_loading = 100.0
     if limits is not None:
         if limits.v_min is not None:
@@ -193,7 +219,7 @@ def ac_feasible(network: Network, closed: np.ndarray, p_mw: np.ndarray, q_mvar: 
     ok_v = np.all((vm >= v_min - tolerance) | src) and np.all((vm <= v_max + tolerance) | src)
     loading = ac.loading_percent[np.isfinite(ac.loading_percent)]
     ok_i = bool(np.all(loading <= max_loading * (1 + tolerance)))
-    return bool(ok_v and ok_i), True
+    return bool(ok_v and ok_i), True, ac
 
 
 def out_of_sample(
@@ -261,13 +287,34 @@ def out_of_sample(
             not_converged += int(not conv)
         if progress is not None:
             progress(len(convex_ok), sum(convex_ok))
+    corners_out = []
+    for name, f in (("lower", lo), ("upper", hi)):
+        p, q = bus_loads(pu, f)
+        evaluator.set_loads(p, q)
+        entry: dict[str, Any] = {
+            "corner": name, "factor": float(1.0 - uncertainty if name == "lower"
+                                            else 1.0 + uncertainty),
+            "feasible_convex": bool(evaluator.evaluate_violation(y).violation
+                                    <= FEASIBILITY_TOL),
+            "feasible_ac": None, "ac_converged": None, "min_voltage_pu": None,
+            "min_voltage_bus": None, "max_voltage_pu": None}
+        if ac:
+            ok, conv, flow = ac_sample(network, np.asarray(closed, bool),
+                                       pu.load_p * f * s_base, pu.load_q * f * s_base,
+                                       limits=limits)
+            low = flow.min_voltage_bus if conv else None
+            entry.update(feasible_ac=ok, ac_converged=conv,
+                         min_voltage_pu=float(flow.min_voltage_pu) if conv else None,
+                         min_voltage_bus=None if low is None else network.bus_id_out(low),
+                         max_voltage_pu=float(flow.max_voltage_pu) if conv else None)
+        corners_out.append(entry)
     open_ids = [pu.branch_ids[k] for k in np.flatnonzero(~np.asarray(closed, bool))]
     return MonteCarloResult(
         samples=samples, uncertainty=float(uncertainty), seed=int(seed),
         uncertain_loads=[pu.load_ids[k] for k in idx], open_branches=open_ids,
         feasible_convex=int(sum(convex_ok)), feasible_ac=int(sum(ac_ok)) if ac else None,
         convex_ok=convex_ok, ac_ok=ac_ok, ac_not_converged=not_converged,
-        limits=limits.to_dict() if limits is not None else {},
+        limits=limits.to_dict() if limits is not None else {}, corners=corners_out,
     )
 
 
