@@ -63,6 +63,12 @@ COVERED = {
     "fix_devices": ["test_dopf_cases.py::test_fix_devices_and_controls"],
     "controls": ["test_dopf_cases.py::test_fix_devices_and_controls",
                  "test_dopf_cases.py::test_bad_controls_exit_2"],
+    "hold_closed": ["test_holds.py::test_held_answer_is_the_brute_force_best_of_the_topologies_"
+                    "that_keep_the_holds", "test_holds.py::test_cli_bad_holds_exit_with_their_"
+                    "code_and_no_traceback"],
+    "hold_open": ["test_holds.py::test_held_answer_is_the_brute_force_best_of_the_topologies_"
+                  "that_keep_the_holds", "test_holds.py::test_cli_bad_holds_exit_with_their_"
+                  "code_and_no_traceback"],
     "no_voltage_feedback": [
         "test_threephase_voltage_limits.py::test_without_feedback_opendss_finds_the_lossless_"
         "answer_below_v_min",

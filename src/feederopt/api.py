@@ -62,6 +62,14 @@ from feederopt.options import (
     solve_options,
 )
 from feederopt.problems.dopf import DEFAULT_LOSS_PRICE_PER_MWH, DopfProblem
+from feederopt.problems.holds import (
+    Held,
+    NoHeldTopology,
+    held_model,
+    held_of,
+    resolve_holds,
+    with_held,
+)
 from feederopt.problems.presolve import fixed_loop, presolve, without_fixed_open
 from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
 from feederopt.problems.uncertain import envelope, presolve_for
@@ -85,6 +93,7 @@ from feederopt.results.uncertain import (
 from feederopt.results.uncertain_verdict import NOMINAL_NOTE
 from feederopt.solvers.detect import default_misocp_solver, require_solver
 from feederopt.solvers.interrupt import handle_signals
+from feederopt.solvers.status import Status
 
 __all__ = ["NOMINAL_NOTE", "Method", "SolveOptions", "device_list", "load", "prepare",
            "relax_limits", "save", "save_json", "seed_problem", "solve", "solve_options",
@@ -131,6 +140,11 @@ def solve(
       worst-case losses (:mod:`feederopt.algorithms.robust`);
     * ``workers``, ``ray_address``: where the uncertain methods' slaves run (``executor``: an
       executor of one's own, kept open);
+    * ``hold_closed``, ``hold_open`` (branch ids as the tool prints them, ``line:11``,
+      ``trafo:0``; for a pandapower net also a switch element, ``switch:K`` or its unique
+      name): switchable branches held in that state in every method, without editing the
+      network (:mod:`feederopt.problems.holds`); listed in ``result.extra["held"]``. Holds
+      that leave no radial topology give status ``infeasible`` with no topology;
     * ``ac_check=False`` skips the AC power flow of the chosen topology.
 
     Every option either acts or is refused: :class:`~feederopt.errors.InputError` lists every
@@ -156,12 +170,19 @@ def solve(
     problems = network_option_problems(net, opts)
     if problems:
         raise InputError(problems)
-    if isinstance(opts.uncertainty, Scenarios):
-        result = _solve_scenarios(net, opts, opts.uncertainty, progress, executor)
-    elif isinstance(opts.uncertainty, Box):
-        result = _solve_robust(net, opts, opts.uncertainty, progress, executor)
-    else:
-        result = _solve_nominal(net, opts, progress)
+    held = _holds(net, opts)[0]
+    net = with_held(net, held)  # decidable() fixes them in the model of every method
+    try:
+        if isinstance(opts.uncertainty, Scenarios):
+            result = _solve_scenarios(net, opts, opts.uncertainty, progress, executor)
+        elif isinstance(opts.uncertainty, Box):
+            result = _solve_robust(net, opts, opts.uncertainty, progress, executor)
+        else:
+            result = _solve_nominal(net, opts, progress)
+    except NoHeldTopology as e:
+        result = _no_held_topology(net, opts, e)
+    if held:
+        result.extra["held"] = held.to_dict()
     result.source = _source(network, given)  # what `feederopt check` loads the network from
     result = _with_input_warnings(_with_reader_notes(result, net), given, opts)
     return _with_limits_recorded(result, opts, net)
@@ -247,12 +268,31 @@ def _with_reader_notes(result: Result, net: Network) -> Result:
     return result
 
 
+def _holds(net: Network, opts: SolveOptions) -> tuple[Held, list[Problem]]:
+    """The branches that ``--hold-closed``/``--hold-open`` hold in ``net``, and the problems of
+    the references (:func:`~feederopt.problems.holds.resolve_holds`)."""
+    if opts.holds.closed is None and opts.holds.open is None:
+        return Held(), []
+    return resolve_holds(net, opts.holds.closed, opts.holds.open)
+
+
+def _no_held_topology(net: Network, opts: SolveOptions, e: NoHeldTopology) -> Result:
+    """The result of holds that leave no radial topology: status ``infeasible`` without a
+    topology (the CLI's exit code 3), the reason naming the held branches."""
+    full = to_per_unit(net, opts.s_base_mva)
+    method = opts.method.value if isinstance(opts.method, Method) else str(opts.method)
+    raw = RawSolution(Status.INFEASIBLE, method, None, math.nan, math.inf, math.inf, 0, 0.0,
+                      extra={"infeasible_reason": e.reason}, within_limits=False)
+    return _result(net, full, raw, opts.ac_check)
+
+
 def network_option_problems(net: Network, opts: SolveOptions) -> list[Problem]:
     """The options that would have no effect on ``net``: ``--controls`` naming a kind of device
     the network does not have, and ``--loss-price`` on a network with nothing to price
-    (no generator with an energy or fixed cost, no priced flexible load). Refused rather than
+    (no generator with an energy or fixed cost, no priced flexible load); and holds that name
+    no branch of ``net`` or a branch that cannot switch. Refused rather than
     ignored, like the options that do not fit the method (:meth:`SolveOptions.check`)."""
-    out: list[Problem] = []
+    out: list[Problem] = list(_holds(net, opts)[1])
     if opts.devices.controls is not None and not opts.devices.fixed:
         _, pu, _ = decidable(net, opts.s_base_mva)
         missing = sorted(c.value for c in opts.devices.kinds()
@@ -419,21 +459,27 @@ class Prepared:
     reduced: PerUnitNetwork
     problem: ReconfigurationProblem
 
-    def model_pu(self) -> PerUnitNetwork:
-        """``full`` with the switchable branches of ``reduced`` (presolve fixed the others)."""
+    def model_pu(self, part: PerUnitNetwork | None = None) -> PerUnitNetwork:
+        """``full`` with the switchable branches of ``part`` (default ``reduced``: presolve
+        fixed the others; ``pu``: the holds of the options fixed them)."""
+        part = self.reduced if part is None else part
         model = replace(self.full, switchable=np.zeros(self.full.n_branch, bool),
                         normally_open=np.ones(self.full.n_branch, bool))
-        model.switchable[self.keep] = self.reduced.switchable
-        model.normally_open[self.keep] = self.reduced.normally_open
+        model.switchable[self.keep] = part.switchable
+        model.normally_open[self.keep] = part.normally_open
         return model
 
 
 def decidable(net: Network, s_base_mva: float = 1.0) -> tuple[PerUnitNetwork, PerUnitNetwork,
                                                                 np.ndarray]:
     """The per-unit model, the model without its fixed-open branches and the indices kept;
-    :class:`InputError` when branches that cannot open form a loop."""
+    :class:`InputError` when branches that cannot open form a loop. The branches held by the
+    options (:func:`~feederopt.problems.holds.held_of`) are fixed here, in the one model that
+    every method builds on, and ``full`` keeps the network's own switch states (the base case
+    of the results); :class:`~feederopt.problems.holds.NoHeldTopology` when the holds leave
+    no radial topology."""
     full = to_per_unit(net, s_base_mva)
-    pu, keep = without_fixed_open(full)
+    pu, keep = without_fixed_open(held_model(full, held_of(net)))
     loop = fixed_loop(pu)
     if loop is not None:
         raise InputError([loop])
@@ -630,7 +676,7 @@ def _finish(net: Network, prep: Prepared, raw: RawSolution, summary: UncertainSu
     shown = on_all_branches(replace(raw, point=point, extra={}, outcome=None,
                                     **uv.nominal_view(raw, nominal_ok)), prep.keep,
                             prep.full.n_branch)
-    result = _result(net, prep.full, shown, opts.ac_check)
+    result = _result(net, prep.full, shown, opts.ac_check, model_pu=prep.model_pu(prep.pu))
     result = uv.apply_verdict(result, raw, shown, labels, nominal_ok)
     if opts.ac_check and loads is not None:
         checks = uv.scenario_ac_checks(result, net, loads[0], loads[1], loads[2], dispatch)

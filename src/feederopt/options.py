@@ -164,6 +164,17 @@ class Devices:
 
 
 @dataclass(frozen=True)
+class Holds:
+    """Switchable branches held in a state for this solve, in every method, without editing
+    the network (:mod:`feederopt.problems.holds`): ``closed`` and ``open`` are branch ids as
+    the tool prints them (``line:11``, ``trafo:0``, ``switch:0``), or for a pandapower net a
+    switch element (``switch:K``, ``switch K`` or its unique name). None: no hold."""
+
+    closed: tuple[str, ...] | None = None
+    open: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
 class SolveOptions:
     """Every option of a solve. Build it, then :meth:`check` (or :meth:`checked`)."""
 
@@ -178,6 +189,7 @@ class SolveOptions:
     uncertainty: Scenarios | Box | None = None
     execution: Execution = field(default_factory=Execution)
     devices: Devices = field(default_factory=Devices)
+    holds: Holds = field(default_factory=Holds)
     ac_check: bool = True
     #: The DistFlow rows in the Benders master (partial Benders); off only for experiments.
     master_physics: bool = True
@@ -215,6 +227,7 @@ class SolveOptions:
         out += self._uncertainty_problems(method)
         out += self._execution_problems()
         out += self._device_problems(method)
+        out += self._hold_problems()
         if self.solver is not None and method is None:
             # the method is unknown: the solver's own problems (unknown, not installed) all
             # the same, so that every problem is reported at once
@@ -332,6 +345,33 @@ class SolveOptions:
             if method is Method.LINDISTFLOW:
                 bad("controls", "--controls does not apply to lindistflow",
                     "use --method benders or misocp")
+        return out
+
+    def _hold_problems(self) -> list[Problem]:
+        """The holds' problems that need no network: a list that names no branch, a branch
+        named twice in one list or in both (the network's: unknown ids, branches that are not
+        switchable, :func:`feederopt.problems.holds.resolve_holds`)."""
+        out: list[Problem] = []
+        lists = {"hold_closed": self.holds.closed, "hold_open": self.holds.open}
+        for name, refs in lists.items():
+            flag = "--" + name.replace("_", "-")
+            if refs is None:
+                continue
+            if not refs:
+                out.append(_option_problem(name, f"{flag} names no branch",
+                                           "e.g. line:11,trafo:0 (comma-separated ids as "
+                                           "`feederopt info` and the result tables print them)"))
+                continue
+            twice = sorted({x for x in refs if refs.count(x) > 1})
+            if twice:
+                out.append(_option_problem(name, f"{flag} names a branch more than once: "
+                                           + ", ".join(twice), "name each branch once"))
+        both = sorted(set(self.holds.closed or ()) & set(self.holds.open or ()))
+        if both:
+            out.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                               "branches held both closed and open: " + ", ".join(both),
+                               tuple(both), "hold_open",
+                               "name each branch in one of --hold-closed and --hold-open"))
         return out
 
     def _execution_problems(self) -> list[Problem]:
@@ -469,10 +509,13 @@ def solve_options(
     ray_address: str | None = None,
     fix_devices: bool = False,
     controls: Sequence[str] | str | None = None,
+    hold_closed: Sequence[str] | str | None = None,
+    hold_open: Sequence[str] | str | None = None,
 ) -> SolveOptions:
     """:class:`SolveOptions` from the flat keywords of the API and the CLI. Nothing is checked
     here; options that belong to a mode not asked for are recorded for :meth:`~SolveOptions.
-    check` to refuse. ``uncertain_loads`` may be a comma-separated string (the CLI's)."""
+    check` to refuse. ``uncertain_loads``, ``hold_closed`` and ``hold_open`` may be
+    comma-separated strings (the CLI's)."""
     misplaced: list[tuple[str, str, str]] = []
     uncertainty: Scenarios | Box | None = None
     if scenarios is not None and robust is not None:
@@ -512,10 +555,19 @@ def solve_options(
         devices=Devices(fix_devices, None if controls is None else tuple(
             x.strip() for x in (controls.split(",") if isinstance(controls, str) else controls)
             if x.strip())),
+        holds=Holds(_id_list(hold_closed), _id_list(hold_open)),
         ac_check=ac_check,
         master_physics=master_physics,
         misplaced=tuple(misplaced),
     )
+
+
+def _id_list(ids: Sequence[str] | str | None) -> tuple[str, ...] | None:
+    """Ids from a comma-separated string or a sequence (blanks dropped); None stays None."""
+    if ids is None:
+        return None
+    items = ids.split(",") if isinstance(ids, str) else [str(x) for x in ids]
+    return tuple(x.strip() for x in items if x.strip())
 
 
 def _enum(kind: type[StrEnum], value: Any) -> Any:
@@ -659,6 +711,7 @@ __all__ = [
     "Costs",
     "Devices",
     "Execution",
+    "Holds",
     "Limits",
     "Method",
     "Scenarios",

@@ -303,6 +303,14 @@ def solve(
     controls: str | None = typer.Option(
         None, "--controls", help="Comma-separated devices the optimiser may set: caps, taps, "
         "dg, flex [default: every kind the case has]."),
+    hold_closed: str | None = typer.Option(
+        None, "--hold-closed", help="Comma-separated switchable branches held closed in every "
+        "method, the network unchanged: ids as `feederopt info` and the result tables print "
+        "them (line:11, trafo:0, switch:0, a MATPOWER branch number); for a pandapower net "
+        "also a switch element, switch:K or its unique name."),
+    hold_open: str | None = typer.Option(
+        None, "--hold-open", help="Comma-separated switchable branches held open (ids as for "
+        "--hold-closed)."),
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
 ) -> None:
@@ -321,7 +329,8 @@ def solve(
         v_min=v_min, v_max=v_max, max_loading_percent=max_loading,
         thermal_limits=not no_thermal_limits, scenarios=scenarios, robust=robust,
         uncertain_loads=uncertain_loads, budget=budget, workers=workers, ray_address=ray,
-        fix_devices=fix_devices, controls=controls)
+        fix_devices=fix_devices, controls=controls, hold_closed=hold_closed,
+        hold_open=hold_open)
     problems: list[Problem] = []
     if report and out_dir is None:
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "--report needs --out",
@@ -357,7 +366,8 @@ def solve(
                        "--loss-price": loss_price is not None, "--solver": solver is not None,
                        "--uncertain-loads": uncertain_loads is not None,
                        "--budget": budget is not None, "--workers": workers is not None,
-                       "--ray": ray is not None,
+                       "--ray": ray is not None, "--hold-closed": hold_closed is not None,
+                       "--hold-open": hold_open is not None,
                        "--radiality": radiality != DEFAULT_RADIALITY.value}
         named = [k for k, v in unsupported.items() if v]
         if named:
@@ -402,6 +412,13 @@ def solve(
     if out_dir is not None:
         folder = save(result, out_dir, force=force, report=report)  # tables, grid.png, report
     if not quiet:
+        held = result.extra.get("held")
+        if held:  # the options' holds, and why they leave no topology
+            stderr().print("held by --hold-closed/--hold-open: " + "; ".join(
+                f"{k} {', '.join(v)}" for k, v in held.items() if v), markup=False)
+        if result.extra.get("infeasible_reason"):
+            stderr().print(f"infeasible: {result.extra['infeasible_reason']}", style="red",
+                           markup=False)
         print_result(result)
         if options.uncertainty is not None:
             print_uncertain(result)

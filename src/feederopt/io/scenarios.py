@@ -110,6 +110,26 @@ def _problem(message: str, ids: Sequence[str] = (), field: str | None = None,
                    hint=hint)
 
 
+def pandapower_load_guess(unknown: Sequence[str], load_ids: Sequence[str]) -> str:
+    """For ids that are a pandapower load's index (``5`` where ``load:5`` is a load): "a
+    pandapower load is load:<index>: did you mean load:5?"; empty otherwise."""
+    known = set(load_ids)
+    meant = [f"load:{u}" for u in unknown if f"load:{u}" in known]
+    return (f"a pandapower load is load:<index>: did you mean {', '.join(meant)}?"
+            if meant else "")
+
+
+def load_id_hint(unknown: Sequence[str], load_ids: Sequence[str]) -> str:
+    """The form of the network's load ids, and the id meant for a pandapower load's index
+    (:func:`pandapower_load_guess`): the hint of an unknown load id in a scenario file and in
+    ``--uncertain-loads`` (user test ut_core2, finding 5)."""
+    ids = list(load_ids)
+    sample = ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
+    text = f"the network's load ids are {sample}" if ids else "the network has no load"
+    guess = pandapower_load_guess(unknown, ids)
+    return text + (f"; {guess}" if guess else "")
+
+
 # ----- reading and writing ----------------------------------------------------------------------
 def read_scenario_table(path: str | Path) -> pl.DataFrame:
     """The raw long table of a ``.parquet`` or ``.csv`` file (not yet validated)."""
@@ -172,7 +192,10 @@ def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
     in_service = network.loads.filter(pl.col("in_service"))
     live = [str(x) for x in in_service["id"].to_list()]
     gone = sorted({str(x) for x in network.loads["id"].to_list()} - set(live))
-    rows = _validated_rows(df, live, [str(b) for b in network.buses["id"].to_list()], gone)
+    rows = _validated_rows(df, live, [str(b) for b in network.buses["id"].to_list()], gone,
+                           load_buses={str(i): str(b) for i, b in zip(
+                               in_service["id"].to_list(), in_service["bus"].to_list(),
+                               strict=True)})
 
     pu = to_per_unit(network)
     load_index = {lid: k for k, lid in enumerate(pu.load_ids)}
@@ -366,13 +389,15 @@ def resolve_scenario_rows(source: str | Path | pl.DataFrame, load_ids: Sequence[
 def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence[str],
                     off_service: Sequence[str],
                     generators: tuple[Sequence[str], Sequence[str]] | None = None,
+                    load_buses: dict[str, str] | None = None,
                     ) -> ScenarioRows:
     """The validation of :func:`resolve_scenario_rows` and :func:`resolve_scenarios` on a
     normalised table (:func:`_normalise_columns`): the rows by scenario and element. A row
     without a ``kind`` names a load when its element is a load id, in service or not (an
     ``off_service`` load is then a problem, not a bus row at the bus of the same id).
     ``generators``: the network's generating units in and out of service, None for a
-    network that takes no ``generator`` rows (a balanced one: such rows are a problem)."""
+    network that takes no ``generator`` rows (a balanced one: such rows are a problem).
+    ``load_buses``: each in-service load's bus, for the hint of a load row that names a bus."""
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise InputError([_problem(f"missing column(s) {', '.join(missing)}", field=missing[0],
@@ -422,6 +447,7 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     unit_names = {u.lower() for u in units | units_off}
     kind_units: list[str] = []  # a generating unit named by a load or bus row
     ambiguous: list[str] = []  # kind-less rows whose element is a load id and a bus id
+    bus_as_load: list[str] = []  # kind=load rows whose element is a bus id, not a load id
     for i, (e, k) in enumerate(zip(elem, kind, strict=True)):
         e = "" if e is None else str(e)
         if k in (None, "") and e in loads and e in buses:
@@ -441,7 +467,7 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
             if e in loads:
                 target.append(("load", e))
             else:
-                (off if e in gone else unknown).append(e)
+                (off if e in gone else bus_as_load if e in buses else unknown).append(e)
                 target.append(None)
         elif k == "bus" or (k in (None, "") and e in buses):
             target.append(("bus", e) if e in buses else None)
@@ -461,9 +487,23 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
             target.append(None)
     if unknown:
         what = "a load, a bus nor a generating unit" if generators else "a load nor a bus"
+        unknown = sorted(set(unknown))
+        guess = pandapower_load_guess(unknown, load_ids)
         problems.append(_problem(f"unknown element id(s): neither {what} of the network",
-                                 ids=sorted(set(unknown)), field="element",
-                                 hint="use the ids of `feederopt info`'s tables"))
+                                 ids=unknown, field="element",
+                                 hint="use the ids of `feederopt info`'s tables"
+                                 + (f"; {guess}" if guess else "")))
+    if bus_as_load:
+        bus_as_load = sorted(set(bus_as_load))
+        at_bus = [f"bus {b}: {', '.join(at) if at else 'none'}"
+                  for b in bus_as_load
+                  for at in [sorted(x for x, bb in (load_buses or {}).items() if bb == b)]]
+        problems.append(_problem(
+            "kind=load row(s) name a bus id, not a load id: a load row replaces the demand of "
+            "the load it names", ids=bus_as_load, field="element",
+            hint=("the loads at " + "; ".join(at_bus) + "; " if load_buses is not None
+                  else "") + "or give the row kind bus to add a demand at the bus; "
+            + load_id_hint(bus_as_load, load_ids)))
     if ambiguous:
         problems.append(_problem(
             "row(s) without a kind name an element that is both a load id and a bus id: a "

@@ -44,6 +44,7 @@ import polars as pl
 from feederopt.algorithms.base import ProgressCallback, SampleCallback, sample_progress
 from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.io.scenarios import load_id_hint
 from feederopt.network.container import Network
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.network.topology import radiality_problem
@@ -132,7 +133,8 @@ def resolve_loads(pu: PerUnitNetwork, loads: Sequence[str] | None) -> np.ndarray
     if unknown:
         raise InputError([Problem(ProblemKind.BAD_SCENARIO, "options",
                                   "unknown (or out-of-service) load id(s)", ids=tuple(unknown),
-                                  field="uncertain_loads")])
+                                  field="uncertain_loads",
+                                  hint=load_id_hint(unknown, pu.load_ids))])
     return np.array(sorted({index[x] for x in loads}), dtype=int)
 
 

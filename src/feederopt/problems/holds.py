@@ -1,0 +1,213 @@
+"""Switchable branches held closed or open for one solve (``--hold-closed``, ``--hold-open``;
+``feederopt.solve(net, hold_closed=[...], hold_open=[...])``), without editing the network.
+
+A held branch is fixed in the per-unit model (:func:`held_model`): not switchable, and open or
+closed as held. Every method builds its master or monolithic model from that one per-unit model
+(:func:`feederopt.api.decidable`), so the hold acts in Benders, the MISOCP, LinDistFlow, the
+scenario and the robust methods alike. The network itself, and so the base case that the
+results compare with (``initially_closed``, ``changed``), stays as the user gave it.
+
+References (:func:`resolve_holds`): a branch id as the tool prints it (``line:11``,
+``trafo:0``, ``switch:0``, a MATPOWER branch number), or for a pandapower net a switch element
+of the net: ``switch:K`` / ``switch K`` (its index) or its unique ``name``; a line's or a
+transformer's switch holds that line or transformer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import polars as pl
+
+from feederopt.errors import Problem, ProblemKind
+from feederopt.network.container import Network
+from feederopt.network.perunit import PerUnitNetwork
+from feederopt.network.topology import components_of, radiality_problem
+
+#: ``net.meta`` key under which :func:`feederopt.api.solve` records the resolved holds.
+META_KEY = "held"
+
+_SWITCH_REF = re.compile(r"^switch[: ]\s*(\d+)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Held:
+    """Branch ids held closed and held open (resolved, sorted as in the network)."""
+
+    closed: tuple[str, ...] = ()
+    open: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.closed or self.open)
+
+    def to_dict(self) -> dict[str, list[str]]:
+        return {"closed": list(self.closed), "open": list(self.open)}
+
+
+def _switch_refs(net: Network, branch_ids: set[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """A pandapower net's switch elements -> the branch each one switches: by index
+    (``"7"`` -> ``line:12``) and by unique name (``"S2"`` -> ``line:12``); empty otherwise."""
+    sw = getattr(net.origin, "switch", None) if net.origin is not None else None
+    if sw is None or not hasattr(sw, "columns") or "et" not in sw.columns:
+        return {}, {}
+    by_index: dict[str, str] = {}
+    by_name: dict[str, list[str]] = {}
+    names = sw["name"] if "name" in sw.columns else [None] * len(sw)
+    for k, et, element, name in zip(sw.index, sw["et"], sw["element"], names, strict=True):
+        branch = {"b": f"switch:{int(k)}", "l": f"line:{int(element)}",
+                  "t": f"trafo:{int(element)}"}.get(str(et))
+        if branch is None or branch not in branch_ids:
+            continue
+        by_index[str(int(k))] = branch
+        if isinstance(name, str) and name.strip():
+            by_name.setdefault(name.strip(), []).append(branch)
+    unique = {n: b[0] for n, b in by_name.items() if len(set(b)) == 1}
+    return by_index, unique
+
+
+def _hint(unknown: list[str], ids: list[str], pandapower: bool) -> str:
+    """The form of the network's branch ids, and the id meant where a bare number or a
+    pandapower index matches one (``11`` -> ``line:11``)."""
+    sample = ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
+    text = f"the network's switchable branch ids are {sample}"
+    if pandapower:
+        text += (" (a pandapower net's: line:N and trafo:N, N the element's index, switch:K a "
+                 "bus-bus switch; a line's or trafo's switch may be given as switch:K, "
+                 "switch K or its unique name)")
+    guesses = []
+    for u in unknown:
+        tail = u.split(":")[-1].strip()
+        near = [i for i in ids if i.split(":")[-1] == tail]
+        if near:
+            guesses.append(f"{u}: did you mean {' or '.join(near)}?")
+    return text + ("; " + "; ".join(guesses) if guesses else "")
+
+
+def resolve_holds(net: Network, closed: Sequence[str] | None, open_: Sequence[str] | None
+                  ) -> tuple[Held, list[Problem]]:
+    """The branch ids that the references ``closed`` and ``open_`` hold, and the problems of
+    the references: an id that the network does not have (the hint gives the form and the id
+    meant), a branch that is not switchable (or out of service), a branch held both closed and
+    open (also through two references to it)."""
+    br = net.branches
+    all_ids = [str(x) for x in br["id"].to_list()]
+    live = br.filter(pl.col("in_service"))
+    switchable = {str(x) for x in live.filter(pl.col("switchable"))["id"].to_list()}
+    in_service = {str(x) for x in live["id"].to_list()}
+    by_index, by_name = _switch_refs(net, set(all_ids))
+    pandapower = net.meta.get("source_format") == "pandapower" or bool(by_index)
+    problems: list[Problem] = []
+    resolved: dict[str, list[tuple[str, str]]] = {}
+    for option, refs in (("hold_closed", closed), ("hold_open", open_)):
+        flag = "--" + option.replace("_", "-")
+        out: list[tuple[str, str]] = []
+        unknown: list[str] = []
+        for ref in refs or ():
+            ref = str(ref).strip()
+            m = _SWITCH_REF.match(ref)
+            if ref in all_ids:
+                bid = ref
+            elif m and m.group(1) in by_index:
+                bid = by_index[m.group(1)]
+            elif ref in by_name:
+                bid = by_name[ref]
+            else:
+                unknown.append(ref)
+                continue
+            out.append((ref, bid))
+        if unknown:
+            problems.append(Problem(
+                ProblemKind.INVALID_VALUE, "options",
+                f"{flag}: branch ids that the network does not have", tuple(unknown), option,
+                _hint(unknown, sorted(switchable) or all_ids, pandapower)))
+        fixed = [(r, b) for r, b in out if b not in switchable]
+        if fixed:
+            dead = [b for _, b in fixed if b not in in_service]
+            problems.append(Problem(
+                ProblemKind.INVALID_VALUE, "options",
+                f"{flag}: not switchable, so there is nothing to hold: "
+                + ", ".join(r if r == b else f"{r} ({b})" for r, b in fixed)
+                + (" (out of service)" if dead and len(dead) == len(fixed) else ""),
+                tuple(b for _, b in fixed), option,
+                "hold only branches that the optimiser may switch (switchable in `feederopt "
+                "info`; a pandapower line or trafo is switchable when a switch element "
+                "switches it)"))
+        resolved[option] = out
+    both = sorted({b for _, b in resolved["hold_closed"]} & {b for _, b in resolved["hold_open"]})
+    if both:
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "options",
+            "branches held both closed and open: " + ", ".join(both), tuple(both), "hold_open",
+            "name each branch in one of --hold-closed and --hold-open"))
+    order = {b: k for k, b in enumerate(all_ids)}
+
+    def ids(option: str) -> tuple[str, ...]:
+        return tuple(sorted({b for _, b in resolved[option]}, key=order.__getitem__))
+
+    return Held(ids("hold_closed"), ids("hold_open")), problems
+
+
+def held_of(net: Network) -> Held:
+    """The holds that :func:`feederopt.api.solve` recorded in ``net.meta`` (none by default)."""
+    given = net.meta.get(META_KEY) or {}
+    return Held(tuple(given.get("closed", ())), tuple(given.get("open", ())))
+
+
+def with_held(net: Network, held: Held) -> Network:
+    """A copy of ``net`` that records ``held`` (its tables unchanged)."""
+    if not held:
+        return net
+    return net.replace(meta={**net.meta, META_KEY: held.to_dict()})
+
+
+class NoHeldTopology(Exception):
+    """The holds leave no radial topology: the held-closed branches (with the ones that cannot
+    switch) form a loop or join two sources, or the held-open ones cut buses off every
+    source. ``reason`` names the branches."""
+
+    def __init__(self, reason: str, held: Held) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.held = held
+
+
+def held_model(pu: PerUnitNetwork, held: Held) -> PerUnitNetwork:
+    """``pu`` with the held branches fixed: not switchable, ``normally_open`` as held (the
+    per-unit model's convention: a branch that cannot switch is open exactly when it is
+    normally open, :func:`feederopt.problems.presolve.fixed_open`). Raises
+    :class:`NoHeldTopology` when the holds leave no radial topology."""
+    if not held:
+        return pu
+    index = {b: k for k, b in enumerate(pu.branch_ids)}
+    closed = np.array([index[b] for b in held.closed if b in index], int)
+    opened = np.array([index[b] for b in held.open if b in index], int)
+    switchable = pu.switchable.copy()
+    normally_open = pu.normally_open.copy()
+    switchable[closed] = False
+    switchable[opened] = False
+    normally_open[closed] = False
+    normally_open[opened] = True
+    out = replace(pu, switchable=switchable, normally_open=normally_open)
+    # A loop of branches that cannot open (held closed among them).
+    fixed_closed = ~switchable & ~normally_open
+    loop = radiality_problem(pu.bus_ids, pu.branch_ids, pu.f, pu.t, fixed_closed,
+                             pu.is_source, spanning=False)
+    if loop is not None and set(loop.ids) & set(held.closed):
+        raise NoHeldTopology(
+            f"the branches held closed ({', '.join(held.closed)}) leave no radial topology: "
+            f"{loop.message} that cannot open ({', '.join(loop.ids)})", held)
+    # Buses that no source reaches with every branch closed except the fixed-open ones.
+    usable = ~(~switchable & normally_open)
+    labels = components_of(pu.n_bus, pu.f[usable], pu.t[usable])
+    fed = set(labels[pu.is_source].tolist())
+    cut = [pu.bus_ids[j] for j in range(pu.n_bus) if labels[j] not in fed]
+    if cut and len(opened):
+        shown = ", ".join(cut[:10]) + (" ..." if len(cut) > 10 else "")
+        raise NoHeldTopology(
+            f"the branches held open ({', '.join(held.open)}) leave no radial topology: "
+            f"no source reaches {len(cut)} bus(es) ({shown})", held)
+    return out
+

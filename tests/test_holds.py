@@ -1,0 +1,245 @@
+"""``--hold-closed``/``--hold-open`` (``feederopt.solve(net, hold_closed=..., hold_open=...)``):
+switchable branches held in a state in every method without editing the user's net (user test
+ut_core2, finding 9).
+
+Independent truth: brute force over every radial topology of a small pandapower net built here
+(two feeders from one 110/20 kV transformer joined by three open ties: 11 switched lines, 71
+spanning trees), each one's losses by pandapower's own ``runpp`` with the line switches set
+directly in the net, and the holds imposed by filtering the trees. The tool's held answer is
+the brute-force best of the trees that respect the holds (and differs from the best without
+them, so the holds bind). The scenario and robust methods are checked the same way at their
+load (one scenario at 90 % of the nominal loads; the robust box's worst point, every load at
+105 %, which is the upper corner on this passive feeder). Bad holds are typed problems (exit
+2), holds that leave no radial topology an ``infeasible`` result (exit 3) naming them.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pandapower as pp
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+import feederopt
+from feederopt.cli import app
+from feederopt.errors import InputError
+from feederopt.options import solve_options
+
+runner = CliRunner()
+LINE_TYPE = "NA2XS2Y 1x185 RM/25 12/20 kV"
+#: MV lines (busbar = MV bus 0): feeder A 0-1-2-3-4, feeder B 0-5-6-7-8, ties 4-8, 2-6, 3-7.
+PAIRS = [(0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (4, 8), (2, 6), (3, 7)]
+LENGTHS = [1.2, 2.5, 1.8, 3.1, 0.9, 2.2, 2.7, 1.6, 2.0, 1.4, 2.3]
+LOADS_MW = [1.1, 0.6, 1.9, 0.8, 0.4, 1.5, 0.7, 1.3]
+HOLD_CLOSED = {9}  # the tie 2-6, open in the base case and in the unheld optimum
+HOLD_OPEN = {3}  # line 3-4 of feeder A, closed in both
+
+
+def _net() -> Any:
+    """HV bus 0 - trafo 0 - MV busbar (bus 1); 11 lines, each with one switch ``S<k>`` (index
+    k) at its from bus, the ties (lines 8-10) open; a load at every other MV bus."""
+    net = pp.create_empty_network()
+    hv = pp.create_bus(net, 110.0)
+    mv = [pp.create_bus(net, 20.0) for _ in range(9)]
+    pp.create_ext_grid(net, hv, vm_pu=1.02)
+    pp.create_transformer(net, hv, mv[0], std_type="25 MVA 110/20 kV")
+    for k, ((a, b), length) in enumerate(zip(PAIRS, LENGTHS, strict=True)):
+        line = pp.create_line(net, mv[a], mv[b], length, LINE_TYPE, name=f"L{k}")
+        pp.create_switch(net, mv[a], line, et="l", closed=k < 8, name=f"S{k}")
+    for i, p in enumerate(LOADS_MW, start=1):
+        pp.create_load(net, mv[i], p_mw=p, q_mvar=0.3 * p)
+    return net
+
+
+def _trees(net: Any) -> list[frozenset[int]]:
+    """The sets of opened lines that leave a spanning tree (networkx on the net's graph)."""
+    lines = list(net.line.index)
+    out = []
+    for opened in itertools.combinations(lines, len(lines) + 1 - (len(net.bus) - 1)):
+        g = nx.Graph()
+        g.add_nodes_from(net.bus.index)
+        g.add_edges_from((int(net.line.at[k, "from_bus"]), int(net.line.at[k, "to_bus"]))
+                         for k in lines if k not in opened)
+        g.add_edges_from((int(t.hv_bus), int(t.lv_bus)) for t in net.trafo.itertuples())
+        if nx.is_tree(g):
+            out.append(frozenset(opened))
+    return out
+
+
+def _losses_kw(net: Any, opened: frozenset[int], scale: float = 1.0) -> float:
+    """pandapower's losses [kW] with the switches of the ``opened`` lines open, the loads
+    scaled by ``scale``."""
+    n = copy.deepcopy(net)
+    n.switch["closed"] = [int(e) not in opened for e in n.switch["element"]]
+    n.load["p_mw"] *= scale
+    n.load["q_mvar"] *= scale
+    pp.runpp(n, numba=False)
+    return 1000.0 * float(n.res_line.pl_mw.sum() + n.res_trafo.pl_mw.sum())
+
+
+def _best(net: Any, scale: float = 1.0, *, held: bool = True) -> tuple[frozenset[int], float]:
+    trees = [o for o in _trees(net)
+             if not held or (not (o & HOLD_CLOSED) and o >= HOLD_OPEN)]
+    losses = {o: _losses_kw(net, o, scale) for o in trees}
+    best = min(losses, key=losses.__getitem__)
+    return best, losses[best]
+
+
+@pytest.fixture(scope="module")
+def truth() -> dict[str, Any]:
+    net = _net()
+    return {"held": _best(net), "free": _best(net, held=False)}
+
+
+def _opened(result: Any) -> frozenset[int]:
+    return frozenset(int(b["id"].split(":")[1]) for b in result.open_branches)
+
+
+def _holds() -> dict[str, list[str]]:
+    # the tie by its id, the line by its pandapower switch's name
+    return {"hold_closed": ["line:9"], "hold_open": ["S3"]}
+
+
+@pytest.mark.parametrize("method", ["benders", "misocp"])
+def test_held_answer_is_the_brute_force_best_of_the_topologies_that_keep_the_holds(
+        method: str, truth: dict[str, Any]) -> None:
+    best, losses = truth["held"]
+    assert best != truth["free"][0]  # the holds bind: the free optimum breaks them
+    net = _net()
+    before = pp.to_json(net)
+    result = feederopt.solve(net, method=method, time_limit=60, **_holds())
+    assert result.status.value == "optimal"
+    assert _opened(result) == best
+    assert result.ac_check is not None
+    assert result.ac_check.losses_kw == pytest.approx(losses, rel=1e-6)
+    assert result.extra["held"] == {"closed": ["line:9"], "open": ["line:3"]}
+    assert pp.to_json(net) == before  # the user's net is not edited
+    # the base case stays the user's: the held tie is a change the operator makes
+    sw = result.switches.filter(pl.col("id").is_in(["line:3", "line:9"])).sort("id")
+    assert sw["initially_closed"].to_list() == [True, False]
+    assert sw["changed"].to_list() == [True, True]
+
+
+def test_without_holds_the_answer_is_the_free_brute_force_best(truth: dict[str, Any]) -> None:
+    result = feederopt.solve(_net(), time_limit=60)
+    assert _opened(result) == truth["free"][0]
+    assert "held" not in result.extra
+
+
+def test_lindistflow_keeps_the_holds() -> None:
+    result = feederopt.solve(_net(), method="lindistflow", time_limit=30, **_holds())
+    opened = _opened(result)
+    assert opened >= HOLD_OPEN and not (opened & HOLD_CLOSED)
+    assert opened in _trees(_net())
+
+
+def test_scenarios_keep_the_holds_and_find_the_held_best_at_the_scenario_load() -> None:
+    net = _net()
+    load_ids = [f"load:{k}" for k in net.load.index]
+    table = pl.DataFrame({
+        "scenario": ["s0"] * len(load_ids), "kind": ["load"] * len(load_ids),
+        "element": load_ids, "p_mw": [0.9 * p for p in LOADS_MW],
+        "q_mvar": [0.9 * 0.3 * p for p in LOADS_MW], "weight": [1.0] * len(load_ids)})
+    result = feederopt.solve(net, scenarios=table, time_limit=60, workers=1, **_holds())
+    best, _ = _best(net, 0.9)
+    assert _opened(result) == best
+    assert result.extra["held"] == {"closed": ["line:9"], "open": ["line:3"]}
+
+
+def test_robust_keeps_the_holds_and_finds_the_held_best_at_the_upper_corner() -> None:
+    net = _net()
+    result = feederopt.solve(net, robust=0.05, time_limit=60, workers=1, **_holds())
+    best, _ = _best(net, 1.05)
+    assert _opened(result) == best
+
+
+# ----- bad holds ------------------------------------------------------------------------------
+def _problems(**holds: Any) -> list[Any]:
+    with pytest.raises(InputError) as err:
+        feederopt.solve(_net(), time_limit=10, **holds)
+    return list(err.value.problems)
+
+
+def test_an_unknown_id_is_a_typed_problem_with_the_id_meant() -> None:
+    (p,) = _problems(hold_closed=["9"])
+    assert p.field == "hold_closed" and p.ids == ("9",)
+    assert "does not have" in p.message
+    assert "did you mean line:9?" in p.hint and "line:N" in p.hint
+
+
+def test_a_branch_held_both_closed_and_open_is_a_typed_problem() -> None:
+    # the same tie by its id and by its switch's index
+    (p,) = _problems(hold_closed=["line:9"], hold_open=["switch 9"])
+    assert p.ids == ("line:9",) and "both closed and open" in p.message
+    # and by the same text in both lists, found without the network
+    problems = solve_options(hold_closed="line:9", hold_open="line:9").check()
+    assert [q.ids for q in problems] == [("line:9",)]
+
+
+def test_a_branch_that_is_not_switchable_is_a_typed_problem() -> None:
+    (p,) = _problems(hold_open=["trafo:0"])  # the transformer has no switch
+    assert p.field == "hold_open" and p.ids == ("trafo:0",)
+    assert "not switchable" in p.message
+
+
+def test_empty_and_repeated_lists_are_typed_problems() -> None:
+    problems = solve_options(hold_closed="", hold_open="line:1,line:1").check()
+    assert {(q.field, "names no branch" in q.message, "more than once" in q.message)
+            for q in problems} == {("hold_closed", True, False), ("hold_open", False, True)}
+
+
+@pytest.mark.parametrize(("holds", "named"), [
+    # the tie with the four lines that join its ends through the busbar: a loop
+    ({"hold_closed": ["line:9", "line:1", "line:0", "line:4", "line:5"]}, "held closed"),
+    # both lines out of the busbar: no source reaches the feeders
+    ({"hold_open": ["line:0", "line:4"]}, "held open"),
+])
+def test_holds_that_leave_no_radial_topology_are_infeasible(
+        holds: dict[str, list[str]], named: str) -> None:
+    result = feederopt.solve(_net(), time_limit=30, **holds)
+    assert result.status.value == "infeasible" and not result.has_topology
+    reason = result.extra["infeasible_reason"]
+    assert named in reason and all(b in reason for b in next(iter(holds.values())))
+
+
+# ----- the command line -----------------------------------------------------------------------
+def _write(tmp_path: Path) -> Path:
+    path = tmp_path / "net.json"
+    pp.to_json(_net(), str(path))
+    return path
+
+
+def test_cli_holds_and_writes_them_to_the_json(tmp_path: Path, truth: dict[str, Any]) -> None:
+    path = _write(tmp_path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    out = tmp_path / "r.json"
+    res = runner.invoke(app, ["solve", str(path), "--time-limit", "60", "--hold-closed",
+                              "line:9", "--hold-open", "S3", "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(out.read_text())
+    assert doc["held"] == {"closed": ["line:9"], "open": ["line:3"]}
+    assert frozenset(int(b["id"].split(":")[1]) for b in doc["open_branches"]) == (
+        truth["held"][0])
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+
+
+@pytest.mark.parametrize(("args", "code", "text"), [
+    (["--hold-closed", "9"], 2, "did you mean line:9?"),
+    (["--hold-closed", "S9", "--hold-open", "line:9"], 2, "both closed and open"),
+    (["--hold-open", "trafo:0"], 2, "not switchable"),
+    (["--hold-open", "line:0,line:4"], 3, "held open (line:0, line:4)"),
+])
+def test_cli_bad_holds_exit_with_their_code_and_no_traceback(
+        tmp_path: Path, args: list[str], code: int, text: str) -> None:
+    res = runner.invoke(app, ["solve", str(_write(tmp_path)), "--time-limit", "20", *args])
+    assert res.exit_code == code, res.output
+    assert text in " ".join(res.output.split())
+    assert "Traceback" not in res.output
