@@ -173,7 +173,10 @@ def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
         fac = prof.of(lid, 1.0)[:H]
         pd[:, lb] += lp * fac
         qd[:, lb] += lq * fac
-    k_q = np.divide(qd.sum(0), pd.sum(0), out=np.zeros(pu.n_bus), where=pd.sum(0) > 0)
+    # each bus's Q per MW of P in each hour, sum_i q_i f_i(h) / sum_i p_i f_i(h): the model's
+    # qdr = k pdr is then each load's own q_i f_i(h) where loads of one bus follow different
+    # profiles (ut_sched2 #1; the day's ratio, qd.sum(0) / pd.sum(0), was used before)
+    k_q = np.divide(qd, pd, out=np.zeros_like(pd), where=pd > 0)
     roots = pu.sources
     problems = network_problems(net)
     if problems:
