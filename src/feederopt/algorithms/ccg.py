@@ -1266,7 +1266,13 @@ class ColumnConstraintGeneration(AlgorithmBase):
             raise SolverError("C&CG ended without a schedule")
         self.record_if_moved("final bounds")  # a stop after a bound moved: the log ends on it
         x, wc = best
-        worst_xi, worst_cost, worst_point = _worst_found_at(d, x, [wc.xi, *xis], notes)
+        # the run's other realisations at x too, while time is left (each one LP)
+        others = xis if self.remaining() > 0 else []
+        if not others and len(xis) > 1:
+            notes.append("time limit: the realisations of the other iterations were not "
+                         "re-evaluated at the schedule's first stage (the worst case found "
+                         "is its own subproblem's)")
+        worst_xi, worst_cost, worst_point = _worst_found_at(d, x, [wc.xi, *others], notes)
         nom_cost, nom_point = evaluate(d, x, nominal(d))
         status = self.final_status(True)
         if fell_back:
