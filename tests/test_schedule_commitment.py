@@ -117,7 +117,7 @@ def test_deterministic_fails_samples_the_robust_schedule_serves(runs, tmp_path) 
 
     def bounds(p: np.ndarray, opened: list[set[str]]) -> tuple[np.ndarray, np.ndarray]:
         """(lower, upper) bounds of the model's import with every unit off, per hour [MW]."""
-        loss = np.array([_ac_losses(p[h], p[h] * d.k_q, opened[h]) for h in range(d.hours)])
+        loss = np.array([_ac_losses(p[h], p[h] * d.kq()[h], opened[h]) for h in range(d.hours)])
         return p.sum(1) + LOSS_LO * loss, p.sum(1) + LOSS_HI * loss
 
     # the robust commitment: every hour whose largest total of the budget set (both loads

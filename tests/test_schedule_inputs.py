@@ -55,13 +55,15 @@ def test_missing_hour(inputs) -> None:  # type: ignore[no-untyped-def]
 
 def test_negative_value_and_unknown_element(inputs) -> None:  # type: ignore[no-untyped-def]
     net, devices, df = inputs
-    bad = df.with_columns(pl.when(pl.col("element") == "PV10").then(pl.lit("-0.2"))
-                          .otherwise(pl.col("value")).alias("value"))
+    # one negative value, at hour 7: the problem names the element and the hour (ut_sched2 #7:
+    # before, the element alone)
+    bad = df.with_columns(pl.when((pl.col("element") == "PV10") & (pl.col("time") == "7"))
+                          .then(pl.lit("-0.2")).otherwise(pl.col("value")).alias("value"))
     bad = pl.concat([bad, pl.DataFrame({"time": ["0"], "element": ["nowhere"],
                                         "value": ["1"]})])
     probs = _problems(net, devices, bad)
     by_field = {(p.field, p.ids) for p in probs}
-    assert ("value", ("PV10",)) in by_field
+    assert ("value", ("PV10@7",)) in by_field
     assert ("element", ("nowhere",)) in by_field
     assert all(p.kind is ProblemKind.BAD_TIMESERIES for p in probs)
 

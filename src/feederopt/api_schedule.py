@@ -39,6 +39,7 @@ from feederopt.problems.schedule import (
     build_schedule_data,
     commitment_problems,
     export_problems,
+    network_storage,
     seed_soc_notes,
     settings_problems,
 )
@@ -133,10 +134,14 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
     input_notes: list[str] = []
     net, dev, prof = schedule_inputs(source, profiles, devices, st.hours, input_notes)
     input_notes += seed_soc_notes(st, dev)  # storage that gains energy in the seed's SOC form
+    # the net's own pandapower storage: fixed p_mw all day (a note), refused where the ESS
+    # table lists the same unit again (counted twice)
+    storage_notes, storage_problems = network_storage(net, dev)
+    input_notes += storage_notes
     for text in input_notes:
         if notice is not None:
             notice(text)
-    problems = settings_problems(st, net)
+    problems = settings_problems(st, net) + storage_problems
     if problems:
         raise InputError(problems)
     d = build_schedule_data(net, dev, prof, st)

@@ -322,6 +322,7 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
     betas = [beta, {g: v.copy() for g, v in beta.items()}]
     hours_data: list[tuple[int, _Elements, np.ndarray, np.ndarray, np.ndarray]] = []
     trees: dict[bytes, tuple[np.ndarray, np.ndarray] | None] = {}
+    kq = d.kq()  # (H, n) reactive demand per MW of each bus's demand
     for h in range(H):
         key = closed[h].astype(bool).tobytes()
         if key not in trees:
@@ -379,7 +380,7 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
             i = int(el.elem[j])
             mine = own_[i] * c
             rest = c - mine
-            cons_p[i, j], cons_q[i, j] = mine, d.k_q[i] * mine
+            cons_p[i, j], cons_q[i, j] = mine, kq[h, i] * mine
             if pr0[h, i] > pdr0[h, i] + mine + TOL:  # pr <= pdr at the bus itself
                 return fail(f"hour {h}, bus {i}: the forecast's curtailment exceeds the "
                             "lowered demand")
@@ -393,7 +394,7 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
                                 "deviation")
                 room[side][k] -= abs(rest)
                 cons_p[k, j] += rest
-                cons_q[k, j] += d.k_q[k] * rest
+                cons_q[k, j] += kq[h, k] * rest
         # absorbers: ("dg", g) | ("sub", -1) | ("shed", -1) | ("spill", k); capacities per
         # direction over the hour (every column at once: the worst case of the budget set)
         cap_up = {("dg", g): dg_hi[h, g] - pdg0[h, g] for g in range(G)}

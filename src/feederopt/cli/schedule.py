@@ -157,14 +157,19 @@ def schedule(
     t.add_row("status", res.status)
     t.add_row("objective / lower bound", f"{fmt(res.objective, ',.4f', ' $')} / "
               f"{fmt(res.lower_bound, ',.4f', ' $')} (gap {fmt(res.gap, '.2e')})")
-    found = max((it["worst_value"] for it in res.iterations
-                 if it.get("worst_value") is not None), default=None)
-    if found is not None and res.objective is not None and math.isfinite(res.objective) \
+    # the worst case found at *this* schedule's first stage (the JSON's worst.cost, plus the
+    # first-stage cost as in the objective): a cost the schedule meets in the budget set, so
+    # its exact worst case lies between it and the objective (an upper bound). The C&CG log's
+    # "worst Q" values are each at their own iteration's first stage (ut_sched2 #2: the
+    # largest of them was printed here, above this schedule's worst case)
+    found = res.worst.cost if res.worst is not None else None
+    if found is not None and math.isfinite(found) and res.objective is not None \
+            and math.isfinite(res.objective) \
             and res.objective > res.first_stage_cost + found + 1e-9 * max(1.0, abs(found)):
         # the objective is an upper bound (the policy's or the subproblem's), not a cost seen
         t.add_row("worst case found", f"{fmt(res.first_stage_cost + found, ',.4f', ' $')} "
-                  "(the objective above is an upper bound: the schedule's exact worst-case "
-                  "cost lies between the two; see the notes)")
+                  "(at this schedule; the objective above is an upper bound: the schedule's "
+                  "exact worst-case cost lies between the two; see the notes)")
     t.add_row("open lines", ", ".join(res.open_lines))
     if res.dg_commitment:
         t.add_row("DG committed (hours on)", ", ".join(

@@ -23,7 +23,12 @@ Second stage (wait and see, for a realisation ``xi``), the seed's (2)-(26) with 
 
 * (2)-(3) balance at bus ``n``: ``[n = root] ps_h + sum pdg + sum (pdis - pch) + sum pres + pr
   - sum_{b: f=n} P_b + sum_{b: t=n} P_b = pdr + sum pev``; the same for ``q`` with
-  ``qr = k_n pr``, ``qdr = k_n pdr`` (``k_n = q_n / p_n`` of the bus's loads); the curtailment
+  ``qr = k_{n,h} pr``, ``qdr = k_{n,h} pdr`` with the bus's power factor ratio of the hour
+  ``k_{n,h} = sum_i q_i f_i(h) / sum_i p_i f_i(h)`` over its loads ``i`` (nominal ``p_i``,
+  ``q_i``, profile factors ``f_i(h)``): without DSM ``qdr`` is then each load's ``q_i`` times
+  its own profile, ``sum_i q_i f_i(h) (1 + gamma (xp - xm))``, also where loads of one bus
+  follow different profiles (before, ``k_n`` was the bus's ratio over the whole day); the
+  curtailment
   ``0 <= pr <= pdr`` (a bus sheds at most what it consumes). The substation
   purchase is at the substation bus only (the printed model has it at every bus).
   LinDistFlow is lossless, so ``ps`` is the purchase *without* the losses, which the seed's
@@ -114,7 +119,7 @@ class ScheduleData:
     v_max2: np.ndarray
     v_root2: float
     pd: np.ndarray  # (H, n) MW
-    k_q: np.ndarray  # (n,) q/p
+    k_q: np.ndarray  # (H, n) q/p of each bus's loads per hour (an (n,) array: every hour)
     dg_bus: np.ndarray
     dg_p: np.ndarray
     dg_q: np.ndarray
@@ -185,6 +190,11 @@ class ScheduleData:
         if self.pv_bus is None or self.pv_qmin is None or self.pv_qmax is None:
             return np.zeros(0, int), np.zeros(0), np.zeros(0)
         return self.pv_bus, self.pv_qmin, self.pv_qmax
+
+    def kq(self) -> np.ndarray:
+        """``k_{n,h}`` as (H, n): the reactive demand per MW of each bus's demand per hour,
+        ``sum_i q_i f_i(h) / sum_i p_i f_i(h)`` over the bus's loads (module docstring)."""
+        return np.broadcast_to(np.asarray(self.k_q, float), (self.hours, self.n))
 
     def fixed_injection(self) -> tuple[np.ndarray, np.ndarray]:
         """``(p_fix, q_fix)``, (H, n) fixed injections of the network's own generators."""
@@ -337,7 +347,7 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
 
     eye_n = sp.identity(H * n, format="csr")
     p_fix, q_fix = d.fixed_injection()  # the network's own generators: constant injections
-    kq = sp.diags(np.tile(d.k_q, H)).tocsr()
+    kq = sp.diags(d.kq().ravel()).tocsr()
     b.add_rows("bal_p", {"ps": root, "pdg": at(d.dg_bus), "pdis": at(d.ess_bus),
                          "pch": -at(d.ess_bus), "pres": at(d.res_bus), "pr": eye_n, "P": net,
                          "pdr": -eye_n, "pev": -at(d.ev_bus)}, Sense.EQ, -p_fix.ravel())
@@ -617,10 +627,10 @@ def flow_bounds(d: ScheduleData) -> tuple[np.ndarray, np.ndarray]:
     p_fix, q_fix = d.fixed_injection()
     gen = gen + np.maximum(p_fix, 0.0)
     cons = cons + np.maximum(-p_fix, 0.0)
-    # reactive: qdr = k_n pdr; loads with k_n < 0 supply reactive power like the DG
-    qcons = grow * (1 + d.eps) * pd * np.maximum(d.k_q, 0.0)
+    # reactive: qdr = k_{n,h} pdr; loads with k_{n,h} < 0 supply reactive power like the DG
+    qcons = grow * (1 + d.eps) * pd * np.maximum(d.kq(), 0.0)
     qgen = _per_bus(n, d.dg_bus, np.tile(d.dg_q, (H, 1)))
-    qgen = qgen + grow * (1 + d.eps) * pd * np.maximum(-d.k_q, 0.0)
+    qgen = qgen + grow * (1 + d.eps) * pd * np.maximum(-d.kq(), 0.0)
     qgen = qgen + np.maximum(q_fix, 0.0)
     qcons = qcons + np.maximum(-q_fix, 0.0)
     pv_bus, pv_lo, pv_hi = d.pv()

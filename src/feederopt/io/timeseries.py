@@ -147,10 +147,12 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
                                  "of the network nor a PV, wind or EV unit; the value matches "
                                  "no id)", tuple(unknown), "element",
                                  "name a load id of the network or a device id"))
-    neg = sorted({elements[i] for i in np.flatnonzero(~nan & (np.nan_to_num(values) < 0))})
+    # each named with its hour, as NaN and duplicates are (ut_sched2 #7: the element alone)
+    neg = sorted({at(int(i)) for i in np.flatnonzero(~nan & (np.nan_to_num(values) < 0))})
     if neg:
-        problems.append(_problem("profiles", "negative profile value", tuple(neg), "value",
-                                 "profiles are non-negative factors"))
+        problems.append(_problem("profiles", "negative profile value (element@hour"
+                                 + (f"; the first 10 of {len(neg)})" if len(neg) > 10 else ")"),
+                                 tuple(neg[:10]), "value", "profiles are non-negative factors"))
     above = sorted({elements[i] for i in np.flatnonzero(~nan & (np.nan_to_num(values) > 1.0))
                     if kinds.get(elements[i]) in PROFILED})
     if above:

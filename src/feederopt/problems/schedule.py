@@ -11,6 +11,7 @@ from enum import StrEnum
 
 import networkx as nx
 import numpy as np
+import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.formulations.schedule import ScheduleData
@@ -160,6 +161,71 @@ def network_problems(net: Network) -> list[Problem]:
     return out
 
 
+def network_storage(net: Network, devices: Devices) -> tuple[list[str], list[Problem]]:
+    """The network's own pandapower ``storage`` elements in a schedule: a note naming them, and
+    a typed problem for each that the ESS table lists again (ut_sched2 #3).
+
+    pandapower's power flow takes a storage as a load at its ``p_mw`` (negative: an
+    injection), and so does the schedule (a load ``storage:<index>``, or a fixed generator):
+    the same power every hour, with no state of charge and no dispatch. A storage unit to
+    schedule is a row of the devices' ``ess.csv``. A storage element at the same bus with the
+    same energy (``max_e_mwh = e_max_mwh``) as an ESS row is the same unit given twice: with
+    ``p_mw = 0`` it adds nothing (named in the note), otherwise it would be counted twice, a
+    fixed ``p_mw`` all day beside the scheduled unit, and is refused (``INVALID_VALUE``, the CLI
+    exits with code 2) rather than guessed."""
+    from feederopt.io.pandapower import is_pandapower_net
+
+    rows: list[tuple[str, str, float, int]] = []  # (id, bus, consumption p [MW], pp index)
+    for table, sign in ((net.loads, 1.0), (net.generators, -1.0)):
+        if "pp_element" not in table.columns:
+            continue
+        for r in table.filter((pl.col("pp_element") == "storage")
+                              & pl.col("in_service")).iter_rows(named=True):
+            rows.append((str(r["id"]), str(r["bus"]), sign * float(r["p_mw"]),
+                         int(r["pp_index"])))
+    if not rows:
+        return [], []
+    origin = net.origin
+    size = {i: float(origin.storage.at[i, "max_e_mwh"]) for _, _, _, i in rows} \
+        if is_pandapower_net(origin) and "max_e_mwh" in origin.storage.columns else {}
+    ess = devices.table(DeviceKind.ESS)
+    units = list(zip(ess["id"].to_list(), ess["bus"].to_list(), ess["e_max_mwh"].to_list(),
+                     strict=True)) if ess.height else []
+
+    def same(bus: str, e: float) -> str | None:
+        for uid, ubus, ue in units:
+            if str(ubus) == bus and np.isfinite(e) and np.isclose(float(ue), e, rtol=1e-6):
+                return str(uid)
+        return None
+
+    named, idle, problems = [], [], []
+    for sid, bus, p, idx in rows:
+        e = size.get(idx, float("nan"))
+        text = f"{sid} (bus {bus}, p_mw {p:g}" + (f", {e:g} MWh" if np.isfinite(e) else "") + ")"
+        named.append(text)
+        twin = same(bus, e)
+        if twin is None:
+            continue
+        if p == 0:
+            idle.append(f"{sid} is the ESS {twin} (p_mw 0: it adds nothing, {twin} is "
+                        "scheduled)")
+        else:
+            problems.append(Problem(
+                ProblemKind.INVALID_VALUE, "storage",
+                f"the network's storage {sid} (bus {bus}, {e:g} MWh) is also the ESS {twin} "
+                f"of the device tables: it would be counted twice, a fixed {p:g} MW every "
+                f"hour beside the scheduled {twin}", (sid, twin), "p_mw",
+                f"set p_mw of pandapower storage {idx} to 0 or in_service to False in the "
+                f"net, or remove {twin} from ess.csv"))
+    note = ("the network's pandapower storage elements are fixed loads (an injection where "
+            "p_mw < 0) at their p_mw every hour, with no state of charge and no dispatch: "
+            + ", ".join(named) + ". To schedule a storage unit give it as a row of the "
+            "devices' ess.csv (id, bus, e_max_mwh, p_max_mw, eta_ch, eta_dis, soc0) and set "
+            "its p_mw in the net to 0 (or in_service to False)"
+            + ("; " + "; ".join(idle) if idle else ""))
+    return [note], problems
+
+
 def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
                         st: ScheduleSettings) -> ScheduleData:
     """The arrays of the problem (MW on a 1 MVA base); the first ``st.hours`` hours."""
@@ -173,7 +239,10 @@ def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
         fac = prof.of(lid, 1.0)[:H]
         pd[:, lb] += lp * fac
         qd[:, lb] += lq * fac
-    k_q = np.divide(qd.sum(0), pd.sum(0), out=np.zeros(pu.n_bus), where=pd.sum(0) > 0)
+    # each bus's Q per MW of P in each hour, sum_i q_i f_i(h) / sum_i p_i f_i(h): the model's
+    # qdr = k pdr is then each load's own q_i f_i(h) where loads of one bus follow different
+    # profiles (ut_sched2 #1; the day's ratio, qd.sum(0) / pd.sum(0), was used before)
+    k_q = np.divide(qd, pd, out=np.zeros_like(pd), where=pd > 0)
     roots = pu.sources
     problems = network_problems(net)
     if problems:

@@ -72,9 +72,9 @@ class HourlySeries:
     network_gen_q_mvar: dict[str, list[float]] = field(default_factory=dict)
     # reactive power of a voltage-controlling gen's bus (the model's qpv), per bus
     voltage_control_q_mvar: dict[str, list[float]] = field(default_factory=dict)
-    demand_q_mvar: list[float] = field(default_factory=list)  # sum_n k_n pdr (after DSM)
+    demand_q_mvar: list[float] = field(default_factory=list)  # sum_n k_{n,h} pdr (after DSM)
     load_shed_mw: list[float] = field(default_factory=list)  # sum_n pr per hour
-    load_shed_mvar: list[float] = field(default_factory=list)  # sum_n k_n pr per hour
+    load_shed_mvar: list[float] = field(default_factory=list)  # sum_n k_{n,h} pr per hour
     load_shed_by_bus_mw: dict[str, list[float]] = field(default_factory=dict)  # buses that shed
 
 
@@ -197,9 +197,9 @@ def series(d: ScheduleData, ids: dict[str, list[str]], bus_ids: list[str],
         network_gen_q_mvar={i: gq[:, j].round(DIGITS).tolist() for j, i in enumerate(gen_ids)},
         voltage_control_q_mvar={bus_ids[int(b)]: qpv[:, j].round(DIGITS).tolist()
                                 for j, b in enumerate(pv_bus)},
-        demand_q_mvar=(pdr * d.k_q).sum(1).round(DIGITS).tolist(),
+        demand_q_mvar=(pdr * d.kq()).sum(1).round(DIGITS).tolist(),
         load_shed_mw=pr.sum(1).round(DIGITS).tolist(),
-        load_shed_mvar=(pr * d.k_q).sum(1).round(DIGITS).tolist(),
+        load_shed_mvar=(pr * d.kq()).sum(1).round(DIGITS).tolist(),
         load_shed_by_bus_mw={bus_ids[j]: pr[:, j].round(DIGITS).tolist()
                              for j in np.flatnonzero(pr.max(0) > 1e-6)},
     )

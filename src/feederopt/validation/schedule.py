@@ -75,7 +75,7 @@ def ac_check_hours(net: Network, d: ScheduleData, closed: np.ndarray,
     pdr = point["pdr"].reshape(H, n)
     pr = point["pr"].reshape(H, n)
     inj_p += pdr - pr
-    inj_q += (pdr - pr) * d.k_q
+    inj_q += (pdr - pr) * d.kq()
     add("pev", d.ev_bus, 1.0)
     add("pch", d.ess_bus, 1.0)
     add("pdis", d.ess_bus, -1.0)
