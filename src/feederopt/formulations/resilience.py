@@ -366,7 +366,7 @@ def _fixed_terms(blk: Block, g: GridArrays, prefix: str, sites_fixed: np.ndarray
     n, m = g.n, g.m
     elem = np.flatnonzero(g.fixed_elements())
     ne = len(elem)
-    v, u = prefix + "v", prefix + "U"
+    v = prefix + "v"
     e, eb, fl, sup, z = (prefix + k for k in ("e", "eb", "F", "sup", "z"))
     h, fh, goff, soff = (prefix + k for k in ("h", "FH", "goff", "soff"))
     blk.add_group(Group.new(e, n, np.where(g.is_source, 1.0, 0.0), 1.0))
@@ -409,15 +409,7 @@ def _fixed_terms(blk: Block, g: GridArrays, prefix: str, sites_fixed: np.ndarray
     sh_b = np.zeros(n) if g.sh_b is None else np.asarray(g.sh_b, float)
     pos = {int(b): r for r, b in enumerate(loads)}
     if not islands:  # ``cg = cs = eb``: the terms on ``eb`` and ``z = U eb`` (McCormick)
-        u_lo, u_hi = g.u_min[elem], g.u_max[elem]
-        blk.add_group(Group.new(z, ne, 0.0, u_hi))
-        one = sp.identity(ne, format="csr")
-        ue = select(elem, n)
-        blk.add_rows(f"{prefix}z_hi", {z: one, eb: diag(-u_hi, ne)}, Sense.LE, np.zeros(ne))
-        blk.add_rows(f"{prefix}z_lo", {z: -one, eb: diag(u_lo, ne)}, Sense.LE, np.zeros(ne))
-        blk.add_rows(f"{prefix}z_u_hi", {z: one, u: -ue, eb: diag(-u_lo, ne)}, Sense.LE,
-                     -u_lo)
-        blk.add_rows(f"{prefix}z_u_lo", {z: -one, u: ue, eb: diag(u_hi, ne)}, Sense.LE, u_hi)
+        _voltage_product(blk, g, prefix, elem, eb, complement=False)
         rows = np.array([pos[int(b)] for b in elem], int)
 
         def on_eb(w: np.ndarray) -> sp.csr_matrix:
@@ -427,7 +419,6 @@ def _fixed_terms(blk: Block, g: GridArrays, prefix: str, sites_fixed: np.ndarray
         return (({eb: on_eb(gp[elem]), z: on_eb(-sh_g[elem])},
                  {eb: on_eb(gq[elem]), z: on_eb(sh_b[elem])}), (zero, zero.copy()))
     gen_at, sh_at = generator_buses(g), shunt_buses(g)
-    ns = len(sh_at)
     epos = {int(b): r for r, b in enumerate(elem)}
     # goff and soff, each bounded by ``h`` (connected where fed) and ``eb`` (not where dead)
     for off, at, tag in ((goff, gen_at, "g"), (soff, sh_at, "s")):
@@ -441,17 +432,7 @@ def _fixed_terms(blk: Block, g: GridArrays, prefix: str, sites_fixed: np.ndarray
             np.array([epos[int(b)] for b in at], int), ne)}, Sense.LE, -np.ones(cnt))
         if cnt and connect_weight > 0:
             blk.add_objective(off, np.full(cnt, float(connect_weight)))
-    u_lo, u_hi = g.u_min[sh_at], g.u_max[sh_at]
-    blk.add_group(Group.new(z, ns, 0.0, u_hi))
-    one = sp.identity(ns, format="csr")
-    us = select(sh_at, n)
-    # z = U cs with cs = 1 - soff (McCormick, exact for binary soff)
-    blk.add_rows(f"{prefix}z_hi", {z: one, soff: diag(u_hi, ns)}, Sense.LE, u_hi)
-    blk.add_rows(f"{prefix}z_lo", {z: -one, soff: diag(-u_lo, ns)}, Sense.LE, -u_lo)
-    blk.add_rows(f"{prefix}z_u_hi", {z: -one, u: us, soff: diag(-u_hi, ns)}, Sense.LE,
-                 np.zeros(ns))
-    blk.add_rows(f"{prefix}z_u_lo", {z: one, u: -us, soff: diag(u_lo, ns)}, Sense.LE,
-                 np.zeros(ns))
+    _voltage_product(blk, g, prefix, sh_at, soff, complement=True)  # z = U cs, cs = 1 - soff
     # rows: the balance rows of ``loads``; columns: the generator / shunt buses
 
     def mat(at: np.ndarray, w: np.ndarray) -> sp.csr_matrix:
@@ -461,6 +442,29 @@ def _fixed_terms(blk: Block, g: GridArrays, prefix: str, sites_fixed: np.ndarray
     return (({goff: mat(gen_at, -gp[gen_at]), z: mat(sh_at, -sh_g[sh_at])},
              {goff: mat(gen_at, -gq[gen_at]), z: mat(sh_at, sh_b[sh_at])}),
             (gp[loads], gq[loads]))
+
+
+def _voltage_product(blk: Block, g: GridArrays, prefix: str, buses: np.ndarray, binary: str,
+                     *, complement: bool) -> None:
+    """The group ``z`` (one per bus of ``buses``) with ``z = U c``, ``c`` the binary group
+    ``binary`` (``c = x``) or its complement (``complement``: ``c = 1 - x``), exact for binary
+    ``x`` by McCormick's envelope on ``U`` in ``[u_lo, u_hi]``: ``u_lo c <= z <= u_hi c``,
+    ``U - u_hi (1 - c) <= z <= U - u_lo (1 - c)``. With ``c = o + s x`` (``o, s`` = 0, 1 or
+    1, -1) each row is linear in ``x``."""
+    n, cnt = g.n, len(buses)
+    u_lo, u_hi = g.u_min[buses], g.u_max[buses]
+    o, sg = (1.0, -1.0) if complement else (0.0, 1.0)
+    z, u = prefix + "z", prefix + "U"
+    blk.add_group(Group.new(z, cnt, 0.0, u_hi))
+    one = sp.identity(cnt, format="csr")
+    ub = select(buses, n)
+    blk.add_rows(f"{prefix}z_hi", {z: one, binary: diag(-sg * u_hi, cnt)}, Sense.LE, o * u_hi)
+    blk.add_rows(f"{prefix}z_lo", {z: -one, binary: diag(sg * u_lo, cnt)}, Sense.LE,
+                 -o * u_lo)
+    blk.add_rows(f"{prefix}z_u_hi", {z: one, u: -ub, binary: diag(-sg * u_lo, cnt)}, Sense.LE,
+                 -(1.0 - o) * u_lo)
+    blk.add_rows(f"{prefix}z_u_lo", {z: -one, u: ub, binary: diag(sg * u_hi, cnt)}, Sense.LE,
+                 (1.0 - o) * u_hi)
 
 
 def generator_buses(g: GridArrays) -> np.ndarray:
