@@ -470,14 +470,20 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         notes.append(base_kept_note(time_limit_s, feedback))
     notes.extend(topo.notes)  # the search's own: the base kept without the feedback's loop
     least: dict[str, Any] | None = None
+    # which OpenDSS solve ``kept`` is (of the answer, unless the AC polish moves it)
+    kept_by = "the voltage feedback's OpenDSS solve of the answer"
     if topo.status == "infeasible" and topo.flow is not None and thermal_limits:
         # a least-overloading answer: OpenDSS ranks the radial states when they are few
+        # (and answers, status feasible, when it finds one within every limit: its note)
+        said = len(topo.notes)
         ranked, least = opendss_least_overloading(
             net, topo, floating, max_loading_percent=max_loading_percent,
             switch_cost_kw=cost, deadline=t_start + time_limit_s,
             opendss=ac_check or voltage_feedback or ac_polish)
+        notes.extend(topo.notes[said:])
         if ranked is not None:
             kept = ranked
+            kept_by = "OpenDSS's solve of the answer in its ranking of the radial states"
             if least["chosen"] != least["lindist3flow_pick"] and feedback is not None:
                 notes.append("the voltage feedback's rows end at LinDist3Flow's "
                              "least-overloading topology; OpenDSS's ranking of the radial "
@@ -511,6 +517,15 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
                 sol.loading_limit_percent)
             if note:
                 notes.append(note)
+    elif flow is not None and thermal_limits and kept is not None \
+            and sorted(kept.open_switches) == sorted(topo.open_switches):
+        # --no-ac-check: the same verdict from the feedback's (or the ranking's) OpenDSS
+        # solve of the answer, which has OpenDSS's currents (not after a polish's move)
+        fixed_dss, note = opendss_fixed_overloads(
+            [(None, kept)], unswitched_elements(net), topo.fixed_overloads,
+            kept.loading_limit_percent, solved_by=kept_by)
+        if note:
+            notes.append(note)
     if flow is not None:
         volts["lindist3flow"] = flow.voltages_pu
     return ThreePhaseResult(
