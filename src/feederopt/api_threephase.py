@@ -390,7 +390,12 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     capacitor states held (OpenDSS's controls off), counts de-energised nodes and unserved load,
     and does not pass (``ac_check["passed"]``) when any load is left without voltage;
     ``ac_check["with_controls"]`` is the same topology with OpenDSS's controls acting (the taps
-    they move, losses, voltages), for information.
+    they move, losses, voltages), for information. ``opendss_fixed_overloads`` (OpenDSS's
+    overloads that no switching relieves) comes from the check, or without it from the voltage
+    feedback's (or OpenDSS's ranking's) solve of the answer, a note saying which.
+    When the ratings leave the MILP infeasible and OpenDSS, ranking the radial states
+    (:func:`opendss_least_overloading`), puts some within every limit, the answer is the one
+    of least OpenDSS losses among them, status ``feasible``.
 
     ``switch_cost_kw`` prices each switch whose state differs from the base case in the MILP's
     objective (kW of loss proxy per action; ``switching_actions``, ``switching_cost_kw`` in

@@ -712,6 +712,14 @@ def opendss_least_overloading(net: ThreePhaseNetwork, topo: ThreePhaseTopology,
     switching actions, the model's ``overloaded``; ``bound_kw`` NaN: the bound was of
     LinDist3Flow's pick), and ``reason`` says that OpenDSS ranked the states either way.
 
+    When some candidates are also within every rating that switching changes (OpenDSS's
+    overloads, if any, all on bridges; ``within_limits`` per state), the model's linearised
+    ratings were conservative: the answer is the one of them with the least OpenDSS losses
+    plus switching cost, ``topo.status`` becomes ``"feasible"`` (``bound_kw`` NaN,
+    ``bound_source`` ``"opendss"``), ``reason`` and a note in ``topo.notes`` say so, and the
+    record has ``within_limits`` True with the chosen state's ``opendss_overloads`` and
+    ``opendss_within_thermal_limits``.
+
     LinDist3Flow's ranking stands (``ranked_by`` ``"LinDist3Flow"``, and ``reason`` says
     why) with more states, without OpenDSS (``opendss`` False: neither the check nor the
     voltage feedback; or a network not read from a file), when no state is a candidate or
