@@ -390,7 +390,12 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     capacitor states held (OpenDSS's controls off), counts de-energised nodes and unserved load,
     and does not pass (``ac_check["passed"]``) when any load is left without voltage;
     ``ac_check["with_controls"]`` is the same topology with OpenDSS's controls acting (the taps
-    they move, losses, voltages), for information.
+    they move, losses, voltages), for information. ``opendss_fixed_overloads`` (OpenDSS's
+    overloads that no switching relieves) comes from the check, or without it from the voltage
+    feedback's (or OpenDSS's ranking's) solve of the answer, a note saying which.
+    When the ratings leave the MILP infeasible and OpenDSS, ranking the radial states
+    (:func:`opendss_least_overloading`), puts some within every limit, the answer is the one
+    of least OpenDSS losses among them, status ``feasible``.
 
     ``switch_cost_kw`` prices each switch whose state differs from the base case in the MILP's
     objective (kW of loss proxy per action; ``switching_actions``, ``switching_cost_kw`` in
@@ -470,14 +475,20 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         notes.append(base_kept_note(time_limit_s, feedback))
     notes.extend(topo.notes)  # the search's own: the base kept without the feedback's loop
     least: dict[str, Any] | None = None
+    # which OpenDSS solve ``kept`` is (of the answer, unless the AC polish moves it)
+    kept_by = "the voltage feedback's OpenDSS solve of the answer"
     if topo.status == "infeasible" and topo.flow is not None and thermal_limits:
         # a least-overloading answer: OpenDSS ranks the radial states when they are few
+        # (and answers, status feasible, when it finds one within every limit: its note)
+        said = len(topo.notes)
         ranked, least = opendss_least_overloading(
             net, topo, floating, max_loading_percent=max_loading_percent,
             switch_cost_kw=cost, deadline=t_start + time_limit_s,
             opendss=ac_check or voltage_feedback or ac_polish)
+        notes.extend(topo.notes[said:])
         if ranked is not None:
             kept = ranked
+            kept_by = "OpenDSS's solve of the answer in its ranking of the radial states"
             if least["chosen"] != least["lindist3flow_pick"] and feedback is not None:
                 notes.append("the voltage feedback's rows end at LinDist3Flow's "
                              "least-overloading topology; OpenDSS's ranking of the radial "
@@ -511,6 +522,15 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
                 sol.loading_limit_percent)
             if note:
                 notes.append(note)
+    elif flow is not None and thermal_limits and kept is not None \
+            and sorted(kept.open_switches) == sorted(topo.open_switches):
+        # --no-ac-check: the same verdict from the feedback's (or the ranking's) OpenDSS
+        # solve of the answer, which has OpenDSS's currents (not after a polish's move)
+        fixed_dss, note = opendss_fixed_overloads(
+            [(None, kept)], unswitched_elements(net), topo.fixed_overloads,
+            kept.loading_limit_percent, solved_by=kept_by)
+        if note:
+            notes.append(note)
     if flow is not None:
         volts["lindist3flow"] = flow.voltages_pu
     return ThreePhaseResult(

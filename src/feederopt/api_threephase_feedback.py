@@ -97,13 +97,16 @@ def unswitched_overloads(sol: OpenDSSSolution, unswitched: dict[str, str],
 
 def opendss_fixed_overloads(sols: list[tuple[str | None, OpenDSSSolution]],
                             unswitched: dict[str, str], model_fixed: list[str],
-                            limit: float | None) -> tuple[list[str], str | None]:
+                            limit: float | None, *, solved_by: str | None = None,
+                            ) -> tuple[list[str], str | None]:
     """OpenDSS's verdict that no switching relieves an overload: the elements that OpenDSS's
     check (``sols``: per scenario name, or None for a single check) finds above their rating
     and whose flow no switch changes (:func:`unswitched_overloads`), worst first, and the
     note that says so (None without any). ``model_fixed`` (the result's ``fixed_overloads``,
     LinDist3Flow's verdict) says which the model found too; ``limit`` is the check's limit
-    [% of the rating]."""
+    [% of the rating]. ``solved_by`` names the OpenDSS solve of the answer when it is not
+    OpenDSS's check (``--no-ac-check``: the voltage feedback's, or the ranking's of the
+    radial states), and the note then says that no AC check ran."""
     worst: dict[str, tuple[float, str | None]] = {}
     for name, sol in sols:
         for element, pct in unswitched_overloads(sol, unswitched):
@@ -124,8 +127,10 @@ def opendss_fixed_overloads(sols: list[tuple[str | None, OpenDSSSolution]],
              else "LinDist3Flow puts " + ", ".join(e for e in ranked if e not in both)
              + " within the rating, so the search held it (the model's flow misses what "
              "OpenDSS's currents see)")
+    by = ("OpenDSS's check" if solved_by is None
+          else f"{solved_by} (no AC check ran: --no-ac-check)")
     return ranked, (
-        f"{named}: OpenDSS's check puts {these} above {100.0 if limit is None else limit:g} "
+        f"{named}: {by} puts {these} above {100.0 if limit is None else limit:g} "
         f"% of {its} rating, and no switch changes {its} flow (a bridge of the feeder's "
         f"graph: the same buses behind {them} whatever the switches), so no switching "
         f"relieves {them} (opendss_fixed_overloads); {model}. Relieving {them} takes more "
@@ -374,6 +379,9 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
                 "opendss_max_loading_percent": _num(sol.max_loading_percent),
                 "opendss_max_loading_element": sol.max_loading_element,
                 "overloads_switched": [f"{e} ({pct:.1f} %)" for e, pct in over],
+                # the overloads that no switching relieves (bridges of the feeder's graph)
+                "overloads_unswitched": [f"{e} ({pct:.1f} %)" for e, pct
+                                         in unswitched_overloads(sol, unswitched)],
                 "within_limits": judged(sol)}
 
     try:
@@ -704,6 +712,14 @@ def opendss_least_overloading(net: ThreePhaseNetwork, topo: ThreePhaseTopology,
     switching actions, the model's ``overloaded``; ``bound_kw`` NaN: the bound was of
     LinDist3Flow's pick), and ``reason`` says that OpenDSS ranked the states either way.
 
+    When some candidates are also within every rating that switching changes (OpenDSS's
+    overloads, if any, all on bridges; ``within_limits`` per state), the model's linearised
+    ratings were conservative: the answer is the one of them with the least OpenDSS losses
+    plus switching cost, ``topo.status`` becomes ``"feasible"`` (``bound_kw`` NaN,
+    ``bound_source`` ``"opendss"``), ``reason`` and a note in ``topo.notes`` say so, and the
+    record has ``within_limits`` True with the chosen state's ``opendss_overloads`` and
+    ``opendss_within_thermal_limits``.
+
     LinDist3Flow's ranking stands (``ranked_by`` ``"LinDist3Flow"``, and ``reason`` says
     why) with more states, without OpenDSS (``opendss`` False: neither the check nor the
     voltage feedback; or a network not read from a file), when no state is a candidate or
@@ -738,7 +754,9 @@ def opendss_least_overloading(net: ThreePhaseNetwork, topo: ThreePhaseTopology,
     bridges = fixed_flow_elements(pu)
     end = max(deadline, time.perf_counter() + OPENDSS_RANK_MIN_S)
     rows: list[dict[str, Any]] = []
-    found: list[tuple[float, float, int, ThreePhaseFlow, OpenDSSSolution]] = []
+    # (largest switched loading, loss proxy + switching cost, index, flow, OpenDSS's solution,
+    # OpenDSS's losses + switching cost) of each candidate state
+    found: list[tuple[float, float, int, ThreePhaseFlow, OpenDSSSolution, float]] = []
     for k, state in enumerate(states):
         if time.perf_counter() > end:
             record["states"] = rows
@@ -757,25 +775,36 @@ def opendss_least_overloading(net: ThreePhaseNetwork, topo: ThreePhaseTopology,
         top = max(switched, key=lambda ep: ep[1], default=(None, 0.0))
         ok = (flow is not None and sol.converged and sol.passed
               and sol.within_voltage_limits)
-        cost = (flow.loss_proxy_kw + switch_cost_kw * len(switching_actions(pu, opened))
-                if flow is not None else math.nan)
+        switching = switch_cost_kw * len(switching_actions(pu, opened))
+        cost = flow.loss_proxy_kw + switching if flow is not None else math.nan
+        # within every limit: no rating that switching changes broken, besides the above
+        within = ok and not switched_overloads(sol, unswitched)
         rows.append({"open_switches": sorted(opened),
                      "opendss_max_loading_percent": _num(top[1]) if sol.converged else None,
                      "opendss_max_loading_element": top[0] if sol.converged else None,
-                     "candidate": ok, "loss_proxy_kw": _num(cost)})
+                     "candidate": ok, "within_limits": within,
+                     "opendss_losses_kw": _num(sol.losses_kw) if sol.converged else None,
+                     "loss_proxy_kw": _num(cost)})
         if ok and flow is not None:
-            found.append((top[1], cost, k, flow, sol))
+            found.append((top[1], cost, k, flow, sol, sol.losses_kw + switching))
     record["states"] = rows
     if not found:
         return model_ranked("OpenDSS finds no radial state within the voltage limits with "
                             "every load served")
-    least = min(f[0] for f in found)
-    load, _, k, flow, sol = min((f for f in found if f[0] <= least + LOADING_TIE_PCT),
-                                key=lambda f: (f[1], f[2]))
+    inside = [f for f in found if rows[f[2]]["within_limits"]]
+    if inside:  # the model's ratings were conservative: the least OpenDSS losses among them
+        load, _, k, flow, sol, _ = min(inside, key=lambda f: (f[5], f[2]))
+    else:
+        least = min(f[0] for f in found)
+        load, _, k, flow, sol, _ = min((f for f in found if f[0] <= least + LOADING_TIE_PCT),
+                                       key=lambda f: (f[1], f[2]))
     chosen = rows[k]["open_switches"]
     record.update(ranked_by="OpenDSS", chosen=chosen, why=(
         f"{len(states)} radial states, at most {OPENDSS_RANK_MAX_STATES}: each solved by "
-        "OpenDSS"))
+        "OpenDSS"), within_limits=bool(inside),
+        # the chosen state's OpenDSS verdict (the answer's, without an AC check)
+        opendss_within_thermal_limits=sol.within_thermal_limits,
+        opendss_overloads=[f"{e} ({pct:.1f} %)" for e, pct, _, _ in sol.overloads])
     before = next((r for r in rows if r["open_switches"] == pick), None)
     if chosen != pick:
         opened = set(chosen)
@@ -789,6 +818,28 @@ def opendss_least_overloading(net: ThreePhaseNetwork, topo: ThreePhaseTopology,
     head = topo.reason.partition("; this one overloads least")[0]
     element = rows[k]["opendss_max_loading_element"] or "-"
     limit = 100.0 if max_loading_percent is None else max_loading_percent
+    if inside:
+        topo.status, topo.bound_kw, topo.bound_source = "feasible", math.nan, "opendss"
+        model = head.removeprefix("infeasible: ")
+        fixed = [e for e, _ in unswitched_overloads(sol, unswitched)]
+        topo.reason = (
+            f"feasible by OpenDSS: LinDist3Flow's linearised ratings were conservative here "
+            f"({model}, by the lossless flow at 1 p.u.), and OpenDSS finds this state within "
+            f"every rating that switching changes (largest {element} {load:.1f} %, limit "
+            f"{limit:g} %) and every voltage limit, with every load served; of the "
+            f"{len(inside)} such radial state(s) of {len(states)}, each solved by OpenDSS, "
+            "it has the least OpenDSS losses" + (" plus switching cost" if switch_cost_kw
+                                                 else "")
+            + ("" if not fixed else f" ({', '.join(fixed)}: above the rating whatever the "
+               "switches, opendss_fixed_overloads)"))
+        topo.notes.append(
+            "status feasible, by OpenDSS: the model's linearised ratings (LinDist3Flow: "
+            "lossless, currents at 1 p.u.) admit no radial topology, but OpenDSS's own power "
+            f"flow puts {len(inside)} of the {len(states)} radial states within every limit "
+            "(least_overloading.states: within_limits); the answer is the one of least "
+            "OpenDSS losses among them. Not proven optimal: no bound on the loss proxy "
+            "(lower_bound_source opendss)")
+        return sol, record
     verdict = (f"this one overloads least in OpenDSS: {element} {load:.1f} %" if load > limit
                else f"OpenDSS finds this one within every rating that switching changes "
                     f"(largest {element} {load:.1f} %, limit {limit:g} %)")

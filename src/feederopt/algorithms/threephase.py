@@ -123,7 +123,9 @@ def flow_of(pu: PerUnitThreePhase, vals: dict[str, np.ndarray],
 class ThreePhaseTopology:
     """The answer of :func:`reconfigure_three_phase`."""
 
-    status: str  # optimal | time_limit | infeasible | error
+    #: optimal | time_limit | infeasible | error; feasible: OpenDSS's answer where the model's
+    #: ratings admit none (:func:`feederopt.api_threephase_feedback.opendss_least_overloading`)
+    status: str
     open_switches: list[str]
     #: The MILP's objective: the tangent-plane under-estimate of the loss proxy
     #: (``flow.loss_proxy_kw`` is the proxy itself); with the lazy tangents of
@@ -164,6 +166,9 @@ class ThreePhaseTopology:
     lp_solves: int = 0
     #: What ``bound_kw`` rests on (:data:`BOUND_SOURCES`): ``"milp"`` (HiGHS's dual bound),
     #: ``"enumeration"`` (the states' own objectives: exact once every state was evaluated),
+    #: ``"opendss"`` (no bound: OpenDSS's ranking of the radial states found an answer within
+    #: every limit where the model's ratings admit none,
+    #: :func:`feederopt.api_threephase_feedback.opendss_least_overloading`),
     #: ``"relaxation"`` (the MILP's LP relaxation, :func:`_relaxation_bound`, raised it:
     #: a time-limited run) or ``"trivial"`` (nothing better than 0 was had: the loss proxy and
     #: the switching cost are never negative, so no gap is proven).
@@ -187,6 +192,9 @@ BOUND_SOURCES = {
                   "not evaluated or not yet bounded",
     "trivial": "trivial: the loss proxy and switching cost are never negative; no relaxation "
                "was solved in time, so no gap is proven",
+    "opendss": "none on the loss proxy: the model's ratings admit no radial state, and the "
+               "answer is the least OpenDSS losses (plus switching cost) of the radial states "
+               "that OpenDSS finds within every limit, every state solved by OpenDSS",
 }
 
 

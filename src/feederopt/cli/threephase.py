@@ -292,9 +292,9 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
             if warning not in held:
                 err.print(f"warning (OpenDSS with its controls acting): {warning}",
                           style="yellow", markup=False)
-        if data.reason:  # an infeasible answer with a topology: the least-overloading one
+        if data.reason:  # the least-overloading answer, or OpenDSS's feasible one
             err.print(data.reason if solved else f"no topology: {data.reason}",
-                      style="yellow", markup=False)
+                      style="" if data.status == "feasible" else "yellow", markup=False)
         if ac is not None and not ac.passed:
             err.print(f"OpenDSS check not passed: {ac.dead_nodes} node(s) de-energised, "
                       f"{ac.unserved_load_kw:.3f} kW of load not served"
@@ -329,6 +329,14 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                              else "") + ")"
                           for r, parts in bad if parts) + _unrelieved(data),
                       style="yellow", markup=False)
+        elif ac is None and feedback_broken and data.opendss_ranked is not None \
+                and not (polished is not None and polished.enabled):
+            # OpenDSS's ranking solved the answer: within every rating switching changes
+            err.print("OpenDSS's ranking of the radial states: OpenDSS's currents of the "
+                      "answer load " + ", ".join(
+                          data.opendss_ranked.record.get("opendss_overloads") or ["-"])
+                      + " (least_overloading in the JSON)" + _unrelieved(data),
+                      style="yellow", markup=False)
         elif ac is None and feedback_broken:
             k = 0 if fb.base_kept else fb.kept_iteration  # the base row: the base kept
             row: Mapping[str, Any] = (fb.iterations[k] if isinstance(k, int)
@@ -348,7 +356,7 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                           f"{row.get('opendss_max_loading_element')} at "
                           f"{fmt(row.get('opendss_max_loading_percent'), '.1f')} % of its "
                           f"rating ({'ac_polish' if by_polish else 'voltage_feedback'} in the "
-                          "JSON)", style="yellow", markup=False)
+                          "JSON)" + _unrelieved(data), style="yellow", markup=False)
             if not (row.get("within_voltage_limits", True) and row.get("passed", True)) or (
                     row.get("within_thermal_limits") is not False):
                 err.print(f"{what}: OpenDSS's voltages of the answer break the limits "

@@ -434,14 +434,22 @@ def summary_section(r: Mapping[str, Any]) -> str:
             f"{_limit(lim.get('v_min_pu'))} - {_limit(lim.get('v_max_pu'))} p.u. "
             f"(from the {lim.get('from', '-')})")))
     if r.get("reason"):
-        rows.insert(4, ("why infeasible (the answer overloads least)" if r.get("has_solution")
-                        else "why no topology", escape(str(r["reason"]))))
+        rows.insert(4, ("why feasible by OpenDSS (the model's ratings admit no topology)"
+                        if r.get("status") == "feasible"
+                        else "why infeasible (the answer overloads least)"
+                        if r.get("has_solution") else "why no topology",
+                        escape(str(r["reason"]))))
     if r.get("fixed_overloads"):
         rows.append(("no switching relieves (LinDist3Flow: above the rating in every radial "
                      "topology, a bridge of the feeder's graph; rating left out of the "
                      "search)", escape(", ".join(str(o) for o in r["fixed_overloads"]))))
     if r.get("opendss_fixed_overloads"):
-        rows.append(("no switching relieves (OpenDSS's check: above the rating, a bridge of "
+        least = r.get("least_overloading") or {}
+        by = ("OpenDSS's check" if r.get("ac_check") or r.get("scenarios")
+              else "OpenDSS's ranking of the radial states, no AC check"
+              if least.get("ranked_by") == "OpenDSS"
+              else "the voltage feedback's OpenDSS solve, no AC check")
+        rows.append((f"no switching relieves ({by}: above the rating, a bridge of "
                      "the feeder's graph)", escape(", ".join(
                          _loading_of(r, str(e)) for e in r["opendss_fixed_overloads"]))))
     if r.get("overloaded"):
@@ -453,11 +461,28 @@ def summary_section(r: Mapping[str, Any]) -> str:
 
 def _loading_of(r: Mapping[str, Any], element: str) -> str:
     """``element`` with its largest loading in OpenDSS's check (or the scenarios' checks,
-    with the scenario) when the result lists it among the overloads."""
+    with the scenario) when the result lists it among the overloads; without the check
+    (``--no-ac-check``), in the OpenDSS solve of the answer that named it: the voltage
+    feedback's kept row (``overloads_unswitched``) or the chosen state of OpenDSS's ranking
+    (``least_overloading``'s ``opendss_overloads``)."""
     found: list[tuple[float, str | None]] = []
     for o in ((r.get("ac_check") or {}).get("loading") or {}).get("overloads") or []:
         if o.get("element") == element and o.get("loading_percent") is not None:
             found.append((float(o["loading_percent"]), None))
+    if not r.get("ac_check"):
+        least = r.get("least_overloading") or {}
+        if least.get("ranked_by") == "OpenDSS" and "opendss_overloads" in least:
+            labels = least.get("opendss_overloads") or []
+        else:
+            fb = r.get("voltage_feedback") or {}
+            rows = fb.get("iterations") or []
+            k = 0 if fb.get("base_kept") else fb.get("kept_iteration")
+            row = rows[k] if isinstance(k, int) and 0 <= k < len(rows) else {}
+            labels = row.get("overloads_unswitched") or []
+        for label in labels:
+            name, _, share = str(label).rpartition(" (")
+            if name == element and share.endswith(" %)"):
+                found.append((float(share.removesuffix(" %)")), None))
     for row in (r.get("scenarios") or {}).get("per_scenario") or []:
         for o in row.get("overloads") or []:
             if o.get("element") == element and o.get("loading_percent") is not None:
@@ -858,6 +883,11 @@ def badge_status(r: Mapping[str, Any]) -> str:
     elif isinstance(pol, Mapping) and pol.get("enabled") and "passed" in pol:
         broken = not (pol.get("passed") and pol.get("within_voltage_limits")
                       and pol.get("within_thermal_limits") is not False)
+    elif status == "feasible" and isinstance(least := r.get("least_overloading"), Mapping) \
+            and least.get("ranked_by") == "OpenDSS" and least.get("within_limits"):
+        # OpenDSS's ranking of the radial states solved the answer (within every rating
+        # that switching changes): only a bridge's overload breaks it
+        broken = least.get("opendss_within_thermal_limits") is False
     elif isinstance(fb, Mapping) and fb.get("enabled"):
         rows = fb.get("iterations") or []
         k = 0 if fb.get("base_kept") else fb.get("kept_iteration")

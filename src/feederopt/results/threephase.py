@@ -229,8 +229,10 @@ class LeastOverloading(_Record):
     """How the least-overloading topology of an infeasible solve was chosen (the JSON's
     ``least_overloading``, :func:`feederopt.api_threephase_feedback.
     opendss_least_overloading`): ``ranked_by`` ``"OpenDSS"`` (every radial state solved by
-    OpenDSS, the least largest loading of the elements that switching changes) or
-    ``"LinDist3Flow"`` (the model's ranking stands; ``why``)."""
+    OpenDSS, the least largest loading of the elements that switching changes; or, when
+    some states are within every limit in OpenDSS (``within_limits``), the one of them with
+    the least OpenDSS losses, and the solve's status is ``feasible``) or ``"LinDist3Flow"``
+    (the model's ranking stands; ``why``)."""
 
     @property
     def ranked_by(self) -> str:
@@ -243,6 +245,12 @@ class LeastOverloading(_Record):
     @property
     def radial_states(self) -> int | None:
         return self.record.get("radial_states")
+
+    @property
+    def within_limits(self) -> bool:
+        """OpenDSS puts the chosen state within every rating that switching changes and every
+        voltage limit, with every load served (the solve's status is then ``feasible``)."""
+        return bool(self.record.get("within_limits"))
 
     @property
     def chosen(self) -> tuple[str, ...]:
@@ -258,8 +266,10 @@ class LeastOverloading(_Record):
     def states(self) -> tuple[Mapping[str, Any], ...]:
         """Per radial state OpenDSS solved: ``open_switches``, ``opendss_max_loading_percent``
         and ``_element`` (of the elements that switching changes), ``candidate`` (converged,
-        every load served, within the voltage limits, a LinDist3Flow flow) and
-        ``loss_proxy_kw`` (the model's, plus the switching cost)."""
+        every load served, within the voltage limits, a LinDist3Flow flow),
+        ``within_limits`` (a candidate within every rating that switching changes too),
+        ``opendss_losses_kw`` and ``loss_proxy_kw`` (the model's, plus the switching
+        cost)."""
         return tuple(self.record.get("states") or ())
 
 
@@ -461,9 +471,24 @@ class ThreePhaseResult:
         if pol is not None and pol.enabled:
             return not (pol.within_voltage_limits and pol.passed
                         and pol.record.get("within_thermal_limits", True) is not False)
+        ranked = self.opendss_ranked
+        if ranked is not None:  # OpenDSS's ranking solved the answer (within the limits
+            return ranked.record.get("opendss_within_thermal_limits") is False  # but bridges)
         fb = self.voltage_feedback
         return fb.enabled and not (fb.within_voltage_limits
                                    and fb.kept_within_thermal_limits is not False)
+
+    @property
+    def opendss_ranked(self) -> LeastOverloading | None:
+        """The record of OpenDSS's ranking of the radial states when its chosen state is a
+        feasible answer (status ``feasible``: within every rating that switching changes and
+        every voltage limit, every load served, where the model's ratings admit no topology);
+        its OpenDSS solve then judges the answer without an AC check. Else None."""
+        lo = self.least_overloading
+        if self.status != "feasible" or lo is None or lo.ranked_by != "OpenDSS" \
+                or not lo.record.get("within_limits"):
+            return None
+        return lo
 
     @property
     def scenarios_broken(self) -> bool:
