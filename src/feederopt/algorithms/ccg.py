@@ -886,11 +886,27 @@ class ColumnConstraintGeneration(AlgorithmBase):
     # MILP 15.4229 $ in 60 s, by hours 15.4246 $; case69bw (5,446) one MILP 4.6814 $ in 150 s,
     # by hours 4.6659 $
     POLICY_ONE_MILP_BINARIES = 4000
+    #: Time held back from a master for the evaluation of its first stage should it stop at
+    #: its limit (ut_sched2 #4: a 120 s run whose first master used the time left returned
+    #: the radial start, costlier at its worst case than the deterministic schedule): this
+    #: many times what the last evaluation (policy bound, climbing) took, at most
+    #: ``EVAL_RESERVE_SHARE`` of the time limit.
+    EVAL_RESERVE_FACTOR = 1.5
+    EVAL_RESERVE_SHARE = 0.1
 
     def _time_for(self, seconds: float) -> bool:
         """Is there time left for a step that took ``seconds`` before (the policy bound
         around another storage schedule costs about what the first one did)?"""
         return self.remaining() > seconds
+
+    def _reserve(self) -> float:
+        """Seconds a master leaves for the evaluation of its first stage (policy bound and
+        mountain climbing, measured at the last evaluation) when it stops at its limit; 0
+        without an incumbent (nothing to compare with) or before any evaluation."""
+        if self._eval_s is None:
+            return 0.0
+        return min(max(self.EVAL_RESERVE_FACTOR * self._eval_s, 1.0),
+                   self.EVAL_RESERVE_SHARE * self.stop.time_limit_s)
 
     def _closes(self, ub: float) -> bool:
         """``ub`` (a valid upper bound) closes the gap with the current ``LB``."""
@@ -905,6 +921,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
         self.dual_bound = dual_bound
         self.iters: list[CcgIteration] = []
         self._x0: RadialStart | None = None  # the radial start, once computed
+        self._eval_s: float | None = None  # seconds the last first-stage evaluation took
 
     def _start(self, notes: list[str]
                ) -> tuple[list[dict[str, np.ndarray]], list[int],
@@ -936,6 +953,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
                          f"start, {rs.seconds:.1f} s)")
             return [forecast], [0], None
         self.phase("start: policy bound")
+        t_eval = time.perf_counter()
         pb = policy_bound(d, rs.x, closed_by_hour(d, rs.x), rs.y_forecast, rs.q_forecast)
         if pb.value is None:
             notes.append(f"start: the forecast master (no policy bound at x0: {pb.reason}; "
@@ -949,6 +967,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
         bound = min(pb.value, pbc.value) if pbc is not None and pbc.value is not None \
             else pb.value
         ub = max(bound, q0)
+        self._eval_s = time.perf_counter() - t_eval
         self.update_upper(_first_stage_cost(d, rs.x) + ub)
         dev = int(sum(v.sum() for v in xi0.values()))
         notes.append(f"start: x0 from {rs.how} ({rs.seconds:.1f} s; forecast "
@@ -1064,6 +1083,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
         first = tuple(d.first_stage_groups())
         start = None
         fell_back = False  # the master found nothing in time: the radial start is the schedule
+        cut = False  # the last master stopped at its time limit (the run ends after it)
         # the start's recourse at (x0, xi0) as a master point: the loss tangents it needs are
         # in the first master from the beginning (case33bw: one solve instead of two)
         hints = []
@@ -1075,8 +1095,12 @@ class ColumnConstraintGeneration(AlgorithmBase):
         while True:
             self.iteration += 1
             self.phase(f"master {self.iteration}")
+            # with an incumbent the master leaves time to evaluate its own first stage should
+            # it stop at its limit (ut_sched2 #4): a cut master's incumbent is a radial first
+            # stage too, often better than the one the run holds
+            reserve = self._reserve() if best is not None else 0.0
             try:
-                lm = solve_lazy_master(d, xis, active, max(self.remaining(), 1.0),
+                lm = solve_lazy_master(d, xis, active, max(self.remaining() - reserve, 1.0),
                                        min(self.stop.gap / 4, 1e-4), start, rows_from=hints)
                 sol, vals, master_s, active = lm.sol, lm.vals, lm.seconds, lm.active
                 if lm.added:
@@ -1113,12 +1137,21 @@ class ColumnConstraintGeneration(AlgorithmBase):
                              "master; its first stage is not evaluated, the incumbent stays")
                 break
             x = _first_stage(d, vals)
+            # a master cut at its limit (time-limited, not proven): its incumbent's first stage
+            # is evaluated in the time held back (policy bound and climbing only), kept when
+            # its upper bound beats the incumbent's, and the run ends
+            cut = best is not None and sol.status == SolverStatus.TIME_LIMIT
+            if cut and best is not None and _same_first_stage(x, best[0]):
+                notes.append(f"iteration {self.iteration}: the master stopped at its time "
+                             "limit at the incumbent's first stage; the incumbent stays")
+                break
             theta = float(np.ravel(vals["theta"])[0])  # the master's max_e Q(x, xi_e)
             start = vals
             c1 = _first_stage_cost(d, x)
             # the policy bound first (cheap, module policy_bound): a valid UB on max_xi Q
             # when the policy is proven feasible; its maximiser is a candidate worst case
             self.phase(f"policy bound {self.iteration}")
+            t_eval = time.perf_counter()
             q_nom, y_nom = evaluate(d, x, xis[0])
             pb = policy_bound(d, x, closed_by_hour(d, x), y_nom, q_nom)
             # the worse of its two candidates after mountain climbing (module worst_climb)
@@ -1136,9 +1169,16 @@ class ColumnConstraintGeneration(AlgorithmBase):
                                  f"case's storage schedule: {pbc.value:.6g} $ (around the "
                                  f"forecast's {pb.value:.6g} $)")
                     pb = pbc
+            self._eval_s = time.perf_counter() - t_eval
             pb_ub = max(pb.value, q_pb) if pb.value is not None else math.inf
             source = "policy"
-            if pb.terms is not None and not self._closes(c1 + pb_ub):
+            if cut and (pb.value is None or pb_xi is None):
+                notes.append(f"iteration {self.iteration}: the master stopped at its time "
+                             "limit; its first stage has no policy bound "
+                             f"({pb.reason or 'no realisation'}), so no upper bound: the "
+                             "incumbent stays")
+                break
+            if pb.terms is not None and not cut and not self._closes(c1 + pb_ub):
                 # the policy's maximum (module policy_max): one MILP when it is small enough
                 # to converge, otherwise by hours (Lagrangian relaxation of the budgets)
                 cap = min(self.remaining(), self.POLICY_MAX_SHARE * self.stop.time_limit_s)
@@ -1159,10 +1199,10 @@ class ColumnConstraintGeneration(AlgorithmBase):
                         if q_pm > q_pb:
                             q_pb, pb_xi, pb_ub = q_pm, pm.xi, max(pb_ub, q_pm)
             if pb_xi is not None and (self._closes(c1 + pb_ub) or (
-                    self.remaining() <= 0 and pb.value is not None)):
-                # the policy bound closes the gap (or the deadline passed: the policy bound
-                # is the UB, no MILP subproblem past the limit)
-                if not self._closes(c1 + pb_ub):
+                    (self.remaining() <= 0 or cut) and pb.value is not None)):
+                # the policy bound closes the gap (or the deadline passed, or the master was
+                # cut: the policy bound is the UB, no MILP subproblem past the limit)
+                if not self._closes(c1 + pb_ub) and not cut:
                     notes.append(f"iteration {self.iteration}: time limit: no MILP "
                                  "subproblem, the policy bound is the upper bound")
                 wc = WorstCase(pb_xi, q_pb, pb_ub, True, self.dual_bound, pb.solve_s)
@@ -1236,14 +1276,21 @@ class ColumnConstraintGeneration(AlgorithmBase):
                          + (f"{pb.value:.6g} $, Q at its worse candidate {q_pb:.6g} $)"
                             if pb.value is not None else f"not used, {pb.reason})"))
             ub = c1 + sub_ub
-            if self.update_upper(ub) or best is None:
+            kept = self.update_upper(ub)
+            if kept or best is None:
                 best = (x, wc)
+            if cut:
+                notes.append(f"iteration {self.iteration}: the master stopped at its time "
+                             "limit; its incumbent's first stage, evaluated in the time held "
+                             f"back, has UB {ub:.6g} $ (policy bound): "
+                             + ("it is the schedule" if kept else
+                                "the earlier schedule's UB is lower, that one stays"))
             dev = int(sum(v.sum() for v in wc.xi.values()))
             self.record(master_s, wc.solve_s, f"worst case: {dev} deviations; UB from "
                         f"the {source} bound")
             self.iters.append(CcgIteration(self.iteration, self.lower, self.upper, self.gap,
                                            master_s, wc.solve_s, wc.value, dev, self.elapsed))
-            if self.should_stop():
+            if self.should_stop() or cut:
                 break
             if any(all(np.array_equal(xi[g], wc.xi[g]) for g in UNCERTAIN) for xi in xis) \
                     or (not wc.optimal and q_star <= theta + self._stall_tol(theta)):
@@ -1275,12 +1322,19 @@ class ColumnConstraintGeneration(AlgorithmBase):
         worst_xi, worst_cost, worst_point = _worst_found_at(d, x, [wc.xi, *others], notes)
         nom_cost, nom_point = evaluate(d, x, nominal(d))
         status = self.final_status(True)
-        if fell_back:
+        if fell_back or (cut and status == Status.FEASIBLE):
+            # a master cut at its limit ended the run, inside the time held back
             status = Status.TIME_LIMIT
         return ScheduleSolution(
             status, "ccg", self.upper, self.lower, self.gap, closed_by_hour(d, x), x["z"],
             nom_point, nom_cost, worst_point, worst_xi, worst_cost, _first_stage_cost(d, x),
             self.iters, self.elapsed, len(active), notes, x.get("u"))
+
+
+def _same_first_stage(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
+    """Do two first stages (topology, storage modes, commitment) agree, within 1e-6?"""
+    return a.keys() == b.keys() and all(
+        np.allclose(np.asarray(a[g], float), np.asarray(b[g], float), atol=1e-6) for g in a)
 
 
 def _worst_found_at(d: ScheduleData, x: dict[str, np.ndarray],
