@@ -368,3 +368,21 @@ def test_radial_topologies_of_the_feeder() -> None:
     for k in range(len(LINES)):
         g = nx.Graph([e for j, e in enumerate(LINES) if j != k])
         assert (g.number_of_nodes() == 7 and nx.is_tree(g)) == (k != 0)
+
+
+def test_console_and_json_show_the_purchase_cost(feeder: Path, tmp_path: Path) -> None:
+    """The console's totals give the purchase cost in $ (the hand sum of the JSON's series), and
+    the JSON carries the prices and the hourly costs."""
+    out = tmp_path / "r.json"
+    r = CliRunner().invoke(app, ["schedule", str(feeder / "net.json"), "--profiles",
+                                 str(feeder / "high.csv"), "--devices", str(feeder / "dev"),
+                                 "--hours", "3", "--no-ac-check", "--gap", "1e-6", "--json",
+                                 str(out)])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(out.read_text())
+    s = doc["series"]
+    assert s["price_per_mwh"] == list(HIGH)
+    hand = sum(p * q for p, q in zip(HIGH, s["substation_p_mw"], strict=True))
+    assert sum(s["purchase_cost"]) == pytest.approx(hand, abs=1e-6)
+    text = " ".join(r.output.split())
+    assert f"purchase cost (each hour's price) │ {hand:,.4f} $" in text, text
