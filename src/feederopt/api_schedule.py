@@ -40,6 +40,7 @@ from feederopt.problems.schedule import (
     commitment_problems,
     export_problems,
     network_storage,
+    price_notes,
     seed_soc_notes,
     settings_problems,
 )
@@ -134,6 +135,7 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
     input_notes: list[str] = []
     net, dev, prof = schedule_inputs(source, profiles, devices, st.hours, input_notes)
     input_notes += seed_soc_notes(st, dev)  # storage that gains energy in the seed's SOC form
+    input_notes += price_notes(prof, st)  # the hourly purchase price of the profile table
     # the net's own pandapower storage: fixed p_mw all day (a note), refused where the ESS
     # table lists the same unit again (counted twice)
     storage_notes, storage_problems = network_storage(net, dev)

@@ -20,14 +20,14 @@ For a first stage ``x`` (topology, storage modes, commitment) and any realisatio
     without DSM ``rho = 1``. The deviation is absorbed by one absorber, or split between
     two in fixed shares (``_Greedy.SPLITS``): a DG unit
     with headroom (``c`` up or down within ``[p_min u, p_max u]``), the substation (``ps``
-    within ``[0, ps_max]``, at ``c_buy``; the import row ``ps + sum_b (phi_b(P) + phi_b(Q))
-    <= ps_max`` is checked over the set with the losses' chord bound below), a renewable
-    unit's extra spill (``c < 0``, at ``c_spill``) or less spill where the forecast spills
-    (``c > 0``: the free renewable energy the forecast left unused; 24 h case69bw spills
-    0.2-0.6 MW at midday), or, for ``c > 0`` and without DSM, curtailment at the bus itself
-    (``pr`` and ``pdr`` up together, at ``c_shed``: always feasible, flows unchanged); its
-    reactive part likewise by reactive absorbers (a DG unit's ``qdg`` within ``[0, q_max u]``
-    or the substation's ``qs``, both free);
+    within ``[0, ps_max]``, at the hour's purchase price ``c_s,h``; the import row ``ps +
+    sum_b (phi_b(P) + phi_b(Q)) <= ps_max`` is checked over the set with the losses' chord
+    bound below), a renewable unit's extra spill (``c < 0``, at ``c_spill``) or less spill
+    where the forecast spills (``c > 0``: the free renewable energy the forecast left unused;
+    24 h case69bw spills 0.2-0.6 MW at midday), or, for ``c > 0`` and without DSM,
+    curtailment at the bus itself (``pr`` and ``pdr`` up together, at ``c_shed``: always
+    feasible, flows unchanged); its reactive part likewise by reactive absorbers (a DG
+    unit's ``qdg`` within ``[0, q_max u]`` or the substation's ``qs``, both free);
   - a renewable shortfall ``D = p_hat dev`` first reduces that unit's spill (``s = min(spill0,
     D)``) and the rest ``D - s`` is absorbed like a load increase at the unit's bus.
   The absorbers are chosen greedily, the largest deviations first, each by the increase of the
@@ -314,6 +314,7 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
     # the policy's cost at the forecast: the LP's, with lp, lq replaced by phi(P0), phi(Q0)
     cost0 = q0 + d.c_loss * float(pwl_loss(d, P0).sum() + pwl_loss(d, Q0).sum()
                                   - y0["lp"].sum() - y0["lq"].sum())
+    buy = d.buy_price()  # c_s,h [$/MWh] per hour
     vlo, vhi = d.v_min2.copy(), d.v_max2.copy()
     vlo[d.root] = vhi[d.root] = d.v_root2
     beta: dict[str, np.ndarray] = {"xp": np.zeros((H, n)), "xm": np.zeros((H, n)),
@@ -409,7 +410,8 @@ def policy_bound(d: ScheduleData, x: dict[str, np.ndarray], closed: np.ndarray,
             cut_k = sum(cuts[j] for j in range(len(kinds)) if kinds[j] == 2 and elems[j] == k)
             if spill0[h, k] - cut_k > TOL:
                 cap_up[("spill", k)] = spill0[h, k] - cut_k
-        price = {("sub", -1): d.c_buy, ("shed", -1): d.c_shed,
+        # the substation at the hour's purchase price (a time-of-use price per hour)
+        price = {("sub", -1): float(buy[h]), ("shed", -1): d.c_shed,
                  **{("dg", g): float(d.dg_cost[g]) for g in range(G)},
                  **{("spill", k): -d.c_spill for k in range(U)}}
         # for the absorbers: the bus where the injection changes

@@ -180,6 +180,8 @@ def schedule(
         t.add_row(f"{label}: losses", fmt(tot.losses_mwh, ".4f", " MWh"))
         t.add_row(f"{label}: purchase (losses priced separately)",
                   fmt(tot.purchase_mwh, ".3f", " MWh"))
+        t.add_row(f"{label}: purchase cost (each hour's price)",
+                  fmt(tot.purchase_cost, ",.4f", " $"))
         t.add_row(f"{label}: import with the modelled losses", fmt(tot.import_mwh, ".3f",
                                                                      " MWh"))
         t.add_row(f"{label}: load curtailment", fmt(tot.load_shed_mwh, ".3f", " MWh"))

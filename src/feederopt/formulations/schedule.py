@@ -74,8 +74,11 @@ Second stage (wait and see, for a realisation ``xi``), the seed's (2)-(26) with 
   no longer splits a flow over half-closed branches at a quarter of its loss (the LP
   relaxation's weakness).
 
-Objective of a realisation: ``c_l sum (lp + lq) + c_s sum ps + c_r sum pr + sum c_dg pdg
+Objective of a realisation: ``c_l sum (lp + lq) + sum_h c_s,h ps_h + c_r sum pr + sum c_dg pdg
 + c_r sum short + c_rc sum spill`` (the seed's (1) prices load curtailment; DG is free there).
+The purchase price ``c_s,h`` [$/MWh] is per hour (a time-of-use or day-ahead market price: the
+profile element ``price``), the seed's one ``c_s`` for every hour by default
+(:meth:`ScheduleData.buy_price`); it is ``>= 0`` (the input checks refuse a negative one).
 
 Uncertainty (the realisation ``xi``): ``pd_{n,h}(xi) = pd_{n,h} (1 + gamma (xp - xm))``,
 ``q`` with it, ``xp + xm <= 1``, and renewables ``p_hat (1 - dev xr)``; the budgets are in
@@ -143,7 +146,7 @@ class ScheduleData:
     budget_res: np.ndarray | None = None  # (U,) hours
     aggregate: tuple[float, float] | None = None  # (low, high) ratio band per hour
     c_loss: float = 50.0
-    c_buy: float = 50.0
+    c_buy: float | np.ndarray = 50.0  # $/MWh: one for every hour, or (H,) per hour
     c_shed: float = 500.0
     c_spill: float = 0.0
     c_switch: float = 0.0
@@ -180,6 +183,17 @@ class ScheduleData:
     @property
     def m(self) -> int:
         return len(self.f)
+
+    def buy_price(self) -> np.ndarray:
+        """``c_s,h``, the substation purchase price [$/MWh] of each hour, (H,): ``c_buy`` given
+        per hour, or one value for every hour."""
+        price = np.asarray(self.c_buy, float)
+        if price.ndim == 0:
+            return np.full(self.hours, float(price))
+        if price.shape != (self.hours,):
+            raise ValueError(f"c_buy has shape {price.shape}: one price, or one per hour "
+                             f"({self.hours},)")
+        return price.copy()
 
     def taps2(self) -> np.ndarray:
         """``1 / tap^2`` per branch (ones without transformer taps)."""
@@ -411,7 +425,7 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
     # objective (1)
     b.add_objective("lp", np.full(H * m, d.c_loss))
     b.add_objective("lq", np.full(H * m, d.c_loss))
-    b.add_objective("ps", np.full(H, d.c_buy))
+    b.add_objective("ps", d.buy_price())
     b.add_objective("pr", np.full(H * n, d.c_shed))
     b.add_objective("pdg", np.tile(d.dg_cost, H))
     b.add_objective("short", np.full(K, d.c_shed))

@@ -5,7 +5,9 @@
 Every defect is a typed :class:`~feederopt.errors.Problem` of kind ``BAD_TIMESERIES`` (the CLI
 exits with code 2): a missing column, a non-numeric value, an unknown element, a missing hour
 (an element without a value at some hour of the horizon), a duplicate ``(time, element)``, a
-step that is not one hour, a negative factor, a PV/wind/EV factor above 1; for devices: an
+step that is not one hour, a negative factor, a PV/wind/EV factor above 1, a negative purchase
+price (the reserved element ``price``, $/MWh: :data:`~feederopt.network.timeseries.PRICE`), a
+load, generator or device id ``price`` beside a ``price`` element (ambiguous); for devices: an
 unknown bus, a duplicate id, a negative rating, an efficiency outside ``(0, 1]``, and (kind
 ``UNKNOWN_COLUMN``) a column the schedule does not read (:func:`known_columns`). An id written
 as an integral float (a bus ``15.0``, a profile element ``7.0``) is the integer id
@@ -27,6 +29,7 @@ from feederopt.network.container import Network
 from feederopt.network.timeseries import (
     DEVICE_COLUMNS,
     OPTIONAL_COLUMNS,
+    PRICE,
     PROFILED,
     DeviceKind,
     Devices,
@@ -137,18 +140,42 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
                                  tuple(bad[:10]), "value"))
     nan = nan | inf
     kinds = devices.kind_of()
-    known = set(load_ids) | set(kinds)
+    known = set(load_ids) | set(kinds) | {PRICE}
     # an integral float (``7.0``: a float column in pandas or Parquet) is the integer id ``7``
     matched = [match_id(e, known) for e in elements]
     unknown = sorted({e for e, k in zip(elements, matched, strict=True) if k is None})
     elements = [k if k is not None else e for e, k in zip(elements, matched, strict=True)]
     if unknown:
         problems.append(_problem("profiles", "unknown element (neither a load or generator "
-                                 "of the network nor a PV, wind or EV unit; the value matches "
-                                 "no id)", tuple(unknown), "element",
-                                 "name a load id of the network or a device id"))
+                                 "of the network nor a PV, wind or EV unit nor 'price'; the "
+                                 "value matches no id)", tuple(unknown), "element",
+                                 "name a load id of the network or a device id (or "
+                                 f"{PRICE!r}, the hourly purchase price in $/MWh)"))
+    # the reserved element ``price``: an id ``price`` of the network or the devices would make
+    # its rows ambiguous (a load's factor or the purchase price?), so both together are refused
+    named = sorted(i for i in (*load_ids, *kinds) if i == PRICE)
+    if named and PRICE in elements:
+        problems.append(Problem(
+            ProblemKind.DUPLICATE_ID, "profiles", f"the profile element {PRICE!r} is reserved "
+            f"for the hourly purchase price [$/MWh], and a load, generator or device of the "
+            f"network is named {PRICE!r} too: its rows would be read as prices", (PRICE,),
+            "element", f"rename the load, generator or device {PRICE!r} (its profile rows "
+            "with it)"))
+    is_price = np.array([e == PRICE for e in elements], bool)
+    neg_price = sorted({at(int(i)) for i in np.flatnonzero(
+        is_price & ~nan & (np.nan_to_num(values) < 0))})
+    if neg_price:
+        problems.append(_problem(
+            "profiles", "negative purchase price (element@hour)", tuple(neg_price[:10]),
+            "value", "the price is absolute, in $/MWh, and must be >= 0 (as c_buy): with a "
+            "negative price more demand lowers the cost (the schedule is paid to consume, and "
+            "fills storage or spills renewables for it), which the robust worst-case search "
+            "does not cover (its C&CG subproblem bounds the marginal value of demand by "
+            "+-2000 $/MWh and its load deviations are costs); give 0 for hours of free or "
+            "negative-priced energy"))
     # each named with its hour, as NaN and duplicates are (ut_sched2 #7: the element alone)
-    neg = sorted({at(int(i)) for i in np.flatnonzero(~nan & (np.nan_to_num(values) < 0))})
+    neg = sorted({at(int(i)) for i in np.flatnonzero(
+        ~is_price & ~nan & (np.nan_to_num(values) < 0))})
     if neg:
         problems.append(_problem("profiles", "negative profile value (element@hour"
                                  + (f"; the first 10 of {len(neg)})" if len(neg) > 10 else ")"),

@@ -19,8 +19,11 @@ Profiles (:class:`Profiles`) are a long table ``(time, element, value)``: ``time
 index ``0..H-1`` (or timestamps one hour apart), ``element`` a load id, or a PV, wind or EV id,
 and ``value`` a dimensionless factor: a load's demand is ``value * (p_mw, q_mvar)`` of its
 nominal row, a PV or wind unit's forecast is ``value * p_max_mw`` (``0 <= value <= 1``), an EV
-station's charging availability is ``value * p_max_mw`` (``0 <= value <= 1``). Reading and
-validation are in :mod:`feederopt.io.timeseries`.
+station's charging availability is ``value * p_max_mw`` (``0 <= value <= 1``). The reserved
+element ``price`` (:data:`PRICE`) is not a factor but the substation's purchase price in $/MWh
+(absolute, ``>= 0``) at that hour, which replaces the scalar ``c_buy`` there; no load, generator
+or device may then be named ``price``. Reading and validation are in
+:mod:`feederopt.io.timeseries`.
 """
 
 from __future__ import annotations
@@ -57,6 +60,10 @@ OPTIONAL_COLUMNS: dict[DeviceKind, dict[str, float]] = {
 
 #: Device kinds that have an hourly profile (besides loads).
 PROFILED = (DeviceKind.PV, DeviceKind.WIND, DeviceKind.EV)
+
+#: The reserved profile element of the hourly substation purchase price [$/MWh], absolute
+#: (not a factor): ``c_buy`` of the hour (:func:`feederopt.problems.schedule.build_schedule_data`).
+PRICE = "price"
 
 
 def empty_table(kind: DeviceKind) -> pl.DataFrame:
@@ -96,7 +103,8 @@ class Devices:
 
 @dataclass(frozen=True)
 class Profiles:
-    """Hourly factors: ``values[h, e]`` for element ``elements[e]`` at hour ``h``."""
+    """Hourly factors: ``values[h, e]`` for element ``elements[e]`` at hour ``h`` (for the
+    element :data:`PRICE` the purchase price in $/MWh, not a factor)."""
 
     hours: int
     elements: list[str]

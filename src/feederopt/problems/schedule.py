@@ -17,7 +17,13 @@ from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.formulations.schedule import ScheduleData
 from feederopt.network.container import Network
 from feederopt.network.perunit import to_per_unit
-from feederopt.network.timeseries import OPTIONAL_COLUMNS, DeviceKind, Devices, Profiles
+from feederopt.network.timeseries import (
+    OPTIONAL_COLUMNS,
+    PRICE,
+    DeviceKind,
+    Devices,
+    Profiles,
+)
 
 
 class SocForm(StrEnum):
@@ -34,7 +40,8 @@ class BudgetKind(StrEnum):
 class ScheduleSettings:
     """Options of a schedule (defaults are the assumptions of ``docs/schedule.md``).
 
-    Prices in $/MWh: ``c_loss`` (losses), ``c_buy`` (substation purchase), ``c_shed`` (load
+    Prices in $/MWh: ``c_loss`` (losses), ``c_buy`` (substation purchase, every hour; a profile
+    element ``price`` replaces it by an hourly price: :func:`build_schedule_data`), ``c_shed`` (load
     curtailment and unmet EV energy), ``c_spill`` (renewable spill), ``c_switch`` ($ per
     switching action with ``hourly``). ``eps``: DSM share; ``gamma``: load deviation share;
     ``budget``: Gamma, hours per bus (temporal) that a load may sit at a bound;
@@ -228,7 +235,9 @@ def network_storage(net: Network, devices: Devices) -> tuple[list[str], list[Pro
 
 def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
                         st: ScheduleSettings) -> ScheduleData:
-    """The arrays of the problem (MW on a 1 MVA base); the first ``st.hours`` hours."""
+    """The arrays of the problem (MW on a 1 MVA base); the first ``st.hours`` hours. The
+    substation purchase price ``c_buy`` is the profile element ``price`` [$/MWh] per hour when
+    the profiles have one (:func:`hourly_price`), else ``st.c_buy`` every hour."""
     pu = to_per_unit(net, 1.0)
     H = st.hours
     prof = profiles.first(H) if profiles.hours > H else profiles
@@ -327,7 +336,7 @@ def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
         eps=st.eps, gamma=st.gamma, budget_load=budget_load,
         budget_res=np.full(len(res_ids), st.budget_res),
         aggregate=st.aggregate if st.budget_kind is BudgetKind.AGGREGATE else None,
-        c_loss=st.c_loss, c_buy=st.c_buy, c_shed=st.c_shed, c_spill=st.c_spill,
+        c_loss=st.c_loss, c_buy=hourly_price(prof, st), c_shed=st.c_shed, c_spill=st.c_spill,
         c_switch=st.c_switch, ps_max=st.ps_max_mw, flow_max=flow_max, flow_max_q=flow_max_q,
         physical_soc=st.soc_form is SocForm.PHYSICAL, hourly=st.hourly, tangents=tangents,
         commit=st.dg_commitment, dg_pmin=col(DeviceKind.DG, "p_min_mw"),
@@ -339,6 +348,26 @@ def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
         pv_bus=pv_bus if len(pv_bus) else None, pv_qmin=pv_lo if len(pv_bus) else None,
         pv_qmax=pv_hi if len(pv_bus) else None,
     )
+
+
+def hourly_price(profiles: Profiles, st: ScheduleSettings) -> float | np.ndarray:
+    """The substation purchase price [$/MWh] of the first ``st.hours`` hours: the profile
+    element ``price`` (:data:`~feederopt.network.timeseries.PRICE`, absolute $/MWh, validated
+    ``>= 0`` by :mod:`feederopt.io.timeseries`) as an (H,) array, or the scalar ``st.c_buy``
+    (every hour) when the profiles have none."""
+    if PRICE in profiles.elements:
+        return profiles.of(PRICE)[:st.hours].copy()
+    return st.c_buy
+
+
+def price_notes(profiles: Profiles, st: ScheduleSettings) -> list[str]:
+    """A note when the profile table gives the hourly purchase price (``c_buy`` is then not
+    used), with its range."""
+    if PRICE not in profiles.elements:
+        return []
+    p = profiles.of(PRICE)[:st.hours]
+    return [f"hourly purchase price from the profile element {PRICE!r}: {p.min():g} to "
+            f"{p.max():g} $/MWh over the {st.hours} h (c_buy {st.c_buy:g} $/MWh is not used)"]
 
 
 def seed_soc_notes(st: ScheduleSettings, devices: Devices) -> list[str]:

@@ -29,6 +29,8 @@ class Totals:
     ev_unmet_mwh: float
     v_min_pu: float
     v_max_pu: float
+    # sum_h c_s,h ps_h [$]: the purchase at each hour's price (the objective's term of ps)
+    purchase_cost: float = math.nan
 
 
 @dataclass
@@ -76,6 +78,10 @@ class HourlySeries:
     load_shed_mw: list[float] = field(default_factory=list)  # sum_n pr per hour
     load_shed_mvar: list[float] = field(default_factory=list)  # sum_n k_{n,h} pr per hour
     load_shed_by_bus_mw: dict[str, list[float]] = field(default_factory=dict)  # buses that shed
+    # the substation purchase price c_s,h [$/MWh] (the profile element ``price``, or c_buy)
+    price_per_mwh: list[float] = field(default_factory=list)
+    # c_s,h * substation_p_mw [$]: the hour's purchase cost (the losses priced separately)
+    purchase_cost: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -149,7 +155,7 @@ def totals(d: ScheduleData, point: dict[str, np.ndarray], cost: float) -> Totals
         load_shed_mwh=float(point["pr"].sum()),
         renewable_spill_mwh=float(point["spill"].sum()), dg_mwh=float(point["pdg"].sum()),
         ev_unmet_mwh=float(point["short"].sum()), v_min_pu=float(v.min()),
-        v_max_pu=float(v.max()),
+        v_max_pu=float(v.max()), purchase_cost=float(d.buy_price() @ point["ps"]),
     )
 
 
@@ -202,6 +208,8 @@ def series(d: ScheduleData, ids: dict[str, list[str]], bus_ids: list[str],
         load_shed_mvar=(pr * d.kq()).sum(1).round(DIGITS).tolist(),
         load_shed_by_bus_mw={bus_ids[j]: pr[:, j].round(DIGITS).tolist()
                              for j in np.flatnonzero(pr.max(0) > 1e-6)},
+        price_per_mwh=d.buy_price().round(DIGITS).tolist(),
+        purchase_cost=(d.buy_price() * point["ps"]).round(DIGITS).tolist(),
     )
 
 
