@@ -55,6 +55,7 @@ from feederopt.validation.schedule import (
     ac_check_hours,
     ac_violations,
     sample_budget_set,
+    sampling_description,
     served_share,
 )
 
@@ -248,7 +249,8 @@ def _sample_check(d: ScheduleData, st: ScheduleSettings, sol: ScheduleSolution,
         det_share = served_share(d, _first_stage(d, det), xis, progress=sample_progress(
             progress, "deterministic schedule, served without slack", samples))
     return {"samples": samples, "seed": seed, "served_pct": share,
-            "deterministic_served_pct": det_share}
+            "deterministic_served_pct": det_share,
+            "sampling": sampling_description(d, seed)}
 
 
 def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: ScheduleSettings,
@@ -387,8 +389,11 @@ def check_schedule_result(doc: dict[str, Any], *, samples: int, seed: int = 0,
     xis = sample_budget_set(d, samples, seed) if robust else [nominal(d)]
     share = served_share(d, x, xis,
                          progress=sample_progress(progress, "served without slack", len(xis)))
+    sampling = sampling_description(d, seed) if robust else {
+        "kind": "forecast_only",
+        "description": "no budget set: the forecast, its only realisation, checked once"}
     return {"kind": "schedule_check", "samples": len(xis), "seed": seed, "served_pct": share,
-            "case": source, "budget_set": robust}
+            "case": source, "budget_set": robust, "sampling": sampling}
 
 
 def result_json(doc: dict[str, Any]) -> str:

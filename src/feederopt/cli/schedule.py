@@ -196,6 +196,8 @@ def schedule(
         if sc.get("deterministic_served_pct") is not None:
             t.add_row("deterministic schedule served", fmt(sc["deterministic_served_pct"],
                                                            ".1f", " %"))
+        if sc.get("sampling"):
+            t.add_row("samples drawn as", sc["sampling"]["description"])
     t.add_row("run time", fmt(res.run_time_s, ".1f", " s"))
     t.add_row("validity", "all checks hold" if not res.violations else "; ".join(res.violations))
     out.print(t)

@@ -155,6 +155,8 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
         if sc.get("deterministic_served_pct") is not None:
             summary["deterministic schedule served"] = fmt(sc.get("deterministic_served_pct"),
                                                            ".1f", " %")
+        if sc.get("sampling"):
+            summary["samples drawn as"] = sc["sampling"]["description"]
     iters = [{"k": it["k"], "LB [$]": fmt(it["lower"], ",.4f"), "UB [$]": fmt(it["upper"],
                                                                                ",.4f"),
               "gap": fmt(it["gap"], ".2e"), "worst Q [$]": fmt(it["worst_value"], ",.4f"),
