@@ -257,6 +257,7 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
                        sol: ScheduleSolution, *, case: str, ac_check: bool = True
                        ) -> ScheduleResult:
     from feederopt.network.perunit import to_per_unit
+    from feederopt.results.mapping import open_branch_rows
 
     pu = to_per_unit(net, 1.0)
     ids = {**_ids(dev), "gen": list(pu.gen_ids)}
@@ -268,6 +269,8 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
     pd_real, res_real = realised(d, xi_w)
     violations = answer_violations(d, sol.closed, point, pd_real, res_real)
     open_by_hour = [[branch_ids[b] for b in np.flatnonzero(row < 0.5)] for row in sol.closed]
+    # the same lines with their from-to buses, as `feederopt solve` gives them
+    branches_by_hour = [open_branch_rows(net, pu, row) for row in sol.closed]
     robust = sol.method != "deterministic"
     ac: list[AcHourCheck] = []
     if ac_check:
@@ -288,7 +291,8 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
         ess_discharge_mode={i: sol.z.reshape(d.hours, -1)[:, j].astype(int).tolist()
                             for j, i in enumerate(ids["ess"])},
         dg_commitment={i: sol.commitment.reshape(d.hours, -1)[:, j].astype(int).tolist()
-                       for j, i in enumerate(ids["dg"])} if sol.commitment is not None else {})
+                       for j, i in enumerate(ids["dg"])} if sol.commitment is not None else {},
+        open_branches=branches_by_hour[0], open_branches_by_hour=branches_by_hour)
 
 
 def _result_settings(doc: dict[str, Any]) -> ScheduleSettings:

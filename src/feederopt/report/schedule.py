@@ -1,13 +1,15 @@
 """The result folder of ``feederopt schedule CASE --out DIR`` (seed 004): ``result.json``,
 ``hourly.png`` (substation purchase, import with the losses and Q; DG P and Q; storage
 charge/discharge and SOC; EV charging; renewables; DSM shifts; voltages; losses; the network's
-own generators and the load curtailment, per hour: people read these as plots) and a self-contained
-``report.html`` (summary, the plots, the C&CG log, the worst case, the hourly AC check).
+own generators and the load curtailment, per hour: people read these as plots; a panel only
+for what the schedule has, the others named under the panels) and a self-contained
+``report.html`` (summary, the plots, the topology by hour, the C&CG log, the worst case, the
+hourly AC check). Open lines read as in ``feederopt solve``: ``7 (7-8)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -120,6 +122,35 @@ def hourly_figure(result: Mapping[str, Any]) -> Figure:
     return fig
 
 
+def open_lines_text(rows: Sequence[Mapping[str, Any]] | None,
+                    bare: Sequence[str] | None = None) -> str:
+    """Open lines as ``feederopt solve`` prints them (``7 (7-8)``: the branch id and its
+    from-to buses, :func:`feederopt.results.result.branch_label`); ``bare`` (the ids alone)
+    for a result written before the rows were recorded."""
+    from feederopt.results.result import branch_label
+
+    if rows:
+        return ", ".join(branch_label(r) for r in rows)
+    return ", ".join(bare or []) or "-"
+
+
+def topology_by_hour(result: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The hourly topology as ``(hours, open lines)`` spans of consecutive hours with the same
+    open lines (``"0-5"``, ``"7 (7-8), ..."``); one span when the day has one topology."""
+    rows = result.get("open_branches_by_hour") or []
+    bare = result.get("open_lines_by_hour") or []
+    hours = max(len(rows), len(bare))
+    texts = [open_lines_text(rows[h] if h < len(rows) else None,
+                             bare[h] if h < len(bare) else None) for h in range(hours)]
+    out: list[tuple[str, str]] = []
+    start = 0
+    for h in range(1, hours + 1):
+        if h == hours or texts[h] != texts[start]:
+            out.append((f"{start}" if h - 1 == start else f"{start}-{h - 1}", texts[start]))
+            start = h
+    return out
+
+
 def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -> str:
     r = result
     nom = r.get("nominal") or {}
@@ -128,7 +159,7 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
         "status": r.get("status"), "method": r.get("method"), "hours": r.get("hours"),
         "objective [$]": fmt(r.get("objective"), ",.3f"),
         "lower bound [$]": fmt(r.get("lower_bound"), ",.3f"), "gap": fmt(r.get("gap"), ".2e"),
-        "open lines": ", ".join(r.get("open_lines") or []),
+        "open lines": open_lines_text(r.get("open_branches"), r.get("open_lines")),
         **({"DG committed day-ahead (1 on, per hour)": "; ".join(
             f"{k}: {''.join(str(v) for v in on)}" for k, on in r["dg_commitment"].items())}
            if r.get("dg_commitment") else {}),
@@ -169,10 +200,16 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
            "losses model [MW]": fmt(a["losses_model_mw"], ".4f"),
            "import AC [MW]": fmt(a.get("import_ac_mw"), ".4f")} for a in r.get("ac_check", [])]
     wc = r.get("worst_case")
+    spans = topology_by_hour(r)
+    if len(spans) > 1:
+        summary["open lines"] += f" (hour 0; {len(spans)} topologies over the day, below)"
     body = (section("summary", "Summary", kv_table(summary))
             + section("hourly", "Hourly series", image(png, "hourly series",
                                                        "The worst case's dispatch (robust) or "
                                                        "the forecast's (deterministic)."))
+            + (section("topology", "Topology by hour", records_table(
+                [{"hours": h, "open lines": t} for h, t in spans]))
+               if len(spans) > 1 else "")
             + section("ccg", "C&CG log", records_table(iters) if iters else
                       '<p class="note">deterministic: no iterations</p>')
             + section("worst", "Worst case", kv_table(wc) if wc else "-")
