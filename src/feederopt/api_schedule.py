@@ -292,7 +292,9 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
                             for j, i in enumerate(ids["ess"])},
         dg_commitment={i: sol.commitment.reshape(d.hours, -1)[:, j].astype(int).tolist()
                        for j, i in enumerate(ids["dg"])} if sol.commitment is not None else {},
-        open_branches=branches_by_hour[0], open_branches_by_hour=branches_by_hour)
+        open_branches=branches_by_hour[0], open_branches_by_hour=branches_by_hour,
+        ess_limits_mwh={i: {"e_max_mwh": float(d.ess_e[j]), "soc0_mwh": float(d.soc0[j])}
+                        for j, i in enumerate(ids["ess"])})
 
 
 def _result_settings(doc: dict[str, Any]) -> ScheduleSettings:
