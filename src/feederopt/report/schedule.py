@@ -80,7 +80,7 @@ class _Panel:
 def _width(i: int) -> float:
     """Line widths that shrink with the order drawn, so that a unit whose series equals an
     earlier one's shows as a thinner line inside the earlier, wider one."""
-    return max(2.8 - 0.35 * i, 1.0)
+    return max(4.0 * 0.7 ** i, 1.0)  # 4, 2.8, 2, 1.4, 1 pt
 
 
 def _same_as(y: np.ndarray, seen: dict[str, np.ndarray]) -> str:
@@ -186,9 +186,7 @@ def _panels(result: Mapping[str, Any]) -> tuple[list[_Panel], list[str]]:
                     100 * np.asarray(soc[k], float) / ek for k, ek in zip(soc, e, strict=True)])
                 return
             seen: dict[str, np.ndarray] = {}
-            e_all = {lim.get("e_max_mwh") for lim in limits.values()}
-            s0_all = {lim.get("soc0_mwh") for lim in limits.values()}
-            common = len(limits) == len(soc) and len(e_all) == 1 and len(s0_all) == 1
+            colours: dict[str, str] = {}
             for i, (k, v) in enumerate(soc.items()):
                 lim = limits.get(k) or {}
                 y = np.asarray(v, float)
@@ -196,22 +194,27 @@ def _panels(result: Mapping[str, Any]) -> tuple[list[_Panel], list[str]]:
                     x, y = np.arange(len(y) + 1), np.concatenate([[lim["soc0_mwh"]], y])
                 else:
                     x = np.arange(1, len(y) + 1)
-                color = f"C{i % 10}"
-                ax.plot(x, y, color=color, lw=_width(i), marker=_MARKERS[i % len(_MARKERS)],
+                colours[k] = f"C{i % 10}"
+                ax.plot(x, y, color=colours[k], lw=_width(i), marker=_MARKERS[i % len(_MARKERS)],
                         ms=max(7 - i, 3), label=f"{k}{_same_as(y, seen)}", zorder=3 + i)
                 seen[k] = y
-                if lim and not common:
-                    ax.axhline(lim["e_max_mwh"], color=color, lw=1.0, ls="--")
-                    ax.axhline(lim["soc0_mwh"], color=color, lw=0.8, ls=":")
-            if common:
-                e, s0 = next(iter(e_all)), next(iter(s0_all))
-                ax.axhline(e, color="black", lw=1.0, ls="--", zorder=20,
-                           label=f"E max {e:g} (all)")
-                ax.axhline(s0, color="black", lw=1.0, ls=":", zorder=20,
-                           label=f"SOC0 {s0:g}: last hour >= it (all)")
-            elif limits:
-                ax.plot([], [], color="grey", ls="--", label="E max (unit's colour)")
-                ax.plot([], [], color="grey", ls=":", label="SOC0: last hour >= it")
+            # each limit value once, named with its units (in the unit's colour, black when
+            # shared): a limit shared by several units is not hidden under another's
+            for key, name, ls in (("e_max_mwh", "E max", "--"), ("soc0_mwh", "SOC0", ":")):
+                groups: dict[float, list[str]] = {}
+                for k in soc:
+                    if (limits.get(k) or {}).get(key) is not None:
+                        groups.setdefault(float(limits[k][key]), []).append(k)
+                for value, units in groups.items():
+                    col = colours[units[0]] if len(units) == 1 else "black"
+                    ax.axhline(value, color=col, ls=ls, lw=1.0, zorder=20)
+                    who = "all" if len(units) == len(soc) > 1 else ", ".join(units)
+                    ax.annotate(f"{name} {value:g} ({who})", xy=(1.0, value),
+                                xycoords=("axes fraction", "data"), ha="right", va="bottom",
+                                fontsize=6.5, color=col, zorder=21)
+            if limits:
+                ax.plot([], [], color="grey", ls="--", label="E max (soc <= it)")
+                ax.plot([], [], color="grey", ls=":", label="SOC0 (last hour >= it)")
             ax.axhline(0, color="black", lw=0.8, label="lower limit 0")
             top = max([lim.get("e_max_mwh") or 0.0 for lim in limits.values()]
                       + [max(v) for v in soc.values()] + [1e-3])
@@ -349,7 +352,8 @@ def hourly_figure(result: Mapping[str, Any]) -> Figure:
                           "renewables": " (used; available in result.json)"}.get(p.kind, "")
             ax.set_title(title, fontsize=10)
             ax.set_xlim(0, n_hours)
-            ax.grid(alpha=0.3)
+            if not ax.get_images():  # no grid over a heat map
+                ax.grid(alpha=0.3)
             ax.set_xlabel("hour", fontsize=8)
             handles = ax.get_legend_handles_labels()[0]
             if handles:
