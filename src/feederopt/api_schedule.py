@@ -56,6 +56,7 @@ from feederopt.validation.schedule import (
     ac_check_hours,
     ac_violations,
     sample_budget_set,
+    sampling_description,
     served_share,
 )
 
@@ -250,13 +251,15 @@ def _sample_check(d: ScheduleData, st: ScheduleSettings, sol: ScheduleSolution,
         det_share = served_share(d, _first_stage(d, det), xis, progress=sample_progress(
             progress, "deterministic schedule, served without slack", samples))
     return {"samples": samples, "seed": seed, "served_pct": share,
-            "deterministic_served_pct": det_share}
+            "deterministic_served_pct": det_share,
+            "sampling": sampling_description(d, seed)}
 
 
 def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: ScheduleSettings,
                        sol: ScheduleSolution, *, case: str, ac_check: bool = True
                        ) -> ScheduleResult:
     from feederopt.network.perunit import to_per_unit
+    from feederopt.results.mapping import open_branch_rows
 
     pu = to_per_unit(net, 1.0)
     ids = {**_ids(dev), "gen": list(pu.gen_ids)}
@@ -268,6 +271,8 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
     pd_real, res_real = realised(d, xi_w)
     violations = answer_violations(d, sol.closed, point, pd_real, res_real)
     open_by_hour = [[branch_ids[b] for b in np.flatnonzero(row < 0.5)] for row in sol.closed]
+    # the same lines with their from-to buses, as `feederopt solve` gives them
+    branches_by_hour = [open_branch_rows(net, pu, row) for row in sol.closed]
     robust = sol.method != "deterministic"
     ac: list[AcHourCheck] = []
     if ac_check:
@@ -288,7 +293,10 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
         ess_discharge_mode={i: sol.z.reshape(d.hours, -1)[:, j].astype(int).tolist()
                             for j, i in enumerate(ids["ess"])},
         dg_commitment={i: sol.commitment.reshape(d.hours, -1)[:, j].astype(int).tolist()
-                       for j, i in enumerate(ids["dg"])} if sol.commitment is not None else {})
+                       for j, i in enumerate(ids["dg"])} if sol.commitment is not None else {},
+        open_branches=branches_by_hour[0], open_branches_by_hour=branches_by_hour,
+        ess_limits_mwh={i: {"e_max_mwh": float(d.ess_e[j]), "soc0_mwh": float(d.soc0[j])}
+                        for j, i in enumerate(ids["ess"])})
 
 
 def _result_settings(doc: dict[str, Any]) -> ScheduleSettings:
@@ -389,8 +397,11 @@ def check_schedule_result(doc: dict[str, Any], *, samples: int, seed: int = 0,
     xis = sample_budget_set(d, samples, seed) if robust else [nominal(d)]
     share = served_share(d, x, xis,
                          progress=sample_progress(progress, "served without slack", len(xis)))
+    sampling = sampling_description(d, seed) if robust else {
+        "kind": "forecast_only",
+        "description": "no budget set: the forecast, its only realisation, checked once"}
     return {"kind": "schedule_check", "samples": len(xis), "seed": seed, "served_pct": share,
-            "case": source, "budget_set": robust}
+            "case": source, "budget_set": robust, "sampling": sampling}
 
 
 def result_json(doc: dict[str, Any]) -> str:

@@ -631,6 +631,7 @@ def _check_schedule(doc: dict[str, Any], *, samples: int, seed: int, json_file: 
     else:
         stdout().print(f"{rep['case']}: {rep['served_pct']:.1f} % of {rep['samples']} "
                        "realisations of the budget set served without slack", markup=False)
+        stdout().print(f"samples: {rep['sampling']['description']}", markup=False)
 
 
 def _three_phase_doc(result_file: str) -> dict[str, Any] | None:

@@ -170,7 +170,14 @@ def schedule(
         t.add_row("worst case found", f"{fmt(res.first_stage_cost + found, ',.4f', ' $')} "
                   "(at this schedule; the objective above is an upper bound: the schedule's "
                   "exact worst-case cost lies between the two; see the notes)")
-    t.add_row("open lines", ", ".join(res.open_lines))
+    from feederopt.report.schedule import open_lines_text, topology_by_hour
+
+    spans = topology_by_hour(data)
+    if len(spans) > 1:  # --hourly-topology: each span of hours with its open lines
+        for hours_text, lines in spans:
+            t.add_row(f"open lines, hour {hours_text}", lines)
+    else:
+        t.add_row("open lines", open_lines_text(res.open_branches, res.open_lines))
     if res.dg_commitment:
         t.add_row("DG committed (hours on)", ", ".join(
             f"{k}: {''.join(str(v) for v in on)}" for k, on in res.dg_commitment.items()))
@@ -198,6 +205,8 @@ def schedule(
         if sc.get("deterministic_served_pct") is not None:
             t.add_row("deterministic schedule served", fmt(sc["deterministic_served_pct"],
                                                            ".1f", " %"))
+        if sc.get("sampling"):
+            t.add_row("samples drawn as", sc["sampling"]["description"])
     t.add_row("run time", fmt(res.run_time_s, ".1f", " s"))
     t.add_row("validity", "all checks hold" if not res.violations else "; ".join(res.violations))
     out.print(t)

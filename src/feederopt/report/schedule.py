@@ -1,13 +1,16 @@
 """The result folder of ``feederopt schedule CASE --out DIR`` (seed 004): ``result.json``,
 ``hourly.png`` (substation purchase, import with the losses and Q; DG P and Q; storage
 charge/discharge and SOC; EV charging; renewables; DSM shifts; voltages; losses; the network's
-own generators and the load curtailment, per hour: people read these as plots) and a self-contained
-``report.html`` (summary, the plots, the C&CG log, the worst case, the hourly AC check).
+own generators and the load curtailment, per hour: people read these as plots; a panel only
+for what the schedule has, the others named under the panels) and a self-contained
+``report.html`` (summary, the plots, the topology by hour, the C&CG log, the worst case, the
+hourly AC check). Open lines read as in ``feederopt solve``: ``7 (7-8)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,82 +45,356 @@ def _step(ax: Any, values: Any, **kw: Any) -> Any:
     return ax.step(np.arange(len(y) + 1), np.append(y, y[-1:]), where="post", **kw)[0]
 
 
+#: Units drawn as a line each, with a legend entry each, up to this many per panel; a panel
+#: with more units draws a heat map instead, one row per unit named on the axis (every unit
+#: visible, no legend to trim).
+LINE_UNITS = 8
+
+#: The panels' titles by kind (the figure draws a panel only for what the schedule has).
+TITLES = {
+    "substation": "substation (purchase: losses priced separately)",
+    "dg": "fossil DG P [MW] (solid) and Q [MVAr] (dotted)",
+    "ess_power": "storage discharge (+) / charge (-) [MW]",
+    "ess_soc": "storage state of charge [MWh] (start, then end of each hour)",
+    "renewables": "PV and wind used (solid) and available (dotted) [MW]",
+    "ev": "EV charging [MW]",
+    "dsm": "DSM shift pdr - pd [MW]",
+    "voltages": "voltages [p.u.]",
+    "losses": "losses [MW]",
+    "network_gen": "network generators P [MW]",
+    "curtailment": "load curtailment [MW]",
+}
+
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+@dataclass
+class _Panel:
+    kind: str
+    draw: Callable[[Any, Any], None]  # (fig, ax)
+    wide: bool = False
+    height: float = 3.0
+    legend: dict[str, Any] | None = None  # the legend's place (default: matplotlib's "best")
+
+
+def _width(i: int) -> float:
+    """Line widths that shrink with the order drawn, so that a unit whose series equals an
+    earlier one's shows as a thinner line inside the earlier, wider one."""
+    return max(4.0 * 0.7 ** i, 1.0)  # 4, 2.8, 2, 1.4, 1 pt
+
+
+def _same_as(y: np.ndarray, seen: dict[str, np.ndarray]) -> str:
+    for k, v in seen.items():
+        if v.shape == y.shape and np.allclose(v, y, atol=1e-6, rtol=0.0):
+            return f" (= {k})"
+    return ""
+
+
+def _unit_lines(ax: Any, data: Mapping[str, Any], second: Mapping[str, Any] | None = None
+                ) -> None:
+    """One step line per unit (a colour and a width each; a series equal to an earlier unit's
+    says so in its legend entry), and the matching ``second`` series dotted."""
+    seen: dict[str, np.ndarray] = {}
+    for i, (k, v) in enumerate(data.items()):
+        y = np.asarray(v, float)
+        line = _step(ax, y, color=f"C{i % 10}", lw=_width(i), label=f"{k}{_same_as(y, seen)}")
+        seen[k] = y
+        if second is not None and k in second:
+            _step(ax, second[k], ls=":", color=line.get_color(), lw=1.2)
+
+
+def _unit_map(fig: Any, ax: Any, data: Mapping[str, Any], unit: str,
+              cmap: str = "viridis", values: Any = None) -> None:
+    """A heat map of one row per unit (named on the axis) and one column per hour."""
+    ids = list(data)
+    m = np.asarray(values if values is not None else [data[k] for k in ids], float)
+    hours = m.shape[1]
+    lim = float(np.nanmax(np.abs(m))) if m.size else 1.0
+    signed = bool(m.size and np.nanmin(m) < -1e-9)
+    im = ax.imshow(m, aspect="auto", interpolation="nearest", extent=(0, hours, len(ids), 0),
+                   cmap="RdBu_r" if signed else cmap,
+                   vmin=-lim if signed else None, vmax=lim if signed else None)
+    ax.set_yticks(np.arange(len(ids)) + 0.5, ids, fontsize=max(5, min(8, 220 // len(ids))))
+    fig.colorbar(im, ax=ax, pad=0.01, label=unit)
+
+
+def _map_height(units: int) -> float:
+    return max(3.0, 0.22 * units + 1.2)
+
+
+def _legend_note(ax: Any, shown: int, total: int) -> None:
+    if shown < total:
+        ax.text(0.99, 0.01, f"legend: {shown} of {total} (all drawn)", ha="right",
+                va="bottom", fontsize=7, transform=ax.transAxes)
+
+
+def _panels(result: Mapping[str, Any]) -> tuple[list[_Panel], list[str]]:
+    """The panels that the schedule has data for, and what is not drawn (none in it)."""
+    s = result["series"]
+    settings = result.get("settings") or {}
+    panels: list[_Panel] = []
+    absent: list[str] = []
+
+    def substation(fig: Any, ax: Any) -> None:
+        _step(ax, s["substation_p_mw"], lw=2.4, label="P purchase [MW]")
+        if s.get("import_p_mw"):
+            _step(ax, s["import_p_mw"], ls="--", label="P import with losses [MW]")
+            limit = settings.get("ps_max_mw")
+            if isinstance(limit, int | float) and limit <= 2 * max(max(s["import_p_mw"]), 1e-3):
+                ax.axhline(limit, color="tab:red", lw=0.8, ls=":", label="import limit")
+        _step(ax, s["substation_q_mvar"], label="Q [MVAr]")
+
+    panels.append(_Panel("substation", substation))
+
+    dg = s.get("dg_mw") or {}
+    on = result.get("dg_commitment") or {}
+    if dg:
+        def fossil(fig: Any, ax: Any) -> None:
+            if len(dg) <= LINE_UNITS:
+                _unit_lines(ax, dg, s.get("dg_q_mvar") or {})
+            else:
+                _unit_map(fig, ax, dg, "P [MW]")
+            if on:
+                any_on = np.asarray(list(on.values()), float).max(0)
+                for h in np.flatnonzero(any_on > 0.5):
+                    ax.axvspan(h, h + 1, color="tab:orange", alpha=0.12, lw=0)
+
+        many = len(dg) > LINE_UNITS
+        panels.append(_Panel("dg", fossil, wide=many,
+                             height=_map_height(len(dg)) if many else 3.0))
+    else:
+        absent.append("fossil DG (no units)")
+
+    ess = s.get("ess_charge_mw") or {}
+    limits = result.get("ess_limits_mwh") or {}
+    if ess:
+        net = {k: (np.asarray(s["ess_discharge_mw"][k], float)
+                   - np.asarray(s["ess_charge_mw"][k], float)).tolist() for k in ess}
+        soc = s["ess_soc_mwh"]
+
+        def power(fig: Any, ax: Any) -> None:
+            if len(net) <= LINE_UNITS:
+                _unit_lines(ax, net)
+            else:
+                _unit_map(fig, ax, net, "discharge (+) / charge (-) [MW]")
+            ax.axhline(0, color="grey", lw=0.5)
+
+        def state(fig: Any, ax: Any) -> None:
+            if len(soc) > LINE_UNITS:  # SOC as a share of each unit's E max: limits 0-100 %
+                e = [limits.get(k, {}).get("e_max_mwh") or max(max(soc[k]), 1e-9) for k in soc]
+                _unit_map(fig, ax, soc, "SOC [% of E max] (limits 0 and 100)", values=[
+                    100 * np.asarray(soc[k], float) / ek for k, ek in zip(soc, e, strict=True)])
+                return
+            seen: dict[str, np.ndarray] = {}
+            colours: dict[str, str] = {}
+            for i, (k, v) in enumerate(soc.items()):
+                lim = limits.get(k) or {}
+                y = np.asarray(v, float)
+                if lim.get("soc0_mwh") is not None:  # the SOC before hour 0, then each hour's end
+                    x, y = np.arange(len(y) + 1), np.concatenate([[lim["soc0_mwh"]], y])
+                else:
+                    x = np.arange(1, len(y) + 1)
+                colours[k] = f"C{i % 10}"
+                ax.plot(x, y, color=colours[k], lw=_width(i), marker=_MARKERS[i % len(_MARKERS)],
+                        ms=max(7 - i, 3), label=f"{k}{_same_as(y, seen)}", zorder=3 + i)
+                seen[k] = y
+            # each limit value once, named with its units (in the unit's colour, black when
+            # shared): a limit shared by several units is not hidden under another's
+            for key, name, ls in (("e_max_mwh", "E max", "--"), ("soc0_mwh", "SOC0", ":")):
+                groups: dict[float, list[str]] = {}
+                for k in soc:
+                    if (limits.get(k) or {}).get(key) is not None:
+                        groups.setdefault(float(limits[k][key]), []).append(k)
+                for value, units in groups.items():
+                    col = colours[units[0]] if len(units) == 1 else "black"
+                    ax.axhline(value, color=col, ls=ls, lw=1.0, zorder=20)
+                    who = "all" if len(units) == len(soc) > 1 else ", ".join(units)
+                    ax.annotate(f"{name} {value:g} ({who})", xy=(1.0, value),
+                                xycoords=("axes fraction", "data"), ha="right", va="bottom",
+                                fontsize=6.5, color=col, zorder=21)
+            if limits:
+                ax.plot([], [], color="grey", ls="--", label="E max (soc <= it)")
+                ax.plot([], [], color="grey", ls=":", label="SOC0 (last hour >= it)")
+            ax.axhline(0, color="black", lw=0.8, label="lower limit 0")
+            top = max([lim.get("e_max_mwh") or 0.0 for lim in limits.values()]
+                      + [max(v) for v in soc.values()] + [1e-3])
+            # the limits and every line inside the axes, the legend above the E max line
+            ax.set_ylim(-0.06 * top, 1.55 * top)
+
+        many = len(ess) > LINE_UNITS
+        h = _map_height(len(ess)) if many else 3.0
+        panels.append(_Panel("ess_power", power, wide=many, height=h))
+        panels.append(_Panel("ess_soc", state, wide=many, height=h,
+                             legend={"loc": "upper center", "ncol": 3}))
+    else:
+        absent.append("storage (no ESS units)")
+
+    res = s.get("renewable_mw") or {}
+    if res:
+        def renewables(fig: Any, ax: Any) -> None:
+            if len(res) <= LINE_UNITS:
+                _unit_lines(ax, res, s.get("renewable_forecast_mw") or {})
+            else:
+                _unit_map(fig, ax, res, "used [MW]")
+
+        many = len(res) > LINE_UNITS
+        panels.append(_Panel("renewables", renewables, wide=many,
+                             height=_map_height(len(res)) if many else 3.0))
+    else:
+        absent.append("PV and wind (no units)")
+
+    ev = s.get("ev_mw") or {}
+    if ev:
+        def charging(fig: Any, ax: Any) -> None:
+            if len(ev) <= LINE_UNITS:
+                _unit_lines(ax, ev)
+            else:
+                _unit_map(fig, ax, ev, "charging [MW]")
+
+        many = len(ev) > LINE_UNITS
+        panels.append(_Panel("ev", charging, wide=many,
+                             height=_map_height(len(ev)) if many else 3.0))
+    else:
+        absent.append("EV charging (no EV units)")
+
+    shift = s.get("dsm_shift_mw") or {}
+    if shift:
+        def dsm(fig: Any, ax: Any) -> None:
+            if len(shift) <= LINE_UNITS:
+                _unit_lines(ax, {f"bus {k}": v for k, v in shift.items()})
+                ax.axhline(0, color="grey", lw=0.5)
+            else:
+                _unit_map(fig, ax, {f"bus {k}": v for k, v in shift.items()}, "pdr - pd [MW]")
+
+        many = len(shift) > LINE_UNITS
+        panels.append(_Panel("dsm", dsm, wide=many,
+                             height=_map_height(len(shift)) if many else 3.0))
+    else:
+        eps = settings.get("eps")
+        absent.append("DSM shift (DSM off, --dsm 0)" if not eps else
+                      f"DSM shift (DSM +-{100 * float(eps):g} %, no load shifted)")
+
+    def voltages(fig: Any, ax: Any) -> None:
+        _step(ax, s["v_min_pu"], label="V min")
+        _step(ax, s["v_mean_pu"], label="V mean")
+        _step(ax, s["v_max_pu"], label="V max")
+
+    def losses(fig: Any, ax: Any) -> None:
+        _step(ax, s["losses_mw"], lw=2.4, label="model r(P²+Q²)")
+        if s.get("losses_pwl_mw"):
+            _step(ax, s["losses_pwl_mw"], ls="--", label="model, piecewise-linear")
+        ac = [a.get("losses_ac_mw") for a in result.get("ac_check") or []]
+        if ac and len(ac) == len(s["losses_mw"]):
+            _step(ax, [np.nan if v is None else v for v in ac], ls=":",
+                  label="AC (pandapower)")
+
+    panels += [_Panel("voltages", voltages), _Panel("losses", losses)]
+
+    gens = s.get("network_gen_p_mw") or {}
+    if gens:
+        def network_gen(fig: Any, ax: Any) -> None:
+            if len(gens) <= LINE_UNITS:
+                _unit_lines(ax, gens)
+            else:
+                _unit_map(fig, ax, gens, "P [MW]")
+
+        many = len(gens) > LINE_UNITS
+        panels.append(_Panel("network_gen", network_gen, wide=many,
+                             height=_map_height(len(gens)) if many else 3.0))
+    else:
+        absent.append("network generators (the net has none)")
+
+    shed = s.get("load_shed_mw") or []
+    if shed and max(shed) > 0:
+        by_bus = s.get("load_shed_by_bus_mw") or {}
+
+        def curtailment(fig: Any, ax: Any) -> None:
+            _step(ax, shed, color="black", lw=2.4, label=f"total ({len(by_bus)} buses)")
+            for i, (k, v) in enumerate(by_bus.items()):
+                _step(ax, v, color=f"C{i % 10}", lw=1.0,
+                      label=f"bus {k}" if i < LINE_UNITS else None)
+            _legend_note(ax, min(len(by_bus), LINE_UNITS) + 1, len(by_bus) + 1)
+
+        panels.append(_Panel("curtailment", curtailment))
+    else:
+        absent.append("load curtailment (0 MW every hour)")
+    return panels, absent
+
+
 def hourly_figure(result: Mapping[str, Any]) -> Figure:
-    """Ten panels of hourly series (module docstring)."""
+    """The hourly series as panels (module docstring), only those the schedule has data for;
+    a line under the panels names what is not drawn. Up to :data:`LINE_UNITS` units a panel
+    draws a line per unit, more as a heat map with a row per unit."""
     plt = _pyplot()
     s = result["series"]
-    hours = np.arange(len(s["substation_p_mw"]))
-    fig, axes = plt.subplots(5, 2, figsize=(12, 15), sharex=True)
-    ax = axes.ravel()
-    _step(ax[0], s["substation_p_mw"], label="P purchase [MW]")
-    if s.get("import_p_mw"):
-        _step(ax[0], s["import_p_mw"], ls="--", label="P import with losses [MW]")
-        limit = (result.get("settings") or {}).get("ps_max_mw")
-        if isinstance(limit, int | float) and limit <= 2 * max(max(s["import_p_mw"]), 1e-3):
-            ax[0].axhline(limit, color="tab:red", lw=0.8, ls=":", label="import limit")
-    _step(ax[0], s["substation_q_mvar"], label="Q [MVAr]")
-    ax[0].set_title("substation (purchase: losses priced separately)")
-    for k, v in s["dg_mw"].items():
-        line = _step(ax[1], v, label=k)
-        if k in (s.get("dg_q_mvar") or {}):
-            _step(ax[1], s["dg_q_mvar"][k], ls=":", color=line.get_color())
-    ax[1].set_title("fossil DG P [MW] (solid) and Q [MVAr] (dotted)")
-    on = result.get("dg_commitment") or {}
-    if on:
-        any_on = np.asarray(list(on.values()), float).max(0)
-        for h in np.flatnonzero(any_on > 0.5):
-            ax[1].axvspan(h, h + 1, color="tab:orange", alpha=0.12, lw=0)
-        ax[1].set_title("fossil DG [MW] (shaded: hours with a unit committed day-ahead)")
-    for k in s["ess_charge_mw"]:
-        net = np.asarray(s["ess_discharge_mw"][k]) - np.asarray(s["ess_charge_mw"][k])
-        _step(ax[2], net, label=k)
-    ax[2].axhline(0, color="grey", lw=0.5)
-    ax[2].set_title("storage discharge (+) / charge (-) [MW]")
-    for k, v in s["ess_soc_mwh"].items():
-        ax[3].plot(hours + 1, v, marker="o", ms=3, label=k)
-    ax[3].set_title("storage state of charge at the end of each hour [MWh]")
-    for k, v in s["renewable_mw"].items():
-        line = _step(ax[4], v, label=k)
-        _step(ax[4], s["renewable_forecast_mw"][k], ls=":", color=line.get_color())
-    ax[4].set_title("PV and wind used (solid) and available (dotted) [MW]")
-    for k, v in s["ev_mw"].items():
-        _step(ax[5], v, label=k)
-    ax[5].set_title("EV charging [MW]")
-    for k, v in list(s["dsm_shift_mw"].items())[:12]:
-        _step(ax[6], v, label=f"bus {k}")
-    if not s["dsm_shift_mw"]:
-        ax[6].text(0.5, 0.5, "no load shifted (DSM off or not used)", ha="center",
-                   va="center", transform=ax[6].transAxes)
-    ax[6].axhline(0, color="grey", lw=0.5)
-    ax[6].set_title("DSM shift pdr - pd [MW] (first 12 buses that shift)")
-    _step(ax[7], s["v_min_pu"], label="V min")
-    _step(ax[7], s["v_mean_pu"], label="V mean")
-    _step(ax[7], s["v_max_pu"], label="V max")
-    ax[7].set_title("voltages [p.u.]")
-    _step(ax[8], s["losses_mw"], label="model r(P²+Q²)")
-    if s.get("losses_pwl_mw"):
-        _step(ax[8], s["losses_pwl_mw"], ls="--", label="model, piecewise-linear")
-    ac = [a.get("losses_ac_mw") for a in result.get("ac_check") or []]
-    if ac and len(ac) == len(hours):
-        _step(ax[8], [np.nan if v is None else v for v in ac], ls=":", label="AC (pandapower)")
-    ax[8].set_title("losses [MW]")
-    for k, v in list((s.get("network_gen_p_mw") or {}).items())[:8]:
-        _step(ax[9], v, label=k)
-    if s.get("load_shed_mw") and max(s["load_shed_mw"]) > 0:
-        _step(ax[9], s["load_shed_mw"], color="tab:red", lw=2, label="load curtailed")
-    if not ax[9].get_legend_handles_labels()[0]:
-        ax[9].text(0.5, 0.5, "no network generators, no curtailment", ha="center",
-                   va="center", transform=ax[9].transAxes)
-    ax[9].set_title("network generators P (first 8) and load curtailment [MW]")
-    for a in ax:
-        a.grid(alpha=0.3)
-        if a.get_legend_handles_labels()[0]:
-            a.legend(fontsize=7, ncol=2)
-    ax[8].set_xlabel("hour")
+    n_hours = len(s["substation_p_mw"])
+    panels, absent = _panels(result)
+    rows: list[list[_Panel]] = []  # a wide panel alone, the others two to a row
+    for p in panels:
+        if p.wide:
+            rows.append([p])
+        elif rows and len(rows[-1]) == 1 and not rows[-1][0].wide:
+            rows[-1].append(p)
+        else:
+            rows.append([p])
+    heights = [max(p.height for p in row) for row in rows]
+    fig = plt.figure(figsize=(12, sum(heights) + 1.0))
+    grid = fig.add_gridspec(len(rows), 2, height_ratios=heights)
+    for r, row in enumerate(rows):
+        for c, p in enumerate(row):
+            ax = fig.add_subplot(grid[r, :] if p.wide else grid[r, c])
+            p.draw(fig, ax)
+            title = TITLES[p.kind]
+            if p.kind == "dg" and result.get("dg_commitment"):
+                title += "; shaded: hours with a unit committed day-ahead"
+            if p.wide:
+                title += {"dg": " (P; Q in result.json series.dg_q_mvar)",
+                          "renewables": " (used; available in result.json)"}.get(p.kind, "")
+            ax.set_title(title, fontsize=10)
+            ax.set_xlim(0, n_hours)
+            if not ax.get_images():  # no grid over a heat map
+                ax.grid(alpha=0.3)
+            ax.set_xlabel("hour", fontsize=8)
+            handles = ax.get_legend_handles_labels()[0]
+            if handles:
+                ax.legend(**{"fontsize": 7, "ncol": 2 if len(handles) <= 6 else 3,
+                             **(p.legend or {})})
     what = f"{result.get('method')}, worst case" if result.get("worst") else "forecast"
-    fig.suptitle(f"{result.get('case', '')}: {len(hours)}-hour schedule ({what})")
-    fig.tight_layout()
+    fig.suptitle(f"{result.get('case', '')}: {n_hours}-hour schedule ({what})")
+    if absent:
+        fig.text(0.5, 0.005, "not drawn, none in this schedule: " + "; ".join(absent),
+                 ha="center", va="bottom", fontsize=8, wrap=True)
+    fig.tight_layout(rect=(0, 0.02 if absent else 0, 1, 1))
     return fig
+
+
+def open_lines_text(rows: Sequence[Mapping[str, Any]] | None,
+                    bare: Sequence[str] | None = None) -> str:
+    """Open lines as ``feederopt solve`` prints them (``7 (7-8)``: the branch id and its
+    from-to buses, :func:`feederopt.results.result.branch_label`); ``bare`` (the ids alone)
+    for a result written before the rows were recorded."""
+    from feederopt.results.result import branch_label
+
+    if rows:
+        return ", ".join(branch_label(r) for r in rows)
+    return ", ".join(bare or []) or "-"
+
+
+def topology_by_hour(result: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The hourly topology as ``(hours, open lines)`` spans of consecutive hours with the same
+    open lines (``"0-5"``, ``"7 (7-8), ..."``); one span when the day has one topology."""
+    rows = result.get("open_branches_by_hour") or []
+    bare = result.get("open_lines_by_hour") or []
+    hours = max(len(rows), len(bare))
+    texts = [open_lines_text(rows[h] if h < len(rows) else None,
+                             bare[h] if h < len(bare) else None) for h in range(hours)]
+    out: list[tuple[str, str]] = []
+    start = 0
+    for h in range(1, hours + 1):
+        if h == hours or texts[h] != texts[start]:
+            out.append((f"{start}" if h - 1 == start else f"{start}-{h - 1}", texts[start]))
+            start = h
+    return out
 
 
 def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -> str:
@@ -128,7 +405,7 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
         "status": r.get("status"), "method": r.get("method"), "hours": r.get("hours"),
         "objective [$]": fmt(r.get("objective"), ",.3f"),
         "lower bound [$]": fmt(r.get("lower_bound"), ",.3f"), "gap": fmt(r.get("gap"), ".2e"),
-        "open lines": ", ".join(r.get("open_lines") or []),
+        "open lines": open_lines_text(r.get("open_branches"), r.get("open_lines")),
         **({"DG committed day-ahead (1 on, per hour)": "; ".join(
             f"{k}: {''.join(str(v) for v in on)}" for k, on in r["dg_commitment"].items())}
            if r.get("dg_commitment") else {}),
@@ -155,6 +432,8 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
         if sc.get("deterministic_served_pct") is not None:
             summary["deterministic schedule served"] = fmt(sc.get("deterministic_served_pct"),
                                                            ".1f", " %")
+        if sc.get("sampling"):
+            summary["samples drawn as"] = sc["sampling"]["description"]
     iters = [{"k": it["k"], "LB [$]": fmt(it["lower"], ",.4f"), "UB [$]": fmt(it["upper"],
                                                                                ",.4f"),
               "gap": fmt(it["gap"], ".2e"), "worst Q [$]": fmt(it["worst_value"], ",.4f"),
@@ -167,10 +446,16 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
            "losses model [MW]": fmt(a["losses_model_mw"], ".4f"),
            "import AC [MW]": fmt(a.get("import_ac_mw"), ".4f")} for a in r.get("ac_check", [])]
     wc = r.get("worst_case")
+    spans = topology_by_hour(r)
+    if len(spans) > 1:
+        summary["open lines"] += f" (hour 0; {len(spans)} topologies over the day, below)"
     body = (section("summary", "Summary", kv_table(summary))
             + section("hourly", "Hourly series", image(png, "hourly series",
                                                        "The worst case's dispatch (robust) or "
                                                        "the forecast's (deterministic)."))
+            + (section("topology", "Topology by hour", records_table(
+                [{"hours": h, "open lines": t} for h, t in spans]))
+               if len(spans) > 1 else "")
             + section("ccg", "C&CG log", records_table(iters) if iters else
                       '<p class="note">deterministic: no iterations</p>')
             + section("worst", "Worst case", kv_table(wc) if wc else "-")

@@ -29,6 +29,20 @@ EXACT_VOLTAGE_TOL = 1e-3
 EXACT_CONE_TOL = 1e-3
 
 
+def open_branch_rows(net: Network, pu: PerUnitNetwork, closed: Any) -> list[dict[str, Any]]:
+    """The open branches of ``closed`` (a state per branch of ``pu``, true or > 0.5 closed) as
+    a result gives them (``Result.open_branches``, which
+    :func:`feederopt.results.result.branch_label` prints): ``id``, ``from_bus``, ``to_bus``,
+    and ``operated_by`` (the pandapower switches) where known."""
+    operated = net.meta.get("operated_by") or {}
+    bus_out = net.bus_id_out
+    return [{"id": bid, "from_bus": bus_out(pu.bus_ids[int(f)]),
+             "to_bus": bus_out(pu.bus_ids[int(t)]),
+             **({"operated_by": operated[bid]} if bid in operated else {})}
+            for bid, f, t, c in zip(pu.branch_ids, pu.f, pu.t, np.asarray(closed) > 0.5,
+                                    strict=True) if not c]
+
+
 def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool = True, *,
               model_pu: PerUnitNetwork | None = None, ac_net: Network | None = None) -> Result:
     """Map an algorithm's per-unit answer to user ids and SI units, and run the AC check.
@@ -123,12 +137,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         # operates the branch: a tie modelled as an out-of-service line, as in pn.case33bw)
         switches = switches.with_columns(pl.Series(
             "operated_by", [operated.get(b) for b in switches["id"].to_list()], dtype=pl.String))
-    open_branches = [
-        {"id": bid, "from_bus": bus_out(fb), "to_bus": bus_out(tb),
-         **({"operated_by": operated[bid]} if bid in operated else {})}
-        for bid, fb, tb, c in zip(pu.branch_ids, from_ids, to_ids, closed, strict=True)
-        if not c
-    ] if has_topology else []
+    open_branches = open_branch_rows(net, pu, closed) if has_topology else []
     # Out-of-service branches are not in the model (nor in the tables): open whatever the
     # answer, listed so that a held-open tie is seen to stay open.
     out_of_service = [

@@ -112,6 +112,14 @@ class ScheduleResult:
     ess_discharge_mode: dict[str, list[int]] = field(default_factory=dict)
     #: The day-ahead DG commitment (with ``dg_commitment``): 1 on, per DG and hour.
     dg_commitment: dict[str, list[int]] = field(default_factory=dict)
+    #: The open lines as ``feederopt solve`` gives them (``open_branches``): ``id``,
+    #: ``from_bus``, ``to_bus`` (and ``operated_by``, the pandapower switches, where known);
+    #: the day's (hour 0 with --hourly-topology) and per hour. ``open_lines`` keep the bare ids.
+    open_branches: list[dict[str, str]] = field(default_factory=list)
+    open_branches_by_hour: list[list[dict[str, str]]] = field(default_factory=list)
+    #: Each storage unit's SOC limits [MWh]: ``e_max_mwh`` (0 <= soc <= it) and ``soc0_mwh``
+    #: (the SOC before hour 0, which the last hour's SOC may not fall below).
+    ess_limits_mwh: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out = {"kind": "schedule", **asdict(self)}

@@ -11,9 +11,10 @@
   losses), which :func:`ac_violations` compares with the import limit.
 * :func:`sample_budget_set` / :func:`served_share` -- realisations drawn in the budget set
   (for each uncertain bus a random number ``<= Gamma_n`` of hours, at random, each with a random
-  sign and a magnitude ``U(0, 1)``; renewables likewise downwards) and the share of them that a
-  first stage serves without load curtailment or unmet EV energy (the second stage re-solved
-  for each).
+  sign and a magnitude ``U(0, 1)``; renewables likewise downwards: fractional points inside
+  the set, not its binary extreme points; :func:`sampling_description` says so for the user)
+  and the share of them that a first stage serves without load curtailment or unmet EV
+  energy (the second stage re-solved for each).
 """
 
 from __future__ import annotations
@@ -183,6 +184,42 @@ def sample_budget_set(d: ScheduleData, samples: int, seed: int = 0
                 xi["xr"][h * U + u] = rng.uniform(0.0, 1.0)
         out.append(xi)
     return out
+
+
+def sampling_description(d: ScheduleData, seed: int = 0) -> dict[str, str]:
+    """How :func:`sample_budget_set` draws its realisations of ``d``'s budget set, for a
+    person reading the served share: ``kind`` (``"random_fractions"``) and ``description``.
+
+    The samples are random points *inside* the set, with fractional deviations, not its
+    binary extreme points (where C&CG finds the worst case): a share of 100 % does not show
+    that every extreme point is served."""
+    H, U = d.hours, len(d.res_bus)
+    gl = d.budget_load if d.budget_load is not None else np.zeros(d.n)
+    gr = d.budget_res if d.budget_res is not None else np.zeros(U)
+    buses = int((gl > 0).sum())
+    units = int((gr > 0).sum())
+
+    def hours(g: np.ndarray) -> str:
+        ks = sorted({int(min(v, H)) for v in g[g > 0]})
+        return "0.." + "/".join(str(k) for k in ks)
+
+    load = (f"for each of the {buses} uncertain buses, a number of hours k drawn uniformly from "
+            f"{hours(gl)}, those k hours at random, each with a random sign (up or down, "
+            f"even odds) and a random fraction u ~ U(0, 1): the load is pd (1 +- u gamma), "
+            f"gamma {d.gamma:g}" if buses and d.gamma > 0 else "loads at the forecast")
+    if d.aggregate is not None and buses:
+        lo, hi = d.aggregate
+        load += (f"; with the aggregate budget ({lo:g} <= total / forecast <= {hi:g} per hour) "
+                 "each bus deviates in at most one hour, and the band itself is not imposed "
+                 "on the samples (a sample's hourly total may leave it)")
+    res = (f"for each of the {units} renewable units with a budget, k hours drawn uniformly "
+           f"from {hours(gr)}, at random, each with its output cut by a fraction U(0, 1) of "
+           "its deviation (downward only)" if units else "renewables at the forecast")
+    return {"kind": "random_fractions",
+            "description": f"random fractional points inside the budget set, not its binary "
+                           f"extreme points (where the robust schedule's worst case lies): "
+                           f"{load}; {res}; numpy seed {seed}. A share of 100 % does not "
+                           "prove that every extreme point is served."}
 
 
 def served_share(d: ScheduleData, x: dict[str, np.ndarray],
