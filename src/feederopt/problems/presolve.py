@@ -80,11 +80,27 @@ def chain_duplicates(pu: PerUnitNetwork) -> np.ndarray:
         hi = min(pu.v_max[e] for e in ends)
         if any(pu.v_min[b] > lo or pu.v_max[b] < hi for b in chain_buses):
             continue
+        # The first kept switchable: a normally-open one, else the cheapest to switch. With a
+        # switching cost, the chain's other normally-open branches stay switchable too:
+        # fixing one closed would charge an action that the optimum need not take.
         sw = sorted((k for k in branches if pu.switchable[k]),
-                    key=lambda k: (not pu.normally_open[k], k))
+                    key=lambda k: (not pu.normally_open[k], float(pu.switch_cost[k]), k))
         if len(sw) == len(branches) and len(sw) > 1:
-            out[sw[1:]] = True
+            out[[k for k in sw[1:]
+                 if not (pu.normally_open[k] and pu.switch_cost[k] > 0)]] = True
     return out
+
+
+def fixed_closed(pu: PerUnitNetwork, fixed: np.ndarray) -> PerUnitNetwork:
+    """``pu`` with the switchable branches ``fixed`` made non-switchable and closed; the
+    switching cost of those normally open (a bridge that every radial configuration closes)
+    joins ``fixed_switching_kw``, the objective's constant: closing them is an action."""
+    fixed = fixed & pu.switchable
+    moved = fixed & pu.normally_open
+    return replace(pu, switchable=pu.switchable & ~fixed,
+                   normally_open=pu.normally_open & ~fixed,
+                   fixed_switching_kw=float(pu.fixed_switching_kw)
+                   + float(pu.switch_cost[moved].sum()))
 
 
 def presolve(pu: PerUnitNetwork) -> tuple[PerUnitNetwork, np.ndarray]:
@@ -93,8 +109,7 @@ def presolve(pu: PerUnitNetwork) -> tuple[PerUnitNetwork, np.ndarray]:
     fixed = (must_close(pu) | chain_duplicates(pu)) & pu.switchable
     if not fixed.any():
         return pu, fixed
-    return replace(pu, switchable=pu.switchable & ~fixed,
-                   normally_open=pu.normally_open & ~fixed), fixed
+    return fixed_closed(pu, fixed), fixed
 
 
 #: The per-branch fields of :class:`PerUnitNetwork` (one entry per in-service branch); the

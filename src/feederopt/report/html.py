@@ -62,7 +62,7 @@ from feederopt.report.scenarios import (
     scenarios_section,
     text_table,
 )
-from feederopt.results.result import branch_label
+from feederopt.results.result import branch_label, switching_text
 
 #: Re-exported: the shared page parts lived here before :mod:`feederopt.report.page`.
 __all__ = [
@@ -278,6 +278,8 @@ def summary_section(r: Mapping[str, Any]) -> str:
             "min_voltage_pu")) is not None else f"minimum voltage after (SOCP model{on})",
          fmt(k["min_voltage_after_pu"], ".4f", " p.u.")),
         ("objective (kW-equivalent)", fmt(r.get("objective"), ".4f", " kW-eq")),
+        *((("switching cost", escape(text)),)
+          if (text := switching_text(r.get("switching"))) else ()),
         ("lower bound", fmt(r.get("lower_bound"), ".4f", " kW-eq")),
         ("gap", fmt(gap * 100 if gap is not None else None, ".4f", " %")),
         ("iterations", escape(str(r.get("iterations", "-")))),
