@@ -375,7 +375,10 @@ def grid_section(folder: ResultFolder) -> str:
 
 
 def voltage_section(folder: ResultFolder) -> str:
-    from feederopt.report.plot import figure_png, voltage_profile_figure
+    from feederopt.report.plot import figure_png, voltage_levels, voltage_profile_figure
+
+    def _kv(kv: float) -> str:
+        return f"{kv:g} kV" if math.isfinite(kv) and kv >= 0 else "unknown level"
 
     if folder.buses is None or folder.buses.height == 0:
         return section("voltages", "Voltage profile", _note("No bus table in the result folder."))
@@ -387,6 +390,14 @@ def voltage_section(folder: ResultFolder) -> str:
                "point, and the SOCP model's solution"
                + (", and the voltage band held (dashed red)."
                   if "v_min_pu" in folder.buses.columns else "."))
+    levels = voltage_levels(folder.buses)
+    if len(levels) > 1:
+        caption += (" One panel per voltage level, each with its own axis and band: the "
+                    f"feeder's {_kv(levels[0][0])} ({len(levels[0][1])} buses) first, then "
+                    + ", ".join(f"{_kv(kv)} ({len(ix)} bus{'es' if len(ix) != 1 else ''})"
+                                for kv, ix in levels[1:])
+                    + " apart (the high-voltage side of the transformers is not part of the "
+                    "feeder's profile).")
     if is_uncertain(folder.result):
         caption += " At the nominal load, not a scenario's."
     return section("voltages", "Voltage profile", image(png, "voltage profile", caption))
