@@ -30,7 +30,6 @@ from feederopt.cli.app import (
     volt_range,
 )
 from feederopt.cli.scenarios import print_uncertain, source_of
-from feederopt.results.result import switching_text
 
 
 def _within(path: str | Path, folder: str | Path) -> bool:
@@ -52,6 +51,8 @@ def print_result(result: Any) -> None:
     # kW-equivalent: the losses plus the priced switching, DG and flexibility (and, for
     # scenarios, the slack penalty), turned into kW at the loss price; the gap is computed on it
     table.add_row(_objective_label(result), fmt(result.objective, ".4f", " kW-eq"))
+    from feederopt import switching_text
+
     switching = switching_text(result.extra.get("switching"))
     if switching:  # a switching cost: what the objective charges (held changes included)
         table.add_row("switching cost", switching)
