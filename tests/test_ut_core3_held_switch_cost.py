@@ -136,3 +136,33 @@ def test_a_hold_at_the_base_state_costs_nothing() -> None:
     assert result.extra["switching"]["actions"] == 0
     assert result.extra["switching"]["cost_kw"] == 0.0
 
+
+
+def test_cli_json_console_and_report_show_the_charged_actions(tmp_path: Path) -> None:
+    import json
+
+    import pandapower as pp
+    from typer.testing import CliRunner
+
+    from feederopt.cli import app
+
+    net = _net()
+    pp.to_json(net, str(tmp_path / "net.json"))
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, ["solve", str(tmp_path / "net.json"), "--switch-cost",
+                                   str(COST_KW), "--hold-closed", "line:9", "--hold-open", "S3",
+                                   "--out", str(out)], env={"COLUMNS": "250"})
+    assert res.exit_code == 0, res.output
+    doc = json.loads((out / "result.json").read_text())
+    opened = frozenset(int(b["id"].split(":")[1]) for b in doc["open_branches"])
+    actions = len(opened ^ _base_open(net))  # counted by hand against the net's switches
+    assert doc["switching"]["actions"] == actions
+    assert doc["switching"]["cost_kw"] == pytest.approx(COST_KW * actions)
+    assert doc["objective"] - doc["losses_kw"] == pytest.approx(COST_KW * actions, abs=1e-6)
+    text = " ".join(res.output.split())
+    assert f"switching cost │ {actions} actions, {COST_KW * actions:.3f} kW" in text
+    assert "held away from the base case: line:3, line:9" in text
+    res = CliRunner().invoke(app, ["report", str(out)])
+    assert res.exit_code == 0, res.output
+    html = (out / "report.html").read_text()
+    assert f"{actions} actions, {COST_KW * actions:.3f} kW (incl. 2 held" in html
