@@ -166,3 +166,32 @@ def test_cli_json_console_and_report_show_the_charged_actions(tmp_path: Path) ->
     assert res.exit_code == 0, res.output
     html = (out / "report.html").read_text()
     assert f"{actions} actions, {COST_KW * actions:.3f} kW (incl. 2 held" in html
+
+
+def test_a_chain_of_normally_open_switches_closes_the_cheaper_and_charges_it() -> None:
+    """The tiny feeder's tie s-c split into two normally-open lines t1 (cost 3 kW) and t2
+    (7 kW) through an empty bus e (a zero-injection chain). Every radial configuration feeds e,
+    so one of them closes: an action. Presolve used to fix t2 closed (the later one) without
+    charging it; by hand, the least cost closes t1 (3 kW) and keeps the losses of the base
+    case without the tie (pandapower's); closing t2 costs 7 kW at the same losses, and closing both
+    costs 10 kW, more than the whole losses (3.4 kW) that any switching could save."""
+    from netbuild import tiny_tables
+
+    t = tiny_tables()
+    t["buses"] = pl.concat([t["buses"], pl.DataFrame(
+        {"id": ["e"], "vn_kv": [12.66], "is_source": [False]})])
+    br = t["branches"].filter(pl.col("id") != "tie1").with_columns(
+        pl.lit(0.0).alias("switch_cost_kw"))
+    t["branches"] = pl.concat([br, pl.DataFrame({
+        "id": ["t1", "t2"], "from_bus": ["s", "e"], "to_bus": ["e", "c"], "r_ohm": [0.5, 0.5],
+        "x_ohm": [0.4, 0.4], "kind": ["line", "line"], "switchable": [True, True],
+        "normally_open": [True, True], "switch_cost_kw": [3.0, 7.0]})])
+    for method in ("benders", "misocp"):
+        result = feederopt.solve(tiny(**t), method=method)
+        assert result.status.value == "optimal"
+        assert result.switches.filter(pl.col("changed"))["id"].to_list() == ["t1"]
+        assert result.extra["switching"] == {"actions": 1, "cost_kw": 3.0, "changed": ["t1"],
+                                             "held": []}
+        assert result.ac_check.losses_kw == pytest.approx(
+            tiny_pandapower_losses_kw({"tie1"}), rel=1e-6)
+        assert result.objective - result.losses_kw == pytest.approx(3.0, abs=1e-6)

@@ -80,14 +80,16 @@ def chain_duplicates(pu: PerUnitNetwork) -> np.ndarray:
         hi = min(pu.v_max[e] for e in ends)
         if any(pu.v_min[b] > lo or pu.v_max[b] < hi for b in chain_buses):
             continue
-        # The first kept switchable: a normally-open one, else the cheapest to switch. With a
-        # switching cost, the chain's other normally-open branches stay switchable too:
-        # fixing one closed would charge an action that the optimum need not take.
-        sw = sorted((k for k in branches if pu.switchable[k]),
-                    key=lambda k: (not pu.normally_open[k], float(pu.switch_cost[k]), k))
+        # The one kept switchable: a normally-open one (the dearest to close: the others are
+        # closed, charged by fixed_closed, since every radial configuration energises the
+        # chain's buses and so opens at most one of its branches), else the cheapest to open.
+        def keep_first(k: int) -> tuple[bool, float, int]:
+            cost = float(pu.switch_cost[k])
+            return (not pu.normally_open[k], -cost if pu.normally_open[k] else cost, k)
+
+        sw = sorted((k for k in branches if pu.switchable[k]), key=keep_first)
         if len(sw) == len(branches) and len(sw) > 1:
-            out[[k for k in sw[1:]
-                 if not (pu.normally_open[k] and pu.switch_cost[k] > 0)]] = True
+            out[sw[1:]] = True
     return out
 
 
