@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from feederopt.report.resilience import write_resilience_folder
     from feederopt.report.schedule import schedule_result_json
     from feederopt.report.threephase import write_three_phase_folder
-    from feederopt.results.result import branch_label
+    from feederopt.results.result import branch_label, switching_text
     from feederopt.results.threephase import (
         LimitSpread,
         OpenDssCheck,
@@ -93,6 +93,7 @@ _FOR_CLI = {
     "check_result": "feederopt.validation.montecarlo",
     "read_result": "feederopt.validation.montecarlo",
     "branch_label": "feederopt.results.result",
+    "switching_text": "feederopt.results.result",
     "RobustSummary": "feederopt.results.uncertain",
     "StochasticSummary": "feederopt.results.uncertain",
     "three_phase_info": "feederopt.api_threephase",
@@ -167,6 +168,7 @@ __all__ = [
     "solve",
     "solve_options",
     "solve_three_phase",
+    "switching_text",
     "three_phase_info",
     "voltage_verdict",
     "write_report",

@@ -183,9 +183,34 @@ def solve(
         result = _no_held_topology(net, opts, e)
     if held:
         result.extra["held"] = held.to_dict()
+    switching = switching_record(net, result, held)
+    if switching is not None:
+        result.extra["switching"] = switching
     result.source = _source(network, given)  # what `feederopt check` loads the network from
     result = _with_input_warnings(_with_reader_notes(result, net), given, opts)
     return _with_limits_recorded(result, opts, net)
+
+
+def switching_record(net: Network, result: Result, held: Held) -> dict[str, Any] | None:
+    """The switching actions of ``result`` against the network's base case and what they
+    cost (``--switch-cost`` or the branches' ``switch_cost_kw``): ``actions`` (how many),
+    ``cost_kw`` (the sum of the changed branches' costs, part of the objective), ``changed``
+    (their ids) and ``held`` (the ones among them that a hold forced, charged alike); None
+    when no switch has a cost or the result has no topology."""
+    sw = result.switches
+    if (not result.has_topology or "changed" not in sw.columns
+            or "switch_cost_kw" not in net.branches.columns):
+        return None
+    cost = dict(zip(net.branches["id"].cast(pl.String).to_list(),
+                    net.branches["switch_cost_kw"].fill_null(0.0).to_list(), strict=True))
+    if not any(cost.get(str(b), 0.0) for b in sw["id"].to_list()):
+        return None
+    changed = [str(b) for b in sw.filter(pl.col("changed"))["id"].to_list()]
+    forced = set(held.closed) | set(held.open)
+    return {"actions": len(changed),
+            "cost_kw": float(sum(cost.get(b, 0.0) for b in changed)),
+            "changed": changed,
+            "held": [b for b in changed if b in forced]}
 
 
 def _with_input_warnings(result: Result, net: Network, opts: SolveOptions) -> Result:

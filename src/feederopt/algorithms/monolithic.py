@@ -199,7 +199,8 @@ def solve_fixed(problem: ReconfigurationProblem, method: str,
     timings = {"build_s": evaluator.build_time_s, "slave_s": evaluator.solve_time_s}
     note = {"note": "every branch is fixed: the fixed topology is evaluated"}
     if ev.feasible:
-        value = problem.to_kw(ev.objective)
+        # plus the switching cost: every branch fixed, so its constant (held changes)
+        value = problem.to_kw(ev.objective) + problem.y_cost()[1]
         return RawSolution(Status.OPTIMAL, method, y, value, value, 0.0, 0, elapsed,
                            point=ev.point, timings=timings, solver=solver, extra=note)
     return RawSolution(Status.INFEASIBLE, method, y, math.nan, -math.inf, math.inf, 0, elapsed,

@@ -68,6 +68,15 @@ def source_of(source: str) -> str:
     return str(path.resolve()) if path.exists() else source
 
 
+def loading_cell(ac: Any) -> str:
+    """A scenario's (or extreme point's) largest AC loading and its branch:
+    ``61.70 % line:3``; ``-`` when the power flow failed or no closed branch is rated."""
+    element = getattr(ac, "max_loading_element", None)
+    if not ac.converged or element is None:
+        return "-"
+    return f"{fmt(ac.max_loading_percent, '.2f', ' %')} {element}"
+
+
 def print_uncertain(result: Any) -> None:
     """The scenario or extreme-point summary of a stochastic or robust solve: each scenario's
     losses and slack (SOCP) and its AC power flow, the expected values, the worst scenario's
@@ -82,7 +91,7 @@ def print_uncertain(result: Any) -> None:
         table = Table(title=f"{summary.scenario_count} scenarios (one topology for all)",
                       title_justify="left")
         for col in ("scenario", "weight", "losses [kW]", "slack [p.u.]", "V min",
-                    "AC losses [kW]", "AC V min", "AC V max", "AC"):
+                    "AC losses [kW]", "AC V min", "AC V max", "AC max loading", "AC"):
             table.add_column(escape(col), justify="left" if col == "scenario" else "right")
         rows = summary.scenarios
         shown = sorted(rows, key=lambda r: -(r.outcome.objective_kw or 0.0))[:10]
@@ -94,12 +103,14 @@ def print_uncertain(result: Any) -> None:
                           "-" if ac is None else fmt(ac.losses_kw, ".3f"),
                           "-" if ac is None else fmt(ac.min_voltage_pu, ".4f"),
                           "-" if ac is None else fmt(ac.max_voltage_pu, ".4f"),
+                          "-" if ac is None else loading_cell(ac),
                           "-" if ac is None else "diverged" if not ac.converged
                           else "ok" if not ac.violations
                           else f"{len(ac.violations)} off")
         out.print(table)
         out.print("losses, slack and V min [p.u.]: the SOCP model's; AC: pandapower's power "
-                  "flow at the scenario's loads (ok: within every limit; n off: n limits "
+                  "flow at the scenario's loads (max loading: the most loaded line or "
+                  "transformer, % of its rating; ok: within every limit; n off: n limits "
                   "broken)", style="dim", markup=False)
         if len(rows) > len(shown):
             out.print(f"({len(rows) - len(shown)} more scenarios in the JSON)")
@@ -121,6 +132,10 @@ def print_uncertain(result: Any) -> None:
                      f"{fmt(o.losses_kw, '.3f', ' kW')}, slack {fmt(o.violation_pu, '.3g')} "
                      "p.u.")
         out.print(line, markup=False)
+        top = summary.ac_max_loading
+        if top is not None:
+            out.print(f"largest AC loading over the scenarios: {top[0]:.2f} % of its rating "
+                      f"({top[1]}, scenario {top[2]})", markup=False)
     if isinstance(summary, RobustSummary):
         worst_ac = summary.worst_vertex_ac
         out.print(f"robust: +-{summary.uncertainty * 100:g} % on "
@@ -136,6 +151,7 @@ def print_uncertain(result: Any) -> None:
                       + ("not converged" if not worst_ac.converged else
                          f"losses {fmt(worst_ac.losses_kw, '.3f', ' kW')}, voltage "
                          f"{volt_range(worst_ac.min_voltage_pu, worst_ac.max_voltage_pu)}, "
+                         f"largest loading {loading_cell(worst_ac)}, "
                          + ("within the limits" if not worst_ac.violations else
                             f"{len(worst_ac.violations)} limit(s) broken")), markup=False)
     if summary is not None:

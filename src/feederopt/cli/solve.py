@@ -51,6 +51,11 @@ def print_result(result: Any) -> None:
     # kW-equivalent: the losses plus the priced switching, DG and flexibility (and, for
     # scenarios, the slack penalty), turned into kW at the loss price; the gap is computed on it
     table.add_row(_objective_label(result), fmt(result.objective, ".4f", " kW-eq"))
+    from feederopt import switching_text
+
+    switching = switching_text(result.extra.get("switching"))
+    if switching:  # a switching cost: what the objective charges (held changes included)
+        table.add_row("switching cost", switching)
     table.add_row("lower bound", fmt(result.lower_bound, ".4f", " kW-eq"))
     table.add_row("gap", fmt(result.gap * 100 if result.gap is not None else None, ".4f", " %"))
     table.add_row("iterations", str(result.iterations))

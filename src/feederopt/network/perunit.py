@@ -83,6 +83,11 @@ class PerUnitNetwork:
     # every source holds v_set.
     v_set_lo: np.ndarray = field(default_factory=lambda: np.zeros(0))
     v_set_hi: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # The switching cost [kW] of the branches fixed away from their base-case state before the
+    # model was built (held by --hold-closed/--hold-open, or closed by presolve): no longer
+    # switchable, so ``y_cost`` charges them as this constant (one action each at its
+    # ``switch_cost``). 0 for the network's own model.
+    fixed_switching_kw: float = 0.0
 
     def source_v_range(self) -> tuple[np.ndarray, np.ndarray]:
         """Per bus, the lowest and highest source set-point [p.u.] (``v_set`` twice unless an

@@ -177,7 +177,9 @@ class NoHeldTopology(Exception):
 def held_model(pu: PerUnitNetwork, held: Held) -> PerUnitNetwork:
     """``pu`` with the held branches fixed: not switchable, ``normally_open`` as held (the
     per-unit model's convention: a branch that cannot switch is open exactly when it is
-    normally open, :func:`feederopt.problems.presolve.fixed_open`). Raises
+    normally open, :func:`feederopt.problems.presolve.fixed_open`), and the switching cost
+    of the branches held away from their base-case state in ``fixed_switching_kw`` (one
+    action each at its ``switch_cost``; the objective's constant). Raises
     :class:`NoHeldTopology` when the holds leave no radial topology."""
     if not held:
         return pu
@@ -190,7 +192,15 @@ def held_model(pu: PerUnitNetwork, held: Held) -> PerUnitNetwork:
     switchable[opened] = False
     normally_open[closed] = False
     normally_open[opened] = True
-    out = replace(pu, switchable=switchable, normally_open=normally_open)
+    # Holding a branch away from its base-case state is a switching action: its cost stays in
+    # the objective as a constant (ReconfigurationProblem.y_cost), since the branch no longer
+    # switches in the model.
+    moved = np.zeros(pu.n_branch, bool)
+    moved[closed] = pu.normally_open[closed]
+    moved[opened] = ~pu.normally_open[opened]
+    fixed_kw = float(pu.fixed_switching_kw) + float(pu.switch_cost[moved & pu.switchable].sum())
+    out = replace(pu, switchable=switchable, normally_open=normally_open,
+                  fixed_switching_kw=fixed_kw)
     # A loop of branches that cannot open (held closed among them).
     fixed_closed = ~switchable & ~normally_open
     loop = radiality_problem(pu.bus_ids, pu.branch_ids, pu.f, pu.t, fixed_closed,

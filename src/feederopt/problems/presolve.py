@@ -80,11 +80,29 @@ def chain_duplicates(pu: PerUnitNetwork) -> np.ndarray:
         hi = min(pu.v_max[e] for e in ends)
         if any(pu.v_min[b] > lo or pu.v_max[b] < hi for b in chain_buses):
             continue
-        sw = sorted((k for k in branches if pu.switchable[k]),
-                    key=lambda k: (not pu.normally_open[k], k))
+        # The one kept switchable: a normally-open one (the dearest to close: the others are
+        # closed, charged by fixed_closed, since every radial configuration energises the
+        # chain's buses and so opens at most one of its branches), else the cheapest to open.
+        def keep_first(k: int) -> tuple[bool, float, int]:
+            cost = float(pu.switch_cost[k])
+            return (not pu.normally_open[k], -cost if pu.normally_open[k] else cost, k)
+
+        sw = sorted((k for k in branches if pu.switchable[k]), key=keep_first)
         if len(sw) == len(branches) and len(sw) > 1:
             out[sw[1:]] = True
     return out
+
+
+def fixed_closed(pu: PerUnitNetwork, fixed: np.ndarray) -> PerUnitNetwork:
+    """``pu`` with the switchable branches ``fixed`` made non-switchable and closed; the
+    switching cost of those normally open (a bridge that every radial configuration closes)
+    joins ``fixed_switching_kw``, the objective's constant: closing them is an action."""
+    fixed = fixed & pu.switchable
+    moved = fixed & pu.normally_open
+    return replace(pu, switchable=pu.switchable & ~fixed,
+                   normally_open=pu.normally_open & ~fixed,
+                   fixed_switching_kw=float(pu.fixed_switching_kw)
+                   + float(pu.switch_cost[moved].sum()))
 
 
 def presolve(pu: PerUnitNetwork) -> tuple[PerUnitNetwork, np.ndarray]:
@@ -93,8 +111,7 @@ def presolve(pu: PerUnitNetwork) -> tuple[PerUnitNetwork, np.ndarray]:
     fixed = (must_close(pu) | chain_duplicates(pu)) & pu.switchable
     if not fixed.any():
         return pu, fixed
-    return replace(pu, switchable=pu.switchable & ~fixed,
-                   normally_open=pu.normally_open & ~fixed), fixed
+    return fixed_closed(pu, fixed), fixed
 
 
 #: The per-branch fields of :class:`PerUnitNetwork` (one entry per in-service branch); the

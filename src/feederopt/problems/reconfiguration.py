@@ -127,13 +127,17 @@ class ReconfigurationProblem:
     def y_cost(self) -> tuple[np.ndarray, float]:
         """Switching cost as ``c @ y + const`` [kW]: ``cost * |y - y0|`` with y0 the base case.
 
-        ``switch_cost`` is given in kW of losses per switching action.
+        ``switch_cost`` is given in kW of losses per switching action. A branch held away from
+        its base-case state (``--hold-closed`` a normally-open tie, ``--hold-open`` a closed
+        branch) is no longer switchable in the model, but it is still switched: its cost is in
+        ``const`` (:attr:`PerUnitNetwork.fixed_switching_kw`, set by
+        :func:`feederopt.problems.holds.held_model`), so every method charges it alike.
         """
         pu = self.pu
         c_pu = pu.switch_cost  # already in kW, the objective's unit
         y0 = pu.initial_closed().astype(float)
         c = np.where(y0 > 0.5, -c_pu, c_pu) * pu.switchable
-        const = float((c_pu * y0 * pu.switchable).sum())
+        const = float((c_pu * y0 * pu.switchable).sum()) + float(pu.fixed_switching_kw)
         return c, const
 
     def monolithic_block(self, *, lossless: bool = False, order: bool = True) -> Block:

@@ -40,12 +40,10 @@ solver.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from feederopt.network.perunit import PerUnitNetwork
-from feederopt.problems.presolve import presolve
+from feederopt.problems.presolve import fixed_closed, presolve
 
 #: Default penalty [kW per p.u. of slack]: 1e5 kW for 1 p.u. (1 MW at s_base = 1 MVA) of
 #: unbalanced power, i.e. 100 kW-equivalent of losses per kW of balance slack, well above the
@@ -76,5 +74,4 @@ def presolve_for(pu: PerUnitNetwork, p: np.ndarray, q: np.ndarray) -> tuple[PerU
     _, fixed = presolve(env)
     if not fixed.any():
         return pu, fixed
-    return replace(pu, switchable=pu.switchable & ~fixed,
-                   normally_open=pu.normally_open & ~fixed), fixed
+    return fixed_closed(pu, fixed), fixed

@@ -62,7 +62,7 @@ from feederopt.report.scenarios import (
     scenarios_section,
     text_table,
 )
-from feederopt.results.result import branch_label
+from feederopt.results.result import branch_label, switching_text
 
 #: Re-exported: the shared page parts lived here before :mod:`feederopt.report.page`.
 __all__ = [
@@ -278,6 +278,8 @@ def summary_section(r: Mapping[str, Any]) -> str:
             "min_voltage_pu")) is not None else f"minimum voltage after (SOCP model{on})",
          fmt(k["min_voltage_after_pu"], ".4f", " p.u.")),
         ("objective (kW-equivalent)", fmt(r.get("objective"), ".4f", " kW-eq")),
+        *((("switching cost", escape(text)),)
+          if (text := switching_text(r.get("switching"))) else ()),
         ("lower bound", fmt(r.get("lower_bound"), ".4f", " kW-eq")),
         ("gap", fmt(gap * 100 if gap is not None else None, ".4f", " %")),
         ("iterations", escape(str(r.get("iterations", "-")))),
@@ -373,7 +375,10 @@ def grid_section(folder: ResultFolder) -> str:
 
 
 def voltage_section(folder: ResultFolder) -> str:
-    from feederopt.report.plot import figure_png, voltage_profile_figure
+    from feederopt.report.plot import figure_png, voltage_levels, voltage_profile_figure
+
+    def _kv(kv: float) -> str:
+        return f"{kv:g} kV" if math.isfinite(kv) and kv >= 0 else "unknown level"
 
     if folder.buses is None or folder.buses.height == 0:
         return section("voltages", "Voltage profile", _note("No bus table in the result folder."))
@@ -385,6 +390,14 @@ def voltage_section(folder: ResultFolder) -> str:
                "point, and the SOCP model's solution"
                + (", and the voltage band held (dashed red)."
                   if "v_min_pu" in folder.buses.columns else "."))
+    levels = voltage_levels(folder.buses)
+    if len(levels) > 1:
+        caption += (" One panel per voltage level, each with its own axis and band: the "
+                    f"feeder's {_kv(levels[0][0])} ({len(levels[0][1])} buses) first, then "
+                    + ", ".join(f"{_kv(kv)} ({len(ix)} bus{'es' if len(ix) != 1 else ''})"
+                                for kv, ix in levels[1:])
+                    + " apart (the high-voltage side of the transformers is not part of the "
+                    "feeder's profile).")
     if is_uncertain(folder.result):
         caption += " At the nominal load, not a scenario's."
     return section("voltages", "Voltage profile", image(png, "voltage profile", caption))

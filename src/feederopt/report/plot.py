@@ -232,12 +232,18 @@ def grid_figure(buses: pl.DataFrame, branches: pl.DataFrame, pos: np.ndarray | N
             mid[i] = path[len(path) // 2]
             ax.plot(path[:, 0], path[:, 1], color="tab:red", lw=lw, ls="--", zorder=1)
     on, off = switchable & closed, ~closed
-    ax.scatter(mid[on, 0], mid[on, 1], marker="s", s=10, c="tab:green", zorder=2,
-               label="closed switch")
-    ax.scatter(mid[off, 0], mid[off, 1], marker="s", s=16, facecolors="white",
-               edgecolors="tab:red", zorder=2, label="open branch")
     branch_ids = branches["id"].to_list()
-    opened = np.flatnonzero(off)
+    # A switch marker that would sit under the source's square (a switchable transformer or
+    # coupler whose buses share the substation's coordinates, a short branch at the source)
+    # is drawn beside it, above it, with a leader line and its id (source_switch_markers).
+    hidden = at_source(pos, f, t, src, mid, tuple(fig.get_size_inches())) & (on | off)
+    ax.scatter(mid[on & ~hidden, 0], mid[on & ~hidden, 1], marker="s", s=10, c="tab:green",
+               zorder=2, label="closed switch")
+    ax.scatter(mid[off & ~hidden, 0], mid[off & ~hidden, 1], marker="s", s=16,
+               facecolors="white", edgecolors="tab:red", zorder=2, label="open branch")
+    _source_switch_markers(fig, ax, pos, f, t, src, np.flatnonzero(hidden), closed,
+                           branch_ids)
+    opened = np.flatnonzero(off & ~hidden)
     if len(opened) <= OPEN_LABELS_MAX:
         # each open branch's id at its marker, so that a printed figure matches the list
         for k in opened.tolist():
@@ -263,8 +269,8 @@ def grid_figure(buses: pl.DataFrame, branches: pl.DataFrame, pos: np.ndarray | N
         fig.colorbar(sc, ax=ax, label="|V| [p.u.]")
     else:
         ax.scatter(pos[:, 0], pos[:, 1], c="0.6", s=size, zorder=3)
-    ax.scatter(pos[src, 0], pos[src, 1], marker="s", s=120, c="tab:orange", zorder=4,
-               label="source")
+    ax.scatter(pos[src, 0], pos[src, 1], marker="s", s=SOURCE_MARKER_SIZE, c="tab:orange",
+               zorder=4, label="source")
     _mark_devices(ax, pos, {str(b): i for i, b in enumerate(ids)}, devices)
     if n <= 120:
         for i, bid in enumerate(ids):
@@ -274,6 +280,95 @@ def grid_figure(buses: pl.DataFrame, branches: pl.DataFrame, pos: np.ndarray | N
     ax.set_axis_off()
     fig.tight_layout()
     return fig
+
+
+#: The source's square marker size (points^2) on the grid figure.
+SOURCE_MARKER_SIZE = 120
+#: How far [points] a switch marker that the source square would hide is drawn from the
+#: source's centre: clear of the square's half-side (sqrt(120) / 2, about 5.5 points).
+SOURCE_SWITCH_OFFSET_PT = 17.0
+
+
+def _points_per_unit(pos: np.ndarray, size_in: tuple[float, float]) -> np.ndarray:
+    """About how many points one data unit spans on a figure of ``size_in`` inches (x, y):
+    the drawing fills about 3/4 of the figure (margins, colour bar)."""
+    span = np.ptp(pos, axis=0) if len(pos) else np.ones(2)
+    span = np.where(span > 0, span, 1.0)
+    return 0.75 * 72.0 * np.asarray(size_in, float) / span
+
+
+def at_source(pos: np.ndarray, f: np.ndarray, t: np.ndarray, src: np.ndarray,
+              mid: np.ndarray, size_in: tuple[float, float] = (10.0, 7.0)) -> np.ndarray:
+    """Per branch: does its switch marker (at ``mid``) fall under a source's square (on a
+    figure of ``size_in`` inches)? One within the square's half-side plus 2 points of a
+    source: a transformer or coupler whose buses share the substation's coordinates (at the
+    source bus or not, as SimBench's second transformer behind the HV coupler) has its marker
+    exactly there."""
+    ppu = _points_per_unit(pos, size_in)
+    reach = np.sqrt(SOURCE_MARKER_SIZE) / 2 + 2.0
+    out = np.zeros(len(f), bool)
+    for j in np.flatnonzero(src):
+        rel = np.abs(mid - pos[j]) * ppu
+        out |= (rel[:, 0] < reach) & (rel[:, 1] < reach)
+    return out
+
+
+#: Directions [degrees] tried in turn for the markers of branches without a direction of their
+#: own at the source (both ends at the source's coordinates).
+FAN_DEGREES = (-90.0, -135.0, -45.0, 180.0, 0.0, 135.0, 45.0, 90.0)
+
+
+def _source_switch_markers(fig: Any, ax: Any, pos: np.ndarray, f: np.ndarray, t: np.ndarray,
+                           src: np.ndarray, hidden: np.ndarray, closed: np.ndarray,
+                           branch_ids: Sequence[Any]) -> None:
+    """The switch markers of the branches ``hidden`` (under a source's square): each drawn
+    :data:`SOURCE_SWITCH_OFFSET_PT` points from the source along its branch (or fanned out
+    when the branch has no length on the drawing), above the source marker, joined to it by a
+    thin leader line, with its id (not for a closed one on its own branch's line); green
+    filled when closed, hollow red when open. Each one's
+    artist carries ``gid`` ``"source-switch:<id>"``."""
+    if not len(hidden):
+        return
+    from matplotlib.transforms import offset_copy
+
+    ppu = _points_per_unit(pos, tuple(fig.get_size_inches()))
+    fan = 0
+    sources = np.flatnonzero(src)
+    for k in hidden.tolist():
+        mid = (pos[f[k]] + pos[t[k]]) / 2
+        # the source whose square hides it, and the branch's end nearest that source
+        j = int(sources[np.argmin(np.hypot(*((pos[sources] - mid) * ppu).T))])
+        near = int(f[k]) if np.hypot(*((pos[f[k]] - pos[j]) * ppu)) <= np.hypot(
+            *((pos[t[k]] - pos[j]) * ppu)) else int(t[k])
+        other = int(t[k]) if near == int(f[k]) else int(f[k])
+        s = j
+        d = (pos[other] - pos[near]) * ppu  # about the display direction [points]
+        along = bool(np.hypot(*d) > 1.0)  # on its own branch's line: no label needed if closed
+        if along:
+            u = d / np.hypot(*d)
+        else:
+            a = np.radians(FAN_DEGREES[fan % len(FAN_DEGREES)])
+            fan += 1
+            u = np.array([np.cos(a), np.sin(a)])
+        dx, dy = SOURCE_SWITCH_OFFSET_PT * u
+        x, y = pos[s]
+        ax.annotate("", (x, y), xytext=(dx, dy), textcoords="offset points", zorder=4.5,
+                    arrowprops={"arrowstyle": "-", "color": "tab:green" if closed[k]
+                                else "tab:red", "lw": 0.8, "shrinkA": 0, "shrinkB": 0})
+        trans = offset_copy(ax.transData, fig=fig, x=dx, y=dy, units="points")
+        if closed[k]:
+            art = ax.scatter([x], [y], marker="s", s=22, c="tab:green", edgecolors="k",
+                             linewidths=0.4, zorder=6, transform=trans)
+        else:
+            art = ax.scatter([x], [y], marker="s", s=26, facecolors="white",
+                             edgecolors="tab:red", linewidths=1.2, zorder=6, transform=trans)
+        art.set_gid(f"source-switch:{branch_ids[k]}")
+        if along and closed[k]:
+            continue
+        ax.annotate(str(branch_ids[k]), (x, y), xytext=(dx + 5 * np.sign(dx or 1), dy - 3),
+                    textcoords="offset points", fontsize=6, zorder=6,
+                    color="tab:green" if closed[k] else "tab:red",
+                    ha="left" if dx >= 0 else "right")
 
 
 #: How each kind of device is marked on the grid: marker, colour, legend label.
@@ -322,38 +417,89 @@ def plot_grid(result: Result, path: str | Path, title: str | None = None, *,
     return write_bytes(path, figure_png(fig), force=force)
 
 
+def voltage_levels(buses: pl.DataFrame) -> list[tuple[float, np.ndarray]]:
+    """The buses grouped by nominal voltage (the column ``vn_kv``; NaN or missing: one group):
+    ``(kV, row indices)`` per level, the feeder's level (the one with most buses; the lower kV
+    on a tie) first, then the others from the highest kV down."""
+    vn = _column(buses, "vn_kv").astype(float)
+    if not np.any(np.isfinite(vn)):
+        return [(float("nan"), np.arange(buses.height))]
+    key = np.where(np.isfinite(vn), np.round(vn, 6), -1.0)
+    levels = [(float(k), np.flatnonzero(key == k)) for k in np.unique(key)]
+    main = max(levels, key=lambda lv: (len(lv[1]), -lv[0]))
+    others = sorted((lv for lv in levels if lv is not main), key=lambda lv: -lv[0])
+    return [main, *others]
+
+
+def _kv_text(kv: float) -> str:
+    return "level unknown" if not np.isfinite(kv) or kv < 0 else f"{kv:g} kV"
+
+
 def voltage_profile_figure(buses: pl.DataFrame, title: str = "Voltage profile") -> Figure:
     """|V| per bus in table order: the SOCP solution (markers) and the AC power flow (line),
     and the voltage band held (the columns ``v_min_pu``/``v_max_pu`` when the table has them:
-    dashed red steps, one level per bus)."""
+    dashed red steps, one level per bus). With several nominal voltages (``vn_kv``: the HV
+    side of a transformer, a 110 kV source bus before a 20 kV feeder), one panel per level
+    (:func:`voltage_levels`): the feeder's level large and first, each other level in a
+    narrow panel of its own, each with its own axis and band, so that the HV buses neither
+    join the feeder's line nor stretch its axis. Each panel's ``gid`` is ``level:<kV>``."""
     plt = _pyplot()
+    levels = voltage_levels(buses)
     n = buses.height
-    x = np.arange(n)
-    fig, ax = plt.subplots(figsize=(min(5 + n / 8, 14), 4))
-    vm_ac = _column(buses, "vm_ac_pu").astype(float)
-    vm = _column(buses, "vm_pu").astype(float)
-    if np.any(np.isfinite(vm_ac)):
-        ax.plot(x, vm_ac, color="tab:blue", lw=1.5, label="AC power flow (true)")
-    if np.any(np.isfinite(vm)):
-        ax.plot(x, vm, ls="none", marker="o", ms=4, mfc="none", color="tab:orange",
-                label="SOCP model")
-    lo = _column(buses, "v_min_pu").astype(float)
-    hi = _column(buses, "v_max_pu").astype(float)
-    labelled = False
-    for band in (lo, hi):
-        if np.any(np.isfinite(band)):
-            ax.plot(x, band, color="tab:red", lw=1.0, ls="--", drawstyle="steps-mid",
-                    label=None if labelled else "v_min / v_max (limits held)")
-            labelled = True
-    step = max(1, int(np.ceil(n / 40)))
-    ax.set_xticks(x[::step], [str(b) for b in buses["id"].to_list()[::step]], fontsize=7,
-                  rotation=90 if n > 20 else 0)
-    ax.set_xlabel("bus")
-    ax.set_ylabel("|V| [p.u.]")
-    ax.grid(alpha=0.3)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=8)
-    ax.set_title(title)
+    if len(levels) == 1:
+        fig, ax = plt.subplots(figsize=(min(5 + n / 8, 14), 4))
+        axes = [ax]
+    else:
+        main_w = max(len(levels[0][1]), 4)
+        widths = [main_w] + [max(min(len(ix), 12), 2, 0.12 * main_w) for _, ix in levels[1:]]
+        fig, axes = plt.subplots(1, len(levels), figsize=(min(6 + n / 8, 15), 4),
+                                 gridspec_kw={"width_ratios": widths}, squeeze=False)
+        axes = list(axes[0])
+    ids = buses["id"].to_list()
+    vm_ac_all = _column(buses, "vm_ac_pu").astype(float)
+    vm_all = _column(buses, "vm_pu").astype(float)
+    lo_all = _column(buses, "v_min_pu").astype(float)
+    hi_all = _column(buses, "v_max_pu").astype(float)
+    for k, (ax, (kv, rows)) in enumerate(zip(axes, levels, strict=True)):
+        m = len(rows)
+        x = np.arange(m)
+        vm_ac, vm = vm_ac_all[rows], vm_all[rows]
+        if np.any(np.isfinite(vm_ac)):
+            ax.plot(x, vm_ac, color="tab:blue", lw=1.5, marker="." if m < 3 else None,
+                    label="AC power flow (true)")
+        if np.any(np.isfinite(vm)):
+            ax.plot(x, vm, ls="none", marker="o", ms=4, mfc="none", color="tab:orange",
+                    label="SOCP model")
+        labelled = False
+        for band in (lo_all[rows], hi_all[rows]):
+            if np.any(np.isfinite(band)):
+                if m == 1:  # one bus: a step line has no width; a short segment instead
+                    ax.hlines(band, -0.4, 0.4, color="tab:red", lw=1.0, ls="--",
+                              label=None if labelled else "v_min / v_max (limits held)")
+                else:
+                    ax.plot(x, band, color="tab:red", lw=1.0, ls="--", drawstyle="steps-mid",
+                            label=None if labelled else "v_min / v_max (limits held)")
+                labelled = True
+        step = max(1, int(np.ceil(m / (40 if k == 0 else 8))))
+        ax.set_xticks(x[::step], [str(ids[i]) for i in rows[::step]], fontsize=7,
+                      rotation=90 if m > 20 or k > 0 else 0)
+        if m == 1:
+            ax.set_xlim(-0.6, 0.6)
+        ax.set_xlabel("bus" if len(levels) == 1 else f"bus ({_kv_text(kv)})")
+        if k == 0:
+            ax.set_ylabel("|V| [p.u.]")
+        ax.grid(alpha=0.3)
+        ax.set_gid(f"level:{kv:g}")
+        if len(levels) > 1:
+            ax.set_title(("feeder " if k == 0 else "") + f"{_kv_text(kv)}, {m} bus"
+                         + ("es" if m != 1 else ""), fontsize=9)
+    if axes[0].get_legend_handles_labels()[0]:
+        axes[0].legend(fontsize=8)
+    if len(levels) > 1:
+        fig.suptitle(title + " (one panel per voltage level, each with its own axis and band)",
+                     fontsize=10)
+    else:
+        axes[0].set_title(title)
     fig.tight_layout()
     return fig
 

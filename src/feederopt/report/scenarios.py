@@ -115,8 +115,8 @@ def text_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 SCENARIO_COLUMNS = (
     "scenario", "probability", "model losses [kW]", "model slack [p.u.]",
     "model V min [p.u.]", "model within limits", "AC losses [kW]", "AC V min [p.u.]",
-    "AC V min at bus", "AC V max [p.u.]", "AC max loading [%]", "AC within limits",
-    "AC limits broken", "model needs slack at",
+    "AC V min at bus", "AC V max [p.u.]", "AC max loading [%]", "AC max loading at",
+    "AC within limits", "AC limits broken", "model needs slack at",
 )
 
 
@@ -135,6 +135,7 @@ def _scenario_row(s: Mapping[str, Any]) -> list[str]:
         str(acv.get("min_voltage_bus") or "-"),
         fmt(acv.get("max_voltage_pu"), ".4f"),
         fmt(acv.get("max_loading_percent"), ".2f"),
+        str(acv.get("max_loading_element") or "-"),
         _ac_verdict(ac),
         _violations(acv.get("violations")) if ac else "-",
         _violations(s.get("violations")),
@@ -163,6 +164,10 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
                 st.get("expected_objective_kw"),
             "expected slack [p.u.]": st.get("expected_violation_pu"),
             "scenarios that need slack": st.get("infeasible_scenarios"),
+            "largest AC loading over the scenarios [%]": st.get("ac_max_loading_percent"),
+            "largest AC loading: branch, scenario":
+                (f"{st.get('ac_max_loading_element')}, {st.get('ac_max_loading_scenario')}"
+                 if st.get("ac_max_loading_element") else None),
             "penalty [kW per p.u. of slack]": st.get("penalty_kw_per_pu"),
             "slave solves": st.get("slave_solves"),
         })
@@ -229,12 +234,13 @@ def robust_section(r: Mapping[str, Any]) -> str:
             body += ("<h3>AC power flow at the worst extreme point</h3>"
                      + text_table(("extreme point", "AC losses [kW]", "AC V min [p.u.]",
                               "AC V min at bus", "AC V max [p.u.]", "AC max loading [%]",
-                              "AC within limits", "AC limits broken"),
+                              "AC max loading at", "AC within limits", "AC limits broken"),
                              [[str(summ.get("worst_vertex", "-")),
                                fmt(ac.get("losses_kw"), ".3f"),
                                fmt(ac.get("min_voltage_pu"), ".4f"),
                                str(ac.get("min_voltage_bus") or "-"),
                                fmt(ac.get("max_voltage_pu"), ".4f"),
                                fmt(ac.get("max_loading_percent"), ".2f"),
+                               str(ac.get("max_loading_element") or "-"),
                                _ac_verdict(ac), _violations(ac.get("violations"))]]))
     return section("robust", "Robust: extreme points", body)

@@ -87,6 +87,8 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         "p_load_mw": pu.p_load * s,
         "q_load_mvar": pu.q_load * s,
         "is_source": pu.is_source,
+        # the nominal voltage: the voltage profile plot groups the buses by level
+        "vn_kv": np.asarray(pu.vn_kv, float),
         # the voltage band the model and the AC check hold (after --v-min/--v-max)
         "v_min_pu": pu.v_min,
         "v_max_pu": pu.v_max,

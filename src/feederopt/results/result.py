@@ -36,6 +36,21 @@ def _num(x: float | None) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def switching_text(rec: Any) -> str | None:
+    """A result's switching record (``extra["switching"]``, written when a switch has a
+    cost): ``3 actions x cost = 15.000 kW (2 held: line:3, line:9; charged as any action)``;
+    None without one."""
+    if not isinstance(rec, dict) or rec.get("actions") is None:
+        return None
+    n = int(rec["actions"])
+    held = list(rec.get("held") or ())
+    text = f"{n} action{'s' if n != 1 else ''}, {float(rec.get('cost_kw') or 0.0):.3f} kW"
+    if held:
+        text += (f" (incl. {len(held)} held away from the base case: {', '.join(held)}; "
+                 "charged as any action)")
+    return text + " in the objective"
+
+
 def branch_label(row: Any) -> str:
     """An open branch of ``Result.open_branches`` for a person: ``id (from-to)``, with the
     pandapower switches that operate it when known (``line:3 (6-7; switch 8)``)."""

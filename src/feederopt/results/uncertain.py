@@ -85,6 +85,20 @@ class StochasticSummary:
         return max(self.scenarios, key=lambda s: _key(s.outcome.objective_kw))
 
     @property
+    def ac_max_loading(self) -> tuple[float, str, str] | None:
+        """The largest AC loading [% of the rating] over the scenarios' power flows, its branch
+        and its scenario; None when no scenario's AC check found a rated branch."""
+        best: tuple[float, str, str] | None = None
+        for s in self.scenarios:
+            ac = s.ac
+            if ac is None or getattr(ac, "max_loading_element", None) is None:
+                continue
+            lp = float(ac.max_loading_percent)
+            if math.isfinite(lp) and (best is None or lp > best[0]):
+                best = (lp, str(ac.max_loading_element), s.scenario)
+        return best
+
+    @property
     def infeasible_scenarios(self) -> int:
         return sum(1 for s in self.scenarios if not s.outcome.feasible)
 
@@ -109,6 +123,8 @@ class StochasticSummary:
                 "expected_losses_kw": self.expected_losses_kw,
                 "expected_violation_pu": self.expected_violation_pu,
                 "infeasible_scenarios": self.infeasible_scenarios,
+                # the largest AC loading over every scenario's power flow, and where
+                **_loading_dict(self.ac_max_loading),
                 "penalty_kw_per_pu": self.penalty_kw_per_pu,
                 "slave_solves": self.slave_solves,
                 "workers": self.workers,
@@ -172,6 +188,12 @@ class RobustSummary:
                 "executor": self.executor,
             },
         }
+
+
+def _loading_dict(top: tuple[float, str, str] | None) -> dict[str, Any]:
+    return {"ac_max_loading_percent": None if top is None else top[0],
+            "ac_max_loading_element": None if top is None else top[1],
+            "ac_max_loading_scenario": None if top is None else top[2]}
 
 
 def _key(x: float | None) -> float:

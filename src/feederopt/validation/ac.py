@@ -101,6 +101,15 @@ class AcResult:
         finite = self.loading_percent[np.isfinite(self.loading_percent)]
         return float(finite.max()) if finite.size else math.nan
 
+    @property
+    def max_loading_element(self) -> str | None:
+        """The branch of :attr:`max_loading_percent` (its id in ``branch_ids``); None when no
+        branch has a rating."""
+        lp = np.asarray(self.loading_percent, float)
+        if not lp.size or not np.any(np.isfinite(lp)):
+            return None
+        return str(self.branch_ids[int(np.nanargmax(lp))])
+
 
 def _numba_available() -> bool:
     try:

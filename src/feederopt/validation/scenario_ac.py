@@ -44,6 +44,9 @@ class ScenarioAc:
     #: (and loading_percent for a rating).
     violations: list[dict[str, Any]] = field(default_factory=list)
     message: str = ""
+    #: The branch of ``max_loading_percent`` (a line or transformer id as the single solve's
+    #: ``ac_check.max_loading_element``); None when no closed branch has a rating.
+    max_loading_element: str | None = None
 
     @property
     def within_limits(self) -> bool:
@@ -58,6 +61,7 @@ class ScenarioAc:
                 "min_voltage_bus": self.min_voltage_bus,
                 "max_voltage_pu": num(self.max_voltage_pu),
                 "max_loading_percent": num(self.max_loading_percent),
+                "max_loading_element": self.max_loading_element,
                 "within_limits": self.within_limits,
                 "limit_tolerance": dict(AC_LIMIT_TOLERANCE),
                 "violations": [{k: num(v) if isinstance(v, float) else v for k, v in d.items()}
@@ -107,7 +111,8 @@ def scenario_ac(network: Network, closed: np.ndarray, bus_ids: list[str], p_bus_
                       None if low is None else str(network.bus_id_out(low)),
                       ac.max_voltage_pu, ac.max_loading_percent,
                       scenario_violations(pu if pu is not None else to_per_unit(network), ac,
-                                          network), ac.message)
+                                          network), ac.message,
+                      max_loading_element=ac.max_loading_element)
 
 
 def scenario_violations(pu: PerUnitNetwork, ac: Any, network: Network) -> list[dict[str, Any]]:
