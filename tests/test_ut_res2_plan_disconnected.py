@@ -72,7 +72,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, pp.pand
 
 def test_plan_json_names_what_each_scenario_disconnects(
         setup: tuple[Path, Path, pp.pandapowerNet]) -> None:
-    path, sc, net = setup
+    _, sc, net = setup
     st = plan_settings(harden_budget=1, dg_budget=0)
     res = plan(feederopt.load(net), scenarios=sc, settings=st, measures=False)
     assert res.status == "optimal"

@@ -12,7 +12,9 @@ keeps them connected, and out of service where it has them off (``Operation.gen_
 is a fixed injection (its P and Q from the model) where its part is fed from a source, else the
 grid-forming unit of its island (an ext_grid holding the model's voltage there, so the
 island's P and Q, losses included, come from it; reported against its rating). A part with
-neither is de-energised in AC too (pandapower leaves it out).
+neither is de-energised in AC too (pandapower leaves it out). A pandapower ``ward`` or
+``xward`` at a bus the model de-energises is out of service; an xward in a backup-DG island runs
+without its internal voltage source, as the model counts it (:func:`_wards_as_modelled`).
 
 Reported: convergence, AC losses (the model has none: LinDistFlow is lossless), V_min/V_max in
 AC and in the model over the energised buses, the largest |V_model - V_ac|, and the verdict
