@@ -209,6 +209,7 @@ def plan(
     investment plus the expected cost of shed load over disaster scenarios."""
     from feederopt import plan as run
     from feederopt import plan_settings
+    from feederopt.results.resilience import DISCONNECTED_NOTE, disconnected_text
 
     st = plan_settings(harden_budget=harden_budget, dg_budget=dg_budget,
                        dg_cost_per_kw=dg_cost, dg_p_max_kw=dg_size,
@@ -254,16 +255,18 @@ def plan(
     out.print(t)
     s = Table(title="scenarios", title_justify="left")
     for col in ("scenario", "prob.", "broken", "shed (kW)", "weighted shed cost ($)",
-                "penalty ($)", "closed lines"):
+                "penalty ($)", "closed lines", "disconnected"):
         s.add_column(col)
     for sc in res.scenarios:
         s.add_row(sc.name, f"{sc.probability:g}", ", ".join(sc.broken),
                   f"{sc.operation.shed_kw:,.2f}",
                   f"{sc.shed_cost:,.2f}", f"{sc.penalty_cost:,.2f}",
-                  ", ".join(sc.operation.closed_lines) or "-")
+                  ", ".join(sc.operation.closed_lines) or "-",
+                  disconnected_text(sc.operation))
     out.print(s)
     out.print("weighted shed cost = value of lost load x sum over the loads of "
               "priority x shed kW")
+    out.print(DISCONNECTED_NOTE, markup=False)
     unproven = [sc.name for sc in res.scenarios if sc.recourse_status != "optimal"]
     if unproven:
         out.print("[yellow]warning:[/] ", end="")

@@ -118,6 +118,10 @@ class ResilienceProblem:
     #: their ids, for the hints of unknown ids (:func:`name_aliases`).
     branch_aliases: dict[str, str] = field(default_factory=dict)
     bus_aliases: dict[str, str] = field(default_factory=dict)
+    #: The in-service generators and shunts: (id, bus index), for the elements an operation
+    #: disconnects (:func:`feederopt.results.resilience.operation_view`).
+    generator_ids: list[tuple[str, int]] = field(default_factory=list)
+    shunt_ids: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def shed_ids(self) -> list[str]:
@@ -182,7 +186,9 @@ class ResilienceProblem:
         return cls(grid, list(pu.bus_ids), list(pu.branch_ids), s_base_mva, st, harden,
                    bool(net.integer_ids), {"case": str(net.meta.get("case", net.name))},
                    lw.firm, lw.ids, lw.firm_p, model_notes(net, pu),
-                   *name_aliases(net, set(pu.branch_ids), set(pu.bus_ids)))
+                   *name_aliases(net, set(pu.branch_ids), set(pu.bus_ids)),
+                   generator_ids=_element_ids(net.generators, index),
+                   shunt_ids=_element_ids(net.shunts, index))
 
     def unsupplied_firm_loads(self, broken: tuple[int, ...], harden: np.ndarray | None = None,
                               site: np.ndarray | None = None) -> list[str]:
@@ -476,3 +482,13 @@ def _load_weights(net: Network, index: dict[str, int], s_base_mva: float,
     k = np.flatnonzero(shed)
     return LoadWeights(bus[k], p[k], q[k], prio[k] * p[k], [ids[i] for i in k], firm,
                        {ids[i]: float(p[i]) for i in np.flatnonzero(~shed)})
+
+
+def _element_ids(table: pl.DataFrame | None, index: dict[str, int]) -> list[tuple[str, int]]:
+    """(id, bus index) of the in-service rows of a generator or shunt table."""
+    if table is None or not len(table):
+        return []
+    live = table.filter(pl.col("in_service").fill_null(True)) if "in_service" in table.columns \
+        else table
+    return [(str(i), index[str(b)]) for i, b in zip(live["id"].to_list(), live["bus"].to_list(),
+                                                    strict=True) if str(b) in index]

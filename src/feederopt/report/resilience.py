@@ -23,7 +23,11 @@ from feederopt.io.writing import atomic_folder
 from feederopt.network.container import Network
 from feederopt.report.page import fmt, image, kv_table, page, records_table, section
 from feederopt.report.plot import _pyplot, coordinates, figure_png, tree_layout
-from feederopt.results.resilience import shed_loads_text
+from feederopt.results.resilience import (
+    DISCONNECTED_NOTE,
+    disconnected_text,
+    shed_loads_text,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -196,6 +200,7 @@ def render_plan(result: Mapping[str, Any], png: bytes, source: str) -> str:
              "loads shed [kW]": shed_loads_text(s["operation"]),
              "weighted shed cost [$]": s["shed_cost"], "penalty [$]": s["penalty_cost"],
              "closed lines": ", ".join(s["operation"]["closed_lines"]),
+             "disconnected": disconnected_text(s["operation"]),
              **_ac_cells(s.get("ac_check"))}
             for s in result.get("scenarios", [])]
     body = section("summary", "Plan", kv_table(plan_summary(result)))
@@ -204,7 +209,8 @@ def render_plan(result: Mapping[str, Any], png: bytes, source: str) -> str:
                           "shedding load; green squares: backup DGs."))
     body += section("scenarios", "Scenarios", records_table(rows) + (
         "<p>Weighted shed cost = value of lost load &times; the sum over the "
-        "loads of priority &times; shed kW.</p>"))
+        "loads of priority &times; shed kW.</p>"
+        f"<p>{html.escape(DISCONNECTED_NOTE[0].upper() + DISCONNECTED_NOTE[1:])}.</p>"))
     if result.get("measures"):
         body += section("measures", "Value of the stochastic solution",
                         kv_table(measures_rows(result["measures"])))

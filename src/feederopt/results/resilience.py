@@ -46,6 +46,13 @@ class OperationView:
     #: there; in a part fed from a source every generator and shunt is connected).
     island_generators_off: list[str] = field(default_factory=list)
     island_shunts_off: list[str] = field(default_factory=list)
+    #: What the operation disconnects: the buses it leaves de-energised (not reached over
+    #: closed lines from a source or a producing backup DG: the complement of
+    #: ``energised_buses``), and the ids of the generators and shunts it has off (at those
+    #: buses, or disconnected in a backup-DG island: ``Operation.gen_off``/``shunt_off``).
+    deenergised_buses: list[str] = field(default_factory=list)
+    generators_off: list[str] = field(default_factory=list)
+    shunts_off: list[str] = field(default_factory=list)
 
 
 def shed_loads_text(op: OperationView | dict[str, Any]) -> str:
@@ -56,6 +63,25 @@ def shed_loads_text(op: OperationView | dict[str, Any]) -> str:
     else:
         per = op.shed_per_load_kw or op.shed_per_bus_kw
     return ", ".join(f"{k} {float(v):,.2f}" for k, v in per.items()) or "-"
+
+
+def disconnected_text(op: OperationView | dict[str, Any]) -> str:
+    """What an operation disconnects, counted: ``"3 buses, 2 generators, 1 shunt"`` (buses
+    de-energised, generators and shunts off), or ``"-"``."""
+    parts = []
+    for key, one in (("deenergised_buses", "bus"), ("generators_off", "generator"),
+                     ("shunts_off", "shunt")):
+        n = len((op.get(key) if isinstance(op, dict) else getattr(op, key, None)) or [])
+        if n:
+            parts.append(f"{n} {one}" + ("" if n == 1 else "es" if one == "bus" else "s"))
+    return ", ".join(parts) or "-"
+
+
+#: What the "disconnected" column of the scenario tables counts.
+DISCONNECTED_NOTE = ("disconnected: buses the operation leaves de-energised, and the "
+                     "generators and shunts it has off (at those buses or in a backup-DG "
+                     "island); their ids are in the JSON (operation.deenergised_buses, "
+                     "generators_off, shunts_off)")
 
 
 def operation_view(problem: ResilienceProblem, op: Operation) -> OperationView:
@@ -79,6 +105,9 @@ def operation_view(problem: ResilienceProblem, op: Operation) -> OperationView:
     roots |= {int(g.dg_bus[k]) for k in np.flatnonzero(op.dg_p * kw > 1e-6)}
     seen = _reach(adj, roots)
     island = seen - _reach(adj, set(np.flatnonzero(g.is_source).tolist()))
+    dead = set(range(g.n)) - seen
+    gens_off = dead | {int(b) for b in op.gen_off}
+    shunts_off = dead | {int(b) for b in op.shunt_off}
     return OperationView(
         shed_kw=_r(op.shed_pu.sum() * kw),
         shed_per_bus_kw=shed,
@@ -92,6 +121,9 @@ def operation_view(problem: ResilienceProblem, op: Operation) -> OperationView:
         shed_per_load_kw=per_load,
         island_generators_off=[problem.bus_ids[int(b)] for b in op.gen_off if int(b) in island],
         island_shunts_off=[problem.bus_ids[int(b)] for b in op.shunt_off if int(b) in island],
+        deenergised_buses=[problem.bus_ids[i] for i in sorted(dead)],
+        generators_off=[e for e, b in problem.generator_ids if b in gens_off],
+        shunts_off=[e for e, b in problem.shunt_ids if b in shunts_off],
     )
 
 

@@ -12,7 +12,9 @@ keeps them connected, and out of service where it has them off (``Operation.gen_
 is a fixed injection (its P and Q from the model) where its part is fed from a source, else the
 grid-forming unit of its island (an ext_grid holding the model's voltage there, so the
 island's P and Q, losses included, come from it; reported against its rating). A part with
-neither is de-energised in AC too (pandapower leaves it out).
+neither is de-energised in AC too (pandapower leaves it out). A pandapower ``ward`` or
+``xward`` at a bus the model de-energises is out of service; an xward in a backup-DG island runs
+without its internal voltage source, as the model counts it (:func:`_wards_as_modelled`).
 
 Reported: convergence, AC losses (the model has none: LinDistFlow is lossless), V_min/V_max in
 AC and in the model over the energised buses, the largest |V_model - V_ac|, and the verdict
@@ -23,7 +25,8 @@ and lines that break them.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,20 +153,27 @@ def restoration_ac(network: Network, problem: Any, op: Any, sites: np.ndarray | 
     out &= ~closed  # a hardened broken line the model keeps closed is in service
     gen_off = [net_pos[problem.bus_ids[int(b)]] for b in getattr(op, "gen_off", ())]
     sh_off = [net_pos[problem.bus_ids[int(b)]] for b in getattr(op, "shunt_off", ())]
-    with loads_set(network, p, q):
-        ac = ac_power_flow(network, closed, extra_sgens=sgens, extra_slacks=slacks,
-                           off_generator_buses=gen_off, off_shunt_buses=sh_off,
-                           off_branches=out)
     # the model's energised buses: reachable from a source or a producing/sited DG
     roots = set(np.flatnonzero(g.is_source).tolist()) | {int(g.dg_bus[k]) for k in island_dg}
     energised = sorted(_reachable(g, closed, np.array(sorted(roots), int)))
+    dead_ids = {problem.bus_ids[i] for i in range(g.n)} - {problem.bus_ids[i] for i in energised}
+    in_island = {problem.bus_ids[i] for i in energised} - {
+        problem.bus_ids[i] for i in fed}
+    no_shunt = {problem.bus_ids[int(b)] for b in getattr(op, "shunt_off", ())}
+    with loads_set(network, p, q), _wards_as_modelled(network, dead_ids, in_island,
+                                                      no_shunt) as sourceless:
+        ac = ac_power_flow(network, closed, extra_sgens=sgens, extra_slacks=slacks,
+                           off_generator_buses=gen_off, off_shunt_buses=sh_off,
+                           off_branches=out)
     model_v = np.sqrt(np.maximum(np.asarray(op.u, float), 0.0))
     mv = model_v[energised] if energised else np.array([math.nan])
     if not ac.converged:
         return RestorationAcCheck(False, math.nan, math.nan, math.nan, float(np.nanmin(mv)),
                                   float(np.nanmax(mv)), math.nan, False, message=ac.message)
     index = {b: i for i, b in enumerate(ac.bus_ids)}
-    vac = np.array([ac.vm_pu[index[problem.bus_ids[i]]] for i in energised])
+    # an xward run without its source: its auxiliary bus carries no current, at its bus's V
+    vac = np.array([ac.vm_pu[index[sourceless.get(problem.bus_ids[i], problem.bus_ids[i])]]
+                    for i in energised])
     v_min = np.sqrt(g.u_min[energised])
     v_max = np.sqrt(g.u_max[energised])
     src = g.is_source[energised]
@@ -190,6 +200,65 @@ def restoration_ac(network: Network, problem: Any, op: Any, sites: np.ndarray | 
         float(np.nanmax(vac)) if ok.any() else math.nan, float(np.nanmin(mv)),
         float(np.nanmax(mv)), float(diff.max()) if diff.size else math.nan, fine, low, high,
         over, dead, island, big, ac.message)
+
+
+@contextmanager
+def _wards_as_modelled(network: Network, dead: set[str], island: set[str],
+                       no_shunt: set[str]) -> Iterator[dict[str, str]]:
+    """The user's pandapower ``ward`` and ``xward`` elements as the model operates them, for
+    one AC run of the network's cached pandapower model (restored on exit; the user's own net
+    is a different object and never touched).
+
+    * At a bus the model leaves de-energised (``dead``, bus ids): out of service (their load
+      part is shed in full and their shunt part is off in the model).
+    * An ``xward`` at a bus in a backup-DG island (``island``): its internal voltage source
+      (a PV generator behind ``r_ohm``/``x_ohm`` holding ``vm_pu``) is a generator at P = Q = 0
+      in the model and the island's only grid-forming unit is the DG, so it runs as a ward:
+      its load part (``ps_mw``/``qs_mvar``, less the shed share already written) and its
+      shunt part (``pz_mw``/``qz_mvar``; off where the model has the bus's shunts off,
+      ``no_shunt``), without the source. Elsewhere an xward runs as pandapower builds it.
+
+    Yields the auxiliary bus (``xward:<index>``) of each xward run without its source -> its
+    bus id (no current flows in its branch: the auxiliary bus is at the bus's voltage).
+    """
+    from feederopt.io.pandapower import OriginModel
+    from feederopt.validation.ac import pandapower_model
+
+    model = pandapower_model(network)
+    if not isinstance(model, OriginModel):
+        yield {}
+        return
+    import pandapower as pp
+
+    net = model.net
+    undo: list[tuple[str, Any, Any]] = []
+    added: list[int] = []
+    sourceless: dict[str, str] = {}
+    try:
+        for table in ("ward", "xward"):
+            if table not in net or not len(net[table]):
+                continue
+            rows = net[table]
+            for idx in rows.index[rows["in_service"].astype(bool)]:
+                bus = str(int(rows.at[idx, "bus"]))
+                if bus in dead or (table == "xward" and bus in island):
+                    undo.append((table, idx, True))
+                    rows.at[idx, "in_service"] = False
+                if table == "xward" and bus in island and bus not in dead:
+                    sourceless[f"xward:{idx}"] = bus
+                    shunt = bus not in no_shunt
+                    added.append(int(pp.create_ward(
+                        net, int(rows.at[idx, "bus"]), ps_mw=float(rows.at[idx, "ps_mw"]),
+                        qs_mvar=float(rows.at[idx, "qs_mvar"]),
+                        pz_mw=float(rows.at[idx, "pz_mw"]) if shunt else 0.0,
+                        qz_mvar=float(rows.at[idx, "qz_mvar"]) if shunt else 0.0,
+                        name=f"feederopt: xward {idx} without its source")))
+        yield sourceless
+    finally:
+        for table, idx, old in reversed(undo):
+            net[table].at[idx, "in_service"] = old
+        if added:
+            net["ward"] = net["ward"].drop(added)
 
 
 def _reachable(g: Any, closed: np.ndarray, roots: np.ndarray) -> set[int]:
