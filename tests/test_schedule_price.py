@@ -386,3 +386,24 @@ def test_console_and_json_show_the_purchase_cost(feeder: Path, tmp_path: Path) -
     assert sum(s["purchase_cost"]) == pytest.approx(hand, abs=1e-6)
     text = " ".join(r.output.split())
     assert f"purchase cost (each hour's price) │ {hand:,.4f} $" in text, text
+
+
+def test_hourly_plot_draws_a_varying_price(feeder: Path, tmp_path: Path) -> None:
+    """The substation panel carries the hourly price on its own axis when it varies (the
+    profile's values, drawn as steps), and no price axis at one flat price."""
+    from feederopt.report.schedule import hourly_figure
+
+    def price_lines(profile: str) -> list[Any]:
+        out = tmp_path / f"{profile}.json"
+        r = CliRunner().invoke(app, ["schedule", str(feeder / "net.json"), "--profiles",
+                                     str(feeder / f"{profile}.csv"), "--devices",
+                                     str(feeder / "dev"), "--hours", "3", "--no-ac-check",
+                                     "--json", str(out)])
+        assert r.exit_code == 0, r.output
+        fig = hourly_figure(json.loads(out.read_text()))
+        return [ln for ax in fig.axes for ln in ax.get_lines()
+                if ln.get_label().startswith("price")]
+
+    (line,) = price_lines("high")
+    assert list(line.get_ydata()[:3]) == list(HIGH)  # the steps over hours 0..2
+    assert price_lines("flat") == []

@@ -143,6 +143,12 @@ def _panels(result: Mapping[str, Any]) -> tuple[list[_Panel], list[str]]:
             if isinstance(limit, int | float) and limit <= 2 * max(max(s["import_p_mw"]), 1e-3):
                 ax.axhline(limit, color="tab:red", lw=0.8, ls=":", label="import limit")
         _step(ax, s["substation_q_mvar"], label="Q [MVAr]")
+        price = s.get("price_per_mwh") or []
+        if len(price) and max(price) - min(price) > 1e-9:  # an hourly price: its own axis
+            twin = ax.twinx()
+            _step(twin, price, color="tab:gray", lw=1.0, ls="-.", label="price [$/MWh]")
+            twin.tick_params(axis="y", colors="tab:gray")
+            twin.legend(loc="upper right", fontsize=7)
 
     panels.append(_Panel("substation", substation))
 
