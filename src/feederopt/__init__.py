@@ -39,8 +39,13 @@ if TYPE_CHECKING:
     from feederopt.report.html import write_report
     from feederopt.report.partition import partition_result_json
     from feederopt.report.resilience import write_resilience_folder
-    from feederopt.report.schedule import schedule_result_json
+    from feederopt.report.schedule import (
+        open_lines_text,
+        schedule_result_json,
+        topology_by_hour,
+    )
     from feederopt.report.threephase import write_three_phase_folder
+    from feederopt.results.resilience import DISCONNECTED_NOTE, disconnected_text
     from feederopt.results.result import branch_label, switching_text
     from feederopt.results.threephase import (
         LimitSpread,
@@ -114,11 +119,16 @@ _FOR_CLI = {
     "schedule": "feederopt.api_schedule",
     "check_schedule_result": "feederopt.api_schedule",
     "schedule_result_json": "feederopt.report.schedule",
+    "open_lines_text": "feederopt.report.schedule",
+    "topology_by_hour": "feederopt.report.schedule",
+    "DISCONNECTED_NOTE": "feederopt.results.resilience",
+    "disconnected_text": "feederopt.results.resilience",
     "write_three_phase_folder": "feederopt.report.threephase",
 }
 
 __all__ = [
     "DEFAULT_RADIALITY",
+    "DISCONNECTED_NOTE",
     "FeederoptError",
     "InputError",
     "IterationRecord",
@@ -146,12 +156,14 @@ __all__ = [
     "check_result",
     "check_schedule_result",
     "daily_scenarios",
+    "disconnected_text",
     "generate_scenarios",
     "interrupt",
     "is_three_phase",
     "list_cases",
     "load",
     "model_fidelity",
+    "open_lines_text",
     "operating_limits",
     "output_problems",
     "partition",
@@ -170,6 +182,7 @@ __all__ = [
     "solve_three_phase",
     "switching_text",
     "three_phase_info",
+    "topology_by_hour",
     "voltage_verdict",
     "write_report",
     "write_resilience_folder",

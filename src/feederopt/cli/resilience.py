@@ -207,9 +207,8 @@ def plan(
 ) -> None:
     """Phases 2 and 3 of seed 003: harden lines and site backup DGs within budgets to minimise
     investment plus the expected cost of shed load over disaster scenarios."""
+    from feederopt import DISCONNECTED_NOTE, disconnected_text, plan_settings
     from feederopt import plan as run
-    from feederopt import plan_settings
-    from feederopt.results.resilience import DISCONNECTED_NOTE, disconnected_text
 
     st = plan_settings(harden_budget=harden_budget, dg_budget=dg_budget,
                        dg_cost_per_kw=dg_cost, dg_p_max_kw=dg_size,

@@ -170,7 +170,7 @@ def schedule(
         t.add_row("worst case found", f"{fmt(res.first_stage_cost + found, ',.4f', ' $')} "
                   "(at this schedule; the objective above is an upper bound: the schedule's "
                   "exact worst-case cost lies between the two; see the notes)")
-    from feederopt.report.schedule import open_lines_text, topology_by_hour
+    from feederopt import open_lines_text, topology_by_hour
 
     spans = topology_by_hour(data)
     if len(spans) > 1:  # --hourly-topology: each span of hours with its open lines
