@@ -4,7 +4,8 @@
 Before, the purchase price was one scalar ``c_buy`` (default 50 $/MWh) for the day: a profile
 row ``price`` was an unknown element (exit 2), and ``ScheduleData.c_buy`` as an array broke
 the objective (``np.full``) and the policy bound. Every test here fails on that code (checked
-on 4be7265).
+on 4be7265). The note on a price above the curtailment price ``c_shed`` (the tests at the end)
+was added later: they fail on b08a844, except the case at a price equal to c_shed (no note).
 
 Truth, independent of the package's model code:
 
@@ -407,3 +408,57 @@ def test_hourly_plot_draws_a_varying_price(feeder: Path, tmp_path: Path) -> None
     (line,) = price_lines("high")
     assert list(line.get_ydata()[:3]) == list(HIGH)  # the steps over hours 0..2
     assert price_lines("flat") == []
+
+
+C_SHED = 500.0  # the curtailment price's default ($/MWh, ScheduleSettings.c_shed)
+
+
+@pytest.mark.parametrize(("prices", "over"), [((50.0, 600.0, 50.0), [1]),
+                                              ((50.0, C_SHED, 50.0), [])])
+def test_price_above_curtailment_is_noted(feeder: Path, tmp_path: Path,
+                                          prices: tuple[float, ...], over: list[int]) -> None:
+    """A purchase price above c_shed makes curtailment the cheaper supply: the console and the
+    JSON's notes name those hours (and no note at a price equal to c_shed), and the schedule
+    indeed sheds there. Truth: without devices the substation is the only source, so at
+    600 $/MWh every MW of the hour's load (the net's loads times their profile, summed here) is
+    shed and nothing is bought; at 50 $/MWh nothing is shed."""
+    table = tmp_path / "prices.csv"
+    table.write_text("\n".join(["time,element,value", *_rows(prices)]) + "\n")
+    out = tmp_path / "r.json"
+    r = CliRunner().invoke(app, ["schedule", str(feeder / "net.json"), "--profiles", str(table),
+                                 "--hours", "3", "--no-ac-check", "--gap", "1e-6", "--json",
+                                 str(out)], env={"COLUMNS": "250"})
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    doc = json.loads(out.read_text())
+    noted = [n for n in doc["notes"] if "exceeds the curtailment price" in n]
+    if not over:
+        assert not noted and "exceeds the curtailment price" not in text
+        return
+    (note,) = noted
+    for h in range(3):
+        assert (f"hour(s) {h} ({prices[h]:g} $/MWh)" in note) == (h in over)
+    assert f"c_shed {C_SHED:g} $/MWh" in note and "sheds the load" in note
+    assert note in text  # printed by the CLI
+    net = _net()
+    load = [float(net.load.p_mw.sum()) * f for f in FACTORS]
+    s = doc["series"]
+    for h in range(3):
+        shed = load[h] if h in over else 0.0
+        assert s["load_shed_mw"][h] == pytest.approx(shed, abs=1e-6)
+        assert s["substation_p_mw"][h] == pytest.approx(load[h] - shed, rel=0.02)
+
+
+
+def test_scalar_purchase_price_above_curtailment_is_noted() -> None:
+    """Without a price element, a c_buy above c_shed is noted for every hour (API settings;
+    the CLI has no c_buy option); at c_shed, or with hourly prices at most c_shed, no note."""
+    from feederopt.network.timeseries import Profiles
+    from feederopt.problems.schedule import price_notes
+
+    loads = Profiles(3, ["load:0"], np.ones((3, 1)))
+    (note,) = price_notes(loads, ScheduleSettings(hours=3, c_buy=600.0))
+    assert "c_buy 600 $/MWh exceeds the curtailment price c_shed 500 $/MWh in every hour" in note
+    assert price_notes(loads, ScheduleSettings(hours=3, c_buy=C_SHED)) == []
+    prices = Profiles(3, ["price"], np.array([[50.0], [C_SHED], [0.0]]))
+    assert not any("c_shed" in n for n in price_notes(prices, ScheduleSettings(hours=3)))

@@ -361,13 +361,36 @@ def hourly_price(profiles: Profiles, st: ScheduleSettings) -> float | np.ndarray
 
 
 def price_notes(profiles: Profiles, st: ScheduleSettings) -> list[str]:
-    """A note when the profile table gives the hourly purchase price (``c_buy`` is then not
-    used), with its range."""
+    """Notes on the substation purchase price: its range when the profile table gives it
+    hourly (``c_buy`` is then not used), and the hours whose price exceeds the curtailment
+    price ``c_shed`` (:func:`price_above_shed_note`)."""
     if PRICE not in profiles.elements:
-        return []
+        return price_above_shed_note(np.full(st.hours, st.c_buy), st.c_shed, hourly=False)
     p = profiles.of(PRICE)[:st.hours]
     return [f"hourly purchase price from the profile element {PRICE!r}: {p.min():g} to "
-            f"{p.max():g} $/MWh over the {st.hours} h (c_buy {st.c_buy:g} $/MWh is not used)"]
+            f"{p.max():g} $/MWh over the {st.hours} h (c_buy {st.c_buy:g} $/MWh is not used)",
+            *price_above_shed_note(p, st.c_shed)]
+
+
+def price_above_shed_note(price: np.ndarray, c_shed: float, hourly: bool = True) -> list[str]:
+    """A note naming the hours whose purchase price [$/MWh] is above ``c_shed``: there one MWh
+    curtailed (or of EV energy left unmet) costs less than one MWh bought at the substation,
+    so the optimiser sheds the load that no cheaper source (DG, storage) covers instead of
+    buying it. Empty when no hour's price exceeds ``c_shed``."""
+    over = np.flatnonzero(np.asarray(price, float) > c_shed)
+    if not len(over):
+        return []
+    what = (f"the hourly purchase price (profile element {PRICE!r}) exceeds the curtailment "
+            f"price c_shed {c_shed:g} $/MWh at hour(s) "
+            + ", ".join(f"{h} ({price[h]:g} $/MWh)" for h in over) if hourly else
+            f"the purchase price c_buy {price[0]:g} $/MWh exceeds the curtailment price "
+            f"c_shed {c_shed:g} $/MWh in every hour")
+    return [f"{what}: there curtailing load (and leaving EV energy unmet) is cheaper than "
+            "buying it, so the optimiser sheds the load that no cheaper source (DG, storage) "
+            "covers rather than buy it; the load curtailment of those hours is then an "
+            "economic choice, not a lack of supply, and the samples' served share counts it "
+            "as unserved. Give prices at most c_shed (or a higher c_shed) for a schedule that "
+            "serves the load"]
 
 
 def seed_soc_notes(st: ScheduleSettings, devices: Devices) -> list[str]:

@@ -10,11 +10,15 @@
   losses and pandapower's ext_grid import (``res_ext_grid.p_mw``: the net demand plus the AC
   losses), which :func:`ac_violations` compares with the import limit.
 * :func:`sample_budget_set` / :func:`served_share` -- realisations drawn in the budget set
-  (for each uncertain bus a random number ``<= Gamma_n`` of hours, at random, each with a random
-  sign and a magnitude ``U(0, 1)``; renewables likewise downwards: fractional points inside
-  the set, not its binary extreme points; :func:`sampling_description` says so for the user)
-  and the share of them that a first stage serves without load curtailment or unmet EV
-  energy (the second stage re-solved for each).
+  the schedule was made with: in the temporal set, for each uncertain bus a random number
+  ``<= Gamma_n`` of hours, at random, each with a random sign and a magnitude ``U(0, 1)``; in
+  the aggregate-ratio set (``d.aggregate = (lo, hi)``), every uncertain bus in every hour a
+  fraction ``w ~ U(-1, 1)``, the hour's fractions scaled down together onto the nearer band
+  edge when the hour's total ratio leaves ``[lo, hi]`` (:func:`_aggregate_hour`); renewables
+  downwards as in the temporal set. Fractional points inside the set, not its binary extreme
+  points; :func:`sampling_description` says so for the user. And the share of them that a
+  first stage serves without load curtailment or unmet EV energy (the second stage re-solved
+  for each).
 """
 
 from __future__ import annotations
@@ -163,27 +167,63 @@ def _hours(hours: list[int]) -> str:
 
 def sample_budget_set(d: ScheduleData, samples: int, seed: int = 0
                       ) -> list[dict[str, np.ndarray]]:
-    """Realisations in the temporal budget set (module docstring)."""
+    """Realisations in ``d``'s budget set (module docstring): the temporal set, or with
+    ``d.aggregate`` the aggregate-ratio set (:func:`_aggregate_hour`); renewables alike."""
     rng = np.random.default_rng(seed)
     H, n, U = d.hours, d.n, len(d.res_bus)
     gl = d.budget_load if d.budget_load is not None else np.zeros(n)
     gr = d.budget_res if d.budget_res is not None else np.zeros(U)
+    unc = np.flatnonzero(gl > 0)
     out = []
     for _ in range(samples):
         xi = nominal(d)
-        for j in np.flatnonzero(gl > 0):
-            k = int(rng.integers(0, int(min(gl[j], H)) + 1))
-            hours = rng.choice(H, size=k, replace=False)
-            mags = rng.uniform(0.0, 1.0, size=k)
-            signs = rng.random(k) < 0.5
-            for h, mag, up in zip(hours, mags, signs, strict=True):
-                xi["xp" if up else "xm"][h * n + j] = mag
+        if d.aggregate is not None:
+            for h in range(H):
+                w = _aggregate_hour(d, h, unc, rng)
+                xi["xp"][h * n + unc] = np.maximum(w, 0.0)
+                xi["xm"][h * n + unc] = np.maximum(-w, 0.0)
+        else:
+            for j in unc:
+                k = int(rng.integers(0, int(min(gl[j], H)) + 1))
+                hours = rng.choice(H, size=k, replace=False)
+                mags = rng.uniform(0.0, 1.0, size=k)
+                signs = rng.random(k) < 0.5
+                for h, mag, up in zip(hours, mags, signs, strict=True):
+                    xi["xp" if up else "xm"][h * n + j] = mag
         for u in np.flatnonzero(gr > 0):
             k = int(rng.integers(0, int(min(gr[u], H)) + 1))
             for h in rng.choice(H, size=k, replace=False):
                 xi["xr"][h * U + u] = rng.uniform(0.0, 1.0)
         out.append(xi)
     return out
+
+
+def _aggregate_hour(d: ScheduleData, h: int, unc: np.ndarray,
+                    rng: np.random.Generator) -> np.ndarray:
+    """One hour of the aggregate-ratio set: the signed fractions ``w`` (of ``gamma``) of the
+    uncertain buses ``unc``, the load ``pd_n (1 + gamma w_n)``.
+
+    Each ``w_n ~ U(-1, 1)``, independent. The hour's deviation ``D = gamma sum_n pd_n w_n``
+    must keep ``lo <= (T + D) / T <= hi`` (``T`` the hour's forecast total, the rows of
+    :func:`~feederopt.formulations.schedule.budget_block`); when ``D`` leaves that band, every
+    ``w_n`` of the hour is multiplied by the one factor in ``[0, 1)`` that puts the ratio on the
+    nearer band edge (``lo`` or ``hi``), which keeps each ``|w_n| <= 1`` and the hour's pattern
+    of deviations. An hour whose forecast total is ``<= 0`` (no ratio band to speak of) stays at
+    the forecast (``w = 0``)."""
+    if d.aggregate is None:
+        raise ValueError("the aggregate-ratio sampler needs d.aggregate")
+    lo, hi = d.aggregate
+    w = rng.uniform(-1.0, 1.0, size=len(unc))
+    total = float(d.pd[h].sum())
+    if total <= 0.0:
+        return np.zeros(len(unc))
+    dev = d.gamma * float(d.pd[h, unc] @ w)
+    up, down = (hi - 1.0) * total, (lo - 1.0) * total  # D within [down, up], down <= 0 <= up
+    if dev > up:
+        w *= up / dev
+    elif dev < down:
+        w *= down / dev
+    return w
 
 
 def sampling_description(d: ScheduleData, seed: int = 0) -> dict[str, str]:
@@ -203,15 +243,23 @@ def sampling_description(d: ScheduleData, seed: int = 0) -> dict[str, str]:
         ks = sorted({int(min(v, H)) for v in g[g > 0]})
         return "0.." + "/".join(str(k) for k in ks)
 
-    load = (f"for each of the {buses} uncertain buses, a number of hours k drawn uniformly from "
-            f"{hours(gl)}, those k hours at random, each with a random sign (up or down, "
-            f"even odds) and a random fraction u ~ U(0, 1): the load is pd (1 +- u gamma), "
-            f"gamma {d.gamma:g}" if buses and d.gamma > 0 else "loads at the forecast")
-    if d.aggregate is not None and buses:
+    if not (buses and d.gamma > 0):
+        load = "loads at the forecast"
+    elif d.aggregate is not None:
         lo, hi = d.aggregate
-        load += (f"; with the aggregate budget ({lo:g} <= total / forecast <= {hi:g} per hour) "
-                 "each bus deviates in at most one hour, and the band itself is not imposed "
-                 "on the samples (a sample's hourly total may leave it)")
+        load = (f"the aggregate-ratio set ({lo:g} <= total load / forecast total <= {hi:g} "
+                f"in every hour): in every hour, each of the {buses} uncertain buses a random "
+                f"fraction w ~ U(-1, 1), independent: the load is pd (1 + w gamma), gamma "
+                f"{d.gamma:g}; where an hour's total ratio leaves [{lo:g}, {hi:g}], that "
+                "hour's fractions are all multiplied by the one factor that puts the ratio on "
+                "the nearer band edge (so every uncertain bus deviates in every hour and every "
+                "hour's ratio is within the band, at its edge for the hours scaled; an hour "
+                "whose forecast total is <= 0 stays at the forecast)")
+    else:
+        load = (f"for each of the {buses} uncertain buses, a number of hours k drawn uniformly "
+                f"from {hours(gl)}, those k hours at random, each with a random sign (up or "
+                f"down, even odds) and a random fraction u ~ U(0, 1): the load is "
+                f"pd (1 +- u gamma), gamma {d.gamma:g}")
     res = (f"for each of the {units} renewable units with a budget, k hours drawn uniformly "
            f"from {hours(gr)}, at random, each with its output cut by a fraction U(0, 1) of "
            "its deviation (downward only)" if units else "renewables at the forecast")
