@@ -452,7 +452,7 @@ def test_price_above_curtailment_is_noted(feeder: Path, tmp_path: Path,
 
 def test_scalar_purchase_price_above_curtailment_is_noted() -> None:
     """Without a price element, a c_buy above c_shed is noted for every hour (API settings;
-    the CLI has no c_buy option); at c_shed, or with hourly prices at most c_shed, no note."""
+    the CLI's --buy-price); at c_shed, or with hourly prices at most c_shed, no note."""
     from feederopt.network.timeseries import Profiles
     from feederopt.problems.schedule import price_notes
 
@@ -462,3 +462,45 @@ def test_scalar_purchase_price_above_curtailment_is_noted() -> None:
     assert price_notes(loads, ScheduleSettings(hours=3, c_buy=C_SHED)) == []
     prices = Profiles(3, ["price"], np.array([[50.0], [C_SHED], [0.0]]))
     assert not any("c_shed" in n for n in price_notes(prices, ScheduleSettings(hours=3)))
+
+
+def test_price_options_act_on_the_schedule(feeder: Path, tmp_path: Path) -> None:
+    """--buy-price, --shed-price (and the other price options) set the settings' prices: with
+    no devices the substation is the only source, so at --shed-price 40 below --buy-price 70
+    every MW of each hour's load (the net's loads times their profile, summed here) is shed and
+    nothing is bought, the objective being 40 $/MWh times that load; at --shed-price 500 nothing
+    is shed and the purchase cost is 70 $/MWh times the purchase, by hand."""
+    table = tmp_path / "loads.csv"
+    table.write_text("\n".join(["time,element,value", *_rows(None)]) + "\n")
+    net = _net()
+    load = [float(net.load.p_mw.sum()) * f for f in FACTORS]
+
+    def run(*opts: str) -> dict[str, Any]:
+        out = tmp_path / f"r{len(list(tmp_path.iterdir()))}.json"
+        r = CliRunner().invoke(app, ["schedule", str(feeder / "net.json"), "--profiles",
+                                     str(table), "--hours", "3", "--no-ac-check", "--gap",
+                                     "1e-6", "--json", str(out), *opts])
+        assert r.exit_code == 0, r.output
+        return dict(json.loads(out.read_text()))
+
+    shed = run("--buy-price", "70", "--shed-price", "40", "--loss-price", "0")
+    assert shed["series"]["load_shed_mw"] == pytest.approx(load, abs=1e-6)
+    assert max(shed["series"]["substation_p_mw"]) == pytest.approx(0.0, abs=1e-6)
+    assert shed["objective"] == pytest.approx(40.0 * sum(load), rel=1e-6)
+    buy = run("--buy-price", "70", "--shed-price", "500")
+    s = buy["series"]
+    assert max(s["load_shed_mw"]) == pytest.approx(0.0, abs=1e-6)
+    assert s["price_per_mwh"] == [70.0] * 3
+    assert sum(s["purchase_cost"]) == pytest.approx(70.0 * sum(s["substation_p_mw"]), rel=1e-9)
+
+
+@pytest.mark.parametrize(("opt", "value"), [("--shed-price", "-1"), ("--loss-price", "nan"),
+                                            ("--buy-price", "inf"), ("--spill-price", "-0.5")])
+def test_bad_price_options_exit_2(feeder: Path, opt: str, value: str) -> None:
+    """A negative, NaN or infinite price is refused before the solve, naming the option."""
+    r = CliRunner().invoke(app, ["schedule", str(feeder / "net.json"), "--profiles",
+                                 str(feeder / "flat.csv"), "--hours", "3", "--no-ac-check",
+                                 opt, value])
+    assert r.exit_code == 2, r.output
+    text = " ".join(r.output.split())
+    assert f"({opt}) is {value}" in text and "must be >= 0 and finite" in text, text

@@ -71,6 +71,16 @@ def schedule(
     import_limit: float | None = typer.Option(
         None, "--import-limit", help="Substation import limit [MW] (the transformer rating; "
         "default 100)."),
+    buy_price: float | None = typer.Option(
+        None, "--buy-price", help="Substation purchase price [$/MWh] for every hour (default "
+        "50; a profile element 'price' gives one per hour instead)."),
+    loss_price: float | None = typer.Option(
+        None, "--loss-price", help="Price of the losses [$/MWh] (default 50)."),
+    shed_price: float | None = typer.Option(
+        None, "--shed-price", help="Price of curtailed load and unmet EV energy [$/MWh] "
+        "(default 500)."),
+    spill_price: float | None = typer.Option(
+        None, "--spill-price", help="Price of spilled PV/wind energy [$/MWh] (default 0)."),
     uncertain_buses: str | None = typer.Option(
         None, "--uncertain-buses", help="BUS,BUS,...: the buses whose load may deviate "
         "(default: every load bus)."),
@@ -110,6 +120,10 @@ def schedule(
                                   "dg_commitment": dg_commitment}
     if import_limit is not None:
         changes["ps_max_mw"] = import_limit
+    for field, value in (("c_buy", buy_price), ("c_loss", loss_price),
+                         ("c_shed", shed_price), ("c_spill", spill_price)):
+        if value is not None:
+            changes[field] = value
     if uncertain_buses:
         changes["uncertain_buses"] = tuple(b.strip() for b in uncertain_buses.split(",")
                                            if b.strip())

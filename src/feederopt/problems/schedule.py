@@ -6,6 +6,7 @@ forecast). The maths is in :mod:`feederopt.formulations.schedule`; no solver her
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -81,7 +82,8 @@ class ScheduleSettings:
 #: problems beside the setting (``eps (--dsm) must be ...``).
 OPTION_OF = {"eps": "--dsm", "gamma": "--gamma", "budget": "--robust-budget",
              "budget_res": "--robust-budget", "c_switch": "--switch-cost",
-             "ps_max_mw": "--import-limit", "hours": "--hours"}
+             "ps_max_mw": "--import-limit", "hours": "--hours", "c_buy": "--buy-price",
+             "c_loss": "--loss-price", "c_shed": "--shed-price", "c_spill": "--spill-price"}
 
 
 def _named(field: str) -> str:
@@ -110,9 +112,11 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
             if not 0 <= getattr(st, f) <= st.hours:
                 bad(f, f"{_named(f)} is {getattr(st, f):g}, must be within 0..hours "
                     f"({st.hours})")
-    for f in ("c_loss", "c_buy", "c_shed", "c_spill", "c_switch", "ps_max_mw"):
-        if not getattr(st, f) >= 0:
-            bad(f, f"{_named(f)} is {getattr(st, f):g}, must be >= 0")
+    for f in ("c_loss", "c_buy", "c_shed", "c_spill", "c_switch"):  # prices: finite too
+        if not 0 <= getattr(st, f) < math.inf:
+            bad(f, f"{_named(f)} is {getattr(st, f):g}, must be >= 0 and finite")
+    if not st.ps_max_mw >= 0:
+        bad("ps_max_mw", f"{_named('ps_max_mw')} is {st.ps_max_mw:g}, must be >= 0")
     # options that act only together with another one are refused alone, never ignored
     load_set = st.budget > 0 or st.budget_kind is BudgetKind.AGGREGATE
     if st.c_switch > 0 and not st.hourly:
