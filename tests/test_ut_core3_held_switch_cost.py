@@ -13,6 +13,7 @@ of the objective (it sat 2 x the cost low) and of the choice.
 from __future__ import annotations
 
 import sys
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +35,16 @@ def _base_open(net: Any) -> frozenset[int]:
                                             strict=True) if not c)
 
 
-def _brute(scale: float = 1.0, cost: float = COST_KW) -> tuple[frozenset[int], float, int]:
-    """The held tree of least pandapower losses plus ``cost`` per changed line, that total and
-    its number of actions."""
+def _brute(scale: float = 1.0, cost: float = COST_KW, hold_closed: AbstractSet[int] = HOLD_CLOSED,
+           hold_open: AbstractSet[int] = HOLD_OPEN) -> tuple[frozenset[int], float, int]:
+    """The held tree (lines ``hold_closed`` closed, ``hold_open`` open; by default the holds
+    of :func:`_holds`) of least pandapower losses plus ``cost`` per changed line, that total
+    and its number of actions."""
     net = _net()
     base = _base_open(net)
     best: tuple[frozenset[int], float, int] | None = None
     for opened in _trees(net):
-        if opened & HOLD_CLOSED or not opened >= HOLD_OPEN:
+        if opened & hold_closed or not opened >= hold_open:
             continue
         actions = len(opened ^ base)
         total = _losses_kw(net, opened, scale) + cost * actions

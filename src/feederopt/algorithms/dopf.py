@@ -508,12 +508,14 @@ def solve_dopf_misocp(problem: DopfProblem, stop: StopOptions | None = None,
     of its setting is then re-solved by the slave (exact SOCP)."""
     stop = stop or StopOptions()
     t0 = time.perf_counter()
-    model = ScipModel(problem.monolithic_block())
+    # the switching cost's constant as SCIP's objective offset: its gap limit is then measured
+    # on the reported objective (:func:`feederopt.algorithms.monolithic.solve_misocp`)
+    _, const = problem.y_cost()
+    model = ScipModel(problem.monolithic_block(), objective_offset=const)
     sol = model.solve(time_limit_s=stop.time_limit_s, gap=stop.gap)
     elapsed = time.perf_counter() - t0
     timings = {"build_s": model.build_time_s, "solve_s": sol.solve_time_s}
-    _, const = problem.y_cost()
-    bound = sol.bound + const if math.isfinite(sol.bound) else sol.bound
+    bound = sol.bound
     if not sol.has_solution:
         status = Status.INFEASIBLE if sol.status == "infeasible" else (
             stopped_status() if sol.status in ("time_limit", "interrupted") else Status.ERROR)
@@ -522,7 +524,7 @@ def solve_dopf_misocp(problem: DopfProblem, stop: StopOptions | None = None,
     slave = DopfSlave(problem, solver)
     x = {g: np.round(model.value(g)) for g in slave.groups}
     ev = slave.evaluate(x, need_gradient=False)
-    objective = sol.objective + const
+    objective = sol.objective
     if ev.feasible:  # the exact SOCP value of SCIP's setting (SCIP's cones carry tolerances)
         c, _ = problem.y_cost()
         objective = ev.objective + float(c @ x["y"]) + const + sum(

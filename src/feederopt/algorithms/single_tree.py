@@ -78,7 +78,10 @@ class SingleTreeBenders(Benders):
                     theta: tuple[float, float, float]) -> HighsModel | ScipMaster:
         if self._minimize_violation:
             return super()._new_master(block, cost, theta)
+        # the switching cost's constant as SCIP's objective offset: SCIP's gap limit, bound
+        # and objective limit (the cutoff) are then those of the run's objective
         return ScipMaster(block, objective=cost, extra_columns={"theta": theta},
+                          objective_offset=self.y_const,
                           separate=self.options.separate_fractional,
                           cones=self.options.conic_master,
                           params={**MASTER_PARAMS, **dict(self.options.scip_params)})
@@ -98,7 +101,7 @@ class SingleTreeBenders(Benders):
 
         def tighten() -> None:
             if math.isfinite(self.upper):
-                master.set_cutoff(cutoff() - self.y_const)
+                master.set_cutoff(cutoff())  # y_const is the master's offset
 
         failures: list[SlaveFailure] = []
 
@@ -161,6 +164,6 @@ class SingleTreeBenders(Benders):
             self.record(sol.solve_time_s, 0.0, "tree closed")
             return True
         if math.isfinite(sol.bound):
-            self.update_lower(min(sol.bound + self.y_const, limit))
+            self.update_lower(min(sol.bound, limit))
         self.record(sol.solve_time_s, 0.0, f"tree {sol.status}")
         return False

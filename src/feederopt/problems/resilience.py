@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -122,6 +123,13 @@ class ResilienceProblem:
     #: disconnects (:func:`feederopt.results.resilience.operation_view`).
     generator_ids: list[tuple[str, int]] = field(default_factory=list)
     shunt_ids: list[tuple[str, int]] = field(default_factory=list)
+    #: The model's internals of the pandapower xwards (:func:`xward_internals`): the
+    #: auxiliary bus (index -> the xward's id), the branch behind its impedance (indices) and
+    #: its P = Q = 0 source (generator ids). Not the user's elements: the operation's
+    #: listings leave them out (the xward itself is its shunt entry ``xward:<index>``).
+    xward_buses: dict[int, str] = field(default_factory=dict)
+    xward_branches: frozenset[int] = frozenset()
+    xward_generators: frozenset[str] = frozenset()
 
     @property
     def shed_ids(self) -> list[str]:
@@ -188,7 +196,8 @@ class ResilienceProblem:
                    lw.firm, lw.ids, lw.firm_p, model_notes(net, pu),
                    *name_aliases(net, set(pu.branch_ids), set(pu.bus_ids)),
                    generator_ids=_element_ids(net.generators, index),
-                   shunt_ids=_element_ids(net.shunts, index))
+                   shunt_ids=_element_ids(net.shunts, index),
+                   **xward_internals(net, index, bindex))
 
     def unsupplied_firm_loads(self, broken: tuple[int, ...], harden: np.ndarray | None = None,
                               site: np.ndarray | None = None) -> list[str]:
@@ -482,6 +491,32 @@ def _load_weights(net: Network, index: dict[str, int], s_base_mva: float,
     k = np.flatnonzero(shed)
     return LoadWeights(bus[k], p[k], q[k], prio[k] * p[k], [ids[i] for i in k], firm,
                        {ids[i]: float(p[i]) for i in np.flatnonzero(~shed)})
+
+
+def xward_internals(net: Network, index: dict[str, int],
+                    bindex: dict[str, int]) -> dict[str, Any]:
+    """The fields ``xward_buses``, ``xward_branches`` and ``xward_generators`` of
+    :class:`ResilienceProblem`: what the pandapower reader adds for each xward
+    (:mod:`feederopt.io.pandapower`: an auxiliary bus behind a fixed branch ``xward:<index>``
+    holding its voltage by a generator ``xward:<index>`` at P = Q = 0), found by their
+    ``pp_element`` = ``"xward"``; empty for other networks."""
+    def rows(table: pl.DataFrame | None) -> pl.DataFrame | None:
+        if table is None or "pp_element" not in table.columns:
+            return None
+        return table.filter(pl.col("pp_element") == "xward")
+
+    buses: dict[int, str] = {}
+    branches: set[int] = set()
+    br = rows(net.branches)
+    for bid, to in (zip(br["id"].to_list(), br["to_bus"].to_list(), strict=True)
+                    if br is not None else ()):
+        if str(bid) in bindex and str(to) in index:
+            branches.add(bindex[str(bid)])
+            buses[index[str(to)]] = str(bid)
+    gens = rows(net.generators)
+    return {"xward_buses": buses, "xward_branches": frozenset(branches),
+            "xward_generators": frozenset(str(g) for g in gens["id"].to_list())
+            if gens is not None else frozenset()}
 
 
 def _element_ids(table: pl.DataFrame | None, index: dict[str, int]) -> list[tuple[str, int]]:

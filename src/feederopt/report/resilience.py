@@ -63,6 +63,11 @@ def plan_figure(net: Network, result: Mapping[str, Any]) -> Figure:
     loads: dict[str, float] = {}
     for bus, p in zip(net.loads["bus"].to_list(), net.loads["p_mw"].to_list(), strict=True):
         loads[str(bus)] = loads.get(str(bus), 0.0) + 1000.0 * float(p)
+    # an xward's internal branch (the reader's model of it, no user line): drawn closed where
+    # the xward's bus is energised, as the operation's lists leave it out
+    internal = ({str(b) for b, e in zip(net.branches["id"].to_list(),
+                                        net.branches["pp_element"].to_list(), strict=True)
+                 if e == "xward"} if "pp_element" in net.branches.columns else set())
     hardened = set(result.get("hardened", []))
     sites = set(result.get("dg_sites", []))
     scenarios = list(result.get("scenarios", []))[:MAX_PANELS]
@@ -76,7 +81,9 @@ def plan_figure(net: Network, result: Mapping[str, Any]) -> Figure:
     for ax, sc in zip(axes.ravel(), scenarios or [{}], strict=False):
         broken = set(sc.get("broken", []))
         op = sc.get("operation", {})
-        closed = set(op.get("closed_lines", []))
+        live = set(op.get("energised_buses", []))
+        closed = set(op.get("closed_lines", [])) | {b for b, a, _ in branches
+                                                    if b in internal and a in live}
         shed = op.get("shed_per_bus_kw", {})
         for bid, a, b in branches:
             xs = [pos[index[a], 0], pos[index[b], 0]]

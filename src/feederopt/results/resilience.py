@@ -80,8 +80,8 @@ def disconnected_text(op: OperationView | dict[str, Any]) -> str:
 #: What the "disconnected" column of the scenario tables counts.
 DISCONNECTED_NOTE = ("disconnected: buses the operation leaves de-energised, and the "
                      "generators and shunts it has off (at those buses or in a backup-DG "
-                     "island); their ids are in the JSON (operation.deenergised_buses, "
-                     "generators_off, shunts_off)")
+                     "island; a ward or xward counts as one shunt); their ids are in the JSON "
+                     "(operation.deenergised_buses, generators_off, shunts_off)")
 
 
 def operation_view(problem: ResilienceProblem, op: Operation) -> OperationView:
@@ -108,6 +108,11 @@ def operation_view(problem: ResilienceProblem, op: Operation) -> OperationView:
     dead = set(range(g.n)) - seen
     gens_off = dead | {int(b) for b in op.gen_off}
     shunts_off = dead | {int(b) for b in op.shunt_off}
+    # The user's elements only: an xward's auxiliary bus, its internal branch and its P = Q = 0
+    # source are the reader's model of it (the xward itself is its shunt entry, one element).
+    aux = problem.xward_buses
+    closed = closed[np.array([int(i) not in problem.xward_branches for i in closed], bool)]
+    internal_gens = problem.xward_generators
     return OperationView(
         shed_kw=_r(op.shed_pu.sum() * kw),
         shed_per_bus_kw=shed,
@@ -115,16 +120,26 @@ def operation_view(problem: ResilienceProblem, op: Operation) -> OperationView:
         flows_kw={problem.branch_ids[i]: _r(op.p[i] * kw, 4) for i in closed},
         flows_kvar={problem.branch_ids[i]: _r(op.q[i] * kw, 4) for i in closed},
         voltage_pu={problem.bus_ids[i]: round(float(np.sqrt(max(op.u[i], 0.0))), 6)
-                    for i in sorted(seen)},
+                    for i in sorted(seen) if i not in aux},
         dg_output_kw=dg,
-        energised_buses=[problem.bus_ids[i] for i in sorted(seen)],
+        energised_buses=[problem.bus_ids[i] for i in sorted(seen) if i not in aux],
         shed_per_load_kw=per_load,
-        island_generators_off=[problem.bus_ids[int(b)] for b in op.gen_off if int(b) in island],
-        island_shunts_off=[problem.bus_ids[int(b)] for b in op.shunt_off if int(b) in island],
-        deenergised_buses=[problem.bus_ids[i] for i in sorted(dead)],
-        generators_off=[e for e, b in problem.generator_ids if b in gens_off],
+        island_generators_off=[problem.bus_ids[int(b)] for b in op.gen_off
+                               if int(b) in island and int(b) not in aux],
+        island_shunts_off=[problem.bus_ids[int(b)] for b in op.shunt_off
+                           if int(b) in island and int(b) not in aux],
+        deenergised_buses=[problem.bus_ids[i] for i in sorted(dead) if i not in aux],
+        generators_off=[e for e, b in problem.generator_ids
+                        if b in gens_off and e not in internal_gens],
         shunts_off=[e for e, b in problem.shunt_ids if b in shunts_off],
     )
+
+
+def _n_closed(op: Operation) -> int:
+    """The closed branches of the model, whose switching penalty is per closed branch (every
+    one, an xward's internal branch and the transformers included, as the model charges it;
+    a constant for the branches that cannot open)."""
+    return int(np.count_nonzero(op.closed > 0.5))
 
 
 def _reach(adj: dict[int, list[int]], roots: set[int]) -> set[int]:
@@ -271,7 +286,7 @@ def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
                    radiality: str, penalty_pu: float, sites: np.ndarray | None,
                    ac: RestorationAcCheck | None = None) -> RestoreResult:
     view = operation_view(problem, op)
-    penalty_kw = penalty_pu * problem.kw_per_pu * len(view.closed_lines)
+    penalty_kw = penalty_pu * problem.kw_per_pu * _n_closed(op)
     weighted_kw = _r(op.weighted_shed_pu * problem.kw_per_pu)  # = shed_kw at priority 1
     return RestoreResult(
         case=problem.meta.get("case", ""), broken=[problem.branch_ids[i] for i in broken],
@@ -296,7 +311,7 @@ def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
     for k, (sc, op) in enumerate(zip(scenarios, out.operations, strict=True)):
         view = operation_view(problem, op)
         shed_cost = st.voll * op.weighted_shed_pu * problem.kw_per_pu  # priority-weighted
-        pen = st.penalty * len(view.closed_lines)
+        pen = st.penalty * _n_closed(op)
         views.append(ScenarioView(sc.name, sc.probability,
                                   [problem.branch_ids[i] for i in sc.broken],
                                   _r(shed_cost), _r(pen), _r(shed_cost + pen), view,

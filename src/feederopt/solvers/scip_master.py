@@ -118,9 +118,9 @@ class ScipMaster(ScipModel):
     def __init__(self, block: Block, *, objective: dict[str, np.ndarray] | None = None,
                  extra_columns: dict[str, tuple[float, float, float]] | None = None,
                  params: dict[str, Any] | None = None, separate: bool = False,
-                 cones: bool = False) -> None:
+                 cones: bool = False, objective_offset: float = 0.0) -> None:
         super().__init__(block, objective=objective, params=params, cones=cones,
-                         extra_columns=extra_columns)
+                         extra_columns=extra_columns, objective_offset=objective_offset)
         self.extra = list(extra_columns or {})
         self.oracle: Oracle | None = None
         self.separator: Callable[[dict[str, np.ndarray]], None] | None = None
