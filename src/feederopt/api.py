@@ -286,6 +286,7 @@ def solve_settings(net: Network, opts: SolveOptions) -> dict[str, Any]:
         "solver_option": opts.solver,
         "radiality": radiality,
         "ac_check": bool(opts.ac_check),
+        **({"ac_polish": True} if opts.ac_polish else {}),
     }
 
 
