@@ -257,6 +257,6 @@ def polish_text(rec: Any) -> str | None:
              f" -> {kw(after.get('ac_losses_kw'))}; {rec.get('rounds', 0)} round(s), "
              f"{rec.get('moves_tried', 0)} exchanges tried, {float(rec.get('time_s', 0.0)):.1f}"
              f" s; {rec.get('stopped', '')}")
-    if rec.get("kept") is False:
-        text += f"; not adopted: {rec.get('not_adopted', '')}"
+    if rec.get("not_adopted"):
+        text += f"; not adopted: {rec['not_adopted']}"
     return text
