@@ -280,3 +280,22 @@ def test_two_substations_local_optimum_against_brute_force() -> None:
     neighbours = [k for k in truth if len(set(k) ^ set(mine)) == 2]
     assert neighbours
     assert not any(truth[k][0] and truth[k][1] < truth[mine][1] - 1e-3 for k in neighbours)
+
+
+def test_a_stop_request_ends_the_search() -> None:
+    """Ctrl-C (a stop request) ends the search before its next power flow; the record says
+    so."""
+    from feederopt.network.perunit import to_per_unit
+    from feederopt.solvers import interrupt
+    from feederopt.validation.ac_polish import branch_exchange
+
+    fo = feederopt.load(pv_net())
+    pu = to_per_unit(fo)
+    start = [b not in ("line:2", "line:4") for b in pu.branch_ids]  # breaks v_max
+    interrupt.request()
+    try:
+        closed, rec = branch_exchange(fo, pu, pu, start)
+    finally:
+        interrupt.clear()
+    assert rec["stopped"] == "interrupted" and rec["interrupted"] is True
+    assert rec["moves_tried"] == 0 and rec["exchanges"] == [] and list(closed) == start

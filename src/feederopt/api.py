@@ -698,14 +698,16 @@ def _polished(net: Network, opts: SolveOptions, prep: Prepared, raw: RawSolution
     ev = evaluator.evaluate(y, need_gradient=False)
     c, const = problem.y_cost()
     extra = {**raw.extra, "polish": record}
+    # Ctrl-C during the polish: the better topology found is kept, the run says it stopped.
+    status = Status.INTERRUPTED if record["interrupted"] else Status.FEASIBLE
     if ev.feasible:
         value = problem.to_kw(ev.objective) + float(c @ y) + const
         gap = (max(value - raw.lower_bound, 0.0) / max(abs(value), 1e-9)
                if math.isfinite(raw.lower_bound) else math.inf)
-        polished = replace(raw, status=Status.FEASIBLE, y=y, objective=value, gap=gap,
+        polished = replace(raw, status=status, y=y, objective=value, gap=gap,
                            point=ev.point, diagnosis=[], within_limits=True, extra=extra)
     else:  # the model's limits broken at this topology too: its least-violating point
-        polished = replace(raw, status=Status.FEASIBLE, y=y, objective=math.nan,
+        polished = replace(raw, status=status, y=y, objective=math.nan,
                            gap=math.nan, point=ev.point, diagnosis=list(ev.violations),
                            within_limits=False,
                            extra={**extra, "total_violation_pu": ev.violation})

@@ -47,6 +47,7 @@ import numpy as np
 from feederopt.network.container import Network
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import loop_path, tree_order
+from feederopt.solvers import interrupt
 from feederopt.validation.ac import ac_power_flow
 from feederopt.validation.ac_limits import ac_limit_violations
 
@@ -184,6 +185,7 @@ def branch_exchange(net: Network, limits: PerUnitNetwork, model: PerUnitNetwork,
     first = key
     made: list[dict[str, Any]] = []
     tried = rounds = truncated = 0
+    interrupted = False
     stopped = "no exchange improves the AC key"
     while True:
         if rounds >= max_rounds:
@@ -199,6 +201,9 @@ def branch_exchange(net: Network, limits: PerUnitNetwork, model: PerUnitNetwork,
         best: tuple[AcKey, int, int] | None = None
         out_of_time = False
         for a, b in moves:
+            if interrupt.requested():  # Ctrl-C or SIGTERM: stop with the best so far
+                interrupted = out_of_time = True
+                break
             if time.perf_counter() - t0 >= budget_s:
                 out_of_time = True
                 break
@@ -211,7 +216,8 @@ def branch_exchange(net: Network, limits: PerUnitNetwork, model: PerUnitNetwork,
         rounds += 1
         if best is None:
             if out_of_time:
-                stopped = f"time budget ({budget_why}, {budget_s:.3g} s)"
+                stopped = "interrupted" if interrupted else (
+                    f"time budget ({budget_why}, {budget_s:.3g} s)")
             break
         k, a, b = best
         made.append({"close": ids[a], "open": ids[b], "before": key.to_dict(),
@@ -219,13 +225,14 @@ def branch_exchange(net: Network, limits: PerUnitNetwork, model: PerUnitNetwork,
         current[a], current[b] = True, False
         key = k
         if out_of_time:
-            stopped = f"time budget ({budget_why}, {budget_s:.3g} s)"
+            stopped = "interrupted" if interrupted else (
+                f"time budget ({budget_why}, {budget_s:.3g} s)")
             break
     record = {
         "enabled": True, "judge": "pandapower Newton-Raphson (the AC check's power flow)",
         "rounds": rounds, "moves_tried": tried, "exchanges": made,
         "before": first.to_dict(), "after": key.to_dict(),
-        "stopped": stopped, "truncated_rounds": truncated,
+        "stopped": stopped, "interrupted": interrupted, "truncated_rounds": truncated,
         "max_rounds": max_rounds, "max_moves_per_round": max_moves,
         "time_s": time.perf_counter() - t0, "budget_s": budget_s, "budget": budget_why,
     }
