@@ -90,11 +90,14 @@ def test_polish_makes_no_move_at_opendss_optimum(tmp_path: Path) -> None:
     assert "ac_polish" not in plain and plain["open_switches"] == [expected]
 
 
-def test_ac_polish_is_refused_on_a_balanced_case() -> None:
-    """The option acts on three-phase feeders only: elsewhere a typed problem, exit 2."""
-    result = runner.invoke(app, ["solve", "case33bw", "--ac-polish"])
+def test_ac_polish_on_a_balanced_case_is_the_pandapower_polish() -> None:
+    """On a balanced case the option is the pandapower branch exchange
+    (tests/test_ac_polish_balanced.py), no longer refused as three-phase only; its bad
+    combinations are typed problems, exit 2."""
+    result = runner.invoke(app, ["solve", "case33bw", "--ac-polish", "--no-ac-check"])
     assert result.exit_code == 2
-    assert "applies to three-phase" in result.output + result.stderr
+    out = result.output + result.stderr
+    assert "applies to three-phase" not in out and "needs the AC check" in out
 
 
 def test_ac_polish_is_skipped_with_scenarios(tmp_path: Path) -> None:

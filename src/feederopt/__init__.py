@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from feederopt.solvers import interrupt
     from feederopt.solvers.status import IterationRecord, PhaseRecord, SampleRecord, Status
     from feederopt.validation.ac import ac_power_flow
+    from feederopt.validation.ac_polish import polish_text
     from feederopt.validation.fidelity import model_fidelity
     from feederopt.validation.montecarlo import check_options, check_result, read_result
 
@@ -93,6 +94,7 @@ _FOR_CLI = {
     "write_scenarios": "feederopt.io.scenarios",
     "ac_power_flow": "feederopt.validation.ac",
     "model_fidelity": "feederopt.validation.fidelity",
+    "polish_text": "feederopt.validation.ac_polish",
     "voltage_verdict": "feederopt.validation.ac_limits",
     "check_options": "feederopt.validation.montecarlo",
     "check_result": "feederopt.validation.montecarlo",
@@ -170,6 +172,7 @@ __all__ = [
     "partition_result_json",
     "plan",
     "plan_settings",
+    "polish_text",
     "read_result",
     "resolve_scenarios",
     "restore",

@@ -145,7 +145,13 @@ def solve(
       name): switchable branches held in that state in every method, without editing the
       network (:mod:`feederopt.problems.holds`); listed in ``result.extra["held"]``. Holds
       that leave no radial topology give status ``infeasible`` with no topology;
-    * ``ac_check=False`` skips the AC power flow of the chosen topology.
+    * ``ac_check=False`` skips the AC power flow of the chosen topology;
+    * ``ac_polish=True`` then moves the answer by single branch exchanges judged by that AC
+      power flow, limits first, then AC losses plus switching cost
+      (:mod:`feederopt.validation.ac_polish`; Civanlar et al. 1988, Baran & Wu 1989): the
+      polished topology, when better, is the answer with status ``feasible``;
+      ``result.extra["polish"]`` records it. Nominal reconfiguration only (refused with
+      ``scenarios``, ``robust``, devices the optimiser sets, or ``ac_check=False``).
 
     Every option either acts or is refused: :class:`~feederopt.errors.InputError` lists every
     problem of the options at once, before any work.
@@ -280,6 +286,7 @@ def solve_settings(net: Network, opts: SolveOptions) -> dict[str, Any]:
         "solver_option": opts.solver,
         "radiality": radiality,
         "ac_check": bool(opts.ac_check),
+        **({"ac_polish": True} if opts.ac_polish else {}),
     }
 
 
@@ -330,6 +337,20 @@ def network_option_problems(net: Network, opts: SolveOptions) -> list[Problem]:
                 "committable generators; flex: flexible loads)", ids=tuple(missing),
                 field="controls", hint="leave them out of --controls; `feederopt info` lists "
                 "the network's devices"))
+    if opts.ac_polish and opts.devices.kinds() and opts.method is not Method.LINDISTFLOW:
+        model: PerUnitNetwork | None
+        try:
+            model = decidable(net, opts.s_base_mva)[1]
+        except (InputError, NoHeldTopology):
+            model = None  # the solve reports these
+        if model is not None and not per_unit_devices(net, model,
+                                                      opts.devices.kinds()).is_empty():
+            out.append(Problem(
+                ProblemKind.INVALID_VALUE, "options",
+                "--ac-polish does not apply to a distribution OPF (the network has devices "
+                "the optimiser sets): the branch exchange moves switches at fixed device "
+                "settings", field="ac_polish",
+                hint="add --fix-devices (reconfiguration only), or leave --ac-polish out"))
     if opts.costs.loss_price_per_mwh is not None:
         gens = net.generators.filter(pl.col("in_service"))
         loads = net.loads.filter(pl.col("in_service"))
@@ -602,6 +623,11 @@ def _solve_nominal(net: Network, opts: SolveOptions,
     raw = _run_nominal(prep.problem, opts, progress)
     result = _result(net, prep.full, on_all_branches(raw, prep.keep, prep.full.n_branch),
                      opts.ac_check, model_pu=prep.model_pu())
+    if opts.ac_polish:
+        result, raw = _polished(net, opts, prep, raw, result)
+    elif result.ac_check is not None and result.ac_check.within_limits is False:
+        result.ac_check = replace(result.ac_check, warnings=(
+            *result.ac_check.warnings, POLISH_HINT))
     if not (np.any(prep.full.switch_cost) or opts.costs.loss_price_per_mwh):
         # The bound is a bound on the losses alone: classify the published figures.
         found = result.ac_check.losses_kw if result.ac_check else result.losses_kw
@@ -609,6 +635,97 @@ def _solve_nominal(net: Network, opts: SolveOptions,
         result.literature = [*base_comparison(case, result.base),
                              *classify(case, raw.lower_bound, found)]
     return result
+
+
+#: The AC check's advice when the answer breaks a limit in AC and ``ac_polish`` was not asked.
+POLISH_HINT = ("try --ac-polish (ac_polish=True): it searches single branch exchanges from "
+               "this topology for one that the AC power flow keeps within the limits (or breaks "
+               "them less), then with lower AC losses")
+
+
+def _polished(net: Network, opts: SolveOptions, prep: Prepared, raw: RawSolution,
+              result: Result) -> tuple[Result, RawSolution]:
+    """``ac_polish`` of a nominal solve (:mod:`feederopt.validation.ac_polish`): the branch
+    exchange from the answer's topology, judged by the AC check's power flow. The polished
+    topology becomes the answer only when its AC check (run again on it, as for any answer)
+    improves the key; it is then re-evaluated by the model's SOCP (its flows and losses in
+    the tables), with status ``feasible`` (the model's optimum is no longer the answer), the
+    model's lower bound kept and the gap relative to the model (the polished topology's model
+    objective against the model's bound: no statement about AC optimality). The record is
+    ``result.extra["polish"]``; ``skipped`` says why when there was nothing to polish."""
+    from feederopt.validation.ac_polish import (
+        AC_POLISH_MAX_S,
+        branch_exchange,
+        key_of_check,
+    )
+
+    def skipped(why: str) -> tuple[Result, RawSolution]:
+        result.extra["polish"] = {"enabled": True, "skipped": why}
+        return result, raw
+
+    check = result.ac_check
+    if not result.has_topology:
+        return skipped("the solve found no topology to start from")
+    if raw.status is Status.INTERRUPTED:
+        return skipped("the solve was interrupted")
+    if raw.status is Status.INFEASIBLE:
+        # The relaxation holds every radial AC operating point within the limits: none is.
+        return skipped("the model proves that no radial topology keeps the limits, so none "
+                       "does in AC either (the relaxation contains every AC operating point)")
+    if check is None or not check.converged:
+        return skipped("the AC power flow of the answer did not converge")
+    model = prep.model_pu()
+    if not model.switchable.any():
+        return skipped("no branch can switch")
+    left = opts.stop.time_limit_s - raw.solve_time_s
+    budget, why = (AC_POLISH_MAX_S, "cap") if left > AC_POLISH_MAX_S else (
+        max(left, 0.0), "time limit left")
+    start = result.branches["closed"].to_numpy().astype(bool)
+    s = prep.full.s_base_mva
+    point = raw.point
+    gen_p = point["pg"] * s if prep.full.n_gen and "pg" in point else None
+    gen_q = point["qg"] * s if prep.full.n_gen and "qg" in point else None
+    closed, record = branch_exchange(net, prep.full, model, start, gen_p=gen_p, gen_q=gen_q,
+                                     budget_s=budget, budget_why=why, bus_out=net.bus_id_out)
+    record["kept"] = False
+    if not record["exchanges"]:
+        result.extra["polish"] = record
+        return result, raw
+    # The model's SOCP at the polished topology: its point (flows, dispatch) for the tables.
+    y = closed[prep.keep].astype(float)
+    problem = prep.problem
+    evaluator = TopologyEvaluator(problem, _conic(opts))
+    ev = evaluator.evaluate(y, need_gradient=False)
+    c, const = problem.y_cost()
+    extra = {**raw.extra, "polish": record}
+    # Ctrl-C during the polish: the better topology found is kept, the run says it stopped.
+    status = Status.INTERRUPTED if record["interrupted"] else Status.FEASIBLE
+    if ev.feasible:
+        value = problem.to_kw(ev.objective) + float(c @ y) + const
+        gap = (max(value - raw.lower_bound, 0.0) / max(abs(value), 1e-9)
+               if math.isfinite(raw.lower_bound) else math.inf)
+        polished = replace(raw, status=status, y=y, objective=value, gap=gap,
+                           point=ev.point, diagnosis=[], within_limits=True, extra=extra)
+    else:  # the model's limits broken at this topology too: its least-violating point
+        polished = replace(raw, status=status, y=y, objective=math.nan,
+                           gap=math.nan, point=ev.point, diagnosis=list(ev.violations),
+                           within_limits=False,
+                           extra={**extra, "total_violation_pu": ev.violation})
+    polished = replace(polished, timings={**raw.timings, "ac_polish_s": record["time_s"]})
+    new = _result(net, prep.full, on_all_branches(polished, prep.keep, prep.full.n_branch),
+                  opts.ac_check, model_pu=prep.model_pu())
+    before = key_of_check(prep.full, start, check)
+    after = key_of_check(prep.full, closed, new.ac_check)
+    if not after.better_than(before):
+        # The model's dispatch at the polished topology differs from the answer's (a
+        # generator with a range), and the AC check there is no better: the answer stays.
+        record["not_adopted"] = ("the AC check of the polished topology at the model's "
+                                 "dispatch there does not improve on the answer's")
+        result.extra["polish"] = record
+        return result, raw
+    record["kept"] = True
+    new.extra["polish"] = record
+    return new, polished
 
 
 # ----- the distribution OPF (devices) -------------------------------------------------------

@@ -191,6 +191,9 @@ class SolveOptions:
     devices: Devices = field(default_factory=Devices)
     holds: Holds = field(default_factory=Holds)
     ac_check: bool = True
+    #: After the solve, move the answer by single branch exchanges judged by the AC power flow
+    #: (:mod:`feederopt.validation.ac_polish`); nominal solves only, with the AC check.
+    ac_polish: bool = False
     #: The DistFlow rows in the Benders master (partial Benders); off only for experiments.
     master_physics: bool = True
     s_base_mva: float = 1.0
@@ -228,6 +231,7 @@ class SolveOptions:
         out += self._execution_problems()
         out += self._device_problems(method)
         out += self._hold_problems()
+        out += self._polish_problems()
         if self.solver is not None and method is None:
             # the method is unknown: the solver's own problems (unknown, not installed) all
             # the same, so that every problem is reported at once
@@ -255,6 +259,26 @@ class SolveOptions:
                        radiality=RadialityModel(self.radiality))
 
     # ------------------------------------------------------------------------------------------
+    def _polish_problems(self) -> list[Problem]:
+        """``ac_polish`` needs the AC check (it is its judge) and one operating point: the
+        branch exchange judges the nominal loads, not a scenario set or a box."""
+        if not self.ac_polish:
+            return []
+        out: list[Problem] = []
+        if not self.ac_check:
+            out.append(_option_problem(
+                "ac_polish", "--ac-polish needs the AC check: its power flow judges every "
+                "branch exchange", "leave --no-ac-check out, or --ac-polish"))
+        if self.uncertainty is not None:
+            kind = "--scenarios" if isinstance(self.uncertainty, Scenarios) else "--robust"
+            out.append(_option_problem(
+                "ac_polish", f"--ac-polish does not apply to {kind}: the branch exchange judges "
+                "one AC operating point, and the answer must hold for every "
+                + ("scenario" if kind == "--scenarios" else "load in the box"),
+                f"leave --ac-polish out with {kind}, or polish the nominal loads' answer "
+                f"without {kind}"))
+        return out
+
     def _limit_problems(self) -> list[Problem]:
         lim = self.limits
         return (voltage_limit_problems(lim.v_min, lim.v_max)
@@ -511,6 +535,7 @@ def solve_options(
     controls: Sequence[str] | str | None = None,
     hold_closed: Sequence[str] | str | None = None,
     hold_open: Sequence[str] | str | None = None,
+    ac_polish: bool = False,
 ) -> SolveOptions:
     """:class:`SolveOptions` from the flat keywords of the API and the CLI. Nothing is checked
     here; options that belong to a mode not asked for are recorded for :meth:`~SolveOptions.
@@ -557,6 +582,7 @@ def solve_options(
             if x.strip())),
         holds=Holds(_id_list(hold_closed), _id_list(hold_open)),
         ac_check=ac_check,
+        ac_polish=ac_polish,
         master_physics=master_physics,
         misplaced=tuple(misplaced),
     )

@@ -56,8 +56,15 @@ def print_result(result: Any) -> None:
     switching = switching_text(result.extra.get("switching"))
     if switching:  # a switching cost: what the objective charges (held changes included)
         table.add_row("switching cost", switching)
-    table.add_row("lower bound", fmt(result.lower_bound, ".4f", " kW-eq"))
-    table.add_row("gap", fmt(result.gap * 100 if result.gap is not None else None, ".4f", " %"))
+    from feederopt import polish_text
+
+    polished = polish_text(result.extra.get("polish"))
+    if polished:  # --ac-polish: the exchanges made, or why none
+        table.add_row("AC polish (pandapower)", polished)
+    table.add_row("lower bound" + (" (model's)" if _polish_kept(result) else ""),
+                  fmt(result.lower_bound, ".4f", " kW-eq"))
+    table.add_row("gap" + (" (to the model's bound)" if _polish_kept(result) else ""),
+                  fmt(result.gap * 100 if result.gap is not None else None, ".4f", " %"))
     table.add_row("iterations", str(result.iterations))
     table.add_row("time", fmt(result.solve_time_s, ".2f", " s"))
     table.add_row("solver", result.solver)
@@ -148,6 +155,12 @@ def print_result(result: Any) -> None:
                       + f"; it needs slack at {len(result.diagnosis)} limits:")
         for line in violation_lines(result.diagnosis, "diagnosis"):
             out.print(line, markup=False)
+
+
+def _polish_kept(result: Any) -> bool:
+    """--ac-polish moved the answer: its bound is the model's, its gap relative to it."""
+    rec = result.extra.get("polish")
+    return isinstance(rec, dict) and bool(rec.get("kept"))
 
 
 def loading_text(ac: Any) -> str:
@@ -275,8 +288,10 @@ def solve(
         False, "--no-voltage-feedback", help="Three-phase (.dss): hold the lossless "
         "LinDist3Flow voltages to the limits, without the correction by OpenDSS's voltages."),
     ac_polish: bool = typer.Option(
-        False, "--ac-polish", help="Three-phase (.dss): then move the answer by single branch "
-        "exchanges while one lowers OpenDSS's losses within the limits (at most 60 s)."),
+        False, "--ac-polish", help="Then move the answer by single branch exchanges judged by "
+        "the AC power flow (pandapower; OpenDSS for a .dss feeder): limits first, then AC "
+        "losses plus switching cost (at most 60 s). Not with --scenarios/--robust on a "
+        "balanced net."),
     switch_cost: float | None = typer.Option(
         None, "--switch-cost", help="Cost of each switching action, in kW of losses."),
     loss_price: float | None = typer.Option(
@@ -335,7 +350,7 @@ def solve(
         thermal_limits=not no_thermal_limits, scenarios=scenarios, robust=robust,
         uncertain_loads=uncertain_loads, budget=budget, workers=workers, ray_address=ray,
         fix_devices=fix_devices, controls=controls, hold_closed=hold_closed,
-        hold_open=hold_open)
+        hold_open=hold_open, ac_polish=ac_polish)
     problems: list[Problem] = []
     if report and out_dir is None:
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "--report needs --out",
@@ -388,10 +403,6 @@ def solve(
                                   switch_cost=switch_cost, scenarios=scenarios,
                                   ac_polish=ac_polish)
         return
-    if ac_polish:
-        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                                "--ac-polish applies to three-phase (.dss) feeders only",
-                                field="ac_polish", hint="leave it out"))
     if no_voltage_feedback:
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
                                 "--no-voltage-feedback applies to three-phase (.dss) feeders "

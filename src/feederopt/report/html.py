@@ -63,6 +63,7 @@ from feederopt.report.scenarios import (
     text_table,
 )
 from feederopt.results.result import branch_label, switching_text
+from feederopt.validation.ac_polish import polish_text
 
 #: Re-exported: the shared page parts lived here before :mod:`feederopt.report.page`.
 __all__ = [
@@ -280,7 +281,10 @@ def summary_section(r: Mapping[str, Any]) -> str:
         ("objective (kW-equivalent)", fmt(r.get("objective"), ".4f", " kW-eq")),
         *((("switching cost", escape(text)),)
           if (text := switching_text(r.get("switching"))) else ()),
-        ("lower bound", fmt(r.get("lower_bound"), ".4f", " kW-eq")),
+        *((("AC polish (pandapower branch exchange)", escape(text)),)
+          if (text := polish_text(r.get("polish"))) else ()),
+        ("lower bound" + (" (the model's)" if _polish_kept(r) else ""),
+         fmt(r.get("lower_bound"), ".4f", " kW-eq")),
         ("gap", fmt(gap * 100 if gap is not None else None, ".4f", " %")),
         ("iterations", escape(str(r.get("iterations", "-")))),
         ("solve time", fmt(r.get("solve_time_s"), ".2f", " s")),
@@ -304,6 +308,12 @@ def summary_section(r: Mapping[str, Any]) -> str:
         warn = _note(nominal_note()) + warn
     return section("summary", "Summary",
                    f'<div class="cards">{card_html}</div>{warn}{table}')
+
+
+def _polish_kept(r: Mapping[str, Any]) -> bool:
+    """--ac-polish moved the answer: the bound is the model's, the gap relative to it."""
+    rec = r.get("polish")
+    return isinstance(rec, dict) and bool(rec.get("kept"))
 
 
 def _not_exact(r: Mapping[str, Any]) -> str:
