@@ -655,6 +655,7 @@ def _polished(net: Network, opts: SolveOptions, prep: Prepared, raw: RawSolution
     ``result.extra["polish"]``; ``skipped`` says why when there was nothing to polish."""
     from feederopt.validation.ac_polish import (
         AC_POLISH_MAX_S,
+        AC_POLISH_MIN_S,
         branch_exchange,
         key_of_check,
     )
@@ -678,8 +679,13 @@ def _polished(net: Network, opts: SolveOptions, prep: Prepared, raw: RawSolution
     if not model.switchable.any():
         return skipped("no branch can switch")
     left = opts.stop.time_limit_s - raw.solve_time_s
-    budget, why = (AC_POLISH_MAX_S, "cap") if left > AC_POLISH_MAX_S else (
-        max(left, 0.0), "time limit left")
+    floor = min(AC_POLISH_MIN_S, 0.25 * opts.stop.time_limit_s)
+    if left > AC_POLISH_MAX_S:
+        budget, why = AC_POLISH_MAX_S, "cap"
+    elif left >= floor:
+        budget, why = left, "time limit left"
+    else:  # the solve used (nearly) all of its limit: the polish's own minimum
+        budget, why = floor, "the polish's minimum past the time limit"
     start = result.branches["closed"].to_numpy().astype(bool)
     s = prep.full.s_base_mva
     point = raw.point

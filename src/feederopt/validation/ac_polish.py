@@ -53,6 +53,10 @@ from feederopt.validation.ac_limits import ac_limit_violations
 
 #: Most seconds the polish runs (less when the solve's time limit leaves less).
 AC_POLISH_MAX_S = 60.0
+#: Least seconds the polish runs, also past the solve's time limit (it is a check after the
+#: solve, like the AC check, which the limit does not cover either), capped by a quarter of the
+#: limit: a solve that used its whole limit still gets its answer polished.
+AC_POLISH_MIN_S = 20.0
 #: Most rounds (exchanges made).
 MAX_ROUNDS = 50
 #: Most exchanges evaluated (AC power flows) per round; the rest of a round is left out (the
