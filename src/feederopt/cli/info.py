@@ -351,7 +351,8 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
     if band is not None and not band["within"]:
         out.print("[yellow]note:[/] ", end="")
         out.print("the base case already breaks the voltage limits (AC): "
-                  + band_verdict_text(band) + "; `feederopt solve` holds every topology to "
+                  + band_verdict_text(band).removeprefix("breaks them: ")
+                  + "; `feederopt solve` holds every topology to "
                   "them (--v-min/--v-max change them)", markup=False)
     for note in data["warnings"]:
         out.print("[yellow]note:[/] ", end="")

@@ -473,8 +473,12 @@ def check(
     table.add_row("feasible, AC power flow",
                   "skipped" if share_ac is None or math.isnan(share_ac) else
                   f"{mc.feasible_ac} ({share_ac * 100:.2f} %)")
+    # the corners scale the uncertain loads only: "every load" when --uncertain-loads is not
+    # given (all loads), else how many (user test ut_fresh: "every load x1.3" for 6 of 32)
+    which = ("every load" if uncertain_loads is None else
+             f"the {len(mc.uncertain_loads)} uncertain load(s)")
     for corner in mc.corners:
-        table.add_row(f"corner: every load x{corner['factor']:g} (not a sample)",
+        table.add_row(f"corner: {which} x{corner['factor']:g} (not a sample)",
                       corner_text(corner))
     for label, text in _verdict_rows(verdict):
         table.add_row(label, text)

@@ -455,8 +455,16 @@ def ac_section(r: Mapping[str, Any]) -> str:
         "message": ("message", None),
     }
     rows = []
+    losses = r.get("losses_kw")
+    # the least-violating point (no losses: it minimises slack) is not compared with the AC
+    # power flow, so its "exact" says nothing (user test ut_fresh #3)
+    slack_point = not (isinstance(losses, int | float) and math.isfinite(losses))
     for key, (label, spec) in labels.items():
         value = ac.get(key)
+        if key == "exact" and slack_point:
+            rows.append(f"<tr><th>{escape(label)}</th><td>- (not compared: the "
+                        "least-violating point)</td></tr>")
+            continue
         text = fmt(value, *spec) if spec else cell(value) if value != "" else "-"
         rows.append(f"<tr><th>{escape(label)}</th><td>{text}</td></tr>")
     if ac.get("converged"):
