@@ -32,3 +32,21 @@ def test_info_band_is_the_users(tmp_path: object) -> None:
     text = CliRunner().invoke(app, ["info", path], env={"COLUMNS": "200"}).output
     row = next(line for line in text.splitlines() if "base-case voltage vs limits" in line)
     assert "within 0.9200 - 1.0600 p.u." in row
+
+
+def test_solve_settings_band_is_the_users(tmp_path: object) -> None:
+    """The solve's settings (result.json, console's limits row) give the band of the user's
+    buses, not 0.5..1.5 from the reader's internal ones."""
+    net = _net()
+    net.bus["min_vm_pu"] = 0.92
+    net.bus["max_vm_pu"] = 1.06
+    path = f"{tmp_path}/three_winding.json"
+    pp.to_json(net, path)
+    out = f"{tmp_path}/r.json"
+    res = CliRunner().invoke(app, ["solve", path, "--json", out, "--time-limit", "60"],
+                             env={"COLUMNS": "200"})
+    assert res.exit_code in (0, 4), res.output
+    with open(out) as f:
+        settings = json.load(f)["settings"]
+    assert (settings["v_min_pu"], settings["v_max_pu"]) == (0.92, 1.06)
+    assert "0.5000" not in res.output and "1.5000" not in res.output

@@ -255,9 +255,18 @@ def solve_settings(net: Network, opts: SolveOptions) -> dict[str, Any]:
     ``iteration_limit``), the method, the solver option, the radiality model and whether the AC
     check ran."""
 
+    from feederopt.validation.ac_limits import internal_bus_ids
+
+    # over the user's buses: the pandapower reader's internal ones (a trafo3w's star point, an
+    # xward's auxiliary bus) hold 0.5..1.5 p.u., which is no band of the user's (ut_fresh)
+    internal = internal_bus_ids(net)
+    user = np.array([str(b) not in internal for b in net.buses["id"].to_list()], dtype=bool)
+    if not user.any():
+        user[:] = True
+
     def band(col: str, default: float) -> float | dict[str, float]:
         x = net.buses[col].cast(pl.Float64).fill_null(default).fill_nan(default).to_numpy()
-        lo, hi = float(x.min()), float(x.max())
+        lo, hi = float(x[user].min()), float(x[user].max())
         return lo if lo == hi else {"min": lo, "max": hi}
 
     live = net.branches.filter(pl.col("in_service"))
