@@ -79,3 +79,18 @@ def test_grid_figure_labels_open_branches_by_id_at_their_marker() -> None:
     assert set(labels) == {"tie", "tie2"}  # the open ones only, closed l3 has no label
     for k, name in enumerate(["tie", "tie2"]):
         assert np.allclose(labels[name], markers[k])
+
+
+def test_grid_legend_names_only_what_is_drawn() -> None:
+    """User test ut_fresh: a meshed answer (nothing open) showed "open branch" in the legend.
+    The legend's entries are those of the figure's branches: no open branch, no entry."""
+    buses = pl.DataFrame({"id": ["s1", "b3", "b4"], "is_source": [True, False, False]})
+    branches = pl.DataFrame({"id": ["l1", "l2", "l3"], "from_bus": ["s1", "b3", "b4"],
+                             "to_bus": ["b3", "b4", "s1"], "closed": [True, True, True],
+                             "switchable": [False, True, False]})
+    pos = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, -1.0]])
+    ax = grid_figure(buses, branches, pos).axes[0]
+    legend = ax.get_legend()
+    names = [t.get_text() for t in legend.get_texts()] if legend is not None else []
+    assert "open branch" not in names
+    assert "closed switch" in names  # l2 is a closed switch, drawn

@@ -235,7 +235,7 @@ def plan(
     out = stdout()
     t = summary_table(f"{res.case}: resilience plan ({res.method})")
     t.add_row("status", res.status)
-    t.add_row("hardened lines", ", ".join(res.hardened) or "-")
+    t.add_row("hardened lines (ids)", ", ".join(res.hardened) or "none")
     t.add_row("DG sites", ", ".join(res.dg_sites) or "-")
     t.add_row("investment", fmt(res.investment, ",.2f", " $"))
     t.add_row("expected shedding cost (priority-weighted)",

@@ -237,10 +237,12 @@ def grid_figure(buses: pl.DataFrame, branches: pl.DataFrame, pos: np.ndarray | N
     # coupler whose buses share the substation's coordinates, a short branch at the source)
     # is drawn beside it, above it, with a leader line and its id (source_switch_markers).
     hidden = at_source(pos, f, t, src, mid, tuple(fig.get_size_inches())) & (on | off)
+    # a legend entry only for what the figure shows (no "open branch" on a meshed answer)
     ax.scatter(mid[on & ~hidden, 0], mid[on & ~hidden, 1], marker="s", s=10, c="tab:green",
-               zorder=2, label="closed switch")
+               zorder=2, label="closed switch" if (on & ~hidden).any() else "_nolegend_")
     ax.scatter(mid[off & ~hidden, 0], mid[off & ~hidden, 1], marker="s", s=16,
-               facecolors="white", edgecolors="tab:red", zorder=2, label="open branch")
+               facecolors="white", edgecolors="tab:red", zorder=2,
+               label="open branch" if (off & ~hidden).any() else "_nolegend_")
     _source_switch_markers(fig, ax, pos, f, t, src, np.flatnonzero(hidden), closed,
                            branch_ids)
     opened = np.flatnonzero(off & ~hidden)
