@@ -67,15 +67,20 @@ class Problem:
             # an output path of an option: "output --json 'p.json'", not "output [p.json].json"
             return self._text(f"output --{self.field} " + ", ".join(
                 repr(x) for x in self.ids[:10]))
+        shown = ", ".join(self.ids[:10]) + (" ..." if len(self.ids) > 10 else "")
+        if self.component == "options" and self.field:
+            # an option's value: "options.samples: ... (given: -1)", not "options [-1].samples",
+            # which reads as an element -1 (user test ut_fresh)
+            given = (f" (given: {shown})" if self.ids and shown not in self.message else "")
+            return self._text(f"options.{self.field}", given)
         if self.ids:
-            shown = ", ".join(self.ids[:10]) + (" ..." if len(self.ids) > 10 else "")
             where += f" [{shown}]"
         if self.field:
             where += f".{self.field}"
         return self._text(where)
 
-    def _text(self, where: str) -> str:
-        text = f"{self.kind.value}: {where}: {self.message}"
+    def _text(self, where: str, given: str = "") -> str:
+        text = f"{self.kind.value}: {where}: {self.message}{given}"
         if not self.is_error:
             text = f"{self.severity.value}: {text}"
         if self.hint:
