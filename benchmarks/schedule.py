@@ -8,6 +8,7 @@ and case69bw with their built-in profiles, on this machine with open solvers (Hi
 Runs, each in this process, one after the other:
 
 * case33bw deterministic at DSM epsilon 0, 10, 15, 20 % (the seed's cases a-d, Table 2);
+* case69bw deterministic at the same epsilons (Table 4; ``--time-limit-69``, default 600 s);
 * case33bw robust (C&CG; gamma 10 %, Gamma 4 hours per bus, 4 hours per renewable unit),
   time limit 300 s (the issue's target: within 5 minutes);
 * case69bw robust, the same set, time limit 900 s (target: within 15 minutes).
@@ -29,6 +30,15 @@ from feederopt.api_schedule import schedule
 
 HERE = Path(__file__).parent
 SEED_33 = {0.0: (0.64, 0.970), 0.1: (0.61, 0.975), 0.15: (0.57, 0.979), 0.2: (0.52, 0.980)}
+# the seed's Table 4 (69-bus, cases a-d): losses [MW], V min, V max, open lines, purchase [MWh]
+SEED_69 = {0.0: (0.85, 0.962, 1.01, "14, 56, 63, 69, 70", 0.987),
+           0.1: (0.83, 0.965, 1.012, "13, 58, 61, 69, 70", 0.966),
+           0.15: (0.81, 0.969, 1.013, "13, 18, 56, 61, 69", 0.952),
+           0.2: (0.79, 0.972, 1.014, "14, 58, 61, 69, 70", 0.947)}
+# the seed's Table 3 (33-bus, case a): robust, then deterministic: losses [MW], V min, V max,
+# open lines, purchase [MWh]
+SEED_TABLE3 = {"robust": (0.64, 0.970, 1.022, "10, 12, 20, 24, 25", 1.35),
+               "deterministic": (0.58, 0.978, 1.022, "7, 13, 20, 24, 32", 1.21)}
 
 
 def run(case: str, *, eps: float, robust: bool, time_limit: float,
@@ -78,6 +88,36 @@ def write(rows: list[dict[str, Any]]) -> None:
             s = SEED_33.get(r["eps"], (float("nan"), float("nan")))
             lines.append(f"| {100 * r['eps']:g} % | {s[0]} | {r['losses_mwh']:.4f} | {s[1]} | "
                          f"{r['v_min']:.4f} | {r['objective']:.4f} |")
+    det69 = [r for r in rows if r["case"] == "case69bw" and r["method"] == "deterministic"]
+    if det69:
+        lines += ["", "## case69bw, DSM cases a-d beside the seed's Table 4", "",
+                  "| eps | status (gap) | seed losses [MW(h)] | ours [MWh] | seed V min | ours "
+                  "V min | seed V max | ours V max | seed open lines | ours | seed purchase "
+                  "[MWh] | ours |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in sorted(det69, key=lambda r: r["eps"]):
+            s69 = SEED_69.get(r["eps"])
+            if s69 is None:
+                continue
+            lines.append(f"| {100 * r['eps']:g} % | {r['status']} ({r['gap']:.1e}) | "
+                         f"{s69[0]} | {r['losses_mwh']:.4f} | {s69[1]} | {r['v_min']:.4f} | "
+                         f"{s69[2]} | {r['v_max']:.4f} | {s69[3]} | "
+                         f"{', '.join(r['open_lines'])} | {s69[4]} | "
+                         f"{r['purchase_mwh']:.3f} |")
+    a_det = [r for r in det if r["eps"] == 0.0]
+    a_rob = [r for r in rows if r["case"] == "case33bw" and r["method"] != "deterministic"
+             and r["eps"] == 0.0]
+    if a_det and a_rob:
+        lines += ["", "## case33bw case a, robust against deterministic, beside the seed's "
+                  "Table 3", "", "Ours: the robust row is the last robust run's worst case "
+                  "found at its schedule, the deterministic row the forecast's optimum.", "",
+                  "| | seed losses [MW(h)] | ours [MWh] | seed V min | ours | seed V max | "
+                  "ours | seed open lines | ours | seed purchase [MWh] | ours |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for name, r in (("robust", a_rob[-1]), ("deterministic", a_det[-1])):
+            s3 = SEED_TABLE3[name]
+            lines.append(f"| {name} | {s3[0]} | {r['losses_mwh']:.4f} | {s3[1]} | "
+                         f"{r['v_min']:.4f} | {s3[2]} | {r['v_max']:.4f} | {s3[3]} | "
+                         f"{', '.join(r['open_lines'])} | {s3[4]} | {r['purchase_mwh']:.3f} |")
     rob = [r for r in rows if r["method"] != "deterministic"]
     if rob:
         lines += ["", "## Robust runs: targets (33-bus <= 300 s, 69-bus <= 900 s)", ""]
@@ -103,8 +143,12 @@ def machine() -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", choices=("all", "dsm", "robust", "robust33", "robust69"),
-                    default="all")
+    ap.add_argument("--only", choices=("all", "dsm", "dsm69", "robust", "robust33",
+                                       "robust69"), default="all")
+    ap.add_argument("--time-limit-69", type=float, default=600.0,
+                    help="Seconds per deterministic case69bw run (dsm69; default 600).")
+    ap.add_argument("--eps", default="0,0.1,0.15,0.2",
+                    help="DSM shares of the dsm69 runs (default the seed's four cases).")
     ap.add_argument("--gap", type=float, default=1e-3,
                     help="C&CG tolerance of the robust runs (default 1e-3, the targets').")
     ap.add_argument("--append", action="store_true",
@@ -123,6 +167,10 @@ def main() -> None:
     if args.only in ("all", "dsm"):
         for eps in (0.0, 0.1, 0.15, 0.2):
             rows.append(run("case33bw", eps=eps, robust=False, time_limit=300))
+            write(rows)
+    if args.only in ("all", "dsm69"):
+        for eps in (float(e) for e in args.eps.split(",")):
+            rows.append(run("case69bw", eps=eps, robust=False, time_limit=args.time_limit_69))
             write(rows)
     if args.only in ("all", "robust"):
         rows.append(run("case33bw", eps=0.0, robust=True, time_limit=300, gap=args.gap))
