@@ -31,25 +31,10 @@ from typer.testing import CliRunner
 
 from feederopt.cli import app
 from feederopt.cli.app import EXIT_LIMITS_BROKEN
-from opendss_states import radial_states, solve_switched, two_terminal_edges
+from opendss_states import radial_states, ring_feeder, solve_switched, two_terminal_edges
 
 SWITCHES = ["sw1", "sw2", "tie"]
-FEEDER = """Clear
-New Circuit.ring4 basekv=12.47 pu=0.97 phases=3 bus1=src MVAsc3=200000 MVAsc1=210000
-New Linecode.ohl nphases=3 r1=0.35 x1=0.4 r0=1.0 x0=1.2 c1=0 c0=0 units=km
-New Line.L0 bus1=src bus2=a linecode=ohl length=0.1 normamps=94
-New Line.sw1 bus1=a bus2=a1 switch=y
-New Line.La1 bus1=a1 bus2=b linecode=ohl length=3 normamps=300
-New Line.sw2 bus1=a bus2=a2 switch=y
-New Line.La2 bus1=a2 bus2=c linecode=ohl length=0.5 normamps=300
-New Line.tie bus1=b bus2=t switch=y enabled=n
-New Line.Lbc bus1=t bus2=c linecode=ohl length=0.5 normamps=300
-New Load.b bus1=b phases=3 conn=wye kV=12.47 kW=1500 kvar=0 model=1 vminpu=0.8 vmaxpu=1.2
-New Load.c bus1=c phases=3 conn=wye kV=12.47 kW=500 kvar=0 model=1 vminpu=0.8 vmaxpu=1.2
-Set VoltageBases=[12.47]
-CalcVoltageBases
-Solve
-"""
+FEEDER = ring_feeder("ring4", pu=0.97, l0_amps=94, la1=(3, 300), la2=(0.5, 300), lbc_km=0.5)
 
 
 def _feeder(folder: Path) -> Path:

@@ -128,6 +128,30 @@ def _legend_note(ax: Any, shown: int, total: int) -> None:
                 va="bottom", fontsize=7, transform=ax.transAxes)
 
 
+def _units_panel(kind: str, data: Mapping[str, Any], unit: str,
+                 second: Mapping[str, Any] | None = None,
+                 after: Callable[[Any, bool], None] | None = None) -> _Panel:
+    """The panel of a kind of unit: a line per unit (``second`` dotted beside it) up to
+    :data:`LINE_UNITS` units, else a heat map with a row per unit (``unit`` names its colour
+    scale); ``after(ax, as_map)`` draws on it last."""
+    many = len(data) > LINE_UNITS
+
+    def draw(fig: Any, ax: Any) -> None:
+        if many:
+            _unit_map(fig, ax, data, unit)
+        else:
+            _unit_lines(ax, data, second)
+        if after is not None:
+            after(ax, many)
+
+    return _Panel(kind, draw, wide=many, height=_map_height(len(data)) if many else 3.0)
+
+
+def _zero_line(ax: Any, as_map: bool) -> None:
+    if not as_map:
+        ax.axhline(0, color="grey", lw=0.5)
+
+
 def _panels(result: Mapping[str, Any]) -> tuple[list[_Panel], list[str]]:
     """The panels that the schedule has data for, and what is not drawn (none in it)."""
     s = result["series"]
@@ -155,19 +179,13 @@ def _panels(result: Mapping[str, Any]) -> tuple[list[_Panel], list[str]]:
     dg = s.get("dg_mw") or {}
     on = result.get("dg_commitment") or {}
     if dg:
-        def fossil(fig: Any, ax: Any) -> None:
-            if len(dg) <= LINE_UNITS:
-                _unit_lines(ax, dg, s.get("dg_q_mvar") or {})
-            else:
-                _unit_map(fig, ax, dg, "P [MW]")
+        def committed(ax: Any, as_map: bool) -> None:
             if on:
                 any_on = np.asarray(list(on.values()), float).max(0)
                 for h in np.flatnonzero(any_on > 0.5):
                     ax.axvspan(h, h + 1, color="tab:orange", alpha=0.12, lw=0)
 
-        many = len(dg) > LINE_UNITS
-        panels.append(_Panel("dg", fossil, wide=many,
-                             height=_map_height(len(dg)) if many else 3.0))
+        panels.append(_units_panel("dg", dg, "P [MW]", s.get("dg_q_mvar") or {}, committed))
     else:
         absent.append("fossil DG (no units)")
 
@@ -177,13 +195,6 @@ def _panels(result: Mapping[str, Any]) -> tuple[list[_Panel], list[str]]:
         net = {k: (np.asarray(s["ess_discharge_mw"][k], float)
                    - np.asarray(s["ess_charge_mw"][k], float)).tolist() for k in ess}
         soc = s["ess_soc_mwh"]
-
-        def power(fig: Any, ax: Any) -> None:
-            if len(net) <= LINE_UNITS:
-                _unit_lines(ax, net)
-            else:
-                _unit_map(fig, ax, net, "discharge (+) / charge (-) [MW]")
-            ax.axhline(0, color="grey", lw=0.5)
 
         def state(fig: Any, ax: Any) -> None:
             if len(soc) > LINE_UNITS:  # SOC as a share of each unit's E max: limits 0-100 %
@@ -227,54 +238,31 @@ def _panels(result: Mapping[str, Any]) -> tuple[list[_Panel], list[str]]:
             # the limits and every line inside the axes, the legend above the E max line
             ax.set_ylim(-0.06 * top, 1.55 * top)
 
-        many = len(ess) > LINE_UNITS
-        h = _map_height(len(ess)) if many else 3.0
-        panels.append(_Panel("ess_power", power, wide=many, height=h))
-        panels.append(_Panel("ess_soc", state, wide=many, height=h,
+        power = _units_panel("ess_power", net, "discharge (+) / charge (-) [MW]",
+                             after=_zero_line)
+        panels.append(power)
+        panels.append(_Panel("ess_soc", state, wide=power.wide, height=power.height,
                              legend={"loc": "upper center", "ncol": 3}))
     else:
         absent.append("storage (no ESS units)")
 
     res = s.get("renewable_mw") or {}
     if res:
-        def renewables(fig: Any, ax: Any) -> None:
-            if len(res) <= LINE_UNITS:
-                _unit_lines(ax, res, s.get("renewable_forecast_mw") or {})
-            else:
-                _unit_map(fig, ax, res, "used [MW]")
-
-        many = len(res) > LINE_UNITS
-        panels.append(_Panel("renewables", renewables, wide=many,
-                             height=_map_height(len(res)) if many else 3.0))
+        panels.append(_units_panel("renewables", res, "used [MW]",
+                                   s.get("renewable_forecast_mw") or {}))
     else:
         absent.append("PV and wind (no units)")
 
     ev = s.get("ev_mw") or {}
     if ev:
-        def charging(fig: Any, ax: Any) -> None:
-            if len(ev) <= LINE_UNITS:
-                _unit_lines(ax, ev)
-            else:
-                _unit_map(fig, ax, ev, "charging [MW]")
-
-        many = len(ev) > LINE_UNITS
-        panels.append(_Panel("ev", charging, wide=many,
-                             height=_map_height(len(ev)) if many else 3.0))
+        panels.append(_units_panel("ev", ev, "charging [MW]"))
     else:
         absent.append("EV charging (no EV units)")
 
     shift = s.get("dsm_shift_mw") or {}
     if shift:
-        def dsm(fig: Any, ax: Any) -> None:
-            if len(shift) <= LINE_UNITS:
-                _unit_lines(ax, {f"bus {k}": v for k, v in shift.items()})
-                ax.axhline(0, color="grey", lw=0.5)
-            else:
-                _unit_map(fig, ax, {f"bus {k}": v for k, v in shift.items()}, "pdr - pd [MW]")
-
-        many = len(shift) > LINE_UNITS
-        panels.append(_Panel("dsm", dsm, wide=many,
-                             height=_map_height(len(shift)) if many else 3.0))
+        panels.append(_units_panel("dsm", {f"bus {k}": v for k, v in shift.items()},
+                                   "pdr - pd [MW]", after=_zero_line))
     else:
         eps = settings.get("eps")
         absent.append("DSM shift (DSM off, --dsm 0)" if not eps else
@@ -298,15 +286,7 @@ def _panels(result: Mapping[str, Any]) -> tuple[list[_Panel], list[str]]:
 
     gens = s.get("network_gen_p_mw") or {}
     if gens:
-        def network_gen(fig: Any, ax: Any) -> None:
-            if len(gens) <= LINE_UNITS:
-                _unit_lines(ax, gens)
-            else:
-                _unit_map(fig, ax, gens, "P [MW]")
-
-        many = len(gens) > LINE_UNITS
-        panels.append(_Panel("network_gen", network_gen, wide=many,
-                             height=_map_height(len(gens)) if many else 3.0))
+        panels.append(_units_panel("network_gen", gens, "P [MW]"))
     else:
         absent.append("network generators (the net has none)")
 
