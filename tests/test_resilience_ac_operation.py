@@ -11,7 +11,6 @@ operation applied by hand.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pandapower as pp
@@ -20,30 +19,16 @@ import pytest
 import feederopt
 from feederopt.api_resilience import restore
 from netbuild import planner_pandapower
+from resilience_ops import operated
 
 
 def own_run(net: pp.pandapowerNet, r: Any) -> tuple[pp.pandapowerNet, dict[str, int]]:
     """pandapower's power flow of ``r``'s operation, applied by hand to a copy of ``net``:
-    the broken lines out of service (both ends), the line switches of the others closed or
-    opened as the model closes or opens the line (an open tie stays charged from the end
-    without a switch, as in the field); each load less its shed kW; the sgens and shunts at
-    the buses the model disconnects out of service; each producing DG in an island an ext_grid
-    at the model's voltage there. Returns the net and the ext_grid index per DG bus."""
-    own = copy.deepcopy(net)
+    :func:`resilience_ops.operated` (broken lines, switches, shed loads), and the sgens and
+    shunts at the buses the model disconnects out of service; each producing DG in an island
+    an ext_grid at the model's voltage there. Returns the net and the ext_grid index per DG bus."""
+    own = operated(net, r)
     op = r.operation
-    closed, broken = set(op.closed_lines), set(r.broken)
-    for k in own.line.index:
-        if f"line:{k}" in broken:
-            own.line.at[k, "in_service"] = False
-            continue
-        at = (own.switch.et == "l") & (own.switch.element == k)
-        own.switch.loc[at, "closed"] = f"line:{k}" in closed
-        assert f"line:{k}" in closed or at.any()  # a line without a switch stays closed
-    for k in own.load.index:
-        shed = op.shed_per_load_kw.get(f"load:{k}", 0.0)
-        keep = 1.0 - shed / (1e3 * float(own.load.at[k, "p_mw"]))
-        own.load.at[k, "p_mw"] *= keep
-        own.load.at[k, "q_mvar"] *= keep
     # (getattr: a result from before these fields had nothing off, and the old check ran so)
     gens_off = getattr(op, "island_generators_off", [])
     shunts_off = getattr(op, "island_shunts_off", [])

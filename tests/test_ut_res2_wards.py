@@ -30,6 +30,7 @@ import feederopt
 from feederopt.api_resilience import restore
 from feederopt.validation.ac import pandapower_model
 from netbuild import planner_pandapower
+from resilience_ops import operated
 
 B5 = 12  # the bus the ward and the xward sit at; lines 10 (LB5) and 11 (LB6) border it
 WARD = {"ps_mw": 0.3, "qs_mvar": 0.1, "pz_mw": 0.05, "qz_mvar": -0.2}
@@ -58,30 +59,6 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
 
     monkeypatch.setattr(pp, "runpp", spy)
     yield seen
-
-
-def operated(net: pp.pandapowerNet, r: Any) -> pp.pandapowerNet:
-    """A copy of ``net`` with ``r``'s operation applied by hand: broken lines out of service,
-    the other lines' switches as the model closes them, every load-like element (load, ward,
-    xward) less its shed kW (P and Q alike). Not yet run."""
-    own = copy.deepcopy(net)
-    op = r.operation
-    closed, broken = set(op.closed_lines), set(r.broken)
-    for k in own.line.index:
-        if f"line:{k}" in broken:
-            own.line.at[k, "in_service"] = False
-            continue
-        at = (own.switch.et == "l") & (own.switch.element == k)
-        own.switch.loc[at, "closed"] = f"line:{k}" in closed
-        assert f"line:{k}" in closed or at.any()
-    for table, p_col, q_col in (("load", "p_mw", "q_mvar"), ("ward", "ps_mw", "qs_mvar"),
-                                ("xward", "ps_mw", "qs_mvar")):
-        for k in own[table].index:
-            shed = op.shed_per_load_kw.get(f"{table}:{k}", 0.0)
-            keep = 1.0 - shed / (1e3 * float(own[table].at[k, p_col]))
-            own[table].at[k, p_col] *= keep
-            own[table].at[k, q_col] *= keep
-    return own
 
 
 def dead_buses(own: pp.pandapowerNet) -> set[int]:
