@@ -240,3 +240,25 @@ def planner_pandapower(capacitor: bool = True, pv_mw: float = 1.0) -> Any:
     if capacitor:
         pp.create_shunt(net, a[4], q_mvar=-1.0, p_mw=0.0, name="cap_A5")
     return net
+
+
+#: The 7-bus 20 kV tie feeder of the schedule tests: line k joins these buses (3 km cables),
+#: the tie (3, 6) open; a load of ``TIE7_LOADS_MW[i]`` MW (q 0.2 Mvar) at bus i, ``load:i-1``.
+TIE7_LINES = [(0, 1), (1, 2), (2, 3), (1, 4), (4, 5), (5, 6), (3, 6)]
+TIE7_LOADS_MW = {i: 0.5 + 0.05 * i for i in range(1, 7)}
+
+
+def tie7_pandapower() -> Any:
+    """The 7-bus tie feeder (:data:`TIE7_LINES`, the loop 1-2-3-6-5-4 closed by the open tie
+    3-6 with a line switch each), 3.6-4.05 MW of load."""
+    import pandapower as pp
+
+    net = pp.create_empty_network()
+    b = [pp.create_bus(net, 20) for _ in range(7)]
+    pp.create_ext_grid(net, b[0], vm_pu=1.0)
+    for a, c in TIE7_LINES:
+        line = pp.create_line(net, b[a], b[c], 3.0, "NA2XS2Y 1x95 RM/25 12/20 kV")
+        pp.create_switch(net, b[a], line, "l", closed=(a, c) != (3, 6))
+    for i, p in TIE7_LOADS_MW.items():
+        pp.create_load(net, b[i], p_mw=p, q_mvar=0.2)
+    return net

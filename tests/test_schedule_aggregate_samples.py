@@ -37,12 +37,12 @@ from feederopt.validation.schedule import (  # noqa: E402
     sample_budget_set,
     sampling_description,
 )
+from netbuild import TIE7_LOADS_MW, tie7_pandapower  # noqa: E402
 
 HOURS = 6
 FACTORS = (0.7, 0.8, 0.9, 1.0, 1.1, 0.95)  # the loads' profile per hour
 PV_FACTORS = (0.0, 0.3, 0.8, 1.0, 0.6, 0.1)
-LINES = [(0, 1), (1, 2), (2, 3), (1, 4), (4, 5), (5, 6), (3, 6)]
-P_LOAD = {i: 0.5 + 0.05 * i for i in range(1, 7)}  # MW at bus i (load:i-1), one load per bus
+P_LOAD = TIE7_LOADS_MW  # MW at bus i (load:i-1), one load per bus
 BAND = (0.98, 1.03)
 GAMMA = 0.5  # a bus alone may move the hour's total by up to 0.5 x 0.8 / 3.45 > 10 %
 GAMMA_RES = 2
@@ -53,14 +53,7 @@ SAMPLES = 40
 def feeder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 7-bus 20 kV feeder (one tie), a load at each of buses 1-6 and a PV unit at bus 4."""
     tmp = tmp_path_factory.mktemp("aggsamples")
-    net = pp.create_empty_network()
-    b = [pp.create_bus(net, 20) for _ in range(7)]
-    pp.create_ext_grid(net, b[0], vm_pu=1.0)
-    for a, c in LINES:
-        line = pp.create_line(net, b[a], b[c], 3.0, "NA2XS2Y 1x95 RM/25 12/20 kV")
-        pp.create_switch(net, b[a], line, "l", closed=(a, c) != (3, 6))
-    for i, p in P_LOAD.items():
-        pp.create_load(net, b[i], p_mw=p, q_mvar=0.2)
+    net = tie7_pandapower()
     pp.to_json(net, str(tmp / "net.json"))
     dev = tmp / "dev"
     dev.mkdir()

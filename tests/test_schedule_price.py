@@ -53,9 +53,10 @@ from feederopt.cli.app import app  # noqa: E402
 from feederopt.errors import InputError, ProblemKind  # noqa: E402
 from feederopt.formulations.schedule import nominal  # noqa: E402
 from feederopt.problems.schedule import ScheduleSettings, build_schedule_data  # noqa: E402
+from netbuild import TIE7_LINES, tie7_pandapower  # noqa: E402
 
 FACTORS = (0.8, 0.9, 1.0)  # the loads' profile per hour
-LINES = [(0, 1), (1, 2), (2, 3), (1, 4), (4, 5), (5, 6), (3, 6)]  # line k joins these buses
+LINES = TIE7_LINES  # line k joins these buses
 ETA_CH, ETA_DIS, E_MAX, P_MAX, SOC0 = 0.9, 0.95, 1.0, 0.5, 0.5  # the storage at bus 5
 HIGH = (50.0, 50.0, 300.0)  # $/MWh: dear at hour 2
 FLAT = (50.0, 50.0, 50.0)
@@ -65,15 +66,7 @@ ROBUST: dict[str, Any] = {"gamma": 0.3, "budget": 1.0, "uncertain_buses": ("3", 
 
 def _net() -> Any:
     """A 20 kV feeder (3 km cables, one tie: the loop 1-2-3-6-5-4), 3.6-4.05 MW of load."""
-    net = pp.create_empty_network()
-    b = [pp.create_bus(net, 20) for _ in range(7)]
-    pp.create_ext_grid(net, b[0], vm_pu=1.0)
-    for a, c in LINES:
-        line = pp.create_line(net, b[a], b[c], 3.0, "NA2XS2Y 1x95 RM/25 12/20 kV")
-        pp.create_switch(net, b[a], line, "l", closed=(a, c) != (3, 6))
-    for i in range(1, 7):
-        pp.create_load(net, b[i], p_mw=0.5 + 0.05 * i, q_mvar=0.2)
-    return net
+    return tie7_pandapower()
 
 
 def _rows(prices: tuple[float, ...] | None, hours: int = 3) -> list[str]:
