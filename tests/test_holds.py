@@ -59,6 +59,16 @@ def _net() -> Any:
     return net
 
 
+def scenario_at(net: Any, factor: float) -> pl.DataFrame:
+    """One scenario ``s0`` with every load of ``net`` at ``factor`` times :data:`LOADS_MW`
+    (Q at 0.3 of P)."""
+    load_ids = [f"load:{k}" for k in net.load.index]
+    return pl.DataFrame({
+        "scenario": ["s0"] * len(load_ids), "kind": ["load"] * len(load_ids),
+        "element": load_ids, "p_mw": [factor * p for p in LOADS_MW],
+        "q_mvar": [factor * 0.3 * p for p in LOADS_MW], "weight": [1.0] * len(load_ids)})
+
+
 def _trees(net: Any) -> list[frozenset[int]]:
     """The sets of opened lines that leave a spanning tree (networkx on the net's graph)."""
     lines = list(net.line.index)
@@ -143,11 +153,7 @@ def test_lindistflow_keeps_the_holds() -> None:
 
 def test_scenarios_keep_the_holds_and_find_the_held_best_at_the_scenario_load() -> None:
     net = _net()
-    load_ids = [f"load:{k}" for k in net.load.index]
-    table = pl.DataFrame({
-        "scenario": ["s0"] * len(load_ids), "kind": ["load"] * len(load_ids),
-        "element": load_ids, "p_mw": [0.9 * p for p in LOADS_MW],
-        "q_mvar": [0.9 * 0.3 * p for p in LOADS_MW], "weight": [1.0] * len(load_ids)})
+    table = scenario_at(net, 0.9)
     result = feederopt.solve(net, scenarios=table, time_limit=60, workers=1, **_holds())
     best, _ = _best(net, 0.9)
     assert _opened(result) == best

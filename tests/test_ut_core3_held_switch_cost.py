@@ -24,7 +24,16 @@ import feederopt
 
 sys.path.insert(0, str(Path(__file__).parent))
 from netbuild import tiny, tiny_pandapower_losses_kw
-from test_holds import HOLD_CLOSED, HOLD_OPEN, LOADS_MW, _holds, _losses_kw, _net, _opened, _trees
+from test_holds import (
+    HOLD_CLOSED,
+    HOLD_OPEN,
+    _holds,
+    _losses_kw,
+    _net,
+    _opened,
+    _trees,
+    scenario_at,
+)
 
 COST_KW = 5.0
 
@@ -89,11 +98,7 @@ def test_held_changes_are_charged_in_the_objective(
 
 def test_scenarios_charge_the_held_changes() -> None:
     net = _net()
-    load_ids = [f"load:{k}" for k in net.load.index]
-    table = pl.DataFrame({
-        "scenario": ["s0"] * len(load_ids), "kind": ["load"] * len(load_ids),
-        "element": load_ids, "p_mw": [0.9 * p for p in LOADS_MW],
-        "q_mvar": [0.9 * 0.3 * p for p in LOADS_MW], "weight": [1.0] * len(load_ids)})
+    table = scenario_at(net, 0.9)
     result = feederopt.solve(net, scenarios=table, time_limit=60, workers=1,
                              switch_cost_kw=COST_KW, **_holds())
     opened, _, actions = _brute(0.9)
