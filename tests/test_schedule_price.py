@@ -394,9 +394,13 @@ def test_hourly_plot_draws_a_varying_price(feeder: Path, tmp_path: Path) -> None
                                      str(feeder / "dev"), "--hours", "3", "--no-ac-check",
                                      "--json", str(out)])
         assert r.exit_code == 0, r.output
+        import matplotlib.pyplot as plt
+
         fig = hourly_figure(json.loads(out.read_text()))
-        return [ln for ax in fig.axes for ln in ax.get_lines()
-                if ln.get_label().startswith("price")]
+        lines = [ln for ax in fig.axes for ln in ax.get_lines()
+                 if ln.get_label().startswith("price")]
+        plt.close(fig)  # pyplot keeps every figure it made until closed
+        return lines
 
     (line,) = price_lines("high")
     assert list(line.get_ydata()[:3]) == list(HIGH)  # the steps over hours 0..2
