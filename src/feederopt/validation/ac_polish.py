@@ -218,19 +218,16 @@ def branch_exchange(net: Network, limits: PerUnitNetwork, model: PerUnitNetwork,
             if k.better_than(key) and (best is None or k.better_than(best[0])):
                 best = (k, a, b)
         rounds += 1
-        if best is None:
-            if out_of_time:
-                stopped = "interrupted" if interrupted else (
-                    f"time budget ({budget_why}, {budget_s:.3g} s)")
-            break
-        k, a, b = best
-        made.append({"close": ids[a], "open": ids[b], "before": key.to_dict(),
-                     "after": k.to_dict()})
-        current[a], current[b] = True, False
-        key = k
+        if best is not None:
+            k, a, b = best
+            made.append({"close": ids[a], "open": ids[b], "before": key.to_dict(),
+                         "after": k.to_dict()})
+            current[a], current[b] = True, False
+            key = k
         if out_of_time:
             stopped = "interrupted" if interrupted else (
                 f"time budget ({budget_why}, {budget_s:.3g} s)")
+        if best is None or out_of_time:
             break
     record = {
         "enabled": True, "judge": "pandapower Newton-Raphson (the AC check's power flow)",
