@@ -255,11 +255,9 @@ def solve_settings(net: Network, opts: SolveOptions) -> dict[str, Any]:
     ``iteration_limit``), the method, the solver option, the radiality model and whether the AC
     check ran."""
 
-    from feederopt.validation.ac_limits import internal_bus_ids
-
     # over the user's buses: the pandapower reader's internal ones (a trafo3w's star point, an
     # xward's auxiliary bus) hold 0.5..1.5 p.u., which is no band of the user's (ut_fresh)
-    internal = internal_bus_ids(net)
+    internal = net.internal_bus_ids()
     user = np.array([str(b) not in internal for b in net.buses["id"].to_list()], dtype=bool)
     if not user.any():
         user[:] = True

@@ -132,6 +132,34 @@ class Network:
             "total_load_mvar": float(ld["q_mvar"].sum()),
         }
 
+    def internal_bus_ids(self) -> set[str]:
+        """The buses the pandapower reader adds that are not in the user's net: a
+        three-winding transformer's star point (the bus its windings share,
+        ``trafo3w:<index>``) and an xward's auxiliary bus (the far end of its branch); found by
+        the branches' ``pp_element``, empty for other networks."""
+        br = self.branches
+        if "pp_element" not in br.columns:
+            return set()
+        out: set[str] = set()
+        for kind, bid, f, t in zip(br["pp_element"].to_list(), br["id"].to_list(),
+                                   br["from_bus"].to_list(), br["to_bus"].to_list(),
+                                   strict=True):
+            if kind == "xward":
+                out.add(str(t))
+            elif kind == "trafo3w":
+                out.add(str(t) if str(bid).endswith(":hv") else str(f))
+        return out
+
+    def internal_branch_ids(self) -> set[str]:
+        """The branches the pandapower reader adds that are no element of the user's net: an
+        xward's internal branch behind its impedance (``pp_element`` ``"xward"``). A
+        three-winding transformer's windings are the user's transformer and not listed."""
+        br = self.branches
+        if "pp_element" not in br.columns:
+            return set()
+        return {str(b) for b, kind in zip(br["id"].to_list(), br["pp_element"].to_list(),
+                                          strict=True) if kind == "xward"}
+
     def bus_id_out(self, bus_id: str) -> str:
         """A bus id as results give it: the string of the tables, for every format (an
         integer-numbered format's ``7`` is ``"7"``, as in the tables and Parquet files, so that

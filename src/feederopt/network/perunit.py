@@ -19,7 +19,7 @@ Results computed on this model map back to user ids through ``bus_ids`` and ``br
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -152,6 +152,24 @@ class PerUnitNetwork:
     def initial_closed(self) -> np.ndarray:
         """The base-case switch states: every in-service branch closed unless normally open."""
         return ~self.normally_open
+
+    def with_fixed(self, closed: np.ndarray, opened: np.ndarray | None = None
+                   ) -> PerUnitNetwork:
+        """This model with the branches of the masks ``closed`` and ``opened`` fixed in that
+        state: not switchable, ``normally_open`` as fixed (the convention of this model: a
+        branch that cannot switch is open exactly when it is normally open), and the
+        switching cost of each switchable one fixed away from its base-case state added to
+        :attr:`fixed_switching_kw`, the objective's constant (one action each at its
+        ``switch_cost``). Used by the holds (``--hold-closed``/``--hold-open``,
+        :func:`feederopt.problems.holds.held_model`) and by presolve's forced closings
+        (:func:`feederopt.problems.presolve.fixed_closed`)."""
+        closed = np.asarray(closed, bool)
+        opened = np.zeros(self.n_branch, bool) if opened is None else np.asarray(opened, bool)
+        moved = ((closed & self.normally_open) | (opened & ~self.normally_open)) & self.switchable
+        return replace(self, switchable=self.switchable & ~closed & ~opened,
+                       normally_open=(self.normally_open & ~closed) | opened,
+                       fixed_switching_kw=float(self.fixed_switching_kw)
+                       + float(self.switch_cost[moved].sum()))
 
 
 def _float(col: pl.Series, default: float) -> np.ndarray:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -184,23 +184,15 @@ def held_model(pu: PerUnitNetwork, held: Held) -> PerUnitNetwork:
     if not held:
         return pu
     index = {b: k for k, b in enumerate(pu.branch_ids)}
-    closed = np.array([index[b] for b in held.closed if b in index], int)
-    opened = np.array([index[b] for b in held.open if b in index], int)
-    switchable = pu.switchable.copy()
-    normally_open = pu.normally_open.copy()
-    switchable[closed] = False
-    switchable[opened] = False
-    normally_open[closed] = False
-    normally_open[opened] = True
+    closed = np.zeros(pu.n_branch, bool)
+    opened = np.zeros(pu.n_branch, bool)
+    closed[[index[b] for b in held.closed if b in index]] = True
+    opened[[index[b] for b in held.open if b in index]] = True
     # Holding a branch away from its base-case state is a switching action: its cost stays in
     # the objective as a constant (ReconfigurationProblem.y_cost), since the branch no longer
     # switches in the model.
-    moved = np.zeros(pu.n_branch, bool)
-    moved[closed] = pu.normally_open[closed]
-    moved[opened] = ~pu.normally_open[opened]
-    fixed_kw = float(pu.fixed_switching_kw) + float(pu.switch_cost[moved & pu.switchable].sum())
-    out = replace(pu, switchable=switchable, normally_open=normally_open,
-                  fixed_switching_kw=fixed_kw)
+    out = pu.with_fixed(closed, opened)
+    switchable, normally_open = out.switchable, out.normally_open
     # A loop of branches that cannot open (held closed among them).
     fixed_closed = ~switchable & ~normally_open
     loop = radiality_problem(pu.bus_ids, pu.branch_ids, pu.f, pu.t, fixed_closed,
@@ -214,7 +206,7 @@ def held_model(pu: PerUnitNetwork, held: Held) -> PerUnitNetwork:
     labels = components_of(pu.n_bus, pu.f[usable], pu.t[usable])
     fed = set(labels[pu.is_source].tolist())
     cut = [pu.bus_ids[j] for j in range(pu.n_bus) if labels[j] not in fed]
-    if cut and len(opened):
+    if cut and opened.any():
         shown = ", ".join(cut[:10]) + (" ..." if len(cut) > 10 else "")
         raise NoHeldTopology(
             f"the branches held open ({', '.join(held.open)}) leave no radial topology: "

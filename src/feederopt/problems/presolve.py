@@ -97,12 +97,7 @@ def fixed_closed(pu: PerUnitNetwork, fixed: np.ndarray) -> PerUnitNetwork:
     """``pu`` with the switchable branches ``fixed`` made non-switchable and closed; the
     switching cost of those normally open (a bridge that every radial configuration closes)
     joins ``fixed_switching_kw``, the objective's constant: closing them is an action."""
-    fixed = fixed & pu.switchable
-    moved = fixed & pu.normally_open
-    return replace(pu, switchable=pu.switchable & ~fixed,
-                   normally_open=pu.normally_open & ~fixed,
-                   fixed_switching_kw=float(pu.fixed_switching_kw)
-                   + float(pu.switch_cost[moved].sum()))
+    return pu.with_fixed(fixed & pu.switchable)
 
 
 def presolve(pu: PerUnitNetwork) -> tuple[PerUnitNetwork, np.ndarray]:

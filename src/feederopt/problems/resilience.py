@@ -61,8 +61,11 @@ class PlanSettings:
     radiality: RadialityKind = RadialityKind.FOREST
     #: [$ per closed line]; None: 0 with forest radiality, the seed's $0.01 with ``seed``.
     switch_penalty: float | None = None
-    dg_candidates: tuple[str, ...] | None = None  # bus ids; None: every non-source bus
-    harden_candidates: tuple[str, ...] | None = None  # branch ids; None: every line
+    #: bus ids; None: every non-source bus of the user's (not a pandapower reader's internal
+    #: bus: a trafo3w's star point, an xward's auxiliary bus)
+    dg_candidates: tuple[str, ...] | None = None
+    #: branch ids; None: every branch of the user's (not an xward's internal branch)
+    harden_candidates: tuple[str, ...] | None = None
 
     @property
     def penalty(self) -> float:
@@ -146,8 +149,12 @@ class ResilienceProblem:
         problems = st.problems()
         pu = to_per_unit(net, s_base_mva=s_base_mva)
         index = {b: i for i, b in enumerate(pu.bus_ids)}
+        # the defaults leave out what the pandapower reader adds (a trafo3w's star point, an
+        # xward's auxiliary bus and internal branch): no place for a DG nor a line to harden
+        internal_buses = net.internal_bus_ids()
         if st.dg_candidates is None:
-            dg_bus = np.flatnonzero(~pu.is_source)
+            dg_bus = np.array([i for i in np.flatnonzero(~pu.is_source).tolist()
+                               if pu.bus_ids[i] not in internal_buses], dtype=int)
         else:
             unknown = [b for b in st.dg_candidates if b not in index]
             if unknown:
@@ -157,7 +164,9 @@ class ResilienceProblem:
             dg_bus = np.array([index[b] for b in st.dg_candidates if b in index], dtype=int)
         bindex = {b: i for i, b in enumerate(pu.branch_ids)}
         if st.harden_candidates is None:
-            harden = np.arange(len(pu.branch_ids))
+            internal_branches = net.internal_branch_ids()
+            harden = np.array([k for k, b in enumerate(pu.branch_ids)
+                               if b not in internal_branches], dtype=int)
         else:
             unknown = [b for b in st.harden_candidates if b not in bindex]
             if unknown:

@@ -12,6 +12,7 @@ optimal ones, and tight at ``x0`` when ``x0`` lies on the cone's boundary.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -84,10 +85,13 @@ def new_highs() -> highspy.Highs:
     return h
 
 
-def _stop_if_requested(event: Any) -> None:
-    """HiGHS interrupt callback: stop when a stop was requested."""
-    if interrupt.requested():
-        event.interrupt()
+#: A run still going this long past its time limit is stopped by the interrupt callbacks:
+#: ``OVERRUN_GRACE_S`` plus ``OVERRUN_GRACE_SHARE`` of the limit. HiGHS checks its own limit
+#: only at certain points; a 300 s robust schedule once spent 755 s in one solve of its
+#: radial start on a loaded machine (not reproduced), while its simplex and MIP callbacks kept
+#: being called.
+OVERRUN_GRACE_S = 5.0
+OVERRUN_GRACE_SHARE = 0.1
 
 
 class HighsModel:
@@ -112,8 +116,20 @@ class HighsModel:
         # A stop request (Ctrl-C, SIGTERM: feederopt.solvers.interrupt) ends a solve within a
         # callback's period: HiGHS asks these callbacks during branch and bound, simplex and IPM
         # whether to stop, and running them (Python code) lets the signal handler run too.
+        # The same callbacks stop a run that overran its time limit (OVERRUN_GRACE_S).
+        self._deadline = math.inf
+        self.overran = False  # the last solve was stopped by that guard
+        self.time_limit_s = math.inf  # as set by set_time_limit (HiGHS's option)
+
+        def stop(event: Any) -> None:
+            # the flag is written every call: HiGHS keeps it in the object's callback input,
+            # so one set in an earlier run would stop every later run at its first callback
+            late = not interrupt.requested() and time.perf_counter() > self._deadline
+            self.overran = self.overran or late
+            event.interrupt(interrupt.requested() or late)
+
         for events in (self.h.cbMipInterrupt, self.h.cbSimplexInterrupt, self.h.cbIpmInterrupt):
-            events.subscribe(_stop_if_requested)
+            events.subscribe(stop)
         self.offset: dict[str, int] = {}
         lb: list[np.ndarray] = []
         ub: list[np.ndarray] = []
@@ -308,7 +324,8 @@ class HighsModel:
         return out
 
     def set_time_limit(self, seconds: float) -> None:
-        self.h.setOptionValue("time_limit", float(max(seconds, 0.01)))
+        self.time_limit_s = float(max(seconds, 0.01))
+        self.h.setOptionValue("time_limit", self.time_limit_s)
 
     def set_gap(self, gap: float) -> None:
         """The relative MIP gap at which HiGHS stops."""
@@ -357,8 +374,20 @@ class HighsModel:
         obj = float(self.h.getInfo().objective_function_value)
         return abs(value - obj) <= 1e-6 * max(1.0, abs(obj))
 
+    def _arm_deadline(self) -> None:
+        """The overrun guard's deadline for the next run, from :meth:`set_time_limit`'s
+        limit: HiGHS's time limit counts the run time of all the object's solves, so the time
+        left is the limit less that."""
+        limit = self.time_limit_s
+        left = limit - float(self.h.getRunTime())
+        self._deadline = (time.perf_counter() + max(left, 0.0) + OVERRUN_GRACE_S
+                          + OVERRUN_GRACE_SHARE * max(left, 0.0)
+                          if math.isfinite(limit) else math.inf)
+
     def solve(self) -> MilpSolution:
         t0 = time.perf_counter()
+        self.overran = False
+        self._arm_deadline()
         self.h.run()
         if self._warm:
             self._warm = False
@@ -369,6 +398,7 @@ class HighsModel:
                 # without the start
                 self.h.clearSolver()
                 self.h.run()
+        self._deadline = math.inf  # runs outside solve() (schedule probing) have no guard
         status = self.h.getModelStatus()
         info = self.h.getInfo()
         ms = highspy.HighsModelStatus
@@ -387,7 +417,8 @@ class HighsModel:
         elif status in (ms.kTimeLimit, ms.kIterationLimit):
             name = SolverStatus.TIME_LIMIT
         elif status == ms.kInterrupt:
-            name = SolverStatus.INTERRUPTED
+            # stopped by the overrun guard: a time limit, not the user's stop
+            name = SolverStatus.TIME_LIMIT if self.overran else SolverStatus.INTERRUPTED
         elif status in (ms.kObjectiveBound, ms.kObjectiveTarget):
             name = SolverStatus.INFEASIBLE  # nothing better than the objective bound (a cutoff)
         elif status == ms.kUnboundedOrInfeasible:

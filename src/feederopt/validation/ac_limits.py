@@ -97,7 +97,7 @@ def voltage_verdict(network: Network, ac: Any) -> dict[str, Any]:
     # The band's extremes over the user's buses: the pandapower reader's internal buses (a
     # trafo3w's star point, an xward's auxiliary bus) get 0.5..1.5 p.u., which read as the
     # net's band ("within 0.5000 - 1.5000 p.u." for a net held to 0.9..1.1; ut_fresh #6).
-    internal = internal_bus_ids(network)
+    internal = network.internal_bus_ids()
     user = np.array([str(b) not in internal for b in pu.bus_ids], dtype=bool)
     if not user.any():
         user = np.ones(pu.n_bus, dtype=bool)
@@ -105,21 +105,3 @@ def voltage_verdict(network: Network, ac: Any) -> dict[str, Any]:
             "v_min_pu": float(np.min(pu.v_min[user])) if pu.n_bus else math.nan,
             "v_max_pu": float(np.max(pu.v_max[user])) if pu.n_bus else math.nan,
             "below_v_min": below, "above_v_max": above}
-
-
-def internal_bus_ids(network: Network) -> set[str]:
-    """The buses the pandapower reader adds that are not in the user's net: a three-winding
-    transformer's star point (the bus its windings share, ``trafo3w:<index>``) and an xward's
-    auxiliary bus (the far end of its branch); found by the branches' ``pp_element``, empty
-    for other networks."""
-    br = network.branches
-    if "pp_element" not in br.columns:
-        return set()
-    out: set[str] = set()
-    for kind, bid, f, t in zip(br["pp_element"].to_list(), br["id"].to_list(),
-                               br["from_bus"].to_list(), br["to_bus"].to_list(), strict=True):
-        if kind == "xward":
-            out.add(str(t))
-        elif kind == "trafo3w":
-            out.add(str(t) if str(bid).endswith(":hv") else str(f))
-    return out
