@@ -77,6 +77,12 @@ def loading_cell(ac: Any) -> str:
     return f"{fmt(ac.max_loading_percent, '.2f', ' %')} {element}"
 
 
+def count_text(n: int) -> str:
+    """A count of extreme points for the console: exact up to a million, else rounded (2^96
+    printed as 79228162514264337593543950336 is unreadable)."""
+    return f"{n}" if n < 1_000_000 else f"about {float(n):.3g}"
+
+
 def print_uncertain(result: Any) -> None:
     """The scenario or extreme-point summary of a stochastic or robust solve: each scenario's
     losses and slack (SOCP) and its AC power flow, the expected values, the worst scenario's
@@ -138,14 +144,21 @@ def print_uncertain(result: Any) -> None:
                       f"({top[1]}, scenario {top[2]})", markup=False)
     if isinstance(summary, RobustSummary):
         worst_ac = summary.worst_vertex_ac
-        out.print(f"robust: +-{summary.uncertainty * 100:g} % on "
-                  f"{len(summary.uncertain_loads)} load(s), budget "
-                  f"{summary.budget if summary.budget is not None else 'none'}, "
-                  f"{summary.extreme_points} extreme points; the topology is feasible at "
-                  f"every extreme point: {'yes' if summary.robust_feasible else 'no'}; "
-                  "worst-case losses "
-                  f"{fmt(summary.worst_case_losses_kw, '.3f', ' kW')} at extreme point "
-                  f"{summary.worst_vertex}", markup=False)
+        head = (f"robust: +-{summary.uncertainty * 100:g} % on "
+                f"{len(summary.uncertain_loads)} load(s), budget "
+                f"{summary.budget if summary.budget is not None else 'none'}, "
+                f"{count_text(summary.extreme_points)} extreme points; ")
+        if not result.has_topology:
+            # no topology: nothing was held to the extreme points (ut_unc #2: "feasible at
+            # every extreme point: no; worst-case losses - at extreme point None")
+            out.print(head + "no topology was found, so none was checked at the extreme "
+                      "points", markup=False)
+        else:
+            out.print(head + "the topology is feasible at every extreme point: "
+                      f"{'yes' if summary.robust_feasible else 'no'}; worst-case losses "
+                      f"{fmt(summary.worst_case_losses_kw, '.3f', ' kW')}"
+                      + ("" if summary.worst_vertex is None
+                         else f" at extreme point {summary.worst_vertex}"), markup=False)
         if worst_ac is not None:
             out.print(f"AC power flow at extreme point {summary.worst_vertex}: "
                       + ("not converged" if not worst_ac.converged else
@@ -155,7 +168,8 @@ def print_uncertain(result: Any) -> None:
                          + ("within the limits" if not worst_ac.violations else
                             f"{len(worst_ac.violations)} limit(s) broken")), markup=False)
     if summary is not None:
-        out.print(f"note: {NOMINAL_NOTE}", style="dim", markup=False)
+        if result.has_topology:
+            out.print(f"note: {NOMINAL_NOTE}", style="dim", markup=False)
         lb = result.lower_bound
         if result.has_topology and (lb is None or not math.isfinite(lb)):
             out.print(f"note: no lower bound was reached before the run stopped "
