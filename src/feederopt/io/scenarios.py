@@ -219,8 +219,55 @@ def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
         if len(pu.load_bus):
             p_bus[k] = np.bincount(pu.load_bus, weights=load_p[k], minlength=n)
             q_bus[k] = np.bincount(pu.load_bus, weights=load_q[k], minlength=n)
-    return ScenarioSet(rows.names, rows.weights, list(pu.bus_ids), p_bus + extra_p,
-                       q_bus + extra_q)
+    p_all, q_all = p_bus + extra_p, q_bus + extra_q
+    problem = _unsuppliable(pu, rows.names, p_all, q_all, load_p, extra_p)
+    if problem is not None:
+        raise InputError([problem])
+    return ScenarioSet(rows.names, rows.weights, list(pu.bus_ids), p_all, q_all)
+
+
+def _unsuppliable(pu: PerUnitNetwork, names: Sequence[str], p_mw: np.ndarray,
+                  q_mvar: np.ndarray, load_p: np.ndarray, extra_p: np.ndarray) -> Problem | None:
+    """A ``BAD_SCENARIO`` problem naming the scenarios in which some bus draws more than any
+    power flow can bring it (the network check's rule,
+    :class:`~feederopt.network.validate.SupplyCapacity`), almost always kW written as MW: the
+    solve would prove the scenario unsupplied, or its conic solver fail on the huge numbers
+    (ut_unc #3: every load of one case33bw scenario x1000 ended in "RuntimeError: the penalised
+    slave failed" with exit code 1). A bus already beyond it at the network's own loads (the
+    network's warning) is not named again. None when every scenario can be supplied."""
+    from feederopt.network.validate import SupplyCapacity
+
+    cap = SupplyCapacity.of(pu)
+    if cap is None:
+        return None
+    nominal = set(cap.over(pu.p_load, pu.q_load).tolist())
+    s_base = pu.s_base_mva
+    bad: list[str] = []
+    first: tuple[int, int] | None = None
+    for k, name in enumerate(names):
+        p, q = p_mw[k] / s_base, q_mvar[k] / s_base
+        over = [j for j in cap.over(p, q).tolist() if j not in nominal]
+        if over:
+            bad.append(name)
+            if first is None:
+                ratio = cap.ratio(p, q)
+                first = (k, max(over, key=lambda j: float(ratio[j])))
+    if first is None:
+        return None
+    k, j = first
+    why = cap.why(j, p_mw[k] / s_base, q_mvar[k] / s_base)
+    here = [i for i, b in enumerate(pu.load_bus.tolist()) if b == j]
+    rows = [(f"load {pu.load_ids[i]}", float(load_p[k, i])) for i in here]
+    if extra_p[k, j] != 0:
+        rows.append((f"the bus row(s) of bus {pu.bus_ids[j]}", float(extra_p[k, j])))
+    who, value = max(rows, key=lambda r: r[1]) if rows else ("", math.nan)
+    unit = (f"; if {who}'s {value:.4g} is in kW, write {value / 1000:.4g}"
+            if rows and value > 0 else "")
+    return Problem(
+        ProblemKind.BAD_SCENARIO, "scenarios",
+        f"{len(bad)} scenario(s) ask more of a bus than any power flow can supply: in "
+        f"scenario {names[k]}, bus {pu.bus_ids[j]} {why}", ids=tuple(bad), field="p_mw",
+        hint=f"p_mw and q_mvar are in MW and MVAr: 500 kW is written 0.5{unit}")
 
 
 def scenario_set_from_arrays(pu: PerUnitNetwork, p_pu: np.ndarray, q_pu: np.ndarray,
