@@ -13,6 +13,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import polars as pl
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -295,10 +297,26 @@ def scenarios(
         totals = sset.p_mw.sum(axis=1)
         out_c = stdout()
         out_c.print(f"{count} scenarios, {table.height} rows -> {path}", markup=False)
-        out_c.print(f"net demand per scenario: {totals.min():.3f} - {totals.max():.3f} MW "
-                    f"(nominal {net.summary()['total_load_mw']:.3f} MW); "
+        out_c.print(f"net demand per scenario (loads and the scenarios' DER): "
+                    f"{totals.min():.3f} - {totals.max():.3f} MW "
+                    f"(nominal load {net.summary()['total_load_mw']:.3f} MW); "
                     f"{int((sset.p_mw < 0).any(axis=1).sum())} scenario(s) with reverse power "
                     "at some bus", markup=False)
+        # The network's own generation (a SimBench grid's sgens: 25.6 MW against 17.3 MW of
+        # load) is not in the scenarios' figures; without this line the summary told such a
+        # grid's planner that most scenarios had no reverse power anywhere (ut_unc #4).
+        gens = net.generators.filter(pl.col("in_service") & (pl.col("p_mw") != 0))
+        if gens.height:
+            index = {b: j for j, b in enumerate(sset.bus_ids)}
+            gen_p = np.zeros(len(sset.bus_ids))
+            np.add.at(gen_p, [index[str(b)] for b in gens["bus"].to_list()],
+                      gens["p_mw"].to_numpy().astype(float))
+            net_p = sset.p_mw - gen_p
+            out_c.print(f"the network's own generation, {gens.height} unit(s) with "
+                        f"{gen_p.sum():.3f} MW at their set points (p_mw), comes on top: with "
+                        f"it {net_p.sum(axis=1).min():.3f} - {net_p.sum(axis=1).max():.3f} MW "
+                        f"net, {int((net_p < 0).any(axis=1).sum())} scenario(s) with reverse "
+                        "power at some bus", markup=False)
 
 
 def _shape_scenarios(source: str, path: Path, three_phase: bool, shapes: LoadShapes | None,
