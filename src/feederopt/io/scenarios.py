@@ -433,6 +433,25 @@ def resolve_scenario_rows(source: str | Path | pl.DataFrame, load_ids: Sequence[
                            (list(generator_ids), list(generators_off)))
 
 
+def _where(scenario: object, element: object) -> str:
+    """``scenario s00, element 7`` of a row, for the ids of a problem."""
+    def text(v: object) -> str:
+        return "?" if v is None or v == "" else str(v)
+    return f"scenario {text(scenario)}, element {text(element)}"
+
+
+def _cell(raw: object) -> str:
+    """What a numeric cell that is not a finite number holds, in words."""
+    if raw is None or str(raw).strip() == "":
+        return "empty"
+    value = str(raw).strip()
+    if value.lower() in ("nan", "-nan", "+nan"):
+        return "NaN"
+    if value.lower().lstrip("+-") in ("inf", "infinity"):
+        return f"{value} (infinite)"
+    return f"'{value}' is not a number"
+
+
 def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence[str],
                     off_service: Sequence[str],
                     generators: tuple[Sequence[str], Sequence[str]] | None = None,
@@ -464,16 +483,20 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     for col in ("scenario", "element"):
         bad = [i for i, v in enumerate(df[col].to_list()) if v is None or v == ""]
         if bad:
-            problems.append(_problem(f"{len(bad)} row(s) without a {col}", field=col,
+            article = "an" if col[0] in "aeiou" else "a"
+            problems.append(_problem(f"{len(bad)} row(s) without {article} {col}", field=col,
                                      ids=[f"row {i + 1}" for i in bad]))
     for col in ("p_mw", "q_mvar", "weight"):
         bad = [i for i, v in enumerate(nums[col]) if not math.isfinite(float(v))]
         if bad:
             comma = [i for i in bad if isinstance(raws[col][i], str) and "," in raws[col][i]]
+            # each row by its scenario and element and what the cell holds (ut_unc #5: "row 6
+            # (None)" for a NaN named neither; text was called "missing, NaN or infinite")
             problems.append(_problem(
-                f"{len(bad)} row(s) with a missing, NaN or infinite {col}"
+                f"{len(bad)} row(s) whose {col} is not a finite number"
                 + (f" ({len(comma)} with a decimal comma: not a number)" if comma else ""),
-                field=col, ids=[f"row {i + 1} ({raws[col][i]!s})" for i in bad],
+                field=col, ids=[f"row {i + 1} ({_where(scen[i], elem[i])}: "
+                                f"{_cell(raws[col][i])})" for i in bad],
                 hint="give a finite number" + (", with a decimal point (1.5, not 1,5)"
                                                if comma else "")))
     w = nums["weight"]
@@ -496,7 +519,10 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     ambiguous: list[str] = []  # kind-less rows whose element is a load id and a bus id
     bus_as_load: list[str] = []  # kind=load rows whose element is a bus id, not a load id
     for i, (e, k) in enumerate(zip(elem, kind, strict=True)):
-        e = "" if e is None else str(e)
+        if e is None or e == "":  # "row(s) without a element" above, not an unknown id too
+            target.append(None)
+            continue
+        e = str(e)
         if k in (None, "") and e in loads and e in buses:
             der = str(ders[i] or "").strip().lower()
             k = "load" if der == "load" else "bus" if der in BUS_DERS else None
