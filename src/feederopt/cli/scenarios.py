@@ -388,10 +388,11 @@ def check(
     samples: int = typer.Option(1000, "--samples", "-n", help="Number of load samples."),
     uncertainty: float | None = typer.Option(
         None, "--uncertainty", "-u", help="Relative load uncertainty X (loads in nominal +- X); "
-        "required but for a partition result, whose own box is the default."),
+        "required but for a partition or robust result, whose own box is the default."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     uncertain_loads: str | None = typer.Option(
-        None, "--uncertain-loads", help="Comma-separated load ids that vary (default: all)."),
+        None, "--uncertain-loads", help="Comma-separated load ids that vary (default: a robust "
+        "result's own, else all)."),
     case: str | None = typer.Option(None, "--case",
                                     help="The network, if not the result's own source/case."),
     no_ac: bool = typer.Option(False, "--no-ac", help="Skip the AC power flows."),
@@ -465,6 +466,31 @@ def check(
         check_output(json_file, force=force, option="json",
                      inputs=[x for x in (result_file, case) if x is not None])
     data = read_result(result_file)  # before --uncertainty: a file that is no result says so
+    loads_arg = parse_ids(uncertain_loads)
+    own_box = _robust_box(data)
+    box_note = ""
+    if own_box is not None:
+        # A robust result records the box it was certified for: that box is the default, and
+        # a check of another box says so (ut_unc #6: `check robust.json --uncertainty 0.3`
+        # without --uncertain-loads silently sampled all 32 loads of a 6-load robust solve).
+        own_x, own_loads, own_budget = own_box
+        if uncertainty is None:
+            uncertainty = own_x
+        if loads_arg is None:
+            loads_arg = own_loads
+        same = (math.isclose(uncertainty, own_x, rel_tol=1e-9, abs_tol=1e-12)
+                and set(loads_arg) == set(own_loads))
+        box_note = " (the robust solve's box)" if same else ""
+        if not quiet and not same:
+            stderr().print(f"note: the robust solve was certified for +-{own_x * 100:g} % on "
+                           f"{len(own_loads)} load(s); this check samples +-"
+                           f"{uncertainty * 100:g} % on "
+                           f"{'every load' if loads_arg is None else f'{len(loads_arg)} load(s)'}"
+                           ", a box it was not solved for", style="yellow", markup=False)
+        if not quiet and own_budget is not None:
+            stderr().print(f"note: the robust solve let at most {own_budget} load(s) deviate "
+                           "at once (--budget); the samples move every uncertain load",
+                           style="yellow", markup=False)
     if uncertainty is None:
         raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
                                   "--uncertainty is required for this result",
@@ -480,7 +506,7 @@ def check(
     with progress_display(f"check {data.get('case')}", quiet=quiet,
                           verbose=verbose) as progress:
         mc = check_result(data, samples, uncertainty, seed, network=net,
-                          uncertain_loads=parse_ids(uncertain_loads), ac=not no_ac,
+                          uncertain_loads=loads_arg, ac=not no_ac,
                           progress=progress, v_min=v_min, v_max=v_max,
                           max_loading_percent=max_loading)
     verdict = result_verdict(data)
@@ -494,7 +520,7 @@ def check(
         return
     table = summary_table(f"out-of-sample check: {data.get('case')} ({data.get('method')})")
     table.add_row("samples", f"{mc.samples} (seed {mc.seed}), loads +-{uncertainty * 100:g} % "
-                  f"on {len(mc.uncertain_loads)} load(s)")
+                  f"on {len(mc.uncertain_loads)} load(s){box_note}")
     table.add_row("sampling", "each load drawn independently (a uniform growth of all "
                   "loads together is not sampled: the corners below)")
     table.add_row("open branches", ", ".join(mc.open_branches) or "-")
@@ -507,7 +533,7 @@ def check(
                   f"{mc.feasible_ac} ({share_ac * 100:.2f} %)")
     # the corners scale the uncertain loads only: "every load" when --uncertain-loads is not
     # given (all loads), else how many (user test ut_fresh: "every load x1.3" for 6 of 32)
-    which = ("every load" if uncertain_loads is None else
+    which = ("every load" if loads_arg is None else
              f"the {len(mc.uncertain_loads)} uncertain load(s)")
     for corner in mc.corners:
         table.add_row(f"corner: {which} x{corner['factor']:g} (not a sample)",
@@ -518,6 +544,19 @@ def check(
     _print_ac_violations(verdict)
     if verdict["exit_code"]:
         raise typer.Exit(verdict["exit_code"])
+
+
+def _robust_box(data: dict[str, Any]) -> tuple[float, list[str], int | None] | None:
+    """The box a robust result was solved for: ``(uncertainty, uncertain load ids, budget)``
+    from its ``robust_summary``; None for any other result."""
+    summ = data.get("robust_summary")
+    if not isinstance(summ, dict):
+        return None
+    x, loads = summ.get("uncertainty"), summ.get("uncertain_loads")
+    if not isinstance(x, (int, float)) or not isinstance(loads, list) or not loads:
+        return None
+    budget = summ.get("budget")
+    return float(x), [str(v) for v in loads], budget if isinstance(budget, int) else None
 
 
 def corner_text(corner: dict[str, Any]) -> str:
