@@ -246,7 +246,12 @@ def scenarios(
     hp_share: float = typer.Option(0.1, "--hp-share",
                                    help="Highest share of buses with heat pumps."),
     growth: float = typer.Option(0.2, "--growth",
-                                 help="Highest load growth (each scenario draws in [0, growth])."),
+                                 help="Highest load growth (each scenario draws in [0, growth], "
+                                 "the same for every load)."),
+    noise: float = typer.Option(0.05, "--noise",
+                                help="Each load's own variation around the scenario's growth: "
+                                "x(1 + e), e drawn in [-noise, noise] per load and scenario "
+                                "(0: every load grows alike)."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     load_shapes: LoadShapes | None = LOAD_SHAPES_OPT,
     force: bool = FORCE_OPT,
@@ -277,7 +282,8 @@ def scenarios(
     if load_shapes is not None:  # the generator's options do not apply: refused, not ignored
         given = [flag for flag, value, default in (
             ("--count", count, 10), ("--pv-share", pv_share, 0.3), ("--ev-share", ev_share, 0.2),
-            ("--hp-share", hp_share, 0.1), ("--growth", growth, 0.2), ("--seed", seed, 0))
+            ("--hp-share", hp_share, 0.1), ("--growth", growth, 0.2), ("--noise", noise, 0.05),
+            ("--seed", seed, 0))
             if value != default]
         if given:
             problems.append(Problem(
@@ -290,7 +296,7 @@ def scenarios(
         return
     net = load_checked(source, problems)
     table = generate_scenarios(net, count=count, pv_share=pv_share, ev_share=ev_share,
-                               hp_share=hp_share, growth=growth, seed=seed)
+                               hp_share=hp_share, growth=growth, noise=noise, seed=seed)
     write_scenarios(table, path, force=force)
     if not quiet:
         sset = resolve_scenarios(net, table)

@@ -319,7 +319,8 @@ def generate_scenarios(
                                                field="count")]
     for name, v in (("pv_share", pv_share), ("ev_share", ev_share), ("hp_share", hp_share),
                     ("growth", growth), ("noise", noise)):
-        most = 1 if name.endswith("share") else 10
+        # noise above 1 would draw negative demands (1 + e < 0), refused by the reader
+        most = 1 if name.endswith("share") or name == "noise" else 10
         if not (math.isfinite(v) and 0 <= v <= most):
             problems.append(_problem(f"{name} is {v:g}, must be a finite number in [0, {most}]",
                                      field=name))
