@@ -115,8 +115,8 @@ def pandapower_load_guess(unknown: Sequence[str], load_ids: Sequence[str]) -> st
     pandapower load is load:<index>: did you mean load:5?"; empty otherwise."""
     known = set(load_ids)
     meant = [f"load:{u}" for u in unknown if f"load:{u}" in known]
-    return (f"a pandapower load is load:<index>: did you mean {', '.join(meant)}?"
-            if meant else "")
+    shown = ", ".join(meant[:5]) + (f", ... ({len(meant) - 5} more)" if len(meant) > 5 else "")
+    return f"a pandapower load is load:<index>: did you mean {shown}?" if meant else ""
 
 
 def load_id_hint(unknown: Sequence[str], load_ids: Sequence[str]) -> str:
@@ -563,10 +563,16 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
         what = "a load, a bus nor a generating unit" if generators else "a load nor a bus"
         unknown = sorted(set(unknown))
         guess = pandapower_load_guess(unknown, load_ids)
-        problems.append(_problem(f"unknown element id(s): neither {what} of the network",
+        # how many, and the forms of the network's ids: a file made for another network
+        # listed only its first ten unknown ids (ut_unc #9)
+        sample = ", ".join(list(bus_ids)[:3]) + (", ..." if len(bus_ids) > 3 else "")
+        problems.append(_problem(f"{len(unknown)} unknown element id(s): neither {what} of "
+                                 "the network",
                                  ids=unknown, field="element",
-                                 hint="use the ids of `feederopt info`'s tables"
-                                 + (f"; {guess}" if guess else "")))
+                                 hint="use the ids of `feederopt info`'s tables: "
+                                 + load_id_hint(unknown, load_ids).split("; ")[0]
+                                 + f", its bus ids {sample} (a file made for another "
+                                 "network?)" + (f"; {guess}" if guess else "")))
     if bus_as_load:
         bus_as_load = sorted(set(bus_as_load))
         at_bus = [f"bus {b}: {', '.join(at) if at else 'none'}"
@@ -575,8 +581,10 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
         problems.append(_problem(
             "kind=load row(s) name a bus id, not a load id: a load row replaces the demand of "
             "the load it names", ids=bus_as_load, field="element",
-            hint=("the loads at " + "; ".join(at_bus) + "; " if load_buses is not None
-                  else "") + "or give the row kind bus to add a demand at the bus; "
+            hint=("the loads at " + "; ".join(at_bus[:5])
+                  + (f"; ... ({len(at_bus) - 5} more buses)" if len(at_bus) > 5 else "") + "; "
+                  if load_buses is not None else "")
+            + "or give the row kind bus to add a demand at the bus; "
             + load_id_hint(bus_as_load, load_ids)))
     if ambiguous:
         problems.append(_problem(
