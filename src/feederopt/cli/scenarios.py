@@ -314,15 +314,19 @@ def scenarios(
         gens = net.generators.filter(pl.col("in_service") & (pl.col("p_mw") != 0))
         if gens.height:
             index = {b: j for j, b in enumerate(sset.bus_ids)}
+            at = [(index[str(b)], float(p)) for b, p in zip(
+                gens["bus"].to_list(), gens["p_mw"].fill_null(0.0).to_list(), strict=True)
+                if str(b) in index]  # a unit at a bus outside the model adds nothing
             gen_p = np.zeros(len(sset.bus_ids))
-            np.add.at(gen_p, [index[str(b)] for b in gens["bus"].to_list()],
-                      gens["p_mw"].to_numpy().astype(float))
+            np.add.at(gen_p, [j for j, _ in at], [p for _, p in at])
             net_p = sset.p_mw - gen_p
-            out_c.print(f"the network's own generation, {gens.height} unit(s) with "
-                        f"{gen_p.sum():.3f} MW at their set points (p_mw), comes on top: with "
-                        f"it {net_p.sum(axis=1).min():.3f} - {net_p.sum(axis=1).max():.3f} MW "
-                        f"net, {int((net_p < 0).any(axis=1).sum())} scenario(s) with reverse "
-                        "power at some bus", markup=False)
+            if gen_p.any():
+                totals_g = net_p.sum(axis=1)
+                out_c.print(f"the network's own generation, {gens.height} unit(s) with "
+                            f"{gen_p.sum():.3f} MW at their set points (p_mw), comes on top: "
+                            f"with it {totals_g.min():.3f} - {totals_g.max():.3f} MW net, "
+                            f"{int((net_p < 0).any(axis=1).sum())} scenario(s) with reverse "
+                            "power at some bus", markup=False)
 
 
 def _shape_scenarios(source: str, path: Path, three_phase: bool, shapes: LoadShapes | None,
