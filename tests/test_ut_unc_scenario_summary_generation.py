@@ -51,7 +51,7 @@ def test_summary_names_the_networks_generation(tmp_path: Path) -> None:
     assert reverse == 6  # 3 MW at bus 17 is far above its load: reverse in every scenario
 
     assert (f"(loads and the scenarios' DER): {gross.min():.3f} - {gross.max():.3f} MW "
-            "(nominal load 3.715 MW)") in text
+            "(nominal 3.715 MW)") in text
     assert (f"the network's own generation, 2 unit(s) with 4.000 MW at their set points "
             f"(p_mw), comes on top: with it {net_demand.min():.3f} - {net_demand.max():.3f} MW "
             f"net, {reverse} scenario(s) with reverse power at some bus") in text

@@ -305,7 +305,7 @@ def scenarios(
         out_c.print(f"{count} scenarios, {table.height} rows -> {path}", markup=False)
         out_c.print(f"net demand per scenario (loads and the scenarios' DER): "
                     f"{totals.min():.3f} - {totals.max():.3f} MW "
-                    f"(nominal load {net.summary()['total_load_mw']:.3f} MW); "
+                    f"(nominal {net.summary()['total_load_mw']:.3f} MW); "
                     f"{int((sset.p_mw < 0).any(axis=1).sum())} scenario(s) with reverse power "
                     "at some bus", markup=False)
         # The network's own generation (a SimBench grid's sgens: 25.6 MW against 17.3 MW of
