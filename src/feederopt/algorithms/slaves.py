@@ -236,7 +236,14 @@ class PenalizedEvaluator:
         self.n_solves += 1
         self.solve_time_s += sol.solve_time_s
         if sol.status not in SOLVED:
-            raise RuntimeError(f"the penalised slave failed: {sol.status}")
+            # typed (ut_unc #8): the command line said "RuntimeError: ..." and asked for
+            # --verbose; no cut can be built from a failed solve, so the run stops
+            raise SlaveFailure(
+                f"the conic solver failed on a scenario's (or extreme point's) SOCP at the "
+                f"topology with open branches {np.flatnonzero(y < 0.5).tolist()} "
+                f"({sol.status}): no valid cut can be built, so the run stops; loads far "
+                "beyond the network's (kW written as MW?) or extreme impedances are the usual "
+                "cause")
         point = self.model.values()
         slack = float(sum(np.clip(point[n], 0, None).sum() for n in self.slack_groups))
         return _result(self.problem, slack <= FEASIBILITY_TOL, sol.objective, slack,

@@ -13,6 +13,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import polars as pl
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -77,6 +79,12 @@ def loading_cell(ac: Any) -> str:
     return f"{fmt(ac.max_loading_percent, '.2f', ' %')} {element}"
 
 
+def count_text(n: int) -> str:
+    """A count of extreme points for the console: exact up to a million, else rounded (2^96
+    printed as 79228162514264337593543950336 is unreadable)."""
+    return f"{n}" if n < 1_000_000 else f"about {float(n):.3g}"
+
+
 def print_uncertain(result: Any) -> None:
     """The scenario or extreme-point summary of a stochastic or robust solve: each scenario's
     losses and slack (SOCP) and its AC power flow, the expected values, the worst scenario's
@@ -138,14 +146,21 @@ def print_uncertain(result: Any) -> None:
                       f"({top[1]}, scenario {top[2]})", markup=False)
     if isinstance(summary, RobustSummary):
         worst_ac = summary.worst_vertex_ac
-        out.print(f"robust: +-{summary.uncertainty * 100:g} % on "
-                  f"{len(summary.uncertain_loads)} load(s), budget "
-                  f"{summary.budget if summary.budget is not None else 'none'}, "
-                  f"{summary.extreme_points} extreme points; the topology is feasible at "
-                  f"every extreme point: {'yes' if summary.robust_feasible else 'no'}; "
-                  "worst-case losses "
-                  f"{fmt(summary.worst_case_losses_kw, '.3f', ' kW')} at extreme point "
-                  f"{summary.worst_vertex}", markup=False)
+        head = (f"robust: +-{summary.uncertainty * 100:g} % on "
+                f"{len(summary.uncertain_loads)} load(s), budget "
+                f"{summary.budget if summary.budget is not None else 'none'}, "
+                f"{count_text(summary.extreme_points)} extreme points; ")
+        if not result.has_topology:
+            # no topology: nothing was held to the extreme points (ut_unc #2: "feasible at
+            # every extreme point: no; worst-case losses - at extreme point None")
+            out.print(head + "no topology was found, so none was checked at the extreme "
+                      "points", markup=False)
+        else:
+            out.print(head + "the topology is feasible at every extreme point: "
+                      f"{'yes' if summary.robust_feasible else 'no'}; worst-case losses "
+                      f"{fmt(summary.worst_case_losses_kw, '.3f', ' kW')}"
+                      + ("" if summary.worst_vertex is None
+                         else f" at extreme point {summary.worst_vertex}"), markup=False)
         if worst_ac is not None:
             out.print(f"AC power flow at extreme point {summary.worst_vertex}: "
                       + ("not converged" if not worst_ac.converged else
@@ -155,7 +170,8 @@ def print_uncertain(result: Any) -> None:
                          + ("within the limits" if not worst_ac.violations else
                             f"{len(worst_ac.violations)} limit(s) broken")), markup=False)
     if summary is not None:
-        out.print(f"note: {NOMINAL_NOTE}", style="dim", markup=False)
+        if result.has_topology:
+            out.print(f"note: {NOMINAL_NOTE}", style="dim", markup=False)
         lb = result.lower_bound
         if result.has_topology and (lb is None or not math.isfinite(lb)):
             out.print(f"note: no lower bound was reached before the run stopped "
@@ -230,7 +246,12 @@ def scenarios(
     hp_share: float = typer.Option(0.1, "--hp-share",
                                    help="Highest share of buses with heat pumps."),
     growth: float = typer.Option(0.2, "--growth",
-                                 help="Highest load growth (each scenario draws in [0, growth])."),
+                                 help="Highest load growth (each scenario draws in [0, growth], "
+                                 "the same for every load)."),
+    noise: float = typer.Option(0.05, "--noise",
+                                help="Each load's own variation around the scenario's growth: "
+                                "x(1 + e), e drawn in [-noise, noise] per load and scenario "
+                                "(0: every load grows alike)."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     load_shapes: LoadShapes | None = LOAD_SHAPES_OPT,
     force: bool = FORCE_OPT,
@@ -261,7 +282,8 @@ def scenarios(
     if load_shapes is not None:  # the generator's options do not apply: refused, not ignored
         given = [flag for flag, value, default in (
             ("--count", count, 10), ("--pv-share", pv_share, 0.3), ("--ev-share", ev_share, 0.2),
-            ("--hp-share", hp_share, 0.1), ("--growth", growth, 0.2), ("--seed", seed, 0))
+            ("--hp-share", hp_share, 0.1), ("--growth", growth, 0.2), ("--noise", noise, 0.05),
+            ("--seed", seed, 0))
             if value != default]
         if given:
             problems.append(Problem(
@@ -274,17 +296,37 @@ def scenarios(
         return
     net = load_checked(source, problems)
     table = generate_scenarios(net, count=count, pv_share=pv_share, ev_share=ev_share,
-                               hp_share=hp_share, growth=growth, seed=seed)
+                               hp_share=hp_share, growth=growth, noise=noise, seed=seed)
     write_scenarios(table, path, force=force)
     if not quiet:
         sset = resolve_scenarios(net, table)
         totals = sset.p_mw.sum(axis=1)
         out_c = stdout()
         out_c.print(f"{count} scenarios, {table.height} rows -> {path}", markup=False)
-        out_c.print(f"net demand per scenario: {totals.min():.3f} - {totals.max():.3f} MW "
+        out_c.print(f"net demand per scenario (loads and the scenarios' DER): "
+                    f"{totals.min():.3f} - {totals.max():.3f} MW "
                     f"(nominal {net.summary()['total_load_mw']:.3f} MW); "
                     f"{int((sset.p_mw < 0).any(axis=1).sum())} scenario(s) with reverse power "
                     "at some bus", markup=False)
+        # The network's own generation (a SimBench grid's sgens: 25.6 MW against 17.3 MW of
+        # load) is not in the scenarios' figures; without this line the summary told such a
+        # grid's planner that most scenarios had no reverse power anywhere (ut_unc #4).
+        gens = net.generators.filter(pl.col("in_service") & (pl.col("p_mw") != 0))
+        if gens.height:
+            index = {b: j for j, b in enumerate(sset.bus_ids)}
+            at = [(index[str(b)], float(p)) for b, p in zip(
+                gens["bus"].to_list(), gens["p_mw"].fill_null(0.0).to_list(), strict=True)
+                if str(b) in index]  # a unit at a bus outside the model adds nothing
+            gen_p = np.zeros(len(sset.bus_ids))
+            np.add.at(gen_p, [j for j, _ in at], [p for _, p in at])
+            net_p = sset.p_mw - gen_p
+            if gen_p.any():
+                totals_g = net_p.sum(axis=1)
+                out_c.print(f"the network's own generation, {gens.height} unit(s) with "
+                            f"{gen_p.sum():.3f} MW at their set points (p_mw), comes on top: "
+                            f"with it {totals_g.min():.3f} - {totals_g.max():.3f} MW net, "
+                            f"{int((net_p < 0).any(axis=1).sum())} scenario(s) with reverse "
+                            "power at some bus", markup=False)
 
 
 def _shape_scenarios(source: str, path: Path, three_phase: bool, shapes: LoadShapes | None,
@@ -356,10 +398,11 @@ def check(
     samples: int = typer.Option(1000, "--samples", "-n", help="Number of load samples."),
     uncertainty: float | None = typer.Option(
         None, "--uncertainty", "-u", help="Relative load uncertainty X (loads in nominal +- X); "
-        "required but for a partition result, whose own box is the default."),
+        "required but for a partition or robust result, whose own box is the default."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     uncertain_loads: str | None = typer.Option(
-        None, "--uncertain-loads", help="Comma-separated load ids that vary (default: all)."),
+        None, "--uncertain-loads", help="Comma-separated load ids that vary (default: a robust "
+        "result's own, else all)."),
     case: str | None = typer.Option(None, "--case",
                                     help="The network, if not the result's own source/case."),
     no_ac: bool = typer.Option(False, "--no-ac", help="Skip the AC power flows."),
@@ -433,6 +476,31 @@ def check(
         check_output(json_file, force=force, option="json",
                      inputs=[x for x in (result_file, case) if x is not None])
     data = read_result(result_file)  # before --uncertainty: a file that is no result says so
+    loads_arg = parse_ids(uncertain_loads)
+    own_box = _robust_box(data)
+    box_note = ""
+    if own_box is not None:
+        # A robust result records the box it was certified for: that box is the default, and
+        # a check of another box says so (ut_unc #6: `check robust.json --uncertainty 0.3`
+        # without --uncertain-loads silently sampled all 32 loads of a 6-load robust solve).
+        own_x, own_loads, own_budget = own_box
+        if uncertainty is None:
+            uncertainty = own_x
+        if loads_arg is None:
+            loads_arg = own_loads
+        same = (math.isclose(uncertainty, own_x, rel_tol=1e-9, abs_tol=1e-12)
+                and set(loads_arg) == set(own_loads))
+        box_note = " (the robust solve's box)" if same else ""
+        if not quiet and not same:
+            stderr().print(f"note: the robust solve was certified for +-{own_x * 100:g} % on "
+                           f"{len(own_loads)} load(s); this check samples +-"
+                           f"{uncertainty * 100:g} % on "
+                           f"{'every load' if loads_arg is None else f'{len(loads_arg)} load(s)'}"
+                           ", a box it was not solved for", style="yellow", markup=False)
+        if not quiet and own_budget is not None:
+            stderr().print(f"note: the robust solve let at most {own_budget} load(s) deviate "
+                           "at once (--budget); the samples move every uncertain load",
+                           style="yellow", markup=False)
     if uncertainty is None:
         raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
                                   "--uncertainty is required for this result",
@@ -448,7 +516,7 @@ def check(
     with progress_display(f"check {data.get('case')}", quiet=quiet,
                           verbose=verbose) as progress:
         mc = check_result(data, samples, uncertainty, seed, network=net,
-                          uncertain_loads=parse_ids(uncertain_loads), ac=not no_ac,
+                          uncertain_loads=loads_arg, ac=not no_ac,
                           progress=progress, v_min=v_min, v_max=v_max,
                           max_loading_percent=max_loading)
     verdict = result_verdict(data)
@@ -462,7 +530,7 @@ def check(
         return
     table = summary_table(f"out-of-sample check: {data.get('case')} ({data.get('method')})")
     table.add_row("samples", f"{mc.samples} (seed {mc.seed}), loads +-{uncertainty * 100:g} % "
-                  f"on {len(mc.uncertain_loads)} load(s)")
+                  f"on {len(mc.uncertain_loads)} load(s){box_note}")
     table.add_row("sampling", "each load drawn independently (a uniform growth of all "
                   "loads together is not sampled: the corners below)")
     table.add_row("open branches", ", ".join(mc.open_branches) or "-")
@@ -475,7 +543,7 @@ def check(
                   f"{mc.feasible_ac} ({share_ac * 100:.2f} %)")
     # the corners scale the uncertain loads only: "every load" when --uncertain-loads is not
     # given (all loads), else how many (user test ut_fresh: "every load x1.3" for 6 of 32)
-    which = ("every load" if uncertain_loads is None else
+    which = ("every load" if loads_arg is None else
              f"the {len(mc.uncertain_loads)} uncertain load(s)")
     for corner in mc.corners:
         table.add_row(f"corner: {which} x{corner['factor']:g} (not a sample)",
@@ -483,9 +551,40 @@ def check(
     for label, text in _verdict_rows(verdict):
         table.add_row(label, text)
     stdout().print(table)
+    gap = relaxation_gap(mc.convex_ok, mc.ac_ok)
+    if gap:
+        # ut_unc #10: on SimBench 1-MV-rural at --max-loading 50, 59 of 60 samples were
+        # "feasible, convex model" and 40 in AC, side by side without a word on which to trust
+        stdout().print(f"note: {gap} sample(s) feasible in the convex model break a limit in "
+                       "the AC power flow: the convex model is a relaxation (no objective: any "
+                       "point of the SOCP within the limits counts, also one that is not a "
+                       "power flow, as under reverse power), so its share can exceed the AC "
+                       "one, which is the true operating points'", style="yellow",
+                       markup=False)
     _print_ac_violations(verdict)
     if verdict["exit_code"]:
         raise typer.Exit(verdict["exit_code"])
+
+
+def relaxation_gap(convex_ok: list[bool], ac_ok: list[bool]) -> int:
+    """How many samples are feasible in the convex model but not in the AC power flow (0
+    without AC power flows)."""
+    if len(ac_ok) != len(convex_ok):
+        return 0
+    return sum(1 for c, a in zip(convex_ok, ac_ok, strict=True) if c and not a)
+
+
+def _robust_box(data: dict[str, Any]) -> tuple[float, list[str], int | None] | None:
+    """The box a robust result was solved for: ``(uncertainty, uncertain load ids, budget)``
+    from its ``robust_summary``; None for any other result."""
+    summ = data.get("robust_summary")
+    if not isinstance(summ, dict):
+        return None
+    x, loads = summ.get("uncertainty"), summ.get("uncertain_loads")
+    if not isinstance(x, (int, float)) or not isinstance(loads, list) or not loads:
+        return None
+    budget = summ.get("budget")
+    return float(x), [str(v) for v in loads], budget if isinstance(budget, int) else None
 
 
 def corner_text(corner: dict[str, Any]) -> str:

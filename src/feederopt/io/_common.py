@@ -82,6 +82,26 @@ def raise_with_validation(
     raise InputError(sorted([*problems, *more], key=lambda p: p.is_error, reverse=True))
 
 
+def _comma_separated(path: Path) -> None:
+    """An :class:`InputError` for a CSV whose header is separated by ``;`` or tabs and has no
+    comma: a spreadsheet's export in a locale with decimal commas (``;`` and ``0,5``), which
+    polars read as one column ("missing column(s) scenario, element, ...") or failed on with
+    "found more fields than defined in 'Schema'" (user test ut_unc, finding 5)."""
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace") as fh:
+            header = fh.readline()
+    except OSError:
+        return  # polars reports it
+    if "," in header:
+        return
+    for sep, name in ((";", "';'"), ("\t", "tabs")):
+        if sep in header:
+            raise unreadable(path, f"its columns are separated by {name}, not commas "
+                             f"(header: {header.strip()[:80]!r})",
+                             hint="save it as a comma-separated CSV with decimal points "
+                             "(0.5, not 0,5); pandas: to_csv(path, sep=',', decimal='.')")
+
+
 def read_long_table(path: str | Path, what: str) -> pl.DataFrame:
     """A ``.parquet`` table, or a ``.csv`` one with every column as text (validation parses
     the numbers and reports what is not one); file errors as typed problems."""
@@ -93,7 +113,10 @@ def read_long_table(path: str | Path, what: str) -> pl.DataFrame:
         if suffix == ".parquet":
             return pl.read_parquet(path)
         if suffix == ".csv":
+            _comma_separated(path)
             return pl.read_csv(path, infer_schema_length=0)
+    except InputError:
+        raise
     except Exception as exc:  # polars' parse errors
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise unreadable(path, reason) from None

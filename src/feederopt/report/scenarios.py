@@ -223,7 +223,10 @@ def robust_section(r: Mapping[str, Any]) -> str:
             "uncertainty [%]": unc * 100 if unc is not None else None,
             "budget (loads that deviate at once)": summ.get("budget"),
             "extreme points": summ.get("extreme_points"),
-            "feasible at every extreme point": summ.get("robust_feasible"),
+            # without a topology nothing was held to the extreme points (ut_unc #2)
+            "feasible at every extreme point": (summ.get("robust_feasible")
+                                                if r.get("has_topology", True)
+                                                else "- (no topology found)"),
             "worst-case losses (model) [kW]": summ.get("worst_case_losses_kw"),
             "worst-case slack [p.u.]": summ.get("worst_case_violation_pu"),
             "worst extreme point": summ.get("worst_vertex"),

@@ -1,0 +1,67 @@
+"""A robust run that ends without a topology says so (user test ut_unc, finding 2).
+
+``feederopt solve mvrural.json --robust 0.2 --time-limit 60`` (SimBench 1-MV-rural--0-sw, 96
+loads, 102 sgens: the exact worst-case search) stopped at the time limit before any topology.
+The console then printed "the topology is feasible at every extreme point: no; worst-case
+losses - at extreme point None", the 2^96 extreme points as a 29-digit number, and the note
+that the headline tables "are the chosen topology's at the nominal load"; the report's robust
+totals said "feasible at every extreme point: no". There is no topology to be (in)feasible.
+
+The run is made here from a real robust solve of ``tiny`` with its topology taken away as the
+solver does when none is found (``has_topology`` false, no extreme point evaluated), and the
+extreme-point count of 96 loads without a budget, 2^96.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+import feederopt
+from feederopt.cli.scenarios import print_uncertain
+from feederopt.report.scenarios import robust_section
+from netbuild import tiny
+
+
+@pytest.fixture(scope="module")
+def solved() -> Any:
+    r = feederopt.solve(tiny(), robust=0.3, time_limit=30, workers=1)
+    assert r.has_topology and r.uncertain is not None and r.uncertain.robust_feasible
+    return r
+
+
+def _without_topology(r: Any) -> Any:
+    summary = dataclasses.replace(r.uncertain, vertices=[], robust_feasible=False,
+                                  extreme_points=2 ** 96, worst_case_losses_kw=None,
+                                  worst_case_objective_kw=None, worst_vertex_ac=None)
+    return dataclasses.replace(r, has_topology=False, within_limits=False, uncertain=summary)
+
+
+def _console(r: Any, capsys: pytest.CaptureFixture[str]) -> str:
+    print_uncertain(r)
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_no_topology_is_not_called_infeasible(solved: Any,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    out = _console(_without_topology(solved), capsys)
+    assert "no topology was found" in out
+    assert "feasible at every extreme point" not in out
+    assert "None" not in out
+    assert "the chosen topology's" not in out
+    # 2^96 = 7.9228e28 (by hand), not its 29 digits
+    assert "about 7.92e+28 extreme points" in out and str(2 ** 96) not in out
+    html = robust_section(_without_topology(solved).to_dict())
+    assert "no topology found" in html
+
+
+def test_with_a_topology_the_line_is_unchanged(solved: Any,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    out = _console(solved, capsys)
+    # tiny has 4 loads, all uncertain, no budget: 2^4 = 16 extreme points (by hand)
+    assert "budget none, 16 extreme points; the topology is feasible at every extreme point: " \
+           "yes" in out
+    assert f"at extreme point {solved.uncertain.worst_vertex}" in out
+    assert "the chosen topology's" in out
