@@ -11,6 +11,7 @@ from rich.table import Table
 
 from feederopt import partition_result_json, write_text
 from feederopt.cli.app import (
+    EXIT_LIMITS_BROKEN,
     FORCE_OPT,
     QUIET_OPT,
     THREE_PHASE_SOURCE_ARG,
@@ -98,6 +99,7 @@ def partition(
     if json_file is not None:
         write_text(json_file, partition_result_json(data), force=force)
     if quiet:
+        _exit(res, quiet=True)
         return
     out = stdout()
     t = summary_table(f"{res.case}: partition ({res.method}, +-{100 * res.uncertainty:g} %, "
@@ -183,3 +185,17 @@ def partition(
             it.add_row(str(r.k), _fmt(r.master_objective, ",.2f"), r.worst_point or "nominal",
                        _fmt(r.total_slack, ".2e"), _fmt(r.worst_recourse, ",.2f"))
         out.print(it)
+    _exit(res, quiet=False)
+
+
+def _exit(res: Any, *, quiet: bool) -> None:
+    """Exit code 4 when the plan is no answer (:attr:`PartitionResult.trivial_plan`: the
+    all-off incumbent of a run stopped at its limit), as for a run stopped before any plan
+    and as ``solve`` ends a run stopped without an answer; the result is written all the
+    same (it carries the lower bound)."""
+    if res.trivial_plan:
+        if not quiet:
+            stderr().print(
+                f"no partition found: the run stopped ({res.status}) with only the trivial "
+                "plan (every block de-energised); exit code 4", style="yellow", markup=False)
+        raise typer.Exit(EXIT_LIMITS_BROKEN)
