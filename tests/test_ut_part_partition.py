@@ -1,0 +1,86 @@
+"""``feederopt partition`` after the user test ut_part (a DSO engineer's own DERs on the public
+feeders): bad DER values in the .dss file and duplicate elements in the settings file are
+typed problems naming the element and its field (exit 2, no traceback, no output written).
+
+The independent truth is the file written here: which element and property is bad, which key
+is given twice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from feederopt.cli import app
+
+runner = CliRunner()
+
+#: A feeder whose substation (``sw0``, fixed open by the settings) is lost, two blocks joined
+#: by ``s12``; a grid-forming generator, a PV system and a battery.
+DSS = """Clear
+New Circuit.c basekv=12.47 phases=3 bus1=src
+New Line.feed phases=3 bus1=src bus2=b0 r1=0.1 x1=0.2 r0=0.3 x0=0.6 length=0.1 units=km
+New Line.sw0 phases=3 bus1=b0 bus2=b1 switch=y r1=0.001 x1=0.001 r0=0.001 x0=0.001 c1=0 c0=0
+New Line.l1 phases=3 bus1=b1 bus2=n1 r1=0.1 x1=0.2 r0=0.3 x0=0.6 length=1 units=km
+New Line.s12 phases=3 bus1=b1 bus2=b2 switch=y r1=0.001 x1=0.001 r0=0.001 x0=0.001 c1=0 c0=0
+New Line.l2 phases=3 bus1=b2 bus2=n2 r1=0.1 x1=0.2 r0=0.3 x0=0.6 length=1 units=km
+New Load.d1 bus1=n1 phases=3 kV=12.47 kW=100 kvar=50
+New Load.d2 bus1=n2 phases=3 kV=12.47 kW=80 kvar=40
+New Generator.g1 bus1=b1 phases=3 kV=12.47 kW={g1_kw} kVA={g1_kva} kvar=0
+New PVSystem.pv2 bus1=b2 phases=3 kV=12.47 kVA=60 Pmpp={pv_pmpp} irradiance=1
+New Storage.st2 bus1=b2 phases=3 kV=12.47 kWrated=40 kVA=50 kWhrated={st_kwh} kWhstored=20
+Set VoltageBases=[12.47]
+CalcVoltageBases
+Solve
+"""
+GOOD = {"g1_kw": "300", "g1_kva": "350", "pv_pmpp": "50", "st_kwh": "100"}
+SETTINGS = {"dss": {"Generator.g1": {"inverter": "gfm"}, "PVSystem.pv2": {"inverter": "gfl"}},
+            "switch": {"sw0": {"state": "OPEN", "dispatchable": "NO"}}}
+
+
+def _feeder(tmp_path: Path, **bad: str) -> Path:
+    path = tmp_path / "feeder.dss"
+    path.write_text(DSS.format(**{**GOOD, **bad}))
+    return path
+
+
+def _settings(tmp_path: Path, text: str | None = None) -> Path:
+    path = tmp_path / "settings.json"
+    path.write_text(text if text is not None else json.dumps(SETTINGS))
+    return path
+
+
+def test_the_feeder_partitions(tmp_path: Path) -> None:
+    """The healthy file partitions (the tests below fail for the bad value alone)."""
+    res = runner.invoke(app, ["partition", str(_feeder(tmp_path)), "--settings",
+                              str(_settings(tmp_path)), "--time-limit", "60", "-q"])
+    assert res.exit_code == 0, res.output
+
+
+@pytest.mark.parametrize(("bad", "element", "field", "says"), [
+    ({"g1_kw": "-300"}, "Generator.g1", "kW", "negative"),
+    ({"g1_kw": "nan"}, "Generator.g1", "kW", "not a finite number"),
+    ({"g1_kva": "-350"}, "Generator.g1", "kVA", "negative"),
+    ({"pv_pmpp": "-50"}, "PVSystem.pv2", "Pmpp", "negative"),
+    ({"st_kwh": "nan"}, "Storage.st2", "kWhrated", "not a finite number"),
+], ids=["negative_kw", "nan_kw", "negative_kva", "negative_pmpp", "nan_kwhrated"])
+def test_a_bad_der_value_is_named_alone(tmp_path: Path, bad: dict[str, str], element: str,
+                                        field: str, says: str) -> None:
+    """ut_part #2: a negative generator kW made ``partition`` say "no robustly feasible
+    partition found (infeasible)" with exit 1; a negative kVA was taken silently (exit 0); a
+    NaN kW spoilt OpenDSS's solution and the problem named every generator. Now one
+    ``invalid_value`` problem names the element and its property, exit 2, and the --json
+    file given is not written."""
+    out = tmp_path / "p.json"
+    res = runner.invoke(app, ["partition", str(_feeder(tmp_path, **bad)), "--settings",
+                              str(_settings(tmp_path)), "--json", str(out)])
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output and not out.exists()
+    problems = [ln for ln in res.output.splitlines() if ln.strip().startswith("- ")]
+    assert len(problems) == 1, res.output
+    assert f"[{element.lower()}]" in problems[0].lower() and f"].{field}:" in problems[0]
+    assert says in problems[0]
+    others = {"Generator.g1", "PVSystem.pv2", "Storage.st2"} - {element}
+    assert not any(o.lower() in problems[0].lower() for o in others)
