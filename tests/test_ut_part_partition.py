@@ -84,3 +84,24 @@ def test_a_bad_der_value_is_named_alone(tmp_path: Path, bad: dict[str, str], ele
     assert says in problems[0]
     others = {"Generator.g1", "PVSystem.pv2", "Storage.st2"} - {element}
     assert not any(o.lower() in problems[0].lower() for o in others)
+
+
+@pytest.mark.parametrize(("text", "ids"), [
+    ('{"dss": {"Generator.g1": {"inverter": "gfm"}, "generator.G1": {"inverter": "gfl"}}}',
+     ["Generator.g1", "generator.G1"]),
+    ('{"dss": {"Generator.g1": {"inverter": "gfm"}, "Generator.g1": {"inverter": "gfl"}}}',
+     ["Generator.g1"]),
+    ('{"switch": {"S12": {"state": "OPEN", "dispatchable": "NO"}, '
+     '"s12": {"state": "CLOSED", "dispatchable": "NO"}}}', ["S12", "s12"]),
+], ids=["case_variants", "same_key_twice", "switch_twice"])
+def test_an_element_given_twice_in_the_settings_is_a_problem(tmp_path: Path, text: str,
+                                                             ids: list[str]) -> None:
+    """ut_part #3: a settings file that marks Generator.g1 grid-forming and then grid-following
+    (in two cases of its name, or the same key twice, which JSON readers resolve silently to
+    the last) was accepted, exit 0, with one of the two dropped without a word. Now a
+    ``duplicate_id`` problem names the keys, exit 2."""
+    res = runner.invoke(app, ["partition", str(_feeder(tmp_path)), "--settings",
+                              str(_settings(tmp_path, text))])
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output and "duplicate_id" in res.output
+    assert f"[{', '.join(ids)}]" in res.output

@@ -167,8 +167,15 @@ def read_settings(path: str | Path, net: ThreePhaseNetwork,
             "cannot read settings: it is a folder, not a file" if p.is_dir()
             else "cannot read settings: no such file", (str(p),),
             hint="give the settings JSON file (docs/partition-settings.md)")])
+    twice: list[str] = []  # keys given twice in one JSON object
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [k for k, _ in items]
+        twice.extend(k for k in dict.fromkeys(keys) if keys.count(k) > 1)
+        return dict(items)
+
     try:
-        data = json.loads(p.read_text())
+        data = json.loads(p.read_text(), object_pairs_hook=pairs)
     except (OSError, ValueError) as exc:
         raise InputError([Problem(ProblemKind.UNREADABLE_FILE, "settings",
                                   f"cannot read settings: {exc}", (str(p),))]) from None
@@ -176,7 +183,7 @@ def read_settings(path: str | Path, net: ThreePhaseNetwork,
         raise InputError([Problem(ProblemKind.INVALID_VALUE, "settings",
                                   "a settings file is a JSON object of sections",
                                   (str(p),))])
-    problems: list[Problem] = _value_problems(data, net)
+    problems: list[Problem] = _duplicate_problems(data, twice) + _value_problems(data, net)
     ders = {g.lower(): g for g in net.generators["id"].to_list()}
     switches = {s.lower(): s for s in net.lines.filter(pl.col("switchable"))["id"].to_list()}
     costs: dict[str, tuple[float, float]] = dict(base.costs)
@@ -273,6 +280,34 @@ STATUS_VALUES = ("ENABLED", "DISABLED", "1", "0")
 SWITCH_VALUES = {"state": ("OPEN", "CLOSED"), "dispatchable": ("YES", "NO", "1", "0"),
                  "status": STATUS_VALUES}
 ENABLED_VALUES = ("YES", "NO", "Y", "N")
+
+
+def _duplicate_problems(data: dict[str, Any], twice: list[str]) -> list[Problem]:
+    """``duplicate_id`` problems: a key given twice in one JSON object (``twice``; JSON
+    readers keep the last one silently), and an element named twice in one element section
+    in different cases (``Generator.G1`` and ``generator.g1``: OpenDSS names are
+    case-insensitive, so both set the same element and one was dropped without a word)."""
+    out = []
+    if twice:
+        out.append(Problem(ProblemKind.DUPLICATE_ID, "settings",
+                           "a key is given twice in one JSON object (only the last would count)",
+                           tuple(dict.fromkeys(twice)),
+                           hint="give each section, element and field once"))
+    for section in ELEMENT_SECTIONS:
+        sec = data.get(section)
+        if not isinstance(sec, dict):
+            continue
+        by_name: dict[str, list[str]] = {}
+        for key in sec:
+            by_name.setdefault(str(key).lower(), []).append(str(key))
+        for keys in by_name.values():
+            if len(keys) > 1:
+                out.append(Problem(
+                    ProblemKind.DUPLICATE_ID, "settings",
+                    f"section '{section}' names one element {len(keys)} times (element names "
+                    "are case-insensitive, as OpenDSS's)", tuple(keys), section,
+                    "give each element once"))
+    return out
 
 
 def voltage_feedback_setting(path: str | Path | None) -> bool | None:
