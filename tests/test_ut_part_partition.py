@@ -105,3 +105,35 @@ def test_an_element_given_twice_in_the_settings_is_a_problem(tmp_path: Path, tex
     assert res.exit_code == 2, res.output
     assert "Traceback" not in res.output and "duplicate_id" in res.output
     assert f"[{', '.join(ids)}]" in res.output
+
+
+def test_uncertain_loads_without_an_uncertainty_is_refused(tmp_path: Path) -> None:
+    """ut_part #4: ``--uncertain-loads d1`` without ``--uncertainty`` (0 by default, and in this
+    settings file) ran the deterministic plan, exit 0, with no word that the option did
+    nothing (``solve``'s ``--uncertain-loads`` needs ``--robust`` likewise). Now a typed
+    problem naming the option, exit 2; with ``--uncertainty 0.1`` it runs."""
+    feeder, settings = str(_feeder(tmp_path)), str(_settings(tmp_path))
+    res = runner.invoke(app, ["partition", feeder, "--settings", settings,
+                              "--uncertain-loads", "d1"])
+    assert res.exit_code == 2, res.output
+    assert "options.uncertain_loads" in res.output and "uncertainty" in res.output
+    res = runner.invoke(app, ["partition", feeder, "--settings", settings, "--uncertainty",
+                              "0.1", "--uncertain-loads", "d1", "--time-limit", "60", "-q"])
+    assert res.exit_code == 0, res.output
+
+
+def test_a_load_named_twice_as_uncertain_is_refused(tmp_path: Path) -> None:
+    """ut_part #4: ``--uncertain-loads d1,D1`` (one load: OpenDSS names are case-insensitive)
+    was taken and written into the result's inputs twice; so was a settings file's
+    ``uncertain_loads`` naming a load twice. Both are typed problems naming the load, exit 2,
+    as ``solve --uncertain-loads`` refuses a load named twice."""
+    feeder = str(_feeder(tmp_path))
+    res = runner.invoke(app, ["partition", feeder, "--settings", str(_settings(tmp_path)),
+                              "--uncertainty", "0.1", "--uncertain-loads", "d1,D1,d2"])
+    assert res.exit_code == 2, res.output
+    assert "more than once" in res.output and "d1, D1" in res.output
+    doc = {**SETTINGS, "partition": {"uncertainty": 0.1, "uncertain_loads": ["d2", "D2"]}}
+    res = runner.invoke(app, ["partition", feeder, "--settings",
+                              str(_settings(tmp_path, json.dumps(doc)))])
+    assert res.exit_code == 2, res.output
+    assert "duplicate_id" in res.output and "[d2, D2].partition.uncertain_loads" in res.output

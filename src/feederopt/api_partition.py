@@ -300,6 +300,13 @@ def _network_and_settings(source: Any, settings: str | Path | None, uncertainty:
         problems = [*problems, _bad_option("uncertain_loads", "--uncertain-loads names no load",
                                            "e.g. 801,703, or leave it out for the settings' "
                                            "(else every load)")]
+    elif uncertain_loads is not None:  # OpenDSS names are case-insensitive
+        low = [str(x).lower() for x in uncertain_loads]
+        twice = [x for x in dict.fromkeys(uncertain_loads) if low.count(str(x).lower()) > 1]
+        if twice:
+            problems = [*problems, _bad_option(
+                "uncertain_loads", "--uncertain-loads names a load more than once (names are "
+                "case-insensitive): " + ", ".join(twice), "name each load once")]
     try:
         net = load_three_phase(source)
     except InputError as exc:
@@ -319,6 +326,12 @@ def _network_and_settings(source: Any, settings: str | Path | None, uncertainty:
     if load_model is not None:
         changes["load_model"] = load_model
     st = replace(st, **changes)
+    if uncertain_loads and st.uncertainty == 0:  # the option would do nothing
+        problems = [*problems, _bad_option(
+            "uncertain_loads", "--uncertain-loads names the loads that vary in the uncertainty "
+            "box, but the uncertainty is 0 (every load at its nominal): the option would do "
+            "nothing", "give the box too, e.g. --uncertainty 0.1, or the settings' "
+            "partition.uncertainty")]
     problems = [*problems, *settings_problems(st, net)]
     if problems:
         raise InputError(problems)

@@ -245,6 +245,13 @@ def read_settings(path: str | Path, net: ThreePhaseNetwork,
         loads = {x.lower(): x for x in net.loads["id"].to_list()}
         wanted = [str(x) for x in part["uncertain_loads"]]
         missing = [x for x in wanted if x.lower() not in loads]
+        twice = [x for x in dict.fromkeys(wanted)
+                 if [w.lower() for w in wanted].count(x.lower()) > 1]
+        if twice:
+            problems.append(Problem(ProblemKind.DUPLICATE_ID, "settings",
+                                    "settings name a load more than once (names are "
+                                    "case-insensitive)", tuple(twice),
+                                    "partition.uncertain_loads", "name each load once"))
         if missing:
             problems.append(Problem(ProblemKind.INVALID_VALUE, "settings",
                                     "settings name a load that is not in the network",
