@@ -137,3 +137,50 @@ def test_a_load_named_twice_as_uncertain_is_refused(tmp_path: Path) -> None:
                               str(_settings(tmp_path, json.dumps(doc)))])
     assert res.exit_code == 2, res.output
     assert "duplicate_id" in res.output and "[d2, D2].partition.uncertain_loads" in res.output
+
+
+def _many_loads_feeder(tmp_path: Path, n: int) -> Path:
+    """The feeder above with ``n`` small loads more on block 2's load bus."""
+    extra = "".join(f"New Load.x{k} bus1=n2 phases=3 kV=12.47 kW=1 kvar=0.5\n"
+                    for k in range(n))
+    path = tmp_path / "many.dss"
+    path.write_text(DSS.format(**GOOD).replace("Set VoltageBases", extra + "Set VoltageBases"))
+    return path
+
+
+def test_every_load_uncertain_beyond_the_enumeration_is_refused(tmp_path: Path) -> None:
+    """ut_part #5: ``--uncertainty 0.1`` on a user's IEEE 37 with its own DERs and no
+    ``--uncertain-loads`` made every load (30) uncertain; the worst case enumerates all 2^30
+    extreme points, which took the memory of the machine until the run was killed (exit
+    137). Now more uncertain loads than the enumeration takes are a typed problem giving the
+    count, exit 2, before any solve; within the limit the run goes ahead. The count is the
+    file's: 2 loads + 12 (14), or 2 + 10 (12)."""
+    from feederopt.formulations.partition import MAX_UNCERTAIN_LOADS
+
+    assert MAX_UNCERTAIN_LOADS == 12
+    settings = str(_settings(tmp_path))
+    res = runner.invoke(app, ["partition", str(_many_loads_feeder(tmp_path, 12)),
+                              "--settings", settings, "--uncertainty", "0.1"])
+    assert res.exit_code == 2, res.output
+    assert "14 uncertain loads" in res.output and f"{2 ** 14:,}" in res.output
+    named = ",".join(["d1", "d2"] + [f"x{k}" for k in range(11)])  # 13 named
+    res = runner.invoke(app, ["partition", str(_many_loads_feeder(tmp_path, 12)),
+                              "--settings", settings, "--uncertainty", "0.1",
+                              "--uncertain-loads", named])
+    assert res.exit_code == 2 and "13 uncertain loads" in res.output, res.output
+    res = runner.invoke(app, ["partition", str(_many_loads_feeder(tmp_path, 4)),
+                              "--settings", settings, "--uncertainty", "0.1", "--time-limit",
+                              "120", "--json", str(tmp_path / "p.json"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "p.json").read_text())["extreme_points"] == 2 ** 6
+
+
+def test_the_extensive_form_refuses_more_copies_than_it_builds(tmp_path: Path) -> None:
+    """ut_part #5: the extensive form holds one recourse copy per extreme point (IEEE 37: about
+    8 MB each; 64 copies took 670 MB): 9 uncertain loads (512 copies) are refused, exit 2,
+    naming --extensive."""
+    res = runner.invoke(app, ["partition", str(_many_loads_feeder(tmp_path, 7)),
+                              "--settings", str(_settings(tmp_path)), "--uncertainty", "0.1",
+                              "--extensive"])
+    assert res.exit_code == 2, res.output
+    assert "options.extensive" in res.output and "512 copies" in res.output

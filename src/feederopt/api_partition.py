@@ -36,12 +36,17 @@ from feederopt.problems.partition import (
     PartitionSettings,
     build_partition_data,
     canonical_loads,
+    enumeration_problems,
     read_settings,
     settings_from_file,
     settings_problems,
+    uncertain_count,
     voltage_feedback_setting,
 )
 
+#: The most uncertain loads of the extensive form, whose MILP holds a recourse copy per
+#: extreme point (2^8 = 256 copies; IEEE 37's take about 8 MB each).
+MAX_EXTENSIVE_UNCERTAIN = 8
 #: The voltage feedback's re-solves at most (:func:`_voltage_feedback`).
 FEEDBACK_ROUNDS = 4
 
@@ -97,6 +102,14 @@ def partition(source: Any, *, settings: str | Path | None = None,
     net, st, path, notes = _network_and_settings(source, settings, uncertainty,
                                                  uncertain_loads, k_der, problems,
                                                  load_model=load_model)
+    n_unc = uncertain_count(st, net)
+    if method == "extensive" and n_unc > MAX_EXTENSIVE_UNCERTAIN:
+        raise InputError([_bad_option(
+            "extensive", f"the extensive form holds one recourse copy per extreme point: "
+            f"{n_unc} uncertain loads make 2^{n_unc} = {2 ** n_unc:,} copies, beyond the "
+            f"{2 ** MAX_EXTENSIVE_UNCERTAIN} ({MAX_EXTENSIVE_UNCERTAIN} loads) it builds "
+            "(IEEE 37: about 8 MB each)", "leave --extensive out (the cutting plane) or name "
+            "fewer uncertain loads")])
     if voltage_feedback is None:
         voltage_feedback = voltage_feedback_setting(path)
     voltage_feedback = True if voltage_feedback is None else bool(voltage_feedback)
@@ -332,7 +345,7 @@ def _network_and_settings(source: Any, settings: str | Path | None, uncertainty:
             "box, but the uncertainty is 0 (every load at its nominal): the option would do "
             "nothing", "give the box too, e.g. --uncertainty 0.1, or the settings' "
             "partition.uncertainty")]
-    problems = [*problems, *settings_problems(st, net)]
+    problems = [*problems, *settings_problems(st, net), *enumeration_problems(st, net)]
     if problems:
         raise InputError(problems)
     return net, st, path, notes

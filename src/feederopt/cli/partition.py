@@ -40,7 +40,8 @@ def partition(
         None, "--uncertainty", help="Load uncertainty as a share: 0.1 is a +-10 % box."),
     uncertain_loads: str | None = typer.Option(
         None, "--uncertain-loads", help="Comma-separated load ids (default: the settings', "
-        "else every load)."),
+        "else every load; at most 12, 8 with --extensive: the worst case enumerates 2^n "
+        "extreme points)."),
     k_der: int | None = typer.Option(
         None, "--k-der", help="Most grid-forming DERs per microgrid (seed: 1)."),
     constant_power_loads: bool | None = typer.Option(

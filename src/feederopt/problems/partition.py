@@ -49,12 +49,47 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from feederopt.errors import InputError, Problem, ProblemKind
-from feederopt.formulations.partition import PartitionData, PartitionSettings
+from feederopt.formulations.partition import (
+    MAX_UNCERTAIN_LOADS,
+    PartitionData,
+    PartitionSettings,
+)
 from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.network.threephase_perunit import to_per_unit_3ph
 
 #: The load models of :class:`PartitionSettings` (``load_model``).
 LOAD_MODELS = ("voltage_dependent", "constant_power")
+
+
+
+
+def uncertain_count(settings: PartitionSettings, net: ThreePhaseNetwork) -> int:
+    """The number of loads the box moves: those named (case-insensitively, once each), else
+    every in-service load; 0 when the uncertainty is 0."""
+    if not settings.uncertainty:
+        return 0
+    if settings.uncertain_loads:
+        return len({str(x).lower() for x in settings.uncertain_loads})
+    return len(set(net.loads.filter(pl.col("in_service"))["id"].to_list()))
+
+
+def enumeration_problems(settings: PartitionSettings, net: ThreePhaseNetwork) -> list[Problem]:
+    """A problem when the solve would enumerate more extreme points than
+    :data:`MAX_UNCERTAIN_LOADS` allows (the samples of ``feederopt check`` need none, so
+    :func:`settings_problems` leaves this out)."""
+    out: list[Problem] = []
+    n_unc = uncertain_count(settings, net) if 0 < settings.uncertainty <= 1 else 0
+    if n_unc > MAX_UNCERTAIN_LOADS:
+        out.append(Problem(
+            ProblemKind.INVALID_VALUE, "settings",
+            f"{n_unc} uncertain loads"
+            + ("" if settings.uncertain_loads else " (every load: none is named)")
+            + f": the worst case runs over all 2^{n_unc} = {2 ** n_unc:,} extreme points of "
+            f"the box, beyond the {MAX_UNCERTAIN_LOADS} loads ({2 ** MAX_UNCERTAIN_LOADS:,} "
+            "points) this tool enumerates", (str(n_unc),), "uncertain_loads",
+            "name the loads that vary, e.g. --uncertain-loads L1,L2,L3, or the settings' "
+            "partition.uncertain_loads (the seed: 6 of 30)"))
+    return out
 
 
 def settings_problems(settings: PartitionSettings, net: ThreePhaseNetwork) -> list[Problem]:
