@@ -246,3 +246,23 @@ def test_a_diverged_sample_does_not_spoil_the_next(tmp_path: Path) -> None:
     assert share.converged == sum(r.converged for r in alone)
 
 
+
+
+def test_an_all_off_plan_reports_no_opendss_voltage_range(tmp_path: Path) -> None:
+    """ut_part #7: with every block off (here no DER is grid-forming, so nothing can be
+    energised) the voltage feedback's OpenDSS check has no node to look at; it printed
+    "OpenDSS --0.0000 p.u., within the limits" and wrote ``opendss_v_max_pu: 0.0`` (and
+    ``opendss_v_min_pu`` infinite) into the JSON. Now the range is null and the console says
+    there is no energised node."""
+    doc = {"dss": {"Generator.g1": {"inverter": "gfl"}},
+           "switch": {"sw0": {"state": "OPEN", "dispatchable": "NO"}}}
+    out = tmp_path / "p.json"
+    res = runner.invoke(app, ["partition", str(_feeder(tmp_path)), "--settings",
+                              str(_settings(tmp_path, json.dumps(doc))), "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "no energised node" in " ".join(res.output.replace("\u2502", " ").split())
+    assert "-0.0000" not in res.output
+    got = json.loads(out.read_text())
+    assert got["energised_blocks"] == 0
+    row = got["voltage_feedback"]["rounds"][0]
+    assert row["opendss_v_min_pu"] is None and row["opendss_v_max_pu"] is None

@@ -213,8 +213,9 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
             "model_v_min_pu": min((vm[n] for n in live), default=math.nan),
             "model_v_max_pu": max((vm[n] for n in live), default=math.nan),
             "opendss_converged": ac.converged,
-            "opendss_v_min_pu": ac.low_pu if ac.converged else math.nan,
-            "opendss_v_max_pu": ac.high_pu if ac.converged else math.nan,
+            # no energised node (every block off): no range (before: inf and 0.0 p.u.)
+            "opendss_v_min_pu": ac.low_pu if ac.converged and ac.voltages_pu else math.nan,
+            "opendss_v_max_pu": ac.high_pu if ac.converged and ac.voltages_pu else math.nan,
             "within_voltage_limits": bool(ac.converged and ac.within_voltage_limits),
             "solve_time_s": cur.run_time_s, "opendss_time_s": time.perf_counter() - t})
         if best is None or margin > best[0]:

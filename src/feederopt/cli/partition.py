@@ -3,6 +3,7 @@ command joins :data:`feederopt.cli.app.app` when :mod:`feederopt.cli` imports th
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import typer
@@ -128,12 +129,13 @@ def partition(
     if vf is not None and vf.get("enabled"):
         rows = vf["rounds"]
         kept = rows[vf["kept_round"]]
+        lo, hi = kept["opendss_v_min_pu"], kept["opendss_v_max_pu"]
+        seen = "no energised node" if _missing(lo) and _missing(hi) else (
+            f"OpenDSS {_fmt(lo, '.4f')}-{_fmt(hi, '.4f')} p.u., "
+            + ("within the limits" if vf["within_voltage_limits"] else "outside the limits"))
         t.add_row("voltage feedback (OpenDSS at the nominal load)",
                   f"{len(rows) - 1} re-solve(s), stopped: {vf['stopped']}; plan of round "
-                  f"{vf['kept_round']}: OpenDSS {_fmt(kept['opendss_v_min_pu'], '.4f')}-"
-                  f"{_fmt(kept['opendss_v_max_pu'], '.4f')} p.u., "
-                  + ("within the limits" if vf["within_voltage_limits"]
-                     else "outside the limits"))
+                  f"{vf['kept_round']}: {seen}")
     elif vf is not None:
         t.add_row("voltage feedback", f"off ({vf.get('stopped')})")
     t.add_row("run time / to best", f"{_fmt(res.run_time_s, '.2f', ' s')} / "
@@ -187,6 +189,11 @@ def partition(
                        _fmt(r.total_slack, ".2e"), _fmt(r.worst_recourse, ",.2f"))
         out.print(it)
     _exit(res, quiet=False)
+
+
+def _missing(x: Any) -> bool:
+    """No number: None (JSON's null) or NaN."""
+    return x is None or (isinstance(x, float) and math.isnan(x))
 
 
 def _exit(res: Any, *, quiet: bool) -> None:
