@@ -266,3 +266,24 @@ def test_an_all_off_plan_reports_no_opendss_voltage_range(tmp_path: Path) -> Non
     assert got["energised_blocks"] == 0
     row = got["voltage_feedback"]["rounds"][0]
     assert row["opendss_v_min_pu"] is None and row["opendss_v_max_pu"] is None
+
+
+def test_load_in_the_lost_substation_block_is_named(tmp_path: Path) -> None:
+    """ut_part #8: on a feeder whose loads sit with the substation, no switch between (the
+    public IEEE 37 with DERs but no switches), the plan printed "load-shed cost 0.00 $" and
+    objective 0 with every load shed, the substation's block listed as a plain "off" block:
+    that block's weight is 0. Now the block is "lost (substation)" (``lost`` in the JSON)
+    and a note gives its load (the file's: 100 + 80 kW, all of it with the substation)."""
+    feeder = tmp_path / "nosw.dss"
+    feeder.write_text(DSS.format(**GOOD).replace(" switch=y", ""))
+    out = tmp_path / "p.json"
+    settings = _settings(tmp_path, json.dumps({"dss": SETTINGS["dss"]}))
+    res = runner.invoke(app, ["partition", str(feeder), "--settings", str(settings), "--json",
+                              str(out)])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(out.read_text())
+    (blk,) = doc["blocks"]
+    assert blk["lost"] is True and blk["load_kw"] == pytest.approx(180.0)
+    assert doc["load_shed_cost"] == 0.0  # the model's weight 0, which the note now explains
+    assert any("lost substation" in n and "180.0 kW" in n for n in doc["notes"])
+    assert "lost (substation)" in res.output

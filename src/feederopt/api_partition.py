@@ -149,6 +149,14 @@ def partition(source: Any, *, settings: str | Path | None = None,
             "no microgrid can be energised, so no load is served; name them in a settings "
             "file: --settings FILE.json with PowerModelsONM's "
             "{\"dss\": {\"Storage.st1\": {\"inverter\": \"grid_forming\"}}}")
+    lost_kw = float(data.load_p_kw[np.isin(data.load_block, np.flatnonzero(data.lost))].sum())
+    if lost_kw > 0:  # the substation's block is down whatever the plan: say so
+        lost = [str(b) for b in np.flatnonzero(data.lost)]
+        res.notes.append(
+            f"block {', '.join(lost)} holds the lost substation and {lost_kw:,.1f} kW of load: "
+            "no plan can serve it, and the objective leaves it out (its weight is 0, so its "
+            "load is no load-shed cost); only a switch (switch=y) between the substation and "
+            "those loads would let a microgrid take them")
     if samples and res.plan is not None:
         res.checks = _post_analyses(net, st, data, res.plan, case=case, samples=samples,
                                     ac_check=ac_check, seed=seed, time_limit_s=time_limit_s,

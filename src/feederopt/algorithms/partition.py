@@ -107,6 +107,9 @@ class BlockReport:
     load_kw: float  # nominal kW of its loads
     #: its loads' demand at the plan's voltages (nominal realisation; :func:`operating_point`)
     load_at_plan_kw: float = math.nan
+    #: the block holds the lost substation: never energised, its loads outside the
+    #: objective (weight 0)
+    lost: bool = False
 
 
 @dataclass
@@ -362,7 +365,7 @@ def _blocks(data: PartitionData, plan: PartitionPlan,
                                [data.der_ids[d] for d in ders if plan.grid_forming[d]], setp,
                                float(data.load_p_kw[data.load_block == k].sum()),
                                float(served[data.load_block == k].sum()) if served is not None
-                               else math.nan))
+                               else math.nan, bool(data.lost[k])))
     return out
 
 

@@ -160,7 +160,8 @@ def partition(
                 "at plan V [kW]"):
         b.add_column(escape(col))  # "[kW]" is no markup tag
     for blk in res.blocks:
-        b.add_row(str(blk.index), "on" if blk.energised else "off",
+        b.add_row(str(blk.index), "on" if blk.energised else
+                  "lost (substation)" if blk.lost else "off",
                   str(blk.component) if blk.component >= 0 else "-",
                   ", ".join(blk.grid_forming) or "-",
                   ", ".join(f"{k}: {v:.1f}" for k, v in blk.der_set_points_kw.items()) or "-",
