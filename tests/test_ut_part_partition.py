@@ -287,3 +287,30 @@ def test_load_in_the_lost_substation_block_is_named(tmp_path: Path) -> None:
     assert doc["load_shed_cost"] == 0.0  # the model's weight 0, which the note now explains
     assert any("lost substation" in n and "180.0 kW" in n for n in doc["notes"])
     assert "lost (substation)" in res.output
+
+
+@pytest.mark.parametrize(("second", "radial"), [
+    ("New Line.m1b phases=1 bus1=n1.2 bus2=m1.2 r1=0.1 x1=0.2 length=0.1 units=km", True),
+    ("New Line.m1b phases=1 bus1=n1.1 bus2=m1.1 r1=0.1 x1=0.2 length=0.1 units=km", False),
+], ids=["other_phase", "same_phase"])
+def test_single_phase_lines_on_other_phases_are_no_loop(tmp_path: Path, second: str,
+                                                        radial: bool) -> None:
+    """ut_part #9: Iowa 240 (public data, with the user's grid-forming batteries) came back
+    "optimal" with "validity: energised component of blocks [1] is not radial": its bus1007
+    feeds T_bus1007_L by two single-phase lines, on phases 1 and 2, which the check took for
+    a loop (two edges between the same buses). On disjoint phases each phase has one path:
+    radial; a second line on the same phase is a loop and still reported."""
+    extra = ("New Line.m1a phases=1 bus1=n1.1 bus2=m1.1 r1=0.1 x1=0.2 length=0.1 units=km\n"
+             f"{second}\n"
+             "New Load.m1 bus1=m1.1 phases=1 kV=7.2 kW=5 kvar=2\n")
+    path = tmp_path / "split.dss"
+    path.write_text(DSS.format(**GOOD).replace("Set VoltageBases", extra + "Set VoltageBases"))
+    out = tmp_path / "p.json"
+    res = runner.invoke(app, ["partition", str(path), "--settings", str(_settings(tmp_path)),
+                              "--json", str(out), "-q"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(out.read_text())
+    (blk,) = [b for b in doc["blocks"] if "m1" in b["buses"]]
+    assert blk["energised"]  # 300 kW of G1 carry block 1's 105 kW
+    not_radial = [v for v in doc["violations"] if "not radial" in v]
+    assert (not_radial == []) is radial, doc["violations"]

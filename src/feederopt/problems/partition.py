@@ -835,6 +835,26 @@ def components(data: PartitionData, plan: PartitionPlan) -> list[list[int]]:
     return _components(data.n_blocks, pairs)
 
 
+def _branches(elements: list[tuple[int, int, list[int]]]) -> list[tuple[int, int]]:
+    """The branches of the bus graph of ``elements`` (from bus, to bus, phases): elements
+    between the same two buses on disjoint phases are one branch (Iowa 240's
+    ``L_1007_1007_L_1`` and ``_2``, single-phase lines on phases 1 and 2 from bus1007 to
+    T_bus1007_L: no loop, each phase has one path), parallel ones sharing a phase stay two
+    (a loop)."""
+    groups: dict[tuple[int, int], list[set[int]]] = {}
+    for f, t, phases in elements:
+        key = (min(f, t), max(f, t))
+        taken = groups.setdefault(key, [])
+        ph = set(phases)
+        for g in taken:
+            if not g & ph:  # another phase of a branch already there
+                g |= ph
+                break
+        else:
+            taken.append(ph)
+    return [key for key, gs in groups.items() for _ in gs]
+
+
 def check_partition(data: PartitionData, plan: PartitionPlan,
                     der_output: np.ndarray | None = None, tol: float = 1e-6) -> list[str]:
     """The model-validity checks of seed 001 (section II), an empty list when all hold:
@@ -853,10 +873,11 @@ def check_partition(data: PartitionData, plan: PartitionPlan,
         if plan.energised[a] != plan.energised[b]:
             out.append(f"closed switch {data.switch_ids[s]} joins an energised and a "
                        "de-energised block")
-    pairs = [(e.f, e.t) for e in pu.edges if not e.switchable]
-    pairs += [(bk.f, bk.t) for bk in pu.banks]
-    pairs += [(pu.edges[data.switch_edge[s]].f, pu.edges[data.switch_edge[s]].t)
-              for s in np.flatnonzero(plan.closed)]
+    pairs = _branches(
+        [(e.f, e.t, e.phases) for e in pu.edges if not e.switchable]
+        + [(bk.f, bk.t, bk.pri) for bk in pu.banks]
+        + [(pu.edges[data.switch_edge[s]].f, pu.edges[data.switch_edge[s]].t,
+            pu.edges[data.switch_edge[s]].phases) for s in np.flatnonzero(plan.closed)])
     for comp in components(data, plan):
         if not plan.energised[comp[0]]:
             continue
