@@ -314,3 +314,37 @@ def test_single_phase_lines_on_other_phases_are_no_loop(tmp_path: Path, second: 
     assert blk["energised"]  # 300 kW of G1 carry block 1's 105 kW
     not_radial = [v for v in doc["violations"] if "not radial" in v]
     assert (not_radial == []) is radial, doc["violations"]
+
+
+def test_a_grid_forming_der_behind_a_transformer_is_read_in_its_own_base(
+        tmp_path: Path) -> None:
+    """ut_part #10: Iowa 240's Gen3 sits on T_bus3082_L, the 0.48 kV side of T_3082, and the
+    file's VoltageBases (69, 13.8, 0.208 kV) have no 0.48: OpenDSS's kVBase there is 13.8 kV,
+    so the voltage feedback read the grid-forming source's 277 V as 0.0348 p.u., "tightened"
+    the limits by 0.9653 p.u. and kept a plan serving 1,311 of 2,185 kW. The check now reads
+    OpenDSS's volts in the model's base (0.48 kV there, as the three-phase check does).
+    Here G1 (300 kW, grid-forming) is behind a 12.47/0.48 kV transformer and VoltageBases
+    gives 12.47 only: OpenDSS's own per-unit value at its bus is about 0.48/12.47, the
+    feedback must find every node near 1 p.u., re-solve nothing and serve both blocks
+    (180 kW of load on 300 + 90 kW of DERs)."""
+    import opendssdirect as dss
+
+    text = DSS.format(**GOOD).replace(
+        "New Generator.g1 bus1=b1 phases=3 kV=12.47",
+        "New Transformer.tg1 phases=3 windings=2 buses=[b1 lv1] conns=[wye wye] "
+        "kVs=[12.47 0.48] kVAs=[500 500] xhl=5 %r=0.5\n"
+        "New Generator.g1 bus1=lv1 phases=3 kV=0.48")
+    path = tmp_path / "lv.dss"
+    path.write_text(text)
+    dss.Text.Command(f'redirect "{path}"')
+    dss.Circuit.SetActiveBus("lv1")
+    assert max(dss.Bus.puVmagAngle()[0::2]) < 0.1  # the premise: OpenDSS's own base is 12.47
+    out = tmp_path / "p.json"
+    res = runner.invoke(app, ["partition", str(path), "--settings", str(_settings(tmp_path)),
+                              "--json", str(out), "-q"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(out.read_text())
+    vf = doc["voltage_feedback"]
+    assert vf["kept_round"] == 0 and len(vf["rounds"]) == 1, vf
+    assert 0.9 < vf["rounds"][0]["opendss_v_min_pu"] <= vf["rounds"][0]["opendss_v_max_pu"] < 1.1
+    assert doc["served_load_kw"] == pytest.approx(180.0)

@@ -255,7 +255,8 @@ class AcSample:
     """One load realisation of :class:`AcIsland`: converged, feasible (voltages within the
     limits and every DER within its band), the lowest and highest energised node voltage
     [p.u.], whether the DER bands and the voltage limits hold, each energised node's voltage
-    magnitude by name (``"bus.a"``, OpenDSS's ``puVmagAngle``: what the check judges), and
+    magnitude by name (``"bus.a"``, OpenDSS's in the model's base ``vn_kv``: what the check
+    judges), and
     the DERs' active outputs [kW]."""
 
     converged: bool
@@ -356,6 +357,9 @@ class AcIsland:
         on_bus = {data.pu.bus_ids[b] for b in range(len(data.pu.bus_ids))
                   if plan.energised[data.block_of_bus[b]] and not data.pu.virtual[b]}
         self.limits = {r["id"]: (r["v_min_pu"], r["v_max_pu"])
+                       for r in net.buses.iter_rows(named=True) if r["id"] in on_bus}
+        #: each checked bus's line-to-neutral voltage base [V], the model's
+        self.base_v = {r["id"]: r["vn_kv"] * 1000 / math.sqrt(3)
                        for r in net.buses.iter_rows(named=True) if r["id"] in on_bus}
         # the regulators that act on the plan: those in energised blocks (the lost
         # substation's keep their source in OpenDSS and move, but no checked node is behind
@@ -460,7 +464,11 @@ class AcIsland:
         res.within_voltage_limits = True
         for bus, (vmin, vmax) in self.limits.items():
             dss.Circuit.SetActiveBus(bus)
-            mags = np.asarray(dss.Bus.puVmagAngle(), float)[0::2]
+            # in the model's voltage base (the network's vn_kv), as the three-phase check
+            # reads OpenDSS: OpenDSS's own kVBase is the nearest of the file's VoltageBases,
+            # which Iowa 240 gives no 0.48 kV for (T_bus3082_L, Gen3's bus, read 0.0348 p.u.
+            # at 277 V line-neutral, and the voltage feedback shed blocks for it)
+            mags = np.asarray(dss.Bus.VMagAngle(), float)[0::2] / self.base_v[bus]
             if len(mags) == 0:
                 continue
             for node, v in zip(dss.Bus.Nodes(), mags, strict=False):
