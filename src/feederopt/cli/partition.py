@@ -200,11 +200,21 @@ def _missing(x: Any) -> bool:
 def _exit(res: Any, *, quiet: bool) -> None:
     """Exit code 4 when the plan is no answer (:attr:`PartitionResult.trivial_plan`: the
     all-off incumbent of a run stopped at its limit), as for a run stopped before any plan
-    and as ``solve`` ends a run stopped without an answer; the result is written all the
-    same (it carries the lower bound)."""
+    and as ``solve`` ends a run stopped without an answer, or when the voltage feedback kept
+    a plan whose OpenDSS voltages break the limits (as the three-phase ``solve`` ends such an
+    answer); the result is written all the same."""
     if res.trivial_plan:
         if not quiet:
             stderr().print(
                 f"no partition found: the run stopped ({res.status}) with only the trivial "
                 "plan (every block de-energised); exit code 4", style="yellow", markup=False)
+        raise typer.Exit(EXIT_LIMITS_BROKEN)
+    vf = res.voltage_feedback
+    if vf is not None and vf.get("enabled") and not vf.get("within_voltage_limits", True):
+        # as the three-phase solve ends an answer whose OpenDSS voltages break the limits
+        if not quiet:
+            stderr().print(
+                "the plan's OpenDSS voltages at the nominal load break the voltage limits "
+                f"(voltage feedback stopped: {vf.get('stopped')}; voltage_feedback in the "
+                "JSON); exit code 4", style="yellow", markup=False)
         raise typer.Exit(EXIT_LIMITS_BROKEN)
