@@ -393,3 +393,20 @@ def test_a_plan_outside_the_voltage_limits_in_opendss_exits_4(tmp_path: Path,
     vf = json.loads(out.read_text())["voltage_feedback"]
     kept = vf["rounds"][vf["kept_round"]]
     assert vf["kept_round"] > 0 and kept["opendss_v_min_pu"] >= 0.9 - 1e-4
+
+
+def test_python_m_feederopt_runs_the_command() -> None:
+    """ut_part #12: ``python -m feederopt partition ...`` (how the package's own brief runs
+    it) failed: "No module named feederopt.__main__; 'feederopt' is a package and cannot be
+    directly executed" (only ``python -m feederopt.cli`` worked). Now it is the command."""
+    import os
+    import subprocess
+    import sys
+
+    import feederopt
+
+    env = {**os.environ, "PYTHONPATH": str(Path(feederopt.__file__).parents[1])}
+    run = subprocess.run([sys.executable, "-m", "feederopt", "partition", "--help"],
+                         capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "Usage:" in run.stdout and "partition" in run.stdout
