@@ -270,6 +270,71 @@ def test_an_all_off_incumbent_is_called_so(folder):
     assert res.objective == pytest.approx(shed_all)
     assert res.gap == pytest.approx((shed_all - 17_000.0) / shed_all)
     assert any("de-energises every block" in n and "17,000.00" in n for n in res.notes)
+    assert res.trivial_plan
+
+
+def _stopped_with_all_off(monkeypatch, lower_bound: float) -> None:
+    """``partition --extensive`` whose HiGHS run stops at its time limit with the all-off plan
+    as its only incumbent and ``lower_bound`` as its bound (a real stop of that kind depends
+    on the machine's speed: test_extensive_form_stopped_before_a_plan_exits_4_within_its_
+    deadline); the result is built as the extensive solve builds it."""
+    import feederopt.api_partition as api
+    from feederopt.algorithms.partition import _result
+    from feederopt.problems.partition import PartitionPlan
+
+    def stopped(data, *, case="network", time_limit_s=600.0, **_):
+        off = PartitionPlan(np.zeros(data.n_blocks, bool), np.zeros(data.n_switches, bool),
+                            np.zeros(len(data.der_ids), bool), np.zeros(len(data.ph_der)),
+                            np.zeros(len(data.ph_der)))
+        return _result(data, case, "extensive", "time_limit", off, 0.0, 0.0, 0.0, 0.0, [], 1,
+                       lower_bound=lower_bound)
+
+    monkeypatch.setattr(api, "solve_extensive", stopped)
+
+
+def test_a_time_limited_all_off_plan_exits_4_and_is_written(folder, tmp_path, monkeypatch):
+    """ut_part #1: a time-limited ``--extensive`` run whose only incumbent is the all-off plan
+    (every load shed, while G1 and G3 are grid-forming and could serve blocks) exited 0 with
+    a note that it is no answer; a script took it for a plan. It now exits 4, the code of a
+    run stopped before any partition (and of ``solve`` stopped without an answer), with a
+    message; the JSON is written all the same, marked ``trivial_plan``, with its bound."""
+    _stopped_with_all_off(monkeypatch, 17_000.0)
+    out = tmp_path / "p.json"
+    res = CliRunner().invoke(app, ["partition", str(folder / "tiny1.dss"), "--settings",
+                                   str(folder / "settings.json"), "--extensive",
+                                   "--time-limit", "30", "--json", str(out)])
+    assert res.exit_code == 4, res.output
+    assert "no partition found" in res.output and "Traceback" not in res.output
+    doc = json.loads(out.read_text())
+    assert doc["trivial_plan"] is True and doc["status"] == "time_limit"
+    assert not any(doc["plan"]["energised"]) and doc["energised_blocks"] == 0
+    assert doc["objective"] == pytest.approx(4 * 1000 * (10 + 0.01))  # four one-load blocks
+    assert doc["lower_bound"] == pytest.approx(17_000.0)
+    quiet = CliRunner().invoke(app, ["partition", str(folder / "tiny1.dss"), "--settings",
+                                     str(folder / "settings.json"), "--extensive", "-q"])
+    assert quiet.exit_code == 4 and quiet.output == ""
+
+
+def test_an_all_off_plan_that_is_the_answer_exits_0(folder, tmp_path, monkeypatch):
+    """An all-off plan is an answer when proven: at a time limit with the bound at the
+    objective (gap 0), or optimal because no DER is grid-forming (then no block can be
+    energised: every DER grid-following here)."""
+    _stopped_with_all_off(monkeypatch, 4 * 1000 * (10 + 0.01))
+    res = CliRunner().invoke(app, ["partition", str(folder / "tiny1.dss"), "--settings",
+                                   str(folder / "settings.json"), "--extensive", "-q"])
+    assert res.exit_code == 0, res.output
+    monkeypatch.undo()
+    gfl = {"dss": {f"Generator.{g}": {"inverter": "gfl"} for g in DERS},
+           "switch": SETTINGS["switch"]}
+    f = tmp_path / "gfl.json"
+    f.write_text(json.dumps(gfl))
+    out = tmp_path / "p.json"
+    res = CliRunner().invoke(app, ["partition", str(folder / "tiny1.dss"), "--settings",
+                                   str(f), "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(out.read_text())
+    assert doc["status"] == "optimal" and doc["trivial_plan"] is False
+    assert not any(doc["plan"]["energised"])
 
 
 # ---- settings --------------------------------------------------------------------------------

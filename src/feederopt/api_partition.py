@@ -36,12 +36,17 @@ from feederopt.problems.partition import (
     PartitionSettings,
     build_partition_data,
     canonical_loads,
+    enumeration_problems,
     read_settings,
     settings_from_file,
     settings_problems,
+    uncertain_count,
     voltage_feedback_setting,
 )
 
+#: The most uncertain loads of the extensive form, whose MILP holds a recourse copy per
+#: extreme point (2^8 = 256 copies; IEEE 37's take about 8 MB each).
+MAX_EXTENSIVE_UNCERTAIN = 8
 #: The voltage feedback's re-solves at most (:func:`_voltage_feedback`).
 FEEDBACK_ROUNDS = 4
 
@@ -97,6 +102,14 @@ def partition(source: Any, *, settings: str | Path | None = None,
     net, st, path, notes = _network_and_settings(source, settings, uncertainty,
                                                  uncertain_loads, k_der, problems,
                                                  load_model=load_model)
+    n_unc = uncertain_count(st, net)
+    if method == "extensive" and n_unc > MAX_EXTENSIVE_UNCERTAIN:
+        raise InputError([_bad_option(
+            "extensive", f"the extensive form holds one recourse copy per extreme point: "
+            f"{n_unc} uncertain loads make 2^{n_unc} = {2 ** n_unc:,} copies, beyond the "
+            f"{2 ** MAX_EXTENSIVE_UNCERTAIN} ({MAX_EXTENSIVE_UNCERTAIN} loads) it builds "
+            "(IEEE 37: about 8 MB each)", "leave --extensive out (the cutting plane) or name "
+            "fewer uncertain loads")])
     if voltage_feedback is None:
         voltage_feedback = voltage_feedback_setting(path)
     voltage_feedback = True if voltage_feedback is None else bool(voltage_feedback)
@@ -136,6 +149,14 @@ def partition(source: Any, *, settings: str | Path | None = None,
             "no microgrid can be energised, so no load is served; name them in a settings "
             "file: --settings FILE.json with PowerModelsONM's "
             "{\"dss\": {\"Storage.st1\": {\"inverter\": \"grid_forming\"}}}")
+    lost_kw = float(data.load_p_kw[np.isin(data.load_block, np.flatnonzero(data.lost))].sum())
+    if lost_kw > 0:  # the substation's block is down whatever the plan: say so
+        lost = [str(b) for b in np.flatnonzero(data.lost)]
+        res.notes.append(
+            f"block {', '.join(lost)} holds the lost substation and {lost_kw:,.1f} kW of load: "
+            "no plan can serve it, and the objective leaves it out (its weight is 0, so its "
+            "load is no load-shed cost); only a switch (switch=y) between the substation and "
+            "those loads would let a microgrid take them")
     if samples and res.plan is not None:
         res.checks = _post_analyses(net, st, data, res.plan, case=case, samples=samples,
                                     ac_check=ac_check, seed=seed, time_limit_s=time_limit_s,
@@ -200,8 +221,9 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
             "model_v_min_pu": min((vm[n] for n in live), default=math.nan),
             "model_v_max_pu": max((vm[n] for n in live), default=math.nan),
             "opendss_converged": ac.converged,
-            "opendss_v_min_pu": ac.low_pu if ac.converged else math.nan,
-            "opendss_v_max_pu": ac.high_pu if ac.converged else math.nan,
+            # no energised node (every block off): no range (before: inf and 0.0 p.u.)
+            "opendss_v_min_pu": ac.low_pu if ac.converged and ac.voltages_pu else math.nan,
+            "opendss_v_max_pu": ac.high_pu if ac.converged and ac.voltages_pu else math.nan,
             "within_voltage_limits": bool(ac.converged and ac.within_voltage_limits),
             "solve_time_s": cur.run_time_s, "opendss_time_s": time.perf_counter() - t})
         if best is None or margin > best[0]:
@@ -300,6 +322,13 @@ def _network_and_settings(source: Any, settings: str | Path | None, uncertainty:
         problems = [*problems, _bad_option("uncertain_loads", "--uncertain-loads names no load",
                                            "e.g. 801,703, or leave it out for the settings' "
                                            "(else every load)")]
+    elif uncertain_loads is not None:  # OpenDSS names are case-insensitive
+        low = [str(x).lower() for x in uncertain_loads]
+        twice = [x for x in dict.fromkeys(uncertain_loads) if low.count(str(x).lower()) > 1]
+        if twice:
+            problems = [*problems, _bad_option(
+                "uncertain_loads", "--uncertain-loads names a load more than once (names are "
+                "case-insensitive): " + ", ".join(twice), "name each load once")]
     try:
         net = load_three_phase(source)
     except InputError as exc:
@@ -319,7 +348,13 @@ def _network_and_settings(source: Any, settings: str | Path | None, uncertainty:
     if load_model is not None:
         changes["load_model"] = load_model
     st = replace(st, **changes)
-    problems = [*problems, *settings_problems(st, net)]
+    if uncertain_loads and st.uncertainty == 0:  # the option would do nothing
+        problems = [*problems, _bad_option(
+            "uncertain_loads", "--uncertain-loads names the loads that vary in the uncertainty "
+            "box, but the uncertainty is 0 (every load at its nominal): the option would do "
+            "nothing", "give the box too, e.g. --uncertainty 0.1, or the settings' "
+            "partition.uncertainty")]
+    problems = [*problems, *settings_problems(st, net), *enumeration_problems(st, net)]
     if problems:
         raise InputError(problems)
     return net, st, path, notes

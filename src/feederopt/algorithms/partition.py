@@ -107,6 +107,9 @@ class BlockReport:
     load_kw: float  # nominal kW of its loads
     #: its loads' demand at the plan's voltages (nominal realisation; :func:`operating_point`)
     load_at_plan_kw: float = math.nan
+    #: the block holds the lost substation: never energised, its loads outside the
+    #: objective (weight 0)
+    lost: bool = False
 
 
 @dataclass
@@ -204,6 +207,11 @@ class PartitionResult:
     #: voltage range at the nominal load, the largest limit shift it was solved with),
     #: ``kept_round``, ``stopped``, ``within_voltage_limits``; None when not run.
     voltage_feedback: dict[str, Any] | None = None
+    #: The plan is the trivial incumbent of a run stopped at a limit: every block
+    #: de-energised while a grid-forming DER could energise one, and not proven optimal (gap
+    #: above :data:`TRIVIAL_GAP` or no bound). It is no answer: ``feederopt partition``
+    #: exits with code 4, as for a run stopped before any plan.
+    trivial_plan: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": "partition"}
@@ -357,8 +365,13 @@ def _blocks(data: PartitionData, plan: PartitionPlan,
                                [data.der_ids[d] for d in ders if plan.grid_forming[d]], setp,
                                float(data.load_p_kw[data.load_block == k].sum()),
                                float(served[data.load_block == k].sum()) if served is not None
-                               else math.nan))
+                               else math.nan, bool(data.lost[k])))
     return out
+
+
+#: The gap at or below which a time-limited all-off plan is proven optimal, hence an answer
+#: (:attr:`PartitionResult.trivial_plan`).
+TRIVIAL_GAP = 1e-9
 
 
 def _result(data: PartitionData, case: str, method: str, status: str, plan: PartitionPlan,
@@ -390,7 +403,9 @@ def _result(data: PartitionData, case: str, method: str, status: str, plan: Part
         lower_bound=lower_bound, gap=gap, load_model=data.settings.load_model,
         served_load_at_plan_kw=float(served.sum()),
         microgrids=_microgrids(data, plan, w, served))
-    if not plan.energised.any() and status != "optimal" and data.der_gf.any():
+    if not plan.energised.any() and status != "optimal" and data.der_gf.any() and not (
+            math.isfinite(gap) and gap <= TRIVIAL_GAP):
+        res.trivial_plan = True
         res.notes.append(
             f"the plan found by the time limit ({status}) de-energises every block (the "
             "trivial plan, always feasible); it is no answer: "

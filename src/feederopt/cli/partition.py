@@ -3,6 +3,7 @@ command joins :data:`feederopt.cli.app.app` when :mod:`feederopt.cli` imports th
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import typer
@@ -11,6 +12,7 @@ from rich.table import Table
 
 from feederopt import partition_result_json, write_text
 from feederopt.cli.app import (
+    EXIT_LIMITS_BROKEN,
     FORCE_OPT,
     QUIET_OPT,
     THREE_PHASE_SOURCE_ARG,
@@ -39,7 +41,8 @@ def partition(
         None, "--uncertainty", help="Load uncertainty as a share: 0.1 is a +-10 % box."),
     uncertain_loads: str | None = typer.Option(
         None, "--uncertain-loads", help="Comma-separated load ids (default: the settings', "
-        "else every load)."),
+        "else every load; at most 12, 8 with --extensive: the worst case enumerates 2^n "
+        "extreme points)."),
     k_der: int | None = typer.Option(
         None, "--k-der", help="Most grid-forming DERs per microgrid (seed: 1)."),
     constant_power_loads: bool | None = typer.Option(
@@ -98,6 +101,7 @@ def partition(
     if json_file is not None:
         write_text(json_file, partition_result_json(data), force=force)
     if quiet:
+        _exit(res, quiet=True)
         return
     out = stdout()
     t = summary_table(f"{res.case}: partition ({res.method}, +-{100 * res.uncertainty:g} %, "
@@ -125,12 +129,13 @@ def partition(
     if vf is not None and vf.get("enabled"):
         rows = vf["rounds"]
         kept = rows[vf["kept_round"]]
+        lo, hi = kept["opendss_v_min_pu"], kept["opendss_v_max_pu"]
+        seen = "no energised node" if _missing(lo) and _missing(hi) else (
+            f"OpenDSS {_fmt(lo, '.4f')}-{_fmt(hi, '.4f')} p.u., "
+            + ("within the limits" if vf["within_voltage_limits"] else "outside the limits"))
         t.add_row("voltage feedback (OpenDSS at the nominal load)",
                   f"{len(rows) - 1} re-solve(s), stopped: {vf['stopped']}; plan of round "
-                  f"{vf['kept_round']}: OpenDSS {_fmt(kept['opendss_v_min_pu'], '.4f')}-"
-                  f"{_fmt(kept['opendss_v_max_pu'], '.4f')} p.u., "
-                  + ("within the limits" if vf["within_voltage_limits"]
-                     else "outside the limits"))
+                  f"{vf['kept_round']}: {seen}")
     elif vf is not None:
         t.add_row("voltage feedback", f"off ({vf.get('stopped')})")
     t.add_row("run time / to best", f"{_fmt(res.run_time_s, '.2f', ' s')} / "
@@ -155,7 +160,8 @@ def partition(
                 "at plan V [kW]"):
         b.add_column(escape(col))  # "[kW]" is no markup tag
     for blk in res.blocks:
-        b.add_row(str(blk.index), "on" if blk.energised else "off",
+        b.add_row(str(blk.index), "on" if blk.energised else
+                  "lost (substation)" if blk.lost else "off",
                   str(blk.component) if blk.component >= 0 else "-",
                   ", ".join(blk.grid_forming) or "-",
                   ", ".join(f"{k}: {v:.1f}" for k, v in blk.der_set_points_kw.items()) or "-",
@@ -183,3 +189,32 @@ def partition(
             it.add_row(str(r.k), _fmt(r.master_objective, ",.2f"), r.worst_point or "nominal",
                        _fmt(r.total_slack, ".2e"), _fmt(r.worst_recourse, ",.2f"))
         out.print(it)
+    _exit(res, quiet=False)
+
+
+def _missing(x: Any) -> bool:
+    """No number: None (JSON's null) or NaN."""
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def _exit(res: Any, *, quiet: bool) -> None:
+    """Exit code 4 when the plan is no answer (:attr:`PartitionResult.trivial_plan`: the
+    all-off incumbent of a run stopped at its limit), as for a run stopped before any plan
+    and as ``solve`` ends a run stopped without an answer, or when the voltage feedback kept
+    a plan whose OpenDSS voltages break the limits (as the three-phase ``solve`` ends such an
+    answer); the result is written all the same."""
+    if res.trivial_plan:
+        if not quiet:
+            stderr().print(
+                f"no partition found: the run stopped ({res.status}) with only the trivial "
+                "plan (every block de-energised); exit code 4", style="yellow", markup=False)
+        raise typer.Exit(EXIT_LIMITS_BROKEN)
+    vf = res.voltage_feedback
+    if vf is not None and vf.get("enabled") and not vf.get("within_voltage_limits", True):
+        # as the three-phase solve ends an answer whose OpenDSS voltages break the limits
+        if not quiet:
+            stderr().print(
+                "the plan's OpenDSS voltages at the nominal load break the voltage limits "
+                f"(voltage feedback stopped: {vf.get('stopped')}; voltage_feedback in the "
+                "JSON); exit code 4", style="yellow", markup=False)
+        raise typer.Exit(EXIT_LIMITS_BROKEN)

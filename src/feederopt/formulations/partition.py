@@ -151,6 +151,9 @@ class PartitionData:
         x = self.settings.uncertainty
         if x == 0 or not len(idx):
             return [np.ones(len(self.load_ids))]
+        if len(idx) > MAX_UNCERTAIN_LOADS:
+            raise ValueError(f"{len(idx)} uncertain loads: 2^{len(idx)} extreme points, more "
+                             f"than the {MAX_UNCERTAIN_LOADS} loads enumerated")
         out = []
         for signs in itertools.product((-1.0, 1.0), repeat=len(idx)):
             s = np.ones(len(self.load_ids))
@@ -166,6 +169,12 @@ class PartitionData:
         return np.ones(len(self.load_ids))
 
 
+#: The most uncertain loads: the worst case runs over all ``2^|D|`` extreme points of the box
+#: (:meth:`PartitionData.extreme_points`; the seed's 6 give 64), each a recourse LP kept in
+#: memory by the cutting plane. Beyond it the enumeration alone outgrows the memory (30
+#: loads: 2^30 points; such a run was killed). ``feederopt partition`` refuses more
+#: (:func:`feederopt.problems.partition.enumeration_problems`).
+MAX_UNCERTAIN_LOADS = 12
 #: The first-stage groups that the second stage reads (the ``x`` of the seed's cuts (17b)).
 X_GROUPS = ("zbl", "zsw", "ps", "qs")
 #: Slack groups of the second stage.

@@ -463,6 +463,48 @@ def _load_value_problem(ld: str, kw: float, kvar: float) -> Problem | None:
     return None
 
 
+#: The properties of a DER class that must be finite numbers, and whether each must be >= 0
+#: (a rating or a stored energy); OpenDSS reads ``kW=nan`` as NaN (``----``) and takes
+#: a negative rating as it is.
+DER_VALUES = {
+    "generator": (("kW", True), ("kVA", True), ("kvar", False)),
+    "pvsystem": (("Pmpp", True), ("kVA", True), ("irradiance", True), ("kvar", False)),
+    "storage": (("kWrated", True), ("kVA", True), ("kWhrated", True), ("kWhstored", True),
+                ("kW", False), ("kvar", False)),
+}
+
+
+def _der_value_problems() -> list[Problem]:
+    """An ``invalid_value`` problem per DER property (:data:`DER_VALUES`) that is not a finite
+    number or is a negative rating, naming the element and the property. A NaN spoils
+    OpenDSS's solution, so that every DER's solved output reads NaN (before: a problem naming
+    every generator for one NaN); a negative rating made ``partition`` report "no robustly
+    feasible partition" (exit 1), a negative kVA was taken silently."""
+    dss = _dss()
+    out: list[Problem] = []
+    for cls, coll in (("generator", dss.Generators), ("pvsystem", dss.PVsystems),
+                      ("storage", dss.Storages)):
+        for el in _iterate(coll):
+            full = dss.CktElement.Name()
+            for prop, rating in DER_VALUES[cls]:
+                dss.Text.Command(f"? {cls}.{el}.{prop}")
+                text = dss.Text.Result().strip()
+                try:
+                    v = float(text)
+                except ValueError:
+                    v = math.nan  # OpenDSS writes NaN as '----'
+                if not math.isfinite(v):
+                    why = f"{prop} is {v}, not a finite number"
+                elif rating and v < 0:
+                    why = f"{prop} is negative ({v:g}); a rating must be >= 0"
+                else:
+                    continue
+                out.append(Problem(ProblemKind.INVALID_VALUE, "generators", f"{full}: {why}",
+                                   (full,), prop, f"give the element's {prop} as a number"
+                                   + (" >= 0" if rating else "")))
+    return out
+
+
 def _line_nodes_problem(line: str, n: int, end1: tuple[str, list[int]],
                         end2: tuple[str, list[int]]) -> Problem:
     """The problem of the active line ``line`` (``n`` phases) whose nodes the model cannot
@@ -942,6 +984,9 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             "as constant-impedance shunts at winding 2, as OpenDSS has them")
 
     # ---- generators, PV, storage (their base-case output as solved) ---------------------
+    der_value_problems = _der_value_problems()
+    if der_value_problems:  # a NaN spoils every DER's solved output read below
+        raise InputError(problems + der_value_problems)
     gen_rows = []
     grid_forming = _grid_forming(settings)
     for cls, kind, coll in (("generator", "generator", dss.Generators),

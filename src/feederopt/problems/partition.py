@@ -49,12 +49,47 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from feederopt.errors import InputError, Problem, ProblemKind
-from feederopt.formulations.partition import PartitionData, PartitionSettings
+from feederopt.formulations.partition import (
+    MAX_UNCERTAIN_LOADS,
+    PartitionData,
+    PartitionSettings,
+)
 from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.network.threephase_perunit import to_per_unit_3ph
 
 #: The load models of :class:`PartitionSettings` (``load_model``).
 LOAD_MODELS = ("voltage_dependent", "constant_power")
+
+
+
+
+def uncertain_count(settings: PartitionSettings, net: ThreePhaseNetwork) -> int:
+    """The number of loads the box moves: those named (case-insensitively, once each), else
+    every in-service load; 0 when the uncertainty is 0."""
+    if not settings.uncertainty:
+        return 0
+    if settings.uncertain_loads:
+        return len({str(x).lower() for x in settings.uncertain_loads})
+    return len(set(net.loads.filter(pl.col("in_service"))["id"].to_list()))
+
+
+def enumeration_problems(settings: PartitionSettings, net: ThreePhaseNetwork) -> list[Problem]:
+    """A problem when the solve would enumerate more extreme points than
+    :data:`MAX_UNCERTAIN_LOADS` allows (the samples of ``feederopt check`` need none, so
+    :func:`settings_problems` leaves this out)."""
+    out: list[Problem] = []
+    n_unc = uncertain_count(settings, net) if 0 < settings.uncertainty <= 1 else 0
+    if n_unc > MAX_UNCERTAIN_LOADS:
+        out.append(Problem(
+            ProblemKind.INVALID_VALUE, "settings",
+            f"{n_unc} uncertain loads"
+            + ("" if settings.uncertain_loads else " (every load: none is named)")
+            + f": the worst case runs over all 2^{n_unc} = {2 ** n_unc:,} extreme points of "
+            f"the box, beyond the {MAX_UNCERTAIN_LOADS} loads ({2 ** MAX_UNCERTAIN_LOADS:,} "
+            "points) this tool enumerates", (str(n_unc),), "uncertain_loads",
+            "name the loads that vary, e.g. --uncertain-loads L1,L2,L3, or the settings' "
+            "partition.uncertain_loads (the seed: 6 of 30)"))
+    return out
 
 
 def settings_problems(settings: PartitionSettings, net: ThreePhaseNetwork) -> list[Problem]:
@@ -167,8 +202,15 @@ def read_settings(path: str | Path, net: ThreePhaseNetwork,
             "cannot read settings: it is a folder, not a file" if p.is_dir()
             else "cannot read settings: no such file", (str(p),),
             hint="give the settings JSON file (docs/partition-settings.md)")])
+    twice: list[str] = []  # keys given twice in one JSON object
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [k for k, _ in items]
+        twice.extend(k for k in dict.fromkeys(keys) if keys.count(k) > 1)
+        return dict(items)
+
     try:
-        data = json.loads(p.read_text())
+        data = json.loads(p.read_text(), object_pairs_hook=pairs)
     except (OSError, ValueError) as exc:
         raise InputError([Problem(ProblemKind.UNREADABLE_FILE, "settings",
                                   f"cannot read settings: {exc}", (str(p),))]) from None
@@ -176,7 +218,7 @@ def read_settings(path: str | Path, net: ThreePhaseNetwork,
         raise InputError([Problem(ProblemKind.INVALID_VALUE, "settings",
                                   "a settings file is a JSON object of sections",
                                   (str(p),))])
-    problems: list[Problem] = _value_problems(data, net)
+    problems: list[Problem] = _duplicate_problems(data, twice) + _value_problems(data, net)
     ders = {g.lower(): g for g in net.generators["id"].to_list()}
     switches = {s.lower(): s for s in net.lines.filter(pl.col("switchable"))["id"].to_list()}
     costs: dict[str, tuple[float, float]] = dict(base.costs)
@@ -238,6 +280,13 @@ def read_settings(path: str | Path, net: ThreePhaseNetwork,
         loads = {x.lower(): x for x in net.loads["id"].to_list()}
         wanted = [str(x) for x in part["uncertain_loads"]]
         missing = [x for x in wanted if x.lower() not in loads]
+        twice = [x for x in dict.fromkeys(wanted)
+                 if [w.lower() for w in wanted].count(x.lower()) > 1]
+        if twice:
+            problems.append(Problem(ProblemKind.DUPLICATE_ID, "settings",
+                                    "settings name a load more than once (names are "
+                                    "case-insensitive)", tuple(twice),
+                                    "partition.uncertain_loads", "name each load once"))
         if missing:
             problems.append(Problem(ProblemKind.INVALID_VALUE, "settings",
                                     "settings name a load that is not in the network",
@@ -273,6 +322,34 @@ STATUS_VALUES = ("ENABLED", "DISABLED", "1", "0")
 SWITCH_VALUES = {"state": ("OPEN", "CLOSED"), "dispatchable": ("YES", "NO", "1", "0"),
                  "status": STATUS_VALUES}
 ENABLED_VALUES = ("YES", "NO", "Y", "N")
+
+
+def _duplicate_problems(data: dict[str, Any], twice: list[str]) -> list[Problem]:
+    """``duplicate_id`` problems: a key given twice in one JSON object (``twice``; JSON
+    readers keep the last one silently), and an element named twice in one element section
+    in different cases (``Generator.G1`` and ``generator.g1``: OpenDSS names are
+    case-insensitive, so both set the same element and one was dropped without a word)."""
+    out = []
+    if twice:
+        out.append(Problem(ProblemKind.DUPLICATE_ID, "settings",
+                           "a key is given twice in one JSON object (only the last would count)",
+                           tuple(dict.fromkeys(twice)),
+                           hint="give each section, element and field once"))
+    for section in ELEMENT_SECTIONS:
+        sec = data.get(section)
+        if not isinstance(sec, dict):
+            continue
+        by_name: dict[str, list[str]] = {}
+        for key in sec:
+            by_name.setdefault(str(key).lower(), []).append(str(key))
+        for keys in by_name.values():
+            if len(keys) > 1:
+                out.append(Problem(
+                    ProblemKind.DUPLICATE_ID, "settings",
+                    f"section '{section}' names one element {len(keys)} times (element names "
+                    "are case-insensitive, as OpenDSS's)", tuple(keys), section,
+                    "give each element once"))
+    return out
 
 
 def voltage_feedback_setting(path: str | Path | None) -> bool | None:
@@ -758,6 +835,26 @@ def components(data: PartitionData, plan: PartitionPlan) -> list[list[int]]:
     return _components(data.n_blocks, pairs)
 
 
+def _branches(elements: list[tuple[int, int, list[int]]]) -> list[tuple[int, int]]:
+    """The branches of the bus graph of ``elements`` (from bus, to bus, phases): elements
+    between the same two buses on disjoint phases are one branch (Iowa 240's
+    ``L_1007_1007_L_1`` and ``_2``, single-phase lines on phases 1 and 2 from bus1007 to
+    T_bus1007_L: no loop, each phase has one path), parallel ones sharing a phase stay two
+    (a loop)."""
+    groups: dict[tuple[int, int], list[set[int]]] = {}
+    for f, t, phases in elements:
+        key = (min(f, t), max(f, t))
+        taken = groups.setdefault(key, [])
+        ph = set(phases)
+        for g in taken:
+            if not g & ph:  # another phase of a branch already there
+                g |= ph
+                break
+        else:
+            taken.append(ph)
+    return [key for key, gs in groups.items() for _ in gs]
+
+
 def check_partition(data: PartitionData, plan: PartitionPlan,
                     der_output: np.ndarray | None = None, tol: float = 1e-6) -> list[str]:
     """The model-validity checks of seed 001 (section II), an empty list when all hold:
@@ -776,10 +873,11 @@ def check_partition(data: PartitionData, plan: PartitionPlan,
         if plan.energised[a] != plan.energised[b]:
             out.append(f"closed switch {data.switch_ids[s]} joins an energised and a "
                        "de-energised block")
-    pairs = [(e.f, e.t) for e in pu.edges if not e.switchable]
-    pairs += [(bk.f, bk.t) for bk in pu.banks]
-    pairs += [(pu.edges[data.switch_edge[s]].f, pu.edges[data.switch_edge[s]].t)
-              for s in np.flatnonzero(plan.closed)]
+    pairs = _branches(
+        [(e.f, e.t, e.phases) for e in pu.edges if not e.switchable]
+        + [(bk.f, bk.t, bk.pri) for bk in pu.banks]
+        + [(pu.edges[data.switch_edge[s]].f, pu.edges[data.switch_edge[s]].t,
+            pu.edges[data.switch_edge[s]].phases) for s in np.flatnonzero(plan.closed)])
     for comp in components(data, plan):
         if not plan.energised[comp[0]]:
             continue

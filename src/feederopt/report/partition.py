@@ -188,7 +188,8 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
         summary["AC-feasible, OpenDSS (IV-E)"] = fmt(checks.get("ac_pct"), ".2f", " %")
         summary["deterministic plan feasible (IV-D)"] = fmt(
             checks.get("deterministic_pct"), ".2f", " %")
-    blocks = [{"block": b.get("index"), "state": "on" if b.get("energised") else "off",
+    blocks = [{"block": b.get("index"), "state": "on" if b.get("energised") else
+               "lost (substation)" if b.get("lost") else "off",
                "microgrid": b.get("component") if int(b.get("component", -1)) >= 0 else "-",
                "grid-forming": ", ".join(b.get("grid_forming") or []) or "-",
                "set-points [kW]": ", ".join(f"{k}: {v:.1f}" for k, v in

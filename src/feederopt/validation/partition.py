@@ -255,7 +255,8 @@ class AcSample:
     """One load realisation of :class:`AcIsland`: converged, feasible (voltages within the
     limits and every DER within its band), the lowest and highest energised node voltage
     [p.u.], whether the DER bands and the voltage limits hold, each energised node's voltage
-    magnitude by name (``"bus.a"``, OpenDSS's ``puVmagAngle``: what the check judges), and
+    magnitude by name (``"bus.a"``, OpenDSS's in the model's base ``vn_kv``: what the check
+    judges), and
     the DERs' active outputs [kW]."""
 
     converged: bool
@@ -297,6 +298,7 @@ class AcIsland:
             raise ValueError("the network was not read from an OpenDSS file")
         self.net, self.data, self.rounds = net, data, rounds
         self.with_controls = with_controls
+        self._diverged = False  # the last power flow diverged (its voltages are no start)
         compile_circuit(path)
         # compile_circuit leaves the taps and capacitor states as OpenDSS solved the file,
         # which are the model's; the model's taps are written where they differ all the same
@@ -356,6 +358,9 @@ class AcIsland:
                   if plan.energised[data.block_of_bus[b]] and not data.pu.virtual[b]}
         self.limits = {r["id"]: (r["v_min_pu"], r["v_max_pu"])
                        for r in net.buses.iter_rows(named=True) if r["id"] in on_bus}
+        #: each checked bus's line-to-neutral voltage base [V], the model's
+        self.base_v = {r["id"]: r["vn_kv"] * 1000 / math.sqrt(3)
+                       for r in net.buses.iter_rows(named=True) if r["id"] in on_bus}
         # the regulators that act on the plan: those in energised blocks (the lost
         # substation's keep their source in OpenDSS and move, but no checked node is behind
         # them)
@@ -408,6 +413,13 @@ class AcIsland:
             dss.Text.Command(f"edit Load.{lid} kW={p0 * scale[i]} kvar={q0 * scale[i]}")
         out = setp.copy()
         converged = True
+        if self._diverged:
+            # OpenDSS starts each solve from the last solution's voltages: after a power flow
+            # that diverged those are garbage, and every later sample diverged from them too
+            # (user test ut_part #6: IV-E 3.5 % where each sample alone gives 90 %); a
+            # snapshot mode set anew starts the next solve from the initial voltages again
+            dss.Text.Command("set mode=snap")
+            self._diverged = False
         for r in range(self.rounds):
             for d in following:
                 self._dispatch(d, float(out[d]))
@@ -417,6 +429,7 @@ class AcIsland:
             except Exception:  # OpenDSS refuses: an infeasible sample
                 converged = False
             if not converged:
+                self._diverged = True
                 break
             new = out.copy()
             for name, g, fol in self.groups:
@@ -451,7 +464,11 @@ class AcIsland:
         res.within_voltage_limits = True
         for bus, (vmin, vmax) in self.limits.items():
             dss.Circuit.SetActiveBus(bus)
-            mags = np.asarray(dss.Bus.puVmagAngle(), float)[0::2]
+            # in the model's voltage base (the network's vn_kv), as the three-phase check
+            # reads OpenDSS: OpenDSS's own kVBase is the nearest of the file's VoltageBases,
+            # which Iowa 240 gives no 0.48 kV for (T_bus3082_L, Gen3's bus, read 0.0348 p.u.
+            # at 277 V line-neutral, and the voltage feedback shed blocks for it)
+            mags = np.asarray(dss.Bus.VMagAngle(), float)[0::2] / self.base_v[bus]
             if len(mags) == 0:
                 continue
             for node, v in zip(dss.Bus.Nodes(), mags, strict=False):
