@@ -371,7 +371,7 @@ def test_console_and_json_show_the_purchase_cost(feeder: Path, tmp_path: Path) -
     r = CliRunner().invoke(app, ["schedule", str(feeder / "net.json"), "--profiles",
                                  str(feeder / "high.csv"), "--devices", str(feeder / "dev"),
                                  "--hours", "3", "--no-ac-check", "--gap", "1e-6", "--json",
-                                 str(out)])
+                                 str(out)], env={"COLUMNS": "200"})  # no wrapped cells
     assert r.exit_code == 0, r.output
     doc = json.loads(out.read_text())
     s = doc["series"]
