@@ -343,6 +343,13 @@ def _polish(net: ThreePhaseNetwork, topo: ThreePhaseTopology, floating: set[str]
         max_loading_percent=max_loading_percent)
     if record["moves"]:
         topo.open_switches = opened
+        if topo.status == "optimal":
+            # the answer is no longer the MILP's optimum (as the balanced polish: feasible);
+            # the MILP's objective and bound stay in milp_objective_kw / lower_bound_kw
+            topo.status = "feasible"
+            notes.append("status feasible: --ac-polish moved the answer from the MILP's "
+                         "optimum to a topology of lower OpenDSS losses (or within the "
+                         "limits); the MILP's objective and bound are kept")
         try:
             topo.flow = lindist3flow_power_flow(net, open_switches=set(opened))
         except SolverError:  # keep OpenDSS's answer; the lossless flow has none here
@@ -407,7 +414,8 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     ``ac_polish`` (off by default) moves the answer by single branch exchanges to a local
     optimum of OpenDSS's losses within the voltage limits (:func:`opendss_branch_exchange`,
     within the time limit left, at most :data:`AC_POLISH_MAX_S`); ``ac_polish`` in the result
-    records it, and the topology, flow and OpenDSS check are then the polished one's. Not with
+    records it, and the topology, flow and OpenDSS check are then the polished one's (an
+    ``optimal`` status becomes ``feasible``: no longer the MILP's optimum). Not with
     ``scenarios`` (a note says so)."""
     # the checks of the command line's --time-limit and --gap, with the others, all at once
     problems = time_limit_problems(time_limit_s, "time_limit_s") + gap_problems(gap) + (
