@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from feederopt.cli import app
 
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "200"})  # rich wraps cells at 80 (xdist's long tmp paths)
 
 #: A feeder whose substation (``sw0``, fixed open by the settings) is lost, two blocks joined
 #: by ``s12``; a grid-forming generator, a PV system and a battery.
