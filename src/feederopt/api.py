@@ -967,7 +967,14 @@ def _solve_robust(net: Network, opts: SolveOptions, unc: Box,
         worst_loads = (list(pu.bus_ids), p[None, :] * pu.s_base_mva,
                        q[None, :] * pu.s_base_mva)
         dispatch = [uv.dispatch_of(pu, results[worst])]
-    return _finish(net, prep, raw, summary, opts, solver,
-                   labels=[f"extreme point {i}" for i in range(len(vertices))],
-                   loads=worst_loads,
-                   dispatch=dispatch)
+    result = _finish(net, prep, raw, summary, opts, solver,
+                     labels=[f"extreme point {i}" for i in range(len(vertices))],
+                     loads=worst_loads,
+                     dispatch=dispatch)
+    if uset.budget is not None and uset.budget >= uset.size:
+        # the budget binds nothing: the user may have meant fewer loads at once (ut_unc)
+        result.extra["notes"] = [*result.extra.get("notes", []), (
+            f"the budget ({uset.budget}) is not below the number of uncertain loads "
+            f"({uset.size}): every uncertain load may deviate at once, as in the box without "
+            "a budget")]
+    return result

@@ -148,7 +148,11 @@ def print_uncertain(result: Any) -> None:
         worst_ac = summary.worst_vertex_ac
         head = (f"robust: +-{summary.uncertainty * 100:g} % on "
                 f"{len(summary.uncertain_loads)} load(s), budget "
-                f"{summary.budget if summary.budget is not None else 'none'}, "
+                f"{summary.budget if summary.budget is not None else 'none'}"
+                + (" (binds nothing: every uncertain load may deviate at once)"
+                   if summary.budget is not None
+                   and summary.budget >= len(summary.uncertain_loads) else "")
+                + ", "
                 f"{count_text(summary.extreme_points)} extreme points; ")
         if not result.has_topology:
             # no topology: nothing was held to the extreme points (ut_unc #2: "feasible at
