@@ -884,6 +884,7 @@ def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
         slave_solves=None if out is None else out.execution.slave_solves,
         workers=None if out is None else out.execution.workers,
         executor=None if out is None else out.execution.executor,
+        given_weight_sum=float(sset.given_weight_sum),
     )
     return _finish(net, prep, raw, summary, opts, solver, labels=[str(x) for x in sset.names],
                    loads=(sset.bus_ids, sset.p_mw, sset.q_mvar),

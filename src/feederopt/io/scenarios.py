@@ -85,6 +85,8 @@ class ScenarioSet:
     bus_ids: list[str]
     p_mw: np.ndarray  # (S, n_bus)
     q_mvar: np.ndarray
+    #: The sum of the weights as the file gave them (normalised to 1 in ``weights``).
+    given_weight_sum: float = 1.0
 
     @property
     def count(self) -> int:
@@ -223,7 +225,8 @@ def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
     problem = _unsuppliable(pu, rows.names, p_all, q_all, load_p, extra_p)
     if problem is not None:
         raise InputError([problem])
-    return ScenarioSet(rows.names, rows.weights, list(pu.bus_ids), p_all, q_all)
+    return ScenarioSet(rows.names, rows.weights, list(pu.bus_ids), p_all, q_all,
+                       rows.given_weight_sum)
 
 
 def _unsuppliable(pu: PerUnitNetwork, names: Sequence[str], p_mw: np.ndarray,
@@ -398,6 +401,8 @@ class ScenarioRows:
     loads: list[dict[str, tuple[float, float]]]
     buses: list[dict[str, tuple[float, float]]]
     generators: list[dict[str, tuple[float, float]]] = field(default_factory=list)
+    #: The sum of the weights as the file gave them (normalised to 1 in ``weights``).
+    given_weight_sum: float = 1.0
 
     def generator_outputs(self, s: int) -> dict[str, tuple[float, float]]:
         """The units' outputs ``(p_mw, q_mvar)`` that scenario ``s`` gives (may be empty)."""
@@ -672,4 +677,5 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
         else:
             old = by_bus[seen[s]].get(tg[1], (0.0, 0.0))
             by_bus[seen[s]][tg[1]] = (old[0] + pq[0], old[1] + pq[1])
-    return ScenarioRows(names, weights / weights.sum(), by_load, by_bus, by_unit)
+    return ScenarioRows(names, weights / weights.sum(), by_load, by_bus, by_unit,
+                        float(weights.sum()))

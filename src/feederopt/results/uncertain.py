@@ -76,6 +76,13 @@ class StochasticSummary:
     slave_solves: int | None = None
     workers: int | None = None
     executor: str | None = None
+    #: The sum of the scenario weights as given (each scenario's weight is its share of it).
+    given_weight_sum: float = 1.0
+
+    @property
+    def weights_normalised(self) -> bool:
+        """Whether the given weights did not sum to 1 (and were divided by their sum)."""
+        return abs(self.given_weight_sum - 1.0) > 1e-9
 
     @property
     def worst(self) -> ScenarioOutcome | None:
@@ -119,6 +126,7 @@ class StochasticSummary:
             "stochastic": {
                 "headline_load": "nominal",
                 "scenario_count": self.scenario_count,
+                "given_weight_sum": self.given_weight_sum,
                 "expected_objective_kw": self.expected_objective_kw,
                 "expected_losses_kw": self.expected_losses_kw,
                 "expected_violation_pu": self.expected_violation_pu,
