@@ -26,6 +26,11 @@ def test_a_budget_at_or_above_the_load_count_is_noted() -> None:
                             oracle="enumerate", ac_check=False)
     assert any(NOTE in n and "(5)" in n and "(2)" in n for n in _notes(loose))
     assert loose.uncertain.extreme_points == 2**2  # the box's corners, as without a budget
+    # the worst-case slack is the largest of the extreme points' (it was None: "-" in the
+    # report beside 0 at every extreme point)
+    per_point = [v.outcome.violation_pu for v in loose.uncertain.vertices]
+    assert len(per_point) == 4
+    assert loose.uncertain.worst_case_violation_pu == max(per_point)
     tight = feederopt.solve(net, robust=0.05, uncertain_loads=["l1", "l2"], budget=1,
                             oracle="enumerate", ac_check=False)
     assert not any(NOTE in n for n in _notes(tight))

@@ -428,6 +428,9 @@ class RobustCuttingPlane(MasterLoop):
             execution,
             worst_case_objective_kw=self.incumbent_worst,
             worst_case_losses_kw=max(r.losses_kw for r in self.incumbent_results),
+            # the incumbent's largest slack over its extreme points (0 when it holds them all;
+            # it was left out: "worst-case slack: -" beside 0 at every extreme point, ut_unc)
+            worst_case_violation_pu=max(float(r.violation) for r in self.incumbent_results),
         )
         return RawSolution(
             status=self.final_status(True), method=self.method, y=self.incumbent_y.copy(),
