@@ -267,6 +267,7 @@ class AcSample:
     within_voltage_limits: bool = False
     voltages_pu: dict[str, float] = field(default_factory=dict)
     der_kw: np.ndarray | None = None
+    der_phase_kw: dict[str, float] = field(default_factory=dict)
     taps_moved: int = 0
     capacitors_switched: int = 0
 
@@ -315,12 +316,18 @@ class AcIsland:
         bus_of = dict(zip(gens["id"].to_list(), gens["bus"].to_list(), strict=True))
         kv_of = dict(zip(net.buses["id"].to_list(), net.buses["vn_kv"].to_list(), strict=True))
         n_der = len(data.der_ids)
+        ph_of = data.pu.node_phase[data.ph_node] if len(data.ph_der) else np.zeros(0, int)
+        # one entry per DER phase (the model's ``ps``/``qs``: a set-point, a ramp band and a
+        # cap per phase, (3) and (18b)-(18e)), in kW / kvar
+        self.e_der = [int(d) for d in data.ph_der]
+        self.e_phase = [int(p) for p in ph_of]
+        self.e_setp = [float(v) * 1000 for v in plan.p_set]
+        self.e_qset = [float(v) * 1000 for v in plan.q_set]
+        self.e_ramp = [data.settings.ramp * float(v) * 1000 for v in data.ph_s_max]
+        self.e_pmax = [float(v) * 1000 for v in data.ph_p_max]
         self.setp = np.array([plan.p_set[data.ph_der == d].sum() * 1000 for d in range(n_der)])
-        self.qset = np.array([plan.q_set[data.ph_der == d].sum() * 1000 for d in range(n_der)])
         self.ramp = np.array([data.settings.ramp * data.ph_s_max[data.ph_der == d].sum() * 1000
                               for d in range(n_der)])
-        self.lo = np.maximum(self.setp - self.ramp, 0.0)
-        self.hi = np.minimum(self.setp + self.ramp, data.der_p_max_kw)
         if v_set_pu is None:  # the plan's voltage set-points (its nominal operating point)
             from feederopt.algorithms.partition import operating_point
 
@@ -347,9 +354,46 @@ class AcIsland:
                     groups.append((name, d, [m for m in members if m != d]))
         self.groups = groups
         self.following = {m for _, _, f in groups for m in f}
-        for d, der in enumerate(data.der_ids):
-            if d not in self.following:
-                dss.Text.Command(f"edit {der} enabled=n")
+        # every DER's own element is off: a grid-forming one is its source, and a
+        # grid-following one is dispatched phase by phase (a three-phase Generator, PVSystem
+        # or Storage splits its kW equally over its phases, so it cannot hold the plan's
+        # unequal per-phase set-points)
+        for der in data.der_ids:
+            dss.Text.Command(f"edit {der} enabled=n")
+        # per group: its entries by phase (the source's DER phase first, a placeholder with
+        # no band when the grid-forming DER lacks a phase the source feeds), and the
+        # grid-following phase elements: single-phase constant-PQ Generators (model=1) at
+        # their node, to ground, as the model injects a DER phase at its node
+        self._phase_entries: list[dict[int, list[int]]] = []
+        self.e_elem: dict[int, str] = {}
+        for gi, (_, g, fol) in enumerate(groups):
+            by_phase: dict[int, list[int]] = {}
+            for ph in range(3):
+                gf = [k for k, d in enumerate(self.e_der) if d == g and self.e_phase[k] == ph]
+                if not gf:
+                    self._add_entry(g, ph, 0.0, 0.0, 0.0, 0.0)
+                    gf = [len(self.e_der) - 1]
+                by_phase[ph] = gf + [k for k, d in enumerate(self.e_der)
+                                     if d in fol and self.e_phase[k] == ph]
+            self._phase_entries.append(by_phase)
+            for m in fol:
+                bus = bus_of[self.data.der_ids[m]]
+                for k in (k for k, d in enumerate(self.e_der) if d == m):
+                    name = f"fol{gi}_{k}"
+                    self.e_elem[k] = name
+                    dss.Text.Command(f"new Generator.{name} bus1={bus}.{self.e_phase[k] + 1} "
+                                     f"phases=1 kV={kv_of[bus] / math.sqrt(3)} model=1 "
+                                     f"kW={self.e_setp[k]} kvar={self.e_qset[k]} "
+                                     "Vminpu=0.1 Vmaxpu=10")
+        n_e = len(self.e_der)
+        e_setp = np.array(self.e_setp)
+        e_ramp = np.array(self.e_ramp)
+        self.e_lo = np.maximum(e_setp - e_ramp, 0.0)
+        self.e_hi = np.minimum(e_setp + e_ramp, np.array(self.e_pmax))
+        self.lo = np.array([self.e_lo[[k for k in range(n_e) if self.e_der[k] == d]].sum()
+                            for d in range(n_der)])
+        self.hi = np.array([self.e_hi[[k for k in range(n_e) if self.e_der[k] == d]].sum()
+                            for d in range(n_der)])
         loads = net.loads.filter(pl.col("in_service"))
         self.nominal = {lid: (float(part["p_mw"].sum() * 1000),
                               float(part["q_mvar"].sum() * 1000))
@@ -374,18 +418,21 @@ class AcIsland:
                        (data.load_ids[i] for i in np.flatnonzero(data.uncertain))]
         dss.Solution.ControlMode(mode)
 
-    def _dispatch(self, d: int, kw: float) -> None:
+    def _add_entry(self, d: int, ph: int, setp: float, qset: float, ramp: float,
+                   pmax: float) -> None:
+        self.e_der.append(d)
+        self.e_phase.append(ph)
+        self.e_setp.append(setp)
+        self.e_qset.append(qset)
+        self.e_ramp.append(ramp)
+        self.e_pmax.append(pmax)
+
+    def _dispatch(self, k: int, kw: float) -> None:
+        """Dispatch the grid-following DER phase ``k`` at ``kw`` [kW] and its reactive
+        set-point."""
         import opendssdirect as dss
 
-        der = self.data.der_ids[d]
-        cls = der.split(".")[0].lower()
-        q = self.qset[d]
-        if cls == "generator":
-            dss.Text.Command(f"edit {der} kW={kw} kvar={q}")
-        elif cls == "pvsystem":
-            dss.Text.Command(f"edit {der} pmpp={max(kw, 0.0)} irradiance=1 kvar={q}")
-        else:
-            dss.Text.Command(f"edit {der} state=discharging kW={kw} kvar={q}")
+        dss.Text.Command(f"edit Generator.{self.e_elem[k]} kW={kw} kvar={self.e_qset[k]}")
 
     def solve(self, scale: np.ndarray) -> AcSample:
         """The power flow at the load scales ``scale`` (one per load; only the uncertain
@@ -400,8 +447,9 @@ class AcIsland:
             regulator_taps,
         )
 
-        setp, lo, hi, ramp = self.setp, self.lo, self.hi, self.ramp
-        following = self.following
+        setp = np.array(self.e_setp)
+        lo, hi, ramp = self.e_lo, self.e_hi, np.array(self.e_ramp)
+        following = sorted(self.e_elem)  # the grid-following DER phases
         if self.with_controls:  # each sample acts from the model's taps and capacitor states
             hold_taps(self.net, {})
             for cap, states in self.caps0.items():
@@ -421,8 +469,8 @@ class AcIsland:
             dss.Text.Command("set mode=snap")
             self._diverged = False
         for r in range(self.rounds):
-            for d in following:
-                self._dispatch(d, float(out[d]))
+            for k in following:
+                self._dispatch(k, float(out[k]))
             try:
                 dss.Solution.Solve()
                 converged = bool(dss.Solution.Converged())
@@ -432,19 +480,22 @@ class AcIsland:
                 self._diverged = True
                 break
             new = out.copy()
-            for name, g, fol in self.groups:
+            for (name, _, _), by_phase in zip(self.groups, self._phase_entries, strict=True):
                 dss.Circuit.SetActiveElement(f"Vsource.{name}")
-                out[g] = new[g] = -float(
-                    np.asarray(dss.CktElement.Powers(), float)[0:6:2].sum())
-                members = [g, *fol]
-                total = float(sum(out[m] - setp[m] for m in members))
-                share = _water_fill(total, setp[members], lo[members], hi[members],
-                                    ramp[members])
-                for m, v in zip(fol, share[1:], strict=True):
-                    new[m] = v
+                src = -np.asarray(dss.CktElement.Powers(), float)[0:6:2]
+                # each phase's imbalance, as the model's recourse balances each phase: the
+                # source's phase output, then the group's DER phases on that phase share it
+                # within their own bands, in proportion to their ramp limits
+                for ph, entries in by_phase.items():
+                    out[entries[0]] = new[entries[0]] = float(src[ph])
+                    total = float(sum(out[k] - setp[k] for k in entries))
+                    share = _water_fill(total, setp[entries], lo[entries], hi[entries],
+                                        ramp[entries])
+                    for k, v in zip(entries[1:], share[1:], strict=True):
+                        new[k] = v
             # the sample is judged on this power flow: stop when the followers' shares are the
             # ones it was solved with, and never change them after the last flow
-            settled = all(abs(new[m] - out[m]) <= SETTLE_KW for m in following)
+            settled = all(abs(new[k] - out[k]) <= SETTLE_KW for k in following)
             if settled or r == self.rounds - 1:
                 break
             out = new
@@ -458,9 +509,16 @@ class AcIsland:
                                               for c in self.live_caps))
         if not converged:
             return res
-        res.der_kw = out
-        res.within_bands = all(lo[m] - 1e-3 <= out[m] <= hi[m] + 1e-3
-                               for _, g, fol in self.groups for m in (g, *fol))
+        n_der = len(self.data.der_ids)
+        res.der_kw = np.array([sum(out[k] for k, d in enumerate(self.e_der) if d == g)
+                               for g in range(n_der)])
+        res.der_phase_kw = {f"{self.data.der_ids[d]}.{'abc'[self.e_phase[k]]}": float(out[k])
+                            for k, d in enumerate(self.e_der)
+                            if d in self.v_set or d in self.following}
+        # every DER phase within its own band (and a source's phase its DER lacks at 0)
+        res.within_bands = all(lo[k] - 1e-3 <= out[k] <= hi[k] + 1e-3
+                               for by_phase in self._phase_entries
+                               for entries in by_phase.values() for k in entries)
         res.within_voltage_limits = True
         for bus, (vmin, vmax) in self.limits.items():
             dss.Circuit.SetActiveBus(bus)
