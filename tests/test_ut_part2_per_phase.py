@@ -129,3 +129,35 @@ def test_the_re_dispatch_shares_each_phases_imbalance_on_that_phase(tmp_path):
         bus, ph = node.split(".")
         assert v == pytest.approx(abs(volts[f"{bus}.{'abc'.index(ph) + 1}"]) / BASE_V,
                                   abs=1e-6), node
+
+
+@pytest.mark.parametrize("with_follower", [True, False])
+def test_the_microgrid_map_draws_grid_following_ders(tmp_path, with_follower):
+    """microgrids.png drew only the grid-forming DERs; the grid-following ones of energised
+    blocks are triangles at their bus (g2 at ``c`` in the file above), with a legend entry
+    only when there is one."""
+    from feederopt.io.opendss import read_opendss
+    from feederopt.report.partition import BUS_GID, microgrid_figure
+
+    path = tmp_path / "feeder.dss"
+    path.write_text(FEEDER)
+    net = read_opendss(path)
+    points = {"Generator.g1": 90.0, **({"Generator.g2": 275.0} if with_follower else {})}
+    doc = {"case": "pp", "closed_switches": [], "energised_blocks": 1,
+           "blocks": [{"index": 0, "buses": ["sourcebus"], "energised": False,
+                       "component": -1, "grid_forming": [], "der_set_points_kw": {}},
+                      {"index": 1, "buses": ["a", "c"], "energised": True, "component": 0,
+                       "grid_forming": ["Generator.g1"], "der_set_points_kw": points}]}
+    ax = microgrid_figure(net, doc).axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "grid-forming DER" in labels
+    assert ("grid-following DER" in labels) is with_follower
+    (buses,) = [c for c in ax.collections if c.get_gid() == BUS_GID]
+    ids = [str(b) for b in net.buses["id"].to_list()]
+    pos = dict(zip(ids, np.asarray(buses.get_offsets(), float).tolist(), strict=True))
+    drawn = [c for c in ax.collections if c.get_label() == "grid-following DER"]
+    if with_follower:
+        (tri,) = drawn
+        assert np.asarray(tri.get_offsets(), float).tolist() == [pos["c"]]
+    else:
+        assert not drawn
