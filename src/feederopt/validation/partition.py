@@ -219,15 +219,22 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
     than the plan dispatches. ``v_set_pu`` puts every source at that voltage instead (the
     check before this rule: 1.0). The loads keep their OpenDSS definitions (below their
     ``Vminpu``, 0.95 by default, OpenDSS takes a load as constant impedance). A realisation
-    scales the uncertain loads (``kW`` and ``kvar`` together). The grid-forming source takes the
-    imbalance; the grid-following DERs of its component then share it in proportion to their
-    ramp limits, clipped to their bands, and the power flow is solved again with those shares
+    scales the uncertain loads (``kW`` and ``kvar`` together). Every grid-following DER is
+    dispatched phase by phase at the plan's per-phase set-points (``p_set``/``q_set``), as
+    single-phase constant-PQ Generators at its nodes (its own element disabled: a three-phase
+    element splits its kW equally over the phases). The grid-forming source takes each phase's
+    imbalance; the grid-following DER phases of its component on that phase then share it in
+    proportion to their ramp limits (``ramp * s_max`` of the phase), clipped to their per-phase
+    bands (within ``[0, p_max]`` of the phase), as the model's recourse balances and bounds
+    each phase, and the power flow is solved again with those shares
     until they settle (within :data:`SETTLE_KW` of the ones solved, at most ``rounds`` power
     flows): the sample is judged on a power flow solved with the shares it reports (the GF DER's
     output is that flow's, the followers' what was dispatched in it), so that every DER moves
     within its band. A realisation is feasible when OpenDSS converges, every node of the
-    energised blocks lies within its voltage limits, and every DER's active output stays within
-    its ramp band around its set-point and within ``[0, p_max]``."""
+    energised blocks lies within its voltage limits, and every DER phase's active output
+    (the source's on each phase for the grid-forming DER) stays within its ramp band around
+    its per-phase set-point and within ``[0, p_max]`` of the phase (``docs/partition-ac-check.md``,
+    "Per-phase dispatch")."""
     island = AcIsland(net, data, plan, v_set_pu=v_set_pu, rounds=rounds,
                       with_controls=with_controls)
     ok = conv = moved = switched = 0
