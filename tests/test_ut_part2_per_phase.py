@@ -161,3 +161,58 @@ def test_the_microgrid_map_draws_grid_following_ders(tmp_path, with_follower):
         assert np.asarray(tri.get_offsets(), float).tolist() == [pos["c"]]
     else:
         assert not drawn
+
+
+def test_a_component_with_two_grid_forming_ders_keeps_both_as_sources_only(tmp_path):
+    """With ``k_der = 2`` a microgrid has two grid-forming DERs: each is its voltage source
+    and nothing else (each used to be dispatched as a grid-following unit of the other's
+    source too, its own element at its set-point beside its source); the followers' per-phase
+    set-points as above. Truth: OpenDSS's own island with two sources and G2's phases as
+    negative constant-power loads."""
+    from feederopt.formulations.partition import PartitionSettings
+    from feederopt.io.opendss import read_opendss
+    from feederopt.problems.partition import PartitionPlan, build_partition_data
+    from feederopt.validation.partition import AcIsland
+
+    feeder = FEEDER.replace("Set VoltageBases", "New Line.l2 phases=3 bus1=c bus2=e r1=0.5 "
+                            "x1=1.0 r0=1.0 x0=2.0 c1=0 c0=0 length=2 units=km\n"
+                            "New Load.e phases=3 bus1=e kv=12.47 kw=150 kvar=50 model=1 "
+                            "vminpu=0.7\n"
+                            "New Generator.g3 phases=3 bus1=e kv=12.47 kw=300 kva=360 kvar=0\n"
+                            "Set VoltageBases")
+    path = tmp_path / "feeder.dss"
+    path.write_text(feeder)
+    net = read_opendss(path)
+    data = build_partition_data(net, PartitionSettings(
+        grid_forming=("Generator.g1", "Generator.g3"), k_der=2, ramp=0.0))
+    live = int(data.der_block[data.der_ids.index("Generator.g1")])
+    p_set = np.zeros(len(data.ph_der))
+    for k, d in enumerate(data.ph_der):
+        phase = "abc"[int(data.pu.node_phase[data.ph_node[k]])]
+        p_set[k] = (G2_KW[phase] if data.der_ids[d] == "Generator.g2" else G1_KW) / 1000
+    plan = PartitionPlan(energised=np.arange(data.n_blocks) == live,
+                         closed=np.zeros(data.n_switches, bool),
+                         grid_forming=np.array([i in ("Generator.g1", "Generator.g3")
+                                                for i in data.der_ids]),
+                         p_set=p_set, q_set=np.zeros(len(data.ph_der)))
+    res = AcIsland(net, data, plan, v_set_pu=1.0).solve(np.ones(len(data.load_ids)))
+    assert res.converged
+    island = ("edit Line.swsub enabled=n\nedit Generator.g1 enabled=n\n"
+              "edit Generator.g2 enabled=n\nedit Generator.g3 enabled=n\n"
+              "new Vsource.s1 bus1=a phases=3 basekv=12.47 pu=1.0 angle=0 MVAsc3=1e6 "
+              "MVAsc1=1e6\n"
+              "new Vsource.s3 bus1=e phases=3 basekv=12.47 pu=1.0 angle=0 MVAsc3=1e6 "
+              "MVAsc1=1e6\n")
+    for node, (ph, kw) in enumerate(G2_KW.items(), start=1):
+        island += (f"new Load.g2{ph} phases=1 bus1=c.{node} kv=7.2 kw={-kw} kvar=0 model=1 "
+                   "vminpu=0.1 vmaxpu=10\n")
+    _, volts, _ = plain_solution(feeder + island, tmp_path)
+    for src, der in (("s1", "g1"), ("s3", "g3")):
+        dss.Circuit.SetActiveElement(f"Vsource.{src}")
+        kw = -np.asarray(dss.CktElement.Powers(), float)[0:6:2]
+        for i, ph in enumerate("abc"):
+            assert res.der_phase_kw[f"Generator.{der}.{ph}"] == pytest.approx(kw[i], abs=1e-3)
+    for node, v in res.voltages_pu.items():
+        bus, ph = node.split(".")
+        assert v == pytest.approx(abs(volts[f"{bus}.{'abc'.index(ph) + 1}"]) / BASE_V,
+                                  abs=1e-6), node

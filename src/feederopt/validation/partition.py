@@ -343,22 +343,30 @@ class AcIsland:
                     for d in np.flatnonzero(plan.grid_forming)}
         #: the grid-forming sources' voltages [p.u.] by DER index
         self.v_set: dict[int, float] = {}
-        groups: list[tuple[str, int, list[int]]] = []  # source, its DER, followers
+        # per energised component: its sources, their DERs, its grid-following DERs (with
+        # k_der > 1 a component has several sources; a grid-forming DER is never also
+        # dispatched as a follower)
+        groups: list[tuple[list[str], list[int], list[int]]] = []
+        n_src = 0
         for comp in components(data, plan):
             if not plan.energised[comp[0]]:
                 continue
             members = [d for d in range(n_der) if data.der_block[d] in comp]
-            for d in members:
-                if plan.grid_forming[d]:
-                    name = f"gf{len(groups)}"
-                    bus = bus_of[data.der_ids[d]]
-                    self.v_set[d] = v_gf[d] if v_set_pu is None else v_set_pu
-                    dss.Text.Command(f"new Vsource.{name} bus1={bus} phases=3 "
-                                     f"basekv={kv_of[bus]} "
-                                     f"pu={self.v_set[d]} angle=0 "
-                                     "MVAsc3=1e6 "
-                                     "MVAsc1=1e6")
-                    groups.append((name, d, [m for m in members if m != d]))
+            names: list[str] = []
+            gfs = [d for d in members if plan.grid_forming[d]]
+            for d in gfs:
+                name = f"gf{n_src}"
+                n_src += 1
+                names.append(name)
+                bus = bus_of[data.der_ids[d]]
+                self.v_set[d] = v_gf[d] if v_set_pu is None else v_set_pu
+                dss.Text.Command(f"new Vsource.{name} bus1={bus} phases=3 "
+                                 f"basekv={kv_of[bus]} "
+                                 f"pu={self.v_set[d]} angle=0 "
+                                 "MVAsc3=1e6 "
+                                 "MVAsc1=1e6")
+            if gfs:
+                groups.append((names, gfs, [m for m in members if m not in gfs]))
         self.groups = groups
         self.following = {m for _, _, f in groups for m in f}
         # every DER's own element is off: a grid-forming one is its source, and a
@@ -367,19 +375,23 @@ class AcIsland:
         # unequal per-phase set-points)
         for der in data.der_ids:
             dss.Text.Command(f"edit {der} enabled=n")
-        # per group: its entries by phase (the source's DER phase first, a placeholder with
-        # no band when the grid-forming DER lacks a phase the source feeds), and the
+        # per group: its entries by phase (the sources' DER phases first, a placeholder with
+        # no band when a grid-forming DER lacks a phase its source feeds), and the
         # grid-following phase elements: single-phase constant-PQ Generators (model=1) at
         # their node, to ground, as the model injects a DER phase at its node
         self._phase_entries: list[dict[int, list[int]]] = []
         self.e_elem: dict[int, str] = {}
-        for gi, (_, g, fol) in enumerate(groups):
+        for gi, (_, gfs, fol) in enumerate(groups):
             by_phase: dict[int, list[int]] = {}
             for ph in range(3):
-                gf = [k for k, d in enumerate(self.e_der) if d == g and self.e_phase[k] == ph]
-                if not gf:
-                    self._add_entry(g, ph, 0.0, 0.0, 0.0, 0.0)
-                    gf = [len(self.e_der) - 1]
+                gf = []
+                for g in gfs:
+                    own = [k for k, d in enumerate(self.e_der)
+                           if d == g and self.e_phase[k] == ph]
+                    if not own:
+                        self._add_entry(g, ph, 0.0, 0.0, 0.0, 0.0)
+                        own = [len(self.e_der) - 1]
+                    gf += own
                 by_phase[ph] = gf + [k for k, d in enumerate(self.e_der)
                                      if d in fol and self.e_phase[k] == ph]
             self._phase_entries.append(by_phase)
@@ -487,18 +499,22 @@ class AcIsland:
                 self._diverged = True
                 break
             new = out.copy()
-            for (name, _, _), by_phase in zip(self.groups, self._phase_entries, strict=True):
-                dss.Circuit.SetActiveElement(f"Vsource.{name}")
-                src = -np.asarray(dss.CktElement.Powers(), float)[0:6:2]
+            for (names, _, _), by_phase in zip(self.groups, self._phase_entries, strict=True):
+                src = []
+                for name in names:
+                    dss.Circuit.SetActiveElement(f"Vsource.{name}")
+                    src.append(-np.asarray(dss.CktElement.Powers(), float)[0:6:2])
                 # each phase's imbalance, as the model's recourse balances each phase: the
-                # source's phase output, then the group's DER phases on that phase share it
-                # within their own bands, in proportion to their ramp limits
+                # sources' phase outputs, then the component's DER phases on that phase share
+                # it within their own bands, in proportion to their ramp limits
+                n = len(names)
                 for ph, entries in by_phase.items():
-                    out[entries[0]] = new[entries[0]] = float(src[ph])
+                    for i in range(n):
+                        out[entries[i]] = new[entries[i]] = float(src[i][ph])
                     total = float(sum(out[k] - setp[k] for k in entries))
                     share = _water_fill(total, setp[entries], lo[entries], hi[entries],
                                         ramp[entries])
-                    for k, v in zip(entries[1:], share[1:], strict=True):
+                    for k, v in zip(entries[n:], share[n:], strict=True):
                         new[k] = v
             # the sample is judged on this power flow: stop when the followers' shares are the
             # ones it was solved with, and never change them after the last flow
