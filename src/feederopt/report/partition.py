@@ -92,7 +92,8 @@ def _branches(net: ThreePhaseNetwork, closed_switches: set[str]) -> pl.DataFrame
 def microgrid_figure(net: ThreePhaseNetwork, result: Mapping[str, Any]) -> Figure:
     """The feeder with each energised microgrid in its own colour (:func:`bus_colours`),
     de-energised buses grey, open switches dashed (bent around buses they do not connect),
-    grid-forming DERs as stars."""
+    grid-forming DERs as stars, the grid-following DERs of energised blocks (those the plan
+    dispatches) as triangles."""
     plt = _pyplot()
     ids = [str(b) for b in net.buses["id"].to_list()]
     index = {b: i for i, b in enumerate(ids)}
@@ -106,6 +107,10 @@ def microgrid_figure(net: ThreePhaseNetwork, result: Mapping[str, Any]) -> Figur
     gens = net.generators
     gf_buses = [str(b) for d, b in zip(gens["id"].to_list(), gens["bus"].to_list(), strict=True)
                 if d in gf_ids and str(b) in index]
+    gfl_ids = {g for blk in result.get("blocks", []) if blk.get("energised")
+               for g in blk.get("der_set_points_kw", {}) if g not in gf_ids}
+    gfl_buses = [str(b) for d, b in zip(gens["id"].to_list(), gens["bus"].to_list(),
+                                        strict=True) if d in gfl_ids and str(b) in index]
     pos = coordinates(net.buses, br)
     if pos is None:
         roots = [index[b] for b in gf_buses] + [index[str(b)] for b in
@@ -134,6 +139,10 @@ def microgrid_figure(net: ThreePhaseNetwork, result: Mapping[str, Any]) -> Figur
         g = [index[b] for b in gf_buses]
         ax.scatter(pos[g, 0], pos[g, 1], marker="*", s=260, c="gold", edgecolors="k",
                    zorder=4, label="grid-forming DER")
+    if gfl_buses:
+        g = [index[b] for b in gfl_buses]
+        ax.scatter(pos[g, 0], pos[g, 1], marker="^", s=110, c="deepskyblue", edgecolors="k",
+                   zorder=4, label="grid-following DER")
     comps = sorted({int(blk["component"]) for blk in result.get("blocks", [])
                     if blk.get("energised") and int(blk.get("component", -1)) >= 0})
     for k in comps:

@@ -219,15 +219,22 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
     than the plan dispatches. ``v_set_pu`` puts every source at that voltage instead (the
     check before this rule: 1.0). The loads keep their OpenDSS definitions (below their
     ``Vminpu``, 0.95 by default, OpenDSS takes a load as constant impedance). A realisation
-    scales the uncertain loads (``kW`` and ``kvar`` together). The grid-forming source takes the
-    imbalance; the grid-following DERs of its component then share it in proportion to their
-    ramp limits, clipped to their bands, and the power flow is solved again with those shares
+    scales the uncertain loads (``kW`` and ``kvar`` together). Every grid-following DER is
+    dispatched phase by phase at the plan's per-phase set-points (``p_set``/``q_set``), as
+    single-phase constant-PQ Generators at its nodes (its own element disabled: a three-phase
+    element splits its kW equally over the phases). The grid-forming source takes each phase's
+    imbalance; the grid-following DER phases of its component on that phase then share it in
+    proportion to their ramp limits (``ramp * s_max`` of the phase), clipped to their per-phase
+    bands (within ``[0, p_max]`` of the phase), as the model's recourse balances and bounds
+    each phase, and the power flow is solved again with those shares
     until they settle (within :data:`SETTLE_KW` of the ones solved, at most ``rounds`` power
     flows): the sample is judged on a power flow solved with the shares it reports (the GF DER's
     output is that flow's, the followers' what was dispatched in it), so that every DER moves
     within its band. A realisation is feasible when OpenDSS converges, every node of the
-    energised blocks lies within its voltage limits, and every DER's active output stays within
-    its ramp band around its set-point and within ``[0, p_max]``."""
+    energised blocks lies within its voltage limits, and every DER phase's active output
+    (the source's on each phase for the grid-forming DER) stays within its ramp band around
+    its per-phase set-point and within ``[0, p_max]`` of the phase (``docs/partition-ac-check.md``,
+    "Per-phase dispatch")."""
     island = AcIsland(net, data, plan, v_set_pu=v_set_pu, rounds=rounds,
                       with_controls=with_controls)
     ok = conv = moved = switched = 0
@@ -267,6 +274,7 @@ class AcSample:
     within_voltage_limits: bool = False
     voltages_pu: dict[str, float] = field(default_factory=dict)
     der_kw: np.ndarray | None = None
+    der_phase_kw: dict[str, float] = field(default_factory=dict)
     taps_moved: int = 0
     capacitors_switched: int = 0
 
@@ -315,12 +323,18 @@ class AcIsland:
         bus_of = dict(zip(gens["id"].to_list(), gens["bus"].to_list(), strict=True))
         kv_of = dict(zip(net.buses["id"].to_list(), net.buses["vn_kv"].to_list(), strict=True))
         n_der = len(data.der_ids)
+        ph_of = data.pu.node_phase[data.ph_node] if len(data.ph_der) else np.zeros(0, int)
+        # one entry per DER phase (the model's ``ps``/``qs``: a set-point, a ramp band and a
+        # cap per phase, (3) and (18b)-(18e)), in kW / kvar
+        self.e_der = [int(d) for d in data.ph_der]
+        self.e_phase = [int(p) for p in ph_of]
+        self.e_setp = [float(v) * 1000 for v in plan.p_set]
+        self.e_qset = [float(v) * 1000 for v in plan.q_set]
+        self.e_ramp = [data.settings.ramp * float(v) * 1000 for v in data.ph_s_max]
+        self.e_pmax = [float(v) * 1000 for v in data.ph_p_max]
         self.setp = np.array([plan.p_set[data.ph_der == d].sum() * 1000 for d in range(n_der)])
-        self.qset = np.array([plan.q_set[data.ph_der == d].sum() * 1000 for d in range(n_der)])
         self.ramp = np.array([data.settings.ramp * data.ph_s_max[data.ph_der == d].sum() * 1000
                               for d in range(n_der)])
-        self.lo = np.maximum(self.setp - self.ramp, 0.0)
-        self.hi = np.minimum(self.setp + self.ramp, data.der_p_max_kw)
         if v_set_pu is None:  # the plan's voltage set-points (its nominal operating point)
             from feederopt.algorithms.partition import operating_point
 
@@ -329,27 +343,76 @@ class AcIsland:
                     for d in np.flatnonzero(plan.grid_forming)}
         #: the grid-forming sources' voltages [p.u.] by DER index
         self.v_set: dict[int, float] = {}
-        groups: list[tuple[str, int, list[int]]] = []  # source, its DER, followers
+        # per energised component: its sources, their DERs, its grid-following DERs (with
+        # k_der > 1 a component has several sources; a grid-forming DER is never also
+        # dispatched as a follower)
+        groups: list[tuple[list[str], list[int], list[int]]] = []
+        n_src = 0
         for comp in components(data, plan):
             if not plan.energised[comp[0]]:
                 continue
             members = [d for d in range(n_der) if data.der_block[d] in comp]
-            for d in members:
-                if plan.grid_forming[d]:
-                    name = f"gf{len(groups)}"
-                    bus = bus_of[data.der_ids[d]]
-                    self.v_set[d] = v_gf[d] if v_set_pu is None else v_set_pu
-                    dss.Text.Command(f"new Vsource.{name} bus1={bus} phases=3 "
-                                     f"basekv={kv_of[bus]} "
-                                     f"pu={self.v_set[d]} angle=0 "
-                                     "MVAsc3=1e6 "
-                                     "MVAsc1=1e6")
-                    groups.append((name, d, [m for m in members if m != d]))
+            names: list[str] = []
+            gfs = [d for d in members if plan.grid_forming[d]]
+            for d in gfs:
+                name = f"gf{n_src}"
+                n_src += 1
+                names.append(name)
+                bus = bus_of[data.der_ids[d]]
+                self.v_set[d] = v_gf[d] if v_set_pu is None else v_set_pu
+                dss.Text.Command(f"new Vsource.{name} bus1={bus} phases=3 "
+                                 f"basekv={kv_of[bus]} "
+                                 f"pu={self.v_set[d]} angle=0 "
+                                 "MVAsc3=1e6 "
+                                 "MVAsc1=1e6")
+            if gfs:
+                groups.append((names, gfs, [m for m in members if m not in gfs]))
         self.groups = groups
         self.following = {m for _, _, f in groups for m in f}
-        for d, der in enumerate(data.der_ids):
-            if d not in self.following:
-                dss.Text.Command(f"edit {der} enabled=n")
+        # every DER's own element is off: a grid-forming one is its source, and a
+        # grid-following one is dispatched phase by phase (a three-phase Generator, PVSystem
+        # or Storage splits its kW equally over its phases, so it cannot hold the plan's
+        # unequal per-phase set-points)
+        for der in data.der_ids:
+            dss.Text.Command(f"edit {der} enabled=n")
+        # per group: its entries by phase (the sources' DER phases first, a placeholder with
+        # no band when a grid-forming DER lacks a phase its source feeds), and the
+        # grid-following phase elements: single-phase constant-PQ Generators (model=1) at
+        # their node, to ground, as the model injects a DER phase at its node
+        self._phase_entries: list[dict[int, list[int]]] = []
+        self.e_elem: dict[int, str] = {}
+        for gi, (_, gfs, fol) in enumerate(groups):
+            by_phase: dict[int, list[int]] = {}
+            for ph in range(3):
+                gf = []
+                for g in gfs:
+                    own = [k for k, d in enumerate(self.e_der)
+                           if d == g and self.e_phase[k] == ph]
+                    if not own:
+                        self._add_entry(g, ph, 0.0, 0.0, 0.0, 0.0)
+                        own = [len(self.e_der) - 1]
+                    gf += own
+                by_phase[ph] = gf + [k for k, d in enumerate(self.e_der)
+                                     if d in fol and self.e_phase[k] == ph]
+            self._phase_entries.append(by_phase)
+            for m in fol:
+                bus = bus_of[self.data.der_ids[m]]
+                for k in (k for k, d in enumerate(self.e_der) if d == m):
+                    name = f"fol{gi}_{k}"
+                    self.e_elem[k] = name
+                    dss.Text.Command(f"new Generator.{name} bus1={bus}.{self.e_phase[k] + 1} "
+                                     f"phases=1 kV={kv_of[bus] / math.sqrt(3)} model=1 "
+                                     f"kW={self.e_setp[k]} kvar={self.e_qset[k]} "
+                                     "Vminpu=0.1 Vmaxpu=10")
+        n_e = len(self.e_der)
+        e_setp = np.array(self.e_setp)
+        e_ramp = np.array(self.e_ramp)
+        self.e_lo = np.maximum(e_setp - e_ramp, 0.0)
+        self.e_hi = np.minimum(e_setp + e_ramp, np.array(self.e_pmax))
+        self.lo = np.array([self.e_lo[[k for k in range(n_e) if self.e_der[k] == d]].sum()
+                            for d in range(n_der)])
+        self.hi = np.array([self.e_hi[[k for k in range(n_e) if self.e_der[k] == d]].sum()
+                            for d in range(n_der)])
         loads = net.loads.filter(pl.col("in_service"))
         self.nominal = {lid: (float(part["p_mw"].sum() * 1000),
                               float(part["q_mvar"].sum() * 1000))
@@ -374,18 +437,21 @@ class AcIsland:
                        (data.load_ids[i] for i in np.flatnonzero(data.uncertain))]
         dss.Solution.ControlMode(mode)
 
-    def _dispatch(self, d: int, kw: float) -> None:
+    def _add_entry(self, d: int, ph: int, setp: float, qset: float, ramp: float,
+                   pmax: float) -> None:
+        self.e_der.append(d)
+        self.e_phase.append(ph)
+        self.e_setp.append(setp)
+        self.e_qset.append(qset)
+        self.e_ramp.append(ramp)
+        self.e_pmax.append(pmax)
+
+    def _dispatch(self, k: int, kw: float) -> None:
+        """Dispatch the grid-following DER phase ``k`` at ``kw`` [kW] and its reactive
+        set-point."""
         import opendssdirect as dss
 
-        der = self.data.der_ids[d]
-        cls = der.split(".")[0].lower()
-        q = self.qset[d]
-        if cls == "generator":
-            dss.Text.Command(f"edit {der} kW={kw} kvar={q}")
-        elif cls == "pvsystem":
-            dss.Text.Command(f"edit {der} pmpp={max(kw, 0.0)} irradiance=1 kvar={q}")
-        else:
-            dss.Text.Command(f"edit {der} state=discharging kW={kw} kvar={q}")
+        dss.Text.Command(f"edit Generator.{self.e_elem[k]} kW={kw} kvar={self.e_qset[k]}")
 
     def solve(self, scale: np.ndarray) -> AcSample:
         """The power flow at the load scales ``scale`` (one per load; only the uncertain
@@ -400,8 +466,9 @@ class AcIsland:
             regulator_taps,
         )
 
-        setp, lo, hi, ramp = self.setp, self.lo, self.hi, self.ramp
-        following = self.following
+        setp = np.array(self.e_setp)
+        lo, hi, ramp = self.e_lo, self.e_hi, np.array(self.e_ramp)
+        following = sorted(self.e_elem)  # the grid-following DER phases
         if self.with_controls:  # each sample acts from the model's taps and capacitor states
             hold_taps(self.net, {})
             for cap, states in self.caps0.items():
@@ -421,8 +488,8 @@ class AcIsland:
             dss.Text.Command("set mode=snap")
             self._diverged = False
         for r in range(self.rounds):
-            for d in following:
-                self._dispatch(d, float(out[d]))
+            for k in following:
+                self._dispatch(k, float(out[k]))
             try:
                 dss.Solution.Solve()
                 converged = bool(dss.Solution.Converged())
@@ -432,19 +499,26 @@ class AcIsland:
                 self._diverged = True
                 break
             new = out.copy()
-            for name, g, fol in self.groups:
-                dss.Circuit.SetActiveElement(f"Vsource.{name}")
-                out[g] = new[g] = -float(
-                    np.asarray(dss.CktElement.Powers(), float)[0:6:2].sum())
-                members = [g, *fol]
-                total = float(sum(out[m] - setp[m] for m in members))
-                share = _water_fill(total, setp[members], lo[members], hi[members],
-                                    ramp[members])
-                for m, v in zip(fol, share[1:], strict=True):
-                    new[m] = v
+            for (names, _, _), by_phase in zip(self.groups, self._phase_entries, strict=True):
+                src = []
+                for name in names:
+                    dss.Circuit.SetActiveElement(f"Vsource.{name}")
+                    src.append(-np.asarray(dss.CktElement.Powers(), float)[0:6:2])
+                # each phase's imbalance, as the model's recourse balances each phase: the
+                # sources' phase outputs, then the component's DER phases on that phase share
+                # it within their own bands, in proportion to their ramp limits
+                n = len(names)
+                for ph, entries in by_phase.items():
+                    for i in range(n):
+                        out[entries[i]] = new[entries[i]] = float(src[i][ph])
+                    total = float(sum(out[k] - setp[k] for k in entries))
+                    share = _water_fill(total, setp[entries], lo[entries], hi[entries],
+                                        ramp[entries])
+                    for k, v in zip(entries[n:], share[n:], strict=True):
+                        new[k] = v
             # the sample is judged on this power flow: stop when the followers' shares are the
             # ones it was solved with, and never change them after the last flow
-            settled = all(abs(new[m] - out[m]) <= SETTLE_KW for m in following)
+            settled = all(abs(new[k] - out[k]) <= SETTLE_KW for k in following)
             if settled or r == self.rounds - 1:
                 break
             out = new
@@ -458,9 +532,16 @@ class AcIsland:
                                               for c in self.live_caps))
         if not converged:
             return res
-        res.der_kw = out
-        res.within_bands = all(lo[m] - 1e-3 <= out[m] <= hi[m] + 1e-3
-                               for _, g, fol in self.groups for m in (g, *fol))
+        n_der = len(self.data.der_ids)
+        res.der_kw = np.array([sum(out[k] for k, d in enumerate(self.e_der) if d == g)
+                               for g in range(n_der)])
+        res.der_phase_kw = {f"{self.data.der_ids[d]}.{'abc'[self.e_phase[k]]}": float(out[k])
+                            for k, d in enumerate(self.e_der)
+                            if d in self.v_set or d in self.following}
+        # every DER phase within its own band (and a source's phase its DER lacks at 0)
+        res.within_bands = all(lo[k] - 1e-3 <= out[k] <= hi[k] + 1e-3
+                               for by_phase in self._phase_entries
+                               for entries in by_phase.values() for k in entries)
         res.within_voltage_limits = True
         for bus, (vmin, vmax) in self.limits.items():
             dss.Circuit.SetActiveBus(bus)
