@@ -42,23 +42,37 @@ BASE_V = 12470 / math.sqrt(3)
 def _case(tmp_path, ramp: float):
     from feederopt.formulations.partition import PartitionSettings
     from feederopt.io.opendss import read_opendss
-    from feederopt.problems.partition import PartitionPlan, build_partition_data
+    from feederopt.problems.partition import build_partition_data
 
     path = tmp_path / "feeder.dss"
     path.write_text(FEEDER)
     net = read_opendss(path)
     data = build_partition_data(net, PartitionSettings(grid_forming=("Generator.g1",),
                                                        ramp=ramp))
+    return net, data, _plan(data, ("Generator.g1",))
+
+
+#: G2 at its per-phase set-points, written by hand: three single-phase constant-power
+#: injections (negative loads) at bus c.
+G2_INJECTIONS = "".join(
+    f"new Load.g2{ph} phases=1 bus1=c.{node} kv=7.2 kw={-kw} kvar=0 model=1 vminpu=0.1 "
+    "vmaxpu=10\n" for node, (ph, kw) in enumerate(G2_KW.items(), start=1))
+
+
+def _plan(data, forming: tuple[str, ...]):
+    """The plan that energises Generator.g1's block with ``forming`` grid-forming, G2 at its
+    per-phase set-points ``G2_KW`` and every other DER phase at ``G1_KW``."""
+    from feederopt.problems.partition import PartitionPlan
+
     live = int(data.der_block[data.der_ids.index("Generator.g1")])
     p_set = np.zeros(len(data.ph_der))
     for k, d in enumerate(data.ph_der):
         phase = "abc"[int(data.pu.node_phase[data.ph_node[k]])]
         p_set[k] = (G2_KW[phase] if data.der_ids[d] == "Generator.g2" else G1_KW) / 1000
-    plan = PartitionPlan(energised=np.arange(data.n_blocks) == live,
+    return PartitionPlan(energised=np.arange(data.n_blocks) == live,
                          closed=np.zeros(data.n_switches, bool),
-                         grid_forming=np.array([i == "Generator.g1" for i in data.der_ids]),
+                         grid_forming=np.array([i in forming for i in data.der_ids]),
                          p_set=p_set, q_set=np.zeros(len(data.ph_der)))
-    return net, data, plan
 
 
 def test_the_ac_check_is_opendss_at_the_plans_per_phase_set_points(tmp_path):
@@ -72,9 +86,7 @@ def test_the_ac_check_is_opendss_at_the_plans_per_phase_set_points(tmp_path):
               "edit Generator.g2 enabled=n\n"
               "new Vsource.gf bus1=a phases=3 basekv=12.47 pu=1.0 angle=0 MVAsc3=1e6 "
               "MVAsc1=1e6\n")
-    for node, (ph, kw) in enumerate(G2_KW.items(), start=1):
-        island += (f"new Load.g2{ph} phases=1 bus1=c.{node} kv=7.2 kw={-kw} kvar=0 model=1 "
-                   "vminpu=0.1 vmaxpu=10\n")
+    island += G2_INJECTIONS
     _, volts, _ = plain_solution(FEEDER + island, tmp_path)
     dss.Circuit.SetActiveElement("Vsource.gf")
     source_kw = -np.asarray(dss.CktElement.Powers(), float)[0:6:2]
@@ -171,7 +183,7 @@ def test_a_component_with_two_grid_forming_ders_keeps_both_as_sources_only(tmp_p
     negative constant-power loads."""
     from feederopt.formulations.partition import PartitionSettings
     from feederopt.io.opendss import read_opendss
-    from feederopt.problems.partition import PartitionPlan, build_partition_data
+    from feederopt.problems.partition import build_partition_data
     from feederopt.validation.partition import AcIsland
 
     feeder = FEEDER.replace("Set VoltageBases", "New Line.l2 phases=3 bus1=c bus2=e r1=0.5 "
@@ -185,16 +197,7 @@ def test_a_component_with_two_grid_forming_ders_keeps_both_as_sources_only(tmp_p
     net = read_opendss(path)
     data = build_partition_data(net, PartitionSettings(
         grid_forming=("Generator.g1", "Generator.g3"), k_der=2, ramp=0.0))
-    live = int(data.der_block[data.der_ids.index("Generator.g1")])
-    p_set = np.zeros(len(data.ph_der))
-    for k, d in enumerate(data.ph_der):
-        phase = "abc"[int(data.pu.node_phase[data.ph_node[k]])]
-        p_set[k] = (G2_KW[phase] if data.der_ids[d] == "Generator.g2" else G1_KW) / 1000
-    plan = PartitionPlan(energised=np.arange(data.n_blocks) == live,
-                         closed=np.zeros(data.n_switches, bool),
-                         grid_forming=np.array([i in ("Generator.g1", "Generator.g3")
-                                                for i in data.der_ids]),
-                         p_set=p_set, q_set=np.zeros(len(data.ph_der)))
+    plan = _plan(data, ("Generator.g1", "Generator.g3"))
     res = AcIsland(net, data, plan, v_set_pu=1.0).solve(np.ones(len(data.load_ids)))
     assert res.converged
     island = ("edit Line.swsub enabled=n\nedit Generator.g1 enabled=n\n"
@@ -203,9 +206,7 @@ def test_a_component_with_two_grid_forming_ders_keeps_both_as_sources_only(tmp_p
               "MVAsc1=1e6\n"
               "new Vsource.s3 bus1=e phases=3 basekv=12.47 pu=1.0 angle=0 MVAsc3=1e6 "
               "MVAsc1=1e6\n")
-    for node, (ph, kw) in enumerate(G2_KW.items(), start=1):
-        island += (f"new Load.g2{ph} phases=1 bus1=c.{node} kv=7.2 kw={-kw} kvar=0 model=1 "
-                   "vminpu=0.1 vmaxpu=10\n")
+    island += G2_INJECTIONS
     _, volts, _ = plain_solution(feeder + island, tmp_path)
     for src, der in (("s1", "g1"), ("s3", "g3")):
         dss.Circuit.SetActiveElement(f"Vsource.{src}")
