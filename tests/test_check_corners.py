@@ -19,17 +19,24 @@ from test_ac_loading_report import _net
 X = 0.3
 
 
-@pytest.fixture(scope="module")
-def checked(tmp_path_factory: pytest.TempPathFactory) -> tuple[pp.pandapowerNet, dict, dict,
-                                                                str]:
-    net = _net()
-    folder = tmp_path_factory.mktemp("corners")
+def solved_result(net: pp.pandapowerNet, folder: Path) -> Path:
+    """``feederopt solve`` of the pandapower net ``net`` (saved as ``folder/net.json``); the
+    path of its ``result.json``, for ``feederopt check``."""
     path = folder / "net.json"
     pp.to_json(net, str(path))
     result = folder / "result.json"
     res = CliRunner().invoke(app, ["solve", str(path), "--time-limit", "60", "--quiet",
                                    "--json", str(result)])
     assert res.exit_code == 0, res.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory: pytest.TempPathFactory) -> tuple[pp.pandapowerNet, dict, dict,
+                                                                str]:
+    net = _net()
+    folder = tmp_path_factory.mktemp("corners")
+    result = solved_result(net, folder)
     out = folder / "check.json"
     args = ["check", str(result), "--samples", "3", "--uncertainty", str(X)]
     res = CliRunner().invoke(app, [*args, "--json", str(out), "--quiet"])

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from feederopt.cli import app
+from test_check_corners import solved_result
 
 X = 0.3
 LOADS = [15, 16, 17, 29, 30, 31]  # pandapower load indices (the far ends of both laterals)
@@ -25,12 +26,7 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> tuple[pp.pandapowerNet,
                                                                 str]:
     net = pn.case33bw()
     folder = tmp_path_factory.mktemp("corner_label")
-    path = folder / "net.json"
-    pp.to_json(net, str(path))
-    result = folder / "result.json"
-    res = CliRunner().invoke(app, ["solve", str(path), "--time-limit", "60", "--quiet",
-                                   "--json", str(result)])
-    assert res.exit_code == 0, res.output
+    result = solved_result(net, folder)
     ids = ",".join(f"load:{k}" for k in LOADS)
     args = ["check", str(result), "--samples", "2", "--uncertainty", str(X),
             "--uncertain-loads", ids]

@@ -257,10 +257,7 @@ def solve_settings(net: Network, opts: SolveOptions) -> dict[str, Any]:
 
     # over the user's buses: the pandapower reader's internal ones (a trafo3w's star point, an
     # xward's auxiliary bus) hold 0.5..1.5 p.u., which is no band of the user's (ut_fresh)
-    internal = net.internal_bus_ids()
-    user = np.array([str(b) not in internal for b in net.buses["id"].to_list()], dtype=bool)
-    if not user.any():
-        user[:] = True
+    user = net.user_bus_mask()
 
     def band(col: str, default: float) -> float | dict[str, float]:
         x = net.buses[col].cast(pl.Float64).fill_null(default).fill_nan(default).to_numpy()
@@ -972,8 +969,7 @@ def _solve_robust(net: Network, opts: SolveOptions, unc: Box,
                      labels=[f"extreme point {i}" for i in range(len(vertices))],
                      loads=worst_loads,
                      dispatch=dispatch)
-    if uset.budget is not None and uset.budget >= uset.size:
-        # the budget binds nothing: the user may have meant fewer loads at once (ut_unc)
+    if summary.budget_binds_nothing:  # the user may have meant fewer loads at once (ut_unc)
         result.extra["notes"] = [*result.extra.get("notes", []), (
             f"the budget ({uset.budget}) is not below the number of uncertain loads "
             f"({uset.size}): every uncertain load may deviate at once, as in the box without "

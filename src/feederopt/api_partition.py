@@ -37,6 +37,7 @@ from feederopt.problems.partition import (
     build_partition_data,
     canonical_loads,
     enumeration_problems,
+    named_twice,
     read_settings,
     settings_from_file,
     settings_problems,
@@ -323,8 +324,7 @@ def _network_and_settings(source: Any, settings: str | Path | None, uncertainty:
                                            "e.g. 801,703, or leave it out for the settings' "
                                            "(else every load)")]
     elif uncertain_loads is not None:  # OpenDSS names are case-insensitive
-        low = [str(x).lower() for x in uncertain_loads]
-        twice = [x for x in dict.fromkeys(uncertain_loads) if low.count(str(x).lower()) > 1]
+        twice = named_twice(list(uncertain_loads))
         if twice:
             problems = [*problems, _bad_option(
                 "uncertain_loads", "--uncertain-loads names a load more than once (names are "

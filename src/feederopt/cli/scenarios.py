@@ -154,8 +154,7 @@ def print_uncertain(result: Any) -> None:
                 f"{len(summary.uncertain_loads)} load(s), budget "
                 f"{summary.budget if summary.budget is not None else 'none'}"
                 + (" (binds nothing: every uncertain load may deviate at once)"
-                   if summary.budget is not None
-                   and summary.budget >= len(summary.uncertain_loads) else "")
+                   if summary.budget_binds_nothing else "")
                 + ", "
                 f"{count_text(summary.extreme_points)} extreme points; ")
         if not result.has_topology:
@@ -559,7 +558,7 @@ def check(
     for label, text in _verdict_rows(verdict):
         table.add_row(label, text)
     stdout().print(table)
-    gap = relaxation_gap(mc.convex_ok, mc.ac_ok)
+    gap = mc.convex_only
     if gap:
         # ut_unc #10: on SimBench 1-MV-rural at --max-loading 50, 59 of 60 samples were
         # "feasible, convex model" and 40 in AC, side by side without a word on which to trust
@@ -572,14 +571,6 @@ def check(
     _print_ac_violations(verdict)
     if verdict["exit_code"]:
         raise typer.Exit(verdict["exit_code"])
-
-
-def relaxation_gap(convex_ok: list[bool], ac_ok: list[bool]) -> int:
-    """How many samples are feasible in the convex model but not in the AC power flow (0
-    without AC power flows)."""
-    if len(ac_ok) != len(convex_ok):
-        return 0
-    return sum(1 for c, a in zip(convex_ok, ac_ok, strict=True) if c and not a)
 
 
 def _robust_box(data: dict[str, Any]) -> tuple[float, list[str], int | None] | None:

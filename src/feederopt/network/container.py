@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
@@ -149,6 +150,14 @@ class Network:
             elif kind == "trafo3w":
                 out.add(str(t) if str(bid).endswith(":hv") else str(f))
         return out
+
+    def user_bus_mask(self) -> np.ndarray:
+        """Per bus of the bus table (the per-unit model's order too): whether it is the
+        user's, not one of :meth:`internal_bus_ids` (whose 0.5..1.5 p.u. limits are no band
+        of the user's); every bus when all are internal."""
+        internal = self.internal_bus_ids()
+        user = np.array([str(b) not in internal for b in self.buses["id"].to_list()], bool)
+        return user if user.any() else np.ones(len(user), bool)
 
     def internal_branch_ids(self) -> set[str]:
         """The branches the pandapower reader adds that are no element of the user's net: an

@@ -61,6 +61,11 @@ from feederopt.network.threephase_perunit import to_per_unit_3ph
 LOAD_MODELS = ("voltage_dependent", "constant_power")
 
 
+def named_twice(names: list[str] | tuple[str, ...]) -> list[str]:
+    """The names given more than once, case-insensitively as OpenDSS reads them (each once,
+    in the order given)."""
+    low = [str(x).lower() for x in names]
+    return [str(x) for x in dict.fromkeys(names) if low.count(str(x).lower()) > 1]
 
 
 def uncertain_count(settings: PartitionSettings, net: ThreePhaseNetwork) -> int:
@@ -280,12 +285,11 @@ def read_settings(path: str | Path, net: ThreePhaseNetwork,
         loads = {x.lower(): x for x in net.loads["id"].to_list()}
         wanted = [str(x) for x in part["uncertain_loads"]]
         missing = [x for x in wanted if x.lower() not in loads]
-        twice = [x for x in dict.fromkeys(wanted)
-                 if [w.lower() for w in wanted].count(x.lower()) > 1]
-        if twice:
+        repeated = named_twice(wanted)
+        if repeated:
             problems.append(Problem(ProblemKind.DUPLICATE_ID, "settings",
                                     "settings name a load more than once (names are "
-                                    "case-insensitive)", tuple(twice),
+                                    "case-insensitive)", tuple(repeated),
                                     "partition.uncertain_loads", "name each load once"))
         if missing:
             problems.append(Problem(ProblemKind.INVALID_VALUE, "settings",

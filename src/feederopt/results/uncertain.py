@@ -164,6 +164,12 @@ class RobustSummary:
     worst_vertex_ac: Any = None
 
     @property
+    def budget_binds_nothing(self) -> bool:
+        """A budget not below the number of uncertain loads: every uncertain load may
+        deviate at once, as in the box without a budget."""
+        return self.budget is not None and self.budget >= len(self.uncertain_loads)
+
+    @property
     def worst_vertex(self) -> int | None:
         """The extreme point that is infeasible, else needs most slack, else loses most."""
         if not self.vertices:

@@ -97,10 +97,7 @@ def voltage_verdict(network: Network, ac: Any) -> dict[str, Any]:
     # The band's extremes over the user's buses: the pandapower reader's internal buses (a
     # trafo3w's star point, an xward's auxiliary bus) get 0.5..1.5 p.u., which read as the
     # net's band ("within 0.5000 - 1.5000 p.u." for a net held to 0.9..1.1; ut_fresh #6).
-    internal = network.internal_bus_ids()
-    user = np.array([str(b) not in internal for b in pu.bus_ids], dtype=bool)
-    if not user.any():
-        user = np.ones(pu.n_bus, dtype=bool)
+    user = network.user_bus_mask()  # pu = to_per_unit(network): the same bus order
     return {"within": not below and not above,
             "v_min_pu": float(np.min(pu.v_min[user])) if pu.n_bus else math.nan,
             "v_max_pu": float(np.max(pu.v_max[user])) if pu.n_bus else math.nan,

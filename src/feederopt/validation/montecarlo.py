@@ -91,6 +91,14 @@ class MonteCarloResult:
         return self.feasible_convex / self.samples if self.samples else math.nan
 
     @property
+    def convex_only(self) -> int:
+        """Samples feasible in the convex model but not in the AC power flow (0 without AC
+        power flows): the relaxation holds points that are no power flow."""
+        if len(self.ac_ok) != len(self.convex_ok):
+            return 0
+        return sum(1 for c, a in zip(self.convex_ok, self.ac_ok, strict=True) if c and not a)
+
+    @property
     def feasible_share_ac(self) -> float | None:
         if self.feasible_ac is None:
             return None
