@@ -33,7 +33,7 @@ def solved() -> Any:
 
 
 def _without_topology(r: Any) -> Any:
-    summary = dataclasses.replace(r.uncertain, vertices=[], robust_feasible=False,
+    summary = dataclasses.replace(r.uncertain, vertices=[], robust_feasible=None,
                                   extreme_points=2 ** 96, worst_case_losses_kw=None,
                                   worst_case_objective_kw=None, worst_vertex_ac=None)
     return dataclasses.replace(r, has_topology=False, within_limits=False, uncertain=summary)

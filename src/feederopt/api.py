@@ -945,8 +945,10 @@ def _solve_robust(net: Network, opts: SolveOptions, unc: Box,
         uncertain_loads=[pu.load_ids[k] for k in uset.load_index],
         budget=uset.budget,
         extreme_points=uset.vertex_count(),
-        robust_feasible=bool(vertices) and all(v.outcome.feasible for v in vertices)
-        and raw.y is not None and raw.status.value != "infeasible",
+        # False when the model proves no topology feasible at every extreme point; None
+        # (JSON null: not known) when the solve stopped without a topology
+        robust_feasible=(False if raw.status.value == "infeasible" else None if raw.y is None
+                         else bool(vertices) and all(v.outcome.feasible for v in vertices)),
         oracle=None if rob is None else rob.oracle,
         oracle_s=None if rob is None else rob.oracle_s,
         uncertified_topologies=None if rob is None else rob.uncertified,

@@ -150,7 +150,9 @@ class RobustSummary:
     uncertain_loads: list[str]
     budget: int | None
     extreme_points: int
-    robust_feasible: bool
+    #: None: no topology was found (the solve stopped first), so nothing was held to the
+    #: extreme points; False also when the model proves that no topology holds at all of them.
+    robust_feasible: bool | None
     oracle: str | None = None
     oracle_s: float | None = None
     uncertified_topologies: int | None = None
