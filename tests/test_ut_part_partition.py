@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -205,47 +206,93 @@ MY37_SETTINGS = {"dss": {"Generator.G1": {"inverter": "gfm"}, "Generator.G2": {"
                          "Generator.G3": {"inverter": "gfm"}, "Generator.G4": {"inverter": "gfl"}}}
 
 
-def test_a_diverged_sample_does_not_spoil_the_next(tmp_path: Path) -> None:
-    """ut_part #6: OpenDSS starts each power flow from the last one's voltages; after a sample
-    whose power flow diverged, every later sample of the AC check (IV-E) diverged too, from
-    the garbage voltages: the robust plan of the user's IEEE 37 at 15 % was AC-feasible on
-    3.5 % of 200 samples (7 of the first 40), where each sample solved alone is feasible on
-    36 of 40. The share of the first 40 samples must be the count of samples feasible when
-    each is solved in a freshly compiled circuit (no earlier solution to start from)."""
-    import shutil
-
+@pytest.fixture(scope="module")
+def my37_plan(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any, Any]:
+    """The robust plan of the user's IEEE 37 at 15 % (six uncertain loads), its network and
+    partition data: the plan leaves bus 701 de-energised, with its three delta loads and its
+    switches L1 and L35 open."""
     import numpy as np
 
-    import feederopt
     from feederopt.api_partition import _network_and_settings
     from feederopt.problems.partition import PartitionPlan, build_partition_data
-    from feederopt.validation.partition import AcIsland, ac_sample_share, draw_scales
 
-    src = Path(feederopt.__file__).parent / "cases" / "data" / "opendss" / "ieee37"
-    for f in src.iterdir():
-        shutil.copy(f, tmp_path / f.name)
-    feeder = tmp_path / "my37.dss"
-    feeder.write_text(MY37)
-    settings = _settings(tmp_path, json.dumps(MY37_SETTINGS))
-    loads = "S701c,S718a,S728,S730c,S722b,S737a"
+    tmp_path = tmp_path_factory.mktemp("my37")
+    feeder, settings = _my37(tmp_path)
     res = runner.invoke(app, ["partition", str(feeder), "--settings", str(settings),
-                              "--uncertainty", "0.15", "--uncertain-loads", loads,
+                              "--uncertainty", "0.15", "--uncertain-loads", MY37_LOADS,
                               "--time-limit", "300", "--json", str(tmp_path / "p.json"), "-q"])
     assert res.exit_code == 0, res.output
     doc = json.loads((tmp_path / "p.json").read_text())
     plan = PartitionPlan(*(np.asarray(doc["plan"][k]) for k in
                            ("energised", "closed", "grid_forming", "p_set", "q_set")))
-    net, st, _, _ = _network_and_settings(str(feeder), str(settings), 0.15, loads.split(","),
-                                          None, [])
-    data = build_partition_data(net, st)
-    n = 40
-    alone = [AcIsland(net, data, plan).solve(s) for s in draw_scales(data, 0.15, n, 0)]
+    net, st, _, _ = _network_and_settings(str(feeder), str(settings), 0.15,
+                                          MY37_LOADS.split(","), None, [])
+    return net, build_partition_data(net, st), plan
+
+
+MY37_LOADS = "S701c,S718a,S728,S730c,S722b,S737a"
+
+
+def _island(net: Any, data: Any, plan: Any, *, grounded: bool) -> Any:
+    """The plan's AcIsland; without ``grounded`` the de-energised blocks' grounding resistors
+    disabled again, as the check built the circuit before them."""
+    import opendssdirect as dss
+
+    from feederopt.validation.partition import AcIsland
+
+    island = AcIsland(net, data, plan)
+    if not grounded:
+        names = [n for n in dss.Reactors.AllNames() if n.startswith("floatgnd_")]
+        assert names
+        for name in names:
+            dss.Text.Command(f"edit Reactor.{name} enabled=n")
+    return island
+
+
+def test_a_floating_delta_load_no_longer_makes_samples_diverge(my37_plan: Any) -> None:
+    """The plan leaves bus 701 de-energised: its switches open, no source, three delta
+    loads and nothing else, so no path to ground. OpenDSS's power flow of 4 of the first 40
+    samples diverged (NaN at bus 701 only), each of them solved alone in a freshly compiled
+    circuit too, and the AC check counted them infeasible (ut_part's "~10 % of IEEE 37
+    samples fail numerically"). The check grounds every node of a de-energised block through
+    1 MOhm: every sample converges, and a sample that converged before gets the same voltages
+    at every energised node and the same verdict (the floating bus is no part of any
+    energised island)."""
+    from feederopt.validation.partition import draw_scales
+
+    net, data, plan = my37_plan
+    assert not plan.energised[data.block_of_bus[data.pu.bus_ids.index("701")]]
+    scales = draw_scales(data, 0.15, 40, 0)
+    old = [_island(net, data, plan, grounded=False).solve(s) for s in scales]
+    new = [_island(net, data, plan, grounded=True).solve(s) for s in scales]
+    assert sum(not r.converged for r in old) >= 2  # the premise: the floating loads diverge
+    assert all(r.converged for r in new)
+    for o, n in zip(old, new, strict=True):
+        if o.converged:
+            assert o.feasible == n.feasible
+            assert o.voltages_pu.keys() == n.voltages_pu.keys()
+            for k, v in o.voltages_pu.items():
+                assert n.voltages_pu[k] == pytest.approx(v, abs=1e-6)
+
+
+def test_a_diverged_sample_does_not_spoil_the_next(my37_plan: Any) -> None:
+    """ut_part #6: OpenDSS starts each power flow from the last one's voltages; after a sample
+    whose power flow diverged, every later sample of the AC check (IV-E) diverged too, from
+    the garbage voltages (3.5 % of 200 samples AC-feasible, where each sample solved alone
+    gave 90 %). The divergence is made here by the floating delta loads of bus 701 enabled
+    again (see the test above): the first 40 samples solved one after the other in one
+    circuit, as :func:`ac_sample_share` solves them, must each give what that sample gives in
+    a freshly compiled circuit (no earlier solution to start from)."""
+    from feederopt.validation.partition import draw_scales
+
+    net, data, plan = my37_plan
+    scales = draw_scales(data, 0.15, 40, 0)
+    alone = [_island(net, data, plan, grounded=False).solve(s) for s in scales]
     assert not all(r.converged for r in alone)  # the premise: some sample diverges
-    share = ac_sample_share(net, data, plan, uncertainty=0.15, samples=n, seed=0)
-    assert share.feasible == sum(r.feasible for r in alone)
-    assert share.converged == sum(r.converged for r in alone)
-
-
+    island = _island(net, data, plan, grounded=False)
+    in_turn = [island.solve(s) for s in scales]
+    assert [r.converged for r in in_turn] == [r.converged for r in alone]
+    assert [r.feasible for r in in_turn] == [r.feasible for r in alone]
 
 
 def test_an_all_off_plan_reports_no_opendss_voltage_range(tmp_path: Path) -> None:
