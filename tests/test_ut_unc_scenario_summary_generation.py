@@ -62,3 +62,28 @@ def test_no_generation_no_extra_line(tmp_path: Path) -> None:
                               "--count", "2"])
     assert res.exit_code == 0, res.output
     assert "own generation" not in res.output
+
+
+def test_generation_by_bus_counts_live_units_at_their_set_points() -> None:
+    """generation_by_bus (the summary's figures, in io): in-service units with a non-zero
+    p_mw summed per bus; an out-of-service unit and a 0 MW unit are neither counted nor
+    added, and a unit at a bus left out of the bus list adds nothing."""
+    import feederopt
+    from feederopt.io.scenarios import generation_by_bus
+
+    net = pn.case33bw()
+    pp.create_sgen(net, 17, p_mw=3.0)
+    pp.create_sgen(net, 17, p_mw=0.5)
+    pp.create_sgen(net, 5, p_mw=1.0)
+    pp.create_sgen(net, 5, p_mw=2.0, in_service=False)
+    pp.create_sgen(net, 9, p_mw=0.0)
+    pp.create_sgen(net, 30, p_mw=0.7)
+    fo = feederopt.load(net)
+    bus17, bus5, bus30 = (fo.generators.filter(fo.generators["p_mw"] == p)["bus"].cast(str)[0]
+                          for p in (3.0, 1.0, 0.7))
+    buses = [str(b) for b in fo.buses["id"].to_list() if str(b) != bus30]
+    at = {b: j for j, b in enumerate(buses)}
+    units, per_bus = generation_by_bus(fo, buses)
+    assert units == 4  # 3.0, 0.5, 1.0 and 0.7 MW; not the out-of-service or 0 MW ones
+    assert per_bus.sum() == 4.5
+    assert per_bus[at[bus17]] == 3.5 and per_bus[at[bus5]] == 1.0

@@ -30,7 +30,12 @@ if TYPE_CHECKING:
     )
     from feederopt.cases import is_three_phase, list_cases
     from feederopt.errors import FeederoptError
-    from feederopt.io.scenarios import generate_scenarios, resolve_scenarios, write_scenarios
+    from feederopt.io.scenarios import (
+        generate_scenarios,
+        generation_by_bus,
+        resolve_scenarios,
+        write_scenarios,
+    )
     from feederopt.io.writing import check_output, output_problems, write_text
     from feederopt.network.limits import operating_limits
     from feederopt.network.topology import base_case_unsupplied
@@ -90,6 +95,7 @@ _FOR_CLI = {
     "check_output": "feederopt.io.writing",
     "output_problems": "feederopt.io.writing",
     "generate_scenarios": "feederopt.io.scenarios",
+    "generation_by_bus": "feederopt.io.scenarios",
     "resolve_scenarios": "feederopt.io.scenarios",
     "write_scenarios": "feederopt.io.scenarios",
     "ac_power_flow": "feederopt.validation.ac",
@@ -160,6 +166,7 @@ __all__ = [
     "daily_scenarios",
     "disconnected_text",
     "generate_scenarios",
+    "generation_by_bus",
     "interrupt",
     "is_three_phase",
     "list_cases",

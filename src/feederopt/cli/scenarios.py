@@ -13,8 +13,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import polars as pl
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -269,6 +267,7 @@ def scenarios(
     OpenDSS feeder, its daily load shapes (--load-shapes daily)."""
     from feederopt import (
         generate_scenarios,
+        generation_by_bus,
         is_three_phase,
         output_problems,
         resolve_scenarios,
@@ -318,22 +317,15 @@ def scenarios(
         # The network's own generation (a SimBench grid's sgens: 25.6 MW against 17.3 MW of
         # load) is not in the scenarios' figures; without this line the summary told such a
         # grid's planner that most scenarios had no reverse power anywhere (ut_unc #4).
-        gens = net.generators.filter(pl.col("in_service") & (pl.col("p_mw") != 0))
-        if gens.height:
-            index = {b: j for j, b in enumerate(sset.bus_ids)}
-            at = [(index[str(b)], float(p)) for b, p in zip(
-                gens["bus"].to_list(), gens["p_mw"].fill_null(0.0).to_list(), strict=True)
-                if str(b) in index]  # a unit at a bus outside the model adds nothing
-            gen_p = np.zeros(len(sset.bus_ids))
-            np.add.at(gen_p, [j for j, _ in at], [p for _, p in at])
-            net_p = sset.p_mw - gen_p
-            if gen_p.any():
-                totals_g = net_p.sum(axis=1)
-                out_c.print(f"the network's own generation, {gens.height} unit(s) with "
-                            f"{gen_p.sum():.3f} MW at their set points (p_mw), comes on top: "
-                            f"with it {totals_g.min():.3f} - {totals_g.max():.3f} MW net, "
-                            f"{int((net_p < 0).any(axis=1).sum())} scenario(s) with reverse "
-                            "power at some bus", markup=False)
+        units, gen_p = generation_by_bus(net, sset.bus_ids)
+        net_p = sset.p_mw - gen_p
+        if gen_p.any():
+            totals_g = net_p.sum(axis=1)
+            out_c.print(f"the network's own generation, {units} unit(s) with "
+                        f"{gen_p.sum():.3f} MW at their set points (p_mw), comes on top: "
+                        f"with it {totals_g.min():.3f} - {totals_g.max():.3f} MW net, "
+                        f"{int((net_p < 0).any(axis=1).sum())} scenario(s) with reverse "
+                        "power at some bus", markup=False)
 
 
 def _shape_scenarios(source: str, path: Path, three_phase: bool, shapes: LoadShapes | None,
