@@ -41,13 +41,9 @@ from feederopt.problems.partition import (
     read_settings,
     settings_from_file,
     settings_problems,
-    uncertain_count,
     voltage_feedback_setting,
 )
 
-#: The most uncertain loads of the extensive form, whose MILP holds a recourse copy per
-#: extreme point (2^8 = 256 copies; IEEE 37's take about 8 MB each).
-MAX_EXTENSIVE_UNCERTAIN = 8
 #: The voltage feedback's re-solves at most (:func:`_voltage_feedback`).
 FEEDBACK_ROUNDS = 4
 
@@ -102,15 +98,8 @@ def partition(source: Any, *, settings: str | Path | None = None,
                                     ">= 0", "e.g. 4"))
     net, st, path, notes = _network_and_settings(source, settings, uncertainty,
                                                  uncertain_loads, k_der, problems,
-                                                 load_model=load_model)
-    n_unc = uncertain_count(st, net)
-    if method == "extensive" and n_unc > MAX_EXTENSIVE_UNCERTAIN:
-        raise InputError([_bad_option(
-            "extensive", f"the extensive form holds one recourse copy per extreme point: "
-            f"{n_unc} uncertain loads make 2^{n_unc} = {2 ** n_unc:,} copies, beyond the "
-            f"{2 ** MAX_EXTENSIVE_UNCERTAIN} ({MAX_EXTENSIVE_UNCERTAIN} loads) it builds "
-            "(IEEE 37: about 8 MB each)", "leave --extensive out (the cutting plane) or name "
-            "fewer uncertain loads")])
+                                                 load_model=load_model,
+                                                 extensive=method == "extensive")
     if voltage_feedback is None:
         voltage_feedback = voltage_feedback_setting(path)
     voltage_feedback = True if voltage_feedback is None else bool(voltage_feedback)
@@ -313,12 +302,14 @@ def option_problems(*, method: str = "cutting_plane", workers: Any = 1,
 
 def _network_and_settings(source: Any, settings: str | Path | None, uncertainty: float | None,
                           uncertain_loads: list[str] | None, k_der: int | None,
-                          problems: list[Problem], load_model: str | None = None
+                          problems: list[Problem], load_model: str | None = None, *,
+                          extensive: bool = False
                           ) -> tuple[Any, PartitionSettings, Path | None, list[str]]:
     """The three-phase network, its settings (the options overriding the file's) and the
     notes of what the settings file gives that the model does not apply
     (:func:`~feederopt.problems.partition.read_settings`); an :class:`InputError` with the
-    ``problems`` found before and every problem of these, all at once."""
+    ``problems`` found before and every problem of these, all at once (with ``extensive``,
+    also too many uncertain loads for the extensive form)."""
     if uncertain_loads is not None and not uncertain_loads:
         problems = [*problems, _bad_option("uncertain_loads", "--uncertain-loads names no load",
                                            "e.g. 801,703, or leave it out for the settings' "
@@ -354,7 +345,8 @@ def _network_and_settings(source: Any, settings: str | Path | None, uncertainty:
             "box, but the uncertainty is 0 (every load at its nominal): the option would do "
             "nothing", "give the box too, e.g. --uncertainty 0.1, or the settings' "
             "partition.uncertainty")]
-    problems = [*problems, *settings_problems(st, net), *enumeration_problems(st, net)]
+    problems = [*problems, *settings_problems(st, net),
+                *enumeration_problems(st, net, extensive=extensive)]
     if problems:
         raise InputError(problems)
     return net, st, path, notes

@@ -175,6 +175,9 @@ class PartitionData:
 #: loads: 2^30 points; such a run was killed). ``feederopt partition`` refuses more
 #: (:func:`feederopt.problems.partition.enumeration_problems`).
 MAX_UNCERTAIN_LOADS = 12
+#: The most uncertain loads of the extensive form (``--extensive``), whose MILP holds a
+#: recourse copy per extreme point (2^8 = 256 copies; IEEE 37's take about 8 MB each).
+MAX_EXTENSIVE_UNCERTAIN = 8
 #: The first-stage groups that the second stage reads (the ``x`` of the seed's cuts (17b)).
 X_GROUPS = ("zbl", "zsw", "ps", "qs")
 #: Slack groups of the second stage.

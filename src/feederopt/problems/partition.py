@@ -50,6 +50,7 @@ from scipy.sparse.csgraph import connected_components
 
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.formulations.partition import (
+    MAX_EXTENSIVE_UNCERTAIN,
     MAX_UNCERTAIN_LOADS,
     PartitionData,
     PartitionSettings,
@@ -78,10 +79,12 @@ def uncertain_count(settings: PartitionSettings, net: ThreePhaseNetwork) -> int:
     return len(set(net.loads.filter(pl.col("in_service"))["id"].to_list()))
 
 
-def enumeration_problems(settings: PartitionSettings, net: ThreePhaseNetwork) -> list[Problem]:
+def enumeration_problems(settings: PartitionSettings, net: ThreePhaseNetwork, *,
+                         extensive: bool = False) -> list[Problem]:
     """A problem when the solve would enumerate more extreme points than
-    :data:`MAX_UNCERTAIN_LOADS` allows (the samples of ``feederopt check`` need none, so
-    :func:`settings_problems` leaves this out)."""
+    :data:`MAX_UNCERTAIN_LOADS` allows, or, for the extensive form (``extensive``), build more
+    recourse copies than :data:`MAX_EXTENSIVE_UNCERTAIN` allows (the samples of ``feederopt
+    check`` need none, so :func:`settings_problems` leaves this out)."""
     out: list[Problem] = []
     n_unc = uncertain_count(settings, net) if 0 < settings.uncertainty <= 1 else 0
     if n_unc > MAX_UNCERTAIN_LOADS:
@@ -94,6 +97,14 @@ def enumeration_problems(settings: PartitionSettings, net: ThreePhaseNetwork) ->
             "points) this tool enumerates", (str(n_unc),), "uncertain_loads",
             "name the loads that vary, e.g. --uncertain-loads L1,L2,L3, or the settings' "
             "partition.uncertain_loads (the seed: 6 of 30)"))
+    elif extensive and n_unc > MAX_EXTENSIVE_UNCERTAIN:
+        out.append(Problem(
+            ProblemKind.INVALID_VALUE, "options",
+            f"the extensive form holds one recourse copy per extreme point: {n_unc} uncertain "
+            f"loads make 2^{n_unc} = {2 ** n_unc:,} copies, beyond the "
+            f"{2 ** MAX_EXTENSIVE_UNCERTAIN} ({MAX_EXTENSIVE_UNCERTAIN} loads) it builds (IEEE "
+            "37: about 8 MB each)", field="extensive",
+            hint="leave --extensive out (the cutting plane) or name fewer uncertain loads"))
     return out
 
 
