@@ -215,6 +215,8 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
             "opendss_v_min_pu": ac.low_pu if ac.converged and ac.voltages_pu else math.nan,
             "opendss_v_max_pu": ac.high_pu if ac.converged and ac.voltages_pu else math.nan,
             "within_voltage_limits": bool(ac.converged and ac.within_voltage_limits),
+            "opendss_load_kw": ac.load_kw if ac.converged else math.nan,
+            "opendss_loads_below_vminpu": list(ac.loads_below_vminpu) if ac.converged else [],
             "solve_time_s": cur.run_time_s, "opendss_time_s": time.perf_counter() - t})
         if best is None or margin > best[0]:
             best = (margin, k, cur, cur_data, cur_shifts)
@@ -251,6 +253,8 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
     kept.voltage_feedback = {"enabled": True, "rounds": rows, "kept_round": kept_k,
                              "stopped": stopped, "within_voltage_limits": within,
                              "limit_shifts_pu": kept_shifts}
+    kept.served_load_opendss_kw = rows[kept_k]["opendss_load_kw"]
+    kept.loads_below_vminpu = rows[kept_k]["opendss_loads_below_vminpu"]
     if kept_k == 0 and within:
         return kept, kept_data
     first = rows[0]

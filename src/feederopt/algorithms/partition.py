@@ -201,6 +201,12 @@ class PartitionResult:
     #: The served loads' demand at the plan's voltages (nominal realisation) [kW]: what the
     #: model serves; ``served_load_kw`` is their nominal kW (equal with constant-power loads).
     served_load_at_plan_kw: float = math.nan
+    #: What the served loads draw in OpenDSS's power flow of the plan at the nominal load
+    #: [kW] (the voltage feedback's kept round; nan without it), and those of them below
+    #: their ``Vminpu`` there, which OpenDSS draws as constant impedance whatever their model
+    #: (:func:`feederopt.validation.partition.load_draw`).
+    served_load_opendss_kw: float = math.nan
+    loads_below_vminpu: list[str] = field(default_factory=list)
     microgrids: list[MicrogridReport] = field(default_factory=list)
     #: The voltage feedback's record (:func:`feederopt.api_partition.partition`): ``enabled``,
     #: ``rounds`` (one row per plan: its objective, set-points, the model's and OpenDSS's

@@ -121,6 +121,9 @@ def partition(
               f"{_fmt(res.served_load_at_plan_kw, ',.1f', ' kW')} ("
               + ("constant-power loads" if res.load_model == "constant_power" else
                  "voltage-dependent loads, nominal realisation") + ")")
+    if not _missing(res.served_load_opendss_kw):
+        t.add_row("served load in OpenDSS (nominal load)",
+                  _opendss_load_text(res.served_load_opendss_kw, res.loads_below_vminpu))
     for mg in res.microgrids:
         t.add_row(f"microgrid {mg.index}: grid-forming V set-point",
                   f"{', '.join(mg.grid_forming) or '-'} at {_fmt(mg.v_set_pu, '.4f', ' p.u.')}"
@@ -218,3 +221,12 @@ def _exit(res: Any, *, quiet: bool) -> None:
                 f"(voltage feedback stopped: {vf.get('stopped')}; voltage_feedback in the "
                 "JSON); exit code 4", style="yellow", markup=False)
         raise typer.Exit(EXIT_LIMITS_BROKEN)
+
+
+def _opendss_load_text(kw: float, below: list[str]) -> str:
+    """``served_load_opendss_kw`` and the loads below their Vminpu, in one cell."""
+    text = _fmt(kw, ",.1f", " kW")
+    if below:
+        text += (f"; {len(below)} load(s) below their Vminpu, which OpenDSS draws as constant "
+                 "impedance")
+    return text

@@ -180,6 +180,10 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
                                                        ",.1f") + (
             " (constant-power loads)" if r.get("load_model") == "constant_power" else
             " (voltage-dependent loads, nominal realisation)"),
+        "served load in OpenDSS, nominal load [kW]": fmt(r.get("served_load_opendss_kw"),
+                                                         ",.1f") + (
+            f" ({len(r['loads_below_vminpu'])} load(s) below their Vminpu: constant impedance "
+            "in OpenDSS)" if r.get("loads_below_vminpu") else ""),
         "run time / to best [s]": f"{fmt(r.get('run_time_s'), '.2f')} / "
                                   f"{fmt(r.get('time_to_best_s'), '.2f')}",
         "worst total slack [p.u.]": fmt(r.get("worst_total_slack"), ".2e"),

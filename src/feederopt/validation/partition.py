@@ -286,6 +286,43 @@ class AcSample:
     der_phase_kw: dict[str, float] = field(default_factory=dict)
     taps_moved: int = 0
     capacitors_switched: int = 0
+    #: The active power OpenDSS's loads of the energised blocks draw [kW] (:func:`load_draw`).
+    load_kw: float = math.nan
+    #: Those loads whose terminal voltage is below their ``Vminpu`` on some phase, where
+    #: OpenDSS draws them as constant impedance whatever their model.
+    loads_below_vminpu: list[str] = field(default_factory=list)
+
+
+def load_draw(names: list[str]) -> tuple[float, list[str]]:
+    """The active power [kW] that the OpenDSS loads ``names`` of the solved circuit draw
+    (the sum over their terminals of ``CktElement.Powers``), and those of them below their
+    ``Vminpu``, as OpenDSS's ``Load`` judges it: the voltage across each phase (wye: phase to
+    the load's neutral conductor; delta: phase to the next phase, a one-phase delta load
+    across its two conductors) against ``Vminpu`` times the load's base, ``kV`` for a
+    delta or one-phase load and ``kV / sqrt(3)`` for a two- or three-phase wye one (OpenDSS
+    Reference Guide, Load object: below ``Vminpu`` the load is a constant impedance)."""
+    import opendssdirect as dss
+
+    total, below = 0.0, []
+    for name in names:
+        dss.Circuit.SetActiveElement(f"Load.{name}")
+        n_ph = int(dss.CktElement.NumPhases())
+        n_cond = int(dss.CktElement.NumConductors())
+        powers = np.asarray(dss.CktElement.Powers(), float)
+        total += float(powers[0:2 * n_cond:2].sum())
+        dss.Loads.Name(name)
+        raw = np.asarray(dss.CktElement.Voltages(), float)[:2 * n_cond]
+        v = raw[0::2] + 1j * raw[1::2]
+        kv = float(dss.Loads.kV())
+        if dss.Loads.IsDelta():
+            across = np.array([v[0] - v[1]]) if n_ph == 1 else v[:n_ph] - np.roll(v[:n_ph], -1)
+            base = kv * 1000.0
+        else:
+            across = v[:n_ph] - (v[n_ph] if len(v) > n_ph else 0.0)
+            base = kv * 1000.0 / (math.sqrt(3.0) if n_ph in (2, 3) else 1.0)
+        if len(across) and base > 0 and np.abs(across).min() < float(dss.Loads.Vminpu()) * base:
+            below.append(name)
+    return total, below
 
 
 class AcIsland:
@@ -436,6 +473,9 @@ class AcIsland:
                             for d in range(n_der)])
         self.hi = np.array([self.e_hi[[k for k in range(n_e) if self.e_der[k] == d]].sum()
                             for d in range(n_der)])
+        #: the loads of the energised blocks (:func:`load_draw` sums what they draw)
+        self.live_loads = [lid for lid, blk in zip(data.load_ids, data.load_block, strict=True)
+                           if plan.energised[blk]]
         loads = net.loads.filter(pl.col("in_service"))
         self.nominal = {lid: (float(part["p_mw"].sum() * 1000),
                               float(part["q_mvar"].sum() * 1000))
@@ -583,6 +623,7 @@ class AcIsland:
             if mags.min() < vmin - V_TOL or mags.max() > vmax + V_TOL:
                 res.within_voltage_limits = False
         res.feasible = res.within_bands and res.within_voltage_limits
+        res.load_kw, res.loads_below_vminpu = load_draw(self.live_loads)
         return res
 
 
