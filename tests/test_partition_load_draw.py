@@ -13,6 +13,8 @@ unless it is below its ``Vminpu``.
 
 from __future__ import annotations
 
+import json
+
 import opendssdirect as dss
 import pytest
 
@@ -61,41 +63,27 @@ def test_each_connection_is_judged_on_its_own_base(key: str) -> None:
             assert drawn == pytest.approx(kw, abs=1e-6)
 
 
-#: A feeder whose substation (``sw0``, fixed open by the settings) is lost and whose two
-#: blocks a grid-forming generator serves (the feeder of test_ut_part_partition).
-PARTITION_FEEDER = """Clear
-New Circuit.c basekv=12.47 phases=3 bus1=src
-New Line.feed phases=3 bus1=src bus2=b0 r1=0.1 x1=0.2 r0=0.3 x0=0.6 length=0.1 units=km
-New Line.sw0 phases=3 bus1=b0 bus2=b1 switch=y r1=0.001 x1=0.001 r0=0.001 x0=0.001 c1=0 c0=0
-New Line.l1 phases=3 bus1=b1 bus2=n1 r1=0.1 x1=0.2 r0=0.3 x0=0.6 length=1 units=km
-New Line.s12 phases=3 bus1=b1 bus2=b2 switch=y r1=0.001 x1=0.001 r0=0.001 x0=0.001 c1=0 c0=0
-New Line.l2 phases=3 bus1=b2 bus2=n2 r1=0.1 x1=0.2 r0=0.3 x0=0.6 length=1 units=km
-New Load.d1 bus1=n1 phases=3 kV=12.47 kW=100 kvar=50 vminpu={vmin}
-New Load.d2 bus1=n2 phases=3 kV=12.47 kW=80 kvar=40 vminpu={vmin}
-New Generator.g1 bus1=b1 phases=3 kV=12.47 kW=300 kVA=350 kvar=0
-Set VoltageBases=[12.47]
-CalcVoltageBases
-Solve
-"""
-PARTITION_SETTINGS = ('{"dss": {"Generator.g1": {"inverter": "gfm"}}, '
-                      '"switch": {"sw0": {"state": "OPEN", "dispatchable": "NO"}}}')
-
-
 @pytest.mark.parametrize("vmin", [0.95, 1.2])
 def test_a_partition_reports_what_opendss_serves(tmp_path, vmin: float) -> None:
-    """The plan serves both loads (100 + 80 kW, constant power). With their default Vminpu
-    the microgrid's voltages (about 1 p.u.) are above it and OpenDSS draws their 180 kW; with
+    """test_ut_part_partition's feeder: its substation lost, a grid-forming generator, a PV
+    system and a battery; the plan serves both loads (100 + 80 kW, constant power). With
+    their default Vminpu the microgrid's voltages (about 1 p.u.) are above it and OpenDSS draws their 180 kW; with
     Vminpu 1.2 both are below it and OpenDSS draws them as constant impedances, less than
     180 kW. The console and the report say so."""
     from typer.testing import CliRunner
 
     import feederopt
     from feederopt.cli import app
+    from test_ut_part_partition import DSS, GOOD, SETTINGS
 
     feeder = tmp_path / "f.dss"
-    feeder.write_text(PARTITION_FEEDER.format(vmin=vmin))
+    text = DSS.format(**GOOD)
+    for load in ("kW=100 kvar=50", "kW=80 kvar=40"):
+        assert load in text
+        text = text.replace(load, f"{load} vminpu={vmin}")
+    feeder.write_text(text)
     settings = tmp_path / "s.json"
-    settings.write_text(PARTITION_SETTINGS)
+    settings.write_text(json.dumps(SETTINGS))
     res = feederopt.partition(str(feeder), settings=str(settings), time_limit_s=60)
     assert res.served_load_kw == pytest.approx(180.0)
     if vmin < 1:
