@@ -67,9 +67,9 @@ def test_each_connection_is_judged_on_its_own_base(key: str) -> None:
 def test_a_partition_reports_what_opendss_serves(tmp_path, vmin: float) -> None:
     """test_ut_part_partition's feeder: its substation lost, a grid-forming generator, a PV
     system and a battery; the plan serves both loads (100 + 80 kW, constant power). With
-    their default Vminpu the microgrid's voltages (about 1 p.u.) are above it and OpenDSS draws their 180 kW; with
-    Vminpu 1.2 both are below it and OpenDSS draws them as constant impedances, less than
-    180 kW. The console and the report say so."""
+    their default Vminpu the microgrid's voltages (about 1 p.u.) are above it and OpenDSS
+    draws their 180 kW; with Vminpu 1.2 both are below it and OpenDSS draws them as constant
+    impedances, less than 180 kW. The console and the report say so."""
     from typer.testing import CliRunner
 
     import feederopt
