@@ -74,14 +74,33 @@ def solve_misocp(
                            extra={"solver_status": sol.status}, within_limits=False)
     y = np.round(model.value("y"))
     # the model's objective holds the switching cost's ``c @ y``, not its constant
-    objective = to_kw(sol.objective) + problem.y_cost()[1]
-    bound = objective if sol.status == "optimal" else -math.inf
-    gap = 0.0 if math.isfinite(bound) else math.inf
-    status = Status.OPTIMAL if sol.status == "optimal" else Status.FEASIBLE
+    const = problem.y_cost()[1]
+    objective = to_kw(sol.objective) + const
+    bound = mip_lower_bound(sol.objective, sol.dual_bound, sol.status == "optimal", stop.gap)
+    bound = min(to_kw(bound) + const, objective) if math.isfinite(bound) else -math.inf
+    gap = (objective - bound) / max(abs(objective), 1e-9) if math.isfinite(bound) else math.inf
+    if sol.status == "user_limit":
+        status = stopped_status()
+    else:
+        status = Status.OPTIMAL if gap <= max(stop.gap, 1e-6) else Status.FEASIBLE
     _, point, _ = _evaluate(problem, y, evaluator)
     return RawSolution(status, "misocp", y, objective, bound, gap, 1, elapsed, point=point,
                        solver=solver, timings={"build_s": model.build_time_s},
                        extra={"solver_status": sol.status})
+
+
+def mip_lower_bound(objective: float, solver_bound: float, optimal: bool, rel_gap: float
+                    ) -> float:
+    """The proven lower bound of a MIP solved through cvxpy, in the model's terms: the solver's
+    own best bound when it gives one (Gurobi's ``ObjBound``); else, for a solve that ended
+    "optimal", what its stopping rule proves, ``objective - rel_gap |objective|`` (Gurobi's
+    ``MIPGap`` and MOSEK's ``MIO_TOL_REL_GAP`` are relative to the incumbent); else ``-inf``
+    (a solve stopped at its limit without a bound proves nothing)."""
+    if math.isfinite(solver_bound):
+        return solver_bound
+    if optimal and math.isfinite(objective):
+        return objective - rel_gap * abs(objective)
+    return -math.inf
 
 
 def _solve_misocp_scip(

@@ -14,6 +14,7 @@ import time
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import cvxpy as cp
 import numpy as np
@@ -28,7 +29,8 @@ class ConicSolution:
     solve_time_s: float
     build_time_s: float
     #: A lower bound of the optimum verified from the solver's dual point
-    #: (:meth:`CvxpyModel.solve_certified`); nan when not computed or not verifiable.
+    #: (:meth:`CvxpyModel.solve_certified`), or a MIP solver's own best bound (Gurobi's
+    #: ``ObjBound``, :meth:`CvxpyModel.solve`); nan when not computed or not verifiable.
     dual_bound: float = float("nan")
 
 
@@ -154,7 +156,19 @@ class CvxpyModel:
             status = f"solver_error: {exc}"
         value = self.problem.value
         obj = float(value) if value is not None and np.isfinite(value) else float("nan")
-        return ConicSolution(status, obj, time.perf_counter() - t0, build)
+        return ConicSolution(status, obj, time.perf_counter() - t0, build, self._mip_bound(obj))
+
+    def _mip_bound(self, obj: float) -> float:
+        """Gurobi's best bound of the last solve in this problem's terms (cvxpy's GUROBI
+        interface keeps the gurobipy model as ``solver_stats.extra_stats``: ``ObjBound`` plus
+        the offset cvxpy added to ``ObjVal``); nan for other solvers or without an
+        incumbent."""
+        try:
+            model: Any = self.problem.solver_stats.extra_stats
+            bound, val = float(model.ObjBound), float(model.ObjVal)
+        except Exception:  # not gurobipy, or no incumbent (ObjVal unavailable)
+            return float("nan")
+        return bound + (obj - val) if np.isfinite(bound) and np.isfinite(obj) else float("nan")
 
     def solve_certified(self, solver: str = "CLARABEL", **kwargs: object) -> ConicSolution:
         """:meth:`solve`, and on Clarabel a lower bound of the optimum from its dual point that
