@@ -86,9 +86,18 @@ def network_info(source: Any) -> dict[str, Any]:
 
 def band_verdict_text(band: dict[str, Any]) -> str:
     """The base case's voltages against the band (``voltage_verdict``) in one line: ``within
-    0.9000 - 1.1000 p.u.``, or the buses below and above it with the worst of each."""
+    0.9000 - 1.1000 p.u.``; with buses in several bands each limit's range, as the solve's
+    limits row gives it (``within each bus's band, 0.9000..0.9650 - 1.0550..1.1000 p.u.``);
+    or the buses below and above their limits with the worst of each."""
     if band["within"]:
-        return f"within {band['v_min_pu']:.4f} - {band['v_max_pu']:.4f} p.u."
+        lo, hi = band["v_min_pu"], band["v_max_pu"]
+        lo_top = band.get("v_min_highest_pu", lo)
+        hi_bottom = band.get("v_max_lowest_pu", hi)
+        if lo_top == lo and hi_bottom == hi:
+            return f"within {lo:.4f} - {hi:.4f} p.u."
+        low = f"{lo:.4f}" if lo_top == lo else f"{lo:.4f}..{lo_top:.4f}"
+        high = f"{hi:.4f}" if hi_bottom == hi else f"{hi_bottom:.4f}..{hi:.4f}"
+        return f"within each bus's band, {low} - {high} p.u."
     parts = []
     for key, what, sign in (("below_v_min", "below v_min", "<"),
                             ("above_v_max", "above v_max", ">")):
