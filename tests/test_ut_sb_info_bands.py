@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pandapower as pp
+import pytest
 from typer.testing import CliRunner
 
 from feederopt.cli import app
@@ -46,3 +47,40 @@ def test_info_names_the_tight_band(tmp_path: object) -> None:
     row = next(line for line in text.splitlines() if "base-case voltage vs limits" in line)
     assert "within each bus's band, 0.9000..0.9650 - 1.0550..1.1000 p.u." in row
     assert "within 0.9000 - 1.1000" not in row
+
+
+def test_info_says_the_base_case_overloads_a_line(tmp_path: object) -> None:
+    """ut_sb #3: a SimBench LV grid (1-LV-rural1--1-sw) whose base case loads its transformer
+    to 316 % got "problems: none" and no word on it from ``info``, and every solve then ended
+    infeasible. Truth: pandapower's ``res_line.loading_percent`` of the user's net."""
+    net = _two_band_net()
+    net.line["max_i_ka"] = [0.5, 0.05]  # the second line carries about 2 MW at 20 kV
+    path = f"{tmp_path}/overloaded.json"
+    pp.to_json(net, path)
+    pp.runpp(net)
+    loading = net.res_line.loading_percent
+    assert loading[1] > 100.0 > loading[0]  # the premise, by pandapower
+    res = CliRunner().invoke(app, ["info", path, "--json"])
+    assert res.exit_code == 0, res.output
+    verdict = json.loads(res.stdout)["base_rating_limits"]
+    assert verdict["within"] is False
+    assert [d["id"] for d in verdict["over_rating"]] == ["line:1"]
+    assert verdict["over_rating"][0]["loading_percent"] == pytest.approx(loading[1], rel=1e-6)
+    assert verdict["max_loading_percent"] == pytest.approx(loading.max(), rel=1e-6)
+    text = CliRunner().invoke(app, ["info", path], env={"COLUMNS": "200"}).output
+    row = next(line for line in text.splitlines() if "base-case loading vs ratings" in line)
+    assert "breaks them: 1 branch(es) over their rating (worst line:1" in row
+    assert "the base case already overloads branches (AC)" in text
+
+
+def test_info_gives_the_largest_loading_within_the_ratings(tmp_path: object) -> None:
+    net = _two_band_net()
+    path = f"{tmp_path}/two_bands.json"
+    pp.to_json(net, path)
+    pp.runpp(net)
+    res = CliRunner().invoke(app, ["info", path, "--json"])
+    verdict = json.loads(res.stdout)["base_rating_limits"]
+    largest = max(net.res_line.loading_percent.max(), net.res_trafo.loading_percent.max())
+    assert largest < 100.0
+    assert verdict["within"] is True and verdict["over_rating"] == []
+    assert verdict["max_loading_percent"] == pytest.approx(largest, rel=1e-6)

@@ -112,3 +112,25 @@ def voltage_verdict(network: Network, ac: Any) -> dict[str, Any]:
             "v_min_highest_pu": float(np.max(pu.v_min[free])) if has else math.nan,
             "v_max_lowest_pu": float(np.min(pu.v_max[free])) if has else math.nan,
             "below_v_min": below, "above_v_max": above}
+
+
+def rating_verdict(network: Network, ac: Any) -> dict[str, Any]:
+    """The branch currents and powers of ``ac`` (a converged power flow of ``network``, e.g.
+    its base case) against the ratings of its per-unit model, as the AC check of a solve holds
+    them (the branch entries of :func:`ac_limit_violations`, beyond
+    :data:`AC_LIMIT_TOLERANCE`): ``within`` (no closed branch over its rating), the largest
+    loading ``max_loading_percent`` (pandapower's ``loading_percent``, the AC check's
+    ``max_loading_percent``) and its branch ``max_loading_element`` (None without a rated
+    branch), and the branches ``over_rating``, worst first, each with its ``id``, ``limit``
+    (``i_max`` or ``s_max``), AC ``value``, ``rating``, ``unit`` and ``loading_percent``
+    (value / rating). ``feederopt info`` said nothing of a SimBench LV grid's transformer at
+    316 % in its base case, which every solve then reported infeasible (user test ut_sb #3)."""
+    pu = to_per_unit(network)
+    over = [{k: d[k] for k in ("id", "limit", "value", "rating", "unit", "loading_percent")}
+            for d in ac_limit_violations(pu, ac, network.bus_id_out)
+            if d["component"] == "branches"]
+    largest = float(ac.max_loading_percent)
+    return {"within": not over,
+            "max_loading_percent": largest if math.isfinite(largest) else None,
+            "max_loading_element": ac.max_loading_element,
+            "over_rating": over}
