@@ -79,7 +79,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-import highspy
 import numpy as np
 import scipy.sparse as sp
 
@@ -477,8 +476,7 @@ def _solve_master(d: ScheduleData, xis: list[dict[str, np.ndarray]], time_limit_
     integer = np.zeros(len(z_cols), bool) if integer is None else integer
 
     def set_integer(idx: np.ndarray, on: bool) -> None:
-        kind = highspy.HighsVarType.kInteger if on else highspy.HighsVarType.kContinuous
-        model.h.changeColsIntegrality(len(idx), z_cols[idx], np.full(len(idx), kind))
+        model.set_integrality(z_cols[idx], on)
 
     if len(z_cols):
         set_integer(np.flatnonzero(~integer), False)
@@ -824,8 +822,7 @@ def radial_start(d: ScheduleData, time_limit_s: float = 60.0) -> RadialStart:
     t0 = time.perf_counter()
     model = HighsModel(master_block(d, [nominal(d)]))
     cols = np.flatnonzero(model.integer).astype(np.int32)
-    model.h.changeColsIntegrality(len(cols), cols,
-                                  np.full(len(cols), highspy.HighsVarType.kContinuous))
+    model.set_integrality(cols, False)
     model.set_time_limit(max(time_limit_s / 2, 1.0))
     sol = model.solve()
     r = np.abs(d.r) / max(float(np.abs(d.r).max()), 1e-12)

@@ -102,13 +102,12 @@ def _binary_modes_value(d: ScheduleData, model: HighsModel,
         return best[0]
     z = (model.offset["z"] + np.arange(grp.size)).astype(np.int32)
     model.set_bounds("y", best[1], best[1])
-    model.h.changeColsIntegrality(len(z), z, np.full(len(z), highspy.HighsVarType.kInteger))
+    model.set_integrality(z, True)
     try:
-        model.set_time_limit(model.h.getRunTime() + max(left(), 0.01))
+        model.set_time_limit(max(left(), 0.01))  # a MIP run: HiGHS times it on its own
         sol = model.solve()
     finally:
-        model.h.changeColsIntegrality(len(z), z,
-                                      np.full(len(z), highspy.HighsVarType.kContinuous))
+        model.set_integrality(z, False)
     return float(sol.objective) if sol.has_solution and math.isfinite(sol.objective) else None
 
 
@@ -168,8 +167,7 @@ def probe_switches(d: ScheduleData, master: HighsModel, budget_s: float,
         got = master.h.getOptionValue(option)  # (status, value) in highspy 1.15
         model.h.setOptionValue(option, float(got[1] if isinstance(got, tuple) else got))
     n = model.n
-    model.h.changeColsIntegrality(n, np.arange(n, dtype=np.int32),
-                                  np.full(n, highspy.HighsVarType.kContinuous))
+    model.set_integrality(np.arange(n), False)
     off = model.offset["y"]
     grp = model.block.groups["y"]
     lb, ub = grp.lb.copy(), grp.ub.copy()

@@ -53,11 +53,13 @@ def network_info(source: Any) -> dict[str, Any]:
     from feederopt.api import device_list
 
     devices = device_list(net)
-    from feederopt import operating_limits, voltage_verdict
+    from feederopt import operating_limits, rating_verdict, voltage_verdict
 
-    # the base case's AC voltages against the band a solve holds (ut_core2 #8: "problems:
-    # none" above a base case that already breaks it)
+    # the base case's AC voltages and loadings against the band and ratings a solve holds
+    # (ut_core2 #8: "problems: none" above a base case that already breaks the band; ut_sb #3:
+    # a SimBench LV transformer at 316 % said nothing)
     band = voltage_verdict(net, ac) if ac.converged else None
+    ratings = rating_verdict(net, ac) if ac.converged else None
 
     return {
         **summary,
@@ -74,6 +76,7 @@ def network_info(source: Any) -> dict[str, Any]:
         "base_min_voltage_bus": ac.min_voltage_bus,
         "base_max_voltage_pu": num(ac.max_voltage_pu),
         "base_voltage_limits": band,
+        "base_rating_limits": ratings,
         "base_message": ac.message,
         "base_failed": ac.failed,  # pandapower raised: no verdict on convergence
         "base_unsupplied": unsupplied.to_dict() if unsupplied.has_load else None,
@@ -86,9 +89,18 @@ def network_info(source: Any) -> dict[str, Any]:
 
 def band_verdict_text(band: dict[str, Any]) -> str:
     """The base case's voltages against the band (``voltage_verdict``) in one line: ``within
-    0.9000 - 1.1000 p.u.``, or the buses below and above it with the worst of each."""
+    0.9000 - 1.1000 p.u.``; with buses in several bands each limit's range, as the solve's
+    limits row gives it (``within each bus's band, 0.9000..0.9650 - 1.0550..1.1000 p.u.``);
+    or the buses below and above their limits with the worst of each."""
     if band["within"]:
-        return f"within {band['v_min_pu']:.4f} - {band['v_max_pu']:.4f} p.u."
+        lo, hi = band["v_min_pu"], band["v_max_pu"]
+        lo_top = band.get("v_min_highest_pu", lo)
+        hi_bottom = band.get("v_max_lowest_pu", hi)
+        if lo_top == lo and hi_bottom == hi:
+            return f"within {lo:.4f} - {hi:.4f} p.u."
+        low = f"{lo:.4f}" if lo_top == lo else f"{lo:.4f}..{lo_top:.4f}"
+        high = f"{hi:.4f}" if hi_bottom == hi else f"{hi_bottom:.4f}..{hi:.4f}"
+        return f"within each bus's band, {low} - {high} p.u."
     parts = []
     for key, what, sign in (("below_v_min", "below v_min", "<"),
                             ("above_v_max", "above v_max", ">")):
@@ -98,6 +110,22 @@ def band_verdict_text(band: dict[str, Any]) -> str:
             parts.append(f"{len(rows)} bus(es) {what} (worst bus {w['id']}: "
                          f"{w['value']:.4f} {sign} {w['rating']:.4f} p.u.)")
     return "breaks them: " + "; ".join(parts)
+
+
+def rating_verdict_text(verdict: dict[str, Any]) -> str:
+    """The base case's loadings against the ratings (``rating_verdict``) in one line: ``within
+    (largest 52.53 % of its rating, trafo:0)``, or the branches over their rating with the
+    worst; ``no branch rated`` when none is."""
+    over = verdict["over_rating"]
+    if over:
+        w = over[0]
+        return (f"breaks them: {len(over)} branch(es) over their rating (worst {w['id']}: "
+                f"{w['value']:.4g} {w['unit']} on {w['rating']:.4g} {w['unit']}, "
+                f"{w['loading_percent']:.1f} %)")
+    if verdict["max_loading_element"] is None:
+        return "no branch rated"
+    return (f"within (largest {verdict['max_loading_percent']:.2f} % of its rating, "
+            f"{verdict['max_loading_element']})")
 
 
 def _solve_problems(net: Any) -> list[Any]:
@@ -284,6 +312,9 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
         if data.get("base_voltage_limits") is not None:
             table.add_row("base-case voltage vs limits (AC)",
                           band_verdict_text(data["base_voltage_limits"]))
+        if data.get("base_rating_limits") is not None:
+            table.add_row("base-case loading vs ratings (AC)",
+                          escape(rating_verdict_text(data["base_rating_limits"])))
     else:
         what = "failed" if data.get("base_failed") else "did not converge"
         table.add_row("base-case AC power flow", f"{what} ({data['base_message']})")
@@ -354,6 +385,13 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
                   + band_verdict_text(band).removeprefix("breaks them: ")
                   + "; `feederopt solve` holds every topology to "
                   "them (--v-min/--v-max change them)", markup=False)
+    ratings = data.get("base_rating_limits")
+    if ratings is not None and not ratings["within"]:
+        out.print("[yellow]note:[/] ", end="")
+        out.print("the base case already overloads branches (AC): "
+                  + rating_verdict_text(ratings).removeprefix("breaks them: ")
+                  + "; `feederopt solve` holds every topology to their ratings "
+                  "(--max-loading/--no-thermal-limits change them)", markup=False)
     for note in data["warnings"]:
         out.print("[yellow]note:[/] ", end="")
         out.print(note, markup=False)

@@ -119,7 +119,8 @@ class HighsModel:
         # The same callbacks stop a run that overran its time limit (OVERRUN_GRACE_S).
         self._deadline = math.inf
         self.overran = False  # the last solve was stopped by that guard
-        self.time_limit_s = math.inf  # as set by set_time_limit (HiGHS's option)
+        self.time_limit_s = math.inf  # per run, as set by set_time_limit
+        self._relaxed = False  # set_relaxation(True): the next runs solve the LP relaxation
 
         def stop(event: Any) -> None:
             # the flag is written every call: HiGHS keeps it in the object's callback input,
@@ -324,8 +325,35 @@ class HighsModel:
         return out
 
     def set_time_limit(self, seconds: float) -> None:
+        """Each later :meth:`solve` may run ``seconds`` (wall clock, per run).
+
+        HiGHS 1.x times the two kinds of run differently: its MIP solver against a clock of
+        its own, started with each run (``HighsMipSolver::timer_``, HiGHS 1.7 to 1.16), an LP
+        against the run time of all the object's solves (``Highs::getRunTime``,
+        ERGO-Code/HiGHS#1477, to change in HiGHS 2.0). :meth:`solve` therefore gives HiGHS
+        ``seconds`` for a MIP and the run time so far plus ``seconds`` for an LP (the LP
+        relaxation, or a model without integer columns). The option is also set here, for
+        callers that run ``self.h`` directly."""
         self.time_limit_s = float(max(seconds, 0.01))
         self.h.setOptionValue("time_limit", self.time_limit_s)
+
+    def _mip_run(self) -> bool:
+        """Whether the next run is a MIP: integer columns, not the LP relaxation."""
+        return bool(self.integer.any()) and not self._relaxed
+
+    def _apply_time_limit(self) -> None:
+        """HiGHS's ``time_limit`` for the next run, per :meth:`set_time_limit`."""
+        if math.isfinite(self.time_limit_s):
+            before = 0.0 if self._mip_run() else float(self.h.getRunTime())
+            self.h.setOptionValue("time_limit", before + self.time_limit_s)
+
+    def set_integrality(self, cols: np.ndarray, integer: bool) -> None:
+        """Make the columns ``cols`` integer or continuous (what :meth:`solve` reads to tell a
+        MIP run from an LP run, and the bound it reports)."""
+        cols = np.asarray(cols, dtype=np.int32)
+        kind = highspy.HighsVarType.kInteger if integer else highspy.HighsVarType.kContinuous
+        self.h.changeColsIntegrality(len(cols), cols, np.full(len(cols), kind))
+        self.integer[cols] = bool(integer)
 
     def set_gap(self, gap: float) -> None:
         """The relative MIP gap at which HiGHS stops."""
@@ -334,6 +362,7 @@ class HighsModel:
     def set_relaxation(self, relax: bool) -> None:
         """Solve the LP relaxation only (``True``) or the MILP again (``False``)."""
         self.h.setOptionValue("solve_relaxation", bool(relax))
+        self._relaxed = bool(relax)
 
     def set_cutoff(self, bound: float, *, first_improving: bool = False) -> None:
         """Prune every node whose bound is not below ``bound``; with ``first_improving``, stop
@@ -375,18 +404,20 @@ class HighsModel:
         return abs(value - obj) <= 1e-6 * max(1.0, abs(obj))
 
     def _arm_deadline(self) -> None:
-        """The overrun guard's deadline for the next run, from :meth:`set_time_limit`'s
-        limit: HiGHS's time limit counts the run time of all the object's solves, so the time
-        left is the limit less that."""
+        """The overrun guard's deadline for the next run: :meth:`set_time_limit`'s limit is
+        per run, so it is ``limit`` (plus the grace) from now. (It was the limit less the run
+        time of all the object's earlier solves, which HiGHS's MIP clock does not count: a
+        Benders master that had run 10 s of a 12 s remainder was cut after 5 s, and the run
+        ended short of its time limit as ``feasible``; user test ut_sb #1.)"""
         limit = self.time_limit_s
-        left = limit - float(self.h.getRunTime())
-        self._deadline = (time.perf_counter() + max(left, 0.0) + OVERRUN_GRACE_S
-                          + OVERRUN_GRACE_SHARE * max(left, 0.0)
+        self._deadline = (time.perf_counter() + limit + OVERRUN_GRACE_S
+                          + OVERRUN_GRACE_SHARE * limit
                           if math.isfinite(limit) else math.inf)
 
     def solve(self) -> MilpSolution:
         t0 = time.perf_counter()
         self.overran = False
+        self._apply_time_limit()
         self._arm_deadline()
         self.h.run()
         if self._warm:

@@ -84,8 +84,10 @@ def voltage_verdict(network: Network, ac: Any) -> dict[str, Any]:
     model (``to_per_unit(network)``), as the AC check of a solve holds them
     (:func:`ac_limit_violations`, beyond :data:`AC_LIMIT_TOLERANCE`): ``within`` (no energised
     bus outside its band), the band's extremes ``v_min_pu`` (lowest bus limit) and
-    ``v_max_pu`` (highest), and the buses ``below_v_min`` and ``above_v_max``, worst first,
-    each with its ``id`` (the user's), AC ``value`` and limit ``rating`` [p.u.]."""
+    ``v_max_pu`` (highest), the tightest limits of the buses that no source holds,
+    ``v_min_highest_pu`` and ``v_max_lowest_pu`` (equal to those for one band), and the
+    buses ``below_v_min`` and ``above_v_max``, worst first, each with its ``id`` (the
+    user's), AC ``value`` and limit ``rating`` [p.u.]."""
     pu = to_per_unit(network)
     broken = ac_limit_violations(pu, ac, network.bus_id_out)
 
@@ -97,8 +99,38 @@ def voltage_verdict(network: Network, ac: Any) -> dict[str, Any]:
     # The band's extremes over the user's buses: the pandapower reader's internal buses (a
     # trafo3w's star point, an xward's auxiliary bus) get 0.5..1.5 p.u., which read as the
     # net's band ("within 0.5000 - 1.5000 p.u." for a net held to 0.9..1.1; ut_fresh #6).
+    # The tightest limits too, over the buses that no source holds (a source's bus keeps its
+    # set-point; case33bw's slack has 1..1): a SimBench MV grid holds its MV buses to
+    # 0.965..1.055 and its HV buses to 0.9..1.1, and "within 0.9000 - 1.1000 p.u." alone read
+    # as the MV buses' band (user test ut_sb #2).
     user = network.user_bus_mask()  # pu = to_per_unit(network): the same bus order
+    free = user & ~pu.is_source if (user & ~pu.is_source).any() else user
+    has = bool(pu.n_bus)
     return {"within": not below and not above,
-            "v_min_pu": float(np.min(pu.v_min[user])) if pu.n_bus else math.nan,
-            "v_max_pu": float(np.max(pu.v_max[user])) if pu.n_bus else math.nan,
+            "v_min_pu": float(np.min(pu.v_min[user])) if has else math.nan,
+            "v_max_pu": float(np.max(pu.v_max[user])) if has else math.nan,
+            "v_min_highest_pu": float(np.max(pu.v_min[free])) if has else math.nan,
+            "v_max_lowest_pu": float(np.min(pu.v_max[free])) if has else math.nan,
             "below_v_min": below, "above_v_max": above}
+
+
+def rating_verdict(network: Network, ac: Any) -> dict[str, Any]:
+    """The branch currents and powers of ``ac`` (a converged power flow of ``network``, e.g.
+    its base case) against the ratings of its per-unit model, as the AC check of a solve holds
+    them (the branch entries of :func:`ac_limit_violations`, beyond
+    :data:`AC_LIMIT_TOLERANCE`): ``within`` (no closed branch over its rating), the largest
+    loading ``max_loading_percent`` (pandapower's ``loading_percent``, the AC check's
+    ``max_loading_percent``) and its branch ``max_loading_element`` (None without a rated
+    branch), and the branches ``over_rating``, worst first, each with its ``id``, ``limit``
+    (``i_max`` or ``s_max``), AC ``value``, ``rating``, ``unit`` and ``loading_percent``
+    (value / rating). ``feederopt info`` said nothing of a SimBench LV grid's transformer at
+    316 % in its base case, which every solve then reported infeasible (user test ut_sb #3)."""
+    pu = to_per_unit(network)
+    over = [{k: d[k] for k in ("id", "limit", "value", "rating", "unit", "loading_percent")}
+            for d in ac_limit_violations(pu, ac, network.bus_id_out)
+            if d["component"] == "branches"]
+    largest = float(ac.max_loading_percent)
+    return {"within": not over,
+            "max_loading_percent": largest if math.isfinite(largest) else None,
+            "max_loading_element": ac.max_loading_element,
+            "over_rating": over}
