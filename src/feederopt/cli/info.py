@@ -378,20 +378,17 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
         warned = len(data["problems"]) - len(errors)
         out.print("problems: none" + (f" that stop a solve; {warned} warning(s) below"
                                       if warned else ""))
-    band = data.get("base_voltage_limits")
-    if band is not None and not band["within"]:
-        out.print("[yellow]note:[/] ", end="")
-        out.print("the base case already breaks the voltage limits (AC): "
-                  + band_verdict_text(band).removeprefix("breaks them: ")
-                  + "; `feederopt solve` holds every topology to "
-                  "them (--v-min/--v-max change them)", markup=False)
-    ratings = data.get("base_rating_limits")
-    if ratings is not None and not ratings["within"]:
-        out.print("[yellow]note:[/] ", end="")
-        out.print("the base case already overloads branches (AC): "
-                  + rating_verdict_text(ratings).removeprefix("breaks them: ")
-                  + "; `feederopt solve` holds every topology to their ratings "
-                  "(--max-loading/--no-thermal-limits change them)", markup=False)
+    for key, text, broken, held in (
+            ("base_voltage_limits", band_verdict_text, "breaks the voltage limits",
+             "them (--v-min/--v-max change them)"),
+            ("base_rating_limits", rating_verdict_text, "overloads branches",
+             "their ratings (--max-loading/--no-thermal-limits change them)")):
+        verdict = data.get(key)
+        if verdict is not None and not verdict["within"]:
+            out.print("[yellow]note:[/] ", end="")
+            out.print(f"the base case already {broken} (AC): "
+                      + text(verdict).removeprefix("breaks them: ")
+                      + f"; `feederopt solve` holds every topology to {held}", markup=False)
     for note in data["warnings"]:
         out.print("[yellow]note:[/] ", end="")
         out.print(note, markup=False)
