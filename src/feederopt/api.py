@@ -248,7 +248,8 @@ def _with_limits_recorded(result: Result, opts: SolveOptions, net: Network | Non
 def solve_settings(net: Network, opts: SolveOptions) -> dict[str, Any]:
     """What a result holds to and how it was searched, for result.json's ``settings`` and the
     report: the voltage band as the model used it (``v_min_pu``, ``v_max_pu``: the one value of
-    every bus, or ``{"min", "max"}`` over the buses when they differ; from the options or from
+    every bus that no source holds, or ``{"min", "max"}`` over those buses when they differ
+    (:meth:`~feederopt.network.container.Network.band_bus_mask`); from the options or from
     the network's data, 0.9/1.1 where it gives none), the current and thermal ratings
     (``thermal_limits``: whether any branch's rating was held, how many, at what % of the
     data's rating), the stopping rule (relative ``gap``, ``time_limit_s``,
@@ -256,8 +257,10 @@ def solve_settings(net: Network, opts: SolveOptions) -> dict[str, Any]:
     check ran."""
 
     # over the user's buses: the pandapower reader's internal ones (a trafo3w's star point, an
-    # xward's auxiliary bus) hold 0.5..1.5 p.u., which is no band of the user's (ut_fresh)
-    user = net.user_bus_mask()
+    # xward's auxiliary bus) hold 0.5..1.5 p.u., which is no band of the user's (ut_fresh);
+    # and not a source's bus, fixed at its set-point (case33bw's slack at 1..1 made the row
+    # read "V 0.9000..1.0000 - 1.0000..1.1000 p.u." for a feeder held to 0.9..1.1)
+    user = net.band_bus_mask()
 
     def band(col: str, default: float) -> float | dict[str, float]:
         x = net.buses[col].cast(pl.Float64).fill_null(default).fill_nan(default).to_numpy()

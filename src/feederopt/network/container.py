@@ -159,6 +159,16 @@ class Network:
         user = np.array([str(b) not in internal for b in self.buses["id"].to_list()], bool)
         return user if user.any() else np.ones(len(user), bool)
 
+    def band_bus_mask(self) -> np.ndarray:
+        """Per bus of the bus table: the user's buses (:meth:`user_bus_mask`) that no source
+        holds, whose voltage limits the models hold (a source's bus is fixed at its set-point,
+        :func:`feederopt.formulations.distflow.voltage_bounds`, so its own band, e.g.
+        MATPOWER's case33bw slack at 1..1, is none a topology must keep); the user's buses
+        when every one is a source."""
+        user = self.user_bus_mask()
+        free = user & ~self.buses["is_source"].fill_null(False).to_numpy().astype(bool)
+        return free if free.any() else user
+
     def internal_branch_ids(self) -> set[str]:
         """The branches the pandapower reader adds that are no element of the user's net: an
         xward's internal branch behind its impedance (``pp_element`` ``"xward"``). A

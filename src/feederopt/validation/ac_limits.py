@@ -104,7 +104,7 @@ def voltage_verdict(network: Network, ac: Any) -> dict[str, Any]:
     # 0.965..1.055 and its HV buses to 0.9..1.1, and "within 0.9000 - 1.1000 p.u." alone read
     # as the MV buses' band (user test ut_sb #2).
     user = network.user_bus_mask()  # pu = to_per_unit(network): the same bus order
-    free = user & ~pu.is_source if (user & ~pu.is_source).any() else user
+    free = network.band_bus_mask()
     has = bool(pu.n_bus)
     return {"within": not below and not above,
             "v_min_pu": float(np.min(pu.v_min[user])) if has else math.nan,
