@@ -179,7 +179,7 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
     the first within the limits; when none is (round cap, time, OpenDSS not converging), the
     one whose OpenDSS voltages come nearest the limits. Returns it (with
     ``voltage_feedback`` filled and a note) and the problem it was solved in."""
-    from feederopt.validation.partition import AcIsland
+    from feederopt.validation.partition import AcIsland, load_draw
 
     limits = {r["id"]: (r["v_min_pu"], r["v_max_pu"]) for r in net.buses.iter_rows(named=True)}
     shifts = VoltageShifts()
@@ -194,6 +194,8 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
         t = time.perf_counter()
         island = AcIsland(net, cur_data, cur.plan)
         ac = island.solve(cur_data.nominal())
+        # what the served loads draw in that power flow (read once here, not in every sample)
+        drawn, below = load_draw(island.live_loads) if ac.converged else (math.nan, [])
         vm = model_voltages(cur_data, cur.plan)
         margin = min((min(v - limits[n.rsplit(".", 1)[0]][0],
                           limits[n.rsplit(".", 1)[0]][1] - v)
@@ -215,8 +217,8 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
             "opendss_v_min_pu": ac.low_pu if ac.converged and ac.voltages_pu else math.nan,
             "opendss_v_max_pu": ac.high_pu if ac.converged and ac.voltages_pu else math.nan,
             "within_voltage_limits": bool(ac.converged and ac.within_voltage_limits),
-            "opendss_load_kw": ac.load_kw if ac.converged else math.nan,
-            "opendss_loads_below_vminpu": list(ac.loads_below_vminpu) if ac.converged else [],
+            "opendss_load_kw": drawn,
+            "opendss_loads_below_vminpu": below,
             "solve_time_s": cur.run_time_s, "opendss_time_s": time.perf_counter() - t})
         if best is None or margin > best[0]:
             best = (margin, k, cur, cur_data, cur_shifts)

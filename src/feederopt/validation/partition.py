@@ -286,11 +286,6 @@ class AcSample:
     der_phase_kw: dict[str, float] = field(default_factory=dict)
     taps_moved: int = 0
     capacitors_switched: int = 0
-    #: The active power OpenDSS's loads of the energised blocks draw [kW] (:func:`load_draw`).
-    load_kw: float = math.nan
-    #: Those loads whose terminal voltage is below their ``Vminpu`` on some phase, where
-    #: OpenDSS draws them as constant impedance whatever their model.
-    loads_below_vminpu: list[str] = field(default_factory=list)
 
 
 def load_draw(names: list[str]) -> tuple[float, list[str]]:
@@ -378,9 +373,6 @@ class AcIsland:
         self.e_qset = [float(v) * 1000 for v in plan.q_set]
         self.e_ramp = [data.settings.ramp * float(v) * 1000 for v in data.ph_s_max]
         self.e_pmax = [float(v) * 1000 for v in data.ph_p_max]
-        self.setp = np.array([plan.p_set[data.ph_der == d].sum() * 1000 for d in range(n_der)])
-        self.ramp = np.array([data.settings.ramp * data.ph_s_max[data.ph_der == d].sum() * 1000
-                              for d in range(n_der)])
         if v_set_pu is None:  # the plan's voltage set-points (its nominal operating point)
             from feederopt.algorithms.partition import operating_point
 
@@ -464,16 +456,11 @@ class AcIsland:
                                      f"phases=1 kV={kv_of[bus] / math.sqrt(3)} model=1 "
                                      f"kW={self.e_setp[k]} kvar={self.e_qset[k]} "
                                      "Vminpu=0.1 Vmaxpu=10")
-        n_e = len(self.e_der)
         e_setp = np.array(self.e_setp)
         e_ramp = np.array(self.e_ramp)
         self.e_lo = np.maximum(e_setp - e_ramp, 0.0)
         self.e_hi = np.minimum(e_setp + e_ramp, np.array(self.e_pmax))
-        self.lo = np.array([self.e_lo[[k for k in range(n_e) if self.e_der[k] == d]].sum()
-                            for d in range(n_der)])
-        self.hi = np.array([self.e_hi[[k for k in range(n_e) if self.e_der[k] == d]].sum()
-                            for d in range(n_der)])
-        #: the loads of the energised blocks (:func:`load_draw` sums what they draw)
+        #: the loads of the energised blocks (:func:`load_draw` of the last solve reads them)
         self.live_loads = [lid for lid, blk in zip(data.load_ids, data.load_block, strict=True)
                            if plan.energised[blk]]
         loads = net.loads.filter(pl.col("in_service"))
@@ -623,7 +610,6 @@ class AcIsland:
             if mags.min() < vmin - V_TOL or mags.max() > vmax + V_TOL:
                 res.within_voltage_limits = False
         res.feasible = res.within_bands and res.within_voltage_limits
-        res.load_kw, res.loads_below_vminpu = load_draw(self.live_loads)
         return res
 
 
