@@ -180,7 +180,8 @@ def bus_injection_flow(pu: PerUnitNetwork, closed: np.ndarray, tol: float = 1e-1
             z_pv = lu.solve(unit)  # columns of Y_LL^-1 at the PV buses
             v[load[pv]] *= v_pv / np.abs(v[load[pv]])
         for _ in range(max_iter):
-            new = lu.solve(np.conj(s_inj[load] / v[load]) - fixed)
+            with np.errstate(all="ignore"):  # a diverging iteration stops here, quietly
+                new = lu.solve(np.conj(s_inj[load] / v[load]) - fixed)
             if not np.all(np.isfinite(new)):
                 return None
             delta = float(np.max(np.abs(new - v[load])))
@@ -191,7 +192,14 @@ def bus_injection_flow(pu: PerUnitNetwork, closed: np.ndarray, tol: float = 1e-1
                 vl = v[load]
                 sens = (np.conj(vl[pv])[:, None] / np.abs(vl[pv])[:, None] * z_pv[pv]
                         * (-1j) / np.conj(vl[pv])[None, :]).real
-                q_new = np.clip(q_pv + np.linalg.solve(sens, v_pv - np.abs(vl[pv])), q_lo, q_hi)
+                try:
+                    with np.errstate(all="ignore"):
+                        step = np.linalg.solve(sens, v_pv - np.abs(vl[pv]))
+                except np.linalg.LinAlgError:  # singular sensitivities: no convergence
+                    return None
+                if not np.all(np.isfinite(step)):
+                    return None
+                q_new = np.clip(q_pv + step, q_lo, q_hi)
                 s_inj[load[pv]] += 1j * (q_new - q_pv)
                 delta = max(delta, float(np.max(np.abs(q_new - q_pv))))
                 q_pv = q_new
