@@ -62,3 +62,20 @@ def test_infeasible_answer_does_not_advise_ac_polish():
     # What the advice would have led to: the polish skips an infeasible answer.
     polished = feederopt.solve(overloaded_grid(), time_limit=30, ac_polish=True)
     assert "no radial topology" in polished.extra["polish"]["skipped"]
+
+
+def test_console_does_not_call_the_slack_point_a_model_error(tmp_path):
+    """The least-violating point's voltages follow its slack (load not served in the model),
+    so the console does not label their difference to the AC power flow "model error"."""
+    from typer.testing import CliRunner
+
+    from feederopt.cli import app
+
+    path = tmp_path / "overloaded.json"
+    pp.to_json(overloaded_grid(), str(path))
+    out = CliRunner().invoke(app, ["solve", str(path), "--time-limit", "30"],
+                             env={"COLUMNS": "200"})
+    assert out.exit_code == 3, out.output
+    assert "(model error)" not in out.output
+    assert "try --ac-polish" not in out.output
+    assert "the least-violating point's slack, not a model error" in out.output
