@@ -1,7 +1,8 @@
 """The model's bus-injection power flow on a grid where its fixed-point iteration diverges
 (CIGRE's HV benchmark: meshed, 1474 MW of load, three PV generators) says "did not converge"
 quietly: numpy's overflow and invalid-value warnings used to reach the console of
-``feederopt info`` (``RuntimeWarning: invalid value encountered in multiply``)."""
+``feederopt info`` (``RuntimeWarning: invalid value encountered in multiply``; on MATPOWER's
+case39 ``overflow encountered in add``)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ from feederopt.network.perunit import to_per_unit
 from feederopt.validation.fidelity import bus_injection_flow
 
 
-def test_diverging_iteration_raises_no_numpy_warning():
-    net = pn.create_cigre_network_hv()
+@pytest.mark.parametrize("make", [pn.create_cigre_network_hv, pn.case39],
+                         ids=["cigre_hv", "case39"])
+def test_diverging_iteration_raises_no_numpy_warning(make):
+    net = make()
     pu = to_per_unit(from_pandapower(copy.deepcopy(net)))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a RuntimeWarning would raise here
