@@ -307,7 +307,7 @@ def radial_graph(net: Any) -> Any:
             cut = sw[(sw["et"] == "t3") & (sw["element"] == idx) & (sw["bus"] == bus)
                      & ~sw["closed"].astype(bool)]
             if len(cut) == 0 and bus in graph:
-                graph.add_edge(("trafo3w", int(idx)), bus, key=("trafo3w", int(idx), col))
+                graph.add_edge(f"trafo3w:{idx}", bus, key=("trafo3w", int(idx), col))
     return graph
 
 
