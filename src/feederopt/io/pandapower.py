@@ -80,7 +80,8 @@ A branch without a switch (a tie stored as an out-of-service line) is opened by 
 Bad values are reported on the pandapower element and field the user wrote, with a pandapower
 hint, rather than on the derived branch or load row: a line's ``length_km`` that is not
 positive, a negative ``r_ohm_per_km``/``x_ohm_per_km``, a ``max_i_ka`` that is NaN on a line in
-service (pandapower's power flow gives it a NaN loading; no shipped or SimBench net has one) or
+service (pandapower's power flow gives it a NaN loading; of pandapower.networks' nets only
+case11_iwamoto has them, on every line, and no SimBench net) or
 not positive, a line's ``parallel`` below 1 or NaN ``c_nf_per_km``/``g_us_per_km``, a
 transformer's ``sn_mva``, ``vn_hv_kv``, ``vn_lv_kv`` or ``vk_percent`` that is not positive, a
 ``vkr_percent`` outside 0..``vk_percent``, a NaN or negative ``pfe_kw``/``i0_percent``, a NaN
