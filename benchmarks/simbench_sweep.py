@@ -31,7 +31,8 @@ Per code, one after the other:
    switches closed, then, when the result opens it, the switches its ``operated_by`` names
    opened; a line without switches its ``in_service``; a bus-bus switch ``switch:K`` directly),
    ``pp.runpp``: its losses, min/max |V| (the difference to the AC check's min/max), loops
-   (``pandapower.topology.create_nxgraph``: its cycle basis and parallel branches) and buses
+   (``pandapower.topology.create_nxgraph``, a three-winding transformer as a star, not a
+   triangle: its cycle basis and parallel branches) and buses
    without supply (``pandapower.topology.unsupplied_buses`` and NaN voltages).
 
 Every step catches its own failure and writes it in the row's ``problems`` (a traceback in a
@@ -289,6 +290,27 @@ def apply_switches(net: Any, switches: Iterable[dict[str, Any]]) -> int:
     return done
 
 
+def radial_graph(net: Any) -> Any:
+    """``pandapower.topology.create_nxgraph`` (switches respected) with each in-service
+    three-winding transformer as the star it is (an internal node joined to its three buses,
+    a leg dropped where an open 't3' switch at that bus cuts it), not the triangle
+    ``create_nxgraph`` draws, which reads as a loop of every radial grid with one."""
+    import pandapower.topology as top
+
+    graph = top.create_nxgraph(net, respect_switches=True, include_trafo3ws=False)
+    sw = net.switch
+    for idx, t3 in net.trafo3w.iterrows():
+        if not bool(t3["in_service"]):
+            continue
+        for col in ("hv_bus", "mv_bus", "lv_bus"):
+            bus = int(t3[col])
+            cut = sw[(sw["et"] == "t3") & (sw["element"] == idx) & (sw["bus"] == bus)
+                     & ~sw["closed"].astype(bool)]
+            if len(cut) == 0 and bus in graph:
+                graph.add_edge(f"trafo3w:{idx}", bus, key=("trafo3w", int(idx), col))
+    return graph
+
+
 def independent_step(row: dict[str, Any], pristine: Any, folder: Path) -> None:
     import networkx as nx
     import pandapower.topology as top
@@ -302,7 +324,7 @@ def independent_step(row: dict[str, Any], pristine: Any, folder: Path) -> None:
     row["pp_losses_kw"] = pp_losses_kw(net)
     row["pp_min_v"], row["pp_max_v"] = float(vm.min()), float(vm.max())
     nan_buses = [int(b) for b in vm.index[vm.isna()]]
-    graph = top.create_nxgraph(net, respect_switches=True)
+    graph = radial_graph(net)
     cycles = nx.cycle_basis(nx.Graph(graph))
     parallel = sum(graph.number_of_edges(u, v) - 1 for u, v in nx.Graph(graph).edges())
     unsupplied = sorted(int(b) for b in top.unsupplied_buses(net))

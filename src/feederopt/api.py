@@ -632,7 +632,8 @@ def _solve_nominal(net: Network, opts: SolveOptions,
                      opts.ac_check, model_pu=prep.model_pu())
     if opts.ac_polish:
         result, raw = _polished(net, opts, prep, raw, result)
-    elif result.ac_check is not None and result.ac_check.within_limits is False:
+    elif (result.ac_check is not None and result.ac_check.within_limits is False
+          and _polish_skipped(result, raw, prep) is None):  # only advice it would follow
         result.ac_check = replace(result.ac_check, warnings=(
             *result.ac_check.warnings, POLISH_HINT))
     if not (np.any(prep.full.switch_cost) or opts.costs.loss_price_per_mwh):
@@ -648,6 +649,25 @@ def _solve_nominal(net: Network, opts: SolveOptions,
 POLISH_HINT = ("try --ac-polish (ac_polish=True): it searches single branch exchanges from "
                "this topology for one that the AC power flow keeps within the limits (or breaks "
                "them less), then with lower AC losses")
+
+
+def _polish_skipped(result: Result, raw: RawSolution, prep: Prepared) -> str | None:
+    """Why ``ac_polish`` would not search from this answer (None: it would): the reason
+    :func:`_polished` records, and what keeps :data:`POLISH_HINT` from advising it."""
+    check = result.ac_check
+    if not result.has_topology:
+        return "the solve found no topology to start from"
+    if raw.status is Status.INTERRUPTED:
+        return "the solve was interrupted"
+    if raw.status is Status.INFEASIBLE:
+        # The relaxation holds every radial AC operating point within the limits: none is.
+        return ("the model proves that no radial topology keeps the limits, so none does in "
+                "AC either (the relaxation contains every AC operating point)")
+    if check is None or not check.converged:
+        return "the AC power flow of the answer did not converge"
+    if not prep.model_pu().switchable.any():
+        return "no branch can switch"
+    return None
 
 
 def _polished(net: Network, opts: SolveOptions, prep: Prepared, raw: RawSolution,
@@ -667,24 +687,13 @@ def _polished(net: Network, opts: SolveOptions, prep: Prepared, raw: RawSolution
         key_of_check,
     )
 
-    def skipped(why: str) -> tuple[Result, RawSolution]:
-        result.extra["polish"] = {"enabled": True, "skipped": why}
+    why_not = _polish_skipped(result, raw, prep)
+    if why_not is not None:
+        result.extra["polish"] = {"enabled": True, "skipped": why_not}
         return result, raw
-
     check = result.ac_check
-    if not result.has_topology:
-        return skipped("the solve found no topology to start from")
-    if raw.status is Status.INTERRUPTED:
-        return skipped("the solve was interrupted")
-    if raw.status is Status.INFEASIBLE:
-        # The relaxation holds every radial AC operating point within the limits: none is.
-        return skipped("the model proves that no radial topology keeps the limits, so none "
-                       "does in AC either (the relaxation contains every AC operating point)")
-    if check is None or not check.converged:
-        return skipped("the AC power flow of the answer did not converge")
+    assert check is not None
     model = prep.model_pu()
-    if not model.switchable.any():
-        return skipped("no branch can switch")
     left = opts.stop.time_limit_s - raw.solve_time_s
     floor = min(AC_POLISH_MIN_S, 0.25 * opts.stop.time_limit_s)
     if left > AC_POLISH_MAX_S:

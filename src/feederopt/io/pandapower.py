@@ -41,7 +41,10 @@ Import (pandapower -> Network)
   when ``z_ohm`` is 0, else pandapower's impedance ``z_ohm`` split by its switch_rx_ratio 2.
 * line and trafo switches make their branch switchable; an open one makes it normally open.
 * ``load`` (and ``storage``, a load in pandapower's power flow) -> load ``load:<index>``
-  (``storage:<index>``), p, q x scaling, constant power; ``sgen`` -> a fixed generator
+  (``storage:<index>``), p, q x scaling, constant power; ``asymmetric_load`` ->
+  load ``asymmetric_load:<index>`` and ``asymmetric_sgen`` -> fixed generator
+  ``asymmetric_sgen:<index>``, p, q the sum of the three phases x scaling, as pandapower's
+  balanced power flow takes them (with a note); ``sgen`` -> a fixed generator
   ``sgen:<index>`` (p, q x scaling); ``gen`` -> generator ``gen:<index>`` with fixed P x
   scaling holding its bus at ``vm_pu`` (``v_set_pu``: a PV bus), q free, within
   ``min/max_q_mvar`` only when ``net.user_pf_options["enforce_q_lims"]`` is set (pandapower's
@@ -77,7 +80,8 @@ A branch without a switch (a tie stored as an out-of-service line) is opened by 
 Bad values are reported on the pandapower element and field the user wrote, with a pandapower
 hint, rather than on the derived branch or load row: a line's ``length_km`` that is not
 positive, a negative ``r_ohm_per_km``/``x_ohm_per_km``, a ``max_i_ka`` that is NaN on a line in
-service (pandapower's power flow gives it a NaN loading; no shipped or SimBench net has one) or
+service (pandapower's power flow gives it a NaN loading; of pandapower.networks' nets only
+case11_iwamoto has them, on every line, and no SimBench net) or
 not positive, a line's ``parallel`` below 1 or NaN ``c_nf_per_km``/``g_us_per_km``, a
 transformer's ``sn_mva``, ``vn_hv_kv``, ``vn_lv_kv`` or ``vk_percent`` that is not positive, a
 ``vkr_percent`` outside 0..``vk_percent``, a NaN or negative ``pfe_kw``/``i0_percent``, a NaN
@@ -602,8 +606,7 @@ def from_pandapower(
         .otherwise(pl.col("i_max_ka"))
         .alias("i_max_ka")
     )
-    for element in ("dcline", "asymmetric_load",
-                    "asymmetric_sgen", "tcsc", "svc", "ssc", "vsc"):
+    for element in ("dcline", "tcsc", "svc", "ssc", "vsc"):
         if element in net and len(net[element]) and net[element]["in_service"].any():
             warnings.append(f"{len(net[element])} {element} element(s) are not imported")
 
@@ -663,6 +666,35 @@ def from_pandapower(
                     negative_loads.setdefault(p_col, []).append(row["id"])
                     superseded.setdefault(("loads", "p_mw"), set()).add(row["id"])
                 lrows.append(row)
+    # Asymmetric loads and sgens: pandapower's (balanced) power flow takes each as the sum of
+    # its three phases times scaling (build_bus' _get_symmetric_pq_of_unsymetric_element).
+    asym_gens = []
+    for element in ("asymmetric_load", "asymmetric_sgen"):
+        for idx, ld in (net[element].iterrows() if element in net else ()):
+            if not ok(ld["bus"]):
+                continue
+            component = "loads" if element == "asymmetric_load" else "generators"
+            finite(component, element, idx, ld, *_ASYM_P, *_ASYM_Q, "scaling")
+            for total, cols in (("p_mw", _ASYM_P), ("q_mvar", _ASYM_Q)):
+                if any(not math.isfinite(_f(ld.get(c, 0.0), math.inf)) for c in cols):
+                    superseded.setdefault((component, total), set()).add(f"{element}:{idx}")
+            scale = _f(ld.get("scaling", 1.0), 1.0)
+            row = {
+                "id": f"{element}:{idx}",
+                "bus": str(int(ld["bus"])),
+                "p_mw": sum(_f(ld.get(c, 0.0), math.nan) for c in _ASYM_P) * scale,
+                "q_mvar": sum(_f(ld.get(c, 0.0), math.nan) for c in _ASYM_Q) * scale,
+                "in_service": bool(ld["in_service"]),
+                "pp_element": element,
+                "pp_index": int(idx),
+            }
+            if element == "asymmetric_load":
+                lrows.append(row)
+            else:
+                asym_gens.append(row)
+        if element in net and net[element]["in_service"].astype(bool).any():
+            warnings.append(f"{len(net[element])} {element} element(s) are read as balanced "
+                            "(the sum of their phases), as pandapower's runpp takes them")
     if zip_load:
         warnings.append("voltage-dependent (ZIP) load parts are taken as constant power")
     loads = pl.DataFrame(lrows) if lrows else None
@@ -741,6 +773,11 @@ def from_pandapower(
         grows.append({
             **row, "p_mw": p, "q_mvar": q, "p_min_mw": p, "p_max_mw": p, "q_min_mvar": q,
             "q_max_mvar": q, "v_set_pu": None, "committable": False, "fixed_cost_per_h": 0.0})
+    for row in asym_gens:  # fixed injections, as uncontrollable sgens
+        p, q = float(row["p_mw"]), float(row["q_mvar"])
+        grows.append({
+            **row, "p_min_mw": p, "p_max_mw": p, "q_min_mvar": q, "q_max_mvar": q,
+            "v_set_pu": None, "committable": False, "fixed_cost_per_h": 0.0})
     generators = pl.DataFrame(grows, schema_overrides={"v_set_pu": pl.Float64}) if grows else None
 
     srows = []
@@ -2112,6 +2149,21 @@ _LOAD_COLUMNS = {"load": ("p_mw", "q_mvar"), "storage": ("p_mw", "q_mvar"),
                  "ward": ("ps_mw", "qs_mvar"), "xward": ("ps_mw", "qs_mvar")}
 #: The load-like elements whose negative active power is read as a fixed injection.
 _INJECTING = ("storage", "ward")
+#: The per-phase columns of pandapower's asymmetric_load and asymmetric_sgen.
+_ASYM_P = ("p_a_mw", "p_b_mw", "p_c_mw")
+_ASYM_Q = ("q_a_mvar", "q_b_mvar", "q_c_mvar")
+
+
+def _asym_put(table: Any, idx: int, p_mw: float, q_mvar: float) -> None:
+    """Write a total ``p_mw``, ``q_mvar`` into an asymmetric element's phases, in the
+    proportions it has (equal shares where its phases sum to zero), at scaling 1: pandapower's
+    balanced power flow takes the sum of the phases times scaling."""
+    for cols, total in ((_ASYM_P, p_mw), (_ASYM_Q, q_mvar)):
+        now = [_f(table.at[idx, c], 0.0) for c in cols]
+        whole = sum(now)
+        for c, v in zip(cols, now, strict=True):
+            table.at[idx, c] = float(total) * (v / whole if whole else 1.0 / 3.0)
+    table.at[idx, "scaling"] = 1.0
 
 
 @dataclass
@@ -2137,6 +2189,11 @@ class OriginModel(_StatefulNet):
         p, q = [], []
         for k in positions:
             table, idx = self.load_rows[int(k)]
+            if table == "asymmetric_load":  # written at scaling 1 (build)
+                tab = self.net[table]
+                p.append(sum(float(tab.at[idx, c]) for c in _ASYM_P))
+                q.append(sum(float(tab.at[idx, c]) for c in _ASYM_Q))
+                continue
             cols = _LOAD_COLUMNS[table]
             p.append(float(self.net[table].at[idx, cols[0]]))
             q.append(float(self.net[table].at[idx, cols[1]]))
@@ -2147,6 +2204,9 @@ class OriginModel(_StatefulNet):
         """Give the network's load rows at ``positions`` these demands [MW, MVAr]."""
         for k, pk, qk in zip(positions, p_mw, q_mvar, strict=True):
             table, idx = self.load_rows[int(k)]
+            if table == "asymmetric_load":
+                _asym_put(self.net[table], idx, float(pk), float(qk))
+                continue
             cols = _LOAD_COLUMNS[table]
             self.net[table].at[idx, cols[0]] = float(pk)
             self.net[table].at[idx, cols[1]] = float(qk)
@@ -2164,6 +2224,11 @@ class OriginModel(_StatefulNet):
         ld = network.loads
         if "pp_element" in ld.columns:
             for row in ld.iter_rows(named=True):
+                if row["pp_element"] == "asymmetric_load":
+                    _asym_put(net.asymmetric_load, row["pp_index"], row["p_mw"], row["q_mvar"])
+                    net.asymmetric_load.at[row["pp_index"], "in_service"] = bool(
+                        row["in_service"])
+                    continue
                 cols = _LOAD_COLUMNS.get(row["pp_element"])
                 if cols is None:
                     continue
@@ -2179,7 +2244,7 @@ class OriginModel(_StatefulNet):
             gen_rows = [(str(e), int(i)) for e, i in
                         zip(gens["pp_element"].to_list(), gens["pp_index"].to_list(), strict=True)]
         for table in {t for t, _ in gen_rows}:
-            if "scaling" in net[table]:
+            if "scaling" in net[table] and table != "asymmetric_sgen":  # _write scales those
                 net[table]["scaling"] = 1.0
         return cls(
             net=net,
@@ -2205,6 +2270,9 @@ class OriginModel(_StatefulNet):
                 cols = _LOAD_COLUMNS[table]
                 self.net[table].at[idx, cols[0]] = -float(pk)
                 self.net[table].at[idx, cols[1]] = -float(qk)
+                continue
+            if table == "asymmetric_sgen":
+                _asym_put(self.net[table], idx, float(pk), float(qk))
                 continue
             if table not in ("sgen", "gen"):
                 continue  # an xward's internal source: its voltage is the net's

@@ -204,7 +204,7 @@ def _take_out(model: AnyModel, network: Network, bus_ids: list[str], gen_buses: 
             if pos[str(b)] not in gen_buses:
                 continue
             table, idx = rows[k]
-            if table in ("sgen", "gen", "storage"):
+            if table in ("sgen", "gen", "storage", "asymmetric_sgen"):
                 put(table, int(idx), "in_service", False)
             elif table == "ward":  # an exporting ward: its power
                 put(table, int(idx), "ps_mw", 0.0)

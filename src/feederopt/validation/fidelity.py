@@ -112,6 +112,7 @@ def losses_diff_pct(model_kw: float, ac_kw: float) -> float:
                                                                           model_kw - ac_kw)
 
 
+@np.errstate(all="ignore")  # a diverging iteration ends at a non-finite value, quietly
 def bus_injection_flow(pu: PerUnitNetwork, closed: np.ndarray, tol: float = 1e-12,
                        max_iter: int = 1000) -> tuple[float, np.ndarray] | None:
     """The model's power flow on any topology: (losses [p.u.], |V| per bus; NaN where no source
@@ -191,7 +192,13 @@ def bus_injection_flow(pu: PerUnitNetwork, closed: np.ndarray, tol: float = 1e-1
                 vl = v[load]
                 sens = (np.conj(vl[pv])[:, None] / np.abs(vl[pv])[:, None] * z_pv[pv]
                         * (-1j) / np.conj(vl[pv])[None, :]).real
-                q_new = np.clip(q_pv + np.linalg.solve(sens, v_pv - np.abs(vl[pv])), q_lo, q_hi)
+                try:
+                    step = np.linalg.solve(sens, v_pv - np.abs(vl[pv]))
+                except np.linalg.LinAlgError:  # singular sensitivities: no convergence
+                    return None
+                q_new = np.clip(q_pv + step, q_lo, q_hi)
+                if not np.all(np.isfinite(q_new)):  # max(delta, nan) would read as converged
+                    return None
                 s_inj[load[pv]] += 1j * (q_new - q_pv)
                 delta = max(delta, float(np.max(np.abs(q_new - q_pv))))
                 q_pv = q_new
