@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from feederopt.algorithms.probing import ConicRelaxation, _loop_children, loop_branch_bound
-from feederopt.network.topology import bottleneck_loop
+from feederopt.network.topology import bottleneck_cycle, bottleneck_loop
 from feederopt.solvers import interrupt
 from feederopt.solvers.cvxpy_backend import ConicSolution
 from test_loop_bound import _enumerated, single_open_bounds
@@ -198,3 +198,28 @@ def test_a_failed_leaf_is_not_dropped(partition: bool, lazy: bool,
     assert failing.failed >= 1
     assert bound <= best + 1e-5 * max(1.0, best)
     assert y is None or ev.evaluate(y, need_gradient=False).objective <= best + 1e-5
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_stalled_loop_branch_bound_hands_back_a_valid_bound(data: st.DataObject) -> None:
+    """``stall``: a search that has closed less than the share asked of the gap at the check
+    stops there with the bound it has (the one-level loop bound when checked at once), below
+    the enumerated optimum; asked for no progress it runs on and proves the optimum."""
+    problem, _ev, values = _enumerated(data.draw(meshed_grids()))
+    pu = problem.pu
+    m = pu.n_branch
+    assume(len(values) >= 2)
+    best, cutoff = min(values), max(values) + 1e-6
+    model = ConicRelaxation(problem)
+    open_bound = single_open_bounds(model, problem)
+    single = bottleneck_cycle(pu.n_bus, pu.f, pu.t, open_bound, pu.is_source)
+    assume(single < best - 1e-6 * max(1.0, best))  # the one-level bound does not prove it
+    now = time.perf_counter()
+    bound, solves, y = loop_branch_bound(model, problem, open_bound, np.zeros(m), cutoff, 0.0,
+                                         now + 120.0, stall=(now, 1.0))
+    assert (bound, solves, y) == (single, 0, None)
+    bound, solves, y = loop_branch_bound(model, problem, open_bound, np.zeros(m), cutoff, 0.0,
+                                         now + 120.0, stall=(now, 0.0))
+    assert solves > 0 and y is not None
+    assert bound == pytest.approx(best, rel=1e-4, abs=1e-6)
