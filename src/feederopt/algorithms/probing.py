@@ -37,6 +37,21 @@ enumerated optimum on random meshed grids) and a valid bound whenever it stops. 
 topologies left of 3.7e8; then 651 node relaxations; 149 s at load 5): bound 946.463 kW
 against the incumbent 946.506 kW, optimal within the 1e-4 gap.
 
+The children of a node partition it: child ``j`` opens the loop's ``j``-th branch (in
+increasing single-switch value) and closes the ones before it, so a topology lies in the child
+of the first branch it opens, and the closed branches tighten the child's relaxation. A child
+is solved only when it reaches the top of the heap (with its parent's value until then), so
+children that the bound never reaches cost nothing. A node whose relaxation the solver leaves
+inaccurate takes the verified bound of its dual point; one that fails outright keeps its
+parent's value and, when it is one radial topology, ends the search there (it was dropped
+before, a bound not proven). Bound at a fixed number of relaxations (cutoff from the incumbent
+or the published optimum; overlapping eager children -> partition -> partition with lazy
+solves): 1-MV-semiurb--0-sw (SimBench, 9 loops) 1000: 146.61 -> 148.50 -> 148.99 kW (cutoff
+169.39); 1-MV-urban--0-sw 1000: 222.86 -> 222.91 -> 223.27 kW (247.82); case118zh 1000:
+851.28 -> 851.79 -> 852.92 kW; case136ma 1500: 279.24 -> 279.26 -> 279.32 kW; mv_oberrhein
+300: 944.20 -> 944.53 -> 944.54 kW; relaxations to the proof: case33bw 115 -> 106 -> 106,
+case69bw 376 -> 363 (with the inaccurate nodes' verified bounds in both).
+
 **Path bound of a voltage-controlled bus.** A generator that holds its bus at ``v_set`` (a PV
 bus) must exchange whatever reactive power makes the voltage drop along its bus's path to the
 source end at ``v_set``; with a fractional ``y`` on that path the big-M voltage rows let the
@@ -142,6 +157,16 @@ class ConicRelaxation:
         return self.model.solve(self.solver, **time_limit_options(self.solver, min(seconds,
                                                                                    1e6)))
 
+    def solve_certified(self, cap: np.ndarray | None = None, floor: np.ndarray | None = None,
+                        seconds: float = math.inf) -> ConicSolution:
+        """:meth:`solve` with, on Clarabel, the verified weak-duality bound of its dual point
+        (``dual_bound``, :meth:`~feederopt.solvers.cvxpy_backend.CvxpyModel.solve_certified`),
+        which holds for an inaccurate answer too."""
+        self.model.set("y_cap", np.ones(self.n) if cap is None else cap)
+        self.model.set("y_floor", np.zeros(self.n) if floor is None else floor)
+        return self.model.solve_certified(self.solver, **time_limit_options(
+            self.solver, min(seconds, 1e6)))
+
     def values(self) -> dict[str, np.ndarray]:
         """The last solve's point."""
         return self.model.values()
@@ -157,10 +182,36 @@ def _bound_of(sol: ConicSolution, y_const: float) -> float | None:
     return None
 
 
+def _certified_bound_of(sol: ConicSolution, y_const: float) -> float | None:
+    """:func:`_bound_of`, else the solve's verified dual bound (:meth:`ConicRelaxation.
+    solve_certified`, never above its objective) when it has one."""
+    found = _bound_of(sol, y_const)
+    if found is None and math.isfinite(sol.dual_bound):
+        low = min(sol.dual_bound, sol.objective) if math.isfinite(sol.objective) else (
+            sol.dual_bound)
+        return low + y_const
+    return found
+
+
+#: The loop branch-and-bound in :func:`probe_closed` hands its time to the master when, after
+#: ``STALL_CHECK`` of its budget, its bound has closed less than ``STALL_SHARE`` of the gap
+#: between its root value and the cutoff (at that pace it would close about a third of it).
+#: Measured shares closed after a quarter of the budget: 1-MV-urban--0-sw 0.01-0.04 (the
+#: master: bound 223.34 -> 228.55 kW with its time), 1-MV-semiurb--0-sw 0.13-0.20, case118zh
+#: 0.18-0.20, case136ma 0.46-0.52; case33bw, case69bw and mv_oberrhein prove or nearly.
+STALL_CHECK = 0.25
+STALL_SHARE = 0.08
+
+#: Node states of :func:`loop_branch_bound`.
+_UNSOLVED, _SOLVED, _LEAF, _STUCK = 0, 1, 2, 3
+
+
 def loop_branch_bound(model: ConicRelaxation, problem: ReconfigurationProblem,
                       open_bound: np.ndarray, floor: np.ndarray, cutoff: float, y_const: float,
                       deadline: float, pv_buses: Sequence[int] = (),
-                      max_paths: int = 200) -> tuple[float, int, np.ndarray | None]:
+                      max_paths: int = 200, partition: bool = True,
+                      lazy: bool = True, stall: tuple[float, float] | None = None
+                      ) -> tuple[float, int, np.ndarray | None]:
     """The loop bound carried deeper: a best-first branch-and-bound over the loops, each node
     a set ``O`` of branches opened and a set ``C`` closed, its value the relaxation with ``O``
     open and ``C`` and the fixed switches ``floor`` closed (a lower bound of every topology
@@ -169,16 +220,22 @@ def loop_branch_bound(model: ConicRelaxation, problem: ReconfigurationProblem,
     A node is expanded on the bottleneck loop of the graph without ``O``
     (:func:`~feederopt.network.topology.bottleneck_loop`, by the single-switch values
     ``open_bound``, ``C`` never open): every radial topology opens a branch of it, so the
-    children ``O + e`` (``e`` on that loop, not in ``C``) cover every topology of the node. A
-    child whose single value or relaxation reaches ``cutoff`` is pruned (it bounds no topology
-    below the cutoff); a node whose graph without ``O`` is a forest is one radial topology, and
-    its relaxation is that topology's SOCP. The bound is the least value among the nodes left
-    (``cutoff`` or more when none is left): every topology below the cutoff lies below one of
-    them. One level is the loop bound of the module docstring; when a leaf is the best node
-    left, the bound is its value, i.e. the optimum among the topologies below the cutoff is
-    proven (the radial structure: every radial topology opens exactly one branch per
-    independent loop, so the depth is the number of loops, 6 on mv_oberrhein once its switch
-    blocks are contracted).
+    children ``O + e`` (``e`` on that loop, not in ``C``) cover every topology of the node;
+    with ``partition`` child ``j`` also closes the ``j - 1`` branches before ``e_j``
+    (:func:`_loop_children`), which makes them disjoint. With ``lazy`` a child enters the heap
+    with ``max(parent value, open_bound[e])`` and its relaxation is solved when it reaches the
+    top (then it goes back with that value); otherwise at once. A child whose single value or
+    relaxation reaches ``cutoff`` is pruned (it bounds no topology below the cutoff); a node
+    whose graph without ``O`` is a forest is one radial topology, and its relaxation is that
+    topology's SOCP. An inaccurate relaxation gives the verified bound of its dual point
+    (:meth:`ConicRelaxation.solve_certified`); a failed one leaves the node its inherited value,
+    and a failed radial topology ends the search with that value as the bound. The bound is
+    the least value among the nodes left (``cutoff`` or more when none is left): every
+    topology below the cutoff lies below one of them. One level is the loop bound of the
+    module docstring; when a leaf is the best node left, the bound is its value, i.e. the
+    optimum among the topologies below the cutoff is proven (the radial structure: every
+    radial topology opens exactly one branch per independent loop, so the depth is the number
+    of loops, 6 on mv_oberrhein once its switch blocks are contracted).
 
     With ``pv_buses`` (PV buses, in branching order, e.g. :func:`_branching_pv_buses`: fewest
     paths first), the tree first branches on their source paths (:func:`source_paths`, a bus
@@ -197,7 +254,9 @@ def loop_branch_bound(model: ConicRelaxation, problem: ReconfigurationProblem,
     voltage rows decouple them). A bus whose path and chords the node already fixes has one
     child, equal to its node, and adds no level.
 
-    Stops at ``deadline`` (``time.perf_counter()``) or a stop request (Ctrl-C). Returns the
+    Stops at ``deadline`` (``time.perf_counter()``) or a stop request (Ctrl-C), and with
+    ``stall = (when, share)`` at ``when`` (``time.perf_counter()``) if the bound has closed less
+    than ``share`` of the gap between the root's value and ``cutoff`` by then. Returns the
     bound, the number of relaxations solved and the topology (``y``) of a leaf that attains it
     (None otherwise)."""
     pu = problem.pu
@@ -205,11 +264,12 @@ def loop_branch_bound(model: ConicRelaxation, problem: ReconfigurationProblem,
     root_value, loop = bottleneck_loop(pu.n_bus, pu.f, pu.t, open_bound, pu.is_source)
     if not loop or not math.isfinite(root_value):
         return root_value, 0, None
-    # Nodes: (value, tie-break, opened branches, closed branches, is a leaf, PV levels done);
-    # the root's value is the least single value of its first loop, a bound of every topology
-    # (the one-level loop bound).
-    heap: list[tuple[float, int, tuple[int, ...], tuple[int, ...], bool, int]] = [
-        (root_value, 0, (), (), False, 0)]
+    # Nodes: (value, tie-break, opened branches, closed branches, state, PV levels done); the
+    # root's value is the least single value of its first loop, a bound of every topology
+    # (the one-level loop bound). A child enters unsolved with its parent's value (or its
+    # single value, if larger) and is solved when it reaches the top of the heap.
+    heap: list[tuple[float, int, tuple[int, ...], tuple[int, ...], int, int]] = [
+        (root_value, 0, (), (), _SOLVED, 0)]
     seen: set[tuple[tuple[int, ...], tuple[int, ...]]] = set()
     count = solves = 0
     blocked = ~pu.switchable | (floor > 0)
@@ -222,17 +282,62 @@ def loop_branch_bound(model: ConicRelaxation, problem: ReconfigurationProblem,
                             tuple(int(k) for k in np.flatnonzero(
                                 path_chords(pu, int(bus), path))))
                            for path in paths])
+
+    def solve(value: float, opened: tuple[int, ...], closed: tuple[int, ...], level: int
+              ) -> tuple[float, int, tuple[int, ...], tuple[int, ...], int, int] | None:
+        """Node ``(opened, closed)`` with inherited value ``value`` after its relaxation
+        (None: cut off); left unsolved when the deadline or a stop request comes first."""
+        nonlocal count, solves
+        count += 1
+        left = deadline - time.perf_counter()
+        if left <= 0 or interrupt.requested():
+            return value, count, opened, closed, _UNSOLVED, level
+        cap = np.ones(m)
+        cap[list(opened)] = 0.0
+        low = floor.copy()
+        low[list(closed)] = 1.0
+        found = _bound_of(model.solve(cap, low, left), y_const)
+        solves += 1
+        if found is None and time.perf_counter() < deadline and not interrupt.requested():
+            # Inaccurate (Clarabel's AlmostSolved on 14 of 242 nodes of case69bw): the dual
+            # point's verified bound, so that the node is neither lost nor left unbounded.
+            found = _certified_bound_of(model.solve_certified(
+                cap, low, deadline - time.perf_counter()), y_const)
+            solves += 1
+        if found is not None and found >= cutoff:
+            return None
+        rest = np.setdiff1d(np.arange(m), opened)
+        loopless = not bottleneck_loop(pu.n_bus, pu.f[rest], pu.t[rest], open_bound[rest],
+                                       pu.is_source)[1]
+        if found is not None:
+            return max(value, found), count, opened, closed, _LEAF if loopless else _SOLVED, level
+        if time.perf_counter() >= deadline or interrupt.requested():
+            return value, count, opened, closed, _UNSOLVED, level  # stopped: solve it later
+        # Failed: the inherited value holds; a radial topology cannot be branched on further.
+        return value, count, opened, closed, _STUCK if loopless else _SOLVED, level
+
     while heap:
-        value, _, opened, closed, leaf, level = heap[0]
+        value, _, opened, closed, state, level = heap[0]
         if value >= cutoff:
             return value, solves, None
-        if leaf:
+        if state == _LEAF:
             y = np.ones(m)
             y[list(opened)] = 0.0
             return value, solves, y
-        if time.perf_counter() >= deadline or interrupt.requested():
+        if (state == _STUCK or time.perf_counter() >= deadline
+                or interrupt.requested()):
+            # _STUCK: one radial topology whose relaxation failed; its value still bounds it
             return value, solves, None
+        if stall is not None and time.perf_counter() >= stall[0]:
+            if value - root_value < stall[1] * (cutoff - root_value):
+                return value, solves, None  # stalled: the time is the master's
+            stall = None
         heapq.heappop(heap)
+        if state == _UNSOLVED:
+            node = solve(value, opened, closed, level)
+            if node is not None:
+                heapq.heappush(heap, node)
+            continue
         children: list[tuple[tuple[int, ...], tuple[int, ...], float]] = []
         while level < len(levels):
             children = _path_children(pu, levels[level], opened, closed, blocked, open_bound)
@@ -241,40 +346,57 @@ def loop_branch_bound(model: ConicRelaxation, problem: ReconfigurationProblem,
                 break  # a level that branches (or leaves no child)
             children = []  # the bus's path is already closed: no level
         else:
-            weight = open_bound.copy()
-            weight[list(closed)] = math.inf
-            keep = np.setdiff1d(np.arange(m), opened)
-            _, loop = bottleneck_loop(pu.n_bus, pu.f[keep], pu.t[keep], weight[keep],
-                                      pu.is_source)
-            for j in loop:
-                e = int(keep[j])
-                if e in closed or not math.isfinite(open_bound[e]):
-                    continue  # never open (on the node's path, or fixed)
-                children.append((tuple(sorted((*opened, e))), closed, float(open_bound[e])))
+            children = _loop_children(pu, opened, closed, open_bound, partition)
         for child, shut, single in children:
             if single >= cutoff or (child, shut) in seen:
                 continue  # pruned by a single value, or known
             seen.add((child, shut))
-            left = 0.0 if interrupt.requested() else deadline - time.perf_counter()
-            found: float | None = None
-            if left <= 0:  # out of time: the parent's value still bounds the child
-                child_value = max(value, single)
-            else:
-                cap = np.ones(m)
-                cap[list(child)] = 0.0
-                low = floor.copy()
-                low[list(shut)] = 1.0
-                found = _bound_of(model.solve(cap, low, left), y_const)
-                solves += 1
-                child_value = max(value, single, -math.inf if found is None else found)
-            if child_value >= cutoff:
-                continue
-            rest = np.setdiff1d(np.arange(m), child)
-            is_leaf = found is not None and not bottleneck_loop(
-                pu.n_bus, pu.f[rest], pu.t[rest], open_bound[rest], pu.is_source)[1]
             count += 1
-            heapq.heappush(heap, (child_value, count, child, shut, is_leaf, level))
+            node = (max(value, single), count, child, shut, _UNSOLVED, level)
+            if not lazy:
+                node = solve(*node[:1], child, shut, level)
+            if node is not None:
+                heapq.heappush(heap, node)
     return cutoff, solves, None  # every topology below the cutoff is pruned
+
+
+def _loop_children(pu: PerUnitNetwork, opened: tuple[int, ...], closed: tuple[int, ...],
+                   open_bound: np.ndarray, partition: bool = True
+                   ) -> list[tuple[tuple[int, ...], tuple[int, ...], float]]:
+    """The children of node ``(opened, closed)`` on the bottleneck loop of the graph without
+    ``opened`` (weights ``open_bound``, ``closed`` never open), as ``(O', C', single)``: one per
+    branch ``e`` of the loop that can open (not in ``closed``, finite ``open_bound``), with
+    ``O' = O + e`` and ``single = open_bound[e]``. Every radial topology of the node opens a
+    branch of the loop, so the children cover the node. With ``partition``, the loop's
+    branches are taken in increasing ``open_bound`` and child ``j`` also closes the ``j - 1``
+    before it (``C' = C + {e_1 .. e_(j-1)}``): a topology lies in the child of the first
+    branch, in that order, that it opens, so the children are disjoint. Without it they
+    overlap wherever a topology opens two branches of the loop (loops that share branches).
+    A child whose closed branches (with those that cannot open) close a loop holds no radial
+    topology and is left out, as are those after it (their closed sets contain it)."""
+    weight = open_bound.copy()
+    weight[list(closed)] = math.inf
+    keep = np.setdiff1d(np.arange(pu.n_branch), opened)
+    _, loop = bottleneck_loop(pu.n_bus, pu.f[keep], pu.t[keep], weight[keep], pu.is_source)
+    shut = set(closed)
+    free = [e for e in (int(keep[j]) for j in loop)
+            if e not in shut and math.isfinite(open_bound[e])]
+    if not partition:
+        return [(tuple(sorted((*opened, e))), closed, float(open_bound[e])) for e in free]
+    free.sort(key=lambda e: (float(open_bound[e]), e))
+    never = ~np.isfinite(open_bound)  # fixed branches and switches fixed closed
+    out = []
+    for j, e in enumerate(free):
+        if j:
+            never[free[j - 1]] = True
+            never[list(closed)] = True
+            idx = np.flatnonzero(never)
+            if bottleneck_loop(pu.n_bus, pu.f[idx], pu.t[idx], np.zeros(len(idx)),
+                               pu.is_source)[1]:
+                break  # the closed branches close a loop: no radial topology here or after
+        out.append((tuple(sorted((*opened, e))), tuple(sorted(shut.union(free[:j]))),
+                    float(open_bound[e])))
+    return out
 
 
 def _path_children(pu: PerUnitNetwork, paths: list[tuple[tuple[int, ...], tuple[int, ...]]],
@@ -457,9 +579,11 @@ def probe_closed(problem: ReconfigurationProblem, cutoff: float, y_const: float,
         out.loop_bound = max(out.loop_bound, out.path_bound)
     left = budget_s - (time.perf_counter() - t0)
     if left > 0 and out.loop_bound < cutoff and not interrupt.requested():
+        start = time.perf_counter()
         deep, out.loop_solves, out.loop_optimum = loop_branch_bound(
-            model, problem, open_bound, floor, cutoff, y_const, time.perf_counter() + left,
-            pv_buses=_branching_pv_buses(pu))
+            model, problem, open_bound, floor, cutoff, y_const, start + left,
+            pv_buses=_branching_pv_buses(pu),
+            stall=(start + STALL_CHECK * left, STALL_SHARE))
         out.loop_bound = max(out.loop_bound, deep)
     if out.closed and not interrupt.requested():
         sol = model.solve(None, floor, hard_limit_s - (time.perf_counter() - t0))
