@@ -25,14 +25,17 @@ Mapping to the SI tables (MATPOWER User's Manual 8.1, Appendix B):
 * shunts: ``BS`` (MVAr at 1 p.u.) and ``GS`` (MW at 1 p.u.) -> one step of a shunt (id = bus
   number).
 * generators not at a REF bus -> generators (id = gen row, limits PMIN..PMAX, QMIN..QMAX, linear
-  cost from a polynomial ``gencost``). Generators at REF buses are the source and set ``v_set_pu``;
+  cost from a polynomial ``gencost``). An in-service generator at a PV bus (type 2) holds its
+  bus at ``VG`` (``v_set_pu``) with its reactive power free, as MATPOWER's ``runpf`` does by
+  default (``pf.enforce_q_lims`` 0; case4_dist's bus 400 at 1.05 p.u.); at a PQ bus (type 1) it
+  injects PG + j QG. Generators at REF buses are the source and set ``v_set_pu``;
   their P limits are not imported (case118zh's has 10 MW for a 22.7 MW load).
 
 Refused as typed problems: a REF bus without an in-service generator (``no_source`` naming the
 bus: MATPOWER's ``bustypes.m`` runs such a bus as PQ, so it is not a source there), a file whose
 ``mpc.gen`` has no row (``no_source``), ``mpc.baseMVA`` <= 0 or not finite (``invalid_value``
 on ``baseMVA``, instead of every branch's impedance), a negative or NaN ``RATE_A`` and a VG at
-a REF bus that is not a positive number (``invalid_value`` naming the row).
+a REF or PV bus that is not a positive number (``invalid_value`` naming the row).
 """
 
 from __future__ import annotations
@@ -333,14 +336,18 @@ def _to_network(
             ids=tuple(str(b) for b in unfed), field="BUS_TYPE",
             hint="add a generator row at the bus (GEN_STATUS 1, VG its voltage set-point) if it "
             "is a source, or make it type 1 (PQ) if it is not"))
+    # MATPOWER's power flow (runpf, bustypes.m) holds a PV bus (type 2) with an in-service
+    # generator at that generator's VG, its reactive output free (mpopt.pf.enforce_q_lims is 0
+    # by default); a generator at a PQ bus (type 1) injects PG + j QG.
+    pv_buses = set(bus_no[(bus_type == 2) & keep_bus].tolist())
     bad_vg = [k + 1 for k, (b, on, v) in enumerate(zip(gen_bus.tolist(), gen_on.tolist(),
                                                           vg.tolist(), strict=True))
-              if on and b in ref_buses and not (math.isfinite(v) and v > 0)]
+              if on and (b in ref_buses or b in pv_buses) and not (math.isfinite(v) and v > 0)]
     if bad_vg:
         problems.append(Problem(
             ProblemKind.INVALID_VALUE, "mpc.gen",
-            "VG of a generator at a REF bus is not a positive number: it is the source's "
-            "voltage set-point", ids=tuple(f"row {k}" for k in bad_vg), field="VG",
+            "VG of a generator at a REF or PV bus is not a positive number: it is the "
+            "voltage set-point of its bus", ids=tuple(f"row {k}" for k in bad_vg), field="VG",
             hint="give VG in p.u. (column 6 of mpc.gen), e.g. 1.0"))
     vm = _col(bus, "VM", 1.0)
     vmin, vmax = _col(bus, "VMIN", 0.9), _col(bus, "VMAX", 1.1)
@@ -459,6 +466,7 @@ def _to_network(
         gb = int(gen_bus[k])
         if gb in ref_buses or gb in isolated:
             continue
+        holds = bool(gen_on[k]) and gb in pv_buses and math.isfinite(vg[k]) and vg[k] > 0
         gens_rows.append(
             {
                 "id": str(k + 1),
@@ -467,8 +475,9 @@ def _to_network(
                 "q_mvar": float(gen["QG"].iloc[k]),
                 "p_min_mw": float(gen["PMIN"].iloc[k]),
                 "p_max_mw": float(gen["PMAX"].iloc[k]),
-                "q_min_mvar": float(gen["QMIN"].iloc[k]),
-                "q_max_mvar": float(gen["QMAX"].iloc[k]),
+                "q_min_mvar": -math.inf if holds else float(gen["QMIN"].iloc[k]),
+                "q_max_mvar": math.inf if holds else float(gen["QMAX"].iloc[k]),
+                "v_set_pu": float(vg[k]) if holds else None,
                 "cost_per_mwh": cost[k],
                 "in_service": bool(gen_on[k]),
             }
@@ -484,11 +493,13 @@ def _to_network(
                 "p_max_mw": -p,
                 "q_min_mvar": -q,
                 "q_max_mvar": -q,
+                "v_set_pu": None,
                 "cost_per_mwh": 0.0,
                 "in_service": True,
             }
         )
-    generators = pl.DataFrame(gens_rows) if gens_rows else None
+    generators = (pl.DataFrame(gens_rows, schema_overrides={"v_set_pu": pl.Float64})
+                  if gens_rows else None)
 
     meta = dict(meta)
     meta["warnings"] = warnings

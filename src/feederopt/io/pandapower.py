@@ -1648,7 +1648,9 @@ def to_pandapower(
     capacitive shunt is not exported) give the same per-unit model (a network read from
     pandapower is checked on its own net, see :class:`OriginModel`); ideal switches (kind
     switch, r = x = 0) become bus-bus switches; every other switchable branch gets a line or trafo
-    switch at its from bus (at its to bus when it stays energised from its from end); a
+    switch at its from bus (at its to bus when it stays energised from its from end), and one
+    at its to bus too when it opens at both ends (``open_end_energised`` null) and has a shunt
+    admittance that one switch would leave charged; a
     non-switchable open branch is put out of service. Sources become ext_grids, loads loads,
     generators sgens (gens with ``vm_pu`` where they have a voltage set-point; finite q
     limits are then enforced), shunts shunts. Element names are the feederopt ids.
@@ -1734,6 +1736,8 @@ class PandapowerModel(_StatefulNet):
     gen_table: list[str]  # "sgen", or "gen" for a voltage-controlling generator
     gen_p_mw: np.ndarray
     gen_q_mvar: np.ndarray
+    # the to-bus switch of a branch open at both ends (-1: none; see build)
+    branch_switch_far: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
 
     @classmethod
     def build(cls, network: Network) -> PandapowerModel:
@@ -1849,6 +1853,7 @@ class PandapowerModel(_StatefulNet):
         has_sw = is_bb | (switchable & live)
         sel = np.flatnonzero(has_sw)
         switch_idx = np.full(n, -1, dtype=int)
+        far_idx = np.full(n, -1, dtype=int)
         if sel.size:
             et = np.where(is_bb[sel], "b", np.where(is_tr[sel], "t", "l"))
             elements = np.where(is_bb[sel], t[sel], pp_index[sel])
@@ -1865,6 +1870,21 @@ class PandapowerModel(_StatefulNet):
             )
             bb = sel[is_bb[sel]]
             pp_index[bb] = switch_idx[bb]
+            # A branch open at both ends (open_end_energised null: MATPOWER's BR_STATUS 0, the
+            # convex model's open branch) gets a second switch at its to bus where it has a
+            # shunt admittance: with one switch only, pandapower keeps the line charged from
+            # its to end (case9 with branch 6-7 open: 5195.7 kW instead of runpp's 5353.2 kW).
+            shunt = np.zeros(n, dtype=bool)
+            for column in ("g_us", "b_us", "g_asym_us", "b_asym_us"):
+                if column in br.columns:
+                    shunt |= br[column].cast(pl.Float64).fill_null(0.0).to_numpy() != 0
+            open_both = np.array([e is None for e in end], dtype=bool)
+            both = sel[~is_bb[sel] & open_both & shunt[sel]]
+            if both.size:
+                far_idx[both] = pp.create_switches(
+                    net, buses=t[both], elements=pp_index[both],
+                    et=list(np.where(is_tr[both], "t", "l")), closed=True,
+                    name=[names[i] for i in both])
 
         ld = network.loads
         if ld.height:
@@ -1929,6 +1949,7 @@ class PandapowerModel(_StatefulNet):
             gen_table=[str(t) for t in g_table[g_live]],
             gen_p_mw=g_p[g_live],
             gen_q_mvar=g_q[g_live],
+            branch_switch_far=far_idx[live],
         )
         return model
 
@@ -1937,6 +1958,9 @@ class PandapowerModel(_StatefulNet):
         by_switch = self.branch_switch >= 0
         if by_switch.any():
             net.switch.loc[self.branch_switch[by_switch], "closed"] = state[by_switch]
+        far = self.branch_switch_far >= 0 if self.branch_switch_far.size else by_switch & False
+        if far.any():
+            net.switch.loc[self.branch_switch_far[far], "closed"] = state[far]
         element = np.array(self.branch_element, dtype=object)
         for table in ("line", "trafo"):
             sel = ~by_switch & (element == table)
