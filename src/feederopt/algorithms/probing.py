@@ -427,9 +427,25 @@ def _path_children(pu: PerUnitNetwork, paths: list[tuple[tuple[int, ...], tuple[
     return out
 
 
+#: Depth-first steps (partial paths pushed) per path allowed in :func:`source_paths`, and the
+#: steps allowed per branch besides. A meshed grid can have few paths to its sources and an
+#: exponential number of partial paths that lead nowhere: on MATPOWER's case_ACTIVSg200 (200
+#: buses, 245 branches, 49 generators holding their buses) the enumeration ran for minutes per
+#: bus and ``solve --time-limit 30`` never returned. The limit is 40,740 steps on case33bw
+#: and 43,160 on 1-MV-urban--0-sw; the most any bus of the literature feeders and SimBench MV
+#: rings took when it had 200 paths or fewer (every 15th bus as the generator's): case33bw
+#: 726, case69bw 1,515, mv_oberrhein 3,612, 1-MV-semiurb--0-sw 8,419 steps.
+PATH_STEPS_PER_PATH = 200
+PATH_STEPS_PER_BRANCH = 20
+
+
 def source_paths(pu: PerUnitNetwork, bus: int, limit: int) -> list[list[int]] | None:
     """Every simple path (branch indices, from ``bus``) from ``bus`` to a source in the graph
-    whose sources are merged into one node; None when there are more than ``limit``."""
+    whose sources are merged into one node; None when there are more than ``limit``, or when
+    the depth-first search takes more than ``PATH_STEPS_PER_PATH * limit +
+    PATH_STEPS_PER_BRANCH * n_branch`` steps (a meshed grid: the callers then treat the bus
+    as having too many paths, which only leaves out a heuristic start or a bound level) or a
+    stop is requested (Ctrl-C)."""
     hub = -1
     node = np.where(pu.is_source, hub, np.arange(pu.n_bus))
     adj: dict[int, list[tuple[int, int]]] = {}
@@ -444,7 +460,11 @@ def source_paths(pu: PerUnitNetwork, bus: int, limit: int) -> list[list[int]] | 
         return paths
     # Depth-first over simple paths: (node, branches so far, nodes so far).
     stack: list[tuple[int, list[int], frozenset[int]]] = [(start, [], frozenset([start]))]
+    steps_left = PATH_STEPS_PER_PATH * limit + PATH_STEPS_PER_BRANCH * pu.n_branch
     while stack:
+        steps_left -= 1
+        if steps_left < 0 or (steps_left % 4096 == 0 and interrupt.requested()):
+            return None
         at, edges, seen = stack.pop()
         for nxt, k in adj.get(at, []):
             if nxt == hub:
