@@ -985,7 +985,10 @@ _TRAFO_HINTS = {
     "vkr_percent": "give the real part of the short-circuit voltage in percent, between 0 and "
                    "vk_percent",
     "pfe_kw": "give the iron losses in kW, >= 0 (0 when unknown)",
-    "i0_percent": "give the open-circuit current in percent, >= 0 (0 when unknown)",
+    "i0_percent": "give the open-circuit current in percent, >= 0 (0 when unknown); a negative "
+                  "one is how pandapower's from_mpc/from_ppc carries a MATPOWER transformer's "
+                  "line charging (pandapower.networks.case118, GBnetwork): give feederopt the "
+                  "MATPOWER file itself, which it reads with the charging",
     "shift_degree": "give the phase shift in degrees (0 when none); pandapower's power flow "
                     "fails on NaN",
     "parallel": "give the number of parallel transformers, a whole number >= 1 (put the "
