@@ -385,11 +385,11 @@ def _loop_children(pu: PerUnitNetwork, opened: tuple[int, ...], closed: tuple[in
         return [(tuple(sorted((*opened, e))), closed, float(open_bound[e])) for e in free]
     free.sort(key=lambda e: (float(open_bound[e]), e))
     never = ~np.isfinite(open_bound)  # fixed branches and switches fixed closed
+    never[list(closed)] = True
     out = []
     for j, e in enumerate(free):
         if j:
             never[free[j - 1]] = True
-            never[list(closed)] = True
             idx = np.flatnonzero(never)
             if bottleneck_loop(pu.n_bus, pu.f[idx], pu.t[idx], np.zeros(len(idx)),
                                pu.is_source)[1]:
