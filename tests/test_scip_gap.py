@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from test_reconfiguration_property import enumerate_topologies
 
 from feederopt.algorithms.base import StopOptions
 from feederopt.algorithms.monolithic import solve_misocp
@@ -28,6 +27,7 @@ from feederopt.algorithms.single_tree import SingleTreeBenders, SingleTreeOption
 from feederopt.network import Network, to_per_unit
 from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
 from feederopt.solvers.status import Status
+from test_reconfiguration_property import enumerate_topologies
 
 #: (radiality, branches (from, to, r_ohm, x_ohm), loads (bus, p_mw)); sources b0 and b4,
 #: q = p / 2, as drawn by the property test's strategy
