@@ -89,21 +89,21 @@ def test_folder_unknown_table_file_is_named(tmp_path: Path) -> None:
 # ---- MATPOWER: REF bus without a generator, no generator, baseMVA 0, RATE_A, VG (5, 8, 15) --
 
 def _case(base_mva: str = "10", bus2_type: str = "1", gen: str = "1 0 0 10 -10 1.0 10 1 10 0",
-          rate_a: str = "0") -> str:
+          rate_a: str = "0", bus3: str = "3 1", branch2: str = "2 3") -> str:
     return f"""function mpc = tiny
 mpc.version = '2';
 mpc.baseMVA = {base_mva};
 mpc.bus = [
 1 3 0 0 0 0 1 1 0 12.66 1 1.1 0.9;
 2 {bus2_type} 0.1 0.05 0 0 1 1 0 12.66 1 1.1 0.9;
-3 1 0.1 0.05 0 0 1 1 0 12.66 1 1.1 0.9;
+{bus3} 0.1 0.05 0 0 1 1 0 12.66 1 1.1 0.9;
 ];
 mpc.gen = [
 {gen}
 ];
 mpc.branch = [
 1 2 0.01 0.01 0 {rate_a} 0 0 0 0 1 -360 360;
-2 3 0.01 0.01 0 0 0 0 0 0 1 -360 360;
+{branch2} 0.01 0.01 0 0 0 0 0 0 1 -360 360;
 ];
 """
 
@@ -128,8 +128,20 @@ def test_matpower_tiny_case_reads(tmp_path: Path) -> None:
     ({"base_mva": "0"}, "invalid_value", "mpc", [], "baseMVA"),
     ({"rate_a": "-5"}, "invalid_value", "mpc.branch", ["row 1"], "RATE_A"),
     ({"gen": "1 0 0 10 -10 NaN 10 1 10 0"}, "invalid_value", "mpc.gen", ["row 1"], "VG"),
+    # bus numbers and types that are no whole numbers: a NaN BUS_TYPE was cast to an integer
+    # and read as a load bus, "problems: none"; a NaN BUS_I failed in matpowercaseframes'
+    # index as "not a MATPOWER case (IntCastingNaNError ...)" without naming the row
+    ({"bus2_type": "NaN"}, "invalid_value", "mpc.bus", ["row 2"], "BUS_TYPE"),
+    ({"bus2_type": "7"}, "invalid_value", "mpc.bus", ["row 2"], "BUS_TYPE"),
+    ({"bus3": "NaN 1"}, "invalid_value", "mpc.bus", ["row 3"], "BUS_I"),
+    ({"bus3": "0 1"}, "invalid_value", "mpc.bus", ["row 3"], "BUS_I"),
+    ({"branch2": "2.5 3"}, "invalid_value", "mpc.branch", ["row 2"], "F_BUS"),
+    ({"branch2": "2 Inf"}, "invalid_value", "mpc.branch", ["row 2"], "T_BUS"),
+    ({"gen": "NaN 0 0 10 -10 1.0 10 1 10 0"}, "invalid_value", "mpc.gen", ["row 1"],
+     "GEN_BUS"),
 ], ids=["ref_without_gen", "gen_out_of_service", "no_gen_row", "basemva_zero",
-        "rate_a_negative", "vg_nan"])
+        "rate_a_negative", "vg_nan", "bus_type_nan", "bus_type_7", "bus_i_nan", "bus_i_zero",
+        "f_bus_fraction", "t_bus_inf", "gen_bus_nan"])
 def test_matpower_bad_case_names_the_field(tmp_path: Path, change: dict[str, str], kind: str,
                                            component: str, ids: list[str], field: str) -> None:
     path = tmp_path / "tiny.m"

@@ -81,13 +81,16 @@ def read_matpower(path: str | Path, name: str | None = None) -> Network:
     try:
         from matpowercaseframes import CaseFrames
 
+        # update_index=False: its index by bus number cast BUS_I to integers and failed on a
+        # NaN there without naming the row (the matrices are read by column below, and
+        # _check_codes names a bad bus number)
         if path.suffix == ".m":
-            cf = CaseFrames(str(path))
+            cf = CaseFrames(str(path), update_index=False)
         else:  # CASE.M (Windows): matpowercaseframes reads only a lower-case .m name
             with tempfile.TemporaryDirectory() as tmp:
                 copy = Path(tmp) / f"{path.stem}.m"
                 copy.write_text(text, encoding="utf-8")
-                cf = CaseFrames(str(copy))
+                cf = CaseFrames(str(copy), update_index=False)
     except Exception as exc:  # matpowercaseframes raises many kinds
         raise unreadable(path, f"not a MATPOWER case ({type(exc).__name__}: {exc})") from None
     for attr in ("bus", "branch"):
@@ -267,6 +270,41 @@ def _col(df: pd.DataFrame, name: str, default: float = 0.0) -> np.ndarray:
     return np.full(len(df), default)
 
 
+#: The columns that hold bus numbers or codes: (matrix, column, allowed values or None for a
+#: positive integer; MATPOWER's ``ext2int`` accepts nothing else).
+_CODE_COLUMNS = (("bus", "BUS_I", None), ("bus", "BUS_TYPE", (1, 2, 3, 4)),
+                 ("branch", "F_BUS", None), ("branch", "T_BUS", None), ("gen", "GEN_BUS", None))
+
+
+def _check_codes(frames: dict[str, pd.DataFrame]) -> None:
+    """Refuse bus numbers and bus types that are not whole numbers (NaN, Inf, 2.5), not
+    positive, or no MATPOWER bus type (1 PQ, 2 PV, 3 reference, 4 isolated), naming the matrix,
+    the rows (from 1) and the column: cast to integers they became arbitrary numbers (a NaN
+    BUS_TYPE read as a load bus without a word)."""
+    problems = []
+    for attr, column, allowed in _CODE_COLUMNS:
+        df = frames.get(attr)
+        if df is None or column not in df.columns:
+            continue
+        v = df[column].to_numpy(dtype=float)
+        whole = np.isfinite(v) & (v == np.round(np.nan_to_num(v)))
+        ok = whole & (np.isin(v, allowed) if allowed is not None else v > 0)
+        rows = np.flatnonzero(~ok)
+        if not len(rows):
+            continue
+        what = ("a MATPOWER bus type: 1 (PQ), 2 (PV), 3 (reference) or 4 (isolated)"
+                if allowed is not None else "a positive whole bus number")
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, f"mpc.{attr}",
+            f"{column} is not {what}: " + ", ".join(f"{v[i]:g}" for i in rows[:5])
+            + (" ..." if len(rows) > 5 else ""),
+            ids=tuple(f"row {i + 1}" for i in rows), field=column,
+            hint=f"give {column} (column {list(df.columns).index(column) + 1} of mpc.{attr}) "
+            f"as {what}"))
+    if problems:
+        raise InputError(problems)
+
+
 def _to_network(
     frames: dict[str, pd.DataFrame],
     base_mva: float,
@@ -280,6 +318,7 @@ def _to_network(
     gen = frames.get("gen", pd.DataFrame(columns=["GEN_BUS"]))
     gencost = frames.get("gencost")
 
+    _check_codes(frames)
     problems: list[Problem] = []
     bus_no = _col(bus, "BUS_I").astype(int)
     bus_type = _col(bus, "BUS_TYPE", 1).astype(int)
