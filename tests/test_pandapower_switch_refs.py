@@ -92,6 +92,20 @@ def test_a_switch_naming_a_missing_element_is_a_typed_problem(switch: int, table
     assert f"net.{table}.index" in problem.hint
 
 
+def test_a_switch_of_no_known_element_type_is_a_typed_problem() -> None:
+    """``et='x'``: pandapower's own power flow skips the switch (its line is taken as not
+    switched here: the tie 4-7 closed), so it runs; feederopt's reader named nothing and, for a
+    bus-bus switch, reported only an island without a source. The switch is named now."""
+    net = _net()
+    net.switch.at[0, "et"] = "x"
+    assert _runpp_raises(net) is None  # pandapower runs, ignoring the switch
+    with pytest.raises(InputError) as err:
+        from_pandapower(net)
+    [problem] = [p for p in err.value.problems if p.component == "switch"]
+    assert problem.is_error and problem.field == "et" and problem.ids == ("switch:0",)
+    assert "'x'" in problem.message and "'b', 'l', 't' or 't3'" in problem.hint
+
+
 def test_a_line_switch_at_a_missing_bus_is_a_typed_problem() -> None:
     net = _net()
     net.switch.at[1, "bus"] = 999

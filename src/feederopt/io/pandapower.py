@@ -1112,9 +1112,12 @@ def _switch_reference_problems(net: pandapowerNet, known: set[int]) -> list[Prob
     switch's buses become a branch's ``from_bus``/``to_bus``, which validation checks.)"""
     sw = net.switch
     missing: dict[tuple[str, str], list[tuple[int, Any]]] = {}
+    unknown_et: list[tuple[int, Any]] = []
     for idx, s in sw.iterrows():
         table = _SWITCH_TABLES.get(str(s["et"]))
         if table is None:
+            if str(s["et"]) != "b":
+                unknown_et.append((int(idx), s["et"]))
             continue
         rows = net[table].index if table in net else ()
         element = _bus_key(s["element"])
@@ -1136,6 +1139,17 @@ def _switch_reference_problems(net: pandapowerNet, known: set[int]) -> list[Prob
             hint=(f"set net.switch.{col} to the index of an existing "
                   + ("bus at an end of the switched element" if col == "bus" else
                      f"{table} (net.{table}.index)") + ", or remove the switch")))
+    if unknown_et:
+        # pandapower's power flow skips such a switch: what it joined falls apart (NaN
+        # voltages), which read here as an island without a source that named no switch
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "switch",
+            "et is none of 'b' (bus-bus), 'l' (line), 't' (trafo), 't3' (trafo3w): "
+            + ", ".join(f"switch {k} et={v!r}" for k, v in unknown_et[:10])
+            + (" ..." if len(unknown_et) > 10 else "")
+            + "; pandapower's power flow ignores such a switch",
+            ids=tuple(f"switch:{k}" for k, _ in unknown_et), field="et",
+            hint="set net.switch.et to 'b', 'l', 't' or 't3' (the kind of element it switches)"))
     return problems
 
 
