@@ -11,6 +11,7 @@ lowest voltages: ``s1`` 0.9479, ``s2`` 0.9483, ``s3`` 0.9459, ``s4`` 0.9387 p.u.
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -141,6 +142,22 @@ def test_a_nan_load_in_the_file_is_bad_input(tmp_path: Path) -> None:
         # the OpenDSS reader names the file's own element and field (Load.b, kW)
         assert "loads [b].kW: Load.b: kW is nan, not a finite number" in res.output, res.output
         assert "infeasible" not in res.output
+
+
+def test_a_load_rated_at_zero_kv_is_bad_input(tmp_path: Path) -> None:
+    """``Load.b ... kV=0``: OpenDSS's own solution of the script ends in NaN (checked here with
+    opendssdirect), which read as NaN powers of whatever came after the loads (IEEE 13's DERs:
+    "generators [Generator.675, PVSystem...].p_mw: p_mw is not a finite number", naming them
+    and not the load). ``info`` exits 2 naming the load and its kV."""
+    import opendssdirect as dss
+
+    feeder = tmp_path / "kv0.dss"
+    feeder.write_text(RADIAL.replace("kW=nan", "kW=900").replace("kV=12.47 kW", "kV=0 kW"))
+    dss.Text.Command(f'redirect "{feeder}"')
+    assert not all(math.isfinite(v) for v in dss.Circuit.TotalPower())
+    res = runner.invoke(app, ["info", str(feeder)])
+    assert res.exit_code == 2, res.output
+    assert "loads [b].kV: Load.b: kV is 0, not a positive number" in res.output, res.output
 
 
 def test_the_profile_caption_names_only_the_series_drawn() -> None:

@@ -443,12 +443,19 @@ def _load_parts(nodes: list[int], nph: int, delta: bool,
     return [("wye", _letters([n]), v) for n in phase_nodes]
 
 
-def _load_value_problem(ld: str, kw: float, kvar: float) -> Problem | None:
-    """A ``bad_load`` problem for a load whose kW is negative or whose kW/kvar is not finite.
+def _load_value_problem(ld: str, kw: float, kvar: float, kv: float) -> Problem | None:
+    """A ``bad_load`` problem for a load whose kW is negative, whose kW/kvar is not finite or
+    whose rated kV is not a positive number.
 
     A negative kW would be generation hidden in a load (the pandapower and folder readers refuse
-    it too: model generation as a Generator or PVSystem); NaN or inf spoils OpenDSS's solution.
+    it too: model generation as a Generator or PVSystem); NaN or inf spoils OpenDSS's solution,
+    and so does ``kV=0`` (its power flow ends in NaN, which read as NaN outputs of the DERs,
+    naming them instead of the load).
     """
+    if not (math.isfinite(kv) and kv > 0):
+        return Problem(ProblemKind.BAD_LOAD, "loads", f"Load.{ld}: kV is {kv:g}, not a "
+                       "positive number", (ld,), "kV", "give the load's rated kV (line to line "
+                       "for a 3-phase or delta load, across the load otherwise), e.g. kV=4.16")
     if not math.isfinite(kw):
         return Problem(ProblemKind.BAD_LOAD, "loads", f"Load.{ld}: kW is {kw}, not a finite "
                        "number", (ld,), "kW", "give the load's kW as a number, e.g. kW=170")
@@ -897,7 +904,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         bus, nodes = terminals()[0]
         delta = bool(dss.Loads.IsDelta())
         kv, kw, kvar = float(dss.Loads.kV()), float(dss.Loads.kW()), float(dss.Loads.kvar())
-        bad = _load_value_problem(ld, kw, kvar)
+        bad = _load_value_problem(ld, kw, kvar, kv)
         if bad is not None:
             load_value_problems.append(bad)
             continue
