@@ -89,7 +89,8 @@ def test_folder_unknown_table_file_is_named(tmp_path: Path) -> None:
 # ---- MATPOWER: REF bus without a generator, no generator, baseMVA 0, RATE_A, VG (5, 8, 15) --
 
 def _case(base_mva: str = "10", bus2_type: str = "1", gen: str = "1 0 0 10 -10 1.0 10 1 10 0",
-          rate_a: str = "0", bus3: str = "3 1", branch2: str = "2 3") -> str:
+          rate_a: str = "0", bus3: str = "3 1", branch2: str = "2 3", shift2: str = "0",
+          status2: str = "1") -> str:
     return f"""function mpc = tiny
 mpc.version = '2';
 mpc.baseMVA = {base_mva};
@@ -103,7 +104,7 @@ mpc.gen = [
 ];
 mpc.branch = [
 1 2 0.01 0.01 0 {rate_a} 0 0 0 0 1 -360 360;
-{branch2} 0.01 0.01 0 0 0 0 0 0 1 -360 360;
+{branch2} 0.01 0.01 0 0 0 0 0 {shift2} {status2} -360 360;
 ];
 """
 
@@ -139,9 +140,16 @@ def test_matpower_tiny_case_reads(tmp_path: Path) -> None:
     ({"branch2": "2 Inf"}, "invalid_value", "mpc.branch", ["row 2"], "T_BUS"),
     ({"gen": "NaN 0 0 10 -10 1.0 10 1 10 0"}, "invalid_value", "mpc.gen", ["row 1"],
      "GEN_BUS"),
+    # MATPOWER's makeYbus multiplies a branch's admittance by BR_STATUS: 2 doubled it, NaN
+    # spoiled the matrix; both were read as in service
+    ({"status2": "2"}, "invalid_value", "mpc.branch", ["row 2"], "BR_STATUS"),
+    ({"status2": "NaN"}, "invalid_value", "mpc.branch", ["row 2"], "BR_STATUS"),
+    # a NaN phase shift: "problems: none" and a base-case AC power flow that failed
+    ({"shift2": "NaN"}, "invalid_value", "mpc.branch", ["row 2"], "SHIFT"),
 ], ids=["ref_without_gen", "gen_out_of_service", "no_gen_row", "basemva_zero",
         "rate_a_negative", "vg_nan", "bus_type_nan", "bus_type_7", "bus_i_nan", "bus_i_zero",
-        "f_bus_fraction", "t_bus_inf", "gen_bus_nan"])
+        "f_bus_fraction", "t_bus_inf", "gen_bus_nan", "br_status_2", "br_status_nan",
+        "shift_nan"])
 def test_matpower_bad_case_names_the_field(tmp_path: Path, change: dict[str, str], kind: str,
                                            component: str, ids: list[str], field: str) -> None:
     path = tmp_path / "tiny.m"

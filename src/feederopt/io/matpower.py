@@ -270,30 +270,44 @@ def _col(df: pd.DataFrame, name: str, default: float = 0.0) -> np.ndarray:
     return np.full(len(df), default)
 
 
-#: The columns that hold bus numbers or codes: (matrix, column, allowed values or None for a
-#: positive integer; MATPOWER's ``ext2int`` accepts nothing else).
-_CODE_COLUMNS = (("bus", "BUS_I", None), ("bus", "BUS_TYPE", (1, 2, 3, 4)),
-                 ("branch", "F_BUS", None), ("branch", "T_BUS", None), ("gen", "GEN_BUS", None))
+#: Columns whose values must be bus numbers (positive whole numbers), codes (one of the given
+#: values) or finite numbers: (matrix, column, what).
+_CODE_COLUMNS: tuple[tuple[str, str, tuple[float, ...] | str], ...] = (
+    ("bus", "BUS_I", "bus"), ("bus", "BUS_TYPE", (1, 2, 3, 4)),
+    ("branch", "F_BUS", "bus"), ("branch", "T_BUS", "bus"), ("branch", "BR_STATUS", (0, 1)),
+    ("branch", "SHIFT", "finite"), ("gen", "GEN_BUS", "bus"))
+_CODE_TEXT: dict[tuple[float, ...] | str, str] = {
+    "bus": "a positive whole bus number",
+    "finite": "a finite number (degrees)",
+    (1, 2, 3, 4): "a MATPOWER bus type: 1 (PQ), 2 (PV), 3 (reference) or 4 (isolated)",
+    (0, 1): "0 (out of service) or 1 (in service)",
+}
 
 
 def _check_codes(frames: dict[str, pd.DataFrame]) -> None:
     """Refuse bus numbers and bus types that are not whole numbers (NaN, Inf, 2.5), not
-    positive, or no MATPOWER bus type (1 PQ, 2 PV, 3 reference, 4 isolated), naming the matrix,
-    the rows (from 1) and the column: cast to integers they became arbitrary numbers (a NaN
+    positive, or no MATPOWER bus type (1 PQ, 2 PV, 3 reference, 4 isolated), a branch status
+    other than 0 or 1 (MATPOWER's ``makeYbus`` multiplies the branch's admittance by it: 2
+    doubles it, NaN spoils the matrix) and a NaN or infinite phase shift, naming the matrix, the
+    rows (from 1) and the column: cast to integers they became arbitrary numbers (a NaN
     BUS_TYPE read as a load bus without a word)."""
     problems = []
-    for attr, column, allowed in _CODE_COLUMNS:
+    for attr, column, kind in _CODE_COLUMNS:
         df = frames.get(attr)
         if df is None or column not in df.columns:
             continue
         v = df[column].to_numpy(dtype=float)
-        whole = np.isfinite(v) & (v == np.round(np.nan_to_num(v)))
-        ok = whole & (np.isin(v, allowed) if allowed is not None else v > 0)
+        finite = np.isfinite(v)
+        if kind == "finite":
+            ok = finite
+        elif kind == "bus":
+            ok = finite & (v == np.round(np.nan_to_num(v))) & (v > 0)
+        else:
+            ok = finite & np.isin(v, kind)
         rows = np.flatnonzero(~ok)
         if not len(rows):
             continue
-        what = ("a MATPOWER bus type: 1 (PQ), 2 (PV), 3 (reference) or 4 (isolated)"
-                if allowed is not None else "a positive whole bus number")
+        what = _CODE_TEXT[kind]
         problems.append(Problem(
             ProblemKind.INVALID_VALUE, f"mpc.{attr}",
             f"{column} is not {what}: " + ", ".join(f"{v[i]:g}" for i in rows[:5])
