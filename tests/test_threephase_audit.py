@@ -160,6 +160,26 @@ def test_a_load_rated_at_zero_kv_is_bad_input(tmp_path: Path) -> None:
     assert "loads [b].kV: Load.b: kV is 0, not a positive number" in res.output, res.output
 
 
+@pytest.mark.parametrize(("spec", "field", "words"), [
+    ("kvar=600 kV=0", "kV", "kV is 0, not a positive number"),
+    ("kvar=nan kV=12.47", "kvar", "kvar is nan, not a finite number")])
+def test_a_capacitor_without_a_rating_is_bad_input(tmp_path: Path, spec: str, field: str,
+                                                   words: str) -> None:
+    """A capacitor at ``kV=0`` or ``kvar=nan``: OpenDSS's own solution of the script ends in
+    NaN (checked here), which read as NaN powers of the DERs after it (IEEE 13: its
+    generators named, not the capacitor). ``info`` exits 2 naming the capacitor and field."""
+    import opendssdirect as dss
+
+    feeder = tmp_path / "cap.dss"
+    feeder.write_text(RADIAL.replace("kW=nan", "kW=900").replace(
+        "Set voltagebases", f"New Capacitor.c1 Bus1=a phases=3 {spec}\nSet voltagebases"))
+    dss.Text.Command(f'redirect "{feeder}"')
+    assert not all(math.isfinite(v) for v in dss.Circuit.TotalPower())
+    res = runner.invoke(app, ["info", str(feeder)])
+    assert res.exit_code == 2, res.output
+    assert f"shunts [c1].{field}: Capacitor.c1: {words}" in res.output, res.output
+
+
 def test_the_profile_caption_names_only_the_series_drawn() -> None:
     """With ``--no-ac-check`` the voltage profile has LinDist3Flow's voltages alone; its caption
     described OpenDSS's blue and grey series too, which the figure does not have."""

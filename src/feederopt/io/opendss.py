@@ -965,11 +965,22 @@ def read_opendss(path: str | Path, *, name: str | None = None,
 
     # ---- capacitors ---------------------------------------------------------------------
     sh_rows = []
+    cap_value_problems: list[Problem] = []  # kV not positive, kvar not finite
     for cap in _iterate(dss.Capacitors):
         nph = int(dss.CktElement.NumPhases())
         bus, nodes = terminals()[0]
         if bus in sec.bus_unit:
             problems.append(_on_secondary(f"Capacitor.{cap}", "shunts", cap, bus, sec))
+            continue
+        kv_c, kvar_c = float(dss.Capacitors.kV()), float(dss.Capacitors.kvar())
+        if not (math.isfinite(kv_c) and kv_c > 0) or not math.isfinite(kvar_c):
+            field, what = (("kV", f"kV is {kv_c:g}, not a positive number")
+                           if not (math.isfinite(kv_c) and kv_c > 0)
+                           else ("kvar", f"kvar is {kvar_c:g}, not a finite number"))
+            cap_value_problems.append(Problem(
+                ProblemKind.INVALID_VALUE, "shunts", f"Capacitor.{cap}: {what}", (cap,), field,
+                "give the capacitor's rated kV (line to line for a 3-phase bank) and its kvar "
+                "as numbers, e.g. kV=4.16 kvar=600"))
             continue
         states = list(dss.Capacitors.States())
         share = (sum(states) / len(states)) if states else 1.0
@@ -979,6 +990,11 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                         "q_mvar": float(dss.Capacitors.kvar()) / 1000 * share,
                         "vn_kv": float(dss.Capacitors.kV()),
                         "in_service": bool(dss.CktElement.Enabled()) and share > 0})
+
+    if cap_value_problems:
+        # kV=0 or a NaN kvar leaves OpenDSS's solution NaN, which read as NaN outputs of the
+        # DERs below (IEEE 13: Generator.675 and the PVSystems named, not the capacitor)
+        raise InputError(problems + cap_value_problems)
 
     # ---- reactors: series (a line) or shunt; transformers' no-load branches --------------
     _reactors(buses_by_id, sec, line_rows, z_rows, sh_rows, problems, warnings)
