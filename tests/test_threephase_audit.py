@@ -180,6 +180,30 @@ def test_a_capacitor_without_a_rating_is_bad_input(tmp_path: Path, spec: str, fi
     assert f"shunts [c1].{field}: Capacitor.c1: {words}" in res.output, res.output
 
 
+@pytest.mark.parametrize(("old", "new", "words"), [
+    # the source's set-point: named
+    ("pu=1.00", "pu=nan", "sources [source].pu: Vsource.source: pu is nan, not a finite number"),
+    # a NaN that no check names (a shunt reactor's kvar): the buses it leaves without a
+    # voltage, not the DERs
+    ("Set voltagebases", "New Reactor.r1 Bus1=a phases=3 kvar=nan kV=12.47\nSet voltagebases",
+     "OpenDSS's power flow of the file gives no finite voltage at 3 bus(es) (NaN)")])
+def test_a_nan_that_spoils_opendss_solution_is_named(tmp_path: Path, old: str, new: str,
+                                                      words: str) -> None:
+    """OpenDSS takes these NaN values without an error and its solution is NaN (checked
+    here); the reader read the DERs' outputs from it and named them (IEEE 13 with pu=nan:
+    "generators [Generator.675, PVSystem...].p_mw: p_mw is not a finite number")."""
+    import opendssdirect as dss
+
+    feeder = tmp_path / "nan.dss"
+    feeder.write_text(RADIAL.replace("kW=nan", "kW=900").replace(old, new))
+    dss.Text.Command(f'redirect "{feeder}"')
+    assert not all(math.isfinite(v) for v in dss.Circuit.AllBusVMag())
+    res = runner.invoke(app, ["info", str(feeder)])
+    assert res.exit_code == 2, res.output
+    assert words in " ".join(res.output.split()), res.output
+    assert "generators" not in res.output
+
+
 def test_the_profile_caption_names_only_the_series_drawn() -> None:
     """With ``--no-ac-check`` the voltage profile has LinDist3Flow's voltages alone; its caption
     described OpenDSS's blue and grey series too, which the figure does not have."""

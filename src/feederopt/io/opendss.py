@@ -695,6 +695,15 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         src_rows.append({"id": vs, "bus": bus, "v_set_pu": float(dss.Vsources.PU()),
                          "angle_deg": float(dss.Vsources.AngleDeg()),
                          "vn_kv": float(dss.Vsources.BasekV()), **seq})
+        # a NaN set-point leaves OpenDSS's solution NaN, which read as NaN outputs of the DERs
+        # (IEEE 13 with pu=nan named Generator.675 and the PVSystems); a source is named here
+        set_point = {"pu": float(dss.Vsources.PU()), "angle": float(dss.Vsources.AngleDeg())}
+        bad_set = [(f, v) for f, v in set_point.items() if not math.isfinite(v)]
+        if bad_set:
+            raise InputError(problems + [Problem(
+                ProblemKind.INVALID_VALUE, "sources", f"Vsource.{vs}: {f} is {v}, not a finite "
+                "number", (vs,), f, "give the source's per-unit voltage (e.g. pu=1.0) and its "
+                "angle in degrees as numbers") for f, v in bad_set])
 
     # ---- switch controls ----------------------------------------------------------------
     controlled: dict[str, bool] = {}  # line -> normally open
@@ -1010,6 +1019,17 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     der_value_problems = _der_value_problems()
     if der_value_problems:  # a NaN spoils every DER's solved output read below
         raise InputError(problems + der_value_problems)
+    vmag = np.asarray(dss.Circuit.AllBusVMag(), dtype=float)
+    if vmag.size and not np.all(np.isfinite(vmag)):
+        # a NaN that no check above names: say so, rather than blame the DERs' outputs
+        names = [str(b).lower() for b in dss.Circuit.AllNodeNames()]
+        nan_buses = sorted({nm.split(".")[0] for nm, v in zip(names, vmag, strict=False)
+                            if not math.isfinite(v)})
+        raise InputError([*problems, Problem(
+            ProblemKind.INVALID_VALUE, "buses", "OpenDSS's power flow of the file gives no "
+            f"finite voltage at {len(nan_buses)} bus(es) (NaN)", tuple(nan_buses[:20]), "",
+            "look for an element value that is not a number (NaN, a division by zero) in the "
+            "file: OpenDSS takes it without an error")])
     gen_rows = []
     grid_forming = _grid_forming(settings)
     for cls, kind, coll in (("generator", "generator", dss.Generators),
