@@ -244,24 +244,6 @@ def test_text_in_a_matrix_names_the_matrix_row_and_column(tmp_path: Path):
     assert problem.ids == ("row 5",) and "'abc'" in problem.message
 
 
-SHIFTER = """function mpc = shifter
-mpc.version = '2';
-mpc.baseMVA = 10;
-mpc.bus = [
-1 3 0 0 0 0 1 1 0 12.66 1 1.1 0.9;
-2 1 0.1 0.05 0 0 1 1 0 12.66 1 1.1 0.9;
-3 1 0.1 0.05 0 0 1 1 0 12.66 1 1.1 0.9;
-];
-mpc.gen = [
-1 0 0 10 -10 1.0 10 1 10 0
-];
-mpc.branch = [
-1 2 0.01 0.01 0 0 0 0 0 0 1 -360 360;
-2 3 0.01 0.01 0 0 0 0 0 SHIFT 1 -360 360;
-];
-"""
-
-
 def test_a_phase_shifter_in_a_radial_feeder_changes_only_the_angles(tmp_path: Path):
     """A branch with ``SHIFT`` 30 degrees ends a radial 3-bus feeder. Through it the AC check's
     Newton-Raphson from a flat start converged to the low-voltage root (bus 3 at 0.0003 p.u.,
@@ -270,11 +252,12 @@ def test_a_phase_shifter_in_a_radial_feeder_changes_only_the_angles(tmp_path: Pa
     the shift, whose AC power flow has the same losses and magnitudes, and bus 3's angle 30
     degrees apart."""
     from feederopt.validation.ac import ac_power_flow
+    from test_fixg2_bad_input import _case  # the 3-bus case of the bad-input tests
 
     runs = {}
     for shift in ("0", "30"):
         path = tmp_path / f"shift{shift}.m"
-        path.write_text(SHIFTER.replace("SHIFT", shift))
+        path.write_text(_case(shift2=shift))
         ac = ac_power_flow(read_matpower(path))
         assert ac.converged
         runs[shift] = ac
