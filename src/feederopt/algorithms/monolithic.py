@@ -119,7 +119,7 @@ def _solve_misocp_scip(
     model = ScipModel(problem.monolithic_block(), objective_offset=const)
     remaining = stop.time_limit_s - (time.perf_counter() - t0)
     # half the gap asked for: the reported objective is the slave's at SCIP's topology, which
-    # SCIP's own can sit below by its tolerances (a 0.262 MW optimum 4e-6 below), so that
+    # SCIP's own can sit below by its tolerances (a 0.262 kW optimum: 6.2e-6 below), so that
     # SCIP's gap limit alone left a gap of 1.40e-5 against the 1e-5 asked for ('feasible')
     sol = model.solve(time_limit_s=remaining, gap=stop.gap / 2)
     elapsed = time.perf_counter() - t0

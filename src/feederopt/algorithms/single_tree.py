@@ -105,7 +105,7 @@ class SingleTreeBenders(Benders):
 
         # relative, and at most half the gap: a candidate that passes has theta >= f(y) (1 -
         # gap / 2), at or above the objective limit, so an incumbent of SCIP's is within the gap
-        # of the slave's value (with the earlier absolute 1e-6 a 0.182 MW optimum ended at
+        # of the slave's value (with the earlier absolute 1e-6 a 0.182 kW optimum ended at
         # SCIP's own gap limit with a gap of 1.47e-6 against the 1e-6 asked for: 'feasible')
         tol = min(self.options.check_tolerance, gap / 2)
         failures: list[SlaveFailure] = []

@@ -692,12 +692,12 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         for prop in ("R1", "X1", "R0", "X0"):
             dss.Text.Command(f"? vsource.{vs}.{prop}")
             seq[prop.lower() + "_ohm"] = float(dss.Text.Result())
-        src_rows.append({"id": vs, "bus": bus, "v_set_pu": float(dss.Vsources.PU()),
-                         "angle_deg": float(dss.Vsources.AngleDeg()),
+        set_point = {"pu": float(dss.Vsources.PU()), "angle": float(dss.Vsources.AngleDeg())}
+        src_rows.append({"id": vs, "bus": bus, "v_set_pu": set_point["pu"],
+                         "angle_deg": set_point["angle"],
                          "vn_kv": float(dss.Vsources.BasekV()), **seq})
         # a NaN set-point leaves OpenDSS's solution NaN, which read as NaN outputs of the DERs
         # (IEEE 13 with pu=nan named Generator.675 and the PVSystems); a source is named here
-        set_point = {"pu": float(dss.Vsources.PU()), "angle": float(dss.Vsources.AngleDeg())}
         bad_set = [(f, v) for f, v in set_point.items() if not math.isfinite(v)]
         if bad_set:
             raise InputError(problems + [Problem(
@@ -996,8 +996,8 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         sh_rows.append({"id": cap, "bus": bus, "phases": _letters(nodes[:nph]),
                         "kind": "capacitor", "p_mw": 0.0,
                         "conn": "delta" if dss.Capacitors.IsDelta() else "wye",
-                        "q_mvar": float(dss.Capacitors.kvar()) / 1000 * share,
-                        "vn_kv": float(dss.Capacitors.kV()),
+                        "q_mvar": kvar_c / 1000 * share,
+                        "vn_kv": kv_c,
                         "in_service": bool(dss.CktElement.Enabled()) and share > 0})
 
     if cap_value_problems:
