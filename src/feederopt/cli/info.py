@@ -406,7 +406,8 @@ def cases(json_output: bool = JSON_OPT) -> None:
     """List the built-in cases with their buses, branches, ties and load."""
     from feederopt import list_cases
 
-    # Loading every case (pandapower's grids are built anew) takes ~10 s: say so meanwhile.
+    # The counts are stored (feederopt.cases.catalog); a case whose packages' versions differ
+    # from the stored ones is built (pandapower's grids about 1 s each): say so meanwhile.
     with stderr().status("loading the built-in cases to count their buses and load"):
         rows = list_cases()
     if json_output:
