@@ -71,6 +71,9 @@ class ScheduleSettings:
     fixed_open: tuple[str, ...] = ()  # branch ids open all day
     fixed_closed: tuple[str, ...] = ()  # branch ids closed all day
     dg_commitment: bool = False  # day-ahead DG on/off u_{g,h} as a first-stage decision
+    #: the piecewise-linear loss's largest under-estimate of ``r P^2`` between its tangents
+    #: (:func:`loss_tangents`); None: the default tangents (up to 0.25)
+    loss_tol: float | None = None
 
     @property
     def robust(self) -> bool:
@@ -83,7 +86,8 @@ class ScheduleSettings:
 OPTION_OF = {"eps": "--dsm", "gamma": "--gamma", "budget": "--robust-budget",
              "budget_res": "--robust-budget", "c_switch": "--switch-cost",
              "ps_max_mw": "--import-limit", "hours": "--hours", "c_buy": "--buy-price",
-             "c_loss": "--loss-price", "c_shed": "--shed-price", "c_spill": "--spill-price"}
+             "c_loss": "--loss-price", "c_shed": "--shed-price", "c_spill": "--spill-price",
+             "loss_tol": "--loss-tol"}
 
 
 def _named(field: str) -> str:
@@ -117,6 +121,10 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
             bad(f, f"{_named(f)} is {getattr(st, f):g}, must be >= 0 and finite")
     if not st.ps_max_mw >= 0:
         bad("ps_max_mw", f"{_named('ps_max_mw')} is {st.ps_max_mw:g}, must be >= 0")
+    if st.loss_tol is not None and not MIN_LOSS_TOL <= st.loss_tol <= MAX_LOSS_TOL:
+        bad("loss_tol", f"{_named('loss_tol')} is {st.loss_tol:g}, must be within "
+            f"{MIN_LOSS_TOL:g}..{MAX_LOSS_TOL:g} (a share of r P^2)",
+            "e.g. --loss-tol 0.04 (tangents 1.5 times apart) or 0.01 (1.22 times)")
     # options that act only together with another one are refused alone, never ignored
     load_set = st.budget > 0 or st.budget_kind is BudgetKind.AGGREGATE
     if st.c_switch > 0 and not st.hourly:
@@ -237,6 +245,40 @@ def network_storage(net: Network, devices: Devices) -> tuple[list[str], list[Pro
     return [note], problems
 
 
+#: The default tangent points [MW, MVAr] of the piecewise-linear loss (both signs): between
+#: two of them the tangents under-estimate ``r P^2`` by up to 0.25 (0.05 - 0.15) and 0.18-0.21.
+DEFAULT_TANGENTS = (0.05, 0.15, 0.4, 1.0, 2.5, 6.0)
+#: The smallest tangent point of ``--loss-tol``'s sequence [MW]: below it the under-estimate
+#: is at most ``r a_0^2 / 4`` per branch (at ``P = a_0 / 2``), 0.000625 r.
+FIRST_TANGENT = 0.05
+#: ``--loss-tol``'s range: 0.25 is about the default's spacing; below 0.001 the sequence
+#: from 0.05 MW to a few MW holds over a hundred tangents per sign.
+MIN_LOSS_TOL, MAX_LOSS_TOL = 0.001, 0.25
+
+
+def loss_tangents(flow_max: float, loss_tol: float | None = None) -> tuple[float, ...]:
+    """The tangent points ``a > 0`` of the piecewise-linear loss (``lp >= r (2 a P - a^2 y)``
+    at ``+-a``) for flows up to ``flow_max``.
+
+    ``loss_tol`` None: :data:`DEFAULT_TANGENTS` below ``flow_max``. Otherwise a geometric
+    sequence from :data:`FIRST_TANGENT` with the ratio ``rho = (1 + sqrt(tol)) / (1 -
+    sqrt(tol))``, up to the first point at or above ``flow_max``: two tangents at ``a1 < a2``
+    cross at ``P = 2 a1 a2 / (a1 + a2)``, where they under-estimate ``r P^2`` by the share
+    ``((a2 - a1) / (a2 + a1))^2`` of it, the most between them (the outer approximation of a
+    quadratic by its tangents; e.g. A. Ben-Tal & A. Nemirovski, Lectures on Modern Convex
+    Optimization, 2001, for polyhedral approximations); ``a2 = rho a1`` makes that share
+    ``tol``, so ``|P|`` within ``[FIRST_TANGENT, flow_max]`` is under-estimated by at most
+    ``tol``. ``tol`` 0.04 gives ``rho = 1.5``, 0.01 ``rho = 1.22``."""
+    if loss_tol is None:
+        return tuple(a for a in DEFAULT_TANGENTS if a < flow_max)
+    root = math.sqrt(loss_tol)
+    rho = (1 + root) / (1 - root)
+    points = [FIRST_TANGENT]
+    while points[-1] < flow_max:
+        points.append(points[-1] * rho)
+    return tuple(points)
+
+
 def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
                         st: ScheduleSettings) -> ScheduleData:
     """The arrays of the problem (MW on a 1 MVA base); the first ``st.hours`` hours. The
@@ -320,7 +362,10 @@ def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
     flow_max_q = float(grow * qd.sum(1).max() + col(DeviceKind.DG, "q_max_mvar").sum()
                        + np.abs(q_fix).sum(1).max() + np.abs(pv_lo).sum()
                        + np.abs(pv_hi).sum()) + 0.01
-    tangents = tuple(a for a in (0.05, 0.15, 0.4, 1.0, 2.5, 6.0) if a < flow_max)
+    # the default set as it always was (points below the active flow bound); a tolerance's
+    # sequence covers the reactive flows' range too (the same points serve |Q|)
+    tangents = loss_tangents(flow_max if st.loss_tol is None else max(flow_max, flow_max_q),
+                             st.loss_tol)
     return ScheduleData(
         hours=H, n=pu.n_bus, root=int(roots[0]), f=pu.f, t=pu.t, r=pu.r, x=pu.x,
         switchable=pu.switchable & ~np.isin(pu.branch_ids, list(st.fixed_closed)),
