@@ -69,19 +69,23 @@ def test_dsm_objective_non_increasing(inputs) -> None:  # type: ignore[no-untype
 LOOP34 = ("9", "10", "11", "12", "13", "14", "34")
 
 
-def test_ccg_equals_brute_force(inputs) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("loss_tol", [None, 0.04])
+def test_ccg_equals_brute_force(inputs, loss_tol) -> None:  # type: ignore[no-untyped-def]
     """3 hours, Gamma 1 at bus 12 (gamma 30 %): C&CG against brute force over every radial
-    topology of the loop (networkx) and every extreme point of the budget set."""
+    topology of the loop (networkx) and every extreme point of the budget set; with the
+    default tangents and with ``--loss-tol 0.04``'s (the policy bound's kinks are the
+    tangents' crossings)."""
     net, dev, prof = inputs
     ids = [str(b) for b in net.branches["id"].to_list()]
     others = ("33", "35", "36", "37")
 
     def build(open_: tuple[str, ...], closed: tuple[str, ...]) -> ScheduleData:
         st = ScheduleSettings(hours=3, gamma=0.3, budget=1.0, uncertain_buses=("12",),
-                              fixed_open=open_, fixed_closed=closed)
+                              fixed_open=open_, fixed_closed=closed, loss_tol=loss_tol)
         return build_schedule_data(net, dev, prof, st)
 
     d = build(others, tuple(b for b in ids if b not in LOOP34 and b not in others))
+    assert len(d.tangents) == (6 if loss_tol is None else 14)
     points = extreme_points(d)
     assert len(points) == 7  # the forecast, and +-gamma at bus 12 in one of three hours
     robust = solve_ccg(d, gap=1e-5, time_limit_s=120)
