@@ -25,7 +25,7 @@ def _fresh_registry(monkeypatch):
 
 def test_stored_rows_equal_the_built_cases():
     """Every field of every row, against the cases built now (a stale catalog fails here:
-    regenerate it with ``python -m feederopt.cases.catalog``)."""
+    regenerate it with ``python -m feederopt.cases.write_catalog``)."""
     built = built_infos()
     assert len(built) >= 40
     assert list_cases() == list(built)

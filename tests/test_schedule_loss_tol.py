@@ -86,5 +86,5 @@ def test_cli_shows_the_objectives_losses_and_records_the_tol(tmp_path) -> None: 
     q, pwl = _losses(doc)
     below = 100 * (1 - pwl / q)
     assert 0 <= below <= 4 + 1e-6 and math.isfinite(below)
-    assert "forecast: losses in the objective (piecewise-linear)" in r.output
-    assert f"({below:.1f} % below; --loss-tol)" in r.output
+    assert "forecast: losses in the objective (piecewise-linear, --loss-tol)" in r.output
+    assert f"{pwl:.4f} MWh ({below:.1f} % below)" in r.output

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from feederopt.report.threephase import write_three_phase_folder
     from feederopt.results.resilience import DISCONNECTED_NOTE, disconnected_text
     from feederopt.results.result import branch_label, switching_text
+    from feederopt.results.schedule import pwl_loss_text
     from feederopt.results.threephase import (
         LimitSpread,
         OpenDssCheck,
@@ -130,6 +131,7 @@ _FOR_CLI = {
     "schedule_result_json": "feederopt.report.schedule",
     "open_lines_text": "feederopt.report.schedule",
     "topology_by_hour": "feederopt.report.schedule",
+    "pwl_loss_text": "feederopt.results.schedule",
     "DISCONNECTED_NOTE": "feederopt.results.resilience",
     "disconnected_text": "feederopt.results.resilience",
     "write_three_phase_folder": "feederopt.report.threephase",
@@ -181,6 +183,7 @@ __all__ = [
     "plan",
     "plan_settings",
     "polish_text",
+    "pwl_loss_text",
     "rating_verdict",
     "read_result",
     "resolve_scenarios",

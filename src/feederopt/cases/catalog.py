@@ -12,13 +12,14 @@ while those versions are installed and the case is still the built-in one (a use
 built, as before. feederopt's own case data is covered by the test that builds every case
 and compares its row (``tests/test_case_catalog.py``).
 
-Written anew by ``python -m feederopt.cases.catalog`` after a case or a reader changes.
+Written anew by ``python -m feederopt.cases.write_catalog`` after a case or a reader changes.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -95,13 +96,12 @@ def _well_formed(row: dict[str, Any]) -> bool:
     return True
 
 
-def write_catalog(path: Path = CATALOG_PATH) -> int:
-    """Build every built-in case and store its row with the installed package versions;
-    the number of rows written."""
-    from feederopt.cases.registry import built_infos
-
+def write_catalog(infos: Iterable[Any], path: Path = CATALOG_PATH) -> int:
+    """Store the rows ``infos`` (:class:`~feederopt.cases.registry.CaseInfo`, built:
+    :func:`feederopt.cases.registry.write_catalog`) with the installed package versions; the
+    number of rows written."""
     cases: dict[str, dict[str, Any]] = {}
-    for info in built_infos():
+    for info in infos:
         deps = dependencies(info.name, info.origin)
         cases[info.name] = {
             **{f: getattr(info, f) for f in COUNT_FIELDS},
@@ -110,13 +110,8 @@ def write_catalog(path: Path = CATALOG_PATH) -> int:
         }
     payload = {
         "about": "Counts of feederopt's built-in cases for `feederopt cases`; written by "
-                 "`python -m feederopt.cases.catalog` (see feederopt/cases/catalog.py).",
+                 "`python -m feederopt.cases.write_catalog` (see feederopt/cases/catalog.py).",
         "cases": cases,
     }
     path.write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return len(cases)
-
-
-if __name__ == "__main__":  # pragma: no cover - a maintainer's command
-    n = write_catalog()
-    print(f"{n} cases written to {CATALOG_PATH}")

@@ -379,8 +379,19 @@ def built_infos() -> tuple[CaseInfo, ...]:
     return _collect({})
 
 
+def write_catalog() -> int:
+    """Build every built-in case and store its row in :mod:`feederopt.cases.catalog`'s file;
+    the number of rows. A maintainer's ``python -m feederopt.cases.write_catalog``."""
+    from feederopt.cases.catalog import write_catalog as write
+
+    case_names()
+    return write(info for info in built_infos()
+                 if info.name not in _REGISTRY or _REGISTRY[info.name].builtin)
+
+
 def list_cases() -> list[CaseInfo]:
     """Every built-in case with its size, ties and load, smallest first (a built-in case's
     counts from :mod:`feederopt.cases.catalog` while its packages' versions are the stored
     ones; any other case is built)."""
     return list(_infos())
+

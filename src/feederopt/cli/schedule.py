@@ -190,7 +190,7 @@ def schedule(
         t.add_row("worst case found", f"{fmt(res.first_stage_cost + found, ',.4f', ' $')} "
                   "(at this schedule; the objective above is an upper bound: the schedule's "
                   "exact worst-case cost lies between the two; see the notes)")
-    from feederopt import open_lines_text, topology_by_hour
+    from feederopt import open_lines_text, pwl_loss_text, topology_by_hour
 
     spans = topology_by_hour(data)
     if len(spans) > 1:  # --hourly-topology: each span of hours with its open lines
@@ -206,11 +206,8 @@ def schedule(
             continue
         t.add_row(f"{label}: losses", fmt(tot.losses_mwh, ".4f", " MWh"))
         # what the objective prices: the tangents' under-estimate of r(P^2+Q^2) (--loss-tol)
-        below = (1 - tot.losses_pwl_mwh / tot.losses_mwh if tot.losses_mwh > 0
-                 else float("nan"))
-        t.add_row(f"{label}: losses in the objective (piecewise-linear)",
-                  f"{fmt(tot.losses_pwl_mwh, '.4f', ' MWh')} ({fmt(100 * below, '.1f', ' %')} "
-                  "below; --loss-tol)")
+        t.add_row(f"{label}: losses in the objective (piecewise-linear, --loss-tol)",
+                  pwl_loss_text(tot))
         t.add_row(f"{label}: purchase (losses priced separately)",
                   fmt(tot.purchase_mwh, ".3f", " MWh"))
         t.add_row(f"{label}: purchase cost (each hour's price)",

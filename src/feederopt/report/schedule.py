@@ -28,6 +28,7 @@ from feederopt.report.page import (
 )
 from feederopt.report.partition import partition_result_json
 from feederopt.report.plot import _pyplot, figure_png
+from feederopt.results.schedule import pwl_loss_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -403,6 +404,8 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
         if not t:
             continue
         summary[f"{label}: losses [MWh]"] = fmt(t.get("losses_mwh"), ".4f")
+        summary[f"{label}: losses in the objective (piecewise-linear, --loss-tol)"] = (
+            pwl_loss_text(t))
         summary[f"{label}: purchase, losses priced separately [MWh]"] = fmt(
             t.get("purchase_mwh"), ".3f")
         summary[f"{label}: import with the modelled losses [MWh]"] = fmt(

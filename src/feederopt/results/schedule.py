@@ -4,6 +4,7 @@ log and the worst case, in user ids and SI units (typed; ``to_dict`` for JSON)."
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -31,6 +32,19 @@ class Totals:
     v_max_pu: float
     # sum_h c_s,h ps_h [$]: the purchase at each hour's price (the objective's term of ps)
     purchase_cost: float = math.nan
+
+
+def pwl_loss_text(totals: Any) -> str:
+    """The objective's (piecewise-linear) losses of a :class:`Totals` or its dict, and the
+    share by which they lie below ``r (P^2 + Q^2)`` of the same flows (``--loss-tol``):
+    ``"0.2847 MWh (10.1 % below)"``."""
+    get = totals.get if isinstance(totals, Mapping) else (lambda k: getattr(totals, k, None))
+    quad, pwl = get("losses_mwh"), get("losses_pwl_mwh")
+    if pwl is None or not math.isfinite(pwl):
+        return "-"
+    if quad is None or not quad > 0:
+        return f"{pwl:.4f} MWh"
+    return f"{pwl:.4f} MWh ({100 * (1 - pwl / quad):.1f} % below)"
 
 
 @dataclass
