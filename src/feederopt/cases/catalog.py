@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ def dependencies(name: str, origin: str) -> tuple[str, ...]:
     return ()
 
 
+@cache
 def installed_version(dist: str) -> str | None:
     """The installed version of a distribution, without importing it (None: not installed)."""
     try:
@@ -61,24 +63,15 @@ def stored_rows(path: Path = CATALOG_PATH) -> dict[str, dict[str, Any]]:
         return {}
     if not isinstance(rows, dict):
         return {}
-    versions: dict[str, str | None] = {}
     out: dict[str, dict[str, Any]] = {}
     for name, row in rows.items():
         if not isinstance(row, dict) or not _well_formed(row):
             continue
         wanted = row.get("versions", {})
-        if not isinstance(wanted, dict):
-            continue
         deps = dependencies(name, str(row["origin"]))
-        if set(wanted) != set(deps):
-            continue
-        ok = True
-        for dist in deps:
-            if dist not in versions:
-                versions[dist] = installed_version(dist)
-            if versions[dist] is None or versions[dist] != wanted[dist]:
-                ok = False
-        if ok:
+        if isinstance(wanted, dict) and set(wanted) == set(deps) and all(
+                installed_version(d) is not None and installed_version(d) == wanted[d]
+                for d in deps):
             out[name] = row
     return out
 
