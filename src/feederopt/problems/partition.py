@@ -780,8 +780,12 @@ def build_partition_data(net: ThreePhaseNetwork, settings: PartitionSettings) ->
     c1 = np.array([settings.costs.get(d, (settings.default_c1, 0.0))[0] for d in der_ids])
     c0 = np.array([settings.costs.get(d, (settings.default_c1, 0.0))[1] for d in der_ids])
     nph = gens["phases"].str.len_chars().to_numpy()
+    # an inverter delivers at most its kVA (a PVSystem's Pmpp may exceed it: Iowa 240's PV3,
+    # PV4 have Pmpp 220 kW on 200 kVA); a unit without a rating is rated at its p_max
+    rated = gens["s_max_mva"].to_numpy()
     p_max = gens["p_max_mw"].to_numpy()
-    s_max = np.maximum(gens["s_max_mva"].to_numpy(), p_max)
+    s_max = np.where(rated > 0, rated, p_max)
+    p_max = np.minimum(p_max, s_max)
     ph_der = np.array([index[d] for d in pu.der_id], int)
     # ---- loads ---------------------------------------------------------------------------------
     n = pu.n_nodes

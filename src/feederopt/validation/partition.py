@@ -269,8 +269,9 @@ FLOAT_GROUND_OHM = 1e6
 @dataclass
 class AcSample:
     """One load realisation of :class:`AcIsland`: converged, feasible (voltages within the
-    limits and every DER within its band), the lowest and highest energised node voltage
-    [p.u.], whether the DER bands and the voltage limits hold, each energised node's voltage
+    limits and every DER within its band and its kVA rating), the lowest and highest
+    energised node voltage [p.u.], whether the DER bands, the ratings and the voltage limits
+    hold, each energised node's voltage
     magnitude by name (``"bus.a"``, OpenDSS's in the model's base ``vn_kv``: what the check
     judges), and
     the DERs' active outputs [kW]."""
@@ -280,6 +281,7 @@ class AcSample:
     low_pu: float = math.inf
     high_pu: float = 0.0
     within_bands: bool = False
+    within_ratings: bool = False
     within_voltage_limits: bool = False
     voltages_pu: dict[str, float] = field(default_factory=dict)
     der_kw: np.ndarray | None = None
@@ -373,6 +375,7 @@ class AcIsland:
         self.e_qset = [float(v) * 1000 for v in plan.q_set]
         self.e_ramp = [data.settings.ramp * float(v) * 1000 for v in data.ph_s_max]
         self.e_pmax = [float(v) * 1000 for v in data.ph_p_max]
+        self.e_smax = [float(v) * 1000 for v in data.ph_s_max]
         if v_set_pu is None:  # the plan's voltage set-points (its nominal operating point)
             from feederopt.algorithms.partition import operating_point
 
@@ -495,6 +498,7 @@ class AcIsland:
         self.e_qset.append(qset)
         self.e_ramp.append(ramp)
         self.e_pmax.append(pmax)
+        self.e_smax.append(math.inf)  # a phase the DER lacks: its band [0, 0] judges it
 
     def _dispatch(self, k: int, kw: float) -> None:
         """Dispatch the grid-following DER phase ``k`` at ``kw`` [kW] and its reactive
@@ -529,6 +533,7 @@ class AcIsland:
             p0, q0 = self.nominal[lid]
             dss.Text.Command(f"edit Load.{lid} kW={p0 * scale[i]} kvar={q0 * scale[i]}")
         out = setp.copy()
+        qout = np.array(self.e_qset)
         converged = True
         if self._diverged:
             # OpenDSS starts each solve from the last solution's voltages: after a power flow
@@ -550,10 +555,12 @@ class AcIsland:
                 break
             new = out.copy()
             for (names, _, _), by_phase in zip(self.groups, self._phase_entries, strict=True):
-                src = []
+                src, src_q = [], []
                 for name in names:
                     dss.Circuit.SetActiveElement(f"Vsource.{name}")
-                    src.append(-np.asarray(dss.CktElement.Powers(), float)[0:6:2])
+                    powers = -np.asarray(dss.CktElement.Powers(), float)
+                    src.append(powers[0:6:2])
+                    src_q.append(powers[1:6:2])
                 # each phase's imbalance, as the model's recourse balances each phase: the
                 # sources' phase outputs, then the component's DER phases on that phase share
                 # it within their own bands, in proportion to their ramp limits
@@ -561,6 +568,7 @@ class AcIsland:
                 for ph, entries in by_phase.items():
                     for i in range(n):
                         out[entries[i]] = new[entries[i]] = float(src[i][ph])
+                        qout[entries[i]] = float(src_q[i][ph])
                     total = float(sum(out[k] - setp[k] for k in entries))
                     share = _water_fill(total, setp[entries], lo[entries], hi[entries],
                                         ramp[entries])
@@ -589,9 +597,13 @@ class AcIsland:
                             for k, d in enumerate(self.e_der)
                             if d in self.v_set or d in self.following}
         # every DER phase within its own band (and a source's phase its DER lacks at 0)
-        res.within_bands = all(lo[k] - 1e-3 <= out[k] <= hi[k] + 1e-3
-                               for by_phase in self._phase_entries
-                               for entries in by_phase.values() for k in entries)
+        entries_all = [k for by_phase in self._phase_entries
+                       for entries in by_phase.values() for k in entries]
+        res.within_bands = all(lo[k] - 1e-3 <= out[k] <= hi[k] + 1e-3 for k in entries_all)
+        # and within its kVA rating (per phase, as the model's (3'): P^2 + Q^2 <= s_max^2;
+        # a grid-forming source's Q is what OpenDSS's flow asks of it)
+        res.within_ratings = all(math.hypot(out[k], qout[k]) <= self.e_smax[k] + 1e-3
+                                 for k in entries_all)
         res.within_voltage_limits = True
         for bus, (vmin, vmax) in self.limits.items():
             dss.Circuit.SetActiveBus(bus)
@@ -609,7 +621,7 @@ class AcIsland:
             res.high_pu = max(res.high_pu, float(mags.max()))
             if mags.min() < vmin - V_TOL or mags.max() > vmax + V_TOL:
                 res.within_voltage_limits = False
-        res.feasible = res.within_bands and res.within_voltage_limits
+        res.feasible = res.within_bands and res.within_ratings and res.within_voltage_limits
         return res
 
 
