@@ -194,7 +194,7 @@ def load_monotonicity_violations(pu: PerUnitNetwork) -> list[str]:
             pu.gen_q_min != 0) or np.any(pu.gen_q_max != 0):
         reasons.append("a generator can inject or absorb power")
     shunts = (pu.q_shunt, pu.p_shunt, pu.b, pu.g_from, pu.b_from, pu.g_to, pu.b_to,
-              pu.g_dangle, pu.b_dangle)
+              pu.g_dangle, pu.b_dangle, pu.g_open_end)
     if any(np.any(a != 0) for a in shunts):
         reasons.append("a shunt, line charging or iron losses make the power drawn depend on "
                        "voltage")
@@ -215,7 +215,7 @@ def _totals(pu: PerUnitNetwork, options: DistFlowOptions, hi_max: float) -> tupl
     gen_p = float(np.clip(pu.gen_p_max, 0, None).sum() + np.clip(-pu.gen_p_min, 0, None).sum())
     gen_q = float(_gen_q_range(pu, np.full(pu.n_bus, hi_max)).sum())
     g_sh = float(np.abs(pu.p_shunt).sum() + np.abs(pu.g_from * pu.tap2).sum()
-                 + np.abs(pu.g_to).sum()) * hi_max
+                 + np.abs(pu.g_to).sum() + np.abs(pu.g_open_end).sum()) * hi_max
     b_sh = float(np.abs(pu.q_shunt).sum() + np.abs(pu.b_from * pu.tap2).sum()
                  + np.abs(pu.b_to).sum()) * hi_max
     p_tot = float(np.abs(pu.p_load).sum()) * (1 + options.loss_allowance) + gen_p + g_sh
@@ -575,6 +575,8 @@ def bus_shunts(pu: PerUnitNetwork) -> tuple[np.ndarray, np.ndarray]:
     g_v, b_v = pu.p_shunt.copy(), pu.q_shunt.copy()
     if not g_v.size:
         g_v = np.zeros(n)
+    if pu.g_open_end.size:  # open ends of left-out branches: a loss (see loss_terms)
+        g_v = g_v + pu.g_open_end
     if pu.has_branch_shunts():
         fx = ~pu.switchable
         a = pu.tap2

@@ -73,6 +73,10 @@ class PerUnitNetwork:
     dangle_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # -1: none
     g_dangle: np.ndarray = field(default_factory=lambda: np.zeros(0))
     b_dangle: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # Per bus: the conductance [p.u.] of the open ends of fixed-open branches left out of the
+    # model (:func:`feederopt.problems.presolve.without_fixed_open`), a loss like ``g_dangle``
+    # (their susceptance joins ``q_shunt``). Empty: none.
+    g_open_end: np.ndarray = field(default_factory=lambda: np.zeros(0))
     load_ids: list[str] = field(default_factory=list)
     load_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     load_p: np.ndarray = field(default_factory=lambda: np.zeros(0))

@@ -138,6 +138,21 @@ def without_fixed_open(pu: PerUnitNetwork) -> tuple[PerUnitNetwork, np.ndarray]:
         if value is None or len(value) != pu.n_branch:
             continue  # a field this model does not fill
         changes[name] = [value[k] for k in keep] if isinstance(value, list) else value[keep]
+    # A fixed-open branch still energised at one end (a pandapower line whose switch opens
+    # one end; a held-open one among them) keeps loading that bus with its input admittance
+    # g_d + j b_d, as pandapower solves it: its charging joins the bus's q_shunt (an
+    # injection b v), its conductance g_open_end (a loss g v). Before, a held-open cable
+    # vanished from the model: losses 322.65 kW against pandapower's 320.55 kW (user test).
+    dropped = np.flatnonzero(fixed_open(pu))
+    dang = dropped[pu.dangle_bus[dropped] >= 0] if pu.dangle_bus.size else dropped[:0]
+    if len(dang):
+        e = pu.dangle_bus[dang]
+        q_shunt = pu.q_shunt.astype(float).copy()
+        np.add.at(q_shunt, e, pu.b_dangle[dang])
+        g_end = (pu.g_open_end.astype(float).copy() if pu.g_open_end.size
+                 else np.zeros(pu.n_bus))
+        np.add.at(g_end, e, pu.g_dangle[dang])
+        changes.update(q_shunt=q_shunt, g_open_end=g_end)
     return replace(pu, **changes), keep
 
 

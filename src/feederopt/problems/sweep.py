@@ -145,6 +145,8 @@ def sweep(pu: PerUnitNetwork, closed: np.ndarray, p_inj: np.ndarray | None = Non
     g_v, b_v = pu.p_shunt.copy(), pu.q_shunt.copy()
     if not g_v.size:
         g_v = np.zeros(n)
+    if pu.g_open_end.size:  # open ends of left-out branches, a loss (bus_g below excludes it)
+        g_v = g_v + pu.g_open_end
     if pu.has_branch_shunts():
         np.add.at(g_v, pu.f[on], pu.g_from[on] * a[on])
         np.add.at(g_v, pu.t[on], pu.g_to[on])

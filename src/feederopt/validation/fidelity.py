@@ -149,6 +149,8 @@ def bus_injection_flow(pu: PerUnitNetwork, closed: np.ndarray, tol: float = 1e-1
     y_ff, y_ft, y_tt = (ys + y_from) / tap**2, -ys / tap, ys + y_to
     shunt = np.zeros(k, dtype=complex)
     np.add.at(shunt, rep, (pu.p_shunt if pu.p_shunt.size else 0.0) + 1j * pu.q_shunt)
+    if pu.g_open_end.size:  # open ends of left-out branches (a loss, added below)
+        np.add.at(shunt, rep, pu.g_open_end)
     dang = np.array([j for j in pu.dangling() if not on[j]], dtype=int)
     if len(dang):
         np.add.at(shunt, rep[pu.dangle_bus[dang]], pu.g_dangle[dang] + 1j * pu.b_dangle[dang])
@@ -218,6 +220,8 @@ def bus_injection_flow(pu: PerUnitNetwork, closed: np.ndarray, tol: float = 1e-1
     if len(dang):
         vd = np.abs(v[rep[pu.dangle_bus[dang]]]) ** 2
         losses += float(np.nansum(pu.g_dangle[dang] * vd))
+    if pu.g_open_end.size:
+        losses += float(np.nansum(pu.g_open_end * np.abs(v[rep]) ** 2))
     return losses, np.abs(v[rep])
 
 
