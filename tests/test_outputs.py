@@ -176,7 +176,8 @@ def test_save_refuses_an_existing_folder_without_force(tmp_path: Path, result: A
         feederopt.save(result, out, report=False)
     assert (out / "mine.txt").read_text() == "keep"
     feederopt.save(result, out, force=True, report=False)
-    assert not (out / "mine.txt").exists() and (out / "result.json").is_file()
+    # force replaces feederopt's own files and keeps the user's (user tests: it deleted them)
+    assert (out / "mine.txt").read_text() == "keep" and (out / "result.json").is_file()
     with pytest.raises(InputError, match="exists already"):
         save_json(result, out / "result.json")
 
@@ -400,4 +401,41 @@ def test_force_never_replaces_a_device_or_pipe(tmp_path: Path, tiny_dir: Path) -
             after = os.stat(target)
             assert (after.st_mode, after.st_ino, after.st_rdev) == (
                 before.st_mode, before.st_ino, before.st_rdev)
+    assert not _leftovers(tmp_path)
+
+
+def test_force_keeps_the_users_files_in_a_result_folder(tmp_path: Path) -> None:
+    """User tests (three of them): ``solve --out DIR --force`` on an earlier result folder
+    deleted the notes, annotated plots and sub-folders the user had put there. The folder's
+    manifest names what feederopt wrote: those are replaced, a stale one that the new run
+    does not write is removed, and every other file stays, sub-folders included; a folder
+    written before manifests keeps its files of other kinds than feederopt's outputs."""
+    from feederopt.io.writing import MANIFEST
+
+    net = write_folder(tiny(), tmp_path / "tiny")
+    out = tmp_path / "res"
+    solve = ["solve", str(net), "--out", str(out), "--quiet"]
+    assert runner.invoke(app, solve).exit_code == 0
+    ours = set((out / MANIFEST).read_text().split())
+    assert "result.json" in ours and ours == {
+        p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} - {MANIFEST}
+    (out / "my_notes.txt").write_text("notes")
+    (out / "my_annotated_grid.png").write_bytes(b"png of mine")
+    (out / "mine").mkdir()
+    (out / "mine" / "data.csv").write_text("1")
+    (out / "stale.parquet").write_bytes(b"old")  # as if an earlier run had written it
+    (out / MANIFEST).write_text((out / MANIFEST).read_text() + "stale.parquet\n")
+    res = runner.invoke(app, [*solve, "--force"])
+    assert res.exit_code == 0, res.output
+    assert (out / "my_notes.txt").read_text() == "notes"
+    assert (out / "my_annotated_grid.png").read_bytes() == b"png of mine"
+    assert (out / "mine" / "data.csv").read_text() == "1"
+    assert not (out / "stale.parquet").exists()
+    assert "my_notes.txt" not in (out / MANIFEST).read_text()  # still the user's
+    # a folder from before manifests: its own kinds of output go, other files stay
+    (out / MANIFEST).unlink()
+    (out / "extra.png").write_bytes(b"x")
+    res = runner.invoke(app, [*solve, "--force"])
+    assert res.exit_code == 0, res.output
+    assert (out / "my_notes.txt").read_text() == "notes" and not (out / "extra.png").exists()
     assert not _leftovers(tmp_path)

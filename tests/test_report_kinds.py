@@ -140,8 +140,8 @@ def test_default_output_is_not_overwritten_without_force(folders: dict[str, Path
     code, text = run(["report", str(folder), "--force"])
     assert code == 0, text
     assert (folder / "report.html").read_bytes() == before
-    assert sorted(p.name for p in folder.iterdir()) == ["microgrids.png", "report.html",
-                                                        "result.json"]  # no temporary left
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".feederopt-files", "microgrids.png", "report.html", "result.json"]  # no temporary
 
 
 # ----- the solve page is unchanged ---------------------------------------------------------------

@@ -83,7 +83,7 @@ def test_folder_holds_result_json_pngs_and_the_page(solved: tuple[Path, Path],
                                                     doc: dict[str, Any]) -> None:
     folder = solved[1]
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        ["result.json", "report.html", *PNGS])
+        [".feederopt-files", "result.json", "report.html", *PNGS])
     assert doc["kind"] == "three_phase_solve"
     assert doc["open_switches"] == ["801675"] and doc["base_open_switches"] == ["701702"]
     assert doc["changed_switches"] == ["701702", "801675"]

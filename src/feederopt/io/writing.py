@@ -260,11 +260,64 @@ def write_bytes(path: str | Path, data: bytes, *, force: bool = False) -> Path:
     return Path(path)
 
 
+#: The list of the files that feederopt wrote into a result folder (one relative path a
+#: line), written last into every folder :func:`atomic_folder` publishes: ``force`` replaces
+#: those files and keeps every other file of the folder (the user's notes, say).
+MANIFEST = ".feederopt-files"
+
+#: The kinds of file that result folders written before :data:`MANIFEST` hold: in such a
+#: folder ``force`` keeps the files of other kinds.
+OUTPUT_SUFFIXES = frozenset({".json", ".parquet", ".png", ".html", ".csv"})
+
+
+def _files(root: Path) -> list[str]:
+    """Every file (or link) below ``root``, as relative POSIX paths."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        base = Path(dirpath)
+        links = [d for d in dirnames if (base / d).is_symlink()]  # walk does not enter them
+        out += [(base / n).relative_to(root).as_posix() for n in (*filenames, *links)]
+    return sorted(out)
+
+
+def _ours(folder: Path) -> set[str] | None:
+    """The files that feederopt wrote into the result folder ``folder`` (its manifest), or
+    None for a folder written before manifests."""
+    try:
+        text = (folder / MANIFEST).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return {line for line in text.splitlines() if line} | {MANIFEST}
+
+
+def _carry_over(old: Path, new: Path) -> list[str]:
+    """Move the files of the replaced folder ``old`` that feederopt did not write (not in its
+    manifest; in a folder without one, those of other kinds than :data:`OUTPUT_SUFFIXES`)
+    and that the new folder ``new`` does not have into ``new``; their relative paths."""
+    ours = _ours(old)
+    kept = []
+    for rel in _files(old):
+        if ours is not None and rel in ours:
+            continue
+        if ours is None and (Path(rel).suffix.lower() in OUTPUT_SUFFIXES or rel == MANIFEST):
+            continue
+        target = new / rel
+        if target.exists() or target.is_symlink():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(old / rel, target)
+        kept.append(rel)
+    return kept
+
+
 @contextlib.contextmanager
 def atomic_folder(path: str | Path, *, force: bool = False) -> Iterator[Path]:
     """A new temporary folder next to ``path`` to fill; renamed to ``path`` when the block ends
     without an exception, removed otherwise. An existing ``path`` (folder or file) is replaced,
-    and only then deleted, only with ``force``."""
+    and only then deleted, only with ``force``; the files in it that feederopt did not write
+    (not in its :data:`MANIFEST`) are moved into the new folder first, so that nothing of the
+    user's is deleted (user test: ``--force`` deleted the notes a user had put beside a
+    result)."""
     path = Path(path)
     check_output(path, force=force, folder=True)
     try:
@@ -276,12 +329,16 @@ def atomic_folder(path: str | Path, *, force: bool = False) -> Iterator[Path]:
         old: Path | None = None
         try:
             yield tmp
+            (tmp / MANIFEST).write_text("".join(f"{rel}\n" for rel in _files(tmp)),
+                                        encoding="utf-8")
             if path.exists() or path.is_symlink():
                 if not force:
                     raise _exists_error(path)
                 old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.",
                                             suffix=".old"))
                 os.replace(path, old / path.name)
+                if (old / path.name).is_dir() and not (old / path.name).is_symlink():
+                    _carry_over(old / path.name, tmp)
             os.rename(tmp, path)
         except OSError as exc:
             raise write_failed(path, exc) from exc
