@@ -570,7 +570,8 @@ def switchable_shunts(pu: PerUnitNetwork) -> tuple[np.ndarray, np.ndarray]:
 
 def bus_shunts(pu: PerUnitNetwork) -> tuple[np.ndarray, np.ndarray]:
     """Per bus, the conductance and susceptance [p.u.] that act on its squared voltage ``v``:
-    bus shunts plus the ends of the fixed branches (the from end scaled by ``1 / tap^2``)."""
+    bus shunts plus the ends of the fixed closed branches (the from end scaled by
+    ``1 / tap^2``) and the energised ends of the fixed-open ones (``g_d + j b_d``)."""
     n = pu.n_bus
     g_v, b_v = pu.p_shunt.copy(), pu.q_shunt.copy()
     if not g_v.size:
@@ -578,12 +579,18 @@ def bus_shunts(pu: PerUnitNetwork) -> tuple[np.ndarray, np.ndarray]:
     if pu.g_open_end.size:  # open ends of left-out branches: a loss (see loss_terms)
         g_v = g_v + pu.g_open_end
     if pu.has_branch_shunts():
-        fx = ~pu.switchable
+        # a fixed-open branch (held open; only in the full models that results are mapped
+        # on, the formulations never see one) loads only the bus its open end hangs on
+        fx = ~pu.switchable & ~pu.normally_open
         a = pu.tap2
         np.add.at(g_v, pu.f[fx], pu.g_from[fx] * a[fx])
         np.add.at(g_v, pu.t[fx], pu.g_to[fx])
         np.add.at(b_v, pu.f[fx], pu.b_from[fx] * a[fx])
         np.add.at(b_v, pu.t[fx], pu.b_to[fx])
+        k = pu.dangling()
+        k = k[~pu.switchable[k] & pu.normally_open[k]] if len(k) else k
+        np.add.at(g_v, pu.dangle_bus[k], pu.g_dangle[k])
+        np.add.at(b_v, pu.dangle_bus[k], pu.b_dangle[k])
     return g_v, b_v
 
 
