@@ -83,6 +83,7 @@ from feederopt.results.dopf import (
 from feederopt.results.literature import base_comparison, classify
 from feederopt.results.mapping import to_result
 from feederopt.results.result import Result
+from feederopt.results.threephase import ThreePhaseResult
 from feederopt.results.uncertain import (
     RobustSummary,
     ScenarioOutcome,
@@ -398,15 +399,23 @@ def relax_limits(net: Network, *, v_min: float | None = None, v_max: float | Non
     return _with_limits(net, limits)
 
 
-def save(result: Result, out_dir: str | Path, *, force: bool = False,
+def save(result: Result | ThreePhaseResult, out_dir: str | Path, *, force: bool = False,
          report: bool = True) -> Path:
     """Write ``result`` to a new folder as ``feederopt solve --out DIR --report`` does:
     ``result.json``, Parquet tables, ``grid.png`` and, with ``report``, ``report.html``.
     An existing folder (or file) is replaced only with ``force``; the folder appears complete
     or not at all (:mod:`feederopt.io.writing`). Even with ``force``, the folder is never the
     network the result was solved from, nor inside or around it (``result.source``): a typed
-    ``bad_output_path`` problem, as on the command line."""
+    ``bad_output_path`` problem, as on the command line. A three-phase result
+    (:func:`~feederopt.api_threephase.solve_three_phase`) gets the folder of its ``solve
+    FEEDER.dss --out DIR``: result.json, its PNGs and always report.html."""
     from feederopt.io.writing import check_output
+
+    if isinstance(result, ThreePhaseResult):
+        from feederopt.report.threephase import write_three_phase_folder
+
+        check_output(out_dir, force=force, folder=True)
+        return write_three_phase_folder(out_dir, result.to_dict(), force=force)
     from feederopt.report.output import write_result_dir
 
     check_output(out_dir, force=force, folder=True, inputs=_inputs(result))
@@ -418,13 +427,17 @@ def save(result: Result, out_dir: str | Path, *, force: bool = False,
     return out
 
 
-def save_json(result: Result, path: str | Path, *, force: bool = False) -> Path:
+def save_json(result: Result | ThreePhaseResult, path: str | Path, *,
+              force: bool = False) -> Path:
     """Write ``result``'s JSON document (``feederopt solve --json FILE``) to ``path``,
     atomically; an existing file is replaced only with ``force``, and never the network the
     result was solved from or a file inside its folder (``result.source``), as in :func:`save`."""
-    from feederopt.io.writing import check_output
+    from feederopt.io.writing import check_output, write_text
     from feederopt.report.output import write_result_json
 
+    if isinstance(result, ThreePhaseResult):
+        check_output(path, force=force)
+        return write_text(path, result.to_json() + "\n", force=force)
     check_output(path, force=force, inputs=_inputs(result))
     return write_result_json(result, path, force=force)
 
