@@ -117,7 +117,10 @@ def test_the_ac_import_stays_within_the_limit(solved) -> None:  # type: ignore[n
         assert ac_import <= LIMIT + AC_IMPORT_LOSS_SHARE * ac_loss, h
         # the purchase alone plus the AC losses: the old model's AC import at ps = LIMIT
         # exceeded the tolerance; here ps leaves room for the losses
-        assert s["substation_p_mw"][h] + ac_loss == pytest.approx(ac_import, abs=1e-6)
+        # (the open tie's energised end: its draw, shunt_p_mw in the model, is in pandapower's
+        # line losses)
+        assert s["substation_p_mw"][h] - s["shunt_p_mw"][h] + ac_loss == pytest.approx(
+            ac_import, abs=1e-6)
         assert r["ac_check"][h]["import_ac_mw"] == pytest.approx(ac_import, abs=1e-6)
     assert not any("import" in v for v in r["violations"])
 
@@ -138,8 +141,9 @@ def test_the_verdict_names_hours_above_the_limit(solved) -> None:  # type: ignor
 
 
 def test_the_result_closes_the_hourly_balances(solved) -> None:  # type: ignore[no-untyped-def]
-    """From the result alone: import + DG + sgen + curtailment = demand + losses (active),
-    substation Q + DG Q + sgen Q + curtailed Q = reactive demand (no storage, EV, PV here);
+    """From the result alone: import + DG + sgen + curtailment = demand + losses + shunts
+    (active), substation Q + DG Q + sgen Q + curtailed Q + shunts = reactive demand (no
+    storage, EV, PV here; the shunts, at 1 p.u., are the net's cables and no-load loss);
     the demand checked against the net's loads times the profile."""
     path, r = solved
     s = r["series"]
@@ -150,7 +154,8 @@ def test_the_result_closes_the_hourly_balances(solved) -> None:  # type: ignore[
         assert s["demand_mw"][h] == pytest.approx(f * net.load.p_mw.sum(), abs=1e-9)
         supply = (s["import_p_mw"][h] + sum(v[h] for v in s["dg_mw"].values())
                   + sum(v[h] for v in s["network_gen_p_mw"].values()) + s["load_shed_mw"][h])
-        assert supply == pytest.approx(s["demand_mw"][h] + s["losses_pwl_mw"][h], abs=1e-6)
+        assert supply == pytest.approx(s["demand_mw"][h] + s["losses_pwl_mw"][h]
+                                       + s["shunt_p_mw"][h], abs=1e-6)
         assert sum(v[h] for v in s["load_shed_by_bus_mw"].values()) == pytest.approx(
             s["load_shed_mw"][h], abs=1e-6)
         assert s["network_gen_p_mw"]["sgen:0"][h] == pytest.approx(0.5, abs=1e-9)
@@ -159,7 +164,7 @@ def test_the_result_closes_the_hourly_balances(solved) -> None:  # type: ignore[
         assert s["demand_q_mvar"][h] == pytest.approx(f * net.load.q_mvar.sum(), abs=1e-6)
         qsupply = (s["substation_q_mvar"][h] + sum(v[h] for v in s["dg_q_mvar"].values())
                    + sum(v[h] for v in s["network_gen_q_mvar"].values())
-                   + s["load_shed_mvar"][h])
+                   + s["load_shed_mvar"][h] + s["shunt_q_mvar"][h])
         assert qsupply == pytest.approx(s["demand_q_mvar"][h], abs=1e-6)
     assert sum(s["load_shed_mw"]) == pytest.approx(r["nominal"]["load_shed_mwh"], abs=1e-6)
 
@@ -175,4 +180,6 @@ def test_the_reported_set_points_reproduce_the_ac_check(solved) -> None:  # type
         assert float(truth.res_bus.vm_pu.min()) == pytest.approx(a["v_min_ac"], abs=1e-6)
         assert float(truth.res_line.pl_mw.sum()) == pytest.approx(a["losses_ac_mw"], abs=1e-6)
         no_q = _own_power_flow(path, r, h, dg_q=False)
-        assert abs(float(no_q.res_bus.vm_pu.min()) - a["v_min_ac"]) > 1e-3
+        # (100 times the agreement above; since the cables' charging is modelled the DG
+        # supplies less Q, and dropping it moves V_min by 0.0008 p.u., before 0.001+)
+        assert abs(float(no_q.res_bus.vm_pu.min()) - a["v_min_ac"]) > 1e-4

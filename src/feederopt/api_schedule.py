@@ -43,6 +43,7 @@ from feederopt.problems.schedule import (
     price_notes,
     seed_soc_notes,
     settings_problems,
+    shunt_notes,
 )
 from feederopt.results.schedule import (
     ScheduleResult,
@@ -137,6 +138,7 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
     net, dev, prof = schedule_inputs(source, profiles, devices, st.hours, input_notes)
     input_notes += seed_soc_notes(st, dev)  # storage that gains energy in the seed's SOC form
     input_notes += price_notes(prof, st)  # the hourly purchase price of the profile table
+    input_notes += shunt_notes(net)  # capacitor banks and line charging at 1 p.u.
     # the net's own pandapower storage: fixed p_mw all day (a note), refused where the ESS
     # table lists the same unit again (counted twice)
     storage_notes, storage_problems = network_storage(net, dev)
@@ -286,7 +288,7 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
         first_stage_cost=sol.first_stage_cost,
         nominal=totals(d, sol.nominal_point, sol.nominal_cost),
         worst=totals(d, point, sol.worst_cost) if robust else None,
-        series=series(d, ids, pu.bus_ids, point, xi_w),
+        series=series(d, ids, pu.bus_ids, point, xi_w, sol.closed),
         worst_case=worst_case_summary(d, pu.bus_ids, ids["res"], xi_w) if robust else None,
         iterations=iteration_dicts(sol), run_time_s=sol.run_time_s, violations=violations,
         notes=sol.notes, ac_check=ac,

@@ -179,6 +179,16 @@ class ScheduleData:
     pv_bus: np.ndarray | None = None
     pv_qmin: np.ndarray | None = None
     pv_qmax: np.ndarray | None = None
+    # the network's shunts (capacitor banks and reactors at their steps, and the charging and
+    # conductance of the branches that never switch) at 1 p.u., (n,): the active power they
+    # draw [MW] and the reactive power they inject [MVAr]; None: none
+    shunt_p: np.ndarray | None = None
+    shunt_q: np.ndarray | None = None
+    # the shunts of the switchable branches at 1 p.u., (n, m): what each bus draws [MW] and
+    # gains [MVAr] per unit of a branch's state ``y`` (the ends' charging when closed, less the
+    # open end's that ``shunt_p``, ``shunt_q`` hold when open); None: none
+    y_shunt_p: np.ndarray | None = None
+    y_shunt_q: np.ndarray | None = None
 
     @property
     def m(self) -> int:
@@ -210,11 +220,23 @@ class ScheduleData:
         ``sum_i q_i f_i(h) / sum_i p_i f_i(h)`` over the bus's loads (module docstring)."""
         return np.broadcast_to(np.asarray(self.k_q, float), (self.hours, self.n))
 
-    def fixed_injection(self) -> tuple[np.ndarray, np.ndarray]:
+    def generator_injection(self) -> tuple[np.ndarray, np.ndarray]:
         """``(p_fix, q_fix)``, (H, n) fixed injections of the network's own generators."""
         z = np.zeros((self.hours, self.n))
         return (self.p_fix if self.p_fix is not None else z,
                 self.q_fix if self.q_fix is not None else z)
+
+    def fixed_injection(self) -> tuple[np.ndarray, np.ndarray]:
+        """(H, n) fixed injections of the balance rows: the network's own generators
+        (:meth:`generator_injection`) and its shunts as constant powers at 1 p.u.
+        (LinDistFlow's level of approximation: ``b v`` with ``v = 1``), ``p_fix - g``,
+        ``q_fix + b``."""
+        p, q = self.generator_injection()
+        if self.shunt_p is not None:
+            p = p - self.shunt_p[None, :]
+        if self.shunt_q is not None:
+            q = q + self.shunt_q[None, :]
+        return p, q
 
     @property
     def sizes(self) -> dict[str, int]:
@@ -362,10 +384,15 @@ def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> 
     eye_n = sp.identity(H * n, format="csr")
     p_fix, q_fix = d.fixed_injection()  # the network's own generators: constant injections
     kq = sp.diags(d.kq().ravel()).tocsr()
-    b.add_rows("bal_p", {"ps": root, "pdg": at(d.dg_bus), "pdis": at(d.ess_bus),
-                         "pch": -at(d.ess_bus), "pres": at(d.res_bus), "pr": eye_n, "P": net,
-                         "pdr": -eye_n, "pev": -at(d.ev_bus)}, Sense.EQ, -p_fix.ravel())
+    p_terms = {"ps": root, "pdg": at(d.dg_bus), "pdis": at(d.ess_bus),
+               "pch": -at(d.ess_bus), "pres": at(d.res_bus), "pr": eye_n, "P": net,
+               "pdr": -eye_n, "pev": -at(d.ev_bus)}
+    if d.y_shunt_p is not None:  # the switchable branches' conductance, drawn when closed
+        p_terms.update(_y_bus_terms(d, -d.y_shunt_p))
+    b.add_rows("bal_p", p_terms, Sense.EQ, -p_fix.ravel())
     q_terms = {"qs": root, "qdg": at(d.dg_bus), "pr": kq, "Q": net, "pdr": -kq}
+    if d.y_shunt_q is not None:  # and their charging, injected when closed
+        q_terms.update(_y_bus_terms(d, d.y_shunt_q))
     if len(pv_bus):
         q_terms["qpv"] = at(pv_bus)
     b.add_rows("bal_q", q_terms, Sense.EQ, -q_fix.ravel())
@@ -694,6 +721,20 @@ def _y_terms(d: ScheduleData, coef: np.ndarray) -> dict[str, sp.spmatrix]:
     for h in range(H):
         e = sp.csr_matrix((np.ones(m), (h * m + np.arange(m), np.arange(m))), shape=(H * m, m))
         out[f"h{h}.y"] = sp.diags(coef) @ e
+    return out
+
+
+def _y_bus_terms(d: ScheduleData, coef: np.ndarray) -> dict[str, sp.spmatrix]:
+    """``coef @ y`` on the stacked ``(h, n)`` bus rows (``coef`` is (n, m)): the day's ``y``
+    in every hour, or each hour's own ``h*.y``."""
+    H, n = d.hours, d.n
+    c = sp.csr_matrix(coef)
+    if not d.hourly:
+        return {"y": sp.csr_matrix(sp.kron(np.ones((H, 1)), c))}
+    out: dict[str, sp.spmatrix] = {}
+    for h in range(H):
+        pick = sp.csr_matrix((np.ones(n), (h * n + np.arange(n), np.arange(n))), shape=(H * n, n))
+        out[f"h{h}.y"] = sp.csr_matrix(pick @ c)
     return out
 
 

@@ -15,9 +15,10 @@ import numpy as np
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.formulations.distflow import bus_shunts
 from feederopt.formulations.schedule import ScheduleData
 from feederopt.network.container import Network
-from feederopt.network.perunit import to_per_unit
+from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.network.timeseries import (
     OPTIONAL_COLUMNS,
     PRICE,
@@ -315,6 +316,9 @@ def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
             gen_q[:, k] = pu.gen_q_set[k] * fac
         p_fix[:, pu.gen_bus[k]] += gen_p[:, k]
         q_fix[:, pu.gen_bus[k]] += gen_q[:, k]
+    # the network's shunts at 1 p.u. (user test: a switched-in capacitor bank was left out);
+    # ScheduleData.fixed_injection adds them to the generators' p_fix, q_fix
+    g_sh, b_sh, y_g, y_b = schedule_shunts(pu)
 
     def col(kind: DeviceKind, name: str) -> np.ndarray:
         table = devices.table(kind)
@@ -347,20 +351,20 @@ def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
     # LinDistFlow), |Q_b| <= reactive load plus DG reactive capacity (the substation may absorb)
     grow = (1 + st.eps) * (1 + st.gamma)
     flow_max = float(grow * pd.sum(1).max() + col(DeviceKind.ESS, "p_max_mw").sum()
-                     + ev_max.sum(1).max(initial=0.0)) + 0.01
+                     + ev_max.sum(1).max(initial=0.0) + np.abs(g_sh).sum()) + 0.01
     # voltage-controlled buses (pandapower gen away from the substation): their set-point
     # fixes v there, their reactive power is second-stage within the limits, capped where
     # the limits are not enforced (pandapower's default) by what the feeder can carry
     pv_bus, pv_set, pv_lo, pv_hi = pu.pv_buses()
     v_min2, v_max2 = pu.v_min ** 2, pu.v_max ** 2
     q_cap = float(grow * (np.abs(qd).sum(1).max() + pd.sum(1).max()) + np.abs(p_fix).sum(1).max()
-                  + np.abs(q_fix).sum(1).max()) + 1.0
+                  + np.abs(q_fix).sum(1).max() + np.abs(b_sh).sum() + np.abs(g_sh).sum()) + 1.0
     if len(pv_bus):
         v_min2[pv_bus] = v_max2[pv_bus] = pv_set ** 2
         pv_lo = np.maximum(pv_lo, -q_cap)
         pv_hi = np.minimum(pv_hi, q_cap)
     flow_max_q = float(grow * qd.sum(1).max() + col(DeviceKind.DG, "q_max_mvar").sum()
-                       + np.abs(q_fix).sum(1).max() + np.abs(pv_lo).sum()
+                       + np.abs(q_fix).sum(1).max() + np.abs(b_sh).sum() + np.abs(pv_lo).sum()
                        + np.abs(pv_hi).sum()) + 0.01
     # the default set as it always was (points below the active flow bound); a tolerance's
     # sequence covers the reactive flows' range too (the same points serve |Q|)
@@ -396,7 +400,51 @@ def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
         tap2=pu.tap2 if np.any(pu.tap2 != 1.0) else None,
         pv_bus=pv_bus if len(pv_bus) else None, pv_qmin=pv_lo if len(pv_bus) else None,
         pv_qmax=pv_hi if len(pv_bus) else None,
+        shunt_p=g_sh if np.any(g_sh) else None, shunt_q=b_sh if np.any(b_sh) else None,
+        y_shunt_p=y_g if np.any(y_g) else None, y_shunt_q=y_b if np.any(y_b) else None,
     )
+
+
+def schedule_shunts(pu: PerUnitNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                 np.ndarray]:
+    """The network's shunts at 1 p.u. as the schedule's LinDistFlow takes them (constant
+    powers: ``g v``, ``b v`` at ``v = 1``): per bus the conductance ``g`` [MW drawn] and
+    susceptance ``b`` [MVAr injected] of the bus shunts, of the ends of the branches that
+    never switch (:func:`~feederopt.formulations.distflow.bus_shunts`) and of the open ends of
+    switchable branches (the input admittance of a line open at one end, which it keeps
+    loading); and (n, m) the change per unit of each switchable branch's state ``y``: its two
+    ends' shunts (the from end behind its tap) less that open end's."""
+    n, m = pu.n_bus, pu.n_branch
+    g_sh, b_sh = bus_shunts(pu)
+    y_g, y_b = np.zeros((n, m)), np.zeros((n, m))
+    if pu.has_branch_shunts():
+        for k in np.flatnonzero(pu.switchable):
+            f, t, a = int(pu.f[k]), int(pu.t[k]), float(pu.tap2[k])
+            y_g[f, k] += pu.g_from[k] * a
+            y_b[f, k] += pu.b_from[k] * a
+            y_g[t, k] += pu.g_to[k]
+            y_b[t, k] += pu.b_to[k]
+            e = int(pu.dangle_bus[k]) if pu.dangle_bus.size else -1
+            if e >= 0:
+                y_g[e, k] -= pu.g_dangle[k]
+                y_b[e, k] -= pu.b_dangle[k]
+                g_sh[e] += pu.g_dangle[k]
+                b_sh[e] += pu.b_dangle[k]
+    return g_sh, b_sh, y_g, y_b
+
+
+def shunt_notes(net: Network) -> list[str]:
+    """How the schedule models the network's shunts (:func:`schedule_shunts`); empty when it
+    has none."""
+    g_sh, b_sh, y_g, y_b = schedule_shunts(to_per_unit(net, 1.0))
+    if not (np.any(g_sh) or np.any(b_sh) or np.any(y_g) or np.any(y_b)):
+        return []
+    return [f"the network's shunts (capacitor banks and reactors at their steps, the charging "
+            f"and conductance of lines, transformers' no-load losses: {b_sh.sum():+.4g} Mvar, "
+            f"{g_sh.sum():.4g} MW at 1 p.u. with every switchable branch open, "
+            f"{(b_sh + y_b.sum(1)).sum():+.4g} Mvar, {(g_sh + y_g.sum(1)).sum():.4g} MW with "
+            "every one closed) are constant powers at 1 p.u. in the schedule's LinDistFlow, "
+            "a switchable branch's with its state; the hourly AC check has them with V^2"]
 
 
 def hourly_price(profiles: Profiles, st: ScheduleSettings) -> float | np.ndarray:

@@ -56,11 +56,11 @@ class HourlySeries:
 
     ``import_p_mw + sum dg_mw + sum ess_discharge_mw + sum renewable_mw + sum
     network_gen_p_mw + load_shed_mw = demand_mw + sum ess_charge_mw + sum ev_mw +
-    losses_pwl_mw`` (``import_p_mw - losses_pwl_mw = substation_p_mw``, the purchase), and
-    ``substation_q_mvar + sum dg_q_mvar + sum network_gen_q_mvar + sum
-    voltage_control_q_mvar + load_shed_mvar = demand_q_mvar`` (no reactive losses in the
-    model). The hourly AC check injects exactly these set-points (DG ``P`` and ``Q``
-    included)."""
+    losses_pwl_mw + shunt_p_mw`` (``import_p_mw - losses_pwl_mw = substation_p_mw``, the
+    purchase), and ``substation_q_mvar + sum dg_q_mvar + sum network_gen_q_mvar + sum
+    voltage_control_q_mvar + load_shed_mvar + shunt_q_mvar = demand_q_mvar`` (no reactive
+    losses in the model; the network's shunts at 1 p.u., with the hour's topology). The
+    hourly AC check injects exactly these set-points (DG ``P`` and ``Q`` included)."""
 
     substation_p_mw: list[float]  # ps: the purchase, without the losses (priced separately)
     substation_q_mvar: list[float]
@@ -96,6 +96,9 @@ class HourlySeries:
     price_per_mwh: list[float] = field(default_factory=list)
     # c_s,h * substation_p_mw [$]: the hour's purchase cost (the losses priced separately)
     purchase_cost: list[float] = field(default_factory=list)
+    # the network's shunts at 1 p.u. with the hour's topology: drawn [MW], injected [MVAr]
+    shunt_p_mw: list[float] = field(default_factory=list)
+    shunt_q_mvar: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -182,10 +185,17 @@ def totals(d: ScheduleData, point: dict[str, np.ndarray], cost: float) -> Totals
 
 
 def series(d: ScheduleData, ids: dict[str, list[str]], bus_ids: list[str],
-           point: dict[str, np.ndarray], xi: dict[str, np.ndarray]) -> HourlySeries:
+           point: dict[str, np.ndarray], xi: dict[str, np.ndarray],
+           closed: np.ndarray | None = None) -> HourlySeries:
     """The hourly series of ``point`` (the class docstring gives the balances they close);
-    ``ids["gen"]``: the network's generator ids, in the order of ``d.gen_bus``."""
+    ``ids["gen"]``: the network's generator ids, in the order of ``d.gen_bus``; ``closed``
+    the (H, m) branch states (every branch closed when not given)."""
     H, n, m = d.hours, d.n, d.m
+    y = np.ones((H, m)) if closed is None else np.asarray(closed, float).reshape(H, m)
+    sh_p = (d.shunt_p.sum() if d.shunt_p is not None else 0.0) + (
+        y @ d.y_shunt_p.sum(0) if d.y_shunt_p is not None else np.zeros(H))
+    sh_q = (d.shunt_q.sum() if d.shunt_q is not None else 0.0) + (
+        y @ d.y_shunt_q.sum(0) if d.y_shunt_q is not None else np.zeros(H))
     pd, res = realised(d, xi)
 
     def per(name: str, key: str) -> dict[str, list[float]]:
@@ -232,6 +242,8 @@ def series(d: ScheduleData, ids: dict[str, list[str]], bus_ids: list[str],
                              for j in np.flatnonzero(pr.max(0) > 1e-6)},
         price_per_mwh=d.buy_price().round(DIGITS).tolist(),
         purchase_cost=(d.buy_price() * point["ps"]).round(DIGITS).tolist(),
+        shunt_p_mw=np.broadcast_to(sh_p, (H,)).round(DIGITS).tolist(),
+        shunt_q_mvar=np.broadcast_to(sh_q, (H,)).round(DIGITS).tolist(),
     )
 
 

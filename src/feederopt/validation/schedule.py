@@ -89,7 +89,7 @@ def ac_check_hours(net: Network, d: ScheduleData, closed: np.ndarray,
     add("qdg", d.dg_bus, -1.0, q=True)
     # the network's own generators at their hour's output (set-point x profile): as bus
     # injections; pandapower's sgens and gens are then set to 0 (a gen keeps its voltage)
-    p_fix, q_fix = d.fixed_injection()
+    p_fix, q_fix = d.generator_injection()  # pandapower keeps its shunts as they are
     inj_p -= p_fix
     inj_q -= q_fix
     v_model = np.sqrt(np.maximum(point["v"].reshape(H, n), 0.0))
