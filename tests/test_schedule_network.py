@@ -195,3 +195,31 @@ def test_a_switched_in_capacitor_bank_is_modelled(tmp_path: Path) -> None:
         if step:
             assert any("shunts" in n for n in res.notes)
     assert np.all(q_sub[0] - q_sub[1] == pytest.approx(1.2, rel=0.05))
+
+
+def test_a_band_no_schedule_can_keep_exits_3_naming_the_buses(tmp_path: Path) -> None:
+    """User test ut_sched3 #2: a fixed boosting tap holds the 20 kV buses above their 1.05
+    p.u. limit at any load; the schedule ended with exit 1 and "the schedule master ended
+    infeasible without a solution". Now a typed infeasibility (exit 3) whose message names the
+    buses and their voltages in pandapower's own power flow of the net."""
+    from typer.testing import CliRunner
+
+    from feederopt.cli.app import app
+    from feederopt.errors import InfeasibleError
+
+    net = _net()
+    net.trafo.loc[0, "tap_pos"] = -9  # about +14 % on the 20 kV side
+    net.bus["max_vm_pu"] = 1.05
+    net.bus["min_vm_pu"] = 0.9
+    path, prof, dev = _write(tmp_path, net)
+    with pytest.raises(InfeasibleError, match=r"above their upper limit 1\.0500 p\.u\.") as exc:
+        schedule(str(path), profiles=prof, devices=dev, time_limit_s=60, hours=2)
+    # pandapower's own voltages of the buses named: every one of them above 1.05
+    pp.runpp(net)
+    assert float(net.res_bus.vm_pu.iloc[1:].min()) > 1.05
+    assert "bus(es) 1, 2" in str(exc.value)
+    res = CliRunner().invoke(app, ["schedule", str(path), "--profiles", str(prof),
+                                   "--devices", str(dev), "--hours", "2", "--time-limit", "60",
+                                   "-q"])
+    assert res.exit_code == 3, res.output
+    assert "no solution" in res.output and "Traceback" not in res.output

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
         three_phase_info,
     )
     from feederopt.cases import is_three_phase, list_cases
-    from feederopt.errors import FeederoptError
+    from feederopt.errors import FeederoptError, InfeasibleError
     from feederopt.io.scenarios import (
         generate_scenarios,
         generation_by_bus,
@@ -80,6 +80,7 @@ _LAZY = {
 #: and feederopt.api). Looked up on every access, not cached, so that a patched function is seen.
 _FOR_CLI = {
     "FeederoptError": "feederopt.errors",
+    "InfeasibleError": "feederopt.errors",
     "interrupt": "feederopt.solvers.interrupt",
     "Status": "feederopt.solvers.status",
     "IterationRecord": "feederopt.solvers.status",
@@ -141,6 +142,7 @@ __all__ = [
     "DEFAULT_RADIALITY",
     "DISCONNECTED_NOTE",
     "FeederoptError",
+    "InfeasibleError",
     "InputError",
     "IterationRecord",
     "LimitSpread",

@@ -24,7 +24,7 @@ from feederopt.algorithms.base import ProgressCallback, report_phase, sample_pro
 from feederopt.algorithms.ccg import ScheduleSolution, solve_ccg, solve_deterministic
 from feederopt.cases import load
 from feederopt.cases.schedule import has_schedule, schedule_paths
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InfeasibleError, InputError, Problem, ProblemKind
 from feederopt.formulations.schedule import ScheduleData, nominal
 from feederopt.io.timeseries import load_devices, load_profiles
 from feederopt.io.writing import output_problems
@@ -56,6 +56,7 @@ from feederopt.validation.schedule import (
     AcHourCheck,
     ac_check_hours,
     ac_violations,
+    band_diagnosis,
     sample_budget_set,
     sampling_description,
     served_share,
@@ -155,12 +156,19 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
     if problems:
         raise InputError(problems)
     sub = sub_time_s if sub_time_s is not None else max(time_limit_s / 5, 10.0)
-    if st.robust and not deterministic:
-        sol = solve_ccg(d, gap=gap, time_limit_s=time_limit_s, sub_time_s=sub,
-                        progress=progress)
-    else:
-        report_phase(progress, "deterministic MILP")
-        sol = solve_deterministic(d, time_limit_s=time_limit_s, gap=min(gap, 1e-4))
+    try:
+        if st.robust and not deterministic:
+            sol = solve_ccg(d, gap=gap, time_limit_s=time_limit_s, sub_time_s=sub,
+                            progress=progress)
+        else:
+            report_phase(progress, "deterministic MILP")
+            sol = solve_deterministic(d, time_limit_s=time_limit_s, gap=min(gap, 1e-4))
+    except InfeasibleError as exc:  # say where the band binds (user test ut_sched3 #2)
+        from feederopt.network.perunit import to_per_unit
+
+        pu = to_per_unit(net, 1.0)
+        why = band_diagnosis(net, d, pu.initial_closed().astype(float), list(pu.bus_ids))
+        raise InfeasibleError(f"{exc}; {why}" if why else str(exc)) from None
     if ac_check:
         report_phase(progress, f"AC check of {d.hours} h (pandapower)")
     res = to_schedule_result(net, dev, d, st, sol, case=str(net.meta.get("case") or net.name)

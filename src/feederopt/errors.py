@@ -125,6 +125,13 @@ class OptionNameError(InputError, TypeError):
     """
 
 
+class InfeasibleError(FeederoptError):
+    """The problem has no solution, as the solver proved (not a time limit): the CLI exits
+    with code 3, as for an infeasible ``solve``; the message says what binds."""
+
+    exit_code = 3
+
+
 class SolverError(FeederoptError):
     """A solver failed in a way that is not a property of the input."""
 

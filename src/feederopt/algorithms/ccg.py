@@ -87,7 +87,7 @@ from feederopt.algorithms.policy_bound import PolicyBound, maximise_linear, poli
 from feederopt.algorithms.policy_max import policy_max_auto
 from feederopt.algorithms.schedule_probing import probe_switches
 from feederopt.algorithms.worst_climb import climb, second_stage
-from feederopt.errors import SolverError
+from feederopt.errors import InfeasibleError, SolverError
 from feederopt.formulations.blocks import Block, Group, Rows, Sense
 from feederopt.formulations.partition import rename
 from feederopt.formulations.schedule import (
@@ -506,6 +506,11 @@ def _solve_master(d: ScheduleData, xis: list[dict[str, np.ndarray]], time_limit_
                 if status in ("time_limit", "interrupted", "no solve"):
                     raise MasterTimeLimit(f"the schedule master ended {status} without a "
                                           "solution", bound)
+                if status == "infeasible":
+                    raise InfeasibleError(
+                        "the schedule has no solution: no topology and dispatch keeps every "
+                        "bus within its voltage limits and every branch within its rating in "
+                        "every hour (curtailment, which relieves the rest, cannot)")
                 raise SolverError(f"the schedule master ended {status} without a solution")
             last, vals = prev
             bound = max(last.bound, sol.bound if sol is not None else -math.inf, loop_bound)

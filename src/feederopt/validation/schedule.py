@@ -120,6 +120,55 @@ def ac_check_hours(net: Network, d: ScheduleData, closed: np.ndarray,
     return out
 
 
+def band_diagnosis(net: Network, d: ScheduleData, closed: np.ndarray,
+                   bus_ids: list[str]) -> str:
+    """Why a schedule may have no solution: pandapower's power flow of the network at the
+    branch states ``closed`` (its own, say) in the hours of least and most load, the loads at
+    the model's demand and the network's generators at their set-points, and the buses it
+    puts outside their voltage limits then (named, with their voltages). A hint, not a proof:
+    the schedule may switch and dispatch otherwise. Empty when every bus is within."""
+    import pandapower as pp
+
+    p_fix, q_fix = d.generator_injection()
+    total = d.pd.sum(1)
+    v_lo, v_hi = np.sqrt(d.v_min2), np.sqrt(d.v_max2)
+    parts = []
+    for h in sorted({int(np.argmin(total)), int(np.argmax(total))}):
+        pn = to_pandapower(net, closed > 0.5)
+        pn.load.drop(pn.load.index, inplace=True)
+        pn.sgen["p_mw"] = 0.0
+        pn.sgen["q_mvar"] = 0.0
+        pn.gen["p_mw"] = 0.0
+        inj_p = d.pd[h] - p_fix[h]
+        inj_q = d.pd[h] * d.kq()[h] - q_fix[h]
+        buses = [b for b in range(d.n) if b != d.root and (inj_p[b] or inj_q[b])]
+        pp.create_loads(pn, buses, p_mw=inj_p[buses], q_mvar=inj_q[buses])
+        try:
+            pp.runpp(pn, algorithm="nr", init="flat", max_iteration=30, numba=False)
+            ok = bool(pn.converged)
+        except Exception:  # pandapower's LoadflowNotConverged
+            ok = False
+        if not ok:
+            parts.append(f"hour {h} ({total[h]:.4g} MW of load): pandapower's power flow "
+                         "does not converge")
+            continue
+        vm = pn.res_bus.vm_pu.to_numpy()[:d.n]
+        for mask, side, limit in ((vm > v_hi + 1e-4, "above their upper", v_hi),
+                                  (vm < v_lo - 1e-4, "below their lower", v_lo)):
+            idx = np.flatnonzero(mask)
+            if len(idx):
+                names = ", ".join(bus_ids[i] for i in idx[:8]) + (" ..." if len(idx) > 8
+                                                                   else "")
+                parts.append(f"hour {h} ({total[h]:.4g} MW of load): bus(es) {names} at "
+                             f"{vm[idx].min():.4f}-{vm[idx].max():.4f} p.u., {side} limit "
+                             f"{limit[idx].min():.4f} p.u.")
+    if not parts:
+        return ""
+    return ("at the network's own switch states pandapower's power flow gives " + "; ".join(parts)
+            + " (a transformer tap or the source's set-point may hold the feeder outside its "
+            "band: widen the buses' limits or change the tap)")
+
+
 def _ac_losses(pn: object) -> float:
     """pandapower's losses [MW] of every branch kind (lines, transformers, impedances)."""
     total = 0.0
