@@ -181,6 +181,18 @@ def test_cli_schedule_json_and_check(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["check", str(out), "--samples", "2"])
     assert r.exit_code == 0, r.output
     assert "served without slack" in r.output
+    # an edited result whose topology is not a spanning tree, or names no branch of the
+    # network, is refused (user test ut_sched3 #3: "100.0 % ... served" for each)
+    for edit, kind in ((doc["open_lines"][:-1], "not_radial"), ([], "not_radial"),
+                       ([*doc["open_lines"], doc["open_lines"][0].split(":")[0] + "999"],
+                        "invalid_value"),
+                       ([*doc["open_lines"][:-1], "7"] if "7" not in doc["open_lines"]
+                        else [*doc["open_lines"][:-1], "6"], "not_radial")):
+        bad = tmp_path / "edited.json"
+        bad.write_text(json.dumps({**doc, "open_lines_by_hour": [edit]}))
+        r = CliRunner().invoke(app, ["check", str(bad), "--samples", "2"])
+        assert r.exit_code == 2, (edit, r.output)
+        assert kind in r.output and "Traceback" not in r.output
 
 
 def test_hourly_topology_relaxes_the_daily_one(inputs) -> None:  # type: ignore[no-untyped-def]
