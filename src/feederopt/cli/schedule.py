@@ -215,6 +215,7 @@ def schedule(
         t.add_row(f"{label}: import with the modelled losses", fmt(tot.import_mwh, ".3f",
                                                                      " MWh"))
         t.add_row(f"{label}: load curtailment", fmt(tot.load_shed_mwh, ".3f", " MWh"))
+        t.add_row(f"{label}: EV energy not delivered", fmt(tot.ev_unmet_mwh, ".4f", " MWh"))
         t.add_row(f"{label}: renewable spill", fmt(tot.renewable_spill_mwh, ".3f", " MWh"))
         t.add_row(f"{label}: V min / V max", f"{fmt(tot.v_min_pu, '.4f')} / "
                   f"{fmt(tot.v_max_pu, '.4f')} p.u.")

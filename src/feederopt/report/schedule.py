@@ -411,6 +411,7 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
         summary[f"{label}: import with the modelled losses [MWh]"] = fmt(
             t.get("import_mwh"), ".3f")
         summary[f"{label}: load shed [MWh]"] = fmt(t.get("load_shed_mwh"), ".3f")
+        summary[f"{label}: EV energy not delivered [MWh]"] = fmt(t.get("ev_unmet_mwh"), ".4f")
         summary[f"{label}: renewable spill [MWh]"] = fmt(t.get("renewable_spill_mwh"), ".3f")
         summary[f"{label}: V min / max [p.u.]"] = (f"{fmt(t.get('v_min_pu'), '.4f')} / "
                                                    f"{fmt(t.get('v_max_pu'), '.4f')}")
