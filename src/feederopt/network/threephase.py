@@ -411,6 +411,32 @@ def _supply_problems(net: ThreePhaseNetwork, phases_of: dict[str, str]) -> list[
                 f"connect {element} to the phases bus {bus} has (OpenDSS: bus1={bus}."
                 f"{'.'.join(str(PHASES.index(p) + 1) for p in fed[:len(phs)])}), or bring "
                 "the phase to the bus with a line; OpenDSS leaves the node without voltage"))
+    # a line that carries a phase which neither of its buses gets from a source (user test
+    # ut_3ph #3: ``Phases=3 Bus1=684`` where 684 has only phases a and c; OpenDSS makes node
+    # 684.2 for the line alone, ``info`` said "problems: none" and ``solve`` blamed the current
+    # and then the voltage limits)
+    lines = net.lines.filter(pl.col("in_service")) if "in_service" in net.lines.columns \
+        else net.lines
+    for lid, fb, tb, phs in lines.select("id", "from_bus", "to_bus", "phases").iter_rows():
+        if fb not in phases_of or tb not in phases_of:
+            continue  # an unknown bus is said apart
+        if fb not in live_buses and tb not in live_buses:
+            continue  # a whole island: said where a load or generator sits on it
+        dead = [ph for ph in phs if (fb, ph) not in live and (tb, ph) not in live]
+        if not dead:
+            continue
+        end = fb if fb in live_buses else tb
+        fed = "".join(ph for ph in PHASES if (end, ph) in live)
+        nodes = ", ".join(str(PHASES.index(ph) + 1) for ph in dead)
+        out.append(_problem(
+            ProblemKind.INVALID_VALUE, "lines",
+            f"Line.{lid} carries phase {', '.join(dead)} (node {nodes}) from bus {end}, which "
+            f"no line or transformer supplies with it: bus {end} has only phase "
+            f"{', '.join(fed)}", [lid], "phases",
+            f"connect Line.{lid} to the phases bus {end} has (OpenDSS: Phases="
+            f"{min(len(phs), len(fed))} bus1={end}."
+            f"{'.'.join(str(PHASES.index(p) + 1) for p in fed[:len(phs)])}), or bring the "
+            "phase to the bus with a line; OpenDSS leaves those nodes without voltage"))
     return out
 
 

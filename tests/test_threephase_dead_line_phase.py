@@ -1,0 +1,44 @@
+"""A line that carries a phase its bus does not have (user test ut_3ph #3): ``New Line.newlat
+Phases=3 Bus1=684`` where bus 684 of IEEE 13 has phases a and c only. OpenDSS makes node 684.2
+for that line alone, so the line's phase b is fed by nothing; ``info`` said "problems: none"
+and ``solve`` blamed the current limits, then the voltage limits. Now a typed problem names
+the line, the phase and the bus's phases (exit 2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from feederopt.cli.app import app
+
+SRC = (Path(__file__).parents[1] / "src" / "feederopt" / "cases" / "data" / "opendss"
+       / "network.ieee13.dss")
+
+
+def _feeder(tmp_path: Path, extra: str) -> Path:
+    """The built-in IEEE 13 file with ``extra`` after its last line definition."""
+    lines = SRC.read_text().splitlines()
+    last = max(i for i, line in enumerate(lines) if line.lower().startswith("new line."))
+    master = tmp_path / "feeder.dss"
+    master.write_text("\n".join([*lines[:last + 1], extra, *lines[last + 1:]]) + "\n")
+    return master
+
+
+def test_a_line_on_a_phase_its_bus_lacks_is_named(tmp_path: Path) -> None:
+    master = _feeder(tmp_path, "New Line.newlat Phases=3 Bus1=684 Bus2=newlat LineCode=mtx601 "
+                               "Length=100 units=ft\nNew Load.nl Bus1=newlat.1 Phases=1 "
+                               "kV=2.4 kW=10 kvar=5")
+    res = CliRunner().invoke(app, ["info", str(master)])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 2, res.output
+    assert "Line.newlat carries phase b (node 2) from bus 684" in text
+    assert "bus 684 has only phase a, c" in text and "Traceback" not in res.output
+
+
+def test_the_same_line_on_the_bus_phases_is_fine(tmp_path: Path) -> None:
+    master = _feeder(tmp_path, "New Line.newlat Phases=2 Bus1=684.1.3 Bus2=newlat.1.3 "
+                               "LineCode=mtx604 Length=100 units=ft\nNew Load.nl "
+                               "Bus1=newlat.1 Phases=1 kV=2.4 kW=10 kvar=5")
+    res = CliRunner().invoke(app, ["info", str(master)])
+    assert res.exit_code == 0, res.output
