@@ -414,6 +414,30 @@ def _lazy_tangents(prob: ThreePhaseReconfiguration, model: HighsModel, sol: Any,
         sol = new
 
 
+def _voltage_breaches(pu: PerUnitThreePhase, w: np.ndarray | None, most: int = 5) -> str:
+    """The nodes that the best topology without voltage limits puts outside them, the worst
+    first, as ``"; without them the best topology has 675.b at 1.1371 p.u. (limit 1.1000),
+    ..."`` (user test ut_3ph #6: the message named no node); empty without ``w``."""
+    if w is None or len(w) != len(pu.w_min):
+        return ""
+    v = np.sqrt(np.maximum(np.asarray(w, float), 0.0))
+    lo, hi = np.sqrt(np.maximum(pu.w_min, 0.0)), np.sqrt(np.maximum(pu.w_max, 0.0))
+    excess = np.maximum(v - hi, lo - v)
+    live = v > 1e-6  # a de-energised node (w = 0) is no voltage breach
+    idx = [int(i) for i in np.argsort(-excess) if excess[i] > 1e-6 and live[i]][:most]
+    if not idx:
+        return ""
+    names = pu.node_names()
+    parts = []
+    for i in idx:
+        name = names[i]
+        limit = hi[i] if v[i] > hi[i] else lo[i]
+        parts.append(f"{name} at {v[i]:.4f} p.u. (limit {limit:.4f})")
+    more = int(np.sum((excess > 1e-6) & live)) - len(idx)
+    return ("; without them the best topology has " + ", ".join(parts)
+            + (f" and {more} more node(s)" if more > 0 else ""))
+
+
 def _why_infeasible(pu: PerUnitThreePhase, *, time_limit_s: float, gap: float,
                     voltage_limits: bool, thermal_limits: bool) -> tuple[str, list[str]]:
     """Which limits make the MILP infeasible: it is solved again without the thermal limits,
@@ -432,11 +456,11 @@ def _why_infeasible(pu: PerUnitThreePhase, *, time_limit_s: float, gap: float,
                     "400 A unless the file sets NormAmps, a transformer at its normhkva "
                     f"(110 % of kVA unless set); try {hint}", over)
     if voltage_limits:
-        _, sol, _ = _milp(pu, time_limit_s=time_limit_s, gap=gap, voltage_limits=False,
-                          thermal_limits=thermal_limits)
+        model, sol, _ = _milp(pu, time_limit_s=time_limit_s, gap=gap, voltage_limits=False,
+                              thermal_limits=thermal_limits)
         if sol.has_solution:
             return ("infeasible: no radial topology keeps every voltage within its limits "
-                    "(LinDist3Flow)", [])
+                    "(LinDist3Flow)" + _voltage_breaches(pu, model.values().get("w")), [])
     if thermal_limits and voltage_limits:
         _, sol, _ = _milp(pu, time_limit_s=time_limit_s, gap=gap, voltage_limits=False,
                           thermal_limits=False)
