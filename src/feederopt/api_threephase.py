@@ -141,6 +141,11 @@ def three_phase_info(source: Any) -> dict[str, Any]:
         err, node, sol = lindist3flow_vs_opendss(net)
     vmin = min(sol.min_voltage_pu.values()) if sol.min_voltage_pu else math.nan
     vmax = max(sol.max_voltage_pu.values()) if sol.max_voltage_pu else math.nan
+    if sol.voltage_violations:  # said like the overloads (user test ut_3ph #5: only "none")
+        node, v, limit, side = sol.voltage_violations[0]
+        notes.append(f"OpenDSS: {len(sol.voltage_violations)} node(s) outside their voltage "
+                     f"limits in the base case, the worst {node} at {v:.4f} p.u. "
+                     f"({'above' if side == 'v_max' else 'below'} {limit:g} p.u.)")
     out.update({
         "base_converged": sol.converged,
         "base_losses_kw": _num(sol.losses_kw),
@@ -155,6 +160,9 @@ def three_phase_info(source: Any) -> dict[str, Any]:
         "base_unbalance_pct": _num(sol.unbalance_pct),
         "lindist3flow_max_voltage_error_pu": _num(err),
         "lindist3flow_max_voltage_error_node": node,
+        "base_voltage_violations": [
+            {"node": n, "voltage_pu": _num(v), "limit_pu": _num(lim), "limit": side}
+            for n, v, lim, side in sol.voltage_violations],
         "problems": [],
         "warnings": list(dict.fromkeys(list(net.meta.get("warnings", [])) + notes
                                        + sol.warnings)),
