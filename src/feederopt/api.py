@@ -414,7 +414,8 @@ def save(result: Result | ThreePhaseResult, out_dir: str | Path, *, force: bool 
     if isinstance(result, ThreePhaseResult):
         from feederopt.report.threephase import write_three_phase_folder
 
-        check_output(out_dir, force=force, folder=True)
+        src = [result.source] if result.source else []
+        check_output(out_dir, force=force, folder=True, inputs=src)
         return write_three_phase_folder(out_dir, result.to_dict(), force=force)
     from feederopt.report.output import write_result_dir
 
@@ -436,7 +437,7 @@ def save_json(result: Result | ThreePhaseResult, path: str | Path, *,
     from feederopt.report.output import write_result_json
 
     if isinstance(result, ThreePhaseResult):
-        check_output(path, force=force)
+        check_output(path, force=force, inputs=[result.source] if result.source else [])
         return write_text(path, result.to_json() + "\n", force=force)
     check_output(path, force=force, inputs=_inputs(result))
     return write_result_json(result, path, force=force)

@@ -365,6 +365,14 @@ def _polish(net: ThreePhaseNetwork, topo: ThreePhaseTopology, floating: set[str]
     return record
 
 
+def _source_path(source: Any) -> str | None:
+    """The absolute path of the feeder file a solve read, or None (a built-in case name, a
+    network in memory): the result records it so that no output replaces it."""
+    if isinstance(source, str | Path) and Path(source).is_file():
+        return str(Path(source).resolve())
+    return None
+
+
 @option_names({**TIME_LIMIT_S, **VOLTAGE_LIMITS_PU})
 def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 1e-4,
                       ac_check: bool = True, thermal_limits: bool = True,
@@ -471,7 +479,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
             limits_given=v_min_pu is not None or v_max_pu is not None)
         if ac_polish:
             result = replace(result, ac_polish=AcPolish({"enabled": False, "skipped": skip}))
-        return result
+        return replace(result, source=_source_path(source))
     t_start = time.perf_counter()
     floating = floating_buses(net) if ac_check or voltage_feedback or ac_polish else set()
     base: OpenDSSSolution | None = None
@@ -549,7 +557,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
             notes.append(note)
     if flow is not None:
         volts["lindist3flow"] = flow.voltages_pu
-    return ThreePhaseResult(
+    return replace(ThreePhaseResult(
         case=net.name,
         method="lindist3flow",
         status=topo.status,
@@ -595,7 +603,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         node_voltages_pu=volts or None,
         grid=report_grid(net, set(topo.open_switches) if solved else set(base_open),
                          set(base_open)),
-    )
+    ), source=_source_path(source))
 
 
 def _switching_fields(topo: ThreePhaseTopology, base_open: list[str],

@@ -689,6 +689,16 @@ def render_folder(folder: Path, result: dict[str, Any], kind: str) -> str:
                           hint=f"write the folder again with '{REPORTS[kind]}'") from exc
 
 
+def _solved_from(result: dict[str, Any]) -> list[str]:
+    """The files or folders a result records as its network (``source``, or ``inputs``'
+    ``source``, ``profiles``, ``devices``, ``settings``) that are absolute paths."""
+    found = [result.get("source")]
+    inputs = result.get("inputs")
+    if isinstance(inputs, dict):
+        found += [inputs.get(k) for k in ("source", "profiles", "devices", "settings")]
+    return [str(p) for p in found if isinstance(p, str) and Path(p).is_absolute()]
+
+
 def write_report(result_dir: str | Path, out: str | Path | None = None, *,
                  force: bool = False) -> Path:
     """Write the report of ``result_dir`` to ``out`` (default ``result_dir/report.html``),
@@ -702,6 +712,10 @@ def write_report(result_dir: str | Path, out: str | Path | None = None, *,
     kind = result_kind(result, folder / "result.json")
     target = Path(out) if out is not None else folder / "report.html"
     # before rendering; never onto the folder's own files (result.json, figures, tables)
-    inputs = [p for p in folder.iterdir() if p.name != "report.html"] if folder.is_dir() else []
+    inputs: list[str | Path] = (
+        [p for p in folder.iterdir() if p.name != "report.html"] if folder.is_dir() else [])
+    # and never onto the network the result was solved from (user test ut_3ph #9: ``report
+    # --out feeder.dss --force`` replaced the feeder with the page)
+    inputs += _solved_from(result)
     check_output(target, force=force, inputs=inputs)
     return write_text(target, render_folder(folder, result, kind), force=force)

@@ -457,6 +457,9 @@ class ThreePhaseResult:
     opendss_fixed_overloads: tuple[str, ...] = ()
     #: How an infeasible solve's least-overloading topology was chosen (None otherwise).
     least_overloading: LeastOverloading | None = None
+    #: The feeder file solved (absolute path; None for a built-in case or a network in
+    #: memory): no output of the result replaces it (``report --out``, ``feederopt.save``).
+    source: str | None = None
 
     # ----- what the command line decides on ------------------------------------------
     @property
@@ -525,6 +528,7 @@ class ThreePhaseResult:
         balanced = self.scenarios is None
         out: dict[str, Any] = {
             "case": self.case,
+            "source": self.source,
             "method": self.method,
             "status": self.status,
             "has_solution": self.has_solution,
@@ -596,7 +600,8 @@ class ThreePhaseResult:
             return kind(data[key]) if data.get(key) is not None else None
 
         return cls(
-            case=data["case"], method=data["method"], status=data["status"],
+            case=data["case"], source=data.get("source"), method=data["method"],
+            status=data["status"],
             has_solution=bool(data["has_solution"]), reason=data.get("reason") or "",
             overloaded=tuple(data.get("overloaded") or ()),
             fixed_overloads=tuple(data.get("fixed_overloads") or ()),
