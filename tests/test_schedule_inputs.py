@@ -88,3 +88,17 @@ def test_cli_exit_2_on_bad_profiles(inputs, tmp_path: Path) -> None:  # type: ig
     assert res.exit_code == 2, res.output
     assert "bad_timeseries" in res.output and "missing hour" in res.output
     assert "Traceback" not in res.output
+
+
+def test_a_share_above_one_and_a_time_outside_the_day_name_their_hours(
+        inputs) -> None:  # type: ignore[no-untyped-def]
+    """User test ut_sched3 #6: a PV factor of 1.7 at hour 5 named the element alone, and a
+    time outside the day called the day "the horizon" whatever --hours said."""
+    net, devices, df = inputs
+    bad = df.with_columns(pl.when((pl.col("element") == "PV20") & (pl.col("time") == "5"))
+                          .then(pl.lit("1.7")).otherwise(pl.col("value")).alias("value"))
+    bad = pl.concat([bad, pl.DataFrame({"time": ["-1"], "element": ["PV20"],
+                                        "value": ["0.5"]})])
+    probs = {p.field: p for p in _problems(net, devices, bad)}
+    assert probs["value"].ids == ("PV20@5",) and "<= 1" in probs["value"].message
+    assert probs["time"].ids == ("PV20@-1",) and "day's hours 0..23" in probs["time"].message

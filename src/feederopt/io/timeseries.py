@@ -180,17 +180,21 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
         problems.append(_problem("profiles", "negative profile value (element@hour"
                                  + (f"; the first 10 of {len(neg)})" if len(neg) > 10 else ")"),
                                  tuple(neg[:10]), "value", "profiles are non-negative factors"))
-    above = sorted({elements[i] for i in np.flatnonzero(~nan & (np.nan_to_num(values) > 1.0))
+    above = sorted({at(int(i)) for i in np.flatnonzero(~nan & (np.nan_to_num(values) > 1.0))
                     if kinds.get(elements[i]) in PROFILED})
-    if above:
+    if above:  # each with its hour (user test ut_sched3 #6: the element alone)
         problems.append(_problem("profiles", "PV, wind and EV factors are shares of the rating "
-                                 "and must be <= 1", tuple(above), "value"))
+                                 "and must be <= 1 (element@hour"
+                                 + (f"; the first 10 of {len(above)})" if len(above) > 10
+                                    else ")"), tuple(above[:10]), "value"))
     if hrs is None:
         return None, problems
     outside = sorted({f"{elements[i]}@{hrs[i]}" for i in np.flatnonzero((hrs < 0) |
                                                                         (hrs >= hours))})
     if outside:
-        problems.append(_problem("profiles", f"time outside the horizon 0..{hours - 1}",
+        problems.append(_problem("profiles", f"time outside the day's hours 0..{hours - 1} "
+                                 "(element@hour; a profile table holds the hours of one day, "
+                                 "--hours schedules the first of them)",
                                  tuple(outside[:10]), "time"))
     names = sorted(set(elements) & known)
     col = {e: i for i, e in enumerate(names)}
