@@ -157,6 +157,13 @@ def test_bad_disasters_are_typed_problems(zhang, tmp_path):
     with pytest.raises(InputError) as err:
         parse_disasters([{"name": "a", "probability": 0.5, "broken": ["2"]}], zhang)
     assert "add up to 0.5" in err.value.problems[0].message
+    # with an unknown id beside it, both are said at once (user test ut_sched3 #6: the sum
+    # came only after the id was fixed)
+    with pytest.raises(InputError) as err:
+        parse_disasters([{"name": "a", "probability": 0.6, "broken": ["2"]},
+                         {"name": "b", "probability": 0.5, "broken": ["x7"]}], zhang)
+    text = " ".join(p.message for p in err.value.problems)
+    assert "unknown branch ids x7" in text and "add up to 1.1" in text
     with pytest.raises(InputError):
         load_disasters("no_such_set", zhang, "zhang13")
 

@@ -173,7 +173,12 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
     if not rows:
         problems.append(_bad("no scenario given", field="scenarios"))
     total = sum(d.probability for d in out if math.isfinite(d.probability))
-    if out and not problems and abs(total - 1.0) > PROBABILITY_TOLERANCE:
+    # the sum means something once every probability is a number >= 0, whatever else is
+    # wrong (user test ut_sched3 #6: an unknown id hid it until fixed)
+    valid = len(out) == len(rows) and all(
+        math.isfinite(d.probability) and d.probability >= 0 for d in out) and not any(
+        p.field == "probability" for p in problems)
+    if out and valid and abs(total - 1.0) > PROBABILITY_TOLERANCE:
         problems.append(_bad(f"the probabilities add up to {total:.6g}, not 1",
                              tuple(d.name for d in out), "probability",
                              "scale them so that they sum to 1"))
