@@ -60,3 +60,21 @@ def test_hourly_figure_has_the_losses_panel(tmp_path: Path) -> None:
     assert "[MW]" in ax.get_title()
     (line,) = [ln for ln in ax.get_lines() if ln.get_label() == "model r(P²+Q²)"]
     assert np.allclose(line.get_ydata()[:-1], losses)  # steps: the last hour drawn to its end
+
+
+def test_the_figure_title_clears_the_panels_titles(tmp_path: Path) -> None:
+    """User test ut_sched3 #6: tight_layout left the suptitle out, and it ran over the top
+    panels' titles. Drawn, the suptitle's box lies above every panel title's."""
+    from feederopt.report.schedule import hourly_figure
+
+    out = tmp_path / "r.json"
+    res = runner.invoke(app, ["schedule", "case33bw", "--hours", "2", "--dsm", "0.1",
+                              "--no-ac-check", "--json", str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    fig = hourly_figure(json.loads(out.read_text()))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    top = fig._suptitle.get_window_extent(renderer)  # type: ignore[union-attr]
+    for ax in fig.axes:
+        box = ax.title.get_window_extent(renderer)
+        assert box.y1 <= top.y0 + 0.5, ax.get_title()

@@ -351,7 +351,10 @@ def hourly_figure(result: Mapping[str, Any]) -> Figure:
     if absent:
         fig.text(0.5, 0.005, "not drawn, none in this schedule: " + "; ".join(absent),
                  ha="center", va="bottom", fontsize=8, wrap=True)
-    fig.tight_layout(rect=(0, 0.02 if absent else 0, 1, 1))
+    # tight_layout leaves the suptitle out: keep half an inch free above the panels (user
+    # test ut_sched3 #6: the title ran over the top panels' titles)
+    top = 1.0 - 0.5 / (sum(heights) + 1.0)
+    fig.tight_layout(rect=(0, 0.02 if absent else 0, 1, top))
     return fig
 
 
