@@ -226,8 +226,20 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
             + feedback_section(r)
             + notes_section(r))
     title = f"feederopt partition: {r.get('case', '')}"
-    return page(title, str(r.get("status", "unknown")), "networked microgrids, substation lost",
+    return page(title, partition_badge(r), "networked microgrids, substation lost",
                 body, source)
+
+
+def partition_badge(r: Mapping[str, Any]) -> str:
+    """The page's status badge: the run's status, or ``limits_broken`` where the command
+    exits with code 4 (the plan kept by the voltage feedback has OpenDSS voltages outside the
+    limits, OpenDSS not converging included; or only the trivial all-off plan was found). User
+    test ut_3ph #2: a green "optimal" on the page of a run that exited 4."""
+    vf = r.get("voltage_feedback")
+    if r.get("trivial_plan") or (isinstance(vf, Mapping) and vf.get("enabled")
+                                 and not vf.get("within_voltage_limits", True)):
+        return "limits_broken"
+    return str(r.get("status", "unknown"))
 
 
 def feedback_rounds(result: Mapping[str, Any]) -> list[dict[str, Any]]:
