@@ -906,6 +906,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     delta_to_ground: list[str] = []  # 1-phase delta loads on one node
     shaped: list[str] = []  # loads with a daily load shape, read at their snapshot kW
     load_value_problems: list[Problem] = []  # NaN, infinite or negative kW/kvar
+    off_kv: list[tuple[str, float, float]] = []  # rated kV far from its connection's voltage
     for ld in _iterate(dss.Loads):
         if dss.Loads.Daily() and bool(dss.CktElement.Enabled()):
             shaped.append(ld)
@@ -937,6 +938,13 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                               "in_service": bool(dss.CktElement.Enabled())})
             continue
         parts = _load_parts(nodes, nph, delta, kv)
+        dss.Circuit.SetActiveBus(bus)
+        base_ln = float(dss.Bus.kVBase())  # OpenDSS's line-to-neutral base of the bus
+        across = base_ln * (math.sqrt(3) if (nph > 1 or delta) else 1.0)
+        if base_ln > 0 and kv > 0 and abs(kv / across - 1.0) > 0.1 \
+                and bool(dss.CktElement.Enabled()):
+            off_kv.append((ld, kv, across))
+        dss.Circuit.SetActiveElement(f"Load.{ld}")
         if not parts:
             problems.append(Problem(
                 ProblemKind.BAD_LOAD, "loads",
@@ -959,6 +967,15 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         # load; report the loads alone rather than the follow-on NaN of every generator
         raise InputError(problems + load_value_problems)
 
+    if off_kv:  # user test ut_3ph #12: IEEE 13's total load read 3876 kW, OpenDSS drew 3589
+        ld, kv, across = off_kv[0]
+        warnings.append(
+            f"{len(off_kv)} load(s) have a rated kV far from the voltage of their connection "
+            f"({', '.join(x[0] for x in off_kv[:6])}{' ...' if len(off_kv) > 6 else ''}; "
+            f"Load.{ld}: kV={kv:g} across {across:.4g} kV, V/kV {across / kv:.2f} at 1 p.u.): "
+            "OpenDSS draws such a load by its model at that voltage ratio (a constant-power "
+            "load below its Vminpu as a constant impedance), and so does the model; the total "
+            "load counts their nameplate kW")
     if delta_to_ground:
         warnings.append(
             f"{len(delta_to_ground)} 1-phase delta load(s) name one node "
