@@ -280,6 +280,19 @@ def _parse(col: pl.Series, dtype: pl.DataType) -> tuple[pl.Series, pl.Series]:
     return out, (given & out.is_null()).fill_null(False)
 
 
+def _defines_circuit(file: Path) -> bool:
+    """The OpenDSS file ``file`` defines the circuit (``New Circuit.x``, ``New
+    object=circuit.x``): a master file."""
+    import re
+
+    try:
+        with file.open(encoding="utf-8", errors="replace") as fh:
+            text = fh.read(200_000).lower()
+    except OSError:
+        return False
+    return re.search(r"^\s*new\s+(object\s*=\s*)?circuit\.", text, re.MULTILINE) is not None
+
+
 def read_folder(path: str | Path) -> Network:
     """Read a network folder (see the module docstring). The network is not validated here.
 
@@ -323,6 +336,15 @@ def read_folder(path: str | Path) -> Network:
         if found:
             raw[name] = (_read_raw(found[0], name), found[0])
         elif name in _REQUIRED:
+            dss = sorted(f.name for f in path.iterdir() if f.is_file()
+                         and f.suffix.lower() == ".dss")
+            if dss:  # an OpenDSS feeder's folder (user test ut_3ph #13: "add buses.csv")
+                masters = [n for n in dss if _defines_circuit(path / n)] or dss
+                raise unreadable(
+                    path, f"the folder holds OpenDSS files ({', '.join(dss[:4])}"
+                    f"{' ...' if len(dss) > 4 else ''}) but no {name} table: a feeder is read "
+                    "from its master file, not its folder",
+                    hint=f"give the master file, e.g. {path / masters[0]}")
             raise unreadable(
                 path, f"the folder has no {name} table", hint=f"add {name}.parquet or {name}.csv"
             )
