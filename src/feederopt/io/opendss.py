@@ -332,6 +332,12 @@ def _file_problem(path: Path, number: int, message: str, hint: str = "") -> Inpu
         kind, comp = ProblemKind.INVALID_VALUE, "lines"
     elif number == 243 or ("not found" in text.lower() and "redirect" in text.lower()):
         kind, comp = ProblemKind.UNREADABLE_FILE, "file"
+    elif (bad_z := re.search(r'Matrix Inversion Error for Line "([^"]+)"', text, re.I)):
+        # user test ut_3ph #10: a zero-length or zero-impedance line named, with no fix given
+        kind, comp, field = ProblemKind.BAD_IMPEDANCE, "lines", "length"
+        hint = hint or (f"Line.{bad_z.group(1)} has no impedance (Length=0, or r1=x1=0 and "
+                        "the like): give it a length and an impedance, or make it a switch "
+                        "(Switch=y) if it is one")
     else:
         kind, comp = ProblemKind.UNREADABLE_FILE, "file"
     ids = [str(path)]
