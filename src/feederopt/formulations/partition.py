@@ -228,6 +228,11 @@ def first_stage_block(data: PartitionData) -> tuple[Block, float]:
     k = float(st.k_der)
     b = Block()
     zhi = (~data.lost).astype(float)
+    if not data.der_gf.any():
+        # no DER can form a grid: every energised component needs one ((4) and the forest's
+        # root rule), so no block can be energised; said as bounds, the MILP is trivial
+        # (user test ut_3ph #11: 35 s of branch and bound on Iowa 240 to find that)
+        zhi = np.zeros_like(zhi)
     b.add_group(Group.new("zbl", nb, 0.0, zhi, integer=True))
     lo = np.where(data.switch_fixed == 1, 1.0, 0.0)
     hi = np.where(data.switch_fixed == 0, 0.0, 1.0)
