@@ -262,12 +262,17 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
     first = rows[0]
     kept.notes.append(
         f"voltage feedback: the LinDist3Flow plan ({first['objective']:,.2f} $) has OpenDSS "
-        f"voltages {first['opendss_v_min_pu']:.4f}-{first['opendss_v_max_pu']:.4f} p.u. at "
-        "the nominal load, outside the limits; "
+        + (f"voltages {first['opendss_v_min_pu']:.4f}-{first['opendss_v_max_pu']:.4f} p.u. at "
+           "the nominal load, outside the limits; " if first["opendss_converged"] else
+           # user test ut_3ph #2: "voltages nan-nan p.u. ... outside the limits"
+           "no power flow: OpenDSS did not converge at it (the check injects each "
+           "grid-following DER phase by phase to ground, which a three-wire bus behind a "
+           "delta winding cannot take unequally), so its voltages are unknown; ")
         + (f"after {kept_k} re-solve(s) with the model's voltage limits tightened by up to "
            f"{rows[kept_k]['largest_shift_pu']:.4f} p.u., the plan kept "
-           f"({kept.objective:,.2f} $) has {rows[kept_k]['opendss_v_min_pu']:.4f}-"
-           f"{rows[kept_k]['opendss_v_max_pu']:.4f} p.u."
+           f"({kept.objective:,.2f} $) has "
+           + (f"{rows[kept_k]['opendss_v_min_pu']:.4f}-{rows[kept_k]['opendss_v_max_pu']:.4f} "
+              "p.u." if rows[kept_k]["opendss_converged"] else "no OpenDSS power flow either")
            + (", within the limits" if within else f", still outside them ({stopped})")
            if kept_k else f"no re-solve came nearer the limits ({stopped})")
         + "; --no-voltage-feedback gives the pure LinDist3Flow plan")
