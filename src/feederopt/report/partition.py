@@ -89,6 +89,13 @@ def _branches(net: ThreePhaseNetwork, closed_switches: set[str]) -> pl.DataFrame
     return pl.concat(frames)
 
 
+def _normally_closed(net: ThreePhaseNetwork, br: pl.DataFrame) -> np.ndarray:
+    """Per row of ``br`` (:func:`_branches`): closed in the feeder's normal state (a line
+    not normally open; every transformer)."""
+    open_ids = set(net.lines.filter(pl.col("normally_open"))["id"].to_list())
+    return np.array([i not in open_ids for i in br["id"].to_list()], bool)
+
+
 def microgrid_figure(net: ThreePhaseNetwork, result: Mapping[str, Any]) -> Figure:
     """The feeder with each energised microgrid in its own colour (:func:`bus_colours`),
     de-energised buses grey, open switches dashed (bent around buses they do not connect),
@@ -113,9 +120,13 @@ def microgrid_figure(net: ThreePhaseNetwork, result: Mapping[str, Any]) -> Figur
                                         strict=True) if d in gfl_ids and str(b) in index]
     pos = coordinates(net.buses, br)
     if pos is None:
-        roots = [index[b] for b in gf_buses] + [index[str(b)] for b in
-                                                net.sources["bus"].to_list() if str(b) in index]
-        pos = tree_layout(len(ids), f, t, closed, np.array(list(dict.fromkeys(roots)), int))
+        # the feeder's own layout, the same for every plan: its normal topology from the
+        # (lost) substation, as `solve` draws it (user test ut_3ph #8: rooted at the
+        # grid-forming DERs over the plan's switches, Iowa 240 came out unreadable)
+        roots = [index[str(b)] for b in net.sources["bus"].to_list() if str(b) in index] + [
+            index[b] for b in gf_buses]
+        pos = tree_layout(len(ids), f, t, _normally_closed(net, br),
+                          np.array(list(dict.fromkeys(roots)), int))
     colours = bus_colours(result)
     face = [colours.get(b, GREY) for b in ids]
     n = len(ids)
