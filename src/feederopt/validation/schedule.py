@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -61,11 +62,31 @@ class AcHourCheck:
     import_ac_mw: float = math.nan  # pandapower's ext_grid P (the substation's import)
 
 
+def hour_power_flow(net: Network, d: ScheduleData, closed: np.ndarray, inj_p: np.ndarray,
+                    inj_q: np.ndarray) -> tuple[Any, bool]:
+    """pandapower's power flow of ``net`` with the branch states ``closed`` (m,) and the
+    bus injections ``inj_p``, ``inj_q`` (n,) [MW, MVAr drawn] as its only loads: the net's own
+    loads dropped, its sgens and gens at 0 (a gen keeps its voltage; the model's injections
+    carry their power), its shunts as they are. The solved net and whether it converged."""
+    import pandapower as pp
+
+    pn = to_pandapower(net, closed > 0.5)
+    pn.load.drop(pn.load.index, inplace=True)
+    pn.sgen["p_mw"] = 0.0
+    pn.sgen["q_mvar"] = 0.0
+    pn.gen["p_mw"] = 0.0
+    buses = [b for b in range(d.n) if b != d.root or inj_p[b] or inj_q[b]]
+    pp.create_loads(pn, buses, p_mw=inj_p[buses], q_mvar=inj_q[buses])
+    try:
+        pp.runpp(pn, algorithm="nr", init="flat", max_iteration=30, numba=False)
+        return pn, bool(pn.converged)
+    except Exception:  # pandapower's LoadflowNotConverged
+        return pn, False
+
+
 def ac_check_hours(net: Network, d: ScheduleData, closed: np.ndarray,
                    point: dict[str, np.ndarray]) -> list[AcHourCheck]:
     """The AC power flow of each hour (module docstring)."""
-    import pandapower as pp
-
     H, n, m = d.hours, d.n, d.m
     inj_p = np.zeros((H, n))
     inj_q = np.zeros((H, n))
@@ -96,18 +117,7 @@ def ac_check_hours(net: Network, d: ScheduleData, closed: np.ndarray,
     pq = (point["P"].reshape(H, m), point["Q"].reshape(H, m))
     out = []
     for h in range(H):
-        pn = to_pandapower(net, closed[h] > 0.5)
-        pn.load.drop(pn.load.index, inplace=True)
-        pn.sgen["p_mw"] = 0.0
-        pn.sgen["q_mvar"] = 0.0
-        pn.gen["p_mw"] = 0.0
-        buses = [b for b in range(n) if b != d.root or inj_p[h, b] or inj_q[h, b]]
-        pp.create_loads(pn, buses, p_mw=inj_p[h, buses], q_mvar=inj_q[h, buses])
-        try:
-            pp.runpp(pn, algorithm="nr", init="flat", max_iteration=30, numba=False)
-            ok = bool(pn.converged)
-        except Exception:  # pandapower's LoadflowNotConverged
-            ok = False
+        pn, ok = hour_power_flow(net, d, closed[h], inj_p[h], inj_q[h])
         loss_model = float((d.r * (pq[0][h] ** 2 + pq[1][h] ** 2)).sum())
         if not ok:
             out.append(AcHourCheck(h, False, math.nan, float(v_model[h].min()), math.nan,
@@ -127,27 +137,13 @@ def band_diagnosis(net: Network, d: ScheduleData, closed: np.ndarray,
     the model's demand and the network's generators at their set-points, and the buses it
     puts outside their voltage limits then (named, with their voltages). A hint, not a proof:
     the schedule may switch and dispatch otherwise. Empty when every bus is within."""
-    import pandapower as pp
-
     p_fix, q_fix = d.generator_injection()
     total = d.pd.sum(1)
     v_lo, v_hi = np.sqrt(d.v_min2), np.sqrt(d.v_max2)
     parts = []
     for h in sorted({int(np.argmin(total)), int(np.argmax(total))}):
-        pn = to_pandapower(net, closed > 0.5)
-        pn.load.drop(pn.load.index, inplace=True)
-        pn.sgen["p_mw"] = 0.0
-        pn.sgen["q_mvar"] = 0.0
-        pn.gen["p_mw"] = 0.0
-        inj_p = d.pd[h] - p_fix[h]
-        inj_q = d.pd[h] * d.kq()[h] - q_fix[h]
-        buses = [b for b in range(d.n) if b != d.root and (inj_p[b] or inj_q[b])]
-        pp.create_loads(pn, buses, p_mw=inj_p[buses], q_mvar=inj_q[buses])
-        try:
-            pp.runpp(pn, algorithm="nr", init="flat", max_iteration=30, numba=False)
-            ok = bool(pn.converged)
-        except Exception:  # pandapower's LoadflowNotConverged
-            ok = False
+        pn, ok = hour_power_flow(net, d, closed, d.pd[h] - p_fix[h],
+                                 d.pd[h] * d.kq()[h] - q_fix[h])
         if not ok:
             parts.append(f"hour {h} ({total[h]:.4g} MW of load): pandapower's power flow "
                          "does not converge")
