@@ -290,24 +290,19 @@ def _ours(folder: Path) -> set[str] | None:
     return {line for line in text.splitlines() if line} | {MANIFEST}
 
 
-def _carry_over(old: Path, new: Path) -> list[str]:
+def _carry_over(old: Path, new: Path) -> None:
     """Move the files of the replaced folder ``old`` that feederopt did not write (not in its
     manifest; in a folder without one, those of other kinds than :data:`OUTPUT_SUFFIXES`)
-    and that the new folder ``new`` does not have into ``new``; their relative paths."""
+    and that the new folder ``new`` does not have into ``new``."""
     ours = _ours(old)
-    kept = []
     for rel in _files(old):
-        if ours is not None and rel in ours:
-            continue
-        if ours is None and (Path(rel).suffix.lower() in OUTPUT_SUFFIXES or rel == MANIFEST):
-            continue
+        theirs = rel not in ours if ours is not None else (
+            Path(rel).suffix.lower() not in OUTPUT_SUFFIXES)
         target = new / rel
-        if target.exists() or target.is_symlink():
+        if not theirs or target.exists() or target.is_symlink():
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(old / rel, target)
-        kept.append(rel)
-    return kept
 
 
 @contextlib.contextmanager
