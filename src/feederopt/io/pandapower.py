@@ -2082,9 +2082,54 @@ def write_switch_states(
                 )
             ]
         )
+    _check_same_net(original_net, br.filter(pl.col("id").is_in(list(closed_by_branch_id))))
     out = copy.deepcopy(original_net)
     _write_branch_states(out, where, closed_by_branch_id, switch_plan(original_net))
     return out
+
+
+#: The two bus columns of each branch-like pandapower element that states are written into.
+_ELEMENT_BUSES = {"line": ("from_bus", "to_bus"), "trafo": ("hv_bus", "lv_bus"),
+                  "switch": ("bus", "element")}
+
+
+def _check_same_net(net: pandapowerNet, branches: pl.DataFrame) -> None:
+    """Refuse to write states into a net that is not the one the network was read from: every
+    element a state goes to must exist there and join the same two buses. Without this, pandas'
+    ``.at`` on a missing index appended a row of NaN (a phantom ``line 6`` on which ``runpp``
+    crashed; user test ut_io #1)."""
+    missing: list[str] = []
+    moved: list[str] = []
+    for r in branches.iter_rows(named=True):
+        for part in str(r["id"]).split("+"):  # a merged double circuit: line:3+line:22
+            element, _, index = part.partition(":")
+            cols = _ELEMENT_BUSES.get(element)
+            if cols is None or not index.isdigit():
+                continue
+            table = net[element] if element in net else None
+            idx = int(index)
+            if table is None or idx not in table.index:
+                missing.append(part)
+                continue
+            if element == "switch" and str(table.at[idx, "et"]) != "b":
+                continue  # a line or trafo switch: its line's buses were checked
+            ends = {str(int(table.at[idx, c])) for c in cols}
+            if ends != {str(r["from_bus"]), str(r["to_bus"])}:
+                moved.append(part)
+    problems = []
+    if missing:
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "branches", "the net has no such element: it is not the "
+            "net the result was solved on (an element was deleted or re-indexed since)",
+            ids=tuple(missing), field="pp_index",
+            hint="write the result into the net it was solved from, or solve the current net"))
+    if moved:
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "branches", "the element joins other buses in this net "
+            "than in the net the result was solved on", ids=tuple(moved), field="pp_index",
+            hint="write the result into the net it was solved from, or solve the current net"))
+    if problems:
+        raise InputError(problems)
 
 
 def write_device_settings(
