@@ -439,3 +439,24 @@ def test_force_keeps_the_users_files_in_a_result_folder(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert (out / "my_notes.txt").read_text() == "notes" and not (out / "extra.png").exists()
     assert not _leftovers(tmp_path)
+
+
+def test_force_replaces_the_folders_own_report(tmp_path: Path) -> None:
+    """User test ut_io #2: the report of ``--report`` is written after the folder is
+    published, so it was missing from the manifest and ``--force`` kept it as the user's file:
+    a rerun without a report left the previous run's page beside the new result.json."""
+    from feederopt.io.writing import MANIFEST
+
+    net = write_folder(tiny(), tmp_path / "tiny")
+    out = tmp_path / "res"
+    solve = ["solve", str(net), "--out", str(out), "--quiet"]
+    assert runner.invoke(app, [*solve, "--report"]).exit_code == 0
+    assert "report.html" in (out / MANIFEST).read_text().split()
+    (out / "my_page.html").write_text("mine")
+    assert runner.invoke(app, [*solve, "--force"]).exit_code == 0
+    assert not (out / "report.html").exists()
+    assert (out / "my_page.html").read_text() == "mine"
+    # a report written elsewhere by ``report --out`` is not the folder's: not in its manifest
+    assert runner.invoke(app, ["report", str(out), "--out", str(out / "copy.html")]
+                         ).exit_code == 0
+    assert "copy.html" not in (out / MANIFEST).read_text().split()

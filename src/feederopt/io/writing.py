@@ -290,6 +290,21 @@ def _ours(folder: Path) -> set[str] | None:
     return {line for line in text.splitlines() if line} | {MANIFEST}
 
 
+def add_to_manifest(folder: str | Path, rel: str) -> None:
+    """Record the file ``rel`` (relative to ``folder``) that feederopt wrote into the result
+    folder ``folder`` after it was published (``report.html``), so that ``force`` replaces it
+    with the folder; nothing for a folder without a :data:`MANIFEST`."""
+    folder = Path(folder)
+    ours = _ours(folder)
+    if ours is None or rel in ours:
+        return
+    try:
+        with open(folder / MANIFEST, "a", encoding="utf-8") as fh:
+            fh.write(f"{rel}\n")
+    except OSError as exc:
+        raise write_failed(folder / MANIFEST, exc) from None
+
+
 def _carry_over(old: Path, new: Path) -> None:
     """Move the files of the replaced folder ``old`` that feederopt did not write (not in its
     manifest; in a folder without one, those of other kinds than :data:`OUTPUT_SUFFIXES`)

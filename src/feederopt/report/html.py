@@ -38,7 +38,7 @@ from typing import Any
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
-from feederopt.io.writing import check_output, write_text
+from feederopt.io.writing import add_to_manifest, check_output, write_text
 from feederopt.report.page import (
     CSP,
     CSS,
@@ -718,4 +718,9 @@ def write_report(result_dir: str | Path, out: str | Path | None = None, *,
     # --out feeder.dss --force`` replaced the feeder with the page)
     inputs += _solved_from(result)
     check_output(target, force=force, inputs=inputs)
-    return write_text(target, render_folder(folder, result, kind), force=force)
+    path = write_text(target, render_folder(folder, result, kind), force=force)
+    if out is None:
+        # the folder's own report is feederopt's file: a later ``--force`` replaces it with
+        # the folder (user test ut_io #2: a stale report.html of the previous run survived)
+        add_to_manifest(folder, path.name)
+    return path
