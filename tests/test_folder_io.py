@@ -33,6 +33,31 @@ def test_never_overwrites_without_force(tmp_path):
     assert read_folder(tmp_path / "net").buses.equals(net.buses)
 
 
+def test_never_replaces_a_file_or_its_own_source_format(tmp_path):
+    """User test ut_io #3: ``write_folder(net, "net.m", force=True)`` deleted the MATPOWER file
+    the network was read from, and a CSV folder written back as Parquet lost its CSV tables."""
+    import shutil
+
+    src = tmp_path / "net.m"
+    shutil.copy(load("case33bw").meta["path"], src)
+    before = src.read_bytes()
+    net = load(src)
+    for force in (False, True):
+        with pytest.raises(InputError) as err:
+            write_folder(net, src, force=force)
+        assert err.value.problems[0].kind is ProblemKind.BAD_OUTPUT_PATH
+    assert src.is_file() and src.read_bytes() == before
+    folder = write_folder(net, tmp_path / "tabs", fmt="csv")
+    mine = load(folder)
+    with pytest.raises(InputError) as err:
+        write_folder(mine, folder, fmt="parquet", force=True)
+    assert err.value.problems[0].kind is ProblemKind.BAD_OUTPUT_PATH
+    assert (folder / "buses.csv").is_file() and not (folder / "buses.parquet").exists()
+    # an edit saved back in the folder's own format is fine
+    write_folder(mine, folder, fmt="csv", force=True)
+    assert load(folder).buses.equals(mine.buses)
+
+
 def test_minimal_csv_folder(tmp_path):
     """Only the required columns; everything else takes its default."""
     d = tmp_path / "mini"

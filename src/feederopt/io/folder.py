@@ -386,6 +386,28 @@ def read_folder(path: str | Path) -> Network:
     return net
 
 
+def _write_folder_problems(network: Network, path: Path, fmt: str) -> list[Problem]:
+    """What stops :func:`write_folder` from writing ``path`` even with ``force``: a file that
+    is not a folder (the MATPOWER or pandapower file the network was read from, say: it was
+    deleted and replaced by the folder; user test ut_io #3), or the network's own source folder
+    in the other format (its tables would be deleted for the new format's)."""
+    def refuse(message: str, hint: str) -> list[Problem]:
+        return [Problem(ProblemKind.BAD_OUTPUT_PATH, "output", message, ids=(str(path),),
+                        hint=hint)]
+
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        return refuse(f"'{path}' is a file (or a link), not a folder: write_folder never "
+                      "replaces it, even with force", "name a new folder")
+    source = network.meta.get("path")
+    if source and path.is_dir() and Path(str(source)).resolve() == path.resolve():
+        other = "csv" if fmt == "parquet" else "parquet"
+        if any(path.glob(f"*.{other}")):
+            return refuse(f"'{path}' is the folder the network was read from, in {other.upper()}"
+                          f": writing {fmt.upper()} there would delete its {other.upper()} tables",
+                          f"write to a new folder, or keep the format (fmt=\"{other}\")")
+    return []
+
+
 def write_folder(
     network: Network,
     path: str | Path,
@@ -396,9 +418,14 @@ def write_folder(
     """Write ``network`` as a folder of ``fmt`` tables and a ``meta.json``; return the folder.
 
     An existing non-empty folder is never overwritten unless ``force``; with ``force``, only the
-    table files and ``meta.json`` in it are replaced.
+    table files and ``meta.json`` in it are replaced (so a folder's own tables can be saved back
+    in their format after an edit). A file, or the network's own source folder in the other
+    format, is never replaced: a typed ``bad_output_path`` problem.
     """
     path = Path(path)
+    problems = _write_folder_problems(network, path, fmt)
+    if problems:
+        raise InputError(problems)
     if path.exists() and (not path.is_dir() or any(path.iterdir())) and not force:
         raise InputError(
             [
@@ -411,8 +438,6 @@ def write_folder(
                 )
             ]
         )
-    if path.exists() and not path.is_dir():
-        path.unlink()
     path.mkdir(parents=True, exist_ok=True)
     for name, df in network.tables().items():
         # Each file is replaced atomically; the other format's copy goes once the new is in.
