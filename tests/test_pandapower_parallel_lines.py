@@ -46,6 +46,15 @@ def test_two_line_elements_between_two_buses_are_one_branch() -> None:
     ac_kw = float(checked.res_line.pl_mw.sum() + checked.res_trafo.pl_mw.sum()) * 1000
     assert result.losses_kw == pytest.approx(ac_kw, rel=1e-4)
     assert result.ac_check.losses_kw == pytest.approx(ac_kw, rel=1e-9)
+    # the AC columns of the merged row hold both circuits (user test ut_io #4: the first's)
+    ac_row = result.branches.filter(result.branches["id"] == merged).row(0, named=True)
+    both = checked.res_line.loc[[la1, la1b]]
+    assert ac_row["p_from_ac_mw"] == pytest.approx(float(both.p_from_mw.sum()), rel=1e-9)
+    assert ac_row["i_ac_ka"] == pytest.approx(float(both.i_from_ka.sum()), rel=1e-9)
+    assert ac_row["loading_ac_percent"] == pytest.approx(float(both.loading_percent.max()),
+                                                         rel=1e-9)
+    # and the model's series current is the AC one (the relaxation is exact here)
+    assert ac_row["i_ka"] == pytest.approx(float(both.i_from_ka.sum()), rel=2e-3)
 
 
 def test_base_case_of_the_merged_model_is_pandapowers() -> None:

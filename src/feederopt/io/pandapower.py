@@ -1241,6 +1241,7 @@ _BRANCH_DTYPES: dict[str, Any] = {
     "normally_open": pl.Boolean,
     "in_service": pl.Boolean,
     "tap_ratio": pl.Float64,
+    "tap_rated_ratio": pl.Float64,
     "tap_min_ratio": pl.Float64,
     "tap_max_ratio": pl.Float64,
     "tap_steps": pl.Int64,
@@ -1441,6 +1442,7 @@ def _trafo_row(
         y_from = y_to = y_m / 2
     z_base = vn[hv] ** 2 / sn_sys  # Ohm per p.u. at the hv bus
     ratio = (vn_hv_kv / vn[hv]) / (vn_lv_kv / vn[lv])
+    rated_ratio = (vn_hv_rated / vn[hv]) / (vn_lv_rated / vn[lv])
     tap_range: dict[str, Any] = {}
     t_lo, t_hi = _f(tr.get("tap_min", math.nan), math.nan), _f(tr.get("tap_max", math.nan),
                                                                 math.nan)
@@ -1486,6 +1488,9 @@ def _trafo_row(
             "s_max_mva": None,
             "kind": "transformer",
             "tap_ratio": ratio,
+            # the ratio at the rated winding voltages: the hv winding's rating is i_max_ka /
+            # it (pandapower's loading is the larger of the two windings')
+            "tap_rated_ratio": rated_ratio if abs(rated_ratio - ratio) > 1e-12 else None,
             **tap_range,
             "pp_element": "trafo",
             "pp_index": idx,
@@ -2106,7 +2111,7 @@ def _check_same_net(net: pandapowerNet, branches: pl.DataFrame) -> None:
             cols = _ELEMENT_BUSES.get(element)
             if cols is None or not index.isdigit():
                 continue
-            table = net[element] if element in net else None
+            table = net.get(element, None)
             idx = int(index)
             if table is None or idx not in table.index:
                 missing.append(part)

@@ -96,6 +96,12 @@ class Branch(pt.Model):
         "bus, as a line whose switch opens at one end only); null: open at both ends.",
     )
     tap_ratio: float = pt.Field(default=1.0, description="Off-nominal tap ratio [p.u.].")
+    tap_rated_ratio: float | None = pt.Field(
+        default=None, description="A transformer's ratio at its rated winding voltages "
+        "(untapped) [p.u.], where it differs from tap_ratio: the rating i_max_ka (of the "
+        "series, lv-side current) then holds on the hv winding as i_max_ka / tap_rated_ratio "
+        "in from-end p.u., so the series current is limited to i_max_ka min(1, tap_ratio / "
+        "tap_rated_ratio); null: tap_ratio (the rating binds on both sides alike).")
     tap_min_ratio: float | None = pt.Field(default=None, description="Lowest tap ratio [p.u.].")
     tap_max_ratio: float | None = pt.Field(default=None, description="Highest tap ratio [p.u.].")
     tap_steps: int | None = pt.Field(default=None, description="Number of tap positions.")

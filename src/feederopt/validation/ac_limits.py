@@ -35,9 +35,11 @@ def ac_limit_violations(pu: PerUnitNetwork, ac: Any,
 
     * a bus whose AC voltage |V| is below ``v_min - tol_v`` or above ``v_max + tol_v``
       (energised buses only: a bus cut off from every source has no voltage);
-    * a closed branch whose AC current at the from end (pandapower's ``i_ka``; a
-      transformer's high-voltage side) exceeds ``i_max`` by more than ``tol_r`` % of it, or
-      whose apparent power at the from end ``|P + jQ|`` exceeds ``s_max`` likewise.
+    * a closed branch whose AC current exceeds its rating ``i_max_ka`` by more than ``tol_r``
+      % of it, the current taken at the more loaded end, each end referred to the rating
+      (:func:`feederopt.validation.ac.rating_current`: a line's larger end current, a
+      transformer's pandapower current-based loading over both windings), or whose apparent
+      power at the from end ``|P + jQ|`` exceeds ``s_max`` likewise.
 
     These are the limits the model held (after ``--v-min``/``--v-max``/``--max-loading``);
     a branch without a rating, or a run with ``--no-thermal-limits``, has none."""
@@ -60,10 +62,12 @@ def ac_limit_violations(pu: PerUnitNetwork, ac: Any,
                     "unit": "p.u."}))
     s = pu.s_base_mva
     closed = np.asarray(ac.closed, dtype=bool)
-    i_rating = pu.i_max * s / (math.sqrt(3.0) * pu.vn_kv[pu.f])  # [kA]
+    given = pu.i_rating if pu.i_rating.size else pu.i_max  # the rating, not the series limit
+    i_rating = given * s / (math.sqrt(3.0) * pu.vn_kv[pu.f])  # [kA]
     s_rating = pu.s_max * s  # [MVA]
     s_from = np.hypot(np.asarray(ac.p_from_mw, float), np.asarray(ac.q_from_mvar, float))
-    for limit, rating, value, unit in (("i_max", i_rating, np.asarray(ac.i_ka, float), "kA"),
+    current = np.asarray(ac.i_rated_ka if len(ac.i_rated_ka) else ac.i_ka, float)
+    for limit, rating, value, unit in (("i_max", i_rating, current, "kA"),
                                        ("s_max", s_rating, s_from, "MVA")):
         with np.errstate(invalid="ignore"):
             over = closed & np.isfinite(rating) & np.isfinite(value) & (
