@@ -195,6 +195,25 @@ def test_executors_stop_waiting_on_a_stop_request(stop_later) -> None:
     assert time.perf_counter() - t0 < 10.0
 
 
+def test_a_dead_worker_stops_like_a_request(stop_later) -> None:
+    """User test ut_growth #1: a pool worker killed mid-solve ended the solve with
+    ``BrokenProcessPool`` (exit 1, nothing written). Now the executor raises
+    :class:`Interrupted` with the reason, as a stop request, so the algorithm reports what it
+    had. The task kills its own worker: the state is the worker's pid (``os.getpid``) and
+    the task ``os.kill(pid, SIGKILL)``."""
+    ex = ProcessExecutor(os.getpid, workers=2)
+    try:
+        with pytest.raises(interrupt.Interrupted):
+            ex.map(os.kill, [signal.SIGKILL])
+        assert interrupt.requested()
+        assert "worker process" in (interrupt.reason() or "")
+        assert ex.worker_memory_mb() is not None  # no BrokenProcessPool from the records
+    finally:
+        ex.close()
+    interrupt.clear()
+    assert interrupt.reason() is None
+
+
 def test_a_stop_request_ends_scip(stop_later) -> None:
     """The monolithic MISOCP on SCIP (case33bw takes 10-25 s to prove) stops on request."""
     net = feederopt.load("case33bw")

@@ -94,6 +94,7 @@ from feederopt.results.uncertain import (
 from feederopt.results.uncertain_verdict import NOMINAL_NOTE
 from feederopt.solvers.detect import default_misocp_solver, require_solver
 from feederopt.solvers.interrupt import handle_signals
+from feederopt.solvers.interrupt import reason as interrupt_reason
 from feederopt.solvers.status import Status
 
 __all__ = ["NOMINAL_NOTE", "Method", "SolveOptions", "device_list", "load", "prepare",
@@ -190,6 +191,8 @@ def solve(
         result = _no_held_topology(net, opts, e)
     if held:
         result.extra["held"] = held.to_dict()
+    if result.status is Status.INTERRUPTED and interrupt_reason() is not None:
+        result.extra["stop_reason"] = interrupt_reason()  # a worker died, not a signal
     switching = switching_record(net, result, held)
     if switching is not None:
         result.extra["switching"] = switching

@@ -458,16 +458,19 @@ def solve(
             stdout().print(f"report: {folder / 'report.html'}", markup=False)
     if result.status is Status.INTERRUPTED:
         # Ctrl-C or SIGTERM (feederopt.solve's handler): the incumbent is printed and written
-        # as at a time limit; the exit code says which signal (130 SIGINT, 143 SIGTERM).
+        # as at a time limit; the exit code says which signal (130 SIGINT, 143 SIGTERM). A
+        # worker process that died stops the solve the same way, with exit code 1.
+        why = interrupt.reason()
+        what = f"[red]stopped:[/] {escape(why)};" if why else "[yellow]interrupted:[/]"
         if not quiet and result.has_topology:
-            stderr().print("[yellow]interrupted:[/] the best topology found so far is above, "
+            stderr().print(f"{what} the best topology found so far is above, "
                            "with its bound and gap" + (", and written" if json_file or out_dir
                                                        else ""))
         elif not quiet:
-            stderr().print("[yellow]interrupted:[/] before any topology was found"
+            stderr().print(f"{what} before any topology was found"
                            + (" (the result is written all the same)" if json_file or out_dir
                               else ""))
-        raise typer.Exit(interrupt.exit_code())
+        raise typer.Exit(1 if why else interrupt.exit_code())
     code = verdict_exit_code(result.status.value, str(result.method),
                              within_limits=result.within_limits,
                              has_topology=result.has_topology)

@@ -12,6 +12,7 @@ import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol, TypeVar
 
 from feederopt.errors import InputError, Problem, ProblemKind
@@ -157,14 +158,19 @@ class ProcessExecutor(Executor):
         # Contiguous chunks, a few per worker: little pickling overhead, fair balance.
         size = max(1, math.ceil(len(items) / (4 * self.workers)))
         chunks = [items[i: i + size] for i in range(0, len(items), size)]
-        futures = [self._pool.submit(_run_chunk, fn, chunk) for chunk in chunks]
+        futures: list[Future[Any]] = []
         try:
+            futures = [self._pool.submit(_run_chunk, fn, chunk) for chunk in chunks]
             pending: set[Future[Any]] = set(futures)
             while pending:
                 done, pending = wait(pending, timeout=POLL_S, return_when=FIRST_EXCEPTION)
                 for fut in done:
                     fut.result()  # a worker's exception, at once
                 interrupt.raise_if_requested()
+        except BrokenProcessPool as exc:
+            for fut in futures:
+                fut.cancel()
+            raise interrupt.stop_for(f"a worker process of the pool died ({exc})") from exc
         except BaseException:
             for fut in futures:
                 fut.cancel()
@@ -186,8 +192,11 @@ class ProcessExecutor(Executor):
         if peaks and all(mb is not None for mb in peaks):
             return sorted(float(mb) for mb in peaks if mb is not None)
         seen: dict[int, float] = {}
-        for pid, mb in self._pool.map(_worker_rss, range(4 * self.workers)):
-            seen[pid] = max(seen.get(pid, 0.0), mb)
+        try:
+            for pid, mb in self._pool.map(_worker_rss, range(4 * self.workers)):
+                seen[pid] = max(seen.get(pid, 0.0), mb)
+        except BrokenProcessPool:  # a worker died: what the living ones said
+            return sorted(float(mb) for mb in peaks if mb is not None)
         return sorted(seen.values())
 
     def close(self) -> None:
@@ -416,14 +425,24 @@ class RayExecutor(Executor):
                         ray.cancel(ref)
                 interrupt.raise_if_requested()
         out: list[Any] = []
-        for part in ray.get(refs):
+        try:
+            parts = ray.get(refs)
+        except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError,
+                ray.exceptions.NodeDiedError) as exc:
+            raise interrupt.stop_for(
+                f"a Ray worker died ({type(exc).__name__})") from exc
+        for part in parts:
             out.extend(part)
         return out
 
     def worker_memory_mb(self) -> list[float]:
         import ray
 
-        return sorted(ray.get([a.peak_rss_mb.remote() for a in self._actors]))
+        out = []
+        for a in self._actors:
+            with contextlib.suppress(ray.exceptions.RayActorError):  # a worker that died
+                out.append(ray.get(a.peak_rss_mb.remote()))
+        return sorted(out)
 
     def close(self) -> None:
         import ray

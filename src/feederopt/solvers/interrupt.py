@@ -43,6 +43,8 @@ class Interrupted(Exception):
 
 
 _state: dict[str, int | None] = {"signal": None, "at": None}
+#: Why the solve was stopped when no signal asked for it (a worker process died), or None.
+_reason: dict[str, str | None] = {"text": None}
 #: Numbers the requests and the solves' starts, so that a request is seen only by the solves
 #: that were running when it came (:func:`requested`).
 _clock = itertools.count(1)
@@ -82,6 +84,22 @@ def request(signum: int = 0) -> None:
 def clear() -> None:
     """Forget an earlier request (a new solve starts)."""
     _state["signal"] = None
+    _reason["text"] = None
+
+
+def stop_for(reason: str) -> Interrupted:
+    """Stop the solve because its work cannot go on (a worker process died: user test
+    ut_growth #1, where one killed pool worker ended the solve with exit code 1 and nothing
+    written): as a stop request, so that the algorithm reports the incumbent, bound and gap it
+    had before the lost round, with :func:`reason` saying why. Returns the exception to raise."""
+    _reason["text"] = reason
+    request(0)
+    return Interrupted(reason)
+
+
+def reason() -> str | None:
+    """Why the solve stopped without a signal (:func:`stop_for`), or None."""
+    return _reason["text"] if requested() else None
 
 
 def raise_if_requested() -> None:
