@@ -55,3 +55,23 @@ def test_options_given_in_the_methods_place() -> None:
     assert r.status.value == "optimal"
     with pytest.raises(TypeError):
         feederopt.solve(tiny(), opts, gap=0.1)
+
+
+def test_switches_given_as_strings_are_refused() -> None:
+    """User test ut_io #5: ``ac_polish="false"`` ran the polish (a non-empty string is true)."""
+    assert _fields(ac_polish="false", ac_check="no", thermal_limits="no",
+                   fix_devices="no") == {"ac_polish", "ac_check", "thermal_limits",
+                                         "fix_devices"}
+    with pytest.raises(InputError) as exc:
+        feederopt.solve(tiny(), gap="0.01")  # type: ignore[arg-type]
+    assert "not '0.01'" in exc.value.problems[0].message
+
+
+def test_an_infinite_time_limit_is_null_in_the_json() -> None:
+    """User test ut_io #7: ``--time-limit inf`` wrote ``Infinity``, which JSON does not have."""
+    import json
+
+    result = feederopt.solve(tiny(), time_limit=math.inf)
+    text = result.to_json()
+    assert "Infinity" not in text and "NaN" not in text
+    assert json.loads(text)["settings"]["time_limit_s"] is None

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from feederopt.io.writing import check_output, output_problems, write_text
     from feederopt.network.limits import operating_limits
     from feederopt.network.topology import base_case_unsupplied
-    from feederopt.options import solve_options
+    from feederopt.options import Method, SolveOptions, solve_options
     from feederopt.problems.reconfiguration import DEFAULT_RADIALITY
     from feederopt.report.html import write_report
     from feederopt.report.partition import partition_result_json
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     )
     from feederopt.report.threephase import write_three_phase_folder
     from feederopt.results.resilience import DISCONNECTED_NOTE, disconnected_text
-    from feederopt.results.result import branch_label, switching_text
+    from feederopt.results.result import Result, branch_label, switching_text
     from feederopt.results.schedule import pwl_loss_text
     from feederopt.results.threephase import (
         LimitSpread,
@@ -89,6 +89,9 @@ _FOR_CLI = {
     "ProgressCallback": "feederopt.algorithms.base",
     "DEFAULT_RADIALITY": "feederopt.problems.reconfiguration",
     "solve_options": "feederopt.options",
+    "SolveOptions": "feederopt.options",
+    "Method": "feederopt.options",
+    "Result": "feederopt.results.result",
     "is_three_phase": "feederopt.cases",
     "base_case_unsupplied": "feederopt.network.topology",
     "operating_limits": "feederopt.network.limits",
@@ -146,6 +149,7 @@ __all__ = [
     "InputError",
     "IterationRecord",
     "LimitSpread",
+    "Method",
     "Network",
     "OpenDssCheck",
     "OptionNameError",
@@ -153,9 +157,11 @@ __all__ = [
     "Problem",
     "ProblemKind",
     "ProgressCallback",
+    "Result",
     "RobustSummary",
     "SampleRecord",
     "ScenarioSummary",
+    "SolveOptions",
     "Status",
     "StochasticSummary",
     "ThreePhaseResult",

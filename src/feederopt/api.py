@@ -126,8 +126,9 @@ def solve(
     ``method``'s place), or ``method`` and the keywords of
     :func:`~feederopt.options.solve_options`:
 
-    * ``method``: ``benders`` (exact, default), ``misocp`` (exact, monolithic) or
-      ``lindistflow`` (heuristic); ``solver`` overrides the conic solver;
+    * ``method``: ``benders`` (exact, default), ``benders-scip`` (exact, the same cuts in one
+      SCIP tree), ``misocp`` (exact, monolithic) or ``lindistflow`` (heuristic); ``solver``
+      overrides the conic solver;
     * ``gap`` (relative), ``time_limit`` [s], ``iteration_limit``; ``radiality``;
     * ``v_min``/``v_max`` [p.u.] replace every bus's voltage band, ``max_loading_percent``
       scales every current and thermal rating (120: 20 % overload allowed),

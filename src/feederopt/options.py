@@ -211,6 +211,14 @@ class SolveOptions:
 
         for name, message, hint in self.misplaced:
             bad(name, message, hint)
+        # a switch given as a string ("false") was taken as true (user test ut_io #5)
+        for name, value in (("ac_check", self.ac_check), ("ac_polish", self.ac_polish),
+                            ("master_physics", self.master_physics),
+                            ("thermal_limits", self.limits.thermal_limits),
+                            ("fix_devices", self.devices.fixed)):
+            if not isinstance(value, bool):
+                bad(name, f"{name} must be True or False, not {value!r}",
+                    f"pass {name}=True or {name}=False")
         method = _enum(Method, self.method)
         if method is None:
             bad("method", f"unknown method {self.method!r}",
@@ -638,8 +646,9 @@ def gap_problems(gap: Any, option: str = "gap") -> list[Problem]:
     """A relative optimality gap is a number in [0, 1): the rule of every command's ``--gap``."""
     if _finite(gap) and 0 <= gap < 1:
         return []
-    return [_option_problem(option, f"gap must be at least 0 and below 1 (it is relative), "
-                            f"not {gap}", "e.g. 1e-4 (0.01 %) or 0.01 (1 %)")]
+    given = repr(gap) if isinstance(gap, str) else gap  # "0.01" is not 0.01 (user test)
+    return [_option_problem(option, f"gap must be a number at least 0 and below 1 (it is "
+                            f"relative), not {given}", "e.g. 1e-4 (0.01 %) or 0.01 (1 %)")]
 
 
 def voltage_limit_problems(v_min: Any, v_max: Any) -> list[Problem]:

@@ -51,6 +51,17 @@ def switching_text(rec: Any) -> str | None:
     return text + " in the objective"
 
 
+def finite_json(value: Any) -> Any:
+    """``value`` (dicts, lists and scalars) with every NaN or infinite float as None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite_json(x) for k, x in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_json(x) for x in value]
+    return value
+
+
 def branch_label(row: Any) -> str:
     """An open branch of ``Result.open_branches`` for a person: ``id (from-to)``, with the
     pandapower switches that operate it when known (``line:3 (6-7; switch 8)``)."""
@@ -234,7 +245,10 @@ class Result:
         return out
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
+        """The JSON document of :meth:`to_dict`; NaN and infinities (``time_limit_s`` of
+        ``--time-limit inf``) are null, as JSON has neither (``Infinity`` broke strict
+        parsers; user test ut_io #7)."""
+        return json.dumps(finite_json(self.to_dict()), indent=2, allow_nan=False)
 
     def to_pandapower(self, net: Any) -> Any:
         """A copy of the pandapower ``net`` with this result's switch states and, for a

@@ -591,7 +591,9 @@ class ThreePhaseResult:
         return out
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent)
+        from feederopt.results.result import finite_json
+
+        return json.dumps(finite_json(self.to_dict()), indent=indent, allow_nan=False)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ThreePhaseResult:
