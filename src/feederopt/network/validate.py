@@ -167,7 +167,34 @@ def validate(net: Network) -> list[Problem]:
     problems += device_problems(net)
     if not any(p.is_error for p in problems):  # the per-unit model needs sound tables
         problems += load_plausibility(net)
+    if _has(branches, "id", "i_max_ka"):
+        problems += rating_plausibility(branches)
     return problems
+
+
+#: Current ratings [kA] from which a value is taken as given in amperes: no distribution line,
+#: cable or transformer winding carries 20 kA (a 63 MVA transformer's 10 kV side: 3.6 kA).
+#: From :data:`RATING_PLACEHOLDER_KA` on a rating is a placeholder for "none" (pandapower's
+#: networks write 99999 kA), which no constraint binds.
+RATING_AMPERES_KA = 20.0
+RATING_PLACEHOLDER_KA = 9999.0
+
+
+def rating_plausibility(branches: pl.DataFrame) -> list[Problem]:
+    """A warning naming the branches whose current rating looks given in amperes (400 typed
+    into ``i_max_ka`` for 400 A: a limit that never binds, silently; user test ut_io #8, where
+    the analogous volts-for-kV mistake in ``vn_kv`` was refused): a rating from
+    :data:`RATING_AMPERES_KA` up to the placeholders of :data:`RATING_PLACEHOLDER_KA`."""
+    col = pl.col("i_max_ka").cast(pl.Float64, strict=False)
+    ids = _ids(branches, col.is_not_null() & (col >= RATING_AMPERES_KA)
+               & (col < RATING_PLACEHOLDER_KA))
+    if not ids:
+        return []
+    return [Problem(ProblemKind.INVALID_VALUE, "branches", "current ratings of "
+                    f"{RATING_AMPERES_KA:g} kA or more look given in A, not kA: such a rating "
+                    "never binds", ids=ids, field="i_max_ka", severity=Severity.WARNING,
+                    hint="i_max_ka is in kA: 400 A is written 0.4 (leave it empty for no "
+                    "rating)")]
 
 
 class SupplyCapacity:
