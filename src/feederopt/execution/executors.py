@@ -238,11 +238,17 @@ RAY_PROBE_TIMEOUT_S = 5.0
 
 
 def _unreachable(address: str, why: str) -> InputError:
+    hint = ("give the address of a running Ray head (host:6379, or ray://host:10001 for Ray "
+            "Client), 'auto' for a local Ray, or leave --ray out")
+    if "auth" in why.lower() and "token" in why.lower():
+        # Ray 2.5x's clusters ask for a token by default (user test ut_growth #2: the hint
+        # said only to give the address, which was given)
+        hint = ("the cluster uses Ray's token authentication: run feederopt with the same "
+                "environment as `ray start` (RAY_AUTH_MODE=token and the cluster's token, "
+                "RAY_AUTH_TOKEN or the token file Ray wrote), or start the head without it")
     return InputError([Problem(
         ProblemKind.INVALID_VALUE, "options",
-        f"cannot connect to the Ray cluster at {address}: {why}",
-        field="ray", hint="give the address of a running Ray head (host:6379, or "
-        "ray://host:10001 for Ray Client), 'auto' for a local Ray, or leave --ray out")])
+        f"cannot connect to the Ray cluster at {address}: {why}", field="ray", hint=hint)])
 
 
 def _check_ray_address(address: str) -> None:
