@@ -132,3 +132,16 @@ def test_unreachable_ray_address_is_a_typed_problem_within_seconds() -> None:
     assert f"cannot connect to the Ray cluster at {address}" in proc.stderr
     assert "options.ray" in proc.stderr
     assert "Traceback" not in proc.stderr and "rpc_client" not in proc.stderr
+
+
+def test_a_token_cluster_gets_the_token_hint() -> None:
+    """User test ut_growth #2: Ray 2.5x's ``ray start --head`` asks for a token; the message
+    quoted Ray's InvalidAuthToken but the hint said only to give the address (given)."""
+    from feederopt.execution.executors import _unreachable
+
+    why = ("Ray could not connect (Failed to connect); Ray's last warning: Unauthenticated: "
+           "RPC error: InvalidAuthToken: Authentication token is missing or incorrect")
+    (problem,) = _unreachable("10.0.0.1:6379", why).problems
+    assert "RAY_AUTH_MODE=token" in problem.hint and problem.field == "ray"
+    (plain,) = _unreachable("10.0.0.1:6379", "connection refused").problems
+    assert "RAY_AUTH_MODE" not in plain.hint
