@@ -113,3 +113,12 @@ def test_check_uncertain_loads_given_as_pandapower_indices_get_the_ids_meant() -
         resolve_loads(to_per_unit(feederopt.load(_net())), ["62"])
     (p,) = err.value.problems
     assert "did you mean load:62?" in p.hint
+
+
+def test_a_bus_row_naming_a_load_id_says_so_and_gives_its_bus() -> None:
+    """User test ut_growth #3: a ``kind=bus`` row (a PV) whose element is the load id
+    ``load:60`` was "neither a load nor a bus of the network", though load:60 exists."""
+    (p,) = _problems(scenarios=_table("load:60", "bus"))
+    assert p.ids == ("load:60",) and p.field == "element"
+    assert "name a load id, not a bus id" in p.message
+    assert "load:60 at bus 5" in p.hint

@@ -538,6 +538,7 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     kind_units: list[str] = []  # a generating unit named by a load or bus row
     ambiguous: list[str] = []  # kind-less rows whose element is a load id and a bus id
     bus_as_load: list[str] = []  # kind=load rows whose element is a bus id, not a load id
+    load_as_bus: list[str] = []  # kind=bus rows whose element is a load id, not a bus id
     for i, (e, k) in enumerate(zip(elem, kind, strict=True)):
         if e is None or e == "":  # "row(s) without a element" above, not an unknown id too
             target.append(None)
@@ -565,7 +566,7 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
         elif k == "bus" or (k in (None, "") and e in buses):
             target.append(("bus", e) if e in buses else None)
             if e not in buses:
-                unknown.append(e)
+                (load_as_bus if e in loads else unknown).append(e)
         elif k == "generator" or (k in (None, "") and (e in units or e in units_off)):
             if generators is None:
                 balanced_units.append(e)
@@ -605,6 +606,17 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
                   if load_buses is not None else "")
             + "or give the row kind bus to add a demand at the bus; "
             + load_id_hint(bus_as_load, load_ids)))
+    if load_as_bus:
+        # user test ut_growth #3: "neither a load nor a bus" for a load id that exists
+        load_as_bus = sorted(set(load_as_bus))
+        where = [f"{x} at bus {(load_buses or {}).get(x)}" for x in load_as_bus
+                 if load_buses is not None and x in load_buses]
+        problems.append(_problem(
+            "kind=bus row(s) name a load id, not a bus id: a bus row adds a demand or a DER at "
+            "the bus it names", ids=load_as_bus, field="element",
+            hint=("give the bus: " + "; ".join(where[:5])
+                  + (f"; ... ({len(where) - 5} more)" if len(where) > 5 else "") + "; "
+                  if where else "") + "or give the row kind load to replace the load's demand"))
     if ambiguous:
         problems.append(_problem(
             "row(s) without a kind name an element that is both a load id and a bus id: a "
