@@ -99,3 +99,24 @@ def test_check_says_which_limits_it_used(tmp_path) -> None:
     assert "loading <= 120 % (--max-loading)" in r.output
     r = runner.invoke(app, ["check", str(path), "-n", "2", "-u", "0.1", "--v-min", "-1"])
     assert r.exit_code == 2 and "v_min" in r.output
+
+
+def test_check_holds_the_limits_with_the_ac_checks_tolerance() -> None:
+    """User test ut_growth #4: ``check`` held the band to 1e-6 p.u. where the solve's AC check
+    allows 1e-4, so the two judged one operating point apart. A sample whose AC V min lies
+    5e-5 p.u. below ``v_min`` is within both now; 2e-4 below, within neither."""
+
+    from feederopt.cases import load as load_case
+    from feederopt.options import Limits
+    from feederopt.validation.ac import ac_power_flow
+    from feederopt.validation.montecarlo import ac_sample
+
+    net = load_case("case33bw")
+    closed = ~net.branches.filter(net.branches["in_service"])["normally_open"].to_numpy()
+    p = net.loads["p_mw"].to_numpy()
+    q = net.loads["q_mvar"].to_numpy()
+    vmin = float(np.nanmin(ac_power_flow(net, closed).vm_pu))  # pandapower's
+    for beyond, ok in ((5e-5, True), (2e-4, False)):
+        feasible, converged, _ = ac_sample(net, closed, p, q,
+                                           limits=Limits(v_min=vmin + beyond, v_max=1.1))
+        assert converged and feasible is ok

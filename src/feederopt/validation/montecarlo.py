@@ -8,7 +8,7 @@ uniformly from the uncertainty set, and count the samples for which
   total slack on balance, voltage and current limits, is at most ``FEASIBILITY_TOL``);
 * the **AC power flow** is feasible: pandapower's Newton-Raphson
   (:func:`feederopt.validation.ac.ac_power_flow`) converges, every bus voltage lies within its
-  limits and every rated branch is loaded at most 100 % (``tolerance`` for rounding).
+  limits and every rated branch is loaded at most 100 % (with the AC check's tolerances).
 
 The limits are the network's own unless ``limits`` (a :class:`~feederopt.options.Limits`, as
 ``feederopt solve --v-min/--v-max/--max-loading/--no-thermal-limits`` gives them) replace them:
@@ -190,7 +190,8 @@ def loads_set(network: Network, p_mw: np.ndarray, q_mvar: np.ndarray) -> Iterato
 
 
 def ac_feasible(network: Network, closed: np.ndarray, p_mw: np.ndarray, q_mvar: np.ndarray,
-                tolerance: float = 1e-6, limits: Limits | None = None) -> tuple[bool, bool]:
+                tolerance: float | None = None, limits: Limits | None = None
+                ) -> tuple[bool, bool]:
     """``(feasible, converged)`` of the AC power flow with these per-load demands [MW, MVAr],
     against the network's limits or ``limits`` (every bus's band; the loading limit in % of
     each rating, or none without thermal limits)."""
@@ -199,10 +200,16 @@ def ac_feasible(network: Network, closed: np.ndarray, p_mw: np.ndarray, q_mvar: 
 
 
 def ac_sample(network: Network, closed: np.ndarray, p_mw: np.ndarray, q_mvar: np.ndarray,
-              tolerance: float = 1e-6, limits: Limits | None = None
+              tolerance: float | None = None, limits: Limits | None = None
               ) -> tuple[bool, bool, Any]:
     """:func:`ac_feasible` and the power flow itself
-    (:class:`~feederopt.validation.ac.AcResult`): ``(feasible, converged, ac)``."""
+    (:class:`~feederopt.validation.ac.AcResult`): ``(feasible, converged, ac)``. The limits
+    are held with the AC check's tolerances (:data:`~feederopt.validation.ac_limits.
+    AC_LIMIT_TOLERANCE`: 1e-4 p.u., 0.1 % of a rating), so that ``check`` and the solve's AC
+    check judge one operating point alike (user test ut_growth #4: 1e-6 here counted 12 of
+    1000 samples infeasible that the solve's check passes); ``tolerance`` replaces both (p.u.
+    and a share of the loading limit)."""
+    from feederopt.validation.ac_limits import AC_LIMIT_TOLERANCE
     from feederopt.validation.ac import ac_power_flow
 
     with loads_set(network, p_mw, q_mvar):
@@ -226,9 +233,11 @@ def ac_sample(network: Network, closed: np.ndarray, p_mw: np.ndarray, q_mvar: np
             max_loading = float(limits.max_loading_percent)
         if not limits.thermal_limits:
             max_loading = math.inf
-    ok_v = np.all((vm >= v_min - tolerance) | src) and np.all((vm <= v_max + tolerance) | src)
+    tol_v = AC_LIMIT_TOLERANCE["voltage_pu"] if tolerance is None else tolerance
+    tol_r = AC_LIMIT_TOLERANCE["rating_percent"] / 100.0 if tolerance is None else tolerance
+    ok_v = np.all((vm >= v_min - tol_v) | src) and np.all((vm <= v_max + tol_v) | src)
     loading = ac.loading_percent[np.isfinite(ac.loading_percent)]
-    ok_i = bool(np.all(loading <= max_loading * (1 + tolerance)))
+    ok_i = bool(np.all(loading <= max_loading * (1 + tol_r)))
     return bool(ok_v and ok_i), True, ac
 
 
