@@ -209,8 +209,8 @@ def ac_sample(network: Network, closed: np.ndarray, p_mw: np.ndarray, q_mvar: np
     check judge one operating point alike (user test ut_growth #4: 1e-6 here counted 12 of
     1000 samples infeasible that the solve's check passes); ``tolerance`` replaces both (p.u.
     and a share of the loading limit)."""
-    from feederopt.validation.ac_limits import AC_LIMIT_TOLERANCE
     from feederopt.validation.ac import ac_power_flow
+    from feederopt.validation.ac_limits import AC_LIMIT_TOLERANCE
 
     with loads_set(network, p_mw, q_mvar):
         ac = ac_power_flow(network, closed)
