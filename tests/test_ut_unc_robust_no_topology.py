@@ -65,3 +65,15 @@ def test_with_a_topology_the_line_is_unchanged(solved: Any,
            "yes" in out
     assert f"at extreme point {solved.uncertain.worst_vertex}" in out
     assert "the chosen topology's" in out
+
+
+def test_the_worst_extreme_point_shows_its_signs(solved: Any,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """User test ut_growth: the console named the worst extreme point by its number only. On
+    ``tiny`` (every load consumes, no PV) the worst point is every load at ``1 + X``."""
+    summary = solved.uncertain
+    hit = next(v for v in summary.vertices if v.vertex == summary.worst_vertex)
+    assert all(u > 0 for u in hit.u)
+    out = _console(solved, capsys)
+    expected = " ".join(f"{load}+" for load in summary.uncertain_loads)
+    assert f"(loads {expected})" in out

@@ -165,7 +165,9 @@ def print_uncertain(result: Any) -> None:
                       f"{'yes' if summary.robust_feasible else 'no'}; worst-case losses "
                       f"{fmt(summary.worst_case_losses_kw, '.3f', ' kW')}"
                       + ("" if summary.worst_vertex is None
-                         else f" at extreme point {summary.worst_vertex}"), markup=False)
+                         else f" at extreme point {summary.worst_vertex}")
+                      + (f" (loads {signs})" if (signs := summary.vertex_text(
+                          summary.worst_vertex)) else ""), markup=False)
         if worst_ac is not None:
             out.print(f"AC power flow at extreme point {summary.worst_vertex}: "
                       + ("not converged" if not worst_ac.converged else

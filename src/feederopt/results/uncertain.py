@@ -180,6 +180,20 @@ class RobustSummary:
                                                  v.outcome.violation_pu or 0.0,
                                                  _key(v.outcome.losses_kw))).vertex
 
+    def vertex_text(self, vertex: int | None, shown: int = 12) -> str:
+        """Which way each uncertain load deviates at extreme point ``vertex``: ``16+ 17- 18 0``
+        (``+`` at ``1 + X``, ``-`` at ``1 - X``, ``0`` at nominal, within a budget), the first
+        ``shown`` loads and how many more; "" when the point is not known. The console named
+        only the point's number (user test ut_growth), its signs were in the JSON's ``u``."""
+        hit = next((v for v in self.vertices if v.vertex == vertex), None)
+        if hit is None or len(hit.u) != len(self.uncertain_loads):
+            return ""
+        mark = {1: "+", -1: "-", 0: " 0"}  # the sign of the deviation
+        parts = [f"{load}{mark.get((u > 0) - (u < 0), '?')}"
+                 for load, u in zip(self.uncertain_loads, hit.u, strict=True)]
+        more = len(parts) - shown
+        return " ".join(parts[:shown]) + (f" ... ({more} more)" if more > 0 else "")
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "robust": [v.to_dict() for v in self.vertices],
