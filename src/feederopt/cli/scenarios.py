@@ -642,7 +642,9 @@ def _verdict_rows(verdict: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("result's AC check", "within the limits" if verdict["ac_within_limits"]
                      else f"{broken} limit(s) broken"))
     if verdict["scenarios_ac_checked"]:
-        rows.append(("result's scenario AC checks",
+        # judged by the solve at its own limits, not at this check's --v-min/--max-loading
+        # (user test ut_growth: read as this check's verdict at another --max-loading)
+        rows.append(("result's scenario AC checks (at its solve's limits)",
                      f"{verdict['scenarios_ac_breaking_limits']} of "
                      f"{verdict['scenarios_ac_checked']} break a limit"))
     return rows
