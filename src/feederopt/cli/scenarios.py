@@ -135,7 +135,8 @@ def print_uncertain(result: Any) -> None:
                    "above)" if inexact and ac0 is not None else "") + "; expected "
                 f"objective {fmt(summary.expected_objective_kw, '.3f', ' kW')} (losses plus "
                 f"{summary.penalty_kw_per_pu:.3g} kW per p.u. of slack); "
-                f"{summary.infeasible_scenarios} scenario(s) need slack")
+                + (f"{summary.infeasible_scenarios} scenario(s) need slack"
+                   if result.has_topology else "no scenario was evaluated (no topology)"))
         if worst is not None:
             o = worst.outcome
             line += (f"; worst scenario {worst.scenario}: losses "
