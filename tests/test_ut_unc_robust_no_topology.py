@@ -77,3 +77,21 @@ def test_the_worst_extreme_point_shows_its_signs(solved: Any,
     out = _console(solved, capsys)
     expected = " ".join(f"{load}+" for load in summary.uncertain_loads)
     assert f"(loads {expected})" in out
+
+
+def test_a_stochastic_run_without_topology_evaluated_no_scenario(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """User test ut_growth: interrupted before its first topology, a scenario run printed
+    "0 scenario(s) need slack", as if every scenario had been evaluated and passed."""
+    import polars as pl
+
+    net = tiny()
+    loads = net.loads["id"].to_list()
+    table = pl.DataFrame({"scenario": ["a"] * len(loads), "kind": ["load"] * len(loads),
+                          "element": loads, "p_mw": [0.1] * len(loads),
+                          "q_mvar": [0.02] * len(loads), "weight": [1.0] * len(loads)})
+    r = feederopt.solve(net, scenarios=table, time_limit=30, workers=1)
+    assert "scenario(s) need slack" in _console(r, capsys)
+    none = dataclasses.replace(r, has_topology=False, within_limits=False)
+    out = _console(none, capsys)
+    assert "need slack" not in out and "no scenario was evaluated" in out
