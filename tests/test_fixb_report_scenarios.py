@@ -155,7 +155,7 @@ def test_every_scenario_row_matches_pandapower_at_its_loads(
             assert f"bus {b}: v_min" in broken
             assert f"{vm[b]:.4f} p.u. against {V_MIN:.4f} p.u." in broken
         for line in over:  # the branch, its loading in %
-            assert f"branch {line}: i_max" in broken and " % loading" in broken
+            assert f"branch {line}: i_max" in broken and " % of the limit" in broken
         # the model's answer at the same loads: within its limits exactly when pandapower's
         # is; then without slack its voltages are the power flow's (on this radial feeder)
         assert row["model within limits"] == row["AC within limits"]

@@ -333,8 +333,10 @@ def describe_violation(d: dict[str, Any]) -> str:
     text = f"{one} {d['id']}: {what} ({d['limit']}) exceeded by {d['amount']:.4g} " \
         f"{d['unit']}"
     if d.get("loading_percent") is not None and math.isfinite(d["loading_percent"]):
-        text += f": {d['value']:.4g} {d['unit']} on a rating of {d['rating']:.4g} {d['unit']} " \
-            f"({d['loading_percent']:.1f} % loading)"
+        # the rating as the model held it (after --max-loading): "% of the limit", not the
+        # loading of the AC columns, which is of the branch's own rating (user test ut_growth)
+        text += f": {d['value']:.4g} {d['unit']} on a limit of {d['rating']:.4g} {d['unit']} " \
+            f"({d['loading_percent']:.1f} % of the limit)"
     elif d.get("rating") is not None:
         text += f": {d['value']:.4f} {d['unit']} against {d['rating']:.4f} {d['unit']}"
     return text

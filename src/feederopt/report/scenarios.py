@@ -69,7 +69,7 @@ def violation_text(d: Mapping[str, Any]) -> str:
     if value is not None and rating is not None:
         text += f" {value:{spec}} {unit} against {rating:{spec}} {unit}"
         if loading is not None and unit != "%":
-            text += f" ({loading:.1f} % loading)"
+            text += f" ({loading:.1f} % of the limit)"
     amount = _finite(d.get("amount"))
     if amount is not None:
         text += f", by {amount:.4g} {unit}"
