@@ -32,6 +32,7 @@ from feederopt.api_threephase_feedback import (
     _voltage_feedback,
     opendss_fixed_overloads,
     opendss_least_overloading,
+    opendss_within_voltage_states,
     scenario_opendss,
     unswitched_elements,
     within_limits_judged,
@@ -517,6 +518,19 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
                 notes.append("the voltage feedback's rows end at LinDist3Flow's "
                              "least-overloading topology; OpenDSS's ranking of the radial "
                              "states moved the answer from it (least_overloading)")
+    if (topo.status == "infeasible" and topo.flow is None and feedback is not None
+            and topo.reason.startswith("infeasible: no radial topology keeps every voltage")):
+        # the voltage feedback's MILP is a heuristic: OpenDSS decides over few radial states
+        # (user test ut_3ph2 D1: exit 3 where OpenDSS found two states within the limits)
+        said = len(topo.notes)
+        found, states = opendss_within_voltage_states(
+            net, topo, floating, thermal_limits=thermal_limits,
+            max_loading_percent=max_loading_percent, switch_cost_kw=cost,
+            deadline=t_start + time_limit_s, opendss=ac_check or voltage_feedback)
+        notes.extend(topo.notes[said:])
+        feedback["opendss_states"] = states
+        if found is not None:
+            kept, kept_by = found, "OpenDSS's solve of the answer over the radial states"
     polish = _polish(net, topo, floating, base_open, ac_polish, notes,
                      time_limit_s - (time.perf_counter() - t_start), cost,
                      kept, thermal_limits, max_loading_percent)
