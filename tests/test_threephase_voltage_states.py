@@ -38,12 +38,14 @@ def _opendss_range(master: Path, opened: list[str]) -> tuple[float, float, float
         for line in master.read_text().splitlines()) + "\n")
     dss.Text.Command("clear")
     dss.Text.Command(f'redirect "{plain}"')
+    lines = {n.lower() for n in dss.Lines.AllNames()}
     for name in ("tie680675", "tie633692", "671692", "671700", "701702", "703800", "800801",
                  "801675"):
+        if name not in lines:
+            continue
         dss.Text.Command(f"Line.{name}.enabled=yes")
-        dss.Circuit.SetActiveElement(f"Line.{name}")
         for term in (1, 2):
-            (dss.CktElement.Open if name in opened else dss.CktElement.Close)(term, 0)
+            dss.Text.Command(f"{'Open' if name in opened else 'Close'} Line.{name} term={term}")
     dss.Text.Command("set controlmode=off")
     dss.Solution.Solve()
     assert dss.Solution.Converged()
@@ -73,3 +75,27 @@ def test_opendss_decides_when_the_feedback_milp_finds_no_topology(tmp_path: Path
     lo, hi, kw = _opendss_range(master, doc["open_switches"])
     assert lo >= 0.9 - 1e-4 and hi <= 1.09 + 1e-4
     assert kw <= known_kw + 1e-3
+
+
+def test_fixed_overloads_do_not_depend_on_the_files_base_state(tmp_path: Path) -> None:
+    """User test ut_3ph2 D2: the stock IEEE 13 with ``Open Line.671692 term=1`` (buses 692
+    and 675 cut off in the base case). The fixed overloads were judged on the base topology's
+    flow, which then feeds no load behind 671692: Transformer.xfm1 (a bridge to bus 634,
+    above its rating in OpenDSS whatever the switches) was missing, and the search held its
+    rating, so the status fell from optimal to feasible. Truth: OpenDSS's loading of XFM1
+    with every load fed (opendssdirect)."""
+    text = SRC.read_text()
+    master = tmp_path / "open.dss"
+    master.write_text(text.replace(VB, "Open Line.671692 term=1\n" + VB))
+    stock = tmp_path / "stock.dss"
+    stock.write_text(text)
+    _opendss_range(stock, ["801675"])  # the stock state: every load fed
+    dss.Circuit.SetActiveElement("Transformer.XFM1")
+    amps = max(dss.CktElement.CurrentsMagAng()[0:6:2])
+    assert amps > dss.CktElement.NormalAmps()  # above its rating in OpenDSS
+    out = tmp_path / "r.json"
+    res = CliRunner().invoke(app, ["solve", str(master), "--time-limit", "60", "--json",
+                                   str(out), "--quiet"])
+    doc = json.loads(out.read_text())
+    assert any(x.lower().startswith("transformer xfm1") for x in doc["fixed_overloads"]), res.output
+    assert doc["status"] == "optimal"

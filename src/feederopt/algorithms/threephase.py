@@ -869,12 +869,45 @@ def fixed_overloads(net: ThreePhaseNetwork, pu: PerUnitThreePhase,
         if bk.s_max_pri is not None or bk.s_max_sec is not None}
     if not fixed & rated:
         return {}
-    base_open = {e.id for e in pu.edges if e.switchable and e.normally_open}
     try:
-        loads = _answer_loadings(net, base_open, max_loading_percent)
+        loads = _answer_loadings(net, _feeding_open_switches(pu), max_loading_percent)
     except SolverError:
         return {}
     return {k: v for k, v in loads.items() if k in fixed and v > 1.0 + 1e-6}
+
+
+def _feeding_open_switches(pu: PerUnitThreePhase) -> set[str]:
+    """The open switches of a radial topology that feeds every bus it can: the base case's
+    closed switches kept where they join two parts, then the others (Kruskal on the
+    non-switchable edges and banks first). The base case itself when it feeds every bus; when
+    it does not (a file that opens a switch which cuts buses off: user test ut_3ph2 D2), the
+    bridges' flows of the base were those of a feeder without those buses, and the fixed
+    overloads came out empty."""
+    parent = list(range(len(pu.bus_ids)))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def join(a: int, b: int) -> bool:
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            return False
+        parent[ra] = rb
+        return True
+
+    for bk in pu.banks:
+        join(bk.f, bk.t)
+    for e in pu.edges:
+        if not e.switchable and not e.normally_open:
+            join(e.f, e.t)
+    opened: set[str] = set()
+    for e in sorted((e for e in pu.edges if e.switchable), key=lambda e: e.normally_open):
+        if not join(e.f, e.t):
+            opened.add(e.id)
+    return opened
 
 
 def _drop_ratings(pu: PerUnitThreePhase, names: set[str]) -> None:
