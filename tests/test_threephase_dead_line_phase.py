@@ -42,3 +42,19 @@ def test_the_same_line_on_the_bus_phases_is_fine(tmp_path: Path) -> None:
                                "Bus1=newlat.1 Phases=1 kV=2.4 kW=10 kvar=5")
     res = CliRunner().invoke(app, ["info", str(master)])
     assert res.exit_code == 0, res.output
+
+
+def test_a_switch_open_on_one_conductor_is_named(tmp_path: Path) -> None:
+    """User test ut_3ph2 D3: ``Open Line.671692 term=1 conductor=2`` was read as the whole
+    switch open (six loads "solved without voltage"), while OpenDSS feeds phases a and c
+    (Load.675a draws 485 kW). The model cannot open one phase of a switch: a typed problem
+    names it (exit 2)."""
+    lines = SRC.read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("Set Voltagebases"))
+    master = tmp_path / "feeder.dss"
+    master.write_text("\n".join([*lines[:at], "Open Line.671692 term=1 conductor=2",
+                                 *lines[at:]]) + "\n")
+    res = CliRunner().invoke(app, ["info", str(master)])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 2, res.output
+    assert "Line.671692 is open on conductor(s) 2 only" in text and "Traceback" not in text

@@ -376,6 +376,20 @@ def open_at_a_terminal() -> bool:
     return any(bool(dss.CktElement.IsOpen(t, 0)) for t in (1, 2))
 
 
+def open_on_some_conductors() -> list[int]:
+    """The conductors (1-based) that the active element's terminals open when they do not
+    open all of its phase conductors (``Open Line.X term=1 conductor=2``: one phase of a
+    switch, a blown fuse); empty when every terminal is open on all or none."""
+    dss = _dss()
+    n = int(dss.CktElement.NumPhases())
+    out: set[int] = set()
+    for t in (1, 2):
+        state = [bool(dss.CktElement.IsOpen(t, c)) for c in range(1, n + 1)]
+        if any(state) and not all(state):
+            out |= {c for c, o in zip(range(1, n + 1), state, strict=True) if o}
+    return sorted(out)
+
+
 def terminals() -> list[tuple[str, list[int]]]:
     """The active element's terminals as OpenDSS connected them: per terminal, the bus name
     (lower case, without node suffix) and the node of each of its conductors.
@@ -752,6 +766,17 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         # ``open Line.X term=2`` (IEEE 123's tie switches) keeps the line enabled but open at
         # a terminal: OpenDSS's own terminal state, on any conductor, makes it open.
         term_open = enabled and open_at_a_terminal()
+        some = open_on_some_conductors() if term_open else []
+        if some:
+            # user test ut_3ph2 D3: read as open on every phase, where OpenDSS feeds the others
+            problems.append(Problem(
+                ProblemKind.UNSUPPORTED_ELEMENT, "lines",
+                f"Line.{line} is open on conductor(s) {', '.join(map(str, some))} only: the "
+                "model opens or closes a switch on all its phases, and would cut off the "
+                "phases that OpenDSS still feeds", (line,), "open",
+                "open it on every conductor (Open Line.X term=1) or close it; a phase that is "
+                "out is modelled by leaving its loads out"))
+            continue
         if unit is None and (not enabled or term_open):
             # IEEE 8500's WD701_48332_sw: phase b to a phase-a lateral; EPRI ckt5's ties to
             # the neighbouring feeders, whose buses are not in the circuit
