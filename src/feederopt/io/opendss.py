@@ -938,6 +938,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     shaped: list[str] = []  # loads with a daily load shape, read at their snapshot kW
     load_value_problems: list[Problem] = []  # NaN, infinite or negative kW/kvar
     off_kv: list[tuple[str, float, float]] = []  # rated kV far from its connection's voltage
+    zip_off: list[tuple[str, float, float]] = []  # ZIP loads below their cutoff at 1.1 p.u.
     for ld in _iterate(dss.Loads):
         if dss.Loads.Daily() and bool(dss.CktElement.Enabled()):
             shaped.append(ld)
@@ -975,6 +976,12 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         if base_ln > 0 and kv > 0 and abs(kv / across - 1.0) > 0.1 \
                 and bool(dss.CktElement.Enabled()):
             off_kv.append((ld, kv, across))
+            cutoff = _zip_cutoff(int(dss.Loads.Model()), dss)
+            if across / kv * ZIP_CUTOFF_MARGIN < cutoff:
+                # user test ut_3ph2 D4: OpenDSS draws nothing from a ZIP load below its ZIPV
+                # cutoff, which a rated kV far above the connection's puts it at 1 p.u.
+                zip_off.append((ld, across / kv, cutoff))
+                kw = kvar = 0.0
         dss.Circuit.SetActiveElement(f"Load.{ld}")
         if not parts:
             problems.append(Problem(
@@ -1007,6 +1014,13 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             "OpenDSS draws such a load by its model at that voltage ratio (a constant-power "
             "load below its Vminpu as a constant impedance), and so does the model; the total "
             "load counts their nameplate kW")
+    if zip_off:
+        ld, ratio, cutoff = zip_off[0]
+        warnings.append(
+            f"{len(zip_off)} ZIP load(s) (model 8) sit below their ZIPV cutoff even at 1.1 "
+            f"p.u. ({', '.join(x[0] for x in zip_off[:6])}{' ...' if len(zip_off) > 6 else ''}"
+            f"; Load.{ld}: V/kV {ratio:.2f} at 1 p.u., cutoff {cutoff:g}): OpenDSS draws "
+            "nothing from them, and neither does the model (their kW and kvar are 0 in it)")
     if delta_to_ground:
         warnings.append(
             f"{len(delta_to_ground)} 1-phase delta load(s) name one node "
@@ -1391,6 +1405,20 @@ def _repair_bases(buses: list[dict[str, Any]], sources: list[dict[str, Any]],
         warnings.append(f"{len(fixed)} bus(es) have an OpenDSS voltage base that does not match "
                         f"their transformer's ratio ({', '.join(sorted(fixed)[:6])}"
                         f"{' ...' if len(fixed) > 6 else ''}); the ratio's base is used")
+
+
+#: A ZIP load is taken as cut off (drawing nothing) when its voltage ratio at 1 p.u. times
+#: this (1.1 p.u., the top of the usual band) is still below its ZIPV cutoff.
+ZIP_CUTOFF_MARGIN = 1.1
+
+
+def _zip_cutoff(model: int, dss: Any) -> float:
+    """The voltage [p.u. of the load's kV] below which OpenDSS's ZIP load (model 8) draws
+    nothing: the seventh ZIPV value (OpenDSS manual, Load object); 0 for other models."""
+    if model != 8:
+        return 0.0
+    z = list(dss.Loads.ZipV())
+    return float(z[6]) if len(z) >= 7 and math.isfinite(float(z[6])) else 0.0
 
 
 def _exponents(model: int, dss: Any) -> tuple[float, float]:
