@@ -354,3 +354,16 @@ def test_no_ac_check_summary_gives_the_feedbacks_opendss_losses(tmp_path: Path) 
     assert f"{before:.2f} kW" in summary and f"{after:.2f} kW" in summary
     assert f"{(before - after) / before * 100:.2f} %" in summary
     assert "in the voltage feedback" in summary
+
+
+def test_the_method_row_says_how_the_answer_was_searched(doc: dict[str, Any]) -> None:
+    """User test ut_3ph2: an answer found by enumerating the radial states was labelled
+    "lindist3flow (MILP on HiGHS)" while the page's own search row said enumeration."""
+    from feederopt.report.threephase import render_three_phase_report
+
+    for search, words in (("enumeration (11 radial states)", "enumeration (11 radial states)"),
+                          ("MILP", "MILP on HiGHS")):
+        changed = {**json.loads(json.dumps(doc)), "search": search}
+        page = render_three_phase_report(changed, {}, "x")
+        assert f"lindist3flow ({words}" in page
+        assert f"three-phase reconfiguration: LinDist3Flow, {words}" in page

@@ -362,7 +362,7 @@ def summary_section(r: Mapping[str, Any]) -> str:
         ("status", escape(str(r.get("status", "-"))
                           + ("; the base topology kept (time limit)" if r.get("base_kept")
                              else ""))),
-        ("method", escape(f"{r.get('method', '-')} (MILP on HiGHS)"
+        ("method", escape(f"{r.get('method', '-')} ({_search_words(r)})"
                           + (", checked by OpenDSS" if r.get("ac_check") else
                              ", checked by OpenDSS per scenario"
                              if sc is not None and "passed" in sc else ""))),
@@ -918,8 +918,17 @@ def render_three_phase_report(result: Mapping[str, Any], images: Mapping[str, by
             + figures_section(images, result) + switches_section(result))
     return page(f"feederopt report: {result.get('case', '')}",
                 badge_status(result),
-                "three-phase reconfiguration: LinDist3Flow MILP" + _checked_by(result),
+                "three-phase reconfiguration: LinDist3Flow, "
+                + _search_words(result) + _checked_by(result),
                 body, source)
+
+
+def _search_words(result: Mapping[str, Any]) -> str:
+    """How the answer was searched: "MILP on HiGHS", or the radial states enumerated (the
+    result's ``search``, "enumeration (11 radial states)"; user test ut_3ph2: the page said
+    MILP where its own search row said enumeration)."""
+    search = str(result.get("search") or "")
+    return search if search.startswith("enumeration") else "MILP on HiGHS"
 
 
 def write_three_phase_folder(out: str | Path, result: Mapping[str, Any], *,
