@@ -689,6 +689,22 @@ LOADING_TIE_PCT = 0.01
 OPENDSS_RANK_MIN_S = 30.0
 
 
+def _state_solved(net: ThreePhaseNetwork, opened: set[str], floating: set[str], *,
+                  thermal_limits: bool, max_loading_percent: float | None,
+                  ) -> tuple[ThreePhaseFlow | None, OpenDSSSolution]:
+    """One radial state with ``opened`` open: its LinDist3Flow power flow (None when that has
+    no solution) and OpenDSS's solve of it as the check solves an answer (controls off)."""
+    try:
+        flow: ThreePhaseFlow | None = lindist3flow_power_flow(net, open_switches=opened)
+    except SolverError:
+        flow = None
+    sol = solve_opendss(net, open_switches=opened, floating_buses=floating,
+                        model_voltages=flow.voltages_pu if flow else None,
+                        with_controls=False, thermal_limits=thermal_limits,
+                        max_loading_percent=max_loading_percent)
+    return flow, sol
+
+
 def opendss_least_overloading(net: ThreePhaseNetwork, topo: ThreePhaseTopology,
                               floating: set[str], *, max_loading_percent: float | None,
                               switch_cost_kw: float, deadline: float, opendss: bool,
@@ -763,14 +779,8 @@ def opendss_least_overloading(net: ThreePhaseNetwork, topo: ThreePhaseTopology,
             return model_ranked(f"the time ran out after {k} of the {len(states)} radial "
                                 "states solved by OpenDSS")
         opened = set(state.open_switches)
-        try:
-            flow: ThreePhaseFlow | None = lindist3flow_power_flow(net, open_switches=opened)
-        except SolverError:
-            flow = None
-        sol = solve_opendss(net, open_switches=opened, floating_buses=floating,
-                            model_voltages=flow.voltages_pu if flow else None,
-                            with_controls=False, thermal_limits=True,
-                            max_loading_percent=max_loading_percent)
+        flow, sol = _state_solved(net, opened, floating, thermal_limits=True,
+                                  max_loading_percent=max_loading_percent)
         switched = [(e, pct) for e, pct in sol.loadings.items() if e not in unswitched]
         top = max(switched, key=lambda ep: ep[1], default=(None, 0.0))
         ok = (flow is not None and sol.converged and sol.passed
@@ -896,14 +906,8 @@ def opendss_within_voltage_states(net: ThreePhaseNetwork, topo: ThreePhaseTopolo
             record["why"] = f"the time ran out after {k} of the {len(states)} radial states"
             return None, record
         opened = set(state.open_switches)
-        try:
-            flow: ThreePhaseFlow | None = lindist3flow_power_flow(net, open_switches=opened)
-        except SolverError:
-            flow = None
-        sol = solve_opendss(net, open_switches=opened, floating_buses=floating,
-                            model_voltages=flow.voltages_pu if flow else None,
-                            with_controls=False, thermal_limits=thermal_limits,
-                            max_loading_percent=max_loading_percent)
+        flow, sol = _state_solved(net, opened, floating, thermal_limits=thermal_limits,
+                                  max_loading_percent=max_loading_percent)
         ok = (flow is not None and sol.converged and sol.passed and sol.within_voltage_limits
               and (not thermal_limits or not switched_overloads(sol, unswitched)))
         lo, hi = _range(sol) if sol.converged else (None, None)

@@ -67,17 +67,11 @@ def fmt(x: Any, spec: str = ".3f", unit: str = "") -> str:
 
 def json_text(value: Any) -> str:
     """``value`` as the JSON text of a result file (indent 2, a final newline); non-finite
-    floats become null, as JSON has no NaN or infinity."""
-    def clean(v: Any) -> Any:
-        if isinstance(v, float) and not math.isfinite(v):
-            return None
-        if isinstance(v, Mapping):
-            return {k: clean(x) for k, x in v.items()}
-        if isinstance(v, list | tuple):
-            return [clean(x) for x in v]
-        return v
+    floats become null, as JSON has no NaN or infinity (:func:`~feederopt.results.result.
+    finite_json`)."""
+    from feederopt.results.result import finite_json
 
-    return json.dumps(clean(value), indent=2) + "\n"
+    return json.dumps(finite_json(value), indent=2) + "\n"
 
 
 def cell(value: Any, depth: int = 0) -> str:

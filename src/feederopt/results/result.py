@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,7 +55,7 @@ def finite_json(value: Any) -> Any:
     """``value`` (dicts, lists and scalars) with every NaN or infinite float as None."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {k: finite_json(x) for k, x in value.items()}
     if isinstance(value, list | tuple):
         return [finite_json(x) for x in value]
