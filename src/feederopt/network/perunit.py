@@ -185,6 +185,15 @@ def _float(col: pl.Series, default: float) -> np.ndarray:
     return col.fill_null(default).cast(pl.Float64).to_numpy().astype(float)
 
 
+def rated_tap_ratios(branches: pl.DataFrame, tap: np.ndarray) -> np.ndarray:
+    """Each branch's ratio at its rated winding voltages (``tap_rated_ratio``), ``tap`` (its
+    ``tap_ratio``) where not given or not a positive number: the hv winding of a transformer
+    is rated ``i_max_ka / tap_rated_ratio`` in from-end p.u."""
+    given = (_float(branches["tap_rated_ratio"], math.nan)
+             if "tap_rated_ratio" in branches.columns else np.full(len(tap), math.nan))
+    return np.where(np.isfinite(given) & (given > 0), given, tap)
+
+
 def to_per_unit(net: Network, s_base_mva: float = 1.0) -> PerUnitNetwork:
     """Derive the per-unit model. ``net`` must be valid (see :meth:`Network.check`)."""
     buses = net.buses
@@ -224,9 +233,7 @@ def to_per_unit(net: Network, s_base_mva: float = 1.0) -> PerUnitNetwork:
         g_to, b_to = 0.5 * g_to, 0.5 * b_to
         tap = _float(br["tap_ratio"], 1.0)
         tap = np.where(np.isfinite(tap) & (tap > 0), tap, 1.0)
-        rated_tap = _float(br["tap_rated_ratio"], math.nan) if "tap_rated_ratio" in (
-            br.columns) else np.full(nb, math.nan)
-        rated_tap = np.where(np.isfinite(rated_tap) & (rated_tap > 0), rated_tap, tap)
+        rated_tap = rated_tap_ratios(br, tap)
         end = br["open_end_energised"].to_list()
         dangle_bus, y_dangle = _dangling(
             end, f, t, tap, g_tot, b_tot, g_to, b_to,

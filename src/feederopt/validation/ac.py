@@ -27,6 +27,7 @@ import polars as pl
 
 from feederopt.io.pandapower import OriginModel, PandapowerModel
 from feederopt.network.container import Network
+from feederopt.network.perunit import rated_tap_ratios
 
 # pandapower nets built for recent networks, reused across calls (building is the slow part).
 AnyModel = PandapowerModel | OriginModel
@@ -446,9 +447,8 @@ def rating_current(branches: pl.DataFrame, vn: Mapping[str, float], i_from: np.n
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.asarray(t, float) / np.asarray(f, float)
     tap = branches["tap_ratio"].cast(pl.Float64).fill_null(1.0).to_numpy()
-    rated = (branches["tap_rated_ratio"].cast(pl.Float64).fill_null(math.nan).to_numpy()
-             if "tap_rated_ratio" in branches.columns else np.full(len(tap), math.nan))
-    rated = np.where(np.isfinite(rated) & (rated > 0), rated, tap)
+    tap = np.where(np.isfinite(tap) & (tap > 0), tap, 1.0)
+    rated = rated_tap_ratios(branches, tap)
     ends = np.vstack([np.asarray(i_from, float) * rated, np.asarray(i_to, float) * ratio])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
