@@ -138,8 +138,10 @@ def test_a_sample_is_judged_on_the_shares_it_was_solved_with():
     per-phase band on some phase (G724 on phase c, beyond ``417.5 / 3`` kW, before the DERs'
     kVA ratings were modelled; G732 since), which the model does not allow: refused by its
     band, not by a voltage. The plan the CLI keeps (the voltage feedback's) passes at its own
-    set-point, whatever the number of flows (the settled shares are the reported ones:
-    tests/test_ut_part2_per_phase.py)."""
+    set-point once the shares have settled, at 5 flows as at 20 (the settled shares are the
+    reported ones: tests/test_ut_part2_per_phase.py). Since the followers share the reactive
+    imbalance too (session 28, as the model's recourse does), settling takes four flows here,
+    so three no longer suffice."""
     import numpy as np
 
     from feederopt.api_partition import _network_and_settings, partition
@@ -152,7 +154,7 @@ def test_a_sample_is_judged_on_the_shares_it_was_solved_with():
     assert result.checks is not None and result.plan is not None
     assert result.checks.lindist3flow_pct == 100.0
     assert result.checks.ac_pct == 100.0
-    for rounds in (3, 20):
+    for rounds in (5, 20):
         assert ac_sample_share(net, data, result.plan, uncertainty=0.0, samples=3,
                                rounds=rounds).share_pct == 100.0
     pure = partition("ieee37mod", uncertainty=0.0, voltage_feedback=False, time_limit_s=120)

@@ -80,3 +80,18 @@ def test_opendss_check_refuses_a_source_beyond_its_rating():
     bad = island.solve(scale)
     assert bad.converged and bad.within_bands and bad.within_voltage_limits
     assert not bad.within_ratings and not bad.feasible
+
+
+def test_the_followers_share_the_reactive_imbalance_as_the_recourse_does() -> None:
+    """Session 28: the AC check held the grid-following DERs at their reactive set-points, so
+    the grid-forming G732 of the 10 % robust plan took the island's whole reactive demand in
+    OpenDSS (346 kvar, 190 kvar on phase a against its 141 kVA per phase) and every sample
+    failed its rating (IV-E 0.00 %). The model's recourse moves q within the same ramp as p;
+    the check now shares the reactive imbalance alike, and OpenDSS's power flow of every
+    sample keeps every DER within its rating and band and every node within its limits."""
+    from feederopt.api_partition import partition
+
+    result = partition("ieee37mod", uncertainty=0.1, samples=5, time_limit_s=300)
+    assert result.checks is not None
+    assert result.checks.lindist3flow_pct == 100.0
+    assert result.checks.ac_pct == 100.0
