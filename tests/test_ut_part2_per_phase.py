@@ -114,7 +114,8 @@ def test_the_re_dispatch_shares_each_phases_imbalance_on_that_phase(tmp_path):
     """With a ramp band each phase's imbalance at the source is shared on that phase, in
     proportion to the DER phases' ramp limits (the model's recourse balances each phase and
     bounds each DER phase's re-dispatch by ``ramp * s_max`` of that phase), and the settled
-    flow is OpenDSS's at the follower's reported per-phase outputs."""
+    flow is OpenDSS's at the follower's reported per-phase outputs (active and, since the
+    followers share the reactive imbalance too, reactive)."""
     from feederopt.validation.partition import AcIsland
 
     net, data, plan = _case(tmp_path, ramp=0.3)
@@ -134,8 +135,9 @@ def test_the_re_dispatch_shares_each_phases_imbalance_on_that_phase(tmp_path):
               "MVAsc1=1e6\n")
     for node, ph in enumerate("abc", start=1):
         kw = res.der_phase_kw[f"Generator.g2.{ph}"]
-        island += (f"new Load.g2{ph} phases=1 bus1=c.{node} kv=7.2 kw={-kw} kvar=0 model=1 "
-                   "vminpu=0.1 vmaxpu=10\n")
+        kvar = res.der_phase_kvar[f"Generator.g2.{ph}"]
+        island += (f"new Load.g2{ph} phases=1 bus1=c.{node} kv=7.2 kw={-kw} kvar={-kvar} "
+                   "model=1 vminpu=0.1 vmaxpu=10\n")
     _, volts, _ = plain_solution(FEEDER + island, tmp_path)
     for node, v in res.voltages_pu.items():
         bus, ph = node.split(".")

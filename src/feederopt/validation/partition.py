@@ -290,6 +290,9 @@ class AcSample:
     voltages_pu: dict[str, float] = field(default_factory=dict)
     der_kw: np.ndarray | None = None
     der_phase_kw: dict[str, float] = field(default_factory=dict)
+    #: each DER phase's reactive output [kvar] in the judged flow (a follower's dispatched
+    #: share, the grid-forming source's what OpenDSS asked of it)
+    der_phase_kvar: dict[str, float] = field(default_factory=dict)
     taps_moved: int = 0
     capacitors_switched: int = 0
 
@@ -614,9 +617,10 @@ class AcIsland:
         n_der = len(self.data.der_ids)
         res.der_kw = np.array([sum(out[k] for k, d in enumerate(self.e_der) if d == g)
                                for g in range(n_der)])
-        res.der_phase_kw = {f"{self.data.der_ids[d]}.{'abc'[self.e_phase[k]]}": float(out[k])
-                            for k, d in enumerate(self.e_der)
-                            if d in self.v_set or d in self.following}
+        shown = [(k, f"{self.data.der_ids[d]}.{'abc'[self.e_phase[k]]}")
+                 for k, d in enumerate(self.e_der) if d in self.v_set or d in self.following]
+        res.der_phase_kw = {name: float(out[k]) for k, name in shown}
+        res.der_phase_kvar = {name: float(qout[k]) for k, name in shown}
         # every DER phase within its own band (and a source's phase its DER lacks at 0)
         entries_all = [k for by_phase in self._phase_entries
                        for entries in by_phase.values() for k in entries]
