@@ -877,37 +877,24 @@ def fixed_overloads(net: ThreePhaseNetwork, pu: PerUnitThreePhase,
 
 
 def _feeding_open_switches(pu: PerUnitThreePhase) -> set[str]:
-    """The open switches of a radial topology that feeds every bus it can: the base case's
-    closed switches kept where they join two parts, then the others (Kruskal on the
-    non-switchable edges and banks first). The base case itself when it feeds every bus; when
-    it does not (a file that opens a switch which cuts buses off: user test ut_3ph2 D2), the
-    bridges' flows of the base were those of a feeder without those buses, and the fixed
-    overloads came out empty."""
-    parent = list(range(len(pu.bus_ids)))
+    """The open switches of a radial topology that feeds every bus it can: a spanning forest
+    (:func:`~feederopt.network.topology.max_spanning_forest`) of the banks and closed
+    non-switchable edges first, then the base case's closed switches, then the others. The
+    base case itself when it feeds every bus; when it does not (a file that opens a switch
+    which cuts buses off: user test ut_3ph2 D2), the bridges' flows of the base were those of
+    a feeder without those buses, and the fixed overloads came out empty."""
+    from feederopt.network.topology import max_spanning_forest
 
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def join(a: int, b: int) -> bool:
-        ra, rb = find(a), find(b)
-        if ra == rb:
-            return False
-        parent[ra] = rb
-        return True
-
-    for bk in pu.banks:
-        join(bk.f, bk.t)
-    for e in pu.edges:
-        if not e.switchable and not e.normally_open:
-            join(e.f, e.t)
-    opened: set[str] = set()
-    for e in sorted((e for e in pu.edges if e.switchable), key=lambda e: e.normally_open):
-        if not join(e.f, e.t):
-            opened.add(e.id)
-    return opened
+    live = [e for e in pu.edges if e.switchable or not e.normally_open]
+    f = np.array([bk.f for bk in pu.banks] + [e.f for e in live], dtype=int)
+    t = np.array([bk.t for bk in pu.banks] + [e.t for e in live], dtype=int)
+    fixed = np.array([True] * len(pu.banks) + [not e.switchable for e in live], dtype=bool)
+    weight = np.array([1.0] * len(pu.banks) + [0.0 if e.normally_open else 1.0 for e in live])
+    sources = np.zeros(len(pu.bus_ids), bool)
+    sources[np.asarray(pu.node_bus)[np.asarray(pu.source_nodes, int)]] = True
+    chosen = max_spanning_forest(len(pu.bus_ids), f, t, weight, fixed, sources)
+    return {e.id for e, on in zip(live, chosen[len(pu.banks):], strict=True)
+            if e.switchable and not on}
 
 
 def _drop_ratings(pu: PerUnitThreePhase, names: set[str]) -> None:
