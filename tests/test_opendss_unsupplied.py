@@ -132,3 +132,31 @@ def test_info_of_a_base_case_with_a_load_cut_off_by_an_open_switch(tmp_path: Pat
     assert info["base_losses_kw"] == pytest.approx(losses_kw, rel=1e-6)
     assert info["lindist3flow_max_voltage_error_pu"] is None
     assert any("cut 1 load(s)" in w and "Load.d3" in w for w in info["warnings"])
+
+
+def test_a_misspelt_bus_name_is_suggested(tmp_path: Path) -> None:
+    """A line's ``Bus2`` misspelt (``b1x`` for ``b1``) makes a dead-end bus and cuts the bus it
+    meant off; the problem (the only path to ``b1``) and the base-case note (``b3`` behind a
+    second tie) name the dead-end bus and the line (session 28's note: the typo was said only
+    through its consequences). OpenDSS solves the misspelt file with the loads dead. The plain
+    feeder gets no such hint."""
+    from feederopt.io.opendss import read_opendss
+
+    only_path = FEEDER.format(extra="").replace("bus1=src bus2=b1 ", "bus1=src bus2=b1x ")
+    _, volts, kw = plain_solution(only_path, tmp_path)
+    assert kw["d1"] == pytest.approx(0.0, abs=1e-6)  # OpenDSS: b1 dead
+    assert abs(volts["b1x.1"]) / V_LN > 0.95  # the misspelt bus is live
+    path = tmp_path / "feeder.dss"
+    path.write_text(only_path)
+    hints = " ".join(p.hint for p in read_opendss(path).validate())
+    assert "bus b1x ends Line.l1 and carries nothing: a misspelling of b1?" in hints
+    tie2 = "New Line.tie2 phases=3 bus1=b1 bus2=b3 switch=y\nOpen Line.tie2 1"
+    behind_tie = FEEDER.format(extra=tie2).replace("bus1=b2 bus2=b3 ", "bus1=b2 bus2=b3x ")
+    path.write_text(behind_tie)
+    result = runner.invoke(app, ["info", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    notes = json.loads(result.stdout)["warnings"]
+    assert any("Load.d3" in w and "bus b3x ends Line.l2" in w for w in notes), notes
+    path.write_text(FEEDER.format(extra=""))
+    result = runner.invoke(app, ["info", str(path), "--json"])
+    assert "misspelling" not in result.stdout

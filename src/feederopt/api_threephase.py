@@ -48,7 +48,13 @@ from feederopt.io.scenarios import (
     resolve_scenario_rows,
 )
 from feederopt.network.limits import three_phase_limits
-from feederopt.network.threephase import ThreePhaseNetwork, unsupplied_elements
+from feederopt.network.threephase import (
+    ThreePhaseNetwork,
+    dead_end_buses,
+    misspelt_bus_hint,
+    supplied_nodes,
+    unsupplied_elements,
+)
 from feederopt.network.threephase_perunit import to_per_unit_3ph
 from feederopt.network.topology import components_of, switch_blocks
 from feederopt.options import (
@@ -109,6 +115,18 @@ def lindist3flow_vs_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] |
     return err, node, sol
 
 
+def _misspelt_hints(net: ThreePhaseNetwork) -> list[str]:
+    """For the buses of the loads and generators that the base case cuts off, a dead-end bus
+    of a close name (:func:`~feederopt.network.threephase.misspelt_bus_hint`): a line's
+    misspelt ``Bus2`` cuts its bus off this way, and closing a tie then looks like the fix."""
+    live = {b for b, _ in supplied_nodes(net, base_case=True)}
+    cut = sorted({b for name in ("loads", "generators")
+                  for b in net.tables[name].filter(pl.col("in_service"))["bus"].to_list()
+                  if b not in live})
+    dead_ends = dead_end_buses(net)
+    return [h for b in cut for h in [misspelt_bus_hint(b, dead_ends)] if h]
+
+
 def three_phase_info(source: Any) -> dict[str, Any]:
     """Counts, OpenDSS's base-case solution and LinDist3Flow's voltage error of a three-phase
     feeder (a ``.dss`` path or a built-in three-phase case name)."""
@@ -137,7 +155,7 @@ def three_phase_info(source: Any) -> dict[str, Any]:
         notes.append(f"the base case's open switches cut {len(cut)} load(s) or generator(s) "
                      f"off the source ({_names(cut)}): OpenDSS solves them without voltage, "
                      "and LinDist3Flow is not compared with it (its power flow feeds every "
-                     "load)")
+                     "load)" + "".join(f"; {h}" for h in _misspelt_hints(net)))
     else:
         err, node, sol = lindist3flow_vs_opendss(net)
     vmin = min(sol.min_voltage_pu.values()) if sol.min_voltage_pu else math.nan

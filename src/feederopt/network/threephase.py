@@ -23,6 +23,7 @@ validated by a Patito model, with the unit in every column name, as in
 
 from __future__ import annotations
 
+import difflib
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -352,6 +353,35 @@ def supplied_nodes(net: ThreePhaseNetwork, *, base_case: bool = False,
     return seen
 
 
+def dead_end_buses(net: ThreePhaseNetwork) -> dict[str, str]:
+    """The buses that one in-service line or transformer alone touches and that carry no
+    load, generator, shunt or source, each with that element (``Line.<id>``,
+    ``Transformer.<id>``). Real feeders have a few (IEEE 13's 680, IEEE 37's 775); a bus name
+    misspelt in a line's ``Bus2`` makes one, and cuts the bus it meant off."""
+    touched: dict[str, list[str]] = {}
+    for cls, table in (("Line", net.lines), ("Transformer", net.transformers)):
+        df = table.filter(pl.col("in_service")) if "in_service" in table.columns else table
+        for eid, f, t in df.select("id", "from_bus", "to_bus").iter_rows():
+            for b in {f, t}:
+                touched.setdefault(b, []).append(f"{cls}.{eid}")
+    carried: set[str] = set(net.sources["bus"].to_list())
+    for name in ("loads", "generators", "shunts"):
+        carried |= set(net.tables[name]["bus"].to_list())
+    return {b: els[0] for b, els in touched.items() if len(els) == 1 and b not in carried}
+
+
+def misspelt_bus_hint(bus: str, dead_ends: dict[str, str]) -> str:
+    """``bus 675x ends Line.692675 and carries nothing: a misspelling of 675?`` for the dead-end
+    bus (:func:`dead_end_buses`) whose name is closest to ``bus``, or ``""``."""
+    close = difflib.get_close_matches(bus.lower(), [b.lower() for b in dead_ends], n=1,
+                                      cutoff=0.6)
+    if not close:
+        return ""
+    name = next(b for b in dead_ends if b.lower() == close[0])
+    return (f"bus {name} ends {dead_ends[name]} and carries nothing: a misspelling of "
+            f"{bus}?")
+
+
 def unsupplied_elements(net: ThreePhaseNetwork, *, base_case: bool = False) -> list[str]:
     """The in-service loads (``Load.<id>``) and generators on a node that
     :func:`supplied_nodes` does not reach (``base_case``: with the normally open switches
@@ -374,6 +404,7 @@ def _supply_problems(net: ThreePhaseNetwork, phases_of: dict[str, str]) -> list[
         return []  # said as no_source
     live = supplied_nodes(net)
     live_buses = {b for b, _ in live}
+    dead_ends = dead_end_buses(net)
     out: list[Problem] = []
     # OpenDSS's names (generators, reactors and no-load branches have them as their ids)
     for table, column in (("loads", "phase"), ("generators", "phases"), ("shunts", "phases")):
@@ -394,7 +425,8 @@ def _supply_problems(net: ThreePhaseNetwork, phases_of: dict[str, str]) -> list[
                     "source (even with every switch closed)", [eid], "bus",
                     f"connect bus {bus} to the feeder with a line, transformer or switch (a "
                     "disabled line that is no switch connects nothing), or remove the "
-                    "element; OpenDSS leaves it without voltage"))
+                    "element; OpenDSS leaves it without voltage"
+                    + "".join(f" ({h})" for h in [misspelt_bus_hint(bus, dead_ends)] if h)))
                 continue
             dead = [ph for ph in phs if (bus, ph) not in live]
             if not dead:
