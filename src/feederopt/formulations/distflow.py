@@ -123,7 +123,9 @@ def pv_hull_rows(pu: PerUnitNetwork, lo: np.ndarray, hi: np.ndarray,
 
     Returns the buses, the (bus x generator) matrix that sums their PV generators' q, the
     slopes ``(hi - v_s) / dq`` and ``(v_s - lo) / dq`` and the right-hand sides
-    ``v_s + up q_hi`` and ``-v_s + dn q_lo`` of ``v + up q <= .`` and ``-v - dn q <= .``.
+    ``v_s + up q_hi`` and ``-v_s - dn q_lo`` of ``v + up q <= .`` and ``-v - dn q <= .``
+    (the second row read ``-v_s + dn q_lo`` until session 29: with ``q_lo < 0`` it raised the
+    voltage floor by ``2 dn |q_lo|``, and a gen at ``q_hi`` below its set-point was "infeasible").
     The relaxation is exact where the generator holds its voltage inside its limits."""
     buses, v_set, q_lo, q_hi = pu.pv_buses()
     enforced = np.isfinite(q_lo) | np.isfinite(q_hi)
@@ -137,7 +139,7 @@ def pv_hull_rows(pu: PerUnitNetwork, lo: np.ndarray, hi: np.ndarray,
     dq = np.maximum(q_hi - q_lo, 1e-9)
     vs = v_set**2
     up, dn = (hi[buses] - vs) / dq, (vs - lo[buses]) / dq
-    return buses, sum_q, up, dn, vs + up * q_hi, -vs + dn * q_lo
+    return buses, sum_q, up, dn, vs + up * q_hi, -vs - dn * q_lo
 
 
 def is_passive(pu: PerUnitNetwork) -> bool:
