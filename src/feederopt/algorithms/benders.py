@@ -41,14 +41,21 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from feederopt.algorithms.base import Deadline, OutOfTime, ProgressCallback, RawSolution
+from feederopt.algorithms.base import (
+    Deadline,
+    OutOfTime,
+    ProgressCallback,
+    RawSolution,
+    stopped_status,
+)
 from feederopt.algorithms.master import MasterHelper, MasterLoop, MasterOptions
 from feederopt.algorithms.oa import SEED_SHARES
 from feederopt.algorithms.probing import probe_closed
-from feederopt.algorithms.slaves import TopologyEvaluator
+from feederopt.algorithms.slaves import SlaveFailure, TopologyEvaluator
 from feederopt.formulations.blocks import Block
 from feederopt.formulations.distflow import slack_objective
 from feederopt.problems.reconfiguration import Evaluation, ReconfigurationProblem
+from feederopt.solvers import interrupt
 from feederopt.solvers.cvxpy_backend import CvxpyModel, time_limit_options
 from feederopt.solvers.detect import solver_label
 from feederopt.solvers.highs_backend import HighsModel
@@ -188,6 +195,14 @@ class Benders(MasterLoop):
         except OutOfTime:  # a slave reached the deadline: what the run has, time_limit
             self._adopt_known()
             return self._solution(self.final_status(self.incumbent is not None), False)
+        except SlaveFailure as exc:
+            # No valid cut for that topology, so the search cannot go on; the incumbent, the
+            # bound (every cut so far is valid) and the gap are reported as at a stop request,
+            # with the reason (ut_ppgrid #3: a 1942-bus SimBench grid ended after 167 s with
+            # "error: the phase-1 slave failed ..." and nothing written).
+            interrupt.stop_for(f"the conic solver failed: {exc}")
+            self._adopt_known()
+            return self._solution(stopped_status(), False)
         if result is not None:
             return result
         # Proven: no radial topology meets the limits. Search a little for the least-violating
@@ -200,7 +215,7 @@ class Benders(MasterLoop):
         seen = [] if self.least_violating is None else [self.least_violating[1]]
         try:
             found = self._loop(minimize_violation=True, initial=[*(initial or []), *seen])
-        except OutOfTime:  # proven infeasible, diagnosis cut short by the deadline
+        except (OutOfTime, SlaveFailure):  # proven infeasible, diagnosis cut short
             return self._solution(Status.INFEASIBLE, minimize_violation=True)
         if found is None and (self.interrupted() or self.least_violating is not None):
             # Proven infeasible, the diagnosis cut short: the least-violating topology seen.

@@ -646,6 +646,10 @@ def start_topologies(ev: TopologyEvaluator, time_limit_s: float,
                     starts.insert(0, y)
     except OutOfTime:
         pass  # the run's deadline (the evaluator's): the starts found so far
+    except SlaveFailure:
+        # The conic solver failed on a topology that a heuristic tried: the starts found so
+        # far (the exact method stops with its reason if it meets that topology itself).
+        pass
     finally:
         ev.keep_history = keep
         known = ev.history[history_before:]

@@ -67,12 +67,22 @@ class SlaveFailure(SolverError):
     cut can be built from it, so the run stops instead of guessing."""
 
 
-def _solved_violation(sol: ConicSolution, y: np.ndarray) -> float:
+def open_branch_text(problem: ReconfigurationProblem, y: np.ndarray, most: int = 8) -> str:
+    """The open branches of topology ``y`` by their ids (``line:11``), the first ``most`` and
+    how many more: the internal indices meant nothing to a user (ut_ppgrid #3, a list of 400
+    integers)."""
+    ids = [problem.pu.branch_ids[k] for k in np.flatnonzero(np.asarray(y) < 0.5)]
+    more = f", ... ({len(ids) - most} more)" if len(ids) > most else ""
+    return ", ".join(ids[:most]) + more if ids else "none"
+
+
+def _solved_violation(sol: ConicSolution, y: np.ndarray,
+                      problem: ReconfigurationProblem) -> float:
     """Phase 1's least total slack, or :class:`SlaveFailure` when the solve failed (phase 1
     has slack on every balance row: it always has a solution)."""
     if sol.status not in SOLVED or not np.isfinite(sol.objective):
         raise SlaveFailure(f"the phase-1 slave failed ({sol.status}) on the topology with open "
-                           f"branches {np.flatnonzero(y < 0.5).tolist()}")
+                           f"branches {open_branch_text(problem, y)}")
     return float(sol.objective)
 
 
@@ -157,12 +167,12 @@ class TopologyEvaluator:
         # and objective of an earlier topology); and a topology is infeasible only when phase
         # 2 proved it or phase 1 needs slack. A failure read as infeasibility gave mynet4 a
         # no-good cut on its optimum and a wrong "optimal" (or a negative gap).
-        viol = _solved_violation(sol1, y)
+        viol = _solved_violation(sol1, y, self.problem)
         if sol.status not in INFEASIBLE and viol <= FEASIBILITY_TOL:
             raise SlaveFailure(
                 f"the slave failed on a topology that needs no slack (phase 2: {sol.status}; "
                 f"phase 1: {viol:.3g}): its losses are unknown (open branches "
-                f"{np.flatnonzero(y < 0.5).tolist()})")
+                f"{open_branch_text(self.problem, y)})")
         point = self.phase1.values()
         return Evaluation(
             False, float("nan"), float(viol),
@@ -177,7 +187,7 @@ class TopologyEvaluator:
         sol = self._solve(self.phase1)
         self.n_solves += 1
         self.solve_time_s += sol.solve_time_s
-        viol = _solved_violation(sol, y)
+        viol = _solved_violation(sol, y, self.problem)
         point = self.phase1.values()
         return Evaluation(
             viol <= FEASIBILITY_TOL, float("nan"), viol, self.phase1.gradient("y"), point,
@@ -240,7 +250,7 @@ class PenalizedEvaluator:
             # --verbose; no cut can be built from a failed solve, so the run stops
             raise SlaveFailure(
                 f"the conic solver failed on a scenario's (or extreme point's) SOCP at the "
-                f"topology with open branches {np.flatnonzero(y < 0.5).tolist()} "
+                f"topology with open branches {open_branch_text(self.problem, y)} "
                 f"({sol.status}): no valid cut can be built, so the run stops; loads far "
                 "beyond the network's (kW written as MW?) or extreme impedances are the usual "
                 "cause")

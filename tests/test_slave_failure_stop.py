@@ -1,0 +1,54 @@
+"""A conic solver failure on one topology stops the Benders run the way a stop request does:
+the incumbent, the bound and the gap of the cuts so far are reported and written, with the
+reason naming the topology's open branches by their ids, and the command exits with code 1
+(user test ut_ppgrid #3: a 1942-bus SimBench grid ended after 167 s with "error: the phase-1
+slave failed ... open branches [8, 11, 18, ...]" (internal indices) and nothing written).
+
+The failure is forced: the evaluator's solves fail from the fourth on (cvxpy's
+``solver_error`` status, what Clarabel returned on that grid)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from feederopt.algorithms import slaves
+from feederopt.cli import app
+from feederopt.solvers import interrupt
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def failing_slaves(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = slaves.TopologyEvaluator._solve
+    calls = {"n": 0}
+
+    def solve(self, model):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        sol = real(self, model)
+        return sol if calls["n"] <= 3 else replace(sol, status="solver_error",
+                                                   objective=math.nan)
+
+    monkeypatch.setattr(slaves.TopologyEvaluator, "_solve", solve)
+    yield
+    interrupt.clear()
+
+
+def test_a_slave_failure_reports_the_incumbent(failing_slaves: None, tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    result = runner.invoke(app, ["solve", "case33bw", "--json", str(out), "--no-ac-check"])
+    assert result.exit_code == 1, result.output
+    text = " ".join(result.output.split())
+    assert "Traceback" not in result.output
+    assert "stopped: the conic solver failed" in text and "open branches 33," in text
+    data = json.loads(out.read_text())
+    assert data["status"] == "interrupted"
+    assert "the conic solver failed" in data["stop_reason"]
+    if data["open_branches"]:  # a start evaluated before the failure: its bounds
+        assert data["lower_bound"] is None or data["lower_bound"] <= data["objective"]
