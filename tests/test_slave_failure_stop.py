@@ -52,3 +52,32 @@ def test_a_slave_failure_reports_the_incumbent(failing_slaves: None, tmp_path: P
     assert "the conic solver failed" in data["stop_reason"]
     if data["open_branches"]:  # a start evaluated before the failure: its bounds
         assert data["lower_bound"] is None or data["lower_bound"] <= data["objective"]
+
+
+def test_a_scenario_slave_failure_stops_the_robust_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same in a robust (and scenario) run: a failed extreme point's SOCP in a round stops
+    it as a dead worker does, with the reason (the round's cuts are dropped)."""
+    import feederopt
+
+    calls = {"n": 0}
+
+    def failing(real):  # type: ignore[no-untyped-def]
+        def evaluate(self, y, need_gradient=True):  # type: ignore[no-untyped-def]
+            calls["n"] += 1
+            if calls["n"] > 6:
+                raise slaves.SlaveFailure(f"forced failure at open branches "
+                                          f"{slaves.open_branch_text(self.problem, y)}")
+            return real(self, y, need_gradient)
+        return evaluate
+
+    for cls in (slaves.PenalizedEvaluator, slaves.TopologyEvaluator):
+        monkeypatch.setattr(cls, "evaluate", failing(cls.evaluate))
+    try:
+        res = feederopt.solve("case33bw", robust=0.1, workers=1, ac_check=False,
+                              time_limit_s=120)
+    finally:
+        interrupt.clear()
+    assert res.status == "interrupted"
+    assert "the conic solver failed: forced failure" in res.extra["stop_reason"]
+    if math.isfinite(res.objective):
+        assert res.lower_bound <= res.objective

@@ -31,10 +31,12 @@ import numpy as np
 
 from feederopt.algorithms.base import AlgorithmBase, ProgressCallback, StopOptions
 from feederopt.algorithms.oa import OA_CONES, SEED_SHARES, seed_points
+from feederopt.algorithms.slaves import SlaveFailure
 from feederopt.execution import Executor
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import is_radial_forest
 from feederopt.problems.reconfiguration import ReconfigurationProblem
+from feederopt.solvers import interrupt
 from feederopt.solvers.highs_backend import HighsModel
 from feederopt.solvers.interrupt import Interrupted
 from feederopt.solvers.scip_master import ScipMaster
@@ -239,7 +241,12 @@ class MasterLoop(AlgorithmBase, ABC):
     def _map_slaves(self, task: Callable[..., Any], items: list[Any]) -> list[Any]:
         """Run ``task`` over ``items`` on the executor, in order, timing the round."""
         t0 = self.elapsed
-        results = self.executor.map(task, items)
+        try:
+            results = self.executor.map(task, items)
+        except SlaveFailure as exc:
+            # no valid cut from that round: stop as a dead worker does (user test ut_ppgrid
+            # #3), the incumbent, bound and gap of the rounds before it reported, with why
+            raise interrupt.stop_for(f"the conic solver failed: {exc}") from exc
         self.timings["slave_wall_s"] = self.timings.get("slave_wall_s", 0.0) + self.elapsed - t0
         self.timings["slave_s"] += sum(r.solve_time_s for r in results)
         self.n_slave_solves += len(results)
