@@ -409,7 +409,7 @@ def test_force_keeps_the_users_files_in_a_result_folder(tmp_path: Path) -> None:
     deleted the notes, annotated plots and sub-folders the user had put there. The folder's
     manifest names what feederopt wrote: those are replaced, a stale one that the new run
     does not write is removed, and every other file stays, sub-folders included; a folder
-    written before manifests keeps its files of other kinds than feederopt's outputs."""
+    written before manifests keeps every file but feederopt's own outputs (by name)."""
     from feederopt.io.writing import MANIFEST
 
     net = write_folder(tiny(), tmp_path / "tiny")
@@ -432,12 +432,23 @@ def test_force_keeps_the_users_files_in_a_result_folder(tmp_path: Path) -> None:
     assert (out / "mine" / "data.csv").read_text() == "1"
     assert not (out / "stale.parquet").exists()
     assert "my_notes.txt" not in (out / MANIFEST).read_text()  # still the user's
-    # a folder from before manifests: its own kinds of output go, other files stay
+    # a folder from before manifests: feederopt's own output files (by name, at the top
+    # level) go, every other file stays, sub-folders included (user test ut_cli #1: the
+    # files of feederopt's kinds, .csv among them, went at every depth, and the emptied
+    # sub-folders with them)
     (out / MANIFEST).unlink()
     (out / "extra.png").write_bytes(b"x")
+    (out / "mine" / "more.csv").write_text("2")
+    (out / "only").mkdir()
+    (out / "only" / "data.csv").write_text("3")
+    (out / "hourly.png").write_bytes(b"a schedule's plot of an earlier run")
     res = runner.invoke(app, [*solve, "--force"])
     assert res.exit_code == 0, res.output
-    assert (out / "my_notes.txt").read_text() == "notes" and not (out / "extra.png").exists()
+    assert (out / "my_notes.txt").read_text() == "notes"
+    assert (out / "extra.png").read_bytes() == b"x"
+    assert (out / "mine" / "more.csv").read_text() == "2"
+    assert (out / "only" / "data.csv").read_text() == "3"
+    assert not (out / "hourly.png").exists()
     assert not _leftovers(tmp_path)
 
 

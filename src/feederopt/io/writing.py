@@ -265,9 +265,15 @@ def write_bytes(path: str | Path, data: bytes, *, force: bool = False) -> Path:
 #: those files and keeps every other file of the folder (the user's notes, say).
 MANIFEST = ".feederopt-files"
 
-#: The kinds of file that result folders written before :data:`MANIFEST` hold: in such a
-#: folder ``force`` keeps the files of other kinds.
-OUTPUT_SUFFIXES = frozenset({".json", ".parquet", ".png", ".html", ".csv"})
+#: The files that result folders written before :data:`MANIFEST` hold, all at the folder's
+#: top level (solve, scenarios, robust, plan, partition, schedule and three-phase results): in
+#: such a folder ``force`` replaces these and keeps every other file, those in sub-folders
+#: included. (It kept only the files of other kinds than .json, .parquet, .png, .html and .csv
+#: until session 29, at every depth: user test ut_cli #1, ``mydata/keep.csv`` deleted.)
+LEGACY_OUTPUTS = frozenset({
+    "result.json", "buses.parquet", "branches.parquet", "switches.parquet",
+    "generators.parquet", "iterations.parquet", "grid.png", "report.html", "plan.png",
+    "microgrids.png", "hourly.png", "voltage_profile.png"})
 
 
 def _files(root: Path) -> list[str]:
@@ -307,12 +313,11 @@ def add_to_manifest(folder: str | Path, rel: str) -> None:
 
 def _carry_over(old: Path, new: Path) -> None:
     """Move the files of the replaced folder ``old`` that feederopt did not write (not in its
-    manifest; in a folder without one, those of other kinds than :data:`OUTPUT_SUFFIXES`)
+    manifest; in a folder without one, all but the :data:`LEGACY_OUTPUTS` at its top level)
     and that the new folder ``new`` does not have into ``new``."""
     ours = _ours(old)
     for rel in _files(old):
-        theirs = rel not in ours if ours is not None else (
-            Path(rel).suffix.lower() not in OUTPUT_SUFFIXES)
+        theirs = rel not in (ours if ours is not None else LEGACY_OUTPUTS)
         target = new / rel
         if not theirs or target.exists() or target.is_symlink():
             continue
