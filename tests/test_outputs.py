@@ -471,3 +471,20 @@ def test_force_replaces_the_folders_own_report(tmp_path: Path) -> None:
     assert runner.invoke(app, ["report", str(out), "--out", str(out / "copy.html")]
                          ).exit_code == 0
     assert "copy.html" not in (out / MANIFEST).read_text().split()
+
+
+def test_force_report_onto_a_users_page_says_why(tmp_path: Path) -> None:
+    """User test ut_cli #2: a page of the user's named report.html in a result folder survives
+    ``--force`` (it is not feederopt's), and ``--report`` then refused it with the hint "pass
+    --force" to a command given --force. The page is kept and the message says why."""
+    net = write_folder(tiny(), tmp_path / "tiny")
+    out = tmp_path / "res"
+    solve = ["solve", str(net), "--out", str(out), "--quiet"]
+    assert runner.invoke(app, solve).exit_code == 0
+    (out / "report.html").write_text("<p>mine</p>")
+    res = runner.invoke(app, [*solve, "--force", "--report"])
+    assert res.exit_code == 2
+    text = " ".join(res.output.split())
+    assert "is not feederopt's" in text and "pass --force" not in text
+    assert (out / "report.html").read_text() == "<p>mine</p>"
+    assert (out / "result.json").exists()

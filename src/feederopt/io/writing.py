@@ -296,6 +296,13 @@ def _ours(folder: Path) -> set[str] | None:
     return {line for line in text.splitlines() if line} | {MANIFEST}
 
 
+def owned_by_feederopt(folder: str | Path, rel: str) -> bool:
+    """Whether the file ``rel`` of the result folder ``folder`` is feederopt's: listed in its
+    :data:`MANIFEST`, or for a folder from before manifests one of :data:`LEGACY_OUTPUTS`."""
+    ours = _ours(Path(folder))
+    return rel in (ours if ours is not None else LEGACY_OUTPUTS)
+
+
 def add_to_manifest(folder: str | Path, rel: str) -> None:
     """Record the file ``rel`` (relative to ``folder``) that feederopt wrote into the result
     folder ``folder`` after it was published (``report.html``), so that ``force`` replaces it

@@ -38,7 +38,7 @@ from typing import Any
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
-from feederopt.io.writing import add_to_manifest, check_output, write_text
+from feederopt.io.writing import add_to_manifest, check_output, owned_by_feederopt, write_text
 from feederopt.report.page import (
     CSP,
     CSS,
@@ -717,6 +717,16 @@ def write_report(result_dir: str | Path, out: str | Path | None = None, *,
     # and never onto the network the result was solved from (user test ut_3ph #9: ``report
     # --out feeder.dss --force`` replaced the feeder with the page)
     inputs += _solved_from(result)
+    if out is None and target.exists() and not force and not owned_by_feederopt(folder,
+                                                                                 target.name):
+        # a page of the user's that --force carried over with the folder (user test ut_cli
+        # #2: the hint said "pass --force" to a command given --force)
+        raise InputError([Problem(
+            ProblemKind.OUTPUT_EXISTS, "output", f"'{target}' exists already and is not "
+            "feederopt's (the folder's .feederopt-files does not list it): the report is not "
+            "written over it, with or without --force", (str(target),), None,
+            f"move or rename your file, or write the report elsewhere: feederopt report "
+            f"{folder} --out OTHER.html")])
     check_output(target, force=force, inputs=inputs)
     path = write_text(target, render_folder(folder, result, kind), force=force)
     if out is None:
