@@ -93,3 +93,15 @@ def test_console_says_independent_and_shows_corners(checked: tuple) -> None:
         assert (f"V {c['min_voltage_pu']:.4f} - {c['max_voltage_pu']:.4f} p.u. (lowest at bus "
                 f"{c['min_voltage_bus']})") in output
     assert payload["samples"] == 3  # the corners are not counted as samples
+
+
+def test_check_names_a_resilience_result(tmp_path) -> None:
+    """User test ut_cli #5: ``check`` called a restore result "not a feederopt result"."""
+    runner = CliRunner()
+    out = tmp_path / "restore.json"
+    assert runner.invoke(app, ["restore", "zhang13", "--broken", "15", "--json", str(out),
+                               "--quiet"]).exit_code == 0
+    res = runner.invoke(app, ["check", str(out), "-u", "0.1"])
+    assert res.exit_code == 2
+    text = " ".join(res.output.split())
+    assert "a `feederopt restore` result" in text and "not a feederopt result" not in text

@@ -731,8 +731,8 @@ def workers_problems(workers: Any, option: str = "workers") -> list[Problem]:
     if workers > WORKERS_PER_CORE * cores:
         return [_option_problem(
             option, f"--workers {workers} is more than {WORKERS_PER_CORE} per core ({cores} "
-            "core(s) here)", f"use at most {WORKERS_PER_CORE * cores}, or leave it out to use "
-            "every core")]
+            "core(s) here)", f"use at most {WORKERS_PER_CORE * cores}, or leave it out for "
+            "the command's default (its --help says which)")]
     return []
 
 

@@ -400,7 +400,8 @@ def check(
     samples: int = typer.Option(1000, "--samples", "-n", help="Number of load samples."),
     uncertainty: float | None = typer.Option(
         None, "--uncertainty", "-u", help="Relative load uncertainty X (loads in nominal +- X); "
-        "required but for a partition or robust result, whose own box is the default."),
+        "required but for a partition, robust or schedule result, whose own uncertainty is "
+        "the default."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     uncertain_loads: str | None = typer.Option(
         None, "--uncertain-loads", help="Comma-separated load ids that vary (default: a robust "

@@ -150,7 +150,7 @@ def plan_summary(result: Mapping[str, Any]) -> dict[str, Any]:
     gap = result.get("gap")
     return {
         "method": result.get("method"), "status": result.get("status"),
-        "hardened lines": ", ".join(result.get("hardened") or []) or "-",
+        "hardened lines (ids)": ", ".join(result.get("hardened") or []) or "-",
         "DG sites": ", ".join(result.get("dg_sites") or []) or "-",
         "investment [$]": _money(result.get("investment")),
         "expected shedding cost, priority-weighted [$]": _money(
@@ -178,7 +178,7 @@ def measures_rows(m: Mapping[str, Any]) -> dict[str, Any]:
             f"{k}: {_money(v)}" for k, v in per.items()) or "-",
         "expected-value scenario: broken lines": ", ".join(
             m.get("ev_scenario_broken") or []) or "-",
-        "expected-value plan: hardened lines": ", ".join(m.get("ev_hardened") or []) or "-",
+        "expected-value plan: hardened lines (ids)": ", ".join(m.get("ev_hardened") or []) or "-",
         "expected-value plan: DG sites": ", ".join(m.get("ev_dg_sites") or []) or "-",
     }
 

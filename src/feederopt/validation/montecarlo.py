@@ -407,6 +407,15 @@ def read_result(path: str | Path) -> dict[str, Any]:
     if isinstance(data, dict) and data.get("_module") == "pandapower.auxiliary":
         raise unreadable(path, "a pandapower net, not a feederopt result (give it with --case)",
                          hint="give the JSON that `feederopt solve --json FILE` writes")
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if kind in ("resilience_restore", "resilience_plan") and "open_branches" not in data:
+        kind = kind.removeprefix("resilience_")
+        # a feederopt result all the same (user test ut_cli #5: "not a feederopt result")
+        raise unreadable(path, f"a `feederopt {kind}` result: check does not support "
+                         "resilience results (their scenarios are broken lines, not loads); "
+                         "their AC check is in the result itself",
+                         hint="give the JSON that `feederopt solve --json FILE`, `schedule` or "
+                         "`partition` writes")
     if not isinstance(data, dict) or "open_branches" not in data:
         raise unreadable(path, "not a feederopt result (no open_branches)",
                          hint="give the JSON that `feederopt solve --json FILE` writes")
