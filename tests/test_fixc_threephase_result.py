@@ -36,9 +36,9 @@ from test_threephase_voltage_limits import FEEDER, _states
 
 runner = CliRunner()
 
-_HEAD = ["case", "source", "method", "status", "has_solution", "reason", "overloaded",
-         "fixed_overloads", "opendss_fixed_overloads", "thermal_limits", "max_loading_percent",
-         "voltage_limits",
+_HEAD = ["case", "source", "method", "status", "has_solution", "within_limits", "reason",
+         "overloaded", "fixed_overloads", "opendss_fixed_overloads", "thermal_limits",
+         "max_loading_percent", "voltage_limits",
          "notes", "permanent_loops", "open_switches", "base_open_switches", "changed_switches",
          "loss_proxy_kw"]
 _BOUND = ["milp_objective_kw", "lower_bound_kw", "lower_bound_source", "lower_bound_basis",

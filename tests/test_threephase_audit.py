@@ -104,6 +104,8 @@ def test_the_report_of_a_no_ac_check_solve_shows_the_feedbacks_verdict(tmp_path:
     assert res.exit_code == 4, res.output
     data = json.loads((out / "result.json").read_text())
     assert data["open_switches"] == ["s3"] and "ac_check" not in data
+    # the verdict of the exit code in the JSON too (ut_cli #7: only "status": "optimal")
+    assert data["within_limits"] is False
     page = (out / "report.html").read_text()
     assert "none; feedback: voltage limits broken" in page
     assert '<span class="status limits_broken">' in page  # not the green 'optimal'
@@ -291,3 +293,13 @@ def test_opendss_warnings_of_the_check_reach_the_console(tmp_path: Path) -> None
     text = " ".join(res.output.split())
     for w in warnings:
         assert f"warning (OpenDSS check): {' '.join(w.split())}" in text
+
+
+def test_a_built_in_feeder_is_the_results_source() -> None:
+    """User test ut_cli #7: a balanced solve of a built-in case records its name as
+    ``source``; a three-phase one recorded null."""
+    from feederopt import solve_three_phase
+
+    res = solve_three_phase("ieee13mod", time_limit_s=20, ac_check=False,
+                            voltage_feedback=False)
+    assert res.source == "ieee13mod" and res.to_dict()["source"] == "ieee13mod"

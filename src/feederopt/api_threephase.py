@@ -39,6 +39,7 @@ from feederopt.api_threephase_feedback import (
 )
 from feederopt.api_threephase_feedback import voltage_offsets as voltage_offsets
 from feederopt.cases import load_three_phase
+from feederopt.cases.threephase import has_three_phase_case
 from feederopt.errors import InputError, Problem, ProblemKind, SolverError
 from feederopt.io.opendss_shapes import daily_load_scenarios
 from feederopt.io.scenarios import (
@@ -385,10 +386,13 @@ def _polish(net: ThreePhaseNetwork, topo: ThreePhaseTopology, floating: set[str]
 
 
 def _source_path(source: Any) -> str | None:
-    """The absolute path of the feeder file a solve read, or None (a built-in case name, a
-    network in memory): the result records it so that no output replaces it."""
+    """The absolute path of the feeder file a solve read (the result records it so that no
+    output replaces it), the built-in case's name (as a balanced solve records it; user test
+    ut_cli #7: ``source`` was null for ``ieee13mod``), or None (a network in memory)."""
     if isinstance(source, str | Path) and Path(source).is_file():
         return str(Path(source).resolve())
+    if isinstance(source, str) and has_three_phase_case(source):
+        return source
     return None
 
 

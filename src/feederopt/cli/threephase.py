@@ -364,5 +364,5 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                           "JSON)", style="yellow", markup=False)
     if data.status == "infeasible":
         raise typer.Exit(EXIT_INFEASIBLE)
-    if not solved or feedback_broken or scen_broken or data.check_broken or data.model_broken:
+    if not data.within_limits:
         raise typer.Exit(EXIT_LIMITS_BROKEN)
