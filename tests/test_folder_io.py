@@ -69,3 +69,16 @@ def test_minimal_csv_folder(tmp_path):
     assert net.summary()["buses"] == 2
     assert net.buses["v_min_pu"].to_list() == [0.9, 0.9]
     assert net.branches["kind"].to_list() == ["line"]
+
+
+def test_another_format_version_is_noted(tmp_path):
+    """User test ut_cli #8: a folder whose meta.json gives another format_version was read
+    without a word; the folder's own version reads without the note."""
+    import json
+
+    path = write_folder(tiny(), tmp_path / "net", fmt="csv")
+    assert not any("format_version" in w for w in load(path).meta.get("warnings", []))
+    info = json.loads((path / "meta.json").read_text())
+    (path / "meta.json").write_text(json.dumps({**info, "format_version": 99}))
+    notes = load(path).meta.get("warnings", [])
+    assert any("format_version 99" in w for w in notes), notes

@@ -369,6 +369,13 @@ def read_folder(path: str | Path) -> Network:
     meta = dict(info.get("meta") or {})
     meta.setdefault("source_format", "folder")
     meta["path"] = str(path)
+    version = info.get("format_version", FORMAT_VERSION)
+    if version != FORMAT_VERSION:
+        # a folder of a newer (or unknown) format is read as this one (user test ut_cli #8:
+        # format_version 99 was read without a word)
+        unread = [*unread, f"meta.json gives format_version {version!r}; this feederopt "
+                  f"reads format {FORMAT_VERSION}: columns of another format may be ignored "
+                  "or read differently (a folder written by a newer feederopt?)"]
     if id_notes or unread:  # about these files: not written to a folder of this network
         meta["warnings"] = [*meta.get("warnings", []), *unread, *id_notes]
         meta[_READ_NOTES] = [*unread, *id_notes]

@@ -77,7 +77,7 @@ def unknown_columns(name: str, columns: list[str]) -> list[Problem]:
             continue
         close = difflib.get_close_matches(col, known, n=1)
         hint = (f"did you mean '{close[0]}'?" if close else
-                "feederopt ignores it; known columns: " + ", ".join(TABLES[name].columns))
+                "feederopt ignores it; known columns: " + ", ".join(known))
         problems.append(
             Problem(
                 ProblemKind.UNKNOWN_COLUMN,
