@@ -128,7 +128,8 @@ def settings_problems(settings: PartitionSettings, net: ThreePhaseNetwork) -> li
         bad("uncertainty", settings.uncertainty, "uncertainty must be a share in [0, 1]"
             + (": above 1 the box's lower corner is a negative load (loads turned into "
                "generators)" if settings.uncertainty > 1 else ""),
-            "a share, e.g. 0.1 for +-10 %")
+            "a share, e.g. --uncertainty 0.1 (or the settings file's partition.uncertainty) "
+            "for +-10 %")
     if not (math.isfinite(settings.ramp) and settings.ramp >= 0):
         bad("ramp", settings.ramp, "ramp must be a finite number >= 0",
             "a share of the DER's capacity, e.g. 0.3")
