@@ -8,8 +8,14 @@ power systems", IEEE Trans. Power Syst. 33(6):6510-6521, 2018).
 Import (pandapower -> Network)
 ------------------------------
 * buses keep their pandapower index as id (``integer_ids``); ``min_vm_pu``/``max_vm_pu`` give the
-  limits (0.9/1.1 where missing). Out-of-service buses are left out with their elements, and
-  so are the buses of an island that no source can reach (over in-service branches that can
+  limits (0.9/1.1 where missing). Out-of-service buses are left out with their elements, as
+  pandapower's power flow takes them: a line from an in-service bus to an out-of-service one
+  stays charged from its in-service end (pandapower moves the other end to a fictitious bus
+  of its own), which it loads with the input admittance of the line open at the far end, a
+  shunt row ``line:<index>`` at that bus (``open_branch_end``: its consumption is a loss, as
+  in pandapower's ``res_line``); a three-winding transformer keeps its windings to in-service
+  buses; a trafo or impedance at an out-of-service bus is out. So are the buses of an
+  island that no source can reach (over in-service branches that can
   close) and that holds no load or generation, with a note naming them (pandapower's power
   flow leaves such buses unsupplied); an island with load is refused
   (``island_without_source``).
@@ -287,8 +293,11 @@ def from_pandapower(
     bus = net.bus
     live = bus.index[bus["in_service"].astype(bool)] if "in_service" in bus else bus.index
     live_set = {int(i) for i in live}
+    oos_note = -1  # the position of the note on out-of-service buses
     if len(live_set) < len(bus):
-        warnings.append(f"{len(bus) - len(live_set)} out-of-service bus(es) left out")
+        oos_note = len(warnings)
+        oos = [str(i) for i in bus.index if int(i) not in live_set]
+        warnings.append(f"{len(oos)} out-of-service bus(es) left out ({_short_list(oos, 8)})")
 
     known = {int(i) for i in bus.index}
 
@@ -429,8 +438,19 @@ def from_pandapower(
     # a bad field the reader reports: validation's problems on them go.
     derived_bad: set[str] = set()
     at_neutral: dict[str, list[str]] = {}  # transformers whose tap pandapower takes at neutral
+    # Lines from an in-service bus to an out-of-service one: pandapower's power flow
+    # (build_branch._branches_with_oos_buses) moves the out-of-service end to a fictitious
+    # bus of its own, so the line stays charged from its in-service end; the model takes
+    # it as a shunt there (see _open_end_shunt), a row of the shunt table.
+    charged_lines: list[dict[str, Any]] = []
     for idx, ln in net.line.iterrows():
         if not ok(ln["from_bus"], ln["to_bus"]):
+            row = _line_charged_from_one_end(int(idx), ln, live_set, known, ties, sw,
+                                             open_switch, f_hz, vn)
+            if row is not None:
+                line_problems.extend(_line_problems(int(idx), ln, _f(ln["length_km"], math.nan),
+                                                    False, superseded))
+                charged_lines.append(row)
             continue
         par = max(_f(ln.get("parallel", 1), 1.0), 1.0)
         length = _f(ln["length_km"], math.nan)
@@ -494,9 +514,18 @@ def from_pandapower(
             row["tap_controllable"] = False
         rows.append(row)
     star_buses: list[str] = []
+    cut_windings: list[str] = []  # trafo3w windings to an out-of-service bus
     for idx, t3 in (net.trafo3w.iterrows() if "trafo3w" in net else ()):
-        if not ok(t3["hv_bus"], t3["mv_bus"], t3["lv_bus"]):
+        # pandapower's power flow drops the windings (star branches) whose bus is out of
+        # service and keeps the others (ext2int takes out the branches to such buses): the
+        # star stays energised from the in-service sides, magnetised if its loss_side
+        # winding is one of them
+        sides_in = [k for k in ("hv", "mv", "lv") if ok(t3[f"{k}_bus"])]
+        if not sides_in:
             continue
+        if len(sides_in) < 3:
+            cut_windings += [f"trafo3w:{idx}:{k}" for k in ("hv", "mv", "lv")
+                             if k not in sides_in]
         star = f"trafo3w:{idx}"
         vn[star] = _f(t3["vn_hv_kv"], vn[int(t3["hv_bus"])])
         found = _trafo3w_problems(int(idx), t3)
@@ -512,6 +541,8 @@ def from_pandapower(
             superseded.setdefault(("buses", "vn_kv"), set()).add(star)  # from vn_hv_kv
         star_buses.append(star)
         for side, tr3 in _trafo3w_windings(t3, star).items():
+            if side not in sides_in:
+                continue
             row, note = _trafo_row(int(idx), tr3, vn, sn_sys)
             if note:
                 warnings.append(note.replace("trafo ", "trafo3w "))
@@ -525,6 +556,19 @@ def from_pandapower(
             rows.append(row)
         if bool(t3.get("tap_at_star_point", False) is True):
             warnings.append(f"trafo3w {idx}: a tap changer at the star point is not modelled")
+    if charged_lines or cut_windings:
+        what = []
+        if charged_lines:
+            what.append(f"line(s) {_short_list([r['id'] for r in charged_lines])} to them "
+                        "stay charged from their in-service end (in the model a shunt at "
+                        "that bus)")
+        if cut_windings:
+            what.append(f"the three-winding transformer winding(s) "
+                        f"{_short_list(cut_windings)} to them are left out, the transformer "
+                        "keeps its other windings")
+        warnings[oos_note] += ("; " + "; ".join(what) + ", as pandapower's power flow takes "
+                               "them (a two-winding transformer or impedance there is out of "
+                               "service)")
     t3_switches = sw[sw["et"] == "t3"] if len(sw) else sw
     if len(t3_switches) and not t3_switches["closed"].astype(bool).all():
         warnings.append("open switches at three-winding transformers are not modelled "
@@ -826,6 +870,7 @@ def from_pandapower(
                     "pp_index": int(idx),
                 }
             )
+    srows.extend(charged_lines)
     shunts = pl.DataFrame(srows) if srows else None
 
     network = Network.from_tables(
@@ -896,6 +941,57 @@ _LINE_HINTS = {
     "g_us_per_km": "give the dielectric conductance per km in uS, 0 when unknown (pandapower's "
                    "power flow fails on NaN)",
 }
+
+
+def _open_end_shunt(r_ohm: float, x_ohm: float, g_us: float, b_us: float,
+                    vn_kv: float) -> tuple[float, float]:
+    """What a line open at one end draws at its other end, as a shunt there: (consumption
+    [MW], injection [MVAr]) at 1 p.u. of ``vn_kv``, the bus voltage [kV].
+
+    The pi model (total series ``Z = r + j x`` [Ohm], half the shunt ``y = (g + j b) / 2``
+    [uS] at each end) with one end unconnected has the input admittance
+    ``Y = y + y / (1 + Z y)`` (the far shunt seen through the series impedance; the formula
+    of :func:`feederopt.network.perunit._dangling`), which at ``|V| = vn_kv`` consumes
+    ``Re(Y) vn_kv^2`` and injects ``Im(Y) vn_kv^2`` (MW, MVAr with ``Y`` in S and
+    ``vn_kv`` in kV)."""
+    y = complex(g_us, b_us) * 0.5e-6
+    z = complex(r_ohm, x_ohm)
+    big_y = y + y / (1 + z * y)
+    return big_y.real * vn_kv**2, big_y.imag * vn_kv**2
+
+
+def _line_charged_from_one_end(idx: int, ln: Any, live: set[int], known: set[int],
+                               ties: str, sw: Any, open_switch: set[int], f_hz: float,
+                               vn: dict[Any, float]) -> dict[str, Any] | None:
+    """A line from an in-service bus to an out-of-service one, as pandapower's power flow
+    solves it (``build_branch._branches_with_oos_buses``: the out-of-service end goes to a
+    fictitious bus of its own): charged from its in-service end, which it loads as the
+    shunt of :func:`_open_end_shunt`; a shunt row ``line:<index>`` at that bus
+    (``pp_element`` "line"). None when the line carries nothing: both ends out of service,
+    the line out of service (or, read with ``ties="out_of_service"``, a tie that cannot
+    close), or a switch at its in-service end open (pandapower opens a line's to end by a
+    switch at its to bus and its from end by any other)."""
+    a, b = int(ln["from_bus"]), int(ln["to_bus"])
+    if not bool(ln["in_service"]) or (a in live) == (b in live):
+        return None
+    if a not in known or b not in known:
+        return None
+    end = a if a in live else b
+    for k in open_switch:
+        if sw.at[k, "et"] == "l" and int(sw.at[k, "element"]) == idx:
+            opened = b if int(sw.at[k, "bus"]) == b else a
+            if opened == end:
+                return None
+    length = _f(ln["length_km"], math.nan)
+    par = max(_f(ln.get("parallel", 1), 1.0), 1.0)
+    p_mw, q_mvar = _open_end_shunt(
+        _f(ln["r_ohm_per_km"], math.nan) * length / par,
+        _f(ln["x_ohm_per_km"], math.nan) * length / par,
+        _f(ln.get("g_us_per_km", 0.0), 0.0) * length * par,
+        2 * math.pi * f_hz * _f(ln["c_nf_per_km"], 0.0) * 1e-3 * length * par, vn[end])
+    return {"id": f"line:{idx}", "bus": str(end), "q_mvar_per_step": q_mvar,
+            "p_mw_per_step": p_mw, "max_steps": 1, "step": 1, "open_branch_end": True,
+            "in_service": True, "pp_element": "line", "pp_index": idx}
 
 
 def _tap_at_neutral(tr: Any) -> bool:
