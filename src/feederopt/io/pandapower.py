@@ -657,7 +657,7 @@ def from_pandapower(
 
     # Loads.
     lrows = []
-    zip_load = False
+    zip_loads: dict[str, list[str]] = {}  # the ZIP columns given -> the loads that give them
     negative_loads: dict[str, list[str]] = {}
     for idx, ld in net.load.iterrows():
         if not ok(ld["bus"]):
@@ -668,8 +668,10 @@ def from_pandapower(
             column = "p_mw" if _f(ld["p_mw"], 0.0) < 0 else "scaling"
             negative_loads.setdefault(column, []).append(f"load:{idx}")
             superseded.setdefault(("loads", "p_mw"), set()).add(f"load:{idx}")
-        for c in ("const_z_percent", "const_i_percent", "const_z_p_percent", "const_i_p_percent"):
-            zip_load |= bool(_f(ld.get(c, 0.0), 0.0))
+        if bool(ld["in_service"]):
+            for c in _ZIP_COLUMNS:
+                if _f(ld.get(c, 0.0), 0.0):
+                    zip_loads.setdefault(c, []).append(f"load:{idx}")
         lrows.append(
             {
                 "id": f"load:{idx}",
@@ -740,8 +742,8 @@ def from_pandapower(
         if element in net and net[element]["in_service"].astype(bool).any():
             warnings.append(f"{len(net[element])} {element} element(s) are read as balanced "
                             "(the sum of their phases), as pandapower's runpp takes them")
-    if zip_load:
-        warnings.append("voltage-dependent (ZIP) load parts are taken as constant power")
+    if zip_loads:
+        warnings.append(_zip_note(zip_loads))
     loads = pl.DataFrame(lrows) if lrows else None
 
     # Generators: sgens inject p, q; a gen holds its bus at vm_pu (PV) with q free, within
@@ -992,6 +994,27 @@ def _line_charged_from_one_end(idx: int, ln: Any, live: set[int], known: set[int
     return {"id": f"line:{idx}", "bus": str(end), "q_mvar_per_step": q_mvar,
             "p_mw_per_step": p_mw, "max_steps": 1, "step": 1, "open_branch_end": True,
             "in_service": True, "pp_element": "line", "pp_index": idx}
+
+
+#: pandapower's ZIP columns of a load: the constant-impedance and constant-current shares [%]
+#: of its active (``_p_``) and reactive (``_q_``) power (pandapower 3; ``const_z_percent`` and
+#: ``const_i_percent`` are the single pair of pandapower 2, for both).
+_ZIP_COLUMNS = ("const_z_percent", "const_i_percent", "const_z_p_percent", "const_i_p_percent",
+                "const_z_q_percent", "const_i_q_percent")
+
+
+def _zip_note(found: dict[str, list[str]]) -> str:
+    """The note on loads with voltage-dependent parts (``found``: ZIP column -> loads), which
+    the model takes at constant power. pandapower's power flow (``runpp``, with its default
+    ``voltage_depend_loads=True``; ``build_bus._calc_pq_elements_and_add_on_ppc``) takes a
+    load's power as ``p (1 - z_p - i_p + i_p |V| + z_p |V|^2)`` and alike for q with the
+    ``_q_`` shares, so at |V| off 1 p.u. its demand, and with it the losses, differ."""
+    loads = list(dict.fromkeys(i for ids in found.values() for i in ids))
+    cols = ", ".join(f"{c} ({len(ids)})" for c, ids in found.items())
+    return (f"{len(loads)} load(s) with voltage-dependent (ZIP) parts ({_short_list(loads, 8)}; "
+            f"{cols}) are taken as constant power; pandapower's power flow scales those parts "
+            "with |V| and |V|^2 (runpp's voltage_depend_loads, on by default), so the model's "
+            "demand and losses differ where |V| is off 1 p.u.")
 
 
 def _tap_at_neutral(tr: Any) -> bool:
