@@ -47,7 +47,8 @@ Import (pandapower -> Network)
   when ``z_ohm`` is 0, else pandapower's impedance ``z_ohm`` split by its switch_rx_ratio 2.
 * line and trafo switches make their branch switchable; an open one makes it normally open.
 * ``load`` (and ``storage``, a load in pandapower's power flow) -> load ``load:<index>``
-  (``storage:<index>``), p, q x scaling, constant power; ``asymmetric_load`` ->
+  (``storage:<index>``), p, q x scaling, constant power; ``motor`` -> load ``motor:<index>``
+  with the power pandapower's power flow gives it (:func:`motor_pq`); ``asymmetric_load`` ->
   load ``asymmetric_load:<index>`` and ``asymmetric_sgen`` -> fixed generator
   ``asymmetric_sgen:<index>``, p, q the sum of the three phases x scaling, as pandapower's
   balanced power flow takes them (with a note); ``sgen`` -> a fixed generator
@@ -713,6 +714,27 @@ def from_pandapower(
                     negative_loads.setdefault(p_col, []).append(row["id"])
                     superseded.setdefault(("loads", "p_mw"), set()).add(row["id"])
                 lrows.append(row)
+    # Motors: a constant-power load in pandapower's power flow (build_bus._get_motor_pq).
+    for idx, mt in (net.motor.iterrows() if "motor" in net else ()):
+        if not ok(mt["bus"]):
+            continue
+        finite("loads", "motor", idx, mt, *_MOTOR_COLUMNS)
+        bad = [c for c in ("efficiency_percent", "cos_phi") if not (
+            0 < _f(mt.get(c, math.nan), math.nan) <= (100 if c == "efficiency_percent" else 1))
+            and math.isfinite(_f(mt.get(c, math.nan), math.inf))]
+        for col in bad:
+            problems.append(Problem(
+                ProblemKind.BAD_LOAD, "loads", f"{col} must be in (0, "
+                f"{'100' if col == 'efficiency_percent' else '1'}]", ids=(f"motor:{idx}",),
+                field=col, hint=f"give net.motor.{col} the motor's "
+                + ("efficiency in percent" if col == "efficiency_percent" else "power factor")))
+        p_mw, q_mvar = motor_pq(mt)
+        if bad or not (math.isfinite(p_mw) and math.isfinite(q_mvar)):
+            superseded.setdefault(("loads", "p_mw"), set()).add(f"motor:{idx}")
+            superseded.setdefault(("loads", "q_mvar"), set()).add(f"motor:{idx}")
+        lrows.append({"id": f"motor:{idx}", "bus": str(int(mt["bus"])), "p_mw": p_mw,
+                      "q_mvar": q_mvar, "in_service": bool(mt["in_service"]),
+                      "pp_element": "motor", "pp_index": int(idx)})
     # Asymmetric loads and sgens: pandapower's (balanced) power flow takes each as the sum of
     # its three phases times scaling (build_bus' _get_symmetric_pq_of_unsymetric_element).
     asym_gens = []
@@ -1015,6 +1037,34 @@ def _zip_note(found: dict[str, list[str]]) -> str:
             f"{cols}) are taken as constant power; pandapower's power flow scales those parts "
             "with |V| and |V|^2 (runpp's voltage_depend_loads, on by default), so the model's "
             "demand and losses differ where |V| is off 1 p.u.")
+
+
+#: The columns of a pandapower ``motor`` that give its power (see :func:`motor_pq`).
+_MOTOR_COLUMNS = ("pn_mech_mw", "efficiency_percent", "loading_percent", "scaling", "cos_phi")
+
+
+def motor_pq(mt: Any) -> tuple[float, float]:
+    """A pandapower ``motor``'s demand [MW, MVAr], as pandapower's power flow takes it
+    (``build_bus._get_motor_pq``, pandapower 3): the electrical power
+    ``p = pn_mech_mw / (efficiency_percent / 100) * loading_percent / 100 * scaling`` at the
+    power factor ``cos_phi``, ``q = sqrt((p / cos_phi)^2 - p^2)`` (inductive). NaN where a
+    value is missing or the efficiency or cos_phi is 0."""
+    v = {c: _f(mt.get(c, math.nan), math.nan) for c in _MOTOR_COLUMNS}
+    eff, cos_phi = v["efficiency_percent"], v["cos_phi"]
+    if not (eff and cos_phi):
+        return math.nan, math.nan
+    p = v["pn_mech_mw"] / eff * 100 * v["loading_percent"] / 100 * v["scaling"]
+    s = p / cos_phi
+    return p, math.sqrt(max(s * s - p * p, 0.0)) if math.isfinite(s) else math.nan
+
+
+def _motor_put(table: Any, idx: int, p_mw: float) -> None:
+    """Give a motor the demand ``p_mw`` (its q follows at its ``cos_phi``): ``loading_percent``
+    at ``scaling`` 1 by :func:`motor_pq` solved for the loading."""
+    full = _f(table.at[idx, "pn_mech_mw"], math.nan) / _f(
+        table.at[idx, "efficiency_percent"], math.nan) * 100
+    table.at[idx, "loading_percent"] = 100.0 * float(p_mw) / full if full else 0.0
+    table.at[idx, "scaling"] = 1.0
 
 
 def _tap_at_neutral(tr: Any) -> bool:
@@ -2447,6 +2497,11 @@ class OriginModel(_StatefulNet):
                 p.append(sum(float(tab.at[idx, c]) for c in _ASYM_P))
                 q.append(sum(float(tab.at[idx, c]) for c in _ASYM_Q))
                 continue
+            if table == "motor":
+                pm, qm = motor_pq(self.net[table].loc[idx])
+                p.append(pm)
+                q.append(qm)
+                continue
             cols = _LOAD_COLUMNS[table]
             p.append(float(self.net[table].at[idx, cols[0]]))
             q.append(float(self.net[table].at[idx, cols[1]]))
@@ -2459,6 +2514,9 @@ class OriginModel(_StatefulNet):
             table, idx = self.load_rows[int(k)]
             if table == "asymmetric_load":
                 _asym_put(self.net[table], idx, float(pk), float(qk))
+                continue
+            if table == "motor":  # its q follows from p at its cos_phi
+                _motor_put(self.net[table], idx, float(pk))
                 continue
             cols = _LOAD_COLUMNS[table]
             self.net[table].at[idx, cols[0]] = float(pk)
@@ -2481,6 +2539,10 @@ class OriginModel(_StatefulNet):
                     _asym_put(net.asymmetric_load, row["pp_index"], row["p_mw"], row["q_mvar"])
                     net.asymmetric_load.at[row["pp_index"], "in_service"] = bool(
                         row["in_service"])
+                    continue
+                if row["pp_element"] == "motor":
+                    _motor_put(net.motor, row["pp_index"], row["p_mw"])
+                    net.motor.at[row["pp_index"], "in_service"] = bool(row["in_service"])
                     continue
                 cols = _LOAD_COLUMNS.get(row["pp_element"])
                 if cols is None:
