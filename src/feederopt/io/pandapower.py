@@ -487,6 +487,9 @@ def from_pandapower(
                 "pp_index": int(idx),
             }
         )
+    limit_note = _opf_loading_note(net, live_set)
+    if limit_note:
+        warnings.append(limit_note)
     sn_sys = _f(net.get("sn_mva", 1.0), 1.0)
     for idx, tr in net.trafo.iterrows():
         if not ok(tr["hv_bus"], tr["lv_bus"]):
@@ -1065,6 +1068,32 @@ def _motor_put(table: Any, idx: int, p_mw: float) -> None:
         table.at[idx, "efficiency_percent"], math.nan) * 100
     table.at[idx, "loading_percent"] = 100.0 * float(p_mw) / full if full else 0.0
     table.at[idx, "scaling"] = 1.0
+
+
+def _opf_loading_note(net: pandapowerNet, live: set[int]) -> str:
+    """The note on ``max_loading_percent`` below 100 of in-service lines, trafos and trafo3ws
+    (pandapower's OPF constraint column; its power flow ignores it): not read; the ratings are
+    ``max_i_ka`` (``sn_mva``) at 100 %, and ``--max-loading`` sets one limit for all. Empty
+    when there is none."""
+    found: list[str] = []
+    lowest = math.inf
+    for table, buses in (("line", ("from_bus", "to_bus")), ("trafo", ("hv_bus", "lv_bus")),
+                         ("trafo3w", ("hv_bus", "mv_bus", "lv_bus"))):
+        tab = net.get(table, None)
+        if tab is None or not len(tab) or "max_loading_percent" not in tab:
+            continue
+        for idx, row in tab.iterrows():
+            limit = _f(row["max_loading_percent"], math.nan)
+            if (bool(row["in_service"]) and math.isfinite(limit) and limit < 100
+                    and all(int(row[b]) in live for b in buses)):
+                found.append(f"{table}:{idx}")
+                lowest = min(lowest, limit)
+    if not found:
+        return ""
+    return (f"{len(found)} branch(es) have max_loading_percent below 100 ({_short_list(found, 8)};"
+            f" lowest {lowest:g} %), pandapower's OPF limit, which is not read: their ratings "
+            "are max_i_ka (sn_mva) at 100 %; give --max-loading PCT "
+            "(max_loading_percent=PCT in Python) to hold every branch to PCT % of its rating")
 
 
 def _tap_at_neutral(tr: Any) -> bool:
