@@ -120,6 +120,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -900,6 +901,7 @@ def from_pandapower(
     srows.extend(charged_lines)
     shunts = pl.DataFrame(srows) if srows else None
 
+    warnings = _grouped_tap_notes(warnings)
     network = Network.from_tables(
         buses=buses,
         branches=branches,
@@ -1094,6 +1096,36 @@ def _opf_loading_note(net: pandapowerNet, live: set[int]) -> str:
             f" lowest {lowest:g} %), pandapower's OPF limit, which is not read: their ratings "
             "are max_i_ka (sn_mva) at 100 %; give --max-loading PCT "
             "(max_loading_percent=PCT in Python) to hold every branch to PCT % of its rating")
+
+
+_UNTYPED_TAP = re.compile(r"^(trafo3w|trafo) (\d+): tap_pos (\S+) is off its neutral (\S+) but "
+                          r"tap_changer_type is not set, (.*)$")
+
+
+def _grouped_tap_notes(notes: list[str]) -> list[str]:
+    """``notes`` with the per-transformer note "tap_pos is off its neutral but tap_changer_type
+    is not set" given once per table, naming the transformers (the first 8, then "...") with
+    their positions: SimBench's 1-HVMV-mixed-all-0-sw printed it for dozens of transformers
+    (user test ut_ppgrid #6). A transformer's other notes, joined to it by "; ", stay."""
+    found: dict[str, list[str]] = {}
+    out: list[str] = []
+    for note in notes:
+        kept = []
+        for part in re.split(r"; (?=trafo(?:3w)? \d+: )", note):
+            hit = _UNTYPED_TAP.match(part)
+            if hit is None:
+                kept.append(part)
+                continue
+            table, idx, pos, neutral, _ = hit.groups()
+            found.setdefault(table, []).append(f"{idx} (tap_pos {pos}, neutral {neutral})")
+        if kept:
+            out.append("; ".join(kept))
+    for table, which in found.items():
+        out.append(f"{len(which)} {table}(s) with tap_pos off its neutral but tap_changer_type "
+                   "not set (" + ", ".join(which[:8]) + (" ..." if len(which) > 8 else "")
+                   + "): pandapower's power flow (and feederopt) take no tap step; set "
+                   "tap_changer_type='Ratio' to apply it")
+    return out
 
 
 def _tap_at_neutral(tr: Any) -> bool:
