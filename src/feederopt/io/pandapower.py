@@ -1108,6 +1108,7 @@ def _grouped_tap_notes(notes: list[str]) -> list[str]:
     their positions: SimBench's 1-HVMV-mixed-all-0-sw printed it for dozens of transformers
     (user test ut_ppgrid #6). A transformer's other notes, joined to it by "; ", stay."""
     found: dict[str, list[str]] = {}
+    single: dict[str, str] = {}  # a table's note, kept as it is when it concerns one trafo
     out: list[str] = []
     for note in notes:
         kept = []
@@ -1118,9 +1119,13 @@ def _grouped_tap_notes(notes: list[str]) -> list[str]:
                 continue
             table, idx, pos, neutral, _ = hit.groups()
             found.setdefault(table, []).append(f"{idx} (tap_pos {pos}, neutral {neutral})")
+            single[table] = part
         if kept:
             out.append("; ".join(kept))
     for table, which in found.items():
+        if len(which) == 1:  # one transformer: its own note, as it was
+            out.append(single[table])
+            continue
         out.append(f"{len(which)} {table}(s) with tap_pos off its neutral but tap_changer_type "
                    "not set (" + ", ".join(which[:8]) + (" ..." if len(which) > 8 else "")
                    + "): pandapower's power flow (and feederopt) take no tap step; set "
