@@ -1104,9 +1104,10 @@ _UNTYPED_TAP = re.compile(r"^(trafo3w|trafo) (\d+): tap_pos (\S+) is off its neu
 
 def _grouped_tap_notes(notes: list[str]) -> list[str]:
     """``notes`` with the per-transformer note "tap_pos is off its neutral but tap_changer_type
-    is not set" given once per table, naming the transformers (the first 8, then "...") with
-    their positions: SimBench's 1-HVMV-mixed-all-0-sw printed it for dozens of transformers
-    (user test ut_ppgrid #6). A transformer's other notes, joined to it by "; ", stay."""
+    is not set" given once per table when it concerns several transformers, naming them (the
+    first 8, then "...") with their positions: SimBench's 1-HVMV-mixed-all-0-sw printed it
+    for dozens of transformers (user test ut_ppgrid #6). A transformer's other notes, joined
+    to it by "; ", stay."""
     found: dict[str, list[str]] = {}
     single: dict[str, str] = {}  # a table's note, kept as it is when it concerns one trafo
     out: list[str] = []
