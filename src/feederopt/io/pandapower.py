@@ -8,8 +8,14 @@ power systems", IEEE Trans. Power Syst. 33(6):6510-6521, 2018).
 Import (pandapower -> Network)
 ------------------------------
 * buses keep their pandapower index as id (``integer_ids``); ``min_vm_pu``/``max_vm_pu`` give the
-  limits (0.9/1.1 where missing). Out-of-service buses are left out with their elements, and
-  so are the buses of an island that no source can reach (over in-service branches that can
+  limits (0.9/1.1 where missing). Out-of-service buses are left out with their elements, as
+  pandapower's power flow takes them: a line from an in-service bus to an out-of-service one
+  stays charged from its in-service end (pandapower moves the other end to a fictitious bus
+  of its own), which it loads with the input admittance of the line open at the far end, a
+  shunt row ``line:<index>`` at that bus (``open_branch_end``: its consumption is a loss, as
+  in pandapower's ``res_line``); a three-winding transformer keeps its windings to in-service
+  buses; a trafo or impedance at an out-of-service bus is out. So are the buses of an
+  island that no source can reach (over in-service branches that can
   close) and that holds no load or generation, with a note naming them (pandapower's power
   flow leaves such buses unsupplied); an island with load is refused
   (``island_without_source``).
@@ -41,7 +47,8 @@ Import (pandapower -> Network)
   when ``z_ohm`` is 0, else pandapower's impedance ``z_ohm`` split by its switch_rx_ratio 2.
 * line and trafo switches make their branch switchable; an open one makes it normally open.
 * ``load`` (and ``storage``, a load in pandapower's power flow) -> load ``load:<index>``
-  (``storage:<index>``), p, q x scaling, constant power; ``asymmetric_load`` ->
+  (``storage:<index>``), p, q x scaling, constant power; ``motor`` -> load ``motor:<index>``
+  with the power pandapower's power flow gives it (:func:`motor_pq`); ``asymmetric_load`` ->
   load ``asymmetric_load:<index>`` and ``asymmetric_sgen`` -> fixed generator
   ``asymmetric_sgen:<index>``, p, q the sum of the three phases x scaling, as pandapower's
   balanced power flow takes them (with a note); ``sgen`` -> a fixed generator
@@ -113,6 +120,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -287,8 +295,11 @@ def from_pandapower(
     bus = net.bus
     live = bus.index[bus["in_service"].astype(bool)] if "in_service" in bus else bus.index
     live_set = {int(i) for i in live}
+    oos_note = -1  # the position of the note on out-of-service buses
     if len(live_set) < len(bus):
-        warnings.append(f"{len(bus) - len(live_set)} out-of-service bus(es) left out")
+        oos_note = len(warnings)
+        oos = [str(i) for i in bus.index if int(i) not in live_set]
+        warnings.append(f"{len(oos)} out-of-service bus(es) left out ({_short_list(oos, 8)})")
 
     known = {int(i) for i in bus.index}
 
@@ -429,8 +440,19 @@ def from_pandapower(
     # a bad field the reader reports: validation's problems on them go.
     derived_bad: set[str] = set()
     at_neutral: dict[str, list[str]] = {}  # transformers whose tap pandapower takes at neutral
+    # Lines from an in-service bus to an out-of-service one: pandapower's power flow
+    # (build_branch._branches_with_oos_buses) moves the out-of-service end to a fictitious
+    # bus of its own, so the line stays charged from its in-service end; the model takes
+    # it as a shunt there (see _open_end_shunt), a row of the shunt table.
+    charged_lines: list[dict[str, Any]] = []
     for idx, ln in net.line.iterrows():
         if not ok(ln["from_bus"], ln["to_bus"]):
+            row = _line_charged_from_one_end(int(idx), ln, live_set, known, ties, sw,
+                                             open_switch, f_hz, vn)
+            if row is not None:
+                line_problems.extend(_line_problems(int(idx), ln, _f(ln["length_km"], math.nan),
+                                                    False, superseded))
+                charged_lines.append(row)
             continue
         par = max(_f(ln.get("parallel", 1), 1.0), 1.0)
         length = _f(ln["length_km"], math.nan)
@@ -466,6 +488,9 @@ def from_pandapower(
                 "pp_index": int(idx),
             }
         )
+    limit_note = _opf_loading_note(net, live_set)
+    if limit_note:
+        warnings.append(limit_note)
     sn_sys = _f(net.get("sn_mva", 1.0), 1.0)
     for idx, tr in net.trafo.iterrows():
         if not ok(tr["hv_bus"], tr["lv_bus"]):
@@ -494,9 +519,18 @@ def from_pandapower(
             row["tap_controllable"] = False
         rows.append(row)
     star_buses: list[str] = []
+    cut_windings: list[str] = []  # trafo3w windings to an out-of-service bus
     for idx, t3 in (net.trafo3w.iterrows() if "trafo3w" in net else ()):
-        if not ok(t3["hv_bus"], t3["mv_bus"], t3["lv_bus"]):
+        # pandapower's power flow drops the windings (star branches) whose bus is out of
+        # service and keeps the others (ext2int takes out the branches to such buses): the
+        # star stays energised from the in-service sides, magnetised if its loss_side
+        # winding is one of them
+        sides_in = [k for k in ("hv", "mv", "lv") if ok(t3[f"{k}_bus"])]
+        if not sides_in:
             continue
+        if len(sides_in) < 3:
+            cut_windings += [f"trafo3w:{idx}:{k}" for k in ("hv", "mv", "lv")
+                             if k not in sides_in]
         star = f"trafo3w:{idx}"
         vn[star] = _f(t3["vn_hv_kv"], vn[int(t3["hv_bus"])])
         found = _trafo3w_problems(int(idx), t3)
@@ -512,6 +546,8 @@ def from_pandapower(
             superseded.setdefault(("buses", "vn_kv"), set()).add(star)  # from vn_hv_kv
         star_buses.append(star)
         for side, tr3 in _trafo3w_windings(t3, star).items():
+            if side not in sides_in:
+                continue
             row, note = _trafo_row(int(idx), tr3, vn, sn_sys)
             if note:
                 warnings.append(note.replace("trafo ", "trafo3w "))
@@ -525,6 +561,19 @@ def from_pandapower(
             rows.append(row)
         if bool(t3.get("tap_at_star_point", False) is True):
             warnings.append(f"trafo3w {idx}: a tap changer at the star point is not modelled")
+    if charged_lines or cut_windings:
+        what = []
+        if charged_lines:
+            what.append(f"line(s) {_short_list([r['id'] for r in charged_lines])} to them "
+                        "stay charged from their in-service end (in the model a shunt at "
+                        "that bus)")
+        if cut_windings:
+            what.append(f"the three-winding transformer winding(s) "
+                        f"{_short_list(cut_windings)} to them are left out, the transformer "
+                        "keeps its other windings")
+        warnings[oos_note] += ("; " + "; ".join(what) + ", as pandapower's power flow takes "
+                               "them (a two-winding transformer or impedance there is out of "
+                               "service)")
     t3_switches = sw[sw["et"] == "t3"] if len(sw) else sw
     if len(t3_switches) and not t3_switches["closed"].astype(bool).all():
         warnings.append("open switches at three-winding transformers are not modelled "
@@ -613,7 +662,7 @@ def from_pandapower(
 
     # Loads.
     lrows = []
-    zip_load = False
+    zip_loads: dict[str, list[str]] = {}  # the ZIP columns given -> the loads that give them
     negative_loads: dict[str, list[str]] = {}
     for idx, ld in net.load.iterrows():
         if not ok(ld["bus"]):
@@ -624,8 +673,10 @@ def from_pandapower(
             column = "p_mw" if _f(ld["p_mw"], 0.0) < 0 else "scaling"
             negative_loads.setdefault(column, []).append(f"load:{idx}")
             superseded.setdefault(("loads", "p_mw"), set()).add(f"load:{idx}")
-        for c in ("const_z_percent", "const_i_percent", "const_z_p_percent", "const_i_p_percent"):
-            zip_load |= bool(_f(ld.get(c, 0.0), 0.0))
+        if bool(ld["in_service"]):
+            for c in _ZIP_COLUMNS:
+                if _f(ld.get(c, 0.0), 0.0):
+                    zip_loads.setdefault(c, []).append(f"load:{idx}")
         lrows.append(
             {
                 "id": f"load:{idx}",
@@ -667,6 +718,27 @@ def from_pandapower(
                     negative_loads.setdefault(p_col, []).append(row["id"])
                     superseded.setdefault(("loads", "p_mw"), set()).add(row["id"])
                 lrows.append(row)
+    # Motors: a constant-power load in pandapower's power flow (build_bus._get_motor_pq).
+    for idx, mt in (net.motor.iterrows() if "motor" in net else ()):
+        if not ok(mt["bus"]):
+            continue
+        finite("loads", "motor", idx, mt, *_MOTOR_COLUMNS)
+        bad = [c for c in ("efficiency_percent", "cos_phi") if not (
+            0 < _f(mt.get(c, math.nan), math.nan) <= (100 if c == "efficiency_percent" else 1))
+            and math.isfinite(_f(mt.get(c, math.nan), math.inf))]
+        for col in bad:
+            problems.append(Problem(
+                ProblemKind.BAD_LOAD, "loads", f"{col} must be in (0, "
+                f"{'100' if col == 'efficiency_percent' else '1'}]", ids=(f"motor:{idx}",),
+                field=col, hint=f"give net.motor.{col} the motor's "
+                + ("efficiency in percent" if col == "efficiency_percent" else "power factor")))
+        p_mw, q_mvar = motor_pq(mt)
+        if bad or not (math.isfinite(p_mw) and math.isfinite(q_mvar)):
+            superseded.setdefault(("loads", "p_mw"), set()).add(f"motor:{idx}")
+            superseded.setdefault(("loads", "q_mvar"), set()).add(f"motor:{idx}")
+        lrows.append({"id": f"motor:{idx}", "bus": str(int(mt["bus"])), "p_mw": p_mw,
+                      "q_mvar": q_mvar, "in_service": bool(mt["in_service"]),
+                      "pp_element": "motor", "pp_index": int(idx)})
     # Asymmetric loads and sgens: pandapower's (balanced) power flow takes each as the sum of
     # its three phases times scaling (build_bus' _get_symmetric_pq_of_unsymetric_element).
     asym_gens = []
@@ -696,8 +768,8 @@ def from_pandapower(
         if element in net and net[element]["in_service"].astype(bool).any():
             warnings.append(f"{len(net[element])} {element} element(s) are read as balanced "
                             "(the sum of their phases), as pandapower's runpp takes them")
-    if zip_load:
-        warnings.append("voltage-dependent (ZIP) load parts are taken as constant power")
+    if zip_loads:
+        warnings.append(_zip_note(zip_loads))
     loads = pl.DataFrame(lrows) if lrows else None
 
     # Generators: sgens inject p, q; a gen holds its bus at vm_pu (PV) with q free, within
@@ -826,8 +898,10 @@ def from_pandapower(
                     "pp_index": int(idx),
                 }
             )
+    srows.extend(charged_lines)
     shunts = pl.DataFrame(srows) if srows else None
 
+    warnings = _grouped_tap_notes(warnings)
     network = Network.from_tables(
         buses=buses,
         branches=branches,
@@ -896,6 +970,168 @@ _LINE_HINTS = {
     "g_us_per_km": "give the dielectric conductance per km in uS, 0 when unknown (pandapower's "
                    "power flow fails on NaN)",
 }
+
+
+def _open_end_shunt(r_ohm: float, x_ohm: float, g_us: float, b_us: float,
+                    vn_kv: float) -> tuple[float, float]:
+    """What a line open at one end draws at its other end, as a shunt there: (consumption
+    [MW], injection [MVAr]) at 1 p.u. of ``vn_kv``, the bus voltage [kV].
+
+    The pi model (total series ``Z = r + j x`` [Ohm], half the shunt ``y = (g + j b) / 2``
+    [uS] at each end) with one end unconnected has the input admittance
+    ``Y = y + y / (1 + Z y)`` (the far shunt seen through the series impedance; the formula
+    of :func:`feederopt.network.perunit._dangling`), which at ``|V| = vn_kv`` consumes
+    ``Re(Y) vn_kv^2`` and injects ``Im(Y) vn_kv^2`` (MW, MVAr with ``Y`` in S and
+    ``vn_kv`` in kV)."""
+    y = complex(g_us, b_us) * 0.5e-6
+    z = complex(r_ohm, x_ohm)
+    big_y = y + y / (1 + z * y)
+    return big_y.real * vn_kv**2, big_y.imag * vn_kv**2
+
+
+def _line_charged_from_one_end(idx: int, ln: Any, live: set[int], known: set[int],
+                               ties: str, sw: Any, open_switch: set[int], f_hz: float,
+                               vn: dict[Any, float]) -> dict[str, Any] | None:
+    """A line from an in-service bus to an out-of-service one, as pandapower's power flow
+    solves it (``build_branch._branches_with_oos_buses``: the out-of-service end goes to a
+    fictitious bus of its own): charged from its in-service end, which it loads as the
+    shunt of :func:`_open_end_shunt`; a shunt row ``line:<index>`` at that bus
+    (``pp_element`` "line"). None when the line carries nothing: both ends out of service,
+    the line out of service (or, read with ``ties="out_of_service"``, a tie that cannot
+    close), or a switch at its in-service end open (pandapower opens a line's to end by a
+    switch at its to bus and its from end by any other)."""
+    a, b = int(ln["from_bus"]), int(ln["to_bus"])
+    if not bool(ln["in_service"]) or (a in live) == (b in live):
+        return None
+    if a not in known or b not in known:
+        return None
+    end = a if a in live else b
+    for k in open_switch:
+        if sw.at[k, "et"] == "l" and int(sw.at[k, "element"]) == idx:
+            opened = b if int(sw.at[k, "bus"]) == b else a
+            if opened == end:
+                return None
+    length = _f(ln["length_km"], math.nan)
+    par = max(_f(ln.get("parallel", 1), 1.0), 1.0)
+    p_mw, q_mvar = _open_end_shunt(
+        _f(ln["r_ohm_per_km"], math.nan) * length / par,
+        _f(ln["x_ohm_per_km"], math.nan) * length / par,
+        _f(ln.get("g_us_per_km", 0.0), 0.0) * length * par,
+        2 * math.pi * f_hz * _f(ln["c_nf_per_km"], 0.0) * 1e-3 * length * par, vn[end])
+    return {"id": f"line:{idx}", "bus": str(end), "q_mvar_per_step": q_mvar,
+            "p_mw_per_step": p_mw, "max_steps": 1, "step": 1, "open_branch_end": True,
+            "in_service": True, "pp_element": "line", "pp_index": idx}
+
+
+#: pandapower's ZIP columns of a load: the constant-impedance and constant-current shares [%]
+#: of its active (``_p_``) and reactive (``_q_``) power (pandapower 3; ``const_z_percent`` and
+#: ``const_i_percent`` are the single pair of pandapower 2, for both).
+_ZIP_COLUMNS = ("const_z_percent", "const_i_percent", "const_z_p_percent", "const_i_p_percent",
+                "const_z_q_percent", "const_i_q_percent")
+
+
+def _zip_note(found: dict[str, list[str]]) -> str:
+    """The note on loads with voltage-dependent parts (``found``: ZIP column -> loads), which
+    the model takes at constant power. pandapower's power flow (``runpp``, with its default
+    ``voltage_depend_loads=True``; ``build_bus._calc_pq_elements_and_add_on_ppc``) takes a
+    load's power as ``p (1 - z_p - i_p + i_p |V| + z_p |V|^2)`` and alike for q with the
+    ``_q_`` shares, so at |V| off 1 p.u. its demand, and with it the losses, differ."""
+    loads = list(dict.fromkeys(i for ids in found.values() for i in ids))
+    cols = ", ".join(f"{c} ({len(ids)})" for c, ids in found.items())
+    return (f"{len(loads)} load(s) with voltage-dependent (ZIP) parts ({_short_list(loads, 8)}; "
+            f"{cols}) are taken as constant power; pandapower's power flow scales those parts "
+            "with |V| and |V|^2 (runpp's voltage_depend_loads, on by default), so the model's "
+            "demand and losses differ where |V| is off 1 p.u.")
+
+
+#: The columns of a pandapower ``motor`` that give its power (see :func:`motor_pq`).
+_MOTOR_COLUMNS = ("pn_mech_mw", "efficiency_percent", "loading_percent", "scaling", "cos_phi")
+
+
+def motor_pq(mt: Any) -> tuple[float, float]:
+    """A pandapower ``motor``'s demand [MW, MVAr], as pandapower's power flow takes it
+    (``build_bus._get_motor_pq``, pandapower 3): the electrical power
+    ``p = pn_mech_mw / (efficiency_percent / 100) * loading_percent / 100 * scaling`` at the
+    power factor ``cos_phi``, ``q = sqrt((p / cos_phi)^2 - p^2)`` (inductive). NaN where a
+    value is missing or the efficiency or cos_phi is 0."""
+    v = {c: _f(mt.get(c, math.nan), math.nan) for c in _MOTOR_COLUMNS}
+    eff, cos_phi = v["efficiency_percent"], v["cos_phi"]
+    if not (eff and cos_phi):
+        return math.nan, math.nan
+    p = v["pn_mech_mw"] / eff * 100 * v["loading_percent"] / 100 * v["scaling"]
+    s = p / cos_phi
+    return p, math.sqrt(max(s * s - p * p, 0.0)) if math.isfinite(s) else math.nan
+
+
+def _motor_put(table: Any, idx: int, p_mw: float) -> None:
+    """Give a motor the demand ``p_mw`` (its q follows at its ``cos_phi``): ``loading_percent``
+    at ``scaling`` 1 by :func:`motor_pq` solved for the loading."""
+    full = _f(table.at[idx, "pn_mech_mw"], math.nan) / _f(
+        table.at[idx, "efficiency_percent"], math.nan) * 100
+    table.at[idx, "loading_percent"] = 100.0 * float(p_mw) / full if full else 0.0
+    table.at[idx, "scaling"] = 1.0
+
+
+def _opf_loading_note(net: pandapowerNet, live: set[int]) -> str:
+    """The note on ``max_loading_percent`` below 100 of in-service lines, trafos and trafo3ws
+    (pandapower's OPF constraint column; its power flow ignores it): not read; the ratings are
+    ``max_i_ka`` (``sn_mva``) at 100 %, and ``--max-loading`` sets one limit for all. Empty
+    when there is none."""
+    found: list[str] = []
+    lowest = math.inf
+    for table, buses in (("line", ("from_bus", "to_bus")), ("trafo", ("hv_bus", "lv_bus")),
+                         ("trafo3w", ("hv_bus", "mv_bus", "lv_bus"))):
+        tab = net.get(table, None)
+        if tab is None or not len(tab) or "max_loading_percent" not in tab:
+            continue
+        for idx, row in tab.iterrows():
+            limit = _f(row["max_loading_percent"], math.nan)
+            if (bool(row["in_service"]) and math.isfinite(limit) and limit < 100
+                    and all(int(row[b]) in live for b in buses)):
+                found.append(f"{table}:{idx}")
+                lowest = min(lowest, limit)
+    if not found:
+        return ""
+    return (f"{len(found)} branch(es) have max_loading_percent below 100 ({_short_list(found, 8)};"
+            f" lowest {lowest:g} %), pandapower's OPF limit, which is not read: their ratings "
+            "are max_i_ka (sn_mva) at 100 %; give --max-loading PCT "
+            "(max_loading_percent=PCT in Python) to hold every branch to PCT % of its rating")
+
+
+_UNTYPED_TAP = re.compile(r"^(trafo3w|trafo) (\d+): tap_pos (\S+) is off its neutral (\S+) but "
+                          r"tap_changer_type is not set, (.*)$")
+
+
+def _grouped_tap_notes(notes: list[str]) -> list[str]:
+    """``notes`` with the per-transformer note "tap_pos is off its neutral but tap_changer_type
+    is not set" given once per table when it concerns several transformers, naming them (the
+    first 8, then "...") with their positions: SimBench's 1-HVMV-mixed-all-0-sw printed it
+    for dozens of transformers (user test ut_ppgrid #6). A transformer's other notes, joined
+    to it by "; ", stay."""
+    found: dict[str, list[str]] = {}
+    single: dict[str, str] = {}  # a table's note, kept as it is when it concerns one trafo
+    out: list[str] = []
+    for note in notes:
+        kept = []
+        for part in re.split(r"; (?=trafo(?:3w)? \d+: )", note):
+            hit = _UNTYPED_TAP.match(part)
+            if hit is None:
+                kept.append(part)
+                continue
+            table, idx, pos, neutral, _ = hit.groups()
+            found.setdefault(table, []).append(f"{idx} (tap_pos {pos}, neutral {neutral})")
+            single[table] = part
+        if kept:
+            out.append("; ".join(kept))
+    for table, which in found.items():
+        if len(which) == 1:  # one transformer: its own note, as it was
+            out.append(single[table])
+            continue
+        out.append(f"{len(which)} {table}(s) with tap_pos off its neutral but tap_changer_type "
+                   "not set (" + ", ".join(which[:8]) + (" ..." if len(which) > 8 else "")
+                   + "): pandapower's power flow (and feederopt) take no tap step; set "
+                   "tap_changer_type='Ratio' to apply it")
+    return out
 
 
 def _tap_at_neutral(tr: Any) -> bool:
@@ -2328,6 +2564,11 @@ class OriginModel(_StatefulNet):
                 p.append(sum(float(tab.at[idx, c]) for c in _ASYM_P))
                 q.append(sum(float(tab.at[idx, c]) for c in _ASYM_Q))
                 continue
+            if table == "motor":
+                pm, qm = motor_pq(self.net[table].loc[idx])
+                p.append(pm)
+                q.append(qm)
+                continue
             cols = _LOAD_COLUMNS[table]
             p.append(float(self.net[table].at[idx, cols[0]]))
             q.append(float(self.net[table].at[idx, cols[1]]))
@@ -2340,6 +2581,9 @@ class OriginModel(_StatefulNet):
             table, idx = self.load_rows[int(k)]
             if table == "asymmetric_load":
                 _asym_put(self.net[table], idx, float(pk), float(qk))
+                continue
+            if table == "motor":  # its q follows from p at its cos_phi
+                _motor_put(self.net[table], idx, float(pk))
                 continue
             cols = _LOAD_COLUMNS[table]
             self.net[table].at[idx, cols[0]] = float(pk)
@@ -2362,6 +2606,10 @@ class OriginModel(_StatefulNet):
                     _asym_put(net.asymmetric_load, row["pp_index"], row["p_mw"], row["q_mvar"])
                     net.asymmetric_load.at[row["pp_index"], "in_service"] = bool(
                         row["in_service"])
+                    continue
+                if row["pp_element"] == "motor":
+                    _motor_put(net.motor, row["pp_index"], row["p_mw"])
+                    net.motor.at[row["pp_index"], "in_service"] = bool(row["in_service"])
                     continue
                 cols = _LOAD_COLUMNS.get(row["pp_element"])
                 if cols is None:

@@ -66,7 +66,7 @@ TABLE_COLUMNS: dict[str, tuple[Column, ...]] = {
     "load": (*_cols("reference", "bus"), *_cols("flag", "in_service"),
              *_cols("number", "p_mw q_mvar"),
              *_cols("number", "scaling const_z_percent const_i_percent const_z_p_percent "
-                    "const_i_p_percent", required=False)),
+                    "const_i_p_percent const_z_q_percent const_i_q_percent", required=False)),
     "sgen": (*_cols("reference", "bus"), *_cols("flag", "in_service"), *_cols("number", "p_mw"),
              *_cols("number", "q_mvar scaling", required=False)),
     "shunt": (*_cols("reference", "bus"), *_cols("flag", "in_service"),

@@ -222,7 +222,13 @@ def to_per_unit(net: Network, s_base_mva: float = 1.0) -> PerUnitNetwork:
     sh_q = _float(sh["q_mvar_per_step"], 0.0) * _float(sh["step"], 0.0) / s_base_mva
     sh_p = _float(sh["p_mw_per_step"], 0.0) * _float(sh["step"], 0.0) / s_base_mva
     q_shunt = np.bincount(sh_bus, weights=sh_q, minlength=n) if len(sh) else np.zeros(n)
-    p_shunt = np.bincount(sh_bus, weights=sh_p, minlength=n) if len(sh) else np.zeros(n)
+    # a branch's open end (Shunt.open_branch_end): its conductance is a loss (g_open_end)
+    branch_end = (sh["open_branch_end"].fill_null(False).to_numpy().astype(bool)
+                  if "open_branch_end" in sh.columns else np.zeros(len(sh), bool))
+    p_shunt = (np.bincount(sh_bus, weights=np.where(branch_end, 0.0, sh_p), minlength=n)
+               if len(sh) else np.zeros(n))
+    g_open_end = (np.bincount(sh_bus, weights=np.where(branch_end, sh_p, 0.0), minlength=n)
+                  if branch_end.any() else np.zeros(0))
     nb = len(f)
     if nb:
         g_tot = _float(br["g_us"], 0.0) * 1e-6 / y_base
@@ -288,6 +294,7 @@ def to_per_unit(net: Network, s_base_mva: float = 1.0) -> PerUnitNetwork:
         g_to=g_to,
         b_to=b_to,
         p_shunt=p_shunt,
+        g_open_end=g_open_end,
         dangle_bus=dangle_bus,
         g_dangle=y_dangle.real,
         b_dangle=y_dangle.imag,

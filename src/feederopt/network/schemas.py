@@ -173,6 +173,10 @@ class Shunt(pt.Model):
     step: int = pt.Field(default=0, ge=0, description="Step in the base case.")
     controllable: bool = pt.Field(
         default=False, description="The optimiser may choose its step (0..max_steps).")
+    open_branch_end: bool = pt.Field(
+        default=False, description="The input admittance of a branch open at its far end (a "
+        "pandapower line to an out-of-service bus): its consumption is a loss of the network, "
+        "as pandapower counts a charged line's in its res_line, not a load.")
     in_service: bool = pt.Field(default=True)
 
 

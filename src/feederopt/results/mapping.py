@@ -211,6 +211,11 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
             base["warning"] = "; ".join(w for w in (base.get("warning"), meshed) if w)
     diagnosis = [_diagnosis_entry(pu, d, bus_out) for d in raw.diagnosis]
     has_point = raw.y is not None and "v" in point
+    # the voltage range over the user's buses, not the reader's internal ones (a trafo3w's
+    # star, an xward's auxiliary bus: user test ut_ppgrid #4)
+    internal = net.internal_bus_ids()
+    user = np.array([b not in internal for b in pu.bus_ids], dtype=bool)
+    v_user = v[user] if user.any() else v
     return Result(
         case=net.name,
         method=raw.method,
@@ -228,8 +233,8 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         generators=generators,
         open_branches=open_branches,
         out_of_service_branches=out_of_service,
-        min_voltage_pu=float(np.nanmin(v)) if has_point else math.nan,
-        max_voltage_pu=float(np.nanmax(v)) if has_point else math.nan,
+        min_voltage_pu=float(np.nanmin(v_user)) if has_point else math.nan,
+        max_voltage_pu=float(np.nanmax(v_user)) if has_point else math.nan,
         ac_check=check,
         base=base,
         log=raw.log,

@@ -95,12 +95,18 @@ class AcResult:
     #: The power flow raised something other than ``LoadflowNotConverged`` (a KeyError on a
     #: dangling reference, say): the check could not run, which says nothing about convergence.
     failed: bool = False
+    #: Per bus: the user's (:meth:`~feederopt.network.container.Network.user_bus_mask`), over
+    #: which ``min_voltage_pu``/``max_voltage_pu`` and :attr:`min_voltage_bus` are taken (a
+    #: trafo3w's star and an xward's auxiliary bus are not in pandapower's ``res_bus``).
+    #: Empty: every bus.
+    user_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     @property
     def min_voltage_bus(self) -> str | None:
-        if not self.converged or np.all(np.isnan(self.vm_pu)):
+        vm = np.where(self.user_bus, self.vm_pu, np.nan) if self.user_bus.size else self.vm_pu
+        if not self.converged or np.all(np.isnan(vm)):
             return None
-        return self.bus_ids[int(np.nanargmin(self.vm_pu))]
+        return self.bus_ids[int(np.nanargmin(vm))]
 
     @property
     def max_loading_percent(self) -> float:
@@ -401,7 +407,8 @@ def _run(
             if f"res_{t}" in net and len(net[f"res_{t}"]) and "pl_mw" in net[f"res_{t}"]
         ) + _switch_losses_mw(net))
 
-    finite = vm[np.isfinite(vm)]
+    user = network.user_bus_mask()
+    finite = vm[np.isfinite(vm) & user]
     return AcResult(
         converged=True,
         losses_kw=total_loss_kw,
@@ -422,6 +429,7 @@ def _run(
         source_p_mw=float(net.res_ext_grid["p_mw"].sum()),
         source_q_mvar=float(net.res_ext_grid["q_mvar"].sum()),
         message=message,
+        user_bus=user,
     )
 
 
