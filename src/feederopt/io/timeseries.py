@@ -70,8 +70,11 @@ def read_table(path: str | Path, what: str) -> pl.DataFrame:
 
 
 # ----- profiles -----------------------------------------------------------------------------
-def _hour_index(col: pl.Series) -> tuple[np.ndarray | None, list[Problem]]:
-    """Integer hours 0..; timestamps become hours since the first; anything else a problem."""
+def _hour_index(col: pl.Series, elements: list[str] | None = None
+                ) -> tuple[np.ndarray | None, list[Problem]]:
+    """Integer hours 0..; timestamps become hours since the first; anything else a problem
+    (also timestamps of which some carry a UTC offset and others none: their difference is
+    undefined; the problem names the data rows, counted from 1, and their ``elements``)."""
     text = col.cast(pl.String).str.strip_chars()
     as_float = text.cast(pl.Float64, strict=False)
     if as_float.null_count() == 0:
@@ -88,6 +91,23 @@ def _hour_index(col: pl.Series) -> tuple[np.ndarray | None, list[Problem]]:
         bad = [s for s in text.to_list() if not _is_stamp(s)][:5]
         return None, [_problem("profiles", "time is neither an hour index nor a timestamp",
                                tuple(str(b) for b in bad), "time")]
+    aware = [s.utcoffset() is not None for s in stamps]
+    if any(aware) and not all(aware):
+        # before: min() of naive and aware datetimes, a TypeError (user test ut_sched4 #1)
+        naive_rows = [i for i, a in enumerate(aware) if not a]
+        aware_rows = [i for i, a in enumerate(aware) if a]
+
+        def named(rows: list[int]) -> str:
+            return ", ".join(f"row {i + 1}" + (f" ({elements[i]})" if elements else "")
+                             for i in rows[:3]) + (" ..." if len(rows) > 3 else "")
+
+        ids = sorted({elements[i] for i in naive_rows} if elements else
+                     {str(text[i]) for i in naive_rows[:5]})
+        return None, [_problem(
+            "profiles", f"timestamps mix time zones: {len(aware_rows)} carry a UTC offset "
+            f"({named(aware_rows)}), {len(naive_rows)} none ({named(naive_rows)}); the hours "
+            "between them are not defined", tuple(ids[:10]), "time",
+            "give every timestamp with its offset (2024-06-01T00:00:00+02:00) or none of them")]
     t0 = min(stamps)
     hours = np.array([(s - t0) / timedelta(hours=1) for s in stamps])
     if np.any(hours != np.round(hours)):
@@ -122,7 +142,7 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
     elements = df["element"].cast(pl.String).str.strip_chars().to_list()
     raw = df["value"].cast(pl.String).str.strip_chars()
     values = raw.cast(pl.Float64, strict=False).to_numpy().astype(float)
-    hrs, time_problems = _hour_index(df["time"])
+    hrs, time_problems = _hour_index(df["time"], elements)
     problems += time_problems
 
     def at(i: int) -> str:  # "element@hour" (the hour when the time column is readable)

@@ -1,0 +1,75 @@
+"""User test ut_sched4 (``feederopt schedule`` on a 7-bus pandapower feeder, 4 hours): bad
+inputs are typed problems naming what is wrong (exit 2, no traceback), plausibility warnings
+for profiles and devices in the wrong units, and the result says what it holds.
+
+Truth: the inputs' own definitions (a hand count of rows, ids and energies), never numbers
+copied from a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandapower as pp
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from feederopt.cli import app
+
+HOURS = 4
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tester's 7-bus feeder: one loop (tie 3-6 open), four loads of 1.68 MW in all."""
+    net = pp.create_empty_network()
+    for i in range(7):
+        pp.create_bus(net, vn_kv=12.66, name=f"B{i}", min_vm_pu=0.95, max_vm_pu=1.05)
+    pp.create_ext_grid(net, 0, vm_pu=1.0)
+    lines = {}
+    for f, t, r, x in [(0, 1, 0.9, 0.5), (1, 2, 1.2, 0.6), (2, 3, 1.5, 0.8), (1, 4, 1.0, 0.6),
+                       (4, 5, 1.4, 0.7), (5, 6, 1.1, 0.6), (3, 6, 1.3, 0.7)]:
+        lines[(f, t)] = pp.create_line_from_parameters(
+            net, f, t, length_km=1.0, r_ohm_per_km=r, x_ohm_per_km=x, c_nf_per_km=0.0,
+            max_i_ka=0.4)
+    for (f, t), closed in [((1, 2), True), ((2, 3), True), ((1, 4), True), ((4, 5), True),
+                           ((5, 6), True), ((3, 6), False)]:
+        pp.create_switch(net, f, lines[(f, t)], et="l", closed=closed)
+    for bus, p, q, name in [(2, 0.36, 0.15, "L2"), (3, 0.54, 0.24, "L3"),
+                            (5, 0.3, 0.12, "L5"), (6, 0.48, 0.21, "L6")]:
+        pp.create_load(net, bus, p_mw=p, q_mvar=q, name=name)
+    path = tmp_path_factory.mktemp("tiny") / "tiny.json"
+    pp.to_json(net, str(path))
+    return path
+
+
+def _profile(path: Path, rows: list[tuple[object, str, object]]) -> Path:
+    pl.DataFrame([(str(t), e, str(v)) for t, e, v in rows], schema=["time", "element", "value"],
+                 orient="row").write_csv(path)
+    return path
+
+
+def _loads(value: float = 0.8, hours: int = HOURS) -> list[tuple[object, str, object]]:
+    return [(h, f"load:{k}", value) for k in range(4) for h in range(hours)]
+
+
+def _run(*args: str) -> tuple[int, str]:
+    res = CliRunner().invoke(app, ["schedule", *args])
+    return res.exit_code, res.output
+
+
+# ----- #1 mixed time zones --------------------------------------------------------------------
+def test_mixed_time_zones_are_a_typed_problem(tiny: Path, tmp_path: Path) -> None:
+    # load:0 with +02:00 offsets, the others naive: 4 aware rows and 12 naive ones
+    rows: list[tuple[object, str, object]] = []
+    for k in range(4):
+        for h in range(HOURS):
+            rows.append((f"2024-06-01T{h:02d}:00:00" + ("+02:00" if k == 0 else ""),
+                         f"load:{k}", 0.8))
+    prof = _profile(tmp_path / "p.csv", rows)
+    code, out = _run(str(tiny), "--profiles", str(prof), "--hours", str(HOURS), "-q")
+    assert code == 2, out
+    assert "Traceback" not in out and "TypeError" not in out
+    assert "bad_timeseries" in out and "time zone" in out
+    assert "4 carry a UTC offset" in out and "12 none" in out
+    assert "row 1 (load:0)" in out and "row 5 (load:1)" in out
