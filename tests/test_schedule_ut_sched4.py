@@ -73,3 +73,35 @@ def test_mixed_time_zones_are_a_typed_problem(tiny: Path, tmp_path: Path) -> Non
     assert "bad_timeseries" in out and "time zone" in out
     assert "4 carry a UTC offset" in out and "12 none" in out
     assert "row 1 (load:0)" in out and "row 5 (load:1)" in out
+
+
+# ----- #2 EV energy above the charger's capacity --------------------------------------------
+def test_ev_energy_the_charger_cannot_deliver_is_unmet_and_named(tiny: Path,
+                                                                 tmp_path: Path) -> None:
+    from feederopt.api_schedule import check_schedule_result
+
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    # one station of 0.2 MW, available every hour, 10 MWh a day: over 4 h it needs
+    # 10 * 4 / 24 = 1.6667 MWh and delivers at most 4 * 0.2 = 0.8 MWh
+    pl.DataFrame({"id": ["EV4"], "bus": [4], "p_max_mw": [0.2], "energy_mwh": [10.0]}
+                 ).write_csv(dev / "ev.csv")
+    prof = _profile(tmp_path / "p.csv", [*_loads(), *[(h, "EV4", 1.0) for h in range(HOURS)]])
+    out = tmp_path / "r.json"
+    code, text = _run(str(tiny), "--profiles", str(prof), "--devices", str(dev), "--hours",
+                      str(HOURS), "--no-ac-check", "--json", str(out))
+    assert code == 0, text
+    import json
+
+    doc = json.loads(out.read_text())
+    short = 10.0 * HOURS / 24 - HOURS * 0.2
+    assert sum(doc["series"]["ev_mw"]["EV4"]) == pytest.approx(HOURS * 0.2, abs=1e-6)
+    assert doc["nominal"]["ev_unmet_mwh"] == pytest.approx(short, abs=1e-6)
+    # priced at c_shed (500 $/MWh) as the docs say for unmet EV energy
+    assert doc["objective"] >= 500.0 * short - 1e-6
+    assert any("EV4" in n and "cannot deliver" in n and f"{short:.4g} MWh" in n
+               for n in doc["notes"]), doc["notes"]
+    assert "EV energy not delivered" in text and "0.8667 MWh" in text
+    # check: the undeliverable energy is unmet in every realisation and is not counted
+    chk = check_schedule_result(doc, samples=1)
+    assert chk["served_pct"] == pytest.approx(100.0)

@@ -38,6 +38,7 @@ from feederopt.problems.schedule import (
     answer_violations,
     build_schedule_data,
     commitment_problems,
+    ev_capacity_notes,
     export_problems,
     is_radial,
     network_storage,
@@ -152,6 +153,11 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
     if problems:
         raise InputError(problems)
     d = build_schedule_data(net, dev, prof, st)
+    ev_notes = ev_capacity_notes(d, dev.ids(DeviceKind.EV))  # more than the chargers deliver
+    for text in ev_notes:
+        if notice is not None:
+            notice(text)
+    input_notes += ev_notes
     problems = commitment_problems(d) + export_problems(
         d, tuple(str(g) for g in net.generators.filter(pl.col("in_service"))["id"].to_list()))
     if problems:
