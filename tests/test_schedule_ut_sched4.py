@@ -105,3 +105,42 @@ def test_ev_energy_the_charger_cannot_deliver_is_unmet_and_named(tiny: Path,
     # check: the undeliverable energy is unmet in every realisation and is not counted
     chk = check_schedule_result(doc, samples=1)
     assert chk["served_pct"] == pytest.approx(100.0)
+
+
+# ----- #3 profiles and device tables in the wrong units -------------------------------------
+def test_load_factors_in_percent_warn(tiny: Path, tmp_path: Path) -> None:
+    from feederopt.api_schedule import schedule_inputs
+
+    prof = _profile(tmp_path / "p.csv", _loads(80.0))  # 80 % written as 80
+    notes: list[str] = []
+    schedule_inputs(str(tiny), str(prof), None, HOURS, notes)
+    warned = [n for n in notes if n.startswith("warning:") and "percent or kW" in n]
+    assert len(warned) == 1, notes
+    assert "load:0@0" in warned[0] and "the first 10 of 16" in warned[0]
+    # the same loads at 0.8 (and at the bound, 5) warn of nothing
+    for ok in (0.8, 5.0):
+        notes = []
+        schedule_inputs(str(tiny), str(_profile(tmp_path / "ok.csv", _loads(ok))), None, HOURS,
+                        notes)
+        assert not [n for n in notes if "percent" in n], notes
+
+
+def test_device_rating_in_kw_warns(tiny: Path, tmp_path: Path) -> None:
+    from feederopt.api_schedule import schedule_inputs
+
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    # 300 "MW" of DG on a feeder of 0.36 + 0.54 + 0.3 + 0.48 = 1.68 MW of load
+    pl.DataFrame({"id": ["G3"], "bus": [3], "p_max_mw": [300.0], "q_max_mvar": [0.2],
+                  "cost_per_mwh": [40.0], "fuel": ["gas"]}).write_csv(dev / "dg.csv")
+    notes: list[str] = []
+    schedule_inputs(str(tiny), str(_profile(tmp_path / "p.csv", _loads())), str(dev), HOURS,
+                    notes)
+    warned = [n for n in notes if n.startswith("warning:") and "written in kW?" in n]
+    assert len(warned) == 1 and "G3" in warned[0] and "1.68 MW" in warned[0], notes
+    assert "write 0.3" in warned[0]
+    pl.DataFrame({"id": ["G3"], "bus": [3], "p_max_mw": [0.3], "q_max_mvar": [0.2],
+                  "cost_per_mwh": [40.0], "fuel": ["gas"]}).write_csv(dev / "dg.csv")
+    notes = []
+    schedule_inputs(str(tiny), str(tmp_path / "p.csv"), str(dev), HOURS, notes)
+    assert not [n for n in notes if "kW" in n], notes

@@ -26,7 +26,12 @@ from feederopt.cases import load
 from feederopt.cases.schedule import has_schedule, schedule_paths
 from feederopt.errors import InfeasibleError, InputError, Problem, ProblemKind
 from feederopt.formulations.schedule import ScheduleData, nominal
-from feederopt.io.timeseries import load_devices, load_profiles
+from feederopt.io.timeseries import (
+    device_rating_warnings,
+    load_devices,
+    load_factor_warnings,
+    load_profiles,
+)
 from feederopt.io.writing import output_problems
 from feederopt.network.container import Network
 from feederopt.network.timeseries import DeviceKind, Devices
@@ -100,6 +105,9 @@ def schedule_inputs(source: Any, profiles: str | Path | None = None,
                          "are modelled")
     prof = load_profiles(profiles if profiles is not None else prof_file, net,  # type: ignore[arg-type]
                          dev, need_hours=hours)
+    if notes is not None:  # profiles and device tables in the wrong units (percent, kW)
+        notes += [str(p) for p in (*load_factor_warnings(prof, [str(x) for x in net.loads[
+            "id"].to_list()]), *device_rating_warnings(dev, net))]
     return net, dev, prof
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind, Severity
 from feederopt.io._common import missing, read_long_table
 from feederopt.network.container import Network
 from feederopt.network.timeseries import (
@@ -257,6 +257,65 @@ def load_profiles(source: str | Path | pl.DataFrame, network: Network, devices: 
     if problems or prof is None:
         raise InputError(problems)
     return prof
+
+
+#: The largest plausible load factor: a load at five times its nominal power all hour. A
+#: profile written in percent (60 for 0.6) or in kW is above it; a real day's peak is not.
+LOAD_FACTOR_MAX = 5.0
+
+#: The largest plausible device rating as a multiple of the network's nominal load: a unit
+#: ten times the whole feeder's demand has no use in a schedule that exports nothing; one
+#: written in kW (300 for 0.3 MW) is above it.
+DEVICE_RATING_MAX = 10.0
+
+
+def load_factor_warnings(profiles: Profiles, load_ids: list[str]) -> list[Problem]:
+    """A warning (the input is used) naming each load whose factor exceeds
+    :data:`LOAD_FACTOR_MAX` at some hour (``element@hour``): factors are shares of the load's
+    nominal ``p_mw`` and ``q_mvar``, so such a profile is likely in percent or kW (user test
+    ut_sched4 #3: 60..110 ran "optimal" with 97 % of the load curtailed, without a word)."""
+    over = [f"{e}@{h}" for j, e in enumerate(profiles.elements) if e in set(load_ids)
+            for h in np.flatnonzero(profiles.values[:, j] > LOAD_FACTOR_MAX)]
+    if not over:
+        return []
+    top = float(max(profiles.of(e.split("@")[0]).max() for e in over))
+    return [Problem(
+        ProblemKind.BAD_TIMESERIES, "profiles", f"load factor(s) above {LOAD_FACTOR_MAX:g} "
+        f"(up to {top:g}; element@hour" + (f"; the first 10 of {len(over)})" if len(over) > 10
+                                           else ")") + ": written in percent or kW?",
+        tuple(over[:10]), "value", severity=Severity.WARNING,
+        hint="a load's profile value is a factor of its nominal p_mw and q_mvar: 60 % is "
+        f"written 0.6; if {top:g} is in percent, divide the profile by 100")]
+
+
+def device_rating_warnings(devices: Devices, network: Network) -> list[Problem]:
+    """A warning (the input is used) naming each device whose power rating (``p_max_mw``) or
+    energy (``e_max_mwh``, ``energy_mwh``) exceeds :data:`DEVICE_RATING_MAX` times the
+    network's nominal load (``sum p_mw``; MWh against that load over 24 h), as a table written
+    in kW would (user test ut_sched4 #3: a 300 MW DG on a 1.68 MW feeder)."""
+    load = float(network.loads.filter(pl.col("in_service"))["p_mw"].sum())
+    if load <= 0:
+        return []
+    out = []
+    for kind in DeviceKind:
+        table = devices.table(kind)
+        for c, ref, unit in (("p_max_mw", load, "MW"), ("e_max_mwh", 24 * load, "MWh"),
+                             ("energy_mwh", 24 * load, "MWh")):
+            if c not in table.columns or not table.height:
+                continue
+            vals = np.asarray(table[c].to_numpy(), float)
+            big = np.flatnonzero(vals > DEVICE_RATING_MAX * ref)
+            if len(big):
+                k = int(big[np.argmax(vals[big])])
+                out.append(Problem(
+                    ProblemKind.INVALID_VALUE, f"devices.{kind.value}",
+                    f"rating above {DEVICE_RATING_MAX:g} times the network's nominal load "
+                    f"({load:.4g} MW{', over 24 h' if unit == 'MWh' else ''}): "
+                    f"{table['id'][int(k)]} {vals[k]:g} {unit}: written in kW?",
+                    tuple(str(table["id"][int(i)]) for i in big), c, severity=Severity.WARNING,
+                    hint=f"{c} is in {unit}: 300 kW is written 0.3; if {vals[k]:g} is in "
+                    f"{'kW' if unit == 'MW' else 'kWh'}, write {vals[k] / 1000:g}"))
+    return out
 
 
 def write_profiles(profiles: Profiles, path: str | Path) -> Path:
