@@ -144,3 +144,22 @@ def test_device_rating_in_kw_warns(tiny: Path, tmp_path: Path) -> None:
     notes = []
     schedule_inputs(str(tiny), str(tmp_path / "p.csv"), str(dev), HOURS, notes)
     assert not [n for n in notes if "kW" in n], notes
+
+
+# ----- #4 a device named like a load --------------------------------------------------------
+def test_device_id_equal_to_a_load_id_is_a_duplicate(tiny: Path, tmp_path: Path) -> None:
+    from feederopt.api_schedule import schedule_inputs
+    from feederopt.errors import InputError, ProblemKind
+
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    pl.DataFrame({"id": ["load:0"], "bus": [6], "p_max_mw": [0.4], "deviation": [0.3]}
+                 ).write_csv(dev / "pv.csv")
+    prof = _profile(tmp_path / "p.csv", _loads())  # load:0's rows: the load's or the PV's?
+    with pytest.raises(InputError) as exc:
+        schedule_inputs(str(tiny), str(prof), str(dev), HOURS)
+    dup = [p for p in exc.value.problems if p.kind is ProblemKind.DUPLICATE_ID]
+    assert len(dup) == 1 and dup[0].ids == ("load:0",), exc.value.problems
+    code, out = _run(str(tiny), "--profiles", str(prof), "--devices", str(dev), "--hours",
+                     str(HOURS), "-q")
+    assert code == 2 and "duplicate_id" in out and "Traceback" not in out, out

@@ -181,6 +181,15 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
             f"network is named {PRICE!r} too: its rows would be read as prices", (PRICE,),
             "element", f"rename the load, generator or device {PRICE!r} (its profile rows "
             "with it)"))
+    # a device named like a load or generator of the network: one profile row would drive
+    # both (user test ut_sched4 #4: PV 'load:0' took load:0's factors), as with 'price'
+    clash = sorted(set(load_ids) & set(kinds))
+    if clash:
+        problems.append(Problem(
+            ProblemKind.DUPLICATE_ID, "devices", "a device id is also a load or generator id "
+            "of the network: its profile rows would drive both", tuple(clash[:10]), "id",
+            "rename the device (and its profile rows): profile elements name loads, "
+            "generators and devices in one namespace"))
     is_price = np.array([e == PRICE for e in elements], bool)
     neg_price = sorted({at(int(i)) for i in np.flatnonzero(
         is_price & ~nan & (np.nan_to_num(values) < 0))})
