@@ -163,3 +163,17 @@ def test_device_id_equal_to_a_load_id_is_a_duplicate(tiny: Path, tmp_path: Path)
     code, out = _run(str(tiny), "--profiles", str(prof), "--devices", str(dev), "--hours",
                      str(HOURS), "-q")
     assert code == 2 and "duplicate_id" in out and "Traceback" not in out, out
+
+
+# ----- #5 a header-only profile table -------------------------------------------------------
+def test_header_only_profile_table_is_noted(tiny: Path, tmp_path: Path) -> None:
+    from feederopt.api_schedule import schedule_inputs
+
+    prof = tmp_path / "p.csv"
+    prof.write_text("time,element,value\n")
+    notes: list[str] = []
+    _, _, got = schedule_inputs(str(tiny), str(prof), None, HOURS, notes)
+    assert got.elements == []
+    assert [n for n in notes if "has no rows" in n and "factor 1" in n], notes
+    code, out = _run(str(tiny), "--profiles", str(prof), "--hours", str(HOURS), "--no-ac-check")
+    assert code == 0 and "has no rows" in out, out

@@ -79,7 +79,10 @@ def schedule_inputs(source: Any, profiles: str | Path | None = None,
     """The network, its devices and its profiles (built-in ones by default) for a horizon of
     ``hours`` (the profiles must cover its first ``hours`` hours). A network without built-in
     data needs ``profiles``; without ``devices`` it has no devices (a note in ``notes``), as
-    with a devices folder that holds no device table."""
+    with a devices folder that holds no device table. A profile table without rows is a note
+    too (every load at factor 1), as are the plausibility warnings of the profiles and device
+    tables (:func:`~feederopt.io.timeseries.load_factor_warnings`,
+    :func:`~feederopt.io.timeseries.device_rating_warnings`)."""
     net = load(source)
     name = source if isinstance(source, str) else ""
     builtin = has_schedule(name)
@@ -105,6 +108,10 @@ def schedule_inputs(source: Any, profiles: str | Path | None = None,
                          "are modelled")
     prof = load_profiles(profiles if profiles is not None else prof_file, net,  # type: ignore[arg-type]
                          dev, need_hours=hours)
+    if notes is not None and not prof.elements:  # a header-only table (ut_sched4 #5)
+        notes.append(f"the profile table {profiles if profiles is not None else prof_file} has "
+                     "no rows: every load keeps factor 1 (its nominal p_mw and q_mvar) in every "
+                     "hour and the purchase price is c_buy")
     if notes is not None:  # profiles and device tables in the wrong units (percent, kW)
         notes += [str(p) for p in (*load_factor_warnings(prof, [str(x) for x in net.loads[
             "id"].to_list()]), *device_rating_warnings(dev, net))]
