@@ -177,3 +177,19 @@ def test_header_only_profile_table_is_noted(tiny: Path, tmp_path: Path) -> None:
     assert [n for n in notes if "has no rows" in n and "factor 1" in n], notes
     code, out = _run(str(tiny), "--profiles", str(prof), "--hours", str(HOURS), "--no-ac-check")
     assert code == 0 and "has no rows" in out, out
+
+
+# ----- #6 the hint of an unknown element ----------------------------------------------------
+@pytest.mark.parametrize(("element", "meant"), [
+    ("0", "load:0"), ("3", "load:3"),  # the pandapower index
+    ("L2", "L2 -> load:0"), ("L6", "L6 -> load:3"),  # the names given at create_load
+])
+def test_unknown_element_hint_gives_the_load_ids(tiny: Path, tmp_path: Path, element: str,
+                                                 meant: str) -> None:
+    rows = [r for r in _loads() if r[1] != "load:0"] + [(h, element, 0.8) for h in range(HOURS)]
+    code, out = _run(str(tiny), "--profiles", str(_profile(tmp_path / "p.csv", rows)),
+                     "--hours", str(HOURS), "-q")
+    assert code == 2, out
+    flat = " ".join(out.split())
+    assert "the network's load ids are load:0, load:1, load:2, ..." in flat, out
+    assert meant in flat, out

@@ -25,6 +25,7 @@ import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind, Severity
 from feederopt.io._common import missing, read_long_table
+from feederopt.io.scenarios import load_id_hint
 from feederopt.network.container import Network
 from feederopt.network.timeseries import (
     DEVICE_COLUMNS,
@@ -126,13 +127,16 @@ def _is_stamp(s: str | None) -> bool:
 
 
 def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
-                     hours: int = 24, need_hours: int | None = None
+                     hours: int = 24, need_hours: int | None = None,
+                     load_names: dict[str, str] | None = None
                      ) -> tuple[Profiles | None, list[Problem]]:
     """Validate a long profile table against the network's loads and the devices; every
     problem at once. Loads without a profile keep factor 1; PV, wind and EV units must have
     one. ``hours`` is the day the times must lie in (0..hours-1); ``need_hours`` (default
     ``hours``) the horizon: every profiled element needs a value at each of its first
-    ``need_hours`` hours, and the profiles returned cover those."""
+    ``need_hours`` hours, and the profiles returned cover those. ``load_names`` (a
+    pandapower load's name -> its id) lets the hint of an unknown element give the id meant;
+    a pandapower index ``0`` gets ``load:0`` (:func:`~feederopt.io.scenarios.load_id_hint`)."""
     missing = [c for c in ("time", "element", "value") if c not in df.columns]
     if missing:
         return None, [Problem(ProblemKind.MISSING_COLUMN, "profiles",
@@ -166,11 +170,18 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
     unknown = sorted({e for e, k in zip(elements, matched, strict=True) if k is None})
     elements = [k if k is not None else e for e, k in zip(elements, matched, strict=True)]
     if unknown:
+        # the ids' form, and the load:N meant by a pandapower index or load name (ut_sched4 #6)
+        loads = [i for i in load_ids if i.startswith("load:")] or list(load_ids)
+        names = load_names or {}
+        by_name = [f"{u} -> {names[u]}" for u in unknown if u in names]
+        hint = (load_id_hint(unknown, loads)
+                + (f"; {', '.join(by_name[:5])} (pandapower load names; the profile names "
+                   "loads by id)" if by_name else ""))
         problems.append(_problem("profiles", "unknown element (neither a load or generator "
                                  "of the network nor a PV, wind or EV unit nor 'price'; the "
                                  "value matches no id)", tuple(unknown), "element",
                                  "name a load id of the network or a device id (or "
-                                 f"{PRICE!r}, the hourly purchase price in $/MWh)"))
+                                 f"{PRICE!r}, the hourly purchase price in $/MWh): {hint}"))
     # the reserved element ``price``: an id ``price`` of the network or the devices would make
     # its rows ambiguous (a load's factor or the purchase price?), so both together are refused
     named = sorted(i for i in (*load_ids, *kinds) if i == PRICE)
@@ -263,6 +274,10 @@ def load_profiles(source: str | Path | pl.DataFrame, network: Network, devices: 
     # the network's own generators (fixed injections of the schedule) may have a profile too
     load_ids += [str(x) for x in network.generators["id"].to_list()]
     prof, problems = profile_problems(df, load_ids, devices, hours, need_hours)
+    if any(p.field == "element" and p.message.startswith("unknown element") for p in problems):
+        # again with the pandapower load names, read only now (the hint's ids meant)
+        prof, problems = profile_problems(df, load_ids, devices, hours, need_hours,
+                                          pandapower_load_names(network))
     if problems or prof is None:
         raise InputError(problems)
     return prof
@@ -325,6 +340,30 @@ def device_rating_warnings(devices: Devices, network: Network) -> list[Problem]:
                     hint=f"{c} is in {unit}: 300 kW is written 0.3; if {vals[k]:g} is in "
                     f"{'kW' if unit == 'MW' else 'kWh'}, write {vals[k] / 1000:g}"))
     return out
+
+
+def pandapower_load_names(network: Network) -> dict[str, str]:
+    """The loads' pandapower names -> their ids (``L2`` -> ``load:0``), for a network read
+    from a pandapower JSON file (``meta['path']``); empty for other networks, unnamed loads,
+    names that two loads share, or a file that no longer reads."""
+    path = network.meta.get("path")
+    if network.meta.get("source_format") != "pandapower" or not path:
+        return {}
+    try:
+        import pandapower as pp
+
+        names = pp.from_json(str(path)).load["name"]
+    except Exception:  # the hint is a courtesy: no names rather than a second error
+        return {}
+    ids = {int(i): str(x) for i, x, e in zip(network.loads["pp_index"].to_list(),
+                                             network.loads["id"].to_list(),
+                                             network.loads["pp_element"].to_list(),
+                                             strict=True) if e == "load" and i is not None}
+    out: dict[str, str] = {}
+    for idx, name in names.items():
+        if isinstance(name, str) and name.strip() and int(idx) in ids:
+            out[name.strip()] = ids[int(idx)] if name.strip() not in out else ""
+    return {k: v for k, v in out.items() if v}
 
 
 def write_profiles(profiles: Profiles, path: str | Path) -> Path:
