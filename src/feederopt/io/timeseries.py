@@ -172,8 +172,8 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
     if unknown:
         # the ids' form, and the load:N meant by a pandapower index or load name (ut_sched4 #6)
         loads = [i for i in load_ids if i.startswith("load:")] or list(load_ids)
-        names = load_names or {}
-        by_name = [f"{u} -> {names[u]}" for u in unknown if u in names]
+        by_id = load_names or {}
+        by_name = [f"{u} -> {by_id[u]}" for u in unknown if u in by_id]
         hint = (load_id_hint(unknown, loads)
                 + (f"; {', '.join(by_name[:5])} (pandapower load names; the profile names "
                    "loads by id)" if by_name else ""))
