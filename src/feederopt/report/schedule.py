@@ -470,7 +470,23 @@ def schedule_title(r: Mapping[str, Any]) -> str:
     hourly = bool((r.get("settings") or {}).get("hourly"))
     topology = ("dynamic reconfiguration (a topology per hour)" if hourly else
                 "reconfiguration (one topology for the day)")
-    return f"{span} {kind} {topology} with storage (seed 004)".replace("  ", " ")
+    return f"{span} {kind} {topology} {schedule_has(r)} (seed 004)".replace("  ", " ")
+
+
+def schedule_has(r: Mapping[str, Any]) -> str:
+    """What the schedule dispatches besides the topology, from its series (a unit table is
+    a non-empty mapping) and DSM from its settings: "with fossil DG, storage and EV charging",
+    or "without devices" (user test ut_sched4 #8: every subtitle said "with storage")."""
+    ser = r.get("series") or {}
+    parts = [name for key, name in (("dg_mw", "fossil DG"), ("ess_soc_mwh", "storage"),
+                                    ("renewable_mw", "PV/wind"), ("ev_mw", "EV charging"))
+             if ser.get(key)]
+    if float((r.get("settings") or {}).get("eps") or 0.0) > 0:
+        parts.append("DSM")
+    if not parts:
+        return "without devices"
+    return "with " + (parts[0] if len(parts) == 1 else
+                      ", ".join(parts[:-1]) + " and " + parts[-1])
 
 
 def write_schedule_folder(out: str | Path, result: Mapping[str, Any], *,
