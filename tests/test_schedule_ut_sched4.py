@@ -193,3 +193,18 @@ def test_unknown_element_hint_gives_the_load_ids(tiny: Path, tmp_path: Path, ele
     flat = " ".join(out.split())
     assert "the network's load ids are load:0, load:1, load:2, ..." in flat, out
     assert meant in flat, out
+
+
+# ----- #10 the report hint on a result file -------------------------------------------------
+def test_report_on_a_schedule_json_names_the_schedule_command(tiny: Path,
+                                                               tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    code, text = _run(str(tiny), "--profiles", str(_profile(tmp_path / "p.csv", _loads())),
+                      "--hours", str(HOURS), "--no-ac-check", "-q", "--json", str(out))
+    assert code == 0, text
+    res = CliRunner().invoke(app, ["report", str(out)])
+    flat = " ".join(res.output.split())
+    assert res.exit_code == 2, res.output
+    assert "feederopt schedule CASE --out DIR" in flat and "--report" not in flat, res.output
+    # `schedule` has no --report option (the old hint's advice fails)
+    assert "--report" not in CliRunner().invoke(app, ["schedule", "--help"]).output
