@@ -208,3 +208,26 @@ def test_report_on_a_schedule_json_names_the_schedule_command(tiny: Path,
     assert "feederopt schedule CASE --out DIR" in flat and "--report" not in flat, res.output
     # `schedule` has no --report option (the old hint's advice fails)
     assert "--report" not in CliRunner().invoke(app, ["schedule", "--help"]).output
+
+
+# ----- #11 the Python API: profiles in memory, wrongly typed options ------------------------
+def test_api_takes_dataframes_and_types_its_options(tiny: Path, tmp_path: Path) -> None:
+    import pandas as pd
+
+    from feederopt.api_schedule import schedule
+    from feederopt.errors import InputError
+
+    path = _profile(tmp_path / "p.csv", _loads())
+    net = pp.from_json(str(tiny))
+    by_file = schedule(net, profiles=str(path), hours=HOURS, ac_check=False)
+    for frame in (pl.read_csv(path), pd.read_csv(path)):
+        got = schedule(net, profiles=frame, hours=HOURS, ac_check=False)
+        # the same table in memory: the same schedule as from the file
+        assert got.objective == pytest.approx(by_file.objective, rel=1e-9)
+        assert got.open_lines == by_file.open_lines
+        assert got.inputs["profiles"] is None
+    for bad in ({"eps": "0.1"}, {"hourly": "yes"}, {"c_shed": None}):
+        with pytest.raises(InputError) as exc:
+            schedule(net, profiles=str(path), hours=HOURS, ac_check=False, **bad)
+        (name,) = bad
+        assert [p.field for p in exc.value.problems] == [name], exc.value.problems

@@ -73,7 +73,7 @@ __all__ = ["BudgetKind", "ScheduleSettings", "SocForm", "check_schedule_problems
            "check_schedule_result", "has_budget_set", "schedule", "schedule_inputs"]
 
 
-def schedule_inputs(source: Any, profiles: str | Path | None = None,
+def schedule_inputs(source: Any, profiles: str | Path | pl.DataFrame | None = None,
                     devices: str | Path | None = None, hours: int = 24,
                     notes: list[str] | None = None) -> tuple[Network, Devices, Any]:
     """The network, its devices and its profiles (built-in ones by default) for a horizon of
@@ -125,7 +125,7 @@ def _ids(dev: Devices) -> dict[str, list[str]]:
 
 
 @option_names({**TIME_LIMIT_S, "sub_time": "sub_time_s"}, passes_to=ScheduleSettings)
-def schedule(source: Any, *, profiles: str | Path | None = None,
+def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
              devices: str | Path | None = None, settings: ScheduleSettings | None = None,
              time_limit_s: float = 900.0, gap: float = 1e-3, ac_check: bool = True,
              samples: int = 0, seed: int = 0, out: str | Path | None = None,
@@ -143,6 +143,16 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
     path). ``progress`` (:data:`~feederopt.algorithms.base.ProgressCallback`) gets the
     phases, C&CG's iterations and the samples done; ``notice`` the notes on the inputs (no
     devices modelled) before the solve (they are in the result's notes too)."""
+    # a profile table in memory: polars as it is, pandas converted (ut_sched4 #11: a
+    # DataFrame was "ambiguous" (polars) or "expected str, bytes or os.PathLike" (pandas))
+    if profiles is not None and not isinstance(profiles, str | Path | pl.DataFrame):
+        if type(profiles).__module__.startswith("pandas"):
+            profiles = pl.from_pandas(profiles)
+        else:
+            prior_problems = [*prior_problems, Problem(
+                ProblemKind.INVALID_VALUE, "options", "profiles must be a file path or a "
+                f"polars or pandas DataFrame, not {type(profiles).__name__}", (), "profiles")]
+            profiles = None
     st, problems = _settings(settings, changes)
     problems = [*prior_problems, *problems]
     problems += run_problems(st, time_limit_s=time_limit_s, gap=gap, samples=samples,
@@ -197,7 +207,8 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
                              if not isinstance(source, str) else source, ac_check=ac_check)
     res.notes = [*input_notes, *res.notes]
     res.inputs = {"source": str(source) if isinstance(source, str | Path) else None,
-                  "profiles": str(Path(profiles).resolve()) if profiles else None,
+                  "profiles": str(Path(profiles).resolve())
+                  if isinstance(profiles, str | Path) else None,
                   "devices": str(Path(devices).resolve()) if devices else None}
     if samples:
         res.sample_check = _sample_check(d, st, sol, samples, seed, time_limit_s, progress)
@@ -223,7 +234,27 @@ def _settings(settings: ScheduleSettings | None, changes: dict[str, Any]
                                         f"one of {', '.join(e.value for e in enum)}",
                                         (str(changes[name]),), name))
                 del changes[name]
-    st = replace(settings or ScheduleSettings(), **changes)
+    base = settings or ScheduleSettings()
+    for name in list(changes):  # a wrong type (eps="0.1") was a TypeError (ut_sched4 #11)
+        default, value = getattr(base, name, None), changes[name]
+        if isinstance(default, bool):
+            ok = isinstance(value, bool | np.bool_)
+            want = "True or False"
+        elif isinstance(default, int | float) or name == "loss_tol":
+            ok = value is None if name == "loss_tol" and value is None else (
+                isinstance(value, int | float | np.integer | np.floating)
+                and not isinstance(value, bool | np.bool_))
+            want = "a number" + (" or None" if name == "loss_tol" else "")
+        else:
+            continue
+        if not ok:
+            problems.append(Problem(ProblemKind.INVALID_VALUE, "options", f"{name} must be "
+                                    f"{want}, not {type(value).__name__} {value!r}",
+                                    (repr(value),), name, f"e.g. {name}={default!r}"))
+            del changes[name]
+    st = replace(base, **changes)
+    if problems:  # the other checks would compare the wrongly typed values
+        return st, problems
     return st, problems + settings_problems(st)
 
 
