@@ -231,3 +231,23 @@ def test_api_takes_dataframes_and_types_its_options(tiny: Path, tmp_path: Path) 
             schedule(net, profiles=str(path), hours=HOURS, ac_check=False, **bad)
         (name,) = bad
         assert [p.field for p in exc.value.problems] == [name], exc.value.problems
+
+
+# ----- #9 hourly.png: the price axis's legend hid the substation's Q entry ------------------
+def test_price_axis_joins_the_substation_legend(tiny: Path, tmp_path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    from feederopt.api_schedule import schedule
+    from feederopt.report.schedule import hourly_figure
+
+    rows = [*_loads(), *[(h, "price", p) for h, p in enumerate((30, 120, 60, 40))]]
+    res = schedule(str(tiny), profiles=str(_profile(tmp_path / "p.csv", rows)), hours=HOURS,
+                   ac_check=False)
+    fig = hourly_figure(res.to_dict())
+    sub = next(a for a in fig.axes if a.get_title().startswith("substation"))
+    panel = [a for a in fig.axes if a in sub.get_shared_x_axes().get_siblings(sub)]
+    legends = [a.get_legend() for a in panel if a.get_legend() is not None]
+    assert len(panel) == 2 and len(legends) == 1  # the panel and the price's twin axis
+    labels = [t.get_text() for t in legends[0].get_texts()]
+    assert "Q [MVAr]" in labels and "price [$/MWh]" in labels, labels
+    plt.close(fig)
