@@ -30,12 +30,29 @@ def test_title_of_a_short_deterministic_schedule(tmp_path: Path) -> None:
 
 
 def test_title_names_robust_and_hourly_runs() -> None:
-    assert schedule_title({"hours": 24, "method": "ccg", "settings": {"hourly": False}}) == (
+    ess = {"ess_soc_mwh": {"S1": [0.5]}}
+    assert schedule_title({"hours": 24, "method": "ccg", "settings": {"hourly": False},
+                           "series": ess}) == (
         "24-hour robust (C&CG) reconfiguration (one topology for the day) with storage "
         "(seed 004)")
-    assert schedule_title({"hours": 3, "method": "extensive", "settings": {"hourly": True}}) \
+    assert schedule_title({"hours": 3, "method": "extensive", "settings": {"hourly": True},
+                           "series": ess}) \
         == ("3-hour robust (every extreme point) dynamic reconfiguration (a topology per hour) "
             "with storage (seed 004)")
+
+
+def test_title_says_what_the_schedule_has() -> None:
+    # user test ut_sched4 #8: a net without devices was "with storage"
+    base = {"hours": 4, "method": "deterministic", "settings": {"hourly": False, "eps": 0.0}}
+    assert schedule_title({**base, "series": {"dg_mw": {}, "ess_soc_mwh": {}, "ev_mw": {},
+                                              "renewable_mw": {}}}).endswith(
+        "without devices (seed 004)")
+    full = {"dg_mw": {"G": [1]}, "ess_soc_mwh": {"S": [1]}, "renewable_mw": {"PV": [1]},
+            "ev_mw": {"EV": [1]}}
+    assert schedule_title({**base, "series": full, "settings": {"eps": 0.1}}).endswith(
+        "with fossil DG, storage, PV/wind, EV charging and DSM (seed 004)")
+    assert schedule_title({**base, "series": {"ev_mw": {"EV": [1]}}}).endswith(
+        "with EV charging (seed 004)")
 
 
 def test_hourly_figure_has_the_losses_panel(tmp_path: Path) -> None:

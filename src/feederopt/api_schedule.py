@@ -26,7 +26,12 @@ from feederopt.cases import load
 from feederopt.cases.schedule import has_schedule, schedule_paths
 from feederopt.errors import InfeasibleError, InputError, Problem, ProblemKind
 from feederopt.formulations.schedule import ScheduleData, nominal
-from feederopt.io.timeseries import load_devices, load_profiles
+from feederopt.io.timeseries import (
+    device_rating_warnings,
+    load_devices,
+    load_factor_warnings,
+    load_profiles,
+)
 from feederopt.io.writing import output_problems
 from feederopt.network.container import Network
 from feederopt.network.timeseries import DeviceKind, Devices
@@ -38,6 +43,7 @@ from feederopt.problems.schedule import (
     answer_violations,
     build_schedule_data,
     commitment_problems,
+    ev_capacity_notes,
     export_problems,
     is_radial,
     network_storage,
@@ -67,13 +73,16 @@ __all__ = ["BudgetKind", "ScheduleSettings", "SocForm", "check_schedule_problems
            "check_schedule_result", "has_budget_set", "schedule", "schedule_inputs"]
 
 
-def schedule_inputs(source: Any, profiles: str | Path | None = None,
+def schedule_inputs(source: Any, profiles: str | Path | pl.DataFrame | None = None,
                     devices: str | Path | None = None, hours: int = 24,
                     notes: list[str] | None = None) -> tuple[Network, Devices, Any]:
     """The network, its devices and its profiles (built-in ones by default) for a horizon of
     ``hours`` (the profiles must cover its first ``hours`` hours). A network without built-in
     data needs ``profiles``; without ``devices`` it has no devices (a note in ``notes``), as
-    with a devices folder that holds no device table."""
+    with a devices folder that holds no device table. A profile table without rows is a note
+    too (every load at factor 1), as are the plausibility warnings of the profiles and device
+    tables (:func:`~feederopt.io.timeseries.load_factor_warnings`,
+    :func:`~feederopt.io.timeseries.device_rating_warnings`)."""
     net = load(source)
     name = source if isinstance(source, str) else ""
     builtin = has_schedule(name)
@@ -99,6 +108,13 @@ def schedule_inputs(source: Any, profiles: str | Path | None = None,
                          "are modelled")
     prof = load_profiles(profiles if profiles is not None else prof_file, net,  # type: ignore[arg-type]
                          dev, need_hours=hours)
+    if notes is not None and not prof.elements:  # a header-only table (ut_sched4 #5)
+        notes.append(f"the profile table {profiles if profiles is not None else prof_file} has "
+                     "no rows: every load keeps factor 1 (its nominal p_mw and q_mvar) in every "
+                     "hour and the purchase price is c_buy")
+    if notes is not None:  # profiles and device tables in the wrong units (percent, kW)
+        notes += [str(p) for p in (*load_factor_warnings(prof, [str(x) for x in net.loads[
+            "id"].to_list()]), *device_rating_warnings(dev, net))]
     return net, dev, prof
 
 
@@ -109,7 +125,7 @@ def _ids(dev: Devices) -> dict[str, list[str]]:
 
 
 @option_names({**TIME_LIMIT_S, "sub_time": "sub_time_s"}, passes_to=ScheduleSettings)
-def schedule(source: Any, *, profiles: str | Path | None = None,
+def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
              devices: str | Path | None = None, settings: ScheduleSettings | None = None,
              time_limit_s: float = 900.0, gap: float = 1e-3, ac_check: bool = True,
              samples: int = 0, seed: int = 0, out: str | Path | None = None,
@@ -127,6 +143,16 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
     path). ``progress`` (:data:`~feederopt.algorithms.base.ProgressCallback`) gets the
     phases, C&CG's iterations and the samples done; ``notice`` the notes on the inputs (no
     devices modelled) before the solve (they are in the result's notes too)."""
+    # a profile table in memory: polars as it is, pandas converted (ut_sched4 #11: a
+    # DataFrame was "ambiguous" (polars) or "expected str, bytes or os.PathLike" (pandas))
+    if profiles is not None and not isinstance(profiles, str | Path | pl.DataFrame):
+        if type(profiles).__module__.startswith("pandas"):
+            profiles = pl.from_pandas(profiles)
+        else:
+            prior_problems = [*prior_problems, Problem(
+                ProblemKind.INVALID_VALUE, "options", "profiles must be a file path or a "
+                f"polars or pandas DataFrame, not {type(profiles).__name__}", (), "profiles")]
+            profiles = None
     st, problems = _settings(settings, changes)
     problems = [*prior_problems, *problems]
     problems += run_problems(st, time_limit_s=time_limit_s, gap=gap, samples=samples,
@@ -152,6 +178,11 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
     if problems:
         raise InputError(problems)
     d = build_schedule_data(net, dev, prof, st)
+    ev_notes = ev_capacity_notes(d, dev.ids(DeviceKind.EV))  # more than the chargers deliver
+    for text in ev_notes:
+        if notice is not None:
+            notice(text)
+    input_notes += ev_notes
     problems = commitment_problems(d) + export_problems(
         d, tuple(str(g) for g in net.generators.filter(pl.col("in_service"))["id"].to_list()))
     if problems:
@@ -176,7 +207,8 @@ def schedule(source: Any, *, profiles: str | Path | None = None,
                              if not isinstance(source, str) else source, ac_check=ac_check)
     res.notes = [*input_notes, *res.notes]
     res.inputs = {"source": str(source) if isinstance(source, str | Path) else None,
-                  "profiles": str(Path(profiles).resolve()) if profiles else None,
+                  "profiles": str(Path(profiles).resolve())
+                  if isinstance(profiles, str | Path) else None,
                   "devices": str(Path(devices).resolve()) if devices else None}
     if samples:
         res.sample_check = _sample_check(d, st, sol, samples, seed, time_limit_s, progress)
@@ -202,7 +234,27 @@ def _settings(settings: ScheduleSettings | None, changes: dict[str, Any]
                                         f"one of {', '.join(e.value for e in enum)}",
                                         (str(changes[name]),), name))
                 del changes[name]
-    st = replace(settings or ScheduleSettings(), **changes)
+    base = settings or ScheduleSettings()
+    for name in list(changes):  # a wrong type (eps="0.1") was a TypeError (ut_sched4 #11)
+        default, value = getattr(base, name, None), changes[name]
+        if isinstance(default, bool):
+            ok = isinstance(value, bool | np.bool_)
+            want = "True or False"
+        elif isinstance(default, int | float) or name == "loss_tol":
+            ok = value is None if name == "loss_tol" and value is None else (
+                isinstance(value, int | float | np.integer | np.floating)
+                and not isinstance(value, bool | np.bool_))
+            want = "a number" + (" or None" if name == "loss_tol" else "")
+        else:
+            continue
+        if not ok:
+            problems.append(Problem(ProblemKind.INVALID_VALUE, "options", f"{name} must be "
+                                    f"{want}, not {type(value).__name__} {value!r}",
+                                    (repr(value),), name, f"e.g. {name}={default!r}"))
+            del changes[name]
+    st = replace(base, **changes)
+    if problems:  # the other checks would compare the wrongly typed values
+        return st, problems
     return st, problems + settings_problems(st)
 
 

@@ -63,7 +63,9 @@ Second stage (wait and see, for a realisation ``xi``), the seed's (2)-(26) with 
   ``0 <= soc <= E_s``, ``soc_{-1} = soc0 E_s <= soc_{H-1}``.
 * (22)-(23) renewables ``pres + spill = p_hat (1 - dev xr)`` (use plus curtailment).
 * (24) EV: ``0 <= pev_{k,h} <= a_{k,h} P_k`` and the daily energy ``sum_h pev + short_k >=
-  E_k`` (with the seed's lower bound 0 alone the optimiser never charges).
+  E_k`` (with the seed's lower bound 0 alone the optimiser never charges); ``E_k`` is the
+  station's whole requirement, also where it exceeds ``sum_h a_{k,h} P_k`` (that part is
+  unmet in every schedule: :meth:`ScheduleData.ev_undeliverable`).
 * Loss term of (1), ``c_l r (P^2 + Q^2)``: a piecewise-linear outer approximation by the
   tangents of the perspective ``r P^2 / y`` (Frangioni & Gentile, Math. Program. 106(2),
   2006), ``lp >= r (2 a P - a^2 y)`` at the tangent points ``a in +-A`` (and ``lp >= 0``), the
@@ -193,6 +195,13 @@ class ScheduleData:
     @property
     def m(self) -> int:
         return len(self.f)
+
+    def ev_undeliverable(self) -> np.ndarray:
+        """The EV energy [MWh] no schedule can deliver, per station, (K,): ``max(0, E_k -
+        sum_h a_{k,h} P_k)``, the requirement above what the charger can deliver at its rating
+        times its availability over the horizon. It stays in the model as the unmet energy
+        ``short_k`` (bounded below by it), priced at ``c_shed`` as any unmet EV energy."""
+        return np.maximum(self.ev_energy - self.ev_max.sum(0), 0.0)
 
     def buy_price(self) -> np.ndarray:
         """``c_s,h``, the substation purchase price [$/MWh] of each hour, (H,): ``c_buy`` given

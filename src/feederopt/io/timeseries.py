@@ -23,8 +23,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind, Severity
 from feederopt.io._common import missing, read_long_table
+from feederopt.io.scenarios import load_id_hint
 from feederopt.network.container import Network
 from feederopt.network.timeseries import (
     DEVICE_COLUMNS,
@@ -70,8 +71,11 @@ def read_table(path: str | Path, what: str) -> pl.DataFrame:
 
 
 # ----- profiles -----------------------------------------------------------------------------
-def _hour_index(col: pl.Series) -> tuple[np.ndarray | None, list[Problem]]:
-    """Integer hours 0..; timestamps become hours since the first; anything else a problem."""
+def _hour_index(col: pl.Series, elements: list[str] | None = None
+                ) -> tuple[np.ndarray | None, list[Problem]]:
+    """Integer hours 0..; timestamps become hours since the first; anything else a problem
+    (also timestamps of which some carry a UTC offset and others none: their difference is
+    undefined; the problem names the data rows, counted from 1, and their ``elements``)."""
     text = col.cast(pl.String).str.strip_chars()
     as_float = text.cast(pl.Float64, strict=False)
     if as_float.null_count() == 0:
@@ -88,6 +92,23 @@ def _hour_index(col: pl.Series) -> tuple[np.ndarray | None, list[Problem]]:
         bad = [s for s in text.to_list() if not _is_stamp(s)][:5]
         return None, [_problem("profiles", "time is neither an hour index nor a timestamp",
                                tuple(str(b) for b in bad), "time")]
+    aware = [s.utcoffset() is not None for s in stamps]
+    if any(aware) and not all(aware):
+        # before: min() of naive and aware datetimes, a TypeError (user test ut_sched4 #1)
+        naive_rows = [i for i, a in enumerate(aware) if not a]
+        aware_rows = [i for i, a in enumerate(aware) if a]
+
+        def named(rows: list[int]) -> str:
+            return ", ".join(f"row {i + 1}" + (f" ({elements[i]})" if elements else "")
+                             for i in rows[:3]) + (" ..." if len(rows) > 3 else "")
+
+        ids = sorted({elements[i] for i in naive_rows} if elements else
+                     {str(text[i]) for i in naive_rows[:5]})
+        return None, [_problem(
+            "profiles", f"timestamps mix time zones: {len(aware_rows)} carry a UTC offset "
+            f"({named(aware_rows)}), {len(naive_rows)} none ({named(naive_rows)}); the hours "
+            "between them are not defined", tuple(ids[:10]), "time",
+            "give every timestamp with its offset (2024-06-01T00:00:00+02:00) or none of them")]
     t0 = min(stamps)
     hours = np.array([(s - t0) / timedelta(hours=1) for s in stamps])
     if np.any(hours != np.round(hours)):
@@ -106,13 +127,16 @@ def _is_stamp(s: str | None) -> bool:
 
 
 def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
-                     hours: int = 24, need_hours: int | None = None
+                     hours: int = 24, need_hours: int | None = None,
+                     load_names: dict[str, str] | None = None
                      ) -> tuple[Profiles | None, list[Problem]]:
     """Validate a long profile table against the network's loads and the devices; every
     problem at once. Loads without a profile keep factor 1; PV, wind and EV units must have
     one. ``hours`` is the day the times must lie in (0..hours-1); ``need_hours`` (default
     ``hours``) the horizon: every profiled element needs a value at each of its first
-    ``need_hours`` hours, and the profiles returned cover those."""
+    ``need_hours`` hours, and the profiles returned cover those. ``load_names`` (a
+    pandapower load's name -> its id) lets the hint of an unknown element give the id meant;
+    a pandapower index ``0`` gets ``load:0`` (:func:`~feederopt.io.scenarios.load_id_hint`)."""
     missing = [c for c in ("time", "element", "value") if c not in df.columns]
     if missing:
         return None, [Problem(ProblemKind.MISSING_COLUMN, "profiles",
@@ -122,7 +146,7 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
     elements = df["element"].cast(pl.String).str.strip_chars().to_list()
     raw = df["value"].cast(pl.String).str.strip_chars()
     values = raw.cast(pl.Float64, strict=False).to_numpy().astype(float)
-    hrs, time_problems = _hour_index(df["time"])
+    hrs, time_problems = _hour_index(df["time"], elements)
     problems += time_problems
 
     def at(i: int) -> str:  # "element@hour" (the hour when the time column is readable)
@@ -146,11 +170,18 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
     unknown = sorted({e for e, k in zip(elements, matched, strict=True) if k is None})
     elements = [k if k is not None else e for e, k in zip(elements, matched, strict=True)]
     if unknown:
+        # the ids' form, and the load:N meant by a pandapower index or load name (ut_sched4 #6)
+        loads = [i for i in load_ids if i.startswith("load:")] or list(load_ids)
+        by_id = load_names or {}
+        by_name = [f"{u} -> {by_id[u]}" for u in unknown if u in by_id]
+        hint = (load_id_hint(unknown, loads)
+                + (f"; {', '.join(by_name[:5])} (pandapower load names; the profile names "
+                   "loads by id)" if by_name else ""))
         problems.append(_problem("profiles", "unknown element (neither a load or generator "
                                  "of the network nor a PV, wind or EV unit nor 'price'; the "
                                  "value matches no id)", tuple(unknown), "element",
                                  "name a load id of the network or a device id (or "
-                                 f"{PRICE!r}, the hourly purchase price in $/MWh)"))
+                                 f"{PRICE!r}, the hourly purchase price in $/MWh): {hint}"))
     # the reserved element ``price``: an id ``price`` of the network or the devices would make
     # its rows ambiguous (a load's factor or the purchase price?), so both together are refused
     named = sorted(i for i in (*load_ids, *kinds) if i == PRICE)
@@ -161,6 +192,15 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
             f"network is named {PRICE!r} too: its rows would be read as prices", (PRICE,),
             "element", f"rename the load, generator or device {PRICE!r} (its profile rows "
             "with it)"))
+    # a device named like a load or generator of the network: one profile row would drive
+    # both (user test ut_sched4 #4: PV 'load:0' took load:0's factors), as with 'price'
+    clash = sorted(set(load_ids) & set(kinds))
+    if clash:
+        problems.append(Problem(
+            ProblemKind.DUPLICATE_ID, "devices", "a device id is also a load or generator id "
+            "of the network: its profile rows would drive both", tuple(clash[:10]), "id",
+            "rename the device (and its profile rows): profile elements name loads, "
+            "generators and devices in one namespace"))
     is_price = np.array([e == PRICE for e in elements], bool)
     neg_price = sorted({at(int(i)) for i in np.flatnonzero(
         is_price & ~nan & (np.nan_to_num(values) < 0))})
@@ -234,9 +274,96 @@ def load_profiles(source: str | Path | pl.DataFrame, network: Network, devices: 
     # the network's own generators (fixed injections of the schedule) may have a profile too
     load_ids += [str(x) for x in network.generators["id"].to_list()]
     prof, problems = profile_problems(df, load_ids, devices, hours, need_hours)
+    if any(p.field == "element" and p.message.startswith("unknown element") for p in problems):
+        # again with the pandapower load names, read only now (the hint's ids meant)
+        prof, problems = profile_problems(df, load_ids, devices, hours, need_hours,
+                                          pandapower_load_names(network))
     if problems or prof is None:
         raise InputError(problems)
     return prof
+
+
+#: The largest plausible load factor: a load at five times its nominal power all hour. A
+#: profile written in percent (60 for 0.6) or in kW is above it; a real day's peak is not.
+LOAD_FACTOR_MAX = 5.0
+
+#: The largest plausible device rating as a multiple of the network's nominal load: a unit
+#: ten times the whole feeder's demand has no use in a schedule that exports nothing; one
+#: written in kW (300 for 0.3 MW) is above it.
+DEVICE_RATING_MAX = 10.0
+
+
+def load_factor_warnings(profiles: Profiles, load_ids: list[str]) -> list[Problem]:
+    """A warning (the input is used) naming each load whose factor exceeds
+    :data:`LOAD_FACTOR_MAX` at some hour (``element@hour``): factors are shares of the load's
+    nominal ``p_mw`` and ``q_mvar``, so such a profile is likely in percent or kW (user test
+    ut_sched4 #3: 60..110 ran "optimal" with 97 % of the load curtailed, without a word)."""
+    over = [f"{e}@{h}" for j, e in enumerate(profiles.elements) if e in set(load_ids)
+            for h in np.flatnonzero(profiles.values[:, j] > LOAD_FACTOR_MAX)]
+    if not over:
+        return []
+    top = float(max(profiles.of(e.split("@")[0]).max() for e in over))
+    return [Problem(
+        ProblemKind.BAD_TIMESERIES, "profiles", f"load factor(s) above {LOAD_FACTOR_MAX:g} "
+        f"(up to {top:g}; element@hour" + (f"; the first 10 of {len(over)})" if len(over) > 10
+                                           else ")") + ": written in percent or kW?",
+        tuple(over[:10]), "value", severity=Severity.WARNING,
+        hint="a load's profile value is a factor of its nominal p_mw and q_mvar: 60 % is "
+        f"written 0.6; if {top:g} is in percent, divide the profile by 100")]
+
+
+def device_rating_warnings(devices: Devices, network: Network) -> list[Problem]:
+    """A warning (the input is used) naming each device whose power rating (``p_max_mw``) or
+    energy (``e_max_mwh``, ``energy_mwh``) exceeds :data:`DEVICE_RATING_MAX` times the
+    network's nominal load (``sum p_mw``; MWh against that load over 24 h), as a table written
+    in kW would (user test ut_sched4 #3: a 300 MW DG on a 1.68 MW feeder)."""
+    load = float(network.loads.filter(pl.col("in_service"))["p_mw"].sum())
+    if load <= 0:
+        return []
+    out = []
+    for kind in DeviceKind:
+        table = devices.table(kind)
+        for c, ref, unit in (("p_max_mw", load, "MW"), ("e_max_mwh", 24 * load, "MWh"),
+                             ("energy_mwh", 24 * load, "MWh")):
+            if c not in table.columns or not table.height:
+                continue
+            vals = np.asarray(table[c].to_numpy(), float)
+            big = np.flatnonzero(vals > DEVICE_RATING_MAX * ref)
+            if len(big):
+                k = int(big[np.argmax(vals[big])])
+                out.append(Problem(
+                    ProblemKind.INVALID_VALUE, f"devices.{kind.value}",
+                    f"rating above {DEVICE_RATING_MAX:g} times the network's nominal load "
+                    f"({load:.4g} MW{', over 24 h' if unit == 'MWh' else ''}): "
+                    f"{table['id'][int(k)]} {vals[k]:g} {unit}: written in kW?",
+                    tuple(str(table["id"][int(i)]) for i in big), c, severity=Severity.WARNING,
+                    hint=f"{c} is in {unit}: 300 kW is written 0.3; if {vals[k]:g} is in "
+                    f"{'kW' if unit == 'MW' else 'kWh'}, write {vals[k] / 1000:g}"))
+    return out
+
+
+def pandapower_load_names(network: Network) -> dict[str, str]:
+    """The loads' pandapower names -> their ids (``L2`` -> ``load:0``), for a network read
+    from a pandapower JSON file (``meta['path']``); empty for other networks, unnamed loads,
+    names that two loads share, or a file that no longer reads."""
+    path = network.meta.get("path")
+    if network.meta.get("source_format") != "pandapower" or not path:
+        return {}
+    try:
+        import pandapower as pp
+
+        names = pp.from_json(str(path)).load["name"]
+    except Exception:  # the hint is a courtesy: no names rather than a second error
+        return {}
+    ids = {int(i): str(x) for i, x, e in zip(network.loads["pp_index"].to_list(),
+                                             network.loads["id"].to_list(),
+                                             network.loads["pp_element"].to_list(),
+                                             strict=True) if e == "load" and i is not None}
+    out: dict[str, str] = {}
+    for idx, name in names.items():
+        if isinstance(name, str) and name.strip() and int(idx) in ids:
+            out[name.strip()] = ids[int(idx)] if name.strip() not in out else ""
+    return {k: v for k, v in out.items() if v}
 
 
 def write_profiles(profiles: Profiles, path: str | Path) -> Path:

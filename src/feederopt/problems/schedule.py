@@ -336,8 +336,10 @@ def build_schedule_data(net: Network, devices: Devices, profiles: Profiles,
     ev_ids = devices.ids(DeviceKind.EV)
     ev_max = np.column_stack([prof.of(i)[:H] for i in ev_ids]) * col(DeviceKind.EV, "p_max_mw") \
         if ev_ids else np.zeros((H, 0))
+    # the whole requirement, also what the charger cannot deliver: that part is unmet energy
+    # priced at c_shed in every schedule (ev_capacity_notes). Before (user test ut_sched4 #2)
+    # it was cut to the charger's capacity and dropped without a word (ev_unmet 0).
     ev_energy = col(DeviceKind.EV, "energy_mwh") * H / 24.0
-    ev_energy = np.minimum(ev_energy, ev_max.sum(0))
     uncertain = np.zeros(pu.n_bus, bool)
     if st.uncertain_buses:
         uncertain[[bus[b] for b in st.uncertain_buses]] = True
@@ -455,6 +457,25 @@ def hourly_price(profiles: Profiles, st: ScheduleSettings) -> float | np.ndarray
     if PRICE in profiles.elements:
         return profiles.of(PRICE)[:st.hours].copy()
     return st.c_buy
+
+
+def ev_capacity_notes(d: ScheduleData, ev_ids: list[str]) -> list[str]:
+    """A note naming each EV station whose energy requirement over the horizon (``energy_mwh``
+    times hours / 24) exceeds what its charger can deliver, ``sum_h a_{k,h} P_k`` (rating
+    times availability): the difference (:meth:`ScheduleData.ev_undeliverable`) is unmet in
+    every schedule, counted in the unmet EV energy and priced at ``c_shed``. Empty when every
+    requirement can be met."""
+    gap = d.ev_undeliverable()
+    idx = np.flatnonzero(gap > 1e-9)
+    if not len(idx):
+        return []
+    each = "; ".join(f"{ev_ids[k]} needs {d.ev_energy[k]:.4g} MWh over the {d.hours} h, its "
+                     f"charger delivers at most {d.ev_max[:, k].sum():.4g} MWh (p_max_mw times "
+                     f"the availability profile): {gap[k]:.4g} MWh short" for k in idx)
+    return [f"EV energy the chargers cannot deliver, {gap[idx].sum():.4g} MWh ({each}): it is "
+            f"EV energy not delivered in every schedule, priced at the curtailment price "
+            f"c_shed {d.c_shed:g} $/MWh (the samples of 'feederopt check' count only unmet "
+            "energy beyond it as unserved). Check energy_mwh (MWh per day) and p_max_mw"]
 
 
 def price_notes(profiles: Profiles, st: ScheduleSettings) -> list[str]:

@@ -116,13 +116,28 @@ def _unreadable(path: Path, message: str, hint: str = _HINT) -> InputError:
                                ids=(str(path),), hint=hint)])
 
 
+def _file_hint(path: Path) -> str:
+    """The hint for a result file given where a folder is wanted: the command that wrote it,
+    with ``--out DIR`` (and ``--report`` for ``solve``, the only one that has it; user test
+    ut_sched4 #10: a schedule JSON was told to add --report, which schedule has not)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        kind = result_kind(doc, path) if isinstance(doc, dict) else None
+    except (OSError, ValueError, InputError):
+        kind = None
+    if kind in REPORTS:
+        again = REPORTS[kind] + (" --report" if kind == "solve" else "")
+        return f"run '{again}' again (the command that wrote this file), or give that folder"
+    return "run the command that wrote it again with --out DIR (and --report for 'solve'), " \
+        "or give that folder"
+
+
 def _read_json(folder: Path) -> dict[str, Any]:
     """``folder/result.json``: an object, else a typed problem."""
     if folder.is_file():  # a --json file: it said "no such result folder" of a file there
         raise _unreadable(folder, "a file, not a result folder: the report is built from a "
                           "folder written with --out (result.json and its figures)",
-                          "run the command again with --out DIR (and --report), or give "
-                          "that folder")
+                          _file_hint(folder))
     if not folder.is_dir():
         raise _unreadable(folder, "no such result folder")
     doc = folder / "result.json"

@@ -173,7 +173,8 @@ def _panels(result: Mapping[str, Any]) -> tuple[list[_Panel], list[str]]:
             twin = ax.twinx()
             _step(twin, price, color="tab:gray", lw=1.0, ls="-.", label="price [$/MWh]")
             twin.tick_params(axis="y", colors="tab:gray")
-            twin.legend(loc="upper right", fontsize=7)
+            # its entry joins the panel's one legend (below): a legend of its own hid the
+            # substation's "Q [MVAr]" entry (user test ut_sched4 #9)
 
     panels.append(_Panel("substation", substation))
 
@@ -342,10 +343,17 @@ def hourly_figure(result: Mapping[str, Any]) -> Figure:
             if not ax.get_images():  # no grid over a heat map
                 ax.grid(alpha=0.3)
             ax.set_xlabel("hour", fontsize=8)
-            handles = ax.get_legend_handles_labels()[0]
+            # one legend for the panel and its twin axes (an hourly price's), on the one
+            # drawn last so that no line covers it
+            twins = [a for a in fig.axes if a in ax.get_shared_x_axes().get_siblings(ax)]
+            handles, labels = [], []
+            for a in twins:
+                h, lab = a.get_legend_handles_labels()
+                handles += h
+                labels += lab
             if handles:
-                ax.legend(**{"fontsize": 7, "ncol": 2 if len(handles) <= 6 else 3,
-                             **(p.legend or {})})
+                twins[-1].legend(handles, labels, **{
+                    "fontsize": 7, "ncol": 2 if len(handles) <= 6 else 3, **(p.legend or {})})
     what = f"{result.get('method')}, worst case" if result.get("worst") else "forecast"
     fig.suptitle(f"{result.get('case', '')}: {n_hours}-hour schedule ({what})")
     if absent:
@@ -470,7 +478,23 @@ def schedule_title(r: Mapping[str, Any]) -> str:
     hourly = bool((r.get("settings") or {}).get("hourly"))
     topology = ("dynamic reconfiguration (a topology per hour)" if hourly else
                 "reconfiguration (one topology for the day)")
-    return f"{span} {kind} {topology} with storage (seed 004)".replace("  ", " ")
+    return f"{span} {kind} {topology} {schedule_has(r)} (seed 004)".replace("  ", " ")
+
+
+def schedule_has(r: Mapping[str, Any]) -> str:
+    """What the schedule dispatches besides the topology, from its series (a unit table is
+    a non-empty mapping) and DSM from its settings: "with fossil DG, storage and EV charging",
+    or "without devices" (user test ut_sched4 #8: every subtitle said "with storage")."""
+    ser = r.get("series") or {}
+    parts = [name for key, name in (("dg_mw", "fossil DG"), ("ess_soc_mwh", "storage"),
+                                    ("renewable_mw", "PV/wind"), ("ev_mw", "EV charging"))
+             if ser.get(key)]
+    if float((r.get("settings") or {}).get("eps") or 0.0) > 0:
+        parts.append("DSM")
+    if not parts:
+        return "without devices"
+    return "with " + (parts[0] if len(parts) == 1 else
+                      ", ".join(parts[:-1]) + " and " + parts[-1])
 
 
 def write_schedule_folder(out: str | Path, result: Mapping[str, Any], *,

@@ -319,11 +319,15 @@ def served_share(d: ScheduleData, x: dict[str, np.ndarray],
                  realisations: list[dict[str, np.ndarray]], tol: float = 1e-6,
                  progress: SampleCallback | None = None) -> float:
     """The share [%] of ``realisations`` that first stage ``x`` serves without curtailment or
-    unmet EV energy; ``progress(done, served)`` after each."""
+    unmet EV energy beyond what no schedule can deliver (the requirement above the
+    chargers' capacity, :meth:`~feederopt.formulations.schedule.ScheduleData.ev_undeliverable`:
+    unmet in every realisation, it would make every share 0 %); ``progress(done, served)``
+    after each."""
     ok = 0
+    floor = d.ev_undeliverable().sum()
     for k, xi in enumerate(realisations, 1):
         _, point = evaluate(d, x, xi)
-        if point["pr"].sum() <= tol and point["short"].sum() <= tol:
+        if point["pr"].sum() <= tol and point["short"].sum() <= floor + tol:
             ok += 1
         if progress is not None:
             progress(k, ok)
