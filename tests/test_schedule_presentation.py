@@ -134,7 +134,7 @@ def test_many_dg_units_all_drawn() -> None:
         "dg_mw": {g: [0.1 * k] * h for k, g in enumerate(ids)},
         "dg_q_mvar": {g: [0.0] * h for g in ids},
         "ess_charge_mw": {}, "ess_discharge_mw": {}, "ess_soc_mwh": {}, "renewable_mw": {},
-        "renewable_forecast_mw": {}, "ev_mw": {}, "dsm_shift_mw": {}, "v_min_pu": [0.98] * h,
+        "renewable_available_mw": {}, "ev_mw": {}, "dsm_shift_mw": {}, "v_min_pu": [0.98] * h,
         "v_max_pu": [1.0] * h, "v_mean_pu": [0.99] * h, "losses_mw": [0.01] * h,
         "load_shed_mw": [0.0] * h}
     fig = hourly_figure({"case": "x", "series": series, "settings": {"eps": 0.0}})

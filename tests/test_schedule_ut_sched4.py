@@ -251,3 +251,30 @@ def test_price_axis_joins_the_substation_legend(tiny: Path, tmp_path: Path) -> N
     labels = [t.get_text() for t in legends[0].get_texts()]
     assert "Q [MVAr]" in labels and "price [$/MWh]" in labels, labels
     plt.close(fig)
+
+
+# ----- #7 a robust result's series are the worst case's, and say so ---------------------------
+def test_robust_series_say_they_are_the_worst_case(tiny: Path, tmp_path: Path) -> None:
+    """The JSON's ``series`` of a robust run hold the worst case found (its demand): the
+    document says so (``series_realisation``), and its demand is the forecast's moved by
+    ``gamma`` at the worst case's deviations, hour by hour (ut_sched4 #7: nothing said which
+    realisation, and the renewable availability was called a forecast)."""
+    import json
+
+    from feederopt.api_schedule import schedule
+
+    path = _profile(tmp_path / "p.csv", _loads())
+    net = pp.from_json(str(tiny))
+    det = schedule(net, profiles=str(path), hours=HOURS, ac_check=False).to_dict()
+    assert det["series_realisation"] == "forecast"
+    rob = schedule(net, profiles=str(path), hours=HOURS, ac_check=False, gamma=0.1,
+                   budget=1).to_dict()
+    assert rob["series_realisation"] == "worst_case"
+    json.dumps(rob, allow_nan=False)
+    forecast = [0.8 * 1.68] * HOURS  # every load at factor 0.8 (_loads)
+    demand = rob["series"]["demand_mw"]
+    assert demand != pytest.approx(forecast)  # a deviation at the worst case
+    # each hour's demand within the box: forecast +- gamma, one deviation per bus (budget 1)
+    for got, base in zip(demand, forecast, strict=True):
+        assert base * 0.9 - 1e-6 <= got <= base * 1.1 + 1e-6
+    assert "renewable_available_mw" in rob["series"]

@@ -251,7 +251,8 @@ def _panels(result: Mapping[str, Any]) -> tuple[list[_Panel], list[str]]:
     res = s.get("renewable_mw") or {}
     if res:
         panels.append(_units_panel("renewables", res, "used [MW]",
-                                   s.get("renewable_forecast_mw") or {}))
+                                   s.get("renewable_available_mw")
+                                   or s.get("renewable_forecast_mw") or {}))
     else:
         absent.append("PV and wind (no units)")
 

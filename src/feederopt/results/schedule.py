@@ -69,7 +69,10 @@ class HourlySeries:
     ess_discharge_mw: dict[str, list[float]]
     ess_soc_mwh: dict[str, list[float]]
     renewable_mw: dict[str, list[float]]
-    renewable_forecast_mw: dict[str, list[float]]
+    #: Each unit's available output in the series' realisation (the worst case's in a robust
+    #: run, the forecast otherwise); ``renewable_forecast_mw`` until session 29, which named
+    #: the worst case's availability "forecast" (user test ut_sched4 #7).
+    renewable_available_mw: dict[str, list[float]]
     ev_mw: dict[str, list[float]]
     demand_mw: list[float]
     dsm_shift_mw: dict[str, list[float]]  # pdr - pd per bus (only buses that shift)
@@ -138,9 +141,18 @@ class ScheduleResult:
     #: (the SOC before hour 0, which the last hour's SOC may not fall below).
     ess_limits_mwh: dict[str, dict[str, float]] = field(default_factory=dict)
 
+    @property
+    def series_realisation(self) -> str:
+        """Which realisation ``series`` holds: ``worst_case`` (a robust run: the worst case
+        found, its demand and renewable availability) or ``forecast``."""
+        return "worst_case" if self.worst is not None else "forecast"
+
     def to_dict(self) -> dict[str, Any]:
         out = {"kind": "schedule", **asdict(self)}
-        return _clean(out)
+        at = list(out).index("series")
+        items = list(out.items())
+        items.insert(at, ("series_realisation", self.series_realisation))
+        return _clean(dict(items))
 
 
 def _clean(x: Any) -> Any:
@@ -221,7 +233,7 @@ def series(d: ScheduleData, ids: dict[str, list[str]], bus_ids: list[str],
         dg_mw=per("pdg", "dg"), ess_charge_mw=per("pch", "ess"),
         ess_discharge_mw=per("pdis", "ess"), ess_soc_mwh=per("soc", "ess"),
         renewable_mw=per("pres", "res"),
-        renewable_forecast_mw={i: res[:, j].round(DIGITS).tolist()
+        renewable_available_mw={i: res[:, j].round(DIGITS).tolist()
                                for j, i in enumerate(ids["res"])},
         ev_mw=per("pev", "ev"), demand_mw=pd.sum(1).round(DIGITS).tolist(),
         dsm_shift_mw={bus_ids[j]: shift[:, j].round(DIGITS).tolist() for j in moving},
