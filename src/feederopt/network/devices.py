@@ -8,7 +8,8 @@ without devices unchanged):
   ``v = |V|^2``;
 * **substation OLTCs** (``buses.tap_min_pu``, ``tap_max_pu``, ``tap_step_pu`` on a source): the
   source holds ``v_set_pu x n`` with the ratio ``n`` at one of the positions
-  ``1 + k x step`` inside ``[tap_min_pu, tap_max_pu]`` (integer ``k``);
+  ``1 + k x step`` inside ``[tap_min_pu, tap_max_pu]`` (integer ``k``) that keep the source
+  bus, the OLTC's secondary side, within its own ``v_min_pu..v_max_pu``;
 * **transformer OLTCs / voltage regulators** (``branches.tap_controllable`` on a fixed
   transformer branch): the ratio ``n`` at one of ``tap_steps`` positions evenly spaced from
   ``tap_min_ratio`` to ``tap_max_ratio``, with ``v_to = v_from / n^2`` (``v = |V|^2``);
@@ -34,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from feederopt.errors import Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind
 
 if TYPE_CHECKING:
     from feederopt.network.container import Network
@@ -83,6 +84,11 @@ def device_problems(net: Network) -> list[Problem]:
             _ids(b, given & (lo.is_null() | hi.is_null() | st.is_null())), "tap_min_pu",
             "an OLTC needs tap_min_pu, tap_max_pu and tap_step_pu together",
             "give all three, e.g. 0.96, 1.04 and 0.0125")
+        add(ProblemKind.INVALID_VALUE, "buses", _source_band_misses(b), "tap_min_pu",
+            "no tap position of the source OLTC holds its bus within the bus's own voltage "
+            "band (v_set_pu x ratio outside v_min_pu..v_max_pu at every position)",
+            "widen the bus's v_min_pu..v_max_pu or the tap range so that some position "
+            "1 + k x tap_step_pu lies in it")
         add(ProblemKind.INVERTED_LIMITS, "buses", _ids(b, lo > hi), "tap_min_pu",
             "tap_min_pu is above tap_max_pu", "swap the tap limits")
         add(ProblemKind.INVALID_VALUE, "buses",
@@ -131,6 +137,37 @@ def device_problems(net: Network) -> list[Problem]:
             "flex_price_per_mwh", "the flexibility price is negative",
             "give a price >= 0 per MWh")
     return out
+
+
+def source_tap_ratios(lo: float, hi: float, step: float, v_set: float, v_min: float,
+                      v_max: float) -> np.ndarray:
+    """The ratios of a source OLTC that keep its own bus within its band: the positions
+    ``n = 1 + k step`` in ``[lo, hi]`` (:func:`tap_positions`) with ``v_min <= v_set n <=
+    v_max``. The OLTC's secondary side is the source bus itself, whose voltage is
+    ``v_set x n``, so a position outside the bus's band is no setting at all (user test
+    ut_dopfres #1: the tap range 0.95..1.05 on a bus banded 1.0..1.0 chose 1.05)."""
+    ratios = tap_positions(lo, hi, step)
+    v = v_set * ratios
+    return ratios[(v >= v_min - 1e-9) & (v <= v_max + 1e-9)]
+
+
+def _source_band_misses(b: pl.DataFrame) -> tuple[str, ...]:
+    """The source OLTCs of sound data none of whose positions lies in its bus's band."""
+    need = ("tap_min_pu", "tap_max_pu", "tap_step_pu", "v_set_pu", "v_min_pu", "v_max_pu")
+    if not all(_col(b, c) for c in need):
+        return ()
+    out = []
+    for r in b.filter(pl.col("tap_min_pu").is_not_null()).iter_rows(named=True):
+        vals = [r[c] for c in need]
+        if not r.get("is_source") or any(x is None or not math.isfinite(float(x))
+                                          for x in vals):
+            continue
+        lo, hi, st, vs, vmin, vmax = map(float, vals)
+        if st <= 0 or lo > hi or lo > 1.0 or hi < 1.0 or lo <= 0 or vs <= 0 or vmin > vmax:
+            continue  # reported as such
+        if not len(source_tap_ratios(lo, hi, st, vs, vmin, vmax)):
+            out.append(str(r["id"]))
+    return tuple(out)
 
 
 def _g(x: Any) -> str:
@@ -239,6 +276,9 @@ class PerUnitDevices:
     tap_branch: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     #: Per OLTC: its base ratio (1 at a source; the branch's tap_ratio on a transformer).
     tap_neutral: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: Per OLTC: the ratio step of a source OLTC (its positions are ``1 + k step``), 0 on a
+    #: transformer (its positions are counted along ``tap_ratios``).
+    tap_step: np.ndarray = field(default_factory=lambda: np.zeros(0))
     gen_commit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     gen_fixed_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per hour, on
     flex_ids: list[str] = field(default_factory=list)
@@ -260,6 +300,17 @@ class PerUnitDevices:
         ``tap_ratio`` on a transformer)."""
         base = float(self.tap_neutral[k]) if len(self.tap_neutral) else 1.0
         return int(np.argmin(np.abs(self.tap_ratios[k] - base)))
+
+    def tap_moves(self, k: int) -> np.ndarray:
+        """Per ratio of OLTC ``k``: the positions it lies from the base, signed (up > 0). A
+        source OLTC counts ``k`` of ``1 + k step`` (from ratio 1, also when the bus's band
+        leaves ratio 1 out of its positions); a transformer's counts along its positions from
+        :meth:`tap_base_position`."""
+        ratios = self.tap_ratios[k]
+        step = float(self.tap_step[k]) if len(self.tap_step) else 0.0
+        if step > 0:
+            return np.rint((ratios - 1.0) / step).astype(int)
+        return np.arange(len(ratios)) - self.tap_base_position(k)
 
     def source_taps(self) -> np.ndarray:
         """The OLTCs at source buses."""
@@ -304,16 +355,32 @@ def per_unit_devices(net: Network, pu: PerUnitNetwork,
     br_index = {b_: i for i, b_ in enumerate(pu.branch_ids)}
     br = br.filter(pl.col("id").is_in(list(br_index)))
     if Control.TAPS in controls and (b.height or br.height):
+        src_ratios = []
+        for r in b.iter_rows(named=True):
+            i = index[str(r["id"])]
+            src_ratios.append(source_tap_ratios(
+                float(r["tap_min_pu"]), float(r["tap_max_pu"]), float(r["tap_step_pu"]),
+                float(pu.v_set[i]), float(pu.v_min[i]), float(pu.v_max[i])))
+        empty = tuple(str(r["id"]) for r, x in zip(b.iter_rows(named=True), src_ratios,
+                                                    strict=True) if not len(x))
+        if empty:  # the band of the solve (--v-min/--v-max) misses every position
+            raise InputError([Problem(
+                ProblemKind.INVALID_VALUE, "buses", "no tap position of the source OLTC "
+                "holds its bus within the voltage band of the solve (v_set_pu x ratio "
+                "outside v_min..v_max at every position)", ids=empty, field="tap_min_pu",
+                hint="widen the band (--v-min/--v-max or the bus's v_min_pu..v_max_pu) or "
+                     "the tap range")])
         out.update(
             tap_bus=np.array([index[str(i)] for i in b["id"].to_list()]
                              + [index[str(i)] for i in br["from_bus"].to_list()], dtype=int),
             tap_cost=np.concatenate([
                 b["tap_cost_kw"].cast(pl.Float64).fill_null(0.0).to_numpy(),
                 np.zeros(br.height)]),
-            tap_ratios=[tap_positions(float(r["tap_min_pu"]), float(r["tap_max_pu"]),
-                                      float(r["tap_step_pu"])) for r in b.iter_rows(named=True)]
+            tap_ratios=src_ratios
             + [np.linspace(float(r["tap_min_ratio"]), float(r["tap_max_ratio"]),
                            int(r["tap_steps"])) for r in br.iter_rows(named=True)],
+            tap_step=np.concatenate([b["tap_step_pu"].cast(pl.Float64).to_numpy(),
+                                     np.zeros(br.height)]),
             tap_branch=np.array([-1] * b.height + [br_index[str(i)] for i in br["id"].to_list()],
                                 dtype=int),
             tap_neutral=np.concatenate([np.ones(b.height),

@@ -85,7 +85,7 @@ def dopf_summary(net: Network, problem: DopfProblem, point: dict[str, np.ndarray
             n = float(chosen_r[k])
             index = int(np.argmin(np.abs(dev.tap_ratios[k] - n)))
             base = dev.tap_base_position(k)
-            position = index - base
+            position = int(dev.tap_moves(k)[index])
             bid = pu.bus_ids[int(bus)]
             if len(dev.tap_branch) and dev.tap_branch[k] >= 0:  # a transformer's OLTC
                 brid = pu.branch_ids[int(dev.tap_branch[k])]
