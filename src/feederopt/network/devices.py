@@ -19,8 +19,10 @@ without devices unchanged):
   that share of ``p_mw`` (``q_mvar`` at the same power factor) at ``flex_price_per_mwh``.
 
 :func:`device_problems` lists bad device data as typed problems (a step outside its bank, an
-OLTC range upside down or without its neutral position, a negative cost or price, an OLTC on a
-bus that is not a source); a device on a missing bus is the generic ``unknown_bus`` problem of
+OLTC range upside down or without its neutral position or without a position in its bus's
+band, a negative cost or price, a NaN or infinite cost, price or tap number, a committable
+generator with negative active limits, an OLTC on a bus that is not a source); a device on
+a missing bus is the generic ``unknown_bus`` problem of
 :func:`feederopt.network.validate.validate`. :func:`per_unit_devices` gives the model that the
 DOPF formulation (:mod:`feederopt.formulations.devices`) reads.
 """
@@ -84,12 +86,22 @@ def device_problems(net: Network) -> list[Problem]:
             _ids(b, given & (lo.is_null() | hi.is_null() | st.is_null())), "tap_min_pu",
             "an OLTC needs tap_min_pu, tap_max_pu and tap_step_pu together",
             "give all three, e.g. 0.96, 1.04 and 0.0125")
+        for col, eg in (("tap_min_pu", "0.96"), ("tap_max_pu", "1.04"),
+                        ("tap_step_pu", "0.0125")):
+            add(ProblemKind.INVALID_VALUE, "buses", _ids(b, _not_finite(col)), col,
+                f"{col} is NaN or infinite", f"give a finite value, e.g. {eg}")
+        if _col(b, "tap_cost_kw"):
+            add(ProblemKind.INVALID_VALUE, "buses", _ids(b, _not_finite("tap_cost_kw")),
+                "tap_cost_kw", "the tap-change cost is NaN or infinite",
+                "give a cost >= 0 in kW per position (0: no cost)")
         add(ProblemKind.INVALID_VALUE, "buses", _source_band_misses(b), "tap_min_pu",
             "no tap position of the source OLTC holds its bus within the bus's own voltage "
             "band (v_set_pu x ratio outside v_min_pu..v_max_pu at every position)",
             "widen the bus's v_min_pu..v_max_pu or the tap range so that some position "
             "1 + k x tap_step_pu lies in it")
-        add(ProblemKind.INVERTED_LIMITS, "buses", _ids(b, lo > hi), "tap_min_pu",
+        add(ProblemKind.INVERTED_LIMITS, "buses",
+            _ids(b, (lo > hi) & ~_not_finite("tap_min_pu") & ~_not_finite("tap_max_pu")),
+            "tap_min_pu",
             "tap_min_pu is above tap_max_pu", "swap the tap limits")
         add(ProblemKind.INVALID_VALUE, "buses",
             _ids(b, (lo <= hi) & ((lo > 1.0) | (hi < 1.0) | (lo <= 0))), "tap_min_pu",
@@ -120,23 +132,48 @@ def device_problems(net: Network) -> list[Problem]:
             "tap_controllable", "a controllable tap sits on a fixed (not switchable) "
             "transformer branch", "set kind transformer and switchable false, or drop the tap")
     g = net.generators
+    if g.height and _col(g, "id") and _col(g, "cost_per_mwh"):
+        add(ProblemKind.INVALID_VALUE, "generators", _ids(g, _not_finite("cost_per_mwh")),
+            "cost_per_mwh", "the energy cost is NaN or infinite",
+            "give a finite cost per MWh (0: free)")
     if g.height and _col(g, "id") and _col(g, "fixed_cost_per_h"):
+        add(ProblemKind.INVALID_VALUE, "generators", _ids(g, _not_finite("fixed_cost_per_h")),
+            "fixed_cost_per_h", "the fixed cost is NaN or infinite",
+            "give a finite cost >= 0 per hour (0: none)")
         add(ProblemKind.INVALID_VALUE, "generators", _ids(g, pl.col("fixed_cost_per_h") < 0),
             "fixed_cost_per_h", "the fixed cost is negative", "give a cost >= 0 per hour")
         add(ProblemKind.INVALID_VALUE, "generators",
             _ids(g, pl.col("committable") & (pl.col("cost_per_mwh") < 0)), "cost_per_mwh",
             "a committable generator has a negative energy cost", "give a cost >= 0 per MWh")
+    if g.height and _col(g, "id") and _col(g, "committable") and _col(g, "p_min_mw"):
+        # A generator produces (the data model has no absorbing generator: p_mw is injected);
+        # on, a committable unit runs within p_min_mw..p_max_mw, off at 0.
+        add(ProblemKind.INVALID_VALUE, "generators",
+            _ids(g, pl.col("committable").fill_null(False)
+                 & ((pl.col("p_min_mw") < 0) | (pl.col("p_max_mw") < 0))), "p_min_mw",
+            "a committable generator has a negative active limit (a generator injects p; "
+            "running it would consume power)",
+            "give 0 <= p_min_mw <= p_max_mw in MW; a consumer is a load")
     ld = net.loads
     if ld.height and _col(ld, "id") and _col(ld, "flex_share"):
         add(ProblemKind.INVALID_VALUE, "loads",
             _ids(ld, (pl.col("flex_share") < 0) | (pl.col("flex_share") > 1)
                  | pl.col("flex_share").is_nan()), "flex_share",
             "the flexible share must lie in [0, 1]", "e.g. 0.2 for 20 % of the load")
-        add(ProblemKind.INVALID_VALUE, "loads",
-            _ids(ld, (pl.col("flex_price_per_mwh") < 0) | pl.col("flex_price_per_mwh").is_nan()),
+    if ld.height and _col(ld, "id") and _col(ld, "flex_price_per_mwh"):
+        add(ProblemKind.INVALID_VALUE, "loads", _ids(ld, pl.col("flex_price_per_mwh") < 0),
             "flex_price_per_mwh", "the flexibility price is negative",
             "give a price >= 0 per MWh")
+        add(ProblemKind.INVALID_VALUE, "loads", _ids(ld, _not_finite("flex_price_per_mwh")),
+            "flex_price_per_mwh", "the flexibility price is NaN or infinite",
+            "give a finite price >= 0 per MWh")
     return out
+
+
+def _not_finite(col: str) -> pl.Expr:
+    """``col`` holds NaN or +-inf (a missing value is not flagged)."""
+    c = pl.col(col).cast(pl.Float64, strict=False)
+    return c.is_nan() | c.is_infinite()
 
 
 def source_tap_ratios(lo: float, hi: float, step: float, v_set: float, v_min: float,
