@@ -225,10 +225,12 @@ def device_list(net: Network) -> list[dict[str, object]]:
         for r in sh.filter(pl.col("in_service") & pl.col("controllable").fill_null(False)
                            ).iter_rows(named=True):
             q = float(r["q_mvar_per_step"]) * 1000
-            out.append({"id": str(r["id"]), "kind": "capacitor", "bus": at(str(r["bus"])),
+            out.append({"id": str(r["id"]), "kind": "reactor" if q < 0 else "capacitor",
+                        "bus": at(str(r["bus"])),
                         "control": Control.CAPS.value, "max_steps": int(r["max_steps"]),
                         "q_kvar_per_step": q, "step": int(r["step"]),
-                        "range": f"steps 0..{int(r['max_steps'])} x {_g(q)} kvar",
+                        "range": f"steps 0..{int(r['max_steps'])} x {_g(abs(q))} kvar"
+                                 + (" absorbed" if q < 0 else ""),
                         "base": f"step {int(r['step'])}"})
     b = net.buses
     if b.height and _col(b, "tap_min_pu"):
