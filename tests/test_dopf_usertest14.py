@@ -12,7 +12,7 @@ capacitor banks, a committable sgen, three switches). The truth is pandapower's 
   of the diagnosis;
 * the OLTC's position is pandapower's ``tap_pos`` (ratio ``1 + tap_pos x 1.25 %``), and a
   ``tap_pos`` outside ``tap_min..tap_max`` is a typed problem;
-* an unused flexible load reads "0.0 kW", not "-0.0 kW".
+* an unused flexible load reads "not reduced", not "-0.0 kW".
 """
 
 from __future__ import annotations
@@ -199,5 +199,5 @@ def test_unused_flexible_load_reads_zero_not_minus_zero() -> None:
     assert result.status.value == "optimal"
     (flex,) = [d for d in result.dopf.devices if d["kind"] == "flexible_load"]
     assert flex["reduction_mw"] == pytest.approx(0.0, abs=1e-6)
-    assert flex["setting"] == "0.0 kW"
+    assert flex["setting"] == "not reduced"
     assert "-0.0" not in result.dopf.table()["setting"].to_list()[0]

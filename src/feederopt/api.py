@@ -179,6 +179,7 @@ def solve(
     problems = network_option_problems(net, opts)
     if problems:
         raise InputError(problems)
+    net, devices_note = _devices_held_outside_dopf(net, opts)
     held = _holds(net, opts)[0]
     net = with_held(net, held)  # decidable() fixes them in the model of every method
     try:
@@ -192,6 +193,8 @@ def solve(
         result = _no_held_topology(net, opts, e)
     if held:
         result.extra["held"] = held.to_dict()
+    if devices_note:
+        result.extra["notes"] = [*result.extra.get("notes", []), devices_note]
     if result.status is Status.INTERRUPTED and interrupt_reason() is not None:
         result.extra["stop_reason"] = interrupt_reason()  # a worker died, not a signal
     switching = switching_record(net, result, held)
@@ -200,6 +203,29 @@ def solve(
     result.source = _source(network, given)  # what `feederopt check` loads the network from
     result = _with_input_warnings(_with_reader_notes(result, net), given, opts)
     return _with_limits_recorded(result, opts, net)
+
+
+def _devices_held_outside_dopf(net: Network, opts: SolveOptions) -> tuple[Network, str | None]:
+    """``net`` with every device at its base setting, and a note saying so, when the method
+    sets none (``lindistflow``, ``--scenarios``, ``--robust``; the distribution OPF is
+    Benders' and the MISOCP's): as ``--fix-devices`` holds them. Without it a committable
+    generator kept its range ``p_min_mw..p_max_mw`` in those models, which dispatched it
+    without its cost while ``to_pandapower`` wrote its set-point (user test ut_dopfres #5:
+    85.165 kW in the AC check, 147.79 kW by pp.runpp on the written net)."""
+    if opts.devices.fixed or not (opts.method is Method.LINDISTFLOW
+                                  or opts.uncertainty is not None):
+        return net, None
+    devices = device_list(net)
+    if not devices:
+        return net, None
+    how = ("--scenarios" if isinstance(opts.uncertainty, Scenarios) else "--robust"
+           if opts.uncertainty is not None else "lindistflow")
+    return fixed_at_base(net, frozenset()), (
+        f"{how} does not set the network's devices ({len(devices)}: "
+        f"{', '.join(sorted({str(d['kind']) for d in devices}))}): they are held at the "
+        "data's settings as with --fix-devices (bank steps, source and transformer taps at "
+        "their base position, committable generators at their set-point p_mw, q_mvar, "
+        "flexible loads not reduced); `--method benders` or `misocp` sets them")
 
 
 def switching_record(net: Network, result: Result, held: Held) -> dict[str, Any] | None:

@@ -363,6 +363,11 @@ class SolveOptions:
             out.append(Problem(ProblemKind.INVALID_VALUE, "options", message, field=name,
                                hint=hint))
 
+        if dev.controls is not None and not dev.controls:
+            bad("controls", "--controls names no control (an empty list would set no device "
+                "while reading as a distribution OPF)",
+                "give some of " + ", ".join(c.value for c in Control)
+                + ", or --fix-devices to set none")
         if dev.controls is not None:
             unknown = [c for c in dev.controls if _enum(Control, c) is None]
             if unknown:

@@ -25,7 +25,8 @@ from feederopt.cli.app import (
 )
 
 #: The device kinds of the DOPF and how ``info`` names them (singular, plural).
-DEVICE_KINDS = {"capacitor": ("capacitor bank", "capacitor banks"), "oltc": ("OLTC", "OLTCs"),
+DEVICE_KINDS = {"capacitor": ("capacitor bank", "capacitor banks"),
+                "reactor": ("switched reactor", "switched reactors"), "oltc": ("OLTC", "OLTCs"),
                 "generator": ("committable generator", "committable generators"),
                 "flexible_load": ("flexible load", "flexible loads")}
 
@@ -64,8 +65,9 @@ def network_info(source: Any) -> dict[str, Any]:
     return {
         **summary,
         # what `feederopt solve` may set (--controls caps,taps,dg,flex), by kind and one by one
-        "device_counts": {kind: sum(d["kind"] == kind for d in devices)
-                          for kind in DEVICE_KINDS},
+        # (a switched reactor only where the network has one)
+        "device_counts": {kind: n for kind in DEVICE_KINDS
+                          if (n := sum(d["kind"] == kind for d in devices)) or kind != "reactor"},
         "devices": devices,
         # what the optimisation holds: voltage band, branch and transformer ratings
         "limits": operating_limits(net),
@@ -298,7 +300,8 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
     if "device_counts" in data:
         counts = data["device_counts"]
         table.add_row("devices (DOPF)", ", ".join(
-            f"{counts[k]} {DEVICE_KINDS[k][0 if counts[k] == 1 else 1]}" for k in DEVICE_KINDS))
+            f"{counts[k]} {DEVICE_KINDS[k][0 if counts[k] == 1 else 1]}" for k in DEVICE_KINDS
+            if k in counts))
     table.add_row(
         "total load", f"{data['total_load_mw']:.4f} MW, {data['total_load_mvar']:.4f} MVAr"
     )

@@ -18,7 +18,9 @@ valid Benders cuts in every device binary, as for the switch states (Geoffrion 1
   The bank injects ``q = sum_s s b_c vc_{c,s}``, i.e. ``q = b v`` with ``b = s b_c`` (eq. (10)).
 * **OLTC** at source ``i`` with ratios ``n_k`` (positions ``1 + k step``): one-hot ``tap_{i,k}``
   and ``v_i = sum_k (n_k v_set_i)^2 tap_{i,k}`` (``v`` squared; the source's HV side is held at
-  ``v_set``, the MV bus follows the ratio). Taps are integer positions, modelled exactly.
+  ``v_set``, the MV bus follows the ratio). Taps are integer positions, modelled exactly; the
+  positions are those with ``n_k v_set_i`` inside bus ``i``'s own band
+  (:func:`feederopt.network.devices.source_tap_ratios`).
 * **Transformer OLTC / regulator** on the fixed branch ``(f, t)`` with ratios ``n_k``: the
   same one-hot ``tap_{b,k}`` and the switched squared voltage ``vt_{b,k} = v_f tap_{b,k}``
   (Glover, as for the banks, plus ``sum_k vt_{b,k} = v_f``), so that the voltage that the

@@ -664,6 +664,7 @@ def from_pandapower(
     lrows = []
     zip_loads: dict[str, list[str]] = {}  # the ZIP columns given -> the loads that give them
     negative_loads: dict[str, list[str]] = {}
+    load_flex: list[Problem] = []
     for idx, ld in net.load.iterrows():
         if not ok(ld["bus"]):
             continue
@@ -689,6 +690,12 @@ def from_pandapower(
                 "pp_index": int(idx),
             }
         )
+        flex_bad = _flex_load_problems(net, int(idx), ld, _f(ld["p_mw"], math.nan) * scale)
+        if flex_bad:
+            load_flex.extend(flex_bad)
+            for col in ("flex_share", "flex_price_per_mwh"):
+                superseded.setdefault(("loads", col), set()).add(f"load:{idx}")
+    problems.extend(_merged(load_flex))
     # Storage and ward powers are signed in pandapower's load convention: a storage
     # discharging (p_mw < 0, as in SimBench's future scenarios) or a ward that exports is a
     # fixed injection, so it becomes a fixed generator row (p = -p_mw).
@@ -819,10 +826,11 @@ def from_pandapower(
                 unlimited.append(f"sgen:{idx}")
             elif element == "sgen":
                 row.update(_controllable_sgen(net, int(idx), g, p, q))
-                limits = _sgen_limit_problems(int(idx), g)
-                if limits:  # validation's p_min_mw/q_min_mvar problems on them go
+                limits = [*_sgen_limit_problems(int(idx), g),
+                          *_poly_cost_problems(net, "sgen", int(idx))]
+                if limits:  # validation's problems of the same limits and costs go
                     sgen_limits.extend(limits)
-                    for col in ("p_min_mw", "q_min_mvar"):
+                    for col in ("p_min_mw", "q_min_mvar", "cost_per_mwh", "fixed_cost_per_h"):
                         superseded.setdefault(("generators", col), set()).add(f"sgen:{idx}")
             grows.append(row)
     problems.extend(_merged(sgen_limits))
@@ -1794,6 +1802,70 @@ def _flexible_load(net: pandapowerNet, idx: int, ld: Any, p: float) -> dict[str,
         if len(mine):
             price = -_f(mine.iloc[0].get("cp1_eur_per_mw", 0.0), 0.0)
     return {"flex_share": min(max(share, 0.0), 1.0), "flex_price_per_mwh": price}
+
+
+def _flex_load_problems(net: pandapowerNet, idx: int, ld: Any, p: float) -> list[Problem]:
+    """The fields of a ``controllable`` load that give no flexible share in ``[0, 1]`` (read
+    by :func:`_flexible_load`: share ``1 - min_p_mw / p_mw``), named by their pandapower
+    fields rather than clipped: a negative ``min_p_mw`` (a share above 1: the load would turn
+    into a generator), ``min_p_mw`` above ``p_mw`` (a negative share: the load vanished from
+    the devices), ``min_p_mw`` NaN or infinite while the column exists (pandapower's OPF
+    takes a NaN limit as none; the DOPF needs the reducible amount), and a NaN or infinite
+    ``poly_cost`` of the load. A load without any of ``min/max_p_mw``, ``min/max_q_mvar``
+    (pandapower's unset ``controllable`` column turning True) stays at its ``p_mw`` as
+    before."""
+    if not _flag(ld.get("controllable", False)) or not p > 0:
+        return []
+    lid = f"load:{idx}"
+    out = _poly_cost_problems(net, "load", idx)
+    if not any(math.isfinite(_f(ld.get(c, math.nan), math.nan)) for c in _OPF_LIMITS):
+        return out
+    raw = ld.get("min_p_mw", None)
+    if raw is None:
+        return out
+    scale = _f(ld.get("scaling", 1.0), 1.0)
+    lo = _f(raw, math.nan) * scale
+    if not math.isfinite(lo):
+        out.append(Problem(
+            ProblemKind.INVALID_VALUE, "loads",
+            "min_p_mw of a controllable load is NaN or infinite (its flexible share is "
+            "1 - min_p_mw / p_mw; pandapower's OPF takes a missing limit as none)", ids=(lid,),
+            field="min_p_mw", hint="give net.load.min_p_mw the least consumption in MW "
+            "(0 <= min_p_mw <= p_mw), or set controllable False to keep the load fixed"))
+    elif lo < 0:
+        out.append(Problem(
+            ProblemKind.INVALID_VALUE, "loads",
+            "min_p_mw of a controllable load is negative: it would be reduced by more than "
+            "its p_mw (a flexible share above 1, i.e. feeding power in)", ids=(lid,),
+            field="min_p_mw", hint="give 0 <= min_p_mw <= p_mw (0: the whole load is "
+            "flexible)"))
+    elif lo > p + 1e-12:
+        out.append(Problem(
+            ProblemKind.INVALID_VALUE, "loads",
+            f"min_p_mw {lo:g} of a controllable load is above its p_mw {p:g} (a negative "
+            "flexible share: it cannot be reduced)", ids=(lid,), field="min_p_mw",
+            hint="give 0 <= min_p_mw <= p_mw (p_mw: not flexible)"))
+    return out
+
+
+def _poly_cost_problems(net: pandapowerNet, et: str, idx: int) -> list[Problem]:
+    """A ``poly_cost`` row of element ``et`` ``idx`` whose ``cp1_eur_per_mw`` or ``cp0_eur``
+    is NaN or infinite (read as no cost before: a unit that runs for free)."""
+    pc = net.get("poly_cost")
+    if pc is None or not len(pc):
+        return []
+    mine = pc[(pc["et"] == et) & (pc["element"] == idx)]
+    if not len(mine):
+        return []
+    out = []
+    for col in ("cp1_eur_per_mw", "cp0_eur"):
+        v = mine.iloc[0].get(col, 0.0)
+        if v is not None and not math.isfinite(_f(v, math.nan)):
+            out.append(Problem(
+                ProblemKind.INVALID_VALUE, "poly_cost",
+                f"{col} of the {et}'s cost is NaN or infinite", ids=(f"{et}:{idx}",),
+                field=col, hint=f"give net.poly_cost.{col} a finite number (0: no cost)"))
+    return out
 
 
 def _controllable_sgen(net: pandapowerNet, idx: int, g: Any, p: float,

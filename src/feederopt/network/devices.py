@@ -8,7 +8,8 @@ without devices unchanged):
   ``v = |V|^2``;
 * **substation OLTCs** (``buses.tap_min_pu``, ``tap_max_pu``, ``tap_step_pu`` on a source): the
   source holds ``v_set_pu x n`` with the ratio ``n`` at one of the positions
-  ``1 + k x step`` inside ``[tap_min_pu, tap_max_pu]`` (integer ``k``);
+  ``1 + k x step`` inside ``[tap_min_pu, tap_max_pu]`` (integer ``k``) that keep the source
+  bus, the OLTC's secondary side, within its own ``v_min_pu..v_max_pu``;
 * **transformer OLTCs / voltage regulators** (``branches.tap_controllable`` on a fixed
   transformer branch): the ratio ``n`` at one of ``tap_steps`` positions evenly spaced from
   ``tap_min_ratio`` to ``tap_max_ratio``, with ``v_to = v_from / n^2`` (``v = |V|^2``);
@@ -18,8 +19,10 @@ without devices unchanged):
   that share of ``p_mw`` (``q_mvar`` at the same power factor) at ``flex_price_per_mwh``.
 
 :func:`device_problems` lists bad device data as typed problems (a step outside its bank, an
-OLTC range upside down or without its neutral position, a negative cost or price, an OLTC on a
-bus that is not a source); a device on a missing bus is the generic ``unknown_bus`` problem of
+OLTC range upside down or without its neutral position or without a position in its bus's
+band, a negative cost or price, a NaN or infinite cost, price or tap number, a committable
+generator with negative active limits, an OLTC on a bus that is not a source); a device on
+a missing bus is the generic ``unknown_bus`` problem of
 :func:`feederopt.network.validate.validate`. :func:`per_unit_devices` gives the model that the
 DOPF formulation (:mod:`feederopt.formulations.devices`) reads.
 """
@@ -34,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from feederopt.errors import Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind
 
 if TYPE_CHECKING:
     from feederopt.network.container import Network
@@ -83,7 +86,22 @@ def device_problems(net: Network) -> list[Problem]:
             _ids(b, given & (lo.is_null() | hi.is_null() | st.is_null())), "tap_min_pu",
             "an OLTC needs tap_min_pu, tap_max_pu and tap_step_pu together",
             "give all three, e.g. 0.96, 1.04 and 0.0125")
-        add(ProblemKind.INVERTED_LIMITS, "buses", _ids(b, lo > hi), "tap_min_pu",
+        for col, eg in (("tap_min_pu", "0.96"), ("tap_max_pu", "1.04"),
+                        ("tap_step_pu", "0.0125")):
+            add(ProblemKind.INVALID_VALUE, "buses", _ids(b, _not_finite(col)), col,
+                f"{col} is NaN or infinite", f"give a finite value, e.g. {eg}")
+        if _col(b, "tap_cost_kw"):
+            add(ProblemKind.INVALID_VALUE, "buses", _ids(b, _not_finite("tap_cost_kw")),
+                "tap_cost_kw", "the tap-change cost is NaN or infinite",
+                "give a cost >= 0 in kW per position (0: no cost)")
+        add(ProblemKind.INVALID_VALUE, "buses", _source_band_misses(b), "tap_min_pu",
+            "no tap position of the source OLTC holds its bus within the bus's own voltage "
+            "band (v_set_pu x ratio outside v_min_pu..v_max_pu at every position)",
+            "widen the bus's v_min_pu..v_max_pu or the tap range so that some position "
+            "1 + k x tap_step_pu lies in it")
+        add(ProblemKind.INVERTED_LIMITS, "buses",
+            _ids(b, (lo > hi) & ~_not_finite("tap_min_pu") & ~_not_finite("tap_max_pu")),
+            "tap_min_pu",
             "tap_min_pu is above tap_max_pu", "swap the tap limits")
         add(ProblemKind.INVALID_VALUE, "buses",
             _ids(b, (lo <= hi) & ((lo > 1.0) | (hi < 1.0) | (lo <= 0))), "tap_min_pu",
@@ -114,23 +132,79 @@ def device_problems(net: Network) -> list[Problem]:
             "tap_controllable", "a controllable tap sits on a fixed (not switchable) "
             "transformer branch", "set kind transformer and switchable false, or drop the tap")
     g = net.generators
+    if g.height and _col(g, "id") and _col(g, "cost_per_mwh"):
+        add(ProblemKind.INVALID_VALUE, "generators", _ids(g, _not_finite("cost_per_mwh")),
+            "cost_per_mwh", "the energy cost is NaN or infinite",
+            "give a finite cost per MWh (0: free)")
     if g.height and _col(g, "id") and _col(g, "fixed_cost_per_h"):
+        add(ProblemKind.INVALID_VALUE, "generators", _ids(g, _not_finite("fixed_cost_per_h")),
+            "fixed_cost_per_h", "the fixed cost is NaN or infinite",
+            "give a finite cost >= 0 per hour (0: none)")
         add(ProblemKind.INVALID_VALUE, "generators", _ids(g, pl.col("fixed_cost_per_h") < 0),
             "fixed_cost_per_h", "the fixed cost is negative", "give a cost >= 0 per hour")
         add(ProblemKind.INVALID_VALUE, "generators",
             _ids(g, pl.col("committable") & (pl.col("cost_per_mwh") < 0)), "cost_per_mwh",
             "a committable generator has a negative energy cost", "give a cost >= 0 per MWh")
+    if g.height and _col(g, "id") and _col(g, "committable") and _col(g, "p_min_mw"):
+        # A generator produces (the data model has no absorbing generator: p_mw is injected);
+        # on, a committable unit runs within p_min_mw..p_max_mw, off at 0.
+        add(ProblemKind.INVALID_VALUE, "generators",
+            _ids(g, pl.col("committable").fill_null(False)
+                 & ((pl.col("p_min_mw") < 0) | (pl.col("p_max_mw") < 0))), "p_min_mw",
+            "a committable generator has a negative active limit (a generator injects p; "
+            "running it would consume power)",
+            "give 0 <= p_min_mw <= p_max_mw in MW; a consumer is a load")
     ld = net.loads
     if ld.height and _col(ld, "id") and _col(ld, "flex_share"):
         add(ProblemKind.INVALID_VALUE, "loads",
             _ids(ld, (pl.col("flex_share") < 0) | (pl.col("flex_share") > 1)
                  | pl.col("flex_share").is_nan()), "flex_share",
             "the flexible share must lie in [0, 1]", "e.g. 0.2 for 20 % of the load")
-        add(ProblemKind.INVALID_VALUE, "loads",
-            _ids(ld, (pl.col("flex_price_per_mwh") < 0) | pl.col("flex_price_per_mwh").is_nan()),
+    if ld.height and _col(ld, "id") and _col(ld, "flex_price_per_mwh"):
+        add(ProblemKind.INVALID_VALUE, "loads", _ids(ld, pl.col("flex_price_per_mwh") < 0),
             "flex_price_per_mwh", "the flexibility price is negative",
             "give a price >= 0 per MWh")
+        add(ProblemKind.INVALID_VALUE, "loads", _ids(ld, _not_finite("flex_price_per_mwh")),
+            "flex_price_per_mwh", "the flexibility price is NaN or infinite",
+            "give a finite price >= 0 per MWh")
     return out
+
+
+def _not_finite(col: str) -> pl.Expr:
+    """``col`` holds NaN or +-inf (a missing value is not flagged)."""
+    c = pl.col(col).cast(pl.Float64, strict=False)
+    return c.is_nan() | c.is_infinite()
+
+
+def source_tap_ratios(lo: float, hi: float, step: float, v_set: float, v_min: float,
+                      v_max: float) -> np.ndarray:
+    """The ratios of a source OLTC that keep its own bus within its band: the positions
+    ``n = 1 + k step`` in ``[lo, hi]`` (:func:`tap_positions`) with ``v_min <= v_set n <=
+    v_max``. The OLTC's secondary side is the source bus itself, whose voltage is
+    ``v_set x n``, so a position outside the bus's band is no setting at all (user test
+    ut_dopfres #1: the tap range 0.95..1.05 on a bus banded 1.0..1.0 chose 1.05)."""
+    ratios = tap_positions(lo, hi, step)
+    v = v_set * ratios
+    return ratios[(v >= v_min - 1e-9) & (v <= v_max + 1e-9)]
+
+
+def _source_band_misses(b: pl.DataFrame) -> tuple[str, ...]:
+    """The source OLTCs of sound data none of whose positions lies in its bus's band."""
+    need = ("tap_min_pu", "tap_max_pu", "tap_step_pu", "v_set_pu", "v_min_pu", "v_max_pu")
+    if not all(_col(b, c) for c in need):
+        return ()
+    out = []
+    for r in b.filter(pl.col("tap_min_pu").is_not_null()).iter_rows(named=True):
+        vals = [r[c] for c in need]
+        if not r.get("is_source") or any(x is None or not math.isfinite(float(x))
+                                          for x in vals):
+            continue
+        lo, hi, st, vs, vmin, vmax = map(float, vals)
+        if st <= 0 or lo > hi or lo > 1.0 or hi < 1.0 or lo <= 0 or vs <= 0 or vmin > vmax:
+            continue  # reported as such
+        if not len(source_tap_ratios(lo, hi, st, vs, vmin, vmax)):
+            out.append(str(r["id"]))
+    return tuple(out)
 
 
 def _g(x: Any) -> str:
@@ -151,10 +225,12 @@ def device_list(net: Network) -> list[dict[str, object]]:
         for r in sh.filter(pl.col("in_service") & pl.col("controllable").fill_null(False)
                            ).iter_rows(named=True):
             q = float(r["q_mvar_per_step"]) * 1000
-            out.append({"id": str(r["id"]), "kind": "capacitor", "bus": at(str(r["bus"])),
+            out.append({"id": str(r["id"]), "kind": "reactor" if q < 0 else "capacitor",
+                        "bus": at(str(r["bus"])),
                         "control": Control.CAPS.value, "max_steps": int(r["max_steps"]),
                         "q_kvar_per_step": q, "step": int(r["step"]),
-                        "range": f"steps 0..{int(r['max_steps'])} x {_g(q)} kvar",
+                        "range": f"steps 0..{int(r['max_steps'])} x {_g(abs(q))} kvar"
+                                 + (" absorbed" if q < 0 else ""),
                         "base": f"step {int(r['step'])}"})
     b = net.buses
     if b.height and _col(b, "tap_min_pu"):
@@ -239,6 +315,9 @@ class PerUnitDevices:
     tap_branch: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     #: Per OLTC: its base ratio (1 at a source; the branch's tap_ratio on a transformer).
     tap_neutral: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: Per OLTC: the ratio step of a source OLTC (its positions are ``1 + k step``), 0 on a
+    #: transformer (its positions are counted along ``tap_ratios``).
+    tap_step: np.ndarray = field(default_factory=lambda: np.zeros(0))
     gen_commit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     gen_fixed_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per hour, on
     flex_ids: list[str] = field(default_factory=list)
@@ -260,6 +339,17 @@ class PerUnitDevices:
         ``tap_ratio`` on a transformer)."""
         base = float(self.tap_neutral[k]) if len(self.tap_neutral) else 1.0
         return int(np.argmin(np.abs(self.tap_ratios[k] - base)))
+
+    def tap_moves(self, k: int) -> np.ndarray:
+        """Per ratio of OLTC ``k``: the positions it lies from the base, signed (up > 0). A
+        source OLTC counts ``k`` of ``1 + k step`` (from ratio 1, also when the bus's band
+        leaves ratio 1 out of its positions); a transformer's counts along its positions from
+        :meth:`tap_base_position`."""
+        ratios = self.tap_ratios[k]
+        step = float(self.tap_step[k]) if len(self.tap_step) else 0.0
+        if step > 0:
+            return np.rint((ratios - 1.0) / step).astype(int)
+        return np.arange(len(ratios)) - self.tap_base_position(k)
 
     def source_taps(self) -> np.ndarray:
         """The OLTCs at source buses."""
@@ -304,16 +394,32 @@ def per_unit_devices(net: Network, pu: PerUnitNetwork,
     br_index = {b_: i for i, b_ in enumerate(pu.branch_ids)}
     br = br.filter(pl.col("id").is_in(list(br_index)))
     if Control.TAPS in controls and (b.height or br.height):
+        src_ratios = []
+        for r in b.iter_rows(named=True):
+            i = index[str(r["id"])]
+            src_ratios.append(source_tap_ratios(
+                float(r["tap_min_pu"]), float(r["tap_max_pu"]), float(r["tap_step_pu"]),
+                float(pu.v_set[i]), float(pu.v_min[i]), float(pu.v_max[i])))
+        empty = tuple(str(r["id"]) for r, x in zip(b.iter_rows(named=True), src_ratios,
+                                                    strict=True) if not len(x))
+        if empty:  # the band of the solve (--v-min/--v-max) misses every position
+            raise InputError([Problem(
+                ProblemKind.INVALID_VALUE, "buses", "no tap position of the source OLTC "
+                "holds its bus within the voltage band of the solve (v_set_pu x ratio "
+                "outside v_min..v_max at every position)", ids=empty, field="tap_min_pu",
+                hint="widen the band (--v-min/--v-max or the bus's v_min_pu..v_max_pu) or "
+                     "the tap range")])
         out.update(
             tap_bus=np.array([index[str(i)] for i in b["id"].to_list()]
                              + [index[str(i)] for i in br["from_bus"].to_list()], dtype=int),
             tap_cost=np.concatenate([
                 b["tap_cost_kw"].cast(pl.Float64).fill_null(0.0).to_numpy(),
                 np.zeros(br.height)]),
-            tap_ratios=[tap_positions(float(r["tap_min_pu"]), float(r["tap_max_pu"]),
-                                      float(r["tap_step_pu"])) for r in b.iter_rows(named=True)]
+            tap_ratios=src_ratios
             + [np.linspace(float(r["tap_min_ratio"]), float(r["tap_max_ratio"]),
                            int(r["tap_steps"])) for r in br.iter_rows(named=True)],
+            tap_step=np.concatenate([b["tap_step_pu"].cast(pl.Float64).to_numpy(),
+                                     np.zeros(br.height)]),
             tap_branch=np.array([-1] * b.height + [br_index[str(i)] for i in br["id"].to_list()],
                                 dtype=int),
             tap_neutral=np.concatenate([np.ones(b.height),

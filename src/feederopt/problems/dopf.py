@@ -127,8 +127,7 @@ class DopfProblem:
             out["on"] = dev.gen_fixed_cost * self.money_to_kw()
         if dev.n_tap and np.any(dev.tap_cost):
             which, _ = tap_options(dev)
-            moved = np.concatenate([np.abs(np.arange(len(r)) - dev.tap_base_position(k))
-                                    for k, r in enumerate(dev.tap_ratios)])
+            moved = np.concatenate([np.abs(dev.tap_moves(k)) for k in range(dev.n_tap)])
             out["tap"] = dev.tap_cost[which] * moved
         return out
 

@@ -375,6 +375,7 @@ def _source_switch_markers(fig: Any, ax: Any, pos: np.ndarray, f: np.ndarray, t:
 
 #: How each kind of device is marked on the grid: marker, colour, legend label.
 DEVICE_MARKS = {"capacitor": ("^", "tab:blue", "capacitor bank"),
+                "reactor": ("v", "tab:olive", "switched reactor"),
                 "oltc": ("D", "tab:purple", "OLTC"),
                 "generator": ("*", "tab:red", "generator (hollow: off)"),
                 "flexible_load": ("v", "tab:cyan", "flexible load (used)")}
@@ -386,7 +387,8 @@ def _mark_devices(ax: Any, pos: np.ndarray, index: Mapping[str, int],
     where its flexibility is used)."""
     span = np.ptp(pos, axis=0) if len(pos) else np.ones(2)
     span = np.where(span > 0, span, 1.0)
-    offsets = {"capacitor": (0.03, 0.03), "oltc": (0.0, 0.045), "generator": (-0.03, 0.03),
+    offsets = {"capacitor": (0.03, 0.03), "reactor": (0.03, 0.03), "oltc": (0.0, 0.045),
+               "generator": (-0.03, 0.03),
                "flexible_load": (0.03, -0.03)}
     for kind, (marker, colour, label) in DEVICE_MARKS.items():
         rows = [d for d in devices if d.get("kind") == kind and str(d.get("bus")) in index]

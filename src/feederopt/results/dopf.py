@@ -74,10 +74,12 @@ def dopf_summary(net: Network, problem: DopfProblem, point: dict[str, np.ndarray
             bus = int(dev.cap_bus[c])
             q = k * dev.cap_q[c] * s
             settings.cap_steps[sid] = k
-            rows.append({"id": sid, "kind": "capacitor", "bus": bus_out(pu.bus_ids[bus]),
+            rows.append({"id": sid, "kind": bank_kind(float(dev.cap_q[c])),
+                         "bus": bus_out(pu.bus_ids[bus]),
                          "step": k, "max_steps": int(dev.cap_max_steps[c]),
                          "q_mvar_at_1pu": q, "q_mvar": q * v[bus] ** 2,
-                         "setting": f"step {k}/{int(dev.cap_max_steps[c])}: {q * 1000:.0f} kvar"})
+                         "setting": f"step {k}/{int(dev.cap_max_steps[c])}: "
+                                    f"{bank_kvar(q * 1000)}"})
     if dev.n_tap and "tap" in point:
         _which, ratio = tap_options(dev)
         chosen_r = ratio[point["tap"] > 0.5]
@@ -85,7 +87,7 @@ def dopf_summary(net: Network, problem: DopfProblem, point: dict[str, np.ndarray
             n = float(chosen_r[k])
             index = int(np.argmin(np.abs(dev.tap_ratios[k] - n)))
             base = dev.tap_base_position(k)
-            position = index - base
+            position = int(dev.tap_moves(k)[index])
             bid = pu.bus_ids[int(bus)]
             if len(dev.tap_branch) and dev.tap_branch[k] >= 0:  # a transformer's OLTC
                 brid = pu.branch_ids[int(dev.tap_branch[k])]
@@ -129,9 +131,9 @@ def dopf_summary(net: Network, problem: DopfProblem, point: dict[str, np.ndarray
                          "bus": bus_out(pu.bus_ids[int(dev.flex_bus[j])]),
                          "reduction_mw": p, "reduction_mvar": p * float(dev.flex_q_per_p[j]),
                          "max_reduction_mw": float(dev.flex_p[j]) * s,
-                         # a reduction that rounds to 0 is no "-0.0 kW"
-                         "setting": f"-{p * 1000:.1f} kW" if round(p * 1000, 1) > 0 else (
-                             "0.0 kW")})
+                         # a reduction that rounds to 0 is no "reduced by 0.0 kW"
+                         "setting": f"reduced by {p * 1000:.1f} kW" if round(p * 1000, 1) > 0
+                         else "not reduced"})
     setting: dict[str, np.ndarray] = {g: point[g] for g in ("y", "cap", "tap", "on")
                                       if g in point}
     return DopfSummary(rows, problem.costs(point, setting), controls, settings)
@@ -156,7 +158,7 @@ def held_devices(net: Network, controls: frozenset[str]) -> list[dict[str, Any]]
             on = p != 0 or q != 0
             row.update(on=on, p_mw=p, q_mvar=q)
             text = f"{p:.3f} MW, {q:.3f} MVAr" if on else "off"
-        elif d["kind"] == "capacitor":
+        elif d["kind"] in ("capacitor", "reactor"):
             row.update(step=d["step"], max_steps=d["max_steps"])
             text = f"step {d['step']}/{d['max_steps']}"
         elif d["kind"] == "oltc":
@@ -168,6 +170,20 @@ def held_devices(net: Network, controls: frozenset[str]) -> list[dict[str, Any]]
         row["setting"] = f"held: {text} (not in --controls)"
         rows.append(row)
     return rows
+
+
+def bank_kind(q_per_step: float) -> str:
+    """``capacitor`` for a bank that injects reactive power (``q_mvar_per_step`` >= 0),
+    ``reactor`` for one that absorbs it (pandapower's shunt with a positive ``q_mvar``)."""
+    return "reactor" if q_per_step < 0 else "capacitor"
+
+
+def bank_kvar(q_kvar: float) -> str:
+    """A bank's reactive power at 1 p.u. for a person: ``900 kvar`` injected, ``absorbs 500
+    kvar`` for a reactor, ``0 kvar`` at step 0 (never ``-0 kvar``)."""
+    if round(q_kvar) == 0:
+        return "0 kvar"
+    return f"{q_kvar:.0f} kvar" if q_kvar > 0 else f"absorbs {-q_kvar:.0f} kvar"
 
 
 def moved(position: int) -> str:
