@@ -262,3 +262,18 @@ def tie7_pandapower() -> Any:
     for i, p in TIE7_LOADS_MW.items():
         pp.create_load(net, b[i], p_mw=p, q_mvar=0.2)
     return net
+
+
+def flexible_ld_a6(net: Any, price_per_mwh: float = -1.0) -> int:
+    """Make ``two_feeder_pandapower``'s load ld_A6 the only controllable one, down to half its
+    1.3 MW (``min_p_mw`` 0.65), at ``-price_per_mwh`` per MWh of reduction (pandapower's
+    ``poly_cost`` on a load: a negative ``cp1`` pays for consuming less); returns its index."""
+    import pandapower as pp
+
+    net.load["controllable"] = False
+    net.load["min_p_mw"] = net.load.p_mw
+    net.load["max_p_mw"] = net.load.p_mw
+    ld = int(net.load.index[net.load.name == "ld_A6"][0])
+    net.load.loc[ld, ["controllable", "min_p_mw"]] = [True, 0.65]
+    pp.create_poly_cost(net, ld, "load", cp1_eur_per_mw=price_per_mwh)
+    return ld

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 import feederopt
 from feederopt.cli import app
 from feederopt.io.pandapower import from_pandapower
-from netbuild import two_feeder_pandapower
+from netbuild import flexible_ld_a6, two_feeder_pandapower
 
 warnings.filterwarnings("ignore", message=".*numba.*")
 runner = CliRunner()
@@ -26,12 +26,7 @@ runner = CliRunner()
 
 def test_a_used_flexible_load_reads_reduced_by() -> None:
     net = two_feeder_pandapower(oltc=True, dg=True)
-    net.load["controllable"] = False
-    net.load["min_p_mw"] = net.load.p_mw
-    net.load["max_p_mw"] = net.load.p_mw
-    ld = int(net.load.index[net.load.name == "ld_A6"][0])
-    net.load.loc[ld, ["controllable", "min_p_mw"]] = [True, 0.65]
-    pp.create_poly_cost(net, ld, "load", cp1_eur_per_mw=-0.01)  # almost free: used
+    ld = flexible_ld_a6(net, -0.01)  # almost free: used
     result = feederopt.solve(net, controls="flex", time_limit=30)
     (flex,) = [d for d in result.dopf.devices if d["kind"] == "flexible_load"]
     written = result.to_pandapower(net)

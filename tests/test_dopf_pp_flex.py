@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from feederopt.cli import app
 from feederopt.errors import InputError
 from feederopt.io.pandapower import from_pandapower
-from netbuild import two_feeder_pandapower
+from netbuild import flexible_ld_a6, two_feeder_pandapower
 
 warnings.filterwarnings("ignore", message=".*numba.*")
 runner = CliRunner()
@@ -27,13 +27,7 @@ def _flexible() -> tuple[pp.pandapowerNet, int]:
     """The two-feeder net with its controllable sgen DG_B4 and the load ld_A6 controllable
     (down to half its 1.3 MW at 1 per MWh)."""
     net = two_feeder_pandapower(oltc=True, dg=True)
-    net.load["controllable"] = False
-    net.load["min_p_mw"] = net.load.p_mw
-    net.load["max_p_mw"] = net.load.p_mw
-    ld = int(net.load.index[net.load.name == "ld_A6"][0])
-    net.load.loc[ld, ["controllable", "min_p_mw"]] = [True, 0.65]
-    pp.create_poly_cost(net, ld, "load", cp1_eur_per_mw=-1.0)
-    return net, ld
+    return net, flexible_ld_a6(net)
 
 
 def test_the_sound_net_reads_a_half_flexible_load() -> None:

@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 from feederopt.cli import app
 from feederopt.errors import InputError
 from feederopt.io.pandapower import from_pandapower
-from netbuild import two_feeder_pandapower
+from netbuild import flexible_ld_a6, two_feeder_pandapower
 
 warnings.filterwarnings("ignore", message=".*numba.*")
 runner = CliRunner()
@@ -154,12 +154,7 @@ def _ac_losses_kw(net: pp.pandapowerNet) -> float:
 def _flexible(net: pp.pandapowerNet) -> pp.pandapowerNet:
     """A free DG and a flexible load at A6 (down to half its 1.3 MW at 1 per MWh)."""
     net.poly_cost.loc[0, ["cp1_eur_per_mw", "cp0_eur"]] = [0.0, 0.0]
-    net.load["controllable"] = False
-    net.load["min_p_mw"] = net.load.p_mw
-    net.load["max_p_mw"] = net.load.p_mw
-    ld = int(net.load.index[net.load.name == "ld_A6"][0])
-    net.load.loc[ld, ["controllable", "min_p_mw"]] = [True, 0.65]
-    pp.create_poly_cost(net, ld, "load", cp1_eur_per_mw=-1.0)
+    flexible_ld_a6(net)
     return net
 
 
