@@ -75,3 +75,21 @@ def test_a_controllable_load_without_any_opf_limit_stays_fixed() -> None:
     net.load[["min_p_mw", "max_p_mw"]] = math.nan
     loads = from_pandapower(net).loads
     assert loads["flex_share"].max() == 0.0
+
+
+def test_a_scaled_controllable_load_reads_its_floor_unscaled() -> None:
+    """pandapower's OPF (build_gen) bounds a controllable load by ``min_p_mw`` as given and
+    sets it to ``p_mw x scaling``: at scaling 2 (2.6 MW) a floor of 1.95 MW leaves a quarter
+    flexible, and at scaling 0.5 (0.65 MW) a floor of 0.975 MW is above the set-point, a
+    typed problem. (The check scaled the floor too: it refused the first and passed the
+    second, whose share was then clipped to 0 without a word.)"""
+    net, ld = _flexible()
+    net.load.loc[ld, ["scaling", "min_p_mw"]] = [2.0, 1.95]
+    loads = from_pandapower(net).loads
+    row = loads.row(loads["id"].to_list().index(f"load:{ld}"), named=True)
+    assert row["p_mw"] == pytest.approx(2.6)
+    assert row["flex_share"] == pytest.approx(1 - 1.95 / 2.6)
+    net.load.loc[ld, ["scaling", "min_p_mw"]] = [0.5, 0.975]
+    with pytest.raises(InputError) as err:
+        from_pandapower(net)
+    assert [(p.ids, p.field) for p in err.value.problems] == [((f"load:{ld}",), "min_p_mw")]

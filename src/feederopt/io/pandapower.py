@@ -1823,8 +1823,10 @@ def _flex_load_problems(net: pandapowerNet, idx: int, ld: Any, p: float) -> list
     raw = ld.get("min_p_mw", None)
     if raw is None:
         return out
-    scale = _f(ld.get("scaling", 1.0), 1.0)
-    lo = _f(raw, math.nan) * scale
+    # pandapower's OPF bounds a controllable load's power by min_p_mw as given, its set-point
+    # by p_mw x scaling (build_gen: PMAX = -min_p_mw, PG = -p_mw scaling): ``p`` is scaled,
+    # min_p_mw is not (as in _flexible_load's share)
+    lo = _f(raw, math.nan)
     if not math.isfinite(lo):
         out.append(Problem(
             ProblemKind.INVALID_VALUE, "loads",
@@ -1842,9 +1844,9 @@ def _flex_load_problems(net: pandapowerNet, idx: int, ld: Any, p: float) -> list
     elif lo > p + 1e-12:
         out.append(Problem(
             ProblemKind.INVALID_VALUE, "loads",
-            f"min_p_mw {lo:g} of a controllable load is above its p_mw {p:g} (a negative "
-            "flexible share: it cannot be reduced)", ids=(lid,), field="min_p_mw",
-            hint="give 0 <= min_p_mw <= p_mw (p_mw: not flexible)"))
+            f"min_p_mw {lo:g} of a controllable load is above its p_mw x scaling {p:g} (a "
+            "negative flexible share: it cannot be reduced)", ids=(lid,), field="min_p_mw",
+            hint="give 0 <= min_p_mw <= p_mw x scaling (equal: not flexible)"))
     return out
 
 
