@@ -75,3 +75,40 @@ def test_a_duplicate_bus_id_is_one_problem_not_also_an_island() -> None:
         feederopt.load(tiny(buses=twice))
     assert [(p.kind, p.ids) for p in exc.value.problems if p.is_error] == [
         (ProblemKind.DUPLICATE_ID, ("a",))]
+
+
+def _as_text(df: pl.DataFrame, row_id: str, column: str, text: str) -> pl.DataFrame:
+    """``df`` with ``column`` as strings and ``text`` in the row ``row_id``."""
+    df = df.with_columns(pl.col(column).cast(pl.String))
+    return df.with_columns(pl.when(pl.col("id") == row_id).then(pl.lit(text))
+                           .otherwise(pl.col(column)).alias(column))
+
+
+@pytest.mark.parametrize(("table", "row", "column", "text"), [
+    ("branches", "l1", "i_max_ka", "0.1 kA"), ("buses", "b", "v_min_pu", "0.96x"),
+    ("branches", "sw1", "switchable", "yes"), ("loads", None, "p_mw", "x")])
+def test_a_value_that_is_not_of_its_columns_type_is_a_typed_problem(
+        table: str, row: str | None, column: str, text: str) -> None:
+    """User test ut_api #1-#2: a value of the wrong type was cast to null, "not given" (no
+    rating, the default band), and the answer changed without a word, or a text in a Boolean
+    column raised polars' InvalidOperationError. The CSV folder reader refuses the same value;
+    so does the in-memory path now, naming the table, the column and the row."""
+    tables = tiny_tables()
+    df = tables[table]
+    if column not in df.columns:
+        df = df.with_columns(pl.lit(0.95).alias(column))
+    row = row or str(df["id"][0])
+    tables[table] = _as_text(df, row, column, text)
+    with pytest.raises(InputError) as exc:
+        feederopt.Network.from_tables(**tables)
+    (p,) = exc.value.problems
+    assert (p.kind, p.component, p.ids, p.field) == (ProblemKind.INVALID_VALUE, table, (row,),
+                                                     column)
+    assert repr(text) in p.message
+
+
+def test_boolean_text_reads_as_the_csv_reader_reads_it() -> None:
+    tables = tiny_tables()
+    tables["branches"] = _as_text(tables["branches"], "tie1", "switchable", " TRUE ")
+    net = feederopt.Network.from_tables(**tables)
+    assert net.branches.filter(pl.col("id") == "tie1")["switchable"].item() is True

@@ -17,6 +17,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
+import numpy as np
 import patito as pt
 import polars as pl
 
@@ -226,16 +227,56 @@ def complete_table(model: type[pt.Model], df: pl.DataFrame) -> pl.DataFrame:
     """
     schema = polars_schema(model)
     defaults = model.defaults
-    exprs = []
+    exprs: list[pl.Expr | pl.Series] = []
     for name, dtype in schema.items():
         if name in df.columns:
-            exprs.append(pl.col(name).cast(dtype, strict=False))
+            try:
+                exprs.append(_cast(df[name], dtype).alias(name))
+            except (pl.exceptions.PolarsError, TypeError, ValueError):
+                # not castable at all (a list in a numeric column): said by cast_failures
+                exprs.append(pl.lit(None, dtype=dtype).alias(name))
         elif name in defaults or _is_optional(model, name):
             exprs.append(pl.lit(defaults.get(name), dtype=dtype).alias(name))
     extra = [c for c in df.columns if c not in schema]
     if df.height == 0 and not df.columns:
         return empty_table(model)
     return df.select([*exprs, *[pl.col(c) for c in extra]])
+
+
+#: The texts a Boolean column takes from a string one (case-insensitive), as the CSV reader
+#: reads them; any other text is a failed cast.
+BOOL_TEXT = {"true": True, "false": False, "1": True, "0": False}
+
+
+def cast_failures(model: type[pt.Model], df: pl.DataFrame) -> dict[str, list[int]]:
+    """Per column of ``df`` that ``model`` types, the rows whose value does not cast to the
+    column's dtype (:func:`complete_table` would make them null, the column's "not given":
+    ``i_max_ka = "0.1 kA"`` read as no rating; user test ut_api #1), and whole columns that do
+    not cast at all (a list in a numeric column, text in a Boolean one: ``[-1]``)."""
+    schema = polars_schema(model)
+    out: dict[str, list[int]] = {}
+    for name, dtype in schema.items():
+        if name not in df.columns:
+            continue
+        col = df[name]
+        try:
+            cast = _cast(col, dtype)
+        except (pl.exceptions.PolarsError, TypeError, ValueError):
+            out[name] = [-1]
+            continue
+        bad = (col.is_not_null() & cast.is_null()).to_numpy()
+        if bad.any():
+            out[name] = [int(i) for i in np.flatnonzero(bad)]
+    return out
+
+
+def _cast(col: pl.Series, dtype: pl.DataType) -> pl.Series:
+    """``col`` cast to ``dtype`` without failing: a value that does not cast becomes null; a
+    string column to Boolean by :data:`BOOL_TEXT`."""
+    if dtype == pl.Boolean and col.dtype in (pl.String, pl.Utf8):
+        return col.str.strip_chars().str.to_lowercase().replace_strict(
+            BOOL_TEXT, default=None, return_dtype=pl.Boolean)
+    return col.cast(dtype, strict=False)
 
 
 def _is_optional(model: type[pt.Model], name: str) -> bool:
