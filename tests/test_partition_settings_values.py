@@ -72,3 +72,51 @@ def test_bad_values_are_typed_problems(tmp_path, net, change, element, field, va
     res = CliRunner().invoke(app, ["partition", "ieee13mod", "--settings", str(f)])
     assert res.exit_code == 2, res.output
     assert element in res.output and value in res.output
+
+
+def test_null_elements_and_sections_are_typed_problems(tmp_path, net) -> None:
+    """User test ut_part #3: ``{"dss": {"Generator.675": null}}`` and ``{"dss": null}`` were
+    accepted (the README: fields that are not an object are a problem)."""
+    from feederopt.problems.partition import read_settings
+
+    for doc in ({"dss": {"Generator.675": None}}, {"dss": None}, {"switch": {"801675": None}}):
+        path = tmp_path / "s.json"
+        path.write_text(json.dumps(doc))
+        with pytest.raises(InputError):
+            read_settings(path, net)
+
+
+def test_a_cost_only_dss_section_keeps_the_grid_forming_ders(tmp_path, net) -> None:
+    """User test ut_part #2: a dss section that only prices a DER took every grid-forming DER
+    away (a dss section listed them). Marks change their DERs; a section without marks
+    changes none: on its own the network's flags stay, over the case's settings the case's."""
+    from feederopt.problems.partition import read_settings
+
+    flags = {r["id"] for r in net.generators.iter_rows(named=True) if r["can_grid_form"]}
+    cost = tmp_path / "cost.json"
+    cost.write_text(json.dumps({"dss": {"Generator.675": {"cost": [9.0, 0.0]}}}))
+    alone, _ = read_settings(cost, net)
+    assert alone.grid_forming is None or set(alone.grid_forming) == flags
+    assert alone.costs["Generator.675"] == (9.0, 0.0)
+    case, _ = read_settings(default_settings_path("ieee13mod"), net)  # type: ignore[arg-type]
+    over, _ = read_settings(cost, net, case)
+    assert over.grid_forming == case.grid_forming
+    mark = tmp_path / "mark.json"
+    mark.write_text(json.dumps({"dss": {"Storage.Battery_mg1c": {"inverter": "gfl"}}}))
+    marked, _ = read_settings(mark, net, case)
+    assert set(marked.grid_forming or ()) == set(case.grid_forming or ()) - {
+        "Storage.battery_mg1c"}
+
+
+def test_a_users_file_applies_over_a_built_in_cases_settings(tmp_path) -> None:
+    """User test ut_part #1: a file giving one field (the case's own k_der) replaced the
+    case's settings: another objective, without a word. Restating a field must change
+    nothing, and a note says the file goes over the case's settings."""
+    from feederopt.api_partition import _network_and_settings
+
+    _, own, _, _ = _network_and_settings("ieee13mod", None, None, None, None, [])
+    path = tmp_path / "k.json"
+    path.write_text(json.dumps({"partition": {"k_der": own.k_der}}))
+    _, st, _, notes = _network_and_settings("ieee13mod", str(path), None, None, None, [])
+    assert st == own
+    assert any("applied over ieee13mod's own settings" in n for n in notes)

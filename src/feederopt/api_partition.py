@@ -102,6 +102,8 @@ def partition(source: Any, *, settings: str | Path | None = None,
                                                  extensive=method == "extensive")
     if voltage_feedback is None:
         voltage_feedback = voltage_feedback_setting(path)
+        if voltage_feedback is None:  # the case's own, under a user's file
+            voltage_feedback = voltage_feedback_setting(default_settings_path(source))
     voltage_feedback = True if voltage_feedback is None else bool(voltage_feedback)
     data = build_partition_data(net, st)
     case = str(net.meta.get("case") or net.name)
@@ -335,11 +337,21 @@ def _network_and_settings(source: Any, settings: str | Path | None, uncertainty:
         net = load_three_phase(source)
     except InputError as exc:
         raise InputError([*problems, *_single_phase_problems(source, exc.problems)]) from None
-    path = Path(settings) if settings is not None else default_settings_path(source)
+    own = default_settings_path(source)
+    path = Path(settings) if settings is not None else own
     try:
-        st, notes = read_settings(path, net) if path is not None else (PartitionSettings(), [])
+        base, notes = read_settings(own, net) if own is not None and path != own else (
+            PartitionSettings(), [])
+        st, more = read_settings(path, net, base) if path is not None else (base, [])
     except InputError as exc:
         raise InputError([*problems, *exc.problems]) from None
+    notes = list(dict.fromkeys([*notes, *more]))
+    if own is not None and path != own:
+        # a user's file over a built-in case's settings: field by field (user test ut_part
+        # #1: a file giving only k_der replaced the case's costs, grid-forming DERs, uncertain
+        # loads and fixed switch, and the objective changed without a word)
+        notes.append(f"the settings file is applied over {source}'s own settings "
+                     f"({own.name}): what it does not give stays the case's")
     changes: dict[str, Any] = {}
     if uncertainty is not None:
         changes["uncertainty"] = uncertainty

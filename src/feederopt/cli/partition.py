@@ -36,7 +36,8 @@ def partition(
     settings: str | None = typer.Option(
         None, "--settings", help="PowerModelsONM settings file (JSON): grid-forming DERs, "
         "fixed or disabled switches, costs, a 'partition' section; what the model does not "
-        "apply is noted; built-in cases bring their own."),
+        "apply is noted; built-in cases bring their own, and a file given for one applies over "
+        "them field by field."),
     uncertainty: float | None = typer.Option(
         None, "--uncertainty", help="Load uncertainty as a share: 0.1 is a +-10 % box."),
     uncertain_loads: str | None = typer.Option(

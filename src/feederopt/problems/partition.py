@@ -265,9 +265,16 @@ def read_settings(path: str | Path, net: ThreePhaseNetwork,
                                 tuple(sorted(missing_der)), "dss",
                                 "DER ids look like 'Generator.675' or 'Storage.battery_mg1a'"))
     grid_forming = base.grid_forming
-    if dss or inverter:  # a dss section lists the grid-forming DERs; the others add to them
-        start = set() if dss else set(base.grid_forming if base.grid_forming is not None else [
-            r["id"] for r in net.generators.iter_rows(named=True) if r["can_grid_form"]])
+    marks = any(isinstance(v, dict) and "inverter" in v for v in dss.values())
+    if inverter:
+        # A dss section that marks inverters lists the grid-forming DERs of a file of its own;
+        # over earlier settings (``base``: a built-in case's) each mark changes its DER only.
+        # A dss section that marks none (costs only) leaves them as they were (user test
+        # ut_part #2: a cost-only edit took every grid-forming DER away, and the plan served
+        # nothing, "optimal").
+        start = set(base.grid_forming) if base.grid_forming is not None else (
+            set() if marks else {r["id"] for r in net.generators.iter_rows(named=True)
+                                 if r["can_grid_form"]})
         gf = (start - {d for d, v in inverter.items() if not v}) | {
             d for d, v in inverter.items() if v}
         grid_forming = tuple(d for d in net.generators["id"].to_list() if d in gf)
@@ -498,7 +505,7 @@ def _value_problems(data: dict[str, Any], net: ThreePhaseNetwork) -> list[Proble
                                                                   "partition")))))
     for section in (*ELEMENT_SECTIONS, "options", "solvers", "settings", "partition"):
         body = data.get(section)
-        if body is not None and not isinstance(body, dict):
+        if section in data and not isinstance(body, dict):  # null too (ut_part #3)
             out.append(Problem(ProblemKind.INVALID_VALUE, "settings",
                                f"section {section!r} must be an object of elements",
                                (section,), section))
@@ -513,7 +520,7 @@ def _value_problems(data: dict[str, Any], net: ThreePhaseNetwork) -> list[Proble
                                         for k, v in ids[section].items()],
                                   section, _UNKNOWN_HINTS.get(section, ""))
         for key, val in sec.items():
-            if val is not None and not isinstance(val, dict):
+            if not isinstance(val, dict):
                 out.append(Problem(ProblemKind.INVALID_VALUE, "settings",
                                    f"{section} {key!r} must be an object of fields, not "
                                    f"{val!r}", (str(key),), section))
