@@ -134,7 +134,10 @@ def partition(
         rows = vf["rounds"]
         kept = rows[vf["kept_round"]]
         lo, hi = kept["opendss_v_min_pu"], kept["opendss_v_max_pu"]
-        seen = "no energised node" if _missing(lo) and _missing(hi) else (
+        seen = ("OpenDSS did not converge" if kept.get("opendss_converged") is False else
+                # user test ut_part #5: "no energised node" for a plan of five blocks whose
+                # OpenDSS power flow failed
+                "no energised node") if _missing(lo) and _missing(hi) else (
             f"OpenDSS {_fmt(lo, '.4f')}-{_fmt(hi, '.4f')} p.u., "
             + ("within the limits" if vf["within_voltage_limits"] else "outside the limits"))
         t.add_row("voltage feedback (OpenDSS at the nominal load)",
