@@ -112,3 +112,28 @@ def test_boolean_text_reads_as_the_csv_reader_reads_it() -> None:
     tables["branches"] = _as_text(tables["branches"], "tie1", "switchable", " TRUE ")
     net = feederopt.Network.from_tables(**tables)
     assert net.branches.filter(pl.col("id") == "tie1")["switchable"].item() is True
+
+
+@pytest.mark.parametrize("call", ["solve_none", "load_float", "save_str", "save_json_str"])
+def test_api_misuse_is_a_typed_problem(call: str, tmp_path) -> None:
+    """User test ut_api #7: ``solve(None)``, ``load(3.5)`` raised a bare TypeError and
+    ``save("x", ...)`` an AttributeError."""
+    calls = {
+        "solve_none": lambda: feederopt.solve(None),
+        "load_float": lambda: feederopt.load(3.5),
+        "save_str": lambda: feederopt.save("x", tmp_path / "out"),
+        "save_json_str": lambda: feederopt.save_json("x", tmp_path / "r.json"),
+    }
+    with pytest.raises(InputError):
+        calls[call]()
+    assert not (tmp_path / "out").exists() and not (tmp_path / "r.json").exists()
+
+
+def test_an_open_end_that_is_neither_end_is_a_typed_problem() -> None:
+    """User test ut_api #8: open_end_energised "both" was accepted silently."""
+    tables = tiny_tables()
+    tables["branches"] = tables["branches"].with_columns(
+        pl.when(pl.col("id") == "tie1").then(pl.lit("both")).otherwise(pl.lit(None))
+        .alias("open_end_energised"))
+    assert _problems(feederopt.Network.from_tables(**tables)) == [
+        (ProblemKind.INVALID_VALUE, "branches", ("tie1",), "open_end_energised")]

@@ -441,6 +441,7 @@ def save(result: Result | ThreePhaseResult, out_dir: str | Path, *, force: bool 
     FEEDER.dss --out DIR``: result.json, its PNGs and always report.html."""
     from feederopt.io.writing import check_output
 
+    _check_result(result, "save")
     if isinstance(result, ThreePhaseResult):
         from feederopt.report.threephase import write_three_phase_folder
 
@@ -458,6 +459,16 @@ def save(result: Result | ThreePhaseResult, out_dir: str | Path, *, force: bool 
     return out
 
 
+def _check_result(result: Any, what: str) -> None:
+    """A typed problem when ``result`` is no result (user test ut_api #7: ``save("x", ...)``
+    raised an AttributeError)."""
+    if not isinstance(result, Result | ThreePhaseResult):
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "options", f"{what} takes a result, not a "
+            f"{type(result).__name__}", field="result",
+            hint="give what feederopt.solve (or solve_three_phase) returned")])
+
+
 def save_json(result: Result | ThreePhaseResult, path: str | Path, *,
               force: bool = False) -> Path:
     """Write ``result``'s JSON document (``feederopt solve --json FILE``) to ``path``,
@@ -466,6 +477,7 @@ def save_json(result: Result | ThreePhaseResult, path: str | Path, *,
     from feederopt.io.writing import check_output, write_text
     from feederopt.report.output import write_result_json
 
+    _check_result(result, "save_json")
     if isinstance(result, ThreePhaseResult):
         check_output(path, force=force, inputs=[result.source] if result.source else [])
         return write_text(path, result.to_json() + "\n", force=force)

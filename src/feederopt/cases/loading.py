@@ -16,6 +16,7 @@ from typing import Any
 from feederopt.cases.registry import has_case, load_case
 from feederopt.cases.simbench import is_simbench_name, load_simbench
 from feederopt.cases.threephase import has_three_phase_case, load_three_phase_case
+from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io import from_pandapower, is_pandapower_net, looks_like_path, read
 from feederopt.io._common import unknown_file_type, unreadable
 from feederopt.io.opendss import read_opendss
@@ -51,7 +52,11 @@ def load(source: Any, *, check: bool = True) -> Network:
         net = read(source)
         net.meta["source"] = str(Path(source).resolve())
     else:
-        raise TypeError(f"cannot load a {type(source).__name__}")
+        # typed as every other bad input (user test ut_api #7: a bare TypeError)
+        raise InputError([Problem(
+            ProblemKind.UNKNOWN_FILE_TYPE, "case", f"cannot load a {type(source).__name__}",
+            (repr(source)[:60],), hint="give a built-in case name, a path (MATPOWER .m, "
+            "pandapower .json, OpenDSS .dss, a table folder), a pandapower net or a Network")])
     return net.check() if check else net
 
 

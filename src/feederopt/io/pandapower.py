@@ -2372,7 +2372,10 @@ def write_switch_states(
                     "branches",
                     "the network does not come from a pandapower net",
                     field="pp_element",
-                    hint="load the network with feederopt.io.pandapower.from_pandapower",
+                    hint="write_switch_states needs a network read from a pandapower net "
+                    "(feederopt.load(net) or feederopt.io.pandapower.from_pandapower); for "
+                    "another network, feederopt.io.pandapower.to_pandapower(network, closed) "
+                    "builds a new pandapower net with the result's switch states",
                 )
             ]
         )

@@ -502,6 +502,17 @@ def _branch_problems(branches: pl.DataFrame) -> list[Problem]:
                 hint="kind is one of " + ", ".join(kinds),
             )
         )
+    if "open_end_energised" in branches.columns:
+        # the schema's from/to/null (user test ut_api #8: "both" was accepted silently)
+        ends = pl.col("open_end_energised")
+        ids = _ids(branches, ends.is_not_null() & ~ends.is_in(["from", "to"]))
+        if ids:
+            problems.append(Problem(
+                ProblemKind.INVALID_VALUE, "branches",
+                "open_end_energised must be 'from', 'to' or null", ids=ids,
+                field="open_end_energised",
+                hint="the end that stays connected when the branch opens at the other one; "
+                "null: it opens at both ends"))
     zero = (pl.col("r_ohm") == 0) & (pl.col("x_ohm") == 0) & (pl.col("kind") != "switch")
     ids = _ids(branches, zero)
     if ids:
