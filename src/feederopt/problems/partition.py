@@ -119,8 +119,14 @@ def settings_problems(settings: PartitionSettings, net: ThreePhaseNetwork) -> li
     out: list[Problem] = []
 
     def bad(name: str, value: Any, message: str, hint: str = "") -> None:
-        out.append(Problem(ProblemKind.INVALID_VALUE, "settings", message, (str(value),),
-                           name, hint))
+        # the value in the message, the option and the settings key as the field: shown as
+        # "settings.partition.k_der", not "settings [0].k_der" (user test ut_part #6; the
+        # value may come from the command line as well as from the file)
+        out.append(Problem(ProblemKind.INVALID_VALUE, "settings",
+                           f"{message} (given: {value!r})", (), f"partition.{name}",
+                           (f"--{name.replace('_', '-')} or " if name in ("k_der", "uncertainty")
+                            else "") + f"the settings' partition.{name}"
+                           + (f": {hint}" if hint else "")))
 
     if not settings.k_der >= 1:
         bad("k_der", settings.k_der, "k_der must be >= 1", "at least one grid-forming DER")
@@ -128,8 +134,7 @@ def settings_problems(settings: PartitionSettings, net: ThreePhaseNetwork) -> li
         bad("uncertainty", settings.uncertainty, "uncertainty must be a share in [0, 1]"
             + (": above 1 the box's lower corner is a negative load (loads turned into "
                "generators)" if settings.uncertainty > 1 else ""),
-            "a share, e.g. --uncertainty 0.1 (or the settings file's partition.uncertainty) "
-            "for +-10 %")
+            "a share, e.g. 0.1 for +-10 %")
     if not (math.isfinite(settings.ramp) and settings.ramp >= 0):
         bad("ramp", settings.ramp, "ramp must be a finite number >= 0",
             "a share of the DER's capacity, e.g. 0.3")
