@@ -40,6 +40,7 @@ from feederopt.network.container import Network
 from feederopt.options import (
     TIME_LIMIT_S,
     gap_problems,
+    id_list,
     option_names,
     time_limit_problems,
     workers_problems,
@@ -73,17 +74,6 @@ def _radiality(value: RadialityKind | str) -> RadialityKind:
                                   "radiality")]) from None
 
 
-def _id_list(ids: Any) -> list[str]:
-    """Line or bus ids as a list: a string is one comma-separated list, as the command line
-    takes it (``"2,11"``; user test ut_dopfres #5: ``restore(net, "15")`` broke lines 1 and
-    5, a string read character by character), any other iterable its items as strings."""
-    if isinstance(ids, str):
-        return [x.strip() for x in ids.split(",") if x.strip()]
-    if isinstance(ids, int | float):
-        return [str(ids)]
-    return [str(x) for x in ids]
-
-
 @option_names(TIME_LIMIT_S)
 def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
             dg_sites: str | list[str] | tuple[str, ...] = (),
@@ -102,7 +92,9 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
     :class:`~feederopt.solvers.status.PhaseRecord` before the MILP (one solve: no
     iterations). ``ac_check``: run pandapower's AC power flow of the restored operation
     (:mod:`feederopt.validation.restoration`; ``ac_check`` of the result)."""
-    broken, dg_sites = _id_list(broken), _id_list(dg_sites)
+    # a string is one comma-separated list, as on the command line (user test ut_dopfres
+    # #5: restore(net, "15") broke lines 1 and 5, the string read character by character)
+    broken, dg_sites = list(id_list(broken) or ()), list(id_list(dg_sites) or ())
     problems = [*prior_problems, *restore_problems(
         broken, dg_sites=dg_sites, radiality=radiality, switch_penalty_pu=switch_penalty_pu,
         dg_p_max_kw=dg_p_max_kw, time_limit_s=time_limit_s)]
@@ -268,7 +260,7 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
     L-shaped master and recourses, each wait-and-see scenario) and the L-shaped method's
     iterations. ``ac_check``: pandapower's AC power flow of each scenario's operation
     (:mod:`feederopt.validation.restoration`; each scenario's ``ac_check``)."""
-    broken = None if broken is None else _id_list(broken)
+    broken = None if broken is None else list(id_list(broken) or ())
     problems = [*prior_problems, *plan_problems(
         scenarios=scenarios, broken=broken, method=method, workers=workers,
         ray_address=ray_address, gap=gap, time_limit_s=time_limit_s, settings=settings)]

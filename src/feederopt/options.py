@@ -593,7 +593,7 @@ def solve_options(
         devices=Devices(fix_devices, None if controls is None else tuple(
             x.strip() for x in (controls.split(",") if isinstance(controls, str) else controls)
             if x.strip())),
-        holds=Holds(_id_list(hold_closed), _id_list(hold_open)),
+        holds=Holds(id_list(hold_closed), id_list(hold_open)),
         ac_check=ac_check,
         ac_polish=ac_polish,
         master_physics=master_physics,
@@ -601,10 +601,13 @@ def solve_options(
     )
 
 
-def _id_list(ids: Sequence[str] | str | None) -> tuple[str, ...] | None:
-    """Ids from a comma-separated string or a sequence (blanks dropped); None stays None."""
+def id_list(ids: Sequence[str] | str | int | float | None) -> tuple[str, ...] | None:
+    """Ids from a comma-separated string as the command line takes them, a sequence, or one
+    number (blanks dropped); None stays None."""
     if ids is None:
         return None
+    if isinstance(ids, int | float):
+        return (str(ids),)
     items = ids.split(",") if isinstance(ids, str) else [str(x) for x in ids]
     return tuple(x.strip() for x in items if x.strip())
 
