@@ -740,3 +740,25 @@ def test_a_shape_without_points_is_warned_about(tmp_path: Path) -> None:
                               "-o", str(tmp_path / "n.csv")])
     assert res.exit_code == 0 and "without points" in res.output, res.output
     assert "follow it" not in res.output
+
+
+def test_builtin_case_name_reads_its_daily_shapes(tmp_path: Path) -> None:
+    """``feederopt scenarios iowa240 --load-shapes daily`` (the hint that the command gives
+    for a three-phase case without the option) reads the built-in feeder's shapes: each
+    hour's load rows are OpenDSS's daily mode of the built-in file (ut_docs #1: the case name
+    was taken for a missing file in the working folder)."""
+    from feederopt.cases.threephase import three_phase_case_path
+
+    out = tmp_path / "day.csv"
+    hint = runner.invoke(app, ["scenarios", "iowa240", "-o", str(out)])
+    assert hint.exit_code == 2 and "--load-shapes daily" in hint.output
+    res = runner.invoke(app, ["scenarios", "iowa240", "--load-shapes", "daily", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    table = pl.read_csv(out)
+    truth = opendss_daily(three_phase_case_path("iowa240"), 24)
+    for h in (1, 12, 19):
+        rows = table.filter((pl.col("scenario") == f"{h:02d}:00") & (pl.col("kind") == "load"))
+        assert rows.height == 192
+        for ld, p in rows.select("element", "p_mw").iter_rows():
+            kw = truth[h][ld][0]
+            assert abs(p * 1000 - kw) <= 1e-3 * max(abs(kw), 1.0)

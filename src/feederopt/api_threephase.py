@@ -39,6 +39,7 @@ from feederopt.api_threephase_feedback import (
 )
 from feederopt.api_threephase_feedback import voltage_offsets as voltage_offsets
 from feederopt.cases import load_three_phase
+from feederopt.cases.loading import opendss_file
 from feederopt.cases.threephase import has_three_phase_case
 from feederopt.errors import InputError, Problem, ProblemKind, SolverError
 from feederopt.io.opendss_shapes import daily_load_scenarios
@@ -878,7 +879,7 @@ def daily_scenarios(source: str | Path) -> tuple[pl.DataFrame, dict[str, Any]]:
     whose ``generator`` rows give their output in OpenDSS's daily mode) and ``unshaped_ders``
     (those of them whose shape has no points, which OpenDSS does not apply: their rows are
     their snapshot output)."""
-    shapes = daily_load_scenarios(source)
+    shapes = daily_load_scenarios(opendss_file(source))
     table = shapes.table
     net = load_three_phase(source)
     rows = scenario_rows(net, table)

@@ -15,7 +15,11 @@ from typing import Any
 
 from feederopt.cases.registry import has_case, load_case
 from feederopt.cases.simbench import is_simbench_name, load_simbench
-from feederopt.cases.threephase import has_three_phase_case, load_three_phase_case
+from feederopt.cases.threephase import (
+    has_three_phase_case,
+    load_three_phase_case,
+    three_phase_case_path,
+)
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io import from_pandapower, is_pandapower_net, looks_like_path, read
 from feederopt.io._common import unknown_file_type, unreadable
@@ -92,6 +96,15 @@ def load_three_phase(source: Any, *, check: bool = True,
             raise unknown_file_type(path, "an OpenDSS .dss file")
         net = read_opendss(path, settings=settings)
     return net.check() if check else net
+
+
+def opendss_file(source: str | Path) -> Path:
+    """The OpenDSS master file of ``source``: a built-in three-phase case's (``iowa240``) or
+    the path itself; for readers that compile the circuit in OpenDSS themselves (the daily load
+    shapes), which know no case names."""
+    if isinstance(source, str) and not looks_like_path(source) and has_three_phase_case(source):
+        return three_phase_case_path(source)
+    return Path(source)
 
 
 def load_any(source: Any, *, check: bool = True) -> Network | ThreePhaseNetwork:

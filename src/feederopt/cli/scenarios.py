@@ -505,8 +505,13 @@ def check(
                            "at once (--budget); the samples move every uncertain load",
                            style="yellow", markup=False)
     if uncertainty is None:
-        raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
-                                  "--uncertainty is required for this result",
+        why = ("--uncertainty is required for this result: the check draws loads in a box "
+               "around the network's nominal loads, and a scenario result has no box of its "
+               "own (its scenarios are not sampled; each one's AC power flow is in the "
+               "result's scenarios[].ac)" if data.get("scenarios") else
+               "--uncertainty is required for this result: it was not solved for a box of "
+               "load deviations, so the check has none to default to")
+        raise InputError([Problem(ProblemKind.INVALID_VALUE, "options", why,
                                   field="uncertainty", hint="e.g. --uncertainty 0.1")])
     check_options(samples, uncertainty, seed)
     net = load(case) if case is not None else None

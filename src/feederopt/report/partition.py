@@ -149,11 +149,21 @@ def microgrid_figure(net: ThreePhaseNetwork, result: Mapping[str, Any]) -> Figur
     if gf_buses:
         g = [index[b] for b in gf_buses]
         ax.scatter(pos[g, 0], pos[g, 1], marker="*", s=260, c="gold", edgecolors="k",
-                   zorder=4, label="grid-forming DER")
+                   zorder=4.5, label="grid-forming DER")
     if gfl_buses:
-        g = [index[b] for b in gfl_buses]
-        ax.scatter(pos[g, 0], pos[g, 1], marker="^", s=110, c="deepskyblue", edgecolors="k",
-                   zorder=4, label="grid-following DER")
+        # under the star and shifted right where a bus has both (a grid-forming unit beside a
+        # grid-following one), so that neither marker hides the other (ut_docs #2)
+        from matplotlib.transforms import offset_copy
+
+        both = set(gf_buses or ())
+        for shared, dx in ((False, 0.0), (True, 9.0)):
+            g = [index[b] for b in gfl_buses if (b in both) is shared]
+            if g:
+                ax.scatter(pos[g, 0], pos[g, 1], marker="^", s=110, c="deepskyblue",
+                           edgecolors="k", zorder=4,
+                           transform=offset_copy(ax.transData, fig=fig, x=dx, units="points"),
+                           label="grid-following DER" if not shared or len(g) == len(
+                               gfl_buses) else "_nolegend_")
     comps = sorted({int(blk["component"]) for blk in result.get("blocks", [])
                     if blk.get("energised") and int(blk.get("component", -1)) >= 0})
     for k in comps:

@@ -11,6 +11,7 @@ the leaves evenly (a simple layered layout in the spirit of Reingold & Tilford, 
 from __future__ import annotations
 
 import io
+import math
 from collections import deque
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
@@ -275,8 +276,13 @@ def grid_figure(buses: pl.DataFrame, branches: pl.DataFrame, pos: np.ndarray | N
                zorder=4, label="source")
     _mark_devices(ax, pos, {str(b): i for i, b in enumerate(ids)}, devices)
     if n <= 120:
+        # above the markers, and clear of the source's larger square (ut_docs #3: bus "1" of
+        # case33bw was hidden under it)
+        clear = 0.5 * math.sqrt(SOURCE_MARKER_SIZE) + 1
         for i, bid in enumerate(ids):
-            ax.annotate(str(bid), pos[i], fontsize=6, xytext=(2, 2), textcoords="offset points")
+            d = clear if src[i] else 2
+            ax.annotate(str(bid), pos[i], fontsize=6, xytext=(d, d), textcoords="offset points",
+                        zorder=5)
     ax.legend(loc="best", fontsize=8)
     ax.set_title(title)
     ax.set_axis_off()
