@@ -60,6 +60,7 @@ from feederopt.options import (
     option_names,
     seed_problem,
     solve_options,
+    source_band_problems,
 )
 from feederopt.problems.dopf import DEFAULT_LOSS_PRICE_PER_MWH, DopfProblem
 from feederopt.problems.holds import (
@@ -535,6 +536,7 @@ def _with_limits(net: Network, limits: Limits) -> Network:
     if not limits.changes_network:
         return net
     problems = crossed_limit_problems(net.buses, limits.v_min, limits.v_max)
+    problems += source_band_problems(net.buses, limits.v_min, limits.v_max)
     if problems:
         raise InputError(problems)
     return net.with_limits(v_min_pu=limits.v_min, v_max_pu=limits.v_max,

@@ -687,8 +687,12 @@ def crossed_limit_problems(buses: Any, v_min: Any, v_max: Any) -> list[Problem]:
     given, other = ("v_min", "v_max") if v_min is not None else ("v_max", "v_min")
     value = float(v_min if v_min is not None else v_max)
     theirs = buses[f"{other}_pu"].to_list()
+    # a source that the limit excludes is :func:`source_band_problems`' (its band is its
+    # set-point: "give --v-min too" would not help it)
+    sources = {i for p in source_band_problems(buses, v_min, v_max) for i in p.ids}
     ids = [str(b) for b, lim in zip(buses["id"].to_list(), theirs, strict=True)
-           if lim is not None and (value >= lim if given == "v_min" else value <= lim)]
+           if lim is not None and (value >= lim if given == "v_min" else value <= lim)
+           and str(b) not in sources]
     if not ids:
         return []
     word, side = ("below", "above") if given == "v_min" else ("above", "below")
@@ -698,6 +702,45 @@ def crossed_limit_problems(buses: Any, v_min: Any, v_max: Any) -> list[Problem]:
                     f"({_limit_range(buses[other + '_pu'])}) at {len(ids)} bus(es)",
                     ids=tuple(ids[:10]) if len(ids) < buses.height else (), field=given,
                     hint=f"give {other_option} too, {side} {value:g}")]
+
+
+def source_band_problems(buses: Any, v_min: Any, v_max: Any) -> list[Problem]:
+    """``--v-min``/``--v-max`` (either or both) that exclude a source bus's own voltage: a
+    source holds ``v_set_pu`` (times a ratio in ``tap_min_pu..tap_max_pu`` with an OLTC), and
+    no switching moves it, so the solve could only end "infeasible" with a least-violating
+    topology whose worst violation is the source itself (ut_core #1: ``solve case33bw --v-min
+    0.9 --v-max 0.99`` searched 31 s for that). One problem per limit, naming the sources."""
+    if voltage_limit_problems(v_min, v_max) or (v_min is None and v_max is None):
+        return []
+    out: list[Problem] = []
+    rows = [r for r in buses.iter_rows(named=True) if r.get("is_source")]
+    for given, value in (("v_min", v_min), ("v_max", v_max)):
+        if value is None:
+            continue
+        bad = []
+        for r in rows:
+            vs = float(r.get("v_set_pu") or 1.0)
+            lo, hi = r.get("tap_min_pu"), r.get("tap_max_pu")
+            reach = (vs * float(lo), vs * float(hi)) if lo is not None and hi is not None \
+                else (vs, vs)
+            if (given == "v_max" and reach[0] > value) or (given == "v_min" and reach[1] < value):
+                bad.append((str(r["id"]), reach))
+        if not bad:
+            continue
+        option = f"--{given.replace('_', '-')}"
+        held = ", ".join(f"{b} at {a:g} p.u." if a == z else f"{b} at {a:g}-{z:g} p.u. (OLTC)"
+                         for b, (a, z) in bad[:5])
+        side = "below" if given == "v_max" else "above"
+        need = (min(a for _, (a, _) in bad) if given == "v_max"
+                else max(z for _, (_, z) in bad))
+        out.append(Problem(
+            ProblemKind.INVALID_VALUE, "options",
+            f"{option} {value:g} is {side} the voltage that source bus(es) {held} hold: no "
+            "switching moves a source's voltage, so no topology could keep it",
+            ids=tuple(b for b, _ in bad[:10]), field=given,
+            hint=f"give {option} of at least {need:g}" if given == "v_max" else
+            f"give {option} of at most {need:g}, or change the source's v_set_pu"))
+    return out
 
 
 def _limit_range(col: Any) -> str:

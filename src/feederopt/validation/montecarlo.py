@@ -55,6 +55,7 @@ from feederopt.options import (
     crossed_limit_problems,
     option_names,
     seed_problem,
+    source_band_problems,
 )
 from feederopt.problems.presolve import fixed_open, without_fixed_open
 from feederopt.problems.reconfiguration import FEASIBILITY_TOL, ReconfigurationProblem
@@ -261,6 +262,7 @@ def out_of_sample(
     if limits is not None and limits.changes_network:
         problems = SolveOptions(limits=limits).check()  # the values, as solve checks them
         problems += crossed_limit_problems(network.buses, limits.v_min, limits.v_max)
+        problems += source_band_problems(network.buses, limits.v_min, limits.v_max)
         if problems:
             raise InputError(problems)
         limited = network.with_limits(v_min_pu=limits.v_min, v_max_pu=limits.v_max,
