@@ -6,7 +6,8 @@ modified, ``tests/data/ut_dss/ieee13_lateral_tie.dss``), exit 2 without a traceb
   voltage bases of the circuit)"); it names the buses, the line and why;
 - a line whose ``Bus1`` is misspelt (``LAT_648`` for ``LAT_684``): the message blamed the
   load's bus ("connect bus 652 to the feeder with a line") though the line connects it; it
-  names the line, its dead-end bus and the close name.
+  names the line, its dead-end bus and the close name;
+- a bus name with a dot (``F1.680``) at a line's ``Bus1``: the problem's field said ``bus2``.
 
 Each premise is checked on OpenDSS's own compile of the file first (opendssdirect alone)."""
 
@@ -16,6 +17,7 @@ import shutil
 from pathlib import Path
 
 import opendssdirect as dss
+import pytest
 from typer.testing import CliRunner
 
 from feederopt.cli import app
@@ -99,3 +101,21 @@ def test_a_misspelt_bus1_names_the_line_and_its_dead_end(tmp_path: Path) -> None
             "other element connects") in text
     assert ("hint: connect bus lat_648 of Line.684652 to the feeder (lat_648: a misspelling "
             "of lat_684?)") in text
+
+
+@pytest.mark.parametrize(("edit", "new", "line", "key"), [
+    ("Bus1=680.1.2.3 Bus2=TIE675.1.2.3", "Bus1=F1.680 Bus2=TIE675.1.2.3", "tie_680_675",
+     "bus1"),
+    ("Bus1=TIE675 Bus2=675 Switch=y", "Bus1=TIE675 Bus2=F1.675 Switch=y", "sw_tie", "bus2"),
+])
+def test_a_dotted_bus_name_names_its_end(tmp_path: Path, edit: str, new: str, line: str,
+                                         key: str) -> None:
+    path = _feeder(tmp_path, edit, new)
+    _opendss(path)
+    dss.Lines.Name(line)
+    spec = dss.Lines.Bus1() if key == "bus1" else dss.Lines.Bus2()
+    assert spec.lower().startswith("f1.6")  # OpenDSS: bus f1, node 680 (or 675)
+    text = _info(path)
+    assert f"lines [{line}].{key}: Line.{line} connects nodes" in text
+    assert f"{key}={spec.lower()} has node" in text and "which is no phase" in text
+    assert f"if {spec.lower()} names one bus, its name cannot hold a dot" in text
