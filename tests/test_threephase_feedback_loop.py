@@ -27,8 +27,10 @@ class Fake:
     OpenDSS (solutions per topology), recording what the loop asked of them."""
 
     def __init__(self, script: list[list[str] | None], sols: dict[str, list[Any]],
-                 cost: dict[str, float] | None = None, timed_out: bool = False) -> None:
+                 cost: dict[str, float] | None = None, timed_out: bool = False,
+                 **fields: Any) -> None:
         self.timed_out = timed_out  # every MILP runs out of time (with or without an answer)
+        self.fields = fields  # set on every MILP's topology (its status, bound, method...)
         self.script = list(script)
         self.sols = sols
         self.cost = cost or {}
@@ -45,6 +47,8 @@ class Fake:
             open_switches=opened or [], loss_proxy_kw=0.0, bound_kw=0.0, solve_time_s=0.5,
             flow=FLOW if opened is not None else None,  # type: ignore[arg-type]
             switching_cost_kw=self.cost.get(",".join(opened or []), 0.0))
+        for key, value in self.fields.items():
+            setattr(topo, key, value)
         return topo, len(self.milp_calls)  # the tangents: how many MILPs ran
 
     def opendss(self, topo: ThreePhaseTopology) -> list[Any]:
@@ -96,7 +100,8 @@ def test_a_repeated_topology_stops_and_is_not_solved_again() -> None:
     assert keep.solve_time_s == record["milp_time_s"] == 1.5  # three MILPs of 0.5 s
     assert list(record) == ["enabled", "iterations", "kept_iteration", "stopped",
                             "within_voltage_limits", "within_limits", "base_kept",
-                            "milp_time_s", "time_s"]
+                            "base_kept_why", "displaced_answer", "milp_time_s", "time_s"]
+    assert record["base_kept_why"] is None and record["displaced_answer"] is None
 
 
 def test_the_base_topology_counts_as_seen() -> None:
@@ -231,9 +236,54 @@ def test_a_base_out_of_the_limits_is_no_incumbent() -> None:
     assert keep.open_switches == ["a"] and record["base_kept"] is False
 
 
-def test_an_optimal_answer_is_kept_without_the_base() -> None:
-    """Not time-limited: the MILP's answer stands (the base is not even built)."""
-    fake = Fake([["a"]], {"a": [_sol(48.1)]})
+def test_an_optimal_answer_worse_than_the_base_keeps_the_base() -> None:
+    """Not time-limited (user test ut_dss D: the exact optimum had 70.46 kW in OpenDSS, the
+    base 69.79 kW): the base topology is a candidate of every run, so it is kept, status
+    feasible (not the model's optimum) with the MILP's bound, and the record names the
+    answer it displaced with both losses."""
+    fake_bound = 7.0
+    fake = Fake([["a"], ["a"]], {"a": [_sol(48.1)]}, cost={"a": 0.5}, bound_kw=fake_bound,
+                method="enumeration", radial_states=3)
+    base = Base([_sol(46.2)])
+    keep, kept, record = fake.run(base=base)
+    assert keep.open_switches == ["t"] and kept is base.sols and base.calls == 1
+    assert keep.status == "feasible" and keep.bound_kw == fake_bound
+    assert (keep.method, keep.radial_states) == ("enumeration", 3)  # how it was searched
+    assert record["base_kept"] is True and record["base_kept_why"] == "opendss_losses"
+    assert record["kept_iteration"] is None and record["within_limits"] is True
+    assert record["displaced_answer"] == {
+        "iteration": 1, "status": "optimal", "open_switches": ["a"],
+        "changed_switches": ["a", "t"], "loss_kw": 48.6, "switching_cost_kw": 0.5,
+        "within_limits": True, "base_loss_kw": 46.2}
+
+
+def test_an_optimal_answer_better_than_the_base_is_kept() -> None:
+    fake = Fake([["a"], ["a"]], {"a": [_sol(40.0)]})
+    base = Base([_sol(46.2)])
+    keep, _, record = fake.run(base=base)
+    assert keep.open_switches == ["a"] and keep.status == "optimal"
+    assert record["base_kept"] is False and record["kept_iteration"] == 1
+    assert record["base_kept_why"] is None and record["displaced_answer"] is None
+
+
+def test_an_optimal_answer_that_breaks_a_limit_keeps_a_base_within_them() -> None:
+    """The answers break a limit in OpenDSS where the base keeps them: the base, whatever its
+    losses (``opendss_limits``); a base that breaks one too is no candidate."""
+    fake = Fake([["a"], ["b"]], {"a": [_sol(30.0, good=False)], "b": [_sol(31.0, good=False)]})
+    keep, _, record = fake.run(base=Base([_sol(46.2)]), max_iterations=2)
+    assert keep.open_switches == ["t"] and keep.status == "feasible"
+    assert record["base_kept_why"] == "opendss_limits"
+    assert record["displaced_answer"]["within_limits"] is False
+    assert record["displaced_answer"]["open_switches"] == ["b"]  # the last: none was good
+    fake = Fake([["a"]], {"a": [_sol(30.0, good=False)]})
+    keep, _, record = fake.run(base=Base([_sol(20.0, passed=False)]), max_iterations=1)
+    assert keep.open_switches == ["a"] and record["base_kept"] is False
+
+
+def test_an_infeasible_answer_is_left_to_the_opendss_rankings() -> None:
+    """A least-overloading answer (status infeasible, with a flow) is not set against the
+    base here: OpenDSS's rankings of the radial states decide it later."""
+    fake = Fake([["a"]], {"a": [_sol(48.1, good=False)]}, status="infeasible")
     base = Base([_sol(46.2)])
     keep, _, record = fake.run(base=base, max_iterations=1)
     assert keep.open_switches == ["a"] and record["base_kept"] is False and base.calls == 0

@@ -429,8 +429,12 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     516 kW against 849 kW). ``lower_bound_source``, ``lower_bound_basis`` and ``gap`` say what
     the bound rests on and the gap it proves (:func:`bound_record`: out of time, the MILP's LP
     relaxation bounds the radial states not evaluated; ``trivial``, with no gap, when nothing
-    better than 0 was had), and ``base_kept`` that a time-limited run answers with the base
-    topology, its incumbent (a note says why, on every path). ``notes`` says when there is
+    better than 0 was had), and ``base_kept`` that the answer is the base topology kept over
+    the search's: a time-limited run's incumbent, or, with the voltage feedback, the base
+    that OpenDSS puts below the model's answer (less OpenDSS loss plus switching cost, or the
+    answer out of a limit that the base keeps: status ``feasible``;
+    ``voltage_feedback["base_kept_why"]`` and ``["displaced_answer"]``); a note says why, on
+    every path. ``notes`` says when there is
     nothing to reconfigure and names the loops that no switch opens (``permanent_loops``: they
     stay closed, the switchable part is made radial around them).
     The OpenDSS check (``ac_check``) solves the topology with the model's regulator taps and
@@ -620,8 +624,8 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         milp_objective_kw=_num(topo.loss_proxy_kw),
         lower_bound_kw=_num(topo.bound_kw),
         **bound_record(topo, flow.loss_proxy_kw if flow else None),
-        # the answer is the base topology, the incumbent of a time-limited run (a note says
-        # so; --ac-polish may have moved from it)
+        # the answer is the base topology, the incumbent of a time-limited run or OpenDSS's
+        # pick over the model's answer (a note says so; --ac-polish may have moved from it)
         base_kept=bool(topo.base_kept or (feedback or {}).get("base_kept"))
         and sorted(topo.open_switches) == base_open,
         solve_time_s=topo.solve_time_s,
@@ -659,6 +663,8 @@ def base_kept_note(time_limit_s: float, record: dict[str, Any]) -> str:
            else "opendss_losses_kw")
     rows = record.get("iterations") or []
     base = next((r.get(key) for r in rows if r["topology"] == "base"), None)
+    if record.get("base_kept_why") in ("opendss_losses", "opendss_limits"):
+        return opendss_base_note(record)
     found = [r for r in rows if r["topology"] == "answer" and r.get(key) is not None]
     what = ("the MILP found no topology in that time" if not found else
             "the MILP's best answer in that time ("
@@ -669,6 +675,49 @@ def base_kept_note(time_limit_s: float, record: dict[str, Any]) -> str:
             f"ratings that switching changes, "
             + (f"{base:.3f} kW by OpenDSS" if base is not None else "solved by OpenDSS")
             + f") is kept: {what}; raise --time-limit for a proven answer")
+
+
+def opendss_base_note(record: dict[str, Any]) -> str:
+    """The note of a run that keeps the base topology over the model's answer by OpenDSS's
+    verdict (the voltage feedback's ``base_kept_why`` ``opendss_losses`` or
+    ``opendss_limits``, :func:`feederopt.api_threephase_feedback.feedback_loop`): the model's
+    pick (the switches it changes) and its OpenDSS losses (weighted over the scenarios; plus
+    its switching cost, the feedback's measure) against the base topology's, or the limit it
+    breaks in OpenDSS where the base keeps them all."""
+    per = bool(record.get("per_scenario"))
+    d = record.get("displaced_answer") or {}
+    rows = record.get("iterations") or []
+    k = d.get("iteration")
+    row = rows[k] if isinstance(k, int) and 0 <= k < len(rows) else {}
+    pick = ("the model's optimum" if d.get("status") == "optimal"
+            else f"the model's answer (status {d.get('status', '-')})")
+    changed = ", ".join(d.get("changed_switches") or []) or "-"
+    what = "expected (weighted) OpenDSS losses" if per else "in OpenDSS"
+    cost = d.get("switching_cost_kw") or 0.0
+
+    def kw(x: Any) -> str:
+        return f"{x:.2f} kW" if isinstance(x, float | int) else "- kW"
+
+    losses = d.get("loss_kw")
+    ans = (kw(losses - cost) + f" {what} plus {cost:g} kW of switching cost"
+           if cost and isinstance(losses, float | int) else f"{kw(losses)} {what}")
+    if record.get("base_kept_why") == "opendss_losses":
+        return (f"{pick} ({changed} changed) has {ans} against the base topology's "
+                f"{kw(d.get('base_loss_kw'))}; the base topology is kept (status feasible: "
+                "within every limit by OpenDSS, with less loss than the model's pick; the "
+                "model's bound stays as lower_bound_kw)")
+    broken = []
+    if row.get("passed") is False:
+        broken.append("load left unserved (or no convergence)")
+    if row.get("within_voltage_limits") is False:
+        broken.append("the voltage limits")
+    elif row.get("within_limits") is False:
+        broken.append("a rating that switching changes")
+    return (f"{pick} ({changed} changed) breaks "
+            + (", ".join(broken) or "a limit") + f" in OpenDSS ({ans}), where the base "
+            f"topology ({kw(d.get('base_loss_kw'))}) keeps every limit; the base topology is "
+            "kept (status feasible: within every limit by OpenDSS; the model's bound stays as "
+            "lower_bound_kw)")
 
 
 def bound_record(topo: ThreePhaseTopology, proxy_kw: float | None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from feederopt.algorithms.radial_enumeration import radial_states, state_cache
+from feederopt.algorithms.radial_enumeration import base_state, radial_states, state_cache
 from feederopt.algorithms.threephase import (
     Tangents,
     ThreePhaseFlow,
@@ -200,19 +200,34 @@ def feedback_loop(
     none is, the last answer; without one, the last MILP's topology (and None for its
     solutions). The kept topology's ``solve_time_s`` becomes the time of all the MILPs.
 
-    The base topology is the incumbent of a time-limited run: when a MILP ran out of time
-    (status ``time_limit``, with or without an answer) and ``base()`` gives the base topology
-    as an answer (its LinDist3Flow flows and OpenDSS's solutions; None without them) that
-    OpenDSS finds within the limits with every load served, the base topology is kept unless
-    a kept answer has less ``loss`` (``base_kept`` in the record, status ``time_limit``). A
-    time-limited MILP without an answer has its reason say the user's limit and the seconds
-    that were left for it (the base case's OpenDSS solves come first).
+    The base topology is a candidate too, judged by the same ``loss``: OpenDSS is the truth
+    check, and the model's optimum is the optimum of a model (lossless voltages, a loss
+    proxy), which OpenDSS may put above the base (user test ut_dss D: the exact optimum over
+    22 radial states had 70.46 kW in OpenDSS, the base 69.79 kW, both within the limits).
+    When ``base()`` gives the base topology as an answer (its LinDist3Flow flows and OpenDSS's
+    solutions; None without them) that ``ok`` accepts in every operating point, it is kept
+    unless a kept answer (accepted by ``ok``) has less ``loss``: (a) in a time-limited run
+    (a MILP ran out of time, with or without an answer; ``base_kept_why`` ``"time limit"``,
+    status ``time_limit``); (b) in any other run whose kept answer is the model's answer
+    within its own limits (status not ``infeasible``; an infeasible MILP's answer is left to
+    OpenDSS's rankings of the radial states, :func:`opendss_least_overloading` and
+    :func:`opendss_within_voltage_states`), with status ``feasible`` (within every limit by
+    OpenDSS, not the model's optimum) and ``base_kept_why`` ``"opendss_losses"`` (the answer
+    keeps the limits with more loss) or ``"opendss_limits"`` (it breaks one). The MILP's bound
+    stays (:func:`_as_answer`). A time-limited MILP without an answer has its reason say the
+    user's limit and the seconds that were left for it (the base case's OpenDSS solves come
+    first).
 
     Returns the kept topology, its OpenDSS solutions and ``record`` followed by
     ``iterations``, ``kept_iteration`` (the first answer row of the kept topology; None
     without OpenDSS's solutions of it, or the base kept), ``stopped``,
     ``within_voltage_limits`` (some answer is), ``within_limits`` (some answer is accepted by
-    ``ok``), ``base_kept``, ``milp_time_s`` and ``time_s`` (since ``t0``)."""
+    ``ok``), ``base_kept``, ``base_kept_why`` (None unless kept), ``displaced_answer`` (the
+    model's answer that the base was kept over: its ``iteration`` row, ``status``,
+    ``open_switches``, ``changed_switches``, ``loss_kw`` (the ``loss``, switching cost
+    included), ``switching_cost_kw``, ``within_limits`` (accepted by ``ok``) and the base's
+    ``base_loss_kw``; None when none was set aside), ``milp_time_s`` and ``time_s`` (since
+    ``t0``)."""
 
     def volts_ok(y: OpenDSSSolution) -> bool:
         return y.within_voltage_limits and y.passed
@@ -274,27 +289,69 @@ def feedback_loop(
     else:
         assert last is not None
         keep, kept = last, None
-    incumbent = base() if timed_out and base is not None else None
+    # the base topology is a candidate of every run that has a model's answer within the
+    # model's limits, not only of a time-limited one: OpenDSS is the truth check, and the
+    # model's optimum may have more OpenDSS losses than the base (user test ut_dss D: the
+    # enumeration's exact optimum 70.46 kW against the base's 69.79 kW)
+    answered = keep.flow is not None and keep.status != "infeasible" and (
+        frozenset(keep.open_switches) != frozenset(base_open))
+    incumbent = base() if base is not None and (timed_out or answered) else None
     base_kept = False
+    why: str | None = None
+    displaced: dict[str, Any] | None = None
     if incumbent is not None and all(accept(y) for y in incumbent[1]) and (
             not good or loss(*incumbent) < loss(keep, kept or [])):
         assert last is not None
-        b_topo = incumbent[0]
-        b_topo.status, b_topo.bound_kw = "time_limit", last.bound_kw
-        b_topo.bound_source = last.bound_source
-        b_topo.permanent_loops, b_topo.tangents = last.permanent_loops, last.tangents
-        b_topo.scenario_tangents = last.scenario_tangents
-        b_topo.switch_cost_kw = last.switch_cost_kw
-        keep, kept, base_kept = b_topo, incumbent[1], True
+        if kept is not None and keep.flow is not None:  # the model's answer set aside
+            displaced = {
+                "iteration": _first_row(iterations, keep.open_switches),
+                "status": keep.status, "open_switches": list(keep.open_switches),
+                "changed_switches": sorted(set(keep.open_switches) ^ set(base_open)),
+                "loss_kw": _num(loss(keep, kept)),
+                "switching_cost_kw": _num(keep.switching_cost_kw),
+                "within_limits": bool(good), "base_loss_kw": _num(loss(*incumbent))}
+        why = ("time limit" if timed_out
+               else "opendss_losses" if good else "opendss_limits")
+        keep, kept, base_kept = _as_answer(incumbent[0], last, timed_out), incumbent[1], True
     keep.solve_time_s = milp_s
-    chosen = next((k for k, r in enumerate(iterations) if r["topology"] == "answer"
-                   and r["open_switches"] == keep.open_switches), None) \
-        if kept and not base_kept else None
+    chosen = _first_row(iterations, keep.open_switches) if kept and not base_kept else None
     return keep, kept, {**record, "iterations": iterations, "kept_iteration": chosen,
                         "stopped": stopped, "within_voltage_limits": bool(within) or base_kept,
                         "within_limits": bool(good) or base_kept,
-                        "base_kept": base_kept,
+                        "base_kept": base_kept, "base_kept_why": why,
+                        "displaced_answer": displaced,
                         "milp_time_s": milp_s, "time_s": time.perf_counter() - t0}
+
+
+def _first_row(iterations: list[dict[str, Any]], opened: list[str]) -> int | None:
+    """The first answer row of ``iterations`` with ``opened`` open (None without one)."""
+    return next((k for k, r in enumerate(iterations) if r["topology"] == "answer"
+                 and r["open_switches"] == opened), None)
+
+
+def _as_answer(b_topo: ThreePhaseTopology, last: ThreePhaseTopology,
+               timed_out: bool) -> ThreePhaseTopology:
+    """The base topology (``b_topo``: its flows, the base as the feedback's ``base()`` gives
+    it) as the kept answer of :func:`feedback_loop`, with what the search found (``last``,
+    its last MILP): status ``time_limit`` out of time, else ``feasible`` (within every limit
+    by OpenDSS, but not the model's optimum); the MILP's bound and its source (the gap of the
+    base's own loss proxy to it is what is proven, :func:`feederopt.api_threephase.
+    bound_record`), the loops no switch opens, the tangents, how it searched and the fixed
+    overloads (the same whatever the topology: bridges of the feeder's graph) with their
+    note, which the search puts first (:func:`feederopt.algorithms.threephase.
+    reconfigure_three_phase`)."""
+    b_topo.status = "time_limit" if timed_out else "feasible"
+    b_topo.bound_kw, b_topo.bound_source = last.bound_kw, last.bound_source
+    b_topo.permanent_loops, b_topo.tangents = last.permanent_loops, last.tangents
+    b_topo.scenario_tangents = last.scenario_tangents
+    b_topo.switch_cost_kw = last.switch_cost_kw
+    b_topo.method, b_topo.radial_states = last.method, last.radial_states
+    b_topo.lp_solves, b_topo.milp_solves = last.lp_solves, last.milp_solves
+    b_topo.tangents_added = last.tangents_added
+    if last.fixed_overloads and not b_topo.fixed_overloads:
+        b_topo.fixed_overloads = list(last.fixed_overloads)
+        b_topo.notes = [*last.notes[:1], *b_topo.notes]
+    return b_topo
 
 
 def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: list[str], *,
@@ -317,7 +374,9 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
     base case's LinDist3Flow has no solution, a load that it leaves unfed, the first MILP has
     the limits unshifted.) Of the answers, the one with the least OpenDSS losses among those
     that OpenDSS finds within the limits (and with every load served) is kept; when none is,
-    the last answer. The loop is :func:`feedback_loop`'s.
+    the last answer; the base topology, when radial (:func:`base_is_radial`) and within the
+    limits, is kept over an answer with more OpenDSS losses (plus switching cost) or out of
+    them (:func:`feedback_loop`). The loop is :func:`feedback_loop`'s.
 
     This is the linearised model corrected by the AC power flow at the present operating
     point, the zeroth-order (offset) form of the fixed point used in feedback optimisation of
@@ -463,7 +522,7 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
         return sols[0].losses_kw + topo.switching_cost_kw
 
     def base_answer() -> tuple[ThreePhaseTopology, Solutions] | None:
-        if flow0 is None:
+        if flow0 is None or not base_is_radial(net):
             return None
         return ThreePhaseTopology("time_limit", sorted(base_open), flow0.loss_proxy_kw,
                                   math.nan, 0.0, flow0), [base]
@@ -483,6 +542,15 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
                         "V_LinDist3Flow at the base case); --no-voltage-feedback holds the "
                         "lossless model's voltages to the limits instead")
     return keep, base, kept[0] if kept is not None else None, record
+
+
+def base_is_radial(net: ThreePhaseNetwork) -> bool:
+    """Is the base topology one of the search's radial states (the radiality rows allow it:
+    :func:`feederopt.algorithms.radial_enumeration.base_state`)? Only then is it a candidate
+    answer of :func:`feedback_loop`: a base with a loop through a closed switch has less loss
+    than any radial state (tests/test_threephase_permanent_loop.py: 44.69 kW against the
+    radial optimum's 45.58 kW), but it is not an answer of the problem."""
+    return base_state(to_per_unit_3ph(net)) is not None
 
 
 def _element_name(key: str) -> str:
@@ -525,7 +593,8 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
     does; of the answers, the one with the least weighted OpenDSS losses plus switching cost
     among those within the limits (and serving every load) in every scenario is kept, the
     ratings judged as :func:`_voltage_feedback` judges them (:func:`within_limits_judged`),
-    else the least among those within the voltage limits, else the last. Without
+    else the least among those within the voltage limits, else the last; the base topology
+    is a candidate by the same weighted measure (:func:`feedback_loop`). Without
     ``feedback``, one MILP with the lossless limits. The loop is :func:`feedback_loop`'s.
 
     **Ratings**, per scenario, by the same secant rule as :func:`_voltage_feedback`'s: where
@@ -661,7 +730,7 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
 
     def base_answer() -> tuple[ThreePhaseTopology, Solutions] | None:
         flows = [f for f in flows0 if f is not None]
-        if not bases or len(flows) != len(nets):
+        if not bases or len(flows) != len(nets) or not base_is_radial(nets[0]):
             return None
         proxy = float(sum(wi * f.loss_proxy_kw for wi, f in zip(w, flows, strict=True)))
         return ThreePhaseTopology("time_limit", sorted(base_open), proxy, math.nan, 0.0,

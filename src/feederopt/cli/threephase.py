@@ -199,7 +199,7 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
         table = summary_table(f"{data.case}: three-phase, {data.method}")
         table.add_row("status", data.status)
         if data.base_kept:  # every path: the enumeration, the MILP, the feedback
-            table.add_row("answer", "the base topology kept (time limit)")
+            table.add_row("answer", data.base_kept_words)
         lim = data.voltage_limits
         table.add_row("voltage limits", f"{_limit(lim.v_min_pu)} - "
                       f"{_limit(lim.v_max_pu)} p.u. ({lim.source})")
@@ -230,8 +230,7 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                           f"{len(answers)} solve(s), {fb.stopped}"
                           + (f"; kept answer {fb.kept_iteration}" if fb.kept_iteration
                              else "")
-                          + ("; the base topology kept (time limit)" if fb.base_kept
-                             else "")
+                          + (f"; {data.base_kept_words}" if fb.base_kept else "")
                           + ("" if fb.within_voltage_limits or not found
                              else ", none within the limits"))
         if polished is not None and polished.enabled:

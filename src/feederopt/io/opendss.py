@@ -563,12 +563,24 @@ def _line_nodes_problem(line: str, n: int, end1: tuple[str, list[int]],
             "give each of the line's phases its own node, e.g. bus1=x.1.2 bus2=y.1.2")
     b1, n1 = end1
     b2, n2 = end2
+    # the end whose nodes are no phase (a bus name with a dot, F1.680, is node 680 of bus
+    # f1) is the one to name; the field said bus2 whichever end it was (user test ut_dss)
+    odd = [(key, [x for x in nodes if not 1 <= x <= 3], spec) for key, nodes, spec in (
+        ("bus1", n1, dss.Lines.Bus1()), ("bus2", n2, dss.Lines.Bus2()))]
+    bad = [(key, xs, spec) for key, xs, spec in odd if xs]
+    key = bad[0][0] if len(bad) == 1 else "bus2"
+    dotted = "".join(
+        f"; {k}={spec} has node{'s' if len(xs) > 1 else ''} {', '.join(map(str, xs))}, "
+        f"which {'are' if len(xs) > 1 else 'is'} no phase (OpenDSS reads what follows a bus "
+        "name's first dot as its nodes)" for k, xs, spec in bad)
     return Problem(
         ProblemKind.INVALID_VALUE, "lines",
         f"Line.{line} connects nodes {n1} of bus {b1} to nodes {n2} of bus {b2} (as OpenDSS "
         "connects them): the model needs the same phases 1-3, in the same order, at both "
-        "ends", (line,), "bus2",
-        "connect the same phases at both ends, e.g. bus1=x.1.2 bus2=y.1.2")
+        f"ends{dotted}", (line,), key,
+        "".join(f"if {spec} names one bus, its name cannot hold a dot (e.g. "
+                f"{str(spec).replace('.', '_', 1)}); " for _, _, spec in bad[:1])
+        + "connect the same phases at both ends, e.g. bus1=x.1.2 bus2=y.1.2")
 
 
 def _letters(nodes: list[int]) -> str:

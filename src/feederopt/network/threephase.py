@@ -382,6 +382,60 @@ def misspelt_bus_hint(bus: str, dead_ends: dict[str, str]) -> str:
             f"{bus}?")
 
 
+def island_of(net: ThreePhaseNetwork, bus: str, live_buses: set[str]) -> list[str]:
+    """The buses of the island that holds ``bus``: those that in-service lines (every switch
+    closed) and transformers join to it, none of them in ``live_buses`` (the buses that
+    :func:`supplied_nodes` reaches), ``bus`` first, then sorted."""
+    adj: dict[str, set[str]] = {}
+    for table in (net.lines, net.transformers):
+        df = table.filter(pl.col("in_service")) if "in_service" in table.columns else table
+        for f, t in df.select("from_bus", "to_bus").iter_rows():
+            adj.setdefault(f, set()).add(t)
+            adj.setdefault(t, set()).add(f)
+    seen, todo = {bus}, [bus]
+    while todo:
+        for nxt in adj.get(todo.pop(), ()):
+            if nxt not in seen and nxt not in live_buses:
+                seen.add(nxt)
+                todo.append(nxt)
+    return [bus, *sorted(seen - {bus})]
+
+
+def island_ends(island: list[str], dead_ends: dict[str, str], live_buses: set[str],
+                ) -> tuple[str, str]:
+    """What cuts an island (:func:`island_of`) off, in words for a problem's message and hint:
+    its dead-end buses (:func:`dead_end_buses`) with the element that reaches each,
+    ``"Line.684652 leads to it from bus lat_648, which no other element connects"``, and the
+    fix ``"connect bus lat_648 of Line.684652 to the feeder"`` with, for each, the hint
+    ``"lat_648: a misspelling of lat_684?"`` when a bus that a source reaches (``live_buses``)
+    has a close name (``difflib``, as :func:`misspelt_bus_hint`): a line whose ``Bus1`` is
+    misspelt reaches the bus it meant from a bus that leads nowhere (user test ut_dss: the
+    message blamed the load's bus, "connect bus 652 to the feeder with a line", though
+    Line.684652 did). ``("", "")`` when the island has no dead end."""
+    ends = [b for b in island if b in dead_ends]
+    if not ends:
+        return "", ""
+    said = "; ".join(f"{dead_ends[b]} leads to it from bus {b}" for b in ends)
+    which = "which no other element connects" if len(ends) == 1 else \
+        "none of which another element connects"
+    fix = ("connect " + ", ".join(f"bus {b} of {dead_ends[b]}" for b in ends)
+           + " to the feeder" + "".join(f" ({g})" for g in close_live_names(ends, live_buses)))
+    return f"{said}, {which}", fix
+
+
+def close_live_names(buses: list[str], live_buses: set[str]) -> list[str]:
+    """``"lat_648: a misspelling of lat_684?"`` for each of ``buses`` (cut off from the
+    source) whose name is close (``difflib``, cutoff 0.6, as :func:`misspelt_bus_hint`) to a
+    bus that a source reaches (``live_buses``)."""
+    lower = {b.lower(): b for b in sorted(live_buses)}
+    out = []
+    for b in buses:
+        close = difflib.get_close_matches(b.lower(), list(lower), n=1, cutoff=0.6)
+        if close:
+            out.append(f"{b}: a misspelling of {lower[close[0]]}?")
+    return out
+
+
 def unsupplied_elements(net: ThreePhaseNetwork, *, base_case: bool = False) -> list[str]:
     """The in-service loads (``Load.<id>``) and generators on a node that
     :func:`supplied_nodes` does not reach (``base_case``: with the normally open switches
@@ -419,11 +473,17 @@ def _supply_problems(net: ThreePhaseNetwork, phases_of: dict[str, str]) -> list[
                        f"Capacitor.{eid}" if kind == "capacitor" else eid)
             if bus not in live_buses:
                 done.add(eid)
+                # the island's dead ends: a line reaching the bus from a bus that leads
+                # nowhere (a misspelt Bus1) is named with that bus, not the load's alone
+                ends, fix = island_ends(island_of(net, bus, live_buses), dead_ends,
+                                        live_buses)
                 out.append(_problem(
                     ProblemKind.ISLAND_WITHOUT_SOURCE, table,
                     f"{element} is on bus {bus}, which no line or transformer connects to a "
-                    "source (even with every switch closed)", [eid], "bus",
-                    f"connect bus {bus} to the feeder with a line, transformer or switch (a "
+                    "source (even with every switch closed)"
+                    + (f": {ends}" if ends else ""), [eid], "bus",
+                    (f"{fix}; or " if fix else "")
+                    + f"connect bus {bus} to the feeder with a line, transformer or switch (a "
                     "disabled line that is no switch connects nothing), or remove the "
                     "element; OpenDSS leaves it without voltage"
                     + "".join(f" ({h})" for h in [misspelt_bus_hint(bus, dead_ends)] if h)))
@@ -472,6 +532,53 @@ def _supply_problems(net: ThreePhaseNetwork, phases_of: dict[str, str]) -> list[
     return out
 
 
+def _unsourced_buses(net: ThreePhaseNetwork, no_kv: list[str]) -> list[Problem]:
+    """The buses of ``no_kv`` (no nominal voltage) that no line or transformer connects to a
+    source, one ``island_without_source`` problem per island (:func:`island_of`) naming its
+    buses, the elements on them and a close name of a bus that a source reaches
+    (:func:`close_live_names`). OpenDSS gives a bus its base voltage at ``CalcVoltageBases``
+    (``calcv``) from the source's voltage, so a bus defined after it that connects to no
+    source has none; "nominal voltage must be > 0 (hint: set the voltage bases of the
+    circuit)" pointed at the voltage bases where the fault is the island (user test ut_dss:
+    ``New Line.stub Bus1=nowhere1 Bus2=nowhere2`` after the final ``Solve``). (Defined before
+    ``calcv``, such an island gets a base all the same, 66.4 kV on IEEE 13, and the reader
+    sees no fault: OpenDSS solves its nodes de-energised. A bus defined after ``calcv`` that
+    a source reaches gets its base from its transformer's ratio or its neighbours, in the
+    reader.)"""
+    if not no_kv or net.sources.height == 0:
+        return []
+    live = {b for b, _ in supplied_nodes(net)}
+    todo = [b for b in no_kv if b not in live]
+    on: dict[str, list[str]] = {}
+    for cls, table in (("Line", net.lines), ("Transformer", net.transformers)):
+        for eid, f, t in table.select("id", "from_bus", "to_bus").iter_rows():
+            for b in dict.fromkeys((f, t)):
+                on.setdefault(b, []).append(f"{cls}.{eid}")
+    for name, label in (("loads", "Load."), ("generators", ""), ("shunts", "")):
+        for eid, b in net.tables[name].select("id", "bus").iter_rows():
+            on.setdefault(b, []).append(f"{label}{eid}")
+    out: list[Problem] = []
+    while todo:
+        group = sorted(island_of(net, todo[0], live))
+        todo = [b for b in todo if b not in group]
+        elements = list(dict.fromkeys(e for b in group for e in on.get(b, [])))
+        one = len(group) == 1
+        names = ", ".join(elements) or "no element"
+        guesses = "".join(f" ({g})" for g in close_live_names(group, live))
+        out.append(_problem(
+            ProblemKind.ISLAND_WITHOUT_SOURCE, "buses",
+            f"no nominal voltage: {'this bus connects' if one else 'these buses connect'} to "
+            "no source (no line or transformer joins "
+            f"{'it' if one else 'them'} to one, even with every switch closed), and "
+            f"{names} {'is' if len(elements) == 1 else 'are'} on {'it' if one else 'them'}; "
+            "OpenDSS sets a bus's base voltage from the source at CalcVoltageBases, so a bus "
+            "that connects to no source, defined after the voltage bases were set, has none",
+            group, "vn_kv",
+            f"connect {' or '.join(group)} to the feeder{guesses}, or remove "
+            + (", ".join(elements) or "the bus")))
+    return out
+
+
 def validate_three_phase(net: ThreePhaseNetwork) -> list[Problem]:
     """Typed problems of a three-phase network: duplicate ids, unknown buses, buses without
     phases, phases that an element uses but its bus lacks, loads, generators and shunts on a
@@ -495,6 +602,10 @@ def validate_three_phase(net: ThreePhaseNetwork) -> list[Problem]:
         out.append(_problem(ProblemKind.INVALID_VALUE, "buses", "phases must be a, b or c",
                             bad, "phases"))
     bad_kv = buses.filter(~(pl.col("vn_kv") > 0))["id"].to_list()
+    islands = _unsourced_buses(net, bad_kv)
+    out += islands
+    said = {b for p in islands for b in p.ids}
+    bad_kv = [b for b in bad_kv if b not in said]
     if bad_kv:
         out.append(_problem(ProblemKind.INVALID_VALUE, "buses", "nominal voltage must be > 0",
                             bad_kv, "vn_kv", "set the voltage bases of the circuit"))

@@ -56,6 +56,7 @@ from feederopt.report.page import (
     section,
 )
 from feederopt.report.plot import _pyplot, coordinates, figure_png, grid_figure
+from feederopt.results.threephase import base_kept_words
 from feederopt.validation.opendss import DEAD_PU
 
 if TYPE_CHECKING:
@@ -360,8 +361,7 @@ def summary_section(r: Mapping[str, Any]) -> str:
     rows = [
         ("case", escape(str(r.get("case", "-")))),
         ("status", escape(str(r.get("status", "-"))
-                          + ("; the base topology kept (time limit)" if r.get("base_kept")
-                             else ""))),
+                          + (f"; {base_kept_words(r)}" if r.get("base_kept") else ""))),
         ("method", escape(f"{r.get('method', '-')} ({_search_words(r)})"
                           + (", checked by OpenDSS" if r.get("ac_check") else
                              ", checked by OpenDSS per scenario"
@@ -731,11 +731,25 @@ def _feedback_answer(r: Mapping[str, Any]) -> Mapping[str, Any] | None:
     None without the feedback or an answer."""
     fb = r.get("voltage_feedback") or {}
     rows = fb.get("iterations") or []
-    k = fb.get("kept_iteration")
+    k = 0 if fb.get("base_kept") else fb.get("kept_iteration")  # row 0: the base topology
     if not fb.get("enabled") or not isinstance(k, int) or not 0 <= k < len(rows):
         return None
     row = rows[k]
     return row if isinstance(row, Mapping) else None
+
+
+def _base_row_words(fb: Mapping[str, Any]) -> str:
+    """The feedback section's kept row when the base topology was kept: why, and over which
+    of the model's answers (its row) when OpenDSS decided."""
+    why = fb.get("base_kept_why")
+    row = (fb.get("displaced_answer") or {}).get("iteration")
+    over = f" (row {row})" if row is not None else ""
+    if why == "opendss_losses":
+        return f"the base topology (0): less OpenDSS loss than the model's answer{over}"
+    if why == "opendss_limits":
+        return (f"the base topology (0): within every limit in OpenDSS, where the model's "
+                f"answer{over} breaks one")
+    return "the base topology (0): the time limit ran out"
 
 
 def _feedback_losses(r: Mapping[str, Any], key: str) -> tuple[float | None, float | None]:
@@ -774,7 +788,7 @@ def feedback_section(r: Mapping[str, Any]) -> str:
                                                          for row in rows)))),
         ("stopped", escape(str(fb.get("stopped", "-")))),
         ("kept answer (row)", escape(str(kept)) if kept is not None else (
-            "the base topology (0): the time limit ran out" if fb.get("base_kept") else "-")),
+            _base_row_words(fb) if fb.get("base_kept") else "-")),
         ("the kept answer within the voltage limits (OpenDSS)", verdict),
         ("MILP time / total", f"{fmt(fb.get('milp_time_s'), '.2f', ' s')} / "
                               f"{fmt(fb.get('time_s'), '.2f', ' s')}"),

@@ -177,6 +177,25 @@ class OpenDssCheck(_Record):
         return tuple(self.record.get("warnings") or ())
 
 
+#: Why the answer is the base topology (the voltage feedback's ``base_kept_why``), in words
+#: for the console and the report: the time limit ran out (the base the incumbent), or
+#: OpenDSS, the truth check, puts the base below the model's answer (less loss, or the answer
+#: breaks a limit that the base keeps).
+BASE_KEPT_WORDS = {
+    "time limit": "the base topology kept (time limit)",
+    "opendss_losses": "the base topology kept (OpenDSS: less loss than the model's answer)",
+    "opendss_limits": "the base topology kept (OpenDSS: the model's answer breaks a limit)",
+}
+
+
+def base_kept_words(result: Mapping[str, Any]) -> str:
+    """What :data:`BASE_KEPT_WORDS` says for a result's JSON (``result``) whose ``base_kept``
+    is set: its voltage feedback's ``base_kept_why``; ``"time limit"`` without one (the
+    search's own incumbent, a time-limited run without the feedback)."""
+    why = (result.get("voltage_feedback") or {}).get("base_kept_why")
+    return BASE_KEPT_WORDS.get(str(why), BASE_KEPT_WORDS["time limit"])
+
+
 @dataclass(frozen=True)
 class VoltageFeedback(_Record):
     """The voltage feedback's record (the JSON's ``voltage_feedback``): ``{"enabled": False}``
@@ -204,6 +223,12 @@ class VoltageFeedback(_Record):
     @property
     def base_kept(self) -> bool:
         return bool(self.record.get("base_kept"))
+
+    @property
+    def base_kept_why(self) -> str | None:
+        """``"time limit"``, ``"opendss_losses"`` or ``"opendss_limits"``
+        (:data:`BASE_KEPT_WORDS`); None unless the feedback kept the base topology."""
+        return self.record.get("base_kept_why")
 
     @property
     def within_voltage_limits(self) -> bool:
@@ -462,6 +487,13 @@ class ThreePhaseResult:
     source: str | None = None
 
     # ----- what the command line decides on ------------------------------------------
+    @property
+    def base_kept_words(self) -> str:
+        """Why the answer is the base topology, in words (:data:`BASE_KEPT_WORDS`; for a
+        result whose ``base_kept`` is set)."""
+        return BASE_KEPT_WORDS.get(str(self.voltage_feedback.base_kept_why),
+                                   BASE_KEPT_WORDS["time limit"])
+
     @property
     def feedback_broken(self) -> bool:
         """Without OpenDSS's check, its other solve of the final answer (the AC polish's, else
