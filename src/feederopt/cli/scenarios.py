@@ -550,6 +550,8 @@ def check(
                "result_verdict": verdict}
     if json_file is not None:
         write_text(json_file, json.dumps(payload, indent=2) + "\n", force=force)
+    if mc.status == "interrupted":
+        _check_interrupted(mc, json_file, quiet)
     if quiet:
         if verdict["exit_code"]:
             raise typer.Exit(verdict["exit_code"])
@@ -590,6 +592,26 @@ def check(
     _print_ac_violations(verdict)
     if verdict["exit_code"]:
         raise typer.Exit(verdict["exit_code"])
+
+
+def _check_interrupted(mc: Any, json_file: str | None, quiet: bool) -> None:
+    """A check stopped by Ctrl-C or SIGTERM: one line with the samples done and the shares so
+    far (the JSON, written before, says ``status: interrupted``), then the signal's exit code
+    (130 or 143), as ``solve`` does. Before, it exited 130 silently with nothing written."""
+    from feederopt import interrupt
+
+    if not quiet:
+        def share(n: int | None, x: float | None) -> str:
+            return ("skipped" if n is None else
+                    f"{n} ({'-' if x is None or math.isnan(x) else f'{x * 100:.2f} %'})")
+
+        stderr().print(f"interrupted: {mc.samples} of {mc.samples_requested} samples done; "
+                       f"feasible so far: convex model "
+                       f"{share(mc.feasible_convex, mc.feasible_share_convex)}, AC power flow "
+                       f"{share(mc.feasible_ac, mc.feasible_share_ac)}; the corners were not "
+                       "evaluated" + (f"; written to {json_file}" if json_file else ""),
+                       style="yellow", markup=False)
+    raise typer.Exit(interrupt.exit_code())
 
 
 def _robust_box(data: dict[str, Any]) -> tuple[float, list[str], int | None] | None:
