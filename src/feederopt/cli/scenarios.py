@@ -241,6 +241,13 @@ def print_uncertain_verdict(result: Any) -> None:
                 + (robust_choice_text(summary) if isinstance(summary, RobustSummary) else
                    "The topology above is the best one found for the penalised objective")
                 + "; it needs slack at:")
+    elif isinstance(summary, RobustSummary):
+        n = summary.topologies_evaluated
+        head = (f"The topology breaks the limits in some {what}s (status {status}: no topology "
+                "within them was found before the run stopped; this is the least-violating of "
+                + ("the topologies" if n is None else f"the {n} topolog"
+                   + ("y" if n == 1 else "ies")) + " evaluated; infeasibility is not proven). "
+                "It needs slack at:")
     else:
         head = (f"The topology breaks the limits in some {what}s (status {status}: the "
                 "penalised objective's; infeasibility is not proven, a topology within the "
