@@ -49,3 +49,8 @@ class RobustOutcome:
     worst_case_objective_kw: float | None = None
     worst_case_losses_kw: float | None = None
     worst_case_violation_pu: float | None = None
+    #: Distinct topologies evaluated at the extreme points.
+    topologies_evaluated: int = 0
+    #: Master iterations of the least-violating search after a proof of infeasibility
+    #: (``RobustCuttingPlane.least_violating_search``; None: it did not run).
+    search_iterations: int | None = None

@@ -73,8 +73,8 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -92,6 +92,7 @@ from feederopt.network.perunit import PerUnitNetwork
 from feederopt.options import WorstCaseOracle
 from feederopt.problems.reconfiguration import FEASIBILITY_TOL, ReconfigurationProblem
 from feederopt.solvers.highs_backend import HighsModel
+from feederopt.solvers.interrupt import Interrupted
 from feederopt.solvers.status import Status
 
 #: Most extreme points enumerated per iteration.
@@ -204,6 +205,11 @@ class RobustOptions(MasterOptions):
     oracle_time_limit_s: float = 300.0  # per worst-case MISOCP
     penalty: float = 1e5  # omega of the penalised worst-case search [kW per p.u. of slack]
     solver: str = "CLARABEL"
+    #: After a proof that no topology is robustly feasible: the bounded search for the
+    #: least-violating one (:meth:`RobustCuttingPlane.least_violating_search`), at most this
+    #: many seconds (within the time limit) and master iterations, as Benders' diagnosis.
+    diagnosis_time_s: float = 30.0
+    diagnosis_iterations: int = 10
 
 
 @dataclass
@@ -274,6 +280,13 @@ class RobustCuttingPlane(MasterLoop):
         self.least_violating: tuple[float, np.ndarray, list[SlaveResult]] | None = None
         self.least_violating_vertices: list[np.ndarray] = []
         self.incumbent_worst = math.nan
+        #: Topologies evaluated at the extreme points (their keys), and the data of the
+        #: violation cuts ``phi(y_k, d_e) + h_e @ (y - y_k)`` of each infeasible one:
+        #: ``(y_k, max_e phi, [(phi_e, h_e)])``.
+        self.evaluated: set[bytes] = set()
+        self.violation_cuts: list[tuple[np.ndarray, float, list[tuple[float, np.ndarray]]]] = []
+        #: Master iterations of the least-violating search (None: it did not run).
+        self.search_iterations: int | None = None
 
     # ----- master -----------------------------------------------------------------------
     def _build_master(self) -> tuple[HighsModel, MasterHelper]:
@@ -331,7 +344,12 @@ class RobustCuttingPlane(MasterLoop):
         bound = wf.value if wf.status == "optimal" else wf.bound
         return [wc.u, wf.u], res + res_f, True, bound
 
-    def _offer(self, helper: MasterHelper | None, y: np.ndarray) -> None:
+    def _at_extreme_points(self, y: np.ndarray
+                           ) -> tuple[list[np.ndarray], list[SlaveResult], bool, float]:
+        """Topology ``y`` at the extreme points (every one, or the dual search's maximisers):
+        ``(vertices, slave results, certified, bound)``; records the evaluation and, when some
+        point needs slack, its violation cuts and the least-violating topology so far (the
+        largest total slack over the points, least first)."""
         t0 = self.elapsed
         bound = math.nan
         if self.oracle in ("enumerate", "monotone"):
@@ -343,6 +361,22 @@ class RobustCuttingPlane(MasterLoop):
             self.timings["slave_wall_s"] += self.elapsed - t0
             self.timings["slave_s"] += sum(r.solve_time_s for r in results)
         self._last_slave_s = sum(r.solve_time_s for r in results)
+        self.evaluated.add(_key(y))
+        infeasible = [i for i, r in enumerate(results) if not r.feasible]
+        if infeasible:
+            # Every point's slack is a lower estimate of y's worst one, so its cuts hold even
+            # for a search that did not finish (uncertified).
+            total = max(results[i].violation for i in infeasible)
+            self.violation_cuts.append(
+                (y.copy(), total, [(results[i].violation, results[i].gradient)
+                                   for i in infeasible]))
+            if certified and (self.least_violating is None or total < self.least_violating[0]):
+                self.least_violating = (total, y.copy(), results)
+                self.least_violating_vertices = list(vertices)
+        return vertices, results, certified, bound
+
+    def _offer(self, helper: MasterHelper | None, y: np.ndarray) -> None:
+        vertices, results, certified, bound = self._at_extreme_points(y)
         if not certified:
             # Feasible at the maximiser found, but not proven feasible everywhere: exclude it.
             self.uncertified += 1
@@ -353,10 +387,6 @@ class RobustCuttingPlane(MasterLoop):
         infeasible = [i for i, r in enumerate(results) if not r.feasible]
         if infeasible:
             worst = sorted(infeasible, key=lambda i: -results[i].violation)
-            total = max(results[i].violation for i in infeasible)
-            if self.least_violating is None or total < self.least_violating[0]:
-                self.least_violating = (total, y.copy(), results)
-                self.least_violating_vertices = list(vertices)
             if helper is not None:
                 for i in worst[:k]:
                     helper.feasibility_cut(y, results[i].violation, results[i].gradient)
@@ -386,16 +416,126 @@ class RobustCuttingPlane(MasterLoop):
         return self.incumbent_y is not None
 
     def run(self, initial: list[np.ndarray] | None = None,
-            known: Sequence[tuple[np.ndarray, Any]] = ()) -> RawSolution:
+            known: Sequence[tuple[np.ndarray, Any]] = (),
+            candidates: Callable[[float], Sequence[np.ndarray]] | None = None) -> RawSolution:
         """Solve from the start topologies ``initial``; ``known`` are slave solutions (at the
-        most loaded point, the master's physics) whose points seed its outer approximation."""
+        most loaded point, the master's physics) whose points seed its outer approximation.
+        ``candidates(seconds)`` gives more topologies (e.g. the start heuristics at the most
+        loaded point) for the least-violating search, run only once no topology is proven
+        robustly feasible."""
         master, helper = self._build_master()
         if self.options.master_physics and known:
             self.timings["warm_cuts"] = helper.warm_cuts(
                 known, self.options.warm_topologies, self.options.warm_rows)
         self._offer_initial(helper, initial or [])
         infeasible_master = self._master_loop(master, helper, y_const=self.y_const)
+        if self.incumbent_y is None and (infeasible_master or self.converged()):
+            self.least_violating_search(candidates)
         return self._solution(infeasible_master)
+
+    def least_violating_search(
+            self, candidates: Callable[[float], Sequence[np.ndarray]] | None = None) -> None:
+        """After the proof that no topology is robustly feasible: search, within
+        ``diagnosis_time_s`` and ``diagnosis_iterations``, for the topology whose worst extreme
+        point needs the least slack,
+
+            min_y  F(y) = max_e phi(y, d_e)       s.t. radiality(y),
+
+        as Benders' diagnosis does for one load (:mod:`feederopt.algorithms.benders`, "search
+        a little for the least-violating one"). Before it, only the topologies that the proof
+        offered were evaluated (often just the start: the master's DistFlow rows at the most
+        loaded point make it infeasible at once, ut_unc), and the answer was the base case.
+
+        Master: radiality and ``eta`` (no physics: with its slack-free DistFlow rows it is
+        infeasible), ``min eta`` s.t. for every evaluated topology ``y_k`` and extreme point
+        ``e`` that needs slack
+
+            eta >= phi(y_k, d_e) + h_e @ (y - y_k)
+
+        (``phi`` the least total slack, convex in the relaxed ``y``, ``h_e`` the duals of
+        ``y = y_k`` in phase 1: exactly the data of the feasibility cuts, Geoffrion 1972), and
+        ``eta >= F(y_k) (sum_C y - sum_O y - |C| + 1)``, the integer L-shaped cut with ``L = 0``
+        (Laporte & Louveaux 1993; ``F >= 0``) that makes a repeat close the bounds. Each
+        master topology is evaluated at the extreme points (the dual oracle's worst-violation
+        search), the least ``F`` is kept, and the search stops at the budget, at a repeat, or
+        when the master's bound on ``eta`` reaches the best ``F`` (the master is then
+        infeasible under the cutoff). Seeded by ``candidates`` (at most a third of the
+        budget). The log's rows of this phase are in total slack [p.u.]."""
+        budget = max(min(self.options.diagnosis_time_s, self.remaining()), 0.0)
+        if budget <= 0 or self.options.diagnosis_iterations <= 0:
+            return
+        self.search_iterations = 0
+        self.stop = replace(self.stop, time_limit_s=self.elapsed + budget,
+                            iteration_limit=self.iteration + self.options.diagnosis_iterations)
+        self.lower, self.upper = -math.inf, math.inf
+        self.phase("least-violating search")
+        master = HighsModel(self.problem.radiality_block(),
+                            objective={"y": np.zeros(self.pu.n_branch)},
+                            extra_columns={"eta": (0.0, math.inf, 1.0)},
+                            threads=self.options.threads)
+        self._configure(master)
+        helper = MasterHelper(master, self.sw, [])
+        done = 0
+
+        def cut_new() -> None:
+            nonlocal done
+            for y, worst, cuts in self.violation_cuts[done:]:
+                for value, gradient in cuts:
+                    helper.linear_cut({"eta": 1.0}, y, value, gradient)
+                helper.l_shaped_cut({"eta": 1.0}, y, worst, 0.0)
+            done = len(self.violation_cuts)
+
+        def note_best() -> None:
+            if self.least_violating is not None:
+                self.update_upper(self.least_violating[0])
+
+        try:
+            if candidates is not None:
+                for y in self._radial_starts(candidates(budget / 3.0)):
+                    if self.interrupted() or self.remaining() <= 0:
+                        break
+                    if _key(y) not in self.evaluated:
+                        self._at_extreme_points(y)
+                note_best()
+                self.record(0.0, 0.0, "least-violating search: candidates")
+            cut_new()
+            while not self.interrupted() and self.remaining() > 0 \
+                    and self.iteration < self.stop.iteration_limit:
+                self.iteration += 1
+                self.search_iterations += 1
+                master.set_time_limit(max(self.remaining(), 0.1))
+                cutoff = math.inf
+                if math.isfinite(self.upper):
+                    cutoff = self.upper - self.stop.gap * abs(self.upper) * 0.5
+                    master.set_cutoff(cutoff)
+                ms = master.solve()
+                self.timings["master_s"] += ms.solve_time_s
+                if ms.status == "infeasible":
+                    # nothing below the cutoff: the best is least within the gap
+                    self.update_lower(min(cutoff, self.upper))
+                    self.record(ms.solve_time_s, 0.0, "least-violating search: master "
+                                "infeasible")
+                    return
+                if not ms.has_solution:
+                    self.record(ms.solve_time_s, 0.0, f"least-violating search: {ms.status}")
+                    return
+                if math.isfinite(ms.bound):
+                    self.update_lower(min(max(ms.bound, 0.0), cutoff))
+                y = np.round(master.values()["y"])
+                if _key(y) in self.evaluated:
+                    # its L-shaped cut gives eta >= F(y): the master's optimum is no better
+                    # than a topology already evaluated
+                    self.update_lower(self.upper)
+                    self.record(ms.solve_time_s, 0.0, "least-violating search: repeat")
+                    return
+                self._at_extreme_points(y)
+                note_best()
+                cut_new()
+                self.record(ms.solve_time_s, self._last_slave_s, "least-violating search")
+                if self.converged():
+                    return
+        except Interrupted:
+            return  # a stop request cut a round of slaves short: the best so far stands
 
     def _solution(self, infeasible_master: bool) -> RawSolution:
         vertices = (self.vertices if self.oracle in ("enumerate", "monotone")
@@ -414,7 +554,9 @@ class RobustCuttingPlane(MasterLoop):
                 worst_violation, y, results = self.least_violating
             outcome = RobustOutcome(vertices, results, str(self.oracle), self.oracle_s,
                                     self.uncertified, execution,
-                                    worst_case_violation_pu=worst_violation)
+                                    worst_case_violation_pu=worst_violation,
+                                    topologies_evaluated=len(self.evaluated),
+                                    search_iterations=self.search_iterations)
             return RawSolution(status, self.method, None if y is None else y.copy(), math.nan,
                                -math.inf, math.inf, self.iteration, self.elapsed,
                                log=list(self.log), timings=dict(self.timings), solver=solver,
@@ -431,6 +573,7 @@ class RobustCuttingPlane(MasterLoop):
             # the incumbent's largest slack over its extreme points (0 when it holds them all;
             # it was left out: "worst-case slack: -" beside 0 at every extreme point, ut_unc)
             worst_case_violation_pu=max(float(r.violation) for r in self.incumbent_results),
+            topologies_evaluated=len(self.evaluated),
         )
         return RawSolution(
             status=self.final_status(True), method=self.method, y=self.incumbent_y.copy(),
@@ -438,6 +581,10 @@ class RobustCuttingPlane(MasterLoop):
             iterations=self.iteration, solve_time_s=self.elapsed, point={}, log=list(self.log),
             timings=dict(self.timings), solver=solver, outcome=outcome,
         )
+
+
+def _key(y: np.ndarray) -> bytes:
+    return np.round(y).astype(np.int8).tobytes()
 
 
 def robust_feasible(results: Sequence[SlaveResult]) -> bool:

@@ -407,6 +407,13 @@ def progress_display(title: str, *, quiet: bool = False,
                         f"{fmt(event.share_pct, '.1f', ' %')} so far")
                 bar.update(task, description=escape(f"{title}: {event.what}"),
                            total=event.total, completed=event.done, info=text)
+                if lines and 0 < event.done < event.total and (
+                        event.done == 1 or 10 * event.done // event.total
+                        > 10 * (event.done - 1) // event.total):
+                    # the first sample and each tenth: a long check shows it is going
+                    bar.console.print(f"{event.what}: {event.ok} of {event.done} samples so "
+                                      f"far ({event.done}/{event.total})", markup=False,
+                                      highlight=False)
                 if lines and event.done == event.total:
                     bar.console.print(f"{event.what}: {event.ok} of {event.total} samples "
                                       f"({fmt(event.share_pct, '.2f', ' %')})", markup=False,

@@ -181,7 +181,8 @@ def print_uncertain(result: Any) -> None:
         if result.has_topology:
             out.print(f"note: {NOMINAL_NOTE}", style="dim", markup=False)
         lb = result.lower_bound
-        if result.has_topology and (lb is None or not math.isfinite(lb)):
+        if result.has_topology and (lb is None or not math.isfinite(lb)) and (
+                result.status.value != "infeasible"):  # proven: there is nothing to bound
             out.print(f"note: no lower bound was reached before the run stopped "
                       f"({result.status.value}): the master had not completed a solve, so "
                       "the gap is unknown; a longer --time-limit gives one", style="yellow",
@@ -189,10 +190,26 @@ def print_uncertain(result: Any) -> None:
         print_uncertain_verdict(result)
 
 
+def robust_choice_text(summary: Any) -> str:
+    """What the topology of a proven-infeasible robust solve is: the least-violating one of a
+    bounded search, or of the few topologies the proof evaluated. It was called "the best one
+    found for the penalised objective" although the robust method has no penalised objective
+    and had evaluated the start topology only (ut_unc)."""
+    n = summary.topologies_evaluated
+    count = "" if n is None else f"{n} topolog{'y' if n == 1 else 'ies'} evaluated"
+    if summary.least_violating_search_iterations is not None:
+        return ("The topology above is the least-violating topology found in a bounded "
+                f"search ({count or 'topologies evaluated: unknown'}): the least largest "
+                "total slack over the extreme points; a less-violating one may exist")
+    return ("The topology above is the least-violating of the topologies evaluated"
+            + (f" ({count})" if count else "")
+            + "; no search for a less-violating one ran (no time left)")
+
+
 def print_uncertain_verdict(result: Any) -> None:
     """Which scenarios (extreme points) break which limits at the chosen topology, by how
     much, and whether infeasibility is proven."""
-    from feederopt import StochasticSummary
+    from feederopt import RobustSummary, StochasticSummary
     from feederopt.cli.app import describe_violation
 
     out = stdout()
@@ -221,8 +238,16 @@ def print_uncertain_verdict(result: Any) -> None:
     if status == "infeasible":
         head = ("No radial configuration meets the limits in every " + what + " (proven"
                 + (f": none supplies scenario {proven}" if proven is not None else "") + "). "
-                "The topology above is the best one found for the penalised objective; it "
-                "needs slack at:")
+                + (robust_choice_text(summary) if isinstance(summary, RobustSummary) else
+                   "The topology above is the best one found for the penalised objective")
+                + "; it needs slack at:")
+    elif isinstance(summary, RobustSummary):
+        n = summary.topologies_evaluated
+        head = (f"The topology breaks the limits in some {what}s (status {status}: no topology "
+                "within them was found before the run stopped; this is the least-violating of "
+                + ("the topologies" if n is None else f"the {n} topolog"
+                   + ("y" if n == 1 else "ies")) + " evaluated; infeasibility is not proven). "
+                "It needs slack at:")
     else:
         head = (f"The topology breaks the limits in some {what}s (status {status}: the "
                 "penalised objective's; infeasibility is not proven, a topology within the "
@@ -532,6 +557,8 @@ def check(
                "result_verdict": verdict}
     if json_file is not None:
         write_text(json_file, json.dumps(payload, indent=2) + "\n", force=force)
+    if mc.status == "interrupted":
+        _check_interrupted(mc, json_file, quiet)
     if quiet:
         if verdict["exit_code"]:
             raise typer.Exit(verdict["exit_code"])
@@ -572,6 +599,26 @@ def check(
     _print_ac_violations(verdict)
     if verdict["exit_code"]:
         raise typer.Exit(verdict["exit_code"])
+
+
+def _check_interrupted(mc: Any, json_file: str | None, quiet: bool) -> None:
+    """A check stopped by Ctrl-C or SIGTERM: one line with the samples done and the shares so
+    far (the JSON, written before, says ``status: interrupted``), then the signal's exit code
+    (130 or 143), as ``solve`` does. Before, it exited 130 silently with nothing written."""
+    from feederopt import interrupt
+
+    if not quiet:
+        def share(n: int | None, x: float | None) -> str:
+            return ("skipped" if n is None else
+                    f"{n} ({'-' if x is None or math.isnan(x) else f'{x * 100:.2f} %'})")
+
+        stderr().print(f"interrupted: {mc.samples} of {mc.samples_requested} samples done; "
+                       f"feasible so far: convex model "
+                       f"{share(mc.feasible_convex, mc.feasible_share_convex)}, AC power flow "
+                       f"{share(mc.feasible_ac, mc.feasible_share_ac)}; the corners were not "
+                       "evaluated" + (f"; written to {json_file}" if json_file else ""),
+                       style="yellow", markup=False)
+    raise typer.Exit(interrupt.exit_code())
 
 
 def _robust_box(data: dict[str, Any]) -> tuple[float, list[str], int | None] | None:

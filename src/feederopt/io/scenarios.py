@@ -661,9 +661,15 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     dup: set[str] = set()
     dup_units: set[str] = set()
     rows_of: set[tuple[str, str]] = set()
+    count_of: dict[str, dict[str, int]] = {}  # scenario -> element -> rows
+    runs: dict[str, int] = {}  # scenario -> runs of consecutive rows under its name
+    last = None
     for i, s in enumerate(scen):
         if s is None:
             continue
+        if s != last:
+            runs[s] = runs.get(s, 0) + 1
+        last = s
         if s not in seen:
             seen[s] = len(names)
             names.append(str(s))
@@ -671,6 +677,8 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
             weight_of.setdefault(s, set()).add(float(w[i]))
         tg = target[i]
         if tg is not None and tg[0] in ("load", "generator"):
+            per = count_of.setdefault(s, {})
+            per[tg[1]] = per.get(tg[1], 0) + 1
             if (s, tg[1]) in rows_of:
                 (dup if tg[0] == "load" else dup_units).add(f"{s}/{tg[1]}")
             rows_of.add((s, tg[1]))
@@ -678,6 +686,26 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     if mixed:
         problems.append(_problem("rows of one scenario carry different weights", ids=mixed,
                                  field="weight", hint="repeat the scenario's weight on its rows"))
+    # A name used for two blocks of rows (a copied block whose name was not changed, ut_unc
+    # #3): "a load appears twice in one scenario" listed base/10, base/11, ... without saying
+    # that the scenario name was the repeat. Such a name has its rows in more than one run,
+    # or every one of its (several) elements the same number of times, more than once.
+    reused = {}
+    for name in sorted({d.split("/", 1)[0] for d in dup | dup_units}):
+        per = count_of.get(name, {})
+        counts = set(per.values())
+        if runs.get(name, 0) > 1 or (len(per) > 1 and len(counts) == 1 and min(counts) > 1):
+            reused[name] = max(runs.get(name, 0), max(per.values(), default=0))
+    for name, blocks in reused.items():
+        n = sum(1 for c in count_of.get(name, {}).values() if c > 1)
+        problems.append(_problem(
+            f"the scenario name '{name}' is used for {blocks} blocks of rows: {n} load(s) "
+            "(or unit(s)) appear more than once under that name",
+            ids=[name], field="scenario",
+            hint="give each scenario its own name (a copied block keeps the name of the one "
+            "it was copied from), or merge the blocks into one row per load"))
+    dup = {d for d in dup if d.split("/", 1)[0] not in reused}
+    dup_units = {d for d in dup_units if d.split("/", 1)[0] not in reused}
     if dup:
         problems.append(_problem("a load appears twice in one scenario", ids=sorted(dup),
                                  field="element", hint="one row per load per scenario"))

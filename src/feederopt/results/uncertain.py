@@ -164,6 +164,11 @@ class RobustSummary:
     executor: str | None = None
     #: The AC power flow at the worst extreme point (a ScenarioAc; None when not run).
     worst_vertex_ac: Any = None
+    #: Distinct topologies evaluated at the extreme points (None: not known).
+    topologies_evaluated: int | None = None
+    #: Master iterations of the bounded least-violating search that follows a proof that no
+    #: topology is robustly feasible (None: no such search ran).
+    least_violating_search_iterations: int | None = None
 
     @property
     def budget_binds_nothing(self) -> bool:
@@ -216,6 +221,8 @@ class RobustSummary:
                 "slave_solves": self.slave_solves,
                 "workers": self.workers,
                 "executor": self.executor,
+                "topologies_evaluated": self.topologies_evaluated,
+                "least_violating_search_iterations": self.least_violating_search_iterations,
             },
         }
 

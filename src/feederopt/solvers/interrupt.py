@@ -118,14 +118,20 @@ def _handler(signum: int, frame: FrameType | None) -> None:
                 child.terminate()
         os._exit(128 + signum)
     request(signum)
-    sys.stderr.write(f"\n{signal.Signals(signum).name}: stopping; the best topology so far, its "
-                     "bound and gap are reported and written (again to exit at once)\n")
+    sys.stderr.write(f"\n{signal.Signals(signum).name}: stopping; {_what['text']} "
+                     "reported and written (again to exit at once)\n")
     sys.stderr.flush()
 
 
+#: What the stopped computation reports, for the handler's line (a solve's by default).
+_what = {"text": "the best topology so far, its bound and gap are"}
+
+
 @contextlib.contextmanager
-def handle_signals() -> Iterator[None]:
-    """Install the stop handler for SIGINT and SIGTERM for the duration of the block.
+def handle_signals(what: str | None = None) -> Iterator[None]:
+    """Install the stop handler for SIGINT and SIGTERM for the duration of the block;
+    ``what`` the computation reports when stopped, for the handler's line ("the samples done
+    so far are" for a check: it said "the best topology so far, its bound and gap").
 
     The handlers only in the main thread (Python's rule for signal handlers), and only once
     when nested: the outermost block clears an old request on entry and puts the previous
@@ -146,6 +152,7 @@ def handle_signals() -> Iterator[None]:
             yield
             return
         clear()
+        before, _what["text"] = _what["text"], what or _what["text"]
         previous = {s: signal.getsignal(s) for s in SIGNALS}
         for s in SIGNALS:
             signal.signal(s, _handler)
@@ -154,6 +161,7 @@ def handle_signals() -> Iterator[None]:
             yield
         finally:
             _installed.active = False
+            _what["text"] = before
             for s, h in previous.items():
                 signal.signal(s, h if h is not None else signal.SIG_DFL)
     finally:

@@ -60,6 +60,7 @@ from feederopt.options import (
 from feederopt.problems.presolve import fixed_open, without_fixed_open
 from feederopt.problems.reconfiguration import FEASIBILITY_TOL, ReconfigurationProblem
 from feederopt.problems.uncertain import envelope
+from feederopt.solvers import interrupt
 
 #: How the samples are drawn, as ``feederopt check`` and its JSON (``sampling``) say it.
 SAMPLING = ("each uncertain load drawn independently, uniform in nominal +- X (a uniform "
@@ -86,6 +87,11 @@ class MonteCarloResult:
     #: ``min_voltage_bus``, ``max_voltage_pu`` (AC; None when not run or not converged).
     corners: list[dict[str, Any]] = field(default_factory=list)
     sampling: str = SAMPLING
+    #: ``complete``, or ``interrupted`` when Ctrl-C or SIGTERM stopped the check: ``samples``
+    #: and the shares are then those of the samples done, out of ``samples_requested``, and
+    #: the corners were not evaluated.
+    status: str = "complete"
+    samples_requested: int | None = None
 
     @property
     def feasible_share_convex(self) -> float:
@@ -109,8 +115,12 @@ class MonteCarloResult:
         out = asdict(self)
         out.pop("convex_ok")
         out.pop("ac_ok")
-        out["feasible_share_convex"] = self.feasible_share_convex
-        out["feasible_share_ac"] = self.feasible_share_ac
+
+        def share(x: float | None) -> float | None:  # JSON has no NaN (no sample done)
+            return None if x is None or math.isnan(x) else x
+
+        out["feasible_share_convex"] = share(self.feasible_share_convex)
+        out["feasible_share_ac"] = share(self.feasible_share_ac)
         if per_sample:
             out["convex_ok"] = list(self.convex_ok)
             out["ac_ok"] = list(self.ac_ok)
@@ -242,6 +252,7 @@ def ac_sample(network: Network, closed: np.ndarray, p_mw: np.ndarray, q_mvar: np
     return bool(ok_v and ok_i), True, ac
 
 
+@interrupt.handle_signals("the counts of the samples done so far are")
 def out_of_sample(
     network: Network,
     closed: np.ndarray,
@@ -256,7 +267,9 @@ def out_of_sample(
 ) -> MonteCarloResult:
     """Count the samples for which topology ``closed`` is feasible (module docstring);
     ``progress(done, feasible in the convex model)`` after each sample. ``limits`` replace
-    the network's own in both checks."""
+    the network's own in both checks. Ctrl-C or SIGTERM stops it after the sample under way,
+    as they stop a solve (:mod:`feederopt.solvers.interrupt`): the counts of the samples done,
+    ``status`` ``interrupted`` (the command line exited 130 and wrote nothing, ut_unc)."""
     check_options(samples, uncertainty)
     limited = network
     if limits is not None and limits.changes_network:
@@ -295,6 +308,8 @@ def out_of_sample(
     ac_ok: list[bool] = []
     not_converged = 0
     for f in factors:
+        if interrupt.requested():
+            break
         p, q = bus_loads(pu, f)
         evaluator.set_loads(p, q)
         ev = evaluator.evaluate_violation(y)
@@ -308,8 +323,9 @@ def out_of_sample(
             not_converged += int(not conv)
         if progress is not None:
             progress(len(convex_ok), sum(convex_ok))
+    stopped = interrupt.requested()
     corners_out = []
-    for name, f in (("lower", lo), ("upper", hi)):
+    for name, f in () if stopped else (("lower", lo), ("upper", hi)):
         p, q = bus_loads(pu, f)
         evaluator.set_loads(p, q)
         entry: dict[str, Any] = {
@@ -331,11 +347,12 @@ def out_of_sample(
         corners_out.append(entry)
     open_ids = [pu.branch_ids[k] for k in np.flatnonzero(~np.asarray(closed, bool))]
     return MonteCarloResult(
-        samples=samples, uncertainty=float(uncertainty), seed=int(seed),
+        samples=len(convex_ok), uncertainty=float(uncertainty), seed=int(seed),
         uncertain_loads=[pu.load_ids[k] for k in idx], open_branches=open_ids,
         feasible_convex=int(sum(convex_ok)), feasible_ac=int(sum(ac_ok)) if ac else None,
         convex_ok=convex_ok, ac_ok=ac_ok, ac_not_converged=not_converged,
         limits=limits.to_dict() if limits is not None else {}, corners=corners_out,
+        status="interrupted" if stopped else "complete", samples_requested=samples,
     )
 
 
@@ -492,6 +509,7 @@ def result_source(data: dict[str, Any]) -> str:
 
 
 @option_names(VOLTAGE_LIMITS)
+@interrupt.handle_signals("the counts of the samples done so far are")
 def check_result(
     result: dict[str, Any] | str | Path,
     samples: int,
