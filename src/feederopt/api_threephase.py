@@ -301,8 +301,9 @@ def opendss_branch_exchange(net: ThreePhaseNetwork, floating: set[str], open_swi
 
     current = set(open_switches)
     if start is None:
+        # solve_again: the start may be the base, compared with the exchanges' solves
         start = solve_opendss(net, open_switches=current, floating_buses=floating,
-                              with_controls=False, **rated)
+                              with_controls=False, solve_again=True, **rated)
         evaluations += 1
     sol = start
     moves: list[dict[str, Any]] = []
@@ -572,11 +573,13 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     base_losses = base_unserved = None
     if ac_check and flow is not None:
         if base is None:
-            base = solve_opendss(net, floating_buses=floating, with_controls=False)
+            # solved once more, as the answer is: its losses are the reduction's reference
+            base = solve_opendss(net, floating_buses=floating, with_controls=False,
+                                 solve_again=True)
         sol = solve_opendss(net, open_switches=set(topo.open_switches),
                             floating_buses=floating, model_voltages=flow.voltages_pu,
                             thermal_limits=thermal_limits,
-                            max_loading_percent=max_loading_percent)
+                            max_loading_percent=max_loading_percent, solve_again=True)
         base_losses, base_unserved = _num(base.losses_kw), base.unserved_load_kw
         check = OpenDssCheck({"engine": "OpenDSS", **sol.to_dict(), "warnings": sol.warnings})
         # every node's |V| [p.u.], for the report's voltage profile (``--out DIR``)

@@ -447,9 +447,11 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
         flow0: ThreePhaseFlow | None = lindist3flow_power_flow(net)
     except SolverError:  # the base case leaves a load unfed: no offsets to start from
         flow0 = None
+    # solved once more, as an answer is (its switches changed): the keep rule compares them,
+    # and the file's own solve at its tolerance would bias it (solve_opendss's solve_again)
     base = solve_opendss(net, floating_buses=floating,
                          model_voltages=flow0.voltages_pu if flow0 else None,
-                         with_controls=False, **rated)
+                         with_controls=False, solve_again=True, **rated)
     lo, hi = _range(base)
     iterations: list[dict[str, Any]] = [{
         "topology": "base", "open_switches": sorted(base_open),
@@ -487,7 +489,7 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
         answered = True
         return [solve_opendss(net, open_switches=set(topo.open_switches),
                               floating_buses=floating, model_voltages=topo.flow.voltages_pu,
-                              with_controls=False, **rated)]
+                              with_controls=False, solve_again=True, **rated)]
 
     def next_offsets(topo: ThreePhaseTopology, sols: Solutions) -> Offsets2:
         assert topo.flow is not None
@@ -767,10 +769,11 @@ def _state_solved(net: ThreePhaseNetwork, opened: set[str], floating: set[str], 
         flow: ThreePhaseFlow | None = lindist3flow_power_flow(net, open_switches=opened)
     except SolverError:
         flow = None
+    # solve_again: the base state (no switch changed) is solved as every other one
     sol = solve_opendss(net, open_switches=opened, floating_buses=floating,
                         model_voltages=flow.voltages_pu if flow else None,
                         with_controls=False, thermal_limits=thermal_limits,
-                        max_loading_percent=max_loading_percent)
+                        max_loading_percent=max_loading_percent, solve_again=True)
     return flow, sol
 
 
