@@ -448,7 +448,11 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     feedback's (or OpenDSS's ranking's) solve of the answer, a note saying which.
     When the ratings leave the MILP infeasible and OpenDSS, ranking the radial states
     (:func:`opendss_least_overloading`), puts some within every limit, the answer is the one
-    of least OpenDSS losses among them, status ``feasible``.
+    of least OpenDSS losses among them, status ``feasible``. When the search enumerated few
+    radial states, OpenDSS solves every one after the voltage feedback and the answer is the
+    one of least OpenDSS losses (plus switching cost) within every limit, status ``optimal``
+    over them by OpenDSS (:func:`opendss_least_losses`; LinDist3Flow's proxy ranks them
+    otherwise).
 
     ``switch_cost_kw`` prices each switch whose state differs from the base case in the MILP's
     objective (kW of loss proxy per action; ``switching_actions``, ``switching_cost_kw`` in
