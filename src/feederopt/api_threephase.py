@@ -31,6 +31,7 @@ from feederopt.api_threephase_feedback import (
     _scenario_feedback,
     _voltage_feedback,
     opendss_fixed_overloads,
+    opendss_least_losses,
     opendss_least_overloading,
     opendss_within_voltage_states,
     scenario_opendss,
@@ -301,8 +302,9 @@ def opendss_branch_exchange(net: ThreePhaseNetwork, floating: set[str], open_swi
 
     current = set(open_switches)
     if start is None:
+        # solve_again: the start may be the base, compared with the exchanges' solves
         start = solve_opendss(net, open_switches=current, floating_buses=floating,
-                              with_controls=False, **rated)
+                              with_controls=False, solve_again=True, **rated)
         evaluations += 1
     sol = start
     moves: list[dict[str, Any]] = []
@@ -446,7 +448,11 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     feedback's (or OpenDSS's ranking's) solve of the answer, a note saying which.
     When the ratings leave the MILP infeasible and OpenDSS, ranking the radial states
     (:func:`opendss_least_overloading`), puts some within every limit, the answer is the one
-    of least OpenDSS losses among them, status ``feasible``.
+    of least OpenDSS losses among them, status ``feasible``. When the search enumerated few
+    radial states, OpenDSS solves every one after the voltage feedback and the answer is the
+    one of least OpenDSS losses (plus switching cost) within every limit, status ``optimal``
+    over them by OpenDSS (:func:`opendss_least_losses`; LinDist3Flow's proxy ranks them
+    otherwise).
 
     ``switch_cost_kw`` prices each switch whose state differs from the base case in the MILP's
     objective (kW of loss proxy per action; ``switching_actions``, ``switching_cost_kw`` in
@@ -523,12 +529,25 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
                                        thermal_limits=thermal_limits,
                                        max_loading_percent=max_loading_percent,
                                        switch_cost_kw=cost)
+    # which OpenDSS solve ``kept`` is (of the answer, unless the AC polish moves it)
+    kept_by = "the voltage feedback's OpenDSS solve of the answer"
+    if feedback is not None and topo.method == "enumeration" and topo.flow is not None \
+            and topo.status in ("optimal", "feasible"):
+        # few radial states: OpenDSS's own least losses over them, not LinDist3Flow's order
+        before = sorted(topo.open_switches)
+        decided, feedback["opendss_states"] = opendss_least_losses(
+            net, topo, floating, thermal_limits=thermal_limits,
+            max_loading_percent=max_loading_percent, switch_cost_kw=cost,
+            deadline=t_start + time_limit_s,
+            lindist3flow_pick=(feedback.get("displaced_answer") or {}).get("open_switches")
+            if feedback.get("base_kept") else None)
+        if decided is not None and sorted(topo.open_switches) != before:
+            # moved: the feedback's solve is of another state
+            kept, kept_by = decided, "OpenDSS's solve of the answer over the radial states"
     if feedback is not None and feedback.get("base_kept"):
         notes.append(base_kept_note(time_limit_s, feedback))
     notes.extend(topo.notes)  # the search's own: the base kept without the feedback's loop
     least: dict[str, Any] | None = None
-    # which OpenDSS solve ``kept`` is (of the answer, unless the AC polish moves it)
-    kept_by = "the voltage feedback's OpenDSS solve of the answer"
     if topo.status == "infeasible" and topo.flow is not None and thermal_limits:
         # a least-overloading answer: OpenDSS ranks the radial states when they are few
         # (and answers, status feasible, when it finds one within every limit: its note)
@@ -572,11 +591,13 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     base_losses = base_unserved = None
     if ac_check and flow is not None:
         if base is None:
-            base = solve_opendss(net, floating_buses=floating, with_controls=False)
+            # solved once more, as the answer is: its losses are the reduction's reference
+            base = solve_opendss(net, floating_buses=floating, with_controls=False,
+                                 solve_again=True)
         sol = solve_opendss(net, open_switches=set(topo.open_switches),
                             floating_buses=floating, model_voltages=flow.voltages_pu,
                             thermal_limits=thermal_limits,
-                            max_loading_percent=max_loading_percent)
+                            max_loading_percent=max_loading_percent, solve_again=True)
         base_losses, base_unserved = _num(base.losses_kw), base.unserved_load_kw
         check = OpenDssCheck({"engine": "OpenDSS", **sol.to_dict(), "warnings": sol.warnings})
         # every node's |V| [p.u.], for the report's voltage profile (``--out DIR``)
@@ -701,9 +722,12 @@ def opendss_base_note(record: dict[str, Any]) -> str:
     losses = d.get("loss_kw")
     ans = (kw(losses - cost) + f" {what} plus {cost:g} kW of switching cost"
            if cost and isinstance(losses, float | int) else f"{kw(losses)} {what}")
+    # OpenDSS's ranking of every radial state (opendss_least_losses) proves more
+    status = ("status optimal over the radial states by OpenDSS" if
+              (record.get("opendss_states") or {}).get("proven") else "status feasible")
     if record.get("base_kept_why") == "opendss_losses":
         return (f"{pick} ({changed} changed) has {ans} against the base topology's "
-                f"{kw(d.get('base_loss_kw'))}; the base topology is kept (status feasible: "
+                f"{kw(d.get('base_loss_kw'))}; the base topology is kept ({status}: "
                 "within every limit by OpenDSS, with less loss than the model's pick; the "
                 "model's bound stays as lower_bound_kw)")
     broken = []
@@ -716,7 +740,7 @@ def opendss_base_note(record: dict[str, Any]) -> str:
     return (f"{pick} ({changed} changed) breaks "
             + (", ".join(broken) or "a limit") + f" in OpenDSS ({ans}), where the base "
             f"topology ({kw(d.get('base_loss_kw'))}) keeps every limit; the base topology is "
-            "kept (status feasible: within every limit by OpenDSS; the model's bound stays as "
+            f"kept ({status}: within every limit by OpenDSS; the model's bound stays as "
             "lower_bound_kw)")
 
 
@@ -1057,6 +1081,11 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
     if record.get("base_kept"):
         notes.append(base_kept_note(time_limit_s, record))
     notes.extend(topo.notes)  # the search's own: the base kept without the feedback's loop
+    if voltage_feedback and topo.method == "enumeration" and topo.flow is not None:
+        # opendss_least_losses is of one operating point (not yet weighted over scenarios)
+        notes.append("OpenDSS's ranking of the radial states (the exact optimum by OpenDSS "
+                     "over them, as a single operating point gets) is not run with scenarios: "
+                     "the answer is the model's, kept by the voltage feedback")
     for part in topo.permanent_loops:
         notes.append(f"{len(part)} element(s) form loops that no switch opens and stay closed "
                      f"({_names(part)}); radiality is imposed on the switchable part")

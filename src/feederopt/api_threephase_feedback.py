@@ -10,7 +10,12 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from feederopt.algorithms.radial_enumeration import base_state, radial_states, state_cache
+from feederopt.algorithms.radial_enumeration import (
+    RadialState,
+    base_state,
+    radial_states,
+    state_cache,
+)
 from feederopt.algorithms.threephase import (
     Tangents,
     ThreePhaseFlow,
@@ -26,7 +31,7 @@ from feederopt.algorithms.threephase import (
 from feederopt.errors import SolverError
 from feederopt.io.scenarios import ScenarioRows
 from feederopt.network.threephase import ThreePhaseNetwork
-from feederopt.network.threephase_perunit import to_per_unit_3ph
+from feederopt.network.threephase_perunit import PerUnitThreePhase, to_per_unit_3ph
 from feederopt.validation.opendss import DEAD_PU, OpenDSSSolution, solve_opendss
 
 #: Most MILP solves of the voltage feedback (:func:`_voltage_feedback`).
@@ -447,9 +452,11 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
         flow0: ThreePhaseFlow | None = lindist3flow_power_flow(net)
     except SolverError:  # the base case leaves a load unfed: no offsets to start from
         flow0 = None
+    # solved once more, as an answer is (its switches changed): the keep rule compares them,
+    # and the file's own solve at its tolerance would bias it (solve_opendss's solve_again)
     base = solve_opendss(net, floating_buses=floating,
                          model_voltages=flow0.voltages_pu if flow0 else None,
-                         with_controls=False, **rated)
+                         with_controls=False, solve_again=True, **rated)
     lo, hi = _range(base)
     iterations: list[dict[str, Any]] = [{
         "topology": "base", "open_switches": sorted(base_open),
@@ -487,7 +494,7 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
         answered = True
         return [solve_opendss(net, open_switches=set(topo.open_switches),
                               floating_buses=floating, model_voltages=topo.flow.voltages_pu,
-                              with_controls=False, **rated)]
+                              with_controls=False, solve_again=True, **rated)]
 
     def next_offsets(topo: ThreePhaseTopology, sols: Solutions) -> Offsets2:
         assert topo.flow is not None
@@ -767,10 +774,11 @@ def _state_solved(net: ThreePhaseNetwork, opened: set[str], floating: set[str], 
         flow: ThreePhaseFlow | None = lindist3flow_power_flow(net, open_switches=opened)
     except SolverError:
         flow = None
+    # solve_again: the base state (no switch changed) is solved as every other one
     sol = solve_opendss(net, open_switches=opened, floating_buses=floating,
                         model_voltages=flow.voltages_pu if flow else None,
                         with_controls=False, thermal_limits=thermal_limits,
-                        max_loading_percent=max_loading_percent)
+                        max_loading_percent=max_loading_percent, solve_again=True)
     return flow, sol
 
 
@@ -934,6 +942,44 @@ def opendss_least_overloading(net: ThreePhaseNetwork, topo: ThreePhaseTopology,
     return sol, record
 
 
+StateFound = tuple[float, int, ThreePhaseFlow, OpenDSSSolution]
+
+
+def _judged_states(net: ThreePhaseNetwork, pu: PerUnitThreePhase, states: list[RadialState],
+                   floating: set[str], rows: list[dict[str, Any]], *, thermal_limits: bool,
+                   max_loading_percent: float | None, switch_cost_kw: float, end: float,
+                   ) -> tuple[list[StateFound], int]:
+    """Every radial state solved by OpenDSS as the check solves an answer
+    (:func:`_state_solved`) and judged as the OpenDSS rankings judge an answer: within the
+    limits when OpenDSS converges, serves every load, keeps every voltage limit and (with
+    ``thermal_limits``) every rating that switching changes, and LinDist3Flow has its flow.
+    One place for that verdict, for :func:`opendss_within_voltage_states` and
+    :func:`opendss_least_losses` alike. Appends a row per state to ``rows`` (open switches,
+    ``within_limits``, OpenDSS's losses and voltage range) and returns the states within the
+    limits as ``(OpenDSS losses + switching cost, index, flow, solution)`` with the number of
+    states solved before ``end`` (``time.perf_counter()``) passed."""
+    unswitched = unswitched_elements(net)
+    found: list[StateFound] = []
+    for k, state in enumerate(states):
+        if time.perf_counter() > end:
+            return found, k
+        opened = set(state.open_switches)
+        flow, sol = _state_solved(net, opened, floating, thermal_limits=thermal_limits,
+                                  max_loading_percent=max_loading_percent)
+        ok = (flow is not None and sol.converged and sol.passed and sol.within_voltage_limits
+              and (not thermal_limits or not switched_overloads(sol, unswitched)))
+        lo, hi = _range(sol) if sol.converged else (None, None)
+        switching = switch_cost_kw * len(switching_actions(pu, opened))
+        rows.append({
+            "open_switches": sorted(opened), "within_limits": ok,
+            "opendss_losses_kw": _num(sol.losses_kw) if sol.converged else None,
+            "switching_cost_kw": _num(switching),
+            "opendss_min_voltage_pu": lo, "opendss_max_voltage_pu": hi})
+        if ok and flow is not None:
+            found.append((sol.losses_kw + switching, k, flow, sol))
+    return found, len(states)
+
+
 def opendss_within_voltage_states(net: ThreePhaseNetwork, topo: ThreePhaseTopology,
                                   floating: set[str], *, thermal_limits: bool,
                                   max_loading_percent: float | None, switch_cost_kw: float,
@@ -966,27 +1012,15 @@ def opendss_within_voltage_states(net: ThreePhaseNetwork, topo: ThreePhaseTopolo
         record["why"] = f"more than {OPENDSS_RANK_MAX_STATES} radial states for OpenDSS"
         return None, record
     record["radial_states"] = len(states)
-    unswitched = unswitched_elements(net)
     bridges = fixed_flow_elements(pu)
     end = max(deadline, time.perf_counter() + OPENDSS_RANK_MIN_S)
-    found: list[tuple[float, int, ThreePhaseFlow, OpenDSSSolution]] = []
-    for k, state in enumerate(states):
-        if time.perf_counter() > end:
-            record["why"] = f"the time ran out after {k} of the {len(states)} radial states"
-            return None, record
-        opened = set(state.open_switches)
-        flow, sol = _state_solved(net, opened, floating, thermal_limits=thermal_limits,
-                                  max_loading_percent=max_loading_percent)
-        ok = (flow is not None and sol.converged and sol.passed and sol.within_voltage_limits
-              and (not thermal_limits or not switched_overloads(sol, unswitched)))
-        lo, hi = _range(sol) if sol.converged else (None, None)
-        record["states"].append({
-            "open_switches": sorted(opened), "within_limits": ok,
-            "opendss_losses_kw": _num(sol.losses_kw) if sol.converged else None,
-            "opendss_min_voltage_pu": lo, "opendss_max_voltage_pu": hi})
-        if ok and flow is not None:
-            cost = sol.losses_kw + switch_cost_kw * len(switching_actions(pu, opened))
-            found.append((cost, k, flow, sol))
+    found, done = _judged_states(net, pu, states, floating, record["states"],
+                                 thermal_limits=thermal_limits,
+                                 max_loading_percent=max_loading_percent,
+                                 switch_cost_kw=switch_cost_kw, end=end)
+    if done < len(states):
+        record["why"] = f"the time ran out after {done} of the {len(states)} radial states"
+        return None, record
     if not found:
         record["proven"] = True
         topo.reason += (f"; OpenDSS confirms it: none of the {len(states)} radial states, each "
@@ -1018,4 +1052,94 @@ def opendss_within_voltage_states(net: ThreePhaseNetwork, topo: ThreePhaseTopolo
         f"state puts {len(found)} of {len(states)} within the limits "
         "(voltage_feedback.opendss_states); the answer is the one of least OpenDSS losses. "
         "Not proven optimal: no bound on the loss proxy (lower_bound_source opendss)")
+    return sol, record
+
+
+def opendss_least_losses(net: ThreePhaseNetwork, topo: ThreePhaseTopology, floating: set[str],
+                         *, thermal_limits: bool, max_loading_percent: float | None,
+                         switch_cost_kw: float, deadline: float,
+                         lindist3flow_pick: list[str] | None = None,
+                         ) -> tuple[OpenDSSSolution | None, dict[str, Any]]:
+    """The exact AC optimum over the radial states, when the search enumerated them
+    (``topo.method`` ``"enumeration"``, at most :data:`OPENDSS_RANK_MAX_STATES` states) and
+    ended with an answer (status ``optimal`` or ``feasible``, after the voltage feedback).
+
+    The enumeration ranks the states by LinDist3Flow's loss proxy, which is not OpenDSS's
+    order (Iowa 240: the pick second of 43 by OpenDSS, 45.96 against 45.82 kW; ieee37mod 0.15
+    kW above OpenDSS's best). With so few states the truth costs one OpenDSS solve each: every
+    state is solved and judged as the check solves and judges an answer
+    (:func:`_judged_states`), and the answer is the one of least OpenDSS losses plus
+    switching cost among those within every limit. That minimum is exact (up to OpenDSS's
+    tolerance): ``topo.status`` becomes ``"optimal"`` with a note "optimal over the N radial
+    states by OpenDSS"; the model's bound stays (``lower_bound_kw``; the gap is then the
+    answer's loss proxy over the model's optimum). When the answer moves, ``topo`` becomes
+    the state (open switches, flow, loss proxy, switching actions, the model's
+    ``overloaded``) and the note names LinDist3Flow's pick (``lindist3flow_pick``, when the
+    voltage feedback kept the base over it; else ``topo``'s) and its OpenDSS losses.
+
+    Nothing changes (a note says why, ``proven`` False) when the time limit (``deadline``,
+    ``time.perf_counter()``) passes before every state is solved, or when OpenDSS finds no
+    state within the limits. Returns OpenDSS's solution of the answer when the step decided
+    (None otherwise) and the record (``voltage_feedback.opendss_states``: ``radial_states``,
+    ``proven``, ``states`` with each one's OpenDSS losses and ``within_limits``, ``chosen``,
+    ``lindist3flow_pick`` and its ``lindist3flow_pick_opendss_losses_kw``, ``why``)."""
+    now = sorted(topo.open_switches)
+    pick = sorted(lindist3flow_pick) if lindist3flow_pick is not None else now
+    record: dict[str, Any] = {"radial_states": None, "proven": False, "states": [],
+                              "ranked_by": "OpenDSS", "lindist3flow_pick": pick,
+                              "chosen": now}
+    pu = to_per_unit_3ph(net)
+    states = radial_states(pu, OPENDSS_RANK_MAX_STATES)
+    if states is None:
+        record["why"] = f"more than {OPENDSS_RANK_MAX_STATES} radial states for OpenDSS"
+        return None, record
+    record["radial_states"] = len(states)
+    found, done = _judged_states(net, pu, states, floating, record["states"],
+                                 thermal_limits=thermal_limits,
+                                 max_loading_percent=max_loading_percent,
+                                 switch_cost_kw=switch_cost_kw, end=deadline)
+    mine = next((r for r in record["states"] if r["open_switches"] == pick), None)
+    record["lindist3flow_pick_opendss_losses_kw"] = mine["opendss_losses_kw"] if mine else None
+    if done < len(states):
+        record["why"] = (f"the time limit ran out after {done} of the {len(states)} radial "
+                         "states solved by OpenDSS")
+        topo.notes.append(f"OpenDSS's ranking of the {len(states)} radial states skipped: "
+                          f"{record['why']} (the answer is LinDist3Flow's pick; raise "
+                          "--time-limit for the exact optimum by OpenDSS)")
+        return None, record
+    limits = "voltage limit" + (" and rating that switching changes" if thermal_limits else "")
+    if not found:
+        record["why"] = f"OpenDSS finds no radial state within every {limits}"
+        topo.notes.append(f"OpenDSS's ranking of the {len(states)} radial states: none is "
+                          f"within every {limits} with every load served by OpenDSS; the "
+                          "answer is LinDist3Flow's pick")
+        return None, record
+    _, k, flow, sol = min(found, key=lambda f: (f[0], f[1]))
+    chosen = sorted(states[k].open_switches)
+    record.update(proven=True, chosen=chosen, why=(
+        f"{len(states)} radial states, at most {OPENDSS_RANK_MAX_STATES}: each solved by "
+        "OpenDSS"))
+    plus = " plus switching cost" if switch_cost_kw else ""
+    was = ""
+    if chosen != pick:
+        theirs = record["lindist3flow_pick_opendss_losses_kw"]
+        was = (f"; LinDist3Flow's pick ({', '.join(pick) or 'none'} open) has "
+               + (f"{theirs:.3f} kW" if theirs is not None else "no solution")
+               + " in OpenDSS" + ("" if mine and mine["within_limits"]
+                                  else ", and breaks a limit there"))
+    if chosen != now:
+        opened = set(chosen)
+        actions = switching_actions(pu, opened)
+        topo.open_switches, topo.flow = chosen, flow
+        topo.loss_proxy_kw = flow.loss_proxy_kw
+        topo.switching_actions = actions
+        topo.switching_cost_kw = switch_cost_kw * len(actions)
+        topo.overloaded = model_overloads(net, opened, max_loading_percent,
+                                          fixed_flow_elements(pu))
+    topo.status = "optimal"
+    topo.notes.append(
+        f"optimal over the {len(states)} radial states by OpenDSS: each solved by OpenDSS as "
+        f"the check solves an answer; of the {len(found)} within every {limits} with every "
+        f"load served, this one ({', '.join(chosen) or 'none'} open) has the least OpenDSS "
+        f"losses{plus} ({sol.losses_kw:.3f} kW){was} (voltage_feedback.opendss_states)")
     return sol, record

@@ -249,7 +249,8 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
                   with_controls: bool = True,
                   bus_loads: dict[str, tuple[float, float]] | None = None,
                   thermal_limits: bool = True, max_loading_percent: float | None = None,
-                  transformer_rating: str = "normal") -> OpenDSSSolution:
+                  transformer_rating: str = "normal",
+                  solve_again: bool = False) -> OpenDSSSolution:
     """OpenDSS's power flow of ``net``'s circuit with the switches in ``open_switches`` open and
     every other switchable line closed (default: the base-case states), OpenDSS's controls off
     and the model's taps and capacitor states held (module docstring). ``taps`` sets the
@@ -272,7 +273,15 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
     Every rated line and transformer's loading is read from OpenDSS's own currents
     (:func:`branch_loading`); one above ``max_loading_percent`` (default 100) % of its rating
     is an overload (:attr:`OpenDSSSolution.overloads`), none with ``thermal_limits=False``.
-    ``transformer_rating`` picks the transformers' normhkva (``"normal"``) or emerghkva."""
+    ``transformer_rating`` picks the transformers' normhkva (``"normal"``) or emerghkva.
+
+    The circuit is first solved as the file asks (:func:`~feederopt.io.opendss.
+    compile_circuit`); a solve that changes it (a switch, a tap, a set-point) solves it once
+    more from there. ``solve_again`` solves it once more without a change too: figures
+    compared with another topology's must come from the same procedure, or the file's own
+    solve, at the file's tolerance, biases the comparison (ieee13mod at ``tolerance=0.001``:
+    62.266 kW from the file's solve, 62.372 kW solved once more, 62.375 kW converged to
+    1e-9; an answer is always solved once more, for its switches differ from the file's)."""
     import opendssdirect as dss
 
     path = net.meta.get("source_path")
@@ -318,13 +327,13 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
         add_bus_load(net, bus, kw, kvar)
         changed = True
     # compile_circuit leaves the circuit solved as OpenDSS solves the file (its controls too),
-    # which is the state the model read; after a change it is solved again, else solving again
-    # would only move the figures within OpenDSS's tolerance.
+    # which is the state the model read; after a change it is solved again, and without one
+    # when asked (solve_again: figures to be compared with a changed topology's)
     dss.Solution.ControlMode(OFF)
     limit = (100.0 if max_loading_percent is None else float(max_loading_percent)
              ) if thermal_limits else None
-    sol = _solution(net, _solve(warnings, again=changed), warnings, open_switches,
-                    floating_buses, model_voltages)
+    sol = _solution(net, _solve(warnings, again=changed or solve_again), warnings,
+                    open_switches, floating_buses, model_voltages)
     _loading(sol, net, limit, transformer_rating)
     if with_controls:
         mode = file_mode if file_mode != OFF else STATIC
