@@ -83,6 +83,9 @@ def print_result(result: Any) -> None:
 
     opened = ", ".join(branch_label(b) for b in result.open_branches)
     table.add_row("open branches", opened or "-")
+    moved = redispatch_text(result)
+    if moved:  # the optimiser's dispatch, which the losses and the AC check are at
+        table.add_row("generators re-dispatched (P)", moved)
     if result.out_of_service_branches:  # outside the model: open in every answer
         table.add_row("out of service (open, not switched)",
                       ", ".join(branch_label(b) for b in result.out_of_service_branches))
@@ -164,6 +167,29 @@ def print_result(result: Any) -> None:
                       + f"; it needs slack at {len(result.diagnosis)} limits:")
         for line in violation_lines(result.diagnosis, "diagnosis"):
             out.print(line, markup=False)
+
+
+def redispatch_text(result: Any, most: int = 4) -> str:
+    """The generators whose active power the answer moves from the network's set-point,
+    ``2 (bus 412): 0.7000 -> 0.1208 MW`` (the first ``most``, then how many more; the generators
+    table has them all); empty when none moves (by 0.1 kW or more, the precision shown).
+    The losses and the AC check are at the moved set-points (user test ut_io #1: the console
+    did not say that a generator was re-dispatched)."""
+    net = getattr(result, "network", None)
+    gens = getattr(result, "generators", None)
+    if net is None or gens is None or not gens.height or not result.has_topology:
+        return ""
+    given = {str(g["id"]): g["p_mw"] for g in net.generators.iter_rows(named=True)}
+    moved = []
+    for g in gens.iter_rows(named=True):
+        old, new = given.get(str(g["id"])), g["p_mw"]
+        if old is None or new is None or not (_finite(old) and _finite(new)):
+            continue
+        before, after = f"{old + 0.0:.4f}", f"{new + 0.0:.4f}"  # + 0.0: no -0.0000
+        if before != after and abs(old - new) >= 1e-4:
+            moved.append(f"{g['id']} (bus {g['bus']}): {before} -> {after} MW")
+    more = f" (+{len(moved) - most} more: generators table)" if len(moved) > most else ""
+    return ", ".join(moved[:most]) + more
 
 
 def _polish_kept(result: Any) -> bool:
