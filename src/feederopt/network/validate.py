@@ -50,14 +50,17 @@ def _schema_problems(name: str, model: type[pt.Model], df: pl.DataFrame) -> list
     for col in required:
         if col not in df.columns:
             continue
-        nulls = df.filter(pl.col(col).is_null())
+        row = "__feederopt_row__"
+        nulls = df.with_row_index(row).filter(pl.col(col).is_null())
         if nulls.height:
             problems.append(
                 Problem(
                     ProblemKind.INVALID_VALUE,
                     name,
                     f"{nulls.height} row(s) have no value for '{col}'",
-                    ids=tuple(str(v) for v in nulls["id"].to_list()),
+                    # a row without an id by its place in the table, not as "None"
+                    ids=tuple(str(v) if v is not None else f"row {k + 1}" for v, k in
+                              zip(nulls["id"].to_list(), nulls[row].to_list(), strict=True)),
                     field=col,
                     hint="fill in the value or remove the row",
                 )
