@@ -49,6 +49,7 @@ import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io._common import missing, raise_with_validation, unreadable
+from feederopt.io.parallel import merge_parallel_table
 from feederopt.io.writing import atomic_file, write_text
 from feederopt.network.container import Network
 from feederopt.network.schemas import TABLES, polars_schema
@@ -419,6 +420,9 @@ def read_folder(path: str | Path) -> Network:
         tables[name], bad = _read_table(file, name, df)
         problems += [p for p in bad if (p.component, p.field) not in refused]
     problems += [p for p in decimal_references(tables) if (p.component, p.field) not in refused]
+    # a double circuit (two lines that never open between two buses): one branch L1+L1b
+    merged_notes: list[str] = []
+    tables["branches"] = merge_parallel_table(tables["branches"], merged_notes)
     info: dict[str, Any] = {}
     meta_file = path / "meta.json"
     if meta_file.is_file():
@@ -438,9 +442,9 @@ def read_folder(path: str | Path) -> Network:
         unread = [*unread, f"meta.json gives format_version {version!r}; this feederopt "
                   f"reads format {FORMAT_VERSION}: columns of another format may be ignored "
                   "or read differently (a folder written by a newer feederopt?)"]
-    if id_notes or unread:  # about these files: not written to a folder of this network
-        meta["warnings"] = [*meta.get("warnings", []), *unread, *id_notes]
-        meta[_READ_NOTES] = [*unread, *id_notes]
+    if id_notes or unread or merged_notes:  # about these files: not written to a folder
+        meta["warnings"] = [*meta.get("warnings", []), *unread, *id_notes, *merged_notes]
+        meta[_READ_NOTES] = [*unread, *id_notes, *merged_notes]
     net = Network.from_tables(
         buses=tables["buses"],
         branches=tables["branches"],
