@@ -90,3 +90,25 @@ def test_a_parquet_or_in_memory_row_without_an_id_is_named_by_its_row(tmp_path: 
     with pytest.raises(InputError) as exc:
         load(folder)
     assert [p.ids for p in exc.value.problems if p.component == "loads"] == [("row 2",)]
+
+
+def test_an_id_with_a_trailing_space_is_shown_quoted(folder: Path) -> None:
+    """User test ut_io #6: ``B3 `` in loads.bus read "refers to unknown bus(es) B3 " with the
+    space invisible; it is shown as 'B3 ' with a hint that the space is part of the id."""
+    loads = folder / "loads.csv"
+    loads.write_text(loads.read_text().replace("Lb,b,", "Lb,b ,"))
+    with pytest.raises(InputError) as exc:
+        load(folder)
+    (problem,) = exc.value.problems
+    assert problem.kind is ProblemKind.UNKNOWN_BUS and problem.ids == ("Lb",)
+    text = str(problem)
+    assert "'b '" in text and "space" in problem.hint
+    res = CliRunner().invoke(app, ["info", str(folder)])
+    assert res.exit_code == 2 and "'b '" in res.output
+
+
+def test_shown_id_quotes_only_ids_whose_ends_are_blank() -> None:
+    from feederopt.errors import shown_id
+
+    assert [shown_id(x) for x in ("B3", "B3 ", " B3", "", "a b")] == [
+        "B3", "'B3 '", "' B3'", "''", "a b"]

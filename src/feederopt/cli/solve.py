@@ -401,17 +401,22 @@ def solve(
     # Every output path is checked before the solve, not after it.
     # never onto what the solve reads: the network and the scenario file
     inputs = [x for x in (source, scenarios) if x is not None]
-    if json_file is not None:
+    inside = json_file is not None and out_dir is not None and _within(json_file, out_dir)
+    if json_file is not None and not inside:
         problems += output_problems(json_file, force=force, option="json", inputs=inputs)
     if out_dir is not None:
         problems += output_problems(out_dir, force=force, folder=True, option="out",
                                     inputs=inputs)
-    if json_file is not None and out_dir is not None and _within(json_file, out_dir):
+    if inside:
+        # only this: "the folder 'os3' does not exist (create it first)" beside it was wrong,
+        # --out creates it (user test ut_io #6)
         problems.append(Problem(ProblemKind.BAD_OUTPUT_PATH, "output",
-                                "--json names the --out folder or a file inside it",
-                                ids=(json_file,), field="json",
-                                hint="the folder holds the JSON already (result.json); leave "
-                                "--json out or give it another path"))
+                                "--json names the --out folder or a file inside it, which "
+                                "--out writes as a whole",
+                                ids=(str(json_file),), field="json",
+                                hint=f"the folder gets the JSON anyway ({Path(out_dir or '.')}"
+                                "/result.json); leave --json out or give it a path outside "
+                                "the folder"))
     from feederopt import is_three_phase
 
     if is_three_phase(source):  # an OpenDSS feeder: LinDist3Flow MILP, checked by OpenDSS

@@ -15,7 +15,7 @@ import numpy as np
 import patito as pt
 import polars as pl
 
-from feederopt.errors import Problem, ProblemKind, Severity
+from feederopt.errors import Problem, ProblemKind, Severity, shown_id
 from feederopt.network.devices import device_problems
 from feederopt.network.schemas import EXTENSION_COLUMNS, TABLES, BranchKind
 from feederopt.network.topology import components_of
@@ -141,14 +141,20 @@ def validate(net: Network) -> list[Problem]:
         bad = df.filter(pl.col(col).is_not_null() & ~pl.col(col).is_in(list(bus_ids)))
         if bad.height:
             missing = sorted(set(map(str, bad[col].to_list())))
+            # 'B3 ' for B3: the space is part of the id (shown quoted, user test ut_io #6)
+            spaced = [m for m in missing if m != m.strip() and m.strip() in bus_ids]
+            hint = ("add the bus to the buses table or correct the reference"
+                    if not spaced else f"{shown_id(spaced[0])} is not bus "
+                    f"{shown_id(spaced[0].strip())}: a space at the start or end of an id is "
+                    "part of it; remove it")
             problems.append(
                 Problem(
                     ProblemKind.UNKNOWN_BUS,
                     name,
-                    f"refers to unknown bus(es) {', '.join(missing[:10])}",
+                    f"refers to unknown bus(es) {', '.join(shown_id(m) for m in missing[:10])}",
                     ids=tuple(map(str, bad["id"].to_list())),
                     field=col,
-                    hint="add the bus to the buses table or correct the reference",
+                    hint=hint,
                 )
             )
 
