@@ -82,6 +82,15 @@ def test_a_switchable_double_circuit_keeps_its_branches(tmp_path: Path) -> None:
     assert "L1" in ids and "L1b" in ids
 
 
+def test_a_row_pasted_twice_is_no_double_circuit(tmp_path: Path) -> None:
+    folder = shutil.copytree(DATA / "double_circuit", tmp_path / "feeder")
+    text = (folder / "branches.csv").read_text().replace("L1b,S,B1", "L1,S,B1")
+    (folder / "branches.csv").write_text(text)
+    with pytest.raises(InputError) as exc:
+        feederopt.load(folder)
+    assert [p.kind for p in exc.value.problems] == [ProblemKind.DUPLICATE_ID]
+
+
 def test_parallel_transformers_that_cannot_open_are_named_a_double_circuit(
         tmp_path: Path) -> None:
     """Not merged (a transformer's tap makes the merge inexact): refused, the message says

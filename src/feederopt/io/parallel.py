@@ -71,11 +71,17 @@ def merge_parallel_branches(rows: list[dict[str, Any]], warnings: list[str], *,
     """``rows`` (branch table rows, as dicts) with each group of :func:`mergeable` (and
     ``eligible``) rows that join the same two buses replaced by one row in the first one's
     place: the id ``a+b``, the parallel impedance and the summed shunts, the rating at which
-    the first of them is fully loaded; the other columns the first row's. A note for each
+    the first of them is fully loaded; the other columns the first row's. Rows without an
+    id, or whose id is not unique, are not merged (validation names them). A note for each
     group goes to ``warnings`` (``noun`` names the rows: ``lines`` for pandapower)."""
+    # a row whose id another row has too is left for validation to refuse (a row pasted
+    # twice is no double circuit)
+    seen: dict[str, int] = {}
+    for r in rows:
+        seen[str(r.get("id"))] = seen.get(str(r.get("id")), 0) + 1
     groups: dict[tuple[str, str], list[int]] = {}
     for k, r in enumerate(rows):
-        if mergeable(r) and eligible(r):
+        if mergeable(r) and eligible(r) and r.get("id") is not None and seen[str(r["id"])] == 1:
             a, b = str(r["from_bus"]), str(r["to_bus"])
             groups.setdefault((min(a, b), max(a, b)), []).append(k)
     merged: dict[int, dict[str, Any]] = {}
