@@ -111,3 +111,47 @@ def test_a_written_folder_does_not_carry_the_source_it_was_read_from(tmp_path: P
     write_folder(net, tmp_path / "copy")
     assert "source" not in json.loads((tmp_path / "copy" / "meta.json").read_text())["meta"]
     assert feederopt.load(tmp_path / "copy").meta["source"] == str((tmp_path / "copy").resolve())
+
+
+def test_save_guards_a_folder_read_with_io_read(feeder: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """User test ut_io #2: a network read with ``feederopt.io.read`` (a relative path here)
+    has no ``result.source``; the guard uses the path the reader recorded."""
+    from feederopt.io import read
+
+    monkeypatch.chdir(feeder.parent)
+    r = feederopt.solve(read("feeder"), time_limit=20, ac_check=False)
+    assert r.source is None  # nothing that `feederopt check` could load the same network from
+    before = (feeder / "buses.csv").read_bytes()
+    for target in (lambda: feederopt.save(r, "feeder/res", force=True, report=False),
+                   lambda: feederopt.save_json(r, "feeder/buses.csv", force=True),
+                   lambda: feederopt.save(r, "feeder", force=True, report=False)):
+        with pytest.raises(InputError) as exc:
+            target()
+        assert exc.value.problems[0].kind is ProblemKind.BAD_OUTPUT_PATH
+        assert "input" in exc.value.problems[0].message
+    assert not (feeder / "res").exists()
+    assert (feeder / "buses.csv").read_bytes() == before
+    assert feederopt.save_json(r, "elsewhere.json").is_file()  # other paths are written
+
+
+@pytest.mark.parametrize("kind", ["matpower", "pandapower"])
+def test_save_json_guards_a_file_read_with_io_read(tmp_path: Path, kind: str) -> None:
+    from feederopt.io import read
+
+    if kind == "matpower":
+        path = tmp_path / "net.m"
+        path.write_bytes((Path(__file__).parent / "data" / "io" / "pv_redispatch.m").read_bytes())
+    else:
+        path = tmp_path / "net.json"
+        pp.to_json(pn.case33bw(), str(path))
+    before = path.read_bytes()
+    r = feederopt.solve(read(path), time_limit=20, ac_check=False)
+    assert r.source is None
+    with pytest.raises(InputError) as exc:
+        feederopt.save_json(r, path, force=True)
+    assert exc.value.problems[0].kind is ProblemKind.BAD_OUTPUT_PATH
+    with pytest.raises(InputError) as exc:
+        feederopt.save(r, tmp_path, force=True, report=False)  # the folder holding it
+    assert exc.value.problems[0].kind is ProblemKind.BAD_OUTPUT_PATH
+    assert path.read_bytes() == before

@@ -60,6 +60,18 @@ def test_json_inside_the_out_folder_is_refused_before_solving(tmp_path):
     assert code == 2 and not same.exists()
 
 
+def test_json_inside_a_new_out_folder_gets_one_fitting_message(tmp_path, monkeypatch):
+    """User test ut_io #6: ``--out os3 --json os3/result.json`` with no os3 also said "the
+    folder 'os3' does not exist (create it first)", though --out creates it."""
+    monkeypatch.chdir(tmp_path)
+    code, text = _fields(["solve", "case33bw", "--out", "os3", "--json", "os3/result.json"])
+    text = " ".join(text.split())
+    assert code == 2 and "--json names the --out folder" in text
+    assert "does not exist" not in text and "create it first" not in text
+    assert text.count("bad_output_path") == 1
+    assert not (tmp_path / "os3").exists()
+
+
 def test_json_dash_is_refused(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, text = _fields(["solve", "case33bw", "--json", "-"])

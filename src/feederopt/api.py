@@ -436,7 +436,8 @@ def save(result: Result | ThreePhaseResult, out_dir: str | Path, *, force: bool 
     ``result.json``, Parquet tables, ``grid.png`` and, with ``report``, ``report.html``.
     An existing folder (or file) is replaced only with ``force``; the folder appears complete
     or not at all (:mod:`feederopt.io.writing`). Even with ``force``, the folder is never the
-    network the result was solved from, nor inside or around it (``result.source``): a typed
+    network the result was solved from, nor inside or around it (``result.source``, or the
+    path the network was read from, however it was read): a typed
     ``bad_output_path`` problem, as on the command line. A three-phase result
     (:func:`~feederopt.api_threephase.solve_three_phase`) gets the folder of its ``solve
     FEEDER.dss --out DIR``: result.json, its PNGs and always report.html."""
@@ -474,7 +475,8 @@ def save_json(result: Result | ThreePhaseResult, path: str | Path, *,
               force: bool = False) -> Path:
     """Write ``result``'s JSON document (``feederopt solve --json FILE``) to ``path``,
     atomically; an existing file is replaced only with ``force``, and never the network the
-    result was solved from or a file inside its folder (``result.source``), as in :func:`save`."""
+    result was solved from or a file inside its folder (``result.source``, or the path the
+    network was read from), as in :func:`save`."""
     from feederopt.io.writing import check_output, write_text
     from feederopt.report.output import write_result_json
 
@@ -488,9 +490,15 @@ def save_json(result: Result | ThreePhaseResult, path: str | Path, *,
 
 def _inputs(result: Result) -> list[str]:
     """The files or folders that ``result`` was computed from: its ``source`` when that is a
-    path (not a case name)."""
-    source = result.source
-    return [source] if source and Path(source).is_absolute() else []
+    path (not a case name), and the path its network was read from (``meta["path"]``, which
+    every file reader records): a network read with :func:`feederopt.io.read` and then
+    solved has no ``source`` (user test ut_io #2: ``save_json(result, "net/buses.csv",
+    force=True)`` replaced the input table)."""
+    paths = [result.source] if result.source and Path(result.source).is_absolute() else []
+    read_from = result.network.meta.get("path") if result.network is not None else None
+    if isinstance(read_from, str | Path) and str(read_from):
+        paths.append(str(read_from))
+    return paths
 
 
 def to_pandapower(result: Result, net: Any) -> Any:

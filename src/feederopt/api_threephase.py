@@ -390,12 +390,18 @@ def _polish(net: ThreePhaseNetwork, topo: ThreePhaseTopology, floating: set[str]
 
 def _source_path(source: Any) -> str | None:
     """The absolute path of the feeder file a solve read (the result records it so that no
-    output replaces it), the built-in case's name (as a balanced solve records it; user test
-    ut_cli #7: ``source`` was null for ``ieee13mod``), or None (a network in memory)."""
+    output replaces it; for a network given as an object, the file it was read from), the
+    built-in case's name (as a balanced solve records it; user test ut_cli #7: ``source``
+    was null for ``ieee13mod``), or None (a network built in memory)."""
     if isinstance(source, str | Path) and Path(source).is_file():
         return str(Path(source).resolve())
     if isinstance(source, str) and has_three_phase_case(source):
         return source
+    # a network read from a file beforehand: the file it was read from (user test ut_io #2,
+    # whose balanced twin replaced the input with save_json(..., force=True))
+    read_from = getattr(source, "meta", {}).get("source_path")
+    if isinstance(read_from, str | Path) and Path(read_from).is_file():
+        return str(Path(read_from).resolve())
     return None
 
 

@@ -45,6 +45,14 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
+def shown_id(value: object) -> str:
+    """An id as a message shows it: as written, or quoted (``repr``) when a space or another
+    blank at its start or end, or an empty id, would be invisible (``'B3 '``, not ``B3 ``;
+    user test ut_io #6)."""
+    text = str(value)
+    return repr(text) if not text or text != text.strip() else text
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the input."""
@@ -67,7 +75,8 @@ class Problem:
             # an output path of an option: "output --json 'p.json'", not "output [p.json].json"
             return self._text(f"output --{self.field} " + ", ".join(
                 repr(x) for x in self.ids[:10]))
-        shown = ", ".join(self.ids[:10]) + (" ..." if len(self.ids) > 10 else "")
+        shown = (", ".join(shown_id(x) for x in self.ids[:10])
+                 + (" ..." if len(self.ids) > 10 else ""))
         if self.component == "options" and self.field:
             # an option's value: "options.samples: ... (given: -1)", not "options [-1].samples",
             # which reads as an element -1 (user test ut_fresh)

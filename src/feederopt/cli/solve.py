@@ -83,6 +83,9 @@ def print_result(result: Any) -> None:
 
     opened = ", ".join(branch_label(b) for b in result.open_branches)
     table.add_row("open branches", opened or "-")
+    moved = redispatch_text(result)
+    if moved:  # the optimiser's dispatch, which the losses and the AC check are at
+        table.add_row("generators re-dispatched (P)", moved)
     if result.out_of_service_branches:  # outside the model: open in every answer
         table.add_row("out of service (open, not switched)",
                       ", ".join(branch_label(b) for b in result.out_of_service_branches))
@@ -164,6 +167,29 @@ def print_result(result: Any) -> None:
                       + f"; it needs slack at {len(result.diagnosis)} limits:")
         for line in violation_lines(result.diagnosis, "diagnosis"):
             out.print(line, markup=False)
+
+
+def redispatch_text(result: Any, most: int = 4) -> str:
+    """The generators whose active power the answer moves from the network's set-point,
+    ``2 (bus 412): 0.7000 -> 0.1208 MW`` (the first ``most``, then how many more; the generators
+    table has them all); empty when none moves (by 0.1 kW or more, the precision shown).
+    The losses and the AC check are at the moved set-points (user test ut_io #1: the console
+    did not say that a generator was re-dispatched)."""
+    net = getattr(result, "network", None)
+    gens = getattr(result, "generators", None)
+    if net is None or gens is None or not gens.height or not result.has_topology:
+        return ""
+    given = {str(g["id"]): g["p_mw"] for g in net.generators.iter_rows(named=True)}
+    moved = []
+    for g in gens.iter_rows(named=True):
+        old, new = given.get(str(g["id"])), g["p_mw"]
+        if old is None or new is None or not (_finite(old) and _finite(new)):
+            continue
+        before, after = f"{old + 0.0:.4f}", f"{new + 0.0:.4f}"  # + 0.0: no -0.0000
+        if before != after and abs(old - new) >= 1e-4:
+            moved.append(f"{g['id']} (bus {g['bus']}): {before} -> {after} MW")
+    more = f" (+{len(moved) - most} more: generators table)" if len(moved) > most else ""
+    return ", ".join(moved[:most]) + more
 
 
 def _polish_kept(result: Any) -> bool:
@@ -375,17 +401,22 @@ def solve(
     # Every output path is checked before the solve, not after it.
     # never onto what the solve reads: the network and the scenario file
     inputs = [x for x in (source, scenarios) if x is not None]
-    if json_file is not None:
+    inside = json_file is not None and out_dir is not None and _within(json_file, out_dir)
+    if json_file is not None and not inside:
         problems += output_problems(json_file, force=force, option="json", inputs=inputs)
     if out_dir is not None:
         problems += output_problems(out_dir, force=force, folder=True, option="out",
                                     inputs=inputs)
-    if json_file is not None and out_dir is not None and _within(json_file, out_dir):
+    if inside:
+        # only this: "the folder 'os3' does not exist (create it first)" beside it was wrong,
+        # --out creates it (user test ut_io #6)
         problems.append(Problem(ProblemKind.BAD_OUTPUT_PATH, "output",
-                                "--json names the --out folder or a file inside it",
-                                ids=(json_file,), field="json",
-                                hint="the folder holds the JSON already (result.json); leave "
-                                "--json out or give it another path"))
+                                "--json names the --out folder or a file inside it, which "
+                                "--out writes as a whole",
+                                ids=(str(json_file),), field="json",
+                                hint=f"the folder gets the JSON anyway ({Path(out_dir or '.')}"
+                                "/result.json); leave --json out or give it a path outside "
+                                "the folder"))
     from feederopt import is_three_phase
 
     if is_three_phase(source):  # an OpenDSS feeder: LinDist3Flow MILP, checked by OpenDSS

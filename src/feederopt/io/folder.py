@@ -19,8 +19,10 @@ The columns are those of :mod:`feederopt.network.schemas` (SI units, the unit in
 optional columns may be left out and take their defaults; extra columns are kept, and reported
 as warnings (with the nearest known column, see :func:`feederopt.network.validate.unknown_columns`)
 unless an importer writes them. In CSV, an empty cell is a missing value and booleans are
-``true``/``false`` (or 1/0). A value that is not of its column's type is a typed problem naming
-the table, the column and the row ids, raised with every other problem of the folder.
+``true``/``false`` (or 1/0); a row whose every field is empty (a blank line) is skipped, and a
+row without an id is a typed problem naming its file line (``line 9``). A value that is not
+of its column's type is a typed problem naming the table, the column and the row ids, raised
+with every other problem of the folder.
 
 Ids are text (:mod:`feederopt.network.schemas`). An id column that pandas wrote as floating-point
 numbers (it makes an integer column with a missing value float: bus 7 is saved as 7.0) is read
@@ -47,6 +49,7 @@ import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io._common import missing, raise_with_validation, unreadable
+from feederopt.io.parallel import merge_parallel_table
 from feederopt.io.writing import atomic_file, write_text
 from feederopt.network.container import Network
 from feederopt.network.schemas import TABLES, polars_schema
@@ -63,24 +66,79 @@ def is_network_folder(path: Path) -> bool:
     return path.is_dir() and any((path / f"buses{ext}").is_file() for ext in (".parquet", ".csv"))
 
 
-def _read_raw(path: Path, name: str) -> pl.DataFrame:
+def _read_raw(path: Path, name: str) -> tuple[pl.DataFrame, list[str]]:
     """A table's file as stored: Parquet with its own dtypes, CSV with the schema's columns
-    as text (:func:`_read_table` parses them)."""
+    as text (:func:`_read_table` parses them); and where each row is in the file (``line 5``
+    of a CSV, ``row 3`` of a Parquet table), to name a row that has no id.
+
+    A CSV row whose every field is empty (or blank) is no row: a blank line, which editors
+    and a trailing newline leave, or ``,,,``; pandas skips it too (``skip_blank_lines``).
+    polars reads it as a row of nulls, which was refused as "loads [None].id: 1 row(s) have
+    no value" (user test ut_io #3)."""
     schema = polars_schema(TABLES[name])
     try:
         if path.suffix == ".parquet":
-            return pl.read_parquet(path)
+            df = pl.read_parquet(path)
+            return df, [f"row {i + 1}" for i in range(df.height)]
         header = pl.read_csv(path, n_rows=0).columns
         if len(header) == 1 and ";" in header[0]:  # a European spreadsheet export
             raise unreadable(path, f"the header is one column holding ';' ({header[0][:60]!r})",
                              hint="feederopt reads comma-separated CSV with a decimal point: "
                              "save the table as CSV (comma delimited), UTF-8")
         as_text = {c: pl.String for c in header if c in schema}
-        return pl.read_csv(path, schema_overrides=as_text, null_values=[""])
+        df = pl.read_csv(path, schema_overrides=as_text, null_values=[""])
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         hint = "save the file as UTF-8" if "utf-8" in reason.lower() else ""
         raise unreadable(path, f"{type(exc).__name__}: {reason}", hint=hint) from None
+    blank = pl.all_horizontal(
+        pl.col(c).is_null() | (pl.col(c).cast(pl.String).str.strip_chars() == "")
+        for c in df.columns) if df.columns else pl.lit(False)
+    df = df.filter(~blank)
+    lines = _record_lines(path)
+    if lines is None or len(lines) != df.height:  # not the records polars read: their order
+        lines = [f"data row {i + 1}" for i in range(df.height)]
+    return df, lines
+
+
+def _record_lines(path: Path) -> list[str] | None:
+    """``line N`` for each record of the CSV ``path`` after its header that has a field that
+    is not blank (:func:`_read_raw` drops the others), N the file line that the record starts
+    on (a quoted field may span lines); None when Python's ``csv`` cannot read the file."""
+    import csv
+
+    lines: list[str] = []
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            start = 1
+            for k, record in enumerate(reader):
+                if k and any(cell.strip() for cell in record):
+                    lines.append(f"line {start}")
+                start = reader.line_num + 1
+    except (OSError, UnicodeError, csv.Error):
+        return None
+    return lines
+
+
+def _without_ids(name: str, df: pl.DataFrame, where: list[str], file: Path
+                 ) -> tuple[pl.DataFrame, list[Problem]]:
+    """``df`` without its rows that have no id (empty or blank), and a problem naming them by
+    their place in ``file`` (``where``: ``line 7``), not as ``[None]``: validation would name
+    each of their empty fields by the missing id."""
+    if "id" not in df.columns or not df.height:
+        return df, []
+    text = df["id"].cast(pl.String)
+    empty = (text.is_null() | (text.str.strip_chars() == "")).to_list()
+    if not any(empty):
+        return df, []
+    rows = [w for w, e in zip(where, empty, strict=True) if e]
+    problem = Problem(
+        ProblemKind.INVALID_VALUE, name,
+        f"{len(rows)} row(s) of {file.name} have no id",
+        ids=tuple(rows), field="id",
+        hint="give each row an id (text, unique in the table), or remove the row")
+    return df.filter(~pl.Series(empty)), [problem]
 
 
 #: The id columns of each table (text in the schema).
@@ -218,7 +276,7 @@ def _read_table(path: Path, name: str, df: pl.DataFrame | None = None,
     (naming the table, the column and the row ids)."""
     schema = polars_schema(TABLES[name])
     if df is None:
-        df = _read_raw(path, name)
+        df = _read_raw(path, name)[0]
     problems: list[Problem] = []
     columns = []
     for col in df.columns:
@@ -331,10 +389,12 @@ def read_folder(path: str | Path) -> Network:
                + ", ".join(f"{name}.csv" for name in TABLES)
                + ", or .parquet; the names are lower case)"] if unknown else [])
     raw: dict[str, tuple[pl.DataFrame, Path]] = {}
+    where: dict[str, list[str]] = {}  # each row's place in its file
     for name in TABLES:
         found = files[name]
         if found:
-            raw[name] = (_read_raw(found[0], name), found[0])
+            df, where[name] = _read_raw(found[0], name)
+            raw[name] = (df, found[0])
         elif name in _REQUIRED:
             dss = sorted(f.name for f in path.iterdir() if f.is_file()
                          and f.suffix.lower() == ".dss")
@@ -354,9 +414,15 @@ def read_folder(path: str | Path) -> Network:
     refused = {(p.component, p.field) for p in id_problems}
     for name, (df, file) in raw.items():
         fixed = [as_text[(name, c)] for c in ID_COLUMNS[name] if (name, c) in as_text]
-        tables[name], bad = _read_table(file, name, df.with_columns(fixed) if fixed else df)
+        df, no_id = _without_ids(name, df.with_columns(fixed) if fixed else df, where[name],
+                                 file)
+        problems += no_id
+        tables[name], bad = _read_table(file, name, df)
         problems += [p for p in bad if (p.component, p.field) not in refused]
     problems += [p for p in decimal_references(tables) if (p.component, p.field) not in refused]
+    # a double circuit (two lines that never open between two buses): one branch L1+L1b
+    merged_notes: list[str] = []
+    tables["branches"] = merge_parallel_table(tables["branches"], merged_notes)
     info: dict[str, Any] = {}
     meta_file = path / "meta.json"
     if meta_file.is_file():
@@ -376,9 +442,9 @@ def read_folder(path: str | Path) -> Network:
         unread = [*unread, f"meta.json gives format_version {version!r}; this feederopt "
                   f"reads format {FORMAT_VERSION}: columns of another format may be ignored "
                   "or read differently (a folder written by a newer feederopt?)"]
-    if id_notes or unread:  # about these files: not written to a folder of this network
-        meta["warnings"] = [*meta.get("warnings", []), *unread, *id_notes]
-        meta[_READ_NOTES] = [*unread, *id_notes]
+    if id_notes or unread or merged_notes:  # about these files: not written to a folder
+        meta["warnings"] = [*meta.get("warnings", []), *unread, *id_notes, *merged_notes]
+        meta[_READ_NOTES] = [*unread, *id_notes, *merged_notes]
     net = Network.from_tables(
         buses=tables["buses"],
         branches=tables["branches"],

@@ -53,6 +53,7 @@ import polars as pl
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io._common import raise_with_validation, read_text, unreadable
 from feederopt.io._mcode import MCase, MCodeError, code_statements, evaluate, run
+from feederopt.io.parallel import merge_parallel_table
 from feederopt.network.container import Network
 
 _SWITCHABLE_BLOCK = re.compile(r"mpc\.branch_switchable\s*=\s*\[(?P<data>.*?)\]\s*;", re.S)
@@ -511,6 +512,9 @@ def _to_network(
         },
         schema_overrides={"s_max_mva": pl.Float64},
     ).filter(pl.Series(ok))
+    # a double circuit that may not open (two rows between the same buses, switchable false
+    # by the file's list): one branch 3+22, as the pandapower reader merges it
+    branches = merge_parallel_table(branches, warnings)
 
     # Generators other than the sources, and negative loads as fixed injections.
     cost = _linear_cost(gencost, len(gen))

@@ -133,6 +133,7 @@ import polars as pl
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io._common import missing, unreadable
 from feederopt.io.pandapower_schema import structure_problems
+from feederopt.io.parallel import merge_parallel_branches
 from feederopt.network.container import Network
 from feederopt.network.devices import pp_tap_pos
 from feederopt.network.topology import dead_islands, without_buses
@@ -642,7 +643,10 @@ def from_pandapower(
         if _f(xw["r_ohm"], 0.0) > 0:
             warnings.append(f"xward {idx}: the losses in its internal resistance are losses "
                             "in the model; pandapower counts them in the xward's power")
-    rows = _merge_parallel_lines(rows, warnings)
+    # a double circuit of two line elements without switches: one branch line:3+line:22
+    # (user test ut_balanced #3); the AC check runs on the user's own net, both lines
+    rows = merge_parallel_branches(rows, warnings, noun="lines",
+                                   eligible=lambda r: r.get("pp_element") == "line")
     buses = _with_internal_buses(buses, aux_buses, vn)
     branches = (
         pl.DataFrame(rows, schema_overrides=_BRANCH_DTYPES, infer_schema_length=None)
@@ -2306,48 +2310,6 @@ class PandapowerModel(_StatefulNet):
                 net[name].loc[self.gen_index[mine], "p_mw"] = p[mine]
                 if name == "sgen":  # a gen's q follows from its voltage set-point
                     net[name].loc[self.gen_index[mine], "q_mvar"] = q[mine]
-
-
-def _merge_parallel_lines(rows: list[dict[str, Any]], warnings: list[str]
-                          ) -> list[dict[str, Any]]:
-    """Lines without a switch that join the same two buses (a double circuit given as two
-    ``line`` elements) as one branch ``line:3+line:22``: their admittances add,
-    ``z = 1 / sum_k 1 / z_k``, their shunts add, and the rating is the total current at which
-    the first of them reaches its own, ``min_k i_max_k / |z / z_k|`` (the current divides as
-    the admittances). pandapower solves them as two lines; a radial model cannot hold two
-    branches that never open between two buses (a loop), so such a net was refused (user test
-    ut_balanced #3) while its ``parallel=2`` form was fine. The AC check runs on the user's
-    own net, so it sees both lines."""
-    groups: dict[tuple[str, str], list[int]] = {}
-    for k, r in enumerate(rows):
-        if (r.get("pp_element") == "line" and r["in_service"] and not r["switchable"]
-                and not r["normally_open"] and math.isfinite(r["r_ohm"])
-                and math.isfinite(r["x_ohm"]) and complex(r["r_ohm"], r["x_ohm"]) != 0):
-            key = (min(r["from_bus"], r["to_bus"]), max(r["from_bus"], r["to_bus"]))
-            groups.setdefault(key, []).append(k)
-    merged: dict[int, dict[str, Any]] = {}
-    drop: set[int] = set()
-    for members in groups.values():
-        if len(members) < 2:
-            continue
-        parts = [rows[k] for k in members]
-        zs = [complex(r["r_ohm"], r["x_ohm"]) for r in parts]
-        z = 1 / sum(1 / zk for zk in zs)
-        ratings = [abs(r["i_max_ka"]) / abs(z / zk) for r, zk in zip(parts, zs, strict=True)
-                   if r["i_max_ka"] is not None and math.isfinite(r["i_max_ka"])]
-        first = dict(parts[0])
-        first.update({
-            "id": "+".join(r["id"] for r in parts), "r_ohm": z.real, "x_ohm": z.imag,
-            "b_us": sum(r["b_us"] for r in parts), "g_us": sum(r["g_us"] for r in parts),
-            "i_max_ka": min(ratings) if len(ratings) == len(parts) else math.nan,
-            "open_end_energised": None})
-        merged[members[0]] = first
-        drop.update(members[1:])
-        warnings.append(f"lines {', '.join(r['id'] for r in parts)} join buses "
-                        f"{parts[0]['from_bus']} and {parts[0]['to_bus']} without a switch: "
-                        f"one branch {first['id']} in the model (their parallel impedance, the "
-                        "rating at which the first of them is fully loaded)")
-    return [merged.get(k, r) for k, r in enumerate(rows) if k not in drop]
 
 
 def write_switch_states(

@@ -83,7 +83,13 @@ class Branch(pt.Model):
     b_asym_us: float = pt.Field(
         default=0.0, description="Shunt susceptance added at the to end only [uS]."
     )
-    i_max_ka: float | None = pt.Field(default=None, description="Current rating [kA].")
+    i_max_ka: float | None = pt.Field(
+        default=None, description="Current rating [kA], read at the from bus's nominal "
+        "voltage (vn_kv of from_bus). For a transformer that is the rated power over "
+        "sqrt(3) x the from bus's kV, whichever side that is: a 0.63 MVA 20/0.4 kV "
+        "transformer from its 20 kV bus is 0.0182 kA, not its 0.4 kV nameplate 0.909 kA "
+        "(which reads as 31.5 MVA; a warning names a rating more than 10 times off its "
+        "s_max_mva, or the rating its impedance gives at a 6 % short-circuit voltage).")
     s_max_mva: float | None = pt.Field(default=None, description="Thermal rating [MVA].")
     kind: Literal["line", "switch", "transformer"] = pt.Field(
         default="line", description="line | switch | transformer."

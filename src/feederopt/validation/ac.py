@@ -467,7 +467,7 @@ def rating_current(branches: pl.DataFrame, vn: Mapping[str, float], i_from: np.n
 def _merged_circuits(net: Any, branch_ids: list[str], index: np.ndarray,
                      arrays: tuple[np.ndarray, ...]) -> None:
     """A double circuit merged into one branch (``line:3+line:22``,
-    :func:`feederopt.io.pandapower._merge_parallel_lines`): the flows, currents and losses of
+    :func:`feederopt.io.parallel.merge_parallel_branches`): the flows, currents and losses of
     all its lines (user test ut_io #4: the row gave the first circuit's only, half the
     model's), each line's ends taken as the first's, and the loading of the most loaded
     line (the merged rating is where the first of them is fully loaded)."""

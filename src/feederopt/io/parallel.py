@@ -1,0 +1,122 @@
+"""Double circuits: branches that never open and join the same two buses, as one branch.
+
+A radial model cannot hold two closed branches that never open between two buses (they form
+a loop), so a double circuit was refused as ``not_radial`` although the power flow is well
+defined (user tests ut_balanced #3 for pandapower, ut_io #4 for a table folder). Every reader
+merges them here into one branch named after all of them (``L1+L1b``, ``line:3+line:22``),
+so that the result names both; the one definition of the merge for every reader.
+
+Two pi models between the same buses are one pi model: the series admittances add,
+``z = 1 / sum_k 1 / z_k``, and so do the shunts (``b_us``, ``g_us``, split over both ends
+alike). The current divides as the admittances, ``I_k = I |z / z_k|``, so the merged branch
+reaches the rating of circuit ``k`` at ``I = i_max_k / |z / z_k|``: its rating is the smallest
+of these over the rated circuits (``s_max_mva`` likewise). Only plain lines are merged: in
+service, closed and not switchable, a finite non-zero impedance, no tap (``tap_ratio`` 1) and
+no asymmetric shunt, whose merge is exact; parallel transformers and switchable circuits keep
+their own branches.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import polars as pl
+
+#: The value a column takes when a row leaves it empty (the schema's defaults).
+_DEFAULTS: dict[str, Any] = {"in_service": True, "switchable": False, "normally_open": False,
+                             "kind": "line", "tap_ratio": 1.0, "b_us": 0.0, "g_us": 0.0,
+                             "g_asym_us": 0.0, "b_asym_us": 0.0}
+
+
+def _get(row: dict[str, Any], key: str) -> Any:
+    value = row.get(key)
+    return _DEFAULTS.get(key) if value is None else value
+
+
+def _number(value: Any) -> float | None:
+    """A finite float, or None (null, NaN, infinite or not a number)."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def mergeable(row: dict[str, Any]) -> bool:
+    """A plain line that never opens (see the module docstring)."""
+    r, x = _number(row.get("r_ohm")), _number(row.get("x_ohm"))
+    return (r is not None and x is not None and complex(r, x) != 0
+            and _get(row, "kind") == "line" and bool(_get(row, "in_service"))
+            and not _get(row, "switchable") and not _get(row, "normally_open")
+            and _number(_get(row, "tap_ratio")) == 1.0
+            and not _number(_get(row, "g_asym_us")) and not _number(_get(row, "b_asym_us"))
+            and row.get("from_bus") is not None and row.get("to_bus") is not None
+            and row.get("from_bus") != row.get("to_bus"))
+
+
+def _rating(parts: list[dict[str, Any]], zs: list[complex], z: complex, key: str
+            ) -> float | None:
+    """The merged branch's rating ``key``: the total at which the first circuit reaches its
+    own, ``min_k rating_k / |z / z_k|`` over the rated circuits; None when none is rated."""
+    ratings = [abs(v) / abs(z / zk) for r, zk in zip(parts, zs, strict=True)
+               if (v := _number(r.get(key))) is not None]
+    return min(ratings) if ratings else None
+
+
+def merge_parallel_branches(rows: list[dict[str, Any]], warnings: list[str], *,
+                            eligible: Callable[[dict[str, Any]], bool] = mergeable,
+                            noun: str = "branches") -> list[dict[str, Any]]:
+    """``rows`` (branch table rows, as dicts) with each group of :func:`mergeable` (and
+    ``eligible``) rows that join the same two buses replaced by one row in the first one's
+    place: the id ``a+b``, the parallel impedance and the summed shunts, the rating at which
+    the first of them is fully loaded; the other columns the first row's. Rows without an
+    id, or whose id is not unique, are not merged (validation names them). A note for each
+    group goes to ``warnings`` (``noun`` names the rows: ``lines`` for pandapower)."""
+    # a row whose id another row has too is left for validation to refuse (a row pasted
+    # twice is no double circuit)
+    seen: dict[str, int] = {}
+    for r in rows:
+        seen[str(r.get("id"))] = seen.get(str(r.get("id")), 0) + 1
+    groups: dict[tuple[str, str], list[int]] = {}
+    for k, r in enumerate(rows):
+        if mergeable(r) and eligible(r) and r.get("id") is not None and seen[str(r["id"])] == 1:
+            a, b = str(r["from_bus"]), str(r["to_bus"])
+            groups.setdefault((min(a, b), max(a, b)), []).append(k)
+    merged: dict[int, dict[str, Any]] = {}
+    drop: set[int] = set()
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        parts = [rows[k] for k in members]
+        zs = [complex(float(r["r_ohm"]), float(r["x_ohm"])) for r in parts]
+        z = 1 / sum(1 / zk for zk in zs)
+        first = dict(parts[0])
+        first.update({
+            "id": "+".join(str(r["id"]) for r in parts), "r_ohm": z.real, "x_ohm": z.imag,
+            "b_us": sum(float(_get(r, "b_us")) for r in parts),
+            "g_us": sum(float(_get(r, "g_us")) for r in parts),
+            "i_max_ka": _rating(parts, zs, z, "i_max_ka"), "open_end_energised": None})
+        if any(_number(r.get("s_max_mva")) is not None for r in parts):
+            first["s_max_mva"] = _rating(parts, zs, z, "s_max_mva")
+        merged[members[0]] = first
+        drop.update(members[1:])
+        warnings.append(f"{noun} {', '.join(str(r['id']) for r in parts)} join buses "
+                        f"{parts[0]['from_bus']} and {parts[0]['to_bus']} and never open (a "
+                        f"double circuit): one branch {first['id']} in the model (their "
+                        "parallel impedance, the rating at which the first of them is fully "
+                        "loaded)")
+    return [merged.get(k, r) for k, r in enumerate(rows) if k not in drop]
+
+
+def merge_parallel_table(branches: pl.DataFrame, warnings: list[str]) -> pl.DataFrame:
+    """:func:`merge_parallel_branches` on a branch table (a folder's, MATPOWER's); the table
+    itself when it has no double circuit."""
+    if not {"id", "from_bus", "to_bus", "r_ohm", "x_ohm"} <= set(branches.columns):
+        return branches
+    rows = branches.to_dicts()
+    merged = merge_parallel_branches(rows, warnings)
+    if len(merged) == len(rows):
+        return branches
+    return pl.DataFrame(merged, schema=branches.schema)
