@@ -644,6 +644,8 @@ def start_and_run(algo: Any, evaluator: TopologyEvaluator, time_limit_s: float,
         total = value + float(algo.y_cost @ y) + algo.y_const
         return total - bound <= algo.stop.gap * max(abs(total), 1e-9)
 
+    if hasattr(algo, "phase"):
+        algo.phase("start heuristics")
     starts, known = start_topologies(evaluator, start_budget(left), fallback=initial,
                                      relaxed=relaxed,
                                      enough=enough if math.isfinite(bound) else None)

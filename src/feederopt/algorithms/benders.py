@@ -232,6 +232,7 @@ class Benders(MasterLoop):
         (:func:`~feederopt.algorithms.heuristics.relaxation_rounding`) before :meth:`run`, which
         then reuses it."""
         if self._relaxed is None:
+            self.phase("continuous relaxation (the first lower bound)")
             # Solved once: no DPP compilation (lv_schutterwald: 18 s of compiling otherwise).
             # The full monolithic block, MTZ rows included: the probes' model without them
             # (ConicRelaxation) has the same optimum, but tangent cuts at its point (equal to
@@ -352,7 +353,9 @@ class Benders(MasterLoop):
                 self.update_lower(self._relaxed[0])
         # The start topologies first, so that the log has an incumbent and a bound before the
         # master's root (a minute on a 1000-bus feeder); their cuts go in once it is built.
-        starts = [(y, *self._assess(y)) for y in self._radial_starts(initial)]
+        radial = self._radial_starts(initial)
+        self.phase(f"slaves of {len(radial)} start topolog{'y' if len(radial) == 1 else 'ies'}")
+        starts = [(y, *self._assess(y)) for y in radial]
         if not minimize_violation:
             self.record(0.0, sum(ev.solve_time_s for _, ev, _, _ in starts), "start")
         # Stopped before the master (seconds to build on large grids), or the starts already
@@ -363,6 +366,7 @@ class Benders(MasterLoop):
                 self._adopt_known()
             return self._solution(self.final_status(self.incumbent is not None),
                                   minimize_violation)
+        self.phase("building the master")
         master, helper = self._build_master(minimize_violation)
         if self.options.master_physics and not minimize_violation:
             self.timings["warm_cuts"] = helper.warm_cuts(
@@ -395,6 +399,7 @@ class Benders(MasterLoop):
         if (not math.isfinite(self.upper) or budget <= 0
                 or 3.0 * self.timings.get("relaxation_s", 0.0) > budget):
             return
+        self.phase("conic probing of the switches")
         point = self._relaxed[1] if self._relaxed is not None else None
         cutoff = self.upper - self.stop.gap * abs(self.upper) * 0.5
         found = probe_closed(self.problem, cutoff, self.y_const, budget,

@@ -307,6 +307,7 @@ class MasterLoop(AlgorithmBase, ABC):
                 cutoff = self.upper - self.stop.gap * abs(self.upper) * 0.5
                 master.set_cutoff(cutoff - y_const,
                                   first_improving=self.options.master_first_improvement)
+            self.phase(f"master {self.iteration}")
             ms = master.solve()
             self.timings["master_s"] += ms.solve_time_s
             self.timings["master_nodes"] = self.timings.get("master_nodes", 0) + ms.nodes
@@ -340,6 +341,7 @@ class MasterLoop(AlgorithmBase, ABC):
                     self.update_lower(self.upper)
             else:
                 seen.add(key)
+                self.phase(f"slaves {self.iteration}")
                 if not self._try_offer(helper, y):
                     note = "interrupted"
             self.record(ms.solve_time_s, self._last_slave_s, note)

@@ -402,6 +402,9 @@ def progress_display(title: str, *, quiet: bool = False,
             elif isinstance(event, PhaseRecord):
                 bar.update(task, description=escape(f"{title}: {event.phase}"), total=None,
                            completed=0, info=last)
+                if lines:  # what runs between the iterations' lines (ut_large #2)
+                    bar.console.print(f"  {event.phase} ({event.elapsed_s:.1f} s)",
+                                      markup=False, highlight=False, style="dim")
             elif isinstance(event, SampleRecord):
                 text = (f"{event.done}/{event.total} samples, "
                         f"{fmt(event.share_pct, '.1f', ' %')} so far")
