@@ -25,6 +25,7 @@ Each solve runs the same steps, each written once here:
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -43,7 +44,7 @@ from feederopt.algorithms.robust import RobustCuttingPlane, RobustOptions, uncer
 from feederopt.algorithms.single_tree import SingleTreeBenders, SingleTreeOptions
 from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, TopologyEvaluator
 from feederopt.algorithms.stochastic import StochasticBenders, StochasticOptions
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import FeederoptWarning, InputError, Problem, ProblemKind
 from feederopt.execution import Executor, make_executor
 from feederopt.io.scenarios import ScenarioSet, load_scenarios
 from feederopt.network.container import Network
@@ -203,6 +204,11 @@ def solve(
         result.extra["switching"] = switching
     result.source = _source(network, given)  # what `feederopt check` loads the network from
     result = _with_input_warnings(_with_reader_notes(result, net), given, opts)
+    from feederopt.io.pandapower import origin_edited_note, origin_edits
+
+    edits = origin_edits(given)
+    if edits and opts.ac_check:
+        result.extra["notes"] = [*result.extra.get("notes", []), origin_edited_note(edits)]
     return _with_limits_recorded(result, opts, net)
 
 
@@ -516,9 +522,22 @@ def to_pandapower(result: Result, net: Any) -> Any:
 
 
 def _write_switch_states(pp_net: Any, network: Network, closed: dict[str, bool]) -> Any:
-    from feederopt.io.pandapower import write_switch_states
+    """The states written into a copy of ``pp_net``; with a :class:`FeederoptWarning` when the
+    network was edited after it was read from pandapower: the switch states are still the
+    answer's, but ``pp.runpp`` on the copy is then no longer the result's AC check (the net
+    lacks the edits, which the user has to make in it too). Not refused: writing the states
+    into a net the user edits alike is what such a user wants."""
+    from feederopt.io.pandapower import origin_edits, write_switch_states
 
-    return write_switch_states(pp_net, network, closed)
+    out = write_switch_states(pp_net, network, closed)
+    edits = origin_edits(network)
+    if edits:
+        warnings.warn(FeederoptWarning(
+            "the network was edited after it was read from pandapower "
+            f"({', '.join(edits[:6])}{' ...' if len(edits) > 6 else ''}): the switch states "
+            "are written into a net that lacks these edits, so pp.runpp on it is not the "
+            "result's AC check; make the same edits in the net"), stacklevel=3)
+    return out
 
 
 def _write_devices(pp_net: Any, network: Network, settings: DeviceSettings) -> Any:

@@ -145,3 +145,10 @@ class SolverError(FeederoptError):
     """A solver failed in a way that is not a property of the input."""
 
     exit_code = 1
+
+
+class FeederoptWarning(UserWarning):
+    """Something the user should know about an answer that is still given (a result written
+    into a pandapower net that lacks the edits it was solved with, say): a Python warning, so
+    that a script sees it without reading ``result.extra["notes"]``, and can filter it by
+    this class."""

@@ -40,6 +40,12 @@ class Network:
     integer_ids: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
     origin: Any = field(default=None, repr=False, compare=False)
+    #: The tables as they were read from ``origin`` (set by the pandapower reader): a copy
+    #: (:meth:`replace`) carries them along, so that the AC check can tell whether the tables
+    #: were edited since and the origin net no longer describes them
+    #: (:func:`feederopt.io.pandapower.origin_edits`). Never saved.
+    origin_tables: dict[str, pl.DataFrame] | None = field(default=None, repr=False,
+                                                          compare=False)
     #: The tables that :meth:`check` passed and the warnings it found: a network checked once
     #: is not checked again while it holds those same table objects (:attr:`is_checked`). A
     #: copy (:meth:`replace`) or a table assigned since is checked again.
@@ -82,7 +88,9 @@ class Network:
             tables[key] = empty_table(model) if df is None else complete_table(model, df)
         if problems:
             raise InputError(problems)
-        return cls(**tables, name=name, integer_ids=integer_ids, meta=meta, origin=origin)
+        return cls(buses=tables["buses"], branches=tables["branches"], loads=tables["loads"],
+                   generators=tables["generators"], shunts=tables["shunts"], name=name,
+                   integer_ids=integer_ids, meta=meta, origin=origin)
 
     def tables(self) -> dict[str, pl.DataFrame]:
         return {key: getattr(self, key) for key in TABLES}
