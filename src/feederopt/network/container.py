@@ -96,6 +96,19 @@ class Network:
         return {key: getattr(self, key) for key in TABLES}
 
     def replace(self, **changes: Any) -> Network:
+        """A copy with some fields changed. A table given goes through what
+        :meth:`from_tables` does to one (a pandas frame converted, every column cast to its
+        schema's type, a value that does not cast a typed :class:`InputError` naming the
+        table, column and rows): a string ``p_mw`` otherwise reached validation as text and
+        failed inside Polars (``is_nan not supported for dtype str``; user test ut_api2). A
+        table already of its schema's types is kept as the same object."""
+        problems: list[Problem] = []
+        for key, model in TABLES.items():
+            if key in changes:
+                changes[key], found = _typed_table(key, model, changes[key])
+                problems += found
+        if problems:
+            raise InputError(problems)
         return replace(self, **changes)
 
     def validate(self) -> list[Problem]:
@@ -109,6 +122,10 @@ class Network:
         or return ``self``."""
         if self.is_checked:
             return self
+        typing = [p for key, model in TABLES.items()
+                  for p in _typed_table(key, model, getattr(self, key))[1]]
+        if typing:  # a table assigned untyped (net.loads = ...): said as replace says it
+            raise InputError(typing)
         problems = self.validate()
         if any(p.is_error for p in problems):
             raise InputError(sorted(problems, key=lambda p: p.is_error, reverse=True))
@@ -265,6 +282,28 @@ def _cast_problems(key: str, model: Any, df: pl.DataFrame) -> list[Problem]:
                            f"give {key}.{col} as {kind} (units go in the column name, "
                            f"not the value), or null where it is not given"))
     return out
+
+
+def _typed_table(key: str, model: Any, df: Any) -> tuple[Any, list[Problem]]:
+    """``df`` as :meth:`Network.from_tables` makes a table (converted from pandas, columns
+    renamed to their names with units, completed and cast to the schema's types), and the
+    problems of values that do not cast; ``df`` itself, no problems, when it is a Polars table
+    whose schema columns already have their types (the tables feederopt passes itself)."""
+    schema = polars_schema(model)
+    if isinstance(df, pl.DataFrame) and all(
+            df.schema[c] == t for c, t in schema.items() if c in df.columns):
+        return df, []
+    try:
+        table = _polars_table(key, df)
+    except InputError as e:
+        return df, list(e.problems)
+    if table is None:
+        return empty_table(model), []
+    for old, new in RENAMED_COLUMNS.get(key, {}).items():
+        if old in table.columns and new not in table.columns:
+            table = table.rename({old: new})
+    problems = _cast_problems(key, model, table)
+    return (df if problems else complete_table(model, table)), problems
 
 
 def _polars_table(key: str, df: Any) -> pl.DataFrame | None:
