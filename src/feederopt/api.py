@@ -173,7 +173,7 @@ def solve(
         options = solve_options(method, **keywords)
     elif keywords or method != Method.BENDERS:
         raise TypeError("give either options= or the method and keywords, not both")
-    opts = options.checked()
+    opts = _checked_options(options, progress)
     # A Network built in memory is validated here as one read from a file is by `load`
     # (once: a checked network is not checked again while its tables stay the same).
     given = load(network)
@@ -210,6 +210,33 @@ def solve(
     if edits and opts.ac_check:
         result.extra["notes"] = [*result.extra.get("notes", []), origin_edited_note(edits)]
     return _with_limits_recorded(result, opts, net)
+
+
+def _checked_options(options: Any, progress: Any) -> SolveOptions:
+    """``options`` checked (:meth:`SolveOptions.checked`), and ``progress`` with them: a
+    ``progress`` that is no function failed only when the solve had finished, the answer lost
+    (user test ut_api2: ``progress=5``). Every problem at once, before any work."""
+    from feederopt.options import shown_value
+
+    problems: list[Problem] = []
+    if progress is not None and not callable(progress):
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "options", "progress must be a function called with "
+            f"each iteration's record, not {shown_value(progress, typed=True)}", field="progress",
+            hint="e.g. progress=lambda rec: print(rec), or leave it out"))
+    if not isinstance(options, SolveOptions):
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "options", "options must be a "
+            f"feederopt.SolveOptions, not {shown_value(options)}", field="options",
+            hint="give the options as keywords (time_limit=60, ...) or options=SolveOptions(...)"))
+        raise InputError(problems)
+    try:
+        opts = options.checked()
+    except InputError as e:
+        raise InputError([*e.problems, *problems]) from None
+    if problems:
+        raise InputError(problems)
+    return opts
 
 
 def _devices_held_outside_dopf(net: Network, opts: SolveOptions) -> tuple[Network, str | None]:
