@@ -108,7 +108,23 @@ def load(source: Any, *, check: bool = True) -> Network:
     """A network from a built-in case name, a file or folder path, or a pandapower net."""
     from feederopt.cases import load as _load
 
-    return _load(source, check=check)
+    net = _load(source, check=check)
+    if check:
+        _warn_once(net)
+    return net
+
+
+def _warn_once(net: Network, *, skip_band: bool = False) -> None:
+    """The network's input warnings (:meth:`Network.warnings`: a misspelt ``normaly_open``
+    column ignored, a load 1000 times its neighbours') as :class:`FeederoptWarning` values, once
+    per network: in a script they were only text in ``net.warnings()`` and the result's notes,
+    which nobody reads unasked. ``skip_band``: the data's voltage band is replaced by the
+    options' and its warning would be moot."""
+    from feederopt.errors import warn_user
+
+    for w in net.unreported_warnings():
+        if not (skip_band and w.field == "v_min_pu"):
+            warn_user(str(w).removeprefix("warning: "))
 
 
 @option_names(passes_to=solve_options)
@@ -176,7 +192,10 @@ def solve(
     opts = _checked_options(options, progress)
     # A Network built in memory is validated here as one read from a file is by `load`
     # (once: a checked network is not checked again while its tables stay the same).
-    given = load(network)
+    from feederopt.cases import load as _load
+
+    given = _load(network)
+    _warn_once(given, skip_band=opts.limits.v_min is not None and opts.limits.v_max is not None)
     net = _apply(given, opts)
     problems = network_option_problems(net, opts)
     if problems:

@@ -51,6 +51,9 @@ class Network:
     #: copy (:meth:`replace`) or a table assigned since is checked again.
     _checked: tuple[tuple[pl.DataFrame, ...], tuple[Problem, ...]] | None = field(
         default=None, init=False, repr=False, compare=False)
+    #: Whether :meth:`unreported_warnings` gave this network's warnings already (a copy
+    #: starts afresh: its tables, and so its warnings, may differ).
+    _warnings_reported: bool = field(default=False, init=False, repr=False, compare=False)
 
     @classmethod
     def from_tables(
@@ -144,6 +147,16 @@ class Network:
             assert self._checked is not None
             return list(self._checked[1])
         return [p for p in self.validate() if not p.is_error]
+
+    def unreported_warnings(self) -> list[Problem]:
+        """:meth:`warnings` the first time it is called on this network, then nothing: the
+        API says each warning once as a Python warning (``feederopt.load``, then
+        ``feederopt.solve`` of the same network), and the CLI, which prints them itself,
+        takes them so that they are not said twice."""
+        if self._warnings_reported:
+            return []
+        self._warnings_reported = True
+        return self.warnings()
 
     # ----- convenient facts -------------------------------------------------------------
     @property
