@@ -14,7 +14,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from feederopt._version import __version__
-from feederopt.errors import InputError, OptionNameError, Problem, ProblemKind
+from feederopt.errors import (
+    FeederoptWarning,
+    InputError,
+    OptionNameError,
+    Problem,
+    ProblemKind,
+)
 from feederopt.network import Network
 
 if TYPE_CHECKING:
@@ -145,6 +151,7 @@ __all__ = [
     "DEFAULT_RADIALITY",
     "DISCONNECTED_NOTE",
     "FeederoptError",
+    "FeederoptWarning",
     "InfeasibleError",
     "InputError",
     "IterationRecord",

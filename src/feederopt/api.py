@@ -25,6 +25,7 @@ Each solve runs the same steps, each written once here:
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -43,7 +44,7 @@ from feederopt.algorithms.robust import RobustCuttingPlane, RobustOptions, uncer
 from feederopt.algorithms.single_tree import SingleTreeBenders, SingleTreeOptions
 from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, TopologyEvaluator
 from feederopt.algorithms.stochastic import StochasticBenders, StochasticOptions
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import FeederoptWarning, InputError, Problem, ProblemKind
 from feederopt.execution import Executor, make_executor
 from feederopt.io.scenarios import ScenarioSet, load_scenarios
 from feederopt.network.container import Network
@@ -107,7 +108,23 @@ def load(source: Any, *, check: bool = True) -> Network:
     """A network from a built-in case name, a file or folder path, or a pandapower net."""
     from feederopt.cases import load as _load
 
-    return _load(source, check=check)
+    net = _load(source, check=check)
+    if check:
+        _warn_once(net)
+    return net
+
+
+def _warn_once(net: Network, *, skip_band: bool = False) -> None:
+    """The network's input warnings (:meth:`Network.warnings`: a misspelt ``normaly_open``
+    column ignored, a load 1000 times its neighbours') as :class:`FeederoptWarning` values, once
+    per network: in a script they were only text in ``net.warnings()`` and the result's notes,
+    which nobody reads unasked. ``skip_band``: the data's voltage band is replaced by the
+    options' and its warning would be moot."""
+    from feederopt.errors import warn_user
+
+    for w in net.unreported_warnings():
+        if not (skip_band and w.field == "v_min_pu"):
+            warn_user(str(w).removeprefix("warning: "))
 
 
 @option_names(passes_to=solve_options)
@@ -172,10 +189,13 @@ def solve(
         options = solve_options(method, **keywords)
     elif keywords or method != Method.BENDERS:
         raise TypeError("give either options= or the method and keywords, not both")
-    opts = options.checked()
+    opts = _checked_options(options, progress)
     # A Network built in memory is validated here as one read from a file is by `load`
     # (once: a checked network is not checked again while its tables stay the same).
-    given = load(network)
+    from feederopt.cases import load as _load
+
+    given = _load(network)
+    _warn_once(given, skip_band=opts.limits.v_min is not None and opts.limits.v_max is not None)
     net = _apply(given, opts)
     problems = network_option_problems(net, opts)
     if problems:
@@ -203,7 +223,39 @@ def solve(
         result.extra["switching"] = switching
     result.source = _source(network, given)  # what `feederopt check` loads the network from
     result = _with_input_warnings(_with_reader_notes(result, net), given, opts)
+    from feederopt.io.pandapower import origin_edited_note, origin_edits
+
+    edits = origin_edits(given)
+    if edits and opts.ac_check:
+        result.extra["notes"] = [*result.extra.get("notes", []), origin_edited_note(edits)]
     return _with_limits_recorded(result, opts, net)
+
+
+def _checked_options(options: Any, progress: Any) -> SolveOptions:
+    """``options`` checked (:meth:`SolveOptions.checked`), and ``progress`` with them: a
+    ``progress`` that is no function failed only when the solve had finished, the answer lost
+    (user test ut_api2: ``progress=5``). Every problem at once, before any work."""
+    from feederopt.options import shown_value
+
+    problems: list[Problem] = []
+    if progress is not None and not callable(progress):
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "options", "progress must be a function called with "
+            f"each iteration's record, not {shown_value(progress, typed=True)}", field="progress",
+            hint="e.g. progress=lambda rec: print(rec), or leave it out"))
+    if not isinstance(options, SolveOptions):
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "options", "options must be a "
+            f"feederopt.SolveOptions, not {shown_value(options)}", field="options",
+            hint="give the options as keywords (time_limit=60, ...) or options=SolveOptions(...)"))
+        raise InputError(problems)
+    try:
+        opts = options.checked()
+    except InputError as e:
+        raise InputError([*e.problems, *problems]) from None
+    if problems:
+        raise InputError(problems)
+    return opts
 
 
 def _devices_held_outside_dopf(net: Network, opts: SolveOptions) -> tuple[Network, str | None]:
@@ -516,9 +568,22 @@ def to_pandapower(result: Result, net: Any) -> Any:
 
 
 def _write_switch_states(pp_net: Any, network: Network, closed: dict[str, bool]) -> Any:
-    from feederopt.io.pandapower import write_switch_states
+    """The states written into a copy of ``pp_net``; with a :class:`FeederoptWarning` when the
+    network was edited after it was read from pandapower: the switch states are still the
+    answer's, but ``pp.runpp`` on the copy is then no longer the result's AC check (the net
+    lacks the edits, which the user has to make in it too). Not refused: writing the states
+    into a net the user edits alike is what such a user wants."""
+    from feederopt.io.pandapower import origin_edits, write_switch_states
 
-    return write_switch_states(pp_net, network, closed)
+    out = write_switch_states(pp_net, network, closed)
+    edits = origin_edits(network)
+    if edits:
+        warnings.warn(FeederoptWarning(
+            "the network was edited after it was read from pandapower "
+            f"({', '.join(edits[:6])}{' ...' if len(edits) > 6 else ''}): the switch states "
+            "are written into a net that lacks these edits, so pp.runpp on it is not the "
+            "result's AC check; make the same edits in the net"), stacklevel=3)
+    return out
 
 
 def _write_devices(pp_net: Any, network: Network, settings: DeviceSettings) -> Any:

@@ -7,6 +7,9 @@ checks). The CLI prints them and exits with code 2.
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -145,3 +148,21 @@ class SolverError(FeederoptError):
     """A solver failed in a way that is not a property of the input."""
 
     exit_code = 1
+
+
+class FeederoptWarning(UserWarning):
+    """Something the user should know about an answer that is still given (a result written
+    into a pandapower net that lacks the edits it was solved with, say): a Python warning, so
+    that a script sees it without reading ``result.extra["notes"]``, and can filter it by
+    this class."""
+
+
+def warn_user(message: str) -> None:
+    """``message`` as a :class:`FeederoptWarning`, attributed to the first frame outside the
+    package (the user's line that called ``feederopt.load`` or ``solve``), so that Python's
+    default filter shows it once per such line, whatever the depth of the calls inside."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    level, frame = 1, sys._getframe(0)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    warnings.warn(FeederoptWarning(message), stacklevel=level)

@@ -211,6 +211,9 @@ class SolveOptions:
 
         for name, message, hint in self.misplaced:
             bad(name, message, hint)
+        parts = self._part_problems()
+        if parts:  # the checks below read the parts' fields: refused typed, not an
+            return out + parts  # AttributeError from inside check()
         # a switch given as a string ("false") was taken as true (user test ut_io #5)
         for name, value in (("ac_check", self.ac_check), ("ac_polish", self.ac_polish),
                             ("master_physics", self.master_physics),
@@ -240,7 +243,12 @@ class SolveOptions:
         out += self._device_problems(method)
         out += self._hold_problems()
         out += self._polish_problems()
-        if self.solver is not None and method is None:
+        if self.solver is not None and not isinstance(self.solver, str):
+            bad("solver", f"solver must be a solver's name (a string), not "
+                f"{shown_value(self.solver, typed=True)}",
+                "e.g. solver='CLARABEL' (benders' slaves) or 'SCIP' (misocp); None for the "
+                "default")
+        elif self.solver is not None and method is None:
             # the method is unknown: the solver's own problems (unknown, not installed) all
             # the same, so that every problem is reported at once
             socp = solver_problems(self.solver, mixed_integer=False)
@@ -267,6 +275,30 @@ class SolveOptions:
                        radiality=RadialityModel(self.radiality))
 
     # ------------------------------------------------------------------------------------------
+    def _part_problems(self) -> list[Problem]:
+        """The grouped options (``stop``, ``limits``, ...) that are not their class: the
+        fields of a ``Stop`` cannot be read from ``None`` or a dict (user test ut_api2:
+        ``SolveOptions(stop=None)`` ended in an AttributeError inside :meth:`check`)."""
+        out: list[Problem] = []
+        parts: tuple[tuple[str, Any, tuple[type, ...], str], ...] = (
+            ("stop", self.stop, (Stop,), "Stop(time_limit_s=60, gap=1e-4)"),
+            ("limits", self.limits, (Limits,), "Limits(v_min=0.9, v_max=1.1)"),
+            ("costs", self.costs, (Costs,), "Costs(switch_cost_kw=5)"),
+            ("execution", self.execution, (Execution,), "Execution(workers=2)"),
+            ("devices", self.devices, (Devices,), "Devices(fixed=True)"),
+            ("holds", self.holds, (Holds,), "Holds(closed=('line:11',))"),
+            ("uncertainty", self.uncertainty, (Scenarios, Box, type(None)),
+             "Scenarios('s.parquet'), Box(0.1) or None"),
+        )
+        for name, value, kinds, example in parts:
+            if not isinstance(value, kinds):
+                out.append(_option_problem(
+                    name, f"{name} must be a feederopt.options."
+                    f"{' or '.join(k.__name__ for k in kinds if k is not type(None))}, not "
+                    f"{shown_value(value)}", f"e.g. {name}={example}; or leave it out for the "
+                    "default (feederopt.solve(net, time_limit=60, v_min=0.9, ...) builds them)"))
+        return out
+
     def _polish_problems(self) -> list[Problem]:
         """``ac_polish`` needs the AC check (it is its judge) and one operating point: the
         branch exchange judges the nominal loads, not a scenario set or a box."""
@@ -326,6 +358,17 @@ class SolveOptions:
                 f"leave --method out with {kind}, or solve the nominal loads with --method "
                 f"{method.value}")
         if isinstance(unc, Scenarios):
+            from feederopt.io.scenarios import ScenarioSet
+
+            if not isinstance(unc.table, str | os.PathLike | ScenarioSet) and not (
+                    type(unc.table).__name__ == "DataFrame"
+                    and type(unc.table).__module__.startswith("polars")):
+                # a bare TypeError from pathlib once the solve had begun (user test ut_api2)
+                bad("scenarios", "scenarios must be a scenario table (a Polars DataFrame, "
+                    f"or the path of a CSV/Parquet file), not "
+                    f"{shown_value(unc.table, typed=True)}",
+                    "e.g. scenarios='scenarios.parquet' or scenarios=pl.read_csv(...); a "
+                    "pandas frame: pl.from_pandas(df)")
             if not (_finite(unc.penalty) and unc.penalty > 0):
                 bad("penalty", f"the penalty must be positive, not {unc.penalty}", "e.g. 1e5")
         else:
@@ -643,9 +686,11 @@ def switch_cost_problems(switch_cost_kw: Any, most: float = math.inf) -> list[Pr
     if switch_cost_kw is None or (_finite(switch_cost_kw) and 0 <= switch_cost_kw <= most):
         return []
     bound = f" and at most {most:g} (kW)" if math.isfinite(most) else ""
+    what = ("a number (kW per switching action)" if not _numeric(switch_cost_kw)
+            else f"a finite number >= 0{bound}")
     return [Problem(ProblemKind.INVALID_VALUE, "options",
-                    f"the switching cost must be a finite number >= 0{bound}, not "
-                    f"{switch_cost_kw}", field="switch_cost_kw",
+                    f"the switching cost must be {what}, not {shown_value(switch_cost_kw)}",
+                    field="switch_cost_kw",
                     hint="e.g. --switch-cost 5 (any cost above the losses the switching could "
                     "save keeps the base topology)")]
 
@@ -755,8 +800,12 @@ def loading_problems(max_loading_percent: Any,
     if max_loading_percent is None or (_finite(max_loading_percent)
                                        and max_loading_percent > 0):
         return []
+    if not _numeric(max_loading_percent):  # "120" is text, not 120 (user test ut_api2)
+        return [_option_problem(option, "the loading limit must be a number (a percentage of "
+                                f"the rating), not {shown_value(max_loading_percent)}",
+                                "e.g. --max-loading 120 (max_loading_percent=120)")]
     return [_option_problem(option, "the loading limit must be a positive percentage of the "
-                            "rating", "e.g. --max-loading 120")]
+                            f"rating, not {max_loading_percent!r}", "e.g. --max-loading 120")]
 
 
 def time_limit_problems(time_limit_s: Any, option: str = "time_limit") -> list[Problem]:
@@ -789,6 +838,21 @@ def workers_problems(workers: Any, option: str = "workers") -> list[Problem]:
 
 def _finite(x: Any) -> bool:
     return _number(x) and math.isfinite(x)
+
+
+def shown_value(value: Any, *, typed: bool = False) -> str:
+    """A given value as a message shows it: its repr (``'5'``, so that text is not read as
+    the number 5), with its type when it is no number (``'5' (a str)``) or ``typed`` (where a
+    number is itself the wrong type: ``solver=3``)."""
+    if not typed and (_numeric(value) or value is None):
+        return repr(value)
+    kind = type(value).__name__
+    return f"{value!r} ({'an' if kind[:1] in 'aeiou' else 'a'} {kind})"
+
+
+def _numeric(x: Any) -> bool:
+    """Of a number's type (NaN and inf too: their message is the range's, not the type's)."""
+    return isinstance(x, int | float) and not isinstance(x, bool)
 
 
 __all__ = [

@@ -256,13 +256,24 @@ def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def cli_load(source: Any) -> Any:
+    """``feederopt.load`` without its Python warnings: the commands print the network's
+    warnings on the console themselves (``warning: ...`` in yellow), and a second, Python's
+    ``FeederoptWarning: ...`` line of each was noise."""
+    import warnings
+
+    from feederopt import FeederoptWarning, load
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FeederoptWarning)
+        return load(source)
+
+
 def load_checked(source: Any, problems: list[Problem]) -> Any:
     """The network of ``source``, reporting the ``problems`` found before (options, output
     paths) together with the network's own: all at once, before any work."""
-    from feederopt import load
-
     try:
-        net = load(source)
+        net = cli_load(source)
     except InputError as exc:
         raise InputError([*problems, *exc.problems]) from None
     if problems:

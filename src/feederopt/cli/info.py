@@ -33,13 +33,14 @@ DEVICE_KINDS = {"capacitor": ("capacitor bank", "capacitor banks"),
 
 def network_info(source: Any) -> dict[str, Any]:
     """The facts ``feederopt info`` prints: counts, the base-case AC power flow, problems."""
-    from feederopt import ac_power_flow, is_three_phase, load
+    from feederopt import ac_power_flow, is_three_phase
+    from feederopt.cli.app import cli_load
 
     if is_three_phase(source):  # an OpenDSS feeder: counts, OpenDSS's solution, LinDist3Flow
         from feederopt import three_phase_info
 
         return three_phase_info(source)
-    net = load(source)
+    net = cli_load(source)
     summary = net.summary()
     for key in ("total_load_mw", "total_load_mvar"):  # no float noise such as 3.715000000000001
         summary[key] = round(summary[key], 9)

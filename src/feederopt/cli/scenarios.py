@@ -458,8 +458,9 @@ def check(
     the one `feederopt solve` gave it: 4 when it is not within the limits (e.g. its AC operating
     point breaks one), 3 when the grid is proven infeasible."""
 
-    from feederopt import check_options, check_output, check_result, load, read_result, write_text
+    from feederopt import check_options, check_output, check_result, read_result, write_text
     from feederopt.api import seed_problem
+    from feederopt.cli.app import cli_load
 
     if seed < 0:  # every kind of result draws with numpy, which takes seeds >= 0
         raise InputError([seed_problem(seed)])
@@ -539,7 +540,7 @@ def check(
         raise InputError([Problem(ProblemKind.INVALID_VALUE, "options", why,
                                   field="uncertainty", hint="e.g. --uncertainty 0.1")])
     check_options(samples, uncertainty, seed)
-    net = load(case) if case is not None else None
+    net = cli_load(case) if case is not None else None
     if data.get("scenarios") and not quiet:
         stderr().print("note: the check draws loads in nominal +- "
                        f"{uncertainty * 100:g} % around the network's nominal loads; the "

@@ -465,6 +465,7 @@ def solve(
             stderr().print(str(warning), style="yellow", markup=False)
         for note in net.meta.get("warnings", []):  # what the reader ignored or took as given
             stderr().print(f"note: {note}", style="yellow", markup=False)
+    net.unreported_warnings()  # printed above (or --quiet): not again as Python warnings
     with progress_display(f"{method} {net.name}", quiet=quiet, verbose=verbose) as progress:
         result = run_solve(net, options=options, progress=progress)
     result.source = source_of(source)  # for `feederopt check`

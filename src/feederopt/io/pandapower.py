@@ -964,7 +964,69 @@ def from_pandapower(
             hint="model an injection as an sgen (pandapower.create_sgen) with a positive "
             "p_mw" + ("" if column == "p_mw" else ", and keep scaling >= 0")))
     _raise_with_validation(network, problems, superseded)
+    # what the origin net describes: an edit of these tables since (network.replace) is not
+    # in it, and the AC check then builds its own net (origin_edits)
+    network.origin_tables = network.tables()
     return network
+
+
+#: Per table, the columns that the origin net need not match for the AC check to run on it:
+#: what :class:`OriginModel` writes into its copy (loads, generator set-points, branch states)
+#: and what is no part of the power flow (limits, ratings, costs, what may switch, plot
+#: coordinates; the check reads ratings from the network's tables).
+_ORIGIN_FREE_COLUMNS: dict[str, frozenset[str]] = {
+    "buses": frozenset({"v_min_pu", "v_max_pu", "source_p_max_mw", "source_s_max_mva",
+                        "tap_min_pu", "tap_max_pu", "tap_step_pu", "tap_cost_kw", "x", "y"}),
+    "branches": frozenset({"i_max_ka", "s_max_mva", "switchable", "normally_open",
+                           "tap_min_ratio", "tap_max_ratio", "tap_steps", "tap_controllable",
+                           "switch_cost_kw"}),
+    "loads": frozenset({"p_mw", "q_mvar", "in_service", "priority", "sheddable",
+                        "flex_share", "flex_price_per_mwh"}),
+    "generators": frozenset({"p_mw", "q_mvar", "p_min_mw", "p_max_mw", "q_min_mvar",
+                             "q_max_mvar", "cost_per_mwh", "can_grid_form", "committable",
+                             "fixed_cost_per_h"}),
+    "shunts": frozenset({"controllable"}),
+}
+
+
+def origin_edits(network: Network) -> list[str]:
+    """The columns (``table.column``, or ``table (rows)``) of ``network`` that differ from the
+    tables it was read from its pandapower ``origin`` with, apart from what the AC check writes
+    into its copy of that net anyway (:data:`_ORIGIN_FREE_COLUMNS`); empty when unedited or
+    not read from pandapower.
+
+    Why: the AC check runs on a copy of the user's own net, which holds the net's impedances,
+    not the tables' ones. A network edited in Python (``network.replace(branches=...)`` with
+    other ``r_ohm``) was solved on its tables but checked on the unedited net (user test
+    ut_api2 s17: 42.295 kW in the model, 26.165 kW "in the AC check"), so an edited network
+    gets its check on feederopt's own export of the tables."""
+    before_all = network.origin_tables
+    if before_all is None or not is_pandapower_net(network.origin):
+        return []
+    edits: list[str] = []
+    for key, now in network.tables().items():
+        before = before_all.get(key)
+        if before is None or now is before:
+            continue
+        if now.height != before.height:
+            edits.append(f"{key} (rows)")
+            continue
+        free = _ORIGIN_FREE_COLUMNS.get(key, frozenset())
+        for col in before.columns:
+            if col in free:
+                continue
+            if col not in now.columns or not now[col].equals(before[col]):
+                edits.append(f"{key}.{col}")
+    return edits
+
+
+def origin_edited_note(edits: list[str]) -> str:
+    """The note of a network edited after it was read from pandapower (:func:`origin_edits`)."""
+    shown = ", ".join(edits[:6]) + (" ..." if len(edits) > 6 else "")
+    return (f"the network was edited after it was read from pandapower ({shown}): the AC check "
+            "runs on feederopt's own pandapower export of the edited tables, not on the "
+            "original net; result.to_pandapower(net) writes the switch states into a net "
+            "that lacks these edits")
 
 
 #: Hints of the line fields that the reader checks itself (see :func:`_line_problems`).
@@ -2630,10 +2692,13 @@ class OriginModel(_StatefulNet):
 
     @classmethod
     def build(cls, network: Network) -> OriginModel | None:
-        """None when the network does not come from a pandapower net."""
+        """None when the network does not come from a pandapower net, or was edited since it
+        was read (:func:`origin_edits`)."""
         origin = network.origin
         br = network.branches
         if not is_pandapower_net(origin) or "pp_element" not in br.columns:
+            return None
+        if origin_edits(network):  # the origin net lacks the edits: the tables' own export
             return None
         net = copy.deepcopy(origin)
         live = br.filter(pl.col("in_service"))

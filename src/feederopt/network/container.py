@@ -40,11 +40,20 @@ class Network:
     integer_ids: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
     origin: Any = field(default=None, repr=False, compare=False)
+    #: The tables as they were read from ``origin`` (set by the pandapower reader): a copy
+    #: (:meth:`replace`) carries them along, so that the AC check can tell whether the tables
+    #: were edited since and the origin net no longer describes them
+    #: (:func:`feederopt.io.pandapower.origin_edits`). Never saved.
+    origin_tables: dict[str, pl.DataFrame] | None = field(default=None, repr=False,
+                                                          compare=False)
     #: The tables that :meth:`check` passed and the warnings it found: a network checked once
     #: is not checked again while it holds those same table objects (:attr:`is_checked`). A
     #: copy (:meth:`replace`) or a table assigned since is checked again.
     _checked: tuple[tuple[pl.DataFrame, ...], tuple[Problem, ...]] | None = field(
         default=None, init=False, repr=False, compare=False)
+    #: Whether :meth:`unreported_warnings` gave this network's warnings already (a copy
+    #: starts afresh: its tables, and so its warnings, may differ).
+    _warnings_reported: bool = field(default=False, init=False, repr=False, compare=False)
 
     @classmethod
     def from_tables(
@@ -82,12 +91,27 @@ class Network:
             tables[key] = empty_table(model) if df is None else complete_table(model, df)
         if problems:
             raise InputError(problems)
-        return cls(**tables, name=name, integer_ids=integer_ids, meta=meta, origin=origin)
+        return cls(buses=tables["buses"], branches=tables["branches"], loads=tables["loads"],
+                   generators=tables["generators"], shunts=tables["shunts"], name=name,
+                   integer_ids=integer_ids, meta=meta, origin=origin)
 
     def tables(self) -> dict[str, pl.DataFrame]:
         return {key: getattr(self, key) for key in TABLES}
 
     def replace(self, **changes: Any) -> Network:
+        """A copy with some fields changed. A table given goes through what
+        :meth:`from_tables` does to one (a pandas frame converted, every column cast to its
+        schema's type, a value that does not cast a typed :class:`InputError` naming the
+        table, column and rows): a string ``p_mw`` otherwise reached validation as text and
+        failed inside Polars (``is_nan not supported for dtype str``; user test ut_api2). A
+        table already of its schema's types is kept as the same object."""
+        problems: list[Problem] = []
+        for key, model in TABLES.items():
+            if key in changes:
+                changes[key], found = _typed_table(key, model, changes[key])
+                problems += found
+        if problems:
+            raise InputError(problems)
         return replace(self, **changes)
 
     def validate(self) -> list[Problem]:
@@ -101,6 +125,10 @@ class Network:
         or return ``self``."""
         if self.is_checked:
             return self
+        typing = [p for key, model in TABLES.items()
+                  for p in _typed_table(key, model, getattr(self, key))[1]]
+        if typing:  # a table assigned untyped (net.loads = ...): said as replace says it
+            raise InputError(typing)
         problems = self.validate()
         if any(p.is_error for p in problems):
             raise InputError(sorted(problems, key=lambda p: p.is_error, reverse=True))
@@ -119,6 +147,16 @@ class Network:
             assert self._checked is not None
             return list(self._checked[1])
         return [p for p in self.validate() if not p.is_error]
+
+    def unreported_warnings(self) -> list[Problem]:
+        """:meth:`warnings` the first time it is called on this network, then nothing: the
+        API says each warning once as a Python warning (``feederopt.load``, then
+        ``feederopt.solve`` of the same network), and the CLI, which prints them itself,
+        takes them so that they are not said twice."""
+        if self._warnings_reported:
+            return []
+        self._warnings_reported = True
+        return self.warnings()
 
     # ----- convenient facts -------------------------------------------------------------
     @property
@@ -257,6 +295,28 @@ def _cast_problems(key: str, model: Any, df: pl.DataFrame) -> list[Problem]:
                            f"give {key}.{col} as {kind} (units go in the column name, "
                            f"not the value), or null where it is not given"))
     return out
+
+
+def _typed_table(key: str, model: Any, df: Any) -> tuple[Any, list[Problem]]:
+    """``df`` as :meth:`Network.from_tables` makes a table (converted from pandas, columns
+    renamed to their names with units, completed and cast to the schema's types), and the
+    problems of values that do not cast; ``df`` itself, no problems, when it is a Polars table
+    whose schema columns already have their types (the tables feederopt passes itself)."""
+    schema = polars_schema(model)
+    if isinstance(df, pl.DataFrame) and all(
+            df.schema[c] == t for c, t in schema.items() if c in df.columns):
+        return df, []
+    try:
+        table = _polars_table(key, df)
+    except InputError as e:
+        return df, list(e.problems)
+    if table is None:
+        return empty_table(model), []
+    for old, new in RENAMED_COLUMNS.get(key, {}).items():
+        if old in table.columns and new not in table.columns:
+            table = table.rename({old: new})
+    problems = _cast_problems(key, model, table)
+    return (df if problems else complete_table(model, table)), problems
 
 
 def _polars_table(key: str, df: Any) -> pl.DataFrame | None:

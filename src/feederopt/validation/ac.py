@@ -4,7 +4,9 @@ This is the reference every formulation is compared against: the exact balanced 
 (pandapower ``runpp``, Newton-Raphson, Thurner et al., IEEE Trans. Power Syst. 33(6), 2018).
 For a network read from a pandapower net it is the power flow of the user's own net (a copy of
 ``network.origin`` with the switch states, loads and generator set-points written into it:
-the numbers that ``pp.runpp(result.to_pandapower(net))`` gives); for any other network, of the
+the numbers that ``pp.runpp(result.to_pandapower(net))`` gives), unless its tables were edited
+since (:func:`feederopt.io.pandapower.origin_edits`: the net lacks the edits); for any other
+network, or an edited one, of the
 net that :func:`feederopt.io.pandapower.to_pandapower` builds, where loads are constant power,
 generators fixed injections and sources ext_grids at their set-points. Losses are the
 ``pl_mw`` of every line and transformer (iron losses included) and those of impedance
