@@ -765,6 +765,18 @@ LOADING_TIE_PCT = 0.01
 OPENDSS_RANK_MIN_S = 30.0
 
 
+def _states_to_rank(net: ThreePhaseNetwork, record: dict[str, Any]) -> tuple[Any, Any]:
+    """The per-unit feeder and its radial states for an OpenDSS ranking, with their count in
+    ``record["radial_states"]``; no states (None) and ``record["why"]`` past
+    :data:`OPENDSS_RANK_MAX_STATES`."""
+    pu = to_per_unit_3ph(net)
+    states = radial_states(pu, OPENDSS_RANK_MAX_STATES)
+    if states is None:
+        record["why"] = f"more than {OPENDSS_RANK_MAX_STATES} radial states for OpenDSS"
+    else:
+        record["radial_states"] = len(states)
+    return pu, states
+
 def _state_solved(net: ThreePhaseNetwork, opened: set[str], floating: set[str], *,
                   thermal_limits: bool, max_loading_percent: float | None,
                   ) -> tuple[ThreePhaseFlow | None, OpenDSSSolution]:
@@ -1006,12 +1018,9 @@ def opendss_within_voltage_states(net: ThreePhaseNetwork, topo: ThreePhaseTopolo
     if not opendss or not net.meta.get("source_path"):
         record["why"] = "no OpenDSS solve of the feeder's file"
         return None, record
-    pu = to_per_unit_3ph(net)
-    states = radial_states(pu, OPENDSS_RANK_MAX_STATES)
+    pu, states = _states_to_rank(net, record)
     if states is None:
-        record["why"] = f"more than {OPENDSS_RANK_MAX_STATES} radial states for OpenDSS"
         return None, record
-    record["radial_states"] = len(states)
     bridges = fixed_flow_elements(pu)
     end = max(deadline, time.perf_counter() + OPENDSS_RANK_MIN_S)
     found, done = _judged_states(net, pu, states, floating, record["states"],
@@ -1088,12 +1097,9 @@ def opendss_least_losses(net: ThreePhaseNetwork, topo: ThreePhaseTopology, float
     record: dict[str, Any] = {"radial_states": None, "proven": False, "states": [],
                               "ranked_by": "OpenDSS", "lindist3flow_pick": pick,
                               "chosen": now}
-    pu = to_per_unit_3ph(net)
-    states = radial_states(pu, OPENDSS_RANK_MAX_STATES)
+    pu, states = _states_to_rank(net, record)
     if states is None:
-        record["why"] = f"more than {OPENDSS_RANK_MAX_STATES} radial states for OpenDSS"
         return None, record
-    record["radial_states"] = len(states)
     found, done = _judged_states(net, pu, states, floating, record["states"],
                                  thermal_limits=thermal_limits,
                                  max_loading_percent=max_loading_percent,
