@@ -177,6 +177,12 @@ def solve(
     Every option either acts or is refused: :class:`~feederopt.errors.InputError` lists every
     problem of the options at once, before any work.
 
+    ``progress`` is called with each event of the run (:data:`~feederopt.solvers.status.
+    ProgressEvent`): an :class:`~feederopt.solvers.status.IterationRecord` (an iteration's
+    bounds), a :class:`~feederopt.solvers.status.PhaseRecord` (a phase that starts: the
+    continuous relaxation, the start heuristics, master ``k``, ...), so a callback tests the
+    event's type before reading its fields.
+
     Ctrl-C or SIGTERM during the solve (in the main thread) stops it within a second or two;
     the result then has status ``interrupted`` and carries the best topology found, its bound
     and gap, as at a time limit (:mod:`feederopt.solvers.interrupt`).
