@@ -89,6 +89,7 @@ def main() -> None:
     from feederopt.cases import load
     from feederopt.execution import make_executor
     from feederopt.problems.resilience import PlanSettings, ResilienceProblem, Scenario
+    from feederopt.solvers.status import IterationRecord
 
     t_all = time.perf_counter()
     net = load(args.case)
@@ -107,6 +108,8 @@ def main() -> None:
     log: list[dict[str, float]] = []
 
     def progress(rec: Any) -> None:
+        if not isinstance(rec, IterationRecord):  # a phase that starts
+            return
         log.append({"iteration": rec.iteration, "lower": rec.lower_bound, "upper": rec.upper_bound,
                     "gap": rec.gap, "elapsed_s": rec.elapsed_s})
         print(f"it {rec.iteration:3d}  LB {rec.lower_bound:14.2f}  UB {rec.upper_bound:14.2f}  "

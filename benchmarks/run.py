@@ -110,6 +110,7 @@ def worker(case: str, method: str, time_limit: float, gap: float, ac_check: bool
     try:
         t0 = time.perf_counter()
         import feederopt.api as api
+        from feederopt.solvers.status import IterationRecord
 
         n_syn = synthetic_size(case)
         if n_syn is not None and case not in SYNTHETIC_SIZES:
@@ -125,6 +126,8 @@ def worker(case: str, method: str, time_limit: float, gap: float, ac_check: bool
                    network=net.name)
 
         def progress(rec: Any) -> None:
+            if not isinstance(rec, IterationRecord):  # a phase that starts
+                return
             print(f"it {rec.iteration:4d}  t {rec.elapsed_s:8.2f}s  LB {rec.lower_bound:.6g}  "
                   f"UB {rec.upper_bound:.6g}  gap {rec.gap:.3g}  "
                   f"master {rec.master_s:.2f}s  slave {rec.slave_s:.3f}s  {rec.note}",
