@@ -39,6 +39,7 @@ import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io.writing import add_to_manifest, check_output, owned_by_feederopt, write_text
+from feederopt.report.output import read_iterations
 from feederopt.report.page import (
     CSP,
     CSS,
@@ -109,6 +110,9 @@ class ResultFolder:
     branches: pl.DataFrame | None = None
     switches: pl.DataFrame | None = None
     images: dict[str, bytes] = field(default_factory=dict)
+    #: ``iterations.parquet`` (bounds in ``lower_bound_kw``/``upper_bound_kw``, an old
+    #: folder's ``lower_bound``/``upper_bound`` renamed on read), None without one.
+    iterations: pl.DataFrame | None = None
 
 
 def _unreadable(path: Path, message: str, hint: str = _HINT) -> InputError:
@@ -162,9 +166,15 @@ def _with_tables(folder: Path, result: dict[str, Any]) -> ResultFolder:
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise _unreadable(file, f"{file.name} is not a readable Parquet table ({exc})",
                               hint=f"write the folder again with '{REPORTS['solve']}'") from None
+    file = folder / "iterations.parquet"
+    try:
+        iterations = read_iterations(file) if file.is_file() else None
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise _unreadable(file, f"{file.name} is not a readable Parquet table ({exc})",
+                          hint=f"write the folder again with '{REPORTS['solve']}'") from None
     images = {p.stem: p.read_bytes() for p in [folder / "grid.png"] if p.is_file()}
     return ResultFolder(folder, result, tables["buses"], tables["branches"], tables["switches"],
-                        images)
+                        images, iterations)
 
 
 def read_result_folder(path: str | Path) -> ResultFolder:
