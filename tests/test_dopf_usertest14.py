@@ -143,7 +143,8 @@ def test_infeasible_caps_only_names_the_least_violating_setting() -> None:
     result = feederopt.solve(from_pandapower(_net()), controls="caps", time_limit=60)
     d = result.to_dict()
     assert d["status"] == "infeasible"
-    assert d["lower_bound"] is None and d["objective"] is None
+    # proven infeasible: the bound is +inf, written "inf" (null would lose the sign)
+    assert d["lower_bound"] == "inf" and d["objective"] is None
     assert d["diagnosis"] and {x["limit"] for x in d["diagnosis"]} == {"v_min"}
     worst = max(x["amount"] for x in d["diagnosis"])
     # The least-violating setting found is the best runpp finds.

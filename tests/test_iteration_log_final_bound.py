@@ -65,7 +65,7 @@ def test_written_log_and_report_end_on_the_final_bound(result: Result, tmp_path)
     assert data["iteration_log"][-1]["lower_bound"] == pytest.approx(data["lower_bound"])
     assert data["iteration_log"][-1]["gap"] == pytest.approx(data["gap"])
     frame = pl.read_parquet(folder / "iterations.parquet")
-    assert frame["lower_bound"][-1] == pytest.approx(data["lower_bound"])
+    assert frame["lower_bound_kw"][-1] == pytest.approx(data["lower_bound"])
     assert frame["gap"][-1] == pytest.approx(data["gap"])
     assert frame["note"].dtype == pl.String
     # the report's table: its last row shows the final lower bound and gap

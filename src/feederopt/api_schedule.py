@@ -33,7 +33,7 @@ from feederopt.io.timeseries import (
     load_profiles,
 )
 from feederopt.io.writing import output_problems
-from feederopt.network.container import Network
+from feederopt.network.container import Network, resolve_branch_ids
 from feederopt.network.timeseries import DeviceKind, Devices
 from feederopt.options import TIME_LIMIT_S, gap_problems, option_names, time_limit_problems
 from feederopt.problems.schedule import (
@@ -432,7 +432,8 @@ def _checked_topology(d: ScheduleData, open_by_hour: Any, branch_ids: list[str]
     problems when an id names no branch of the network, the hours are not the schedule's, or
     an hour's closed branches are not a spanning tree (user test ut_sched3 #3: an edited
     result with a loop, every line closed or an unknown id was checked "100 % served")."""
-    rows = [[str(b) for b in row] for row in (open_by_hour or [])]
+    # a circuit of a merged double circuit (an edited result's L1) is its branch L1+L1b
+    rows = [resolve_branch_ids(row, branch_ids) for row in (open_by_hour or [])]
     known = set(branch_ids)
     problems: list[Problem] = []
     unknown = sorted({b for row in rows for b in row} - known)

@@ -46,7 +46,9 @@ EXIT_LIMITS_BROKEN = 4
 
 def is_heuristic(method: str) -> bool:
     """A method whose "infeasible" proves nothing (LinDistFlow's linearised limits)."""
-    return method == "lindistflow"
+    from feederopt.results.result import HEURISTIC_METHODS
+
+    return method in HEURISTIC_METHODS
 
 
 def verdict_exit_code(status: str, method: str, *, within_limits: bool,

@@ -158,7 +158,9 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
         if not isinstance(broken_raw, list):
             problems.append(_bad("broken must be a list of branch ids", (name,), "broken"))
             broken_raw = []
-        broken = tuple(dict.fromkeys(str(b) for b in broken_raw))
+        # a circuit of a merged double circuit breaks its merged branch (L1 -> L1+L1b: the
+        # model has one branch for both circuits)
+        broken = tuple(dict.fromkeys(net.resolve_branch_ids(str(b) for b in broken_raw)))
         dups = duplicate_ids([str(b) for b in broken_raw])
         unknown = [b for b in broken if b not in branch_ids]
         if unknown:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -229,6 +230,16 @@ class Network:
         return {str(b) for b, kind in zip(br["id"].to_list(), br["pp_element"].to_list(),
                                           strict=True) if kind == "xward"}
 
+    def resolve_branch_ids(self, refs: Iterable[str]) -> list[str]:
+        """The branch ids that the user's ``refs`` name: an id of the branch table as it is,
+        a circuit of a merged double circuit as its merged branch (``L1`` -> ``L1+L1b``,
+        :func:`feederopt.io.parallel.member_map`: the user names the lines of their grid, the
+        results the model's branch), anything else as it is (for the caller to refuse)."""
+        from feederopt.io.parallel import member_map
+
+        ids = [str(b) for b in self.branches["id"].to_list()]
+        return resolve_branch_ids(refs, ids, member_map(ids))
+
     def bus_id_out(self, bus_id: str) -> str:
         """A bus id as results give it: the string of the tables, for every format (an
         integer-numbered format's ``7`` is ``"7"``, as in the tables and Parquet files, so that
@@ -267,6 +278,18 @@ class Network:
             pl.col("p_mw") * factor, pl.col("q_mvar") * factor
         )
         return self.replace(loads=loads)
+
+
+def resolve_branch_ids(refs: Iterable[str], branch_ids: Iterable[str],
+                       members: Mapping[str, str] | None = None) -> list[str]:
+    """:meth:`Network.resolve_branch_ids` for callers that hold the branch ids only (the
+    per-unit model, a resilience problem): ``members`` is
+    :func:`feederopt.io.parallel.member_map` of ``branch_ids`` when not given."""
+    from feederopt.io.parallel import member_map
+
+    own = {str(b) for b in branch_ids}
+    members = member_map(own) if members is None else members
+    return [r if r in own else members.get(r, r) for r in (str(x).strip() for x in refs)]
 
 
 def _cast_problems(key: str, model: Any, df: pl.DataFrame) -> list[Problem]:

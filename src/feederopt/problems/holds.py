@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 
 from feederopt.errors import Problem, ProblemKind
+from feederopt.io.parallel import member_map
 from feederopt.network.container import Network
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import components_of, radiality_problem
@@ -98,6 +99,7 @@ def resolve_holds(net: Network, closed: Sequence[str] | None, open_: Sequence[st
     switchable = {str(x) for x in live.filter(pl.col("switchable"))["id"].to_list()}
     in_service = {str(x) for x in live["id"].to_list()}
     by_index, by_name = _switch_refs(net, set(all_ids))
+    members = member_map(all_ids)
     pandapower = net.meta.get("source_format") == "pandapower" or bool(by_index)
     problems: list[Problem] = []
     resolved: dict[str, list[tuple[str, str]]] = {}
@@ -110,6 +112,8 @@ def resolve_holds(net: Network, closed: Sequence[str] | None, open_: Sequence[st
             m = _SWITCH_REF.match(ref)
             if ref in all_ids:
                 bid = ref
+            elif ref in members:  # one circuit of a merged double circuit: its branch
+                bid = members[ref]
             elif m and m.group(1) in by_index:
                 bid = by_index[m.group(1)]
             elif ref in by_name:
@@ -138,10 +142,21 @@ def resolve_holds(net: Network, closed: Sequence[str] | None, open_: Sequence[st
         resolved[option] = out
     both = sorted({b for _, b in resolved["hold_closed"]} & {b for _, b in resolved["hold_open"]})
     if both:
+        # name the references the user gave (L1 closed, L1b open: two circuits of one merged
+        # branch, which the model switches as one), not only the branch they resolve to
+        def given(option: str, b: str) -> str:
+            return "/".join(sorted({r for r, x in resolved[option] if x == b}))
+
+        said = [b if given("hold_closed", b) == b == given("hold_open", b)
+                else f"{b} (closed as {given('hold_closed', b)}, open as "
+                     f"{given('hold_open', b)})"
+                for b in both]
         problems.append(Problem(
             ProblemKind.INVALID_VALUE, "options",
-            "branches held both closed and open: " + ", ".join(both), tuple(both), "hold_open",
-            "name each branch in one of --hold-closed and --hold-open"))
+            "branches held both closed and open: " + ", ".join(said),
+            tuple(both), "hold_open",
+            "name each branch in one of --hold-closed and --hold-open (the circuits of a "
+            "double circuit are one branch of the model, held together)"))
     order = {b: k for k, b in enumerate(all_ids)}
 
     def ids(option: str) -> tuple[str, ...]:

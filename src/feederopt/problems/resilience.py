@@ -37,7 +37,7 @@ from feederopt.formulations.resilience import (
     first_stage_block,
     operation_block,
 )
-from feederopt.network.container import Network
+from feederopt.network.container import Network, resolve_branch_ids
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 
 #: The seed's switching penalty: 0.01 p.u. per closed line in Phase 1 (10 kW at 1000 kVA), and
@@ -168,12 +168,13 @@ class ResilienceProblem:
             harden = np.array([k for k, b in enumerate(pu.branch_ids)
                                if b not in internal_branches], dtype=int)
         else:
-            unknown = [b for b in st.harden_candidates if b not in bindex]
+            cands = net.resolve_branch_ids(st.harden_candidates)  # L1 -> L1+L1b
+            unknown = [b for b in cands if b not in bindex]
             if unknown:
                 problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
                                         "hardening candidates that are not branches",
                                         tuple(unknown), "harden_candidates"))
-            harden = np.array([bindex[b] for b in st.harden_candidates if b in bindex], int)
+            harden = np.array(sorted({bindex[b] for b in cands if b in bindex}), int)
         lw = _load_weights(net, index, s_base_mva, problems)
         if problems:
             raise InputError(problems)
@@ -271,6 +272,8 @@ class ResilienceProblem:
     def branch_index(self, ids: tuple[str, ...] | list[str], field_name: str = "broken"
                      ) -> tuple[int, ...]:
         index = {b: i for i, b in enumerate(self.branch_ids)}
+        # a circuit of a merged double circuit names its merged branch (L1 -> L1+L1b)
+        ids = resolve_branch_ids(ids, self.branch_ids)
         unknown = [str(b) for b in ids if str(b) not in index]
         if unknown:
             raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",

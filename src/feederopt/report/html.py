@@ -39,6 +39,7 @@ import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io.writing import add_to_manifest, check_output, owned_by_feederopt, write_text
+from feederopt.report.output import read_iterations
 from feederopt.report.page import (
     CSP,
     CSS,
@@ -109,6 +110,9 @@ class ResultFolder:
     branches: pl.DataFrame | None = None
     switches: pl.DataFrame | None = None
     images: dict[str, bytes] = field(default_factory=dict)
+    #: ``iterations.parquet`` (bounds in ``lower_bound_kw``/``upper_bound_kw``, an old
+    #: folder's ``lower_bound``/``upper_bound`` renamed on read), None without one.
+    iterations: pl.DataFrame | None = None
 
 
 def _unreadable(path: Path, message: str, hint: str = _HINT) -> InputError:
@@ -162,9 +166,15 @@ def _with_tables(folder: Path, result: dict[str, Any]) -> ResultFolder:
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise _unreadable(file, f"{file.name} is not a readable Parquet table ({exc})",
                               hint=f"write the folder again with '{REPORTS['solve']}'") from None
+    file = folder / "iterations.parquet"
+    try:
+        iterations = read_iterations(file) if file.is_file() else None
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise _unreadable(file, f"{file.name} is not a readable Parquet table ({exc})",
+                          hint=f"write the folder again with '{REPORTS['solve']}'") from None
     images = {p.stem: p.read_bytes() for p in [folder / "grid.png"] if p.is_file()}
     return ResultFolder(folder, result, tables["buses"], tables["branches"], tables["switches"],
-                        images)
+                        images, iterations)
 
 
 def read_result_folder(path: str | Path) -> ResultFolder:
@@ -704,14 +714,43 @@ def render_folder(folder: Path, result: dict[str, Any], kind: str) -> str:
                           hint=f"write the folder again with '{REPORTS[kind]}'") from exc
 
 
+#: The endings of the files a command reads (networks, scenario and disaster files, profiles,
+#: device and settings tables): a string of result.json with one of them names an input.
+_INPUT_SUFFIXES = (".json", ".csv", ".parquet", ".m", ".dss", ".p", ".xlsx", ".toml",
+                   ".yaml", ".yml", ".txt", ".mat", ".sqlite", ".xml")
+
+
 def _solved_from(result: dict[str, Any]) -> list[str]:
-    """The files or folders a result records as its network (``source``, or ``inputs``'
-    ``source``, ``profiles``, ``devices``, ``settings``) that are absolute paths."""
-    found = [result.get("source")]
-    inputs = result.get("inputs")
-    if isinstance(inputs, dict):
-        found += [inputs.get(k) for k in ("source", "profiles", "devices", "settings")]
-    return [str(p) for p in found if isinstance(p, str) and Path(p).is_absolute()]
+    """Every file or folder that result.json names and that exists: its network (``source``,
+    ``inputs``' ``source``), the scenario, disaster, profile, device and settings files
+    wherever the command recorded them (user test ut_3ph #9: ``report --out feeder.dss
+    --force`` replaced the feeder with the page; only the network and three ``inputs`` keys,
+    and only as absolute paths, were kept from it before, so a scenario file or a relative
+    ``source`` was written over). A string names a path when it is absolute, holds a
+    separator or ends as an input file does (:data:`_INPUT_SUFFIXES`): a status such as
+    ``optimal`` is no file even if the working folder has one of that name."""
+    found: list[str] = []
+
+    def walk(x: Any) -> None:
+        if isinstance(x, str):
+            text = x.strip()
+            if text and len(text) < 4096 and "\n" not in text and (
+                    Path(text).is_absolute() or "/" in text or "\\" in text
+                    or text.lower().endswith(_INPUT_SUFFIXES)):
+                try:
+                    if Path(text).exists():
+                        found.append(text)
+                except (OSError, ValueError):
+                    pass
+        elif isinstance(x, Mapping):
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list | tuple):
+            for v in x:
+                walk(v)
+
+    walk(result)
+    return list(dict.fromkeys(found))
 
 
 def write_report(result_dir: str | Path, out: str | Path | None = None, *,
@@ -729,8 +768,9 @@ def write_report(result_dir: str | Path, out: str | Path | None = None, *,
     # before rendering; never onto the folder's own files (result.json, figures, tables)
     inputs: list[str | Path] = (
         [p for p in folder.iterdir() if p.name != "report.html"] if folder.is_dir() else [])
-    # and never onto the network the result was solved from (user test ut_3ph #9: ``report
-    # --out feeder.dss --force`` replaced the feeder with the page)
+    # and never onto a file the result names: the network it was solved from, its scenario,
+    # disaster and profile files (user test ut_3ph #9: ``report --out feeder.dss --force``
+    # replaced the feeder with the page), with or without --force
     inputs += _solved_from(result)
     if out is None and target.exists() and not force and not owned_by_feederopt(folder,
                                                                                  target.name):

@@ -8,9 +8,38 @@ folder is replaced only with ``force``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from feederopt.io.writing import atomic_folder, write_text
 from feederopt.results.result import Result
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+#: ``iterations.parquet``'s bound columns as a release before this one named them, and their
+#: names now: the bounds are the objective's, in kW-equivalent (losses plus the switching
+#: cost, and priced generation, in kW), and every other table names its unit (``loss_kw``).
+#: :func:`read_iterations` renames old files' columns on read.
+ITERATION_COLUMNS = {"lower_bound": "lower_bound_kw", "upper_bound": "upper_bound_kw"}
+
+
+def iterations_table(result: Result) -> pl.DataFrame:
+    """``iterations.parquet``: one row per iteration record, the bounds with their unit."""
+    import polars as pl
+
+    return pl.DataFrame([r.to_dict() for r in result.log]).rename(ITERATION_COLUMNS)
+
+
+def read_iterations(path: str | Path) -> pl.DataFrame:
+    """An ``iterations.parquet`` of a result folder, an old one's ``lower_bound`` and
+    ``upper_bound`` read as ``lower_bound_kw`` and ``upper_bound_kw``
+    (:data:`ITERATION_COLUMNS`), so that old folders still read."""
+    import polars as pl
+
+    df = pl.read_parquet(path)
+    return df.rename({old: new for old, new in ITERATION_COLUMNS.items()
+                      if old in df.columns and new not in df.columns})
 
 
 def write_result_json(result: Result, path: str | Path, *, force: bool = False) -> Path:
@@ -23,8 +52,6 @@ def write_result_dir(result: Result, path: str | Path, *, force: bool = False) -
     """``result.json``, ``buses.parquet``, ``branches.parquet``, ``switches.parquet``,
     ``iterations.parquet``, ``generators.parquet`` (when the network has generators) and
     ``grid.png`` in a new folder."""
-    import polars as pl
-
     from feederopt.report.plot import plot_grid
 
     with atomic_folder(path, force=force) as tmp:
@@ -35,8 +62,7 @@ def write_result_dir(result: Result, path: str | Path, *, force: bool = False) -
         if result.generators.height:
             result.generators.write_parquet(tmp / "generators.parquet")
         if result.log:
-            pl.DataFrame([r.to_dict() for r in result.log]).write_parquet(
-                tmp / "iterations.parquet")
+            iterations_table(result).write_parquet(tmp / "iterations.parquet")
         # no topology, no switch states to draw (the report says so instead)
         if result.has_topology and (result.ac_check is not None
                                     or result.status.value != "error"):

@@ -134,6 +134,45 @@ def _no_generators() -> pl.DataFrame:
     return pl.DataFrame(schema=GENERATOR_SCHEMA)
 
 
+#: Methods whose ``infeasible`` proves nothing (LinDistFlow's linearised limits).
+HEURISTIC_METHODS = frozenset({"lindistflow"})
+
+
+def proven_lower_bound(status: Status, method: str, lower_bound: float | None) -> float:
+    """The lower bound a result states, one convention for every method (Benders said -inf
+    and the MISOCP +inf for the same proof of infeasibility): +inf when the run proved the
+    minimisation infeasible (the optimum of an infeasible problem; not a heuristic's
+    ``infeasible``, :data:`HEURISTIC_METHODS`), -inf when it stopped with no bound (NaN or
+    None: nothing proven), else the bound as the method found it."""
+    if status is Status.INFEASIBLE and method not in HEURISTIC_METHODS:
+        return math.inf
+    if lower_bound is None or math.isnan(float(lower_bound)):
+        return -math.inf
+    return float(lower_bound)
+
+
+def bound_json(x: float | None) -> float | str | None:
+    """A bound in the JSON: the number, or the strings ``"inf"`` / ``"-inf"`` (JSON has no
+    infinity, and null would lose the sign that tells a proof of infeasibility, +inf, from no
+    bound at all, -inf); null for NaN. :func:`bound_value` reads it back."""
+    if x is None:
+        return None
+    x = float(x)
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return x if math.isfinite(x) else None
+
+
+def bound_value(x: Any) -> float | None:
+    """A bound as :func:`bound_json` wrote it, as a float (``"inf"`` -> inf); None for null or
+    anything else that is no number."""
+    if isinstance(x, str) and x.strip().lower() in ("inf", "+inf", "-inf"):
+        return float(x.strip())
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return None
+    return float(x)
+
+
 @dataclass
 class Result:
     case: str
@@ -194,6 +233,9 @@ class Result:
     device_writer: Callable[[Any, Network, DeviceSettings], Any] | None = field(
         default=None, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        self.lower_bound = proven_lower_bound(self.status, self.method, self.lower_bound)
+
     @property
     def closed(self) -> dict[str, bool]:
         """Branch id -> closed, for every in-service branch."""
@@ -208,7 +250,7 @@ class Result:
             "status": self.status.value,
             "objective": _num(self.objective),
             "losses_kw": _num(self.losses_kw),
-            "lower_bound": _num(self.lower_bound),
+            "lower_bound": bound_json(self.lower_bound),
             "gap": _num(self.gap),
             "iterations": self.iterations,
             "solve_time_s": _num(self.solve_time_s),

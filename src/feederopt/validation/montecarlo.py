@@ -45,7 +45,7 @@ from feederopt.algorithms.base import ProgressCallback, SampleCallback, sample_p
 from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io.scenarios import load_id_hint
-from feederopt.network.container import Network
+from feederopt.network.container import Network, resolve_branch_ids
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.network.topology import radiality_problem
 from feederopt.options import (
@@ -160,6 +160,7 @@ def resolve_loads(pu: PerUnitNetwork, loads: Sequence[str] | None) -> np.ndarray
 def closed_from_open(pu: PerUnitNetwork, open_ids: Sequence[str]) -> np.ndarray:
     """The state vector (in-service branches) with the branches ``open_ids`` open."""
     index = {bid: k for k, bid in enumerate(pu.branch_ids)}
+    open_ids = resolve_branch_ids(open_ids, pu.branch_ids)  # L1 -> its merged L1+L1b
     unknown = [b for b in open_ids if b not in index]
     if unknown:
         raise InputError([Problem(ProblemKind.INVALID_VALUE, "result", "open branch id(s) that "
