@@ -24,6 +24,7 @@ from feederopt.cli.app import (
     summary_table,
     volt_range,
 )
+from feederopt.io.writing import FOLDER_FILES
 
 
 def _ids(text: str | None) -> list[str]:
@@ -39,7 +40,7 @@ def _output_problems(json_file: str | None, out_dir: str | None, force: bool,
         problems += output_problems(json_file, force=force, option="json", inputs=inputs)
     if out_dir is not None:
         problems += output_problems(out_dir, force=force, folder=True, option="out",
-                                    inputs=inputs)
+                                    inputs=inputs, files=FOLDER_FILES["plan"])
     return problems
 
 

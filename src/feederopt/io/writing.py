@@ -100,15 +100,32 @@ def _input_clash(path: Path, inputs: Sequence[str | Path], folder: bool) -> str 
     return None
 
 
+#: The files each command writes into its ``--out`` folder (``report.html`` for ``solve``
+#: only with ``--report``): checked by :func:`output_problems` before any solving.
+FOLDER_FILES: dict[str, tuple[str, ...]] = {
+    "solve": ("result.json", "buses.parquet", "branches.parquet", "switches.parquet",
+              "generators.parquet", "iterations.parquet", "grid.png"),
+    "solve_3ph": ("result.json", "voltage_profile.png", "grid.png", "report.html"),
+    "plan": ("result.json", "plan.png", "report.html"),
+    "partition": ("result.json", "microgrids.png", "report.html"),
+    "schedule": ("result.json", "hourly.png", "report.html"),
+}
+
+
 def output_problems(path: str | Path, *, force: bool, folder: bool = False,
                     option: str | None = None,
-                    inputs: Sequence[str | Path] = ()) -> list[Problem]:
+                    inputs: Sequence[str | Path] = (),
+                    files: Sequence[str] = ()) -> list[Problem]:
     """What stops ``path`` from being written as a file (or, with ``folder``, a folder of
     files); empty when it can be. ``option`` names the command-line option (``"json"`` for
     ``--json``) in the problems. ``inputs`` are the paths the command reads: an output that is
     one of them, lies in an input folder or (a folder) holds one is refused, with or without
     ``force``. With ``folder``, ``force`` replaces only an empty folder or a result folder
-    (one with :data:`RESULT_MARKER`), not a file or a folder of other files."""
+    (one with :data:`RESULT_MARKER`), not a file or a folder of other files; ``files`` are the
+    names the command writes into the folder (:data:`FOLDER_FILES`), and one of them that the
+    folder holds but feederopt did not write (a user's own ``report.html``) is refused, here,
+    before the solve: found after it, the results were already replaced when the command
+    stopped (user test ut_out #2)."""
     if str(path) == "-":  # the Unix "standard output" convention, which we do not follow
         return [_problem(ProblemKind.BAD_OUTPUT_PATH, Path("-"), "'-' is not written to "
                          "standard output: results are written to a named file or folder",
@@ -169,6 +186,17 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
             return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}': {why}, and --force "
                              "replaces only those (or an empty folder); nothing is replaced",
                              option, "name a new folder, or empty it yourself")]
+        theirs = [name for name in files if ((path / name).exists() or (path / name).is_symlink())
+                  and not owned_by_feederopt(path, name)]
+        if theirs:
+            listed = ", ".join(f"'{path / name}'" for name in theirs)
+            return [_problem(ProblemKind.OUTPUT_EXISTS, path, f"{listed} exist"
+                             f"{'s' if len(theirs) == 1 else ''} already and "
+                             f"{'is' if len(theirs) == 1 else 'are'} not feederopt's (the "
+                             f"folder's {MANIFEST} does not list it): the command would write "
+                             "over it, which it does not do, with or without --force; nothing "
+                             "was solved or replaced", option,
+                             "move or rename your file, or name another --out folder")]
     return []
 
 
@@ -198,9 +226,11 @@ def write_failed(path: Path, exc: OSError) -> InputError:
 
 
 def check_output(path: str | Path, *, force: bool, folder: bool = False,
-                 option: str | None = None, inputs: Sequence[str | Path] = ()) -> Path:
+                 option: str | None = None, inputs: Sequence[str | Path] = (),
+                 files: Sequence[str] = ()) -> Path:
     """``path`` if it can be written (see :func:`output_problems`), else an InputError."""
-    problems = output_problems(path, force=force, folder=folder, option=option, inputs=inputs)
+    problems = output_problems(path, force=force, folder=folder, option=option, inputs=inputs,
+                               files=files)
     if problems:
         raise InputError(problems)
     return Path(path)
