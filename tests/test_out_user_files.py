@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import feederopt.api
 from feederopt.cli import app
-from feederopt.io.writing import FOLDER_FILES, MANIFEST, output_problems
+from feederopt.io.writing import MANIFEST, output_problems
 
 USER_PAGE = b"<html><body>my own notes, not feederopt's</body></html>\n"
 
@@ -49,14 +49,13 @@ def test_solve_without_report_keeps_users_page(tmp_path: Path) -> None:
     """Without --report the page is not written: no problem, and --force carries it over."""
     out = tmp_path / "res"
     _earlier_result(out)
-    assert output_problems(out, force=True, folder=True, files=FOLDER_FILES["solve"]) == []
+    assert output_problems(out, force=True, folder=True, command="solve") == []
 
 
 @pytest.mark.parametrize("kind", ["solve_3ph", "plan", "partition", "schedule"])
 def test_every_folder_kind_checks_its_files(tmp_path: Path, kind: str) -> None:
     out = tmp_path / "res"
     _earlier_result(out)
-    problems = output_problems(out, force=True, folder=True, option="out",
-                               files=FOLDER_FILES[kind])
+    problems = output_problems(out, force=True, folder=True, option="out", command=kind)
     assert len(problems) == 1 and problems[0].field == "out"
     assert str(out / "report.html") in problems[0].message

@@ -499,7 +499,7 @@ def save(result: Result | ThreePhaseResult, out_dir: str | Path, *, force: bool 
     ``bad_output_path`` problem, as on the command line. A three-phase result
     (:func:`~feederopt.api_threephase.solve_three_phase`) gets the folder of its ``solve
     FEEDER.dss --out DIR``: result.json, its PNGs and always report.html."""
-    from feederopt.io.writing import FOLDER_FILES, check_output
+    from feederopt.io.writing import check_output
 
     _check_result(result, "save")
     if isinstance(result, ThreePhaseResult):
@@ -507,12 +507,12 @@ def save(result: Result | ThreePhaseResult, out_dir: str | Path, *, force: bool 
 
         src = [result.source] if result.source else []
         check_output(out_dir, force=force, folder=True, inputs=src,
-                     files=FOLDER_FILES["solve_3ph"])
+                     command="solve_3ph")
         return write_three_phase_folder(out_dir, result.to_dict(), force=force)
     from feederopt.report.output import write_result_dir
 
     check_output(out_dir, force=force, folder=True, inputs=_inputs(result),
-                 files=(*FOLDER_FILES["solve"], *(("report.html",) if report else ())))
+                 command="solve_report" if report else "solve")
     out = write_result_dir(result, out_dir, force=force)
     if report:
         from feederopt.report.html import write_report

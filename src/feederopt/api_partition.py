@@ -29,7 +29,7 @@ from feederopt.algorithms.partition import (
 )
 from feederopt.cases import load_three_phase
 from feederopt.errors import InputError, Problem, ProblemKind
-from feederopt.io.writing import FOLDER_FILES, output_problems
+from feederopt.io.writing import output_problems
 from feederopt.options import TIME_LIMIT_S, option_names, time_limit_problems, workers_problems
 from feederopt.problems.partition import (
     PartitionPlan,
@@ -92,7 +92,7 @@ def partition(source: Any, *, settings: str | Path | None = None,
     if out is not None:
         problems += output_problems(out, force=force, folder=True, option="out", inputs=[
             x for x in (source, settings) if isinstance(x, (str, Path))],
-            files=FOLDER_FILES["partition"])
+            command="partition")
     if not (isinstance(feedback_rounds, int) and not isinstance(feedback_rounds, bool)
             and feedback_rounds >= 0):
         problems.append(_bad_option("feedback_rounds", "feedback_rounds must be an integer "

@@ -32,7 +32,7 @@ from feederopt.io.timeseries import (
     load_factor_warnings,
     load_profiles,
 )
-from feederopt.io.writing import FOLDER_FILES, output_problems
+from feederopt.io.writing import output_problems
 from feederopt.network.container import Network
 from feederopt.network.timeseries import DeviceKind, Devices
 from feederopt.options import TIME_LIMIT_S, gap_problems, option_names, time_limit_problems
@@ -160,7 +160,7 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
     if out is not None:
         problems += output_problems(out, force=force, folder=True, option="out", inputs=[
             x for x in (source, profiles, devices) if isinstance(x, (str, Path))],
-            files=FOLDER_FILES["schedule"])
+            command="schedule")
     if problems:
         raise InputError(problems)
     input_notes: list[str] = []

@@ -100,11 +100,14 @@ def _input_clash(path: Path, inputs: Sequence[str | Path], folder: bool) -> str 
     return None
 
 
-#: The files each command writes into its ``--out`` folder (``report.html`` for ``solve``
-#: only with ``--report``): checked by :func:`output_problems` before any solving.
+_SOLVE_FILES = ("result.json", "buses.parquet", "branches.parquet", "switches.parquet",
+                "generators.parquet", "iterations.parquet", "grid.png")
+
+#: The files each command writes into its ``--out`` folder (``solve_report``: a balanced
+#: ``solve --report``): checked by :func:`output_problems` before any solving.
 FOLDER_FILES: dict[str, tuple[str, ...]] = {
-    "solve": ("result.json", "buses.parquet", "branches.parquet", "switches.parquet",
-              "generators.parquet", "iterations.parquet", "grid.png"),
+    "solve": _SOLVE_FILES,
+    "solve_report": (*_SOLVE_FILES, "report.html"),
     "solve_3ph": ("result.json", "voltage_profile.png", "grid.png", "report.html"),
     "plan": ("result.json", "plan.png", "report.html"),
     "partition": ("result.json", "microgrids.png", "report.html"),
@@ -115,14 +118,14 @@ FOLDER_FILES: dict[str, tuple[str, ...]] = {
 def output_problems(path: str | Path, *, force: bool, folder: bool = False,
                     option: str | None = None,
                     inputs: Sequence[str | Path] = (),
-                    files: Sequence[str] = ()) -> list[Problem]:
+                    command: str | None = None) -> list[Problem]:
     """What stops ``path`` from being written as a file (or, with ``folder``, a folder of
     files); empty when it can be. ``option`` names the command-line option (``"json"`` for
     ``--json``) in the problems. ``inputs`` are the paths the command reads: an output that is
     one of them, lies in an input folder or (a folder) holds one is refused, with or without
     ``force``. With ``folder``, ``force`` replaces only an empty folder or a result folder
-    (one with :data:`RESULT_MARKER`), not a file or a folder of other files; ``files`` are the
-    names the command writes into the folder (:data:`FOLDER_FILES`), and one of them that the
+    (one with :data:`RESULT_MARKER`), not a file or a folder of other files; ``command`` (a key
+    of :data:`FOLDER_FILES`) names the files it writes into the folder, and one of them that the
     folder holds but feederopt did not write (a user's own ``report.html``) is refused, here,
     before the solve: found after it, the results were already replaced when the command
     stopped (user test ut_out #2)."""
@@ -186,7 +189,8 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
             return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}': {why}, and --force "
                              "replaces only those (or an empty folder); nothing is replaced",
                              option, "name a new folder, or empty it yourself")]
-        theirs = [name for name in files if ((path / name).exists() or (path / name).is_symlink())
+        theirs = [name for name in FOLDER_FILES.get(command or "", ())
+                  if ((path / name).exists() or (path / name).is_symlink())
                   and not owned_by_feederopt(path, name)]
         if theirs:
             listed = ", ".join(f"'{path / name}'" for name in theirs)
@@ -227,10 +231,10 @@ def write_failed(path: Path, exc: OSError) -> InputError:
 
 def check_output(path: str | Path, *, force: bool, folder: bool = False,
                  option: str | None = None, inputs: Sequence[str | Path] = (),
-                 files: Sequence[str] = ()) -> Path:
+                 command: str | None = None) -> Path:
     """``path`` if it can be written (see :func:`output_problems`), else an InputError."""
     problems = output_problems(path, force=force, folder=folder, option=option, inputs=inputs,
-                               files=files)
+                               command=command)
     if problems:
         raise InputError(problems)
     return Path(path)
