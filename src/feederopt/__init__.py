@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from feederopt._version import __version__
+from feederopt._version import SCHEMA_VERSION, __version__, stamped
 from feederopt.errors import (
     FeederoptWarning,
     InputError,
@@ -150,6 +150,7 @@ _FOR_CLI = {
 __all__ = [
     "DEFAULT_RADIALITY",
     "DISCONNECTED_NOTE",
+    "SCHEMA_VERSION",
     "FeederoptError",
     "FeederoptWarning",
     "InfeasibleError",
@@ -210,6 +211,7 @@ __all__ = [
     "solve",
     "solve_options",
     "solve_three_phase",
+    "stamped",
     "switching_text",
     "three_phase_info",
     "topology_by_hour",
