@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 
 import pandapower as pp
 import pandapower.networks as pn
@@ -25,8 +24,8 @@ HELD_OUT = 36
 
 
 def _net() -> pp.pandapowerNet:
-    """case33bw with switches on five lines and four ties, the fifth tie out of service, and
-    ratings of 0.25 kA, so that loadings are a few tens of %."""
+    """case33bw with switches on five lines and four ties, the fifth tie out of service,
+    ratings of 0.25 kA, so that loadings are a few tens of %, and charging where switched."""
     net = pn.case33bw()
     net.line["max_i_ka"] = 0.25
     for k in (*SWITCHED, *TIES):
@@ -34,6 +33,9 @@ def _net() -> pp.pandapowerNet:
         pp.create_switch(net, int(net.line.at[k, "from_bus"]), k, et="l",
                          closed=k not in TIES)
     net.line.at[HELD_OUT, "in_service"] = False
+    # cable-like charging on the switched lines: one opened (at its from end) stays charged from
+    # its to end, and pandapower reports its current and loading
+    net.line.loc[[*SWITCHED, *TIES], "c_nf_per_km"] = 300.0
     return net
 
 
@@ -87,13 +89,38 @@ def test_branches_table_has_pandapower_loading(solved: tuple) -> None:
     for k, sw in net.switch.iterrows():
         net.switch.at[k, "closed"] = f"line:{int(sw['element'])}" not in opened
     pp.runpp(net)
+    n_open = 0
     for row in branches.iter_rows(named=True):
         k = int(row["id"].split(":")[1])
-        if row["closed"]:
-            assert row["loading_ac_percent"] == pytest.approx(
-                float(net.res_line.at[k, "loading_percent"]), rel=1e-9, abs=1e-9)
-        else:
-            assert math.isnan(row["loading_ac_percent"])
+        # every line, open ones included: a tie opened by its switch at the from end stays
+        # charged from the to end, and the table gives pandapower's values (it gave NaN and
+        # 0 kA: user test ut_out #1)
+        assert row["loading_ac_percent"] == pytest.approx(
+            float(net.res_line.at[k, "loading_percent"]), rel=1e-9, abs=1e-9)
+        assert row["i_ac_ka"] == pytest.approx(
+            float(net.res_line.at[k, "i_from_ka"]), rel=1e-9, abs=1e-12)
+        assert row["p_from_ac_mw"] == pytest.approx(
+            float(net.res_line.at[k, "p_from_mw"]), rel=1e-9, abs=1e-12)
+        if not row["closed"]:
+            n_open += 1
+            assert float(net.res_line.at[k, "loading_percent"]) > 0.0
+    assert n_open == len(doc["open_branches"]) > 0
+
+
+def test_written_tables_hold_no_nan(solved: tuple) -> None:
+    """A quantity that does not exist is null in every table written, never NaN: Polars
+    orders NaN above every number, so ``> 100`` filters picked those rows (ut_out #1)."""
+    import polars as pl
+
+    _, _, _, out = solved
+    tables = sorted(out.glob("*.parquet"))
+    assert {"buses.parquet", "branches.parquet", "switches.parquet"} <= {
+        t.name for t in tables}
+    for table in tables:
+        df = pl.read_parquet(table)
+        for name, dtype in df.schema.items():
+            if dtype.is_float():
+                assert not df[name].is_nan().any(), f"{table.name}.{name} holds NaN"
 
 
 def test_console_and_report_show_loading_and_out_of_service(solved: tuple) -> None:

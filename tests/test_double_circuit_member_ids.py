@@ -24,7 +24,7 @@ import pytest
 import feederopt
 from feederopt.errors import InputError
 from feederopt.io.disasters import parse_disasters
-from feederopt.io.parallel import member_map
+from feederopt.network.container import member_map
 
 LOAD_MW = {1: 0.4, 2: 0.3, 3: 0.5, 4: 0.2}
 

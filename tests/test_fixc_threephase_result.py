@@ -36,7 +36,9 @@ from test_threephase_voltage_limits import FEEDER, _states
 
 runner = CliRunner()
 
-_HEAD = ["case", "source", "method", "status", "has_solution", "within_limits", "reason",
+# the stamp every result JSON starts with (ut_out #3), then the result
+_HEAD = ["kind", "schema_version", "feederopt_version",
+         "case", "source", "method", "status", "has_solution", "within_limits", "reason",
          "overloaded", "fixed_overloads", "opendss_fixed_overloads", "thermal_limits",
          "max_loading_percent", "voltage_limits",
          "notes", "permanent_loops", "open_switches", "base_open_switches", "changed_switches",

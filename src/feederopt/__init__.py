@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from feederopt._version import __version__
+from feederopt._version import SCHEMA_VERSION, __version__, stamped
 from feederopt.errors import (
     FeederoptWarning,
     InputError,
@@ -57,7 +57,12 @@ if TYPE_CHECKING:
     )
     from feederopt.report.threephase import write_three_phase_folder
     from feederopt.results.resilience import DISCONNECTED_NOTE, disconnected_text
-    from feederopt.results.result import Result, branch_label, switching_text
+    from feederopt.results.result import (
+        HEURISTIC_METHODS,
+        Result,
+        branch_label,
+        switching_text,
+    )
     from feederopt.results.schedule import pwl_loss_text
     from feederopt.results.threephase import (
         LimitSpread,
@@ -98,6 +103,7 @@ _FOR_CLI = {
     "SolveOptions": "feederopt.options",
     "Method": "feederopt.options",
     "Result": "feederopt.results.result",
+    "HEURISTIC_METHODS": "feederopt.results.result",
     "is_three_phase": "feederopt.cases",
     "base_case_unsupplied": "feederopt.network.topology",
     "operating_limits": "feederopt.network.limits",
@@ -150,6 +156,8 @@ _FOR_CLI = {
 __all__ = [
     "DEFAULT_RADIALITY",
     "DISCONNECTED_NOTE",
+    "HEURISTIC_METHODS",
+    "SCHEMA_VERSION",
     "FeederoptError",
     "FeederoptWarning",
     "InfeasibleError",
@@ -210,6 +218,7 @@ __all__ = [
     "solve",
     "solve_options",
     "solve_three_phase",
+    "stamped",
     "switching_text",
     "three_phase_info",
     "topology_by_hour",

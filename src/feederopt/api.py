@@ -506,11 +506,13 @@ def save(result: Result | ThreePhaseResult, out_dir: str | Path, *, force: bool 
         from feederopt.report.threephase import write_three_phase_folder
 
         src = [result.source] if result.source else []
-        check_output(out_dir, force=force, folder=True, inputs=src)
+        check_output(out_dir, force=force, folder=True, inputs=src,
+                     command="solve_3ph")
         return write_three_phase_folder(out_dir, result.to_dict(), force=force)
     from feederopt.report.output import write_result_dir
 
-    check_output(out_dir, force=force, folder=True, inputs=_inputs(result))
+    check_output(out_dir, force=force, folder=True, inputs=_inputs(result),
+                 command="solve_report" if report else "solve")
     out = write_result_dir(result, out_dir, force=force)
     if report:
         from feederopt.report.html import write_report

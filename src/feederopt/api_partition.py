@@ -91,7 +91,8 @@ def partition(source: Any, *, settings: str | Path | None = None,
                                time_limit_s=time_limit_s, samples=samples, ac_check=ac_check)
     if out is not None:
         problems += output_problems(out, force=force, folder=True, option="out", inputs=[
-            x for x in (source, settings) if isinstance(x, (str, Path))])
+            x for x in (source, settings) if isinstance(x, (str, Path))],
+            command="partition")
     if not (isinstance(feedback_rounds, int) and not isinstance(feedback_rounds, bool)
             and feedback_rounds >= 0):
         problems.append(_bad_option("feedback_rounds", "feedback_rounds must be an integer "

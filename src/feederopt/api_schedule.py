@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from feederopt._version import stamped
 from feederopt.algorithms.base import ProgressCallback, report_phase, sample_progress
 from feederopt.algorithms.ccg import ScheduleSolution, solve_ccg, solve_deterministic
 from feederopt.cases import load
@@ -159,7 +160,8 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
                              deterministic=deterministic, sub_time_s=sub_time_s)
     if out is not None:
         problems += output_problems(out, force=force, folder=True, option="out", inputs=[
-            x for x in (source, profiles, devices) if isinstance(x, (str, Path))])
+            x for x in (source, profiles, devices) if isinstance(x, (str, Path))],
+            command="schedule")
     if problems:
         raise InputError(problems)
     input_notes: list[str] = []
@@ -518,8 +520,9 @@ def check_schedule_result(doc: dict[str, Any], *, samples: int, seed: int = 0,
     sampling = sampling_description(d, seed) if robust else {
         "kind": "forecast_only",
         "description": "no budget set: the forecast, its only realisation, checked once"}
-    return {"kind": "schedule_check", "samples": len(xis), "seed": seed, "served_pct": share,
-            "case": source, "budget_set": robust, "sampling": sampling}
+    return stamped("schedule_check", {"samples": len(xis), "seed": seed, "served_pct": share,
+                                       "case": source, "budget_set": robust,
+                                       "sampling": sampling})
 
 
 def result_json(doc: dict[str, Any]) -> str:

@@ -63,6 +63,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from feederopt._version import stamped
 from feederopt.algorithms.base import ProgressCallback, report_phase
 from feederopt.errors import SolverError
 from feederopt.execution import make_executor
@@ -220,7 +221,7 @@ class PartitionResult:
     trivial_plan: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": "partition"}
+        out: dict[str, Any] = stamped("partition", {})
         out.update(asdict(self))
         plan = out.pop("plan")
         out["plan"] = None if plan is None else {

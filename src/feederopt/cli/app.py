@@ -46,7 +46,7 @@ EXIT_LIMITS_BROKEN = 4
 
 def is_heuristic(method: str) -> bool:
     """A method whose "infeasible" proves nothing (LinDistFlow's linearised limits)."""
-    from feederopt.results.result import HEURISTIC_METHODS
+    from feederopt import HEURISTIC_METHODS
 
     return method in HEURISTIC_METHODS
 

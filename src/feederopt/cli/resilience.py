@@ -39,7 +39,7 @@ def _output_problems(json_file: str | None, out_dir: str | None, force: bool,
         problems += output_problems(json_file, force=force, option="json", inputs=inputs)
     if out_dir is not None:
         problems += output_problems(out_dir, force=force, folder=True, option="out",
-                                    inputs=inputs)
+                                    inputs=inputs, command="plan")
     return problems
 
 

@@ -458,7 +458,14 @@ def check(
     the one `feederopt solve` gave it: 4 when it is not within the limits (e.g. its AC operating
     point breaks one), 3 when the grid is proven infeasible."""
 
-    from feederopt import check_options, check_output, check_result, read_result, write_text
+    from feederopt import (
+        check_options,
+        check_output,
+        check_result,
+        read_result,
+        stamped,
+        write_text,
+    )
     from feederopt.api import seed_problem
     from feederopt.cli.app import cli_load
 
@@ -554,8 +561,8 @@ def check(
                           progress=progress, v_min=v_min, v_max=v_max,
                           max_loading_percent=max_loading)
     verdict = result_verdict(data)
-    payload = {"case": data.get("case"), "method": data.get("method"), **mc.to_dict(),
-               "result_verdict": verdict}
+    payload = stamped("solve_check", {"case": data.get("case"), "method": data.get("method"),
+                                      **mc.to_dict(), "result_verdict": verdict})
     if json_file is not None:
         write_text(json_file, json.dumps(payload, indent=2) + "\n", force=force)
     if mc.status == "interrupted":
@@ -841,7 +848,7 @@ def _partition_doc(result_file: str, kind: str = "partition") -> dict[str, Any] 
 def _check_partition(doc: dict[str, Any], result_file: str, samples: int,
                      uncertainty: float | None, seed: int, ac: bool, json_file: str | None,
                      force: bool, quiet: bool, verbose: bool) -> None:
-    from feederopt import check_output, check_partition_result, write_text
+    from feederopt import check_output, check_partition_result, stamped, write_text
 
     if json_file is not None:
         check_output(json_file, force=force, option="json", inputs=[result_file])
@@ -850,8 +857,8 @@ def _check_partition(doc: dict[str, Any], result_file: str, samples: int,
         c = check_partition_result(doc, samples=samples, uncertainty=uncertainty, ac_check=ac,
                                    seed=seed, path=result_file, progress=progress)
     x = doc.get("uncertainty") if uncertainty is None else uncertainty
-    payload = {"case": doc.get("case"), "kind": "partition", "uncertainty": x, "seed": seed,
-               **asdict(c)}
+    payload = stamped("partition", {"case": doc.get("case"), "uncertainty": x, "seed": seed,
+                                    **asdict(c)})
     if json_file is not None:
         write_text(json_file, json.dumps(payload, indent=2) + "\n", force=force)
     if quiet:

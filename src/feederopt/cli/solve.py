@@ -405,8 +405,14 @@ def solve(
     if json_file is not None and not inside:
         problems += output_problems(json_file, force=force, option="json", inputs=inputs)
     if out_dir is not None:
+        # and every file the folder gets, report.html too: a user's own one there was found
+        # only after the solve, the results already replaced (user test ut_out #2)
+        from feederopt import is_three_phase as _three_phase
+
+        command = ("solve_3ph" if _three_phase(source) else
+                   "solve_report" if report else "solve")
         problems += output_problems(out_dir, force=force, folder=True, option="out",
-                                    inputs=inputs)
+                                    inputs=inputs, command=command)
     if inside:
         # only this: "the folder 'os3' does not exist (create it first)" beside it was wrong,
         # --out creates it (user test ut_io #6)

@@ -19,7 +19,7 @@ their own branches.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
@@ -110,29 +110,6 @@ def merge_parallel_branches(rows: list[dict[str, Any]], warnings: list[str], *,
     return [merged.get(k, r) for k, r in enumerate(rows) if k not in drop]
 
 
-def member_map(branch_ids: Iterable[str]) -> dict[str, str]:
-    """Each circuit of a merged double circuit -> the merged branch (``L1`` -> ``L1+L1b``).
-
-    A user names the circuits of their own grid (``--hold-open L1``, a scenario's ``broken``
-    list), not the model's merged branch, so every lookup of a user's branch id goes through
-    this map (:meth:`feederopt.network.container.Network.resolve_branch_ids`). It is read off
-    the ids themselves, because the merged id is all the network keeps of the merge (a folder
-    written and read again has the row ``L1+L1b`` and no record of :func:`merge_parallel_branches`):
-    an id joined by ``+`` whose parts are no branch ids of their own. A part that is itself a
-    branch id, or that two such ids share, is left alone (no guess)."""
-    ids = [str(b) for b in branch_ids]
-    own = set(ids)
-    out: dict[str, str] = {}
-    shared: set[str] = set()
-    for bid in ids:
-        parts = bid.split("+")
-        if len(parts) < 2 or any(not p or p in own for p in parts):
-            continue
-        for p in parts:
-            if p in out:
-                shared.add(p)
-            out[p] = bid
-    return {p: b for p, b in out.items() if p not in shared}
 
 
 def merge_parallel_table(branches: pl.DataFrame, warnings: list[str]) -> pl.DataFrame:

@@ -62,7 +62,7 @@ import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io._common import read_long_table, unknown_file_type
-from feederopt.io.writing import atomic_file
+from feederopt.io.writing import atomic_file, nan_as_null
 from feederopt.network.container import Network
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 
@@ -165,10 +165,11 @@ def write_scenarios(table: pl.DataFrame, path: str | Path, *, force: bool = Fals
     if suffix not in (".parquet", ".csv"):
         raise unknown_file_type(path, "a .parquet or .csv file name")
     with atomic_file(path, force=force) as tmp:
+        # a missing value is null, never NaN (nan_as_null)
         if suffix == ".parquet":
-            table.write_parquet(tmp)
+            nan_as_null(table).write_parquet(tmp)
         else:
-            table.write_csv(tmp)
+            nan_as_null(table).write_csv(tmp)
     return path
 
 

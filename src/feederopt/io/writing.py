@@ -28,8 +28,33 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import polars as pl
+
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io.dss_files import script_files
+
+
+def nan_as_null(table: pl.DataFrame) -> pl.DataFrame:
+    """``table`` with every NaN of a float column as null, for writing: a quantity that does
+    not exist (a branch without a rating has no loading) is missing, and Parquet and Polars
+    say so by null. A NaN is a number to Polars, greater than every other: ``filter(
+    pl.col("loading_ac_percent") > 100)`` returned the branches without a rating (user test
+    ut_out #1); JSON has no NaN and writes null already (:func:`~feederopt.results.result.
+    finite_json`)."""
+    floats = [c for c, t in table.schema.items() if t.is_float()]
+    if not floats:
+        return table
+    return table.with_columns(pl.col(c).fill_nan(None) for c in floats)
+
+
+def write_table(table: pl.DataFrame, path: str | Path) -> None:
+    """``table`` to the Parquet (or, by the suffix, CSV) file ``path``, NaN as null
+    (:func:`nan_as_null`): every table feederopt writes goes through here."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        nan_as_null(table).write_csv(path, null_value="")
+    else:
+        nan_as_null(table).write_parquet(path)
 
 
 def _problem(kind: ProblemKind, path: Path, message: str, option: str | None,
@@ -75,15 +100,35 @@ def _input_clash(path: Path, inputs: Sequence[str | Path], folder: bool) -> str 
     return None
 
 
+_SOLVE_FILES = ("result.json", "buses.parquet", "branches.parquet", "switches.parquet",
+                "generators.parquet", "iterations.parquet", "grid.png")
+
+#: The files each command writes into its ``--out`` folder (``solve_report``: a balanced
+#: ``solve --report``): checked by :func:`output_problems` before any solving.
+FOLDER_FILES: dict[str, tuple[str, ...]] = {
+    "solve": _SOLVE_FILES,
+    "solve_report": (*_SOLVE_FILES, "report.html"),
+    "solve_3ph": ("result.json", "voltage_profile.png", "grid.png", "report.html"),
+    "plan": ("result.json", "plan.png", "report.html"),
+    "partition": ("result.json", "microgrids.png", "report.html"),
+    "schedule": ("result.json", "hourly.png", "report.html"),
+}
+
+
 def output_problems(path: str | Path, *, force: bool, folder: bool = False,
                     option: str | None = None,
-                    inputs: Sequence[str | Path] = ()) -> list[Problem]:
+                    inputs: Sequence[str | Path] = (),
+                    command: str | None = None) -> list[Problem]:
     """What stops ``path`` from being written as a file (or, with ``folder``, a folder of
     files); empty when it can be. ``option`` names the command-line option (``"json"`` for
     ``--json``) in the problems. ``inputs`` are the paths the command reads: an output that is
     one of them, lies in an input folder or (a folder) holds one is refused, with or without
     ``force``. With ``folder``, ``force`` replaces only an empty folder or a result folder
-    (one with :data:`RESULT_MARKER`), not a file or a folder of other files."""
+    (one with :data:`RESULT_MARKER`), not a file or a folder of other files; ``command`` (a key
+    of :data:`FOLDER_FILES`) names the files it writes into the folder, and one of them that the
+    folder holds but feederopt did not write (a user's own ``report.html``) is refused, here,
+    before the solve: found after it, the results were already replaced when the command
+    stopped (user test ut_out #2)."""
     if str(path) == "-":  # the Unix "standard output" convention, which we do not follow
         return [_problem(ProblemKind.BAD_OUTPUT_PATH, Path("-"), "'-' is not written to "
                          "standard output: results are written to a named file or folder",
@@ -144,6 +189,18 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
             return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}': {why}, and --force "
                              "replaces only those (or an empty folder); nothing is replaced",
                              option, "name a new folder, or empty it yourself")]
+        theirs = [name for name in FOLDER_FILES.get(command or "", ())
+                  if ((path / name).exists() or (path / name).is_symlink())
+                  and not owned_by_feederopt(path, name)]
+        if theirs:
+            listed = ", ".join(f"'{path / name}'" for name in theirs)
+            return [_problem(ProblemKind.OUTPUT_EXISTS, path, f"{listed} exist"
+                             f"{'s' if len(theirs) == 1 else ''} already and "
+                             f"{'is' if len(theirs) == 1 else 'are'} not feederopt's (the "
+                             f"folder's {MANIFEST} does not list it): the command would write "
+                             "over it, which it does not do, with or without --force; nothing "
+                             "was solved or replaced", option,
+                             "move or rename your file, or name another --out folder")]
     return []
 
 
@@ -173,9 +230,11 @@ def write_failed(path: Path, exc: OSError) -> InputError:
 
 
 def check_output(path: str | Path, *, force: bool, folder: bool = False,
-                 option: str | None = None, inputs: Sequence[str | Path] = ()) -> Path:
+                 option: str | None = None, inputs: Sequence[str | Path] = (),
+                 command: str | None = None) -> Path:
     """``path`` if it can be written (see :func:`output_problems`), else an InputError."""
-    problems = output_problems(path, force=force, folder=folder, option=option, inputs=inputs)
+    problems = output_problems(path, force=force, folder=folder, option=option, inputs=inputs,
+                               command=command)
     if problems:
         raise InputError(problems)
     return Path(path)

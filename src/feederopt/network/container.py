@@ -233,10 +233,8 @@ class Network:
     def resolve_branch_ids(self, refs: Iterable[str]) -> list[str]:
         """The branch ids that the user's ``refs`` name: an id of the branch table as it is,
         a circuit of a merged double circuit as its merged branch (``L1`` -> ``L1+L1b``,
-        :func:`feederopt.io.parallel.member_map`: the user names the lines of their grid, the
+        :func:`member_map`: the user names the lines of their grid, the
         results the model's branch), anything else as it is (for the caller to refuse)."""
-        from feederopt.io.parallel import member_map
-
         ids = [str(b) for b in self.branches["id"].to_list()]
         return resolve_branch_ids(refs, ids, member_map(ids))
 
@@ -284,9 +282,7 @@ def resolve_branch_ids(refs: Iterable[str], branch_ids: Iterable[str],
                        members: Mapping[str, str] | None = None) -> list[str]:
     """:meth:`Network.resolve_branch_ids` for callers that hold the branch ids only (the
     per-unit model, a resilience problem): ``members`` is
-    :func:`feederopt.io.parallel.member_map` of ``branch_ids`` when not given."""
-    from feederopt.io.parallel import member_map
-
+    :func:`member_map` of ``branch_ids`` when not given."""
     own = {str(b) for b in branch_ids}
     members = member_map(own) if members is None else members
     return [r if r in own else members.get(r, r) for r in (str(x).strip() for x in refs)]
@@ -353,3 +349,28 @@ def _polars_table(key: str, df: Any) -> pl.DataFrame | None:
     raise InputError([Problem(
         ProblemKind.INVALID_VALUE, key, f"{key} is a {type(df).__name__}, not a table",
         hint=f"give {key} as a Polars (or pandas) DataFrame, e.g. pl.read_csv('{key}.csv')")])
+
+
+def member_map(branch_ids: Iterable[str]) -> dict[str, str]:
+    """Each circuit of a merged double circuit -> the merged branch (``L1`` -> ``L1+L1b``).
+
+    A user names the circuits of their own grid (``--hold-open L1``, a scenario's ``broken``
+    list), not the model's merged branch, so every lookup of a user's branch id goes through
+    this map (:meth:`Network.resolve_branch_ids`). It is read off the ids themselves, because
+    the merged id is all the network keeps of the merge (a folder written and read again has
+    the row ``L1+L1b`` and no record of :func:`feederopt.io.parallel.merge_parallel_branches`):
+    an id joined by ``+`` whose parts are no branch ids of their own. A part that is itself a
+    branch id, or that two such ids share, is left alone (no guess)."""
+    ids = [str(b) for b in branch_ids]
+    own = set(ids)
+    out: dict[str, str] = {}
+    shared: set[str] = set()
+    for bid in ids:
+        parts = bid.split("+")
+        if len(parts) < 2 or any(not p or p in own for p in parts):
+            continue
+        for p in parts:
+            if p in out:
+                shared.add(p)
+            out[p] = bid
+    return {p: b for p, b in out.items() if p not in shared}

@@ -23,8 +23,7 @@ import numpy as np
 import polars as pl
 
 from feederopt.errors import Problem, ProblemKind
-from feederopt.io.parallel import member_map
-from feederopt.network.container import Network
+from feederopt.network.container import Network, member_map
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import components_of, radiality_problem
 

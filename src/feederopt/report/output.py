@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from feederopt.io.writing import atomic_folder, write_text
+from feederopt.io.writing import atomic_folder, write_table, write_text
 from feederopt.results.result import Result
 
 if TYPE_CHECKING:
@@ -56,13 +56,14 @@ def write_result_dir(result: Result, path: str | Path, *, force: bool = False) -
 
     with atomic_folder(path, force=force) as tmp:
         write_result_json(result, tmp / "result.json")
-        result.buses.write_parquet(tmp / "buses.parquet")
-        result.branches.write_parquet(tmp / "branches.parquet")
-        result.switches.write_parquet(tmp / "switches.parquet")
+        # a quantity that does not exist (no rating, no AC run) is null, never NaN
+        write_table(result.buses, tmp / "buses.parquet")
+        write_table(result.branches, tmp / "branches.parquet")
+        write_table(result.switches, tmp / "switches.parquet")
         if result.generators.height:
-            result.generators.write_parquet(tmp / "generators.parquet")
+            write_table(result.generators, tmp / "generators.parquet")
         if result.log:
-            iterations_table(result).write_parquet(tmp / "iterations.parquet")
+            write_table(iterations_table(result), tmp / "iterations.parquet")
         # no topology, no switch states to draw (the report says so instead)
         if result.has_topology and (result.ac_check is not None
                                     or result.status.value != "error"):

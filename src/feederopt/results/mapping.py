@@ -71,6 +71,29 @@ def _series_current(pu: PerUnitNetwork, p: np.ndarray, q: np.ndarray, v: np.ndar
     return np.where(np.isfinite(direct), direct, np.sqrt(np.clip(ell, 0, None)))
 
 
+def _reported(ac: Any, own: np.ndarray, open_value: np.ndarray) -> np.ndarray:
+    """``own`` with pandapower's value for an open branch where it reports one
+    (``open_value`` finite: a line of the user's net opened at one end)."""
+    if open_value.size != own.size:
+        return own
+    return np.where(np.isfinite(open_value), open_value, own)
+
+
+def _ac_branch_columns(ac: Any, n_branch: int) -> dict[str, np.ndarray]:
+    """The branch table's AC columns (pandapower's, as the README says): the from-end flow
+    and current and the loading in % of the rating. An open branch of the user's pandapower
+    net (opened by a switch at one end) has pandapower's own charging values (the table wrote
+    NaN and 0 kA where pandapower reports 0.07-0.56 %: user test ut_out #1); any other open
+    branch carries nothing (0, and 0 % where it has a rating). NaN where a quantity does not
+    exist (no rating, no AC run): it is written as null."""
+    if ac is None:
+        nan = np.full(n_branch, np.nan)
+        return {"p_from_ac_mw": nan, "i_ac_ka": nan.copy(), "loading_ac_percent": nan.copy()}
+    return {"p_from_ac_mw": _reported(ac, ac.p_from_mw, ac.open_p_from_mw),
+            "i_ac_ka": _reported(ac, ac.i_ka, ac.open_i_ka),
+            "loading_ac_percent": _reported(ac, ac.loading_percent, ac.open_loading_percent)}
+
+
 def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool = True, *,
               model_pu: PerUnitNetwork | None = None, ac_net: Network | None = None) -> Result:
     """Map an algorithm's per-unit answer to user ids and SI units, and run the AC check.
@@ -137,11 +160,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         "q_from_mvar": q * s,
         "i_ka": _series_current(pu, p, q, v, ell) * i_base,
         "loss_kw": pu.r * ell * s * 1000.0,
-        "p_from_ac_mw": ac.p_from_mw if ac is not None else np.full(pu.n_branch, np.nan),
-        "i_ac_ka": ac.i_ka if ac is not None else np.full(pu.n_branch, np.nan),
-        # the AC loading in % of the rating (NaN where the branch has none, or is open)
-        "loading_ac_percent": np.where(closed, ac.loading_percent, np.nan)
-        if ac is not None else np.full(pu.n_branch, np.nan),
+        **_ac_branch_columns(ac, pu.n_branch),
     })
     # The generators' dispatch that the point (and so the AC check) has: the optimiser's where
     # a generator has a range, its set-point where not; null without a topology.

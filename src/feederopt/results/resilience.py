@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from feederopt._version import stamped
 from feederopt.algorithms.resilience import Operation, PlanOutcome, StochasticMeasures
 from feederopt.problems.resilience import ResilienceProblem, Scenario
 from feederopt.validation.restoration import RestorationAcCheck
@@ -206,7 +207,7 @@ class RestoreResult:
     switching: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "resilience_restore", **asdict(self)}
+        return stamped("resilience_restore", asdict(self))
 
 
 @dataclass(frozen=True)
@@ -266,7 +267,7 @@ class PlanResult:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "resilience_plan", **asdict(self)}
+        return stamped("resilience_plan", asdict(self))
 
 
 def _op_status(status: str) -> str:

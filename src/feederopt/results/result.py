@@ -18,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from feederopt._version import stamped
 from feederopt.network.container import Network
 from feederopt.results.dopf import DeviceSettings, DopfSummary
 from feederopt.results.uncertain import RobustSummary, StochasticSummary
@@ -284,7 +285,7 @@ class Result:
         if self.literature:
             out["literature"] = [{k: _num(v) if isinstance(v, float) else v
                                   for k, v in e.items()} for e in self.literature]
-        return out
+        return stamped("solve", out)
 
     def to_json(self) -> str:
         """The JSON document of :meth:`to_dict`; NaN and infinities (``time_limit_s`` of

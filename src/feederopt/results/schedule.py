@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from feederopt._version import stamped
 from feederopt.algorithms.ccg import ScheduleSolution
 from feederopt.formulations.schedule import ScheduleData, realised
 from feederopt.validation.schedule import AcHourCheck
@@ -152,7 +153,7 @@ class ScheduleResult:
         at = list(out).index("series")
         items = list(out.items())
         items.insert(at, ("series_realisation", self.series_realisation))
-        return _clean(dict(items))
+        return _clean(stamped("schedule", dict(items)))
 
 
 def _clean(x: Any) -> Any:

@@ -24,6 +24,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from feederopt._version import stamped
+
 
 @dataclass(frozen=True)
 class LimitSpread:
@@ -633,7 +635,7 @@ class ThreePhaseResult:
         out["grid"] = copy.deepcopy(dict(self.grid))
         if not balanced and self.ac_polish is not None:
             out["ac_polish"] = self.ac_polish.to_dict()
-        return out
+        return stamped("three_phase_solve", out)
 
     def to_json(self, indent: int | None = 2) -> str:
         from feederopt.results.result import finite_json

@@ -102,6 +102,15 @@ class AcResult:
     #: trafo3w's star and an xward's auxiliary bus are not in pandapower's ``res_bus``).
     #: Empty: every bus.
     user_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    #: Per branch, pandapower's own ``p_from_mw``, ``i_from_ka`` and ``loading_percent`` of an
+    #: open line or transformer of the user's pandapower net (opened by a switch at one end,
+    #: it stays charged from the other, and pandapower reports its charging current); NaN for
+    #: every other branch. The arrays above hold zeros for an open branch (it carries no
+    #: load), which the limit checks use; the result tables write these, since their AC
+    #: columns are pandapower's. Empty where not computed (a failed run).
+    open_p_from_mw: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    open_i_ka: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    open_loading_percent: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def min_voltage_bus(self) -> str | None:
@@ -386,6 +395,11 @@ def _run(
     if origin:
         _merged_circuits(net, branch_ids, model.branch_index,
                          (p_from, q_from, i_ka, i_to, loss, pp_loading))
+    # What pandapower reports for an open line or transformer of the user's net (charged from
+    # one end), before the arrays below are zeroed.
+    reported = np.isin(element, ("line", "trafo")) & ~state if origin else np.zeros(n_br, bool)
+    open_p, open_i, open_loading = (np.where(reported, a, np.nan)
+                                    for a in (p_from, i_ka, pp_loading))
     # Ideal bus-bus switches: pandapower fuses their buses and reports no flow (NaN). An open
     # branch carries nothing; its losses stay (a line opened at one end still charges).
     for arr in (p_from, q_from, i_ka, i_to):
@@ -432,6 +446,9 @@ def _run(
         source_q_mvar=float(net.res_ext_grid["q_mvar"].sum()),
         message=message,
         user_bus=user,
+        open_p_from_mw=open_p,
+        open_i_ka=open_i,
+        open_loading_percent=open_loading,
     )
 
 
