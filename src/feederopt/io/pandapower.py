@@ -65,6 +65,8 @@ Import (pandapower -> Network)
 * ``xward`` -> as pandapower builds it: a load and a shunt ``xward:<index>`` like a ward, and
   an auxiliary bus ``xward:<index>`` behind a fixed branch ``xward:<index>`` (``r_ohm``,
   ``x_ohm``) holding ``vm_pu`` by a generator ``xward:<index>`` with p = 0 and q free.
+* ``dcline`` -> two PV generators ``dcline:<index>:from`` and ``dcline:<index>:to``, as
+  pandapower's power flow builds them (:func:`_dcline_gens`); its own loss is no branch's.
 * bus coordinates: ``net.bus.geo`` (GeoJSON points, pandapower 3) or ``net.bus_geodata``
   (x, y, older nets) fill the buses' ``x``/``y``.
 
@@ -660,7 +662,7 @@ def from_pandapower(
         .otherwise(pl.col("i_max_ka"))
         .alias("i_max_ka")
     )
-    for element in ("dcline", "tcsc", "svc", "ssc", "vsc"):
+    for element in ("tcsc", "svc", "ssc", "vsc"):
         if element in net and len(net[element]) and net[element]["in_service"].any():
             warnings.append(f"{len(net[element])} {element} element(s) are not imported")
 
@@ -838,6 +840,8 @@ def from_pandapower(
                         superseded.setdefault(("generators", col), set()).add(f"sgen:{idx}")
             grows.append(row)
     problems.extend(_merged(sgen_limits))
+    if "dcline" in net and len(net.dcline):
+        grows.extend(_dcline_gens(net, ok, v_set, enforce, finite, problems, warnings))
     if unlimited:
         warnings.append(
             f"{len(unlimited)} sgen(s) ({_short_list(unlimited)}) are controllable but have "
@@ -2765,6 +2769,86 @@ class OriginModel(_StatefulNet):
             self.net[table].at[idx, "p_mw"] = float(pk)
             if table == "sgen":
                 self.net[table].at[idx, "q_mvar"] = float(qk)
+
+
+def _dcline_gens(net: pandapowerNet, ok: Any, v_set: dict[int, float], enforce: bool,
+                 finite: Any, problems: list[Problem], warnings: list[str]) -> list[dict[str, Any]]:
+    """The generator rows of the net's ``dcline`` elements, as pandapower's power flow takes a
+    dcline (``pandapower.auxiliary._add_dcline_gens``, run by ``runpp`` before it builds the
+    case): two PV generators, ``dcline:<index>:from`` at ``from_bus`` with
+    p = -|p_mw| held at ``vm_from_pu`` and ``dcline:<index>:to`` at ``to_bus`` with
+    p = |p_mw| (1 - loss_percent / 100) - loss_mw held at ``vm_to_pu`` (for a negative
+    ``p_mw`` pandapower gives the to end -p_mw and the from end that second value, and so does
+    this), each with ``min/max_q_from|to_mvar`` only where ``enforce_q_lims`` is set, as a
+    ``gen``. ``max_p_mw`` is an OPF limit (``runopp``); ``runpp`` does not clip p to it, nor
+    does the model. An end on a slack bus is left out as a ``gen`` there is (the slack holds
+    the bus; the losses of lines and transformers do not depend on how the slack's injection
+    splits). The dcline's own loss (``res_dcline.pl_mw``, the difference of the two
+    injections) is no branch's: it is in no loss figure (lines and transformers), a note says.
+
+    An end that shares its bus with an in-service ``gen`` or another dcline end holding a
+    different voltage is refused (UNSUPPORTED_ELEMENT naming ``dcline:<index>``): the model
+    would hold one bus at two voltages, which no power flow does."""
+    held: dict[int, tuple[float, str]] = {}  # bus -> (voltage, who holds it): gens in service
+    for idx, g in net.gen.iterrows():
+        if bool(g["in_service"]) and ok(g["bus"]) and int(g["bus"]) not in v_set:
+            held.setdefault(int(g["bus"]), (_f(g.get("vm_pu", 1.0), 1.0), f"gen:{idx}"))
+    rows: list[dict[str, Any]] = []
+    conflicts: list[str] = []
+    live = []
+    for idx, dc in net.dcline.iterrows():
+        did = f"dcline:{idx}"
+        finite("generators", "dcline", idx, dc, "p_mw", "loss_percent", "loss_mw",
+               "vm_from_pu", "vm_to_pu")
+        bad = [c for c in ("vm_from_pu", "vm_to_pu") if _bad_positive(dc.get(c))]
+        for col in bad:
+            problems.append(Problem(
+                ProblemKind.INVALID_VALUE, "generators", f"{col} must be a positive number: "
+                "the voltage set-point of the dcline's end in p.u.", ids=(did,), field=col,
+                hint=f"set net.dcline.{col}, e.g. 1.0"))
+        p_mw = _f(dc["p_mw"], math.nan)
+        p_abs = abs(p_mw)
+        p_loss = p_abs * (1 - _f(dc["loss_percent"], math.nan) / 100) - _f(dc["loss_mw"],
+                                                                           math.nan)
+        p_to, p_from = (p_loss, -p_abs) if p_mw > 0 else (-p_mw, p_loss)
+        on = bool(dc["in_service"])
+        if on:
+            live.append(did)
+        for end, bus, p, vm, q_lo, q_hi in (
+                ("from", dc["from_bus"], p_from, "vm_from_pu", "min_q_from_mvar",
+                 "max_q_from_mvar"),
+                ("to", dc["to_bus"], p_to, "vm_to_pu", "min_q_to_mvar", "max_q_to_mvar")):
+            if not ok(bus) or int(bus) in v_set:
+                continue
+            v = _f(dc.get(vm, 1.0), 1.0)
+            if on:
+                other = held.setdefault(int(bus), (v, did))
+                if abs(other[0] - v) > 1e-9:
+                    conflicts.append(f"{did} ({end} end, {vm} {v:g}) on bus {int(bus)}, held "
+                                     f"at {other[0]:g} by {other[1]}")
+            q_min = _f(dc.get(q_lo, math.nan), -math.inf) if enforce else -math.inf
+            q_max = _f(dc.get(q_hi, math.nan), math.inf) if enforce else math.inf
+            rows.append({
+                "id": f"{did}:{end}", "bus": str(int(bus)), "p_mw": p, "q_mvar": 0.0,
+                "p_min_mw": p, "p_max_mw": p, "q_min_mvar": min(q_min, q_max),
+                "q_max_mvar": max(q_min, q_max), "v_set_pu": v, "committable": False,
+                "fixed_cost_per_h": 0.0, "in_service": on, "pp_element": "dcline",
+                "pp_index": int(idx)})
+    if conflicts:
+        problems.append(Problem(
+            ProblemKind.UNSUPPORTED_ELEMENT, "generators", "a dcline end holds a bus at another "
+            "voltage than a gen or dcline end on the same bus: " + "; ".join(conflicts),
+            ids=tuple(sorted({c.split(" ")[0] for c in conflicts})), field="vm_from_pu",
+            hint="give the dcline's vm_from_pu/vm_to_pu the set-point of the bus's other "
+            "voltage-holding element"))
+    if live:
+        warnings.append(
+            f"{len(live)} dcline(s) ({_short_list(live)}) are read as pandapower's power flow "
+            "takes them: a generator at each end (p_mw drawn at the from bus, p_mw (1 - "
+            "loss_percent/100) - loss_mw injected at the to bus, each holding its vm_*_pu); "
+            "the dcline's own loss (res_dcline.pl_mw) is not in the losses (lines and "
+            "transformers)")
+    return rows
 
 
 def _write_committable(net: pandapowerNet, gens: pl.DataFrame, sel: np.ndarray,
