@@ -117,6 +117,26 @@ def test_solve_finds_the_brute_force_best(name):
     assert res.lower_bound <= best_kw * (1 + 1e-6)
 
 
+@pytest.mark.parametrize("case", ["reversed", "q_limits", "out_of_service"])
+def test_model_power_flow_is_pandapowers(case):
+    """The model's own power flow of the base case is runpp's (losses and voltages) for a
+    dcline carrying power the other way (negative p_mw), one with enforced q limits and one
+    out of service."""
+    net = dcline_inside()
+    if case == "reversed":
+        net.dcline.loc[0, "p_mw"] = -0.5
+    elif case == "q_limits":
+        net.user_pf_options = {"enforce_q_lims": True}
+        net.dcline.loc[0, ["min_q_to_mvar", "max_q_to_mvar"]] = [-0.05, 0.05]
+    else:
+        net.dcline.loc[0, "in_service"] = False
+    fid = feederopt.model_fidelity(from_pandapower(net))
+    ref = copy.deepcopy(net)
+    _runpp(ref)
+    assert fid.exact
+    assert fid.ac_losses_kw == pytest.approx(_pp_losses_kw(ref), rel=1e-9)
+
+
 def test_a_dcline_end_at_another_voltage_than_a_gen_is_refused():
     net = dcline_inside()
     pp.create_gen(net, 7, p_mw=0.2, vm_pu=1.02)

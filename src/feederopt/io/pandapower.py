@@ -2898,11 +2898,11 @@ def _dcline_gens(net: pandapowerNet, ok: Any, v_set: dict[int, float], enforce: 
     dcline (``pandapower.auxiliary._add_dcline_gens``, run by ``runpp`` before it builds the
     case): two PV generators, ``dcline:<index>:from`` at ``from_bus`` with
     p = -|p_mw| held at ``vm_from_pu`` and ``dcline:<index>:to`` at ``to_bus`` with
-    p = |p_mw| (1 - loss_percent / 100) - loss_mw held at ``vm_to_pu`` (for a negative
-    ``p_mw`` pandapower gives the to end -p_mw and the from end that second value, and so does
-    this), each with ``min/max_q_from|to_mvar`` only where ``enforce_q_lims`` is set, as a
-    ``gen``. ``max_p_mw`` is an OPF limit (``runopp``); ``runpp`` does not clip p to it, nor
-    does the model. An end on a slack bus is left out as a ``gen`` there is (the slack holds
+    p = |p_mw| (1 - loss_percent / 100) - loss_mw held at ``vm_to_pu``, each with
+    ``min/max_q_from|to_mvar`` only where ``enforce_q_lims`` is set, as a ``gen``; for a
+    negative ``p_mw`` the flow turns round (the to end draws |p_mw|, the from end gets the
+    second value). ``max_p_mw`` is an OPF limit (``runopp``); ``runpp`` does not clip p to
+    it, nor does the model. An end on a slack bus is left out as a ``gen`` there is (the slack holds
     the bus; the losses of lines and transformers do not depend on how the slack's injection
     splits). The dcline's own loss (``res_dcline.pl_mw``, the difference of the two
     injections) is no branch's: it is in no loss figure (lines and transformers), a note says.
@@ -2931,7 +2931,7 @@ def _dcline_gens(net: pandapowerNet, ok: Any, v_set: dict[int, float], enforce: 
         p_abs = abs(p_mw)
         p_loss = p_abs * (1 - _f(dc["loss_percent"], math.nan) / 100) - _f(dc["loss_mw"],
                                                                            math.nan)
-        p_to, p_from = (p_loss, -p_abs) if p_mw > 0 else (-p_mw, p_loss)
+        p_to, p_from = (p_loss, -p_abs) if p_mw > 0 else (-p_abs, p_loss)
         on = bool(dc["in_service"])
         if on:
             live.append(did)
