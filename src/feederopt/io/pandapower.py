@@ -38,7 +38,8 @@ Import (pandapower -> Network)
   other keeps
   its tap at ``tap_pos`` with a note naming the trafo and why. Phase shifts (``shift_degree``,
   "Ideal" tap changers, the triangle's angle) turn the phasors of a radial grid without
-  changing a magnitude and are left out; tap-dependency tables and second tap changers are
+  changing a magnitude and are left out, with a note naming them where they can matter
+  (:func:`_phase_shift_note`); tap-dependency tables and second tap changers are
   listed in ``meta["warnings"]``.
 * ``trafo3w`` -> three transformer branches ``trafo3w:<index>:hv|mv|lv`` around an internal
   star bus ``trafo3w:<index>`` at the hv rated voltage, as pandapower's power flow builds them
@@ -65,6 +66,8 @@ Import (pandapower -> Network)
 * ``xward`` -> as pandapower builds it: a load and a shunt ``xward:<index>`` like a ward, and
   an auxiliary bus ``xward:<index>`` behind a fixed branch ``xward:<index>`` (``r_ohm``,
   ``x_ohm``) holding ``vm_pu`` by a generator ``xward:<index>`` with p = 0 and q free.
+* ``dcline`` -> two PV generators ``dcline:<index>:from`` and ``dcline:<index>:to``, as
+  pandapower's power flow builds them (:func:`_dcline_gens`); its own loss is no branch's.
 * bus coordinates: ``net.bus.geo`` (GeoJSON points, pandapower 3) or ``net.bus_geodata``
   (x, y, older nets) fill the buses' ``x``/``y``.
 
@@ -441,6 +444,7 @@ def from_pandapower(
     # a bad field the reader reports: validation's problems on them go.
     derived_bad: set[str] = set()
     at_neutral: dict[str, list[str]] = {}  # transformers whose tap pandapower takes at neutral
+    shifts: dict[str, tuple[float, str, bool]] = {}  # trafo id -> _trafo_shift
     # Lines from an in-service bus to an out-of-service one: pandapower's power flow
     # (build_branch._branches_with_oos_buses) moves the out-of-service end to a fictitious
     # bus of its own, so the line stays charged from its in-service end; the model takes
@@ -510,6 +514,7 @@ def from_pandapower(
         row, note = _trafo_row(int(idx), tr, vn, sn_sys)
         if note:
             warnings.append(note)
+        shifts[f"trafo:{idx}"] = _trafo_shift(tr)
         has_sw, sw_open = switch_state("t", int(idx))
         row.update(switchable=has_sw, normally_open=sw_open, in_service=bool(tr["in_service"]),
                    open_end_energised=energised_end("t", int(idx), int(tr["hv_bus"]),
@@ -519,6 +524,9 @@ def from_pandapower(
                             "transformer's tap is not optimised)")
             row["tap_controllable"] = False
         rows.append(row)
+    shift_note = _phase_shift_note(rows, shifts)
+    if shift_note:
+        warnings.append(shift_note)
     star_buses: list[str] = []
     cut_windings: list[str] = []  # trafo3w windings to an out-of-service bus
     for idx, t3 in (net.trafo3w.iterrows() if "trafo3w" in net else ()):
@@ -660,7 +668,7 @@ def from_pandapower(
         .otherwise(pl.col("i_max_ka"))
         .alias("i_max_ka")
     )
-    for element in ("dcline", "tcsc", "svc", "ssc", "vsc"):
+    for element in ("tcsc", "svc", "ssc", "vsc"):
         if element in net and len(net[element]) and net[element]["in_service"].any():
             warnings.append(f"{len(net[element])} {element} element(s) are not imported")
 
@@ -838,6 +846,8 @@ def from_pandapower(
                         superseded.setdefault(("generators", col), set()).add(f"sgen:{idx}")
             grows.append(row)
     problems.extend(_merged(sgen_limits))
+    if "dcline" in net and len(net.dcline):
+        grows.extend(_dcline_gens(net, ok, v_set, enforce, finite, problems, warnings))
     if unlimited:
         warnings.append(
             f"{len(unlimited)} sgen(s) ({_short_list(unlimited)}) are controllable but have "
@@ -1809,6 +1819,121 @@ def _trafo_row(
     )
 
 
+def _trafo_shift(tr: Any) -> tuple[float, str, bool]:
+    """A two-winding transformer's phase shift in degrees as pandapower's power flow takes it
+    (``build_branch._calc_tap_from_dataframe`` and ``_get_trafo_shift``), how it arises, and
+    whether a tap changer turns the angle (a phase shifter): ``shift_degree`` plus, for an
+    "Ideal" changer (or the old ``tap_phase_shifter``), ``d (tap_pos - tap_neutral)
+    tap_step_degree`` (or ``2 d arcsin((tap_pos - tap_neutral) tap_step_percent / 200)``), for a
+    "Ratio"/"Symmetrical" one with a ``tap_step_degree``, the voltage triangle's angle
+    ``arctan(d u sin(phi) / (1 + u cos(phi)))`` with ``u = (tap_pos - tap_neutral)
+    tap_step_percent / 100``; ``d`` is +1 for a tap on the hv side, -1 on the lv side. The
+    model leaves every shift out (see :func:`_phase_shift_note`)."""
+    base = _f(tr.get("shift_degree", 0.0), 0.0)
+    kind = tr.get("tap_changer_type", None)
+    kind = kind if isinstance(kind, str) else ""
+    if not kind and _flag(tr.get("tap_phase_shifter", False)):
+        kind = "Ideal"
+    side = tr.get("tap_side")
+    d = 1.0 if side == "hv" else -1.0 if side == "lv" else 0.0
+    diff = _f(tr.get("tap_pos", math.nan), math.nan) - _f(tr.get("tap_neutral", 0.0), math.nan)
+    diff = 0.0 if math.isnan(diff) else diff  # a NaN tap is at neutral (pandapower)
+    deg = _f(tr.get("tap_step_degree", math.nan), 0.0)
+    pct = _f(tr.get("tap_step_percent", math.nan), 0.0)
+    tap = 0.0
+    shifter = False
+    if kind == "Ideal" and d:
+        shifter = bool(deg or pct)
+        tap = (d * diff * deg if deg else
+               d * 2 * math.degrees(math.asin(max(-1.0, min(1.0, diff * pct / 200)))))
+        how = f"tap_step_degree {deg:g}" if deg else f"tap_step_percent {pct:g}"
+    elif kind in ("Ratio", "Symmetrical") and d and deg:
+        shifter = True
+        u = diff * pct / 100
+        rad = math.radians(deg)
+        tap = math.degrees(math.atan(d * u * math.sin(rad) / (1 + u * math.cos(rad))))
+        how = f"tap_step_degree {deg:g}, tap_step_percent {pct:g}"
+    text = f"shift_degree {base:g}"
+    if shifter:
+        text += (f" and its {kind} phase-shifting tap ({how}) at tap_pos {diff:+g} from "
+                 f"neutral: {tap:+.3g}")
+    return base + tap, text, shifter
+
+
+def _phase_shift_note(rows: list[dict[str, Any]], shifts: dict[str, tuple[float, str, bool]]
+                      ) -> str:
+    """A note naming the transformers whose phase shift the model leaves out where it matters.
+
+    The model (DistFlow, and the pi models of :mod:`feederopt.validation.fidelity`) has no
+    phase shift: on a radial grid a shift only turns the phasors downstream (Baran & Wu's
+    DistFlow holds only magnitudes), so it is exact there. A loop closed through two
+    transformers of different shifts (mod 360) drives a circulating current that depends on
+    the difference (a phase-shifting transformer's purpose), which the model does not have. So
+    the note names a phase shifter (a tap that turns the angle), a shift that is not a multiple
+    of 30 degrees (no standard vector group), and transformers between the same two parts of
+    the grid (connected without transformers, every switch closed) with different shifts, and
+    says whether the base case closes such a loop."""
+    if not shifts:
+        return ""
+    parent: dict[str, str] = {}
+
+    def find(b: str) -> str:
+        while parent.get(b, b) != b:
+            b = parent[b]
+        return b
+
+    def union(rows_in: list[dict[str, Any]]) -> None:
+        parent.clear()
+        for r in rows_in:
+            a, b = find(str(r["from_bus"])), find(str(r["to_bus"]))
+            if a != b:
+                parent[a] = b
+
+    live = [r for r in rows if r.get("in_service", True)]
+    others = [r for r in live if r.get("pp_element") != "trafo"]
+    trafos = [r for r in live if r.get("pp_element") == "trafo" and r["id"] in shifts]
+    union(others)
+    pair = {r["id"]: frozenset((find(str(r["from_bus"])), find(str(r["to_bus"]))))
+            for r in trafos}
+    union([r for r in others if not r.get("normally_open")])
+    base_pair = {r["id"]: frozenset((find(str(r["from_bus"])), find(str(r["to_bus"]))))
+                 for r in trafos if not r.get("normally_open")}
+
+    def differ(a: float, b: float) -> bool:
+        return abs((a - b + 180) % 360 - 180) > 1e-6
+
+    named: dict[str, str] = {}
+    loops: list[str] = []
+    base_loops: list[str] = []
+    for k, r in enumerate(trafos):
+        tid = r["id"]
+        deg, text, shifter = shifts[tid]
+        odd = abs((deg + 15) % 30 - 15) > 1e-6
+        if shifter or odd:
+            named[tid] = f"{tid} shifts the phase by {deg:.4g} degrees ({text})"
+        for o in trafos[k + 1:]:
+            oid = o["id"]
+            if pair[tid] != pair[oid] or not differ(deg, shifts[oid][0]):
+                continue
+            for t in (tid, oid):
+                named.setdefault(t, f"{t} shifts the phase by {shifts[t][0]:.4g} degrees "
+                                    f"({shifts[t][1]})")
+            loops.append(f"{tid} and {oid}")
+            if tid in base_pair and oid in base_pair and base_pair[tid] == base_pair[oid]:
+                base_loops.append(f"{tid} and {oid}")
+    if not named:
+        return ""
+    out = ("phase shifts are not in the model (exact on a radial grid, where a shift only "
+           "turns the phasors downstream): " + "; ".join(named.values()))
+    if loops:
+        out += ("; a loop closed through transformers of different shifts (" +
+                ", ".join(loops) + ") carries a circulating flow the model does not have")
+    if base_loops:
+        out += ("; the base case is meshed through " + ", ".join(base_loops) +
+                ", so its model power flow is not pandapower's")
+    return out
+
+
 def _fmt_pos(pos: float) -> str:
     return "NaN (neutral)" if math.isnan(pos) else f"{pos:g}"
 
@@ -2765,6 +2890,86 @@ class OriginModel(_StatefulNet):
             self.net[table].at[idx, "p_mw"] = float(pk)
             if table == "sgen":
                 self.net[table].at[idx, "q_mvar"] = float(qk)
+
+
+def _dcline_gens(net: pandapowerNet, ok: Any, v_set: dict[int, float], enforce: bool,
+                 finite: Any, problems: list[Problem], warnings: list[str]) -> list[dict[str, Any]]:
+    """The generator rows of the net's ``dcline`` elements, as pandapower's power flow takes a
+    dcline (``pandapower.auxiliary._add_dcline_gens``, run by ``runpp`` before it builds the
+    case): two PV generators, ``dcline:<index>:from`` at ``from_bus`` with
+    p = -|p_mw| held at ``vm_from_pu`` and ``dcline:<index>:to`` at ``to_bus`` with
+    p = |p_mw| (1 - loss_percent / 100) - loss_mw held at ``vm_to_pu``, each with
+    ``min/max_q_from|to_mvar`` only where ``enforce_q_lims`` is set, as a ``gen``; for a
+    negative ``p_mw`` the flow turns round (the to end draws |p_mw|, the from end gets the
+    second value). ``max_p_mw`` is an OPF limit (``runopp``); ``runpp`` does not clip p to
+    it, nor does the model. An end on a slack bus is left out as a ``gen`` there is (the slack holds
+    the bus; the losses of lines and transformers do not depend on how the slack's injection
+    splits). The dcline's own loss (``res_dcline.pl_mw``, the difference of the two
+    injections) is no branch's: it is in no loss figure (lines and transformers), a note says.
+
+    An end that shares its bus with an in-service ``gen`` or another dcline end holding a
+    different voltage is refused (UNSUPPORTED_ELEMENT naming ``dcline:<index>``): the model
+    would hold one bus at two voltages, which no power flow does."""
+    held: dict[int, tuple[float, str]] = {}  # bus -> (voltage, who holds it): gens in service
+    for idx, g in net.gen.iterrows():
+        if bool(g["in_service"]) and ok(g["bus"]) and int(g["bus"]) not in v_set:
+            held.setdefault(int(g["bus"]), (_f(g.get("vm_pu", 1.0), 1.0), f"gen:{idx}"))
+    rows: list[dict[str, Any]] = []
+    conflicts: list[str] = []
+    live = []
+    for idx, dc in net.dcline.iterrows():
+        did = f"dcline:{idx}"
+        finite("generators", "dcline", idx, dc, "p_mw", "loss_percent", "loss_mw",
+               "vm_from_pu", "vm_to_pu")
+        bad = [c for c in ("vm_from_pu", "vm_to_pu") if _bad_positive(dc.get(c))]
+        for col in bad:
+            problems.append(Problem(
+                ProblemKind.INVALID_VALUE, "generators", f"{col} must be a positive number: "
+                "the voltage set-point of the dcline's end in p.u.", ids=(did,), field=col,
+                hint=f"set net.dcline.{col}, e.g. 1.0"))
+        p_mw = _f(dc["p_mw"], math.nan)
+        p_abs = abs(p_mw)
+        p_loss = p_abs * (1 - _f(dc["loss_percent"], math.nan) / 100) - _f(dc["loss_mw"],
+                                                                           math.nan)
+        p_to, p_from = (p_loss, -p_abs) if p_mw > 0 else (-p_abs, p_loss)
+        on = bool(dc["in_service"])
+        if on:
+            live.append(did)
+        for end, bus, p, vm, q_lo, q_hi in (
+                ("from", dc["from_bus"], p_from, "vm_from_pu", "min_q_from_mvar",
+                 "max_q_from_mvar"),
+                ("to", dc["to_bus"], p_to, "vm_to_pu", "min_q_to_mvar", "max_q_to_mvar")):
+            if not ok(bus) or int(bus) in v_set:
+                continue
+            v = _f(dc.get(vm, 1.0), 1.0)
+            if on:
+                other = held.setdefault(int(bus), (v, did))
+                if abs(other[0] - v) > 1e-9:
+                    conflicts.append(f"{did} ({end} end, {vm} {v:g}) on bus {int(bus)}, held "
+                                     f"at {other[0]:g} by {other[1]}")
+            q_min = _f(dc.get(q_lo, math.nan), -math.inf) if enforce else -math.inf
+            q_max = _f(dc.get(q_hi, math.nan), math.inf) if enforce else math.inf
+            rows.append({
+                "id": f"{did}:{end}", "bus": str(int(bus)), "p_mw": p, "q_mvar": 0.0,
+                "p_min_mw": p, "p_max_mw": p, "q_min_mvar": min(q_min, q_max),
+                "q_max_mvar": max(q_min, q_max), "v_set_pu": v, "committable": False,
+                "fixed_cost_per_h": 0.0, "in_service": on, "pp_element": "dcline",
+                "pp_index": int(idx)})
+    if conflicts:
+        problems.append(Problem(
+            ProblemKind.UNSUPPORTED_ELEMENT, "generators", "a dcline end holds a bus at another "
+            "voltage than a gen or dcline end on the same bus: " + "; ".join(conflicts),
+            ids=tuple(sorted({c.split(" ")[0] for c in conflicts})), field="vm_from_pu",
+            hint="give the dcline's vm_from_pu/vm_to_pu the set-point of the bus's other "
+            "voltage-holding element"))
+    if live:
+        warnings.append(
+            f"{len(live)} dcline(s) ({_short_list(live)}) are read as pandapower's power flow "
+            "takes them: a generator at each end (p_mw drawn at the from bus, p_mw (1 - "
+            "loss_percent/100) - loss_mw injected at the to bus, each holding its vm_*_pu); "
+            "the dcline's own loss (res_dcline.pl_mw) is not in the losses (lines and "
+            "transformers)")
+    return rows
 
 
 def _write_committable(net: pandapowerNet, gens: pl.DataFrame, sel: np.ndarray,
