@@ -77,6 +77,15 @@ def _hour_index(col: pl.Series, elements: list[str] | None = None
     (also timestamps of which some carry a UTC offset and others none: their difference is
     undefined; the problem names the data rows, counted from 1, and their ``elements``)."""
     text = col.cast(pl.String).str.strip_chars()
+    blank = [i for i, t in enumerate(text.to_list()) if t is None or t == ""]
+    if blank:
+        # before: "time is neither an hour index nor a timestamp" naming the first valid
+        # times, not the row without one (user test ut_s18 #2)
+        where = [f"row {i + 1}" + (f" ({elements[i]})" if elements and elements[i] else "")
+                 for i in blank]
+        return None, [_problem(
+            "profiles", f"time is missing in {len(blank)} row(s) (data rows counted from 1)",
+            tuple(where[:10]), "time", "give every row its hour index 0..23 or timestamp")]
     as_float = text.cast(pl.Float64, strict=False)
     if as_float.null_count() == 0:
         vals = as_float.to_numpy()
@@ -143,11 +152,21 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
                               f"missing column(s) {', '.join(missing)}", tuple(missing),
                               hint="the profile table has columns time, element, value")]
     problems: list[Problem] = []
-    elements = df["element"].cast(pl.String).str.strip_chars().to_list()
+    given = df["element"].cast(pl.String).str.strip_chars().to_list()
+    # a blank element cell names no load or device (before: AttributeError on None.strip,
+    # exit 1; user test ut_s18 #1); it is reported by its row and time, and matches nothing
+    elements = [e if e is not None else "" for e in given]
     raw = df["value"].cast(pl.String).str.strip_chars()
     values = raw.cast(pl.Float64, strict=False).to_numpy().astype(float)
     hrs, time_problems = _hour_index(df["time"], elements)
     problems += time_problems
+    blank = [i for i, e in enumerate(elements) if e == ""]
+    if blank:
+        where = [f"row {i + 1}" + (f" (hour {hrs[i]})" if hrs is not None else "")
+                 for i in blank]
+        problems.append(_problem(
+            "profiles", f"element is missing in {len(blank)} row(s) (data rows counted from 1)",
+            tuple(where[:10]), "element", "give every row the id of a load or device"))
 
     def at(i: int) -> str:  # "element@hour" (the hour when the time column is readable)
         return f"{elements[i]}@{hrs[i]}" if hrs is not None else str(elements[i])
@@ -167,7 +186,7 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
     known = set(load_ids) | set(kinds) | {PRICE}
     # an integral float (``7.0``: a float column in pandas or Parquet) is the integer id ``7``
     matched = [match_id(e, known) for e in elements]
-    unknown = sorted({e for e, k in zip(elements, matched, strict=True) if k is None})
+    unknown = sorted({e for e, k in zip(elements, matched, strict=True) if k is None and e})
     elements = [k if k is not None else e for e, k in zip(elements, matched, strict=True)]
     if unknown:
         # the ids' form, and the load:N meant by a pandapower index or load name (ut_sched4 #6)
