@@ -422,7 +422,7 @@ def read_folder(path: str | Path) -> Network:
     problems += [p for p in decimal_references(tables) if (p.component, p.field) not in refused]
     # a double circuit (two lines that never open between two buses): one branch L1+L1b
     merged_notes: list[str] = []
-    tables["branches"] = merge_parallel_table(tables["branches"], merged_notes)
+    tables["branches"] = merge_parallel_table(tables["branches"], merged_notes, problems)
     info: dict[str, Any] = {}
     meta_file = path / "meta.json"
     if meta_file.is_file():
