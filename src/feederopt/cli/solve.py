@@ -66,6 +66,9 @@ def print_result(result: Any) -> None:
     table.add_row("gap" + (" (to the model's bound)" if _polish_kept(result) else ""),
                   fmt(result.gap * 100 if result.gap is not None else None, ".4f", " %"))
     table.add_row("iterations", str(result.iterations))
+    fixed = result.extra.get("note")
+    if fixed:  # nothing decided (every branch fixed): "benders, 0 iterations" did not say so
+        table.add_row("note", str(fixed))
     table.add_row("time", fmt(result.solve_time_s, ".2f", " s"))
     table.add_row("solver", result.solver)
     table.add_row("voltage (SOCP model)", volt_range(result.min_voltage_pu,

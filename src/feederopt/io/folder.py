@@ -81,8 +81,13 @@ def _read_raw(path: Path, name: str) -> tuple[pl.DataFrame, list[str]]:
             df = pl.read_parquet(path)
             return df, [f"row {i + 1}" for i in range(df.height)]
         header = pl.read_csv(path, n_rows=0).columns
-        if len(header) == 1 and ";" in header[0]:  # a European spreadsheet export
-            raise unreadable(path, f"the header is one column holding ';' ({header[0][:60]!r})",
+        # a European spreadsheet export (';') or a tab-separated one: one column, whose
+        # name then read as a missing id and an unknown column (user test ut_edge #5)
+        held = [n for sep, n in ((";", "';'"), ("\t", "tabs")) if len(header) == 1
+                and sep in header[0]]
+        if held:
+            raise unreadable(path, f"the header is one column holding {' and '.join(held)} "
+                             f"({header[0][:60]!r}): the file must be comma-delimited",
                              hint="feederopt reads comma-separated CSV with a decimal point: "
                              "save the table as CSV (comma delimited), UTF-8")
         as_text = {c: pl.String for c in header if c in schema}
@@ -422,7 +427,7 @@ def read_folder(path: str | Path) -> Network:
     problems += [p for p in decimal_references(tables) if (p.component, p.field) not in refused]
     # a double circuit (two lines that never open between two buses): one branch L1+L1b
     merged_notes: list[str] = []
-    tables["branches"] = merge_parallel_table(tables["branches"], merged_notes)
+    tables["branches"] = merge_parallel_table(tables["branches"], merged_notes, problems)
     info: dict[str, Any] = {}
     meta_file = path / "meta.json"
     if meta_file.is_file():

@@ -24,6 +24,8 @@ from typing import Any
 
 import polars as pl
 
+from feederopt.errors import InputError, Problem, ProblemKind
+
 #: The value a column takes when a row leaves it empty (the schema's defaults).
 _DEFAULTS: dict[str, Any] = {"in_service": True, "switchable": False, "normally_open": False,
                              "kind": "line", "tap_ratio": 1.0, "b_us": 0.0, "g_us": 0.0,
@@ -67,13 +69,21 @@ def _rating(parts: list[dict[str, Any]], zs: list[complex], z: complex, key: str
 
 def merge_parallel_branches(rows: list[dict[str, Any]], warnings: list[str], *,
                             eligible: Callable[[dict[str, Any]], bool] = mergeable,
-                            noun: str = "branches") -> list[dict[str, Any]]:
+                            noun: str = "branches",
+                            problems: list[Problem] | None = None) -> list[dict[str, Any]]:
     """``rows`` (branch table rows, as dicts) with each group of :func:`mergeable` (and
     ``eligible``) rows that join the same two buses replaced by one row in the first one's
     place: the id ``a+b``, the parallel impedance and the summed shunts, the rating at which
     the first of them is fully loaded; the other columns the first row's. Rows without an
     id, or whose id is not unique, are not merged (validation names them). A note for each
-    group goes to ``warnings`` (``noun`` names the rows: ``lines`` for pandapower)."""
+    group goes to ``warnings`` (``noun`` names the rows: ``lines`` for pandapower).
+
+    A group whose merged id another row has already (a branch ``L1+L1b`` beside the double
+    circuit L1, L1b) is not merged: a ``duplicate_id`` problem names the clash, appended to
+    ``problems`` (raised as :class:`InputError` when not given). Another name would break the
+    mapping of the circuits to their branch, which is read off the merged id
+    (:func:`feederopt.network.container.member_map`); before, validation reported ``L1+L1b``
+    as an id given twice, which the user never wrote (user test ut_edge #4)."""
     # a row whose id another row has too is left for validation to refuse (a row pasted
     # twice is no double circuit)
     seen: dict[str, int] = {}
@@ -86,15 +96,28 @@ def merge_parallel_branches(rows: list[dict[str, Any]], warnings: list[str], *,
             groups.setdefault((min(a, b), max(a, b)), []).append(k)
     merged: dict[int, dict[str, Any]] = {}
     drop: set[int] = set()
+    clashes: list[Problem] = []
     for members in groups.values():
         if len(members) < 2:
             continue
         parts = [rows[k] for k in members]
+        name = "+".join(str(r["id"]) for r in parts)
+        if name in seen:
+            circuits = ", ".join(str(r["id"]) for r in parts)
+            clashes.append(Problem(
+                ProblemKind.DUPLICATE_ID, "branches",
+                f"the double circuit {circuits} (between buses {parts[0]['from_bus']} and "
+                f"{parts[0]['to_bus']}, never open) is merged into one branch named {name}, "
+                f"which clashes with the branch {name} of the table",
+                ids=(name,), field="id",
+                hint=f"rename the branch {name} ('+' joins the circuits of a merged double "
+                     "circuit)"))
+            continue
         zs = [complex(float(r["r_ohm"]), float(r["x_ohm"])) for r in parts]
         z = 1 / sum(1 / zk for zk in zs)
         first = dict(parts[0])
         first.update({
-            "id": "+".join(str(r["id"]) for r in parts), "r_ohm": z.real, "x_ohm": z.imag,
+            "id": name, "r_ohm": z.real, "x_ohm": z.imag,
             "b_us": sum(float(_get(r, "b_us")) for r in parts),
             "g_us": sum(float(_get(r, "g_us")) for r in parts),
             "i_max_ka": _rating(parts, zs, z, "i_max_ka"), "open_end_energised": None})
@@ -107,18 +130,23 @@ def merge_parallel_branches(rows: list[dict[str, Any]], warnings: list[str], *,
                         f"double circuit): one branch {first['id']} in the model (their "
                         "parallel impedance, the rating at which the first of them is fully "
                         "loaded)")
+    if clashes and problems is None:
+        raise InputError(clashes)
+    if problems is not None:
+        problems += clashes
     return [merged.get(k, r) for k, r in enumerate(rows) if k not in drop]
 
 
 
 
-def merge_parallel_table(branches: pl.DataFrame, warnings: list[str]) -> pl.DataFrame:
+def merge_parallel_table(branches: pl.DataFrame, warnings: list[str],
+                         problems: list[Problem] | None = None) -> pl.DataFrame:
     """:func:`merge_parallel_branches` on a branch table (a folder's, MATPOWER's); the table
     itself when it has no double circuit."""
     if not {"id", "from_bus", "to_bus", "r_ohm", "x_ohm"} <= set(branches.columns):
         return branches
     rows = branches.to_dicts()
-    merged = merge_parallel_branches(rows, warnings)
+    merged = merge_parallel_branches(rows, warnings, problems=problems)
     if len(merged) == len(rows):
         return branches
     return pl.DataFrame(merged, schema=branches.schema)

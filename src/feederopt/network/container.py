@@ -16,6 +16,7 @@ from feederopt.network.schemas import (
     cast_failures,
     complete_table,
     empty_table,
+    fill_defaults,
     polars_schema,
 )
 
@@ -130,6 +131,8 @@ class Network:
                   for p in _typed_table(key, model, getattr(self, key))[1]]
         if typing:  # a table assigned untyped (net.loads = ...): said as replace says it
             raise InputError(typing)
+        for key, model in TABLES.items():  # a typed table assigned with empty v_set_pu cells
+            setattr(self, key, fill_defaults(model, getattr(self, key)))
         problems = self.validate()
         if any(p.is_error for p in problems):
             raise InputError(sorted(problems, key=lambda p: p.is_error, reverse=True))
@@ -324,7 +327,7 @@ def _typed_table(key: str, model: Any, df: Any) -> tuple[Any, list[Problem]]:
     schema = polars_schema(model)
     if isinstance(df, pl.DataFrame) and all(
             df.schema[c] == t for c, t in schema.items() if c in df.columns):
-        return df, []
+        return fill_defaults(model, df), []
     try:
         table = _polars_table(key, df)
     except InputError as e:

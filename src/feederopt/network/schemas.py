@@ -225,8 +225,15 @@ def empty_table(model: type[pt.Model]) -> pl.DataFrame:
 RENAMED_COLUMNS: dict[str, dict[str, str]] = {"branches": {"switch_cost": "switch_cost_kw"}}
 
 
+#: Columns whose empty cell means the schema's default, filled when a table is completed (so
+#: by every reader): the model read an empty source ``v_set_pu`` as 1.0 while the AC check's
+#: pandapower net got NaN and failed (user test ut_edge #2).
+NULL_IS_DEFAULT: dict[type[pt.Model], tuple[str, ...]] = {Bus: ("v_set_pu",)}
+
+
 def complete_table(model: type[pt.Model], df: pl.DataFrame) -> pl.DataFrame:
-    """Add missing optional columns with their defaults and cast every column to its dtype.
+    """Add missing optional columns with their defaults and cast every column to its dtype;
+    fill the empty cells of :data:`NULL_IS_DEFAULT`'s columns with their defaults.
 
     Columns that the schema does not know are kept at the end, untouched. A missing required
     column is left missing; :func:`feederopt.network.validate.validate` reports it.
@@ -237,7 +244,10 @@ def complete_table(model: type[pt.Model], df: pl.DataFrame) -> pl.DataFrame:
     for name, dtype in schema.items():
         if name in df.columns:
             try:
-                exprs.append(_cast(df[name], dtype).alias(name))
+                col = _cast(df[name], dtype)
+                if name in NULL_IS_DEFAULT.get(model, ()):
+                    col = col.fill_null(defaults[name])
+                exprs.append(col.alias(name))
             except (pl.exceptions.PolarsError, TypeError, ValueError):
                 # not castable at all (a list in a numeric column): said by cast_failures
                 exprs.append(pl.lit(None, dtype=dtype).alias(name))
@@ -247,6 +257,16 @@ def complete_table(model: type[pt.Model], df: pl.DataFrame) -> pl.DataFrame:
     if df.height == 0 and not df.columns:
         return empty_table(model)
     return df.select([*exprs, *[pl.col(c) for c in extra]])
+
+
+def fill_defaults(model: type[pt.Model], df: pl.DataFrame) -> pl.DataFrame:
+    """``df`` with the empty cells of :data:`NULL_IS_DEFAULT`'s columns filled (``df`` itself
+    when there are none): a typed table that :meth:`Network.replace` keeps as it is."""
+    cols = [c for c in NULL_IS_DEFAULT.get(model, ()) if c in df.columns
+            and df[c].null_count()]
+    if not cols:
+        return df
+    return df.with_columns(pl.col(c).fill_null(model.defaults[c]) for c in cols)
 
 
 #: The texts a Boolean column takes from a string one (case-insensitive), as the CSV reader

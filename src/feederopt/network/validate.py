@@ -429,6 +429,38 @@ def load_plausibility(net: Network) -> list[Problem]:
 VN_KV_MAX = 1200.0
 
 
+#: Plausible source voltage set-points [p.u.], bounds excluded: a set-point outside is a unit
+#: mistake (12.66, the bus's kV typed as p.u.), which passed validation and ended the solve as
+#: "interrupted: the phase-1 slave failed" (user test ut_edge #3).
+V_SET_PU_RANGE = (0.5, 1.5)
+
+
+def _source_set_point_plausibility(buses: pl.DataFrame) -> list[Problem]:
+    """An error naming the sources whose positive, finite ``v_set_pu`` is outside
+    :data:`V_SET_PU_RANGE` (as :data:`VN_KV_MAX` catches volts typed as kV); the hint names
+    the bus's ``vn_kv`` when the value is it."""
+    if not _has(buses, "is_source", "v_set_pu"):
+        return []
+    lo, hi = V_SET_PU_RANGE
+    v = pl.col("v_set_pu")
+    bad = (pl.col("is_source").fill_null(False) & v.is_finite() & (v > 0)
+           & ((v <= lo) | (v >= hi)))
+    rows = buses.filter(bad)
+    if rows.height == 0:
+        return []
+    first = rows.row(0, named=True)
+    value, vn = float(first["v_set_pu"]), first.get("vn_kv")
+    if vn is not None and math.isfinite(float(vn)) and abs(value - float(vn)) <= 0.1 * float(vn):
+        hint = (f"p.u., not kV: {value:g} looks like the bus's vn_kv ({float(vn):g} kV); "
+                f"the nominal voltage is 1.0 p.u.")
+    else:
+        hint = (f"v_set_pu is in p.u. of the bus's vn_kv: {value:g} p.u. is "
+                f"{value * 100:g} % of nominal; a source is held near 1.0 (e.g. 0.95 to 1.1)")
+    return [Problem(ProblemKind.INVALID_VALUE, "buses",
+                    f"source voltage set-point outside the plausible {lo:g} to {hi:g} p.u.",
+                    ids=tuple(map(str, rows["id"].to_list())), field="v_set_pu", hint=hint)]
+
+
 def _optional_positive(df: pl.DataFrame, table: str, columns: tuple[str, ...],
                        hint: str) -> list[Problem]:
     """A problem for each column whose given (non-null) values are not all positive numbers.
@@ -535,6 +567,7 @@ def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list
                 hint="1.0 p.u. is the nominal voltage",
             )
         )
+    problems += _source_set_point_plausibility(buses)
     if "vn_kv" in buses.columns:
         ids = _ids(buses, ~(pl.col("vn_kv") > 0) | pl.col("vn_kv").is_nan())
         if ids:

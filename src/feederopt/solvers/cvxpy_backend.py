@@ -130,6 +130,11 @@ class CvxpyModel:
             (c @ self.vars[g] for g, c in obj.items() if block.groups[g].size), cp.Constant(0.0)
         )
         self.problem = cp.Problem(cp.Minimize(cost), constraints)
+        used = {v.id for v in self.problem.variables()}
+        #: Variable groups in no row, cone or objective term (the voltage of a grid without
+        #: branches): cvxpy gives them no value, yet every point of their bounds is optimal.
+        self.unused = {name for name, var in self.vars.items()
+                       if isinstance(var, cp.Variable) and var.id not in used}
         self.build_time_s = time.perf_counter() - t0
 
     def _affine(self, terms: Terms) -> cp.Expression:
@@ -140,7 +145,10 @@ class CvxpyModel:
         return out
 
     def set(self, name: str, value: np.ndarray) -> None:
-        """Set a data group or the parameter of a fixed group."""
+        """Set a data group or the parameter of a fixed group. An empty group (a grid without
+        branches has no topology ``y``) is a constant, not a parameter: nothing to set."""
+        if self.block.groups[name].size == 0:
+            return
         self.params[name].value = np.asarray(value, float)
 
     def solve(self, solver: str = "CLARABEL", **kwargs: object) -> ConicSolution:
@@ -212,6 +220,8 @@ class CvxpyModel:
         g = self.block.groups[name]
         if g.size == 0:
             return np.zeros(0)
+        if name in self.unused:  # free within its bounds: the point nearest 0 (a fixed value)
+            return np.clip(np.zeros(g.size), g.lb, g.ub)
         v = self.vars[name].value
         return np.zeros(g.size) if v is None else np.asarray(v, float).reshape(g.size)
 
@@ -219,7 +229,10 @@ class CvxpyModel:
         return {name: self.value(name) for name in self.block.groups}
 
     def gradient(self, name: str) -> np.ndarray:
-        """d(optimal value) / d(fixed value of group ``name``), from the copy constraint's dual."""
+        """d(optimal value) / d(fixed value of group ``name``), from the copy constraint's dual
+        (empty for an empty group, which has no copy constraint)."""
+        if self.block.groups[name].size == 0:
+            return np.zeros(0)
         dual = self.copies[name].dual_value
         if dual is None:
             return np.zeros(self.block.groups[name].size)
