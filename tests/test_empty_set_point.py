@@ -76,3 +76,19 @@ def test_typed_table_with_an_empty_set_point_is_filled_by_check() -> None:
     network.buses = network.buses.with_columns(
         pl.when(pl.col("id") == "S").then(None).otherwise(pl.col("v_set_pu")).alias("v_set_pu"))
     assert network.check().buses["v_set_pu"].to_list() == [1.0, 1.0]
+
+
+def test_an_empty_voltage_band_cell_is_the_documented_default(tmp_path: Path) -> None:
+    """README: a bus's band defaults to 0.9..1.1 p.u.; an empty cell is that default for the
+    model and for the pandapower export alike (before: null, which the export wrote as NaN)."""
+    folder = _write(tmp_path / "band", "1.0")
+    text = (folder / "buses.csv").read_text().splitlines()
+    rows = [text[0] + ",v_min_pu,v_max_pu"] + [r + ",," for r in text[1:2]] + [
+        r + ",0.95,1.05" for r in text[2:]]
+    (folder / "buses.csv").write_text("\n".join(rows) + "\n")
+    buses = read_folder(folder).buses.sort("id")
+    got = dict(zip(buses["id"].to_list(), zip(buses["v_min_pu"].to_list(),
+                                              buses["v_max_pu"].to_list(), strict=True),
+                   strict=True))
+    assert got["S"] == (0.9, 1.1)
+    assert got["a"] == (0.95, 1.05)

@@ -228,7 +228,9 @@ RENAMED_COLUMNS: dict[str, dict[str, str]] = {"branches": {"switch_cost": "switc
 #: Columns whose empty cell means the schema's default, filled when a table is completed (so
 #: by every reader): the model read an empty source ``v_set_pu`` as 1.0 while the AC check's
 #: pandapower net got NaN and failed (user test ut_edge #2).
-NULL_IS_DEFAULT: dict[type[pt.Model], tuple[str, ...]] = {Bus: ("v_set_pu",)}
+#: The voltage band's empty cells likewise: the model took 0.9/1.1, the export NaN limits.
+NULL_IS_DEFAULT: dict[type[pt.Model], tuple[str, ...]] = {
+    Bus: ("v_set_pu", "v_min_pu", "v_max_pu")}
 
 
 def complete_table(model: type[pt.Model], df: pl.DataFrame) -> pl.DataFrame:
