@@ -9,8 +9,10 @@ JSON::
 
 or CSV with the columns ``name,probability,broken`` and the broken branch ids separated by ``;``
 (``A,0.9,2;11``). Probabilities must be non-negative and add up to 1 (within 1e-6); every broken
-id must be a branch of the network. Every problem found is raised at once as ``BAD_SCENARIO``
-problems of an :class:`~feederopt.errors.InputError` naming the scenario and the field.
+id must be a branch of the network (an unknown one gets the hint ``restore --broken`` gives:
+:func:`feederopt.network.id_hints.id_hint`). Every problem found is raised at once as
+``BAD_SCENARIO`` problems of an :class:`~feederopt.errors.InputError` naming the scenario and
+the field.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io._common import missing, read_text, unknown_file_type, unreadable
 from feederopt.network.container import Network
+from feederopt.network.id_hints import id_hint, name_aliases
 
 #: Tolerance on the sum of the probabilities.
 PROBABILITY_TOLERANCE = 1e-6
@@ -132,7 +135,9 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
                     source: str = "") -> DisasterSet:
     """Validate scenario rows (dicts with ``name``, ``probability``, ``broken``) against ``net``."""
     problems: list[Problem] = []
-    branch_ids = {str(b) for b in net.branches["id"].to_list()}
+    branch_list = [str(b) for b in net.branches["id"].to_list()]
+    branch_ids = set(branch_list)
+    aliases: dict[str, str] | None = None  # element names -> ids, built on the first unknown
     out: list[Disaster] = []
     seen: set[str] = set()
     for k, row in enumerate(rows):
@@ -166,9 +171,13 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
         if unknown:
             joined = [b for b in unknown if "," in b
                       and all(x.strip() in branch_ids for x in b.split(","))]
+            if aliases is None:
+                bus_ids = {str(b) for b in net.buses["id"].to_list()}
+                aliases = name_aliases(net, branch_ids, bus_ids)[0]
+            # the same hint as restore --broken's (a name: its id; a bare index: line:N)
             problems.append(_bad(
                 f"unknown branch ids {', '.join(unknown)}", (name,), "broken",
-                "give the ids of the network's branches" + (
+                id_hint(unknown, branch_list, aliases, "branch") + (
                     f"; in a CSV file the ids of one scenario are separated by ';' "
                     f"('{joined[0].replace(',', ';')}'), not ','" if joined else "")))
         out.append(Disaster(name, prob, broken, dups))
