@@ -10,12 +10,16 @@ negative or non-numeric one elsewhere no longer hides it.
 
 from __future__ import annotations
 
+import json
+
 import pandapower as pp
 import pytest
+from typer.testing import CliRunner
 
 import feederopt
 from feederopt import InputError
 from feederopt.api_resilience import restore
+from feederopt.cli import app
 from feederopt.errors import ProblemKind
 from feederopt.io.disasters import read_disasters
 
@@ -55,3 +59,46 @@ def test_unknown_ids_in_a_scenario_file_get_restores_hint(tmp_path) -> None:
     with pytest.raises(InputError) as err:
         restore(net, ["LA1"], ac_check=False)
     assert "LA1 is line:1" in err.value.problems[0].hint
+
+
+def test_every_probability_problem_is_reported(tmp_path) -> None:
+    net = _pp_net()
+    f = tmp_path / "bad_neg.json"
+    f.write_text(json.dumps({"scenarios": [
+        {"name": "S1", "probability": -0.5, "broken": ["line:1"]},
+        {"name": "S2", "probability": 1.5, "broken": ["line:0"]}]}))
+    got = {(p.ids, p.field) for p in _problems(f, net)}
+    assert got == {(("S1",), "probability"), (("S2",), "probability")}
+    # a non-numeric probability hides neither one above 1 nor an unknown id
+    g = tmp_path / "text.json"
+    g.write_text(json.dumps({"scenarios": [
+        {"name": "S1", "probability": "abc", "broken": ["line:1"]},
+        {"name": "S2", "probability": 1.5, "broken": ["line:0"]},
+        {"name": "S3", "probability": 0.2, "broken": ["LA1"]}]}))
+    probs = _problems(g, net)
+    assert {(p.ids, p.field) for p in probs} == {
+        (("S1",), "probability"), (("S2",), "probability"), (("S3",), "broken")}
+    assert any("above 1" in p.message for p in probs)
+    # the valid probabilities adding up to more than 1 is wrong whatever the bad one becomes
+    h = tmp_path / "sum.json"
+    h.write_text(json.dumps({"scenarios": [
+        {"name": "S1", "probability": "abc", "broken": ["line:1"]},
+        {"name": "S2", "probability": 0.6, "broken": ["line:0"]},
+        {"name": "S3", "probability": 0.7, "broken": ["line:2"]}]}))
+    probs = _problems(h, net)
+    assert {p.ids for p in probs} == {("S1",), ("S2", "S3")}
+
+
+def test_cli_exit_2_names_both(tmp_path) -> None:
+    net = _pp_net()
+    grid = tmp_path / "grid.json"
+    pp.to_json(net, str(grid))
+    f = tmp_path / "bad.json"
+    f.write_text(json.dumps({"scenarios": [
+        {"name": "S1", "probability": -0.5, "broken": ["line:1"]},
+        {"name": "S2", "probability": 1.5, "broken": ["LA0"]}]}))
+    res = CliRunner().invoke(app, ["plan", str(grid), "--scenarios", str(f)])
+    assert res.exit_code == 2
+    assert "Traceback" not in res.output
+    assert "[S1].probability" in res.output and "[S2].probability" in res.output
+    assert "LA0 is line:0" in res.output
