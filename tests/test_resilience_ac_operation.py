@@ -77,10 +77,13 @@ def test_ut_res_repro_island_dg_runs_the_models_operation() -> None:
 def test_generators_the_model_disconnects_are_out_of_service_in_ac() -> None:
     """A 12-MW PV at B5 exceeds every load of the net (10.35 MW), and a DG absorbs no P: the
     model must disconnect it; the AC run must then leave it out too (the old check injected
-    its 12 MW)."""
+    its 12 MW). The DG stands at the PV's bus B5 (12), so the PV is in the DG's island: with
+    the DG at A6 (7) the model may as well leave B5 de-energised at the same shed (a tie the
+    rating polygon (5d') made HiGHS break the other way), and the test would not reach the
+    island case."""
     net = planner_pandapower(pv_mw=12.0)
-    r = restore(feederopt.load(net), ["line:0", "line:6"], dg_sites=["7"], dg_p_max_kw=1500)
-    assert r.operation.dg_output_kw["7"] > 0.0
+    r = restore(feederopt.load(net), ["line:0", "line:6"], dg_sites=["12"], dg_p_max_kw=1500)
+    assert r.operation.dg_output_kw["12"] > 0.0
     check_island(net, r)
     assert "12" in r.operation.island_generators_off
 

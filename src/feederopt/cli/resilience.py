@@ -141,8 +141,9 @@ def _ac_table(ac: dict[str, Any]) -> Table:
 def _print_verdict(out: Any, ac: dict[str, Any]) -> None:
     if not ac["limits_hold"]:
         out.print("[yellow]warning:[/] ", end="")
-        out.print(f"{ac['verdict']} (the model's LinDistFlow is lossless and linear; the AC "
-                  "operating point is the true one)", markup=False)
+        cause = ac.get("cause") or ("the model's LinDistFlow is lossless and linear; the AC "
+                                    "operating point is the true one")
+        out.print(f"{ac['verdict']} ({cause})", markup=False)
 
 
 def _print_notes(out: Any, notes: list[str]) -> None:

@@ -8,9 +8,11 @@ JSON::
                    {"name": "C", "probability": 0.1, "broken": ["2", "5", "8", "14", "15"]}]}
 
 or CSV with the columns ``name,probability,broken`` and the broken branch ids separated by ``;``
-(``A,0.9,2;11``). Probabilities must be non-negative and add up to 1 (within 1e-6); every broken
-id must be a branch of the network. Every problem found is raised at once as ``BAD_SCENARIO``
-problems of an :class:`~feederopt.errors.InputError` naming the scenario and the field.
+(``A,0.9,2;11``). Probabilities must lie in [0, 1] and add up to 1 (within 1e-6); every broken
+id must be a branch of the network (an unknown one gets the hint ``restore --broken`` gives:
+:func:`feederopt.network.id_hints.id_hint`). Every problem found is raised at once as
+``BAD_SCENARIO`` problems of an :class:`~feederopt.errors.InputError` naming the scenario and
+the field.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io._common import missing, read_text, unknown_file_type, unreadable
 from feederopt.network.container import Network
+from feederopt.network.id_hints import id_hint, name_aliases
 
 #: Tolerance on the sum of the probabilities.
 PROBABILITY_TOLERANCE = 1e-6
@@ -132,7 +135,9 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
                     source: str = "") -> DisasterSet:
     """Validate scenario rows (dicts with ``name``, ``probability``, ``broken``) against ``net``."""
     problems: list[Problem] = []
-    branch_ids = {str(b) for b in net.branches["id"].to_list()}
+    branch_list = [str(b) for b in net.branches["id"].to_list()]
+    branch_ids = set(branch_list)
+    aliases: dict[str, str] | None = None  # element names -> ids, built on the first unknown
     out: list[Disaster] = []
     seen: set[str] = set()
     for k, row in enumerate(rows):
@@ -151,6 +156,11 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
             problems.append(_bad("no probability given", (name,), "probability"))
         elif not math.isfinite(prob) or prob < 0:
             problems.append(_bad("probability must be a number >= 0", (name,), "probability"))
+        elif prob > 1.0 + PROBABILITY_TOLERANCE:
+            # a problem of its own: no set of probabilities adding up to 1 has one above 1, so
+            # it is reported whatever else is wrong (bad_neg.json: S1 at -0.5 hid S2 at 1.5)
+            problems.append(_bad(f"probability {prob:g} is above 1", (name,), "probability",
+                                 "a probability lies between 0 and 1"))
         if "broken" not in row:
             problems.append(_bad("no broken lines given (an empty list breaks none)", (name,),
                                  "broken"))
@@ -166,9 +176,13 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
         if unknown:
             joined = [b for b in unknown if "," in b
                       and all(x.strip() in branch_ids for x in b.split(","))]
+            if aliases is None:
+                bus_ids = {str(b) for b in net.buses["id"].to_list()}
+                aliases = name_aliases(net, branch_ids, bus_ids)[0]
+            # the same hint as restore --broken's (a name: its id; a bare index: line:N)
             problems.append(_bad(
                 f"unknown branch ids {', '.join(unknown)}", (name,), "broken",
-                "give the ids of the network's branches" + (
+                id_hint(unknown, branch_list, aliases, "branch") + (
                     f"; in a CSV file the ids of one scenario are separated by ';' "
                     f"('{joined[0].replace(',', ';')}'), not ','" if joined else "")))
         out.append(Disaster(name, prob, broken, dups))
@@ -184,6 +198,15 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
         problems.append(_bad(f"the probabilities add up to {total:.6g}, not 1",
                              tuple(d.name for d in out), "probability",
                              "scale them so that they sum to 1"))
+    elif out and not valid:
+        # some probability is wrong, so the sum is not known; but the valid ones (in [0, 1])
+        # adding up to more than 1 is wrong whatever the others are fixed to
+        fine = [d for d in out if math.isfinite(d.probability) and 0 <= d.probability <= 1]
+        part = sum(d.probability for d in fine)
+        if len(fine) > 1 and part > 1.0 + PROBABILITY_TOLERANCE:
+            problems.append(_bad(
+                f"the valid probabilities alone add up to {part:.6g}, more than 1",
+                tuple(d.name for d in fine), "probability", "scale them so that all sum to 1"))
     if problems:
         raise InputError(problems)
     return DisasterSet(tuple(out), description, source)

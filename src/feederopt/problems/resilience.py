@@ -38,6 +38,7 @@ from feederopt.formulations.resilience import (
     operation_block,
 )
 from feederopt.network.container import Network, resolve_branch_ids
+from feederopt.network.id_hints import id_hint, name_aliases
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 
 #: The seed's switching penalty: 0.01 p.u. per closed line in Phase 1 (10 kW at 1000 kVA), and
@@ -279,7 +280,7 @@ class ResilienceProblem:
             raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
                                       "branch ids that the network does not have",
                                       tuple(unknown), field_name,
-                                      _id_hint(unknown, self.branch_ids, self.branch_aliases,
+                                      id_hint(unknown, self.branch_ids, self.branch_aliases,
                                                "branch"))])
         return tuple(sorted({index[str(b)] for b in ids}))
 
@@ -293,7 +294,7 @@ class ResilienceProblem:
         if missing:
             out.append(Problem(ProblemKind.UNKNOWN_BUS, "options",
                                "DG sites that are not buses of the network", tuple(missing),
-                               "dg_sites", _id_hint(missing, self.bus_ids, self.bus_aliases,
+                               "dg_sites", id_hint(missing, self.bus_ids, self.bus_aliases,
                                                     "bus")))
         if others:
             src = [b for b in others if self.grid.is_source[self.bus_ids.index(b)]]
@@ -394,51 +395,6 @@ class LoadWeights:
     def empty(cls) -> LoadWeights:
         z = np.zeros(0)
         return cls(np.zeros(0, int), z, z, z, [], [])
-
-
-def name_aliases(net: Network, branch_ids: set[str], bus_ids: set[str]
-                 ) -> tuple[dict[str, str], dict[str, str]]:
-    """A pandapower net's element names -> ids (``LA1`` -> ``line:0``, a bus name -> its
-    index), for the hints of unknown ids; empty for other sources."""
-    origin = net.origin
-    branches: dict[str, str] = {}
-    buses: dict[str, str] = {}
-    for table in ("line", "trafo"):
-        df = getattr(origin, table, None) if origin is not None else None
-        if df is None or "name" not in getattr(df, "columns", ()):
-            continue
-        for idx, name in zip(df.index, df["name"], strict=True):
-            if isinstance(name, str) and name and f"{table}:{idx}" in branch_ids:
-                branches.setdefault(name, f"{table}:{idx}")
-    df = getattr(origin, "bus", None) if origin is not None else None
-    if df is not None and "name" in getattr(df, "columns", ()):
-        for idx, name in zip(df.index, df["name"], strict=True):
-            if isinstance(name, str) and name and str(idx) in bus_ids:
-                buses.setdefault(name, str(idx))
-    return branches, buses
-
-
-def _id_hint(unknown: list[str], ids: list[str], aliases: dict[str, str], what: str) -> str:
-    """The hint for ids a network does not have: the form of its ids, and the id meant where
-    a name or a bare number matches one."""
-    sample = ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
-    guesses = []
-    for u in unknown:
-        if u in aliases:
-            guesses.append(f"{u} is {aliases[u]}")
-        elif what == "branch":
-            near = [i for i in ids if i.split(":")[-1] == u]
-            if near:
-                guesses.append(f"{u}: did you mean {' or '.join(near)}?")
-    text = f"the network's {what} ids are {sample}"
-    if what == "branch" and any(i.startswith("line:") for i in ids):
-        text += " (a pandapower net's: line:N and trafo:N, N the element's index)"
-    if what == "bus":
-        text += f" ({len(ids)} buses)"
-    if len(unknown) > 1 and all(u in aliases for u in unknown):
-        # every unknown one is a name: the ids to paste instead, in the order given
-        guesses.append("those are " + ",".join(aliases[u] for u in unknown))
-    return text + ("; " + "; ".join(guesses) if guesses else "")
 
 
 def model_notes(net: Network, pu: PerUnitNetwork) -> list[str]:

@@ -65,6 +65,20 @@ class RestorationAcCheck:
     #: The grid-forming backup DGs whose island needs more P in AC than their size.
     dg_over_size: list[str] = field(default_factory=list)
     message: str = ""
+    #: The closed lines whose flow in the model itself has ``|S| = sqrt(P^2 + Q^2)`` above the
+    #: rating (none with the rating polygon (5d'), which keeps ``|S| <= Pbar``).
+    model_overloaded_lines: list[str] = field(default_factory=list)
+
+    @property
+    def cause(self) -> str:
+        """Why the AC check can break a limit the model keeps: the model's own ``|S|`` over
+        a rating when it is (it is then no AC effect), else the model's approximations (no
+        losses, linear voltages, ratings on ``|S|`` at the flows' 1 p.u. currents)."""
+        if self.model_overloaded_lines:
+            return ("the model's own flows exceed the rating, |S| = sqrt(P^2 + Q^2) > Pbar, on "
+                    + ", ".join(self.model_overloaded_lines))
+        return ("the model's LinDistFlow is lossless and linear and rates |S| at its "
+                "lossless flows; the AC operating point is the true one")
 
     @property
     def verdict(self) -> str:
@@ -104,6 +118,8 @@ class RestorationAcCheck:
             "dg_island_kw": self.dg_island_kw,
             "dg_over_size": self.dg_over_size,
             "message": self.message,
+            "model_overloaded_lines": self.model_overloaded_lines,
+            "cause": self.cause,
         }
 
 
@@ -195,11 +211,14 @@ def restoration_ac(network: Network, problem: Any, op: Any, sites: np.ndarray | 
             big.append(problem.bus_ids[b])
     fine = not (low or high or over or dead or big)
     diff = np.abs(vac[ok] - model_v[energised][ok])
+    s_model = np.hypot(np.asarray(op.p, float), np.asarray(op.q, float))
+    model_over = [problem.branch_ids[k] for k in np.flatnonzero(
+        closed & (s_model > g.p_cap * (1 + TOLERANCE) + 1e-9))]
     return RestorationAcCheck(
         True, ac.losses_kw, float(np.nanmin(vac)) if ok.any() else math.nan,
         float(np.nanmax(vac)) if ok.any() else math.nan, float(np.nanmin(mv)),
         float(np.nanmax(mv)), float(diff.max()) if diff.size else math.nan, fine, low, high,
-        over, dead, island, big, ac.message)
+        over, dead, island, big, ac.message, model_over)
 
 
 @contextmanager
