@@ -60,7 +60,13 @@ from feederopt.solvers.cvxpy_backend import CvxpyModel, time_limit_options
 from feederopt.solvers.detect import solver_label
 from feederopt.solvers.highs_backend import HighsModel
 from feederopt.solvers.scip_master import ScipMaster
-from feederopt.solvers.status import SOLVED, SolverStatus, Status
+from feederopt.solvers.status import (
+    LOSS_PHASE,
+    SOLVED,
+    VIOLATION_PHASE,
+    SolverStatus,
+    Status,
+)
 
 #: Two phase-1 violations [p.u.] within this share of each other (or VIOLATION_ABS_TOL) are
 #: the same to the least-violating topology's choice, which then goes to the losses.
@@ -347,6 +353,10 @@ class Benders(MasterLoop):
         self.lower, self.upper = -math.inf, math.inf
         self.incumbent = self.incumbent_y = None
         self._minimize_violation = minimize_violation
+        # The search's bounds are total slack [p.u.]: rows of their own phase and columns.
+        self.log_phase = VIOLATION_PHASE if minimize_violation else LOSS_PHASE
+        if minimize_violation:
+            self.phase("least violation: minimising the total slack of the limits [p.u.]")
         if self.options.relaxation_bound and not minimize_violation:
             self.relaxation()
             if self._relaxed is not None:
