@@ -25,6 +25,7 @@ Each solve runs the same steps, each written once here:
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -35,7 +36,7 @@ import numpy as np
 import polars as pl
 
 from feederopt.algorithms.base import ProgressCallback, RawSolution, StopOptions, on_all_branches
-from feederopt.algorithms.benders import Benders, BendersOptions
+from feederopt.algorithms.benders import Benders, BendersOptions, least_violating_after_proof
 from feederopt.algorithms.dopf import DopfBenders, DopfOptions, solve_dopf_misocp
 from feederopt.algorithms.heuristics import start_budget, start_topologies
 from feederopt.algorithms.monolithic import solve_fixed, solve_lindistflow, solve_misocp
@@ -737,7 +738,21 @@ def _run_nominal(problem: ReconfigurationProblem, opts: SolveOptions,
         solver = require_solver(opts.solver, mixed_integer=True) if opts.solver else (
             default_misocp_solver()
         )
-        return solve_misocp(problem, solver, stop)
+        raw = solve_misocp(problem, solver, stop)
+        if raw.status is Status.INFEASIBLE and raw.y is None:
+            # proven: no radial topology meets the limits; the least-violating one, as Benders
+            # reports it after its proof (the same search), with its violated limits
+            evaluator = TopologyEvaluator(problem, _conic(opts))
+            initial = problem.pu.initial_closed().astype(float)
+            left = opts.stop.time_limit_s - raw.solve_time_s
+            t0 = time.perf_counter()
+            starts, _ = start_topologies(evaluator, start_budget(max(left, 0.0)),
+                                         fallback=initial)
+            searched = least_violating_after_proof(
+                raw, problem, left - (time.perf_counter() - t0), [initial, *starts], progress,
+                evaluator)
+            raw = replace(searched, solve_time_s=raw.solve_time_s + time.perf_counter() - t0)
+        return raw
     if opts.method is Method.LINDISTFLOW:
         return solve_lindistflow(problem, stop)
     evaluator = TopologyEvaluator(problem, _conic(opts))
