@@ -487,8 +487,11 @@ def solve(
             stderr().print("held by --hold-closed/--hold-open: " + "; ".join(
                 f"{k} {', '.join(v)}" for k, v in held.items() if v), markup=False)
         if result.extra.get("infeasible_reason"):
-            stderr().print(f"infeasible: {result.extra['infeasible_reason']}", style="red",
-                           markup=False)
+            # a heuristic's reason says that it proves nothing: no "infeasible:" before it
+            heuristic = _heuristic(result)
+            stderr().print(("" if heuristic else "infeasible: ")
+                           + str(result.extra["infeasible_reason"]),
+                           style="yellow" if heuristic else "red", markup=False)
         print_result(result)
         if options.uncertainty is not None:
             print_uncertain(result)
