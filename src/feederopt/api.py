@@ -68,6 +68,8 @@ from feederopt.problems.dopf import DEFAULT_LOSS_PRICE_PER_MWH, DopfProblem
 from feederopt.problems.holds import (
     Held,
     NoHeldTopology,
+    held_infeasible_reason,
+    held_infeasible_words,
     held_model,
     held_of,
     resolve_holds,
@@ -84,8 +86,8 @@ from feederopt.results.dopf import (
     with_settings,
 )
 from feederopt.results.literature import base_comparison, classify
-from feederopt.results.mapping import to_result
-from feederopt.results.result import Result
+from feederopt.results.mapping import GRID_INFEASIBLE, to_result
+from feederopt.results.result import HEURISTIC_METHODS, Result
 from feederopt.results.threephase import ThreePhaseResult
 from feederopt.results.uncertain import (
     RobustSummary,
@@ -221,6 +223,14 @@ def solve(
         result = _no_held_topology(net, opts, e)
     if held:
         result.extra["held"] = held.to_dict()
+        if (result.status is Status.INFEASIBLE and not result.extra.get("infeasible_reason")
+                and result.method not in HEURISTIC_METHODS):
+            # proven under the holds only: the reason, and the AC check's warning, say so
+            result.extra["infeasible_reason"] = held_infeasible_reason(held)
+            if result.ac_check is not None:
+                result.ac_check = replace(result.ac_check, warnings=tuple(
+                    w.replace(GRID_INFEASIBLE, held_infeasible_words(held))
+                    for w in result.ac_check.warnings))
     if devices_note:
         result.extra["notes"] = [*result.extra.get("notes", []), devices_note]
     if result.status is Status.INTERRUPTED and interrupt_reason() is not None:

@@ -140,8 +140,8 @@ def print_result(result: Any) -> None:
             out.print("[red]LinDistFlow found no radial configuration within its linearised "
                       "limits[/] (a heuristic: not a proof; --method benders decides).")
         elif result.status.value == "infeasible":
-            out.print("[red]No radial configuration meets the limits[/] (proven); the solver "
-                      "returned no topology.")
+            out.print(f"[red]No radial configuration{_with_holds(result)} meets the limits[/] "
+                      "(proven); the solver returned no topology.")
         else:
             out.print(f"[red]No topology was found:[/] the run ended ({result.status.value}) "
                       "without one. There is nothing to operate, and the tables carry no "
@@ -156,8 +156,8 @@ def print_result(result: Any) -> None:
                       "proof that none meets them; --method benders decides). It needs slack "
                       "at:")
         elif result.status.value == "infeasible":
-            out.print("[red]No radial configuration meets the limits.[/] The least-violating "
-                      "one needs slack at:")
+            out.print(f"[red]No radial configuration{_with_holds(result)} meets the limits.[/] "
+                      "The least-violating one needs slack at:")
         else:
             total = result.extra.get("total_violation_pu")
             out.print("[red]No radial configuration within the limits was found[/] before the "
@@ -289,6 +289,15 @@ def _no_topology_hint(method: str) -> str:
                 "grid's own topology or a start heuristic's has been evaluated.")
     return ("A longer --time-limit, or --method benders (which starts from the grid's own "
             "topology and the start heuristics), may find one.")
+
+
+def _with_holds(result: Any) -> str:
+    """`` with the held branches (line:13 closed)`` when holds were given: a proof of
+    infeasibility rests on them (user test ut_feas #4); empty without holds."""
+    from feederopt import held_text
+
+    held = result.extra.get("held")
+    return f" with the held branches ({held_text(held)})" if held else ""
 
 
 def _heuristic(result: Any) -> bool:

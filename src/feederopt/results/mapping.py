@@ -336,6 +336,11 @@ def _limits_warning(violations: list[dict[str, Any]]) -> str:
             + " (ac_check.limit_violations lists them)")
 
 
+#: The AC check's words for a least-violating point after a proof of infeasibility (the API
+#: names the holds instead when the proof rests on them).
+GRID_INFEASIBLE = "the grid is infeasible"
+
+
 def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, losses_kw: float,
               closed: np.ndarray, ac: Any, fidelity: ModelFidelity | None = None,
               notes: list[str] | None = None, compare: bool = True,
@@ -381,7 +386,7 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
     if not compare:
         # a heuristic's "infeasible" proves nothing (user test ut_feas #3: LinDistFlow said
         # "the grid is infeasible" where brute force finds feasible topologies)
-        why = ("the grid is infeasible" if proven else
+        why = (GRID_INFEASIBLE if proven else
                "the heuristic's topology breaks the limits (not a proof that none meets "
                "them; --method benders decides)" if heuristic else
                "no topology within the limits was found (infeasibility not proven)")
