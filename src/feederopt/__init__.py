@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from feederopt.network.limits import operating_limits
     from feederopt.network.topology import base_case_unsupplied
     from feederopt.options import Method, SolveOptions, solve_options
+    from feederopt.problems.holds import held_text
     from feederopt.problems.reconfiguration import DEFAULT_RADIALITY
     from feederopt.report.html import write_report
     from feederopt.report.partition import partition_result_json
@@ -104,6 +105,7 @@ _FOR_CLI = {
     "Method": "feederopt.options",
     "Result": "feederopt.results.result",
     "HEURISTIC_METHODS": "feederopt.results.result",
+    "held_text": "feederopt.problems.holds",
     "is_three_phase": "feederopt.cases",
     "base_case_unsupplied": "feederopt.network.topology",
     "operating_limits": "feederopt.network.limits",
@@ -193,6 +195,7 @@ __all__ = [
     "disconnected_text",
     "generate_scenarios",
     "generation_by_bus",
+    "held_text",
     "interrupt",
     "is_three_phase",
     "list_cases",

@@ -25,6 +25,7 @@ Each solve runs the same steps, each written once here:
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -35,7 +36,7 @@ import numpy as np
 import polars as pl
 
 from feederopt.algorithms.base import ProgressCallback, RawSolution, StopOptions, on_all_branches
-from feederopt.algorithms.benders import Benders, BendersOptions
+from feederopt.algorithms.benders import Benders, BendersOptions, least_violating_after_proof
 from feederopt.algorithms.dopf import DopfBenders, DopfOptions, solve_dopf_misocp
 from feederopt.algorithms.heuristics import start_budget, start_topologies
 from feederopt.algorithms.monolithic import solve_fixed, solve_lindistflow, solve_misocp
@@ -67,6 +68,8 @@ from feederopt.problems.dopf import DEFAULT_LOSS_PRICE_PER_MWH, DopfProblem
 from feederopt.problems.holds import (
     Held,
     NoHeldTopology,
+    held_infeasible_reason,
+    held_infeasible_words,
     held_model,
     held_of,
     resolve_holds,
@@ -83,8 +86,8 @@ from feederopt.results.dopf import (
     with_settings,
 )
 from feederopt.results.literature import base_comparison, classify
-from feederopt.results.mapping import to_result
-from feederopt.results.result import Result
+from feederopt.results.mapping import GRID_INFEASIBLE, to_result
+from feederopt.results.result import HEURISTIC_METHODS, Result
 from feederopt.results.threephase import ThreePhaseResult
 from feederopt.results.uncertain import (
     RobustSummary,
@@ -220,6 +223,14 @@ def solve(
         result = _no_held_topology(net, opts, e)
     if held:
         result.extra["held"] = held.to_dict()
+        if (result.status is Status.INFEASIBLE and not result.extra.get("infeasible_reason")
+                and result.method not in HEURISTIC_METHODS):
+            # proven under the holds only: the reason, and the AC check's warning, say so
+            result.extra["infeasible_reason"] = held_infeasible_reason(held)
+            if result.ac_check is not None:
+                result.ac_check = replace(result.ac_check, warnings=tuple(
+                    w.replace(GRID_INFEASIBLE, held_infeasible_words(held))
+                    for w in result.ac_check.warnings))
     if devices_note:
         result.extra["notes"] = [*result.extra.get("notes", []), devices_note]
     if result.status is Status.INTERRUPTED and interrupt_reason() is not None:
@@ -737,7 +748,21 @@ def _run_nominal(problem: ReconfigurationProblem, opts: SolveOptions,
         solver = require_solver(opts.solver, mixed_integer=True) if opts.solver else (
             default_misocp_solver()
         )
-        return solve_misocp(problem, solver, stop)
+        raw = solve_misocp(problem, solver, stop)
+        if raw.status is Status.INFEASIBLE and raw.y is None:
+            # proven: no radial topology meets the limits; the least-violating one, as Benders
+            # reports it after its proof (the same search), with its violated limits
+            evaluator = TopologyEvaluator(problem, _conic(opts))
+            initial = problem.pu.initial_closed().astype(float)
+            left = opts.stop.time_limit_s - raw.solve_time_s
+            t0 = time.perf_counter()
+            starts, _ = start_topologies(evaluator, start_budget(max(left, 0.0)),
+                                         fallback=initial)
+            searched = least_violating_after_proof(
+                raw, problem, left - (time.perf_counter() - t0), [initial, *starts], progress,
+                evaluator)
+            raw = replace(searched, solve_time_s=raw.solve_time_s + time.perf_counter() - t0)
+        return raw
     if opts.method is Method.LINDISTFLOW:
         return solve_lindistflow(problem, stop)
     evaluator = TopologyEvaluator(problem, _conic(opts))

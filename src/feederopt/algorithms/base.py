@@ -24,6 +24,8 @@ import numpy as np
 
 from feederopt.solvers import interrupt
 from feederopt.solvers.status import (
+    LOSS_PHASE,
+    VIOLATION_PHASE,
     IterationRecord,
     PhaseRecord,
     ProgressEvent,
@@ -143,6 +145,8 @@ class AlgorithmBase:
         self.lower = -math.inf
         self.upper = math.inf
         self.log: list[IterationRecord] = []
+        #: The phase the bounds belong to (:data:`LOSS_PHASE` or :data:`VIOLATION_PHASE`).
+        self.log_phase = LOSS_PHASE
         self.t0 = time.perf_counter()
         self.iteration = 0
 
@@ -208,9 +212,15 @@ class AlgorithmBase:
         )
 
     def record(self, master_s: float = 0.0, slave_s: float = 0.0, note: str = "") -> None:
-        rec = IterationRecord(
-            self.iteration, self.lower, self.upper, self.gap, self.elapsed, master_s, slave_s, note
-        )
+        """Log the bounds now, in the columns of :attr:`log_phase` (the violation phase's are
+        total slack in p.u., never in the kW columns)."""
+        if self.log_phase == VIOLATION_PHASE:
+            rec = IterationRecord(self.iteration, math.nan, math.nan, self.gap, self.elapsed,
+                                  master_s, slave_s, note, VIOLATION_PHASE, self.lower,
+                                  self.upper)
+        else:
+            rec = IterationRecord(self.iteration, self.lower, self.upper, self.gap,
+                                  self.elapsed, master_s, slave_s, note)
         self.log.append(rec)
         if self.progress is not None:
             self.progress(rec)
@@ -227,7 +237,7 @@ class AlgorithmBase:
         if last is None:
             if not (math.isfinite(self.lower) or math.isfinite(self.upper)):
                 return False
-        elif (last.lower_bound, last.upper_bound) == (self.lower, self.upper):
+        elif last.phase == self.log_phase and last.bounds == (self.lower, self.upper):
             return False
         self.record(master_s, slave_s, note)
         return True

@@ -46,6 +46,7 @@ from feederopt.algorithms.base import (
     OutOfTime,
     ProgressCallback,
     RawSolution,
+    StopOptions,
     stopped_status,
 )
 from feederopt.algorithms.master import MasterHelper, MasterLoop, MasterOptions
@@ -60,7 +61,13 @@ from feederopt.solvers.cvxpy_backend import CvxpyModel, time_limit_options
 from feederopt.solvers.detect import solver_label
 from feederopt.solvers.highs_backend import HighsModel
 from feederopt.solvers.scip_master import ScipMaster
-from feederopt.solvers.status import SOLVED, SolverStatus, Status
+from feederopt.solvers.status import (
+    LOSS_PHASE,
+    SOLVED,
+    VIOLATION_PHASE,
+    SolverStatus,
+    Status,
+)
 
 #: Two phase-1 violations [p.u.] within this share of each other (or VIOLATION_ABS_TOL) are
 #: the same to the least-violating topology's choice, which then goes to the losses.
@@ -205,8 +212,18 @@ class Benders(MasterLoop):
             return self._solution(stopped_status(), False)
         if result is not None:
             return result
-        # Proven: no radial topology meets the limits. Search a little for the least-violating
-        # one (the diagnosis names its violated limits); it need not be proven optimal.
+        return self.search_least_violating(initial or []) or self._error()
+
+    def search_least_violating(self, initial: list[np.ndarray]) -> RawSolution | None:
+        """After a proof that no radial topology meets the limits (this run's, or another
+        method's: :func:`least_violating_after_proof`): search a little, within
+        ``diagnosis_time_s`` and ``diagnosis_iterations``, for the least-violating one,
+
+            min_y  phi(y)  s.t. radiality(y)      (phi: the slave's phase-1 total slack),
+
+        by the same master loop with the slack objective (the module docstring); the
+        diagnosis names its violated limits. It need not be proven optimal. Status
+        ``infeasible``; None when it found no topology and was not stopped."""
         self.stop = replace(
             self.stop,
             time_limit_s=min(self.stop.time_limit_s, self.elapsed + self.options.diagnosis_time_s),
@@ -214,13 +231,13 @@ class Benders(MasterLoop):
         )
         seen = [] if self.least_violating is None else [self.least_violating[1]]
         try:
-            found = self._loop(minimize_violation=True, initial=[*(initial or []), *seen])
+            found = self._loop(minimize_violation=True, initial=[*initial, *seen])
         except (OutOfTime, SlaveFailure):  # proven infeasible, diagnosis cut short
             return self._solution(Status.INFEASIBLE, minimize_violation=True)
         if found is None and (self.interrupted() or self.least_violating is not None):
             # Proven infeasible, the diagnosis cut short: the least-violating topology seen.
             return self._solution(Status.INFEASIBLE, minimize_violation=True)
-        return found or self._error()
+        return found
 
     def relaxation(self) -> dict[str, np.ndarray] | None:
         """The continuous relaxation of the MISOCP (``0 <= y <= 1``, cones exact) on Clarabel,
@@ -347,6 +364,10 @@ class Benders(MasterLoop):
         self.lower, self.upper = -math.inf, math.inf
         self.incumbent = self.incumbent_y = None
         self._minimize_violation = minimize_violation
+        # The search's bounds are total slack [p.u.]: rows of their own phase and columns.
+        self.log_phase = VIOLATION_PHASE if minimize_violation else LOSS_PHASE
+        if minimize_violation:
+            self.phase("least violation: minimising the total slack of the limits [p.u.]")
         if self.options.relaxation_bound and not minimize_violation:
             self.relaxation()
             if self._relaxed is not None:
@@ -492,3 +513,28 @@ class Benders(MasterLoop):
         return RawSolution(Status.ERROR, self.method, None, math.nan, -math.inf, math.inf,
                            self.iteration, self.elapsed, log=list(self.log),
                            timings=dict(self.timings), within_limits=False)
+
+
+def least_violating_after_proof(raw: RawSolution, problem: ReconfigurationProblem,
+                                time_limit_s: float, initial: list[np.ndarray],
+                                progress: ProgressCallback | None = None,
+                                evaluator: TopologyEvaluator | None = None) -> RawSolution:
+    """``raw``, another method's proof that no radial topology meets the limits (the
+    MISOCP's: SCIP answers "infeasible" and no topology), with the least-violating topology
+    that Benders reports after its own proof (:meth:`Benders.search_least_violating`, the
+    same search from the start topologies ``initial``, within ``time_limit_s``): its
+    topology, point, violated limits (``diagnosis``) and ``total_violation_pu``, so that
+    every exact method names the limits that the grid breaks (before, ``misocp`` gave
+    ``diagnosis: []``, user test ut_feas #2). The proof stays ``raw``'s: its method, solver
+    and solver statistics; the search's rows join its log."""
+    if time_limit_s <= 0:
+        return raw
+    algo = Benders(problem, BendersOptions(stop=StopOptions(time_limit_s=time_limit_s)),
+                   progress=progress, evaluator=evaluator)
+    found = algo.search_least_violating(initial)
+    if found is None or found.y is None:
+        return raw
+    return replace(raw, y=found.y, point=found.point, diagnosis=found.diagnosis,
+                   log=[*raw.log, *found.log], within_limits=False,
+                   extra={**raw.extra, **found.extra},
+                   timings={**raw.timings, "least_violating_s": found.solve_time_s})

@@ -20,7 +20,8 @@ import numpy as np
 from feederopt.algorithms.base import RawSolution, StopOptions, stopped_status
 from feederopt.algorithms.oa import OA_CONES, seed_points
 from feederopt.algorithms.slaves import TopologyEvaluator
-from feederopt.problems.reconfiguration import ReconfigurationProblem
+from feederopt.formulations.distflow import add_rating_polygons
+from feederopt.problems.reconfiguration import Evaluation, ReconfigurationProblem
 from feederopt.solvers.cvxpy_backend import CvxpyModel
 from feederopt.solvers.highs_backend import HighsModel
 from feederopt.solvers.scip_backend import ScipModel
@@ -29,10 +30,26 @@ from feederopt.solvers.status import Status
 
 def _evaluate(problem: ReconfigurationProblem, y: np.ndarray,
               evaluator: TopologyEvaluator | None) -> tuple[float, dict[str, np.ndarray], bool]:
+    value, ev = _evaluation(problem, y, evaluator)
+    return value, ev.point, ev.feasible
+
+
+def _evaluation(problem: ReconfigurationProblem, y: np.ndarray,
+                evaluator: TopologyEvaluator | None) -> tuple[float, Evaluation]:
+    """The SOCP slave of topology ``y``: its objective with the switching cost (NaN when it
+    needs slack) and the evaluation (its violated limits then)."""
     ev = (evaluator or TopologyEvaluator(problem)).evaluate(y, need_gradient=False)
     c, const = problem.y_cost()
     value = ev.objective + float(c @ y) + const if ev.feasible else math.nan
-    return value, ev.point, ev.feasible
+    return value, ev
+
+
+#: What a LinDistFlow result that meets no limits says (JSON ``infeasible_reason``): the
+#: heuristic's "infeasible" proves nothing.
+LINDISTFLOW_NOT_PROVEN = (
+    "not proven: LinDistFlow (a heuristic: linearised voltages, no losses, ratings by "
+    "inscribed polygons) found no radial topology within its limits{what}; this proves "
+    "nothing about the grid, --method benders decides")
 
 
 def solve_misocp(
@@ -165,6 +182,9 @@ def lindistflow_topology(
     MILP's relative gap ``milp_gap`` = (objective - bound) / |objective| on its own (loss
     proxy) objective, which is no bound on the true losses."""
     block = problem.monolithic_block(lossless=True)
+    # The ratings by inscribed polygons: the tangents of the loss proxy's cone alone let a
+    # lossless overload through (add_rating_polygons).
+    add_rating_polygons(block, problem.pu)
     model = HighsModel(block, threads=threads)
     cones = [c for c in block.cones if c.name in OA_CONES]
     for point in seed_points(problem.pu):
@@ -194,18 +214,30 @@ def solve_lindistflow(
         status = (Status.INFEASIBLE if milp_status == "infeasible" else
                   stopped_status() if milp_status in ("time_limit", "interrupted")
                   else Status.ERROR)
+        extra: dict[str, object] = {"milp_status": milp_status}
+        if status is Status.INFEASIBLE:
+            extra["infeasible_reason"] = LINDISTFLOW_NOT_PROVEN.format(what="")
         return RawSolution(status, "lindistflow", None, math.nan, -math.inf, math.inf, 1,
-                           time.perf_counter() - t0, solver="HiGHS",
-                           extra={"milp_status": milp_status}, within_limits=False)
-    value, point, feasible = _evaluate(problem, y, evaluator)
+                           time.perf_counter() - t0, solver="HiGHS", extra=extra,
+                           within_limits=False)
+    value, ev = _evaluation(problem, y, evaluator)
+    feasible = ev.feasible
     status = Status.FEASIBLE if feasible else Status.INFEASIBLE
     if feasible and milp_status in ("interrupted", "time_limit"):
         # the MILP stopped before its own optimum: a longer run may give another topology
         status = stopped_status()
+    more: dict[str, object] = {}
+    if not feasible:
+        # the linearised model's topology needs slack in the SOCP: its violated limits, as an
+        # exact method names them (before: diagnosis [] beside "the model held them")
+        more = {"total_violation_pu": ev.violation, "infeasible_reason":
+                LINDISTFLOW_NOT_PROVEN.format(
+                    what=" that the SOCP model holds (its topology needs slack there)")}
     return RawSolution(
         status, "lindistflow", y, problem.to_kw(value) if feasible else math.nan, -math.inf,
-        math.inf, 1, time.perf_counter() - t0, point=point, solver="HiGHS + Clarabel",
-        extra={"milp_status": milp_status, **info}, within_limits=feasible,
+        math.inf, 1, time.perf_counter() - t0, point=ev.point, solver="HiGHS + Clarabel",
+        extra={"milp_status": milp_status, **info, **more}, within_limits=feasible,
+        diagnosis=[] if feasible else list(ev.violations),
     )
 
 

@@ -93,7 +93,7 @@ from feederopt.options import WorstCaseOracle
 from feederopt.problems.reconfiguration import FEASIBILITY_TOL, ReconfigurationProblem
 from feederopt.solvers.highs_backend import HighsModel
 from feederopt.solvers.interrupt import Interrupted
-from feederopt.solvers.status import Status
+from feederopt.solvers.status import VIOLATION_PHASE, Status
 
 #: Most extreme points enumerated per iteration.
 MAX_VERTICES = 1024
@@ -468,6 +468,7 @@ class RobustCuttingPlane(MasterLoop):
         self.stop = replace(self.stop, time_limit_s=self.elapsed + budget,
                             iteration_limit=self.iteration + self.options.diagnosis_iterations)
         self.lower, self.upper = -math.inf, math.inf
+        self.log_phase = VIOLATION_PHASE  # its rows' bounds in the p.u. columns
         self.phase("least-violating search")
         master = HighsModel(self.problem.radiality_block(),
                             objective={"y": np.zeros(self.pu.n_branch)},

@@ -366,10 +366,17 @@ def violation_lines(violations: Sequence[dict[str, Any]], where: str,
 
 
 def iteration_line(rec: IterationRecord) -> str:
-    """One iteration as the progress bar and ``--verbose`` show it: ``it k  LB  UB  gap``."""
+    """One iteration as the progress bar and ``--verbose`` show it: ``it k  LB  UB  gap`` in
+    the objective's unit, and the least-violation search's rows named as that phase, their
+    bounds with their unit (total slack, p.u.): printed as the run's LB/UB they seemed to
+    fall to 0 (user test ut_feas #1)."""
     gap_txt = "inf" if not math.isfinite(rec.gap) else f"{rec.gap * 100:.3f}%"
-    return (f"it {rec.iteration}  LB {fmt(rec.lower_bound, '.4g')}  "
-            f"UB {fmt(rec.upper_bound, '.4g')}  gap {gap_txt}")
+    low, high = rec.bounds
+    if rec.violation_phase:
+        return (f"{rec.phase} it {rec.iteration}  total slack LB {fmt(low, '.4g', ' p.u.')}"
+                f"  UB {fmt(high, '.4g', ' p.u.')}  gap {gap_txt}")
+    return (f"it {rec.iteration}  LB {fmt(low, '.4g')}  "
+            f"UB {fmt(high, '.4g')}  gap {gap_txt}")
 
 
 @contextmanager

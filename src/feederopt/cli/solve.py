@@ -143,8 +143,8 @@ def print_result(result: Any) -> None:
             out.print("[red]LinDistFlow found no radial configuration within its linearised "
                       "limits[/] (a heuristic: not a proof; --method benders decides).")
         elif result.status.value == "infeasible":
-            out.print("[red]No radial configuration meets the limits[/] (proven); the solver "
-                      "returned no topology.")
+            out.print(f"[red]No radial configuration{_with_holds(result)} meets the limits[/] "
+                      "(proven); the solver returned no topology.")
         else:
             out.print(f"[red]No topology was found:[/] the run ended ({result.status.value}) "
                       "without one. There is nothing to operate, and the tables carry no "
@@ -159,8 +159,8 @@ def print_result(result: Any) -> None:
                       "proof that none meets them; --method benders decides). It needs slack "
                       "at:")
         elif result.status.value == "infeasible":
-            out.print("[red]No radial configuration meets the limits.[/] The least-violating "
-                      "one needs slack at:")
+            out.print(f"[red]No radial configuration{_with_holds(result)} meets the limits.[/] "
+                      "The least-violating one needs slack at:")
         else:
             total = result.extra.get("total_violation_pu")
             out.print("[red]No radial configuration within the limits was found[/] before the "
@@ -292,6 +292,15 @@ def _no_topology_hint(method: str) -> str:
                 "grid's own topology or a start heuristic's has been evaluated.")
     return ("A longer --time-limit, or --method benders (which starts from the grid's own "
             "topology and the start heuristics), may find one.")
+
+
+def _with_holds(result: Any) -> str:
+    """`` with the held branches (line:13 closed)`` when holds were given: a proof of
+    infeasibility rests on them (user test ut_feas #4); empty without holds."""
+    from feederopt import held_text
+
+    held = result.extra.get("held")
+    return f" with the held branches ({held_text(held)})" if held else ""
 
 
 def _heuristic(result: Any) -> bool:
@@ -490,8 +499,11 @@ def solve(
             stderr().print("held by --hold-closed/--hold-open: " + "; ".join(
                 f"{k} {', '.join(v)}" for k, v in held.items() if v), markup=False)
         if result.extra.get("infeasible_reason"):
-            stderr().print(f"infeasible: {result.extra['infeasible_reason']}", style="red",
-                           markup=False)
+            # a heuristic's reason says that it proves nothing: no "infeasible:" before it
+            heuristic = _heuristic(result)
+            stderr().print(("" if heuristic else "infeasible: ")
+                           + str(result.extra["infeasible_reason"]),
+                           style="yellow" if heuristic else "red", markup=False)
         print_result(result)
         if options.uncertainty is not None:
             print_uncertain(result)

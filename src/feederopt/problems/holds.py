@@ -46,6 +46,32 @@ class Held:
     def to_dict(self) -> dict[str, list[str]]:
         return {"closed": list(self.closed), "open": list(self.open)}
 
+    def text(self) -> str:
+        """``line:13 closed; line:4, line:7 open``: the holds as a message names them."""
+        return held_text(self.to_dict())
+
+
+def held_text(held: dict[str, list[str]]) -> str:
+    """The holds of a result's ``held`` (``{"closed": [...], "open": [...]}``) as a message
+    names them: ``line:13 closed; line:4, line:7 open``."""
+    return "; ".join(f"{', '.join(ids)} {state}" for state in ("closed", "open")
+                     if (ids := held.get(state)))
+
+
+def held_infeasible_reason(held: Held) -> str:
+    """Why a proof of infeasibility under holds is no proof about the grid: the holds are part
+    of it. Before, such a run said "the grid is infeasible" with ``infeasible_reason: null``
+    while the grid without the hold had a feasible topology (user test ut_feas #4: ms319,
+    ``--hold-closed line:13``)."""
+    return (f"{held_infeasible_words(held)}: the holds are part of the proof (it says "
+            "nothing about the grid without them)")
+
+
+def held_infeasible_words(held: Held) -> str:
+    """``no radial configuration with the held branches (line:13 closed) meets the limits``:
+    what a proof of infeasibility under the holds shows."""
+    return f"no radial configuration with the held branches ({held.text()}) meets the limits"
+
 
 def _switch_refs(net: Network, branch_ids: set[str]) -> tuple[dict[str, str], dict[str, str]]:
     """A pandapower net's switch elements -> the branch each one switches: by index

@@ -64,6 +64,7 @@ from feederopt.report.scenarios import (
     text_table,
 )
 from feederopt.results.result import branch_label, switching_text
+from feederopt.solvers.status import LOSS_PHASE, VIOLATION_PHASE
 from feederopt.validation.ac_polish import polish_text
 
 #: Re-exported: the shared page parts lived here before :mod:`feederopt.report.page`.
@@ -452,15 +453,34 @@ def convergence_section(r: Mapping[str, Any]) -> str:
         g = _finite(x)
         return g * 100 if g is not None else None
 
-    # as the summary: bounds in kW (the objective's unit), the gap in %
-    table = records_table([
-        {"iteration": row.get("iteration"), "lower bound [kW]": row.get("lower_bound"),
-         "upper bound [kW]": row.get("upper_bound"), "gap [%]": pct(row.get("gap")),
-         "elapsed [s]": row.get("elapsed_s"), "note": row.get("note")} for row in log
-    ])
+    # as the summary: bounds in kW (the objective's unit), the gap in %; the least-violation
+    # search (after a proof that no topology meets the limits) in its own columns, total
+    # slack in p.u. (in the kW columns its 0 read as a falling lower bound, ut_feas #1)
+    searched = any(row.get("phase") == VIOLATION_PHASE for row in log)
+
+    def columns(row: Mapping[str, Any]) -> dict[str, Any]:
+        losses = row.get("phase", LOSS_PHASE) != VIOLATION_PHASE
+        out = {"iteration": row.get("iteration")}
+        if searched:
+            out["phase"] = row.get("phase", LOSS_PHASE)
+        out |= {"lower bound [kW]": row.get("lower_bound") if losses else None,
+                "upper bound [kW]": row.get("upper_bound") if losses else None}
+        if searched:
+            out |= {"least total slack, lower bound [p.u.]":
+                    None if losses else row.get("violation_lower_pu"),
+                    "least total slack, found [p.u.]":
+                    None if losses else row.get("violation_upper_pu")}
+        return out | {"gap [%]": pct(row.get("gap")), "elapsed [s]": row.get("elapsed_s"),
+                      "note": row.get("note")}
+
+    table = records_table([columns(row) for row in log])
+    caption = "Lower and upper bound on the objective per iteration."
+    if searched:
+        caption += (" After the proof that no radial topology meets the limits, the search "
+                    "for the least-violating one: its bounds on the total slack [p.u.] in "
+                    "the second panel, not on the objective's axis.")
     return section("convergence", "Benders convergence",
-                   image(png, "Benders bounds per iteration",
-                         "Lower and upper bound on the objective per iteration.")
+                   image(png, "Benders bounds per iteration", caption)
                    + f"<details><summary>Iteration log</summary>{table}</details>")
 
 

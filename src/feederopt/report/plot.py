@@ -516,26 +516,52 @@ def voltage_profile_figure(buses: pl.DataFrame, title: str = "Voltage profile") 
 
 def convergence_figure(log: Sequence[Mapping[str, Any]],
                        title: str = "Benders convergence") -> Figure:
-    """Lower and upper bound per iteration (``iteration``, ``lower_bound``, ``upper_bound``)."""
-    plt = _pyplot()
-    from matplotlib.ticker import MaxNLocator
+    """Lower and upper bound per iteration (``iteration``, ``lower_bound``, ``upper_bound``).
 
-    def series(key: str) -> np.ndarray:
-        return np.array([np.nan if r.get(key) is None else float(r[key]) for r in log])
+    The rows of the least-violation search (``phase`` ``"least violation"``, after a proof that
+    no radial topology meets the limits) bound the total slack [p.u.], not the objective: they
+    get a second panel of their own (``violation_lower_pu``, ``violation_upper_pu``). On the
+    objective's axis their 0 read as a lower bound falling to 0 kW (user test ut_feas #1)."""
+    plt = _pyplot()
+    from feederopt.solvers.status import VIOLATION_PHASE
 
     it = np.array([int(r.get("iteration", k + 1)) for k, r in enumerate(log)])
     xlabel = "iteration"
     if len(set(it.tolist())) < len(it):  # rows between master solves (start, probing)
         it, xlabel = np.arange(1, len(log) + 1), "row of the iteration log"
-    lb, ub = series("lower_bound"), series("upper_bound")
-    lb[~np.isfinite(lb)] = np.nan
-    ub[~np.isfinite(ub)] = np.nan
-    fig, ax = plt.subplots(figsize=(7, 4))
+    searched = np.array([r.get("phase") == VIOLATION_PHASE for r in log], dtype=bool)
+    panels = [("lower_bound", "upper_bound", "objective [kW]", ~searched, title)]
+    if searched.any():
+        panels.append(("violation_lower_pu", "violation_upper_pu", "total slack [p.u.]",
+                       searched, "least-violating topology search (no topology meets the "
+                       "limits)"))
+    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 4 if len(panels) == 1 else 6.5),
+                             squeeze=False)
+    for ax, (low, high, ylabel, rows, name) in zip(axes[:, 0], panels, strict=True):
+        _bounds_panel(ax, it[rows], [r for r, keep in zip(log, rows, strict=True) if keep],
+                      low, high, ylabel)
+        ax.set_xlabel(xlabel)
+        ax.set_title(name, fontsize=10 if ax is not axes[0, 0] else None)
+    fig.tight_layout()
+    return fig
+
+
+def _bounds_panel(ax: Any, it: np.ndarray, log: Sequence[Mapping[str, Any]], low: str,
+                  high: str, ylabel: str) -> None:
+    """One panel of :func:`convergence_figure`: the bounds ``low`` and ``high`` of ``log``'s
+    rows at the x positions ``it``."""
+    from matplotlib.ticker import MaxNLocator
+
+    def series(key: str) -> np.ndarray:
+        out = np.array([np.nan if r.get(key) is None else float(r[key]) for r in log])
+        out[~np.isfinite(out)] = np.nan
+        return out
+
+    lb, ub = series(low), series(high)
     ax.fill_between(it, lb, ub, color="tab:blue", alpha=0.12, step="post", label="gap")
     ax.step(it, ub, where="post", marker="o", ms=4, color="tab:red", label="upper bound")
     ax.step(it, lb, where="post", marker="o", ms=4, color="tab:blue", label="lower bound")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("objective [kW]")
+    ax.set_ylabel(ylabel)
     ax.set_xlim(it.min() - 0.5 if len(it) else 0, it.max() + 0.5 if len(it) else 1)
     if 0 < len(it) <= 20:
         ax.set_xticks(it)
@@ -550,6 +576,3 @@ def convergence_figure(log: Sequence[Mapping[str, Any]],
     ax.ticklabel_format(axis="y", useOffset=False, style="plain")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig

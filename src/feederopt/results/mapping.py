@@ -16,7 +16,7 @@ from feederopt.algorithms.slaves import SlaveResult
 from feederopt.formulations.distflow import losses_of
 from feederopt.network.container import Network
 from feederopt.network.perunit import PerUnitNetwork
-from feederopt.results.result import GENERATOR_SCHEMA, AcCheck, Result
+from feederopt.results.result import GENERATOR_SCHEMA, HEURISTIC_METHODS, AcCheck, Result
 from feederopt.results.uncertain import SlaveOutcome
 from feederopt.solvers.status import Status
 from feederopt.validation.ac_limits import ac_limit_violations
@@ -210,7 +210,9 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
             and abs(raw.objective - losses_kw) <= 1e-6 * max(1.0, abs(losses_kw))) else math.nan
         check = _ac_check(pu, point, v, losses_kw, closed, ac, fidelity,
                           list(net.meta.get("warnings", [])),
-                          compare=not violating, proven=raw.status is Status.INFEASIBLE,
+                          compare=not violating, proven=raw.status is Status.INFEASIBLE
+                          and raw.method not in HEURISTIC_METHODS,
+                          heuristic=raw.method in HEURISTIC_METHODS,
                           bus_out=bus_out, lower_bound_kw=bound)
     base: dict[str, Any] = {}
     bus_ids_all = pu.bus_ids
@@ -334,10 +336,16 @@ def _limits_warning(violations: list[dict[str, Any]]) -> str:
             + " (ac_check.limit_violations lists them)")
 
 
+#: The AC check's words for a least-violating point after a proof of infeasibility (the API
+#: names the holds instead when the proof rests on them).
+GRID_INFEASIBLE = "the grid is infeasible"
+
+
 def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, losses_kw: float,
               closed: np.ndarray, ac: Any, fidelity: ModelFidelity | None = None,
               notes: list[str] | None = None, compare: bool = True,
-              proven: bool = True, bus_out: Callable[[str], Any] | None = None,
+              proven: bool = True, heuristic: bool = False,
+              bus_out: Callable[[str], Any] | None = None,
               lower_bound_kw: float = math.nan) -> AcCheck:
     """Compare the SOCP point with the AC power flow; flag an inexact relaxation, and a model
     that does not represent every element exactly (``fidelity``: the model's own power flow
@@ -376,7 +384,11 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
     dv = float(np.nanmax(np.abs(v - ac.vm_pu))) if np.any(np.isfinite(v)) else math.nan
     diff_pct = -losses_diff_pct(losses_kw, ac.losses_kw)  # (AC - SOCP) / AC
     if not compare:
-        why = ("the grid is infeasible" if proven else
+        # a heuristic's "infeasible" proves nothing (user test ut_feas #3: LinDistFlow said
+        # "the grid is infeasible" where brute force finds feasible topologies)
+        why = (GRID_INFEASIBLE if proven else
+               "the heuristic's topology breaks the limits (not a proof that none meets "
+               "them; --method benders decides)" if heuristic else
                "no topology within the limits was found (infeasibility not proven)")
         warnings.append(f"{why}: the SOCP point shown is the least-violating "
                         "one, not a loss-minimising operating point")

@@ -5,6 +5,7 @@ run does now, how many samples are done), which a progress display shows and no 
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
@@ -47,8 +48,21 @@ class Status(StrEnum):
     ERROR = "error"
 
 
+#: The phase of a row of the iteration log: the objective's (losses plus costs, bounds in kW)
+#: and, after a proof that no radial topology meets the limits, the search for the
+#: least-violating topology (bounds on the total slack, in p.u.; Benders' phase 1).
+LOSS_PHASE = "losses"
+VIOLATION_PHASE = "least violation"
+
+
 @dataclass(frozen=True)
 class IterationRecord:
+    """One row of the iteration log. The two phases have different objectives and units, so
+    they have their own columns: ``lower_bound``/``upper_bound`` the objective's
+    [kW-equivalent] (NaN in the violation phase), ``violation_lower_pu``/
+    ``violation_upper_pu`` the total slack's [p.u.] (NaN in the loss phase). One column for
+    both made the kW lower bound seem to fall to 0 (user test ut_feas #1)."""
+
     iteration: int
     lower_bound: float  # [kW-equivalent objective]
     upper_bound: float
@@ -57,6 +71,21 @@ class IterationRecord:
     master_s: float = 0.0
     slave_s: float = 0.0
     note: str = ""
+    phase: str = LOSS_PHASE
+    violation_lower_pu: float = math.nan
+    violation_upper_pu: float = math.nan
+
+    @property
+    def violation_phase(self) -> bool:
+        """Whether the row is of the least-violation search (bounds in p.u. of slack)."""
+        return self.phase == VIOLATION_PHASE
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """(lower, upper) in the unit of the row's phase."""
+        if self.violation_phase:
+            return self.violation_lower_pu, self.violation_upper_pu
+        return self.lower_bound, self.upper_bound
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
