@@ -66,6 +66,7 @@ import scipy.sparse as sp
 
 from feederopt.formulations.blocks import Block, Group, Sense, diag, incidence, select
 from feederopt.formulations.radiality import switch_group
+from feederopt.formulations.rating import RATING_POLYGON_SIDES, rating_polygon
 from feederopt.network.perunit import PerUnitNetwork
 
 #: Squared-voltage range that slack may reach (|V| in [0.5, 1.5] p.u.).
@@ -322,17 +323,17 @@ def effective_ratings(pu: PerUnitNetwork) -> tuple[np.ndarray, np.ndarray]:
     return rated, thermal
 
 
-#: Sides of the polygon that :func:`add_rating_polygons` inscribes in the rating circle.
-RATING_POLYGON_SIDES = 16
 
 
 def add_rating_polygons(block: Block, pu: PerUnitNetwork,
                         sides: int = RATING_POLYGON_SIDES) -> None:
     """Hold every binding rating in a linear model (LinDistFlow) by a polygon inscribed in its
     circle ``|S| <= S_max``: ``P cos(t_j) + Q sin(t_j) <= cos(pi / sides) S_max``,
-    ``t_j = 2 pi j / sides``. A point of the polygon lies within the circle, so the rating
-    holds wherever the polygon does (conservative: up to ``1 - cos(pi/16) = 1.9 %`` of the
-    rating is given away between the corners). In the MILP the ratings were held only through
+    ``t_j = (2 j + 1) pi / sides`` (:func:`~feederopt.formulations.rating.rating_polygon`). A
+    point of the polygon lies within the circle, so the rating holds wherever the polygon
+    does (conservative: up to ``1 - cos(pi/16) = 1.9 %`` of the rating is given away between
+    the corners; a pure P or pure Q flow keeps its whole rating, at a corner).
+    In the MILP the ratings were held only through
     the outer-approximated cone of the loss proxy (``l >= (P^2+Q^2)/w`` by a few tangents),
     which lets an overload through: on the user test's g4b, line 0 kept 8.79 MVA against its
     8.00 MVA (0.231 kA at 20 kV), a lossless overload (user test ut_feas #3).
@@ -349,9 +350,9 @@ def add_rating_polygons(block: Block, pu: PerUnitNetwork,
     n, m, f = pu.n_bus, pu.n_branch, pu.f
     lo, hi = voltage_bounds(pu, False)
     a = pu.tap2
-    shrink = float(np.cos(np.pi / sides))
+    cos_t, sin_t, shrink = rating_polygon(sides)
     for j in range(sides):
-        c, s = float(np.cos(2 * np.pi * j / sides)), float(np.sin(2 * np.pi * j / sides))
+        c, s = float(cos_t[j]), float(sin_t[j])
         if len(rated):
             wl, wh = a[rated] * lo[f[rated]], a[rated] * hi[f[rated]]
             c1 = 1.0 / (np.sqrt(wl) + np.sqrt(wh))

@@ -57,6 +57,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from feederopt.formulations.blocks import Block, Group, Sense, diag, incidence, select
+from feederopt.formulations.rating import rating_polygon
 
 #: The tie-break weight per p.u. of shed power, relative to the lowest positive priority
 #: (:func:`shed_epsilon`).
@@ -318,26 +319,6 @@ def operation_block(
     return blk
 
 
-def rating_polygon(sides: int) -> tuple[np.ndarray, np.ndarray, float]:
-    """The faces ``cos(t_k) P + sin(t_k) Q <= share * Pbar`` of the regular ``sides``-gon
-    inscribed in the rating circle ``P^2 + Q^2 <= Pbar^2``: ``t_k = (2k+1) pi / sides``,
-    ``share = cos(pi / sides)``.
-
-    Why: the seed's box (5d) ``|P|, |Q| <= Pbar`` lets ``|S|`` reach ``sqrt(2) Pbar`` (141 % of
-    the rating); a line rating is a limit on ``|S|`` (or ``|I|`` at 1 p.u.). The circle is
-    quadratic; a polygon keeps the model a MILP (the standard linearisation of ``|S| <=
-    S_max``, e.g. Ahmadi and Marti, "Linear current flow equations with application to
-    distribution systems reconfiguration", IEEE TPWRS 30(5), 2015). The face with normal
-    ``t_k`` lies at distance ``Pbar cos(pi/N)`` from the origin, so its vertices, at angles
-    ``k 2 pi / N``, lie on the circle: the polygon is inscribed, every feasible point has
-    ``|S| <= Pbar``, and the model loses at most ``1 - cos(pi/N)`` of the circle (1.9 % at
-    N = 16, in the directions halfway between vertices). With N a multiple of 4 the points
-    ``(+-Pbar, 0)`` and ``(0, +-Pbar)`` are vertices: a flow of pure P (the seed's cases,
-    ``Q = 0``) keeps its whole rating, as in the box."""
-    if sides < 3:
-        raise ValueError(f"a rating polygon needs at least 3 sides, got {sides}")
-    theta = (2.0 * np.arange(sides) + 1.0) * np.pi / sides
-    return np.cos(theta), np.sin(theta), float(np.cos(np.pi / sides))
 
 
 def connect_epsilon(p: np.ndarray, w: np.ndarray, n_choices: int) -> float:
