@@ -80,6 +80,7 @@ from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationPr
 from feederopt.problems.uncertain import envelope, presolve_for
 from feederopt.results.dopf import (
     DeviceSettings,
+    DopfSummary,
     dopf_summary,
     held_devices,
     with_branch_taps,
@@ -964,6 +965,12 @@ def _solve_dopf(net: Network, opts: SolveOptions,
         model_pu = with_branch_taps(full, summary.settings)
     result = _result(net, full, on_all_branches(raw, keep, full.n_branch), opts.ac_check,
                      model_pu=model_pu, ac_net=ac_net)
+    if (summary is not None and opts.ac_check and _breaks_voltage(result)
+            and raw.within_limits and raw.status is not Status.INTERRUPTED):
+        repaired = _dopf_ac_repair(net, opts, problem, raw, result, summary, full, keep)
+        if repaired is not None:
+            result, raw, summary = repaired
+            ac_net = with_settings(net, summary.settings)
     if summary is not None and ac_net is not None and opts.ac_check and any(
             on for on, _, _ in summary.settings.gen_dispatch.values()):
         from feederopt.validation.acopf import ac_opf_polish
@@ -973,6 +980,116 @@ def _solve_dopf(net: Network, opts: SolveOptions,
                                        price, summary.costs["losses_kw"]).to_dict()
     result.dopf = summary
     return result
+
+
+def _breaks_voltage(result: Result) -> bool:
+    """Whether the AC check of ``result`` converged and breaks a voltage limit."""
+    check = result.ac_check
+    return bool(check is not None and check.converged and check.within_limits is False
+                and any(d["limit"] in ("v_min", "v_max") for d in check.limit_violations))
+
+
+def _dopf_ac_repair(net: Network, opts: SolveOptions, problem: DopfProblem, raw: RawSolution,
+                    result: Result, summary: DopfSummary, full: PerUnitNetwork,
+                    keep: np.ndarray) -> tuple[Result, RawSolution, DopfSummary] | None:
+    """The AC repair of a DOPF answer whose AC check breaks a voltage limit
+    (:func:`feederopt.validation.ac_polish.setting_repair`). The SOCP relaxation need not be
+    exact at the optimum's device settings (oltc.json of the DOPF user test: it held a bus at
+    v_max by inflating the transformer's current, and the AC power flow put it 0.0002 p.u.
+    above), so the proof is one about the relaxation's point, not an AC operating point.
+    At the answer's topology, the settings one step away for each controllable bank and OLTC
+    (and every pair of such steps on two devices) are evaluated by the model's SOCP (their
+    point for the tables) and judged by the AC check; the least AC losses within every limit
+    becomes the answer with status ``feasible`` (never ``optimal``: nothing is proved about
+    it), the relaxation's lower bound kept. None when no neighbour keeps the limits (the
+    answer stays, its AC check saying what it breaks)."""
+    from feederopt.algorithms.dopf import DopfSlave
+    from feederopt.formulations.devices import cap_options, tap_options
+    from feederopt.validation.ac_polish import NO_KEY, AcKey, key_of_check, setting_repair
+
+    point = raw.point
+    groups: list[str] = [g for g in ("y", "cap", "tap", "on") if g in point]
+    if "cap" not in groups and "tap" not in groups:
+        return None
+    dev = problem.dev
+    x0: dict[str, np.ndarray] = {g: np.round(np.asarray(point[g], float)) for g in groups}
+    blocks: list[tuple[str, str, np.ndarray, np.ndarray]] = []  # group, device, options, values
+    if "cap" in groups:
+        bank, step = cap_options(dev)
+        blocks += [("cap", str(dev.cap_ids[c]), np.flatnonzero(bank == c), step)
+                   for c in range(dev.n_cap)]
+    if "tap" in groups:
+        which, ratio = tap_options(dev)
+        blocks += [("tap", f"oltc {k}", np.flatnonzero(which == k), ratio)
+                   for k in range(dev.n_tap)]
+    moves: list[tuple[int, int]] = []  # (block, new option)
+    for b, (g, _, idx, _) in enumerate(blocks):
+        at = int(np.argmax(x0[g][idx]))
+        moves += [(b, int(idx[j])) for j in (at - 1, at + 1) if 0 <= j < len(idx)]
+    combos = [[m] for m in moves] + [[m1, m2] for i, m1 in enumerate(moves)
+                                     for m2 in moves[i + 1:] if m1[0] != m2[0]]
+    slave = DopfSlave(problem, _conic(opts))
+    kinds = sorted(k.value for k in opts.devices.kinds())
+    closed = result.branches["closed"].to_numpy().astype(bool)
+    evaluated: dict[int, tuple[dict[str, np.ndarray], Any, DopfSummary, Result]] = {}
+
+    def setting_of(combo: list[tuple[int, int]]) -> dict[str, np.ndarray]:
+        x: dict[str, np.ndarray] = {g: v.copy() for g, v in x0.items()}
+        for b, j in combo:
+            g, _, idx, _ = blocks[b]
+            x[g][idx] = 0.0
+            x[g][j] = 1.0
+        return x
+
+    def judge(i: int) -> AcKey:
+        x = setting_of(combos[i])
+        ev = slave.evaluate(x, need_gradient=False)
+        if not ev.feasible:
+            return NO_KEY
+        pt = {**ev.point, **x}
+        summ = dopf_summary(net, problem, pt, kinds)
+        summ.devices += held_devices(net, frozenset(kinds))
+        trial = replace(raw, point=pt)
+        res = _result(net, full, on_all_branches(trial, keep, full.n_branch), opts.ac_check,
+                      model_pu=with_branch_taps(full, summ.settings),
+                      ac_net=with_settings(net, summ.settings))
+        evaluated[i] = (x, ev, summ, res)
+        return key_of_check(full, closed, res.ac_check)
+
+    def label(combo: list[tuple[int, int]]) -> str:
+        return " and ".join(f"{blocks[b][1]} to {blocks[b][3][j]:g}" for b, j in combo)
+
+    chosen, record = setting_repair([(label(c), i) for i, c in enumerate(combos)], judge)
+    if chosen is None:
+        result.extra["ac_repair"] = record
+        return None
+    x, ev, new_summary, new = evaluated[chosen]
+    c, const = problem.y_cost()
+    value = ev.objective + float(c @ x["y"]) + const + sum(
+        float(cost @ x[g]) for g, cost in problem.fixed_cost().items() if g in x)
+    gap = (max(value - raw.lower_bound, 0.0) / max(abs(value), 1e-9)
+           if math.isfinite(raw.lower_bound) else math.inf)
+    check = result.ac_check
+    assert check is not None and new.ac_check is not None
+    was = "; ".join(str(d["setting"]) for d in summary.devices
+                    if d["kind"] in ("oltc", "capacitor", "reactor") and not d.get("held"))
+    now = "; ".join(str(d["setting"]) for d in new_summary.devices
+                    if d["kind"] in ("oltc", "capacitor", "reactor") and not d.get("held"))
+    worst = max(check.limit_violations, key=lambda d: float(d["amount"]))
+    note = (f"AC repair: the SOCP's device settings ({was}) break {worst['limit']} in AC "
+            f"(by {float(worst['amount']):.4f} p.u. at bus {worst.get('id', '?')}: the "
+            "relaxation is not exact there); the answer is the setting one step away with "
+            f"the least AC losses within every limit ({now}: AC losses "
+            f"{new.ac_check.losses_kw:.3f} kW); status feasible, the lower bound the "
+            "relaxation's")
+    record["note"] = note
+    fixed_raw = replace(raw, status=Status.FEASIBLE, point={**ev.point, **x}, objective=value,
+                        gap=gap, extra={**raw.extra, "ac_repair": record})
+    out = _result(net, full, on_all_branches(fixed_raw, keep, full.n_branch), opts.ac_check,
+                  model_pu=with_branch_taps(full, new_summary.settings),
+                  ac_net=with_settings(net, new_summary.settings))
+    out.extra["notes"] = [*out.extra.get("notes", []), note]
+    return out, fixed_raw, new_summary
 
 
 # ----- the uncertain methods ----------------------------------------------------------------

@@ -61,6 +61,9 @@ def print_result(result: Any) -> None:
     polished = polish_text(result.extra.get("polish"))
     if polished:  # --ac-polish: the exchanges made, or why none
         table.add_row("AC polish (pandapower)", polished)
+    repair = result.extra.get("ac_repair")
+    if isinstance(repair, dict) and repair.get("note"):  # a DOPF answer repaired in AC
+        table.add_row("AC repair (pandapower)", str(repair["note"]))
     table.add_row("lower bound" + (" (model's)" if _polish_kept(result) else ""),
                   fmt(result.lower_bound, ".4f", " kW-eq"))
     table.add_row("gap" + (" (to the model's bound)" if _polish_kept(result) else ""),

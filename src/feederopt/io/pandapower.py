@@ -1316,6 +1316,8 @@ _TRAFO_HINTS = {
                 "transformer out of service to remove it)",
     "tap_pos": "give the tap changer's position within tap_min..tap_max (pandapower's power "
                "flow would take a ratio the changer does not have)",
+    "tap_min": "swap net.trafo.tap_min and tap_max (the tap changer's lowest and highest "
+               "positions)",
 }
 
 #: The derived branch fields that validation checks, dropped for a branch whose bad input
@@ -1355,7 +1357,12 @@ def _trafo_problems(idx: int, tr: Any) -> list[tuple[ProblemKind, str, str, str,
                     "parallel must be a whole number >= 1", _TRAFO_HINTS["parallel"]))
     pos = _f(tr.get("tap_pos", math.nan), math.nan)
     lo, hi = _f(tr.get("tap_min", math.nan), math.nan), _f(tr.get("tap_max", math.nan), math.nan)
-    if math.isfinite(pos) and math.isfinite(lo) and math.isfinite(hi) and not lo <= pos <= hi:
+    if math.isfinite(lo) and math.isfinite(hi) and lo > hi:
+        # An inverted range, reported as one (as a source OLTC's or an sgen's): telling that
+        # tap_pos lies outside it would send the user to move the wrong field.
+        out.append((ProblemKind.INVERTED_LIMITS, tid, "tap_min",
+                    f"tap_min {lo:g} is above tap_max {hi:g}", _TRAFO_HINTS["tap_min"]))
+    elif math.isfinite(pos) and math.isfinite(lo) and math.isfinite(hi) and not lo <= pos <= hi:
         # A position the changer does not have: its ratio (and, for an OLTC, the base
         # position the DOPF counts from) would be made up.
         out.append((ProblemKind.INVALID_VALUE, tid, "tap_pos",
@@ -1767,7 +1774,7 @@ def _trafo_row(
     t_lo, t_hi = _f(tr.get("tap_min", math.nan), math.nan), _f(tr.get("tap_max", math.nan),
                                                                 math.nan)
     if (side == "hv" and kind in ("Ratio", "Symmetrical") and degree == 0
-            and not math.isnan(step)
+            and not math.isnan(step) and step != 0
             and not math.isnan(t_lo) and not math.isnan(t_hi) and t_hi > t_lo
             and not (isinstance(dependency, bool | np.bool_) and bool(dependency))):
         # An hv-side ratio changer: the ratio is linear in the position and the impedance
@@ -2644,7 +2651,9 @@ def write_device_settings(
         r = rows[bid]
         element, idx = str(r["pp_element"]), int(r["pp_index"])
         lo, hi, steps = float(r["tap_min_ratio"]), float(r["tap_max_ratio"]), int(r["tap_steps"])
-        index = round((ratio - lo) / (hi - lo) * (steps - 1)) if steps > 1 else 0
+        # A range of one ratio (the reader makes no OLTC of a zero step, but a Network may
+        # be built by hand) has one position.
+        index = round((ratio - lo) / (hi - lo) * (steps - 1)) if steps > 1 and hi > lo else 0
         net[element].loc[idx, "tap_pos"] = pp_tap_pos(net[element].loc[idx], index)
     for bus, v in (source_v_set or {}).items():
         key = _bus_key(bus)

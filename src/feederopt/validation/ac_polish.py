@@ -268,3 +268,44 @@ def polish_text(rec: Any) -> str | None:
     if rec.get("not_adopted"):
         text += f"; not adopted: {rec['not_adopted']}"
     return text
+
+
+#: Most seconds the AC repair of a DOPF answer's device settings runs.
+AC_REPAIR_MAX_S = 60.0
+
+
+def setting_repair(candidates: list[tuple[str, Any]], judge: Callable[[Any], AcKey], *,
+                   budget_s: float = AC_REPAIR_MAX_S) -> tuple[int | None, dict[str, Any]]:
+    """The AC repair of a distribution OPF's answer, this module's search over device settings
+    instead of branch exchanges: where the SOCP relaxation is not exact at the answer's
+    device settings (it holds a voltage at its limit by inflating a transformer's current)
+    the AC power flow breaks a limit that a setting one step away keeps. Each candidate
+    ``(label, setting)`` (the caller's neighbours of the answer at its topology) is judged by
+    ``judge`` (the AC check's power flow and limits, as :func:`branch_exchange`'s); of those
+    within every limit (violation total 0) the one with the least ``cost_kw`` wins. One pass,
+    no descent: the neighbours are few and the repair is a check, not a search.
+
+    Returns the winner's index (None: no candidate keeps the limits) and the record (the
+    JSON's ``ac_repair``): ``tried`` (label and key per candidate evaluated), ``chosen``,
+    ``stopped``, ``time_s``."""
+    t0 = time.perf_counter()
+    best: tuple[AcKey, int] | None = None
+    tried: list[dict[str, Any]] = []
+    stopped = "every neighbour evaluated"
+    for i, (label, setting) in enumerate(candidates):
+        if interrupt.requested():
+            stopped = "interrupted"
+            break
+        if time.perf_counter() - t0 >= budget_s:
+            stopped = f"time budget ({budget_s:.3g} s)"
+            break
+        k = judge(setting)
+        tried.append({"setting": label, **k.to_dict()})
+        if k.violation > VIOLATION_TOL or not math.isfinite(k.cost_kw):
+            continue
+        if best is None or k.cost_kw < best[0].cost_kw - POLISH_TOL_KW:
+            best = (k, i)
+    record = {"enabled": True, "judge": "pandapower Newton-Raphson (the AC check's power flow)",
+              "tried": tried, "chosen": None if best is None else candidates[best[1]][0],
+              "stopped": stopped, "time_s": time.perf_counter() - t0, "budget_s": budget_s}
+    return (None if best is None else best[1]), record
