@@ -240,6 +240,9 @@ def solve(
     if switching is not None:
         result.extra["switching"] = switching
     result.source = _source(network, given)  # what `feederopt check` loads the network from
+    if isinstance(opts.uncertainty, Scenarios) and isinstance(opts.uncertainty.table, str | Path):
+        # the scenario file, named so that `report --out` and `save` never write over it
+        result.extra["scenarios_file"] = str(Path(opts.uncertainty.table).resolve())
     result = _with_input_warnings(_with_reader_notes(result, net), given, opts)
     from feederopt.io.pandapower import origin_edited_note, origin_edits
 
@@ -567,6 +570,8 @@ def _inputs(result: Result) -> list[str]:
     solved has no ``source`` (user test ut_io #2: ``save_json(result, "net/buses.csv",
     force=True)`` replaced the input table)."""
     paths = [result.source] if result.source and Path(result.source).is_absolute() else []
+    if isinstance(result.extra.get("scenarios_file"), str):
+        paths.append(result.extra["scenarios_file"])
     read_from = result.network.meta.get("path") if result.network is not None else None
     if isinstance(read_from, str | Path) and str(read_from):
         paths.append(str(read_from))
