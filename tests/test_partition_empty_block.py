@@ -87,3 +87,28 @@ def test_empty_block_costs_nothing_and_stays_open(tmp_path):
     # the other blocks in the same states
     assert ([b.energised for b in spare.blocks if b.buses != ["bxx"]]
             == [b.energised for b in own.blocks])
+
+
+def test_empty_leaf_block_is_left_off_ieee13mod():
+    """On ``ieee13mod`` at 0 % the block 800aux/800 holds no load and no DER and is reached
+    from 801 (its own grid-forming battery) by switch 800801 only: energised or not, the
+    objective is the same (the tie: a plan that must close 800801, solved on its own, costs
+    as much), and the tie-break leaves it off with 800801 open (it was closed before; the
+    cutting plane and the extensive form returned different plans)."""
+    from dataclasses import replace
+
+    from feederopt.algorithms.partition import solve_extensive, solve_robust
+    from feederopt.api_partition import _network_and_settings
+    from feederopt.problems.partition import build_partition_data
+
+    net, st, _, _ = _network_and_settings("ieee13mod", None, None, None, None, [])
+    data = build_partition_data(net, st)
+    free = solve_robust(data)
+    forced = solve_robust(build_partition_data(net, replace(st, fixed_closed=("800801",))))
+    assert "800801" in forced.closed_switches
+    assert free.objective == pytest.approx(forced.objective, rel=1e-7)
+    assert "800801" not in free.closed_switches
+    ext = solve_extensive(data)
+    assert ext.closed_switches == free.closed_switches
+    block = [b for b in free.blocks if "800" in b.buses]
+    assert len(block) == 1 and not block[0].energised and block[0].load_kw == 0.0
