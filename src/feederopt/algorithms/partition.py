@@ -78,6 +78,7 @@ from feederopt.formulations.partition import (
     rename,
     slack_terms,
 )
+from feederopt.network.threephase import PHASES
 from feederopt.problems.partition import (
     PartitionPlan,
     check_partition,
@@ -214,6 +215,11 @@ class PartitionResult:
     #: voltage range at the nominal load, the largest limit shift it was solved with),
     #: ``kept_round``, ``stopped``, ``within_voltage_limits``; None when not run.
     voltage_feedback: dict[str, Any] | None = None
+    #: The plan's per-phase DER set-points, labelled (:func:`der_phase_table`): one row per
+    #: DER phase with ``der``, ``bus``, ``phase``, ``p_kw``, ``q_kvar``, ``p_max_kw``,
+    #: ``s_max_kva`` (the per-phase limits the model holds); ``plan.p_set`` / ``q_set`` are
+    #: the same values in p.u. (MW / Mvar per phase), unlabelled, in the model's order.
+    der_phases: list[dict[str, Any]] = field(default_factory=list)
     #: The plan is the trivial incumbent of a run stopped at a limit: every block
     #: de-energised while a grid-forming DER could energise one, and not proven optimal (gap
     #: above :data:`TRIVIAL_GAP` or no bound). It is no answer: ``feederopt partition``
@@ -376,6 +382,24 @@ def _blocks(data: PartitionData, plan: PartitionPlan,
     return out
 
 
+def der_phase_table(data: PartitionData, plan: PartitionPlan) -> list[dict[str, Any]]:
+    """The plan's set-points per DER phase in the user's ids and SI units (user test ut32_part
+    #2: ``plan.p_set`` / ``q_set`` are p.u. vectors, MW / Mvar per phase on a 1 MVA base, with
+    no DER or phase names). ``p_max_kw`` and ``s_max_kva`` are the per-phase limits of the
+    model (``p_max / |phases|`` and ``kVA / |phases|``, the rating capped as in
+    :func:`~feederopt.problems.partition.build_partition_data`); a DER's rows sum to its
+    set-point in the block table (``der_set_points_kw``)."""
+    pu = data.pu
+    rows = []
+    for i, (d, node) in enumerate(zip(data.ph_der, data.ph_node, strict=True)):
+        rows.append({"der": data.der_ids[int(d)], "bus": pu.bus_ids[int(pu.node_bus[node])],
+                     "phase": PHASES[int(pu.node_phase[node])],
+                     "p_kw": float(plan.p_set[i] * 1000), "q_kvar": float(plan.q_set[i] * 1000),
+                     "p_max_kw": float(data.ph_p_max[i] * 1000),
+                     "s_max_kva": float(data.ph_s_max[i] * 1000)})
+    return rows
+
+
 #: The gap at or below which a time-limited all-off plan is proven optimal, hence an answer
 #: (:attr:`PartitionResult.trivial_plan`).
 TRIVIAL_GAP = 1e-9
@@ -409,7 +433,7 @@ def _result(data: PartitionData, case: str, method: str, status: str, plan: Part
         blocks=_blocks(data, plan, served), iterations=iterations, plan=plan,
         lower_bound=lower_bound, gap=gap, load_model=data.settings.load_model,
         served_load_at_plan_kw=float(served.sum()),
-        microgrids=_microgrids(data, plan, w, served))
+        microgrids=_microgrids(data, plan, w, served), der_phases=der_phase_table(data, plan))
     if not plan.energised.any() and status != "optimal" and data.der_gf.any() and not (
             math.isfinite(gap) and gap <= TRIVIAL_GAP):
         res.trivial_plan = True
