@@ -53,10 +53,13 @@ def _notes_naming(notes: list[str], *words: str) -> list[str]:
 
 
 def test_a_disabled_switch_is_open(net, tmp_path) -> None:
-    # with the shipped settings the plan closes 800801 (3 microgrid blocks join); a switch
+    # 800801 can be closed (fixed closed, the plan keeps it so and holds); since ut32_part
+    # the free plan leaves it open (it would only energise the load-free 800aux/800); a switch
     # whose status is DISABLED conducts nothing, so the plan must keep it open
-    base = partition("ieee13mod", time_limit_s=60)
-    assert "800801" in base.closed_switches
+    closed = _shipped()
+    closed["switch"]["800801"].update({"state": "CLOSED", "dispatchable": "NO"})
+    base = partition("ieee13mod", settings=_write(tmp_path, closed), time_limit_s=60)
+    assert "800801" in base.closed_switches and not base.violations
     d = _shipped()
     d["switch"]["800801"]["status"] = "DISABLED"
     f = _write(tmp_path, d)

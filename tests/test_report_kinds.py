@@ -141,7 +141,8 @@ def test_default_output_is_not_overwritten_without_force(folders: dict[str, Path
     assert code == 0, text
     assert (folder / "report.html").read_bytes() == before
     assert sorted(p.name for p in folder.iterdir()) == [
-        ".feederopt-files", "microgrids.png", "report.html", "result.json"]  # no temporary
+        ".feederopt-files", "der_setpoints.parquet", "microgrids.png", "report.html",
+        "result.json"]  # no temporary
 
 
 # ----- the solve page is unchanged ---------------------------------------------------------------

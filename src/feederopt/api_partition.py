@@ -142,6 +142,17 @@ def partition(source: Any, *, settings: str | Path | None = None,
             "no microgrid can be energised, so no load is served; name them in a settings "
             "file: --settings FILE.json with PowerModelsONM's "
             "{\"dss\": {\"Storage.st1\": {\"inverter\": \"grid_forming\"}}}")
+    # a grid-forming DER of zero capacity (kW = 0, kVA = 0) is accepted by the model (a rating
+    # of 0 bounds its output to 0: it can energise only a block with nothing to supply), but it
+    # is most likely a rating left out of the file (user test ut32_part #3): name it
+    empty_gf = [d for d, gf, p in zip(data.der_ids, data.der_gf, data.der_p_max_kw,
+                                       strict=True) if gf and p <= 0]
+    if empty_gf:
+        res.notes.append(
+            f"grid-forming DER(s) with zero capacity: {', '.join(empty_gf)} (active limit "
+            "0 kW: kW / Pmpp / kWrated 0, or kVA 0): each can supply no power, so it serves "
+            "no load in any microgrid it forms; give its kW and kVA in the .dss file, or do "
+            "not mark it grid-forming")
     lost_kw = float(data.load_p_kw[np.isin(data.load_block, np.flatnonzero(data.lost))].sum())
     if lost_kw > 0:  # the substation's block is down whatever the plan: say so
         lost = [str(b) for b in np.flatnonzero(data.lost)]

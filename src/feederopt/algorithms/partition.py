@@ -78,6 +78,7 @@ from feederopt.formulations.partition import (
     rename,
     slack_terms,
 )
+from feederopt.network.threephase import PHASES
 from feederopt.problems.partition import (
     PartitionPlan,
     check_partition,
@@ -214,6 +215,11 @@ class PartitionResult:
     #: voltage range at the nominal load, the largest limit shift it was solved with),
     #: ``kept_round``, ``stopped``, ``within_voltage_limits``; None when not run.
     voltage_feedback: dict[str, Any] | None = None
+    #: The plan's per-phase DER set-points, labelled (:func:`der_phase_table`): one row per
+    #: DER phase with ``der``, ``bus``, ``phase``, ``p_kw``, ``q_kvar``, ``p_max_kw``,
+    #: ``s_max_kva`` (the per-phase limits the model holds); ``plan.p_set`` / ``q_set`` are
+    #: the same values in p.u. (MW / Mvar per phase), unlabelled, in the model's order.
+    der_phases: list[dict[str, Any]] = field(default_factory=list)
     #: The plan is the trivial incumbent of a run stopped at a limit: every block
     #: de-energised while a grid-forming DER could energise one, and not proven optimal (gap
     #: above :data:`TRIVIAL_GAP` or no bound). It is no answer: ``feederopt partition``
@@ -376,6 +382,24 @@ def _blocks(data: PartitionData, plan: PartitionPlan,
     return out
 
 
+def der_phase_table(data: PartitionData, plan: PartitionPlan) -> list[dict[str, Any]]:
+    """The plan's set-points per DER phase in the user's ids and SI units (user test ut32_part
+    #2: ``plan.p_set`` / ``q_set`` are p.u. vectors, MW / Mvar per phase on a 1 MVA base, with
+    no DER or phase names). ``p_max_kw`` and ``s_max_kva`` are the per-phase limits of the
+    model (``p_max / |phases|`` and ``kVA / |phases|``, the rating capped as in
+    :func:`~feederopt.problems.partition.build_partition_data`); a DER's rows sum to its
+    set-point in the block table (``der_set_points_kw``)."""
+    pu = data.pu
+    rows = []
+    for i, (d, node) in enumerate(zip(data.ph_der, data.ph_node, strict=True)):
+        rows.append({"der": data.der_ids[int(d)], "bus": pu.bus_ids[int(pu.node_bus[node])],
+                     "phase": PHASES[int(pu.node_phase[node])],
+                     "p_kw": float(plan.p_set[i] * 1000), "q_kvar": float(plan.q_set[i] * 1000),
+                     "p_max_kw": float(data.ph_p_max[i] * 1000),
+                     "s_max_kva": float(data.ph_s_max[i] * 1000)})
+    return rows
+
+
 #: The gap at or below which a time-limited all-off plan is proven optimal, hence an answer
 #: (:attr:`PartitionResult.trivial_plan`).
 TRIVIAL_GAP = 1e-9
@@ -409,7 +433,7 @@ def _result(data: PartitionData, case: str, method: str, status: str, plan: Part
         blocks=_blocks(data, plan, served), iterations=iterations, plan=plan,
         lower_bound=lower_bound, gap=gap, load_model=data.settings.load_model,
         served_load_at_plan_kw=float(served.sum()),
-        microgrids=_microgrids(data, plan, w, served))
+        microgrids=_microgrids(data, plan, w, served), der_phases=der_phase_table(data, plan))
     if not plan.energised.any() and status != "optimal" and data.der_gf.any() and not (
             math.isfinite(gap) and gap <= TRIVIAL_GAP):
         res.trivial_plan = True
@@ -514,9 +538,9 @@ def solve_extensive(data: PartitionData, *, scales: list[np.ndarray] | None = No
     vals = model.values()
     if sol.status == "optimal":  # the tie-break of the set-points, as in solve_robust
         if len(scales) == 1:
-            vals = least_norm_setpoints(model, vals, sol.objective, nominal_copy="e0.") or vals
+            vals = tie_broken(data, model, vals, sol.objective, nominal_copy="e0.") or vals
         else:
-            vals = least_norm_setpoints(model, vals, sol.objective, rel_tol=ROBUST_TIE_TOL) or vals
+            vals = tie_broken(data, model, vals, sol.objective, rel_tol=ROBUST_TIE_TOL) or vals
     plan = _plan_from(data, vals)
     status = "optimal" if sol.status == "optimal" else sol.status
     return _result(data, case, "extensive", status, plan, float(vals["theta"][0]), t0,
@@ -762,10 +786,10 @@ def _tie_break(data: PartitionData, master: HighsModel, vals: dict[str, np.ndarr
     if best is None:
         return best
     if len(scales) == 1:
-        tb = least_norm_setpoints(master, vals, objective, nominal_copy="e0.")
+        tb = tie_broken(data, master, vals, objective, nominal_copy="e0.")
     else:
         exact = HighsModel(_with_copies(data, [scales[e] for e in reps]))
-        tb = least_norm_setpoints(exact, vals, objective, rel_tol=ROBUST_TIE_TOL)
+        tb = tie_broken(data, exact, vals, objective, rel_tol=ROBUST_TIE_TOL)
     if tb is None:
         return best
     x = _clean_x(data, tb)
@@ -903,6 +927,60 @@ SETPOINT_GROUPS = ("ps", "qs")
 
 #: The re-dispatch groups of a recourse copy (:func:`recourse_block`).
 REDISPATCH_GROUPS = ("op_up", "op_dn", "oq_up", "oq_dn")
+
+
+def open_empty_leaves(data: PartitionData, vals: dict[str, np.ndarray]
+                      ) -> dict[str, np.ndarray] | None:
+    """The binaries of ``vals`` with every energised block that holds no load and no DER and
+    hangs off its microgrid by exactly one closed (free) switch de-energised and that switch
+    opened, repeatedly (a chain of such blocks goes too); ``None`` if there is none.
+
+    Why: a block with no load weighs 0 (``build_partition_data``: nothing to shed), so it
+    energised or off is a tie of the objective, and the MILP returns either (user test
+    ut32_part #1: ``ieee13mod`` closed 800801 only to energise the load-free 800aux/800, and
+    the cutting plane and the extensive form returned different plans). The rule prefers the
+    plan with fewer closed switches. A leaf block with no load and no DER carries only its own
+    shunts (line charging), so the rest of the plan is unchanged but for those; the caller
+    keeps the pruned plan only when the set-point stage (:func:`least_norm_setpoints`) finds
+    it within the optimum's tolerance, and re-checks it as any tie-broken plan. The forest's
+    root indicator ``rho`` of the block becomes 1 (an off block is its own root), so the
+    count ``sum zsw + sum rho = n_blocks`` holds."""
+    zbl = np.round(vals["zbl"]).copy()
+    zsw = np.round(vals["zsw"]).copy()
+    rho = np.round(vals["rho"]).copy()
+    has_load = np.bincount(data.load_block, minlength=data.n_blocks) > 0
+    has_der = np.bincount(data.der_block, minlength=data.n_blocks) > 0
+    empty = ~has_load & ~has_der & ~data.lost
+    ends = data.switch_blocks
+    changed = False
+    while True:
+        for blk in np.flatnonzero(empty & (zbl > 0.5)):
+            touching = np.flatnonzero((zsw > 0.5) & ((ends[:, 0] == blk) | (ends[:, 1] == blk)))
+            if len(touching) != 1 or ends[touching[0], 0] == ends[touching[0], 1] \
+                    or data.switch_fixed[touching[0]] == 1:
+                continue
+            zbl[blk], zsw[touching[0]], rho[blk] = 0.0, 0.0, 1.0
+            changed = True
+            break
+        else:
+            break
+    if not changed:
+        return None
+    return {**vals, "zbl": zbl, "zsw": zsw, "rho": rho}
+
+
+def tie_broken(data: PartitionData, model: HighsModel, vals: dict[str, np.ndarray],
+               objective: float, rel_tol: float = 1e-8, nominal_copy: str | None = None
+               ) -> dict[str, np.ndarray] | None:
+    """The tie-break of an optimal plan: first the binaries (:func:`open_empty_leaves`, kept
+    only if the set-point stage finds the pruned plan within ``rel_tol`` of the optimum), then
+    the set-points (:func:`least_norm_setpoints`)."""
+    pruned = open_empty_leaves(data, vals)
+    if pruned is not None:
+        out = least_norm_setpoints(model, pruned, objective, rel_tol, nominal_copy)
+        if out is not None:
+            return out
+    return least_norm_setpoints(model, vals, objective, rel_tol, nominal_copy)
 
 
 def least_norm_setpoints(model: HighsModel, vals: dict[str, np.ndarray], objective: float,

@@ -71,7 +71,8 @@ def partition(
     json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON."),
     out_dir: str | None = typer.Option(
         None, "--out", help="Write a result folder: result.json, microgrids.png (one colour "
-        "per microgrid) and a self-contained report.html."),
+        "per microgrid), der_setpoints.parquet (each DER phase's P, Q and limits) and a "
+        "self-contained report.html."),
     force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,

@@ -27,7 +27,12 @@ problem, its uncertainty set and the model-validity checks. No solver here.
   seed's constant ``s_d`` in (16l)/(18a) (spec section 1), the demand independent of ``w``.
 * **Block weights** (section IV): ``alpha_l = 10 + 0.01 |D_l|``; the load-shed cost is
   ``shed_scale * sum_l alpha_l (1 - z_l)`` (``shed_scale = 1000`` fits the increments of the
-  seed's Table I, 10,040 and 10,020 $ for blocks of 4 and 2 loads); a lost block weighs 0.
+  seed's Table I, 10,040 and 10,020 $ for blocks of 4 and 2 loads); a lost block weighs 0,
+  and so does a block with **no load** (``|D_l| = 0``): it has nothing to shed. The seed's
+  blocks all hold loads, so its formula never meets that case; read literally it would weigh
+  10 and charge 10,000 $ of "load shed" for a spare bus behind a switch, and the plan would
+  close switches only to energise empty blocks. With weight 0 an empty block, energised or
+  not, leaves the objective unchanged.
 
 :func:`check_partition` is the model-validity check of an answer (every energised component
 radial, 1..k_der grid-forming DERs in each, no load or DER output in de-energised blocks,
@@ -659,7 +664,8 @@ _WHY = {
     ("bus", None): "the partition model has no bus voltage set-points",
     ("load", "clpu_factor"): "the partition model has no cold-load pickup",
     ("load", "clpu_duration"): "the partition model has no cold-load pickup",
-    ("load", "priority"): "block weights follow the seed (alpha = 10 + 0.01 x loads)",
+    ("load", "priority"): "block weights follow the seed (alpha = 10 + 0.01 x loads; "
+                            "0 for a block with no load)",
     ("load", "dispatchable"): "loads are shed with their whole block only",
     ("voltage_source", None): "partition removes every source (the substation is lost)",
     ("generator", None): "DER limits come from the network; costs from the dss section's "
@@ -815,7 +821,11 @@ def build_partition_data(net: ThreePhaseNetwork, settings: PartitionSettings) ->
         lkw.append(float(part["p_mw"].sum()) * 1000)
     load_block = np.array(lblock, int)
     counts = np.bincount(load_block, minlength=nb)
-    alpha = np.where(lost, 0.0, settings.alpha_base + settings.alpha_per_load * counts)
+    # a block with no load has nothing to shed: weight 0 (the seed's blocks all hold loads, its
+    # alpha_l = 10 + 0.01 |D_l| never meets |D_l| = 0; 10 would price energising an empty block
+    # as 10,000 $ of "load shed" and make the plan close switches to reach it)
+    alpha = np.where(lost | (counts == 0), 0.0,
+                     settings.alpha_base + settings.alpha_per_load * counts)
     unc = np.zeros(len(load_ids), bool)
     if settings.uncertainty > 0:
         names = canonical_loads(settings.uncertain_loads, net) or tuple(load_ids)

@@ -1,5 +1,6 @@
 """The result folder of ``feederopt partition CASE --out DIR`` (seed 001): ``result.json``,
-``microgrids.png`` and a self-contained ``report.html``.
+``microgrids.png``, ``der_setpoints.parquet`` (the per-phase DER set-points, labelled) and a
+self-contained ``report.html``.
 
 The drawing colours each energised connected component (microgrid) in its own colour and the
 de-energised blocks grey, dashes the open switches and marks the grid-forming DERs. Buses sit at
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from feederopt.io.writing import atomic_folder
+from feederopt.io.writing import atomic_folder, write_table
 from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.report.page import (
     fmt,
@@ -231,6 +232,11 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
                "load [kW]": fmt(b.get("load_kw"), ".1f"),
                "at plan V [kW]": fmt(b.get("load_at_plan_kw"), ".1f"),
                "buses": ", ".join(b.get("buses") or [])} for b in r.get("blocks", [])]
+    der_rows = [{"DER": x.get("der"), "bus": x.get("bus"), "phase": x.get("phase"),
+                 "P [kW]": fmt(x.get("p_kw"), ".2f"), "Q [kvar]": fmt(x.get("q_kvar"), ".2f"),
+                 "P max [kW]": fmt(x.get("p_max_kw"), ".2f"),
+                 "S max [kVA]": fmt(x.get("s_max_kva"), ".2f")}
+                for x in r.get("der_phases") or []]
     iters = [{"k": it.get("k"), "master objective [$]": fmt(it.get("master_objective"), ",.2f"),
               "worst point": it.get("worst_point") or "nominal",
               "total slack": fmt(it.get("total_slack"), ".2e"),
@@ -241,6 +247,8 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
                 png, "feeder with its microgrids", "One colour per energised microgrid; "
                 "de-energised blocks grey; open switches dashed; stars: grid-forming DERs."))
             + section("blocks", "Blocks", records_table(blocks) if blocks else "-")
+            + section("der_phases", "DER set-points per phase",
+                      records_table(der_rows) if der_rows else "-")
             + section("iterations", "Iteration log (Algorithm 1)",
                       records_table(iters) if iters else '<p class="note">none (extensive '
                       "form)</p>")
@@ -308,15 +316,29 @@ def partition_result_json(result: Mapping[str, Any]) -> str:
     return json_text(result)
 
 
+#: The columns of ``der_setpoints.parquet`` (:func:`der_phase_frame`).
+DER_PHASE_SCHEMA = {"der": pl.Utf8, "bus": pl.Utf8, "phase": pl.Utf8, "p_kw": pl.Float64,
+                    "q_kvar": pl.Float64, "p_max_kw": pl.Float64, "s_max_kva": pl.Float64}
+
+
+def der_phase_frame(result: Mapping[str, Any]) -> pl.DataFrame:
+    """``der_setpoints.parquet``: the result's ``der_phases``, one row per DER phase (the
+    set-points in kW / kvar and the per-phase limits), as the other commands' folders hold
+    their tables."""
+    return pl.DataFrame(list(result.get("der_phases") or []), schema=DER_PHASE_SCHEMA)
+
+
 def write_partition_folder(out: str | Path, net: ThreePhaseNetwork,
                            result: Mapping[str, Any], *, force: bool = False) -> Path:
-    """Write ``out/`` (result.json, microgrids.png, report.html) atomically; an existing
+    """Write ``out/`` (result.json, microgrids.png, der_setpoints.parquet, report.html)
+    atomically; an existing
     ``out`` is replaced only with ``force``."""
     png = figure_png(microgrid_figure(net, result))
     out = Path(out)
     with atomic_folder(out, force=force) as tmp:
         (tmp / "result.json").write_text(partition_result_json(result), encoding="utf-8")
         (tmp / "microgrids.png").write_bytes(png)
+        write_table(der_phase_frame(result), tmp / "der_setpoints.parquet")
         (tmp / "report.html").write_text(render_partition_report(result, png, out.name),
                                          encoding="utf-8")
     return out
