@@ -61,10 +61,8 @@ def test_opendss_check_refuses_a_source_beyond_its_rating():
     shrunk to half of what its grid-forming source delivers in OpenDSS fails on the rating
     alone (bands and voltages still hold: the shrunk ratings leave ``p_max`` and the ramp
     bands as they were)."""
-    from feederopt.algorithms.partition import solve_extensive
+    from feederopt.algorithms.partition import VoltageShifts, solve_extensive
     from feederopt.validation.partition import AcIsland
-
-    from feederopt.algorithms.partition import VoltageShifts
 
     net = load_three_phase("ieee13mod")
     data = build_partition_data(net, PartitionSettings())
