@@ -57,8 +57,11 @@ def test_loads_in_kw_are_a_typed_problem_naming_the_scenario() -> None:
         resolve_scenarios(feederopt.load("case33bw"), _table(1000.0))
     (problem,) = err.value.problems
     assert problem.kind is ProblemKind.BAD_SCENARIO and problem.is_error
-    assert problem.ids == ("big",) and problem.field == "p_mw"
-    assert "in scenario big, bus" in problem.message and "is in kW, write" in problem.hint
+    # the bus named is the furthest beyond its bound, bus 30, whose load is 200 kW and 600
+    # kvar (Baran & Wu): the larger part, q_mvar, is the field, and both columns get the hint
+    assert problem.ids == ("big",) and problem.field == "q_mvar"
+    assert "in scenario big, bus 30" in problem.message
+    assert "if load 30's 600 is in kvar, write 0.6 (and its p_mw 200 as 0.2)" in problem.hint
 
 
 def test_a_heavy_but_suppliable_scenario_passes() -> None:

@@ -212,6 +212,26 @@ class ProcessExecutor(Executor):
 
 
 # ----- Ray --------------------------------------------------------------------------------------
+def task_error_cause(exc: BaseException) -> BaseException:
+    """The exception a task raised, out of Ray's wrapper of it: ``ray.get`` raises a
+    ``RayTaskError`` whose ``str`` is the remote traceback, with ANSI colour codes, the
+    actor's repr and the cause's type on its last line, and whose dynamic class
+    (``as_instanceof_cause``) also derives from the cause's, so an ``except SlaveFailure``
+    caught it and printed all of that in its "stopped:" line (user test ut32_par #3), where
+    the process pool re-raises the task's own exception (pickled back) and prints one line.
+    Ray keeps that exception in ``.cause`` (``RayTaskError.__init__``; a cause Ray could not
+    pickle is a plain ``RayError`` there, returned as is); a task error wrapping another
+    (a nested task's) is unwrapped down to the first cause that is not one. Anything else is
+    returned unchanged."""
+    for _ in range(16):  # nesting depth; a cycle cannot hang
+        cause = getattr(exc, "cause", None)
+        if not (type(exc).__name__.startswith("RayTaskError")
+                and isinstance(cause, BaseException) and cause is not exc):
+            break
+        exc = cause
+    return exc
+
+
 class _StateHolder:
     """The body of a Ray actor: a worker state and the tasks run on it."""
 
@@ -437,6 +457,8 @@ class RayExecutor(Executor):
                 ray.exceptions.NodeDiedError) as exc:
             raise interrupt.stop_for(
                 f"a Ray worker died ({type(exc).__name__})") from exc
+        except ray.exceptions.RayTaskError as exc:
+            raise task_error_cause(exc) from exc
         for part in parts:
             out.extend(part)
         return out

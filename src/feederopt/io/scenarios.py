@@ -237,7 +237,8 @@ def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
             p_bus[k] = np.bincount(pu.load_bus, weights=load_p[k], minlength=n)
             q_bus[k] = np.bincount(pu.load_bus, weights=load_q[k], minlength=n)
     p_all, q_all = p_bus + extra_p, q_bus + extra_q
-    problem = _unsuppliable(pu, rows.names, p_all, q_all, load_p, extra_p)
+    problem = _unsuppliable(pu, rows.names, p_all, q_all, (load_p, load_q),
+                            (extra_p, extra_q))
     if problem is not None:
         raise InputError([problem])
     return ScenarioSet(rows.names, rows.weights, list(pu.bus_ids), p_all, q_all,
@@ -245,14 +246,22 @@ def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
 
 
 def _unsuppliable(pu: PerUnitNetwork, names: Sequence[str], p_mw: np.ndarray,
-                  q_mvar: np.ndarray, load_p: np.ndarray, extra_p: np.ndarray) -> Problem | None:
+                  q_mvar: np.ndarray, loads: tuple[np.ndarray, np.ndarray],
+                  extra: tuple[np.ndarray, np.ndarray]) -> Problem | None:
     """A ``BAD_SCENARIO`` problem naming the scenarios in which some bus draws more than any
-    power flow can bring it (the network check's rule,
-    :class:`~feederopt.network.validate.SupplyCapacity`), almost always kW written as MW: the
-    solve would prove the scenario unsupplied, or its conic solver fail on the huge numbers
-    (ut_unc #3: every load of one case33bw scenario x1000 ended in "RuntimeError: the penalised
-    slave failed" with exit code 1). A bus already beyond it at the network's own loads (the
-    network's warning) is not named again. None when every scenario can be supplied."""
+    power flow can bring it, or injects more than any can carry away within voltage limits
+    (the network check's rule, :class:`~feederopt.network.validate.SupplyCapacity`), almost
+    always kW written as MW: the solve would prove the scenario unsupplied, or its conic
+    solver fail on the huge numbers (ut_unc #3: every load of one case33bw scenario x1000
+    ended in "RuntimeError: the penalised slave failed" with exit code 1; ut32_par #1: a
+    -1e300 MW PV row an OverflowError, -1e12 a conic-solver failure naming no scenario). A
+    bus already beyond it at the network's own loads (the network's warning) is not named
+    again. ``loads``: each load's ``(p, q)`` [MW, MVAr] per scenario; ``extra``: each bus's
+    bus rows summed. The problem's field is the column of the bound's larger part, and the
+    row named is the one with the largest value in that column and direction (ut32_par #2:
+    a 1e6 MVAr bus row was reported as p_mw and load 18's demand); the kW hint is given only
+    when that value divided by 1000 lets the bus be supplied. None when every scenario can
+    be supplied."""
     from feederopt.network.validate import SupplyCapacity
 
     cap = SupplyCapacity.of(pu)
@@ -273,19 +282,45 @@ def _unsuppliable(pu: PerUnitNetwork, names: Sequence[str], p_mw: np.ndarray,
     if first is None:
         return None
     k, j = first
-    why = cap.why(j, p_mw[k] / s_base, q_mvar[k] / s_base)
+    p, q = p_mw[k] / s_base, q_mvar[k] / s_base
+    why = cap.why(j, p, q)
+    column, sign = cap.culprit(j, p, q)
+    c = 0 if column == "p_mw" else 1
     here = [i for i, b in enumerate(pu.load_bus.tolist()) if b == j]
-    rows = [(f"load {pu.load_ids[i]}", float(load_p[k, i])) for i in here]
-    if extra_p[k, j] != 0:
-        rows.append((f"the bus row(s) of bus {pu.bus_ids[j]}", float(extra_p[k, j])))
-    who, value = max(rows, key=lambda r: r[1]) if rows else ("", math.nan)
-    unit = (f"; if {who}'s {value:.4g} is in kW, write {value / 1000:.4g}"
-            if rows and value > 0 else "")
+    # each contributing row: its name and its (p_mw, q_mvar) in the scenario
+    rows = [(f"load {pu.load_ids[i]}", (float(loads[0][k, i]), float(loads[1][k, i])))
+            for i in here]
+    if extra[0][k, j] != 0 or extra[1][k, j] != 0:
+        rows.append((f"the bus row(s) of bus {pu.bus_ids[j]}",
+                     (float(extra[0][k, j]), float(extra[1][k, j]))))
+    rows = [r for r in rows if r[1][c] * sign > 0]
+    share, unit, small = "", "", "kW" if c == 0 else "kvar"
+    if rows:
+        who, pq = max(rows, key=lambda r: r[1][c] * sign)
+        value = pq[c]
+        share = f": the largest part is {who}'s {column} {value:.4g}"
+
+        def fits(cols: tuple[int, ...]) -> bool:
+            """Is bus ``j`` within the bound with the row's ``cols`` read as kW (kvar)?"""
+            fixed = (p.copy(), q.copy())
+            for i in cols:
+                fixed[i][j] -= pq[i] * (1 - 1e-3) / s_base
+            return j not in set(cap.over(*fixed).tolist())
+
+        other = 1 - c
+        if fits((c,)):
+            unit = f"; if {who}'s {value:.4g} is in {small}, write {value / 1000:.4g}"
+        elif pq[other] != 0 and fits((c, other)):
+            unit = (f"; if {who}'s {value:.4g} is in {small}, write {value / 1000:.4g} (and its "
+                    f"{('p_mw', 'q_mvar')[other]} {pq[other]:.4g} as {pq[other] / 1000:.4g})")
+        else:
+            unit = (f"; {who}'s {column} {value:.4g} is beyond the network even read in "
+                    f"{small} (a typo?)")
     return Problem(
         ProblemKind.BAD_SCENARIO, "scenarios",
-        f"{len(bad)} scenario(s) ask more of a bus than any power flow can supply: in "
-        f"scenario {names[k]}, bus {pu.bus_ids[j]} {why}", ids=tuple(bad), field="p_mw",
-        hint=f"p_mw and q_mvar are in MW and MVAr: 500 kW is written 0.5{unit}")
+        f"{len(bad)} scenario(s) ask more of a bus than any power flow can supply or carry "
+        f"away: in scenario {names[k]}, bus {pu.bus_ids[j]} {why}{share}", ids=tuple(bad),
+        field=column, hint=f"p_mw and q_mvar are in MW and MVAr: 500 kW is written 0.5{unit}")
 
 
 def scenario_set_from_arrays(pu: PerUnitNetwork, p_pu: np.ndarray, q_pu: np.ndarray,

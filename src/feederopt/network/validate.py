@@ -213,7 +213,16 @@ class SupplyCapacity:
     generator; ``s_ext``, that from the nearest source; ``p_gen``, every generator's ``p_max``
     together, and ``gen_p``, the ``p_max`` at each bus (all p.u.). :meth:`ratio` is a bus's
     demand over what can reach it; above 1 no power flow supplies it. Also the check of a
-    scenario's per-bus demand (:func:`feederopt.io.scenarios.resolve_scenarios`)."""
+    scenario's per-bus demand (:func:`feederopt.io.scenarios.resolve_scenarios`).
+
+    An injection (a negative net demand: PV, a capacitor) is held to the same ``S_sc``, plus
+    what the other buses draw (a load absorbs at most its demand): exporting ``|S|`` through
+    ``Z`` to a source takes a current ``|S| / |V_j|`` and so a voltage difference
+    ``|V_j - V_src| = |Z| |S| / |V_j|``, which at ``|S| > S_sc = V_n^2/|Z|`` exceeds
+    ``1 / |V_j|`` p.u.: above 0.9 p.u. at any voltage limit up to 1.1 p.u., a bus at twice
+    its nominal voltage or phasors about 54 degrees apart. No feeder is operated so; -500 MW
+    at case33bw's bus 18 (S_sc 20.17 MVA) has no power flow in pandapower even with every
+    tie closed, and a -1e300 MW row overflowed the mean-load model (user test ut32_par #1)."""
 
     def __init__(self, pu: PerUnitNetwork, s_stiff: np.ndarray, s_ext: np.ndarray,
                  p_gen: float, gen_p: np.ndarray) -> None:
@@ -263,23 +272,65 @@ class SupplyCapacity:
     def _demand(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
         return np.hypot(np.clip(p - self.gen_p, 0, None), np.clip(q, 0, None))
 
+    @staticmethod
+    def _injection(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """The net injection ``|S|`` of each bus: its negative ``p`` and ``q`` (PV, a
+        capacitor) [p.u.]."""
+        return np.hypot(np.clip(-p, 0, None), np.clip(-q, 0, None))
+
+    def _sink(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """What can take a bus's injection: ``S_sc`` from the nearest voltage source, plus
+        every other bus's withdrawal ``|S|`` (a load absorbs at most its demand) [p.u.]."""
+        draw = np.hypot(np.clip(p, 0, None), np.clip(q, 0, None))
+        return self.s_stiff + (float(draw.sum()) - draw)
+
     def ratio(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
-        """Per bus: the net demand ``(p, q)`` [p.u. per bus] over what can reach the bus."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.maximum(self._demand(p, q) / self.s_stiff,
-                              np.clip(p, 0, None) / self.p_cap)
+        """Per bus: the net demand ``(p, q)`` [p.u. per bus] over what can reach the bus, or
+        its net injection over what can take it (:meth:`_sink`), the larger."""
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return np.maximum.reduce([self._demand(p, q) / self.s_stiff,
+                                      np.clip(p, 0, None) / self.p_cap,
+                                      self._injection(p, q) / self._sink(p, q)])
 
     def over(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
-        """The buses (not sources) whose demand no power flow can supply."""
+        """The buses (not sources) whose demand no power flow can supply, or whose injection
+        no power flow within voltage limits can carry away."""
         return np.flatnonzero(~self.pu.is_source & (self.ratio(p, q) > 1.0))
+
+    def _bounds(self, j: int, p: np.ndarray, q: np.ndarray) -> tuple[float, float, float]:
+        """Bus ``j``'s three ratios: demand over ``S_sc``, active demand over ``p_cap``,
+        injection over :meth:`_sink`."""
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return (float(self._demand(p, q)[j] / self.s_stiff[j]),
+                    float(max(p[j], 0.0) / self.p_cap[j]),
+                    float(self._injection(p, q)[j] / self._sink(p, q)[j]))
+
+    def culprit(self, j: int, p: np.ndarray, q: np.ndarray) -> tuple[str, int]:
+        """The column (``p_mw`` or ``q_mvar``) and the sign (+1 a withdrawal, -1 an
+        injection) of the larger part of the bound bus ``j`` breaks most: the value a unit
+        or sign mistake most likely sits in."""
+        demand, active, inject = self._bounds(j, p, q)
+        if inject > max(demand, active):
+            return ("p_mw" if -p[j] >= -q[j] else "q_mvar"), -1
+        if active > demand:
+            return "p_mw", 1
+        return ("p_mw" if p[j] - self.gen_p[j] >= q[j] else "q_mvar"), 1
 
     def why(self, j: int, p: np.ndarray, q: np.ndarray) -> str:
         """Which bound bus ``j`` breaks, in MW/MVA."""
         s = self.pu.s_base_mva
-        demand = self._demand(p, q)
-        if demand[j] / self.s_stiff[j] >= p[j] / self.p_cap[j]:
-            return (f"draws {demand[j] * s:.4g} MVA where S_sc = V_n^2/|Z| from the nearest "
-                    f"source is {self.s_stiff[j] * s:.4g} MVA")
+        demand, active, inject = self._bounds(j, p, q)
+        if inject > max(demand, active):
+            other = float(self._sink(p, q)[j] - self.s_stiff[j])
+            return (f"injects {self._injection(p, q)[j] * s:.4g} MVA where S_sc = V_n^2/|Z| "
+                    f"from the nearest source is {self.s_stiff[j] * s:.4g} MVA"
+                    + (f" and the other buses draw {other * s:.4g} MVA in all"
+                       if other > 0 else "")
+                    + " (carrying it away needs the bus's voltage phasor about 1 p.u. from "
+                    "the source's)")
+        if demand >= active:
+            return (f"draws {self._demand(p, q)[j] * s:.4g} MVA where S_sc = V_n^2/|Z| from "
+                    f"the nearest source is {self.s_stiff[j] * s:.4g} MVA")
         return (f"draws {p[j] * s:.4g} MW where S_sc = V_n^2/|Z| from the nearest source (not "
                 f"a generator) is {self.s_ext[j] * s:.4g} MVA and every generator together "
                 f"gives at most {self.p_gen * s:.4g} MW")
@@ -378,7 +429,7 @@ def load_plausibility(net: Network) -> list[Problem]:
     load draws at most ``V^2 / (2 |Z|)`` (maximum power transfer), about 0.6 ``S_sc`` even at
     a 1.1 p.u. source, with ``S_sc = V_n^2 / |Z|`` the short-circuit power; ``Z`` is the series
     impedance of the lowest-impedance path (every in-service branch taken closed, switches and
-    ties too; per unit, so across transformers). Two bounds, a bus breaking either is named:
+    ties too; per unit, so across transformers). Three bounds, a bus breaking any is named:
 
     * its net demand ``|S|`` (its load less the in-service generation at it, ``p_max_mw``, and
       its capacitive ``q_mvar``) above ``S_sc`` from the nearest source or generator that
@@ -386,7 +437,9 @@ def load_plausibility(net: Network) -> list[Problem]:
     * its active demand above ``S_sc`` from the nearest source (ext_grid, slack) plus the
       ``p_max_mw`` of every in-service generator together: a PV generator holds its voltage
       but gives no more active power than that, so one load typed in kW next to a 1.5 MW
-      CHP unit is still named (the first bound takes that unit as stiff).
+      CHP unit is still named (the first bound takes that unit as stiff);
+    * its net injection ``|S|`` (negative loads) above that ``S_sc`` plus every other bus's
+      demand (:class:`SupplyCapacity`: no power flow within voltage limits carries it away).
 
     Parallel paths only raise ``S_sc``, a shorter path is never missed, and every generator
     counts wherever it is, so the rule errs on the quiet side: the built-in cases, MATPOWER's
