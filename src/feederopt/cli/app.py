@@ -325,6 +325,15 @@ def fmt(value: float | None, spec: str = ".3f", unit: str = "") -> str:
     return f"{text}{unit}"
 
 
+def bound_fmt(value: float | None, spec: str = ".3f", unit: str = "") -> str:
+    """A lower bound for a person: ``+inf`` for a proof of infeasibility and ``-inf`` for no
+    bound, as the JSON writes them (``"inf"``, ``"-inf"``); otherwise :func:`fmt` (``-`` when
+    missing). ``fmt`` alone printed ``-`` for a proven-infeasible run (user test ut32_pub #4)."""
+    if value is not None and math.isinf(value):
+        return "+inf" if value > 0 else "-inf"
+    return fmt(value, spec, unit)
+
+
 def volt_range(lo: float | None, hi: float | None) -> str:
     """``lo - hi p.u.``, or ``-`` when neither is known (a power flow that did not converge
     printed "- - - p.u.")."""

@@ -17,6 +17,7 @@ from feederopt.cli.app import (
     QUIET_OPT,
     VERBOSE_OPT,
     app,
+    bound_fmt,
     cli_command,
     fmt,
     progress_display,
@@ -93,7 +94,7 @@ def restore(
     weighted = abs(res.objective_kw - res.penalty_kw - res.shed_kw) > 1e-6
     t.add_row("total (priority-weighted shed + penalty)" if weighted else
               "total (shed + penalty, as the seed reports)", fmt(res.objective_kw, ",.2f", " kW"))
-    t.add_row("lower bound / gap", f"{fmt(res.lower_bound_kw, ',.2f', ' kW')} / "
+    t.add_row("lower bound / gap", f"{bound_fmt(res.lower_bound_kw, ',.2f', ' kW')} / "
               f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}")
     t.add_row("closed lines", ", ".join(op.closed_lines) or "-")
     t.add_row("switching (from the normal state)", "; ".join(
@@ -242,7 +243,7 @@ def plan(
     t.add_row("expected shedding cost (priority-weighted)",
               fmt(res.expected_recourse, ",.2f", " $"))
     t.add_row("expected total cost", fmt(res.expected_total, ",.2f", " $"))
-    t.add_row("lower bound / gap", f"{fmt(res.lower_bound, ',.2f', ' $')} / "
+    t.add_row("lower bound / gap", f"{bound_fmt(res.lower_bound, ',.2f', ' $')} / "
               f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}")
     t.add_row("time", fmt(res.solve_time_s, ".2f", " s"))
     if res.measures is not None:

@@ -19,6 +19,7 @@ from feederopt.cli.app import (
     QUIET_OPT,
     VERBOSE_OPT,
     app,
+    bound_fmt,
     cli_command,
     fmt,
     progress_display,
@@ -176,7 +177,7 @@ def schedule(
                       f"{100 * float(res.settings['eps']):g} %)")
     t.add_row("status", res.status)
     t.add_row("objective / lower bound", f"{fmt(res.objective, ',.4f', ' $')} / "
-              f"{fmt(res.lower_bound, ',.4f', ' $')} (gap {fmt(res.gap, '.2e')})")
+              f"{bound_fmt(res.lower_bound, ',.4f', ' $')} (gap {fmt(res.gap, '.2e')})")
     # the worst case found at *this* schedule's first stage (the JSON's worst.cost, plus the
     # first-stage cost as in the objective): a cost the schedule meets in the budget set, so
     # its exact worst case lies between it and the objective (an upper bound). The C&CG log's

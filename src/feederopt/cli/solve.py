@@ -17,6 +17,7 @@ from feederopt.cli.app import (
     SOURCE_ARG,
     VERBOSE_OPT,
     app,
+    bound_fmt,
     cli_command,
     fmt,
     is_heuristic,
@@ -65,7 +66,7 @@ def print_result(result: Any) -> None:
     if isinstance(repair, dict) and repair.get("note"):  # a DOPF answer repaired in AC
         table.add_row("AC repair (pandapower)", str(repair["note"]))
     table.add_row("lower bound" + (" (model's)" if _polish_kept(result) else ""),
-                  fmt(result.lower_bound, ".4f", " kW-eq"))
+                  bound_fmt(result.lower_bound, ".4f", " kW-eq"))
     table.add_row("gap" + (" (to the model's bound)" if _polish_kept(result) else ""),
                   fmt(result.gap * 100 if result.gap is not None else None, ".4f", " %"))
     table.add_row("iterations", str(result.iterations))
