@@ -1114,8 +1114,9 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             nph = int(dss.CktElement.NumPhases())
             bus, nodes = terminals()[0]
             unit = sec.unit_of(bus)
-            across = [n for n in nodes[nph:] if 1 <= n <= 3]
-            if unit is None and across:
+            second = [n for n in nodes[nph:] if 1 <= n <= 3]
+            if unit is None and second:
+                on, off = (".".join(str(k) for k in ks) for ks in (nodes[:nph], second))
                 # user test ut32_3ph B3/B4: a 1-phase unit on x.2.3 sits between two phases;
                 # OpenDSS injects I into node 2 and takes it out of node 3, so each node gets
                 # S V_k / (V_2 - V_3) (275 kW and -+154 kvar each for a 550 kW unit), which a
@@ -1123,9 +1124,9 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                 problems.append(Problem(
                     ProblemKind.UNSUPPORTED_ELEMENT, "generators",
                     f"{full} is connected between phases: OpenDSS connects its "
-                    f"{nph}-phase conductor(s) on node(s) {'.'.join(map(str, nodes[:nph]))} "
+                    f"{nph}-phase conductor(s) on node(s) {on} "
                     f"of bus {bus} and its other conductor on phase node "
-                    f"{'.'.join(map(str, across))}; the three-phase model holds generators, "
+                    f"{off}; the three-phase model holds generators, "
                     "PV and storage only phase to ground (wye, neutral grounded)", (el,),
                     "bus1",
                     f"connect it phase to ground, e.g. bus1={bus}.{nodes[0]} with its "
