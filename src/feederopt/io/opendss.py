@@ -984,7 +984,11 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         parts = _load_parts(nodes, nph, delta, kv)
         dss.Circuit.SetActiveBus(bus)
         base_ln = float(dss.Bus.kVBase())  # OpenDSS's line-to-neutral base of the bus
-        across = base_ln * (math.sqrt(3) if (nph > 1 or delta) else 1.0)
+        # the voltage its kV rates at 1 p.u.: line to line for a multi-phase or delta load
+        # and for a 1-phase load between two phases (bus1=x.2.3, its neutral on node 3; user
+        # test ut32_3ph B2: 12.47 kV, not 7.2, so a ZIP load there is not below its cutoff)
+        between = bool(parts) and parts[0][0] == "delta"
+        across = base_ln * (math.sqrt(3) if (nph > 1 or delta or between) else 1.0)
         if base_ln > 0 and kv > 0 and abs(kv / across - 1.0) > 0.1 \
                 and bool(dss.CktElement.Enabled()):
             off_kv.append((ld, kv, across))
