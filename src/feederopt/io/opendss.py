@@ -58,6 +58,7 @@ and the property the file sets (``length``, ``r1``..``x0``, ``rmatrix``/``xmatri
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import os
@@ -1183,6 +1184,8 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     def frame(rows: list[dict[str, Any]]) -> pl.DataFrame | None:
         return pl.DataFrame(rows) if rows else None
 
+    _drop_dangling_ties(bus_rows, line_rows, z_rows, tr_rows,
+                        [*src_rows, *load_rows, *gen_rows, *sh_rows], warnings)
     reductions = _reduction_notes(sec, load_rows) + held_notes
     warnings[:0] = reductions
     _repair_bases(bus_rows, src_rows, line_rows, tr_rows, warnings)
@@ -1199,6 +1202,59 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         impedances=frame(z_rows), transformers=frame(tr_rows), loads=frame(load_rows),
         generators=frame(gen_rows), shunts=frame(sh_rows),
     )
+
+
+def _look_alike(name: str) -> str:
+    """``name`` with the letters that look like digits as those digits (o, l, i)."""
+    return name.lower().translate(str.maketrans("oli", "011"))
+
+
+def _drop_dangling_ties(bus_rows: list[dict[str, Any]], line_rows: list[dict[str, Any]],
+                        z_rows: list[dict[str, Any]], tr_rows: list[dict[str, Any]],
+                        carriers: list[dict[str, Any]], warnings: list[str]) -> None:
+    """Leave out each normally open switch whose one end is a bus that nothing else touches
+    (no other line or transformer) and that carries nothing (no source, load, generator or
+    shunt), with that bus, and say so in a note, naming a close bus name (``difflib``, as the
+    hint for a closed line to a misspelt bus,
+    :func:`feederopt.network.threephase.close_live_names`).
+
+    Closing such a switch energises only that empty bus, so it is no change worth offering.
+    User test ut32_3ph G (``Line.t1 bus2=b1O``, ``Open Line.t1 term=1``): the answer said
+    "close t1" and only OpenDSS's de-energised b1o hinted at the typo; the same tie disabled
+    (``enabled=no``, its bus not in OpenDSS's circuit) was already left out, with a note."""
+    touched: dict[str, int] = {}
+    for row in [*line_rows, *tr_rows]:
+        if row.get("in_service", True):
+            for b in {row["from_bus"], row["to_bus"]}:
+                touched[b] = touched.get(b, 0) + 1
+    carried = {r["bus"] for r in carriers}
+    dropped: dict[str, str] = {}  # line -> its dangling bus
+    for row in line_rows:
+        if not (row["switchable"] and row["normally_open"] and row["in_service"]):
+            continue
+        for b in (row["to_bus"], row["from_bus"]):
+            if touched.get(b) == 1 and b not in carried:
+                dropped[row["id"]] = b
+                break
+    if not dropped:
+        return
+    gone = set(dropped.values())
+    line_rows[:] = [r for r in line_rows if r["id"] not in dropped]
+    z_rows[:] = [r for r in z_rows if r["line"] not in dropped]
+    bus_rows[:] = [r for r in bus_rows if r["id"] not in gone]
+    others = sorted(r["id"] for r in bus_rows)
+    said = []
+    for line, b in list(dropped.items())[:4]:
+        # a look-alike letter (b1O for b10: O/0, l/1, I/1) first, then a name of the same
+        # length (one mistyped character), then the closest (difflib, cutoff 0.6 as
+        # close_live_names)
+        close = difflib.get_close_matches(b, others, n=8, cutoff=0.6)
+        close.sort(key=lambda o: (_look_alike(o) != _look_alike(b), len(o) != len(b)))
+        said.append(f"{line} to {b}" + (f": a misspelling of {close[0]}?" if close else ""))
+    warnings.append(
+        f"{len(dropped)} open switch(es) end on a bus that no other element touches and that "
+        f"carries nothing ({'; '.join(said)}{' ...' if len(dropped) > 4 else ''}): closing "
+        "them would energise only that empty bus, so they are left out (check the bus name)")
 
 
 def _secondaries(sources: list[dict[str, Any]], problems: list[Problem]) -> Secondaries:
