@@ -564,6 +564,31 @@ def _line_nodes_problem(line: str, n: int, end1: tuple[str, list[int]],
             "give each of the line's phases its own node, e.g. bus1=x.1.2 bus2=y.1.2")
     b1, n1 = end1
     b2, n2 = end2
+    extra = [x for x in n1 if x > 3]
+    if n1 == n2 and extra and all(1 <= x <= 3 for x in n1[:len(n1) - len(extra)]) \
+            and n1[len(n1) - len(extra):] == extra:
+        # user test ut32_3ph H1/H12: a 4-wire line (phases=4 on x.1.2.3.4) or a LineGeometry
+        # with nconds=4 nphases=3 reduce=no keeps its neutral as a conductor on node 4; the
+        # hint was about dots in bus names. The model is three-wire: the neutral is Kron-
+        # reduced out, z_abc = z_pp - z_pn z_nn^-1 z_np (Kersting, Distribution System
+        # Modeling and Analysis, 4.2), which OpenDSS does with reduce=yes / Kron=yes
+        geometry = str(dss.Lines.Geometry() or "")
+        code = str(dss.Lines.LineCode() or "")
+        fix = (f"Kron-reduce the neutral: reduce=yes on LineGeometry.{geometry}"
+               if geometry else
+               f"Kron-reduce the neutral: Kron=yes (neutral={extra[-1]}) on LineCode.{code}"
+               if code else
+               "give the line its phase conductors only, with the neutral Kron-reduced into "
+               "its matrices (a LineCode with Kron=yes, or a LineGeometry with reduce=yes)")
+        on = ", ".join(map(str, extra))
+        return Problem(
+            ProblemKind.UNSUPPORTED_ELEMENT, "lines",
+            f"Line.{line} has a neutral conductor (OpenDSS connects it to node(s) {on} "
+            f"of buses {b1} and {b2}): the model is three-wire and holds phase "
+            "conductors 1-3 only, with the neutral reduced out", (line,),
+            "geometry" if geometry else "linecode" if code else "phases",
+            f"{fix}, and connect it as bus1={b1}.1.2.3 bus2={b2}.1.2.3 (Kron reduction keeps "
+            "the neutral's effect in the phase impedances)")
     # the end whose nodes are no phase (a bus name with a dot, F1.680, is node 680 of bus
     # f1) is the one to name; the field said bus2 whichever end it was (user test ut_dss)
     odd = [(key, [x for x in nodes if not 1 <= x <= 3], spec) for key, nodes, spec in (
