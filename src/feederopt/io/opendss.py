@@ -1509,18 +1509,38 @@ def _repair_bases(buses: list[dict[str, Any]], sources: list[dict[str, Any]],
             if o not in expected:
                 expected[o] = expected[b] * ratio
                 stack.append(o)
-    fixed = []
+    fixed: list[str] = []
+    unset: list[str] = []
     for bid, kv in expected.items():
         row = by_id.get(bid)
         if row is None:
             continue
         if row["vn_kv"] <= 0 or abs(row["vn_kv"] / kv - 1) > 0.1:
+            (unset if row["vn_kv"] <= 0 else fixed).append(bid)
             row["vn_kv"] = kv
-            fixed.append(bid)
+
+    def named(ids: list[str]) -> str:
+        return f"{', '.join(sorted(ids)[:6])}{' ...' if len(ids) > 6 else ''}"
+
+    src_kv = ", ".join(f"{src['vn_kv']:g}" for src in sources)
+    # user test ut32_3ph P1: a file without Set VoltageBases / CalcVoltageBases leaves every
+    # bus's base at 0; the note blamed the transformers' ratios of a feeder that has none
+    if unset and len(unset) == len(buses):
+        warnings.append(
+            "OpenDSS gives no bus a voltage base (the file sets no VoltageBases, or solves "
+            "before CalcVoltageBases): each bus's base is inferred from the source's kV "
+            f"({src_kv}) through the lines and transformer ratios; add Set VoltageBases=[...] "
+            "and CalcVoltageBases for OpenDSS's own")
+    elif unset:
+        warnings.append(
+            f"{len(unset)} bus(es) have no OpenDSS voltage base ({named(unset)}; defined after "
+            "CalcVoltageBases, which sets the bases of the buses defined before it): their "
+            "base is inferred from the source's kV through the lines and transformer ratios")
     if fixed:
-        warnings.append(f"{len(fixed)} bus(es) have an OpenDSS voltage base that does not match "
-                        f"their transformer's ratio ({', '.join(sorted(fixed)[:6])}"
-                        f"{' ...' if len(fixed) > 6 else ''}); the ratio's base is used")
+        warnings.append(
+            f"{len(fixed)} bus(es) have an OpenDSS voltage base more than 10 % from the one "
+            f"that the source's kV and the transformer ratios give ({named(fixed)}; a level not "
+            "in VoltageBases gets the nearest one): the ratios' base is used")
 
 
 #: A ZIP load is taken as cut off (drawing nothing) when its voltage ratio at 1 p.u. times
