@@ -64,7 +64,7 @@ import math
 import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -275,6 +275,8 @@ def compile_circuit(path: str | Path) -> list[str]:
             _solve_unless_solved(warnings)
         except DSSFailure as exc:
             where = re.search(r'\[file: "([^"]+)", line: (\d+)\]', exc.message)
+            if exc.number == 485 or "max control iterations" in exc.message.lower():
+                raise _control_problem(path, exc.message, where) from None
             bad = _zero_impedance_switches() if "Matrix Inversion" in exc.message else []
             if not bad or (where is not None and Path(where.group(1)).resolve() != path):
                 raise _file_problem(path, exc.number, exc.message) from None
@@ -319,6 +321,64 @@ def _commands(lines: list[str]) -> Iterator[str]:
             yield text
 
 
+def _same_file(name: str, path: Path) -> bool:
+    try:
+        return Path(name).resolve() == path.resolve()
+    except (OSError, ValueError):
+        return False
+
+
+#: The control classes whose actions OpenDSS's control loop iterates (``Solve``'s control
+#: iterations, OpenDSS manual, "Control loop"); at most this many are tried one at a time.
+LOOP_CONTROLS = ("capcontrol", "regcontrol", "invcontrol", "swtcontrol", "expcontrol",
+                 "storagecontroller")
+MAX_CONTROLS_TRIED = 30
+
+
+def _unsettled_controls() -> list[str]:
+    """The controls of the compiled circuit without which OpenDSS's solve settles: each is
+    disabled in turn (``enabled=no``), the circuit solved, and enabled again. OpenDSS's error
+    485 names none (its event log is empty through the API), and a control that steps
+    across both of its settings (a kvar CapControl whose bank is larger than its ON-OFF band)
+    switches back and forth until the iteration limit."""
+    dss = _dss()
+    names = [e for e in dss.Circuit.AllElementNames()
+             if e.split(".", 1)[0].lower() in LOOP_CONTROLS][:MAX_CONTROLS_TRIED]
+    out = []
+    for element in names:
+        try:
+            dss.Text.Command(f"edit {element} enabled=no")
+            dss.Text.Command("solve")
+            if dss.Solution.Converged():
+                out.append(element)
+        except Exception:  # still not settling, or another error: not this one alone
+            pass
+        finally:
+            with suppress(Exception):
+                dss.Text.Command(f"edit {element} enabled=yes")
+    return out
+
+
+def _control_problem(path: Path, message: str, where: re.Match[str] | None) -> InputError:
+    """OpenDSS error 485 ("Max Control Iterations Exceeded") as what it is: the solve's control
+    loop does not settle (user test ut32_3ph D: it read "OpenDSS cannot read" with the file
+    named twice), naming the controls without which it settles (:func:`_unsettled_controls`)."""
+    culprits = _unsettled_controls()
+    line = f", line {where.group(2)}" if where is not None else ""
+    who = (f": {', '.join(culprits)} keep{'s' if len(culprits) == 1 else ''} switching (the "
+           "solve settles without "
+           f"{'it' if len(culprits) == 1 else 'any one of them'})" if culprits else "")
+    return InputError([Problem(
+        ProblemKind.INVALID_VALUE, "controls" if culprits else "file",
+        f"OpenDSS's control loop does not settle when it solves '{path.name}'{line} (OpenDSS "
+        f"error 485, Max Control Iterations Exceeded){who}",
+        tuple(culprits) or (str(path),), None,
+        "widen the control's dead band so that one step does not cross both settings (a "
+        "CapControl's ONsetting/OFFsetting further apart than its bank's effect, a "
+        "RegControl's band wider than a tap step), or disable it (enabled=no); Set "
+        "MaxControlIter=... only helps a loop that settles slowly")])
+
+
 def _file_problem(path: Path, number: int, message: str, hint: str = "") -> InputError:
     text = " ".join(message.split())
     # error 401 is any object named before it is defined: a load's shape as well as a line code
@@ -343,7 +403,7 @@ def _file_problem(path: Path, number: int, message: str, hint: str = "") -> Inpu
         kind, comp = ProblemKind.UNREADABLE_FILE, "file"
     ids = [str(path)]
     m = re.search(r'"([^"]+)"', text)
-    if m:
+    if m and not _same_file(m.group(1), path):  # the file itself is named once
         ids.append(m.group(1))
     where = f" (OpenDSS error {number})" if number >= 0 else ""
     return InputError([
