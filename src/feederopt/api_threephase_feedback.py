@@ -543,6 +543,28 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
         record={"enabled": True}, base=base_answer, ok=judged)
     record["rating_factors"] = {_element_name(k): round(f, 6)
                                 for k, f in sorted(factors.items())}
+    rows = record["iterations"]
+    if (record["stopped"] == "no answer" and not record["within_limits"] and kept is not None
+            and keep.flow is not None and keep.status in ("optimal", "feasible")
+            and rows and rows[-1].get("status") == "infeasible"):
+        # user test ut32_3ph M4: every answer broke a limit in OpenDSS and the MILP with the
+        # ratings tightened by OpenDSS's loadings had none; the answer kept is no state
+        # within the limits, so its status says so (the least-overloading answer follows,
+        # as for the model's own infeasibility) rather than "optimal" with no note
+        k = record["kept_iteration"]
+        over = rows[k].get("overloads_switched") if isinstance(k, int) else None
+        what = over[0] if over else ""
+        keep.status = "infeasible"
+        keep.reason = (
+            "infeasible: no radial topology was found within the limits: OpenDSS's power "
+            f"flow of the model's answer breaks them ({what or 'see voltage_feedback'}), and "
+            "the MILP with the ratings tightened by OpenDSS's loadings (and the voltage "
+            "limits shifted by its voltages) has no answer; the answer is the feedback's "
+            "kept one (voltage_feedback.kept_iteration), not a topology within them")
+        keep.notes.append(
+            "the voltage feedback found no radial topology within the limits: the MILP with "
+            "the limits corrected by OpenDSS's power flow is infeasible (voltage_feedback."
+            "stopped 'no answer'); --max-loading or --v-min may admit one")
     if kept is None and keep.reason.startswith(
             "infeasible: no radial topology keeps every voltage"):
         keep.reason += (", with the limits shifted by OpenDSS's offsets (V_OpenDSS - "

@@ -58,12 +58,13 @@ and the property the file sets (``length``, ``r1``..``x0``, ``rmatrix``/``xmatri
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -274,6 +275,8 @@ def compile_circuit(path: str | Path) -> list[str]:
             _solve_unless_solved(warnings)
         except DSSFailure as exc:
             where = re.search(r'\[file: "([^"]+)", line: (\d+)\]', exc.message)
+            if exc.number == 485 or "max control iterations" in exc.message.lower():
+                raise _control_problem(path, exc.message, where) from None
             bad = _zero_impedance_switches() if "Matrix Inversion" in exc.message else []
             if not bad or (where is not None and Path(where.group(1)).resolve() != path):
                 raise _file_problem(path, exc.number, exc.message) from None
@@ -318,6 +321,64 @@ def _commands(lines: list[str]) -> Iterator[str]:
             yield text
 
 
+def _same_file(name: str, path: Path) -> bool:
+    try:
+        return Path(name).resolve() == path.resolve()
+    except (OSError, ValueError):
+        return False
+
+
+#: The control classes whose actions OpenDSS's control loop iterates (``Solve``'s control
+#: iterations, OpenDSS manual, "Control loop"); at most this many are tried one at a time.
+LOOP_CONTROLS = ("capcontrol", "regcontrol", "invcontrol", "swtcontrol", "expcontrol",
+                 "storagecontroller")
+MAX_CONTROLS_TRIED = 30
+
+
+def _unsettled_controls() -> list[str]:
+    """The controls of the compiled circuit without which OpenDSS's solve settles: each is
+    disabled in turn (``enabled=no``), the circuit solved, and enabled again. OpenDSS's error
+    485 names none (its event log is empty through the API), and a control that steps
+    across both of its settings (a kvar CapControl whose bank is larger than its ON-OFF band)
+    switches back and forth until the iteration limit."""
+    dss = _dss()
+    names = [e for e in dss.Circuit.AllElementNames()
+             if e.split(".", 1)[0].lower() in LOOP_CONTROLS][:MAX_CONTROLS_TRIED]
+    out = []
+    for element in names:
+        try:
+            dss.Text.Command(f"edit {element} enabled=no")
+            dss.Text.Command("solve")
+            if dss.Solution.Converged():
+                out.append(element)
+        except Exception:  # still not settling, or another error: not this one alone
+            pass
+        finally:
+            with suppress(Exception):
+                dss.Text.Command(f"edit {element} enabled=yes")
+    return out
+
+
+def _control_problem(path: Path, message: str, where: re.Match[str] | None) -> InputError:
+    """OpenDSS error 485 ("Max Control Iterations Exceeded") as what it is: the solve's control
+    loop does not settle (user test ut32_3ph D: it read "OpenDSS cannot read" with the file
+    named twice), naming the controls without which it settles (:func:`_unsettled_controls`)."""
+    culprits = _unsettled_controls()
+    line = f", line {where.group(2)}" if where is not None else ""
+    who = (f": {', '.join(culprits)} keep{'s' if len(culprits) == 1 else ''} switching (the "
+           "solve settles without "
+           f"{'it' if len(culprits) == 1 else 'any one of them'})" if culprits else "")
+    return InputError([Problem(
+        ProblemKind.INVALID_VALUE, "controls" if culprits else "file",
+        f"OpenDSS's control loop does not settle when it solves '{path.name}'{line} (OpenDSS "
+        f"error 485, Max Control Iterations Exceeded){who}",
+        tuple(culprits) or (str(path),), None,
+        "widen the control's dead band so that one step does not cross both settings (a "
+        "CapControl's ONsetting/OFFsetting further apart than its bank's effect, a "
+        "RegControl's band wider than a tap step), or disable it (enabled=no); Set "
+        "MaxControlIter=... only helps a loop that settles slowly")])
+
+
 def _file_problem(path: Path, number: int, message: str, hint: str = "") -> InputError:
     text = " ".join(message.split())
     # error 401 is any object named before it is defined: a load's shape as well as a line code
@@ -342,7 +403,7 @@ def _file_problem(path: Path, number: int, message: str, hint: str = "") -> Inpu
         kind, comp = ProblemKind.UNREADABLE_FILE, "file"
     ids = [str(path)]
     m = re.search(r'"([^"]+)"', text)
-    if m:
+    if m and not _same_file(m.group(1), path):  # the file itself is named once
         ids.append(m.group(1))
     where = f" (OpenDSS error {number})" if number >= 0 else ""
     return InputError([
@@ -563,6 +624,31 @@ def _line_nodes_problem(line: str, n: int, end1: tuple[str, list[int]],
             "give each of the line's phases its own node, e.g. bus1=x.1.2 bus2=y.1.2")
     b1, n1 = end1
     b2, n2 = end2
+    extra = [x for x in n1 if x > 3]
+    if n1 == n2 and extra and all(1 <= x <= 3 for x in n1[:len(n1) - len(extra)]) \
+            and n1[len(n1) - len(extra):] == extra:
+        # user test ut32_3ph H1/H12: a 4-wire line (phases=4 on x.1.2.3.4) or a LineGeometry
+        # with nconds=4 nphases=3 reduce=no keeps its neutral as a conductor on node 4; the
+        # hint was about dots in bus names. The model is three-wire: the neutral is Kron-
+        # reduced out, z_abc = z_pp - z_pn z_nn^-1 z_np (Kersting, Distribution System
+        # Modeling and Analysis, 4.2), which OpenDSS does with reduce=yes / Kron=yes
+        geometry = str(dss.Lines.Geometry() or "")
+        code = str(dss.Lines.LineCode() or "")
+        fix = (f"Kron-reduce the neutral: reduce=yes on LineGeometry.{geometry}"
+               if geometry else
+               f"Kron-reduce the neutral: Kron=yes (neutral={extra[-1]}) on LineCode.{code}"
+               if code else
+               "give the line its phase conductors only, with the neutral Kron-reduced into "
+               "its matrices (a LineCode with Kron=yes, or a LineGeometry with reduce=yes)")
+        on = ", ".join(map(str, extra))
+        return Problem(
+            ProblemKind.UNSUPPORTED_ELEMENT, "lines",
+            f"Line.{line} has a neutral conductor (OpenDSS connects it to node(s) {on} "
+            f"of buses {b1} and {b2}): the model is three-wire and holds phase "
+            "conductors 1-3 only, with the neutral reduced out", (line,),
+            "geometry" if geometry else "linecode" if code else "phases",
+            f"{fix}, and connect it as bus1={b1}.1.2.3 bus2={b2}.1.2.3 (Kron reduction keeps "
+            "the neutral's effect in the phase impedances)")
     # the end whose nodes are no phase (a bus name with a dot, F1.680, is node 680 of bus
     # f1) is the one to name; the field said bus2 whichever end it was (user test ut_dss)
     odd = [(key, [x for x in nodes if not 1 <= x <= 3], spec) for key, nodes, spec in (
@@ -984,7 +1070,11 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         parts = _load_parts(nodes, nph, delta, kv)
         dss.Circuit.SetActiveBus(bus)
         base_ln = float(dss.Bus.kVBase())  # OpenDSS's line-to-neutral base of the bus
-        across = base_ln * (math.sqrt(3) if (nph > 1 or delta) else 1.0)
+        # the voltage its kV rates at 1 p.u.: line to line for a multi-phase or delta load
+        # and for a 1-phase load between two phases (bus1=x.2.3, its neutral on node 3; user
+        # test ut32_3ph B2: 12.47 kV, not 7.2, so a ZIP load there is not below its cutoff)
+        between = bool(parts) and parts[0][0] == "delta"
+        across = base_ln * (math.sqrt(3) if (nph > 1 or delta or between) else 1.0)
         if base_ln > 0 and kv > 0 and abs(kv / across - 1.0) > 0.1 \
                 and bool(dss.CktElement.Enabled()):
             off_kv.append((ld, kv, across))
@@ -1114,6 +1204,25 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             nph = int(dss.CktElement.NumPhases())
             bus, nodes = terminals()[0]
             unit = sec.unit_of(bus)
+            second = [n for n in nodes[nph:] if 1 <= n <= 3]
+            if unit is None and second:
+                on, off = (".".join(str(k) for k in ks) for ks in (nodes[:nph], second))
+                # user test ut32_3ph B3/B4: a 1-phase unit on x.2.3 sits between two phases;
+                # OpenDSS injects I into node 2 and takes it out of node 3, so each node gets
+                # S V_k / (V_2 - V_3) (275 kW and -+154 kvar each for a 550 kW unit), which a
+                # DER held per phase to ground (p, q shared over its phases) cannot represent
+                problems.append(Problem(
+                    ProblemKind.UNSUPPORTED_ELEMENT, "generators",
+                    f"{full} is connected between phases: OpenDSS connects its "
+                    f"{nph}-phase conductor(s) on node(s) {on} "
+                    f"of bus {bus} and its other conductor on phase node "
+                    f"{off}; the three-phase model holds generators, "
+                    "PV and storage only phase to ground (wye, neutral grounded)", (el,),
+                    "bus1",
+                    f"connect it phase to ground, e.g. bus1={bus}.{nodes[0]} with its "
+                    "line-to-neutral kV (a load between two phases is modelled; a DER is "
+                    "not)"))
+                continue
             if unit is not None:
                 if not set(nodes[:nph]) <= set(unit.hot):
                     problems.append(_on_secondary(full, "generators", el, bus, sec))
@@ -1160,6 +1269,8 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     def frame(rows: list[dict[str, Any]]) -> pl.DataFrame | None:
         return pl.DataFrame(rows) if rows else None
 
+    _drop_dangling_ties(bus_rows, line_rows, z_rows, tr_rows,
+                        [*src_rows, *load_rows, *gen_rows, *sh_rows], warnings)
     reductions = _reduction_notes(sec, load_rows) + held_notes
     warnings[:0] = reductions
     _repair_bases(bus_rows, src_rows, line_rows, tr_rows, warnings)
@@ -1176,6 +1287,59 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         impedances=frame(z_rows), transformers=frame(tr_rows), loads=frame(load_rows),
         generators=frame(gen_rows), shunts=frame(sh_rows),
     )
+
+
+def _look_alike(name: str) -> str:
+    """``name`` with the letters that look like digits as those digits (o, l, i)."""
+    return name.lower().translate(str.maketrans("oli", "011"))
+
+
+def _drop_dangling_ties(bus_rows: list[dict[str, Any]], line_rows: list[dict[str, Any]],
+                        z_rows: list[dict[str, Any]], tr_rows: list[dict[str, Any]],
+                        carriers: list[dict[str, Any]], warnings: list[str]) -> None:
+    """Leave out each normally open switch whose one end is a bus that nothing else touches
+    (no other line or transformer) and that carries nothing (no source, load, generator or
+    shunt), with that bus, and say so in a note, naming a close bus name (``difflib``, as the
+    hint for a closed line to a misspelt bus,
+    :func:`feederopt.network.threephase.close_live_names`).
+
+    Closing such a switch energises only that empty bus, so it is no change worth offering.
+    User test ut32_3ph G (``Line.t1 bus2=b1O``, ``Open Line.t1 term=1``): the answer said
+    "close t1" and only OpenDSS's de-energised b1o hinted at the typo; the same tie disabled
+    (``enabled=no``, its bus not in OpenDSS's circuit) was already left out, with a note."""
+    touched: dict[str, int] = {}
+    for row in [*line_rows, *tr_rows]:
+        if row.get("in_service", True):
+            for b in {row["from_bus"], row["to_bus"]}:
+                touched[b] = touched.get(b, 0) + 1
+    carried = {r["bus"] for r in carriers}
+    dropped: dict[str, str] = {}  # line -> its dangling bus
+    for row in line_rows:
+        if not (row["switchable"] and row["normally_open"] and row["in_service"]):
+            continue
+        for b in (row["to_bus"], row["from_bus"]):
+            if touched.get(b) == 1 and b not in carried:
+                dropped[row["id"]] = b
+                break
+    if not dropped:
+        return
+    gone = set(dropped.values())
+    line_rows[:] = [r for r in line_rows if r["id"] not in dropped]
+    z_rows[:] = [r for r in z_rows if r["line"] not in dropped]
+    bus_rows[:] = [r for r in bus_rows if r["id"] not in gone]
+    others = sorted(r["id"] for r in bus_rows)
+    said = []
+    for line, b in list(dropped.items())[:4]:
+        # a look-alike letter (b1O for b10: O/0, l/1, I/1) first, then a name of the same
+        # length (one mistyped character), then the closest (difflib, cutoff 0.6 as
+        # close_live_names)
+        close = difflib.get_close_matches(b, others, n=8, cutoff=0.6)
+        close.sort(key=lambda o: (_look_alike(o) != _look_alike(b), len(o) != len(b)))
+        said.append(f"{line} to {b}" + (f": a misspelling of {close[0]}?" if close else ""))
+    warnings.append(
+        f"{len(dropped)} open switch(es) end on a bus that no other element touches and that "
+        f"carries nothing ({'; '.join(said)}{' ...' if len(dropped) > 4 else ''}): closing "
+        "them would energise only that empty bus, so they are left out (check the bus name)")
 
 
 def _secondaries(sources: list[dict[str, Any]], problems: list[Problem]) -> Secondaries:
@@ -1405,18 +1569,38 @@ def _repair_bases(buses: list[dict[str, Any]], sources: list[dict[str, Any]],
             if o not in expected:
                 expected[o] = expected[b] * ratio
                 stack.append(o)
-    fixed = []
+    fixed: list[str] = []
+    unset: list[str] = []
     for bid, kv in expected.items():
         row = by_id.get(bid)
         if row is None:
             continue
         if row["vn_kv"] <= 0 or abs(row["vn_kv"] / kv - 1) > 0.1:
+            (unset if row["vn_kv"] <= 0 else fixed).append(bid)
             row["vn_kv"] = kv
-            fixed.append(bid)
+
+    def named(ids: list[str]) -> str:
+        return f"{', '.join(sorted(ids)[:6])}{' ...' if len(ids) > 6 else ''}"
+
+    src_kv = ", ".join(f"{src['vn_kv']:g}" for src in sources)
+    # user test ut32_3ph P1: a file without Set VoltageBases / CalcVoltageBases leaves every
+    # bus's base at 0; the note blamed the transformers' ratios of a feeder that has none
+    if unset and len(unset) == len(buses):
+        warnings.append(
+            "OpenDSS gives no bus a voltage base (the file sets no VoltageBases, or solves "
+            "before CalcVoltageBases): each bus's base is inferred from the source's kV "
+            f"({src_kv}) through the lines and transformer ratios; add Set VoltageBases=[...] "
+            "and CalcVoltageBases for OpenDSS's own")
+    elif unset:
+        warnings.append(
+            f"{len(unset)} bus(es) have no OpenDSS voltage base ({named(unset)}; defined after "
+            "CalcVoltageBases, which sets the bases of the buses defined before it): their "
+            "base is inferred from the source's kV through the lines and transformer ratios")
     if fixed:
-        warnings.append(f"{len(fixed)} bus(es) have an OpenDSS voltage base that does not match "
-                        f"their transformer's ratio ({', '.join(sorted(fixed)[:6])}"
-                        f"{' ...' if len(fixed) > 6 else ''}); the ratio's base is used")
+        warnings.append(
+            f"{len(fixed)} bus(es) have an OpenDSS voltage base more than 10 % from the one "
+            f"that the source's kV and the transformer ratios give ({named(fixed)}; a level not "
+            "in VoltageBases gets the nearest one): the ratios' base is used")
 
 
 #: A ZIP load is taken as cut off (drawing nothing) when its voltage ratio at 1 p.u. times

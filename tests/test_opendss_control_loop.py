@@ -1,0 +1,56 @@
+"""OpenDSS error 485, "Max Control Iterations Exceeded" (a kvar CapControl whose bank is
+larger than its ON-OFF band switches back and forth; user test ut32_3ph D), is reported as
+the control loop not settling, naming the control without which OpenDSS settles, the file
+named once; it read "unreadable_file ... OpenDSS cannot read" with the file named twice.
+OpenDSS's own compile gives the premise (error 485) and that the same file with that
+control disabled solves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import opendssdirect as dss
+import pytest
+
+from feederopt.errors import InputError, ProblemKind
+from feederopt.io.opendss import read_opendss
+
+FEEDER = """Clear
+New Circuit.cl basekv=12.47 pu=1.0 phases=3 bus1=sub MVAsc3=200 MVAsc1=180
+New Linecode.c3 nphases=3 r1=0.18 x1=0.30 r0=0.50 x0=0.95 units=kft
+New Line.l1 bus1=sub bus2=b1 linecode=c3 length=2 units=kft
+New Line.l2 bus1=b1 bus2=b2 linecode=c3 length=2 units=kft
+New Load.ld bus1=b2 phases=3 kV=12.47 kW=900 kvar=200
+New Capacitor.cap bus1=b2 phases=3 kvar=300 kV=12.47
+New CapControl.cc capacitor=cap element=Line.l2 terminal=1 type=kvar ONsetting=100 {off}
+Set VoltageBases=[12.47]
+CalcVoltageBases
+Solve
+"""
+
+
+def _opendss_error(path: Path) -> int:
+    try:
+        dss.Text.Command("clear")
+        dss.Text.Command(f'compile "{path}"')
+    except Exception as exc:  # DSSException(number, message)
+        return int(exc.args[0])
+    return 0
+
+
+def test_an_oscillating_control_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "osc.dss"
+    path.write_text(FEEDER.format(off="OFFsetting=-50"))
+    calm = tmp_path / "calm.dss"
+    calm.write_text(FEEDER.format(off="OFFsetting=-50\nEdit CapControl.cc enabled=no"))
+    assert _opendss_error(path) == 485 and _opendss_error(calm) == 0  # OpenDSS's truth
+    with pytest.raises(InputError) as err:
+        read_opendss(path)
+    [prob] = err.value.problems
+    assert prob.kind == ProblemKind.INVALID_VALUE and prob.component == "controls"
+    assert prob.ids == ("CapControl.cc",)
+    assert "control loop does not settle" in prob.message and "485" in prob.message
+    assert "cannot read" not in prob.message
+    assert prob.message.count("osc.dss") == 1
+    assert "enabled=no" in prob.hint
+
