@@ -792,10 +792,12 @@ def write_report(result_dir: str | Path, out: str | Path | None = None, *,
     # disaster and profile files (user test ut_3ph #9: ``report --out feeder.dss --force``
     # replaced the feeder with the page), with or without --force
     inputs += _solved_from(result)
-    if out is None and target.exists() and not force and not owned_by_feederopt(folder,
-                                                                                 target.name):
+    own_page = (folder / "report.html").resolve()
+    if ((target.exists() or target.is_symlink()) and target.resolve() == own_page
+            and not owned_by_feederopt(folder, "report.html")):
         # a page of the user's that --force carried over with the folder (user test ut_cli
-        # #2: the hint said "pass --force" to a command given --force)
+        # #2: the hint said "pass --force" to a command given --force); refused with --force
+        # too, as the message says (user test ut32_cli #1: ``report DIR --force`` replaced it)
         raise InputError([Problem(
             ProblemKind.OUTPUT_EXISTS, "output", f"'{target}' exists already and is not "
             "feederopt's (the folder's .feederopt-files does not list it): the report is not "
