@@ -10,12 +10,20 @@ switch and ``-o`` spelled alike in every command.
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
+import feederopt.api
 from feederopt.cli import app
+from feederopt.errors import InputError
 from feederopt.io.folder import write_folder
+from feederopt.io.writing import atomic_folder
 from netbuild import tiny
 
 runner = CliRunner(env={"COLUMNS": "240"})
@@ -54,3 +62,58 @@ def test_report_force_replaces_its_own_page(tmp_path: Path) -> None:
     res = runner.invoke(app, ["report", str(out), "--force"])
     assert res.exit_code == 0, res.output
     assert (out / "report.html").read_text() != "stale"
+
+
+def _chattr(flag: str, path: Path) -> bool:
+    if shutil.which("chattr") is None:
+        return False
+    done = subprocess.run(["chattr", flag, str(path)], capture_output=True, check=False)
+    return done.returncode == 0
+
+
+@contextlib.contextmanager
+def _immutable(path: Path) -> Iterator[None]:
+    """``path`` made immutable (``chattr +i``; root cannot write it either); the test is
+    skipped where chattr is missing or not permitted (chmod 0555 would not stop root)."""
+    if not _chattr("+i", path):
+        pytest.skip("chattr +i is unavailable or not permitted here")
+    try:
+        yield
+    finally:
+        _chattr("-i", path)
+
+
+def test_out_onto_an_unreplaceable_empty_folder_is_refused_before_solving(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """#2: ``solve case33bw --out ro --force`` with ``ro`` immutable exits 2 before solving
+    and leaves no '.ro.XXXX.old' folder beside it."""
+    ro = tmp_path / "ro"
+    ro.mkdir()
+
+    def no_solve(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the solve ran although the output folder cannot be replaced")
+
+    monkeypatch.setattr(feederopt.api, "solve", no_solve)
+    with _immutable(ro):
+        res = runner.invoke(app, ["solve", "case33bw", "--out", str(ro), "--force"])
+    assert res.exit_code == 2, res.output
+    assert "cannot be replaced" in " ".join(res.output.split())
+    assert "Traceback" not in res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ro"]
+
+
+def test_a_failed_replacement_leaves_no_old_folder(tmp_path: Path) -> None:
+    """#2: a folder that becomes unreplaceable after the check (here during the write) fails
+    with a typed error; the folder stays where it was and no '.old' folder is left."""
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    (ro / "result.json").write_text('{"status": "optimal"}')
+    (ro / ".feederopt-files").write_text("result.json\n")
+    (ro / "notes.txt").write_text("mine")
+    publishing = atomic_folder(ro, force=True)
+    tmp = publishing.__enter__()  # the output checks pass here
+    (tmp / "result.json").write_text('{"status": "optimal"}')
+    with _immutable(ro), pytest.raises(InputError, match="could not be written"):
+        publishing.__exit__(None, None, None)  # the rename, with ro immutable
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ro"]
+    assert (ro / "notes.txt").read_text() == "mine"
