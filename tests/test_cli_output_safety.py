@@ -117,3 +117,17 @@ def test_a_failed_replacement_leaves_no_old_folder(tmp_path: Path) -> None:
         publishing.__exit__(None, None, None)  # the rename, with ro immutable
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ro"]
     assert (ro / "notes.txt").read_text() == "mine"
+
+
+def test_report_of_a_restore_json_says_it_has_no_report(tmp_path: Path) -> None:
+    """#3: ``report rs.json`` of a restore result was told "run the command that wrote it again
+    with --out DIR", but restore has no --out: restore results have no report (README)."""
+    rs = tmp_path / "rs.json"
+    res = runner.invoke(app, ["restore", "zhang13", "--broken", "2", "--json", str(rs),
+                              "--quiet"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["report", str(rs)])
+    assert res.exit_code == 2, res.output
+    text = " ".join(res.output.split())
+    assert "restore result" in text and "no HTML report" in text
+    assert "--out DIR" not in text and "Traceback" not in text
