@@ -131,3 +131,18 @@ def test_report_of_a_restore_json_says_it_has_no_report(tmp_path: Path) -> None:
     text = " ".join(res.output.split())
     assert "restore result" in text and "no HTML report" in text
     assert "--out DIR" not in text and "Traceback" not in text
+
+
+@pytest.mark.parametrize("bad", ["-0.2", "nan"])
+def test_check_validates_the_uncertainty_before_its_notes(tmp_path: Path, bad: str) -> None:
+    """#4: ``check robust.json --uncertainty -0.2`` printed "this check samples +--20 % on 6
+    load(s)" (and "+-nan %") before the right invalid_value error."""
+    robust = tmp_path / "robust.json"
+    res = runner.invoke(app, ["solve", "case33bw", "--robust", "0.3", "--uncertain-loads",
+                              "16,17,18,31,32,33", "--time-limit", "60", "--json", str(robust),
+                              "--quiet"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["check", str(robust), "--uncertainty", bad, "--samples", "5"])
+    assert res.exit_code == 2, res.output
+    assert "invalid_value" in res.output and "uncertainty" in res.output
+    assert "note:" not in res.output and "+--" not in res.output and "nan %" not in res.output

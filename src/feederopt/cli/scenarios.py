@@ -515,6 +515,7 @@ def check(
     loads_arg = parse_ids(uncertain_loads)
     own_box = _robust_box(data)
     box_note = ""
+    notes: list[str] = []  # printed once the options are known valid (ut32_cli #4: "+--20 %")
     if own_box is not None:
         # A robust result records the box it was certified for: that box is the default, and
         # a check of another box says so (ut_unc #6: `check robust.json --uncertainty 0.3`
@@ -527,16 +528,15 @@ def check(
         same = (math.isclose(uncertainty, own_x, rel_tol=1e-9, abs_tol=1e-12)
                 and set(loads_arg) == set(own_loads))
         box_note = " (the robust solve's box)" if same else ""
-        if not quiet and not same:
-            stderr().print(f"note: the robust solve was certified for +-{own_x * 100:g} % on "
-                           f"{len(own_loads)} load(s); this check samples +-"
-                           f"{uncertainty * 100:g} % on "
-                           f"{'every load' if loads_arg is None else f'{len(loads_arg)} load(s)'}"
-                           ", a box it was not solved for", style="yellow", markup=False)
-        if not quiet and own_budget is not None:
-            stderr().print(f"note: the robust solve let at most {own_budget} load(s) deviate "
-                           "at once (--budget); the samples move every uncertain load",
-                           style="yellow", markup=False)
+        if not same:
+            notes.append(f"note: the robust solve was certified for +-{own_x * 100:g} % on "
+                         f"{len(own_loads)} load(s); this check samples +-"
+                         f"{uncertainty * 100:g} % on "
+                         f"{'every load' if loads_arg is None else f'{len(loads_arg)} load(s)'}"
+                         ", a box it was not solved for")
+        if own_budget is not None:
+            notes.append(f"note: the robust solve let at most {own_budget} load(s) deviate "
+                         "at once (--budget); the samples move every uncertain load")
     if uncertainty is None:
         why = ("--uncertainty is required for this result: the check draws loads in a box "
                "around the network's nominal loads, and a scenario result has no box of its "
@@ -547,6 +547,8 @@ def check(
         raise InputError([Problem(ProblemKind.INVALID_VALUE, "options", why,
                                   field="uncertainty", hint="e.g. --uncertainty 0.1")])
     check_options(samples, uncertainty, seed)
+    for note in [] if quiet else notes:
+        stderr().print(note, style="yellow", markup=False)
     net = cli_load(case) if case is not None else None
     if data.get("scenarios") and not quiet:
         stderr().print("note: the check draws loads in nominal +- "
