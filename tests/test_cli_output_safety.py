@@ -146,3 +146,38 @@ def test_check_validates_the_uncertainty_before_its_notes(tmp_path: Path, bad: s
     assert res.exit_code == 2, res.output
     assert "invalid_value" in res.output and "uncertainty" in res.output
     assert "note:" not in res.output and "+--" not in res.output and "nan %" not in res.output
+
+
+AC_COMMANDS = ["solve", "restore", "plan", "partition", "schedule", "check"]
+OUT_COMMANDS = ["solve", "schedule", "partition", "plan", "report", "scenarios"]
+
+
+@pytest.mark.parametrize("command", AC_COMMANDS)
+def test_no_ac_check_is_spelled_alike_everywhere(command: str) -> None:
+    """#5a: the AC check switch is --no-ac-check in every command that has one."""
+    res = runner.invoke(app, [command, "--help"])
+    assert res.exit_code == 0, res.output
+    assert "--no-ac-check" in res.output
+
+
+@pytest.mark.parametrize("command", OUT_COMMANDS)
+def test_out_has_the_short_o_everywhere(command: str) -> None:
+    """#5b: -o is short for --out in every command that has --out."""
+    res = runner.invoke(app, [command, "--help"])
+    assert res.exit_code == 0, res.output
+    assert "-o, --out" in res.output
+
+
+def test_no_ac_check_and_o_run(tmp_path: Path) -> None:
+    """#5a/b on a quick case: ``solve -o DIR`` writes the folder; ``check --no-ac-check`` runs
+    (the old ``--no-ac`` too) and runs no AC power flow."""
+    net = write_folder(tiny(), tmp_path / "tiny")
+    out = tmp_path / "res"
+    res = runner.invoke(app, ["solve", str(net), "-o", str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert (out / "result.json").is_file()
+    for flag in ("--no-ac-check", "--no-ac"):
+        res = runner.invoke(app, ["check", str(out / "result.json"), "--case", str(net),
+                                  "--uncertainty", "0.1", "--samples", "3", flag])
+        assert res.exit_code in (0, 4), (flag, res.output)
+        assert "no such option" not in res.output.lower()

@@ -433,7 +433,8 @@ def check(
         "result's own, else all)."),
     case: str | None = typer.Option(None, "--case",
                                     help="The network, if not the result's own source/case."),
-    no_ac: bool = typer.Option(False, "--no-ac", help="Skip the AC power flows."),
+    no_ac: bool = typer.Option(False, "--no-ac-check", "--no-ac",
+                               help="Skip the AC power flows."),
     v_min: float | None = typer.Option(
         None, "--v-min", help="Lowest bus voltage [p.u.] for every bus (default: the solve's "
         "--v-min, else the network's own)."),
@@ -766,7 +767,7 @@ _SCHEDULE_MISPLACED = {
     "uncertainty": ("--uncertainty", "it is checked in its own budget set"),
     "uncertain_loads": ("--uncertain-loads", "it is checked in its own budget set"),
     "case": ("--case", "it is checked on its own case"),
-    "no_ac": ("--no-ac", "its check runs no AC power flow (the LinDistFlow model only)"),
+    "no_ac": ("--no-ac-check", "its check runs no AC power flow (the LinDistFlow model only)"),
     "v_min": ("--v-min", "it is checked against its own limits"),
     "v_max": ("--v-max", "it is checked against its own limits"),
     "max_loading": ("--max-loading", "it is checked against its own limits"),
