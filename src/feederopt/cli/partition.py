@@ -70,7 +70,7 @@ def partition(
                                      "solves and the voltage feedback together)."),
     json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON."),
     out_dir: str | None = typer.Option(
-        None, "--out", help="Write a result folder: result.json, microgrids.png (one colour "
+        None, "--out", "-o", help="Write a result folder: result.json, microgrids.png (one colour "
         "per microgrid), der_setpoints.parquet (each DER phase's P, Q and limits) and a "
         "self-contained report.html."),
     force: bool = FORCE_OPT,

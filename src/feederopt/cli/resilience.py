@@ -57,7 +57,7 @@ def restore(
     dg_sites: str | None = typer.Option(None, "--dg-sites",
                                         help="Comma-separated buses with a backup DG."),
     dg_size: float | None = typer.Option(
-        None, "--dg-size", help="Backup DG size [kW] (default 100), with --dg-sites."),
+        None, "--dg-size", help="Backup DG size [kW], with --dg-sites [default: 100]."),
     radiality: str = RADIALITY_OPT,
     penalty: float | None = typer.Option(
         None, "--switch-penalty", help="Penalty per closed line [p.u. of the 1 MVA base; "
@@ -181,7 +181,7 @@ def plan(
     dg_cost: float | None = typer.Option(
         None, "--dg-cost", help="DG cost [$/kW]: 1.5 (default, the seed's code and figure) or "
         "1500 (the seed's text)."),
-    dg_size: float | None = typer.Option(None, "--dg-size", help="DG size [kW] (default 100)."),
+    dg_size: float | None = typer.Option(None, "--dg-size", help="DG size [kW] [default: 100]."),
     harden_cost: float | None = typer.Option(None, "--harden-cost",
                                              help="Hardening cost [$ per line] (default 400)."),
     voll: float | None = typer.Option(None, "--voll",
@@ -202,7 +202,7 @@ def plan(
     no_ac_check: bool = typer.Option(False, "--no-ac-check",
                                      help="Skip the AC power flows of the scenario operations."),
     out_dir: str | None = typer.Option(
-        None, "--out", help="Write a result folder: result.json, plan.png and report.html."),
+        None, "--out", "-o", help="Write a result folder: result.json, plan.png and report.html."),
     force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,

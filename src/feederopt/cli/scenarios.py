@@ -433,7 +433,8 @@ def check(
         "result's own, else all)."),
     case: str | None = typer.Option(None, "--case",
                                     help="The network, if not the result's own source/case."),
-    no_ac: bool = typer.Option(False, "--no-ac", help="Skip the AC power flows."),
+    no_ac: bool = typer.Option(False, "--no-ac-check", "--no-ac",
+                               help="Skip the AC power flows."),
     v_min: float | None = typer.Option(
         None, "--v-min", help="Lowest bus voltage [p.u.] for every bus (default: the solve's "
         "--v-min, else the network's own)."),
@@ -515,6 +516,7 @@ def check(
     loads_arg = parse_ids(uncertain_loads)
     own_box = _robust_box(data)
     box_note = ""
+    notes: list[str] = []  # printed once the options are known valid (ut32_cli #4: "+--20 %")
     if own_box is not None:
         # A robust result records the box it was certified for: that box is the default, and
         # a check of another box says so (ut_unc #6: `check robust.json --uncertainty 0.3`
@@ -527,16 +529,15 @@ def check(
         same = (math.isclose(uncertainty, own_x, rel_tol=1e-9, abs_tol=1e-12)
                 and set(loads_arg) == set(own_loads))
         box_note = " (the robust solve's box)" if same else ""
-        if not quiet and not same:
-            stderr().print(f"note: the robust solve was certified for +-{own_x * 100:g} % on "
-                           f"{len(own_loads)} load(s); this check samples +-"
-                           f"{uncertainty * 100:g} % on "
-                           f"{'every load' if loads_arg is None else f'{len(loads_arg)} load(s)'}"
-                           ", a box it was not solved for", style="yellow", markup=False)
-        if not quiet and own_budget is not None:
-            stderr().print(f"note: the robust solve let at most {own_budget} load(s) deviate "
-                           "at once (--budget); the samples move every uncertain load",
-                           style="yellow", markup=False)
+        if not same:
+            notes.append(f"note: the robust solve was certified for +-{own_x * 100:g} % on "
+                         f"{len(own_loads)} load(s); this check samples +-"
+                         f"{uncertainty * 100:g} % on "
+                         f"{'every load' if loads_arg is None else f'{len(loads_arg)} load(s)'}"
+                         ", a box it was not solved for")
+        if own_budget is not None:
+            notes.append(f"note: the robust solve let at most {own_budget} load(s) deviate "
+                         "at once (--budget); the samples move every uncertain load")
     if uncertainty is None:
         why = ("--uncertainty is required for this result: the check draws loads in a box "
                "around the network's nominal loads, and a scenario result has no box of its "
@@ -547,6 +548,8 @@ def check(
         raise InputError([Problem(ProblemKind.INVALID_VALUE, "options", why,
                                   field="uncertainty", hint="e.g. --uncertainty 0.1")])
     check_options(samples, uncertainty, seed)
+    for note in [] if quiet else notes:
+        stderr().print(note, style="yellow", markup=False)
     net = cli_load(case) if case is not None else None
     if data.get("scenarios") and not quiet:
         stderr().print("note: the check draws loads in nominal +- "
@@ -764,7 +767,7 @@ _SCHEDULE_MISPLACED = {
     "uncertainty": ("--uncertainty", "it is checked in its own budget set"),
     "uncertain_loads": ("--uncertain-loads", "it is checked in its own budget set"),
     "case": ("--case", "it is checked on its own case"),
-    "no_ac": ("--no-ac", "its check runs no AC power flow (the LinDistFlow model only)"),
+    "no_ac": ("--no-ac-check", "its check runs no AC power flow (the LinDistFlow model only)"),
     "v_min": ("--v-min", "it is checked against its own limits"),
     "v_max": ("--v-max", "it is checked against its own limits"),
     "max_loading": ("--max-loading", "it is checked against its own limits"),

@@ -100,7 +100,7 @@ def schedule(
     gap: float = typer.Option(1e-3, "--gap", help="Relative C&CG gap."),
     json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON."),
     out_dir: str | None = typer.Option(
-        None, "--out", help="Write a result folder: result.json, hourly.png, report.html."),
+        None, "--out", "-o", help="Write a result folder: result.json, hourly.png, report.html."),
     force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,

@@ -329,17 +329,19 @@ def solve(
                                   help="parent_child or flow (single-commodity flow)."),
     json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON here."),
     out_dir: str | None = typer.Option(
-        None, "--out", help="Write JSON, Parquet tables and a PNG here (a three-phase .dss "
+        None, "--out", "-o", help="Write JSON, Parquet tables and a PNG here (a three-phase .dss "
         "feeder: result.json, PNGs and report.html, no Parquet)."),
     force: bool = FORCE_OPT,
     no_ac_check: bool = typer.Option(False, "--no-ac-check", help="Skip the AC power flow."),
-    v_min: float | None = typer.Option(None, "--v-min",
-                                       help="Lowest bus voltage [p.u.] for every bus."),
-    v_max: float | None = typer.Option(None, "--v-max",
-                                       help="Highest bus voltage [p.u.] for every bus."),
+    v_min: float | None = typer.Option(
+        None, "--v-min", help="Lowest bus voltage [p.u.] for every bus [default: each "
+        "bus's v_min_pu, 0.9 where the data give none]."),
+    v_max: float | None = typer.Option(
+        None, "--v-max", help="Highest bus voltage [p.u.] for every bus [default: each "
+        "bus's v_max_pu, 1.1 where the data give none]."),
     max_loading: float | None = typer.Option(
         None, "--max-loading", help="Loading limit of every line and transformer, in % of its "
-        "rating (e.g. 120)."),
+        "rating (e.g. 120) [default: 100, the ratings as given]."),
     no_thermal_limits: bool = typer.Option(False, "--no-thermal-limits",
                                            help="Ignore every current and thermal rating."),
     no_voltage_feedback: bool = typer.Option(
@@ -351,10 +353,11 @@ def solve(
         "losses plus switching cost (at most 60 s). Not with --scenarios/--robust on a "
         "balanced net."),
     switch_cost: float | None = typer.Option(
-        None, "--switch-cost", help="Cost of each switching action, in kW of losses."),
+        None, "--switch-cost", help="Cost of each switching action, in kW of losses "
+        "[default: each branch's switch_cost_kw, 0 where the data give none]."),
     loss_price: float | None = typer.Option(
         None, "--loss-price", help="Price of lost energy [per MWh]; adds the generators' "
-        "cost_per_mwh to the objective."),
+        "cost_per_mwh to the objective [default: none, the losses alone]."),
     report: bool = typer.Option(
         False, "--report", help="Also write the HTML report, DIR/report.html (needs --out; a "
         "three-phase feeder's --out folder always has it)."),

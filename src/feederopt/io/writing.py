@@ -24,6 +24,7 @@ import contextlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -201,6 +202,13 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
                              "over it, which it does not do, with or without --force; nothing "
                              "was solved or replaced", option,
                              "move or rename your file, or name another --out folder")]
+        refused = _replace_refused(path)
+        if refused is not None:
+            # found only after the solve, at the rename (user test ut32_cli #2: ``chattr +i``
+            # on an empty --out folder; the solve lost, a '.ro.XXXX.old' folder left behind)
+            return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"the folder '{path}' cannot "
+                             f"be replaced ({refused}); nothing was solved or replaced", option,
+                             "name a new folder, or make this one writable")]
     return []
 
 
@@ -215,6 +223,33 @@ def _write_refused(parent: Path) -> str | None:
     os.close(fd)
     with contextlib.suppress(OSError):
         os.unlink(name)
+    return None
+
+
+def _replace_refused(folder: Path) -> str | None:
+    """Why the existing folder ``folder`` cannot be replaced by a new result folder (the OS's
+    reason), or None. Replacing renames it into a '.old' folder and moves the user's files out
+    of it: renaming a folder needs write access to it (its '..' entry changes) and, in a sticky
+    parent (/tmp), to own it or the parent; moving files out needs creating and removing names
+    in it. Probed for real (a file created and removed in it), since ``os.access`` does not see
+    the immutable or append-only flags (``chattr +i``/``+a``) or read-only mounts for root."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return "it is not writable"
+    geteuid = getattr(os, "geteuid", None)
+    if geteuid is not None and geteuid() != 0:
+        parent = folder.resolve().parent
+        pst = parent.stat()
+        if pst.st_mode & stat.S_ISVTX and geteuid() not in (pst.st_uid, folder.stat().st_uid):
+            return f"'{parent}' is sticky and neither it nor the folder is yours"
+    try:
+        fd, name = tempfile.mkstemp(dir=folder, prefix=".feederopt-probe.", suffix=".part")
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    os.close(fd)
+    try:
+        os.unlink(name)
+    except OSError as exc:  # append-only: names can be made but not removed
+        return exc.strerror or type(exc).__name__
     return None
 
 
@@ -377,10 +412,11 @@ def add_to_manifest(folder: str | Path, rel: str) -> None:
         raise write_failed(folder / MANIFEST, exc) from None
 
 
-def _carry_over(old: Path, new: Path) -> None:
+def _carry_over(old: Path, new: Path, moved: list[str]) -> None:
     """Move the files of the replaced folder ``old`` that feederopt did not write (not in its
     manifest; in a folder without one, all but the :data:`LEGACY_OUTPUTS` at its top level)
-    and that the new folder ``new`` does not have into ``new``."""
+    and that the new folder ``new`` does not have into ``new``; ``moved`` collects their
+    relative paths, so that a failure can put them back (:func:`_put_back`)."""
     ours = _ours(old)
     for rel in _files(old):
         theirs = rel not in (ours if ours is not None else LEGACY_OUTPUTS)
@@ -389,6 +425,25 @@ def _carry_over(old: Path, new: Path) -> None:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(old / rel, target)
+        moved.append(rel)
+
+
+def _put_back(path: Path, old: Path | None, tmp: Path, moved: list[str]) -> None:
+    """Undo a replacement of ``path`` that failed half-way: the user's files carried into
+    ``tmp`` go back into the folder set aside in ``old``, that folder back to ``path``, and
+    the '.old' folder is removed once empty (user test ut32_cli #2: every failed attempt left
+    an empty '.ro.XXXX.old' folder behind)."""
+    if old is None:
+        return
+    saved = old / path.name
+    with contextlib.suppress(OSError):
+        for rel in moved:
+            if (tmp / rel).exists() or (tmp / rel).is_symlink():
+                os.replace(tmp / rel, saved / rel)
+        if (saved.exists() or saved.is_symlink()) and not (path.exists() or path.is_symlink()):
+            os.replace(saved, path)
+    with contextlib.suppress(OSError):
+        old.rmdir()  # only when empty: nothing of the user's is deleted
 
 
 @contextlib.contextmanager
@@ -408,6 +463,7 @@ def atomic_folder(path: str | Path, *, force: bool = False) -> Iterator[Path]:
     _usual_mode(tmp, 0o777)
     try:
         old: Path | None = None
+        moved: list[str] = []
         try:
             yield tmp
             (tmp / MANIFEST).write_text("".join(f"{rel}\n" for rel in _files(tmp)),
@@ -419,10 +475,13 @@ def atomic_folder(path: str | Path, *, force: bool = False) -> Iterator[Path]:
                                             suffix=".old"))
                 os.replace(path, old / path.name)
                 if (old / path.name).is_dir() and not (old / path.name).is_symlink():
-                    _carry_over(old / path.name, tmp)
+                    _carry_over(old / path.name, tmp, moved)
             os.rename(tmp, path)
-        except OSError as exc:
-            raise write_failed(path, exc) from exc
+        except BaseException as exc:
+            _put_back(path, old, tmp, moved)
+            if isinstance(exc, OSError):
+                raise write_failed(path, exc) from exc
+            raise
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     finally:

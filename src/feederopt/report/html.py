@@ -121,15 +121,37 @@ def _unreadable(path: Path, message: str, hint: str = _HINT) -> InputError:
                                ids=(str(path),), hint=hint)])
 
 
+def _file_kind(path: Path) -> Any:
+    """The kind of the result file ``path`` (:func:`_raw_kind`), None if it is none."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return _raw_kind(doc) if isinstance(doc, dict) else None
+
+
+def _file_problem(path: Path) -> InputError:
+    """The problem for a result file given where a folder is wanted. A result of a kind that
+    has no report (:data:`NO_REPORT`) says so: it was told to run the command that wrote it
+    with ``--out DIR``, which ``restore`` has not (user test ut32_cli #3)."""
+    kind = _file_kind(path)
+    if isinstance(kind, str) and kind in NO_REPORT:
+        what, command = NO_REPORT[kind]
+        hint = ("run 'feederopt solve FEEDER.dss --out DIR' for a folder with a report"
+                if kind == "three_phase_json" else
+                "read the JSON file itself: 'feederopt report' takes only the folders that "
+                "'solve', 'schedule', 'partition' and 'plan' write with --out")
+        return _unreadable(path, f"a file holding {what} (written by '{command}'), which has "
+                           "no HTML report", hint)
+    return _unreadable(path, "a file, not a result folder: the report is built from a folder "
+                       "written with --out (result.json and its figures)", _file_hint(path))
+
+
 def _file_hint(path: Path) -> str:
     """The hint for a result file given where a folder is wanted: the command that wrote it,
     with ``--out DIR`` (and ``--report`` for ``solve``, the only one that has it; user test
     ut_sched4 #10: a schedule JSON was told to add --report, which schedule has not)."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        kind = result_kind(doc, path) if isinstance(doc, dict) else None
-    except (OSError, ValueError, InputError):
-        kind = None
+    kind = _file_kind(path)
     if kind in REPORTS:
         again = REPORTS[kind] + (" --report" if kind == "solve" else "")
         return f"run '{again}' again (the command that wrote this file), or give that folder"
@@ -140,9 +162,7 @@ def _file_hint(path: Path) -> str:
 def _read_json(folder: Path) -> dict[str, Any]:
     """``folder/result.json``: an object, else a typed problem."""
     if folder.is_file():  # a --json file: it said "no such result folder" of a file there
-        raise _unreadable(folder, "a file, not a result folder: the report is built from a "
-                          "folder written with --out (result.json and its figures)",
-                          _file_hint(folder))
+        raise _file_problem(folder)
     if not folder.is_dir():
         raise _unreadable(folder, "no such result folder")
     doc = folder / "result.json"
@@ -184,22 +204,30 @@ def read_result_folder(path: str | Path) -> ResultFolder:
     return _with_tables(folder, _read_json(folder))
 
 
-def result_kind(result: Mapping[str, Any], path: str | Path = "result.json") -> str:
-    """The key of :data:`REPORTS` whose report fits ``result`` (a result.json document); a
-    typed problem for a result without a report (:data:`NO_REPORT`) or one of no known kind."""
+def _raw_kind(result: Mapping[str, Any]) -> Any:
+    """The kind of the result document ``result`` as written (``kind``, or for documents
+    without one what their keys say), unchecked; None when nothing says."""
     kind = result.get("kind")
     if kind is None:
         if "feasible_share_convex" in result:
-            kind = "solve_check"  # what `feederopt check SOLVE_RESULT --json` writes
-        elif "open_branches" in result:
-            kind = "solve"
-        elif result.get("method") == "lindist3flow" or "open_switches" in result:
-            kind = "three_phase_json"  # --out writes its folder with the kind
-        else:
-            raise _unreadable(Path(path), "result.json is not a feederopt result (it has no "
-                              "'kind' and no 'open_branches')")
-    elif kind == "partition" and "blocks" not in result and "samples" in result:
-        kind = "partition_check"  # what `feederopt check PARTITION_RESULT --json` writes
+            return "solve_check"  # what `feederopt check SOLVE_RESULT --json` writes
+        if "open_branches" in result:
+            return "solve"
+        if result.get("method") == "lindist3flow" or "open_switches" in result:
+            return "three_phase_json"  # --out writes its folder with the kind
+        return None
+    if kind == "partition" and "blocks" not in result and "samples" in result:
+        return "partition_check"  # what `feederopt check PARTITION_RESULT --json` writes
+    return kind
+
+
+def result_kind(result: Mapping[str, Any], path: str | Path = "result.json") -> str:
+    """The key of :data:`REPORTS` whose report fits ``result`` (a result.json document); a
+    typed problem for a result without a report (:data:`NO_REPORT`) or one of no known kind."""
+    kind = _raw_kind(result)
+    if kind is None:
+        raise _unreadable(Path(path), "result.json is not a feederopt result (it has no "
+                          "'kind' and no 'open_branches')")
     if not isinstance(kind, str):
         raise _unreadable(Path(path), f"result.json holds a 'kind' that is not a name: {kind!r}")
     if kind == "solve":
@@ -792,10 +820,12 @@ def write_report(result_dir: str | Path, out: str | Path | None = None, *,
     # disaster and profile files (user test ut_3ph #9: ``report --out feeder.dss --force``
     # replaced the feeder with the page), with or without --force
     inputs += _solved_from(result)
-    if out is None and target.exists() and not force and not owned_by_feederopt(folder,
-                                                                                 target.name):
+    own_page = (folder / "report.html").resolve()
+    if ((target.exists() or target.is_symlink()) and target.resolve() == own_page
+            and not owned_by_feederopt(folder, "report.html")):
         # a page of the user's that --force carried over with the folder (user test ut_cli
-        # #2: the hint said "pass --force" to a command given --force)
+        # #2: the hint said "pass --force" to a command given --force); refused with --force
+        # too, as the message says (user test ut32_cli #1: ``report DIR --force`` replaced it)
         raise InputError([Problem(
             ProblemKind.OUTPUT_EXISTS, "output", f"'{target}' exists already and is not "
             "feederopt's (the folder's .feederopt-files does not list it): the report is not "
