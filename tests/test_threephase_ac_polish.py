@@ -121,15 +121,16 @@ def test_ac_polish_is_skipped_with_scenarios(tmp_path: Path) -> None:
 def test_no_ac_check_warning_is_the_polishs_opendss_solve(tmp_path) -> None:
     """``--v-min 0.949 --no-ac-check --ac-polish`` on the ring: no radial state keeps 0.949 in
     OpenDSS (lowest 0.9459-0.9483 p.u., tests/test_threephase_audit.py), so the polish makes
-    no move, its OpenDSS solve of the answer breaks the limit, exit 3 (infeasible), and the warning gives
-    that solve's range (it quoted the feedback's, which is another solve's after a move)."""
+    no move, its OpenDSS solve of the answer breaks the limit, exit 3 (infeasible), and the
+    warning gives that solve's range (it quoted the feedback's, which is another solve's after a move)."""
     from test_threephase_voltage_limits import FEEDER as RING
 
     feeder = tmp_path / "ring.dss"
     feeder.write_text(RING)
     res = CliRunner().invoke(app, ["solve", str(feeder), "--v-min", "0.949", "--no-ac-check",
                                    "--ac-polish", "--json", str(tmp_path / "r.json")])
-    assert res.exit_code == 3, res.output  # no radial state within the limits in OpenDSS: infeasible (ut32_3ph #4)
+    # no radial state within the limits in OpenDSS: infeasible (ut32_3ph #4)
+    assert res.exit_code == 3, res.output
     rec = json.loads((tmp_path / "r.json").read_text())["ac_polish"]
     assert rec["moves"] == [] and rec["within_voltage_limits"] is False
     text = " ".join(res.output.split())

@@ -90,8 +90,8 @@ def test_a_milp_without_an_answer_is_not_said_to_break_the_limits() -> None:
 def test_the_report_of_a_no_ac_check_solve_shows_the_feedbacks_verdict(tmp_path: Path) -> None:
     """``solve ring.dss --v-min 0.949 --no-ac-check --out DIR``: no radial state keeps 0.949 in
     OpenDSS (lowest 0.9459-0.9483 p.u., module docstring), the feedback's OpenDSS solve of the
-    answer (``s3`` open) says so and the exit code is 3 (infeasible: every radial state was solved by OpenDSS). report.html now says it too: the
-    summary's card "none; feedback: voltage limits broken" and a "Voltage feedback" section
+    answer (``s3`` open) says so and the exit code is 3 (infeasible: OpenDSS solved every
+    radial state). report.html now says it too: the summary's card "none; feedback: voltage limits broken" and a "Voltage feedback" section
     with a row per OpenDSS solve. Before, the page showed the green "optimal", "-" for the
     OpenDSS check and nothing of the feedback."""
     from test_threephase_voltage_limits import FEEDER
@@ -101,14 +101,16 @@ def test_the_report_of_a_no_ac_check_solve_shows_the_feedbacks_verdict(tmp_path:
     out = tmp_path / "r"
     res = runner.invoke(app, ["solve", str(feeder), "--v-min", "0.949", "--no-ac-check",
                               "--out", str(out)])
-    assert res.exit_code == 3, res.output  # no radial state within the limits in OpenDSS: infeasible (ut32_3ph #4)
+    # no radial state within the limits in OpenDSS: infeasible (ut32_3ph #4)
+    assert res.exit_code == 3, res.output
     data = json.loads((out / "result.json").read_text())
     assert data["open_switches"] == ["s3"] and "ac_check" not in data
     # the verdict of the exit code in the JSON too (ut_cli #7: only "status": "optimal")
     assert data["within_limits"] is False
     page = (out / "report.html").read_text()
     assert "none; feedback: voltage limits broken" in page
-    assert '<span class="status infeasible">' in page  # red, not the green 'optimal' (infeasible since ut32_3ph #4)
+    # red, not the green 'optimal' (infeasible since ut32_3ph #4)
+    assert '<span class="status infeasible">' in page
     assert 'id="voltage-feedback"' in page
     assert "OpenDSS finds no answer within the voltage limits" in page
     # OpenDSS's losses of the kept answer, as the JSON has them; OpenDSS's own solution of the
@@ -275,7 +277,8 @@ def test_no_ac_check_warning_gives_opendss_voltages_of_the_answer(tmp_path: Path
     feeder = tmp_path / "ring.dss"
     feeder.write_text(FEEDER)
     res = runner.invoke(app, ["solve", str(feeder), "--v-min", "0.949", "--no-ac-check"])
-    assert res.exit_code == 3, res.output  # no radial state within the limits in OpenDSS: infeasible (ut32_3ph #4)
+    # no radial state within the limits in OpenDSS: infeasible (ut32_3ph #4)
+    assert res.exit_code == 3, res.output
     text = " ".join(res.output.split())
     assert "break the limits (OpenDSS 0.9459 - " in text and "against 0.949 - 1.1" in text
 
