@@ -122,7 +122,8 @@ def test_no_ac_check_warning_is_the_polishs_opendss_solve(tmp_path) -> None:
     """``--v-min 0.949 --no-ac-check --ac-polish`` on the ring: no radial state keeps 0.949 in
     OpenDSS (lowest 0.9459-0.9483 p.u., tests/test_threephase_audit.py), so the polish makes
     no move, its OpenDSS solve of the answer breaks the limit, exit 3 (infeasible), and the
-    warning gives that solve's range (it quoted the feedback's, which is another solve's after a move)."""
+    warning gives that solve's range (it quoted the feedback's, which is another solve's
+    after a move)."""
     from test_threephase_voltage_limits import FEEDER as RING
 
     feeder = tmp_path / "ring.dss"
