@@ -92,7 +92,8 @@ def test_the_report_of_a_no_ac_check_solve_shows_the_feedbacks_verdict(tmp_path:
     OpenDSS (lowest 0.9459-0.9483 p.u., module docstring), the feedback's OpenDSS solve of the
     answer (``s3`` open) says so and the exit code is 3 (infeasible: OpenDSS solved every
     radial state). report.html now says it too: the summary's card "none; feedback: voltage
-    limits broken" and a "Voltage feedback" section with a row per OpenDSS solve. Before, the page showed the green "optimal", "-" for the
+    limits broken" and a "Voltage feedback" section with a row per OpenDSS solve.
+    Before, the page showed the green "optimal", "-" for the
     OpenDSS check and nothing of the feedback."""
     from test_threephase_voltage_limits import FEEDER
 
