@@ -58,10 +58,31 @@ def requested() -> bool:
     has to obey: one made since the solve began. A request left from an earlier solve (a
     Ctrl-C'd solve in the main thread) does not stop a later solve in another thread; outside
     a solve every request is seen (a caller can tell that its solve was interrupted)."""
+    return not getattr(_installed, "shield", 0) and _pending()
+
+
+def _pending() -> bool:
+    """:func:`requested`, whether or not a :func:`shielded` block runs."""
     if _state["signal"] is None:
         return False
     start = getattr(_installed, "start", None)
     return start is None or (_state["at"] or 0) > start
+
+
+@contextlib.contextmanager
+def shielded() -> Iterator[None]:
+    """A short solve that runs to its end although a stop was requested: inside the block
+    :func:`requested` is False in this thread (the solver callbacks do not stop it), and
+    true again after it. For the evaluations a stopped run still needs to report its
+    incumbent (the second-stage LP of the 24 h schedule at a first stage, a fraction of a
+    second): stopped at once, they failed and the run ended with an error and no answer
+    (user test ut32_time: ``schedule`` Ctrl-C'd, "second-stage LP ended interrupted"). A
+    second signal still exits at once."""
+    _installed.shield = getattr(_installed, "shield", 0) + 1
+    try:
+        yield
+    finally:
+        _installed.shield -= 1
 
 
 def signal_number() -> int | None:
@@ -109,7 +130,7 @@ def raise_if_requested() -> None:
 
 
 def _handler(signum: int, frame: FrameType | None) -> None:
-    if requested():
+    if _pending():
         # The second signal: exit at once. Pool workers ignore SIGINT, so end them first.
         sys.stderr.write(f"\n{signal.Signals(signum).name} again: exiting at once\n")
         sys.stderr.flush()
