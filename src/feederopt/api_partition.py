@@ -17,7 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from feederopt.algorithms.base import ProgressCallback, report_phase, sample_progress
+from feederopt.algorithms.base import (
+    ProgressCallback,
+    interrupted_label,
+    report_phase,
+    sample_progress,
+)
 from feederopt.algorithms.partition import (
     PartitionResult,
     PartitionStopped,
@@ -43,6 +48,7 @@ from feederopt.problems.partition import (
     settings_problems,
     voltage_feedback_setting,
 )
+from feederopt.solvers import interrupt
 
 #: The voltage feedback's re-solves at most (:func:`_voltage_feedback`).
 FEEDBACK_ROUNDS = 4
@@ -57,6 +63,7 @@ def default_settings_path(source: Any) -> Path | None:
 
 
 @option_names(TIME_LIMIT_S)
+@interrupt.handle_signals("the best plan so far, its bound and gap are")
 def partition(source: Any, *, settings: str | Path | None = None,
               uncertainty: float | None = None, uncertain_loads: list[str] | None = None,
               k_der: int | None = None, load_model: str | None = None,
@@ -84,7 +91,9 @@ def partition(source: Any, *, settings: str | Path | None = None,
     corrects the model's voltage limits by OpenDSS's power flow of the plan
     (:func:`_voltage_feedback`) in up to ``feedback_rounds`` re-solves; off, the plan is the
     pure LinDist3Flow one. ``time_limit_s`` is a deadline for the solves and the feedback
-    together."""
+    together. Ctrl-C or SIGTERM (in the main thread) stops the run as its time limit would,
+    with status ``interrupted`` and no feedback rounds or post-analyses after it
+    (:mod:`feederopt.solvers.interrupt`)."""
     t_start = time.perf_counter()
     problems = list(prior_problems)
     problems += option_problems(method=method, workers=workers, ray_address=ray_address,
@@ -119,7 +128,9 @@ def partition(source: Any, *, settings: str | Path | None = None,
 
     res = solve(data, time_limit_s)
     plan_data = data
-    if res.plan is not None and voltage_feedback:
+    if res.plan is not None and voltage_feedback and interrupt.requested():
+        res.voltage_feedback = {"enabled": False, "rounds": [], "stopped": "interrupted"}
+    elif res.plan is not None and voltage_feedback:
         if net.meta.get("source_path"):
             res, plan_data = _voltage_feedback(net, data, res, solve, deadline=deadline,
                                                rounds=feedback_rounds, progress=progress)
@@ -161,7 +172,8 @@ def partition(source: Any, *, settings: str | Path | None = None,
             "no plan can serve it, and the objective leaves it out (its weight is 0, so its "
             "load is no load-shed cost); only a switch (switch=y) between the substation and "
             "those loads would let a microgrid take them")
-    if samples and res.plan is not None:
+    res.status = interrupted_label(res.status)  # Ctrl-C: the incumbent, as at a time limit
+    if samples and res.plan is not None and not interrupt.requested():
         res.checks = _post_analyses(net, st, data, res.plan, case=case, samples=samples,
                                     ac_check=ac_check, seed=seed, time_limit_s=time_limit_s,
                                     progress=progress, plan_data=plan_data)
@@ -245,6 +257,9 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
         if k == rounds:
             break
         left = deadline - time.perf_counter()
+        if interrupt.requested():
+            stopped = "interrupted"
+            break
         if left <= 0:
             stopped = "time limit"
             break
@@ -256,6 +271,9 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
             nxt = solve(nxt_data, left)
         except PartitionStopped:
             stopped = "time limit"
+            break
+        except interrupt.Interrupted:  # Ctrl-C in the re-solve: the rounds so far
+            stopped = "interrupted"
             break
         if nxt.plan is None:
             stopped = "no plan"

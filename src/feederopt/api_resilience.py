@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from feederopt.algorithms.base import ProgressCallback, report_phase
+from feederopt.algorithms.base import ProgressCallback, interrupted_label, report_phase
 from feederopt.algorithms.resilience import (
     RecourseFactory,
     solve_extensive,
@@ -52,6 +52,7 @@ from feederopt.problems.resilience import (
     Scenario,
 )
 from feederopt.results.resilience import PlanResult, RestoreResult, plan_result, restore_result
+from feederopt.solvers import interrupt
 from feederopt.validation.restoration import restoration_ac
 
 #: The methods of :func:`plan`.
@@ -75,6 +76,7 @@ def _radiality(value: RadialityKind | str) -> RadialityKind:
 
 
 @option_names(TIME_LIMIT_S)
+@interrupt.handle_signals("the best restoration so far, its bound and gap are")
 def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
             dg_sites: str | list[str] | tuple[str, ...] = (),
             radiality: RadialityKind | str = RadialityKind.FOREST,
@@ -118,7 +120,8 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
         ac = restoration_ac(net, problem, op, sites, idx)
     res = restore_result(problem, idx, op, rad.value, pen, sites, ac)
     return replace(res, switching=switching(net, problem, op.closed, idx),
-                   notes=_broken_warnings(broken) + res.notes)
+                   notes=_broken_warnings(broken) + res.notes,
+                   status=interrupted_label(res.status))
 
 
 def _broken_warnings(broken: Sequence[Any]) -> list[str]:
@@ -241,6 +244,7 @@ def scenarios_of(problem: ResilienceProblem, disasters: DisasterSet) -> list[Sce
 
 
 @option_names(TIME_LIMIT_S)
+@interrupt.handle_signals("the best plan so far, its bound and gap are")
 def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
          broken: str | list[str] | tuple[str, ...] | None = None,
          settings: PlanSettings | None = None, method: str = "extensive",
@@ -286,14 +290,15 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
             out = solve_lshaped(problem, scs, executor=ex, gap=gap, time_limit_s=time_limit_s,
                                 progress=progress)
     sm = stochastic_measures(problem, scs, out.objective, time_limit_s=time_limit_s,
-                             progress=progress) if measures and len(scs) > 1 else None
+                             progress=progress) \
+        if measures and len(scs) > 1 and not interrupt.requested() else None
     acs = None
     if ac_check and len(out.operations) == len(scs):
         report_phase(progress, f"AC check of the {len(scs)} scenario operations (pandapower)")
         acs = [restoration_ac(net, problem, op, out.site, _not_hardened(problem, sc, out.harden))
                for sc, op in zip(scs, out.operations, strict=True)]
     res = plan_result(problem, scs, out, sm, acs)
-    return replace(res, notes=warned + res.notes)
+    return replace(res, notes=warned + res.notes, status=interrupted_label(res.status))
 
 
 @option_names(passes_to=PlanSettings)

@@ -21,7 +21,12 @@ import numpy as np
 import polars as pl
 
 from feederopt._version import stamped
-from feederopt.algorithms.base import ProgressCallback, report_phase, sample_progress
+from feederopt.algorithms.base import (
+    ProgressCallback,
+    interrupted_label,
+    report_phase,
+    sample_progress,
+)
 from feederopt.algorithms.ccg import ScheduleSolution, solve_ccg, solve_deterministic
 from feederopt.cases import load
 from feederopt.cases.schedule import has_schedule, schedule_paths
@@ -60,6 +65,7 @@ from feederopt.results.schedule import (
     totals,
     worst_case_summary,
 )
+from feederopt.solvers import interrupt
 from feederopt.validation.schedule import (
     AcHourCheck,
     ac_check_hours,
@@ -126,6 +132,7 @@ def _ids(dev: Devices) -> dict[str, list[str]]:
 
 
 @option_names({**TIME_LIMIT_S, "sub_time": "sub_time_s"}, passes_to=ScheduleSettings)
+@interrupt.handle_signals("the best schedule so far, its bound and gap are")
 def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
              devices: str | Path | None = None, settings: ScheduleSettings | None = None,
              time_limit_s: float = 900.0, gap: float = 1e-3, ac_check: bool = True,
@@ -143,7 +150,9 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
     together with ``prior_problems`` (those the caller found, e.g. the CLI's ``--json``
     path). ``progress`` (:data:`~feederopt.algorithms.base.ProgressCallback`) gets the
     phases, C&CG's iterations and the samples done; ``notice`` the notes on the inputs (no
-    devices modelled) before the solve (they are in the result's notes too)."""
+    devices modelled) before the solve (they are in the result's notes too). Ctrl-C or
+    SIGTERM (in the main thread) stops the run as its time limit would, with status
+    ``interrupted`` and no sample check (:mod:`feederopt.solvers.interrupt`)."""
     # a profile table in memory: polars as it is, pandas converted (ut_sched4 #11: a
     # DataFrame was "ambiguous" (polars) or "expected str, bytes or os.PathLike" (pandas))
     if profiles is not None and not isinstance(profiles, str | Path | pl.DataFrame):
@@ -203,16 +212,21 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
         pu = to_per_unit(net, 1.0)
         why = band_diagnosis(net, d, pu.initial_closed().astype(float), list(pu.bus_ids))
         raise InfeasibleError(f"{exc}; {why}" if why else str(exc)) from None
-    if ac_check:
+    stopped = interrupt.requested()  # Ctrl-C: report at once, without the 24 AC runs
+    if ac_check and not stopped:
         report_phase(progress, f"AC check of {d.hours} h (pandapower)")
     res = to_schedule_result(net, dev, d, st, sol, case=str(net.meta.get("case") or net.name)
-                             if not isinstance(source, str) else source, ac_check=ac_check)
+                             if not isinstance(source, str) else source,
+                             ac_check=ac_check and not stopped)
     res.notes = [*input_notes, *res.notes]
+    if ac_check and stopped:
+        res.notes.append("AC check not run: the run was interrupted")
+    res.status = interrupted_label(res.status)  # Ctrl-C: the incumbent, as at a time limit
     res.inputs = {"source": str(source) if isinstance(source, str | Path) else None,
                   "profiles": str(Path(profiles).resolve())
                   if isinstance(profiles, str | Path) else None,
                   "devices": str(Path(devices).resolve()) if devices else None}
-    if samples:
+    if samples and not interrupt.requested():
         res.sample_check = _sample_check(d, st, sol, samples, seed, time_limit_s, progress)
     if out is not None:
         from feederopt.report.schedule import write_schedule_folder

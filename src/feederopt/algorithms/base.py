@@ -78,6 +78,19 @@ def stopped_status() -> Status:
     return Status.INTERRUPTED if interrupt.requested() else Status.TIME_LIMIT
 
 
+def interrupted_label(status: str) -> str:
+    """The status of a run of ``partition``, ``schedule``, ``plan`` or ``restore`` as reported:
+    after a stop request (Ctrl-C, SIGTERM) every status but a proof made before it (``optimal``,
+    ``infeasible``) is ``interrupted``. Why: a solver stopped by the request ends with a status
+    of its own (HiGHS ``interrupted``, a sub-solve's ``error``, a limit's ``time_limit``) that
+    the algorithms read as a time limit or an error; the incumbent, bound and gap they report
+    are the same either way, and the status says why the run stopped (as ``solve`` does,
+    :func:`stopped_status`)."""
+    if interrupt.requested() and status not in ("optimal", "infeasible"):
+        return Status.INTERRUPTED.value
+    return status
+
+
 class OutOfTime(Exception):
     """A solver call reached the run's deadline without an answer: the phase that made it stops,
     and the run reports what it has (incumbent, bound, gap) with status ``time_limit``."""

@@ -101,6 +101,7 @@ from feederopt.formulations.schedule import (
     recourse_block,
 )
 from feederopt.network.topology import max_spanning_forest
+from feederopt.solvers import interrupt
 from feederopt.solvers.highs_backend import HighsModel, MilpSolution
 from feederopt.solvers.status import SolverStatus, Status
 
@@ -751,8 +752,9 @@ def _fallback_start(d: ScheduleData, time_limit_s: float, exc: MasterTimeLimit,
     within ``budget_s``) when the limit is long enough for that to be a small overrun
     (:data:`RADIAL_FALLBACK_MIN_LIMIT_S`), else (or when it fails) the instant one
     (:func:`instant_start`); :class:`MasterTimeLimit` (exit 4) with a clear message when
-    nothing can be evaluated."""
-    if time_limit_s >= RADIAL_FALLBACK_MIN_LIMIT_S:
+    nothing can be evaluated. After a stop request (Ctrl-C) the instant one: the radial
+    start's MILP would be stopped at once, after seconds of building it."""
+    if time_limit_s >= RADIAL_FALLBACK_MIN_LIMIT_S and not interrupt.requested():
         try:
             return radial_start(d, budget_s)
         except SolverError:

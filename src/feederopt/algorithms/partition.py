@@ -86,6 +86,7 @@ from feederopt.problems.partition import (
     plan_summary,
     served_at_voltages,
 )
+from feederopt.solvers import interrupt
 from feederopt.solvers.highs_backend import HighsModel
 
 #: HiGHS's presolve for the partitioning MILPs. Off: HiGHS 1.15's MIP presolve declared the
@@ -593,6 +594,8 @@ class PartitionSlaves:
     def _solve(m: HighsModel, e: int) -> Any:
         """Solve; after a numerical failure, once more from scratch without presolve."""
         sol = m.solve()
+        if sol.status == "interrupted":  # Ctrl-C: the round is dropped, the run stops
+            raise interrupt.Interrupted(f"partition slave {e}: interrupted")
         if sol.status != "optimal":
             m.h.clearSolver()
             m.h.setOptionValue("presolve", "off")
@@ -690,7 +693,11 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
             live, reps = live_groups(data, scales, x["zbl"])
             report_phase(progress, f"slaves {k} ({len(reps)} extreme points)", k,
                          time.perf_counter() - t0)
-            rv = ex.map(_evaluate, [(e, x, eps) for e in reps])
+            try:
+                rv = ex.map(_evaluate, [(e, x, eps) for e in reps])
+            except interrupt.Interrupted:  # Ctrl-C: the incumbent so far is the answer
+                status = "interrupted"
+                break
             worst_h = max(rv, key=lambda r: r.slack)
             n_cuts = 0
             if fixed is None:
@@ -736,6 +743,9 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
                 hint = {**vals, "theta": np.array([max(theta, worst.value)])}
     bound = lower if math.isfinite(lower) else math.nan
     if best is None:
+        if status == "interrupted" or interrupt.requested():
+            raise interrupt.Interrupted("interrupted before any robustly feasible partition "
+                                        "was found")
         if status in ("time_limit", "iteration_limit"):
             raise PartitionStopped(
                 f"the cutting plane stopped at its {status.replace('_', ' ')} "

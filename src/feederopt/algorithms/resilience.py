@@ -67,6 +67,7 @@ from feederopt.formulations.resilience import (
     shunt_buses,
 )
 from feederopt.problems.resilience import ResilienceProblem, Scenario
+from feederopt.solvers import interrupt
 from feederopt.solvers.highs_backend import HighsModel
 from feederopt.solvers.status import SolverStatus, Status
 
@@ -290,6 +291,8 @@ def recourse_value(problem: ResilienceProblem, scenario: Scenario, harden: np.nd
             return _infeasible(harden, site, time.perf_counter() - t0)
         raise problem.firm_infeasible(f"the operation of scenario {scenario.name!r}",
                                       scenario.broken, harden, site)
+    if not sol.has_solution and sol.status == SolverStatus.INTERRUPTED:  # Ctrl-C
+        raise interrupt.Interrupted(f"recourse MILP of scenario {scenario.name} interrupted")
     if not sol.has_solution:
         raise RuntimeError(f"recourse MILP of scenario {scenario.name} ended {sol.status}")
     op = _operation(model, "", problem, str(sol.status), sol.objective, sol.bound,
@@ -742,7 +745,13 @@ class IntegerLShaped(AlgorithmBase):
             limit = max(left, LAST_RESORT_S)
             part = todo[i: i + batch]
             items = [(s, harden, site, self.final_operations, True, limit) for s in part]
-            for s, v in zip(part, self.executor.map(recourse_task, items), strict=True):
+            try:
+                values = self.executor.map(recourse_task, items)
+            except interrupt.Interrupted:  # Ctrl-C: the batch is dropped, the plan so far stays
+                if self.best is None:
+                    raise
+                return done
+            for s, v in zip(part, values, strict=True):
                 self.cache[keys[s]] = v
             done += len(part)
         return done

@@ -34,6 +34,7 @@ import numpy as np
 from feederopt.algorithms.policy_bound import maximise_linear
 from feederopt.errors import SolverError
 from feederopt.formulations.schedule import UNCERTAIN, ScheduleData, recourse_block
+from feederopt.solvers import interrupt
 from feederopt.solvers.highs_backend import HighsModel
 
 
@@ -58,7 +59,8 @@ def second_stage(d: ScheduleData, x: dict[str, np.ndarray], xi: dict[str, np.nda
         grp.integer = False
     model = HighsModel(rb)
     model.set_time_limit(time_limit_s)
-    sol = model.solve()
+    with interrupt.shielded():  # one short LP: a stopped run still evaluates its incumbent
+        sol = model.solve()
     if not sol.has_solution or sol.status != "optimal":
         raise SolverError(f"the second-stage LP ended {sol.status}")
     duals = model.row_duals()

@@ -227,6 +227,24 @@ def report_unexpected(exc: Exception, as_json: bool) -> None:
     err.print("(run the command again with --verbose for the traceback)", style="dim")
 
 
+def exit_if_interrupted(status: str, *, has_answer: bool, what: str, written: bool,
+                        quiet: bool) -> None:
+    """End a ``partition``, ``schedule``, ``plan`` or ``restore`` run that Ctrl-C or SIGTERM
+    stopped (status ``interrupted``) as ``solve`` ends one: after its result was printed and
+    written, a line saying what it holds, then exit code 128 + the signal's number (130 for
+    SIGINT, 143 for SIGTERM; the shell's convention for a process ended by a signal)."""
+    if status != "interrupted":
+        return
+    if not quiet:
+        if has_answer:
+            stderr().print(f"[yellow]interrupted:[/] the best {what} found so far is above, "
+                           "with its bound and gap" + (", and written" if written else ""))
+        else:
+            stderr().print(f"[yellow]interrupted:[/] before any {what} was found"
+                           + (" (the result is written all the same)" if written else ""))
+    raise typer.Exit(interrupt.exit_code())
+
+
 def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
     """Run a command; a :class:`FeederoptError` becomes a message and its exit code, any other
     exception a message and exit code 1. With ``verbose`` the traceback is shown too (an
@@ -247,9 +265,17 @@ def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
             report_error(exc, as_json)
             raise typer.Exit(exc.exit_code) from None
         except interrupt.Interrupted:
-            stderr().print("[bold red]interrupted[/]")
+            stderr().print("[yellow]interrupted:[/] before any answer was found; nothing "
+                           "written")
             raise typer.Exit(interrupt.exit_code()) from None
         except Exception as exc:
+            if interrupt.requested() and interrupt.reason() is None:
+                # a solve stopped by Ctrl-C inside a step that has no partial answer to
+                # give (a solver's "interrupted" read as a failure): the run stops with
+                # nothing written (outputs are written last), as solve does, also verbose
+                stderr().print("[yellow]interrupted:[/] before any answer was found; "
+                               "nothing written")
+                raise typer.Exit(interrupt.exit_code()) from None
             if verbose:
                 raise
             report_unexpected(exc, as_json)

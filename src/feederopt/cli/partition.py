@@ -19,6 +19,7 @@ from feederopt.cli.app import (
     VERBOSE_OPT,
     app,
     cli_command,
+    exit_if_interrupted,
     fmt,
     progress_display,
     stderr,
@@ -102,7 +103,10 @@ def partition(
     data = res.to_dict()
     if json_file is not None:
         write_text(json_file, partition_result_json(data), force=force)
+    written = json_file is not None or out_dir is not None
     if quiet:
+        exit_if_interrupted(res.status, has_answer=not res.trivial_plan, what="plan",
+                            written=written, quiet=True)
         _exit(res, quiet=True)
         return
     out = stdout()
@@ -197,6 +201,8 @@ def partition(
             it.add_row(str(r.k), _fmt(r.master_objective, ",.2f"), r.worst_point or "nominal",
                        _fmt(r.total_slack, ".2e"), _fmt(r.worst_recourse, ",.2f"))
         out.print(it)
+    exit_if_interrupted(res.status, has_answer=not res.trivial_plan, what="plan",
+                        written=written, quiet=False)
     _exit(res, quiet=False)
 
 

@@ -19,6 +19,7 @@ from feederopt.cli.app import (
     app,
     bound_fmt,
     cli_command,
+    exit_if_interrupted,
     fmt,
     progress_display,
     stdout,
@@ -81,7 +82,10 @@ def restore(
                   progress=progress, ac_check=not no_ac_check)
     if json_file is not None:
         write_text(json_file, json.dumps(res.to_dict(), indent=2) + "\n", force=force)
+    answer = res.operation is not None
     if quiet:
+        exit_if_interrupted(res.status, has_answer=answer, what="restoration",
+                            written=json_file is not None, quiet=True)
         return
     out = stdout()
     op = res.operation
@@ -121,6 +125,8 @@ def restore(
         out.print(_ac_table(res.ac_check))
         _print_verdict(out, res.ac_check)
     _print_notes(out, res.notes)
+    exit_if_interrupted(res.status, has_answer=answer, what="restoration",
+                        written=json_file is not None, quiet=False)
 
 
 def _ac_table(ac: dict[str, Any]) -> Table:
@@ -232,7 +238,10 @@ def plan(
         from feederopt import write_resilience_folder
 
         write_resilience_folder(out_dir, source, data, force=force)
+    written = json_file is not None or out_dir is not None
     if quiet:
+        exit_if_interrupted(res.status, has_answer=True, what="plan", written=written,
+                            quiet=True)
         return
     out = stdout()
     t = summary_table(f"{res.case}: resilience plan ({res.method})")
@@ -295,3 +304,5 @@ def plan(
                       "yes" if ac.get("limits_hold") else "no: " + str(ac.get("verdict", "")))
         out.print(a)
     _print_notes(out, res.notes)
+    exit_if_interrupted(res.status, has_answer=True, what="plan", written=written,
+                        quiet=False)

@@ -21,6 +21,7 @@ from feederopt.cli.app import (
     app,
     bound_fmt,
     cli_command,
+    exit_if_interrupted,
     fmt,
     progress_display,
     stderr,
@@ -170,7 +171,10 @@ def schedule(
     data = res.to_dict()
     if json_file is not None:
         write_text(json_file, schedule_result_json(data), force=force)
+    written = json_file is not None or out_dir is not None
     if quiet:
+        exit_if_interrupted(res.status, has_answer=True, what="schedule", written=written,
+                            quiet=True)
         return
     out = stdout()
     t = summary_table(f"{res.case}: schedule ({res.method}, {res.hours} h, DSM "
@@ -247,3 +251,5 @@ def schedule(
                        fmt(r["gap"], ".2e"), fmt(r["worst_value"], ",.4f"),
                        str(r["deviations"]), fmt(r["elapsed_s"], ".1f"))
         out.print(it)
+    exit_if_interrupted(res.status, has_answer=True, what="schedule", written=written,
+                        quiet=False)

@@ -160,7 +160,8 @@ class ProcessExecutor(Executor):
         chunks = [items[i: i + size] for i in range(0, len(items), size)]
         futures: list[Future[Any]] = []
         try:
-            futures = [self._pool.submit(_run_chunk, fn, chunk) for chunk in chunks]
+            with interrupt.starting_workers():  # submit() starts the workers (spawn)
+                futures = [self._pool.submit(_run_chunk, fn, chunk) for chunk in chunks]
             pending: set[Future[Any]] = set(futures)
             while pending:
                 done, pending = wait(pending, timeout=POLL_S, return_when=FIRST_EXCEPTION)
@@ -193,7 +194,9 @@ class ProcessExecutor(Executor):
             return sorted(float(mb) for mb in peaks if mb is not None)
         seen: dict[int, float] = {}
         try:
-            for pid, mb in self._pool.map(_worker_rss, range(4 * self.workers)):
+            with interrupt.starting_workers():
+                probes = self._pool.map(_worker_rss, range(4 * self.workers))
+            for pid, mb in probes:
                 seen[pid] = max(seen.get(pid, 0.0), mb)
         except BrokenProcessPool:  # a worker died: what the living ones said
             return sorted(float(mb) for mb in peaks if mb is not None)

@@ -58,10 +58,31 @@ def requested() -> bool:
     has to obey: one made since the solve began. A request left from an earlier solve (a
     Ctrl-C'd solve in the main thread) does not stop a later solve in another thread; outside
     a solve every request is seen (a caller can tell that its solve was interrupted)."""
+    return not getattr(_installed, "shield", 0) and _pending()
+
+
+def _pending() -> bool:
+    """:func:`requested`, whether or not a :func:`shielded` block runs."""
     if _state["signal"] is None:
         return False
     start = getattr(_installed, "start", None)
     return start is None or (_state["at"] or 0) > start
+
+
+@contextlib.contextmanager
+def shielded() -> Iterator[None]:
+    """A short solve that runs to its end although a stop was requested: inside the block
+    :func:`requested` is False in this thread (the solver callbacks do not stop it), and
+    true again after it. For the evaluations a stopped run still needs to report its
+    incumbent (the second-stage LP of the 24 h schedule at a first stage, a fraction of a
+    second): stopped at once, they failed and the run ended with an error and no answer
+    (user test ut32_time: ``schedule`` Ctrl-C'd, "second-stage LP ended interrupted"). A
+    second signal still exits at once."""
+    _installed.shield = getattr(_installed, "shield", 0) + 1
+    try:
+        yield
+    finally:
+        _installed.shield -= 1
 
 
 def signal_number() -> int | None:
@@ -109,7 +130,7 @@ def raise_if_requested() -> None:
 
 
 def _handler(signum: int, frame: FrameType | None) -> None:
-    if requested():
+    if _pending():
         # The second signal: exit at once. Pool workers ignore SIGINT, so end them first.
         sys.stderr.write(f"\n{signal.Signals(signum).name} again: exiting at once\n")
         sys.stderr.flush()
@@ -170,5 +191,29 @@ def handle_signals(what: str | None = None) -> Iterator[None]:
 
 def ignore_in_worker() -> None:
     """For a worker process: leave SIGINT to the parent. A Ctrl-C at a terminal reaches the
-    whole process group; the parent decides, and ends the workers itself."""
+    whole process group; the parent decides, and ends the workers itself. The worker was
+    started with SIGINT blocked (:func:`starting_workers`): now that it is ignored, a Ctrl-C
+    pending since the start is dropped."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+@contextlib.contextmanager
+def starting_workers() -> Iterator[None]:
+    """Start worker processes in this block: SIGINT is blocked in this thread meanwhile, so
+    that the workers start with it blocked (a spawned process inherits the signal mask
+    through fork and exec) until :func:`ignore_in_worker` ignores it. Why: a spawned worker
+    imports feederopt (seconds: polars, pandapower) before the pool's initializer runs, and
+    a Ctrl-C at a terminal, sent to the whole process group, raised ``KeyboardInterrupt``
+    there, a traceback per worker on the console (user test ut32_time, item 3), although the
+    parent stopped as it should. Blocked, not ignored, in the parent: a signal that comes
+    meanwhile stays pending and reaches the parent's handler at the end of the block."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
