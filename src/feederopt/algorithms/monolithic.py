@@ -238,10 +238,10 @@ def solve_lindistflow(
                else "outside the limits in the SOCP model")
             + f") is worse than the grid's own ({problem.to_kw(value0):.3f} kW); "
             "--method benders decides")
-        value, milp_status = value0, "base_case"
+        value = value0
     feasible = ev.feasible
     status = Status.FEASIBLE if feasible else Status.INFEASIBLE
-    if feasible and milp_status in ("interrupted", "time_limit"):
+    if feasible and base is None and milp_status in ("interrupted", "time_limit"):
         # the MILP stopped before its own optimum: a longer run may give another topology
         status = stopped_status()
     if not feasible:
