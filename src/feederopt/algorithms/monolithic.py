@@ -5,9 +5,12 @@
   27(3), 2012), solved by SCIP (or Gurobi / MOSEK when installed and licensed). At a time limit
   it reports the solver's dual bound and gap.
 * :func:`solve_lindistflow` -- LinDistFlow (Baran & Wu, IEEE TPWRD 4(2), 1989) with a
-  piecewise-linear outer approximation of the quadratic loss proxy ``r (P^2 + Q^2) / v``, as a
-  MILP on HiGHS. It is a heuristic: its objective is no bound on the SOCP losses. The topology it
-  returns is evaluated exactly with the SOCP slave; Benders uses it as a warm start.
+  piecewise-linear outer approximation of the quadratic loss proxy ``r (P^2 + Q^2) / v``
+  (tangents in six directions of ``(P, Q)``, :func:`~feederopt.algorithms.oa.seed_points`), as
+  a MILP on HiGHS. It is a heuristic: its objective is no bound on the SOCP losses. The topology
+  it returns is evaluated exactly with the SOCP slave, and so is the base case's when it is
+  radial: the better of the two is the answer (a note says when it is the base case); Benders
+  uses it as a warm start.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ import time
 import numpy as np
 
 from feederopt.algorithms.base import RawSolution, StopOptions, stopped_status
-from feederopt.algorithms.oa import OA_CONES, seed_points
+from feederopt.algorithms.oa import OA_CONES, RING_DIRECTIONS, seed_points
 from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.formulations.distflow import add_rating_polygons
+from feederopt.network.topology import is_radial_forest
 from feederopt.problems.reconfiguration import Evaluation, ReconfigurationProblem
 from feederopt.solvers.cvxpy_backend import CvxpyModel
 from feederopt.solvers.highs_backend import HighsModel
@@ -187,7 +191,9 @@ def lindistflow_topology(
     add_rating_polygons(block, problem.pu)
     model = HighsModel(block, threads=threads)
     cones = [c for c in block.cones if c.name in OA_CONES]
-    for point in seed_points(problem.pu):
+    # a ring of tangents: LinDistFlow has no slave to add the cuts its flows need, and a
+    # reactive flow against the active one (a PV generator's) must cost its losses too
+    for point in seed_points(problem.pu, ring=RING_DIRECTIONS):
         for cone in cones:
             model.oa_cuts(cone, point)
     model.set_time_limit(time_limit_s)
@@ -221,12 +227,23 @@ def solve_lindistflow(
                            time.perf_counter() - t0, solver="HiGHS", extra=extra,
                            within_limits=False)
     value, ev = _evaluation(problem, y, evaluator)
+    more: dict[str, object] = {}
+    base = _better_base(problem, y, value if ev.feasible else math.inf, evaluator)
+    if base is not None:
+        # the base case loses less: it is the answer (status feasible), with a note
+        y, (value0, ev) = base[0], base[1:]
+        more["note"] = (
+            "the base case is kept: LinDistFlow's topology ("
+            + (f"{problem.to_kw(value):.3f} kW in the SOCP model" if math.isfinite(value)
+               else "outside the limits in the SOCP model")
+            + f") is worse than the grid's own ({problem.to_kw(value0):.3f} kW); "
+            "--method benders decides")
+        value = value0
     feasible = ev.feasible
     status = Status.FEASIBLE if feasible else Status.INFEASIBLE
-    if feasible and milp_status in ("interrupted", "time_limit"):
+    if feasible and base is None and milp_status in ("interrupted", "time_limit"):
         # the MILP stopped before its own optimum: a longer run may give another topology
         status = stopped_status()
-    more: dict[str, object] = {}
     if not feasible:
         # the linearised model's topology needs slack in the SOCP: its violated limits, as an
         # exact method names them (before: diagnosis [] beside "the model held them")
@@ -239,6 +256,26 @@ def solve_lindistflow(
         extra={"milp_status": milp_status, **info, **more}, within_limits=feasible,
         diagnosis=[] if feasible else list(ev.violations),
     )
+
+
+def _better_base(problem: ReconfigurationProblem, y: np.ndarray, value: float,
+                 evaluator: TopologyEvaluator | None
+                 ) -> tuple[np.ndarray, float, Evaluation] | None:
+    """The base case's topology, its value and evaluation when it is radial, within the
+    limits and better than ``value`` (the heuristic's, ``inf`` when it breaks a limit); else
+    None. LinDistFlow is a heuristic with no bound: the grid the user already operates is an
+    answer it must not make worse without saying so (user test ut32_multi netA: 214.5 kW
+    against the base case's 125.2 kW). The SOCP is exact on a radial topology when it
+    reports no gap (Farivar & Low 2013), so both values are AC losses of the same model."""
+    pu = problem.pu
+    y0 = pu.initial_closed().astype(float)
+    if np.array_equal(np.round(y) > 0.5, y0 > 0.5) or not is_radial_forest(
+            pu.n_bus, pu.f, pu.t, y0 > 0.5, pu.is_source)[0]:
+        return None
+    value0, ev0 = _evaluation(problem, y0, evaluator)
+    if not ev0.feasible or not value0 < value - 1e-9 * max(1.0, abs(value0)):
+        return None
+    return y0, value0, ev0
 
 
 def solve_fixed(problem: ReconfigurationProblem, method: str,

@@ -81,7 +81,9 @@ def print_result(result: Any) -> None:
     if settings:
         table.add_row("limits (model and AC check)", limits_text(settings))
     if result.base:
-        table.add_row("base case losses (AC)", fmt(result.base.get("losses_kw"), ".3f", " kW"))
+        no_flow = result.base.get("ac_power_flow")  # pandapower could not run the base case
+        table.add_row("base case losses (AC)", fmt(result.base.get("losses_kw"), ".3f", " kW")
+                      + (f" (its AC power flow {no_flow})" if no_flow else ""))
         dead = result.base.get("unsupplied")
         if dead:
             table.add_row("base case unsupplied", f"{len(dead['buses'])} bus(es), "

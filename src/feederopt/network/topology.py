@@ -306,11 +306,13 @@ def radiality_problem(
             loop = [*_tree_path(adj, a, b), k]
             ends = {int(x) for e in loop for x in (f[e], t[e])}
             joins = sum(bool(sources[j]) for j in ends) >= 2
+            # "1 branch": one line between two sources (user test ut32_multi netC_fixed)
+            count = f"{len(loop)} branch" + ("" if len(loop) == 1 else "es")
             return Problem(
                 ProblemKind.NOT_RADIAL,
                 "branches",
-                (f"the closed branches join two sources ({len(loop)} branches)" if joins else
-                 f"the closed branches form a loop ({len(loop)} branches)"),
+                (f"the closed branches join two sources ({count})" if joins else
+                 f"the closed branches form a loop ({count})"),
                 ids=tuple(str(branch_ids[e]) for e in loop),
                 field="closed",
                 hint="open one branch of the loop",

@@ -175,5 +175,6 @@ def fixed_loop(pu: PerUnitNetwork) -> Problem | None:
                        "shunt) read from a file", field="switchable",
                        hint="make one of them switchable or normally open, or give them as "
                        "one branch (their parallel impedance)")
+    which = "it" if len(problem.ids) == 1 else "one of them"
     return replace(problem, message=problem.message + " that cannot open", field="switchable",
-                   hint="make one of them switchable or normally open")
+                   hint=f"make {which} switchable or normally open")

@@ -237,16 +237,31 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
             base["warning"] = unsupplied.warning()
         loops = base_loops(pu.f, pu.t, initially, pu.is_source,
                            zero=(pu.r == 0) & (pu.x == 0))
+        no_flow = None
+        if not math.isfinite(base_ac.losses_kw):
+            # pandapower could not run the base case (two set-points on one bus: user test
+            # ut32_multi netC), or it did not converge: there are no losses to compare with
+            what = "could not be run" if base_ac.failed else "did not converge"
+            why = f" ({base_ac.message})" if base_ac.message else ""
+            no_flow = (f"its AC power flow {what}{why}, so there are no base-case losses to "
+                       "compare with")
+            base["ac_power_flow"] = what
+            base["ac_message"] = base_ac.message
         if loops:
             # Every answer is radial; a meshed base case's losses are no radial topology's,
             # so "losses before" and the reduction compare with another kind of operating
             # point (user test ut_fresh #7: -22.6 % on a net whose impedance closed a loop).
             base["loops"] = loops
             meshed = (f"the base case is not radial ({loops} loop(s) closed, a closed path "
-                      "between two sources counting as one): its losses "
-                      f"({base_ac.losses_kw:.3f} kW) are a meshed operating point's, which a "
-                      "radial answer need not reach; the loss reduction compares with it")
+                      "between two sources counting as one): " + (
+                          no_flow if no_flow is not None else
+                          f"its losses ({base_ac.losses_kw:.3f} kW) are a meshed operating "
+                          "point's, which a radial answer need not reach; the loss reduction "
+                          "compares with it"))
             base["warning"] = "; ".join(w for w in (base.get("warning"), meshed) if w)
+        elif no_flow is not None:
+            base["warning"] = "; ".join(w for w in (base.get("warning"),
+                                                    f"the base case: {no_flow}") if w)
     diagnosis = [_diagnosis_entry(pu, d, bus_out) for d in raw.diagnosis]
     has_point = raw.y is not None and "v" in point
     # the voltage range over the user's buses, not the reader's internal ones (a trafo3w's
