@@ -370,22 +370,26 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
     # the same lines with their from-to buses, as `feederopt solve` gives them
     branches_by_hour = [open_branch_rows(net, pu, row) for row in sol.closed]
     robust = sol.method != "deterministic"
+    # a robust run stopped before any worst-case search has no worst case: its "worst" would
+    # be the forecast's totals (ut32_time #3), so it is null and ``worst_searched`` false
+    searched = robust and sol.worst_searched
     ac: list[AcHourCheck] = []
     if ac_check:
         ac = ac_check_hours(net, d, sol.closed, point)
         violations = [*violations, *ac_violations(ac, import_limit=d.ps_max)]
     settings = {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(st).items()}
     notes = [*sol.notes, *_ev_unmet_notes(d, ids["ev"], {
-        "forecast": sol.nominal_point, **({"worst case": point} if robust else {})})]
+        "forecast": sol.nominal_point, **({"worst case": point} if searched else {})})]
     return ScheduleResult(
         case=case, method=sol.method, status=sol.status.value, hours=d.hours,
         settings=settings, objective=sol.objective, lower_bound=sol.lower_bound, gap=sol.gap,
         open_lines=open_by_hour[0], open_lines_by_hour=open_by_hour,
         first_stage_cost=sol.first_stage_cost,
         nominal=totals(d, sol.nominal_point, sol.nominal_cost),
-        worst=totals(d, point, sol.worst_cost) if robust else None,
+        worst=totals(d, point, sol.worst_cost) if searched else None,
         series=series(d, ids, pu.bus_ids, point, xi_w, sol.closed),
-        worst_case=worst_case_summary(d, pu.bus_ids, ids["res"], xi_w) if robust else None,
+        worst_case=worst_case_summary(d, pu.bus_ids, ids["res"], xi_w) if searched else None,
+        worst_searched=searched if robust else None,
         iterations=iteration_dicts(sol), run_time_s=sol.run_time_s, violations=violations,
         notes=notes, ac_check=ac,
         ess_discharge_mode={i: sol.z.reshape(d.hours, -1)[:, j].astype(int).tolist()

@@ -143,6 +143,11 @@ class ScheduleSolution:
     copies: int = 1
     notes: list[str] = field(default_factory=list)
     commitment: np.ndarray | None = None  # (H*G,) day-ahead DG on/off, with commitment
+    #: False: no realisation but the forecast was evaluated at the schedule's first stage (the
+    #: run stopped before any worst-case search: the master fell back to the radial start, or
+    #: the subproblem found nothing), so ``worst_point`` is the forecast's, not a worst case
+    #: (user test ut32_time #3: "worst case" rows equal to the forecast's were printed)
+    worst_searched: bool = True
 
 
 # ----- building blocks ---------------------------------------------------------------------------
@@ -1087,6 +1092,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
         first = tuple(d.first_stage_groups())
         start = None
         fell_back = False  # the master found nothing in time: the radial start is the schedule
+        unsearched = False  # the schedule's worst case was not searched (forecast only)
         cut = False  # the last master stopped at its time limit (the run ends after it)
         # the start's recourse at (x0, xi0) as a master point: the loss tangents it needs are
         # in the first master from the beginning (case33bw: one solve instead of two)
@@ -1123,7 +1129,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
                     q_nom = evaluate(d, rs.x, xis[0])[0]
                     best = (rs.x, WorstCase(xis[0], q_nom, math.inf, False, self.dual_bound,
                                             0.0))
-                    fell_back = True
+                    fell_back = unsearched = True
                     notes.append(f"iteration {self.iteration}: the master found no solution "
                                  "within the time limit: the schedule is the radial start "
                                  f"({rs.how}), without an upper bound (its worst case not "
@@ -1242,6 +1248,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
                                  "the schedule is the first master's, without an upper bound")
                     wc = WorstCase(xis[0], q_nom, math.inf, False, self.dual_bound, 0.0)
                     best = (x, wc)
+                    unsearched = True
                     break
                 if found is None:
                     notes.append(f"iteration {self.iteration}: the MILP subproblem found no "
@@ -1329,10 +1336,12 @@ class ColumnConstraintGeneration(AlgorithmBase):
         if fell_back or (cut and status == Status.FEASIBLE):
             # a master cut at its limit ended the run, inside the time held back
             status = Status.TIME_LIMIT
+        # other realisations evaluated at x (the run's earlier ones) are a worst case found
+        searched = not unsearched or len(others) > 1
         return ScheduleSolution(
             status, "ccg", self.upper, self.lower, self.gap, closed_by_hour(d, x), x["z"],
             nom_point, nom_cost, worst_point, worst_xi, worst_cost, _first_stage_cost(d, x),
-            self.iters, self.elapsed, len(active), notes, x.get("u"))
+            self.iters, self.elapsed, len(active), notes, x.get("u"), worst_searched=searched)
 
 
 def _same_first_stage(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:

@@ -56,7 +56,7 @@ from feederopt.algorithms.base import (
     StopOptions,
     report_phase,
 )
-from feederopt.errors import InputError
+from feederopt.errors import InputError, SolverError
 from feederopt.execution import Executor, SerialExecutor
 from feederopt.formulations.blocks import Group
 from feederopt.formulations.resilience import (
@@ -73,6 +73,14 @@ from feederopt.solvers.status import SolverStatus, Status
 
 #: Relative MIP gap of every HiGHS solve here.
 MIP_GAP = 1e-7
+
+
+class ResilienceStopped(SolverError):
+    """A restoration or planning run stopped at its time limit without any answer (exit code
+    4, as ``feederopt solve``, ``schedule`` and ``partition`` end a run stopped before an
+    answer; README "Time limit")."""
+
+    exit_code = 4
 
 
 # ----- Phase 1 ------------------------------------------------------------------------------
@@ -104,8 +112,11 @@ class Operation:
 
 
 def _operation(model: HighsModel, prefix: str, problem: ResilienceProblem, status: str,
-               objective: float, bound: float, seconds: float) -> Operation:
-    val = model.values()
+               objective: float, bound: float, seconds: float,
+               values: dict[str, np.ndarray] | None = None) -> Operation:
+    """The operation of ``model``'s solution, or of ``values`` (a solution kept from an
+    earlier solve of the model: :func:`_solve_from`'s start when the MILP found none)."""
+    val = model.values() if values is None else values
     g = problem.grid
     share = val[prefix + "shed"]
     _, bus, p, _, w = g.sheddable()
@@ -143,22 +154,32 @@ def restore(problem: ResilienceProblem, broken: tuple[int, ...], *,
     site = np.zeros(len(problem.grid.dg_bus)) if sites is None else np.asarray(sites, float)
     start = forest_start(problem, Scenario("restore", 1.0, tuple(broken)),
                          np.zeros(len(problem.harden_lines)), site)
-    sol, _ = _solve_from(model, blk, start, time_limit_s)
+    sol, _, values = _solve_from(model, blk, start, time_limit_s)
     if not sol.has_solution and problem.firm_loads and sol.status == SolverStatus.INFEASIBLE:
         raise problem.firm_infeasible("the restoration", tuple(broken), site=site)
     if not sol.has_solution:
-        raise RuntimeError(f"restoration MILP ended {sol.status} without a solution")
+        raise (ResilienceStopped if sol.status in (SolverStatus.TIME_LIMIT,
+                                                   SolverStatus.SOLUTION_LIMIT)
+               else SolverError)(
+            f"the restoration MILP ended {sol.status} without a solution, and the radial "
+            "start topology had no operation either; nothing is written; give more time")
     return _operation(model, "", problem, str(sol.status), sol.objective, sol.bound,
-                      sol.solve_time_s)
+                      sol.solve_time_s, values)
 
 
 def _solve_from(model: HighsModel, blk: Any, start: dict[str, np.ndarray],
                 time_limit_s: float | None, lp_value: float | None = None
-                ) -> tuple[Any, float]:
+                ) -> tuple[Any, float, dict[str, np.ndarray] | None]:
     """Solve ``model`` (built from ``blk``) by: its LP relaxation (a bound); the operation on
     the topology ``start`` (a value); when they meet within :data:`MIP_GAP` that value is proven
     optimal, else the MILP runs from it within ``time_limit_s``. Returns the solution (bound at
-    least the LP's) and the LP value (solved here unless given)."""
+    least the LP's), the LP value (solved here unless given) and the solution's values.
+
+    HiGHS can stop at its time limit without having taken the warm start (user test
+    ut32_time #2: synthetic2000, ``--radiality seed --time-limit 0.3``, "time_limit without a
+    solution" although the start's operation had been solved): the start's operation, a
+    feasible one, is then the answer, with status ``time_limit`` and the MILP's bound (at
+    least the LP's)."""
     if lp_value is None:
         model.set_relaxation(True)
         lp = model.solve()
@@ -174,12 +195,25 @@ def _solve_from(model: HighsModel, blk: Any, start: dict[str, np.ndarray],
     tol = MIP_GAP * max(1.0, abs(lp_value))
     if fixed.has_solution and fixed.objective <= lp_value + tol:
         fixed.bound = lp_value
-        return fixed, lp_value
-    if fixed.has_solution:
-        model.warm_start(model.values())
+        return fixed, lp_value, model.values()
+    start_values = model.values() if fixed.has_solution else None
+    if start_values is not None and time_limit_s is not None and time_limit_s <= LAST_RESORT_S:
+        # out of time: a MILP this short seldom betters the start, and its presolve alone
+        # runs past such a limit; the start's operation is the answer, not proven
+        return replace(fixed, status=SolverStatus.TIME_LIMIT, bound=lp_value), lp_value, \
+            start_values
+    if start_values is not None:
+        model.warm_start(start_values)
     sol = _solve(model, time_limit_s if time_limit_s is not None else math.inf)
     sol.bound = max(sol.bound, lp_value)
-    return sol, lp_value
+    if sol.has_solution:
+        return sol, lp_value, model.values()
+    if start_values is not None and sol.status in (SolverStatus.TIME_LIMIT,
+                                                   SolverStatus.SOLUTION_LIMIT):
+        kept = replace(fixed, status=SolverStatus.TIME_LIMIT, bound=sol.bound,
+                       solve_time_s=fixed.solve_time_s + sol.solve_time_s)
+        return kept, lp_value, start_values
+    return sol, lp_value, None
 
 
 # ----- the recourse of one scenario at a fixed first stage ----------------------------------
@@ -269,6 +303,12 @@ def recourse_value(problem: ResilienceProblem, scenario: Scenario, harden: np.nd
     model.set_bounds(SITE, site, site)
     g_h, g_s = np.zeros(len(harden)), np.zeros(len(site))
     lp_first: float | None = None
+    if time_limit_s is not None and time_limit_s <= LAST_RESORT_S:
+        # out of time (a quick pass or a last resort): the start topology's operation only.
+        # Its LP relaxation took two thirds of such a recourse's time on synthetic500 (0.65 s
+        # of about 1 s; user test ut32_time #4: lshaped at --time-limit 2 took 28.7 s); 0 is a
+        # valid bound in its place, since Q_s >= 0 (shed and penalties are non-negative)
+        lp_cut, lp_first = False, 0.0
     if lp_cut:
         model.set_relaxation(True)
         lp = model.solve()
@@ -285,7 +325,7 @@ def recourse_value(problem: ResilienceProblem, scenario: Scenario, harden: np.nd
     start = forest_start(problem, scenario, harden, site)
     blk.groups[HARDEN].lb = blk.groups[HARDEN].ub = np.asarray(harden, float)
     blk.groups[SITE].lb = blk.groups[SITE].ub = np.asarray(site, float)
-    sol, lp_value = _solve_from(model, blk, start, time_limit_s, lp_first)
+    sol, lp_value, values = _solve_from(model, blk, start, time_limit_s, lp_first)
     if not sol.has_solution and problem.firm_loads and sol.status == SolverStatus.INFEASIBLE:
         if allow_infeasible:
             return _infeasible(harden, site, time.perf_counter() - t0)
@@ -296,7 +336,7 @@ def recourse_value(problem: ResilienceProblem, scenario: Scenario, harden: np.nd
     if not sol.has_solution:
         raise RuntimeError(f"recourse MILP of scenario {scenario.name} ended {sol.status}")
     op = _operation(model, "", problem, str(sol.status), sol.objective, sol.bound,
-                    sol.solve_time_s) if keep else None
+                    sol.solve_time_s, values) if keep else None
     bound = min(max(sol.bound, lp_value), sol.objective)
     if not lp_cut:
         lp_value = 0.0
@@ -413,14 +453,25 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
     sol = _solve(model, milp_s)
     if not sol.has_solution and problem.firm_loads and sol.status == SolverStatus.INFEASIBLE:
         raise plan_infeasible(problem, scenarios, time_limit_s)
-    if not sol.has_solution:
-        raise RuntimeError(f"extensive-form MILP ended {sol.status} without a solution")
-    val = model.values()
-    harden, site = np.round(val[HARDEN]), np.round(val[SITE])
+    trivial = not sol.has_solution and sol.status in (SolverStatus.TIME_LIMIT,
+                                                      SolverStatus.SOLUTION_LIMIT)
+    if not sol.has_solution and not trivial:
+        raise SolverError(f"the extensive-form MILP ended {sol.status} without a solution")
+    if trivial:
+        # stopped before HiGHS had an incumbent (user test ut32_time #2: synthetic500,
+        # 10 s): the plan that invests nothing is feasible whenever every load may be shed
+        # (each scenario's operation sheds what it cannot serve), so it is the answer,
+        # evaluated as an incumbent is, with the MILP's dual bound (0 when none: Q_s >= 0)
+        harden = np.zeros(len(problem.harden_lines))
+        site = np.zeros(len(problem.grid.dg_bus))
+        sol.bound = sol.bound if math.isfinite(sol.bound) else 0.0
+    else:
+        val = model.values()
+        harden, site = np.round(val[HARDEN]), np.round(val[SITE])
     status = _status(str(sol.status), True)
     if status is Status.TIME_LIMIT:
-        ops, rec = _evaluate_incumbent(problem, scenarios, model, str(sol.status), harden,
-                                       site, deadline)
+        ops, rec = _evaluate_incumbent(problem, scenarios, None if trivial else model,
+                                       str(sol.status), harden, site, deadline)
         invest = problem.investment(harden, site)
         obj = invest + float(sum(sc.probability * q for sc, q in zip(scenarios, rec,
                                                                       strict=True)))
@@ -449,38 +500,55 @@ QUICK_RECOURSE_S = 1e-3
 
 
 def _evaluate_incumbent(problem: ResilienceProblem, scenarios: list[Scenario],
-                        model: HighsModel, status: str, harden: np.ndarray, site: np.ndarray,
-                        deadline: float) -> tuple[list[Operation], list[float]]:
+                        model: HighsModel | None, status: str, harden: np.ndarray,
+                        site: np.ndarray, deadline: float
+                        ) -> tuple[list[Operation], list[float]]:
     """Per scenario an operation of the plan ``(harden, site)`` of a time-limited extensive
     form ``model`` (:func:`solve_extensive`), the least costly of: its block in the
     incumbent; a quick recourse (:data:`QUICK_RECOURSE_S`: the operation on the
     :func:`forest_start` topology, or better), for every scenario even past ``deadline``
     (``time.perf_counter()``); and, while time is left before ``deadline``, the recourse
-    MILP of each scenario not yet proven optimal, in an equal share of the time left."""
-    ops: list[Operation] = []
+    MILP of each scenario not yet proven optimal, in an equal share of the time left.
+    ``model`` None: no incumbent (the plan is the trivial one); the quick pass gives every
+    scenario its first operation, and a scenario without one (a non-sheddable load cut off)
+    leaves no answer (:class:`ResilienceStopped`)."""
+    ops: list[Operation | None] = []
     for k in range(len(scenarios)):
+        if model is None:
+            ops.append(None)
+            continue
         block = _operation(model, f"s{k}.", problem, status, math.nan, math.nan, 0.0)
         block.objective = _cost(problem, block)
         ops.append(block)
 
     def better(k: int, limit: float) -> None:
         v = recourse_value(problem, scenarios[k], harden, site, lp_cut=False, keep=True,
-                           time_limit_s=limit)
+                           time_limit_s=limit, allow_infeasible=model is None)
         if v.operation is not None:
             q = _cost(problem, v.operation)
-            if q <= ops[k].objective + 1e-9:
+            old = ops[k]
+            if old is None or q <= old.objective + 1e-9:
                 v.operation.objective = q
                 ops[k] = v.operation
 
     for k in range(len(scenarios)):
         better(k, QUICK_RECOURSE_S)
-    todo = [k for k, op in enumerate(ops) if op.status != SolverStatus.OPTIMAL]
+    done = [op for op in ops if op is not None]
+    if len(done) < len(ops):
+        raise ResilienceStopped(
+            "the extensive form stopped at its time limit without a plan, and the plan that "
+            "invests nothing cannot supply the non-sheddable loads of scenario(s) "
+            + ", ".join(repr(scenarios[k].name) for k, op in enumerate(ops) if op is None)
+            + "; nothing is written; give more time")
+    ops = list(done)
+    todo = [k for k, op in enumerate(done) if op.status != SolverStatus.OPTIMAL]
     for i, k in enumerate(todo):
         left = deadline - time.perf_counter()
         if left <= 0:
             break
         better(k, left / (len(todo) - i))
-    return ops, [op.objective for op in ops]
+    final = [op for op in ops if op is not None]
+    return final, [op.objective for op in final]
 
 
 def _cost(problem: ResilienceProblem, op: Operation) -> float:

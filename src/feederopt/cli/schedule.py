@@ -206,6 +206,9 @@ def schedule(
     if res.dg_commitment:
         t.add_row("DG committed (hours on)", ", ".join(
             f"{k}: {''.join(str(v) for v in on)}" for k, on in res.dg_commitment.items()))
+    if res.worst_searched is False:  # robust, stopped before it searched any worst case
+        t.add_row("worst case", "not searched (the run stopped before any worst-case search; "
+                  "no upper bound: see the notes)")
     for label, tot in (("forecast", res.nominal), ("worst case", res.worst)):
         if tot is None:
             continue

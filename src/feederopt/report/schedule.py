@@ -412,6 +412,9 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
         "run time [s]": fmt(r.get("run_time_s"), ".1f"),
         "validity": "; ".join(r.get("violations") or []) or "all checks hold",
     }
+    if r.get("worst_searched") is False:  # robust, stopped before any worst-case search
+        summary["worst case"] = ("not searched (the run stopped before any worst-case "
+                                 "search; no upper bound: see the notes)")
     for label, t in (("forecast", nom), ("worst case", worst)):
         if not t:
             continue
@@ -460,7 +463,8 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
                if len(spans) > 1 else "")
             + section("ccg", "C&CG log", records_table(iters) if iters else
                       '<p class="note">deterministic: no iterations</p>')
-            + section("worst", "Worst case", kv_table(wc) if wc else "-")
+            + section("worst", "Worst case", kv_table(wc) if wc else (
+                "not searched" if r.get("worst_searched") is False else "-"))
             + section("ac", "Hourly AC check (pandapower)", records_table(ac) if ac else "-")
             + notes_section(r))
     return page(f"feederopt schedule: {r.get('case', '')}", str(r.get("status", "unknown")),

@@ -141,6 +141,11 @@ class ScheduleResult:
     #: Each storage unit's SOC limits [MWh]: ``e_max_mwh`` (0 <= soc <= it) and ``soc0_mwh``
     #: (the SOC before hour 0, which the last hour's SOC may not fall below).
     ess_limits_mwh: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: Robust runs: whether the schedule's worst case was searched. False when the run stopped
+    #: before any search (the master fell back to the radial start, or the subproblem found
+    #: nothing in time): ``worst`` and ``worst_case`` are then null, ``series`` the forecast's,
+    #: and no "worst case" rows are printed (there is none). None: deterministic.
+    worst_searched: bool | None = None
 
     @property
     def series_realisation(self) -> str:
