@@ -157,6 +157,8 @@ def restore(problem: ResilienceProblem, broken: tuple[int, ...], *,
     sol, _, values = _solve_from(model, blk, start, time_limit_s)
     if not sol.has_solution and problem.firm_loads and sol.status == SolverStatus.INFEASIBLE:
         raise problem.firm_infeasible("the restoration", tuple(broken), site=site)
+    if not sol.has_solution and sol.status == SolverStatus.INTERRUPTED:
+        raise interrupt.Interrupted("the restoration MILP was interrupted before any answer")
     if not sol.has_solution:
         raise (ResilienceStopped if sol.status in (SolverStatus.TIME_LIMIT,
                                                    SolverStatus.SOLUTION_LIMIT)
@@ -209,8 +211,13 @@ def _solve_from(model: HighsModel, blk: Any, start: dict[str, np.ndarray],
     if sol.has_solution:
         return sol, lp_value, model.values()
     if start_values is not None and sol.status in (SolverStatus.TIME_LIMIT,
-                                                   SolverStatus.SOLUTION_LIMIT):
-        kept = replace(fixed, status=SolverStatus.TIME_LIMIT, bound=sol.bound,
+                                                   SolverStatus.SOLUTION_LIMIT,
+                                                   SolverStatus.INTERRUPTED):
+        # stopped (time limit or Ctrl-C) before the MILP took the start: the start's
+        # operation is the answer, with the MILP's bound
+        status = (SolverStatus.INTERRUPTED if sol.status == SolverStatus.INTERRUPTED
+                  else SolverStatus.TIME_LIMIT)
+        kept = replace(fixed, status=status, bound=sol.bound,
                        solve_time_s=fixed.solve_time_s + sol.solve_time_s)
         return kept, lp_value, start_values
     return sol, lp_value, None
