@@ -221,6 +221,16 @@ def solve_lindistflow(
                   stopped_status() if milp_status in ("time_limit", "interrupted")
                   else Status.ERROR)
         extra: dict[str, object] = {"milp_status": milp_status}
+        kept = _base_case(problem, evaluator) if milp_status == "time_limit" else None
+        if kept is not None:
+            # no topology from the MILP in its time: the grid the user already operates
+            # (radial, within the limits) is an answer, not proven (ut32_multi)
+            y0, value0, ev0 = kept
+            extra["note"] = ("the base case is kept: the LinDistFlow MILP found no topology "
+                             "within the time limit; --method benders decides")
+            return RawSolution(status, "lindistflow", y0, problem.to_kw(value0), -math.inf,
+                               math.inf, 1, time.perf_counter() - t0, point=ev0.point,
+                               solver="HiGHS + Clarabel", extra={**extra, **info})
         if status is Status.INFEASIBLE:
             extra["infeasible_reason"] = LINDISTFLOW_NOT_PROVEN.format(what="")
         return RawSolution(status, "lindistflow", None, math.nan, -math.inf, math.inf, 1,
@@ -267,15 +277,25 @@ def _better_base(problem: ReconfigurationProblem, y: np.ndarray, value: float,
     answer it must not make worse without saying so (user test ut32_multi netA: 214.5 kW
     against the base case's 125.2 kW). The SOCP is exact on a radial topology when it
     reports no gap (Farivar & Low 2013), so both values are AC losses of the same model."""
+    y0 = problem.pu.initial_closed().astype(float)
+    if np.array_equal(np.round(y) > 0.5, y0 > 0.5):
+        return None
+    base = _base_case(problem, evaluator)
+    if base is None or not base[1] < value - 1e-9 * max(1.0, abs(base[1])):
+        return None
+    return base
+
+
+def _base_case(problem: ReconfigurationProblem, evaluator: TopologyEvaluator | None
+               ) -> tuple[np.ndarray, float, Evaluation] | None:
+    """The base case's topology, its SOCP value and evaluation when it is radial and within
+    the limits; else None."""
     pu = problem.pu
     y0 = pu.initial_closed().astype(float)
-    if np.array_equal(np.round(y) > 0.5, y0 > 0.5) or not is_radial_forest(
-            pu.n_bus, pu.f, pu.t, y0 > 0.5, pu.is_source)[0]:
+    if not is_radial_forest(pu.n_bus, pu.f, pu.t, y0 > 0.5, pu.is_source)[0]:
         return None
     value0, ev0 = _evaluation(problem, y0, evaluator)
-    if not ev0.feasible or not value0 < value - 1e-9 * max(1.0, abs(value0)):
-        return None
-    return y0, value0, ev0
+    return (y0, value0, ev0) if ev0.feasible else None
 
 
 def solve_fixed(problem: ReconfigurationProblem, method: str,
