@@ -18,19 +18,16 @@ RuntimeError (exit 1); restore ignored the signal.
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
-import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from feederopt.algorithms.base import interrupted_label
 from feederopt.solvers import interrupt
+from signal_run import signal_after
 
 DATA = Path(__file__).parent / "data"
 #: A progress line of ``--verbose``: a phase and its start time, ``  master 1 (0.3 s)``.
@@ -56,34 +53,10 @@ def _interrupt(args: list[str], tmp_path: Path) -> tuple[int, str, float, Path]:
     (exit code, stderr, seconds from the signal to the exit, JSON path)."""
     json_file = tmp_path / "result.json"
     cmd = [sys.executable, "-m", "feederopt", *args, "--json", str(json_file), "--verbose"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "COLUMNS": "200"})
-    lines: list[str] = []
-    started = threading.Event()
-
-    def watch() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            lines.append(line)
-            if PHASE.match(line):
-                started.set()
-
-    reader = threading.Thread(target=watch, daemon=True)
-    reader.start()
-    try:
-        assert started.wait(timeout=180), "no progress line:\n" + "".join(lines)
-        time.sleep(1.0)  # into the solve
-        assert proc.poll() is None, "the run ended before the signal:\n" + "".join(lines)
-        sent = time.perf_counter()
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=EXIT_WITHIN_S + 60)
-        waited = time.perf_counter() - sent
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    reader.join(timeout=10)
-    return proc.returncode, "".join(lines), waited, json_file
+    run = signal_after(cmd, lambda line: PHASE.match(line) is not None, signal.SIGINT,
+                       start_within_s=180, settle_s=1.0,  # into the solve
+                       exit_within_s=EXIT_WITHIN_S + 60)
+    return run.returncode, run.stderr, run.waited_s, json_file
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))

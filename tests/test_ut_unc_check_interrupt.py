@@ -14,13 +14,12 @@ import os
 import signal
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from feederopt import check_result
+from signal_run import signal_after
 
 SAMPLES = 2000
 
@@ -41,35 +40,11 @@ def test_a_signal_stops_the_check_with_its_counts_so_far(result_file: Path, tmp_
     out = tmp_path / "check.json"
     cmd = [sys.executable, "-m", "feederopt", "check", str(result_file), "-u", "0.3",
            "--samples", str(SAMPLES), "--json", str(out), "--verbose"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "COLUMNS": "200"})
-    lines: list[str] = []
-    started = threading.Event()
-
-    def watch() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            lines.append(line)
-            if "samples so far" in line:  # --verbose: the first sample is done
-                started.set()
-
-    reader = threading.Thread(target=watch, daemon=True)
-    reader.start()
-    try:
-        assert started.wait(timeout=240), "no sample in the log:\n" + "".join(lines)
-        time.sleep(0.5)
-        assert proc.poll() is None, "the check ended before the signal:\n" + "".join(lines)
-        proc.send_signal(signum)
-        assert proc.stdout is not None
-        stdout = proc.stdout.read()
-        proc.wait(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    reader.join(timeout=10)
-    log = stdout + "".join(lines)
-    assert proc.returncode == 128 + signum, log
+    run = signal_after(cmd, lambda line: "samples so far" in line,  # the first sample done
+                       signum, start_within_s=240, settle_s=0.5, exit_within_s=60,
+                       capture_stdout=True)
+    log = run.stdout + run.stderr
+    assert run.returncode == 128 + signum, log
     assert "Traceback" not in log
     doc = json.loads(out.read_text())
     done = doc["samples"]
