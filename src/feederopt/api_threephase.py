@@ -1157,6 +1157,17 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
         notes.append(f"{len(held)} storage row(s) set in OpenDSS's check beyond what the unit's "
                      "file allows (a scenario is a snapshot): " + "; ".join(held[:3])
                      + (" ..." if len(held) > 3 else ""))
+    # the generator rows that OpenDSS's check did not run at their output (validation.opendss
+    # setpoint_misses): its figures then describe another injection than the model's
+    missed = sorted({f"{e} in {rows.names[s]}: {kw:.1f} kW and {kvar:.1f} kvar for the row's "
+                     f"{set_kw:.1f} kW and {set_kvar:.1f} kvar"
+                     for run in (sols, bases) for s, x in enumerate(run or [])
+                     for e, set_kw, set_kvar, kw, kvar in x.setpoint_misses})
+    if missed:
+        notes.append(f"OpenDSS's check puts {len(missed)} generator row(s) at another output "
+                     "than the scenario's, which the model injects (its losses, voltages and "
+                     "loadings there are of another operating point): " + "; ".join(missed[:5])
+                     + (" ..." if len(missed) > 5 else ""))
     summary: dict[str, Any] = {"count": len(rows.names), "names": rows.names,
                                "weights": [float(x) for x in w], "per_scenario": per,
                                "bus_rows": "a net demand spread equally over the bus's phases"}

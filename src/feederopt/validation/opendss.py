@@ -110,6 +110,11 @@ class OpenDSSSolution:
     #: Every rated element's loading [% of its rating] (:func:`branch_loading`), overloaded
     #: or not; not in the JSON (``loading`` has the largest and the overloads).
     loadings: dict[str, float] = field(default_factory=dict)
+    #: The generating units whose output in this solve is not their set-point (``setpoints``
+    #: of :func:`solve_opendss`): ``(element, set kW, set kvar, kW, kvar)``
+    #: (:func:`setpoint_misses`).
+    setpoint_misses: list[tuple[str, float, float, float, float]] = field(
+        default_factory=list)
 
     @property
     def within_voltage_limits(self) -> bool:
@@ -256,9 +261,11 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
     and the model's taps and capacitor states held (module docstring). ``taps`` sets the
     winding-2 tap of transformers by id (default: ``net``'s); ``setpoints`` the output
     ``(kW, kvar)`` of generators, PV systems or storage by their full name
-    (``"Generator.675"``; a PV system's panel is set to ``Pmpp = kW`` at irradiance 1, without
-    its cut-in and cut-out, ``%Pmpp``, efficiency and temperature factors, so that it puts
-    out ``kW`` within its kVA rating). ``with_controls`` also solves it again from there with
+    (``"Generator.675"``: a generator held at it as constant power whatever its ``kV``,
+    :func:`generator_setpoint`; a PV system's panel is set to ``Pmpp = kW`` at irradiance 1,
+    without its cut-in and cut-out, ``%Pmpp``, efficiency and temperature factors, so that it
+    puts out ``kW`` within its kVA rating); a unit that does not put out its set-point in the
+    solve is in :attr:`OpenDSSSolution.setpoint_misses` and a warning. ``with_controls`` also solves it again from there with
     OpenDSS's controls acting (:attr:`OpenDSSSolution.with_controls`).
 
     At ``floating_buses`` (three-wire regions) the voltages are reported without their zero
@@ -320,6 +327,8 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
             dss.Text.Command(f"edit {element} pmpp={max(kw, 0.0)!r} irradiance=1 %Pmpp=100 "
                              f"%cutin=0 %cutout=0 effcurve={UNITY_CURVE} "
                              f"P-TCurve={UNITY_CURVE} kvar={kvar!r}")
+        elif cls == "generator":
+            dss.Text.Command(f"edit {element} {generator_setpoint(net, element, kw, kvar)}")
         else:
             dss.Text.Command(f"edit {element} kW={kw} kvar={kvar}")
         changed = True
@@ -334,6 +343,11 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
              ) if thermal_limits else None
     sol = _solution(net, _solve(warnings, again=changed or solve_again), warnings,
                     open_switches, floating_buses, model_voltages)
+    sol.setpoint_misses = setpoint_misses(setpoints or {})
+    for element, set_kw, set_kvar, kw, kvar in sol.setpoint_misses:
+        sol.warnings.append(
+            f"{element} puts out {kw:.1f} kW and {kvar:.1f} kvar in OpenDSS's solution, not "
+            f"the {set_kw:.1f} kW and {set_kvar:.1f} kvar it was set to")
     _loading(sol, net, limit, transformer_rating)
     if with_controls:
         mode = file_mode if file_mode != OFF else STATIC
@@ -343,6 +357,80 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
                                       floating_buses, model_voltages)
         _loading(sol.with_controls, net, limit, transformer_rating)
     return sol
+
+
+#: A generating unit's output within this of its set-point [kW or kvar] is at it, or within
+#: :data:`SETPOINT_REL_TOL` of the set-point's apparent power (OpenDSS solves to 1e-4 p.u. by
+#: default, at the file's ``tolerance``: ieee13mod's 0.001 leaves Generator.675 at 299.9 kW
+#: for 300).
+SETPOINT_TOL_KW = 1.0
+SETPOINT_REL_TOL = 0.01
+#: The band of a set generator's voltage, as a factor of its bus's nominal voltage over its
+#: own rated voltage (:func:`generator_setpoint`): within it OpenDSS keeps the unit at its
+#: constant ``kW``, ``kvar``.
+SETPOINT_V_BAND = (0.1, 10.0)
+
+
+def generator_setpoint(net: ThreePhaseNetwork, element: str, kw: float, kvar: float) -> str:
+    """The properties that make the OpenDSS ``Generator`` ``element`` (compiled, active or
+    not) put out ``kw + j kvar`` whatever its file says: ``model=1`` (constant kW and kvar,
+    as the model injects a unit's set-point) and ``Vminpu``, ``Vmaxpu`` around the voltage
+    that it sees in p.u. of its own rating.
+
+    OpenDSS holds a generator's model only between ``Vminpu`` and ``Vmaxpu`` (0.9 and 1.1
+    by default) of its ``kV``, and runs it as the constant impedance of its set-point outside
+    (OpenDSS manual, Generator: ``Vminpu``, ``Vmaxpu``). A ``kV`` that does not match the bus
+    puts it there at any voltage: ieee13mod's ``Generator.675`` (3 phases, ``kv=2.4`` on a
+    4.16 kV bus, so 1.73 p.u. of its rating) set to 300 kW and 100 kvar put out 770 kW and
+    257 kvar (user test ut33, finding 1), as the file's 500 kW gave 1353 kW (the reader
+    keeps that solved output for the nominal case and warns). The band is
+    :data:`SETPOINT_V_BAND` times ``r = V_bus / V_rated``, the bus's phase-to-neutral base
+    (``net.buses`` ``vn_kv / sqrt(3)``) over the unit's (``kV / sqrt(3)`` for two or three
+    phases, ``kV`` for one: OpenDSS's ``kV`` convention), so a unit rated at its bus's
+    voltage keeps OpenDSS's ``[0.1, 10]`` p.u. that the partition's check gives its
+    followers."""
+    import opendssdirect as dss
+
+    dss.Circuit.SetActiveElement(element)
+    bus = str(dss.CktElement.BusNames()[0]).split(".")[0].lower()
+    phases = int(dss.CktElement.NumPhases())
+    dss.Text.Command(f"? {element}.kV")
+    try:
+        rated = float(dss.Text.Result())
+    except ValueError:
+        rated = math.nan
+    rated_ln = rated / (math.sqrt(3) if phases > 1 else 1.0)
+    row = net.buses.filter(pl.col("id") == bus)
+    bus_ln = float(row["vn_kv"][0]) / math.sqrt(3) if row.height else math.nan
+    r = bus_ln / rated_ln if rated_ln > 0 else math.nan
+    if not (math.isfinite(r) and r > 0):
+        r = 1.0
+    lo, hi = SETPOINT_V_BAND
+    return (f"model=1 kW={kw!r} kvar={kvar!r} Vminpu={lo * r!r} Vmaxpu={hi * r!r}")
+
+
+def setpoint_misses(setpoints: dict[str, tuple[float, float]],
+                    ) -> list[tuple[str, float, float, float, float]]:
+    """The generating units (``Generator``, ``PVSystem``, ``Storage``) of ``setpoints`` whose
+    output in the circuit as last solved (``-sum CktElement.Powers``, positive injecting)
+    differs from their set-point ``(kW, kvar)`` by more than :data:`SETPOINT_TOL_KW` and
+    :data:`SETPOINT_REL_TOL` of the set-point's ``|S|``: ``(element, set kW, set kvar, kW,
+    kvar)``. A check whose units do not put out what the model injects describes another
+    operating point (user test ut33, finding 1); loads are left out (their voltage
+    dependence is the model's too)."""
+    import opendssdirect as dss
+
+    out = []
+    for element, (kw, kvar) in setpoints.items():
+        if element.split(".")[0].lower() not in ("generator", "pvsystem", "storage"):
+            continue
+        dss.Circuit.SetActiveElement(element)
+        pw = np.asarray(dss.CktElement.Powers(), float)
+        got_p, got_q = -float(pw[0::2].sum()), -float(pw[1::2].sum())
+        tol = max(SETPOINT_TOL_KW, SETPOINT_REL_TOL * math.hypot(kw, kvar))
+        if not (abs(got_p - kw) <= tol and abs(got_q - kvar) <= tol):
+            out.append((element, float(kw), float(kvar), got_p, got_q))
+    return out
 
 
 #: Relative tolerance of a loading on its limit (OpenDSS solves to 1e-4 p.u. by default).
