@@ -49,6 +49,7 @@ from feederopt.io.scenarios import (
     _normalise_columns,
     read_scenario_table,
     resolve_scenario_rows,
+    three_phase_unsuppliable,
 )
 from feederopt.network.limits import three_phase_limits
 from feederopt.network.threephase import (
@@ -920,6 +921,11 @@ def scenario_rows(net: ThreePhaseNetwork, source: Any) -> ScenarioRows:
             ProblemKind.BAD_SCENARIO, "scenarios", "bus row(s) at a reduced 120/240 V "
             "secondary bus", tuple(on_secondary), field="element",
             hint="give the DER as a load row of a load at that bus, or at the primary bus")])
+    # a bus that draws or injects more than any power flow can bring or carry away (kW
+    # written as MW), as the balanced solve refuses it (io.scenarios)
+    unsuppliable = three_phase_unsuppliable(net, rows)
+    if unsuppliable is not None:
+        raise InputError([unsuppliable])
     return rows
 
 

@@ -53,9 +53,10 @@ arguments give the same table.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -65,6 +66,10 @@ from feederopt.io._common import read_long_table, unknown_file_type
 from feederopt.io.writing import atomic_file, nan_as_null
 from feederopt.network.container import Network
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
+
+if TYPE_CHECKING:
+    from feederopt.network.threephase import ThreePhaseNetwork
+    from feederopt.network.validate import SupplyCapacity
 
 REQUIRED = ("scenario", "element", "p_mw", "q_mvar", "weight")
 KINDS = ("load", "bus", "generator")
@@ -254,26 +259,52 @@ def _unsuppliable(pu: PerUnitNetwork, names: Sequence[str], p_mw: np.ndarray,
     always kW written as MW: the solve would prove the scenario unsupplied, or its conic
     solver fail on the huge numbers (ut_unc #3: every load of one case33bw scenario x1000
     ended in "RuntimeError: the penalised slave failed" with exit code 1; ut32_par #1: a
-    -1e300 MW PV row an OverflowError, -1e12 a conic-solver failure naming no scenario). A
-    bus already beyond it at the network's own loads (the network's warning) is not named
-    again. ``loads``: each load's ``(p, q)`` [MW, MVAr] per scenario; ``extra``: each bus's
-    bus rows summed. The problem's field is the column of the bound's larger part, and the
-    row named is the one with the largest value in that column and direction (ut32_par #2:
-    a 1e6 MVAr bus row was reported as p_mw and load 18's demand); the kW hint is given only
-    when that value divided by 1000 lets the bus be supplied. None when every scenario can
-    be supplied."""
+    -1e300 MW PV row an OverflowError, -1e12 a conic-solver failure naming no scenario).
+    ``loads``: each load's ``(p, q)`` [MW, MVAr] per scenario; ``extra``: each bus's bus
+    rows summed. The problem is :func:`unsuppliable_problem`'s. None when every scenario
+    can be supplied."""
     from feederopt.network.validate import SupplyCapacity
 
     cap = SupplyCapacity.of(pu)
     if cap is None:
         return None
-    nominal = set(cap.over(pu.p_load, pu.q_load).tolist())
     s_base = pu.s_base_mva
+
+    def parts(k: int, j: int) -> list[tuple[str, tuple[float, float]]]:
+        rows = [(f"load {pu.load_ids[i]}", (float(loads[0][k, i]), float(loads[1][k, i])))
+                for i, b in enumerate(pu.load_bus.tolist()) if b == j]
+        if extra[0][k, j] != 0 or extra[1][k, j] != 0:
+            rows.append((f"the bus row(s) of bus {pu.bus_ids[j]}",
+                         (float(extra[0][k, j]), float(extra[1][k, j]))))
+        return rows
+
+    return unsuppliable_problem(cap, list(pu.bus_ids), names, p_mw, q_mvar,
+                                (pu.p_load * s_base, pu.q_load * s_base), parts)
+
+
+def unsuppliable_problem(cap: SupplyCapacity, bus_ids: Sequence[str], names: Sequence[str],
+                         p_mw: np.ndarray, q_mvar: np.ndarray,
+                         nominal: tuple[np.ndarray, np.ndarray],
+                         parts: Callable[[int, int], list[tuple[str, tuple[float, float]]]],
+                         ) -> Problem | None:
+    """The ``BAD_SCENARIO`` problem of the scenarios (``names``) whose net demand per bus
+    ``p_mw``, ``q_mvar`` [MW, MVAr; (scenarios, buses) in ``bus_ids`` order] breaks ``cap``'s
+    bound at some bus (:meth:`~feederopt.network.validate.SupplyCapacity.over`). A bus
+    already beyond it at the ``nominal`` net demand (the network's warning) is not named
+    again. ``parts(k, j)``: the rows of scenario ``k`` that make bus ``j``'s demand, each
+    ``(name, (p_mw, q_mvar))``. The problem's field is the column of the bound's larger part,
+    and the row named is the one with the largest value in that column and direction (ut32_par
+    #2: a 1e6 MVAr bus row was reported as p_mw and load 18's demand); the kW hint is given
+    only when that value divided by 1000 lets the bus be supplied. None when every scenario
+    can be supplied."""
+    nominal_over = set(cap.over(nominal[0] / cap.s_base_mva,
+                                nominal[1] / cap.s_base_mva).tolist())
+    s_base = cap.s_base_mva
     bad: list[str] = []
     first: tuple[int, int] | None = None
     for k, name in enumerate(names):
         p, q = p_mw[k] / s_base, q_mvar[k] / s_base
-        over = [j for j in cap.over(p, q).tolist() if j not in nominal]
+        over = [j for j in cap.over(p, q).tolist() if j not in nominal_over]
         if over:
             bad.append(name)
             if first is None:
@@ -286,14 +317,7 @@ def _unsuppliable(pu: PerUnitNetwork, names: Sequence[str], p_mw: np.ndarray,
     why = cap.why(j, p, q)
     column, sign = cap.culprit(j, p, q)
     c = 0 if column == "p_mw" else 1
-    here = [i for i, b in enumerate(pu.load_bus.tolist()) if b == j]
-    # each contributing row: its name and its (p_mw, q_mvar) in the scenario
-    rows = [(f"load {pu.load_ids[i]}", (float(loads[0][k, i]), float(loads[1][k, i])))
-            for i in here]
-    if extra[0][k, j] != 0 or extra[1][k, j] != 0:
-        rows.append((f"the bus row(s) of bus {pu.bus_ids[j]}",
-                     (float(extra[0][k, j]), float(extra[1][k, j]))))
-    rows = [r for r in rows if r[1][c] * sign > 0]
+    rows = [r for r in parts(k, j) if r[1][c] * sign > 0]
     share, unit, small = "", "", "kW" if c == 0 else "kvar"
     if rows:
         who, pq = max(rows, key=lambda r: r[1][c] * sign)
@@ -319,8 +343,67 @@ def _unsuppliable(pu: PerUnitNetwork, names: Sequence[str], p_mw: np.ndarray,
     return Problem(
         ProblemKind.BAD_SCENARIO, "scenarios",
         f"{len(bad)} scenario(s) ask more of a bus than any power flow can supply or carry "
-        f"away: in scenario {names[k]}, bus {pu.bus_ids[j]} {why}{share}", ids=tuple(bad),
+        f"away: in scenario {names[k]}, bus {bus_ids[j]} {why}{share}", ids=tuple(bad),
         field=column, hint=f"p_mw and q_mvar are in MW and MVAr: 500 kW is written 0.5{unit}")
+
+
+def three_phase_unsuppliable(net: ThreePhaseNetwork, rows: ScenarioRows) -> Problem | None:
+    """:func:`unsuppliable_problem` of a three-phase feeder's scenarios (``rows``, validated on
+    ``net``), the bound :meth:`~feederopt.network.validate.SupplyCapacity.of_three_phase`'s
+    (per bus, over its phases; every switch closed). A bus's net demand in scenario ``s``
+    [MW, MVAr] is its loads' totals (a load row's, else the nominal one) plus its bus rows
+    less its in-service units' output (a generator row's, else the snapshot's), at nominal
+    voltage; the rows named are the load and bus rows (a generator row is held to its
+    unit's kVA already). The three-phase solve took a 500 MW load at ieee13mod's 671 (kW
+    written as MW) to an ``infeasible`` run, exit 3 (user test ut33, finding 2)."""
+    from feederopt.network.threephase_perunit import to_per_unit_3ph
+    from feederopt.network.validate import SupplyCapacity
+
+    bus_ids = [str(b) for b in net.buses["id"].to_list()]
+    cap = SupplyCapacity.of_three_phase(to_per_unit_3ph(net), bus_ids)
+    if cap is None:
+        return None
+    index = {b: j for j, b in enumerate(bus_ids)}
+    n, n_s = len(bus_ids), len(rows.names)
+    live = net.loads.filter(pl.col("in_service")).group_by("id", maintain_order=True).agg(
+        pl.col("bus").first(), pl.col("p_mw").sum(), pl.col("q_mvar").sum())
+    load_bus = dict(zip(live["id"].to_list(), live["bus"].to_list(), strict=True))
+    load_pq = {r["id"]: (float(r["p_mw"]), float(r["q_mvar"]))
+               for r in live.iter_rows(named=True)}
+    gens = net.generators.filter(pl.col("in_service"))
+    gen_bus = dict(zip(gens["id"].to_list(), gens["bus"].to_list(), strict=True))
+    gen_pq = {r["id"]: (float(r["p_mw"]), float(r["q_mvar"])) for r in gens.iter_rows(named=True)}
+
+    def net_demand(k: int | None) -> tuple[np.ndarray, np.ndarray]:
+        p, q = np.zeros(n), np.zeros(n)
+        for lid, bus in load_bus.items():
+            lp, lq = rows.loads[k].get(lid, load_pq[lid]) if k is not None else load_pq[lid]
+            p[index[bus]] += lp
+            q[index[bus]] += lq
+        for bus, (bp, bq) in (rows.buses[k].items() if k is not None else ()):
+            p[index[bus]] += bp
+            q[index[bus]] += bq
+        units = rows.generator_outputs(k) if k is not None else {}
+        for uid, bus in gen_bus.items():
+            up, uq = units.get(uid, gen_pq[uid])
+            p[index[bus]] -= up
+            q[index[bus]] -= uq
+        return p, q
+
+    demand = [net_demand(k) for k in range(n_s)]
+
+    def parts(k: int, j: int) -> list[tuple[str, tuple[float, float]]]:
+        bus = bus_ids[j]
+        out = [(f"load {lid}", rows.loads[k].get(lid, load_pq[lid]))
+               for lid, b in load_bus.items() if b == bus]
+        if bus in rows.buses[k]:
+            out.append((f"the bus row(s) of bus {bus}", rows.buses[k][bus]))
+        return out
+
+    return unsuppliable_problem(cap, bus_ids, rows.names,
+                                np.array([d[0] for d in demand]).reshape(n_s, n),
+                                np.array([d[1] for d in demand]).reshape(n_s, n),
+                                net_demand(None), parts)
 
 
 def scenario_set_from_arrays(pu: PerUnitNetwork, p_pu: np.ndarray, q_pu: np.ndarray,

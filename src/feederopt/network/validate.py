@@ -23,6 +23,7 @@ from feederopt.network.topology import components_of
 if TYPE_CHECKING:
     from feederopt.network.container import Network
     from feederopt.network.perunit import PerUnitNetwork
+    from feederopt.network.threephase_perunit import PerUnitThreePhase
 
 
 def _ids(df: pl.DataFrame, mask: pl.Expr) -> tuple[str, ...]:
@@ -207,13 +208,41 @@ def rating_plausibility(branches: pl.DataFrame) -> list[Problem]:
                     "rating)")]
 
 
+def _short_circuit_power(links: dict[tuple[int, int], float], n: int,
+                         sources: np.ndarray) -> np.ndarray:
+    """``1 / |Z|`` [p.u.] of the lowest-impedance path from any of ``sources`` (a mask of the
+    ``n`` nodes) to each node, over ``links`` ``{(a, b): |Z|}`` (undirected); ``inf`` at a
+    source, 0 where no path reaches."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    if not links or not sources.any():
+        return np.zeros(n)
+    rows, cols = zip(*links, strict=True)
+    graph = coo_matrix((list(links.values()), (rows, cols)), shape=(n, n)).tocsr()
+    dist = np.asarray(dijkstra(graph, directed=False, indices=np.flatnonzero(sources),
+                               min_only=True))
+    with np.errstate(divide="ignore"):
+        return np.where(np.isfinite(dist) & (dist > 0), 1.0 / dist, np.inf)
+
+
+def _link(links: dict[tuple[int, int], float], a: int, b: int, z: float) -> None:
+    """Keep the lower ``|Z|`` of the links between ``a`` and ``b`` (0 as 1e-12, so that an
+    ideal link stays in the sparse graph)."""
+    key = (min(a, b), max(a, b))
+    if a != b and math.isfinite(z):
+        links[key] = min(links.get(key, math.inf), max(z, 1e-12))
+
+
 class SupplyCapacity:
     """What can reach each bus of a per-unit network (:func:`load_plausibility`'s two bounds):
     ``s_stiff``, the short-circuit power ``1/|Z|`` from the nearest source or voltage-holding
     generator; ``s_ext``, that from the nearest source; ``p_gen``, every generator's ``p_max``
-    together, and ``gen_p``, the ``p_max`` at each bus (all p.u.). :meth:`ratio` is a bus's
-    demand over what can reach it; above 1 no power flow supplies it. Also the check of a
-    scenario's per-bus demand (:func:`feederopt.io.scenarios.resolve_scenarios`).
+    together, and ``gen_p``, the ``p_max`` at each bus (all p.u. of ``s_base_mva``).
+    :meth:`ratio` is a bus's demand over what can reach it; above 1 no power flow supplies it.
+    Also the check of a scenario's per-bus demand (:func:`feederopt.io.scenarios.
+    resolve_scenarios`) and, per bus of a three-phase feeder (:meth:`of_three_phase`), of a
+    three-phase scenario's (:func:`feederopt.io.scenarios.three_phase_unsuppliable`).
 
     An injection (a negative net demand: PV, a capacitor) is held to the same ``S_sc``, plus
     what the other buses draw (a load absorbs at most its demand): exporting ``|S|`` through
@@ -224,38 +253,24 @@ class SupplyCapacity:
     at case33bw's bus 18 (S_sc 20.17 MVA) has no power flow in pandapower even with every
     tie closed, and a -1e300 MW row overflowed the mean-load model (user test ut32_par #1)."""
 
-    def __init__(self, pu: PerUnitNetwork, s_stiff: np.ndarray, s_ext: np.ndarray,
-                 p_gen: float, gen_p: np.ndarray) -> None:
-        self.pu, self.s_stiff, self.s_ext, self.p_gen, self.gen_p = (pu, s_stiff, s_ext, p_gen,
-                                                                     gen_p)
+    def __init__(self, is_source: np.ndarray, s_base_mva: float, s_stiff: np.ndarray,
+                 s_ext: np.ndarray, p_gen: float, gen_p: np.ndarray) -> None:
+        self.is_source, self.s_base_mva = is_source, s_base_mva
+        self.s_stiff, self.s_ext, self.p_gen, self.gen_p = s_stiff, s_ext, p_gen, gen_p
         self.p_cap = s_ext + p_gen
 
     @classmethod
     def of(cls, pu: PerUnitNetwork) -> SupplyCapacity | None:
         """The capacity of ``pu``; None for a network without loads, sources or branches."""
-        from scipy.sparse import coo_matrix
-        from scipy.sparse.csgraph import dijkstra
-
         n = pu.n_bus
         if not n or not len(pu.load_ids) or not pu.is_source.any():
             return None
         z = np.hypot(pu.r, pu.x)
-        best: dict[tuple[int, int], float] = {}
+        links: dict[tuple[int, int], float] = {}
         for a, b, w in zip(pu.f.tolist(), pu.t.tolist(), z.tolist(), strict=True):
-            key = (min(a, b), max(a, b))
-            if a != b and math.isfinite(w):
-                best[key] = min(best.get(key, math.inf), max(w, 1e-12))  # 0 would drop the edge
-        if not best:
+            _link(links, a, b, w)
+        if not links:
             return None
-        rows, cols = zip(*best, strict=True)
-        graph = coo_matrix((list(best.values()), (rows, cols)), shape=(n, n)).tocsr()
-
-        def s_sc(sources: np.ndarray) -> np.ndarray:
-            """``1 / |Z|`` of the lowest-impedance path from any of ``sources`` [p.u.]."""
-            dist = np.asarray(dijkstra(graph, directed=False, indices=np.flatnonzero(sources),
-                                       min_only=True))
-            with np.errstate(divide="ignore"):
-                return np.where(np.isfinite(dist) & (dist > 0), 1.0 / dist, np.inf)
 
         # a generator that holds its bus voltage (PV) is a voltage source as well (transmission
         # grids: SimBench's EHV grid supplies a 246 MW load through 568 ohm to the nearest
@@ -267,7 +282,55 @@ class SupplyCapacity:
         gen_p = np.bincount(pu.gen_bus, weights=np.nan_to_num(p_max, posinf=0.0),
                             minlength=n) if len(pu.gen_bus) else np.zeros(n)
         # the active power that can reach a bus: the sources' S_sc and every generator's p_max
-        return cls(pu, s_sc(stiff), s_sc(pu.is_source), float(p_max.sum()), gen_p)
+        return cls(pu.is_source, pu.s_base_mva, _short_circuit_power(links, n, stiff),
+                   _short_circuit_power(links, n, pu.is_source), float(p_max.sum()), gen_p)
+
+    @classmethod
+    def of_three_phase(cls, pu3: PerUnitThreePhase, bus_ids: list[str]) -> SupplyCapacity | None:
+        """The capacity of the buses ``bus_ids`` of a three-phase feeder's per-unit model
+        (:func:`~feederopt.network.threephase_perunit.to_per_unit_3ph`, per-phase base 1 MVA,
+        so a per-phase p.u. power is MW): per phase node, ``S_sc = V_n^2 / |Z|`` [MVA] from the
+        source over the lowest-impedance path, each branch's ``|Z|`` the smallest singular
+        value of its phase impedance matrix (``|Z_self - Z_mutual|``, the positive-sequence
+        impedance, for a transposed line: no current pattern meets less, so the bound errs on
+        the quiet side), every switch closed, a transformer bank's ideal part a link between
+        the phases it couples (its leakage impedance a branch of the model); a bus's ``S_sc``
+        the sum over its phases (a balanced bus: ``3 V_n^2 / |Z_1|``, the balanced rule's
+        ``V_LL^2 / |Z_1|``). The units are fixed injections (no voltage-holding unit, no
+        ``p_max`` reserve: ``p_gen = 0``): give :meth:`ratio` the net demand, the units'
+        output taken off. ``s_base_mva`` is 1 (MW). None without a source or a branch."""
+        n = pu3.n_nodes
+        if not n or not len(pu3.source_nodes):
+            return None
+        links: dict[tuple[int, int], float] = {}
+        for e in pu3.edges:
+            if not e.phases:
+                continue
+            z = float(np.linalg.svd(np.atleast_2d(e.z_pu), compute_uv=False).min())
+            for ph in e.phases:
+                a, b = pu3.node_of.get((e.f, ph)), pu3.node_of.get((e.t, ph))
+                if a is not None and b is not None:
+                    _link(links, a, b, z)
+        for bank in pu3.banks:
+            for i, pi in enumerate(bank.pri):
+                for k, sk in enumerate(bank.sec):
+                    if abs(bank.gamma[i, k]) > 1e-9:
+                        _link(links, pu3.node_of[(bank.f, pi)], pu3.node_of[(bank.t, sk)], 0.0)
+        if not links:
+            return None
+        src = np.zeros(n, bool)
+        src[pu3.source_nodes] = True
+        node_s = _short_circuit_power(links, n, src)
+        index = {b: j for j, b in enumerate(bus_ids)}
+        s_bus = np.zeros(len(bus_ids))
+        for node, b in enumerate(pu3.node_bus.tolist()):
+            j = index.get(pu3.bus_ids[b])
+            if j is not None:
+                s_bus[j] += node_s[node]
+        source_bus = {pu3.bus_ids[pu3.node_bus[k]] for k in pu3.source_nodes.tolist()} | {
+            pu3.bus_ids[e.t] for e in pu3.edges if e.kind == "source"}
+        is_source = np.array([b in source_bus for b in bus_ids], bool)
+        return cls(is_source, 1.0, s_bus, s_bus, 0.0, np.zeros(len(bus_ids)))
 
     def _demand(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
         return np.hypot(np.clip(p - self.gen_p, 0, None), np.clip(q, 0, None))
@@ -295,7 +358,7 @@ class SupplyCapacity:
     def over(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
         """The buses (not sources) whose demand no power flow can supply, or whose injection
         no power flow within voltage limits can carry away."""
-        return np.flatnonzero(~self.pu.is_source & (self.ratio(p, q) > 1.0))
+        return np.flatnonzero(~self.is_source & (self.ratio(p, q) > 1.0))
 
     def _bounds(self, j: int, p: np.ndarray, q: np.ndarray) -> tuple[float, float, float]:
         """Bus ``j``'s three ratios: demand over ``S_sc``, active demand over ``p_cap``,
@@ -318,7 +381,7 @@ class SupplyCapacity:
 
     def why(self, j: int, p: np.ndarray, q: np.ndarray) -> str:
         """Which bound bus ``j`` breaks, in MW/MVA."""
-        s = self.pu.s_base_mva
+        s = self.s_base_mva
         demand, active, inject = self._bounds(j, p, q)
         if inject > max(demand, active):
             other = float(self._sink(p, q)[j] - self.s_stiff[j])
