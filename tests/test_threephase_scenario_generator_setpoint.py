@@ -70,6 +70,7 @@ def test_the_premise_opendss_runs_the_misrated_unit_as_an_impedance(tmp_path: Pa
 
 def test_the_scenario_check_runs_the_generator_row_at_its_output(tmp_path: Path) -> None:
     kw, _, losses = _truth(tmp_path, "edit Generator.675 kv=4.16 kW=300 kvar=100")
+    assert kw == pytest.approx(300.0, abs=0.2)
     assert losses == pytest.approx(111.10, abs=0.01)
     out = solve_three_phase("ieee13mod", scenarios=pl.DataFrame(ROW))
     (row,) = out["scenarios"]["per_scenario"]

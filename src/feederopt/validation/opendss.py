@@ -265,8 +265,9 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
     :func:`generator_setpoint`; a PV system's panel is set to ``Pmpp = kW`` at irradiance 1,
     without its cut-in and cut-out, ``%Pmpp``, efficiency and temperature factors, so that it
     puts out ``kW`` within its kVA rating); a unit that does not put out its set-point in the
-    solve is in :attr:`OpenDSSSolution.setpoint_misses` and a warning. ``with_controls`` also solves it again from there with
-    OpenDSS's controls acting (:attr:`OpenDSSSolution.with_controls`).
+    solve is in :attr:`OpenDSSSolution.setpoint_misses` and a warning. ``with_controls``
+    also solves it again from there with OpenDSS's controls acting
+    (:attr:`OpenDSSSolution.with_controls`).
 
     At ``floating_buses`` (three-wire regions) the voltages are reported without their zero
     sequence (:meth:`OpenDSSSolution.comparable_voltages`); ``phasors_pu`` keeps OpenDSS's
