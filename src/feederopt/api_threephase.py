@@ -929,6 +929,9 @@ def scenario_rows(net: ThreePhaseNetwork, source: Any) -> ScenarioRows:
     return rows
 
 
+#: The scenario weights' sum within this of 1 is 1 (no note that they were normalised).
+WEIGHT_SUM_TOL = 1e-9
+
 #: A PV system's row below minus this [MW] (1 mW) absorbs power, which OpenDSS's PV cannot:
 #: a problem; above it, float noise of OpenDSS's own terminal powers at night is allowed.
 PV_ABSORB_TOL_MW = 1e-9
@@ -1067,7 +1070,9 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
     switching cost, with every scenario's limits (with the voltage feedback per scenario,
     :func:`_scenario_feedback`). OpenDSS solves the
     answer in every scenario (:func:`scenario_opendss`: its loads edited, its units set, the
-    bus rows added as loads): ``scenarios["per_scenario"]`` has per scenario the weight
+    bus rows added as loads): ``scenarios["weights"]`` the weights normalised to sum to 1,
+    ``given_weight_sum`` their sum as the file gave them (a note says so when it is not 1);
+    ``scenarios["per_scenario"]`` has per scenario the weight
     (``generation_mw``, ``generation_mvar``: the units' total output, with generator rows),
     the LinDist3Flow loss proxy and voltage range, OpenDSS's losses, voltage range,
     whether it keeps the limits and serves every load, and its ratings verdict from
@@ -1084,6 +1089,11 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
     lowest LinDist3Flow voltage. ``switch_cost_kw`` as given (None: no cost; 0 is recorded as
     0, as :func:`solve_three_phase` records it)."""
     nets = scenario_networks(net, rows)
+    if abs(rows.given_weight_sum - 1.0) > WEIGHT_SUM_TOL:
+        # the file format normalises the weights; say so, as the balanced solve does (a wrong
+        # weight shifts the probability mass silently otherwise)
+        notes.append(f"the scenario weights summed to {rows.given_weight_sum:.6g}; each was "
+                     "divided by that sum (the weight column shows the shares)")
     floating = floating_buses(net) if ac_check or voltage_feedback else set()
     topo, sols, record = _scenario_feedback(
         nets, rows, floating, base_open, time_limit_s=time_limit_s, gap=gap,
@@ -1175,7 +1185,9 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
                      "loadings there are of another operating point): " + "; ".join(missed[:5])
                      + (" ..." if len(missed) > 5 else ""))
     summary: dict[str, Any] = {"count": len(rows.names), "names": rows.names,
-                               "weights": [float(x) for x in w], "per_scenario": per,
+                               "weights": [float(x) for x in w],
+                               "given_weight_sum": float(rows.given_weight_sum),
+                               "per_scenario": per,
                                "bus_rows": "a net demand spread equally over the bus's phases"}
     if any(rows.generator_outputs(s) for s in range(len(rows.names))):
         summary["generator_rows"] = ("a unit's output (positive injects) in place of its "
