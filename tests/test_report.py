@@ -103,7 +103,8 @@ def test_scenario_and_robust_results_become_tables(fresh_dir: Path) -> None:
     scen = page[page.index('<section id="scenarios">'):]
     # scenario rows get the scenario table (probability, the model's losses; keys they lack
     # show "-"), whatever else they hold
-    assert "<th>scenario</th><th>probability</th><th>model losses [kW]</th>" in scen
+    assert ('<th scope="col">scenario</th><th scope="col">probability</th>'
+            '<th scope="col">model losses [kW]</th>') in scen
     assert '<td>&lt;peak&gt;</td><td class="num">0.25</td><td class="num">12.500</td>' in scen
     assert "&lt;peak&gt;" in scen and "<peak>" not in scen  # escaped
     rob = page[page.index('<section id="robust">'):]

@@ -105,10 +105,10 @@ def test_page_shows_the_opendss_check_as_in_result_json(solved: tuple[Path, Path
              f"{ac['max_voltage_diff_node']}", f"{ac['unserved_load_kw']:.3f} kW",
              f"{doc['loss_proxy_kw']:.3f} kW",
              f"{ac['with_controls']['losses_kw']:.3f} kW",
-             "<th>de-energised nodes</th><td>0</td>",
-             "<th>passed (converged, every load served)</th><td>yes</td>",
-             "<th>open switches (answer)</th><td>801675</td>",
-             "<th>changed switches</th><td>701702, 801675</td>",
+             '<th scope="row">de-energised nodes</th><td>0</td>',
+             '<th scope="row">passed (converged, every load served)</th><td>yes</td>',
+             '<th scope="row">open switches (answer)</th><td>801675</td>',
+             '<th scope="row">changed switches</th><td>701702, 801675</td>',
              f"{(doc['base_losses_kw'] - ac['losses_kw']) / doc['base_losses_kw'] * 100:.2f} %"]
     for ph in "abc":
         shown.append(f"<td>{ph}</td><td>{ac['min_voltage_pu'][ph]:.4f}</td>"
@@ -136,16 +136,18 @@ def test_voltage_limit_breaks_of_the_check_are_shown(doc: dict[str, Any]) -> Non
         "worst_violation_pu": 0.0027468})
     bad["voltage_limits"] = {"from": "options", "v_min_pu": 0.9, "v_max_pu": 1.09}
     page = render_three_phase_report(bad, {}, "x")
-    assert ("<th>within the voltage limits</th><td><b class=\"warn\">no</b>: 0 node(s) below "
+    assert ('<th scope="row">within the voltage limits</th><td><b class="warn">no</b>: 0 node(s) '
+            "below "
             "v_min, 2 above v_max; worst 675aux.b at 1.0927 p.u. (v_max 1.09, by 0.0027 "
             "p.u.)</td>") in page
     assert "passed, voltage limits broken" in page
-    assert "<th>voltage limits</th><td>0.9 - 1.09 p.u. (from the options)</td>" in page
+    assert ('<th scope="row">voltage limits</th><td>0.9 - 1.09 p.u. (from the options)</td>'
+            in page)
     # the badge: not the MILP's green status for an answer that breaks the limits (exit 4)
     assert '<span class="status limits_broken">limits_broken</span>' in page
     bad["ac_check"]["within_voltage_limits"] = True
     page = render_three_phase_report(bad, {}, "x")
-    assert "<th>within the voltage limits</th><td>yes</td>" in page
+    assert '<th scope="row">within the voltage limits</th><td>yes</td>' in page
     assert "limits broken" not in page
     assert f'<span class="status {bad["status"]}">' in page
 

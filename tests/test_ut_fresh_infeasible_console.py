@@ -73,5 +73,5 @@ def test_console_does_not_call_the_slack_point_held_or_inexact(run: tuple) -> No
 
 def test_report_does_not_call_it_inexact(run: tuple) -> None:
     _, html, _ = run
-    assert "<th>relaxation exact</th><td>- (not compared: the least-violating point)</td>" \
-        in html
+    assert ('<th scope="row">relaxation exact</th><td>- (not compared: the least-violating '
+            "point)</td>") in html

@@ -105,7 +105,7 @@ def test_plan_console_and_report_count_them(setup: tuple[Path, Path, pp.pandapow
     data = json.loads(js.read_text())
     assert "disconnected" in r.output
     html = (out / "report.html").read_text()
-    assert "<th>disconnected</th>" in html
+    assert '<th scope="col">disconnected</th>' in html
     for s in data["scenarios"]:
         text = counts(*expected(net, set(s["broken"]), set(data["hardened"])))
         row = next(line for line in r.output.splitlines()

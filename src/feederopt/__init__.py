@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from feederopt._version import SCHEMA_VERSION, __version__, stamped
+from feederopt._version import SCHEMA_VERSION, __version__, check_schema_version, stamped
 from feederopt.errors import (
     FeederoptWarning,
     InputError,
@@ -57,6 +57,7 @@ if TYPE_CHECKING:
         topology_by_hour,
     )
     from feederopt.report.threephase import write_three_phase_folder
+    from feederopt.results.literature import literature_title
     from feederopt.results.resilience import DISCONNECTED_NOTE, disconnected_text
     from feederopt.results.result import (
         HEURISTIC_METHODS,
@@ -64,7 +65,7 @@ if TYPE_CHECKING:
         branch_label,
         switching_text,
     )
-    from feederopt.results.schedule import pwl_loss_text
+    from feederopt.results.schedule import pwl_loss_text, worst_found_text
     from feederopt.results.threephase import (
         LimitSpread,
         OpenDssCheck,
@@ -150,6 +151,8 @@ _FOR_CLI = {
     "open_lines_text": "feederopt.report.schedule",
     "topology_by_hour": "feederopt.report.schedule",
     "pwl_loss_text": "feederopt.results.schedule",
+    "worst_found_text": "feederopt.results.schedule",
+    "literature_title": "feederopt.results.literature",
     "DISCONNECTED_NOTE": "feederopt.results.resilience",
     "disconnected_text": "feederopt.results.resilience",
     "write_three_phase_folder": "feederopt.report.threephase",
@@ -191,6 +194,7 @@ __all__ = [
     "check_partition_result",
     "check_result",
     "check_schedule_result",
+    "check_schema_version",
     "daily_scenarios",
     "disconnected_text",
     "generate_scenarios",
@@ -199,6 +203,7 @@ __all__ = [
     "interrupt",
     "is_three_phase",
     "list_cases",
+    "literature_title",
     "load",
     "model_fidelity",
     "open_lines_text",
@@ -226,6 +231,7 @@ __all__ = [
     "three_phase_info",
     "topology_by_hour",
     "voltage_verdict",
+    "worst_found_text",
     "write_report",
     "write_resilience_folder",
     "write_scenarios",

@@ -24,3 +24,33 @@ def stamped(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
             if k not in ("kind", "schema_version", "feederopt_version")}
     return {"kind": kind, "schema_version": SCHEMA_VERSION, "feederopt_version": __version__,
             **rest}
+
+
+def check_schema_version(doc: Any, path: str) -> None:
+    """Refuse a result document ``doc`` (read from ``path``) whose ``schema_version`` is newer
+    than :data:`SCHEMA_VERSION`, with a typed problem (exit code 2 on the command line): a
+    newer layout may have renamed a field or changed its meaning or unit, and reading it as
+    this version's would show wrong figures as if they were right. A document without the
+    stamp (written before it) or with this version or an older one passes; a stamp that is
+    no whole number is refused as well."""
+    from feederopt.errors import InputError, Problem, ProblemKind
+
+    if not isinstance(doc, Mapping) or "schema_version" not in doc:
+        return
+    version = doc["schema_version"]
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise InputError([Problem(
+            ProblemKind.UNREADABLE_FILE, "result", f"result.json holds a schema_version that "
+            f"is no whole number: {version!r}", (path,), "schema_version",
+            f"feederopt {__version__} writes schema_version {SCHEMA_VERSION}: write the "
+            "result again with the command that made it")])
+    if version > SCHEMA_VERSION:
+        writer = doc.get("feederopt_version")
+        by = f" (by feederopt {writer})" if isinstance(writer, str) else ""
+        raise InputError([Problem(
+            ProblemKind.UNREADABLE_FILE, "result", f"the result was written in schema "
+            f"version {version}{by}, newer than version {SCHEMA_VERSION}, which feederopt "
+            f"{__version__} reads: its fields may have changed name, meaning or unit",
+            (path,), "schema_version",
+            "read it with the feederopt release that wrote it (or a newer one), or write the "
+            "result again with this one")])

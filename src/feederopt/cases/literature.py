@@ -28,15 +28,17 @@ LITERATURE: dict[str, tuple[Published, ...]] = {
                   "inconsistent with the paper's own Table I and its 14.49 %"),
     ),
     # MATPOWER's case118zh holds the data of this paper (its header cites it, doi
-    # 10.1016/j.epsr.2006.06.005). feederopt's runs at 60-180 s (docs/engine_attempts.md, user
-    # test ut32_pub) find 869.73 kW with the bound at 852.45 kW (180 s): both undecided; at the
-    # default 600 s the same 869.73 kW with the bound at 858.45 kW: 865.86 kW undecided, the
-    # 853.6 kW below the bound (so not a configuration of these data within 0.9-1.1 p.u.).
+    # 10.1016/j.epsr.2006.06.005). feederopt's runs at 60-180 s (docs/engine_attempts.md)
+    # find 869.73 kW with the bound at 852.45 kW (180 s): both undecided; at the default
+    # 600 s the same 869.73 kW with the bound at 858.45 kW: 865.86 kW undecided, the 853.6 kW
+    # below the bound (so not a configuration of these data within 0.9-1.1 p.u.). The 853.6 kW
+    # circulates in later reconfiguration papers without a paper that reports it from these
+    # data having been traced: its source says so.
     "case118zh": (
         Published("Zhang, Fu & Zhang 2007 (EPSR 77, 685-694)", 865.86,
                   "improved tabu search; the paper the data come from"),
-        Published("later reconfiguration papers (as quoted by user test ut32_pub)", 853.6,
-                  "about 853.6 kW; the sources were not checked here"),
+        Published("quoted without a traceable source in later reconfiguration papers", 853.6,
+                  "about 853.6 kW; no paper that obtains it from these data was traced"),
     ),
 }
 

@@ -17,7 +17,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from feederopt import InputError, Problem, ProblemKind
+from feederopt import InputError, Problem, ProblemKind, check_schema_version
 from feederopt.cli.app import (
     EXIT_LIMITS_BROKEN,
     FORCE_OPT,
@@ -831,6 +831,7 @@ def _json_doc(path: Path) -> dict[str, Any] | None:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, UnicodeDecodeError):
         return None
+    check_schema_version(doc, str(path))  # a newer layout is refused, not misread
     return doc if isinstance(doc, dict) else None
 
 

@@ -5,7 +5,6 @@ the budget set of a schedule result (cli/scenarios.py). The command joins
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import typer
@@ -38,6 +37,16 @@ def _floats(text: str | None, option: str) -> list[float]:
     except ValueError:
         raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
                                   "expected comma-separated numbers", (text,), option)]) from None
+
+
+def _pct(gap: float | None) -> float | None:
+    """A relative gap (a fraction, as the JSON holds it) in %."""
+    return None if gap is None else 100 * gap
+
+
+def _gap_pct(gap: float | None) -> str:
+    """A relative gap in %, as ``solve``, ``plan`` and ``partition`` print it."""
+    return fmt(_pct(gap), ".4f", " %")
 
 
 @app.command()
@@ -181,20 +190,18 @@ def schedule(
                       f"{100 * float(res.settings['eps']):g} %)")
     t.add_row("status", res.status)
     t.add_row("objective / lower bound", f"{fmt(res.objective, ',.4f', ' $')} / "
-              f"{bound_fmt(res.lower_bound, ',.4f', ' $')} (gap {fmt(res.gap, '.2e')})")
+              f"{bound_fmt(res.lower_bound, ',.4f', ' $')} (gap {_gap_pct(res.gap)})")
     # the worst case found at *this* schedule's first stage (the JSON's worst.cost, plus the
     # first-stage cost as in the objective): a cost the schedule meets in the budget set, so
     # its exact worst case lies between it and the objective (an upper bound). The C&CG log's
     # "worst Q" values are each at their own iteration's first stage (ut_sched2 #2: the
     # largest of them was printed here, above this schedule's worst case)
-    found = res.worst.cost if res.worst is not None else None
-    if found is not None and math.isfinite(found) and res.objective is not None \
-            and math.isfinite(res.objective) \
-            and res.objective > res.first_stage_cost + found + 1e-9 * max(1.0, abs(found)):
-        # the objective is an upper bound (the policy's or the subproblem's), not a cost seen
-        t.add_row("worst case found", f"{fmt(res.first_stage_cost + found, ',.4f', ' $')} "
-                  "(at this schedule; the objective above is an upper bound: the schedule's "
-                  "exact worst-case cost lies between the two; see the notes)")
+    from feederopt import worst_found_text
+
+    found = worst_found_text(res.objective, res.first_stage_cost,
+                             res.worst.cost if res.worst is not None else None)
+    if found is not None:
+        t.add_row("worst case found", found)
     from feederopt import open_lines_text, pwl_loss_text, topology_by_hour
 
     spans = topology_by_hour(data)
@@ -247,11 +254,12 @@ def schedule(
             stderr().print(f"note: {note}", style="yellow", markup=False)
     if res.iterations:
         it = Table(title="C&CG log", title_justify="left")
-        for col in ("k", "LB [$]", "UB [$]", "gap", "worst Q [$]", "deviations", "time [s]"):
+        for col in ("k", "LB [$]", "UB [$]", "gap [%]", "worst Q [$]", "deviations",
+                    "time [s]"):
             it.add_column(escape(col), justify="right")  # "[s]" is no markup tag
         for r in res.iterations:
             it.add_row(str(r["k"]), fmt(r["lower"], ",.4f"), fmt(r["upper"], ",.4f"),
-                       fmt(r["gap"], ".2e"), fmt(r["worst_value"], ",.4f"),
+                       fmt(_pct(r["gap"]), ".4f"), fmt(r["worst_value"], ",.4f"),
                        str(r["deviations"]), fmt(r["elapsed_s"], ".1f"))
         out.print(it)
     exit_if_interrupted(res.status, has_answer=True, what="schedule", written=written,

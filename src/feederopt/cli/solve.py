@@ -267,8 +267,9 @@ def print_devices(result: Any) -> None:
             costs.add_row(label, fmt(c[key], ".4f"))
         out.print(costs)
     if result.literature:
-        lit = Table(title="Published figures against the proven lower bound",
-                    title_justify="left")
+        from feederopt import literature_title
+
+        lit = Table(title=literature_title(result.literature), title_justify="left")
         for col in ("source", "losses [kW]", "verdict", "why"):
             lit.add_column(escape(col))  # "[kW]" is no markup tag
         for e in result.literature:

@@ -37,6 +37,7 @@ from typing import Any
 
 import polars as pl
 
+from feederopt._version import check_schema_version
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io.writing import add_to_manifest, check_output, owned_by_feederopt, write_text
 from feederopt.report.output import read_iterations
@@ -62,8 +63,10 @@ from feederopt.report.scenarios import (
     robust_section,
     scenarios_section,
     text_table,
+    violations_table,
 )
-from feederopt.results.result import branch_label, switching_text
+from feederopt.results.literature import literature_title
+from feederopt.results.result import bound_value, branch_label, switching_text
 from feederopt.solvers.status import LOSS_PHASE, VIOLATION_PHASE
 from feederopt.validation.ac_polish import polish_text
 
@@ -174,6 +177,7 @@ def _read_json(folder: Path) -> dict[str, Any]:
         raise _unreadable(doc, f"result.json is not readable JSON ({exc})") from None
     if not isinstance(result, dict):
         raise _unreadable(doc, "result.json does not hold an object")
+    check_schema_version(result, str(doc))  # a newer layout is refused, not misread
     return result
 
 
@@ -275,6 +279,16 @@ def _branch_list(rows: Sequence[Mapping[str, Any]] | None) -> str:
     return ", ".join(branch_label(r) for r in rows)
 
 
+def bound_text(x: Any, spec: str = ".4f", unit: str = "") -> str:
+    """A lower bound of result.json (a number, or ``"inf"``/``"-inf"``: :func:`~feederopt.
+    results.result.bound_json`) as the console prints it: ``+inf`` for a proof of
+    infeasibility, ``-inf`` for no bound proven, else the number (``-`` when missing)."""
+    v = bound_value(x)
+    if v is not None and math.isinf(v):
+        return "+inf (the proof of infeasibility)" if v > 0 else "-inf (no bound proven)"
+    return fmt(v, spec, unit)
+
+
 # ----- sections ----------------------------------------------------------------------------------
 def key_figures(r: Mapping[str, Any]) -> dict[str, Any]:
     """Losses and minimum voltage before (AC, initial topology) and after (AC when checked)."""
@@ -338,7 +352,7 @@ def summary_section(r: Mapping[str, Any]) -> str:
         *((("AC polish (pandapower branch exchange)", escape(text)),)
           if (text := polish_text(r.get("polish"))) else ()),
         ("lower bound" + (" (the model's)" if _polish_kept(r) else ""),
-         fmt(r.get("lower_bound"), ".4f", " kW-eq")),
+         escape(bound_text(r.get("lower_bound"), ".4f", " kW-eq"))),
         ("gap", fmt(gap * 100 if gap is not None else None, ".4f", " %")),
         ("iterations", escape(str(r.get("iterations", "-")))),
         ("solve time", fmt(r.get("solve_time_s"), ".2f", " s")),
@@ -351,7 +365,7 @@ def summary_section(r: Mapping[str, Any]) -> str:
                      escape(_branch_list(r.get("out_of_service_branches")))))
     rows += settings_rows(r.get("settings"))
     table = "<table>" + "".join(
-        f"<tr><th>{escape(a)}</th><td>{b}</td></tr>" for a, b in rows
+        f'<tr><th scope="row">{escape(a)}</th><td>{b}</td></tr>' for a, b in rows
     ) + "</table>"
     base_warning = (r.get("base") or {}).get("warning")
     warn = f'<p class="warn">warning: {escape(str(base_warning))}</p>' if base_warning else ""
@@ -413,8 +427,54 @@ def settings_rows(st: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     ]
 
 
+#: Longest list of ids an alt text names; the rest is counted.
+ALT_IDS = 20
+
+
+def _ids_text(ids: Sequence[str]) -> str:
+    shown = ", ".join(ids[:ALT_IDS])
+    return shown + (f" and {len(ids) - ALT_IDS} more" if len(ids) > ALT_IDS else "")
+
+
+def grid_alt(r: Mapping[str, Any]) -> str:
+    """The grid figure's alt text with the result it shows: ``grid with switch states:
+    branches 7, 9, 14, 32, 37 open``."""
+    ids = [str(b.get("id")) for b in r.get("open_branches") or [] if isinstance(b, Mapping)]
+    if not ids:
+        return "grid with switch states: every branch closed"
+    return f"grid with switch states: branch{'es' if len(ids) > 1 else ''} {_ids_text(ids)} " \
+        "open"
+
+
+def voltage_alt(buses: pl.DataFrame) -> str:
+    """The voltage profile's alt text: its least and largest voltage and where, by the AC
+    power flow when the table has it (``vm_ac_pu``), else the model's (``vm_pu``):
+    ``voltage profile (AC), min 0.9378 p.u. at bus 32, max 1.0000 p.u. at bus 1``."""
+    for column, what in (("vm_ac_pu", "AC"), ("vm_pu", "SOCP model")):
+        if column not in buses.columns:
+            continue
+        rows = buses.select("id", pl.col(column).cast(pl.Float64)).filter(
+            pl.col(column).is_finite())
+        if rows.height:
+            lo = rows.row(int(rows[column].arg_min() or 0))
+            hi = rows.row(int(rows[column].arg_max() or 0))
+            return (f"voltage profile ({what}), min {fmt(lo[1], '.4f', ' p.u.')} at bus "
+                    f"{lo[0]}, max {fmt(hi[1], '.4f', ' p.u.')} at bus {hi[0]}")
+    return "voltage profile"
+
+
+def convergence_alt(r: Mapping[str, Any], log: Sequence[Mapping[str, Any]]) -> str:
+    """The convergence figure's alt text: how many rows the log has and the bounds and gap
+    at the end (as the summary gives them)."""
+    gap = _finite(r.get("gap"))
+    return (f"Benders bounds over {len(log)} iteration log rows: lower bound "
+            f"{bound_text(r.get('lower_bound'), '.4f', ' kW-eq')}, objective "
+            f"{fmt(r.get('objective'), '.4f', ' kW-eq')}, gap "
+            f"{fmt(gap * 100 if gap is not None else None, '.4f', ' %')} at the end")
+
+
 def grid_section(folder: ResultFolder) -> str:
-    from feederopt.report.plot import coordinates, figure_png, grid_figure
+    from feederopt.report.plot import coordinates, figure_png, grid_figure, grid_title
 
     r = folder.result
     if _no_topology(r):
@@ -425,7 +485,10 @@ def grid_section(folder: ResultFolder) -> str:
         changed = (sw.filter(pl.col("changed"))["id"].to_list()
                    if sw is not None and "changed" in sw.columns else [])
         fig = grid_figure(folder.buses, folder.branches, coordinates(folder.buses, folder.branches),
-                          f"{r.get('case', '')}: {r.get('method', '')}", changed,
+                          grid_title(r.get("case", ""), r.get("method", ""),
+                                     str(r.get("status", "")),
+                                     (r.get("ac_check") or {}).get("losses_kw"),
+                                     r.get("losses_kw")), changed,
                           r.get("devices") or (), r.get("out_of_service_branches") or ())
         png = figure_png(fig)
     if png is None:
@@ -435,7 +498,7 @@ def grid_section(folder: ResultFolder) -> str:
                "voltage magnitude (AC power flow when checked).")
     if is_uncertain(r):
         caption += " Voltages at the nominal load, not a scenario's."
-    return section("grid", "Grid", image(png, "grid with switch states", caption))
+    return section("grid", "Grid", image(png, grid_alt(r), caption))
 
 
 def voltage_section(folder: ResultFolder) -> str:
@@ -464,7 +527,8 @@ def voltage_section(folder: ResultFolder) -> str:
                     "feeder's profile).")
     if is_uncertain(folder.result):
         caption += " At the nominal load, not a scenario's."
-    return section("voltages", "Voltage profile", image(png, "voltage profile", caption))
+    return section("voltages", "Voltage profile",
+                   image(png, voltage_alt(folder.buses), caption))
 
 
 def convergence_section(r: Mapping[str, Any]) -> str:
@@ -474,7 +538,8 @@ def convergence_section(r: Mapping[str, Any]) -> str:
     if not log:
         return section("convergence", "Convergence", _note(
             f"The method {r.get('method', '?')} has no iteration log; lower bound "
-            f"{fmt(r.get('lower_bound'), '.4f')}, objective {fmt(r.get('objective'), '.4f')}."
+            f"{bound_text(r.get('lower_bound'), '.4f')}, objective "
+            f"{fmt(r.get('objective'), '.4f')}."
         ))
     png = figure_png(convergence_figure(log))
     def pct(x: Any) -> float | None:
@@ -508,7 +573,7 @@ def convergence_section(r: Mapping[str, Any]) -> str:
                     "for the least-violating one: its bounds on the total slack [p.u.] in "
                     "the second panel, not on the objective's axis.")
     return section("convergence", "Benders convergence",
-                   image(png, "Benders bounds per iteration", caption)
+                   image(png, convergence_alt(r, log), caption)
                    + f"<details><summary>Iteration log</summary>{table}</details>")
 
 
@@ -535,20 +600,20 @@ def ac_section(r: Mapping[str, Any]) -> str:
     for key, (label, spec) in labels.items():
         value = ac.get(key)
         if key == "exact" and slack_point:
-            rows.append(f"<tr><th>{escape(label)}</th><td>- (not compared: the "
+            rows.append(f'<tr><th scope="row">{escape(label)}</th><td>- (not compared: the '
                         "least-violating point)</td></tr>")
             continue
         text = fmt(value, *spec) if spec else cell(value) if value != "" else "-"
-        rows.append(f"<tr><th>{escape(label)}</th><td>{text}</td></tr>")
+        rows.append(f'<tr><th scope="row">{escape(label)}</th><td>{text}</td></tr>')
     if ac.get("converged"):
         element = ac.get("max_loading_element")
-        rows.append("<tr><th>largest loading (AC, true)</th><td>"
+        rows.append('<tr><th scope="row">largest loading (AC, true)</th><td>'
                     + (f"{fmt(ac.get('max_loading_percent'), '.2f', ' %')} of its rating "
                        f"({escape(str(element))})" if element is not None
                        else "- (no rated branch)") + "</td></tr>")
     if ac.get("within_limits") is not None:
         tol = ac.get("limit_tolerance") or {}
-        rows.append(f"<tr><th>{escape('within the limits (AC, true)')}</th><td>"
+        rows.append(f'<tr><th scope="row">{escape("within the limits (AC, true)")}</th><td>'
                     f"{cell(ac['within_limits'])} (tolerance "
                     f"{escape(str(tol.get('voltage_pu', '-')))} p.u., "
                     f"{escape(str(tol.get('rating_percent', '-')))} % of a rating)</td></tr>")
@@ -557,10 +622,7 @@ def ac_section(r: Mapping[str, Any]) -> str:
     broken = ac.get("limit_violations") or []
     if broken:
         warnings += ('<p class="warn">The AC operating point of this topology breaks the '
-                     'limits at:</p>' + records_table([
-                         {k: d.get(k) for k in ("component", "id", "limit", "value", "rating",
-                                                "amount", "unit", "loading_percent")}
-                         for d in broken]))
+                     'limits at:</p>' + violations_table(broken))
     truth = _note("The AC power flow (pandapower Newton-Raphson on the chosen topology) is the "
                   "true operating point; the SOCP values are those of the convex model.")
     title = "AC check (pandapower Newton-Raphson)"
@@ -572,23 +634,28 @@ def ac_section(r: Mapping[str, Any]) -> str:
 
 def switches_section(folder: ResultFolder) -> str:
     sw = folder.switches
-    if sw is None:
-        return ""
     if _no_topology(folder.result):
         return section("switches", "Switching actions",
                        _note(NO_TOPOLOGY + ": no switching actions."))
+    if sw is None:  # as the other tables a folder lacks: said, not left out
+        return section("switches", "Switching actions", _note(
+            "No switch table (switches.parquet) in the result folder: the switches that "
+            "change state are not known here (result.json's open_branches lists the open "
+            "branches after)."))
     if "changed" in sw.columns:
         changed = sw.filter(pl.col("changed"))
         body = _note(f"{changed.height} of {sw.height} switchable branches change state.")
         if changed.height:
             show = changed.select(
-                "id", "from_bus", "to_bus",
+                pl.col("id").alias("branch"), pl.col("from_bus").alias("from bus"),
+                pl.col("to_bus").alias("to bus"),
                 pl.when(pl.col("initially_closed")).then(pl.lit("closed"))
                 .otherwise(pl.lit("open")).alias("before"),
                 pl.when(pl.col("closed")).then(pl.lit("closed"))
                 .otherwise(pl.lit("open")).alias("after"),
                 # a pandapower net: the switches the operator acts on
-                *(["operated_by"] if "operated_by" in changed.columns else []),
+                *([pl.col("operated_by").alias("operated by")]
+                  if "operated_by" in changed.columns else []),
             )
             body += frame_table(show)
     else:
@@ -608,11 +675,12 @@ def devices_section(r: Mapping[str, Any]) -> str:
 
 
 def literature_section(r: Mapping[str, Any]) -> str:
-    """Published figures against the proven lower bound."""
+    """Published figures against the proven lower bound (the heading says when the run has
+    none: :func:`~feederopt.results.literature.literature_title`)."""
+    entries = [e for e in r.get("literature") or [] if isinstance(e, Mapping)]
     rows = [{"source": e.get("source"), "losses [kW]": e.get("losses_kw"),
-             "verdict": e.get("verdict"), "why": e.get("reason")}
-            for e in r.get("literature") or []]
-    return section("literature", "Published figures against the proven bound",
+             "verdict": e.get("verdict"), "why": e.get("reason")} for e in entries]
+    return section("literature", literature_title([dict(e) for e in entries]),
                    records_table(rows))
 
 
@@ -695,8 +763,11 @@ def render_report(folder: ResultFolder) -> str:
         parts.append(robust_section(r) if _records(r["robust"], "vertex")
                      else generic_section("robust", "Robust", r["robust"]))
     if r.get("diagnosis"):
-        parts.append(generic_section("diagnosis", "Diagnosis: least-violating configuration",
-                                     r["diagnosis"]))
+        title = "Diagnosis: least-violating configuration"
+        parts.append(section("diagnosis", title, _note(
+            "The limits that the least-violating configuration needs slack at, in the model.")
+            + violations_table(r["diagnosis"])) if _records(r["diagnosis"], "limit")
+            else generic_section("diagnosis", title, r["diagnosis"]))
     if r.get("timings"):  # seconds (keys ending _s) apart from the engine's counts and bounds
         timings = r["timings"]
         secs = {k: v for k, v in timings.items() if k.endswith("_s")}

@@ -102,7 +102,8 @@ def _td(value: Any, depth: int) -> str:
 
 
 def kv_table(data: Mapping[str, Any], depth: int = 0) -> str:
-    rows = "".join(f"<tr><th>{escape(str(k))}</th>{_td(v, depth)}</tr>" for k, v in data.items())
+    rows = "".join(f'<tr><th scope="row">{escape(str(k))}</th>{_td(v, depth)}</tr>'
+                   for k, v in data.items())
     return f"<table>{rows}</table>"
 
 
@@ -111,7 +112,7 @@ def records_table(rows: Sequence[Mapping[str, Any]], depth: int = 0) -> str:
     columns: dict[str, None] = {}
     for r in rows:
         columns.update(dict.fromkeys(str(k) for k in r))
-    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+    head = "".join(f'<th scope="col">{escape(c)}</th>' for c in columns)
     body = "".join(
         "<tr>" + "".join(_td(r.get(c), depth) for c in columns) + "</tr>"
         for r in rows[:MAX_ROWS]

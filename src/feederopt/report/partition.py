@@ -244,7 +244,11 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
              for it in r.get("iterations", [])]
     body = (section("summary", "Summary", kv_table(summary))
             + section("microgrids", "Microgrids", image(
-                png, "feeder with its microgrids", "One colour per energised microgrid; "
+                png, "feeder with its microgrids: "
+                f"{sum(bool(b.get('energised')) for b in r.get('blocks', []))} of "
+                f"{len(r.get('blocks', []))} blocks energised, "
+                f"{len(r.get('microgrids') or [])} microgrid(s)", "One colour per energised "
+                "microgrid; "
                 "de-energised blocks grey; open switches dashed; stars: grid-forming DERs."))
             + section("blocks", "Blocks", records_table(blocks) if blocks else "-")
             + section("der_phases", "DER set-points per phase",

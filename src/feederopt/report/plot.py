@@ -412,6 +412,24 @@ def _mark_devices(ax: Any, pos: np.ndarray, index: Mapping[str, int],
                        facecolors="white", edgecolors=colour, zorder=5)
 
 
+def grid_title(case: Any, method: Any, status: str, ac_losses_kw: Any,
+               model_losses_kw: Any = None) -> str:
+    """The grid figure's title: ``case33bw: benders, 139.98 kW (AC)``, the AC losses of the
+    topology drawn when the AC check has them, else the model's (``(SOCP model)``), else the
+    status word alone (an infeasible or stopped run has no loss-minimising losses: the title
+    said "nan kW"); a status other than ``optimal`` follows the losses."""
+    def finite(x: Any) -> float | None:
+        ok = isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+        return float(x) if ok else None
+
+    head = f"{case}: {method}"
+    ac, model = finite(ac_losses_kw), finite(model_losses_kw)
+    if ac is None and model is None:
+        return f"{head}, {status}"
+    losses = f"{ac:.2f} kW (AC)" if ac is not None else f"{model:.2f} kW (SOCP model)"
+    return f"{head}, {losses}" + (f", {status}" if status != "optimal" else "")
+
+
 def plot_grid(result: Result, path: str | Path, title: str | None = None, *,
               force: bool = False) -> Path:
     """Draw the result's topology (see :func:`grid_figure`) into a PNG, on the input's
@@ -420,8 +438,11 @@ def plot_grid(result: Result, path: str | Path, title: str | None = None, *,
     pos = coordinates(net.buses, net.branches) if net is not None else None
     sw = result.switches
     changed = sw.filter(pl.col("changed"))["id"].to_list() if "changed" in sw.columns else []
+    ac = result.ac_check
     fig = grid_figure(result.buses, result.branches, pos,
-                      title or f"{result.case}: {result.method}, {result.losses_kw:.2f} kW",
+                      title or grid_title(result.case, result.method, str(result.status),
+                                          ac.losses_kw if ac is not None and ac.converged
+                                          else None, result.losses_kw),
                       changed, result.dopf.devices if result.dopf is not None else (),
                       result.out_of_service_branches)
     return write_bytes(path, figure_png(fig), force=force)
@@ -558,9 +579,14 @@ def _bounds_panel(ax: Any, it: np.ndarray, log: Sequence[Mapping[str, Any]], low
         return out
 
     lb, ub = series(low), series(high)
-    ax.fill_between(it, lb, ub, color="tab:blue", alpha=0.12, step="post", label="gap")
-    ax.step(it, ub, where="post", marker="o", ms=4, color="tab:red", label="upper bound")
-    ax.step(it, lb, where="post", marker="o", ms=4, color="tab:blue", label="lower bound")
+    # a series with no finite value draws nothing: it gets no legend entry (an infeasible
+    # run's log has no upper bound, so "upper bound" and "gap" were listed but not drawn)
+    if np.any(np.isfinite(lb) & np.isfinite(ub)):
+        ax.fill_between(it, lb, ub, color="tab:blue", alpha=0.12, step="post", label="gap")
+    for values, colour, name in ((ub, "tab:red", "upper bound"),
+                                 (lb, "tab:blue", "lower bound")):
+        ax.step(it, values, where="post", marker="o", ms=4, color=colour,
+                label=name if np.any(np.isfinite(values)) else "_nolegend_")
     ax.set_ylabel(ylabel)
     ax.set_xlim(it.min() - 0.5 if len(it) else 0, it.max() + 0.5 if len(it) else 1)
     if 0 < len(it) <= 20:
@@ -575,4 +601,5 @@ def _bounds_panel(ax: Any, it: np.ndarray, log: Sequence[Mapping[str, Any]], low
         ax.set_ylim(lo - pad, hi + pad)
     ax.ticklabel_format(axis="y", useOffset=False, style="plain")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)

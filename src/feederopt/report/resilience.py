@@ -212,7 +212,10 @@ def render_plan(result: Mapping[str, Any], png: bytes, source: str) -> str:
             for s in result.get("scenarios", [])]
     body = section("summary", "Plan", kv_table(plan_summary(result)))
     body += section("grid", "Hardened lines, DG sites and shed area per scenario",
-                    image(png, "plan", "Thick blue: hardened; red dotted: broken; red buses: "
+                    image(png, "plan: hardened lines "
+                          f"{', '.join(result.get('hardened') or []) or 'none'}; DG sites "
+                          f"{', '.join(result.get('dg_sites') or []) or 'none'}",
+                          "Thick blue: hardened; red dotted: broken; red buses: "
                           "shedding load; green squares: backup DGs."))
     body += section("scenarios", "Scenarios", records_table(rows) + (
         "<p>Weighted shed cost = value of lost load &times; the sum over the "

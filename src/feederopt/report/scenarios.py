@@ -76,6 +76,39 @@ def violation_text(d: Mapping[str, Any]) -> str:
     return text.strip()
 
 
+def violations_table(items: Any) -> str:
+    """Broken limits (the AC check's ``limit_violations``, a diagnosis) as a table with
+    readable headers: the element, the limit broken, its value, the limit's value (a bus's
+    ``v_min``/``v_max``, a branch's rating as held), by how much and, for a rating, the
+    loading in % of the limit. The unit goes into the headers when every row has the same,
+    else into each cell."""
+    rows = [d for d in items or [] if isinstance(d, Mapping)]
+    units = {str(d.get("unit") or "") for d in rows}
+    one = units.pop() if len(units) == 1 else None
+    head = f" [{one}]" if one else ""
+
+    def num(x: Any, unit: str) -> str:
+        spec = ".4f" if unit == "p.u." else ".4g"  # voltages to 1e-4 p.u., as the tables
+        return fmt(x, spec, "" if one is not None or not unit else f" {unit}")
+
+    loading = any(_finite(d.get("loading_percent")) is not None for d in rows)
+    columns = ["element", "limit broken", f"value{head}", f"limit{head}",
+               f"exceeded by{head}"] + (["loading [% of the limit]"] if loading else [])
+    body = []
+    for d in rows:
+        comp, limit, unit = str(d.get("component", "")), str(d.get("limit", "?")), \
+            str(d.get("unit") or "")
+        cells = [f"{SINGULAR.get(comp, comp)} {d.get('id', '?')}",
+                 f"{limit} ({LIMITS[limit]})" if limit in LIMITS else limit,
+                 num(d.get("value"), unit), num(d.get("rating"), unit),
+                 fmt(d.get("amount"), ".4g", "" if one is not None or not unit
+                     else f" {unit}")]
+        if loading:
+            cells.append(fmt(d.get("loading_percent"), ".1f"))
+        body.append(cells)
+    return text_table(columns, body)
+
+
 def _violations(items: Any) -> str:
     rows = [d for d in items or [] if isinstance(d, Mapping)]
     return "; ".join(violation_text(d) for d in rows) if rows else "none"
@@ -104,7 +137,7 @@ def text_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
             num = False
         return f'<td class="num">{escape(text)}</td>' if num else f"<td>{escape(text)}</td>"
 
-    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+    head = "".join(f'<th scope="col">{escape(c)}</th>' for c in columns)
     body = "".join("<tr>" + "".join(td(c) for c in row) + "</tr>" for row in rows[:MAX_ROWS])
     more = len(rows) - MAX_ROWS
     note = f'<p class="note">{more} more rows in result.json.</p>' if more > 0 else ""

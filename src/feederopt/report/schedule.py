@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,7 @@ from feederopt.report.page import (
 )
 from feederopt.report.partition import partition_result_json
 from feederopt.report.plot import _pyplot, figure_png
-from feederopt.results.schedule import pwl_loss_text
+from feederopt.results.schedule import pwl_loss_text, worst_found_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -396,14 +397,91 @@ def topology_by_hour(result: Mapping[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def _pct_text(gap: Any, unit: str = "") -> str:
+    """A relative gap (a fraction in result.json) in %, as every report and the console show
+    it."""
+    g = gap if isinstance(gap, int | float) and not isinstance(gap, bool) else None
+    return fmt(None if g is None else 100 * g, ".4f", unit)
+
+
+def _gap_text(gap: Any) -> str:
+    return _pct_text(gap, " %")
+
+
+def _hours(values: Any) -> list[int]:
+    """Hour keys or numbers (``"0"``, ``3``) as sorted integers."""
+    return sorted(int(h) for h in values)
+
+
+def worst_case_rows(wc: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The worst case's deviations (``worst_case`` of result.json: ``loads`` ``{bus: {hour:
+    +1 | -1}}``, ``renewables_down`` ``{unit: [hours]}``) as one row per element: the hours
+    it lies above its forecast, below it, or (a renewable unit) short of its availability."""
+    rows = []
+    for bus, by_hour in (wc.get("loads") or {}).items():
+        up = _hours(h for h, sign in by_hour.items() if sign > 0)
+        down = _hours(h for h, sign in by_hour.items() if sign < 0)
+        rows.append({"element": f"load at bus {bus}",
+                     "hours above the forecast": ", ".join(map(str, up)) or "-",
+                     "hours below the forecast": ", ".join(map(str, down)) or "-",
+                     "hours short of its availability": "-"})
+    for unit, hours in (wc.get("renewables_down") or {}).items():
+        rows.append({"element": f"renewable unit {unit}", "hours above the forecast": "-",
+                     "hours below the forecast": "-",
+                     "hours short of its availability": ", ".join(map(str, _hours(hours))) or "-"})
+    return rows
+
+
+def worst_case_body(wc: Mapping[str, Any], settings: Mapping[str, Any]) -> str:
+    """The "Worst case" section: a line that says how to read it and :func:`worst_case_rows`
+    as a table (a ``worst_case`` of another shape as written)."""
+    if not isinstance(wc.get("loads", {}), Mapping) or not isinstance(
+            wc.get("renewables_down", {}), Mapping):
+        return kv_table(wc)
+    gamma = settings.get("gamma")
+    share = (f"{100 * float(gamma):g} % (gamma) "
+             if isinstance(gamma, int | float) and not isinstance(gamma, bool) else "")
+    budget = settings.get("budget")
+    within = (f"; the budget allows at most {float(budget):g} hours per bus"
+              if settings.get("budget_kind", "temporal") == "temporal"
+              and isinstance(budget, int | float) and not isinstance(budget, bool) else "")
+    text = (f"Where the worst case found deviates from the forecast: each load listed lies "
+            f"{share}above or below its forecast in the hours given (hour 0 is the first), "
+            "each renewable unit listed falls short of its forecast availability by its "
+            f"deviation share; {wc.get('load_deviations', '-')} load and "
+            f"{wc.get('renewable_deviations', '-')} renewable deviations in all{within}. "
+            "Elements not listed stay at their forecast.")
+    rows = worst_case_rows(wc)
+    return (f'<p class="note">{escape(text)}</p>'
+            + (records_table(rows) if rows else '<p class="note">no deviation</p>'))
+
+
+def hourly_alt(r: Mapping[str, Any]) -> str:
+    """The hourly figure's alt text with what it shows: which realisation, the hours, the
+    losses and the voltage range of its totals."""
+    realisation = "worst case" if r.get("worst") else "forecast"
+    t = (r.get("worst") or r.get("nominal") or {})
+    hours = r.get("hours")
+    text = f"hourly series of the {realisation}" + (f", {hours} hours" if hours else "")
+    if isinstance(t, Mapping) and t:
+        text += (f": losses {fmt(t.get('losses_mwh'), '.4f', ' MWh')}, voltage "
+                 f"{fmt(t.get('v_min_pu'), '.4f')} to {fmt(t.get('v_max_pu'), '.4f', ' p.u.')}")
+    return text
+
+
 def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -> str:
     r = result
     nom = r.get("nominal") or {}
     worst = r.get("worst") or {}
+    # the console's statement of the worst case found at this schedule (between it and the
+    # objective lies the exact worst-case cost), in the same words
+    found = worst_found_text(r.get("objective"), r.get("first_stage_cost"),
+                             worst.get("cost") if isinstance(worst, Mapping) else None)
     summary: dict[str, Any] = {
         "status": r.get("status"), "method": r.get("method"), "hours": r.get("hours"),
         "objective [$]": fmt(r.get("objective"), ",.3f"),
-        "lower bound [$]": fmt(r.get("lower_bound"), ",.3f"), "gap": fmt(r.get("gap"), ".2e"),
+        "lower bound [$]": fmt(r.get("lower_bound"), ",.3f"), "gap": _gap_text(r.get("gap")),
+        **({"worst case found": found} if found is not None else {}),
         "open lines": open_lines_text(r.get("open_branches"), r.get("open_lines")),
         **({"DG committed day-ahead (1 on, per hour)": "; ".join(
             f"{k}: {''.join(str(v) for v in on)}" for k, on in r["dg_commitment"].items())}
@@ -441,7 +519,7 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
             summary["samples drawn as"] = sc["sampling"]["description"]
     iters = [{"k": it["k"], "LB [$]": fmt(it["lower"], ",.4f"), "UB [$]": fmt(it["upper"],
                                                                                ",.4f"),
-              "gap": fmt(it["gap"], ".2e"), "worst Q [$]": fmt(it["worst_value"], ",.4f"),
+              "gap [%]": _pct_text(it["gap"]), "worst Q [$]": fmt(it["worst_value"], ",.4f"),
               "deviations": it["deviations"], "master [s]": fmt(it["master_s"], ".1f"),
               "subproblem [s]": fmt(it["sub_s"], ".1f")} for it in r.get("iterations", [])]
     ac = [{"hour": a["hour"], "converged": a["converged"], "V min AC": fmt(a["v_min_ac"], ".4f"),
@@ -455,7 +533,7 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
     if len(spans) > 1:
         summary["open lines"] += f" (hour 0; {len(spans)} topologies over the day, below)"
     body = (section("summary", "Summary", kv_table(summary))
-            + section("hourly", "Hourly series", image(png, "hourly series",
+            + section("hourly", "Hourly series", image(png, hourly_alt(r),
                                                        "The worst case's dispatch (robust) or "
                                                        "the forecast's (deterministic)."))
             + (section("topology", "Topology by hour", records_table(
@@ -463,8 +541,9 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
                if len(spans) > 1 else "")
             + section("ccg", "C&CG log", records_table(iters) if iters else
                       '<p class="note">deterministic: no iterations</p>')
-            + section("worst", "Worst case", kv_table(wc) if wc else (
-                "not searched" if r.get("worst_searched") is False else "-"))
+            + section("worst", "Worst case", worst_case_body(wc, r.get("settings") or {})
+                      if wc else ("not searched" if r.get("worst_searched") is False
+                                  else "-"))
             + section("ac", "Hourly AC check (pandapower)", records_table(ac) if ac else "-")
             + notes_section(r))
     return page(f"feederopt schedule: {r.get('case', '')}", str(r.get("status", "unknown")),

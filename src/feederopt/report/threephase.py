@@ -252,7 +252,7 @@ def three_phase_figures(result: Mapping[str, Any]) -> dict[str, bytes]:
 
 # ----- the page ----------------------------------------------------------------------------------
 def _rows(rows: Sequence[tuple[str, str]]) -> str:
-    return "<table>" + "".join(f"<tr><th>{escape(a)}</th><td>{b}</td></tr>"
+    return "<table>" + "".join(f'<tr><th scope="row">{escape(a)}</th><td>{b}</td></tr>'
                                for a, b in rows) + "</table>"
 
 
@@ -827,7 +827,7 @@ def feedback_section(r: Mapping[str, Any]) -> str:
 
 def switches_section(r: Mapping[str, Any]) -> str:
     _, branches = _grid(r)
-    rows = [{"id": br["id"], "from_bus": br["from_bus"], "to_bus": br["to_bus"],
+    rows = [{"switch": br["id"], "from bus": br["from_bus"], "to bus": br["to_bus"],
              "before": "closed" if br.get("base_closed") else "open",
              "after": "closed" if br.get("closed") else "open",
              "changed": bool(br.get("closed")) != bool(br.get("base_closed"))}
@@ -858,13 +858,21 @@ def figures_section(images: Mapping[str, bytes], result: Mapping[str, Any] | Non
         " (the one of " + ("least voltage margin in OpenDSS" if checked else
                            "lowest LinDist3Flow voltage")
         + "); the others are in the 'Scenarios' table.")
-    body = image(profile, FIGURES["voltage_profile.png"],
+    low = _min_over(((result or {}).get("ac_check") or {}).get("min_voltage_pu"))
+    profile_alt = FIGURES["voltage_profile.png"] + (
+        f", lowest {fmt(low, '.4f', ' p.u.')} (OpenDSS at the answer)" if low is not None
+        else "")
+    opened = (result or {}).get("open_switches") if (result or {}).get("has_solution") else None
+    grid_alt = FIGURES["grid.png"] + (
+        f": switches {', '.join(str(i) for i in opened)} open" if opened else
+        ": every switch closed" if opened is not None else "")
+    body = image(profile, profile_alt,
                  "|V| per node and phase against the distance from the source over closed "
                  f"lines: {', '.join(series)}; red dotted: the voltage limits. "
                  "De-energised nodes are left out." + of) if profile else _note(
         "No voltage profile: result.json has no node voltages.")
     parts = section("voltages", "Voltage profile per phase", body)
-    body = image(grid, FIGURES["grid.png"],
+    body = image(grid, grid_alt,
                  "Closed lines solid (closed switches green squares), open switches dashed "
                  "red, changed switches thick; buses coloured by their lowest phase voltage in "
                  + ("OpenDSS's check" if checked or have is None else "LinDist3Flow")

@@ -17,26 +17,57 @@ from feederopt.cases.literature import published, published_base
 
 
 def classify(case: str, lower_bound_kw: float, found_kw: float) -> list[dict[str, Any]]:
-    """One entry per published figure of ``case``: the figure, the verdict and the reason."""
+    """One entry per published figure of ``case``: the figure, the verdict and the reason.
+
+    ``lower_bound_kw`` is the proven lower bound (not finite: none, as of a heuristic or of a
+    run stopped before its first bound), ``found_kw`` the AC losses of the configuration found
+    (not finite: no topology found). The reason names what is missing ("no proven lower
+    bound", "no topology found") instead of printing a non-finite number."""
+    bound = math.isfinite(lower_bound_kw)
+    found = math.isfinite(found_kw)
     out: list[dict[str, Any]] = []
     for pub in published(case):
         value = pub.losses_kw
-        if math.isfinite(lower_bound_kw) and value < lower_bound_kw * (1 - 1e-9):
+        if bound and value < lower_bound_kw * (1 - 1e-9):
             verdict = "unattainable"
             reason = (f"{value:.2f} kW is below the proven lower bound {lower_bound_kw:.3f} kW "
                       "of every radial configuration")
-        elif math.isfinite(found_kw) and value >= found_kw:
+        elif found and value >= found_kw:
             verdict = "attainable"
             reason = (f"the configuration found has {found_kw:.3f} kW (AC), "
                       f"{value - found_kw:.3f} kW less")
         else:
             verdict = "undecided"
-            reason = (f"between the proven lower bound {lower_bound_kw:.3f} kW and the "
-                      f"losses found, {found_kw:.3f} kW")
+            reason = _undecided_reason(lower_bound_kw if bound else None,
+                                       found_kw if found else None)
         out.append({"source": pub.source, "losses_kw": value, "verdict": verdict,
-                    "reason": reason, "lower_bound_kw": lower_bound_kw
-                    if math.isfinite(lower_bound_kw) else None, "note": pub.note})
+                    "reason": reason, "lower_bound_kw": lower_bound_kw if bound else None,
+                    "note": pub.note})
     return out
+
+
+def _undecided_reason(lower_bound_kw: float | None, found_kw: float | None) -> str:
+    """Why a figure is undecided: between the proven lower bound and the losses found, or
+    which of the two the run has not got (None)."""
+    if lower_bound_kw is not None and found_kw is not None:
+        return (f"between the proven lower bound {lower_bound_kw:.3f} kW and the losses "
+                f"found, {found_kw:.3f} kW")
+    if lower_bound_kw is not None:
+        return (f"at or above the proven lower bound {lower_bound_kw:.3f} kW; no topology "
+                "found to compare it with")
+    if found_kw is not None:
+        return (f"below the losses found, {found_kw:.3f} kW, and no proven lower bound to "
+                "rule it out")
+    return "no proven lower bound and no topology found: nothing to compare it with"
+
+
+def literature_title(entries: list[dict[str, Any]]) -> str:
+    """The heading of the published figures' table: "against the proven lower bound" when the
+    run proved one (an entry's ``lower_bound_kw``), else says that it has none (a heuristic
+    such as lindistflow, or a run stopped before its first bound)."""
+    if any(e.get("lower_bound_kw") is not None for e in entries if "kind" not in e):
+        return "Published figures against the proven lower bound"
+    return "Published figures (no proven lower bound in this run)"
 
 
 def base_comparison(case: str, base: dict[str, Any]) -> list[dict[str, Any]]:

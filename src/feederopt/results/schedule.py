@@ -48,6 +48,29 @@ def pwl_loss_text(totals: Any) -> str:
     return f"{pwl:.4f} MWh ({100 * (1 - pwl / quad):.1f} % below)"
 
 
+def worst_found_text(objective: float | None, first_stage_cost: float | None,
+                     worst_cost: float | None) -> str | None:
+    """What a robust schedule says of the worst case found at *its own* first stage, when
+    the objective lies above it: ``first_stage_cost + worst_cost`` is a cost the schedule
+    meets in the budget set, and the objective is an upper bound (the policy's or the
+    subproblem's), so the schedule's exact worst-case cost ``Q*`` lies between the two:
+    ``first_stage + worst.cost <= Q* <= objective``. None when there is no such gap (or no
+    worst case). The console's summary and the report's print this same text (the C&CG
+    log's "worst Q" values are each at their own iteration's first stage: ut_sched2 #2)."""
+    def number(v: Any) -> float | None:
+        ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+        return float(v) if ok else None
+
+    upper, first, worst = number(objective), number(first_stage_cost), number(worst_cost)
+    if upper is None or first is None or worst is None:
+        return None
+    seen = first + worst
+    if not upper > seen + 1e-9 * max(1.0, abs(worst)):
+        return None
+    return (f"{seen:,.4f} $ (at this schedule; the objective above is an upper bound: the "
+            "schedule's exact worst-case cost lies between the two; see the notes)")
+
+
 @dataclass
 class HourlySeries:
     """Per-hour series of one realisation (lists over hours, per device where named).

@@ -405,6 +405,7 @@ CHECKABLE = ("optimal", "feasible", "time_limit", "interrupted")
 
 def read_result(path: str | Path) -> dict[str, Any]:
     """A result JSON (``feederopt solve --json``) as a dict, with typed errors."""
+    from feederopt._version import check_schema_version
     from feederopt.io._common import unreadable
 
     path = Path(path)
@@ -424,6 +425,7 @@ def read_result(path: str | Path) -> dict[str, Any]:
                          hint="give the JSON that `feederopt solve --json FILE` writes") from None
     except OSError as exc:
         raise unreadable(path, str(exc)) from None
+    check_schema_version(data, str(path))  # a newer layout is refused, not misread
     if isinstance(data, dict) and data.get("_module") == "pandapower.auxiliary":
         raise unreadable(path, "a pandapower net, not a feederopt result (give it with --case)",
                          hint="give the JSON that `feederopt solve --json FILE` writes")
