@@ -8,10 +8,14 @@ point (:meth:`feederopt.results.uncertain.StochasticSummary.to_dict`,
 
 * ``scenarios``: name, normalised ``weight`` (the probability), the SOCP model's
   ``losses_kw``, total slack ``violation_pu``, ``min_voltage_pu`` and ``feasible``, the
-  limits it needs slack at (``violations``), and ``ac``: pandapower's Newton-Raphson of the
+  limits it needs slack at (``violations``), whether the relaxation is exact there
+  (``relaxation_gap``, ``relaxation_exact``, ``relaxation_note``: "relaxation not exact (model
+  X kW, AC Y kW)"), and ``ac``: pandapower's Newton-Raphson of the
   chosen topology at the scenario's loads (:class:`feederopt.validation.scenario_ac.ScenarioAc`:
   losses, V min (and its bus), V max, the largest branch loading, the limits broken);
-* ``stochastic``, ``worst_scenario``: the expected values and the worst scenario;
+* ``stochastic``, ``worst_scenario``: the expected values (the model's losses and, beside
+  them, ``expected_ac_losses_kw`` over the AC power flows; ``inexact_scenarios``) and the worst
+  scenario;
 * ``robust``: one row per extreme point (the signs ``u`` of the loads' deviations, the model's
   losses, slack, voltages, feasibility, violations), ``robust_summary`` the totals and
   ``worst_vertex_ac``, the AC power flow at the worst extreme point.
