@@ -1134,6 +1134,9 @@ def _finish(net: Network, prep: Prepared, raw: RawSolution, summary: UncertainSu
         checks = uv.scenario_ac_checks(result, net, loads[0], loads[1], loads[2], dispatch)
         summary = uv.with_ac(summary, checks)
         result.within_limits = result.within_limits and uv.ac_within_limits(summary)
+    inexact = summary.inexact_note if isinstance(summary, StochasticSummary) else None
+    if inexact is not None:
+        result.extra["notes"] = [*result.extra.get("notes", []), inexact]
     result.uncertain = summary
     return result
 

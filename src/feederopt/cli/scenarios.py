@@ -103,7 +103,9 @@ def print_uncertain(result: Any) -> None:
         shown = sorted(rows, key=lambda r: -(r.outcome.objective_kw or 0.0))[:10]
         for r in shown:
             ac = r.ac
-            table.add_row(escape(r.scenario), f"{r.weight:.4f}", fmt(r.outcome.losses_kw, ".3f"),
+            table.add_row(escape(r.scenario), f"{r.weight:.4f}",
+                          fmt(r.outcome.losses_kw, ".3f")
+                          + (" (not exact)" if r.outcome.relaxation_exact is False else ""),
                           fmt(r.outcome.violation_pu, ".2e"),
                           fmt(r.outcome.min_voltage_pu, ".4f"),
                           "-" if ac is None else fmt(ac.losses_kw, ".3f"),
@@ -114,7 +116,8 @@ def print_uncertain(result: Any) -> None:
                           else "ok" if not ac.violations
                           else f"{len(ac.violations)} off")
         out.print(table)
-        out.print("losses, slack and V min [p.u.]: the SOCP model's; AC: pandapower's power "
+        out.print("losses, slack and V min [p.u.]: the SOCP model's (not exact: the "
+                  "relaxation adds losses no power flow has: note below); AC: pandapower's power "
                   "flow at the scenario's loads (max loading: the most loaded line or "
                   "transformer, % of its rating; ok: within every limit; n off: n limits "
                   "broken)", style="dim", markup=False)
@@ -129,10 +132,13 @@ def print_uncertain(result: Any) -> None:
         inexact = (ac0 is not None and ac0.converged and not ac0.exact
                    and summary.expected_losses_kw is not None
                    and math.isfinite(summary.expected_losses_kw))
-        line = (f"expected losses {fmt(summary.expected_losses_kw, '.3f', ' kW')}"
-                + (" (SOCP model; relaxation not exact at the nominal load: AC "
+        expected_ac = summary.expected_ac_losses_kw
+        line = (f"expected losses {fmt(summary.expected_losses_kw, '.3f', ' kW')} (SOCP model"
+                + ("; relaxation not exact at the nominal load: AC "
                    f"{fmt(ac0.losses_kw, '.3f', ' kW')} there, the scenarios' AC losses "
-                   "above)" if inexact and ac0 is not None else "") + "; expected "
+                   "above" if inexact and ac0 is not None else "")
+                + (f"; over the scenarios' AC power flows {expected_ac:.3f} kW"
+                   if expected_ac is not None else "") + "); expected "
                 f"objective {fmt(summary.expected_objective_kw, '.3f', ' kW')} (losses plus "
                 f"{summary.penalty_kw_per_pu:.3g} kW per p.u. of slack); "
                 + (f"{summary.infeasible_scenarios} scenario(s) need slack"
@@ -178,6 +184,9 @@ def print_uncertain(result: Any) -> None:
                          + ("within the limits" if not worst_ac.violations else
                             f"{len(worst_ac.violations)} limit(s) broken")), markup=False)
     if summary is not None:
+        note = summary.inexact_note if isinstance(summary, StochasticSummary) else None
+        if note is not None:
+            out.print(f"note: {note}", style="yellow", markup=False)
         if result.has_topology:
             out.print(f"note: {NOMINAL_NOTE}", style="dim", markup=False)
         lb = result.lower_bound
@@ -227,8 +236,19 @@ def print_uncertain_verdict(result: Any) -> None:
     if result.within_limits or not result.has_topology:
         return
     if not result.diagnosis:
-        # The model held the limits in every scenario; the AC power flows (above, and the
-        # nominal load's AC check) break them: the verdict is the true operating points'.
+        # The model needed no slack in any scenario; the AC power flows (above, and the
+        # nominal load's AC check) break the limits: the verdict is the true operating
+        # points'. Where the relaxation is not exact, the model "held" them only by losses
+        # that no power flow has (ut33: v_max at 8 buses in AC, no slack in the model).
+        fictitious = summary.held_by_inexact if summary is not None else []
+        if fictitious:
+            shown = ", ".join(fictitious[:10]) + (" ..." if len(fictitious) > 10 else "")
+            out.print(f"The topology breaks the limits in the AC power flow. The SOCP model "
+                      f"needed no slack in any {what}, but in {shown} only through its inexact "
+                      "relaxation (losses no power flow has): it did not hold the limits there; "
+                      f"the AC power flow is the true operating point. Exit code "
+                      f"{EXIT_LIMITS_BROKEN}.", style="red", markup=False)
+            return
         out.print(f"The topology breaks the limits in the AC power flow (the SOCP model held "
                   f"them in every {what}, no slack). Exit code {EXIT_LIMITS_BROKEN}.",
                   style="red", markup=False)

@@ -8,10 +8,14 @@ point (:meth:`feederopt.results.uncertain.StochasticSummary.to_dict`,
 
 * ``scenarios``: name, normalised ``weight`` (the probability), the SOCP model's
   ``losses_kw``, total slack ``violation_pu``, ``min_voltage_pu`` and ``feasible``, the
-  limits it needs slack at (``violations``), and ``ac``: pandapower's Newton-Raphson of the
+  limits it needs slack at (``violations``), whether the relaxation is exact there
+  (``relaxation_gap``, ``relaxation_exact``, ``relaxation_note``: "relaxation not exact (model
+  X kW, AC Y kW)"), and ``ac``: pandapower's Newton-Raphson of the
   chosen topology at the scenario's loads (:class:`feederopt.validation.scenario_ac.ScenarioAc`:
   losses, V min (and its bus), V max, the largest branch loading, the limits broken);
-* ``stochastic``, ``worst_scenario``: the expected values and the worst scenario;
+* ``stochastic``, ``worst_scenario``: the expected values (the model's losses and, beside
+  them, ``expected_ac_losses_kw`` over the AC power flows; ``inexact_scenarios``) and the worst
+  scenario;
 * ``robust``: one row per extreme point (the signs ``u`` of the loads' deviations, the model's
   losses, slack, voltages, feasibility, violations), ``robust_summary`` the totals and
   ``worst_vertex_ac``, the AC power flow at the worst extreme point.
@@ -147,10 +151,21 @@ def text_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 #: The per-scenario table's columns.
 SCENARIO_COLUMNS = (
     "scenario", "probability", "model losses [kW]", "model slack [p.u.]",
-    "model V min [p.u.]", "model within limits", "AC losses [kW]", "AC V min [p.u.]",
+    "model V min [p.u.]", "model within limits", "model relaxation", "AC losses [kW]",
+    "AC V min [p.u.]",
     "AC V min at bus", "AC V max [p.u.]", "AC max loading [%]", "AC max loading at",
     "AC within limits", "AC limits broken", "model needs slack at",
 )
+
+
+def _relaxation(s: Mapping[str, Any]) -> str:
+    """Whether the SOCP relaxation is exact in a scenario (``relaxation_exact``): ``exact``,
+    its ``relaxation_note`` (``relaxation not exact (model X kW, AC Y kW)``), ``-`` when not
+    known (a result written before the field existed)."""
+    exact = s.get("relaxation_exact")
+    if exact is None:
+        return "-"
+    return "exact" if exact else str(s.get("relaxation_note") or "relaxation not exact")
 
 
 def _scenario_row(s: Mapping[str, Any]) -> list[str]:
@@ -163,6 +178,7 @@ def _scenario_row(s: Mapping[str, Any]) -> list[str]:
         fmt(s.get("violation_pu"), ".3g"),
         fmt(s.get("min_voltage_pu"), ".4f"),
         _yes_no(s.get("feasible")),
+        _relaxation(s),
         fmt(acv.get("losses_kw"), ".3f"),
         fmt(acv.get("min_voltage_pu"), ".4f"),
         str(acv.get("min_voltage_bus") or "-"),
@@ -183,7 +199,9 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
     body = _note(
         f"{n} scenario(s), one topology for all. Probability: the scenario's weight, "
         "normalised to sum to 1. Model: the SOCP relaxation at the chosen topology (slack: "
-        "its total violation of the limits, 0 within them). AC: pandapower's Newton-Raphson "
+        "its total violation of the limits, 0 within them; relaxation not exact: its losses "
+        "include losses that no power flow has, by which it may hold voltages within the "
+        "limits that the AC power flow breaks). AC: pandapower's Newton-Raphson "
         "power flow of the chosen topology at the scenario's loads, the true operating "
         "point; max loading over the rated branches (- when none is rated). The headline "
         "figures above are the nominal load's, not a scenario's.")
@@ -193,6 +211,11 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
         body += "<h3>Expected values</h3>" + kv_table({
             "scenarios": st.get("scenario_count"),
             "expected losses (model) [kW]": st.get("expected_losses_kw"),
+            "expected losses (AC power flows) [kW]": st.get("expected_ac_losses_kw"),
+            "scenarios where the relaxation is not exact":
+                ", ".join(str(x) for x in st["inexact_scenarios"])
+                if st.get("inexact_scenarios") else
+                ("none" if "inexact_scenarios" in st else None),
             "expected objective (losses + penalty x slack) [kW]":
                 st.get("expected_objective_kw"),
             "expected slack [p.u.]": st.get("expected_violation_pu"),

@@ -351,6 +351,41 @@ def _limits_warning(violations: list[dict[str, Any]]) -> str:
             + " (ac_check.limit_violations lists them)")
 
 
+def relaxation_gap(pu: PerUnitNetwork, point: dict[str, np.ndarray],
+                   closed: np.ndarray | None = None) -> float:
+    """The share of an SOCP point's losses that the relaxation adds beyond the exact
+    branch-flow equations ``l = (P^2 + Q^2) / v`` (Farivar & Low, IEEE TPWRS 28(3), 2013: the
+    relaxation is exact when the cone is tight):
+
+        sum_ij r_ij (l_ij - (P_ij^2 + Q_ij^2) / v'_i)^+ / sum_ij r_ij l_ij
+
+    over the closed branches (``closed``; None: every branch, as in a slave's point, where an
+    open branch carries no flow), with ``v'_i = v_i tap_ij^2`` the sending-end voltage that the
+    series impedance sees. Not the branch's copy ``w``: the relaxation may hold ``w`` below
+    ``v_f / tap^2`` (``w <= v_f / tap^2`` is the only link), and there the cone is tight on
+    ``w`` while ``l`` is inflated against the real voltage (oltc.json of the DOPF user test: a
+    110/20 kV trafo at ratio 0.925 with ``w`` 5 % below ``v_f / tap^2``; the share read 0.29 %
+    where the SOCP's losses exceed pandapower's by 1.42 %). Above :data:`EXACT_CONE_TOL` the
+    relaxation is not exact (:func:`relaxation_exact`); NaN when the point has no ``w``, ``l``
+    (a model without the branch-flow cone)."""
+    if "w" not in point or "l" not in point:
+        return math.nan
+    closed = np.ones(pu.n_branch, dtype=bool) if closed is None else np.asarray(closed, bool)
+    ell = point["l"]
+    v_sent = point["v"][pu.f] * pu.tap2 if "v" in point else point["w"]
+    s2 = point["P"] ** 2 + point["Q"] ** 2
+    exact_l = np.where(closed & (v_sent > 1e-9), s2 / np.maximum(v_sent, 1e-9), 0.0)
+    excess = float(np.sum(pu.r * np.clip(np.where(closed, ell, 0.0) - exact_l, 0, None)))
+    total = float(np.sum(pu.r * np.where(closed, ell, 0.0)))
+    return excess / total if total > 0 else 0.0
+
+
+def relaxation_exact(gap: float) -> bool | None:
+    """Whether a relaxation gap (:func:`relaxation_gap`) leaves the relaxation exact: at most
+    :data:`EXACT_CONE_TOL`; None when it is not known (NaN)."""
+    return None if not math.isfinite(gap) else gap <= EXACT_CONE_TOL
+
+
 #: The AC check's words for a least-violating point after a proof of infeasibility (the API
 #: names the holds instead when the proof rests on them).
 GRID_INFEASIBLE = "the grid is infeasible"
@@ -379,24 +414,7 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
     model_warning = fidelity.warning(notes) if fidelity is not None else None
     if model_warning:
         warnings.append(model_warning)
-    if "w" in point and "l" in point:
-        # Losses the relaxation adds beyond the exact branch-flow equations l = (P^2+Q^2)/v,
-        # as a share of all losses: sum r (l - S^2/v') / sum r l over closed branches, with
-        # v' = v_f / tap^2 the sending-end voltage that the series impedance sees. Not the
-        # branch's copy w: the relaxation may hold w below v_f / tap^2 (w <= v_f / tap^2 is
-        # the only link), and there the cone is tight on w while l is inflated against the
-        # real voltage (oltc.json of the DOPF user test: a 110/20 kV trafo at ratio 0.925
-        # with w 5 % below v_f / tap^2; the share read 0.29 % where the SOCP's losses exceed
-        # pandapower's by 1.42 %).
-        ell = point["l"]
-        v_sent = point["v"][pu.f] * pu.tap2 if "v" in point else point["w"]
-        s2 = point["P"] ** 2 + point["Q"] ** 2
-        exact_l = np.where(closed & (v_sent > 1e-9), s2 / np.maximum(v_sent, 1e-9), 0.0)
-        excess = float(np.sum(pu.r * np.clip(np.where(closed, ell, 0.0) - exact_l, 0, None)))
-        total = float(np.sum(pu.r * np.where(closed, ell, 0.0)))
-        cone_gap = excess / total if total > 0 else 0.0
-    else:
-        cone_gap = math.nan
+    cone_gap = relaxation_gap(pu, point, closed)
     if not ac.converged:
         why = ("the AC check failed: pandapower's power flow could not be run on this net, so "
                "the topology's limits are not verified" if ac.failed else
@@ -414,13 +432,13 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
                "no topology within the limits was found (infeasibility not proven)")
         warnings.append(f"{why}: the SOCP point shown is the least-violating "
                         "one, not a loss-minimising operating point")
-    elif cone_gap > EXACT_CONE_TOL:
+    elif relaxation_exact(cone_gap) is False:
         warnings.append(
             f"the SOCP relaxation is not exact: it adds {cone_gap:.2%} to the losses"
         )
     model_error: str | None = None
     if compare and dv > EXACT_VOLTAGE_TOL:
-        if model_warning and cone_gap <= EXACT_CONE_TOL:
+        if model_warning and relaxation_exact(cone_gap):
             # the cone is tight: the difference is the model's (ZIP loads taken as constant
             # power, say), which model_warning states; not an inexact relaxation (user test
             # ut_balanced #4)
@@ -508,8 +526,10 @@ def max_loading(branch_ids: list[str], closed: np.ndarray,
 
 
 def slave_summary(pu: PerUnitNetwork, net: Network, r: SlaveResult) -> SlaveOutcome:
-    """One scenario's or extreme point's slave answer in the user's ids."""
+    """One scenario's or extreme point's slave answer in the user's ids, with the share of its
+    losses that the relaxation adds (:func:`relaxation_gap`: the nominal AC check's measure)."""
     bus_ids = pu.bus_ids
+    gap = relaxation_gap(pu, r.point)
     return SlaveOutcome(
         r.objective, r.losses_kw, r.violation, bool(r.feasible), r.min_voltage_pu,
         r.max_voltage_pu,
@@ -518,4 +538,5 @@ def slave_summary(pu: PerUnitNetwork, net: Network, r: SlaveResult) -> SlaveOutc
           else pu.branch_ids[v.index],
           "limit": v.limit, "amount": v.amount}
          for v in r.violations[:10]],
+        relaxation_gap=gap, relaxation_exact=relaxation_exact(gap),
     )

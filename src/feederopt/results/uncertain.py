@@ -25,6 +25,12 @@ class SlaveOutcome:
     max_voltage_pu: float | None
     #: The largest violated limits: component, id, limit, amount.
     violations: list[dict[str, Any]] = field(default_factory=list)
+    #: The share of ``losses_kw`` that the SOCP relaxation adds beyond the exact branch-flow
+    #: equations (:func:`feederopt.results.mapping.relaxation_gap`, the nominal AC check's
+    #: ``relaxation_gap``), and whether that leaves the relaxation exact (at most
+    #: :data:`~feederopt.results.mapping.EXACT_CONE_TOL`); None when not known.
+    relaxation_gap: float | None = None
+    relaxation_exact: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -35,6 +41,8 @@ class SlaveOutcome:
             "min_voltage_pu": _num(self.min_voltage_pu),
             "max_voltage_pu": _num(self.max_voltage_pu),
             "violations": list(self.violations),
+            "relaxation_gap": _num(self.relaxation_gap),
+            "relaxation_exact": self.relaxation_exact,
         }
 
 
@@ -47,9 +55,24 @@ class ScenarioOutcome:
     #: (:class:`feederopt.validation.scenario_ac.ScenarioAc`; None when not run).
     ac: Any = None
 
+    @property
+    def inexact_text(self) -> str | None:
+        """``relaxation not exact (model 231.931 kW, AC 185.619 kW)`` when the SOCP relaxation
+        is not exact in this scenario (its relaxation gap above the tolerance: the model's
+        losses include losses that no power flow has); None when it is exact or not known.
+        The AC losses are this scenario's AC power flow's at the same topology (omitted when
+        it was not run or did not converge)."""
+        if self.outcome.relaxation_exact is not False:
+            return None
+        ac = self.ac
+        ac_kw = ac.losses_kw if ac is not None and ac.converged else None
+        return (f"relaxation not exact (model {_kw(self.outcome.losses_kw)}"
+                + (f", AC {_kw(ac_kw)}" if ac_kw is not None else "") + ")")
+
     def to_dict(self) -> dict[str, Any]:
         return {"scenario": self.scenario, "weight": float(self.weight),
                 **self.outcome.to_dict(),
+                "relaxation_note": self.inexact_text,
                 "ac": None if self.ac is None else self.ac.to_dict()}
 
 
@@ -109,6 +132,55 @@ class StochasticSummary:
     def infeasible_scenarios(self) -> int:
         return sum(1 for s in self.scenarios if not s.outcome.feasible)
 
+    @property
+    def inexact_scenarios(self) -> list[ScenarioOutcome]:
+        """The scenarios in which the SOCP relaxation is not exact at the chosen topology
+        (:attr:`ScenarioOutcome.inexact_text`)."""
+        return [s for s in self.scenarios if s.outcome.relaxation_exact is False]
+
+    @property
+    def inexact_note(self) -> str | None:
+        """A note naming the scenarios in which the SOCP relaxation is not exact at the chosen
+        topology (:attr:`inexact_scenarios`: the share of a scenario's losses that the
+        relaxation adds, the nominal AC check's ``relaxation_gap``, above
+        :data:`~feederopt.results.mapping.EXACT_CONE_TOL`), with the model's and the AC power
+        flow's losses there and the expectation over the AC power flows; None when the
+        relaxation is exact in every scenario."""
+        bad = self.inexact_scenarios
+        if not bad:
+            return None
+        named = "; ".join(f"{s.scenario}: {s.inexact_text}" for s in bad[:10])
+        more = f"; ... ({len(bad) - 10} more)" if len(bad) > 10 else ""
+        return (f"the SOCP relaxation is not exact in {len(bad)} scenario(s) at the chosen "
+                f"topology ({named}{more}): the model's losses there include losses that no "
+                "power flow has (l > (P^2+Q^2)/v), which it can use to hold the voltages "
+                "within the limits under reverse power flow; the scenario's AC power flow is "
+                "the true operating point, and the model's expected losses "
+                f"({_kw(self.expected_losses_kw)}) overstate the expectation over the AC "
+                f"power flows ({_kw(self.expected_ac_losses_kw)})")
+
+    @property
+    def held_by_inexact(self) -> list[str]:
+        """The scenarios whose AC power flow breaks a limit while the model needed no slack
+        there only by an inexact relaxation: the model did not hold the limits there, its
+        fictitious losses did."""
+        return [s.scenario for s in self.scenarios
+                if s.ac is not None and not s.ac.within_limits and s.outcome.feasible
+                and s.outcome.relaxation_exact is False]
+
+    @property
+    def expected_ac_losses_kw(self) -> float | None:
+        """The expectation of the AC losses over the scenarios, ``sum_s w_s L_s^AC`` (``w_s``
+        the normalised weights): the true operating points' expected losses beside the
+        model's :attr:`expected_losses_kw`, which counts the fictitious losses of a scenario
+        where the relaxation is not exact. None unless every scenario's AC power flow ran
+        and converged."""
+        acs = [s.ac for s in self.scenarios]
+        if not acs or len(acs) < self.scenario_count or any(
+                a is None or not a.converged or not math.isfinite(a.losses_kw) for a in acs):
+            return None
+        return float(sum(s.weight * s.ac.losses_kw for s in self.scenarios))
+
     def to_dict(self) -> dict[str, Any]:
         worst = self.worst
         return {
@@ -129,7 +201,10 @@ class StochasticSummary:
                 "given_weight_sum": self.given_weight_sum,
                 "expected_objective_kw": self.expected_objective_kw,
                 "expected_losses_kw": self.expected_losses_kw,
+                # the same expectation over the scenarios' AC power flows (the true losses)
+                "expected_ac_losses_kw": _num(self.expected_ac_losses_kw),
                 "expected_violation_pu": self.expected_violation_pu,
+                "inexact_scenarios": [s.scenario for s in self.inexact_scenarios],
                 "infeasible_scenarios": self.infeasible_scenarios,
                 # the largest AC loading over every scenario's power flow, and where
                 **_loading_dict(self.ac_max_loading),
@@ -169,6 +244,18 @@ class RobustSummary:
     #: Master iterations of the bounded least-violating search that follows a proof that no
     #: topology is robustly feasible (None: no such search ran).
     least_violating_search_iterations: int | None = None
+
+    @property
+    def held_by_inexact(self) -> list[str]:
+        """The worst extreme point when its AC power flow breaks a limit while the model needed
+        no slack there only by an inexact relaxation (as
+        :attr:`StochasticSummary.held_by_inexact`)."""
+        ac, worst = self.worst_vertex_ac, self.worst_vertex
+        hit = next((v for v in self.vertices if v.vertex == worst), None)
+        if (ac is not None and not ac.within_limits and hit is not None
+                and hit.outcome.feasible and hit.outcome.relaxation_exact is False):
+            return [f"extreme point {worst}"]
+        return []
 
     @property
     def budget_binds_nothing(self) -> bool:
@@ -231,6 +318,10 @@ def _loading_dict(top: tuple[float, str, str] | None) -> dict[str, Any]:
     return {"ac_max_loading_percent": None if top is None else top[0],
             "ac_max_loading_element": None if top is None else top[1],
             "ac_max_loading_scenario": None if top is None else top[2]}
+
+
+def _kw(x: float | None) -> str:
+    return "-" if x is None or not math.isfinite(x) else f"{x:.3f} kW"
 
 
 def _key(x: float | None) -> float:

@@ -1,0 +1,117 @@
+"""User test ut33 (SimBench 1-MV-rural, scenario t14350): in a reverse-flow scenario the SOCP
+relaxation is not exact, the model's losses (231.93 kW) exceeded pandapower's (185.62 kW) at
+the same topology, the expected losses were the model's alone, nothing warned, and the console
+said the SOCP model "held them in every scenario, no slack" although that scenario's AC power
+flow broke v_max: the model held v_max only by losses that no power flow has.
+
+Here the tiny feeder (tests/netbuild.py) with v_max 1.03 p.u. and two scenarios of weight 0.5:
+its own loads, and its loads with 6 MW of PV at bus c. The truth is pandapower's ``runpp`` of
+the feeder built by hand (``tiny_pandapower_net``) at the result's open branches: its losses,
+and whether bus c rises above 1.03 p.u.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from typing import Any
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from feederopt.cli import app
+from feederopt.io import write_folder
+from feederopt.report.scenarios import scenarios_section
+from feederopt.results.result import AC_LIMIT_TOLERANCE
+from netbuild import tiny, tiny_pandapower_net, tiny_tables
+
+pp = pytest.importorskip("pandapower")
+
+V_MAX = 1.03
+PV_MW = 6.0
+
+
+def truth(open_ids: set[str], pv: bool) -> tuple[float, float]:
+    """pandapower's losses [kW] and highest voltage [p.u.] of the scenario."""
+    net = tiny_pandapower_net(open_ids, sgen=("c", PV_MW, 0.0) if pv else None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pp.runpp(net, numba=False)
+    return float(net.res_line.pl_mw.sum() * 1e3), float(net.res_bus.vm_pu.max())
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str, Any]]:
+    tmp = tmp_path_factory.mktemp("scenexact")
+    t = tiny_tables()
+    net = tiny(buses=t["buses"].with_columns(pl.lit(V_MAX).alias("v_max_pu")))
+    write_folder(net, tmp / "net", fmt="csv")
+    loads = t["loads"]
+    rows = [f"{s},load,{lid},{p},{q},0.5" for s in ("own", "pv")
+            for lid, p, q in zip(loads["id"], loads["p_mw"], loads["q_mvar"], strict=True)]
+    rows.append(f"pv,bus,c,{-PV_MW},0.0,0.5")
+    (tmp / "s.csv").write_text("scenario,kind,element,p_mw,q_mvar,weight\n"
+                               + "\n".join(rows) + "\n")
+    res = CliRunner().invoke(app, [
+        "solve", str(tmp / "net"), "--scenarios", str(tmp / "s.csv"), "--time-limit", "30",
+        "--workers", "1", "--json", str(tmp / "r.json")], env={"COLUMNS": "240"})
+    return res, json.loads((tmp / "r.json").read_text())
+
+
+def test_inexact_scenario_is_marked(run: tuple[Any, dict[str, Any]]) -> None:
+    """The reverse-flow scenario is marked not exact, with the model's losses and pandapower's;
+    the scenario at the feeder's own loads is exact (the model's losses are pandapower's)."""
+    _, doc = run
+    opened = {b["id"] for b in doc["open_branches"]}
+    rows = {s["scenario"]: s for s in doc["scenarios"]}
+    own_kw, _ = truth(opened, pv=False)
+    pv_kw, _ = truth(opened, pv=True)
+    assert rows["own"]["relaxation_exact"] is True and rows["own"]["relaxation_note"] is None
+    assert rows["own"]["losses_kw"] == pytest.approx(own_kw, rel=1e-4)
+    pv = rows["pv"]
+    assert pv["violation_pu"] < 1e-6  # the model needed no slack
+    assert pv["losses_kw"] > pv_kw * 1.01  # it counts losses that pandapower does not have
+    assert pv["ac"]["losses_kw"] == pytest.approx(pv_kw, rel=1e-6)
+    assert pv["relaxation_exact"] is False
+    assert pv["relaxation_note"] == (f"relaxation not exact (model {pv['losses_kw']:.3f} kW, "
+                                     f"AC {pv_kw:.3f} kW)")
+    assert doc["stochastic"]["inexact_scenarios"] == ["pv"]
+    assert any("not exact in 1 scenario(s)" in n and "pv: relaxation not exact" in n
+               for n in doc["notes"])
+
+
+def test_expected_ac_losses(run: tuple[Any, dict[str, Any]]) -> None:
+    """The expectation over the AC power flows beside the model's, in the JSON, the console
+    and the report."""
+    res, doc = run
+    opened = {b["id"] for b in doc["open_branches"]}
+    expected = 0.5 * truth(opened, pv=False)[0] + 0.5 * truth(opened, pv=True)[0]
+    st = doc["stochastic"]
+    assert st["expected_ac_losses_kw"] == pytest.approx(expected, rel=1e-6)
+    assert st["expected_losses_kw"] > expected * 1.005
+    out = " ".join(res.output.split())
+    assert (f"expected losses {st['expected_losses_kw']:.3f} kW (SOCP model; over the "
+            f"scenarios' AC power flows {expected:.3f} kW)") in out
+    page = scenarios_section(doc)
+    shown = re.search(r"expected losses \(AC power flows\) \[kW\]</th><td[^>]*>([^<]+)<", page)
+    assert shown is not None and float(shown.group(1)) == pytest.approx(expected, rel=1e-5)
+    assert "relaxation not exact (model" in page
+
+
+def test_console_does_not_claim_the_model_held_the_limits(
+        run: tuple[Any, dict[str, Any]]) -> None:
+    """pandapower breaks v_max at the PV scenario: exit code 4, and the console says that the
+    model kept it only through its inexact relaxation, not that it held the limits."""
+    res, doc = run
+    opened = {b["id"] for b in doc["open_branches"]}
+    pv = next(s for s in doc["scenarios"] if s["scenario"] == "pv")
+    _, vmax = truth(opened, pv=True)
+    assert vmax > V_MAX + AC_LIMIT_TOLERANCE["voltage_pu"]
+    assert res.exit_code == 4, res.output
+    out = " ".join(res.output.split())
+    assert "held them in every scenario" not in out
+    assert "needed no slack in any scenario, but in pv only through its inexact relaxation" in out
+    assert f"pv: relaxation not exact (model {pv['losses_kw']:.3f} kW, AC " in out
+    assert "(not exact)" in out  # the scenario's losses in the table
