@@ -181,9 +181,10 @@ class Result:
 
     Figures (a float that does not exist is NaN; ``to_dict``/the JSON write it as null):
 
-    * ``case``, ``method`` (``benders``, ``misocp``, ``lindistflow``, ``stochastic``,
-      ``robust``, ...), ``solver``, ``status`` (:class:`~feederopt.solvers.status.Status`:
-      ``optimal``, ``feasible``, ``time_limit``, ``interrupted``, ``infeasible``, ``error``),
+    * ``case``, ``method`` (``benders``, ``benders-scip``, ``misocp``, ``lindistflow``;
+      ``stochastic-benders``, ``robust-cutting-plane`` with ``scenarios=``/``robust=``),
+      ``solver``, ``status`` (:class:`~feederopt.solvers.status.Status`: ``optimal``,
+      ``feasible``, ``time_limit``, ``interrupted``, ``infeasible``, ``error``),
       ``solve_time_s`` (wall time) and ``timings`` (seconds per step, counts).
     * ``objective`` [kW-equivalent]: what the method minimised at the chosen topology: the
       losses plus the switching cost ``sum_{changed switches} c_s`` (``switch_cost_kw``, its
@@ -199,13 +200,14 @@ class Result:
       (``uncertain`` and ``extra`` hold the per-scenario values).
     * ``lower_bound`` [kW-equivalent]: a proven lower bound of ``objective`` over every radial
       topology (+inf: the run proved that none meets the limits; -inf: nothing proven, e.g. a
-      heuristic); ``gap = (objective - lower_bound) / max(|objective|, 1e-9)``, relative (inf
-      without a bound or an incumbent).
+      heuristic); ``gap``: ``(objective - lower_bound) / max(|objective|, 1e-9)``, relative
+      (inf without a bound or an incumbent).
     * ``iterations``: how often the method's main loop ran: the master problems a
       decomposition solved (generalised Benders, Geoffrion 1972; outer approximation,
-      stochastic, robust), or for the single-tree Benders the distinct topologies its callback
-      evaluated; 1 for a one-shot MISOCP or LinDistFlow solve. 0 when the bounds met before the
-      first master, as on case33bw, where the start heuristics and probing prove the optimum.
+      stochastic, robust), or for the single-tree ``benders-scip`` the distinct topologies
+      its callback evaluated; 1 for a one-shot MISOCP or LinDistFlow solve. 0 when the bounds
+      met before the first master, as on case33bw, where the start heuristics and probing
+      prove the optimum.
       ``log`` is not one row per iteration: it has a row (:class:`~feederopt.solvers.status.
       IterationRecord`: bounds, gap, times, ``note``) whenever a bound moved, the start and
       the steps outside the loop (probing, a final proof; named by ``note``) included, each
@@ -223,7 +225,14 @@ class Result:
     * ``extra``: what else the method reported, merged into the JSON as it is: ``settings``
       (the options as used), ``notes``, ``held``, ``switching``, ``solver_status``,
       ``polish``, the scenarios' or extreme points' rows, ...
-    * ``within_limits``, ``has_topology``, ``diagnosis``: below.
+    * ``open_branches``: the branches the answer opens (``id``, ``from_bus``, ``to_bus``, and
+      ``operated_by``, the pandapower switches, where known); ``out_of_service_branches``: the
+      network's out-of-service ones, open in every answer; ``closed``: branch id -> state.
+    * ``within_limits``: False when the topology breaks a limit (the least-violating one of
+      a grid proven infeasible, or of a run stopped before it found one within the limits),
+      in the model or in the AC check; ``diagnosis`` then names the violated limits.
+      ``has_topology``: False when the run ended without any topology (``open_branches``
+      empty, the tables' ``closed`` null).
 
     Tables (Polars, one row per bus, in-service branch, switchable branch, in-service
     generator): ``buses`` (``vm_pu`` the model's, ``vm_ac_pu`` the AC check's, the load, the
