@@ -21,6 +21,7 @@ from feederopt.errors import (
     Problem,
     ProblemKind,
 )
+from feederopt.execution import forking as _forking  # noqa: F401  (its os.fork hook)
 from feederopt.network import Network
 
 if TYPE_CHECKING:

@@ -47,6 +47,7 @@ from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, TopologyEvalu
 from feederopt.algorithms.stochastic import StochasticBenders, StochasticOptions
 from feederopt.errors import FeederoptWarning, InputError, Problem, ProblemKind
 from feederopt.execution import Executor, make_executor
+from feederopt.execution.forking import check_not_forked
 from feederopt.io.scenarios import ScenarioSet, load_scenarios
 from feederopt.network.container import Network
 from feederopt.network.devices import device_list, fixed_at_base, per_unit_devices
@@ -110,6 +111,7 @@ __all__ = ["NOMINAL_NOTE", "Method", "SolveOptions", "device_list", "load", "pre
 
 def load(source: Any, *, check: bool = True) -> Network:
     """A network from a built-in case name, a file or folder path, or a pandapower net."""
+    check_not_forked("feederopt.load")
     from feederopt.cases import load as _load
 
     net = _load(source, check=check)
@@ -191,6 +193,7 @@ def solve(
     the result then has status ``interrupted`` and carries the best topology found, its bound
     and gap, as at a time limit (:mod:`feederopt.solvers.interrupt`).
     """
+    check_not_forked("feederopt.solve")
     if isinstance(method, SolveOptions):  # solve(network, options), positionally
         if options is not None or keywords:
             raise TypeError("give either options= or the method and keywords, not both")
@@ -514,6 +517,7 @@ def save(result: Result | ThreePhaseResult, out_dir: str | Path, *, force: bool 
     ``bad_output_path`` problem, as on the command line. A three-phase result
     (:func:`~feederopt.api_threephase.solve_three_phase`) gets the folder of its ``solve
     FEEDER.dss --out DIR``: result.json, its PNGs and always report.html."""
+    check_not_forked("feederopt.save")
     from feederopt.io.writing import check_output
 
     _check_result(result, "save")
@@ -552,6 +556,7 @@ def save_json(result: Result | ThreePhaseResult, path: str | Path, *,
     atomically; an existing file is replaced only with ``force``, and never the network the
     result was solved from or a file inside its folder (``result.source``, or the path the
     network was read from), as in :func:`save`."""
+    check_not_forked("feederopt.save_json")
     from feederopt.io.writing import check_output, write_text
     from feederopt.report.output import write_result_json
 

@@ -38,6 +38,7 @@ from typing import Any
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.execution.forking import check_not_forked
 from feederopt.io.writing import add_to_manifest, check_output, owned_by_feederopt, write_text
 from feederopt.report.output import read_iterations
 from feederopt.report.page import (
@@ -809,6 +810,7 @@ def write_report(result_dir: str | Path, out: str | Path | None = None, *,
     The page is the one the command that wrote the folder writes (:func:`result_kind`):
     ``solve --out`` (balanced or three-phase), ``schedule --out``, ``partition --out`` or
     ``plan --out``."""
+    check_not_forked("feederopt.write_report")
     folder = Path(result_dir)
     result = _read_json(folder)
     kind = result_kind(result, folder / "result.json")
