@@ -64,7 +64,8 @@ def _after_fork_in_child() -> None:
     _forked_from_pool = _pool_at_fork
 
 
-os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
 
 
 def check_not_forked(what: str) -> None:
