@@ -53,3 +53,27 @@ def test_an_element_moved_to_other_buses_is_named() -> None:
         write_switch_states(current, network, _states(network))
     assert err.value.problems[0].ids == ("line:10",)
     assert "other buses" in err.value.problems[0].message
+
+
+@pytest.fixture(scope="module")
+def simple() -> tuple[object, feederopt.Result]:
+    net = pn.example_simple()
+    return net, feederopt.solve(feederopt.load(net), time_limit=30, ac_check=False)
+
+
+@pytest.mark.parametrize("given", ["case33bw", "net.json", 33])
+def test_not_a_pandapower_net_is_a_typed_problem(given: object,
+                                                 simple: tuple[object, feederopt.Result]) -> None:
+    """``result.to_pandapower("case33bw")`` (a name for the net object) was an AttributeError
+    from five frames deep (user test ut33_api #3); it is the InputError of a wrong net."""
+    net, result = simple
+    with pytest.raises(InputError) as err:
+        result.to_pandapower(given)
+    (problem,) = err.value.problems
+    assert problem.component == "net"
+    assert "not a pandapower net" in problem.message and type(given).__name__ in problem.message
+    assert problem.ids == ((repr(given),) if isinstance(given, str) else ())
+    with pytest.raises(InputError):
+        write_switch_states(given, result.network, result.closed)
+    # the net itself still takes the states
+    assert result.to_pandapower(net) is not net

@@ -21,11 +21,12 @@ from feederopt.errors import (
     Problem,
     ProblemKind,
 )
+from feederopt.execution import forking as _forking  # noqa: F401  (its os.fork hook)
 from feederopt.network import Network
 
 if TYPE_CHECKING:
     from feederopt.algorithms.base import ProgressCallback
-    from feederopt.api import load, save, save_json, solve
+    from feederopt.api import load, read_result, save, save_json, solve
     from feederopt.api_partition import check_partition_result, partition
     from feederopt.api_resilience import plan, plan_settings, restore
     from feederopt.api_schedule import check_schedule_result, schedule
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
     from feederopt.options import Method, SolveOptions, solve_options
     from feederopt.problems.holds import held_text
     from feederopt.problems.reconfiguration import DEFAULT_RADIALITY
-    from feederopt.report.html import write_report
+    from feederopt.report.html import ResultFolder, write_report
     from feederopt.report.partition import partition_result_json
     from feederopt.report.resilience import write_resilience_folder
     from feederopt.report.schedule import (
@@ -78,7 +79,7 @@ if TYPE_CHECKING:
     from feederopt.validation.ac import ac_power_flow
     from feederopt.validation.ac_polish import polish_text
     from feederopt.validation.fidelity import model_fidelity
-    from feederopt.validation.montecarlo import check_options, check_result, read_result
+    from feederopt.validation.montecarlo import check_options, check_result
 
 
 #: Public names imported on first access, and the module that defines each.
@@ -125,7 +126,8 @@ _FOR_CLI = {
     "rating_verdict": "feederopt.validation.ac_limits",
     "check_options": "feederopt.validation.montecarlo",
     "check_result": "feederopt.validation.montecarlo",
-    "read_result": "feederopt.validation.montecarlo",
+    "read_result": "feederopt.api",
+    "ResultFolder": "feederopt.report.html",
     "branch_label": "feederopt.results.result",
     "switching_text": "feederopt.results.result",
     "RobustSummary": "feederopt.results.uncertain",
@@ -178,6 +180,7 @@ __all__ = [
     "ProblemKind",
     "ProgressCallback",
     "Result",
+    "ResultFolder",
     "RobustSummary",
     "SampleRecord",
     "ScenarioSummary",

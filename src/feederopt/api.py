@@ -30,7 +30,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 import polars as pl
@@ -47,6 +47,7 @@ from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, TopologyEvalu
 from feederopt.algorithms.stochastic import StochasticBenders, StochasticOptions
 from feederopt.errors import FeederoptWarning, InputError, Problem, ProblemKind
 from feederopt.execution import Executor, make_executor
+from feederopt.execution.forking import check_not_forked
 from feederopt.io.scenarios import ScenarioSet, load_scenarios
 from feederopt.network.container import Network
 from feederopt.network.devices import device_list, fixed_at_base, per_unit_devices
@@ -104,12 +105,16 @@ from feederopt.solvers.interrupt import reason as interrupt_reason
 from feederopt.solvers.status import Status
 
 __all__ = ["NOMINAL_NOTE", "Method", "SolveOptions", "device_list", "load", "prepare",
-           "relax_limits", "save", "save_json", "seed_problem", "solve", "solve_options",
-           "start_and_run", "to_pandapower"]
+           "read_result", "relax_limits", "save", "save_json", "seed_problem", "solve",
+           "solve_options", "start_and_run", "to_pandapower"]
+
+if TYPE_CHECKING:
+    from feederopt.report.html import ResultFolder
 
 
 def load(source: Any, *, check: bool = True) -> Network:
     """A network from a built-in case name, a file or folder path, or a pandapower net."""
+    check_not_forked("feederopt.load")
     from feederopt.cases import load as _load
 
     net = _load(source, check=check)
@@ -191,6 +196,7 @@ def solve(
     the result then has status ``interrupted`` and carries the best topology found, its bound
     and gap, as at a time limit (:mod:`feederopt.solvers.interrupt`).
     """
+    check_not_forked("feederopt.solve")
     if isinstance(method, SolveOptions):  # solve(network, options), positionally
         if options is not None or keywords:
             raise TypeError("give either options= or the method and keywords, not both")
@@ -514,6 +520,7 @@ def save(result: Result | ThreePhaseResult, out_dir: str | Path, *, force: bool 
     ``bad_output_path`` problem, as on the command line. A three-phase result
     (:func:`~feederopt.api_threephase.solve_three_phase`) gets the folder of its ``solve
     FEEDER.dss --out DIR``: result.json, its PNGs and always report.html."""
+    check_not_forked("feederopt.save")
     from feederopt.io.writing import check_output
 
     _check_result(result, "save")
@@ -552,6 +559,7 @@ def save_json(result: Result | ThreePhaseResult, path: str | Path, *,
     atomically; an existing file is replaced only with ``force``, and never the network the
     result was solved from or a file inside its folder (``result.source``, or the path the
     network was read from), as in :func:`save`."""
+    check_not_forked("feederopt.save_json")
     from feederopt.io.writing import check_output, write_text
     from feederopt.report.output import write_result_json
 
@@ -561,6 +569,44 @@ def save_json(result: Result | ThreePhaseResult, path: str | Path, *,
         return write_text(path, result.to_json() + "\n", force=force)
     check_output(path, force=force, inputs=_inputs(result))
     return write_result_json(result, path, force=force)
+
+
+@overload
+def read_result(path: str | Path, *, tables: Literal[False] = False) -> dict[str, Any]: ...
+
+
+@overload
+def read_result(path: str | Path, *, tables: Literal[True]) -> ResultFolder: ...
+
+
+def read_result(path: str | Path, *, tables: bool = False) -> dict[str, Any] | ResultFolder:
+    """A solve's saved result: its JSON (a ``--json`` file, or ``result.json`` of a folder
+    that ``feederopt.save`` or ``solve --out`` wrote) as a dict, with typed errors
+    (:func:`feederopt.validation.montecarlo.read_result`).
+
+    With ``tables=True``, the folder's tables too: a
+    :class:`~feederopt.report.html.ResultFolder` whose ``result`` is that dict and whose
+    ``buses``, ``branches``, ``switches``, ``generators`` and ``iterations`` are read from
+    its Parquet files (None where the folder has none), equal to the tables of the
+    :class:`~feederopt.results.result.Result` saved (missing values null in both). A JSON
+    file holds no tables: ``tables=True`` on one is a typed problem."""
+    check_not_forked("feederopt.read_result")
+    from feederopt.validation.montecarlo import read_result as read_document
+
+    doc = read_document(path)
+    if not tables:
+        return doc
+    from feederopt.report.html import read_result_folder
+
+    given = Path(path)
+    folder = given if given.is_dir() else given.parent
+    if not (given.is_dir() or given.name == "result.json"):
+        raise InputError([Problem(
+            ProblemKind.UNREADABLE_FILE, "result", "a result JSON file holds no tables: "
+            "tables=True reads the Parquet tables of a result folder", ids=(str(path),),
+            field="tables", hint="give the folder that feederopt.save (or solve --out) wrote, "
+            "or read the file without tables=True")])
+    return read_result_folder(folder)
 
 
 def _inputs(result: Result) -> list[str]:

@@ -34,6 +34,7 @@ from feederopt.algorithms.partition import (
 )
 from feederopt.cases import load_three_phase
 from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.execution.forking import check_not_forked
 from feederopt.io.writing import output_problems
 from feederopt.options import TIME_LIMIT_S, option_names, time_limit_problems, workers_problems
 from feederopt.problems.partition import (
@@ -94,6 +95,7 @@ def partition(source: Any, *, settings: str | Path | None = None,
     together. Ctrl-C or SIGTERM (in the main thread) stops the run as its time limit would,
     with status ``interrupted`` and no feedback rounds or post-analyses after it
     (:mod:`feederopt.solvers.interrupt`)."""
+    check_not_forked("feederopt.partition")
     t_start = time.perf_counter()
     problems = list(prior_problems)
     problems += option_problems(method=method, workers=workers, ray_address=ray_address,
@@ -495,6 +497,7 @@ def check_partition_result(doc: dict[str, Any], *, samples: int,
     (default: the result's). The problem is rebuilt from the result's ``inputs`` (source,
     settings, uncertain loads, k_der); a result that cannot be rebuilt raises
     :class:`InputError`. ``progress`` gets each sample, as :func:`partition`'s."""
+    check_not_forked("feederopt.check_partition_result")
     problems: list[Problem] = []
     if samples < 1:
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",

@@ -34,6 +34,7 @@ from feederopt.cases import load
 from feederopt.cases.disasters import load_disasters
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.execution import make_executor
+from feederopt.execution.forking import check_not_forked
 from feederopt.formulations.resilience import RadialityKind
 from feederopt.io.disasters import DisasterSet, duplicate_ids, duplicate_warnings
 from feederopt.network.container import Network
@@ -94,6 +95,7 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
     :class:`~feederopt.solvers.status.PhaseRecord` before the MILP (one solve: no
     iterations). ``ac_check``: run pandapower's AC power flow of the restored operation
     (:mod:`feederopt.validation.restoration`; ``ac_check`` of the result)."""
+    check_not_forked("feederopt.restore")
     # a string is one comma-separated list, as on the command line (user test ut_dopfres
     # #5: restore(net, "15") broke lines 1 and 5, the string read character by character)
     broken, dg_sites = list(id_list(broken) or ()), list(id_list(dg_sites) or ())
@@ -264,6 +266,7 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
     L-shaped master and recourses, each wait-and-see scenario) and the L-shaped method's
     iterations. ``ac_check``: pandapower's AC power flow of each scenario's operation
     (:mod:`feederopt.validation.restoration`; each scenario's ``ac_check``)."""
+    check_not_forked("feederopt.plan")
     broken = None if broken is None else list(id_list(broken) or ())
     problems = [*prior_problems, *plan_problems(
         scenarios=scenarios, broken=broken, method=method, workers=workers,

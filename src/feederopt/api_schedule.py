@@ -31,6 +31,7 @@ from feederopt.algorithms.ccg import ScheduleSolution, solve_ccg, solve_determin
 from feederopt.cases import load
 from feederopt.cases.schedule import has_schedule, schedule_paths
 from feederopt.errors import InfeasibleError, InputError, Problem, ProblemKind
+from feederopt.execution.forking import check_not_forked
 from feederopt.formulations.schedule import ScheduleData, nominal
 from feederopt.io.timeseries import (
     device_rating_warnings,
@@ -153,6 +154,7 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
     devices modelled) before the solve (they are in the result's notes too). Ctrl-C or
     SIGTERM (in the main thread) stops the run as its time limit would, with status
     ``interrupted`` and no sample check (:mod:`feederopt.solvers.interrupt`)."""
+    check_not_forked("feederopt.schedule")
     # a profile table in memory: polars as it is, pandas converted (ut_sched4 #11: a
     # DataFrame was "ambiguous" (polars) or "expected str, bytes or os.PathLike" (pandas))
     if profiles is not None and not isinstance(profiles, str | Path | pl.DataFrame):
@@ -499,6 +501,7 @@ def check_schedule_result(doc: dict[str, Any], *, samples: int, seed: int = 0,
     ``prior_problems`` (those the caller found, e.g. the CLI's options for other results and
     its ``--json`` path). ``progress`` gets a :class:`~feederopt.solvers.status.SampleRecord`
     after each realisation."""
+    check_not_forked("feederopt.check_schedule_result")
     problems = [*prior_problems, *check_schedule_problems(doc, samples=samples)]
     if problems:
         raise InputError(problems)

@@ -43,6 +43,7 @@ from feederopt.cases import load_three_phase
 from feederopt.cases.loading import opendss_file
 from feederopt.cases.threephase import has_three_phase_case
 from feederopt.errors import InputError, Problem, ProblemKind, SolverError
+from feederopt.execution.forking import check_not_forked
 from feederopt.io.opendss_shapes import daily_load_scenarios
 from feederopt.io.scenarios import (
     ScenarioRows,
@@ -134,6 +135,7 @@ def _misspelt_hints(net: ThreePhaseNetwork) -> list[str]:
 def three_phase_info(source: Any) -> dict[str, Any]:
     """Counts, OpenDSS's base-case solution and LinDist3Flow's voltage error of a three-phase
     feeder (a ``.dss`` path or a built-in three-phase case name)."""
+    check_not_forked("feederopt.three_phase_info")
     net = load_three_phase(source, check=False)
     problems = net.validate()
     summary = net.summary()
@@ -474,6 +476,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     records it, and the topology, flow and OpenDSS check are then the polished one's (an
     ``optimal`` status becomes ``feasible``: no longer the MILP's optimum). Not with
     ``scenarios`` (a note says so)."""
+    check_not_forked("feederopt.solve_three_phase")
     # the checks of the command line's --time-limit and --gap, with the others, all at once
     problems = time_limit_problems(time_limit_s, "time_limit_s") + gap_problems(gap) + (
         voltage_limit_problems(v_min_pu, v_max_pu) + loading_problems(max_loading_percent)

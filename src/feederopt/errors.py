@@ -150,6 +150,15 @@ class SolverError(FeederoptError):
     exit_code = 1
 
 
+class ForkedProcessError(FeederoptError, RuntimeError):
+    """feederopt was called in a process forked from one whose Polars thread pool was running
+    (:mod:`feederopt.execution.forking`): Polars would wait forever for threads that the fork
+    did not copy, so the call is refused at once; the message says to use the ``spawn`` start
+    method."""
+
+    exit_code = 1
+
+
 class FeederoptWarning(UserWarning):
     """Something the user should know about an answer that is still given (a result written
     into a pandapower net that lacks the edits it was solved with, say): a Python warning, so

@@ -2518,7 +2518,11 @@ def write_switch_states(
     open, or is a boolean array over the in-service branches. A bus-bus switch gets
     ``closed``; a line or trafo with switches gets all its switches set; one without switches
     (a tie of a MATPOWER-style net) gets ``in_service``. The original net is not changed.
+    Anything but a pandapower net as ``original_net`` (a case name, a path, a feederopt
+    Network) is a typed problem (it was an AttributeError five frames deep: user test
+    ut33_api #3).
     """
+    _check_is_net(original_net)
     br = network.branches
     if "pp_element" not in br.columns or "pp_index" not in br.columns:
         raise InputError(
@@ -2560,6 +2564,22 @@ def write_switch_states(
     out = copy.deepcopy(original_net)
     _write_branch_states(out, where, closed_by_branch_id, switch_plan(original_net))
     return out
+
+
+def _check_is_net(net: object) -> None:
+    """InputError unless ``net`` is a pandapower net: the object the states are written into
+    (a copy of it), not a case name, a path or a feederopt Network."""
+    if is_pandapower_net(net):
+        return
+    what = type(net).__name__
+    given = (repr(str(net))[:80],) if isinstance(net, str | Path) else ()
+    hint = ("pass the pandapower net object the result was solved from (e.g. "
+            "pandapower.networks.case33bw(), not its name or path: pandapower.from_json(path) "
+            "reads one); for a network that is no pandapower net, "
+            "feederopt.io.pandapower.to_pandapower(network, closed) builds a new one")
+    raise InputError([Problem(ProblemKind.INVALID_VALUE, "net",
+                              f"the net to write the result into is a {what}, not a "
+                              "pandapower net", ids=given, hint=hint)])
 
 
 #: The two bus columns of each branch-like pandapower element that states are written into.

@@ -63,9 +63,10 @@ import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io._common import read_long_table, unknown_file_type
-from feederopt.io.writing import atomic_file, nan_as_null
+from feederopt.io.writing import atomic_file
 from feederopt.network.container import Network
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
+from feederopt.network.schemas import nan_as_null
 
 if TYPE_CHECKING:
     from feederopt.network.threephase import ThreePhaseNetwork

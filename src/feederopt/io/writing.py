@@ -33,24 +33,13 @@ import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io.dss_files import script_files
-
-
-def nan_as_null(table: pl.DataFrame) -> pl.DataFrame:
-    """``table`` with every NaN of a float column as null, for writing: a quantity that does
-    not exist (a branch without a rating has no loading) is missing, and Parquet and Polars
-    say so by null. A NaN is a number to Polars, greater than every other: ``filter(
-    pl.col("loading_ac_percent") > 100)`` returned the branches without a rating (user test
-    ut_out #1); JSON has no NaN and writes null already (:func:`~feederopt.results.result.
-    finite_json`)."""
-    floats = [c for c, t in table.schema.items() if t.is_float()]
-    if not floats:
-        return table
-    return table.with_columns(pl.col(c).fill_nan(None) for c in floats)
+from feederopt.network.schemas import nan_as_null
 
 
 def write_table(table: pl.DataFrame, path: str | Path) -> None:
     """``table`` to the Parquet (or, by the suffix, CSV) file ``path``, NaN as null
-    (:func:`nan_as_null`): every table feederopt writes goes through here."""
+    (:func:`~feederopt.network.schemas.nan_as_null`, idempotent: a result's tables are null
+    already in memory): every table feederopt writes goes through here."""
     path = Path(path)
     if path.suffix.lower() == ".csv":
         nan_as_null(table).write_csv(path, null_value="")

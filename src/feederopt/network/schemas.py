@@ -208,6 +208,22 @@ EXTENSION_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+def nan_as_null(table: pl.DataFrame) -> pl.DataFrame:
+    """``table`` with every NaN of a float column as null: a quantity that does not exist (a
+    branch without a rating has no loading, a bus no AC voltage when no AC check ran) is
+    missing, and Polars and Parquet say so by null. A NaN is a number to Polars, greater than
+    every other: ``filter(pl.col("loading_ac_percent") > 100)`` returned the branches without a
+    rating (user tests ut_out #1 for the files, ut33_api #1 for the tables in memory). The one
+    rule for every table feederopt gives: a result's tables (:class:`feederopt.results.result.
+    Result`) and every table written (:func:`feederopt.io.writing.write_table`); JSON has no
+    NaN and writes null already (:func:`~feederopt.results.result.finite_json`). Infinities
+    (an unbounded generator limit) are numbers, kept."""
+    floats = [c for c, t in table.schema.items() if t.is_float()]
+    if not floats:
+        return table
+    return table.with_columns(pl.col(c).fill_nan(None) for c in floats)
+
+
 def polars_schema(model: type[pt.Model]) -> dict[str, pl.DataType]:
     """The Polars dtypes of a schema's columns (Literal columns are stored as strings)."""
     out: dict[str, pl.DataType] = {}

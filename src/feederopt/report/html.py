@@ -39,6 +39,7 @@ import polars as pl
 
 from feederopt._version import check_schema_version
 from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.execution.forking import check_not_forked
 from feederopt.io.writing import add_to_manifest, check_output, owned_by_feederopt, write_text
 from feederopt.report.output import read_iterations
 from feederopt.report.page import (
@@ -106,7 +107,14 @@ _HINT = "pass a folder written by " + ", ".join(f"'{c}'" for c in REPORTS.values
 
 @dataclass
 class ResultFolder:
-    """What a result folder holds: ``result.json`` and whichever tables and images exist."""
+    """What a result folder holds: ``result.json`` and whichever tables and images exist.
+
+    ``result`` is ``result.json`` as a dict (what ``feederopt.read_result(folder)`` returns);
+    ``buses``, ``branches``, ``switches``, ``generators`` are the folder's Parquet tables, as
+    the result had them in memory (``Result.buses`` ...; missing values null), None where the
+    folder has no such file (``generators.parquet`` only for a network with generators);
+    ``images`` the PNGs by name (``grid``). ``feederopt.read_result(folder, tables=True)``
+    gives one."""
 
     path: Path
     result: dict[str, Any]
@@ -117,6 +125,7 @@ class ResultFolder:
     #: ``iterations.parquet`` (bounds in ``lower_bound_kw``/``upper_bound_kw``, an old
     #: folder's ``lower_bound``/``upper_bound`` renamed on read), None without one.
     iterations: pl.DataFrame | None = None
+    generators: pl.DataFrame | None = None
 
 
 def _unreadable(path: Path, message: str, hint: str = _HINT) -> InputError:
@@ -184,7 +193,7 @@ def _read_json(folder: Path) -> dict[str, Any]:
 def _with_tables(folder: Path, result: dict[str, Any]) -> ResultFolder:
     """The solve folder: ``result`` and the Parquet tables and ``grid.png`` that exist."""
     tables: dict[str, pl.DataFrame | None] = {}
-    for name in ("buses", "branches", "switches"):
+    for name in ("buses", "branches", "switches", "generators"):
         file = folder / f"{name}.parquet"
         try:
             tables[name] = pl.read_parquet(file) if file.is_file() else None
@@ -199,7 +208,7 @@ def _with_tables(folder: Path, result: dict[str, Any]) -> ResultFolder:
                           hint=f"write the folder again with '{REPORTS['solve']}'") from None
     images = {p.stem: p.read_bytes() for p in [folder / "grid.png"] if p.is_file()}
     return ResultFolder(folder, result, tables["buses"], tables["branches"], tables["switches"],
-                        images, iterations)
+                        images, iterations, generators=tables["generators"])
 
 
 def read_result_folder(path: str | Path) -> ResultFolder:
@@ -880,6 +889,7 @@ def write_report(result_dir: str | Path, out: str | Path | None = None, *,
     The page is the one the command that wrote the folder writes (:func:`result_kind`):
     ``solve --out`` (balanced or three-phase), ``schedule --out``, ``partition --out`` or
     ``plan --out``."""
+    check_not_forked("feederopt.write_report")
     folder = Path(result_dir)
     result = _read_json(folder)
     kind = result_kind(result, folder / "result.json")

@@ -20,6 +20,7 @@ import polars as pl
 
 from feederopt._version import stamped
 from feederopt.network.container import Network
+from feederopt.network.schemas import nan_as_null
 from feederopt.results.dopf import DeviceSettings, DopfSummary
 from feederopt.results.uncertain import RobustSummary, StochasticSummary
 from feederopt.solvers.status import IterationRecord, Status
@@ -176,6 +177,76 @@ def bound_value(x: Any) -> float | None:
 
 @dataclass
 class Result:
+    """The answer of :func:`feederopt.solve`, in the user's ids and SI units.
+
+    Figures (a float that does not exist is NaN; ``to_dict``/the JSON write it as null):
+
+    * ``case``, ``method`` (``benders``, ``benders-scip``, ``misocp``, ``lindistflow``;
+      ``stochastic-benders``, ``robust-cutting-plane`` with ``scenarios=``/``robust=``),
+      ``solver``, ``status`` (:class:`~feederopt.solvers.status.Status`: ``optimal``,
+      ``feasible``, ``time_limit``, ``interrupted``, ``infeasible``, ``error``),
+      ``solve_time_s`` (wall time) and ``timings`` (seconds per step, counts).
+    * ``objective`` [kW-equivalent]: what the method minimised at the chosen topology: the
+      losses plus the switching cost ``sum_{changed switches} c_s`` (``switch_cost_kw``, its
+      constant part included; ``extra["switching"]`` itemises it) plus, with
+      ``loss_price_per_mwh``, the generators' energy cost priced as losses, ``sum_g
+      cost_per_mwh_g p_g / loss_price_per_mwh``. ``losses_kw`` is the losses alone, the model's
+      ``sum r l`` over the series impedances plus the branches' shunt conductance losses
+      (Farivar & Low 2013's SOCP branch flow model; NaN for a topology that breaks a limit,
+      whose point minimises slack: the AC check has its true losses). With ``scenarios=``
+      or ``robust=``, ``objective`` is the expected (probability-weighted) or worst-case
+      value over the scenarios or extreme points, while ``losses_kw``, the tables and the AC
+      check are those of the chosen topology at the network's **nominal** loads
+      (``uncertain`` and ``extra`` hold the per-scenario values).
+    * ``lower_bound`` [kW-equivalent]: a proven lower bound of ``objective`` over every radial
+      topology (+inf: the run proved that none meets the limits; -inf: nothing proven, e.g. a
+      heuristic); ``gap``: ``(objective - lower_bound) / max(|objective|, 1e-9)``, relative
+      (inf without a bound or an incumbent).
+    * ``iterations``: how often the method's main loop ran: the master problems a
+      decomposition solved (generalised Benders, Geoffrion 1972; outer approximation,
+      stochastic, robust), or for the single-tree ``benders-scip`` the distinct topologies
+      its callback evaluated; 1 for a one-shot MISOCP or LinDistFlow solve. 0 when the bounds
+      met before the first master, as on case33bw, where the start heuristics and probing
+      prove the optimum.
+      ``log`` is not one row per iteration: it has a row (:class:`~feederopt.solvers.status.
+      IterationRecord`: bounds, gap, times, ``note``) whenever a bound moved, the start and
+      the steps outside the loop (probing, a final proof; named by ``note``) included, each
+      labelled with the ``iteration`` it was recorded at; so ``len(log)`` may exceed
+      ``iterations`` (case33bw with Benders: 2 rows, ``start`` and ``probing``, 0 iterations).
+      ``iterations.parquet`` of a result folder is ``log``.
+    * ``min_voltage_pu``/``max_voltage_pu``: the model's voltage range over the user's buses;
+      ``ac_check`` (:class:`AcCheck`): pandapower's AC power flow of the chosen topology at the
+      optimiser's dispatch against the model (None with ``ac_check=False``).
+    * ``base``: the network's own base case (its normally open branches) in the AC power flow:
+      ``losses_kw``, ``min_voltage_pu``, ``min_voltage_bus``, ``max_voltage_pu``,
+      ``open_branches``, and where they apply ``unsupplied``, ``loops``, ``warning``,
+      ``ac_power_flow``/``ac_message`` (why the base case has no losses); empty without the AC
+      check.
+    * ``extra``: what else the method reported, merged into the JSON as it is: ``settings``
+      (the options as used), ``notes``, ``held``, ``switching``, ``solver_status``,
+      ``polish``, the scenarios' or extreme points' rows, ...
+    * ``open_branches``: the branches the answer opens (``id``, ``from_bus``, ``to_bus``, and
+      ``operated_by``, the pandapower switches, where known); ``out_of_service_branches``: the
+      network's out-of-service ones, open in every answer; ``closed``: branch id -> state.
+    * ``within_limits``: False when the topology breaks a limit (the least-violating one of
+      a grid proven infeasible, or of a run stopped before it found one within the limits),
+      in the model or in the AC check; ``diagnosis`` then names the violated limits.
+      ``has_topology``: False when the run ended without any topology (``open_branches``
+      empty, the tables' ``closed`` null).
+
+    Tables (Polars, one row per bus, in-service branch, switchable branch, in-service
+    generator): ``buses`` (``vm_pu`` the model's, ``vm_ac_pu`` the AC check's, the load, the
+    band), ``branches`` (``closed``, the model's flows ``p_from_mw``, ``q_from_mvar``, series
+    current ``i_ka``, ``loss_kw``, and pandapower's ``p_from_ac_mw``, ``i_ac_ka``,
+    ``loading_ac_percent``), ``switches`` (``closed``, ``initially_closed``, ``changed``,
+    ``operated_by``) and ``generators``. A value that does not exist (the loading of a branch
+    without a rating, every AC column without the AC check) is **null**, never NaN, exactly
+    as in the Parquet files that :func:`feederopt.save` writes (``pl.read_parquet(folder /
+    "branches.parquet")`` equals ``branches``): to Polars a NaN is a number above every other,
+    so ``filter(pl.col("loading_ac_percent") > 100)`` would pick every unrated branch
+    (:func:`feederopt.network.schemas.nan_as_null`, applied when a Result is built).
+    """
+
     case: str
     method: str
     status: Status
@@ -236,6 +307,11 @@ class Result:
 
     def __post_init__(self) -> None:
         self.lower_bound = proven_lower_bound(self.status, self.method, self.lower_bound)
+        # missing values are null in memory as in the files written (the class docstring)
+        self.buses = nan_as_null(self.buses)
+        self.branches = nan_as_null(self.branches)
+        self.switches = nan_as_null(self.switches)
+        self.generators = nan_as_null(self.generators)
 
     @property
     def closed(self) -> dict[str, bool]:

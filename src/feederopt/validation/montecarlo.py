@@ -44,6 +44,7 @@ import polars as pl
 from feederopt.algorithms.base import ProgressCallback, SampleCallback, sample_progress
 from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.execution.forking import check_not_forked
 from feederopt.io.scenarios import load_id_hint
 from feederopt.network.container import Network, resolve_branch_ids
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
@@ -534,6 +535,7 @@ def check_result(
     answer's ``limits`` says which replaced the network's. ``progress``
     gets a :class:`~feederopt.solvers.status.SampleRecord` after each sample (feasible: in the
     convex model)."""
+    check_not_forked("feederopt.check_result")
     from feederopt.cases import load
 
     data = result if isinstance(result, dict) else read_result(result)
