@@ -98,7 +98,7 @@ def test_solve_help_shows_units_in_brackets_and_flags_without_bool() -> None:
     """Rich markup used to eat ``[s]``, ``[per MWh]`` and ``[default: all cores]``, and flags
     were shown as ``--force <bool>``."""
     out = CliRunner().invoke(app, ["solve", "--help"], env={"COLUMNS": "200"}).output
-    for text in ("Time limit [s]", "[per MWh]", "[default: all cores]", "[p.u.]"):
+    for text in ("Time limit [s]", "[money per MWh", "[default: all cores]", "[p.u.]"):
         assert text in out, text
     assert "<bool>" not in out
     assert re.search(r"--force\s+Replace", out)

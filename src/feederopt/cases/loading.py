@@ -22,7 +22,7 @@ from feederopt.cases.threephase import (
 )
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io import from_pandapower, is_pandapower_net, looks_like_path, read
-from feederopt.io._common import unknown_file_type, unreadable
+from feederopt.io._common import no_such_path, unknown_file_type
 from feederopt.io.opendss import read_opendss
 from feederopt.network.container import Network
 from feederopt.network.threephase import ThreePhaseNetwork
@@ -91,7 +91,7 @@ def load_three_phase(source: Any, *, check: bool = True,
     else:
         path = Path(source)
         if not path.exists():
-            raise unreadable(path, "no such file or folder", hint="check the path")
+            raise no_such_path(source)
         if path.suffix.lower() != ".dss":
             raise unknown_file_type(path, "an OpenDSS .dss file")
         net = read_opendss(path, settings=settings)

@@ -83,21 +83,42 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+#: The metavars of the options that take text, in the form typer gives a number's
+#: (``--gap <float>``), so that none shows a bare ``<str>``: a path to write or read, a folder,
+#: comma-separated ids.
+FILE = "<file>"
+FOLDER = "<folder>"
+IDS = "<ids>"
+
+
+def choices_metavar(*choices: str) -> str:
+    """``<a|b|c>``: an option's choices as typer shows an Enum option's (``--load-shapes
+    <daily>``), for an option declared as text whose value the api checks, so that a bad one
+    is reported with every other problem of the input (exit 2), not by click alone."""
+    return "<" + "|".join(choices) + ">"
+
+
+#: How a network is named on the command line (the README's "SimBench grids"); a study case
+#: after ``@`` applies only to a SimBench name, not to a file.
+SIMBENCH_FORM = ("a SimBench grid simbench:<code>[@<study case>] (e.g. "
+                 "simbench:1-MV-rural--0-sw@lPV)")
+
 #: Shared argument and option declarations, so that every command spells them alike.
 FORCE_OPT = typer.Option(False, "--force",
                          help="Replace existing output files and folders (never without it).")
 SOURCE_ARG = typer.Argument(
     ...,
     metavar="CASE_OR_FILE",
-    help="A built-in case (see `feederopt cases`), a MATPOWER .m file, a pandapower .json file, "
-    "an OpenDSS .dss file or a folder of .parquet/.csv tables.",
+    help=f"A built-in case (see `feederopt cases`), {SIMBENCH_FORM}, a MATPOWER .m file, a "
+    "pandapower .json file, an OpenDSS .dss file or a folder of .parquet/.csv tables.",
     show_default=False,
 )
 BALANCED_SOURCE_ARG = typer.Argument(
     ...,
     metavar="CASE_OR_FILE",
-    help="A balanced network: a built-in case (see `feederopt cases`), a MATPOWER .m file, a "
-    "pandapower .json file or a folder of .parquet/.csv tables (not a three-phase .dss feeder).",
+    help=f"A balanced network: a built-in case (see `feederopt cases`), {SIMBENCH_FORM}, a "
+    "MATPOWER .m file, a pandapower .json file or a folder of .parquet/.csv tables (not a "
+    "three-phase .dss feeder).",
     show_default=False,
 )
 THREE_PHASE_SOURCE_ARG = typer.Argument(

@@ -13,7 +13,10 @@ from rich.table import Table
 from feederopt import partition_result_json, write_text
 from feederopt.cli.app import (
     EXIT_LIMITS_BROKEN,
+    FILE,
+    FOLDER,
     FORCE_OPT,
+    IDS,
     QUIET_OPT,
     THREE_PHASE_SOURCE_ARG,
     VERBOSE_OPT,
@@ -35,23 +38,27 @@ _fmt = fmt
 def partition(
     source: str = THREE_PHASE_SOURCE_ARG,
     settings: str | None = typer.Option(
-        None, "--settings", help="PowerModelsONM settings file (JSON): grid-forming DERs, "
+        None, "--settings", metavar=FILE,
+        help="PowerModelsONM settings file (JSON): grid-forming DERs, "
         "fixed or disabled switches, costs, a 'partition' section; what the model does not "
         "apply is noted; built-in cases bring their own, and a file given for one applies over "
         "them field by field."),
     uncertainty: float | None = typer.Option(
-        None, "--uncertainty", help="Load uncertainty as a share: 0.1 is a +-10 % box."),
+        None, "--uncertainty", help="Load uncertainty as a share: 0.1 is a +-10 % box "
+        "[default: the settings' partition.uncertainty, else 0]."),
     uncertain_loads: str | None = typer.Option(
-        None, "--uncertain-loads", help="Comma-separated load ids (default: the settings', "
-        "else every load; at most 12, 8 with --extensive: the worst case enumerates 2^n "
-        "extreme points)."),
+        None, "--uncertain-loads", metavar=IDS, help="Comma-separated load ids that vary (at "
+        "most 12, 8 with --extensive: the worst case enumerates 2^n extreme points) [default: "
+        "the settings' partition.uncertain_loads, else every load]."),
     k_der: int | None = typer.Option(
-        None, "--k-der", help="Most grid-forming DERs per microgrid (seed: 1)."),
+        None, "--k-der", help="Most grid-forming DERs per microgrid [default: the settings' "
+        "partition.k_der, else 1, the seed's]."),
     constant_power_loads: bool | None = typer.Option(
         None, "--constant-power-loads/--voltage-dependent-loads", help="Take every load at its "
         "nominal kW/kvar whatever the voltage (the seed's constant s_d), or as its OpenDSS "
-        "model (default, or the settings' load_model): then a plan may lower the voltage to "
-        "shrink the loads, and 'served load at the plan's voltages' says by how much."),
+        "model: then a plan may lower the voltage to shrink the loads, and 'served load at the "
+        "plan's voltages' says by how much [default: the settings' partition.load_model, else "
+        "voltage-dependent]."),
     extensive: bool = typer.Option(
         False, "--extensive", help="Solve the extensive form (one MILP) instead of the cutting "
         "plane (small cases)."),
@@ -65,13 +72,15 @@ def partition(
         None, "--voltage-feedback/--no-voltage-feedback", help="Run OpenDSS at the plan's "
         "nominal operating point and, while its node voltages break the limits, tighten the "
         "model's per-node voltage limits by the difference and solve again (up to 4 "
-        "re-solves; default on, or the settings' partition.voltage_feedback); off: the pure "
-        "LinDist3Flow plan."),
-    time_limit: float = typer.Option(600.0, "--time-limit", help="Seconds (a deadline for the "
-                                     "solves and the voltage feedback together)."),
-    json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON."),
+        "re-solves); off: the pure LinDist3Flow plan [default: the settings' "
+        "partition.voltage_feedback, else on]."),
+    time_limit: float = typer.Option(600.0, "--time-limit", help="Time limit [s] (a deadline "
+                                     "for the solves and the voltage feedback together)."),
+    json_file: str | None = typer.Option(None, "--json", metavar=FILE,
+                                         help="Write the result as JSON."),
     out_dir: str | None = typer.Option(
-        None, "--out", "-o", help="Write a result folder: result.json, microgrids.png (one colour "
+        None, "--out", "-o", metavar=FOLDER,
+        help="Write a result folder: result.json, microgrids.png (one colour "
         "per microgrid), der_setpoints.parquet (each DER phase's P, Q and limits) and a "
         "self-contained report.html."),
     force: bool = FORCE_OPT,

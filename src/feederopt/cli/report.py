@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from feederopt.cli.app import (
+    FILE,
     FORCE_OPT,
     QUIET_OPT,
     VERBOSE_OPT,
@@ -21,7 +22,7 @@ def report(
         ..., metavar="RESULT_DIR", show_default=False,
         help="A folder written with --out by `feederopt solve` (with or without --report; a "
         "three-phase FEEDER.dss too), `schedule`, `partition` or `plan`."),
-    out: str | None = typer.Option(None, "--out", "-o",
+    out: str | None = typer.Option(None, "--out", "-o", metavar=FILE,
                                    help="The HTML file [default: RESULT_DIR/report.html]."),
     force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,

@@ -13,11 +13,15 @@ from rich.table import Table
 from feederopt import Problem, output_problems, write_text
 from feederopt.cli.app import (
     BALANCED_SOURCE_ARG,
+    FILE,
+    FOLDER,
     FORCE_OPT,
+    IDS,
     QUIET_OPT,
     VERBOSE_OPT,
     app,
     bound_fmt,
+    choices_metavar,
     cli_command,
     exit_if_interrupted,
     fmt,
@@ -46,25 +50,32 @@ def _output_problems(json_file: str | None, out_dir: str | None, force: bool,
 
 
 RADIALITY_OPT = typer.Option(
-    "forest", "--radiality", help="forest: the closed lines form a spanning forest (default); "
-    "seed: the seed's 'sum of closed lines <= N-1' (loops possible) with its switching penalty.")
+    "forest", "--radiality", metavar=choices_metavar("forest", "seed"),
+    help="forest: the closed lines form a spanning forest; seed: the seed's 'sum of closed "
+    "lines <= N-1' (loops possible) with its switching penalty.")
+#: The default of --switch-penalty, in the unit of each command's help.
+PENALTY_DEFAULT = "[default: 0; the seed's 0.01 with --radiality seed]"
+#: How long restore and plan may run.
+TIME_LIMIT_HELP = "Time limit [s]."
 
 
 @app.command()
 @cli_command
 def restore(
     source: str = BALANCED_SOURCE_ARG,
-    broken: str = typer.Option(..., "--broken", help="Comma-separated ids of the broken lines."),
-    dg_sites: str | None = typer.Option(None, "--dg-sites",
+    broken: str = typer.Option(..., "--broken", metavar=IDS,
+                               help="Comma-separated ids of the broken lines."),
+    dg_sites: str | None = typer.Option(None, "--dg-sites", metavar=IDS,
                                         help="Comma-separated buses with a backup DG."),
     dg_size: float | None = typer.Option(
         None, "--dg-size", help="Backup DG size [kW], with --dg-sites [default: 100]."),
     radiality: str = RADIALITY_OPT,
     penalty: float | None = typer.Option(
-        None, "--switch-penalty", help="Penalty per closed line [p.u. of the 1 MVA base; "
-        "0.01 = 10 kW]; default 0, or the seed's 0.01 with --radiality seed."),
-    time_limit: float = typer.Option(600.0, "--time-limit", help="Seconds."),
-    json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON."),
+        None, "--switch-penalty", help="Switching penalty per closed line [p.u. of the 1 MVA "
+        f"base: 0.01 = 10 kW] {PENALTY_DEFAULT}."),
+    time_limit: float = typer.Option(600.0, "--time-limit", help=TIME_LIMIT_HELP),
+    json_file: str | None = typer.Option(None, "--json", metavar=FILE,
+                                         help="Write the result as JSON."),
     no_ac_check: bool = typer.Option(False, "--no-ac-check",
                                      help="Skip the AC power flow of the restoration."),
     force: bool = FORCE_OPT,
@@ -176,39 +187,45 @@ def _shed_table(what: str, shed_kw: dict[str, float]) -> Table:
 def plan(
     source: str = BALANCED_SOURCE_ARG,
     scenarios: str | None = typer.Option(
-        None, "--scenarios", help="Disaster scenarios: a .json/.csv file, or the name of a "
+        None, "--scenarios", metavar="<file|name>",
+        help="Disaster scenarios: a .json/.csv file, or the name of a "
         "file shipped with the case (zhang13: A_C_p1 ... B611_C_p3)."),
     broken: str | None = typer.Option(
-        None, "--broken", help="One certain attack instead (Phase 2): comma-separated lines."),
+        None, "--broken", metavar=IDS,
+        help="One certain attack instead (Phase 2): comma-separated lines."),
     harden_budget: int | None = typer.Option(None, "--harden-budget",
-                                             help="Most lines hardened (H; default 2)."),
+                                             help="Most lines hardened (H) [default: 2]."),
     dg_budget: int | None = typer.Option(None, "--dg-budget",
-                                         help="Most backup DGs (G; default 1)."),
+                                         help="Most backup DGs (G) [default: 1]."),
     dg_cost: float | None = typer.Option(
-        None, "--dg-cost", help="DG cost [$/kW]: 1.5 (default, the seed's code and figure) or "
-        "1500 (the seed's text)."),
+        None, "--dg-cost", help="DG cost [$/kW]: 1.5 (the seed's code and figure) or 1500 (the "
+        "seed's text) [default: 1.5]."),
     dg_size: float | None = typer.Option(None, "--dg-size", help="DG size [kW] [default: 100]."),
     harden_cost: float | None = typer.Option(None, "--harden-cost",
-                                             help="Hardening cost [$ per line] (default 400)."),
+                                             help="Hardening cost [$ per line] [default: 400]."),
     voll: float | None = typer.Option(None, "--voll",
-                                      help="Value of lost load [$/kW] (default 14)."),
+                                      help="Value of lost load [$/kW] [default: 14]."),
     radiality: str = RADIALITY_OPT,
     penalty: float | None = typer.Option(
-        None, "--switch-penalty", help="[$ per closed line]; default 0, or the seed's 0.01 "
-        "with --radiality seed."),
+        None, "--switch-penalty", help="Switching penalty per closed line [$] "
+        f"{PENALTY_DEFAULT}."),
     method: str = typer.Option("extensive", "--method",
+                               metavar=choices_metavar("extensive", "lshaped"),
                                help="extensive (one MILP) or lshaped (integer L-shaped)."),
     workers: int = typer.Option(1, "--workers", help="Processes for the L-shaped subproblems."),
-    ray: str | None = typer.Option(None, "--ray", help="Run the L-shaped subproblems on Ray: "
+    ray: str | None = typer.Option(None, "--ray", metavar="<auto|address>",
+                                   help="Run the L-shaped subproblems on Ray: "
                                    "auto (a local Ray) or a cluster address."),
     measures: bool = typer.Option(True, "--measures/--no-measures",
                                   help="Wait-and-see, EEV, EVPI and VSS."),
-    time_limit: float = typer.Option(600.0, "--time-limit", help="Seconds."),
-    json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON."),
+    time_limit: float = typer.Option(600.0, "--time-limit", help=TIME_LIMIT_HELP),
+    json_file: str | None = typer.Option(None, "--json", metavar=FILE,
+                                         help="Write the result as JSON."),
     no_ac_check: bool = typer.Option(False, "--no-ac-check",
                                      help="Skip the AC power flows of the scenario operations."),
     out_dir: str | None = typer.Option(
-        None, "--out", "-o", help="Write a result folder: result.json, plan.png and report.html."),
+        None, "--out", "-o", metavar=FOLDER,
+        help="Write a result folder: result.json, plan.png and report.html."),
     force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,

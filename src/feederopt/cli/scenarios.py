@@ -20,8 +20,11 @@ from rich.table import Table
 from feederopt import InputError, Problem, ProblemKind, check_schema_version
 from feederopt.cli.app import (
     EXIT_LIMITS_BROKEN,
+    FILE,
     FORCE_OPT,
+    IDS,
     QUIET_OPT,
+    SIMBENCH_FORM,
     SOURCE_ARG,
     VERBOSE_OPT,
     app,
@@ -290,7 +293,8 @@ def print_uncertain_verdict(result: Any) -> None:
 @cli_command
 def scenarios(
     source: str = SOURCE_ARG,
-    out: str = typer.Option(..., "--out", "-o", help="The scenario file (.parquet or .csv)."),
+    out: str = typer.Option(..., "--out", "-o", metavar=FILE,
+                            help="The scenario file (.parquet or .csv)."),
     count: int = typer.Option(10, "--count", "-n", help="Number of scenarios."),
     pv_share: float = typer.Option(0.3, "--pv-share",
                                    help="Highest share of load buses with PV (each scenario "
@@ -445,26 +449,29 @@ def check(
     samples: int = typer.Option(1000, "--samples", "-n", help="Number of load samples."),
     uncertainty: float | None = typer.Option(
         None, "--uncertainty", "-u", help="Relative load uncertainty X (loads in nominal +- X); "
-        "required but for a partition, robust or schedule result, whose own uncertainty is "
-        "the default."),
+        "required for a result without one of its own [default: a partition, robust or "
+        "schedule result's own]."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     uncertain_loads: str | None = typer.Option(
-        None, "--uncertain-loads", help="Comma-separated load ids that vary (default: a robust "
-        "result's own, else all)."),
-    case: str | None = typer.Option(None, "--case",
-                                    help="The network, if not the result's own source/case."),
+        None, "--uncertain-loads", metavar=IDS, help="Comma-separated load ids that vary "
+        "[default: a robust result's own, else all]."),
+    case: str | None = typer.Option(
+        None, "--case", metavar="<case_or_file>", help="The network, if not the result's own "
+        f"source/case: a built-in case, {SIMBENCH_FORM} or a file or folder, as solve's "
+        "CASE_OR_FILE."),
     no_ac: bool = typer.Option(False, "--no-ac-check", "--no-ac",
                                help="Skip the AC power flows."),
     v_min: float | None = typer.Option(
-        None, "--v-min", help="Lowest bus voltage [p.u.] for every bus (default: the solve's "
-        "--v-min, else the network's own)."),
+        None, "--v-min", help="Lowest bus voltage [p.u.] for every bus [default: the solve's "
+        "--v-min, else the network's own]."),
     v_max: float | None = typer.Option(
-        None, "--v-max", help="Highest bus voltage [p.u.] for every bus (default: the solve's "
-        "--v-max, else the network's own)."),
+        None, "--v-max", help="Highest bus voltage [p.u.] for every bus [default: the solve's "
+        "--v-max, else the network's own]."),
     max_loading: float | None = typer.Option(
         None, "--max-loading", help="Loading limit of every line and transformer, in % of its "
-        "rating (default: the solve's --max-loading, else 100)."),
-    json_file: str | None = typer.Option(None, "--json", help="Write the counts as JSON here."),
+        "rating [default: the solve's --max-loading, else 100]."),
+    json_file: str | None = typer.Option(None, "--json", metavar=FILE,
+                                         help="Write the counts as JSON here."),
     force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,

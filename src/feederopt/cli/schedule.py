@@ -14,7 +14,10 @@ from rich.table import Table
 from feederopt import InputError, Problem, ProblemKind, write_text
 from feederopt.cli.app import (
     BALANCED_SOURCE_ARG,
+    FILE,
+    FOLDER,
     FORCE_OPT,
+    IDS,
     QUIET_OPT,
     VERBOSE_OPT,
     app,
@@ -54,51 +57,57 @@ def _gap_pct(gap: float | None) -> str:
 def schedule(
     source: str = BALANCED_SOURCE_ARG,
     profiles: str | None = typer.Option(
-        None, "--profiles", help="Hourly profile table (time, element, value; CSV or Parquet). "
+        None, "--profiles", metavar=FILE,
+        help="Hourly profile table (time, element, value; CSV or Parquet). "
         "Built-in cases (case33bw, case69bw) bring their own."),
     devices: str | None = typer.Option(
-        None, "--devices", help="Folder of device tables dg/ess/pv/wind/ev (.csv/.parquet). "
+        None, "--devices", metavar=FOLDER,
+        help="Folder of device tables dg/ess/pv/wind/ev (.csv/.parquet). "
         "Built-in cases bring their own; a network of yours without it has no devices."),
     dsm: float = typer.Option(0.0, "--dsm", help="DSM share epsilon (0.1 = +-10 %)."),
     robust_budget: str | None = typer.Option(
-        None, "--robust-budget", help="GAMMA[,GAMMA_RES]: hours per bus (and per renewable "
+        None, "--robust-budget", metavar="<gamma[,gamma_res]>",
+        help="GAMMA[,GAMMA_RES]: hours per bus (and per renewable "
         "unit) that may deviate; with --gamma, a robust schedule by C&CG."),
     gamma: float | None = typer.Option(
         None, "--gamma", help="Load deviation share with a load budget (--robust-budget "
         "GAMMA > 0 or --aggregate) [default: 0.1]."),
     aggregate: str | None = typer.Option(
-        None, "--aggregate", help="LOW,HIGH: the seed's aggregate-ratio reading of the budget "
+        None, "--aggregate", metavar="<low,high>",
+        help="LOW,HIGH: the seed's aggregate-ratio reading of the budget "
         "(per hour, LOW <= total realised / forecast load <= HIGH) instead of the temporal one."),
-    hours: int = typer.Option(24, "--hours", help="Horizon (the first hours of the profiles)."),
+    hours: int = typer.Option(24, "--hours",
+                              help="Horizon [h] (the first hours of the profiles)."),
     hourly_topology: bool = typer.Option(False, "--hourly-topology",
                                          help="A topology per hour, with --switch-cost."),
     switch_cost: float = typer.Option(0.0, "--switch-cost",
-                                      help="$ per switching action, with --hourly-topology."),
+                                      help="Cost of each switching action [$], with "
+                                      "--hourly-topology."),
     physical_soc: bool = typer.Option(False, "--physical-soc", help="SOC loses pdis/eta_dis "
                                       "(physical) instead of the seed's eta_dis * pdis."),
     dg_commitment: bool = typer.Option(
         False, "--dg-commitment", help="Commit the fossil DG day-ahead (first stage: on/off "
         "per hour, p_min_mw when on, no_load_cost per hour on; dg table columns)."),
     import_limit: float | None = typer.Option(
-        None, "--import-limit", help="Substation import limit [MW] (the transformer rating; "
-        "default 100)."),
+        None, "--import-limit", help="Substation import limit [MW] (the transformer rating) "
+        "[default: 100]."),
     buy_price: float | None = typer.Option(
-        None, "--buy-price", help="Substation purchase price [$/MWh] for every hour (default "
-        "50; a profile element 'price' gives one per hour instead)."),
+        None, "--buy-price", help="Substation purchase price [$/MWh] for every hour (a "
+        "profile element 'price' gives one per hour instead) [default: 50]."),
     loss_price: float | None = typer.Option(
-        None, "--loss-price", help="Price of the losses [$/MWh] (default 50)."),
+        None, "--loss-price", help="Price of the losses [$/MWh] [default: 50]."),
     loss_tol: float | None = typer.Option(
         None, "--loss-tol", help="Largest share by which the piecewise-linear loss may "
         "under-estimate r(P^2+Q^2) between its tangents (0.04: tangents 1.5 times apart; "
         "0.01: 1.22 times; slower) [default: the fixed tangents 0.05-6 MW, up to 0.25]."),
     shed_price: float | None = typer.Option(
         None, "--shed-price", help="Price of curtailed load and unmet EV energy [$/MWh] "
-        "(default 500)."),
+        "[default: 500]."),
     spill_price: float | None = typer.Option(
-        None, "--spill-price", help="Price of spilled PV/wind energy [$/MWh] (default 0)."),
+        None, "--spill-price", help="Price of spilled PV/wind energy [$/MWh] [default: 0]."),
     uncertain_buses: str | None = typer.Option(
-        None, "--uncertain-buses", help="BUS,BUS,...: the buses whose load may deviate "
-        "(default: every load bus)."),
+        None, "--uncertain-buses", metavar=IDS, help="BUS,BUS,...: the buses whose load may "
+        "deviate [default: every load bus]."),
     deterministic: bool = typer.Option(
         False, "--deterministic", help="Solve the forecast only, also with --robust-budget "
         "(the deterministic counterpart; the result keeps the budget set for `check`)."),
@@ -106,11 +115,13 @@ def schedule(
                                 "realisations of the budget set."),
     ac_check: bool = typer.Option(True, "--ac-check/--no-ac-check",
                                   help="The hourly AC power flow (pandapower)."),
-    time_limit: float = typer.Option(900.0, "--time-limit", help="Seconds."),
+    time_limit: float = typer.Option(900.0, "--time-limit", help="Time limit [s]."),
     gap: float = typer.Option(1e-3, "--gap", help="Relative C&CG gap."),
-    json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON."),
+    json_file: str | None = typer.Option(None, "--json", metavar=FILE,
+                                         help="Write the result as JSON."),
     out_dir: str | None = typer.Option(
-        None, "--out", "-o", help="Write a result folder: result.json, hourly.png, report.html."),
+        None, "--out", "-o", metavar=FOLDER,
+        help="Write a result folder: result.json, hourly.png, report.html."),
     force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,

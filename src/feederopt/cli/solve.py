@@ -12,12 +12,16 @@ from rich.table import Table
 
 from feederopt import DEFAULT_RADIALITY, InputError, Problem, ProblemKind, interrupt
 from feederopt.cli.app import (
+    FILE,
+    FOLDER,
     FORCE_OPT,
+    IDS,
     QUIET_OPT,
     SOURCE_ARG,
     VERBOSE_OPT,
     app,
     bound_fmt,
+    choices_metavar,
     cli_command,
     fmt,
     is_heuristic,
@@ -319,20 +323,25 @@ def _heuristic(result: Any) -> bool:
 def solve(
     source: str = SOURCE_ARG,
     method: str = typer.Option("benders", "--method", "-m",
+                               metavar=choices_metavar("benders", "benders-scip", "misocp",
+                                                       "lindistflow"),
                                help="benders (exact), benders-scip (exact, one SCIP "
                                "branch-and-Benders-cut tree), misocp (exact, monolithic) or "
                                "lindistflow (heuristic)."),
-    solver: str | None = typer.Option(None, "--solver",
+    solver: str | None = typer.Option(None, "--solver", metavar="<name>",
                                       help="Override the conic solver: the slave's for benders "
                                       "(CLARABEL, MOSEK, ...), the model's for misocp (SCIP, "
                                       "GUROBI, MOSEK)."),
     gap: float = typer.Option(1e-4, "--gap", help="Relative optimality gap."),
     time_limit: float = typer.Option(600.0, "--time-limit", help="Time limit [s]."),
     radiality: str = typer.Option(DEFAULT_RADIALITY.value, "--radiality",
+                                  metavar=choices_metavar("parent_child", "flow"),
                                   help="parent_child or flow (single-commodity flow)."),
-    json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON here."),
+    json_file: str | None = typer.Option(None, "--json", metavar=FILE,
+                                         help="Write the result as JSON here."),
     out_dir: str | None = typer.Option(
-        None, "--out", "-o", help="Write JSON, Parquet tables and a PNG here (a three-phase .dss "
+        None, "--out", "-o", metavar=FOLDER,
+        help="Write JSON, Parquet tables and a PNG here (a three-phase .dss "
         "feeder: result.json, PNGs and report.html, no Parquet)."),
     force: bool = FORCE_OPT,
     no_ac_check: bool = typer.Option(False, "--no-ac-check", help="Skip the AC power flow."),
@@ -356,44 +365,52 @@ def solve(
         "losses plus switching cost (at most 60 s). Not with --scenarios/--robust on a "
         "balanced net."),
     switch_cost: float | None = typer.Option(
-        None, "--switch-cost", help="Cost of each switching action, in kW of losses "
+        None, "--switch-cost", help="Cost of each switching action [kW of losses] "
         "[default: each branch's switch_cost_kw, 0 where the data give none]."),
     loss_price: float | None = typer.Option(
-        None, "--loss-price", help="Price of lost energy [per MWh]; adds the generators' "
-        "cost_per_mwh to the objective [default: none, the losses alone]."),
+        None, "--loss-price", help="Price of lost energy [money per MWh, the currency of the "
+        "generators' cost_per_mwh]; adds their cost_per_mwh to the objective [default: none, "
+        "the losses alone; with devices the optimiser sets, the case's loss_price_per_mwh, "
+        "else 100]."),
     report: bool = typer.Option(
         False, "--report", help="Also write the HTML report, DIR/report.html (needs --out; a "
         "three-phase feeder's --out folder always has it)."),
     scenarios: str | None = typer.Option(
-        None, "--scenarios", help="Stochastic: one topology for the scenarios of this file "
+        None, "--scenarios", metavar=FILE,
+        help="Stochastic: one topology for the scenarios of this file "
         "(.parquet/.csv, see `feederopt scenarios`), minimising expected losses."),
     robust: float | None = typer.Option(
         None, "--robust", help="Robust: feasible for all loads in nominal +- X (e.g. 0.1), "
-        "minimising worst-case losses."),
+        "minimising worst-case losses [default: none, not robust]."),
     uncertain_loads: str | None = typer.Option(
-        None, "--uncertain-loads", help="With --robust: comma-separated load ids that vary "
-        "(default: all)."),
+        None, "--uncertain-loads", metavar=IDS, help="With --robust: comma-separated load ids "
+        "that vary [default: all]."),
     budget: int | None = typer.Option(
-        None, "--budget", help="With --robust: at most this many loads deviate (Gamma)."),
+        None, "--budget", help="With --robust: at most this many loads deviate (Gamma) "
+        "[default: none, all may]."),
     workers: int | None = typer.Option(
         None, "--workers", help="Processes for the scenario/extreme-point slaves "
         "[default: all cores]."),
     ray: str | None = typer.Option(
-        None, "--ray", help="Run the slaves on Ray: 'auto' starts a local Ray, else the "
+        None, "--ray", metavar="<auto|address>",
+        help="Run the slaves on Ray: 'auto' starts a local Ray, else the "
         "address of a cluster to join."),
     fix_devices: bool = typer.Option(
         False, "--fix-devices", help="Keep capacitor steps, taps, DG and flexible loads at "
         "their base settings (reconfiguration only)."),
     controls: str | None = typer.Option(
-        None, "--controls", help="Comma-separated devices the optimiser may set: caps, taps, "
+        None, "--controls", metavar="<kinds>",
+        help="Comma-separated devices the optimiser may set: caps, taps, "
         "dg, flex [default: every kind the case has]."),
     hold_closed: str | None = typer.Option(
-        None, "--hold-closed", help="Comma-separated switchable branches held closed in every "
+        None, "--hold-closed", metavar=IDS,
+        help="Comma-separated switchable branches held closed in every "
         "method, the network unchanged: ids as `feederopt info` and the result tables print "
         "them (line:11, trafo:0, switch:0, a MATPOWER branch number); for a pandapower net "
         "also a switch element, switch:K or its unique name."),
     hold_open: str | None = typer.Option(
-        None, "--hold-open", help="Comma-separated switchable branches held open (ids as for "
+        None, "--hold-open", metavar=IDS,
+        help="Comma-separated switchable branches held open (ids as for "
         "--hold-closed)."),
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from feederopt.io._common import unknown_file_type, unreadable
+from feederopt.io._common import no_such_path, unknown_file_type
 from feederopt.io.folder import read_folder, write_folder
 from feederopt.io.matpower import read_matpower
 from feederopt.io.pandapower import (
@@ -57,7 +57,7 @@ def read(source: str | Path) -> Network:
     if path.is_dir():
         return read_folder(path)
     if not path.exists():
-        raise unreadable(path, "no such file or folder", hint="check the path")
+        raise no_such_path(source)
     suffix = path.suffix.lower()
     if suffix == ".m":
         return read_matpower(path)

@@ -35,6 +35,21 @@ def missing(path: str | Path, want: str = "file", hint: str = "check the path") 
     return unreadable(path, f"no such {want}", hint=hint)
 
 
+def no_such_path(path: str | Path) -> InputError:
+    """A typed problem for a network path that is neither a file nor a folder. A name with a
+    study case after ``@`` (``mv.json@hL``) is told that study cases apply only to SimBench
+    grids (``simbench:<code>@<study case>``, :mod:`feederopt.cases.simbench`), and which file
+    to give instead when the part before ``@`` exists."""
+    text = str(path)
+    hint = "check the path"
+    if "@" in Path(text).name:
+        base, _, study = text.rpartition("@")
+        hint = (f"a study case after '@' ('@{study}') applies only to SimBench grids, "
+                "simbench:<code>@<study case>; a file or folder is given by its path alone"
+                + (f": '{base}'" if Path(base).exists() else ""))
+    return unreadable(text, "no such file or folder", hint=hint)
+
+
 def unknown_file_type(path: str | Path, known: str, message: str | None = None) -> InputError:
     """A typed problem for a file this reader does not take: ``message`` says why (default:
     not a file type feederopt reads), ``known`` what to give instead."""

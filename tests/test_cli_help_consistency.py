@@ -1,0 +1,192 @@
+"""Every command's ``--help`` says alike what an option takes and what it defaults to (user test
+of the help texts, session 33):
+
+* every numeric option shows its default in typer's form, ``[default: ...]`` (typer's own for a
+  fixed default, written into the help where the default depends on the data, as ``solve
+  --v-min`` does), and no help text gives one in another form (``(default 400)``, ``(seed:
+  1)``);
+* no option shows typer's bare ``<str>``: a choice shows its choices (``<forest|seed>``, as
+  ``--load-shapes <daily>``), the others what they take (``<file>``, ``<folder>``, ``<ids>``);
+* an option of the same name in two commands states its unit in brackets in each;
+* the stated defaults and choices are the ones the code uses (its settings classes and
+  enums), and the network argument names the ``simbench:<code>[@<study case>]`` form.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import types
+import typing
+
+import pytest
+from typer.testing import CliRunner
+
+from feederopt.cli import app
+
+runner = CliRunner()
+ENV = {"COLUMNS": "240"}
+
+
+def _commands() -> dict[str, typing.Any]:
+    """Each command's name and its function (unwrapped from ``cli_command``)."""
+    out = {}
+    for cmd in app.registered_commands:
+        fn = inspect.unwrap(cmd.callback)
+        out[cmd.name or fn.__name__.replace("_", "-")] = fn
+    return out
+
+
+COMMANDS = _commands()
+
+
+def _help_rows(command: str) -> dict[str, tuple[str, str]]:
+    """The Options section of ``feederopt COMMAND --help``, one row per option: each of its
+    names -> (the names and metavar, the help text with its wrapped lines joined)."""
+    res = runner.invoke(app, [command, "--help"], env=ENV)
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() in ("Options:",
+                                                                        "Options"))
+    rows: list[list[str]] = []
+    for line in lines[start + 1:]:
+        if not line.strip():
+            break
+        if re.match(r"^ {1,3}-", line):
+            head, _, text = line.strip().partition("  ")
+            rows.append([head, text.strip()])
+        elif rows:
+            rows[-1][1] = f"{rows[-1][1]} {line.strip()}".strip()
+    table = {}
+    for head, text in rows:
+        for name in re.findall(r"--?[A-Za-z][\w-]*", head.split("<")[0]):
+            table[name] = (head, text)
+    return table
+
+
+def _numeric(hint: typing.Any) -> bool:
+    """Whether an option's annotation is a number (int or float, optional or not)."""
+    args = typing.get_args(hint) if isinstance(hint, types.UnionType) or typing.get_origin(
+        hint) is typing.Union else (hint,)
+    return any(a in (int, float) for a in args)
+
+
+def _options(command: str) -> list[tuple[str, typing.Any]]:
+    """(the option's first long name, its annotation) of every option of ``command``."""
+    fn = COMMANDS[command]
+    hints = typing.get_type_hints(fn)
+    out = []
+    for name, param in inspect.signature(fn).parameters.items():
+        decls = getattr(param.default, "param_decls", None)
+        if getattr(param.default, "__class__", type).__name__ != "OptionInfo" or not decls:
+            continue
+        long = next(d.split("/")[0] for d in decls if d.startswith("--"))
+        out.append((long, hints[name]))
+    return out
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_numeric_default_in_typer_form_and_no_bare_str(command: str) -> None:
+    rows = _help_rows(command)
+    for option, hint in _options(command):
+        head, text = rows[option]
+        assert "<str>" not in head, f"{command} {head}: a bare <str> metavar"
+        if _numeric(hint):
+            assert "[default:" in text, f"{command} {option}: no [default: ...] in {text!r}"
+        assert not re.search(r"(?<!\[)\bdefault\b", text), \
+            f"{command} {option}: a default not in the [default: ...] form: {text!r}"
+        assert not re.search(r"\(seed: ", text), f"{command} {option}: {text!r}"
+
+
+def _choices(command: str, option: str) -> list[str]:
+    head, _ = _help_rows(command)[option]
+    found = re.search(r"<([^>]+)>", head)
+    assert found, head
+    return found.group(1).split("|")
+
+
+def test_choices_are_shown_and_are_the_code_s() -> None:
+    from feederopt.api_resilience import PLAN_METHODS
+    from feederopt.formulations.resilience import RadialityKind
+    from feederopt.options import Method
+    from feederopt.problems.reconfiguration import RadialityModel
+
+    assert sorted(_choices("solve", "--method")) == sorted(m.value for m in Method)
+    assert sorted(_choices("solve", "--radiality")) == sorted(r.value for r in RadialityModel)
+    assert sorted(_choices("plan", "--method")) == sorted(PLAN_METHODS)
+    for command in ("plan", "restore"):
+        assert sorted(_choices(command, "--radiality")) == sorted(r.value
+                                                                  for r in RadialityKind)
+
+
+def _stated_default(command: str, option: str) -> float:
+    """The number a help's ``[default: ...]`` states (after "else " when it first names where
+    the data may give one)."""
+    _, text = _help_rows(command)[option]
+    found = re.search(r"\[default: (?:[^\]]*?else )?(-?[\d.]+)", text)
+    assert found, text
+    return float(found.group(1).rstrip("."))
+
+
+def test_stated_defaults_are_the_settings_defaults() -> None:
+    from feederopt.formulations.partition import PartitionSettings
+    from feederopt.problems.resilience import PlanSettings
+    from feederopt.problems.schedule import ScheduleSettings
+
+    plan, sched, part = PlanSettings(), ScheduleSettings(), PartitionSettings()
+    expected = {
+        ("plan", "--harden-budget"): plan.harden_budget,
+        ("plan", "--dg-budget"): plan.dg_budget,
+        ("plan", "--dg-cost"): plan.dg_cost_per_kw,
+        ("plan", "--dg-size"): plan.dg_p_max_kw,
+        ("plan", "--harden-cost"): plan.harden_cost,
+        ("plan", "--voll"): plan.voll,
+        ("schedule", "--import-limit"): sched.ps_max_mw,
+        ("schedule", "--buy-price"): sched.c_buy,
+        ("schedule", "--loss-price"): sched.c_loss,
+        ("schedule", "--shed-price"): sched.c_shed,
+        ("schedule", "--spill-price"): sched.c_spill,
+        ("partition", "--k-der"): part.k_der,
+        ("partition", "--uncertainty"): part.uncertainty,
+    }
+    for (command, option), value in expected.items():
+        assert _stated_default(command, option) == pytest.approx(value), (command, option)
+
+
+def test_the_switching_penalty_s_seed_default_is_the_code_s() -> None:
+    from feederopt.problems.resilience import SEED_PENALTY_PU, SEED_PENALTY_USD
+
+    for command, seed in (("restore", SEED_PENALTY_PU), ("plan", SEED_PENALTY_USD)):
+        _, text = _help_rows(command)["--switch-penalty"]
+        found = re.search(r"\[default: 0; the seed's ([\d.]+) with --radiality seed\]", text)
+        assert found and float(found.group(1)) == seed, text
+
+
+@pytest.mark.parametrize(("option", "units"), [
+    ("--switch-penalty", {"restore": "[p.u. of the 1 MVA base", "plan": "[$]"}),
+    ("--switch-cost", {"solve": "[kW of losses]", "schedule": "[$]"}),
+    ("--loss-price", {"solve": "[money per MWh", "schedule": "[$/MWh]"}),
+    ("--time-limit", {c: "[s]" for c in ("solve", "restore", "plan", "partition",
+                                         "schedule")}),
+    ("--dg-size", {"restore": "[kW]", "plan": "[kW]"}),
+])
+def test_an_option_of_one_name_states_its_unit_in_each_command(option: str,
+                                                               units: dict[str, str]) -> None:
+    have = {c for c in COMMANDS if option in _help_rows(c)}
+    assert have == set(units), have
+    for command, unit in units.items():
+        _, text = _help_rows(command)[option]
+        assert unit in text, f"{command} {option}: {text!r}"
+
+
+NETWORK_COMMANDS = ["info", "solve", "scenarios", "restore", "plan", "schedule"]
+
+
+@pytest.mark.parametrize("command", NETWORK_COMMANDS)
+def test_the_network_argument_names_the_simbench_form(command: str) -> None:
+    res = runner.invoke(app, [command, "--help"], env=ENV)
+    assert "simbench:<code>[@<study case>]" in " ".join(res.output.split())
+
+
+def test_check_case_names_the_simbench_form() -> None:
+    assert "simbench:<code>[@<study case>]" in _help_rows("check")["--case"][1]
