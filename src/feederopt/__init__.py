@@ -57,7 +57,11 @@ if TYPE_CHECKING:
         topology_by_hour,
     )
     from feederopt.report.threephase import write_three_phase_folder
-    from feederopt.results.resilience import DISCONNECTED_NOTE, disconnected_text
+    from feederopt.results.resilience import (
+        DISCONNECTED_NOTE,
+        disconnected_text,
+        measure_caveats,
+    )
     from feederopt.results.result import (
         HEURISTIC_METHODS,
         Result,
@@ -152,6 +156,7 @@ _FOR_CLI = {
     "pwl_loss_text": "feederopt.results.schedule",
     "DISCONNECTED_NOTE": "feederopt.results.resilience",
     "disconnected_text": "feederopt.results.resilience",
+    "measure_caveats": "feederopt.results.resilience",
     "write_three_phase_folder": "feederopt.report.threephase",
 }
 
@@ -200,6 +205,7 @@ __all__ = [
     "is_three_phase",
     "list_cases",
     "load",
+    "measure_caveats",
     "model_fidelity",
     "open_lines_text",
     "operating_limits",
