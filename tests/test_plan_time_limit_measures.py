@@ -12,6 +12,7 @@
    optimality on each scenario (case33bw).
 2. ``--time-limit`` bounds the measures too (extensive ``--time-limit 5`` took 270 s on
    case33bw with its 40 storm scenarios); the measures without time are named.
+3. ``plan --gap`` ("No such option: --gap").
 """
 
 from __future__ import annotations
@@ -178,3 +179,22 @@ def test_the_measures_keep_to_the_time_limit(tmp_path: Path) -> None:
         assert any(", ".join(m.not_computed) + " not computed" in n for n in r.notes), r.notes
     assert (m.wait_and_see is None) == ("WS" in m.not_computed)
     assert (m.expected_value_solution_cost is None) == ("EEV" in m.not_computed)
+
+
+def test_plan_takes_a_gap(tmp_path: Path) -> None:
+    net = load("zhang13")
+    ds = load_disasters("A_C_p1", net, "zhang13")
+    optimum = brute_force(net, [(d.probability, set(d.broken)) for d in ds.scenarios],
+                          PlanSettings())
+    for method in ("extensive", "lshaped"):
+        out = tmp_path / f"{method}.json"
+        res = runner.invoke(app, ["plan", "zhang13", "--scenarios", "A_C_p1", "--method",
+                                  method, "--gap", "0.01", "--no-measures", "--no-ac-check",
+                                  "--json", str(out), "-q"], env=WIDE)
+        assert res.exit_code == 0, res.output
+        doc = json.loads(out.read_text())
+        assert doc["status"] == "optimal" and doc["gap"] <= 0.01 + 1e-9
+        assert optimum - 1e-4 <= doc["expected_total"] <= optimum / (1 - 0.01) + 1e-4
+    res = runner.invoke(app, ["plan", "zhang13", "--scenarios", "A_C_p1", "--gap", "1.5"],
+                        env=WIDE)
+    assert res.exit_code == 2 and "gap" in res.output and "Traceback" not in res.output

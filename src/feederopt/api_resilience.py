@@ -23,6 +23,7 @@ from typing import Any
 
 from feederopt.algorithms.base import ProgressCallback, interrupted_label, report_phase
 from feederopt.algorithms.resilience import (
+    MIP_GAP,
     RecourseFactory,
     solve_extensive,
     solve_lshaped,
@@ -211,8 +212,8 @@ def restore_problems(broken: Any, *, dg_sites: Any = (),
 
 
 def plan_problems(*, scenarios: Any = None, broken: Any = None, method: str = "extensive",
-                  workers: int | None = 1, ray_address: str | None = None, gap: float = 1e-6,
-                  time_limit_s: float = 600.0,
+                  workers: int | None = 1, ray_address: str | None = None,
+                  gap: float | None = None, time_limit_s: float = 600.0,
                   settings: PlanSettings | None = None) -> list[Problem]:
     """Every problem of :func:`plan`'s options and settings (not of the network or the
     scenario file), each naming its option."""
@@ -233,11 +234,8 @@ def plan_problems(*, scenarios: Any = None, broken: Any = None, method: str = "e
                                 "workers and ray act on the L-shaped method's subproblems only",
                                 field="workers", hint="add --method lshaped, or leave them out"))
     problems += workers_problems(workers)
-    gap_bad = gap_problems(gap)  # the relative gap of the L-shaped method
-    problems += gap_bad
-    if not gap_bad and method == "extensive" and gap != 1e-6:
-        problems.append(_bad("gap", "the gap is the L-shaped method's tolerance; the extensive "
-                             "form is solved to optimality", "add method='lshaped'"))
+    if gap is not None:
+        problems += gap_problems(gap)
     problems += time_limit_problems(time_limit_s)
     problems += (settings or PlanSettings()).problems()
     return problems
@@ -254,7 +252,7 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
          broken: str | list[str] | tuple[str, ...] | None = None,
          settings: PlanSettings | None = None, method: str = "extensive",
          measures: bool = True, workers: int | None = 1, ray_address: str | None = None,
-         gap: float = 1e-6, time_limit_s: float = 600.0,
+         gap: float | None = None, time_limit_s: float = 600.0,
          prior_problems: Sequence[Problem] = (),
          progress: ProgressCallback | None = None, ac_check: bool = True) -> PlanResult:
     """Phases 2 and 3: which lines to harden and where to site backup DGs.
@@ -262,9 +260,11 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
     Give ``scenarios`` (a file, a shipped name, or a :class:`DisasterSet`) or ``broken`` (one
     certain attack: Phase 2). ``method``: ``extensive`` (one MILP on HiGHS) or ``lshaped``
     (integer L-shaped; its scenario subproblems run on ``workers`` local processes or on Ray at
-    ``ray_address``, ``"auto"`` for a local one). With ``measures`` (two or more scenarios), the
-    wait-and-see value, the expected-value solution's cost, EVPI and VSS are added (by extensive
-    forms; :mod:`feederopt.algorithms.resilience_measures`).
+    ``ray_address``, ``"auto"`` for a local one). ``gap``: the relative optimality gap at which
+    the run stops (default: the extensive form's MILP at 1e-7, HiGHS's ``mip_rel_gap``; the
+    L-shaped method at 1e-6). With ``measures`` (two or more scenarios), the wait-and-see
+    value, the expected-value solution's cost, EVPI and VSS are added (by extensive forms;
+    :mod:`feederopt.algorithms.resilience_measures`).
 
     ``time_limit_s`` bounds the plan and the measures together: with the measures on, the
     plan's solve gets 3/4 of it (:data:`MEASURES_SHARE` is kept for them) and the measures run
@@ -299,12 +299,14 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
     solve_s = time_limit_s * (1.0 - MEASURES_SHARE) if with_measures else time_limit_s
     if method == "extensive":
         report_phase(progress, f"extensive form ({len(scs)} scenarios, one MILP)")
-        out = solve_extensive(problem, scs, time_limit_s=solve_s)
+        out = solve_extensive(problem, scs, time_limit_s=solve_s,
+                              gap=MIP_GAP if gap is None else gap)
     else:
         with make_executor(RecourseFactory(problem, tuple(scs)), workers=workers,
                            ray_address=ray_address) as ex:
             out = solve_lshaped(problem, scs, executor=ex,
-                                gap=gap, time_limit_s=solve_s, progress=progress)
+                                gap=1e-6 if gap is None else gap,
+                                time_limit_s=solve_s, progress=progress)
     sm = None
     adopted: list[str] = []
     if with_measures and not interrupt.requested():

@@ -137,8 +137,8 @@ def _operation(model: HighsModel, prefix: str, problem: ResilienceProblem, statu
                      val[prefix + "qg"], off["goff"], off["soff"])
 
 
-def _solve(model: HighsModel, time_limit_s: float | None) -> Any:
-    model.set_gap(MIP_GAP)
+def _solve(model: HighsModel, time_limit_s: float | None, gap: float = MIP_GAP) -> Any:
+    model.set_gap(gap)
     if time_limit_s is not None:
         model.set_time_limit(time_limit_s)
     return model.solve()
@@ -443,8 +443,9 @@ EVALUATION_SHARE = 0.2
 
 
 def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
-                    time_limit_s: float = 600.0) -> PlanOutcome:
-    """The extensive form (deterministic equivalent) on HiGHS, within ``time_limit_s`` in all.
+                    time_limit_s: float = 600.0, gap: float = MIP_GAP) -> PlanOutcome:
+    """The extensive form (deterministic equivalent) on HiGHS, within ``time_limit_s`` in all,
+    to the relative MIP gap ``gap`` (HiGHS's ``mip_rel_gap``; met, the status is ``optimal``).
 
     The MILP gets the time limit less :data:`EVALUATION_SHARE` of it (counted from the
     call, so the model's build is inside). Stopped there before optimality, its incumbent
@@ -461,7 +462,7 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
     model = HighsModel(problem.extensive_block(scenarios))
     reserve = EVALUATION_SHARE * time_limit_s if math.isfinite(time_limit_s) else 0.0
     milp_s = max(deadline - reserve - time.perf_counter(), QUICK_RECOURSE_S)
-    sol = _solve(model, milp_s)
+    sol = _solve(model, milp_s, gap)
     if not sol.has_solution and problem.firm_loads and sol.status == SolverStatus.INFEASIBLE:
         raise plan_infeasible(problem, scenarios, time_limit_s)
     trivial = not sol.has_solution and sol.status in (SolverStatus.TIME_LIMIT,

@@ -204,6 +204,9 @@ def plan(
     measures: bool = typer.Option(True, "--measures/--no-measures",
                                   help="Wait-and-see, EEV, EVPI and VSS (within --time-limit: "
                                   "the plan's solve gets 3/4 of it, the measures the rest)."),
+    gap: float | None = typer.Option(
+        None, "--gap", help="Relative optimality gap at which the solve stops [default: 1e-7 "
+        "for the extensive form's MILP, 1e-6 for the L-shaped method]."),
     time_limit: float = typer.Option(
         600.0, "--time-limit", help="Seconds, for the plan and the measures together."),
     json_file: str | None = typer.Option(None, "--json", help="Write the result as JSON."),
@@ -228,7 +231,7 @@ def plan(
         res = run(source, scenarios=scenarios,
                   broken=_ids(broken) if broken is not None else None, settings=st,
                   method=method, measures=measures, workers=workers, ray_address=ray,
-                  time_limit_s=time_limit,
+                  gap=gap, time_limit_s=time_limit,
                   prior_problems=_output_problems(
                       json_file, out_dir, force,
                       [x for x in (source, scenarios) if x is not None]),
