@@ -17,6 +17,10 @@ time left), its evaluation on every scenario (EEV: :func:`evaluate_within`, unti
 then WS (one extensive form per scenario, an equal share of the rest each). A measure that
 gets no time is not computed (``not_computed``); one from a MILP stopped at its limit is not
 proven (``not_proven``): its value comes from feasible plans and operations, an upper bound.
+A scenario's wait-and-see value stopped at its limit is at most what the plan and the EV plan
+cost in that scenario (``c . x + Q_s(x)`` of a plan is a value of the scenario's own problem),
+so WS <= RP and EVPI >= 0 (case33bw, 40 storm scenarios, ``--time-limit 150``: WS was
+9,577 $ against RP 4,459 $, EVPI -5,118 $).
 
 **The better plan** (:func:`adopt_better`). A plan stopped at its time limit is the method's
 incumbent, evaluated within the time; the EV plan evaluated on every scenario is a plan of the
@@ -150,7 +154,11 @@ def stochastic_measures(problem: ResilienceProblem, scenarios: list[Scenario],
                               time_limit_s=left / (len(scenarios) - k))
         if one.status is not Status.OPTIMAL and WS not in not_proven:
             not_proven.append(WS)
-        ws_each.append(one.objective)
+        # the plans evaluated on every scenario are plans of this scenario's problem too:
+        # a MILP stopped at its limit is not left above them (so WS <= RP, EVPI >= 0)
+        ws_each.append(min([one.objective] + [
+            plan.investment + plan.recourse[k] for plan in (rp, ev_outcome)
+            if plan is not None and len(plan.recourse) == len(scenarios)]))
     ws = float(sum(sc.probability * w for sc, w in zip(scenarios, ws_each, strict=False))) \
         if len(ws_each) == len(scenarios) else None
     not_computed = ([WS, EVPI] if ws is None else []) + ([EEV, VSS] if eev is None else [])

@@ -285,20 +285,25 @@ def measure_caveats(m: MeasuresView | Mapping[str, Any]) -> dict[str, str]:
 def measures_note(m: MeasuresView) -> list[str]:
     """A note naming the measures not computed within the time limit and those from a plan or
     MILPs not proven optimal, or none."""
+    def come(names: list[str]) -> str:
+        return "come" if len(names) > 1 else "comes"
+
     notes = []
     if m.not_computed:
         notes.append(f"{', '.join(m.not_computed)} not computed: the time limit left no time "
-                     "for them (the measures share --time-limit with the plan, whose solve "
-                     f"gets {100 * (1 - MEASURES_SHARE):.0f} % of it); give more time, or "
+                     f"for {'them' if len(m.not_computed) > 1 else 'it'} (the measures share "
+                     "--time-limit with the plan, whose solve gets "
+                     f"{100 * (1 - MEASURES_SHARE):.0f} % of it); give more time, or "
                      "--no-measures")
     qualified = [k for k in ("EVPI", "VSS") if k not in m.not_computed]
     if m.recourse_problem_status != "optimal" and qualified:
-        notes.append(f"{' and '.join(qualified)} come from an RP whose plan is not proven "
-                     f"optimal (status {m.recourse_problem_status}): RP, the plan's expected "
-                     "total cost, is an upper bound of the optimum")
+        notes.append(f"{' and '.join(qualified)} {come(qualified)} from an RP whose plan is "
+                     f"not proven optimal (status {m.recourse_problem_status}): RP, the plan's "
+                     "expected total cost, is an upper bound of the optimum")
     if m.not_proven:
-        notes.append(f"{', '.join(m.not_proven)} come from MILPs stopped at their time "
-                     "limits: feasible plans and operations, upper bounds, not proven")
+        notes.append(f"{', '.join(m.not_proven)} {come(m.not_proven)} from MILPs stopped at "
+                     "their time limits: feasible plans and operations, upper bounds, not "
+                     "proven")
     return notes
 
 
