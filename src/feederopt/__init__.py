@@ -59,7 +59,11 @@ if TYPE_CHECKING:
     )
     from feederopt.report.threephase import write_three_phase_folder
     from feederopt.results.literature import literature_title
-    from feederopt.results.resilience import DISCONNECTED_NOTE, disconnected_text
+    from feederopt.results.resilience import (
+        DISCONNECTED_NOTE,
+        disconnected_text,
+        measure_caveats,
+    )
     from feederopt.results.result import (
         HEURISTIC_METHODS,
         Result,
@@ -157,6 +161,7 @@ _FOR_CLI = {
     "literature_title": "feederopt.results.literature",
     "DISCONNECTED_NOTE": "feederopt.results.resilience",
     "disconnected_text": "feederopt.results.resilience",
+    "measure_caveats": "feederopt.results.resilience",
     "write_three_phase_folder": "feederopt.report.threephase",
 }
 
@@ -208,6 +213,7 @@ __all__ = [
     "list_cases",
     "literature_title",
     "load",
+    "measure_caveats",
     "model_fidelity",
     "open_lines_text",
     "operating_limits",

@@ -15,6 +15,7 @@ layer (serial, local process pool, Ray). See ``docs/resilience.md``.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -22,13 +23,18 @@ from typing import Any
 
 from feederopt.algorithms.base import ProgressCallback, interrupted_label, report_phase
 from feederopt.algorithms.resilience import (
+    MIP_GAP,
     RecourseFactory,
     solve_extensive,
     solve_lshaped,
-    stochastic_measures,
 )
 from feederopt.algorithms.resilience import (
     restore as _restore,
+)
+from feederopt.algorithms.resilience_measures import (
+    MEASURES_SHARE,
+    adopt_better,
+    stochastic_measures,
 )
 from feederopt.cases import load
 from feederopt.cases.disasters import load_disasters
@@ -208,8 +214,8 @@ def restore_problems(broken: Any, *, dg_sites: Any = (),
 
 
 def plan_problems(*, scenarios: Any = None, broken: Any = None, method: str = "extensive",
-                  workers: int | None = 1, ray_address: str | None = None, gap: float = 1e-6,
-                  time_limit_s: float = 600.0,
+                  workers: int | None = 1, ray_address: str | None = None,
+                  gap: float | None = None, time_limit_s: float = 600.0,
                   settings: PlanSettings | None = None) -> list[Problem]:
     """Every problem of :func:`plan`'s options and settings (not of the network or the
     scenario file), each naming its option."""
@@ -230,11 +236,8 @@ def plan_problems(*, scenarios: Any = None, broken: Any = None, method: str = "e
                                 "workers and ray act on the L-shaped method's subproblems only",
                                 field="workers", hint="add --method lshaped, or leave them out"))
     problems += workers_problems(workers)
-    gap_bad = gap_problems(gap)  # the relative gap of the L-shaped method
-    problems += gap_bad
-    if not gap_bad and method == "extensive" and gap != 1e-6:
-        problems.append(_bad("gap", "the gap is the L-shaped method's tolerance; the extensive "
-                             "form is solved to optimality", "add method='lshaped'"))
+    if gap is not None:
+        problems += gap_problems(gap)
     problems += time_limit_problems(time_limit_s)
     problems += (settings or PlanSettings()).problems()
     return problems
@@ -251,7 +254,7 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
          broken: str | list[str] | tuple[str, ...] | None = None,
          settings: PlanSettings | None = None, method: str = "extensive",
          measures: bool = True, workers: int | None = 1, ray_address: str | None = None,
-         gap: float = 1e-6, time_limit_s: float = 600.0,
+         gap: float | None = None, time_limit_s: float = 600.0,
          prior_problems: Sequence[Problem] = (),
          progress: ProgressCallback | None = None, ac_check: bool = True) -> PlanResult:
     """Phases 2 and 3: which lines to harden and where to site backup DGs.
@@ -259,8 +262,18 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
     Give ``scenarios`` (a file, a shipped name, or a :class:`DisasterSet`) or ``broken`` (one
     certain attack: Phase 2). ``method``: ``extensive`` (one MILP on HiGHS) or ``lshaped``
     (integer L-shaped; its scenario subproblems run on ``workers`` local processes or on Ray at
-    ``ray_address``, ``"auto"`` for a local one). With ``measures``, the wait-and-see value, the
-    expected-value solution's cost, EVPI and VSS are added (by extensive forms). Every bad
+    ``ray_address``, ``"auto"`` for a local one). ``gap``: the relative optimality gap at which
+    the run stops (default: the extensive form's MILP at 1e-7, HiGHS's ``mip_rel_gap``; the
+    L-shaped method at 1e-6). With ``measures`` (two or more scenarios), the wait-and-see
+    value, the expected-value solution's cost, EVPI and VSS are added (by extensive forms;
+    :mod:`feederopt.algorithms.resilience_measures`).
+
+    ``time_limit_s`` bounds the plan and the measures together: with the measures on, the
+    plan's solve gets 3/4 of it (:data:`MEASURES_SHARE` is kept for them) and the measures run
+    until the limit; those without time are not computed (``measures.not_computed``, a note).
+    When the expected-value plan, evaluated on every scenario, costs less than the plan the
+    solve stopped with, it is the answer (status and lower bound stay the solve's; a note
+    says so), so VSS >= 0; the same plan keeps each scenario's cheaper operation. Every bad
     option is reported at once, before any solving, with ``prior_problems`` (those the caller
     found, e.g. the CLI's output paths). ``progress`` gets the phases (the extensive form, the
     L-shaped master and recourses, each wait-and-see scenario) and the L-shaped method's
@@ -284,24 +297,33 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
             load_disasters(scenarios, net, case)  # type: ignore[arg-type]
         scs = scenarios_of(problem, ds)
         warned = duplicate_warnings(ds)
+    with_measures = measures and len(scs) > 1
+    deadline = time.perf_counter() + time_limit_s
+    solve_s = time_limit_s * (1.0 - MEASURES_SHARE) if with_measures else time_limit_s
     if method == "extensive":
         report_phase(progress, f"extensive form ({len(scs)} scenarios, one MILP)")
-        out = solve_extensive(problem, scs, time_limit_s=time_limit_s)
+        out = solve_extensive(problem, scs, time_limit_s=solve_s,
+                              gap=MIP_GAP if gap is None else gap)
     else:
         with make_executor(RecourseFactory(problem, tuple(scs)), workers=workers,
                            ray_address=ray_address) as ex:
-            out = solve_lshaped(problem, scs, executor=ex, gap=gap, time_limit_s=time_limit_s,
-                                progress=progress)
-    sm = stochastic_measures(problem, scs, out.objective, time_limit_s=time_limit_s,
-                             progress=progress) \
-        if measures and len(scs) > 1 and not interrupt.requested() else None
+            out = solve_lshaped(problem, scs, executor=ex,
+                                gap=1e-6 if gap is None else gap,
+                                time_limit_s=solve_s, progress=progress)
+    sm = None
+    adopted: list[str] = []
+    if with_measures and not interrupt.requested():
+        sm = stochastic_measures(problem, scs, out, deadline=deadline, progress=progress)
+        out, adopted = adopt_better(problem, scs, out, sm.ev_outcome)
+        sm = sm.against(out)
     acs = None
     if ac_check and len(out.operations) == len(scs):
         report_phase(progress, f"AC check of the {len(scs)} scenario operations (pandapower)")
         acs = [restoration_ac(net, problem, op, out.site, _not_hardened(problem, sc, out.harden))
                for sc, op in zip(scs, out.operations, strict=True)]
     res = plan_result(problem, scs, out, sm, acs)
-    return replace(res, notes=warned + res.notes, status=interrupted_label(res.status))
+    return replace(res, notes=warned + adopted + res.notes,
+                   status=interrupted_label(res.status))
 
 
 @option_names(passes_to=PlanSettings)

@@ -5,9 +5,10 @@ expected-value analyses, and an integer L-shaped decomposition on the execution 
 * :func:`solve_extensive` (Phases 2 and 3): the deterministic equivalent, one MILP.
 * :func:`evaluate_plan`: the recourse ``Q_s(x)`` of every scenario for a fixed first stage
   ``x = (y^h, y^g)`` (one MILP per scenario, on an executor).
-* :func:`stochastic_measures`: WS (wait-and-see), EEV (the expected cost of the expected-value
-  solution), EVPI = RP - WS and VSS = EEV - RP (Birge and Louveaux, *Introduction to Stochastic
-  Programming*, 2nd ed., Springer 2011, sec. 4.1-4.2).
+* :func:`evaluate_within`: the same within a deadline, each scenario's least costly operation
+  found (an upper bound of ``Q_s``, exact where proven optimal).
+* The wait-and-see and expected-value analyses are in
+  :mod:`feederopt.algorithms.resilience_measures`.
 * :class:`IntegerLShaped`: the integer L-shaped method of Laporte and Louveaux, "The integer
   L-shaped method for stochastic integer programs with complete recourse", Oper. Res. Lett.
   13(3):133-142, 1993, multi-cut (one ``theta_s`` per scenario), on the master
@@ -54,7 +55,6 @@ from feederopt.algorithms.base import (
     AlgorithmBase,
     ProgressCallback,
     StopOptions,
-    report_phase,
 )
 from feederopt.errors import InputError, SolverError
 from feederopt.execution import Executor, SerialExecutor
@@ -137,8 +137,8 @@ def _operation(model: HighsModel, prefix: str, problem: ResilienceProblem, statu
                      val[prefix + "qg"], off["goff"], off["soff"])
 
 
-def _solve(model: HighsModel, time_limit_s: float | None) -> Any:
-    model.set_gap(MIP_GAP)
+def _solve(model: HighsModel, time_limit_s: float | None, gap: float = MIP_GAP) -> Any:
+    model.set_gap(gap)
     if time_limit_s is not None:
         model.set_time_limit(time_limit_s)
     return model.solve()
@@ -341,7 +341,11 @@ def recourse_value(problem: ResilienceProblem, scenario: Scenario, harden: np.nd
     if not sol.has_solution and sol.status == SolverStatus.INTERRUPTED:  # Ctrl-C
         raise interrupt.Interrupted(f"recourse MILP of scenario {scenario.name} interrupted")
     if not sol.has_solution:
-        raise RuntimeError(f"recourse MILP of scenario {scenario.name} ended {sol.status}")
+        raise (ResilienceStopped if sol.status in (SolverStatus.TIME_LIMIT,
+                                                   SolverStatus.SOLUTION_LIMIT)
+               else SolverError)(
+            f"the recourse MILP of scenario {scenario.name} ended {sol.status} without an "
+            "operation")
     op = _operation(model, "", problem, str(sol.status), sol.objective, sol.bound,
                     sol.solve_time_s, values) if keep else None
     bound = min(max(sol.bound, lp_value), sol.objective)
@@ -439,8 +443,9 @@ EVALUATION_SHARE = 0.2
 
 
 def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
-                    time_limit_s: float = 600.0) -> PlanOutcome:
-    """The extensive form (deterministic equivalent) on HiGHS, within ``time_limit_s`` in all.
+                    time_limit_s: float = 600.0, gap: float = MIP_GAP) -> PlanOutcome:
+    """The extensive form (deterministic equivalent) on HiGHS, within ``time_limit_s`` in all,
+    to the relative MIP gap ``gap`` (HiGHS's ``mip_rel_gap``; met, the status is ``optimal``).
 
     The MILP gets the time limit less :data:`EVALUATION_SHARE` of it (counted from the
     call, so the model's build is inside). Stopped there before optimality, its incumbent
@@ -457,7 +462,7 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
     model = HighsModel(problem.extensive_block(scenarios))
     reserve = EVALUATION_SHARE * time_limit_s if math.isfinite(time_limit_s) else 0.0
     milp_s = max(deadline - reserve - time.perf_counter(), QUICK_RECOURSE_S)
-    sol = _solve(model, milp_s)
+    sol = _solve(model, milp_s, gap)
     if not sol.has_solution and problem.firm_loads and sol.status == SolverStatus.INFEASIBLE:
         raise plan_infeasible(problem, scenarios, time_limit_s)
     trivial = not sol.has_solution and sol.status in (SolverStatus.TIME_LIMIT,
@@ -511,26 +516,80 @@ def _evaluate_incumbent(problem: ResilienceProblem, scenarios: list[Scenario],
                         site: np.ndarray, deadline: float
                         ) -> tuple[list[Operation], list[float]]:
     """Per scenario an operation of the plan ``(harden, site)`` of a time-limited extensive
-    form ``model`` (:func:`solve_extensive`), the least costly of: its block in the
-    incumbent; a quick recourse (:data:`QUICK_RECOURSE_S`: the operation on the
-    :func:`forest_start` topology, or better), for every scenario even past ``deadline``
-    (``time.perf_counter()``); and, while time is left before ``deadline``, the recourse
-    MILP of each scenario not yet proven optimal, in an equal share of the time left.
-    ``model`` None: no incumbent (the plan is the trivial one); the quick pass gives every
-    scenario its first operation, and a scenario without one (a non-sheddable load cut off)
-    leaves no answer (:class:`ResilienceStopped`)."""
-    ops: list[Operation | None] = []
+    form ``model`` (:func:`solve_extensive`): :func:`evaluate_within` from the scenario blocks
+    of its incumbent, finishing its quick pass even past ``deadline``. ``model`` None: no
+    incumbent (the plan is the trivial one); the quick pass gives every scenario its first
+    operation, and a scenario without one (a non-sheddable load cut off) leaves no answer
+    (:class:`ResilienceStopped`)."""
+    start: list[Operation | None] = []
     for k in range(len(scenarios)):
         if model is None:
-            ops.append(None)
+            start.append(None)
             continue
         block = _operation(model, f"s{k}.", problem, status, math.nan, math.nan, 0.0)
         block.objective = _cost(problem, block)
-        ops.append(block)
+        start.append(block)
+    ev = evaluate_within(problem, scenarios, harden, site, deadline, start, finish=True)
+    missing = [k for k, op in enumerate(ev.operations) if op is None]
+    if missing:
+        raise ResilienceStopped(
+            "the extensive form stopped at its time limit without a plan, and the plan that "
+            "invests nothing cannot supply the non-sheddable loads of scenario(s) "
+            + ", ".join(repr(scenarios[k].name) for k in missing)
+            + "; nothing is written; give more time")
+    final = [op for op in ev.operations if op is not None]
+    return final, [op.objective for op in final]
+
+
+@dataclass
+class Evaluation:
+    """A plan's operations found by :func:`evaluate_within`, one per scenario (None: none
+    found), each ``objective`` its cost ``Q_s`` [$] without the shed tie-break."""
+
+    operations: list[Operation | None]
+    #: The scenarios whose recourse is proven infeasible (a non-sheddable load unsupplied).
+    infeasible: list[int]
+
+    @property
+    def complete(self) -> bool:
+        """Every scenario has an operation (False: stopped at the deadline before)."""
+        return all(op is not None for op in self.operations)
+
+    @property
+    def proven(self) -> bool:
+        """Every scenario's operation proven optimal for the plan."""
+        return all(op is not None and op.status == SolverStatus.OPTIMAL
+                   for op in self.operations)
+
+
+def evaluate_within(problem: ResilienceProblem, scenarios: list[Scenario], harden: np.ndarray,
+                    site: np.ndarray, deadline: float,
+                    start: list[Operation | None] | None = None, *, finish: bool = True,
+                    quick: bool = True) -> Evaluation:
+    """Per scenario an operation of the plan ``(harden, site)`` within ``deadline``
+    (``time.perf_counter()``), the least costly of: ``start[k]`` (an operation of the same plan
+    found before: an incumbent's block, an earlier evaluation); a quick recourse
+    (:data:`QUICK_RECOURSE_S`: the operation on the :func:`forest_start` topology, or better);
+    and, while time is left, the recourse MILP of each scenario not yet proven optimal, in an
+    equal share of the time left. Every operation found is feasible for the plan, so each
+    scenario's cost is an upper bound of ``Q_s``, exact where its status is ``optimal``.
+
+    ``finish``: the quick pass covers every scenario even past ``deadline`` (the answer's own
+    plan needs one operation per scenario); without it (a measure's evaluation) the pass stops
+    at the deadline, and the evaluation may be incomplete. ``quick`` False: no quick pass for
+    the scenarios ``start`` gives an operation (they had it already)."""
+    ops: list[Operation | None] = list(start) if start is not None else [None] * len(scenarios)
+    infeasible: list[int] = []
 
     def better(k: int, limit: float) -> None:
-        v = recourse_value(problem, scenarios[k], harden, site, lp_cut=False, keep=True,
-                           time_limit_s=limit, allow_infeasible=model is None)
+        try:
+            v = recourse_value(problem, scenarios[k], harden, site, lp_cut=False, keep=True,
+                               time_limit_s=limit, allow_infeasible=True)
+        except ResilienceStopped:  # no operation within this limit
+            return
+        if not v.feasible:
+            infeasible.append(k)
+            return
         if v.operation is not None:
             q = _cost(problem, v.operation)
             old = ops[k]
@@ -539,23 +598,22 @@ def _evaluate_incumbent(problem: ResilienceProblem, scenarios: list[Scenario],
                 ops[k] = v.operation
 
     for k in range(len(scenarios)):
+        if not quick and ops[k] is not None:
+            continue
+        if not finish and time.perf_counter() >= deadline:
+            return Evaluation(ops, infeasible)
         better(k, QUICK_RECOURSE_S)
-    done = [op for op in ops if op is not None]
-    if len(done) < len(ops):
-        raise ResilienceStopped(
-            "the extensive form stopped at its time limit without a plan, and the plan that "
-            "invests nothing cannot supply the non-sheddable loads of scenario(s) "
-            + ", ".join(repr(scenarios[k].name) for k, op in enumerate(ops) if op is None)
-            + "; nothing is written; give more time")
-    ops = list(done)
-    todo = [k for k, op in enumerate(done) if op.status != SolverStatus.OPTIMAL]
+    if infeasible:
+        return Evaluation(ops, infeasible)
+    todo = [k for k, op in enumerate(ops) if op is None or op.status != SolverStatus.OPTIMAL]
     for i, k in enumerate(todo):
         left = deadline - time.perf_counter()
         if left <= 0:
             break
         better(k, left / (len(todo) - i))
-    final = [op for op in ops if op is not None]
-    return final, [op.objective for op in final]
+        if infeasible:
+            break
+    return Evaluation(ops, infeasible)
 
 
 def _cost(problem: ResilienceProblem, op: Operation) -> float:
@@ -659,46 +717,6 @@ def plan_from_first_stage(problem: ResilienceProblem, scenarios: list[Scenario],
     ops = [v.operation for v in vals if v.operation is not None]
     return PlanOutcome(method, Status.FEASIBLE, np.asarray(harden), np.asarray(site), invest,
                        rec, ops, obj, lb, 0.0, time.perf_counter() - t0)
-
-
-@dataclass(frozen=True)
-class StochasticMeasures:
-    """RP, WS, EEV, EVPI = RP - WS, VSS = EEV - RP [$] and the EV scenario's broken lines."""
-
-    rp: float
-    ws: float
-    eev: float
-    evpi: float
-    vss: float
-    ws_per_scenario: tuple[float, ...]
-    ev_broken: tuple[int, ...]
-    ev_harden: np.ndarray
-    ev_site: np.ndarray
-
-
-def stochastic_measures(problem: ResilienceProblem, scenarios: list[Scenario], rp: float, *,
-                        time_limit_s: float = 600.0,
-                        progress: ProgressCallback | None = None) -> StochasticMeasures:
-    """Wait-and-see and expected-value analyses (module docstring) by extensive forms;
-    ``progress`` gets a :class:`~feederopt.solvers.status.PhaseRecord` before each MILP."""
-    ws_each = []
-    for k, sc in enumerate(scenarios, 1):
-        report_phase(progress, f"wait-and-see: scenario {k} of {len(scenarios)}")
-        one = Scenario(sc.name, 1.0, sc.broken)
-        ws_each.append(solve_extensive(problem, [one], time_limit_s=time_limit_s).objective)
-    ws = float(sum(sc.probability * w for sc, w in zip(scenarios, ws_each, strict=True)))
-    ev = problem.expected_value_scenario(scenarios)
-    report_phase(progress, "expected-value plan")
-    ev_plan = solve_extensive(problem, [ev], time_limit_s=time_limit_s)
-    report_phase(progress, f"expected-value plan on the {len(scenarios)} scenarios")
-    try:
-        eev = plan_from_first_stage(problem, scenarios, ev_plan.harden, ev_plan.site).objective
-    except InputError:
-        if not problem.firm_loads:
-            raise
-        eev = math.inf  # the EV plan leaves a non-sheddable load unsupplied in some scenario
-    return StochasticMeasures(rp, ws, eev, rp - ws, eev - rp, tuple(ws_each), ev.broken,
-                              ev_plan.harden, ev_plan.site)
 
 
 def enumerate_first_stage(problem: ResilienceProblem) -> list[tuple[np.ndarray, np.ndarray]]:

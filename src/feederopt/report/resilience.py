@@ -26,6 +26,7 @@ from feederopt.report.plot import _pyplot, coordinates, figure_png, tree_layout
 from feederopt.results.resilience import (
     DISCONNECTED_NOTE,
     disconnected_text,
+    measure_caveats,
     shed_loads_text,
 )
 
@@ -165,15 +166,21 @@ def plan_summary(result: Mapping[str, Any]) -> dict[str, Any]:
 
 def measures_rows(m: Mapping[str, Any]) -> dict[str, Any]:
     """The value of the stochastic solution, labelled (Birge & Louveaux, "Introduction to
-    stochastic programming", 2011, ch. 4: EVPI = RP - WS, VSS = EEV - RP)."""
+    stochastic programming", 2011, ch. 4: EVPI = RP - WS, VSS = EEV - RP), each with what
+    qualifies it (:func:`~feederopt.results.resilience.measure_caveats`)."""
     per = m.get("wait_and_see_per_scenario") or {}
+    why = measure_caveats(m)
+
+    def val(name: str, key: str) -> str:
+        return _money(m.get(key)) + (f" ({why[name]})" if name in why else "")
+
     return {
         "recourse problem (RP) [$]": _money(m.get("recourse_problem")),
-        "wait-and-see (WS) [$]": _money(m.get("wait_and_see")),
-        "expected-value solution cost (EEV) [$]": _money(
-            m.get("expected_value_solution_cost")),
-        "EVPI = RP - WS [$]": _money(m.get("evpi")),
-        "VSS = EEV - RP [$]": _money(m.get("vss")),
+        "RP's plan status": m.get("recourse_problem_status") or "optimal",
+        "wait-and-see (WS) [$]": val("WS", "wait_and_see"),
+        "expected-value solution cost (EEV) [$]": val("EEV", "expected_value_solution_cost"),
+        "EVPI = RP - WS [$]": val("EVPI", "evpi"),
+        "VSS = EEV - RP [$]": val("VSS", "vss"),
         "wait-and-see cost per scenario [$]": ", ".join(
             f"{k}: {_money(v)}" for k, v in per.items()) or "-",
         "expected-value scenario: broken lines": ", ".join(

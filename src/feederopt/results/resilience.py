@@ -4,19 +4,25 @@ their mapping from the algorithms' per-unit, index-based outcomes."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
 from feederopt._version import stamped
-from feederopt.algorithms.resilience import Operation, PlanOutcome, StochasticMeasures
+from feederopt.algorithms.resilience import Operation, PlanOutcome
+from feederopt.algorithms.resilience_measures import MEASURES_SHARE, StochasticMeasures
 from feederopt.problems.resilience import ResilienceProblem, Scenario
 from feederopt.validation.restoration import RestorationAcCheck
 
 
 def _num(x: float) -> float | None:
     return _r(x) if math.isfinite(float(x)) else None
+
+
+def _opt(x: float | None) -> float | None:
+    return None if x is None else _num(x)
 
 
 def _r(x: float, digits: int = 6) -> float:
@@ -230,17 +236,75 @@ class ScenarioView:
 @dataclass(frozen=True)
 class MeasuresView:
     """Wait-and-see and expected-value analyses [$] (EEV and VSS None when the expected-value
-    plan leaves a non-sheddable load unsupplied in some scenario)."""
+    plan leaves a non-sheddable load unsupplied in some scenario, or when not computed within
+    the time limit: then named in ``not_computed``, as WS and EVPI are)."""
 
     recourse_problem: float
-    wait_and_see: float
+    wait_and_see: float | None
     expected_value_solution_cost: float | None
-    evpi: float
+    evpi: float | None
     vss: float | None
     wait_and_see_per_scenario: dict[str, float]
     ev_scenario_broken: list[str]
     ev_hardened: list[str]
     ev_dg_sites: list[str]
+    #: The status of the plan whose expected total cost is RP: EVPI and VSS are proven
+    #: measures only when it is ``optimal`` (else RP is an upper bound of the optimum).
+    recourse_problem_status: str = "optimal"
+    #: The measures (of WS, EEV, EVPI, VSS) the time limit left no time for.
+    not_computed: list[str] = field(default_factory=list)
+    #: The measures (of WS, EEV) from MILPs stopped at their time limits: upper bounds.
+    not_proven: list[str] = field(default_factory=list)
+
+
+def measure_caveats(m: MeasuresView | Mapping[str, Any]) -> dict[str, str]:
+    """What qualifies each measure's value, by name (``WS``, ``EEV``, ``EVPI``, ``VSS``):
+    not computed within the time limit, not proven (from MILPs stopped at their limits), or
+    from an RP whose plan is not proven optimal; measures without a caveat are left out."""
+    get = m.get if isinstance(m, Mapping) else (lambda k, d=None: getattr(m, k, d))
+    skipped = list(get("not_computed") or [])
+    unproven = list(get("not_proven") or [])
+    rp_status = str(get("recourse_problem_status") or "optimal")
+    out: dict[str, list[str]] = {}
+    for name in skipped:
+        out.setdefault(name, []).append("not computed: no time left")
+    for name in unproven:
+        out.setdefault(name, []).append("not proven: from MILPs stopped at their limits, "
+                                        "an upper bound")
+    for name in ("EVPI", "VSS"):
+        if name in skipped:
+            continue
+        if rp_status != "optimal":
+            out.setdefault(name, []).append(f"RP not proven optimal: {rp_status}")
+        for part in ("WS",) if name == "EVPI" else ("EEV",):
+            if part in unproven:
+                out.setdefault(name, []).append(f"{part} not proven")
+    return {k: "; ".join(v) for k, v in out.items()}
+
+
+def measures_note(m: MeasuresView) -> list[str]:
+    """A note naming the measures not computed within the time limit and those from a plan or
+    MILPs not proven optimal, or none."""
+    def come(names: list[str]) -> str:
+        return "come" if len(names) > 1 else "comes"
+
+    notes = []
+    if m.not_computed:
+        notes.append(f"{', '.join(m.not_computed)} not computed: the time limit left no time "
+                     f"for {'them' if len(m.not_computed) > 1 else 'it'} (the measures share "
+                     "--time-limit with the plan, whose solve gets "
+                     f"{100 * (1 - MEASURES_SHARE):.0f} % of it); give more time, or "
+                     "--no-measures")
+    qualified = [k for k in ("EVPI", "VSS") if k not in m.not_computed]
+    if m.recourse_problem_status != "optimal" and qualified:
+        notes.append(f"{' and '.join(qualified)} {come(qualified)} from an RP whose plan is "
+                     f"not proven optimal (status {m.recourse_problem_status}): RP, the plan's "
+                     "expected total cost, is an upper bound of the optimum")
+    if m.not_proven:
+        notes.append(f"{', '.join(m.not_proven)} {come(m.not_proven)} from MILPs stopped at "
+                     "their time limits: feasible plans and operations, upper bounds, not "
+                     "proven")
+    return notes
 
 
 @dataclass(frozen=True)
@@ -322,11 +386,14 @@ def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
     mv = None
     if measures is not None:
         mv = MeasuresView(
-            _r(measures.rp), _r(measures.ws), _num(measures.eev),
-            _r(measures.evpi), _num(measures.vss),
-            {sc.name: _r(w) for sc, w in zip(scenarios, measures.ws_per_scenario, strict=True)},
+            _r(measures.rp), _opt(measures.ws), _opt(measures.eev),
+            _opt(measures.evpi), _opt(measures.vss),
+            {sc.name: _r(w) for sc, w in zip(scenarios, measures.ws_per_scenario,
+                                              strict=False)},
             [problem.branch_ids[i] for i in measures.ev_broken],
-            _hardened(problem, measures.ev_harden), _sites(problem, measures.ev_site))
+            [] if measures.ev_harden is None else _hardened(problem, measures.ev_harden),
+            [] if measures.ev_site is None else _sites(problem, measures.ev_site),
+            measures.rp_status, list(measures.not_computed), list(measures.not_proven))
     settings = {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(st).items()}
     settings["switch_penalty"] = st.penalty
     return PlanResult(
@@ -340,4 +407,5 @@ def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
         iterations=out.iterations, scenarios=views, measures=mv,
         execution={"kind": out.executor, "workers": out.workers,
                    "worker_memory_mb": out.worker_memory_mb},
-        notes=list(problem.notes) + island_note([(v.name, v.operation) for v in views]))
+        notes=list(problem.notes) + island_note([(v.name, v.operation) for v in views])
+        + (measures_note(mv) if mv is not None else []))
