@@ -71,6 +71,7 @@ from feederopt.validation.schedule import (
     AcHourCheck,
     ac_check_hours,
     ac_violations,
+    ac_within_limits,
     band_diagnosis,
     sample_budget_set,
     sampling_description,
@@ -379,6 +380,7 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
     if ac_check:
         ac = ac_check_hours(net, d, sol.closed, point)
         violations = [*violations, *ac_violations(ac, import_limit=d.ps_max)]
+    within = ac_within_limits(ac, import_limit=d.ps_max)
     settings = {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(st).items()}
     notes = [*sol.notes, *_ev_unmet_notes(d, ids["ev"], {
         "forecast": sol.nominal_point, **({"worst case": point} if searched else {})})]
@@ -400,7 +402,7 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
                        for j, i in enumerate(ids["dg"])} if sol.commitment is not None else {},
         open_branches=branches_by_hour[0], open_branches_by_hour=branches_by_hour,
         ess_limits_mwh={i: {"e_max_mwh": float(d.ess_e[j]), "soc0_mwh": float(d.soc0[j])}
-                        for j, i in enumerate(ids["ess"])})
+                        for j, i in enumerate(ids["ess"])}, within_limits=within)
 
 
 def _result_settings(doc: dict[str, Any]) -> ScheduleSettings:

@@ -5,6 +5,7 @@ the budget set of a schedule result (cli/scenarios.py). The command joins
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import typer
@@ -29,6 +30,8 @@ from feederopt.cli.app import (
     stderr,
     stdout,
     summary_table,
+    verdict_exit_code,
+    violation_lines,
 )
 
 
@@ -195,6 +198,7 @@ def schedule(
     if quiet:
         exit_if_interrupted(res.status, has_answer=True, what="schedule", written=written,
                             quiet=True)
+        _exit_if_limits_broken(res, quiet=True)
         return
     out = stdout()
     t = summary_table(f"{res.case}: schedule ({res.method}, {res.hours} h, DSM "
@@ -248,6 +252,11 @@ def schedule(
     if res.ac_check:
         err = max((a.max_v_error_pu for a in res.ac_check if a.converged), default=float("nan"))
         t.add_row("AC check: max |V_AC - V_model|", fmt(err, ".4f", " p.u."))
+        ok = [a for a in res.ac_check if a.converged]
+        t.add_row("AC check: V min / V max (AC, true)",
+                  f"{fmt(min((a.v_min_ac for a in ok), default=math.nan), '.4f')} / "
+                  f"{fmt(max((a.v_max_ac for a in ok), default=math.nan), '.4f')} p.u.")
+        t.add_row("AC check: within limits", str(res.within_limits))
     if res.sample_check:
         sc = res.sample_check
         t.add_row(f"served without slack ({sc['samples']} samples)",
@@ -258,7 +267,7 @@ def schedule(
         if sc.get("sampling"):
             t.add_row("samples drawn as", sc["sampling"]["description"])
     t.add_row("run time", fmt(res.run_time_s, ".1f", " s"))
-    t.add_row("validity", "all checks hold" if not res.violations else "; ".join(res.violations))
+    t.add_row("validity", res.validity)
     out.print(t)
     for note in res.notes:  # the solve's own notes (C&CG's stop rule, the bounds' sources)
         if note not in noticed:
@@ -275,3 +284,32 @@ def schedule(
         out.print(it)
     exit_if_interrupted(res.status, has_answer=True, what="schedule", written=written,
                         quiet=False)
+    _exit_if_limits_broken(res, quiet=False)
+
+
+def _exit_if_limits_broken(res: Any, *, quiet: bool) -> None:
+    """End a schedule whose hourly AC operating points break the limits the model held
+    (``within_limits`` false: a bus voltage band, a branch rating or the import limit) as
+    ``solve`` ends a topology whose AC power flow breaks them: a red line naming them, after
+    the result was printed and written, then exit code 4 (:data:`EXIT_LIMITS_BROKEN`,
+    :func:`~feederopt.cli.app.verdict_exit_code`)."""
+    if res.within_limits is not False:
+        return
+    code = verdict_exit_code(res.status, res.method, within_limits=False, has_topology=True)
+    if not quiet:
+        out = stdout()
+        out.print("[red]The AC power flow of this schedule breaks the limits[/] (beyond the AC "
+                  "check's tolerance: the true operating point is outside them, while "
+                  "LinDistFlow's voltages, without the losses' drop, lie above the AC ones and "
+                  "the schedule's model holds no branch rating; see validity). Exit code "
+                  f"{code}.")
+        hours = [a for a in res.ac_check if a.limit_violations]
+        for a in hours[:6]:
+            out.print(f"  hour {a.hour}:", markup=False)
+            for line in violation_lines(a.limit_violations,
+                                        f"ac_check[{a.hour}].limit_violations", most=5):
+                out.print(f"  {line}", markup=False)
+        if len(hours) > 6:
+            out.print(f"  ... and {len(hours) - 6} more hours (the JSON's ac_check lists "
+                      "them)", markup=False)
+    raise typer.Exit(code)

@@ -9,7 +9,8 @@ step that is not one hour, a negative factor, a PV/wind/EV factor above 1, a neg
 price (the reserved element ``price``, $/MWh: :data:`~feederopt.network.timeseries.PRICE`), a
 load, generator or device id ``price`` beside a ``price`` element (ambiguous); for devices: an
 unknown bus, a duplicate id, a negative rating, an efficiency outside ``(0, 1]``, and (kind
-``UNKNOWN_COLUMN``) a column the schedule does not read (:func:`known_columns`). An id written
+``UNKNOWN_COLUMN``) a column the schedule does not read (:func:`known_columns`; in the profile
+table, any column but :data:`~feederopt.network.timeseries.PROFILE_COLUMNS`). An id written
 as an integral float (a bus ``15.0``, a profile element ``7.0``) is the integer id
 (:func:`match_id`).
 """
@@ -31,6 +32,7 @@ from feederopt.network.timeseries import (
     DEVICE_COLUMNS,
     OPTIONAL_COLUMNS,
     PRICE,
+    PROFILE_COLUMNS,
     PROFILED,
     DeviceKind,
     Devices,
@@ -146,12 +148,22 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
     ``need_hours`` hours, and the profiles returned cover those. ``load_names`` (a
     pandapower load's name -> its id) lets the hint of an unknown element give the id meant;
     a pandapower index ``0`` gets ``load:0`` (:func:`~feederopt.io.scenarios.load_id_hint`)."""
-    missing = [c for c in ("time", "element", "value") if c not in df.columns]
-    if missing:
-        return None, [Problem(ProblemKind.MISSING_COLUMN, "profiles",
-                              f"missing column(s) {', '.join(missing)}", tuple(missing),
-                              hint="the profile table has columns time, element, value")]
     problems: list[Problem] = []
+    # a column the schedule does not read (a unit, a note, a written index) was dropped
+    # without a word, where the device tables refuse one (user test ut33_sched #4)
+    extra = [c for c in df.columns if c not in PROFILE_COLUMNS]
+    if extra:
+        problems.append(Problem(
+            ProblemKind.UNKNOWN_COLUMN, "profiles", "column(s) the schedule does not read: "
+            + ", ".join(repr(c) if c else "'' (unnamed: a written index?)" for c in extra),
+            tuple(extra), "column", f"the profile table's columns are "
+            f"{', '.join(PROFILE_COLUMNS)}: every value a factor of the nominal load or rating "
+            "(the element 'price' in $/MWh); remove or rename the others"))
+    missing = [c for c in PROFILE_COLUMNS if c not in df.columns]
+    if missing:
+        return None, [*problems, Problem(
+            ProblemKind.MISSING_COLUMN, "profiles", f"missing column(s) {', '.join(missing)}",
+            tuple(missing), hint=f"the profile table has columns {', '.join(PROFILE_COLUMNS)}")]
     given = df["element"].cast(pl.String).str.strip_chars().to_list()
     # a blank element cell names no load or device (before: AttributeError on None.strip,
     # exit 1; user test ut_s18 #1); it is reported by its row and time, and matches nothing
@@ -272,9 +284,16 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
     gaps = [f"{names[j]}: hour {int(np.flatnonzero(seen[:need, j] == 0)[0])}"
             for j in range(len(names)) if (seen[:need, j] == 0).any()]
     if gaps:
+        # a shorter table (12 hours against the default --hours 24): the horizon it covers
+        # (user test ut33_sched #6: no hint that --hours 12 would run it)
+        covered = seen[:need] > 0
+        full = int(np.argmin(covered.all(1))) if not covered.all() else need
+        shorter = full > 0 and not covered[full:].any()
         problems.append(_problem("profiles", f"missing hour(s): every element needs a value at "
                                  f"each of the {need} hours of the horizon", tuple(gaps),
-                                 "time"))
+                                 "time", f"the table gives every element the hours 0..{full - 1}"
+                                 f" only: --hours {full} (hours={full} from Python) schedules "
+                                 "those" if shorter else ""))
     unprofiled = [i for k in PROFILED for i in devices.ids(k) if i not in col]
     if unprofiled:
         problems.append(_problem("profiles", "PV, wind and EV units need a profile",

@@ -58,6 +58,10 @@ OPTIONAL_COLUMNS: dict[DeviceKind, dict[str, float]] = {
     DeviceKind.DG: {"p_min_mw": 0.0, "no_load_cost": 0.0},
 }
 
+#: The columns of the long profile table, all required; any other column is refused
+#: (``unknown_column``), as in the device tables.
+PROFILE_COLUMNS = ("time", "element", "value")
+
 #: Device kinds that have an hourly profile (besides loads).
 PROFILED = (DeviceKind.PV, DeviceKind.WIND, DeviceKind.EV)
 

@@ -485,8 +485,12 @@ def price_notes(profiles: Profiles, st: ScheduleSettings) -> list[str]:
     if PRICE not in profiles.elements:
         return price_above_shed_note(np.full(st.hours, st.c_buy), st.c_shed, hourly=False)
     p = profiles.of(PRICE)[:st.hours]
-    return [f"hourly purchase price from the profile element {PRICE!r}: {p.min():g} to "
-            f"{p.max():g} $/MWh over the {st.hours} h (c_buy {st.c_buy:g} $/MWh is not used)",
+    # one price all day reads "30 $/MWh", not "30 to 30 $/MWh" (user test ut33_sched #6)
+    span = (f"{p.min():g} $/MWh in each of the {st.hours} h"
+            if f"{p.min():g}" == f"{p.max():g}" else
+            f"{p.min():g} to {p.max():g} $/MWh over the {st.hours} h")
+    return [f"hourly purchase price from the profile element {PRICE!r}: {span} (c_buy "
+            f"{st.c_buy:g} $/MWh is not used)",
             *price_above_shed_note(p, st.c_shed)]
 
 

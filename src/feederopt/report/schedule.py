@@ -470,6 +470,8 @@ def hourly_alt(r: Mapping[str, Any]) -> str:
 
 
 def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -> str:
+    from feederopt.results.schedule import validity_text
+
     r = result
     nom = r.get("nominal") or {}
     worst = r.get("worst") or {}
@@ -488,7 +490,8 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
            if r.get("dg_commitment") else {}),
         "import limit [MW]": fmt((r.get("settings") or {}).get("ps_max_mw"), "g"),
         "run time [s]": fmt(r.get("run_time_s"), ".1f"),
-        "validity": "; ".join(r.get("violations") or []) or "all checks hold",
+        "validity": validity_text(r.get("violations") or [], bool(r.get("ac_check")),
+                                  r.get("status") == "interrupted"),
     }
     if r.get("worst_searched") is False:  # robust, stopped before any worst-case search
         summary["worst case"] = ("not searched (the run stopped before any worst-case "
@@ -501,6 +504,8 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
             pwl_loss_text(t))
         summary[f"{label}: purchase, losses priced separately [MWh]"] = fmt(
             t.get("purchase_mwh"), ".3f")
+        summary[f"{label}: purchase cost (each hour's price) [$]"] = fmt(
+            t.get("purchase_cost"), ",.4f")
         summary[f"{label}: import with the modelled losses [MWh]"] = fmt(
             t.get("import_mwh"), ".3f")
         summary[f"{label}: load shed [MWh]"] = fmt(t.get("load_shed_mwh"), ".3f")
@@ -523,6 +528,8 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
               "deviations": it["deviations"], "master [s]": fmt(it["master_s"], ".1f"),
               "subproblem [s]": fmt(it["sub_s"], ".1f")} for it in r.get("iterations", [])]
     ac = [{"hour": a["hour"], "converged": a["converged"], "V min AC": fmt(a["v_min_ac"], ".4f"),
+           "V max AC": fmt(a.get("v_max_ac"), ".4f"),
+           "limits broken (AC)": len(a.get("limit_violations") or []),
            "V min model": fmt(a["v_min_model"], ".4f"),
            "max |dV| [p.u.]": fmt(a["max_v_error_pu"], ".4f"),
            "losses AC [MW]": fmt(a["losses_ac_mw"], ".4f"),
@@ -540,14 +547,27 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
                 [{"hours": h, "open lines": t} for h, t in spans]))
                if len(spans) > 1 else "")
             + section("ccg", "C&CG log", records_table(iters) if iters else
-                      '<p class="note">deterministic: no iterations</p>')
+                      _no_iterations(r))
             + section("worst", "Worst case", worst_case_body(wc, r.get("settings") or {})
                       if wc else ("not searched" if r.get("worst_searched") is False
                                   else "-"))
             + section("ac", "Hourly AC check (pandapower)", records_table(ac) if ac else "-")
             + notes_section(r))
-    return page(f"feederopt schedule: {r.get('case', '')}", str(r.get("status", "unknown")),
-                schedule_title(r), body, source)
+    # the badge of a run whose AC operating points break the limits, as solve's report
+    badge = "limits_broken" if r.get("within_limits") is False else str(r.get("status",
+                                                                               "unknown"))
+    return page(f"feederopt schedule: {r.get('case', '')}", badge, schedule_title(r), body,
+                source)
+
+
+def _no_iterations(r: Mapping[str, Any]) -> str:
+    """The C&CG log's place when it has no row: a deterministic run has none, a robust run
+    that stopped before its first iteration completed has none yet (user test ut33_sched #3:
+    it read "deterministic: no iterations")."""
+    text = ("deterministic: no iterations" if r.get("method") == "deterministic" else
+            "no C&CG iteration completed (the run stopped before its first iteration "
+            "ended; the notes say why)")
+    return f'<p class="note">{text}</p>'
 
 
 def schedule_title(r: Mapping[str, Any]) -> str:

@@ -169,6 +169,18 @@ class ScheduleResult:
     #: nothing in time): ``worst`` and ``worst_case`` are then null, ``series`` the forecast's,
     #: and no "worst case" rows are printed (there is none). None: deterministic.
     worst_searched: bool | None = None
+    #: Whether the hourly AC operating points keep the limits the model held (bus voltage
+    #: bands, branch ratings, the import limit: :func:`feederopt.validation.schedule.
+    #: ac_within_limits`); False makes ``feederopt schedule`` end with exit code 4, as
+    #: ``solve`` does for an AC limit break. None: no AC check (``--no-ac-check``, or the run
+    #: was interrupted).
+    within_limits: bool | None = None
+
+    @property
+    def validity(self) -> str:
+        """The verdict of the checks (:func:`validity_text`), as the console prints it."""
+        return validity_text(self.violations, bool(self.ac_check),
+                             self.status == "interrupted")
 
     @property
     def series_realisation(self) -> str:
@@ -184,13 +196,32 @@ class ScheduleResult:
         return _clean(stamped("schedule", dict(items)))
 
 
+def validity_text(violations: list[str], ac_checked: bool, interrupted: bool = False) -> str:
+    """The verdict of a schedule's checks, for the console and the report alike: the
+    violations found (``violations``: the model's checks of the answer and the hourly AC
+    check's), or "all checks hold"; and, when the hourly AC check did not run
+    (``ac_checked`` false: ``--no-ac-check``, or ``interrupted``), that it was skipped, so the
+    AC voltages, loadings and import are not verified (user test ut33_sched #2: a run with
+    ``--no-ac-check`` read "all checks hold")."""
+    skipped = ("" if ac_checked else
+               "AC check not run (" + ("the run was interrupted" if interrupted else
+                                      "--no-ac-check") + "): the AC voltages, branch loadings "
+               "and import are not verified")
+    if violations:
+        return "; ".join([*violations, *([skipped] if skipped else [])])
+    if skipped:
+        return f"the model's checks hold (radiality, storage, DSM, renewables); {skipped}"
+    return "all checks hold"
+
+
 def _clean(x: Any) -> Any:
     if isinstance(x, dict):
         return {k: _clean(v) for k, v in x.items()}
     if isinstance(x, list | tuple):
         return [_clean(v) for v in x]
     if isinstance(x, float | np.floating):
-        return float(x) if math.isfinite(x) else None
+        # + 0.0 writes a solver's -0.0 (a bound at zero, rounded) as 0.0 (ut33_sched #6)
+        return float(x) + 0.0 if math.isfinite(x) else None
     if isinstance(x, np.integer):
         return int(x)
     if isinstance(x, np.ndarray):

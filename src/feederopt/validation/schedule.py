@@ -8,7 +8,16 @@
   in the bus loads; a ``gen`` keeps its voltage set-point at zero P); it reports the largest
   difference between the AC voltage magnitudes and the LinDistFlow ones (``sqrt(v)``), both
   losses and pandapower's ext_grid import (``res_ext_grid.p_mw``: the net demand plus the AC
-  losses), which :func:`ac_violations` compares with the import limit.
+  losses), which :func:`ac_violations` compares with the import limit, and the limits the
+  hour's AC operating point breaks: each bus's ``v_min - tol <= |V| <= v_max + tol`` and each
+  closed rated branch's current (or ``|S|``) ``<= rating (1 + tol)``, held as the AC check of
+  ``feederopt solve`` holds them (:func:`feederopt.validation.ac_limits.ac_limit_violations`,
+  the one tolerance :data:`~feederopt.validation.ac_limits.AC_LIMIT_TOLERANCE`: 1e-4 p.u.,
+  0.1 % of a rating). LinDistFlow (Baran & Wu, IEEE Trans. Power Deliv. 4(2), 1989, the
+  linearised DistFlow) drops the losses' ``r (P^2 + Q^2) / v`` from the voltage drop, so its
+  voltages lie above the AC ones: a schedule at its lower voltage limit in the model is below
+  it in AC, which :func:`ac_violations` names and :func:`ac_within_limits` makes a broken
+  limit (``feederopt schedule`` exit code 4, as ``solve``'s).
 * :func:`sample_budget_set` / :func:`served_share` -- realisations drawn in the budget set
   the schedule was made with: in the temporal set, for each uncertain bus a random number
   ``<= Gamma_n`` of hours, at random, each with a random sign and a magnitude ``U(0, 1)``; in
@@ -24,7 +33,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,8 +41,11 @@ import numpy as np
 from feederopt.algorithms.base import SampleCallback
 from feederopt.algorithms.ccg import evaluate
 from feederopt.formulations.schedule import ScheduleData, nominal
-from feederopt.io.pandapower import to_pandapower
+from feederopt.io.pandapower import PandapowerModel
 from feederopt.network.container import Network
+from feederopt.network.perunit import to_per_unit
+from feederopt.validation.ac import AcResult
+from feederopt.validation.ac_limits import AC_LIMIT_TOLERANCE, ac_limit_violations
 
 #: The largest |V_AC - V_model| [p.u.] an hour may show before the schedule's validity names
 #: it (docs/schedule.md: LinDistFlow against pandapower's Newton-Raphson).
@@ -60,28 +72,48 @@ class AcHourCheck:
     losses_ac_mw: float
     losses_model_mw: float
     import_ac_mw: float = math.nan  # pandapower's ext_grid P (the substation's import)
+    v_max_ac: float = math.nan
+    #: The largest loading of a closed rated branch [%] (NaN: no rated branch).
+    max_loading_percent: float = math.nan
+    #: The limits the hour's AC operating point breaks beyond
+    #: :data:`~feederopt.validation.ac_limits.AC_LIMIT_TOLERANCE`, worst first, as ``feederopt
+    #: solve``'s ``ac_check.limit_violations``: component, id, limit (v_min, v_max, i_max,
+    #: s_max), value, rating, amount, unit (and loading_percent for a rating).
+    limit_violations: list[dict[str, Any]] = field(default_factory=list)
+
+
+def schedule_model(net: Network) -> PandapowerModel:
+    """The pandapower net of ``net`` (:func:`feederopt.io.pandapower.to_pandapower`'s) for the
+    hourly power flows: its own loads dropped (the model's bus injections replace them,
+    :func:`hour_power_flow`); built once for all hours."""
+    model = PandapowerModel.build(net)
+    model.net.load.drop(model.net.load.index, inplace=True)
+    return model
 
 
 def hour_power_flow(net: Network, d: ScheduleData, closed: np.ndarray, inj_p: np.ndarray,
-                    inj_q: np.ndarray) -> tuple[Any, bool]:
+                    inj_q: np.ndarray, model: PandapowerModel | None = None) -> AcResult:
     """pandapower's power flow of ``net`` with the branch states ``closed`` (m,) and the
     bus injections ``inj_p``, ``inj_q`` (n,) [MW, MVAr drawn] as its only loads: the net's own
     loads dropped, its sgens and gens at 0 (a gen keeps its voltage; the model's injections
-    carry their power), its shunts as they are. The solved net and whether it converged."""
+    carry their power), its shunts as they are; run and read as the AC check of ``solve``
+    runs and reads its power flow (:func:`feederopt.validation.ac.ac_power_flow`: Newton-
+    Raphson, buses and in-service branches in table order). ``model``: a
+    :func:`schedule_model` of ``net`` to reuse (its added loads are removed after the run)."""
     import pandapower as pp
 
-    pn = to_pandapower(net, closed > 0.5)
-    pn.load.drop(pn.load.index, inplace=True)
-    pn.sgen["p_mw"] = 0.0
-    pn.sgen["q_mvar"] = 0.0
-    pn.gen["p_mw"] = 0.0
+    from feederopt.validation.ac import _run
+
+    model = model if model is not None else schedule_model(net)
+    pn = model.net
     buses = [b for b in range(d.n) if b != d.root or inj_p[b] or inj_q[b]]
-    pp.create_loads(pn, buses, p_mw=inj_p[buses], q_mvar=inj_q[buses])
+    added = pp.create_loads(pn, buses, p_mw=inj_p[buses], q_mvar=inj_q[buses])
     try:
-        pp.runpp(pn, algorithm="nr", init="flat", max_iteration=30, numba=False)
-        return pn, bool(pn.converged)
-    except Exception:  # pandapower's LoadflowNotConverged
-        return pn, False
+        state = model.set_state(closed > 0.5, gen_p_mw=np.zeros(len(model.gen_p_mw)),
+                                gen_q_mvar=np.zeros(len(model.gen_q_mvar)))
+        return _run(model, [str(b) for b in net.buses["id"].to_list()], state, 1e-8, 50, net)
+    finally:
+        pn.load.drop(index=list(added), inplace=True)
 
 
 def ac_check_hours(net: Network, d: ScheduleData, closed: np.ndarray,
@@ -115,18 +147,23 @@ def ac_check_hours(net: Network, d: ScheduleData, closed: np.ndarray,
     inj_q -= q_fix
     v_model = np.sqrt(np.maximum(point["v"].reshape(H, n), 0.0))
     pq = (point["P"].reshape(H, m), point["Q"].reshape(H, m))
+    pu = to_per_unit(net, 1.0)  # the model's limits (build_schedule_data's band is pu's)
+    model = schedule_model(net)
     out = []
     for h in range(H):
-        pn, ok = hour_power_flow(net, d, closed[h], inj_p[h], inj_q[h])
+        ac = hour_power_flow(net, d, closed[h], inj_p[h], inj_q[h], model)
         loss_model = float((d.r * (pq[0][h] ** 2 + pq[1][h] ** 2)).sum())
-        if not ok:
+        if not ac.converged:
             out.append(AcHourCheck(h, False, math.nan, float(v_model[h].min()), math.nan,
                                    math.nan, loss_model))
             continue
-        vm = pn.res_bus.vm_pu.to_numpy()
-        out.append(AcHourCheck(h, True, float(vm.min()), float(v_model[h].min()),
-                               float(np.abs(vm - v_model[h]).max()),
-                               _ac_losses(pn), loss_model, float(pn.res_ext_grid.p_mw.sum())))
+        vm = np.asarray(ac.vm_pu, float)[:n]
+        out.append(AcHourCheck(
+            h, True, float(np.nanmin(vm)), float(v_model[h].min()),
+            float(np.nanmax(np.abs(vm - v_model[h]))), ac.losses_kw / 1e3, loss_model,
+            ac.source_p_mw, v_max_ac=float(np.nanmax(vm)),
+            max_loading_percent=ac.max_loading_percent,
+            limit_violations=ac_limit_violations(pu, ac, net.bus_id_out)))
     return out
 
 
@@ -142,13 +179,13 @@ def band_diagnosis(net: Network, d: ScheduleData, closed: np.ndarray,
     v_lo, v_hi = np.sqrt(d.v_min2), np.sqrt(d.v_max2)
     parts = []
     for h in sorted({int(np.argmin(total)), int(np.argmax(total))}):
-        pn, ok = hour_power_flow(net, d, closed, d.pd[h] - p_fix[h],
-                                 d.pd[h] * d.kq()[h] - q_fix[h])
-        if not ok:
+        ac = hour_power_flow(net, d, closed, d.pd[h] - p_fix[h],
+                             d.pd[h] * d.kq()[h] - q_fix[h])
+        if not ac.converged:
             parts.append(f"hour {h} ({total[h]:.4g} MW of load): pandapower's power flow "
                          "does not converge")
             continue
-        vm = pn.res_bus.vm_pu.to_numpy()[:d.n]
+        vm = np.asarray(ac.vm_pu, float)[:d.n]
         for mask, side, limit in ((vm > v_hi + 1e-4, "above their upper", v_hi),
                                   (vm < v_lo - 1e-4, "below their lower", v_lo)):
             idx = np.flatnonzero(mask)
@@ -165,27 +202,24 @@ def band_diagnosis(net: Network, d: ScheduleData, closed: np.ndarray,
             "band: widen the buses' limits or change the tap)")
 
 
-def _ac_losses(pn: object) -> float:
-    """pandapower's losses [MW] of every branch kind (lines, transformers, impedances)."""
-    total = 0.0
-    for name in ("res_line", "res_trafo", "res_trafo3w", "res_impedance"):
-        res = getattr(pn, name, None)
-        if res is not None and len(res) and "pl_mw" in res:
-            total += float(res.pl_mw.sum())
-    return total
-
-
 def ac_violations(checks: list[AcHourCheck], tol: float = AC_V_TOL,
                   import_limit: float | None = None,
                   loss_share: float = AC_IMPORT_LOSS_SHARE) -> list[str]:
     """What the hourly AC check finds against the model: hours whose AC power flow does not
-    converge, hours whose voltages differ from the model's by more than ``tol`` p.u., and
-    (given ``import_limit`` ``S`` [MW]) hours whose ext_grid import exceeds ``S`` by more than
-    ``loss_share`` of the hour's AC losses (:data:`AC_IMPORT_LOSS_SHARE`) plus 1e-6 MW."""
+    converge, hours whose AC operating point breaks the model's limits (a bus voltage outside
+    its band, a closed branch above its rating, beyond
+    :data:`~feederopt.validation.ac_limits.AC_LIMIT_TOLERANCE`: ``AcHourCheck.
+    limit_violations``), hours whose voltages differ from the model's by more than ``tol``
+    p.u., and (given ``import_limit`` ``S`` [MW]) hours whose ext_grid import exceeds ``S`` by
+    more than ``loss_share`` of the hour's AC losses (:data:`AC_IMPORT_LOSS_SHARE`) plus 1e-6
+    MW. Of these, the limits and the import make :func:`ac_within_limits` false."""
     out: list[str] = []
     failed = [c.hour for c in checks if not c.converged]
     if failed:
         out.append(f"AC power flow does not converge at hour(s) {_hours(failed)}")
+    broken = [c for c in checks if c.converged and c.limit_violations]
+    if broken:
+        out.append(_limits_text(broken))
     off = [c for c in checks if c.converged and not c.max_v_error_pu <= tol]
     if off:
         worst = max(off, key=lambda c: c.max_v_error_pu)
@@ -193,16 +227,78 @@ def ac_violations(checks: list[AcHourCheck], tol: float = AC_V_TOL,
                    f"{_hours([c.hour for c in off])} (max |V_AC - V_model| "
                    f"{worst.max_v_error_pu:.4f} p.u. at hour {worst.hour}; losses AC "
                    f"{worst.losses_ac_mw:.4g} MW, model {worst.losses_model_mw:.4g} MW)")
-    if import_limit is not None:
-        over = [c for c in checks if c.converged and c.import_ac_mw
-                > import_limit + loss_share * c.losses_ac_mw + 1e-6]
-        if over:
-            worst = max(over, key=lambda c: c.import_ac_mw)
-            out.append(f"AC import exceeds the import limit {import_limit:g} MW (tolerance "
-                       f"{loss_share:g} of the hour's AC losses) at hour(s) "
-                       f"{_hours([c.hour for c in over])} (largest {worst.import_ac_mw:.4f} MW "
-                       f"at hour {worst.hour}; AC losses {worst.losses_ac_mw:.4g} MW)")
+    over = _import_over(checks, import_limit, loss_share)
+    if over and import_limit is not None:
+        worst = max(over, key=lambda c: c.import_ac_mw)
+        out.append(f"AC import exceeds the import limit {import_limit:g} MW (tolerance "
+                   f"{loss_share:g} of the hour's AC losses) at hour(s) "
+                   f"{_hours([c.hour for c in over])} (largest {worst.import_ac_mw:.4f} MW "
+                   f"at hour {worst.hour}; AC losses {worst.losses_ac_mw:.4g} MW)")
     return out
+
+
+def ac_within_limits(checks: list[AcHourCheck], import_limit: float | None = None,
+                     loss_share: float = AC_IMPORT_LOSS_SHARE) -> bool | None:
+    """Whether the schedule's AC operating points keep the limits the model held, as the AC
+    check of ``solve`` asks it of its answer (``within_limits``; exit code 4 when false): no
+    hour breaks a bus's voltage band or a branch's rating (``limit_violations``, beyond
+    :data:`~feederopt.validation.ac_limits.AC_LIMIT_TOLERANCE`) nor the import limit (beyond
+    ``loss_share`` of the hour's AC losses, :func:`ac_violations`). None without an AC check
+    (``checks`` empty). An hour whose power flow does not converge breaks nothing known (as
+    in ``solve``); :func:`ac_violations` names it."""
+    if not checks:
+        return None
+    broken = any(c.converged and c.limit_violations for c in checks)
+    return not broken and not _import_over(checks, import_limit, loss_share)
+
+
+def _import_over(checks: list[AcHourCheck], import_limit: float | None,
+                 loss_share: float) -> list[AcHourCheck]:
+    """The hours whose AC import exceeds ``import_limit`` beyond ``loss_share`` of their AC
+    losses plus 1e-6 MW (none without a limit)."""
+    if import_limit is None:
+        return []
+    return [c for c in checks if c.converged and c.import_ac_mw
+            > import_limit + loss_share * c.losses_ac_mw + 1e-6]
+
+
+#: The limits of :func:`~feederopt.validation.ac_limits.ac_limit_violations` in the words of
+#: the validity verdict, and whether the worst of them is the lowest value (v_min).
+_LIMIT_WORDS = {"v_min": ("bus voltage(s) below their minimum", "lowest"),
+                "v_max": ("bus voltage(s) above their maximum", "highest"),
+                "i_max": ("branch current(s) above their rating", "highest"),
+                "s_max": ("branch apparent power(s) above their rating", "highest")}
+
+
+def _limits_text(broken: list[AcHourCheck]) -> str:
+    """The validity's words for the hours whose AC operating point breaks a limit: the
+    hours, the tolerance, and per kind of limit how many (element, hour) pairs and the worst,
+    e.g. "2 bus voltage(s) below their minimum (lowest: bus 33 at 0.8962 p.u., limit 0.9 p.u.,
+    hour 0)"."""
+    tol = AC_LIMIT_TOLERANCE
+    parts = []
+    for limit, (words, extreme) in _LIMIT_WORDS.items():
+        found = [(c.hour, v) for c in broken for v in c.limit_violations
+                 if v.get("limit") == limit]
+        if not found:
+            continue
+        if limit == "v_min":
+            hour, worst = min(found, key=lambda x: x[1]["value"])
+        elif limit == "v_max":
+            hour, worst = max(found, key=lambda x: x[1]["value"])
+        else:
+            hour, worst = max(found, key=lambda x: x[1].get("loading_percent") or 0.0)
+        one = "bus" if worst.get("component") == "buses" else "branch"
+        unit = worst.get("unit", "")
+        share = (f" ({worst['loading_percent']:.1f} % of it)"
+                 if worst.get("loading_percent") is not None else "")
+        parts.append(f"{len(found)} {words} ({extreme}: {one} {worst['id']} at "
+                     f"{worst['value']:.4f} {unit}, limit {worst['rating']:.4g} {unit}{share}, "
+                     f"hour {hour})")
+    return (f"AC power flow breaks the limits at hour(s) {_hours([c.hour for c in broken])} "
+            f"(beyond the AC check's tolerance, {tol['voltage_pu']:g} p.u. and "
+            f"{tol['rating_percent']:g} % of a rating, as solve's): " + "; ".join(parts)
+            + " (ac_check[].limit_violations lists them all)")
 
 
 def _hours(hours: list[int]) -> str:
