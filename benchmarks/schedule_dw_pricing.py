@@ -46,7 +46,10 @@ to ``+`` or ``-`` or a renewable unit short; ``Gamma_e`` their budgets over the 
    that fails too it keeps its parent's bound. At a leaf the bound equals ``Q_{s,h}``.
 4. **Hour's upper bound** after best-first B&B: ``UB_h = max(incumbent + tol, open nodes'
    bounds)`` (pruned nodes had bounds ``<= incumbent + tol``), so ``c_T + Gamma . mu + sum_h
-   UB_h >= L(mu) >= max Q`` for the ``mu`` it was priced at.
+   UB_h >= L(mu) >= max Q`` for the ``mu`` it was priced at. An hour stopped at its time limit
+   with an unproven node open (bound ``inf``) takes a bound proven in an earlier round at
+   ``mu'``: ``Q_h - mu . a = Q_h - mu' . a + (mu' - mu) . a``, so ``UB_h(mu) <= UB_h(mu') +
+   sum_e max(0, mu'_e - mu_e)`` (``a`` is 0 or 1 per element).
 
 The pipeline (as a C&CG subproblem would run it): climb ``Q`` from the centred policy bound's two
 candidates (the start); **pass 1**: ``s1`` at that worst case, hourly LPs and response sets,
@@ -60,8 +63,8 @@ point the first valid bound is 1.3e-3 above the worst case found (session 33).
 The tables go to ``RESULTS_schedule_dw_pricing.md`` beside this file; docs/schedule.md, "Speed",
 session 33, discusses them. ``--check`` builds a cheap first stage (``ccg.instant_start``) and
 checks (a) the hourly LPs sum to ``Q``, (b) sampled node bounds are never below the LP at random
-completions, (c) B&B equals enumeration on hours 19, 10, 17 with 7 free elements; it exits 1 on
-a failure.
+completions, (c) B&B equals enumeration on hours 19, 10, 17 with 7 free elements, and a bound
+carried from another ``mu`` is not below the enumerated max; it exits 1 on a failure.
 """
 
 from __future__ import annotations
@@ -310,6 +313,10 @@ class HourPricer:
         hour, n = self.H, self.n
         J = 2 * n + self.U
         cr = hour.xi_vec(fixed)
+        # from a cold start, so that the responses depend on the centre alone: the LPs are
+        # degenerate, and which optimal vertex the chain starts from decides whether the row
+        # check passes (hour 7 at s1 fails it after a hot start from another pattern)
+        hour.hs.clearSolver()
         v0, u0, _ = hour.solve(cr)
         self.lps += 1
         R = np.zeros((len(hour.c), J))
@@ -660,6 +667,7 @@ def pipeline(d: ScheduleData, x: dict[str, np.ndarray], args: argparse.Namespace
               f"Q_s2 = Q there = {r2.q:.6f}")
     pats2 = [merged([{}], pats[h], [p]) for h, p in enumerate(hour_patterns(d, xi_w))]
     best_l, best_mu = np.inf, None
+    proven: list[list[tuple[np.ndarray, float]]] = [[] for _ in range(d.hours)]
     for rnd in range(args.rounds):
         z, mu, sigma = heuristic_cg(r2.pricers, pats2, budget)
         run.stage(t0, f"pass 2, round {rnd + 1}: heuristic CG",
@@ -672,6 +680,11 @@ def pipeline(d: ScheduleData, x: dict[str, np.ndarray], args: argparse.Namespace
         stats = []
         for h, pr in enumerate(r2.pricers):
             res = pr.price(mu, inc_pats=pats2[h], time_limit=args.hour_limit, tol=args.tol)
+            if np.isfinite(res["ub"]):
+                proven[h].append((mu.copy(), res["ub"]))
+            else:  # an unproven node left open at the limit: an earlier round's bound
+                res["ub"] = carried(pr, proven[h], mu)
+                res["status"] += ", UB carried"
             lag += res["ub"]
             stats.append({"h": h, "sigma": sigma[h], **res})
             if res["pattern"] is not None and res["pattern"] not in pats2[h]:
@@ -706,6 +719,16 @@ def pipeline(d: ScheduleData, x: dict[str, np.ndarray], args: argparse.Namespace
         run.stage(t0, f"(after the route, for the table: hours {args.mu0_hours} of pass 1 "
                   "priced at mu = 0)", "")
     return run
+
+
+def carried(pr: HourPricer, proven: list[tuple[np.ndarray, float]], mu: np.ndarray
+            ) -> float:
+    """An upper bound on the hour's max at ``mu`` from bounds proven at other ``mu'``:
+    ``Q_h - mu . a = Q_h - mu' . a + (mu' - mu) . a <= UB_h(mu') + sum_e max(0, mu'_e - mu_e)``
+    over the hour's elements (``a`` in ``{0, 1}``; the other elements never move)."""
+    el = np.array(pr.elems, int)
+    return min((ub + float(np.maximum(m - mu, 0.0)[el].sum()) for m, ub in proven),
+               default=np.inf)
 
 
 def write(run: Run, args: argparse.Namespace, det: float, t_det: float,
@@ -804,11 +827,15 @@ def check(seed: int) -> int:
         r = pr.price(mu, root=root, tol=1e-9, time_limit=120)
         ok = (abs(r["value"] - brute) <= 1e-9 and r["ub"] >= brute - 1e-9
               and r["status"] == "optimal")
+        other = mu * rng.uniform(0.0, 2.0, len(mu))  # a bound proven at another mu, carried
+        ub2 = carried(pr, [(other, pr.price(other, root=root, tol=1e-9)["ub"])], mu)
+        ok = ok and ub2 >= brute - 1e-9
         fails += not ok
         n_enum = 3 ** len(loads) * 2 ** len(units[:1])
         log(f"hour {h}, {len(free)} free: enumeration {brute:.9f} ({n_enum} points, {te:.1f} s);"
             f" B&B {r['value']:.9f}, UB {r['ub']:.9f}, root bound {r['root']:.9f}, "
-            f"{r['nodes']} nodes, {r['t']:.2f} s ({'ok' if ok else 'FAIL'})")
+            f"{r['nodes']} nodes, {r['t']:.2f} s; carried from another mu {ub2:.9f} "
+            f"({'ok' if ok else 'FAIL'})")
     return fails
 
 
