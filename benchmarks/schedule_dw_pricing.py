@@ -4,7 +4,7 @@ column generation over hourly patterns, each hour priced exactly by branch and b
 deterministic optimum's first stage ``x`` of case33bw (built-in profiles and devices; gamma 10 %,
 Gamma 4 hours per bus and per renewable unit, DSM off).
 
-    python benchmarks/schedule_dw_pricing.py            # the pipeline, about 5-8 minutes
+    python benchmarks/schedule_dw_pricing.py            # the pipeline, 2-6 minutes by load
     python benchmarks/schedule_dw_pricing.py --rounds 1 --smooth 0
     python benchmarks/schedule_dw_pricing.py --check    # B&B == enumeration, < 1 minute
 
@@ -57,8 +57,9 @@ heuristic column generation (hourly climbing as pricing) until no column improve
 master over the patterns (a recombined realisation), climb ``Q`` from it; **pass 2**: ``s2`` at
 the better worst case, heuristic CG seeded with pass 1's patterns, then ``--rounds`` exact rounds
 (B&B on all 24 hours at the RMP's duals, optionally smoothed towards the best ``mu`` so far,
-Wentges 1997), each giving a valid ``L(mu)``. Two passes are needed: with ``s`` at the climbed
-point the first valid bound is 1.3e-3 above the worst case found (session 33).
+Wentges, Int. Trans. Oper. Res. 4(2), 1997), each giving a valid ``L(mu)``. Two passes are
+needed: with ``s`` at the climbed point the first valid bound is 1.3e-3 above the worst case
+found (session 33).
 
 The tables go to ``RESULTS_schedule_dw_pricing.md`` beside this file; docs/schedule.md, "Speed",
 session 33, discusses them. ``--check`` builds a cheap first stage (``ccg.instant_start``) and
