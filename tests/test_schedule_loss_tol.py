@@ -14,7 +14,12 @@ from typer.testing import CliRunner
 
 from feederopt.api_schedule import schedule
 from feederopt.cli import app
-from feederopt.problems.schedule import DEFAULT_TANGENTS, FIRST_TANGENT, loss_tangents
+from feederopt.problems.schedule import (
+    DEFAULT_TANGENTS,
+    FIRST_TANGENT,
+    loss_tangents,
+    tangent_scale,
+)
 
 
 def _worst_share(points: tuple[float, ...], lo: float, hi: float) -> float:
@@ -30,19 +35,34 @@ def _worst_share(points: tuple[float, ...], lo: float, hi: float) -> float:
 @pytest.mark.parametrize("flow_max", [0.3, 4.2, 9.0])
 def test_tangents_under_estimate_by_at_most_tol(tol: float, flow_max: float) -> None:
     pts = loss_tangents(flow_max, tol)
-    assert pts[0] == FIRST_TANGENT and pts[-1] >= flow_max > pts[-2]
-    worst = _worst_share(pts, FIRST_TANGENT, flow_max)
+    # the first point on the feeder's flow scale: 0.05 MW from a flow bound of 1 MW up
+    first = FIRST_TANGENT * min(1.0, flow_max / 1.0)
+    assert pts[0] == pytest.approx(first) and pts[-1] >= flow_max > pts[-2]
+    worst = _worst_share(pts, first, flow_max)
     assert worst <= tol * (1 + 1e-6)
     assert worst >= 0.9 * tol  # the spacing is not wasted: the share is reached
     # below the first point the under-estimate is r a0^2 / 4 at most (absolute, per r)
-    p = np.linspace(0, FIRST_TANGENT, 10_001)
-    gap = p ** 2 - np.maximum(2 * FIRST_TANGENT * p - FIRST_TANGENT ** 2, 0)
-    assert gap.max() <= FIRST_TANGENT ** 2 / 4 + 1e-15
+    p = np.linspace(0, first, 10_001)
+    gap = p ** 2 - np.maximum(2 * first * p - first ** 2, 0)
+    assert gap.max() <= first ** 2 / 4 + 1e-15
 
 
 def test_default_tangents_unchanged() -> None:
     assert loss_tangents(4.2) == tuple(a for a in DEFAULT_TANGENTS if a < 4.2)
     assert _worst_share(loss_tangents(6.5), 0.05, 6.0) == pytest.approx(0.25, abs=1e-3)
+
+
+@pytest.mark.parametrize("flow_max", [0.041, 0.3, 0.99])
+def test_small_feeders_tangents_on_their_own_scale(flow_max: float) -> None:
+    """User test ut33 (SimBench 1-LV-rural1, flow bound 0.041 MW): the fixed points left no
+    tangent below the flow bound, and the objective priced none of the losses. Below 1 MW the
+    default pattern is shrunk to the feeder: the under-estimate between the points is the
+    default's (at most 0.25, measured on a grid), and below the first one ``r a0^2 / 4``."""
+    pts = loss_tangents(flow_max)
+    assert tangent_scale(flow_max) == pytest.approx(flow_max)
+    assert pts == pytest.approx([flow_max * a for a in DEFAULT_TANGENTS[:3]])
+    assert _worst_share(pts, pts[0], pts[-1]) <= 0.25 + 1e-3
+    assert tangent_scale(4.2) == 1.0 and tangent_scale(1.0) == 1.0
 
 
 def _losses(res: dict) -> tuple[float, float]:  # type: ignore[type-arg]

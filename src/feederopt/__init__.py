@@ -67,10 +67,16 @@ if TYPE_CHECKING:
     from feederopt.results.result import (
         HEURISTIC_METHODS,
         Result,
+        base_case_kind,
         branch_label,
         switching_text,
     )
-    from feederopt.results.schedule import pwl_loss_text, worst_found_text
+    from feederopt.results.schedule import (
+        ac_losses_mwh,
+        loss_rows,
+        pwl_loss_text,
+        worst_found_text,
+    )
     from feederopt.results.threephase import (
         LimitSpread,
         OpenDssCheck,
@@ -133,6 +139,7 @@ _FOR_CLI = {
     "read_result": "feederopt.api",
     "ResultFolder": "feederopt.report.html",
     "branch_label": "feederopt.results.result",
+    "base_case_kind": "feederopt.results.result",
     "switching_text": "feederopt.results.result",
     "RobustSummary": "feederopt.results.uncertain",
     "StochasticSummary": "feederopt.results.uncertain",
@@ -157,6 +164,8 @@ _FOR_CLI = {
     "open_lines_text": "feederopt.report.schedule",
     "topology_by_hour": "feederopt.report.schedule",
     "pwl_loss_text": "feederopt.results.schedule",
+    "loss_rows": "feederopt.results.schedule",
+    "ac_losses_mwh": "feederopt.results.schedule",
     "worst_found_text": "feederopt.results.schedule",
     "literature_title": "feederopt.results.literature",
     "DISCONNECTED_NOTE": "feederopt.results.resilience",
@@ -194,7 +203,9 @@ __all__ = [
     "StochasticSummary",
     "ThreePhaseResult",
     "__version__",
+    "ac_losses_mwh",
     "ac_power_flow",
+    "base_case_kind",
     "base_case_unsupplied",
     "branch_label",
     "check_options",
@@ -213,6 +224,7 @@ __all__ = [
     "list_cases",
     "literature_title",
     "load",
+    "loss_rows",
     "measure_caveats",
     "model_fidelity",
     "open_lines_text",

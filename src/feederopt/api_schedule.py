@@ -64,6 +64,7 @@ from feederopt.results.schedule import (
     iteration_dicts,
     series,
     totals,
+    unpriced_loss_notes,
     worst_case_summary,
 )
 from feederopt.solvers import interrupt
@@ -383,14 +384,18 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
     within = ac_within_limits(ac, import_limit=d.ps_max)
     settings = {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(st).items()}
     notes = [*sol.notes, *_ev_unmet_notes(d, ids["ev"], {
-        "forecast": sol.nominal_point, **({"worst case": point} if searched else {})})]
+        "forecast": sol.nominal_point, **({"worst case": point} if searched else {})}),
+        # losses the piecewise-linear loss does not price at all (every flow below its
+        # first tangent; ut33: an LV feeder under the fixed 0.05 MW point)
+        *unpriced_loss_notes(d, {"forecast": sol.nominal_point,
+                                 **({"worst case": point} if searched else {})})]
     return ScheduleResult(
         case=case, method=sol.method, status=sol.status.value, hours=d.hours,
         settings=settings, objective=sol.objective, lower_bound=sol.lower_bound, gap=sol.gap,
         open_lines=open_by_hour[0], open_lines_by_hour=open_by_hour,
         first_stage_cost=sol.first_stage_cost,
-        nominal=totals(d, sol.nominal_point, sol.nominal_cost),
-        worst=totals(d, point, sol.worst_cost) if searched else None,
+        nominal=totals(d, sol.nominal_point, sol.nominal_cost, sol.closed),
+        worst=totals(d, point, sol.worst_cost, sol.closed) if searched else None,
         series=series(d, ids, pu.bus_ids, point, xi_w, sol.closed),
         worst_case=worst_case_summary(d, pu.bus_ids, ids["res"], xi_w) if searched else None,
         worst_searched=searched if robust else None,

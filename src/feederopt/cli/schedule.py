@@ -102,7 +102,8 @@ def schedule(
     loss_tol: float | None = typer.Option(
         None, "--loss-tol", help="Largest share by which the piecewise-linear loss may "
         "under-estimate r(P^2+Q^2) between its tangents (0.04: tangents 1.5 times apart; "
-        "0.01: 1.22 times; slower) [default: the fixed tangents 0.05-6 MW, up to 0.25]."),
+        "0.01: 1.22 times; slower) [default: tangents at 0.05-6 MW, up to 0.25; on a feeder "
+        "below 1 MW scaled to its flows]."),
     shed_price: float | None = typer.Option(
         None, "--shed-price", help="Price of curtailed load and unmet EV energy [$/MWh] "
         "[default: 500]."),
@@ -231,10 +232,15 @@ def schedule(
     if res.worst_searched is False:  # robust, stopped before it searched any worst case
         t.add_row("worst case", "not searched (the run stopped before any worst-case search; "
                   "no upper bound: see the notes)")
+    from feederopt import ac_losses_mwh, loss_rows
+
+    # the AC check ran at the series' realisation: its day losses go beside that one's
+    ac_at = ("worst case" if res.worst is not None else "forecast", ac_losses_mwh(res.ac_check))
     for label, tot in (("forecast", res.nominal), ("worst case", res.worst)):
         if tot is None:
             continue
-        t.add_row(f"{label}: losses", fmt(tot.losses_mwh, ".4f", " MWh"))
+        for row in loss_rows(tot, label, ac_at[1] if label == ac_at[0] else None):
+            t.add_row(*row)  # branches, shunts (no-load losses) and AC check (ut33)
         # what the objective prices: the tangents' under-estimate of r(P^2+Q^2) (--loss-tol)
         t.add_row(f"{label}: losses in the objective (piecewise-linear, --loss-tol)",
                   pwl_loss_text(tot))

@@ -86,7 +86,11 @@ def print_result(result: Any) -> None:
         table.add_row("limits (model and AC check)", limits_text(settings))
     if result.base:
         no_flow = result.base.get("ac_power_flow")  # pandapower could not run the base case
-        table.add_row("base case losses (AC)", fmt(result.base.get("losses_kw"), ".3f", " kW")
+        from feederopt import base_case_kind  # "meshed, ...": no radial answer (ut33)
+
+        kind = base_case_kind(result.base)
+        table.add_row(f"base case losses (AC{'; ' + kind if kind else ''})",
+                      fmt(result.base.get("losses_kw"), ".3f", " kW")
                       + (f" (its AC power flow {no_flow})" if no_flow else ""))
         dead = result.base.get("unsupplied")
         if dead:

@@ -246,35 +246,56 @@ def network_storage(net: Network, devices: Devices) -> tuple[list[str], list[Pro
     return [note], problems
 
 
-#: The default tangent points [MW, MVAr] of the piecewise-linear loss (both signs): between
-#: two of them the tangents under-estimate ``r P^2`` by up to 0.25 (0.05 - 0.15) and 0.18-0.21.
+#: The default tangent points [MW, MVAr] of the piecewise-linear loss (both signs) on a feeder
+#: whose flow bound is :data:`TANGENT_SCALE_MW` or more: between two of them the tangents
+#: under-estimate ``r P^2`` by up to 0.25 (0.05 - 0.15) and 0.18-0.21.
 DEFAULT_TANGENTS = (0.05, 0.15, 0.4, 1.0, 2.5, 6.0)
-#: The smallest tangent point of ``--loss-tol``'s sequence [MW]: below it the under-estimate
-#: is at most ``r a_0^2 / 4`` per branch (at ``P = a_0 / 2``), 0.000625 r.
+#: The smallest tangent point of ``--loss-tol``'s sequence [MW] (at :data:`TANGENT_SCALE_MW`
+#: or more): below it the under-estimate is at most ``r a_0^2 / 4`` per branch (at ``P = a_0 /
+#: 2``), 0.000625 r.
 FIRST_TANGENT = 0.05
+#: The flow bound [MW] below which every tangent point is scaled by ``flow_max /
+#: TANGENT_SCALE_MW`` (:func:`loss_tangents`): a low-voltage feeder's flows (tens of kW) lie
+#: below the fixed 0.05 MW, where the tangents price no loss at all (user test ut33, SimBench
+#: 1-LV-rural1: flow bound 0.041 MW, no tangent, "losses in the objective 0.0000 MWh").
+TANGENT_SCALE_MW = 1.0
 #: ``--loss-tol``'s range: 0.25 is about the default's spacing; below 0.001 the sequence
 #: from 0.05 MW to a few MW holds over a hundred tangents per sign.
 MIN_LOSS_TOL, MAX_LOSS_TOL = 0.001, 0.25
+
+
+def tangent_scale(flow_max: float) -> float:
+    """``s = min(1, flow_max / TANGENT_SCALE_MW)``: the factor on every tangent point of
+    :func:`loss_tangents` (1 on a feeder whose flow bound is 1 MW or more)."""
+    return min(1.0, max(flow_max, 0.0) / TANGENT_SCALE_MW)
 
 
 def loss_tangents(flow_max: float, loss_tol: float | None = None) -> tuple[float, ...]:
     """The tangent points ``a > 0`` of the piecewise-linear loss (``lp >= r (2 a P - a^2 y)``
     at ``+-a``) for flows up to ``flow_max``.
 
-    ``loss_tol`` None: :data:`DEFAULT_TANGENTS` below ``flow_max``. Otherwise a geometric
-    sequence from :data:`FIRST_TANGENT` with the ratio ``rho = (1 + sqrt(tol)) / (1 -
-    sqrt(tol))``, up to the first point at or above ``flow_max``: two tangents at ``a1 < a2``
-    cross at ``P = 2 a1 a2 / (a1 + a2)``, where they under-estimate ``r P^2`` by the share
-    ``((a2 - a1) / (a2 + a1))^2`` of it, the most between them (the outer approximation of a
-    quadratic by its tangents; e.g. A. Ben-Tal & A. Nemirovski, Lectures on Modern Convex
-    Optimization, 2001, for polyhedral approximations); ``a2 = rho a1`` makes that share
-    ``tol``, so ``|P|`` within ``[FIRST_TANGENT, flow_max]`` is under-estimated by at most
-    ``tol``. ``tol`` 0.04 gives ``rho = 1.5``, 0.01 ``rho = 1.22``."""
+    The points are placed on the feeder's own flow scale: ``s a`` with ``s =
+    min(1, flow_max / 1 MW)`` (:func:`tangent_scale`), so a feeder of 1 MW or more has the
+    fixed points and a smaller one the same pattern shrunk to its flows. The under-estimate
+    between two points depends on their ratio only (below), so the scaling keeps it; below the
+    first point ``s a_0`` it is at most ``r (s a_0)^2 / 4`` per branch.
+
+    ``loss_tol`` None: ``s`` times :data:`DEFAULT_TANGENTS`, those below ``flow_max``.
+    Otherwise a geometric sequence from ``s`` :data:`FIRST_TANGENT` with the ratio ``rho = (1 +
+    sqrt(tol)) / (1 - sqrt(tol))``, up to the first point at or above ``flow_max``: two
+    tangents at ``a1 < a2`` cross at ``P = 2 a1 a2 / (a1 + a2)``, where they under-estimate
+    ``r P^2`` by the share ``((a2 - a1) / (a2 + a1))^2`` of it, the most between them (the
+    outer approximation of a quadratic by its tangents; e.g. A. Ben-Tal & A. Nemirovski,
+    Lectures on Modern Convex Optimization, 2001, for polyhedral approximations); ``a2 = rho
+    a1`` makes that share ``tol``, so ``|P|`` within ``[s FIRST_TANGENT, flow_max]`` is
+    under-estimated by at most ``tol``. ``tol`` 0.04 gives ``rho = 1.5``, 0.01 ``rho =
+    1.22``."""
+    s = tangent_scale(flow_max)
     if loss_tol is None:
-        return tuple(a for a in DEFAULT_TANGENTS if a < flow_max)
+        return tuple(s * a for a in DEFAULT_TANGENTS if s * a < flow_max)
     root = math.sqrt(loss_tol)
     rho = (1 + root) / (1 - root)
-    points = [FIRST_TANGENT]
+    points = [s * FIRST_TANGENT]
     while points[-1] < flow_max:
         points.append(points[-1] * rho)
     return tuple(points)

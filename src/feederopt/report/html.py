@@ -67,7 +67,12 @@ from feederopt.report.scenarios import (
     violations_table,
 )
 from feederopt.results.literature import literature_title
-from feederopt.results.result import bound_value, branch_label, switching_text
+from feederopt.results.result import (
+    base_case_kind,
+    bound_value,
+    branch_label,
+    switching_text,
+)
 from feederopt.solvers.status import LOSS_PHASE, VIOLATION_PHASE
 from feederopt.validation.ac_polish import polish_text
 
@@ -327,7 +332,8 @@ def summary_section(r: Mapping[str, Any]) -> str:
     nominal = is_uncertain(r)
     at = " (nominal load)" if nominal else ""
     cards = [
-        ("losses before" + at, fmt(k["losses_before_kw"], ".2f", " kW")),
+        ("losses before" + at + (" (meshed base case)" if base_case_kind(r.get("base"))
+                                 else ""), fmt(k["losses_before_kw"], ".2f", " kW")),
         ("losses after" + at, fmt(k["losses_after_kw"], ".2f", " kW")),
         ("reduction" + at, fmt(k["reduction_pct"], ".2f", " %")),
         ("min voltage before" + at, fmt(k["min_voltage_before_pu"], ".4f", " p.u.")),
@@ -340,11 +346,12 @@ def summary_section(r: Mapping[str, Any]) -> str:
         for a, b in cards
     )
     on = ", nominal load" if nominal else ""
+    kind = base_case_kind(r.get("base"))  # a meshed base case: no radial answer reaches it
     rows = [
         ("status", escape(str(r.get("status", "-")))),
         ("method", escape(str(r.get("method", "-")))),
         ("solver", escape(str(r.get("solver", "-")))),
-        (f"losses before (AC, initial topology{on})",
+        (f"losses before (AC, initial topology{on}{'; ' + kind if kind else ''})",
          fmt(k["losses_before_kw"], ".3f", " kW")),
         (f"losses after (AC power flow, the true value{on})",
          fmt((r.get("ac_check") or {}).get("losses_kw"), ".3f", " kW")),

@@ -29,7 +29,12 @@ from feederopt.report.page import (
 )
 from feederopt.report.partition import partition_result_json
 from feederopt.report.plot import _pyplot, figure_png
-from feederopt.results.schedule import pwl_loss_text, worst_found_text
+from feederopt.results.schedule import (
+    ac_losses_mwh,
+    loss_rows,
+    pwl_loss_text,
+    worst_found_text,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -496,10 +501,13 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
     if r.get("worst_searched") is False:  # robust, stopped before any worst-case search
         summary["worst case"] = ("not searched (the run stopped before any worst-case "
                                  "search; no upper bound: see the notes)")
+    # the AC check ran at the series' realisation: its day losses go beside that one's
+    ac_at = ("worst case" if worst else "forecast", ac_losses_mwh(r.get("ac_check")))
     for label, t in (("forecast", nom), ("worst case", worst)):
         if not t:
             continue
-        summary[f"{label}: losses [MWh]"] = fmt(t.get("losses_mwh"), ".4f")
+        for key, text in loss_rows(t, label, ac_at[1] if label == ac_at[0] else None):
+            summary[key] = text  # branches, shunts (no-load losses) and AC check (ut33)
         summary[f"{label}: losses in the objective (piecewise-linear, --loss-tol)"] = (
             pwl_loss_text(t))
         summary[f"{label}: purchase, losses priced separately [MWh]"] = fmt(

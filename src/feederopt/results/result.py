@@ -53,6 +53,19 @@ def switching_text(rec: Any) -> str | None:
     return text + " in the objective"
 
 
+def base_case_kind(base: Any) -> str:
+    """What the base case is beside the answers, for the label of its losses: ``"meshed, 1
+    loop(s), not a radial candidate"`` when its closed branches close loops (``base["loops"]``,
+    counted by :func:`feederopt.results.mapping.base_loops`): every answer is radial, so its
+    losses are a meshed operating point's, which no answer need reach (user test ut33: SimBench
+    1-MV-semiurb, two 110/20 kV transformers in parallel, 563.42 kW against 607.69-663.07 kW
+    for every radial version of it). ``""`` otherwise."""
+    loops = base.get("loops") if isinstance(base, Mapping) else None
+    if not isinstance(loops, int) or isinstance(loops, bool) or loops <= 0:
+        return ""
+    return f"meshed, {loops} loop(s), not a radial candidate"
+
+
 def finite_json(value: Any) -> Any:
     """``value`` (dicts, lists and scalars) with every NaN or infinite float as None."""
     if isinstance(value, float) and not math.isfinite(value):

@@ -33,6 +33,12 @@ class Totals:
     v_max_pu: float
     # sum_h c_s,h ps_h [$]: the purchase at each hour's price (the objective's term of ps)
     purchase_cost: float = math.nan
+    # sum_h of the power the network's shunts draw at 1 p.u. with the hour's topology (the
+    # series' shunt_p_mw): transformers' no-load (iron) losses, the conductance of lines,
+    # shunts' p_mw; constant powers in the balances, so inside purchase_mwh and import_mwh,
+    # bought at the purchase price (user test ut33: a 160 kVA transformer's 0.46 kW x 24 h
+    # was 88 % of an LV feeder's AC losses, and "losses" left it out)
+    shunt_losses_mwh: float = math.nan
 
 
 def pwl_loss_text(totals: Any) -> str:
@@ -46,6 +52,54 @@ def pwl_loss_text(totals: Any) -> str:
     if quad is None or not quad > 0:
         return f"{pwl:.4f} MWh"
     return f"{pwl:.4f} MWh ({100 * (1 - pwl / quad):.1f} % below)"
+
+
+def ac_losses_mwh(checks: Any) -> float | None:
+    """The day's AC losses [MWh] of the hourly AC check (a list of
+    :class:`~feederopt.validation.schedule.AcHourCheck` or their dicts): ``sum_h losses_ac_mw``
+    (one-hour steps; pandapower's ``pl_mw`` of every branch, the transformers' no-load losses
+    included, the shunts' with ``V^2``). None without a check or when an hour did not
+    converge (its losses are unknown)."""
+    if not checks:
+        return None
+    total = 0.0
+    for c in checks:
+        get = c.get if isinstance(c, Mapping) else (lambda k, c=c: getattr(c, k, None))
+        value = get("losses_ac_mw")
+        if not get("converged") or not isinstance(value, int | float) or not math.isfinite(
+                value):
+            return None
+        total += float(value)
+    return total
+
+
+def loss_rows(totals: Any, label: str, ac_mwh: float | None = None
+              ) -> list[tuple[str, str]]:
+    """The rows the console and the report print for the losses of one realisation's
+    :class:`Totals` (or its dict): the branches' ``r (P^2 + Q^2)``, the shunts' constant draw
+    (``shunt_losses_mwh``, when there is one) and their sum, with the AC check's day total
+    ``ac_mwh`` beside it when the check ran at this realisation (:func:`ac_losses_mwh`).
+    ``[(label, text), ...]``."""
+    get = totals.get if isinstance(totals, Mapping) else (lambda k: getattr(totals, k, None))
+
+    def number(v: Any) -> float | None:
+        ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+        return float(v) if ok else None
+
+    branches, shunts = number(get("losses_mwh")), number(get("shunt_losses_mwh"))
+    rows = [(f"{label}: losses in the branches, r(P^2+Q^2)",
+             "-" if branches is None else f"{branches:.4f} MWh")]
+    if shunts:  # an old result (no field) or a net without shunt losses: no such row
+        rows.append((f"{label}: losses in the shunts (no-load, conductance; at 1 p.u.)",
+                     f"{shunts:.4f} MWh (constant, in the purchase)"))
+    if shunts or ac_mwh is not None:
+        both = None if branches is None else branches + (shunts or 0.0)
+        text = "-" if both is None else f"{both:.4f} MWh"
+        if ac_mwh is not None:
+            text += f" (AC check, pandapower: {ac_mwh:.4f} MWh)"
+        rows.append((f"{label}: losses in all" + (" (branches and shunts)" if shunts else ""),
+                     text))
+    return rows
 
 
 def worst_found_text(objective: float | None, first_stage_cost: float | None,
@@ -241,7 +295,25 @@ def _loss_by_hour(d: ScheduleData, point: dict[str, np.ndarray]) -> np.ndarray:
     return np.asarray((d.r * (p ** 2 + q ** 2)).sum(1))
 
 
-def totals(d: ScheduleData, point: dict[str, np.ndarray], cost: float) -> Totals:
+def _shunt_by_hour(d: ScheduleData, closed: np.ndarray | None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """What the network's shunts draw [MW] and inject [MVAr] per hour, (H,) each: the fixed
+    ones (``shunt_p``, ``shunt_q``) plus the switchable branches' with their state ``closed``
+    (H, m) (every branch closed when None), at 1 p.u. as in the balances."""
+    H, m = d.hours, d.m
+    y = np.ones((H, m)) if closed is None else np.asarray(closed, float).reshape(H, m)
+    sh_p = (d.shunt_p.sum() if d.shunt_p is not None else 0.0) + (
+        y @ d.y_shunt_p.sum(0) if d.y_shunt_p is not None else np.zeros(H))
+    sh_q = (d.shunt_q.sum() if d.shunt_q is not None else 0.0) + (
+        y @ d.y_shunt_q.sum(0) if d.y_shunt_q is not None else np.zeros(H))
+    return (np.broadcast_to(np.asarray(sh_p, float), (H,)),
+            np.broadcast_to(np.asarray(sh_q, float), (H,)))
+
+
+def totals(d: ScheduleData, point: dict[str, np.ndarray], cost: float,
+           closed: np.ndarray | None = None) -> Totals:
+    """The day totals of ``point``; ``closed`` the (H, m) branch states (for the shunts of
+    switchable branches; every branch closed when not given)."""
     H, n = d.hours, d.n
     v = np.sqrt(np.maximum(point["v"].reshape(H, n), 0.0))
     return Totals(
@@ -253,7 +325,38 @@ def totals(d: ScheduleData, point: dict[str, np.ndarray], cost: float) -> Totals
         renewable_spill_mwh=float(point["spill"].sum()), dg_mwh=float(point["pdg"].sum()),
         ev_unmet_mwh=float(point["short"].sum()), v_min_pu=float(v.min()),
         v_max_pu=float(v.max()), purchase_cost=float(d.buy_price() @ point["ps"]),
+        shunt_losses_mwh=float(_shunt_by_hour(d, closed)[0].sum()),
     )
+
+
+def unpriced_loss_notes(d: ScheduleData, points: Mapping[str, dict[str, np.ndarray]]
+                        ) -> list[str]:
+    """A note per realisation whose losses the objective does not price at all: every
+    branch's ``|P|`` and ``|Q|`` in every hour is at most half the first tangent point ``a0``
+    of the piecewise-linear loss, where every tangent ``r (2 a |P| - a^2)`` is ``<= 0``, so
+    ``lp = lq = 0`` and the schedule's choices do not weigh the losses (the totals report
+    them all the same). ``points``: ``{label: point}``."""
+    a0 = min(d.tangents, default=math.inf)
+    out = []
+    for label, point in points.items():
+        flow = max(float(np.abs(point["P"]).max(initial=0.0)),
+                   float(np.abs(point["Q"]).max(initial=0.0)))
+        quad = float(_loss_by_hour(d, point).sum())
+        if not (quad > 0 and flow <= a0 / 2):
+            continue
+        first = ("no tangent point below the flow bound" if not math.isfinite(a0) else
+                 f"its first tangent point is {a0:.4g} MW, twice or more the largest flow, "
+                 f"{flow:.4g} MW")
+        out.append(
+            f"{label}: the objective prices none of the losses ({quad:.4g} MWh of "
+            f"r(P^2+Q^2) in the branches): {first} of the piecewise-linear loss, below which "
+            "it is 0, so the schedule does not weigh the losses (the totals and the AC check "
+            "report them all the same). The tangent points follow the flow bound "
+            f"{d.flow_max:.4g} MW (the peak load plus the storage and EV ratings; "
+            "problems.schedule.loss_tangents); --loss-tol spaces them more finely but "
+            "starts at the same first point: a storage or EV rating far above the flows "
+            "raises it")
+    return out
 
 
 def series(d: ScheduleData, ids: dict[str, list[str]], bus_ids: list[str],
@@ -263,11 +366,7 @@ def series(d: ScheduleData, ids: dict[str, list[str]], bus_ids: list[str],
     ``ids["gen"]``: the network's generator ids, in the order of ``d.gen_bus``; ``closed``
     the (H, m) branch states (every branch closed when not given)."""
     H, n, m = d.hours, d.n, d.m
-    y = np.ones((H, m)) if closed is None else np.asarray(closed, float).reshape(H, m)
-    sh_p = (d.shunt_p.sum() if d.shunt_p is not None else 0.0) + (
-        y @ d.y_shunt_p.sum(0) if d.y_shunt_p is not None else np.zeros(H))
-    sh_q = (d.shunt_q.sum() if d.shunt_q is not None else 0.0) + (
-        y @ d.y_shunt_q.sum(0) if d.y_shunt_q is not None else np.zeros(H))
+    sh_p, sh_q = _shunt_by_hour(d, closed)
     pd, res = realised(d, xi)
 
     def per(name: str, key: str) -> dict[str, list[float]]:
