@@ -4,6 +4,7 @@ OpenDSS script (``io/opendss_write.model_script``) with the file it was read fro
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -58,3 +59,28 @@ def active_line_loadings() -> dict[str, float]:
         amps = max(float(mags[t * nc + c]) for t in range(2) for c in range(n))
         out[name] = 100.0 * amps / float(dss.CktElement.NormalAmps())
     return out
+
+
+#: OpenDSS's ``Switch=yes`` impedance (1 mOhm: r1=1 x1=1 at length 0.001, no units), written
+#: out for a file's zero-impedance switch lines, without which OpenDSS's Y matrix is singular.
+SWITCH_IMPEDANCE = " r1=1 r0=1 x1=1 x0=1 c1=1.1 c0=1 length=0.001 units=none"
+
+
+def compile_with_switch_impedance(source: Path, folder: Path, name: str = "plain.dss") -> None:
+    """Compile ``source`` in a cleared OpenDSS with every active ``switch=y`` line given
+    :data:`SWITCH_IMPEDANCE` (the copy written to ``folder/name``; the working directory
+    restored, since OpenDSS moves into the file's folder). Nothing is solved beyond what the
+    file itself solves."""
+    lines = []
+    for line in source.read_text().splitlines():
+        if re.search(r"switch=y", line, re.I) and not line.strip().startswith("!"):
+            line = line.split("!")[0] + SWITCH_IMPEDANCE
+        lines.append(line)
+    path = folder / name
+    path.write_text("\n".join(lines))
+    cwd = os.getcwd()
+    try:
+        dss.Text.Command("clear")
+        dss.Text.Command(f'redirect "{path}"')
+    finally:
+        os.chdir(cwd)

@@ -13,8 +13,6 @@ to 1e-9).
 
 from __future__ import annotations
 
-import os
-import re
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +24,7 @@ import feederopt.validation.opendss as check
 from feederopt.api_threephase import solve_three_phase
 from feederopt.cases import load_three_phase
 from feederopt.cases.loading import opendss_file
+from opendss_plain import compile_with_switch_impedance
 
 ROW = {"scenario": ["x"], "kind": ["generator"], "element": ["Generator.675"],
        "p_mw": [0.3], "q_mvar": [0.1], "weight": [1.0]}
@@ -38,21 +37,8 @@ def _truth(tmp_path: Path, edit: str) -> tuple[float, float, float]:
     (controls off, as the file sets them): ``(Generator.675's kW, its kvar, losses kW)``.
     The file's zero-impedance switch lines get OpenDSS's ``Switch=yes`` impedance (1 mOhm:
     r1=1 x1=1 at length 0.001, no units), without which OpenDSS's Y matrix is singular."""
-    text = Path(opendss_file("ieee13mod")).read_text()
-    lines = []
-    for line in text.splitlines():
-        if re.search(r"switch=y", line, re.I) and not line.strip().startswith("!"):
-            line = (line.split("!")[0]
-                    + " r1=1 r0=1 x1=1 x0=1 c1=1.1 c0=1 length=0.001 units=none")
-        lines.append(line)
-    path = tmp_path / "ieee13mod_plain.dss"
-    path.write_text("\n".join(lines))
-    cwd = os.getcwd()
-    try:
-        dss.Text.Command("clear")
-        dss.Text.Command(f'redirect "{path}"')
-    finally:
-        os.chdir(cwd)
+    compile_with_switch_impedance(Path(opendss_file("ieee13mod")), tmp_path,
+                                  "ieee13mod_plain.dss")
     dss.Text.Command(edit)
     dss.Solution.Solve()
     assert dss.Solution.Converged()

@@ -16,8 +16,6 @@ through.
 
 from __future__ import annotations
 
-import os
-import re
 from pathlib import Path
 
 import opendssdirect as dss
@@ -30,6 +28,7 @@ from feederopt.cases import load_three_phase
 from feederopt.cases.loading import opendss_file
 from feederopt.cli import app
 from feederopt.errors import InputError, ProblemKind
+from opendss_plain import compile_with_switch_impedance
 
 #: (row: kind, element, p_mw, q_mvar), the OpenDSS edit of the same demand, the column, the
 #: bus named, the row named, the kW reading in the hint (None: none fits).
@@ -50,20 +49,7 @@ def _opendss_converges(tmp_path: Path, edit: str) -> bool:
     """OpenDSS's power flow of ieee13mod with ``edit`` as a constant-power load at any voltage
     (the file's zero-impedance switches get OpenDSS's ``Switch=yes`` impedance, without which
     its Y matrix is singular)."""
-    lines = []
-    for line in Path(opendss_file("ieee13mod")).read_text().splitlines():
-        if re.search(r"switch=y", line, re.I) and not line.strip().startswith("!"):
-            line = (line.split("!")[0]
-                    + " r1=1 r0=1 x1=1 x0=1 c1=1.1 c0=1 length=0.001 units=none")
-        lines.append(line)
-    path = tmp_path / "plain.dss"
-    path.write_text("\n".join(lines))
-    cwd = os.getcwd()
-    try:
-        dss.Text.Command("clear")
-        dss.Text.Command(f'redirect "{path}"')
-    finally:
-        os.chdir(cwd)
+    compile_with_switch_impedance(Path(opendss_file("ieee13mod")), tmp_path)
     dss.Text.Command("set maxiterations=200")
     dss.Text.Command(f"{edit} model=1 vminpu=0 vlowpu=0 vmaxpu=100")
     try:
