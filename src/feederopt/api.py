@@ -981,8 +981,11 @@ def _solve_dopf(net: Network, opts: SolveOptions,
         from feederopt.validation.acopf import ac_opf_polish
 
         committed = {g: on for g, (on, _, _) in summary.settings.gen_dispatch.items()}
-        summary.ac_opf = ac_opf_polish(ac_net, result.branches["closed"].to_numpy(), committed,
-                                       price, summary.costs["losses_kw"]).to_dict()
+        polish = ac_opf_polish(ac_net, result.branches["closed"].to_numpy(), committed, price,
+                               summary.costs["losses_kw"])
+        summary.ac_opf = polish.to_dict()
+        if not polish.converged:  # said, not only a flag in the JSON (user test ut33_dopf #2)
+            result.extra["notes"] = [*result.extra.get("notes", []), summary.ac_opf["note"]]
     result.dopf = summary
     return result
 

@@ -266,6 +266,10 @@ def print_devices(result: Any) -> None:
                            ("switching_per_h", "switching"), ("total_per_h", "total")):
             costs.add_row(label, fmt(c[key], ".4f"))
         out.print(costs)
+        polish = result.dopf.ac_opf
+        if isinstance(polish, dict) and polish.get("note"):  # the polish failed: why
+            out.print("[yellow]note:[/] ", end="")
+            out.print(str(polish["note"]), markup=False)
     if result.literature:
         lit = Table(title="Published figures against the proven lower bound",
                     title_justify="left")
