@@ -77,14 +77,20 @@ def test_info_within_band() -> None:
 def test_voltage_profile_draws_band() -> None:
     from feederopt.report.plot import voltage_profile_figure
 
-    result = feederopt.solve(tiny(), time_limit=20, v_min=0.93, v_max=1.04)
+    net = tiny()
+    result = feederopt.solve(net, time_limit=20, v_min=0.93, v_max=1.04)
     buses = result.buses
-    assert buses["v_min_pu"].to_list() == [0.93] * buses.height
-    assert buses["v_max_pu"].to_list() == [1.04] * buses.height
+    # the source's bus holds its set-point (the options leave it: ut33_dopf #3)
+    v_set = dict(zip(net.buses["id"], net.buses["v_set_pu"], strict=True))
+    source = dict(zip(net.buses["id"], net.buses["is_source"], strict=True))
+    assert buses["v_min_pu"].to_list() == [v_set[b] if source[b] else 0.93
+                                           for b in buses["id"]]
+    assert buses["v_max_pu"].to_list() == [v_set[b] if source[b] else 1.04
+                                           for b in buses["id"]]
     ax = voltage_profile_figure(buses).axes[0]
     dashed = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
-    levels = sorted({float(np.unique(ln.get_ydata())[0]) for ln in dashed})
-    assert levels == [0.93, 1.04]
+    levels = sorted({float(v) for ln in dashed for v in np.unique(ln.get_ydata())})
+    assert levels == sorted({0.93, 1.04, *(v_set[b] for b in v_set if source[b])})
     assert "v_min / v_max (limits held)" in [t.get_text() for t in ax.get_legend().get_texts()]
     # a table without the columns (a result folder written before them): no band
     old = buses.drop("v_min_pu", "v_max_pu")

@@ -68,18 +68,20 @@ def _info_json(path: Path) -> dict:
 def test_matpower_limits_in_json_and_table(tmp_path):
     path = _matpower(tmp_path / "limits4.m")
     lim = _info_json(path)["limits"]
-    # the voltage band, bus by bus, from VMIN/VMAX
-    vmin = [b[6] for b in BUSES]
-    vmax = [b[5] for b in BUSES]
+    # the voltage band, bus by bus, from VMIN/VMAX; the slack bus (type 3) holds its
+    # generator's VG (1.0 in mpc.gen), which no band moves (user test ut33_dopf #3)
+    band_of = {b[0]: (1.0, 1.0) if b[1] == 3 else (b[6], b[5]) for b in BUSES}
+    vmin = [lo for lo, _ in band_of.values()]
+    vmax = [hi for _, hi in band_of.values()]
     assert lim["voltage"]["v_min_pu"] == {"min": min(vmin), "max": max(vmin)}
     assert lim["voltage"]["v_max_pu"] == {"min": min(vmax), "max": max(vmax)}
     got = {}
     for band in lim["voltage"]["bands"]:
-        assert sum(1 for b in BUSES if (b[6], b[5]) == (band["v_min_pu"], band["v_max_pu"])) \
+        assert sum(1 for b in band_of.values() if b == (band["v_min_pu"], band["v_max_pu"])) \
             == band["buses"]
         for bus in band.get("bus_ids", []):
             got[bus] = (band["v_min_pu"], band["v_max_pu"])
-    assert got == {"1": (0.95, 1.05), "4": (0.94, 1.06)}  # the two buses off the common band
+    assert got == {"1": (1.0, 1.0), "4": (0.94, 1.06)}  # the two buses off the common band
     # RATE_A: the rated branches and their range; 0 is no rating
     rates = [br[5] for br in BRANCHES if br[5] > 0]
     ratings = lim["branch_ratings"]
@@ -94,7 +96,7 @@ def test_matpower_limits_in_json_and_table(tmp_path):
     assert text.exit_code == 0, text.output
     out = text.output
     assert "voltage band [p.u.]" in out and "0.9 - 1.1 (2 buses)" in out
-    assert "0.95 - 1.05 (bus 1)" in out and "0.94 - 1.06 (bus 4)" in out
+    assert "1 (source bus 1: its set-point)" in out and "0.94 - 1.06 (bus 4)" in out
     assert "3 of 4 branches rated; unrated: 1 line" in out
     assert "thermal rating s_max [MVA]" in out and "3 of 4 branches: 1.6 - 8 MVA" in out
     assert "transformer ratings [MVA]" in out and "1 of 1 transformers: 1.6 MVA" in out
@@ -122,9 +124,13 @@ def _pandapower_net(path: Path) -> dict:
     pp.to_json(net, str(path))
     # pandapower's loading: 100 % at max_i_ka x df x parallel (a line) and at sn_mva (a
     # transformer whose rated voltages are its buses')
+    # the ext_grid's bus holds the ext_grid's vm_pu, which no band moves (ut33_dopf #3)
+    held = {int(b): float(v) for b, v in zip(net.ext_grid.bus, net.ext_grid.vm_pu, strict=True)}
     bands: dict[tuple[float, float], int] = {}
-    for lo, hi in zip(net.bus["min_vm_pu"], net.bus["max_vm_pu"], strict=True):
-        bands[(float(lo), float(hi))] = bands.get((float(lo), float(hi)), 0) + 1
+    for bus, lo, hi in zip(net.bus.index, net.bus["min_vm_pu"], net.bus["max_vm_pu"],
+                           strict=True):
+        key = (held[bus], held[bus]) if bus in held else (float(lo), float(hi))
+        bands[key] = bands.get(key, 0) + 1
     return {"line_ratings": [i * d * p for _, _, i, d, p in lines], "sn_mva": 25.0,
             "bands": bands}
 
@@ -145,8 +151,8 @@ def test_pandapower_limits(tmp_path):
     # its current rating at its from (110 kV) bus: sn / (sqrt(3) 110 kV)
     assert tr["i_max_ka"] == pytest.approx(want["sn_mva"] / (math.sqrt(3) * 110.0))
     assert i_max["min"] == pytest.approx(min([*lines, tr["i_max_ka"]]))
-    # the voltage band of net.bus (the hv bus has none of its own: pandapower 3 fills in
-    # 0 - 2, the net's band all the same)
+    # the voltage band of net.bus; the hv bus (pandapower 3 fills in 0 - 2 for it) is the
+    # ext_grid's, held at its vm_pu
     bands = {(b["v_min_pu"], b["v_max_pu"]): b["buses"] for b in lim["voltage"]["bands"]}
     assert bands == want["bands"] and want["bands"][(0.92, 1.08)] == 3
     text = runner.invoke(app, ["info", str(path)], env={"COLUMNS": "200"})

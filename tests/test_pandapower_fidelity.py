@@ -312,7 +312,12 @@ def test_relaxed_loading_limit_makes_cigre_mv_feasible():
     with pytest.raises(InputError):
         relax_limits(network, max_loading_percent=-5)
     band = relax_limits(network, v_min=0.85, v_max=1.15)
-    assert band.buses["v_min_pu"].to_list() == [0.85] * band.n_buses
+    # every bus but the ext_grid's, which holds its set-point and keeps its own band
+    # (ut33_dopf #3)
+    source = band.buses["is_source"].to_list()
+    assert band.buses["v_min_pu"].to_list() == [
+        own if s else 0.85 for own, s in zip(network.buses["v_min_pu"], source, strict=True)]
+    assert sum(source) == len(pn.create_cigre_network_mv(with_der=False).ext_grid)
 
 
 def test_cli_limits(tmp_path):

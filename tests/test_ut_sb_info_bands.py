@@ -2,7 +2,8 @@
 HV buses to 0.9..1.1) said "base-case voltage vs limits (AC): within 0.9000 - 1.1000 p.u.",
 the loosest band, which reads as the MV buses' limits. With several bands it now gives each
 limit's range. Truth: the user's bus table (min_vm_pu, max_vm_pu) and pandapower's own power
-flow, whose voltages lie within each bus's band."""
+flow, whose voltages lie within each bus's band. The HV band is a second HV bus's: the
+ext_grid's own bus holds its set-point, which no band binds (user test ut33_dopf #3)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,14 @@ from feederopt.cli import app
 
 def _two_band_net() -> pp.pandapowerNet:
     net = pp.create_empty_network()
+    grid = pp.create_bus(net, 110, min_vm_pu=0.9, max_vm_pu=1.1)
     hv = pp.create_bus(net, 110, min_vm_pu=0.9, max_vm_pu=1.1)
     mv = [pp.create_bus(net, 20, min_vm_pu=0.965, max_vm_pu=1.055) for _ in range(3)]
-    pp.create_ext_grid(net, hv, vm_pu=1.02)
+    pp.create_ext_grid(net, grid, vm_pu=1.02)
     pp.create_transformer(net, hv, mv[0], "25 MVA 110/20 kV")
     for a, b in ((0, 1), (1, 2)):
         pp.create_line(net, mv[a], mv[b], 2.0, "NA2XS2Y 1x185 RM/25 12/20 kV")
+    pp.create_line(net, grid, hv, 5.0, "149-AL1/24-ST1A 110.0")  # line 2
     for bus in mv[1:]:
         pp.create_load(net, bus, 2.0, 0.5)
     return net
@@ -54,7 +57,7 @@ def test_info_says_the_base_case_overloads_a_line(tmp_path: object) -> None:
     to 316 % got "problems: none" and no word on it from ``info``, and every solve then ended
     infeasible. Truth: pandapower's ``res_line.loading_percent`` of the user's net."""
     net = _two_band_net()
-    net.line["max_i_ka"] = [0.5, 0.05]  # the second line carries about 2 MW at 20 kV
+    net.line.loc[[0, 1], "max_i_ka"] = [0.5, 0.05]  # line 1 carries about 2 MW at 20 kV
     path = f"{tmp_path}/overloaded.json"
     pp.to_json(net, path)
     pp.runpp(net)

@@ -61,6 +61,7 @@ from feederopt.options import (
     WorstCaseOracle,
     crossed_limit_problems,
     option_names,
+    passive_limit_problems,
     seed_problem,
     solve_options,
     source_band_problems,
@@ -157,7 +158,8 @@ def solve(
       SCIP tree), ``misocp`` (exact, monolithic) or ``lindistflow`` (heuristic); ``solver``
       overrides the conic solver;
     * ``gap`` (relative), ``time_limit`` [s], ``iteration_limit``; ``radiality``;
-    * ``v_min``/``v_max`` [p.u.] replace every bus's voltage band, ``max_loading_percent``
+    * ``v_min``/``v_max`` [p.u.] replace the voltage band of every bus but a source's held at
+      its set-point (``v_set_pu``; a source bus with an OLTC takes them), ``max_loading_percent``
       scales every current and thermal rating (120: 20 % overload allowed),
       ``thermal_limits=False`` drops them;
     * ``switch_cost_kw`` charges every switching action (against the base case) that many kW
@@ -681,6 +683,7 @@ def _with_limits(net: Network, limits: Limits) -> Network:
         return net
     problems = crossed_limit_problems(net.buses, limits.v_min, limits.v_max)
     problems += source_band_problems(net.buses, limits.v_min, limits.v_max)
+    problems += passive_limit_problems(net, limits.v_min)
     if problems:
         raise InputError(problems)
     return net.with_limits(v_min_pu=limits.v_min, v_max_pu=limits.v_max,
@@ -1027,8 +1030,11 @@ def _solve_dopf(net: Network, opts: SolveOptions,
         from feederopt.validation.acopf import ac_opf_polish
 
         committed = {g: on for g, (on, _, _) in summary.settings.gen_dispatch.items()}
-        summary.ac_opf = ac_opf_polish(ac_net, result.branches["closed"].to_numpy(), committed,
-                                       price, summary.costs["losses_kw"]).to_dict()
+        polish = ac_opf_polish(ac_net, result.branches["closed"].to_numpy(), committed, price,
+                               summary.costs["losses_kw"])
+        summary.ac_opf = polish.to_dict()
+        if not polish.converged:  # said, not only a flag in the JSON (user test ut33_dopf #2)
+            result.extra["notes"] = [*result.extra.get("notes", []), summary.ac_opf["note"]]
     result.dopf = summary
     return result
 

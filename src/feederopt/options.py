@@ -30,8 +30,13 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, ParamSpec, TypeVar
 
+import polars as pl
+
 from feederopt.errors import InputError, OptionNameError, Problem, ProblemKind
+from feederopt.formulations.distflow import is_passive
 from feederopt.network.devices import Control
+from feederopt.network.limits import held_by_source
+from feederopt.network.perunit import to_per_unit
 from feederopt.problems.reconfiguration import DEFAULT_RADIALITY, RadialityModel
 from feederopt.problems.uncertain import DEFAULT_PENALTY
 from feederopt.solvers.detect import solver_problems
@@ -73,7 +78,8 @@ class Stop:
 
 @dataclass(frozen=True)
 class Limits:
-    """Limits that replace the network's own: every bus's voltage band [p.u.], every rating
+    """Limits that replace the network's own: the voltage band [p.u.] of every bus but a
+    source's held at its set-point (:func:`~feederopt.network.limits.held_by_source`), every rating
     scaled to ``max_loading_percent`` of itself, or no current and thermal limits at all."""
 
     v_min: float | None = None
@@ -732,12 +738,14 @@ def crossed_limit_problems(buses: Any, v_min: Any, v_max: Any) -> list[Problem]:
     given, other = ("v_min", "v_max") if v_min is not None else ("v_max", "v_min")
     value = float(v_min if v_min is not None else v_max)
     theirs = buses[f"{other}_pu"].to_list()
-    # a source that the limit excludes is :func:`source_band_problems`' (its band is its
-    # set-point: "give --v-min too" would not help it)
+    # a source with an OLTC that the limit excludes is :func:`source_band_problems`' ("give
+    # --v-min too" would not help it); a source held at its set-point keeps its own band
+    # (held_by_source: the options do not apply to it)
     sources = {i for p in source_band_problems(buses, v_min, v_max) for i in p.ids}
-    ids = [str(b) for b, lim in zip(buses["id"].to_list(), theirs, strict=True)
+    held = held_by_source(buses)
+    ids = [str(b) for b, lim, h in zip(buses["id"].to_list(), theirs, held, strict=True)
            if lim is not None and (value >= lim if given == "v_min" else value <= lim)
-           and str(b) not in sources]
+           and str(b) not in sources and not h]
     if not ids:
         return []
     word, side = ("below", "above") if given == "v_min" else ("above", "below")
@@ -750,15 +758,20 @@ def crossed_limit_problems(buses: Any, v_min: Any, v_max: Any) -> list[Problem]:
 
 
 def source_band_problems(buses: Any, v_min: Any, v_max: Any) -> list[Problem]:
-    """``--v-min``/``--v-max`` (either or both) that exclude a source bus's own voltage: a
-    source holds ``v_set_pu`` (times a ratio in ``tap_min_pu..tap_max_pu`` with an OLTC), and
-    no switching moves it, so the solve could only end "infeasible" with a least-violating
-    topology whose worst violation is the source itself (ut_core #1: ``solve case33bw --v-min
-    0.9 --v-max 0.99`` searched 31 s for that). One problem per limit, naming the sources."""
+    """``--v-min``/``--v-max`` (either or both) that exclude every voltage a source bus with
+    an OLTC can hold, ``v_set_pu`` times a ratio in ``tap_min_pu..tap_max_pu``: no switching
+    moves it beyond, so the solve could only end "infeasible" with a least-violating topology
+    whose worst violation is the source itself (ut_core #1: ``solve case33bw --v-min 0.9
+    --v-max 0.99`` searched 31 s for that). One problem per limit, naming the sources. A
+    source without an OLTC is held at its set-point, to which the options do not apply
+    (:func:`~feederopt.network.limits.held_by_source`; ``--v-min 1.035`` behind an OLTC
+    transformer was refused for the 1.0 p.u. of the 110 kV ext_grid bus, user test
+    ut33_dopf #3)."""
     if voltage_limit_problems(v_min, v_max) or (v_min is None and v_max is None):
         return []
     out: list[Problem] = []
-    rows = [r for r in buses.iter_rows(named=True) if r.get("is_source")]
+    rows = [r for r, h in zip(buses.iter_rows(named=True), held_by_source(buses), strict=True)
+            if r.get("is_source") and not h]
     for given, value in (("v_min", v_min), ("v_max", v_max)):
         if value is None:
             continue
@@ -780,12 +793,47 @@ def source_band_problems(buses: Any, v_min: Any, v_max: Any) -> list[Problem]:
                 else max(z for _, (_, z) in bad))
         out.append(Problem(
             ProblemKind.INVALID_VALUE, "options",
-            f"{option} {value:g} is {side} the voltage that source bus(es) {held} hold: no "
-            "switching moves a source's voltage, so no topology could keep it",
+            f"{option} {value:g} is {side} the voltages that source bus(es) {held} hold: no "
+            "tap position reaches it, so no topology could keep it",
             ids=tuple(b for b, _ in bad[:10]), field=given,
             hint=f"give {option} of at least {need:g}" if given == "v_max" else
             f"give {option} of at most {need:g}, or change the source's v_set_pu"))
     return out
+
+
+def passive_limit_problems(net: Any, v_min: Any) -> list[Problem]:
+    """``--v-min`` above every source's voltage on a network where no bus can rise above its
+    source's: nothing injects (no generator that may, no capacitor, at its step or
+    controllable, no line charging) and no transformer ratio may lie below 1
+    (:func:`~feederopt.formulations.distflow.is_passive`, which holds in the SOCP relaxation
+    too), so no topology or setting could keep it. The sources' own bands are not held to
+    ``--v-min`` (:func:`~feederopt.network.limits.held_by_source`), and ``solve case33bw
+    --v-min 1.01`` searched 31 s to end "infeasible" (user test ut33_dopf #3, as ut_core #1
+    for a source that ``--v-min`` excluded). A source with an OLTC reaches ``v_set_pu x
+    tap_max_pu``."""
+    if v_min is None or voltage_limit_problems(v_min, None):
+        return []
+    src = net.buses.filter(pl.col("is_source").fill_null(False))
+    if not src.height:
+        return []
+    top = max(float(r.get("v_set_pu") or 1.0) * float(r.get("tap_max_pu") or 1.0)
+              for r in src.iter_rows(named=True))
+    if float(v_min) <= top:
+        return []
+    sh, br = net.shunts, net.branches
+    banks = sh.filter(pl.col("in_service") & pl.col("controllable").fill_null(False)
+                      & (pl.col("q_mvar_per_step") > 0)).height if sh.height else 0
+    ratio = (br.filter(pl.col("in_service") & pl.col("tap_controllable").fill_null(False)
+                       & (pl.col("tap_min_ratio") < 1)).height
+             if "tap_controllable" in br.columns and br.height else 0)
+    if banks or ratio or not is_passive(to_per_unit(net)):
+        return []
+    return [Problem(
+        ProblemKind.INVALID_VALUE, "options",
+        f"--v-min {float(v_min):g} is above every source's voltage (at most {top:g} p.u.): "
+        "nothing in this network raises a bus above its source (no generator, capacitor, "
+        "line charging or transformer ratio below 1), so no topology could keep it",
+        field="v_min", hint=f"give --v-min of at most {top:g}, or raise a source's v_set_pu")]
 
 
 def _limit_range(col: Any) -> str:

@@ -325,6 +325,9 @@ class DopfBenders(AlgorithmBase):
             br = on & np.isin(which, dev.branch_taps())
             tap[dev.tap_branch[which[br]]] = ratio[br]
         out = replace(pu, q_shunt=q_shunt, v_set=v_set, tap=tap)
+        if pu.i_rating.size and pu.tap_rated.size:
+            # the series-current limit follows the ratio (problems.dopf.dopf_network)
+            out = replace(out, i_max=pu.i_rating * np.minimum(1.0, tap / pu.tap_rated))
         if "on" in x:
             off = dev.gen_commit[x["on"] < 0.5]
             limits = {k: getattr(pu, k).copy() for k in ("gen_p_min", "gen_p_max",

@@ -274,6 +274,10 @@ def print_devices(result: Any) -> None:
                            ("switching_per_h", "switching"), ("total_per_h", "total")):
             costs.add_row(label, fmt(c[key], ".4f"))
         out.print(costs)
+        polish = result.dopf.ac_opf
+        if isinstance(polish, dict) and polish.get("note"):  # the polish failed: why
+            out.print("[yellow]note:[/] ", end="")
+            out.print(str(polish["note"]), markup=False)
     if result.literature:
         from feederopt import literature_title
 
@@ -350,11 +354,13 @@ def solve(
     force: bool = FORCE_OPT,
     no_ac_check: bool = typer.Option(False, "--no-ac-check", help="Skip the AC power flow."),
     v_min: float | None = typer.Option(
-        None, "--v-min", help="Lowest bus voltage [p.u.] for every bus [default: each "
-        "bus's v_min_pu, 0.9 where the data give none]."),
+        None, "--v-min", help="Lowest bus voltage [p.u.] for every bus but a source's, which "
+        "holds its set-point v_set_pu (a source bus with an OLTC is held to it too) [default: "
+        "each bus's v_min_pu, 0.9 where the data give none]."),
     v_max: float | None = typer.Option(
-        None, "--v-max", help="Highest bus voltage [p.u.] for every bus [default: each "
-        "bus's v_max_pu, 1.1 where the data give none]."),
+        None, "--v-max", help="Highest bus voltage [p.u.] for every bus but a source's, which "
+        "holds its set-point v_set_pu (a source bus with an OLTC is held to it too) [default: "
+        "each bus's v_max_pu, 1.1 where the data give none]."),
     max_loading: float | None = typer.Option(
         None, "--max-loading", help="Loading limit of every line and transformer, in % of its "
         "rating (e.g. 120) [default: 100, the ratings as given]."),

@@ -28,6 +28,16 @@ valid Benders cuts in every device binary, as for the switch states (Geoffrion 1
   cone ``P^2 + Q^2 <= (v_f / n^2) l``; Farivar & Low 2013 with the ideal transformer at the from
   end), is the linear ``sum_k vt_{b,k} / n_k^2``: exact for integer positions, nothing rounded.
   The from-end shunt of the branch acts on the same expression.
+  Its rating holds on both windings at every position: the series current ``I`` (``l =
+  |I|^2``) is the lv winding's, rated ``i_r`` (``i_rating``); the ideal transformer at the
+  from end passes the same power at ``V_f = n V_f'``, so the hv winding carries ``|I| / n``
+  (from-end p.u.), rated ``i_r / n_r`` (``n_r`` the ratio at the rated winding voltages,
+  ``tap_rated_ratio``). Both hold when ``|I| <= i_r min(1, n / n_r)`` (pandapower's
+  current-based trafo loading, the larger of the two windings'), which with the one-hot
+  positions is the linear ``l <= sum_k i_r^2 min(1, n_k / n_r)^2 tap_k``: exact for integer
+  positions, not the worst ratio (:func:`branch_tap_current_limits`; user test ut33_dopf #1:
+  with the rating of the data's position only, tap_pos -4 (n = 0.94) ran the hv winding at
+  103.8 % of its rating).
 * **Committable generator** ``g``: a binary ``on_g`` and ``on p_min <= p <= on p_max``,
   ``on q_min <= q <= on q_max`` (eqs. (8), (9)).
 * **Flexible prosumer** at bus ``i``: a reduction ``0 <= flex <= share p_load`` of its active
@@ -42,6 +52,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from feederopt.formulations.blocks import Block, Group, Sense, diag, incidence, select
+from feederopt.formulations.distflow import effective_ratings
 from feederopt.network.devices import PerUnitDevices
 from feederopt.network.perunit import PerUnitNetwork
 
@@ -171,6 +182,21 @@ def _branch_tap_options(dev: PerUnitDevices) -> tuple[np.ndarray, np.ndarray, np
     return opt, dev.tap_branch[which[opt]], 1.0 / ratio[opt] ** 2
 
 
+def branch_tap_current_limits(pu: PerUnitNetwork, dev: PerUnitDevices) -> tuple[
+        np.ndarray, np.ndarray, np.ndarray]:
+    """Per one-hot option of a transformer OLTC: its index among the ``tap`` options, its
+    branch and the squared series-current limit at its ratio ``n_k``,
+    ``i_r^2 min(1, n_k / n_r)^2`` [p.u.] (``i_r`` the rating as given, ``n_r`` the rated
+    ratio; see the module docstring), infinite where the branch has no rating."""
+    opt, br, inv2 = _branch_tap_options(dev)
+    ratio = 1.0 / np.sqrt(inv2)
+    i_rating = pu.i_rating[br] if pu.i_rating.size else pu.i_max[br]
+    rated = pu.tap_rated[br] if pu.tap_rated.size else np.ones(len(br))
+    with np.errstate(invalid="ignore"):
+        limit = (i_rating * np.minimum(1.0, ratio / rated)) ** 2
+    return opt, br, limit
+
+
 def branch_tap_loss_terms(pu: PerUnitNetwork, dev: PerUnitDevices) -> dict[str, np.ndarray]:
     """The correction of the shunt losses [p.u.] of the transformer OLTCs' from ends: the
     conductance acts on ``v_f / n^2 = sum_k vt_k / n_k^2``, not on ``v_f / tap^2`` of ``pu``."""
@@ -219,6 +245,7 @@ def _branch_taps(block: Block, pu: PerUnitNetwork, dev: PerUnitDevices, hi: np.n
     lo_ratio = np.array([float(dev.tap_ratios[k].min()) for k in dev.branch_taps()])
     hi_ratio = np.array([float(dev.tap_ratios[k].max()) for k in dev.branch_taps()])
     block.groups["l"].ub[taps] *= (hi_ratio / lo_ratio) ** 2
+    _branch_tap_ratings(block, pu, dev, k_all)
     # The from-end shunt acts on v_f / n^2 too.
     if pu.g_from.size and (np.any(pu.g_from[taps]) or np.any(pu.b_from[taps])):
         for row_name, coef, sign in (("balance_p", pu.g_from, -1.0),
@@ -228,6 +255,39 @@ def _branch_taps(block: Block, pu: PerUnitNetwork, dev: PerUnitDevices, hi: np.n
                 (-sign * coef[taps] * a[taps], (pu.f[taps], pu.f[taps])), shape=(n, n)))
             add_term(row.terms, "vtap", sp.csr_matrix(
                 (sign * coef[br] * inv2, (fb, np.arange(j))), shape=(n, j)))
+
+
+def _branch_tap_ratings(block: Block, pu: PerUnitNetwork, dev: PerUnitDevices,
+                        k_all: int) -> None:
+    """Each transformer OLTC's current rating at its chosen position, ``l <= sum_k c_k tap_k``
+    (:func:`branch_tap_current_limits`). ``pu`` holds the loosest ``c_k`` as ``i_max^2``;
+    where that row (``current_max``, with its slack in phase 1) exists it becomes
+    ``l - sum_k (c_k - i_max^2) tap_k <= i_max^2`` (the same, as ``sum_k tap_k = 1``), else
+    a row of its own where some position's limit lies below the bound on ``l``."""
+    opt, br, limit = branch_tap_current_limits(pu, dev)
+    finite = np.isfinite(limit)
+    if not finite.any():
+        return
+    m = pu.n_branch
+    rated, _thermal = effective_ratings(pu)
+    row_of = {int(b): r for r, b in enumerate(rated)}
+    in_row = np.array([int(b) in row_of for b in br]) & finite
+    if in_row.any():
+        row = block.row("current_max")
+        cols, rows = opt[in_row], np.array([row_of[int(b)] for b in br[in_row]])
+        coef = -(limit[in_row] - pu.i_max[br[in_row]] ** 2)
+        term = sp.csr_matrix((coef, (rows, cols)), shape=(len(rated), k_all))
+        row.terms["tap"] = row.terms["tap"] + term if "tap" in row.terms else term
+    l_ub = block.groups["l"].ub
+    own = finite & ~in_row
+    lone = np.unique(br[own & (limit < l_ub[br])]) if own.any() else np.zeros(0, dtype=int)
+    if len(lone):
+        sel = np.isin(br, lone) & own
+        where = np.searchsorted(lone, br[sel])
+        block.add_rows("tap_current_max", {
+            "l": select(lone, m),
+            "tap": sp.csr_matrix((-limit[sel], (where, opt[sel])), shape=(len(lone), k_all))},
+            Sense.LE, np.zeros(len(lone)))
 
 
 def device_groups(block: Block) -> list[str]:

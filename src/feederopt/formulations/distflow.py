@@ -95,7 +95,10 @@ def voltage_bounds(pu: PerUnitNetwork, slack: bool) -> tuple[np.ndarray, np.ndar
     lo, hi = pu.v_min**2, pu.v_max**2
     vs_lo, vs_hi = pu.source_v_range()
     if not slack and is_passive(pu):
-        hi = np.minimum(hi, float(vs_hi[pu.is_source].max()) ** 2)
+        # Below lo where a bus's v_min lies above every source (no point meets it: the drop
+        # rows keep v_t <= v_f, the relaxation's too), the bound would be an invalid box for
+        # the solver: hi = lo keeps the same (empty) feasible set.
+        hi = np.maximum(np.minimum(hi, float(vs_hi[pu.is_source].max()) ** 2), lo)
     if slack:
         lo = np.minimum(lo, SLACK_V_RANGE[0] ** 2)
         hi = np.maximum(hi, SLACK_V_RANGE[1] ** 2)

@@ -511,7 +511,13 @@ def from_pandapower(
             at_neutral.setdefault("trafo", []).append(str(idx))
         if found or {_bus_key(tr["hv_bus"]), _bus_key(tr["lv_bus"])} & bad_vn:
             derived_bad.add(f"trafo:{idx}")
-        row, note = _trafo_row(int(idx), tr, vn, sn_sys)
+        # A missing bus (validation's unknown_bus) has no vn_kv: the trafo's rated voltage on
+        # that side stands in, or every derived value is NaN, spurious problems beside the
+        # root cause (user test ut33_dopf #4, as a shunt's)
+        row, note = _trafo_row(int(idx), tr, {**{b: vn[b] for b in (
+            _bus_key(tr["hv_bus"]), _bus_key(tr["lv_bus"])) if b in known}, **{
+            _bus_key(tr[f"{side}_bus"]): _f(tr[f"vn_{side}_kv"], math.nan)
+            for side in ("hv", "lv") if _bus_key(tr[f"{side}_bus"]) not in known}}, sn_sys)
         if note:
             warnings.append(note)
         shifts[f"trafo:{idx}"] = _trafo_shift(tr)
@@ -886,8 +892,12 @@ def from_pandapower(
                 ids=(f"shunt:{idx}",), field="vn_kv", hint="give the voltage that the shunt's "
                 "p_mw and q_mvar refer to, in kV (net.shunt.vn_kv)"))
             superseded.setdefault(("shunts", "q_mvar_per_step"), set()).add(f"shunt:{idx}")
+        # Its powers at its vn_kv, scaled to its bus's: a missing bus (validation's
+        # unknown_bus) has no vn_kv, which made them NaN, a spurious second problem
+        # "q_mvar_per_step is NaN" beside the root cause (user test ut33_dopf #4).
         ratio = (vn[int(sh["bus"])] / _nz(_f(sh.get("vn_kv", math.nan),
-                                              vn[int(sh["bus"])]))) ** 2
+                                              vn[int(sh["bus"])]))) ** 2 if int(
+            sh["bus"]) in known else 1.0
         srows.append(
             {
                 "id": f"shunt:{idx}",

@@ -10,6 +10,7 @@ import numpy as np
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.network.limits import held_by_source
 from feederopt.network.schemas import (
     RENAMED_COLUMNS,
     TABLES,
@@ -255,14 +256,17 @@ class Network:
         max_loading_percent: float | None = None,
         thermal_limits: bool = True,
     ) -> Network:
-        """A copy with other limits: every bus's voltage band (where given), every branch
-        rating scaled to ``max_loading_percent`` % of itself, or no current and thermal ratings
-        at all (``thermal_limits=False``). The caller checks the values."""
+        """A copy with other limits: the voltage band (where given) of every bus but a
+        source's held at its set-point (:func:`~feederopt.network.limits.held_by_source`: no
+        band binds it, it keeps its own), every branch rating scaled to
+        ``max_loading_percent`` % of itself, or no current and thermal ratings at all
+        (``thermal_limits=False``). The caller checks the values."""
         buses, branches = self.buses, self.branches
-        if v_min_pu is not None:
-            buses = buses.with_columns(pl.lit(float(v_min_pu)).alias("v_min_pu"))
-        if v_max_pu is not None:
-            buses = buses.with_columns(pl.lit(float(v_max_pu)).alias("v_max_pu"))
+        held = pl.Series(held_by_source(buses), dtype=pl.Boolean)
+        for col, value in (("v_min_pu", v_min_pu), ("v_max_pu", v_max_pu)):
+            if value is not None:
+                buses = buses.with_columns(pl.when(held).then(pl.col(col))
+                                           .otherwise(pl.lit(float(value))).alias(col))
         if not thermal_limits:
             branches = branches.with_columns(
                 pl.lit(None, dtype=pl.Float64).alias("i_max_ka"),

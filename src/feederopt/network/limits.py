@@ -63,26 +63,56 @@ def _rating(values: list[float | None]) -> dict[str, Any] | None:
     return {"count": len(given), "min": min(given), "max": max(given)}
 
 
+def held_by_source(buses: pl.DataFrame) -> list[bool]:
+    """Per bus of a balanced buses table: a source's bus without an OLTC (``is_source``,
+    ``tap_min_pu`` null), whose voltage is its set-point ``v_set_pu`` in every model
+    (:func:`feederopt.formulations.distflow.voltage_bounds` fixes it) and in the AC check (the
+    ext_grid holds it). No voltage band binds it: ``--v-min``/``--v-max`` leave its own band
+    (:meth:`~feederopt.network.container.Network.with_limits`), and ``feederopt info`` shows
+    its set-point as its band. (pandapower 3 fills an ext_grid bus's missing
+    ``min_vm_pu``/``max_vm_pu`` with 0 and 2, which ``info`` showed as the solve's band, and
+    ``--v-min 1.035`` was refused for the 1.0 p.u. that the source holds; user test
+    ut33_dopf #3.) A source bus with an OLTC is the OLTC's secondary side: the solve chooses
+    its voltage among the positions within its band, which the options set like any other.
+    All False for a table without ``is_source`` (a three-phase network's)."""
+    if "is_source" not in buses.columns:
+        return [False] * buses.height
+    source = buses["is_source"].fill_null(False)
+    if "tap_min_pu" in buses.columns:
+        source = source & buses["tap_min_pu"].is_null()
+    return [bool(x) for x in source.to_list()]
+
+
 def voltage_band(buses: pl.DataFrame) -> dict[str, Any]:
-    """The buses' voltage band: ``v_min_pu`` and ``v_max_pu`` (one number when every bus has
-    the same, else ``{"min", "max"}``, as a result's ``settings``), and ``bands``, the buses
-    grouped by their ``(v_min_pu, v_max_pu)``, the largest group first; every group but the
-    first names its buses (``bus_ids``). A missing value is the default band's."""
+    """The buses' voltage band as the solve holds it: ``v_min_pu`` and ``v_max_pu`` (one
+    number when every bus has the same, else ``{"min", "max"}``, as a result's ``settings``),
+    and ``bands``, the buses grouped by their ``(v_min_pu, v_max_pu)``, the largest group
+    first; every group but the first names its buses (``bus_ids``). A missing value is the
+    default band's. A source's bus without an OLTC (:func:`held_by_source`) has its set-point
+    ``v_set_pu`` as its band, in a group of its own marked ``"source": true``."""
     ids = [str(b) for b in buses["id"].to_list()]
 
     def column(name: str, default: float) -> list[float]:
         given = buses[name].to_list() if name in buses.columns else [None] * len(ids)
         return [default if (v := _num(x)) is None else v for x in given]
 
-    lo, hi = column("v_min_pu", DEFAULT_BAND[0]), column("v_max_pu", DEFAULT_BAND[1])
-    counts = Counter(zip(lo, hi, strict=True))
-    groups = sorted(counts, key=lambda band: (-counts[band], band))
+    held = held_by_source(buses)
+    v_set = column("v_set_pu", 1.0)
+    lo = [s if h else v for v, s, h in zip(column("v_min_pu", DEFAULT_BAND[0]), v_set, held,
+                                           strict=True)]
+    hi = [s if h else v for v, s, h in zip(column("v_max_pu", DEFAULT_BAND[1]), v_set, held,
+                                           strict=True)]
+    keys = list(zip(lo, hi, held, strict=True))
+    counts = Counter(keys)
+    groups = sorted(counts, key=lambda band: (band[2], -counts[band], band))
     bands: list[dict[str, Any]] = []
     for k, band in enumerate(groups):
         row: dict[str, Any] = {"v_min_pu": band[0], "v_max_pu": band[1],
                                "buses": counts[band]}
+        if band[2]:
+            row["source"] = True
         if k:
-            row["bus_ids"] = [b for b, a, z in zip(ids, lo, hi, strict=True) if (a, z) == band]
+            row["bus_ids"] = [b for b, key in zip(ids, keys, strict=True) if key == band]
         bands.append(row)
     return {"v_min_pu": _spread(lo), "v_max_pu": _spread(hi), "buses": len(ids),
             "bands": bands}

@@ -955,6 +955,14 @@ def _source_problems(net: Network, bus_ids: set[str]) -> list[Problem]:
     for bus, lab in zip(ids, labels, strict=True):
         if int(lab) not in source_labels:
             groups.setdefault(int(lab), []).append(bus)
+    # A branch to a bus that does not exist (unknown_bus) may be what joins an island to a
+    # source, and which island it would join is unknown until the reference is corrected:
+    # the islands are consequences of that reference, not further problems (user test
+    # ut33_dopf #4: a trafo to bus 99 also "cut off" its whole feeder).
+    if branches.filter(pl.col("in_service").fill_null(True)
+                       & (~pl.col("from_bus").is_in(list(bus_ids))
+                          | ~pl.col("to_bus").is_in(list(bus_ids)))).height:
+        return problems
     for members in groups.values():
         problems.append(
             Problem(

@@ -66,9 +66,18 @@ def dopf_network(pu: PerUnitNetwork, dev: PerUnitDevices) -> PerUnitNetwork:
         # A transformer OLTC at its lowest ratio (the largest 1/n^2: the widest voltage and
         # flow bounds); add_devices widens the bound on l and writes v_f / n^2 exactly.
         tap = out.tap.copy() if out.tap.size else np.ones(out.n_branch)
+        # The rating as given and the rated ratio stay the data's (they do not move with the
+        # tap); the series-current limit i_max = i_rating min(1, n / n_rated) does, so it is
+        # the loosest over the positions here (the bounds), and add_devices holds each
+        # position's own limit (branch_tap_current_limits).
+        rated = out.tap_rated.copy() if out.tap_rated.size else tap.copy()
+        i_rating = out.i_rating.copy() if out.i_rating.size else out.i_max.copy()
+        i_max = out.i_max.copy()
         for k in dev.branch_taps():
-            tap[dev.tap_branch[k]] = float(dev.tap_ratios[k].min())
-        out = replace(out, tap=tap)
+            b = dev.tap_branch[k]
+            tap[b] = float(dev.tap_ratios[k].min())
+            i_max[b] = i_rating[b] * min(1.0, float(dev.tap_ratios[k].max()) / rated[b])
+        out = replace(out, tap=tap, tap_rated=rated, i_rating=i_rating, i_max=i_max)
     return out
 
 

@@ -15,6 +15,7 @@ from feederopt.algorithms.base import RawSolution
 from feederopt.algorithms.slaves import SlaveResult
 from feederopt.formulations.distflow import losses_of
 from feederopt.network.container import Network
+from feederopt.network.limits import held_by_source
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.results.result import GENERATOR_SCHEMA, HEURISTIC_METHODS, AcCheck, Result
 from feederopt.results.uncertain import SlaveOutcome
@@ -131,6 +132,10 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         ac = ac_power_flow(ac_net or net, closed, gen_p, gen_q)
 
     bus_ids = pu.bus_ids
+    # The band held: a source's bus without an OLTC holds its set-point (held_by_source), not
+    # its own band, which no option changes (user test ut33_dopf #3).
+    held = (np.asarray(held_by_source(net.buses), bool) if net.buses.height == pu.n_bus
+            else np.zeros(pu.n_bus, bool))
     buses = pl.DataFrame({
         "id": bus_ids,
         "vm_pu": v,
@@ -140,9 +145,10 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         "is_source": pu.is_source,
         # the nominal voltage: the voltage profile plot groups the buses by level
         "vn_kv": np.asarray(pu.vn_kv, float),
-        # the voltage band the model and the AC check hold (after --v-min/--v-max)
-        "v_min_pu": pu.v_min,
-        "v_max_pu": pu.v_max,
+        # the voltage band the model and the AC check hold (after --v-min/--v-max; a
+        # source's bus held at its set-point: that set-point)
+        "v_min_pu": np.where(held, pu.v_set, pu.v_min),
+        "v_max_pu": np.where(held, pu.v_set, pu.v_max),
     })
     if {"x", "y"} <= set(net.buses.columns) and net.buses["x"].is_not_null().any():
         buses = buses.with_columns(net.buses["x"].cast(pl.Float64).alias("x"),

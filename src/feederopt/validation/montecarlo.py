@@ -55,6 +55,7 @@ from feederopt.options import (
     SolveOptions,
     crossed_limit_problems,
     option_names,
+    passive_limit_problems,
     seed_problem,
     source_band_problems,
 )
@@ -278,6 +279,7 @@ def out_of_sample(
         problems = SolveOptions(limits=limits).check()  # the values, as solve checks them
         problems += crossed_limit_problems(network.buses, limits.v_min, limits.v_max)
         problems += source_band_problems(network.buses, limits.v_min, limits.v_max)
+        problems += passive_limit_problems(network, limits.v_min)
         if problems:
             raise InputError(problems)
         limited = network.with_limits(v_min_pu=limits.v_min, v_max_pu=limits.v_max,
