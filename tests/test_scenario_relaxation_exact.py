@@ -115,3 +115,28 @@ def test_console_does_not_claim_the_model_held_the_limits(
     assert "needed no slack in any scenario, but in pv only through its inexact relaxation" in out
     assert f"pv: relaxation not exact (model {pv['losses_kw']:.3f} kW, AC " in out
     assert "(not exact)" in out  # the scenario's losses in the table
+
+
+def test_exact_scenarios_get_no_inexact_legend(tmp_path: Any) -> None:
+    """Scenarios whose relaxation is exact (the tiny feeder's own loads, at the default v_max:
+    pandapower's losses equal the model's) are not described as "not exact" anywhere on the
+    console: the legend under the table names the marker only when a row carries it (user
+    test ut33 re-check: the legend claimed it on every run)."""
+    t = tiny_tables()
+    write_folder(tiny(), tmp_path / "net", fmt="csv")
+    loads = t["loads"]
+    rows = [f"{s},load,{lid},{f * p},{f * q},0.5" for s, f in (("a", 1.0), ("b", 0.8))
+            for lid, p, q in zip(loads["id"], loads["p_mw"], loads["q_mvar"], strict=True)]
+    (tmp_path / "s.csv").write_text("scenario,kind,element,p_mw,q_mvar,weight\n"
+                                    + "\n".join(rows) + "\n")
+    res = CliRunner().invoke(app, [
+        "solve", str(tmp_path / "net"), "--scenarios", str(tmp_path / "s.csv"),
+        "--time-limit", "30", "--workers", "1", "--json", str(tmp_path / "r.json")],
+        env={"COLUMNS": "240"})
+    doc = json.loads((tmp_path / "r.json").read_text())
+    opened = {b["id"] for b in doc["open_branches"]}
+    ac_kw, _ = truth(opened, pv=False)
+    a = next(s for s in doc["scenarios"] if s["scenario"] == "a")
+    assert a["losses_kw"] == pytest.approx(ac_kw, rel=1e-3)
+    assert all(s["relaxation_exact"] for s in doc["scenarios"])
+    assert "not exact" not in res.output, res.output

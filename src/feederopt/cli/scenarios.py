@@ -119,8 +119,10 @@ def print_uncertain(result: Any) -> None:
                           else "ok" if not ac.violations
                           else f"{len(ac.violations)} off")
         out.print(table)
-        out.print("losses, slack and V min [p.u.]: the SOCP model's (not exact: the "
-                  "relaxation adds losses no power flow has: note below); AC: pandapower's power "
+        inexact = any(r.outcome.relaxation_exact is False for r in shown)
+        out.print("losses, slack and V min [p.u.]: the SOCP model's"
+                  + (" (marked not exact: the relaxation adds losses no power flow has: note "
+                     "below)" if inexact else "") + "; AC: pandapower's power "
                   "flow at the scenario's loads (max loading: the most loaded line or "
                   "transformer, % of its rating; ok: within every limit; n off: n limits "
                   "broken)", style="dim", markup=False)
