@@ -190,3 +190,22 @@ def test_the_network_argument_names_the_simbench_form(command: str) -> None:
 
 def test_check_case_names_the_simbench_form() -> None:
     assert "simbench:<code>[@<study case>]" in _help_rows("check")["--case"][1]
+
+
+@pytest.mark.parametrize(("command", "option", "stated"), [
+    ("schedule", "--robust-budget", "[default: none, a deterministic schedule]"),
+    ("schedule", "--aggregate", "[default: none, the temporal reading]"),
+    ("solve", "--solver", "[default: CLARABEL for the slaves; for misocp a licensed GUROBI or "
+     "MOSEK, else SCIP]")])
+def test_an_option_without_a_value_says_what_applies(command: str, option: str,
+                                                     stated: str) -> None:
+    """An option whose absence selects a behaviour says which one (user test ut33 re-check:
+    these three printed no default). The solver names are the code's own defaults."""
+    from feederopt.algorithms.slaves import TopologyEvaluator
+    from feederopt.solvers.detect import default_misocp_solver
+
+    assert stated in _help_rows(command)[option][1]
+    if option == "--solver":
+        slave = inspect.signature(TopologyEvaluator.__init__).parameters["solver"]
+        assert slave.default == "CLARABEL"
+        assert default_misocp_solver() in stated

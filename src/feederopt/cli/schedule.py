@@ -71,14 +71,16 @@ def schedule(
     robust_budget: str | None = typer.Option(
         None, "--robust-budget", metavar="<gamma[,gamma_res]>",
         help="GAMMA[,GAMMA_RES]: hours per bus (and per renewable "
-        "unit) that may deviate; with --gamma, a robust schedule by C&CG."),
+        "unit) that may deviate; with --gamma, a robust schedule by C&CG [default: none, a "
+        "deterministic schedule]."),
     gamma: float | None = typer.Option(
         None, "--gamma", help="Load deviation share with a load budget (--robust-budget "
         "GAMMA > 0 or --aggregate) [default: 0.1]."),
     aggregate: str | None = typer.Option(
         None, "--aggregate", metavar="<low,high>",
         help="LOW,HIGH: the seed's aggregate-ratio reading of the budget "
-        "(per hour, LOW <= total realised / forecast load <= HIGH) instead of the temporal one."),
+        "(per hour, LOW <= total realised / forecast load <= HIGH) instead of the temporal one "
+        "[default: none, the temporal reading]."),
     hours: int = typer.Option(24, "--hours",
                               help="Horizon [h] (the first hours of the profiles)."),
     hourly_topology: bool = typer.Option(False, "--hourly-topology",

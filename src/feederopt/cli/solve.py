@@ -339,7 +339,8 @@ def solve(
     solver: str | None = typer.Option(None, "--solver", metavar="<name>",
                                       help="Override the conic solver: the slave's for benders "
                                       "(CLARABEL, MOSEK, ...), the model's for misocp (SCIP, "
-                                      "GUROBI, MOSEK)."),
+                                      "GUROBI, MOSEK) [default: CLARABEL for the slaves; for "
+                                      "misocp a licensed GUROBI or MOSEK, else SCIP]."),
     gap: float = typer.Option(1e-4, "--gap", help="Relative optimality gap."),
     time_limit: float = typer.Option(600.0, "--time-limit", help="Time limit [s]."),
     radiality: str = typer.Option(DEFAULT_RADIALITY.value, "--radiality",
