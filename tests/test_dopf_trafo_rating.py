@@ -18,8 +18,6 @@ voltage, so the lower the ratio (the less loss), the more the hv winding carries
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandapower as pp
 import pytest
@@ -29,32 +27,11 @@ from feederopt.algorithms.dopf import solve_dopf_misocp
 from feederopt.network.devices import per_unit_devices
 from feederopt.network.perunit import to_per_unit
 from feederopt.problems.dopf import DopfProblem
+from oltc_feeder import oltc_feeder, runpp_quiet
 
 
 def _net(sn_mva: float) -> pp.pandapowerNet:
-    net = pp.create_empty_network(sn_mva=1.0)
-    hv = pp.create_bus(net, 110)
-    lv = pp.create_bus(net, 20, min_vm_pu=0.95, max_vm_pu=1.07)
-    far = pp.create_bus(net, 20, min_vm_pu=0.95, max_vm_pu=1.07)
-    pp.create_ext_grid(net, hv, vm_pu=1.0)
-    pp.create_transformer_from_parameters(
-        net, hv, lv, sn_mva=sn_mva, vn_hv_kv=110, vn_lv_kv=20, vkr_percent=0.5,
-        vk_percent=10, pfe_kw=0, i0_percent=0, tap_side="hv", tap_neutral=0, tap_min=-5,
-        tap_max=5, tap_step_percent=1.5, tap_pos=0)
-    net.trafo["tap_changer_type"] = "Ratio"
-    net.trafo["oltc"] = True
-    pp.create_line_from_parameters(net, lv, far, 4.0, r_ohm_per_km=0.3, x_ohm_per_km=0.12,
-                                   c_nf_per_km=0, max_i_ka=1.0)
-    pp.create_load(net, far, p_mw=6.0, q_mvar=1.8)
-    pp.create_shunt(net, lv, q_mvar=3.0, p_mw=0.0)
-    return net
-
-
-def _runpp(net: pp.pandapowerNet) -> pp.pandapowerNet:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pp.runpp(net, numba=False)
-    return net
+    return oltc_feeder(sn_mva=sn_mva, length_km=4.0, p_mw=6.0, q_mvar=1.8, shunt_q_mvar=3.0)
 
 
 def _brute_force(sn_mva: float) -> dict[int, tuple[float, float, bool]]:
@@ -63,7 +40,7 @@ def _brute_force(sn_mva: float) -> dict[int, tuple[float, float, bool]]:
     out = {}
     for pos in range(-5, 6):
         net.trafo.at[0, "tap_pos"] = pos
-        _runpp(net)
+        runpp_quiet(net)
         vm = net.res_bus.vm_pu.to_numpy()[1:]
         loading = float(net.res_trafo.loading_percent.iloc[0])
         ok = bool(np.all(vm >= 0.95 - 1e-9) and np.all(vm <= 1.07 + 1e-9)
@@ -89,7 +66,7 @@ def test_the_hv_winding_rating_binds_at_a_low_ratio() -> None:
     assert oltc["tap_pos"] == best
     assert d["costs"]["losses_kw"] == pytest.approx(brute[best][0], rel=1e-4)
     # The AC check's loading is pandapower's own on the user's net with the setting.
-    check = _runpp(result.to_pandapower(pp_net))
+    check = runpp_quiet(result.to_pandapower(pp_net))
     row = result.branches.filter(result.branches["id"] == "trafo:0").row(0, named=True)
     assert row["loading_ac_percent"] == pytest.approx(
         float(check.res_trafo.loading_percent.iloc[0]), rel=1e-6)
@@ -109,7 +86,7 @@ def test_the_ac_check_reports_pandapowers_loading_at_a_moved_tap() -> None:
     result = feederopt.solve(feederopt.load(pp_net), time_limit=60)
     oltc = next(x for x in result.dopf.devices if x["kind"] == "oltc")
     assert oltc["tap_pos"] == -5
-    check = _runpp(result.to_pandapower(pp_net))
+    check = runpp_quiet(result.to_pandapower(pp_net))
     expected = float(check.res_trafo.loading_percent.iloc[0])
     row = result.branches.filter(result.branches["id"] == "trafo:0").row(0, named=True)
     assert row["loading_ac_percent"] == pytest.approx(expected, rel=1e-6)

@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 
 import feederopt
 from feederopt.cli import app
+from oltc_feeder import oltc_feeder, runpp_quiet
 
 warnings.filterwarnings("ignore", message=".*numba.*")
 runner = CliRunner()
@@ -32,28 +33,7 @@ ENV = {"COLUMNS": "240"}
 
 
 def _net() -> pp.pandapowerNet:
-    net = pp.create_empty_network(sn_mva=1.0)
-    hv = pp.create_bus(net, 110)  # no band of its own: pandapower fills in 0 and 2
-    lv = pp.create_bus(net, 20, min_vm_pu=0.95, max_vm_pu=1.07)
-    far = pp.create_bus(net, 20, min_vm_pu=0.95, max_vm_pu=1.07)
-    pp.create_ext_grid(net, hv, vm_pu=1.0)
-    pp.create_transformer_from_parameters(
-        net, hv, lv, sn_mva=20, vn_hv_kv=110, vn_lv_kv=20, vkr_percent=0.5, vk_percent=10,
-        pfe_kw=0, i0_percent=0, tap_side="hv", tap_neutral=0, tap_min=-5, tap_max=5,
-        tap_step_percent=1.5, tap_pos=0)
-    net.trafo["tap_changer_type"] = "Ratio"
-    net.trafo["oltc"] = True
-    pp.create_line_from_parameters(net, lv, far, 2.0, r_ohm_per_km=0.3, x_ohm_per_km=0.12,
-                                   c_nf_per_km=0, max_i_ka=1.0)
-    pp.create_load(net, far, p_mw=4.0, q_mvar=1.2)
-    return net
-
-
-def _runpp(net: pp.pandapowerNet) -> pp.pandapowerNet:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pp.runpp(net, numba=False)
-    return net
+    return oltc_feeder(sn_mva=20, length_km=2.0, p_mw=4.0, q_mvar=1.2)
 
 
 def test_info_shows_the_source_set_point_as_its_band(tmp_path: Path) -> None:
@@ -76,7 +56,7 @@ def test_info_shows_the_source_set_point_as_its_band(tmp_path: Path) -> None:
     assert "0.95 - 1.07 (2 buses); 1 (source bus 0: its set-point)" in band_row
     assert "0 - 2" not in band_row
     vs_row = next(line for line in text.splitlines() if "base-case voltage vs limits" in line)
-    base = _runpp(_net()).res_bus.vm_pu.to_numpy()[1:]
+    base = runpp_quiet(_net()).res_bus.vm_pu.to_numpy()[1:]
     assert np.all((base >= 0.95) & (base <= 1.07))
     assert "within 0.9500 - 1.0700 p.u." in vs_row
 
@@ -87,7 +67,7 @@ def test_v_min_applies_to_the_buses_behind_the_oltc(tmp_path: Path) -> None:
     feasible = {}
     for pos in range(-5, 6):
         net.trafo.at[0, "tap_pos"] = pos
-        _runpp(net)
+        runpp_quiet(net)
         vm = net.res_bus.vm_pu.to_numpy()[1:]
         if np.all(vm >= 1.035 - 1e-9) and np.all(vm <= 1.07 + 1e-9):
             feasible[pos] = 1000 * float(net.res_line.pl_mw.sum() + net.res_trafo.pl_mw.sum())
@@ -109,7 +89,7 @@ def test_v_min_applies_to_the_buses_behind_the_oltc(tmp_path: Path) -> None:
     result = feederopt.solve(net, v_min=1.035, time_limit=60)
     band = dict(zip(result.buses["id"], result.buses["v_min_pu"], strict=True))
     assert band == {"0": float(_net().ext_grid.vm_pu[0]), "1": 1.035, "2": 1.035}
-    check = _runpp(result.to_pandapower(_net()))
+    check = runpp_quiet(result.to_pandapower(_net()))
     assert check.res_bus.vm_pu[0] == pytest.approx(1.0)
     assert np.all(check.res_bus.vm_pu.to_numpy()[1:] >= 1.035 - 1e-6)
 
