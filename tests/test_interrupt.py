@@ -17,7 +17,6 @@ import math
 import os
 import re
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -33,6 +32,7 @@ from feederopt.execution import ProcessExecutor, SerialExecutor
 from feederopt.io.pandapower import to_pandapower
 from feederopt.solvers import interrupt
 from feederopt.solvers.status import Status
+from signal_run import SignalRun, signal_after
 
 CASE = "case136ma"
 #: How long the process may take from the signal to its exit, results written (it takes
@@ -66,50 +66,27 @@ def _radial(net: feederopt.network.Network, open_ids: set[str]) -> bool:
     return closed == len(parent) - 1
 
 
-def _interrupt_solve(tmp_path: Path, signum: int) -> tuple[subprocess.CompletedProcess[str],
-                                                            float, Path, Path]:
-    """Run the solve, signal it once it has an incumbent; (process, seconds from the signal
-    to the exit, JSON path, output folder)."""
+def _has_incumbent(line: str) -> bool:
+    """A ``--verbose`` iteration line with a finite upper bound."""
+    m = ITERATION.match(line.strip())
+    return bool(m) and m.group(3) not in ("-", "inf")
+
+
+def _interrupt_solve(tmp_path: Path, signum: int) -> tuple[SignalRun, Path, Path]:
+    """Run the solve, signal it once it has an incumbent (1 s later: into the master's branch
+    and bound); (the run, JSON path, output folder)."""
     json_file, out_dir = tmp_path / "result.json", tmp_path / "out"
     cmd = [sys.executable, "-m", "feederopt.cli", "solve", CASE, "--time-limit", "600",
            "--json", str(json_file), "--out", str(out_dir), "--verbose"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "COLUMNS": "200"})
-    assert proc.stderr is not None and proc.stdout is not None
-    lines: list[str] = []
-    incumbent = threading.Event()
-
-    def watch() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            lines.append(line)
-            m = ITERATION.match(line.strip())
-            if m and m.group(3) not in ("-", "inf"):
-                incumbent.set()
-
-    reader = threading.Thread(target=watch, daemon=True)
-    reader.start()
-    try:
-        assert incumbent.wait(timeout=240), "no incumbent in the log:\n" + "".join(lines)
-        time.sleep(1.0)  # into the master's branch and bound
-        assert proc.poll() is None, "the solve ended before the signal:\n" + "".join(lines)
-        sent = time.perf_counter()
-        proc.send_signal(signum)
-        stdout = proc.stdout.read()
-        proc.wait(timeout=EXIT_WITHIN_S + 30)
-        waited = time.perf_counter() - sent
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    reader.join(timeout=10)
-    done = subprocess.CompletedProcess(cmd, proc.returncode, stdout, "".join(lines))
-    return done, waited, json_file, out_dir
+    run = signal_after(cmd, _has_incumbent, signum, start_within_s=240, settle_s=1.0,
+                       exit_within_s=EXIT_WITHIN_S + 30, capture_stdout=True)
+    return run, json_file, out_dir
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_stops_the_solve_and_keeps_the_incumbent(tmp_path: Path, signum: int) -> None:
-    proc, waited, json_file, out_dir = _interrupt_solve(tmp_path, signum)
+    proc, json_file, out_dir = _interrupt_solve(tmp_path, signum)
+    waited = proc.waited_s
     log = proc.stdout + proc.stderr
     assert proc.returncode == 128 + signum, log
     assert waited < EXIT_WITHIN_S, f"{waited:.1f} s from the signal to the exit"
