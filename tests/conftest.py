@@ -16,3 +16,17 @@ def _close_figures() -> Iterator[None]:
     plt = sys.modules.get("matplotlib.pyplot")  # only where a test imported it
     if plt is not None:
         plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[None]:
+    """A local Ray (2 CPUs, no dashboard, quiet) for a test module, shut down after it unless
+    the module found one running; skips where Ray is not installed."""
+    ray = pytest.importorskip("ray")
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+                 configure_logging=False)
+    yield
+    if started:
+        ray.shutdown()

@@ -37,15 +37,6 @@ def test_a_constructed_ray_task_error_unwraps_to_its_cause() -> None:
     assert task_error_cause(plain) is plain
 
 
-@pytest.fixture(scope="module")
-def local_ray():
-    started = not ray.is_initialized()
-    if started:
-        ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False,
-                 configure_logging=False)
-    yield
-    if started:
-        ray.shutdown()
 
 
 def test_a_failing_task_on_ray_raises_the_failure_with_its_own_text(local_ray) -> None:
