@@ -16,8 +16,6 @@ from test_stochastic import meshed, scenarios_for
 ray = pytest.importorskip("ray")
 
 
-
-
 @pytest.fixture(scope="module")
 def case():
     net = meshed(2)

@@ -37,8 +37,6 @@ def test_a_constructed_ray_task_error_unwraps_to_its_cause() -> None:
     assert task_error_cause(plain) is plain
 
 
-
-
 def test_a_failing_task_on_ray_raises_the_failure_with_its_own_text(local_ray) -> None:
     def factory() -> None:
         return None
