@@ -3,7 +3,8 @@
 #1 ``report DIR --force`` replaced a ``report.html`` of the user's (not in the folder's
 manifest), although the refusal without ``--force`` says it is not written over "with or
 without --force"; #2 ``--out`` onto an existing empty folder that cannot be replaced was found
-only after the solve; #3 the hint for a restore JSON named a ``--out`` that restore lacks; #4
+only after the solve; #3 the hint for a restore JSON named a ``--out`` that restore lacked (it has
+one now, and the hint names it); #4
 ``check --uncertainty -0.2`` printed a note with "+--20 %" before its error; #5 the AC check
 switch and ``-o`` spelled alike in every command.
 """
@@ -119,9 +120,10 @@ def test_a_failed_replacement_leaves_no_old_folder(tmp_path: Path) -> None:
     assert (ro / "notes.txt").read_text() == "mine"
 
 
-def test_report_of_a_restore_json_says_it_has_no_report(tmp_path: Path) -> None:
+def test_report_of_a_restore_json_names_restore_out(tmp_path: Path) -> None:
     """#3: ``report rs.json`` of a restore result was told "run the command that wrote it again
-    with --out DIR", but restore has no --out: restore results have no report (README)."""
+    with --out DIR" when restore had no --out. Now it has (its folder has a report): the hint
+    names that very command line, not the report-less kinds' "read the JSON file itself"."""
     rs = tmp_path / "rs.json"
     res = runner.invoke(app, ["restore", "zhang13", "--broken", "2", "--json", str(rs),
                               "--quiet"])
@@ -129,8 +131,8 @@ def test_report_of_a_restore_json_says_it_has_no_report(tmp_path: Path) -> None:
     res = runner.invoke(app, ["report", str(rs)])
     assert res.exit_code == 2, res.output
     text = " ".join(res.output.split())
-    assert "restore result" in text and "no HTML report" in text
-    assert "--out DIR" not in text and "Traceback" not in text
+    assert "feederopt restore CASE --broken ... --out DIR" in text
+    assert "no HTML report" not in text and "Traceback" not in text
 
 
 @pytest.mark.parametrize("bad", ["-0.2", "nan"])

@@ -52,7 +52,7 @@ def test_solve_without_report_keeps_users_page(tmp_path: Path) -> None:
     assert output_problems(out, force=True, folder=True, command="solve") == []
 
 
-@pytest.mark.parametrize("kind", ["solve_3ph", "plan", "partition", "schedule"])
+@pytest.mark.parametrize("kind", ["solve_3ph", "plan", "restore", "partition", "schedule"])
 def test_every_folder_kind_checks_its_files(tmp_path: Path, kind: str) -> None:
     out = tmp_path / "res"
     _earlier_result(out)

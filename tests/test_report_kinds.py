@@ -5,7 +5,8 @@ must rebuild that same page from the folder's result.json and figure, by the doc
 (a solve result has none), and refuse with a typed problem (exit 2) what it cannot rebuild or
 what has no report, never crash or write the solve page of a schedule, partition or plan.
 The folders are made by the real commands on the smallest inputs: a 3-hour case33bw schedule,
-the zhang13 plan on one scenario, the ieee13mod partition and the 5-bus test feeder's solve.
+the zhang13 plan on one scenario and restoration with three lines broken, the ieee13mod
+partition and the 5-bus test feeder's solve.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ runner = CliRunner()
 COMMANDS = {
     "schedule": ["schedule", "case33bw", "--dsm", "0.1", "--hours", "3"],
     "resilience_plan": ["plan", "zhang13", "--scenarios", "A_C_p1"],
+    "resilience_restore": ["restore", "zhang13", "--broken", "2,11,15"],
     "partition": ["partition", "ieee13mod"],
 }
 
@@ -39,13 +41,15 @@ CONTENT = {
                  "<h2>Hourly AC check (pandapower)</h2>", "feederopt schedule: case33bw"],
     "resilience_plan": ["zhang13: resilience plan", '<section id="scenarios">',
                         "<h2>Value of the stochastic solution</h2>", "<td>A</td>"],
+    "resilience_restore": ["zhang13: restoration", '<section id="switching">',
+                           '<section id="buses">', "<th scope=\"col\">vm_ac_pu</th>"],
     "partition": ["feederopt partition: ieee13mod", '<section id="microgrids">',
                   "<h2>Iteration log (Algorithm 1)</h2>", '<section id="blocks">'],
 }
 
 #: The figure each kind's folder holds.
 FIGURE = {"schedule": "hourly.png", "resilience_plan": "plan.png",
-          "partition": "microgrids.png"}
+          "resilience_restore": "restoration.png", "partition": "microgrids.png"}
 
 #: Marks of the solve page that have no place on another kind's page.
 SOLVE_MARKS = ("The result folder has no grid tables", "losses before", "Benders convergence",
@@ -161,7 +165,8 @@ def test_solve_folder_report_is_the_one_solve_wrote(folders: dict[str, Path],
 
 # ----- what cannot be rebuilt, or has no report, is refused --------------------------------------
 @pytest.mark.parametrize(("kind", "command"), [("partition", "feederopt partition"),
-                                               ("resilience_plan", "feederopt plan")])
+                                               ("resilience_plan", "feederopt plan"),
+                                               ("resilience_restore", "feederopt restore")])
 def test_missing_figure_is_refused_naming_the_command(folders: dict[str, Path], tmp_path: Path,
                                                       kind: str, command: str) -> None:
     folder = copy(folders[kind], tmp_path)
@@ -185,7 +190,6 @@ def test_schedule_figure_is_redrawn_from_the_series(folders: dict[str, Path],
 
 
 @pytest.mark.parametrize(("doc", "message"), [
-    ({"kind": "resilience_restore", "case": "zhang13"}, "feederopt restore"),
     ({"kind": "schedule_check", "samples": 5}, "feederopt check"),
     ({"case": "case33bw", "open_branches": [], "samples": 10, "feasible_share_convex": 1.0},
      "an out-of-sample check"),

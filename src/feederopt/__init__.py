@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from feederopt.problems.reconfiguration import DEFAULT_RADIALITY
     from feederopt.report.html import ResultFolder, write_report
     from feederopt.report.partition import partition_result_json
-    from feederopt.report.resilience import write_resilience_folder
+    from feederopt.report.resilience import write_resilience_folder, write_restore_folder
     from feederopt.report.schedule import (
         open_lines_text,
         schedule_result_json,
@@ -158,6 +158,7 @@ _FOR_CLI = {
     "plan": "feederopt.api_resilience",
     "plan_settings": "feederopt.api_resilience",
     "write_resilience_folder": "feederopt.report.resilience",
+    "write_restore_folder": "feederopt.report.resilience",
     "schedule": "feederopt.api_schedule",
     "check_schedule_result": "feederopt.api_schedule",
     "schedule_result_json": "feederopt.report.schedule",
@@ -255,6 +256,7 @@ __all__ = [
     "worst_found_text",
     "write_report",
     "write_resilience_folder",
+    "write_restore_folder",
     "write_scenarios",
     "write_text",
     "write_three_phase_folder",

@@ -37,15 +37,16 @@ def _ids(text: str | None) -> list[str]:
 
 
 def _output_problems(json_file: str | None, out_dir: str | None, force: bool,
-                     inputs: list[str]) -> list[Problem]:
+                     inputs: list[str], command: str) -> list[Problem]:
     """The problems of the output paths: the api reports them with those of the options, all
-    at once and before any solving; never onto the ``inputs`` the command reads."""
+    at once and before any solving; never onto the ``inputs`` the command reads, nor onto a
+    file of the user's under a name that ``command``'s folder gets."""
     problems = []
     if json_file is not None:
         problems += output_problems(json_file, force=force, option="json", inputs=inputs)
     if out_dir is not None:
         problems += output_problems(out_dir, force=force, folder=True, option="out",
-                                    inputs=inputs, command="plan")
+                                    inputs=inputs, command=command)
     return problems
 
 
@@ -78,6 +79,11 @@ def restore(
                                          help="Write the result as JSON."),
     no_ac_check: bool = typer.Option(False, "--no-ac-check",
                                      help="Skip the AC power flow of the restoration."),
+    out_dir: str | None = typer.Option(
+        None, "--out", "-o", metavar=FOLDER,
+        help="Write a result folder: result.json, buses.parquet and branches.parquet (the "
+        "model's and the AC voltages and flows), switching.parquet, restoration.png and "
+        "report.html."),
     force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
@@ -89,14 +95,20 @@ def restore(
     with progress_display(f"restore {source}", quiet=quiet, verbose=verbose) as progress:
         res = run(source, _ids(broken), dg_sites=_ids(dg_sites), radiality=radiality,
                   switch_penalty_pu=penalty, dg_p_max_kw=dg_size, time_limit_s=time_limit,
-                  prior_problems=_output_problems(json_file, None, force, [source]),
+                  prior_problems=_output_problems(json_file, out_dir, force, [source],
+                                                  "restore"),
                   progress=progress, ac_check=not no_ac_check)
     if json_file is not None:
         write_text(json_file, json.dumps(res.to_dict(), indent=2) + "\n", force=force)
     answer = res.operation is not None
+    if out_dir is not None and answer:
+        from feederopt import write_restore_folder
+
+        write_restore_folder(out_dir, source, res, force=force)
+    written = json_file is not None or (out_dir is not None and answer)
     if quiet:
         exit_if_interrupted(res.status, has_answer=answer, what="restoration",
-                            written=json_file is not None, quiet=True)
+                            written=written, quiet=True)
         return
     out = stdout()
     op = res.operation
@@ -137,7 +149,7 @@ def restore(
         _print_verdict(out, res.ac_check)
     _print_notes(out, res.notes)
     exit_if_interrupted(res.status, has_answer=answer, what="restoration",
-                        written=json_file is not None, quiet=False)
+                        written=written, quiet=False)
 
 
 def _ac_table(ac: dict[str, Any]) -> Table:
@@ -251,7 +263,7 @@ def plan(
                   gap=gap, time_limit_s=time_limit,
                   prior_problems=_output_problems(
                       json_file, out_dir, force,
-                      [x for x in (source, scenarios) if x is not None]),
+                      [x for x in (source, scenarios) if x is not None], "plan"),
                   progress=progress, ac_check=not no_ac_check)
     data = res.to_dict()
     if json_file is not None:

@@ -100,6 +100,8 @@ FOLDER_FILES: dict[str, tuple[str, ...]] = {
     "solve_report": (*_SOLVE_FILES, "report.html"),
     "solve_3ph": ("result.json", "voltage_profile.png", "grid.png", "report.html"),
     "plan": ("result.json", "plan.png", "report.html"),
+    "restore": ("result.json", "buses.parquet", "branches.parquet", "switching.parquet",
+                "restoration.png", "report.html"),
     "partition": ("result.json", "microgrids.png", "der_setpoints.parquet", "report.html"),
     "schedule": ("result.json", "hourly.png", "report.html"),
 }

@@ -3,11 +3,11 @@
 :func:`write_report` reads the folder's ``result.json`` and renders the report of the command
 that wrote it, by the document's ``kind`` (:data:`REPORTS`): a ``feederopt solve ... --out DIR``
 folder (no ``kind``) gets the page of this module; ``schedule``, ``partition``,
-``resilience_plan`` and ``three_phase_solve`` folders get the page that ``feederopt schedule``,
-``partition``, ``plan`` and ``solve FEEDER.dss`` write with ``--out``
-(:mod:`feederopt.report.schedule`, :mod:`feederopt.report.partition`,
+``resilience_plan``, ``resilience_restore`` and ``three_phase_solve`` folders get the page that
+``feederopt schedule``, ``partition``, ``plan``, ``restore`` and ``solve FEEDER.dss`` write with
+``--out`` (:mod:`feederopt.report.schedule`, :mod:`feederopt.report.partition`,
 :mod:`feederopt.report.resilience`, :mod:`feederopt.report.threephase`), rebuilt from the
-folder's ``result.json`` and its PNGs.
+folder's ``result.json``, its PNGs (and a restore folder's tables).
 Results that no command writes a report for (:data:`NO_REPORT`), unknown kinds and folders
 whose report cannot be rebuilt are refused with a typed problem, never rendered as a wrong page.
 
@@ -90,12 +90,12 @@ REPORTS = {
     "schedule": "feederopt schedule CASE --out DIR",
     "partition": "feederopt partition CASE --out DIR",
     "resilience_plan": "feederopt plan CASE --scenarios ... --out DIR",
+    "resilience_restore": "feederopt restore CASE --broken ... --out DIR",
     "three_phase_solve": "feederopt solve FEEDER.dss --out DIR",
 }
 
 #: Results that no command writes an HTML report for, and what writes them.
 NO_REPORT = {
-    "resilience_restore": ("a restore result", "feederopt restore CASE --broken ... --json FILE"),
     "solve_check": ("an out-of-sample check", "feederopt check RESULT --json FILE"),
     "schedule_check": ("a schedule check", "feederopt check RESULT --json FILE"),
     "partition_check": ("a partition check", "feederopt check RESULT --json FILE"),
@@ -105,7 +105,7 @@ NO_REPORT = {
 
 #: The figure each kind's page embeds, as its command writes it into the folder.
 FIGURES = {"schedule": "hourly.png", "partition": "microgrids.png",
-           "resilience_plan": "plan.png"}
+           "resilience_plan": "plan.png", "resilience_restore": "restoration.png"}
 
 _HINT = "pass a folder written by " + ", ".join(f"'{c}'" for c in REPORTS.values())
 
@@ -149,15 +149,16 @@ def _file_kind(path: Path) -> Any:
 
 def _file_problem(path: Path) -> InputError:
     """The problem for a result file given where a folder is wanted. A result of a kind that
-    has no report (:data:`NO_REPORT`) says so: it was told to run the command that wrote it
-    with ``--out DIR``, which ``restore`` has not (user test ut32_cli #3)."""
+    has no report (:data:`NO_REPORT`) says so, rather than telling it to run the command that
+    wrote it with ``--out DIR`` (user test ut32_cli #3: ``restore``, which had no ``--out``
+    then)."""
     kind = _file_kind(path)
     if isinstance(kind, str) and kind in NO_REPORT:
         what, command = NO_REPORT[kind]
         hint = ("run 'feederopt solve FEEDER.dss --out DIR' for a folder with a report"
                 if kind == "three_phase_json" else
                 "read the JSON file itself: 'feederopt report' takes only the folders that "
-                "'solve', 'schedule', 'partition' and 'plan' write with --out")
+                "'solve', 'schedule', 'partition', 'plan' and 'restore' write with --out")
         return _unreadable(path, f"a file holding {what} (written by '{command}'), which has "
                            "no HTML report", hint)
     return _unreadable(path, "a file, not a result folder: the report is built from a folder "
@@ -819,6 +820,21 @@ def _figure(folder: Path, kind: str, result: Mapping[str, Any]) -> bytes:
                       hint=f"'{REPORTS[kind]}' writes the folder with its report.html")
 
 
+def _restore_tables(folder: Path) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
+    """A restore folder's ``buses.parquet`` and ``branches.parquet`` (None where missing); a
+    typed problem for one that is not a readable table."""
+    tables: list[pl.DataFrame | None] = []
+    for name in ("buses", "branches"):
+        file = folder / f"{name}.parquet"
+        try:
+            tables.append(pl.read_parquet(file) if file.is_file() else None)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise _unreadable(file, f"{file.name} is not a readable Parquet table ({exc})",
+                              hint=f"write the folder again with "
+                              f"'{REPORTS['resilience_restore']}'") from None
+    return tables[0], tables[1]
+
+
 def render_folder(folder: Path, result: dict[str, Any], kind: str) -> str:
     """The page of ``kind`` (:func:`result_kind`) for the folder ``folder`` holding
     ``result``; a result.json that does not have the shape its command writes is a typed
@@ -839,6 +855,10 @@ def render_folder(folder: Path, result: dict[str, Any], kind: str) -> str:
             from feederopt.report.partition import render_partition_report
 
             return render_partition_report(result, png, folder.name)
+        if kind == "resilience_restore":
+            from feederopt.report.resilience import render_restore
+
+            return render_restore(result, png, folder.name, *_restore_tables(folder))
         from feederopt.report.resilience import render_plan
 
         return render_plan(result, png, folder.name)
@@ -894,8 +914,8 @@ def write_report(result_dir: str | Path, out: str | Path | None = None, *,
     atomically; an existing file is replaced only with ``force``.
 
     The page is the one the command that wrote the folder writes (:func:`result_kind`):
-    ``solve --out`` (balanced or three-phase), ``schedule --out``, ``partition --out`` or
-    ``plan --out``."""
+    ``solve --out`` (balanced or three-phase), ``schedule --out``, ``partition --out``,
+    ``plan --out`` or ``restore --out``."""
     check_not_forked("feederopt.write_report")
     folder = Path(result_dir)
     result = _read_json(folder)

@@ -1,5 +1,9 @@
-"""The result folder of ``feederopt plan CASE --out DIR`` (seed 003): ``result.json``,
-``plan.png`` and a self-contained ``report.html``.
+"""The result folders of ``feederopt plan CASE --out DIR`` (seed 003): ``result.json``,
+``plan.png`` and a self-contained ``report.html``; and of ``feederopt restore CASE --broken ...
+--out DIR``: ``result.json``, the tables ``buses.parquet``, ``branches.parquet`` (the
+restoration per bus and per branch, the model's and the AC check's values:
+:func:`feederopt.results.resilience.restore_tables`) and ``switching.parquet`` (the switch
+operations from the normal state), ``restoration.png`` and ``report.html``.
 
 ``plan.png`` has one panel per scenario (at most :data:`MAX_PANELS`): every panel draws the
 hardened lines thick (dark blue), the backup-DG sites as green squares, the lines the scenario
@@ -14,17 +18,29 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import polars as pl
 
-from feederopt.io.writing import atomic_folder
+from feederopt.io.writing import atomic_folder, check_output, write_table
 from feederopt.network.container import Network
-from feederopt.report.page import fmt, image, kv_table, page, records_table, section
+from feederopt.report.page import (
+    MAX_ROWS,
+    fmt,
+    image,
+    kv_table,
+    notes_section,
+    page,
+    records_table,
+    section,
+)
 from feederopt.report.plot import _pyplot, coordinates, figure_png, tree_layout
 from feederopt.results.resilience import (
     DISCONNECTED_NOTE,
+    RestoreResult,
     disconnected_text,
     measure_caveats,
     shed_loads_text,
@@ -52,23 +68,95 @@ def _layout(net: Network) -> np.ndarray:
     return tree_layout(len(ids), f, t, np.ones(len(f), bool), roots)
 
 
-def plan_figure(net: Network, result: Mapping[str, Any]) -> Figure:
-    """The plan on the grid, one panel per scenario (module docstring)."""
-    plt = _pyplot()
-    pos = _layout(net)
+@dataclass(frozen=True)
+class _Grid:
+    """What the drawings take of the network: bus positions, ids, branches, load per bus."""
+
+    pos: np.ndarray
+    ids: list[str]
+    index: dict[str, int]
+    branches: list[tuple[str, str, str]]
+    load_kw: dict[str, float]
+    #: An xward's internal branch (the reader's model of it, no user line): drawn closed
+    #: where the xward's bus is energised, as the operation's lists leave it out.
+    internal: set[str]
+
+    @property
+    def small(self) -> bool:
+        return len(self.ids) <= 40
+
+
+def _grid(net: Network) -> _Grid:
     ids = [str(b) for b in net.buses["id"].to_list()]
-    index = {b: i for i, b in enumerate(ids)}
     branches = list(zip((str(b) for b in net.branches["id"].to_list()),
                         (str(b) for b in net.branches["from_bus"].to_list()),
                         (str(b) for b in net.branches["to_bus"].to_list()), strict=True))
     loads: dict[str, float] = {}
     for bus, p in zip(net.loads["bus"].to_list(), net.loads["p_mw"].to_list(), strict=True):
         loads[str(bus)] = loads.get(str(bus), 0.0) + 1000.0 * float(p)
-    # an xward's internal branch (the reader's model of it, no user line): drawn closed where
-    # the xward's bus is energised, as the operation's lists leave it out
     internal = ({str(b) for b, e in zip(net.branches["id"].to_list(),
                                         net.branches["pp_element"].to_list(), strict=True)
                  if e == "xward"} if "pp_element" in net.branches.columns else set())
+    return _Grid(_layout(net), ids, {b: i for i, b in enumerate(ids)}, branches, loads,
+                 internal)
+
+
+def _draw_operation(ax: Any, grid: _Grid, op: Mapping[str, Any], broken: set[str],
+                    hardened: set[str], sites: set[str]) -> None:
+    """One operation on the grid (module docstring): hardened lines thick blue, broken ones
+    red dotted, closed black, open grey dashed, shedding buses red, backup DGs green."""
+    pos, index, small = grid.pos, grid.index, grid.small
+    live = set(op.get("energised_buses", []))
+    closed = set(op.get("closed_lines", [])) | {b for b, a, _ in grid.branches
+                                                if b in grid.internal and a in live}
+    shed = op.get("shed_per_bus_kw", {})
+    for bid, a, b in grid.branches:
+        xs = [pos[index[a], 0], pos[index[b], 0]]
+        ys = [pos[index[a], 1], pos[index[b], 1]]
+        if bid in hardened:
+            ax.plot(xs, ys, color=HARDENED, lw=4.5, zorder=2, solid_capstyle="round")
+        if bid in broken and bid not in hardened:
+            ax.plot(xs, ys, color=SHED, lw=1.6, ls=":", zorder=3)
+        elif bid in closed:
+            ax.plot(xs, ys, color="black", lw=1.4, zorder=3)
+        else:
+            ax.plot(xs, ys, color="0.75", lw=1.0, ls="--", zorder=1)
+        if small:
+            ax.text(np.mean(xs), np.mean(ys), bid, fontsize=6, color="0.3", zorder=5,
+                    ha="center", va="center", bbox={"fc": "white", "ec": "none", "pad": 0.3})
+    loads = grid.load_kw
+    share = np.array([shed.get(b, 0.0) / loads[b] if loads.get(b) else 0.0 for b in grid.ids])
+    colour = [SHED if s > 1e-6 else "white" for s in share]
+    size = 30 + 90 * share if small else 6 + 30 * share
+    ax.scatter(pos[:, 0], pos[:, 1], s=size, c=colour, edgecolors="0.2", linewidths=0.6,
+               zorder=4)
+    site_idx = [index[b] for b in sites if b in index]
+    if site_idx:
+        ax.scatter(pos[site_idx, 0], pos[site_idx, 1], marker="s", s=120 if small else 40,
+                   facecolors="none", edgecolors=DG, linewidths=2.0, zorder=6)
+    if small:
+        for i, b in enumerate(grid.ids):
+            ax.annotate(b, pos[i], xytext=(4, 4), textcoords="offset points", fontsize=7)
+
+
+def _legend(fig: Any, hardened: bool) -> None:
+    from matplotlib.lines import Line2D
+
+    handles = ([Line2D([], [], color=HARDENED, lw=4.5, label="hardened line")] if hardened
+               else []) + [
+        Line2D([], [], color=SHED, lw=1.6, ls=":", label="broken line"),
+        Line2D([], [], color="black", lw=1.4, label="closed line"),
+        Line2D([], [], color="0.75", lw=1.0, ls="--", label="open line"),
+        Line2D([], [], marker="s", color=DG, ls="", mfc="none", label="backup DG"),
+        Line2D([], [], marker="o", color=SHED, ls="", label="bus shedding load")]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8,
+               frameon=False)
+
+
+def plan_figure(net: Network, result: Mapping[str, Any]) -> Figure:
+    """The plan on the grid, one panel per scenario (module docstring)."""
+    plt = _pyplot()
+    grid = _grid(net)
     hardened = set(result.get("hardened", []))
     sites = set(result.get("dg_sites", []))
     scenarios = list(result.get("scenarios", []))[:MAX_PANELS]
@@ -76,57 +164,36 @@ def plan_figure(net: Network, result: Mapping[str, Any]) -> Figure:
     cols = min(k, 3)
     rows = (k + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.4 * rows), squeeze=False)
-    small = len(ids) <= 40
     for ax in axes.ravel():
         ax.set_axis_off()
     for ax, sc in zip(axes.ravel(), scenarios or [{}], strict=False):
-        broken = set(sc.get("broken", []))
         op = sc.get("operation", {})
-        live = set(op.get("energised_buses", []))
-        closed = set(op.get("closed_lines", [])) | {b for b, a, _ in branches
-                                                    if b in internal and a in live}
-        shed = op.get("shed_per_bus_kw", {})
-        for bid, a, b in branches:
-            xs = [pos[index[a], 0], pos[index[b], 0]]
-            ys = [pos[index[a], 1], pos[index[b], 1]]
-            if bid in hardened:
-                ax.plot(xs, ys, color=HARDENED, lw=4.5, zorder=2, solid_capstyle="round")
-            if bid in broken and bid not in hardened:
-                ax.plot(xs, ys, color=SHED, lw=1.6, ls=":", zorder=3)
-            elif bid in closed:
-                ax.plot(xs, ys, color="black", lw=1.4, zorder=3)
-            else:
-                ax.plot(xs, ys, color="0.75", lw=1.0, ls="--", zorder=1)
-            if small:
-                ax.text(np.mean(xs), np.mean(ys), bid, fontsize=6, color="0.3", zorder=5,
-                        ha="center", va="center", bbox={"fc": "white", "ec": "none", "pad": 0.3})
-        share = np.array([shed.get(b, 0.0) / loads[b] if loads.get(b) else 0.0 for b in ids])
-        colour = [SHED if s > 1e-6 else "white" for s in share]
-        size = 30 + 90 * share if small else 6 + 30 * share
-        ax.scatter(pos[:, 0], pos[:, 1], s=size, c=colour, edgecolors="0.2", linewidths=0.6,
-                   zorder=4)
-        site_idx = [index[b] for b in sites if b in index]
-        if site_idx:
-            ax.scatter(pos[site_idx, 0], pos[site_idx, 1], marker="s", s=120 if small else 40,
-                       facecolors="none", edgecolors=DG, linewidths=2.0, zorder=6)
-        if small:
-            for i, b in enumerate(ids):
-                ax.annotate(b, pos[i], xytext=(4, 4), textcoords="offset points", fontsize=7)
+        _draw_operation(ax, grid, op, set(sc.get("broken", [])), hardened, sites)
         title = (f"{sc.get('name', '')} (p = {sc.get('probability', 0):g}): "
                  f"shed {op.get('shed_kw', 0.0):,.1f} kW") if sc else "no scenario"
         ax.set_title(title, fontsize=9)
-    from matplotlib.lines import Line2D
-
-    handles = [Line2D([], [], color=HARDENED, lw=4.5, label="hardened line"),
-               Line2D([], [], color=SHED, lw=1.6, ls=":", label="broken line"),
-               Line2D([], [], color="black", lw=1.4, label="closed line"),
-               Line2D([], [], color="0.75", lw=1.0, ls="--", label="open line"),
-               Line2D([], [], marker="s", color=DG, ls="", mfc="none", label="backup DG"),
-               Line2D([], [], marker="o", color=SHED, ls="", label="bus shedding load")]
-    fig.legend(handles=handles, loc="lower center", ncol=6, fontsize=8, frameon=False)
+    _legend(fig, hardened=True)
     fig.suptitle(f"{result.get('case', '')}: hardened {', '.join(sorted(hardened)) or '-'}; "
                  f"DGs at {', '.join(sorted(sites)) or '-'}", fontsize=11)
     fig.tight_layout(rect=(0, 0.05, 1, 0.95))
+    return fig
+
+
+def restoration_figure(net: Network, result: Mapping[str, Any]) -> Figure:
+    """A restoration (``restore``'s result document) on the grid: the broken lines red
+    dotted, the closed lines black, the open ones grey dashed, the buses that shed load red
+    (sized by the shed share), the backup DGs green (module docstring)."""
+    plt = _pyplot()
+    grid = _grid(net)
+    fig, ax = plt.subplots(figsize=(7.5, 6.0) if grid.small else (10.0, 8.0))
+    ax.set_axis_off()
+    op = result.get("operation") or {}
+    _draw_operation(ax, grid, op, set(result.get("broken", [])), set(),
+                    set(result.get("dg_sites", [])))
+    _legend(fig, hardened=False)
+    fig.suptitle(f"{result.get('case', '')}: lines {', '.join(result.get('broken', [])) or '-'}"
+                 f" broken; shed {fmt(op.get('shed_kw'), ',.1f', ' kW')}", fontsize=11)
+    fig.tight_layout(rect=(0, 0.06, 1, 0.95))
     return fig
 
 
@@ -258,4 +325,143 @@ def write_resilience_folder(out: str | Path, source: Any, result: Mapping[str, A
         (tmp / "plan.png").write_bytes(png)
         (tmp / "report.html").write_text(render_plan(result, png, Path(out).name),
                                          encoding="utf-8")
+    return Path(out)
+
+
+# ----- restore --out -----------------------------------------------------------------------------
+#: The figure of a restore folder.
+RESTORATION_PNG = "restoration.png"
+#: The switch operations' table of a restore folder, and its columns.
+SWITCHING_SCHEMA = {"branch": pl.String, "action": pl.String, "operated_by": pl.String}
+
+
+def switching_frame(switching: list[Mapping[str, Any]]) -> pl.DataFrame:
+    """``switching.parquet``: a restoration's switch operations from the normal state (the
+    branch, ``open`` or ``close``, and the pandapower switches that do it; null where none)."""
+    return pl.DataFrame([{k: row.get(k) for k in SWITCHING_SCHEMA} for row in switching],
+                        schema=SWITCHING_SCHEMA)
+
+
+def restore_summary(result: Mapping[str, Any]) -> dict[str, Any]:
+    """A restoration's summary rows, labelled as the console's table labels them, units in
+    brackets."""
+    op = result.get("operation") or {}
+    gap = result.get("gap")
+    weighted = abs(float(result.get("objective_kw") or 0.0) - float(
+        result.get("penalty_kw") or 0.0) - float(result.get("shed_kw") or 0.0)) > 1e-6
+    return {
+        "status": result.get("status"),
+        "broken lines": ", ".join(result.get("broken") or []) or "-",
+        "radiality": result.get("radiality"),
+        "load [kW]": fmt(result.get("total_load_kw"), ",.2f"),
+        "shed [kW]": fmt(result.get("shed_kw"), ",.2f"),
+        "switching penalty [kW]": fmt(result.get("penalty_kw"), ",.2f"),
+        ("total (priority-weighted shed + penalty) [kW]" if weighted else
+         "total (shed + penalty, as the seed reports) [kW]"):
+            fmt(result.get("objective_kw"), ",.2f"),
+        "lower bound [kW]": fmt(result.get("lower_bound_kw"), ",.2f"),
+        "gap [%]": fmt(None if gap is None else 100 * float(gap), ".4f"),
+        "backup DG sites": ", ".join(result.get("dg_sites") or []) or "-",
+        "closed lines": ", ".join(op.get("closed_lines") or []) or "-",
+        "disconnected": disconnected_text(op),
+        "solve time [s]": fmt(result.get("solve_time_s"), ".2f"),
+    }
+
+
+def restore_ac_rows(ac: Mapping[str, Any]) -> dict[str, Any]:
+    """A restoration's AC check (:mod:`feederopt.validation.restoration`) as the console's
+    table has it."""
+    def rng(lo: Any, hi: Any) -> str:
+        return "-" if lo is None or hi is None else f"{lo:.4f} - {hi:.4f}"
+
+    rows = {
+        "converged": ac.get("converged"),
+        "losses (AC; the model has none) [kW]": fmt(ac.get("losses_kw"), ".3f"),
+        "voltage (AC, true) [p.u.]": rng(ac.get("min_voltage_pu"), ac.get("max_voltage_pu")),
+        "voltage (model: LinDistFlow, lossless) [p.u.]": rng(ac.get("model_min_voltage_pu"),
+                                                            ac.get("model_max_voltage_pu")),
+        "max |V_model - V_ac| (model error) [p.u.]": fmt(ac.get("max_voltage_diff_pu"), ".2e"),
+    }
+    for bus, kw in (ac.get("dg_island_kw") or {}).items():
+        rows[f"backup DG {bus} forming its island (AC) [kW]"] = fmt(kw, ",.2f")
+    rows["limits hold in AC"] = ac.get("limits_hold")
+    if not ac.get("limits_hold"):
+        rows["verdict"] = ac.get("verdict")
+        rows["why"] = ac.get("cause")
+    return rows
+
+
+def _table(df: pl.DataFrame | None, name: str) -> str:
+    """A folder's table on the page (at most :data:`MAX_ROWS` rows; the rest counted)."""
+    if df is None:
+        return f"<p>The result folder has no {name}.</p>"
+    more = df.height - MAX_ROWS
+    return records_table(df.head(MAX_ROWS).to_dicts()) + (
+        f'<p class="note">{more} more rows in {name}.</p>' if more > 0 else "")
+
+
+def render_restore(result: Mapping[str, Any], png: bytes, source: str,
+                   buses: pl.DataFrame | None, branches: pl.DataFrame | None) -> str:
+    """The HTML page of a restoration (``result.json``) with its ``restoration.png`` and the
+    folder's ``buses``/``branches`` tables (None: the folder has none); ``source`` is the
+    folder's name, for the footer."""
+    op = result.get("operation") or {}
+    body = section("summary", "Restoration", kv_table(restore_summary(result)))
+    body += section("grid", "Restored topology and shed area",
+                    image(png, "restoration: broken lines "
+                          f"{', '.join(result.get('broken') or []) or 'none'}; closed lines "
+                          f"{', '.join(op.get('closed_lines') or []) or 'none'}",
+                          "Red dotted: broken; black: closed; grey dashed: open; red buses: "
+                          "shedding load; green squares: backup DGs."))
+    switching = list(result.get("switching") or [])
+    body += section("switching", "Switch operations from the normal state",
+                    records_table(switching) if switching else
+                    "<p>None: the normal state serves the restoration.</p>")
+    per_bus = op.get("shed_per_bus_kw") or {}
+    per_load = op.get("shed_per_load_kw") or {}
+    shed = records_table([{"bus": k, "shed [kW]": v} for k, v in per_bus.items()])
+    if per_load and per_load != per_bus:  # several loads at a bus, or load ids not bus ids
+        shed += records_table([{"load": k, "shed [kW]": v} for k, v in per_load.items()])
+    body += section("shed", "Shed load", shed if per_bus else "<p>No load is shed.</p>")
+    ac = result.get("ac_check")
+    body += section("ac-check", "AC check (pandapower Newton-Raphson): the true operating point",
+                    kv_table(restore_ac_rows(ac)) if ac else
+                    "<p>Not run (--no-ac-check): the AC columns of the tables are empty.</p>")
+    body += section("buses", "Buses (model: LinDistFlow, lossless; AC: pandapower)",
+                    _table(buses, "buses.parquet"))
+    body += section("branches", "Branches (flows at the from end)",
+                    _table(branches, "branches.parquet"))
+    body += notes_section(result)
+    return page(f"{result.get('case', '')}: restoration", str(result.get("status", "")),
+                "Least load shedding after line failures (seed 003, Phase 1)", body, source)
+
+
+def write_restore_folder(out: str | Path, source: Any, result: RestoreResult, *,
+                         force: bool = False) -> Path:
+    """Write the folder of ``feederopt restore ... --out DIR`` (module docstring) for
+    ``result``, the restoration of ``source`` (a case name, file or
+    :class:`~feederopt.network.container.Network`), atomically. An existing ``out`` is
+    replaced only with ``force``, and then only an empty folder or an earlier result folder,
+    never a file of the user's under a name the folder gets
+    (:func:`feederopt.io.writing.output_problems`)."""
+    from feederopt.cases import load
+
+    check_output(out, force=force, folder=True, command="restore",
+                 inputs=[source] if isinstance(source, str | Path) else [])
+    net = source if isinstance(source, Network) else load(source)
+    data = result.to_dict()
+    fig = restoration_figure(net, data)
+    png = figure_png(fig)
+    _pyplot().close(fig)
+    with atomic_folder(out, force=force) as tmp:
+        (tmp / "result.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        if result.buses is not None:
+            write_table(result.buses, tmp / "buses.parquet")
+        if result.branches is not None:
+            write_table(result.branches, tmp / "branches.parquet")
+        write_table(switching_frame(data.get("switching") or []), tmp / "switching.parquet")
+        (tmp / RESTORATION_PNG).write_bytes(png)
+        (tmp / "report.html").write_text(
+            render_restore(data, png, Path(out).name, result.buses, result.branches),
+            encoding="utf-8")
     return Path(out)

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from feederopt._version import stamped
 from feederopt.algorithms.resilience import Operation, PlanOutcome
 from feederopt.algorithms.resilience_measures import MEASURES_SHARE, StochasticMeasures
+from feederopt.network.schemas import nan_as_null
 from feederopt.problems.resilience import ResilienceProblem, Scenario
 from feederopt.validation.restoration import RestorationAcCheck
 
@@ -211,9 +213,105 @@ class RestoreResult:
     #: The switch operations from the normal state: ``{"branch", "action": "open"|"close",
     #: "operated_by" (a pandapower net's switches)}``; broken lines are not listed.
     switching: list[dict[str, str]] = field(default_factory=list)
+    #: The tables of ``restore --out`` (:func:`restore_tables`: per bus and per branch, the
+    #: model's and the AC power flow's values, units in the column names; missing values
+    #: null); not in :meth:`to_dict` (the JSON has the operation's own lists).
+    buses: pl.DataFrame | None = field(default=None, repr=False, compare=False)
+    branches: pl.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return stamped("resilience_restore", asdict(self))
+        doc = asdict(replace(self, buses=None, branches=None))
+        for name in RESTORE_TABLES:
+            doc.pop(name)
+        return stamped("resilience_restore", doc)
+
+
+#: The tables a :class:`RestoreResult` holds beside its JSON document.
+RESTORE_TABLES = ("buses", "branches")
+
+
+def restore_tables(problem: ResilienceProblem, broken: tuple[int, ...], op: Operation,
+                   ac: RestorationAcCheck | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The restoration ``op`` per bus and per branch, in the user's ids (an xward's internal
+    bus and branch left out, as in :func:`operation_view`), kW, kvar and p.u.
+
+    ``buses``: ``id``, ``is_source``, ``energised`` (reached over closed lines from a source
+    or a producing backup DG), the bus's load ``p_load_kw``/``q_load_kvar``, the shed P
+    ``p_shed_kw``, a backup DG's output ``p_backup_dg_kw`` (the model's), the model's voltage
+    ``vm_pu`` (LinDistFlow, lossless: ``sqrt(U)``, null where de-energised), the band
+    ``v_min_pu``/``v_max_pu``, and pandapower's ``vm_ac_pu``/``va_ac_degree`` (the AC check,
+    :mod:`feederopt.validation.restoration`; null where it leaves the bus without a source,
+    and everywhere when it did not run or converge).
+
+    ``branches``: ``id``, ``from_bus``, ``to_bus``, ``state`` (``closed``, ``open``, or
+    ``broken``: out by the disaster), ``closed``, ``broken``, ``switchable``, the model's flow
+    at the from end ``p_from_kw``/``q_from_kvar`` (0 where open), and pandapower's
+    ``p_from_ac_kw``, ``q_from_ac_kvar``, ``i_ac_ka``, its series losses ``loss_ac_kw`` and
+    ``loading_ac_percent`` (of the rating; null without one). An open or broken branch carries
+    nothing (0); a line opened by a switch at one end keeps pandapower's charging losses. The
+    total ``ac_check.losses_kw`` also counts the losses outside any branch (trafo3w, switch
+    impedances), so it may exceed the column's sum."""
+    g = problem.grid
+    kw = problem.kw_per_pu
+    aux = problem.xward_buses
+    keep_bus = [i for i in range(g.n) if i not in aux]
+    keep_br = [k for k in range(g.m) if k not in problem.xward_branches]
+    closed = np.asarray(op.closed) > 0.5
+    view = operation_view(problem, op)
+    live = set(view.energised_buses)
+    dg = view.dg_output_kw
+    flow = ac.power_flow if ac is not None else None
+    vm_ac: dict[str, float] = {}
+    va_ac: dict[str, float] = {}
+    br_ac: dict[str, tuple[float, float, float, float, float]] = {}
+    if flow is not None:
+        vm_ac = dict(zip(flow.bus_ids, np.asarray(flow.vm_pu, float).tolist(), strict=True))
+        va_ac = dict(zip(flow.bus_ids, np.asarray(flow.va_degree, float).tolist(),
+                         strict=True))
+        br_ac = {b: (1e3 * p, 1e3 * q, i, loss, load) for b, p, q, i, loss, load in zip(
+            flow.branch_ids, flow.p_from_mw, flow.q_from_mvar, flow.i_ka, flow.loss_kw,
+            flow.loading_percent, strict=True)}
+    ids = [problem.bus_ids[i] for i in keep_bus]
+    u = np.asarray(op.u, float)
+    buses = pl.DataFrame({
+        "id": ids,
+        "is_source": np.asarray(g.is_source, bool)[keep_bus],
+        "energised": [b in live for b in ids],
+        "p_load_kw": np.asarray(g.p_load, float)[keep_bus] * kw,
+        "q_load_kvar": np.asarray(g.q_load, float)[keep_bus] * kw,
+        "p_shed_kw": np.asarray(op.shed_pu, float)[keep_bus] * kw,
+        "p_backup_dg_kw": [float(dg.get(b, 0.0)) for b in ids],
+        "vm_pu": [float(np.sqrt(max(u[i], 0.0))) if problem.bus_ids[i] in live else math.nan
+                  for i in keep_bus],
+        "v_min_pu": np.sqrt(np.asarray(g.u_min, float)[keep_bus]),
+        "v_max_pu": np.sqrt(np.asarray(g.u_max, float)[keep_bus]),
+        "vm_ac_pu": [vm_ac.get(b, math.nan) for b in ids],
+        "va_ac_degree": [va_ac.get(b, math.nan) for b in ids],
+    }, schema_overrides={"vm_pu": pl.Float64, "vm_ac_pu": pl.Float64,
+                         "va_ac_degree": pl.Float64, "p_backup_dg_kw": pl.Float64})
+    out = set(broken)
+    no_switch = (np.zeros(g.m, bool) if g.no_switch is None
+                 else np.asarray(g.no_switch, bool))
+    bids = [problem.branch_ids[k] for k in keep_br]
+    nan5 = (math.nan,) * 5
+    ac_rows = [br_ac.get(b, nan5) for b in bids]
+    p = np.where(closed, np.asarray(op.p, float), 0.0) * kw
+    q = np.where(closed, np.asarray(op.q, float), 0.0) * kw
+    branches = pl.DataFrame({
+        "id": bids,
+        "from_bus": [problem.bus_ids[int(g.f[k])] for k in keep_br],
+        "to_bus": [problem.bus_ids[int(g.t[k])] for k in keep_br],
+        "state": ["closed" if closed[k] else "broken" if k in out else "open"
+                  for k in keep_br],
+        "closed": closed[keep_br],
+        "broken": [k in out for k in keep_br],
+        "switchable": ~no_switch[keep_br],
+        "p_from_kw": p[keep_br] + 0.0,
+        "q_from_kvar": q[keep_br] + 0.0,
+        **{name: [float(r[j]) for r in ac_rows] for j, name in enumerate(
+            ("p_from_ac_kw", "q_from_ac_kvar", "i_ac_ka", "loss_ac_kw", "loading_ac_percent"))},
+    }, schema_overrides={"closed": pl.Boolean, "broken": pl.Boolean, "switchable": pl.Boolean})
+    return nan_as_null(buses), nan_as_null(branches)
 
 
 @dataclass(frozen=True)
@@ -351,6 +449,7 @@ def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
                    radiality: str, penalty_pu: float, sites: np.ndarray | None,
                    ac: RestorationAcCheck | None = None) -> RestoreResult:
     view = operation_view(problem, op)
+    buses, branches = restore_tables(problem, broken, op, ac)
     penalty_kw = penalty_pu * problem.kw_per_pu * _n_closed(op)
     weighted_kw = _r(op.weighted_shed_pu * problem.kw_per_pu)  # = shed_kw at priority 1
     return RestoreResult(
@@ -365,7 +464,7 @@ def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
         gap=_num(max(op.objective - op.bound, 0.0) / max(abs(op.objective), 1e-9)),
         dg_sites=_sites(problem, sites) if sites is not None else [], operation=view,
         solve_time_s=op.solve_time_s, notes=list(problem.notes) + island_note([("", view)]),
-        ac_check=ac.to_dict() if ac is not None else None)
+        ac_check=ac.to_dict() if ac is not None else None, buses=buses, branches=branches)
 
 
 def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: PlanOutcome,

@@ -28,12 +28,15 @@ import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
 from feederopt.network.container import Network
+
+if TYPE_CHECKING:
+    from feederopt.validation.ac import AcResult
 
 #: Tolerance of the AC verdict on voltages [p.u.] and loadings [share of the rating].
 TOLERANCE = 1e-6
@@ -68,6 +71,10 @@ class RestorationAcCheck:
     #: The closed lines whose flow in the model itself has ``|S| = sqrt(P^2 + Q^2)`` above the
     #: rating (none with the rating polygon (5d'), which keeps ``|S| <= Pbar``).
     model_overloaded_lines: list[str] = field(default_factory=list)
+    #: pandapower's power flow itself (its per-bus voltages, per-branch flows and losses, by
+    #: the network's bus and branch ids): the tables of ``restore --out``
+    #: (:func:`feederopt.results.resilience.restore_tables`); not in :meth:`to_dict`.
+    power_flow: AcResult | None = field(default=None, repr=False, compare=False)
 
     @property
     def cause(self) -> str:
@@ -185,7 +192,8 @@ def restoration_ac(network: Network, problem: Any, op: Any, sites: np.ndarray | 
     mv = model_v[energised] if energised else np.array([math.nan])
     if not ac.converged:
         return RestorationAcCheck(False, math.nan, math.nan, math.nan, float(np.nanmin(mv)),
-                                  float(np.nanmax(mv)), math.nan, False, message=ac.message)
+                                  float(np.nanmax(mv)), math.nan, False, message=ac.message,
+                                  power_flow=ac)
     index = {b: i for i, b in enumerate(ac.bus_ids)}
     # an xward run without its source: its auxiliary bus carries no current, at its bus's V
     vac = np.array([ac.vm_pu[index[sourceless.get(problem.bus_ids[i], problem.bus_ids[i])]]
@@ -218,7 +226,7 @@ def restoration_ac(network: Network, problem: Any, op: Any, sites: np.ndarray | 
         True, ac.losses_kw, float(np.nanmin(vac)) if ok.any() else math.nan,
         float(np.nanmax(vac)) if ok.any() else math.nan, float(np.nanmin(mv)),
         float(np.nanmax(mv)), float(diff.max()) if diff.size else math.nan, fine, low, high,
-        over, dead, island, big, ac.message, model_over)
+        over, dead, island, big, ac.message, model_over, power_flow=ac)
 
 
 @contextmanager
