@@ -21,7 +21,7 @@ def report(
     result_dir: str = typer.Argument(
         ..., metavar="RESULT_DIR", show_default=False,
         help="A folder written with --out by `feederopt solve` (with or without --report; a "
-        "three-phase FEEDER.dss too), `schedule`, `partition` or `plan`."),
+        "three-phase FEEDER.dss too), `schedule`, `partition`, `plan` or `restore`."),
     out: str | None = typer.Option(None, "--out", "-o", metavar=FILE,
                                    help="The HTML file [default: RESULT_DIR/report.html]."),
     force: bool = FORCE_OPT,
@@ -31,8 +31,8 @@ def report(
     """Write one self-contained HTML report of a result folder: the report of the command that
     wrote it. A solve folder gets the summary, grid, voltage profile, convergence, AC check,
     devices and generators, and the scenario and robust tables when present; a schedule,
-    partition, plan or three-phase solve folder gets the report.html that command writes,
-    rebuilt from result.json and its figures."""
+    partition, plan, restore or three-phase solve folder gets the report.html that command
+    writes, rebuilt from result.json and its figures (and a restore folder's tables)."""
     from feederopt import write_report
 
     path = write_report(result_dir, out, force=force)
