@@ -787,8 +787,9 @@ def report_grid(net: ThreePhaseNetwork, open_switches: set[str],
     (phases, voltage limits, the file's ``BusCoords`` ``x``/``y`` when it has them, and
     ``distance_m``/``base_distance_m``, the length of the shortest path of closed lines from a
     source with ``open_switches`` and with ``base_open`` open, None where no closed path
-    reaches), ``branches`` (lines and transformers in service, their kind and whether they are
-    closed in the answer and in the base case) and ``sources`` (the source buses).
+    reaches), ``branches`` (lines, series capacitors and transformers in service, their kind
+    (``switch``, ``line``, ``capacitor``, ``transformer``) and whether they are closed in the
+    answer and in the base case) and ``sources`` (the source buses).
 
     Distances are Dijkstra's shortest paths over the closed lines' ``length_m`` (a
     transformer has length 0); on a radial topology, the path along the tree."""
@@ -801,7 +802,8 @@ def report_grid(net: ThreePhaseNetwork, open_switches: set[str],
         switch = bool(r["switchable"])
         branches.append({
             "id": r["id"], "from_bus": r["from_bus"], "to_bus": r["to_bus"],
-            "kind": "switch" if switch else "line", "phases": r["phases"],
+            "kind": "switch" if switch else (
+                "capacitor" if r["kind"] == "capacitor" else "line"), "phases": r["phases"],
             "length_m": r["length_m"], "switchable": switch,
             "closed": not switch or r["id"] not in open_switches,
             "base_closed": not switch or r["id"] not in base_open})

@@ -31,7 +31,11 @@ What is read, and how (OpenDSS manual, "Circuit element reference"):
   phase to ground, as OpenDSS connects it), with the load model as the exponents of the
   exponential model (models 1-8; ZIP by its slope at 1 p.u.);
 * **capacitors, generators, PV systems, storage**: ratings, and the base-case output as
-  OpenDSS solved it.
+  OpenDSS solved it; a **series capacitor** (``bus2`` another bus, on phase nodes) is a
+  zero-length line of kind ``capacitor`` from OpenDSS's primitive admittance matrix
+  (``X = -kV^2 / Mvar`` per phase over the steps that are in, plus ``R`` and ``XL``; ``Cuf``,
+  ``Cmatrix`` as OpenDSS applies them), rated by its ``NormAmps``; until user test ut34 it was
+  read as a shunt on ``bus1`` and the connection to ``bus2`` vanished.
 
 An open or disabled line whose end is on a bus or phase that no energised element has (IEEE
 8500's phase-b tie ``WD701_48332_sw`` to a phase-a lateral; EPRI ckt5's ties to neighbouring
@@ -1141,9 +1145,14 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     cap_value_problems: list[Problem] = []  # kV not positive, kvar not finite
     for cap in _iterate(dss.Capacitors):
         nph = int(dss.CktElement.NumPhases())
-        bus, nodes = terminals()[0]
-        if bus in sec.bus_unit:
-            problems.append(_on_secondary(f"Capacitor.{cap}", "shunts", cap, bus, sec))
+        terms = terminals()
+        bus, nodes = terms[0]
+        on_sec = [b for b, _ in terms if b in sec.bus_unit]
+        if on_sec:
+            problems.append(_on_secondary(f"Capacitor.{cap}", "shunts", cap, on_sec[0], sec))
+            continue
+        if _is_series(terms):
+            _series_capacitor(cap, terms, line_rows, z_rows, problems, warnings)
             continue
         kv_c, kvar_c = float(dss.Capacitors.kV()), float(dss.Capacitors.kvar())
         if not (math.isfinite(kv_c) and kv_c > 0) or not math.isfinite(kvar_c):
@@ -1427,18 +1436,17 @@ def _reactors(buses: dict[str, dict[str, Any]], sec: Secondaries,
       in a model that takes neutrals as grounded, and gets a warning.
     """
     dss = _dss()
-    line_ids = {r["id"] for r in line_rows}
     grounding: list[str] = []
     for rx in _iterate(dss.Reactors):
         element = f"Reactor.{rx}"
         terms = terminals()
         enabled = bool(dss.CktElement.Enabled())
-        (b1, n1) = terms[0]
+        b1 = terms[0][0]
         on_sec = [b for b, _ in terms if b in sec.bus_unit]
         if on_sec:
             problems.append(_on_secondary(element, "reactor", rx, on_sec[0], sec))
             continue
-        series = len(terms) == 2 and terms[1][0] != b1 and any(1 <= x <= 3 for x in terms[1][1])
+        series = _is_series(terms)
         raw = np.asarray(dss.CktElement.YPrim(), float) if enabled else np.zeros(0)
         nc = int(dss.CktElement.NumConductors())
         if raw.size != 2 * (nc * len(terms)) ** 2:
@@ -1453,27 +1461,6 @@ def _reactors(buses: dict[str, dict[str, Any]], sec: Secondaries,
         m = nc * len(terms)
         y = (raw[0::2] + 1j * raw[1::2]).reshape(m, m)
         if series:
-            b2, n2 = terms[1]
-            ys = -y[:nc, nc:]
-            if (_letters(n1) != _letters(n2) or len(set(_letters(n1))) != nc
-                    or abs(np.linalg.det(ys)) < 1e-300 or not np.all(np.isfinite(ys))):
-                problems.append(Problem(
-                    ProblemKind.UNSUPPORTED_ELEMENT, "reactor",
-                    f"{element} connects nodes {n1} of bus {b1} to nodes {n2} of bus {b2}: a "
-                    "series reactor is read as a line, with the same phases 1-3 at both ends "
-                    "and a finite impedance", (rx,), "bus2",
-                    "connect the same phases at both ends, e.g. bus1=x.1.2.3 bus2=y.1.2.3"))
-                continue
-            z_raw = np.linalg.inv(ys)
-            tiny = 1e-12 * float(np.max(np.abs(z_raw)))  # round-off of the inversion
-            z = (np.where(np.abs(z_raw.real) < tiny, 0.0, z_raw.real)
-                 + 1j * np.where(np.abs(z_raw.imag) < tiny, 0.0, z_raw.imag))
-            if np.any(np.diag(z).real < 0):
-                problems.append(Problem(
-                    ProblemKind.BAD_IMPEDANCE, "reactor",
-                    f"{element} has a negative resistance (negative losses)", (rx,), "r",
-                    "give R >= 0"))
-                continue
             # OpenDSS fills NormAmps of a reactor given by impedance from its (default) kvar
             # and kV, 100 kvar at 12.47 kV: 4.63 A, which is no rating
             amps = float(dss.CktElement.NormalAmps())
@@ -1481,19 +1468,8 @@ def _reactors(buses: dict[str, dict[str, Any]], sec: Secondaries,
             if (int(dss.Reactors.SpecType()) != 1 and kv > 0
                     and abs(amps - kvar / (kv * math.sqrt(3))) <= 1e-9 * amps):
                 amps = 0.0
-            lid = rx if rx not in line_ids else f"reactor.{rx}"
-            phases = _letters(n1)
-            line_rows.append({
-                "id": lid, "from_bus": b1, "to_bus": b2, "phases": phases, "length_m": 0.0,
-                "kind": "line", "switchable": False, "normally_open": False,
-                "in_service": enabled and not open_at_a_terminal(),
-                "i_max_a": amps or None, "line_code": None,
-            })
-            for i, pi in enumerate(phases):
-                for j, pj in enumerate(phases):
-                    z_rows.append({"line": lid, "row": pi, "col": pj,
-                                   "r_ohm": float(z[i, j].real), "x_ohm": float(z[i, j].imag),
-                                   "b_us": 0.0})
+            _series_line(element, rx, "reactor", "line", terms, y, amps, line_rows, z_rows,
+                         problems)
             continue
         bus = buses.get(b1)
         # the conductors on b1's phase nodes carry its voltages; ground, neutrals and
@@ -1522,6 +1498,99 @@ def _reactors(buses: dict[str, dict[str, Any]], sec: Secondaries,
             f"{len(grounding)} reactor(s) on neutral nodes only ({', '.join(grounding[:6])}"
             f"{' ...' if len(grounding) > 6 else ''}): the model takes neutrals as grounded, "
             "so they are left out")
+
+
+def _is_series(terms: list[tuple[str, list[int]]]) -> bool:
+    """Is an element with the terminals ``terms`` (:func:`terminals`) in series: a second
+    terminal on another bus, on a phase node (a ``bus2`` on ground, ``y.0.0.0``, or on the
+    element's own bus is a shunt's)?"""
+    return (len(terms) == 2 and terms[1][0] != terms[0][0]
+            and any(1 <= x <= 3 for x in terms[1][1]))
+
+
+def _series_line(element: str, name: str, component: str, kind: str,
+                 terms: list[tuple[str, list[int]]], y: np.ndarray, amps: float,
+                 line_rows: list[dict[str, Any]], z_rows: list[dict[str, Any]],
+                 problems: list[Problem]) -> None:
+    """A two-terminal series element (a ``Reactor`` or ``Capacitor`` with ``bus2`` another
+    bus, :func:`_is_series`) as a zero-length, non-switchable line of ``kind`` from its
+    primitive admittance matrix ``y`` (the active element's ``YPrim``): ``Yprim = [[Ys, -Ys],
+    [-Ys, Ys]]`` (no shunt part), impedance ``Z = Ys^-1`` with ``Ys = -Yprim[terminal 1,
+    terminal 2]``, rating ``amps`` [A] (0: none). Its id is ``name``, or ``<component>.<name>``
+    when a line has that name. A typed problem on ``element`` instead when the two ends are
+    on different phases, ``Ys`` is singular or not finite, ``y`` has a shunt part, or a self
+    resistance is negative (negative losses)."""
+    (b1, n1), (b2, n2) = terms
+    nc = len(n1)
+    ys = -y[:nc, nc:]
+    scale = float(np.max(np.abs(y))) if y.size and np.all(np.isfinite(y)) else 0.0
+    if (_letters(n1) != _letters(n2) or len(set(_letters(n1))) != nc or not scale
+            or abs(np.linalg.det(ys)) < 1e-300 or not np.all(np.isfinite(ys))):
+        problems.append(Problem(
+            ProblemKind.UNSUPPORTED_ELEMENT, component,
+            f"{element} connects nodes {n1} of bus {b1} to nodes {n2} of bus {b2}: a "
+            f"series {component} is read as a line, with the same phases 1-3 at both ends "
+            "and a finite impedance", (name,), "bus2",
+            "connect the same phases at both ends, e.g. bus1=x.1.2.3 bus2=y.1.2.3"))
+        return
+    shunt = np.concatenate([y[:nc, :nc] - ys, y[nc:, nc:] - ys, y[nc:, :nc] + ys])
+    if float(np.max(np.abs(shunt))) > 1e-9 * scale:
+        problems.append(Problem(
+            ProblemKind.UNSUPPORTED_ELEMENT, component,
+            f"{element} has a shunt part between its terminals and ground: a series "
+            f"{component} is read as a line of its series impedance alone", (name,), "bus2",
+            "give the series element and any shunt at its ends as separate elements"))
+        return
+    z_raw = np.linalg.inv(ys)
+    tiny = 1e-12 * float(np.max(np.abs(z_raw)))  # round-off of the inversion
+    z = (np.where(np.abs(z_raw.real) < tiny, 0.0, z_raw.real)
+         + 1j * np.where(np.abs(z_raw.imag) < tiny, 0.0, z_raw.imag))
+    if np.any(np.diag(z).real < 0):
+        problems.append(Problem(
+            ProblemKind.BAD_IMPEDANCE, component,
+            f"{element} has a negative resistance (negative losses)", (name,), "r",
+            "give R >= 0"))
+        return
+    lid = name if name not in {r["id"] for r in line_rows} else f"{component}.{name}"
+    phases = _letters(n1)
+    line_rows.append({
+        "id": lid, "from_bus": b1, "to_bus": b2, "phases": phases, "length_m": 0.0,
+        "kind": kind, "switchable": False, "normally_open": False,
+        "in_service": bool(_dss().CktElement.Enabled()) and not open_at_a_terminal(),
+        "i_max_a": amps or None, "line_code": None,
+    })
+    for i, pi in enumerate(phases):
+        for j, pj in enumerate(phases):
+            z_rows.append({"line": lid, "row": pi, "col": pj,
+                           "r_ohm": float(z[i, j].real), "x_ohm": float(z[i, j].imag),
+                           "b_us": 0.0})
+
+
+def _series_capacitor(cap: str, terms: list[tuple[str, list[int]]],
+                      line_rows: list[dict[str, Any]], z_rows: list[dict[str, Any]],
+                      problems: list[Problem], warnings: list[str]) -> None:
+    """The active ``Capacitor`` with ``bus2`` another bus (a series capacitor,
+    :func:`_is_series`) as a line of kind ``capacitor`` (:func:`_series_line`), from its
+    primitive admittance matrix as OpenDSS builds it: per phase ``X = -kV^2 / Mvar`` (``kV``
+    line to line and ``kvar`` the total for a 3-phase bank; OpenDSS manual, Capacitor) over
+    the steps that are in, plus its series ``R`` and ``XL``; ``Cuf`` and ``Cmatrix`` as
+    OpenDSS applies them. Its rating is OpenDSS's ``NormAmps`` (by default 1.35 times the
+    rated current ``kvar / (sqrt(3) kV)``, at which its rated kV is across it). A disabled
+    capacitor, or one with every step out (``states=[0]``: OpenDSS's admittance is zero),
+    connects nothing and is left out, with a warning. Before, the reader took it for a shunt on
+    ``bus1`` and the ``bus1``-``bus2`` connection vanished (user test ut34)."""
+    dss = _dss()
+    element = f"Capacitor.{cap}"
+    raw = (np.asarray(dss.CktElement.YPrim(), float) if dss.CktElement.Enabled()
+           else np.zeros(0))
+    m = sum(len(nodes) for _, nodes in terms)
+    if raw.size != 2 * m * m or not np.any(raw):
+        warnings.append(f"{element} is a series capacitor that is disabled or has every step "
+                        f"out: it connects nothing and is left out")
+        return
+    y = (raw[0::2] + 1j * raw[1::2]).reshape(m, m)
+    _series_line(element, cap, "capacitor", "capacitor", terms, y,
+                 float(dss.CktElement.NormalAmps()), line_rows, z_rows, problems)
 
 
 def _reduction_notes(sec: Secondaries, loads: list[dict[str, Any]]) -> list[str]:

@@ -7,9 +7,10 @@ validated by a Patito model, with the unit in every column name, as in
 
 * ``buses``: one row per bus, with its phases and nominal voltage;
 * ``sources``: voltage sources (the substation) and their sequence impedances;
-* ``lines``: lines and switches; ``impedances`` holds their full series impedance and shunt
-  susceptance matrices, one row per (line, row phase, column phase), whole-line values in Ohm
-  and uS (per-length values times length);
+* ``lines``: lines, switches and series capacitors (kind ``capacitor``, a negative self
+  reactance); ``impedances`` holds their full series impedance and shunt susceptance matrices,
+  one row per (line, row phase, column phase), whole-line values in Ohm and uS (per-length
+  values times length);
 * ``transformers``: two-winding transformers and single-phase regulator units, one row each,
   with their terminal nodes as OpenDSS numbers them (``"1.2"`` is a winding between nodes 1 and
   2, ``"1"`` one between node 1 and ground);
@@ -73,7 +74,9 @@ class PhaseLine(pt.Model):
     to_bus: str = pt.Field(description="Bus id at the to end.")
     phases: str = pt.Field(description="Phases of the conductors, in matrix order.")
     length_m: float = pt.Field(default=0.0, description="Length [m].")
-    kind: Literal["line", "switch"] = pt.Field(default="line", description="line | switch.")
+    kind: Literal["line", "switch", "capacitor"] = pt.Field(
+        default="line", description="line | switch | capacitor (a series capacitor: the one "
+        "kind whose self reactance may be negative).")
     switchable: bool = pt.Field(default=False, description="Can the optimiser open it?")
     normally_open: bool = pt.Field(default=False, description="Open in the base case.")
     in_service: bool = pt.Field(default=True, description="False removes the line.")
@@ -283,17 +286,24 @@ def _problem(kind: ProblemKind, component: str, message: str, ids: list[str] | t
 def _impedance_problems(net: ThreePhaseNetwork) -> list[Problem]:
     """``bad_impedance`` for a negative or NaN line length, an impedance matrix entry that is
     NaN or infinite or a negative self (diagonal) resistance or reactance, and a negative or NaN
-    transformer resistance or NaN reactance: they would give negative losses, as in the
-    balanced checks (:mod:`feederopt.network.validate`). Zero is allowed: switches and jumpers
-    may have no length or impedance. Mutual (off-diagonal) terms may be negative."""
+    transformer resistance or NaN reactance: a negative resistance would give negative losses,
+    and a negative reactance on a line is a typo, as in the balanced checks
+    (:mod:`feederopt.network.validate`). A series capacitor (kind ``capacitor``) is the
+    exception: its self reactance is negative (``X = -1 / (omega C)``). Zero is allowed:
+    switches and jumpers may have no length or impedance. Mutual (off-diagonal) terms may be
+    negative."""
     out: list[Problem] = []
     lines, z, tr = net.lines, net.impedances, net.transformers
     ids = lines.filter(pl.col("length_m").is_nan() | (pl.col("length_m") < 0))["id"].to_list()
     if ids:
         out.append(_problem(ProblemKind.BAD_IMPEDANCE, "lines", "length_m is negative or NaN",
                             ids, "length_m", "give the length in m, >= 0"))
+    capacitors = lines.filter(pl.col("kind") == "capacitor")["id"].to_list()
     for col in ("r_ohm", "x_ohm"):
-        bad = ~pl.col(col).is_finite() | ((pl.col("row") == pl.col("col")) & (pl.col(col) < 0))
+        negative = (pl.col("row") == pl.col("col")) & (pl.col(col) < 0)
+        if col == "x_ohm":
+            negative = negative & ~pl.col("line").is_in(capacitors)
+        bad = ~pl.col(col).is_finite() | negative
         ids = sorted(set(z.filter(bad)["line"].to_list()))
         if ids:
             out.append(_problem(ProblemKind.BAD_IMPEDANCE, "impedances",
@@ -643,7 +653,7 @@ def validate_three_phase(net: ThreePhaseNetwork) -> list[Problem]:
     refs("sources", "bus", None)
     out += _supply_problems(net, phases_of)
     with_z = set(net.impedances["line"].to_list())
-    no_z = sorted(set(net.lines.filter(pl.col("kind") == "line")["id"].to_list()) - with_z)
+    no_z = sorted(set(net.lines.filter(pl.col("kind") != "switch")["id"].to_list()) - with_z)
     if no_z:
         out.append(_problem(ProblemKind.BAD_IMPEDANCE, "lines", "line has no impedance matrix",
                             no_z, "impedances", "give a line code or r/x values"))
