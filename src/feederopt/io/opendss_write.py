@@ -14,8 +14,10 @@ Elements, in OpenDSS's terms (OpenDSS manual, "Circuit element reference"):
   X0`` in Ohm); more sources are further ``Vsource`` elements;
 * a line: ``rmatrix``/``xmatrix`` of the whole line with ``length=1 units=none``, and its
   shunt susceptance as ``cmatrix`` [nF] at ``frequency`` (the model keeps ``B``); a switch
-  ``switch=yes`` (OpenDSS's 1 mOhm; a switch with impedance rows gets them), an open one
-  ``enabled=no``;
+  without impedance rows ``switch=yes`` (OpenDSS's 1 mOhm), one with them a line of that
+  impedance (``switch=yes`` would override its matrices with OpenDSS's switch impedance,
+  r1 = x1 = 1 Ohm at length 1), an open one ``enabled=no``; a series capacitor (kind
+  ``capacitor``) a line of its impedance, a negative reactance;
 * a transformer: two windings with ``%r`` split equally, ``xhl``, the taps;
 * a load part: one single-phase load, wye on its phase node or delta across its two, with the
   exponents as the load model (``model=1`` for constant power, ``2`` constant impedance, ``5``
@@ -95,8 +97,9 @@ def model_script(net: ThreePhaseNetwork, *, open_switches: Iterable[str] | None 
             b[i, j] = r["b_us"] * 1e-6
         c_nf = b / omega * 1e9
         enabled = ln["in_service"] and not (ln["switchable"] and ln["id"] in opened)
-        sw = " switch=yes" if ln["kind"] == "switch" else ""
-        out.append(f"New Line.{_name(ln['id'])} {ends}{sw} length=1 units=none "
+        # no switch=yes here: OpenDSS then gives the line its switch impedance (1 Ohm per
+        # unit length, r1 = x1 = 1) whatever rmatrix/xmatrix say, before or after it
+        out.append(f"New Line.{_name(ln['id'])} {ends} length=1 units=none "
                    f"rmatrix={_matrix(z.real)} xmatrix={_matrix(z.imag)} "
                    f"cmatrix={_matrix(c_nf)} enabled={'yes' if enabled else 'no'}")
     for t in net.transformers.iter_rows(named=True):
