@@ -298,15 +298,26 @@ class SupplyCapacity:
         the sum over its phases (a balanced bus: ``3 V_n^2 / |Z_1|``, the balanced rule's
         ``V_LL^2 / |Z_1|``). The units are fixed injections (no voltage-holding unit, no
         ``p_max`` reserve: ``p_gen = 0``): give :meth:`ratio` the net demand, the units'
-        output taken off. ``s_base_mva`` is 1 (MW). None without a source or a branch."""
+        output taken off. ``s_base_mva`` is 1 (MW). None without a source or a branch.
+
+        A series capacitor (a negative self reactance) cancels reactance along its path, so
+        the sum of the branches' ``|Z|`` is then no lower bound of the path's: on a feeder
+        with one, each branch counts the smallest eigenvalue of its resistance matrix
+        ``Re Z`` instead, which is (Weyl's inequality for the path's sum, and ``|x* Z x| >=
+        x* Re(Z) x`` for the symmetric ``Z`` of a line) a lower bound of the path's smallest
+        singular value."""
         n = pu3.n_nodes
         if not n or not len(pu3.source_nodes):
             return None
+        capacitive = any(np.any(np.diag(np.atleast_2d(e.z_pu)).imag < 0)
+                         for e in pu3.edges if e.phases)
         links: dict[tuple[int, int], float] = {}
         for e in pu3.edges:
             if not e.phases:
                 continue
-            z = float(np.linalg.svd(np.atleast_2d(e.z_pu), compute_uv=False).min())
+            zm = np.atleast_2d(e.z_pu)
+            z = (max(float(np.linalg.eigvalsh((zm.real + zm.real.T) / 2).min()), 0.0)
+                 if capacitive else float(np.linalg.svd(zm, compute_uv=False).min()))
             for ph in e.phases:
                 a, b = pu3.node_of.get((e.f, ph)), pu3.node_of.get((e.t, ph))
                 if a is not None and b is not None:
