@@ -591,10 +591,10 @@ def _unsourced_buses(net: ThreePhaseNetwork, no_kv: list[str]) -> list[Problem]:
 
 def validate_three_phase(net: ThreePhaseNetwork) -> list[Problem]:
     """Typed problems of a three-phase network: duplicate ids, unknown buses, buses without
-    phases, phases that an element uses but its bus lacks, loads, generators and shunts on a
-    node that nothing connects to a source (:func:`supplied_nodes`), lines without impedances,
-    negative or NaN lengths and impedances, bad voltages and ratings, and a network without a
-    source."""
+    phases, phases that an element uses but its bus lacks, lines from a bus to itself, loads,
+    generators and shunts on a node that nothing connects to a source
+    (:func:`supplied_nodes`), lines without impedances, negative or NaN lengths and
+    impedances, bad voltages and ratings, and a network without a source."""
     out: list[Problem] = []
     buses = net.buses
     phases_of = dict(zip(buses["id"].to_list(), buses["phases"].to_list(), strict=True))
@@ -645,6 +645,17 @@ def validate_three_phase(net: ThreePhaseNetwork) -> list[Problem]:
 
     refs("lines", "from_bus", "phases")
     refs("lines", "to_bus", "phases")
+    # a line or switch from a bus to itself joins nothing; solve 'opened' such a switch as a
+    # switching action (user test ut34: Line.sb1 bus1=b1 bus2=b1 switch=yes, a typo)
+    loops = net.lines.filter(pl.col("from_bus") == pl.col("to_bus"))
+    if loops.height:
+        buses_of = sorted(set(loops["from_bus"].to_list()))
+        out.append(_problem(ProblemKind.SELF_LOOP, "lines",
+                            "from_bus equals to_bus: both ends on bus "
+                            f"{', '.join(buses_of[:6])}{' ...' if len(buses_of) > 6 else ''}, "
+                            "so it joins nothing", loops["id"].to_list(), "to_bus",
+                            "a line or switch must join two different buses: give the bus at "
+                            "its other end, OpenDSS's bus2 of the line"))
     refs("transformers", "from_bus", None)
     refs("transformers", "to_bus", None)
     refs("loads", "bus", "phase")
