@@ -740,7 +740,10 @@ def _branch_problems(branches: pl.DataFrame) -> list[Problem]:
                     f"{col} is negative, infinite or NaN",
                     ids=ids,
                     field=col,
-                    hint="series impedances must be finite and non-negative",
+                    hint="series impedances must be finite and non-negative (a series "
+                    "capacitor, a negative reactance, is modelled only in three-phase OpenDSS "
+                    "feeders)" if col == "x_ohm" else "series impedances must be finite and "
+                    "non-negative",
                 )
             )
     kinds = [k.value for k in BranchKind]
