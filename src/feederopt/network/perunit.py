@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from feederopt.network.limits import held_by_source
+
 if TYPE_CHECKING:  # the container validates through network.validate, which uses this
     from feederopt.network.container import Network
 
@@ -92,6 +94,10 @@ class PerUnitNetwork:
     # every source holds v_set.
     v_set_lo: np.ndarray = field(default_factory=lambda: np.zeros(0))
     v_set_hi: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # Per bus: a source's bus without an OLTC, whose voltage is its set-point in every model
+    # and in the AC check, so that no voltage band binds it
+    # (:func:`feederopt.network.limits.held_by_source`). Empty: none (see held_at_set_point).
+    source_held: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     # The switching cost [kW] of the branches fixed away from their base-case state before the
     # model was built (held by --hold-closed/--hold-open, or closed by presolve): no longer
     # switchable, so ``y_cost`` charges them as this constant (one action each at its
@@ -104,6 +110,15 @@ class PerUnitNetwork:
         if self.v_set_lo.size:
             return self.v_set_lo, self.v_set_hi
         return self.v_set, self.v_set
+
+    def held_at_set_point(self) -> np.ndarray:
+        """Per bus, whether a source holds it at its set-point, which no voltage band binds
+        (:attr:`source_held`; all False when it was not recorded): the model fixes its voltage
+        (:func:`feederopt.formulations.distflow.voltage_bounds`), the AC check leaves it out of
+        the band (:func:`feederopt.validation.ac_limits.ac_limit_violations`)."""
+        if self.source_held.size:
+            return self.source_held
+        return np.zeros(self.n_bus, dtype=bool)
 
     @property
     def n_bus(self) -> int:
@@ -257,6 +272,7 @@ def to_per_unit(net: Network, s_base_mva: float = 1.0) -> PerUnitNetwork:
         v_max=_float(buses["v_max_pu"], 1.1),
         is_source=buses["is_source"].fill_null(False).to_numpy().astype(bool),
         v_set=_float(buses["v_set_pu"], 1.0),
+        source_held=np.asarray(held_by_source(buses), dtype=bool),
         source_p_max=_float(buses["source_p_max_mw"], math.inf) / s_base_mva,
         source_s_max=_float(buses["source_s_max_mva"], math.inf) / s_base_mva,
         branch_ids=[str(b) for b in br["id"].to_list()],

@@ -68,6 +68,7 @@ from feederopt.report.scenarios import (
 )
 from feederopt.results.literature import literature_title
 from feederopt.results.result import (
+    ac_verdict,
     base_case_kind,
     bound_value,
     branch_label,
@@ -348,8 +349,14 @@ def summary_section(r: Mapping[str, Any]) -> str:
     )
     on = ", nominal load" if nominal else ""
     kind = base_case_kind(r.get("base"))  # a meshed base case: no radial answer reaches it
+    # the AC check's verdict beside the model's status (a result.json written before
+    # ac_verdict existed: from its ac_check)
+    verdict = r["ac_verdict"] if "ac_verdict" in r else ac_verdict(r.get("ac_check"),
+                                                                   r.get("losses_kw"))
     rows = [
         ("status", escape(str(r.get("status", "-")))),
+        *((("AC verdict" + at, f'<span class="warn">{escape(str(verdict))}</span>'),)
+          if verdict else ()),
         ("method", escape(str(r.get("method", "-")))),
         ("solver", escape(str(r.get("solver", "-")))),
         (f"losses before (AC, initial topology{on}{'; ' + kind if kind else ''})",

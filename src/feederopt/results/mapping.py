@@ -15,7 +15,6 @@ from feederopt.algorithms.base import RawSolution
 from feederopt.algorithms.slaves import SlaveResult
 from feederopt.formulations.distflow import losses_of
 from feederopt.network.container import Network
-from feederopt.network.limits import held_by_source
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.results.result import GENERATOR_SCHEMA, HEURISTIC_METHODS, AcCheck, Result
 from feederopt.results.uncertain import SlaveOutcome
@@ -132,10 +131,9 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         ac = ac_power_flow(ac_net or net, closed, gen_p, gen_q)
 
     bus_ids = pu.bus_ids
-    # The band held: a source's bus without an OLTC holds its set-point (held_by_source), not
-    # its own band, which no option changes (user test ut33_dopf #3).
-    held = (np.asarray(held_by_source(net.buses), bool) if net.buses.height == pu.n_bus
-            else np.zeros(pu.n_bus, bool))
+    # The band held: a source's bus without an OLTC holds its set-point (held_at_set_point),
+    # not its own band, which no option changes (user test ut33_dopf #3).
+    held = pu.held_at_set_point()
     buses = pl.DataFrame({
         "id": bus_ids,
         "vm_pu": v,

@@ -66,6 +66,43 @@ def base_case_kind(base: Any) -> str:
     return f"meshed, {loops} loop(s), not a radial candidate"
 
 
+def ac_verdict(ac: Mapping[str, Any] | None, losses_kw: Any) -> str | None:
+    """The AC check's verdict on a solve's answer, for the headline beside its ``status``
+    (the console's "AC verdict" row, the JSON's ``ac_verdict``, the report's summary), from
+    the AC check as the JSON writes it (:meth:`AcCheck.to_dict`) and the model's losses
+    [kW]. The status is the model's: ``optimal`` proves the SOCP model's optimum, not that it
+    is an operating point. Where the SOCP relaxation is not exact (``exact`` false: the
+    model's losses include ``l > (P^2+Q^2)/v``, losses no power flow has, as in a scenario's
+    ``relaxation_note``) or the AC power flow breaks a limit (``within_limits`` false), this
+    says so: ``relaxation not exact (model 347.560 kW, AC 11.340 kW); the AC power flow breaks
+    4 limit(s): the model's answer is no operating point within the limits`` (user test
+    ut34_fuzz #4: "status: optimal" beside 347.56 kW in the model, 11.34 kW in AC, exit 4).
+    None when the AC check confirms the answer, was not run or did not converge, or the
+    answer has no model losses (the least-violating point of a run without a topology within
+    the limits, whose ``diagnosis`` speaks)."""
+    if not isinstance(ac, Mapping) or not ac.get("converged"):
+        return None
+    model = _num(losses_kw) if isinstance(losses_kw, int | float) else None
+    if model is None:
+        return None
+    inexact = ac.get("exact") is False
+    broken = ac.get("within_limits") is False
+    if not inexact and not broken:
+        return None
+    true_kw = _num(ac.get("losses_kw")) if isinstance(ac.get("losses_kw"), int | float) else None
+    parts = []
+    if inexact:
+        parts.append(f"relaxation not exact (model {model:.3f} kW"
+                     + (f", AC {true_kw:.3f} kW" if true_kw is not None else "") + ")")
+    if broken:
+        n = len(ac.get("limit_violations") or ())
+        parts.append(f"the AC power flow breaks {n} limit(s): the model's answer is no "
+                     "operating point within the limits")
+    else:
+        parts.append("the AC power flow keeps the limits; its losses are the true ones")
+    return "; ".join(parts)
+
+
 def finite_json(value: Any) -> Any:
     """``value`` (dicts, lists and scalars) with every NaN or infinite float as None."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -327,6 +364,12 @@ class Result:
         self.generators = nan_as_null(self.generators)
 
     @property
+    def ac_verdict(self) -> str | None:
+        """The AC check's verdict on this answer (:func:`ac_verdict`); None when the AC check
+        confirms it (or there is none to give)."""
+        return ac_verdict(self.ac_check.to_dict() if self.ac_check else None, self.losses_kw)
+
+    @property
     def closed(self) -> dict[str, bool]:
         """Branch id -> closed, for every in-service branch."""
         return dict(
@@ -350,6 +393,9 @@ class Result:
             "min_voltage_pu": _num(self.min_voltage_pu),
             "max_voltage_pu": _num(self.max_voltage_pu),
             "ac_check": self.ac_check.to_dict() if self.ac_check else None,
+            # the headline's verdict beside the status (the model's): null when the AC check
+            # confirms the answer
+            "ac_verdict": self.ac_verdict,
             "base": {k: _num(v) if isinstance(v, float) else v for k, v in self.base.items()},
             "within_limits": self.within_limits,
             "has_topology": self.has_topology,

@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from feederopt.network.container import Network
-from feederopt.network.limits import held_by_source
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 
 #: How far the AC operating point may pass a limit before the AC check calls it broken:
@@ -35,7 +34,11 @@ def ac_limit_violations(pu: PerUnitNetwork, ac: Any,
     limit), in the user's ids (``bus_out``) and SI units, as the entries of a diagnosis:
 
     * a bus whose AC voltage |V| is below ``v_min - tol_v`` or above ``v_max + tol_v``
-      (energised buses only: a bus cut off from every source has no voltage);
+      (energised buses only: a bus cut off from every source has no voltage), but not a
+      source's bus held at its set-point (:meth:`~feederopt.network.perunit.PerUnitNetwork.
+      held_at_set_point`, :func:`~feederopt.network.limits.held_by_source`): the model fixes
+      its voltage at the set-point, which no band binds, and so does the AC power flow (an
+      ext_grid's ``vm_pu``); a source with an OLTC is held to its band like any bus;
     * a closed branch whose AC current exceeds its rating ``i_max_ka`` by more than ``tol_r``
       % of it, the current taken at the more loaded end, each end referred to the rating
       (:func:`feederopt.validation.ac.rating_current`: a line's larger end current, a
@@ -53,7 +56,9 @@ def ac_limit_violations(pu: PerUnitNetwork, ac: Any,
     tol_r = AC_LIMIT_TOLERANCE["rating_percent"] / 100.0
     found: list[tuple[float, dict[str, Any]]] = []
     vm = np.asarray(ac.vm_pu, dtype=float)
-    for k in np.flatnonzero(np.isfinite(vm)):
+    # A source's bus held at its set-point keeps it whatever the band (user test ut34_fuzz: a
+    # second ext_grid at 1.01 p.u. on buses banded to 1.0076 gave exit 4 for its own bus).
+    for k in np.flatnonzero(np.isfinite(vm) & ~pu.held_at_set_point()):
         for limit, rating, beyond in (("v_min", pu.v_min[k], pu.v_min[k] - vm[k]),
                                       ("v_max", pu.v_max[k], vm[k] - pu.v_max[k])):
             if beyond > tol_v:
@@ -115,7 +120,7 @@ def voltage_verdict(network: Network, ac: Any) -> dict[str, Any]:
     # band, 0.0000..0.9500 - 1.0500..2.0000 p.u.", user test ut33_dopf #3).
     user = network.user_bus_mask()  # pu = to_per_unit(network): the same bus order
     free = network.band_bus_mask()
-    banded = user & ~np.asarray(held_by_source(network.buses), bool)
+    banded = user & ~pu.held_at_set_point()
     banded = banded if banded.any() else user
     has = bool(pu.n_bus)
     return {"within": not below and not above,

@@ -172,8 +172,9 @@ def band_diagnosis(net: Network, d: ScheduleData, closed: np.ndarray,
     """Why a schedule may have no solution: pandapower's power flow of the network at the
     branch states ``closed`` (its own, say) in the hours of least and most load, the loads at
     the model's demand and the network's generators at their set-points, and the buses it
-    puts outside their voltage limits then (named, with their voltages). A hint, not a proof:
-    the schedule may switch and dispatch otherwise. Empty when every bus is within."""
+    puts outside their voltage limits then (named, with their voltages; not the substation's
+    bus, which the schedule holds at its set-point). A hint, not a proof: the schedule may
+    switch and dispatch otherwise. Empty when every bus is within."""
     p_fix, q_fix = d.generator_injection()
     total = d.pd.sum(1)
     v_lo, v_hi = np.sqrt(d.v_min2), np.sqrt(d.v_max2)
@@ -186,9 +187,11 @@ def band_diagnosis(net: Network, d: ScheduleData, closed: np.ndarray,
                          "does not converge")
             continue
         vm = np.asarray(ac.vm_pu, float)[:d.n]
+        # the substation holds its set-point, which no band binds (the model fixes it too)
+        free = np.arange(d.n) != d.root
         for mask, side, limit in ((vm > v_hi + 1e-4, "above their upper", v_hi),
                                   (vm < v_lo - 1e-4, "below their lower", v_lo)):
-            idx = np.flatnonzero(mask)
+            idx = np.flatnonzero(mask & free)
             if len(idx):
                 names = ", ".join(bus_ids[i] for i in idx[:8]) + (" ..." if len(idx) > 8
                                                                    else "")
