@@ -7,8 +7,9 @@ DER could carry it. The default DER cost
 (:func:`~feederopt.formulations.partition.default_der_cost`) rules that out; costs given in
 the settings may not. :func:`cost_dark_blocks` finds such blocks for an optimal plan ``P``:
 
-* **candidates**: de-energised blocks with load (weight > 0), not lost, holding a
-  grid-forming DER with capacity; none when the largest generation cost of any plan
+* **candidates**: de-energised blocks with load (weight > 0), not lost, with no switch the
+  settings fix closed, holding a grid-forming DER with capacity; none when the largest
+  generation cost of any plan
   (:func:`~feederopt.formulations.partition.generation_cost_bound`) is below the lightest
   candidate's weight (then adding a block always pays);
 * **the block alone**: the first stage with only block ``l`` allowed on (every other block
@@ -75,8 +76,11 @@ def cost_dark_blocks(data: PartitionData, plan: PartitionPlan, *,
     own (see module docstring), each with its weight and its least cost of being served;
     blocks are checked until ``deadline`` (``time.perf_counter()``)."""
     weight = data.settings.shed_scale * data.alpha
+    # a switch the settings fix closed ties its block to its neighbour: no island of its own
+    tied = set(data.switch_blocks[data.switch_fixed == 1].ravel().tolist())
     cands = [b for b in range(data.n_blocks)
              if not plan.energised[b] and not data.lost[b] and weight[b] > 0
+             and b not in tied
              and any(data.der_gf[d] and data.der_p_max_kw[d] > 0
                      for d in np.flatnonzero(data.der_block == b))]
     if not cands:
