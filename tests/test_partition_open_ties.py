@@ -54,7 +54,12 @@ def _plan(folder, tie: str):
     path = folder / "feeder.dss"
     path.write_text(FEEDER.format(tie=tie))
     net = read_opendss(path)
-    data = build_partition_data(net, PartitionSettings(grid_forming=("Generator.g1",)))
+    # c1 = 10 $/kWh, the former default: with constant-power loads every grid-forming
+    # set-point within the limits is optimal, and HiGHS returns 1.0 p.u. at this cost (the
+    # reference ISLAND's) but 0.902 p.u. at the feeder's default since ut34 (4 $/kWh), where
+    # OpenDSS draws the loads below their Vminpu as constant impedance
+    data = build_partition_data(net, PartitionSettings(grid_forming=("Generator.g1",),
+                                                       default_c1=10.0))
     plan = solve_robust(data).plan
     assert plan is not None
     closed = {data.switch_ids[s] for s, c in enumerate(plan.closed) if c}

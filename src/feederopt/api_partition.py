@@ -32,6 +32,7 @@ from feederopt.algorithms.partition import (
     solve_extensive,
     solve_robust,
 )
+from feederopt.algorithms.partition_costs import cost_dark_blocks, cost_dark_note
 from feederopt.cases import load_three_phase
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.execution.forking import check_not_forked
@@ -174,6 +175,10 @@ def partition(source: Any, *, settings: str | Path | None = None,
             "no plan can serve it, and the objective leaves it out (its weight is 0, so its "
             "load is no load-shed cost); only a switch (switch=y) between the substation and "
             "those loads would let a microgrid take them")
+    if res.plan is not None and res.status == "optimal" and not interrupt.requested():
+        # a block a grid-forming DER could carry alone, shed for the DERs' cost (ut34 #3)
+        res.notes.extend(cost_dark_note(d, plan_data)
+                         for d in cost_dark_blocks(plan_data, res.plan, deadline=deadline))
     res.status = interrupted_label(res.status)  # Ctrl-C: the incumbent, as at a time limit
     if samples and res.plan is not None and not interrupt.requested():
         res.checks = _post_analyses(net, st, data, res.plan, case=case, samples=samples,

@@ -471,7 +471,7 @@ class _Deadline(Exception):
     """The deadline passed while the extensive form was being built."""
 
 
-def _with_copies(data: PartitionData, scales: list[np.ndarray],
+def with_copies(data: PartitionData, scales: list[np.ndarray],
                  deadline: float = math.inf) -> Block:
     """First stage, ``theta`` and one slack-free recourse copy per realisation in ``scales``
     with ``theta >=`` its re-dispatch cost. Raises :class:`_Deadline` when
@@ -513,7 +513,7 @@ def solve_extensive(data: PartitionData, *, scales: list[np.ndarray] | None = No
     stopped = (f"the extensive form ({len(scales)} recourse copies) stopped at the time limit "
                f"({time_limit_s:g} s)")
     try:
-        model = HighsModel(_with_copies(data, scales, deadline))
+        model = HighsModel(with_copies(data, scales, deadline))
     except _Deadline:
         raise PartitionStopped(f"{stopped} while it was being built, before any partition was "
                                "found; nothing is written; give more time or leave "
@@ -646,7 +646,7 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
     const = first_stage_block(data)[1]
 
     def build_master() -> HighsModel:
-        m = HighsModel(_with_copies(data, [scales[e] for e in in_master]))
+        m = HighsModel(with_copies(data, [scales[e] for e in in_master]))
         m.h.setOptionValue("mip_rel_gap", 1e-9)
         m.h.setOptionValue("presolve", MIP_PRESOLVE)
         cut_rows.clear()
@@ -808,7 +808,7 @@ def _tie_break(data: PartitionData, master: HighsModel, vals: dict[str, np.ndarr
     if len(scales) == 1:
         tb = tie_broken(data, master, vals, objective, nominal_copy="e0.")
     else:
-        exact = HighsModel(_with_copies(data, [scales[e] for e in reps]))
+        exact = HighsModel(with_copies(data, [scales[e] for e in reps]))
         tb = tie_broken(data, exact, vals, objective, rel_tol=ROBUST_TIE_TOL)
     if tb is None:
         return best

@@ -40,9 +40,13 @@ def partition(
     settings: str | None = typer.Option(
         None, "--settings", metavar=FILE,
         help="PowerModelsONM settings file (JSON): grid-forming DERs, "
-        "fixed or disabled switches, costs, a 'partition' section; what the model does not "
-        "apply is noted; built-in cases bring their own, and a file given for one applies over "
-        "them field by field."),
+        "fixed or disabled switches, DER costs (dss cost [c1 $/kWh, c0 $]), a 'partition' "
+        "section; what the model does not apply is noted; built-in cases bring their own, and "
+        "a file given for one applies over them field by field. A DER without a cost gets "
+        "the feeder's default DER cost: c1 = half the lightest block's weight (1000 x (10 + "
+        "0.01 x its loads) $) over the kW of every DER at full output plus its re-dispatch, "
+        "rounded down to one digit, c0 = 0, so that serving load always comes first. A "
+        "block shed because of the costs although it could run alone gets a note."),
     uncertainty: float | None = typer.Option(
         None, "--uncertainty", help="Load uncertainty as a share: 0.1 is a +-10 % box "
         "[default: the settings' partition.uncertainty, else 0]."),
@@ -89,7 +93,9 @@ def partition(
 ) -> None:
     """Split a three-phase feeder whose substation is lost into radial microgrids, each with
     1..k_der grid-forming DERs, serving the most load robustly over a box of load
-    uncertainty (Moring et al.; LinDist3Flow, Algorithm 1)."""
+    uncertainty at the least generation cost (Moring et al.; LinDist3Flow, Algorithm 1).
+    With the default DER costs serving load comes first; costs given in the settings are
+    weighed against the blocks' load-shed cost (about 10,000 $ per block)."""
     from feederopt import output_problems
     from feederopt import partition as run
 

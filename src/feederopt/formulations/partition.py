@@ -56,6 +56,7 @@ as a tie-break, see :func:`recourse_cost_terms`).
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -73,6 +74,11 @@ class PartitionSettings:
     ``uncertain_loads`` empty with ``uncertainty > 0`` means every load is uncertain.
     ``grid_forming`` (DER ids), when not None, overrides the network's grid-forming flags.
     ``costs`` maps a DER id to ``(c1 [$/kW], c0 [$])``; the others get ``default_c1`` and 0.
+    ``default_c1`` None (the default) is :func:`default_der_cost` of the feeder: low enough
+    that no plan's generation cost reaches the weight of one block, so the objective never
+    prefers shedding a block that a plan could add (user test ut34, finding 3: the former
+    fixed 10 $/kWh shed every block above about 1 MW, since a block weighs about 10,000 $
+    whatever its kW).
     ``load_model``: ``voltage_dependent`` (default) keeps each load's OpenDSS model
     (constant impedance / current parts linear in ``w``, so the demand follows the plan's
     voltages); ``constant_power`` takes every load at its nominal ``s_d`` whatever the voltage,
@@ -87,7 +93,7 @@ class PartitionSettings:
     alpha_base: float = 10.0
     alpha_per_load: float = 0.01
     shed_scale: float = 1000.0
-    default_c1: float = 10.0
+    default_c1: float | None = None
     costs: dict[str, tuple[float, float]] = field(default_factory=dict)
     grid_forming: tuple[str, ...] | None = None
     fixed_open: tuple[str, ...] = ()
@@ -134,6 +140,11 @@ class PartitionData:
     shunt_kp: sp.csr_matrix
     shunt_kq: sp.csr_matrix
     uncertain: np.ndarray  # bool per load
+    #: bool per DER: its cost comes from the settings (``costs``), not the default
+    der_cost_given: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    #: the ``c1`` [$/kWh] of the DERs without a cost: ``default_c1`` or
+    #: :func:`default_der_cost`
+    default_c1: float = math.nan
 
     @property
     def n_switches(self) -> int:
@@ -187,6 +198,61 @@ SLACKS = ("hp_pos", "hp_neg", "hq_pos", "hq_neg")
 REDISPATCH_PREMIUM = 1.001
 #: Smaller coefficients of the second stage are dropped [p.u.].
 TINY = 1e-7
+#: :func:`default_der_cost` keeps the largest generation cost of any plan below this share of
+#: the lightest block's weight (the rest is margin for the MILP's gap and rounding).
+DEFAULT_COST_SHARE = 0.5
+#: :func:`default_der_cost` when no bound applies (no DER capacity or no block with load:
+#: then the cost cannot decide between plans that serve different blocks) [$/kWh].
+FALLBACK_C1 = 1.0
+
+
+def generation_cost_bound(c1: np.ndarray, c0: np.ndarray, p_max_kw: np.ndarray,
+                          s_max_kva: np.ndarray, ramp: float) -> float:
+    """The largest generation-side cost any plan can have [$], per DER ``g`` (c1 [$/kWh],
+    c0 [$], limits in kW / kVA, all phases):
+
+        C_max = sum_g c0_g + c1_g (p_max_g + REDISPATCH_PREMIUM min(ramp s_max_g, p_max_g))
+
+    The first stage pays ``c1 ps`` with ``0 <= ps <= p_max`` (3) and ``c0`` per DER of an
+    energised block; the worst-case recourse ``theta`` pays ``premium c1 (o+ + o-)`` at one
+    extreme point, where at the recourse optimum only one of ``o+``, ``o-`` is positive (both
+    down by the same amount keeps ``pg`` and lowers the cost) and each is at most
+    ``ramp s_max`` (18d,e) and at most ``p_max - ps`` or ``ps`` (18b,c)."""
+    redispatch = np.minimum(ramp * np.asarray(s_max_kva, float), np.asarray(p_max_kw, float))
+    return float(np.sum(np.asarray(c0, float))
+                 + np.asarray(c1, float) @ (np.asarray(p_max_kw, float)
+                                            + REDISPATCH_PREMIUM * redispatch))
+
+
+def default_der_cost(block_weights: np.ndarray, p_max_kw: np.ndarray, s_max_kva: np.ndarray,
+                     ramp: float) -> float:
+    """The default active-power cost ``c1`` [$/kWh] of a DER with no cost in the settings.
+
+    The objective (16a) prices a shed block at its weight ``W_l = shed_scale alpha_l`` [$]
+    (about 10,000 $ whatever the block's kW) and generation at ``c1`` $ per kWh: serving one
+    kW is worth ``W_l / P_l`` $, and a block is cheaper to shed than to serve once
+    ``c1 P_l > W_l`` (10 $/kWh: above about 1 MW). With one ``c1`` for every DER and
+    ``c0 = 0``, any plan's generation-side cost is at most ``c1 K``,
+    ``K = sum_g p_max_g + REDISPATCH_PREMIUM min(ramp s_max_g, p_max_g)`` [kW]
+    (:func:`generation_cost_bound`). If ``c1 K < min_l W_l`` over the blocks with load, a
+    plan ``P'`` serving the blocks of a plan ``P`` and one block ``l`` more costs
+    ``obj(P) - W_l + (gen(P') - gen(P)) < obj(P)``: no block that a plan can add is left
+    dark for its cost, and the cost only ranks plans serving the same weight. This returns
+
+        c1 = floor_1(DEFAULT_COST_SHARE min_l W_l / K)
+
+    (``floor_1``: rounded down to one significant digit, so the figures stay readable:
+    0.9 $/kWh for 10,020 $ blocks and 5,200 kW of DERs and re-dispatch), or
+    :data:`FALLBACK_C1` when ``K = 0`` or no block has a weight."""
+    weights = np.asarray(block_weights, float)
+    weights = weights[weights > 0]
+    k = generation_cost_bound(np.ones(len(p_max_kw)), np.zeros(len(p_max_kw)), p_max_kw,
+                              s_max_kva, ramp)
+    if not len(weights) or not k > 0:
+        return FALLBACK_C1
+    x = DEFAULT_COST_SHARE * float(weights.min()) / k
+    digit = 10.0 ** math.floor(math.log10(x))
+    return float(math.floor(x / digit * (1 + 1e-12)) * digit)
 
 
 

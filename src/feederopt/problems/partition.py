@@ -12,7 +12,12 @@ problem, its uncertainty set and the model-validity checks. No solver here.
   ``s_max / |phases|`` and active limit ``p_max / |phases|``; grid-forming capability comes from
   the network (a PowerModelsONM settings file marks it) or is given explicitly. Output lies in
   ``[0, p_max]`` (storage discharges only); cost ``c1`` [$/kWh over the period] on the
-  active set-point and re-dispatch, ``c0`` [$] per DER in an energised block.
+  active set-point and re-dispatch, ``c0`` [$] per DER in an energised block. A DER without
+  a ``cost`` in the settings gets ``c1`` =
+  :func:`~feederopt.formulations.partition.default_der_cost` of the feeder (half the
+  lightest block's weight over the fleet's largest generation and re-dispatch, rounded down
+  to one digit) and ``c0 = 0``: then serving load always comes first and the cost only ranks
+  plans that serve the same blocks (the seed gives no costs).
 * **Loads:** each load's per-node LinDist3Flow demand (delta loads split on their phases,
   voltage-dependent parts linear in ``w``: for the load's exponent ``n`` (OpenDSS model 2,
   constant impedance: ``n = 2``; model 5, constant current: ``n = 1``; model 4, CVR: the
@@ -59,6 +64,7 @@ from feederopt.formulations.partition import (
     MAX_UNCERTAIN_LOADS,
     PartitionData,
     PartitionSettings,
+    default_der_cost,
 )
 from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.network.threephase_perunit import to_per_unit_3ph
@@ -149,6 +155,8 @@ def settings_problems(settings: PartitionSettings, net: ThreePhaseNetwork) -> li
             "e.g. 705 [$/kW], the seed's")
     for name in ("alpha_base", "alpha_per_load", "shed_scale", "default_c1"):
         v = getattr(settings, name)
+        if v is None and name == "default_c1":  # the feeder's (default_der_cost)
+            continue
         if not (math.isfinite(v) and v >= 0):
             bad(name, v, f"{name} must be a finite number >= 0")
     if not (math.isfinite(settings.eps) and settings.eps > 0):
@@ -796,8 +804,6 @@ def build_partition_data(net: ThreePhaseNetwork, settings: PartitionSettings) ->
         r["id"] for r in gens.iter_rows(named=True) if r["can_grid_form"]}
     der_block = np.array([block_of_bus[pu.bus_ids.index(b)] for b in gens["bus"].to_list()],
                          int)
-    c1 = np.array([settings.costs.get(d, (settings.default_c1, 0.0))[0] for d in der_ids])
-    c0 = np.array([settings.costs.get(d, (settings.default_c1, 0.0))[1] for d in der_ids])
     nph = gens["phases"].str.len_chars().to_numpy()
     # an inverter delivers at most its kVA (a PVSystem's Pmpp may exceed it: Iowa 240's PV3,
     # PV4 have Pmpp 220 kW on 200 kVA); a unit without a rating is rated at its p_max
@@ -826,6 +832,13 @@ def build_partition_data(net: ThreePhaseNetwork, settings: PartitionSettings) ->
     # as 10,000 $ of "load shed" and make the plan close switches to reach it)
     alpha = np.where(lost | (counts == 0), 0.0,
                      settings.alpha_base + settings.alpha_per_load * counts)
+    # DER costs: the settings' (dss cost [c1, c0]), else default_c1, else the feeder's default,
+    # which keeps every plan's generation cost below one block's weight (default_der_cost)
+    default_c1 = settings.default_c1 if settings.default_c1 is not None else \
+        default_der_cost(settings.shed_scale * alpha, p_max * 1000, s_max * 1000,
+                         settings.ramp)
+    c1 = np.array([settings.costs.get(d, (default_c1, 0.0))[0] for d in der_ids])
+    c0 = np.array([settings.costs.get(d, (default_c1, 0.0))[1] for d in der_ids])
     unc = np.zeros(len(load_ids), bool)
     if settings.uncertainty > 0:
         names = canonical_loads(settings.uncertain_loads, net) or tuple(load_ids)
@@ -836,6 +849,8 @@ def build_partition_data(net: ThreePhaseNetwork, settings: PartitionSettings) ->
         lost=lost, alpha=alpha, switch_ids=switch_ids, switch_edge=np.array(sw_edges, int),
         switch_blocks=ends, switch_fixed=fixed, der_ids=der_ids, der_block=der_block,
         der_gf=np.array([d in gf_set for d in der_ids], bool), der_c1=c1, der_c0=c0,
+        der_cost_given=np.array([d in settings.costs for d in der_ids], bool),
+        default_c1=float(default_c1),
         der_p_max_kw=p_max * 1000, ph_der=ph_der, ph_node=pu.der_node,
         ph_p_max=(p_max / nph)[ph_der], ph_s_max=(s_max / nph)[ph_der],
         load_ids=load_ids, load_block=load_block, load_p_kw=np.array(lkw),
