@@ -8,7 +8,9 @@ the constraints that fix the master's binaries. Here:
 * **master** (HiGHS, persistent): radiality on ``y``, the device binaries ``cap``, ``tap``,
   ``on`` and, as partial Benders (Crainic et al., Transp. Sci. 55(2), 2021), the DistFlow and
   device rows with the branch cones replaced by outer-approximation cuts; ``theta`` bounds the
-  slave's cost. Its dual bound is a proven lower bound of the MISOCP.
+  slave's cost. Its objective ``c y + device costs + theta`` leaves out the switching cost's
+  constant ``y_const`` (``C_switch = c y + y_const``), so its cutoff is the incumbent's cost
+  less ``y_const`` and its dual bound plus ``y_const`` is a proven lower bound of the MISOCP.
 * **slave** (Clarabel): the SOCP for fixed ``x = (y, cap, tap, on)``; phase 2 minimises the
   operating cost, phase 1 (if phase 2 is infeasible) the total slack.
 * **cuts**: every device binary enters only linear rows with constant coefficients
@@ -433,8 +435,13 @@ class DopfBenders(AlgorithmBase):
             if math.isfinite(self.upper):
                 cutoff = self.upper - self.stop.gap * abs(self.upper) * 0.5
             # The master stops at its first improving setting (the slave prices it); it
-            # proves optimality when no setting beats the cutoff.
-            master.set_cutoff(cutoff, first_improving=True)
+            # proves optimality when no setting beats the cutoff. Its objective is
+            # c y + device costs + theta without the switching cost's constant part y_const
+            # (the base case's closed switchable branches, held changes), so the cutoff and
+            # its bound are shifted by y_const, as in MasterLoop._master_loop. (Unshifted, the
+            # cutoff sat y_const too high: the master offered settings already evaluated as
+            # improving, and the repeat rule below took one for a proof; ut34 F7.)
+            master.set_cutoff(cutoff - self.y_const, first_improving=True)
             ms = master.solve()
             self.timings["master_s"] += ms.solve_time_s
             if ms.status == "infeasible":
@@ -445,10 +452,10 @@ class DopfBenders(AlgorithmBase):
                 break
             if not ms.has_solution:
                 if math.isfinite(ms.bound):
-                    self.update_lower(min(ms.bound, cutoff))
+                    self.update_lower(min(ms.bound + self.y_const, cutoff))
                 self.record(ms.solve_time_s, 0.0, f"master {ms.status}")
                 break
-            self.update_lower(min(ms.bound, cutoff))
+            self.update_lower(min(ms.bound + self.y_const, cutoff))
             values = master.values()
             x = {g: np.round(values[g]) for g in self.groups}
             for cone in self._cones:
