@@ -23,6 +23,7 @@ invests nothing, which the answer must never exceed.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -88,7 +89,7 @@ def test_more_time_never_answers_a_dearer_plan(stop_after: Callable[[int], None]
         assert optimum - 1e-4 <= r.expected_total <= min(ev, nothing) + 1e-4, k
         costs.append(r.expected_total)
         notes.append(r.notes)
-    assert all(b <= a + 1e-6 for a, b in zip(costs, costs[1:], strict=False)), costs
+    assert all(b <= a + 1e-6 for a, b in itertools.pairwise(costs)), costs
     # at k = 3 the MILP's last incumbent is the dearer plan: a note says which plan it is
     assert any("incumbent 2 of 3, the least costly (479.34 $)" in n
                and "last incumbent costs 864.75 $" in n for n in notes[2]), notes[2]

@@ -7,6 +7,9 @@ expected-value analyses, and an integer L-shaped decomposition on the execution 
   ``x = (y^h, y^g)`` (one MILP per scenario, on an executor).
 * :func:`evaluate_within`: the same within a deadline, each scenario's least costly operation
   found (an upper bound of ``Q_s``, exact where proven optimal).
+* :func:`choose_plan`: the least costly of several plans, each evaluated that way on one
+  :class:`OperationTable`: the answer of an extensive form stopped at its time limit (its
+  incumbents, the expected-value plan, the plan that invests nothing).
 * The wait-and-see and expected-value analyses are in
   :mod:`feederopt.algorithms.resilience_measures`.
 * :class:`IntegerLShaped`: the integer L-shaped method of Laporte and Louveaux, "The integer
@@ -39,6 +42,8 @@ expected-value analyses, and an integer L-shaped decomposition on the execution 
   gap. The master's bound is a proven lower bound, the best evaluated plan an upper bound; at an
   ``x_k`` evaluated before, the monotone cuts are tight and the bounds meet, so the method is
   finite. The cuts are added in scenario order: the run is the same for any number of workers.
+  Start plans (``start``: the expected-value plan) are evaluated before the first master, as
+  any plan (their values upper bounds, their cuts added).
 """
 
 from __future__ import annotations
@@ -474,9 +479,10 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
     expected-value plan) and the plan that invests nothing. The last incumbent alone is not
     enough: the MILP ranks its incumbents by their own scenario blocks, and HiGHS keeps any
     feasible ones ("shed everything" on storm33), so an earlier incumbent with worse blocks
-    can be the better plan (case33bw with 20 storm scenarios, H = 2, G = 1: harden line 5,
-    14,084 $, found at 4.6 s with a MILP objective of 52,060; then the plan that invests
-    nothing, 17,059 $, at 10.5 s with 52,010: a longer limit answered a dearer plan). Each
+    can be the better plan (case33bw with 40 random storm scenarios, H = 2, G = 1: hardening
+    lines 1 and 2, 7,692 $, is the first incumbent, with blocks worth 52,093 in the MILP; the
+    plan that invests nothing, 17,347 $, the next, with 52,010: ``--time-limit 20`` answered
+    the first, 40 the second; docs/resilience.md, "Extensive form"). Each
     scenario keeps its least costly operation found (all are feasible operations of the plan,
     so each is an upper bound of ``Q_s``); one not proven optimal says ``time_limit``. Only
     the quick pass of the first plan may run past the limit (about 30 ms a scenario on
@@ -494,6 +500,8 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
         raise plan_infeasible(problem, scenarios, time_limit_s)
     trivial = not sol.has_solution and sol.status in (SolverStatus.TIME_LIMIT,
                                                       SolverStatus.SOLUTION_LIMIT)
+    if not sol.has_solution and sol.status == SolverStatus.INTERRUPTED:  # Ctrl-C
+        raise interrupt.Interrupted("the extensive-form MILP was interrupted before any plan")
     if not sol.has_solution and not trivial:
         raise SolverError(f"the extensive-form MILP ended {sol.status} without a solution")
     status = _status(str(sol.status), True)
@@ -1084,19 +1092,19 @@ class IntegerLShaped(AlgorithmBase):
         return t_sub, vals
 
     def _start_plans(self) -> None:
-        """Evaluate the start plans (logged as iteration 0)."""
+        """Evaluate the start plans (before iteration 1; a phase each, no iteration record)."""
         for c in self.start:
             harden, site = np.round(c.harden), np.round(c.site)
             key = np.concatenate([harden, site]).astype(np.int8).tobytes()
             if key in self.seen or (self.best is not None and self.remaining() <= 0):
                 continue
             self.seen.add(key)
-            t_sub, vals = self._visit(harden, site)
+            self.phase(f"start: {c.label}")
+            _, vals = self._visit(harden, site)
             if vals is None:
                 return
             if all(v.feasible for v in vals):
                 self.start_values.append((c, vals))
-            self.record(0.0, t_sub, f"start: {c.label}")
 
     def run(self) -> PlanOutcome:
         probs = np.array([sc.probability for sc in self.scenarios])
@@ -1188,7 +1196,8 @@ def solve_lshaped(problem: ResilienceProblem, scenarios: list[Scenario], *,
     """Run :class:`IntegerLShaped` (serial unless an executor is given; an executor's
     :class:`RecourseFactory` carries its own recourse time limit). Without
     ``final_operations`` the best plan's scenario operations are not solved again (their
-    values come from the run)."""
+    values come from the run). ``start``: plans evaluated first (their evaluations, when
+    not the answer, in ``evaluated``)."""
     ex = executor or SerialExecutor(RecourseFactory(problem, tuple(scenarios),
                                                     time_limit_s=recourse_time_limit_s))
     stop = StopOptions(gap=gap, time_limit_s=time_limit_s, iteration_limit=iteration_limit)

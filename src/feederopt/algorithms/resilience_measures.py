@@ -19,10 +19,11 @@ rest run after the solve, in the time it leaves: the EV plan's evaluation on eve
 (EEV: the solve's own when it evaluated the plan, refined by :func:`evaluate_within` until
 half of the time left, else evaluated there), then WS (one extensive form per scenario, an
 equal share of the rest each). The solve, which finds the plans, is not cut short for them:
-it used to get 3/4 of the limit, and case33bw with 40 storm scenarios at ``--time-limit 10``
-answered the plan that invests nothing (17,347 $) where 8 s of MILP find hardening lines 1
-and 2 (7,692 $); the measures left it then computed nothing but EEV. A measure that
-gets no time is not computed (``not_computed``); one from a MILP stopped at its limit is not
+it used to get 3/4 of the limit, and case33bw with 40 random storm scenarios at
+``--time-limit 10`` answered the plan that invests nothing (17,347 $) where 8 s of MILP find
+hardening lines 1 and 2 (7,692 $); the measures left it then computed nothing but EEV. A
+measure that gets no time is not computed (``not_computed``); one from a MILP stopped at its
+limit is not
 proven (``not_proven``): its value comes from feasible plans and operations, an upper bound.
 A scenario's wait-and-see value stopped at its limit is at most what the plan and the EV plan
 cost in that scenario (``c . x + Q_s(x)`` of a plan is a value of the scenario's own problem),
