@@ -570,11 +570,14 @@ def _best_at_limit(problem: ResilienceProblem, scenarios: list[Scenario], model:
     choice = choose_plan(table, pool, deadline)
     if choice.best is None:
         dead = sorted({k for ks in choice.infeasible.values() for k in ks})
+        one = len(pool) == 1
+        which = pool[0].label if one else "neither " + " nor ".join(c.label for c in pool)
+        why = ((" cannot" if one else " can") + " supply the non-sheddable loads of "
+               "scenario(s) " + ", ".join(repr(scenarios[k].name) for k in dead)) if dead \
+            else (" has no" if one else " has an") + " operation in every scenario"
         raise ResilienceStopped(
-            "the extensive form stopped at its time limit without an incumbent, and "
-            + (" nor ".join(c.label for c in pool)) + " cannot supply the non-sheddable "
-            "loads of scenario(s) " + ", ".join(repr(scenarios[k].name) for k in dead)
-            + "; nothing is written; give more time")
+            f"the extensive form stopped at its time limit without an incumbent, and {which}"
+            f"{why}; nothing is written; give more time")
     best = pool[choice.best]
     outcomes = {i: _candidate_outcome(problem, scenarios, pool[i], ev)
                 for i, ev in choice.evaluations.items()}
