@@ -42,6 +42,17 @@ def graph_shed_kw(net: Network, broken: set[str], dg_sites: set[str], dg_kw: flo
     return shed
 
 
+def plan_cost(net: Network, scenarios: list[tuple[float, set[str]]], hardened: list[str] |
+              tuple[str, ...], sites: list[str] | tuple[str, ...], st: PlanSettings) -> float:
+    """A plan's investment + expected shedding cost, each scenario's shedding by
+    connectivity."""
+    cost = len(hardened) * st.harden_cost + len(sites) * st.dg_cost_per_kw * st.dg_p_max_kw
+    for p, broken in scenarios:
+        cost += p * st.voll * graph_shed_kw(net, broken - set(hardened), set(sites),
+                                            st.dg_p_max_kw)
+    return cost
+
+
 def brute_force(net: Network, scenarios: list[tuple[float, set[str]]], st: PlanSettings
                 ) -> float:
     """min over every first stage within the budgets of investment + expected shedding cost."""
@@ -53,9 +64,5 @@ def brute_force(net: Network, scenarios: list[tuple[float, set[str]]], st: PlanS
         for hard in itertools.combinations(lines, kh):
             for kg in range(st.dg_budget + 1):
                 for sites in itertools.combinations(buses, kg):
-                    cost = kh * st.harden_cost + kg * st.dg_cost_per_kw * st.dg_p_max_kw
-                    for p, broken in scenarios:
-                        cost += p * st.voll * graph_shed_kw(net, broken - set(hard), set(sites),
-                                                            st.dg_p_max_kw)
-                    best = min(best, cost)
+                    best = min(best, plan_cost(net, scenarios, hard, sites, st))
     return best

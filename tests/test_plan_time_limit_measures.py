@@ -40,7 +40,7 @@ from feederopt.cases.disasters import load_disasters
 from feederopt.cli import app
 from feederopt.problems.resilience import PlanSettings, ResilienceProblem, Scenario
 from feederopt.solvers.status import Status
-from resilience_brute import brute_force, graph_shed_kw
+from resilience_brute import brute_force, plan_cost
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "240"}
@@ -73,16 +73,6 @@ def _stopped_at(harden_ids: list[str], lower_bound: float, quick: bool = False) 
     return solve
 
 
-def _connectivity_total(net: Any, scen: list[tuple[float, set[str]]], hardened: list[str],
-                        sites: list[str], st: PlanSettings) -> float:
-    """A plan's expected total cost by graph connectivity (tests/resilience_brute.py)."""
-    cost = len(hardened) * st.harden_cost + len(sites) * st.dg_cost_per_kw * st.dg_p_max_kw
-    for p, broken in scen:
-        cost += p * st.voll * graph_shed_kw(net, broken - set(hardened), set(sites),
-                                            st.dg_p_max_kw)
-    return cost
-
-
 def test_a_time_limited_plan_is_never_worse_than_the_ev_plan(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     net = load("zhang13")
@@ -97,7 +87,7 @@ def test_a_time_limited_plan_is_never_worse_than_the_ev_plan(
     assert r.status == "time_limit"
     assert r.expected_total == pytest.approx(optimum, abs=1e-4)
     assert r.expected_total == pytest.approx(
-        _connectivity_total(net, scen, r.hardened, r.dg_sites, st), abs=1e-4)
+        plan_cost(net, scen, r.hardened, r.dg_sites, st), abs=1e-4)
     assert r.lower_bound == pytest.approx(483.869955)  # the solve's bound, unchanged
     assert r.gap == pytest.approx((r.expected_total - 483.869955) / r.expected_total, abs=1e-6)
     m = r.measures

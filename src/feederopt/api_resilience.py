@@ -32,8 +32,10 @@ from feederopt.algorithms.resilience import (
     restore as _restore,
 )
 from feederopt.algorithms.resilience_measures import (
-    MEASURES_SHARE,
+    EV_PLAN_SHARE,
+    ExpectedValuePlan,
     adopt_better,
+    expected_value_plan,
     stochastic_measures,
 )
 from feederopt.cases import load
@@ -269,11 +271,16 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
     :mod:`feederopt.algorithms.resilience_measures`).
 
     ``time_limit_s`` bounds the plan and the measures together: with the measures on, the
-    plan's solve gets 3/4 of it (:data:`MEASURES_SHARE` is kept for them) and the measures run
-    until the limit; those without time are not computed (``measures.not_computed``, a note).
-    When the expected-value plan, evaluated on every scenario, costs less than the plan the
-    solve stopped with, it is the answer (status and lower bound stay the solve's; a note
-    says so), so VSS >= 0; the same plan keeps each scenario's cheaper operation. Every bad
+    expected-value plan is made first (within :data:`EV_PLAN_SHARE` of the limit) and given
+    to the solve as a candidate plan; the solve gets the rest, and the other measures run in
+    the time it leaves; those without time are not computed (``measures.not_computed``, a
+    note). Stopped at its limit, the solve answers the least costly of the plans it
+    evaluated on every scenario (the extensive form: its incumbents, the expected-value plan
+    and the plan that invests nothing; :func:`feederopt.algorithms.resilience.choose_plan`),
+    so more time never answers a dearer plan for want of one found sooner. When the
+    expected-value plan, evaluated on every scenario, costs less than the plan the solve
+    stopped with, it is the answer (status and lower bound stay the solve's; a note says
+    so), so VSS >= 0; the same plan keeps each scenario's cheaper operation. Every bad
     option is reported at once, before any solving, with ``prior_problems`` (those the caller
     found, e.g. the CLI's output paths). ``progress`` gets the phases (the extensive form, the
     L-shaped master and recourses, each wait-and-see scenario) and the L-shaped method's
@@ -299,22 +306,29 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
         warned = duplicate_warnings(ds)
     with_measures = measures and len(scs) > 1
     deadline = time.perf_counter() + time_limit_s
-    solve_s = time_limit_s * (1.0 - MEASURES_SHARE) if with_measures else time_limit_s
+    ev: ExpectedValuePlan | None = None
+    if with_measures:
+        ev = expected_value_plan(problem, scs, time_limit_s=EV_PLAN_SHARE * time_limit_s,
+                                 progress=progress)
+    start = [] if ev is None else ev.candidates()
+    solve_s = max(deadline - time.perf_counter(), 0.0)
     if method == "extensive":
         report_phase(progress, f"extensive form ({len(scs)} scenarios, one MILP)")
         out = solve_extensive(problem, scs, time_limit_s=solve_s,
-                              gap=MIP_GAP if gap is None else gap)
+                              gap=MIP_GAP if gap is None else gap, candidates=start)
     else:
         with make_executor(RecourseFactory(problem, tuple(scs)), workers=workers,
                            ray_address=ray_address) as ex:
             out = solve_lshaped(problem, scs, executor=ex,
                                 gap=1e-6 if gap is None else gap,
-                                time_limit_s=solve_s, progress=progress)
+                                time_limit_s=solve_s, progress=progress, start=start)
     sm = None
-    adopted: list[str] = []
+    adopted: list[str] = list(out.notes)
     if with_measures and not interrupt.requested():
-        sm = stochastic_measures(problem, scs, out, deadline=deadline, progress=progress)
-        out, adopted = adopt_better(problem, scs, out, sm.ev_outcome)
+        sm = stochastic_measures(problem, scs, out, deadline=deadline, progress=progress,
+                                 ev=ev)
+        out, better = adopt_better(problem, scs, out, sm.ev_outcome)
+        adopted = list(out.notes) + better
         sm = sm.against(out)
     acs = None
     if ac_check and len(out.operations) == len(scs):

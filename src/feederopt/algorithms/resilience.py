@@ -7,6 +7,9 @@ expected-value analyses, and an integer L-shaped decomposition on the execution 
   ``x = (y^h, y^g)`` (one MILP per scenario, on an executor).
 * :func:`evaluate_within`: the same within a deadline, each scenario's least costly operation
   found (an upper bound of ``Q_s``, exact where proven optimal).
+* :func:`choose_plan`: the least costly of several plans, each evaluated that way on one
+  :class:`OperationTable`: the answer of an extensive form stopped at its time limit (its
+  incumbents, the expected-value plan, the plan that invests nothing).
 * The wait-and-see and expected-value analyses are in
   :mod:`feederopt.algorithms.resilience_measures`.
 * :class:`IntegerLShaped`: the integer L-shaped method of Laporte and Louveaux, "The integer
@@ -39,6 +42,8 @@ expected-value analyses, and an integer L-shaped decomposition on the execution 
   gap. The master's bound is a proven lower bound, the best evaluated plan an upper bound; at an
   ``x_k`` evaluated before, the monotone cuts are tight and the bounds meet, so the method is
   finite. The cuts are added in scenario order: the run is the same for any number of workers.
+  Start plans (``start``: the expected-value plan) are evaluated before the first master, as
+  any plan (their values upper bounds, their cuts added).
 """
 
 from __future__ import annotations
@@ -421,6 +426,12 @@ class PlanOutcome:
     workers: int = 1
     executor: str = "serial"
     worker_memory_mb: list[float] = field(default_factory=list)
+    #: The other plans the run evaluated on every scenario (at a time limit: the extensive
+    #: form's earlier incumbents, the plans it was given, the plan that invests nothing; the
+    #: L-shaped method's start plans), each with its operations and expected total cost.
+    evaluated: list[PlanOutcome] = field(default_factory=list)
+    #: What the run says about its answer (e.g. which of the evaluated plans it is).
+    notes: list[str] = field(default_factory=list)
 
     def expected_recourse(self, scenarios: list[Scenario]) -> float:
         return float(sum(sc.probability * q for sc, q in zip(scenarios, self.recourse,
@@ -437,29 +448,51 @@ def _status(sol_status: str, has: bool) -> Status:
     return Status.ERROR
 
 
-#: The share of an extensive form's time limit kept for evaluating its incumbent plan's
-#: recourse when the MILP stops at its limit (:func:`solve_extensive`).
+#: The share of an extensive form's time limit kept for evaluating its plans when the MILP
+#: stops at its limit (:func:`solve_extensive`).
 EVALUATION_SHARE = 0.2
+
+#: The label of the plan that invests nothing, in notes.
+NOTHING = "the plan that invests nothing"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A plan to weigh against the others a run has (:func:`choose_plan`); ``label`` names it
+    in notes ("the expected-value plan", "the plan that invests nothing", ...)."""
+
+    label: str
+    harden: np.ndarray  # 0/1 per hardening candidate
+    site: np.ndarray  # 0/1 per DG candidate
 
 
 def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
-                    time_limit_s: float = 600.0, gap: float = MIP_GAP) -> PlanOutcome:
+                    time_limit_s: float = 600.0, gap: float = MIP_GAP,
+                    candidates: tuple[Candidate, ...] | list[Candidate] = ()) -> PlanOutcome:
     """The extensive form (deterministic equivalent) on HiGHS, within ``time_limit_s`` in all,
     to the relative MIP gap ``gap`` (HiGHS's ``mip_rel_gap``; met, the status is ``optimal``).
 
     The MILP gets the time limit less :data:`EVALUATION_SHARE` of it (counted from the
-    call, so the model's build is inside). Stopped there before optimality, its incumbent
-    plan is evaluated scenario by scenario (:func:`_evaluate_incumbent`), as the L-shaped
-    method does, since the incumbent's scenario blocks need not be the plan's best
-    operations (HiGHS keeps any feasible one: on storm33 every scenario "shed everything"):
-    a quick pass over every scenario, then recourse MILPs in the time left. Each scenario
-    keeps its least costly operation found (all are feasible operations of the plan, so
-    each is an upper bound of ``Q_s``); one not proven optimal says ``time_limit``. Only
-    the quick pass may run past the limit (about 30 ms a scenario on case33bw). The reported
-    recourse, operations, value and gap are the plan's, the bound the extensive form's."""
+    call, so the model's build is inside). Stopped there before optimality, the answer is the
+    least costly of the plans the run has, each evaluated on every scenario the same way
+    (:func:`choose_plan`): every incumbent HiGHS found, the ``candidates`` given (the
+    expected-value plan) and the plan that invests nothing. The last incumbent alone is not
+    enough: the MILP ranks its incumbents by their own scenario blocks, and HiGHS keeps any
+    feasible ones ("shed everything" on storm33), so an earlier incumbent with worse blocks
+    can be the better plan (case33bw with 40 random storm scenarios, H = 2, G = 1: hardening
+    lines 1 and 2, 7,692 $, is the first incumbent, with blocks worth 52,093 in the MILP; the
+    plan that invests nothing, 17,347 $, the next, with 52,010: ``--time-limit 20`` answered
+    the first, 40 the second; docs/resilience.md, "Extensive form"). Each
+    scenario keeps its least costly operation found (all are feasible operations of the plan,
+    so each is an upper bound of ``Q_s``); one not proven optimal says ``time_limit``. Only
+    the quick pass of the first plan may run past the limit (about 30 ms a scenario on
+    case33bw). The reported recourse, operations, value and gap are the chosen plan's, the
+    bound the extensive form's; ``evaluated`` holds the other plans evaluated in full, and a
+    note says which plan it is when it is not the MILP's last incumbent."""
     t0 = time.perf_counter()
     deadline = t0 + time_limit_s
     model = HighsModel(problem.extensive_block(scenarios))
+    found = model.record_incumbents()
     reserve = EVALUATION_SHARE * time_limit_s if math.isfinite(time_limit_s) else 0.0
     milp_s = max(deadline - reserve - time.perf_counter(), QUICK_RECOURSE_S)
     sol = _solve(model, milp_s, gap)
@@ -467,29 +500,23 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
         raise plan_infeasible(problem, scenarios, time_limit_s)
     trivial = not sol.has_solution and sol.status in (SolverStatus.TIME_LIMIT,
                                                       SolverStatus.SOLUTION_LIMIT)
+    if not sol.has_solution and sol.status == SolverStatus.INTERRUPTED:  # Ctrl-C
+        raise interrupt.Interrupted("the extensive-form MILP was interrupted before any plan")
     if not sol.has_solution and not trivial:
         raise SolverError(f"the extensive-form MILP ended {sol.status} without a solution")
-    if trivial:
-        # stopped before HiGHS had an incumbent (user test ut32_time #2: synthetic500,
-        # 10 s): the plan that invests nothing is feasible whenever every load may be shed
-        # (each scenario's operation sheds what it cannot serve), so it is the answer,
-        # evaluated as an incumbent is, with the MILP's dual bound (0 when none: Q_s >= 0)
-        harden = np.zeros(len(problem.harden_lines))
-        site = np.zeros(len(problem.grid.dg_bus))
-        sol.bound = sol.bound if math.isfinite(sol.bound) else 0.0
-    else:
-        val = model.values()
-        harden, site = np.round(val[HARDEN]), np.round(val[SITE])
     status = _status(str(sol.status), True)
     if status is Status.TIME_LIMIT:
-        ops, rec = _evaluate_incumbent(problem, scenarios, None if trivial else model,
-                                       str(sol.status), harden, site, deadline)
-        invest = problem.investment(harden, site)
-        obj = invest + float(sum(sc.probability * q for sc, q in zip(scenarios, rec,
-                                                                      strict=True)))
-        gap = max(obj - sol.bound, 0.0) / max(abs(obj), 1e-9)
-        return PlanOutcome("extensive", status, harden, site, invest, rec, ops, obj,
-                           float(sol.bound), gap, time.perf_counter() - t0)
+        # stopped before HiGHS had an incumbent (user test ut32_time #2: synthetic500, 10 s),
+        # the plan that invests nothing is feasible whenever every load may be shed (each
+        # scenario's operation sheds what it cannot serve); the bound is the MILP's dual
+        # bound, 0 when none (Q_s >= 0)
+        bound = float(sol.bound) if math.isfinite(sol.bound) else 0.0
+        incumbents = [] if trivial else [model.values()] + [
+            model.values_of(x) for x in reversed(found)]
+        return _best_at_limit(problem, scenarios, model, incumbents, str(sol.status), bound,
+                              list(candidates), deadline, t0)
+    val = model.values()
+    harden, site = np.round(val[HARDEN]), np.round(val[SITE])
     ops, rec = [], []
     for k, _sc in enumerate(scenarios):
         op = _operation(model, f"s{k}.", problem, str(sol.status), math.nan, math.nan, 0.0)
@@ -505,40 +532,82 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
                        ops, obj, float(sol.bound), gap, time.perf_counter() - t0)
 
 
-#: The time limit of the first, quick pass over the scenarios when an incumbent plan is
-#: evaluated [s]: in effect the operation on :func:`forest_start`'s topology (that LP is never
-#: cut short), about 30 ms a scenario on case33bw.
+#: The time limit of the first, quick pass over the scenarios when a plan is evaluated [s]: in
+#: effect the operation on :func:`forest_start`'s topology (that LP is never cut short), about
+#: 30 ms a scenario on case33bw.
 QUICK_RECOURSE_S = 1e-3
 
 
-def _evaluate_incumbent(problem: ResilienceProblem, scenarios: list[Scenario],
-                        model: HighsModel | None, status: str, harden: np.ndarray,
-                        site: np.ndarray, deadline: float
-                        ) -> tuple[list[Operation], list[float]]:
-    """Per scenario an operation of the plan ``(harden, site)`` of a time-limited extensive
-    form ``model`` (:func:`solve_extensive`): :func:`evaluate_within` from the scenario blocks
-    of its incumbent, finishing its quick pass even past ``deadline``. ``model`` None: no
-    incumbent (the plan is the trivial one); the quick pass gives every scenario its first
-    operation, and a scenario without one (a non-sheddable load cut off) leaves no answer
-    (:class:`ResilienceStopped`)."""
-    start: list[Operation | None] = []
-    for k in range(len(scenarios)):
-        if model is None:
-            start.append(None)
-            continue
-        block = _operation(model, f"s{k}.", problem, status, math.nan, math.nan, 0.0)
-        block.objective = _cost(problem, block)
-        start.append(block)
-    ev = evaluate_within(problem, scenarios, harden, site, deadline, start, finish=True)
-    missing = [k for k, op in enumerate(ev.operations) if op is None]
-    if missing:
+def _best_at_limit(problem: ResilienceProblem, scenarios: list[Scenario], model: HighsModel,
+                   incumbents: list[dict[str, np.ndarray]], status: str, bound: float,
+                   candidates: list[Candidate], deadline: float, t0: float) -> PlanOutcome:
+    """:func:`solve_extensive`'s answer when its MILP stopped at its limit: the least costly
+    of its ``incumbents`` (the last first, then the earlier ones, latest first; their
+    scenario blocks are operations of their plans), the ``candidates`` and the plan that
+    invests nothing, by :func:`choose_plan` until ``deadline``."""
+    table = OperationTable(problem, scenarios)
+    pool: list[Candidate] = []
+    keys: set[bytes] = set()
+
+    def add(c: Candidate) -> None:
+        key = np.concatenate([np.round(c.harden), np.round(c.site)]).astype(np.int8).tobytes()
+        if key not in keys:
+            keys.add(key)
+            pool.append(c)
+
+    n_found = len(incumbents) - 1
+    for j, val in enumerate(incumbents):
+        harden, site = np.round(val[HARDEN]), np.round(val[SITE])
+        for k in range(len(scenarios)):
+            table.offer(k, harden, site, _operation(model, f"s{k}.", problem, status,
+                                                    math.nan, math.nan, 0.0, val))
+        add(Candidate("the MILP's last incumbent" if j == 0 else
+                      f"the MILP's incumbent {n_found - j + 1} of {n_found}", harden, site))
+    for c in candidates:
+        add(c)
+    add(Candidate(NOTHING, np.zeros(len(problem.harden_lines)),
+                  np.zeros(len(problem.grid.dg_bus))))
+    choice = choose_plan(table, pool, deadline)
+    if choice.best is None:
+        dead = sorted({k for ks in choice.infeasible.values() for k in ks})
+        one = len(pool) == 1
+        which = pool[0].label if one else "neither " + " nor ".join(c.label for c in pool)
+        why = ((" cannot" if one else " can") + " supply the non-sheddable loads of "
+               "scenario(s) " + ", ".join(repr(scenarios[k].name) for k in dead)) if dead \
+            else (" has no" if one else " has an") + " operation in every scenario"
         raise ResilienceStopped(
-            "the extensive form stopped at its time limit without a plan, and the plan that "
-            "invests nothing cannot supply the non-sheddable loads of scenario(s) "
-            + ", ".join(repr(scenarios[k].name) for k in missing)
-            + "; nothing is written; give more time")
-    final = [op for op in ev.operations if op is not None]
-    return final, [op.objective for op in final]
+            f"the extensive form stopped at its time limit without an incumbent, and {which}"
+            f"{why}; nothing is written; give more time")
+    best = pool[choice.best]
+    outcomes = {i: _candidate_outcome(problem, scenarios, pool[i], ev)
+                for i, ev in choice.evaluations.items()}
+    out = outcomes[choice.best]
+    gap = max(out.objective - bound, 0.0) / max(abs(out.objective), 1e-9)
+    notes = []
+    if choice.best != 0:
+        first = outcomes.get(0)
+        than = (f"; {pool[0].label} costs {first.objective:,.2f} $" if first is not None
+                else "")
+        notes.append(
+            f"the extensive form stopped at its time limit: the plan is {best.label}, the "
+            f"least costly ({out.objective:,.2f} $) of the {len(outcomes)} plan(s) evaluated "
+            f"on every scenario{than}")
+    return replace(out, method="extensive", status=Status.TIME_LIMIT, lower_bound=bound,
+                   gap=gap, solve_time_s=time.perf_counter() - t0,
+                   evaluated=[o for i, o in outcomes.items() if i != choice.best],
+                   notes=notes)
+
+
+def _candidate_outcome(problem: ResilienceProblem, scenarios: list[Scenario], c: Candidate,
+                       ev: Evaluation) -> PlanOutcome:
+    """The plan ``c`` with its operations ``ev`` (complete) as an outcome."""
+    ops = [op for op in ev.operations if op is not None]
+    rec = [op.objective for op in ops]
+    invest = problem.investment(c.harden, c.site)
+    obj = invest + float(sum(sc.probability * q for sc, q in zip(scenarios, rec, strict=True)))
+    return PlanOutcome(c.label, Status.FEASIBLE, np.asarray(c.harden, float),
+                       np.asarray(c.site, float), invest, rec, ops, obj, -math.inf, math.nan,
+                       0.0)
 
 
 @dataclass
@@ -562,58 +631,198 @@ class Evaluation:
                    for op in self.operations)
 
 
+class OperationTable:
+    """The least costly operation found so far for each scenario and each setting of the
+    first-stage entries its recourse depends on (:meth:`ResilienceProblem.relevant`: the
+    hardening of the lines it breaks, and the DG sites). ``Q_s`` depends on nothing else, so
+    an operation found for one plan is an operation of every plan with the same setting: the
+    plans a run weighs share one table, and each plan's cost is read from it the same way
+    (:func:`choose_plan`). Costs are ``Q_s`` [$] without the shed tie-break (:func:`_cost`),
+    kept in each operation's ``objective``."""
+
+    def __init__(self, problem: ResilienceProblem, scenarios: list[Scenario]) -> None:
+        self.problem = problem
+        self.scenarios = scenarios
+        self.relevant = [problem.relevant(sc) for sc in scenarios]
+        self.ops: dict[tuple[int, bytes], Operation] = {}
+        self.quick_done: set[tuple[int, bytes]] = set()
+        self.dead: set[tuple[int, bytes]] = set()  # the recourse is infeasible
+
+    def key(self, k: int, harden: np.ndarray, site: np.ndarray) -> tuple[int, bytes]:
+        rh, rs = self.relevant[k]
+        return k, np.round(np.concatenate([np.asarray(harden, float)[rh],
+                                           np.asarray(site, float)[rs]])).astype(
+            np.int8).tobytes()
+
+    def offer(self, k: int, harden: np.ndarray, site: np.ndarray, op: Operation,
+              quick_done: bool = False) -> None:
+        """Keep ``op``, an operation of scenario ``k`` for the plan ``(harden, site)``, when it
+        costs less than the one kept (at equal cost, when it is proven optimal);
+        ``quick_done``: no quick recourse is needed any more for this setting."""
+        key = self.key(k, harden, site)
+        if quick_done:
+            self.quick_done.add(key)
+        q = _cost(self.problem, op)
+        old = self.ops.get(key)
+        tol = 1e-9 * max(1.0, abs(q))
+        if old is None or q < old.objective - tol or (
+                q <= old.objective + tol and op.status == SolverStatus.OPTIMAL):
+            self.ops[key] = replace(op, objective=q)
+
+    def operation(self, k: int, harden: np.ndarray, site: np.ndarray) -> Operation | None:
+        return self.ops.get(self.key(k, harden, site))
+
+    def infeasible(self, k: int, harden: np.ndarray, site: np.ndarray) -> bool:
+        return self.key(k, harden, site) in self.dead
+
+    def proven(self, k: int, harden: np.ndarray, site: np.ndarray) -> bool:
+        op = self.operation(k, harden, site)
+        return op is not None and op.status == SolverStatus.OPTIMAL
+
+    def quick(self, k: int, harden: np.ndarray, site: np.ndarray) -> None:
+        """The quick recourse (:data:`QUICK_RECOURSE_S`: the operation on the
+        :func:`forest_start` topology, or better), once per setting."""
+        key = self.key(k, harden, site)
+        if key not in self.quick_done and key not in self.dead:
+            self.quick_done.add(key)
+            self.recourse(k, harden, site, QUICK_RECOURSE_S)
+
+    def recourse(self, k: int, harden: np.ndarray, site: np.ndarray, limit: float) -> None:
+        """Scenario ``k``'s recourse MILP at the plan, within ``limit`` [s]."""
+        try:
+            v = recourse_value(self.problem, self.scenarios[k], harden, site, lp_cut=False,
+                               keep=True, time_limit_s=limit, allow_infeasible=True)
+        except ResilienceStopped:  # no operation within this limit
+            return
+        if not v.feasible:
+            self.dead.add(self.key(k, harden, site))
+        elif v.operation is not None:
+            self.offer(k, harden, site, v.operation)
+
+
+@dataclass
+class Choice:
+    """What :func:`choose_plan` found: the least costly plan (its index, None when no plan
+    has an operation in every scenario), the plans evaluated in full with their operations,
+    and the scenarios in which a plan's recourse is infeasible (by plan)."""
+
+    best: int | None
+    evaluations: dict[int, Evaluation]
+    infeasible: dict[int, list[int]]
+
+
+def choose_plan(table: OperationTable, plans: list[Candidate], deadline: float, *,
+                finish: bool = True, quick: bool = True) -> Choice:
+    """The least costly of ``plans``, each evaluated the same way on the shared ``table``
+    (``time.perf_counter()`` ``deadline``):
+
+    1. a quick pass, plan by plan in the given order: every scenario's quick recourse
+       (``quick`` False: only where the table has no operation yet), once per setting of the
+       scenario's relevant entries (plans that agree there share it);
+    2. refinement while time is left: the plan of least cost not yet refined gets the
+       recourse MILPs of its scenarios not proven optimal, in an equal share of the time left
+       each; then the next, until the time is up or no plan can beat the best: a plan whose
+       investment plus its scenarios proven optimal (a lower bound, ``Q_s >= 0``) is not below
+       the best cost is passed over.
+
+    A plan's cost is its investment plus ``sum_s p_s Q_s`` of the operations in the table, so
+    an operation found for one plan counts for every plan that shares the setting. With
+    ``finish`` the first plan that has an operation in every scenario is completed even past
+    ``deadline`` (the answer needs one); later plans are evaluated only before it. At equal
+    cost the earlier plan in ``plans`` wins. With time enough every plan is evaluated to
+    optimality, so the answer is the best of ``plans``; a run that finds more plans (a
+    longer time limit) answers no dearer a plan."""
+    problem, scenarios = table.problem, table.scenarios
+    n = len(scenarios)
+    probs = [sc.probability for sc in scenarios]
+    invest = [problem.investment(c.harden, c.site) for c in plans]
+    passed: list[int] = []  # every scenario had its quick pass
+    infeasible: dict[int, list[int]] = {}
+
+    def ops(i: int) -> list[Operation | None]:
+        return [table.operation(k, plans[i].harden, plans[i].site) for k in range(n)]
+
+    def cost(i: int) -> float:
+        got = ops(i)
+        if any(op is None for op in got):
+            return math.inf
+        return invest[i] + float(sum(p * op.objective for p, op in zip(probs, got, strict=True)
+                                     if op is not None))
+
+    def lower(i: int) -> float:
+        c = plans[i]
+        return invest[i] + float(sum(
+            probs[k] * op.objective for k, op in enumerate(ops(i))
+            if op is not None and table.proven(k, c.harden, c.site)))
+
+    def complete() -> list[int]:
+        return [i for i in passed if i not in infeasible and math.isfinite(cost(i))]
+
+    def late() -> bool:
+        return time.perf_counter() >= deadline and (not finish or bool(complete()))
+
+    for i, c in enumerate(plans):
+        for k in range(n):
+            if late():
+                break
+            if quick or table.operation(k, c.harden, c.site) is None:
+                table.quick(k, c.harden, c.site)
+            if table.infeasible(k, c.harden, c.site):
+                infeasible.setdefault(i, []).append(k)
+                break
+        else:
+            passed.append(i)
+        if late():
+            break
+    refined: set[int] = set()
+    while time.perf_counter() < deadline:
+        best = min((cost(i) for i in complete()), default=math.inf)
+        pending = [i for i in passed if i not in refined and i not in infeasible
+                   and lower(i) < best - 1e-9 * max(1.0, abs(best))]
+        if not pending:
+            break
+        i = min(pending, key=lambda j: (cost(j), j))
+        refined.add(i)
+        c = plans[i]
+        todo = [k for k in range(n) if not table.proven(k, c.harden, c.site)]
+        for j, k in enumerate(todo):
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                break
+            table.recourse(k, c.harden, c.site, left / (len(todo) - j))
+            if table.infeasible(k, c.harden, c.site):
+                infeasible.setdefault(i, []).append(k)
+                break
+    done = complete()
+    best_i = min(done, key=lambda j: (cost(j), j)) if done else None
+    return Choice(best_i, {i: Evaluation(ops(i), []) for i in done}, infeasible)
+
+
 def evaluate_within(problem: ResilienceProblem, scenarios: list[Scenario], harden: np.ndarray,
                     site: np.ndarray, deadline: float,
                     start: list[Operation | None] | None = None, *, finish: bool = True,
                     quick: bool = True) -> Evaluation:
     """Per scenario an operation of the plan ``(harden, site)`` within ``deadline``
     (``time.perf_counter()``), the least costly of: ``start[k]`` (an operation of the same plan
-    found before: an incumbent's block, an earlier evaluation); a quick recourse
-    (:data:`QUICK_RECOURSE_S`: the operation on the :func:`forest_start` topology, or better);
-    and, while time is left, the recourse MILP of each scenario not yet proven optimal, in an
-    equal share of the time left. Every operation found is feasible for the plan, so each
-    scenario's cost is an upper bound of ``Q_s``, exact where its status is ``optimal``.
+    found before: an earlier evaluation); a quick recourse (:data:`QUICK_RECOURSE_S`: the
+    operation on the :func:`forest_start` topology, or better); and, while time is left, the
+    recourse MILP of each scenario not yet proven optimal, in an equal share of the time left
+    (:func:`choose_plan` with this one plan). Every operation found is feasible for the plan,
+    so each scenario's cost is an upper bound of ``Q_s``, exact where its status is
+    ``optimal``.
 
     ``finish``: the quick pass covers every scenario even past ``deadline`` (the answer's own
     plan needs one operation per scenario); without it (a measure's evaluation) the pass stops
     at the deadline, and the evaluation may be incomplete. ``quick`` False: no quick pass for
     the scenarios ``start`` gives an operation (they had it already)."""
-    ops: list[Operation | None] = list(start) if start is not None else [None] * len(scenarios)
-    infeasible: list[int] = []
-
-    def better(k: int, limit: float) -> None:
-        try:
-            v = recourse_value(problem, scenarios[k], harden, site, lp_cut=False, keep=True,
-                               time_limit_s=limit, allow_infeasible=True)
-        except ResilienceStopped:  # no operation within this limit
-            return
-        if not v.feasible:
-            infeasible.append(k)
-            return
-        if v.operation is not None:
-            q = _cost(problem, v.operation)
-            old = ops[k]
-            if old is None or q <= old.objective + 1e-9:
-                v.operation.objective = q
-                ops[k] = v.operation
-
-    for k in range(len(scenarios)):
-        if not quick and ops[k] is not None:
-            continue
-        if not finish and time.perf_counter() >= deadline:
-            return Evaluation(ops, infeasible)
-        better(k, QUICK_RECOURSE_S)
-    if infeasible:
-        return Evaluation(ops, infeasible)
-    todo = [k for k, op in enumerate(ops) if op is None or op.status != SolverStatus.OPTIMAL]
-    for i, k in enumerate(todo):
-        left = deadline - time.perf_counter()
-        if left <= 0:
-            break
-        better(k, left / (len(todo) - i))
-        if infeasible:
-            break
-    return Evaluation(ops, infeasible)
+    table = OperationTable(problem, scenarios)
+    for k, op in enumerate(start or []):
+        if op is not None:
+            table.offer(k, harden, site, op)
+    choice = choose_plan(table, [Candidate("the plan", harden, site)], deadline,
+                         finish=finish, quick=quick)
+    return Evaluation([table.operation(k, harden, site) for k in range(len(scenarios))],
+                      choice.infeasible.get(0, []))
 
 
 def _cost(problem: ResilienceProblem, op: Operation) -> float:
@@ -746,10 +955,14 @@ class IntegerLShaped(AlgorithmBase):
 
     def __init__(self, problem: ResilienceProblem, scenarios: list[Scenario],
                  executor: Executor, stop: StopOptions,
-                 progress: ProgressCallback | None = None, final_operations: bool = True
-                 ) -> None:
+                 progress: ProgressCallback | None = None, final_operations: bool = True,
+                 start: tuple[Candidate, ...] | list[Candidate] = ()) -> None:
         super().__init__(stop, progress)
         self.final_operations = final_operations
+        #: Plans evaluated before the first master (the expected-value plan): each as any
+        #: plan of the method (its value an upper bound, its cuts added).
+        self.start = list(start)
+        self.start_values: list[tuple[Candidate, list[RecourseValue]]] = []
         self.problem = problem
         self.scenarios = scenarios
         self.executor = executor
@@ -855,10 +1068,51 @@ class IntegerLShaped(AlgorithmBase):
         return plan_infeasible(self.problem, self.scenarios,
                                max(min(self.remaining(), 60.0), 1.0))
 
-    def run(self) -> PlanOutcome:
+    def _visit(self, harden: np.ndarray, site: np.ndarray
+               ) -> tuple[float, list[RecourseValue] | None]:
+        """Evaluate the plan ``(harden, site)`` (the scenarios not cached), keep it when it is
+        the best so far and add its cuts; returns the recourse time and the values, None
+        when the time ran out before every scenario was evaluated (a plan was already)."""
         n_s = len(self.scenarios)
         probs = np.array([sc.probability for sc in self.scenarios])
+        t1 = time.perf_counter()
+        keys = [self._key(s, harden, site) for s in range(n_s)]
+        todo = [s for s, k in enumerate(keys) if k not in self.cache]
+        self.phase(f"recourse of {len(todo)} scenario(s) {self.iteration}")
+        done = self._evaluate(todo, keys, harden, site)
+        t_sub = time.perf_counter() - t1
+        self.evaluated += done
+        if done < len(todo):  # out of time with a plan already evaluated
+            return t_sub, None
+        vals = [self.cache[k] for k in keys]
+        feasible = all(v.feasible for v in vals)
+        total = self.problem.investment(harden, site) + float(probs @ [v.value for v in vals]) \
+            if feasible else math.inf
+        if feasible and self.update_upper(total):
+            self.best = (harden.copy(), site.copy())
+            self.best_values = vals
+        self._cuts(harden, site, vals)
+        return t_sub, vals
+
+    def _start_plans(self) -> None:
+        """Evaluate the start plans (before iteration 1; a phase each, no iteration record)."""
+        for c in self.start:
+            harden, site = np.round(c.harden), np.round(c.site)
+            key = np.concatenate([harden, site]).astype(np.int8).tobytes()
+            if key in self.seen or (self.best is not None and self.remaining() <= 0):
+                continue
+            self.seen.add(key)
+            self.phase(f"start: {c.label}")
+            _, vals = self._visit(harden, site)
+            if vals is None:
+                return
+            if all(v.feasible for v in vals):
+                self.start_values.append((c, vals))
+
+    def run(self) -> PlanOutcome:
+        probs = np.array([sc.probability for sc in self.scenarios])
         status = Status.ERROR
+        self._start_plans()
         while True:
             self.iteration += 1
             self.phase(f"master {self.iteration}")
@@ -885,24 +1139,10 @@ class IntegerLShaped(AlgorithmBase):
             self.seen.add(key)
             if self.should_stop() and self.best is not None:
                 break
-            t1 = time.perf_counter()
-            keys = [self._key(s, harden, site) for s in range(n_s)]
-            todo = [s for s, k in enumerate(keys) if k not in self.cache]
-            self.phase(f"recourse of {len(todo)} scenario(s) {self.iteration}")
-            done = self._evaluate(todo, keys, harden, site)
-            t_sub = time.perf_counter() - t1
-            self.evaluated += done
-            if done < len(todo):  # out of time with a plan already evaluated: stop here
+            t_sub, got = self._visit(harden, site)
+            if got is None:  # out of time with a plan already evaluated: stop here
                 self.record(t_master, t_sub, "stopped at the time limit")
                 break
-            vals = [self.cache[k] for k in keys]
-            feasible = all(v.feasible for v in vals)
-            total = self.problem.investment(harden, site) + float(probs @ [v.value for v in vals]) \
-                if feasible else math.inf
-            if feasible and self.update_upper(total):
-                self.best = (harden.copy(), site.copy())
-                self.best_values = vals
-            self._cuts(harden, site, vals)
             self.record(t_master, t_sub)
             if self.should_stop():
                 break
@@ -930,19 +1170,39 @@ class IntegerLShaped(AlgorithmBase):
                            operations, objective, min(self.lower, objective), self.gap,
                            self.elapsed,
                            self.iteration, list(self.log), self.executor.workers,
-                           self.executor.kind, self.executor.worker_memory_mb())
+                           self.executor.kind, self.executor.worker_memory_mb(),
+                           evaluated=self._start_outcomes(harden, site))
+
+    def _start_outcomes(self, harden: np.ndarray, site: np.ndarray) -> list[PlanOutcome]:
+        """The start plans other than the answer ``(harden, site)`` with their operations
+        (when the recourse runs kept them)."""
+        out = []
+        for c, vals in self.start_values:
+            ops = [v.operation for v in vals]
+            if np.array_equal(np.round(c.harden), harden) and \
+                    np.array_equal(np.round(c.site), site):
+                continue
+            if any(op is None for op in ops):
+                continue
+            kept = [op for op in ops if op is not None]
+            out.append(_candidate_outcome(self.problem, self.scenarios, c, Evaluation(
+                [replace(op, objective=_cost(self.problem, op)) for op in kept], [])))
+        return out
 
 
 def solve_lshaped(problem: ResilienceProblem, scenarios: list[Scenario], *,
                   executor: Executor | None = None, gap: float = 1e-6,
                   time_limit_s: float = 600.0, iteration_limit: int = 10_000,
                   progress: ProgressCallback | None = None, final_operations: bool = True,
-                  recourse_time_limit_s: float | None = None) -> PlanOutcome:
+                  recourse_time_limit_s: float | None = None,
+                  start: tuple[Candidate, ...] | list[Candidate] = ()) -> PlanOutcome:
     """Run :class:`IntegerLShaped` (serial unless an executor is given; an executor's
     :class:`RecourseFactory` carries its own recourse time limit). Without
     ``final_operations`` the best plan's scenario operations are not solved again (their
-    values come from the run)."""
+    values come from the run). ``start``: plans evaluated first (their evaluations, when
+    not the answer, in ``evaluated``)."""
     ex = executor or SerialExecutor(RecourseFactory(problem, tuple(scenarios),
                                                     time_limit_s=recourse_time_limit_s))
     stop = StopOptions(gap=gap, time_limit_s=time_limit_s, iteration_limit=iteration_limit)
-    return IntegerLShaped(problem, scenarios, ex, stop, progress, final_operations).run()
+    return IntegerLShaped(problem, scenarios, ex, stop, progress, final_operations,
+                          start).run()

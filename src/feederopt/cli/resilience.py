@@ -230,7 +230,8 @@ def plan(
                                    "auto (a local Ray) or a cluster address."),
     measures: bool = typer.Option(True, "--measures/--no-measures",
                                   help="Wait-and-see, EEV, EVPI and VSS (within --time-limit: "
-                                  "the plan's solve gets 3/4 of it, the measures the rest)."),
+                                  "the expected-value plan first, at most 1/10 of it, a "
+                                  "candidate plan; the others in the time the solve leaves)."),
     gap: float | None = typer.Option(
         None, "--gap", help="Relative optimality gap at which the solve stops [default: 1e-7 "
         "for the extensive form's MILP, 1e-6 for the L-shaped method]."),

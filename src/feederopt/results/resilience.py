@@ -13,7 +13,7 @@ import polars as pl
 
 from feederopt._version import stamped
 from feederopt.algorithms.resilience import Operation, PlanOutcome
-from feederopt.algorithms.resilience_measures import MEASURES_SHARE, StochasticMeasures
+from feederopt.algorithms.resilience_measures import EV_PLAN_SHARE, StochasticMeasures
 from feederopt.network.schemas import nan_as_null
 from feederopt.problems.resilience import ResilienceProblem, Scenario
 from feederopt.validation.restoration import RestorationAcCheck
@@ -390,9 +390,9 @@ def measures_note(m: MeasuresView) -> list[str]:
     if m.not_computed:
         notes.append(f"{', '.join(m.not_computed)} not computed: the time limit left no time "
                      f"for {'them' if len(m.not_computed) > 1 else 'it'} (the measures share "
-                     "--time-limit with the plan, whose solve gets "
-                     f"{100 * (1 - MEASURES_SHARE):.0f} % of it); give more time, or "
-                     "--no-measures")
+                     "--time-limit with the plan: the expected-value plan takes at most "
+                     f"{100 * EV_PLAN_SHARE:.0f} % of it, first, and the others run in the "
+                     "time the plan's solve leaves); give more time, or --no-measures")
     qualified = [k for k in ("EVPI", "VSS") if k not in m.not_computed]
     if m.recourse_problem_status != "optimal" and qualified:
         notes.append(f"{' and '.join(qualified)} {come(qualified)} from an RP whose plan is "

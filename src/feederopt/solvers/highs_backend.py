@@ -478,10 +478,28 @@ class HighsModel:
         return out
 
     def values(self) -> dict[str, np.ndarray]:
-        x = np.asarray(self.h.getSolution().col_value, float)
+        return self.values_of(np.asarray(self.h.getSolution().col_value, float))
+
+    def values_of(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """The column vector ``x`` (one entry per column, in the model's order) by group."""
         out = {}
         for g, off in self.offset.items():
             grp = self.block.groups.get(g)
             size = grp.size if grp is not None else 1
             out[g] = x[off: off + size]
         return out
+
+    def record_incumbents(self) -> list[np.ndarray]:
+        """A list that every later MIP run fills with each improving solution HiGHS finds
+        (its incumbents in the order found, each the column vector of the original model;
+        :meth:`values_of` gives it by group), through HiGHS's ``MipImprovingSolution``
+        callback. A run stopped at its limit reports only its last incumbent; the earlier
+        ones, worse in the model's objective, can be better in another measure (the
+        resilience extensive form's plans: ``feederopt.algorithms.resilience``)."""
+        found: list[np.ndarray] = []
+
+        def keep(event: Any) -> None:
+            found.append(np.array(event.data_out.mip_solution, float))
+
+        self.h.cbMipImprovingSolution.subscribe(keep)
+        return found
