@@ -52,7 +52,8 @@ def print_result(result: Any) -> None:
     table.add_row("status", result.status.value)
     table.add_row("losses (SOCP model)" + (", nominal load" if uncertain else ""),
                   fmt(result.losses_kw, ".3f", " kW") + not_exact_note(result.ac_check,
-                                                                       result.losses_kw))
+                                                                       result.losses_kw)
+                  + model_off_note(result.ac_check))
     # kW-equivalent: the losses plus the priced switching, DG and flexibility (and, for
     # scenarios, the slack penalty), turned into kW at the loss price; the gap is computed on it
     table.add_row(_objective_label(result), fmt(result.objective, ".4f", " kW-eq"))
@@ -107,6 +108,10 @@ def print_result(result: Any) -> None:
         table.add_row("out of service (open, not switched)",
                       ", ".join(branch_label(b) for b in result.out_of_service_branches))
     out.print(table)
+    off = (result.ac_check.model_fidelity or {}).get("warning") if result.ac_check else None
+    if off:  # the model is materially not the grid: before anything else (ut34_realgrid #2)
+        out.print("[bold red]warning:[/] ", end="")
+        out.print(off, markup=False)
     if result.base and result.base.get("warning"):
         out.print("[yellow]warning:[/] ", end="")
         out.print(result.base["warning"], markup=False)
@@ -241,6 +246,17 @@ def not_exact_note(ac: Any, losses_kw: float | None) -> str:
             or not math.isfinite(losses_kw)):
         return ""
     return f" (relaxation not exact: AC {fmt(ac.losses_kw, '.3f', ' kW')})"
+
+
+def model_off_note(ac: Any) -> str:
+    """What follows the SOCP losses in a headline when the model's own power flow of the
+    topology is materially off pandapower's (``ac.model_fidelity["material"]``:
+    elements it does not model), `` (model off AC by +104.69 %: see the warning below)``;
+    empty otherwise."""
+    fid = getattr(ac, "model_fidelity", None) or {}
+    if not fid.get("material") or fid.get("losses_diff_pct") is None:
+        return ""
+    return f" (model off AC by {fid['losses_diff_pct']:+.2f} %: see the warning below)"
 
 
 def _objective_label(result: Any) -> str:

@@ -480,10 +480,15 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
             + ("breaks the limits" if violations else
                "is not one the model represents exactly"))
     loading, element = max_loading(pu.branch_ids, closed, ac.loading_percent)
+    measured = None
+    if fidelity is not None and fidelity.measured:
+        measured = {**fidelity.to_dict(), "notes": list(notes or []),
+                    "warning": fidelity.headline(notes)}
     return AcCheck(True, ac.losses_kw, ac.min_voltage_pu, ac.max_voltage_pu, dv, cone_gap,
                    diff_pct, exact, tuple(warnings), ac.message,
                    within_limits=not violations, limit_violations=tuple(violations),
-                   max_loading_percent=loading, max_loading_element=element)
+                   max_loading_percent=loading, max_loading_element=element,
+                   model_fidelity=measured)
 
 
 def base_loops(f: np.ndarray, t: np.ndarray, closed: np.ndarray,

@@ -114,6 +114,13 @@ class AcCheck:
     #: branch's id; NaN and None when no closed branch has a rating (as a scenario's ``ac``).
     max_loading_percent: float = math.nan
     max_loading_element: str | None = None
+    #: The model's own power flow of the topology against the AC one
+    #: (:meth:`feederopt.validation.fidelity.ModelFidelity.to_dict`: ``model_losses_kw``,
+    #: ``ac_losses_kw``, ``losses_diff_pct``, ``max_voltage_diff_pu``, ``exact``,
+    #: ``material``), with the reader's ``notes`` (what it did not model) and, when the
+    #: difference is material, the ``warning`` that the console prints above the AC check;
+    #: None when not measured.
+    model_fidelity: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -133,6 +140,7 @@ class AcCheck:
                                   for k, v in d.items()} for d in self.limit_violations],
             "max_loading_percent": _num(self.max_loading_percent),
             "max_loading_element": self.max_loading_element,
+            "model_fidelity": self.model_fidelity,
         }
 
 
