@@ -201,6 +201,10 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
          **({"operated_by": operated[str(r["id"])]} if str(r["id"]) in operated else {})}
         for r in net.branches.filter(~pl.col("in_service").fill_null(True)).iter_rows(
             named=True)]
+    # and the branches to an out-of-service bus, which the reader left out, with their state
+    out_of_service += [
+        {**r, **({"operated_by": operated[r["id"]]} if r["id"] in operated else {})}
+        for r in net.meta.get("cut_off_branches") or ()]
 
     check = None
     if ac is not None:
