@@ -564,39 +564,45 @@ def bus_bus_switch_flows(net: Any, switches: np.ndarray
     is_bb = (sw["et"].to_numpy(dtype=object) == "b") & closed
     ideal = is_bb & ~(z > 0)
     res_sw = getattr(net, "res_switch", None)
-    # the demand at each bus and the power entering the branch elements there [MVA]
-    demand: dict[int, complex] = {}
-    scale: dict[int, float] = {}
-
-    def add(buses: Iterable[Any], p: Iterable[Any], q: Iterable[Any]) -> None:
-        for b, pv, qv in zip(buses, p, q, strict=True):
-            s = complex(float(np.nan_to_num(pv)), float(np.nan_to_num(qv)))
-            demand[int(b)] = demand.get(int(b), 0j) + s
-            scale[int(b)] = scale.get(int(b), 0.0) + abs(s)
-
-    res_bus = net.res_bus
-    add(res_bus.index, res_bus["p_mw"].to_numpy(float), res_bus["q_mvar"].to_numpy(float))
-    for table, ends in _BRANCH_ENDS:
-        if table not in net or not len(net[table]) or f"res_{table}" not in net:
-            continue
-        res = net[f"res_{table}"].reindex(net[table].index)
-        for bus_col, p_col, q_col in ends:
-            if p_col in res and q_col in res:
-                add(net[table][bus_col], res[p_col].to_numpy(float),
-                    res[q_col].to_numpy(float))
-    if res_sw is not None and len(res_sw) and "p_from_mw" in res_sw:
-        imp = np.flatnonzero(is_bb & (z > 0))
-        rows = res_sw.reindex(sw.index[imp])
-        add(sw["bus"].to_numpy()[imp], rows["p_from_mw"].to_numpy(float),
-            rows["q_from_mvar"].to_numpy(float))
-        add(sw["element"].to_numpy()[imp], rows["p_to_mw"].to_numpy(float),
-            rows["q_to_mvar"].to_numpy(float))
     # the graph of the closed ideal bus-bus switches
     adjacent: dict[int, list[tuple[int, int]]] = {}
     for k, a, b in zip(sw.index[ideal], sw["bus"].to_numpy()[ideal],
                        sw["element"].to_numpy()[ideal], strict=True):
         adjacent.setdefault(int(a), []).append((int(b), int(k)))
         adjacent.setdefault(int(b), []).append((int(a), int(k)))
+    # the demand at each bus of those groups and the power entering the branch elements
+    # there [MVA] (numpy over the tables, then only the groups' buses one by one)
+    ends_at: list[np.ndarray] = []
+    p_in: list[np.ndarray] = []
+    q_in: list[np.ndarray] = []
+
+    def add(buses: Any, p: Any, q: Any) -> None:
+        ends_at.append(np.asarray(buses, dtype=np.int64))
+        p_in.append(np.nan_to_num(np.asarray(p, dtype=float)))
+        q_in.append(np.nan_to_num(np.asarray(q, dtype=float)))
+
+    res_bus = net.res_bus
+    add(res_bus.index, res_bus["p_mw"], res_bus["q_mvar"])
+    for table, ends in _BRANCH_ENDS:
+        if table not in net or not len(net[table]) or f"res_{table}" not in net:
+            continue
+        res = net[f"res_{table}"].reindex(net[table].index)
+        for bus_col, p_col, q_col in ends:
+            if p_col in res and q_col in res:
+                add(net[table][bus_col], res[p_col], res[q_col])
+    if res_sw is not None and len(res_sw) and "p_from_mw" in res_sw:
+        imp = np.flatnonzero(is_bb & (z > 0))
+        rows = res_sw.reindex(sw.index[imp])
+        add(sw["bus"].to_numpy()[imp], rows["p_from_mw"], rows["q_from_mvar"])
+        add(sw["element"].to_numpy()[imp], rows["p_to_mw"], rows["q_to_mvar"])
+    all_at = np.concatenate(ends_at)
+    mine = np.isin(all_at, np.fromiter(adjacent, dtype=np.int64, count=len(adjacent)))
+    s_all = np.concatenate(p_in)[mine] + 1j * np.concatenate(q_in)[mine]
+    demand: dict[int, complex] = {}
+    scale: dict[int, float] = {}
+    for u, sv in zip(all_at[mine].tolist(), s_all.tolist(), strict=True):
+        demand[u] = demand.get(u, 0j) + sv
+        scale[u] = scale.get(u, 0.0) + abs(sv)
 
     def reach(start: int, without: int) -> set[int]:
         seen, todo = {start}, [start]
