@@ -209,3 +209,18 @@ def test_an_option_without_a_value_says_what_applies(command: str, option: str,
         slave = inspect.signature(TopologyEvaluator.__init__).parameters["solver"]
         assert slave.default == "CLARABEL"
         assert default_misocp_solver() in stated
+
+
+TIME_LIMIT_COMMANDS = ("solve", "restore", "plan", "partition", "schedule")
+
+
+@pytest.mark.parametrize("command", TIME_LIMIT_COMMANDS)
+def test_the_time_limit_says_what_it_does_not_cover(command: str) -> None:
+    """``--time-limit`` bounds the optimisation only; every command's help says that reading,
+    the power flows and writing come on top (user test ut34_realgrid #3: a 120 s limit took
+    289 s of wall-clock time on SimBench 1-MVLV-comm-all-0-sw, and no help said so)."""
+    _, text = _help_rows(command)["--time-limit"]
+    assert "[s]" in text
+    for part in ("reading the network", "the AC check", "writing the outputs come on top",
+                 "wall-clock time can be several times longer"):
+        assert part in text, f"{command} --time-limit: {text!r}"

@@ -28,6 +28,7 @@ from feederopt.cli.app import (
     stderr,
     stdout,
     summary_table,
+    time_limit_help,
 )
 
 _fmt = fmt
@@ -78,8 +79,8 @@ def partition(
         "model's per-node voltage limits by the difference and solve again (up to 4 "
         "re-solves); off: the pure LinDist3Flow plan [default: the settings' "
         "partition.voltage_feedback, else on]."),
-    time_limit: float = typer.Option(600.0, "--time-limit", help="Time limit [s] (a deadline "
-                                     "for the solves and the voltage feedback together)."),
+    time_limit: float = typer.Option(600.0, "--time-limit", help=time_limit_help(
+        "(a deadline for the solves and the voltage feedback together)")),
     json_file: str | None = typer.Option(None, "--json", metavar=FILE,
                                          help="Write the result as JSON."),
     out_dir: str | None = typer.Option(

@@ -28,6 +28,7 @@ from feederopt.cli.app import (
     progress_display,
     stdout,
     summary_table,
+    time_limit_help,
     volt_range,
 )
 
@@ -57,7 +58,7 @@ RADIALITY_OPT = typer.Option(
 #: The default of --switch-penalty, in the unit of each command's help.
 PENALTY_DEFAULT = "[default: 0; the seed's 0.01 with --radiality seed]"
 #: How long restore and plan may run.
-TIME_LIMIT_HELP = "Time limit [s]."
+TIME_LIMIT_HELP = time_limit_help()
 
 
 @app.command()
@@ -236,7 +237,8 @@ def plan(
         None, "--gap", help="Relative optimality gap at which the solve stops [default: 1e-7 "
         "for the extensive form's MILP, 1e-6 for the L-shaped method]."),
     time_limit: float = typer.Option(
-        600.0, "--time-limit", help="Time limit [s], for the plan and the measures together."),
+        600.0, "--time-limit",
+        help=time_limit_help("of the plan and the measures together")),
     json_file: str | None = typer.Option(None, "--json", metavar=FILE,
                                          help="Write the result as JSON."),
     no_ac_check: bool = typer.Option(False, "--no-ac-check",

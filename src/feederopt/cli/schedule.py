@@ -30,6 +30,7 @@ from feederopt.cli.app import (
     stderr,
     stdout,
     summary_table,
+    time_limit_help,
     verdict_exit_code,
     violation_lines,
 )
@@ -121,7 +122,8 @@ def schedule(
                                 "realisations of the budget set."),
     ac_check: bool = typer.Option(True, "--ac-check/--no-ac-check",
                                   help="The hourly AC power flow (pandapower)."),
-    time_limit: float = typer.Option(900.0, "--time-limit", help="Time limit [s]."),
+    time_limit: float = typer.Option(900.0, "--time-limit",
+                                      help=time_limit_help()),
     gap: float = typer.Option(1e-3, "--gap", help="Relative C&CG gap."),
     json_file: str | None = typer.Option(None, "--json", metavar=FILE,
                                          help="Write the result as JSON."),

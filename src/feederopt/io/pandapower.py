@@ -450,6 +450,18 @@ def from_pandapower(
     # bus of its own, so the line stays charged from its in-service end; the model takes
     # it as a shunt there (see _open_end_shunt), a row of the shunt table.
     charged_lines: list[dict[str, Any]] = []
+    # Every line, transformer, impedance and bus-bus switch with a bus out of service: outside
+    # the model (a charged line is a shunt), listed with its state among a result's
+    # out_of_service_branches so that every switch is accounted for (user test
+    # ut34_realgrid #4: an open tie to such a bus appeared nowhere).
+    cut_off: list[dict[str, Any]] = []
+
+    def cut(element: str, idx: Any, a: Any, b: Any, in_service: bool,
+            charged_from: str | None = None) -> None:
+        row = _cut_off_row(element, int(idx), a, b, live_set, known, in_service, charged_from)
+        if row is not None:
+            cut_off.append(row)
+
     for idx, ln in net.line.iterrows():
         if not ok(ln["from_bus"], ln["to_bus"]):
             row = _line_charged_from_one_end(int(idx), ln, live_set, known, ties, sw,
@@ -458,6 +470,8 @@ def from_pandapower(
                 line_problems.extend(_line_problems(int(idx), ln, _f(ln["length_km"], math.nan),
                                                     False, superseded))
                 charged_lines.append(row)
+            cut("line", idx, ln["from_bus"], ln["to_bus"], bool(ln["in_service"]),
+                row["bus"] if row is not None else None)
             continue
         par = max(_f(ln.get("parallel", 1), 1.0), 1.0)
         length = _f(ln["length_km"], math.nan)
@@ -499,6 +513,7 @@ def from_pandapower(
     sn_sys = _f(net.get("sn_mva", 1.0), 1.0)
     for idx, tr in net.trafo.iterrows():
         if not ok(tr["hv_bus"], tr["lv_bus"]):
+            cut("trafo", idx, tr["hv_bus"], tr["lv_bus"], bool(tr["in_service"]))
             continue
         found = _trafo_problems(int(idx), tr)
         if not found:
@@ -601,6 +616,8 @@ def from_pandapower(
                         "flow takes it")
     for idx, s in sw[sw["et"] == "b"].iterrows():
         a, b = int(s["bus"]), int(s["element"])
+        if a != b and not ok(a, b):
+            cut("switch", idx, a, b, True)
         if a == b or not ok(a, b):
             continue
         z = _f(s.get("z_ohm", 0.0), 0.0)
@@ -629,6 +646,7 @@ def from_pandapower(
         )
     for idx, imp in (net.impedance.iterrows() if "impedance" in net else ()):
         if not ok(imp["from_bus"], imp["to_bus"]):
+            cut("impedance", idx, imp["from_bus"], imp["to_bus"], bool(imp["in_service"]))
             continue
         if _bad_positive(imp.get("sn_mva", sn_sys)):
             line_problems.append((ProblemKind.INVALID_VALUE, f"impedance:{idx}", "sn_mva",
@@ -639,6 +657,11 @@ def from_pandapower(
         if note:
             warnings.append(note)
         rows.append(row)
+    if cut_off:
+        warnings[oos_note] += (
+            f"; the branch(es) to them ({_short_list([r['id'] for r in cut_off], 8)}) are "
+            "outside the model and listed, each with its state, among a result's "
+            "out-of-service branches")
     aux_buses: list[str] = []
     xwards = net.xward if "xward" in net else None
     for idx, xw in (xwards.iterrows() if xwards is not None else ()):
@@ -949,6 +972,7 @@ def from_pandapower(
             "pandapower": {"f_hz": f_hz, "sn_mva": _f(net.get("sn_mva", 1.0), 1.0)},
             "warnings": warnings,
             "operated_by": operated_by(net, plan),
+            "cut_off_branches": cut_off,
         },
         origin=copy.deepcopy(net),
     )
@@ -1115,6 +1139,35 @@ def _line_charged_from_one_end(idx: int, ln: Any, live: set[int], known: set[int
     return {"id": f"line:{idx}", "bus": str(end), "q_mvar_per_step": q_mvar,
             "p_mw_per_step": p_mw, "max_steps": 1, "step": 1, "open_branch_end": True,
             "in_service": True, "pp_element": "line", "pp_index": idx}
+
+
+def _cut_off_row(element: str, idx: int, a: Any, b: Any, live: set[int], known: set[int],
+                 in_service: bool, charged_from: str | None) -> dict[str, Any] | None:
+    """A branch element (``line``, ``trafo``, ``impedance``, bus-bus ``switch``) with a bus out
+    of service, which the model leaves out (a line charged from its in-service end is a shunt
+    there, :func:`_line_charged_from_one_end`): its row among a result's
+    ``out_of_service_branches`` (``id``, ``from_bus``, ``to_bus``) with its ``state``, as
+    pandapower's power flow takes it. None when a bus does not exist (validation's
+    unknown_bus)."""
+    a, b = int(a), int(b)
+    if a not in known or b not in known:
+        return None
+    dead = [x for x in dict.fromkeys((a, b)) if x not in live]
+    where = (f"bus {dead[0]} out of service" if len(dead) == 1 else
+             f"buses {' and '.join(str(x) for x in dead)} out of service")
+    if charged_from is not None:
+        state = (f"{where}; charged from bus {charged_from}, its in-service end (in the "
+                 "model a shunt there)")
+    elif not in_service:
+        state = f"{where}; the {element} itself out of service"
+    elif len(dead) == 2 or element == "switch":
+        state = f"{where}: carries nothing"
+    elif element == "line":
+        end = a if a in live else b
+        state = f"{where}; open at bus {end}, its in-service end: carries nothing"
+    else:  # a transformer or impedance: out of service in pandapower's power flow
+        state = f"{where}: out of service in pandapower's power flow"
+    return {"id": f"{element}:{idx}", "from_bus": str(a), "to_bus": str(b), "state": state}
 
 
 #: pandapower's ZIP columns of a load: the constant-impedance and constant-current shares [%]

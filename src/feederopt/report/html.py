@@ -393,6 +393,11 @@ def summary_section(r: Mapping[str, Any]) -> str:
     ) + "</table>"
     base_warning = (r.get("base") or {}).get("warning")
     warn = f'<p class="warn">warning: {escape(str(base_warning))}</p>' if base_warning else ""
+    # the model materially off pandapower's power flow (elements it does not model), as the
+    # console says above its AC check (user test ut34_realgrid #2)
+    off = ((r.get("ac_check") or {}).get("model_fidelity") or {}).get("warning")
+    if off:
+        warn = f'<p class="warn">warning: {escape(str(off))}</p>' + warn
     if _no_topology(r):
         warn = (f'<p class="warn">{escape(NO_TOPOLOGY)} (status '
                 f'{escape(str(r.get("status", "-")))}).</p>') + warn

@@ -199,6 +199,10 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
          **({"operated_by": operated[str(r["id"])]} if str(r["id"]) in operated else {})}
         for r in net.branches.filter(~pl.col("in_service").fill_null(True)).iter_rows(
             named=True)]
+    # and the branches to an out-of-service bus, which the reader left out, with their state
+    out_of_service += [
+        {**r, **({"operated_by": operated[r["id"]]} if r["id"] in operated else {})}
+        for r in net.meta.get("cut_off_branches") or ()]
 
     check = None
     if ac is not None:
@@ -478,10 +482,15 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
             + ("breaks the limits" if violations else
                "is not one the model represents exactly"))
     loading, element = max_loading(pu.branch_ids, closed, ac.loading_percent)
+    measured = None
+    if fidelity is not None and fidelity.measured:
+        measured = {**fidelity.to_dict(), "notes": list(notes or []),
+                    "warning": fidelity.headline(notes)}
     return AcCheck(True, ac.losses_kw, ac.min_voltage_pu, ac.max_voltage_pu, dv, cone_gap,
                    diff_pct, exact, tuple(warnings), ac.message,
                    within_limits=not violations, limit_violations=tuple(violations),
-                   max_loading_percent=loading, max_loading_element=element)
+                   max_loading_percent=loading, max_loading_element=element,
+                   model_fidelity=measured)
 
 
 def base_loops(f: np.ndarray, t: np.ndarray, closed: np.ndarray,

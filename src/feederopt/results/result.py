@@ -116,8 +116,10 @@ def finite_json(value: Any) -> Any:
 
 def branch_label(row: Any) -> str:
     """An open branch of ``Result.open_branches`` for a person: ``id (from-to)``, with the
-    pandapower switches that operate it when known (``line:3 (6-7; switch 8)``)."""
-    extra = f"; {row['operated_by']}" if row.get("operated_by") else ""
+    pandapower switches that operate it when known (``line:3 (6-7; switch 8)``) and the
+    ``state`` of a branch to an out-of-service bus (``line:5 (3-6; switch 5; bus 6 out of
+    service; open at bus 3, ...)``)."""
+    extra = "".join(f"; {row[k]}" for k in ("operated_by", "state") if row.get(k))
     return f"{row.get('id')} ({row.get('from_bus')}-{row.get('to_bus')}{extra})"
 
 
@@ -151,6 +153,13 @@ class AcCheck:
     #: branch's id; NaN and None when no closed branch has a rating (as a scenario's ``ac``).
     max_loading_percent: float = math.nan
     max_loading_element: str | None = None
+    #: The model's own power flow of the topology against the AC one
+    #: (:meth:`feederopt.validation.fidelity.ModelFidelity.to_dict`: ``model_losses_kw``,
+    #: ``ac_losses_kw``, ``losses_diff_pct``, ``max_voltage_diff_pu``, ``exact``,
+    #: ``material``), with the reader's ``notes`` (what it did not model) and, when the
+    #: difference is material, the ``warning`` that the console prints above the AC check;
+    #: None when not measured.
+    model_fidelity: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -170,6 +179,7 @@ class AcCheck:
                                   for k, v in d.items()} for d in self.limit_violations],
             "max_loading_percent": _num(self.max_loading_percent),
             "max_loading_element": self.max_loading_element,
+            "model_fidelity": self.model_fidelity,
         }
 
 
@@ -277,7 +287,9 @@ class Result:
       ``polish``, the scenarios' or extreme points' rows, ...
     * ``open_branches``: the branches the answer opens (``id``, ``from_bus``, ``to_bus``, and
       ``operated_by``, the pandapower switches, where known); ``out_of_service_branches``: the
-      network's out-of-service ones, open in every answer; ``closed``: branch id -> state.
+      network's out-of-service ones, open in every answer, and those of a pandapower net that
+      reach an out-of-service bus, outside the model, each with its ``state`` (charged from
+      its other end, open, out of service); ``closed``: branch id -> state.
     * ``within_limits``: False when the topology breaks a limit (the least-violating one of
       a grid proven infeasible, or of a run stopped before it found one within the limits),
       in the model or in the AC check; ``diagnosis`` then names the violated limits.

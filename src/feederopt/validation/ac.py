@@ -395,13 +395,16 @@ def _run(
     if origin:
         _merged_circuits(net, branch_ids, model.branch_index,
                          (p_from, q_from, i_ka, i_to, loss, pp_loading))
+    sel = (element == "switch") & state
+    if sel.any():  # pandapower reports no current for an ideal bus-bus switch (NaN)
+        sw_p, sw_q, sw_i = bus_bus_switch_flows(net, idx[sel])
+        p_from[sel], q_from[sel], i_ka[sel], i_to[sel] = sw_p, sw_q, sw_i, sw_i
     # What pandapower reports for an open line or transformer of the user's net (charged from
     # one end), before the arrays below are zeroed.
     reported = np.isin(element, ("line", "trafo")) & ~state if origin else np.zeros(n_br, bool)
     open_p, open_i, open_loading = (np.where(reported, a, np.nan)
                                     for a in (p_from, i_ka, pp_loading))
-    # Ideal bus-bus switches: pandapower fuses their buses and reports no flow (NaN). An open
-    # branch carries nothing; its losses stay (a line opened at one end still charges).
+    # An open branch carries nothing; its losses stay (a line opened at one end still charges).
     for arr in (p_from, q_from, i_ka, i_to):
         arr[~state] = 0.0
 
@@ -510,6 +513,144 @@ def _merged_circuits(net: Any, branch_ids: list[str], index: np.ndarray,
             worst = max(worst, float(res.at[m, "loading_percent"]))
         p_from[k], q_from[k], i_from[k], i_to[k] = p, q, i_a, i_b
         loss[k], loading[k] = pl_mw * 1e3, worst
+
+
+#: The largest power mismatch [MVA] of a group of buses fused by closed bus-bus switches
+#: (absolute, and as a share of the power through the group) up to which
+#: :func:`bus_bus_switch_flows` trusts its balance: beyond it an element that it does not
+#: count feeds the group, and its switches get no current (NaN).
+SWITCH_BALANCE_TOLERANCE = (1e-4, 1e-4)
+
+#: The pandapower tables whose elements join two or three buses, with their bus columns and
+#: the columns of the power that enters the element at each of them (``res_<table>``).
+_BRANCH_ENDS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
+    ("line", (("from_bus", "p_from_mw", "q_from_mvar"), ("to_bus", "p_to_mw", "q_to_mvar"))),
+    ("trafo", (("hv_bus", "p_hv_mw", "q_hv_mvar"), ("lv_bus", "p_lv_mw", "q_lv_mvar"))),
+    ("trafo3w", (("hv_bus", "p_hv_mw", "q_hv_mvar"), ("mv_bus", "p_mv_mw", "q_mv_mvar"),
+                 ("lv_bus", "p_lv_mw", "q_lv_mvar"))),
+    ("impedance", (("from_bus", "p_from_mw", "q_from_mvar"),
+                   ("to_bus", "p_to_mw", "q_to_mvar"))),
+    ("tcsc", (("from_bus", "p_from_mw", "q_from_mvar"), ("to_bus", "p_to_mw", "q_to_mvar"))),
+)
+
+
+def bus_bus_switch_flows(net: Any, switches: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The power ``P + jQ`` [MW, MVAr] that enters each closed bus-bus switch of ``net`` (a
+    pandapower net after a converged ``runpp``; ``switches``: indices into ``net.switch``) at
+    its ``bus`` and its current [kA], which pandapower's ``res_switch`` gives only for a
+    switch with an impedance (``z_ohm > 0``): an ideal one fuses its two buses into one
+    node of the power flow and has NaN.
+
+    The closed ideal bus-bus switches join buses into groups that share one voltage ``V``.
+    A switch that splits its group in two (no other path of closed ideal switches between its
+    buses) carries what the side ``B`` behind its ``element`` bus takes: for each bus of ``B``
+    its demand (``res_bus``: loads, generators, shunts, wards, sources, ...; generation counts
+    negative) plus the power that enters every branch element at it (lines, transformers,
+    three-winding transformers, impedances, TCSCs, impedance switches), by Kirchhoff's
+    current law ``S = sum_B (S_demand + sum S_branch)``; its current is
+    ``|S| / (sqrt(3) |V| V_n)``. A switch in a loop of closed ideal switches (a ring
+    busbar, two switches in parallel) has no determinate current (pandapower splits nothing
+    among them), nor has a group whose buses do not balance to
+    :data:`SWITCH_BALANCE_TOLERANCE` (an element this sum does not count): NaN, as
+    pandapower's. An open switch carries nothing (0)."""
+    sw = net.switch
+    n = len(switches)
+    p_out, q_out, i_out = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    if not n:
+        return p_out, q_out, i_out
+    z = _float_column(sw, "z_ohm", 0.0)
+    closed = sw["closed"].to_numpy(dtype=bool)
+    is_bb = (sw["et"].to_numpy(dtype=object) == "b") & closed
+    ideal = is_bb & ~(z > 0)
+    res_sw = getattr(net, "res_switch", None)
+    # the graph of the closed ideal bus-bus switches
+    adjacent: dict[int, list[tuple[int, int]]] = {}
+    for k, a, b in zip(sw.index[ideal], sw["bus"].to_numpy()[ideal],
+                       sw["element"].to_numpy()[ideal], strict=True):
+        adjacent.setdefault(int(a), []).append((int(b), int(k)))
+        adjacent.setdefault(int(b), []).append((int(a), int(k)))
+    # the demand at each bus of those groups and the power entering the branch elements
+    # there [MVA] (numpy over the tables, then only the groups' buses one by one)
+    ends_at: list[np.ndarray] = []
+    p_in: list[np.ndarray] = []
+    q_in: list[np.ndarray] = []
+
+    def add(buses: Any, p: Any, q: Any) -> None:
+        ends_at.append(np.asarray(buses, dtype=np.int64))
+        p_in.append(np.nan_to_num(np.asarray(p, dtype=float)))
+        q_in.append(np.nan_to_num(np.asarray(q, dtype=float)))
+
+    res_bus = net.res_bus
+    add(res_bus.index, res_bus["p_mw"], res_bus["q_mvar"])
+    for table, ends in _BRANCH_ENDS:
+        if table not in net or not len(net[table]) or f"res_{table}" not in net:
+            continue
+        res = net[f"res_{table}"].reindex(net[table].index)
+        for bus_col, p_col, q_col in ends:
+            if p_col in res and q_col in res:
+                add(net[table][bus_col], res[p_col], res[q_col])
+    if res_sw is not None and len(res_sw) and "p_from_mw" in res_sw:
+        imp = np.flatnonzero(is_bb & (z > 0))
+        rows = res_sw.reindex(sw.index[imp])
+        add(sw["bus"].to_numpy()[imp], rows["p_from_mw"], rows["q_from_mvar"])
+        add(sw["element"].to_numpy()[imp], rows["p_to_mw"], rows["q_to_mvar"])
+    all_at = np.concatenate(ends_at)
+    mine = np.isin(all_at, np.fromiter(adjacent, dtype=np.int64, count=len(adjacent)))
+    s_all = np.concatenate(p_in)[mine] + 1j * np.concatenate(q_in)[mine]
+    demand: dict[int, complex] = {}
+    scale: dict[int, float] = {}
+    for u, sv in zip(all_at[mine].tolist(), s_all.tolist(), strict=True):
+        demand[u] = demand.get(u, 0j) + sv
+        scale[u] = scale.get(u, 0.0) + abs(sv)
+
+    def reach(start: int, without: int) -> set[int]:
+        seen, todo = {start}, [start]
+        while todo:
+            u = todo.pop()
+            for v, k in adjacent.get(u, ()):
+                if k != without and v not in seen:
+                    seen.add(v)
+                    todo.append(v)
+        return seen
+
+    balanced: dict[frozenset[int], bool] = {}
+    position = {int(k): j for j, k in enumerate(sw.index)}
+    vn = net.bus["vn_kv"]
+    for j, k in enumerate(np.asarray(switches, dtype=int).tolist()):
+        at = position.get(k)
+        if at is None or not closed[at]:
+            p_out[j] = q_out[j] = i_out[j] = 0.0
+            continue
+        a, b = int(sw["bus"].iat[at]), int(sw["element"].iat[at])
+        if not ideal[at]:  # an impedance switch: pandapower's own result
+            if res_sw is not None and k in res_sw.index:
+                p_out[j] = float(res_sw.at[k, "p_from_mw"])
+                q_out[j] = float(res_sw.at[k, "q_from_mvar"])
+                i_out[j] = float(res_sw.at[k, "i_ka"])
+            continue
+        group = frozenset(reach(a, -1))
+        if group not in balanced:
+            total = sum((demand.get(u, 0j) for u in group), 0j)
+            through = sum(scale.get(u, 0.0) for u in group)
+            tol_abs, tol_rel = SWITCH_BALANCE_TOLERANCE
+            balanced[group] = abs(total) <= tol_abs + tol_rel * through
+        side = reach(b, k)
+        if a in side or not balanced[group]:
+            continue
+        s = sum((demand.get(u, 0j) for u in side), 0j)
+        v_kv = float(res_bus.at[b, "vm_pu"]) * float(vn.at[b])
+        p_out[j], q_out[j] = s.real, s.imag
+        i_out[j] = abs(s) / (math.sqrt(3.0) * v_kv) if v_kv > 0 else math.nan
+    return p_out, q_out, i_out
+
+
+def _float_column(frame: Any, column: str, default: float) -> np.ndarray:
+    """A pandas column as floats, ``default`` where missing or NaN."""
+    if column not in frame:
+        return np.full(len(frame), default)
+    values = np.asarray(frame[column].to_numpy(dtype=float), dtype=float)
+    return np.where(np.isnan(values), default, values)
 
 
 def _switch_losses_mw(net: object) -> float:
