@@ -492,7 +492,7 @@ def check(
         check_options,
         check_output,
         check_result,
-        read_result,
+        read_result_to_check,
         stamped,
         write_text,
     )
@@ -541,7 +541,8 @@ def check(
         # before the samples, not after; never onto the result checked or the case
         check_output(json_file, force=force, option="json",
                      inputs=[x for x in (result_file, case) if x is not None])
-    data = read_result(result_file)  # before --uncertainty: a file that is no result says so
+    # before --uncertainty: a file that is no result (or none that check takes) says so
+    data = read_result_to_check(result_file)
     loads_arg = parse_ids(uncertain_loads)
     own_box = _robust_box(data)
     box_note = ""
