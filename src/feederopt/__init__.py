@@ -18,6 +18,7 @@ from feederopt.errors import (
     FeederoptWarning,
     InputError,
     OptionNameError,
+    OutputNotWrittenError,
     Problem,
     ProblemKind,
 )
@@ -195,6 +196,7 @@ __all__ = [
     "Network",
     "OpenDssCheck",
     "OptionNameError",
+    "OutputNotWrittenError",
     "PhaseRecord",
     "Problem",
     "ProblemKind",

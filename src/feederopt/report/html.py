@@ -39,7 +39,7 @@ from typing import Any
 import polars as pl
 
 from feederopt._version import check_schema_version, document_kind
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, OutputNotWrittenError, Problem, ProblemKind
 from feederopt.execution.forking import check_not_forked
 from feederopt.io.writing import add_to_manifest, check_output, owned_by_feederopt, write_text
 from feederopt.report.output import read_iterations
@@ -911,7 +911,10 @@ def write_report(result_dir: str | Path | ResultFolder, out: str | Path | None =
     ``path``, the folder as it is on disk); anything else is a typed problem (user test ut34:
     a ResultFolder raised a raw TypeError). The page is the one the command that wrote the
     folder writes (:func:`result_kind`): ``solve --out`` (balanced or three-phase),
-    ``schedule --out``, ``partition --out``, ``plan --out`` or ``restore --out``."""
+    ``schedule --out``, ``partition --out``, ``plan --out`` or ``restore --out``. ``out`` is
+    checked before the page is drawn (a typed problem); a page that cannot be written after
+    it raises :class:`~feederopt.errors.OutputNotWrittenError` (the command line's exit code
+    5)."""
     check_not_forked("feederopt.write_report")
     if isinstance(result_dir, ResultFolder):
         result_dir = result_dir.path
@@ -949,9 +952,14 @@ def write_report(result_dir: str | Path | ResultFolder, out: str | Path | None =
             f"move or rename your file, or write the report elsewhere: feederopt report "
             f"{folder} --out OTHER.html")])
     check_output(target, force=force, inputs=inputs)
-    path = write_text(target, render_folder(folder, result, kind), force=force)
-    if out is None:
-        # the folder's own report is feederopt's file: a later ``--force`` replaces it with
-        # the folder (user test ut_io #2: a stale report.html of the previous run survived)
-        add_to_manifest(folder, path.name)
+    page = render_folder(folder, result, kind)
+    try:
+        path = write_text(target, page, force=force)
+        if out is None:
+            # the folder's own report is feederopt's file: a later ``--force`` replaces it
+            # with the folder (user test ut_io #2: a stale report.html of the previous run
+            # survived)
+            add_to_manifest(folder, path.name)
+    except InputError as exc:  # checked above: it became unwritable while the page was drawn
+        raise OutputNotWrittenError(exc.problems) from None
     return path
