@@ -34,7 +34,8 @@ from feederopt.io.matpower import matpower_case_dir
 from feederopt.io.scenarios import generate_scenarios, load_scenarios
 from feederopt.network import InputError, Network
 from feederopt.network.perunit import to_per_unit
-from feederopt.validation.montecarlo import check_result, read_result
+from feederopt.validation.montecarlo import check_result
+from feederopt.validation.montecarlo import read_result_to_check as read_result
 from netbuild import tiny
 
 T = TypeVar("T")

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 import feederopt
 from feederopt.cli import app
 from feederopt.results.resilience import PlanResult, RestoreResult
-from feederopt.validation.montecarlo import read_result
+from feederopt.validation.montecarlo import read_result_to_check as read_result
 
 STAMP = ("kind", "schema_version", "feederopt_version")
 

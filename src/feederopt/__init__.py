@@ -18,6 +18,7 @@ from feederopt.errors import (
     FeederoptWarning,
     InputError,
     OptionNameError,
+    OutputNotWrittenError,
     Problem,
     ProblemKind,
 )
@@ -89,7 +90,11 @@ if TYPE_CHECKING:
     from feederopt.validation.ac import ac_power_flow
     from feederopt.validation.ac_polish import polish_text
     from feederopt.validation.fidelity import model_fidelity
-    from feederopt.validation.montecarlo import check_options, check_result
+    from feederopt.validation.montecarlo import (
+        check_options,
+        check_result,
+        read_result_to_check,
+    )
 
 
 #: Public names imported on first access, and the module that defines each.
@@ -136,6 +141,7 @@ _FOR_CLI = {
     "rating_verdict": "feederopt.validation.ac_limits",
     "check_options": "feederopt.validation.montecarlo",
     "check_result": "feederopt.validation.montecarlo",
+    "read_result_to_check": "feederopt.validation.montecarlo",
     "read_result": "feederopt.api",
     "ResultFolder": "feederopt.report.html",
     "branch_label": "feederopt.results.result",
@@ -190,6 +196,7 @@ __all__ = [
     "Network",
     "OpenDssCheck",
     "OptionNameError",
+    "OutputNotWrittenError",
     "PhaseRecord",
     "Problem",
     "ProblemKind",
@@ -239,6 +246,7 @@ __all__ = [
     "pwl_loss_text",
     "rating_verdict",
     "read_result",
+    "read_result_to_check",
     "resolve_scenarios",
     "restore",
     "save",

@@ -54,3 +54,23 @@ def check_schema_version(doc: Any, path: str) -> None:
             (path,), "schema_version",
             "read it with the feederopt release that wrote it (or a newer one), or write the "
             "result again with this one")])
+
+
+def document_kind(doc: Mapping[str, Any]) -> Any:
+    """The kind of the result document ``doc`` as written (its ``kind``; for a document without
+    one, what its keys say), unchecked; None when nothing says. A document written before the
+    stamp has no ``kind``: a solve's has ``open_branches`` (its check's
+    ``feasible_share_convex``), a three-phase solve's ``open_switches``; a partition check is
+    stamped ``partition`` but has ``samples`` and no ``blocks``."""
+    kind = doc.get("kind")
+    if kind is None:
+        if "feasible_share_convex" in doc:
+            return "solve_check"  # what `feederopt check SOLVE_RESULT --json` writes
+        if "open_branches" in doc:
+            return "solve"
+        if doc.get("method") == "lindist3flow" or "open_switches" in doc:
+            return "three_phase_json"  # --out writes its folder with the kind
+        return None
+    if kind == "partition" and "blocks" not in doc and "samples" in doc:
+        return "partition_check"  # what `feederopt check PARTITION_RESULT --json` writes
+    return kind

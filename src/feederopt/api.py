@@ -582,20 +582,34 @@ def read_result(path: str | Path, *, tables: Literal[True]) -> ResultFolder: ...
 
 
 def read_result(path: str | Path, *, tables: bool = False) -> dict[str, Any] | ResultFolder:
-    """A solve's saved result: its JSON (a ``--json`` file, or ``result.json`` of a folder
-    that ``feederopt.save`` or ``solve --out`` wrote) as a dict, with typed errors
-    (:func:`feederopt.validation.montecarlo.read_result`).
+    """A saved result: its JSON (a ``--json`` file, or ``result.json`` of a folder that
+    ``feederopt.save`` or a command's ``--out`` wrote) as a dict, with typed errors.
+
+    Every kind that feederopt writes is read back, by its ``kind``
+    (:func:`~feederopt._version.document_kind`): a solve's (``solve``; its ``open_branches``
+    must be a list of branches, whatever its status), a three-phase solve's
+    (``three_phase_solve``, checked by
+    :meth:`~feederopt.results.threephase.ThreePhaseResult.from_dict`, which turns the dict
+    into the result object), a partition's, a schedule's, a plan's (``resilience_plan``), a
+    restoration's (``resilience_restore``) and the answers of ``feederopt check``
+    (``solve_check``, ``schedule_check``, ``partition``'s check). A document of a kind that
+    feederopt does not write, or without one, is a typed problem naming it (user test ut34:
+    the folders of a three-phase solve and of a partition were refused for having no
+    ``open_branches``).
 
     With ``tables=True``, the folder's tables too: a
     :class:`~feederopt.report.html.ResultFolder` whose ``result`` is that dict and whose
     ``buses``, ``branches``, ``switches``, ``generators`` and ``iterations`` are read from
     its Parquet files (None where the folder has none), equal to the tables of the
-    :class:`~feederopt.results.result.Result` saved (missing values null in both). A JSON
-    file holds no tables: ``tables=True`` on one is a typed problem."""
+    :class:`~feederopt.results.result.Result` saved (missing values null in both); the other
+    Parquet files of a folder (a partition's ``der_setpoints``, a restoration's
+    ``switching``) are in ``other_tables`` and its figures in ``images``. A JSON file holds no
+    tables: ``tables=True`` on one is a typed problem."""
     check_not_forked("feederopt.read_result")
-    from feederopt.validation.montecarlo import read_result as read_document
+    from feederopt.validation.montecarlo import read_result_document
 
-    doc = read_document(path)
+    doc = read_result_document(path)
+    _check_document(doc, path)
     if not tables:
         return doc
     from feederopt.report.html import read_result_folder
@@ -606,9 +620,46 @@ def read_result(path: str | Path, *, tables: bool = False) -> dict[str, Any] | R
         raise InputError([Problem(
             ProblemKind.UNREADABLE_FILE, "result", "a result JSON file holds no tables: "
             "tables=True reads the Parquet tables of a result folder", ids=(str(path),),
-            field="tables", hint="give the folder that feederopt.save (or solve --out) wrote, "
-            "or read the file without tables=True")])
+            field="tables", hint="give the folder that feederopt.save (or a command's --out) "
+            "wrote, or read the file without tables=True")])
     return read_result_folder(folder)
+
+
+def _check_document(doc: dict[str, Any], path: str | Path) -> None:
+    """A typed problem when ``doc`` (read from ``path``) is no result that feederopt writes,
+    or a solve's or three-phase solve's that its reader cannot take."""
+    from feederopt._version import __version__, document_kind
+    from feederopt.report.html import NO_REPORT, REPORTS
+    from feederopt.validation.montecarlo import result_problems
+
+    kind = document_kind(doc)
+    where = Path(path) / "result.json" if Path(path).is_dir() else Path(path)
+
+    def refused(message: str, hint: str) -> InputError:
+        return InputError([Problem(ProblemKind.UNREADABLE_FILE, "result",
+                                   f"cannot read '{where}': {message}", ids=(str(where),),
+                                   field="kind", hint=hint)])
+
+    if kind is None:
+        raise refused("not a feederopt result (it has no 'kind' and no 'open_branches')",
+                      "give a --json file or --out folder that a feederopt command wrote")
+    if not isinstance(kind, str) or kind not in {*REPORTS, *NO_REPORT}:
+        raise refused(f"a document of kind {kind!r}, which feederopt {__version__} does not "
+                      "write: no reader of this release takes it",
+                      "give a --json file or --out folder that a feederopt command wrote "
+                      "(kind " + ", ".join(sorted({*REPORTS, *NO_REPORT} - {"three_phase_json",
+                                                  "partition_check"})) + ")")
+    if kind == "solve":
+        result_problems(doc, checkable=False)
+    elif kind in ("three_phase_solve", "three_phase_json"):
+        try:
+            ThreePhaseResult.from_dict(doc)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            why = f"no {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)
+            raise refused(f"a three-phase solve's result that its reader, ThreePhaseResult."
+                          f"from_dict, cannot take ({why})",
+                          "write it again with feederopt.save or `feederopt solve FEEDER.dss "
+                          "--out DIR`") from None
 
 
 def _inputs(result: Result) -> list[str]:

@@ -34,7 +34,7 @@ from feederopt.algorithms.partition import (
 )
 from feederopt.algorithms.partition_costs import cost_dark_blocks, cost_dark_note
 from feederopt.cases import load_three_phase
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, OutputNotWrittenError, Problem, ProblemKind
 from feederopt.execution.forking import check_not_forked
 from feederopt.io.writing import output_problems
 from feederopt.options import TIME_LIMIT_S, option_names, time_limit_problems, workers_problems
@@ -83,7 +83,9 @@ def partition(source: Any, *, settings: str | Path | None = None,
     the plan in LinDist3Flow and, with ``ac_check``, in OpenDSS (IV-E), and the deterministic
     plan in LinDist3Flow (IV-D, when the uncertainty is positive). With ``out``, the result
     folder (result.json, microgrids.png, report.html; :mod:`feederopt.report.partition`) is
-    written there, atomically; an existing one is replaced only with ``force``. Bad input
+    written there, atomically; an existing one is replaced only with ``force``. A folder that
+    cannot be written after the run (made read-only meanwhile) raises
+    :class:`~feederopt.errors.OutputNotWrittenError`, whose ``result`` is the answer. Bad input
     raises :class:`InputError` with every problem found, before any solving, together with
     ``prior_problems`` (those the caller found, e.g. the CLI's ``--json`` path). ``progress``
     (:data:`~feederopt.algorithms.base.ProgressCallback`) gets the phases (the extensive
@@ -187,7 +189,10 @@ def partition(source: Any, *, settings: str | Path | None = None,
     if out is not None:
         from feederopt.report.partition import write_partition_folder
 
-        write_partition_folder(out, net, res.to_dict(), force=force)
+        try:
+            write_partition_folder(out, net, res.to_dict(), force=force)
+        except InputError as exc:  # the path became unwritable during the run
+            raise OutputNotWrittenError(exc.problems, res) from None
     return res
 
 

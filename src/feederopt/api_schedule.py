@@ -30,7 +30,13 @@ from feederopt.algorithms.base import (
 from feederopt.algorithms.ccg import ScheduleSolution, solve_ccg, solve_deterministic
 from feederopt.cases import load
 from feederopt.cases.schedule import has_schedule, schedule_paths
-from feederopt.errors import InfeasibleError, InputError, Problem, ProblemKind
+from feederopt.errors import (
+    InfeasibleError,
+    InputError,
+    OutputNotWrittenError,
+    Problem,
+    ProblemKind,
+)
 from feederopt.execution.forking import check_not_forked
 from feederopt.formulations.schedule import ScheduleData, nominal
 from feederopt.io.timeseries import (
@@ -155,7 +161,10 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
     phases, C&CG's iterations and the samples done; ``notice`` the notes on the inputs (no
     devices modelled) before the solve (they are in the result's notes too). Ctrl-C or
     SIGTERM (in the main thread) stops the run as its time limit would, with status
-    ``interrupted`` and no sample check (:mod:`feederopt.solvers.interrupt`)."""
+    ``interrupted`` and no sample check (:mod:`feederopt.solvers.interrupt`). With ``out``,
+    the result folder is written there (:mod:`feederopt.report.schedule`); one that cannot
+    be written after the run (made read-only meanwhile) raises
+    :class:`~feederopt.errors.OutputNotWrittenError`, whose ``result`` is the answer."""
     check_not_forked("feederopt.schedule")
     # a profile table in memory: polars as it is, pandas converted (ut_sched4 #11: a
     # DataFrame was "ambiguous" (polars) or "expected str, bytes or os.PathLike" (pandas))
@@ -235,7 +244,10 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
     if out is not None:
         from feederopt.report.schedule import write_schedule_folder
 
-        write_schedule_folder(out, res.to_dict(), force=force)
+        try:
+            write_schedule_folder(out, res.to_dict(), force=force)
+        except InputError as exc:  # the path became unwritable during the run
+            raise OutputNotWrittenError(exc.problems, res) from None
     return res
 
 

@@ -137,6 +137,28 @@ class OptionNameError(InputError, TypeError):
     """
 
 
+@dataclass
+class OutputNotWrittenError(FeederoptError):
+    """A run finished, but its output could not be written: the folder was made read-only
+    while it ran, another run created the file meanwhile, the disk is full. ``problems`` say
+    what and where (``bad_output_path``, ``output_exists``); ``result`` is the run's answer,
+    which is not lost. Not bad input: the command line prints the answer all the same, then
+    says that its output could not be written and exits with code 5 (user test ut34: the
+    answer of a finished solve was lost behind "1 problem in the input", exit 2). The paths
+    are still checked before any solving, as bad input (exit 2)."""
+
+    problems: Sequence[Problem] = field(default_factory=tuple)
+    result: Any = None
+    exit_code = 5
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return "the run finished but its output could not be written:\n" + "\n".join(
+            f"  - {p}" for p in self.problems)
+
+
 class InfeasibleError(FeederoptError):
     """The problem has no solution, as the solver proved (not a time limit): the CLI exits
     with code 3, as for an infeasible ``solve``; the message says what binds."""

@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
@@ -32,7 +33,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from feederopt import FeederoptError, InputError, Problem, __version__, interrupt
+from feederopt import (
+    FeederoptError,
+    InputError,
+    OutputNotWrittenError,
+    Problem,
+    ProblemKind,
+    __version__,
+    interrupt,
+)
 
 if TYPE_CHECKING:
     from feederopt import IterationRecord, ProgressCallback
@@ -43,6 +52,11 @@ EXIT_INFEASIBLE = 3
 #: within the limits: the least-violating topology found is printed and written, with the
 #: limits it breaks, but infeasibility is not proven.
 EXIT_LIMITS_BROKEN = 4
+#: Exit code of a run that finished but whose output (``--json``, ``--out``) could not be
+#: written after it (:class:`~feederopt.errors.OutputNotWrittenError`): the answer is printed
+#: all the same. It takes precedence over the verdict's code (3, 4, 130 ...), which the
+#: console shows: a script must not take the missing file for an answer.
+EXIT_OUTPUT_NOT_WRITTEN = OutputNotWrittenError.exit_code
 
 
 def is_heuristic(method: str) -> bool:
@@ -290,46 +304,125 @@ def exit_if_interrupted(status: str, *, has_answer: bool, what: str, written: bo
     raise typer.Exit(interrupt.exit_code())
 
 
+class LateOutputs:
+    """The outputs that a command writes after its run (``--json``, ``--out``), and what
+    stopped them: a path that became unwritable during the run, a file another run created
+    meanwhile. Its paths were checked before the run (bad input, exit 2); a failure now is
+    not the input's, and the answer must not be lost with it (user test ut34: a finished
+    solve printed nothing and exited 2, "1 problem in the input"). So each write is made
+    with :meth:`write`, which notes a failure and goes on; the command prints its answer as
+    usual, and :func:`cli_command` then says that the output could not be written and exits
+    with :data:`EXIT_OUTPUT_NOT_WRITTEN` (:meth:`exit_if_failed`)."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    @property
+    def ok(self) -> bool:
+        """Every output was written (or none was asked for)."""
+        return not self.problems
+
+    def write(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R | None:
+        """``fn(*args, **kwargs)``, or None when it could not write its output."""
+        try:
+            return fn(*args, **kwargs)
+        except (InputError, OutputNotWrittenError) as exc:
+            self.problems += exc.problems
+        except OSError as exc:
+            path = getattr(exc, "filename", None)
+            self.problems.append(Problem(
+                ProblemKind.BAD_OUTPUT_PATH, "output", f"could not be written "
+                f"({exc.strerror or exc})", (str(path),) if path else (), None,
+                "check the folder's permissions and free space, or choose another path"))
+        return None
+
+    def caught(self, exc: OutputNotWrittenError) -> Any:
+        """The answer of a run whose own writing failed (``partition``, ``schedule``:
+        ``out=``), its problems noted."""
+        self.problems += exc.problems
+        return exc.result
+
+    def exit_if_failed(self) -> None:
+        """Say that the output could not be written, and exit with
+        :data:`EXIT_OUTPUT_NOT_WRITTEN`; nothing when every output was written. Printed with
+        ``--quiet`` too: it is an error."""
+        if self.ok:
+            return
+        err = stderr()
+        err.print("[bold red]error:[/] the run finished but its output could not be written "
+                  "(the answer is the one printed above, if any):")
+        for line in problem_lines(self.problems):
+            err.print(f"  - {line}", markup=False)
+        raise typer.Exit(EXIT_OUTPUT_NOT_WRITTEN)
+
+
+_LATE: ContextVar[LateOutputs | None] = ContextVar("feederopt_late_outputs", default=None)
+
+
+def late_outputs() -> LateOutputs:
+    """The :class:`LateOutputs` of the command under way (:func:`cli_command` made it, and
+    reports its failures when the command ends)."""
+    late = _LATE.get()
+    if late is None:  # a command function called without cli_command (a test's helper)
+        late = LateOutputs()
+        _LATE.set(late)
+    return late
+
+
 def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
     """Run a command; a :class:`FeederoptError` becomes a message and its exit code, any other
     exception a message and exit code 1. With ``verbose`` the traceback is shown too (an
-    unexpected exception propagates)."""
+    unexpected exception propagates). An output that the command could not write after its
+    run (:func:`late_outputs`) ends it with :data:`EXIT_OUTPUT_NOT_WRITTEN` once it has
+    printed its answer, whatever exit code the answer had."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        as_json = bool(kwargs.get("json_output", False))
-        verbose = bool(kwargs.get("verbose", False))
+        token = _LATE.set(LateOutputs())
         _STARTED.append(time.perf_counter())
         try:
-            return fn(*args, **kwargs)
-        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort,
-                click.ClickException):
-            raise
-        except FeederoptError as exc:
-            if verbose:
-                stderr().print_exception()
-            report_error(exc, as_json)
-            raise typer.Exit(exc.exit_code) from None
-        except interrupt.Interrupted:
-            stderr().print("[yellow]interrupted:[/] before any answer was found; nothing "
-                           "written")
-            raise typer.Exit(interrupt.exit_code()) from None
-        except Exception as exc:
-            if interrupt.requested() and interrupt.reason() is None:
-                # a solve stopped by Ctrl-C inside a step that has no partial answer to
-                # give (a solver's "interrupted" read as a failure): the run stops with
-                # nothing written (outputs are written last), as solve does, also verbose
-                stderr().print("[yellow]interrupted:[/] before any answer was found; "
-                               "nothing written")
-                raise typer.Exit(interrupt.exit_code()) from None
-            if verbose:
-                raise
-            report_unexpected(exc, as_json)
-            raise typer.Exit(1) from None
+            return _run_command(fn, args, kwargs)
         finally:
             _STARTED.pop()
+            _LATE.reset(token)
 
     return wrapper
+
+
+def _run_command(fn: Callable[..., R], args: Any, kwargs: dict[str, Any]) -> R:
+    """The body of :func:`cli_command`'s wrapper."""
+    as_json = bool(kwargs.get("json_output", False))
+    verbose = bool(kwargs.get("verbose", False))
+    try:
+        out = fn(*args, **kwargs)
+    except (typer.Exit, click.exceptions.Exit):
+        late_outputs().exit_if_failed()  # the verdict's code gives way to 5
+        raise
+    except (typer.Abort, click.exceptions.Abort, click.ClickException):
+        raise
+    except FeederoptError as exc:
+        if verbose:
+            stderr().print_exception()
+        report_error(exc, as_json)
+        raise typer.Exit(exc.exit_code) from None
+    except interrupt.Interrupted:
+        stderr().print("[yellow]interrupted:[/] before any answer was found; nothing "
+                       "written")
+        raise typer.Exit(interrupt.exit_code()) from None
+    except Exception as exc:
+        if interrupt.requested() and interrupt.reason() is None:
+            # a solve stopped by Ctrl-C inside a step that has no partial answer to
+            # give (a solver's "interrupted" read as a failure): the run stops with
+            # nothing written (outputs are written last), as solve does, also verbose
+            stderr().print("[yellow]interrupted:[/] before any answer was found; "
+                           "nothing written")
+            raise typer.Exit(interrupt.exit_code()) from None
+        if verbose:
+            raise
+        report_unexpected(exc, as_json)
+        raise typer.Exit(1) from None
+    late_outputs().exit_if_failed()
+    return out
 
 
 def cli_load(source: Any) -> Any:

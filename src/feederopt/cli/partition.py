@@ -24,6 +24,7 @@ from feederopt.cli.app import (
     cli_command,
     exit_if_interrupted,
     fmt,
+    late_outputs,
     progress_display,
     stderr,
     stdout,
@@ -97,7 +98,7 @@ def partition(
     uncertainty at the least generation cost (Moring et al.; LinDist3Flow, Algorithm 1).
     With the default DER costs serving load comes first; costs given in the settings are
     weighed against the blocks' load-shed cost (about 10,000 $ per block)."""
-    from feederopt import output_problems
+    from feederopt import OutputNotWrittenError, output_problems
     from feederopt import partition as run
 
     loads = [x.strip() for x in uncertain_loads.split(",") if x.strip()] if uncertain_loads \
@@ -110,16 +111,21 @@ def partition(
         time_limit_s=time_limit, samples=samples, ac_check=ac_check, out=out_dir, force=force,
         voltage_feedback=voltage_feedback)
     # the --json path is checked before the solve, with every other problem
+    # an output that cannot be written after the run: the answer printed, then exit 5
+    late = late_outputs()
     with progress_display(f"partition {source}", quiet=quiet, verbose=verbose) as progress:
-        res = run(source, **kwargs, prior_problems=output_problems(
-            json_file, force=force, option="json", inputs=[
-                x for x in (source, settings) if x is not None]) if json_file is not None
-            else [],
-            progress=progress)
+        try:
+            res = run(source, **kwargs, prior_problems=output_problems(
+                json_file, force=force, option="json", inputs=[
+                    x for x in (source, settings) if x is not None]) if json_file is not None
+                else [],
+                progress=progress)
+        except OutputNotWrittenError as exc:  # the --out folder, written by the api
+            res = late.caught(exc)
     data = res.to_dict()
     if json_file is not None:
-        write_text(json_file, partition_result_json(data), force=force)
-    written = json_file is not None or out_dir is not None
+        late.write(write_text, json_file, partition_result_json(data), force=force)
+    written = (json_file is not None or out_dir is not None) and late.ok
     if quiet:
         exit_if_interrupted(res.status, has_answer=not res.trivial_plan, what="plan",
                             written=written, quiet=True)

@@ -25,6 +25,7 @@ from feederopt.cli.app import (
     cli_command,
     exit_if_interrupted,
     fmt,
+    late_outputs,
     progress_display,
     stdout,
     summary_table,
@@ -99,14 +100,16 @@ def restore(
                   prior_problems=_output_problems(json_file, out_dir, force, [source],
                                                   "restore"),
                   progress=progress, ac_check=not no_ac_check)
+    late = late_outputs()  # a write that fails now: the answer printed, then exit 5
     if json_file is not None:
-        write_text(json_file, json.dumps(res.to_dict(), indent=2) + "\n", force=force)
+        late.write(write_text, json_file, json.dumps(res.to_dict(), indent=2) + "\n",
+                   force=force)
     answer = res.operation is not None
     if out_dir is not None and answer:
         from feederopt import write_restore_folder
 
-        write_restore_folder(out_dir, source, res, force=force)
-    written = json_file is not None or (out_dir is not None and answer)
+        late.write(write_restore_folder, out_dir, source, res, force=force)
+    written = (json_file is not None or (out_dir is not None and answer)) and late.ok
     if quiet:
         exit_if_interrupted(res.status, has_answer=answer, what="restoration",
                             written=written, quiet=True)
@@ -269,13 +272,14 @@ def plan(
                       [x for x in (source, scenarios) if x is not None], "plan"),
                   progress=progress, ac_check=not no_ac_check)
     data = res.to_dict()
+    late = late_outputs()  # a write that fails now: the answer printed, then exit 5
     if json_file is not None:
-        write_text(json_file, json.dumps(data, indent=2) + "\n", force=force)
+        late.write(write_text, json_file, json.dumps(data, indent=2) + "\n", force=force)
     if out_dir is not None:
         from feederopt import write_resilience_folder
 
-        write_resilience_folder(out_dir, source, data, force=force)
-    written = json_file is not None or out_dir is not None
+        late.write(write_resilience_folder, out_dir, source, data, force=force)
+    written = (json_file is not None or out_dir is not None) and late.ok
     if quiet:
         exit_if_interrupted(res.status, has_answer=True, what="plan", written=written,
                             quiet=True)

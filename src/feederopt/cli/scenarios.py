@@ -30,6 +30,7 @@ from feederopt.cli.app import (
     app,
     cli_command,
     fmt,
+    late_outputs,
     load_checked,
     progress_display,
     stderr,
@@ -357,7 +358,8 @@ def scenarios(
     net = load_checked(source, problems)
     table = generate_scenarios(net, count=count, pv_share=pv_share, ev_share=ev_share,
                                hp_share=hp_share, growth=growth, noise=noise, seed=seed)
-    write_scenarios(table, path, force=force)
+    # a file that cannot be written now: the summary printed, then exit 5 (late_outputs)
+    late_outputs().write(write_scenarios, table, path, force=force)
     if not quiet:
         sset = resolve_scenarios(net, table)
         totals = sset.p_mw.sum(axis=1)
@@ -403,7 +405,7 @@ def _shape_scenarios(source: str, path: Path, three_phase: bool, shapes: LoadSha
     if problems:
         raise InputError(problems)
     table, info = daily_scenarios(source)
-    write_scenarios(table, path, force=force)
+    late_outputs().write(write_scenarios, table, path, force=force)  # else exit 5 after
     if not quiet:
         out_c = stdout()
         out_c.print(f"{info['count']} scenarios (every {info['interval_h']:g} h over "
@@ -492,7 +494,7 @@ def check(
         check_options,
         check_output,
         check_result,
-        read_result,
+        read_result_to_check,
         stamped,
         write_text,
     )
@@ -541,7 +543,8 @@ def check(
         # before the samples, not after; never onto the result checked or the case
         check_output(json_file, force=force, option="json",
                      inputs=[x for x in (result_file, case) if x is not None])
-    data = read_result(result_file)  # before --uncertainty: a file that is no result says so
+    # before --uncertainty: a file that is no result (or none that check takes) says so
+    data = read_result_to_check(result_file)
     loads_arg = parse_ids(uncertain_loads)
     own_box = _robust_box(data)
     box_note = ""
@@ -595,8 +598,9 @@ def check(
     verdict = result_verdict(data)
     payload = stamped("solve_check", {"case": data.get("case"), "method": data.get("method"),
                                       **mc.to_dict(), "result_verdict": verdict})
-    if json_file is not None:
-        write_text(json_file, json.dumps(payload, indent=2) + "\n", force=force)
+    if json_file is not None:  # a file that cannot be written now: printed, then exit 5
+        late_outputs().write(write_text, json_file, json.dumps(payload, indent=2) + "\n",
+                             force=force)
     if mc.status == "interrupted":
         _check_interrupted(mc, json_file, quiet)
     if quiet:
@@ -656,7 +660,8 @@ def _check_interrupted(mc: Any, json_file: str | None, quiet: bool) -> None:
                        f"feasible so far: convex model "
                        f"{share(mc.feasible_convex, mc.feasible_share_convex)}, AC power flow "
                        f"{share(mc.feasible_ac, mc.feasible_share_ac)}; the corners were not "
-                       "evaluated" + (f"; written to {json_file}" if json_file else ""),
+                       "evaluated" + (f"; written to {json_file}" if json_file
+                                      and late_outputs().ok else ""),
                        style="yellow", markup=False)
     raise typer.Exit(interrupt.exit_code())
 
@@ -828,8 +833,9 @@ def _check_schedule(doc: dict[str, Any], *, samples: int, seed: int, json_file: 
                           verbose=verbose) as progress:
         rep = check_schedule_result(doc, samples=samples, seed=seed, prior_problems=problems,
                                     notice=note, progress=progress)
-    if json_file is not None:
-        write_text(json_file, json.dumps(rep, indent=2) + "\n", force=force)
+    if json_file is not None:  # a file that cannot be written now: printed, then exit 5
+        late_outputs().write(write_text, json_file, json.dumps(rep, indent=2) + "\n",
+                             force=force)
     if quiet:
         return
     if not rep["budget_set"]:
@@ -892,8 +898,9 @@ def _check_partition(doc: dict[str, Any], result_file: str, samples: int,
     x = doc.get("uncertainty") if uncertainty is None else uncertainty
     payload = stamped("partition", {"case": doc.get("case"), "uncertainty": x, "seed": seed,
                                     **asdict(c)})
-    if json_file is not None:
-        write_text(json_file, json.dumps(payload, indent=2) + "\n", force=force)
+    if json_file is not None:  # a file that cannot be written now: printed, then exit 5
+        late_outputs().write(write_text, json_file, json.dumps(payload, indent=2) + "\n",
+                             force=force)
     if quiet:
         return
     table = summary_table(f"partition check: {doc.get('case')} (+-{100 * float(x or 0):g} %)")

@@ -26,6 +26,7 @@ from feederopt.cli.app import (
     cli_command,
     exit_if_interrupted,
     fmt,
+    late_outputs,
     progress_display,
     stderr,
     stdout,
@@ -187,19 +188,26 @@ def schedule(
         if not quiet:  # --quiet prints nothing but errors; the notes stay in the result
             stderr().print(f"note: {text}", style="yellow", markup=False)
 
+    from feederopt import OutputNotWrittenError
+
+    # an output that cannot be written after the run: the answer printed, then exit 5
+    late = late_outputs()
     with progress_display(f"schedule {source}", quiet=quiet, verbose=verbose) as progress:
-        res = run(source, profiles=profiles, devices=devices, time_limit_s=time_limit, gap=gap,
-                  ac_check=ac_check, samples=samples, out=out_dir, force=force,
-                  deterministic=deterministic, prior_problems=output_problems(
-                      json_file, force=force, option="json", inputs=[
-                          x for x in (source, profiles, devices) if x is not None])
-                  if json_file is not None else [],
-                  progress=progress, notice=notice,
-                  **changes)
+        try:
+            res = run(source, profiles=profiles, devices=devices, time_limit_s=time_limit,
+                      gap=gap, ac_check=ac_check, samples=samples, out=out_dir, force=force,
+                      deterministic=deterministic, prior_problems=output_problems(
+                          json_file, force=force, option="json", inputs=[
+                              x for x in (source, profiles, devices) if x is not None])
+                      if json_file is not None else [],
+                      progress=progress, notice=notice,
+                      **changes)
+        except OutputNotWrittenError as exc:  # the --out folder, written by the api
+            res = late.caught(exc)
     data = res.to_dict()
     if json_file is not None:
-        write_text(json_file, schedule_result_json(data), force=force)
-    written = json_file is not None or out_dir is not None
+        late.write(write_text, json_file, schedule_result_json(data), force=force)
+    written = (json_file is not None or out_dir is not None) and late.ok
     if quiet:
         exit_if_interrupted(res.status, has_answer=True, what="schedule", written=written,
                             quiet=True)

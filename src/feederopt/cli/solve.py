@@ -25,6 +25,7 @@ from feederopt.cli.app import (
     cli_command,
     fmt,
     is_heuristic,
+    late_outputs,
     load_checked,
     progress_display,
     stderr,
@@ -566,11 +567,17 @@ def solve(
         result = run_solve(net, options=options, progress=progress)
     result.source = source_of(source)  # for `feederopt check`
     # The outputs first, then the console: a reader that stops early (`| head`) loses nothing.
+    # One that cannot be written now (its folder made read-only during the solve, the file
+    # created by another run) does not lose the answer: it is printed, then the failure is
+    # said, exit code 5 (late_outputs; its paths were checked before the solve)
+    late = late_outputs()
     if json_file is not None:
-        save_json(result, json_file, force=force)
+        late.write(save_json, result, json_file, force=force)
     folder = None
     if out_dir is not None:
-        folder = save(result, out_dir, force=force, report=report)  # tables, grid.png, report
+        # tables, grid.png, report
+        folder = late.write(save, result, out_dir, force=force, report=report)
+    written = (json_file is not None or out_dir is not None) and late.ok
     if not quiet:
         held = result.extra.get("held")
         if held:  # the options' holds, and why they leave no topology
@@ -595,12 +602,10 @@ def solve(
         what = f"[red]stopped:[/] {escape(why)};" if why else "[yellow]interrupted:[/]"
         if not quiet and result.has_topology:
             stderr().print(f"{what} the best topology found so far is above, "
-                           "with its bound and gap" + (", and written" if json_file or out_dir
-                                                       else ""))
+                           "with its bound and gap" + (", and written" if written else ""))
         elif not quiet:
             stderr().print(f"{what} before any topology was found"
-                           + (" (the result is written all the same)" if json_file or out_dir
-                              else ""))
+                           + (" (the result is written all the same)" if written else ""))
         raise typer.Exit(1 if why else interrupt.exit_code())
     code = verdict_exit_code(result.status.value, str(result.method),
                              within_limits=result.within_limits,

@@ -21,6 +21,7 @@ from feederopt.cli.app import (
     EXIT_INFEASIBLE,
     EXIT_LIMITS_BROKEN,
     fmt,
+    late_outputs,
     stderr,
     stdout,
     summary_table,
@@ -179,13 +180,14 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                              v_min_pu=v_min, v_max_pu=v_max, voltage_feedback=voltage_feedback,
                              switch_cost_kw=switch_cost, scenarios=scenarios,
                              ac_polish=ac_polish)
+    late = late_outputs()  # a write that fails now: the answer printed, then exit 5
     if json_file is not None:
-        write_text(json_file, data.to_json() + "\n", force=force)
+        late.write(write_text, json_file, data.to_json() + "\n", force=force)
     folder = None
     if out_dir is not None:
         from feederopt import write_three_phase_folder
 
-        folder = write_three_phase_folder(out_dir, data.to_dict(), force=force)
+        folder = late.write(write_three_phase_folder, out_dir, data.to_dict(), force=force)
     solved = data.has_solution
     ac = data.ac_check
     fb = data.voltage_feedback

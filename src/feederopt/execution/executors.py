@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import logging
 import math
@@ -9,13 +10,14 @@ import multiprocessing as mp
 import os
 import resource
 import sys
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol, TypeVar
 
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import FeederoptWarning, InputError, Problem, ProblemKind
 from feederopt.solvers import interrupt
 
 T = TypeVar("T")
@@ -487,6 +489,91 @@ class RayExecutor(Executor):
             self._started = False
 
 
+def _is_main_guard(node: ast.If) -> bool:
+    """``node`` is ``if __name__ == "__main__":`` (either side of the ``==``)."""
+    test = node.test
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    return (any(isinstance(x, ast.Name) and x.id == "__name__" for x in sides)
+            and any(isinstance(x, ast.Constant) and x.value == "__main__" for x in sides))
+
+
+def _guarded_lines(source: str) -> list[tuple[int, int]] | None:
+    """The line spans of the bodies of the ``if __name__ == "__main__":`` blocks of
+    ``source``; None when it does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    return [(node.body[0].lineno, node.body[-1].end_lineno or node.body[-1].lineno)
+            for node in ast.walk(tree) if isinstance(node, ast.If) and _is_main_guard(node)]
+
+
+def spawn_main_problem() -> str | None:
+    """Why a ``spawn`` process pool started now would die, or None.
+
+    A worker started with ``spawn`` imports the parent's main module first (as
+    ``__mp_main__``, :mod:`multiprocessing.spawn`), unless it has no file (an interactive
+    session, ``python -c``, a notebook) or is a package's ``__main__``. That fails when
+
+    * the main module was read from standard input (``python - < cell.py``): its "file" is
+      ``<stdin>``, which the worker cannot open, and every worker dies at once;
+    * the main module calls feederopt from its top level outside an
+      ``if __name__ == "__main__":`` block: each worker runs the call again while it starts
+      and multiprocessing refuses it ("An attempt has been made to start a new process
+      before the current process has finished its bootstrapping phase"), so the workers die.
+
+    Either way the pool's map ended the solve with "a worker process of the pool died" (user
+    test ut34 #3). The second case is found from the call stack: the main module's own frame
+    (its top-level code), at a line outside the guard's body."""
+    main = sys.modules.get("__main__")
+    if main is None:
+        return None
+    spec_name = getattr(getattr(main, "__spec__", None), "name", None)
+    if isinstance(spec_name, str) and (spec_name == "__main__"
+                                       or spec_name.endswith(".__main__")):
+        return None  # a package's __main__ (python -m feederopt): spawn does not import it
+    path = getattr(main, "__file__", None)
+    if not isinstance(path, str) or not path:
+        return None  # interactive, python -c, a notebook: nothing to import
+    if not os.path.isfile(path):
+        return (f"the main module was read from {path} (not from a file), which the pool's "
+                "worker processes cannot import")
+    frame = sys._getframe(1)
+    here = os.path.realpath(path)
+    while frame is not None:
+        if (frame.f_globals is vars(main) and frame.f_code.co_name == "<module>"
+                and os.path.realpath(frame.f_code.co_filename) == here):
+            break
+        frame = frame.f_back  # type: ignore[assignment]
+    else:
+        return None  # called from a function the main module's top level did not run
+    try:
+        with open(path, encoding="utf-8") as fh:
+            spans = _guarded_lines(fh.read())
+    except (OSError, UnicodeDecodeError):
+        return None
+    line = frame.f_lineno
+    if spans is None or any(a <= line <= b for a, b in spans):
+        return None
+    return (f"{os.path.basename(path)} calls feederopt at its top level (line {line}) "
+            "without the `if __name__ == \"__main__\":` guard, so each worker process "
+            "would run that call again while it starts")
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` of a warning raised in :func:`make_executor` that points at the
+    first frame outside the feederopt package (the user's call of ``feederopt.solve``)."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    level, frame = 2, sys._getframe(2)  # 1: make_executor, 2: its caller
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+            package + os.sep):
+        level, frame = level + 1, frame.f_back  # type: ignore[assignment]
+    return level
+
+
 def make_executor(factory: StateFactory, workers: int | None = None,
                   ray_address: str | None = None) -> Executor:
     """The executor the CLI options ask for.
@@ -494,7 +581,10 @@ def make_executor(factory: StateFactory, workers: int | None = None,
     ``ray_address``: ``None`` for no Ray; ``"auto"`` (or ``"local"``) starts a local Ray with
     ``workers`` CPUs (all cores by default); anything else is a cluster address to join.
     Without Ray, ``workers == 1`` runs serially and ``workers > 1`` (default: all cores) uses a
-    local process pool.
+    local process pool, unless its workers could not start (:func:`spawn_main_problem`: a
+    script fed on standard input, or one without the ``if __name__ == "__main__":`` guard):
+    then the work runs serially in this process, with a
+    :class:`~feederopt.errors.FeederoptWarning` that says why and how to get the pool.
     """
     if ray_address is not None:
         if ray_address in ("auto", "local"):
@@ -502,5 +592,13 @@ def make_executor(factory: StateFactory, workers: int | None = None,
         return RayExecutor(factory, ray_address, workers=workers)
     n = workers if workers is not None else (os.cpu_count() or 1)
     if n <= 1:
+        return SerialExecutor(factory)
+    why = spawn_main_problem()
+    if why is not None:
+        warnings.warn(FeederoptWarning(
+            f"feederopt runs the work of its {n} worker processes serially in this process: "
+            f"{why}. To use the process pool, put the script's code under "
+            "`if __name__ == \"__main__\":` and run it from a file; workers=1 asks for the "
+            "serial run (and silences this warning)"), stacklevel=_caller_level())
         return SerialExecutor(factory)
     return ProcessExecutor(factory, n)

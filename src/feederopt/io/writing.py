@@ -165,34 +165,18 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
         return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"{clash}: writing it would "
                          "overwrite what the command reads", option,
                          f"give the output {what} another path")]
-    if (path.exists() or path.is_symlink()) and not force:
+    exists = path.exists() or path.is_symlink()
+    if folder and exists:
+        # what --force would refuse is said at once, not "pass --force" first (user test
+        # ut34: --out on a folder of the user's own files was told to pass --force, which
+        # then said that it replaces only result folders)
+        theirs = _not_replaceable(path, option, command, force)
+        if theirs is not None:
+            return [theirs]
+    if exists and not force:
         return [_problem(ProblemKind.OUTPUT_EXISTS, path, f"'{path}' exists already", option,
                          f"choose another {what}, or pass --force (force=True) to replace it")]
-    if folder and (path.exists() or path.is_symlink()):
-        if not path.is_dir() or path.is_symlink():
-            return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}' is a file (or a "
-                             "link), not a result folder: --force replaces only result folders",
-                             option, "name a new folder, or remove it yourself")]
-        marker = path / RESULT_MARKER
-        if any(path.iterdir()) and not _is_result(marker):
-            why = (f"its {RESULT_MARKER} is not a feederopt result, so it is not a feederopt "
-                   "result folder" if marker.exists() or marker.is_symlink() else
-                   f"holds files but no {RESULT_MARKER}: it is not a feederopt result folder")
-            return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}': {why}, and --force "
-                             "replaces only those (or an empty folder); nothing is replaced",
-                             option, "name a new folder, or empty it yourself")]
-        theirs = [name for name in FOLDER_FILES.get(command or "", ())
-                  if ((path / name).exists() or (path / name).is_symlink())
-                  and not owned_by_feederopt(path, name)]
-        if theirs:
-            listed = ", ".join(f"'{path / name}'" for name in theirs)
-            return [_problem(ProblemKind.OUTPUT_EXISTS, path, f"{listed} exist"
-                             f"{'s' if len(theirs) == 1 else ''} already and "
-                             f"{'is' if len(theirs) == 1 else 'are'} not feederopt's (the "
-                             f"folder's {MANIFEST} does not list it): the command would write "
-                             "over it, which it does not do, with or without --force; nothing "
-                             "was solved or replaced", option,
-                             "move or rename your file, or name another --out folder")]
+    if folder and exists:
         refused = _replace_refused(path)
         if refused is not None:
             # found only after the solve, at the rename (user test ut32_cli #2: ``chattr +i``
@@ -201,6 +185,43 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
                              f"be replaced ({refused}); nothing was solved or replaced", option,
                              "name a new folder, or make this one writable")]
     return []
+
+
+def _not_replaceable(path: Path, option: str | None, command: str | None,
+                     force: bool) -> Problem | None:
+    """The problem of the existing ``path`` as an output folder that ``force`` would not
+    replace either, or None: a file or a link, a folder of other files than a feederopt
+    result's, or a result folder holding a file of the user's that the command writes.
+    Without ``force`` its kind is ``output_exists`` (the path exists), with it
+    ``bad_output_path`` (the path is not one that ``force`` replaces)."""
+    kind = ProblemKind.BAD_OUTPUT_PATH if force else ProblemKind.OUTPUT_EXISTS
+    if not path.is_dir() or path.is_symlink():
+        return _problem(kind, path, f"'{path}' exists already and is a file (or a "
+                        "link), not a result folder: --force replaces only result folders, so "
+                        "it does not replace this one either", option,
+                        "name a new folder, or remove it yourself")
+    marker = path / RESULT_MARKER
+    if any(path.iterdir()) and not _is_result(marker):
+        why = (f"its {RESULT_MARKER} is not a feederopt result, so it is not a feederopt "
+               "result folder" if marker.exists() or marker.is_symlink() else
+               f"holds files but no {RESULT_MARKER}: it is not a feederopt result folder")
+        return _problem(kind, path, f"'{path}' exists already and "
+                        f"{why}; --force replaces only those (or an empty folder), so it does "
+                        "not replace this one either; nothing is replaced", option,
+                        "name a new folder, or empty it yourself")
+    theirs = [name for name in FOLDER_FILES.get(command or "", ())
+              if ((path / name).exists() or (path / name).is_symlink())
+              and not owned_by_feederopt(path, name)]
+    if theirs:
+        listed = ", ".join(f"'{path / name}'" for name in theirs)
+        return _problem(ProblemKind.OUTPUT_EXISTS, path, f"{listed} exist"
+                        f"{'s' if len(theirs) == 1 else ''} already and "
+                        f"{'is' if len(theirs) == 1 else 'are'} not feederopt's (the "
+                        f"folder's {MANIFEST} does not list it): the command would write "
+                        "over it, which it does not do, with or without --force; nothing "
+                        "was solved or replaced", option,
+                        "move or rename your file, or name another --out folder")
+    return None
 
 
 def _write_refused(parent: Path) -> str | None:

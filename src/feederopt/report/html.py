@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -37,8 +38,8 @@ from typing import Any
 
 import polars as pl
 
-from feederopt._version import check_schema_version
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt._version import check_schema_version, document_kind
+from feederopt.errors import InputError, OutputNotWrittenError, Problem, ProblemKind
 from feederopt.execution.forking import check_not_forked
 from feederopt.io.writing import add_to_manifest, check_output, owned_by_feederopt, write_text
 from feederopt.report.output import read_iterations
@@ -118,9 +119,13 @@ class ResultFolder:
     ``result`` is ``result.json`` as a dict (what ``feederopt.read_result(folder)`` returns);
     ``buses``, ``branches``, ``switches``, ``generators`` are the folder's Parquet tables, as
     the result had them in memory (``Result.buses`` ...; missing values null), None where the
-    folder has no such file (``generators.parquet`` only for a network with generators);
-    ``images`` the PNGs by name (``grid``). ``feederopt.read_result(folder, tables=True)``
-    gives one."""
+    folder has no such file (``generators.parquet`` only for a network with generators; a
+    restoration's folder has its own ``buses`` and ``branches``); ``other_tables`` the other
+    Parquet files by name (a partition's ``der_setpoints``, a restoration's ``switching``);
+    ``images`` the PNGs by name (``grid``, a three-phase solve's ``voltage_profile``, a
+    partition's ``microgrids`` ...). ``feederopt.read_result(folder, tables=True)`` gives one,
+    for a folder of any command's ``--out``; ``feederopt.write_report`` takes one (its
+    ``path``)."""
 
     path: Path
     result: dict[str, Any]
@@ -132,6 +137,7 @@ class ResultFolder:
     #: folder's ``lower_bound``/``upper_bound`` renamed on read), None without one.
     iterations: pl.DataFrame | None = None
     generators: pl.DataFrame | None = None
+    other_tables: dict[str, pl.DataFrame] = field(default_factory=dict)
 
 
 def _unreadable(path: Path, message: str, hint: str = _HINT) -> InputError:
@@ -140,12 +146,13 @@ def _unreadable(path: Path, message: str, hint: str = _HINT) -> InputError:
 
 
 def _file_kind(path: Path) -> Any:
-    """The kind of the result file ``path`` (:func:`_raw_kind`), None if it is none."""
+    """The kind of the result file ``path`` (:func:`~feederopt._version.document_kind`), None
+    if it is none."""
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return _raw_kind(doc) if isinstance(doc, dict) else None
+    return document_kind(doc) if isinstance(doc, dict) else None
 
 
 def _file_problem(path: Path) -> InputError:
@@ -197,25 +204,28 @@ def _read_json(folder: Path) -> dict[str, Any]:
     return result
 
 
+_NAMED_TABLES = ("buses", "branches", "switches", "generators", "iterations")
+
+
 def _with_tables(folder: Path, result: dict[str, Any]) -> ResultFolder:
-    """The solve folder: ``result`` and the Parquet tables and ``grid.png`` that exist."""
+    """The result folder: ``result`` and the Parquet tables and PNG figures that exist."""
+    kind = document_kind(result)
+    again = REPORTS.get(kind if isinstance(kind, str) else "", "the command that wrote it")
     tables: dict[str, pl.DataFrame | None] = {}
-    for name in ("buses", "branches", "switches", "generators"):
-        file = folder / f"{name}.parquet"
+    files = sorted(folder.glob("*.parquet"))
+    for file in files:
         try:
-            tables[name] = pl.read_parquet(file) if file.is_file() else None
+            tables[file.stem] = (read_iterations(file) if file.stem == "iterations"
+                                 else pl.read_parquet(file))
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise _unreadable(file, f"{file.name} is not a readable Parquet table ({exc})",
-                              hint=f"write the folder again with '{REPORTS['solve']}'") from None
-    file = folder / "iterations.parquet"
-    try:
-        iterations = read_iterations(file) if file.is_file() else None
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise _unreadable(file, f"{file.name} is not a readable Parquet table ({exc})",
-                          hint=f"write the folder again with '{REPORTS['solve']}'") from None
-    images = {p.stem: p.read_bytes() for p in [folder / "grid.png"] if p.is_file()}
-    return ResultFolder(folder, result, tables["buses"], tables["branches"], tables["switches"],
-                        images, iterations, generators=tables["generators"])
+                              hint=f"write the folder again with '{again}'") from None
+    images = {p.stem: p.read_bytes() for p in sorted(folder.glob("*.png")) if p.is_file()}
+    return ResultFolder(folder, result, tables.get("buses"), tables.get("branches"),
+                        tables.get("switches"), images, tables.get("iterations"),
+                        generators=tables.get("generators"),
+                        other_tables={k: v for k, v in tables.items()
+                                      if k not in _NAMED_TABLES and v is not None})
 
 
 def read_result_folder(path: str | Path) -> ResultFolder:
@@ -224,27 +234,10 @@ def read_result_folder(path: str | Path) -> ResultFolder:
     return _with_tables(folder, _read_json(folder))
 
 
-def _raw_kind(result: Mapping[str, Any]) -> Any:
-    """The kind of the result document ``result`` as written (``kind``, or for documents
-    without one what their keys say), unchecked; None when nothing says."""
-    kind = result.get("kind")
-    if kind is None:
-        if "feasible_share_convex" in result:
-            return "solve_check"  # what `feederopt check SOLVE_RESULT --json` writes
-        if "open_branches" in result:
-            return "solve"
-        if result.get("method") == "lindist3flow" or "open_switches" in result:
-            return "three_phase_json"  # --out writes its folder with the kind
-        return None
-    if kind == "partition" and "blocks" not in result and "samples" in result:
-        return "partition_check"  # what `feederopt check PARTITION_RESULT --json` writes
-    return kind
-
-
 def result_kind(result: Mapping[str, Any], path: str | Path = "result.json") -> str:
     """The key of :data:`REPORTS` whose report fits ``result`` (a result.json document); a
     typed problem for a result without a report (:data:`NO_REPORT`) or one of no known kind."""
-    kind = _raw_kind(result)
+    kind = document_kind(result)
     if kind is None:
         raise _unreadable(Path(path), "result.json is not a feederopt result (it has no "
                           "'kind' and no 'open_branches')")
@@ -920,15 +913,33 @@ def _solved_from(result: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def write_report(result_dir: str | Path, out: str | Path | None = None, *,
+def write_report(result_dir: str | Path | ResultFolder, out: str | Path | None = None, *,
                  force: bool = False) -> Path:
     """Write the report of ``result_dir`` to ``out`` (default ``result_dir/report.html``),
     atomically; an existing file is replaced only with ``force``.
 
-    The page is the one the command that wrote the folder writes (:func:`result_kind`):
-    ``solve --out`` (balanced or three-phase), ``schedule --out``, ``partition --out``,
-    ``plan --out`` or ``restore --out``."""
+    ``result_dir`` is the folder's path, or the :class:`ResultFolder` that
+    ``feederopt.read_result(folder, tables=True)`` returned (the report is built from its
+    ``path``, the folder as it is on disk); anything else is a typed problem (user test ut34:
+    a ResultFolder raised a raw TypeError). The page is the one the command that wrote the
+    folder writes (:func:`result_kind`): ``solve --out`` (balanced or three-phase),
+    ``schedule --out``, ``partition --out``, ``plan --out`` or ``restore --out``. ``out`` is
+    checked before the page is drawn (a typed problem); a page that cannot be written after
+    it raises :class:`~feederopt.errors.OutputNotWrittenError` (the command line's exit code
+    5)."""
     check_not_forked("feederopt.write_report")
+    if isinstance(result_dir, ResultFolder):
+        result_dir = result_dir.path
+    for name, value, nullable in (("result_dir", result_dir, False), ("out", out, True)):
+        if not (isinstance(value, str | os.PathLike) or (nullable and value is None)):
+            raise InputError([Problem(
+                ProblemKind.INVALID_VALUE, "options", f"write_report takes a result folder's "
+                f"path{' and an HTML file' if name == 'out' else ''} ({name}), not a value "
+                f"of type {type(value).__name__}", field=name,
+                hint="give the folder's path (a str or Path) or what "
+                "feederopt.read_result(folder, tables=True) returns" if name == "result_dir"
+                else "give the HTML file's path (a str or Path), or None for "
+                "RESULT_DIR/report.html")])
     folder = Path(result_dir)
     result = _read_json(folder)
     kind = result_kind(result, folder / "result.json")
@@ -953,9 +964,14 @@ def write_report(result_dir: str | Path, out: str | Path | None = None, *,
             f"move or rename your file, or write the report elsewhere: feederopt report "
             f"{folder} --out OTHER.html")])
     check_output(target, force=force, inputs=inputs)
-    path = write_text(target, render_folder(folder, result, kind), force=force)
-    if out is None:
-        # the folder's own report is feederopt's file: a later ``--force`` replaces it with
-        # the folder (user test ut_io #2: a stale report.html of the previous run survived)
-        add_to_manifest(folder, path.name)
+    page = render_folder(folder, result, kind)
+    try:
+        path = write_text(target, page, force=force)
+        if out is None:
+            # the folder's own report is feederopt's file: a later ``--force`` replaces it
+            # with the folder (user test ut_io #2: a stale report.html of the previous run
+            # survived)
+            add_to_manifest(folder, path.name)
+    except InputError as exc:  # checked above: it became unwritable while the page was drawn
+        raise OutputNotWrittenError(exc.problems) from None
     return path

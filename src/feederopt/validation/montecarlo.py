@@ -406,8 +406,37 @@ def check_options(samples: int, uncertainty: float, seed: int | None = None) -> 
 CHECKABLE = ("optimal", "feasible", "time_limit", "interrupted")
 
 
-def read_result(path: str | Path) -> dict[str, Any]:
-    """A result JSON (``feederopt solve --json``) as a dict, with typed errors."""
+#: The result kinds other than a solve's, as :func:`~feederopt._version.document_kind` names
+#: them: the command that writes each, and what checks it (``check_result`` checks a solve's
+#: topology only). ``feederopt.read_result`` reads every one of them back.
+OTHER_KINDS = {
+    "three_phase_solve": ("feederopt solve FEEDER.dss", "nothing checks it yet: its OpenDSS "
+                          "check is in the result's ac_check"),
+    "three_phase_json": ("feederopt solve FEEDER.dss --json FILE", "nothing checks it yet: "
+                         "its OpenDSS check is in the result's ac_check"),
+    "partition": ("feederopt partition", "feederopt.check_partition_result, or `feederopt "
+                  "check FILE`, checks it"),
+    "schedule": ("feederopt schedule", "feederopt.check_schedule_result, or `feederopt check "
+                 "FILE`, checks it"),
+    "resilience_plan": ("feederopt plan", "check does not support resilience results (their "
+                        "scenarios are broken lines, not loads); its AC check is in the "
+                        "result itself"),
+    "resilience_restore": ("feederopt restore", "check does not support resilience results "
+                           "(their scenarios are broken lines, not loads); its AC check is in "
+                           "the result itself"),
+    "solve_check": ("feederopt check RESULT --json FILE", "it is a check's answer, not a "
+                    "result to check"),
+    "schedule_check": ("feederopt check RESULT --json FILE", "it is a check's answer, not a "
+                       "result to check"),
+    "partition_check": ("feederopt check RESULT --json FILE", "it is a check's answer, not a "
+                        "result to check"),
+}
+
+
+def read_result_document(path: str | Path) -> dict[str, Any]:
+    """The JSON document that a feederopt command wrote (a ``--json`` file, or a folder's
+    ``result.json``) as a dict, of whatever kind, with typed errors: no such file, not JSON,
+    a newer ``schema_version`` than this release reads, a pandapower net, no object."""
     from feederopt._version import check_schema_version
     from feederopt.io._common import unreadable
 
@@ -432,26 +461,45 @@ def read_result(path: str | Path) -> dict[str, Any]:
     if isinstance(data, dict) and data.get("_module") == "pandapower.auxiliary":
         raise unreadable(path, "a pandapower net, not a feederopt result (give it with --case)",
                          hint="give the JSON that `feederopt solve --json FILE` writes")
-    kind = data.get("kind") if isinstance(data, dict) else None
-    if kind in ("resilience_restore", "resilience_plan") and "open_branches" not in data:
-        kind = kind.removeprefix("resilience_")
-        # a feederopt result all the same (user test ut_cli #5: "not a feederopt result")
-        raise unreadable(path, f"a `feederopt {kind}` result: check does not support "
-                         "resilience results (their scenarios are broken lines, not loads); "
-                         "their AC check is in the result itself",
-                         hint="give the JSON that `feederopt solve --json FILE`, `schedule` or "
-                         "`partition` writes")
-    if not isinstance(data, dict) or "open_branches" not in data:
-        raise unreadable(path, "not a feederopt result (no open_branches)",
+    if not isinstance(data, dict):
+        raise unreadable(path, f"not a feederopt result (a JSON {type(data).__name__}, not "
+                         "an object)", hint="give the JSON that `feederopt solve --json FILE` "
+                         "writes")
+    return data
+
+
+def read_result_to_check(path: str | Path) -> dict[str, Any]:
+    """A solve's result JSON (``feederopt solve --json``) as a dict, with typed errors, for
+    :func:`check_result`: a result of another kind (:data:`OTHER_KINDS`) is refused, naming
+    its kind and what checks it."""
+    from feederopt._version import document_kind
+    from feederopt.io._common import unreadable
+
+    data = read_result_document(path)
+    kind = document_kind(data)
+    path = Path(path) / "result.json" if Path(path).is_dir() else path
+    if kind in OTHER_KINDS:
+        # a feederopt result all the same (user tests ut_cli #5, ut34: "not a feederopt
+        # result (no open_branches)" of a plan, a partition, a three-phase solve)
+        command, checked_by = OTHER_KINDS[kind]
+        raise unreadable(path, f"a `{command}` result (kind {kind!r}), not a solve's: "
+                         f"check_result checks a solve's topology; {checked_by}",
+                         hint="feederopt.read_result reads it; check the JSON that "
+                         "`feederopt solve --json FILE` writes")
+    if "open_branches" not in data:
+        raise unreadable(path, "not a feederopt result (no open_branches)"
+                         + (f"; its kind {kind!r} is none that feederopt writes"
+                            if kind is not None else ""),
                          hint="give the JSON that `feederopt solve --json FILE` writes")
     result_problems(data)
     return data
 
 
-def result_problems(data: dict[str, Any]) -> None:
+def result_problems(data: dict[str, Any], *, checkable: bool = True) -> None:
     """InputError when a result cannot be checked: ``open_branches`` is not a list of branch
-    ids (or of objects with an ``id``), or the status says the result holds no feasible
-    topology (see :data:`CHECKABLE`)."""
+    ids (or of objects with an ``id``), or (with ``checkable``) the status says the result
+    holds no feasible topology (see :data:`CHECKABLE`). Without ``checkable``, only the
+    shape: what ``feederopt.read_result`` needs to read a result back, whatever its status."""
     problems = []
     opened = data.get("open_branches")
     if not isinstance(opened, list) or not all(
@@ -464,13 +512,13 @@ def result_problems(data: dict[str, Any]) -> None:
                                 f"(got {type(opened).__name__})", field="open_branches",
                                 hint='as `feederopt solve --json` writes: [{"id": "7", ...}]'))
     status = data.get("status")
-    if data.get("has_topology") is False:
+    if checkable and data.get("has_topology") is False:
         problems.append(Problem(ProblemKind.INVALID_VALUE, "result",
                                 f"the result (status {status!r}) holds no topology: the run "
                                 "ended before it found one", field="has_topology",
                                 hint="solve again with a longer --time-limit, or with "
                                 "--method benders"))
-    elif status is not None and status not in CHECKABLE:
+    elif checkable and status is not None and status not in CHECKABLE:
         problems.append(Problem(ProblemKind.INVALID_VALUE, "result",
                                 f"the result has status {status!r}: it holds no feasible "
                                 "topology to check", field="status",
@@ -540,7 +588,7 @@ def check_result(
     check_not_forked("feederopt.check_result")
     from feederopt.cases import load
 
-    data = result if isinstance(result, dict) else read_result(result)
+    data = result if isinstance(result, dict) else read_result_to_check(result)
     result_problems(data)
     check_options(samples, uncertainty)
     given = Limits(v_min=v_min, v_max=v_max, max_loading_percent=max_loading_percent)
