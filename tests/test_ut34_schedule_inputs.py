@@ -1,10 +1,14 @@
-"""Schedule inputs, user test ut34_schedule findings 1, 4 and 5 (tests/data/ut34_schedule: the
+"""Schedule inputs, user test ut34_schedule findings 1, 2, 4 and 5 (tests/data/ut34_schedule: the
 user's 7-bus pandapower feeder with a DG, a storage unit, a PV unit and an EV station).
 
 * 1: a profile row for a fossil DG or storage unit (``h,DG1,0.5``) was read and ignored: the
   run ended with exit 0 and the same dispatch. Only loads, the network's generators, PV, wind,
   EV and ``price`` take profiles; a row for a DG or ESS id is a ``bad_timeseries`` problem
   naming the id, exit 2.
+* 2: ``--uncertain-buses 0,1`` (the substation and a bus without load) ran a robust schedule
+  with 0 deviations, its worst case the forecast, without a word. A named bus whose load
+  cannot deviate is an error naming it, with the buses that carry load in the hint; the
+  buses with load are read from the pandapower file itself.
 * 4: a bad ``time`` (``x`` in one row) was reported as ``profiles [0, 0, 0, 0, 0].time``: the
   first five values that are not timestamps, valid hours among them. The problem names the
   row (data rows counted from 1, as the blank-time problem does), its element and its value.
@@ -24,9 +28,9 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from feederopt.api_schedule import schedule_inputs
+from feederopt.api_schedule import schedule, schedule_inputs
 from feederopt.cli import app
-from feederopt.errors import InputError, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io.timeseries import profile_problems
 from feederopt.network.timeseries import DeviceKind, Devices
 
@@ -37,7 +41,7 @@ TABLES = ("dg.csv", "ess.csv", "ev.csv", "pv.csv")
 
 def _devices(tmp_path: Path) -> Path:
     dev = tmp_path / "dev"
-    dev.mkdir()
+    dev.mkdir(parents=True)
     for name in TABLES:
         shutil.copy(DATA / name, dev / name)
     return dev
@@ -155,3 +159,57 @@ def test_one_empty_ess_id_exits_2_naming_the_row(tmp_path: Path) -> None:
                                  ",6,0.8,0.4,0.95,0.9,0.5\n")
     text = _cli(tmp_path, DATA / "profiles.csv", dev)
     assert "devices.ess [row 1].id: missing id in 1 row(s)" in text
+
+
+# ----- 2: uncertain buses without load ------------------------------------------------------
+def _load_buses() -> tuple[str, list[str]]:
+    """The substation bus and the buses with a load, from pandapower's own reading."""
+    import pandapower as pp
+
+    net = pp.from_json(str(NET))
+    return (str(int(net.ext_grid.bus.iloc[0])),
+            sorted({str(int(b)) for b in net.load.bus[net.load.in_service]}))
+
+
+def _budget_problem(tmp_path: Path, buses: tuple[str, ...],
+                    profiles: Path | pl.DataFrame = DATA / "profiles.csv") -> Problem:
+    with pytest.raises(InputError) as exc:
+        schedule(str(NET), profiles=profiles, devices=_devices(tmp_path), hours=4,
+                 ac_check=False, time_limit_s=30, gamma=0.3, budget=1.0,
+                 uncertain_buses=buses)
+    (p,) = exc.value.problems
+    return p
+
+
+def test_uncertain_buses_without_load_are_refused(tmp_path: Path) -> None:
+    root, loaded = _load_buses()
+    assert root == "0" and loaded == ["2", "3", "4", "5", "6"]
+    p = _budget_problem(tmp_path, ("0", "1"))
+    assert p.kind is ProblemKind.INVALID_VALUE and p.field == "uncertain_buses"
+    assert p.ids == ("0", "1")
+    assert "none of the uncertain buses" in p.message
+    assert "0 (the substation bus), 1 (no load)" in p.message
+    assert f"the buses with load are {', '.join(loaded)}" in p.hint
+    # one of two named buses without load: still an error, naming that one
+    p = _budget_problem(tmp_path / "b", ("1", "3"))
+    assert p.ids == ("1",) and "none of" not in p.message
+    r = CliRunner().invoke(app, ["schedule", str(NET), "--profiles", str(DATA / "profiles.csv"),
+                                 "--devices", str(_devices(tmp_path / "c")), "--hours", "4",
+                                 "--no-ac-check", "--robust-budget", "1",
+                                 "--uncertain-buses", "0,1"])
+    assert r.exit_code == 2, r.output
+    assert "uncertain_buses" in r.output and "Traceback" not in r.output
+
+
+def test_uncertain_bus_whose_load_is_zero_all_horizon(tmp_path: Path) -> None:
+    # load:1 is at bus 3 (pandapower: load index 1); its factor 0 in hours 0..3
+    import pandapower as pp
+
+    assert int(pp.from_json(str(NET)).load.bus.at[1]) == 3
+    base = pl.read_csv(DATA / "profiles.csv", infer_schema_length=0)
+    zero = base.with_columns(pl.when(pl.col("element") == "load:1").then(pl.lit("0"))
+                             .otherwise(pl.col("value")).alias("value"))
+    p = _budget_problem(tmp_path, ("3", "4"), zero)
+    assert p.ids == ("3",)
+    assert "its loads draw no active power in hours 0..3" in p.message
+    assert "are 2, 4, 5, 6;" in p.hint

@@ -58,6 +58,7 @@ from feederopt.problems.schedule import (
     seed_soc_notes,
     settings_problems,
     shunt_notes,
+    uncertain_bus_problems,
 )
 from feederopt.results.schedule import (
     ScheduleResult,
@@ -198,7 +199,7 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
         if notice is not None:
             notice(text)
     input_notes += ev_notes
-    problems = commitment_problems(d) + export_problems(
+    problems = uncertain_bus_problems(net, d, st) + commitment_problems(d) + export_problems(
         d, tuple(str(g) for g in net.generators.filter(pl.col("in_service"))["id"].to_list()))
     if problems:
         raise InputError(problems)

@@ -113,7 +113,7 @@ def schedule(
         None, "--spill-price", help="Price of spilled PV/wind energy [$/MWh] [default: 0]."),
     uncertain_buses: str | None = typer.Option(
         None, "--uncertain-buses", metavar=IDS, help="BUS,BUS,...: the buses whose load may "
-        "deviate [default: every load bus]."),
+        "deviate, each with a load (not the substation's bus) [default: every load bus]."),
     deterministic: bool = typer.Option(
         False, "--deterministic", help="Solve the forecast only, also with --robust-budget "
         "(the deterministic counterpart; the result keeps the budget set for `check`)."),
