@@ -41,6 +41,9 @@ from feederopt.network.timeseries import (
 )
 
 SUFFIXES = (".csv", ".parquet")
+#: A profile table beside the device tables (the built-in cases' layout), which
+#: :func:`load_devices` passes over.
+PROFILE_FILES = tuple(f"profiles{s}" for s in SUFFIXES)
 
 
 def match_id(value: str, known: set[str]) -> str | None:
@@ -578,7 +581,7 @@ def load_devices(folder: str | Path, network: Network,
     bus_ids = {str(b) for b in network.buses["id"].to_list()}
     problems: list[Problem] = []
     # the tables, and a profile table beside them (the built-in cases' layout)
-    known = {f"{k}{s}" for k in [*(d.value for d in DeviceKind), "profiles"] for s in SUFFIXES}
+    known = {f"{k.value}{s}" for k in DeviceKind for s in SUFFIXES} | set(PROFILE_FILES)
     skip = {Path(p).resolve() for p in ignore}
     unknown = sorted(p.name for p in folder.iterdir() if p.is_file()
                      and p.suffix.lower() in SUFFIXES and p.name not in known
