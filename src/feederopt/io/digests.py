@@ -89,11 +89,10 @@ def input_change_problems(recorded: object, paths: Iterable[str | Path | None], 
             return []
         files = sorted(now)
         return [Problem(
-            ProblemKind.INVALID_VALUE, "result", f"the result records no hashes of its input "
-            f"files ({field}; written by an older feederopt): check cannot verify that "
-            f"{', '.join(files[:5])}{' ...' if len(files) > 5 else ''} are unchanged since "
-            f"{made} was made, and reads them as they are now", tuple(files[:10]), field,
-            severity=Severity.WARNING)]
+            ProblemKind.INVALID_VALUE, "result", f"the result records no hashes of its "
+            f"{len(files)} input file(s) (written by an older feederopt): check cannot verify "
+            f"that they are unchanged since {made} was made, and reads them as they are now",
+            tuple(files), field, severity=Severity.WARNING)]
     if not isinstance(recorded, dict):
         return [Problem(ProblemKind.INVALID_VALUE, "result", f"{field} is not a table of file "
                         "hashes", (), field, f"pass the JSON that {made} wrote, unedited")]
@@ -112,7 +111,7 @@ def input_change_problems(recorded: object, paths: Iterable[str | Path | None], 
     return [Problem(
         ProblemKind.INVALID_VALUE, "result", f"input file(s) changed since {made} was made (the "
         f"SHA-256 of each differs from the one recorded in {field}): "
-        + "; ".join(f"{n} ({why[n]})" for n in listed[:5])
-        + (f"; and {len(listed) - 5} more" if len(listed) > 5 else ""), tuple(listed[:10]),
+        + "; ".join(f"{Path(n).name} ({why[n]})" for n in listed[:5])
+        + (f"; and {len(listed) - 5} more" if len(listed) > 5 else ""), tuple(listed),
         field, f"check a result against the files it was made from: restore them, or run "
         f"{made.removeprefix('the ')} again on the files as they are now")]
