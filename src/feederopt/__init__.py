@@ -76,6 +76,8 @@ if TYPE_CHECKING:
         ac_losses_mwh,
         loss_rows,
         pwl_loss_text,
+        schedule_switching_text,
+        worst_case_rows,
         worst_found_text,
     )
     from feederopt.results.threephase import (
@@ -174,6 +176,8 @@ _FOR_CLI = {
     "loss_rows": "feederopt.results.schedule",
     "ac_losses_mwh": "feederopt.results.schedule",
     "worst_found_text": "feederopt.results.schedule",
+    "worst_case_rows": "feederopt.results.schedule",
+    "schedule_switching_text": "feederopt.results.schedule",
     "literature_title": "feederopt.results.literature",
     "DISCONNECTED_NOTE": "feederopt.results.resilience",
     "disconnected_text": "feederopt.results.resilience",
@@ -253,6 +257,7 @@ __all__ = [
     "save_json",
     "schedule",
     "schedule_result_json",
+    "schedule_switching_text",
     "solve",
     "solve_options",
     "solve_three_phase",
@@ -261,6 +266,7 @@ __all__ = [
     "three_phase_info",
     "topology_by_hour",
     "voltage_verdict",
+    "worst_case_rows",
     "worst_found_text",
     "write_report",
     "write_resilience_folder",

@@ -48,6 +48,7 @@ from feederopt.algorithms.stochastic import StochasticBenders, StochasticOptions
 from feederopt.errors import FeederoptWarning, InputError, Problem, ProblemKind
 from feederopt.execution import Executor, make_executor
 from feederopt.execution.forking import check_not_forked
+from feederopt.io.digests import input_digests
 from feederopt.io.scenarios import ScenarioSet, load_scenarios
 from feederopt.network.container import Network
 from feederopt.network.devices import device_list, fixed_at_base, per_unit_devices
@@ -213,6 +214,9 @@ def solve(
     from feederopt.cases import load as _load
 
     given = _load(network)
+    # the files of the network as read: `feederopt check` reads them again and refuses them
+    # when they changed since (io.digests; user test ut34_schedule #3, the same for solve)
+    digests = input_digests([_source(network, given)])
     _warn_once(given, skip_band=opts.limits.v_min is not None and opts.limits.v_max is not None)
     net = _apply(given, opts)
     problems = network_option_problems(net, opts)
@@ -248,6 +252,7 @@ def solve(
     if switching is not None:
         result.extra["switching"] = switching
     result.source = _source(network, given)  # what `feederopt check` loads the network from
+    result.extra["inputs_sha256"] = digests
     if isinstance(opts.uncertainty, Scenarios) and isinstance(opts.uncertainty.table, str | Path):
         # the scenario file, named so that `report --out` and `save` never write over it
         result.extra["scenarios_file"] = str(Path(opts.uncertainty.table).resolve())

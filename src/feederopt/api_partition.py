@@ -36,6 +36,7 @@ from feederopt.algorithms.partition_costs import cost_dark_blocks, cost_dark_not
 from feederopt.cases import load_three_phase
 from feederopt.errors import InputError, OutputNotWrittenError, Problem, ProblemKind
 from feederopt.execution.forking import check_not_forked
+from feederopt.io.digests import input_change_problems, input_digests
 from feederopt.io.writing import output_problems
 from feederopt.options import TIME_LIMIT_S, option_names, time_limit_problems, workers_problems
 from feederopt.problems.partition import (
@@ -115,6 +116,9 @@ def partition(source: Any, *, settings: str | Path | None = None,
                                                  uncertain_loads, k_der, problems,
                                                  load_model=load_model,
                                                  extensive=method == "extensive")
+    # the feeder's and the settings' files as read: `feederopt check` reads them again and
+    # refuses them when they changed since (io.digests; ut34_schedule #3, as for a schedule)
+    digests = input_digests([x for x in (source, path) if isinstance(x, str | Path)])
     if voltage_feedback is None:
         voltage_feedback = voltage_feedback_setting(path)
         if voltage_feedback is None:  # the case's own, under a user's file
@@ -150,7 +154,7 @@ def partition(source: Any, *, settings: str | Path | None = None,
     res.inputs = {"source": _where(source) if isinstance(source, str | Path) else None,
                   "settings": _where(path) if path is not None else None,
                   "uncertain_loads": list(st.uncertain_loads) if st.uncertain_loads else None,
-                  "k_der": st.k_der, "load_model": st.load_model}
+                  "k_der": st.k_der, "load_model": st.load_model, "sha256": digests}
     res.notes.extend(notes)  # what the settings file gives that the model does not apply
     if not bool(np.any(data.der_gf)):  # no microgrid can form: nothing is served
         res.notes.append(
@@ -501,12 +505,17 @@ def check_partition_result(doc: dict[str, Any], *, samples: int,
                            uncertainty: float | None = None, ac_check: bool = True,
                            seed: int = 0, time_limit_s: float = 600.0,
                            path: str = "result",
-                           progress: ProgressCallback | None = None) -> SampleChecks:
+                           progress: ProgressCallback | None = None,
+                           notice: Callable[[str], None] | None = None) -> SampleChecks:
     """The post-analyses of seed 001 (IV-D, IV-E; see :func:`partition`) for a partition result
     read back from its JSON (``doc``, ``kind == "partition"``), in the box of ``uncertainty``
     (default: the result's). The problem is rebuilt from the result's ``inputs`` (source,
     settings, uncertain loads, k_der); a result that cannot be rebuilt raises
-    :class:`InputError`. ``progress`` gets each sample, as :func:`partition`'s."""
+    :class:`InputError`. ``progress`` gets each sample, as :func:`partition`'s. The feeder and
+    settings files are read again: one that changed since the partition (its SHA-256 against
+    the result's ``inputs.sha256``) is refused with a typed problem naming it; a result that
+    records no hashes gets a warning in ``notice`` (if given)
+    (:func:`~feederopt.io.digests.input_change_problems`)."""
     check_not_forked("feederopt.check_partition_result")
     problems: list[Problem] = []
     if samples < 1:
@@ -529,6 +538,13 @@ def check_partition_result(doc: dict[str, Any], *, samples: int,
         raise _bad_result(path, "the partition result holds no plan")
     loads = inputs.get("uncertain_loads")
     st_path = inputs.get("settings")
+    changed = input_change_problems(inputs.get("sha256"), [inputs["source"], st_path],
+                                    made="the partition", field="inputs.sha256")
+    if any(p.is_error for p in changed):
+        raise InputError([p for p in changed if p.is_error])
+    if notice is not None:
+        for p in changed:
+            notice(str(p))
     net = load_three_phase(inputs["source"])
     st = settings_from_file(st_path, net) if st_path else PartitionSettings()
     changes: dict[str, Any] = {"uncertainty": xf}

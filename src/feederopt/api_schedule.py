@@ -39,7 +39,9 @@ from feederopt.errors import (
 )
 from feederopt.execution.forking import check_not_forked
 from feederopt.formulations.schedule import ScheduleData, nominal
+from feederopt.io.digests import input_change_problems, input_digests
 from feederopt.io.timeseries import (
+    PROFILE_FILES,
     device_rating_warnings,
     load_devices,
     load_factor_warnings,
@@ -64,6 +66,7 @@ from feederopt.problems.schedule import (
     seed_soc_notes,
     settings_problems,
     shunt_notes,
+    uncertain_bus_problems,
 )
 from feederopt.results.schedule import (
     ScheduleResult,
@@ -187,6 +190,9 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
     if problems:
         raise InputError(problems)
     input_notes: list[str] = []
+    # the files as read, so that `feederopt check` can tell when they change (ut34_schedule #3)
+    digests = input_digests([x for x in (source, profiles, devices) if isinstance(x, str | Path)],
+                            skip=PROFILE_FILES)
     net, dev, prof = schedule_inputs(source, profiles, devices, st.hours, input_notes)
     input_notes += seed_soc_notes(st, dev)  # storage that gains energy in the seed's SOC form
     input_notes += price_notes(prof, st)  # the hourly purchase price of the profile table
@@ -207,7 +213,7 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
         if notice is not None:
             notice(text)
     input_notes += ev_notes
-    problems = commitment_problems(d) + export_problems(
+    problems = uncertain_bus_problems(net, d, st) + commitment_problems(d) + export_problems(
         d, tuple(str(g) for g in net.generators.filter(pl.col("in_service"))["id"].to_list()))
     if problems:
         raise InputError(problems)
@@ -238,7 +244,8 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
     res.inputs = {"source": str(source) if isinstance(source, str | Path) else None,
                   "profiles": str(Path(profiles).resolve())
                   if isinstance(profiles, str | Path) else None,
-                  "devices": str(Path(devices).resolve()) if devices else None}
+                  "devices": str(Path(devices).resolve()) if devices else None,
+                  "sha256": digests}
     if samples and not interrupt.requested():
         res.sample_check = _sample_check(d, st, sol, samples, seed, time_limit_s, progress)
     if out is not None:
@@ -519,13 +526,30 @@ def check_schedule_result(doc: dict[str, Any], *, samples: int, seed: int = 0,
     the work. Bad options raise :class:`InputError` before any work, together with
     ``prior_problems`` (those the caller found, e.g. the CLI's options for other results and
     its ``--json`` path). ``progress`` gets a :class:`~feederopt.solvers.status.SampleRecord`
-    after each realisation."""
+    after each realisation.
+
+    The network, profile and device files are read again from their recorded paths: a file
+    whose SHA-256 differs from the one the result recorded (``inputs.sha256``), that is gone,
+    or that the schedule did not read is a typed problem naming it (the check is refused); a
+    result written before the hashes were recorded gets a warning (in ``notice`` and the
+    report's ``notes``) that the files cannot be verified
+    (:func:`~feederopt.io.digests.input_change_problems`)."""
     check_not_forked("feederopt.check_schedule_result")
     problems = [*prior_problems, *check_schedule_problems(doc, samples=samples)]
+    inputs = doc.get("inputs") or {}
+    source = inputs.get("source")
+    # the files are read again: refused when they changed since the schedule was made (before,
+    # user test ut34_schedule #3, the check ran against edited profiles: "0.0 % served")
+    changed = input_change_problems(
+        inputs.get("sha256"), [source, inputs.get("profiles"), inputs.get("devices")],
+        made="the schedule", field="inputs.sha256", skip=PROFILE_FILES)
+    problems += [p for p in changed if p.is_error]
     if problems:
         raise InputError(problems)
-    inputs = doc["inputs"]
-    source = inputs["source"]
+    notes = [str(p) for p in changed if not p.is_error]
+    if notice is not None:
+        for text in notes:
+            notice(text)
     st = _result_settings(doc)
     if not st.robust and notice is not None:
         notice(f"the schedule of {source} has no budget set (gamma 0, or no load or renewable "
@@ -562,7 +586,7 @@ def check_schedule_result(doc: dict[str, Any], *, samples: int, seed: int = 0,
         "description": "no budget set: the forecast, its only realisation, checked once"}
     return stamped("schedule_check", {"samples": len(xis), "seed": seed, "served_pct": share,
                                        "case": source, "budget_set": robust,
-                                       "sampling": sampling})
+                                       "sampling": sampling, "notes": notes})
 
 
 def result_json(doc: dict[str, Any]) -> str:

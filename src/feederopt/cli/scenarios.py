@@ -595,6 +595,8 @@ def check(
                           uncertain_loads=loads_arg, ac=not no_ac,
                           progress=progress, v_min=v_min, v_max=v_max,
                           max_loading_percent=max_loading)
+    for note in [] if quiet else mc.notes:  # its network's files cannot be verified
+        stderr().print(f"note: {note}", style="yellow", markup=False)
     verdict = result_verdict(data)
     payload = stamped("solve_check", {"case": data.get("case"), "method": data.get("method"),
                                       **mc.to_dict(), "result_verdict": verdict})
@@ -894,7 +896,9 @@ def _check_partition(doc: dict[str, Any], result_file: str, samples: int,
     with progress_display(f"check {doc.get('case')}", quiet=quiet,
                           verbose=verbose) as progress:
         c = check_partition_result(doc, samples=samples, uncertainty=uncertainty, ac_check=ac,
-                                   seed=seed, path=result_file, progress=progress)
+                                   seed=seed, path=result_file, progress=progress,
+                                   notice=None if quiet else lambda text: stderr().print(
+                                       f"note: {text}", style="yellow", markup=False))
     x = doc.get("uncertainty") if uncertainty is None else uncertainty
     payload = stamped("partition", {"case": doc.get("case"), "uncertainty": x, "seed": seed,
                                     **asdict(c)})

@@ -115,7 +115,7 @@ def schedule(
         None, "--spill-price", help="Price of spilled PV/wind energy [$/MWh] [default: 0]."),
     uncertain_buses: str | None = typer.Option(
         None, "--uncertain-buses", metavar=IDS, help="BUS,BUS,...: the buses whose load may "
-        "deviate [default: every load bus]."),
+        "deviate, each with a load (not the substation's bus) [default: every load bus]."),
     deterministic: bool = typer.Option(
         False, "--deterministic", help="Solve the forecast only, also with --robust-budget "
         "(the deterministic counterpart; the result keeps the budget set for `check`)."),
@@ -238,6 +238,11 @@ def schedule(
             t.add_row(f"open lines, hour {hours_text}", lines)
     else:
         t.add_row("open lines", open_lines_text(res.open_branches, res.open_lines))
+    from feederopt import schedule_switching_text
+
+    switching = schedule_switching_text(data)  # --hourly-topology (ut34_schedule #6)
+    if switching is not None:
+        t.add_row("switching actions (hourly topology)", switching)
     if res.dg_commitment:
         t.add_row("DG committed (hours on)", ", ".join(
             f"{k}: {''.join(str(v) for v in on)}" for k, on in res.dg_commitment.items()))
@@ -300,9 +305,41 @@ def schedule(
                        fmt(_pct(r["gap"]), ".4f"), fmt(r["worst_value"], ",.4f"),
                        str(r["deviations"]), fmt(r["elapsed_s"], ".1f"))
         out.print(it)
+    if res.worst_case is not None:  # after the log, as docs/schedule.md's "Output" lists it
+        _print_worst_case(res.worst_case)
     exit_if_interrupted(res.status, has_answer=True, what="schedule", written=written,
                         quiet=False)
     _exit_if_limits_broken(res, quiet=False)
+
+
+#: The most elements of the worst case the console lists (the JSON's worst_case has all).
+WORST_CASE_ROWS = 12
+
+
+def _print_worst_case(wc: dict[str, Any]) -> None:
+    """The worst case found as the report gives it (docs/schedule.md, "Output"), compact:
+    each load and renewable unit that deviates with its hours as runs (``0-3, 7``), at most
+    :data:`WORST_CASE_ROWS` elements and a count of the others. Before (user test
+    ut34_schedule #6), the console of a robust run printed only the totals."""
+    from feederopt import worst_case_rows
+
+    rows = worst_case_rows(wc, compact=True)
+    n = (wc.get("load_deviations"), wc.get("renewable_deviations"))
+    head = (f"worst case found: {n[0]} load and {n[1]} renewable deviation(s) (hour 0 is the "
+            "first; elements not listed stay at their forecast)")
+    if not rows:
+        stdout().print(f"{head}: no deviation, the forecast", markup=False)
+        return
+    table = Table(title=head, title_justify="left")
+    for col in ("element", "above forecast [h]", "below forecast [h]",
+                "short of availability [h]"):
+        table.add_column(escape(col), justify="left" if col == "element" else "right")
+    for row in rows[:WORST_CASE_ROWS]:
+        table.add_row(*(escape(v) for v in row.values()))
+    stdout().print(table)
+    if len(rows) > WORST_CASE_ROWS:
+        stdout().print(f"... and {len(rows) - WORST_CASE_ROWS} more element(s) deviate (the "
+                       "JSON's worst_case and the report list them all)", markup=False)
 
 
 def _exit_if_limits_broken(res: Any, *, quiet: bool) -> None:

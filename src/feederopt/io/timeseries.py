@@ -41,6 +41,9 @@ from feederopt.network.timeseries import (
 )
 
 SUFFIXES = (".csv", ".parquet")
+#: A profile table beside the device tables (the built-in cases' layout), which
+#: :func:`load_devices` passes over.
+PROFILE_FILES = tuple(f"profiles{s}" for s in SUFFIXES)
 
 
 def match_id(value: str, known: set[str]) -> str | None:
@@ -58,6 +61,11 @@ def match_id(value: str, known: set[str]) -> str | None:
 
 #: An integer written as a float: ``15.0``, ``15.``, ``-3.00`` (not ``1e1``, not ``15.5``).
 _INTEGRAL_FLOAT = re.compile(r"([+-]?\d+)\.0*")
+
+
+#: How a message names the device kinds.
+_KIND_NAMES = {DeviceKind.DG: "fossil DG", DeviceKind.ESS: "storage (ESS)",
+               DeviceKind.PV: "PV", DeviceKind.WIND: "wind", DeviceKind.EV: "EV"}
 
 
 def _problem(component: str, message: str, ids: tuple[str, ...] = (), field: str | None = None,
@@ -97,12 +105,12 @@ def _hour_index(col: pl.Series, elements: list[str] | None = None
                                    "hour)", tuple(bad), "time",
                                    "give hour indices 0..23 or timestamps one hour apart")]
         return vals.astype(int), []
-    try:
-        stamps = [datetime.fromisoformat(str(s)) for s in text.to_list()]
-    except ValueError:
-        bad = [s for s in text.to_list() if not _is_stamp(s)][:5]
-        return None, [_problem("profiles", "time is neither an hour index nor a timestamp",
-                               tuple(str(b) for b in bad), "time")]
+    values = [str(t) for t in text.to_list()]
+    stamp = [_is_stamp(t) for t in values]
+    if not all(stamp):
+        return None, [_time_kind_problem(values, as_float.to_numpy(), stamp, elements,
+                                         col.dtype == pl.Boolean)]
+    stamps = [datetime.fromisoformat(t) for t in values]
     aware = [s.utcoffset() is not None for s in stamps]
     if any(aware) and not all(aware):
         # before: min() of naive and aware datetimes, a TypeError (user test ut_sched4 #1)
@@ -127,6 +135,41 @@ def _hour_index(col: pl.Series, elements: list[str] | None = None
         return None, [_problem("profiles", "timestamps are not one hour apart (the step must "
                                "be one hour)", tuple(bad[:5]), "time")]
     return hours.astype(int), []
+
+
+def _time_kind_problem(values: list[str], as_float: np.ndarray, stamp: list[bool],
+                       elements: list[str] | None, boolean: bool) -> Problem:
+    """The problem of a time column that is neither all hour indices nor all timestamps:
+    the rows (counted from 1, with their element) whose value is neither an integer hour nor a
+    timestamp, ``row 13 (load:2): 'x'``, or, when every value is one of the two, the rows of
+    the rarer kind (a column mixing hour indices and timestamps). Before (user test
+    ut34_schedule #4), the message listed the first five values that are not timestamps,
+    valid hour indices among them (``profiles [0, 0, 0, 0, 0].time``)."""
+    hour = [bool(np.isfinite(v) and v == round(v)) for v in as_float]
+
+    def named(rows: list[int]) -> tuple[str, ...]:
+        return tuple(f"row {i + 1}" + (f" ({elements[i]})" if elements and elements[i] else "")
+                     + f": {values[i]!r}" for i in rows[:10])
+
+    neither = [i for i, (h, t) in enumerate(zip(hour, stamp, strict=True)) if not (h or t)]
+    hint = "give every row an hour index 0..23 or every row a timestamp (2024-06-01T00:00)"
+    if boolean:
+        return _problem("profiles", f"time is a column of booleans (true/false) in all "
+                        f"{len(values)} rows, neither hour indices nor timestamps (data rows "
+                        "counted from 1)", named(list(range(len(values)))), "time", hint)
+    if neither:
+        return _problem("profiles", f"time is neither an integer hour nor a timestamp in "
+                        f"{len(neither)} row(s) (data rows counted from 1"
+                        + (f"; the first 10 of {len(neither)}" if len(neither) > 10 else "")
+                        + ")", named(neither), "time", hint)
+    hours = [i for i, h in enumerate(hour) if h]
+    stamps = [i for i, h in enumerate(hour) if not h]
+    rare, kind = (hours, "hour indices") if len(hours) <= len(stamps) else (stamps,
+                                                                         "timestamps")
+    return _problem("profiles", f"time mixes hour indices ({len(hours)} rows) and timestamps "
+                    f"({len(stamps)} rows): the {kind} are in the rows named (data rows "
+                    "counted from 1" + (f"; the first 10 of {len(rare)}" if len(rare) > 10
+                                        else "") + ")", named(rare), "time", hint)
 
 
 def _is_stamp(s: str | None) -> bool:
@@ -195,11 +238,25 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
                                  tuple(bad[:10]), "value"))
     nan = nan | inf
     kinds = devices.kind_of()
-    known = set(load_ids) | set(kinds) | {PRICE}
+    # only loads, the network's generators, PV, wind and EV units and ``price`` take a
+    # profile: a fossil DG or storage unit has none, and its rows were read and ignored
+    # without a word (user test ut34_schedule #1: ``h,DG1,0.5`` ran, the same dispatch)
+    unprofiled_kinds = {i for i, k in kinds.items() if k not in PROFILED}
+    known = set(load_ids) | (set(kinds) - unprofiled_kinds) | {PRICE}
     # an integral float (``7.0``: a float column in pandas or Parquet) is the integer id ``7``
-    matched = [match_id(e, known) for e in elements]
-    unknown = sorted({e for e, k in zip(elements, matched, strict=True) if k is None and e})
+    matched = [match_id(e, known | unprofiled_kinds) for e in elements]
     elements = [k if k is not None else e for e, k in zip(elements, matched, strict=True)]
+    no_profile = sorted({e for e in elements if e in unprofiled_kinds and e not in known})
+    if no_profile:
+        what = sorted({_KIND_NAMES[kinds[e]] for e in no_profile})
+        problems.append(_problem(
+            "profiles", f"a profile row for a {' or '.join(what)} unit, which takes no profile "
+            "(its rows would be ignored): only loads and generators of the network, PV, wind "
+            f"and EV units and {PRICE!r} take profiles", tuple(no_profile), "element",
+            "remove the rows of " + ", ".join(no_profile) + ": a fossil DG is dispatched "
+            "within 0..p_max_mw every hour (with --dg-commitment, committed day-ahead) and a "
+            "storage unit by its state of charge; give their limits in dg.csv and ess.csv"))
+    unknown = sorted({e for e, k in zip(elements, matched, strict=True) if k is None and e})
     if unknown:
         # the ids' form, and the load:N meant by a pandapower index or load name (ut_sched4 #6)
         loads = [i for i in load_ids if i.startswith("load:")] or list(load_ids)
@@ -446,6 +503,17 @@ def device_problems(kind: DeviceKind, df: pl.DataFrame, bus_ids: set[str]
                           pl.col("bus").cast(pl.String).str.strip_chars())
     out = out.with_columns([pl.lit(v).alias(c) for c, v in optional.items()
                             if c not in out.columns])
+    # a row without an id became the device "None" (one row: scheduled and reported as None;
+    # two: duplicate_id [None]; user test ut34_schedule #5): named by its row, and left out of
+    # the checks below, which name the devices by id
+    no_id = (out["id"].is_null() | (out["id"] == "")).to_list()
+    if any(no_id):
+        rows = [f"row {i + 1}" for i, e in enumerate(no_id) if e]
+        problems.append(_problem(comp, f"missing id in {len(rows)} row(s) of the "
+                                 f"{kind.value} table (data rows counted from 1)",
+                                 tuple(rows[:10]), "id", "give every device an id, unique "
+                                 "across the device tables and the network's loads"))
+        out = out.filter(~pl.Series(no_id))
     ids = out["id"].to_list()
     for c in (*DEVICE_COLUMNS[kind], *optional):
         num = out[c].cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
@@ -513,7 +581,7 @@ def load_devices(folder: str | Path, network: Network,
     bus_ids = {str(b) for b in network.buses["id"].to_list()}
     problems: list[Problem] = []
     # the tables, and a profile table beside them (the built-in cases' layout)
-    known = {f"{k}{s}" for k in [*(d.value for d in DeviceKind), "profiles"] for s in SUFFIXES}
+    known = {f"{k.value}{s}" for k in DeviceKind for s in SUFFIXES} | set(PROFILE_FILES)
     skip = {Path(p).resolve() for p in ignore}
     unknown = sorted(p.name for p in folder.iterdir() if p.is_file()
                      and p.suffix.lower() in SUFFIXES and p.name not in known

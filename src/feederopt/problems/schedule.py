@@ -630,6 +630,54 @@ def export_problems(d: ScheduleData, gen_ids: tuple[str, ...] = ()) -> list[Prob
                     "the surplus")]
 
 
+def uncertain_bus_problems(net: Network, d: ScheduleData, st: ScheduleSettings
+                           ) -> list[Problem]:
+    """A bus named in ``uncertain_buses`` (``--uncertain-buses``) whose load cannot deviate:
+    the substation bus (the model never lets its load deviate), a bus without a load, or one
+    whose loads draw no active power in any hour of the horizon (a deviation is
+    ``pd_{n,h} gamma``, zero there). Such a name is a mistake (a typo, a bus index for a load
+    index), so it is an error naming the buses, with a hint listing the buses that carry load;
+    where every named bus is such a bus the load budget set is empty and the robust schedule
+    the forecast's. Before (user test ut34_schedule #2), ``--uncertain-buses 0,1`` (the
+    substation and a bus without load) ran a "robust" schedule with 0 deviations and its worst
+    case equal to the forecast, without a word. Unknown bus ids are
+    :func:`settings_problems`'. There is no option that selects renewable units (a renewable
+    budget covers every PV and wind unit), so nothing alike is checked for them."""
+    if not st.uncertain_buses or d.budget_load is None or not d.gamma > 0:
+        return []
+    pu = to_per_unit(net, 1.0)
+    index = {str(b): i for i, b in enumerate(pu.bus_ids)}
+    demand = d.pd.sum(0)
+    with_element = {int(b) for b in pu.load_bus}
+    why: dict[str, str] = {}
+    for b in st.uncertain_buses:
+        i = index.get(b)
+        if i is None:  # an unknown bus: settings_problems names it
+            continue
+        if i == d.root:
+            why[b] = "the substation bus"
+        elif i not in with_element:
+            why[b] = "no load"
+        elif not demand[i] > 0:
+            why[b] = f"its loads draw no active power in hours 0..{d.hours - 1}"
+    if not why:
+        return []
+    carry = [str(pu.bus_ids[i]) for i in np.flatnonzero(demand > 0) if i != d.root]
+    named = ", ".join(f"{b} ({w})" for b, w in why.items())
+    hint = ("name buses whose load may deviate" + (
+        f": the buses with load are {', '.join(carry[:20])}"
+        + (f" ... ({len(carry)} in all)" if len(carry) > 20 else "") if carry else
+        " (this network has none)") + "; or leave --uncertain-buses out (every load bus)")
+    if len(why) == len(set(st.uncertain_buses) & set(index)):
+        message = (f"none of the uncertain buses (--uncertain-buses) has a load that can "
+                   f"deviate: {named}; the load budget set would hold the forecast alone")
+    else:
+        message = (f"uncertain bus(es) (--uncertain-buses) without a load that can deviate: "
+                   f"{named}; their share of the budget set would be empty")
+    return [Problem(ProblemKind.INVALID_VALUE, "options", message, tuple(why),
+                    "uncertain_buses", hint)]
+
+
 # ----- checks of an answer -------------------------------------------------------------------
 def is_radial(d: ScheduleData, closed: np.ndarray) -> bool:
     """The closed branches form a spanning tree of the buses (networkx)."""

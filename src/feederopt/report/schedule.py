@@ -33,6 +33,8 @@ from feederopt.results.schedule import (
     ac_losses_mwh,
     loss_rows,
     pwl_loss_text,
+    schedule_switching_text,
+    worst_case_rows,
     worst_found_text,
 )
 
@@ -413,30 +415,6 @@ def _gap_text(gap: Any) -> str:
     return _pct_text(gap, " %")
 
 
-def _hours(values: Any) -> list[int]:
-    """Hour keys or numbers (``"0"``, ``3``) as sorted integers."""
-    return sorted(int(h) for h in values)
-
-
-def worst_case_rows(wc: Mapping[str, Any]) -> list[dict[str, str]]:
-    """The worst case's deviations (``worst_case`` of result.json: ``loads`` ``{bus: {hour:
-    +1 | -1}}``, ``renewables_down`` ``{unit: [hours]}``) as one row per element: the hours
-    it lies above its forecast, below it, or (a renewable unit) short of its availability."""
-    rows = []
-    for bus, by_hour in (wc.get("loads") or {}).items():
-        up = _hours(h for h, sign in by_hour.items() if sign > 0)
-        down = _hours(h for h, sign in by_hour.items() if sign < 0)
-        rows.append({"element": f"load at bus {bus}",
-                     "hours above the forecast": ", ".join(map(str, up)) or "-",
-                     "hours below the forecast": ", ".join(map(str, down)) or "-",
-                     "hours short of its availability": "-"})
-    for unit, hours in (wc.get("renewables_down") or {}).items():
-        rows.append({"element": f"renewable unit {unit}", "hours above the forecast": "-",
-                     "hours below the forecast": "-",
-                     "hours short of its availability": ", ".join(map(str, _hours(hours))) or "-"})
-    return rows
-
-
 def worst_case_body(wc: Mapping[str, Any], settings: Mapping[str, Any]) -> str:
     """The "Worst case" section: a line that says how to read it and :func:`worst_case_rows`
     as a table (a ``worst_case`` of another shape as written)."""
@@ -490,6 +468,10 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
         "lower bound [$]": fmt(r.get("lower_bound"), ",.3f"), "gap": _gap_text(r.get("gap")),
         **({"worst case found": found} if found is not None else {}),
         "open lines": open_lines_text(r.get("open_branches"), r.get("open_lines")),
+        # a topology per hour: its switching actions and their cost, before only in the
+        # first-stage cost of the JSON (user test ut34_schedule #6)
+        **({"switching actions (hourly topology)": schedule_switching_text(r)}
+           if schedule_switching_text(r) is not None else {}),
         **({"DG committed day-ahead (1 on, per hour)": "; ".join(
             f"{k}: {''.join(str(v) for v in on)}" for k, on in r["dg_commitment"].items())}
            if r.get("dg_commitment") else {}),

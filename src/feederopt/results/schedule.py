@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -123,6 +124,80 @@ def worst_found_text(objective: float | None, first_stage_cost: float | None,
         return None
     return (f"{seen:,.4f} $ (at this schedule; the objective above is an upper bound: the "
             "schedule's exact worst-case cost lies between the two; see the notes)")
+
+
+def _hours(values: Any) -> list[int]:
+    """Hour keys or numbers (``"0"``, ``3``) as sorted integers."""
+    return sorted(int(h) for h in values)
+
+
+def hour_spans(hours: Any) -> str:
+    """Hours as runs, ``0-3, 7`` for 0, 1, 2, 3, 7 (``-`` for none): the console's compact
+    form of the worst case's hours."""
+    runs: list[list[int]] = []
+    for h in _hours(hours):
+        if runs and h == runs[-1][1] + 1:
+            runs[-1][1] = h
+        else:
+            runs.append([h, h])
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs) or "-"
+
+
+#: The columns of :func:`worst_case_rows`.
+WORST_CASE_COLUMNS = ("element", "hours above the forecast", "hours below the forecast",
+                      "hours short of its availability")
+
+
+def worst_case_rows(wc: Mapping[str, Any], compact: bool = False) -> list[dict[str, str]]:
+    """The worst case's deviations (``worst_case`` of result.json: ``loads`` ``{bus: {hour:
+    +1 | -1}}``, ``renewables_down`` ``{unit: [hours]}``) as one row per element
+    (:data:`WORST_CASE_COLUMNS`): the hours it lies above its forecast, below it, or (a
+    renewable unit) short of its availability; listed (``0, 1, 2, 7``), or ``compact`` as
+    runs (``0-2, 7``: :func:`hour_spans`). The report's "Worst case" table and the console's
+    (``feederopt schedule`` of a robust run) show these rows."""
+    def shown(hours: Any) -> str:
+        listed = _hours(hours)
+        return hour_spans(listed) if compact else ", ".join(map(str, listed)) or "-"
+
+    rows = []
+    for bus, by_hour in (wc.get("loads") or {}).items():
+        rows.append(dict(zip(WORST_CASE_COLUMNS, (
+            f"load at bus {bus}", shown(h for h, sign in by_hour.items() if sign > 0),
+            shown(h for h, sign in by_hour.items() if sign < 0), "-"), strict=True)))
+    for unit, hours in (wc.get("renewables_down") or {}).items():
+        rows.append(dict(zip(WORST_CASE_COLUMNS, (f"renewable unit {unit}", "-", "-",
+                                                  shown(hours)), strict=True)))
+    return rows
+
+
+def schedule_switching(result: Mapping[str, Any]) -> tuple[int, float] | None:
+    """A schedule with a topology per hour (``settings.hourly``): the number of switching
+    actions, ``sum_{h >= 1} |open_h xor open_{h-1}|`` over the hours' open lines (each branch
+    that opens or closes between two hours is one action, ``|y_{b,h} - y_{b,h-1}|`` of the
+    model), and their cost, that number times ``settings.c_switch`` ($ per action: the
+    switching part of ``first_stage_cost``, which also holds the DG no-load cost with
+    ``--dg-commitment``). None for one topology for the day."""
+    settings = result.get("settings") or {}
+    if not settings.get("hourly"):
+        return None
+    hours = [set(map(str, row)) for row in result.get("open_lines_by_hour") or []]
+    n = sum(len(a ^ b) for a, b in pairwise(hours))
+    price = settings.get("c_switch")
+    price = float(price) if isinstance(price, int | float) and not isinstance(price,
+                                                                                bool) else 0.0
+    return n, n * price
+
+
+def schedule_switching_text(result: Mapping[str, Any]) -> str | None:
+    """The console's and the report's line on :func:`schedule_switching`: ``4 (0.0800 $ at
+    0.02 $ each)``; None for one topology for the day."""
+    found = schedule_switching(result)
+    if found is None:
+        return None
+    n, cost = found
+    price = float((result.get("settings") or {}).get("c_switch") or 0.0)
+    return (f"{n} ({cost:,.4f} $ at {price:g} $ each, in the first-stage cost)" if price else
+            f"{n} (no switching cost: --switch-cost 0)")
 
 
 @dataclass

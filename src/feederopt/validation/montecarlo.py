@@ -45,6 +45,7 @@ from feederopt.algorithms.base import ProgressCallback, SampleCallback, sample_p
 from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.execution.forking import check_not_forked
+from feederopt.io.digests import input_change_problems
 from feederopt.io.scenarios import load_id_hint
 from feederopt.network.container import Network, resolve_branch_ids
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
@@ -94,6 +95,9 @@ class MonteCarloResult:
     #: the corners were not evaluated.
     status: str = "complete"
     samples_requested: int | None = None
+    #: Warnings on the check itself: a result that records no hashes of its network's files
+    #: (written before they were recorded), which therefore cannot be verified unchanged.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def feasible_share_convex(self) -> float:
@@ -584,7 +588,10 @@ def check_result(
     or ``max_loading_percent`` when given (:func:`result_limits`), else the network's own; the
     answer's ``limits`` says which replaced the network's. ``progress``
     gets a :class:`~feederopt.solvers.status.SampleRecord` after each sample (feasible: in the
-    convex model)."""
+    convex model). A network loaded from the result's ``source`` whose files changed since
+    the solve (their SHA-256 against the result's ``inputs_sha256``) is refused with a typed
+    problem naming them; a result that records no hashes gets a warning in the answer's
+    ``notes`` (:func:`~feederopt.io.digests.input_change_problems`)."""
     check_not_forked("feederopt.check_result")
     from feederopt.cases import load
 
@@ -595,8 +602,17 @@ def check_result(
     problems = SolveOptions(limits=given).check()  # the values, as `solve` checks them
     if problems:
         raise InputError(problems)
+    notes: list[str] = []
     if network is None:
-        network = load(result_source(data))
+        # the network is read again from its file: refused when it changed since the solve
+        # (its SHA-256 against the result's inputs_sha256; io.digests), as a schedule's
+        source = result_source(data)
+        changed = input_change_problems(data.get("inputs_sha256"), [source],
+                                        made="the solve", field="inputs_sha256")
+        if any(p.is_error for p in changed):
+            raise InputError([p for p in changed if p.is_error])
+        notes = [str(p) for p in changed]
+        network = load(source)
     pu = to_per_unit(network)
     closed = closed_from_open(pu, open_ids(data))
     not_radial = radiality_problem(pu.bus_ids, pu.branch_ids, pu.f, pu.t, closed, pu.is_source)
@@ -607,7 +623,9 @@ def check_result(
                                   hint=not_radial.hint + ", or check the result against the "
                                   "network it was solved on")])
     hook = sample_progress(progress, "feasible in the convex model", samples)
-    return out_of_sample(network, closed, uncertainty, samples, seed, uncertain_loads, ac,
-                         progress=hook,
-                         limits=result_limits(data, v_min=v_min, v_max=v_max,
-                                              max_loading_percent=max_loading_percent))
+    mc = out_of_sample(network, closed, uncertainty, samples, seed, uncertain_loads, ac,
+                       progress=hook,
+                       limits=result_limits(data, v_min=v_min, v_max=v_max,
+                                            max_loading_percent=max_loading_percent))
+    mc.notes = notes
+    return mc
