@@ -159,8 +159,10 @@ def solve(
       SCIP tree), ``misocp`` (exact, monolithic) or ``lindistflow`` (heuristic); ``solver``
       overrides the conic solver;
     * ``gap`` (relative), ``time_limit`` [s], ``iteration_limit``; ``radiality``;
-    * ``v_min``/``v_max`` [p.u.] replace the voltage band of every bus but a source's held at
-      its set-point (``v_set_pu``; a source bus with an OLTC takes them), ``max_loading_percent``
+    * ``v_min``/``v_max`` [p.u.] replace the voltage band of every bus but one held at its
+      set-point (a source's ``v_set_pu``, a source bus with an OLTC takes them; a bus that a
+      voltage-controlling generator holds whatever its q, ``held_by_generator``),
+      ``max_loading_percent``
       scales every current and thermal rating (120: 20 % overload allowed),
       ``thermal_limits=False`` drops them;
     * ``switch_cost_kw`` charges every switching action (against the base case) that many kW
@@ -737,7 +739,8 @@ def _result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool, 
 def _with_limits(net: Network, limits: Limits) -> Network:
     if not limits.changes_network:
         return net
-    problems = crossed_limit_problems(net.buses, limits.v_min, limits.v_max)
+    problems = crossed_limit_problems(net.buses, limits.v_min, limits.v_max,
+                                      net.generators)
     problems += source_band_problems(net.buses, limits.v_min, limits.v_max)
     problems += passive_limit_problems(net, limits.v_min)
     if problems:

@@ -35,7 +35,7 @@ import polars as pl
 from feederopt.errors import InputError, OptionNameError, Problem, ProblemKind
 from feederopt.formulations.distflow import is_passive
 from feederopt.network.devices import Control
-from feederopt.network.limits import held_by_source
+from feederopt.network.limits import held_by_source, held_set_points
 from feederopt.network.perunit import to_per_unit
 from feederopt.problems.reconfiguration import DEFAULT_RADIALITY, RadialityModel
 from feederopt.problems.uncertain import DEFAULT_PENALTY
@@ -78,8 +78,9 @@ class Stop:
 
 @dataclass(frozen=True)
 class Limits:
-    """Limits that replace the network's own: the voltage band [p.u.] of every bus but a
-    source's held at its set-point (:func:`~feederopt.network.limits.held_by_source`), every rating
+    """Limits that replace the network's own: the voltage band [p.u.] of every bus but one
+    held at its set-point (:func:`~feederopt.network.limits.held_set_points`: a source's
+    without an OLTC, one that voltage-controlling generators hold), every rating
     scaled to ``max_loading_percent`` of itself, or no current and thermal limits at all."""
 
     v_min: float | None = None
@@ -726,10 +727,13 @@ def voltage_limit_problems(v_min: Any, v_max: Any) -> list[Problem]:
     return out
 
 
-def crossed_limit_problems(buses: Any, v_min: Any, v_max: Any) -> list[Problem]:
+def crossed_limit_problems(buses: Any, v_min: Any, v_max: Any,
+                           generators: Any = None) -> list[Problem]:
     """One of ``--v-min``/``--v-max`` given alone, against the buses' own other limit (the
     ``v_min_pu``/``v_max_pu`` columns of a buses table, balanced or three-phase): a problem
-    naming the buses where the given limit is not below (above) theirs. Without it
+    naming the buses where the given limit is not below (above) theirs; not a bus held at its
+    set-point (:func:`~feederopt.network.limits.held_set_points`: a source's without an OLTC,
+    one that the ``generators`` hold whatever their q), which the option leaves. Without it
     ``--v-min 1.15`` on a network with v_max 1.1 reached the solver: a three-phase solve
     answered "infeasible: no radial topology keeps every voltage within its limits" (exit 3),
     a balanced one failed with HiGHS's "Invalid bounds" (exit 1)."""
@@ -739,10 +743,11 @@ def crossed_limit_problems(buses: Any, v_min: Any, v_max: Any) -> list[Problem]:
     value = float(v_min if v_min is not None else v_max)
     theirs = buses[f"{other}_pu"].to_list()
     # a source with an OLTC that the limit excludes is :func:`source_band_problems`' ("give
-    # --v-min too" would not help it); a source held at its set-point keeps its own band
-    # (held_by_source: the options do not apply to it)
+    # --v-min too" would not help it); a bus held at its set-point by a source or a generator
+    # keeps its own band (held_set_points: the options do not apply to it; "--v-min 1.015 is
+    # not below the network's own v_max (1.01)" refused a gen's bus that no band binds)
     sources = {i for p in source_band_problems(buses, v_min, v_max) for i in p.ids}
-    held = held_by_source(buses)
+    held = [v is not None for v in held_set_points(buses, generators)]
     ids = [str(b) for b, lim, h in zip(buses["id"].to_list(), theirs, held, strict=True)
            if lim is not None and (value >= lim if given == "v_min" else value <= lim)
            and str(b) not in sources and not h]

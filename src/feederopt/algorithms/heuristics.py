@@ -301,7 +301,7 @@ def _subtree_violation(pu: PerUnitNetwork, res: SweepResult, order: np.ndarray,
     needs: a bus's own voltage slack plus its parent branch's current and power slack, summed
     up the tree."""
     one = np.zeros(pu.n_bus)
-    load = ~pu.is_source
+    load = pu.banded()
     one[load] = (np.clip(pu.v_min[load] ** 2 - res.v[load], 0.0, None)
                  + np.clip(res.v[load] - pu.v_max[load] ** 2, 0.0, None))
     branch = np.zeros(pu.n_branch)

@@ -155,16 +155,18 @@ def _g(x: float | None) -> str:
 
 def _band_text(band: dict[str, Any]) -> str:
     """One voltage band and its buses: ``0.9 - 1.1 (33 buses)``, naming up to 5 of them when
-    it is not the most common band; a source's bus held at its set-point as ``1 (source bus
-    0: its set-point)``."""
+    it is not the most common band; a bus held at its set-point as ``1 (source bus 0: its
+    set-point)`` or ``1.02 (generator bus 2: its set-point)``."""
     text = f"{_g(band['v_min_pu'])} - {_g(band['v_max_pu'])}"
     ids = band.get("bus_ids")
-    if band.get("source"):  # held at its set-point: no band applies (limits.held_by_source)
+    # held at its set-point: no band applies (limits.held_set_points)
+    kind = "source" if band.get("source") else "generator" if band.get("generator") else None
+    if kind:
         if not ids:
-            return f"{_g(band['v_min_pu'])} (every bus a source: its set-point)"
+            return f"{_g(band['v_min_pu'])} (every bus a {kind}'s: its set-point)"
         shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
-        return (f"{_g(band['v_min_pu'])} (source bus {shown}: its set-point)" if len(ids) == 1
-                else f"{_g(band['v_min_pu'])} ({len(ids)} source buses: {shown}: their "
+        return (f"{_g(band['v_min_pu'])} ({kind} bus {shown}: its set-point)" if len(ids) == 1
+                else f"{_g(band['v_min_pu'])} ({len(ids)} {kind} buses: {shown}: their "
                 "set-point)")
     if ids is None:
         return text + f" ({band['buses']} bus{'es' if band['buses'] != 1 else ''})"

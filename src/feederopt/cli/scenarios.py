@@ -466,11 +466,13 @@ def check(
     no_ac: bool = typer.Option(False, "--no-ac-check", "--no-ac",
                                help="Skip the AC power flows."),
     v_min: float | None = typer.Option(
-        None, "--v-min", help="Lowest bus voltage [p.u.] for every bus but a source's held at "
-        "its set-point [default: the solve's --v-min, else the network's own]."),
+        None, "--v-min", help="Lowest bus voltage [p.u.] for every bus but one held at its "
+        "set-point by a source or a generator [default: the solve's --v-min, else the "
+        "network's own]."),
     v_max: float | None = typer.Option(
-        None, "--v-max", help="Highest bus voltage [p.u.] for every bus but a source's held at "
-        "its set-point [default: the solve's --v-max, else the network's own]."),
+        None, "--v-max", help="Highest bus voltage [p.u.] for every bus but one held at its "
+        "set-point by a source or a generator [default: the solve's --v-max, else the "
+        "network's own]."),
     max_loading: float | None = typer.Option(
         None, "--max-loading", help="Loading limit of every line and transformer, in % of its "
         "rating [default: the solve's --max-loading, else 100]."),

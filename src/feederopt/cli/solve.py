@@ -396,12 +396,14 @@ def solve(
     force: bool = FORCE_OPT,
     no_ac_check: bool = typer.Option(False, "--no-ac-check", help="Skip the AC power flow."),
     v_min: float | None = typer.Option(
-        None, "--v-min", help="Lowest bus voltage [p.u.] for every bus but a source's, which "
-        "holds its set-point v_set_pu (a source bus with an OLTC is held to it too) [default: "
+        None, "--v-min", help="Lowest bus voltage [p.u.] for every bus but one held at "
+        "its set-point: a source's (v_set_pu; a source bus with an OLTC is held to it too), "
+        "a gen's whose q limits are not enforced [default: "
         "each bus's v_min_pu, 0.9 where the data give none]."),
     v_max: float | None = typer.Option(
-        None, "--v-max", help="Highest bus voltage [p.u.] for every bus but a source's, which "
-        "holds its set-point v_set_pu (a source bus with an OLTC is held to it too) [default: "
+        None, "--v-max", help="Highest bus voltage [p.u.] for every bus but one held at "
+        "its set-point: a source's (v_set_pu; a source bus with an OLTC is held to it too), "
+        "a gen's whose q limits are not enforced [default: "
         "each bus's v_max_pu, 1.1 where the data give none]."),
     max_loading: float | None = typer.Option(
         None, "--max-loading", help="Loading limit of every line and transformer, in % of its "

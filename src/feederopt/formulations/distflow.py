@@ -105,10 +105,11 @@ def voltage_bounds(pu: PerUnitNetwork, slack: bool) -> tuple[np.ndarray, np.ndar
     src = pu.is_source
     lo = np.where(src, vs_lo**2, lo)
     hi = np.where(src, vs_hi**2, hi)
-    pv, v_pv, q_lo, q_hi = pu.pv_buses()
-    held = ~(np.isfinite(q_lo) | np.isfinite(q_hi))
-    # A voltage-controlling generator holds its bus (PV bus); with enforced q limits
-    # see pv_hull_rows.
+    pv, v_pv, _, _ = pu.pv_buses()
+    held = pu.generator_held()[pv]
+    # A voltage-controlling generator holds its bus (PV bus) whatever its q, a band that
+    # excludes the set-point included (held_by_generator); with enforced q limits see
+    # pv_hull_rows.
     lo[pv[held]] = hi[pv[held]] = v_pv[held] ** 2
     return lo, hi
 
@@ -132,7 +133,7 @@ def pv_hull_rows(pu: PerUnitNetwork, lo: np.ndarray, hi: np.ndarray,
     voltage floor by ``2 dn |q_lo|``, and a gen at ``q_hi`` below its set-point was "infeasible").
     The relaxation is exact where the generator holds its voltage inside its limits."""
     buses, v_set, q_lo, q_hi = pu.pv_buses()
-    enforced = np.isfinite(q_lo) | np.isfinite(q_hi)
+    enforced = ~pu.generator_held()[buses]
     buses, v_set, q_lo, q_hi = (a[enforced] for a in (buses, v_set, q_lo, q_hi))
     is_pv = np.flatnonzero(np.isfinite(pu.gen_v_set) & np.isin(pu.gen_bus, buses))
     rows = np.searchsorted(buses, pu.gen_bus[is_pv])
@@ -529,7 +530,10 @@ def distflow(pu: PerUnitNetwork, options: DistFlowOptions | None = None) -> Bloc
             terms["slack_i"] = diag(-2.0 * pu.i_max[rated], len(rated))
         block.add_rows("current_max", terms, Sense.LE, pu.i_max[rated] ** 2)
     if opt.slack:
-        load_bus = np.flatnonzero(~pu.is_source)
+        # the buses a band binds: not a source's, not one a generator holds at its set-point
+        # (fixed by voltage_bounds: a slack row there measured the set-point against a band
+        # that does not bind it)
+        load_bus = np.flatnonzero(pu.banded())
         k = len(load_bus)
         block.add_group(Group.new("slack_v_up", k, 0.0, np.inf))
         block.add_group(Group.new("slack_v_dn", k, 0.0, np.inf))

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
-from feederopt.network.limits import held_by_source
+from feederopt.network.limits import held_by_generator, held_set_points
 from feederopt.network.schemas import (
     RENAMED_COLUMNS,
     TABLES,
@@ -215,13 +215,18 @@ class Network:
         return user if user.any() else np.ones(len(user), bool)
 
     def band_bus_mask(self) -> np.ndarray:
-        """Per bus of the bus table: the user's buses (:meth:`user_bus_mask`) that no source
-        holds, whose voltage limits the models hold (a source's bus is fixed at its set-point,
+        """Per bus of the bus table: the user's buses (:meth:`user_bus_mask`) that neither a
+        source nor a voltage-controlling generator holds
+        (:func:`~feederopt.network.limits.held_by_generator`), whose voltage limits the models
+        hold (such a bus is fixed at its set-point,
         :func:`feederopt.formulations.distflow.voltage_bounds`, so its own band, e.g.
         MATPOWER's case33bw slack at 1..1, is none a topology must keep); the user's buses
-        when every one is a source."""
+        when every one is held."""
         user = self.user_bus_mask()
-        free = user & ~self.buses["is_source"].fill_null(False).to_numpy().astype(bool)
+        gen = np.array([v is not None for v in held_by_generator(self.buses, self.generators)],
+                       dtype=bool)
+        free = (user & ~self.buses["is_source"].fill_null(False).to_numpy().astype(bool)
+                & ~gen)
         return free if free.any() else user
 
     def internal_branch_ids(self) -> set[str]:
@@ -256,13 +261,15 @@ class Network:
         max_loading_percent: float | None = None,
         thermal_limits: bool = True,
     ) -> Network:
-        """A copy with other limits: the voltage band (where given) of every bus but a
-        source's held at its set-point (:func:`~feederopt.network.limits.held_by_source`: no
+        """A copy with other limits: the voltage band (where given) of every bus but one held
+        at its set-point (:func:`~feederopt.network.limits.held_set_points`: a source's
+        without an OLTC, or one that voltage-controlling generators hold whatever their q; no
         band binds it, it keeps its own), every branch rating scaled to
         ``max_loading_percent`` % of itself, or no current and thermal ratings at all
         (``thermal_limits=False``). The caller checks the values."""
         buses, branches = self.buses, self.branches
-        held = pl.Series(held_by_source(buses), dtype=pl.Boolean)
+        held = pl.Series([v is not None for v in held_set_points(buses, self.generators)],
+                         dtype=pl.Boolean)
         for col, value in (("v_min_pu", v_min_pu), ("v_max_pu", v_max_pu)):
             if value is not None:
                 buses = buses.with_columns(pl.when(held).then(pl.col(col))

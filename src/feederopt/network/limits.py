@@ -7,7 +7,9 @@ as they are (SI units, the unit in each key), with the schema's defaults where t
 none (0.9 and 1.1 p.u.; no rating).
 
 Balanced network (:class:`~feederopt.network.container.Network`): the model holds
-``v_min_pu <= |V| <= v_max_pu`` at every bus, the series current ``|I| <= i_max_ka`` and the
+``v_min_pu <= |V| <= v_max_pu`` at every bus but one held at its set-point
+(:func:`held_set_points`: a source's without an OLTC, one that voltage-controlling generators
+hold whatever their reactive power), the series current ``|I| <= i_max_ka`` and the
 apparent power ``|S| <= s_max_mva`` of every rated branch (a transformer's too: the pandapower
 reader gives it the rated current, referred to its from bus; MATPOWER's ``RATE_A`` is its
 ``s_max_mva``). A transformer's rating in MVA is the lesser of ``s_max_mva`` and
@@ -83,25 +85,87 @@ def held_by_source(buses: pl.DataFrame) -> list[bool]:
     return [bool(x) for x in source.to_list()]
 
 
-def voltage_band(buses: pl.DataFrame) -> dict[str, Any]:
+def held_by_generator(buses: pl.DataFrame, generators: pl.DataFrame | None
+                      ) -> list[float | None]:
+    """Per bus of a balanced buses table: the set-point [p.u.] at which voltage-controlling
+    generators hold it, None where none does. A bus is held when it is no source and its
+    in-service generators with a set-point ``v_set_pu`` (pandapower's ``gen``, a MATPOWER PV
+    bus) may take any reactive power: the sums of their ``q_min_mvar`` and ``q_max_mvar`` are
+    -inf and +inf (the reader's reading of pandapower's default
+    ``runpp(enforce_q_lims=False)``, under which a ``gen`` holds ``vm_pu`` whatever its q, and of
+    MATPOWER's ``runpf``); its set-point is the first such generator's. The model fixes it there
+    (:meth:`~feederopt.network.perunit.PerUnitNetwork.pv_buses`,
+    :func:`feederopt.formulations.distflow.voltage_bounds`), as pandapower's power flow does, so
+    no band binds it, just as a source's bus (:func:`held_by_source`). A generator whose q
+    limits are enforced (``enforce_q_lims``: a finite limit) leaves its set-point at a limit
+    (``v <= v_set`` at ``q_max``, ``v >= v_set`` at ``q_min``): its bus keeps its band (the
+    model's :func:`~feederopt.formulations.distflow.pv_hull_rows`). A null limit reads 0, as
+    :func:`~feederopt.network.perunit.to_per_unit` reads it. All None without generators."""
+    out: list[float | None] = [None] * buses.height
+    if (generators is None or not generators.height or "id" not in buses.columns
+            or not {"bus", "v_set_pu"} <= set(generators.columns)):
+        return out
+    index = {str(b): i for i, b in enumerate(buses["id"].to_list())}
+    source = (buses["is_source"].fill_null(False).to_list() if "is_source" in buses.columns
+              else [False] * buses.height)
+    lo: dict[int, float] = {}
+    hi: dict[int, float] = {}
+    first: dict[int, float] = {}
+    live = (generators.filter(pl.col("in_service")) if "in_service" in generators.columns
+            else generators)  # as to_per_unit takes them
+    for g in live.iter_rows(named=True):
+        v = _num(g.get("v_set_pu"))
+        k = index.get(str(g["bus"]))
+        if v is None or k is None or source[k]:
+            continue
+        first.setdefault(k, v)
+        q_lo, q_hi = g.get("q_min_mvar"), g.get("q_max_mvar")
+        lo[k] = lo.get(k, 0.0) + (0.0 if q_lo is None else float(q_lo))
+        hi[k] = hi.get(k, 0.0) + (0.0 if q_hi is None else float(q_hi))
+    for k, v in first.items():
+        if not (math.isfinite(lo[k]) or math.isfinite(hi[k])):
+            out[k] = v
+    return out
+
+
+def held_set_points(buses: pl.DataFrame, generators: pl.DataFrame | None = None
+                    ) -> list[float | None]:
+    """Per bus of a balanced buses table: the voltage [p.u.] at which it is held, which no
+    band binds (``--v-min``/``--v-max`` leave its own band, ``info`` shows the set-point as its
+    band, the AC check leaves it out), None where its band binds: a source's bus without an
+    OLTC at its ``v_set_pu`` (:func:`held_by_source`), a bus that voltage-controlling
+    generators hold at theirs (:func:`held_by_generator`)."""
+    v_set = (buses["v_set_pu"].to_list() if "v_set_pu" in buses.columns
+             else [None] * buses.height)
+    by_gen = held_by_generator(buses, generators)
+    return [(1.0 if (x := _num(s)) is None else x) if src else g
+            for src, s, g in zip(held_by_source(buses), v_set, by_gen, strict=True)]
+
+
+def voltage_band(buses: pl.DataFrame, generators: pl.DataFrame | None = None
+                 ) -> dict[str, Any]:
     """The buses' voltage band as the solve holds it: ``v_min_pu`` and ``v_max_pu`` (one
     number when every bus has the same, else ``{"min", "max"}``, as a result's ``settings``),
     and ``bands``, the buses grouped by their ``(v_min_pu, v_max_pu)``, the largest group
     first; every group but the first names its buses (``bus_ids``). A missing value is the
-    default band's. A source's bus without an OLTC (:func:`held_by_source`) has its set-point
-    ``v_set_pu`` as its band, in a group of its own marked ``"source": true``."""
+    default band's. A bus held at a set-point (:func:`held_set_points`) has that set-point as
+    its band, in a group of its own marked ``"source": true`` (a source's bus without an OLTC,
+    :func:`held_by_source`) or ``"generator": true`` (a bus that voltage-controlling
+    generators hold, :func:`held_by_generator`, given ``generators``)."""
     ids = [str(b) for b in buses["id"].to_list()]
 
     def column(name: str, default: float) -> list[float]:
         given = buses[name].to_list() if name in buses.columns else [None] * len(ids)
         return [default if (v := _num(x)) is None else v for x in given]
 
-    held = held_by_source(buses)
-    v_set = column("v_set_pu", 1.0)
-    lo = [s if h else v for v, s, h in zip(column("v_min_pu", DEFAULT_BAND[0]), v_set, held,
-                                           strict=True)]
-    hi = [s if h else v for v, s, h in zip(column("v_max_pu", DEFAULT_BAND[1]), v_set, held,
-                                           strict=True)]
+    at = held_set_points(buses, generators)
+    # 0: a band binds, 1: a source holds the bus, 2: a generator does
+    held = [0 if s is None else 1 if src else 2
+            for s, src in zip(at, held_by_source(buses), strict=True)]
+    lo = [v if s is None else s for v, s in zip(column("v_min_pu", DEFAULT_BAND[0]), at,
+                                                strict=True)]
+    hi = [v if s is None else s for v, s in zip(column("v_max_pu", DEFAULT_BAND[1]), at,
+                                                strict=True)]
     keys = list(zip(lo, hi, held, strict=True))
     counts = Counter(keys)
     groups = sorted(counts, key=lambda band: (band[2], -counts[band], band))
@@ -110,7 +174,7 @@ def voltage_band(buses: pl.DataFrame) -> dict[str, Any]:
         row: dict[str, Any] = {"v_min_pu": band[0], "v_max_pu": band[1],
                                "buses": counts[band]}
         if band[2]:
-            row["source"] = True
+            row["source" if band[2] == 1 else "generator"] = True
         if k:
             row["bus_ids"] = [b for b, key in zip(ids, keys, strict=True) if key == band]
         bands.append(row)
@@ -161,7 +225,7 @@ def operating_limits(net: Network) -> dict[str, Any]:
         if p is not None or s is not None:
             sources.append({"bus": str(row["id"]), "p_max_mw": p, "s_max_mva": s})
     return {
-        "voltage": voltage_band(net.buses),
+        "voltage": voltage_band(net.buses, net.generators),
         "branch_ratings": {"branches": live.height, "rated": sum(rated),
                            "i_max_ka": _rating(i_max), "s_max_mva": _rating(s_max),
                            "by_kind": by_kind},

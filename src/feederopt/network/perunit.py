@@ -12,7 +12,9 @@ the to end. Shunts are admittances: a shunt at squared voltage ``v`` consumes ``
 injects ``b v``.
 A generator with a voltage set-point (``gen_v_set``, pandapower's ``gen``) makes its bus a PV
 bus: ``|V| = v_set`` with its reactive power free within ``gen_q_min..gen_q_max`` (infinite when
-the limits are not enforced, as in pandapower's default ``runpp(enforce_q_lims=False)``).
+the limits are not enforced, as in pandapower's default ``runpp(enforce_q_lims=False)``). Such
+a bus with unenforced limits is held at its set-point (``gen_held``), as a source's bus
+without an OLTC (``source_held``): no voltage band binds it (``held_at_set_point``).
 Results computed on this model map back to user ids through ``bus_ids`` and ``branch_ids``.
 """
 
@@ -25,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from feederopt.network.limits import held_by_source
+from feederopt.network.limits import held_by_generator, held_by_source
 
 if TYPE_CHECKING:  # the container validates through network.validate, which uses this
     from feederopt.network.container import Network
@@ -98,6 +100,10 @@ class PerUnitNetwork:
     # and in the AC check, so that no voltage band binds it
     # (:func:`feederopt.network.limits.held_by_source`). Empty: none (see held_at_set_point).
     source_held: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    # Per bus: a bus that voltage-controlling generators hold at their set-point whatever
+    # their reactive power (q limits not enforced; :func:`feederopt.network.limits.
+    # held_by_generator`): the model fixes it (voltage_bounds), no band binds it. Empty: none.
+    gen_held: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     # The switching cost [kW] of the branches fixed away from their base-case state before the
     # model was built (held by --hold-closed/--hold-open, or closed by presolve): no longer
     # switchable, so ``y_cost`` charges them as this constant (one action each at its
@@ -111,14 +117,45 @@ class PerUnitNetwork:
             return self.v_set_lo, self.v_set_hi
         return self.v_set, self.v_set
 
-    def held_at_set_point(self) -> np.ndarray:
-        """Per bus, whether a source holds it at its set-point, which no voltage band binds
-        (:attr:`source_held`; all False when it was not recorded): the model fixes its voltage
-        (:func:`feederopt.formulations.distflow.voltage_bounds`), the AC check leaves it out of
-        the band (:func:`feederopt.validation.ac_limits.ac_limit_violations`)."""
-        if self.source_held.size:
-            return self.source_held
+    def generator_held(self) -> np.ndarray:
+        """Per bus, whether voltage-controlling generators hold it at their set-point whatever
+        their reactive power (:attr:`gen_held`, :func:`feederopt.network.limits.
+        held_by_generator`; all False when it was not recorded): a PV bus whose generators'
+        q limits are not enforced. A PV bus with enforced limits is not held (it leaves its
+        set-point at a limit, :func:`feederopt.formulations.distflow.pv_hull_rows`)."""
+        if self.gen_held.size:
+            return self.gen_held
         return np.zeros(self.n_bus, dtype=bool)
+
+    def held_at_set_point(self) -> np.ndarray:
+        """Per bus, whether it is held at a set-point, which no voltage band binds: a source's
+        bus without an OLTC (:attr:`source_held`) or a bus that generators hold
+        (:meth:`generator_held`); all False where not recorded. The model fixes its voltage
+        (:func:`feederopt.formulations.distflow.voltage_bounds`), its slack rows and limit
+        checks leave it out (:meth:`banded`), the AC check leaves it out of the band
+        (:func:`feederopt.validation.ac_limits.ac_limit_violations`)."""
+        held = self.generator_held()
+        if self.source_held.size:
+            return self.source_held | held
+        return held
+
+    def held_set_point(self) -> np.ndarray:
+        """Per bus, the voltage [p.u.] it is held at (:meth:`held_at_set_point`): a source's
+        ``v_set``, a PV bus's set-point (:meth:`pv_buses`); NaN where a band binds."""
+        out = np.full(self.n_bus, np.nan)
+        pv, v_pv, _, _ = self.pv_buses()
+        out[pv] = v_pv
+        out = np.where(self.generator_held(), out, np.nan)
+        if self.source_held.size:
+            out = np.where(self.source_held, self.v_set, out)
+        return out
+
+    def banded(self) -> np.ndarray:
+        """Per bus, whether its voltage band binds in the models' limit rows and checks (the
+        phase-1 slack rows, :func:`feederopt.problems.reconfiguration.violations_at`, the
+        sweep's): neither a source (fixed at its set-point, or moved by its OLTC within the
+        band) nor a bus that generators hold (:meth:`generator_held`)."""
+        return ~self.is_source & ~self.generator_held()
 
     @property
     def n_bus(self) -> int:
@@ -273,6 +310,7 @@ def to_per_unit(net: Network, s_base_mva: float = 1.0) -> PerUnitNetwork:
         is_source=buses["is_source"].fill_null(False).to_numpy().astype(bool),
         v_set=_float(buses["v_set_pu"], 1.0),
         source_held=np.asarray(held_by_source(buses), dtype=bool),
+        gen_held=np.array([v is not None for v in held_by_generator(buses, gen)], dtype=bool),
         source_p_max=_float(buses["source_p_max_mw"], math.inf) / s_base_mva,
         source_s_max=_float(buses["source_s_max_mva"], math.inf) / s_base_mva,
         branch_ids=[str(b) for b in br["id"].to_list()],

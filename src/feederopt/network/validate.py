@@ -17,6 +17,7 @@ import polars as pl
 
 from feederopt.errors import Problem, ProblemKind, Severity, shown_id
 from feederopt.network.devices import device_problems
+from feederopt.network.limits import held_by_generator
 from feederopt.network.schemas import EXTENSION_COLUMNS, TABLES, BranchKind
 from feederopt.network.topology import components_of
 
@@ -604,24 +605,14 @@ def _optional_positive(df: pl.DataFrame, table: str, columns: tuple[str, ...],
 
 
 def _pv_held(buses: pl.DataFrame, gens: pl.DataFrame | None) -> pl.Expr:
-    """The buses that an in-service voltage-controlling generator without reactive limits (a
-    PV bus the models hold at ``v_set_pu``, :func:`feederopt.formulations.distflow.
-    voltage_bounds`) holds at the value of their zero-width band: met, as a source's is."""
-    if (gens is None or gens.height == 0 or not _has(gens, "bus", "v_set_pu")
-            or not _has(buses, "v_min_pu")):
+    """The buses that voltage-controlling generators hold at their set-point whatever their
+    reactive power (:func:`~feederopt.network.limits.held_by_generator`; the models fix them
+    there, :func:`feederopt.formulations.distflow.voltage_bounds`): no band binds them, a
+    zero-width one included, as a source's (case6ww's generator buses, Vmin = Vmax = Vg)."""
+    if gens is None or gens.height == 0:
         return pl.lit(False)
-    held = pl.col("v_set_pu").is_not_null() & pl.col("v_set_pu").is_finite()
-    for col in ("q_min_mvar", "q_max_mvar"):
-        if col in gens.columns:
-            held &= ~pl.col(col).is_finite().fill_null(False)
-    if "in_service" in gens.columns:
-        held &= pl.col("in_service").fill_null(True)
-    v_min = dict(zip(buses["id"].cast(pl.String).to_list(), buses["v_min_pu"].to_list(),
-                     strict=True))
-    pv = gens.filter(held)
-    ids = [b for b, v in zip(pv["bus"].cast(pl.String).to_list(), pv["v_set_pu"].to_list(),
-                             strict=True)
-           if v_min.get(b) is not None and abs(float(v_min[b]) - float(v)) < 1e-9]
+    ids = [str(b) for b, v in zip(buses["id"].to_list(), held_by_generator(buses, gens),
+                                  strict=True) if v is not None]
     return pl.col("id").cast(pl.String).is_in(ids)
 
 
@@ -663,7 +654,8 @@ def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list
     # A band of zero width at a bus without a source: its voltage must be that value exactly,
     # which a power flow meets only by chance (MATPOWER's case16ci has Vmin = Vmax = 1 at its
     # load bus 4: every topology then needs slack, exit 3).
-    # A PV bus held at that value by its generator meets it (case6ww's generator buses).
+    # A bus that a generator holds at its set-point is bound by no band (case6ww's
+    # generator buses).
     ids = _ids(buses, ~pl.col("is_source").fill_null(False) & ~_pv_held(buses, gens)
                & ((pl.col("v_max_pu") - pl.col("v_min_pu")).abs() < 1e-9))
     if ids:

@@ -97,10 +97,15 @@ def _chain_path(start: int, first: int, inner: np.ndarray, f: np.ndarray, t: np.
 
 
 def _voltage_range(pu: PerUnitNetwork, bus: int) -> tuple[float, float]:
-    """The |V| [p.u.] that ``bus`` may take: a source's set-point range, else its limits."""
+    """The |V| [p.u.] that ``bus`` may take: a source's set-point range, a generator-held
+    bus's set-point (:meth:`~feederopt.network.perunit.PerUnitNetwork.generator_held`), else
+    its limits."""
     if pu.is_source[bus]:
         lo, hi = pu.source_v_range()
         return float(lo[bus]), float(hi[bus])
+    if pu.generator_held()[bus]:
+        v = float(pu.held_set_point()[bus])
+        return v, v
     return float(pu.v_min[bus]), float(pu.v_max[bus])
 
 

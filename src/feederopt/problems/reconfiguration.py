@@ -177,7 +177,7 @@ def violations_at(pu: PerUnitNetwork, point: dict[str, np.ndarray],
     limit by more than :data:`VIOLATION_TOL_PU` (a slack above ``tol`` on a limit that holds
     is the solver's tolerance, not a violation), with that value."""
     out: list[Violation] = []
-    load_bus = np.flatnonzero(~pu.is_source)
+    load_bus = np.flatnonzero(pu.banded())  # the slack rows' buses (distflow)
     v = np.sqrt(np.clip(point["v"], 0, None))
     for name, limit in (("slack_v_dn", "v_min"), ("slack_v_up", "v_max")):
         for k in np.flatnonzero(point.get(name, np.zeros(0)) > tol):

@@ -88,7 +88,7 @@ class SweepResult:
         Infinite for a flow that did not converge."""
         if not self.converged:
             return float("inf")
-        load = ~pu.is_source
+        load = pu.banded()  # the slack rows' buses: no source, no bus a generator holds
         total = float(np.sum(np.clip(pu.v_min[load] ** 2 - self.v[load], 0.0, None))
                       + np.sum(np.clip(self.v[load] - pu.v_max[load] ** 2, 0.0, None)))
         rated, thermal = effective_ratings(pu)
@@ -104,7 +104,7 @@ class SweepResult:
     def within_limits(self, pu: PerUnitNetwork, tol: float = 1e-6) -> bool:
         """Voltage, current and branch apparent-power limits hold, the last on ``(P, Q)`` as
         the SOCP's thermal cone writes them (source limits are not checked)."""
-        load = ~pu.is_source
+        load = pu.banded()
         if np.any(self.v[load] < pu.v_min[load] ** 2 - tol) or np.any(
                 self.v[load] > pu.v_max[load] ** 2 + tol):
             return False

@@ -131,9 +131,11 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         ac = ac_power_flow(ac_net or net, closed, gen_p, gen_q)
 
     bus_ids = pu.bus_ids
-    # The band held: a source's bus without an OLTC holds its set-point (held_at_set_point),
-    # not its own band, which no option changes (user test ut33_dopf #3).
+    # The band held: a source's bus without an OLTC, or a bus that a voltage-controlling
+    # generator holds whatever its q, holds its set-point (held_at_set_point), not its own
+    # band, which no option changes (user test ut33_dopf #3).
     held = pu.held_at_set_point()
+    held_v = pu.held_set_point()
     buses = pl.DataFrame({
         "id": bus_ids,
         "vm_pu": v,
@@ -143,10 +145,10 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         "is_source": pu.is_source,
         # the nominal voltage: the voltage profile plot groups the buses by level
         "vn_kv": np.asarray(pu.vn_kv, float),
-        # the voltage band the model and the AC check hold (after --v-min/--v-max; a
-        # source's bus held at its set-point: that set-point)
-        "v_min_pu": np.where(held, pu.v_set, pu.v_min),
-        "v_max_pu": np.where(held, pu.v_set, pu.v_max),
+        # the voltage band the model and the AC check hold (after --v-min/--v-max; a bus
+        # held at its set-point: that set-point)
+        "v_min_pu": np.where(held, held_v, pu.v_min),
+        "v_max_pu": np.where(held, held_v, pu.v_max),
     })
     if {"x", "y"} <= set(net.buses.columns) and net.buses["x"].is_not_null().any():
         buses = buses.with_columns(net.buses["x"].cast(pl.Float64).alias("x"),

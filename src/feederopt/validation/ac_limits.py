@@ -34,11 +34,15 @@ def ac_limit_violations(pu: PerUnitNetwork, ac: Any,
     limit), in the user's ids (``bus_out``) and SI units, as the entries of a diagnosis:
 
     * a bus whose AC voltage |V| is below ``v_min - tol_v`` or above ``v_max + tol_v``
-      (energised buses only: a bus cut off from every source has no voltage), but not a
-      source's bus held at its set-point (:meth:`~feederopt.network.perunit.PerUnitNetwork.
-      held_at_set_point`, :func:`~feederopt.network.limits.held_by_source`): the model fixes
-      its voltage at the set-point, which no band binds, and so does the AC power flow (an
-      ext_grid's ``vm_pu``); a source with an OLTC is held to its band like any bus;
+      (energised buses only: a bus cut off from every source has no voltage), but not a bus
+      held at its set-point (:meth:`~feederopt.network.perunit.PerUnitNetwork.
+      held_at_set_point`): a source's bus without an OLTC
+      (:func:`~feederopt.network.limits.held_by_source`) or a bus that voltage-controlling
+      generators hold whatever their q (:func:`~feederopt.network.limits.held_by_generator`):
+      the model fixes its voltage at the set-point, which no band binds, and so does the AC
+      power flow (an ext_grid's or a gen's ``vm_pu``); a source with an OLTC, and a gen whose q
+      limits are enforced (it leaves its set-point at a limit), are held to their band like
+      any bus;
     * a closed branch whose AC current exceeds its rating ``i_max_ka`` by more than ``tol_r``
       % of it, the current taken at the more loaded end, each end referred to the rating
       (:func:`feederopt.validation.ac.rating_current`: a line's larger end current, a
@@ -56,8 +60,9 @@ def ac_limit_violations(pu: PerUnitNetwork, ac: Any,
     tol_r = AC_LIMIT_TOLERANCE["rating_percent"] / 100.0
     found: list[tuple[float, dict[str, Any]]] = []
     vm = np.asarray(ac.vm_pu, dtype=float)
-    # A source's bus held at its set-point keeps it whatever the band (user test ut34_fuzz: a
-    # second ext_grid at 1.01 p.u. on buses banded to 1.0076 gave exit 4 for its own bus).
+    # A bus held at its set-point keeps it whatever the band (user test ut34_fuzz: a second
+    # ext_grid at 1.01 p.u. on buses banded to 1.0076 gave exit 4 for its own bus; a gen at
+    # 1.02 p.u. on buses banded to 1.01 did the same for its bus).
     for k in np.flatnonzero(np.isfinite(vm) & ~pu.held_at_set_point()):
         for limit, rating, beyond in (("v_min", pu.v_min[k], pu.v_min[k] - vm[k]),
                                       ("v_max", pu.v_max[k], vm[k] - pu.v_max[k])):
@@ -94,9 +99,10 @@ def voltage_verdict(network: Network, ac: Any) -> dict[str, Any]:
     model (``to_per_unit(network)``), as the AC check of a solve holds them
     (:func:`ac_limit_violations`, beyond :data:`AC_LIMIT_TOLERANCE`): ``within`` (no energised
     bus outside its band), the band's extremes ``v_min_pu`` (lowest bus limit) and
-    ``v_max_pu`` (highest) over the buses that a band binds (not a source's bus held at its
-    set-point, :func:`~feederopt.network.limits.held_by_source`), the tightest limits of the
-    buses that no source holds,
+    ``v_max_pu`` (highest) over the buses that a band binds (not a bus held at its
+    set-point by a source or a generator, :meth:`~feederopt.network.perunit.PerUnitNetwork.
+    held_at_set_point`), the tightest limits of the buses that nothing holds
+    (:meth:`~feederopt.network.container.Network.band_bus_mask`),
     ``v_min_highest_pu`` and ``v_max_lowest_pu`` (equal to those for one band), and the
     buses ``below_v_min`` and ``above_v_max``, worst first, each with its ``id`` (the
     user's), AC ``value`` and limit ``rating`` [p.u.]."""
@@ -111,13 +117,14 @@ def voltage_verdict(network: Network, ac: Any) -> dict[str, Any]:
     # The band's extremes over the user's buses: the pandapower reader's internal buses (a
     # trafo3w's star point, an xward's auxiliary bus) get 0.5..1.5 p.u., which read as the
     # net's band ("within 0.5000 - 1.5000 p.u." for a net held to 0.9..1.1; ut_fresh #6).
-    # The tightest limits too, over the buses that no source holds (a source's bus keeps its
-    # set-point; case33bw's slack has 1..1): a SimBench MV grid holds its MV buses to
-    # 0.965..1.055 and its HV buses to 0.9..1.1, and "within 0.9000 - 1.1000 p.u." alone read
-    # as the MV buses' band (user test ut_sb #2).
-    # A source's bus without an OLTC is held at its set-point (held_by_source): its own band
-    # is none the solve keeps (pandapower 3's 0..2 of an ext_grid bus read "within each bus's
-    # band, 0.0000..0.9500 - 1.0500..2.0000 p.u.", user test ut33_dopf #3).
+    # The tightest limits too, over the buses that nothing holds (a source's or a generator's
+    # bus keeps its set-point; case33bw's slack has 1..1): a SimBench MV grid holds its MV
+    # buses to 0.965..1.055 and its HV buses to 0.9..1.1, and "within 0.9000 - 1.1000 p.u."
+    # alone read as the MV buses' band (user test ut_sb #2).
+    # A source's bus without an OLTC, or one that a generator holds, is held at its
+    # set-point (held_at_set_point): its own band is none the solve keeps (pandapower 3's
+    # 0..2 of an ext_grid bus read "within each bus's band, 0.0000..0.9500 -
+    # 1.0500..2.0000 p.u.", user test ut33_dopf #3).
     user = network.user_bus_mask()  # pu = to_per_unit(network): the same bus order
     free = network.band_bus_mask()
     banded = user & ~pu.held_at_set_point()

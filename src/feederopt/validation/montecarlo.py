@@ -48,6 +48,7 @@ from feederopt.execution.forking import check_not_forked
 from feederopt.io.digests import input_change_problems
 from feederopt.io.scenarios import load_id_hint
 from feederopt.network.container import Network, resolve_branch_ids
+from feederopt.network.limits import held_by_generator
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.network.topology import radiality_problem
 from feederopt.options import (
@@ -237,7 +238,11 @@ def ac_sample(network: Network, closed: np.ndarray, p_mw: np.ndarray, q_mvar: np
     buses = network.buses
     v_min = buses["v_min_pu"].cast(pl.Float64).fill_null(0.9).to_numpy()
     v_max = buses["v_max_pu"].cast(pl.Float64).fill_null(1.1).to_numpy()
-    src = buses["is_source"].fill_null(False).to_numpy().astype(bool)
+    # a source's bus, or one that a voltage-controlling generator holds (held_by_generator),
+    # is at its set-point, which no band binds, as in the solve's AC check
+    src = (buses["is_source"].fill_null(False).to_numpy().astype(bool)
+           | np.array([v is not None for v in held_by_generator(buses, network.generators)],
+                      dtype=bool))
     vm = ac.vm_pu
     if not np.all(np.isfinite(vm)):
         return False, True, ac  # a bus cut off from every source
@@ -281,7 +286,8 @@ def out_of_sample(
     limited = network
     if limits is not None and limits.changes_network:
         problems = SolveOptions(limits=limits).check()  # the values, as solve checks them
-        problems += crossed_limit_problems(network.buses, limits.v_min, limits.v_max)
+        problems += crossed_limit_problems(network.buses, limits.v_min, limits.v_max,
+                                           network.generators)
         problems += source_band_problems(network.buses, limits.v_min, limits.v_max)
         problems += passive_limit_problems(network, limits.v_min)
         if problems:
