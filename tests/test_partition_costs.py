@@ -171,7 +171,7 @@ def test_cli_prints_the_note_and_documents_the_default(folder):
     assert "left dark although it can run as a microgrid of its own" in " ".join(
         res.output.split())
     help_text = " ".join(CliRunner().invoke(app, ["partition", "--help"]).output.split())
-    assert "default DER cost" in help_text
+    assert "the feeder's own DER cost: c1 = half the lightest block's weight" in help_text
 
 
 def test_default_cost_bound_holds_for_random_fleets():

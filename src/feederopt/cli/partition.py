@@ -45,7 +45,7 @@ def partition(
         "fixed or disabled switches, DER costs (dss cost [c1 $/kWh, c0 $]), a 'partition' "
         "section; what the model does not apply is noted; built-in cases bring their own, and "
         "a file given for one applies over them field by field. A DER without a cost gets "
-        "the feeder's default DER cost: c1 = half the lightest block's weight (1000 x (10 + "
+        "the feeder's own DER cost: c1 = half the lightest block's weight (1000 x (10 + "
         "0.01 x its loads) $) over the kW of every DER at full output plus its re-dispatch, "
         "rounded down to one digit, c0 = 0, so that serving load always comes first. A "
         "block shed because of the costs although it could run alone gets a note."),
