@@ -178,3 +178,23 @@ def test_check_of_a_partition_result_refuses_an_edited_feeder(tmp_path: Path) ->
         check_partition_result(doc, samples=1)
     (p,) = exc.value.problems
     assert p.ids == (str(dss.resolve()),) and "since the partition was made" in p.message
+
+
+def test_a_schedule_of_relative_paths_is_checked_from_another_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The schedule records the network's absolute path, as it does the profiles' and the
+    devices' (before, the network's path as typed: ``check`` run from another folder refused
+    it as "not read when it was made"). Truth: the copied file's own absolute path."""
+    net, prof, _dev = _copy(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    res = schedule("net1.json", profiles="p.csv", devices="dev", hours=2, ac_check=False,
+                   time_limit_s=60)
+    assert res.inputs["source"] == str(net.resolve())
+    assert res.inputs["profiles"] == str(prof.resolve())
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    checked = check_schedule_result(res.to_dict(), samples=2, seed=1)
+    assert checked is not None
+    builtin = schedule("case33bw", hours=2, ac_check=False, time_limit_s=60)
+    assert builtin.inputs["source"] == "case33bw"  # a built-in case name stays a name

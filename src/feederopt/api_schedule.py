@@ -241,7 +241,10 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
     if ac_check and stopped:
         res.notes.append("AC check not run: the run was interrupted")
     res.status = interrupted_label(res.status)  # Ctrl-C: the incumbent, as at a time limit
-    res.inputs = {"source": str(source) if isinstance(source, str | Path) else None,
+    # the absolute path of a file or folder (``check`` from another folder reads the same
+    # one), else the built-in case or study-case name as given (user test ut34_schedule)
+    res.inputs = {"source": (str(Path(source).resolve()) if Path(source).exists()
+                             else str(source)) if isinstance(source, str | Path) else None,
                   "profiles": str(Path(profiles).resolve())
                   if isinstance(profiles, str | Path) else None,
                   "devices": str(Path(devices).resolve()) if devices else None,
