@@ -78,7 +78,12 @@ from feederopt.problems.holds import (
     resolve_holds,
     with_held,
 )
-from feederopt.problems.presolve import fixed_loop, presolve, without_fixed_open
+from feederopt.problems.presolve import (
+    fixed_loop,
+    on_all_branches_model,
+    presolve,
+    without_fixed_open,
+)
 from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
 from feederopt.problems.uncertain import envelope, presolve_for
 from feederopt.results.dopf import (
@@ -776,12 +781,8 @@ class Prepared:
     def model_pu(self, part: PerUnitNetwork | None = None) -> PerUnitNetwork:
         """``full`` with the switchable branches of ``part`` (default ``reduced``: presolve
         fixed the others; ``pu``: the holds of the options fixed them)."""
-        part = self.reduced if part is None else part
-        model = replace(self.full, switchable=np.zeros(self.full.n_branch, bool),
-                        normally_open=np.ones(self.full.n_branch, bool))
-        model.switchable[self.keep] = part.switchable
-        model.normally_open[self.keep] = part.normally_open
-        return model
+        return on_all_branches_model(self.full, self.reduced if part is None else part,
+                                     self.keep)
 
 
 def decidable(net: Network, s_base_mva: float = 1.0) -> tuple[PerUnitNetwork, PerUnitNetwork,
@@ -1050,6 +1051,8 @@ def _solve_dopf(net: Network, opts: SolveOptions,
     dev = per_unit_devices(net, pu, kinds)
     if dev.is_empty():
         return None
+    # The model of the point on all branches: the holds' switchable branches, not full's.
+    model = on_all_branches_model(full, pu, keep)
     price = opts.costs.loss_price_per_mwh or float(net.meta.get(
         "loss_price_per_mwh", DEFAULT_LOSS_PRICE_PER_MWH))
     problem = DopfProblem(pu, dev, RadialityModel(opts.radiality), price)
@@ -1061,7 +1064,7 @@ def _solve_dopf(net: Network, opts: SolveOptions,
         raw = DopfBenders(problem, DopfOptions(stop=stop), progress, _conic(opts)).run()
     summary = None
     ac_net = None
-    model_pu = None
+    model_pu = model
     if raw.y is not None:
         summary = dopf_summary(net, problem, raw.point, sorted(k.value for k in kinds))
         summary.devices += held_devices(net, frozenset(k.value for k in kinds))
@@ -1072,12 +1075,13 @@ def _solve_dopf(net: Network, opts: SolveOptions,
                              for k, v in summary.costs.items()}
         ac_net = with_settings(net, summary.settings)
         # The losses of the point at the chosen transformer taps (not the data's).
-        model_pu = with_branch_taps(full, summary.settings)
+        model_pu = with_branch_taps(model, summary.settings)
     result = _result(net, full, on_all_branches(raw, keep, full.n_branch), opts.ac_check,
                      model_pu=model_pu, ac_net=ac_net)
     if (summary is not None and opts.ac_check and _breaks_voltage(result)
             and raw.within_limits and raw.status is not Status.INTERRUPTED):
-        repaired = _dopf_ac_repair(net, opts, problem, raw, result, summary, full, keep)
+        repaired = _dopf_ac_repair(net, opts, problem, raw, result, summary, full, keep,
+                                   model)
         if repaired is not None:
             result, raw, summary = repaired
             ac_net = with_settings(net, summary.settings)
@@ -1104,7 +1108,8 @@ def _breaks_voltage(result: Result) -> bool:
 
 def _dopf_ac_repair(net: Network, opts: SolveOptions, problem: DopfProblem, raw: RawSolution,
                     result: Result, summary: DopfSummary, full: PerUnitNetwork,
-                    keep: np.ndarray) -> tuple[Result, RawSolution, DopfSummary] | None:
+                    keep: np.ndarray, model: PerUnitNetwork,
+                    ) -> tuple[Result, RawSolution, DopfSummary] | None:
     """The AC repair of a DOPF answer whose AC check breaks a voltage limit
     (:func:`feederopt.validation.ac_polish.setting_repair`). The SOCP relaxation need not be
     exact at the optimum's device settings (oltc.json of the DOPF user test: it held a bus at
@@ -1115,7 +1120,8 @@ def _dopf_ac_repair(net: Network, opts: SolveOptions, problem: DopfProblem, raw:
     point for the tables) and judged by the AC check; the least AC losses within every limit
     becomes the answer with status ``feasible`` (never ``optimal``: nothing is proved about
     it), the relaxation's lower bound kept. None when no neighbour keeps the limits (the
-    answer stays, its AC check saying what it breaks)."""
+    answer stays, its AC check saying what it breaks). ``model`` is the model of the points
+    on all branches (:func:`~feederopt.problems.presolve.on_all_branches_model`)."""
     from feederopt.algorithms.dopf import DopfSlave
     from feederopt.formulations.devices import cap_options, tap_options
     from feederopt.validation.ac_polish import NO_KEY, AcKey, key_of_check, setting_repair
@@ -1164,7 +1170,7 @@ def _dopf_ac_repair(net: Network, opts: SolveOptions, problem: DopfProblem, raw:
         summ.devices += held_devices(net, frozenset(kinds))
         trial = replace(raw, point=pt)
         res = _result(net, full, on_all_branches(trial, keep, full.n_branch), opts.ac_check,
-                      model_pu=with_branch_taps(full, summ.settings),
+                      model_pu=with_branch_taps(model, summ.settings),
                       ac_net=with_settings(net, summ.settings))
         evaluated[i] = (x, ev, summ, res)
         return key_of_check(full, closed, res.ac_check)
@@ -1199,7 +1205,7 @@ def _dopf_ac_repair(net: Network, opts: SolveOptions, problem: DopfProblem, raw:
     fixed_raw = replace(raw, status=Status.FEASIBLE, point={**ev.point, **x}, objective=value,
                         gap=gap, extra={**raw.extra, "ac_repair": record})
     out = _result(net, full, on_all_branches(fixed_raw, keep, full.n_branch), opts.ac_check,
-                  model_pu=with_branch_taps(full, new_summary.settings),
+                  model_pu=with_branch_taps(model, new_summary.settings),
                   ac_net=with_settings(net, new_summary.settings))
     out.extra["notes"] = [*out.extra.get("notes", []), note]
     return out, fixed_raw, new_summary
