@@ -111,7 +111,8 @@ from feederopt.solvers.interrupt import handle_signals
 from feederopt.solvers.interrupt import reason as interrupt_reason
 from feederopt.solvers.status import Status
 
-__all__ = ["NOMINAL_NOTE", "Method", "SolveOptions", "device_list", "load", "prepare",
+__all__ = ["NOMINAL_NOTE", "Method", "SolveOptions", "device_list", "devices_held_note", "load",
+           "prepare",
            "read_result", "relax_limits", "save", "save_json", "seed_problem", "solve",
            "solve_options", "start_and_run", "to_pandapower"]
 
@@ -297,27 +298,38 @@ def _checked_options(options: Any, progress: Any) -> SolveOptions:
     return opts
 
 
-def _devices_held_outside_dopf(net: Network, opts: SolveOptions) -> tuple[Network, str | None]:
-    """``net`` with every device at its base setting, and a note saying so, when the method
-    sets none (``lindistflow``, ``--scenarios``, ``--robust``; the distribution OPF is
-    Benders' and the MISOCP's): as ``--fix-devices`` holds them. Without it a committable
-    generator kept its range ``p_min_mw..p_max_mw`` in those models, which dispatched it
-    without its cost while ``to_pandapower`` wrote its set-point (user test ut_dopfres #5:
-    85.165 kW in the AC check, 147.79 kW by pp.runpp on the written net)."""
-    if opts.devices.fixed or not (opts.method is Method.LINDISTFLOW
+def devices_held_note(net: Network, opts: SolveOptions) -> str | None:
+    """The note that the method of ``opts`` sets none of the devices of ``net`` and holds
+    them at the data's settings (``lindistflow``, ``--scenarios``, ``--robust``; the
+    distribution OPF is Benders' and the MISOCP's), None when it sets them, ``--fix-devices``
+    holds them or the network has none. In the result's notes and, before the solve, on the
+    console (user test ut34_combo #2: only the JSON and the report said it)."""
+    if opts.devices.fixed or not (Method(opts.method) is Method.LINDISTFLOW
                                   or opts.uncertainty is not None):
-        return net, None
+        return None
     devices = device_list(net)
     if not devices:
-        return net, None
+        return None
     how = ("--scenarios" if isinstance(opts.uncertainty, Scenarios) else "--robust"
            if opts.uncertainty is not None else "lindistflow")
-    return fixed_at_base(net, frozenset()), (
-        f"{how} does not set the network's devices ({len(devices)}: "
-        f"{', '.join(sorted({str(d['kind']) for d in devices}))}): they are held at the "
-        "data's settings as with --fix-devices (bank steps, source and transformer taps at "
-        "their base position, committable generators at their set-point p_mw, q_mvar, "
-        "flexible loads not reduced); `--method benders` or `misocp` sets them")
+    return (f"{how} does not set the network's devices ({len(devices)}: "
+            f"{', '.join(sorted({str(d['kind']) for d in devices}))}): they are held at the "
+            "data's settings as with --fix-devices (bank steps, source and transformer taps "
+            "at their base position, committable generators at their set-point p_mw, q_mvar, "
+            "flexible loads not reduced); `--method benders` or `misocp` sets them")
+
+
+def _devices_held_outside_dopf(net: Network, opts: SolveOptions) -> tuple[Network, str | None]:
+    """``net`` with every device at its base setting, and a note saying so
+    (:func:`devices_held_note`), when the method sets none: as ``--fix-devices`` holds them.
+    Without it a committable generator kept its range ``p_min_mw..p_max_mw`` in those models,
+    which dispatched it without its cost while ``to_pandapower`` wrote its set-point (user
+    test ut_dopfres #5: 85.165 kW in the AC check, 147.79 kW by pp.runpp on the written
+    net)."""
+    note = devices_held_note(net, opts)
+    if note is None:
+        return net, None
+    return fixed_at_base(net, frozenset()), note
 
 
 def switching_record(net: Network, result: Result, held: Held) -> dict[str, Any] | None:
