@@ -277,3 +277,46 @@ def flexible_ld_a6(net: Any, price_per_mwh: float = -1.0) -> int:
     net.load.loc[ld, ["controllable", "min_p_mw"]] = [True, 0.65]
     pp.create_poly_cost(net, ld, "load", cp1_eur_per_mw=price_per_mwh)
     return ld
+
+
+#: User test ut34_combo's two-source 20 kV net (/tmp/ut34_combo/netbuild.py): line k joins
+#: these buses (bus 0 the source S1, bus 11 the lv side S2 of the 110/20 kV OLTC trafo from
+#: bus 10, the second source); the lines with a switch and the switch's state.
+TWO_SOURCE_LINES = [(0, 1), (1, 2), (2, 3), (3, 4), (11, 5), (5, 6), (6, 7), (7, 8), (4, 8),
+                    (2, 6), (3, 7), (8, 9)]
+TWO_SOURCE_SWITCHES = {(2, 3): True, (3, 4): False, (5, 6): True, (6, 7): False,
+                       (7, 8): True, (4, 8): True, (2, 6): False, (3, 7): True}
+
+
+def two_source_devices_pandapower(tap_min: int = -4, tap_max: int = 4) -> Any:
+    """User test ut34_combo's ``net_dev.json``: two ext_grids at 1.0 p.u. (S1, bus 0; HV,
+    bus 10), a 25-MVA 110/20 kV trafo HV-S2 with an OLTC on the hv side (``tap_min`` ..
+    ``tap_max`` at 1.5 %, 10 kW iron losses, at the position in range nearest 0), twelve
+    NA2XS2Y 1x185 cables (:data:`TWO_SOURCE_LINES`; line ``k`` is ``line:k``), eight of
+    them with a line switch (:data:`TWO_SOURCE_SWITCHES`), loads 0.8-2.0 MW, a 1.5 MW PV at
+    bus 7 and a controllable 4 x 0.4 Mvar capacitor bank at bus 4 (at step 1)."""
+    import pandapower as pp
+
+    net = pp.create_empty_network(sn_mva=1.0)
+    b = [pp.create_bus(net, 110 if k == 10 else 20) for k in range(12)]
+    pp.create_ext_grid(net, b[0], vm_pu=1.0)
+    pp.create_ext_grid(net, b[10], vm_pu=1.0)
+    pp.create_transformer_from_parameters(
+        net, b[10], b[11], sn_mva=25, vn_hv_kv=110, vn_lv_kv=20, vkr_percent=0.4,
+        vk_percent=12, pfe_kw=10, i0_percent=0.05, tap_side="hv", tap_neutral=0,
+        tap_min=tap_min, tap_max=tap_max, tap_step_percent=1.5,
+        tap_pos=min(max(0, tap_min), tap_max), tap_changer_type="Ratio")
+    net.trafo["oltc"] = True
+    km = [2.0, 2.5, 3.0, 2.0, 2.0, 2.5, 3.0, 2.0, 2.5, 3.5, 3.0, 1.5]
+    for (f, t), length in zip(TWO_SOURCE_LINES, km, strict=True):
+        line = pp.create_line(net, b[f], b[t], length, "NA2XS2Y 1x185 RM/25 12/20 kV")
+        if (f, t) in TWO_SOURCE_SWITCHES:
+            pp.create_switch(net, b[f], line, et="l", closed=TWO_SOURCE_SWITCHES[(f, t)])
+    loads = {1: (1.0, 0.3), 2: (1.5, 0.5), 3: (2.0, 0.6), 4: (1.2, 0.4), 5: (0.8, 0.2),
+             6: (1.6, 0.5), 7: (1.4, 0.4), 8: (1.0, 0.3), 9: (0.9, 0.3)}
+    for k, (p, q) in loads.items():
+        pp.create_load(net, b[k], p_mw=p, q_mvar=q)
+    pp.create_sgen(net, b[7], p_mw=1.5, q_mvar=0.0)
+    pp.create_shunt(net, b[4], q_mvar=-0.4, p_mw=0.0, step=1, max_step=4)
+    net.shunt["controllable"] = True
+    return net

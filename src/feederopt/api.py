@@ -78,7 +78,12 @@ from feederopt.problems.holds import (
     resolve_holds,
     with_held,
 )
-from feederopt.problems.presolve import fixed_loop, presolve, without_fixed_open
+from feederopt.problems.presolve import (
+    fixed_loop,
+    on_all_branches_model,
+    presolve,
+    without_fixed_open,
+)
 from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
 from feederopt.problems.uncertain import envelope, presolve_for
 from feederopt.results.dopf import (
@@ -106,7 +111,8 @@ from feederopt.solvers.interrupt import handle_signals
 from feederopt.solvers.interrupt import reason as interrupt_reason
 from feederopt.solvers.status import Status
 
-__all__ = ["NOMINAL_NOTE", "Method", "SolveOptions", "device_list", "load", "prepare",
+__all__ = ["NOMINAL_NOTE", "Method", "SolveOptions", "device_list", "devices_held_note", "load",
+           "prepare",
            "read_result", "relax_limits", "save", "save_json", "seed_problem", "solve",
            "solve_options", "start_and_run", "to_pandapower"]
 
@@ -294,27 +300,38 @@ def _checked_options(options: Any, progress: Any) -> SolveOptions:
     return opts
 
 
-def _devices_held_outside_dopf(net: Network, opts: SolveOptions) -> tuple[Network, str | None]:
-    """``net`` with every device at its base setting, and a note saying so, when the method
-    sets none (``lindistflow``, ``--scenarios``, ``--robust``; the distribution OPF is
-    Benders' and the MISOCP's): as ``--fix-devices`` holds them. Without it a committable
-    generator kept its range ``p_min_mw..p_max_mw`` in those models, which dispatched it
-    without its cost while ``to_pandapower`` wrote its set-point (user test ut_dopfres #5:
-    85.165 kW in the AC check, 147.79 kW by pp.runpp on the written net)."""
-    if opts.devices.fixed or not (opts.method is Method.LINDISTFLOW
+def devices_held_note(net: Network, opts: SolveOptions) -> str | None:
+    """The note that the method of ``opts`` sets none of the devices of ``net`` and holds
+    them at the data's settings (``lindistflow``, ``--scenarios``, ``--robust``; the
+    distribution OPF is Benders' and the MISOCP's), None when it sets them, ``--fix-devices``
+    holds them or the network has none. In the result's notes and, before the solve, on the
+    console (user test ut34_combo #2: only the JSON and the report said it)."""
+    if opts.devices.fixed or not (Method(opts.method) is Method.LINDISTFLOW
                                   or opts.uncertainty is not None):
-        return net, None
+        return None
     devices = device_list(net)
     if not devices:
-        return net, None
+        return None
     how = ("--scenarios" if isinstance(opts.uncertainty, Scenarios) else "--robust"
            if opts.uncertainty is not None else "lindistflow")
-    return fixed_at_base(net, frozenset()), (
-        f"{how} does not set the network's devices ({len(devices)}: "
-        f"{', '.join(sorted({str(d['kind']) for d in devices}))}): they are held at the "
-        "data's settings as with --fix-devices (bank steps, source and transformer taps at "
-        "their base position, committable generators at their set-point p_mw, q_mvar, "
-        "flexible loads not reduced); `--method benders` or `misocp` sets them")
+    return (f"{how} does not set the network's devices ({len(devices)}: "
+            f"{', '.join(sorted({str(d['kind']) for d in devices}))}): they are held at the "
+            "data's settings as with --fix-devices (bank steps, source and transformer taps "
+            "at their base position, committable generators at their set-point p_mw, q_mvar, "
+            "flexible loads not reduced); `--method benders` or `misocp` sets them")
+
+
+def _devices_held_outside_dopf(net: Network, opts: SolveOptions) -> tuple[Network, str | None]:
+    """``net`` with every device at its base setting, and a note saying so
+    (:func:`devices_held_note`), when the method sets none: as ``--fix-devices`` holds them.
+    Without it a committable generator kept its range ``p_min_mw..p_max_mw`` in those models,
+    which dispatched it without its cost while ``to_pandapower`` wrote its set-point (user
+    test ut_dopfres #5: 85.165 kW in the AC check, 147.79 kW by pp.runpp on the written
+    net)."""
+    note = devices_held_note(net, opts)
+    if note is None:
+        return net, None
+    return fixed_at_base(net, frozenset()), note
 
 
 def switching_record(net: Network, result: Result, held: Held) -> dict[str, Any] | None:
@@ -779,12 +796,8 @@ class Prepared:
     def model_pu(self, part: PerUnitNetwork | None = None) -> PerUnitNetwork:
         """``full`` with the switchable branches of ``part`` (default ``reduced``: presolve
         fixed the others; ``pu``: the holds of the options fixed them)."""
-        part = self.reduced if part is None else part
-        model = replace(self.full, switchable=np.zeros(self.full.n_branch, bool),
-                        normally_open=np.ones(self.full.n_branch, bool))
-        model.switchable[self.keep] = part.switchable
-        model.normally_open[self.keep] = part.normally_open
-        return model
+        return on_all_branches_model(self.full, self.reduced if part is None else part,
+                                     self.keep)
 
 
 def decidable(net: Network, s_base_mva: float = 1.0) -> tuple[PerUnitNetwork, PerUnitNetwork,
@@ -1053,6 +1066,8 @@ def _solve_dopf(net: Network, opts: SolveOptions,
     dev = per_unit_devices(net, pu, kinds)
     if dev.is_empty():
         return None
+    # The model of the point on all branches: the holds' switchable branches, not full's.
+    model = on_all_branches_model(full, pu, keep)
     price = opts.costs.loss_price_per_mwh or float(net.meta.get(
         "loss_price_per_mwh", DEFAULT_LOSS_PRICE_PER_MWH))
     problem = DopfProblem(pu, dev, RadialityModel(opts.radiality), price)
@@ -1064,7 +1079,7 @@ def _solve_dopf(net: Network, opts: SolveOptions,
         raw = DopfBenders(problem, DopfOptions(stop=stop), progress, _conic(opts)).run()
     summary = None
     ac_net = None
-    model_pu = None
+    model_pu = model
     if raw.y is not None:
         summary = dopf_summary(net, problem, raw.point, sorted(k.value for k in kinds))
         summary.devices += held_devices(net, frozenset(k.value for k in kinds))
@@ -1075,12 +1090,13 @@ def _solve_dopf(net: Network, opts: SolveOptions,
                              for k, v in summary.costs.items()}
         ac_net = with_settings(net, summary.settings)
         # The losses of the point at the chosen transformer taps (not the data's).
-        model_pu = with_branch_taps(full, summary.settings)
+        model_pu = with_branch_taps(model, summary.settings)
     result = _result(net, full, on_all_branches(raw, keep, full.n_branch), opts.ac_check,
                      model_pu=model_pu, ac_net=ac_net)
     if (summary is not None and opts.ac_check and _breaks_voltage(result)
             and raw.within_limits and raw.status is not Status.INTERRUPTED):
-        repaired = _dopf_ac_repair(net, opts, problem, raw, result, summary, full, keep)
+        repaired = _dopf_ac_repair(net, opts, problem, raw, result, summary, full, keep,
+                                   model)
         if repaired is not None:
             result, raw, summary = repaired
             ac_net = with_settings(net, summary.settings)
@@ -1107,7 +1123,8 @@ def _breaks_voltage(result: Result) -> bool:
 
 def _dopf_ac_repair(net: Network, opts: SolveOptions, problem: DopfProblem, raw: RawSolution,
                     result: Result, summary: DopfSummary, full: PerUnitNetwork,
-                    keep: np.ndarray) -> tuple[Result, RawSolution, DopfSummary] | None:
+                    keep: np.ndarray, model: PerUnitNetwork,
+                    ) -> tuple[Result, RawSolution, DopfSummary] | None:
     """The AC repair of a DOPF answer whose AC check breaks a voltage limit
     (:func:`feederopt.validation.ac_polish.setting_repair`). The SOCP relaxation need not be
     exact at the optimum's device settings (oltc.json of the DOPF user test: it held a bus at
@@ -1118,7 +1135,8 @@ def _dopf_ac_repair(net: Network, opts: SolveOptions, problem: DopfProblem, raw:
     point for the tables) and judged by the AC check; the least AC losses within every limit
     becomes the answer with status ``feasible`` (never ``optimal``: nothing is proved about
     it), the relaxation's lower bound kept. None when no neighbour keeps the limits (the
-    answer stays, its AC check saying what it breaks)."""
+    answer stays, its AC check saying what it breaks). ``model`` is the model of the points
+    on all branches (:func:`~feederopt.problems.presolve.on_all_branches_model`)."""
     from feederopt.algorithms.dopf import DopfSlave
     from feederopt.formulations.devices import cap_options, tap_options
     from feederopt.validation.ac_polish import NO_KEY, AcKey, key_of_check, setting_repair
@@ -1167,7 +1185,7 @@ def _dopf_ac_repair(net: Network, opts: SolveOptions, problem: DopfProblem, raw:
         summ.devices += held_devices(net, frozenset(kinds))
         trial = replace(raw, point=pt)
         res = _result(net, full, on_all_branches(trial, keep, full.n_branch), opts.ac_check,
-                      model_pu=with_branch_taps(full, summ.settings),
+                      model_pu=with_branch_taps(model, summ.settings),
                       ac_net=with_settings(net, summ.settings))
         evaluated[i] = (x, ev, summ, res)
         return key_of_check(full, closed, res.ac_check)
@@ -1202,7 +1220,7 @@ def _dopf_ac_repair(net: Network, opts: SolveOptions, problem: DopfProblem, raw:
     fixed_raw = replace(raw, status=Status.FEASIBLE, point={**ev.point, **x}, objective=value,
                         gap=gap, extra={**raw.extra, "ac_repair": record})
     out = _result(net, full, on_all_branches(fixed_raw, keep, full.n_branch), opts.ac_check,
-                  model_pu=with_branch_taps(full, new_summary.settings),
+                  model_pu=with_branch_taps(model, new_summary.settings),
                   ac_net=with_settings(net, new_summary.settings))
     out.extra["notes"] = [*out.extra.get("notes", []), note]
     return out, fixed_raw, new_summary

@@ -1078,7 +1078,10 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
     bus rows added as loads): ``scenarios["weights"]`` the weights normalised to sum to 1,
     ``given_weight_sum`` their sum as the file gave them (a note says so when it is not 1);
     ``scenarios["per_scenario"]`` has per scenario the weight
-    (``generation_mw``, ``generation_mvar``: the units' total output, with generator rows),
+    (``generation_mw``, ``generation_mvar``: with generator rows, the in-service units' total
+    output in the model, the rows' and the others' snapshot output, which
+    ``units_at_snapshot_mw`` lists; ``opendss_generation_mw``: their total in OpenDSS's check,
+    where a unit without a row runs on its own model),
     the LinDist3Flow loss proxy and voltage range, OpenDSS's losses, voltage range,
     whether it keeps the limits and serves every load, and its ratings verdict from
     OpenDSS's currents (``within_thermal_limits``, ``max_loading_percent`` and
@@ -1147,6 +1150,9 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
         if solved and ac_check and sols is not None:
             x = sols[s]
             lo, hi = _range(x)
+            if "generation_mw" in row:  # the units' output in OpenDSS's check (user test
+                # ut34_combo #4: a unit without a row runs on its own model there)
+                row.update(opendss_generation_mw=_num(x.generation_kw / 1000.0))
             row.update(opendss_converged=x.converged, opendss_losses_kw=_num(x.losses_kw),
                        opendss_min_voltage_pu=lo, opendss_max_voltage_pu=hi,
                        opendss_min_voltage_node=x.min_voltage_node,
@@ -1197,6 +1203,14 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
     if any(rows.generator_outputs(s) for s in range(len(rows.names))):
         summary["generator_rows"] = ("a unit's output (positive injects) in place of its "
                                      "snapshot output; generation_mw per scenario")
+        # the in-service units that no scenario gives a row: at their snapshot output in
+        # every scenario's model (in generation_mw; user test ut34_combo #4: 1352.6 kW of
+        # Generator.675 in every hour read as the PV's output)
+        given = {u for s in range(len(rows.names)) for u in rows.generator_outputs(s)}
+        summary["units_at_snapshot_mw"] = {
+            str(g["id"]): float(g["p_mw"]) for g in net.generators.filter(
+                pl.col("in_service")).iter_rows(named=True)
+            if g["id"] not in given and abs(float(g["p_mw"])) > 0.0}
     if bases is not None:
         summary["base_expected_losses_kw"] = _num(float(sum(
             wi * x.losses_kw for wi, x in zip(w, bases, strict=True))))

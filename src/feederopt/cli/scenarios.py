@@ -145,8 +145,8 @@ def print_uncertain(result: Any) -> None:
                    "above" if inexact and ac0 is not None else "")
                 + (f"; over the scenarios' AC power flows {expected_ac:.3f} kW"
                    if expected_ac is not None else "") + "); expected "
-                f"objective {fmt(summary.expected_objective_kw, '.3f', ' kW')} (losses plus "
-                f"{summary.penalty_kw_per_pu:.3g} kW per p.u. of slack); "
+                f"objective {fmt(summary.expected_objective_kw, '.3f', ' kW')} ("
+                f"{summary.objective_terms(result.extra.get('switching'))}); "
                 + (f"{summary.infeasible_scenarios} scenario(s) need slack"
                    if result.has_topology else "no scenario was evaluated (no topology)"))
         if worst is not None:

@@ -472,7 +472,7 @@ def solve(
     """Find the loss-minimising radial topology and check it with an AC power flow (with
     --scenarios or --robust: under load uncertainty)."""
     from feederopt import Status, output_problems, solve_options
-    from feederopt.api import save, save_json
+    from feederopt.api import devices_held_note, save, save_json
     from feederopt.api import solve as run_solve
 
     if switch_cost == 0:
@@ -564,6 +564,9 @@ def solve(
             stderr().print(str(warning), style="yellow", markup=False)
         for note in net.meta.get("warnings", []):  # what the reader ignored or took as given
             stderr().print(f"note: {note}", style="yellow", markup=False)
+        held_devices = devices_held_note(net, options)  # lindistflow, --scenarios, --robust
+        if held_devices:
+            stderr().print(f"note: {held_devices}", style="yellow", markup=False)
     net.unreported_warnings()  # printed above (or --quiet): not again as Python warnings
     with progress_display(f"{method} {net.name}", quiet=quiet, verbose=verbose) as progress:
         result = run_solve(net, options=options, progress=progress)

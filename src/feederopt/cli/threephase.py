@@ -115,23 +115,28 @@ def scenario_broken_parts(row: Mapping[str, Any]) -> list[str]:
 
 
 def scenario_table(scen: ScenarioSummary) -> Table:
-    """One row per scenario: weight, the generating units' total output (with generator
-    rows), LinDist3Flow loss proxy, OpenDSS's losses, voltage range and largest loading of a
+    """One row per scenario: weight, the generating units' total output in the model and in
+    OpenDSS's check (with generator rows; :meth:`ScenarioSummary.der_words` says what they
+    sum), LinDist3Flow loss proxy, OpenDSS's losses, voltage range and largest loading of a
     rated line or transformer, within the limits (voltages, ratings, every load served; what
     is broken when not); and the weighted losses and the worst scenarios below."""
     table = Table(title=f"{scen.count} scenarios (one topology; OpenDSS per scenario)")
     der = any(r.get("generation_mw") is not None for r in scen.per_scenario)
-    cols = ["scenario", "weight", *(["DER kW"] if der else []), "proxy kW", "OpenDSS kW",
+    der_dss = der and any(r.get("opendss_generation_mw") is not None for r in scen.per_scenario)
+    cols = ["scenario", "weight", *(["DER kW"] if der else []),
+            *(["DER kW OpenDSS"] if der_dss else []), "proxy kW", "OpenDSS kW",
             "V min", "V max", "load %", "within"]
     for col in cols:
         table.add_column(col, justify="left" if col == "scenario" else "right",
                          no_wrap=col == "within")
     for r in scen.per_scenario:
         within = r.get("within_voltage_limits")
-        gen = r.get("generation_mw")
+        gen, gen_dss = r.get("generation_mw"), r.get("opendss_generation_mw")
         broken = scenario_broken_parts(r)
         table.add_row(r["scenario"], f"{r['weight']:.3f}",
                       *([fmt(None if gen is None else 1000 * gen, ".1f")] if der else []),
+                      *([fmt(None if gen_dss is None else 1000 * gen_dss, ".1f")]
+                        if der_dss else []),
                       fmt(r.get("loss_proxy_kw"), ".3f"),
                       fmt(r.get("opendss_losses_kw"), ".3f"),
                       fmt(r.get("opendss_min_voltage_pu"), ".4f"),
@@ -139,14 +144,17 @@ def scenario_table(scen: ScenarioSummary) -> Table:
                       fmt(r.get("max_loading_percent"), ".1f"),
                       "-" if within is None else
                       ("yes" if not broken else "no: " + ", ".join(broken)))
+    captions = [] if (der_words := scen.der_words()) is None else [der_words]
     if scen.expected_losses_kw is not None:
-        table.caption = (f"expected OpenDSS losses {scen.expected_losses_kw:.3f} kW "
+        captions.insert(0, f"expected OpenDSS losses {scen.expected_losses_kw:.3f} kW "
                          f"(base topology {fmt(scen.base_expected_losses_kw, '.3f')}"
                          " kW); "
                          f"worst losses: {scen.worst_losses}, least voltage margin: "
                          f"{scen.worst_voltage}"
                          + (f", largest loading: {scen.worst_loading}"
                             if scen.worst_loading else ""))
+    if captions:
+        table.caption = "\n".join(captions)
     return table
 
 

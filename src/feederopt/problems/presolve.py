@@ -262,6 +262,25 @@ def without_fixed_open(pu: PerUnitNetwork) -> tuple[PerUnitNetwork, np.ndarray]:
     return replace(pu, **changes), keep
 
 
+def on_all_branches_model(full: PerUnitNetwork, part: PerUnitNetwork,
+                          keep: np.ndarray) -> PerUnitNetwork:
+    """The model that a point solved on ``part`` belongs to, on all branches of ``full``:
+    ``full`` with the switchable branches (and their states) of ``part``, a model of the
+    branches ``keep`` of ``full`` (:func:`without_fixed_open` after the options' holds and,
+    where run, :func:`presolve`); the branches left out are fixed open. The point's groups
+    per switchable branch (``u``, ``d``: to-end shunts, energised open ends; see
+    :func:`feederopt.formulations.distflow.loss_terms`) follow ``part``'s switchable branches,
+    so its losses are those of this model, not of ``full``, whose own switch states make a
+    held branch switchable again (``--hold-closed`` on a pandapower net with devices: 8 loss
+    terms on a point of 7, user test ut34_combo #1). Its point comes onto all branches with
+    :func:`feederopt.algorithms.base.on_all_branches`."""
+    model = replace(full, switchable=np.zeros(full.n_branch, bool),
+                    normally_open=np.ones(full.n_branch, bool))
+    model.switchable[keep] = part.switchable
+    model.normally_open[keep] = part.normally_open
+    return model
+
+
 def fixed_loop(pu: PerUnitNetwork) -> Problem | None:
     """A loop (or a path between two sources) of branches that cannot open: then no radial
     configuration exists (:func:`~feederopt.network.topology.radiality_problem`)."""

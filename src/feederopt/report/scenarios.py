@@ -31,6 +31,7 @@ from html import escape
 from typing import Any
 
 from feederopt.report.page import MAX_ROWS, _finite, _note, fmt, kv_table, section
+from feederopt.results.uncertain import expected_objective_terms
 
 #: What a limit of a diagnosis or violation entry means.
 LIMITS = {"v_min": "voltage below its minimum", "v_max": "voltage above its maximum",
@@ -191,6 +192,18 @@ def _scenario_row(s: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _objective_terms(st: Mapping[str, Any], switching: Any) -> str | None:
+    """The terms of the expected objective (:func:`~feederopt.results.uncertain.
+    expected_objective_terms`, as the console gives them); None without a penalty."""
+    penalty = _finite(st.get("penalty_kw_per_pu"))
+    if penalty is None:
+        return None
+    return expected_objective_terms(_finite(st.get("expected_objective_kw")),
+                                    _finite(st.get("expected_losses_kw")),
+                                    _finite(st.get("expected_violation_pu")), penalty,
+                                    dict(switching) if isinstance(switching, Mapping) else None)
+
+
 def scenarios_section(r: Mapping[str, Any]) -> str:
     """Every scenario's model and AC figures, its verdict and its broken limits, then the
     expected values and the worst scenario."""
@@ -216,8 +229,8 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
                 ", ".join(str(x) for x in st["inexact_scenarios"])
                 if st.get("inexact_scenarios") else
                 ("none" if "inexact_scenarios" in st else None),
-            "expected objective (losses + penalty x slack) [kW]":
-                st.get("expected_objective_kw"),
+            "expected objective [kW]": st.get("expected_objective_kw"),
+            "expected objective: what it sums": _objective_terms(st, r.get("switching")),
             "expected slack [p.u.]": st.get("expected_violation_pu"),
             "scenarios that need slack": st.get("infeasible_scenarios"),
             "largest AC loading over the scenarios [%]": st.get("ac_max_loading_percent"),

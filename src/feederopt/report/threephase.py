@@ -56,7 +56,7 @@ from feederopt.report.page import (
     section,
 )
 from feederopt.report.plot import _pyplot, coordinates, figure_png, grid_figure
-from feederopt.results.threephase import base_kept_words
+from feederopt.results.threephase import ScenarioSummary, base_kept_words
 from feederopt.validation.opendss import DEAD_PU
 
 if TYPE_CHECKING:
@@ -580,16 +580,20 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
         "within the ratings": _yes_no(row.get("within_thermal_limits")),
         "within the limits": _yes_no(row.get("within_voltage_limits")),
         "passed": _yes_no(row.get("passed")),
-        **({"DER output [kW]": fmt(1000 * row["generation_mw"], ".1f")
+        **({"DER output [kW] (model)": fmt(1000 * row["generation_mw"], ".1f")
             if row.get("generation_mw") is not None else "-"}
            if any(x.get("generation_mw") is not None for x in rows) else {}),
+        **({"DER output [kW] (OpenDSS)": fmt(1000 * row["opendss_generation_mw"], ".1f")
+            if row.get("opendss_generation_mw") is not None else "-"}
+           if any(x.get("opendss_generation_mw") is not None for x in rows) else {}),
     } for row in rows]
     if not checked:
         for t in table:  # the columns of OpenDSS's check of the answer: none
             for key in ("OpenDSS losses [kW]", "base topology [kW] (OpenDSS)",
                         "V min [p.u.]", "V max [p.u.]", "lowest at",
                         "margin [p.u.]", "load not served [kW]", "within the limits",
-                        "largest loading", "within the ratings", "passed"):
+                        "largest loading", "within the ratings", "passed",
+                        "DER output [kW] (OpenDSS)"):
                 t.pop(key, None)
     by_name = {str(row.get("scenario")): row for row in rows}
     head: list[tuple[str, str]] = [("scenarios", escape(str(sc.get("count", len(rows)))))]
@@ -613,17 +617,20 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
         head.append(("a scenario's bus row", escape(str(sc["bus_rows"]))))
     if sc.get("generator_rows"):
         head.append(("a scenario's generator row", escape(str(sc["generator_rows"]))))
+    der = ScenarioSummary(sc).der_words() if sc.get("per_scenario") else None
     note = _note(
         "One topology for every scenario. OpenDSS's power flow of the answer in each scenario "
         "(the scenario's loads edited, its bus rows added as loads"
-        + (", its generating units set to their generator rows' output (the units without "
-           "a row at their snapshot output)" if sc.get("generator_rows") else "")
+        + (", its generating units set to their generator rows' output (a unit without a "
+           "row runs on its own model)" if sc.get("generator_rows") else "")
         + "; the model's taps and "
         "capacitors held) is the check: it passes when it converges and serves every load, "
         "and the answer keeps the limits when every energised node of every scenario is "
         "within its bus's voltage limits and no rated line or transformer carries more than "
         "its rating (OpenDSS's currents). Expected losses: sum over the scenarios of "
         "weight x OpenDSS losses.")
+    if der is not None:
+        note += _note(der.replace("DER kW:", "DER output:", 1) + ".")
     if not checked:
         why = ("the run found no topology" if not r.get("has_solution") else
                "the solve was run with --no-ac-check")

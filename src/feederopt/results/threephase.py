@@ -415,6 +415,35 @@ class ScenarioSummary(_Record):
     def worst_voltage(self) -> str | None:
         return self.record.get("worst_voltage")
 
+    @property
+    def units_at_snapshot_mw(self) -> dict[str, float]:
+        """The in-service units that no scenario gives a generator row and that put out
+        power: their snapshot output [MW], in every scenario's model."""
+        return {str(k): float(v) for k, v in (self.record.get("units_at_snapshot_mw")
+                                              or {}).items()}
+
+    def der_words(self) -> str | None:
+        """What the scenario table's DER columns sum (None without generator rows): the
+        model's output of every in-service unit, the generator rows' and the others' snapshot
+        output (named), and OpenDSS's output of the same units in its check. The console's
+        "DER kW" read 1352.6 kW in every hour of IEEE 13 mod's daily shapes although the PV
+        rows were 0 at night: Generator.675, which has no row, at its snapshot output (user
+        test ut34_combo #4)."""
+        rows = self.per_scenario
+        if not any(r.get("generation_mw") is not None for r in rows):
+            return None
+        held = self.units_at_snapshot_mw
+        text = ("DER kW: the in-service generating units' total output in the model, the "
+                "scenario's generator rows"
+                + (" and, without a row, a unit's snapshot output in every scenario ("
+                   + ", ".join(f"{u} {1000 * p:.1f} kW" for u, p in held.items()) + ")"
+                   if held else ""))
+        if any(r.get("opendss_generation_mw") is not None for r in rows):
+            text += ("; OpenDSS: the same units' output in OpenDSS's check"
+                     + (", where a unit without a row runs on its own model (its output "
+                        "following its voltage)" if held else ""))
+        return text
+
 
 @dataclass(frozen=True)
 class ThreePhaseResult:

@@ -86,6 +86,32 @@ class VertexOutcome:
         return {"vertex": self.vertex, "u": list(self.u), **self.outcome.to_dict()}
 
 
+def expected_objective_terms(objective_kw: float | None, losses_kw: float | None,
+                             violation_pu: float | None, penalty_kw_per_pu: float,
+                             switching: dict[str, Any] | None = None) -> str:
+    """What a stochastic solve's expected objective sums, the master's
+    ``c_sw . y + sum_s w_s F(y, d_s)`` (:mod:`feederopt.algorithms.stochastic`) with
+    ``F = losses + c_g p_g / price + penalty x slack``: ``losses plus 10.000 kW for 2
+    switching actions plus 1e+05 kW per p.u. of slack``. ``switching`` is the result's record
+    (``actions``, ``cost_kw``; :func:`feederopt.api.switching_record`): the switching cost was
+    in the number but not in the words (user test ut34_combo #3). The generators' energy cost
+    (a priced generator at its held set-point) is what remains of the number after the
+    expected losses, the switching and the penalty times the expected slack, named when it
+    shows at 0.001 kW."""
+    cost = float((switching or {}).get("cost_kw") or 0.0)
+    terms = ["losses"]
+    if cost:
+        actions = int((switching or {}).get("actions") or 0)
+        terms.append(f"{cost:.3f} kW for {actions} switching action{'' if actions == 1 else 's'}")
+    if (objective_kw is not None and losses_kw is not None and violation_pu is not None
+            and math.isfinite(objective_kw + losses_kw + violation_pu)):
+        rest = objective_kw - losses_kw - cost - penalty_kw_per_pu * violation_pu
+        if abs(rest) >= 5e-4:
+            terms.append(f"{rest:.3f} kW-eq of the generators' energy cost")
+    terms.append(f"{penalty_kw_per_pu:.3g} kW per p.u. of slack")
+    return " plus ".join(terms)
+
+
 @dataclass(frozen=True)
 class StochasticSummary:
     """The stochastic solve: every scenario's outcome and the expected values."""
@@ -131,6 +157,12 @@ class StochasticSummary:
     @property
     def infeasible_scenarios(self) -> int:
         return sum(1 for s in self.scenarios if not s.outcome.feasible)
+
+    def objective_terms(self, switching: dict[str, Any] | None = None) -> str:
+        """What :attr:`expected_objective_kw` sums (:func:`expected_objective_terms`)."""
+        return expected_objective_terms(self.expected_objective_kw, self.expected_losses_kw,
+                                        self.expected_violation_pu, self.penalty_kw_per_pu,
+                                        switching)
 
     @property
     def inexact_scenarios(self) -> list[ScenarioOutcome]:

@@ -115,6 +115,10 @@ class OpenDSSSolution:
     #: (:func:`setpoint_misses`).
     setpoint_misses: list[tuple[str, float, float, float, float]] = field(
         default_factory=list)
+    #: The generating units' (``Generator``, ``PVSystem``, ``Storage``) total active output
+    #: [kW] in this solve (``-sum CktElement.Powers``, positive injecting): a unit without a
+    #: set-point runs on its own model here, its output following its voltage.
+    generation_kw: float = 0.0
 
     @property
     def within_voltage_limits(self) -> bool:
@@ -200,6 +204,7 @@ class OpenDSSSolution:
             "source_kvar": self.source_kvar,
             "load_kw": self.load_kw,
             "load_kvar": self.load_kvar,
+            "generation_kw": self.generation_kw,
             "min_voltage_pu": self.min_voltage_pu,
             "max_voltage_pu": self.max_voltage_pu,
             "min_voltage_node": self.min_voltage_node,
@@ -619,6 +624,11 @@ def _solution(net: ThreePhaseNetwork, converged: bool, warnings: list[str],
                 key = f"{bus.lower()}.{PHASES[node - 1]}"
                 volts[key] = float(abs(v))
                 phasors[key] = complex(v)
+    generation_kw = 0.0
+    for element in dss.Circuit.AllElementNames():
+        if element.split(".")[0].lower() in ("generator", "pvsystem", "storage"):
+            dss.Circuit.SetActiveElement(element)
+            generation_kw -= float(np.asarray(dss.CktElement.Powers(), float)[0::2].sum())
     mode = int(dss.Solution.ControlMode())
     sol = OpenDSSSolution(
         converged=converged, losses_kw=float(losses[0]) / 1000,
@@ -626,7 +636,7 @@ def _solution(net: ThreePhaseNetwork, converged: bool, warnings: list[str],
         source_kvar=-float(total[1]), load_kw=load_kw, load_kvar=load_kvar, voltages_pu=volts,
         open_switches=sorted(open_switches), warnings=warnings, phasors_pu=phasors,
         control_mode=CONTROL_MODES.get(mode, str(mode)), regulator_taps=regulator_taps(),
-        capacitor_states=capacitor_states(),
+        capacitor_states=capacitor_states(), generation_kw=generation_kw,
     )
     if floating_buses:
         sol.voltages_pu = sol.comparable_voltages(floating_buses)
