@@ -71,3 +71,23 @@ def test_a_remainder_is_the_generators_energy_cost() -> None:
     assert expected_objective_terms(130.0, 110.0, 5e-5, 1e5, {"cost_kw": 10.0, "actions": 2}) \
         == ("losses plus 10.000 kW for 2 switching actions plus 5.000 kW-eq of the "
             "generators' energy cost plus 1e+05 kW per p.u. of slack")
+
+
+@pytest.mark.parametrize("cost", [None, SWITCH_COST_KW])
+def test_the_robust_objective_label_names_the_switching_cost(tmp_path: Path,
+                                                             cost: float | None) -> None:
+    """The robust headline's label said "worst-case losses" for a number that holds the
+    switching cost too (user test ut34_combo: 150.606 = 140.606 kW + 10 kW of switching)."""
+    net = tie7_pandapower()
+    path = tmp_path / "tie7.json"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pp.to_json(net, str(path))
+    extra = [] if cost is None else ["--switch-cost", str(cost)]
+    res = runner.invoke(app, ["solve", str(path), "--robust", "0.2", "--time-limit", "30",
+                              "--no-ac-check", *extra], terminal_width=400)
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    with_cost = "objective (worst-case losses plus switching cost)" in text
+    assert with_cost is (cost is not None), text
+    assert "objective (worst-case losses)" in text or with_cost

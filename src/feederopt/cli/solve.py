@@ -292,6 +292,10 @@ def _objective_label(result: Any) -> str:
 
     if isinstance(summary, StochasticSummary):
         return "objective (expected, penalised)"
+    rec = result.extra.get("switching") if isinstance(result.extra, dict) else None
+    if isinstance(rec, dict) and float(rec.get("cost_kw") or 0.0) > 0.0:
+        # the switching cost is in the number (user test ut34_combo): not losses alone
+        return "objective (worst-case losses plus switching cost)"
     return "objective (worst-case losses)"
 
 
