@@ -140,12 +140,15 @@ def test_quiet_solve_scenarios_check_and_report(tmp_path: Path,
     assert res.exit_code == 5 and "2 scenarios" in res.output and LATE in _flat(res.output)
     assert scen.read_text() == THEIRS
 
-    # --quiet prints nothing but errors: this is one (the --out folder is written)
+    # --quiet prints nothing but errors: this is one (the --out folder is written), and the
+    # answer is printed with it, else a quiet run whose only output failed lost it (re-check
+    # of ut34: exit 5, nothing on stdout); Baran & Wu's published open branches
     result, j = tmp_path / "res", tmp_path / "r.json"
     _meanwhile(monkeypatch, feederopt.api, "save_json", _file(j))
     res = runner.invoke(app, ["solve", "case33bw", "--time-limit", "60", "--json", str(j),
                               "--out", str(result), "-q"])
     assert res.exit_code == 5 and LATE in _flat(res.output), res.output
+    assert "7 (7-8), 9 (9-10), 14 (14-15), 32 (32-33), 37 (25-29)" in _flat(res.output)
     assert (result / "result.json").is_file()
     c = tmp_path / "c.json"
     _meanwhile(monkeypatch, feederopt.io.writing, "write_text", _file(c))

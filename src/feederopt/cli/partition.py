@@ -126,7 +126,7 @@ def partition(
     if json_file is not None:
         late.write(write_text, json_file, partition_result_json(data), force=force)
     written = (json_file is not None or out_dir is not None) and late.ok
-    if quiet:
+    if quiet and late.ok:  # a failed write prints the answer all the same
         exit_if_interrupted(res.status, has_answer=not res.trivial_plan, what="plan",
                             written=written, quiet=True)
         _exit(res, quiet=True)

@@ -110,7 +110,7 @@ def restore(
 
         late.write(write_restore_folder, out_dir, source, res, force=force)
     written = (json_file is not None or (out_dir is not None and answer)) and late.ok
-    if quiet:
+    if quiet and late.ok:  # a failed write prints the answer all the same
         exit_if_interrupted(res.status, has_answer=answer, what="restoration",
                             written=written, quiet=True)
         return
@@ -280,7 +280,7 @@ def plan(
 
         late.write(write_resilience_folder, out_dir, source, data, force=force)
     written = (json_file is not None or out_dir is not None) and late.ok
-    if quiet:
+    if quiet and late.ok:  # a failed write prints the answer all the same
         exit_if_interrupted(res.status, has_answer=True, what="plan", written=written,
                             quiet=True)
         return

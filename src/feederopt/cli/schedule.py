@@ -208,7 +208,7 @@ def schedule(
     if json_file is not None:
         late.write(write_text, json_file, schedule_result_json(data), force=force)
     written = (json_file is not None or out_dir is not None) and late.ok
-    if quiet:
+    if quiet and late.ok:  # a failed write prints the answer all the same
         exit_if_interrupted(res.status, has_answer=True, what="schedule", written=written,
                             quiet=True)
         _exit_if_limits_broken(res, quiet=True)

@@ -587,7 +587,7 @@ def solve(
         # tables, grid.png, report
         folder = late.write(save, result, out_dir, force=force, report=report)
     written = (json_file is not None or out_dir is not None) and late.ok
-    if not quiet:
+    if not quiet or not late.ok:  # a failed write prints the answer, --quiet or not
         held = result.extra.get("held")
         if held:  # the options' holds, and why they leave no topology
             stderr().print("held by --hold-closed/--hold-open: " + "; ".join(

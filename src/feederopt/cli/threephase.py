@@ -204,7 +204,7 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
     feedback_broken = data.feedback_broken
     scen = data.scenarios
     scen_broken = data.scenarios_broken
-    if not quiet:
+    if not quiet or not late.ok:  # a failed write prints the answer, --quiet or not
         out = stdout()
         table = summary_table(f"{data.case}: three-phase, {data.method}")
         table.add_row("status", data.status)
