@@ -274,13 +274,70 @@ def live_groups(data: PartitionData, scales: list[np.ndarray], zbl: np.ndarray
 
 def _plan_from(data: PartitionData, vals: dict[str, np.ndarray]) -> PartitionPlan:
     """The plan of a first-stage solution; a closed switch between two de-energised blocks
-    (which the optimum may leave closed: it changes nothing) is reported open."""
+    (which the optimum may leave closed: it changes nothing) is reported open, and each
+    energised microgrid's grid-forming DER is the one :func:`canonical_grid_forming` names
+    (the solver's choice among them is a tie)."""
     on = vals["zbl"] > 0.5
     live = on[data.switch_blocks].any(axis=1) | (data.switch_fixed == 1) if data.n_switches \
         else np.zeros(0, bool)
     x = _clean_x(data, vals)  # set-points inside their bounds (3)
-    return PartitionPlan(energised=on, closed=(vals["zsw"] > 0.5) & live,
-                         grid_forming=vals["zinv"] > 0.5, p_set=x["ps"], q_set=x["qs"])
+    closed = (vals["zsw"] > 0.5) & live
+    return PartitionPlan(energised=on, closed=closed,
+                         grid_forming=canonical_grid_forming(data, on, closed,
+                                                             vals["zinv"] > 0.5),
+                         p_set=x["ps"], q_set=x["qs"])
+
+
+def grid_forming_rank(data: PartitionData) -> np.ndarray:
+    """Each DER's rank in :func:`canonical_grid_forming` (0 first): the largest kVA rating
+    (the sum of its phases' ``s_max``, as the model holds it) first, then the largest kW,
+    then the DER's order in the network."""
+    n = len(data.der_ids)
+    kva = np.bincount(data.ph_der, weights=data.ph_s_max, minlength=n) if n else np.zeros(0)
+    kw = np.bincount(data.ph_der, weights=data.ph_p_max, minlength=n) if n else np.zeros(0)
+    order = np.lexsort((np.arange(n), -np.round(kw, 9), -np.round(kva, 9)))
+    rank = np.empty(n, int)
+    rank[order] = np.arange(n)
+    return rank
+
+
+def canonical_grid_forming(data: PartitionData, energised: np.ndarray, closed: np.ndarray,
+                           solver_choice: np.ndarray) -> np.ndarray:
+    """The grid-forming DERs of a plan: in each energised microgrid (connected component of
+    the energised blocks with the closed switches) the grid-forming-capable DER of largest
+    kVA rating (:func:`grid_forming_rank`: then kW, then the network's order), and no other.
+
+    Why: the grid-forming choice ``zinv`` enters only the first stage's structure rows ((4),
+    the forest's root rule and the count flow; :func:`~feederopt.formulations.partition.
+    first_stage_block`), not the objective (16a), not the recourse (X_GROUPS) and no row with
+    the set-points: for fixed block and switch states, any choice of 1 to ``k_der`` capable
+    DERs per microgrid (the root block is then the chosen DER's) is feasible with the same
+    set-points and the same cost. The MILP returns one of these ties, which one depending on
+    the solver's version and on 1e-10 differences in the cuts (user test ut34: ``ieee37mod``
+    at 10 % gave G724 with ``--workers 1`` and G732 with ``--workers 2``; at 0 % HiGHS 1.15.1
+    gave G732 and 1.16.0 G724, and the voltage feedback's OpenDSS rounds then ended at
+    different plans). The choice does matter in OpenDSS: the grid-forming DER is the voltage
+    source of the AC check and of the voltage feedback, which takes the losses and the model
+    error that the lossless LinDist3Flow leaves out. Our rule (the seed states none): one per
+    microgrid, the one with the most capacity to take them. A microgrid with no capable DER
+    (not a valid plan) keeps ``solver_choice``."""
+    out = np.zeros(len(data.der_ids), bool)
+    if not len(out):
+        return out
+    rank = grid_forming_rank(data)
+    plan = PartitionPlan(energised=np.asarray(energised, bool), closed=np.asarray(closed, bool),
+                         grid_forming=np.asarray(solver_choice, bool),
+                         p_set=np.zeros(0), q_set=np.zeros(0))
+    for comp in components(data, plan):
+        if not plan.energised[comp[0]]:
+            continue
+        ders = np.flatnonzero(np.isin(data.der_block, comp))
+        able = ders[data.der_gf[ders]]
+        if len(able):
+            out[able[np.argmin(rank[able])]] = True
+        else:
+            out[ders] = plan.grid_forming[ders]
+    return out
 
 
 def _costs(data: PartitionData, plan: PartitionPlan) -> tuple[float, float]:
@@ -538,10 +595,12 @@ def solve_extensive(data: PartitionData, *, scales: list[np.ndarray] | None = No
             "plane)", bound)
     vals = model.values()
     if sol.status == "optimal":  # the tie-break of the set-points, as in solve_robust
+        vals = canonical_roots(data, vals)
+        objective = restricted_optimum(model, vals, sol.objective)
         if len(scales) == 1:
-            vals = tie_broken(data, model, vals, sol.objective, nominal_copy="e0.") or vals
+            vals = tie_broken(data, model, vals, objective, nominal_copy="e0.") or vals
         else:
-            vals = tie_broken(data, model, vals, sol.objective, rel_tol=ROBUST_TIE_TOL) or vals
+            vals = tie_broken(data, model, vals, objective, rel_tol=ROBUST_TIE_TOL) or vals
     plan = _plan_from(data, vals)
     status = "optimal" if sol.status == "optimal" else sol.status
     return _result(data, case, "extensive", status, plan, float(vals["theta"][0]), t0,
@@ -799,16 +858,26 @@ def _tie_break(data: PartitionData, master: HighsModel, vals: dict[str, np.ndarr
       optimum (the voltage-dependent loads make the corners asymmetric), so it is off the
       optimal face.
 
-    In both cases the new point is checked at every extreme point (the representatives
+    In both cases the stage runs on the exact model (the deterministic plan's is the first
+    stage with its one nominal copy, the master without its cuts) and around that model's
+    own optimum for the plan's binaries (:func:`restricted_optimum`), not the cutting plane's
+    value, which stops within ``tol`` of it wherever the iterations happened to end (user test
+    ut34: ``ieee37mod`` at 10 % ended 5e-4 $ apart with ``--workers 1`` and ``2``, whose
+    slaves' warm starts differ, and the least-norm point on the face's edge moved with it,
+    0.09 kW). So the set-points depend on the binaries alone.
+
+    The new point is checked at every extreme point (the representatives
     ``reps`` on the slaves) and kept only if it is robustly feasible (worst total slack
     ``<= eps``) and its true objective is within ``tol`` of the optimum; else ``best``
     stays (the MILP's vertex)."""
     if best is None:
         return best
+    exact = HighsModel(with_copies(data, [scales[e] for e in reps]))
+    vals = canonical_roots(data, vals)
+    objective = restricted_optimum(exact, vals, objective)
     if len(scales) == 1:
-        tb = tie_broken(data, master, vals, objective, nominal_copy="e0.")
+        tb = tie_broken(data, exact, vals, objective, nominal_copy="e0.")
     else:
-        exact = HighsModel(with_copies(data, [scales[e] for e in reps]))
         tb = tie_broken(data, exact, vals, objective, rel_tol=ROBUST_TIE_TOL)
     if tb is None:
         return best
@@ -987,6 +1056,52 @@ def open_empty_leaves(data: PartitionData, vals: dict[str, np.ndarray]
     if not changed:
         return None
     return {**vals, "zbl": zbl, "zsw": zsw, "rho": rho}
+
+
+def canonical_roots(data: PartitionData, vals: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``vals`` with its grid-forming DERs those of :func:`canonical_grid_forming` and the
+    forest's roots ``rho`` to match: one root per component of the blocks joined by the closed
+    switches ``zsw``, the block of the chosen grid-forming DER in an energised component
+    (``rho_l <= sum_g zinv_g + 1 - z_l``), the first block of a de-energised one. Both are
+    ties of the first stage (neither enters the objective, the recourse or a row with the
+    set-points), so the point stays optimal with the same set-points; fixing them too makes
+    the set-point stage's QP, which fixes every binary, the same problem whatever vertex the
+    MILP returned (its solution moved by 7e-6 kW with the QP's other columns). ``vals``
+    unchanged when an energised component holds no grid-forming-capable DER."""
+    zbl = np.round(vals["zbl"])
+    closed = np.round(vals["zsw"]) > 0.5
+    on = zbl > 0.5
+    zinv = canonical_grid_forming(data, on, closed, vals["zinv"] > 0.5)
+    rho = np.zeros(data.n_blocks)
+    plan = PartitionPlan(energised=on, closed=closed, grid_forming=zinv, p_set=np.zeros(0),
+                         q_set=np.zeros(0))
+    for comp in components(data, plan):
+        if not on[comp[0]]:
+            rho[comp[0]] = 1.0
+            continue
+        gf = np.flatnonzero(zinv & np.isin(data.der_block, comp) & data.der_gf)
+        if not len(gf):
+            return vals
+        rho[data.der_block[gf[0]]] = 1.0
+    return {**vals, "zinv": zinv.astype(float), "rho": rho}
+
+
+def restricted_optimum(model: HighsModel, vals: dict[str, np.ndarray],
+                       fallback: float) -> float:
+    """The optimum of ``model`` (first stage and recourse copies, without the first stage's
+    constant) with its binaries fixed at ``vals``: an LP, solved on ``model``, which keeps
+    the binaries fixed and the relaxation flag set (the tie-break's stages fix them anyway).
+    ``fallback`` when HiGHS does not report an optimum (retried once without presolve)."""
+    for g in _integer_groups(model):
+        v = np.round(vals[g])
+        model.set_bounds(g, v, v)
+    model.set_relaxation(True)
+    sol = model.solve()
+    if sol.status != "optimal":
+        model.h.clearSolver()
+        model.h.setOptionValue("presolve", "off")
+        sol = model.solve()
+    return float(sol.objective) if sol.status == "optimal" else fallback
 
 
 def tie_broken(data: PartitionData, model: HighsModel, vals: dict[str, np.ndarray],
