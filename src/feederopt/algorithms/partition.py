@@ -394,6 +394,13 @@ def operating_point(data: PartitionData, plan: PartitionPlan,
     b.add_objective("vdev", np.ones(k))
     m2 = fixed_model(b)
     sol = m2.solve()
+    if sol.status != "optimal":
+        # HiGHS's presolve declares this LP infeasible on constant-power islands (the value
+        # row's tolerance does not matter: 1e-9 to 1e-6 alike), where it is feasible (the
+        # first stage's point meets it); without presolve it solves, as the slaves retry
+        m2.h.clearSolver()
+        m2.h.setOptionValue("presolve", "off")
+        sol = m2.solve()
     return m2.values() if sol.status == "optimal" else m.values()
 
 
