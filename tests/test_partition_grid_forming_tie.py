@@ -11,13 +11,18 @@ a row with the set-points, so the MILP returned whichever vertex its path met.
 The feeder: a lost substation behind ``swsub``; block ``a-b`` with the grid-forming-capable
 ``g_small`` (300 kW, 330 kVA) and a 100 kW load at ``b``; the switch ``s1`` to block ``c-d``
 with the capable ``g_big`` (400 kW, 450 kVA) and a 500 kW load at ``d``. ``d`` needs both
-DERs (600 kW of load, 400 kW at ``c``), so the plan closes ``s1``: one microgrid, two capable
-DERs.
+DERs (600 kW of constant-power load, 400 kW at ``c``), so the plan closes ``s1``: one
+microgrid, two capable DERs.
 
 Truth: the tie by brute force (the extensive form with only ``g_small`` capable and with only
-``g_big`` capable has the same optimum and the same blocks and switches), and the rule by hand
-(``g_big`` has the larger kVA rating, 450 > 330 kVA). Before the rule the cutting plane named
-``g_small`` and the extensive form at 10 % ``g_big``."""
+``g_big`` capable has the same optimum, blocks and switches), and the rule by hand: the source
+is the DER with the most room to raise its output within its band, ``sum_phases min(0.3
+kVA/3, kW/3 - p_set)``, from the plan's set-points and the file's ratings. At equal costs the
+least-norm set-points split the 600 kW equally: ``g_small`` at its 300 kW has no room,
+``g_big`` 100 kW, so ``g_big``; with ``g_big`` the cheaper (1 against 2 $/kWh) it runs at its
+400 kW and ``g_small`` at 200 kW has 99 kW (0.3 x 330 kVA), so ``g_small``, the smaller one.
+Before the rule the cutting plane named ``g_small`` and the extensive form at 10 % ``g_big``,
+whatever the costs."""
 
 from __future__ import annotations
 
@@ -42,7 +47,8 @@ DERS = {"g_small": "New Generator.g_small phases=3 bus1=a kv=12.47 kw=300 kva=33
 CAPABLE = ("Generator.g_small", "Generator.g_big")
 
 
-def _data(tmp_path, order=("g_small", "g_big"), uncertainty=0.0, capable=CAPABLE):
+def _data(tmp_path, order=("g_small", "g_big"), uncertainty=0.0, capable=CAPABLE,
+          costs=None):
     from feederopt.formulations.partition import PartitionSettings
     from feederopt.io.opendss import read_opendss
     from feederopt.problems.partition import build_partition_data
@@ -52,11 +58,28 @@ def _data(tmp_path, order=("g_small", "g_big"), uncertainty=0.0, capable=CAPABLE
     net = read_opendss(path)
     loads = ("la", "ld") if uncertainty else ()
     return build_partition_data(net, PartitionSettings(
-        grid_forming=capable, uncertainty=uncertainty, uncertain_loads=loads))
+        grid_forming=capable, uncertainty=uncertainty, uncertain_loads=loads,
+        costs=costs or {}))
 
 
 def _forming(data, res) -> list[str]:
     return [data.der_ids[d] for d in np.flatnonzero(res.plan.grid_forming)]
+
+
+#: kW and kVA of each DER, the file's
+RATINGS = {"Generator.g_small": (300.0, 330.0), "Generator.g_big": (400.0, 450.0)}
+#: g_big the cheaper: it runs at its limit and g_small has the room
+CHEAP_BIG = {"Generator.g_big": (1.0, 0.0), "Generator.g_small": (2.0, 0.0)}
+
+
+def _room_by_hand(res) -> dict[str, float]:
+    """Each DER's room to rise within its band [kW], from the result's per-phase set-points
+    and the file's ratings: ``sum_phases min(0.3 kVA/3, kW/3 - p_kw)``."""
+    room = dict.fromkeys(RATINGS, 0.0)
+    for row in res.der_phases:
+        kw, kva = RATINGS[row["der"]]
+        room[row["der"]] += min(0.3 * kva / 3, max(kw / 3 - row["p_kw"], 0.0))
+    return room
 
 
 @pytest.mark.parametrize("uncertainty", [0.0, 0.1])
@@ -75,19 +98,32 @@ def test_the_grid_forming_choice_is_a_tie(tmp_path, uncertainty):
     assert got[0][1:] == got[1][1:] and got[0][2] == ["s1"]
 
 
+@pytest.mark.parametrize("costs, expected", [(None, "Generator.g_big"),
+                                             (CHEAP_BIG, "Generator.g_small")])
 @pytest.mark.parametrize("order", [("g_small", "g_big"), ("g_big", "g_small")])
 @pytest.mark.parametrize("uncertainty", [0.0, 0.1])
-def test_every_solve_path_names_the_largest_capable_der(tmp_path, order, uncertainty):
+def test_every_solve_path_names_the_der_that_can_rise_most(tmp_path, order, uncertainty,
+                                                          costs, expected):
     """The cutting plane and the extensive form, with the DERs in either order in the file,
-    name ``g_big`` (450 kVA) and only it; the microgrid's set-point is at its bus."""
+    name one grid-forming DER, the one with the most room by hand; at 0 % that is ``g_big``
+    at equal costs (100 kW of room against none) and ``g_small`` when ``g_big`` is the
+    cheaper (99 kW against none). (At 10 % with ``g_big`` the cheaper its robust set-points
+    leave it 60 kW of room against ``g_small``'s 40 kW.)"""
     from feederopt.algorithms.partition import solve_extensive, solve_robust
 
-    data = _data(tmp_path, order, uncertainty)
+    data = _data(tmp_path, order, uncertainty, costs=costs)
     for res in (solve_robust(data), solve_extensive(data)):
         assert res.status == "optimal" and res.closed_switches == ["s1"]
-        assert _forming(data, res) == ["Generator.g_big"]
+        room = _room_by_hand(res)
+        best = max(room, key=room.get)
+        assert sorted(room.values())[0] < sorted(room.values())[1] - 10.0  # no near-tie
+        assert _forming(data, res) == [best]
+        if not uncertainty:
+            assert best == expected
+            assert sorted(room.values()) == pytest.approx(
+                [0.0, 100.0 if costs is None else 99.0], abs=0.05)
         (mg,) = res.microgrids
-        assert mg.grid_forming == ["Generator.g_big"]
+        assert mg.grid_forming == [best]
         assert res.violations == []
 
 
@@ -110,4 +146,5 @@ def test_the_plan_does_not_depend_on_the_workers(tmp_path):
         np.testing.assert_allclose(res.plan.p_set, ref.plan.p_set, rtol=0, atol=1e-9)
         np.testing.assert_allclose(res.plan.q_set, ref.plan.q_set, rtol=0, atol=1e-9)
         assert res.objective == pytest.approx(ref.objective, rel=1e-9)
-    assert _forming(data, ref) == ["Generator.g_big"]
+    room = _room_by_hand(ref)
+    assert _forming(data, ref) == [max(room, key=room.get)]

@@ -284,14 +284,14 @@ def _plan_from(data: PartitionData, vals: dict[str, np.ndarray]) -> PartitionPla
     closed = (vals["zsw"] > 0.5) & live
     return PartitionPlan(energised=on, closed=closed,
                          grid_forming=canonical_grid_forming(data, on, closed,
-                                                             vals["zinv"] > 0.5),
+                                                             vals["zinv"] > 0.5, x["ps"]),
                          p_set=x["ps"], q_set=x["qs"])
 
 
 def grid_forming_rank(data: PartitionData) -> np.ndarray:
-    """Each DER's rank in :func:`canonical_grid_forming` (0 first): the largest kVA rating
-    (the sum of its phases' ``s_max``, as the model holds it) first, then the largest kW,
-    then the DER's order in the network."""
+    """Each DER's rank by size (0 first): the largest kVA rating (the sum of its phases'
+    ``s_max``, as the model holds it) first, then the largest kW, then the DER's order in the
+    network. The last keys of :func:`canonical_grid_forming`."""
     n = len(data.der_ids)
     kva = np.bincount(data.ph_der, weights=data.ph_s_max, minlength=n) if n else np.zeros(0)
     kw = np.bincount(data.ph_der, weights=data.ph_p_max, minlength=n) if n else np.zeros(0)
@@ -301,30 +301,51 @@ def grid_forming_rank(data: PartitionData) -> np.ndarray:
     return rank
 
 
+def raise_room(data: PartitionData, p_set: np.ndarray) -> np.ndarray:
+    """Each DER's room to raise its output within its band at the set-points ``p_set`` (per
+    DER phase, p.u.): ``sum_phases min(ramp s_max, p_max - p_set)`` [p.u.], rounded to 1e-6
+    (1 W) so that solver noise does not reorder DERs."""
+    n = len(data.der_ids)
+    if not n:
+        return np.zeros(0)
+    room = np.minimum(data.settings.ramp * data.ph_s_max,
+                      np.maximum(data.ph_p_max - np.asarray(p_set, float), 0.0))
+    return np.round(np.bincount(data.ph_der, weights=room, minlength=n), 6)
+
+
 def canonical_grid_forming(data: PartitionData, energised: np.ndarray, closed: np.ndarray,
-                           solver_choice: np.ndarray) -> np.ndarray:
+                           solver_choice: np.ndarray,
+                           p_set: np.ndarray | None = None) -> np.ndarray:
     """The grid-forming DERs of a plan: in each energised microgrid (connected component of
-    the energised blocks with the closed switches) the grid-forming-capable DER of largest
-    kVA rating (:func:`grid_forming_rank`: then kW, then the network's order), and no other.
+    the energised blocks with the closed switches) one grid-forming-capable DER, and no
+    other: the one with the most room to raise its output within its band at the plan's
+    set-points ``p_set`` (:func:`raise_room`), then the largest (:func:`grid_forming_rank`);
+    without ``p_set`` the largest.
 
     Why: the grid-forming choice ``zinv`` enters only the first stage's structure rows ((4),
     the forest's root rule and the count flow; :func:`~feederopt.formulations.partition.
-    first_stage_block`), not the objective (16a), not the recourse (X_GROUPS) and no row with
-    the set-points: for fixed block and switch states, any choice of 1 to ``k_der`` capable
-    DERs per microgrid (the root block is then the chosen DER's) is feasible with the same
-    set-points and the same cost. The MILP returns one of these ties, which one depending on
-    the solver's version and on 1e-10 differences in the cuts (user test ut34: ``ieee37mod``
-    at 10 % gave G724 with ``--workers 1`` and G732 with ``--workers 2``; at 0 % HiGHS 1.15.1
-    gave G732 and 1.16.0 G724, and the voltage feedback's OpenDSS rounds then ended at
-    different plans). The choice does matter in OpenDSS: the grid-forming DER is the voltage
-    source of the AC check and of the voltage feedback, which takes the losses and the model
-    error that the lossless LinDist3Flow leaves out. Our rule (the seed states none): one per
-    microgrid, the one with the most capacity to take them. A microgrid with no capable DER
+    first_stage_block`), not the objective (16a), not the recourse (``X_GROUPS``) and no row
+    with the set-points: for fixed block and switch states, any choice of 1 to ``k_der``
+    capable DERs per microgrid (the root block then the chosen DER's) is feasible with the
+    same set-points and the same cost. The MILP returned one of these ties, which one
+    depending on the solver's version and on 1e-10 differences in the cuts (user test ut34:
+    ``ieee37mod`` at 10 % gave G724 with ``--workers 1`` and G732 with ``--workers 2``; at 0 %
+    HiGHS 1.15.1 gave G732 and 1.16.0 G724, and the voltage feedback's OpenDSS rounds then
+    ended at different plans). The choice matters in OpenDSS: the grid-forming DER is the
+    voltage source of the AC check (IV-E) and of the voltage feedback, so it supplies the
+    losses that the lossless LinDist3Flow leaves out, always a rise at the nominal load, and,
+    within its band, what the followers cannot take of a sample's swing. Our rule (the seed
+    states none): one source per microgrid, the one that can rise the most. On ``ieee37mod``
+    the cheaper G724 (12 $/kWh) runs within 7 kW of its 417.5 kW and G732 (13 $/kWh) is the
+    marginal unit: G732 passes IV-E on 100 / 100 / 79.5 % of 200 samples at 10 / 15 / 25 %,
+    G724 as the source of the same plans on 100 / 83.5 / 73.5 % (its band and rating). The
+    size alone (G724, 459 kVA) was the first rule tried. A microgrid with no capable DER
     (not a valid plan) keeps ``solver_choice``."""
     out = np.zeros(len(data.der_ids), bool)
     if not len(out):
         return out
     rank = grid_forming_rank(data)
+    room = raise_room(data, p_set) if p_set is not None else np.zeros(len(out))
     plan = PartitionPlan(energised=np.asarray(energised, bool), closed=np.asarray(closed, bool),
                          grid_forming=np.asarray(solver_choice, bool),
                          p_set=np.zeros(0), q_set=np.zeros(0))
@@ -334,7 +355,7 @@ def canonical_grid_forming(data: PartitionData, energised: np.ndarray, closed: n
         ders = np.flatnonzero(np.isin(data.der_block, comp))
         able = ders[data.der_gf[ders]]
         if len(able):
-            out[able[np.argmin(rank[able])]] = True
+            out[able[np.lexsort((rank[able], -room[able]))[0]]] = True
         else:
             out[ders] = plan.grid_forming[ders]
     return out
@@ -1066,8 +1087,10 @@ def open_empty_leaves(data: PartitionData, vals: dict[str, np.ndarray]
 
 
 def canonical_roots(data: PartitionData, vals: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """``vals`` with its grid-forming DERs those of :func:`canonical_grid_forming` and the
-    forest's roots ``rho`` to match: one root per component of the blocks joined by the closed
+    """``vals`` with its grid-forming DERs those of :func:`canonical_grid_forming` by size
+    alone (the set-points are not final yet: this only fixes the set-point stage's other
+    columns; the plan's own choice is made on its final set-points, :func:`_plan_from`) and
+    the forest's roots ``rho`` to match: one root per component of the blocks joined by the closed
     switches ``zsw``, the block of the chosen grid-forming DER in an energised component
     (``rho_l <= sum_g zinv_g + 1 - z_l``), the first block of a de-energised one. Both are
     ties of the first stage (neither enters the objective, the recourse or a row with the
