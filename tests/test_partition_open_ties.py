@@ -56,9 +56,10 @@ def _plan(folder, tie: str):
     net = read_opendss(path)
     # the feeder's default DER cost (4 $/kWh since ut34): with constant-power loads every
     # grid-forming set-point within the limits is optimal, and the operating point's rule
-    # takes the one nearest 1.0 p.u., the reference ISLAND's (its second stage fell back to
-    # HiGHS's vertex, 0.902 p.u., where OpenDSS draws the loads below their Vminpu as
-    # constant impedance; the test pinned c1 = 10 $/kWh, where the vertex was 1.0)
+    # takes the one nearest 1.0 p.u., the reference ISLAND's (its second stage was infeasible
+    # and fell back to the first LP's vertex, 0.902 p.u., where OpenDSS draws the loads below
+    # their Vminpu as constant impedance; the test pinned c1 = 10 $/kWh, where the vertex
+    # was 1.0)
     data = build_partition_data(net, PartitionSettings(grid_forming=("Generator.g1",)))
     plan = solve_robust(data).plan
     assert plan is not None
@@ -110,8 +111,9 @@ def test_the_tied_set_point_is_the_one_nearest_one_pu(tmp_path, c1):
     the voltage level, so every grid-forming set-point that keeps the island within 0.9-1.1
     p.u. is optimal at any DER cost; the plan's is the one nearest 1.0 p.u., which is 1.0
     itself here: OpenDSS's own island at 1.0 p.u. (ISLAND, by hand) holds every node above
-    0.95 p.u. (test above). Before, the rule's LP was declared infeasible by HiGHS's presolve
-    and the first stage's vertex stood: 0.902 p.u. at the default cost, 1.0 at 10 $/kWh."""
+    0.95 p.u. (test above). Before, the rule's LP was infeasible (its value row allowed 1e-9 $
+    above the first LP's optimum, less than covering the set-points' 1e-9 p.u. residue costs)
+    and the first LP's vertex stood: 0.902 p.u. at the default cost, 1.0 at 10 $/kWh."""
     from feederopt.algorithms.partition import solve_robust
     from feederopt.formulations.partition import PartitionSettings
     from feederopt.io.opendss import read_opendss
@@ -135,8 +137,9 @@ def test_the_set_point_rule_holds_when_the_set_points_fall_short(tmp_path, short
     solver's set-points meet the demand only within its tolerance: the MILP gave 199.99999934
     kW). The re-dispatch covers the shortfall at a negligible cost, every voltage level is
     still optimal, and the rule's set-point is 1.0 p.u. (the hand reference above). Before, the
-    rule's LP, with the value row ``V <= V* (1 + 1e-9) + 1e-9`` that the first stage's point
-    meets, was declared infeasible by HiGHS's presolve and the vertex stood: 0.902 p.u."""
+    rule's LP, with the value row ``V <= V* (1 + 1e-9) + 1e-9``, was infeasible at the
+    smaller shortfalls (the first LP takes the residue within its feasibility tolerance at
+    ``V* = 0``, the second must pay for it) and the vertex stood: 0.902 p.u."""
     import numpy as np
 
     from feederopt.algorithms.partition import operating_point

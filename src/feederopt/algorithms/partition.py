@@ -369,6 +369,18 @@ def _costs(data: PartitionData, plan: PartitionPlan) -> tuple[float, float]:
     return gen, shed
 
 
+#: [$] How far above the recourse optimum ``V*`` the operating point's second stage may go
+#: (:func:`operating_point`). A plan's set-points meet the demand only within the solvers'
+#: feasibility tolerance (1e-7 p.u.): the first LP absorbs such a residue within its own
+#: tolerance at ``V* = 0``, while the second, solved from scratch, must cover it by
+#: re-dispatch priced at ``1.001 c1`` (1,000-14,000 $/p.u. on the shipped cases), up to 1e-3 $
+#: per DER phase. With ``1e-9 (1 + |V*|)`` the second stage was infeasible on constant-power
+#: islands whose set-points were 1e-9 p.u. off their loads, and the first LP's vertex stood
+#: (0.901 or 0.902 p.u. where every level is optimal). 1e-3 $ buys at most a few watts of
+#: re-dispatch.
+OPERATING_VALUE_TOL = 1e-3
+
+
 def operating_point(data: PartitionData, plan: PartitionPlan,
                     scale: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The plan's operating point at the load scales ``scale`` (default nominal): the
@@ -379,9 +391,9 @@ def operating_point(data: PartitionData, plan: PartitionPlan,
     set-points the demand ``p_d(w)`` (:func:`~feederopt.problems.partition.served_at_voltages`)
     balances them, which fixes the grid-forming DER's voltage. Where ``V`` leaves the voltage
     level free (constant-power loads: LinDist3Flow's demand and flows do not depend on it), a
-    second stage picks, among the points with ``V <= V* (1 + 1e-9) + 1e-9``, the one whose
-    grid-forming nodes are nearest 1 p.u., ``min sum_j |w_j - 1|`` (our rule; the seed
-    states no set-point), so the reported set-point is unique."""
+    second stage picks, among the points with ``V <= V* (1 + 1e-9) + OPERATING_VALUE_TOL``,
+    the one whose grid-forming nodes are nearest 1 p.u., ``min sum_j |w_j - 1|`` (our rule;
+    the seed states no set-point), so the reported set-point is unique."""
     sc = data.nominal() if scale is None else scale
     omega = data.settings.omega * 1000.0
     costs = {**{g: omega * v for g, v in slack_terms(data).items()},
@@ -411,17 +423,10 @@ def operating_point(data: PartitionData, plan: PartitionPlan,
     b.add_rows("vdev_up", {"w": sel, "vdev": -eye}, Sense.LE, np.ones(k))
     b.add_rows("vdev_dn", {"w": -sel, "vdev": -eye}, Sense.LE, -np.ones(k))
     b.add_rows("value_cap", {g: sp.csr_matrix(np.atleast_2d(c)) for g, c in costs.items()},
-               Sense.LE, np.array([value + 1e-9 * (1.0 + abs(value))]))
+               Sense.LE, np.array([value + 1e-9 * abs(value) + OPERATING_VALUE_TOL]))
     b.add_objective("vdev", np.ones(k))
     m2 = fixed_model(b)
     sol = m2.solve()
-    if sol.status != "optimal":
-        # HiGHS's presolve declares this LP infeasible on constant-power islands (the value
-        # row's tolerance does not matter: 1e-9 to 1e-6 alike), where it is feasible (the
-        # first stage's point meets it); without presolve it solves, as the slaves retry
-        m2.h.clearSolver()
-        m2.h.setOptionValue("presolve", "off")
-        sol = m2.solve()
     return m2.values() if sol.status == "optimal" else m.values()
 
 
