@@ -336,7 +336,7 @@ def canonical_grid_forming(data: PartitionData, energised: np.ndarray, closed: n
     losses that the lossless LinDist3Flow leaves out, always a rise at the nominal load, and,
     within its band, what the followers cannot take of a sample's swing. Our rule (the seed
     states none): one source per microgrid, the one that can rise the most. On ``ieee37mod``
-    the cheaper G724 (12 $/kWh) runs within 7 kW of its 417.5 kW and G732 (13 $/kWh) is the
+    the cheaper G724 (12 $/kWh) runs at 403-411 kW of its 417.5 kW and G732 (13 $/kWh) is the
     marginal unit: G732 passes IV-E on 100 / 100 / 79.5 % of 200 samples at 10 / 15 / 25 %,
     G724 as the source of the same plans on 100 / 83.5 / 73.5 % (its band and rating). The
     size alone (G724, 459 kVA) was the first rule tried. A microgrid with no capable DER
