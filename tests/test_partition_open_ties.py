@@ -54,12 +54,13 @@ def _plan(folder, tie: str):
     path = folder / "feeder.dss"
     path.write_text(FEEDER.format(tie=tie))
     net = read_opendss(path)
-    # c1 = 10 $/kWh, the former default: with constant-power loads every grid-forming
-    # set-point within the limits is optimal, and HiGHS returns 1.0 p.u. at this cost (the
-    # reference ISLAND's) but 0.902 p.u. at the feeder's default since ut34 (4 $/kWh), where
-    # OpenDSS draws the loads below their Vminpu as constant impedance
-    data = build_partition_data(net, PartitionSettings(grid_forming=("Generator.g1",),
-                                                       default_c1=10.0))
+    # the feeder's default DER cost (4 $/kWh since ut34): with constant-power loads every
+    # grid-forming set-point within the limits is optimal, and the operating point's rule
+    # takes the one nearest 1.0 p.u., the reference ISLAND's (its second stage was infeasible
+    # and fell back to the first LP's vertex, 0.902 p.u., where OpenDSS draws the loads below
+    # their Vminpu as constant impedance; the test pinned c1 = 10 $/kWh, where the vertex
+    # was 1.0)
+    data = build_partition_data(net, PartitionSettings(grid_forming=("Generator.g1",)))
     plan = solve_robust(data).plan
     assert plan is not None
     closed = {data.switch_ids[s] for s, c in enumerate(plan.closed) if c}
@@ -102,3 +103,58 @@ def test_the_sample_is_opendss_solution_with_the_tie_closed(case, tmp_path):
     assert got.feasible == 1 and got.converged == 1
     assert got.worst_low_voltage_pu == pytest.approx(min(mags.values()), abs=1e-6)
     assert got.worst_high_voltage_pu == pytest.approx(max(mags.values()), abs=1e-6)
+
+
+@pytest.mark.parametrize("c1", [None, 1.0, 10.0])
+def test_the_tied_set_point_is_the_one_nearest_one_pu(tmp_path, c1):
+    """With constant-power loads (``model=1``) LinDist3Flow's demand and flows do not depend on
+    the voltage level, so every grid-forming set-point that keeps the island within 0.9-1.1
+    p.u. is optimal at any DER cost; the plan's is the one nearest 1.0 p.u., which is 1.0
+    itself here: OpenDSS's own island at 1.0 p.u. (ISLAND, by hand) holds every node above
+    0.95 p.u. (test above). Before, the rule's LP was infeasible (its value row allowed 1e-9 $
+    above the first LP's optimum, less than covering the set-points' 1e-9 p.u. residue costs)
+    and the first LP's vertex stood: 0.902 p.u. at the default cost, 1.0 at 10 $/kWh."""
+    from feederopt.algorithms.partition import solve_robust
+    from feederopt.formulations.partition import PartitionSettings
+    from feederopt.io.opendss import read_opendss
+    from feederopt.problems.partition import build_partition_data
+
+    path = tmp_path / "feeder.dss"
+    path.write_text(FEEDER.format(tie=OPEN_1))
+    net = read_opendss(path)
+    data = build_partition_data(net, PartitionSettings(grid_forming=("Generator.g1",),
+                                                       default_c1=c1))
+    (mg,) = solve_robust(data).microgrids
+    assert mg.grid_forming == ["Generator.g1"]
+    assert mg.v_set_pu == pytest.approx(1.0, abs=1e-9)
+    assert mg.v_min_pu > 0.95 and mg.v_max_pu == pytest.approx(1.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("short_w", [0.001, 0.1, 100.0])
+def test_the_set_point_rule_holds_when_the_set_points_fall_short(tmp_path, short_w):
+    """The same island with the plan written by hand: both blocks on, the tie closed, g1's
+    per-phase set-points ``short_w`` watts below its loads' 200 kW + j66.7 kvar per phase (a
+    solver's set-points meet the demand only within its tolerance: the MILP gave 199.99999934
+    kW). The re-dispatch covers the shortfall at a negligible cost, every voltage level is
+    still optimal, and the rule's set-point is 1.0 p.u. (the hand reference above). Before, the
+    rule's LP, with the value row ``V <= V* (1 + 1e-9) + 1e-9``, was infeasible at the
+    smaller shortfalls (the first LP takes the residue within its feasibility tolerance at
+    ``V* = 0``, the second must pay for it) and the vertex stood: 0.902 p.u."""
+    import numpy as np
+
+    from feederopt.algorithms.partition import operating_point
+    from feederopt.formulations.partition import PartitionSettings
+    from feederopt.io.opendss import read_opendss
+    from feederopt.problems.partition import PartitionPlan, build_partition_data
+
+    path = tmp_path / "feeder.dss"
+    path.write_text(FEEDER.format(tie=OPEN_1))
+    data = build_partition_data(read_opendss(path),
+                                PartitionSettings(grid_forming=("Generator.g1",)))
+    lost = [b for b in range(data.n_blocks) if data.lost[b]]
+    plan = PartitionPlan(energised=~np.isin(np.arange(data.n_blocks), lost),
+                         closed=np.array([s == "tie" for s in data.switch_ids]),
+                         grid_forming=np.ones(1, bool),
+                         p_set=np.full(3, 0.2 - short_w * 1e-6), q_set=np.full(3, 0.2 / 3))
+    w = operating_point(data, plan)["w"]
+    assert np.sqrt(w[data.ph_node]) == pytest.approx(np.ones(3), abs=1e-9)

@@ -99,7 +99,7 @@ def test_info_shows_the_held_normhkva(tmp_path: Path) -> None:
 def test_normhkva_zero_is_unrated(tmp_path: Path) -> None:
     """``normhkva=0``: OpenDSS's NormalAmps is 0; the model holds no rating on XFM1 (it is
     not among the rated bank phases), a solve does not report it overloaded and exits 0 (the
-    stock XFM1 is 104.7 % loaded in every radial state, exit 4)."""
+    stock XFM1 is 104.8 % loaded in every radial state, exit 4)."""
     path = _copy(tmp_path, "zero", "Transformer.XFM1.normhkva=0")
     normhkva, _, amps = _opendss_xfm1(path)
     assert normhkva == 0.0 and amps == 0.0

@@ -274,13 +274,91 @@ def live_groups(data: PartitionData, scales: list[np.ndarray], zbl: np.ndarray
 
 def _plan_from(data: PartitionData, vals: dict[str, np.ndarray]) -> PartitionPlan:
     """The plan of a first-stage solution; a closed switch between two de-energised blocks
-    (which the optimum may leave closed: it changes nothing) is reported open."""
+    (which the optimum may leave closed: it changes nothing) is reported open, and each
+    energised microgrid's grid-forming DER is the one :func:`canonical_grid_forming` names
+    (the solver's choice among them is a tie)."""
     on = vals["zbl"] > 0.5
     live = on[data.switch_blocks].any(axis=1) | (data.switch_fixed == 1) if data.n_switches \
         else np.zeros(0, bool)
     x = _clean_x(data, vals)  # set-points inside their bounds (3)
-    return PartitionPlan(energised=on, closed=(vals["zsw"] > 0.5) & live,
-                         grid_forming=vals["zinv"] > 0.5, p_set=x["ps"], q_set=x["qs"])
+    closed = (vals["zsw"] > 0.5) & live
+    return PartitionPlan(energised=on, closed=closed,
+                         grid_forming=canonical_grid_forming(data, on, closed,
+                                                             vals["zinv"] > 0.5, x["ps"]),
+                         p_set=x["ps"], q_set=x["qs"])
+
+
+def grid_forming_rank(data: PartitionData) -> np.ndarray:
+    """Each DER's rank by size (0 first): the largest kVA rating (the sum of its phases'
+    ``s_max``, as the model holds it) first, then the largest kW, then the DER's order in the
+    network. The last keys of :func:`canonical_grid_forming`."""
+    n = len(data.der_ids)
+    kva = np.bincount(data.ph_der, weights=data.ph_s_max, minlength=n) if n else np.zeros(0)
+    kw = np.bincount(data.ph_der, weights=data.ph_p_max, minlength=n) if n else np.zeros(0)
+    order = np.lexsort((np.arange(n), -np.round(kw, 9), -np.round(kva, 9)))
+    rank = np.empty(n, int)
+    rank[order] = np.arange(n)
+    return rank
+
+
+def raise_room(data: PartitionData, p_set: np.ndarray) -> np.ndarray:
+    """Each DER's room to raise its output within its band at the set-points ``p_set`` (per
+    DER phase, p.u.): ``sum_phases min(ramp s_max, p_max - p_set)`` [p.u.], rounded to 1e-6
+    (1 W) so that solver noise does not reorder DERs."""
+    n = len(data.der_ids)
+    if not n:
+        return np.zeros(0)
+    room = np.minimum(data.settings.ramp * data.ph_s_max,
+                      np.maximum(data.ph_p_max - np.asarray(p_set, float), 0.0))
+    return np.round(np.bincount(data.ph_der, weights=room, minlength=n), 6)
+
+
+def canonical_grid_forming(data: PartitionData, energised: np.ndarray, closed: np.ndarray,
+                           solver_choice: np.ndarray,
+                           p_set: np.ndarray | None = None) -> np.ndarray:
+    """The grid-forming DERs of a plan: in each energised microgrid (connected component of
+    the energised blocks with the closed switches) one grid-forming-capable DER, and no
+    other: the one with the most room to raise its output within its band at the plan's
+    set-points ``p_set`` (:func:`raise_room`), then the largest (:func:`grid_forming_rank`);
+    without ``p_set`` the largest.
+
+    Why: the grid-forming choice ``zinv`` enters only the first stage's structure rows ((4),
+    the forest's root rule and the count flow; :func:`~feederopt.formulations.partition.
+    first_stage_block`), not the objective (16a), not the recourse (``X_GROUPS``) and no row
+    with the set-points: for fixed block and switch states, any choice of 1 to ``k_der``
+    capable DERs per microgrid (the root block then the chosen DER's) is feasible with the
+    same set-points and the same cost. The MILP returned one of these ties, which one
+    depending on the solver's version and on 1e-10 differences in the cuts (user test ut34:
+    ``ieee37mod`` at 10 % gave G724 with ``--workers 1`` and G732 with ``--workers 2``; at 0 %
+    HiGHS 1.15.1 gave G732 and 1.16.0 G724, and the voltage feedback's OpenDSS rounds then
+    ended at different plans). The choice matters in OpenDSS: the grid-forming DER is the
+    voltage source of the AC check (IV-E) and of the voltage feedback, so it supplies the
+    losses that the lossless LinDist3Flow leaves out, always a rise at the nominal load, and,
+    within its band, what the followers cannot take of a sample's swing. Our rule (the seed
+    states none): one source per microgrid, the one that can rise the most. On ``ieee37mod``
+    the cheaper G724 (12 $/kWh) runs at 403-411 kW of its 417.5 kW and G732 (13 $/kWh) is the
+    marginal unit: G732 passes IV-E on 100 / 100 / 79.5 % of 200 samples at 10 / 15 / 25 %,
+    G724 as the source of the same plans on 100 / 83.5 / 73.5 % (its band and rating). The
+    size alone (G724, 459 kVA) was the first rule tried. A microgrid with no capable DER
+    (not a valid plan) keeps ``solver_choice``."""
+    out = np.zeros(len(data.der_ids), bool)
+    if not len(out):
+        return out
+    rank = grid_forming_rank(data)
+    room = raise_room(data, p_set) if p_set is not None else np.zeros(len(out))
+    plan = PartitionPlan(energised=np.asarray(energised, bool), closed=np.asarray(closed, bool),
+                         grid_forming=np.asarray(solver_choice, bool),
+                         p_set=np.zeros(0), q_set=np.zeros(0))
+    for comp in components(data, plan):
+        if not plan.energised[comp[0]]:
+            continue
+        ders = np.flatnonzero(np.isin(data.der_block, comp))
+        able = ders[data.der_gf[ders]]
+        if len(able):
+            out[able[np.lexsort((rank[able], -room[able]))[0]]] = True
+        else:
+            out[ders] = plan.grid_forming[ders]
+    return out
 
 
 def _costs(data: PartitionData, plan: PartitionPlan) -> tuple[float, float]:
@@ -289,6 +367,18 @@ def _costs(data: PartitionData, plan: PartitionPlan) -> tuple[float, float]:
                 + data.der_c0 @ on[data.der_block])
     shed = float(data.settings.shed_scale * data.alpha @ (1 - on))
     return gen, shed
+
+
+#: [$] How far above the recourse optimum ``V*`` the operating point's second stage may go
+#: (:func:`operating_point`). A plan's set-points meet the demand only within the solvers'
+#: feasibility tolerance (1e-7 p.u.): the first LP absorbs such a residue within its own
+#: tolerance at ``V* = 0``, while the second, solved from scratch, must cover it by
+#: re-dispatch priced at ``1.001 c1`` (1,000-14,000 $/p.u. on the shipped cases), up to 1e-3 $
+#: per DER phase. With ``1e-9 (1 + |V*|)`` the second stage was infeasible on constant-power
+#: islands whose set-points were 1e-9 p.u. off their loads, and the first LP's vertex stood
+#: (0.901 or 0.902 p.u. where every level is optimal). 1e-3 $ buys at most a few watts of
+#: re-dispatch.
+OPERATING_VALUE_TOL = 1e-3
 
 
 def operating_point(data: PartitionData, plan: PartitionPlan,
@@ -301,9 +391,9 @@ def operating_point(data: PartitionData, plan: PartitionPlan,
     set-points the demand ``p_d(w)`` (:func:`~feederopt.problems.partition.served_at_voltages`)
     balances them, which fixes the grid-forming DER's voltage. Where ``V`` leaves the voltage
     level free (constant-power loads: LinDist3Flow's demand and flows do not depend on it), a
-    second stage picks, among the points with ``V <= V* (1 + 1e-9) + 1e-9``, the one whose
-    grid-forming nodes are nearest 1 p.u., ``min sum_j |w_j - 1|`` (our rule; the seed
-    states no set-point), so the reported set-point is unique."""
+    second stage picks, among the points with ``V <= V* (1 + 1e-9) + OPERATING_VALUE_TOL``,
+    the one whose grid-forming nodes are nearest 1 p.u., ``min sum_j |w_j - 1|`` (our rule;
+    the seed states no set-point), so the reported set-point is unique."""
     sc = data.nominal() if scale is None else scale
     omega = data.settings.omega * 1000.0
     costs = {**{g: omega * v for g, v in slack_terms(data).items()},
@@ -333,7 +423,7 @@ def operating_point(data: PartitionData, plan: PartitionPlan,
     b.add_rows("vdev_up", {"w": sel, "vdev": -eye}, Sense.LE, np.ones(k))
     b.add_rows("vdev_dn", {"w": -sel, "vdev": -eye}, Sense.LE, -np.ones(k))
     b.add_rows("value_cap", {g: sp.csr_matrix(np.atleast_2d(c)) for g, c in costs.items()},
-               Sense.LE, np.array([value + 1e-9 * (1.0 + abs(value))]))
+               Sense.LE, np.array([value + 1e-9 * abs(value) + OPERATING_VALUE_TOL]))
     b.add_objective("vdev", np.ones(k))
     m2 = fixed_model(b)
     sol = m2.solve()
@@ -538,10 +628,12 @@ def solve_extensive(data: PartitionData, *, scales: list[np.ndarray] | None = No
             "plane)", bound)
     vals = model.values()
     if sol.status == "optimal":  # the tie-break of the set-points, as in solve_robust
+        vals = canonical_roots(data, vals)
+        objective = restricted_optimum(model, vals, sol.objective)
         if len(scales) == 1:
-            vals = tie_broken(data, model, vals, sol.objective, nominal_copy="e0.") or vals
+            vals = tie_broken(data, model, vals, objective, nominal_copy="e0.") or vals
         else:
-            vals = tie_broken(data, model, vals, sol.objective, rel_tol=ROBUST_TIE_TOL) or vals
+            vals = tie_broken(data, model, vals, objective, rel_tol=ROBUST_TIE_TOL) or vals
     plan = _plan_from(data, vals)
     status = "optimal" if sol.status == "optimal" else sol.status
     return _result(data, case, "extensive", status, plan, float(vals["theta"][0]), t0,
@@ -799,16 +891,26 @@ def _tie_break(data: PartitionData, master: HighsModel, vals: dict[str, np.ndarr
       optimum (the voltage-dependent loads make the corners asymmetric), so it is off the
       optimal face.
 
-    In both cases the new point is checked at every extreme point (the representatives
+    In both cases the stage runs on the exact model (the deterministic plan's is the first
+    stage with its one nominal copy, the master without its cuts) and around that model's
+    own optimum for the plan's binaries (:func:`restricted_optimum`), not the cutting plane's
+    value, which stops within ``tol`` of it wherever the iterations happened to end (user test
+    ut34: ``ieee37mod`` at 10 % ended 5e-4 $ apart with ``--workers 1`` and ``2``, whose
+    slaves' warm starts differ, and the least-norm point on the face's edge moved with it,
+    0.09 kW). So the set-points depend on the binaries alone.
+
+    The new point is checked at every extreme point (the representatives
     ``reps`` on the slaves) and kept only if it is robustly feasible (worst total slack
     ``<= eps``) and its true objective is within ``tol`` of the optimum; else ``best``
     stays (the MILP's vertex)."""
     if best is None:
         return best
+    exact = HighsModel(with_copies(data, [scales[e] for e in reps]))
+    vals = canonical_roots(data, vals)
+    objective = restricted_optimum(exact, vals, objective)
     if len(scales) == 1:
-        tb = tie_broken(data, master, vals, objective, nominal_copy="e0.")
+        tb = tie_broken(data, exact, vals, objective, nominal_copy="e0.")
     else:
-        exact = HighsModel(with_copies(data, [scales[e] for e in reps]))
         tb = tie_broken(data, exact, vals, objective, rel_tol=ROBUST_TIE_TOL)
     if tb is None:
         return best
@@ -987,6 +1089,54 @@ def open_empty_leaves(data: PartitionData, vals: dict[str, np.ndarray]
     if not changed:
         return None
     return {**vals, "zbl": zbl, "zsw": zsw, "rho": rho}
+
+
+def canonical_roots(data: PartitionData, vals: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``vals`` with its grid-forming DERs those of :func:`canonical_grid_forming` by size
+    alone (the set-points are not final yet: this only fixes the set-point stage's other
+    columns; the plan's own choice is made on its final set-points, :func:`_plan_from`) and
+    the forest's roots ``rho`` to match: one root per component of the blocks joined by the closed
+    switches ``zsw``, the block of the chosen grid-forming DER in an energised component
+    (``rho_l <= sum_g zinv_g + 1 - z_l``), the first block of a de-energised one. Both are
+    ties of the first stage (neither enters the objective, the recourse or a row with the
+    set-points), so the point stays optimal with the same set-points; fixing them too makes
+    the set-point stage's QP, which fixes every binary, the same problem whatever vertex the
+    MILP returned (its solution moved by 7e-6 kW with the QP's other columns). ``vals``
+    unchanged when an energised component holds no grid-forming-capable DER."""
+    zbl = np.round(vals["zbl"])
+    closed = np.round(vals["zsw"]) > 0.5
+    on = zbl > 0.5
+    zinv = canonical_grid_forming(data, on, closed, vals["zinv"] > 0.5)
+    rho = np.zeros(data.n_blocks)
+    plan = PartitionPlan(energised=on, closed=closed, grid_forming=zinv, p_set=np.zeros(0),
+                         q_set=np.zeros(0))
+    for comp in components(data, plan):
+        if not on[comp[0]]:
+            rho[comp[0]] = 1.0
+            continue
+        gf = np.flatnonzero(zinv & np.isin(data.der_block, comp) & data.der_gf)
+        if not len(gf):
+            return vals
+        rho[data.der_block[gf[0]]] = 1.0
+    return {**vals, "zinv": zinv.astype(float), "rho": rho}
+
+
+def restricted_optimum(model: HighsModel, vals: dict[str, np.ndarray],
+                       fallback: float) -> float:
+    """The optimum of ``model`` (first stage and recourse copies, without the first stage's
+    constant) with its binaries fixed at ``vals``: an LP, solved on ``model``, which keeps
+    the binaries fixed and the relaxation flag set (the tie-break's stages fix them anyway).
+    ``fallback`` when HiGHS does not report an optimum (retried once without presolve)."""
+    for g in _integer_groups(model):
+        v = np.round(vals[g])
+        model.set_bounds(g, v, v)
+    model.set_relaxation(True)
+    sol = model.solve()
+    if sol.status != "optimal":
+        model.h.clearSolver()
+        model.h.setOptionValue("presolve", "off")
+        sol = model.solve()
+    return float(sol.objective) if sol.status == "optimal" else fallback
 
 
 def tie_broken(data: PartitionData, model: HighsModel, vals: dict[str, np.ndarray],
