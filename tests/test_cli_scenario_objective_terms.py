@@ -22,7 +22,7 @@ from feederopt.cli import app
 from feederopt.results.uncertain import expected_objective_terms
 from netbuild import TIE7_LINES, tie7_pandapower
 
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "400"})  # no wrapped table rows, whatever the worker
 SWITCH_COST_KW = 0.5
 
 

@@ -33,7 +33,7 @@ import feederopt.report.partition
 import feederopt.report.threephase
 from feederopt.cli import app
 
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "400"})  # no wrapped table rows, whatever the worker
 LATE = "the run finished but its output could not be written"
 THEIRS = '{"written by": "another run"}\n'
 

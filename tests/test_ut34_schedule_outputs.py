@@ -30,6 +30,7 @@ from feederopt.results.schedule import hour_spans, worst_case_rows
 
 DATA = Path(__file__).parent / "data" / "ut34_schedule"
 NET = DATA / "net1.json"
+WIDE = CliRunner(env={"COLUMNS": "400"})  # no wrapped rows, whatever the worker
 
 
 def _devices(tmp_path: Path) -> Path:
@@ -83,7 +84,7 @@ def test_console_worst_case_is_truncated_with_a_count(capsys: pytest.CaptureFixt
 
 def test_robust_console_prints_the_worst_case_table(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
-    r = CliRunner().invoke(app, ["schedule", str(NET), "--profiles", str(DATA / "profiles.csv"),
+    r = WIDE.invoke(app, ["schedule", str(NET), "--profiles", str(DATA / "profiles.csv"),
                                  "--devices", str(_devices(tmp_path)), "--hours", "2",
                                  "--no-ac-check", "--robust-budget", "1,1", "--gamma", "0.3",
                                  "--time-limit", "60", "--json", str(out)])
@@ -102,7 +103,7 @@ def test_robust_console_prints_the_worst_case_table(tmp_path: Path) -> None:
 
 def test_hourly_topology_prints_its_switching_actions(tmp_path: Path) -> None:
     out = tmp_path / "h.json"
-    r = CliRunner().invoke(app, ["schedule", str(NET), "--profiles",
+    r = WIDE.invoke(app, ["schedule", str(NET), "--profiles",
                                  str(DATA / "profiles2.csv"), "--devices",
                                  str(_devices(tmp_path)), "--hours", "4", "--no-ac-check",
                                  "--hourly-topology", "--switch-cost", "0.02",

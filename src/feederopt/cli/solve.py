@@ -267,8 +267,9 @@ def time_text(solve_s: float | None, wall_s: float | None) -> str:
     text = fmt(solve_s, ".2f", " s")
     if wall_s is None:
         return text
-    return (f"{text} optimisation (--time-limit); {wall_s:.2f} s wall-clock in all (reading, "
-            "power flows, writing)")
+    # short: a long row widened the table's value column until rich wrapped the labels of a
+    # 120-column console (the label "objective (worst-case losses plus switching cost)" split)
+    return f"{text} optimisation; {wall_s:.2f} s wall-clock in all"
 
 
 def model_off_note(ac: Any) -> str:
