@@ -37,6 +37,7 @@ from feederopt.cases import load_three_phase
 from feederopt.errors import InputError, OutputNotWrittenError, Problem, ProblemKind
 from feederopt.execution.forking import check_not_forked
 from feederopt.io.digests import input_change_problems, input_digests
+from feederopt.io.frames import source_problems
 from feederopt.io.writing import output_problems
 from feederopt.options import TIME_LIMIT_S, option_names, time_limit_problems, workers_problems
 from feederopt.problems.partition import (
@@ -104,6 +105,10 @@ def partition(source: Any, *, settings: str | Path | None = None,
     problems = list(prior_problems)
     problems += option_problems(method=method, workers=workers, ray_address=ray_address,
                                time_limit_s=time_limit_s, samples=samples, ac_check=ac_check)
+    wrong = source_problems(settings, "settings", "the path of a settings file (JSON)",
+                            frames=False)  # named by type (a bare TypeError before)
+    if wrong:
+        problems, settings = [*problems, *wrong], None
     if out is not None:
         problems += output_problems(out, force=force, folder=True, option="out", inputs=[
             x for x in (source, settings) if isinstance(x, (str, Path))],

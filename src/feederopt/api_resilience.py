@@ -44,7 +44,13 @@ from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.execution import make_executor
 from feederopt.execution.forking import check_not_forked
 from feederopt.formulations.resilience import RadialityKind
-from feederopt.io.disasters import DisasterSet, duplicate_ids, duplicate_warnings
+from feederopt.io.disasters import (
+    DisasterSet,
+    duplicate_ids,
+    duplicate_warnings,
+    frame_disasters,
+)
+from feederopt.io.frames import is_frame, source_problems
 from feederopt.network.container import Network
 from feederopt.options import (
     TIME_LIMIT_S,
@@ -233,6 +239,11 @@ def plan_problems(*, scenarios: Any = None, broken: Any = None, method: str = "e
     elif broken is not None and len(broken) == 0:
         problems.append(_bad("broken", "--broken names no line: the attack must break at "
                              "least one", "e.g. --broken 2,6,11"))
+    if not isinstance(scenarios, DisasterSet):  # named by type, never by value
+        problems += source_problems(
+            scenarios, "scenarios", "a disaster-scenario file (its path or a shipped name), "
+            "a DisasterSet, or a polars or pandas DataFrame with its columns",
+            "columns name, probability, broken (ids separated by ';' or a list)")
     if method == "extensive" and (workers != 1 or ray_address is not None):
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
                                 "workers and ray act on the L-shaped method's subproblems only",
@@ -252,7 +263,7 @@ def scenarios_of(problem: ResilienceProblem, disasters: DisasterSet) -> list[Sce
 
 @option_names(TIME_LIMIT_S)
 @interrupt.handle_signals("the best plan so far, its bound and gap are")
-def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
+def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
          broken: str | list[str] | tuple[str, ...] | None = None,
          settings: PlanSettings | None = None, method: str = "extensive",
          measures: bool = True, workers: int | None = 1, ray_address: str | None = None,
@@ -261,7 +272,9 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
          progress: ProgressCallback | None = None, ac_check: bool = True) -> PlanResult:
     """Phases 2 and 3: which lines to harden and where to site backup DGs.
 
-    Give ``scenarios`` (a file, a shipped name, or a :class:`DisasterSet`) or ``broken`` (one
+    Give ``scenarios`` (a file, a shipped name, a :class:`DisasterSet`, or a polars or pandas
+    DataFrame with the CSV file's columns: :func:`~feederopt.io.disasters.frame_disasters`) or
+    ``broken`` (one
     certain attack: Phase 2). ``method``: ``extensive`` (one MILP on HiGHS) or ``lshaped``
     (integer L-shaped; its scenario subproblems run on ``workers`` local processes or on Ray at
     ``ray_address``, ``"auto"`` for a local one). ``gap``: the relative optimality gap at which
@@ -300,8 +313,9 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | None = None,
         scs = [Scenario("attack", 1.0, problem.branch_index([str(b) for b in broken]))]
         warned = _broken_warnings(broken)
     else:
-        ds = scenarios if isinstance(scenarios, DisasterSet) else \
-            load_disasters(scenarios, net, case)  # type: ignore[arg-type]
+        ds = (scenarios if isinstance(scenarios, DisasterSet) else
+              frame_disasters(scenarios, net) if is_frame(scenarios) else
+              load_disasters(scenarios, net, case))
         scs = scenarios_of(problem, ds)
         warned = duplicate_warnings(ds)
     with_measures = measures and len(scs) > 1

@@ -40,6 +40,7 @@ from feederopt.errors import (
 from feederopt.execution.forking import check_not_forked
 from feederopt.formulations.schedule import ScheduleData, nominal
 from feederopt.io.digests import input_change_problems, input_digests
+from feederopt.io.frames import as_polars, is_frame, source_problems
 from feederopt.io.timeseries import (
     PROFILE_FILES,
     device_rating_warnings,
@@ -170,15 +171,15 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
     :class:`~feederopt.errors.OutputNotWrittenError`, whose ``result`` is the answer."""
     check_not_forked("feederopt.schedule")
     # a profile table in memory: polars as it is, pandas converted (ut_sched4 #11: a
-    # DataFrame was "ambiguous" (polars) or "expected str, bytes or os.PathLike" (pandas))
-    if profiles is not None and not isinstance(profiles, str | Path | pl.DataFrame):
-        if type(profiles).__module__.startswith("pandas"):
-            profiles = pl.from_pandas(profiles)
-        else:
-            prior_problems = [*prior_problems, Problem(
-                ProblemKind.INVALID_VALUE, "options", "profiles must be a file path or a "
-                f"polars or pandas DataFrame, not {type(profiles).__name__}", (), "profiles")]
-            profiles = None
+    # DataFrame was "ambiguous" (polars) or "expected str, bytes or os.PathLike" (pandas));
+    # anything else, and devices that are no path, named by type (a bare TypeError before)
+    wrong = source_problems(profiles, "profiles", "a file path or a polars or pandas "
+                            "DataFrame") + source_problems(
+        devices, "devices", "the path of a devices folder", frames=False)
+    if wrong:
+        prior_problems, profiles, devices = [*prior_problems, *wrong], None, None
+    elif is_frame(profiles):
+        profiles = as_polars(profiles, "profiles")
     st, problems = _settings(settings, changes)
     problems = [*prior_problems, *problems]
     problems += run_problems(st, time_limit_s=time_limit_s, gap=gap, samples=samples,

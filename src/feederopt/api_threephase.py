@@ -47,9 +47,9 @@ from feederopt.execution.forking import check_not_forked
 from feederopt.io.opendss_shapes import daily_load_scenarios
 from feederopt.io.scenarios import (
     ScenarioRows,
-    _normalise_columns,
-    read_scenario_table,
     resolve_scenario_rows,
+    scenario_source_problems,
+    scenario_table,
     three_phase_unsuppliable,
 )
 from feederopt.network.limits import three_phase_limits
@@ -466,7 +466,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     ``switch_cost_kw`` prices each switch whose state differs from the base case in the MILP's
     objective (kW of loss proxy per action; ``switching_actions``, ``switching_cost_kw`` in
     the result; the voltage feedback keeps the answer of least OpenDSS losses plus switching
-    cost). ``scenarios`` (a scenario table's path or DataFrame,
+    cost). ``scenarios`` (a scenario table's path or DataFrame, polars or pandas,
     :mod:`feederopt.io.scenarios`' format) solves for one topology for all of them
     (:func:`solve_three_phase_scenarios`).
 
@@ -488,6 +488,8 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
             f">= 1 (MILPs of the voltage feedback), not {feedback_iterations!r}",
             field="feedback_iterations",
             hint=f"e.g. {FEEDBACK_ITERATIONS}; voltage_feedback=False switches it off"))
+    if scenarios is not None:
+        problems += scenario_source_problems(scenarios)
     if problems:
         raise InputError(problems)
     cost = float(switch_cost_kw or 0.0)
@@ -875,8 +877,7 @@ def scenario_rows(net: ThreePhaseNetwork, source: Any) -> ScenarioRows:
     units_off = sorted(set(gens["id"].to_list()) - set(units))
     unit_of = {u.lower(): u for u in [*units, *units_off]}
     bus_ids = net.buses["id"].to_list()
-    df = (read_scenario_table(source) if not isinstance(source, pl.DataFrame)
-          else _normalise_columns(source))
+    df = scenario_table(source)
     if "element" in df.columns:
         known_loads, known = set(live) | set(gone), set(live) | set(gone) | set(bus_ids)
         kinds = df["kind"].to_list() if "kind" in df.columns else [None] * df.height

@@ -34,6 +34,7 @@ import polars as pl
 
 from feederopt.errors import InputError, OptionNameError, Problem, ProblemKind
 from feederopt.formulations.distflow import is_passive
+from feederopt.io.frames import value_text
 from feederopt.network.devices import Control
 from feederopt.network.limits import held_by_source, held_set_points
 from feederopt.network.perunit import to_per_unit
@@ -365,17 +366,12 @@ class SolveOptions:
                 f"leave --method out with {kind}, or solve the nominal loads with --method "
                 f"{method.value}")
         if isinstance(unc, Scenarios):
-            from feederopt.io.scenarios import ScenarioSet
+            from feederopt.io.scenarios import ScenarioSet, scenario_source_problems
 
-            if not isinstance(unc.table, str | os.PathLike | ScenarioSet) and not (
-                    type(unc.table).__name__ == "DataFrame"
-                    and type(unc.table).__module__.startswith("polars")):
-                # a bare TypeError from pathlib once the solve had begun (user test ut_api2)
-                bad("scenarios", "scenarios must be a scenario table (a Polars DataFrame, "
-                    f"or the path of a CSV/Parquet file), not "
-                    f"{shown_value(unc.table, typed=True)}",
-                    "e.g. scenarios='scenarios.parquet' or scenarios=pl.read_csv(...); a "
-                    "pandas frame: pl.from_pandas(df)")
+            if not isinstance(unc.table, ScenarioSet):
+                # a bare TypeError from pathlib once the solve had begun (user test ut_api2);
+                # named by its type only: a pandas frame's repr was the whole table (ut35)
+                out += scenario_source_problems(unc.table)
             if not (_finite(unc.penalty) and unc.penalty > 0):
                 bad("penalty", f"the penalty must be positive, not {unc.penalty}", "e.g. 1e5")
         else:
@@ -894,13 +890,11 @@ def _finite(x: Any) -> bool:
 
 
 def shown_value(value: Any, *, typed: bool = False) -> str:
-    """A given value as a message shows it: its repr (``'5'``, so that text is not read as
-    the number 5), with its type when it is no number (``'5' (a str)``) or ``typed`` (where a
-    number is itself the wrong type: ``solver=3``)."""
-    if not typed and (_numeric(value) or value is None):
-        return repr(value)
-    kind = type(value).__name__
-    return f"{value!r} ({'an' if kind[:1] in 'aeiou' else 'a'} {kind})"
+    """A given value as a message shows it (:func:`feederopt.io.frames.value_text`): a scalar
+    by its repr, with its type when it is no number (``'5' (a str)``) or ``typed`` (where a
+    number is itself the wrong type: ``solver=3``); anything else (a table, a list, a
+    function) by its type alone (the repr of a pandas frame was the whole table, ut35)."""
+    return value_text(value, typed=typed)
 
 
 def _numeric(x: Any) -> bool:

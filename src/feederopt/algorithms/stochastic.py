@@ -263,11 +263,20 @@ class StochasticBenders(MasterLoop):
     def _verdict(self, raw: RawSolution) -> RawSolution:
         """The limits verdict of the chosen topology over the scenarios: within the limits
         only when no scenario needs slack (total slack <= ``FEASIBILITY_TOL``). Otherwise the
-        worst scenarios (at most ``verdict_scenarios``, most slack first) are diagnosed by the
-        deterministic phase-1 slave (balance slack weighted up, so that it names the binding
-        voltage or current limit rather than unsupplied load) and, within
-        ``verdict_time_s``, tried for a proof that no topology supplies them
-        (:func:`scenario_infeasible`): a proof makes the status ``infeasible``."""
+        worst scenarios (at most ``verdict_scenarios``, most slack first) are diagnosed and,
+        within ``verdict_time_s``, tried for a proof that no topology supplies them
+        (:func:`scenario_infeasible`): a proof makes the status ``infeasible``.
+
+        A scenario's diagnosis is the deterministic phase-1 slave's (balance slack weighted
+        up, so that it names the binding voltage or current limit rather than unsupplied
+        load), else the scenario's own penalised slave's violated limits, those its reported
+        slack is on. Phase 1 minimises the slack alone, so it can find none where the
+        penalised slave ``F`` = losses + ``omega`` * slack paid slack: where the relaxation is
+        not exact, the losses that would hold the limits (``l > (P^2+Q^2)/v``, which no power
+        flow has) cost more than the slack (user test ut35: 1.74e-3 p.u. of slack on v_max at
+        bus 7 in the penalised slave, none in phase 1, and the diagnosis was empty beside a
+        scenario table that showed the slack). Every scenario diagnosed, also when the time
+        for phase 1 is spent, so names its limits."""
         if raw.y is None or not self.incumbent_results:
             return raw
         bad = [s for s, r in enumerate(self.incumbent_results)
@@ -282,12 +291,13 @@ class StochasticBenders(MasterLoop):
         diagnosis: list[Violation] = []
         proven: int | None = None
         for s in bad[: self.options.verdict_scenarios]:
-            if self.elapsed >= end:
-                break
-            evaluator.set_loads(self.p[s], self.q[s])
-            ev = evaluator.evaluate_violation(raw.y)
+            named: list[Violation] = []
+            if self.elapsed < end:
+                evaluator.set_loads(self.p[s], self.q[s])
+                named = list(evaluator.evaluate_violation(raw.y).violations)
+            named = named or list(self.incumbent_results[s].violations)
             diagnosis += [ScenarioViolation(v.component, v.index, v.limit, v.amount, v.value,
-                                            scenario=s) for v in ev.violations]
+                                            scenario=s) for v in named]
         for s in bad[: self.options.verdict_scenarios]:
             left = end - self.elapsed
             if left <= 0:

@@ -241,6 +241,17 @@ def print_uncertain_verdict(result: Any) -> None:
                       f"{amount}", style="yellow", markup=False)
     if result.within_limits or not result.has_topology:
         return
+    slack = summary.with_slack if summary is not None else []
+    if not result.diagnosis and slack:
+        # Slack without named limits: never "no slack" beside a table that shows it (ut35:
+        # the diagnosis was empty while scenario A needed 1.74e-3 p.u. of slack).
+        shown = ", ".join(f"{name} ({pu:.3g} p.u.)" for name, pu in slack[:10]) + (
+            " ..." if len(slack) > 10 else "")
+        out.print(f"The topology breaks the limits: the SOCP model needed slack in "
+                  f"{len(slack)} {what}(s), {shown} (its violations per {what} are in the "
+                  f"JSON's {'scenarios' if what == 'scenario' else 'robust'}). Exit code "
+                  f"{EXIT_LIMITS_BROKEN}.", style="red", markup=False)
+        return
     if not result.diagnosis:
         # The model needed no slack in any scenario; the AC power flows (above, and the
         # nominal load's AC check) break the limits: the verdict is the true operating

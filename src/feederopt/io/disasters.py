@@ -8,11 +8,12 @@ JSON::
                    {"name": "C", "probability": 0.1, "broken": ["2", "5", "8", "14", "15"]}]}
 
 or CSV with the columns ``name,probability,broken`` and the broken branch ids separated by ``;``
-(``A,0.9,2;11``). Probabilities must lie in [0, 1] and add up to 1 (within 1e-6); every broken
-id must be a branch of the network (an unknown one gets the hint ``restore --broken`` gives:
-:func:`feederopt.network.id_hints.id_hint`). Every problem found is raised at once as
-``BAD_SCENARIO`` problems of an :class:`~feederopt.errors.InputError` naming the scenario and
-the field.
+(``A,0.9,2;11``), or a table in memory (polars or pandas) with those columns, ``broken`` a
+``;``-separated text or a list of ids (:func:`frame_disasters`). Probabilities must lie in
+[0, 1] and add up to 1 (within 1e-6); every broken id must be a branch of the network (an
+unknown one gets the hint ``restore --broken`` gives: :func:`feederopt.network.id_hints.id_hint`).
+Every problem found is raised at once as ``BAD_SCENARIO`` problems of an
+:class:`~feederopt.errors.InputError` naming the scenario and the field.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io._common import missing, read_text, unknown_file_type, unreadable
+from feederopt.io.frames import as_polars
 from feederopt.network.container import Network
 from feederopt.network.id_hints import id_hint, name_aliases
 
@@ -210,6 +212,26 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
     if problems:
         raise InputError(problems)
     return DisasterSet(tuple(out), description, source)
+
+
+def frame_disasters(table: Any, net: Network) -> DisasterSet:
+    """Validate the disaster scenarios of a table in memory, polars or pandas
+    (:func:`feederopt.io.frames.as_polars`), with the CSV file's columns: ``name`` (optional),
+    ``probability`` and ``broken`` (the ids separated by ``;``, or a list of ids)."""
+    df = as_polars(table, "scenarios")
+    _missing([str(c) for c in df.columns], None, "columns")
+    rows = []
+    for row in df.to_dicts():
+        broken = row.get("broken")
+        if isinstance(broken, str):
+            ids = [b.strip() for b in broken.split(";") if b.strip()]
+        elif broken is None:
+            ids = []
+        else:
+            ids = [str(b) for b in (broken if isinstance(broken, list) else [broken])]
+        rows.append({k: v for k, v in row.items() if v is not None or k == "probability"}
+                    | {"broken": ids})
+    return parse_disasters(rows, net, "", "table in memory")
 
 
 def read_disasters(path: str | Path, net: Network) -> DisasterSet:

@@ -63,6 +63,7 @@ import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io._common import read_long_table, unknown_file_type
+from feederopt.io.frames import as_polars, is_frame, source_problems, table_problem
 from feederopt.io.writing import atomic_file
 from feederopt.network.container import Network
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
@@ -145,6 +146,32 @@ def read_scenario_table(path: str | Path) -> pl.DataFrame:
     return _normalise_columns(df)
 
 
+#: What a scenario table may be given as, and an example (the refusal of anything else).
+SCENARIO_SOURCES = ("a scenario table (a polars or pandas DataFrame, or the path of a "
+                    "CSV/Parquet file)")
+SCENARIO_HINT = "e.g. scenarios='scenarios.parquet' or scenarios=pl.read_csv('scenarios.csv')"
+
+
+def scenario_source_problems(source: object) -> list[Problem]:
+    """The problem of a ``scenarios`` value that is neither a path nor a table in memory
+    (polars or pandas), naming its type only, never its value (empty when it is one)."""
+    if source is None:
+        return [table_problem(source, "scenarios", SCENARIO_SOURCES, SCENARIO_HINT)]
+    return source_problems(source, "scenarios", SCENARIO_SOURCES, SCENARIO_HINT)
+
+
+def scenario_table(source: object) -> pl.DataFrame:
+    """The raw long table (not yet validated) of a path (:func:`read_scenario_table`) or of
+    a table in memory, polars or pandas (:func:`feederopt.io.frames.as_polars`). Anything else
+    is an :class:`InputError` naming its type (:func:`scenario_source_problems`)."""
+    problems = scenario_source_problems(source)
+    if problems:
+        raise InputError(problems)
+    if is_frame(source):
+        return _normalise_columns(as_polars(source, "scenarios"))
+    return read_scenario_table(source)  # type: ignore[arg-type]  # a path (checked above)
+
+
 def _normalise_columns(df: pl.DataFrame) -> pl.DataFrame:
     """Column names in lower case; ``bus`` is accepted for ``element``; ids as strings."""
     df = df.rename({c: c.strip().lower() for c in df.columns})
@@ -164,8 +191,9 @@ def _normalise_columns(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def write_scenarios(table: pl.DataFrame, path: str | Path, *, force: bool = False) -> Path:
-    """Write a long scenario table as ``.parquet`` or ``.csv`` (by the file's suffix),
-    atomically; an existing file is replaced only with ``force``."""
+    """Write a long scenario table (polars or pandas) as ``.parquet`` or ``.csv`` (by the
+    file's suffix), atomically; an existing file is replaced only with ``force``."""
+    table = as_polars(table, "table")
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".parquet", ".csv"):
@@ -179,12 +207,10 @@ def write_scenarios(table: pl.DataFrame, path: str | Path, *, force: bool = Fals
     return path
 
 
-def load_scenarios(network: Network, source: str | Path | pl.DataFrame) -> ScenarioSet:
-    """Read (a path) or take (a DataFrame) a scenario table and resolve it on ``network``."""
-    df = read_scenario_table(source) if not isinstance(source, pl.DataFrame) else (
-        _normalise_columns(source)
-    )
-    return resolve_scenarios(network, df)
+def load_scenarios(network: Network, source: object) -> ScenarioSet:
+    """Read (a path) or take (a polars or pandas DataFrame) a scenario table and resolve it on
+    ``network`` (:func:`scenario_table`)."""
+    return resolve_scenarios(network, scenario_table(source))
 
 
 # ----- validation and resolution ----------------------------------------------------------------
@@ -208,8 +234,10 @@ def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
     The validation is :func:`resolve_scenario_rows`' (on the network's bus ids and in-service
     load ids); a row without a ``kind`` whose element is an out-of-service load is looked up
     among the buses, else an unknown element. Raises :class:`InputError` with every
-    ``BAD_SCENARIO`` problem found.
+    ``BAD_SCENARIO`` problem found. A pandas DataFrame is converted
+    (:func:`feederopt.io.frames.as_polars`).
     """
+    df = as_polars(df, "scenarios")
     if "p_mw__num" not in df.columns and any(c in df.columns for c in ("p_mw", "weight")):
         df = _normalise_columns(df)
     in_service = network.loads.filter(pl.col("in_service"))
@@ -552,12 +580,13 @@ class ScenarioRows:
         return out
 
 
-def resolve_scenario_rows(source: str | Path | pl.DataFrame, load_ids: Sequence[str],
+def resolve_scenario_rows(source: object, load_ids: Sequence[str],
                           bus_ids: Sequence[str],
                           off_service: Sequence[str] = (),
                           generator_ids: Sequence[str] = (),
                           generators_off: Sequence[str] = ()) -> ScenarioRows:
-    """Read (a path) or take (a DataFrame) a scenario table and validate it against the load
+    """Read (a path) or take (a polars or pandas DataFrame: :func:`scenario_table`) a scenario
+    table and validate it against the load
     ids ``load_ids``, bus ids ``bus_ids`` and generating units ``generator_ids`` of a network
     (``off_service``, ``generators_off``: loads and units that exist but are out of service),
     with the rules and ``BAD_SCENARIO`` problems of :func:`resolve_scenarios` (module
@@ -565,8 +594,7 @@ def resolve_scenario_rows(source: str | Path | pl.DataFrame, load_ids: Sequence[
     mixed weights, bad kinds, unknown or out-of-service elements, a load or a unit twice in
     one scenario. A row without a ``kind`` whose element is in ``off_service`` is that load
     (an out-of-service problem). Raises :class:`InputError` with every problem."""
-    df = read_scenario_table(source) if not isinstance(source, pl.DataFrame) else (
-        _normalise_columns(source))
+    df = scenario_table(source)
     if "p_mw__num" not in df.columns and any(c in df.columns for c in ("p_mw", "weight")):
         df = _normalise_columns(df)
     return _validated_rows(df, load_ids, bus_ids, off_service,

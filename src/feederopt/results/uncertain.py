@@ -201,6 +201,13 @@ class StochasticSummary:
                 and s.outcome.relaxation_exact is False]
 
     @property
+    def with_slack(self) -> list[tuple[str, float]]:
+        """The scenarios that need slack in the model at the chosen topology, with their total
+        slack [p.u.], in scenario order."""
+        return [(s.scenario, float(s.outcome.violation_pu or 0.0)) for s in self.scenarios
+                if not s.outcome.feasible]
+
+    @property
     def expected_ac_losses_kw(self) -> float | None:
         """The expectation of the AC losses over the scenarios, ``sum_s w_s L_s^AC`` (``w_s``
         the normalised weights): the true operating points' expected losses beside the
@@ -288,6 +295,13 @@ class RobustSummary:
                 and hit.outcome.feasible and hit.outcome.relaxation_exact is False):
             return [f"extreme point {worst}"]
         return []
+
+    @property
+    def with_slack(self) -> list[tuple[str, float]]:
+        """The extreme points that need slack in the model at the chosen topology, with their
+        total slack [p.u.] (as :attr:`StochasticSummary.with_slack`)."""
+        return [(f"extreme point {v.vertex}", float(v.outcome.violation_pu or 0.0))
+                for v in self.vertices if not v.outcome.feasible]
 
     @property
     def budget_binds_nothing(self) -> bool:

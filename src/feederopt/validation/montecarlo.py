@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
@@ -46,6 +47,7 @@ from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.execution.forking import check_not_forked
 from feederopt.io.digests import input_change_problems
+from feederopt.io.frames import table_problem
 from feederopt.io.scenarios import load_id_hint
 from feederopt.network.container import Network, resolve_branch_ids
 from feederopt.network.limits import held_by_generator
@@ -601,6 +603,9 @@ def check_result(
     check_not_forked("feederopt.check_result")
     from feederopt.cases import load
 
+    if not isinstance(result, dict | str | os.PathLike):  # named by type, never by value
+        raise InputError([table_problem(result, "result", "a result (a dict, as "
+                                        "json.load gives it) or the path of a result file")])
     data = result if isinstance(result, dict) else read_result_to_check(result)
     result_problems(data)
     check_options(samples, uncertainty)
