@@ -70,7 +70,7 @@ def test_info_warns_and_exits_0(tmp_path: Path) -> None:
     assert "problems: none that stop a solve; 1 warning(s) below" in out.output
 
 
-@pytest.mark.parametrize("name", ["case33bw", "case69bw", "case136ma", "cigre_mv",
+@pytest.mark.parametrize("name", ["case33bw", "case69bw", "case84tpc", "case136ma", "cigre_mv",
                                   "mv_oberrhein", "example_multivoltage", "zhang13"])
 def test_no_warning_on_builtin_cases(name: str) -> None:
     assert _bad_load(load(name)) == []

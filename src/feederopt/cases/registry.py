@@ -17,6 +17,9 @@
   a line with a switch at both ends one switchable branch. The other switched grids of
   ``pandapower.networks``, for the benchmark: ``mv_open_ring`` (``simple_mv_open_ring_net``),
   ``example_multivoltage`` and ``lv_schutterwald`` (2940 LV buses, 14 transformers).
+* ``case84tpc``: the 84-bus, 11.4 kV system of Taiwan Power Company (11 feeders, 83
+  sectionalising and 13 tie switches) of Su & Lee, IEEE Trans. Power Delivery 18(3), 2003,
+  shipped in ``cases/data/case84tpc`` (sources in ``cases/data/README.md``).
 * ``zhang13``: the 13-node, 15-line meshed grid of Zhang et al. 2020, Fig. 6, as used by seed 003
   (resilience planning), shipped in ``cases/data/zhang13`` with its disaster-scenario files
   (``cases/data/zhang13/README.md``).
@@ -259,6 +262,12 @@ def _register_builtins() -> None:
         "case69bw",
         _folder_loader(folder),
         "69 bus distribution system from Baran & Wu, with the 5 ties of Chiang & Jean-Jumeau",
+        "feederopt", builtin=True,
+    )
+    _register(
+        "case84tpc",
+        _folder_loader(DATA_DIR / "case84tpc"),
+        "84 bus, 11-feeder distribution system of Taiwan Power Company from Su & Lee 2003",
         "feederopt", builtin=True,
     )
     _register(

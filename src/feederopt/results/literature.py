@@ -6,6 +6,12 @@ relaxation of the AC power flow on a radial network (Farivar & Low, IEEE TPWRS 2
 so no configuration has AC losses below it. A figure at or above the losses of the configuration
 found (checked by the AC power flow) is **attainable**. Anything in between is undecided at
 the gap reached.
+
+A published figure is rounded (:attr:`feederopt.cases.literature.Published.rounding_kw`, half a
+unit of its last digit): the value it stands for may be up to that much larger, so it is
+unattainable only when ``losses_kw + rounding_kw`` is below the bound, and attainable when the
+configuration found has at most ``losses_kw + rounding_kw`` (280.19 kW printed, 280.193 kW
+found: the same configuration, not an undecided or refuted figure).
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ def classify(case: str, lower_bound_kw: float, found_kw: float) -> list[dict[str
     out: list[dict[str, Any]] = []
     for pub in published(case):
         value = pub.losses_kw
-        if bound and value < lower_bound_kw * (1 - 1e-9):
+        top = value + pub.rounding_kw  # the largest value the printed figure stands for
+        if bound and top < lower_bound_kw * (1 - 1e-9):
             verdict = "unattainable"
             reason = (f"{value:.2f} kW is below the proven lower bound {lower_bound_kw:.3f} kW "
                       "of every radial configuration")
@@ -36,6 +43,10 @@ def classify(case: str, lower_bound_kw: float, found_kw: float) -> list[dict[str
             verdict = "attainable"
             reason = (f"the configuration found has {found_kw:.3f} kW (AC), "
                       f"{value - found_kw:.3f} kW less")
+        elif found and top >= found_kw:
+            verdict = "attainable"
+            reason = (f"the configuration found has {found_kw:.3f} kW (AC), which the figure "
+                      f"rounds (± {pub.rounding_kw:g} kW)")
         else:
             verdict = "undecided"
             reason = _undecided_reason(lower_bound_kw if bound else None,
