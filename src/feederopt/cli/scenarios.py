@@ -85,7 +85,7 @@ def loading_limit(result: Any) -> str:
     """The limit beside a loading in % of the rating (:func:`~feederopt.results.result.
     loading_limit_text`): the AC check's, else the ``settings`` the result was found under;
     empty at the data's ratings."""
-    from feederopt.results.result import loading_limit_text
+    from feederopt import loading_limit_text
 
     ac = result.ac_check
     if ac is not None:

@@ -242,7 +242,7 @@ def loading_text(ac: Any) -> str:
     when ``--max-loading`` moved it (:func:`~feederopt.results.result.largest_loading_text`):
     ``49.95 % of its rating (trafo:0; limit 60 %)``, ``61.70 % of its rating (line:21)``;
     ``-`` when no closed branch has a rating."""
-    from feederopt.results.result import largest_loading_text
+    from feederopt import largest_loading_text
 
     if ac.max_loading_element is None:
         return "- (no rated branch)" if ac.converged else "-"

@@ -273,7 +273,7 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
             if load.get("max_loading_percent") is not None:
                 # of the rating, with the --max-loading limit beside it, as a single-phase
                 # solve's AC check gives it
-                from feederopt.results.result import loading_limit_text
+                from feederopt import loading_limit_text
 
                 limit = (loading_limit_text(load.get("loading_limit_percent"))
                          if data.thermal_limits else "")
