@@ -1105,10 +1105,14 @@ def _solve_dopf(net: Network, opts: SolveOptions,
         from feederopt.validation.acopf import ac_opf_polish
 
         committed = {g: on for g, (on, _, _) in summary.settings.gen_dispatch.items()}
-        polish = ac_opf_polish(ac_net, result.branches["closed"].to_numpy(), committed, price,
-                               summary.costs["losses_kw"])
+        check = result.ac_check
+        polish = ac_opf_polish(ac_net, result.branches["closed"].to_numpy(), committed,
+                               summary.costs, check.losses_kw if check is not None and
+                               check.converged else math.nan)
         summary.ac_opf = polish.to_dict()
-        if not polish.converged:  # said, not only a flag in the JSON (user test ut33_dopf #2)
+        # a failure (user test ut33_dopf #2), or a better AC point that the answer does not
+        # use, is said, not only a flag in the JSON
+        if "note" in summary.ac_opf:
             result.extra["notes"] = [*result.extra.get("notes", []), summary.ac_opf["note"]]
     result.dopf = summary
     return result

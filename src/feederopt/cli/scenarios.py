@@ -81,6 +81,19 @@ def loading_cell(ac: Any) -> str:
     return f"{fmt(ac.max_loading_percent, '.2f', ' %')} {element}"
 
 
+def loading_limit(result: Any) -> str:
+    """The limit beside a loading in % of the rating (:func:`~feederopt.results.result.
+    loading_limit_text`): the AC check's, else the ``settings`` the result was found under;
+    empty at the data's ratings."""
+    from feederopt import loading_limit_text
+
+    ac = result.ac_check
+    if ac is not None:
+        return loading_limit_text(ac.loading_limit_percent)
+    settings = result.extra.get("settings") or {}
+    return loading_limit_text(settings.get("max_loading_percent", 100.0))
+
+
 def count_text(n: int) -> str:
     """A count of extreme points for the console: exact up to a million, else rounded (2^96
     printed as 79228162514264337593543950336 is unreadable)."""
@@ -121,12 +134,13 @@ def print_uncertain(result: Any) -> None:
                           else f"{len(ac.violations)} off")
         out.print(table)
         inexact = any(r.outcome.relaxation_exact is False for r in shown)
+        limit = loading_limit(result)
         out.print("losses, slack and V min [p.u.]: the SOCP model's"
                   + (" (marked not exact: the relaxation adds losses no power flow has: note "
                      "below)" if inexact else "") + "; AC: pandapower's power "
                   "flow at the scenario's loads (max loading: the most loaded line or "
-                  "transformer, % of its rating; ok: within every limit; n off: n limits "
-                  "broken)", style="dim", markup=False)
+                  f"transformer, % of its rating{'; ' + limit if limit else ''}; ok: within "
+                  "every limit; n off: n limits broken)", style="dim", markup=False)
         if len(rows) > len(shown):
             out.print(f"({len(rows) - len(shown)} more scenarios in the JSON)")
         if summary.weights_normalised:
@@ -158,7 +172,8 @@ def print_uncertain(result: Any) -> None:
         top = summary.ac_max_loading
         if top is not None:
             out.print(f"largest AC loading over the scenarios: {top[0]:.2f} % of its rating "
-                      f"({top[1]}, scenario {top[2]})", markup=False)
+                      f"({top[1]}, scenario {top[2]}{'; ' + limit if limit else ''})",
+                      markup=False)
     if isinstance(summary, RobustSummary):
         worst_ac = summary.worst_vertex_ac
         head = (f"robust: +-{summary.uncertainty * 100:g} % on "
@@ -186,7 +201,9 @@ def print_uncertain(result: Any) -> None:
                       + ("not converged" if not worst_ac.converged else
                          f"losses {fmt(worst_ac.losses_kw, '.3f', ' kW')}, voltage "
                          f"{volt_range(worst_ac.min_voltage_pu, worst_ac.max_voltage_pu)}, "
-                         f"largest loading {loading_cell(worst_ac)}, "
+                         f"largest loading {loading_cell(worst_ac)}"
+                         + (f" ({limit})" if (limit := loading_limit(result)) else "")
+                         + ", "
                          + ("within the limits" if not worst_ac.violations else
                             f"{len(worst_ac.violations)} limit(s) broken")), markup=False)
     if summary is not None:

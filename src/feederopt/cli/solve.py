@@ -238,11 +238,16 @@ def _finite(x: Any) -> bool:
 
 
 def loading_text(ac: Any) -> str:
-    """The AC check's largest line/transformer loading: ``61.70 % (line:21)``, ``-`` when no
-    closed branch has a rating."""
+    """The AC check's largest line/transformer loading in % of its rating, with the limit
+    when ``--max-loading`` moved it (:func:`~feederopt.results.result.largest_loading_text`):
+    ``49.95 % of its rating (trafo:0; limit 60 %)``, ``61.70 % of its rating (line:21)``;
+    ``-`` when no closed branch has a rating."""
+    from feederopt import largest_loading_text
+
     if ac.max_loading_element is None:
         return "- (no rated branch)" if ac.converged else "-"
-    return f"{fmt(ac.max_loading_percent, '.2f', ' %')} of its rating ({ac.max_loading_element})"
+    return largest_loading_text(ac.max_loading_percent, ac.max_loading_element,
+                                getattr(ac, "loading_limit_percent", 100.0))
 
 
 def not_exact_note(ac: Any, losses_kw: float | None) -> str:
@@ -319,7 +324,7 @@ def print_devices(result: Any) -> None:
             costs.add_row(label, fmt(c[key], ".4f"))
         out.print(costs)
         polish = result.dopf.ac_opf
-        if isinstance(polish, dict) and polish.get("note"):  # the polish failed: why
+        if isinstance(polish, dict) and polish.get("note"):  # failed (why), or better in AC
             out.print("[yellow]note:[/] ", end="")
             out.print(str(polish["note"]), markup=False)
     if result.literature:

@@ -271,9 +271,16 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
             acs.add_row("within voltage limits", _limits_line(ac))
             load = ac.loading
             if load.get("max_loading_percent") is not None:
+                # of the rating, with the --max-loading limit beside it, as a single-phase
+                # solve's AC check gives it
+                from feederopt import loading_limit_text
+
+                limit = (loading_limit_text(load.get("loading_limit_percent"))
+                         if data.thermal_limits else "")
                 acs.add_row("largest loading (lines, transformers)",
-                            f"{load['max_loading_percent']:.1f} % "
-                            f"({load.get('max_loading_element')})")
+                            f"{load['max_loading_percent']:.1f} % of its rating "
+                            f"({load.get('max_loading_element')}"
+                            f"{'; ' + limit if limit else ''})")
             acs.add_row("within ratings",
                         "not judged (--no-thermal-limits)" if not data.thermal_limits
                         else "-" if not ac.converged

@@ -21,6 +21,10 @@ from feederopt.network.schemas import (
     polars_schema,
 )
 
+#: ``Network.meta`` key of :attr:`Network.loading_limit_percent` (set by
+#: :meth:`Network.with_limits`; absent: the data's ratings, 100 %).
+LOADING_LIMIT_KEY = "loading_limit_percent"
+
 
 @dataclass
 class Network:
@@ -266,8 +270,11 @@ class Network:
         without an OLTC, or one that voltage-controlling generators hold whatever their q; no
         band binds it, it keeps its own), every branch rating scaled to
         ``max_loading_percent`` % of itself, or no current and thermal ratings at all
-        (``thermal_limits=False``). The caller checks the values."""
+        (``thermal_limits=False``). The caller checks the values. The scaling is recorded
+        (:attr:`loading_limit_percent`), so that a loading is still reported in % of the
+        rating, not of the limit."""
         buses, branches = self.buses, self.branches
+        meta = dict(self.meta)
         held = pl.Series([v is not None for v in held_set_points(buses, self.generators)],
                          dtype=pl.Boolean)
         for col, value in (("v_min_pu", v_min_pu), ("v_max_pu", v_max_pu)):
@@ -279,10 +286,28 @@ class Network:
                 pl.lit(None, dtype=pl.Float64).alias("i_max_ka"),
                 pl.lit(None, dtype=pl.Float64).alias("s_max_mva"),
             )
+            meta[LOADING_LIMIT_KEY] = None
         elif max_loading_percent is not None:
             k = float(max_loading_percent) / 100.0
             branches = branches.with_columns(pl.col("i_max_ka") * k, pl.col("s_max_mva") * k)
-        return self.replace(buses=buses, branches=branches)
+            held_at = self.loading_limit_percent
+            if held_at is not None:
+                meta[LOADING_LIMIT_KEY] = held_at * k
+        return self.replace(buses=buses, branches=branches, meta=meta)
+
+    @property
+    def loading_limit_percent(self) -> float | None:
+        """The share [%] of each branch's rating that its ``i_max_ka`` and ``s_max_mva`` hold:
+        100 for the data's ratings, ``PCT`` after :meth:`with_limits` scaled them to
+        ``max_loading_percent=PCT`` (``--max-loading PCT``; the product when scaled again),
+        None when :meth:`with_limits` dropped them (``--no-thermal-limits``). A loading in %
+        of the rating is ``loading_limit_percent`` times the current over ``i_max_ka``
+        (user test ut35_dopf #1: a transformer at 49.95 % of its rating, pandapower's
+        ``loading_percent``, was reported at 83.24 %, its share of the 60 % limit)."""
+        if LOADING_LIMIT_KEY not in self.meta:
+            return 100.0
+        value = self.meta[LOADING_LIMIT_KEY]
+        return None if value is None else float(value)
 
     def with_loads_scaled(self, factor: float) -> Network:
         """A copy with every load multiplied by ``factor``."""

@@ -73,6 +73,7 @@ from feederopt.results.result import (
     base_case_kind,
     bound_value,
     branch_label,
+    largest_loading_text,
     switching_text,
 )
 from feederopt.solvers.status import LOSS_PHASE, VIOLATION_PHASE
@@ -630,9 +631,9 @@ def ac_section(r: Mapping[str, Any]) -> str:
     if ac.get("converged"):
         element = ac.get("max_loading_element")
         rows.append('<tr><th scope="row">largest loading (AC, true)</th><td>'
-                    + (f"{fmt(ac.get('max_loading_percent'), '.2f', ' %')} of its rating "
-                       f"({escape(str(element))})" if element is not None
-                       else "- (no rated branch)") + "</td></tr>")
+                    + (escape(largest_loading_text(ac.get("max_loading_percent"), element,
+                                                   ac.get("loading_limit_percent", 100.0)))
+                       if element is not None else "- (no rated branch)") + "</td></tr>")
     if ac.get("within_limits") is not None:
         tol = ac.get("limit_tolerance") or {}
         rows.append(f'<tr><th scope="row">{escape("within the limits (AC, true)")}</th><td>'

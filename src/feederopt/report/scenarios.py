@@ -31,6 +31,7 @@ from html import escape
 from typing import Any
 
 from feederopt.report.page import MAX_ROWS, _finite, _note, fmt, kv_table, section
+from feederopt.results.result import loading_limit_text
 from feederopt.results.uncertain import expected_objective_terms
 
 #: What a limit of a diagnosis or violation entry means.
@@ -204,6 +205,21 @@ def _objective_terms(st: Mapping[str, Any], switching: Any) -> str | None:
                                     dict(switching) if isinstance(switching, Mapping) else None)
 
 
+def _loading_note(r: Mapping[str, Any]) -> str:
+    """What the AC max loading is: % of the rating (pandapower's ``loading_percent``), with
+    the limit the ratings were held to when ``--max-loading`` moved it (the AC check's
+    ``loading_limit_percent``, else ``settings.max_loading_percent``)."""
+    ac = r.get("ac_check")
+    st = r.get("settings")
+    if isinstance(ac, Mapping) and "loading_limit_percent" in ac:
+        limit = loading_limit_text(ac.get("loading_limit_percent"))
+    elif isinstance(st, Mapping):
+        limit = loading_limit_text(st.get("max_loading_percent", 100.0))
+    else:
+        limit = ""
+    return f"in % of the rating{' (' + limit + ')' if limit else ''}"
+
+
 def scenarios_section(r: Mapping[str, Any]) -> str:
     """Every scenario's model and AC figures, its verdict and its broken limits, then the
     expected values and the worst scenario."""
@@ -216,7 +232,8 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
         "include losses that no power flow has, by which it may hold voltages within the "
         "limits that the AC power flow breaks). AC: pandapower's Newton-Raphson "
         "power flow of the chosen topology at the scenario's loads, the true operating "
-        "point; max loading over the rated branches (- when none is rated). The headline "
+        f"point; max loading over the rated branches, {_loading_note(r)} (- when none is "
+        "rated). The headline "
         "figures above are the nominal load's, not a scenario's.")
     body += text_table(SCENARIO_COLUMNS, [_scenario_row(s) for s in rows])
     st = r.get("stochastic")
@@ -280,7 +297,7 @@ def robust_section(r: Mapping[str, Any]) -> str:
         + (f": {', '.join(str(x) for x in loads[:50])}" if loads else "")
         + (" ..." if len(loads) > 50 else "")
         + "). Model: the SOCP relaxation at the chosen topology. The headline figures above "
-        "are the nominal load's.")
+        f"are the nominal load's. AC max loading: {_loading_note(r)}.")
     body += text_table(ROBUST_COLUMNS, [[
         str(v.get("vertex", "-")), _signs(v.get("u")), fmt(v.get("losses_kw"), ".3f"),
         fmt(v.get("violation_pu"), ".3g"), fmt(v.get("min_voltage_pu"), ".4f"),

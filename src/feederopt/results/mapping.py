@@ -223,7 +223,8 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
                           compare=not violating, proven=raw.status is Status.INFEASIBLE
                           and raw.method not in HEURISTIC_METHODS,
                           heuristic=raw.method in HEURISTIC_METHODS,
-                          bus_out=bus_out, lower_bound_kw=bound)
+                          bus_out=bus_out, lower_bound_kw=bound,
+                          loading_limit_percent=(ac_net or net).loading_limit_percent)
     base: dict[str, Any] = {}
     bus_ids_all = pu.bus_ids
     if base_ac is not None:
@@ -406,7 +407,8 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
               notes: list[str] | None = None, compare: bool = True,
               proven: bool = True, heuristic: bool = False,
               bus_out: Callable[[str], Any] | None = None,
-              lower_bound_kw: float = math.nan) -> AcCheck:
+              lower_bound_kw: float = math.nan,
+              loading_limit_percent: float | None = 100.0) -> AcCheck:
     """Compare the SOCP point with the AC power flow; flag an inexact relaxation, and a model
     that does not represent every element exactly (``fidelity``: the model's own power flow
     against the AC one on the same topology; ``notes``: what the reader could not model).
@@ -419,7 +421,9 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
     ``within_limits`` is False, with a warning, when it breaks one. ``lower_bound_kw`` (a
     proven lower bound on the losses of every radial operating point within the limits; NaN
     when the objective is not the losses alone) above the AC losses gets a note: the SOCP
-    relaxation is not exact at this point."""
+    relaxation is not exact at this point. The largest loading is in % of the rating, beside
+    the limit ``loading_limit_percent`` that the ratings were held to
+    (:attr:`~feederopt.network.container.Network.loading_limit_percent`)."""
     warnings: list[str] = []
     model_warning = fidelity.warning(notes) if fidelity is not None else None
     if model_warning:
@@ -430,7 +434,7 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
                "the topology's limits are not verified" if ac.failed else
                "the AC power flow did not converge")
         return AcCheck(False, math.nan, math.nan, math.nan, math.nan, cone_gap, math.nan, False,
-                       (why,), ac.message)
+                       (why,), ac.message, loading_limit_percent=loading_limit_percent)
     dv = float(np.nanmax(np.abs(v - ac.vm_pu))) if np.any(np.isfinite(v)) else math.nan
     diff_pct = -losses_diff_pct(losses_kw, ac.losses_kw)  # (AC - SOCP) / AC
     if not compare:
@@ -492,7 +496,7 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
                    diff_pct, exact, tuple(warnings), ac.message,
                    within_limits=not violations, limit_violations=tuple(violations),
                    max_loading_percent=loading, max_loading_element=element,
-                   model_fidelity=measured)
+                   loading_limit_percent=loading_limit_percent, model_fidelity=measured)
 
 
 def base_loops(f: np.ndarray, t: np.ndarray, closed: np.ndarray,

@@ -123,6 +123,30 @@ def branch_label(row: Any) -> str:
     return f"{row.get('id')} ({row.get('from_bus')}-{row.get('to_bus')}{extra})"
 
 
+def loading_limit_text(limit_percent: Any) -> str:
+    """What follows a loading in % of the rating when the ratings were held to another limit
+    (``AcCheck.loading_limit_percent``, ``settings.max_loading_percent``): ``limit 60 %``
+    after ``--max-loading 60``, ``no limit held`` with ``--no-thermal-limits`` (None), and
+    nothing at 100 % (the rating is the limit). A loading of 49.95 % beside ``limit 60 %``
+    is within it (user test ut35_dopf #1 read 83.24 %, its share of the limit, as "% of its
+    rating")."""
+    if limit_percent is None:
+        return "no limit held"
+    limit = float(limit_percent)
+    return "" if limit == 100.0 else f"limit {limit:g} %"
+
+
+def largest_loading_text(percent: Any, element: Any, limit_percent: Any) -> str:
+    """The largest AC loading for a person: ``49.95 % of its rating (trafo:0; limit 60 %)``
+    (:func:`loading_limit_text`), ``61.70 % of its rating (line:21)`` at the data's ratings."""
+    if percent is None or not math.isfinite(float(percent)):
+        head = "-"
+    else:
+        head = f"{float(percent):.2f} %"
+    limit = loading_limit_text(limit_percent)
+    return f"{head} of its rating ({element}{'; ' + limit if limit else ''})"
+
+
 
 
 @dataclass(frozen=True)
@@ -149,10 +173,17 @@ class AcCheck:
     limit_violations: tuple[dict[str, Any], ...] = ()
     #: The largest loading of a closed line or transformer in the AC power flow, in % of its
     #: rating (pandapower's ``res_line.loading_percent`` / ``res_trafo.loading_percent`` for a
-    #: pandapower net; else ``100 i_ka / i_max_ka``, or ``100 |S_from| / s_max_mva``), and that
-    #: branch's id; NaN and None when no closed branch has a rating (as a scenario's ``ac``).
+    #: pandapower net; else ``100 i_ka / i_max_ka``, or ``100 |S_from| / s_max_mva``, with
+    #: the data's ratings: not of the ``--max-loading`` limit, ``loading_limit_percent``), and
+    #: that branch's id; NaN and None when no closed branch has a rating (as a scenario's
+    #: ``ac``).
     max_loading_percent: float = math.nan
     max_loading_element: str | None = None
+    #: The limit that the check holds each rating to, in % of the rating: 100, the
+    #: ``--max-loading`` value, or None with ``--no-thermal-limits``
+    #: (:attr:`~feederopt.network.container.Network.loading_limit_percent`).
+    #: ``max_loading_percent`` is of the rating, not of this limit.
+    loading_limit_percent: float | None = 100.0
     #: The model's own power flow of the topology against the AC one
     #: (:meth:`feederopt.validation.fidelity.ModelFidelity.to_dict`: ``model_losses_kw``,
     #: ``ac_losses_kw``, ``losses_diff_pct``, ``max_voltage_diff_pu``, ``exact``,
@@ -179,6 +210,7 @@ class AcCheck:
                                   for k, v in d.items()} for d in self.limit_violations],
             "max_loading_percent": _num(self.max_loading_percent),
             "max_loading_element": self.max_loading_element,
+            "loading_limit_percent": _num(self.loading_limit_percent),
             "model_fidelity": self.model_fidelity,
         }
 

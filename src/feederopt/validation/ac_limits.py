@@ -144,11 +144,13 @@ def rating_verdict(network: Network, ac: Any) -> dict[str, Any]:
     them (the branch entries of :func:`ac_limit_violations`, beyond
     :data:`AC_LIMIT_TOLERANCE`): ``within`` (no closed branch over its rating), the largest
     loading ``max_loading_percent`` (pandapower's ``loading_percent``, the AC check's
-    ``max_loading_percent``) and its branch ``max_loading_element`` (None without a rated
+    ``max_loading_percent``: of the data's rating, also when ``network``'s ratings were
+    scaled by ``--max-loading``) and its branch ``max_loading_element`` (None without a rated
     branch), and the branches ``over_rating``, worst first, each with its ``id``, ``limit``
-    (``i_max`` or ``s_max``), AC ``value``, ``rating``, ``unit`` and ``loading_percent``
-    (value / rating). ``feederopt info`` said nothing of a SimBench LV grid's transformer at
-    316 % in its base case, which every solve then reported infeasible (user test ut_sb #3)."""
+    (``i_max`` or ``s_max``), AC ``value``, ``rating`` (the limit held), ``unit`` and
+    ``loading_percent`` (value / rating: of the limit). ``feederopt info`` said nothing of a
+    SimBench LV grid's transformer at 316 % in its base case, which every solve then
+    reported infeasible (user test ut_sb #3)."""
     pu = to_per_unit(network)
     over = [{k: d[k] for k in ("id", "limit", "value", "rating", "unit", "loading_percent")}
             for d in ac_limit_violations(pu, ac, network.bus_id_out)
