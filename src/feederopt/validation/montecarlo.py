@@ -451,10 +451,9 @@ def read_result_document(path: str | Path) -> dict[str, Any]:
     a newer ``schema_version`` than this release reads, a pandapower net, no object."""
     from feederopt._version import check_schema_version
     from feederopt.io._common import unreadable
+    from feederopt.io.writing import result_json_path
 
-    path = Path(path)
-    if path.is_dir():
-        path = path / "result.json"
+    path = result_json_path(path)
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
