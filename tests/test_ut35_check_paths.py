@@ -98,3 +98,62 @@ def test_a_refused_kind_keeps_its_message_for_the_folder(kind: str, tmp_path: Pa
         outputs.append(res.output)
     assert outputs[0] == outputs[1]
     assert "check does not support resilience results" in outputs[0]
+
+
+# ---- the Python API ----------------------------------------------------------------------
+def test_check_partition_result_takes_a_path(folders: dict[str, Path]) -> None:
+    folder = folders["partition"]
+    truth = feederopt.check_partition_result(
+        json.loads((folder / "result.json").read_text(encoding="utf-8")), samples=2,
+        ac_check=False)
+    for given in (folder, str(folder), folder / "result.json", str(folder / "result.json")):
+        assert feederopt.check_partition_result(given, samples=2, ac_check=False) == truth
+
+
+def test_check_schedule_result_takes_a_path(folders: dict[str, Path]) -> None:
+    folder = folders["schedule"]
+    truth = feederopt.check_schedule_result(
+        json.loads((folder / "result.json").read_text(encoding="utf-8")), samples=1)
+    assert truth["served_pct"] == 100.0  # the forecast, served as the schedule planned it
+    for given in (folder, str(folder), folder / "result.json"):
+        assert feederopt.check_schedule_result(given, samples=1) == truth
+
+
+def _problem(call) -> feederopt.Problem:  # type: ignore[no-untyped-def]
+    with pytest.raises(feederopt.InputError) as info:
+        call()
+    (p,) = info.value.problems
+    return p
+
+
+@pytest.mark.parametrize("value", [5, None, ["p13"], 1.5])
+def test_a_value_that_is_no_result_names_the_argument(value: object) -> None:
+    for call, argument in (
+            (lambda: feederopt.check_partition_result(value, samples=1), "doc"),
+            (lambda: feederopt.check_schedule_result(value, samples=1), "doc"),
+            (lambda: feederopt.check_result(value, 1, 0.1), "result"),
+            (lambda: feederopt.read_result(value), "path")):
+        p = _problem(call)  # was AttributeError / TypeError
+        assert p.field == argument and p.message.startswith(f"{argument} must be "), p.message
+        assert type(value).__name__ in p.message  # named by its type
+
+
+def test_a_result_of_another_kind_is_named(folders: dict[str, Path]) -> None:
+    p = _problem(lambda: feederopt.check_partition_result(folders["schedule"], samples=1))
+    assert p.field == "doc" and "(kind 'schedule'), not a partition's" in p.message
+    assert "check_schedule_result" in p.message  # what checks it
+    doc = feederopt.read_result(folders["partition"])
+    p = _problem(lambda: feederopt.check_schedule_result(doc, samples=1))
+    assert p.field == "doc" and "(kind 'partition'), not a schedule's" in p.message
+    p = _problem(lambda: feederopt.check_result(doc, 1, 0.1))
+    assert p.field == "result" and "(kind 'partition'), not a solve's" in p.message
+    p = _problem(lambda: feederopt.check_partition_result(folders["solve"], samples=1))
+    assert "(kind 'solve'), not a partition's" in p.message
+    assert "feederopt.check_result" in p.message
+
+
+def test_check_options_names_a_value_of_the_wrong_type() -> None:
+    p = _problem(lambda: feederopt.check_options("5", 0.1))  # was TypeError
+    assert p.field == "samples" and "'5' (a str)" in p.message
+    p = _problem(lambda: feederopt.check_options(5, "0.1"))
+    assert p.field == "uncertainty" and "'0.1' (a str)" in p.message
