@@ -157,3 +157,35 @@ def test_check_options_names_a_value_of_the_wrong_type() -> None:
     assert p.field == "samples" and "'5' (a str)" in p.message
     p = _problem(lambda: feederopt.check_options(5, "0.1"))
     assert p.field == "uncertainty" and "'0.1' (a str)" in p.message
+
+
+# ---- the public writers of results ---------------------------------------------------------
+WRITERS = {
+    "partition_result_json": lambda out, value: feederopt.partition_result_json(value),
+    "schedule_result_json": lambda out, value: feederopt.schedule_result_json(value),
+    "write_three_phase_folder": lambda out, value: feederopt.write_three_phase_folder(
+        out, value),
+    "write_resilience_folder": lambda out, value: feederopt.write_resilience_folder(
+        out, "zhang13", value),
+    "write_restore_folder": lambda out, value: feederopt.write_restore_folder(
+        out, "zhang13", value),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRITERS))
+def test_a_writer_given_a_path_for_the_result_names_it(name: str, tmp_path: Path) -> None:
+    """Before: AttributeError ('str' object has no attribute 'get' / 'to_dict'), or (the
+    JSON writers) the JSON text '"p13"' as if it were a result."""
+    out = tmp_path / "out"
+    p = _problem(lambda: WRITERS[name](out, "p13"))
+    assert p.field == "result" and p.message.startswith("result must be ")
+    assert f"({name})" in p.message and "'p13' (a str)" in p.message
+    assert not out.exists()  # refused before any work
+
+
+@pytest.mark.parametrize("name", ["write_three_phase_folder", "write_resilience_folder",
+                                  "write_restore_folder"])
+def test_a_folder_writer_given_no_path_names_it(name: str) -> None:
+    with pytest.raises(feederopt.InputError) as info:
+        WRITERS[name](5, "p13")
+    assert {p.field for p in info.value.problems} == {"out", "result"}

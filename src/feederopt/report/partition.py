@@ -22,6 +22,7 @@ import polars as pl
 from feederopt.io.writing import atomic_folder, write_table
 from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.report.page import (
+    check_writer_arguments,
     fmt,
     image,
     json_text,
@@ -315,8 +316,11 @@ def _pct(x: Any) -> float | None:
 
 
 def partition_result_json(result: Mapping[str, Any]) -> str:
-    """The result as JSON text; non-finite numbers become null
-    (:func:`feederopt.report.page.json_text`)."""
+    """The result (a dict: a partition result's ``to_dict()``) as JSON text; non-finite
+    numbers become null (:func:`feederopt.report.page.json_text`). Anything else is an
+    :class:`~feederopt.errors.InputError` naming ``result``."""
+    check_writer_arguments("partition_result_json", result, "a result as a dict",
+                           "give the result's to_dict()")
     return json_text(result)
 
 

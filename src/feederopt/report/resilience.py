@@ -29,6 +29,7 @@ from feederopt.io.writing import atomic_folder, check_output, write_table
 from feederopt.network.container import Network
 from feederopt.report.page import (
     MAX_ROWS,
+    check_writer_arguments,
     fmt,
     image,
     kv_table,
@@ -312,9 +313,13 @@ def render_plan(result: Mapping[str, Any], png: bytes, source: str) -> str:
 def write_resilience_folder(out: str | Path, source: Any, result: Mapping[str, Any], *,
                             force: bool = False) -> Path:
     """Write ``result.json``, ``plan.png`` and ``report.html`` into the folder ``out``
-    (atomically; an existing folder only with ``force``)."""
+    (atomically; an existing folder only with ``force``) for ``result``, a plan's dict
+    (:func:`feederopt.plan`'s ``to_dict()``). An ``out`` or ``result`` of the wrong type is
+    an :class:`~feederopt.errors.InputError` naming it."""
     from feederopt.cases import load
 
+    check_writer_arguments("write_resilience_folder", result, "a plan's result as a dict",
+                           "give the result's to_dict()", out=out)
     net = source if isinstance(source, Network) else load(source)
     fig = plan_figure(net, result)
     png = figure_png(fig)
@@ -443,9 +448,13 @@ def write_restore_folder(out: str | Path, source: Any, result: RestoreResult, *,
     :class:`~feederopt.network.container.Network`), atomically. An existing ``out`` is
     replaced only with ``force``, and then only an empty folder or an earlier result folder,
     never a file of the user's under a name the folder gets
-    (:func:`feederopt.io.writing.output_problems`)."""
+    (:func:`feederopt.io.writing.output_problems`). An ``out`` or ``result`` of the wrong
+    type is an :class:`~feederopt.errors.InputError` naming it."""
     from feederopt.cases import load
 
+    check_writer_arguments("write_restore_folder", result, "what feederopt.restore returns",
+                           "give the result of feederopt.restore itself", expected=RestoreResult,
+                           out=out)
     check_output(out, force=force, folder=True, command="restore",
                  inputs=[source] if isinstance(source, str | Path) else [])
     net = source if isinstance(source, Network) else load(source)
