@@ -44,7 +44,7 @@ if TYPE_CHECKING:
         resolve_scenarios,
         write_scenarios,
     )
-    from feederopt.io.writing import check_output, output_problems, write_text
+    from feederopt.io.writing import check_output, output_problems, result_json_path, write_text
     from feederopt.network.limits import operating_limits
     from feederopt.network.topology import base_case_unsupplied
     from feederopt.options import Method, SolveOptions, solve_options
@@ -134,6 +134,7 @@ _FOR_CLI = {
     "write_text": "feederopt.io.writing",
     "check_output": "feederopt.io.writing",
     "output_problems": "feederopt.io.writing",
+    "result_json_path": "feederopt.io.writing",
     "generate_scenarios": "feederopt.io.scenarios",
     "generation_by_bus": "feederopt.io.scenarios",
     "resolve_scenarios": "feederopt.io.scenarios",
@@ -259,6 +260,7 @@ __all__ = [
     "read_result_to_check",
     "resolve_scenarios",
     "restore",
+    "result_json_path",
     "save",
     "save_json",
     "schedule",

@@ -25,9 +25,10 @@ Each solve runs the same steps, each written once here:
 from __future__ import annotations
 
 import math
+import os
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -630,8 +631,14 @@ def read_result(path: str | Path, *, tables: bool = False) -> dict[str, Any] | R
     ``switching``) are in ``other_tables`` and its figures in ``images``. A JSON file holds no
     tables: ``tables=True`` on one is a typed problem."""
     check_not_forked("feederopt.read_result")
+    from feederopt.io.frames import table_problem
     from feederopt.validation.montecarlo import read_result_document
 
+    if not isinstance(path, str | os.PathLike):  # was pathlib's TypeError (user test ut35)
+        raise InputError([table_problem(
+            path, "path", "the path of a result JSON file or result folder",
+            "give the --json file or --out folder (a str or Path) that a feederopt command, "
+            "or feederopt.save, wrote")])
     doc = read_result_document(path)
     _check_document(doc, path)
     if not tables:
@@ -684,6 +691,34 @@ def _check_document(doc: dict[str, Any], path: str | Path) -> None:
                           f"from_dict, cannot take ({why})",
                           "write it again with feederopt.save or `feederopt solve FEEDER.dss "
                           "--out DIR`") from None
+
+
+def result_document(doc: Any, *, function: str, argument: str, kind: str) -> dict[str, Any]:
+    """The result of ``kind`` (``"partition"``, ``"schedule"``) that a check function
+    (``function``) is given as ``argument``: a dict (the result's ``to_dict()``, or its JSON
+    read back), or the path of its JSON file or result folder, read with :func:`read_result`.
+    Anything else, or a result of another kind, is an :class:`InputError` naming the argument
+    (and the kind, and what checks it). Before (user test ut35),
+    ``check_partition_result("p13")`` raised ``AttributeError: 'str' object has no attribute
+    'get'``; a dict without a ``kind`` (one edited by hand) is taken as it is."""
+    from feederopt._version import document_kind
+    from feederopt.io.frames import table_problem
+    from feederopt.validation.montecarlo import other_kind_text
+
+    if isinstance(doc, str | os.PathLike):
+        doc = read_result(Path(doc))
+    elif not isinstance(doc, Mapping):  # named by its type, never by its value
+        raise InputError([table_problem(
+            doc, argument, f"a {kind} result (a dict) or the path of its JSON file or result "
+            f"folder ({function})", f"give the result's to_dict(), feederopt.read_result(path), "
+            f"or the path that `feederopt {kind} --json FILE` or `--out DIR` wrote")])
+    got = document_kind(doc)
+    if got is not None and got != kind:
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "options", f"the result ({argument}) is "
+            + other_kind_text(got, kind, f"{function} checks a {kind} result"), field=argument,
+            hint=f"give the result of `feederopt {kind}` (feederopt.{kind})")])
+    return dict(doc)
 
 
 def _inputs(result: Result) -> list[str]:

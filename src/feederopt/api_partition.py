@@ -9,8 +9,9 @@ Algorithm 1 of seed 001 or by the extensive form (:mod:`feederopt.algorithms.par
 from __future__ import annotations
 
 import math
+import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from feederopt.errors import InputError, OutputNotWrittenError, Problem, Problem
 from feederopt.execution.forking import check_not_forked
 from feederopt.io.digests import input_change_problems, input_digests
 from feederopt.io.frames import source_problems
-from feederopt.io.writing import output_problems
+from feederopt.io.writing import output_problems, result_json_path
 from feederopt.options import TIME_LIMIT_S, option_names, time_limit_problems, workers_problems
 from feederopt.problems.partition import (
     PartitionPlan,
@@ -506,15 +507,19 @@ def _bad_result(path: str, message: str) -> InputError:
 
 
 @option_names(TIME_LIMIT_S)
-def check_partition_result(doc: dict[str, Any], *, samples: int,
+def check_partition_result(doc: Mapping[str, Any] | str | Path, *, samples: int,
                            uncertainty: float | None = None, ac_check: bool = True,
                            seed: int = 0, time_limit_s: float = 600.0,
-                           path: str = "result",
+                           path: str | None = None,
                            progress: ProgressCallback | None = None,
                            notice: Callable[[str], None] | None = None) -> SampleChecks:
     """The post-analyses of seed 001 (IV-D, IV-E; see :func:`partition`) for a partition result
-    read back from its JSON (``doc``, ``kind == "partition"``), in the box of ``uncertainty``
-    (default: the result's). The problem is rebuilt from the result's ``inputs`` (source,
+    (``doc``, ``kind == "partition"``: the result's ``to_dict()`` or its JSON read back as a
+    dict, or the path of its JSON file or result folder, read with
+    :func:`feederopt.read_result`; anything else, or a result of another kind, is an
+    :class:`InputError` naming ``doc``), in the box of ``uncertainty`` (default: the
+    result's). ``path`` names the result in the problems (default: the file read, else
+    ``"result"``). The problem is rebuilt from the result's ``inputs`` (source,
     settings, uncertain loads, k_der); a result that cannot be rebuilt raises
     :class:`InputError`. ``progress`` gets each sample, as :func:`partition`'s. The feeder and
     settings files are read again: one that changed since the partition (its SHA-256 against
@@ -522,10 +527,16 @@ def check_partition_result(doc: dict[str, Any], *, samples: int,
     records no hashes gets a warning in ``notice`` (if given)
     (:func:`~feederopt.io.digests.input_change_problems`)."""
     check_not_forked("feederopt.check_partition_result")
+    from feederopt.api import result_document
+
+    if path is None:
+        path = str(result_json_path(doc)) if isinstance(doc, str | os.PathLike) else "result"
+    doc = result_document(doc, function="check_partition_result", argument="doc",
+                          kind="partition")
     problems: list[Problem] = []
-    if samples < 1:
+    if isinstance(samples, bool) or not isinstance(samples, int | np.integer) or samples < 1:
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                                f"samples must be at least 1, not {samples}", (str(samples),),
+                                f"samples must be at least 1, not {samples!r}", (str(samples),),
                                 "samples"))
     x = doc.get("uncertainty") if uncertainty is None else uncertainty
     xf = float(x) if isinstance(x, int | float) and not isinstance(x, bool) else math.nan

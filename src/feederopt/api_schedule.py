@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -514,12 +514,15 @@ def _checked_topology(d: ScheduleData, open_by_hour: Any, branch_ids: list[str]
 
 
 @option_names(TIME_LIMIT_S)
-def check_schedule_result(doc: dict[str, Any], *, samples: int, seed: int = 0,
+def check_schedule_result(doc: Mapping[str, Any] | str | Path, *, samples: int, seed: int = 0,
                           time_limit_s: float = 600.0, prior_problems: Sequence[Problem] = (),
                           notice: Callable[[str], None] | None = None,
                           progress: ProgressCallback | None = None) -> dict[str, Any]:
-    """``feederopt check`` of a schedule result (its JSON): rebuild the problem from the
-    recorded inputs and settings, fix the recorded first stage (topology and storage modes)
+    """``feederopt check`` of a schedule result (``doc``: the result's ``to_dict()`` or its
+    JSON read back as a dict, or the path of its JSON file or result folder, read with
+    :func:`feederopt.read_result`; anything else, or a result of another kind, is an
+    :class:`InputError` naming ``doc``): rebuild the problem from the recorded inputs and
+    settings, fix the recorded first stage (topology and storage modes)
     and report the share of ``samples`` realisations of the budget
     set served without slack (with ``dg_commitment`` the recorded DG commitment is fixed too).
 
@@ -539,6 +542,10 @@ def check_schedule_result(doc: dict[str, Any], *, samples: int, seed: int = 0,
     report's ``notes``) that the files cannot be verified
     (:func:`~feederopt.io.digests.input_change_problems`)."""
     check_not_forked("feederopt.check_schedule_result")
+    from feederopt.api import result_document
+
+    doc = result_document(doc, function="check_schedule_result", argument="doc",
+                          kind="schedule")
     problems = [*prior_problems, *check_schedule_problems(doc, samples=samples)]
     inputs = doc.get("inputs") or {}
     source = inputs.get("source")

@@ -525,15 +525,20 @@ def check(
         check_output,
         check_result,
         read_result_to_check,
+        result_json_path,
         stamped,
         write_text,
     )
     from feederopt.api import seed_problem
     from feederopt.cli.app import cli_load
 
+    # A result folder is checked as its result.json, whatever its kind: read, named in the
+    # messages and kept from --json alike (user test ut35: a partition folder was refused as
+    # "not a solve's" while its result.json was checked)
+    result_file = str(result_json_path(result_file))
     if seed < 0:  # every kind of result draws with numpy, which takes seeds >= 0
         raise InputError([seed_problem(seed)])
-    sched = _schedule_doc(result_file)
+    sched = _kind_doc(result_file, "schedule")
     if sched is not None:  # a schedule result (feederopt schedule --json/--out): its own set
         _check_schedule(sched, samples=samples, seed=seed, json_file=json_file, force=force,
                         quiet=quiet, verbose=verbose, inputs=[result_file],
@@ -552,7 +557,7 @@ def check(
             + ("three-phase scenario result's OpenDSS check of each scenario is in its "
                "scenarios.per_scenario" if three.get("scenarios") else
                "three-phase result's OpenDSS check is in its ac_check"))])
-    doc = _partition_doc(result_file)
+    doc = _kind_doc(result_file, "partition")
     if doc is not None:
         limit_given = [k for k, v in _limit_options(v_min, v_max, max_loading).items() if v]
         if limit_given:
@@ -883,8 +888,7 @@ def _check_schedule(doc: dict[str, Any], *, samples: int, seed: int, json_file: 
 def _three_phase_doc(result_file: str) -> dict[str, Any] | None:
     """The result JSON when it is a three-phase solve result (``feederopt solve FILE.dss
     --json``: open switches, no open branches), else None."""
-    path = Path(result_file)
-    doc = _json_doc(path / "result.json" if path.is_dir() else path)
+    doc = _json_doc(Path(result_file))
     if doc is not None and "open_branches" not in doc and "open_switches" in doc:
         return doc
     return None
@@ -902,16 +906,9 @@ def _json_doc(path: Path) -> dict[str, Any] | None:
     return doc if isinstance(doc, dict) else None
 
 
-def _schedule_doc(result_file: str) -> dict[str, Any] | None:
-    """The result JSON (a file, or a folder's result.json) when it is a schedule result."""
-    path = Path(result_file)
-    return _partition_doc(str(path / "result.json") if path.is_dir() else result_file,
-                          kind="schedule")
-
-
-def _partition_doc(result_file: str, kind: str = "partition") -> dict[str, Any] | None:
-    """The result JSON when it is a partition result (``"kind": "partition"``), else None (the
-    ordinary reader then reports what is wrong with it)."""
+def _kind_doc(result_file: str, kind: str) -> dict[str, Any] | None:
+    """The result JSON when it is a result of ``kind`` (``"kind": "partition"`` or
+    ``"schedule"``), else None (the ordinary reader then reports what is wrong with it)."""
     doc = _json_doc(Path(result_file))
     return doc if doc is not None and doc.get("kind") == kind else None
 

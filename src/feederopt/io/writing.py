@@ -57,6 +57,16 @@ def _problem(kind: ProblemKind, path: Path, message: str, option: str | None,
 RESULT_MARKER = "result.json"
 
 
+def result_json_path(path: str | os.PathLike[str]) -> Path:
+    """The JSON document of a result given as ``path``: a result folder's ``result.json``
+    (:data:`RESULT_MARKER`), else ``path`` itself (a ``--json`` file). Every reader of a
+    result resolves a folder here, so that a folder is read exactly as its result.json is
+    (user test ut35: ``feederopt check`` refused a partition folder whose result.json it
+    checked)."""
+    path = Path(path)
+    return path / RESULT_MARKER if path.is_dir() else path
+
+
 def _is_result(marker: Path) -> bool:
     """``marker`` is a result.json that feederopt wrote: a JSON object with a ``status`` (every
     result kind has one); a stray ``{}`` does not make a folder of the user's files one."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import os
 from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
@@ -63,6 +64,32 @@ def fmt(x: Any, spec: str = ".3f", unit: str = "") -> str:
     if text.startswith("-") and not any(c in "123456789" for c in text.split("e")[0]):
         text = text[1:]  # a value that rounds to zero has no sign (not "-0.00")
     return f"{text}{unit}"
+
+
+#: ``out`` of :func:`check_writer_arguments` for a writer without one.
+NO_OUT = object()
+
+
+def check_writer_arguments(function: str, result: Any, takes: str, hint: str, *,
+                           expected: type | tuple[type, ...] = Mapping,
+                           out: Any = NO_OUT) -> None:
+    """An :class:`~feederopt.errors.InputError` naming each argument of a public writer of
+    results (``function``) that is of the wrong type, before any work: ``result`` not an
+    ``expected`` (``takes`` and ``hint`` say what to give), ``out`` (unless :data:`NO_OUT`)
+    not a path. Before (user test ut35), ``write_three_phase_folder(out, "p13")`` raised
+    ``AttributeError: 'str' object has no attribute 'get'`` and ``partition_result_json("p13")``
+    returned the JSON text ``"p13"``."""
+    from feederopt.errors import InputError
+    from feederopt.io.frames import table_problem
+
+    problems = []
+    if out is not NO_OUT and not isinstance(out, str | os.PathLike):
+        problems.append(table_problem(out, "out", f"the path to write ({function})",
+                                      "give a str or Path"))
+    if not isinstance(result, expected):  # named by its type (a scalar: its short repr)
+        problems.append(table_problem(result, "result", f"{takes} ({function})", hint))
+    if problems:
+        raise InputError(problems)
 
 
 def json_text(value: Any) -> str:

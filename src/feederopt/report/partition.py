@@ -22,6 +22,7 @@ import polars as pl
 from feederopt.io.writing import atomic_folder, write_table
 from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.report.page import (
+    check_writer_arguments,
     fmt,
     image,
     json_text,
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
 GREY = "#9ca3af"
 #: The ``gid`` of the bus scatter in :func:`microgrid_figure` (its face colours are the buses').
 BUS_GID = "buses"
+#: The ``gid`` of the discs in the bus colours under the grid-forming stars.
+GRID_FORMING_GID = "grid_forming_buses"
 
 
 def palette(k: int) -> str:
@@ -100,8 +103,9 @@ def _normally_closed(net: ThreePhaseNetwork, br: pl.DataFrame) -> np.ndarray:
 def microgrid_figure(net: ThreePhaseNetwork, result: Mapping[str, Any]) -> Figure:
     """The feeder with each energised microgrid in its own colour (:func:`bus_colours`),
     de-energised buses grey, open switches dashed (bent around buses they do not connect),
-    grid-forming DERs as stars, the grid-following DERs of energised blocks (those the plan
-    dispatches) as triangles."""
+    grid-forming DERs as stars on a disc in their bus's colour, the grid-following DERs of
+    energised blocks (those the plan dispatches) as triangles. The legend lists only what is
+    drawn."""
     plt = _pyplot()
     ids = [str(b) for b in net.buses["id"].to_list()]
     index = {b: i for i, b in enumerate(ids)}
@@ -141,14 +145,21 @@ def microgrid_figure(net: ThreePhaseNetwork, result: Mapping[str, Any]) -> Figur
         ax.plot(path[:, 0], path[:, 1], color=face[a] if same else "0.55",
                 lw=2.0 if same else 1.0, ls="-" if c else "--", zorder=1)
     on, off = switch & closed, switch & ~closed
+    # a legend entry only for what is drawn (an empty scatter keeps its label: user test ut35)
     ax.scatter(mid[on, 0], mid[on, 1], marker="s", s=22, c="k", zorder=2,
-               label="closed switch")
+               label="closed switch" if on.any() else "_nolegend_")
     ax.scatter(mid[off, 0], mid[off, 1], marker="s", s=22, facecolors="white",
-               edgecolors="k", zorder=2, label="open switch (dashed)")
+               edgecolors="k", zorder=2, label="open switch (dashed)" if off.any() else
+               "_nolegend_")
     ax.scatter(pos[:, 0], pos[:, 1], c=face, s=60, zorder=3, edgecolors="k", linewidths=0.4,
                gid=BUS_GID)
     if gf_buses:
         g = [index[b] for b in gf_buses]
+        # the bus's colour as a disc wider than the star, under it: the star (s=260) covered
+        # the bus marker (s=60), and a one-bus microgrid (ieee13mod's 801) had its colour,
+        # listed in the legend, nowhere in the figure (user test ut35)
+        ax.scatter(pos[g, 0], pos[g, 1], s=440, c=[face[i] for i in g], edgecolors="k",
+                   linewidths=0.4, zorder=3.5, gid=GRID_FORMING_GID)
         ax.scatter(pos[g, 0], pos[g, 1], marker="*", s=260, c="gold", edgecolors="k",
                    zorder=4.5, label="grid-forming DER")
     if gfl_buses:
@@ -169,10 +180,12 @@ def microgrid_figure(net: ThreePhaseNetwork, result: Mapping[str, Any]) -> Figur
                     if blk.get("energised") and int(blk.get("component", -1)) >= 0})
     for k in comps:
         ax.scatter([], [], c=palette(k), s=60, edgecolors="k", label=f"microgrid {k}")
-    ax.scatter([], [], c=GREY, s=60, edgecolors="k", label="de-energised")
+    if GREY in face:
+        ax.scatter([], [], c=GREY, s=60, edgecolors="k", label="de-energised")
     if n <= 150:
         for i, bid in enumerate(ids):
-            ax.annotate(bid, pos[i], fontsize=6, xytext=(3, 3), textcoords="offset points")
+            ax.annotate(bid, pos[i], fontsize=6, xytext=(3, 3), textcoords="offset points",
+                        zorder=5)  # over a grid-forming bus's disc
     ax.legend(loc="best", fontsize=8)
     ax.set_title(f"{result.get('case', '')}: {len(comps)} microgrid(s), "
                  f"{result.get('energised_blocks', '-')} energised block(s)")
@@ -249,7 +262,8 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
                 f"{len(r.get('blocks', []))} blocks energised, "
                 f"{len(r.get('microgrids') or [])} microgrid(s)", "One colour per energised "
                 "microgrid; "
-                "de-energised blocks grey; open switches dashed; stars: grid-forming DERs."))
+                "de-energised blocks grey; open switches dashed; stars: grid-forming DERs, on "
+                "a disc in their bus's colour."))
             + section("blocks", "Blocks", records_table(blocks) if blocks else "-")
             + section("der_phases", "DER set-points per phase",
                       records_table(der_rows) if der_rows else "-")
@@ -315,8 +329,11 @@ def _pct(x: Any) -> float | None:
 
 
 def partition_result_json(result: Mapping[str, Any]) -> str:
-    """The result as JSON text; non-finite numbers become null
-    (:func:`feederopt.report.page.json_text`)."""
+    """The result (a dict: a partition result's ``to_dict()``) as JSON text; non-finite
+    numbers become null (:func:`feederopt.report.page.json_text`). Anything else is an
+    :class:`~feederopt.errors.InputError` naming ``result``."""
+    check_writer_arguments("partition_result_json", result, "a result as a dict",
+                           "give the result's to_dict()")
     return json_text(result)
 
 

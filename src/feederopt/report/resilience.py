@@ -29,6 +29,7 @@ from feederopt.io.writing import atomic_folder, check_output, write_table
 from feederopt.network.container import Network
 from feederopt.report.page import (
     MAX_ROWS,
+    check_writer_arguments,
     fmt,
     image,
     kv_table,
@@ -102,10 +103,12 @@ def _grid(net: Network) -> _Grid:
 
 
 def _draw_operation(ax: Any, grid: _Grid, op: Mapping[str, Any], broken: set[str],
-                    hardened: set[str], sites: set[str]) -> None:
+                    hardened: set[str], sites: set[str]) -> set[str]:
     """One operation on the grid (module docstring): hardened lines thick blue, broken ones
-    red dotted, closed black, open grey dashed, shedding buses red, backup DGs green."""
+    red dotted, closed black, open grey dashed, shedding buses red, backup DGs green. Returns
+    what it drew, as keys of :data:`LEGEND`."""
     pos, index, small = grid.pos, grid.index, grid.small
+    drawn: set[str] = set()
     live = set(op.get("energised_buses", []))
     closed = set(op.get("closed_lines", [])) | {b for b, a, _ in grid.branches
                                                 if b in grid.internal and a in live}
@@ -115,12 +118,16 @@ def _draw_operation(ax: Any, grid: _Grid, op: Mapping[str, Any], broken: set[str
         ys = [pos[index[a], 1], pos[index[b], 1]]
         if bid in hardened:
             ax.plot(xs, ys, color=HARDENED, lw=4.5, zorder=2, solid_capstyle="round")
+            drawn.add("hardened")
         if bid in broken and bid not in hardened:
             ax.plot(xs, ys, color=SHED, lw=1.6, ls=":", zorder=3)
+            drawn.add("broken")
         elif bid in closed:
             ax.plot(xs, ys, color="black", lw=1.4, zorder=3)
+            drawn.add("closed")
         else:
             ax.plot(xs, ys, color="0.75", lw=1.0, ls="--", zorder=1)
+            drawn.add("open")
         if small:
             ax.text(np.mean(xs), np.mean(ys), bid, fontsize=6, color="0.3", zorder=5,
                     ha="center", va="center", bbox={"fc": "white", "ec": "none", "pad": 0.3})
@@ -130,27 +137,42 @@ def _draw_operation(ax: Any, grid: _Grid, op: Mapping[str, Any], broken: set[str
     size = 30 + 90 * share if small else 6 + 30 * share
     ax.scatter(pos[:, 0], pos[:, 1], s=size, c=colour, edgecolors="0.2", linewidths=0.6,
                zorder=4)
+    if (share > 1e-6).any():
+        drawn.add("shed")
     site_idx = [index[b] for b in sites if b in index]
     if site_idx:
         ax.scatter(pos[site_idx, 0], pos[site_idx, 1], marker="s", s=120 if small else 40,
                    facecolors="none", edgecolors=DG, linewidths=2.0, zorder=6)
+        drawn.add("dg")
     if small:
         for i, b in enumerate(grid.ids):
             ax.annotate(b, pos[i], xytext=(4, 4), textcoords="offset points", fontsize=7)
+    return drawn
 
 
-def _legend(fig: Any, hardened: bool) -> None:
+#: The legend's entries, in its order: what :func:`_draw_operation` draws, by key, and its
+#: label.
+LEGEND = {"hardened": "hardened line", "broken": "broken line", "closed": "closed line",
+          "open": "open line", "dg": "backup DG", "shed": "bus shedding load"}
+
+
+def _legend(fig: Any, drawn: set[str]) -> None:
+    """The figure's legend: an entry for each thing drawn in some panel, none for the others
+    (user test ut35: a restoration without backup DGs listed "backup DG")."""
     from matplotlib.lines import Line2D
 
-    handles = ([Line2D([], [], color=HARDENED, lw=4.5, label="hardened line")] if hardened
-               else []) + [
-        Line2D([], [], color=SHED, lw=1.6, ls=":", label="broken line"),
-        Line2D([], [], color="black", lw=1.4, label="closed line"),
-        Line2D([], [], color="0.75", lw=1.0, ls="--", label="open line"),
-        Line2D([], [], marker="s", color=DG, ls="", mfc="none", label="backup DG"),
-        Line2D([], [], marker="o", color=SHED, ls="", label="bus shedding load")]
-    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8,
-               frameon=False)
+    style: dict[str, dict[str, Any]] = {
+        "hardened": {"color": HARDENED, "lw": 4.5},
+        "broken": {"color": SHED, "lw": 1.6, "ls": ":"},
+        "closed": {"color": "black", "lw": 1.4},
+        "open": {"color": "0.75", "lw": 1.0, "ls": "--"},
+        "dg": {"marker": "s", "color": DG, "ls": "", "mfc": "none"},
+        "shed": {"marker": "o", "color": SHED, "ls": ""}}
+    handles = [Line2D([], [], label=label, **style[key]) for key, label in LEGEND.items()
+               if key in drawn]
+    if handles:
+        fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8,
+                   frameon=False)
 
 
 def plan_figure(net: Network, result: Mapping[str, Any]) -> Figure:
@@ -166,13 +188,14 @@ def plan_figure(net: Network, result: Mapping[str, Any]) -> Figure:
     fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.4 * rows), squeeze=False)
     for ax in axes.ravel():
         ax.set_axis_off()
+    drawn: set[str] = set()
     for ax, sc in zip(axes.ravel(), scenarios or [{}], strict=False):
         op = sc.get("operation", {})
-        _draw_operation(ax, grid, op, set(sc.get("broken", [])), hardened, sites)
+        drawn |= _draw_operation(ax, grid, op, set(sc.get("broken", [])), hardened, sites)
         title = (f"{sc.get('name', '')} (p = {sc.get('probability', 0):g}): "
                  f"shed {op.get('shed_kw', 0.0):,.1f} kW") if sc else "no scenario"
         ax.set_title(title, fontsize=9)
-    _legend(fig, hardened=True)
+    _legend(fig, drawn)
     fig.suptitle(f"{result.get('case', '')}: hardened {', '.join(sorted(hardened)) or '-'}; "
                  f"DGs at {', '.join(sorted(sites)) or '-'}", fontsize=11)
     fig.tight_layout(rect=(0, 0.05, 1, 0.95))
@@ -182,15 +205,16 @@ def plan_figure(net: Network, result: Mapping[str, Any]) -> Figure:
 def restoration_figure(net: Network, result: Mapping[str, Any]) -> Figure:
     """A restoration (``restore``'s result document) on the grid: the broken lines red
     dotted, the closed lines black, the open ones grey dashed, the buses that shed load red
-    (sized by the shed share), the backup DGs green (module docstring)."""
+    (sized by the shed share), the backup DGs green (module docstring); the legend lists
+    only what is drawn."""
     plt = _pyplot()
     grid = _grid(net)
     fig, ax = plt.subplots(figsize=(7.5, 6.0) if grid.small else (10.0, 8.0))
     ax.set_axis_off()
     op = result.get("operation") or {}
-    _draw_operation(ax, grid, op, set(result.get("broken", [])), set(),
-                    set(result.get("dg_sites", [])))
-    _legend(fig, hardened=False)
+    drawn = _draw_operation(ax, grid, op, set(result.get("broken", [])), set(),
+                            set(result.get("dg_sites", [])))
+    _legend(fig, drawn)
     fig.suptitle(f"{result.get('case', '')}: lines {', '.join(result.get('broken', [])) or '-'}"
                  f" broken; shed {fmt(op.get('shed_kw'), ',.1f', ' kW')}", fontsize=11)
     fig.tight_layout(rect=(0, 0.06, 1, 0.95))
@@ -312,9 +336,13 @@ def render_plan(result: Mapping[str, Any], png: bytes, source: str) -> str:
 def write_resilience_folder(out: str | Path, source: Any, result: Mapping[str, Any], *,
                             force: bool = False) -> Path:
     """Write ``result.json``, ``plan.png`` and ``report.html`` into the folder ``out``
-    (atomically; an existing folder only with ``force``)."""
+    (atomically; an existing folder only with ``force``) for ``result``, a plan's dict
+    (:func:`feederopt.plan`'s ``to_dict()``). An ``out`` or ``result`` of the wrong type is
+    an :class:`~feederopt.errors.InputError` naming it."""
     from feederopt.cases import load
 
+    check_writer_arguments("write_resilience_folder", result, "a plan's result as a dict",
+                           "give the result's to_dict()", out=out)
     net = source if isinstance(source, Network) else load(source)
     fig = plan_figure(net, result)
     png = figure_png(fig)
@@ -443,9 +471,13 @@ def write_restore_folder(out: str | Path, source: Any, result: RestoreResult, *,
     :class:`~feederopt.network.container.Network`), atomically. An existing ``out`` is
     replaced only with ``force``, and then only an empty folder or an earlier result folder,
     never a file of the user's under a name the folder gets
-    (:func:`feederopt.io.writing.output_problems`)."""
+    (:func:`feederopt.io.writing.output_problems`). An ``out`` or ``result`` of the wrong
+    type is an :class:`~feederopt.errors.InputError` naming it."""
     from feederopt.cases import load
 
+    check_writer_arguments("write_restore_folder", result, "what feederopt.restore returns",
+                           "give the result of feederopt.restore itself", expected=RestoreResult,
+                           out=out)
     check_output(out, force=force, folder=True, command="restore",
                  inputs=[source] if isinstance(source, str | Path) else [])
     net = source if isinstance(source, Network) else load(source)

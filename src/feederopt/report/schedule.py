@@ -19,6 +19,7 @@ import numpy as np
 
 from feederopt.io.writing import atomic_folder
 from feederopt.report.page import (
+    check_writer_arguments,
     fmt,
     image,
     kv_table,
@@ -43,8 +44,11 @@ if TYPE_CHECKING:
 
 
 def schedule_result_json(result: Mapping[str, Any]) -> str:
-    """The result as JSON text; non-finite numbers become null (the partition result's
-    writer, which is generic)."""
+    """The result (a dict: a schedule result's ``to_dict()``) as JSON text; non-finite
+    numbers become null (the partition result's writer, which is generic). Anything else is
+    an :class:`~feederopt.errors.InputError` naming ``result``."""
+    check_writer_arguments("schedule_result_json", result, "a result as a dict",
+                           "give the result's to_dict()")
     return partition_result_json(result)
 
 

@@ -47,6 +47,7 @@ from feederopt.io.writing import atomic_folder
 from feederopt.report.page import (
     _finite,
     _note,
+    check_writer_arguments,
     fmt,
     image,
     json_text,
@@ -962,8 +963,13 @@ def _search_words(result: Mapping[str, Any]) -> str:
 
 def write_three_phase_folder(out: str | Path, result: Mapping[str, Any], *,
                              force: bool = False) -> Path:
-    """Write ``out/`` (result.json, the PNGs, report.html) atomically; an existing ``out``
-    is replaced only with ``force``."""
+    """Write ``out/`` (result.json, the PNGs, report.html) for ``result`` (a three-phase
+    solve's ``to_dict()``) atomically; an existing ``out`` is replaced only with ``force``.
+    An ``out`` or ``result`` of the wrong type is an :class:`~feederopt.errors.InputError`
+    naming it (``feederopt.save`` takes the result object itself)."""
+    check_writer_arguments("write_three_phase_folder", result, "a three-phase solve's result "
+                           "as a dict", "give the result's to_dict(), or use feederopt.save("
+                           "result, out)", out=out)
     images = three_phase_figures(result)
     out = Path(out)
     with atomic_folder(out, force=force) as tmp:

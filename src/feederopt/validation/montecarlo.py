@@ -396,22 +396,32 @@ def result_limits(data: dict[str, Any], *, v_min: float | None = None,
 def check_options(samples: int, uncertainty: float, seed: int | None = None) -> None:
     """InputError naming each option out of range: ``samples`` >= 1, ``uncertainty`` in
     [0, 1] (as ``solve --robust``: beyond 1 a load would inject), ``seed`` >= 0."""
+    from feederopt.options import shown_value
+
     problems = []
-    if not samples >= 1:
+    if not (_whole(samples) and samples >= 1):
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                                f"samples must be at least 1, not {samples}", field="samples",
-                                hint="e.g. --samples 1000"))
-    if not (math.isfinite(uncertainty) and 0 <= uncertainty <= 1):
+                                f"samples must be at least 1, not {shown_value(samples)}",
+                                field="samples", hint="e.g. --samples 1000"))
+    number = isinstance(uncertainty, int | float) and not isinstance(uncertainty, bool)
+    if not (number and math.isfinite(uncertainty) and 0 <= uncertainty <= 1):
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                                f"the uncertainty must be a number in [0, 1], not {uncertainty}"
+                                "the uncertainty must be a number in [0, 1], not "
+                                f"{uncertainty if number else shown_value(uncertainty)}"
                                 + (" (above 1 it would turn loads into generators)"
-                                   if math.isfinite(uncertainty) and uncertainty > 1 else ""),
+                                   if number and math.isfinite(uncertainty) and uncertainty > 1
+                                   else ""),
                                 field="uncertainty",
                                 hint="a relative deviation: 0.1 varies loads by +-10 %"))
-    if seed is not None and not seed >= 0:
+    if seed is not None and not (_whole(seed) and seed >= 0):
         problems.append(seed_problem(seed))
     if problems:
         raise InputError(problems)
+
+
+def _whole(x: Any) -> bool:
+    """An integer (numpy's too), not a bool: a count of samples, a seed."""
+    return isinstance(x, int | np.integer) and not isinstance(x, bool)
 
 
 #: Result statuses whose topology can be checked (the others hold no feasible topology).
@@ -444,6 +454,10 @@ OTHER_KINDS = {
                         "result to check"),
 }
 
+#: A solve's result as :data:`OTHER_KINDS` names the others: for the checks of other kinds
+#: given one.
+SOLVE_KIND = ("feederopt solve", "feederopt.check_result, or `feederopt check FILE`, checks it")
+
 
 def read_result_document(path: str | Path) -> dict[str, Any]:
     """The JSON document that a feederopt command wrote (a ``--json`` file, or a folder's
@@ -451,10 +465,9 @@ def read_result_document(path: str | Path) -> dict[str, Any]:
     a newer ``schema_version`` than this release reads, a pandapower net, no object."""
     from feederopt._version import check_schema_version
     from feederopt.io._common import unreadable
+    from feederopt.io.writing import result_json_path
 
-    path = Path(path)
-    if path.is_dir():
-        path = path / "result.json"
+    path = result_json_path(path)
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
@@ -486,16 +499,16 @@ def read_result_to_check(path: str | Path) -> dict[str, Any]:
     its kind and what checks it."""
     from feederopt._version import document_kind
     from feederopt.io._common import unreadable
+    from feederopt.io.writing import result_json_path
 
     data = read_result_document(path)
     kind = document_kind(data)
-    path = Path(path) / "result.json" if Path(path).is_dir() else path
+    path = result_json_path(path)
     if kind in OTHER_KINDS:
         # a feederopt result all the same (user tests ut_cli #5, ut34: "not a feederopt
         # result (no open_branches)" of a plan, a partition, a three-phase solve)
-        command, checked_by = OTHER_KINDS[kind]
-        raise unreadable(path, f"a `{command}` result (kind {kind!r}), not a solve's: "
-                         f"check_result checks a solve's topology; {checked_by}",
+        raise unreadable(path, other_kind_text(kind, "solve", "check_result checks a solve's "
+                                               "topology"),
                          hint="feederopt.read_result reads it; check the JSON that "
                          "`feederopt solve --json FILE` writes")
     if "open_branches" not in data:
@@ -505,6 +518,20 @@ def read_result_to_check(path: str | Path) -> dict[str, Any]:
                          hint="give the JSON that `feederopt solve --json FILE` writes")
     result_problems(data)
     return data
+
+
+def other_kind_text(kind: str, wanted: str, checks: str) -> str:
+    """Why a result of ``kind`` (a key of :data:`OTHER_KINDS`, or ``"solve"``) is not the
+    ``wanted`` kind's that a function checks (``checks``: what it checks), and what checks it:
+    "a `feederopt partition` result (kind 'partition'), not a solve's: check_result checks a
+    solve's topology; feederopt.check_partition_result, or `feederopt check FILE`, checks
+    it"."""
+    wanted = wanted.replace("_", " ")
+    if kind != "solve" and kind not in OTHER_KINDS:  # a dict edited by hand
+        return (f"a document of kind {kind!r}, which feederopt does not write, not a "
+                f"{wanted}'s: {checks}")
+    command, checked_by = OTHER_KINDS.get(kind, SOLVE_KIND)
+    return f"a `{command}` result (kind {kind!r}), not a {wanted}'s: {checks}; {checked_by}"
 
 
 def result_problems(data: dict[str, Any], *, checkable: bool = True) -> None:
@@ -601,12 +628,23 @@ def check_result(
     problem naming them; a result that records no hashes gets a warning in the answer's
     ``notes`` (:func:`~feederopt.io.digests.input_change_problems`)."""
     check_not_forked("feederopt.check_result")
+    from feederopt._version import document_kind
     from feederopt.cases import load
 
     if not isinstance(result, dict | str | os.PathLike):  # named by type, never by value
         raise InputError([table_problem(result, "result", "a result (a dict, as "
                                         "json.load gives it) or the path of a result file")])
-    data = result if isinstance(result, dict) else read_result_to_check(result)
+    if isinstance(result, dict):
+        data = result
+        kind = document_kind(data)
+        if kind in OTHER_KINDS:  # as read_result_to_check refuses its file (ut35)
+            raise InputError([Problem(
+                ProblemKind.INVALID_VALUE, "options", "the result (result) is " + other_kind_text(
+                    kind, "solve", "check_result checks a solve's topology"), field="result",
+                hint="give what feederopt.solve returned, as its to_dict(), or the path of its "
+                "JSON file or result folder")])
+    else:
+        data = read_result_to_check(result)
     result_problems(data)
     check_options(samples, uncertainty)
     given = Limits(v_min=v_min, v_max=v_max, max_loading_percent=max_loading_percent)
