@@ -8,8 +8,10 @@ JSON::
                    {"name": "C", "probability": 0.1, "broken": ["2", "5", "8", "14", "15"]}]}
 
 or CSV with the columns ``name,probability,broken`` and the broken branch ids separated by ``;``
-(``A,0.9,2;11``), or a table in memory (polars or pandas) with those columns, ``broken`` a
-``;``-separated text or a list of ids (:func:`frame_disasters`). Probabilities must lie in
+(``A,0.9,2;11``; a row with more or fewer fields than the header, such as ``A,0.9,2,11``, is
+a ``BAD_SCENARIO`` problem naming the scenario and the line), or a table in memory (polars or
+pandas) with those columns, ``broken`` a ``;``-separated text or a list of ids
+(:func:`frame_disasters`). Probabilities must lie in
 [0, 1] and add up to 1 (within 1e-6); every broken id must be a branch of the network (an
 unknown one gets the hint ``restore --broken`` gives: :func:`feederopt.network.id_hints.id_hint`).
 Every problem found is raised at once as ``BAD_SCENARIO`` problems of an
@@ -121,15 +123,58 @@ def _missing(found: list[str], path: Path | None, what: str) -> None:
             "a scenario has name, probability and broken (ids separated by ';' in CSV)")])
 
 
+def _semicolon_hint(ids: list[str]) -> str:
+    """The hint for ids of one scenario separated by ',' (shared by the unknown-id and the
+    ragged-row problems)."""
+    return (f"in a CSV file the ids of one scenario are separated by ';' "
+            f"('{';'.join(ids)}'), not ','")
+
+
+def _ragged(header: list[str], values: list[str], row: int, line: int) -> Problem:
+    """A CSV row with more or fewer fields than the header: a problem naming the scenario (its
+    ``name`` field, else its row number) and the file line. More fields with ``broken`` the last
+    column is nearly always ``A,0.5,4,6,11`` (ids separated by ',' instead of ';'): csv's
+    DictReader filed the extra fields under the key None, so only the first id was read."""
+    at = header.index("name") if "name" in header else len(values)
+    name = (values[at].strip() if at < len(values) else "") or str(row)
+    n, m = len(values), len(header)
+    message = (f"line {line} has {n} field{'s' if n != 1 else ''}, the header {m} "
+               f"({', '.join(header)})")
+    if n > m and header[-1] == "broken":
+        extra = [v.strip() for v in [values[m - 1], *values[m:]] if v.strip()]
+        return _bad(message, (name,), "broken", _semicolon_hint(extra))
+    absent = header[n:] if n < m else []
+    return _bad(message, (name,), ",".join(absent) if absent else None,
+                "every row has the header's fields, separated by ','; " + _semicolon_hint(
+                    ["2", "11"]) + "; a field holding ',' is quoted")
+
+
 def _rows_csv(text: str, path: Path | None = None) -> list[dict[str, Any]]:
-    rows = []
-    reader = csv.DictReader(io.StringIO(text))
-    header = [str(c).strip() for c in (reader.fieldnames or [])]
+    """The rows of a CSV scenario file as dicts; every row with more or fewer fields than the
+    header is a ``BAD_SCENARIO`` problem (all of them raised at once, before the scenarios are
+    validated)."""
+    reader = csv.reader(io.StringIO(text))
+    header: list[str] = []
+    for first in reader:
+        if first:  # blank lines are skipped, as csv.DictReader does
+            header = [str(c).strip() for c in first]
+            break
     if header:
         _missing(header, path, "columns")
-    for row in reader:
-        broken = [b.strip() for b in (row.get("broken") or "").split(";") if b.strip()]
-        rows.append({**row, "broken": broken})
+    rows: list[dict[str, Any]] = []
+    ragged: list[Problem] = []
+    for values in reader:
+        if not values:
+            continue
+        if len(values) != len(header):
+            ragged.append(_ragged(header, values, len(rows) + len(ragged) + 1,
+                                  reader.line_num))
+            continue
+        row: dict[str, Any] = dict(zip(header, values, strict=True))
+        row["broken"] = [b.strip() for b in row["broken"].split(";") if b.strip()]
+        rows.append(row)
+    if ragged:
+        raise InputError(ragged)
     return rows
 
 
@@ -185,8 +230,8 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
             problems.append(_bad(
                 f"unknown branch ids {', '.join(unknown)}", (name,), "broken",
                 id_hint(unknown, branch_list, aliases, "branch") + (
-                    f"; in a CSV file the ids of one scenario are separated by ';' "
-                    f"('{joined[0].replace(',', ';')}'), not ','" if joined else "")))
+                    "; " + _semicolon_hint([x.strip() for x in joined[0].split(",")])
+                    if joined else "")))
         out.append(Disaster(name, prob, broken, dups))
     if not rows:
         problems.append(_bad("no scenario given", field="scenarios"))
