@@ -136,15 +136,32 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
         ac = restoration_ac(net, problem, op, sites, idx)
     res = restore_result(problem, idx, op, rad.value, pen, sites, ac)
     return replace(res, switching=switching(net, problem, op.closed, idx),
-                   notes=_broken_warnings(broken) + res.notes,
+                   notes=_broken_warnings(broken) + _repeat_warnings(
+                       "--dg-sites", dg_sites, "one backup DG per site; was another bus "
+                       "meant?") + res.notes,
                    status=interrupted_label(res.status))
+
+
+def _repeat_warnings(option: str, ids: Sequence[Any], then: str) -> list[str]:
+    """A warning naming the ids the list ``option`` repeats (each counts once: ``then``
+    says what that means), or none."""
+    dups = duplicate_ids([str(b) for b in ids])
+    return [f"warning: {option} names {', '.join(dups)} more than once (each counted once; "
+            f"{then})"] if dups else []
 
 
 def _broken_warnings(broken: Sequence[Any]) -> list[str]:
     """A warning naming the ids ``--broken`` repeats (each counts once), or none."""
-    dups = duplicate_ids([str(b) for b in broken])
-    return [f"warning: --broken names {', '.join(dups)} more than once (each counted once; "
-            "was another line meant?)"] if dups else []
+    return _repeat_warnings("--broken", broken, "was another line meant?")
+
+
+def _candidate_warnings(st: PlanSettings) -> list[str]:
+    """A warning per candidate list of ``st`` that names an id more than once: each is one
+    candidate (a bus holds at most one backup DG; user test ut35 resil #2)."""
+    return [*_repeat_warnings("dg_candidates", st.dg_candidates or (),
+                              "one backup DG per bus; was another bus meant?"),
+            *_repeat_warnings("harden_candidates", st.harden_candidates or (),
+                              "was another line meant?")]
 
 
 def _not_hardened(problem: ResilienceProblem, sc: Scenario, harden: Any) -> list[int]:
@@ -350,7 +367,7 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
         acs = [restoration_ac(net, problem, op, out.site, _not_hardened(problem, sc, out.harden))
                for sc, op in zip(scs, out.operations, strict=True)]
     res = plan_result(problem, scs, out, sm, acs)
-    return replace(res, notes=warned + adopted + res.notes,
+    return replace(res, notes=warned + _candidate_warnings(st) + adopted + res.notes,
                    status=interrupted_label(res.status))
 
 

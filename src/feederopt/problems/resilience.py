@@ -62,8 +62,9 @@ class PlanSettings:
     radiality: RadialityKind = RadialityKind.FOREST
     #: [$ per closed line]; None: 0 with forest radiality, the seed's $0.01 with ``seed``.
     switch_penalty: float | None = None
-    #: bus ids; None: every non-source bus of the user's (not a pandapower reader's internal
-    #: bus: a trafo3w's star point, an xward's auxiliary bus)
+    #: bus ids, each a candidate once (one backup DG per bus); None: every non-source bus of
+    #: the user's (not a pandapower reader's internal bus: a trafo3w's star point, an xward's
+    #: auxiliary bus)
     dg_candidates: tuple[str, ...] | None = None
     #: branch ids; None: every branch of the user's (not an xward's internal branch)
     harden_candidates: tuple[str, ...] | None = None
@@ -162,7 +163,9 @@ class ResilienceProblem:
                 problems.append(Problem(ProblemKind.UNKNOWN_BUS, "options",
                                         "DG candidates that are not buses", tuple(unknown),
                                         "dg_candidates"))
-            dg_bus = np.array([index[b] for b in st.dg_candidates if b in index], dtype=int)
+            # a bus named twice is one candidate (it held two DGs: plan's dg_sites ['3', '3'])
+            dg_bus = np.array([index[b] for b in dict.fromkeys(st.dg_candidates)
+                               if b in index], dtype=int)
         bindex = {b: i for i, b in enumerate(pu.branch_ids)}
         if st.harden_candidates is None:
             internal_branches = net.internal_branch_ids()
