@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from feederopt.results.literature import literature_title
     from feederopt.results.resilience import (
         DISCONNECTED_NOTE,
+        dg_output_text,
         disconnected_text,
         measure_caveats,
     )
@@ -186,6 +187,7 @@ _FOR_CLI = {
     "literature_title": "feederopt.results.literature",
     "DISCONNECTED_NOTE": "feederopt.results.resilience",
     "disconnected_text": "feederopt.results.resilience",
+    "dg_output_text": "feederopt.results.resilience",
     "measure_caveats": "feederopt.results.resilience",
     "write_three_phase_folder": "feederopt.report.threephase",
 }
@@ -232,6 +234,7 @@ __all__ = [
     "check_schedule_result",
     "check_schema_version",
     "daily_scenarios",
+    "dg_output_text",
     "disconnected_text",
     "generate_scenarios",
     "generation_by_bus",

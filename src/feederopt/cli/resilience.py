@@ -92,6 +92,7 @@ def restore(
 ) -> None:
     """Phase 1 of seed 003: with the given lines broken, switch the others to shed the least
     load (big-M LinDistFlow MILP on HiGHS)."""
+    from feederopt import dg_output_text
     from feederopt import restore as run
 
     with progress_display(f"restore {source}", quiet=quiet, verbose=verbose) as progress:
@@ -132,6 +133,8 @@ def restore(
         f"{w['action']} {w['branch']}" + (f" ({w['operated_by']})" if w.get("operated_by")
                                           else "") for w in res.switching) or "-")
     t.add_row("energised buses", ", ".join(op.energised_buses))
+    if op.dg_output_kw:
+        t.add_row("backup DG output (model)", dg_output_text(op))
     if op.island_generators_off or op.island_shunts_off:
         t.add_row("disconnected in DG islands",
                   "; ".join(f"{what} at {', '.join(buses)}" for what, buses in (

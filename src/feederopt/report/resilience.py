@@ -42,6 +42,7 @@ from feederopt.report.plot import _pyplot, coordinates, figure_png, tree_layout
 from feederopt.results.resilience import (
     DISCONNECTED_NOTE,
     RestoreResult,
+    dg_output_text,
     disconnected_text,
     measure_caveats,
     shed_loads_text,
@@ -390,6 +391,7 @@ def restore_summary(result: Mapping[str, Any]) -> dict[str, Any]:
         "lower bound [kW]": fmt(result.get("lower_bound_kw"), ",.2f"),
         "gap [%]": fmt(None if gap is None else 100 * float(gap), ".4f"),
         "backup DG sites": ", ".join(result.get("dg_sites") or []) or "-",
+        "backup DG output (model)": dg_output_text(op),
         "closed lines": ", ".join(op.get("closed_lines") or []) or "-",
         "disconnected": disconnected_text(op),
         "solve time [s]": fmt(result.get("solve_time_s"), ".2f"),

@@ -35,7 +35,7 @@ def _r(x: float, digits: int = 6) -> float:
 @dataclass(frozen=True)
 class OperationView:
     """One scenario's operation: shedding per bus and per load (by load id), closed lines,
-    flows, voltages."""
+    flows, voltages, and each dispatched backup DG's output (the model's ``pg``/``qg``)."""
 
     shed_kw: float
     shed_per_bus_kw: dict[str, float]
@@ -43,6 +43,7 @@ class OperationView:
     flows_kw: dict[str, float]
     flows_kvar: dict[str, float]
     voltage_pu: dict[str, float]
+    #: P [kW] of each backup DG the model dispatches (P or Q above 1e-6), by bus id.
     dg_output_kw: dict[str, float]
     energised_buses: list[str]
     #: Shed kW per load id (the loads that shed any); their sum per bus is ``shed_per_bus_kw``.
@@ -62,6 +63,21 @@ class OperationView:
     deenergised_buses: list[str] = field(default_factory=list)
     generators_off: list[str] = field(default_factory=list)
     shunts_off: list[str] = field(default_factory=list)
+    #: Q [kvar] of the same backup DGs (``0 <= Q <= Qmax``, the model's ``qg``; user test
+    #: ut35 resil #3: it was reported nowhere). Where the DG's part is fed from a source, the
+    #: AC check injects exactly this P and Q; a DG forming its island is the island's slack
+    #: in AC (``ac_check.dg_island_kw``).
+    dg_output_kvar: dict[str, float] = field(default_factory=dict)
+
+
+def dg_output_text(op: OperationView | Mapping[str, Any]) -> str:
+    """Each dispatched backup DG's output, ``"3: 250.00 kW, 250.00 kvar"`` (the kvar left out
+    for a result written before ``dg_output_kvar``), or ``"-"``."""
+    kw = (op.get("dg_output_kw") if isinstance(op, Mapping) else op.dg_output_kw) or {}
+    kvar = (op.get("dg_output_kvar") if isinstance(op, Mapping) else op.dg_output_kvar) or {}
+    return "; ".join(f"{bus}: {float(p):,.2f} kW" + (
+        f", {float(kvar[bus]):,.2f} kvar" if bus in kvar else "")
+        for bus, p in kw.items()) or "-"
 
 
 def shed_loads_text(op: OperationView | dict[str, Any]) -> str:
@@ -102,8 +118,11 @@ def operation_view(problem: ResilienceProblem, op: Operation) -> OperationView:
     ids = problem.shed_ids
     per_load = {ids[k]: _r(op.shed_load_pu[k] * kw)
                 for k in np.flatnonzero(op.shed_load_pu * kw > 1e-6)}
-    dg = {problem.bus_ids[int(g.dg_bus[k])]: _r(op.dg_p[k] * kw)
-          for k in np.flatnonzero(op.dg_p * kw > 1e-6)}
+    dg_p = np.asarray(op.dg_p, float)
+    dg_q = np.asarray(op.dg_q, float) if len(op.dg_q) else np.zeros(len(dg_p))
+    on = np.flatnonzero((dg_p * kw > 1e-6) | (dg_q * kw > 1e-6))
+    dg = {problem.bus_ids[int(g.dg_bus[k])]: _r(dg_p[k] * kw) for k in on}
+    dg_kvar = {problem.bus_ids[int(g.dg_bus[k])]: _r(dg_q[k] * kw) for k in on}
     # energised: reachable over closed lines from a source or a producing DG
     adj: dict[int, list[int]] = {}
     for line in closed:
@@ -141,6 +160,7 @@ def operation_view(problem: ResilienceProblem, op: Operation) -> OperationView:
         generators_off=[e for e, b in problem.generator_ids
                         if b in gens_off and e not in internal_gens],
         shunts_off=[e for e, b in problem.shunt_ids if b in shunts_off],
+        dg_output_kvar=dg_kvar,
     )
 
 
@@ -237,7 +257,8 @@ def restore_tables(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
 
     ``buses``: ``id``, ``is_source``, ``energised`` (reached over closed lines from a source
     or a producing backup DG), the bus's load ``p_load_kw``/``q_load_kvar``, the shed P
-    ``p_shed_kw``, a backup DG's output ``p_backup_dg_kw`` (the model's), the model's voltage
+    ``p_shed_kw``, a backup DG's output ``p_backup_dg_kw``/``q_backup_dg_kvar`` (the model's
+    ``pg``/``qg``; the AC check injects them where a source feeds its part), the model's voltage
     ``vm_pu`` (LinDistFlow, lossless: ``sqrt(U)``, null where de-energised), the band
     ``v_min_pu``/``v_max_pu``, and pandapower's ``vm_ac_pu``/``va_ac_degree`` (the AC check,
     :mod:`feederopt.validation.restoration`; null where it leaves the bus without a source,
@@ -259,7 +280,7 @@ def restore_tables(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
     closed = np.asarray(op.closed) > 0.5
     view = operation_view(problem, op)
     live = set(view.energised_buses)
-    dg = view.dg_output_kw
+    dg, dg_kvar = view.dg_output_kw, view.dg_output_kvar
     flow = ac.power_flow if ac is not None else None
     vm_ac: dict[str, float] = {}
     va_ac: dict[str, float] = {}
@@ -281,6 +302,7 @@ def restore_tables(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
         "q_load_kvar": np.asarray(g.q_load, float)[keep_bus] * kw,
         "p_shed_kw": np.asarray(op.shed_pu, float)[keep_bus] * kw,
         "p_backup_dg_kw": [float(dg.get(b, 0.0)) for b in ids],
+        "q_backup_dg_kvar": [float(dg_kvar.get(b, 0.0)) for b in ids],
         "vm_pu": [float(np.sqrt(max(u[i], 0.0))) if problem.bus_ids[i] in live else math.nan
                   for i in keep_bus],
         "v_min_pu": np.sqrt(np.asarray(g.u_min, float)[keep_bus]),
@@ -288,7 +310,8 @@ def restore_tables(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
         "vm_ac_pu": [vm_ac.get(b, math.nan) for b in ids],
         "va_ac_degree": [va_ac.get(b, math.nan) for b in ids],
     }, schema_overrides={"vm_pu": pl.Float64, "vm_ac_pu": pl.Float64,
-                         "va_ac_degree": pl.Float64, "p_backup_dg_kw": pl.Float64})
+                         "va_ac_degree": pl.Float64, "p_backup_dg_kw": pl.Float64,
+                         "q_backup_dg_kvar": pl.Float64})
     out = set(broken)
     no_switch = (np.zeros(g.m, bool) if g.no_switch is None
                  else np.asarray(g.no_switch, bool))
