@@ -56,6 +56,18 @@ def shown_id(value: object) -> str:
     return repr(text) if not text or text != text.strip() else text
 
 
+def share_hint(value: float, what: str) -> str:
+    """The hint for ``value`` given where a share within 0..1 is wanted (a probability, an
+    efficiency, a state of charge, a deviation); ``what`` says what the field is (``eta_ch is
+    the charging efficiency``). A value in (1, 100] looks like a percentage, and the hint says so
+    with the share meant (``50 looks like a percentage: ..., write 0.5 for 50 %``); any other
+    gets the range and an example."""
+    if 1 < value <= 100:
+        return (f"{value:g} looks like a percentage: {what}, within 0..1; write "
+                f"{value / 100:g} for {value:g} %")
+    return f"{what}, within 0..1: e.g. 0.5 for 50 %"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the input."""

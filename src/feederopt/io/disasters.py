@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind, share_hint
 from feederopt.io._common import missing, read_text, unknown_file_type, unreadable
 from feederopt.io.frames import as_polars
 from feederopt.network.container import Network
@@ -86,6 +86,59 @@ def _bad(message: str, ids: tuple[str, ...] = (), field: str | None = None,
          hint: str = "") -> Problem:
     return Problem(ProblemKind.BAD_SCENARIO, "disasters", message, ids=ids, field=field,
                    hint=hint)
+
+
+def _shown(value: object) -> str:
+    """A field's value as a message echoes it: text quoted, ``NaN``, a JSON ``null``."""
+    if value is None:
+        return "null (empty)"
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN"
+    if isinstance(value, str):
+        return repr(value) if value.strip() else "empty"
+    return json.dumps(value) if isinstance(value, list | dict) else str(value)
+
+
+def _probability_problem(name: str, value: object) -> Problem:
+    """A probability that is no number >= 0, with the value given (``'high'``, NaN, -0.5);
+    one written in percent (``'90%'``) gets the share meant."""
+    text = str(value).strip()
+    pct = None
+    if isinstance(value, str) and text.endswith("%"):
+        try:
+            pct = float(text[:-1])
+        except ValueError:
+            pct = None
+    hint = (share_hint(pct, "a probability is a share") if pct is not None and math.isfinite(pct)
+            and pct > 1 else "a probability is a number within 0..1 (0.25 for 25 %), and the "
+            "scenarios' probabilities add up to 1")
+    return _bad(f"probability must be a number >= 0, not {_shown(value)}", (name,),
+                "probability", hint)
+
+
+def _broken_problem(name: str, value: object, branch_ids: list[str]) -> Problem:
+    """``broken`` that is no list: the value given, and the list meant (``"2,11"`` ->
+    ``["2", "11"]``; any other value: the network's first two branch ids as example)."""
+    ids = ([x.strip() for x in value.replace(";", ",").split(",") if x.strip()]
+           if isinstance(value, str) else [str(value)] if isinstance(value, int | float)
+           and not isinstance(value, bool) else [])
+    example = json.dumps(ids or branch_ids[:2] or ["2", "11"])
+    given = ("null" if value is None else
+             f"{'text' if isinstance(value, str) else type(value).__name__} {_shown(value)}")
+    return _bad(f"broken must be a list of branch ids, not {given}", (name,),
+                "broken", f'write the ids as a JSON list of strings: "broken": {example} '
+                '([] breaks none)')
+
+
+def _example(source: str, branch_ids: list[str]) -> str:
+    """How to write one scenario, in the format of ``source`` (CSV or JSON), with branch ids
+    of the network."""
+    ids = branch_ids[:2] or ["2", "11"]
+    if source.lower().endswith(".csv"):
+        return ("give one row per scenario below the header name,probability,broken, the "
+                f"broken ids separated by ';': A,1.0,{';'.join(ids)}")
+    return ('give at least one scenario: {"scenarios": [{"name": "A", "probability": 1.0, '
+            f'"broken": {json.dumps(ids)}}}]}}')
 
 
 def _rows_json(text: str, path: Path) -> tuple[list[dict[str, Any]], str]:
@@ -186,34 +239,40 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
     branch_ids = set(branch_list)
     aliases: dict[str, str] | None = None  # element names -> ids, built on the first unknown
     out: list[Disaster] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}  # name -> the scenario (counted from 1) that first bore it
     for k, row in enumerate(rows):
         if not isinstance(row, dict):
             problems.append(_bad(f"scenario {k + 1} is not an object", (str(k + 1),)))
             continue
         name = str(row.get("name", k + 1))
         if name in seen:
-            problems.append(_bad("duplicate scenario name", (name,), "name"))
-        seen.add(name)
+            problems.append(_bad(
+                f"duplicate scenario name: scenarios {seen[name]} and {k + 1} are both named "
+                f"{name!r}", (name,), "name", "give each scenario its own name (the results "
+                f"and the shed loads are listed by it), e.g. {name + '2'!r} for the second"))
+        seen.setdefault(name, k + 1)
         try:
             prob = float(row.get("probability", math.nan))
         except (TypeError, ValueError):
             prob = math.nan
         if "probability" not in row:
-            problems.append(_bad("no probability given", (name,), "probability"))
+            problems.append(_bad("no probability given", (name,), "probability",
+                                 "give each scenario its probability, a number within 0..1; "
+                                 "the probabilities add up to 1"))
         elif not math.isfinite(prob) or prob < 0:
-            problems.append(_bad("probability must be a number >= 0", (name,), "probability"))
+            problems.append(_probability_problem(name, row["probability"]))
         elif prob > 1.0 + PROBABILITY_TOLERANCE:
             # a problem of its own: no set of probabilities adding up to 1 has one above 1, so
             # it is reported whatever else is wrong (bad_neg.json: S1 at -0.5 hid S2 at 1.5)
             problems.append(_bad(f"probability {prob:g} is above 1", (name,), "probability",
-                                 "a probability lies between 0 and 1"))
+                                 share_hint(prob, "a probability is a share")))
         if "broken" not in row:
             problems.append(_bad("no broken lines given (an empty list breaks none)", (name,),
-                                 "broken"))
+                                 "broken", "give the ids of the lines the disaster breaks: "
+                                 f'"broken": {json.dumps(branch_list[:2])}'))
         broken_raw = row.get("broken", [])
         if not isinstance(broken_raw, list):
-            problems.append(_bad("broken must be a list of branch ids", (name,), "broken"))
+            problems.append(_broken_problem(name, broken_raw, branch_list))
             broken_raw = []
         # a circuit of a merged double circuit breaks its merged branch (L1 -> L1+L1b: the
         # model has one branch for both circuits)
@@ -234,7 +293,8 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
                     if joined else "")))
         out.append(Disaster(name, prob, broken, dups))
     if not rows:
-        problems.append(_bad("no scenario given", field="scenarios"))
+        problems.append(_bad("no scenario given", field="scenarios",
+                             hint=_example(source, branch_list)))
     total = sum(d.probability for d in out if math.isfinite(d.probability))
     # the sum means something once every probability is a number >= 0, whatever else is
     # wrong (user test ut_sched3 #6: an unknown id hid it until fixed)

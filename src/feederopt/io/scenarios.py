@@ -672,10 +672,22 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     if bad_w:
         problems.append(_problem("weights must be positive", ids=bad_w, field="weight",
                                  hint="give each scenario a weight > 0 (they are normalised)"))
-    bad_kind = sorted({str(k) for k in kind if k not in (None, "", *KINDS)})
+    bad_kind = [i for i, k in enumerate(kind) if k not in (None, "", *KINDS)]
     if bad_kind:
-        problems.append(_problem(f"kind must be one of {', '.join(KINDS)}", field="kind",
-                                 ids=bad_kind))
+        # each row by its scenario and element and the kind it gives (user test ut35: the
+        # value alone, "scenarios [feeder].kind", read as a scenario or element "feeder")
+        values = list(dict.fromkeys(str(kind[i]) for i in bad_kind))
+        lower = [v for v in values if v.strip().lower() in KINDS]
+        problems.append(_problem(
+            f"kind must be one of {', '.join(KINDS)}: {len(bad_kind)} row(s) give another"
+            + (" (the first 10 named)" if len(bad_kind) > 10 else ""),
+            field="kind", ids=[f"row {i + 1} ({_where(scen[i], elem[i])}: kind "
+                               f"{str(kind[i])!r})" for i in bad_kind[:10]],
+            hint=(f"kinds are lower case: {lower[0].strip().lower()}, not {lower[0]!r}; "
+                  if lower else "") + "write load (the row replaces a load's demand), bus "
+            "(an extra demand or DER at a bus) or generator (a unit's output, three-phase "
+            "feeders), or leave kind empty to look the element up among the load ids, then the "
+            "bus ids"))
     target: list[tuple[str, str] | None] = []
     unknown: list[str] = []
     off: list[str] = []

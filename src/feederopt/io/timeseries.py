@@ -18,13 +18,14 @@ as an integral float (a bus ``15.0``, a profile element ``7.0``) is the integer 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from feederopt.errors import InputError, Problem, ProblemKind, Severity
+from feederopt.errors import InputError, Problem, ProblemKind, Severity, share_hint
 from feederopt.io._common import missing, read_long_table
 from feederopt.io.scenarios import load_id_hint
 from feederopt.network.container import Network
@@ -228,9 +229,17 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
 
     nan = np.isnan(values)
     if nan.any():
-        bad = sorted({at(int(i)) for i in np.flatnonzero(nan)})
-        problems.append(_problem("profiles", "value is not a number (element@hour)",
-                                 tuple(bad[:10]), "value"))
+        cells = raw.to_list()
+        rows = {at(int(i)): cells[int(i)] for i in np.flatnonzero(nan)}
+        bad = sorted(rows)
+        shown = ", ".join(f"{b} = {rows[b]!r}" if rows[b] else f"{b} empty" for b in bad[:5])
+        problems.append(_problem(
+            "profiles", f"value is not a number (element@hour: {shown}"
+            + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "") + ")",
+            tuple(bad[:10]), "value", "give every row a number: a factor of the load's nominal "
+            "p_mw and q_mvar (1 for the nominal load) or of a PV, wind or EV unit's p_max_mw "
+            f"(0..1), or for {PRICE!r} the purchase price in $/MWh"
+            + _number_meant([rows[b] for b in bad])))
     inf = np.isinf(values)
     if inf.any():  # before: accepted, then numpy warnings and "master ended infeasible"
         bad = sorted({at(int(i)) for i in np.flatnonzero(inf)})
@@ -335,8 +344,17 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
     dup = [f"{names[j]}@{int(h)}" for j in range(len(names))
            for h in np.flatnonzero(seen[:, j] > 1)]
     if dup:
-        problems.append(_problem("profiles", "more than one value for an hour (element@hour)",
-                                 tuple(dup[:10]), "time"))
+        twice: dict[str, list[str]] = {d: [] for d in dup}  # element@hour -> its values
+        for e, h, r in zip(elements, hrs, raw.to_list(), strict=True):
+            if f"{e}@{h}" in twice:
+                twice[f"{e}@{h}"].append("empty" if r is None else str(r))
+        shown = "; ".join(f"{d} = {', '.join(twice[d][:4])}" for d in dup[:3])
+        problems.append(_problem(
+            "profiles", f"more than one value for an hour (element@hour: {shown}"
+            + (f"; and {len(dup) - 3} more" if len(dup) > 3 else "") + ")",
+            tuple(dup[:10]), "time", "keep one row per element and hour: remove the extra "
+            "rows (a block pasted twice?), or correct their time (with timestamps: two that "
+            "fall in one hour, or a time zone offset that moves one)"))
     need = hours if need_hours is None else need_hours
     gaps = [f"{names[j]}: hour {int(np.flatnonzero(seen[:need, j] == 0)[0])}"
             for j in range(len(names)) if (seen[:need, j] == 0).any()]
@@ -516,26 +534,40 @@ def device_problems(kind: DeviceKind, df: pl.DataFrame, bus_ids: set[str]
         out = out.filter(~pl.Series(no_id))
     ids = out["id"].to_list()
     for c in (*DEVICE_COLUMNS[kind], *optional):
-        num = out[c].cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
-        bad = [ids[i] for i in np.flatnonzero(num.is_null().to_numpy())]
-        if bad:
-            problems.append(_problem(comp, "not a number", tuple(bad), c))
+        raw = out[c].cast(pl.String).str.strip_chars()
+        num = raw.cast(pl.Float64, strict=False)
+        what, example = COLUMN_HINTS[c]
+        bad = np.flatnonzero(num.is_null().to_numpy())
+        if len(bad):
+            cells = [raw[int(i)] for i in bad]
+            problems.append(_problem(comp, "not a number " + _given(ids, bad, cells),
+                                     tuple(ids[i] for i in bad), c,
+                                     f"{c} is {what}: write a plain number, e.g. {example}"
+                                     + _number_meant(cells)))
             continue
         arr = num.to_numpy().astype(float)
         if not np.isfinite(arr).all():  # "nan" and "inf" read as numbers
-            problems.append(_problem(comp, "not a finite number", tuple(
-                ids[i] for i in np.flatnonzero(~np.isfinite(arr))), c))
+            bad = np.flatnonzero(~np.isfinite(arr))
+            problems.append(_problem(comp, "not a finite number " + _given(ids, bad, arr),
+                                     tuple(ids[i] for i in bad), c,
+                                     f"{c} is {what}: give a finite number, e.g. {example}"))
             continue
         out = out.with_columns(num.alias(c))
         if (arr < 0).any():
-            problems.append(_problem(comp, "negative value", tuple(ids[i] for i in
-                                                                   np.flatnonzero(arr < 0)), c))
-        if c in ("eta_ch", "eta_dis", "soc0", "deviation") and (arr > 1).any():
-            problems.append(_problem(comp, "a share or efficiency must be within 0..1",
-                                     tuple(ids[i] for i in np.flatnonzero(arr > 1)), c))
+            bad = np.flatnonzero(arr < 0)
+            problems.append(_problem(comp, "negative value " + _given(ids, bad, arr),
+                                     tuple(ids[i] for i in bad), c,
+                                     f"{c} must be >= 0: it is {what}, e.g. {example}"))
+        if c in SHARES and (arr > 1).any():
+            bad = np.flatnonzero(arr > 1)
+            problems.append(_problem(comp, "a share or efficiency must be within 0..1 "
+                                     + _given(ids, bad, arr), tuple(ids[i] for i in bad), c,
+                                     share_hint(float(arr[bad[0]]), f"{c} is {what}")))
         if c in ("eta_ch", "eta_dis") and (arr <= 0).any():
-            problems.append(_problem(comp, "an efficiency must be positive",
-                                     tuple(ids[i] for i in np.flatnonzero(arr <= 0)), c))
+            bad = np.flatnonzero(arr <= 0)
+            problems.append(_problem(comp, "an efficiency must be positive "
+                                     + _given(ids, bad, arr), tuple(ids[i] for i in bad), c,
+                                     f"{c} is {what}: e.g. {example}"))
     if kind is DeviceKind.DG and not problems:
         above = np.flatnonzero(out["p_min_mw"].to_numpy() > out["p_max_mw"].to_numpy())
         if len(above):
@@ -559,6 +591,60 @@ def device_problems(kind: DeviceKind, df: pl.DataFrame, bus_ids: set[str]
         out = out.with_columns(pl.lit("unknown").alias("fuel"))
     keep = [*need, *optional, "fuel"] if kind is DeviceKind.DG else [*need, *optional]
     return (None if problems else out.select(keep)), problems
+
+
+#: What each numeric column of the device tables holds, and an example value, for the hints
+#: of its problems (:func:`device_problems`; units: :mod:`feederopt.network.timeseries`).
+COLUMN_HINTS: dict[str, tuple[str, str]] = {
+    "p_max_mw": ("a power rating in MW", "0.4 for 400 kW"),
+    "q_max_mvar": ("a reactive power rating in MVAr", "0.3 for 300 kvar"),
+    "cost_per_mwh": ("a generation cost in $/MWh", "60"),
+    "p_min_mw": ("the minimum output when committed, in MW", "0.1 for 100 kW"),
+    "no_load_cost": ("a cost in $ per committed hour", "5"),
+    "e_max_mwh": ("an energy capacity in MWh", "1.5 for 1,500 kWh"),
+    "energy_mwh": ("the energy the station must deliver over the day, in MWh",
+                   "1.0 for 1,000 kWh"),
+    "eta_ch": ("the charging efficiency", "0.95 for 95 %"),
+    "eta_dis": ("the discharging efficiency", "0.95 for 95 %"),
+    "soc0": ("the state of charge at hours 0 and 24 as a share of e_max_mwh", "0.5 for 50 %"),
+    "deviation": ("the share of the forecast that the output may fall short by",
+                  "0.2 for 20 %"),
+}
+
+#: The device columns that are shares within 0..1 (efficiencies, state of charge, deviation).
+SHARES = ("eta_ch", "eta_dis", "soc0", "deviation")
+
+
+def _given(ids: list[str], rows: np.ndarray, values: Sequence[object] | np.ndarray) -> str:
+    """The values of the devices at ``rows``, as a message echoes them: ``(DG6: '2MW')``, the
+    first five; text quoted, an empty cell ``empty``, a number as written (``50``, ``nan``)."""
+    def shown(v: object) -> str:
+        if v is None or (isinstance(v, str) and not v):
+            return "empty"
+        return repr(v) if isinstance(v, str) else f"{float(v):g}"  # type: ignore[arg-type]
+
+    picked = [values[int(i)] for i in rows] if len(values) == len(ids) else list(values)
+    return ("(" + ", ".join(f"{ids[int(i)]}: {shown(v)}"
+                            for i, v in zip(rows[:5], picked[:5], strict=False))
+            + (f"; and {len(rows) - 5} more" if len(rows) > 5 else "") + ")")
+
+
+def _number_meant(cells: list[str | None]) -> str:
+    """For a cell that is a number with a unit or a decimal comma (``2MW``, ``1,5``): the
+    number the schedule reads instead (``; '2MW' -> 2``); empty otherwise."""
+    for cell in cells:
+        if not cell:
+            continue
+        m = _WITH_UNIT.fullmatch(cell)
+        if m is not None:
+            return f"; {cell!r} -> {m.group(1)} (the unit is in the column name)"
+        if re.fullmatch(r"[+-]?\d+,\d+", cell):
+            return f"; {cell!r} -> {cell.replace(',', '.')} (a decimal point, not a comma)"
+    return ""
+
+
+#: A number followed by a unit: ``2MW``, ``300 kW``, ``95 %``.
+_WITH_UNIT = re.compile(r"([+-]?\d+(?:\.\d*)?)\s*([A-Za-z%$/]+)")
 
 
 def known_columns(kind: DeviceKind) -> tuple[str, ...]:
@@ -605,8 +691,16 @@ def load_devices(folder: str | Path, network: Network,
     ids = [i for k in DeviceKind for i in devices.ids(k)]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
-        problems.append(Problem(ProblemKind.DUPLICATE_ID, "devices", "device ids must be unique "
-                                "across the tables", tuple(dup), "id"))
+        where = {i: [k.value for k in DeviceKind for j in devices.ids(k) if j == i]
+                 for i in dup}
+        problems.append(Problem(
+            ProblemKind.DUPLICATE_ID, "devices", "device ids must be unique across the tables: "
+            + "; ".join(f"{i} is in " + ", ".join(
+                f"{t} ({where[i].count(t)} rows)" if where[i].count(t) > 1 else t
+                for t in dict.fromkeys(where[i])) for i in dup[:5])
+            + (f"; and {len(dup) - 5} more" if len(dup) > 5 else ""), tuple(dup), "id",
+            "give each device its own id (the profile rows and the results name devices by "
+            f"id): rename all but one, e.g. {dup[0] + 'b'!r} for the second {dup[0]}"))
     if problems:
         raise InputError(problems)
     return devices

@@ -76,18 +76,40 @@ class PlanSettings:
         return SEED_PENALTY_USD if self.radiality is RadialityKind.SEED else 0.0
 
     def problems(self) -> list[Problem]:
+        """Every setting that is no finite number >= 0, each with its hint: what it counts
+        or costs, and an example as ``feederopt plan`` takes it (its default)."""
         out = []
-        for name in ("harden_budget", "dg_budget", "harden_cost", "dg_cost_per_kw",
-                     "dg_p_max_kw", "dg_q_max_kvar", "voll"):
+        for name, (what, example) in SETTING_HINTS.items():
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 out.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                                   f"{name} must be a finite number >= 0", (str(value),), name))
+                                   f"{name} must be a finite number >= 0", (str(value),), name,
+                                   f"{what}: e.g. {example} (the default)"))
         if self.switch_penalty is not None and not (self.switch_penalty >= 0):
             out.append(Problem(ProblemKind.INVALID_VALUE, "options",
                                "switch_penalty must be >= 0", (str(self.switch_penalty),),
-                               "switch_penalty"))
+                               "switch_penalty", "a cost in $ per closed line: e.g. "
+                               "--switch-penalty 0.01 (the seed's), or 0 for none"))
         return out
+
+
+#: The hints of :meth:`PlanSettings.problems`: what each number setting counts or costs, and
+#: how ``feederopt plan`` takes it (the default as example). ``--dg-size`` sets both DG
+#: ratings.
+SETTING_HINTS = {
+    "harden_budget": ("the most lines to harden (H), a whole number",
+                      f"--harden-budget {PlanSettings.harden_budget}"),
+    "dg_budget": ("the most backup DGs to site (G), a whole number",
+                  f"--dg-budget {PlanSettings.dg_budget}"),
+    "harden_cost": ("the cost of hardening one line, in $",
+                    f"--harden-cost {PlanSettings.harden_cost:g}"),
+    "dg_cost_per_kw": ("the cost of a backup DG, in $ per kW of its rating",
+                       f"--dg-cost {PlanSettings.dg_cost_per_kw:g}"),
+    "dg_p_max_kw": ("a backup DG's rating, in kW", f"--dg-size {PlanSettings.dg_p_max_kw:g}"),
+    "dg_q_max_kvar": ("a backup DG's reactive rating, in kvar (--dg-size sets it too)",
+                      f"--dg-size {PlanSettings.dg_q_max_kvar:g}"),
+    "voll": ("the value of lost load, in $ per kW shed", f"--voll {PlanSettings.voll:g}"),
+}
 
 
 @dataclass(frozen=True)
