@@ -232,3 +232,69 @@ def test_bad_scenario_kind_names_the_row_and_echoes_the_value(tmp_path: Path) ->
     r = RUNNER.invoke(app, ["solve", "case33bw", "--scenarios", str(path), "--time-limit", "30"])
     assert r.exit_code == 2, r.output
     assert "element 7: kind 'feeder'" in _text(r.output)
+
+
+# ----- 4. check: an unknown kind, another network -------------------------------------------
+#: case33bw's published optimum (Baran & Wu; branches 7, 9, 14, 32 and 37 open) and its tie
+#: switches, as `feederopt solve --json` writes them: (id, from bus, to bus).
+OPEN = [("7", "7", "8"), ("9", "9", "10"), ("14", "14", "15"), ("32", "32", "33"),
+        ("37", "25", "29")]
+TIES = [("33", "21", "8"), ("34", "9", "15"), ("35", "12", "22"), ("36", "18", "33"),
+        ("37", "25", "29")]
+
+
+def _result(tmp_path: Path, kind: str = "solve", opened: list = OPEN) -> Path:  # type: ignore[type-arg]
+    def rows(xs: list) -> list:  # type: ignore[type-arg]
+        return [{"id": i, "from_bus": f, "to_bus": t} for i, f, t in xs]
+
+    path = tmp_path / f"{kind}.json"
+    path.write_text(json.dumps({
+        "kind": kind, "schema_version": 1, "case": "case33bw", "source": "case33bw",
+        "method": "benders", "status": "optimal", "open_branches": rows(opened),
+        "base": {"open_branches": rows(TIES)}}))
+    return path
+
+
+def test_check_refuses_an_unknown_kind(tmp_path: Path) -> None:
+    r = RUNNER.invoke(app, ["check", str(_result(tmp_path, "banana")), "-n", "2", "-u", "0.1",
+                            "--no-ac-check"])
+    assert r.exit_code == 2, r.output  # before: checked as a solve result, exit 0
+    text = _text(r.output)
+    assert "kind is 'banana'" in text and "solve, three_phase_solve, partition, schedule" in text
+    data = json.loads(_result(tmp_path, "banana").read_text())
+    (p,) = _problems(feederopt.check_result, data, 2, 0.1, ac=False)
+    assert p.field == "kind"
+    # a kind that is no name (a list) is refused alike (before: TypeError, unhashable)
+    path = tmp_path / "listed.json"
+    path.write_text(json.dumps({**data, "kind": ["x"]}))
+    r = RUNNER.invoke(app, ["check", str(path), "-n", "2", "-u", "0.1", "--no-ac-check"])
+    assert r.exit_code == 2 and "kind is ['x']" in _text(r.output), r.output
+
+
+def test_check_on_another_case_says_so_first(tmp_path: Path) -> None:
+    r = RUNNER.invoke(app, ["check", str(_result(tmp_path)), "-n", "2", "-u", "0.1",
+                            "--no-ac-check", "--case", "case69bw"])
+    assert r.exit_code == 2, r.output
+    text = _text(r.output)
+    first = text.index("not the one the result was solved on")
+    assert first < text.index("not radial")  # the cause before its consequence
+    assert "'case33bw'" in text and "'case69bw'" in text
+    assert "branch 33 joins buses 21-8 in the result" in text  # Baran & Wu's tie 8-21
+
+
+def test_check_on_a_copy_under_another_name(tmp_path: Path) -> None:
+    folder = tmp_path / "net33"
+    feederopt.io.write_folder(feederopt.load("case33bw"), folder, fmt="csv")
+    # the right network under another name: checked, with a note naming both
+    ok = feederopt.check_result(json.loads(_result(tmp_path).read_text()), 2, 0.1, ac=False,
+                                network=feederopt.load(str(folder)))
+    (note,) = ok.notes
+    assert "may not be the one" in note and "'case33bw'" in note and str(folder) in note
+    # a topology that fails on it: the other name first, then the loop (37 left closed)
+    bad = json.loads(_result(tmp_path, opened=OPEN[:4]).read_text())
+    first, second = _problems(feederopt.check_result, bad, 2, 0.1, ac=False,
+                              network=feederopt.load(str(folder)))
+    assert first.field == "source" and second.kind is ProblemKind.NOT_RADIAL
+    # the result's own network: no note
+    assert feederopt.check_result(json.loads(_result(tmp_path).read_text()), 2, 0.1,
+                                  ac=False, network=feederopt.load("case33bw")).notes == []

@@ -56,6 +56,12 @@ def check_schema_version(doc: Any, path: str) -> None:
             "result again with this one")])
 
 
+#: The kinds that :func:`document_kind` gives documents from their fields, which no command
+#: writes as a ``kind`` (a three-phase ``solve --json`` of before the stamp, a partition check,
+#: stamped ``partition``).
+INFERRED_KINDS = ("three_phase_json", "partition_check")
+
+
 def document_kind(doc: Mapping[str, Any]) -> Any:
     """The kind of the result document ``doc`` as written (its ``kind``; for a document without
     one, what its keys say), unchecked; None when nothing says. A document written before the

@@ -659,7 +659,7 @@ def read_result(path: str | Path, *, tables: bool = False) -> dict[str, Any] | R
 def _check_document(doc: dict[str, Any], path: str | Path) -> None:
     """A typed problem when ``doc`` (read from ``path``) is no result that feederopt writes,
     or a solve's or three-phase solve's that its reader cannot take."""
-    from feederopt._version import __version__, document_kind
+    from feederopt._version import INFERRED_KINDS, __version__, document_kind
     from feederopt.report.html import NO_REPORT, REPORTS
     from feederopt.validation.montecarlo import result_problems
 
@@ -678,8 +678,8 @@ def _check_document(doc: dict[str, Any], path: str | Path) -> None:
         raise refused(f"a document of kind {kind!r}, which feederopt {__version__} does not "
                       "write: no reader of this release takes it",
                       "give a --json file or --out folder that a feederopt command wrote "
-                      "(kind " + ", ".join(sorted({*REPORTS, *NO_REPORT} - {"three_phase_json",
-                                                  "partition_check"})) + ")")
+                      "(kind " + ", ".join(sorted({*REPORTS, *NO_REPORT}
+                                                  - set(INFERRED_KINDS))) + ")")
     if kind == "solve":
         result_problems(doc, checkable=False)
     elif kind in ("three_phase_solve", "three_phase_json"):

@@ -44,7 +44,7 @@ import polars as pl
 
 from feederopt.algorithms.base import ProgressCallback, SampleCallback, sample_progress
 from feederopt.algorithms.slaves import TopologyEvaluator
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind, Severity
 from feederopt.execution.forking import check_not_forked
 from feederopt.io.digests import input_change_problems
 from feederopt.io.frames import table_problem
@@ -504,6 +504,7 @@ def read_result_to_check(path: str | Path) -> dict[str, Any]:
     data = read_result_document(path)
     kind = document_kind(data)
     path = result_json_path(path)
+    kind_problems(data, str(path))  # first: a kind of no name (a list) is no dict key
     if kind in OTHER_KINDS:
         # a feederopt result all the same (user tests ut_cli #5, ut34: "not a feederopt
         # result (no open_branches)" of a plan, a partition, a three-phase solve)
@@ -532,6 +533,27 @@ def other_kind_text(kind: str, wanted: str, checks: str) -> str:
                 f"{wanted}'s: {checks}")
     command, checked_by = OTHER_KINDS.get(kind, SOLVE_KIND)
     return f"a `{command}` result (kind {kind!r}), not a {wanted}'s: {checks}; {checked_by}"
+
+
+def kind_problems(data: dict[str, Any], where: str | None = None) -> None:
+    """InputError when ``data`` names a ``kind`` that feederopt does not write (``"banana"``,
+    a number): it is no solve result, whatever fields it has. Before (user test ut35), a
+    document with ``open_branches`` was checked as a solve's whatever its kind said (exit 0).
+    The known kinds are ``solve`` and :data:`OTHER_KINDS`; a document without a kind is
+    left to its fields (written before the stamp: :func:`~feederopt._version.document_kind`)."""
+    from feederopt._version import INFERRED_KINDS, __version__, document_kind
+
+    kind = document_kind(data)
+    if kind is None or (isinstance(kind, str) and (kind == "solve" or kind in OTHER_KINDS)):
+        return
+    written = [k for k in ("solve", *OTHER_KINDS) if k not in INFERRED_KINDS]
+    raise InputError([Problem(
+        ProblemKind.UNREADABLE_FILE, "result", f"the result's kind is {kind!r}, which feederopt "
+        f"{__version__} does not write: it is not known to be a solve result, so its topology "
+        "is not checked", (where,) if where else (), "kind", "give a result as a feederopt "
+        "command wrote it: check takes the kinds solve, partition and schedule (the kinds "
+        "feederopt writes: "
+        + ", ".join(written) + ")")])
 
 
 def result_problems(data: dict[str, Any], *, checkable: bool = True) -> None:
@@ -570,6 +592,88 @@ def result_problems(data: dict[str, Any], *, checkable: bool = True) -> None:
 def open_ids(data: dict[str, Any]) -> list[str]:
     """The ids of a result's open branches (objects with an ``id``, or bare ids)."""
     return [str(b["id"]) if isinstance(b, dict) else str(b) for b in data["open_branches"]]
+
+
+def _recorded_ends(data: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """The branches whose buses the result records (its ``open_branches`` and the base
+    case's, as ``feederopt solve --json`` writes them: ``{"id", "from_bus", "to_bus"}``): id
+    -> (from bus, to bus). Bare ids record no buses and are left out."""
+    rows = list(data.get("open_branches") or [])
+    base = data.get("base")
+    if isinstance(base, dict) and isinstance(base.get("open_branches"), list):
+        rows += base["open_branches"]
+    out: dict[str, tuple[str, str]] = {}
+    for b in rows:
+        if isinstance(b, dict) and b.get("id") is not None and b.get("from_bus") is not None \
+                and b.get("to_bus") is not None:
+            out.setdefault(str(b["id"]), (str(b["from_bus"]), str(b["to_bus"])))
+    return out
+
+
+def _same_source(recorded: str, given: str, digests: object) -> bool:
+    """Whether the network ``given`` (a case name or path) is the ``recorded`` source of a
+    result: the same name or file, or files of the same content (SHA-256) as those the
+    result recorded (``digests``, its ``inputs_sha256``): a copy elsewhere."""
+    from feederopt.io.digests import input_digests
+
+    if recorded == given:
+        return True
+    rec, giv = Path(recorded), Path(given)
+    if giv.is_absolute() and not rec.is_absolute() and rec.parts \
+            and giv.parts[-len(rec.parts):] == rec.parts:
+        return True  # a result that recorded a relative path, given as the path it meant
+    if isinstance(digests, dict) and digests:
+        now = input_digests([given])
+        return bool(now) and sorted(map(str, now.values())) == sorted(map(str, digests.values()))
+    return False
+
+
+def network_mismatch(data: dict[str, Any], network: Network) -> Problem | None:
+    """Whether ``network`` (given to :func:`check_result`, ``--case``) is not the one the
+    result was solved on, as a problem naming both and the branches that differ; None when
+    nothing says so.
+
+    Two kinds of evidence: the name (the result's ``source``, else ``case``, against the
+    network's ``meta`` ``source``, else ``case``; the same files by SHA-256 count as the
+    same), and the branches whose buses the result records (its open branches and the base
+    case's, :func:`_recorded_ends`): one that the network lacks or that joins other buses in
+    it. Branches that differ are proof: the problem is an error (the check is refused). A name
+    alone is not (a copy, a renamed file): the problem is a warning, which the check makes
+    the first of its problems when the topology fails, and a note when it passes."""
+    recorded = data.get("source") or data.get("case")
+    given = network.meta.get("source") or network.meta.get("case")
+    named = (isinstance(recorded, str) and isinstance(given, str)
+             and not _same_source(recorded, str(given), data.get("inputs_sha256")))
+    ends = _recorded_ends(data)
+    table = network.branches
+    have = {str(i): (str(f), str(t)) for i, f, t in zip(
+        table["id"].to_list(), table["from_bus"].to_list(), table["to_bus"].to_list(),
+        strict=True)}
+    differ = []
+    for (bid, (f, t)), rid in zip(ends.items(), network.resolve_branch_ids(ends),
+                                  strict=True):
+        if rid not in have:
+            differ.append(f"branch {bid} ({f}-{t} in the result) is not in it")
+        elif {f, t} != set(have[rid]):
+            differ.append(f"branch {bid} joins buses {f}-{t} in the result, "
+                          f"{have[rid][0]}-{have[rid][1]} in it")
+    if not named and not differ:
+        return None
+    names = (f"the result records the source {recorded!r}, and the network given is {given!r}"
+             if named else "")
+    branches = (f"{len(differ)} of the {len(ends)} branches whose buses the result records "
+                "differ: " + "; ".join(differ[:3]) + (" ..." if len(differ) > 3 else "")
+                if differ else "")
+    lead = ("the network given is not the one the result was solved on" if differ else
+            "the network given may not be the one the result was solved on")
+    again = (f"leave --case out (network=None in Python) to load {recorded!r} again, or "
+             if isinstance(recorded, str) and recorded else "")
+    return Problem(ProblemKind.INVALID_VALUE, "result",
+                   f"{lead}: " + "; ".join(x for x in (names, branches) if x),
+                   tuple(x for x in (recorded, given) if isinstance(x, str)), "source",
+                   f"check the result against the network it was solved on: {again}give "
+                   "that network with --case",
+                   Severity.ERROR if differ else Severity.WARNING)
 
 
 def result_source(data: dict[str, Any]) -> str:
@@ -636,6 +740,7 @@ def check_result(
                                         "json.load gives it) or the path of a result file")])
     if isinstance(result, dict):
         data = result
+        kind_problems(data)  # a kind that feederopt does not write (ut35 errs 4)
         kind = document_kind(data)
         if kind in OTHER_KINDS:  # as read_result_to_check refuses its file (ut35)
             raise InputError([Problem(
@@ -652,6 +757,9 @@ def check_result(
     if problems:
         raise InputError(problems)
     notes: list[str] = []
+    # a network given by the caller (--case): the one the result was solved on? (user test
+    # ut35: case33bw's result on case69bw said "not radial: the closed branches form a loop")
+    other = None if network is None else network_mismatch(data, network)
     if network is None:
         # the network is read again from its file: refused when it changed since the solve
         # (its SHA-256 against the result's inputs_sha256; io.digests), as a schedule's
@@ -663,14 +771,27 @@ def check_result(
         notes = [str(p) for p in changed]
         network = load(source)
     pu = to_per_unit(network)
-    closed = closed_from_open(pu, open_ids(data))
-    not_radial = radiality_problem(pu.bus_ids, pu.branch_ids, pu.f, pu.t, closed, pu.is_source)
-    if not_radial is not None:
-        raise InputError([replace(not_radial, component="result",
-                                  message="the result's topology is not radial: "
-                                  + not_radial.message,
-                                  hint=not_radial.hint + ", or check the result against the "
-                                  "network it was solved on")])
+    found: list[Problem] = []
+    try:
+        closed = closed_from_open(pu, open_ids(data))
+    except InputError as err:  # open ids the network lacks: after the mismatch, if any
+        found = list(err.problems)
+    else:
+        not_radial = radiality_problem(pu.bus_ids, pu.branch_ids, pu.f, pu.t, closed,
+                                       pu.is_source)
+        if not_radial is not None:
+            found.append(replace(not_radial, component="result",
+                                 message="the result's topology is not radial: "
+                                 + not_radial.message,
+                                 hint=not_radial.hint + ", or check the result against the "
+                                 "network it was solved on"))
+    if other is not None and (found or other.is_error):
+        # what explains the rest comes first: another network, not a bad topology
+        raise InputError([replace(other, severity=Severity.ERROR), *found])
+    if found:
+        raise InputError(found)
+    if other is not None:  # another name, the same branches: checked, and said so
+        notes.append(str(other))
     hook = sample_progress(progress, "feasible in the convex model", samples)
     mc = out_of_sample(network, closed, uncertainty, samples, seed, uncertain_loads, ac,
                        progress=hook,
