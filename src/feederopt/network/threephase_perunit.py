@@ -451,13 +451,13 @@ def to_per_unit_3ph(net: ThreePhaseNetwork, *, open_switches: set[str] | None = 
         if sh["conn"] == "delta" and len(phs) > 1:
             # branches between phase pairs, each at vn_kv across it: a constant-impedance delta
             # load consuming p_mw - j q_mvar at rated voltage, shared over its branches
-            pairs = [(phs[0], phs[1])] if len(phs) == 2 else [
+            branches = [(phs[0], phs[1])] if len(phs) == 2 else [
                 (phs[j], phs[(j + 1) % 3]) for j in range(3)]
-            s0 = complex(sh["p_mw"], -sh["q_mvar"]) / len(pairs)
+            s0 = complex(sh["p_mw"], -sh["q_mvar"]) / len(branches)
             w0 = (sh["vn_kv"] / bld.base[b]) ** 2
-            for i, k in pairs:
-                _delta_part(d_p0, d_q0, kp, kq, nd_of(b, i), nd_of(b, k), i, k, s0, 2.0, 2.0,
-                            w0)
+            for pi, pk in branches:
+                _delta_part(d_p0, d_q0, kp, kq, nd_of(b, pi), nd_of(b, pk), pi, pk, s0, 2.0,
+                            2.0, w0)
             continue
         # wye (or a 1-phase delta with its second conductor on ground: OpenDSS puts it phase
         # to ground at its kV); vn_kv is line-line for more than one phase
