@@ -277,7 +277,7 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
 
                 limit = (loading_limit_text(load.get("loading_limit_percent"))
                          if data.thermal_limits else "")
-                acs.add_row("largest loading (lines, transformers)",
+                acs.add_row("largest loading (lines, series elements, transformers)",
                             f"{load['max_loading_percent']:.1f} % of its rating "
                             f"({load.get('max_loading_element')}"
                             f"{'; ' + limit if limit else ''})")

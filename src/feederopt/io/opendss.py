@@ -1364,6 +1364,10 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     def frame(rows: list[dict[str, Any]]) -> pl.DataFrame | None:
         return pl.DataFrame(rows) if rows else None
 
+    # the series capacitors and reactors by their line's id, for OpenDSS's check (their
+    # ratings) and the names it reports (ThreePhaseNetwork.opendss_name)
+    series_elements = {r["id"]: r.pop(SERIES_ELEMENT) for r in line_rows if SERIES_ELEMENT in r}
+
     _drop_dangling_ties(bus_rows, line_rows, z_rows, tr_rows,
                         [*src_rows, *load_rows, *gen_rows, *sh_rows], warnings)
     reductions = _reduction_notes(sec, load_rows) + held_notes
@@ -1376,7 +1380,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
               "warnings": warnings, "reductions": reductions,
               "secondaries": sec.meta(), "center_tapped": sorted(sec.units),
               # lines whose length has no unit in the file (length_m is the bare number)
-              "unitless_lengths": unitless,
+              "unitless_lengths": unitless, "series_elements": series_elements,
               "settings_path": str(Path(settings).resolve()) if settings else None},
         buses=frame(bus_rows), sources=frame(src_rows), lines=frame(line_rows),
         impedances=frame(z_rows), transformers=frame(tr_rows), loads=frame(load_rows),
@@ -1586,6 +1590,11 @@ def _reactors(buses: dict[str, dict[str, Any]], sec: Secondaries,
             "so they are left out")
 
 
+#: The key of a line row read from a series element that holds the element's OpenDSS name
+#: until the rows become a table (``meta["series_elements"]``).
+SERIES_ELEMENT = "_opendss_element"
+
+
 def _is_series(terms: list[tuple[str, list[int]]]) -> bool:
     """Is an element with the terminals ``terms`` (:func:`terminals`) in series: a second
     terminal on another bus, on a phase node (a ``bus2`` on ground, ``y.0.0.0``, or on the
@@ -1644,6 +1653,7 @@ def _series_line(element: str, name: str, component: str, kind: str,
         "kind": kind, "switchable": False, "normally_open": False,
         "in_service": bool(_dss().CktElement.Enabled()) and not open_at_a_terminal(),
         "i_max_a": amps or None, "line_code": None,
+        SERIES_ELEMENT: element,  # meta["series_elements"], not a column
     })
     for i, pi in enumerate(phases):
         for j, pj in enumerate(phases):

@@ -696,7 +696,7 @@ def check_section(r: Mapping[str, Any]) -> str:
         ("load not served", fmt(ac.get("unserved_load_kw"), ".3f", " kW")),
         *([("within the voltage limits", _within_limits(ac))]
           if "within_voltage_limits" in ac else []),
-        *([("within the ratings (lines, transformers)", _within_ratings(ac))]
+        *([("within the ratings (lines, series elements, transformers)", _within_ratings(ac))]
           if "within_thermal_limits" in ac else []),
         ("passed (converged, every load served)",
          "yes" if ac.get("passed") else "<b class=\"warn\">no</b>"),
