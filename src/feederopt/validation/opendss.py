@@ -98,8 +98,9 @@ class OpenDSSSolution:
     #: The energised nodes outside their bus's voltage limits, worst first:
     #: ``(node, voltage, limit, "v_min" | "v_max")`` (module docstring).
     voltage_violations: list[tuple[str, float, float, str]] = field(default_factory=list)
-    #: The largest loading [% of its rating] of a rated line or transformer, and which
-    #: (``"Line.<id>"``, ``"Transformer.<id>"``) (:func:`branch_loading`).
+    #: The largest loading [% of its rating] of a rated line, series capacitor or reactor, or
+    #: transformer, and which (``"Line.<id>"``, ``"Capacitor.<name>"``, ``"Reactor.<name>"``,
+    #: ``"Transformer.<id>"``) (:func:`branch_loading`).
     max_loading_percent: float | None = None
     max_loading_element: str | None = None
     #: The loading [%] above which a rated element is overloaded (100, or the solve's
