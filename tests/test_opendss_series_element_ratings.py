@@ -101,3 +101,19 @@ def test_solve_names_the_overloaded_series_capacitor(tmp_path: Path) -> None:
     assert [o["element"] for o in loading["overloads"]] == ["Capacitor.sc"]
     assert loading["max_loading_element"] == "Capacitor.sc"
     assert "Capacitor.sc" in json.dumps(data["opendss_fixed_overloads"])
+
+
+def test_a_series_capacitor_named_as_a_line(tmp_path: Path) -> None:
+    """A capacitor named as a line (``Capacitor.l2`` beside ``Line.l2``) is the model's line
+    ``capacitor.l2``; the check rates it as ``Capacitor.l2`` and ``Line.l2`` as the line."""
+    path = _write(tmp_path, cap_amps=80, reactor_amps=200)
+    path.write_text(path.read_text().replace("Capacitor.sc ", "Capacitor.l2 "))
+    cap_amps, _ = _opendss_amps(path, "Capacitor.l2")
+    line_amps, line_rating = _opendss_amps(path, "Line.l2")
+    net = read_opendss(path)
+    assert net.line_of("Capacitor.l2") == "capacitor.l2" and net.line_of("Line.l2") == "l2"
+    assert net.opendss_name("capacitor.l2") == "Capacitor.l2"
+    sol = solve_opendss(net, with_controls=False)
+    assert [o[0] for o in sol.overloads] == ["Capacitor.l2"]
+    assert sol.overloads[0][2] == pytest.approx(cap_amps, rel=1e-6)
+    assert sol.loadings["Line.l2"] == pytest.approx(100 * line_amps / line_rating, rel=1e-6)
