@@ -46,13 +46,15 @@ _HEAD = ["kind", "schema_version", "feederopt_version",
 _BOUND = ["milp_objective_kw", "lower_bound_kw", "lower_bound_source", "lower_bound_basis",
           "gap", "base_kept", "solve_time_s", "milp_solves", "tangents_added", "search"]
 _SWITCHING = ["voltage_feedback", "switch_cost_kw", "switching_actions", "switching_cost_kw"]
-#: The keys of the old dict, in order: a balanced solve with OpenDSS's check ...
+#: The keys of the old dict, in order (with ``ac_verdict``, OpenDSS's check's verdict as a
+#: balanced result's, after ``ac_check``; null without a check): a balanced solve with
+#: OpenDSS's check ...
 KEYS_CHECKED = [*_HEAD, "loss_proxy_source_kw", *_BOUND, "lindist3flow_min_voltage_pu",
                 "lindist3flow_max_voltage_pu", *_SWITCHING, "base_losses_kw",
-                "base_unserved_load_kw", "ac_check", "node_voltages_pu", "grid"]
+                "base_unserved_load_kw", "ac_check", "ac_verdict", "node_voltages_pu", "grid"]
 #: ... an infeasible one (no flow, no check) ...
 KEYS_INFEASIBLE = [*_HEAD, "loss_proxy_source_kw", *_BOUND, "lindist3flow_min_voltage_pu",
-                   "lindist3flow_max_voltage_pu", *_SWITCHING, "grid"]
+                   "lindist3flow_max_voltage_pu", *_SWITCHING, "ac_verdict", "grid"]
 #: ... and one with scenarios and --ac-polish (skipped, at the end)
 KEYS_SCENARIOS_POLISH = [*_HEAD, *_BOUND, *_SWITCHING, "node_voltages_pu",
                          "node_voltages_scenario", "scenarios", "grid", "ac_polish"]

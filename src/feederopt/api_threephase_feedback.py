@@ -68,17 +68,18 @@ def unswitched_elements(net: ThreePhaseNetwork) -> dict[str, str]:
             for unit in key.removeprefix("Transformer ").split("+"):
                 out[f"Transformer.{unit}"] = key
         else:
-            out[f"Line.{key}"] = key
+            out[net.opendss_name(key)] = key
     return out
 
 
-def model_key(bank_ids: list[str], element: str) -> str:
-    """The model's key of OpenDSS's element name: a line's id, or ``"Transformer <bank
-    id>"`` of the bank (of ``bank_ids``, the per-unit network's) that holds the unit (the ids
-    of its units joined by ``+``)."""
+def model_key(net: ThreePhaseNetwork, bank_ids: list[str], element: str) -> str:
+    """The model's key of OpenDSS's element name: a line's id (a series capacitor's or
+    reactor's line, :meth:`~feederopt.network.threephase.ThreePhaseNetwork.line_of`), or
+    ``"Transformer <bank id>"`` of the bank (of ``bank_ids``, the per-unit network's) that
+    holds the unit (the ids of its units joined by ``+``)."""
     cls, _, name = element.partition(".")
     if cls.lower() != "transformer":
-        return name
+        return net.line_of(element)
     for bank in bank_ids:
         if name in bank.split("+"):
             return f"Transformer {bank}"
@@ -432,7 +433,7 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
         limit = sol.loading_limit_percent or 100.0
         banks = [bank.id for bank in to_per_unit_3ph(net).banks]  # once per topology
         for element, pct in over:
-            key = model_key(banks, element)
+            key = model_key(net, banks, element)
             lm = model.get(key)
             if lm is not None and lm > 0 and lm / (pct / limit) < 1.0:
                 factors[key] = min(factors.get(key, 1.0), lm / (pct / limit))
@@ -508,7 +509,8 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
         row: dict[str, Any] = {
             "topology": "answer", "status": topo.status, "max_offset_pu": _num(big),
             # the ratings this MILP held tightened (OpenDSS's names: factor of the rating)
-            "rating_factors": {_element_name(k): round(f, 6) for k, f in sorted(tight.items())},
+            "rating_factors": {_element_name(net, k): round(f, 6)
+                               for k, f in sorted(tight.items())},
             "milp_time_s": topo.solve_time_s}
         if sols is None or topo.flow is None:
             return {**row, "open_switches": None}
@@ -541,7 +543,7 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
         tangents=no_tangents, iterations=iterations, base_open=base_open,
         time_limit_s=time_limit_s, max_iterations=max_iterations, t0=t0,
         record={"enabled": True}, base=base_answer, ok=judged)
-    record["rating_factors"] = {_element_name(k): round(f, 6)
+    record["rating_factors"] = {_element_name(net, k): round(f, 6)
                                 for k, f in sorted(factors.items())}
     rows = record["iterations"]
     if (record["stopped"] == "no answer" and not record["within_limits"] and kept is not None
@@ -582,10 +584,10 @@ def base_is_radial(net: ThreePhaseNetwork) -> bool:
     return base_state(to_per_unit_3ph(net)) is not None
 
 
-def _element_name(key: str) -> str:
+def _element_name(net: ThreePhaseNetwork, key: str) -> str:
     """A model key (edge id, ``"Transformer <bank id>"``) as OpenDSS names the element."""
     return (key.replace("Transformer ", "Transformer.", 1) if key.startswith("Transformer ")
-            else f"Line.{key}")
+            else net.opendss_name(key))
 
 
 def scenario_opendss(net: ThreePhaseNetwork, rows: ScenarioRows, s: int,
@@ -667,14 +669,14 @@ def _scenario_feedback(nets: list[ThreePhaseNetwork], rows: ScenarioRows,
         model = model_loadings(nets[s], set(opened), max_loading_percent)
         limit = sol.loading_limit_percent or 100.0
         for element, pct in over:
-            key = model_key(banks, element)
+            key = model_key(nets[s], banks, element)
             lm = model.get(key)
             if lm is not None and lm > 0 and lm / (pct / limit) < 1.0:
                 factors[s][key] = min(factors[s].get(key, 1.0), lm / (pct / limit))
 
     def named(tight: list[dict[str, float]]) -> dict[str, dict[str, float]]:
         """The factors per scenario name, by OpenDSS's element names."""
-        return {n: {_element_name(k): round(f, 6) for k, f in sorted(t.items())}
+        return {n: {_element_name(nets[0], k): round(f, 6) for k, f in sorted(t.items())}
                 for n, t in zip(names, tight, strict=True)}
 
     volts0: list[dict[str, float]] = [{} for _ in nets]

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from feederopt import (
@@ -208,6 +209,9 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
         out = stdout()
         table = summary_table(f"{data.case}: three-phase, {data.method}")
         table.add_row("status", data.status)
+        verdict = data.ac_verdict  # OpenDSS's verdict beside the model's status
+        if verdict:
+            table.add_row("AC verdict", f"[red]{escape(verdict)}[/]")
         if data.base_kept:  # every path: the enumeration, the MILP, the feedback
             table.add_row("answer", data.base_kept_words)
         lim = data.voltage_limits
@@ -277,7 +281,7 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
 
                 limit = (loading_limit_text(load.get("loading_limit_percent"))
                          if data.thermal_limits else "")
-                acs.add_row("largest loading (lines, transformers)",
+                acs.add_row("largest loading (lines, series elements, transformers)",
                             f"{load['max_loading_percent']:.1f} % of its rating "
                             f"({load.get('max_loading_element')}"
                             f"{'; ' + limit if limit else ''})")

@@ -35,7 +35,11 @@ What is read, and how (OpenDSS manual, "Circuit element reference"):
   zero-length line of kind ``capacitor`` from OpenDSS's primitive admittance matrix
   (``X = -kV^2 / Mvar`` per phase over the steps that are in, plus ``R`` and ``XL``; ``Cuf``,
   ``Cmatrix`` as OpenDSS applies them), rated by its ``NormAmps``; until user test ut34 it was
-  read as a shunt on ``bus1`` and the connection to ``bus2`` vanished.
+  read as a shunt on ``bus1`` and the connection to ``bus2`` vanished; a **shunt capacitor** by
+  its branches as OpenDSS connects them (:func:`_capacitor_shape`): phase to ground (wye), one
+  branch between two phases (``bus1=x.1.2 phases=1 conn=delta``, or a wye bank whose ``bus2``
+  is another phase of its bus) or a closed delta, the last two delta shunts that the model
+  draws as constant-impedance delta loads; a 2-phase delta bank is ``unsupported_element``.
 
 An open or disabled line whose end is on a bus or phase that no energised element has (IEEE
 8500's phase-b tie ``WD701_48332_sw`` to a phase-a lateral; EPRI ckt5's ties to neighbouring
@@ -526,6 +530,83 @@ def _load_parts(nodes: list[int], nph: int, delta: bool,
         return []  # a 2-phase delta load (open delta)
     v = kv if nph == 1 else kv / math.sqrt(3)
     return [("wye", _letters([n]), v) for n in phase_nodes]
+
+
+def _capacitor_branches(terms: list[tuple[str, list[int]]], nph: int,
+                        delta: bool) -> list[tuple[int, int]]:
+    """The node pairs of a shunt capacitor's branches (one per phase of it), as OpenDSS's
+    ``Capacitor`` connects them: wye, conductor ``k`` of ``bus1`` to conductor ``k`` of
+    ``bus2`` (ground, ``bus1.0.0.0``, by default); delta, conductor ``k`` to conductor
+    ``k + 1`` of ``bus1``, wrapping over its conductors (a 3-phase bank ``1-2, 2-3, 3-1``; a
+    1-phase one has two conductors, ``bus1=x.1.2`` between phases 1 and 2, ``bus1=x.1``
+    phase 1 to ground, its second conductor on node 0). Nodes as :func:`terminals` gives
+    them."""
+    n1 = terms[0][1]
+    if delta:
+        return [(n1[k], n1[(k + 1) % len(n1)]) for k in range(min(nph, len(n1)))]
+    n2 = terms[1][1] if len(terms) > 1 else [0] * len(n1)
+    return list(zip(n1[:nph], n2[:nph], strict=False))
+
+
+def _capacitor_shape(terms: list[tuple[str, list[int]]], nph: int, delta: bool,
+                     kv: float) -> tuple[str, str, float, float] | None:
+    """A shunt capacitor as the model's shunt row holds it: ``(conn, phases, vn_kv, share of
+    its kvar)``, or None when the row cannot hold it. Each branch (:func:`_capacitor_branches`)
+    has ``kvar / phases`` at its rated voltage, ``kV / sqrt(3)`` for a wye bank of more than
+    one phase and ``kV`` otherwise (OpenDSS manual, Capacitor: kV line to line for 2 or 3
+    phases); a node other than 1-3 is ground, as the model takes neutrals. Branches to ground
+    on distinct phases are a wye row (``vn_kv`` line to line for more than one phase);
+    one branch between two phases is a delta row on that pair (``"ab"``, ``vn_kv`` across it),
+    three on ``ab``, ``bc``, ``ca`` a closed delta (``"abc"``). A branch on one node at both
+    ends carries nothing and is left out. Mixed or partial deltas (a 2-phase delta bank, whose
+    second branch OpenDSS puts from phase 2 to ground) have no row: None."""
+    v_branch = kv / math.sqrt(3) if (not delta and nph > 1) else kv
+
+    def live(n: int) -> bool:
+        return 1 <= n <= 3
+
+    wye: list[int] = []
+    pairs: list[tuple[int, int]] = []
+    kept = 0
+    for a, b in _capacitor_branches(terms, nph, delta):
+        a, b = (a if live(a) else 0), (b if live(b) else 0)
+        if a == b:
+            continue
+        kept += 1
+        if a and b:
+            pairs.append((a, b))
+        else:
+            wye.append(a or b)
+    if not kept:
+        return None
+    if not pairs and len(set(wye)) == len(wye):
+        return ("wye", _letters(wye), v_branch * (math.sqrt(3) if len(wye) > 1 else 1.0),
+                kept / nph)
+    if wye:
+        return None
+    sides = {frozenset(p) for p in pairs}
+    if len(pairs) == 1:
+        return ("delta", _letters(list(pairs[0])), v_branch, 1 / nph)
+    if len(pairs) == 3 and len(sides) == 3:
+        return ("delta", _letters([p[0] for p in pairs]), v_branch, 3 / nph)
+    return None
+
+
+def _capacitor_shape_problem(cap: str, terms: list[tuple[str, list[int]]], nph: int,
+                             delta: bool) -> Problem:
+    """The ``unsupported_element`` problem of a shunt capacitor that
+    :func:`_capacitor_shape` cannot hold, naming its branches as OpenDSS connects them."""
+    branches = ", ".join(f"{a}-{b}" for a, b in _capacitor_branches(terms, nph, delta))
+    return Problem(
+        ProblemKind.UNSUPPORTED_ELEMENT, "shunts",
+        f"Capacitor.{cap} ({nph}-phase, {'delta' if delta else 'wye'}) on bus {terms[0][0]} "
+        f"has branches between nodes {branches} (as OpenDSS connects it; node 0 or 4+ is "
+        "ground): the model holds a shunt capacitor as phase-to-ground branches on distinct "
+        "phases (wye), one branch between two phases, or a closed delta on all three",
+        (cap,), "conn",
+        "give it as a 3-phase bank (bus1=x.1.2.3, wye or delta), a 1-phase bank phase to "
+        "ground (bus1=x.1) or a 1-phase delta bank between two phases (bus1=x.1.2 phases=1 "
+        "conn=delta), or as several such capacitors")
 
 
 def _load_value_problem(ld: str, kw: float, kvar: float, kv: float) -> Problem | None:
@@ -1146,7 +1227,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     for cap in _iterate(dss.Capacitors):
         nph = int(dss.CktElement.NumPhases())
         terms = terminals()
-        bus, nodes = terms[0]
+        bus = terms[0][0]
         on_sec = [b for b, _ in terms if b in sec.bus_unit]
         if on_sec:
             problems.append(_on_secondary(f"Capacitor.{cap}", "shunts", cap, on_sec[0], sec))
@@ -1164,13 +1245,18 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                 "give the capacitor's rated kV (line to line for a 3-phase bank) and its kvar "
                 "as numbers, e.g. kV=4.16 kvar=600"))
             continue
+        delta = bool(dss.Capacitors.IsDelta())
+        shape = _capacitor_shape(terms, nph, delta, kv_c)
+        if shape is None:
+            problems.append(_capacitor_shape_problem(cap, terms, nph, delta))
+            continue
+        conn, phases, vn_kv, share_of_kvar = shape
         states = list(dss.Capacitors.States())
         share = (sum(states) / len(states)) if states else 1.0
-        sh_rows.append({"id": cap, "bus": bus, "phases": _letters(nodes[:nph]),
-                        "kind": "capacitor", "p_mw": 0.0,
-                        "conn": "delta" if dss.Capacitors.IsDelta() else "wye",
-                        "q_mvar": kvar_c / 1000 * share,
-                        "vn_kv": kv_c,
+        sh_rows.append({"id": cap, "bus": bus, "phases": phases,
+                        "kind": "capacitor", "p_mw": 0.0, "conn": conn,
+                        "q_mvar": kvar_c / 1000 * share * share_of_kvar,
+                        "vn_kv": vn_kv,
                         "in_service": bool(dss.CktElement.Enabled()) and share > 0})
 
     if cap_value_problems:
@@ -1278,6 +1364,10 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     def frame(rows: list[dict[str, Any]]) -> pl.DataFrame | None:
         return pl.DataFrame(rows) if rows else None
 
+    # the series capacitors and reactors by their line's id, for OpenDSS's check (their
+    # ratings) and the names it reports (ThreePhaseNetwork.opendss_name)
+    series_elements = {r["id"]: r.pop(SERIES_ELEMENT) for r in line_rows if SERIES_ELEMENT in r}
+
     _drop_dangling_ties(bus_rows, line_rows, z_rows, tr_rows,
                         [*src_rows, *load_rows, *gen_rows, *sh_rows], warnings)
     reductions = _reduction_notes(sec, load_rows) + held_notes
@@ -1290,7 +1380,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
               "warnings": warnings, "reductions": reductions,
               "secondaries": sec.meta(), "center_tapped": sorted(sec.units),
               # lines whose length has no unit in the file (length_m is the bare number)
-              "unitless_lengths": unitless,
+              "unitless_lengths": unitless, "series_elements": series_elements,
               "settings_path": str(Path(settings).resolve()) if settings else None},
         buses=frame(bus_rows), sources=frame(src_rows), lines=frame(line_rows),
         impedances=frame(z_rows), transformers=frame(tr_rows), loads=frame(load_rows),
@@ -1500,6 +1590,11 @@ def _reactors(buses: dict[str, dict[str, Any]], sec: Secondaries,
             "so they are left out")
 
 
+#: The key of a line row read from a series element that holds the element's OpenDSS name
+#: until the rows become a table (``meta["series_elements"]``).
+SERIES_ELEMENT = "_opendss_element"
+
+
 def _is_series(terms: list[tuple[str, list[int]]]) -> bool:
     """Is an element with the terminals ``terms`` (:func:`terminals`) in series: a second
     terminal on another bus, on a phase node (a ``bus2`` on ground, ``y.0.0.0``, or on the
@@ -1558,6 +1653,7 @@ def _series_line(element: str, name: str, component: str, kind: str,
         "kind": kind, "switchable": False, "normally_open": False,
         "in_service": bool(_dss().CktElement.Enabled()) and not open_at_a_terminal(),
         "i_max_a": amps or None, "line_code": None,
+        SERIES_ELEMENT: element,  # meta["series_elements"], not a column
     })
     for i, pi in enumerate(phases):
         for j, pj in enumerate(phases):

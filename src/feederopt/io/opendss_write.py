@@ -127,8 +127,11 @@ def model_script(net: ThreePhaseNetwork, *, open_switches: Iterable[str] | None 
         n = len(ph)
         on = "yes" if sh["in_service"] else "no"
         if sh["kind"] == "capacitor":
+            # a delta row on two phases is one branch between them: OpenDSS's 1-phase delta
+            # (its phases=2 delta would put a second branch from phase 2 to ground)
+            n_dss = 1 if sh["conn"] == "delta" and n == 2 else n
             out.append(f"New Capacitor.{_name(sh['id'])} bus1={sh['bus']}.{_nodes(ph)} "
-                       f"phases={n} conn={sh['conn']} kvar={sh['q_mvar'] * 1000:.12g} "
+                       f"phases={n_dss} conn={sh['conn']} kvar={sh['q_mvar'] * 1000:.12g} "
                        f"kv={sh['vn_kv']:.12g} enabled={on}")
             continue
         v_ph = sh["vn_kv"] / (math.sqrt(3) if n > 1 else 1.0) * 1000

@@ -196,7 +196,9 @@ class ThreePhaseNetwork:
     """A three-phase feeder: the tables of :data:`TABLES_3PH`.
 
     ``meta`` records where it came from (``source_path``, ``source_format``) and ``warnings``
-    about elements the model approximates or leaves out.
+    about elements the model approximates or leaves out; ``series_elements`` maps the ids of
+    the lines read from an OpenDSS series ``Capacitor`` or ``Reactor`` to that element's name
+    (:meth:`opendss_name`).
     """
 
     tables: dict[str, pl.DataFrame]
@@ -223,6 +225,23 @@ class ThreePhaseNetwork:
 
     def replace_tables(self, **changes: pl.DataFrame) -> ThreePhaseNetwork:
         return replace(self, tables={**self.tables, **changes})
+
+    def opendss_name(self, line_id: str) -> str:
+        """OpenDSS's name of the element the model's line ``line_id`` stands for:
+        ``"Capacitor.<name>"`` or ``"Reactor.<name>"`` for a series capacitor or reactor (its
+        line id is ``<name>``, or ``capacitor.<name>`` when a line has that name), else
+        ``"Line.<line_id>"``."""
+        series: dict[str, str] = self.meta.get("series_elements") or {}
+        return series.get(line_id, f"Line.{line_id}")
+
+    def line_of(self, element: str) -> str:
+        """The model's line id of OpenDSS's element name (:meth:`opendss_name`'s inverse):
+        ``"Line.x"`` is ``x``, a series capacitor's or reactor's name its line's id."""
+        series: dict[str, str] = self.meta.get("series_elements") or {}
+        for line_id, name in series.items():
+            if name.lower() == element.lower():
+                return line_id
+        return element.partition(".")[2]
 
     def validate(self) -> list[Problem]:
         """Every problem found (see :func:`validate_three_phase`)."""

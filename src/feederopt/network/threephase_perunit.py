@@ -441,40 +441,32 @@ def to_per_unit_3ph(net: ThreePhaseNetwork, *, open_switches: set[str] | None = 
                 const[ni] += val * (1 - expo / 2)
                 kmat[ni, ni] += val * expo / 2 / w0
             continue
-        i, k = phs
-        fac_i = A[i] / (A[i] - A[k])
-        fac_k = -A[k] / (A[i] - A[k])
-        # s_part = s0 (1 - n/2) + s0 n/2 * 1.5 (w_i + w_k) / w0, per p and q exponent
-        for fac, nd in ((fac_i, nd_of(b, i)), (fac_k, nd_of(b, k))):
-            for val, expo, is_q in ((s0.real, ld["p_exponent"], False),
-                                    (s0.imag, ld["q_exponent"], True)):
-                base_part = complex(0, val) if is_q else complex(val, 0)
-                c0 = base_part * (1 - expo / 2) * fac
-                c1 = base_part * expo / 2 * 1.5 / w0 * fac
-                d_p0[nd] += c0.real
-                d_q0[nd] += c0.imag
-                for other in (nd_of(b, i), nd_of(b, k)):
-                    kp[nd, other] += c1.real
-                    kq[nd, other] += c1.imag
+        _delta_part(d_p0, d_q0, kp, kq, nd_of(b, phs[0]), nd_of(b, phs[1]), phs[0], phs[1],
+                    s0, ld["p_exponent"], ld["q_exponent"], w0)
 
     # ---- shunts: capacitors, reactors, no-load branches (constant impedance) --------------
-    delta_shunts = []
     for sh in net.shunts.filter(pl.col("in_service")).iter_rows(named=True):
         b = bld.bus_index[sh["bus"]]
-        nph = len(sh["phases"])
-        v_ph = sh["vn_kv"] / (math.sqrt(3) if nph > 1 else 1.0)
-        w0 = (v_ph / bld.base[b]) ** 2
-        if sh["conn"] == "delta":
-            delta_shunts.append(sh["id"])
-            w0 = (sh["vn_kv"] / math.sqrt(3) / bld.base[b]) ** 2
-        for c in sh["phases"]:
-            ni = nd_of(b, PHASES.index(c))
+        phs = [PHASES.index(c) for c in sh["phases"]]
+        if sh["conn"] == "delta" and len(phs) > 1:
+            # branches between phase pairs, each at vn_kv across it: a constant-impedance delta
+            # load consuming p_mw - j q_mvar at rated voltage, shared over its branches
+            branches = [(phs[0], phs[1])] if len(phs) == 2 else [
+                (phs[j], phs[(j + 1) % 3]) for j in range(3)]
+            s0 = complex(sh["p_mw"], -sh["q_mvar"]) / len(branches)
+            w0 = (sh["vn_kv"] / bld.base[b]) ** 2
+            for pi, pk in branches:
+                _delta_part(d_p0, d_q0, kp, kq, nd_of(b, pi), nd_of(b, pk), pi, pk, s0, 2.0,
+                            2.0, w0)
+            continue
+        # wye (or a 1-phase delta with its second conductor on ground: OpenDSS puts it phase
+        # to ground at its kV); vn_kv is line-line for more than one phase
+        nph = len(phs)
+        w0 = (sh["vn_kv"] / (math.sqrt(3) if nph > 1 else 1.0) / bld.base[b]) ** 2
+        for i in phs:
+            ni = nd_of(b, i)
             kq[ni, ni] += -sh["q_mvar"] / nph / w0
             kp[ni, ni] += sh["p_mw"] / nph / w0
-    if delta_shunts:
-        notes.append(f"{len(delta_shunts)} delta shunt(s) ({', '.join(delta_shunts[:6])}"
-                     f"{' ...' if len(delta_shunts) > 6 else ''}) taken as their balanced wye "
-                     "equivalent")
 
     # ---- generators (fixed at their base-case output) ------------------------------------
     g_p = np.zeros(n)
@@ -507,6 +499,31 @@ def to_per_unit_3ph(net: ThreePhaseNetwork, *, open_switches: set[str] | None = 
         der_p_min=np.array(der["pmin"], float), der_p_max=np.array(der["pmax"], float),
         der_s_max=np.array(der["smax"], float),
     )
+
+
+def _delta_part(d_p0: np.ndarray, d_q0: np.ndarray, kp: sp.lil_matrix, kq: sp.lil_matrix,
+                ni: int, nk: int, i: int, k: int, s0: complex, p_exponent: float,
+                q_exponent: float, w0: float) -> None:
+    """Add a delta part between phases ``i`` and ``k`` (nodes ``ni``, ``nk``) to the linear
+    demand ``d0 + K w``: it consumes ``s = s0 (|V_ik|^2 / w0)^(n/2)`` per exponent ``n``
+    (``w0`` the squared rated voltage across it, in the bus's phase base), with ``|V_ik|^2 ~
+    3/2 (w_i + w_k)``, drawn as ``s V_i / V_ik`` from phase ``i`` and ``-s V_k / V_ik`` from
+    phase ``k`` at the balanced point (``e^{-j30} / sqrt 3`` and ``e^{j30} / sqrt 3`` for
+    ``ab``; PowerModelsDistribution's linear models). A delta load, and a delta capacitor
+    (``n = 2``: a constant impedance), are such parts."""
+    fac_i = A[i] / (A[i] - A[k])
+    fac_k = -A[k] / (A[i] - A[k])
+    # s_part = s0 (1 - n/2) + s0 n/2 * 1.5 (w_i + w_k) / w0, per p and q exponent
+    for fac, nd in ((fac_i, ni), (fac_k, nk)):
+        for part, expo in ((complex(s0.real, 0.0), p_exponent), (complex(0.0, s0.imag),
+                                                                  q_exponent)):
+            c0 = part * (1 - expo / 2) * fac
+            c1 = part * expo / 2 * 1.5 / w0 * fac
+            d_p0[nd] += c0.real
+            d_q0[nd] += c0.imag
+            for other in (ni, nk):
+                kp[nd, other] += c1.real
+                kq[nd, other] += c1.imag
 
 
 def _floating(net: ThreePhaseNetwork, roots: set[str], absorbed: set[str],

@@ -57,6 +57,7 @@ from feederopt.report.page import (
     section,
 )
 from feederopt.report.plot import _pyplot, coordinates, figure_png, grid_figure
+from feederopt.results.result import ac_verdict
 from feederopt.results.threephase import ScenarioSummary, base_kept_words
 from feederopt.validation.opendss import DEAD_PU
 
@@ -359,10 +360,16 @@ def summary_section(r: Mapping[str, Any]) -> str:
     card_html = "".join(f'<div class="card"><div class="k">{escape(a)}</div>'
                         f'<div class="v">{escape(b)}</div></div>' for a, b in cards)
     loading = r.get("max_loading_percent")
+    # OpenDSS's verdict beside the model's status, as a balanced report's (a result.json
+    # written before ac_verdict existed: from its ac_check)
+    verdict = r["ac_verdict"] if "ac_verdict" in r else ac_verdict(r.get("ac_check"),
+                                                                   r.get("loss_proxy_kw"))
     rows = [
         ("case", escape(str(r.get("case", "-")))),
         ("status", escape(str(r.get("status", "-"))
                           + (f"; {base_kept_words(r)}" if r.get("base_kept") else ""))),
+        *((("AC verdict", f'<span class="warn">{escape(str(verdict))}</span>'),)
+          if verdict else ()),
         ("method", escape(f"{r.get('method', '-')} ({_search_words(r)})"
                           + (", checked by OpenDSS" if r.get("ac_check") else
                              ", checked by OpenDSS per scenario"
@@ -697,7 +704,7 @@ def check_section(r: Mapping[str, Any]) -> str:
         ("load not served", fmt(ac.get("unserved_load_kw"), ".3f", " kW")),
         *([("within the voltage limits", _within_limits(ac))]
           if "within_voltage_limits" in ac else []),
-        *([("within the ratings (lines, transformers)", _within_ratings(ac))]
+        *([("within the ratings (lines, series elements, transformers)", _within_ratings(ac))]
           if "within_thermal_limits" in ac else []),
         ("passed (converged, every load served)",
          "yes" if ac.get("passed") else "<b class=\"warn\">no</b>"),

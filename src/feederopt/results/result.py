@@ -66,20 +66,37 @@ def base_case_kind(base: Any) -> str:
     return f"meshed, {loops} loop(s), not a radial candidate"
 
 
+def ac_limit_count(ac: Mapping[str, Any]) -> int:
+    """How many limits an AC check as the JSON writes it breaks: the balanced check's
+    ``limit_violations`` (:meth:`AcCheck.to_dict`, a bus's voltage or a branch's rating
+    each), or OpenDSS's three-phase check's nodes outside their voltage limits and elements
+    above their rating (:meth:`feederopt.validation.opendss.OpenDSSSolution.to_dict`:
+    ``voltage_limits`` ``nodes_below_min`` and ``nodes_above_max``, ``loading``
+    ``overloaded``)."""
+    if "limit_violations" in ac:
+        return len(ac.get("limit_violations") or ())
+    volts = ac.get("voltage_limits") or {}
+    loading = ac.get("loading") or {}
+    return sum(int(x) for x in (volts.get("nodes_below_min"), volts.get("nodes_above_max"),
+                                loading.get("overloaded")) if isinstance(x, int | float))
+
+
 def ac_verdict(ac: Mapping[str, Any] | None, losses_kw: Any) -> str | None:
-    """The AC check's verdict on a solve's answer, for the headline beside its ``status``
-    (the console's "AC verdict" row, the JSON's ``ac_verdict``, the report's summary), from
-    the AC check as the JSON writes it (:meth:`AcCheck.to_dict`) and the model's losses
-    [kW]. The status is the model's: ``optimal`` proves the SOCP model's optimum, not that it
-    is an operating point. Where the SOCP relaxation is not exact (``exact`` false: the
-    model's losses include ``l > (P^2+Q^2)/v``, losses no power flow has, as in a scenario's
-    ``relaxation_note``) or the AC power flow breaks a limit (``within_limits`` false), this
-    says so: ``relaxation not exact (model 347.560 kW, AC 11.340 kW); the AC power flow breaks
-    4 limit(s): the model's answer is no operating point within the limits`` (user test
-    ut34_fuzz #4: "status: optimal" beside 347.56 kW in the model, 11.34 kW in AC, exit 4).
-    None when the AC check confirms the answer, was not run or did not converge, or the
-    answer has no model losses (the least-violating point of a run without a topology within
-    the limits, whose ``diagnosis`` speaks)."""
+    """The AC check's verdict on a solve's answer, for the headline beside its ``status`` (the
+    console's "AC verdict" row, the JSON's ``ac_verdict``, the report's summary), from the AC
+    check as the JSON writes it (:meth:`AcCheck.to_dict`; for a three-phase solve OpenDSS's
+    check, :meth:`feederopt.validation.opendss.OpenDSSSolution.to_dict`, with the LinDist3Flow
+    loss proxy as the model's losses) and the model's losses [kW], the limits counted by
+    :func:`ac_limit_count`. The status is the model's: ``optimal`` proves the SOCP model's
+    optimum, not that it is an operating point. Where the SOCP relaxation is not exact
+    (``exact`` false: the model's losses include ``l > (P^2+Q^2)/v``, losses no power flow has,
+    as in a scenario's ``relaxation_note``) or the AC power flow breaks a limit
+    (``within_limits`` false), this says so: ``relaxation not exact (model 347.560 kW, AC 11.340
+    kW); the AC power flow breaks 4 limit(s): the model's answer is no operating point within
+    the limits`` (user test ut34_fuzz #4: "status: optimal" beside 347.56 kW in the model, 11.34
+    kW in AC, exit 4). None when the AC check confirms the answer, was not run or did not
+    converge, or the answer has no model losses (the least-violating point of a run without a
+    topology within the limits, whose ``diagnosis`` speaks)."""
     if not isinstance(ac, Mapping) or not ac.get("converged"):
         return None
     model = _num(losses_kw) if isinstance(losses_kw, int | float) else None
@@ -95,7 +112,7 @@ def ac_verdict(ac: Mapping[str, Any] | None, losses_kw: Any) -> str | None:
         parts.append(f"relaxation not exact (model {model:.3f} kW"
                      + (f", AC {true_kw:.3f} kW" if true_kw is not None else "") + ")")
     if broken:
-        n = len(ac.get("limit_violations") or ())
+        n = ac_limit_count(ac)
         parts.append(f"the AC power flow breaks {n} limit(s): the model's answer is no "
                      "operating point within the limits")
     else:

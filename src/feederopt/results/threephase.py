@@ -597,6 +597,19 @@ class ThreePhaseResult:
                 and not (self.feedback_broken or self.scenarios_broken or self.check_broken
                          or self.model_broken))
 
+    @property
+    def ac_verdict(self) -> str | None:
+        """OpenDSS's check's verdict on the answer beside the model's ``status``, worded as a
+        balanced solve's (:func:`feederopt.results.result.ac_verdict`, the LinDist3Flow loss
+        proxy as the model's losses): ``the AC power flow breaks 1 limit(s): the model's
+        answer is no operating point within the limits`` when the check breaks a voltage limit
+        or a rating; None when it keeps them, did not converge or did not run (a run with
+        scenarios has no single check: its scenario rows judge each)."""
+        from feederopt.results.result import ac_verdict
+
+        return ac_verdict(self.ac_check.to_dict() if self.ac_check else None,
+                          self.loss_proxy_kw)
+
     # ----- JSON ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The JSON document (``--json``): fresh lists and dicts, the keys in their order."""
@@ -655,6 +668,10 @@ class ThreePhaseResult:
             out["base_losses_kw"] = self.base_losses_kw
             out["base_unserved_load_kw"] = self.base_unserved_load_kw
             out["ac_check"] = self.ac_check.to_dict()
+        if balanced:
+            # the headline's verdict beside the status (the model's), as a balanced result's:
+            # null when OpenDSS's check keeps the limits or did not run
+            out["ac_verdict"] = self.ac_verdict
         if self.node_voltages_pu is not None:
             out["node_voltages_pu"] = {k: dict(v) for k, v in self.node_voltages_pu.items()}
         if self.node_voltages_scenario is not None:

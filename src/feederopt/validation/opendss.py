@@ -98,8 +98,9 @@ class OpenDSSSolution:
     #: The energised nodes outside their bus's voltage limits, worst first:
     #: ``(node, voltage, limit, "v_min" | "v_max")`` (module docstring).
     voltage_violations: list[tuple[str, float, float, str]] = field(default_factory=list)
-    #: The largest loading [% of its rating] of a rated line or transformer, and which
-    #: (``"Line.<id>"``, ``"Transformer.<id>"``) (:func:`branch_loading`).
+    #: The largest loading [% of its rating] of a rated line, series capacitor or reactor, or
+    #: transformer, and which (``"Line.<id>"``, ``"Capacitor.<name>"``, ``"Reactor.<name>"``,
+    #: ``"Transformer.<id>"``) (:func:`branch_loading`).
     max_loading_percent: float | None = None
     max_loading_element: str | None = None
     #: The loading [%] above which a rated element is overloaded (100, or the solve's
@@ -445,19 +446,23 @@ LOADING_TOL = 1e-6
 
 def branch_loading(net: ThreePhaseNetwork, transformer_rating: str = "normal",
                    ) -> list[tuple[str, float, float, float]]:
-    """Each rated, enabled line's and transformer's loading in the compiled circuit as last
-    solved: ``(element, loading %, current A, rating A)``, the worst conductor's.
+    """Each rated, enabled line's, series capacitor's, series reactor's and transformer's
+    loading in the compiled circuit as last solved: ``(element, loading %, current A, rating
+    A)``, the worst conductor's, by OpenDSS's element name (``"Line.<id>"``,
+    ``"Capacitor.<name>"``, ``"Reactor.<name>"``, ``"Transformer.<id>"``).
 
     A line's current is the largest of its phase conductors' at either terminal (OpenDSS's
     ``CktElement.CurrentsMagAng``), its rating the model's ``i_max_a`` (the file's
-    ``NormAmps``). A transformer's is the largest over its windings ``w`` and phase
-    conductors of ``|I| / I_w``, with ``I_w = S kVA_w / kVA_1 / (n kV_w,ph)`` the winding's
-    rated current at the unit's limit ``S`` (normhkva, or emerghkva for
-    ``transformer_rating="emergency"``; :func:`feederopt.network.threephase_perunit.
-    unit_rating_kva`), ``n`` its phases and ``kV_ph = kV / sqrt(3)`` for more than one phase,
-    ``kV`` for one (OpenDSS manual, Transformer: ``kV``, ``normhkva``; at winding 1 this is
-    OpenDSS's own ``NormAmps`` of the element). Currents and ratings are OpenDSS's, so the
-    figure does not depend on the model."""
+    ``NormAmps``); a series capacitor or reactor is a line of the model
+    (``meta["series_elements"]``) and is read the same way, its rating its ``NormAmps``. A
+    transformer's is the largest over its windings ``w`` and phase conductors of ``|I| /
+    I_w``, with ``I_w = S kVA_w / kVA_1 / (n kV_w,ph)`` the winding's rated current at the
+    unit's limit ``S`` (normhkva, or emerghkva for ``transformer_rating="emergency"``;
+    :func:`feederopt.network.threephase_perunit.unit_rating_kva`), ``n`` its phases and
+    ``kV_ph = kV / sqrt(3)`` for more than one phase, ``kV`` for one (OpenDSS manual,
+    Transformer: ``kV``, ``normhkva``; at winding 1 this is OpenDSS's own ``NormAmps`` of the
+    element). Currents and ratings are OpenDSS's, so the figure does not depend on the
+    model."""
     import opendssdirect as dss
 
     from feederopt.network.threephase_perunit import unit_rating_kva
@@ -465,15 +470,29 @@ def branch_loading(net: ThreePhaseNetwork, transformer_rating: str = "normal",
     out: list[tuple[str, float, float, float]] = []
     rated_lines = {r["id"]: float(r["i_max_a"]) for r in net.lines.select(
         "id", "i_max_a").iter_rows(named=True) if r["i_max_a"] and r["i_max_a"] > 0}
+
+    def conductor_amps() -> float:
+        """The active two-terminal element's largest phase-conductor current [A]."""
+        n, nc = int(dss.CktElement.NumPhases()), int(dss.CktElement.NumConductors())
+        mags = np.asarray(dss.CktElement.CurrentsMagAng(), float)[0::2]
+        return max((float(mags[t * nc + c]) for t in range(2) for c in range(n)
+                    if t * nc + c < len(mags)), default=0.0)
+
+    series: dict[str, str] = net.meta.get("series_elements") or {}
     for line in _each(dss.Lines):
         rating = rated_lines.get(line.lower(), rated_lines.get(line))
         if rating is None or not dss.CktElement.Enabled():
             continue
-        n, nc = int(dss.CktElement.NumPhases()), int(dss.CktElement.NumConductors())
-        mags = np.asarray(dss.CktElement.CurrentsMagAng(), float)[0::2]
-        amps = max((float(mags[t * nc + c]) for t in range(2) for c in range(n)
-                    if t * nc + c < len(mags)), default=0.0)
+        amps = conductor_amps()
         out.append((f"Line.{line}", 100.0 * amps / rating, amps, rating))
+    # series capacitors and reactors: lines of the model, rated by their NormAmps
+    for line_id, element in series.items():
+        rating = rated_lines.get(line_id)
+        if rating is None or dss.Circuit.SetActiveElement(element) < 0 or not (
+                dss.CktElement.Enabled()):
+            continue
+        amps = conductor_amps()
+        out.append((element, 100.0 * amps / rating, amps, rating))
     limits = {r["id"]: unit_rating_kva(r, transformer_rating)
               for r in net.transformers.iter_rows(named=True)}
     for tr in _each(dss.Transformers):
