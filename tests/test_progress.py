@@ -113,7 +113,8 @@ def test_out_of_sample_check_reports_each_sample() -> None:
 def test_plan_reports_lshaped_iterations_and_wait_and_see_scenarios() -> None:
     """The integer L-shaped method on zhang13's A_C_p2: master k before iteration k's record,
     LB non-decreasing, the last record the result's bound and total; then one phase per
-    wait-and-see scenario, in order. Restoration: one MILP, one phase, then its AC check."""
+    wait-and-see scenario, in order. Restoration: one MILP, one phase, then its second phase
+    (fewest switch changes) and its AC check."""
     events: list[Any] = []
     res = plan("zhang13", scenarios="A_C_p2", method="lshaped", progress=events.append)
     its = _of(IterationRecord, events)
@@ -133,6 +134,7 @@ def test_plan_reports_lshaped_iterations_and_wait_and_see_scenarios() -> None:
     events.clear()
     restore("zhang13", ["2", "11", "15"], progress=events.append)
     assert events == [PhaseRecord("restoration MILP (3 broken lines)"),
+                      PhaseRecord("second phase: fewest switch changes, island set-points"),
                       PhaseRecord("AC check (pandapower)")]
 
 

@@ -38,6 +38,11 @@ from feederopt.algorithms.resilience_measures import (
     expected_value_plan,
     stochastic_measures,
 )
+from feederopt.algorithms.resilience_switching import (
+    fewest_switches,
+    second_phase_limit,
+    settle_plan,
+)
 from feederopt.cases import load
 from feederopt.cases.disasters import load_disasters
 from feederopt.errors import InputError, Problem, ProblemKind
@@ -100,7 +105,10 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
             prior_problems: Sequence[Problem] = (),
             progress: ProgressCallback | None = None, ac_check: bool = True) -> RestoreResult:
     """Phase 1: the least load shedding with the lines ``broken`` out (and backup DGs of
-    ``dg_p_max_kw`` at ``dg_sites``). ``switch_penalty_pu`` per closed line (default: 0 with
+    ``dg_p_max_kw`` at ``dg_sites``), then a second phase: among the operations of that shed,
+    the fewest switch changes from the normal state, and an island's DG at the source's
+    set-point (:mod:`feederopt.algorithms.resilience_switching`; within the time limit, else
+    the first phase's operation with a note). ``switch_penalty_pu`` per closed line (default: 0 with
     forest radiality, the seed's 0.01 p.u. = 10 kW at 1000 kVA with ``radiality="seed"``) is
     reported apart from the shedding; ``objective_kw`` is their sum, the seed's "total".
     ``dg_p_max_kw`` (default 100) needs ``dg_sites``; ``time_limit_s`` None: no limit. Every
@@ -128,8 +136,13 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
     idx = problem.branch_index([str(b) for b in broken])
     sites = problem.bus_index([str(b) for b in dg_sites]) if dg_sites else None
     report_phase(progress, f"restoration MILP ({len(idx)} broken lines)")
+    t0 = time.perf_counter()
     op = _restore(problem, idx, sites=sites, radiality=rad, penalty_pu=pen,
                   time_limit_s=time_limit_s)
+    report_phase(progress, "second phase: fewest switch changes, island set-points")
+    left = None if time_limit_s is None else time_limit_s - (time.perf_counter() - t0)
+    op = fewest_switches(problem, idx, sites, op, keep_closed=pen > 0,
+                         time_limit_s=second_phase_limit(left, op.solve_time_s))
     ac = None
     if ac_check:
         report_phase(progress, "AC check (pandapower)")
@@ -162,12 +175,6 @@ def _candidate_warnings(st: PlanSettings) -> list[str]:
                               "one backup DG per bus; was another bus meant?"),
             *_repeat_warnings("harden_candidates", st.harden_candidates or (),
                               "was another line meant?")]
-
-
-def _not_hardened(problem: ResilienceProblem, sc: Scenario, harden: Any) -> list[int]:
-    """The broken lines of ``sc`` that the plan ``harden`` does not harden (out in AC)."""
-    return [k for k in sc.broken
-            if problem.harden_pos[k] < 0 or harden[problem.harden_pos[k]] < 0.5]
 
 
 def switching(net: Network, problem: ResilienceProblem, closed: Any, broken: tuple[int, ...]
@@ -314,7 +321,9 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
     option is reported at once, before any solving, with ``prior_problems`` (those the caller
     found, e.g. the CLI's output paths). ``progress`` gets the phases (the extensive form, the
     L-shaped master and recourses, each wait-and-see scenario) and the L-shaped method's
-    iterations. ``ac_check``: pandapower's AC power flow of each scenario's operation
+    iterations. Each scenario's operation of the answer then gets :func:`restore`'s second
+    phase (the fewest switch changes, island set-points) in the time left. ``ac_check``:
+    pandapower's AC power flow of each scenario's operation
     (:mod:`feederopt.validation.restoration`; each scenario's ``ac_check``)."""
     check_not_forked("feederopt.plan")
     broken = None if broken is None else list(id_list(broken) or ())
@@ -361,10 +370,14 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
         out, better = adopt_better(problem, scs, out, sm.ev_outcome)
         adopted = list(out.notes) + better
         sm = sm.against(out)
+    if not interrupt.requested():
+        report_phase(progress, "second phase: fewest switch changes, island set-points")
+        out = settle_plan(problem, scs, out, deadline)
     acs = None
     if ac_check and len(out.operations) == len(scs):
         report_phase(progress, f"AC check of the {len(scs)} scenario operations (pandapower)")
-        acs = [restoration_ac(net, problem, op, out.site, _not_hardened(problem, sc, out.harden))
+        acs = [restoration_ac(net, problem, op, out.site,
+                              list(problem.out_of_service(sc, out.harden)))
                for sc, op in zip(scs, out.operations, strict=True)]
     res = plan_result(problem, scs, out, sm, acs)
     return replace(res, notes=warned + _candidate_warnings(st) + adopted + res.notes,

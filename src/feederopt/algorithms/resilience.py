@@ -114,6 +114,11 @@ class Operation:
     #: :func:`feederopt.formulations.resilience._fixed_terms`); bus indices, sorted.
     gen_off: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     shunt_off: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    #: The second phase (:mod:`feederopt.algorithms.resilience_switching`): ``fewest``
+    #: (proven the fewest switch changes from the normal state at this shed), ``time_limit``
+    #: (the fewest found within its time), ``first_phase`` (not run: no time left) or ``""``
+    #: (not asked for).
+    switching: str = ""
 
 
 def _operation(model: HighsModel, prefix: str, problem: ResilienceProblem, status: str,

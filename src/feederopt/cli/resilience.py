@@ -91,7 +91,8 @@ def restore(
     verbose: bool = VERBOSE_OPT,
 ) -> None:
     """Phase 1 of seed 003: with the given lines broken, switch the others to shed the least
-    load (big-M LinDistFlow MILP on HiGHS)."""
+    load (big-M LinDistFlow MILP on HiGHS), with the fewest switch changes from the normal
+    state."""
     from feederopt import dg_output_text
     from feederopt import restore as run
 

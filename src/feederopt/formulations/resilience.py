@@ -122,6 +122,10 @@ class GridArrays:
     #: Sides N of the regular polygon inscribed in the rating circle ``|S| <= Pbar`` that is
     #: added to the seed's box (5d) (:func:`rating_polygon`); 0: the seed's box alone.
     rating_sides: int = 16
+    #: Per line, True when it is open in the network's normal state (a tie): the state from
+    #: which the second phase counts switch changes (:func:`second_phase_block`). None: every
+    #: line normally closed.
+    normally_open: np.ndarray | None = None
 
     @property
     def m(self) -> int:
@@ -313,12 +317,123 @@ def operation_block(
                      np.full(m, big - 1.0))
         blk.add_rows(f"{prefix}mtz_b", {dep: -du, bb: diag(big, m)}, Sense.LE,
                      np.full(m, big - 1.0))
-    blk.add_objective(s, shed_weight * (shed_w + shed_epsilon(shed_p, shed_w) * shed_p))
+    blk.add_objective(s, shed_weight * shed_costs(g))
     if line_weight:
         blk.add_objective(v, np.full(m, float(line_weight)))
     return blk
 
 
+
+
+@dataclass(frozen=True)
+class FirstPhase:
+    """What the second phase (:func:`second_phase_block`) keeps of the first phase's
+    operation, each as an upper bound: its priority-weighted shed ``sum_k w_k s_k`` and its
+    plain shed ``sum_k P_k s_k`` [p.u.]; the number of closed lines when a switching penalty
+    prices each (None: free); the number of generator and shunt buses it has off (the
+    connection tie-break's count; used only where the model has that choice)."""
+
+    weighted_shed: float
+    shed: float
+    closed: float | None = None
+    off: float | None = None
+
+
+#: The group of the second phase's voltage deviations, one per sited DG
+#: (:func:`second_phase_block`).
+DEVIATION = "dev"
+
+
+def shed_costs(g: GridArrays) -> np.ndarray:
+    """The first phase's objective per shed share, ``w_k + eps P_k`` (:func:`shed_epsilon`),
+    per unit of shed weight."""
+    _, _, shed_p, _, shed_w = g.sheddable()
+    return np.asarray(shed_w, float) + shed_epsilon(shed_p, shed_w) * np.asarray(shed_p, float)
+
+
+def island_reference(g: GridArrays) -> np.ndarray:
+    """Per bus, the squared voltage the second phase steers an island's grid-forming DG to:
+    the sources' set-point (the mean of their squared set-points when there are several),
+    clipped into the bus's band ``[vmin^2, vmax^2]``. An island so formed runs at the voltage
+    of the feeder it was cut from (the AC check's reference for it, and the voltage it must
+    match to be reconnected), not at whichever edge of the band an LP vertex gives."""
+    src = np.asarray(g.u_source, float)[np.asarray(g.is_source, bool)]
+    ref = float(src.mean()) if len(src) else 1.0
+    return np.clip(np.full(g.n, ref), g.u_min, g.u_max)
+
+
+def switch_change_costs(g: GridArrays, v_lb: np.ndarray, v_ub: np.ndarray) -> np.ndarray:
+    """Per line, the objective coefficient of ``v`` that counts the switch changes from the
+    normal state: ``+1`` for a normally open line (closing it is one operation), ``-1`` for a
+    normally closed one (opening it is one; the constant, their number, is left out), ``0``
+    for a line whose state is fixed (broken, or closed without a switch)."""
+    tie = np.zeros(g.m, bool) if g.normally_open is None else np.asarray(g.normally_open, bool)
+    movable = np.asarray(v_lb, float) < np.asarray(v_ub, float)
+    return np.where(movable, np.where(tie, 1.0, -1.0), 0.0)
+
+
+def switch_changes(g: GridArrays, closed: np.ndarray, v_lb: np.ndarray,
+                   v_ub: np.ndarray) -> int:
+    """The number of lines whose state ``closed`` (0/1) differs from the normal state, among
+    those the operation may switch (:func:`switch_change_costs`)."""
+    tie = np.zeros(g.m, bool) if g.normally_open is None else np.asarray(g.normally_open, bool)
+    movable = np.asarray(v_lb, float) < np.asarray(v_ub, float)
+    now = np.asarray(closed, float) > 0.5
+    return int(np.count_nonzero(movable & (now == tie)))
+
+
+def second_phase_block(g: GridArrays, broken: np.ndarray, sites_fixed: np.ndarray,
+                       radiality: RadialityKind, first: FirstPhase, *, scale: float,
+                       tol: float) -> Block:
+    """The second phase of an operation (Phase 1 restoration or a plan's scenario, the plan
+    fixed: ``broken`` the lines out of service, ``sites_fixed`` the DGs): among the
+    operations that are as good as the first phase's ``first``, the one with the fewest
+    switch changes from the normal state (``GridArrays.normally_open``); a lexicographic
+    optimisation (Ehrgott, *Multicriteria Optimization*, 2nd ed., Springer 2005, sec. 5.1):
+
+        min  sum_l c_l v_l                       c_l = +1 normally open, -1 normally closed
+        s.t. the operation (:func:`operation_block`) with a zero objective,
+             scale sum_k w_k s_k <= scale W_1 + tol,   scale sum_k P_k s_k <= scale S_1 + tol,
+             sum_l v_l <= V_1          (when a switching penalty prices the closed lines),
+             sum goff + sum soff <= C_1  (when the model chooses connections in DG islands)
+
+    so the first phase's objective (shed, its tie-breaks and the penalty) is not worse, up to
+    ``tol`` (in the units of ``scale``: kW with ``scale`` the kW per p.u.). Within ``tol`` a
+    vertex may shed a little more for nothing (1e-6 kW, 7e-6 $ on zhang13's B_C_p2): the
+    caller re-solves the chosen topology with the first phase's shed costs
+    (:func:`shed_costs`), an LP, for the least shed of that topology. It also has the
+    group :data:`DEVIATION`, ``d_k >= |U_b - U_ref,b|`` at each sited DG's bus ``b``
+    (:func:`island_reference`), with no cost here: the caller prices the DGs that form an
+    island once the topology is chosen (their set-point is otherwise any point of an LP's
+    optimal face, often at a band edge)."""
+    blk = operation_block(g, "", np.asarray(broken, int), sites_fixed=sites_fixed,
+                          radiality=radiality, shed_weight=0.0, line_weight=0.0)
+    blk.objective.clear()
+    _, _, shed_p, _, shed_w = g.sheddable()
+    if len(shed_p):
+        for name, w, cap in (("keep_weighted_shed", shed_w, first.weighted_shed),
+                             ("keep_shed", shed_p, first.shed)):
+            blk.add_rows(name, {"shed": sp.csr_matrix(scale * np.asarray(w, float)[None, :])},
+                         Sense.LE, np.array([scale * cap + tol]))
+    v = blk.groups["v"]
+    if first.closed is not None:
+        blk.add_rows("keep_closed", {"v": sp.csr_matrix(np.ones((1, g.m)))}, Sense.LE,
+                     np.array([float(first.closed)]))
+    offs: dict[str, sp.spmatrix] = {k: sp.csr_matrix(np.ones((1, blk.groups[k].size)))
+            for k in ("goff", "soff") if k in blk.groups and blk.groups[k].size}
+    if first.off is not None and offs:
+        blk.add_rows("keep_connected", offs, Sense.LE, np.array([float(first.off)]))
+    blk.add_objective("v", switch_change_costs(g, v.lb, v.ub))
+    sited = g.dg_bus[np.asarray(sites_fixed, float) > 0.5]
+    k = len(sited)
+    blk.add_group(Group.new(DEVIATION, k, 0.0, np.inf))
+    if k:
+        ref = island_reference(g)[sited]
+        one = sp.identity(k, format="csr")
+        at = select(sited, g.n)
+        blk.add_rows("dev_hi", {"U": at, DEVIATION: -one}, Sense.LE, ref)
+        blk.add_rows("dev_lo", {"U": -at, DEVIATION: -one}, Sense.LE, -ref)
+    return blk
 
 
 def connect_epsilon(p: np.ndarray, w: np.ndarray, n_choices: int) -> float:

@@ -32,10 +32,12 @@ import polars as pl
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.formulations.blocks import Block
 from feederopt.formulations.resilience import (
+    FirstPhase,
     GridArrays,
     RadialityKind,
     first_stage_block,
     operation_block,
+    second_phase_block,
 )
 from feederopt.network.container import Network, resolve_branch_ids
 from feederopt.network.id_hints import id_hint, name_aliases
@@ -226,7 +228,8 @@ class ResilienceProblem:
             shed_w=lw.weight, tap2=pu.tap2 if pu.tap.size else None,
             gen_bus=pu.gen_bus.copy(), gen_p=gen_p, gen_q=gen_q,
             sh_g=pu.p_shunt.copy(), sh_b=pu.q_shunt.copy(),
-            no_switch=~pu.switchable if not pu.switchable.all() else None)
+            no_switch=~pu.switchable if not pu.switchable.all() else None,
+            normally_open=pu.normally_open.copy())
         return cls(grid, list(pu.bus_ids), list(pu.branch_ids), s_base_mva, st, harden,
                    bool(net.integer_ids), {"case": str(net.meta.get("case", net.name))},
                    lw.firm, lw.ids, lw.firm_p, model_notes(net, pu),
@@ -363,6 +366,22 @@ class ResilienceProblem:
                                radiality=radiality or self.settings.radiality,
                                shed_weight=self.kw_per_pu,
                                line_weight=penalty_pu * self.kw_per_pu)
+
+    def second_phase_block(self, broken: tuple[int, ...] | list[int], sites: np.ndarray,
+                           first: FirstPhase, tol_kw: float) -> Block:
+        """The second phase of an operation with ``broken`` lines out of service and DGs at
+        ``sites``: the fewest switch changes from the normal state among the operations as
+        good as ``first`` (:func:`~feederopt.formulations.resilience.second_phase_block`; its
+        shed rows in kW, within ``tol_kw``)."""
+        return second_phase_block(self.grid, np.asarray(broken, int), np.asarray(sites, float),
+                                  self.settings.radiality, first, scale=self.kw_per_pu,
+                                  tol=tol_kw)
+
+    def out_of_service(self, scenario: Scenario, harden: np.ndarray) -> tuple[int, ...]:
+        """The lines ``scenario`` breaks that the plan ``harden`` does not harden: out of
+        service in its operation (a hardened one survives and is switched as any other)."""
+        pos = self.harden_pos
+        return tuple(k for k in scenario.broken if pos[k] < 0 or harden[pos[k]] < 0.5)
 
     def recourse_block(self, scenario: Scenario, weight: float = 1.0, prefix: str = "") -> Block:
         """``weight * Q_s``: the operation of scenario ``s`` with the first-stage groups

@@ -14,6 +14,7 @@ import polars as pl
 from feederopt._version import stamped
 from feederopt.algorithms.resilience import Operation, PlanOutcome
 from feederopt.algorithms.resilience_measures import EV_PLAN_SHARE, StochasticMeasures
+from feederopt.algorithms.resilience_switching import FIRST_PHASE, TIME_LIMIT
 from feederopt.network.schemas import nan_as_null
 from feederopt.problems.resilience import ResilienceProblem, Scenario
 from feederopt.validation.restoration import RestorationAcCheck
@@ -201,6 +202,23 @@ def island_note(views: list[tuple[str, OperationView]]) -> list[str]:
             "element bus's generators and shunts are connected or not, whichever sheds less: "
             "the DG's Q is in [0, Qmax], it absorbs no reactive power; the AC check runs them "
             "out of service)"]
+
+
+def second_phase_note(ops: list[tuple[str, Operation]]) -> list[str]:
+    """Notes on the operations whose switch changes the second phase did not prove the
+    fewest (:mod:`feederopt.algorithms.resilience_switching`), per scenario when named."""
+    out = []
+    for kind, text in ((TIME_LIMIT, "the fewest the second phase found within its time, not "
+                        "proven the fewest at this shed"),
+                       (FIRST_PHASE, "the first phase's: no time was left for the second "
+                        "phase, so an operation with the same shed may need fewer, and an "
+                        "island's DG may sit at any set-point in the band")):
+        names = [name for name, op in ops if op.switching == kind]
+        if names:
+            who = (f" of scenario(s) {', '.join(names)}" if any(names) else "")
+            out.append(f"the switch operations{who} are {text} (docs/resilience.md, "
+                       "\"Second phase\")")
+    return out
 
 
 @dataclass(frozen=True)
@@ -486,7 +504,8 @@ def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
         lower_bound_kw=_num(min(op.bound, weighted_kw + penalty_kw)),
         gap=_num(max(op.objective - op.bound, 0.0) / max(abs(op.objective), 1e-9)),
         dg_sites=_sites(problem, sites) if sites is not None else [], operation=view,
-        solve_time_s=op.solve_time_s, notes=list(problem.notes) + island_note([("", view)]),
+        solve_time_s=op.solve_time_s, notes=list(problem.notes) + island_note([("", view)])
+        + second_phase_note([("", op)]),
         ac_check=ac.to_dict() if ac is not None else None, buses=buses, branches=branches)
 
 
@@ -530,4 +549,6 @@ def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
         execution={"kind": out.executor, "workers": out.workers,
                    "worker_memory_mb": out.worker_memory_mb},
         notes=list(problem.notes) + island_note([(v.name, v.operation) for v in views])
+        + second_phase_note([(sc.name, op) for sc, op in zip(scenarios, out.operations,
+                                                              strict=True)])
         + (measures_note(mv) if mv is not None else []))

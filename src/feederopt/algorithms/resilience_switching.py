@@ -1,0 +1,235 @@
+"""The second phase of a restoration or of a plan's scenario operations: the fewest switch
+changes from the normal state at the first phase's shed, then the set-points of the backup DGs
+that form islands (``docs/resilience.md``, "Second phase").
+
+The first phase (:func:`feederopt.algorithms.resilience.restore`, a plan's recourse) minimises
+the shed load. Its optimum is seldom unique: on case33bw with the normally open tie 37 broken,
+the normal topology sheds nothing, and so do many others; HiGHS returned one that opens lines
+11, 13 and 16 and closes the ties 34, 35 and 36, six needless operations. And in an island
+formed by a backup DG, the DG's voltage is free within the band: an LP vertex put it at
+0.951 p.u. on the tester's 9-bus net, so that a bus of the island sat on ``v_min`` and the AC
+check reported it below. The second phase is lexicographic (Ehrgott, *Multicriteria
+Optimization*, 2nd ed., Springer 2005, sec. 5.1):
+
+1. **Fewest switch changes** (a MILP, :func:`~feederopt.formulations.resilience.
+   second_phase_block`): the first phase's weighted and plain shed (and, when priced, its
+   closed lines and disconnected elements) become upper bounds, within :data:`TOL_KW`; the
+   objective counts the working lines whose state differs from the normal one. It starts
+   from the first phase's topology (its operation re-solved with the lines fixed), so it is
+   never worse than the first phase; stopped at its time limit it keeps the fewest found.
+   The chosen topology is then re-solved with the first phase's shed costs (an LP, every
+   binary fixed): within :data:`TOL_KW` the MILP's vertex may shed a little more for nothing.
+2. **Island set-points** (an LP, the topology, every binary and the shed fixed): each sited
+   DG that no closed path joins to a source forms its island; ``sum |U_b - U_ref,b|`` over
+   their buses is minimised (:func:`~feederopt.formulations.resilience.island_reference`:
+   the sources' set-point within the band). A DG fed from a source keeps its dispatch.
+
+The shed never grows beyond ``TOL_KW``: a result that would is dropped for the first phase's
+operation (checked after the solve, not only by the rows). The LPs (the start, the least
+shed, the set-points) are not cut short, as the start of
+:func:`feederopt.algorithms.resilience._solve_from` is not; the MILP of step 1 keeps to its
+time.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from feederopt.algorithms.resilience import MIP_GAP, Operation, PlanOutcome, _cost, _operation
+from feederopt.formulations.blocks import Block
+from feederopt.formulations.resilience import (
+    DEVIATION,
+    FirstPhase,
+    RadialityKind,
+    shed_costs,
+    switch_changes,
+)
+from feederopt.problems.resilience import ResilienceProblem, Scenario
+from feederopt.solvers import interrupt
+from feederopt.solvers.highs_backend import HighsModel
+from feederopt.solvers.status import SolverStatus
+
+#: The first phase's shed (weighted and plain) may grow by at most this in the second [kW]:
+#: above HiGHS's primal feasibility tolerance (1e-7 on rows in kW), far below a printed digit.
+TOL_KW = 1e-6
+
+#: The second phase's time cap per operation [s]: this, or the first phase's own time when
+#: longer, and never past the run's time limit.
+SECOND_PHASE_CAP_S = 5.0
+
+#: ``Operation.switching``: the second phase proved the fewest switch changes (or the first
+#: phase already made none), stopped at its time cap with the fewest found, or did not run
+#: (no time left, interrupted): the first phase's operation.
+FEWEST, TIME_LIMIT, FIRST_PHASE = "fewest", "time_limit", "first_phase"
+
+
+def second_phase_limit(left_s: float | None, first_s: float) -> float:
+    """The second phase's time [s]: :data:`SECOND_PHASE_CAP_S` or the first phase's time
+    ``first_s``, the longer, within the time ``left_s`` of the run's limit (None: none)."""
+    cap = max(SECOND_PHASE_CAP_S, float(first_s))
+    return cap if left_s is None else min(cap, max(float(left_s), 0.0))
+
+
+def fewest_switches(problem: ResilienceProblem, broken: tuple[int, ...], sites: np.ndarray | None,
+                    op: Operation, *, keep_closed: bool, time_limit_s: float) -> Operation:
+    """The operation ``op`` (the first phase's, with ``broken`` lines out of service and DGs
+    at ``sites``) after the second phase (module docstring), within ``time_limit_s``.
+    ``keep_closed``: a switching penalty prices each closed line, so their number may not
+    grow. Returns ``op`` itself (``switching`` set) when there is nothing to do or no time;
+    the status, objective and bound stay the first phase's (the shed is the same, to
+    :data:`TOL_KW`), the time is both phases'."""
+    t0 = time.perf_counter()
+    g = problem.grid
+    site = np.zeros(len(g.dg_bus)) if sites is None else np.asarray(sites, float)
+    first = FirstPhase(op.weighted_shed_pu, float(np.sum(op.shed_load_pu)),
+                       float(np.count_nonzero(op.closed > 0.5)) if keep_closed else None,
+                       float(len(op.gen_off) + len(op.shunt_off)))
+    blk = problem.second_phase_block(broken, site, first, TOL_KW)
+    v = blk.groups["v"]
+    changes = switch_changes(g, op.closed, v.lb, v.ub)
+    if changes == 0 and not len(island_dgs(problem, op.closed, site)):
+        return replace(op, switching=FEWEST)
+    if interrupt.requested() or time_limit_s < 0.01:
+        return replace(op, switching=FIRST_PHASE)
+    deadline = t0 + time_limit_s
+    model = HighsModel(blk)
+    model.set_gap(MIP_GAP)
+    # the first phase's topology, its operation re-solved (an LP in effect): the start
+    start = {"v": np.round(op.closed)}
+    if problem.settings.radiality is RadialityKind.FOREST:
+        start.update(orientation(problem, op.closed, site))
+    values = _fixed_solve(model, blk, start)
+    if values is None:
+        return replace(op, switching=FIRST_PHASE)
+    status = FEWEST
+    if changes:
+        model.warm_start(values)
+        model.set_time_limit(max(deadline - time.perf_counter(), 0.01))
+        sol = model.solve()
+        if sol.has_solution:
+            values = model.values()
+        if sol.status != SolverStatus.OPTIMAL:
+            status = TIME_LIMIT
+    # the least shed of the chosen topology (an LP, every binary fixed): within TOL_KW the
+    # MILP's vertex may shed a little more for nothing
+    fixed = {name: np.round(values[name]) for name, grp in blk.groups.items() if grp.integer}
+    model.set_costs({"shed": problem.kw_per_pu * shed_costs(g)})
+    got = _fixed_solve(model, blk, fixed)
+    if got is None:
+        return replace(op, switching=FIRST_PHASE)
+    values = got
+    islands = island_dgs(problem, np.round(values["v"]), site)
+    if len(islands):  # step 2: the island DGs' set-points, the shed and the rest as they are
+        fixed["shed"] = values["shed"]
+        free = np.isin(g.dg_bus, islands)  # a DG fed from a source keeps its dispatch
+        for name in ("pg", "qg"):
+            fixed[name] = np.where(free, np.nan, values[name])
+        sited = g.dg_bus[site > 0.5]  # the order of the group DEVIATION
+        model.set_costs({DEVIATION: np.isin(sited, islands).astype(float)})
+        got = _fixed_solve(model, blk, fixed)
+        if got is not None:
+            values = got
+    new = _operation(model, "", problem, op.status, op.objective, op.bound,
+                     op.solve_time_s + time.perf_counter() - t0, values)
+    tol = 2.0 * TOL_KW / problem.kw_per_pu
+    if new.weighted_shed_pu > op.weighted_shed_pu + tol or \
+            float(np.sum(new.shed_load_pu)) > first.shed + tol:
+        return replace(op, switching=FIRST_PHASE)
+    return replace(new, switching=status)
+
+
+def _fixed_solve(model: HighsModel, blk: Block,
+                 fixed: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
+    """``model`` solved with the groups ``fixed`` at their values (within their bounds; NaN:
+    that entry free), their bounds restored after: with the topology fixed an LP in effect,
+    never cut short (as :func:`feederopt.algorithms.resilience._solve_from`'s start). Returns
+    the values, None without a solution."""
+    groups = blk.groups
+    saved = {k: (groups[k].lb.copy(), groups[k].ub.copy()) for k in fixed if k in groups}
+    for name, (lo, hi) in saved.items():
+        val = np.asarray(fixed[name], float)
+        free = np.isnan(val)
+        val = np.clip(np.where(free, lo, val), lo, hi)
+        model.set_bounds(name, np.where(free, lo, val), np.where(free, hi, val))
+    model.set_time_limit(math.inf)
+    sol = model.solve()
+    values = model.values() if sol.has_solution else None
+    for name, (lo, hi) in saved.items():
+        model.set_bounds(name, lo, hi)
+    return values
+
+
+def orientation(problem: ResilienceProblem, closed: np.ndarray,
+                site: np.ndarray) -> dict[str, np.ndarray]:
+    """The forest radiality's orientation ``bf``/``bb`` and depths of the closed lines (a
+    forest): breadth-first from the sources, then from the sited DGs, then from any bus not
+    yet reached (a de-energised part)."""
+    g = problem.grid
+    adj: list[list[int]] = [[] for _ in range(g.n)]
+    for k in np.flatnonzero(np.asarray(closed) > 0.5).tolist():
+        adj[int(g.f[k])].append(k)
+        adj[int(g.t[k])].append(k)
+    depth = np.full(g.n, -1)
+    bf, bb = np.zeros(g.m), np.zeros(g.m)
+    roots = [*np.flatnonzero(g.is_source).tolist(),
+             *g.dg_bus[np.asarray(site, float) > 0.5].tolist(), *range(g.n)]
+    for r in roots:
+        if depth[r] >= 0:
+            continue
+        depth[r] = 0
+        queue = [int(r)]
+        while queue:
+            u = queue.pop(0)
+            for ln in adj[u]:
+                w = int(g.t[ln]) if int(g.f[ln]) == u else int(g.f[ln])
+                if depth[w] < 0:
+                    depth[w] = depth[u] + 1
+                    (bf if int(g.f[ln]) == u else bb)[ln] = 1.0
+                    queue.append(w)
+    return {"bf": bf, "bb": bb, "depth": depth.astype(float)}
+
+
+def island_dgs(problem: ResilienceProblem, closed: np.ndarray, site: np.ndarray) -> np.ndarray:
+    """The buses of the sited DGs that no closed path joins to a source (each forms, or lies
+    in, an island), sorted."""
+    g = problem.grid
+    adj: list[list[int]] = [[] for _ in range(g.n)]
+    for k in np.flatnonzero(np.asarray(closed) > 0.5).tolist():
+        adj[int(g.f[k])].append(int(g.t[k]))
+        adj[int(g.t[k])].append(int(g.f[k]))
+    seen = set(np.flatnonzero(g.is_source).tolist())
+    stack = list(seen)
+    while stack:
+        for w in adj[stack.pop()]:
+            if w not in seen:
+                seen.add(w)
+                stack.append(w)
+    sited = g.dg_bus[np.asarray(site, float) > 0.5]
+    return np.array(sorted(int(b) for b in sited if int(b) not in seen), int)
+
+
+def settle_plan(problem: ResilienceProblem, scenarios: list[Scenario], out: PlanOutcome,
+                deadline: float) -> PlanOutcome:
+    """The plan ``out`` with each scenario's operation after the second phase (module
+    docstring), the scenarios sharing the time left before ``deadline``
+    (``time.perf_counter()``), each at most :func:`second_phase_limit`. Its costs are
+    re-read from the operations (the same to :data:`TOL_KW`)."""
+    if len(out.operations) != len(scenarios):
+        return out
+    ops = []
+    for k, (sc, op) in enumerate(zip(scenarios, out.operations, strict=True)):
+        share = (deadline - time.perf_counter()) / (len(scenarios) - k)
+        limit = second_phase_limit(share, 0.0) if math.isfinite(share) else SECOND_PHASE_CAP_S
+        new = fewest_switches(problem, problem.out_of_service(sc, out.harden), out.site, op,
+                              keep_closed=problem.settings.penalty > 0, time_limit_s=limit)
+        ops.append(replace(new, objective=_cost(problem, new)))
+    rec = [op.objective for op in ops]
+    obj = out.investment + float(sum(sc.probability * q for sc, q in zip(scenarios, rec,
+                                                                          strict=True)))
+    return replace(out, operations=ops, recourse=rec, objective=obj,
+                   gap=max(obj - out.lower_bound, 0.0) / max(abs(obj), 1e-9)
+                   if math.isfinite(out.lower_bound) else out.gap)

@@ -1,0 +1,154 @@
+"""The second phase of restore and plan (user test ut35, findings 2 and 3;
+``feederopt.algorithms.resilience_switching``).
+
+* Finding 2: with the normally open tie 37 of case33bw broken, the normal topology already
+  sheds nothing, yet ``restore`` prescribed six switch operations (open 11, 13, 16; close 34,
+  35, 36), and ``plan`` on the tester's 9-bus net, with the struck lines hardened, opened
+  line:3 and closed the tie line:8. Among the operations of least shed the answer now has
+  the fewest switch changes from the normal state.
+* Finding 3: in the island that a backup DG forms, the DG's voltage was an LP vertex at
+  0.951464 p.u., so bus 7 sat on ``v_min`` = 0.95 and the AC check reported it below
+  (0.949999). The island's DG is now steered to the source's set-point (1.0 p.u.).
+
+Independent truths: networkx on the network's own data (the normal topology), pandapower's
+power flow of the case and of the reported operation applied by hand, shed by hand.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import networkx as nx
+import numpy as np
+import pandapower as pp
+import pandapower.networks as pn
+import polars as pl
+import pytest
+
+import feederopt
+from feederopt.algorithms.resilience import restore as phase_one
+from feederopt.algorithms.resilience_switching import FIRST_PHASE, fewest_switches
+from feederopt.api_resilience import plan, restore
+from feederopt.problems.resilience import PlanSettings, ResilienceProblem
+from feederopt.results.resilience import second_phase_note
+from resilience_ops import operated
+
+
+def own9() -> pp.pandapowerNet:
+    """The tester's 9-bus net (/tmp/ut35_resil/mknet.py): 10 kV, source at bus 0 (1.0 p.u.),
+    feeders A (buses 1-4, lines 0-3) and B (buses 5-8, lines 4-7), normally open ties T1
+    (line 8, 4-8) and T2 (line 9, 2-6), a 200-kW PV at bus 7, band 0.95-1.05 p.u."""
+    net = pp.create_empty_network(sn_mva=1.0)
+    b = [pp.create_bus(net, vn_kv=10.0, name=f"b{i}", min_vm_pu=0.95, max_vm_pu=1.05)
+         for i in range(9)]
+    pp.create_ext_grid(net, b[0], vm_pu=1.0)
+    spec = [("A1", 0, 1, 2.0, 0.12), ("A2", 1, 2, 2.0, 0.1), ("A3", 2, 3, 2.0, 0.1),
+            ("A4", 3, 4, 2.0, 0.1), ("B1", 0, 5, 2.0, 0.12), ("B2", 5, 6, 2.0, 0.1),
+            ("B3", 6, 7, 2.0, 0.1), ("B4", 7, 8, 2.0, 0.1), ("T1", 4, 8, 3.0, 0.05),
+            ("T2", 2, 6, 3.0, 0.05)]
+    for name, f, t, length, imax in spec:
+        line = pp.create_line_from_parameters(net, b[f], b[t], length, r_ohm_per_km=0.4,
+                                              x_ohm_per_km=0.3, c_nf_per_km=0.0,
+                                              max_i_ka=imax, name=name)
+        pp.create_switch(net, b[f], line, et="l", closed=not name.startswith("T"),
+                         name=f"sw_{name}")
+    tan = math.tan(math.acos(0.95))
+    for bus, p_kw in {1: 300, 2: 400, 3: 250, 4: 350, 5: 200, 6: 500, 7: 300, 8: 150}.items():
+        pp.create_load(net, b[bus], p_mw=p_kw / 1000, q_mvar=p_kw / 1000 * tan, name=f"L{bus}")
+    pp.create_sgen(net, b[7], p_mw=0.2, q_mvar=0.0, name="PV7")
+    return net
+
+
+def normally_closed(net: pp.pandapowerNet) -> set[str]:
+    """The lines closed in the normal state, read from the pandapower switches."""
+    sw = net.switch[net.switch.et == "l"]
+    return {f"line:{int(e)}" for e, c in zip(sw.element, sw.closed, strict=True) if c}
+
+
+def test_case33bw_tie_37_broken_needs_no_switching() -> None:
+    """Line 37 (25-29) is a normally open tie: breaking it leaves the normal topology, a
+    spanning tree of the 33 buses (networkx on the case's data), whose AC power flow holds
+    the band (pandapower's case33bw: V_min 0.9131 p.u. >= 0.90, Baran and Wu 1989). So it
+    sheds nothing, and the fewest switch changes are none."""
+    net = feederopt.load("case33bw")
+    br = net.branches
+    normal = set(br.filter(~pl.col("normally_open"))["id"].to_list())
+    assert "37" not in normal
+    g = nx.Graph()
+    g.add_nodes_from(net.buses["id"].to_list())
+    ends = {row["id"]: (row["from_bus"], row["to_bus"]) for row in br.iter_rows(named=True)}
+    g.add_edges_from(ends[k] for k in normal)
+    assert nx.is_tree(g) and g.number_of_nodes() == 33
+    ac = pn.case33bw()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pp.runpp(ac, numba=False)
+    assert float(ac.res_bus.vm_pu.min()) >= 0.90
+
+    r = restore(net, ["37"], ac_check=False)
+    assert r.shed_kw == pytest.approx(0.0, abs=1e-6)
+    assert r.switching == []  # was open 11, 13, 16; close 34, 35, 36
+    assert set(r.operation.closed_lines) == normal
+
+
+def test_plan_with_the_struck_lines_hardened_keeps_the_normal_topology(tmp_path) -> None:
+    """own9 with scenarios s1 (line:0 broken, p 0.6) and s2 (line:4, p 0.4), two lines to
+    harden: hardening both struck lines (800 $) leaves every scenario the normal topology,
+    whose AC power flow holds the band and the ratings (pandapower), so each scenario sheds
+    nothing with no switch change (was: s1 open line:3, close line:8)."""
+    net = own9()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pp.runpp(net, numba=False)
+    assert float(net.res_bus.vm_pu.min()) >= 0.95
+    assert float(net.res_line.loading_percent.max()) <= 100.0
+    scen = tmp_path / "own_sc.json"
+    scen.write_text('{"scenarios": [{"name": "s1", "probability": 0.6, "broken": ["line:0"]},'
+                    ' {"name": "s2", "probability": 0.4, "broken": ["line:4"]}]}')
+    r = plan(feederopt.load(net), scenarios=str(scen), measures=False, ac_check=False)
+    assert sorted(r.hardened) == ["line:0", "line:4"]
+    assert r.expected_total == pytest.approx(800.0, abs=1e-6)
+    for sc in r.scenarios:
+        assert sc.operation.shed_kw == pytest.approx(0.0, abs=1e-6)
+        assert set(sc.operation.closed_lines) == normally_closed(net), sc.name
+
+
+def test_island_dg_at_the_source_set_point_holds_v_min_in_ac() -> None:
+    """own9 with line:6 (6-7) and line:8 (the tie 4-8) broken: buses 7 and 8 form an island
+    (line:7) with 450 kW of load, the 200-kW PV and a 100-kW DG at bus 8, so 150 kW are shed
+    (by hand). pandapower's power flow of the reported operation, applied by hand with the DG
+    as the island's slack at its reported voltage, holds v_min (was V7 = 0.949999 < 0.95 with
+    the DG at 0.951464 p.u.)."""
+    net = own9()
+    r = restore(feederopt.load(net), ["line:6", "line:8"], dg_sites=["8"], dg_p_max_kw=100,
+                ac_check=False)
+    assert r.shed_kw == pytest.approx(300 + 150 - 200 - 100, abs=1e-6)
+    op = r.operation
+    assert "line:7" in op.closed_lines and "line:9" not in op.closed_lines
+    own = operated(net, r)
+    pp.create_ext_grid(own, 8, vm_pu=op.voltage_pu["8"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pp.runpp(own, numba=False, tolerance_mva=1e-9)
+    vm = own.res_bus.vm_pu.dropna()
+    assert float(vm.min()) >= 0.95
+    assert float(vm[7]) >= 0.95 + 0.01  # not at the band's edge
+    assert op.voltage_pu["8"] == pytest.approx(1.0, abs=1e-6)  # the source's set-point
+
+
+def test_without_time_the_first_phase_operation_stays_and_says_so() -> None:
+    """With no time for the second phase the first phase's operation is the answer (the
+    same topology, shed and island voltages), and a note says its switch operations were not
+    minimised. (own9's island of the test above: there is always an island DG to steer.)"""
+    net = feederopt.load(own9())
+    problem = ResilienceProblem.from_network(net, PlanSettings())
+    broken = problem.branch_index(["line:6", "line:8"])
+    sites = problem.bus_index(["8"])
+    first = phase_one(problem, broken, sites=sites)
+    op = fewest_switches(problem, broken, sites, first, keep_closed=False, time_limit_s=0.0)
+    assert op.switching == FIRST_PHASE
+    assert np.array_equal(op.closed, first.closed) and np.array_equal(op.u, first.u)
+    assert op.weighted_shed_pu == first.weighted_shed_pu
+    note = second_phase_note([("", op)])
+    assert len(note) == 1 and "no time was left" in note[0]
