@@ -13,8 +13,13 @@
 Each table is one file, Parquet or CSV; a table given in both formats is refused (a typed
 problem naming both files), since it is not clear which one the user means. Any other ``.csv``
 or ``.parquet`` file in the folder (``lines.csv``, a scenario file kept beside the network) is
-not read, with a note (``meta["warnings"]``) naming it and the tables read; a table that is
-missing because its file is misnamed is refused as missing.
+not read, with a note (``meta["warnings"]``) naming it and the tables read. A table that is
+missing while a file's name nearly is the table's (:func:`near_table_files`: ``load.csv``,
+``Loads.csv``, ``loads.CSV``, ``lods.csv``, ``loads.xlsx``) is refused, a typed
+``unreadable_file`` problem naming the file and the name it must have: read without it, a
+folder whose loads file was ``load.csv`` was a feeder without load, "optimal" at 0 kW with exit
+0 (user test ut35_errs #2). Other files (``README.md``, ``meta.json``, a scenario or profile
+table) are no table's near miss.
 The columns are those of :mod:`feederopt.network.schemas` (SI units, the unit in each name);
 optional columns may be left out and take their defaults; extra columns are kept, and reported
 as warnings (with the nearest known column, see :func:`feederopt.network.validate.unknown_columns`)
@@ -406,6 +411,73 @@ def _parse(col: pl.Series, dtype: pl.DataType) -> tuple[pl.Series, pl.Series]:
     return out, (given & out.is_null()).fill_null(False)
 
 
+#: File name endings that a table saved in another format, or under the wrong ending, has
+#: (``loads.xlsx``, ``loads.txt``, ``loads.csv.gz``); none: a file without an ending.
+_TABLE_LIKE_SUFFIXES = frozenset({"", ".csv", ".parquet", ".pq", ".parq", ".tsv", ".txt",
+                                  ".dat", ".xlsx", ".xls", ".ods", ".json", ".feather",
+                                  ".arrow", ".gz", ".zip"})
+
+
+def _singular(name: str) -> str:
+    """``buses`` -> ``bus``, ``branches`` -> ``branch``, ``loads`` -> ``load``."""
+    return name[:-2] if name.endswith(("ses", "ches")) else name[:-1]
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    """``a`` and ``b`` differ by at most one insertion, deletion, substitution or swap of two
+    neighbouring characters (Damerau-Levenshtein distance <= 1)."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long = sorted((a, b), key=len)
+    i = next((k for k, (x, y) in enumerate(zip(short, long, strict=False)) if x != y),
+             len(short))
+    return short[i:] == long[i + 1:]
+
+
+def near_table_files(path: Path, names: list[str]) -> dict[str, list[Path]]:
+    """The files of the folder ``path`` whose name nearly is that of one of the tables
+    ``names`` without being one: the name before its first dot is the table's in another
+    case, its singular (``load``) or one edit away (``lods``, ``laods``, ``busses``), and the
+    ending is a table's or a data file's (``.csv``, ``.parquet``, ``.CSV``, ``.xlsx``, ``.txt``,
+    none; :data:`_TABLE_LIKE_SUFFIXES`), by table."""
+    known = {f"{name}{ext}" for name in TABLES for ext in (".parquet", ".csv")}
+    out: dict[str, list[Path]] = {}
+    for f in sorted(path.iterdir()):
+        stem = f.name.partition(".")[0]
+        if (not stem or f.name in known or not f.is_file()
+                or f.suffix.lower() not in _TABLE_LIKE_SUFFIXES):
+            continue
+        for name in names:
+            word = stem.lower()
+            if word in (name, _singular(name)) or _within_one_edit(word, name):
+                out.setdefault(name, []).append(f)
+    return out
+
+
+def _misnamed_problems(path: Path, missing: list[str]) -> list[Problem]:
+    """A problem for each table of ``missing`` (no file of its name) that a file of a near
+    name (:func:`near_table_files`) is most likely meant to be."""
+    problems = []
+    for name, found in near_table_files(path, missing).items():
+        shown = " and ".join(f.name for f in found)
+        ext = ".parquet" if found[0].suffix.lower() in (".parquet", ".pq", ".parq") else ".csv"
+        other = found[0].suffix.lower() not in (".csv", ".parquet")
+        problems.append(Problem(
+            ProblemKind.UNREADABLE_FILE, name,
+            f"the folder has no {name} table: it is read from {name}.csv or {name}.parquet "
+            f"(lower case), and {shown} {'is' if len(found) == 1 else 'are'} not read",
+            ids=tuple(str(f) for f in found),
+            hint=(f"save {found[0].name} as CSV (comma delimited) named {name}.csv" if other
+                  else f"rename {found[0].name} to {name}{ext}")))
+    return problems
+
+
 def _defines_circuit(file: Path) -> bool:
     """The OpenDSS file ``file`` defines the circuit (``New Circuit.x``, ``New
     object=circuit.x``): a master file."""
@@ -445,14 +517,19 @@ def read_folder(path: str | Path) -> Network:
         )
         for name, found in files.items() if len(found) > 1
     ]
-    if both:
-        raise InputError(both)
+    # a table that is missing while a file is nearly named as it (load.csv, Loads.csv): read
+    # without it, the network lacked its loads and was solved "optimal" at 0 kW
+    misnamed = _misnamed_problems(path, [name for name, found in files.items() if not found])
+    if both or misnamed:
+        raise InputError([*both, *misnamed])
     # a table file feederopt does not read (lines.csv, a scenario file kept beside the
-    # network): a note naming it and the tables read, rather than dropped without a word (a
-    # misnamed table that is needed is refused below as a missing one)
+    # network): a note naming it and the tables read, rather than dropped without a word
     known = {f"{name}{ext}" for name in TABLES for ext in (".parquet", ".csv")}
+    read_files = [f for found in files.values() for f in found]
     unknown = sorted(f.name for f in path.iterdir() if f.is_file()
-                     and f.suffix.lower() in (".parquet", ".csv") and f.name not in known)
+                     and f.suffix.lower() in (".parquet", ".csv") and f.name not in known
+                     and not any(f.samefile(r) for r in read_files))  # Loads.csv, where
+    # the file system ignores case, is the loads.csv read
     unread = ([f"{', '.join(unknown)}: not read (a network folder's tables are "
                + ", ".join(f"{name}.csv" for name in TABLES)
                + ", or .parquet; the names are lower case)"] if unknown else [])
