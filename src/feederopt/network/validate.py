@@ -553,10 +553,13 @@ def three_phase_load_plausibility(net: ThreePhaseNetwork) -> list[Problem]:
     the source over the lowest-impedance path, every switch closed; a bus's the sum over its
     phases). The three-phase solve took IEEE 13's ``Load.652 kW=128000000`` (128 kW typed
     with six zeros too many) to "infeasible", exit 3, without a word about the load (user test
-    ut35_errs #3). Nothing (no warning) for a feeder whose per-unit model cannot be built: its
-    validation problems say why."""
+    ut35_errs #3). Nothing for a feeder with validation errors (its per-unit model needs sound
+    tables; :func:`validate` runs :func:`load_plausibility` only then): they say what is
+    wrong."""
     from feederopt.network.threephase_perunit import to_per_unit_3ph
 
+    if any(p.is_error for p in net.validate()):
+        return []
     bus_ids = [str(b) for b in net.buses["id"].to_list()]
     try:
         cap = SupplyCapacity.of_three_phase(to_per_unit_3ph(net), bus_ids)
