@@ -370,11 +370,16 @@ def from_pandapower(
     # A nominal voltage that is not positive: every per-unit value of the bus's elements
     # divides by it (the transformers' derived problems are consequences, see below).
     bad_vn = {i for i in b_ids if not (math.isfinite(vn[i]) and vn[i] > 0)}
+    for says, of in (("is NaN (not a number)", math.isnan), ("is infinite", math.isinf),
+                     ("is not positive", lambda v: math.isfinite(v) and v <= 0)):
+        at = sorted(i for i in bad_vn if of(vn[i]))
+        if at:  # NaN said as NaN, not as "must be positive" (user test ut35_errs #4)
+            problems.append(Problem(
+                ProblemKind.INVALID_VALUE, "buses", f"vn_kv {says}: the bus's nominal voltage "
+                "in kV must be a positive number", ids=tuple(str(i) for i in at),
+                field="vn_kv",
+                hint="set net.bus.vn_kv to the nominal line-to-line voltage in kV (e.g. 20.0)"))
     if bad_vn:
-        problems.append(Problem(
-            ProblemKind.INVALID_VALUE, "buses", "vn_kv must be a positive number: the bus's "
-            "nominal voltage in kV", ids=tuple(str(i) for i in sorted(bad_vn)), field="vn_kv",
-            hint="set net.bus.vn_kv to the nominal line-to-line voltage in kV (e.g. 20.0)"))
         superseded.setdefault(("buses", "vn_kv"), set()).update(str(i) for i in bad_vn)
     buses = pl.DataFrame(
         {

@@ -759,18 +759,17 @@ def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list
         )
     problems += _source_set_point_plausibility(buses)
     if "vn_kv" in buses.columns:
-        ids = _ids(buses, ~(pl.col("vn_kv") > 0) | pl.col("vn_kv").is_nan())
-        if ids:
-            problems.append(
-                Problem(
-                    ProblemKind.INVALID_VALUE,
-                    "buses",
-                    "nominal voltage must be positive",
-                    ids=ids,
-                    field="vn_kv",
-                    hint="give vn_kv in kV, line to line",
-                )
-            )
+        # NaN and infinity apart: "must be positive" read wrong for a NaN (user test ut35_errs
+        # #4), and an infinite vn_kv passed (polars orders NaN above every number, inf > 0)
+        vn = pl.col("vn_kv")
+        for bad, says in ((vn.is_nan(), "nominal voltage is NaN (not a number)"),
+                          (vn.is_infinite(), "nominal voltage is infinite"),
+                          (~(vn > 0) & vn.is_finite(), "nominal voltage must be positive")):
+            ids = _ids(buses, bad)
+            if ids:
+                problems.append(Problem(
+                    ProblemKind.INVALID_VALUE, "buses", says, ids=ids, field="vn_kv",
+                    hint="give vn_kv in kV, line to line: a positive number"))
         ids = _ids(buses, (pl.col("vn_kv") > VN_KV_MAX) & pl.col("vn_kv").is_finite())
         if ids:
             problems.append(
@@ -907,7 +906,8 @@ def _voltage_level_problems(branches: pl.DataFrame, buses: pl.DataFrame) -> list
                     pl.col("to_bus").cast(pl.Utf8))
             .join(vn.rename({"id": "from_bus", "vn_kv": "vn_f"}), on="from_bus", how="inner")
             .join(vn.rename({"id": "to_bus", "vn_kv": "vn_t"}), on="to_bus", how="inner")
-            .filter((pl.col("vn_f") > 0) & (pl.col("vn_t") > 0)
+            .filter((pl.col("vn_f") > 0) & (pl.col("vn_t") > 0)  # NaN, inf: said apart
+                    & pl.col("vn_f").is_finite() & pl.col("vn_t").is_finite()
                     & ((pl.col("vn_f") - pl.col("vn_t")).abs()
                        > VN_KV_LEVEL_TOL * pl.max_horizontal("vn_f", "vn_t"))))
     if not ends.height:
