@@ -1,10 +1,12 @@
 """A line, trafo or trafo3w switch of a pandapower net whose ``element`` (or ``bus``) does not
-exist is a typed problem naming the switch, the field and the missing index (exit 2 for info
-and solve): before, ``info`` said "problems: none" and showed pandapower's KeyError as "did not
-converge", and ``solve`` exited 0 with ``within_limits: true`` though its AC check could not
-run. An AC check that pandapower cannot run at all says so and does not count as within the
-limits. The independent truth is pandapower's own ``runpp`` on the same net: it raises (a
-KeyError or IndexError, not ``LoadflowNotConverged``) on every net refused here.
+exist, or whose ``bus`` is not an end of its element, is a typed problem naming the switch,
+the field and the missing index or the element's buses (exit 2 for info and solve): before,
+``info`` said "problems: none" and showed pandapower's KeyError as "did not converge", and
+``solve`` exited 0 with ``within_limits: true`` though its AC check could not run. An AC check
+that pandapower cannot run at all says so and does not count as within the limits. The
+independent truth is pandapower's own ``runpp`` on the same net: it raises (a KeyError or
+IndexError, not ``LoadflowNotConverged``) on every net refused here; for a switch at a bus off
+its element, pandapower's ``create_switch``, which refuses it.
 
 Nets are built here with pandapower's API: HV bus - trafo - MV busbar, two feeders joined by
 an open tie line, a trafo3w to a second MV and an LV bus, line switches at the lines' from
@@ -18,7 +20,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandapower as pp
 import pytest
 from typer.testing import CliRunner
@@ -134,35 +135,32 @@ def test_info_and_solve_exit_2_naming_the_switch(tmp_path: Path) -> None:
     assert not (tmp_path / "r.json").exists()
 
 
-def test_a_line_switch_at_a_bus_off_its_line_is_accepted_and_opens_the_line() -> None:
-    """pandapower opens a line whose open switch sits at a bus that is not one of its ends
-    at its from end (``_gather_branch_switch_info``: the to end only for a switch at the to
-    bus), so the line stays energised from its to bus and its charging loads that bus.
-    feederopt reads it as an open line energised at its to end (before: at neither end, 0.2 %
-    off pandapower's losses), and its own power flow of the base case gives pandapower's
-    losses and voltages."""
-    from feederopt.network.perunit import to_per_unit
-    from feederopt.problems.sweep import sweep
-
+@pytest.mark.parametrize(("switch", "bus", "table", "closed"), [
+    (2, 6, "line", False), (2, 6, "line", True), (6, 5, "trafo", True), (7, 3, "trafo3w", True)])
+def test_a_switch_at_a_bus_off_its_element_is_refused(switch: int, bus: int, table: str,
+                                                      closed: bool, tmp_path: Path) -> None:
+    """A line, trafo or trafo3w switch whose bus is not an end of its element: the truth is
+    pandapower's own ``create_switch``, which refuses the same switch ("Line 2 not connected
+    to bus 6"). It was read (ut35_errs #4; the earlier reading, as pandapower's power flow
+    takes it, opened the element at its from or lv end, not at the switch's bus); now one
+    typed problem on ``switch:<index>``, field ``bus``, naming the element's buses; info
+    exits 2."""
     net = _net()
-    net.switch.at[0, "closed"] = True  # the tie feeds bus 4 ...
-    net.switch.at[2, "bus"] = 6  # ... once line 2 (buses 3-4) is opened at bus 6, off the line
-    net.switch.at[2, "closed"] = False
-    pp.runpp(net)
-    assert abs(net.res_line.at[2, "i_from_ka"]) < 1e-9 < net.res_line.at[2, "i_to_ka"]
-    network = from_pandapower(net)
-    assert not [p for p in network.validate() if p.is_error]
-    row = network.branches.filter(network.branches["id"] == "line:2").row(0, named=True)
-    assert row["normally_open"] and row["switchable"] and row["open_end_energised"] == "to"
-    pu = to_per_unit(network)
-    flow = sweep(pu, pu.initial_closed(), tol=1e-12, max_iter=200)
-    assert flow is not None and flow.converged
-    pp_kw = 1e3 * sum(float(net[f"res_{t}"]["pl_mw"].sum())
-                      for t in ("line", "trafo", "trafo3w"))
-    assert flow.losses * pu.s_base_mva * 1e3 == pytest.approx(pp_kw, rel=1e-6)
-    vm = dict(zip(pu.bus_ids, np.sqrt(flow.v), strict=True))
-    for b, v in net.res_bus["vm_pu"].items():
-        assert vm[str(b)] == pytest.approx(float(v), abs=1e-8), b
+    net.switch.at[switch, "bus"] = bus
+    net.switch.at[switch, "closed"] = closed
+    element = int(net.switch.at[switch, "element"])
+    et = str(net.switch.at[switch, "et"])
+    with pytest.raises(UserWarning, match="not connected to bus"):
+        pp.create_switch(copy.deepcopy(net), bus, element, et=et)
+    with pytest.raises(InputError) as exc:
+        from_pandapower(net)
+    (problem,) = [p for p in exc.value.problems if p.component == "switch"]
+    assert problem.kind is ProblemKind.INVALID_VALUE and problem.field == "bus"
+    assert problem.ids == (f"switch:{switch}",)
+    assert f"switch {switch} at bus {bus}, {table} {element} between buses" in problem.message
+    result = runner.invoke(app, ["info", str(_write(net, tmp_path))])
+    assert result.exit_code == 2, result.output
+    assert "switch [switch:" in _flat(result.output) and "Traceback" not in result.output
 
 
 def test_an_ac_check_pandapower_cannot_run_is_not_within_limits() -> None:

@@ -163,7 +163,17 @@ def three_phase_info(source: Any) -> dict[str, Any]:
                      "and LinDist3Flow is not compared with it (its power flow feeds every "
                      "load)" + "".join(f"; {h}" for h in _misspelt_hints(net)))
     else:
-        err, node, sol = lindist3flow_vs_opendss(net)
+        try:
+            err, node, sol = lindist3flow_vs_opendss(net)
+        except SolverError as exc:
+            # no LinDist3Flow power flow (a load far beyond what reaches its bus: the squared
+            # voltages it gives fall below zero); info ended with exit 1 on it
+            sol = solve_opendss(net, floating_buses=floating_buses(net), with_controls=False)
+            err, node = math.nan, ""
+            notes.append(f"LinDist3Flow has no power flow of the base case ({exc}), so it is "
+                         "not compared with OpenDSS"
+                         + ("; see the bad_load warning" if net.meta.get("load_warnings")
+                            else ""))
     vmin = min(sol.min_voltage_pu.values()) if sol.min_voltage_pu else math.nan
     vmax = max(sol.max_voltage_pu.values()) if sol.max_voltage_pu else math.nan
     if sol.voltage_violations:  # said like the overloads (user test ut_3ph #5: only "none")
@@ -501,8 +511,10 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     rows = scenario_rows(net, scenarios) if scenarios is not None else None
     switchable = net.lines.filter(net.lines["switchable"])
     base_open = sorted(switchable.filter(switchable["normally_open"])["id"].to_list())
-    # what the reader reduced (centre-tapped service transformers and their secondaries)
-    notes: list[str] = list(net.meta.get("reductions", []))
+    # what the reader reduced (centre-tapped service transformers and their secondaries), and
+    # the loads that no power flow can supply (kW typed with zeros too many: the MILP is then
+    # infeasible)
+    notes: list[str] = [*net.meta.get("reductions", []), *net.meta.get("load_warnings", [])]
     if switchable.height == 0:
         notes.append("the feeder has no switchable lines (Switch=yes or a SwtControl): there "
                      "is nothing to reconfigure, the answer is the base topology")

@@ -13,8 +13,13 @@
 Each table is one file, Parquet or CSV; a table given in both formats is refused (a typed
 problem naming both files), since it is not clear which one the user means. Any other ``.csv``
 or ``.parquet`` file in the folder (``lines.csv``, a scenario file kept beside the network) is
-not read, with a note (``meta["warnings"]``) naming it and the tables read; a table that is
-missing because its file is misnamed is refused as missing.
+not read, with a note (``meta["warnings"]``) naming it and the tables read. A table that is
+missing while a file's name nearly is the table's (:func:`near_table_files`: ``load.csv``,
+``Loads.csv``, ``loads.CSV``, ``lods.csv``, ``loads.xlsx``) is refused, a typed
+``unreadable_file`` problem naming the file and the name it must have: read without it, a
+folder whose loads file was ``load.csv`` was a feeder without load, "optimal" at 0 kW with exit
+0 (user test ut35_errs #2). Other files (``README.md``, ``meta.json``, a scenario or profile
+table) are no table's near miss.
 The columns are those of :mod:`feederopt.network.schemas` (SI units, the unit in each name);
 optional columns may be left out and take their defaults; extra columns are kept, and reported
 as warnings (with the nearest known column, see :func:`feederopt.network.validate.unknown_columns`)
@@ -22,7 +27,13 @@ unless an importer writes them. In CSV, an empty cell is a missing value and boo
 ``true``/``false`` (or 1/0); a row whose every field is empty (a blank line) is skipped, and a
 row without an id is a typed problem naming its file line (``line 9``). A value that is not
 of its column's type is a typed problem naming the table, the column and the row ids, raised
-with every other problem of the folder.
+with every other problem of the folder. So is a Parquet column of a type that holds more than one
+value in a cell (a list or fixed-size array, ``loads.p_mw`` written as ``[p, q]``; a struct; a
+Python object), in any column, ids included, and one whose values have no text of their own
+(durations, bytes that are not UTF-8): polars casts none of them to text, and the cast failed as
+"InvalidOperationError: cannot cast List type", naming no table (user test ut35_errs #1). Bytes
+that are UTF-8 (a Parquet string column written without its string annotation) are read as that
+text.
 
 Ids are text (:mod:`feederopt.network.schemas`). An id column that pandas wrote as floating-point
 numbers (it makes an integer column with a missing value float: bus 7 is saved as 7.0) is read
@@ -96,10 +107,11 @@ def _read_raw(path: Path, name: str) -> tuple[pl.DataFrame, list[str]]:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         hint = "save the file as UTF-8" if "utf-8" in reason.lower() else ""
         raise unreadable(path, f"{type(exc).__name__}: {reason}", hint=hint) from None
-    blank = pl.all_horizontal(
-        pl.col(c).is_null() | (pl.col(c).cast(pl.String).str.strip_chars() == "")
-        for c in df.columns) if df.columns else pl.lit(False)
-    df = df.filter(~blank)
+    if df.columns:
+        blank = pl.all_horizontal(
+            _as_text(df[c]).is_null() | (_as_text(df[c]).str.strip_chars() == "")
+            for c in df.columns)
+        df = df.filter(~pl.select(blank).to_series())
     lines = _record_lines(path)
     if lines is None or len(lines) != df.height:  # not the records polars read: their order
         lines = [f"data row {i + 1}" for i in range(df.height)]
@@ -133,8 +145,8 @@ def _without_ids(name: str, df: pl.DataFrame, where: list[str], file: Path
     each of their empty fields by the missing id."""
     if "id" not in df.columns or not df.height:
         return df, []
-    text = df["id"].cast(pl.String)
-    empty = (text.is_null() | (text.str.strip_chars() == "")).to_list()
+    text = _as_text(df["id"])
+    empty = (df["id"].is_null() | (text.fill_null("x").str.strip_chars() == "")).to_list()
     if not any(empty):
         return df, []
     rows = [w for w, e in zip(where, empty, strict=True) if e]
@@ -162,8 +174,9 @@ def _shown(values: list[Any], most: int = 5) -> str:
 
 
 def _row_ids(df: pl.DataFrame, mask: list[bool]) -> tuple[str, ...]:
-    """The ids of the rows in ``mask`` (``row N`` where the table has no id column)."""
-    ids = (df["id"].cast(pl.String).to_list() if "id" in df.columns
+    """The ids of the rows in ``mask`` (``row N`` where the table has no id column, or one
+    that holds no single id in a cell: a list column)."""
+    ids = (_shown_values(df["id"]) if "id" in df.columns and not _not_one_value(df["id"].dtype)
            else [f"row {i + 1}" for i in range(df.height)])
     return tuple(str(i) for i, m in zip(ids, mask, strict=True) if m)
 
@@ -291,19 +304,30 @@ def _read_table(path: Path, name: str, df: pl.DataFrame | None = None,
         parsed, bad = _parse(df[col], schema[col])
         columns.append(parsed)
         if bad.any():
-            raw = df[col].filter(bad).cast(pl.String).to_list()
-            ids = (df["id"].filter(bad).cast(pl.String) if "id" in df.columns else
-                   pl.Series([f"row {i + 1}" for i in range(df.height)]).filter(bad))
-            shown = ", ".join(repr(v) for v in raw[:5]) + (" ..." if len(raw) > 5 else "")
+            raw = [v for v, b in zip(_shown_values(df[col], quoted=True), bad.to_list(),
+                                     strict=True) if b]
+            ids = _row_ids(df, bad.to_list())
+            shown = ", ".join(raw[:5]) + (" ..." if len(raw) > 5 else "")
+            what = _TYPE_NAMES.get(schema[col], "text")
+            nested = _not_one_value(df[col].dtype)
+            hint = _TYPE_HINTS.get(schema[col], "correct the value")
+            if nested:
+                hint = (f"write {name}.{col} as one {what} per row" + (
+                    " (a pair such as [p, q] goes in two columns, p_mw and q_mvar)"
+                    if schema[col].is_numeric() else ""))
+            elif df[col].dtype == pl.Binary:  # bytes that are not UTF-8
+                hint = (f"store {name}.{col} as " + ("UTF-8 text" if what == "text" else
+                                                     f"{what}s") + ", not as bytes")
             problems.append(
                 Problem(
                     ProblemKind.INVALID_VALUE,
                     name,
-                    f"{len(raw)} value(s) are not of type {_TYPE_NAMES.get(schema[col], 'text')}:"
-                    f" {shown}",
-                    ids=tuple(str(v) for v in ids.to_list()),
+                    f"{len(raw)} value(s) are not of type {what}: {shown}"
+                    + (f" (the Parquet column holds {nested} of type {df[col].dtype}: a "
+                       "cell holds one value)" if nested else ""),
+                    ids=ids,
                     field=col,
-                    hint=_TYPE_HINTS.get(schema[col], "correct the value"),
+                    hint=hint,
                 )
             )
     return pl.DataFrame(columns), problems
@@ -318,6 +342,48 @@ _TYPE_HINTS = {
 _TRUE, _FALSE = ("true", "1"), ("false", "0")
 
 
+def _not_one_value(dtype: pl.DataType) -> str | None:
+    """What a Parquet column of ``dtype`` holds when a cell of it holds more than one value
+    (``lists``, ``arrays``, ``structs``) or a Python object, else None."""
+    if isinstance(dtype, pl.List):
+        return "lists"
+    if isinstance(dtype, pl.Array):
+        return "fixed-size arrays"
+    if isinstance(dtype, pl.Struct):
+        return "structs (several fields in a cell)"
+    if isinstance(dtype, pl.Object):
+        return "Python objects"
+    return None
+
+
+def _as_text(col: pl.Series) -> pl.Series:
+    """Each value of ``col`` as text, null where it is missing, whatever the column's type:
+    polars casts neither lists, arrays, Python objects nor durations to text (it raises), and
+    raises on bytes that are not UTF-8; such bytes are null here (:func:`_parse` counts them
+    as given)."""
+    dtype = col.dtype
+    if dtype == pl.Binary:
+        def decoded(v: bytes | None) -> str | None:
+            try:
+                return None if v is None else v.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        return pl.Series(col.name, [decoded(v) for v in col.to_list()], dtype=pl.String)
+    if (_not_one_value(dtype) and not isinstance(dtype, pl.Struct)) or isinstance(
+            dtype, pl.Duration):
+        return pl.Series(col.name, [None if v is None else str(v) for v in col.to_list()],
+                         dtype=pl.String)
+    return col.cast(pl.String)
+
+
+def _shown_values(col: pl.Series, *, quoted: bool = False) -> list[str]:
+    """Each value of ``col`` as a problem shows it: its text (:func:`_as_text`; in quotes
+    with ``quoted``), the bytes themselves (``b'\\xff'``) where they are not UTF-8."""
+    text = _as_text(col).to_list()
+    return [repr(v) if t is None and v is not None else repr(t) if quoted else str(t)
+            for t, v in zip(text, col.to_list(), strict=True)]
+
+
 def _parse(col: pl.Series, dtype: pl.DataType) -> tuple[pl.Series, pl.Series]:
     """``col`` as ``dtype`` (null where a value cannot be read), and the mask of the values
     that were given but cannot be read."""
@@ -326,9 +392,11 @@ def _parse(col: pl.Series, dtype: pl.DataType) -> tuple[pl.Series, pl.Series]:
     given = col.is_not_null()
     if col.dtype.is_numeric() and dtype.is_numeric():
         out = col.cast(dtype, strict=False)
+    elif _not_one_value(col.dtype):  # a list of ids is no id (nor a number, nor a boolean)
+        out = pl.Series([None] * col.len(), dtype=dtype)
     else:
-        text = col.cast(pl.String).str.strip_chars()
-        given = given & (text != "")
+        text = _as_text(col).str.strip_chars()
+        given = given & (text.is_null() | (text != ""))  # null: bytes that are not UTF-8
         if dtype == pl.Boolean():
             words = text.str.to_lowercase().to_list()
             out = pl.Series([True if w in _TRUE else False if w in _FALSE else None
@@ -341,6 +409,73 @@ def _parse(col: pl.Series, dtype: pl.DataType) -> tuple[pl.Series, pl.Series]:
             out = text.cast(dtype, strict=False)
     out = out.alias(col.name)
     return out, (given & out.is_null()).fill_null(False)
+
+
+#: File name endings that a table saved in another format, or under the wrong ending, has
+#: (``loads.xlsx``, ``loads.txt``, ``loads.csv.gz``); none: a file without an ending.
+_TABLE_LIKE_SUFFIXES = frozenset({"", ".csv", ".parquet", ".pq", ".parq", ".tsv", ".txt",
+                                  ".dat", ".xlsx", ".xls", ".ods", ".json", ".feather",
+                                  ".arrow", ".gz", ".zip"})
+
+
+def _singular(name: str) -> str:
+    """``buses`` -> ``bus``, ``branches`` -> ``branch``, ``loads`` -> ``load``."""
+    return name[:-2] if name.endswith(("ses", "ches")) else name[:-1]
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    """``a`` and ``b`` differ by at most one insertion, deletion, substitution or swap of two
+    neighbouring characters (Damerau-Levenshtein distance <= 1)."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long = sorted((a, b), key=len)
+    i = next((k for k, (x, y) in enumerate(zip(short, long, strict=False)) if x != y),
+             len(short))
+    return short[i:] == long[i + 1:]
+
+
+def near_table_files(path: Path, names: list[str]) -> dict[str, list[Path]]:
+    """The files of the folder ``path`` whose name nearly is that of one of the tables
+    ``names`` without being one: the name before its first dot is the table's in another
+    case, its singular (``load``) or one edit away (``lods``, ``laods``, ``busses``), and the
+    ending is a table's or a data file's (``.csv``, ``.parquet``, ``.CSV``, ``.xlsx``, ``.txt``,
+    none; :data:`_TABLE_LIKE_SUFFIXES`), by table."""
+    known = {f"{name}{ext}" for name in TABLES for ext in (".parquet", ".csv")}
+    out: dict[str, list[Path]] = {}
+    for f in sorted(path.iterdir()):
+        stem = f.name.partition(".")[0]
+        if (not stem or f.name in known or not f.is_file()
+                or f.suffix.lower() not in _TABLE_LIKE_SUFFIXES):
+            continue
+        for name in names:
+            word = stem.lower()
+            if word in (name, _singular(name)) or _within_one_edit(word, name):
+                out.setdefault(name, []).append(f)
+    return out
+
+
+def _misnamed_problems(path: Path, missing: list[str]) -> list[Problem]:
+    """A problem for each table of ``missing`` (no file of its name) that a file of a near
+    name (:func:`near_table_files`) is most likely meant to be."""
+    problems = []
+    for name, found in near_table_files(path, missing).items():
+        shown = " and ".join(f.name for f in found)
+        ext = ".parquet" if found[0].suffix.lower() in (".parquet", ".pq", ".parq") else ".csv"
+        other = found[0].suffix.lower() not in (".csv", ".parquet")
+        problems.append(Problem(
+            ProblemKind.UNREADABLE_FILE, name,
+            f"the folder has no {name} table: it is read from {name}.csv or {name}.parquet "
+            f"(lower case), and {shown} {'is' if len(found) == 1 else 'are'} not read",
+            ids=tuple(str(f) for f in found),
+            hint=(f"save {found[0].name} as CSV (comma delimited) named {name}.csv" if other
+                  else f"rename {found[0].name} to {name}{ext}")))
+    return problems
 
 
 def _defines_circuit(file: Path) -> bool:
@@ -382,14 +517,19 @@ def read_folder(path: str | Path) -> Network:
         )
         for name, found in files.items() if len(found) > 1
     ]
-    if both:
-        raise InputError(both)
+    # a table that is missing while a file is nearly named as it (load.csv, Loads.csv): read
+    # without it, the network lacked its loads and was solved "optimal" at 0 kW
+    misnamed = _misnamed_problems(path, [name for name, found in files.items() if not found])
+    if both or misnamed:
+        raise InputError([*both, *misnamed])
     # a table file feederopt does not read (lines.csv, a scenario file kept beside the
-    # network): a note naming it and the tables read, rather than dropped without a word (a
-    # misnamed table that is needed is refused below as a missing one)
+    # network): a note naming it and the tables read, rather than dropped without a word
     known = {f"{name}{ext}" for name in TABLES for ext in (".parquet", ".csv")}
+    read_files = [f for found in files.values() for f in found]
     unknown = sorted(f.name for f in path.iterdir() if f.is_file()
-                     and f.suffix.lower() in (".parquet", ".csv") and f.name not in known)
+                     and f.suffix.lower() in (".parquet", ".csv") and f.name not in known
+                     and not any(f.samefile(r) for r in read_files))  # Loads.csv, where
+    # the file system ignores case, is the loads.csv read
     unread = ([f"{', '.join(unknown)}: not read (a network folder's tables are "
                + ", ".join(f"{name}.csv" for name in TABLES)
                + ", or .parquet; the names are lower case)"] if unknown else [])

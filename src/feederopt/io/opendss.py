@@ -62,6 +62,11 @@ accepts a negative ``Length`` or a negative line or transformer resistance (whic
 losses); the reader refuses them, and NaN, as ``bad_impedance`` on the element (``Line.<name>``)
 and the property the file sets (``length``, ``r1``..``x0``, ``rmatrix``/``xmatrix`` or
 ``linecode``; ``%r``). Zero lengths and impedances (switches, jumpers) are allowed.
+
+A load that no power flow can supply (its bus's net demand above the short-circuit power that
+reaches it, :func:`~feederopt.network.validate.three_phase_load_plausibility`: ``kW=128000000``
+for 128 kW) gets the balanced readers' ``bad_load`` warning, in ``meta["warnings"]`` and in
+``meta["load_warnings"]``, which the three-phase solve lists among its notes.
 """
 
 from __future__ import annotations
@@ -88,6 +93,7 @@ from feederopt.io.opendss_secondary import (
     secondary_regions,
 )
 from feederopt.network.threephase import PHASES, ThreePhaseNetwork
+from feederopt.network.validate import three_phase_load_plausibility
 
 #: Element classes that carry power and that the reader turns into tables.
 READ_CLASSES = {"vsource", "line", "transformer", "load", "capacitor", "generator", "pvsystem",
@@ -1374,7 +1380,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     warnings[:0] = reductions
     _repair_bases(bus_rows, src_rows, line_rows, tr_rows, warnings)
     circuit = dss.Circuit.Name()
-    return ThreePhaseNetwork.from_tables(
+    net = ThreePhaseNetwork.from_tables(
         name=name or circuit or path.stem,
         meta={"source_format": "opendss", "source_path": str(path), "circuit": circuit,
               "warnings": warnings, "reductions": reductions,
@@ -1386,6 +1392,12 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         impedances=frame(z_rows), transformers=frame(tr_rows), loads=frame(load_rows),
         generators=frame(gen_rows), shunts=frame(sh_rows),
     )
+    # a load that no power flow can supply (128 kW typed kW=128000000): the balanced readers'
+    # bad_load warning, said by info (a note) and by solve (among its notes)
+    implausible = [str(p) for p in three_phase_load_plausibility(net)]
+    net.meta["warnings"].extend(implausible)
+    net.meta["load_warnings"] = implausible
+    return net
 
 
 def _look_alike(name: str) -> str:

@@ -104,10 +104,10 @@ a NaN ``scaling`` or power of a load, sgen, gen, storage, ward or shunt (pandapo
 fails on each of these where the reader would take a default), a negative ``load.p_mw`` (an
 injection is an ``sgen``; storage and wards with a negative p are injections already), a
 line, trafo or trafo3w switch (``et`` 'l', 't', 't3') whose ``element`` or ``bus`` does not
-exist (pandapower's power flow fails on it with a KeyError or IndexError), and a
-net without an in-service ``ext_grid`` or slack ``gen``. A line switch whose ``bus`` exists but
-is not an end of its line is accepted: pandapower opens the line at one end, and so does the
-model (see ``open_end_energised``). The derived branch values of such an
+exist (pandapower's power flow fails on it with a KeyError or IndexError), or whose ``bus``
+is not an end of its element (``pandapower.create_switch`` refuses it; pandapower's power flow
+opens the element at its from or lv end, not at the switch's bus), and a
+net without an in-service ``ext_grid`` or slack ``gen``. The derived branch values of such an
 element are not reported again. A NaN ``tap_pos`` (or ``tap_neutral``) is taken at neutral, as
 pandapower's power flow takes it, with a note; the net's controllers (``net.controller``,
 pandapower's ``run_control`` loop) are ignored with a note: the taps stay at ``tap_pos``.
@@ -370,11 +370,16 @@ def from_pandapower(
     # A nominal voltage that is not positive: every per-unit value of the bus's elements
     # divides by it (the transformers' derived problems are consequences, see below).
     bad_vn = {i for i in b_ids if not (math.isfinite(vn[i]) and vn[i] > 0)}
+    for says, of in (("is NaN (not a number)", math.isnan), ("is infinite", math.isinf),
+                     ("is not positive", lambda v: math.isfinite(v) and v <= 0)):
+        at = sorted(i for i in bad_vn if of(vn[i]))
+        if at:  # NaN said as NaN, not as "must be positive" (user test ut35_errs #4)
+            problems.append(Problem(
+                ProblemKind.INVALID_VALUE, "buses", f"vn_kv {says}: the bus's nominal voltage "
+                "in kV must be a positive number", ids=tuple(str(i) for i in at),
+                field="vn_kv",
+                hint="set net.bus.vn_kv to the nominal line-to-line voltage in kV (e.g. 20.0)"))
     if bad_vn:
-        problems.append(Problem(
-            ProblemKind.INVALID_VALUE, "buses", "vn_kv must be a positive number: the bus's "
-            "nominal voltage in kV", ids=tuple(str(i) for i in sorted(bad_vn)), field="vn_kv",
-            hint="set net.bus.vn_kv to the nominal line-to-line voltage in kV (e.g. 20.0)"))
         superseded.setdefault(("buses", "vn_kv"), set()).update(str(i) for i in bad_vn)
     buses = pl.DataFrame(
         {
@@ -419,8 +424,8 @@ def from_pandapower(
         """The end that stays connected when the element's opening switches are open. As in
         pandapower's power flow (``_gather_branch_switch_info``), a switch opens a line's to
         end when it sits at the to bus and its from end otherwise, a trafo's hv end when it
-        sits at the hv bus and its lv end otherwise: a switch at a bus that is not an end of
-        its element opens the from (lv) end."""
+        sits at the hv bus and its lv end otherwise (a switch at a bus that is not an end of
+        its element is refused, :func:`_switch_reference_problems`)."""
         entry = plan.get((et, idx))
         if entry is None:
             return None
@@ -1498,12 +1503,15 @@ _SWITCH_TABLES = {"l": "line", "t": "trafo", "t3": "trafo3w"}
 def _switch_reference_problems(net: pandapowerNet, known: set[int]) -> list[Problem]:
     """A line, trafo or trafo3w switch whose ``element`` is not a row of its table, or whose
     ``bus`` is not a bus of the net: pandapower's own power flow fails on it (a KeyError for
-    the element, an IndexError for an open switch's bus), so the AC check could not run. One
-    problem per table and field, naming the switches and the missing indices. (A bus-bus
+    the element, an IndexError for an open switch's bus), so the AC check could not run; and
+    one whose ``bus`` is not an end of its element (``pandapower.create_switch`` refuses it).
+    One problem per table and field, naming the switches and the missing indices. (A bus-bus
     switch's buses become a branch's ``from_bus``/``to_bus``, which validation checks.)"""
     sw = net.switch
     missing: dict[tuple[str, str], list[tuple[int, Any]]] = {}
     unknown_et: list[tuple[int, Any]] = []
+    off_element: dict[str, list[str]] = {}  # table -> "switch k at bus b, line e (buses ...)"
+    off_ids: dict[str, list[str]] = {}
     for idx, s in sw.iterrows():
         table = _SWITCH_TABLES.get(str(s["et"]))
         if table is None:
@@ -1512,11 +1520,31 @@ def _switch_reference_problems(net: pandapowerNet, known: set[int]) -> list[Prob
             continue
         rows = net[table].index if table in net else ()
         element = _bus_key(s["element"])
-        if element not in {int(i) for i in rows}:
+        exists = element in {int(i) for i in rows}
+        if not exists:
             missing.setdefault((table, "element"), []).append((int(idx), s["element"]))
         if _bus_key(s["bus"]) not in known:
             missing.setdefault((table, "bus"), []).append((int(idx), s["bus"]))
-    problems = []
+        elif exists:
+            # a switch at a bus that is not an end of its element: pandapower.create_switch
+            # refuses it ("Line 10 not connected to bus 3"); its power flow opens the element's
+            # from (lv) end, so the switch is not where the user thinks (user test ut35_errs #4)
+            ends = [_bus_key(net[table].at[element, f"{c}_bus"]) for c in _SWITCH_ENDS[table]]
+            if _bus_key(s["bus"]) not in ends:
+                off_ids.setdefault(table, []).append(f"switch:{int(idx)}")
+                off_element.setdefault(table, []).append(
+                    f"switch {int(idx)} at bus {_bus_key(s['bus'])}, {table} {element} "
+                    f"between buses {', '.join(str(b) for b in ends[:-1])} and {ends[-1]}")
+    problems = [Problem(
+        ProblemKind.INVALID_VALUE, "switch",
+        f"a {table} switch's bus is not an end of its {table} ("
+        + "; ".join(found[:5]) + (" ..." if len(found) > 5 else "")
+        + f"): pandapower.create_switch refuses such a switch, and pandapower's power flow "
+        f"opens the {table} at its {'from' if table == 'line' else 'lv'} end when it is open",
+        ids=tuple(off_ids[table]), field="bus",
+        hint=f"set net.switch.bus to the {table}'s bus at the end the switch sits on ("
+        + " or ".join(f"{c}_bus" for c in _SWITCH_ENDS[table]) + ")")
+        for table, found in off_element.items()]
     for (table, col), found in missing.items():
         refs = ", ".join(f"switch {k} -> {'bus' if col == 'bus' else table} {_bus_key(v)}"
                          for k, v in found[:10]) + (" ..." if len(found) > 10 else "")
@@ -1545,6 +1573,8 @@ def _switch_reference_problems(net: pandapowerNet, known: set[int]) -> list[Prob
 
 
 _ET = {table: et for et, table in _SWITCH_TABLES.items()}
+#: The bus columns of each switched table: the buses a switch of it may sit at.
+_SWITCH_ENDS = {"line": ("from", "to"), "trafo": ("hv", "lv"), "trafo3w": ("hv", "mv", "lv")}
 
 
 def _grouped(found: list[tuple[ProblemKind, str, str, str, str]]) -> list[Problem]:
