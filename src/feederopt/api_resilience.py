@@ -25,6 +25,7 @@ from feederopt.algorithms.base import ProgressCallback, interrupted_label, repor
 from feederopt.algorithms.resilience import (
     MIP_GAP,
     RecourseFactory,
+    shed_all_note,
     solve_extensive,
     solve_lshaped,
 )
@@ -380,6 +381,7 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
                               list(problem.out_of_service(sc, out.harden)))
                for sc, op in zip(scs, out.operations, strict=True)]
     res = plan_result(problem, scs, out, sm, acs)
+    adopted += shed_all_note(scs, out.operations)
     return replace(res, notes=warned + _candidate_warnings(st) + adopted + res.notes,
                    status=interrupted_label(res.status))
 

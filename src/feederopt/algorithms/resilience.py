@@ -69,11 +69,12 @@ from feederopt.formulations.resilience import (
     SITE,
     RadialityKind,
     generator_buses,
+    shed_all_point,
     shunt_buses,
 )
 from feederopt.problems.resilience import ResilienceProblem, Scenario
 from feederopt.solvers import interrupt
-from feederopt.solvers.highs_backend import HighsModel
+from feederopt.solvers.highs_backend import HighsModel, MilpSolution
 from feederopt.solvers.status import SolverStatus, Status
 
 #: Relative MIP gap of every HiGHS solve here.
@@ -119,14 +120,23 @@ class Operation:
     #: (the fewest found within its time), ``first_phase`` (not run: no time left) or ``""``
     #: (not asked for).
     switching: str = ""
+    #: The operation that sheds every sheddable load with every switchable line open
+    #: (:func:`_shed_all`): the run's time was up before its start topology's operation.
+    shed_all: bool = False
 
 
-def _operation(model: HighsModel, prefix: str, problem: ResilienceProblem, status: str,
+def _operation(model: HighsModel | None, prefix: str, problem: ResilienceProblem, status: str,
                objective: float, bound: float, seconds: float,
                values: dict[str, np.ndarray] | None = None) -> Operation:
     """The operation of ``model``'s solution, or of ``values`` (a solution kept from an
-    earlier solve of the model: :func:`_solve_from`'s start when the MILP found none)."""
-    val = model.values() if values is None else values
+    earlier solve of the model: :func:`_solve_from`'s start when the MILP found none; or
+    :func:`_shed_all`'s point, with no model)."""
+    if values is not None:
+        val = values
+    elif model is not None:
+        val = model.values()
+    else:
+        raise ValueError("an operation needs a model's solution or values")
     g = problem.grid
     share = val[prefix + "shed"]
     _, bus, p, _, w = g.sheddable()
@@ -180,12 +190,17 @@ def restore(problem: ResilienceProblem, broken: tuple[int, ...], *,
 
 
 def _solve_from(model: HighsModel, blk: Any, start: dict[str, np.ndarray],
-                time_limit_s: float | None, lp_value: float | None = None
+                time_limit_s: float | None, lp_value: float | None = None,
+                start_limit_s: float | None = None
                 ) -> tuple[Any, float, dict[str, np.ndarray] | None]:
     """Solve ``model`` (built from ``blk``) by: its LP relaxation (a bound); the operation on
     the topology ``start`` (a value); when they meet within :data:`MIP_GAP` that value is proven
     optimal, else the MILP runs from it within ``time_limit_s``. Returns the solution (bound at
     least the LP's), the LP value (solved here unless given) and the solution's values.
+
+    ``start_limit_s``: the time the start's operation (an LP in effect) may take; None: no
+    limit (a restoration). Not solved within it (or no time at all: ``<= 0``), the solution is
+    ``time_limit`` without values and no MILP runs (the caller's time is up).
 
     HiGHS can stop at its time limit without having taken the warm start (user test
     ut32_time #2: synthetic2000, ``--radiality seed --time-limit 0.3``, "time_limit without a
@@ -197,13 +212,20 @@ def _solve_from(model: HighsModel, blk: Any, start: dict[str, np.ndarray],
         lp = model.solve()
         lp_value = lp.objective if lp.has_solution else -math.inf
         model.set_relaxation(False)
+    if start_limit_s is not None and start_limit_s <= 0:
+        return MilpSolution(SolverStatus.TIME_LIMIT, math.nan, -math.inf, 0.0, False), \
+            lp_value, None
     start = {k: val for k, val in start.items() if k in blk.groups}
     saved = {k: (blk.groups[k].lb.copy(), blk.groups[k].ub.copy()) for k in start}
     for name, val in start.items():
         model.set_bounds(name, np.maximum(val, saved[name][0]), np.minimum(val, saved[name][1]))
-    fixed = _solve(model, math.inf)  # an LP in effect: never cut short, it is the incumbent
+    # an LP in effect, the incumbent: cut short only by the caller's time (start_limit_s)
+    fixed = _solve(model, math.inf if start_limit_s is None else start_limit_s)
     for name, (lo, hi) in saved.items():
         model.set_bounds(name, lo, hi)
+    if start_limit_s is not None and not fixed.has_solution and fixed.status in (
+            SolverStatus.TIME_LIMIT, SolverStatus.INTERRUPTED):
+        return fixed, lp_value, None
     tol = MIP_GAP * max(1.0, abs(lp_value))
     if fixed.has_solution and fixed.objective <= lp_value + tol:
         fixed.bound = lp_value
@@ -231,6 +253,40 @@ def _solve_from(model: HighsModel, blk: Any, start: dict[str, np.ndarray],
                        solve_time_s=fixed.solve_time_s + sol.solve_time_s)
         return kept, lp_value, start_values
     return sol, lp_value, None
+
+
+#: The largest violation of the model's rows and bounds that :func:`_shed_all`'s point may
+#: have (per unit; HiGHS's own primal feasibility tolerance is 1e-7).
+SHED_ALL_TOL = 1e-7
+
+
+def _shed_all(problem: ResilienceProblem, blk: Any, scenario: Scenario, harden: np.ndarray,
+              bound: float, seconds: float) -> tuple[Operation, float] | None:
+    """The operation of scenario ``scenario`` that sheds every sheddable load with every
+    switchable line open (:func:`feederopt.formulations.resilience.shed_all_point`), checked
+    against every row and bound of its recourse block ``blk`` (the first stage fixed there),
+    with status ``time_limit`` and ``bound``; and its value in the block's objective. None
+    when that point is not feasible (firm loads that the held lines do not feed, a loop of
+    held lines, a voltage limit on them)."""
+    point = shed_all_point(problem.grid, blk, np.asarray(scenario.broken, int),
+                           harden_pos=problem.harden_pos, harden=harden)
+    if point is None or blk.violation(point) > SHED_ALL_TOL:
+        return None
+    value = blk.objective_value(point)
+    op = _operation(None, "", problem, str(SolverStatus.TIME_LIMIT), value, min(bound, value),
+                    seconds, point)
+    return replace(op, shed_all=True), value
+
+
+def shed_all_note(scenarios: list[Scenario], operations: list[Operation]) -> list[str]:
+    """A note naming the scenarios whose operation is the shed-all one (:func:`_shed_all`)."""
+    names = [sc.name for sc, op in zip(scenarios, operations, strict=False) if op.shed_all]
+    if not names:
+        return []
+    return [f"the time limit left no time for the start topology's operation of scenario(s) "
+            f"{', '.join(names)}: each sheds every sheddable load with every switchable line "
+            "open (a feasible operation of the plan, so its cost is an upper bound of the "
+            "scenario's); give more time"]
 
 
 # ----- the recourse of one scenario at a fixed first stage ----------------------------------
@@ -303,8 +359,8 @@ def forest_start(problem: ResilienceProblem, scenario: Scenario, harden: np.ndar
 
 def recourse_value(problem: ResilienceProblem, scenario: Scenario, harden: np.ndarray,
                    site: np.ndarray, *, lp_cut: bool = True, keep: bool = False,
-                   time_limit_s: float | None = None, allow_infeasible: bool = False
-                   ) -> RecourseValue:
+                   time_limit_s: float | None = None, allow_infeasible: bool = False,
+                   time_left_s: float | None = None) -> RecourseValue:
     """Solve scenario ``scenario``'s recourse with the first stage fixed at ``harden``, ``site``.
     An infeasible recourse (non-sheddable loads that cannot be supplied) is a typed problem, or
     with ``allow_infeasible`` a value with ``feasible=False`` (for feasibility cuts).
@@ -312,13 +368,29 @@ def recourse_value(problem: ResilienceProblem, scenario: Scenario, harden: np.nd
     The LP relaxation gives a bound (and the LP cut's gradient); the operation on the
     :func:`forest_start` topology gives a value. When they meet (within :data:`MIP_GAP`) that
     value is proven optimal and no branch and bound runs; otherwise the MILP starts from it.
+
+    ``time_left_s``: the time the caller's run has left [s] (None: no deadline). The LP
+    relaxation and the start's operation stop there, and the MILP gets at most what is left of
+    it. When they leave no operation (no time for the start, or its LP cut short), the
+    operation that sheds every sheddable load with every switchable line open
+    (:func:`_shed_all`, checked against every row) is the answer, status ``time_limit``, its
+    bound the LP relaxation's when solved, else 0 (``Q_s >= 0``); when that point is not
+    feasible either, :class:`ResilienceStopped`.
     """
     t0 = time.perf_counter()
+    end = math.inf if time_left_s is None else t0 + time_left_s
+
+    def left() -> float | None:
+        return None if time_left_s is None else end - time.perf_counter()
+
     blk = problem.recourse_block(scenario)
-    model = HighsModel(blk)
-    model.set_bounds(HARDEN, harden, harden)
-    model.set_bounds(SITE, site, site)
+    blk.groups[HARDEN].lb = blk.groups[HARDEN].ub = np.asarray(harden, float)
+    blk.groups[SITE].lb = blk.groups[SITE].ub = np.asarray(site, float)
     g_h, g_s = np.zeros(len(harden)), np.zeros(len(site))
+    if time_left_s is not None and time_left_s <= 0:
+        # no time for any LP: the shed-all operation alone (no model is built)
+        return _out_of_time(problem, blk, scenario, harden, 0.0, g_h, g_s, keep, t0)
+    model = HighsModel(blk)
     lp_first: float | None = None
     if time_limit_s is not None and time_limit_s <= LAST_RESORT_S:
         # out of time (a quick pass or a last resort): the start topology's operation only.
@@ -328,21 +400,30 @@ def recourse_value(problem: ResilienceProblem, scenario: Scenario, harden: np.nd
         lp_cut, lp_first = False, 0.0
     if lp_cut:
         model.set_relaxation(True)
+        if time_left_s is not None:
+            model.set_time_limit(max(end - time.perf_counter(), 0.0))
         lp = model.solve()
         lp_first = lp.objective if lp.has_solution else -math.inf
         if allow_infeasible and problem.firm_loads and lp.status == SolverStatus.INFEASIBLE:
             # the LP relaxation is infeasible, so is the MILP
             return _infeasible(harden, site, time.perf_counter() - t0)
-        if lp.has_solution:
+        if lp.status == SolverStatus.TIME_LIMIT:  # cut short: no bound, no LP cut
+            lp_cut, lp_first = False, 0.0
+        elif lp.has_solution:
             dual = np.asarray(model.h.getSolution().col_dual, float)
             oh, os_ = model.offset[HARDEN], model.offset[SITE]
             g_h = dual[oh: oh + len(harden)].copy()
             g_s = dual[os_: os_ + len(site)].copy()
         model.set_relaxation(False)
     start = forest_start(problem, scenario, harden, site)
-    blk.groups[HARDEN].lb = blk.groups[HARDEN].ub = np.asarray(harden, float)
-    blk.groups[SITE].lb = blk.groups[SITE].ub = np.asarray(site, float)
-    sol, lp_value, values = _solve_from(model, blk, start, time_limit_s, lp_first)
+    rest = left()
+    limit = time_limit_s if rest is None else \
+        min(math.inf if time_limit_s is None else time_limit_s, max(rest, LAST_RESORT_S))
+    sol, lp_value, values = _solve_from(model, blk, start, limit, lp_first, rest)
+    if not sol.has_solution and sol.status == SolverStatus.TIME_LIMIT and values is None \
+            and time_left_s is not None:
+        return _out_of_time(problem, blk, scenario, harden, lp_value, g_h, g_s, keep, t0,
+                            lp_cut)
     if not sol.has_solution and problem.firm_loads and sol.status == SolverStatus.INFEASIBLE:
         if allow_infeasible:
             return _infeasible(harden, site, time.perf_counter() - t0)
@@ -363,6 +444,23 @@ def recourse_value(problem: ResilienceProblem, scenario: Scenario, harden: np.nd
         lp_value = 0.0
     return RecourseValue(-1, sol.objective, bound, lp_value, g_h, g_s, op,
                          time.perf_counter() - t0)
+
+
+def _out_of_time(problem: ResilienceProblem, blk: Any, scenario: Scenario, harden: np.ndarray,
+                 lp_value: float, g_h: np.ndarray, g_s: np.ndarray, keep: bool, t0: float,
+                 lp_cut: bool = False) -> RecourseValue:
+    """:func:`recourse_value` when its time ran out before any operation: the shed-all one
+    (:func:`_shed_all`), bound ``max(lp_value, 0)``."""
+    bound = max(lp_value, 0.0) if math.isfinite(lp_value) else 0.0
+    got = _shed_all(problem, blk, scenario, harden, bound, time.perf_counter() - t0)
+    if got is None:
+        raise ResilienceStopped(
+            f"the recourse of scenario {scenario.name} ran out of time before any operation "
+            "(its start topology's LP was cut short, and shedding every sheddable load is "
+            "not an operation of it)")
+    op, value = got
+    return RecourseValue(-1, value, min(bound, value), lp_value if lp_cut else 0.0, g_h, g_s,
+                         op if keep else None, time.perf_counter() - t0)
 
 
 def _infeasible(harden: np.ndarray, site: np.ndarray, seconds: float) -> RecourseValue:
@@ -387,15 +485,18 @@ class RecourseFactory:
 
 def recourse_task(state: RecourseFactory, item: tuple[Any, ...]) -> RecourseValue:
     """Executor task: ``item = (scenario index, harden, site, keep the operation[, allow an
-    infeasible recourse[, time limit [s]]])``: the item's limit and the state's, the lower."""
+    infeasible recourse[, time limit [s][, the run's time left [s]]]])``: the item's limit and
+    the state's, the lower; the time left bounds the recourse's LPs too
+    (:func:`recourse_value`'s ``time_left_s``)."""
     s, harden, site, keep = item[:4]
     allow = bool(item[4]) if len(item) > 4 else False
     limit = state.time_limit_s
     if len(item) > 5 and item[5] is not None:  # the caller's remaining time
         limit = float(item[5]) if limit is None else min(limit, float(item[5]))
+    left = float(item[6]) if len(item) > 6 and item[6] is not None else None
     out = recourse_value(state.problem, state.scenarios[s], harden, site,
                          lp_cut=state.lp_cut, keep=keep, time_limit_s=limit,
-                         allow_infeasible=allow)
+                         allow_infeasible=allow, time_left_s=left)
     out.scenario = s
     return out
 
@@ -489,9 +590,10 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
     plan that invests nothing, 17,347 $, the next, with 52,010: ``--time-limit 20`` answered
     the first, 40 the second; docs/resilience.md, "Extensive form"). Each
     scenario keeps its least costly operation found (all are feasible operations of the plan,
-    so each is an upper bound of ``Q_s``); one not proven optimal says ``time_limit``. Only
-    the quick pass of the first plan may run past the limit (about 30 ms a scenario on
-    case33bw). The reported recourse, operations, value and gap are the chosen plan's, the
+    so each is an upper bound of ``Q_s``); one not proven optimal says ``time_limit``. Past
+    the limit the first plan is completed without any LP: a scenario with no operation yet
+    gets the shed-all one (:func:`recourse_value`), a recourse block's build and a check of a
+    point each. The reported recourse, operations, value and gap are the chosen plan's, the
     bound the extensive form's; ``evaluated`` holds the other plans evaluated in full, and a
     note says which plan it is when it is not the MILP's last incumbent."""
     t0 = time.perf_counter()
@@ -538,8 +640,8 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
 
 
 #: The time limit of the first, quick pass over the scenarios when a plan is evaluated [s]: in
-#: effect the operation on :func:`forest_start`'s topology (that LP is never cut short), about
-#: 30 ms a scenario on case33bw.
+#: effect the operation on :func:`forest_start`'s topology (that LP cut short only by the run's
+#: deadline: :class:`OperationTable`), about 30 ms a scenario on case33bw.
 QUICK_RECOURSE_S = 1e-3
 
 
@@ -550,7 +652,7 @@ def _best_at_limit(problem: ResilienceProblem, scenarios: list[Scenario], model:
     of its ``incumbents`` (the last first, then the earlier ones, latest first; their
     scenario blocks are operations of their plans), the ``candidates`` and the plan that
     invests nothing, by :func:`choose_plan` until ``deadline``."""
-    table = OperationTable(problem, scenarios)
+    table = OperationTable(problem, scenarios, deadline)
     pool: list[Candidate] = []
     keys: set[bytes] = set()
 
@@ -645,9 +747,14 @@ class OperationTable:
     (:func:`choose_plan`). Costs are ``Q_s`` [$] without the shed tie-break (:func:`_cost`),
     kept in each operation's ``objective``."""
 
-    def __init__(self, problem: ResilienceProblem, scenarios: list[Scenario]) -> None:
+    def __init__(self, problem: ResilienceProblem, scenarios: list[Scenario],
+                 deadline: float = math.inf) -> None:
         self.problem = problem
         self.scenarios = scenarios
+        #: The run's deadline (``time.perf_counter()``): every recourse's LPs stop there
+        #: (:func:`recourse_value`'s ``time_left_s``); past it a recourse's operation is the
+        #: shed-all one.
+        self.deadline = deadline
         self.relevant = [problem.relevant(sc) for sc in scenarios]
         self.ops: dict[tuple[int, bytes], Operation] = {}
         self.quick_done: set[tuple[int, bytes]] = set()
@@ -694,9 +801,11 @@ class OperationTable:
 
     def recourse(self, k: int, harden: np.ndarray, site: np.ndarray, limit: float) -> None:
         """Scenario ``k``'s recourse MILP at the plan, within ``limit`` [s]."""
+        left = None if math.isinf(self.deadline) else self.deadline - time.perf_counter()
         try:
             v = recourse_value(self.problem, self.scenarios[k], harden, site, lp_cut=False,
-                               keep=True, time_limit_s=limit, allow_infeasible=True)
+                               keep=True, time_limit_s=limit, allow_infeasible=True,
+                               time_left_s=left)
         except ResilienceStopped:  # no operation within this limit
             return
         if not v.feasible:
@@ -733,7 +842,9 @@ def choose_plan(table: OperationTable, plans: list[Candidate], deadline: float, 
     A plan's cost is its investment plus ``sum_s p_s Q_s`` of the operations in the table, so
     an operation found for one plan counts for every plan that shares the setting. With
     ``finish`` the first plan that has an operation in every scenario is completed even past
-    ``deadline`` (the answer needs one); later plans are evaluated only before it. At equal
+    ``deadline`` (the answer needs one), without any LP: past it, a scenario with an
+    operation keeps it and one without gets the shed-all one (:func:`recourse_value` with no
+    time left); later plans are evaluated only before it. At equal
     cost the earlier plan in ``plans`` wins. With time enough every plan is evaluated to
     optimality, so the answer is the best of ``plans``; a run that finds more plans (a
     longer time limit) answers no dearer a plan."""
@@ -770,7 +881,8 @@ def choose_plan(table: OperationTable, plans: list[Candidate], deadline: float, 
         for k in range(n):
             if late():
                 break
-            if quick or table.operation(k, c.harden, c.site) is None:
+            if table.operation(k, c.harden, c.site) is None or (
+                    quick and time.perf_counter() < deadline):
                 table.quick(k, c.harden, c.site)
             if table.infeasible(k, c.harden, c.site):
                 infeasible.setdefault(i, []).append(k)
@@ -817,10 +929,11 @@ def evaluate_within(problem: ResilienceProblem, scenarios: list[Scenario], harde
     ``optimal``.
 
     ``finish``: the quick pass covers every scenario even past ``deadline`` (the answer's own
-    plan needs one operation per scenario); without it (a measure's evaluation) the pass stops
-    at the deadline, and the evaluation may be incomplete. ``quick`` False: no quick pass for
+    plan needs one operation per scenario; past it, the shed-all one); without it (a
+    measure's evaluation) the pass stops at the deadline, and the evaluation may be
+    incomplete. ``quick`` False: no quick pass for
     the scenarios ``start`` gives an operation (they had it already)."""
-    table = OperationTable(problem, scenarios)
+    table = OperationTable(problem, scenarios, deadline)
     for k, op in enumerate(start or []):
         if op is not None:
             table.offer(k, harden, site, op)
@@ -1042,23 +1155,34 @@ class IntegerLShaped(AlgorithmBase):
     def _evaluate(self, todo: list[int], keys: list[tuple[int, bytes]], harden: np.ndarray,
                   site: np.ndarray) -> int:
         """ The recourse of the scenarios ``todo`` at ``(harden, site)``, in batches of the
-        executor's workers, each MILP within the remaining time; returns how many were
-        evaluated (fewer when the time ran out and a plan is already evaluated). With no plan
-        evaluated yet, the rest run on at :data:`LAST_RESORT_S` each (the LP bound and the
-        start topology's value, proven or not), so that the run ends with a plan, its value
-        and a bound."""
+        executor's workers, each (its LPs and its MILP) within the remaining time; returns how
+        many were evaluated (fewer when the time ran out and a plan is already evaluated).
+        With no plan evaluated yet, each batch's MILPs get an equal share of the time left
+        (the plan is kept only when complete, so every scenario needs its operation; a MILP
+        given all of it left the other scenarios no time for their start's operation), and
+        after the limit the rest run on with no time (:func:`recourse_value` with
+        ``time_left_s <= 0``: the operation that sheds every sheddable load, bound 0), so
+        that the run ends with a plan, its value and a bound, near its time limit."""
         batch = max(int(self.executor.workers), 1)
         done = 0
         for i in range(0, len(todo), batch):
             left = self.remaining()
             if left <= 0 and self.best is not None:
                 return done
-            limit = max(left, LAST_RESORT_S)
+            # the first plan needs every scenario's operation: its recourses share the time
+            # left, so that each has time for its start's (forest_start) operation at least
+            share = left if self.best is not None else left * batch / (len(todo) - i)
+            limit = max(share, LAST_RESORT_S)
             part = todo[i: i + batch]
-            items = [(s, harden, site, self.final_operations, True, limit) for s in part]
+            items = [(s, harden, site, self.final_operations, True, limit, left)
+                     for s in part]
             try:
                 values = self.executor.map(recourse_task, items)
             except interrupt.Interrupted:  # Ctrl-C: the batch is dropped, the plan so far stays
+                if self.best is None:
+                    raise
+                return done
+            except ResilienceStopped:  # out of time with no operation: the plan so far stays
                 if self.best is None:
                     raise
                 return done

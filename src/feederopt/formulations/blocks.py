@@ -162,6 +162,45 @@ class Block:
                 return r
         raise KeyError(name)
 
+    def _value(self, point: dict[str, np.ndarray], name: str) -> np.ndarray:
+        g = self.groups[name]
+        if g.role is Role.DATA:
+            return np.asarray(g.value, float)
+        return np.asarray(point[name], float)
+
+    def violation(self, point: dict[str, np.ndarray]) -> float:
+        """The largest amount by which ``point`` (a value per variable group) breaks the
+        block: a group's bounds, the integrality of an integer group, a row
+        (``sum_g A_g x_g - rhs`` above 0, or away from 0 for ``==``) or a cone
+        (``||X x|| - T x``); 0 for a feasible point. A variable group missing from
+        ``point`` is a ``KeyError``."""
+        worst = 0.0
+        for name, g in self.groups.items():
+            if g.role is Role.DATA:
+                continue
+            x = self._value(point, name)
+            if len(x):
+                worst = max(worst, float(np.max(g.lb - x)), float(np.max(x - g.ub)))
+                if g.integer:
+                    worst = max(worst, float(np.max(np.abs(x - np.round(x)))))
+        for r in self.rows:
+            lhs = sum((a @ self._value(point, g) for g, a in r.terms.items()),
+                      np.zeros(r.m)) - r.rhs
+            if r.m:
+                worst = max(worst, float(np.max(np.abs(lhs) if r.sense is Sense.EQ else lhs)))
+        for c in self.cones:
+            t = sum((a @ self._value(point, g) for g, a in c.t.items()), np.zeros(c.m))
+            xs = [sum((a @ self._value(point, g) for g, a in x.items()), np.zeros(c.m))
+                  for x in c.xs]
+            norm = np.sqrt(np.sum(np.square(xs), axis=0)) if xs else np.zeros(c.m)
+            if c.m:
+                worst = max(worst, float(np.max(norm - t)))
+        return worst
+
+    def objective_value(self, point: dict[str, np.ndarray]) -> float:
+        """``sum_g c_g @ x_g`` at ``point``."""
+        return float(sum(float(c @ self._value(point, g)) for g, c in self.objective.items()))
+
 
 def incidence(n: int, idx: np.ndarray, weights: np.ndarray | float = 1.0) -> sp.csr_matrix:
     """``A[idx[k], k] = weights[k]``: a (n x len(idx)) sparse matrix."""

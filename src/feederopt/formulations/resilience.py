@@ -324,6 +324,135 @@ def operation_block(
 
 
 
+def shed_all_point(g: GridArrays, blk: Block, broken: np.ndarray, *,
+                   harden_pos: np.ndarray | None = None, harden: np.ndarray | None = None,
+                   prefix: str = "", sweeps: int = 3) -> dict[str, np.ndarray] | None:
+    """A point of :func:`operation_block`'s ``blk`` (one scenario, the first stage fixed by
+    its groups' bounds, ``harden`` the hardening) found without a solver: every sheddable load
+    shed (``s = 1``), every backup DG at 0, and every line open but those the block holds
+    closed (no switch, working: not ``broken``, or broken and hardened). The held lines form a
+    forest (roots: the sources, then any bus), oriented away from the roots, with depths from
+    them; on it the flows are LinDistFlow's, lossless, so each line carries what its subtree
+    consumes (the firm loads, less the generators, plus the shunts of an energised part), the
+    voltages follow (5c) from the roots (``U = v_set^2`` at a source, 1 p.u. elsewhere,
+    ``a U_f - U_t = 2 (r P + x Q)``; ``sweeps`` passes, for the shunts' ``g U``, ``b U``),
+    and the energisation groups say which parts a source feeds (:func:`_fixed_terms`).
+
+    With every load sheddable and no line held closed this is the shed-everything operation
+    (``v = 0``, ``P = Q = 0``): feasible, so a recourse always has an operation
+    (complete recourse) worth at most the shedding of every load. In general the point is not
+    checked here: ``blk.violation(point)`` says whether it is feasible (firm loads in an
+    unfed part, a voltage limit on a held line: not). None: the held lines close a loop."""
+    n, m = g.n, g.m
+    broken = np.asarray(broken, int)
+    held = np.zeros(m, bool) if g.no_switch is None else np.asarray(g.no_switch, bool)
+    working = np.ones(m, bool)
+    for line in broken.tolist():
+        pos = -1 if harden_pos is None else int(harden_pos[line])
+        working[line] = pos >= 0 and harden is not None and float(harden[pos]) > 0.5
+    closed = held & working
+    adj: list[list[int]] = [[] for _ in range(n)]
+    for ln in np.flatnonzero(closed).tolist():
+        adj[int(g.f[ln])].append(ln)
+        adj[int(g.t[ln])].append(ln)
+    parent = np.full(n, -1)
+    parent_line = np.full(n, -1)
+    depth = np.zeros(n)
+    fed = np.zeros(n, bool)  # in a part that held lines join to a source
+    seen = np.zeros(n, bool)
+    order: list[int] = []  # every bus, each after its parent
+    for root in [*np.flatnonzero(g.is_source).tolist(), *range(n)]:
+        if seen[root]:
+            continue
+        seen[root] = True
+        source = bool(g.is_source[root])
+        fed[root] = source
+        order.append(root)
+        queue = [root]
+        while queue:
+            u = queue.pop()
+            for ln in adj[u]:
+                if ln == parent_line[u]:
+                    continue
+                w = int(g.t[ln]) if int(g.f[ln]) == u else int(g.f[ln])
+                if seen[w]:
+                    return None  # the held lines close a loop
+                seen[w] = True
+                parent[w], parent_line[w], depth[w] = u, ln, depth[u] + 1
+                fed[w] = source
+                order.append(w)
+                queue.append(w)
+    point = {name: np.clip(np.zeros(grp.size), grp.lb, grp.ub)
+             for name, grp in blk.groups.items()}
+    _, shed_bus, shed_p, shed_q, _ = g.sheddable()
+    point[prefix + "shed"] = np.ones(len(shed_bus))
+    point[prefix + "v"] = closed.astype(float)
+    if harden is not None and HARDEN in blk.groups:
+        point[HARDEN] = np.asarray(harden, float)
+    child = np.flatnonzero(parent >= 0)
+    down = np.zeros(m)  # +1: the line's parent is its from bus, -1: its to bus
+    down[parent_line[child]] = np.where(g.f[parent_line[child]] == parent[child], 1.0, -1.0)
+    if prefix + "bf" in blk.groups:
+        point[prefix + "bf"] = (down > 0).astype(float)
+        point[prefix + "bb"] = (down < 0).astype(float)
+        point[prefix + "depth"] = depth
+    gp, gq = np.zeros(n), np.zeros(n)
+    if g.gen_bus is not None and len(g.gen_bus):
+        np.add.at(gp, np.asarray(g.gen_bus, int), np.asarray(g.gen_p, float))
+        np.add.at(gq, np.asarray(g.gen_bus, int), np.asarray(g.gen_q, float))
+    sh_g = np.zeros(n) if g.sh_g is None else np.asarray(g.sh_g, float)
+    sh_b = np.zeros(n) if g.sh_b is None else np.asarray(g.sh_b, float)
+    live = fed & g.fixed_elements()  # generators injecting, shunts connected
+    firm_p = np.asarray(g.p_load, float) - np.bincount(shed_bus, shed_p, minlength=n)
+    firm_q = np.asarray(g.q_load, float) - np.bincount(shed_bus, shed_q, minlength=n)
+    a = g.a
+    u = np.where(g.is_source, g.u_source, np.clip(1.0, g.u_min, g.u_max))
+    p_line, q_line = np.zeros(m), np.zeros(m)
+
+    def subtree(d: np.ndarray) -> np.ndarray:
+        """Per line, the flow from its from bus: what the subtree below it consumes."""
+        total = np.where(g.is_source, 0.0, d)
+        for w in reversed(order):
+            if parent[w] >= 0:
+                total[parent[w]] += total[w]
+        flow = np.zeros(m)
+        flow[parent_line[child]] = down[parent_line[child]] * total[child]
+        return flow
+
+    for _ in range(max(sweeps, 1)):
+        p_line = subtree(firm_p - np.where(live, gp - sh_g * u, 0.0))
+        q_line = subtree(firm_q - np.where(live, gq + sh_b * u, 0.0))
+        for w in order:
+            ln = parent_line[w]
+            if ln < 0:
+                continue
+            drop = 2.0 * (g.r[ln] * p_line[ln] + g.x[ln] * q_line[ln])
+            if down[ln] > 0:  # U_t = a U_f - drop
+                u[w] = a[ln] * u[parent[w]] - drop
+            else:  # U_f = (U_t + drop) / a
+                u[w] = (u[parent[w]] + drop) / a[ln]
+    point[prefix + "P"], point[prefix + "Q"], point[prefix + "U"] = p_line, q_line, u
+    e = fed.astype(float)
+    elem = np.flatnonzero(g.fixed_elements())
+    if prefix + "e" in blk.groups:
+        point[prefix + "e"] = e
+        point[prefix + "eb"] = e[elem]
+        count = subtree(e)  # the commodity each energised non-source bus consumes
+        point[prefix + "F"] = count
+        if prefix + "h" in blk.groups:
+            point[prefix + "h"] = e
+            point[prefix + "FH"] = count
+    gen_at, sh_at = generator_buses(g), shunt_buses(g)
+    if prefix + "goff" in blk.groups:
+        point[prefix + "goff"] = 1.0 - e[gen_at]
+        point[prefix + "soff"] = 1.0 - e[sh_at]
+    if prefix + "z" in blk.groups:
+        at = sh_at if prefix + "soff" in blk.groups else elem
+        point[prefix + "z"] = u[at] * e[at]
+    return point
+
+
+
 
 @dataclass(frozen=True)
 class FirstPhase:
