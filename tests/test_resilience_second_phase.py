@@ -16,7 +16,6 @@ power flow of the case and of the reported operation applied by hand, shed by ha
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import networkx as nx
@@ -32,32 +31,7 @@ from feederopt.algorithms.resilience_switching import FIRST_PHASE, fewest_switch
 from feederopt.api_resilience import plan, restore
 from feederopt.problems.resilience import PlanSettings, ResilienceProblem
 from feederopt.results.resilience import second_phase_note
-from resilience_ops import operated
-
-
-def own9() -> pp.pandapowerNet:
-    """The tester's 9-bus net (/tmp/ut35_resil/mknet.py): 10 kV, source at bus 0 (1.0 p.u.),
-    feeders A (buses 1-4, lines 0-3) and B (buses 5-8, lines 4-7), normally open ties T1
-    (line 8, 4-8) and T2 (line 9, 2-6), a 200-kW PV at bus 7, band 0.95-1.05 p.u."""
-    net = pp.create_empty_network(sn_mva=1.0)
-    b = [pp.create_bus(net, vn_kv=10.0, name=f"b{i}", min_vm_pu=0.95, max_vm_pu=1.05)
-         for i in range(9)]
-    pp.create_ext_grid(net, b[0], vm_pu=1.0)
-    spec = [("A1", 0, 1, 2.0, 0.12), ("A2", 1, 2, 2.0, 0.1), ("A3", 2, 3, 2.0, 0.1),
-            ("A4", 3, 4, 2.0, 0.1), ("B1", 0, 5, 2.0, 0.12), ("B2", 5, 6, 2.0, 0.1),
-            ("B3", 6, 7, 2.0, 0.1), ("B4", 7, 8, 2.0, 0.1), ("T1", 4, 8, 3.0, 0.05),
-            ("T2", 2, 6, 3.0, 0.05)]
-    for name, f, t, length, imax in spec:
-        line = pp.create_line_from_parameters(net, b[f], b[t], length, r_ohm_per_km=0.4,
-                                              x_ohm_per_km=0.3, c_nf_per_km=0.0,
-                                              max_i_ka=imax, name=name)
-        pp.create_switch(net, b[f], line, et="l", closed=not name.startswith("T"),
-                         name=f"sw_{name}")
-    tan = math.tan(math.acos(0.95))
-    for bus, p_kw in {1: 300, 2: 400, 3: 250, 4: 350, 5: 200, 6: 500, 7: 300, 8: 150}.items():
-        pp.create_load(net, b[bus], p_mw=p_kw / 1000, q_mvar=p_kw / 1000 * tan, name=f"L{bus}")
-    pp.create_sgen(net, b[7], p_mw=0.2, q_mvar=0.0, name="PV7")
-    return net
+from resilience_ops import operated, own9
 
 
 def normally_closed(net: pp.pandapowerNet) -> set[str]:

@@ -48,7 +48,7 @@ from feederopt.formulations.resilience import (
     shed_costs,
     switch_changes,
 )
-from feederopt.problems.resilience import ResilienceProblem, Scenario
+from feederopt.problems.resilience import ResilienceProblem, Scenario, reachable
 from feederopt.solvers import interrupt
 from feederopt.solvers.highs_backend import HighsModel
 from feederopt.solvers.status import SolverStatus
@@ -197,17 +197,7 @@ def island_dgs(problem: ResilienceProblem, closed: np.ndarray, site: np.ndarray)
     """The buses of the sited DGs that no closed path joins to a source (each forms, or lies
     in, an island), sorted."""
     g = problem.grid
-    adj: list[list[int]] = [[] for _ in range(g.n)]
-    for k in np.flatnonzero(np.asarray(closed) > 0.5).tolist():
-        adj[int(g.f[k])].append(int(g.t[k]))
-        adj[int(g.t[k])].append(int(g.f[k]))
-    seen = set(np.flatnonzero(g.is_source).tolist())
-    stack = list(seen)
-    while stack:
-        for w in adj[stack.pop()]:
-            if w not in seen:
-                seen.add(w)
-                stack.append(w)
+    seen = reachable(g, closed, np.flatnonzero(g.is_source).tolist())
     sited = g.dg_bus[np.asarray(site, float) > 0.5]
     return np.array(sorted(int(b) for b in sited if int(b) not in seen), int)
 

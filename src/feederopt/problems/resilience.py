@@ -23,6 +23,7 @@ The problem holds only arrays and ids (it pickles cheaply to the workers of the 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -251,17 +252,7 @@ class ResilienceProblem:
         roots = set(np.flatnonzero(g.is_source).tolist())
         if site is not None:
             roots |= set(g.dg_bus[np.flatnonzero(np.asarray(site) > 0.5)].tolist())
-        adj: list[list[int]] = [[] for _ in range(g.n)]
-        for k in np.flatnonzero(working).tolist():
-            adj[int(g.f[k])].append(int(g.t[k]))
-            adj[int(g.t[k])].append(int(g.f[k]))
-        seen = set(roots)
-        stack = list(roots)
-        while stack:
-            for w in adj[stack.pop()]:
-                if w not in seen:
-                    seen.add(w)
-                    stack.append(w)
+        seen = reachable(g, working, roots)
         return [lid for lid, b in self.firm_loads if b not in seen]
 
     def firm_infeasible(self, what: str, broken: tuple[int, ...],
@@ -539,3 +530,20 @@ def _element_ids(table: pl.DataFrame | None, index: dict[str, int]) -> list[tupl
         else table
     return [(str(i), index[str(b)]) for i, b in zip(live["id"].to_list(), live["bus"].to_list(),
                                                     strict=True) if str(b) in index]
+
+
+def reachable(grid: Any, lines: np.ndarray, roots: Iterable[int]) -> set[int]:
+    """The buses joined to ``roots`` by the lines where ``lines`` is true (a 0/1 or boolean
+    mask over ``grid``'s lines): a depth-first search."""
+    adj: list[list[int]] = [[] for _ in range(grid.n)]
+    for k in np.flatnonzero(np.asarray(lines) > 0.5).tolist():
+        adj[int(grid.f[k])].append(int(grid.t[k]))
+        adj[int(grid.t[k])].append(int(grid.f[k]))
+    seen = set(int(r) for r in roots)
+    stack = list(seen)
+    while stack:
+        for w in adj[stack.pop()]:
+            if w not in seen:
+                seen.add(w)
+                stack.append(w)
+    return seen
