@@ -54,6 +54,7 @@ from feederopt.problems.partition import (
     voltage_feedback_setting,
 )
 from feederopt.solvers import interrupt
+from feederopt.validation.montecarlo import samples_problem
 
 #: The voltage feedback's re-solves at most (:func:`_voltage_feedback`).
 FEEDBACK_ROUNDS = 4
@@ -534,10 +535,9 @@ def check_partition_result(doc: Mapping[str, Any] | str | Path, *, samples: int,
     doc = result_document(doc, function="check_partition_result", argument="doc",
                           kind="partition")
     problems: list[Problem] = []
-    if isinstance(samples, bool) or not isinstance(samples, int | np.integer) or samples < 1:
-        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                                f"samples must be at least 1, not {samples!r}", (str(samples),),
-                                "samples"))
+    bad_samples = samples_problem(samples)
+    if bad_samples is not None:
+        problems.append(bad_samples)
     x = doc.get("uncertainty") if uncertainty is None else uncertainty
     xf = float(x) if isinstance(x, int | float) and not isinstance(x, bool) else math.nan
     if not (math.isfinite(xf) and xf >= 0):

@@ -78,6 +78,7 @@ from feederopt.results.schedule import (
     worst_case_summary,
 )
 from feederopt.solvers import interrupt
+from feederopt.validation.montecarlo import samples_problem
 from feederopt.validation.schedule import (
     AcHourCheck,
     ac_check_hours,
@@ -464,10 +465,9 @@ def check_schedule_problems(doc: dict[str, Any], *, samples: Any) -> list[Proble
     before any work: ``samples`` >= 1 (realisations are drawn), and a readable case and
     settings."""
     out: list[Problem] = []
-    if not (isinstance(samples, int) and not isinstance(samples, bool) and samples >= 1):
-        out.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                           f"samples must be at least 1, not {samples}", field="samples",
-                           hint="e.g. --samples 100"))
+    bad_samples = samples_problem(samples, example=100)
+    if bad_samples is not None:
+        out.append(bad_samples)
     if not (doc.get("inputs") or {}).get("source"):
         out.append(Problem(ProblemKind.INVALID_VALUE, "result", "the result does not record "
                            "its case", (), "inputs.source"))

@@ -398,11 +398,7 @@ def check_options(samples: int, uncertainty: float, seed: int | None = None) -> 
     [0, 1] (as ``solve --robust``: beyond 1 a load would inject), ``seed`` >= 0."""
     from feederopt.options import shown_value
 
-    problems = []
-    if not (_whole(samples) and samples >= 1):
-        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                                f"samples must be at least 1, not {shown_value(samples)}",
-                                field="samples", hint="e.g. --samples 1000"))
+    problems = [p for p in [samples_problem(samples)] if p is not None]
     number = isinstance(uncertainty, int | float) and not isinstance(uncertainty, bool)
     if not (number and math.isfinite(uncertainty) and 0 <= uncertainty <= 1):
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
@@ -417,6 +413,19 @@ def check_options(samples: int, uncertainty: float, seed: int | None = None) -> 
         problems.append(seed_problem(seed))
     if problems:
         raise InputError(problems)
+
+
+def samples_problem(samples: Any, example: int = 1000) -> Problem | None:
+    """The problem of a ``samples`` option that is not a whole number >= 1 (numpy integers
+    count; a bool does not), or None: one rule for every ``check`` (solve, partition and
+    schedule results)."""
+    from feederopt.options import shown_value
+
+    if _whole(samples) and samples >= 1:
+        return None
+    return Problem(ProblemKind.INVALID_VALUE, "options",
+                   f"samples must be at least 1, not {shown_value(samples)}",
+                   field="samples", hint=f"e.g. --samples {example}")
 
 
 def _whole(x: Any) -> bool:
