@@ -33,7 +33,12 @@ from feederopt.algorithms.partition import (
     solve_extensive,
     solve_robust,
 )
-from feederopt.algorithms.partition_costs import cost_dark_blocks, cost_dark_note
+from feederopt.algorithms.partition_costs import (
+    cost_dark_blocks,
+    cost_dark_note,
+    short_dark_blocks,
+    short_dark_note,
+)
 from feederopt.cases import load_three_phase
 from feederopt.errors import InputError, OutputNotWrittenError, Problem, ProblemKind
 from feederopt.execution.forking import check_not_forked
@@ -172,8 +177,21 @@ def partition(source: Any, *, settings: str | Path | None = None,
     # a grid-forming DER of zero capacity (kW = 0, kVA = 0) is accepted by the model (a rating
     # of 0 bounds its output to 0: it can energise only a block with nothing to supply), but it
     # is most likely a rating left out of the file (user test ut32_part #3): name it
+    # DERs that deliver less than their nameplate in the file's state (a PVSystem at its
+    # irradiance, a storage unit at its reserve; io.opendss._ratings): dispatched at most at
+    # that (user test ut36_tph #2: irradiance 0 dispatched at Pmpp, %stored=0 at 295 kW)
+    derated = {d: why for d, why in (net.meta.get("der_derated") or {}).items()
+               if d in data.der_ids}
+    if derated:
+        res.notes.append(
+            "DER(s) that deliver less than their rating in the file's operating state, "
+            "dispatched at most at that: " + "; ".join(f"{d}: {why}" for d, why in
+                                                    derated.items())
+            + " (the partition is a snapshot: a storage unit above its reserve may run at its "
+            "kWrated, its stored energy limits nothing else; docs/partition-settings.md, "
+            "\"DER limits\")")
     empty_gf = [d for d, gf, p in zip(data.der_ids, data.der_gf, data.der_p_max_kw,
-                                       strict=True) if gf and p <= 0]
+                                       strict=True) if gf and p <= 0 and d not in derated]
     if empty_gf:
         res.notes.append(
             f"grid-forming DER(s) with zero capacity: {', '.join(empty_gf)} (active limit "
@@ -181,17 +199,26 @@ def partition(source: Any, *, settings: str | Path | None = None,
             "no load in any microgrid it forms; give its kW and kVA in the .dss file, or do "
             "not mark it grid-forming")
     lost_kw = float(data.load_p_kw[np.isin(data.load_block, np.flatnonzero(data.lost))].sum())
-    if lost_kw > 0:  # the substation's block is down whatever the plan: say so
+    # the DERs in it are stranded too (ut36_tph #4: a 450 kW grid-forming unit unused, unnamed)
+    stranded = [f"{d} ({'grid-forming, ' if gf else ''}{p:,.1f} kW)" for d, gf, p, b in zip(
+        data.der_ids, data.der_gf, data.der_p_max_kw, data.der_block, strict=True)
+        if data.lost[b] and p > 0]
+    if lost_kw > 0 or stranded:  # the substation's block is down whatever the plan: say so
         lost = [str(b) for b in np.flatnonzero(data.lost)]
+        ders = (f"; its DERs stay unused in every plan: {', '.join(stranded)}" if stranded
+                else "")
         res.notes.append(
             f"block {', '.join(lost)} holds the lost substation and {lost_kw:,.1f} kW of load: "
             "no plan can serve it, and the objective leaves it out (its weight is 0, so its "
-            "load is no load-shed cost); only a switch (switch=y) between the substation and "
-            "those loads would let a microgrid take them")
+            f"load is no load-shed cost){ders}; only a switch (switch=y) between the "
+            "substation and those loads and DERs would let a microgrid take them")
     if res.plan is not None and res.status == "optimal" and not interrupt.requested():
         # a block a grid-forming DER could carry alone, shed for the DERs' cost (ut34 #3)
-        res.notes.extend(cost_dark_note(d, plan_data)
-                         for d in cost_dark_blocks(plan_data, res.plan, deadline=deadline))
+        dark = cost_dark_blocks(plan_data, res.plan, deadline=deadline)
+        res.notes.extend(cost_dark_note(d, plan_data) for d in dark)
+        # a dark block that its grid-forming DER cannot carry: why (ut36_tph #3)
+        res.notes.extend(short_dark_note(b) for b in short_dark_blocks(
+            plan_data, res.plan, skip={d.block for d in dark}))
     res.status = interrupted_label(res.status)  # Ctrl-C: the incumbent, as at a time limit
     if samples and res.plan is not None and not interrupt.requested():
         res.checks = _post_analyses(net, st, data, res.plan, case=case, samples=samples,

@@ -1,4 +1,5 @@
-"""Blocks that a partition plan leaves dark for the DERs' cost (user test ut34, finding 3).
+"""Blocks that a partition plan leaves dark although they hold a grid-forming DER: for the
+DERs' cost (user test ut34, finding 3), or for want of power (ut36_tph #3).
 
 The objective (16a) of seed 001 weighs a shed block ``l`` at ``W_l = shed_scale alpha_l`` $
 (about 10,000 $, whatever its kW) and generation at ``c1`` $/kWh: a block whose generation
@@ -27,6 +28,15 @@ because the recourse separates over components, and ``P``'s optimality means tha
 least as much (``cost_l >= W_l`` up to the MILP's gap). Blocks that only a networked
 microgrid (closed switches to other blocks) could carry are not checked here: that is the
 whole partition problem again.
+
+A dark block that holds a grid-forming DER with capacity and is not dark for its cost gets a
+reason too (:func:`short_dark_blocks`, user test ut36_tph #3: 0 of 400 kW served, "optimal",
+no word why): the first phase on which its loads draw more than its DERs' per-phase active
+limits there (``ph_p_max``) can give, at the box's upper corner and the lowest voltage the
+limits allow (the least draw a robust plan must meet on that phase, so no plan can serve the
+block alone); else its phases are covered and other limits (voltages, kVA, line ratings, the
+uncertainty box) rule it out alone. The phase test is skipped in a block holding a
+transformer bank, whose windings move power between phases.
 """
 
 from __future__ import annotations
@@ -43,6 +53,7 @@ from feederopt.formulations.partition import (
     default_der_cost,
     generation_cost_bound,
 )
+from feederopt.network.threephase import PHASES
 from feederopt.problems.partition import PartitionPlan
 from feederopt.solvers.highs_backend import HighsModel
 
@@ -144,3 +155,75 @@ def cost_dark_note(dark: DarkBlock, data: PartitionData) -> str:
             "[c1, c0] of each DER, or leave cost out to get the default (here "
             f"{default_c1:g} $/kWh, low enough that no plan's generation costs as much as a "
             "block: docs/partition-settings.md, \"DER costs\")")
+
+
+@dataclass
+class ShortBlock:
+    """A dark block holding a grid-forming DER that is not dark for its cost
+    (:func:`short_dark_blocks`)."""
+
+    block: int
+    load_kw: float  # nominal kW of its loads
+    grid_forming: list[str]  # its grid-forming DERs with capacity
+    phase: str | None  # the first phase its DERs cannot cover (None: they cover every phase)
+    draw_kw: float  # its loads' least draw on that phase [kW]
+    limit_kw: float  # its DERs' per-phase active limits on that phase, summed [kW]
+    limits: list[tuple[str, float]]  # each DER's per-phase active limit there [kW]
+
+
+def short_dark_blocks(data: PartitionData, plan: PartitionPlan,
+                      skip: set[int] | frozenset[int] = frozenset()) -> list[ShortBlock]:
+    """The de-energised blocks with load (not lost, not in ``skip``: those dark for their
+    cost) that hold a grid-forming DER with capacity, each with the first phase whose least
+    draw exceeds its DERs' per-phase active limits there (see module docstring).
+
+    The least draw of node ``n`` is ``sum_d s_d (p_d,n + (K_d w_min)_n)`` at the box's upper
+    corner ``s`` (the nominal point without uncertainty), ``p_d`` the constant part and
+    ``K_d`` the voltage-dependent one of load ``d`` (:class:`PartitionData`), at the lowest
+    squared voltage ``w_min`` of every node; shunts and losses only add to it."""
+    weight = data.settings.shed_scale * data.alpha
+    scale = data.upper_corner()
+    w_min = np.asarray(data.pu.w_min, float)
+    draw = data.load_p @ scale if data.load_p.shape[1] else np.zeros(len(w_min))
+    for d, kp in enumerate(data.load_kp):
+        draw = draw + scale[d] * (kp @ w_min)
+    bank_blocks = {int(data.block_of_bus[bk.f]) for bk in data.pu.banks}
+    out: list[ShortBlock] = []
+    for b in range(data.n_blocks):
+        ders = np.flatnonzero(data.der_block == b)
+        gf = [d for d in ders if data.der_gf[d] and data.der_p_max_kw[d] > 0]
+        if plan.energised[b] or data.lost[b] or weight[b] <= 0 or b in skip or not gf:
+            continue
+        load_kw = float(data.load_p_kw[data.load_block == b].sum())
+        short = ShortBlock(b, load_kw, [data.der_ids[d] for d in gf], None, 0.0, 0.0, [])
+        if b not in bank_blocks:
+            nodes = np.flatnonzero(data.block_of_node == b)
+            for k, phase in enumerate(PHASES):
+                at = nodes[data.pu.node_phase[nodes] == k]
+                need = 1000.0 * float(draw[at].sum())
+                phs = [i for i in range(len(data.ph_der))
+                       if data.ph_der[i] in ders and data.pu.node_phase[data.ph_node[i]] == k]
+                have = 1000.0 * float(sum(data.ph_p_max[i] for i in phs))
+                if need > have * (1 + 1e-6) + 1e-6:
+                    short = replace(short, phase=phase, draw_kw=need, limit_kw=have, limits=[
+                        (data.der_ids[data.ph_der[i]], 1000.0 * float(data.ph_p_max[i]))
+                        for i in phs])
+                    break
+        out.append(short)
+    return out
+
+
+def short_dark_note(short: ShortBlock) -> str:
+    """The result's note on a block of :func:`short_dark_blocks`: why no plan energises it."""
+    head = (f"block {short.block} ({short.load_kw:,.1f} kW) holds grid-forming "
+            f"{', '.join(short.grid_forming)} but the plan leaves it de-energised")
+    if short.phase is None:
+        return (f"{head}: its DERs' per-phase active limits cover its loads on every phase, so "
+                "other limits rule out serving it as a microgrid of its own (voltage limits, "
+                "kVA ratings with its loads' reactive power, line ratings, or the "
+                "uncertainty box), and no networked microgrid takes it")
+    each = ", ".join(f"{d} {kw:,.1f} kW" for d, kw in short.limits) or "none"
+    return (f"{head}: on phase {short.phase} its loads draw at least {short.draw_kw:,.1f} kW, "
+            f"more than the {short.limit_kw:,.1f} kW that its DERs' per-phase active limits "
+            f"give on that phase ({each}), so it cannot run as a microgrid of its own; only a "
+            "networked microgrid with more power on that phase could take it")

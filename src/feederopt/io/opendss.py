@@ -31,7 +31,10 @@ What is read, and how (OpenDSS manual, "Circuit element reference"):
   phase to ground, as OpenDSS connects it), with the load model as the exponents of the
   exponential model (models 1-8; ZIP by its slope at 1 p.u.);
 * **capacitors, generators, PV systems, storage**: ratings, and the base-case output as
-  OpenDSS solved it; a **series capacitor** (``bus2`` another bus, on phase nodes) is a
+  OpenDSS solved it; a DER's ``p_max_mw`` is what it can deliver in the file's state
+  (:func:`_ratings`: a PVSystem's panel at its irradiance, 0 for a storage unit at or below
+  its reserve), and ``meta["der_derated"]`` says why for each DER below its nameplate; a
+  **series capacitor** (``bus2`` another bus, on phase nodes) is a
   zero-length line of kind ``capacitor`` from OpenDSS's primitive admittance matrix
   (``X = -kV^2 / Mvar`` per phase over the steps that are in, plus ``R`` and ``XL``; ``Cuf``,
   ``Cmatrix`` as OpenDSS applies them), rated by its ``NormAmps``; until user test ut34 it was
@@ -1296,6 +1299,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             "look for an element value that is not a number (NaN, a division by zero) in the "
             "file: OpenDSS takes it without an error")])
     gen_rows = []
+    derated: dict[str, str] = {}  # DERs delivering less than their nameplate now, and why
     grid_forming = _grid_forming(settings)
     for cls, kind, coll in (("generator", "generator", dss.Generators),
                             ("pvsystem", "pv", dss.PVsystems), ("storage", "storage",
@@ -1333,7 +1337,9 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             powers = np.asarray(dss.CktElement.Powers(), float)
             p_out = -float(powers[0::2].sum()) / 1000 if powers.size else 0.0
             q_out = -float(powers[1::2].sum()) / 1000 if powers.size else 0.0
-            p_max, s_max, energy = _ratings(cls, el, dss)
+            p_max, s_max, energy, short = _ratings(cls, el, dss)
+            if short is not None:
+                derated[full] = short
             if cls == "generator" and p_max > 0 and abs(p_out - p_max) > 0.1 * p_max:
                 warnings.append(
                     f"{full} is set to {p_max * 1000:.0f} kW but OpenDSS's solution has it at "
@@ -1387,6 +1393,8 @@ def read_opendss(path: str | Path, *, name: str | None = None,
               "secondaries": sec.meta(), "center_tapped": sorted(sec.units),
               # lines whose length has no unit in the file (length_m is the bare number)
               "unitless_lengths": unitless, "series_elements": series_elements,
+              # DERs whose p_max_mw is below their nameplate in the file's state (_ratings)
+              "der_derated": derated,
               "settings_path": str(Path(settings).resolve()) if settings else None},
         buses=frame(bus_rows), sources=frame(src_rows), lines=frame(line_rows),
         impedances=frame(z_rows), transformers=frame(tr_rows), loads=frame(load_rows),
@@ -1849,8 +1857,28 @@ def _transformer_ratings(tr: str, problems: list[Problem]) -> dict[str, float | 
     return out
 
 
-def _ratings(cls: str, name: str, dss: Any) -> tuple[float, float, float | None]:
-    """Active power rating [MW], apparent rating [MVA] and storage energy [MWh]."""
+def _ratings(cls: str, name: str, dss: Any) -> tuple[float, float, float | None, str | None]:
+    """The active power a DER can deliver in the file's operating state [MW], its apparent
+    rating [MVA], a storage unit's energy rating [MWh], and why the active power is below
+    the unit's nameplate (``None`` when it is not). ``name``'s element must be the active
+    circuit element (its state variables are read).
+
+    * **Generator:** ``kW``.
+    * **PVSystem**, OpenDSS's own rule (PVSystem model, ``ComputePanelPower`` and
+      ``ComputeInverterPower``): the panel gives ``P_panel = Pmpp x irradiance x`` the
+      ``P-TCurve`` factor at its temperature (OpenDSS's state variables ``PanelkW`` and
+      ``Efficiency``, so that the curves are OpenDSS's); the inverter, on at the start of a
+      snapshot, turns off when ``P_panel`` is below its cut-out ``%cutout x kVA``, and then
+      delivers 0; on, it delivers ``P_panel x`` the ``EffCurve`` efficiency, at most
+      ``%Pmpp x Pmpp``. The kVA cap (OpenDSS's inverter limit) is the models' (the partition's
+      ``min(p_max, s_max)``). Before (user test ut36_tph #2) it was ``Pmpp`` whatever the
+      irradiance: a PVSystem at ``irradiance=0`` was dispatched at its ``Pmpp``.
+    * **Storage:** ``kWrated``, or 0 when its stored energy is at or below its reserve
+      (``kWhstored <= %reserve x kWhrated``): OpenDSS does not discharge it then (it idles).
+      Above the reserve the energy limits nothing: the models are snapshots, without a
+      horizon for it to last over (ut36_tph #2: a unit at ``%stored=0`` was dispatched at
+      295 kW).
+    """
     def prop(p: str) -> float:
         dss.Text.Command(f"? {cls}.{name}.{p}")
         try:
@@ -1859,10 +1887,35 @@ def _ratings(cls: str, name: str, dss: Any) -> tuple[float, float, float | None]
             return 0.0
 
     if cls == "generator":
-        return prop("kW") / 1000, prop("kVA") / 1000, None
+        return prop("kW") / 1000, prop("kVA") / 1000, None, None
     if cls == "pvsystem":
-        return prop("Pmpp") / 1000, prop("kVA") / 1000, None
-    return prop("kWrated") / 1000, prop("kVA") / 1000, prop("kWhrated") / 1000
+        state = dict(zip((str(v) for v in dss.CktElement.AllVariableNames()),
+                         (float(v) for v in dss.CktElement.AllVariableValues()), strict=False))
+        pmpp, kva, irradiance = prop("Pmpp"), prop("kVA"), prop("irradiance")
+        panel = state.get("PanelkW", pmpp * irradiance)
+        cutout = prop("%cutout") / 100 * kva
+        cap = prop("%Pmpp") / 100 * pmpp
+        p = 0.0 if panel < cutout else min(panel * state.get("Efficiency", 1.0), cap)
+        why = None
+        if p < min(pmpp, kva) - 1e-9:
+            why = f"irradiance {irradiance:g}: its panel gives {panel:.4g} kW of its Pmpp " \
+                  f"{pmpp:g} kW"
+            if panel < cutout and panel > 0:
+                why += f", below its cut-out ({cutout:.4g} kW, %cutout of its {kva:g} kVA), " \
+                       "so OpenDSS turns its inverter off: 0 kW"
+            elif p < panel and p >= cap - 1e-9:
+                why += f", limited to {p:.4g} kW by %Pmpp"
+            elif p < panel:
+                why += f", {p:.4g} kW after its inverter's efficiency"
+        return p / 1000, kva / 1000, None, why
+    rated, stored, reserve = prop("kWrated"), prop("kWhstored"), prop("%reserve")
+    kwh = prop("kWhrated")
+    if stored <= reserve / 100 * kwh:
+        pct = 100 * stored / kwh if kwh > 0 else 0.0
+        return 0.0, prop("kVA") / 1000, kwh / 1000, (
+            f"{pct:.4g} % stored ({stored:g} of {kwh:g} kWh), at or below its {reserve:g} % "
+            f"reserve: OpenDSS does not discharge it, 0 of its {rated:g} kW")
+    return rated / 1000, prop("kVA") / 1000, kwh / 1000, None
 
 
 def _grid_forming(settings: str | Path | None) -> set[str]:

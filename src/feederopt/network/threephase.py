@@ -151,7 +151,10 @@ class PhaseGenerator(pt.Model):
     kind: Literal["generator", "pv", "storage"] = pt.Field(description="The element class.")
     p_mw: float = pt.Field(default=0.0, description="Base-case output [MW] (all phases).")
     q_mvar: float = pt.Field(default=0.0, description="Base-case output [MVAr].")
-    p_max_mw: float = pt.Field(default=0.0, description="Active power rating [MW].")
+    p_max_mw: float = pt.Field(default=0.0, description=(
+        "Active power it can deliver [MW]: a Generator's kW, a PVSystem's panel power at its "
+        "irradiance (Pmpp x irradiance, OpenDSS's cut-out and %Pmpp applied), a Storage's "
+        "kWrated, 0 at or below its reserve (io.opendss._ratings)."))
     s_max_mva: float = pt.Field(default=0.0, description="Apparent power rating [MVA].")
     energy_mwh: float | None = pt.Field(default=None, description="Storage capacity [MWh].")
     can_grid_form: bool = pt.Field(default=False, description="Grid-forming capable.")
