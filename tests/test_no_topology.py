@@ -152,3 +152,17 @@ def test_cli_interrupted_before_any_topology_does_not_point_at_one(
     assert "No topology was found" in text and "--method benders" not in text
     assert "found so far is above" not in text
     assert "before any topology was found" in text
+
+
+def test_switches_table_always_has_operated_by():
+    """ut36_docs #1: README lists ``operated_by`` among switches.parquet's columns; a network
+    that is not a pandapower net (a built-in MATPOWER case) had no such column, so a script
+    written against the README failed there. Now it is always present, null where no
+    pandapower switch operates the branch."""
+    from feederopt import SolveOptions, load, solve
+    from feederopt.options import Stop
+
+    r = solve(load("case33bw"), SolveOptions(method="lindistflow", stop=Stop(time_limit_s=60),
+                                             ac_check=False))
+    assert "operated_by" in r.switches.columns
+    assert r.switches["operated_by"].null_count() == r.switches.height

@@ -187,11 +187,11 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         pl.Series("initially_closed", initially[pu.switchable]),
     ).with_columns((pl.col("closed") != pl.col("initially_closed")).alias("changed"))
     operated = net.meta.get("operated_by") or {}
-    if "operated_by" in net.meta or net.meta.get("source_format") == "pandapower":
-        # a pandapower net: the switch elements that the user operates (null where none
-        # operates the branch: a tie modelled as an out-of-service line, as in pn.case33bw)
-        switches = switches.with_columns(pl.Series(
-            "operated_by", [operated.get(b) for b in switches["id"].to_list()], dtype=pl.String))
+    # the pandapower switch elements that the user operates; null where none operates the
+    # branch (a tie modelled as an out-of-service line, as in pn.case33bw, or a network that
+    # is not a pandapower net): the column is always there (ut36_docs #1)
+    switches = switches.with_columns(pl.Series(
+        "operated_by", [operated.get(b) for b in switches["id"].to_list()], dtype=pl.String))
     open_branches = open_branch_rows(net, pu, closed) if has_topology else []
     # Out-of-service branches are not in the model (nor in the tables): open whatever the
     # answer, listed so that a held-open tie is seen to stay open.
