@@ -148,7 +148,7 @@ def test_a_status_the_model_does_not_apply_is_said(tmp_path) -> None:
     # PowerModelsONM names a transformer bank by its bank= name, which the network does not
     # keep: an unknown transformer is noted with the section (nothing of it is applied)
     assert _notes_naming(notes, "not applied", "transformer", "sm_ub", "bank9")
-    assert not _notes_naming(notes, "inverter")  # applied
+    assert not _notes_naming(notes, "not applied", "inverter")  # applied
 
 
 # ---- invalid content is a typed problem ------------------------------------------------------
