@@ -17,7 +17,7 @@ def test_bad_samples_are_one_problem(bad):
     with pytest.raises(InputError) as exc:
         check_options(bad, 0.1)
     assert [q.field for q in exc.value.problems] == ["samples"]
-    assert [q.field for q in check_schedule_problems({}, samples=bad)][0] == "samples"
+    assert next(q.field for q in check_schedule_problems({}, samples=bad)) == "samples"
 
 
 @pytest.mark.parametrize("good", [1, 250, np.int64(7), np.int32(1)])
