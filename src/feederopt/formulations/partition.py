@@ -11,6 +11,11 @@ forming), ``rho`` (block is the root of its component), ``eta``/``froot`` (conne
     (3') ps^2 + qs^2 <= (z_l s_max)^2 (inscribed polygon)  the rating, not in the seed
     (4)  z_l - sum_{ij in E_l} zsw_ij <= sum_{g in G_l} zinv_g <= k_der z_l
 
+Formed phases (ours; :func:`formed_phase_rows`, docs/partition-phases.md): when a
+grid-forming-capable DER or a switch lacks a phase, each phase of each block is a slot with a
+binary ``zph``, live only where it reaches a grid-forming DER with that phase; loads need their
+phases live, DER phases and node voltages follow their slot's state instead of the block's.
+
 The seed's colouring constraints (5)-(14) and the radiality model of its reference [18] (Lei,
 Chen, Song & Hou, "Radiality constraints for resilient reconfiguration of distribution systems:
 formulation and application to microgrid formation", IEEE TSG 11(5), 2020) state that every

@@ -41,7 +41,8 @@ problem, its uncertainty set and the model-validity checks. No solver here.
 
 :func:`check_partition` is the model-validity check of an answer (every energised component
 radial, 1..k_der grid-forming DERs in each, no load or DER output in de-energised blocks,
-closed switches only between blocks of the same state).
+closed switches only between blocks of the same state, no load on and no DER output on a phase
+that no grid-forming DER of the microgrid holds: :func:`formed_phases`).
 """
 
 from __future__ import annotations

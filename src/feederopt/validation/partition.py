@@ -390,6 +390,8 @@ class AcIsland:
                     for d in np.flatnonzero(plan.grid_forming)}
         #: the grid-forming sources' voltages [p.u.] by DER index
         self.v_set: dict[int, float] = {}
+        #: each source's OpenDSS elements and the phases (0-2) of their terminals
+        self.sources: dict[str, list[tuple[str, list[int]]]] = {}
         # per energised component: its sources, their DERs, its grid-following DERs (with
         # k_der > 1 a component has several sources; a grid-forming DER is never also
         # dispatched as a follower)
@@ -407,12 +409,19 @@ class AcIsland:
                 names.append(name)
                 bus = bus_of[data.der_ids[d]]
                 self.v_set[d] = v_gf[d] if v_set_pu is None else v_set_pu
-                # the DER's own phases: one single-phase source per phase, at the phase's
-                # node and angle (a one-phase grid former is a one-phase source on its node,
-                # not a three-phase source that would hold phases the DER has not; OpenDSS's
-                # two-phase Vsource puts its phases 180 degrees apart)
-                for ph in sorted({self.e_phase[k] for k, e in enumerate(self.e_der)
-                                  if e == d}):
+                # the DER's own phases: a three-phase DER is a three-phase source, any other
+                # one a single-phase source per phase, at the phase's node and angle (a
+                # one-phase grid former holds its phase only, not phases it has not;
+                # OpenDSS's two-phase Vsource puts its phases 180 degrees apart)
+                own = sorted({self.e_phase[k] for k, e in enumerate(self.e_der) if e == d})
+                if own == [0, 1, 2]:
+                    self.sources[name] = [(f"Vsource.{name}", own)]
+                    dss.Text.Command(f"new Vsource.{name} bus1={bus} phases=3 "
+                                     f"basekv={kv_of[bus]} pu={self.v_set[d]} angle=0 "
+                                     "MVAsc3=1e6 MVAsc1=1e6")
+                    continue
+                self.sources[name] = [(f"Vsource.{name}_{PHASES[ph]}", [ph]) for ph in own]
+                for ph in own:
                     dss.Text.Command(f"new Vsource.{name}_{PHASES[ph]} bus1={bus}.{ph + 1} "
                                      f"phases=1 basekv={kv_of[bus] / math.sqrt(3)} "
                                      f"pu={self.v_set[d]} angle={-120 * ph} "
@@ -589,11 +598,11 @@ class AcIsland:
                 src, src_q = [], []
                 for name in names:  # per phase: its source's output, 0 on phases it lacks
                     p_ph, q_ph = np.zeros(3), np.zeros(3)
-                    for ph in range(3):
-                        if dss.Circuit.SetActiveElement(f"Vsource.{name}_{PHASES[ph]}") < 0:
-                            continue
+                    for element, phases in self.sources[name]:
+                        dss.Circuit.SetActiveElement(element)
                         powers = -np.asarray(dss.CktElement.Powers(), float)
-                        p_ph[ph], q_ph[ph] = powers[0], powers[1]
+                        p_ph[phases] = powers[0:2 * len(phases):2]
+                        q_ph[phases] = powers[1:2 * len(phases):2]
                     src.append(p_ph)
                     src_q.append(q_ph)
                 # each phase's imbalance, as the model's recourse balances each phase: the
