@@ -1027,11 +1027,15 @@ def _clean_x(data: PartitionData, vals: dict[str, np.ndarray]) -> dict[str, np.n
     """The master's ``x`` with binaries rounded and set-points clipped into their bounds (3)
     (the master meets them only within its feasibility tolerance)."""
     z = np.round(vals["zbl"])
+    zph = np.round(vals["zph"])
     on = z[data.der_block[data.ph_der]]
+    if data.n_slots:  # a DER phase on a slot follows the slot's state (formed_phase_rows)
+        slot = data.node_slot[data.ph_node]
+        on = np.where(slot >= 0, zph[np.maximum(slot, 0)], on)
     return {"zbl": z, "zsw": np.round(vals["zsw"]),
             "ps": np.clip(vals["ps"], 0.0, on * data.ph_p_max),
             "qs": np.clip(vals["qs"], -on * data.ph_s_max, on * data.ph_s_max),
-            "zph": np.round(vals["zph"])}
+            "zph": zph}
 
 
 def _cut(master: HighsModel, cut_rows: CutRows, x: dict[str, np.ndarray], value: float,
