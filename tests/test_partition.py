@@ -35,6 +35,7 @@ from feederopt.problems.partition import (
     PartitionSettings,
     build_partition_data,
     check_partition,
+    plan_x,
     settings_from_file,
 )
 from feederopt.solvers.highs_backend import HighsModel
@@ -139,8 +140,7 @@ def test_robust_cutting_plane_equals_extensive_form(robust):
 
 def test_robust_plan_feasible_at_every_extreme_point_and_in_sample(robust):
     data, cp, _ = robust
-    x = {"zbl": cp.plan.energised * 1.0, "zsw": cp.plan.closed * 1.0, "ps": cp.plan.p_set,
-         "qs": cp.plan.q_set}
+    x = plan_x(data, cp.plan)
     for scale in data.extreme_points():
         m = HighsModel(recourse_block(data, scale), objective=slack_terms(data))
         for g in X_GROUPS:
@@ -162,7 +162,9 @@ def test_loads_of_de_energised_blocks_do_not_change_the_recourse(robust):
     dead = data.der_block[data.ph_der] == blk
     x = {"zbl": zbl,
          "zsw": cp.plan.closed * ~(data.switch_blocks == blk).any(axis=1) * 1.0,
-         "ps": np.where(dead, 0.0, cp.plan.p_set), "qs": np.where(dead, 0.0, cp.plan.q_set)}
+         "ps": np.where(dead, 0.0, cp.plan.p_set), "qs": np.where(dead, 0.0, cp.plan.q_set),
+         "zph": np.zeros(data.n_slots)}  # no slots: every grid former is three-phase
+    assert not data.n_slots
     omega = data.settings.omega * 1000.0
     value_cost = {**{g: omega * c for g, c in slack_terms(data).items()},
                   **recourse_cost_terms(data)}
@@ -255,8 +257,7 @@ def test_sample_checker_matches_a_fresh_model(robust, det):
     data, _, _ = robust
     plan = det[1].plan
     checker = SampleChecker(data, plan)
-    x = {"zbl": plan.energised * 1.0, "zsw": plan.closed * 1.0, "ps": plan.p_set,
-         "qs": plan.q_set}
+    x = plan_x(data, plan)
     for scale in data.extreme_points()[:4]:
         m = HighsModel(recourse_block(data, scale), objective=slack_terms(data))
         for g in X_GROUPS:

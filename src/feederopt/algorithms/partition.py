@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -83,7 +83,10 @@ from feederopt.problems.partition import (
     PartitionPlan,
     check_partition,
     components,
+    formed_phases,
+    live_nodes,
     plan_summary,
+    plan_x,
     served_at_voltages,
 )
 from feederopt.solvers import interrupt
@@ -349,11 +352,23 @@ def canonical_grid_forming(data: PartitionData, energised: np.ndarray, closed: n
     plan = PartitionPlan(energised=np.asarray(energised, bool), closed=np.asarray(closed, bool),
                          grid_forming=np.asarray(solver_choice, bool),
                          p_set=np.zeros(0), q_set=np.zeros(0))
+    formed = formed_phases(data, plan) if data.n_slots else None
     for comp in components(data, plan):
         if not plan.energised[comp[0]]:
             continue
         ders = np.flatnonzero(np.isin(data.der_block, comp))
         able = ders[data.der_gf[ders]]
+        if formed is not None:
+            # only a former that keeps the microgrid's live phases (formed_phases): a
+            # one-phase former in place of a three-phase one would change the plan
+            in_comp = np.isin(data.slot_block, comp)
+            keep = []
+            for d in able:
+                alone = replace(plan, grid_forming=np.isin(np.arange(len(out)), d)
+                                | (plan.grid_forming & ~np.isin(data.der_block, comp)))
+                if np.array_equal(formed_phases(data, alone)[in_comp], formed[in_comp]):
+                    keep.append(d)
+            able = np.array(keep, int)
         if len(able):
             out[able[np.lexsort((rank[able], -room[able]))[0]]] = True
         else:
@@ -398,8 +413,7 @@ def operating_point(data: PartitionData, plan: PartitionPlan,
     omega = data.settings.omega * 1000.0
     costs = {**{g: omega * v for g, v in slack_terms(data).items()},
              **recourse_cost_terms(data)}
-    x = {"zbl": plan.energised.astype(float), "zsw": plan.closed.astype(float),
-         "ps": plan.p_set, "qs": plan.q_set}
+    x = plan_x(data, plan)
 
     def fixed_model(block: Block) -> HighsModel:
         m = HighsModel(block)
@@ -435,7 +449,7 @@ def _microgrids(data: PartitionData, plan: PartitionPlan, w: np.ndarray,
     """The energised components of ``plan`` at the squared voltages ``w`` (see
     :class:`MicrogridReport`); ``served`` is each load's demand at ``w`` [kW]."""
     pu = data.pu
-    real = ~np.asarray(pu.virtual, bool)[pu.node_bus]
+    real = ~np.asarray(pu.virtual, bool)[pu.node_bus] & live_nodes(data, plan)
     v = np.sqrt(np.maximum(w, 0.0))
     out: list[MicrogridReport] = []
     for comp in (c for c in components(data, plan) if plan.energised[c[0]]):
@@ -1013,10 +1027,15 @@ def _clean_x(data: PartitionData, vals: dict[str, np.ndarray]) -> dict[str, np.n
     """The master's ``x`` with binaries rounded and set-points clipped into their bounds (3)
     (the master meets them only within its feasibility tolerance)."""
     z = np.round(vals["zbl"])
+    zph = np.round(vals["zph"])
     on = z[data.der_block[data.ph_der]]
+    if data.n_slots:  # a DER phase on a slot follows the slot's state (formed_phase_rows)
+        slot = data.node_slot[data.ph_node]
+        on = np.where(slot >= 0, zph[np.maximum(slot, 0)], on)
     return {"zbl": z, "zsw": np.round(vals["zsw"]),
             "ps": np.clip(vals["ps"], 0.0, on * data.ph_p_max),
-            "qs": np.clip(vals["qs"], -on * data.ph_s_max, on * data.ph_s_max)}
+            "qs": np.clip(vals["qs"], -on * data.ph_s_max, on * data.ph_s_max),
+            "zph": zph}
 
 
 def _cut(master: HighsModel, cut_rows: CutRows, x: dict[str, np.ndarray], value: float,
@@ -1070,6 +1089,7 @@ def open_empty_leaves(data: PartitionData, vals: dict[str, np.ndarray]
     zbl = np.round(vals["zbl"]).copy()
     zsw = np.round(vals["zsw"]).copy()
     rho = np.round(vals["rho"]).copy()
+    zph = np.round(vals["zph"]).copy()
     has_load = np.bincount(data.load_block, minlength=data.n_blocks) > 0
     has_der = np.bincount(data.der_block, minlength=data.n_blocks) > 0
     empty = ~has_load & ~has_der & ~data.lost
@@ -1082,13 +1102,14 @@ def open_empty_leaves(data: PartitionData, vals: dict[str, np.ndarray]
                     or data.switch_fixed[touching[0]] == 1:
                 continue
             zbl[blk], zsw[touching[0]], rho[blk] = 0.0, 0.0, 1.0
+            zph[data.slot_block == blk] = 0.0
             changed = True
             break
         else:
             break
     if not changed:
         return None
-    return {**vals, "zbl": zbl, "zsw": zsw, "rho": rho}
+    return {**vals, "zbl": zbl, "zsw": zsw, "rho": rho, "zph": zph}
 
 
 def canonical_roots(data: PartitionData, vals: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -1320,4 +1341,5 @@ def model_voltages(data: PartitionData, plan: PartitionPlan) -> dict[str, float]
     """The model's node voltages [p.u.] at the plan's nominal operating point
     (:func:`operating_point`), by node name (``"bus.a"``)."""
     v = np.sqrt(np.maximum(operating_point(data, plan)["w"], 0.0))
-    return {n: float(v[k]) for k, n in enumerate(data.pu.node_names())}
+    live = live_nodes(data, plan) | ~np.asarray(plan.energised, bool)[data.block_of_node]
+    return {n: float(v[k]) for k, n in enumerate(data.pu.node_names()) if live[k]}

@@ -11,6 +11,11 @@ forming), ``rho`` (block is the root of its component), ``eta``/``froot`` (conne
     (3') ps^2 + qs^2 <= (z_l s_max)^2 (inscribed polygon)  the rating, not in the seed
     (4)  z_l - sum_{ij in E_l} zsw_ij <= sum_{g in G_l} zinv_g <= k_der z_l
 
+Formed phases (ours; :func:`formed_phase_rows`, docs/partition-phases.md): when a
+grid-forming-capable DER or a switch lacks a phase, each phase of each block is a slot with a
+binary ``zph``, live only where it reaches a grid-forming DER with that phase; loads need their
+phases live, DER phases and node voltages follow their slot's state instead of the block's.
+
 The seed's colouring constraints (5)-(14) and the radiality model of its reference [18] (Lei,
 Chen, Song & Hou, "Radiality constraints for resilient reconfiguration of distribution systems:
 formulation and application to microgrid formation", IEEE TSG 11(5), 2020) state that every
@@ -63,7 +68,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from feederopt.formulations.blocks import Block, Group, Sense, incidence, select
-from feederopt.formulations.lindist3flow import lindist3flow
+from feederopt.formulations.lindist3flow import edge_phases, lindist3flow
 from feederopt.network.threephase_perunit import PerUnitThreePhase
 
 
@@ -145,10 +150,48 @@ class PartitionData:
     #: the ``c1`` [$/kWh] of the DERs without a cost: ``default_c1`` or
     #: :func:`default_der_cost`
     default_c1: float = math.nan
+    #: The phase slots ``(block, phase)`` whose energisation is its own variable ``zph``
+    #: (:func:`first_stage_block`, "formed phases"): every phase of every block that can be
+    #: lost while the block is energised; empty when every grid-forming-capable DER and every
+    #: switch has every phase of the feeder (then each phase of an energised block is live)
+    slot_block: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    slot_phase: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    #: bool per slot: must be live when its block is energised (a load or a constant demand
+    #: on that phase: a block's loads are served together; every phase of a block holding a
+    #: transformer bank, whose windings couple its phases)
+    slot_required: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    #: per pu node: its slot, or -1 (the node is live exactly when its block is energised)
+    node_slot: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    #: per switch: the phases it carries (indices into ``PHASES``)
+    switch_phases: list[list[int]] = field(default_factory=list)
 
     @property
     def n_switches(self) -> int:
         return len(self.switch_ids)
+
+    @property
+    def n_slots(self) -> int:
+        return len(self.slot_block)
+
+    def slot_of(self, block: int, phase: int) -> int:
+        """The slot of ``phase`` in ``block`` (-1: none)."""
+        hit = np.flatnonzero((self.slot_block == block) & (self.slot_phase == phase))
+        return int(hit[0]) if len(hit) else -1
+
+    def state_terms(self, nodes: np.ndarray) -> dict[str, sp.csr_matrix]:
+        """The energisation of each node of ``nodes`` as row terms: the node's slot ``zph``
+        where it has one, its block's ``zbl`` elsewhere (:func:`first_stage_block`)."""
+        nodes = np.asarray(nodes, int)
+        slot = self.node_slot[nodes] if len(self.node_slot) else np.full(len(nodes), -1)
+        own = slot >= 0
+        k = np.arange(len(nodes))
+        out = {"zbl": sp.csr_matrix((np.ones((~own).sum()),
+                                     (k[~own], self.block_of_node[nodes[~own]])),
+                                    shape=(len(nodes), self.n_blocks))}
+        if self.n_slots:
+            out["zph"] = sp.csr_matrix((np.ones(own.sum()), (k[own], slot[own])),
+                                       shape=(len(nodes), self.n_slots))
+        return out
 
     def node_block_matrix(self) -> sp.csr_matrix:
         n = len(self.block_of_node)
@@ -191,7 +234,7 @@ MAX_UNCERTAIN_LOADS = 12
 #: recourse copy per extreme point (2^8 = 256 copies; IEEE 37's take about 8 MB each).
 MAX_EXTENSIVE_UNCERTAIN = 8
 #: The first-stage groups that the second stage reads (the ``x`` of the seed's cuts (17b)).
-X_GROUPS = ("zbl", "zsw", "ps", "qs")
+X_GROUPS = ("zbl", "zsw", "ps", "qs", "zph")
 #: Slack groups of the second stage.
 SLACKS = ("hp_pos", "hp_neg", "hq_pos", "hq_neg")
 #: Re-dispatch costs this much more than the same energy in the set-point (a tie-break).
@@ -261,13 +304,15 @@ def default_der_cost(block_weights: np.ndarray, p_max_kw: np.ndarray, s_max_kva:
 CAPABILITY_SIDES = 16
 
 
-def capability_rows(b: Block, name: str, p: str, q: str, zsel: sp.csr_matrix,
+def capability_rows(b: Block, name: str, p: str, q: str, state: dict[str, sp.csr_matrix],
                     s_max: np.ndarray) -> None:
     """The apparent-power rating of each DER phase, ``p^2 + q^2 <= (z_l s_max)^2``, as the
     regular ``CAPABILITY_SIDES``-gon inscribed in the circle (vertices at ``k 2 pi / K``, so
     ``p = s_max, q = 0`` and ``q = +-s_max`` stay reachable; no point outside the rating):
 
-        cos(t_k) p + sin(t_k) q <= cos(pi / K) s_max z_l,   t_k = (2k + 1) pi / K,
+        cos(t_k) p + sin(t_k) q <= cos(pi / K) s_max z,   t_k = (2k + 1) pi / K,
+
+(``z`` the phase's energisation, ``state``: its block's ``z_l`` or its slot's ``zph``)
 
     for the sides facing ``p >= 0`` (``cos t_k > 0``; ``p >= 0`` and ``|q| <= s_max`` bound
     the rest). Seed 001's (3) bounds ``p`` and ``q`` separately, which lets an inverter run
@@ -283,8 +328,88 @@ def capability_rows(b: Block, name: str, p: str, q: str, zsel: sp.csr_matrix,
     reach = np.cos(np.pi / k_sides) * s_max
     for k, t in enumerate(angles):
         b.add_rows(f"{name}_{k}", {p: np.cos(t) * eye, q: np.sin(t) * eye,
-                                  "zbl": -zsel.multiply(reach[:, None])},
-                   Sense.LE, np.zeros(n))
+                                  **_scaled(state, -reach)}, Sense.LE, np.zeros(n))
+
+
+def _scaled(state: dict[str, sp.csr_matrix], factor: np.ndarray) -> dict[str, sp.csr_matrix]:
+    """The terms ``state`` with row ``i`` times ``factor[i]``."""
+    f = np.asarray(factor, float)[:, None]
+    return {g: sp.csr_matrix(a.multiply(f)) for g, a in state.items()}
+
+def formed_phase_rows(b: Block, data: PartitionData) -> None:
+    """The formed phases (our extension of the seed's (4) to single- and two-phase grid
+    formers; PowerModelsONM, too, forms a microgrid's voltage per terminal of its
+    grid-forming inverters). Per slot ``s = (l, phi)`` (:attr:`PartitionData.slot_block`), a
+    binary ``zph_s``, 1 when phase ``phi`` of block ``l`` is live:
+
+        zph_s <= z_l                                   a live phase is in an energised block
+        zph_s >= z_l                                   s required (a load on phi; a bank)
+        zph_s >= zinv_g                                g grid-forming in l, with phase phi
+        |zph_s - zph_s'| <= 1 - zsw_ij                 switch ij carrying phi, s, s' its ends
+        src_s + inflow_s(phi) - outflow_s(phi) = zph_s,  |flow_ij(phi)| <= |B| zsw_ij,
+        src_s <= |B| sum_{g in G_l, phi in g} zinv_g    a live phase reaches a former's phi
+
+    so a phase of a microgrid is live exactly when it reaches, over closed switches carrying
+    it, a grid-forming DER of that microgrid that has the phase (the phase-wise copy of the
+    forest's connectivity flow). No slots: every phase of an energised block is live."""
+    ns_ = data.n_slots
+    b.add_group(Group.new("zph", ns_, 0.0, (~data.lost[data.slot_block]).astype(float),
+                          integer=True))
+    if not ns_:
+        return
+    nb, nsw = data.n_blocks, data.n_switches
+    big = float(nb)
+    eye = sp.identity(ns_, format="csr")
+    blk = select(data.slot_block, nb)
+    b.add_rows("phase_on", {"zph": eye, "zbl": -blk}, Sense.LE, np.zeros(ns_))
+    req = np.flatnonzero(data.slot_required)
+    if len(req):
+        b.add_rows("phase_required", {"zbl": blk[req], "zph": -eye[req]}, Sense.LE,
+                   np.zeros(len(req)))
+    # grid formers' own phases, and the sources of the phase-wise flow
+    gf_rows: list[tuple[int, int]] = []  # (slot, der)
+    for j in range(len(data.ph_der)):
+        d = int(data.ph_der[j])
+        if data.der_gf[d]:
+            s = int(data.node_slot[data.ph_node[j]])
+            if s >= 0:
+                gf_rows.append((s, d))
+    nd = len(data.der_ids)
+    has_src = np.zeros(ns_, bool)
+    if gf_rows:
+        rs, ds = (np.array(v, int) for v in zip(*gf_rows, strict=True))
+        k = len(rs)
+        b.add_rows("phase_former", {"zinv": select(ds, nd), "zph": -select(rs, ns_)},
+                   Sense.LE, np.zeros(k))
+        has_src[rs] = True
+        src_der = sp.csr_matrix((np.ones(k), (rs, ds)), shape=(ns_, nd))
+    else:
+        src_der = sp.csr_matrix((ns_, nd))
+    b.add_group(Group.new("phsrc", ns_, 0.0, np.where(has_src, big, 0.0)))
+    b.add_rows("phase_source", {"phsrc": eye, "zinv": -big * src_der}, Sense.LE,
+               np.zeros(ns_))
+    arcs = [(s, data.slot_of(int(data.switch_blocks[s, 0]), ph),
+             data.slot_of(int(data.switch_blocks[s, 1]), ph))
+            for s in range(nsw) for ph in data.switch_phases[s]]
+    arcs = [a for a in arcs if a[1] >= 0 and a[2] >= 0]
+    na = len(arcs)
+    b.add_group(Group.new("phflow", na, -big, big))
+    if na:
+        sw, fr, to = (np.array(v, int) for v in zip(*arcs, strict=True))
+        eye_a = sp.identity(na, format="csr")
+        diff = select(fr, ns_) - select(to, ns_)
+        for sign, name in ((1.0, "phase_same_1"), (-1.0, "phase_same_2")):
+            b.add_rows(name, {"zph": sign * diff, "zsw": select(sw, nsw)}, Sense.LE,
+                       np.ones(na))
+            b.add_rows(f"phflow_{'up' if sign > 0 else 'dn'}",
+                       {"phflow": sign * eye_a, "zsw": -big * select(sw, nsw)}, Sense.LE,
+                       np.zeros(na))
+        net_in = incidence(ns_, to) - incidence(ns_, fr)
+    else:
+        net_in = sp.csr_matrix((ns_, 0))
+    b.add_rows("phase_connect", {"phsrc": eye, "phflow": net_in, "zph": -eye}, Sense.EQ,
+               np.zeros(ns_))
+
 
 def first_stage_block(data: PartitionData) -> tuple[Block, float]:
     """The first-stage block and the constant of its objective (the shed cost of shedding
@@ -324,13 +449,15 @@ def first_stage_block(data: PartitionData) -> tuple[Block, float]:
     if len(free):
         b.add_rows("closed_live", {"zsw": select(free, ns), "zbl": -sel_f[free]}, Sense.LE,
                    np.zeros(len(free)))
-    # (3) DER set-points within the block's state
-    zsel = select(data.der_block[data.ph_der], nb) if nph else sp.csr_matrix((0, nb))
+    formed_phase_rows(b, data)
+    # (3) DER set-points within the state of the DER phase's node (its block's, or its
+    # phase's where phases are formed apart: no output on a phase no grid former holds)
+    zsel = data.state_terms(data.ph_node)
     eye_p = sp.identity(nph, format="csr")
-    b.add_rows("der_p_max", {"ps": eye_p, "zbl": -zsel.multiply(data.ph_p_max[:, None])},
+    b.add_rows("der_p_max", {"ps": eye_p, **_scaled(zsel, -data.ph_p_max)},
                Sense.LE, np.zeros(nph))
     for sign, name in ((1.0, "der_q_max"), (-1.0, "der_q_min")):
-        b.add_rows(name, {"qs": sign * eye_p, "zbl": -zsel.multiply(data.ph_s_max[:, None])},
+        b.add_rows(name, {"qs": sign * eye_p, **_scaled(zsel, -data.ph_s_max)},
                    Sense.LE, np.zeros(nph))
     capability_rows(b, "der_s_max", "ps", "qs", zsel, data.ph_s_max)
     # (4) grid-forming DERs of a block
@@ -395,6 +522,7 @@ def recourse_block(data: PartitionData, scale: np.ndarray) -> Block:
     b.add_group(Group.new("zsw", ns, 0.0, 1.0))
     b.add_group(Group.new("ps", nph, 0.0, data.ph_p_max))
     b.add_group(Group.new("qs", nph, -data.ph_s_max, data.ph_s_max))
+    b.add_group(Group.new("zph", data.n_slots, 0.0, 1.0))  # integral in the first stage
     if ns:
         b.add_rows("switch_link", {"y": select(data.switch_edge, len(pu.edges)),
                                    "zsw": -sp.identity(ns, format="csr")}, Sense.EQ,
@@ -408,11 +536,13 @@ def recourse_block(data: PartitionData, scale: np.ndarray) -> Block:
         rows = b.row("bank_voltage")
         rows.terms["zbl"] = -sp.csr_matrix(zmap[sec].multiply(rows.rhs[:, None]))
         rows.rhs = np.zeros(len(sec))
-    # (16c) voltage bounds follow the block state
-    b.add_rows("v_min", {"w": -eye_n, "zbl": zmap.multiply(pu.w_min[:, None])}, Sense.LE,
-               np.zeros(n))
-    b.add_rows("v_max", {"w": eye_n, "zbl": -zmap.multiply(pu.w_max[:, None])}, Sense.LE,
-               np.zeros(n))
+    # (16c) voltage bounds follow the node's state: its block's, or its formed phase's (a
+    # phase no grid former holds is dead, w = 0, and its voltage drops do not bind)
+    state = data.state_terms(np.arange(n))
+    b.add_rows("v_min", {"w": -eye_n, **_scaled(state, pu.w_min)}, Sense.LE, np.zeros(n))
+    b.add_rows("v_max", {"w": eye_n, **_scaled(state, -pu.w_max)}, Sense.LE, np.zeros(n))
+    if data.n_slots:
+        _dead_phase_drops(b, data, model_pu)
     # (18a) power balance with slacks, loads switched by the block state
     for grp in SLACKS:
         b.add_group(Group.new(grp, n, 0.0, np.inf))
@@ -432,7 +562,7 @@ def recourse_block(data: PartitionData, scale: np.ndarray) -> Block:
         rows.rhs = np.zeros(n)
     # re-dispatch (18b)-(18e)
     eye_p = sp.identity(nph, format="csr")
-    zsel = select(data.der_block[data.ph_der], nb) if nph else sp.csr_matrix((0, nb))
+    zsel = data.state_terms(data.ph_node)
     ramp = st.ramp * data.ph_s_max
     for kind, cap_lo, cap_hi in (("p", np.zeros(nph), data.ph_p_max),
                                  ("q", -data.ph_s_max, data.ph_s_max)):
@@ -441,12 +571,10 @@ def recourse_block(data: PartitionData, scale: np.ndarray) -> Block:
         b.add_group(Group.new(dn, nph, 0.0, ramp))
         b.add_rows(f"redispatch_{kind}", {f"{kind}g": eye_p, f"{kind}s": -eye_p, up: -eye_p,
                                          dn: eye_p}, Sense.EQ, np.zeros(nph))
-        b.add_rows(f"up_{kind}", {up: eye_p, f"{kind}s": eye_p,
-                                  "zbl": -zsel.multiply(cap_hi[:, None])}, Sense.LE,
-                   np.zeros(nph))
-        b.add_rows(f"down_{kind}", {dn: eye_p, f"{kind}s": -eye_p,
-                                    "zbl": zsel.multiply(cap_lo[:, None])}, Sense.LE,
-                   np.zeros(nph))
+        b.add_rows(f"up_{kind}", {up: eye_p, f"{kind}s": eye_p, **_scaled(zsel, -cap_hi)},
+                   Sense.LE, np.zeros(nph))
+        b.add_rows(f"down_{kind}", {dn: eye_p, f"{kind}s": -eye_p, **_scaled(zsel, cap_lo)},
+                   Sense.LE, np.zeros(nph))
     capability_rows(b, "redispatch_s_max", "pg", "qg", zsel, data.ph_s_max)
     for g, c in recourse_cost_terms(data).items():
         b.add_objective(g, c)
@@ -459,6 +587,44 @@ def recourse_block(data: PartitionData, scale: np.ndarray) -> Block:
             a.eliminate_zeros()
             r.terms[g] = a
     return b
+
+
+def _dead_phase_drops(b: Block, data: PartitionData, pu: PerUnitThreePhase) -> None:
+    """Free the voltage drop (16d) of every branch phase whose node has a slot when the slot
+    is dead: a dead phase has ``w = 0`` at both ends, while its drop row still couples it to
+    the live phases' flows through the mutual impedances (``M^p``, ``M^q``), which would
+    force those to zero. The row ``a x = 0`` of a line phase becomes
+    ``|a x| <= D (1 - zph_s)`` and a switch's ``|a x| <= M (1 - y)`` gets ``+ D (1 - zph_s)``,
+    ``D`` the range of ``a x`` under the bounds of ``w`` and of the flows; with the slot
+    live both are the rows of :func:`~feederopt.formulations.lindist3flow.lindist3flow`."""
+    ix = edge_phases(pu)
+    sw = np.array([e.switchable for e in pu.edges], bool)
+    closed = np.array([not e.normally_open for e in pu.edges], bool)
+    fixed_closed = np.flatnonzero(~sw[ix.edge] & closed[ix.edge])
+    free = np.flatnonzero(sw[ix.edge])
+    fmax_p = b.groups["p"].ub
+    fmax_q = b.groups["q"].ub
+    wmax = float(np.max(pu.w_max)) if len(pu.w_max) else 1.0
+    rows = []
+    for r in b.rows:
+        if r.name == "drop":
+            rows.append((r, fixed_closed, True))
+        elif r.name in ("drop_switch_up", "drop_switch_dn"):
+            rows.append((r, free, False))
+    for r, which, equality in rows:
+        slot = data.node_slot[ix.f_node[which]]
+        big = wmax + abs(r.terms["p"]) @ fmax_p + abs(r.terms["q"]) @ fmax_q
+        big = np.where(slot >= 0, big, 0.0)
+        sel = sp.csr_matrix((big[slot >= 0], (np.flatnonzero(slot >= 0), slot[slot >= 0])),
+                            shape=(len(which), data.n_slots))
+        if equality:
+            b.rows.remove(r)
+            for sign, name in ((1.0, "drop_up"), (-1.0, "drop_dn")):
+                terms = {g: sign * a for g, a in r.terms.items()}
+                b.add_rows(name, {**terms, "zph": sel}, Sense.LE, sign * r.rhs + big)
+        else:
+            r.terms["zph"] = sel
+            r.rhs = r.rhs + big
 
 
 def recourse_cost_terms(data: PartitionData) -> dict[str, np.ndarray]:

@@ -41,7 +41,8 @@ problem, its uncertainty set and the model-validity checks. No solver here.
 
 :func:`check_partition` is the model-validity check of an answer (every energised component
 radial, 1..k_der grid-forming DERs in each, no load or DER output in de-energised blocks,
-closed switches only between blocks of the same state).
+closed switches only between blocks of the same state, no load on and no DER output on a phase
+that no grid-forming DER of the microgrid holds: :func:`formed_phases`).
 """
 
 from __future__ import annotations
@@ -66,8 +67,8 @@ from feederopt.formulations.partition import (
     PartitionSettings,
     default_der_cost,
 )
-from feederopt.network.threephase import ThreePhaseNetwork
-from feederopt.network.threephase_perunit import to_per_unit_3ph
+from feederopt.network.threephase import PHASES, ThreePhaseNetwork
+from feederopt.network.threephase_perunit import PerUnitThreePhase, to_per_unit_3ph
 
 #: The load models of :class:`PartitionSettings` (``load_model``).
 LOAD_MODELS = ("voltage_dependent", "constant_power")
@@ -839,6 +840,10 @@ def build_partition_data(net: ThreePhaseNetwork, settings: PartitionSettings) ->
                          settings.ramp)
     c1 = np.array([settings.costs.get(d, (default_c1, 0.0))[0] for d in der_ids])
     c0 = np.array([settings.costs.get(d, (default_c1, 0.0))[1] for d in der_ids])
+    cols_p_m = sp.csr_matrix(np.column_stack(cols_p)) if cols_p else sp.csr_matrix((n, 0))
+    cols_q_m = sp.csr_matrix(np.column_stack(cols_q)) if cols_q else sp.csr_matrix((n, 0))
+    slots = _phase_slots(pu, block_of_bus, lost, fixed, sw_edges, gens, ph_der, gf_set,
+                         [cols_p_m, cols_q_m, *kps, *kqs])
     unc = np.zeros(len(load_ids), bool)
     if settings.uncertainty > 0:
         names = canonical_loads(settings.uncertain_loads, net) or tuple(load_ids)
@@ -854,11 +859,119 @@ def build_partition_data(net: ThreePhaseNetwork, settings: PartitionSettings) ->
         der_p_max_kw=p_max * 1000, ph_der=ph_der, ph_node=pu.der_node,
         ph_p_max=(p_max / nph)[ph_der], ph_s_max=(s_max / nph)[ph_der],
         load_ids=load_ids, load_block=load_block, load_p_kw=np.array(lkw),
-        load_p=sp.csr_matrix(np.column_stack(cols_p)) if cols_p else sp.csr_matrix((n, 0)),
-        load_q=sp.csr_matrix(np.column_stack(cols_q)) if cols_q else sp.csr_matrix((n, 0)),
+        load_p=cols_p_m, load_q=cols_q_m,
         load_kp=kps, load_kq=kqs, shunt_p=pu.demand_p0.copy(), shunt_q=pu.demand_q0.copy(),
         shunt_kp=pu.demand_kp.tocsr(), shunt_kq=pu.demand_kq.tocsr(), uncertain=unc,
+        **slots,
     )
+
+
+#: [p.u.] A node's constant demand above this needs its phase live (:func:`_phase_slots`).
+DEMAND_TOL = 1e-9
+
+
+def _phase_slots(pu: PerUnitThreePhase, block_of_bus: np.ndarray, lost: np.ndarray,
+                 fixed: np.ndarray, sw_edges: list[int], gens: pl.DataFrame,
+                 ph_der: np.ndarray, gf_set: set[str],
+                 demands: list[sp.csr_matrix]) -> dict[str, Any]:
+    """The formed-phase slots of :class:`PartitionData` (see
+    :func:`~feederopt.formulations.partition.formed_phase_rows`): one per phase of every
+    block that is not lost, when some phase of an energised block could be dead: a
+    grid-forming-capable DER lacks a phase of the feeder, or a switch that may close lacks a
+    phase of a block at its ends. Otherwise none (every phase of an energised block is live,
+    as the seed's three-phase model has it). A slot is required when a load or a constant
+    demand sits on that phase of the block (a block's loads are served together, so such a
+    block is energised only with every phase of its loads live: the plan is refused for
+    that block, never a load served from a phase nobody holds) or the block holds a
+    transformer bank (its windings couple the phases, and the linearised bank model holds
+    for live windings only)."""
+    n = len(pu.node_bus)
+    block_of_node = block_of_bus[pu.node_bus]
+    switch_phases = [list(pu.edges[k].phases) for k in sw_edges]
+    nb = len(lost)
+    present: list[set[int]] = [set() for _ in range(nb)]
+    for i in range(n):
+        if not lost[block_of_node[i]]:
+            present[block_of_node[i]].add(int(pu.node_phase[i]))
+    every = set().union(*present) if present else set()
+    der_phases: dict[int, set[int]] = {}
+    for j, d in enumerate(ph_der):
+        der_phases.setdefault(int(d), set()).add(int(pu.node_phase[pu.der_node[j]]))
+    ids = gens["id"].to_list()
+    aware = any(ids[d] in gf_set and not phs >= every for d, phs in der_phases.items())
+    for s, k in enumerate(sw_edges):
+        a, b = (block_of_bus[pu.edges[k].f], block_of_bus[pu.edges[k].t])
+        if fixed[s] != 0 and not set(switch_phases[s]) >= present[a] | present[b]:
+            aware = True
+    if not aware:
+        return {"switch_phases": switch_phases, "node_slot": np.full(n, -1)}
+    slot_block = [blk for blk in range(nb) for _ in sorted(present[blk])]
+    slot_phase = [ph for blk in range(nb) for ph in sorted(present[blk])]
+    index = {(blk, ph): k for k, (blk, ph) in enumerate(zip(slot_block, slot_phase,
+                                                             strict=True))}
+    node_slot = np.array([index.get((int(block_of_node[i]), int(pu.node_phase[i])), -1)
+                          for i in range(n)], int)
+    required = np.zeros(len(slot_block), bool)
+    demand = np.abs(pu.demand_p0) + np.abs(pu.demand_q0)
+    for m in demands:
+        if m.shape[1]:
+            demand = demand + np.asarray(abs(m).sum(axis=1)).ravel()
+    for node in np.flatnonzero(demand > DEMAND_TOL):
+        if node_slot[node] >= 0:
+            required[node_slot[node]] = True
+    for bk in pu.banks:
+        blk = int(block_of_bus[bk.f])
+        for ph in present[blk]:
+            required[index[(blk, ph)]] = True
+    return {"switch_phases": switch_phases, "node_slot": node_slot,
+            "slot_block": np.array(slot_block, int), "slot_phase": np.array(slot_phase, int),
+            "slot_required": required}
+
+
+def formed_phases(data: PartitionData, plan: PartitionPlan) -> np.ndarray:
+    """Each slot's state under ``plan`` (1.0 live): phase ``phi`` of block ``l`` is live when it
+    reaches, over closed switches carrying ``phi``, a grid-forming DER of the plan that has
+    ``phi`` (the ``zph`` of :func:`~feederopt.formulations.partition.formed_phase_rows`)."""
+    out = np.zeros(data.n_slots)
+    if not data.n_slots:
+        return out
+    stack = [int(data.node_slot[data.ph_node[j]]) for j in range(len(data.ph_der))
+             if plan.grid_forming[data.ph_der[j]] and plan.energised[
+                 data.der_block[data.ph_der[j]]]]
+    stack = [s for s in stack if s >= 0]
+    arcs: dict[int, list[int]] = {}
+    for sw in np.flatnonzero(plan.closed):
+        for ph in data.switch_phases[sw]:
+            a = data.slot_of(int(data.switch_blocks[sw, 0]), ph)
+            b = data.slot_of(int(data.switch_blocks[sw, 1]), ph)
+            if a >= 0 and b >= 0:
+                arcs.setdefault(a, []).append(b)
+                arcs.setdefault(b, []).append(a)
+    while stack:
+        s = stack.pop()
+        if out[s]:
+            continue
+        out[s] = 1.0
+        stack.extend(arcs.get(s, []))
+    return out
+
+
+def live_nodes(data: PartitionData, plan: PartitionPlan) -> np.ndarray:
+    """Per pu node: live under ``plan`` (its block energised and, where phases are formed
+    apart, its phase live: :func:`formed_phases`)."""
+    on = np.asarray(plan.energised, bool)[data.block_of_node]
+    if not data.n_slots:
+        return on
+    live = formed_phases(data, plan) > 0.5
+    slot = data.node_slot
+    return on & ((slot < 0) | live[np.maximum(slot, 0)])
+
+
+def plan_x(data: PartitionData, plan: PartitionPlan) -> dict[str, np.ndarray]:
+    """The first-stage values ``x`` (:data:`~feederopt.formulations.partition.X_GROUPS`)
+    of ``plan``, as the recourse reads them."""
+    return {"zbl": plan.energised.astype(float), "zsw": plan.closed.astype(float),
+            "ps": plan.p_set, "qs": plan.q_set, "zph": formed_phases(data, plan)}
 
 
 @dataclass
@@ -948,6 +1061,21 @@ def check_partition(data: PartitionData, plan: PartitionPlan,
         if not 1 <= n_gf <= k:
             out.append(f"energised component of blocks {comp} has {n_gf} grid-forming DERs "
                        f"(1..{k} allowed)")
+    if data.n_slots:
+        live = formed_phases(data, plan) > 0.5
+        for slot in np.flatnonzero(data.slot_required & ~live
+                                   & plan.energised[data.slot_block]):
+            out.append(f"phase {PHASES[data.slot_phase[slot]]} of energised block "
+                       f"{int(data.slot_block[slot])} has load but no grid-forming DER of its "
+                       "microgrid holds that phase")
+        dead = np.array([s >= 0 and not live[s] for s in data.node_slot[data.ph_node]], bool)
+        for what, val in ([("set-point", plan.p_set), ("set-point q", plan.q_set)]
+                          + ([("output", der_output)] if der_output is not None else [])):
+            for j in np.flatnonzero((np.abs(val) > tol) & dead
+                                    & plan.energised[data.der_block[data.ph_der]]):
+                out.append(f"DER {data.der_ids[data.ph_der[j]]} has {what} {val[j]:.3g} on "
+                           f"phase {PHASES[data.pu.node_phase[data.ph_node[j]]]}, which no "
+                           "grid-forming DER of its microgrid holds")
     off = ~plan.energised
     for d in np.flatnonzero(plan.grid_forming):
         if off[data.der_block[d]]:

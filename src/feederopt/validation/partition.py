@@ -34,8 +34,8 @@ from feederopt.formulations.partition import (
     recourse_block,
     slack_terms,
 )
-from feederopt.network.threephase import ThreePhaseNetwork
-from feederopt.problems.partition import PartitionPlan
+from feederopt.network.threephase import PHASES, ThreePhaseNetwork
+from feederopt.problems.partition import PartitionPlan, formed_phases, plan_x
 from feederopt.solvers.highs_backend import HighsModel
 
 
@@ -47,8 +47,7 @@ class SampleChecker:
         nominal = data.nominal()
         self.block = recourse_block(data, nominal)
         self.model = HighsModel(self.block, objective=slack_terms(data))
-        x = {"zbl": plan.energised.astype(float), "zsw": plan.closed.astype(float),
-             "ps": plan.p_set, "qs": plan.q_set}
+        x = plan_x(data, plan)
         for g in X_GROUPS:
             self.model.set_bounds(g, x[g], x[g])
         start, r0 = {}, 0
@@ -391,6 +390,8 @@ class AcIsland:
                     for d in np.flatnonzero(plan.grid_forming)}
         #: the grid-forming sources' voltages [p.u.] by DER index
         self.v_set: dict[int, float] = {}
+        #: each source's OpenDSS elements and the phases (0-2) of their terminals
+        self.sources: dict[str, list[tuple[str, list[int]]]] = {}
         # per energised component: its sources, their DERs, its grid-following DERs (with
         # k_der > 1 a component has several sources; a grid-forming DER is never also
         # dispatched as a follower)
@@ -408,11 +409,23 @@ class AcIsland:
                 names.append(name)
                 bus = bus_of[data.der_ids[d]]
                 self.v_set[d] = v_gf[d] if v_set_pu is None else v_set_pu
-                dss.Text.Command(f"new Vsource.{name} bus1={bus} phases=3 "
-                                 f"basekv={kv_of[bus]} "
-                                 f"pu={self.v_set[d]} angle=0 "
-                                 "MVAsc3=1e6 "
-                                 "MVAsc1=1e6")
+                # the DER's own phases: a three-phase DER is a three-phase source, any other
+                # one a single-phase source per phase, at the phase's node and angle (a
+                # one-phase grid former holds its phase only, not phases it has not;
+                # OpenDSS's two-phase Vsource puts its phases 180 degrees apart)
+                own = sorted({self.e_phase[k] for k, e in enumerate(self.e_der) if e == d})
+                if own == [0, 1, 2]:
+                    self.sources[name] = [(f"Vsource.{name}", own)]
+                    dss.Text.Command(f"new Vsource.{name} bus1={bus} phases=3 "
+                                     f"basekv={kv_of[bus]} pu={self.v_set[d]} angle=0 "
+                                     "MVAsc3=1e6 MVAsc1=1e6")
+                    continue
+                self.sources[name] = [(f"Vsource.{name}_{PHASES[ph]}", [ph]) for ph in own]
+                for ph in own:
+                    dss.Text.Command(f"new Vsource.{name}_{PHASES[ph]} bus1={bus}.{ph + 1} "
+                                     f"phases=1 basekv={kv_of[bus] / math.sqrt(3)} "
+                                     f"pu={self.v_set[d]} angle={-120 * ph} "
+                                     "MVAsc3=1e6 MVAsc1=1e6")
             if gfs:
                 groups.append((names, gfs, [m for m in members if m not in gfs]))
         self.groups = groups
@@ -437,6 +450,19 @@ class AcIsland:
                 for node in dss.Bus.Nodes():
                     dss.Text.Command(f"new Reactor.floatgnd_{blk}_{k}_{node} bus1={bus}.{node} "
                                      f"phases=1 R={FLOAT_GROUND_OHM} X=0")
+        # and so does every node of a phase that no grid former of its microgrid holds
+        # (formed_phases): it is dead in the plan, and nothing else holds it here either
+        pu = data.pu
+        live = formed_phases(data, plan) > 0.5
+        #: the dead nodes of energised blocks ("bus.a"), left out of the voltage limits
+        self.dead_nodes: set[str] = set()
+        for i in np.flatnonzero(data.node_slot >= 0) if data.n_slots else []:
+            blk, s_ = int(data.block_of_node[i]), int(data.node_slot[i])
+            if plan.energised[blk] and not live[s_] and not pu.virtual[pu.node_bus[i]]:
+                bus, ph = pu.bus_ids[pu.node_bus[i]], int(pu.node_phase[i])
+                self.dead_nodes.add(f"{bus}.{PHASES[ph]}")
+                dss.Text.Command(f"new Reactor.deadgnd_{i} bus1={bus}.{ph + 1} phases=1 "
+                                 f"R={FLOAT_GROUND_OHM} X=0")
         # per group: its entries by phase (the sources' DER phases first, a placeholder with
         # no band when a grid-forming DER lacks a phase its source feeds), and the
         # grid-following phase elements: single-phase constant-PQ Generators (model=1) at
@@ -570,11 +596,15 @@ class AcIsland:
             newq = qout.copy()
             for (names, _, _), by_phase in zip(self.groups, self._phase_entries, strict=True):
                 src, src_q = [], []
-                for name in names:
-                    dss.Circuit.SetActiveElement(f"Vsource.{name}")
-                    powers = -np.asarray(dss.CktElement.Powers(), float)
-                    src.append(powers[0:6:2])
-                    src_q.append(powers[1:6:2])
+                for name in names:  # per phase: its source's output, 0 on phases it lacks
+                    p_ph, q_ph = np.zeros(3), np.zeros(3)
+                    for element, phases in self.sources[name]:
+                        dss.Circuit.SetActiveElement(element)
+                        powers = -np.asarray(dss.CktElement.Powers(), float)
+                        p_ph[phases] = powers[0:2 * len(phases):2]
+                        q_ph[phases] = powers[1:2 * len(phases):2]
+                    src.append(p_ph)
+                    src_q.append(q_ph)
                 # each phase's imbalance, as the model's recourse balances each phase: the
                 # sources' phase outputs, then the component's DER phases on that phase share
                 # it within their own bands, in proportion to their ramp limits
@@ -637,9 +667,15 @@ class AcIsland:
             # which Iowa 240 gives no 0.48 kV for (T_bus3082_L, Gen3's bus, read 0.0348 p.u.
             # at 277 V line-neutral, and the voltage feedback shed blocks for it)
             mags = np.asarray(dss.Bus.VMagAngle(), float)[0::2] / self.base_v[bus]
+            nodes = list(dss.Bus.Nodes())
+            if self.dead_nodes:  # a dead phase is judged by nobody's limits
+                keep = [k for k, node in enumerate(nodes[:len(mags)])
+                        if not (node in (1, 2, 3)
+                                and f"{bus}.{'abc'[node - 1]}" in self.dead_nodes)]
+                mags, nodes = mags[keep], [nodes[k] for k in keep]
             if len(mags) == 0:
                 continue
-            for node, v in zip(dss.Bus.Nodes(), mags, strict=False):
+            for node, v in zip(nodes, mags, strict=False):
                 if node in (1, 2, 3):
                     res.voltages_pu[f"{bus}.{'abc'[node - 1]}"] = float(v)
             res.low_pu = min(res.low_pu, float(mags.min()))
