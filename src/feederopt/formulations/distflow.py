@@ -59,6 +59,7 @@ their weighted sum is the phase-1 objective of the seed's two-stage method
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -145,6 +146,40 @@ def pv_hull_rows(pu: PerUnitNetwork, lo: np.ndarray, hi: np.ndarray,
     vs = v_set**2
     up, dn = (hi[buses] - vs) / dq, (vs - lo[buses]) / dq
     return buses, sum_q, up, dn, vs + up * q_hi, -vs - dn * q_lo
+
+
+#: How far [p.u.] a PV bus's voltage may lie off its set-point, and its generators' q inside a
+#: limit, before :func:`pv_off_characteristic` counts it off pandapower's characteristic.
+PV_V_TOL = 1e-4
+PV_Q_TOL = 1e-4
+
+
+def pv_off_characteristic(pu: PerUnitNetwork, point: dict[str, np.ndarray]
+                          ) -> list[tuple[int, float, float, float, float, float]]:
+    """The PV buses with enforced q limits whose point lies off pandapower's PV/PQ
+    characteristic (``pp.runpp(enforce_q_lims=True)``: ``|V| = v_s`` while ``q_lo < q < q_hi``,
+    ``|V| > v_s`` only at ``q_lo`` and ``|V| < v_s`` only at ``q_hi``) but inside the convex
+    hull of :func:`pv_hull_rows`, which the model holds: the relaxation lets the optimiser
+    move the voltage off the set-point with q inside the limits (user test ut36_real #4:
+    1.0406 p.u. at q inside -0.1..0.1 Mvar where runpp held q at -0.1 Mvar, 1.0402 p.u.; a
+    gen whose set-point lay within reach, 1.0402 p.u. for a set-point of 1.03, 79.8 kW in the
+    model against runpp's 91.8 kW). Per such bus: (bus index, |V|, set-point, q, q_lo, q_hi),
+    in p.u.; empty without such buses or without ``v`` and ``qg`` in ``point``."""
+    if "v" not in point or "qg" not in point or not pu.n_gen:
+        return []
+    buses, v_set, q_lo, q_hi = pu.pv_buses()
+    enforced = ~pu.generator_held()[buses]
+    out = []
+    for b, vs, lo, hi in zip(buses[enforced], v_set[enforced], q_lo[enforced], q_hi[enforced],
+                             strict=True):
+        mine = np.isfinite(pu.gen_v_set) & (pu.gen_bus == b)
+        q = float(point["qg"][mine].sum())
+        v = math.sqrt(max(float(point["v"][b]), 0.0))
+        above = v > vs + PV_V_TOL and q > lo + PV_Q_TOL
+        below = v < vs - PV_V_TOL and q < hi - PV_Q_TOL
+        if above or below:
+            out.append((int(b), v, float(vs), q, float(lo), float(hi)))
+    return out
 
 
 def is_passive(pu: PerUnitNetwork) -> bool:

@@ -8,17 +8,18 @@ power systems", IEEE Trans. Power Syst. 33(6):6510-6521, 2018).
 Import (pandapower -> Network)
 ------------------------------
 * buses keep their pandapower index as id (``integer_ids``); ``min_vm_pu``/``max_vm_pu`` give the
-  limits (0.9/1.1 where missing). Out-of-service buses are left out with their elements, as
-  pandapower's power flow takes them: a line from an in-service bus to an out-of-service one
-  stays charged from its in-service end (pandapower moves the other end to a fictitious bus
-  of its own), which it loads with the input admittance of the line open at the far end, a
-  shunt row ``line:<index>`` at that bus (``open_branch_end``: its consumption is a loss, as
-  in pandapower's ``res_line``); a three-winding transformer keeps its windings to in-service
-  buses; a trafo or impedance at an out-of-service bus is out. So are the buses of an
-  island that no source can reach (over in-service branches that can
-  close) and that holds no load or generation, with a note naming them (pandapower's power
-  flow leaves such buses unsupplied); an island with load is refused
-  (``island_without_source``).
+  limits (0.9/1.1 where missing; pandapower's fill values 0.0 and 2.0, which ``create_bus`` writes
+  for a bus without limits in a net where other buses have them, count as missing, with a note
+  naming the buses: :func:`_bus_band`). Out-of-service buses are left out with their elements, as
+  pandapower's power flow takes them: a line from an in-service bus to an out-of-service one stays
+  charged from its in-service end (pandapower moves the other end to a fictitious bus of its own),
+  which it loads with the input admittance of the line open at the far end, a shunt row
+  ``line:<index>`` at that bus (``open_branch_end``: its consumption is a loss, as in pandapower's
+  ``res_line``); a three-winding transformer keeps its windings to in-service buses; a trafo or
+  impedance at an out-of-service bus is out. So are the buses of an island that no source can
+  reach (over in-service branches that can close) and that holds no load or generation, with a
+  note naming them (pandapower's power flow leaves such buses unsupplied); an island with load is
+  refused (``island_without_source``).
 * ``ext_grid`` (and a ``gen`` with ``slack=True``) makes its bus a source, set-point ``vm_pu``.
 * ``line`` -> branch ``line:<index>``: r, x = per-km values x length / parallel; b from
   ``c_nf_per_km``, g from ``g_us_per_km`` (x length x parallel); ``i_max_ka`` = max_i_ka x df x
@@ -58,7 +59,11 @@ Import (pandapower -> Network)
   ``min/max_q_mvar`` only when ``net.user_pf_options["enforce_q_lims"]`` is set (pandapower's
   power flow does not enforce them by default); ``shunt`` -> shunt ``shunt:<index>``:
   pandapower's ``p_mw``/``q_mvar`` are consumption at the shunt's ``vn_kv``, so per step it
-  consumes ``p_mw (vn_bus / vn_kv)^2`` and injects ``-q_mvar (vn_bus / vn_kv)^2`` at 1 p.u.;
+  consumes ``p_mw (vn_bus / vn_kv)^2`` and injects ``-q_mvar (vn_bus / vn_kv)^2`` at 1 p.u.,
+  at ``step`` steps; a ``step`` above ``max_step`` (create_shunt's default max_step is 1) is
+  taken as pandapower's power flow takes it, ``step x`` the per-step power (max_step is no
+  part of runpp), with a note; on a ``controllable`` shunt, a bank whose steps the DOPF
+  chooses from ``0..max_step``, it is refused on ``shunt:<index>`` ``max_step``;
   ``ward`` -> a load (ps, qs) and a shunt (pz, qz).
 * ``impedance`` -> a fixed branch ``impedance:<index>`` (``rft_pu``/``xft_pu`` and the shunts
   ``gf/bf/gt/bt_pu`` on its ``sn_mva``; an asymmetric one keeps ``z_ft``, with a warning
@@ -381,16 +386,15 @@ def from_pandapower(
                 hint="set net.bus.vn_kv to the nominal line-to-line voltage in kV (e.g. 20.0)"))
     if bad_vn:
         superseded.setdefault(("buses", "vn_kv"), set()).update(str(i) for i in bad_vn)
+    v_min, v_max, filled = _bus_band(bus, b_ids)
+    if unbanded := [i for i in filled if i not in v_set]:
+        warnings.append(_band_fill_note(unbanded))
     buses = pl.DataFrame(
         {
             "id": [str(i) for i in b_ids],
             "vn_kv": [vn[i] for i in b_ids],
-            "v_min_pu": [
-                _f(bus.at[i, "min_vm_pu"], 0.9) if "min_vm_pu" in bus else 0.9 for i in b_ids
-            ],
-            "v_max_pu": [
-                _f(bus.at[i, "max_vm_pu"], 1.1) if "max_vm_pu" in bus else 1.1 for i in b_ids
-            ],
+            "v_min_pu": v_min,
+            "v_max_pu": v_max,
             "is_source": [i in v_set for i in b_ids],
             "v_set_pu": [v_set.get(i, 1.0) for i in b_ids],
         }
@@ -910,6 +914,12 @@ def from_pandapower(
     generators = pl.DataFrame(grows, schema_overrides={"v_set_pu": pl.Float64}) if grows else None
 
     srows = []
+    # pandapower's power flow takes a shunt at step x its per-step power whatever its
+    # max_step (an OPF/controller limit; create_shunt's default max_step is 1): a fixed shunt
+    # above it is read at its step with a note, a controllable one (a bank whose range the
+    # DOPF would choose from) is refused on its own fields (user test ut36_real #2).
+    above_max: dict[str, tuple[int, int]] = {}
+    above_max_controllable: list[str] = []
     for idx, sh in net.shunt.iterrows():
         if not ok(sh["bus"]):
             continue
@@ -926,14 +936,20 @@ def from_pandapower(
         ratio = (vn[int(sh["bus"])] / _nz(_f(sh.get("vn_kv", math.nan),
                                               vn[int(sh["bus"])]))) ** 2 if int(
             sh["bus"]) in known else 1.0
+        step, max_step = _shunt_steps(sh)
+        if step > max_step and _flag(sh.get("controllable", False)):
+            above_max_controllable.append(f"shunt:{idx}")
+        elif step > max_step:
+            above_max[f"shunt:{idx}"] = (step, max_step)
+            max_step = step
         srows.append(
             {
                 "id": f"shunt:{idx}",
                 "bus": str(int(sh["bus"])),
                 "q_mvar_per_step": -_f(sh["q_mvar"], 0.0) * ratio,
                 "p_mw_per_step": _f(sh.get("p_mw", 0.0), 0.0) * ratio,
-                "max_steps": max(int(_f(sh.get("max_step", 1), 1.0)), 0),
-                "step": max(int(_f(sh.get("step", 1), 1.0)), 0),
+                "max_steps": max_step,
+                "step": step,
                 "controllable": _flag(sh.get("controllable", False)),
                 "in_service": bool(sh["in_service"]),
                 "pp_element": "shunt",
@@ -960,6 +976,16 @@ def from_pandapower(
             )
     srows.extend(charged_lines)
     shunts = pl.DataFrame(srows) if srows else None
+    if above_max:
+        warnings.append(_shunt_step_note(above_max))
+    if above_max_controllable:
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "shunt", "step is above max_step on a controllable "
+            "shunt: the bank's steps are 0..max_step", ids=tuple(above_max_controllable),
+            field="max_step", hint="raise net.shunt.max_step to the largest step the bank "
+            "has, or lower net.shunt.step (pandapower's create_shunt sets max_step 1 unless "
+            "given)"))
+        superseded.setdefault(("shunts", "step"), set()).update(above_max_controllable)
 
     warnings = _grouped_tap_notes(warnings)
     network = Network.from_tables(
@@ -1093,6 +1119,54 @@ _LINE_HINTS = {
     "g_us_per_km": "give the dielectric conductance per km in uS, 0 when unknown (pandapower's "
                    "power flow fails on NaN)",
 }
+
+
+#: pandapower's fill values of an unset bus voltage limit: ``create_bus`` without
+#: ``min_vm_pu``/``max_vm_pu`` writes them where the column exists (another bus gave a limit),
+#: and a bus created before the column existed gets them when it is made.
+PP_UNSET_V_MIN, PP_UNSET_V_MAX = 0.0, 2.0
+
+
+def _bus_band(bus: Any, b_ids: list[int]) -> tuple[list[float], list[float], list[int]]:
+    """The buses' voltage bands (``min_vm_pu``, ``max_vm_pu``) and the buses that hold
+    pandapower's fill value of an unset limit (:data:`PP_UNSET_V_MIN`, :data:`PP_UNSET_V_MAX`).
+    A missing, NaN or filled limit reads as the schema's default band 0.9/1.1 p.u., as a bus of
+    a net without the columns: pandapower's 0.0 and 2.0 are no band (a bus at 1.10 p.u.
+    passed as within its limits; user test ut36_real #3)."""
+    lo_col, hi_col = bus.get("min_vm_pu"), bus.get("max_vm_pu")
+    v_min, v_max, filled = [], [], []
+    for i in b_ids:
+        lo = _f(lo_col.at[i], math.nan) if lo_col is not None else math.nan
+        hi = _f(hi_col.at[i], math.nan) if hi_col is not None else math.nan
+        if lo == PP_UNSET_V_MIN or hi == PP_UNSET_V_MAX:
+            filled.append(i)
+        v_min.append(0.9 if math.isnan(lo) or lo == PP_UNSET_V_MIN else lo)
+        v_max.append(1.1 if math.isnan(hi) or hi == PP_UNSET_V_MAX else hi)
+    return v_min, v_max, filled
+
+
+def _band_fill_note(buses: list[int]) -> str:
+    """The note on buses whose ``min_vm_pu``/``max_vm_pu`` hold pandapower's fill values."""
+    return (f"{len(buses)} bus(es) ({_short_list([str(b) for b in buses], 8)}) have "
+            f"min_vm_pu {PP_UNSET_V_MIN:g} or max_vm_pu {PP_UNSET_V_MAX:g}, the values "
+            "pandapower's create_bus fills in when a bus is created without limits in a net "
+            "where other buses have them: taken as unset, the default band 0.9..1.1 p.u.; "
+            "give those buses net.bus.min_vm_pu/max_vm_pu (or --v-min/--v-max) for another band")
+
+
+def _shunt_steps(sh: Any) -> tuple[int, int]:
+    """A pandapower shunt's ``step`` and ``max_step`` (1 where unset, as ``create_shunt``;
+    at least 0)."""
+    return (max(int(_f(sh.get("step", 1), 1.0)), 0), max(int(_f(sh.get("max_step", 1), 1.0)), 0))
+
+
+def _shunt_step_note(above: dict[str, tuple[int, int]]) -> str:
+    """The note on fixed shunts whose ``step`` is above their ``max_step``."""
+    shown = ", ".join(f"{sid} step {s} > max_step {m}" for sid, (s, m) in list(above.items())[:5])
+    return (f"{len(above)} shunt(s) have step above max_step ({shown}"
+            + (" ..." if len(above) > 5 else "") + "): taken at their step (step x p_mw, "
+            "q_mvar), as pandapower's power flow takes them, which does not apply max_step "
+            "(pandapower's create_shunt sets max_step 1 unless given)")
 
 
 def _open_end_shunt(r_ohm: float, x_ohm: float, g_us: float, b_us: float,

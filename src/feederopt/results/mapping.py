@@ -13,7 +13,7 @@ import polars as pl
 
 from feederopt.algorithms.base import RawSolution
 from feederopt.algorithms.slaves import SlaveResult
-from feederopt.formulations.distflow import losses_of
+from feederopt.formulations.distflow import losses_of, pv_off_characteristic
 from feederopt.network.container import Network
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.results.result import GENERATOR_SCHEMA, HEURISTIC_METHODS, AcCheck, Result
@@ -309,9 +309,36 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         within_limits=not violating and not (ac is not None and ac.failed)
         and not (check is not None and check.within_limits is False),
         has_topology=has_topology,
-        extra={k: v for k, v in raw.extra.items() if k != "objective_kind"},
+        extra=_with_pv_note({k: v for k, v in raw.extra.items() if k != "objective_kind"},
+                            pu, point if has_point else {}, bus_out),
         network=net,
     )
+
+
+def _with_pv_note(extra: dict[str, Any], pu: PerUnitNetwork, point: dict[str, np.ndarray],
+                  bus_out: Callable[[str], Any]) -> dict[str, Any]:
+    """``extra`` with a note naming the generators whose point is off pandapower's PV/PQ
+    characteristic (:func:`~feederopt.formulations.distflow.pv_off_characteristic`): the
+    model's losses and voltages are then not the grid's, the AC check's are."""
+    off = pv_off_characteristic(pu, point)
+    if not off:
+        return extra
+    s = pu.s_base_mva
+    said = []
+    for b, v, vs, q, lo, hi in off[:5]:
+        gens = [g for g, gb, vg in zip(pu.gen_ids, pu.gen_bus, pu.gen_v_set, strict=True)
+                if gb == b and math.isfinite(vg)]
+        said.append(f"{'+'.join(gens)} at bus {bus_out(pu.bus_ids[b])}: {v:.4f} p.u. for its "
+                    f"set-point {vs:.4f} with q {q * s:.4g} Mvar inside {lo * s:.4g}.."
+                    f"{hi * s:.4g}")
+    note = (f"{len(off)} voltage-controlled generator(s) with enforced q limits sit off their "
+            "set-point with q inside their limits in the model (" + "; ".join(said)
+            + (" ..." if len(off) > 5 else "") + "): pandapower's power flow "
+            "(enforce_q_lims) holds the set-point while q is inside the limits and leaves it "
+            "only at a limit; the model holds the convex hull of that characteristic, a "
+            "relaxation, so its losses and voltages are not the grid's (the AC check's are) and "
+            "it may rank topologies on them")
+    return {**extra, "notes": [*extra.get("notes", []), note]}
 
 
 #: The unit of each limit in a diagnosis.
