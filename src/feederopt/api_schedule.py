@@ -61,9 +61,11 @@ from feederopt.problems.schedule import (
     commitment_problems,
     ev_capacity_notes,
     export_problems,
+    fractional_budget_problems,
     is_radial,
     network_storage,
     price_notes,
+    renewable_budget_problems,
     seed_soc_notes,
     settings_problems,
     shunt_notes,
@@ -215,7 +217,9 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
         if notice is not None:
             notice(text)
     input_notes += ev_notes
-    problems = uncertain_bus_problems(net, d, st) + commitment_problems(d) + export_problems(
+    problems = uncertain_bus_problems(net, d, st) + renewable_budget_problems(
+        d, st, (*dev.ids(DeviceKind.PV), *dev.ids(DeviceKind.WIND))) + commitment_problems(
+        d) + export_problems(
         d, tuple(str(g) for g in net.generators.filter(pl.col("in_service"))["id"].to_list()))
     if problems:
         raise InputError(problems)
@@ -472,9 +476,11 @@ def check_schedule_problems(doc: dict[str, Any], *, samples: Any) -> list[Proble
         out.append(Problem(ProblemKind.INVALID_VALUE, "result", "the result does not record "
                            "its case", (), "inputs.source"))
     try:
-        _result_settings(doc)
+        st = _result_settings(doc)
     except InputError as exc:
         out += exc.problems
+    else:  # a result made before fractional budgets were refused: its samples dropped them
+        out += fractional_budget_problems(st, "result", "settings.")
     return out
 
 

@@ -73,8 +73,8 @@ def schedule(
     robust_budget: str | None = typer.Option(
         None, "--robust-budget", metavar="<gamma[,gamma_res]>",
         help="GAMMA[,GAMMA_RES]: hours per bus (and per renewable "
-        "unit) that may deviate; with --gamma, a robust schedule by C&CG [default: none, a "
-        "deterministic schedule]."),
+        "unit) that may deviate, whole numbers; with --gamma, a robust schedule by C&CG "
+        "[default: none, a deterministic schedule]."),
     gamma: float | None = typer.Option(
         None, "--gamma", help="Load deviation share with a load budget (--robust-budget "
         "GAMMA > 0 or --aggregate) [default: 0.1]."),

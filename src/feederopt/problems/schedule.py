@@ -46,7 +46,7 @@ class ScheduleSettings:
     element ``price`` replaces it by an hourly price: :func:`build_schedule_data`), ``c_shed`` (load
     curtailment and unmet EV energy), ``c_spill`` (renewable spill), ``c_switch`` ($ per
     switching action with ``hourly``). ``eps``: DSM share; ``gamma``: load deviation share;
-    ``budget``: Gamma, hours per bus (temporal) that a load may sit at a bound;
+    ``budget``: Gamma, whole hours per bus (temporal) that a load may sit at a bound;
     ``budget_res``: hours per renewable unit; ``aggregate``: the (low, high) ratio band;
     ``uncertain_buses``: the buses whose load is uncertain (empty: every load bus);
     ``dg_commitment``: commit the fossil DG day-ahead (first stage, with the dg table's
@@ -117,6 +117,7 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
             if not 0 <= getattr(st, f) <= st.hours:
                 bad(f, f"{_named(f)} is {getattr(st, f):g}, must be within 0..hours "
                     f"({st.hours})")
+    out += fractional_budget_problems(st)
     for f in ("c_loss", "c_buy", "c_shed", "c_spill", "c_switch"):  # prices: finite too
         if not 0 <= getattr(st, f) < math.inf:
             bad(f, f"{_named(f)} is {getattr(st, f):g}, must be >= 0 and finite")
@@ -162,6 +163,84 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
             out.append(Problem(ProblemKind.UNKNOWN_BUS, "options", "uncertain bus not in the "
                                "network", unknown, "uncertain_buses"))
     return out
+
+
+def fractional_budget_problems(st: ScheduleSettings, component: str = "options",
+                               prefix: str = "") -> list[Problem]:
+    """A load or renewable budget that is not a whole number of hours, refused.
+
+    The budget set ``xp + xm <= 1``, ``sum_h (xp + xm)_{n,h} <= Gamma`` (and ``sum_h xr_{u,h}
+    <= Gamma_res``) has binary extreme points only when ``Gamma`` is whole; with a fraction
+    they have one fractional coordinate (``Gamma = 0.5``: +-0.5 in one hour). Every part of
+    the schedule takes them as binary: C&CG's subproblem (``xi`` binary in its McCormick
+    rows), the policy bound's maximiser and mountain climbing (the top ``floor(Gamma)``
+    hours), the policy's exact maximum (not built, :mod:`~feederopt.algorithms.policy_max`),
+    brute force (:func:`~feederopt.algorithms.ccg.extreme_points`) and ``check``'s samples
+    (``k`` drawn from ``0..floor(Gamma)``), so a fraction was dropped without a word (user
+    test ut36_sched: ``--robust-budget 0.5 --gamma 0.1`` on a 5-bus feeder gave the forecast,
+    189.04 $, "optimal", against 191.12 $ by brute force over the fractional extreme points;
+    1.5 gave what 1 gives). Refused, as ``solve --robust``'s budget is, in the temporal and
+    the aggregate reading alike. Below one hour the set is that of a whole hour with a
+    smaller share: ``{|d_h| <= g, sum_h |d_h| <= b g} = {sum_h |d_h| <= b g}`` for the
+    relative deviations ``d`` and ``b <= 1``, the set of budget 1 with gamma ``b g`` (for a
+    renewable unit, budget 1 with its ``deviation`` times ``b``); the hint says so.
+    ``component`` and ``prefix`` name where the settings come from (``check``: a result's
+    ``settings.``)."""
+    out: list[Problem] = []
+    for f in ("budget", "budget_res"):
+        try:
+            value = float(getattr(st, f))
+        except (TypeError, ValueError):  # a wrong type: the API's check names it
+            continue
+        if not math.isfinite(value) or value.is_integer():
+            continue  # not finite: the range check names it
+        share = value < 1 and st.budget_kind is BudgetKind.TEMPORAL
+        if f == "budget":
+            hint = (f"give whole hours per bus, e.g. --robust-budget {max(1, round(value))}"
+                    + (f"; a budget of {value:g} h with gamma {st.gamma:g} is the set of "
+                       f"budget 1 with gamma {value * st.gamma:g} (--robust-budget 1 --gamma "
+                       f"{value * st.gamma:g})" if share and st.gamma > 0 else ""))
+        else:
+            hint = (f"give whole hours per renewable unit, e.g. --robust-budget GAMMA,"
+                    f"{max(1, round(value))}" + (
+                        f"; a budget of {value:g} h is the set of budget 1 with each unit's "
+                        f"deviation (pv/wind table) times {value:g}" if value < 1 else ""))
+        if prefix:  # a result's settings: the schedule itself is to be made again
+            hint = f"schedule again with whole hours: {hint}"
+        what = "the load budget GAMMA" if f == "budget" else "the renewable budget GAMMA_RES"
+        out.append(Problem(
+            ProblemKind.INVALID_VALUE, component,
+            f"{_named(f)}, {what}, is {value:g}: a budget must be a whole number of hours (the "
+            "worst-case search, the bounds and the samples take the budget set's extreme "
+            "points as binary; a fraction of an hour would be dropped)",
+            (f"{value:g}",), prefix + f, hint))
+    return out
+
+
+def renewable_budget_problems(d: ScheduleData, st: ScheduleSettings,
+                              unit_ids: tuple[str, ...]) -> list[Problem]:
+    """A renewable budget (``budget_res``, ``GAMMA_RES`` of ``--robust-budget GAMMA,GAMMA_RES``)
+    that acts on nothing: the devices have no PV or wind unit, or none whose output can fall
+    short (``p_hat (1 - dev xr)``: ``deviation`` 0, or no forecast output in the horizon).
+    Refused like the other options that act only with another (``--gamma`` without a load
+    budget, ``--switch-cost`` without ``--hourly-topology``, :func:`settings_problems`):
+    before (user test ut36_sched), ``--robust-budget 1,2`` on a feeder without renewables ran
+    as if the 2 were not there. ``unit_ids``: the PV then the wind ids, as ``d.res_bus``."""
+    if not st.budget_res > 0:
+        return []
+    hint = ("add PV or wind units (pv.csv, wind.csv in the devices folder, with deviation > "
+            "0), or give the load budget alone (--robust-budget GAMMA; budget_res=0)")
+    head = f"{_named('budget_res')}, the renewable budget GAMMA_RES, is {st.budget_res:g}"
+    if not len(d.res_bus):
+        return [Problem(ProblemKind.INVALID_VALUE, "options", f"{head}, and it acts only on PV "
+                        "or wind units: the devices have none", (f"{st.budget_res:g}",),
+                        "budget_res", hint)]
+    short = (d.res_hat * d.res_dev[None, :]).sum(0) > 0
+    if short.any():
+        return []
+    return [Problem(ProblemKind.INVALID_VALUE, "options", f"{head}, and no PV or wind unit can "
+                    "fall short of its forecast (deviation 0, or no forecast output in hours "
+                    f"0..{d.hours - 1})", unit_ids, "budget_res", hint)]
 
 
 def network_problems(net: Network) -> list[Problem]:
