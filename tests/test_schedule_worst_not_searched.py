@@ -32,7 +32,7 @@ def test_a_worst_case_not_searched_is_not_printed(tmp_path: Path,
     monkeypatch.setattr(ccg, "solve_lazy_master", no_solution)
     out, folder = tmp_path / "r.json", tmp_path / "sched"
     r = CliRunner(env={"COLUMNS": "200"}).invoke(app, [
-        "schedule", "case33bw", "--hours", "2", "--robust-budget", "1,1", "--aggregate",
+        "schedule", "case33bw", "--hours", "2", "--robust-budget", "0,1", "--aggregate",
         "0.95,1.05", "--no-ac-check", "--time-limit", "20", "--json", str(out), "--out",
         str(folder)])
     assert r.exit_code == 0, r.output

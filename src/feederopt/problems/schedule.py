@@ -146,6 +146,15 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
                            "with a load budget set", st.uncertain_buses, "uncertain_buses",
                            "add --robust-budget GAMMA (and --gamma), or leave "
                            "--uncertain-buses out"))
+    if st.budget_kind is BudgetKind.AGGREGATE and st.budget > 0:
+        # the band replaces the hours per bus (every bus may deviate in every hour, the
+        # hour's total within the band: build_schedule_data); before, the number was
+        # dropped without a word (docs/schedule.md's own example gave --robust-budget 4)
+        bad("budget", f"{_named('budget')} is {st.budget:g} hours per bus, but the aggregate "
+            "reading (--aggregate LOW,HIGH) bounds each hour's total instead of the hours per "
+            "bus: the number would act on nothing", "leave --robust-budget out with "
+            "--aggregate, or give --robust-budget 0,GAMMA_RES for a renewable budget beside "
+            "the band; or drop --aggregate for the temporal budget")
     lo, hi = st.aggregate
     if not lo <= 1 <= hi:
         bad("aggregate", "the ratio band must contain 1 (low <= 1 <= high)")
@@ -180,7 +189,8 @@ def fractional_budget_problems(st: ScheduleSettings, component: str = "options",
     test ut36_sched: ``--robust-budget 0.5 --gamma 0.1`` on a 5-bus feeder gave the forecast,
     189.04 $, "optimal", against 191.12 $ by brute force over the fractional extreme points;
     1.5 gave what 1 gives). Refused, as ``solve --robust``'s budget is, in the temporal and
-    the aggregate reading alike. Below one hour the set is that of a whole hour with a
+    the aggregate reading alike (there a load number is refused whole or not: the band has no
+    hours per bus). Below one hour the set is that of a whole hour with a
     smaller share: ``{|d_h| <= g, sum_h |d_h| <= b g} = {sum_h |d_h| <= b g}`` for the
     relative deviations ``d`` and ``b <= 1``, the set of budget 1 with gamma ``b g`` (for a
     renewable unit, budget 1 with its ``deviation`` times ``b``); the hint says so.
@@ -188,6 +198,8 @@ def fractional_budget_problems(st: ScheduleSettings, component: str = "options",
     ``settings.``)."""
     out: list[Problem] = []
     for f in ("budget", "budget_res"):
+        if f == "budget" and st.budget_kind is BudgetKind.AGGREGATE:
+            continue  # no hours per bus with the band: settings_problems refuses any number
         try:
             value = float(getattr(st, f))
         except (TypeError, ValueError):  # a wrong type: the API's check names it
