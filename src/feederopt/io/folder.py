@@ -38,14 +38,11 @@ text.
 Ids are text (:mod:`feederopt.network.schemas`). An id column that pandas wrote as floating-point
 numbers (it makes an integer column with a missing value float: bus 7 is saved as 7.0) is read
 as the whole numbers' text, 7.0 as ``"7"``, with a note (``meta["warnings"]``) naming the table
-and the column, so that it matches the ``"7"`` of the other tables: in Parquet a column of a
-floating-point type, in CSV a column whose every value is a whole number written with a
-decimal point (``7.0``). A floating-point Parquet id that is not a whole number (``1.5``, or
-infinite) is refused: a typed ``invalid_value`` problem naming the table, the column and the
-ids, with how to store them as text. The bus ids are one set across the tables (``buses.id``,
-``branches.from_bus``/``to_bus`` and the ``bus`` columns): where another of those columns holds
-such text as its own (``"7.0"`` as a string), none of them is read as a whole number, so ids
-that match as written keep matching. In CSV, ``1.5`` is text like any other id.
+and the column, by the rule that tables given in memory follow too
+(:mod:`feederopt.network.float_ids`): in Parquet a column of a floating-point type, in CSV a
+column whose every value is a whole number written with a decimal point (``7.0``); a
+floating-point Parquet id that is not a whole number is refused. In CSV, ``1.5`` is text like
+any other id.
 """
 
 from __future__ import annotations
@@ -62,13 +59,12 @@ from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io._common import missing, raise_with_validation, unreadable
 from feederopt.io.parallel import merge_parallel_table
 from feederopt.io.writing import atomic_file, write_text
-from feederopt.network.container import Network
+from feederopt.network.container import READ_NOTES_KEY, Network
+from feederopt.network.float_ids import BUS_ID_COLUMNS, ID_COLUMNS, float_ids
+from feederopt.network.float_ids import shown as _shown
 from feederopt.network.schemas import TABLES, polars_schema
 
 FORMAT_VERSION = 1
-#: ``meta`` key of the notes on the files a folder was read from (float ids read as whole
-#: numbers), which :func:`write_folder` leaves out.
-_READ_NOTES = "folder_read_notes"
 _REQUIRED = ("buses", "branches")
 
 
@@ -158,100 +154,12 @@ def _without_ids(name: str, df: pl.DataFrame, where: list[str], file: Path
     return df.filter(~pl.Series(empty)), [problem]
 
 
-#: The id columns of each table (text in the schema).
-ID_COLUMNS: dict[str, tuple[str, ...]] = {
-    "buses": ("id",), "branches": ("id", "from_bus", "to_bus"), "loads": ("id", "bus"),
-    "generators": ("id", "bus"), "shunts": ("id", "bus")}
-#: The columns that hold bus ids: one set of ids across the tables.
-BUS_ID_COLUMNS = frozenset({("buses", "id"), ("branches", "from_bus"), ("branches", "to_bus"),
-                            ("loads", "bus"), ("generators", "bus"), ("shunts", "bus")})
-#: A whole number written with a decimal point, as pandas writes a float column (``7.0``).
-_WHOLE_DECIMAL = re.compile(r"^[+-]?(0|[1-9][0-9]*)\.0+$")
-
-
-def _shown(values: list[Any], most: int = 5) -> str:
-    return ", ".join(str(v) for v in values[:most]) + (" ..." if len(values) > most else "")
-
-
 def _row_ids(df: pl.DataFrame, mask: list[bool]) -> tuple[str, ...]:
     """The ids of the rows in ``mask`` (``row N`` where the table has no id column, or one
     that holds no single id in a cell: a list column)."""
     ids = (_shown_values(df["id"]) if "id" in df.columns and not _not_one_value(df["id"].dtype)
            else [f"row {i + 1}" for i in range(df.height)])
     return tuple(str(i) for i, m in zip(ids, mask, strict=True) if m)
-
-
-def float_ids(raw: dict[str, tuple[pl.DataFrame, Path]]
-              ) -> tuple[dict[tuple[str, str], pl.Series], list[str], list[Problem]]:
-    """The id columns stored as floating-point numbers (see the module docstring): the text
-    to read each one as, by ``(table, column)``; a note for each; and a problem for each
-    Parquet column whose numbers are not all whole (or finite).
-
-    A float NaN is a missing id (pandas' missing value), as an empty cell."""
-    floats: dict[tuple[str, str], list[float | None]] = {}  # Parquet, whole numbers
-    decimals: dict[tuple[str, str], list[str | None]] = {}  # CSV, ``7.0`` text
-    literal: set[object] = set()  # the id sets where some column holds ``7.0`` as text
-    problems: list[Problem] = []
-    for name, (df, _) in raw.items():
-        for col in ID_COLUMNS[name]:
-            if col not in df.columns:
-                continue
-            key = (name, col)
-            group: object = "bus" if key in BUS_ID_COLUMNS else key
-            s = df[col]
-            if s.dtype.is_float():
-                vals = [None if v is None or math.isnan(v) else float(v) for v in s.to_list()]
-                bad = [v is not None and not (math.isfinite(v) and v == round(v)) for v in vals]
-                if any(bad):
-                    shown = [f"{v:g}" for v, b in zip(vals, bad, strict=True)
-                             if b and v is not None]
-                    problems.append(Problem(
-                        ProblemKind.INVALID_VALUE, name,
-                        f"the ids are stored as floating-point numbers and {len(shown)} of "
-                        f"them {'is' if len(shown) == 1 else 'are'} not a whole number "
-                        f"({_shown(shown)}); ids are text",
-                        ids=_row_ids(df, bad), field=col,
-                        hint=f"store {name}.{col} as text (in pandas: df['{col}'] = "
-                        f"df['{col}'].astype(str) before writing; whole-number ids as "
-                        f".astype('Int64').astype(str))"))
-                elif any(v is not None for v in vals):
-                    floats[key] = vals
-            elif s.dtype == pl.String:
-                text = [None if v is None or not v.strip() else v.strip() for v in s.to_list()]
-                given = [t for t in text if t is not None]
-                whole = [bool(_WHOLE_DECIMAL.match(t)) for t in given]
-                if given and all(whole) and raw[name][1].suffix == ".csv":
-                    decimals[key] = text
-                elif any(whole):
-                    literal.add(group)
-    converted: dict[tuple[str, str], pl.Series] = {}
-    notes: list[str] = []
-    for key, vals in floats.items():
-        group = "bus" if key in BUS_ID_COLUMNS else key
-        if group in literal:
-            continue
-        out = [None if v is None else str(int(v)) for v in vals]
-        converted[key] = pl.Series(key[1], out, dtype=pl.String)
-        given = [(f"{v:.1f}", t) for v, t in zip(vals, out, strict=True) if v is not None]
-        notes.append(
-            f"{key[0]}.{key[1]}: the ids are stored as floating-point numbers "
-            f"({_shown([a for a, _ in given], 3)}) and were read as whole numbers "
-            f"({_shown([b for _, b in given], 3)}); pandas stores an integer column with a "
-            f"missing value as floats: store the ids as text or integers "
-            f"(df['{key[1]}'].astype('Int64')) to keep them as written")
-    for key, texts in decimals.items():
-        group = "bus" if key in BUS_ID_COLUMNS else key
-        if group in literal:
-            continue
-        out = [None if t is None else str(int(t.split(".")[0])) for t in texts]
-        converted[key] = pl.Series(key[1], out, dtype=pl.String)
-        given = [(t, o) for t, o in zip(texts, out, strict=True) if t is not None]
-        notes.append(
-            f"{key[0]}.{key[1]}: every id is a whole number written with a decimal point "
-            f"({_shown([a for a, _ in given], 3)}), as pandas writes a float column; they were "
-            f"read as whole numbers ({_shown([b for _, b in given], 3)}): write the ids as "
-            "text or integers to keep them as written")
-    return converted, notes, problems
 
 
 #: A number written with a decimal point (``2.0``, ``2.5``).
@@ -274,11 +182,11 @@ def decimal_references(tables: dict[str, pl.DataFrame]) -> list[Problem]:
         bad = [v is not None and v not in bus_ids and bool(_DECIMAL.match(v)) for v in vals]
         if not any(bad):
             continue
-        shown = [v for v, b in zip(vals, bad, strict=True) if b]
-        whole = sorted({v.split(".")[0].lstrip("+") for v in shown} & bus_ids)
+        bad_ids = [v for v, b in zip(vals, bad, strict=True) if b]
+        whole = sorted({v.split(".")[0].lstrip("+") for v in bad_ids} & bus_ids)
         out.append(Problem(
             ProblemKind.UNKNOWN_BUS, name,
-            f"refers to bus(es) {_shown(shown)}, numbers with a decimal point that no bus id "
+            f"refers to bus(es) {_shown(bad_ids)}, numbers with a decimal point that no bus id "
             "is (ids are text: 2.0 is not 2)"
             + (f"; buses.id has {_shown(whole)}" if whole else ""),
             ids=_row_ids(df, bad), field=col,
@@ -554,7 +462,9 @@ def read_folder(path: str | Path) -> Network:
                 path, f"the folder has no {name} table", hint=f"add {name}.parquet or {name}.csv"
             )
     # ids that pandas stored as floats (7.0): read as "7", or refused when not whole
-    as_text, id_notes, id_problems = float_ids(raw)
+    as_text, id_notes, id_problems = float_ids(
+        {name: df for name, (df, _) in raw.items()},
+        csv_tables={name for name, (_, file) in raw.items() if file.suffix == ".csv"})
     problems += id_problems
     refused = {(p.component, p.field) for p in id_problems}
     for name, (df, file) in raw.items():
@@ -589,7 +499,7 @@ def read_folder(path: str | Path) -> Network:
                   "or read differently (a folder written by a newer feederopt?)"]
     if id_notes or unread or merged_notes:  # about these files: not written to a folder
         meta["warnings"] = [*meta.get("warnings", []), *unread, *id_notes, *merged_notes]
-        meta[_READ_NOTES] = [*unread, *id_notes, *merged_notes]
+        meta[READ_NOTES_KEY] = [*unread, *id_notes, *merged_notes]
     net = Network.from_tables(
         buses=tables["buses"],
         branches=tables["branches"],
@@ -668,8 +578,8 @@ def write_folder(
         (path / f"{name}.{'csv' if fmt == 'parquet' else 'parquet'}").unlink(missing_ok=True)
     # not where the network was read from: the folder is a source of its own; the notes on
     # how the files read were stored are not the new folder's (it stores the ids as text)
-    meta = {k: v for k, v in network.meta.items() if k not in ("path", "source", _READ_NOTES)}
-    read_notes = network.meta.get(_READ_NOTES) or []
+    meta = {k: v for k, v in network.meta.items() if k not in ("path", "source", READ_NOTES_KEY)}
+    read_notes = network.meta.get(READ_NOTES_KEY) or []
     if read_notes and "warnings" in meta:
         meta["warnings"] = [w for w in meta["warnings"] if w not in read_notes]
     info = {

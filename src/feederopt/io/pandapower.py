@@ -899,6 +899,7 @@ def from_pandapower(
                 "id": f"xward:{idx}", "bus": f"xward:{idx}", "p_mw": 0.0, "q_mvar": 0.0,
                 "p_min_mw": 0.0, "p_max_mw": 0.0, "q_min_mvar": -math.inf,
                 "q_max_mvar": math.inf, "v_set_pu": _f(xw["vm_pu"], 1.0),
+                "committable": False, "fixed_cost_per_h": 0.0,
                 "in_service": bool(xw["in_service"]), "pp_element": "xward",
                 "pp_index": int(idx)})
     for row in injections:
@@ -951,6 +952,7 @@ def from_pandapower(
                 "max_steps": max_step,
                 "step": step,
                 "controllable": _flag(sh.get("controllable", False)),
+                "open_branch_end": False,
                 "in_service": bool(sh["in_service"]),
                 "pp_element": "shunt",
                 "pp_index": int(idx),
@@ -969,6 +971,8 @@ def from_pandapower(
                     "p_mw_per_step": _f(wd["pz_mw"], 0.0),
                     "max_steps": 1,
                     "step": 1,
+                    "controllable": False,
+                    "open_branch_end": False,
                     "in_service": bool(wd["in_service"]),
                     "pp_element": ward,
                     "pp_index": int(idx),
@@ -1216,8 +1220,8 @@ def _line_charged_from_one_end(idx: int, ln: Any, live: set[int], known: set[int
         _f(ln.get("g_us_per_km", 0.0), 0.0) * length * par,
         2 * math.pi * f_hz * _f(ln["c_nf_per_km"], 0.0) * 1e-3 * length * par, vn[end])
     return {"id": f"line:{idx}", "bus": str(end), "q_mvar_per_step": q_mvar,
-            "p_mw_per_step": p_mw, "max_steps": 1, "step": 1, "open_branch_end": True,
-            "in_service": True, "pp_element": "line", "pp_index": idx}
+            "p_mw_per_step": p_mw, "max_steps": 1, "step": 1, "controllable": False,
+            "open_branch_end": True, "in_service": True, "pp_element": "line", "pp_index": idx}
 
 
 def _cut_off_row(element: str, idx: int, a: Any, b: Any, live: set[int], known: set[int],

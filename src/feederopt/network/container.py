@@ -10,6 +10,7 @@ import numpy as np
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.network.float_ids import float_ids
 from feederopt.network.limits import held_by_generator, held_set_points
 from feederopt.network.schemas import (
     RENAMED_COLUMNS,
@@ -17,13 +18,17 @@ from feederopt.network.schemas import (
     cast_failures,
     complete_table,
     empty_table,
-    fill_defaults,
     polars_schema,
 )
 
 #: ``Network.meta`` key of :attr:`Network.loading_limit_percent` (set by
 #: :meth:`Network.with_limits`; absent: the data's ratings, 100 %).
 LOADING_LIMIT_KEY = "loading_limit_percent"
+#: ``Network.meta`` key of the notes on how the tables were given (float ids read as whole
+#: numbers, a column read under its name with its unit, a folder's files not read), also in
+#: ``meta["warnings"]``; not about the network itself, so a folder written from it
+#: (:func:`feederopt.io.folder.write_folder`, which stores the ids as text) leaves them out.
+READ_NOTES_KEY = "read_notes"
 
 
 @dataclass
@@ -83,21 +88,10 @@ class Network:
             "generators": generators,
             "shunts": shunts,
         }
-        tables: dict[str, pl.DataFrame] = {}
-        meta = dict(meta or {})
-        problems: list[Problem] = []
-        for key, model in TABLES.items():
-            df = _polars_table(key, given[key])
-            for old, new in RENAMED_COLUMNS.get(key, {}).items():
-                if df is not None and old in df.columns and new not in df.columns:
-                    df = df.rename({old: new})
-                    meta["warnings"] = [*meta.get("warnings", []),
-                                        f"{key}.{old} read as {new} (the name with its unit)"]
-            if df is not None:
-                problems += _cast_problems(key, model, df)
-            tables[key] = empty_table(model) if df is None else complete_table(model, df)
+        tables, problems, notes = typed_tables(given)
         if problems:
             raise InputError(problems)
+        meta = with_read_notes(dict(meta or {}), notes)
         return cls(buses=tables["buses"], branches=tables["branches"], loads=tables["loads"],
                    generators=tables["generators"], shunts=tables["shunts"], name=name,
                    integer_ids=integer_ids, meta=meta, origin=origin)
@@ -107,18 +101,22 @@ class Network:
 
     def replace(self, **changes: Any) -> Network:
         """A copy with some fields changed. A table given goes through what
-        :meth:`from_tables` does to one (a pandas frame converted, every column cast to its
-        schema's type, a value that does not cast a typed :class:`InputError` naming the
-        table, column and rows): a string ``p_mw`` otherwise reached validation as text and
-        failed inside Polars (``is_nan not supported for dtype str``; user test ut_api2). A
-        table already of its schema's types is kept as the same object."""
-        problems: list[Problem] = []
-        for key, model in TABLES.items():
-            if key in changes:
-                changes[key], found = _typed_table(key, model, changes[key])
-                problems += found
-        if problems:
-            raise InputError(problems)
+        :meth:`from_tables` does to one (:func:`typed_tables`: a pandas frame converted,
+        whole-number float ids read as text, optional columns completed with their defaults,
+        every column cast to its schema's type, a value that does not cast a typed
+        :class:`InputError` naming the table, column and rows), and its notes join the copy's
+        ``meta["warnings"]``. A string ``p_mw`` otherwise reached validation as text and failed
+        inside Polars (``is_nan not supported for dtype str``; user test ut_api2); a typed
+        table of the required columns only lacked ``in_service`` in the per-unit model (user
+        test ut36_api #1). A table that is complete already is kept as the same object."""
+        given = {key: changes[key] for key in TABLES if key in changes}
+        if given:
+            typed, problems, notes = typed_tables(given, self.tables())
+            if problems:
+                raise InputError(problems)
+            changes.update(typed)
+            if notes:
+                changes["meta"] = with_read_notes(dict(changes.get("meta", self.meta)), notes)
         return replace(self, **changes)
 
     def validate(self) -> list[Problem]:
@@ -132,12 +130,16 @@ class Network:
         or return ``self``."""
         if self.is_checked:
             return self
-        typing = [p for key, model in TABLES.items()
-                  for p in _typed_table(key, model, getattr(self, key))[1]]
-        if typing:  # a table assigned untyped (net.loads = ...): said as replace says it
+        # a table assigned since (net.loads = ..., untyped, or typed with empty v_set_pu
+        # cells): typed as replace types it, its problems said as replace says them
+        typed, typing, notes = typed_tables(self.tables())
+        if typing:
             raise InputError(typing)
-        for key, model in TABLES.items():  # a typed table assigned with empty v_set_pu cells
-            setattr(self, key, fill_defaults(model, getattr(self, key)))
+        for key, table in typed.items():
+            if table is not getattr(self, key):
+                setattr(self, key, table)
+        if notes:
+            self.meta = with_read_notes(dict(self.meta), notes)
         problems = self.validate()
         if any(p.is_error for p in problems):
             raise InputError(sorted(problems, key=lambda p: p.is_error, reverse=True))
@@ -355,26 +357,66 @@ def _cast_problems(key: str, model: Any, df: pl.DataFrame) -> list[Problem]:
     return out
 
 
-def _typed_table(key: str, model: Any, df: Any) -> tuple[Any, list[Problem]]:
-    """``df`` as :meth:`Network.from_tables` makes a table (converted from pandas, columns
-    renamed to their names with units, completed and cast to the schema's types), and the
-    problems of values that do not cast; ``df`` itself, no problems, when it is a Polars table
-    whose schema columns already have their types (the tables feederopt passes itself)."""
-    schema = polars_schema(model)
-    if isinstance(df, pl.DataFrame) and all(
-            df.schema[c] == t for c, t in schema.items() if c in df.columns):
-        return fill_defaults(model, df), []
-    try:
-        table = _polars_table(key, df)
-    except InputError as e:
-        return df, list(e.problems)
-    if table is None:
-        return empty_table(model), []
-    for old, new in RENAMED_COLUMNS.get(key, {}).items():
-        if old in table.columns and new not in table.columns:
-            table = table.rename({old: new})
-    problems = _cast_problems(key, model, table)
-    return (df if problems else complete_table(model, table)), problems
+def typed_tables(given: Mapping[str, Any], context: Mapping[str, pl.DataFrame] | None = None
+                 ) -> tuple[dict[str, pl.DataFrame], list[Problem], list[str]]:
+    """The tables ``given`` (by name; None: an empty table) as a network holds them, the
+    problems of values that are not of their column's type, and notes on what was read
+    otherwise than given. The one path of a table given in memory (:meth:`Network.from_tables`,
+    :meth:`Network.replace`, a table assigned and then :meth:`Network.check`ed; the readers
+    build theirs by :meth:`Network.from_tables`):
+
+    1. a pandas frame converted to Polars (anything else is a problem naming the table);
+    2. a column under an earlier name (:data:`~feederopt.network.schemas.RENAMED_COLUMNS`)
+       renamed, with a note;
+    3. whole-number float ids read as text (7.0 as ``"7"``) with a note, a float id that is
+       no whole number a problem (:func:`~feederopt.network.float_ids.float_ids`, the folder
+       reader's rule; ``context`` holds the network's other tables, whose bus ids the given
+       ones must keep matching);
+    4. every column cast to its schema's type, a value that does not cast a problem
+       (:func:`_cast_problems`), and the missing optional columns added with their defaults
+       (:func:`~feederopt.network.schemas.complete_table`; a table complete already is
+       returned as the same object).
+    """
+    problems: list[Problem] = []
+    notes: list[str] = []
+    frames: dict[str, pl.DataFrame | None] = {}
+    for key in given:
+        try:
+            df = _polars_table(key, given[key])
+        except InputError as e:
+            problems += e.problems
+            continue
+        for old, new in RENAMED_COLUMNS.get(key, {}).items():
+            if df is not None and old in df.columns and new not in df.columns:
+                df = df.rename({old: new})
+                notes.append(f"{key}.{old} read as {new} (the name with its unit)")
+        frames[key] = df
+    converted, id_notes, id_problems = float_ids({**(context or {}), **frames})
+    notes += id_notes
+    problems += id_problems
+    out: dict[str, pl.DataFrame] = {}
+    for key, df in frames.items():
+        model = TABLES[key]
+        if df is None:
+            out[key] = empty_table(model)
+            continue
+        fixed = [series for (name, _), series in converted.items() if name == key]
+        if fixed:
+            df = df.with_columns(fixed)
+        found = _cast_problems(key, model, df)
+        problems += found
+        out[key] = df if found else complete_table(model, df)
+    return out, problems, notes
+
+
+def with_read_notes(meta: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+    """``meta`` with ``notes`` (:func:`typed_tables`') added to its warnings and to its
+    :data:`READ_NOTES_KEY`, each once."""
+    new = [n for n in notes if n not in meta.get("warnings", [])]
+    if new:
+        meta["warnings"] = [*meta.get("warnings", []), *new]
+        meta[READ_NOTES_KEY] = [*meta.get(READ_NOTES_KEY, []), *new]
+    return meta
 
 
 def _polars_table(key: str, df: Any) -> pl.DataFrame | None:

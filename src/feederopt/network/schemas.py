@@ -245,17 +245,24 @@ RENAMED_COLUMNS: dict[str, dict[str, str]] = {"branches": {"switch_cost": "switc
 #: by every reader): the model read an empty source ``v_set_pu`` as 1.0 while the AC check's
 #: pandapower net got NaN and failed (user test ut_edge #2).
 #: The voltage band's empty cells likewise: the model took 0.9/1.1, the export NaN limits.
+#: A default is otherwise what a column left out means: an empty cell of a Boolean column
+#: (``switchable``, ``in_service``) is refused, as one of a required column is
+#: (:func:`feederopt.network.validate.null_is_refused`), never read as false.
 NULL_IS_DEFAULT: dict[type[pt.Model], tuple[str, ...]] = {
     Bus: ("v_set_pu", "v_min_pu", "v_max_pu")}
 
 
 def complete_table(model: type[pt.Model], df: pl.DataFrame) -> pl.DataFrame:
     """Add missing optional columns with their defaults and cast every column to its dtype;
-    fill the empty cells of :data:`NULL_IS_DEFAULT`'s columns with their defaults.
+    fill the empty cells of :data:`NULL_IS_DEFAULT`'s columns with their defaults. ``df``
+    itself when it is complete already (:func:`is_complete`), so that a network's tables keep
+    their identity (:meth:`Network.replace` of an unchanged table, :meth:`Network.check`).
 
     Columns that the schema does not know are kept at the end, untouched. A missing required
     column is left missing; :func:`feederopt.network.validate.validate` reports it.
     """
+    if is_complete(model, df):
+        return df
     schema = polars_schema(model)
     defaults = model.defaults
     exprs: list[pl.Expr | pl.Series] = []
@@ -277,14 +284,18 @@ def complete_table(model: type[pt.Model], df: pl.DataFrame) -> pl.DataFrame:
     return df.select([*exprs, *[pl.col(c) for c in extra]])
 
 
-def fill_defaults(model: type[pt.Model], df: pl.DataFrame) -> pl.DataFrame:
-    """``df`` with the empty cells of :data:`NULL_IS_DEFAULT`'s columns filled (``df`` itself
-    when there are none): a typed table that :meth:`Network.replace` keeps as it is."""
-    cols = [c for c in NULL_IS_DEFAULT.get(model, ()) if c in df.columns
-            and df[c].null_count()]
-    if not cols:
-        return df
-    return df.with_columns(pl.col(c).fill_null(model.defaults[c]) for c in cols)
+def is_complete(model: type[pt.Model], df: pl.DataFrame) -> bool:
+    """Is ``df`` what :func:`complete_table` makes of it: the schema's columns first, in its
+    order and of its dtypes, the unknown ones after them, no empty cell in a column of
+    :data:`NULL_IS_DEFAULT`? (A missing required column is left missing there too.)"""
+    schema = polars_schema(model)
+    defaults = model.defaults
+    wanted = [n for n in schema if n in df.columns or n in defaults or _is_optional(model, n)]
+    return (df.columns[:len(wanted)] == wanted
+            and all(df.schema[n] == schema[n] for n in wanted)
+            and not any(c in schema for c in df.columns[len(wanted):])
+            and not any(df[c].null_count() for c in NULL_IS_DEFAULT.get(model, ())
+                        if c in df.columns))
 
 
 #: The texts a Boolean column takes from a string one (case-insensitive), as the CSV reader
