@@ -142,7 +142,10 @@ def print_result(result: Any) -> None:
         acs.add_row("relaxation exact", "- (not compared: the least-violating point)"
                     if slack_point else str(ac.exact))
         if ac.within_limits is not None:
-            acs.add_row("within limits (AC)", str(ac.within_limits))
+            from feederopt import within_limits_text
+
+            acs.add_row("within limits (AC)", within_limits_text(ac.within_limits,
+                                                                  ac.broken_within_tolerance))
         out.print(acs)
         for w in ac.warnings:
             out.print("[yellow]warning:[/] ", end="")
