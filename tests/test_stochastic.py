@@ -129,6 +129,11 @@ def test_penalty_trades_slack_and_reports_worst_scenario() -> None:
     # optimal and within_limits true), the run exits 3
     assert res.status is Status.INFEASIBLE and not res.within_limits
     assert res.to_dict()["infeasible_scenario"] == "heavy"
+    # a proof states +inf and what proved it (ut36_core #2: a finite or -inf bound, no reason)
+    assert res.lower_bound == math.inf and res.to_dict()["lower_bound"] == "inf"
+    assert "scenario heavy" in res.to_dict()["infeasible_reason"]
+    # the penalised objective's bound stays, the one its gap is to
+    assert res.to_dict()["penalised_lower_bound_kw"] <= res.objective + 1e-6
     rows = {r["scenario"]: r for r in res.to_dict()["scenarios"]}
     assert rows["normal"]["feasible"] and not rows["heavy"]["feasible"]
     assert rows["heavy"]["violation_pu"] > 1e-4 and rows["heavy"]["violations"]

@@ -558,11 +558,14 @@ class RobustCuttingPlane(MasterLoop):
                                     worst_case_violation_pu=worst_violation,
                                     topologies_evaluated=len(self.evaluated),
                                     search_iterations=self.search_iterations)
+            # A proof states +inf, the optimum of an infeasible problem, and says what proved
+            # it (ut36_core #2: -inf and no infeasible_reason); a run that stopped, -inf.
             return RawSolution(status, self.method, None if y is None else y.copy(), math.nan,
-                               -math.inf, math.inf, self.iteration, self.elapsed,
-                               log=list(self.log), timings=dict(self.timings), solver=solver,
-                               outcome=outcome, within_limits=False,
-                               diagnosis=vertex_diagnosis(results))
+                               math.inf if proven else -math.inf, math.inf, self.iteration,
+                               self.elapsed, log=list(self.log), timings=dict(self.timings),
+                               solver=solver, outcome=outcome, within_limits=False,
+                               diagnosis=vertex_diagnosis(results),
+                               extra={"infeasible_reason": ROBUST_INFEASIBLE} if proven else {})
         self.record_if_moved("final bounds")  # the log ends on the result's bounds
         if self.oracle == "dual":
             vertices = self.incumbent_vertices
@@ -582,6 +585,13 @@ class RobustCuttingPlane(MasterLoop):
             iterations=self.iteration, solve_time_s=self.elapsed, point={}, log=list(self.log),
             timings=dict(self.timings), solver=solver, outcome=outcome,
         )
+
+
+#: What a proof that no topology is robustly feasible rests on (JSON ``infeasible_reason``).
+ROBUST_INFEASIBLE = (
+    "no radial topology meets the limits at every extreme point of the uncertainty set "
+    "(proven: the cutting plane's master, whose cuts exclude only topologies that need slack "
+    "at some extreme point, has no radial topology left)")
 
 
 def _key(y: np.ndarray) -> bytes:

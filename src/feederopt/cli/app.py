@@ -527,7 +527,11 @@ def describe_violation(d: dict[str, Any]) -> str:
         text += f": {d['value']:.4g} {d['unit']} on a limit of {d['rating']:.4g} {d['unit']} " \
             f"({d['loading_percent']:.1f} % of the limit)"
     elif d.get("rating") is not None:
-        text += f": {d['value']:.4f} {d['unit']} against {d['rating']:.4f} {d['unit']}"
+        from feederopt import distinct_places
+
+        places = distinct_places(d["value"], d["rating"])
+        text += f": {d['value']:.{places}f} {d['unit']} against {d['rating']:.{places}f} " \
+            f"{d['unit']}"
     return text
 
 

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from feederopt import InputError, Problem, ProblemKind, check_schema_version
 from feederopt.cli.app import (
-    EXIT_LIMITS_BROKEN,
+    EXIT_INFEASIBLE,
     FILE,
     FORCE_OPT,
     IDS,
@@ -36,6 +36,7 @@ from feederopt.cli.app import (
     stderr,
     stdout,
     summary_table,
+    verdict_exit_code,
 )
 
 
@@ -204,8 +205,15 @@ def print_uncertain(result: Any) -> None:
                          f"largest loading {loading_cell(worst_ac)}"
                          + (f" ({limit})" if (limit := loading_limit(result)) else "")
                          + ", "
-                         + ("within the limits" if not worst_ac.violations else
-                            f"{len(worst_ac.violations)} limit(s) broken")), markup=False)
+                         + (f"{len(worst_ac.violations)} limit(s) broken"
+                            if worst_ac.violations else
+                            # the model needs slack there (named below): the AC power flow
+                            # breaks those limits by less than the AC check's tolerance, not
+                            # "within the limits" (ut36_core #2)
+                            "no limit broken beyond the AC check's tolerance (the model "
+                            "needs slack there, below)" if (f"extreme point {summary.worst_vertex}"
+                                                in dict(summary.with_slack)) else
+                            "within the limits")), markup=False)
     if summary is not None:
         note = summary.inexact_note if isinstance(summary, StochasticSummary) else None
         if note is not None:
@@ -258,16 +266,22 @@ def print_uncertain_verdict(result: Any) -> None:
                       f"{amount}", style="yellow", markup=False)
     if result.within_limits or not result.has_topology:
         return
+    # the exit code the command returns: 3 for a proof of infeasibility, else 4 (ut36_core #2:
+    # "Exit code 4." was printed whatever the status, beside exit code 3)
+    code = verdict_exit_code(result.status.value, str(result.method),
+                             within_limits=False, has_topology=result.has_topology)
     slack = summary.with_slack if summary is not None else []
     if not result.diagnosis and slack:
         # Slack without named limits: never "no slack" beside a table that shows it (ut35:
         # the diagnosis was empty while scenario A needed 1.74e-3 p.u. of slack).
         shown = ", ".join(f"{name} ({pu:.3g} p.u.)" for name, pu in slack[:10]) + (
             " ..." if len(slack) > 10 else "")
-        out.print(f"The topology breaks the limits: the SOCP model needed slack in "
+        proof = (f"No radial configuration meets the limits in every {what} (proven). "
+                 if code == EXIT_INFEASIBLE else "")
+        out.print(f"{proof}The topology breaks the limits: the SOCP model needed slack in "
                   f"{len(slack)} {what}(s), {shown} (its violations per {what} are in the "
                   f"JSON's {'scenarios' if what == 'scenario' else 'robust'}). Exit code "
-                  f"{EXIT_LIMITS_BROKEN}.", style="red", markup=False)
+                  f"{code}.", style="red", markup=False)
         return
     if not result.diagnosis:
         # The model needed no slack in any scenario; the AC power flows (above, and the
@@ -281,10 +295,10 @@ def print_uncertain_verdict(result: Any) -> None:
                       f"needed no slack in any {what}, but in {shown} only through its inexact "
                       "relaxation (losses no power flow has): it did not hold the limits there; "
                       f"the AC power flow is the true operating point. Exit code "
-                      f"{EXIT_LIMITS_BROKEN}.", style="red", markup=False)
+                      f"{code}.", style="red", markup=False)
             return
         out.print(f"The topology breaks the limits in the AC power flow (the SOCP model held "
-                  f"them in every {what}, no slack). Exit code {EXIT_LIMITS_BROKEN}.",
+                  f"them in every {what}, no slack). Exit code {code}.",
                   style="red", markup=False)
         return
     status = result.status.value
@@ -740,8 +754,6 @@ def result_verdict(data: dict[str, Any]) -> dict[str, Any]:
     AC power flows break a limit (None without scenarios) and the exit code that ``solve``
     gave it (:func:`feederopt.cli.app.verdict_exit_code`). A result written before these
     fields existed counts as within the limits."""
-    from feederopt.cli.app import verdict_exit_code
-
     within = data.get("within_limits")
     within = True if within is None else bool(within)
     has_topology = data.get("has_topology")

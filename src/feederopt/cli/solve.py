@@ -79,7 +79,10 @@ def print_result(result: Any) -> None:
         table.add_row("AC repair (pandapower)", str(repair["note"]))
     table.add_row("lower bound" + (" (model's)" if _polish_kept(result) else ""),
                   bound_fmt(result.lower_bound, ".4f", " kW-eq"))
-    table.add_row("gap" + (" (to the model's bound)" if _polish_kept(result) else ""),
+    penalised = result.extra.get("penalised_lower_bound_kw")  # a proof beside a penalised run
+    table.add_row("gap" + (" (to the model's bound)" if _polish_kept(result) else
+                           f" (to the penalised objective's bound {penalised:.4f} kW-eq)"
+                           if _finite(penalised) else ""),
                   fmt(result.gap * 100 if result.gap is not None else None, ".4f", " %"))
     table.add_row("iterations", str(result.iterations))
     fixed = result.extra.get("note")
@@ -142,7 +145,10 @@ def print_result(result: Any) -> None:
         acs.add_row("relaxation exact", "- (not compared: the least-violating point)"
                     if slack_point else str(ac.exact))
         if ac.within_limits is not None:
-            acs.add_row("within limits (AC)", str(ac.within_limits))
+            from feederopt import within_limits_text
+
+            acs.add_row("within limits (AC)", within_limits_text(ac.within_limits,
+                                                                  ac.broken_within_tolerance))
         out.print(acs)
         for w in ac.warnings:
             out.print("[yellow]warning:[/] ", end="")

@@ -75,6 +75,7 @@ from feederopt.results.result import (
     branch_label,
     largest_loading_text,
     switching_text,
+    within_limits_text,
 )
 from feederopt.solvers.status import LOSS_PHASE, VIOLATION_PHASE
 from feederopt.validation.ac_polish import polish_text
@@ -636,10 +637,13 @@ def ac_section(r: Mapping[str, Any]) -> str:
                        if element is not None else "- (no rated branch)") + "</td></tr>")
     if ac.get("within_limits") is not None:
         tol = ac.get("limit_tolerance") or {}
+        tolerated = ac.get("broken_within_tolerance") or []
+        verdict = (escape(within_limits_text(ac["within_limits"], tolerated, tol)) if tolerated
+                   else f"{cell(ac['within_limits'])} (tolerance "
+                   f"{escape(str(tol.get('voltage_pu', '-')))} p.u., "
+                   f"{escape(str(tol.get('rating_percent', '-')))} % of a rating)")
         rows.append(f'<tr><th scope="row">{escape("within the limits (AC, true)")}</th><td>'
-                    f"{cell(ac['within_limits'])} (tolerance "
-                    f"{escape(str(tol.get('voltage_pu', '-')))} p.u., "
-                    f"{escape(str(tol.get('rating_percent', '-')))} % of a rating)</td></tr>")
+                    f"{verdict}</td></tr>")
     warnings = "".join(f'<p class="warn">warning: {escape(str(w))}</p>'
                        for w in ac.get("warnings") or [])
     broken = ac.get("limit_violations") or []

@@ -23,7 +23,7 @@ from feederopt.algorithms.slaves import SlaveResult
 from feederopt.network.container import Network
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.results.mapping import _diagnosis_entry, slave_summary
-from feederopt.results.result import Result
+from feederopt.results.result import Result, proven_lower_bound
 from feederopt.results.uncertain import (
     RobustSummary,
     SlaveOutcome,
@@ -35,6 +35,13 @@ from feederopt.solvers.status import Status
 #: What the headline figures of an uncertain result are.
 NOMINAL_NOTE = ("the headline losses, voltages, AC check, tables and plots are the chosen "
                 "topology's at the nominal load (the network's own loads), not a scenario's")
+
+#: What a proof that no topology supplies a scenario rests on (JSON ``infeasible_reason``;
+#: :func:`feederopt.algorithms.stochastic.scenario_infeasible` proves it).
+SCENARIO_INFEASIBLE = (
+    "no radial topology supplies scenario {scenario} within the limits (proven: an MILP over "
+    "radiality and DistFlow without slack at its loads, its cones outer-approximated, a "
+    "relaxation, is infeasible)")
 
 #: At most this many scenarios get an AC power flow (one runpp each).
 MAX_AC_SCENARIOS = 200
@@ -84,11 +91,22 @@ def apply_verdict(result: Result, raw: RawSolution, shown: RawSolution,
         s = int(getattr(d, "scenario", -1))
         if 0 <= s < len(labels):
             entry["scenario"] = labels[s]
+    # The nominal view's status may be another (a feasible nominal point): the bound is
+    # stated for the verdict's, +inf after a proof of infeasibility (ut36_core #2: a proven
+    # robust infeasibility said -inf).
+    result.lower_bound = proven_lower_bound(raw.status, raw.method, raw.lower_bound)
+    if result.lower_bound == math.inf and math.isfinite(raw.lower_bound):
+        # the penalised objective's own bound, which its gap is to (scenarios: the penalised
+        # problem was solved; the proof is about the limits without slack)
+        result.extra["penalised_lower_bound_kw"] = float(raw.lower_bound)
     result.extra.update({k: v for k, v in raw.extra.items()
-                         if k in ("scenarios_with_slack", "infeasible_scenario")})
+                         if k in ("scenarios_with_slack", "infeasible_scenario",
+                                  "infeasible_reason")})
     if "infeasible_scenario" in result.extra:
         s = int(result.extra["infeasible_scenario"])
         result.extra["infeasible_scenario"] = labels[s] if 0 <= s < len(labels) else s
+        result.extra.setdefault("infeasible_reason", SCENARIO_INFEASIBLE.format(
+            scenario=result.extra["infeasible_scenario"]))
     result.extra["headline_load"] = "nominal"
     result.extra["nominal_within_limits"] = bool(nominal_feasible)
     return result

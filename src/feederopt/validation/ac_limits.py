@@ -11,7 +11,7 @@ with_limits`), none for a branch without a rating or a run with ``--no-thermal-l
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -25,9 +25,15 @@ from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 #: rating [%].
 AC_LIMIT_TOLERANCE = {"voltage_pu": 1e-4, "rating_percent": 0.1}
 
+#: No tolerance: the limits themselves (:func:`ac_limit_violations`), for the limits that an
+#: AC operating point passes within :data:`AC_LIMIT_TOLERANCE` where the model found that the
+#: topology breaks them (the AC check's ``broken_within_tolerance``).
+STRICT = {"voltage_pu": 0.0, "rating_percent": 0.0}
+
 
 def ac_limit_violations(pu: PerUnitNetwork, ac: Any,
-                        bus_out: Callable[[str], Any] | None = None) -> list[dict[str, Any]]:
+                        bus_out: Callable[[str], Any] | None = None, *,
+                        tolerance: Mapping[str, float] | None = None) -> list[dict[str, Any]]:
     """The limits of the model ``pu`` that the AC operating point ``ac`` (an
     :class:`~feederopt.validation.ac.AcResult` over ``pu``'s buses and in-service branches)
     breaks beyond :data:`AC_LIMIT_TOLERANCE`, worst first (by the amount as a share of the
@@ -50,14 +56,17 @@ def ac_limit_violations(pu: PerUnitNetwork, ac: Any,
       power at the from end ``|P + jQ|`` exceeds ``s_max`` likewise.
 
     These are the limits the model held (after ``--v-min``/``--v-max``/``--max-loading``);
-    a branch without a rating, or a run with ``--no-thermal-limits``, has none."""
+    a branch without a rating, or a run with ``--no-thermal-limits``, has none.
+    ``tolerance`` replaces :data:`AC_LIMIT_TOLERANCE` (its two keys; zeros: the limits
+    themselves, :data:`STRICT`)."""
     if len(ac.vm_pu) != pu.n_bus or len(ac.closed) != pu.n_branch:
         raise ValueError(f"the AC power flow ({len(ac.vm_pu)} buses, {len(ac.closed)} "
                          f"branches) is not over the model's ({pu.n_bus} buses, "
                          f"{pu.n_branch} branches)")
     out_id: Callable[[str], Any] = bus_out or (lambda b: b)
-    tol_v = AC_LIMIT_TOLERANCE["voltage_pu"]
-    tol_r = AC_LIMIT_TOLERANCE["rating_percent"] / 100.0
+    tols = AC_LIMIT_TOLERANCE if tolerance is None else tolerance
+    tol_v = tols["voltage_pu"]
+    tol_r = tols["rating_percent"] / 100.0
     found: list[tuple[float, dict[str, Any]]] = []
     vm = np.asarray(ac.vm_pu, dtype=float)
     # A bus held at its set-point keeps it whatever the band (user test ut34_fuzz: a second
