@@ -267,6 +267,36 @@ def _f(value: Any, default: float) -> float:
     return default if math.isnan(v) else v
 
 
+def _shedding_columns(ld: Any, load_id: str, bad: dict[str, list[str]]) -> dict[str, Any]:
+    """A pandapower load's ``sheddable`` and ``priority`` (columns a user adds to
+    ``net.load`` for ``restore`` and ``plan``, as in a table folder's loads): a cell that is
+    empty (NaN, as pandapower leaves it on rows created later) keeps the default (sheddable,
+    priority 1); a value that is no bool (``sheddable``) or no number (``priority``) is
+    recorded in ``bad`` for a typed problem. Before (user test ut36_resil #1) both columns
+    were ignored without a word: a load marked ``sheddable = False`` was shed."""
+    out: dict[str, Any] = {}
+    if "sheddable" in ld.index:
+        v = ld["sheddable"]
+        number = isinstance(v, int | float | np.integer | np.floating)
+        if isinstance(v, bool | np.bool_) or (number and v in (0, 1)):
+            out["sheddable"] = bool(v)
+        elif v is None or (isinstance(v, float) and math.isnan(v)):
+            out["sheddable"] = True
+        else:
+            bad.setdefault("sheddable", []).append(load_id)
+    if "priority" in ld.index:
+        v = ld["priority"]
+        if isinstance(v, int | float | np.integer | np.floating) and not isinstance(
+                v, bool | np.bool_):
+            # the resilience problem checks finite, >= 0
+            out["priority"] = 1.0 if math.isnan(float(v)) else float(v)
+        elif v is None:
+            out["priority"] = 1.0
+        else:
+            bad.setdefault("priority", []).append(load_id)
+    return out
+
+
 def _nz(value: float) -> float:
     """``value``, NaN where it is 0: a divisor that the reader reports as a problem gives NaN
     derived values instead of a ZeroDivisionError."""
@@ -715,6 +745,7 @@ def from_pandapower(
     zip_loads: dict[str, list[str]] = {}  # the ZIP columns given -> the loads that give them
     negative_loads: dict[str, list[str]] = {}
     load_flex: list[Problem] = []
+    bad_shed: dict[str, list[str]] = {}  # column -> loads whose value is no bool / number
     for idx, ld in net.load.iterrows():
         if not ok(ld["bus"]):
             continue
@@ -735,6 +766,7 @@ def from_pandapower(
                 "p_mw": _f(ld["p_mw"], math.nan) * scale,
                 "q_mvar": _f(ld["q_mvar"], math.nan) * scale,
                 **_flexible_load(net, int(idx), ld, _f(ld["p_mw"], math.nan) * scale),
+                **_shedding_columns(ld, f"load:{idx}", bad_shed),
                 "in_service": bool(ld["in_service"]),
                 "pp_element": "load",
                 "pp_index": int(idx),
@@ -746,6 +778,14 @@ def from_pandapower(
             for col in ("flex_share", "flex_price_per_mwh"):
                 superseded.setdefault(("loads", col), set()).add(f"load:{idx}")
     problems.extend(_merged(load_flex))
+    for column, ids in bad_shed.items():
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "loads", f"net.load.{column} is not "
+            + ("true or false" if column == "sheddable" else "a number"), tuple(ids), column,
+            "write True or False (pandas bool), or leave the cell empty (NaN) for the default "
+            "True" if column == "sheddable" else
+            "write a finite number >= 0 (the weight of the load's shed power), or NaN for 1"))
+        superseded.setdefault(("loads", column), set()).update(ids)
     # Storage and ward powers are signed in pandapower's load convention: a storage
     # discharging (p_mw < 0, as in SimBench's future scenarios) or a ward that exports is a
     # fixed injection, so it becomes a fixed generator row (p = -p_mw).
