@@ -81,3 +81,28 @@ def test_a_scenario_slave_failure_stops_the_robust_run(monkeypatch: pytest.Monke
     assert "the conic solver failed: forced failure" in res.extra["stop_reason"]
     if math.isfinite(res.objective):
         assert res.lower_bound <= res.objective
+
+
+def test_a_failure_before_any_topology_gives_no_time_limit_advice(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every slave solve fails (Clarabel on pandapower's example_multivoltage, user test
+    ut36_real #1): no topology, exit code 1, and the console said "A longer --time-limit may
+    find one" although the time limit played no part. It names the solver failure instead."""
+    real = slaves.TopologyEvaluator._solve
+
+    def solve(self, model):  # type: ignore[no-untyped-def]
+        return replace(real(self, model), status="solver_error", objective=math.nan)
+
+    monkeypatch.setattr(slaves.TopologyEvaluator, "_solve", solve)
+    try:
+        result = runner.invoke(app, ["solve", "case33bw", "--no-ac-check"],
+                               env={"COLUMNS": "400"})
+    finally:
+        interrupt.clear()
+    assert result.exit_code == 1, result.output
+    text = " ".join(result.output.split())
+    assert "Traceback" not in result.output
+    assert "No topology was found" in text
+    assert "--time-limit" not in text
+    assert "The conic solver failed numerically" in text and "more time would not help" in text
+    assert "stopped: the conic solver failed: the phase-1 slave failed (solver_error)" in text

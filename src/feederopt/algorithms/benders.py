@@ -207,7 +207,7 @@ class Benders(MasterLoop):
             # bound (every cut so far is valid) and the gap are reported as at a stop request,
             # with the reason (ut_ppgrid #3: a 1942-bus SimBench grid ended after 167 s with
             # "error: the phase-1 slave failed ..." and nothing written).
-            interrupt.stop_for(f"the conic solver failed: {exc}")
+            interrupt.stop_for(f"{interrupt.CONIC_FAILURE}: {exc}")
             self._adopt_known()
             return self._solution(stopped_status(), False)
         if result is not None:

@@ -246,7 +246,7 @@ class MasterLoop(AlgorithmBase, ABC):
         except SlaveFailure as exc:
             # no valid cut from that round: stop as a dead worker does (user test ut_ppgrid
             # #3), the incumbent, bound and gap of the rounds before it reported, with why
-            raise interrupt.stop_for(f"the conic solver failed: {exc}") from exc
+            raise interrupt.stop_for(f"{interrupt.CONIC_FAILURE}: {exc}") from exc
         self.timings["slave_wall_s"] = self.timings.get("slave_wall_s", 0.0) + self.elapsed - t0
         self.timings["slave_s"] += sum(r.solve_time_s for r in results)
         self.n_slave_solves += len(results)

@@ -19,7 +19,7 @@ import numpy as np
 
 from feederopt.algorithms.base import Deadline, OutOfTime
 from feederopt.errors import SolverError
-from feederopt.formulations.distflow import slack_objective
+from feederopt.formulations.distflow import fixed_topology_form, slack_objective
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.problems.reconfiguration import (
     FEASIBILITY_TOL,
@@ -93,8 +93,12 @@ class TopologyEvaluator:
         self.problem = problem
         self.solver = solver
         dpp = dpp_pays(problem)
-        self.phase2 = CvxpyModel(problem.physics_block(), integer=False, fixed=["y"], dpp=dpp)
-        feas = problem.physics_block(slack=True)
+        # y is fixed: the bounds that the big-M rows state leave the solver's b (see
+        # fixed_topology_form: 6e9 there made Clarabel fail on example_multivoltage)
+        pu = problem.pu
+        self.phase2 = CvxpyModel(fixed_topology_form(problem.physics_block(), pu),
+                                 integer=False, fixed=["y"], dpp=dpp)
+        feas = fixed_topology_form(problem.physics_block(slack=True), pu)
         self.phase1 = CvxpyModel(feas, integer=False, fixed=["y"], objective=slack_objective(feas),
                                  dpp=dpp)
         self.build_time_s = self.phase2.build_time_s + self.phase1.build_time_s
@@ -223,7 +227,7 @@ class PenalizedEvaluator:
         self.problem = problem
         self.penalty = float(penalty)
         self.solver = solver
-        block = problem.physics_block(slack=True)
+        block = fixed_topology_form(problem.physics_block(slack=True), problem.pu)
         objective: dict[str, np.ndarray] = dict(problem.operating_cost())
         for name, g in block.groups.items():
             if name.startswith("slack_"):

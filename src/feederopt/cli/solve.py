@@ -183,7 +183,7 @@ def print_result(result: Any) -> None:
         else:
             out.print(f"[red]No topology was found:[/] the run ended ({result.status.value}) "
                       "without one. There is nothing to operate, and the tables carry no "
-                      f"switch states. {_no_topology_hint(str(result.method))}")
+                      f"switch states. {_no_topology_hint(result)}")
     if result.diagnosis and not uncertain:  # an uncertain result's: print_uncertain
         if result.status.value == "infeasible" and result.dopf is not None:
             out.print("[red]No radial configuration and device setting meets the limits.[/] "
@@ -356,11 +356,23 @@ def limits_text(settings: dict[str, Any]) -> str:
     return (f"V {band(settings['v_min_pu'])} - {band(settings['v_max_pu'])} p.u.; {ratings}")
 
 
-def _no_topology_hint(method: str) -> str:
+def _no_topology_hint(result: Any) -> str:
     """What may find a topology after a run that stopped without one, by the method used:
     the Benders-type methods (``benders``, ``benders-scip``, ``stochastic-benders``,
     ``robust-cutting-plane``) start from the grid's own topology and the start heuristics,
-    the monolithic MISOCP does not."""
+    the monolithic MISOCP does not. A run stopped for a reason (``stop_reason``: the conic
+    solver failed on a topology, a worker died) gets no advice about time: the time limit
+    played no part (user test ut36_real #1 was told "A longer --time-limit may find one"
+    after Clarabel had failed on its first topology)."""
+    method = str(result.method)
+    reason = str(result.extra.get("stop_reason") or "")
+    if reason.startswith(interrupt.CONIC_FAILURE):
+        return ("The conic solver failed numerically (the reason is below), so the run "
+                "stopped: more time would not help. Badly scaled data (very small impedances "
+                "next to large loads or generators without reactive limits) is the usual "
+                "cause; --method misocp solves the same model with another solver.")
+    if reason:
+        return "The run was stopped (the reason is below): more time would not help."
     if "benders" in method or "cutting-plane" in method:
         return (f"A longer --time-limit may find one: {method} has a topology as soon as the "
                 "grid's own topology or a start heuristic's has been evaluated.")

@@ -108,6 +108,12 @@ def clear() -> None:
     _reason["text"] = None
 
 
+#: The start of :func:`reason` when a conic solver failed on a slave's SOCP (no valid cut can
+#: be built from it): the command line tells it from a dead worker and gives no advice about
+#: the time limit, which played no part.
+CONIC_FAILURE = "the conic solver failed"
+
+
 def stop_for(reason: str) -> Interrupted:
     """Stop the solve because its work cannot go on (a worker process died: user test
     ut_growth #1, where one killed pool worker ended the solve with exit code 1 and nothing

@@ -27,6 +27,7 @@ auxiliary column tied to it by a linear equality, so that the cone stays recogni
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from pyscipopt import SCIP_EVENTTYPE, Eventhdlr, Model, quicksum, sqrt
 
 from feederopt.formulations.blocks import Block, Cones, Role, Sense, Terms
 from feederopt.solvers import interrupt
+from feederopt.solvers.native_output import native_noise_dropped
 from feederopt.solvers.status import SolverStatus
 
 ConeForm = Literal["auto", "rotated", "norm", "quadratic"]
@@ -349,7 +351,9 @@ class ScipModel:
         m.setParam("lp/threads", int(max(threads, 1)))
         t0 = time.perf_counter()
         try:
-            m.optimize()
+            # SoPlex's warnings bypass hideOutput (solvers/native_output.py)
+            with contextlib.nullcontext() if verbose else native_noise_dropped():
+                m.optimize()
         except Exception as exc:  # SCIP errors surface as plain exceptions
             self._solved = True
             return ScipSolution("error", math.nan, -math.inf, math.inf,
