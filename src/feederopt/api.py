@@ -48,7 +48,7 @@ from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, TopologyEvalu
 from feederopt.algorithms.stochastic import StochasticBenders, StochasticOptions
 from feederopt.errors import FeederoptWarning, InputError, Problem, ProblemKind
 from feederopt.execution import Executor, make_executor
-from feederopt.execution.forking import check_not_forked
+from feederopt.forking import check_not_forked
 from feederopt.io.digests import input_digests
 from feederopt.io.scenarios import ScenarioSet, load_scenarios
 from feederopt.network.container import Network

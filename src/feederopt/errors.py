@@ -186,7 +186,7 @@ class SolverError(FeederoptError):
 
 class ForkedProcessError(FeederoptError, RuntimeError):
     """feederopt was called in a process forked from one whose Polars thread pool was running
-    (:mod:`feederopt.execution.forking`): Polars would wait forever for threads that the fork
+    (:mod:`feederopt.forking`): Polars would wait forever for threads that the fork
     did not copy, so the call is refused at once; the message says to use the ``spawn`` start
     method."""
 

@@ -10,6 +10,7 @@ import numpy as np
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.forking import check_not_forked
 from feederopt.network.limits import held_by_generator, held_set_points
 from feederopt.network.schemas import (
     RENAMED_COLUMNS,
@@ -76,6 +77,7 @@ class Network:
         meta: dict[str, Any] | None = None,
         origin: Any = None,
     ) -> Network:
+        check_not_forked("feederopt.Network.from_tables")
         given = {
             "buses": buses,
             "branches": branches,
@@ -123,6 +125,7 @@ class Network:
 
     def validate(self) -> list[Problem]:
         """Every problem found; see :func:`feederopt.network.validate.validate`."""
+        check_not_forked("feederopt.Network.validate")
         from feederopt.network.validate import validate
 
         return validate(self)
@@ -130,6 +133,7 @@ class Network:
     def check(self) -> Network:
         """Raise :class:`InputError` with every problem (warnings too) when there is an error,
         or return ``self``."""
+        check_not_forked("feederopt.Network.check")
         if self.is_checked:
             return self
         typing = [p for key, model in TABLES.items()

@@ -40,7 +40,7 @@ import polars as pl
 
 from feederopt._version import check_schema_version, document_kind
 from feederopt.errors import InputError, OutputNotWrittenError, Problem, ProblemKind
-from feederopt.execution.forking import check_not_forked
+from feederopt.forking import check_not_forked
 from feederopt.io.writing import add_to_manifest, check_output, owned_by_feederopt, write_text
 from feederopt.report.output import read_iterations
 from feederopt.report.page import (
