@@ -94,14 +94,21 @@ def ac_verdict(ac: Mapping[str, Any] | None, losses_kw: Any) -> str | None:
     (``within_limits`` false), this says so: ``relaxation not exact (model 347.560 kW, AC 11.340
     kW); the AC power flow breaks 4 limit(s): the model's answer is no operating point within
     the limits`` (user test ut34_fuzz #4: "status: optimal" beside 347.56 kW in the model, 11.34
-    kW in AC, exit 4). None when the AC check confirms the answer, was not run or did not
-    converge, or the answer has no model losses (the least-violating point of a run without a
+    kW in AC, exit 4). An AC check that did not converge (or could not run) verifies nothing,
+    and says so: ``the AC check found no operating point (...): the model's answer is not
+    verified`` (user test ut36_api #2: a generator's set-point 12.66 p.u., the AC power flow
+    NaN, and "optimal" with no verdict). None when the AC check confirms the answer or was not
+    run, or the answer has no model losses (the least-violating point of a run without a
     topology within the limits, whose ``diagnosis`` speaks)."""
-    if not isinstance(ac, Mapping) or not ac.get("converged"):
+    if not isinstance(ac, Mapping):
         return None
     model = _num(losses_kw) if isinstance(losses_kw, int | float) else None
     if model is None:
         return None
+    if not ac.get("converged"):
+        why = str(ac.get("message") or "").strip() or "the power flow did not converge"
+        return (f"the AC check found no operating point ({why}): the model's answer is not "
+                "verified (its losses, voltages and ratings are unchecked)")
     inexact = ac.get("exact") is False
     broken = ac.get("within_limits") is False
     if not inexact and not broken:
@@ -341,7 +348,9 @@ class Result:
       its other end, open, out of service); ``closed``: branch id -> state.
     * ``within_limits``: False when the topology breaks a limit (the least-violating one of
       a grid proven infeasible, or of a run stopped before it found one within the limits),
-      in the model or in the AC check; ``diagnosis`` then names the violated limits.
+      in the model or in the AC check, and when the AC check did not converge (or could not
+      run: nothing verifies the limits; ``ac_verdict`` says so); ``diagnosis`` then names the
+      violated limits.
       ``has_topology``: False when the run ended without any topology (``open_branches``
       empty, the tables' ``closed`` null).
 
