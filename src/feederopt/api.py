@@ -46,7 +46,7 @@ from feederopt.algorithms.robust import RobustCuttingPlane, RobustOptions, uncer
 from feederopt.algorithms.single_tree import SingleTreeBenders, SingleTreeOptions
 from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, TopologyEvaluator
 from feederopt.algorithms.stochastic import StochasticBenders, StochasticOptions
-from feederopt.errors import FeederoptWarning, InputError, Problem, ProblemKind
+from feederopt.errors import FeederoptWarning, InputError, Problem, ProblemKind, warn_user
 from feederopt.execution import Executor, make_executor
 from feederopt.forking import check_not_forked
 from feederopt.io.digests import input_digests
@@ -62,6 +62,7 @@ from feederopt.options import (
     SolveOptions,
     WorstCaseOracle,
     crossed_limit_problems,
+    loading_factor_note,
     option_names,
     passive_limit_problems,
     seed_problem,
@@ -218,6 +219,9 @@ def solve(
     elif keywords or method != Method.BENDERS:
         raise TypeError("give either options= or the method and keywords, not both")
     opts = _checked_options(options, progress)
+    loading_note = loading_factor_note(opts.limits.max_loading_percent)
+    if loading_note:  # 1.2 meant as 120 % (user test ut36_api #3): said before the solve
+        warn_user(loading_note)
     # A Network built in memory is validated here as one read from a file is by `load`
     # (once: a checked network is not checked again while its tables stay the same).
     from feederopt.cases import load as _load
@@ -255,6 +259,11 @@ def solve(
                     for w in result.ac_check.warnings))
     if devices_note:
         result.extra["notes"] = [*result.extra.get("notes", []), devices_note]
+    if loading_note:
+        result.extra["notes"] = [*result.extra.get("notes", []), loading_note]
+        if result.status is Status.INFEASIBLE:  # the likely reason, where the verdict is read
+            reason = result.extra.get("infeasible_reason")
+            result.extra["infeasible_reason"] = (f"{reason}; " if reason else "") + loading_note
     if result.status is Status.INTERRUPTED and interrupt_reason() is not None:
         result.extra["stop_reason"] = interrupt_reason()  # a worker died, not a signal
     switching = switching_record(net, result, held)

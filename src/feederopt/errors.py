@@ -68,6 +68,24 @@ def share_hint(value: float, what: str) -> str:
     return f"{what}, within 0..1: e.g. 0.5 for 50 %"
 
 
+#: Below this, a percentage looks like a factor (1.2 for 120 %): no real limit is a few % of
+#: a rating.
+FACTOR_LOOKING_PERCENT = 10.0
+
+
+def percent_hint(value: float, what: str) -> str | None:
+    """The hint for ``value`` given where a percentage is wanted, the other way round from
+    :func:`share_hint`: a positive value below :data:`FACTOR_LOOKING_PERCENT` looks like a
+    factor, and the hint says so with the percentage meant (``1.2 looks like a factor: it is a
+    percentage of each rating, so 1.2 holds every rating to 1.2 % of itself; write 120 for
+    120 %``); None for any other value. ``what`` says what the field is (``it is a percentage
+    of each rating``)."""
+    if not 0 < value < FACTOR_LOOKING_PERCENT:
+        return None
+    return (f"{value:g} looks like a factor: {what}, so {value:g} holds every rating to "
+            f"{value:g} % of itself; write {value * 100:g} for {value * 100:g} %")
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the input."""
