@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 import os
 import time
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -46,7 +45,7 @@ from feederopt.algorithms.robust import RobustCuttingPlane, RobustOptions, uncer
 from feederopt.algorithms.single_tree import SingleTreeBenders, SingleTreeOptions
 from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, TopologyEvaluator
 from feederopt.algorithms.stochastic import StochasticBenders, StochasticOptions
-from feederopt.errors import FeederoptWarning, InputError, Problem, ProblemKind, warn_user
+from feederopt.errors import InputError, Problem, ProblemKind, warn_user
 from feederopt.execution import Executor, make_executor
 from feederopt.forking import check_not_forked
 from feederopt.io.digests import input_digests
@@ -770,11 +769,11 @@ def _write_switch_states(pp_net: Any, network: Network, closed: dict[str, bool])
     out = write_switch_states(pp_net, network, closed)
     edits = origin_edits(network)
     if edits:
-        warnings.warn(FeederoptWarning(
+        warn_user(
             "the network was edited after it was read from pandapower "
             f"({', '.join(edits[:6])}{' ...' if len(edits) > 6 else ''}): the switch states "
             "are written into a net that lacks these edits, so pp.runpp on it is not the "
-            "result's AC check; make the same edits in the net"), stacklevel=3)
+            "result's AC check; make the same edits in the net")
     return out
 
 

@@ -7,6 +7,7 @@ checks). The CLI prints them and exits with code 2.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import warnings
@@ -221,9 +222,16 @@ class FeederoptWarning(UserWarning):
 def warn_user(message: str) -> None:
     """``message`` as a :class:`FeederoptWarning`, attributed to the first frame outside the
     package (the user's line that called ``feederopt.load`` or ``solve``), so that Python's
-    default filter shows it once per such line, whatever the depth of the calls inside."""
-    package = os.path.dirname(os.path.abspath(__file__))
+    default filter shows it once per such line, whatever the depth of the calls inside. The
+    frames of :mod:`contextlib` are passed over as the package's: a context manager used as a
+    decorator (``solve``'s ``@handle_signals()``) runs the function from contextlib's
+    ``inner``, and the warnings of ``solve`` were attributed to ``contextlib.py:81`` (user
+    test ut36_api #4)."""
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    machinery = os.path.abspath(contextlib.__file__)
     level, frame = 1, sys._getframe(0)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+    while frame is not None and (
+            os.path.abspath(frame.f_code.co_filename).startswith(package)
+            or os.path.abspath(frame.f_code.co_filename) == machinery):
         frame, level = frame.f_back, level + 1  # type: ignore[assignment]
     warnings.warn(FeederoptWarning(message), stacklevel=level)
