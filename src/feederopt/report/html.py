@@ -791,10 +791,13 @@ def render_report(folder: ResultFolder) -> str:
             "The limits that the least-violating configuration needs slack at, in the model.")
             + violations_table(r["diagnosis"])) if _records(r["diagnosis"], "limit")
             else generic_section("diagnosis", title, r["diagnosis"]))
-    if r.get("timings"):  # seconds (keys ending _s) apart from the engine's counts and bounds
-        timings = r["timings"]
+    if r.get("timings") or r.get("engine_stats"):
+        # seconds (keys ending _s) apart from the engine's counts and bounds, which a result
+        # written before engine_stats kept in its timings
+        timings = r.get("timings") or {}
         secs = {k: v for k, v in timings.items() if k.endswith("_s")}
-        other = {k: v for k, v in timings.items() if not k.endswith("_s")}
+        other = {**{k: v for k, v in timings.items() if not k.endswith("_s")},
+                 **(r.get("engine_stats") or {})}
         if secs:
             parts.append(generic_section("timings", "Timings [s]", secs))
         if other:

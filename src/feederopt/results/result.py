@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 
 from feederopt._version import stamped
+from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network.container import Network
 from feederopt.network.schemas import nan_as_null
 from feederopt.results.dopf import DeviceSettings, DopfSummary
@@ -301,7 +302,10 @@ class Result:
       ``stochastic-benders``, ``robust-cutting-plane`` with ``scenarios=``/``robust=``),
       ``solver``, ``status`` (:class:`~feederopt.solvers.status.Status`: ``optimal``,
       ``feasible``, ``time_limit``, ``interrupted``, ``infeasible``, ``error``),
-      ``solve_time_s`` (wall time) and ``timings`` (seconds per step, counts).
+      ``solve_time_s`` (wall time), ``timings`` (seconds per step: ``build_s``, ``master_s``,
+      ``slave_s``, ...; every key ends in ``_s``) and ``engine_stats`` (the engine's counts and
+      bounds: ``master_nodes``, ``master_lp_iterations``, ``warm_cuts``, ``probed``, ...; a key
+      ending in ``_kw`` in kW), apart so that no count reads as seconds (user test ut36_api #5).
     * ``objective`` [kW-equivalent]: what the method minimised at the chosen topology: the
       losses plus the switching cost ``sum_{changed switches} c_s`` (``switch_cost_kw``, its
       constant part included; ``extra["switching"]`` itemises it) plus, with
@@ -388,6 +392,8 @@ class Result:
     log: list[IterationRecord] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     diagnosis: list[dict[str, Any]] = field(default_factory=list)
+    #: The engine's counts and bounds, apart from ``timings`` (the class docstring).
+    engine_stats: dict[str, float] = field(default_factory=dict)
     #: Anything else the algorithm reported (solver statuses, notes), merged into the JSON.
     extra: dict[str, Any] = field(default_factory=dict)
     network: Network | None = None
@@ -427,6 +433,11 @@ class Result:
 
     def __post_init__(self) -> None:
         self.lower_bound = proven_lower_bound(self.status, self.method, self.lower_bound)
+        # the algorithms keep their counts with their clocks; a result gives seconds apart
+        counts = {k: v for k, v in self.timings.items() if not k.endswith("_s")}
+        if counts:
+            self.timings = {k: v for k, v in self.timings.items() if k.endswith("_s")}
+            self.engine_stats = {**self.engine_stats, **counts}
         # missing values are null in memory as in the files written (the class docstring)
         self.buses = nan_as_null(self.buses)
         self.branches = nan_as_null(self.branches)
@@ -471,6 +482,7 @@ class Result:
             "has_topology": self.has_topology,
             "diagnosis": self.diagnosis,
             "timings": {k: _num(v) for k, v in self.timings.items()},
+            "engine_stats": {k: _num(v) for k, v in self.engine_stats.items()},
             "iteration_log": [
                 {k: (_num(v) if isinstance(v, float) else v) for k, v in r.to_dict().items()}
                 for r in self.log
@@ -502,19 +514,34 @@ class Result:
         """A copy of the pandapower ``net`` with this result's switch states and, for a
         distribution OPF, its device settings (``tap_pos``, shunt ``step``, the committable
         sgens' ``p_mw``, ``q_mvar`` and ``in_service``, the reduced flexible loads) written
-        into it: ``pp.runpp`` on the copy is the result's AC check. ``net`` is not changed."""
-        if self.network is None:
-            raise ValueError("this result has no network to map the switch states with")
-        if not self.has_topology:
-            raise ValueError(f"this result holds no topology (status {self.status.value}): "
-                             "there are no switch states to write")
-        if self.switch_writer is None:
-            raise ValueError("this result was not built by feederopt.solve: use "
-                             "feederopt.api.to_pandapower(result, net)")
-        out = self.switch_writer(net, self.network, self.closed)
-        if self.dopf is not None:
-            if self.device_writer is None:
-                raise ValueError("this result was not built by feederopt.solve: use "
-                                 "feederopt.api.to_pandapower(result, net)")
-            self.device_writer(out, self.network, self.dopf.settings)
+        into it: ``pp.runpp`` on the copy is the result's AC check. ``net`` is not changed.
+        A result with nothing to write (no network, no topology) is an
+        :class:`~feederopt.errors.InputError` naming why (:meth:`switch_states_network`)."""
+        network = self.switch_states_network()
+        if self.switch_writer is None or (self.dopf is not None and self.device_writer is None):
+            raise InputError([Problem(
+                ProblemKind.INVALID_VALUE, "result", "this result was not built by "
+                "feederopt.solve, so it has no writer of switch states", field="switch_writer",
+                hint="use feederopt.api.to_pandapower(result, net)")])
+        out = self.switch_writer(net, network, self.closed)
+        if self.dopf is not None and self.device_writer is not None:
+            self.device_writer(out, network, self.dopf.settings)
         return out
+
+    def switch_states_network(self) -> Network:
+        """The network whose switch states this result writes (:meth:`to_pandapower`), or an
+        :class:`~feederopt.errors.InputError` when there are none to write: no network (a
+        result built by hand, or read back from its JSON), or no topology (a run stopped
+        before it found one). Before, an untyped ``ValueError`` (user test ut36_api #5)."""
+        if self.network is None:
+            raise InputError([Problem(
+                ProblemKind.INVALID_VALUE, "result", "this result has no network to map the "
+                "switch states with", field="network",
+                hint="write the switch states of the result that feederopt.solve returned")])
+        if not self.has_topology:
+            raise InputError([Problem(
+                ProblemKind.INVALID_VALUE, "result", f"this result holds no topology (status "
+                f"{self.status.value}): there are no switch states to write",
+                field="has_topology", hint="a longer time_limit, or relaxed limits, may find "
+                "one (result.diagnosis names what binds)")])
+        return self.network
