@@ -36,6 +36,7 @@ LAYERS = [
 #: Top-level modules that belong to a layer of another name.
 ALIASES = {
     "_version": "errors",  # a constant that every layer may read
+    "forking": "errors",  # check_not_forked, which network and io call too
     "feederopt": "api",  # the package root re-exports the api
     "api_threephase": "api",
     "api_threephase_feedback": "api",

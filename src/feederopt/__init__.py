@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from feederopt import forking as _forking  # noqa: F401  (its os.fork hook)
 from feederopt._version import SCHEMA_VERSION, __version__, check_schema_version, stamped
 from feederopt.errors import (
     FeederoptWarning,
@@ -22,7 +23,6 @@ from feederopt.errors import (
     Problem,
     ProblemKind,
 )
-from feederopt.execution import forking as _forking  # noqa: F401  (its os.fork hook)
 from feederopt.network import Network
 
 if TYPE_CHECKING:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 import os
 import time
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -46,9 +45,9 @@ from feederopt.algorithms.robust import RobustCuttingPlane, RobustOptions, uncer
 from feederopt.algorithms.single_tree import SingleTreeBenders, SingleTreeOptions
 from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, TopologyEvaluator
 from feederopt.algorithms.stochastic import StochasticBenders, StochasticOptions
-from feederopt.errors import FeederoptWarning, InputError, Problem, ProblemKind
+from feederopt.errors import InputError, OptionNameError, Problem, ProblemKind, warn_user
 from feederopt.execution import Executor, make_executor
-from feederopt.execution.forking import check_not_forked
+from feederopt.forking import check_not_forked
 from feederopt.io.digests import input_digests
 from feederopt.io.scenarios import ScenarioSet, load_scenarios
 from feederopt.network.container import Network
@@ -62,6 +61,7 @@ from feederopt.options import (
     SolveOptions,
     WorstCaseOracle,
     crossed_limit_problems,
+    loading_factor_note,
     option_names,
     passive_limit_problems,
     seed_problem,
@@ -211,13 +211,18 @@ def solve(
     check_not_forked("feederopt.solve")
     if isinstance(method, SolveOptions):  # solve(network, options), positionally
         if options is not None or keywords:
-            raise TypeError("give either options= or the method and keywords, not both")
+            raise _options_and_keywords(["options=" if options is not None else "",
+                                         *keywords])
         options, method = method, Method.BENDERS
     if options is None:
         options = solve_options(method, **keywords)
     elif keywords or method != Method.BENDERS:
-        raise TypeError("give either options= or the method and keywords, not both")
+        raise _options_and_keywords(
+            [f"method {method!r}" if method != Method.BENDERS else "", *keywords])
     opts = _checked_options(options, progress)
+    loading_note = loading_factor_note(opts.limits.max_loading_percent)
+    if loading_note:  # 1.2 meant as 120 % (user test ut36_api #3): said before the solve
+        warn_user(loading_note)
     # A Network built in memory is validated here as one read from a file is by `load`
     # (once: a checked network is not checked again while its tables stay the same).
     from feederopt.cases import load as _load
@@ -255,6 +260,11 @@ def solve(
                     for w in result.ac_check.warnings))
     if devices_note:
         result.extra["notes"] = [*result.extra.get("notes", []), devices_note]
+    if loading_note:
+        result.extra["notes"] = [*result.extra.get("notes", []), loading_note]
+        if result.status is Status.INFEASIBLE:  # the likely reason, where the verdict is read
+            reason = result.extra.get("infeasible_reason")
+            result.extra["infeasible_reason"] = (f"{reason}; " if reason else "") + loading_note
     if result.status is Status.INTERRUPTED and interrupt_reason() is not None:
         result.extra["stop_reason"] = interrupt_reason()  # a worker died, not a signal
     switching = switching_record(net, result, held)
@@ -272,6 +282,21 @@ def solve(
     if edits and opts.ac_check:
         result.extra["notes"] = [*result.extra.get("notes", []), origin_edited_note(edits)]
     return _with_limits_recorded(result, opts, net)
+
+
+def _options_and_keywords(given: list[str]) -> OptionNameError:
+    """The error of ``solve(net, options, gap=0.1)`` or ``solve(net, "misocp",
+    options=opts)``: a :class:`SolveOptions` and the method or keywords (``given``) at once,
+    which one of them would silently override. An :class:`~feederopt.errors.OptionNameError`
+    (an ``InputError`` and a ``TypeError``) naming them, as for any keyword that is no option
+    (user test ut36_api #5: a bare TypeError)."""
+    named = ", ".join(g for g in given if g)
+    return OptionNameError([Problem(
+        ProblemKind.INVALID_VALUE, "options",
+        f"options (a SolveOptions) and {named} given at once: give one or the other",
+        field="options",
+        hint="put them into the options, feederopt.solve_options('misocp', gap=0.1), or "
+             "leave options out and give the method and keywords")])
 
 
 def _checked_options(options: Any, progress: Any) -> SolveOptions:
@@ -738,15 +763,12 @@ def _inputs(result: Result) -> list[str]:
 
 def to_pandapower(result: Result, net: Any) -> Any:
     """A copy of the pandapower ``net`` with ``result``'s switch states and, for a
-    distribution OPF, its device settings written into it (:meth:`Result.to_pandapower`)."""
-    if result.network is None:
-        raise ValueError("this result has no network to map the switch states with")
-    if not result.has_topology:
-        raise ValueError(f"this result holds no topology (status {result.status.value}): "
-                         "there are no switch states to write")
-    out = _write_switch_states(net, result.network, result.closed)
+    distribution OPF, its device settings written into it (:meth:`Result.to_pandapower`);
+    :class:`~feederopt.errors.InputError` when ``result`` has none to write."""
+    network = result.switch_states_network()
+    out = _write_switch_states(net, network, result.closed)
     if result.dopf is not None:
-        _write_devices(out, result.network, result.dopf.settings)
+        _write_devices(out, network, result.dopf.settings)
     return out
 
 
@@ -761,11 +783,11 @@ def _write_switch_states(pp_net: Any, network: Network, closed: dict[str, bool])
     out = write_switch_states(pp_net, network, closed)
     edits = origin_edits(network)
     if edits:
-        warnings.warn(FeederoptWarning(
+        warn_user(
             "the network was edited after it was read from pandapower "
             f"({', '.join(edits[:6])}{' ...' if len(edits) > 6 else ''}): the switch states "
             "are written into a net that lacks these edits, so pp.runpp on it is not the "
-            "result's AC check; make the same edits in the net"), stacklevel=3)
+            "result's AC check; make the same edits in the net")
     return out
 
 

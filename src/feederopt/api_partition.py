@@ -41,7 +41,7 @@ from feederopt.algorithms.partition_costs import (
 )
 from feederopt.cases import load_three_phase
 from feederopt.errors import InputError, OutputNotWrittenError, Problem, ProblemKind
-from feederopt.execution.forking import check_not_forked
+from feederopt.forking import check_not_forked
 from feederopt.io.digests import input_change_problems, input_digests
 from feederopt.io.frames import source_problems
 from feederopt.io.writing import output_problems, result_json_path

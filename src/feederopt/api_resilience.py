@@ -48,7 +48,7 @@ from feederopt.cases import load
 from feederopt.cases.disasters import load_disasters
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.execution import make_executor
-from feederopt.execution.forking import check_not_forked
+from feederopt.forking import check_not_forked
 from feederopt.formulations.resilience import RadialityKind
 from feederopt.io.disasters import (
     DisasterSet,

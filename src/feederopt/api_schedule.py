@@ -37,7 +37,7 @@ from feederopt.errors import (
     Problem,
     ProblemKind,
 )
-from feederopt.execution.forking import check_not_forked
+from feederopt.forking import check_not_forked
 from feederopt.formulations.schedule import ScheduleData, nominal
 from feederopt.io.digests import input_change_problems, input_digests
 from feederopt.io.frames import as_polars, is_frame, source_problems

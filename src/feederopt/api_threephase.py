@@ -43,7 +43,7 @@ from feederopt.cases import load_three_phase
 from feederopt.cases.loading import opendss_file
 from feederopt.cases.threephase import has_three_phase_case
 from feederopt.errors import InputError, Problem, ProblemKind, SolverError
-from feederopt.execution.forking import check_not_forked
+from feederopt.forking import check_not_forked
 from feederopt.io.opendss_shapes import daily_load_scenarios
 from feederopt.io.scenarios import (
     ScenarioRows,
@@ -985,6 +985,7 @@ def daily_scenarios(source: str | Path) -> tuple[pl.DataFrame, dict[str, Any]]:
     whose ``generator`` rows give their output in OpenDSS's daily mode) and ``unshaped_ders``
     (those of them whose shape has no points, which OpenDSS does not apply: their rows are
     their snapshot output)."""
+    check_not_forked("feederopt.daily_scenarios")
     shapes = daily_load_scenarios(opendss_file(source))
     table = shapes.table
     net = load_three_phase(source)

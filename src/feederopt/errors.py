@@ -7,6 +7,7 @@ checks). The CLI prints them and exits with code 2.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import warnings
@@ -66,6 +67,24 @@ def share_hint(value: float, what: str) -> str:
         return (f"{value:g} looks like a percentage: {what}, within 0..1; write "
                 f"{value / 100:g} for {value:g} %")
     return f"{what}, within 0..1: e.g. 0.5 for 50 %"
+
+
+#: Below this, a percentage looks like a factor (1.2 for 120 %): no real limit is a few % of
+#: a rating.
+FACTOR_LOOKING_PERCENT = 10.0
+
+
+def percent_hint(value: float, what: str) -> str | None:
+    """The hint for ``value`` given where a percentage is wanted, the other way round from
+    :func:`share_hint`: a positive value below :data:`FACTOR_LOOKING_PERCENT` looks like a
+    factor, and the hint says so with the percentage meant (``1.2 looks like a factor: it is a
+    percentage of each rating, so 1.2 holds every rating to 1.2 % of itself; write 120 for
+    120 %``); None for any other value. ``what`` says what the field is (``it is a percentage
+    of each rating``)."""
+    if not 0 < value < FACTOR_LOOKING_PERCENT:
+        return None
+    return (f"{value:g} looks like a factor: {what}, so {value:g} holds every rating to "
+            f"{value:g} % of itself; write {value * 100:g} for {value * 100:g} %")
 
 
 @dataclass(frozen=True)
@@ -186,7 +205,7 @@ class SolverError(FeederoptError):
 
 class ForkedProcessError(FeederoptError, RuntimeError):
     """feederopt was called in a process forked from one whose Polars thread pool was running
-    (:mod:`feederopt.execution.forking`): Polars would wait forever for threads that the fork
+    (:mod:`feederopt.forking`): Polars would wait forever for threads that the fork
     did not copy, so the call is refused at once; the message says to use the ``spawn`` start
     method."""
 
@@ -203,9 +222,16 @@ class FeederoptWarning(UserWarning):
 def warn_user(message: str) -> None:
     """``message`` as a :class:`FeederoptWarning`, attributed to the first frame outside the
     package (the user's line that called ``feederopt.load`` or ``solve``), so that Python's
-    default filter shows it once per such line, whatever the depth of the calls inside."""
-    package = os.path.dirname(os.path.abspath(__file__))
+    default filter shows it once per such line, whatever the depth of the calls inside. The
+    frames of :mod:`contextlib` are passed over as the package's: a context manager used as a
+    decorator (``solve``'s ``@handle_signals()``) runs the function from contextlib's
+    ``inner``, and the warnings of ``solve`` were attributed to ``contextlib.py:81`` (user
+    test ut36_api #4)."""
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    machinery = os.path.abspath(contextlib.__file__)
     level, frame = 1, sys._getframe(0)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+    while frame is not None and (
+            os.path.abspath(frame.f_code.co_filename).startswith(package)
+            or os.path.abspath(frame.f_code.co_filename) == machinery):
         frame, level = frame.f_back, level + 1  # type: ignore[assignment]
     warnings.warn(FeederoptWarning(message), stacklevel=level)

@@ -32,7 +32,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import polars as pl
 
-from feederopt.errors import InputError, OptionNameError, Problem, ProblemKind
+from feederopt.errors import InputError, OptionNameError, Problem, ProblemKind, percent_hint
 from feederopt.formulations.distflow import is_passive
 from feederopt.io.frames import value_text
 from feederopt.network.devices import Control
@@ -855,6 +855,18 @@ def loading_problems(max_loading_percent: Any,
                                 "e.g. --max-loading 120 (max_loading_percent=120)")]
     return [_option_problem(option, "the loading limit must be a positive percentage of the "
                             f"rating, not {max_loading_percent!r}", "e.g. --max-loading 120")]
+
+
+def loading_factor_note(max_loading_percent: float | None) -> str | None:
+    """The note for a loading limit that looks like a factor (``max_loading_percent=1.2``,
+    ``--max-loading 1.2``, meant as 120 %: :func:`~feederopt.errors.percent_hint`), None for
+    any other. Not refused (a limit that low is allowed), but said: it proved the grid
+    infeasible without a word (user test ut36_api #3)."""
+    if max_loading_percent is None or not _finite(max_loading_percent):
+        return None
+    hint = percent_hint(float(max_loading_percent),
+                        "it is a percentage of each rating (--max-loading)")
+    return None if hint is None else f"max_loading_percent {hint}"
 
 
 def time_limit_problems(time_limit_s: Any, option: str = "time_limit") -> list[Problem]:

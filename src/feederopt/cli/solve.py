@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from feederopt import DEFAULT_RADIALITY, InputError, Problem, ProblemKind, interrupt
+from feederopt import (
+    DEFAULT_RADIALITY,
+    FeederoptWarning,
+    InputError,
+    Problem,
+    ProblemKind,
+    interrupt,
+)
 from feederopt.cli.app import (
     FILE,
     FOLDER,
@@ -500,7 +509,7 @@ def solve(
     """Find the loss-minimising radial topology and check it with an AC power flow (with
     --scenarios or --robust: under load uncertainty)."""
     from feederopt import Status, output_problems, solve_options
-    from feederopt.api import devices_held_note, save, save_json
+    from feederopt.api import devices_held_note, loading_factor_note, save, save_json
     from feederopt.api import solve as run_solve
 
     if switch_cost == 0:
@@ -595,8 +604,14 @@ def solve(
         held_devices = devices_held_note(net, options)  # lindistflow, --scenarios, --robust
         if held_devices:
             stderr().print(f"note: {held_devices}", style="yellow", markup=False)
+    loading_note = loading_factor_note(options.limits.max_loading_percent)
+    if loading_note and not quiet:  # --max-loading 1.2 meant as 120 % (ut36_api #3)
+        stderr().print(f"note: {loading_note}", style="yellow", markup=False)
     net.unreported_warnings()  # printed above (or --quiet): not again as Python warnings
-    with progress_display(f"{method} {net.name}", quiet=quiet, verbose=verbose) as progress:
+    with progress_display(f"{method} {net.name}", quiet=quiet, verbose=verbose) as progress, \
+            warnings.catch_warnings():
+        if loading_note:  # printed above: not again as a Python warning
+            warnings.filterwarnings("ignore", re.escape(loading_note), FeederoptWarning)
         result = run_solve(net, options=options, progress=progress)
     result.source = source_of(source)  # for `feederopt check`
     # The outputs first, then the console: a reader that stops early (`| head`) loses nothing.

@@ -10,14 +10,13 @@ import multiprocessing as mp
 import os
 import resource
 import sys
-import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol, TypeVar
 
-from feederopt.errors import FeederoptWarning, InputError, Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind, warn_user
 from feederopt.solvers import interrupt
 
 T = TypeVar("T")
@@ -563,17 +562,6 @@ def spawn_main_problem() -> str | None:
             "would run that call again while it starts")
 
 
-def _caller_level() -> int:
-    """The ``stacklevel`` of a warning raised in :func:`make_executor` that points at the
-    first frame outside the feederopt package (the user's call of ``feederopt.solve``)."""
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    level, frame = 2, sys._getframe(2)  # 1: make_executor, 2: its caller
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
-            package + os.sep):
-        level, frame = level + 1, frame.f_back  # type: ignore[assignment]
-    return level
-
-
 def make_executor(factory: StateFactory, workers: int | None = None,
                   ray_address: str | None = None) -> Executor:
     """The executor the CLI options ask for.
@@ -595,10 +583,10 @@ def make_executor(factory: StateFactory, workers: int | None = None,
         return SerialExecutor(factory)
     why = spawn_main_problem()
     if why is not None:
-        warnings.warn(FeederoptWarning(
+        warn_user(
             f"feederopt runs the work of its {n} worker processes serially in this process: "
             f"{why}. To use the process pool, put the script's code under "
             "`if __name__ == \"__main__\":` and run it from a file; workers=1 asks for the "
-            "serial run (and silences this warning)"), stacklevel=_caller_level())
+            "serial run (and silences this warning)")
         return SerialExecutor(factory)
     return ProcessExecutor(factory, n)

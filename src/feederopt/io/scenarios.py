@@ -62,6 +62,7 @@ import numpy as np
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.forking import check_not_forked
 from feederopt.io._common import read_long_table, unknown_file_type
 from feederopt.io.frames import as_polars, is_frame, source_problems, table_problem
 from feederopt.io.writing import atomic_file
@@ -193,6 +194,7 @@ def _normalise_columns(df: pl.DataFrame) -> pl.DataFrame:
 def write_scenarios(table: pl.DataFrame, path: str | Path, *, force: bool = False) -> Path:
     """Write a long scenario table (polars or pandas) as ``.parquet`` or ``.csv`` (by the
     file's suffix), atomically; an existing file is replaced only with ``force``."""
+    check_not_forked("feederopt.write_scenarios")
     table = as_polars(table, "table")
     path = Path(path)
     suffix = path.suffix.lower()
@@ -219,6 +221,7 @@ def generation_by_bus(network: Network, bus_ids: Sequence[str]) -> tuple[int, np
     of in-service units with a non-zero ``p_mw``, and their ``p_mw`` summed per bus of
     ``bus_ids`` [MW] (a unit at a bus outside ``bus_ids`` adds nothing). A SimBench grid's
     sgens are such units (ut_unc #4: 25.6 MW against 17.3 MW of load)."""
+    check_not_forked("feederopt.generation_by_bus")
     gens = network.generators.filter(pl.col("in_service") & (pl.col("p_mw") != 0))
     index = {str(b): j for j, b in enumerate(bus_ids)}
     out = np.zeros(len(index))
@@ -237,6 +240,7 @@ def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
     ``BAD_SCENARIO`` problem found. A pandas DataFrame is converted
     (:func:`feederopt.io.frames.as_polars`).
     """
+    check_not_forked("feederopt.resolve_scenarios")
     df = as_polars(df, "scenarios")
     if "p_mw__num" not in df.columns and any(c in df.columns for c in ("p_mw", "weight")):
         df = _normalise_columns(df)
@@ -480,6 +484,7 @@ def generate_scenarios(
     Rows: one ``load`` row per load and one ``bus`` row per DER, with ``der`` naming the
     technology; weights ``1 / count``.
     """
+    check_not_forked("feederopt.generate_scenarios")
     problems = [] if count >= 1 else [_problem(f"count is {count}, must be at least 1",
                                                field="count")]
     for name, v in (("pv_share", pv_share), ("ev_share", ev_share), ("hp_share", hp_share),

@@ -10,6 +10,7 @@ import numpy as np
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.forking import check_not_forked
 from feederopt.network.float_ids import float_ids
 from feederopt.network.limits import held_by_generator, held_set_points
 from feederopt.network.schemas import (
@@ -81,6 +82,7 @@ class Network:
         meta: dict[str, Any] | None = None,
         origin: Any = None,
     ) -> Network:
+        check_not_forked("feederopt.Network.from_tables")
         given = {
             "buses": buses,
             "branches": branches,
@@ -109,6 +111,7 @@ class Network:
         inside Polars (``is_nan not supported for dtype str``; user test ut_api2); a typed
         table of the required columns only lacked ``in_service`` in the per-unit model (user
         test ut36_api #1). A table that is complete already is kept as the same object."""
+        check_not_forked("feederopt.Network.replace")
         given = {key: changes[key] for key in TABLES if key in changes}
         if given:
             typed, problems, notes = typed_tables(given, self.tables())
@@ -121,6 +124,7 @@ class Network:
 
     def validate(self) -> list[Problem]:
         """Every problem found; see :func:`feederopt.network.validate.validate`."""
+        check_not_forked("feederopt.Network.validate")
         from feederopt.network.validate import validate
 
         return validate(self)
@@ -128,6 +132,7 @@ class Network:
     def check(self) -> Network:
         """Raise :class:`InputError` with every problem (warnings too) when there is an error,
         or return ``self``."""
+        check_not_forked("feederopt.Network.check")
         if self.is_checked:
             return self
         # a table assigned since (net.loads = ..., untyped, or typed with empty v_set_pu
@@ -179,6 +184,7 @@ class Network:
         return self.branches.filter(pl.col("in_service")).height
 
     def summary(self) -> dict[str, Any]:
+        check_not_forked("feederopt.Network.summary")
         br = self.branches.filter(pl.col("in_service"))
         ld = self.loads.filter(pl.col("in_service"))
         return {

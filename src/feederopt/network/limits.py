@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from feederopt.forking import check_not_forked
+
 if TYPE_CHECKING:
     from feederopt.network.container import Network
     from feederopt.network.threephase import ThreePhaseNetwork
@@ -194,6 +196,7 @@ def operating_limits(net: Network) -> dict[str, Any]:
     (the lesser of ``s_max_mva`` and ``sqrt(3) vn_kv i_max_ka``; None when it has no rating).
     ``sources``: the source buses' ``p_max_mw`` and ``s_max_mva`` where given (the others are
     unlimited)."""
+    check_not_forked("feederopt.operating_limits")
     live = net.branches.filter(pl.col("in_service"))
     i_max = [_num(v) for v in live["i_max_ka"].to_list()]
     s_max = [_num(v) for v in live["s_max_mva"].to_list()]

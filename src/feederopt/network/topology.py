@@ -12,6 +12,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components as _cc
 
 from feederopt.errors import Problem, ProblemKind
+from feederopt.forking import check_not_forked
 
 if TYPE_CHECKING:
     from feederopt.network.container import Network
@@ -389,6 +390,7 @@ class Unsupplied:
 
 def base_case_unsupplied(net: Network) -> Unsupplied:
     """The buses without supply in ``net``'s base case (see :class:`Unsupplied`)."""
+    check_not_forked("feederopt.base_case_unsupplied")
     sources = {str(b) for b in net.buses.filter(pl.col("is_source"))["id"].to_list()}
     dead: set[str] = set()
     for group in connected_components(net, include_open=False):

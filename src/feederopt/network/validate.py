@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import patito as pt
@@ -198,6 +198,7 @@ def validate(net: Network) -> list[Problem]:
         problems += _load_problems(loads)
     if _has(gens, "id"):
         problems += _generator_problems(gens)
+        problems += _generator_set_point_plausibility(gens, buses)
 
     if _has(net.shunts, "id", "q_mvar_per_step"):
         problems += _shunt_problems(net.shunts)
@@ -653,36 +654,71 @@ def _unsuppliable_loads(cap: SupplyCapacity, p: np.ndarray, q: np.ndarray, bus_i
 VN_KV_MAX = 1200.0
 
 
-#: Plausible source voltage set-points [p.u.], bounds excluded: a set-point outside is a unit
-#: mistake (12.66, the bus's kV typed as p.u.), which passed validation and ended the solve as
-#: "interrupted: the phase-1 slave failed" (user test ut_edge #3).
+#: Plausible voltage set-points [p.u.] of a source or a voltage-controlling generator, bounds
+#: excluded: a set-point outside is a unit mistake (12.66, the bus's kV typed as p.u.), which
+#: passed validation and ended the solve as "interrupted: the phase-1 slave failed" (user test
+#: ut_edge #3), or, at a generator, gave an AC check that did not converge beside "optimal"
+#: (user test ut36_api #2).
 V_SET_PU_RANGE = (0.5, 1.5)
 
 
 def _source_set_point_plausibility(buses: pl.DataFrame) -> list[Problem]:
     """An error naming the sources whose positive, finite ``v_set_pu`` is outside
-    :data:`V_SET_PU_RANGE` (as :data:`VN_KV_MAX` catches volts typed as kV); the hint names
-    the bus's ``vn_kv`` when the value is it."""
+    :data:`V_SET_PU_RANGE` (as :data:`VN_KV_MAX` catches volts typed as kV); a source's
+    non-positive or infinite set-point has its own problems (:func:`_bus_problems`)."""
     if not _has(buses, "is_source", "v_set_pu"):
         return []
-    lo, hi = V_SET_PU_RANGE
     v = pl.col("v_set_pu")
-    bad = (pl.col("is_source").fill_null(False) & v.is_finite() & (v > 0)
-           & ((v <= lo) | (v >= hi)))
-    rows = buses.filter(bad)
+    rows = buses.filter(pl.col("is_source").fill_null(False) & v.is_finite() & (v > 0))
+    vn = rows["vn_kv"].to_list() if "vn_kv" in rows.columns else [None] * rows.height
+    return _set_point_problems("buses", "source voltage set-point", rows["id"].to_list(),
+                               rows["v_set_pu"].to_list(), vn, "a source")
+
+
+def _generator_set_point_plausibility(gens: pl.DataFrame, buses: pl.DataFrame) -> list[Problem]:
+    """An error naming the generators whose given ``v_set_pu`` (null or NaN: none, the
+    generator's p and q are injections) is outside :data:`V_SET_PU_RANGE`, infinite or not
+    positive, as a source's (:func:`_source_set_point_plausibility`); the hint compares it with
+    the ``vn_kv`` of the generator's bus."""
+    if not _has(gens, "id", "bus", "v_set_pu"):
+        return []
+    v = pl.col("v_set_pu")
+    rows = gens.filter(v.is_not_null() & ~v.is_nan())
     if rows.height == 0:
         return []
-    first = rows.row(0, named=True)
-    value, vn = float(first["v_set_pu"]), first.get("vn_kv")
-    if vn is not None and math.isfinite(float(vn)) and abs(value - float(vn)) <= 0.1 * float(vn):
+    vn_of: dict[str, Any] = (dict(zip(map(str, buses["id"].to_list()), buses["vn_kv"].to_list(),
+                                      strict=True)) if _has(buses, "id", "vn_kv") else {})
+    return _set_point_problems("generators", "voltage set-point", rows["id"].to_list(),
+                               rows["v_set_pu"].to_list(),
+                               [vn_of.get(str(b)) for b in rows["bus"].to_list()],
+                               "a voltage-controlling generator")
+
+
+def _set_point_problems(table: str, what: str, ids: list[Any], values: list[float],
+                        vn_kv: list[Any], holder: str) -> list[Problem]:
+    """One error naming the rows (``ids``) whose voltage set-point ``values`` [p.u.] lie
+    outside the open range :data:`V_SET_PU_RANGE` (or are infinite), with a hint of the first:
+    the bus's ``vn_kv`` (``vn_kv``, per row) when the value is within 10 % of it (kV typed as
+    p.u.), else the value in % of nominal."""
+    lo, hi = V_SET_PU_RANGE
+    bad = [(i, float(x), vn) for i, x, vn in zip(ids, values, vn_kv, strict=True)
+           if not lo < float(x) < hi]
+    if not bad:
+        return []
+    _, value, vn = bad[0]
+    if (vn is not None and math.isfinite(float(vn)) and math.isfinite(value)
+            and abs(value - float(vn)) <= 0.1 * float(vn)):
         hint = (f"p.u., not kV: {value:g} looks like the bus's vn_kv ({float(vn):g} kV); "
                 f"the nominal voltage is 1.0 p.u.")
-    else:
+    elif math.isfinite(value):
         hint = (f"v_set_pu is in p.u. of the bus's vn_kv: {value:g} p.u. is "
-                f"{value * 100:g} % of nominal; a source is held near 1.0 (e.g. 0.95 to 1.1)")
-    return [Problem(ProblemKind.INVALID_VALUE, "buses",
-                    f"source voltage set-point outside the plausible {lo:g} to {hi:g} p.u.",
-                    ids=tuple(map(str, rows["id"].to_list())), field="v_set_pu", hint=hint)]
+                f"{value * 100:g} % of nominal; {holder} is held near 1.0 (e.g. 0.95 to 1.1)")
+    else:
+        hint = (f"v_set_pu is in p.u. of the bus's vn_kv; {holder} is held near 1.0 (e.g. "
+                "0.95 to 1.1)")
+    return [Problem(ProblemKind.INVALID_VALUE, table,
+                    f"{what} outside the plausible {lo:g} to {hi:g} p.u.",
+                    ids=tuple(str(b[0]) for b in bad), field="v_set_pu", hint=hint)]
 
 
 def _optional_positive(df: pl.DataFrame, table: str, columns: tuple[str, ...],

@@ -40,7 +40,7 @@ import polars as pl
 
 from feederopt._version import check_schema_version, document_kind
 from feederopt.errors import InputError, OutputNotWrittenError, Problem, ProblemKind
-from feederopt.execution.forking import check_not_forked
+from feederopt.forking import check_not_forked
 from feederopt.io.writing import add_to_manifest, check_output, owned_by_feederopt, write_text
 from feederopt.report.output import read_iterations
 from feederopt.report.page import (
@@ -795,10 +795,13 @@ def render_report(folder: ResultFolder) -> str:
             "The limits that the least-violating configuration needs slack at, in the model.")
             + violations_table(r["diagnosis"])) if _records(r["diagnosis"], "limit")
             else generic_section("diagnosis", title, r["diagnosis"]))
-    if r.get("timings"):  # seconds (keys ending _s) apart from the engine's counts and bounds
-        timings = r["timings"]
+    if r.get("timings") or r.get("engine_stats"):
+        # seconds (keys ending _s) apart from the engine's counts and bounds, which a result
+        # written before engine_stats kept in its timings
+        timings = r.get("timings") or {}
         secs = {k: v for k, v in timings.items() if k.endswith("_s")}
-        other = {k: v for k, v in timings.items() if not k.endswith("_s")}
+        other = {**{k: v for k, v in timings.items() if not k.endswith("_s")},
+                 **(r.get("engine_stats") or {})}
         if secs:
             parts.append(generic_section("timings", "Timings [s]", secs))
         if other:

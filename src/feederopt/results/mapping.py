@@ -309,9 +309,11 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         log=raw.log,
         timings=raw.timings,
         diagnosis=diagnosis,
-        # an AC check that could not run (pandapower raised) leaves the limits unverified;
-        # an AC operating point beyond a limit breaks it, whatever the model says
-        within_limits=not violating and not (ac is not None and ac.failed)
+        # an AC check that could not run (pandapower raised) or did not converge leaves the
+        # limits unverified (user test ut36_api #2: "optimal", within_limits True beside an
+        # AC power flow of NaN); an AC operating point beyond a limit breaks it, whatever the
+        # model says
+        within_limits=not violating and not (ac is not None and not ac.converged)
         and not (check is not None and check.within_limits is False),
         has_topology=has_topology,
         extra=_with_pv_note({k: v for k, v in raw.extra.items() if k != "objective_kind"},

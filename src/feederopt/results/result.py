@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 
 from feederopt._version import stamped
+from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network.container import Network
 from feederopt.network.schemas import nan_as_null
 from feederopt.results.dopf import DeviceSettings, DopfSummary
@@ -94,14 +95,21 @@ def ac_verdict(ac: Mapping[str, Any] | None, losses_kw: Any) -> str | None:
     (``within_limits`` false), this says so: ``relaxation not exact (model 347.560 kW, AC 11.340
     kW); the AC power flow breaks 4 limit(s): the model's answer is no operating point within
     the limits`` (user test ut34_fuzz #4: "status: optimal" beside 347.56 kW in the model, 11.34
-    kW in AC, exit 4). None when the AC check confirms the answer, was not run or did not
-    converge, or the answer has no model losses (the least-violating point of a run without a
+    kW in AC, exit 4). An AC check that did not converge (or could not run) verifies nothing,
+    and says so: ``the AC check found no operating point (...): the model's answer is not
+    verified`` (user test ut36_api #2: a generator's set-point 12.66 p.u., the AC power flow
+    NaN, and "optimal" with no verdict). None when the AC check confirms the answer or was not
+    run, or the answer has no model losses (the least-violating point of a run without a
     topology within the limits, whose ``diagnosis`` speaks)."""
-    if not isinstance(ac, Mapping) or not ac.get("converged"):
+    if not isinstance(ac, Mapping):
         return None
     model = _num(losses_kw) if isinstance(losses_kw, int | float) else None
     if model is None:
         return None
+    if not ac.get("converged"):
+        why = str(ac.get("message") or "").strip() or "the power flow did not converge"
+        return (f"the AC check found no operating point ({why}): the model's answer is not "
+                "verified (its losses, voltages and ratings are unchecked)")
     inexact = ac.get("exact") is False
     broken = ac.get("within_limits") is False
     if not inexact and not broken:
@@ -341,7 +349,10 @@ class Result:
       ``stochastic-benders``, ``robust-cutting-plane`` with ``scenarios=``/``robust=``),
       ``solver``, ``status`` (:class:`~feederopt.solvers.status.Status`: ``optimal``,
       ``feasible``, ``time_limit``, ``interrupted``, ``infeasible``, ``error``),
-      ``solve_time_s`` (wall time) and ``timings`` (seconds per step, counts).
+      ``solve_time_s`` (wall time), ``timings`` (seconds per step: ``build_s``, ``master_s``,
+      ``slave_s``, ...; every key ends in ``_s``) and ``engine_stats`` (the engine's counts and
+      bounds: ``master_nodes``, ``master_lp_iterations``, ``warm_cuts``, ``probed``, ...; a key
+      ending in ``_kw`` in kW), apart so that no count reads as seconds (user test ut36_api #5).
     * ``objective`` [kW-equivalent]: what the method minimised at the chosen topology: the
       losses plus the switching cost ``sum_{changed switches} c_s`` (``switch_cost_kw``, its
       constant part included; ``extra["switching"]`` itemises it) plus, with
@@ -388,7 +399,9 @@ class Result:
       its other end, open, out of service); ``closed``: branch id -> state.
     * ``within_limits``: False when the topology breaks a limit (the least-violating one of
       a grid proven infeasible, or of a run stopped before it found one within the limits),
-      in the model or in the AC check; ``diagnosis`` then names the violated limits.
+      in the model or in the AC check, and when the AC check did not converge (or could not
+      run: nothing verifies the limits; ``ac_verdict`` says so); ``diagnosis`` then names the
+      violated limits.
       ``has_topology``: False when the run ended without any topology (``open_branches``
       empty, the tables' ``closed`` null).
 
@@ -426,6 +439,8 @@ class Result:
     log: list[IterationRecord] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     diagnosis: list[dict[str, Any]] = field(default_factory=list)
+    #: The engine's counts and bounds, apart from ``timings`` (the class docstring).
+    engine_stats: dict[str, float] = field(default_factory=dict)
     #: Anything else the algorithm reported (solver statuses, notes), merged into the JSON.
     extra: dict[str, Any] = field(default_factory=dict)
     network: Network | None = None
@@ -465,6 +480,11 @@ class Result:
 
     def __post_init__(self) -> None:
         self.lower_bound = proven_lower_bound(self.status, self.method, self.lower_bound)
+        # the algorithms keep their counts with their clocks; a result gives seconds apart
+        counts = {k: v for k, v in self.timings.items() if not k.endswith("_s")}
+        if counts:
+            self.timings = {k: v for k, v in self.timings.items() if k.endswith("_s")}
+            self.engine_stats = {**self.engine_stats, **counts}
         # missing values are null in memory as in the files written (the class docstring)
         self.buses = nan_as_null(self.buses)
         self.branches = nan_as_null(self.branches)
@@ -509,6 +529,7 @@ class Result:
             "has_topology": self.has_topology,
             "diagnosis": self.diagnosis,
             "timings": {k: _num(v) for k, v in self.timings.items()},
+            "engine_stats": {k: _num(v) for k, v in self.engine_stats.items()},
             "iteration_log": [
                 {k: (_num(v) if isinstance(v, float) else v) for k, v in r.to_dict().items()}
                 for r in self.log
@@ -540,19 +561,34 @@ class Result:
         """A copy of the pandapower ``net`` with this result's switch states and, for a
         distribution OPF, its device settings (``tap_pos``, shunt ``step``, the committable
         sgens' ``p_mw``, ``q_mvar`` and ``in_service``, the reduced flexible loads) written
-        into it: ``pp.runpp`` on the copy is the result's AC check. ``net`` is not changed."""
-        if self.network is None:
-            raise ValueError("this result has no network to map the switch states with")
-        if not self.has_topology:
-            raise ValueError(f"this result holds no topology (status {self.status.value}): "
-                             "there are no switch states to write")
-        if self.switch_writer is None:
-            raise ValueError("this result was not built by feederopt.solve: use "
-                             "feederopt.api.to_pandapower(result, net)")
-        out = self.switch_writer(net, self.network, self.closed)
-        if self.dopf is not None:
-            if self.device_writer is None:
-                raise ValueError("this result was not built by feederopt.solve: use "
-                                 "feederopt.api.to_pandapower(result, net)")
-            self.device_writer(out, self.network, self.dopf.settings)
+        into it: ``pp.runpp`` on the copy is the result's AC check. ``net`` is not changed.
+        A result with nothing to write (no network, no topology) is an
+        :class:`~feederopt.errors.InputError` naming why (:meth:`switch_states_network`)."""
+        network = self.switch_states_network()
+        if self.switch_writer is None or (self.dopf is not None and self.device_writer is None):
+            raise InputError([Problem(
+                ProblemKind.INVALID_VALUE, "result", "this result was not built by "
+                "feederopt.solve, so it has no writer of switch states", field="switch_writer",
+                hint="use feederopt.api.to_pandapower(result, net)")])
+        out = self.switch_writer(net, network, self.closed)
+        if self.dopf is not None and self.device_writer is not None:
+            self.device_writer(out, network, self.dopf.settings)
         return out
+
+    def switch_states_network(self) -> Network:
+        """The network whose switch states this result writes (:meth:`to_pandapower`), or an
+        :class:`~feederopt.errors.InputError` when there are none to write: no network (a
+        result built by hand, or read back from its JSON), or no topology (a run stopped
+        before it found one). Before, an untyped ``ValueError`` (user test ut36_api #5)."""
+        if self.network is None:
+            raise InputError([Problem(
+                ProblemKind.INVALID_VALUE, "result", "this result has no network to map the "
+                "switch states with", field="network",
+                hint="write the switch states of the result that feederopt.solve returned")])
+        if not self.has_topology:
+            raise InputError([Problem(
+                ProblemKind.INVALID_VALUE, "result", f"this result holds no topology (status "
+                f"{self.status.value}): there are no switch states to write",
+                field="has_topology", hint="a longer time_limit, or relaxed limits, may find "
+                "one (result.diagnosis names what binds)")])
+        return self.network

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from feederopt.forking import check_not_forked
 from feederopt.io.pandapower import OriginModel, PandapowerModel
 from feederopt.network.container import Network
 from feederopt.network.perunit import rated_tap_ratios
@@ -187,6 +188,7 @@ def ac_power_flow(
     exporting ward's power, is set to zero); everything is restored after the run, so the
     user's net and the cached model are unchanged.
     """
+    check_not_forked("feederopt.ac_power_flow")
     bus_ids = [str(b) for b in network.buses["id"].to_list()]
     with _LOCK:
         model = pandapower_model(network)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from feederopt.forking import check_not_forked
 from feederopt.network.container import Network
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.problems.sweep import sweep
@@ -117,6 +118,7 @@ def model_fidelity(
     ``closed`` (in-service branches in table order; default: the base case). ``ac`` reuses an AC
     power flow of the same states. Not measured when the topology is not radial or either power
     flow fails."""
+    check_not_forked("feederopt.model_fidelity")
     pu = pu if pu is not None else to_per_unit(network)
     state = pu.initial_closed() if closed is None else np.asarray(closed, dtype=bool)
     result = sweep(pu, state, tol=1e-12, max_iter=200)

@@ -45,7 +45,7 @@ import polars as pl
 from feederopt.algorithms.base import ProgressCallback, SampleCallback, sample_progress
 from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.errors import InputError, Problem, ProblemKind, Severity
-from feederopt.execution.forking import check_not_forked
+from feederopt.forking import check_not_forked
 from feederopt.io.digests import input_change_problems
 from feederopt.io.frames import table_problem
 from feederopt.io.scenarios import load_id_hint

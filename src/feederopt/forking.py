@@ -10,11 +10,17 @@ again, and every load and solve goes through Polars, so ``multiprocessing.get_co
 test ut33_api #2; a child forked before the parent's first query works).
 
 :func:`check_not_forked`, called first by the API's entry points (load, solve, save, the other
-commands' functions), raises :class:`~feederopt.errors.ForkedProcessError` at once in such a
-child instead. Whether the pool ran is looked up when the process forks (an
-``os.register_at_fork`` hook, registered when the package is imported): on Linux by the
-pool's threads in ``/proc/self/task/*/comm``; elsewhere, whether feederopt had been called in
-the parent. feederopt's own process pools use ``spawn``
+commands' functions) and by every other public function that runs Polars
+(``Network.from_tables``, ``Network.check``, ``validate``, ``replace`` and ``summary``,
+``ac_power_flow``, ``model_fidelity``, ``operating_limits``, ``base_case_unsupplied``, the
+scenario functions,
+``daily_scenarios``), raises :class:`~feederopt.errors.ForkedProcessError` at once in such a
+child instead (``Network.from_tables`` hung in such a child while ``solve`` was refused: user
+test ut36_api #1). It sits at the bottom of the layers, with :mod:`feederopt.errors`, so that
+the network and io layers can call it. Whether the pool ran is looked up when the process
+forks (an ``os.register_at_fork`` hook, registered when the package is imported): on Linux by
+the pool's threads in ``/proc/self/task/*/comm``; elsewhere, whether feederopt had been called
+in the parent. feederopt's own process pools use ``spawn``
 (:class:`~feederopt.execution.executors.ProcessExecutor`).
 """
 
