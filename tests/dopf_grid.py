@@ -49,7 +49,9 @@ def tap_grid_tables(load_scale: float = 2.0) -> dict[str, pl.DataFrame]:
         "kind": ["transformer"], "switchable": [False], "normally_open": [False],
         "s_max_mva": [5.0], "tap_ratio": [1.0], "tap_min_ratio": [0.95],
         "tap_max_ratio": [1.05], "tap_steps": [9], "tap_controllable": [True]})
-    t["branches"] = pl.concat([tr, t["branches"]], how="diagonal_relaxed")
+    # the lines' tap_controllable: false (an empty cell of a true/false column is refused)
+    t["branches"] = pl.concat([tr, t["branches"]], how="diagonal_relaxed").with_columns(
+        pl.col("tap_controllable").fill_null(False))
     t["loads"] = t["loads"].with_columns(pl.col("p_mw") * load_scale,
                                          pl.col("q_mvar") * load_scale)
     return t
