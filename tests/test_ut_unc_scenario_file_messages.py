@@ -74,3 +74,27 @@ def test_a_comma_separated_file_with_a_bom_still_reads(tmp_path: Path) -> None:
     sset = load_scenarios(feederopt.load("case33bw"), path)
     # case33bw's loads sum to 3.715 MW; load 2's 0.1 MW replaced by 0.2 (by hand)
     assert sset.names == ["a"] and sset.p_mw.sum() == pytest.approx(3.715 + 0.1)
+
+
+def test_an_unknown_id_names_its_row_and_scenario(tmp_path: Path) -> None:
+    """ut36_scen #1: the unknown id was named, its row and scenario not (a mistyped id can sit
+    in any scenario of a generated file). Row 3 of the data is scenario b's load 99."""
+    (p,) = _problems(tmp_path, HEAD + "a,load,2,0.1,0.06,0.5\n"
+                                      "b,load,7,0.1,0.06,0.5\n"
+                                      "b,load,99,0.1,0.06,0.5\n")
+    assert p.field == "element" and p.ids == ("99",)
+    assert "row 3 (scenario b, element 99)" in p.message
+
+
+def test_a_repeated_load_names_the_load_and_its_rows(tmp_path: Path) -> None:
+    """ut36_scen #2: scenario a's load 7 appended again after scenario b (rows 2 and 4): the
+    message named scenario a only, not the load nor its rows."""
+    (p,) = _problems(tmp_path, HEAD + "a,load,2,0.1,0.06,0.5\n"
+                                      "a,load,7,0.1,0.06,0.5\n"
+                                      "b,load,7,0.1,0.06,0.5\n"
+                                      "a,load,7,0.2,0.12,0.5\n")
+    assert "7 on rows 2, 4" in p.message
+    (q,) = _problems(tmp_path, HEAD + "a,load,2,0.1,0.06,0.5\n"
+                                      "a,load,2,0.2,0.06,0.5\n"
+                                      "b,load,7,0.1,0.06,0.5\n")
+    assert "a/2 on rows 1, 2" in q.message

@@ -70,5 +70,8 @@ def test_one_repeated_row_keeps_the_row_message(net, tmp_path: Path) -> None:
     with pytest.raises(InputError) as exc:
         load_scenarios(net, str(path))
     (problem,) = exc.value.problems
-    assert problem.message == "a load appears twice in one scenario"
-    assert problem.ids == (f"base/{net.loads['id'][3]}",)
+    load = net.loads["id"][3]
+    n = len(text.splitlines())  # the repeated row is the last, row n + 1; the original row 4
+    assert problem.message == (f"a load appears twice in one scenario (base/{load} on rows "
+                               f"4, {n + 1})")
+    assert problem.ids == (f"base/{load}",)

@@ -751,8 +751,12 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
         # how many, and the forms of the network's ids: a file made for another network
         # listed only its first ten unknown ids (ut_unc #9)
         sample = ", ".join(list(bus_ids)[:3]) + (", ..." if len(bus_ids) > 3 else "")
+        named = set(unknown)
+        at = [i for i, e in enumerate(elem) if e is not None and str(e) in named]
+        rows = "; ".join(f"row {i + 1} ({_where(scen[i], elem[i])})" for i in at[:5]) + (
+            f"; ... ({len(at) - 5} more rows)" if len(at) > 5 else "")
         problems.append(_problem(f"{len(unknown)} unknown element id(s): neither {what} of "
-                                 "the network",
+                                 f"the network (at {rows})",
                                  ids=unknown, field="element",
                                  hint="use the ids of `feederopt info`'s tables: "
                                  + load_id_hint(unknown, load_ids).split("; ")[0]
@@ -826,6 +830,7 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     dup: set[str] = set()
     dup_units: set[str] = set()
     rows_of: set[tuple[str, str]] = set()
+    rows_at: dict[tuple[str, str], list[int]] = {}  # (scenario, element) -> its rows
     count_of: dict[str, dict[str, int]] = {}  # scenario -> element -> rows
     runs: dict[str, int] = {}  # scenario -> runs of consecutive rows under its name
     last = None
@@ -844,6 +849,7 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
         if tg is not None and tg[0] in ("load", "generator"):
             per = count_of.setdefault(s, {})
             per[tg[1]] = per.get(tg[1], 0) + 1
+            rows_at.setdefault((s, tg[1]), []).append(i)
             if (s, tg[1]) in rows_of:
                 (dup if tg[0] == "load" else dup_units).add(f"{s}/{tg[1]}")
             rows_of.add((s, tg[1]))
@@ -861,21 +867,37 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
         counts = set(per.values())
         if runs.get(name, 0) > 1 or (len(per) > 1 and len(counts) == 1 and min(counts) > 1):
             reused[name] = max(runs.get(name, 0), max(per.values(), default=0))
+    def repeated(name: str) -> str:
+        """The elements of scenario ``name`` on more than one row, with their rows."""
+        rep = [(e, rows_at[(name, e)]) for e, c in count_of.get(name, {}).items() if c > 1]
+        text = "; ".join(f"{e} on rows {', '.join(str(i + 1) for i in r)}" for e, r in rep[:5])
+        return text + (f"; ... ({len(rep) - 5} more)" if len(rep) > 5 else "")
+
     for name, blocks in reused.items():
         n = sum(1 for c in count_of.get(name, {}).values() if c > 1)
         problems.append(_problem(
             f"the scenario name '{name}' is used for {blocks} blocks of rows: {n} load(s) "
-            "(or unit(s)) appear more than once under that name",
+            f"(or unit(s)) appear more than once under that name ({repeated(name)})",
             ids=[name], field="scenario",
             hint="give each scenario its own name (a copied block keeps the name of the one "
             "it was copied from), or merge the blocks into one row per load"))
     dup = {d for d in dup if d.split("/", 1)[0] not in reused}
     dup_units = {d for d in dup_units if d.split("/", 1)[0] not in reused}
+    def rows_text(keys: set[str]) -> str:
+        """The rows of each ``scenario/element`` of ``keys``."""
+        parts = []
+        for k in sorted(keys)[:5]:
+            name, element = k.split("/", 1)
+            parts.append(f"{k} on rows {', '.join(str(i + 1) for i in rows_at[(name, element)])}")
+        return "; ".join(parts) + (f"; ... ({len(keys) - 5} more)" if len(keys) > 5 else "")
+
     if dup:
-        problems.append(_problem("a load appears twice in one scenario", ids=sorted(dup),
+        problems.append(_problem(f"a load appears twice in one scenario ({rows_text(dup)})",
+                                 ids=sorted(dup),
                                  field="element", hint="one row per load per scenario"))
     if dup_units:
-        problems.append(_problem("a generating unit appears twice in one scenario",
+        problems.append(_problem("a generating unit appears twice in one scenario "
+                                 f"({rows_text(dup_units)})",
                                  ids=sorted(dup_units), field="element",
                                  hint="one row per unit per scenario"))
     if problems:
