@@ -75,3 +75,27 @@ def test_bank_p_switches_with_the_chosen_step(method: str, data_step: int) -> No
     # the model's objective is the AC losses of its setting: not the data's step's
     assert r.objective == pytest.approx(loss_kw, abs=1e-3)
     assert r.ac_check.losses_kw == pytest.approx(loss_kw, abs=1e-3)
+
+
+def test_report_says_an_uncommitted_generator_is_off(tmp_path: Any) -> None:
+    """User test ut36_dopf #2: the report's Generators section counted an off (uncommitted)
+    sgen as "1 in-service generator(s)" and listed it as an ordinary unit. Here a committable
+    sgen of at most 0.5 MW costs a fixed 10^5 per hour when on: at the loss price of 100 per
+    MWh that is 10^6 kW-eq, more than all the feeder's losses (brute force: 77 kW at most), so
+    by hand it must stay off; the report must say so and count no running generator."""
+    import pandapower as pp
+
+    from test_fixb_report_scenarios import records, section, tables
+
+    net = lossy_feeder(0)
+    g = pp.create_sgen(net, 2, p_mw=0.0, q_mvar=0.0, controllable=True, min_p_mw=0.0,
+                       max_p_mw=0.5, min_q_mvar=0.0, max_q_mvar=0.0)
+    pp.create_poly_cost(net, g, "sgen", cp1_eur_per_mw=0.0, cp0_eur=1e5)
+    r = feederopt.solve(net, time_limit=30)
+    folder = feederopt.save(r, tmp_path / "out", report=True)
+    page = section((folder / "report.html").read_text(encoding="utf-8"), "generators")
+    (row,) = records(tables(page)[0])
+    assert row["id"] == "sgen:0" and row["state"] == "off (not committed)"
+    assert "0 in-service generator(s) running" in page
+    assert "1 committable generator(s) left off" in page
+    assert "1 in-service generator(s)" not in page
