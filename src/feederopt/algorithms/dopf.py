@@ -45,7 +45,7 @@ from feederopt.algorithms.heuristics import start_topologies
 from feederopt.algorithms.oa import OA_CONES, seed_points
 from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.formulations.blocks import Block
-from feederopt.formulations.devices import cap_options, tap_options
+from feederopt.formulations.devices import banks_at, cap_options, tap_options
 from feederopt.formulations.distflow import slack_objective
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import is_radial_forest, max_spanning_forest
@@ -311,13 +311,13 @@ class DopfBenders(AlgorithmBase):
         """The per-unit model with the devices of ``x`` fixed (capacitor steps in the shunts,
         source set-points, an off generator without limits; flexibility unused)."""
         pu, dev = self.problem.base, self.problem.dev
-        q_shunt = pu.q_shunt.copy()
         v_set = pu.v_set.copy()
         if "cap" in x:
             bank, step = cap_options(dev)
-            np.add.at(q_shunt, dev.cap_bus, -dev.cap_q * dev.cap_base_step)
             on = x["cap"] > 0.5
-            np.add.at(q_shunt, dev.cap_bus[bank[on]], dev.cap_q[bank[on]] * step[on])
+            chosen = np.zeros(dev.n_cap)
+            chosen[bank[on]] = step[on]
+            pu = banks_at(pu, dev, chosen)
         tap = pu.tap.copy() if pu.tap.size else np.ones(pu.n_branch)
         if "tap" in x:
             which, ratio = tap_options(dev)
@@ -326,7 +326,7 @@ class DopfBenders(AlgorithmBase):
             v_set[dev.tap_bus[which[src]]] = pu.v_set[dev.tap_bus[which[src]]] * ratio[src]
             br = on & np.isin(which, dev.branch_taps())
             tap[dev.tap_branch[which[br]]] = ratio[br]
-        out = replace(pu, q_shunt=q_shunt, v_set=v_set, tap=tap)
+        out = replace(pu, v_set=v_set, tap=tap)
         if pu.i_rating.size and pu.tap_rated.size:
             # the series-current limit follows the ratio (problems.dopf.dopf_network)
             out = replace(out, i_max=pu.i_rating * np.minimum(1.0, tap / pu.tap_rated))

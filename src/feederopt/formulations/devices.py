@@ -15,7 +15,12 @@ valid Benders cuts in every device binary, as for the switch states (Geoffrion 1
 
       vc <= v_i,   vc >= v_i - hi_i (1 - cap),   vc <= hi_i cap,   vc >= 0
 
-  The bank injects ``q = sum_s s b_c vc_{c,s}``, i.e. ``q = b v`` with ``b = s b_c`` (eq. (10)).
+  The bank injects ``q = sum_s s b_c vc_{c,s}``, i.e. ``q = b v`` with ``b = s b_c`` (eq. (10)),
+  and a lossy bank (pandapower's shunt ``p_mw`` per step, ``g_c`` [p.u. at 1 p.u.]) consumes
+  ``p = sum_s s g_c vc_{c,s}``, i.e. ``p = g v`` with ``g = s g_c``: the same switched voltage,
+  so P switches with the chosen step exactly as Q does (user test ut36_dopf #1: P held at the
+  data's step gave 152.772 kW for a setting whose AC losses are 160.178 kW). What the bank
+  consumes is a load, as in pandapower's ``res_shunt``, not a loss.
 * **OLTC** at source ``i`` with ratios ``n_k`` (positions ``1 + k step``): one-hot ``tap_{i,k}``
   and ``v_i = sum_k (n_k v_set_i)^2 tap_{i,k}`` (``v`` squared; the source's HV side is held at
   ``v_set``, the MV bus follows the ratio). Taps are integer positions, modelled exactly; the
@@ -47,6 +52,7 @@ valid Benders cuts in every device binary, as for the switch states (Geoffrion 1
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -76,10 +82,30 @@ def tap_options(dev: PerUnitDevices) -> tuple[np.ndarray, np.ndarray]:
     return which, ratio
 
 
-def cap_max_per_bus(pu: PerUnitNetwork, dev: PerUnitDevices) -> np.ndarray:
-    """The largest injection of the controllable banks at each bus [p.u. at 1 p.u.]."""
-    out = np.zeros(pu.n_bus)
-    np.add.at(out, dev.cap_bus, dev.cap_q * dev.cap_max_steps)
+def cap_max_per_bus(pu: PerUnitNetwork, dev: PerUnitDevices) -> tuple[np.ndarray, np.ndarray]:
+    """The controllable banks at their largest step at each bus [p.u. at 1 p.u.]: what they
+    consume (``p``, ``max_steps x g_c``) and inject (``q``, ``max_steps x b_c``)."""
+    p, q = np.zeros(pu.n_bus), np.zeros(pu.n_bus)
+    np.add.at(q, dev.cap_bus, dev.cap_q * dev.cap_max_steps)
+    if dev.cap_p.size:
+        np.add.at(p, dev.cap_bus, dev.cap_p * dev.cap_max_steps)
+    return p, q
+
+
+def banks_at(pu: PerUnitNetwork, dev: PerUnitDevices, steps: np.ndarray) -> PerUnitNetwork:
+    """``pu`` (with the controllable banks at the data's ``step`` in its fixed shunts, as
+    :func:`~feederopt.network.perunit.to_per_unit` puts them) with each bank at ``steps``
+    instead: both its susceptance (``q_shunt``) and its conductance (``p_shunt``) move, so
+    nothing depends on the data's step."""
+    delta = np.asarray(steps, float) - dev.cap_base_step
+    q_shunt = pu.q_shunt.astype(float).copy()
+    np.add.at(q_shunt, dev.cap_bus, dev.cap_q * delta)
+    out = replace(pu, q_shunt=q_shunt)
+    if dev.cap_p.size and np.any(dev.cap_p):
+        p_shunt = (pu.p_shunt.astype(float).copy() if pu.p_shunt.size
+                   else np.zeros(pu.n_bus))
+        np.add.at(p_shunt, dev.cap_bus, dev.cap_p * delta)
+        out = replace(out, p_shunt=p_shunt)
     return out
 
 
@@ -113,6 +139,7 @@ def add_devices(block: Block, pu: PerUnitNetwork, dev: PerUnitDevices) -> Block:
     """Add the devices to a DistFlow block built on ``pu`` (see the module docstring).
 
     ``pu`` must already hold the controllable banks at their largest step in ``q_shunt`` and
+    ``p_shunt`` (:func:`banks_at`) and
     the OLTC sources' set-point ranges in ``v_set_lo``/``v_set_hi`` (so that the voltage
     bounds and big-M values of :func:`~feederopt.formulations.distflow.distflow` cover every
     setting); this function takes the banks out of the fixed shunts again and adds their
@@ -133,9 +160,13 @@ def add_devices(block: Block, pu: PerUnitNetwork, dev: PerUnitDevices) -> Block:
         bus = dev.cap_bus[bank[on]]
         _switched_voltage(block, "vcap", "cap", on, k, bus, hi)
         # The banks leave the fixed shunts (pu holds them at their largest step) ...
-        add_term(bal_q.terms, "v", diag(-cap_max_per_bus(pu, dev), n))
+        p_max, q_max = cap_max_per_bus(pu, dev)
+        add_term(bal_q.terms, "v", diag(-q_max, n))
         # ... and inject step x b_c x vc instead.
         add_term(bal_q.terms, "vcap", incidence(n, bus, step[on] * dev.cap_q[bank[on]]))
+        if np.any(p_max != 0):  # a lossy bank consumes step x g_c x vc (balance_p: -g v)
+            add_term(bal_p.terms, "v", diag(p_max, n))
+            add_term(bal_p.terms, "vcap", incidence(n, bus, -step[on] * dev.cap_p[bank[on]]))
     if dev.n_tap:
         which, ratio = tap_options(dev)
         k = _one_hot(block, "tap", which, dev.n_tap)

@@ -4,8 +4,9 @@ Four kinds of device, each a few columns of the existing tables (defaults keep a
 without devices unchanged):
 
 * **capacitor banks** (``shunts.controllable``): the optimiser chooses the step
-  ``0..max_steps``; the bank injects ``step x q_mvar_per_step`` at 1 p.u., ``q = b v`` with
-  ``v = |V|^2``;
+  ``0..max_steps``; the bank injects ``step x q_mvar_per_step`` and consumes
+  ``step x p_mw_per_step`` at 1 p.u. (``q = b v``, ``p = g v`` with ``v = |V|^2``; both at the
+  chosen step, not the data's);
 * **substation OLTCs** (``buses.tap_min_pu``, ``tap_max_pu``, ``tap_step_pu`` on a source): the
   source holds ``v_set_pu x n`` with the ratio ``n`` at one of the positions
   ``1 + k x step`` inside ``[tap_min_pu, tap_max_pu]`` (integer ``k``) that keep the source
@@ -297,7 +298,9 @@ def device_list(net: Network) -> list[dict[str, object]]:
 class PerUnitDevices:
     """The devices on the per-unit model (indices into the per-unit buses and generators).
 
-    ``cap_q`` is a bank's injection per step at 1 p.u. [p.u.]; ``tap_ratios[k]`` the positions
+    ``cap_q`` is a bank's injection per step at 1 p.u. [p.u.], ``cap_p`` what it consumes per
+    step at 1 p.u. [p.u.] (pandapower's lossy bank, ``p_mw`` per step; both switch with the
+    chosen step); ``tap_ratios[k]`` the positions
     of OLTC ``k``; ``gen_commit`` the committable generators; ``flex_p`` the largest reduction
     of each flexible load [p.u.], ``flex_q_per_p`` its power factor ratio ``q / p``.
     Costs are per hour in the currency of the data (``flex_price`` per p.u. hour).
@@ -306,6 +309,7 @@ class PerUnitDevices:
     cap_ids: list[str] = field(default_factory=list)
     cap_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     cap_q: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    cap_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cap_max_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     cap_base_step: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     tap_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
@@ -384,6 +388,7 @@ def per_unit_devices(net: Network, pu: PerUnitNetwork,
             cap_ids=[str(i) for i in sh["id"].to_list()],
             cap_bus=np.array([index[str(b)] for b in sh["bus"].to_list()], dtype=int),
             cap_q=sh["q_mvar_per_step"].cast(pl.Float64).to_numpy() / s,
+            cap_p=sh["p_mw_per_step"].cast(pl.Float64).fill_null(0.0).to_numpy() / s,
             cap_max_steps=sh["max_steps"].cast(pl.Int64).to_numpy(),
             cap_base_step=sh["step"].cast(pl.Int64).to_numpy(),
         )

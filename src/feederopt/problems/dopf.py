@@ -31,8 +31,8 @@ import numpy as np
 from feederopt.formulations.blocks import Block
 from feederopt.formulations.devices import (
     add_devices,
+    banks_at,
     branch_tap_loss_terms,
-    cap_max_per_bus,
     cap_options,
     device_groups,
     tap_options,
@@ -48,18 +48,15 @@ DEFAULT_LOSS_PRICE_PER_MWH = 100.0
 
 def dopf_network(pu: PerUnitNetwork, dev: PerUnitDevices) -> PerUnitNetwork:
     """``pu`` as the DOPF formulation needs it: the controllable banks at their largest step in
-    the fixed shunts (their base step taken out) and the OLTC sources' set-point ranges (see
-    :func:`~feederopt.formulations.devices.add_devices`)."""
-    q_shunt = pu.q_shunt.copy()
-    base = np.zeros(pu.n_bus)
-    np.add.at(base, dev.cap_bus, dev.cap_q * dev.cap_base_step)
-    q_shunt = q_shunt - base + cap_max_per_bus(pu, dev)
+    the fixed shunts, susceptance and conductance (their base step taken out,
+    :func:`~feederopt.formulations.devices.banks_at`) and the OLTC sources' set-point ranges
+    (see :func:`~feederopt.formulations.devices.add_devices`)."""
+    out = banks_at(pu, dev, dev.cap_max_steps) if dev.n_cap else pu
     lo, hi = pu.v_set.copy(), pu.v_set.copy()
     for k in dev.source_taps():
         bus = dev.tap_bus[k]
         lo[bus] = pu.v_set[bus] * float(dev.tap_ratios[k].min())
         hi[bus] = pu.v_set[bus] * float(dev.tap_ratios[k].max())
-    out = replace(pu, q_shunt=q_shunt)
     if len(dev.source_taps()):
         out = replace(out, v_set_lo=lo, v_set_hi=hi)
     if len(dev.branch_taps()):

@@ -722,24 +722,47 @@ def _limit(row: Mapping[str, Any], key: str, spec: str) -> str:
     return fmt(value, spec)
 
 
+def uncommitted_generators(r: Mapping[str, Any]) -> set[str]:
+    """The committable generators that the distribution OPF left off (``devices`` rows of
+    kind ``generator`` with ``on`` false): in service in the data, but producing nothing."""
+    return {str(d.get("id")) for d in r.get("devices") or []
+            if isinstance(d, Mapping) and d.get("kind") == "generator" and d.get("on") is False}
+
+
 def generators_section(r: Mapping[str, Any]) -> str:
     """Every in-service generator's dispatch at the chosen topology (which the AC check runs
-    at) and its limits as the model reads them; empty for a network without generators."""
+    at) and its limits as the model reads them; empty for a network without generators. A
+    committable generator that the optimiser left off is said to be off (its ``state``) and
+    is not counted as running (user test ut36_dopf #2: an off sgen read "1 in-service
+    generator(s)" like an ordinary unit)."""
     gens = [g for g in r.get("generators") or [] if isinstance(g, Mapping)]
     if not gens:
         return ""
-    rows = [[str(g.get("id", "-")), str(g.get("bus", "-")), fmt(g.get("p_mw"), ".4f"),
-             fmt(g.get("q_mvar"), ".4f"), _limit(g, "p_min_mw", ".4f"),
-             _limit(g, "p_max_mw", ".4f"), _limit(g, "q_min_mvar", ".4f"),
-             _limit(g, "q_max_mvar", ".4f")] for g in gens]
+    off = uncommitted_generators(r)
+    committable = {str(d.get("id")) for d in r.get("devices") or []
+                   if isinstance(d, Mapping) and d.get("kind") == "generator"}
+
+    def state(gid: str) -> str:
+        if gid in off:
+            return "off (not committed)"
+        return "on (committed)" if gid in committable else "in service"
+
+    rows = [[str(g.get("id", "-")), str(g.get("bus", "-")), state(str(g.get("id"))),
+             fmt(g.get("p_mw"), ".4f"), fmt(g.get("q_mvar"), ".4f"),
+             _limit(g, "p_min_mw", ".4f"), _limit(g, "p_max_mw", ".4f"),
+             _limit(g, "q_min_mvar", ".4f"), _limit(g, "q_max_mvar", ".4f")] for g in gens]
+    n_off = sum(str(g.get("id")) in off for g in gens)
     at = " at the nominal load" if is_uncertain(r) else ""
+    left_off = (f"; {n_off} committable generator(s) left off by the optimiser (state off: "
+                "no output, its limits apply only when on)" if n_off else "")
     body = _note(
-        f"{len(gens)} in-service generator(s): the active and reactive power at the chosen "
-        f"topology{at} (positive: injected into the grid), which the AC check runs at: the "
-        "optimiser's dispatch within the limits (a fixed injection where they are equal; a "
-        "voltage-controlling generator's reactive power is what holds its bus voltage). "
-        "Limits: the generator's, as the model reads them from the data (none: unbounded).")
-    body += text_table(("id", "bus", "P [MW]", "Q [Mvar]", "P min [MW]", "P max [MW]",
+        f"{len(gens) - n_off} in-service generator(s) running{left_off}: the active and "
+        f"reactive power at the chosen topology{at} (positive: injected into the grid), which "
+        "the AC check runs at: the optimiser's dispatch within the limits (a fixed injection "
+        "where they are equal; a voltage-controlling generator's reactive power is what holds "
+        "its bus voltage). Limits: the generator's, as the model reads them from the data "
+        "(none: unbounded).")
+    body += text_table(("id", "bus", "state", "P [MW]", "Q [Mvar]", "P min [MW]", "P max [MW]",
                         "Q min [Mvar]", "Q max [Mvar]"), rows)
     return section("generators", "Generators", body)
 
