@@ -82,10 +82,11 @@ def test_v_min_applies_to_the_buses_behind_the_oltc(tmp_path: Path) -> None:
     oltc = next(d for d in data["devices"] if d["kind"] == "oltc")
     assert oltc["tap_pos"] == best
     assert data["ac_check"]["losses_kw"] == pytest.approx(feasible[best], rel=1e-6)
-    # the API alike; the source keeps its own band (0..2), which no option changes, and the
+    # the API alike; the source keeps its own band, which no option changes (pandapower's
+    # fill values 0..2 read as unset since ut36_real #3: the default 0.9..1.1), and the
     # result's band held there is the ext_grid's vm_pu; the others take --v-min
     net = feederopt.load(_net())
-    assert net.with_limits(v_min_pu=1.035).buses["v_min_pu"].to_list() == [0.0, 1.035, 1.035]
+    assert net.with_limits(v_min_pu=1.035).buses["v_min_pu"].to_list() == [0.9, 1.035, 1.035]
     result = feederopt.solve(net, v_min=1.035, time_limit=60)
     band = dict(zip(result.buses["id"], result.buses["v_min_pu"], strict=True))
     assert band == {"0": float(_net().ext_grid.vm_pu[0]), "1": 1.035, "2": 1.035}
