@@ -49,6 +49,19 @@ from feederopt.cli.app import (
 from feederopt.cli.scenarios import print_uncertain, source_of
 
 
+def iterations_text(result: Any) -> str:
+    """The master iterations, and when there were none although a bound was found, what
+    found it: "0" beside a proven optimum read as if nothing ran, where the loop
+    branch-and-bound or switch probing had closed the gap before the first master iteration
+    (user test ut36_results #2; the iteration log's notes say which)."""
+    text = str(result.iterations)
+    if result.iterations == 0:
+        notes = [r.note for r in (result.log or []) if r.note and r.note != "start"]
+        if notes:
+            text += f" (closed before any master iteration: {notes[-1]})"
+    return text
+
+
 def _within(path: str | Path, folder: str | Path) -> bool:
     """Whether ``path`` is ``folder`` or lies inside it (resolved): what ``--out FOLDER
     --force`` would replace."""
@@ -93,7 +106,7 @@ def print_result(result: Any) -> None:
                            f" (to the penalised objective's bound {penalised:.4f} kW-eq)"
                            if _finite(penalised) else ""),
                   fmt(result.gap * 100 if result.gap is not None else None, ".4f", " %"))
-    table.add_row("iterations", str(result.iterations))
+    table.add_row("iterations", iterations_text(result))
     fixed = result.extra.get("note")
     if fixed:  # nothing decided (every branch fixed): "benders, 0 iterations" did not say so
         table.add_row("note", str(fixed))

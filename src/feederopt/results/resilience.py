@@ -307,9 +307,14 @@ def restore_tables(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
         vm_ac = dict(zip(flow.bus_ids, np.asarray(flow.vm_pu, float).tolist(), strict=True))
         va_ac = dict(zip(flow.bus_ids, np.asarray(flow.va_degree, float).tolist(),
                          strict=True))
-        br_ac = {b: (1e3 * p, 1e3 * q, i, loss, load) for b, p, q, i, loss, load in zip(
-            flow.branch_ids, flow.p_from_mw, flow.q_from_mvar, flow.i_ka, flow.loss_kw,
-            flow.loading_percent, strict=True)}
+        # a closed branch inside a de-energised part carries nothing: pandapower gives it
+        # p = q = loss = 0 and a NaN current, written 0 like its power (user test ut36_results
+        # #1: i_ac_ka was null beside p_from_ac_kw 0.0 on such rows)
+        br_ac = {b: (1e3 * p, 1e3 * q,
+                     0.0 if math.isnan(i) and p == 0 and q == 0 else i, loss, load)
+                 for b, p, q, i, loss, load in zip(
+                     flow.branch_ids, flow.p_from_mw, flow.q_from_mvar, flow.i_ka,
+                     flow.loss_kw, flow.loading_percent, strict=True)}
     ids = [problem.bus_ids[i] for i in keep_bus]
     u = np.asarray(op.u, float)
     buses = pl.DataFrame({
