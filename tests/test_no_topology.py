@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 import feederopt
 import feederopt.algorithms.monolithic as monolithic
 from feederopt.cli import app
+from feederopt.errors import InputError
 from feederopt.solvers.scip_backend import ScipModel, ScipSolution
 
 
@@ -106,7 +107,7 @@ def test_api_run_without_a_topology(no_solution: str) -> None:
     assert r.branches["closed"].null_count() == r.branches.height
     if no_solution == "misocp":
         assert math.isfinite(r.lower_bound)  # SCIP's dual bound is kept
-    with pytest.raises(ValueError, match="no topology"):
+    with pytest.raises(InputError, match="no topology"):  # typed since ut36_api #5
         r.to_pandapower(pp_net)
 
 

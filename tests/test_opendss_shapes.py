@@ -466,7 +466,7 @@ def test_generator_rows_are_validated_as_load_rows(tmp_path: Path) -> None:
                                        ("n", "PVSystem.pv1", "generator", 0.1),
                                        ("n", "pvsystem.pv1", "generator", 0.2),
                                        ("n", "pq", "generator", 0.2)]))
-    by_message = {p.message.split(":")[0]: p for p in err.value.problems}
+    by_message = {p.message.split(":")[0].split(" (")[0]: p for p in err.value.problems}
     assert all(p.kind == ProblemKind.BAD_SCENARIO for p in err.value.problems)
     assert by_message["unknown generating unit(s)"].ids == ("PVSystem.nosuch", "pq")
     assert by_message["generating unit(s) out of service"].ids == ("PVSystem.gone",)

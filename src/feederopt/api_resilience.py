@@ -67,6 +67,7 @@ from feederopt.options import (
     workers_problems,
 )
 from feederopt.problems.resilience import (
+    MAX_SWITCH_PENALTY,
     SEED_PENALTY_PU,
     PlanSettings,
     ResilienceProblem,
@@ -230,10 +231,11 @@ def restore_problems(broken: Any, *, dg_sites: Any = (),
     if broken is None or len(broken) == 0:
         out.append(_bad("broken", "--broken names no line: restoration needs at least one "
                         "broken line", "e.g. --broken 2,11,15"))
-    if switch_penalty_pu is not None and not (_number(switch_penalty_pu)
-                                              and switch_penalty_pu >= 0):
-        out.append(_bad("switch_penalty", "the switching penalty must be >= 0",
-                        "e.g. 0.01", (str(switch_penalty_pu),)))
+    if switch_penalty_pu is not None and not (
+            _number(switch_penalty_pu) and 0 <= switch_penalty_pu <= MAX_SWITCH_PENALTY):
+        out.append(_bad("switch_penalty", "the switching penalty must be a finite number >= 0 "
+                        f"and at most {MAX_SWITCH_PENALTY:g}", "e.g. 0.01",
+                        (str(switch_penalty_pu),)))
     if dg_p_max_kw is not None:
         if not (_number(dg_p_max_kw) and math.isfinite(dg_p_max_kw) and dg_p_max_kw >= 0):
             out.append(_bad("dg_p_max_kw", "dg_p_max_kw must be a finite number >= 0",

@@ -461,6 +461,11 @@ def read_folder(path: str | Path) -> Network:
             raise unreadable(
                 path, f"the folder has no {name} table", hint=f"add {name}.parquet or {name}.csv"
             )
+    if not files["loads"]:
+        # a forgotten loads table read as a feeder without load: "optimal" at 0 kW, any
+        # topology alike (user test ut36_errs #3); said, not refused (a folder may be meant so)
+        unread = [*unread, "the folder has no loads table: the network carries no load (add "
+                  "loads.parquet or loads.csv for its loads)"]
     # ids that pandas stored as floats (7.0): read as "7", or refused when not whole
     as_text, id_notes, id_problems = float_ids(
         {name: df for name, (df, _) in raw.items()},

@@ -1098,9 +1098,13 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                 f"Transformer.{tr} has a negative or NaN %r on winding(s) "
                 f"{', '.join(map(str, bad_r))}", (tr,), "%r",
                 "give each winding's %r as a number >= 0 (e.g. %r=0.5, or %rs=[0.5 0.5])"))
-        if not math.isfinite(float(dss.Transformers.Xhl())):
+        xhl = float(dss.Transformers.Xhl())
+        if not (math.isfinite(xhl) and xhl >= 0):
+            # a leakage reactance is never negative (user test ut36_errs #4: XHL=-2 was read
+            # without a word; a negative series reactance is a line's series capacitor)
             problems.append(Problem(
-                ProblemKind.BAD_IMPEDANCE, "transformers", f"Transformer.{tr} has XHL NaN",
+                ProblemKind.BAD_IMPEDANCE, "transformers",
+                f"Transformer.{tr} has XHL {xhl:g}: a leakage reactance is a number >= 0",
                 (tr,), "xhl", "give the leakage reactance XHL in percent, e.g. XHL=2"))
         tr_rows.append({
             "id": tr, "from_bus": b1, "to_bus": b2,

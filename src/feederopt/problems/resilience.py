@@ -50,6 +50,14 @@ SEED_PENALTY_PU = 0.01
 SEED_PENALTY_USD = 0.01
 
 
+#: The largest switching penalty (per closed line) that restore and plan take: at 1e300 the
+#: MILP's objective overflowed to NaN (user test ut36_errs #1: ``--switch-penalty inf`` and
+#: ``1e300`` gave "optimal" with objective "-" and a numpy warning); a penalty of 1e6 already
+#: keeps every line open on zhang13 (the whole load shed), so the cap takes nothing a user
+#: needs.
+MAX_SWITCH_PENALTY = 1e9
+
+
 @dataclass(frozen=True)
 class PlanSettings:
     """Planning data (defaults: the seed's linked code; ``docs/resilience.md``)."""
@@ -88,9 +96,11 @@ class PlanSettings:
                 out.append(Problem(ProblemKind.INVALID_VALUE, "options",
                                    f"{name} must be a finite number >= 0", (str(value),), name,
                                    f"{what}: e.g. {example} (the default)"))
-        if self.switch_penalty is not None and not (self.switch_penalty >= 0):
+        if self.switch_penalty is not None and not (
+                0 <= self.switch_penalty <= MAX_SWITCH_PENALTY):
             out.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                               "switch_penalty must be >= 0", (str(self.switch_penalty),),
+                               "switch_penalty must be a finite number >= 0 and at most "
+                               f"{MAX_SWITCH_PENALTY:g}", (str(self.switch_penalty),),
                                "switch_penalty", "a cost in $ per closed line: e.g. "
                                "--switch-penalty 0.01 (the seed's), or 0 for none"))
         return out
