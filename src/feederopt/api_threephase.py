@@ -56,6 +56,7 @@ from feederopt.network.limits import three_phase_limits
 from feederopt.network.threephase import (
     ThreePhaseNetwork,
     dead_end_buses,
+    island_of,
     misspelt_bus_hint,
     supplied_nodes,
     unsupplied_elements,
@@ -129,7 +130,21 @@ def _misspelt_hints(net: ThreePhaseNetwork) -> list[str]:
                   for b in net.tables[name].filter(pl.col("in_service"))["bus"].to_list()
                   if b not in live})
     dead_ends = dead_end_buses(net)
-    return [h for b in cut for h in [misspelt_bus_hint(b, dead_ends)] if h]
+    return list(dict.fromkeys(
+        h for b in cut
+        for h in [misspelt_bus_hint(b, dead_ends, set(island_of(net, b, live, base_case=True)))]
+        if h))
+
+
+def _cutting_switches(net: ThreePhaseNetwork) -> str:
+    """`` (Line.632670, ...)``: the normally open switches between a bus that the base case
+    supplies and one it cuts off (the file's disabled or open switches), or ``""``."""
+    live = {b for b, _ in supplied_nodes(net, base_case=True)}
+    opened = net.lines.filter(pl.col("in_service") & pl.col("switchable")
+                              & pl.col("normally_open"))
+    names = [net.opendss_name(i) for i, f, t in opened.select(
+        "id", "from_bus", "to_bus").iter_rows() if (f in live) != (t in live)]
+    return f" ({_names(names)})" if names else ""
 
 
 def three_phase_info(source: Any) -> dict[str, Any]:
@@ -158,7 +173,8 @@ def three_phase_info(source: Any) -> dict[str, Any]:
     if cut:
         sol = solve_opendss(net, floating_buses=floating_buses(net), with_controls=False)
         err, node = math.nan, ""
-        notes.append(f"the base case's open switches cut {len(cut)} load(s) or generator(s) "
+        notes.append(f"the base case's open switches{_cutting_switches(net)} cut {len(cut)} "
+                     "load(s) or generator(s) "
                      f"off the source ({_names(cut)}): OpenDSS solves them without voltage, "
                      "and LinDist3Flow is not compared with it (its power flow feeds every "
                      "load)" + "".join(f"; {h}" for h in _misspelt_hints(net)))

@@ -95,7 +95,7 @@ from feederopt.io.opendss_secondary import (
     load_parts,
     secondary_regions,
 )
-from feederopt.network.threephase import PHASES, ThreePhaseNetwork
+from feederopt.network.threephase import OUT_OF_SERVICE, PHASES, ThreePhaseNetwork
 from feederopt.network.validate import three_phase_load_plausibility
 
 #: Element classes that carry power and that the reader turns into tables.
@@ -466,6 +466,20 @@ def open_on_some_conductors() -> list[int]:
         if any(state) and not all(state):
             out |= {c for c, o in zip(range(1, n + 1), state, strict=True) if o}
     return sorted(out)
+
+
+def out_of_service_record(element: str, bus1: str, bus2: str) -> dict[str, str]:
+    """The active series element's entry of ``meta["out_of_service"]``
+    (:data:`~feederopt.network.threephase.OUT_OF_SERVICE`), which the supply check names when
+    it cuts buses off the source: its buses, why it is out (``enabled=no``, or open at a
+    terminal) and how to put it back, in OpenDSS's words."""
+    dss = _dss()
+    rec = {"from_bus": bus1, "to_bus": bus2}
+    if not dss.CktElement.Enabled():
+        return rec | {"why": "disabled: enabled=no", "fix": f"enable {element} (enabled=yes)"}
+    term = next((t for t in (1, 2) if dss.CktElement.IsOpen(t, 0)), 1)
+    return rec | {"why": f"open at terminal {term}: Open {element} term={term}",
+                  "fix": f"close {element} (Close {element} term={term})"}
 
 
 def terminals() -> list[tuple[str, list[int]]]:
@@ -940,6 +954,8 @@ def read_opendss(path: str | Path, *, name: str | None = None,
 
     # ---- lines --------------------------------------------------------------------------
     line_rows, z_rows = [], []
+    # the series elements out of service, why and how to put them back (meta["out_of_service"])
+    out_of_service: dict[str, dict[str, str]] = {}
     dead_ties: list[str] = []  # open lines to a phase their bus does not have
     unit_m = {0: 1.0, 1: 1609.344, 2: 304.8, 3: 1000.0, 4: 1.0, 5: 0.3048, 6: 0.0254,
               7: 0.01, 8: 0.001}
@@ -969,6 +985,8 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                 "open it on every conductor (Open Line.X term=1) or close it; a phase that is "
                 "out is modelled by leaving its loads out"))
             continue
+        if not enabled or term_open:
+            out_of_service[f"Line.{line}"] = out_of_service_record(f"Line.{line}", b1, b2)
         if unit is None and (not enabled or term_open):
             # IEEE 8500's WD701_48332_sw: phase b to a phase-a lateral; EPRI ckt5's ties to
             # the neighbouring feeders, whose buses are not in the circuit
@@ -1022,6 +1040,10 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         held = line in locked
         if held:  # held in the state the file leaves it in, as OpenDSS holds it
             normally_open = not enabled or term_open
+            if normally_open:
+                rec = out_of_service[f"Line.{line}"]
+                rec["why"] += f", held by SwtControl.{locked[line]} (Lock=yes)"
+                rec["fix"] += f" and unlock SwtControl.{locked[line]} (Lock=no)"
             held_notes.append(
                 f"Line.{line} is locked by SwtControl.{locked[line]} (Lock=yes): it is held "
                 f"{'open' if normally_open else 'closed'}, as OpenDSS holds it, and not "
@@ -1071,6 +1093,9 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             row = sec.units[tr].row()
             row.update(_transformer_ratings(tr, problems))
             tr_rows.append(row)
+            if not row["in_service"]:
+                out_of_service[f"Transformer.{tr}"] = out_of_service_record(
+                    f"Transformer.{tr}", row["from_bus"], row["to_bus"])
             _no_load(tr, row, no_load)
             continue
         if int(dss.Transformers.NumWindings()) != 2:
@@ -1085,6 +1110,21 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             continue
         nph = int(dss.CktElement.NumPhases())
         (b1, n1), (b2, n2) = terminals()
+        enabled = bool(dss.CktElement.Enabled())
+        some = open_on_some_conductors() if enabled else []
+        if some:
+            problems.append(Problem(
+                ProblemKind.UNSUPPORTED_ELEMENT, "transformers",
+                f"Transformer.{tr} is open on conductor(s) {', '.join(map(str, some))} only: "
+                "the model holds a transformer in or out of service on all its phases", (tr,),
+                "open", "open it on every conductor (Open Transformer.X term=2) or close it"))
+            continue
+        # ``Open Transformer.X term=2`` de-energises its secondary in OpenDSS (user test
+        # ut36_errs #2: read in service, the model fed the loads OpenDSS leaves dead)
+        in_service = enabled and not open_at_a_terminal()
+        if not in_service:
+            out_of_service[f"Transformer.{tr}"] = out_of_service_record(f"Transformer.{tr}",
+                                                                        b1, b2)
         wd = []
         for w in (1, 2):
             dss.Transformers.Wdg(w)
@@ -1116,7 +1156,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             "tap_min": float(dss.Transformers.MinTap()),
             "tap_max": float(dss.Transformers.MaxTap()),
             "tap_steps": int(dss.Transformers.NumTaps()), "is_regulator": tr in regulated,
-            "in_service": bool(dss.CktElement.Enabled()),
+            "in_service": in_service,
             **_transformer_ratings(tr, problems),
         })
         _no_load(tr, tr_rows[-1], no_load)
@@ -1166,8 +1206,10 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                               "in_service": bool(dss.CktElement.Enabled())})
             continue
         parts = _load_parts(nodes, nph, delta, kv)
-        dss.Circuit.SetActiveBus(bus)
-        base_ln = float(dss.Bus.kVBase())  # OpenDSS's line-to-neutral base of the bus
+        # a disabled load on a bus that no enabled element has is not in OpenDSS's circuit
+        # (validation names the unknown bus); kVBase raised DSSException 8989, exit 1
+        in_circuit = dss.Circuit.SetActiveBus(bus) >= 0
+        base_ln = float(dss.Bus.kVBase()) if in_circuit else 0.0
         # the voltage its kV rates at 1 p.u.: line to line for a multi-phase or delta load
         # and for a 1-phase load between two phases (bus1=x.2.3, its neutral on node 3; user
         # test ut32_3ph B2: 12.47 kV, not 7.2, so a ZIP load there is not below its cutoff)
@@ -1246,7 +1288,8 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             problems.append(_on_secondary(f"Capacitor.{cap}", "shunts", cap, on_sec[0], sec))
             continue
         if _is_series(terms):
-            _series_capacitor(cap, terms, line_rows, z_rows, problems, warnings)
+            _series_capacitor(cap, terms, line_rows, z_rows, problems, warnings,
+                              out_of_service)
             continue
         kv_c, kvar_c = float(dss.Capacitors.kV()), float(dss.Capacitors.kvar())
         if not (math.isfinite(kv_c) and kv_c > 0) or not math.isfinite(kvar_c):
@@ -1278,7 +1321,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         raise InputError(problems + cap_value_problems)
 
     # ---- reactors: series (a line) or shunt; transformers' no-load branches --------------
-    _reactors(buses_by_id, sec, line_rows, z_rows, sh_rows, problems, warnings)
+    _reactors(buses_by_id, sec, line_rows, z_rows, sh_rows, problems, warnings, out_of_service)
     sh_rows += no_load
     if no_load:
         warnings.append(
@@ -1399,6 +1442,9 @@ def read_opendss(path: str | Path, *, name: str | None = None,
               "unitless_lengths": unitless, "series_elements": series_elements,
               # DERs whose p_max_mw is below their nameplate in the file's state (_ratings)
               "der_derated": derated,
+              # series elements out of service, why and how to put them back (the supply
+              # check names them when they cut buses off the source)
+              OUT_OF_SERVICE: out_of_service,
               "settings_path": str(Path(settings).resolve()) if settings else None},
         buses=frame(bus_rows), sources=frame(src_rows), lines=frame(line_rows),
         impedances=frame(z_rows), transformers=frame(tr_rows), loads=frame(load_rows),
@@ -1526,7 +1572,7 @@ def _no_load(tr: str, row: dict[str, Any], out: list[dict[str, Any]]) -> None:
 def _reactors(buses: dict[str, dict[str, Any]], sec: Secondaries,
               line_rows: list[dict[str, Any]], z_rows: list[dict[str, Any]],
               sh_rows: list[dict[str, Any]], problems: list[Problem],
-              warnings: list[str]) -> None:
+              warnings: list[str], out_of_service: dict[str, dict[str, str]]) -> None:
     """OpenDSS's ``Reactor`` elements, from their primitive admittance matrix, so that every
     way of giving one (``R``/``X``, ``Z``, ``Z1``/``Z0``, ``kvar`` and ``kV``, ``Rmatrix``/
     ``Xmatrix``, ``Rp``, ``Parallel``) is read as OpenDSS applies it. What OpenDSS does with
@@ -1571,6 +1617,8 @@ def _reactors(buses: dict[str, dict[str, Any]], sec: Secondaries,
                     "give the reactor's R and X (or kvar and kV)"))
             else:
                 warnings.append(f"{element} is disabled and left out")
+                if series:  # it cuts what lies behind it off, which the supply check says
+                    out_of_service[element] = out_of_service_record(element, b1, terms[1][0])
             continue
         m = nc * len(terms)
         y = (raw[0::2] + 1j * raw[1::2]).reshape(m, m)
@@ -1583,7 +1631,7 @@ def _reactors(buses: dict[str, dict[str, Any]], sec: Secondaries,
                     and abs(amps - kvar / (kv * math.sqrt(3))) <= 1e-9 * amps):
                 amps = 0.0
             _series_line(element, rx, "reactor", "line", terms, y, amps, line_rows, z_rows,
-                         problems)
+                         problems, out_of_service)
             continue
         bus = buses.get(b1)
         # the conductors on b1's phase nodes carry its voltages; ground, neutrals and
@@ -1630,7 +1678,7 @@ def _is_series(terms: list[tuple[str, list[int]]]) -> bool:
 def _series_line(element: str, name: str, component: str, kind: str,
                  terms: list[tuple[str, list[int]]], y: np.ndarray, amps: float,
                  line_rows: list[dict[str, Any]], z_rows: list[dict[str, Any]],
-                 problems: list[Problem]) -> None:
+                 problems: list[Problem], out_of_service: dict[str, dict[str, str]]) -> None:
     """A two-terminal series element (a ``Reactor`` or ``Capacitor`` with ``bus2`` another
     bus, :func:`_is_series`) as a zero-length, non-switchable line of ``kind`` from its
     primitive admittance matrix ``y`` (the active element's ``YPrim``): ``Yprim = [[Ys, -Ys],
@@ -1672,10 +1720,13 @@ def _series_line(element: str, name: str, component: str, kind: str,
         return
     lid = name if name not in {r["id"] for r in line_rows} else f"{component}.{name}"
     phases = _letters(n1)
+    in_service = bool(_dss().CktElement.Enabled()) and not open_at_a_terminal()
+    if not in_service:
+        out_of_service[element] = out_of_service_record(element, b1, b2)
     line_rows.append({
         "id": lid, "from_bus": b1, "to_bus": b2, "phases": phases, "length_m": 0.0,
         "kind": kind, "switchable": False, "normally_open": False,
-        "in_service": bool(_dss().CktElement.Enabled()) and not open_at_a_terminal(),
+        "in_service": in_service,
         "i_max_a": amps or None, "line_code": None,
         SERIES_ELEMENT: element,  # meta["series_elements"], not a column
     })
@@ -1688,7 +1739,8 @@ def _series_line(element: str, name: str, component: str, kind: str,
 
 def _series_capacitor(cap: str, terms: list[tuple[str, list[int]]],
                       line_rows: list[dict[str, Any]], z_rows: list[dict[str, Any]],
-                      problems: list[Problem], warnings: list[str]) -> None:
+                      problems: list[Problem], warnings: list[str],
+                      out_of_service: dict[str, dict[str, str]]) -> None:
     """The active ``Capacitor`` with ``bus2`` another bus (a series capacitor,
     :func:`_is_series`) as a line of kind ``capacitor`` (:func:`_series_line`), from its
     primitive admittance matrix as OpenDSS builds it: per phase ``X = -kV^2 / Mvar`` (``kV``
@@ -1707,10 +1759,15 @@ def _series_capacitor(cap: str, terms: list[tuple[str, list[int]]],
     if raw.size != 2 * m * m or not np.any(raw):
         warnings.append(f"{element} is a series capacitor that is disabled or has every step "
                         f"out: it connects nothing and is left out")
+        rec = out_of_service_record(element, terms[0][0], terms[1][0])
+        if dss.CktElement.Enabled():  # enabled, every step out
+            rec |= {"why": "every step out (States=[0])",
+                    "fix": f"switch a step of {element} in (States=[1])"}
+        out_of_service[element] = rec
         return
     y = (raw[0::2] + 1j * raw[1::2]).reshape(m, m)
     _series_line(element, cap, "capacitor", "capacitor", terms, y,
-                 float(dss.CktElement.NormalAmps()), line_rows, z_rows, problems)
+                 float(dss.CktElement.NormalAmps()), line_rows, z_rows, problems, out_of_service)
 
 
 def _reduction_notes(sec: Secondaries, loads: list[dict[str, Any]]) -> list[str]:

@@ -402,25 +402,34 @@ def dead_end_buses(net: ThreePhaseNetwork) -> dict[str, str]:
     return {b: els[0] for b, els in touched.items() if len(els) == 1 and b not in carried}
 
 
-def misspelt_bus_hint(bus: str, dead_ends: dict[str, str]) -> str:
+def misspelt_bus_hint(bus: str, dead_ends: dict[str, str], island: set[str]) -> str:
     """``bus 675x ends Line.692675 and carries nothing: a misspelling of 675?`` for the dead-end
-    bus (:func:`dead_end_buses`) whose name is closest to ``bus``, or ``""``."""
-    close = difflib.get_close_matches(bus.lower(), [b.lower() for b in dead_ends], n=1,
+    bus (:func:`dead_end_buses`) outside ``island`` (the buses cut off with ``bus``,
+    :func:`island_of`: a misspelt ``Bus2`` leaves the line's end on the feeder and the bus it
+    meant cut off) whose name is closest to ``bus``, or ``""``. A dead end cut off with the
+    bus is no misspelling of it (user test ut36_errs #2: IEEE 13's 680, behind a disabled
+    line with 670, was "a misspelling of 670?")."""
+    live_ends = [b for b in dead_ends if b not in island]
+    close = difflib.get_close_matches(bus.lower(), [b.lower() for b in live_ends], n=1,
                                       cutoff=0.6)
     if not close:
         return ""
-    name = next(b for b in dead_ends if b.lower() == close[0])
+    name = next(b for b in live_ends if b.lower() == close[0])
     return (f"bus {name} ends {dead_ends[name]} and carries nothing: a misspelling of "
             f"{bus}?")
 
 
-def island_of(net: ThreePhaseNetwork, bus: str, live_buses: set[str]) -> list[str]:
+def island_of(net: ThreePhaseNetwork, bus: str, live_buses: set[str], *,
+              base_case: bool = False) -> list[str]:
     """The buses of the island that holds ``bus``: those that in-service lines (every switch
-    closed) and transformers join to it, none of them in ``live_buses`` (the buses that
-    :func:`supplied_nodes` reaches), ``bus`` first, then sorted."""
+    closed; ``base_case``: the normally open switches open) and transformers join to it, none
+    of them in ``live_buses`` (the buses that :func:`supplied_nodes` reaches), ``bus`` first,
+    then sorted."""
     adj: dict[str, set[str]] = {}
     for table in (net.lines, net.transformers):
         df = table.filter(pl.col("in_service")) if "in_service" in table.columns else table
+        if base_case and "normally_open" in df.columns:
+            df = df.filter(~(pl.col("switchable") & pl.col("normally_open")))
         for f, t in df.select("from_bus", "to_bus").iter_rows():
             adj.setdefault(f, set()).add(t)
             adj.setdefault(t, set()).add(f)
@@ -468,6 +477,98 @@ def close_live_names(buses: list[str], live_buses: set[str]) -> list[str]:
     return out
 
 
+#: ``meta`` key of a reader's record of the series elements that the file disables or opens
+#: (OpenDSS: ``enabled=no``, ``Open Line.X term=1``), those it left out of the tables too:
+#: element name (``Line.632670``, ``Transformer.xfm1``, ``Reactor.r1``) -> ``{"from_bus",
+#: "to_bus", "why", "fix"}``, e.g. ``why`` "disabled: enabled=no" and ``fix`` "enable
+#: Line.632670 (enabled=yes)". A switch among them that the lines table holds in service is
+#: normally open (reconfiguration may close it), not out of service.
+OUT_OF_SERVICE = "out_of_service"
+
+
+@dataclass(frozen=True)
+class OutOfService:
+    """A series element that would join ``from_bus`` and ``to_bus`` but is out of service:
+    its ``component`` and ``id`` (a table's, or OpenDSS's class and name for an element the
+    reader left out), its name as the file gives it (``Line.632670``), why it is out and how
+    to put it back."""
+
+    component: str
+    id: str
+    element: str
+    from_bus: str
+    to_bus: str
+    why: str
+    fix: str
+
+
+def out_of_service_branches(net: ThreePhaseNetwork) -> list[OutOfService]:
+    """The lines and transformers whose ``in_service`` is false (every switch counts as closed
+    for supply, so a switch is one only when held open), and the series elements that a
+    reader recorded as disabled or open and left out of the tables (``meta["out_of_service"]``,
+    :data:`OUT_OF_SERVICE`: a disabled series reactor or capacitor), each with the reader's
+    reason where it gave one."""
+    record: dict[str, dict[str, str]] = net.meta.get(OUT_OF_SERVICE) or {}
+    out: list[OutOfService] = []
+    seen = {net.opendss_name(i) for i in net.lines["id"].to_list()}
+    seen |= {f"Transformer.{i}" for i in net.transformers["id"].to_list()}
+    for component, table in (("lines", net.lines), ("transformers", net.transformers)):
+        if "in_service" not in table.columns:
+            continue
+        for eid, f, t in table.filter(~pl.col("in_service")).select(
+                "id", "from_bus", "to_bus").iter_rows():
+            element = net.opendss_name(eid) if component == "lines" else f"Transformer.{eid}"
+            said = record.get(element, {})
+            out.append(OutOfService(component, eid, element, f, t,
+                                    said.get("why", "out of service (in_service is false)"),
+                                    said.get("fix", f"put {element} in service")))
+    for element, said in record.items():
+        if element not in seen:
+            cls, _, eid = element.partition(".")
+            out.append(OutOfService(cls.lower(), eid, element, said["from_bus"], said["to_bus"],
+                                    said["why"], said["fix"]))
+    return out
+
+
+def island_cuts(island: list[str], branches: list[OutOfService], live_buses: set[str],
+                ) -> list[OutOfService]:
+    """The out-of-service elements (:func:`out_of_service_branches`) between a bus of
+    ``island`` and a bus that a source reaches (``live_buses``): putting one back supplies
+    the island."""
+    inside = set(island)
+    return [b for b in branches
+            if (b.from_bus in inside and b.to_bus in live_buses)
+            or (b.to_bus in inside and b.from_bus in live_buses)]
+
+
+def _first(items: list[str], most: int = 6) -> str:
+    """``items`` for a message: the first ``most`` and how many more."""
+    more = f" and {len(items) - most} more" if len(items) > most else ""
+    return ", ".join(items[:most]) + more
+
+
+def _cut_island_problem(cuts: list[OutOfService], island: list[str], elements: list[str],
+                        ) -> Problem:
+    """One ``island_without_source`` problem on the out-of-service element(s) ``cuts`` that
+    cut ``island`` (its buses) with ``elements`` (its loads, generators and shunts, by name)
+    off the source."""
+    first = cuts[0]
+    ids = [c.id for c in cuts if c.component == first.component]
+    names = " and ".join(f"{c.element} ({c.why})" for c in cuts)
+    fixes = "; or ".join(c.fix for c in cuts)
+    buses = sorted(island)
+    return _problem(
+        ProblemKind.ISLAND_WITHOUT_SOURCE, first.component,
+        f"{names} {'cuts' if len(cuts) == 1 else 'cut'} {len(buses)} bus(es) off the source "
+        f"({_first(buses)}), with {len(elements)} load(s), generator(s) or shunt(s) on them "
+        f"({_first(elements)}): no other line or transformer connects them to a source (even "
+        "with every switch closed), and OpenDSS solves them without voltage", ids,
+        "in_service",
+        f"{fixes}; or leave the island out: remove its loads, generators, capacitors and "
+        "lines from the file (feederopt models no de-energised part without a source; with "
+        "only its loads disabled, solve finds no radial topology that feeds its buses)")
+
+
 def unsupplied_elements(net: ThreePhaseNetwork, *, base_case: bool = False) -> list[str]:
     """The in-service loads (``Load.<id>``) and generators on a node that
     :func:`supplied_nodes` does not reach (``base_case``: with the normally open switches
@@ -483,15 +584,16 @@ def unsupplied_elements(net: ThreePhaseNetwork, *, base_case: bool = False) -> l
 def _supply_problems(net: ThreePhaseNetwork, phases_of: dict[str, str]) -> list[Problem]:
     """A load, generator or shunt on a node that no line or transformer connects to a source
     with every switch closed (:func:`supplied_nodes`): on a bus that nothing connects
-    (``island_without_source``), or on a phase that its bus has only because the element
-    itself names it (``invalid_value``; OpenDSS makes the node for it). OpenDSS solves both
-    with the node dead; the models have no way to feed it (LinDist3Flow is infeasible)."""
+    (``island_without_source``, one problem per island, :func:`_island_problems`), or on a
+    phase that its bus has only because the element itself names it (``invalid_value``;
+    OpenDSS makes the node for it). OpenDSS solves both with the node dead; the models have no
+    way to feed it (LinDist3Flow is infeasible)."""
     if net.sources.height == 0:
         return []  # said as no_source
     live = supplied_nodes(net)
     live_buses = {b for b, _ in live}
-    dead_ends = dead_end_buses(net)
     out: list[Problem] = []
+    cut_off: list[tuple[str, str, str, str]] = []  # (table, id, element, bus), island ones
     # OpenDSS's names (generators, reactors and no-load branches have them as their ids)
     for table, column in (("loads", "phase"), ("generators", "phases"), ("shunts", "phases")):
         df = net.tables[table].filter(pl.col("in_service"))
@@ -505,20 +607,7 @@ def _supply_problems(net: ThreePhaseNetwork, phases_of: dict[str, str]) -> list[
                        f"Capacitor.{eid}" if kind == "capacitor" else eid)
             if bus not in live_buses:
                 done.add(eid)
-                # the island's dead ends: a line reaching the bus from a bus that leads
-                # nowhere (a misspelt Bus1) is named with that bus, not the load's alone
-                ends, fix = island_ends(island_of(net, bus, live_buses), dead_ends,
-                                        live_buses)
-                out.append(_problem(
-                    ProblemKind.ISLAND_WITHOUT_SOURCE, table,
-                    f"{element} is on bus {bus}, which no line or transformer connects to a "
-                    "source (even with every switch closed)"
-                    + (f": {ends}" if ends else ""), [eid], "bus",
-                    (f"{fix}; or " if fix else "")
-                    + f"connect bus {bus} to the feeder with a line, transformer or switch (a "
-                    "disabled line that is no switch connects nothing), or remove the "
-                    "element; OpenDSS leaves it without voltage"
-                    + "".join(f" ({h})" for h in [misspelt_bus_hint(bus, dead_ends)] if h)))
+                cut_off.append((table, eid, element, bus))
                 continue
             dead = [ph for ph in phs if (bus, ph) not in live]
             if not dead:
@@ -535,6 +624,7 @@ def _supply_problems(net: ThreePhaseNetwork, phases_of: dict[str, str]) -> list[
                 f"connect {element} to the phases bus {bus} has (OpenDSS: bus1={bus}."
                 f"{'.'.join(str(PHASES.index(p) + 1) for p in fed[:len(phs)])}), or bring "
                 "the phase to the bus with a line; OpenDSS leaves the node without voltage"))
+    out[:0] = _island_problems(net, cut_off, live_buses)
     # a line that carries a phase which neither of its buses gets from a source (user test
     # ut_3ph #3: ``Phases=3 Bus1=684`` where 684 has only phases a and c; OpenDSS makes node
     # 684.2 for the line alone, ``info`` said "problems: none" and ``solve`` blamed the current
@@ -561,6 +651,59 @@ def _supply_problems(net: ThreePhaseNetwork, phases_of: dict[str, str]) -> list[
             f"{min(len(phs), len(fed))} bus1={end}."
             f"{'.'.join(str(PHASES.index(p) + 1) for p in fed[:len(phs)])}), or bring the "
             "phase to the bus with a line; OpenDSS leaves those nodes without voltage"))
+    return out
+
+
+def _island_problems(net: ThreePhaseNetwork, cut_off: list[tuple[str, str, str, str]],
+                     live_buses: set[str]) -> list[Problem]:
+    """One ``island_without_source`` problem per island (:func:`island_of`) of the loads,
+    generators and shunts ``cut_off`` (``(table, id, element name, bus)``, in the order read).
+
+    An island that an out-of-service element cuts off (:func:`island_cuts`: OpenDSS's
+    ``enabled=no`` line, transformer or series element, a line ``Open`` at a terminal) is said
+    on that element, with the island's buses and elements (:func:`_cut_island_problem`); user
+    test ut36_errs #2: IEEE 13 with ``Line.632670`` disabled gave 26 problems, one per element
+    downstream, each blaming the dead end 680 ("a misspelling of 650?"), and none named the
+    line. Any other island is said on its elements (the table of the first, its ids there),
+    with its dead ends (:func:`island_ends`: a misspelt ``Bus1``) and a dead end that a source
+    reaches of a close name (:func:`misspelt_bus_hint`: a misspelt ``Bus2``)."""
+    branches = out_of_service_branches(net)
+    dead_ends = dead_end_buses(net)
+    groups: list[tuple[list[str], list[tuple[str, str, str, str]]]] = []
+    where: dict[str, int] = {}  # bus -> its island's index in groups
+    for item in cut_off:
+        bus = item[3]
+        if bus not in where:
+            island = island_of(net, bus, live_buses)
+            where.update(dict.fromkeys(island, len(groups)))
+            groups.append((island, []))
+        groups[where[bus]][1].append(item)
+    out: list[Problem] = []
+    for island, items in groups:
+        names = [e for _, _, e, _ in items]
+        cuts = island_cuts(island, branches, live_buses)
+        if cuts:
+            out.append(_cut_island_problem(cuts, island, names))
+            continue
+        table = items[0][0]
+        ids = list(dict.fromkeys(i for t, i, _, _ in items if t == table))
+        buses = list(dict.fromkeys(b for _, _, _, b in items))
+        ends, fix = island_ends(island, dead_ends, live_buses)
+        misspelt = list(dict.fromkeys(h for b in buses
+                                      for h in [misspelt_bus_hint(b, dead_ends, set(island))]
+                                      if h))
+        on = (f"{names[0]} is on bus {buses[0]}, which" if len(names) == 1 else
+              f"{len(names)} loads, generators or shunts ({_first(names)}) are on bus(es) "
+              f"{_first(buses)}, which")
+        out.append(_problem(
+            ProblemKind.ISLAND_WITHOUT_SOURCE, table,
+            f"{on} no line or transformer connects to a source (even with every switch "
+            "closed)" + (f": {ends}" if ends else ""), ids, "bus",
+            (f"{fix}; or " if fix else "")
+            + f"connect bus {_first(buses, 3)} to the feeder with a line, transformer or "
+            f"switch, or remove {'the element' if len(names) == 1 else 'them'}; OpenDSS "
+            f"leaves {'it' if len(names) == 1 else 'them'} without voltage"
+            + "".join(f" ({h})" for h in misspelt)))
     return out
 
 
