@@ -30,11 +30,13 @@ runner = CliRunner()
 #: Transformer.xfm1; ``{extra}`` comes before the solve.
 FEEDER = """Clear
 New Circuit.cut basekv=4.16 pu=1.0 phases=3 bus1=src
-New Line.src632 phases=3 bus1=src bus2=632 r1=0.1 x1=0.2 r0=0.3 x0=0.6 c1=0 c0=0 length=1 units=km
-New Line.632670 phases=3 bus1=632 bus2=670 r1=0.1 x1=0.2 r0=0.3 x0=0.6 c1=0 c0=0 length=1 units=km {line}
-New Line.670671 phases=3 bus1=670 bus2=671 r1=0.1 x1=0.2 r0=0.3 x0=0.6 c1=0 c0=0 length=1 units=km
-New Line.671680 phases=3 bus1=671 bus2=680 r1=0.1 x1=0.2 r0=0.3 x0=0.6 c1=0 c0=0 length=1 units=km
-New Transformer.xfm1 phases=3 windings=2 xhl=2 buses=[632 634] conns=[wye wye] kvs=[4.16 0.48] kvas=[500 500] %rs=[0.5 0.5] {tr}
+New Linecode.lc nphases=3 r1=0.1 x1=0.2 r0=0.3 x0=0.6 c1=0 c0=0 units=km
+New Line.src632 phases=3 bus1=src bus2=632 linecode=lc length=1 units=km
+New Line.632670 phases=3 bus1=632 bus2=670 linecode=lc length=1 units=km {line}
+New Line.670671 phases=3 bus1=670 bus2=671 linecode=lc length=1 units=km
+New Line.671680 phases=3 bus1=671 bus2=680 linecode=lc length=1 units=km
+New Transformer.xfm1 phases=3 windings=2 xhl=2 buses=[632 634] conns=[wye wye] kvs=[4.16 0.48]
+~ kvas=[500 500] %rs=[0.5 0.5] {tr}
 New Load.670a bus1=670.1 phases=1 kV=2.4 kW=20 kvar=10 model=1
 New Load.671 bus1=671 phases=3 kV=4.16 kW=300 kvar=100 model=1
 New Capacitor.cap1 bus1=671 phases=3 kvar=100 kV=4.16

@@ -14,8 +14,12 @@ What is read, and how (OpenDSS manual, "Circuit element reference"):
   includes line codes, lengths and units as OpenDSS applies them; ``Switch=yes`` lines and lines
   under a ``SwtControl`` are switchable; a disabled switch, or one open at either terminal
   (``Open Line.X term=2``, read from OpenDSS's terminal state), is normally open, and a line
-  that is not a switch but open at a terminal is out of service;
-* **transformers**: two-winding units (wye/delta, kV, kVA, %R, X_HL, taps as solved); those
+  that is not a switch but disabled or open at a terminal is out of service; every disabled or
+  open series element (lines, transformers, series reactors and capacitors, also those left
+  out) is recorded in ``meta["out_of_service"]`` (:func:`out_of_service_record`), so that the
+  supply check names the one that cuts buses off the source;
+* **transformers**: two-winding units (wye/delta, kV, kVA, %R, X_HL, taps as solved; out of
+  service when disabled or open at a terminal, ``Open Transformer.X term=2``); those
   under a ``RegControl`` are regulators; a transformer's no-load branch (``%noloadloss``,
   ``%imag``) is a constant-impedance shunt at winding 2's terminal, where OpenDSS puts it;
 * **centre-tapped (split-phase) service transformers** and their 120/240 V secondaries (IEEE
