@@ -158,3 +158,20 @@ def test_a_disabled_switch_is_normally_open_and_named_in_the_note(tmp_path: Path
     text = " ".join(result.output.split())
     assert "the base case's open switches (Line.632670) cut 2 load(s)" in text
     assert "misspelling" not in text
+
+
+def test_a_disabled_series_reactor_the_reader_leaves_out_is_named(tmp_path: Path) -> None:
+    """A disabled series reactor is left out of the tables (a note says so); the reader's
+    record (``meta["out_of_service"]``) still names it as what cuts 670 off."""
+    line = "New Line.632670 phases=3 bus1=632 bus2=670 linecode=lc length=1 units=km {line}"
+    script = FEEDER.replace(line, "New Reactor.r1 phases=3 bus1=632 bus2=670 r=0.1 x=0.5 "
+                            "enabled=n").format(tr="", extra="")
+    _check_opendss_leaves_dead(script, ISLAND, tmp_path)
+    path = tmp_path / "feeder.dss"
+    path.write_text(script)
+    (p,) = read_opendss(path).validate()
+    assert (p.kind, p.component, p.ids) == (ProblemKind.ISLAND_WITHOUT_SOURCE, "reactor",
+                                            ("r1",))
+    assert "Reactor.r1 (disabled: enabled=no) cuts 3 bus(es) off the source (670, 671, 680)" \
+        in p.message
+    assert p.hint.startswith("enable Reactor.r1 (enabled=yes)")
