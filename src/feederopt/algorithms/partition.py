@@ -641,17 +641,22 @@ def solve_extensive(data: PartitionData, *, scales: list[np.ndarray] | None = No
             + "); nothing is written; give more time or leave --extensive out (the cutting "
             "plane)", bound)
     vals = model.values()
+    notes: list[str] = []
     if sol.status == "optimal":  # the tie-break of the set-points, as in solve_robust
         vals = canonical_roots(data, vals)
         objective = restricted_optimum(model, vals, sol.objective)
         if len(scales) == 1:
-            vals = tie_broken(data, model, vals, objective, nominal_copy="e0.") or vals
+            vals = tie_broken(data, model, vals, objective, nominal_copy="e0.",
+                              notes=notes) or vals
         else:
-            vals = tie_broken(data, model, vals, objective, rel_tol=ROBUST_TIE_TOL) or vals
+            vals = tie_broken(data, model, vals, objective, rel_tol=ROBUST_TIE_TOL,
+                              notes=notes) or vals
     plan = _plan_from(data, vals)
     status = "optimal" if sol.status == "optimal" else sol.status
-    return _result(data, case, "extensive", status, plan, float(vals["theta"][0]), t0,
-                   time.perf_counter(), 0.0, [], len(scales), lower_bound=bound)
+    res = _result(data, case, "extensive", status, plan, float(vals["theta"][0]), t0,
+                  time.perf_counter(), 0.0, [], len(scales), lower_bound=bound)
+    res.notes.extend(notes)
+    return res
 
 
 # ---------------------------------------------------------------------------------------------
@@ -769,6 +774,7 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
     fixed: dict[str, np.ndarray] | None = None  # the binaries of the restricted phase
     hint: dict[str, np.ndarray] | None = None  # a master solution to start the next MILP
     lower = -math.inf  # the best master MILP bound: a lower bound of the problem
+    notes: list[str] = []  # the tie-break's, on the plan it returns
     with make_executor(_SlaveFactory(data, scales), workers=workers,
                        ray_address=ray_address) as ex:
         for k in range(1, max_iterations + 1):
@@ -851,7 +857,7 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
                     status = "optimal"
                     best = _tie_break(data, master, vals,
                                       sol.objective + max(0.0, worst.value - theta), best,
-                                      ex, scales, reps, eps, tol)
+                                      ex, scales, reps, eps, tol, notes)
                     break
                 # the restricted phase has converged: prove (or improve) it with the MILP,
                 # starting from this plan with theta at its worst re-dispatch cost
@@ -877,14 +883,16 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
         # objective = bound, gap 0.0000 %, labelled time_limit)
         status = "optimal"
     worst_slack = log[-1].total_slack if log else math.nan
-    return _result(data, case, "cutting_plane", status, plan, redispatch, t0, t_best,
-                   worst_slack, log, len(scales), lower_bound=bound)
+    res = _result(data, case, "cutting_plane", status, plan, redispatch, t0, t_best,
+                  worst_slack, log, len(scales), lower_bound=bound)
+    res.notes.extend(notes)
+    return res
 
 
 def _tie_break(data: PartitionData, master: HighsModel, vals: dict[str, np.ndarray],
                objective: float, best: tuple[PartitionPlan, float, float] | None, ex: Any,
-               scales: list[np.ndarray], reps: list[int], eps: float, tol: float
-               ) -> tuple[PartitionPlan, float, float] | None:
+               scales: list[np.ndarray], reps: list[int], eps: float, tol: float,
+               notes: list[str] | None = None) -> tuple[PartitionPlan, float, float] | None:
     """The optimal plan with its set-points moved to the least-norm point of its optimal face
     (:func:`least_norm_setpoints`). ``objective`` is the optimal value less the first stage's
     constant (the master's objective at the optimum, with ``theta`` raised to the worst
@@ -916,28 +924,39 @@ def _tie_break(data: PartitionData, master: HighsModel, vals: dict[str, np.ndarr
     The new point is checked at every extreme point (the representatives
     ``reps`` on the slaves) and kept only if it is robustly feasible (worst total slack
     ``<= eps``) and its true objective is within ``tol`` of the optimum; else ``best``
-    stays (the MILP's vertex)."""
+    stays (the MILP's vertex). The stage's notes on the plan returned (rule 1 not applied,
+    :func:`least_norm_setpoints`) go to ``notes``, and one when ``best`` stays."""
     if best is None:
         return best
     exact = HighsModel(with_copies(data, [scales[e] for e in reps]))
     vals = canonical_roots(data, vals)
     objective = restricted_optimum(exact, vals, objective)
+    said: list[str] = []
     if len(scales) == 1:
-        tb = tie_broken(data, exact, vals, objective, nominal_copy="e0.")
+        tb = tie_broken(data, exact, vals, objective, nominal_copy="e0.", notes=said)
     else:
-        tb = tie_broken(data, exact, vals, objective, rel_tol=ROBUST_TIE_TOL)
+        tb = tie_broken(data, exact, vals, objective, rel_tol=ROBUST_TIE_TOL, notes=said)
+    kept = ("the set-point tie-break's point {} (docs/partition-tiebreak.md): the "
+            "set-points are the MILP's, one of its optimal points")
     if tb is None:
+        if notes is not None:
+            notes.extend(said)
         return best
     x = _clean_x(data, tb)
     rv = ex.map(_evaluate, [(e, x, eps) for e in reps])
-    if max(r.slack for r in rv) > eps:
-        return best
+    slack = max(r.slack for r in rv)
     worst = max(r.value for r in rv)
     plan = _plan_from(data, tb)
     gen, shed = _costs(data, plan)
     value = gen + shed + worst
-    if value > best[1] + tol * (1 + abs(best[1])):
+    if slack > eps or value > best[1] + tol * (1 + abs(best[1])):
+        if notes is not None:
+            notes.append(kept.format(
+                f"needs {slack:.2g} p.u. of slack at an extreme point" if slack > eps else
+                f"costs {value - best[1]:.3g} $ more than the optimum"))
         return best
+    if notes is not None:
+        notes.extend(said)
     return plan, value, worst
 
 
@@ -1161,22 +1180,26 @@ def restricted_optimum(model: HighsModel, vals: dict[str, np.ndarray],
 
 
 def tie_broken(data: PartitionData, model: HighsModel, vals: dict[str, np.ndarray],
-               objective: float, rel_tol: float = 1e-8, nominal_copy: str | None = None
-               ) -> dict[str, np.ndarray] | None:
+               objective: float, rel_tol: float = 1e-8, nominal_copy: str | None = None,
+               notes: list[str] | None = None) -> dict[str, np.ndarray] | None:
     """The tie-break of an optimal plan: first the binaries (:func:`open_empty_leaves`, kept
     only if the set-point stage finds the pruned plan within ``rel_tol`` of the optimum), then
-    the set-points (:func:`least_norm_setpoints`)."""
+    the set-points (:func:`least_norm_setpoints`). Its notes on the plan returned go to
+    ``notes``."""
     pruned = open_empty_leaves(data, vals)
     if pruned is not None:
-        out = least_norm_setpoints(model, pruned, objective, rel_tol, nominal_copy)
+        tried: list[str] = []
+        out = least_norm_setpoints(model, pruned, objective, rel_tol, nominal_copy, tried)
         if out is not None:
+            if notes is not None:
+                notes.extend(tried)
             return out
-    return least_norm_setpoints(model, vals, objective, rel_tol, nominal_copy)
+    return least_norm_setpoints(model, vals, objective, rel_tol, nominal_copy, notes)
 
 
 def least_norm_setpoints(model: HighsModel, vals: dict[str, np.ndarray], objective: float,
-                         rel_tol: float = 1e-8, nominal_copy: str | None = None
-                         ) -> dict[str, np.ndarray] | None:
+                         rel_tol: float = 1e-8, nominal_copy: str | None = None,
+                         notes: list[str] | None = None) -> dict[str, np.ndarray] | None:
     """The second lexicographic stage: among the solutions of ``model`` with its binaries
     fixed at ``vals`` and an objective within ``rel_tol`` of ``objective`` (the first stage's
     optimum), the one with the least Euclidean norm of the DER set-points,
@@ -1191,8 +1214,14 @@ def least_norm_setpoints(model: HighsModel, vals: dict[str, np.ndarray], objecti
     there is fixed at zero (only the reactive one can be non-zero at the optimum: it is free,
     the active one carries a premium, :func:`recourse_cost_terms`); without it the least-norm
     point shrinks the reactive set-points and leans on free reactive re-dispatch already at
-    the nominal load, spending the +-30 % band that IV-D gives the DERs. If that is infeasible
-    the stage runs without it.
+    the nominal load, spending the +-30 % band that IV-D gives the DERs. If the QP with it finds
+    no point (infeasible, or Clarabel fails) the stage runs without it, and a note saying so
+    and why goes to ``notes``: the set-points are then not the nominal outputs (user test
+    ut37_mixed: on the tester's ring Clarabel stopped the rule-1 QP at ``AlmostSolved``, a duality
+    gap of 1.5e-8 against its 1e-8, and the fallback gave 649.95 kW and 0 kvar for a nominal
+    650 kW and 130 kvar, with 0.27 $ of re-dispatch at +-0 %, silently;
+    the QP is now posed without its fixed columns, and a point of reduced accuracy is kept
+    after a check of its own, :mod:`feederopt.solvers.least_squares`).
 
     Why: the seed's objective (16a) prices only the active set-points ``s_g``; the reactive
     set-points cost nothing, so every split of the reactive power over the DERs that meets the
@@ -1206,19 +1235,31 @@ def least_norm_setpoints(model: HighsModel, vals: dict[str, np.ndarray], objecti
     The robust plans use it without ``nominal_copy`` on the extensive form with their binaries
     (:func:`_tie_break`). Solved as a convex QP by Clarabel on the model's rows
     (:meth:`HighsModel.least_squares_stage`; the model is not changed); returns the new
-    values, or ``None`` when Clarabel does not report an optimum (the caller keeps the
-    first-stage point)."""
+    values, or ``None`` when neither QP gives a point (the caller keeps the first-stage point;
+    a note goes to ``notes`` too)."""
     fixed = {g: np.round(vals[g]) for g in _integer_groups(model)}
+    cap = objective + rel_tol * (1.0 + abs(objective))
+    why = ""
     if nominal_copy is not None:  # the set-points are the nominal dispatch, as in (16)
         zero = {f"{nominal_copy}{g}": np.zeros(model.block.groups[f"{nominal_copy}{g}"].size)
                 for g in REDISPATCH_GROUPS}
-        out = model.least_squares_stage({**fixed, **zero},
-                                        objective + rel_tol * (1.0 + abs(objective)),
-                                        SETPOINT_GROUPS)
-        if out is not None:
-            return out
-    return model.least_squares_stage(fixed, objective + rel_tol * (1.0 + abs(objective)),
-                                     SETPOINT_GROUPS)
+        first = model.least_squares_stage({**fixed, **zero}, cap, SETPOINT_GROUPS)
+        if first.x is not None:
+            return model.values_of(first.x)
+        why = first.reason
+    out = model.least_squares_stage(fixed, cap, SETPOINT_GROUPS)
+    if notes is not None and nominal_copy is not None:
+        notes.append(
+            "tie-break rule 1 (set-points = the DERs' outputs at the nominal load, no "
+            "re-dispatch there; docs/partition-tiebreak.md) could not be applied: its QP found "
+            f"no point ({why}); " + (
+                "the set-points are the least-norm point without it, and the nominal load "
+                "takes re-dispatch" if out.x is not None else
+                f"nor did the QP without it ({out.reason}): the set-points are the MILP's"))
+    elif notes is not None and out.x is None:
+        notes.append(f"the set-point tie-break's QP found no point ({out.reason}): the "
+                     "set-points are the MILP's, one of its optimal points")
+    return model.values_of(out.x) if out.x is not None else None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ import scipy.sparse as sp
 from feederopt.formulations.blocks import Block, Cones, Role, Sense, Terms
 from feederopt.formulations.outer import tangent_rows
 from feederopt.solvers import interrupt
+from feederopt.solvers.least_squares import StageOutcome, least_norm_point
 from feederopt.solvers.status import SolverStatus
 
 INF = highspy.kHighsInf
@@ -265,15 +266,16 @@ class HighsModel:
             self.h.setOptionValue("simplex_strategy", 4)
 
     def least_squares_stage(self, fixed: dict[str, np.ndarray], objective_max: float,
-                            groups: tuple[str, ...]) -> dict[str, np.ndarray] | None:
+                            groups: tuple[str, ...]) -> StageOutcome:
         """A second lexicographic stage on this model's rows (cuts included): with the groups
         in ``fixed`` fixed (the binaries) and the current objective kept as the row
-        ``c^T x <= objective_max``, minimise ``sum x_j^2`` over the columns of ``groups``, a
-        convex QP, solved by Clarabel (an interior-point method; HiGHS 1.15's QP solvers
-        stop with a "solve error" on these models). The model is not changed. Returns the
-        values by group, or ``None`` unless Clarabel reports it solved."""
-        import clarabel
-
+        ``c^T x <= objective_max`` (scaled by ``max |c|`` to a row of order one), minimise
+        ``sum x_j^2`` over the columns of ``groups``, a convex QP, solved by Clarabel (an
+        interior-point method; HiGHS 1.15's QP solvers stop with a "solve error" on these
+        models) with the fixed columns substituted out
+        (:func:`feederopt.solvers.least_squares.least_norm_point`). The model is not changed.
+        Returns the outcome: its point (``values_of`` gives it by group), ``None`` when
+        Clarabel found none that meets the rows, with its status and why."""
         lp = self.h.getLp()
         n = self.n
         parts = (np.asarray(lp.a_matrix_.value_, float),
@@ -296,33 +298,9 @@ class HighsModel:
         am = sp.vstack([am, sp.csr_matrix(c / scale)]).tocsr()
         rlo = np.append(rlo, -INF)
         rhi = np.append(rhi, objective_max / scale)
-        eye = sp.identity(n, format="csr")
-        big = 0.5 * INF
-        req = (rlo > -big) & (rhi < big) & (rlo == rhi)
-        ceq = (clo > -big) & (chi < big) & (clo == chi)
-        rup, rdn = (rhi < big) & ~req, (rlo > -big) & ~req
-        cup, cdn = (chi < big) & ~ceq, (clo > -big) & ~ceq
-        zero = sp.vstack([am[req], eye[ceq]])
-        nonneg = sp.vstack([am[rup], -am[rdn], eye[cup], -eye[cdn]])
-        amat = sp.vstack([zero, nonneg]).tocsc()
-        b = np.concatenate([rhi[req], clo[ceq], rhi[rup], -rlo[rdn], chi[cup], -clo[cdn]])
         cols = np.concatenate([self.offset[g] + np.arange(self.block.groups[g].size)
                                for g in groups])
-        diag = np.zeros(n)
-        diag[cols] = 2.0
-        pmat = sp.diags(diag, format="csc")
-        cones = [clarabel.ZeroConeT(zero.shape[0]), clarabel.NonnegativeConeT(nonneg.shape[0])]
-        settings = clarabel.DefaultSettings()
-        settings.verbose = False
-        sol = clarabel.DefaultSolver(pmat, np.zeros(n), amat, b, cones, settings).solve()
-        if str(sol.status) not in ("Solved", "SolverStatus.Solved"):
-            return None
-        x = np.asarray(sol.x, float)
-        out = {}
-        for g, off in self.offset.items():
-            grp = self.block.groups.get(g)
-            out[g] = x[off: off + (grp.size if grp is not None else 1)]
-        return out
+        return least_norm_point(am, rlo, rhi, clo, chi, cols, 0.5 * INF)
 
     def set_time_limit(self, seconds: float) -> None:
         """Each later :meth:`solve` may run ``seconds`` (wall clock, per run).
