@@ -7,8 +7,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from typer.testing import CliRunner
 
 import feederopt
+from feederopt.cli import app
 from feederopt.errors import InputError
 from feederopt.options import SolveOptions, Stop
 from netbuild import tiny
@@ -75,3 +77,15 @@ def test_an_infinite_time_limit_is_null_in_the_json() -> None:
     text = result.to_json()
     assert "Infinity" not in text and "NaN" not in text
     assert json.loads(text)["settings"]["time_limit_s"] is None
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-1", "0"])
+def test_a_loss_price_that_is_no_finite_positive_number_says_so(value: str) -> None:
+    """``--loss-price inf`` said "must be positive", which inf is (nits #2): the message says
+    finite and positive, shows the value given, and the hint gives an example."""
+    run = CliRunner().invoke(app, ["solve", "zhang13", "--loss-price", value, "-q"])
+    assert run.exit_code == 2, run.output
+    text = " ".join(run.output.split())
+    assert "options.loss_price_per_mwh" in text and "Traceback" not in text
+    assert "finite positive number" in text and f"not {float(value)}" in text
+    assert "hint: e.g. --loss-price 50" in text

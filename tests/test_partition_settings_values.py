@@ -120,3 +120,41 @@ def test_a_users_file_applies_over_a_built_in_cases_settings(tmp_path) -> None:
     _, st, _, notes = _network_and_settings("ieee13mod", str(path), None, None, None, [])
     assert st == own
     assert any("applied over ieee13mod's own settings" in n for n in notes)
+
+
+# ----- the hints of a bad value and of a file that is no settings object (nits #3) ---------
+def _problem(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
+    """The one problem of a settings file holding ``text``, and the CLI's output for it."""
+    from feederopt.problems.partition import read_settings
+
+    f = tmp_path / "s.json"
+    f.write_text(text)
+    with pytest.raises(InputError) as err:
+        read_settings(f, load_three_phase("ieee13mod"))
+    (p,) = err.value.problems
+    res = CliRunner().invoke(app, ["partition", "ieee13mod", "--settings", str(f)])
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    return p, " ".join(res.output.split())
+
+
+def test_a_bad_switch_state_hint_names_the_values_allowed(tmp_path) -> None:
+    p, out = _problem(tmp_path, '{"switch": {"801675": {"state": "HALFOPEN"}}}')
+    assert (p.ids, p.field) == (("801675",), "switch.state")
+    assert "OPEN, CLOSED" in p.hint and '{"switch": {"801675": {"state": "OPEN"}}}' in p.hint
+    assert "(hint: the switch section's state takes OPEN, CLOSED" in out
+
+
+def test_malformed_json_hint_gives_the_parsers_line_and_column(tmp_path) -> None:
+    # the comma after line 2 is missing: the parser stops at line 3, column 3 (the quote of
+    # "switch", after two spaces), counted by hand
+    p, out = _problem(tmp_path, '{\n  "partition": {"k_der": 1}\n  "switch": {}\n}\n')
+    assert p.kind.value == "unreadable_file"
+    assert "at line 3, column 3" in p.hint and "missing comma" in p.hint
+    assert "(hint: at line 3, column 3" in out
+
+
+def test_an_empty_file_and_a_list_say_what_a_settings_file_is(tmp_path) -> None:
+    p, _ = _problem(tmp_path, "")
+    assert "the file is empty" in p.hint and '"partition": {"k_der": 1}' in p.hint
+    p, _ = _problem(tmp_path, "[1, 2]")
+    assert "not a list" in p.message and '"partition": {"k_der": 1}' in p.hint

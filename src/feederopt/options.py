@@ -337,9 +337,12 @@ class SolveOptions:
         out += switch_cost_problems(costs.switch_cost_kw)
         if costs.loss_price_per_mwh is not None:
             if not (_finite(costs.loss_price_per_mwh) and costs.loss_price_per_mwh > 0):
+                # inf and nan are not prices either: the message says finite (nits #2)
                 out.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                                   "the loss price must be positive", field="loss_price_per_mwh",
-                                   hint="e.g. 50"))
+                                   "the loss price must be a finite positive number (per MWh), "
+                                   f"not {shown_value(costs.loss_price_per_mwh)}",
+                                   field="loss_price_per_mwh",
+                                   hint="e.g. --loss-price 50 (loss_price_per_mwh=50)"))
             elif self.uncertainty is not None:
                 out.append(Problem(
                     ProblemKind.INVALID_VALUE, "options",

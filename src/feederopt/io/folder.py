@@ -24,7 +24,10 @@ The columns are those of :mod:`feederopt.network.schemas` (SI units, the unit in
 optional columns may be left out and take their defaults; extra columns are kept, and reported
 as warnings (with the nearest known column, see :func:`feederopt.network.validate.unknown_columns`)
 unless an importer writes them. In CSV, an empty cell is a missing value and booleans are
-``true``/``false`` (or 1/0); a row whose every field is empty (a blank line) is skipped, and a
+``true``/``false`` (or 1/0); an empty cell of a numeric column with a default (``b_us``,
+``tap_ratio``, ``priority``) is that default, with a note per column naming the table, the
+column and the rows (:func:`empty_default_notes`; :func:`write_folder` writes the defaults
+out); a row whose every field is empty (a blank line) is skipped, and a
 row without an id is a typed problem naming its file line (``line 9``). A value that is not
 of its column's type is a typed problem naming the table, the column and the row ids, raised
 with every other problem of the folder. So is a Parquet column of a type that holds more than one
@@ -239,6 +242,42 @@ def _read_table(path: Path, name: str, df: pl.DataFrame | None = None,
                 )
             )
     return pl.DataFrame(columns), problems
+
+
+def empty_defaults(name: str, df: pl.DataFrame, skip: set[str] | None = None
+                   ) -> dict[str, tuple[Any, pl.Series]]:
+    """The numeric columns of table ``name`` whose empty cells read as the schema's default
+    (``branches.b_us`` 0, ``branches.tap_ratio`` 1, ``loads.priority`` 1): column -> (default,
+    mask of those cells). Not the columns whose empty cell has a meaning of its own (a rating
+    left empty is no limit: their default is none), nor Booleans (an empty one is refused),
+    nor ``skip`` (columns with values not of their type: a problem each), nor ``v_set_pu`` of
+    a bus that is no source (it holds no set-point there)."""
+    model = TABLES[name]
+    schema, defaults = polars_schema(model), model.defaults
+    out = {}
+    for col in df.columns:
+        default = defaults.get(col)
+        if (col not in schema or not schema[col].is_numeric() or default is None
+                or isinstance(default, bool) or col in (skip or ())):
+            continue
+        empty = df[col].is_null()
+        if col == "v_set_pu" and "is_source" in df.columns:
+            empty = empty & df["is_source"].fill_null(False)
+        if empty.any():
+            out[col] = (default, empty)
+    return out
+
+
+def empty_default_notes(name: str, df: pl.DataFrame, bad: list[Problem]) -> list[str]:
+    """A note for each column of :func:`empty_defaults`, naming the table, the column, the
+    default and the rows: an empty cell looks like a value forgotten, and was read as the
+    default without a word (nits #6)."""
+    out = []
+    for col, (default, empty) in empty_defaults(name, df, {p.field or "" for p in bad}).items():
+        ids = _row_ids(df, empty.to_list())
+        out.append(f"{name}.{col}: {len(ids)} empty cell(s) read as the default {default:g} "
+                   f"({_shown(list(ids))}); fill them in where another value is meant")
+    return out
 
 
 _TYPE_NAMES = {pl.Float64(): "number", pl.Int64(): "integer", pl.Boolean(): "boolean"}
@@ -472,6 +511,7 @@ def read_folder(path: str | Path) -> Network:
         csv_tables={name for name, (_, file) in raw.items() if file.suffix == ".csv"})
     problems += id_problems
     refused = {(p.component, p.field) for p in id_problems}
+    default_notes: list[str] = []  # empty cells read as their column's default
     for name, (df, file) in raw.items():
         fixed = [as_text[(name, c)] for c in ID_COLUMNS[name] if (name, c) in as_text]
         df, no_id = _without_ids(name, df.with_columns(fixed) if fixed else df, where[name],
@@ -479,6 +519,7 @@ def read_folder(path: str | Path) -> Network:
         problems += no_id
         tables[name], bad = _read_table(file, name, df)
         problems += [p for p in bad if (p.component, p.field) not in refused]
+        default_notes += empty_default_notes(name, tables[name], bad)
     problems += [p for p in decimal_references(tables) if (p.component, p.field) not in refused]
     # a double circuit (two lines that never open between two buses): one branch L1+L1b
     merged_notes: list[str] = []
@@ -502,9 +543,10 @@ def read_folder(path: str | Path) -> Network:
         unread = [*unread, f"meta.json gives format_version {version!r}; this feederopt "
                   f"reads format {FORMAT_VERSION}: columns of another format may be ignored "
                   "or read differently (a folder written by a newer feederopt?)"]
-    if id_notes or unread or merged_notes:  # about these files: not written to a folder
-        meta["warnings"] = [*meta.get("warnings", []), *unread, *id_notes, *merged_notes]
-        meta[READ_NOTES_KEY] = [*unread, *id_notes, *merged_notes]
+    read_notes = [*unread, *id_notes, *default_notes, *merged_notes]
+    if read_notes:  # about these files: not written to a folder
+        meta["warnings"] = [*meta.get("warnings", []), *read_notes]
+        meta[READ_NOTES_KEY] = read_notes
     net = Network.from_tables(
         buses=tables["buses"],
         branches=tables["branches"],
@@ -573,6 +615,13 @@ def write_folder(
         )
     path.mkdir(parents=True, exist_ok=True)
     for name, df in network.tables().items():
+        # the defaults that empty cells mean, written out: the folder reads back without a
+        # note on them (a pandapower xward's load has no flex_share)
+        filled = empty_defaults(name, df)
+        if filled:
+            df = df.with_columns(
+                pl.when(pl.Series(mask)).then(pl.lit(default, dtype=df.schema[col]))
+                .otherwise(pl.col(col)).alias(col) for col, (default, mask) in filled.items())
         # Each file is replaced atomically; the other format's copy goes once the new is in.
         target = path / f"{name}.{fmt}"
         with atomic_file(target, force=True) as tmp:

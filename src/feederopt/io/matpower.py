@@ -27,8 +27,9 @@ Mapping to the SI tables (MATPOWER User's Manual 8.1, Appendix B):
 * generators not at a REF bus -> generators (id = gen row, limits PMIN..PMAX, QMIN..QMAX, linear
   cost from a polynomial ``gencost``). An in-service generator at a PV bus (type 2) holds its
   bus at ``VG`` (``v_set_pu``) with its reactive power free, as MATPOWER's ``runpf`` does by
-  default (``pf.enforce_q_lims`` 0; case4_dist's bus 400 at 1.05 p.u.); at a PQ bus (type 1) it
-  injects PG + j QG. Generators at REF buses are the source and set ``v_set_pu``;
+  default (``pf.enforce_q_lims`` 0; case4_dist's bus 400 at 1.05 p.u.), so its QMIN..QMAX is
+  not used (QMAX below QMIN there is read so too, with a note naming the mpc.gen row); at a PQ
+  bus (type 1) it injects PG + j QG. Generators at REF buses are the source and set ``v_set_pu``;
   their P limits are not imported (case118zh's has 10 MW for a 22.7 MW load).
 
 Refused as typed problems: a REF bus without an in-service generator (``no_source`` naming the
@@ -518,6 +519,7 @@ def _to_network(
 
     # Generators other than the sources, and negative loads as fixed injections.
     cost = _linear_cost(gencost, len(gen))
+    warnings += _pv_q_range_notes(gen, gen_bus, gen_on, vg, pv_buses, ref_buses | isolated)
     gens_rows: list[dict[str, Any]] = []
     for k in range(len(gen)):
         gb = int(gen_bus[k])
@@ -572,6 +574,32 @@ def _to_network(
     )
     raise_with_validation(net, problems, superseded=(ProblemKind.BAD_IMPEDANCE,))
     return net
+
+
+def _pv_q_range_notes(gen: pd.DataFrame, gen_bus: np.ndarray, gen_on: np.ndarray,
+                      vg: np.ndarray, pv_buses: set[int], skipped: set[int]) -> list[str]:
+    """A note for the generators at a PV bus whose QMAX is below QMIN (named by their mpc.gen
+    row). MATPOWER's ``runpf`` accepts such a row: with ``pf.enforce_q_lims`` 0 (its default)
+    the limits are not used and the generator holds its bus at VG with its reactive power free,
+    as it is read here (pandapower's ``runpp`` with ``enforce_q_lims=False`` likewise); with
+    the limits enforced, or in ``runopf``, the range would be empty."""
+    rows = []
+    for k in range(len(gen)):
+        gb = int(gen_bus[k])
+        if gb in skipped or gb not in pv_buses or not gen_on[k]:
+            continue
+        if not (math.isfinite(vg[k]) and vg[k] > 0):
+            continue  # a bad VG is a problem of its own
+        qmax, qmin = float(gen["QMAX"].iloc[k]), float(gen["QMIN"].iloc[k])
+        if qmax < qmin:
+            rows.append(f"row {k + 1} (bus {gb}: QMAX {qmax:g} < QMIN {qmin:g} MVAr)")
+    if not rows:
+        return []
+    return [f"mpc.gen {', '.join(rows)}: QMAX is below QMIN at a PV bus; read as MATPOWER's "
+            "runpf does by default (pf.enforce_q_lims 0): the limits are not used, the "
+            "generator holds VG with its reactive power free; swap QMAX and QMIN (columns 4 "
+            "and 5 of mpc.gen) if the range is meant (enforced limits or runopf would find it "
+            "empty)"]
 
 
 def _linear_cost(gencost: pd.DataFrame | None, n_gen: int) -> list[float]:

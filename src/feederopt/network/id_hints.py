@@ -34,7 +34,13 @@ def name_aliases(net: Network, branch_ids: set[str], bus_ids: set[str]
 
 def id_hint(unknown: list[str], ids: list[str], aliases: dict[str, str], what: str) -> str:
     """The hint for ids a network does not have: the form of its ids, and the id meant where
-    a name or a bare number matches one."""
+    a name or a bare number matches one; a network without any (a single bus: no branch to
+    break, restore or switch) says so rather than list no ids."""
+    if not ids:
+        plural = {"branch": "branches", "bus": "buses"}.get(what, what + "s")
+        return f"the network has no {plural}" + (
+            ": there is nothing to break, restore or switch (give a network with lines)"
+            if what == "branch" else "")
     sample = ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
     guesses = []
     for u in unknown:

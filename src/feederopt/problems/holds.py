@@ -96,7 +96,11 @@ def _switch_refs(net: Network, branch_ids: set[str]) -> tuple[dict[str, str], di
 
 def _hint(unknown: list[str], ids: list[str], pandapower: bool) -> str:
     """The form of the network's branch ids, and the id meant where a bare number or a
-    pandapower index matches one (``11`` -> ``line:11``)."""
+    pandapower index matches one (``11`` -> ``line:11``); a network without branches says
+    so rather than list no ids."""
+    if not ids:
+        return ("the network has no branches: there is nothing to hold or switch (give a "
+                "network with lines)")
     sample = ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
     text = f"the network's switchable branch ids are {sample}"
     if pandapower:

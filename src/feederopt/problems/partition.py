@@ -246,14 +246,18 @@ def read_settings(path: str | Path, net: ThreePhaseNetwork,
         return dict(items)
 
     try:
-        data = json.loads(p.read_text(), object_pairs_hook=pairs)
+        text = p.read_text(encoding="utf-8")
+        data = json.loads(text, object_pairs_hook=pairs)
     except (OSError, ValueError) as exc:
         raise InputError([Problem(ProblemKind.UNREADABLE_FILE, "settings",
-                                  f"cannot read settings: {exc}", (str(p),))]) from None
+                                  f"cannot read settings: {exc}", (str(p),),
+                                  hint=_json_hint(exc))]) from None
     if not isinstance(data, dict):
         raise InputError([Problem(ProblemKind.INVALID_VALUE, "settings",
-                                  "a settings file is a JSON object of sections",
-                                  (str(p),))])
+                                  "a settings file is a JSON object of sections, not a "
+                                  f"{_JSON_TYPES.get(type(data), type(data).__name__)}",
+                                  (str(p),),
+                                  hint=f"write {_EXAMPLE} (docs/partition-settings.md)")])
     problems: list[Problem] = _duplicate_problems(data, twice) + _value_problems(data, net)
     ders = {g.lower(): g for g in net.generators["id"].to_list()}
     switches = {s.lower(): s for s in net.lines.filter(pl.col("switchable"))["id"].to_list()}
@@ -409,6 +413,28 @@ def voltage_feedback_setting(path: str | Path | None) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
+#: A settings file's form, for the hints of an unreadable one.
+_EXAMPLE = ('{"switch": {"801675": {"state": "OPEN", "dispatchable": "NO"}}, '
+            '"partition": {"k_der": 1}}')
+_JSON_TYPES = {list: "list", str: "string", int: "number", float: "number", bool: "boolean",
+               type(None): "null"}
+
+
+def _json_hint(exc: Exception) -> str:
+    """The hint of a settings file that is no JSON: where the parser stopped (line and
+    column, from :class:`json.JSONDecodeError`) and what a settings file looks like."""
+    if isinstance(exc, json.JSONDecodeError):
+        where = ("the file is empty" if not exc.doc.strip()
+                 else f"at line {exc.lineno}, column {exc.colno} (where the JSON parser "
+                 "stopped) look for a missing comma, quote or bracket, a key not in double "
+                 "quotes or a trailing comma")
+        return f"{where}; a settings file is a JSON object such as {_EXAMPLE} " \
+            "(docs/partition-settings.md)"
+    if isinstance(exc, UnicodeDecodeError):
+        return "save the settings file as UTF-8 text (JSON)"
+    return "give a readable settings JSON file (docs/partition-settings.md)"
+
+
 def _flag(value: Any) -> str:
     return str(value).upper()
 
@@ -482,6 +508,13 @@ def _bad_value(section: str, key: str, name: str, value: Any, message: str,
                    f"{section}.{name}", hint)
 
 
+def _allowed_hint(section: str, key: str, name: str, allowed: tuple[str, ...]) -> str:
+    """The hint of a field whose value is not one of ``allowed``: the values, and the field
+    written with the first one (``{"switch": {"801675": {"state": "OPEN"}}}``)."""
+    return (f"the {section} section's {name} takes {', '.join(allowed)} (case does not "
+            f"matter), e.g. {json.dumps({section: {key: {name: allowed[0]}}})}")
+
+
 def _numbers(value: Any) -> list[float] | None:
     """``value`` (a number or a list of numbers) as floats; None when it is not one."""
     items = value if isinstance(value, list) else [value]
@@ -548,7 +581,8 @@ def _value_problems(data: dict[str, Any], net: ThreePhaseNetwork) -> list[Proble
             if "status" in val and section != "dss" and _flag(val["status"]) not in \
                     STATUS_VALUES:
                 out.append(_bad_value(section, key, "status", val["status"],
-                                      "is not one of ENABLED, DISABLED, 1, 0"))
+                                      "is not one of ENABLED, DISABLED, 1, 0",
+                                      _allowed_hint(section, key, "status", STATUS_VALUES)))
             if "inverter" in val and str(val["inverter"]).lower() not in INVERTER_VALUES:
                 out.append(_bad_value(section, key, "inverter", val["inverter"],
                                       "is not one of " + ", ".join(INVERTER_VALUES),
@@ -563,7 +597,8 @@ def _value_problems(data: dict[str, Any], net: ThreePhaseNetwork) -> list[Proble
                                       "the dss section takes inverter, enabled and cost"))
         if "enabled" in val and _flag(val["enabled"]) not in ENABLED_VALUES:
             out.append(_bad_value("dss", key, "enabled", val["enabled"],
-                                  "is not one of yes, no, y, n"))
+                                  "is not one of yes, no, y, n",
+                                  _allowed_hint("dss", key, "enabled", ("yes", "no"))))
         if "cost" in val:
             c = _numbers(val["cost"])
             if c is None or not 1 <= len(c) <= 2 or not all(np.isfinite(c)) or min(c) < 0:
@@ -578,13 +613,16 @@ def _value_problems(data: dict[str, Any], net: ThreePhaseNetwork) -> list[Proble
                 continue  # checked with every section's
             if name in val and _flag(val[name]) not in allowed:
                 out.append(_bad_value("switch", key, name, val[name],
-                                      "is not one of " + ", ".join(allowed)))
+                                      "is not one of " + ", ".join(allowed),
+                                      _allowed_hint("switch", key, name, allowed)))
     sec = _section(data, "load")
     for key, val in sec.items():
         if isinstance(val, dict) and "dispatchable" in val and _flag(
                 val["dispatchable"]) not in ("YES", "NO", "1", "0"):
             out.append(_bad_value("load", key, "dispatchable", val["dispatchable"],
-                                  "is not one of YES, NO, 1, 0"))
+                                  "is not one of YES, NO, 1, 0",
+                                  _allowed_hint("load", key, "dispatchable",
+                                                ("YES", "NO", "1", "0"))))
     sec = _section(data, "bus")
     for key, val in sec.items():
         if not isinstance(val, dict):

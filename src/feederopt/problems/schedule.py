@@ -120,7 +120,8 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
     out += fractional_budget_problems(st)
     for f in ("c_loss", "c_buy", "c_shed", "c_spill", "c_switch"):  # prices: finite too
         if not 0 <= getattr(st, f) < math.inf:
-            bad(f, f"{_named(f)} is {getattr(st, f):g}, must be >= 0 and finite")
+            bad(f, f"{_named(f)} is {getattr(st, f):g}, must be >= 0 and finite",
+                f"e.g. {OPTION_OF[f]} {getattr(ScheduleSettings(), f):g} (the default)")
     if not st.ps_max_mw >= 0:
         bad("ps_max_mw", f"{_named('ps_max_mw')} is {st.ps_max_mw:g}, must be >= 0")
     if st.loss_tol is not None and not MIN_LOSS_TOL <= st.loss_tol <= MAX_LOSS_TOL:
