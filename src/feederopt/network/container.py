@@ -20,6 +20,7 @@ from feederopt.network.schemas import (
     cast_failures,
     complete_table,
     empty_table,
+    null_is_refused,
     polars_schema,
     without_limits,
 )
@@ -357,11 +358,13 @@ def _cast_problems(key: str, model: Any, df: pl.DataFrame) -> list[Problem]:
         where = [str(ids[i]) if ids is not None and ids[i] is not None else f"row {i + 1}"
                  for i in rows]
         sample = ", ".join(repr(df[col][i]) for i in rows[:3])
+        # null only where the column may be empty: a required one's null is refused too
         out.append(Problem(ProblemKind.INVALID_VALUE, key,
                            f"{len(rows)} value(s) of {col} are not {kind}: {sample}",
                            tuple(where), col,
                            f"give {key}.{col} as {kind} (units go in the column name, "
-                           f"not the value), or null where it is not given"))
+                           "not the value)" + ("" if null_is_refused(model, col) else
+                                               ", or null where it is not given")))
     return out
 
 

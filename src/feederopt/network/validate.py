@@ -20,10 +20,9 @@ from feederopt.network.devices import device_problems
 from feederopt.network.limits import held_by_generator
 from feederopt.network.schemas import (
     EXTENSION_COLUMNS,
-    NULL_IS_DEFAULT,
     TABLES,
     BranchKind,
-    polars_schema,
+    null_is_refused,
 )
 from feederopt.network.topology import components_of
 
@@ -82,20 +81,6 @@ def _schema_problems(name: str, model: type[pt.Model], df: pl.DataFrame) -> list
                 )
             )
     return problems
-
-
-def null_is_refused(model: type[pt.Model], col: str) -> bool:
-    """Is an empty cell (null) in ``col`` an error? In a required column, and in a Boolean
-    one: a schema's default is what a column left out means, not an empty cell (only the
-    columns of :data:`~feederopt.network.schemas.NULL_IS_DEFAULT` document that, and no
-    Boolean is among them). An empty ``switchable`` read as false fixed a tie closed and
-    solved "optimal" at 132.45 kW where the optimum, with it open, is 100.67 kW; an empty
-    ``in_service`` dropped a load from one model and kept it in another (user test ut36_api
-    #2)."""
-    if model.model_fields[col].is_required():
-        return True
-    return polars_schema(model).get(col) == pl.Boolean and col not in NULL_IS_DEFAULT.get(
-        model, ())
 
 
 def unknown_columns(name: str, columns: list[str]) -> list[Problem]:
