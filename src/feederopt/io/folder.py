@@ -65,7 +65,7 @@ from feederopt.io.writing import atomic_file, write_text
 from feederopt.network.container import READ_NOTES_KEY, Network
 from feederopt.network.float_ids import BUS_ID_COLUMNS, ID_COLUMNS, float_ids
 from feederopt.network.float_ids import shown as _shown
-from feederopt.network.schemas import TABLES, polars_schema
+from feederopt.network.schemas import TABLES, null_is_refused, polars_schema
 
 FORMAT_VERSION = 1
 _REQUIRED = ("buses", "branches")
@@ -221,7 +221,7 @@ def _read_table(path: Path, name: str, df: pl.DataFrame | None = None,
             shown = ", ".join(raw[:5]) + (" ..." if len(raw) > 5 else "")
             what = _TYPE_NAMES.get(schema[col], "text")
             nested = _not_one_value(df[col].dtype)
-            hint = _TYPE_HINTS.get(schema[col], "correct the value")
+            hint = _type_hint(name, col, schema[col], raw)
             if nested:
                 hint = (f"write {name}.{col} as one {what} per row" + (
                     " (a pair such as [p, q] goes in two columns, p_mw and q_mvar)"
@@ -282,10 +282,27 @@ def empty_default_notes(name: str, df: pl.DataFrame, bad: list[Problem]) -> list
 
 _TYPE_NAMES = {pl.Float64(): "number", pl.Int64(): "integer", pl.Boolean(): "boolean"}
 _TYPE_HINTS = {
-    pl.Float64(): "give a number (a dot as decimal separator) or leave the cell empty",
+    pl.Float64(): "give a number (a dot as decimal separator)",
     pl.Int64(): "give a whole number",
     pl.Boolean(): "write true or false",
 }
+#: A number written with a decimal comma (``'0,6'``, as a European spreadsheet saves it).
+_DECIMAL_COMMA = re.compile(r"^'?[+-]?[0-9]*,[0-9]+'?$")
+
+
+def _type_hint(name: str, col: str, dtype: pl.DataType, raw: list[str]) -> str:
+    """The hint for the values ``raw`` (as shown, quoted) of ``name.col`` that are not of its
+    type ``dtype``: what to write (with a decimal comma, the value with a dot: ``0.6, not
+    '0,6'``), and that an empty cell is the other way out only where the column may be left
+    empty (:func:`~feederopt.network.schemas.null_is_refused`): an empty cell of a required
+    column (``loads.p_mw``) is refused in turn (user test ut37 gendef #2)."""
+    hint = _TYPE_HINTS.get(dtype, "correct the value")
+    comma = next((v for v in raw if _DECIMAL_COMMA.match(v)), None)
+    if comma is not None and dtype.is_numeric():
+        hint += f": {comma.strip(chr(39)).replace(',', '.')}, not {comma}"
+    if dtype == pl.Float64() and not null_is_refused(TABLES[name], col):
+        hint += "; or leave the cell empty"
+    return hint
 _TRUE, _FALSE = ("true", "1"), ("false", "0")
 
 

@@ -67,6 +67,7 @@ from feederopt.io._common import read_long_table, unknown_file_type
 from feederopt.io.frames import as_polars, is_frame, source_problems, table_problem
 from feederopt.io.writing import atomic_file
 from feederopt.network.container import Network
+from feederopt.network.id_hints import meant_ids
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.network.schemas import nan_as_null
 
@@ -131,13 +132,16 @@ def pandapower_load_guess(unknown: Sequence[str], load_ids: Sequence[str]) -> st
 
 def load_id_hint(unknown: Sequence[str], load_ids: Sequence[str]) -> str:
     """The form of the network's load ids, and the id meant for a pandapower load's index
-    (:func:`pandapower_load_guess`): the hint of an unknown load id in a scenario file and in
-    ``--uncertain-loads`` (user test ut_core2, finding 5)."""
+    (:func:`pandapower_load_guess`) or for the id in another case (``d2`` -> ``D2``,
+    :func:`~feederopt.network.id_hints.meant_ids`): the hint of an unknown load id in a
+    scenario file and in ``--uncertain-loads`` (user test ut_core2, finding 5)."""
     ids = list(load_ids)
     sample = ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
     text = f"the network's load ids are {sample}" if ids else "the network has no load"
     guess = pandapower_load_guess(unknown, ids)
-    return text + (f"; {guess}" if guess else "")
+    cased = [f"{u}: did you mean {' or '.join(near)}?" for u in unknown
+             if (near := meant_ids(u, ids, index=False))]
+    return text + "".join(f"; {g}" for g in (guess, *cased[:5]) if g)
 
 
 # ----- reading and writing ----------------------------------------------------------------------

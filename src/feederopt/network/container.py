@@ -15,11 +15,14 @@ from feederopt.network.float_ids import float_ids
 from feederopt.network.limits import held_by_generator, held_set_points
 from feederopt.network.schemas import (
     RENAMED_COLUMNS,
+    SET_POINT_RANGES,
     TABLES,
     cast_failures,
     complete_table,
     empty_table,
+    null_is_refused,
     polars_schema,
+    without_limits,
 )
 
 #: ``Network.meta`` key of :attr:`Network.loading_limit_percent` (set by
@@ -355,11 +358,13 @@ def _cast_problems(key: str, model: Any, df: pl.DataFrame) -> list[Problem]:
         where = [str(ids[i]) if ids is not None and ids[i] is not None else f"row {i + 1}"
                  for i in rows]
         sample = ", ".join(repr(df[col][i]) for i in rows[:3])
+        # null only where the column may be empty: a required one's null is refused too
         out.append(Problem(ProblemKind.INVALID_VALUE, key,
                            f"{len(rows)} value(s) of {col} are not {kind}: {sample}",
                            tuple(where), col,
                            f"give {key}.{col} as {kind} (units go in the column name, "
-                           f"not the value), or null where it is not given"))
+                           "not the value)" + ("" if null_is_refused(model, col) else
+                                               ", or null where it is not given")))
     return out
 
 
@@ -411,8 +416,32 @@ def typed_tables(given: Mapping[str, Any], context: Mapping[str, pl.DataFrame] |
             df = df.with_columns(fixed)
         found = _cast_problems(key, model, df)
         problems += found
+        if not found:
+            notes += _set_point_notes(key, model, df)
         out[key] = df if found else complete_table(model, df)
     return out, problems, notes
+
+
+def _set_point_notes(key: str, model: Any, df: pl.DataFrame) -> list[str]:
+    """A note naming the rows of ``df`` that give a set-point other than 0 but neither of its
+    limits, which :func:`~feederopt.network.schemas.complete_table` holds at the set-point
+    (:data:`~feederopt.network.schemas.SET_POINT_RANGES`): a fixed injection, not a range the
+    optimiser may dispatch within."""
+    notes = []
+    fixed = without_limits(model, df)
+    for point, lo, hi in SET_POINT_RANGES.get(model, ()):
+        if point not in df.columns or "id" not in df.columns or not fixed[point].any():
+            continue
+        value = df[point].cast(pl.Float64, strict=False)
+        rows = df.filter(fixed[point] & value.is_not_null() & (value != 0))
+        if not rows.height:
+            continue
+        ids = [str(i) for i in rows["id"].to_list()]
+        shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+        notes.append(f"{key} {shown}: {point} given without {lo} and {hi}, read as a fixed "
+                     f"injection ({lo} = {hi} = {point}); give {lo} and {hi} for a range "
+                     "the optimiser may dispatch within")
+    return notes
 
 
 def with_read_notes(meta: dict[str, Any], notes: list[str]) -> dict[str, Any]:

@@ -140,16 +140,27 @@ class Load(pt.Model):
 
 
 class Generator(pt.Model):
-    """A generator or DER. A fixed injection has p_min_mw == p_max_mw."""
+    """A generator or DER. A fixed injection has p_min_mw == p_max_mw.
+
+    A row that gives neither limit of a pair (both columns left out, or both cells empty) is
+    a fixed injection at its set-point: ``p_min_mw = p_max_mw = p_mw``, and likewise
+    ``q_min_mvar = q_max_mvar = q_mvar`` (:data:`SET_POINT_RANGES`); a limit given alone
+    leaves the other at its default 0."""
 
     id: str = pt.Field(description="Unique generator id.")
     bus: str = pt.Field(description="Bus id.")
     p_mw: float = pt.Field(default=0.0, description="Set-point [MW] (used by the AC check).")
     q_mvar: float = pt.Field(default=0.0, description="Set-point [MVAr].")
-    p_min_mw: float = pt.Field(default=0.0, description="Lower active limit [MW].")
-    p_max_mw: float = pt.Field(default=0.0, description="Upper active limit [MW].")
-    q_min_mvar: float = pt.Field(default=0.0, description="Lower reactive limit [MVAr].")
-    q_max_mvar: float = pt.Field(default=0.0, description="Upper reactive limit [MVAr].")
+    p_min_mw: float = pt.Field(default=0.0, description="Lower active limit [MW]; without "
+                               "p_min_mw and p_max_mw a row is fixed at its p_mw.")
+    p_max_mw: float = pt.Field(default=0.0, description="Upper active limit [MW]; without "
+                               "p_min_mw and p_max_mw a row is fixed at its p_mw.")
+    q_min_mvar: float = pt.Field(default=0.0, description="Lower reactive limit [MVAr]; "
+                                 "without q_min_mvar and q_max_mvar a row is fixed at its "
+                                 "q_mvar.")
+    q_max_mvar: float = pt.Field(default=0.0, description="Upper reactive limit [MVAr]; "
+                                 "without q_min_mvar and q_max_mvar a row is fixed at its "
+                                 "q_mvar.")
     cost_per_mwh: float = pt.Field(default=0.0, description="Linear energy cost [per MWh].")
     v_set_pu: float | None = pt.Field(
         default=None,
@@ -247,14 +258,55 @@ RENAMED_COLUMNS: dict[str, dict[str, str]] = {"branches": {"switch_cost": "switc
 #: The voltage band's empty cells likewise: the model took 0.9/1.1, the export NaN limits.
 #: A default is otherwise what a column left out means: an empty cell of a Boolean column
 #: (``switchable``, ``in_service``) is refused, as one of a required column is
-#: (:func:`feederopt.network.validate.null_is_refused`), never read as false.
+#: (:func:`null_is_refused`), never read as false.
 NULL_IS_DEFAULT: dict[type[pt.Model], tuple[str, ...]] = {
     Bus: ("v_set_pu", "v_min_pu", "v_max_pu")}
 
 
+def null_is_refused(model: type[pt.Model], col: str) -> bool:
+    """Is an empty cell (null) in ``col`` an error? In a required column, and in a Boolean
+    one: a schema's default is what a column left out means, not an empty cell (only the
+    columns of :data:`NULL_IS_DEFAULT` document that, and no
+    Boolean is among them). An empty ``switchable`` read as false fixed a tie closed and
+    solved "optimal" at 132.45 kW where the optimum, with it open, is 100.67 kW; an empty
+    ``in_service`` dropped a load from one model and kept it in another (user test ut36_api
+    #2)."""
+    if model.model_fields[col].is_required():
+        return True
+    return polars_schema(model).get(col) == pl.Boolean and col not in NULL_IS_DEFAULT.get(
+        model, ())
+
+
+#: A set-point and the two limits of the range the optimiser dispatches it within, per
+#: table: a row that gives neither limit (both columns left out, or both cells empty) is held
+#: at its set-point (the limits are filled with it when a table is completed, so by every
+#: reader), a fixed injection as the base case and the AC check run it. The limits' defaults
+#: 0 clamped such a generator to nothing: a generators.csv of ``id,bus,p_mw,q_mvar`` ran the
+#: base case with 2.5 MW of PV (65.98 kW) and solved "optimal" at 277.68 kW with the PV
+#: "re-dispatched" to 0 (user test ut37 gendef #1). A limit given alone keeps the other's
+#: default; a set-point outside limits given is refused by validation.
+SET_POINT_RANGES: dict[type[pt.Model], tuple[tuple[str, str, str], ...]] = {
+    Generator: (("p_mw", "p_min_mw", "p_max_mw"), ("q_mvar", "q_min_mvar", "q_max_mvar"))}
+
+
+def without_limits(model: type[pt.Model], df: pl.DataFrame) -> dict[str, pl.Series]:
+    """Per set-point column of :data:`SET_POINT_RANGES` (``p_mw``), the mask of the rows of
+    ``df`` that give neither of its limits: both columns left out, or both cells empty."""
+    out: dict[str, pl.Series] = {}
+    for point, lo, hi in SET_POINT_RANGES.get(model, ()):
+        mask = pl.Series(point, [True] * df.height, dtype=pl.Boolean)
+        for col in (lo, hi):
+            if col in df.columns:
+                mask = mask & df[col].is_null()
+        out[point] = mask
+    return out
+
+
 def complete_table(model: type[pt.Model], df: pl.DataFrame) -> pl.DataFrame:
     """Add missing optional columns with their defaults and cast every column to its dtype;
-    fill the empty cells of :data:`NULL_IS_DEFAULT`'s columns with their defaults. ``df``
+    fill the empty cells of :data:`NULL_IS_DEFAULT`'s columns with their defaults, and the
+    limits of a row that gives neither of a pair with its set-point
+    (:data:`SET_POINT_RANGES`). ``df``
     itself when it is complete already (:func:`is_complete`), so that a network's tables keep
     their identity (:meth:`Network.replace` of an unchanged table, :meth:`Network.check`).
 
@@ -281,13 +333,22 @@ def complete_table(model: type[pt.Model], df: pl.DataFrame) -> pl.DataFrame:
     extra = [c for c in df.columns if c not in schema]
     if df.height == 0 and not df.columns:
         return empty_table(model)
-    return df.select([*exprs, *[pl.col(c) for c in extra]])
+    out = df.select([*exprs, *[pl.col(c) for c in extra]])
+    fixed = without_limits(model, df)
+    ranges = [(point, lo, hi) for point, lo, hi in SET_POINT_RANGES.get(model, ())
+              if fixed[point].any() and point in out.columns]
+    if ranges:
+        out = out.with_columns(
+            pl.when(pl.lit(fixed[point])).then(pl.col(point)).otherwise(pl.col(col))
+            .alias(col) for point, lo, hi in ranges for col in (lo, hi))
+    return out
 
 
 def is_complete(model: type[pt.Model], df: pl.DataFrame) -> bool:
     """Is ``df`` what :func:`complete_table` makes of it: the schema's columns first, in its
     order and of its dtypes, the unknown ones after them, no empty cell in a column of
-    :data:`NULL_IS_DEFAULT`? (A missing required column is left missing there too.)"""
+    :data:`NULL_IS_DEFAULT`, no row without the limits of a set-point
+    (:data:`SET_POINT_RANGES`)? (A missing required column is left missing there too.)"""
     schema = polars_schema(model)
     defaults = model.defaults
     wanted = [n for n in schema if n in df.columns or n in defaults or _is_optional(model, n)]
@@ -295,7 +356,8 @@ def is_complete(model: type[pt.Model], df: pl.DataFrame) -> bool:
             and all(df.schema[n] == schema[n] for n in wanted)
             and not any(c in schema for c in df.columns[len(wanted):])
             and not any(df[c].null_count() for c in NULL_IS_DEFAULT.get(model, ())
-                        if c in df.columns))
+                        if c in df.columns)
+            and not any(m.any() for m in without_limits(model, df).values()))
 
 
 #: The texts a Boolean column takes from a string one (case-insensitive), as the CSV reader

@@ -20,10 +20,9 @@ from feederopt.network.devices import device_problems
 from feederopt.network.limits import held_by_generator
 from feederopt.network.schemas import (
     EXTENSION_COLUMNS,
-    NULL_IS_DEFAULT,
     TABLES,
     BranchKind,
-    polars_schema,
+    null_is_refused,
 )
 from feederopt.network.topology import components_of
 
@@ -82,20 +81,6 @@ def _schema_problems(name: str, model: type[pt.Model], df: pl.DataFrame) -> list
                 )
             )
     return problems
-
-
-def null_is_refused(model: type[pt.Model], col: str) -> bool:
-    """Is an empty cell (null) in ``col`` an error? In a required column, and in a Boolean
-    one: a schema's default is what a column left out means, not an empty cell (only the
-    columns of :data:`~feederopt.network.schemas.NULL_IS_DEFAULT` document that, and no
-    Boolean is among them). An empty ``switchable`` read as false fixed a tie closed and
-    solved "optimal" at 132.45 kW where the optimum, with it open, is 100.67 kW; an empty
-    ``in_service`` dropped a load from one model and kept it in another (user test ut36_api
-    #2)."""
-    if model.model_fields[col].is_required():
-        return True
-    return polars_schema(model).get(col) == pl.Boolean and col not in NULL_IS_DEFAULT.get(
-        model, ())
 
 
 def unknown_columns(name: str, columns: list[str]) -> list[Problem]:
@@ -1029,6 +1014,54 @@ def _generator_problems(gens: pl.DataFrame) -> list[Problem]:
                     hint="swap the limits",
                 )
             )
+    return problems + _set_points_outside_limits(gens)
+
+
+#: How far [MW or MVAr] a set-point may lie outside its limits before it is refused: the
+#: residue of a unit conversion, not a different value.
+SET_POINT_LIMIT_TOLERANCE = 1e-9
+
+
+def _set_points_outside_limits(gens: pl.DataFrame) -> list[Problem]:
+    """An error per set-point (``p_mw``; ``q_mvar`` of a generator that holds no voltage)
+    that lies outside the limits the row gives, naming the generators, the columns and the
+    values. The base case and the AC check run a generator at its set-point and the optimiser
+    within its limits (:data:`~feederopt.network.schemas.SET_POINT_RANGES`: a row without
+    either limit is held at its set-point), so the two would be two different networks. An
+    out-of-service generator is not checked, nor a committable one at 0 (off in the base case,
+    :func:`~feederopt.network.devices.fixed_at_base`). A null limit reads 0, as
+    :func:`~feederopt.network.perunit.to_per_unit` reads it. A voltage-controlling generator's
+    ``q_mvar`` (``v_set_pu`` given) is but where its reactive power starts."""
+    problems = []
+    live = pl.col("in_service").fill_null(True) if "in_service" in gens.columns else pl.lit(True)
+    off = (pl.col("committable").fill_null(False) if "committable" in gens.columns
+           else pl.lit(False))
+    pq = (pl.col("v_set_pu").is_null() | pl.col("v_set_pu").is_nan()
+          if "v_set_pu" in gens.columns else pl.lit(True))
+    for point, lo, hi, unit, which in (("p_mw", "p_min_mw", "p_max_mw", "MW", pl.lit(True)),
+                                       ("q_mvar", "q_min_mvar", "q_max_mvar", "MVAr", pq)):
+        if not _has(gens, point, lo, hi):
+            continue
+        x, a, b = pl.col(point), pl.col(lo).fill_null(0.0), pl.col(hi).fill_null(0.0)
+        tol = SET_POINT_LIMIT_TOLERANCE * pl.max_horizontal(pl.lit(1.0), a.abs(), b.abs())
+        outside = ((x < a - tol) | (x > b + tol)).fill_null(False)
+        mask = live & which & outside & ~(off & (x == 0)) & ~a.is_nan() & ~b.is_nan()
+        rows = gens.filter(mask)
+        if not rows.height:
+            continue
+        shown = "; ".join(
+            f"{shown_id(i)} {point} {v:g} outside {lo}..{hi} = "
+            f"{0.0 if m is None else m:g}..{0.0 if n is None else n:g}"
+            for i, v, m, n in zip(rows["id"].to_list()[:5], rows[point].to_list()[:5],
+                                  rows[lo].to_list()[:5], rows[hi].to_list()[:5], strict=True))
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "generators",
+            f"{rows.height} generator(s) have {point} outside the limits given: {shown}"
+            + (" ..." if rows.height > 5 else ""),
+            ids=tuple(str(i) for i in rows["id"].to_list()), field=point,
+            hint=f"give {point} within {lo}..{hi} [{unit}] (the base case and the AC check run "
+            f"the generator at {point}, the optimiser within the limits), or leave {lo} and "
+            f"{hi} out (empty cells) for a fixed injection at {point}"))
     return problems
 
 

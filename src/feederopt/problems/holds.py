@@ -24,6 +24,7 @@ import polars as pl
 
 from feederopt.errors import Problem, ProblemKind
 from feederopt.network.container import Network, member_map
+from feederopt.network.id_hints import meant_ids
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import components_of, radiality_problem
 
@@ -96,8 +97,9 @@ def _switch_refs(net: Network, branch_ids: set[str]) -> tuple[dict[str, str], di
 
 def _hint(unknown: list[str], ids: list[str], pandapower: bool) -> str:
     """The form of the network's branch ids, and the id meant where a bare number or a
-    pandapower index matches one (``11`` -> ``line:11``); a network without branches says
-    so rather than list no ids."""
+    pandapower index matches one (``11`` -> ``line:11``), or the id in another case (``t2``
+    -> ``T2``; :func:`~feederopt.network.id_hints.meant_ids`); a network without branches
+    says so rather than list no ids."""
     if not ids:
         return ("the network has no branches: there is nothing to hold or switch (give a "
                 "network with lines)")
@@ -109,8 +111,7 @@ def _hint(unknown: list[str], ids: list[str], pandapower: bool) -> str:
                  "switch K or its unique name)")
     guesses = []
     for u in unknown:
-        tail = u.split(":")[-1].strip()
-        near = [i for i in ids if i.split(":")[-1] == tail]
+        near = meant_ids(u, ids)
         if near:
             guesses.append(f"{u}: did you mean {' or '.join(near)}?")
     return text + ("; " + "; ".join(guesses) if guesses else "")

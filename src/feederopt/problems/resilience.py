@@ -197,7 +197,8 @@ class ResilienceProblem:
             if unknown:
                 problems.append(Problem(ProblemKind.UNKNOWN_BUS, "options",
                                         "DG candidates that are not buses", tuple(unknown),
-                                        "dg_candidates"))
+                                        "dg_candidates",
+                                        id_hint(unknown, list(pu.bus_ids), {}, "bus")))
             # a bus named twice is one candidate (it held two DGs: plan's dg_sites ['3', '3'])
             dg_bus = np.array([index[b] for b in dict.fromkeys(st.dg_candidates)
                                if b in index], dtype=int)
@@ -212,7 +213,8 @@ class ResilienceProblem:
             if unknown:
                 problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
                                         "hardening candidates that are not branches",
-                                        tuple(unknown), "harden_candidates"))
+                                        tuple(unknown), "harden_candidates",
+                                        id_hint(unknown, list(pu.branch_ids), {}, "branch")))
             harden = np.array(sorted({bindex[b] for b in cands if b in bindex}), int)
         lw = _load_weights(net, index, s_base_mva, problems)
         if problems:

@@ -18,6 +18,7 @@ from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.formulations.distflow import bus_shunts
 from feederopt.formulations.schedule import ScheduleData
 from feederopt.network.container import Network
+from feederopt.network.id_hints import id_hint
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.network.timeseries import (
     OPTIONAL_COLUMNS,
@@ -160,18 +161,20 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
     if not lo <= 1 <= hi:
         bad("aggregate", "the ratio band must contain 1 (low <= 1 <= high)")
     if net is not None:
-        ids = {str(b) for b in net.branches["id"].to_list()}
+        branch_ids = [str(b) for b in net.branches["id"].to_list()]
         for f in ("fixed_open", "fixed_closed"):
-            unknown = tuple(b for b in getattr(st, f) if b not in ids)
+            unknown = tuple(b for b in getattr(st, f) if b not in set(branch_ids))
             if unknown:
                 out.append(Problem(ProblemKind.INVALID_VALUE, "options", "branch not in the "
-                                   "network", unknown, f))
+                                   "network", unknown, f,
+                                   id_hint(list(unknown), branch_ids, {}, "branch")))
     if net is not None and st.uncertain_buses:
-        ids = {str(b) for b in net.buses["id"].to_list()}
-        unknown = tuple(b for b in st.uncertain_buses if b not in ids)
+        bus_ids = [str(b) for b in net.buses["id"].to_list()]
+        unknown = tuple(b for b in st.uncertain_buses if b not in set(bus_ids))
         if unknown:
             out.append(Problem(ProblemKind.UNKNOWN_BUS, "options", "uncertain bus not in the "
-                               "network", unknown, "uncertain_buses"))
+                               "network", unknown, "uncertain_buses",
+                               id_hint(list(unknown), bus_ids, {}, "bus")))
     return out
 
 
