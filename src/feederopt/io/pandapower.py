@@ -81,13 +81,14 @@ Import (pandapower -> Network)
 * bus coordinates: ``net.bus.geo`` (GeoJSON points, pandapower 3) or ``net.bus_geodata``
   (x, y, older nets) fill the buses' ``x``/``y``.
 
-Which branches are switchable (``ties=``):
+Which branches are switchable (``ties=``, also ``feederopt.load(net, ties=...)``):
   ``"switches"``: the branches that have a switch; out-of-service lines stay out of service.
   ``"out_of_service"``: every line is switchable and out-of-service lines are normally-open ties.
   This is how nets converted from MATPOWER store their ties (``pandapower.networks.case33bw()``
   holds the 5 ties of Baran & Wu as out-of-service lines).
   ``"auto"`` (default): ``"out_of_service"`` when the net has no switch at all and some line is
-  out of service, else ``"switches"``.
+  out of service, else ``"switches"``; then out-of-service lines between in-service buses get
+  a note naming them and how to make them ties (:func:`_tie_rule_note`).
 
 A line or trafo is opened the way the net opens it: by its open switches, or else a line by its
 first switch and a trafo by all its switches (both breakers: a transformer taken out is
@@ -448,9 +449,16 @@ def from_pandapower(
         )
 
     sw = net.switch
+    if ties not in ("auto", "switches", "out_of_service"):
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "options", f"ties={ties!r} is not a tie rule",
+            field="ties", hint="use 'auto', 'switches' or 'out_of_service'")])
     if ties == "auto":
         oos_line = bool(len(net.line)) and not bool(net.line["in_service"].astype(bool).all())
         ties = "out_of_service" if len(sw) == 0 and oos_line else "switches"
+        tie_note = _tie_rule_note(net, live_set) if len(sw) else ""
+        if tie_note:
+            warnings.append(tie_note)
 
     plan = switch_plan(net)
     problems += _switch_reference_problems(net, known)
@@ -1229,6 +1237,30 @@ def _shunt_step_note(above: dict[str, tuple[int, int]]) -> str:
             + (" ..." if len(above) > 5 else "") + "): taken at their step (step x p_mw, "
             "q_mvar), as pandapower's power flow takes them, which does not apply max_step "
             "(pandapower's create_shunt sets max_step 1 unless given)")
+
+
+def _tie_rule_note(net: Any, live: set[int]) -> str:
+    """The note of a net read by the automatic tie rule as ``"switches"`` (it has switch
+    elements) that also holds out-of-service lines between in-service buses: ties stored the
+    MATPOWER way, which that rule leaves out of service. Before (user test ut37_realg #2),
+    case33bw with one switch added at its feeder head solved "optimal" at the base case's
+    202.68 kW with every branch fixed, against Baran & Wu's 139.55 kW, without a word."""
+    line = net.line
+    if not len(line):
+        return ""
+    oos = [f"line:{i}" for i, ln in line.iterrows()
+           if not bool(ln["in_service"]) and int(ln["from_bus"]) in live
+           and int(ln["to_bus"]) in live]
+    if not oos:
+        return ""
+    return (f"{len(oos)} out-of-service line(s) between in-service buses ({_short_list(oos, 8)}) "
+            "stay out of service: the net has switch elements, so only branches with a switch "
+            "are switchable (the automatic tie rule; a net without any switch takes its "
+            "out-of-service lines as normally-open ties). To make them ties, give each an open "
+            "switch (pandapower.create_switch(net, bus, element, et='l', closed=False)) and "
+            "set it in service, or read the net with ties='out_of_service' "
+            "(feederopt.load(net, ties='out_of_service'): every line switchable, the "
+            "out-of-service ones normally open)")
 
 
 def _open_end_shunt(r_ohm: float, x_ohm: float, g_us: float, b_us: float,
