@@ -196,6 +196,23 @@ def test_a_branch_that_is_not_switchable_is_a_typed_problem() -> None:
     assert "not switchable" in p.message
 
 
+@pytest.mark.parametrize("empty", [[], ()])
+def test_an_empty_list_from_python_holds_nothing(empty: Any) -> None:
+    """``hold_open=[]`` from a script that holds every switch in its current state on a grid
+    without an open one: nothing held open, like None, not "--hold-open names no branch"
+    (user test ut37_realg #3). Truth: the brute-force best of the trees that keep line 9
+    closed."""
+    net = _net()
+    trees = [o for o in _trees(net) if not (o & HOLD_CLOSED)]
+    losses = {o: _losses_kw(net, o) for o in trees}
+    best = min(losses, key=losses.__getitem__)
+    result = feederopt.solve(net, time_limit=60, hold_closed=["line:9"], hold_open=empty)
+    assert result.status.value == "optimal"
+    assert _opened(result) == best
+    assert result.extra["held"] == {"closed": ["line:9"], "open": []}
+    assert solve_options(hold_open=empty).check() == []
+
+
 def test_empty_and_repeated_lists_are_typed_problems() -> None:
     problems = solve_options(hold_closed="", hold_open="line:1,line:1").check()
     assert {(q.field, "names no branch" in q.message, "more than once" in q.message)

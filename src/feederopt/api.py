@@ -49,6 +49,7 @@ from feederopt.errors import InputError, OptionNameError, Problem, ProblemKind, 
 from feederopt.execution import Executor, make_executor
 from feederopt.forking import check_not_forked
 from feederopt.io.digests import input_digests
+from feederopt.io.pandapower import TieRule
 from feederopt.io.scenarios import ScenarioSet, load_scenarios
 from feederopt.network.container import Network
 from feederopt.network.devices import device_list, fixed_at_base, per_unit_devices
@@ -121,12 +122,18 @@ if TYPE_CHECKING:
     from feederopt.report.html import ResultFolder
 
 
-def load(source: Any, *, check: bool = True) -> Network:
-    """A network from a built-in case name, a file or folder path, or a pandapower net."""
+def load(source: Any, *, check: bool = True, ties: TieRule = "auto") -> Network:
+    """A network from a built-in case name, a file or folder path, or a pandapower net.
+
+    ``ties`` (pandapower nets only): which branches are switchable. ``"switches"``: those
+    with a switch element; ``"out_of_service"``: every line, the out-of-service ones as
+    normally-open ties (how nets converted from MATPOWER, ``pandapower.networks.case33bw()``,
+    store their ties); ``"auto"`` (default): ``"out_of_service"`` when the net has no switch
+    element at all and some line is out of service, else ``"switches"``."""
     check_not_forked("feederopt.load")
     from feederopt.cases import load as _load
 
-    net = _load(source, check=check)
+    net = _load(source, check=check, ties=ties)
     if check:
         _warn_once(net)
     return net

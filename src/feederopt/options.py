@@ -642,7 +642,7 @@ def solve_options(
         devices=Devices(fix_devices, None if controls is None else tuple(
             x.strip() for x in (controls.split(",") if isinstance(controls, str) else controls)
             if x.strip())),
-        holds=Holds(id_list(hold_closed), id_list(hold_open)),
+        holds=Holds(_hold_list(hold_closed), _hold_list(hold_open)),
         ac_check=ac_check,
         ac_polish=ac_polish,
         master_physics=master_physics,
@@ -659,6 +659,17 @@ def id_list(ids: Sequence[str] | str | int | float | None) -> tuple[str, ...] | 
         return (str(ids),)
     items = ids.split(",") if isinstance(ids, str) else [str(x) for x in ids]
     return tuple(x.strip() for x in items if x.strip())
+
+
+def _hold_list(ids: Sequence[str] | str | int | float | None) -> tuple[str, ...] | None:
+    """A hold list: :func:`id_list`, except that an empty list or tuple from Python holds
+    nothing, like None (a script that holds "every switch in its current state" builds an
+    empty open list on a grid without an open switch; user test ut37_realg #3). The command
+    line's empty string (``--hold-open ""``) stays ``()``, which :meth:`SolveOptions.check`
+    refuses: it names no branch."""
+    if ids is not None and not isinstance(ids, str | int | float) and len(ids) == 0:
+        return None
+    return id_list(ids)
 
 
 def _enum(kind: type[StrEnum], value: Any) -> Any:

@@ -24,11 +24,12 @@ from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io import from_pandapower, is_pandapower_net, looks_like_path, read
 from feederopt.io._common import no_such_path, unknown_file_type
 from feederopt.io.opendss import read_opendss
+from feederopt.io.pandapower import TieRule
 from feederopt.network.container import Network
 from feederopt.network.threephase import ThreePhaseNetwork
 
 
-def load(source: Any, *, check: bool = True) -> Network:
+def load(source: Any, *, check: bool = True, ties: TieRule = "auto") -> Network:
     """A validated Network from a case name, a path or a pandapower net.
 
     ``source`` may be a :class:`Network` (validated and returned), a pandapower net, a built-in
@@ -38,13 +39,26 @@ def load(source: Any, *, check: bool = True) -> Network:
     only when it looks like a path (has a suffix or a separator). ``meta["source"]`` records
     what names the network again from any folder: the case name, or the path made absolute.
 
+    ``ties`` is the pandapower reader's rule of which branches are switchable
+    (:func:`feederopt.io.from_pandapower`: ``"auto"``, ``"switches"`` or
+    ``"out_of_service"``); another value than ``"auto"`` for a source that is no pandapower
+    net or ``.json`` file is a problem (the other formats say which branches switch).
+
     Raises :class:`~feederopt.network.InputError` with ``UNKNOWN_FILE_TYPE``,
     ``UNREADABLE_FILE`` or ``UNKNOWN_CASE``, or with every validation problem of the network.
     """
+    pandapower_source = is_pandapower_net(source) or (
+        isinstance(source, str | Path) and Path(source).suffix.lower() == ".json")
+    if ties != "auto" and not pandapower_source:
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "options", f"ties={ties!r} applies to pandapower nets "
+            "only (a net or a .json file)", field="ties",
+            hint="leave ties out: MATPOWER files, table folders and the built-in cases say "
+            "which branches are switchable themselves")])
     if isinstance(source, Network):
         net = source
     elif is_pandapower_net(source):
-        net = from_pandapower(source)
+        net = from_pandapower(source, ties=ties)
     elif isinstance(source, str | Path):
         text = str(source)
         if isinstance(source, str) and (is_simbench_name(text) or (
@@ -53,7 +67,7 @@ def load(source: Any, *, check: bool = True) -> Network:
                    else load_case(text, check=check))  # an unknown name raises UNKNOWN_CASE
             net.meta["source"] = text  # what `feederopt check` loads it from again
             return net
-        net = read(source)
+        net = read(source, ties=ties)
         net.meta["source"] = str(Path(source).resolve())
     else:
         # typed as every other bad input (user test ut_api #7: a bare TypeError)

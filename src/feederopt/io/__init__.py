@@ -14,6 +14,7 @@ from feederopt.io._common import no_such_path, unknown_file_type
 from feederopt.io.folder import read_folder, write_folder
 from feederopt.io.matpower import read_matpower
 from feederopt.io.pandapower import (
+    TieRule,
     from_pandapower,
     is_pandapower_net,
     read_pandapower_json,
@@ -51,8 +52,9 @@ def looks_like_path(text: str) -> bool:
     return "/" in text or "\\" in text or bool(Path(text).suffix) or text.startswith(".")
 
 
-def read(source: str | Path) -> Network:
-    """Read a file or folder by its type, without validating it."""
+def read(source: str | Path, *, ties: TieRule = "auto") -> Network:
+    """Read a file or folder by its type, without validating it; ``ties`` is the pandapower
+    reader's tie rule (:func:`from_pandapower`)."""
     path = Path(source)
     if path.is_dir():
         return read_folder(path)
@@ -62,7 +64,7 @@ def read(source: str | Path) -> Network:
     if suffix == ".m":
         return read_matpower(path)
     if suffix == ".json":
-        return read_pandapower_json(path)
+        return read_pandapower_json(path, ties=ties)
     if suffix == ".dss":
         raise unknown_file_type(
             path, f"a balanced network here; {THREE_PHASE_READERS}",

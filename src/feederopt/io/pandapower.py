@@ -46,7 +46,12 @@ Import (pandapower -> Network)
   star bus ``trafo3w:<index>`` at the hv rated voltage, as pandapower's power flow builds them
   (not switchable; a negative star resistance is set to 0 with a warning).
 * bus-bus ``switch`` -> branch ``switch:<index>`` of kind switch, switchable: ideal (r = x = 0)
-  when ``z_ohm`` is 0, else pandapower's impedance ``z_ohm`` split by its switch_rx_ratio 2.
+  when ``z_ohm`` is 0, else pandapower's impedance ``z_ohm`` split by runpp's
+  ``switch_rx_ratio`` (2 unless ``net.user_pf_options`` sets it): ``r = z rx / sqrt(1 + rx^2)``,
+  ``x = z / sqrt(1 + rx^2)``.
+* ``net.user_pf_options`` (the options of the user's own ``pp.runpp(net)``, which the AC check
+  follows): modelled or named in a note, see :mod:`feederopt.io.pandapower_pf_options`
+  (line temperature, ``neglect_open_switch_branches``, ``trafo_model``, ...).
 * line and trafo switches make their branch switchable; an open one makes it normally open.
 * ``load`` (and ``storage``, a load in pandapower's power flow) -> load ``load:<index>``
   (``storage:<index>``), p, q x scaling, constant power; ``motor`` -> load ``motor:<index>``
@@ -76,13 +81,14 @@ Import (pandapower -> Network)
 * bus coordinates: ``net.bus.geo`` (GeoJSON points, pandapower 3) or ``net.bus_geodata``
   (x, y, older nets) fill the buses' ``x``/``y``.
 
-Which branches are switchable (``ties=``):
+Which branches are switchable (``ties=``, also ``feederopt.load(net, ties=...)``):
   ``"switches"``: the branches that have a switch; out-of-service lines stay out of service.
   ``"out_of_service"``: every line is switchable and out-of-service lines are normally-open ties.
   This is how nets converted from MATPOWER store their ties (``pandapower.networks.case33bw()``
   holds the 5 ties of Baran & Wu as out-of-service lines).
   ``"auto"`` (default): ``"out_of_service"`` when the net has no switch at all and some line is
-  out of service, else ``"switches"``.
+  out of service, else ``"switches"``; then out-of-service lines between in-service buses get
+  a note naming them and how to make them ties (:func:`_tie_rule_note`).
 
 A line or trafo is opened the way the net opens it: by its open switches, or else a line by its
 first switch and a trafo by all its switches (both breakers: a transformer taken out is
@@ -140,6 +146,7 @@ import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io._common import missing, unreadable
+from feederopt.io.pandapower_pf_options import line_temperature_factors, pf_options
 from feederopt.io.pandapower_schema import structure_problems
 from feederopt.io.parallel import merge_parallel_branches
 from feederopt.network.container import Network
@@ -153,9 +160,6 @@ TieRule = Literal["auto", "switches", "out_of_service"]
 
 #: Current rating given to pandapower lines that have none [kA] (loading is then meaningless).
 NO_RATING_KA = 1e3
-#: pandapower's r/x ratio of closed bus-bus switches with an impedance (runpp's
-#: ``switch_rx_ratio``, 2 by default): r = z * 2 / sqrt(5), x = z / sqrt(5).
-SWITCH_RX = 2.0
 
 
 def _pp() -> Any:
@@ -327,6 +331,13 @@ def from_pandapower(
         raise InputError(malformed)
     warnings: list[str] = []
     f_hz = _f(net.get("f_hz", 50.0), 50.0)
+    # the net's own power-flow options (net.user_pf_options), which the user's pp.runpp and
+    # the AC check follow: modelled, or named in a note (user test ut37_realg #1)
+    pf, pf_notes = pf_options(net)
+    warnings.extend(pf_notes)
+    r_factor, temp_problems, temp_note = line_temperature_factors(net, pf)
+    if temp_note:
+        warnings.append(temp_note)
     controllers = _controller_note(net)
     if controllers:
         warnings.append(controllers)
@@ -353,6 +364,7 @@ def from_pandapower(
                 hint="correct net.ext_grid.bus")
         for i, b in net.ext_grid["bus"].items() if int(b) not in known
     ]
+    problems += temp_problems
 
     # Sources. A set-point that is not a positive number is reported on the element's vm_pu
     # (pandapower's power flow fails on a NaN one); the bus's derived v_set_pu problem goes.
@@ -437,9 +449,16 @@ def from_pandapower(
         )
 
     sw = net.switch
+    if ties not in ("auto", "switches", "out_of_service"):
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "options", f"ties={ties!r} is not a tie rule",
+            field="ties", hint="use 'auto', 'switches' or 'out_of_service'")])
     if ties == "auto":
         oos_line = bool(len(net.line)) and not bool(net.line["in_service"].astype(bool).all())
         ties = "out_of_service" if len(sw) == 0 and oos_line else "switches"
+        tie_note = _tie_rule_note(net, live_set) if len(sw) else ""
+        if tie_note:
+            warnings.append(tie_note)
 
     plan = switch_plan(net)
     problems += _switch_reference_problems(net, known)
@@ -461,7 +480,9 @@ def from_pandapower(
         sits at the hv bus and its lv end otherwise (a switch at a bus that is not an end of
         its element is refused, :func:`_switch_reference_problems`)."""
         entry = plan.get((et, idx))
-        if entry is None:
+        if entry is None or pf.neglect_open_switch_branches:
+            # runpp's neglect_open_switch_branches takes a branch with an open switch out
+            # entirely (build_branch._switch_branches: BR_STATUS 0, no auxiliary bus)
             return None
         first, second = (to_bus, from_bus) if et == "l" else (from_bus, to_bus)
         at = {first if switch_bus[k] == first else second for k in entry[1]}
@@ -504,7 +525,8 @@ def from_pandapower(
     for idx, ln in net.line.iterrows():
         if not ok(ln["from_bus"], ln["to_bus"]):
             row = _line_charged_from_one_end(int(idx), ln, live_set, known, ties, sw,
-                                             open_switch, f_hz, vn)
+                                             open_switch, f_hz, vn, r_factor.get(int(idx), 1.0),
+                                             pf.neglect_open_switch_branches)
             if row is not None:
                 line_problems.extend(_line_problems(int(idx), ln, _f(ln["length_km"], math.nan),
                                                     False, superseded))
@@ -527,7 +549,8 @@ def from_pandapower(
                 "id": f"line:{idx}",
                 "from_bus": str(int(ln["from_bus"])),
                 "to_bus": str(int(ln["to_bus"])),
-                "r_ohm": _f(ln["r_ohm_per_km"], math.nan) * length / par,
+                "r_ohm": _f(ln["r_ohm_per_km"], math.nan) * length / par
+                * r_factor.get(int(idx), 1.0),
                 "x_ohm": _f(ln["x_ohm_per_km"], math.nan) * length / par,
                 "b_us": 2 * math.pi * f_hz * _f(ln["c_nf_per_km"], 0.0) * 1e-3 * length * par,
                 "g_us": _f(ln.get("g_us_per_km", 0.0), 0.0) * length * par,
@@ -571,7 +594,8 @@ def from_pandapower(
         row, note = _trafo_row(int(idx), tr, {**{b: vn[b] for b in (
             _bus_key(tr["hv_bus"]), _bus_key(tr["lv_bus"])) if b in known}, **{
             _bus_key(tr[f"{side}_bus"]): _f(tr[f"vn_{side}_kv"], math.nan)
-            for side in ("hv", "lv") if _bus_key(tr[f"{side}_bus"]) not in known}}, sn_sys)
+            for side in ("hv", "lv") if _bus_key(tr[f"{side}_bus"]) not in known}}, sn_sys,
+            pf.trafo_model)
         if note:
             warnings.append(note)
         shifts[f"trafo:{idx}"] = _trafo_shift(tr)
@@ -614,10 +638,10 @@ def from_pandapower(
             derived_bad.update(f"trafo3w:{idx}:{k}" for k in ("hv", "mv", "lv"))
             superseded.setdefault(("buses", "vn_kv"), set()).add(star)  # from vn_hv_kv
         star_buses.append(star)
-        for side, tr3 in _trafo3w_windings(t3, star).items():
+        for side, tr3 in _trafo3w_windings(t3, star, pf.trafo3w_losses).items():
             if side not in sides_in:
                 continue
-            row, note = _trafo_row(int(idx), tr3, vn, sn_sys)
+            row, note = _trafo_row(int(idx), tr3, vn, sn_sys, pf.trafo_model)
             if note:
                 warnings.append(note.replace("trafo ", "trafo3w "))
             if row["r_ohm"] < 0:  # a star equivalent may have one; the losses may not
@@ -653,6 +677,7 @@ def from_pandapower(
                         + ", ".join(which[:8]) + (" ..." if len(which) > 8 else "")
                         + "): the tap is taken at its neutral position, as pandapower's power "
                         "flow takes it")
+    rx = pf.switch_rx_ratio  # runpp's switch_rx_ratio, 2 unless the net's options set it
     for idx, s in sw[sw["et"] == "b"].iterrows():
         a, b = int(s["bus"]), int(s["element"])
         if a != b and not ok(a, b):
@@ -665,8 +690,8 @@ def from_pandapower(
                 "id": f"switch:{idx}",
                 "from_bus": str(a),
                 "to_bus": str(b),
-                "r_ohm": z * SWITCH_RX / math.hypot(1.0, SWITCH_RX),
-                "x_ohm": z / math.hypot(1.0, SWITCH_RX),
+                "r_ohm": z * rx / math.hypot(1.0, rx),
+                "x_ohm": z / math.hypot(1.0, rx),
                 "b_us": 0.0,
                 "g_us": 0.0,
                 "g_asym_us": 0.0,
@@ -755,7 +780,8 @@ def from_pandapower(
             column = "p_mw" if _f(ld["p_mw"], 0.0) < 0 else "scaling"
             negative_loads.setdefault(column, []).append(f"load:{idx}")
             superseded.setdefault(("loads", "p_mw"), set()).add(f"load:{idx}")
-        if bool(ld["in_service"]):
+        if bool(ld["in_service"]) and pf.voltage_depend_loads:
+            # runpp's voltage_depend_loads=False takes ZIP loads at constant power
             for c in _ZIP_COLUMNS:
                 if _f(ld.get(c, 0.0), 0.0):
                     zip_loads.setdefault(c, []).append(f"load:{idx}")
@@ -873,7 +899,7 @@ def from_pandapower(
     # min/max_q_mvar only when the net's power flow enforces q limits
     # (net.user_pf_options["enforce_q_lims"]; pandapower's default does not); an xward's
     # internal source is a PV generator with p = 0 on its auxiliary bus.
-    enforce = bool((net.get("user_pf_options") or {}).get("enforce_q_lims", False))
+    enforce = pf.enforce_q_lims
     grows = []
     unlimited: list[str] = []  # controllable sgens without any OPF limit
     sgen_limits: list[Problem] = []
@@ -1213,6 +1239,30 @@ def _shunt_step_note(above: dict[str, tuple[int, int]]) -> str:
             "(pandapower's create_shunt sets max_step 1 unless given)")
 
 
+def _tie_rule_note(net: Any, live: set[int]) -> str:
+    """The note of a net read by the automatic tie rule as ``"switches"`` (it has switch
+    elements) that also holds out-of-service lines between in-service buses: ties stored the
+    MATPOWER way, which that rule leaves out of service. Before (user test ut37_realg #2),
+    case33bw with one switch added at its feeder head solved "optimal" at the base case's
+    202.68 kW with every branch fixed, against Baran & Wu's 139.55 kW, without a word."""
+    line = net.line
+    if not len(line):
+        return ""
+    oos = [f"line:{i}" for i, ln in line.iterrows()
+           if not bool(ln["in_service"]) and int(ln["from_bus"]) in live
+           and int(ln["to_bus"]) in live]
+    if not oos:
+        return ""
+    return (f"{len(oos)} out-of-service line(s) between in-service buses ({_short_list(oos, 8)}) "
+            "stay out of service: the net has switch elements, so only branches with a switch "
+            "are switchable (the automatic tie rule; a net without any switch takes its "
+            "out-of-service lines as normally-open ties). To make them ties, give each an open "
+            "switch (pandapower.create_switch(net, bus, element, et='l', closed=False)) and "
+            "set it in service, or read the net with ties='out_of_service' "
+            "(feederopt.load(net, ties='out_of_service'): every line switchable, the "
+            "out-of-service ones normally open)")
+
+
 def _open_end_shunt(r_ohm: float, x_ohm: float, g_us: float, b_us: float,
                     vn_kv: float) -> tuple[float, float]:
     """What a line open at one end draws at its other end, as a shunt there: (consumption
@@ -1232,7 +1282,8 @@ def _open_end_shunt(r_ohm: float, x_ohm: float, g_us: float, b_us: float,
 
 def _line_charged_from_one_end(idx: int, ln: Any, live: set[int], known: set[int],
                                ties: str, sw: Any, open_switch: set[int], f_hz: float,
-                               vn: dict[Any, float]) -> dict[str, Any] | None:
+                               vn: dict[Any, float], r_factor: float = 1.0,
+                               neglect_open: bool = False) -> dict[str, Any] | None:
     """A line from an in-service bus to an out-of-service one, as pandapower's power flow
     solves it (``build_branch._branches_with_oos_buses``: the out-of-service end goes to a
     fictitious bus of its own): charged from its in-service end, which it loads as the
@@ -1240,7 +1291,9 @@ def _line_charged_from_one_end(idx: int, ln: Any, live: set[int], known: set[int
     (``pp_element`` "line"). None when the line carries nothing: both ends out of service,
     the line out of service (or, read with ``ties="out_of_service"``, a tie that cannot
     close), or a switch at its in-service end open (pandapower opens a line's to end by a
-    switch at its to bus and its from end by any other)."""
+    switch at its to bus and its from end by any other), or any switch of it open under
+    runpp's ``neglect_open_switch_branches`` (``neglect_open``). ``r_factor``: the resistance's
+    temperature factor (:func:`~feederopt.io.pandapower_pf_options.line_temperature_factors`)."""
     a, b = int(ln["from_bus"]), int(ln["to_bus"])
     if not bool(ln["in_service"]) or (a in live) == (b in live):
         return None
@@ -1250,12 +1303,12 @@ def _line_charged_from_one_end(idx: int, ln: Any, live: set[int], known: set[int
     for k in open_switch:
         if sw.at[k, "et"] == "l" and int(sw.at[k, "element"]) == idx:
             opened = b if int(sw.at[k, "bus"]) == b else a
-            if opened == end:
+            if opened == end or neglect_open:
                 return None
     length = _f(ln["length_km"], math.nan)
     par = max(_f(ln.get("parallel", 1), 1.0), 1.0)
     p_mw, q_mvar = _open_end_shunt(
-        _f(ln["r_ohm_per_km"], math.nan) * length / par,
+        _f(ln["r_ohm_per_km"], math.nan) * length / par * r_factor,
         _f(ln["x_ohm_per_km"], math.nan) * length / par,
         _f(ln.get("g_us_per_km", 0.0), 0.0) * length * par,
         2 * math.pi * f_hz * _f(ln["c_nf_per_km"], 0.0) * 1e-3 * length * par, vn[end])
@@ -1799,14 +1852,17 @@ def _bus_key(bus: Any) -> int | str:
     return bus if isinstance(bus, str) else int(bus)
 
 
-def _trafo3w_windings(t3: Any, star: str) -> dict[str, dict[str, Any]]:
+def _trafo3w_windings(t3: Any, star: str, default_loss_side: str = "hv"
+                      ) -> dict[str, dict[str, Any]]:
     """A three-winding transformer as three two-winding ones around its star bus ``star``, as
     pandapower's power flow builds them (``build_branch._trafo_df_from_trafo3w``): the
     short-circuit voltages of the pairs (hv-mv ``vk_hv``, mv-lv ``vk_mv``, hv-lv ``vk_lv``,
     each on the smaller rating of its pair) referred to ``sn_hv``, split into star impedances
     ``vk_i = sn_i / sn_hv * (vk_ij + vk_ik - vk_jk) / 2`` (real and reactive parts apart), each
     winding rated ``sn_i`` from ``vn_hv_kv`` at the star to its own voltage; the magnetising
-    branch on the ``loss_side`` winding (hv by default), the tap on the ``tap_side`` one."""
+    branch on the ``loss_side`` winding (where the column is missing, runpp's
+    ``trafo3w_losses``, ``default_loss_side``: hv by default), the tap on the ``tap_side``
+    one."""
     sides = ("hv", "mv", "lv")
     sn = {k: _nz(_f(t3[f"sn_{k}_mva"], 1.0)) for k in sides}  # a zero one is reported
     pair = {"hv": ("hv", "mv"), "mv": ("mv", "lv"), "lv": ("hv", "lv")}
@@ -1822,7 +1878,7 @@ def _trafo3w_windings(t3: Any, star: str) -> dict[str, dict[str, Any]]:
                 "lv": 0.5 * sn["lv"] / sn["hv"] * (z["lv"] + z["mv"] - z["hv"])}
 
     r_star, x_star = star_split(vkr), star_split(vki)
-    loss_side = t3.get("loss_side", "hv")
+    loss_side = t3.get("loss_side", default_loss_side)
     loss_side = loss_side if loss_side in sides else "hv"
     tap_side = t3.get("tap_side")
     out: dict[str, dict[str, Any]] = {}
@@ -1902,7 +1958,7 @@ def _impedance_row(
 
 
 def _trafo_row(
-    idx: int, tr: Any, vn: dict[Any, float], sn_sys: float
+    idx: int, tr: Any, vn: dict[Any, float], sn_sys: float, trafo_model: str = "t"
 ) -> tuple[dict[str, Any], str]:
     """A two-winding transformer as a branch from its hv bus (see the module docstring).
 
@@ -1914,8 +1970,10 @@ def _trafo_row(
     ``k`` : ``1 - k`` around ``y_m``) becomes a pi by the star-delta transform: with
     ``z_a = k z``, ``z_b = (1 - k) z``, ``z_c = 1 / y_m`` and ``S = z_a z_b + z_a z_c + z_b z_c``
     the series impedance is ``S / z_c``, the from-end shunt ``z_b / S`` and the to-end shunt
-    ``z_a / S``. The ratio is ``(vn_hv_kv' / vn_hv_bus) / (vn_lv_kv' / vn_lv_bus)``. Ohm and
-    uS are referred to the hv bus voltage (``z_base = vn_hv_bus**2 / sn_sys``).
+    ``z_a / S``; under runpp's ``trafo_model="pi"`` (``trafo_model``) the series impedance
+    is ``z`` and each end gets ``y_m / 2``. The ratio is
+    ``(vn_hv_kv' / vn_hv_bus) / (vn_lv_kv' / vn_lv_bus)``. Ohm and uS are referred to the hv
+    bus voltage (``z_base = vn_hv_bus**2 / sn_sys``).
 
     The rating is pandapower's current-based loading (``trafo_loading="current"``): 100 % at
     ``i_lv = sn_mva * parallel * df / (sqrt(3) vn_lv_kv)``; the series current that the model
@@ -1968,7 +2026,7 @@ def _trafo_row(
     y_scale = vn[lv] ** 2 / sn_sys * par / vn_lv_rated**2 / (vn_lv_kv / vn_lv_rated) ** 2
     y_m = complex(pfe, -math.sqrt(max(ym_mva**2 - pfe**2, 0.0))) * y_scale
     y_from = y_to = 0j
-    if y_m != 0 and z != 0:
+    if y_m != 0 and z != 0 and trafo_model != "pi":
         k_r = _f(tr.get("leakage_resistance_ratio_hv", 0.5), 0.5)
         k_x = _f(tr.get("leakage_reactance_ratio_hv", 0.5), 0.5)
         z_a = complex(z.real * k_r, z.imag * k_x)
