@@ -81,3 +81,20 @@ def test_a_folder_feederopt_writes_reads_back_without_the_note(tmp_path, fmt) ->
     assert _default_notes(again) == []
     assert again.loads["priority"].to_list() == [2.0, 1.0]
     assert again.branches["b_us"].to_list() == [0.0, 0.0, 1.5]
+
+
+def test_generator_limits_left_empty_are_the_set_point_not_the_default(tmp_path) -> None:
+    """Both limits of a pair empty: the row is a fixed injection at its set-point (gendef #1),
+    so the note says that, not "read as the default 0" (the two merged notes contradicted each
+    other on ut37_fresh's gridg); one limit empty alone is the default 0, with its note."""
+    folder = _folder(tmp_path, empty=False)
+    (folder / "generators.csv").write_text(
+        "id,bus,p_mw,q_mvar,p_min_mw,p_max_mw\nPV1,B1,0.2,0.0,,\nPV2,B2,0.1,0.0,,0.3\n")
+    net = feederopt.load(str(folder))
+    notes = _default_notes(net)
+    assert notes == ["generators.p_min_mw: 1 empty cell(s) read as the default 0 (PV2); fill "
+                     "them in where another value is meant"]
+    pu = to_per_unit(net)  # generators in file order, 1 MVA base unless meta says otherwise
+    scale = pu.s_base_mva
+    assert list(pu.gen_p_min * scale) == pytest.approx([0.2, 0.0])
+    assert list(pu.gen_p_max * scale) == pytest.approx([0.2, 0.3])

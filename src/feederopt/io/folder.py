@@ -65,7 +65,13 @@ from feederopt.io.writing import atomic_file, write_text
 from feederopt.network.container import READ_NOTES_KEY, Network
 from feederopt.network.float_ids import BUS_ID_COLUMNS, ID_COLUMNS, float_ids
 from feederopt.network.float_ids import shown as _shown
-from feederopt.network.schemas import TABLES, null_is_refused, polars_schema
+from feederopt.network.schemas import (
+    SET_POINT_RANGES,
+    TABLES,
+    null_is_refused,
+    polars_schema,
+    without_limits,
+)
 
 FORMAT_VERSION = 1
 _REQUIRED = ("buses", "branches")
@@ -251,9 +257,14 @@ def empty_defaults(name: str, df: pl.DataFrame, skip: set[str] | None = None
     mask of those cells). Not the columns whose empty cell has a meaning of its own (a rating
     left empty is no limit: their default is none), nor Booleans (an empty one is refused),
     nor ``skip`` (columns with values not of their type: a problem each), nor ``v_set_pu`` of
-    a bus that is no source (it holds no set-point there)."""
+    a bus that is no source (it holds no set-point there), nor the limits of a row that gives
+    neither of a pair (:data:`~feederopt.network.schemas.SET_POINT_RANGES`: they are its
+    set-point, with a note of their own, not the default 0)."""
     model = TABLES[name]
     schema, defaults = polars_schema(model), model.defaults
+    by_set_point = without_limits(model, df)
+    held = {col: by_set_point[point] for point, lo, hi in SET_POINT_RANGES.get(model, ())
+            for col in (lo, hi)}
     out = {}
     for col in df.columns:
         default = defaults.get(col)
@@ -263,6 +274,8 @@ def empty_defaults(name: str, df: pl.DataFrame, skip: set[str] | None = None
         empty = df[col].is_null()
         if col == "v_set_pu" and "is_source" in df.columns:
             empty = empty & df["is_source"].fill_null(False)
+        if col in held:
+            empty = empty & ~held[col]
         if empty.any():
             out[col] = (default, empty)
     return out
