@@ -65,8 +65,10 @@ def _folder(root: Path, l3_ka: float = 0.11) -> Path:
     return folder
 
 
-def _pandapower_base(l3_ka: float = 0.11) -> pp.pandapowerNet:
-    """The base case (T1, T2, T3 open) as pandapower runs it."""
+def _pandapower_base(l3_ka: float = 0.11, open_ids: set[str] | None = None,
+                     factors: list[float] | None = None) -> pp.pandapowerNet:
+    """The base case (T1, T2, T3 open) as pandapower runs it; or the branches ``open_ids``
+    open, and each load (file order) times ``factors``."""
     net = pp.create_empty_network(sn_mva=1.0)
     idx = {}
     for line in BUSES.strip().splitlines()[1:]:
@@ -76,7 +78,7 @@ def _pandapower_base(l3_ka: float = 0.11) -> pp.pandapowerNet:
             pp.create_ext_grid(net, idx[bid], vm_pu=float(v_set))
     for line in BRANCHES.format(l3=l3_ka).strip().splitlines()[1:]:
         bid, f, t, r, x, kind, _sw, normally_open, i_max = line.split(",")
-        if normally_open == "true":
+        if (bid in open_ids) if open_ids is not None else normally_open == "true":
             continue
         if kind == "transformer":
             sn = math.sqrt(3) * 66 * float(i_max)  # the rating i_max gives at the 66 kV bus
@@ -87,9 +89,10 @@ def _pandapower_base(l3_ka: float = 0.11) -> pp.pandapowerNet:
         else:
             pp.create_line_from_parameters(net, idx[f], idx[t], 1.0, float(r), float(x), 0,
                                            float(i_max), name=bid)
-    for line in LOADS.strip().splitlines()[1:]:
+    for k, line in enumerate(LOADS.strip().splitlines()[1:]):
         _lid, bus, p, q = line.split(",")
-        pp.create_load(net, idx[bus], p_mw=float(p), q_mvar=float(q))
+        f = factors[k] if factors is not None else 1.0
+        pp.create_load(net, idx[bus], p_mw=float(p) * f, q_mvar=float(q) * f)
     pp.runpp(net, numba=False)
     return net
 
