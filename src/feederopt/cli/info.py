@@ -55,13 +55,15 @@ def network_info(source: Any) -> dict[str, Any]:
     from feederopt.api import device_list
 
     devices = device_list(net)
-    from feederopt import operating_limits, rating_verdict, voltage_verdict
+    from feederopt import limits_verdict, operating_limits
 
     # the base case's AC voltages and loadings against the band and ratings a solve holds
     # (ut_core2 #8: "problems: none" above a base case that already breaks the band; ut_sb #3:
-    # a SimBench LV transformer at 316 % said nothing)
-    band = voltage_verdict(net, ac) if ac.converged else None
-    ratings = rating_verdict(net, ac) if ac.converged else None
+    # a SimBench LV transformer at 316 % said nothing); the verdict that solve gives its base
+    # case too
+    verdict = limits_verdict(net, ac) if ac.converged else None
+    band = verdict["voltage_limits"] if verdict is not None else None
+    ratings = verdict["rating_limits"] if verdict is not None else None
 
     return {
         **summary,

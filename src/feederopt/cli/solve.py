@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from pathlib import Path
@@ -68,6 +69,23 @@ def _within(path: str | Path, folder: str | Path) -> bool:
     p, f = Path(path).resolve(), Path(folder).resolve()
     return p == f or f in p.parents
 
+def _base_limits_note(result: Any) -> str | None:
+    """:func:`~feederopt.results.result.base_limits_note` of a solve's base case, beside the
+    reduction from its AC losses to the answer's (AC, else the model's), as the report gives
+    it."""
+    from feederopt import base_limits_note
+
+    if not result.base:
+        return None
+    before = result.base.get("losses_kw")
+    after = result.ac_check.losses_kw if result.ac_check is not None else math.nan
+    if not _finite(after):
+        after = result.losses_kw
+    reduction = ((before - after) / before * 100.0
+                 if _finite(before) and before and _finite(after) else None)
+    return base_limits_note(result.base, reduction)
+
+
 def print_result(result: Any) -> None:
     """A summary table of a solve, and the AC check."""
     out = stdout()
@@ -125,6 +143,13 @@ def print_result(result: Any) -> None:
         table.add_row(f"base case losses (AC{'; ' + kind if kind else ''})",
                       fmt(result.base.get("losses_kw"), ".3f", " kW")
                       + (f" (its AC power flow {no_flow})" if no_flow else ""))
+        from feederopt import base_limits_text
+
+        if result.base.get("within_limits") is not None:  # the verdict `info` gives it
+            broken = base_limits_text(result.base)
+            table.add_row("base case vs limits (AC)",
+                          escape(broken.removeprefix("the base case ")) if broken
+                          else "within them")
         dead = result.base.get("unsupplied")
         if dead:
             table.add_row("base case unsupplied", f"{len(dead['buses'])} bus(es), "
@@ -147,6 +172,10 @@ def print_result(result: Any) -> None:
     if result.base and result.base.get("warning"):
         out.print("[yellow]warning:[/] ", end="")
         out.print(result.base["warning"], markup=False)
+    limits_note = _base_limits_note(result)
+    if limits_note:  # why the answer may lose more than the base case (ut37_fresh #1)
+        out.print("[yellow]note:[/] ", end="")
+        out.print(limits_note, markup=False)
     ac = result.ac_check
     if ac is not None:
         acs = summary_table("AC check (pandapower Newton-Raphson): the true operating point"
@@ -260,8 +289,6 @@ def _polish_kept(result: Any) -> bool:
 
 def _finite(x: Any) -> bool:
     """A number that is neither None nor NaN nor infinite."""
-    import math
-
     return isinstance(x, int | float) and math.isfinite(x)
 
 

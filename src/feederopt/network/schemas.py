@@ -136,7 +136,8 @@ class Load(pt.Model):
         "factor) that the optimiser may reduce [0..1].")
     flex_price_per_mwh: float = pt.Field(
         default=0.0, description="Price of that flexibility [currency per MWh reduced].")
-    in_service: bool = pt.Field(default=True)
+    in_service: bool = pt.Field(default=True, description="False leaves the row out of the "
+                                "network entirely.")
 
 
 class Generator(pt.Model):
@@ -174,7 +175,8 @@ class Generator(pt.Model):
         "off, it produces nothing; on, p and q lie within their limits.")
     fixed_cost_per_h: float = pt.Field(
         default=0.0, description="Cost while switched on [currency per hour].")
-    in_service: bool = pt.Field(default=True)
+    in_service: bool = pt.Field(default=True, description="False leaves the row out of the "
+                                "network entirely.")
 
 
 class Shunt(pt.Model):
@@ -195,7 +197,8 @@ class Shunt(pt.Model):
         default=False, description="The input admittance of a branch open at its far end (a "
         "pandapower line to an out-of-service bus): its consumption is a loss of the network, "
         "as pandapower counts a charged line's in its res_line, not a load.")
-    in_service: bool = pt.Field(default=True)
+    in_service: bool = pt.Field(default=True, description="False leaves the row out of the "
+                                "network entirely.")
 
 
 #: Every table a network holds, in a fixed order, with its schema.

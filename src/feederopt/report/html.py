@@ -71,6 +71,7 @@ from feederopt.results.literature import literature_title
 from feederopt.results.result import (
     ac_verdict,
     base_case_kind,
+    base_limits_note,
     bound_value,
     branch_label,
     largest_loading_text,
@@ -360,7 +361,10 @@ def summary_section(r: Mapping[str, Any]) -> str:
          fmt((r.get("ac_check") or {}).get("losses_kw"), ".3f", " kW")),
         (f"losses after (SOCP model{on})", fmt(r.get("losses_kw"), ".3f", " kW")
          + _not_exact(r)),
-        ("loss reduction" + at, fmt(k["reduction_pct"], ".2f", " %")),
+        ("loss reduction" + at, fmt(k["reduction_pct"], ".2f", " %")
+         # a base case outside the limits: why the answer may lose more (ut37_fresh #1)
+         + (f' <span class="warn">({escape(note)})</span>'
+            if (note := base_limits_note(r.get("base"), k["reduction_pct"])) else "")),
         (f"minimum voltage before (AC{on})", fmt(k["min_voltage_before_pu"], ".4f", " p.u.")),
         (f"minimum voltage after (AC, true{on})" if _finite((r.get("ac_check") or {}).get(
             "min_voltage_pu")) is not None else f"minimum voltage after (SOCP model{on})",

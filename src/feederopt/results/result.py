@@ -67,6 +67,57 @@ def base_case_kind(base: Any) -> str:
     return f"meshed, {loops} loop(s), not a radial candidate"
 
 
+def base_limits_text(base: Any) -> str | None:
+    """What the base case breaks of the limits that the answer is held to, from its verdict
+    (``within_limits``, ``voltage_limits``, ``rating_limits``:
+    :func:`feederopt.validation.ac_limits.limits_verdict`, as ``feederopt info`` gives it):
+    ``the base case overloads L3 (102.6 %)``, ``the base case puts bus(es) below v_min: B4
+    at 0.8950 < 0.9000 p.u.``, the three worst of each kind by id. None when the base case
+    holds the limits or has no verdict (its AC power flow did not converge; a result written
+    before the verdict was recorded)."""
+    if not isinstance(base, Mapping) or base.get("within_limits") is not False:
+        return None
+
+    def listed(rows: Sequence[Mapping[str, Any]], text: Callable[[Mapping[str, Any]], str]
+               ) -> str:
+        more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
+        return ", ".join(text(d) for d in rows[:3]) + more
+
+    def bus(sign: str) -> Callable[[Mapping[str, Any]], str]:
+        return lambda d: f"{d['id']} at {d['value']:.4f} {sign} {d['rating']:.4f} p.u."
+
+    parts = []
+    volts = base.get("voltage_limits") or {}
+    for key, what, sign in (("below_v_min", "below v_min", "<"),
+                            ("above_v_max", "above v_max", ">")):
+        rows = volts.get(key) or []
+        if rows:
+            parts.append(f"puts bus(es) {what}: " + listed(rows, bus(sign)))
+    over = (base.get("rating_limits") or {}).get("over_rating") or []
+    if over:
+        parts.append("overloads " + listed(over, lambda d: f"{d['id']} "
+                                           f"({d['loading_percent']:.1f} %)"))
+    if not parts:
+        return None
+    return "the base case " + "; it ".join(parts)
+
+
+def base_limits_note(base: Any, reduction_pct: float | None) -> str | None:
+    """:func:`base_limits_text` beside the loss reduction (``reduction_pct``, of the base
+    case's losses; None when there is none): ``the base case overloads L3 (102.6 %): the
+    reduction is negative because the answer holds the limits``. The base case's losses are
+    those of an operating point outside the limits, which every answer is held to, so they
+    can be lower than the answer's (user test ut37_fresh #1: 226.33 kW against 277.68 kW,
+    "loss reduction -22.69 %" with no reason). None when the base case holds the limits."""
+    text = base_limits_text(base)
+    if text is None:
+        return None
+    if reduction_pct is not None and math.isfinite(reduction_pct) and reduction_pct < 0:
+        return f"{text}: the reduction is negative because the answer holds the limits"
+    return (f"{text}: it is no operating point within the limits, which the answer holds, "
+            "so the reduction compares with a point the answer may not take")
+
+
 def ac_limit_count(ac: Mapping[str, Any]) -> int:
     """How many limits an AC check as the JSON writes it breaks: the balanced check's
     ``limit_violations`` (:meth:`AcCheck.to_dict`, a bus's voltage or a branch's rating
