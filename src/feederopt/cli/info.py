@@ -322,8 +322,10 @@ def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
         table.add_row("base-case losses (AC)", f"{data['base_losses_kw']:.2f} kW")
         table.add_row(
             "base-case voltage (AC)",
-            f"{data['base_min_voltage_pu']:.4f} p.u. (bus {data['base_min_voltage_bus']}) - "
-            f"{data['base_max_voltage_pu']:.4f} p.u.",
+            # a voltage that OpenDSS's solution does not give is null (no TypeError)
+            f"{fmt(data['base_min_voltage_pu'], '.4f')} p.u. (bus "
+            f"{data['base_min_voltage_bus'] or '-'}) - "
+            f"{fmt(data['base_max_voltage_pu'], '.4f')} p.u.",
         )
         if data.get("base_voltage_limits") is not None:
             table.add_row("base-case voltage vs limits (AC)",

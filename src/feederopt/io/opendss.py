@@ -83,7 +83,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -895,8 +895,11 @@ def read_opendss(path: str | Path, *, name: str | None = None,
 
     # ---- buses --------------------------------------------------------------------------
     bus_rows = []
+    empty_buses: list[str] = []  # in the circuit, but no enabled element connects them
     for bus in dss.Circuit.AllBusNames():
         dss.Circuit.SetActiveBus(bus)
+        if not _names_of(dss.Bus.AllPDEatBus()) and not _names_of(dss.Bus.AllPCEatBus()):
+            empty_buses.append(bus.lower())
         nodes = [n for n in dss.Bus.Nodes() if 1 <= n <= 3]
         kv_ln = float(dss.Bus.kVBase())
         coords = dss.Bus.Coorddefined()
@@ -908,11 +911,17 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             "y": float(dss.Bus.Y()) if coords else None,
         })
 
+    if empty_buses:  # OpenDSS's solution is singular: said first, before its NaN voltages
+        problems.append(_empty_bus_problem(empty_buses))
     no_phase = [b["id"] for b in bus_rows if not b["phases"]]
     if no_phase:
         problems.append(Problem(
             ProblemKind.INVALID_VALUE, "buses", "bus has no phases (only node 0)",
             tuple(no_phase), "phases", "connect the bus through nodes 1, 2 or 3"))
+
+    # disabled elements on a bus that OpenDSS's circuit does not have (no enabled element
+    # touches it): not in OpenDSS's circuit, so not in the model (a note names them)
+    disabled_out: list[str] = []
 
     # ---- sources ------------------------------------------------------------------------
     src_rows = []
@@ -1114,6 +1123,9 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             continue
         nph = int(dss.CktElement.NumPhases())
         (b1, n1), (b2, n2) = terminals()
+        if _outside_circuit(buses_by_id, b1, b2):
+            disabled_out.append(f"Transformer.{tr}")
+            continue
         enabled = bool(dss.CktElement.Enabled())
         some = open_on_some_conductors() if enabled else []
         if some:
@@ -1184,6 +1196,9 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             shaped.append(ld)
         nph = int(dss.Loads.Phases())
         bus, nodes = terminals()[0]
+        if _outside_circuit(buses_by_id, bus):
+            disabled_out.append(f"Load.{ld}")
+            continue
         delta = bool(dss.Loads.IsDelta())
         kv, kw, kvar = float(dss.Loads.kV()), float(dss.Loads.kW()), float(dss.Loads.kvar())
         bad = _load_value_problem(ld, kw, kvar, kv)
@@ -1287,6 +1302,9 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         nph = int(dss.CktElement.NumPhases())
         terms = terminals()
         bus = terms[0][0]
+        if _outside_circuit(buses_by_id, *(b for b, _ in terms)):
+            disabled_out.append(f"Capacitor.{cap}")
+            continue
         on_sec = [b for b, _ in terms if b in sec.bus_unit]
         if on_sec:
             problems.append(_on_secondary(f"Capacitor.{cap}", "shunts", cap, on_sec[0], sec))
@@ -1339,6 +1357,8 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     if der_value_problems:  # a NaN spoils every DER's solved output read below
         raise InputError(problems + der_value_problems)
     vmag = np.asarray(dss.Circuit.AllBusVMag(), dtype=float)
+    if vmag.size and not np.all(np.isfinite(vmag)) and empty_buses:
+        raise InputError(problems)  # the cause, named (_empty_bus_problem)
     if vmag.size and not np.all(np.isfinite(vmag)):
         # a NaN that no check above names: say so, rather than blame the DERs' outputs
         names = [str(b).lower() for b in dss.Circuit.AllNodeNames()]
@@ -1359,6 +1379,9 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             full = f"{dss.CktElement.Name()}"
             nph = int(dss.CktElement.NumPhases())
             bus, nodes = terminals()[0]
+            if _outside_circuit(buses_by_id, bus):
+                disabled_out.append(full)
+                continue
             unit = sec.unit_of(bus)
             second = [n for n in nodes[nph:] if 1 <= n <= 3]
             if unit is None and second:
@@ -1431,6 +1454,8 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     # ratings) and the names it reports (ThreePhaseNetwork.opendss_name)
     series_elements = {r["id"]: r.pop(SERIES_ELEMENT) for r in line_rows if SERIES_ELEMENT in r}
 
+    if disabled_out:
+        warnings.append(_disabled_out_note(disabled_out))
     _drop_dangling_ties(bus_rows, line_rows, z_rows, tr_rows,
                         [*src_rows, *load_rows, *gen_rows, *sh_rows], warnings)
     reductions = _reduction_notes(sec, load_rows) + held_notes
@@ -1460,6 +1485,77 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     net.meta["warnings"].extend(implausible)
     net.meta["load_warnings"] = implausible
     return net
+
+
+def _names_of(elements: Any) -> list[str]:
+    """The element names that OpenDSS's ``AllPDEatBus``/``AllPCEatBus`` give (``None``, an
+    empty list or ``["None"]`` when there is none)."""
+    return [str(e) for e in elements or [] if str(e).strip().lower() not in ("", "none")]
+
+
+def _empty_bus_problem(buses: list[str]) -> Problem:
+    """The buses that OpenDSS's circuit has but that no enabled element connects: a control
+    (a relay, recloser or fuse) that monitors a disabled element keeps that element's buses in
+    the circuit, without any admittance there, and OpenDSS's solution of the file is then
+    singular (no losses, no voltages: IEEE 13 with the part behind Line.632670 disabled but its
+    Recloser.671700 and Relay.801675 not; ``info`` ended in a TypeError). Names the controls
+    that hold them."""
+    dss = _dss()
+    holders: list[str] = []
+    for element in dss.Circuit.AllElementNames():
+        cls = element.partition(".")[0].lower()
+        if cls not in CONTROL_CLASSES:
+            continue
+        dss.Circuit.SetActiveElement(element)
+        if not dss.CktElement.Enabled():
+            continue
+        for prop in ("MonitoredObj", "SwitchedObj", "Element"):
+            try:
+                dss.Text.Command(f"? {element}.{prop}")
+            except Exception:  # the class has no such property
+                continue
+            target = dss.Text.Result().strip()
+            if not target or dss.Circuit.SetActiveElement(target) < 0:
+                continue
+            if not dss.CktElement.Enabled() and any(
+                    str(b).split(".")[0].lower() in buses for b in dss.CktElement.BusNames()):
+                holders.append(f"{element} ({prop}={target})")
+                break
+    held = (f"; {', '.join(holders)} monitor a disabled element there, which keeps its "
+            "buses in OpenDSS's circuit" if holders else "")
+    return Problem(
+        ProblemKind.ISLAND_WITHOUT_SOURCE, "buses",
+        f"{len(buses)} bus(es) are in OpenDSS's circuit but no enabled element connects them "
+        f"({', '.join(buses[:10])}{' ...' if len(buses) > 10 else ''}){held}: OpenDSS's "
+        "solution of the file is singular there (no voltages, no losses)", tuple(buses),
+        "enabled",
+        ("disable " + ", ".join(h.split(" ")[0] for h in holders) + " as well (enabled=no), "
+         "as the elements they monitor") if holders else
+        "connect the buses with an enabled element, or remove what names them")
+
+
+def _outside_circuit(buses: Mapping[str, Any], *bus_names: str) -> bool:
+    """Is the active element disabled (``enabled=no``) and on a bus that OpenDSS's circuit
+    does not have (``buses``: the circuit's, by id)? OpenDSS builds its circuit of the enabled
+    elements only: a bus that none of them touches is not in it (``Circuit.AllBusNames``), and
+    such an element is no part of the circuit. It is left out of the model as well, rather
+    than read out of service on a bus that does not exist (``unknown_bus``: IEEE 13 with the
+    part behind Line.632670 disabled, or a transformer disabled with every load behind it)."""
+    return not bool(_dss().CktElement.Enabled()) and any(b not in buses for b in bus_names)
+
+
+def _disabled_out_note(elements: list[str]) -> str:
+    """The note on the disabled elements left out (:func:`_outside_circuit`)."""
+    by_class: dict[str, list[str]] = {}
+    for e in elements:
+        cls, _, name = e.partition(".")
+        by_class.setdefault(cls, []).append(name)
+    shown = "; ".join(f"{cls} {', '.join(names[:10])}"
+                      + (f" +{len(names) - 10} more" if len(names) > 10 else "")
+                      for cls, names in by_class.items())
+    return (f"{len(elements)} disabled element(s) (enabled=no) on buses that no enabled element "
+            f"touches are left out ({shown}): OpenDSS's circuit does not have them or their "
+            "buses, and neither does the model")
 
 
 def _look_alike(name: str) -> str:

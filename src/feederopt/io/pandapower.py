@@ -439,6 +439,7 @@ def from_pandapower(
             "v_max_pu": v_max,
             "is_source": [i in v_set for i in b_ids],
             "v_set_pu": [v_set.get(i, 1.0) for i in b_ids],
+            "name": pl.Series([element_name(net, "bus", i) for i in b_ids], dtype=pl.String),
         }
     )
     xy = bus_coordinates(net)
@@ -746,7 +747,7 @@ def from_pandapower(
                             "in the model; pandapower counts them in the xward's power")
     # a double circuit of two line elements without switches: one branch line:3+line:22
     # (user test ut_balanced #3); the AC check runs on the user's own net, both lines
-    rows = merge_parallel_branches(rows, warnings, noun="lines",
+    rows = merge_parallel_branches(_named(net, rows), warnings, noun="lines",
                                    eligible=lambda r: r.get("pp_element") == "line")
     buses = _with_internal_buses(buses, aux_buses, vn)
     branches = (
@@ -893,7 +894,7 @@ def from_pandapower(
                             "(the sum of their phases), as pandapower's runpp takes them")
     if zip_loads:
         warnings.append(_zip_note(zip_loads))
-    loads = pl.DataFrame(lrows) if lrows else None
+    loads = pl.DataFrame(_named(net, lrows)) if lrows else None
 
     # Generators: sgens inject p, q; a gen holds its bus at vm_pu (PV) with q free, within
     # min/max_q_mvar only when the net's power flow enforces q limits
@@ -978,7 +979,8 @@ def from_pandapower(
         grows.append({
             **row, "p_min_mw": p, "p_max_mw": p, "q_min_mvar": q, "q_max_mvar": q,
             "v_set_pu": None, "committable": False, "fixed_cost_per_h": 0.0})
-    generators = pl.DataFrame(grows, schema_overrides={"v_set_pu": pl.Float64}) if grows else None
+    generators = pl.DataFrame(_named(net, grows), schema_overrides={"v_set_pu": pl.Float64}
+                              ) if grows else None
 
     srows = []
     # pandapower's power flow takes a shunt at step x its per-step power whatever its
@@ -1045,7 +1047,7 @@ def from_pandapower(
                 }
             )
     srows.extend(charged_lines)
-    shunts = pl.DataFrame(srows) if srows else None
+    shunts = pl.DataFrame(_named(net, srows)) if srows else None
     if above_max:
         warnings.append(_shunt_step_note(above_max))
     if above_max_controllable:
@@ -1840,6 +1842,7 @@ _BRANCH_DTYPES: dict[str, Any] = {
     "open_end_energised": pl.String,
     "pp_element": pl.String,
     "pp_index": pl.Int64,
+    "name": pl.String,
 }
 
 
@@ -2985,14 +2988,37 @@ def operated_by(net: pandapowerNet, plan: SwitchPlan) -> dict[str, str]:
     sw = net.switch
 
     def one(k: int) -> str:
-        name = sw.at[k, "name"] if "name" in sw.columns else None
-        text = str(name) if name is not None and str(name) not in ("", "None", "nan") else ""
+        text = element_name(net, "switch", k)
         return f"switch {k}" + (f" '{text}'" if text else "")
 
     out = {f"switch:{int(k)}": one(int(k)) for k in sw.index[sw["et"] == "b"]}
     for (et, element), (_, opening) in plan.items():
         out[f"{'line' if et == 'l' else 'trafo'}:{element}"] = " + ".join(one(k) for k in opening)
     return out
+
+
+def element_name(net: pandapowerNet, element: str, idx: Any) -> str | None:
+    """The user's name of row ``idx`` of ``net[element]`` (``net.bus.name``,
+    ``net.line.name``, ...), None where it has none (no ``name`` column, None, NaN, empty):
+    the one reading of pandapower's names, for the tables' ``name`` column and the switches
+    of ``operated_by``."""
+    table = net.get(element)
+    if not hasattr(table, "columns") or "name" not in table.columns or idx not in table.index:
+        return None
+    value = table.at[idx, "name"]
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    text = str(value).strip()
+    return text if text and text not in ("None", "nan") else None
+
+
+def _named(net: pandapowerNet, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` (a table's, each with ``pp_element`` and ``pp_index``) with the ``name`` of
+    the element each comes from (:func:`element_name`): a trafo3w's three windings and an
+    xward's internal branch, bus and generator carry their element's name."""
+    for row in rows:
+        row["name"] = element_name(net, str(row.get("pp_element")), row.get("pp_index"))
+    return rows
 
 
 def switch_plan(net: pandapowerNet) -> SwitchPlan:

@@ -4,7 +4,8 @@ A radial model cannot hold two closed branches that never open between two buses
 a loop), so a double circuit was refused as ``not_radial`` although the power flow is well
 defined (user tests ut_balanced #3 for pandapower, ut_io #4 for a table folder). Every reader
 merges them here into one branch named after all of them (``L1+L1b``, ``line:3+line:22``),
-so that the result names both; the one definition of the merge for every reader.
+so that the result names both (and its ``name``, where the circuits have user names,
+``Line 3+Line 22``); the one definition of the merge for every reader.
 
 Two pi models between the same buses are one pi model: the series admittances add,
 ``z = 1 / sum_k 1 / z_k``, and so do the shunts (``b_us``, ``g_us``, split over both ends
@@ -121,6 +122,8 @@ def merge_parallel_branches(rows: list[dict[str, Any]], warnings: list[str], *,
             "b_us": sum(float(_get(r, "b_us")) for r in parts),
             "g_us": sum(float(_get(r, "g_us")) for r in parts),
             "i_max_ka": _rating(parts, zs, z, "i_max_ka"), "open_end_energised": None})
+        if any(r.get("name") for r in parts):  # the circuits' names, as their ids
+            first["name"] = "+".join(str(r.get("name") or r["id"]) for r in parts)
         if any(_number(r.get("s_max_mva")) is not None for r in parts):
             first["s_max_mva"] = _rating(parts, zs, z, "s_max_mva")
         merged[members[0]] = first

@@ -262,6 +262,17 @@ class Network:
         ids = [str(b) for b in self.branches["id"].to_list()]
         return resolve_branch_ids(refs, ids, member_map(ids))
 
+    def element_names(self, table: str) -> dict[str, str]:
+        """Per id of ``table`` (``buses``, ``branches``, ``loads``, ``generators``,
+        ``shunts``), the element's user name (the schemas' ``name`` column: pandapower's
+        ``net.bus.name``, ``net.line.name``, ...; a table folder's own), for the ids that have
+        one: the one lookup by which every result names its rows (``name`` beside ``id``)."""
+        df = getattr(self, table)
+        if "name" not in df.columns or not df.height:
+            return {}
+        return {str(i): str(n) for i, n in zip(df["id"].to_list(), df["name"].to_list(),
+                                               strict=True) if n is not None and str(n) != ""}
+
     def bus_id_out(self, bus_id: str) -> str:
         """A bus id as results give it: the string of the tables, for every format (an
         integer-numbered format's ``7`` is ``"7"``, as in the tables and Parquet files, so that

@@ -34,6 +34,9 @@ class Bus(pt.Model):
     """A node of the feeder."""
 
     id: str = pt.Field(description="Unique bus id.")
+    name: str | None = pt.Field(
+        default=None, description="The element's name as its source calls it (pandapower's "
+        "name column: 'MV1.101 Bus 14'), carried into the results beside the id; null: none.")
     vn_kv: float = pt.Field(gt=0, description="Nominal line-to-line voltage [kV].")
     v_min_pu: float = pt.Field(default=0.9, description="Lower voltage limit [p.u.].")
     v_max_pu: float = pt.Field(default=1.1, description="Upper voltage limit [p.u.].")
@@ -71,6 +74,9 @@ class Branch(pt.Model):
     """
 
     id: str = pt.Field(description="Unique branch id.")
+    name: str | None = pt.Field(
+        default=None, description="The element's name as its source calls it (pandapower's "
+        "name column: 'MV1.101 Bus 14'), carried into the results beside the id; null: none.")
     from_bus: str = pt.Field(description="Bus id at the from end.")
     to_bus: str = pt.Field(description="Bus id at the to end.")
     r_ohm: float = pt.Field(description="Series resistance [Ohm]; zero only on a switch.")
@@ -124,6 +130,9 @@ class Load(pt.Model):
     """A constant-power load (positive p_mw consumes)."""
 
     id: str = pt.Field(description="Unique load id.")
+    name: str | None = pt.Field(
+        default=None, description="The element's name as its source calls it (pandapower's "
+        "name column: 'MV1.101 Bus 14'), carried into the results beside the id; null: none.")
     bus: str = pt.Field(description="Bus id.")
     p_mw: float = pt.Field(description="Active power [MW].")
     q_mvar: float = pt.Field(description="Reactive power [MVAr].")
@@ -149,6 +158,9 @@ class Generator(pt.Model):
     leaves the other at its default 0."""
 
     id: str = pt.Field(description="Unique generator id.")
+    name: str | None = pt.Field(
+        default=None, description="The element's name as its source calls it (pandapower's "
+        "name column: 'MV1.101 Bus 14'), carried into the results beside the id; null: none.")
     bus: str = pt.Field(description="Bus id.")
     p_mw: float = pt.Field(default=0.0, description="Set-point [MW] (used by the AC check).")
     q_mvar: float = pt.Field(default=0.0, description="Set-point [MVAr].")
@@ -184,6 +196,9 @@ class Shunt(pt.Model):
     consumes ``step * p_mw_per_step`` at 1 p.u. voltage, both proportional to |V|^2."""
 
     id: str = pt.Field(description="Unique shunt id.")
+    name: str | None = pt.Field(
+        default=None, description="The element's name as its source calls it (pandapower's "
+        "name column: 'MV1.101 Bus 14'), carried into the results beside the id; null: none.")
     bus: str = pt.Field(description="Bus id.")
     q_mvar_per_step: float = pt.Field(description="Reactive injection per step at 1 p.u. [MVAr].")
     p_mw_per_step: float = pt.Field(

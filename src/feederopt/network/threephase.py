@@ -564,9 +564,10 @@ def _cut_island_problem(cuts: list[OutOfService], island: list[str], elements: l
         f"({_first(elements)}): no other line or transformer connects them to a source (even "
         "with every switch closed), and OpenDSS solves them without voltage", ids,
         "in_service",
-        f"{fixes}; or leave the island out: remove its loads, generators, capacitors and "
-        "lines from the file (feederopt models no de-energised part without a source; with "
-        "only its loads disabled, solve finds no radial topology that feeds its buses)")
+        f"{fixes}; or leave the island out: disable (enabled=no) or remove its loads, "
+        "generators, capacitors and lines, as OpenDSS then leaves them out (feederopt "
+        "models no de-energised part without a source; with only its loads disabled, solve "
+        "finds no radial topology that feeds its buses)")
 
 
 def unsupplied_elements(net: ThreePhaseNetwork, *, base_case: bool = False) -> list[str]:

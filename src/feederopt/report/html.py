@@ -678,7 +678,11 @@ def switches_section(folder: ResultFolder) -> str:
         body = _note(f"{changed.height} of {sw.height} switchable branches change state.")
         if changed.height:
             show = changed.select(
-                pl.col("id").alias("branch"), pl.col("from_bus").alias("from bus"),
+                pl.col("id").alias("branch"),
+                # the user's name of the branch (a pandapower net's net.line.name, ...)
+                *([pl.col("name")] if "name" in changed.columns
+                  and changed["name"].is_not_null().any() else []),
+                pl.col("from_bus").alias("from bus"),
                 pl.col("to_bus").alias("to bus"),
                 pl.when(pl.col("initially_closed")).then(pl.lit("closed"))
                 .otherwise(pl.lit("open")).alias("before"),
@@ -751,7 +755,10 @@ def generators_section(r: Mapping[str, Any]) -> str:
             return "off (not committed)"
         return "on (committed)" if gid in committable else "in service"
 
-    rows = [[str(g.get("id", "-")), str(g.get("bus", "-")), state(str(g.get("id"))),
+    # the user's names (a pandapower net's net.sgen.name, ...) where the network has them
+    named = any(g.get("name") for g in gens)
+    rows = [[str(g.get("id", "-")), *([str(g.get("name") or "-")] if named else []),
+             str(g.get("bus", "-")), state(str(g.get("id"))),
              fmt(g.get("p_mw"), ".4f"), fmt(g.get("q_mvar"), ".4f"),
              _limit(g, "p_min_mw", ".4f"), _limit(g, "p_max_mw", ".4f"),
              _limit(g, "q_min_mvar", ".4f"), _limit(g, "q_max_mvar", ".4f")] for g in gens]
@@ -766,8 +773,9 @@ def generators_section(r: Mapping[str, Any]) -> str:
         "where they are equal; a voltage-controlling generator's reactive power is what holds "
         "its bus voltage). Limits: the generator's, as the model reads them from the data "
         "(none: unbounded).")
-    body += text_table(("id", "bus", "state", "P [MW]", "Q [Mvar]", "P min [MW]", "P max [MW]",
-                        "Q min [Mvar]", "Q max [Mvar]"), rows)
+    body += text_table(("id", *(("name",) if named else ()), "bus", "state", "P [MW]",
+                        "Q [Mvar]", "P min [MW]", "P max [MW]", "Q min [Mvar]",
+                        "Q max [Mvar]"), rows)
     return section("generators", "Generators", body)
 
 

@@ -34,11 +34,14 @@ def open_branch_rows(net: Network, pu: PerUnitNetwork, closed: Any) -> list[dict
     """The open branches of ``closed`` (a state per branch of ``pu``, true or > 0.5 closed) as
     a result gives them (``Result.open_branches``, which
     :func:`feederopt.results.result.branch_label` prints): ``id``, ``from_bus``, ``to_bus``,
-    and ``operated_by`` (the pandapower switches) where known."""
+    and the branch's user ``name`` and ``operated_by`` (the pandapower switches) where
+    known."""
     operated = net.meta.get("operated_by") or {}
+    names = net.element_names("branches")
     bus_out = net.bus_id_out
     return [{"id": bid, "from_bus": bus_out(pu.bus_ids[int(f)]),
              "to_bus": bus_out(pu.bus_ids[int(t)]),
+             **({"name": names[bid]} if bid in names else {}),
              **({"operated_by": operated[bid]} if bid in operated else {})}
             for bid, f, t, c in zip(pu.branch_ids, pu.f, pu.t, np.asarray(closed) > 0.5,
                                     strict=True) if not c]
@@ -136,8 +139,13 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
     # band, which no option changes (user test ut33_dopf #3).
     held = pu.held_at_set_point()
     held_v = pu.held_set_point()
+    # the user's names beside the ids (null where the source has none): pandapower's
+    # net.bus.name, net.line.name, ..., a table folder's name column
+    bus_names, branch_names = net.element_names("buses"), net.element_names("branches")
+    gen_names = net.element_names("generators")
     buses = pl.DataFrame({
         "id": bus_ids,
+        "name": pl.Series([bus_names.get(b) for b in bus_ids], dtype=pl.String),
         "vm_pu": v,
         "vm_ac_pu": ac.vm_pu if ac is not None else np.full(pu.n_bus, np.nan),
         "p_load_mw": pu.p_load * s,
@@ -162,6 +170,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         p, q, ell = (np.where(closed, x, 0.0) for x in (p, q, ell))
     branches = pl.DataFrame({
         "id": pu.branch_ids,
+        "name": pl.Series([branch_names.get(b) for b in pu.branch_ids], dtype=pl.String),
         "from_bus": from_ids,
         "to_bus": to_ids,
         "closed": pl.Series("closed", closed if has_topology else [None] * pu.n_branch,
@@ -178,6 +187,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
     dispatched = has_topology and "pg" in point and "qg" in point
     generators = pl.DataFrame({
         "id": pu.gen_ids,
+        "name": [gen_names.get(g) for g in pu.gen_ids],
         "bus": [bus_ids[int(b)] for b in pu.gen_bus],
         "p_mw": point["pg"] * s if dispatched else np.full(pu.n_gen, np.nan),
         "q_mvar": point["qg"] * s if dispatched else np.full(pu.n_gen, np.nan),
@@ -187,7 +197,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
     }, schema=GENERATOR_SCHEMA)
     initially = pu.initial_closed()
     switches = branches.filter(pl.col("switchable")).select(
-        "id", "from_bus", "to_bus", "closed"
+        "id", "name", "from_bus", "to_bus", "closed"
     ).with_columns(
         pl.Series("initially_closed", initially[pu.switchable]),
     ).with_columns((pl.col("closed") != pl.col("initially_closed")).alias("changed"))
@@ -203,6 +213,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
     out_of_service = [
         {"id": str(r["id"]), "from_bus": bus_out(str(r["from_bus"])),
          "to_bus": bus_out(str(r["to_bus"])),
+         **({"name": branch_names[str(r["id"])]} if str(r["id"]) in branch_names else {}),
          **({"operated_by": operated[str(r["id"])]} if str(r["id"]) in operated else {})}
         for r in net.branches.filter(~pl.col("in_service").fill_null(True)).iter_rows(
             named=True)]
@@ -243,7 +254,8 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
             if np.any(np.isfinite(base_ac.vm_pu)) else None,
             "max_voltage_pu": base_ac.max_voltage_pu,
             "open_branches": [
-                {"id": bid, "from_bus": bus_out(fb), "to_bus": bus_out(tb)}
+                {"id": bid, "from_bus": bus_out(fb), "to_bus": bus_out(tb),
+                 **({"name": branch_names[bid]} if bid in branch_names else {})}
                 for bid, fb, tb, c in zip(pu.branch_ids, from_ids, to_ids, initially, strict=True)
                 if not c
             ],

@@ -191,12 +191,14 @@ def finite_json(value: Any) -> Any:
 
 
 def branch_label(row: Any) -> str:
-    """An open branch of ``Result.open_branches`` for a person: ``id (from-to)``, with the
-    pandapower switches that operate it when known (``line:3 (6-7; switch 8)``) and the
-    ``state`` of a branch to an out-of-service bus (``line:5 (3-6; switch 5; bus 6 out of
-    service; open at bus 3, ...)``)."""
+    """An open branch of ``Result.open_branches`` for a person: ``id (from-to)``, with its
+    user name and the pandapower switches that operate it when known (``line:11 'MV1.101
+    Line 12' (14-15; switch 18 'MV1.101 Switch 19')``) and the ``state`` of a branch to an
+    out-of-service bus (``line:5 (3-6; switch 5; bus 6 out of service; open at bus 3,
+    ...)``)."""
     extra = "".join(f"; {row[k]}" for k in ("operated_by", "state") if row.get(k))
-    return f"{row.get('id')} ({row.get('from_bus')}-{row.get('to_bus')}{extra})"
+    name = f" '{row['name']}'" if row.get("name") else ""
+    return f"{row.get('id')}{name} ({row.get('from_bus')}-{row.get('to_bus')}{extra})"
 
 
 def loading_limit_text(limit_percent: Any) -> str:
@@ -338,11 +340,12 @@ class AcCheck:
         }
 
 
-#: The columns of ``Result.generators``: every in-service generator's dispatch [MW, MVAr]
+#: The columns of ``Result.generators``: every in-service generator's user ``name`` (null
+#: where it has none) and dispatch [MW, MVAr]
 #: and its limits as the model reads them from the data (``p_min_mw`` to ``p_max_mw``,
 #: ``q_min_mvar`` to ``q_max_mvar``; equal for a fixed injection, infinite (JSON null) where
 #: unbounded).
-GENERATOR_SCHEMA = {"id": pl.String, "bus": pl.String, "p_mw": pl.Float64,
+GENERATOR_SCHEMA = {"id": pl.String, "name": pl.String, "bus": pl.String, "p_mw": pl.Float64,
                     "q_mvar": pl.Float64, "p_min_mw": pl.Float64, "p_max_mw": pl.Float64,
                     "q_min_mvar": pl.Float64, "q_max_mvar": pl.Float64}
 
@@ -444,10 +447,11 @@ class Result:
       (the options as used), ``notes``, ``held``, ``switching``, ``solver_status``,
       ``polish``, the scenarios' or extreme points' rows, ...
     * ``open_branches``: the branches the answer opens (``id``, ``from_bus``, ``to_bus``, and
-      ``operated_by``, the pandapower switches, where known); ``out_of_service_branches``: the
-      network's out-of-service ones, open in every answer, and those of a pandapower net that
-      reach an out-of-service bus, outside the model, each with its ``state`` (charged from
-      its other end, open, out of service); ``closed``: branch id -> state.
+      the branch's user ``name`` and ``operated_by``, the pandapower switches, where known);
+      ``out_of_service_branches``: the network's out-of-service ones, open in every answer,
+      and those of a pandapower net that reach an out-of-service bus, outside the model, each
+      with its ``state`` (charged from its other end, open, out of service); ``closed``:
+      branch id -> state.
     * ``within_limits``: False when the topology breaks a limit (the least-violating one of
       a grid proven infeasible, or of a run stopped before it found one within the limits),
       in the model or in the AC check, and when the AC check did not converge (or could not
@@ -457,7 +461,9 @@ class Result:
       empty, the tables' ``closed`` null).
 
     Tables (Polars, one row per bus, in-service branch, switchable branch, in-service
-    generator): ``buses`` (``vm_pu`` the model's, ``vm_ac_pu`` the AC check's, the load, the
+    generator; each with the element's user ``name`` beside its ``id``, null where the source
+    has none: pandapower's ``net.bus.name``, ``net.line.name``, ..., a table folder's
+    ``name`` column): ``buses`` (``vm_pu`` the model's, ``vm_ac_pu`` the AC check's, the load, the
     band), ``branches`` (``closed``, the model's flows ``p_from_mw``, ``q_from_mvar``, series
     current ``i_ka``, ``loss_kw``, and pandapower's ``p_from_ac_mw``, ``i_ac_ka``,
     ``loading_ac_percent``), ``switches`` (``closed``, ``initially_closed``, ``changed``,

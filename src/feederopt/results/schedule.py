@@ -286,7 +286,8 @@ class ScheduleResult:
     #: The day-ahead DG commitment (with ``dg_commitment``): 1 on, per DG and hour.
     dg_commitment: dict[str, list[int]] = field(default_factory=dict)
     #: The open lines as ``feederopt solve`` gives them (``open_branches``): ``id``,
-    #: ``from_bus``, ``to_bus`` (and ``operated_by``, the pandapower switches, where known);
+    #: ``from_bus``, ``to_bus`` (and the branch's user ``name`` and ``operated_by``, the
+    #: pandapower switches, where known);
     #: the day's (hour 0 with --hourly-topology) and per hour. ``open_lines`` keep the bare ids.
     open_branches: list[dict[str, str]] = field(default_factory=list)
     open_branches_by_hour: list[list[dict[str, str]]] = field(default_factory=list)
