@@ -95,12 +95,6 @@ def loading_limit(result: Any) -> str:
     return loading_limit_text(settings.get("max_loading_percent", 100.0))
 
 
-def count_text(n: int) -> str:
-    """A count of extreme points for the console: exact up to a million, else rounded (2^96
-    printed as 79228162514264337593543950336 is unreadable)."""
-    return f"{n}" if n < 1_000_000 else f"about {float(n):.3g}"
-
-
 def print_uncertain(result: Any) -> None:
     """The scenario or extreme-point summary of a stochastic or robust solve: each scenario's
     losses and slack (SOCP) and its AC power flow, the expected values, the worst scenario's
@@ -182,7 +176,7 @@ def print_uncertain(result: Any) -> None:
                 + (" (binds nothing: every uncertain load may deviate at once)"
                    if summary.budget_binds_nothing else "")
                 + ", "
-                f"{count_text(summary.extreme_points)} extreme points; ")
+                f"{summary.extreme_points_text} extreme points; ")
         if not result.has_topology:
             # no topology: nothing was held to the extreme points (ut_unc #2: "feasible at
             # every extreme point: no; worst-case losses - at extreme point None")
@@ -201,8 +195,11 @@ def print_uncertain(result: Any) -> None:
                       + (f" (loads {signs})" if (signs := summary.vertex_text(
                           summary.worst_vertex)) else "")
                       # the true worst case beside the model's, as the scenarios' expected
-                      # AC losses beside the model's expectation
-                      + ("" if ac_worst is None else
+                      # AC losses beside the model's expectation (when it is not the model's
+                      # worst extreme point's, which the next line gives, exact)
+                      + ("" if ac_worst is None or (not summary.inexact_vertices
+                                                    and ac_worst.vertex == summary.worst_vertex)
+                         else
                          f"; over the AC power flows at {summary.ac_scope} "
                          f"{fmt(ac_worst.ac.losses_kw, '.3f', ' kW')} at {ac_worst.name}"),
                       markup=False)

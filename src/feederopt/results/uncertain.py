@@ -364,13 +364,20 @@ class RobustSummary:
         return max(acs, key=lambda v: float(v.ac.losses_kw))
 
     @property
+    def extreme_points_text(self) -> str:
+        """The number of extreme points for a person: exact up to a million, else rounded
+        (2^96 printed as 79228162514264337593543950336 is unreadable)."""
+        n = self.extreme_points
+        return f"{n}" if n < 1_000_000 else f"about {float(n):.3g}"
+
+    @property
     def ac_scope(self) -> str:
         """Which extreme points the AC figures cover: "every extreme point", or "N of the M
         extreme points" (the evaluated ones, up to the cap)."""
         n = len(self.ac_checked)
         if n == self.extreme_points:
             return "every extreme point"
-        return f"{n} of the {self.extreme_points} extreme points"
+        return f"{n} of the {self.extreme_points_text} extreme points"
 
     @property
     def inexact_note(self) -> str | None:
@@ -383,7 +390,7 @@ class RobustSummary:
             [(v.name, v.inexact_text or "") for v in self.inexact_vertices],
             "extreme point(s)",
             f"the model's worst-case losses ({_kw(self.worst_case_losses_kw)}) "
-            + ("are not the true ones (the AC power flows did not all run or converge)"
+            + ("are not the true ones (an AC power flow did not converge)"
                if worst is None else
                f"are not the worst case over the AC power flows at {self.ac_scope} "
                f"({_kw(worst.ac.losses_kw)} at {worst.name})"))
