@@ -95,12 +95,6 @@ def loading_limit(result: Any) -> str:
     return loading_limit_text(settings.get("max_loading_percent", 100.0))
 
 
-def count_text(n: int) -> str:
-    """A count of extreme points for the console: exact up to a million, else rounded (2^96
-    printed as 79228162514264337593543950336 is unreadable)."""
-    return f"{n}" if n < 1_000_000 else f"about {float(n):.3g}"
-
-
 def print_uncertain(result: Any) -> None:
     """The scenario or extreme-point summary of a stochastic or robust solve: each scenario's
     losses and slack (SOCP) and its AC power flow, the expected values, the worst scenario's
@@ -122,8 +116,7 @@ def print_uncertain(result: Any) -> None:
         for r in shown:
             ac = r.ac
             table.add_row(escape(r.scenario), f"{r.weight:.4f}",
-                          fmt(r.outcome.losses_kw, ".3f")
-                          + (" (not exact)" if r.outcome.relaxation_exact is False else ""),
+                          fmt(r.outcome.losses_kw, ".3f") + r.outcome.not_exact_mark,
                           fmt(r.outcome.violation_pu, ".2e"),
                           fmt(r.outcome.min_voltage_pu, ".4f"),
                           "-" if ac is None else fmt(ac.losses_kw, ".3f"),
@@ -183,20 +176,33 @@ def print_uncertain(result: Any) -> None:
                 + (" (binds nothing: every uncertain load may deviate at once)"
                    if summary.budget_binds_nothing else "")
                 + ", "
-                f"{count_text(summary.extreme_points)} extreme points; ")
+                f"{summary.extreme_points_text} extreme points; ")
         if not result.has_topology:
             # no topology: nothing was held to the extreme points (ut_unc #2: "feasible at
             # every extreme point: no; worst-case losses - at extreme point None")
             out.print(head + "no topology was found, so none was checked at the extreme "
                       "points", markup=False)
         else:
+            worst_row = next((v for v in summary.vertices if v.vertex == summary.worst_vertex),
+                             None)
+            ac_worst = summary.worst_case_ac
             out.print(head + "the topology is feasible at every extreme point: "
-                      f"{'yes' if summary.robust_feasible else 'no'}; worst-case losses "
+                      f"{robust_feasible_text(summary)}; worst-case losses "
                       f"{fmt(summary.worst_case_losses_kw, '.3f', ' kW')}"
+                      + ("" if worst_row is None else worst_row.outcome.not_exact_mark)
                       + ("" if summary.worst_vertex is None
                          else f" at extreme point {summary.worst_vertex}")
                       + (f" (loads {signs})" if (signs := summary.vertex_text(
-                          summary.worst_vertex)) else ""), markup=False)
+                          summary.worst_vertex)) else "")
+                      # the true worst case beside the model's, as the scenarios' expected
+                      # AC losses beside the model's expectation (when it is not the model's
+                      # worst extreme point's, which the next line gives, exact)
+                      + ("" if ac_worst is None or (not summary.inexact_vertices
+                                                    and ac_worst.vertex == summary.worst_vertex)
+                         else
+                         f"; over the AC power flows at {summary.ac_scope} "
+                         f"{fmt(ac_worst.ac.losses_kw, '.3f', ' kW')} at {ac_worst.name}"),
+                      markup=False)
         if worst_ac is not None:
             out.print(f"AC power flow at extreme point {summary.worst_vertex}: "
                       + ("not converged" if not worst_ac.converged else
@@ -215,7 +221,7 @@ def print_uncertain(result: Any) -> None:
                                                 in dict(summary.with_slack)) else
                             "within the limits")), markup=False)
     if summary is not None:
-        note = summary.inexact_note if isinstance(summary, StochasticSummary) else None
+        note = summary.inexact_note
         if note is not None:
             out.print(f"note: {note}", style="yellow", markup=False)
         if result.has_topology:
@@ -228,6 +234,28 @@ def print_uncertain(result: Any) -> None:
                       "the gap is unknown; a longer --time-limit gives one", style="yellow",
                       markup=False)
         print_uncertain_verdict(result)
+
+
+def robust_feasible_text(summary: Any) -> str:
+    """The answer to "the topology is feasible at every extreme point": ``yes``, ``no``, or,
+    when the model holds the limits but its relaxation is not exact at an extreme point or an
+    extreme point's AC power flow breaks a limit, ``yes in the convex model only; the AC check
+    breaks 4 limit(s) at extreme point 0``: the model's "yes" is no AC feasibility that the AC
+    power flows do not show (g10c under reverse power: "yes" beside 4 broken v_max)."""
+    if not summary.robust_feasible:
+        return "no"
+    breaking, inexact = summary.ac_breaking, summary.inexact_vertices
+    if not breaking and not inexact:
+        return "yes"
+    if breaking:
+        parts = [f"{len(v.ac.violations)} limit(s) at {v.name}" if v.ac.converged
+                 else f"no convergence at {v.name}" for v in breaking[:10]]
+        more = f" ... ({len(breaking) - 10} more extreme points)" if len(breaking) > 10 else ""
+        return ("yes in the convex model only; the AC check breaks "
+                + ", ".join(parts) + more)
+    names = ", ".join(v.name for v in inexact[:10]) + (" ..." if len(inexact) > 10 else "")
+    return (f"yes in the convex model only (its relaxation is not exact at {names}: note "
+            f"below); the AC power flows at {summary.ac_scope} break no limit")
 
 
 def robust_choice_text(summary: Any) -> str:
@@ -255,15 +283,19 @@ def print_uncertain_verdict(result: Any) -> None:
     out = stdout()
     summary = result.uncertain
     what = "scenario" if isinstance(summary, StochasticSummary) else "extreme point"
+    rows: list[tuple[str, Any]] = []
     if isinstance(summary, StochasticSummary):
-        bad_ac = [s for s in summary.scenarios if s.ac is not None and s.ac.violations]
-        for s in bad_ac[:10]:
-            v = s.ac.violations[0]
-            amount = "" if v["amount"] is None else f" by {v['amount']:.4g} {v['unit']}"
-            one = {"buses": "bus", "branches": "branch"}.get(v["component"], v["component"])
-            out.print(f"AC power flow, scenario {s.scenario}: {len(s.ac.violations)} limit(s) "
-                      f"broken, the largest {v['limit']} at {one} {v['id']}"
-                      f"{amount}", style="yellow", markup=False)
+        rows = [(f"scenario {s.scenario}", s.ac) for s in summary.scenarios]
+    elif isinstance(summary, RobustSummary):
+        rows = [(v.name, v.ac) for v in summary.vertices]
+    bad_ac = [(name, ac) for name, ac in rows if ac is not None and ac.violations]
+    for name, ac in bad_ac[:10]:
+        v = ac.violations[0]
+        amount = "" if v["amount"] is None else f" by {v['amount']:.4g} {v['unit']}"
+        one = {"buses": "bus", "branches": "branch"}.get(v["component"], v["component"])
+        out.print(f"AC power flow, {name}: {len(ac.violations)} limit(s) "
+                  f"broken, the largest {v['limit']} at {one} {v['id']}"
+                  f"{amount}", style="yellow", markup=False)
     if result.within_limits or not result.has_topology:
         return
     # the exit code the command returns: 3 for a proof of infeasibility, else 4 (ut36_core #2:

@@ -17,8 +17,11 @@ point (:meth:`feederopt.results.uncertain.StochasticSummary.to_dict`,
   them, ``expected_ac_losses_kw`` over the AC power flows; ``inexact_scenarios``) and the worst
   scenario;
 * ``robust``: one row per extreme point (the signs ``u`` of the loads' deviations, the model's
-  losses, slack, voltages, feasibility, violations), ``robust_summary`` the totals and
-  ``worst_vertex_ac``, the AC power flow at the worst extreme point.
+  losses, slack, voltages, feasibility, violations, whether the relaxation is exact there as
+  for a scenario, and ``ac``, its AC power flow), ``robust_summary`` the totals
+  (``inexact_vertices``; ``worst_case_ac_losses_kw`` over the AC power flows beside the
+  model's ``worst_case_losses_kw``; ``ac_limits_broken_vertices``) and ``worst_vertex_ac``,
+  the AC power flow at the worst extreme point.
 
 Everything is read from the result document; nothing is recomputed here.
 """
@@ -280,8 +283,35 @@ def _signs(u: Any) -> str:
 ROBUST_COLUMNS = (
     "extreme point", "deviations (per uncertain load)", "model losses [kW]",
     "model slack [p.u.]", "model V min [p.u.]", "model V max [p.u.]", "model within limits",
+    "model relaxation", "AC losses [kW]", "AC V max [p.u.]", "AC within limits",
     "model needs slack at",
 )
+
+
+def _robust_feasible(summ: Mapping[str, Any]) -> Any:
+    """``robust_feasible``, qualified when the model's "yes" rests on an inexact relaxation
+    or an extreme point's AC power flow breaks a limit (the console's wording)."""
+    feasible = summ.get("robust_feasible")
+    broken = summ.get("ac_limits_broken_vertices") or []
+    inexact = summ.get("inexact_vertices") or []
+    if feasible is not True or not (broken or inexact):
+        return feasible
+    if broken:
+        return ("yes in the convex model only; the AC power flow breaks a limit at extreme "
+                "point(s) " + ", ".join(str(x) for x in broken))
+    return ("yes in the convex model only (its relaxation is not exact at extreme point(s) "
+            + ", ".join(str(x) for x in inexact) + "); the AC power flows break no limit")
+
+
+def _vertex_row(v: Mapping[str, Any]) -> list[str]:
+    """An extreme point's row of :data:`ROBUST_COLUMNS` (AC ``-`` where none ran)."""
+    ac = v.get("ac") if isinstance(v.get("ac"), Mapping) else None
+    acv = ac or {}
+    return [str(v.get("vertex", "-")), _signs(v.get("u")), fmt(v.get("losses_kw"), ".3f"),
+            fmt(v.get("violation_pu"), ".3g"), fmt(v.get("min_voltage_pu"), ".4f"),
+            fmt(v.get("max_voltage_pu"), ".4f"), _yes_no(v.get("feasible")), _relaxation(v),
+            fmt(acv.get("losses_kw"), ".3f"), fmt(acv.get("max_voltage_pu"), ".4f"),
+            "-" if ac is None else _ac_verdict(ac), _violations(v.get("violations"))]
 
 
 def robust_section(r: Mapping[str, Any]) -> str:
@@ -298,11 +328,7 @@ def robust_section(r: Mapping[str, Any]) -> str:
         + (" ..." if len(loads) > 50 else "")
         + "). Model: the SOCP relaxation at the chosen topology. The headline figures above "
         f"are the nominal load's. AC max loading: {_loading_note(r)}.")
-    body += text_table(ROBUST_COLUMNS, [[
-        str(v.get("vertex", "-")), _signs(v.get("u")), fmt(v.get("losses_kw"), ".3f"),
-        fmt(v.get("violation_pu"), ".3g"), fmt(v.get("min_voltage_pu"), ".4f"),
-        fmt(v.get("max_voltage_pu"), ".4f"), _yes_no(v.get("feasible")),
-        _violations(v.get("violations"))] for v in rows])
+    body += text_table(ROBUST_COLUMNS, [_vertex_row(v) for v in rows])
     if summ:
         unc = _finite(summ.get("uncertainty"))
         body += "<h3>Robust totals</h3>" + kv_table({
@@ -310,10 +336,16 @@ def robust_section(r: Mapping[str, Any]) -> str:
             "budget (loads that deviate at once)": summ.get("budget"),
             "extreme points": summ.get("extreme_points"),
             # without a topology nothing was held to the extreme points (ut_unc #2)
-            "feasible at every extreme point": (summ.get("robust_feasible")
+            "feasible at every extreme point": (_robust_feasible(summ)
                                                 if r.get("has_topology", True)
                                                 else "- (no topology found)"),
             "worst-case losses (model) [kW]": summ.get("worst_case_losses_kw"),
+            "extreme points where the relaxation is not exact":
+                ", ".join(str(x) for x in summ["inexact_vertices"])
+                if summ.get("inexact_vertices") else
+                ("none" if "inexact_vertices" in summ else None),
+            "worst-case losses (AC power flows) [kW]": summ.get("worst_case_ac_losses_kw"),
+            "AC worst-case extreme point": summ.get("worst_case_ac_vertex"),
             "worst-case slack [p.u.]": summ.get("worst_case_violation_pu"),
             "worst extreme point": summ.get("worst_vertex"),
             "oracle": summ.get("oracle"),

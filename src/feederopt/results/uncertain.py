@@ -13,6 +13,10 @@ def _num(x: float | None) -> float | None:
     return float(x) if x is not None and math.isfinite(x) else None
 
 
+#: Beside a model's losses where its relaxation is not exact (console tables and lines).
+NOT_EXACT_MARK = " (not exact)"
+
+
 @dataclass(frozen=True)
 class SlaveOutcome:
     """A slave's answer for the chosen topology at one load vector, in the user's ids."""
@@ -31,6 +35,12 @@ class SlaveOutcome:
     #: :data:`~feederopt.results.mapping.EXACT_CONE_TOL`); None when not known.
     relaxation_gap: float | None = None
     relaxation_exact: bool | None = None
+
+    @property
+    def not_exact_mark(self) -> str:
+        """`` (not exact)`` (:data:`NOT_EXACT_MARK`) beside the losses of a scenario or an
+        extreme point where the SOCP relaxation is not exact, else ""."""
+        return NOT_EXACT_MARK if self.relaxation_exact is False else ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,17 +67,8 @@ class ScenarioOutcome:
 
     @property
     def inexact_text(self) -> str | None:
-        """``relaxation not exact (model 231.931 kW, AC 185.619 kW)`` when the SOCP relaxation
-        is not exact in this scenario (its relaxation gap above the tolerance: the model's
-        losses include losses that no power flow has); None when it is exact or not known.
-        The AC losses are this scenario's AC power flow's at the same topology (omitted when
-        it was not run or did not converge)."""
-        if self.outcome.relaxation_exact is not False:
-            return None
-        ac = self.ac
-        ac_kw = ac.losses_kw if ac is not None and ac.converged else None
-        return (f"relaxation not exact (model {_kw(self.outcome.losses_kw)}"
-                + (f", AC {_kw(ac_kw)}" if ac_kw is not None else "") + ")")
+        """:func:`inexact_text` of this scenario (with its AC power flow's losses)."""
+        return inexact_text(self.outcome, self.ac)
 
     def to_dict(self) -> dict[str, Any]:
         return {"scenario": self.scenario, "weight": float(self.weight),
@@ -81,9 +82,54 @@ class VertexOutcome:
     vertex: int
     u: tuple[int, ...]  # the signs of the uncertain loads' deviations
     outcome: SlaveOutcome
+    #: The AC power flow of the chosen topology at the extreme point's loads (a ScenarioAc;
+    #: None when not run: beyond the cap on AC power flows, or without a topology).
+    ac: Any = None
+
+    @property
+    def name(self) -> str:
+        return f"extreme point {self.vertex}"
+
+    @property
+    def inexact_text(self) -> str | None:
+        """:func:`inexact_text` of this extreme point (with its AC power flow's losses)."""
+        return inexact_text(self.outcome, self.ac)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"vertex": self.vertex, "u": list(self.u), **self.outcome.to_dict()}
+        return {"vertex": self.vertex, "u": list(self.u), **self.outcome.to_dict(),
+                "relaxation_note": self.inexact_text,
+                "ac": None if self.ac is None else self.ac.to_dict()}
+
+
+
+def inexact_text(outcome: SlaveOutcome, ac: Any) -> str | None:
+    """``relaxation not exact (model 231.931 kW, AC 185.619 kW)`` when the SOCP relaxation is
+    not exact in a scenario or extreme point (its relaxation gap above the tolerance: the
+    model's losses include losses that no power flow has); None when it is exact or not
+    known. The AC losses are that load vector's AC power flow's at the same topology
+    (``ac``, a ScenarioAc; omitted when it was not run or did not converge)."""
+    if outcome.relaxation_exact is not False:
+        return None
+    ac_kw = ac.losses_kw if ac is not None and ac.converged else None
+    return (f"relaxation not exact (model {_kw(outcome.losses_kw)}"
+            + (f", AC {_kw(ac_kw)}" if ac_kw is not None else "") + ")")
+
+
+def inexact_note(named: list[tuple[str, str]], where: str, consequence: str) -> str | None:
+    """The note naming the scenarios or extreme points (``where``: "scenario(s)", "extreme
+    point(s)") in which the SOCP relaxation is not exact at the chosen topology, ``named``
+    their ``(name, inexact_text)``, the first ten shown, and what follows for the totals
+    (``consequence``); None when there is none. The one wording of
+    :attr:`StochasticSummary.inexact_note` and :attr:`RobustSummary.inexact_note`."""
+    if not named:
+        return None
+    shown = "; ".join(f"{name}: {text}" for name, text in named[:10])
+    more = f"; ... ({len(named) - 10} more)" if len(named) > 10 else ""
+    return (f"the SOCP relaxation is not exact in {len(named)} {where} at the chosen "
+            f"topology ({shown}{more}): the model's losses there include losses that no "
+            "power flow has (l > (P^2+Q^2)/v), which it can use to hold the voltages "
+            "within the limits under reverse power flow; the AC power flow there is the "
+            f"true operating point, and {consequence}")
 
 
 def expected_objective_terms(objective_kw: float | None, losses_kw: float | None,
@@ -178,18 +224,11 @@ class StochasticSummary:
         :data:`~feederopt.results.mapping.EXACT_CONE_TOL`), with the model's and the AC power
         flow's losses there and the expectation over the AC power flows; None when the
         relaxation is exact in every scenario."""
-        bad = self.inexact_scenarios
-        if not bad:
-            return None
-        named = "; ".join(f"{s.scenario}: {s.inexact_text}" for s in bad[:10])
-        more = f"; ... ({len(bad) - 10} more)" if len(bad) > 10 else ""
-        return (f"the SOCP relaxation is not exact in {len(bad)} scenario(s) at the chosen "
-                f"topology ({named}{more}): the model's losses there include losses that no "
-                "power flow has (l > (P^2+Q^2)/v), which it can use to hold the voltages "
-                "within the limits under reverse power flow; the scenario's AC power flow is "
-                "the true operating point, and the model's expected losses "
-                f"({_kw(self.expected_losses_kw)}) overstate the expectation over the AC "
-                f"power flows ({_kw(self.expected_ac_losses_kw)})")
+        return inexact_note(
+            [(s.scenario, s.inexact_text or "") for s in self.inexact_scenarios],
+            "scenario(s)",
+            f"the model's expected losses ({_kw(self.expected_losses_kw)}) overstate the "
+            f"expectation over the AC power flows ({_kw(self.expected_ac_losses_kw)})")
 
     @property
     def held_by_inexact(self) -> list[str]:
@@ -286,15 +325,75 @@ class RobustSummary:
 
     @property
     def held_by_inexact(self) -> list[str]:
-        """The worst extreme point when its AC power flow breaks a limit while the model needed
-        no slack there only by an inexact relaxation (as
+        """The extreme points whose AC power flow breaks a limit while the model needed no
+        slack there only by an inexact relaxation (as
         :attr:`StochasticSummary.held_by_inexact`)."""
-        ac, worst = self.worst_vertex_ac, self.worst_vertex
-        hit = next((v for v in self.vertices if v.vertex == worst), None)
-        if (ac is not None and not ac.within_limits and hit is not None
-                and hit.outcome.feasible and hit.outcome.relaxation_exact is False):
-            return [f"extreme point {worst}"]
-        return []
+        return [v.name for v in self.vertices
+                if v.ac is not None and not v.ac.within_limits and v.outcome.feasible
+                and v.outcome.relaxation_exact is False]
+
+    @property
+    def inexact_vertices(self) -> list[VertexOutcome]:
+        """The extreme points at which the SOCP relaxation is not exact at the chosen topology
+        (as :attr:`StochasticSummary.inexact_scenarios`)."""
+        return [v for v in self.vertices if v.outcome.relaxation_exact is False]
+
+    @property
+    def ac_checked(self) -> list[VertexOutcome]:
+        """The extreme points whose AC power flow ran (at most
+        :data:`~feederopt.results.uncertain_verdict.MAX_AC_SCENARIOS` of them)."""
+        return [v for v in self.vertices if v.ac is not None]
+
+    @property
+    def ac_breaking(self) -> list[VertexOutcome]:
+        """The extreme points whose AC power flow breaks a limit or did not converge."""
+        return [v for v in self.ac_checked if not v.ac.within_limits]
+
+    @property
+    def worst_case_ac(self) -> VertexOutcome | None:
+        """The extreme point with the largest AC losses over those whose AC power flow ran and
+        converged, ``max_k L_k^AC``: the true worst-case losses beside the model's
+        :attr:`worst_case_losses_kw`, which counts the fictitious losses of an extreme point
+        where the relaxation is not exact (g10c under reverse power: the model's worst 513.3
+        kW at extreme point 0 is 40.7 kW in AC; the AC worst is 94.9 kW at extreme point 15).
+        None when no AC power flow converged, or one did not, or one gave no finite losses."""
+        acs = self.ac_checked
+        if not acs or any(not v.ac.converged or not math.isfinite(v.ac.losses_kw)
+                          for v in acs):
+            return None
+        return max(acs, key=lambda v: float(v.ac.losses_kw))
+
+    @property
+    def extreme_points_text(self) -> str:
+        """The number of extreme points for a person: exact up to a million, else rounded
+        (2^96 printed as 79228162514264337593543950336 is unreadable)."""
+        n = self.extreme_points
+        return f"{n}" if n < 1_000_000 else f"about {float(n):.3g}"
+
+    @property
+    def ac_scope(self) -> str:
+        """Which extreme points the AC figures cover: "every extreme point", or "N of the M
+        extreme points" (the evaluated ones, up to the cap)."""
+        n = len(self.ac_checked)
+        if n == self.extreme_points:
+            return "every extreme point"
+        return f"{n} of the {self.extreme_points_text} extreme points"
+
+    @property
+    def inexact_note(self) -> str | None:
+        """A note naming the extreme points at which the SOCP relaxation is not exact at the
+        chosen topology (:func:`inexact_note`, the scenarios' wording), with the model's and
+        the AC power flow's losses there and the worst case over the AC power flows; None
+        when the relaxation is exact at every extreme point."""
+        worst = self.worst_case_ac
+        return inexact_note(
+            [(v.name, v.inexact_text or "") for v in self.inexact_vertices],
+            "extreme point(s)",
+            f"the model's worst-case losses ({_kw(self.worst_case_losses_kw)}) "
+            + ("are not the true ones (an AC power flow did not converge)"
+               if worst is None else
+               f"are not the worst case over the AC power flows at {self.ac_scope} "
+               f"({_kw(worst.ac.losses_kw)} at {worst.name})"))
 
     @property
     def with_slack(self) -> list[tuple[str, float]]:
@@ -350,6 +449,15 @@ class RobustSummary:
                 "worst_vertex": self.worst_vertex,
                 "worst_vertex_ac": None if self.worst_vertex_ac is None
                 else self.worst_vertex_ac.to_dict(),
+                # the extreme points where the relaxation is not exact (the model's losses
+                # there include losses no power flow has), as stochastic.inexact_scenarios
+                "inexact_vertices": [v.vertex for v in self.inexact_vertices],
+                # the worst case over the extreme points' AC power flows (the true losses)
+                "worst_case_ac_losses_kw": None if (w := self.worst_case_ac) is None
+                else _num(w.ac.losses_kw),
+                "worst_case_ac_vertex": None if w is None else w.vertex,
+                "ac_checked_vertices": len(self.ac_checked),
+                "ac_limits_broken_vertices": [v.vertex for v in self.ac_breaking],
                 "headline_load": "nominal",
                 "slave_solves": self.slave_solves,
                 "workers": self.workers,

@@ -153,27 +153,44 @@ def dispatch_of(pu: PerUnitNetwork, r: SlaveResult) -> tuple[np.ndarray, np.ndar
     return r.point["pg"] * pu.s_base_mva, r.point["qg"] * pu.s_base_mva
 
 
-def with_ac(summary: UncertainSummary, checks: Sequence[Any]) -> UncertainSummary:
-    """``summary`` with each scenario's AC check (stochastic) or the worst extreme point's
-    (robust: ``checks`` has one entry)."""
+def with_ac(summary: UncertainSummary, checks: Sequence[Any],
+            order: Sequence[int] | None = None) -> UncertainSummary:
+    """``summary`` with each scenario's AC check (stochastic, in scenario order) or the
+    extreme points' (robust: ``checks[i]`` is the AC check of extreme point ``order[i]``;
+    ``worst_vertex_ac`` the worst extreme point's)."""
     if isinstance(summary, StochasticSummary):
         rows = [replace(s, ac=c) for s, c in zip(summary.scenarios, checks, strict=False)]
         rows += summary.scenarios[len(rows):]
         return replace(summary, scenarios=rows)
     if isinstance(summary, RobustSummary) and checks:
-        return replace(summary, worst_vertex_ac=checks[0])
+        at = dict(zip(range(len(checks)) if order is None else order, checks, strict=False))
+        vertices = [replace(v, ac=at.get(v.vertex)) for v in summary.vertices]
+        return replace(summary, vertices=vertices,
+                       worst_vertex_ac=at.get(summary.worst_vertex)
+                       if summary.worst_vertex is not None else None)
     return summary
 
 
+def vertex_ac_order(summary: RobustSummary) -> list[int]:
+    """The extreme points that get an AC power flow, at most :data:`MAX_AC_SCENARIOS`: the
+    worst first, then those where the relaxation is not exact (their model losses are not a
+    power flow's), then the others in order."""
+    worst = summary.worst_vertex
+    first = ([] if worst is None else [worst]) + [
+        v.vertex for v in summary.inexact_vertices if v.vertex != worst]
+    rest = [v.vertex for v in summary.vertices if v.vertex not in set(first)]
+    return (first + rest)[:MAX_AC_SCENARIOS]
+
+
 def ac_within_limits(summary: UncertainSummary) -> bool:
-    """False when the AC power flow of a scenario (stochastic) or of the worst extreme point
-    (robust) breaks a limit or fails: the true operating points are the verdict, not only the
-    SOCP model's slack."""
+    """False when the AC power flow of a scenario (stochastic) or of an extreme point (robust)
+    breaks a limit or fails: the true operating points are the verdict, not only the SOCP
+    model's slack."""
     if isinstance(summary, StochasticSummary):
         return all(s.ac is None or s.ac.within_limits for s in summary.scenarios)
     if isinstance(summary, RobustSummary):
         ac = summary.worst_vertex_ac
-        return ac is None or bool(ac.within_limits)
+        return (ac is None or bool(ac.within_limits)) and not summary.ac_breaking
     return True
 
 
