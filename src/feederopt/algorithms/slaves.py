@@ -61,6 +61,26 @@ ATTEMPTS: dict[str, tuple[dict[str, object], ...]] = {
 #: cvxpy statuses that prove a fixed topology infeasible.
 INFEASIBLE = (SolverStatus.INFEASIBLE.value, "infeasible_inaccurate")
 
+#: Above this ``|P|``, ``|Q|`` or ``l`` [p.u.] on an open branch a slave's solve is not
+#: accepted (:func:`open_flow_status`). The slave states ``P = Q = l = 0`` on open branches
+#: without big-M (:func:`~feederopt.formulations.distflow.fixed_topology_form`), so only a
+#: solver that stopped short of its tolerance gets here; with the big-M rows Clarabel ended
+#: at 26 p.u. of q on an open switch of example_multivoltage and called it optimal.
+OPEN_FLOW_TOL = 1e-5
+
+
+def open_flow_status(model: CvxpyModel, sol: ConicSolution) -> ConicSolution:
+    """``sol``, or, when it is solved but an open branch carries more than
+    :data:`OPEN_FLOW_TOL`, ``sol`` with a status that says so (not solved: no value, no
+    cut)."""
+    if sol.status not in SOLVED:
+        return sol
+    worst = model.off_residual()
+    if worst <= OPEN_FLOW_TOL:
+        return sol
+    return replace(sol, status=f"open branch carries {worst:.3g} p.u. ({sol.status})",
+                   objective=float("nan"))
+
 
 class SlaveFailure(SolverError):
     """The conic solver neither solved a slave nor proved its topology infeasible: no valid
@@ -132,11 +152,11 @@ class TopologyEvaluator:
 
     def _solve_once(self, model: CvxpyModel, **kwargs: object) -> ConicSolution:
         if self.deadline is None:
-            return model.solve(self.solver, **kwargs)
+            return open_flow_status(model, model.solve(self.solver, **kwargs))
         if self.deadline.expired():
             raise OutOfTime("deadline reached before a slave solve")
-        sol = model.solve(self.solver, **kwargs,
-                          **time_limit_options(self.solver, self.deadline.left()))
+        sol = open_flow_status(model, model.solve(
+            self.solver, **kwargs, **time_limit_options(self.solver, self.deadline.left())))
         if sol.status not in SOLVED and self.deadline.expired():
             raise OutOfTime(f"slave stopped at the deadline ({sol.status})")
         return sol
@@ -246,7 +266,7 @@ class PenalizedEvaluator:
     def evaluate(self, y: np.ndarray, need_gradient: bool = True) -> SlaveResult:
         y = np.round(np.asarray(y, float))
         self.model.set("y", y)
-        sol = self.model.solve(self.solver)
+        sol = open_flow_status(self.model, self.model.solve(self.solver))
         self.n_solves += 1
         self.solve_time_s += sol.solve_time_s
         if sol.status not in SOLVED:

@@ -100,13 +100,51 @@ class Cones:
 
 
 @dataclass
+class OnOff:
+    """Entries ``cols`` of group ``group`` that are zero where the binary entries ``switches``
+    of group ``switch`` are 0: ``|x_k| <= M_k y_k`` (``two_sided``) or ``x_k <= M_k y_k``
+    (with ``x_k >= 0`` from the group's bounds), one ``(col, switch, M)`` per entry.
+
+    :meth:`big_m_rows` are these rows. A model whose ``switch`` is fixed at 0/1 values
+    ``y_hat`` (a slave) states them without ``M`` instead, as ``(1 - y_hat_k) x_k = 0``
+    (``<= 0``): :class:`~feederopt.solvers.cvxpy_backend.CvxpyModel`. An ``M`` of 1e4-1e9
+    next to the copy row ``y = y_hat`` let the conic solver's residue on that row
+    (``y = 7e-4`` for ``y_hat = 0``) carry 26 p.u. of q through an open switch of pandapower's
+    ``example_multivoltage`` (:func:`~feederopt.formulations.distflow.fixed_topology_form`)."""
+
+    name: str
+    group: str
+    cols: np.ndarray
+    switch: str
+    switches: np.ndarray
+    big_m: np.ndarray
+    two_sided: bool
+
+    def big_m_rows(self, groups: dict[str, Group]) -> list[Rows]:
+        """The big-M rows ``x_k - M_k y_k <= 0`` (and ``-x_k - M_k y_k <= 0``)."""
+        k = len(self.cols)
+        pick = select(self.cols, groups[self.group].size)
+        on = select(self.switches, groups[self.switch].size, -self.big_m)
+        out = [Rows(self.name + "_pos" if self.two_sided else self.name,
+                    {self.group: pick, self.switch: on}, Sense.LE, np.zeros(k))]
+        if self.two_sided:
+            out.append(Rows(self.name + "_neg", {self.group: -pick, self.switch: on}, Sense.LE,
+                            np.zeros(k)))
+        return out
+
+
+@dataclass
 class Block:
-    """Variable groups, rows, cones and a linear objective ``sum_g c_g @ x_g``."""
+    """Variable groups, rows, cones, on/off bounds (:class:`OnOff`) and a linear objective
+    ``sum_g c_g @ x_g``. Only :func:`~feederopt.formulations.distflow.fixed_topology_form`
+    (the slaves' form) writes ``on_off``; every other model holds the same bounds as big-M
+    rows in ``rows``."""
 
     groups: dict[str, Group] = field(default_factory=dict)
     rows: list[Rows] = field(default_factory=list)
     cones: list[Cones] = field(default_factory=list)
     objective: dict[str, np.ndarray] = field(default_factory=dict)
+    on_off: list[OnOff] = field(default_factory=list)
 
     def add_group(self, group: Group) -> Group:
         if group.name in self.groups:
@@ -152,6 +190,7 @@ class Block:
                 self.groups[name] = g
         self.rows += other.rows
         self.cones += other.cones
+        self.on_off += other.on_off
         for gname, c in other.objective.items():
             self.add_objective(gname, c)
         return self
@@ -183,7 +222,8 @@ class Block:
                 worst = max(worst, float(np.max(g.lb - x)), float(np.max(x - g.ub)))
                 if g.integer:
                     worst = max(worst, float(np.max(np.abs(x - np.round(x)))))
-        for r in self.rows:
+        on_off = [r for o in self.on_off for r in o.big_m_rows(self.groups)]
+        for r in self.rows + on_off:
             lhs = sum((a @ self._value(point, g) for g, a in r.terms.items()),
                       np.zeros(r.m)) - r.rhs
             if r.m:

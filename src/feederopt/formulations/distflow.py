@@ -65,7 +65,16 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from feederopt.formulations.blocks import Block, Group, Sense, diag, incidence, select
+from feederopt.formulations.blocks import (
+    Block,
+    Group,
+    OnOff,
+    Rows,
+    Sense,
+    diag,
+    incidence,
+    select,
+)
 from feederopt.formulations.radiality import switch_group
 from feederopt.formulations.rating import RATING_POLYGON_SIDES, rating_polygon
 from feederopt.network.perunit import PerUnitNetwork
@@ -544,15 +553,12 @@ def distflow(pu: PerUnitNetwork, options: DistFlowOptions | None = None) -> Bloc
     dn["y"] = select(sw, m, mm.v_dn[sw])
     block.add_rows("drop_dn", dn, Sense.LE, mm.v_dn[sw])
 
-    # Open branches carry nothing.
-    for name, grp, big in (("P", "P", mm.p), ("Q", "Q", mm.q)):
-        e = select(sw, m)
-        block.add_rows(f"{name}_on_pos", {grp: e, "y": select(sw, m, -big[sw])}, Sense.LE,
-                       np.zeros(len(sw)))
-        block.add_rows(f"{name}_on_neg", {grp: -e, "y": select(sw, m, -big[sw])}, Sense.LE,
-                       np.zeros(len(sw)))
-    block.add_rows("l_on", {"l": select(sw, m), "y": select(sw, m, -mm.l[sw])}, Sense.LE,
-                   np.zeros(len(sw)))
+    # Open branches carry nothing: |P| <= M^P y, |Q| <= M^Q y, l <= M^l y.
+    for on in (OnOff("P_on", "P", sw, "y", sw, mm.p[sw], True),
+               OnOff("Q_on", "Q", sw, "y", sw, mm.q[sw], True),
+               OnOff("l_on", "l", sw, "y", sw, mm.l[sw], False)):
+        for rows in on.big_m_rows(block.groups):
+            block.add_rows(rows.name, rows.terms, rows.sense, rows.rhs)
 
     # Limits: current, voltage (with slack where asked).
     rated, thermal = effective_ratings(pu)
@@ -656,8 +662,20 @@ def fixed_topology_form(block: Block, pu: PerUnitNetwork) -> Block:
     ``M^Q = 67 607`` and ``M^l = 6.3e9`` p.u. (1.8e10 with slack), and Clarabel failed on 159
     of its 160 distinct radial topologies at ``v_min`` 0.85 (phase 2 an error, phase 1
     "unbounded" although its objective is a sum of non-negative slacks), which stopped the
-    run; without these bounds on 17 (phase 1 ``optimal_inaccurate``, still an answer)."""
+    run; without these bounds on 17 (phase 1 ``optimal_inaccurate``, still an answer).
+
+    The big-M rows of the switchable branches (``P_on``, ``Q_on``, ``l_on``) become on/off
+    bounds (:class:`~feederopt.formulations.blocks.OnOff`), which the slave's backend states
+    without ``M`` for its fixed ``y_hat``: ``(1 - y_hat) P = 0``, ``(1 - y_hat) Q = 0``,
+    ``(1 - y_hat) l <= 0``. With ``y`` in these rows, the conic solver's residue on the copy
+    row ``y = y_hat`` let an open branch carry up to ``M`` times it: on
+    ``example_multivoltage`` at ``v_min`` 0.85 (``M^Q = 36 446`` p.u.) Clarabel ended at
+    ``y = 7.2e-4`` on the open switch 21, which then carried 26.1 p.u. of q (and
+    ``l = 1.3e6``), so the slave priced a meshed grid: "optimal" 5189 kW where every radial
+    topology that meets the limits loses 9852 kW (pandapower). The Benders gradient stays
+    that of the big-M rows (:meth:`~feederopt.solvers.cvxpy_backend.CvxpyModel.gradient`)."""
     groups = block.groups
+    block.on_off += _take_on_off(block)
     for name in ("P", "Q", "l"):
         if name in groups:
             g = groups[name]
@@ -668,6 +686,32 @@ def fixed_topology_form(block: Block, pu: PerUnitNetwork) -> Block:
         g.lb = np.where(np.isfinite(pu.gen_q_min), g.lb, -np.inf)
         g.ub = np.where(np.isfinite(pu.gen_q_max), g.ub, np.inf)
     return block
+
+
+#: The on/off bounds of :func:`distflow` (name, group, two-sided), written as big-M rows.
+ON_OFF = (("P_on", "P", True), ("Q_on", "Q", True), ("l_on", "l", False))
+
+
+def _take_on_off(block: Block) -> list[OnOff]:
+    """The on/off bounds :data:`ON_OFF` of ``block``, their big-M rows taken out of it."""
+    out = []
+    for name, group, two_sided in ON_OFF:
+        first = name + "_pos" if two_sided else name
+        names = {first, name + "_neg"} if two_sided else {first}
+        taken: list[Rows] = [r for r in block.rows if r.name in names]
+        if not taken:  # no switchable branch
+            continue
+        block.rows = [r for r in block.rows if r.name not in names]
+        pos = next(r for r in taken if r.name == first)
+        pick, on = pos.terms[group].tocoo(), pos.terms["y"].tocoo()
+        if pick.nnz != pos.m or on.nnz != pos.m:
+            raise ValueError(f"rows {first!r} are not one entry per switchable branch")
+        cols, switches, big = (np.zeros(pos.m, int), np.zeros(pos.m, int), np.zeros(pos.m))
+        cols[pick.row] = pick.col
+        switches[on.row] = on.col
+        big[on.row] = -on.data
+        out.append(OnOff(name, group, cols, "y", switches, big, two_sided))
+    return out
 
 
 def _at(n: int, m: int, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> sp.csr_matrix:

@@ -6,6 +6,11 @@ loads or another topology only updates data (cvxpy's DPP; Agrawal et al., "Diffe
 optimization layers", NeurIPS 2019). A group named in ``fixed`` becomes a variable tied to a
 parameter by an equality ``x == x_hat``; the dual of that equality is the (negated) gradient of
 the optimal value with respect to ``x_hat``, which is what a Benders cut needs.
+
+A block's on/off bounds (:class:`~feederopt.formulations.blocks.OnOff`, ``|x| <= M y``)
+whose switch group is fixed become ``(1 - y_hat) x = 0`` with a parameter mask (DPP): an open
+entry is exactly zero whatever ``M``, and the gradient adds what the big-M rows' duals would
+give (:meth:`CvxpyModel.gradient`). Otherwise they are the big-M rows.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any
 import cvxpy as cp
 import numpy as np
 
-from feederopt.formulations.blocks import Block, Role, Sense, Terms
+from feederopt.formulations.blocks import Block, OnOff, Role, Sense, Terms
 
 
 @dataclass
@@ -115,7 +120,21 @@ class CvxpyModel:
             else:
                 var = cp.Variable(g.size, name=name, bounds=[lb, ub])
             self.vars[name] = var
-        for rows in block.rows:
+        #: The on/off bounds stated for fixed switches: bound, mask ``1 - y_hat``, constraint.
+        self.masked: list[tuple[OnOff, cp.Parameter, cp.Constraint]] = []
+        big_m_rows = []
+        for on in block.on_off:
+            if on.switch not in self.fixed:
+                big_m_rows += on.big_m_rows(block.groups)
+                continue
+            start_y = np.asarray(self.params[on.switch].value, float)
+            mask = cp.Parameter(len(on.cols), value=1.0 - start_y[on.switches],
+                                name=on.name + "_off")
+            x = cp.multiply(mask, self.vars[on.group][on.cols])
+            con = x == 0 if on.two_sided else x <= 0
+            self.masked.append((on, mask, con))
+            constraints.append(con)
+        for rows in block.rows + big_m_rows:
             expr = self._affine(rows.terms)
             if rows.sense is Sense.EQ:
                 constraints.append(expr == rows.rhs)
@@ -149,7 +168,26 @@ class CvxpyModel:
         branches has no topology ``y``) is a constant, not a parameter: nothing to set."""
         if self.block.groups[name].size == 0:
             return
-        self.params[name].value = np.asarray(value, float)
+        value = np.asarray(value, float)
+        masks = [(on, mask) for on, mask, _ in self.masked if on.switch == name]
+        if masks and not np.all((value == 0) | (value == 1)):
+            raise ValueError(f"the fixed group {name!r} switches on/off bounds: its values "
+                             "must be 0 or 1")
+        self.params[name].value = value
+        for on, mask in masks:
+            mask.value = 1.0 - value[on.switches]
+
+    def off_residual(self) -> float:
+        """The largest ``|x|`` of the last solve on an entry that an open switch holds at 0
+        (0 without such entries or values): above the solver's tolerance, the solve did not
+        keep the open branches empty."""
+        worst = 0.0
+        for on, mask, _ in self.masked:
+            value = self.vars[on.group].value
+            off = np.asarray(mask.value, float) > 0.5
+            if value is not None and off.any():
+                worst = max(worst, float(np.max(np.abs(np.asarray(value)[on.cols][off]))))
+        return worst
 
     def solve(self, solver: str = "CLARABEL", **kwargs: object) -> ConicSolution:
         t0 = time.perf_counter()
@@ -230,13 +268,30 @@ class CvxpyModel:
 
     def gradient(self, name: str) -> np.ndarray:
         """d(optimal value) / d(fixed value of group ``name``), from the copy constraint's dual
-        (empty for an empty group, which has no copy constraint)."""
-        if self.block.groups[name].size == 0:
+        (empty for an empty group, which has no copy constraint).
+
+        With on/off bounds switched by ``name`` (module docstring) it is the gradient of the
+        model with their big-M rows ``x - M y <= 0``, ``-x - M y <= 0`` (duals ``mu+``,
+        ``mu-``), whose stationarity in ``y`` reads ``lambda_big = lambda + M (mu+ + mu-)``
+        for the copy row's dual ``lambda``. At an open entry both rows hold ``x = 0`` and
+        ``mu+ - mu- = eta``, the dual of ``x = 0``: the least ``mu+ + mu-`` is ``|eta|``
+        (one-sided: ``max(eta, 0)``), the big-M model's largest subgradient there, so
+        ``g = -lambda - M |eta|``. At a closed entry the big-M rows are slack (``|x| <= M``
+        holds at every point of the other rows, see ``fixed_topology_form``): nothing is
+        added."""
+        size = self.block.groups[name].size
+        if size == 0:
             return np.zeros(0)
         dual = self.copies[name].dual_value
-        if dual is None:
-            return np.zeros(self.block.groups[name].size)
-        return -np.asarray(dual, float).reshape(-1)
+        grad = np.zeros(size) if dual is None else -np.asarray(dual, float).reshape(-1)
+        for on, mask, con in self.masked:
+            if on.switch != name or con.dual_value is None:
+                continue
+            eta = np.asarray(con.dual_value, float).reshape(-1)
+            mu = np.abs(eta) if on.two_sided else np.clip(eta, 0.0, None)
+            np.subtract.at(grad, on.switches, np.where(np.asarray(mask.value, float) > 0.5,
+                                                      on.big_m * mu, 0.0))
+        return grad
 
 
 def _clarabel_dual_bound(data: dict, x: np.ndarray, z: np.ndarray) -> float:

@@ -107,6 +107,8 @@ class HighsModel:
         threads: int = 1,
         verbose: bool = False,
     ) -> None:
+        if block.on_off:  # a slave's block (fixed_topology_form): only CvxpyModel states them
+            raise ValueError("a block with on/off bounds (a slave's) is for CvxpyModel")
         t0 = time.perf_counter()
         self.block = block
         self.h = new_highs()

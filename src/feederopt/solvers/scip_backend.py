@@ -130,6 +130,8 @@ class ScipModel:
         extra_columns: dict[str, tuple[float, float, float]] | None = None,
         objective_offset: float = 0.0,
     ) -> None:
+        if block.on_off:  # a slave's block (fixed_topology_form): only CvxpyModel states them
+            raise ValueError("a block with on/off bounds (a slave's) is for CvxpyModel")
         t0 = time.perf_counter()
         self.block = block
         self.cone_form = cone_form
