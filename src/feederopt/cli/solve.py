@@ -399,6 +399,13 @@ def print_devices(result: Any) -> None:
         for e in result.literature:
             lit.add_row(e["source"], f"{e['losses_kw']:.2f}", e["verdict"], e["reason"])
         out.print(lit)
+    differs = result.extra.get("literature_not_compared") if isinstance(
+        getattr(result, "extra", None), dict) else None
+    if differs:  # another problem than the published one: no verdicts, and why
+        from feederopt import not_compared_note
+
+        out.print("[yellow]note:[/] ", end="")
+        out.print(not_compared_note(str(result.case), list(differs)), markup=False)
 
 
 def limits_text(settings: dict[str, Any]) -> str:
