@@ -13,8 +13,8 @@ def _rec(it: int, note: str) -> IterationRecord:
 
 
 def test_zero_iterations_name_what_closed_the_gap() -> None:
-    r = SimpleNamespace(iterations=0, log=[_rec(0, "start"),
-                                           _rec(0, "probing: loop branch-and-bound")])
+    r = SimpleNamespace(iterations=0, status="optimal",
+                        log=[_rec(0, "start"), _rec(0, "probing: loop branch-and-bound")])
     assert iterations_text(r) == ("0 (closed before any master iteration: probing: loop "
                                   "branch-and-bound)")
 
@@ -23,3 +23,21 @@ def test_iterations_that_ran_are_a_plain_count() -> None:
     assert iterations_text(SimpleNamespace(iterations=6, log=[_rec(1, "x")])) == "6"
     assert iterations_text(SimpleNamespace(iterations=0, log=[_rec(0, "start")])) == "0"
     assert iterations_text(SimpleNamespace(iterations=0, log=None)) == "0"
+
+
+def test_a_run_stopped_before_any_master_iteration_is_not_closed() -> None:
+    """ut37 #2: ``solve case33bw --time-limit 0.01`` stops (status time_limit, no objective)
+    before the first master iteration; the row said "closed before any master iteration:
+    final bounds". The truth is the result's own status and objective: no gap closed."""
+    import feederopt
+
+    r = feederopt.solve("case33bw", time_limit=0.01)
+    assert r.status == "time_limit" and r.iterations == 0 and not r.has_topology
+    text = iterations_text(r)
+    assert "closed" not in text, text
+    assert text == "0 (stopped before any master iteration: time_limit)"
+    # a proof before the first iteration is said as such
+    proven = SimpleNamespace(iterations=0, status="infeasible",
+                             log=[_rec(0, "probing: loop branch-and-bound")])
+    assert iterations_text(proven) == ("0 (proven infeasible before any master iteration: "
+                                       "probing: loop branch-and-bound)")

@@ -56,8 +56,8 @@ def _flat(text: str) -> str:
 
 # ----- 1. published figures without a bound or a topology -----------------------------------------
 @pytest.mark.parametrize(("lb", "found", "words"), [
-    (-math.inf, math.nan, ("no proven lower bound", "no topology found")),
-    (809.8, math.nan, ("809.800 kW", "no topology found")),
+    (-math.inf, math.nan, ("no proven lower bound", "no topology within the limits found")),
+    (809.8, math.nan, ("809.800 kW", "no topology within the limits found")),
     (-math.inf, 869.73, ("no proven lower bound", "869.730 kW")),
 ])
 def test_reasons_name_what_is_missing_instead_of_nan_or_inf(

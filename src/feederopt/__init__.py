@@ -59,7 +59,7 @@ if TYPE_CHECKING:
         topology_by_hour,
     )
     from feederopt.report.threephase import write_three_phase_folder
-    from feederopt.results.literature import literature_title
+    from feederopt.results.literature import literature_title, not_compared_note
     from feederopt.results.resilience import (
         DISCONNECTED_NOTE,
         dg_output_text,
@@ -194,6 +194,7 @@ _FOR_CLI = {
     "worst_case_rows": "feederopt.results.schedule",
     "schedule_switching_text": "feederopt.results.schedule",
     "literature_title": "feederopt.results.literature",
+    "not_compared_note": "feederopt.results.literature",
     "DISCONNECTED_NOTE": "feederopt.results.resilience",
     "disconnected_text": "feederopt.results.resilience",
     "dg_output_text": "feederopt.results.resilience",
@@ -262,6 +263,7 @@ __all__ = [
     "loss_rows",
     "measure_caveats",
     "model_fidelity",
+    "not_compared_note",
     "open_lines_text",
     "operating_limits",
     "output_problems",

@@ -45,6 +45,7 @@ from feederopt.algorithms.robust import RobustCuttingPlane, RobustOptions, uncer
 from feederopt.algorithms.single_tree import SingleTreeBenders, SingleTreeOptions
 from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, TopologyEvaluator
 from feederopt.algorithms.stochastic import StochasticBenders, StochasticOptions
+from feederopt.cases.literature import has_published
 from feederopt.errors import InputError, OptionNameError, Problem, ProblemKind, warn_user
 from feederopt.execution import Executor, make_executor
 from feederopt.forking import check_not_forked
@@ -96,7 +97,12 @@ from feederopt.results.dopf import (
     with_branch_taps,
     with_settings,
 )
-from feederopt.results.literature import base_comparison, classify
+from feederopt.results.literature import (
+    base_comparison,
+    classify,
+    not_compared_note,
+    not_the_published_problem,
+)
 from feederopt.results.mapping import GRID_INFEASIBLE, to_result
 from feederopt.results.result import HEURISTIC_METHODS, Result
 from feederopt.results.threephase import ThreePhaseResult
@@ -252,7 +258,7 @@ def solve(
         elif isinstance(opts.uncertainty, Box):
             result = _solve_robust(net, opts, opts.uncertainty, progress, executor)
         else:
-            result = _solve_nominal(net, opts, progress)
+            result = _solve_nominal(net, opts, progress, given)
     except NoHeldTopology as e:
         result = _no_held_topology(net, opts, e)
     if held:
@@ -975,8 +981,11 @@ def _conic(opts: SolveOptions) -> str:
     return require_solver(opts.solver, mixed_integer=False) if opts.solver else "CLARABEL"
 
 
-def _solve_nominal(net: Network, opts: SolveOptions,
-                   progress: ProgressCallback | None) -> Result:
+def _solve_nominal(net: Network, opts: SolveOptions, progress: ProgressCallback | None,
+                   given: Network) -> Result:
+    """A reconfiguration of ``net`` (``given`` with the options applied): the DOPF when the
+    optimiser sets devices, else the method of ``opts``; then the published figures of the
+    case (:func:`_with_literature`)."""
     net = fixed_at_base(net, opts.devices.kinds())
     if opts.devices.kinds() and opts.method is not Method.LINDISTFLOW:
         dopf = _solve_dopf(net, opts, progress)
@@ -993,12 +1002,32 @@ def _solve_nominal(net: Network, opts: SolveOptions,
           and _polish_skipped(result, raw, prep) is None):  # only advice it would follow
         result.ac_check = replace(result.ac_check, warnings=(
             *result.ac_check.warnings, POLISH_HINT))
-    if not (np.any(prep.full.switch_cost) or opts.costs.loss_price_per_mwh):
-        # The bound is a bound on the losses alone: classify the published figures.
-        found = result.ac_check.losses_kw if result.ac_check else result.losses_kw
-        case = str(net.meta.get("case", net.name))
-        result.literature = [*base_comparison(case, result.base),
-                             *classify(case, raw.lower_bound, found)]
+    return _with_literature(result, raw, net, given, prep, opts)
+
+
+def _with_literature(result: Result, raw: RawSolution, net: Network, given: Network,
+                     prep: Prepared, opts: SolveOptions) -> Result:
+    """The published figures of the case (:mod:`feederopt.results.literature`) judged against
+    the proven bound and the topology found, only when this solve is the published problem
+    (the built-in case's own data, band and ratings, no hold, losses alone:
+    :func:`~feederopt.results.literature.not_the_published_problem`); otherwise no table
+    (neither the figures nor the base case: no "unattainable", no "reproduced") and a note
+    saying what differs. The losses found count only for a topology within the limits."""
+    case = str(net.meta.get("case", net.name))
+    if not has_published(case):
+        return result
+    given_pu = to_per_unit(given, opts.s_base_mva)
+    differs = not_the_published_problem(case, given_pu, prep.full, held_of(net), opts)
+    if differs:
+        result.extra["literature_not_compared"] = differs
+        result.extra["notes"] = [*result.extra.get("notes", []),
+                                 not_compared_note(case, differs)]
+        return result
+    within = result.has_topology and result.within_limits
+    found = (result.ac_check.losses_kw if result.ac_check else result.losses_kw) if within else (
+        math.nan)
+    result.literature = [*base_comparison(case, result.base),
+                         *classify(case, raw.lower_bound, found)]
     return result
 
 

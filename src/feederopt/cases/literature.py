@@ -5,11 +5,22 @@ Each entry is the AC active losses [kW] that a paper reports for the loss-minimi
 configuration of the case as feederopt ships it (reconfiguration only, the base-case data).
 A figure is printed to a few digits: 280.19 kW stands for any loss in [280.185, 280.195] kW,
 so it is compared within half a unit of its last digit (:attr:`Published.rounding_kw`).
+
+The figures belong to the shipped data, not to the name: :func:`own_fingerprint` is the
+fingerprint of the built-in case's own per-unit model (its data, its voltage band and ratings,
+its switch states; :meth:`~feederopt.network.perunit.PerUnitNetwork.fingerprint`), computed
+once when the case is loaded from its own source, which a solve compares with the model it
+solved: an edited copy of the case's folder or of its MATPOWER file keeps the name, not the
+fingerprint.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+
+from feederopt.cases.registry import is_builtin, load_case
+from feederopt.network.perunit import to_per_unit
 
 
 @dataclass(frozen=True)
@@ -96,3 +107,22 @@ BASE_CASE: dict[str, tuple[Published, str, float, str]] = {
 
 def published_base(case: str) -> tuple[Published, str, float, str] | None:
     return BASE_CASE.get(case)
+
+
+def has_published(case: str) -> bool:
+    """Whether ``case`` has published figures or a published base case."""
+    return case in LITERATURE or case in BASE_CASE
+
+
+def own_fingerprint(case: str, s_base_mva: float = 1.0) -> str | None:
+    """The fingerprint of the built-in case ``case`` as shipped (its per-unit model at
+    ``s_base_mva``); None when ``case`` is no built-in case (unknown, or replaced by
+    :func:`~feederopt.cases.registry.register_case`)."""
+    if not is_builtin(case):
+        return None
+    return _own_fingerprint(case, float(s_base_mva))
+
+
+@lru_cache(maxsize=32)
+def _own_fingerprint(case: str, s_base_mva: float) -> str:
+    return to_per_unit(load_case(case), s_base_mva).fingerprint()

@@ -299,6 +299,14 @@ def has_case(name: str) -> bool:
     return name in case_names()
 
 
+def is_builtin(name: str) -> bool:
+    """Whether ``name`` is a case that feederopt registers itself (not one that
+    :func:`register_case` added or replaced)."""
+    case_names()
+    spec = _REGISTRY.get(name)
+    return spec is not None and spec.builtin
+
+
 #: The hint for a three-phase case where a single-phase network is needed (``feederopt restore``,
 #: ``schedule``, ``plan``, or :func:`load` in Python): right for both the CLI and Python users.
 THREE_PHASE_HINT = ("three-phase feeders are read with feederopt.cases.load_three_phase (or "

@@ -54,12 +54,20 @@ def iterations_text(result: Any) -> str:
     """The master iterations, and when there were none although a bound was found, what
     found it: "0" beside a proven optimum read as if nothing ran, where the loop
     branch-and-bound or switch probing had closed the gap before the first master iteration
-    (user test ut36_results #2; the iteration log's notes say which)."""
+    (user test ut36_results #2; the iteration log's notes say which). "Closed" only when the
+    gap closed (status ``optimal``; ``infeasible``: proven so); a run stopped before its first
+    master iteration (``--time-limit 0.01``: status ``time_limit``, no objective) says that it
+    stopped, with its status (ut37 #2 printed "closed ... final bounds")."""
     text = str(result.iterations)
     if result.iterations == 0:
         notes = [r.note for r in (result.log or []) if r.note and r.note != "start"]
-        if notes:
+        status = str(getattr(result, "status", ""))
+        if notes and status == "optimal":
             text += f" (closed before any master iteration: {notes[-1]})"
+        elif notes and status == "infeasible":
+            text += f" (proven infeasible before any master iteration: {notes[-1]})"
+        elif notes:
+            text += f" (stopped before any master iteration: {status or 'gap open'})"
     return text
 
 
@@ -391,6 +399,13 @@ def print_devices(result: Any) -> None:
         for e in result.literature:
             lit.add_row(e["source"], f"{e['losses_kw']:.2f}", e["verdict"], e["reason"])
         out.print(lit)
+    differs = result.extra.get("literature_not_compared") if isinstance(
+        getattr(result, "extra", None), dict) else None
+    if differs:  # another problem than the published one: no verdicts, and why
+        from feederopt import not_compared_note
+
+        out.print("[yellow]note:[/] ", end="")
+        out.print(not_compared_note(str(result.case), list(differs)), markup=False)
 
 
 def limits_text(settings: dict[str, Any]) -> str:

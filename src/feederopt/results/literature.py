@@ -11,7 +11,18 @@ A published figure is rounded (:attr:`feederopt.cases.literature.Published.round
 unit of its last digit): the value it stands for may be up to that much larger, so it is
 unattainable only when ``losses_kw + rounding_kw`` is below the bound, and attainable when the
 configuration found has at most ``losses_kw + rounding_kw`` (280.19 kW printed, 280.193 kW
-found: the same configuration, not an undecided or refuted figure).
+found: the same configuration, not an undecided or refuted figure). Only a configuration
+within the limits attains a figure: the losses of the least-violating topology of a run that
+found none within them are no comparison (the figures are optima within the case's limits).
+
+The verdicts hold for the published problem only: the built-in case's own data (its
+fingerprint, :func:`feederopt.cases.literature.own_fingerprint`), its own voltage band and
+ratings, every switch free, losses alone in the objective. :func:`not_the_published_problem`
+says what else a solve has (a hold, another band, edited data, a switching cost or a loss
+price); the solve then sets no verdict on the figures (:func:`not_compared_note`). A bound
+under a hold covers only the configurations with the held states, so "below the proven lower
+bound of every radial configuration" would be false there (ut37: case84tpc with 92 held
+closed, bound 472.669 kW, against Su & Lee's 469.88 kW, which the case attains).
 """
 
 from __future__ import annotations
@@ -19,7 +30,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from feederopt.cases.literature import published, published_base
+import numpy as np
+
+from feederopt.cases.literature import own_fingerprint, published, published_base
+from feederopt.network.perunit import PerUnitNetwork
+from feederopt.options import SolveOptions
+from feederopt.problems.holds import Held
 
 
 def classify(case: str, lower_bound_kw: float, found_kw: float) -> list[dict[str, Any]]:
@@ -27,8 +43,10 @@ def classify(case: str, lower_bound_kw: float, found_kw: float) -> list[dict[str
 
     ``lower_bound_kw`` is the proven lower bound (not finite: none, as of a heuristic or of a
     run stopped before its first bound), ``found_kw`` the AC losses of the configuration found
-    (not finite: no topology found). The reason names what is missing ("no proven lower
-    bound", "no topology found") instead of printing a non-finite number."""
+    within the limits (not finite: none found; the caller passes NaN for a topology that
+    breaks a limit). The reason names what is missing ("no proven lower bound", "no topology
+    within the limits found") instead of printing a non-finite number. Only for the
+    published problem (:func:`not_the_published_problem` empty)."""
     bound = math.isfinite(lower_bound_kw)
     found = math.isfinite(found_kw)
     out: list[dict[str, Any]] = []
@@ -65,11 +83,12 @@ def _undecided_reason(lower_bound_kw: float | None, found_kw: float | None) -> s
                 f"found, {found_kw:.3f} kW")
     if lower_bound_kw is not None:
         return (f"at or above the proven lower bound {lower_bound_kw:.3f} kW; no topology "
-                "found to compare it with")
+                "within the limits found to compare it with")
     if found_kw is not None:
         return (f"below the losses found, {found_kw:.3f} kW, and no proven lower bound to "
                 "rule it out")
-    return "no proven lower bound and no topology found: nothing to compare it with"
+    return ("no proven lower bound and no topology within the limits found: nothing to compare "
+            "it with")
 
 
 def literature_title(entries: list[dict[str, Any]]) -> str:
@@ -97,3 +116,53 @@ def base_comparison(case: str, base: dict[str, Any]) -> list[dict[str, Any]]:
              "verdict": "reproduced within "
              f"{abs(ours - pub.losses_kw) / pub.losses_kw * 100:.1f} %",
              "reason": cause}]
+
+
+#: How a limit that the options replace is named in :func:`not_the_published_problem`.
+_LIMIT_WORDS = {"v_min_pu": "v_min {:g} p.u.", "v_max_pu": "v_max {:g} p.u.",
+                "max_loading_percent": "ratings at {:g} %", "thermal_limits": "no ratings"}
+
+
+def not_the_published_problem(case: str, given: PerUnitNetwork, solved: PerUnitNetwork,
+                              held: Held, opts: SolveOptions) -> list[str]:
+    """What makes a solve of ``case`` another problem than the one its published figures are
+    about (empty: the same problem, whose figures :func:`classify` may judge).
+
+    ``given`` is the per-unit model of the network as given (before the options), ``solved``
+    the one solved (the options' limits and switching cost applied; the holds are ``held``).
+    The published problem is the built-in case as shipped: its data equal
+    (:meth:`~feederopt.network.perunit.PerUnitNetwork.fingerprint` against
+    :func:`~feederopt.cases.literature.own_fingerprint`; a file or folder that keeps the name
+    with other numbers differs), its own voltage band and ratings, every switch free (no
+    hold), the losses alone in the objective (no switching cost, no loss price)."""
+    own = own_fingerprint(case, given.s_base_mva)
+    out: list[str] = []
+    given_fp = given.fingerprint()
+    if own is None:
+        out.append(f"'{case}' is not feederopt's built-in case of that name")
+    elif given_fp != own:
+        out.append(f"the network's data differ from the built-in {case}'s (an edited copy, "
+                   "or another network under its name)")
+    solved_fp = solved.fingerprint()
+    limits = opts.limits.to_dict()
+    if limits and solved_fp != given_fp:
+        out.append("the limits given replace the case's own (" + ", ".join(
+            _LIMIT_WORDS[k].format(v) for k, v in limits.items()) + ")")
+    for ids, state in ((held.closed, "closed"), (held.open, "open")):
+        if ids:
+            out.append(f"branch{'es' if len(ids) > 1 else ''} {', '.join(ids)} held {state}")
+    if np.any(solved.switch_cost):
+        out.append("switching costs in the objective (the figures are losses alone)")
+    if opts.costs.loss_price_per_mwh:
+        out.append("a loss price in the objective (the figures are losses alone)")
+    if not out and solved_fp != own:
+        out.append(f"the network as solved differs from the built-in {case}'s")
+    return out
+
+
+def not_compared_note(case: str, differences: list[str]) -> str:
+    """The line that replaces the verdicts on the published figures of ``case`` when the solve
+    is another problem (``differences``: :func:`not_the_published_problem`)."""
+    return (f"the published figures of {case} are not compared: they are about the case as "
+            "shipped (its data and limits, every switch free, losses alone), and this solve "
+            f"differs: {'; '.join(differences)}")
