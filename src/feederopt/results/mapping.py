@@ -414,6 +414,32 @@ def _limits_warning(violations: list[dict[str, Any]]) -> str:
             + " (ac_check.limit_violations lists them)")
 
 
+def cone_excess(pu: PerUnitNetwork, point: dict[str, np.ndarray],
+                closed: np.ndarray | None = None) -> np.ndarray | None:
+    """Per branch, how far an SOCP point's ``l`` lies above the exact branch-flow equation,
+    ``(l - (P^2 + Q^2) / v'_f)^+`` with ``v'_f = v_f tap^2`` the sending-end voltage that the
+    series impedance sees (0 on branches not ``closed``; None: every branch closed, as in a
+    slave's point, where an open branch carries no flow). None when the point has no ``w``,
+    ``l`` (a model without the branch-flow cone). :func:`relaxation_gap` weighs it by ``r``,
+    :func:`reactive_relaxation_gap` by ``|x|``."""
+    if "w" not in point or "l" not in point:
+        return None
+    closed = np.ones(pu.n_branch, dtype=bool) if closed is None else np.asarray(closed, bool)
+    ell = point["l"]
+    v_sent = point["v"][pu.f] * pu.tap2 if "v" in point else point["w"]
+    s2 = point["P"] ** 2 + point["Q"] ** 2
+    exact_l = np.where(closed & (v_sent > 1e-9), s2 / np.maximum(v_sent, 1e-9), 0.0)
+    return np.where(closed, np.clip(ell - exact_l, 0, None), 0.0)
+
+
+def _excess_share(weight: np.ndarray, excess: np.ndarray, ell: np.ndarray) -> float:
+    """``sum w excess / sum w l``; an excess below the conic solver's residue (1e-9 p.u.) is
+    none: a network without load has l ~ 1e-11 everywhere, whose "share" read 100 %."""
+    added = float(np.sum(weight * excess))
+    total = float(np.sum(weight * ell))
+    return added / total if total > 0 and added > 1e-9 else 0.0
+
+
 def relaxation_gap(pu: PerUnitNetwork, point: dict[str, np.ndarray],
                    closed: np.ndarray | None = None) -> float:
     """The share of an SOCP point's losses that the relaxation adds beyond the exact
@@ -431,24 +457,57 @@ def relaxation_gap(pu: PerUnitNetwork, point: dict[str, np.ndarray],
     where the SOCP's losses exceed pandapower's by 1.42 %). Above :data:`EXACT_CONE_TOL` the
     relaxation is not exact (:func:`relaxation_exact`); NaN when the point has no ``w``, ``l``
     (a model without the branch-flow cone)."""
-    if "w" not in point or "l" not in point:
+    excess = cone_excess(pu, point, closed)
+    if excess is None:
         return math.nan
-    closed = np.ones(pu.n_branch, dtype=bool) if closed is None else np.asarray(closed, bool)
-    ell = point["l"]
-    v_sent = point["v"][pu.f] * pu.tap2 if "v" in point else point["w"]
-    s2 = point["P"] ** 2 + point["Q"] ** 2
-    exact_l = np.where(closed & (v_sent > 1e-9), s2 / np.maximum(v_sent, 1e-9), 0.0)
-    excess = float(np.sum(pu.r * np.clip(np.where(closed, ell, 0.0) - exact_l, 0, None)))
-    total = float(np.sum(pu.r * np.where(closed, ell, 0.0)))
-    # an excess below the conic solver's residue (1e-9 p.u. of losses) is none: a network
-    # without load has l ~ 1e-11 everywhere, whose "share" read 100 % (not exact)
-    return excess / total if total > 0 and excess > 1e-9 else 0.0
+    on = np.ones(pu.n_branch, dtype=bool) if closed is None else np.asarray(closed, bool)
+    return _excess_share(pu.r, excess, np.where(on, point["l"], 0.0))
 
 
-def relaxation_exact(gap: float) -> bool | None:
-    """Whether a relaxation gap (:func:`relaxation_gap`) leaves the relaxation exact: at most
+def reactive_relaxation_gap(pu: PerUnitNetwork, point: dict[str, np.ndarray],
+                            closed: np.ndarray | None = None) -> float:
+    """The share of the reactive power that an SOCP point's series reactances consume,
+    ``sum |x| l``, that the relaxation adds beyond the exact branch-flow equations
+    (:func:`cone_excess`):
+
+        sum_ij |x_ij| (l_ij - (P_ij^2 + Q_ij^2) / v'_i)^+ / sum_ij |x_ij| l_ij
+
+    :func:`relaxation_gap` weighs the excess by ``r`` and does not see it on a branch without
+    resistance, where it costs no losses; but there ``x l`` is a reactive sink that no power
+    flow has, and the optimiser uses it: pandapower's ``xward`` with ``r_ohm = 0`` (a voltage
+    source behind a pure reactance; example_multivoltage) at a fixed topology of that grid had
+    ``l = 123696`` p.u. on the reactance against ``(P^2 + Q^2) / v = 18``, 124.6 p.u. of
+    reactive power consumed there, the SOCP's losses 9535.7 kW against pandapower's 9852.0 kW
+    and its voltages 0.046 p.u. lower, with a relaxation gap of 0. Above
+    :data:`EXACT_CONE_TOL` the relaxation is not exact; NaN without ``w``, ``l``."""
+    excess = cone_excess(pu, point, closed)
+    if excess is None:
+        return math.nan
+    on = np.ones(pu.n_branch, dtype=bool) if closed is None else np.asarray(closed, bool)
+    return _excess_share(np.abs(pu.x), excess, np.where(on, point["l"], 0.0))
+
+
+def relaxation_exact(gap: float, reactive_gap: float = 0.0) -> bool | None:
+    """Whether a relaxation gap (:func:`relaxation_gap`) and its reactive counterpart
+    (:func:`reactive_relaxation_gap`) leave the relaxation exact: both at most
     :data:`EXACT_CONE_TOL`; None when it is not known (NaN)."""
-    return None if not math.isfinite(gap) else gap <= EXACT_CONE_TOL
+    if not math.isfinite(gap):
+        return None
+    return gap <= EXACT_CONE_TOL and not reactive_gap > EXACT_CONE_TOL
+
+
+def reactive_sink_text(pu: PerUnitNetwork, point: dict[str, np.ndarray], closed: np.ndarray,
+                       reactive_gap: float) -> str:
+    """The AC check's words for a relaxation that is not exact in reactive power only
+    (:func:`reactive_relaxation_gap` above :data:`EXACT_CONE_TOL`, :func:`relaxation_gap`
+    not): the share, and the branch whose reactance consumes the most of it."""
+    excess = cone_excess(pu, point, closed)
+    q = np.abs(pu.x) * (excess if excess is not None else 0.0)
+    k = int(np.argmax(q))
+    return (f"the SOCP relaxation is not exact: {reactive_gap:.2%} of the reactive power that "
+            "its series reactances consume (x l) lies beyond the branch-flow equations, "
+            f"{q[k]:.4g} p.u. of it on {pu.branch_ids[k]} (r = {pu.r[k]:.3g} p.u.: l > "
+            "(P^2+Q^2)/v costs little or no loss there, a reactive sink that no power flow has)")
 
 
 #: The AC check's words for a least-violating point after a proof of infeasibility (the API
@@ -486,6 +545,7 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
     if model_warning:
         warnings.append(model_warning)
     cone_gap = relaxation_gap(pu, point, closed)
+    q_gap = reactive_relaxation_gap(pu, point, closed)
     if not ac.converged:
         why = ("the AC check failed: pandapower's power flow could not be run on this net, so "
                "the topology's limits are not verified" if ac.failed else
@@ -507,9 +567,11 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
         warnings.append(
             f"the SOCP relaxation is not exact: it adds {cone_gap:.2%} to the losses"
         )
+    elif relaxation_exact(cone_gap, q_gap) is False:
+        warnings.append(reactive_sink_text(pu, point, closed, q_gap))
     model_error: str | None = None
     if compare and dv > EXACT_VOLTAGE_TOL:
-        if model_warning and relaxation_exact(cone_gap):
+        if model_warning and relaxation_exact(cone_gap, q_gap):
             # the cone is tight: the difference is the model's (ZIP loads taken as constant
             # power, say), which model_warning states; not an inexact relaxation (user test
             # ut_balanced #4)
@@ -559,7 +621,7 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
                    within_limits=not violations, limit_violations=tuple(violations),
                    max_loading_percent=loading, max_loading_element=element,
                    loading_limit_percent=loading_limit_percent, model_fidelity=measured,
-                   broken_within_tolerance=tuple(tolerated))
+                   broken_within_tolerance=tuple(tolerated), reactive_relaxation_gap=q_gap)
 
 
 def base_loops(f: np.ndarray, t: np.ndarray, closed: np.ndarray,
@@ -612,6 +674,7 @@ def slave_summary(pu: PerUnitNetwork, net: Network, r: SlaveResult) -> SlaveOutc
     losses that the relaxation adds (:func:`relaxation_gap`: the nominal AC check's measure)."""
     bus_ids = pu.bus_ids
     gap = relaxation_gap(pu, r.point)
+    q_gap = reactive_relaxation_gap(pu, r.point)
     return SlaveOutcome(
         r.objective, r.losses_kw, r.violation, bool(r.feasible), r.min_voltage_pu,
         r.max_voltage_pu,
@@ -620,5 +683,5 @@ def slave_summary(pu: PerUnitNetwork, net: Network, r: SlaveResult) -> SlaveOutc
           else pu.branch_ids[v.index],
           "limit": v.limit, "amount": v.amount}
          for v in r.violations[:10]],
-        relaxation_gap=gap, relaxation_exact=relaxation_exact(gap),
+        relaxation_gap=gap, relaxation_exact=relaxation_exact(gap, q_gap),
     )

@@ -313,6 +313,11 @@ class AcCheck:
     #: ut36_core #1: "within limits (AC) True" beside "the grid is infeasible", V_min 5.6e-6
     #: p.u. below the floor). Empty otherwise.
     broken_within_tolerance: tuple[dict[str, Any], ...] = ()
+    #: sum |x| (l - (P^2 + Q^2) / w) / sum |x| l over closed branches: the share of the series
+    #: reactances' reactive consumption that the relaxation adds
+    #: (:func:`feederopt.results.mapping.reactive_relaxation_gap`; ``relaxation_gap`` does not
+    #: see it on a branch without resistance); NaN when not measured.
+    reactive_relaxation_gap: float = math.nan
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -322,6 +327,7 @@ class AcCheck:
             "max_voltage_pu": _num(self.max_voltage_pu),
             "max_voltage_diff_pu": _num(self.max_voltage_diff_pu),
             "relaxation_gap": _num(self.relaxation_gap),
+            "reactive_relaxation_gap": _num(self.reactive_relaxation_gap),
             "losses_diff_pct": _num(self.losses_diff_pct),
             "exact": self.exact,
             "warnings": list(self.warnings),
