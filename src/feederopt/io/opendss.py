@@ -9,6 +9,9 @@ What is read, and how (OpenDSS manual, "Circuit element reference"):
 * **buses**: the nodes 1, 2, 3 of every bus (phases a, b, c), the voltage base (``kVBase``, set
   by ``Set VoltageBases``/``CalcVoltageBases``) and ``BusCoords``;
 * **Vsource**: set-point, angle, base voltage and sequence impedances ``R1, X1, R0, X0``;
+  a disabled one (``enabled=no``) is not in OpenDSS's circuit and not a source, and a
+  circuit whose every Vsource is disabled is ``no_source`` naming them
+  (:func:`_disabled_sources_problem`);
 * **lines**: the whole-line series impedance and shunt susceptance matrices, from the primitive
   admittance matrix ``Yprim = [[Ys + Ysh/2, -Ys], [-Ys, Ys + Ysh/2]]`` (``Z = Ys^-1``), which
   includes line codes, lengths and units as OpenDSS applies them; ``Switch=yes`` lines and lines
@@ -1004,7 +1007,11 @@ def read_opendss(path: str | Path, *, name: str | None = None,
 
     # ---- sources ------------------------------------------------------------------------
     src_rows = []
+    disabled_sources: list[str] = []
     for vs in _iterate(dss.Vsources):
+        if not dss.CktElement.Enabled():  # not in OpenDSS's circuit: it energises nothing
+            disabled_sources.append(f"Vsource.{vs}")
+            continue
         bus = terminals()[0][0]
         seq = {}
         for prop in ("R1", "X1", "R0", "X0"):
@@ -1022,6 +1029,11 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                 ProblemKind.INVALID_VALUE, "sources", f"Vsource.{vs}: {f} is {v}, not a finite "
                 "number", (vs,), f, "give the source's per-unit voltage (e.g. pu=1.0) and its "
                 "angle in degrees as numbers") for f, v in bad_set])
+    if disabled_sources and not src_rows:
+        raise InputError([*problems, _disabled_sources_problem(disabled_sources)])
+    if disabled_sources:
+        warnings.append(f"{', '.join(disabled_sources)} disabled (enabled=no): not a source "
+                        "of the model, as OpenDSS's circuit does not have it")
 
     # ---- switch controls ----------------------------------------------------------------
     controlled: dict[str, bool] = {}  # line -> normally open
@@ -1621,6 +1633,23 @@ def _outside_circuit(buses: Mapping[str, Any], *bus_names: str) -> bool:
     than read out of service on a bus that does not exist (``unknown_bus``: IEEE 13 with the
     part behind Line.632670 disabled, or a transformer disabled with every load behind it)."""
     return not bool(_dss().CktElement.Enabled()) and any(b not in buses for b in bus_names)
+
+
+def _disabled_sources_problem(names: list[str]) -> Problem:
+    """``no_source`` for a circuit whose every ``Vsource`` is disabled (``enabled=no``, e.g.
+    ``Vsource.source.enabled=no`` after the stock IEEE 13 file): OpenDSS solves it with no
+    source in its circuit, 0 V at every node and no load served. Until user test ut37 it was
+    read as if the source were there (``info`` "problems: none", a LinDist3Flow "optimal"
+    with losses, OpenDSS's check 0 kW), where pandapower's and the table folders' readers
+    refuse the same network (no in-service ``ext_grid``; no ``is_source`` bus)."""
+    one = len(names) == 1
+    return Problem(
+        ProblemKind.NO_SOURCE, "sources",
+        f"the circuit has no source: {', '.join(names)} {'is' if one else 'are'} disabled "
+        "(enabled=no), so OpenDSS energises nothing (0 V at every bus, no load served)",
+        tuple(names), "enabled",
+        f"enable {'it' if one else 'one'} ({names[0]}.enabled=yes), or remove the command "
+        "that disables it")
 
 
 def _disabled_out_note(elements: list[str]) -> str:
