@@ -3,21 +3,26 @@ what those read in turn), the data files of ``file=`` properties (a LoadShape's
 ``mult=(file=...)``) and ``BusCoords``/``LatLongCoords`` files, each relative to the folder of
 the script that names it (OpenDSS runs a redirected script in its own folder). Used by
 :mod:`feederopt.io.writing` so that no output overwrites a file the feeder reads. A text scan,
-not OpenDSS: a reference built at run time (a ``var`` macro) is not seen."""
+not OpenDSS: a reference built at run time (a ``var`` macro) is not seen.
+
+Also the script's **output commands** (:data:`OUTPUT_COMMANDS`: ``Show``, ``Export``,
+``Plot``, ``Save``, ...), which write report files and open the editor when OpenDSS runs them;
+the reader (:func:`feederopt.io.opendss.compile_circuit`) skips them
+(:func:`has_output_commands`, :func:`command_word`, :func:`script_target`)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-_WORD = r"""("[^"]+"|'[^']+'|\[[^\]]+\]|[^\s,)(]+)"""
+_WORD = r"""("[^"]+"|'[^']+'|\[[^\]]+\]|\([^)]+\)|[^\s,)(]+)"""
 _SCRIPT = re.compile(rf"^\s*(?:redirect|compile)\s+{_WORD}", re.I)
 _COORDS = re.compile(rf"^\s*(?:buscoords|latlongcoords)\s+{_WORD}", re.I)
 _FILE = re.compile(rf"\b(?:file|dblfile|sngfile)\s*=\s*{_WORD}", re.I)
 
 
 def _clean(ref: str) -> str:
-    return ref.strip().strip("\"'[]").strip()
+    return ref.strip().strip("\"'[]()").strip()
 
 
 def script_files(path: str | Path, _seen: set[Path] | None = None) -> list[Path]:
@@ -42,3 +47,48 @@ def script_files(path: str | Path, _seen: set[Path] | None = None) -> list[Path]
             out.append((path.parent / _clean(m.group(1))).resolve())
         out += [(path.parent / _clean(f.group(1))).resolve() for f in _FILE.finditer(line)]
     return out
+
+
+#: OpenDSS commands whose only effect is output (OpenDSS manual, "DSS commands"): report files
+#: written into OpenDSS's ``DataPath`` (the folder the process started in, or the one a
+#: ``Compile`` named) or into a file the command names (``Export Currents my.csv`` beside the
+#: script), a circuit saved as scripts (``Save Circuit``, which writes ``Master.dss``), a plot,
+#: the editor opened on the file (``Show``, ``FileEdit``: ``xdg-open`` on Linux), or a shell
+#: command (``DOScmd``). None of them changes the circuit or its solution.
+OUTPUT_COMMANDS = frozenset({
+    "show", "export", "plot", "visualize", "save", "dump", "fileedit", "formedit", "di_plot",
+    "comparecases", "yearlycurves", "closedi", "alignfile", "doscmd", "panel",
+})
+
+
+def command_word(command: str) -> str:
+    """The command of a script line, lower case (``"show"`` for ``Show Voltages``); a line
+    that sets a property of the active element (``~ x=1``) or a bare assignment
+    (``Vsource.source.pu=1``) gives its first word, which is no command name."""
+    word = re.split(r"[\s=]", command.strip(), maxsplit=1)[0]
+    return word.lower()
+
+
+def script_target(command: str) -> str | None:
+    """The script a ``Redirect``/``Compile`` command runs, as written (quotes and brackets
+    removed), or None for any other command."""
+    m = _SCRIPT.match(command)
+    return _clean(m.group(1)) if m else None
+
+
+def has_output_commands(path: str | Path, _seen: set[Path] | None = None) -> bool:
+    """Does the script ``path``, or a script it redirects to or compiles, run one of the
+    :data:`OUTPUT_COMMANDS`? False for a file that does not exist."""
+    seen = _seen if _seen is not None else set()
+    path = Path(path).resolve()
+    if path in seen or not path.is_file():
+        return False
+    seen.add(path)
+    for raw in path.read_text(errors="replace").splitlines():
+        line = re.split(r"!|//", raw, maxsplit=1)[0].strip()
+        if command_word(line) in OUTPUT_COMMANDS:
+            return True
+        target = script_target(line)
+        if target is not None and has_output_commands(path.parent / target, seen):
+            return True
+    return False

@@ -9,6 +9,9 @@ What is read, and how (OpenDSS manual, "Circuit element reference"):
 * **buses**: the nodes 1, 2, 3 of every bus (phases a, b, c), the voltage base (``kVBase``, set
   by ``Set VoltageBases``/``CalcVoltageBases``) and ``BusCoords``;
 * **Vsource**: set-point, angle, base voltage and sequence impedances ``R1, X1, R0, X0``;
+  a disabled one (``enabled=no``) is not in OpenDSS's circuit and not a source, and a
+  circuit whose every Vsource is disabled is ``no_source`` naming them
+  (:func:`_disabled_sources_problem`);
 * **lines**: the whole-line series impedance and shunt susceptance matrices, from the primitive
   admittance matrix ``Yprim = [[Ys + Ysh/2, -Ys], [-Ys, Ys + Ysh/2]]`` (``Z = Ys^-1``), which
   includes line codes, lengths and units as OpenDSS applies them; ``Switch=yes`` lines and lines
@@ -83,6 +86,7 @@ import json
 import math
 import os
 import re
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -92,6 +96,7 @@ import numpy as np
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.io.dss_files import OUTPUT_COMMANDS, command_word, has_output_commands, script_target
 from feederopt.io.opendss_secondary import (
     Secondaries,
     find_center_taps,
@@ -277,6 +282,15 @@ def compile_circuit(path: str | Path) -> list[str]:
     leaves it: a script that ends with ``CalcVoltageBases`` and no ``Solve`` (the stock IEEE
     and EPRI master files) is solved here (:func:`_solve_unless_solved`).
 
+    Reading leaves the user's folders as they were (:func:`_neutral_output`): the script's
+    output commands (``Show``, ``Export``, ``Plot``, ``Save``, ...:
+    :data:`~feederopt.io.dss_files.OUTPUT_COMMANDS`) are not run, with a warning naming them
+    (:func:`_run_script`), OpenDSS's ``DataPath`` (where its reports go) is a temporary folder
+    for the whole read, and OpenDSS's editor is off. Until user test ut37 a ``Show Voltages``
+    at the end of IEEE 13 replaced ``IEEE13Nodeckt_VLN.txt`` in the current folder and ran
+    ``xdg-open`` on it. Every OpenDSS check (AC check, partition check, Monte-Carlo) compiles
+    through here.
+
     A switch line with zero impedance (``Switch=y r1=0 x1=0``, as PowerModelsONM writes them) makes
     OpenDSS's Y matrix singular; such switches get OpenDSS's own ``Switch=yes`` impedance
     (:data:`SWITCH_DEFAULT`) and the script is run again. Raises :class:`InputError` with OpenDSS's
@@ -287,11 +301,12 @@ def compile_circuit(path: str | Path) -> list[str]:
     if not path.is_file():
         raise _file_problem(path, -1, "no such file", "check the path")
     warnings: list[str] = []
-    with _keep_cwd():
+    skipped: list[str] = []
+    with _neutral_output():
         dss.Text.Command("clear")
         dss.Error.EarlyAbort(True)
         try:
-            _run(f'redirect "{path}"')
+            _run_script(path, skipped)
             _fold_load_mult(warnings)
             _solve_unless_solved(warnings)
         except DSSFailure as exc:
@@ -311,24 +326,91 @@ def compile_circuit(path: str | Path) -> list[str]:
                 "switch impedance (1 mOhm + j1 mOhm) for OpenDSS's solution; the models take "
                 "switches as ideal"
             )
-            lines = (path.read_text(errors="replace").splitlines()[int(where.group(2)) - 1:]
-                     if where is not None else [])
             try:
-                for command in _commands(lines):
-                    _run(command)
+                if where is not None:
+                    _run_script(path, skipped, start=int(where.group(2)))
                 _fold_load_mult(warnings)
                 _solve_unless_solved(warnings)
             except DSSFailure as final:
                 raise _file_problem(path, final.number, final.message) from None
         except Exception as exc:
             raise _file_problem(path, *_split_error(exc)) from None
+    if skipped:
+        shown = ", ".join(skipped[:MAX_SKIPPED_NAMED])
+        more = (f" and {len(skipped) - MAX_SKIPPED_NAMED} more"
+                if len(skipped) > MAX_SKIPPED_NAMED else "")
+        warnings.append(
+            f"{len(skipped)} OpenDSS output command(s) of the script not run: {shown}{more}; "
+            "reading a feeder writes no report file and opens no editor (run the script in "
+            "OpenDSS for its reports)")
     return warnings
 
 
-def _commands(lines: list[str]) -> Iterator[str]:
-    """The commands of script lines: comments (``!``, ``//``, ``/* */``) and blanks dropped."""
+#: How many skipped output commands the reader's warning names.
+MAX_SKIPPED_NAMED = 5
+
+
+@contextmanager
+def _neutral_output() -> Iterator[None]:
+    """OpenDSS with no output outside a temporary folder while the block runs: its editor off
+    (``AllowEditor``, which ``Show`` runs: ``xdg-open`` on Linux) and no forms
+    (``AllowForms``), its ``DataPath`` (where reports without a file name of their own go) a
+    temporary folder, removed afterwards, and the working directory and ``DataPath`` as they
+    were after it. The output commands themselves are skipped by :func:`_run_script`."""
+    dss = _dss()
+    dss.Basic.AllowEditor(False)
+    dss.Basic.AllowForms(False)
+    before = str(dss.Basic.DataPath())
+    with tempfile.TemporaryDirectory(prefix="feederopt-dss-") as scratch, _keep_cwd():
+        dss.Basic.DataPath(scratch)
+        try:
+            yield
+        finally:
+            with suppress(Exception):
+                dss.Basic.DataPath(before)
+
+
+def _run_script(path: Path, skipped: list[str], start: int = 1) -> None:
+    """Run the script ``path`` (from its line ``start``) in OpenDSS, as ``Redirect`` runs it,
+    without its output commands (:data:`~feederopt.io.dss_files.OUTPUT_COMMANDS`), each
+    recorded in ``skipped`` with its file and line.
+
+    A script with none (nor any script it runs) is OpenDSS's own ``Redirect``. Otherwise its
+    commands are run one at a time in its folder, as ``Redirect`` does; a ``Redirect`` or
+    ``Compile`` of another script is run the same way (``Compile`` as ``Redirect``: it
+    would move ``DataPath`` into the script's folder); an error gets the file and line that
+    ``Redirect`` adds to it (``[file: "...", line: n]``).
+    """
+    if start <= 1 and not has_output_commands(path):
+        _run(f'redirect "{path}"')
+        return
+    lines = path.read_text(errors="replace").splitlines()
+    with _keep_cwd():
+        os.chdir(path.parent)
+        for number, command in _numbered_commands(lines):
+            if number < start:
+                continue
+            if command_word(command) in OUTPUT_COMMANDS:
+                skipped.append(f"'{command}' ({path.name} line {number})")
+                continue
+            target = script_target(command)
+            try:
+                if target is not None:
+                    _run_script((path.parent / target).resolve(), skipped)
+                else:
+                    _run(command)
+            except DSSFailure as exc:
+                if "[file:" in exc.message:
+                    raise
+                raise DSSFailure(exc.number,
+                                 f'{exc.message} [file: "{path}", line: {number}]') from None
+
+
+def _numbered_commands(lines: list[str]) -> Iterator[tuple[int, str]]:
+    """The commands of script lines with their line numbers (from 1): comments (``!``,
+    ``//``, ``/* */``) and blanks dropped."""
     in_block = False
-    for raw in lines:
+    for number, raw in enumerate(lines, start=1):
         text = raw.strip()
         if in_block:
             if "*/" in text:
@@ -339,7 +421,7 @@ def _commands(lines: list[str]) -> Iterator[str]:
             continue
         text = re.split(r"!|//", text, maxsplit=1)[0].strip()
         if text and text not in ("{", "}"):
-            yield text
+            yield number, text
 
 
 def _same_file(name: str, path: Path) -> bool:
@@ -925,7 +1007,11 @@ def read_opendss(path: str | Path, *, name: str | None = None,
 
     # ---- sources ------------------------------------------------------------------------
     src_rows = []
+    disabled_sources: list[str] = []
     for vs in _iterate(dss.Vsources):
+        if not dss.CktElement.Enabled():  # not in OpenDSS's circuit: it energises nothing
+            disabled_sources.append(f"Vsource.{vs}")
+            continue
         bus = terminals()[0][0]
         seq = {}
         for prop in ("R1", "X1", "R0", "X0"):
@@ -943,6 +1029,11 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                 ProblemKind.INVALID_VALUE, "sources", f"Vsource.{vs}: {f} is {v}, not a finite "
                 "number", (vs,), f, "give the source's per-unit voltage (e.g. pu=1.0) and its "
                 "angle in degrees as numbers") for f, v in bad_set])
+    if disabled_sources and not src_rows:
+        raise InputError([*problems, _disabled_sources_problem(disabled_sources)])
+    if disabled_sources:
+        warnings.append(f"{', '.join(disabled_sources)} disabled (enabled=no): not a source "
+                        "of the model, as OpenDSS's circuit does not have it")
 
     # ---- switch controls ----------------------------------------------------------------
     controlled: dict[str, bool] = {}  # line -> normally open
@@ -1542,6 +1633,23 @@ def _outside_circuit(buses: Mapping[str, Any], *bus_names: str) -> bool:
     than read out of service on a bus that does not exist (``unknown_bus``: IEEE 13 with the
     part behind Line.632670 disabled, or a transformer disabled with every load behind it)."""
     return not bool(_dss().CktElement.Enabled()) and any(b not in buses for b in bus_names)
+
+
+def _disabled_sources_problem(names: list[str]) -> Problem:
+    """``no_source`` for a circuit whose every ``Vsource`` is disabled (``enabled=no``, e.g.
+    ``Vsource.source.enabled=no`` after the stock IEEE 13 file): OpenDSS solves it with no
+    source in its circuit, 0 V at every node and no load served. Until user test ut37 it was
+    read as if the source were there (``info`` "problems: none", a LinDist3Flow "optimal"
+    with losses, OpenDSS's check 0 kW), where pandapower's and the table folders' readers
+    refuse the same network (no in-service ``ext_grid``; no ``is_source`` bus)."""
+    one = len(names) == 1
+    return Problem(
+        ProblemKind.NO_SOURCE, "sources",
+        f"the circuit has no source: {', '.join(names)} {'is' if one else 'are'} disabled "
+        "(enabled=no), so OpenDSS energises nothing (0 V at every bus, no load served)",
+        tuple(names), "enabled",
+        f"enable {'it' if one else 'one'} ({names[0]}.enabled=yes), or remove the command "
+        "that disables it")
 
 
 def _disabled_out_note(elements: list[str]) -> str:
