@@ -29,6 +29,7 @@ or device may then be named ``price``. Reading and validation are in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 import numpy as np
@@ -108,11 +109,15 @@ class Devices:
 @dataclass(frozen=True)
 class Profiles:
     """Hourly factors: ``values[h, e]`` for element ``elements[e]`` at hour ``h`` (for the
-    element :data:`PRICE` the purchase price in $/MWh, not a factor)."""
+    element :data:`PRICE` the purchase price in $/MWh, not a factor).
+
+    ``left_out``: the timestamps (ISO) of a 25-hour day (the change from summer to winter
+    time) beyond the horizon that ``--hours`` chose, to be noted."""
 
     hours: int
     elements: list[str]
     values: np.ndarray  # (hours, len(elements))
+    left_out: tuple[str, ...] = ()
 
     def of(self, element: str, default: float | None = None) -> np.ndarray:
         """The hourly factors of ``element`` (``default`` everywhere when it has none)."""
@@ -124,7 +129,8 @@ class Profiles:
 
     def first(self, hours: int) -> Profiles:
         """The first ``hours`` hours (small instances)."""
-        return Profiles(hours, list(self.elements), self.values[:hours].copy())
+        return Profiles(hours, list(self.elements), self.values[:hours].copy(),
+                        self.left_out)
 
     def to_long(self) -> pl.DataFrame:
         h, e = np.meshgrid(np.arange(self.hours), np.arange(len(self.elements)), indexing="ij")
@@ -133,3 +139,11 @@ class Profiles:
             "element": [self.elements[i] for i in e.ravel()],
             "value": self.values.ravel(),
         })
+
+
+def clock_text(stamp: str) -> str:
+    """An ISO timestamp as a note or a plot names it: ``2024-06-01T06:00:00`` ->
+    ``2024-06-01 06:00``, ``2024-10-27T02:00:00+01:00`` -> ``2024-10-27 02:00+01:00``."""
+    t = datetime.fromisoformat(stamp)
+    off = t.strftime("%z")
+    return t.strftime("%Y-%m-%d %H:%M") + (f"{off[:3]}:{off[3:]}" if off else "")
