@@ -1,9 +1,12 @@
-"""User test ut37_errs2 #7: profile tables with clock time.
+"""User test ut37_errs2 #7 and the 06:00 start: profile tables with clock time.
 
 * A 25-hour day (27 Oct 2024 in Europe/Berlin, timestamps with their UTC offsets): ``--hours
   24`` schedules its first 24 hours, as documented ("--hours N schedules the first N hours of
   the profiles"), with a note naming the hour left out; without ``--hours`` the refusal says
   how to run it. Before, "time outside the day's hours 0..23" in both cases, no hint.
+* A table whose timestamps start at 06:00: a note says which clock time hour 0 is, the result
+  records it (``inputs.profile_start``, ``inputs.profile_times``) and the report labels its
+  hour axis with the clock time. Before, the hours were renumbered 0..23 without a word.
 
 Truth: the calendar (``zoneinfo``: the hours of that day, their offsets, which one repeats)
 and the tables' own rows (each hour's factor is unique, so the hour read is identified).
@@ -11,6 +14,7 @@ and the tables' own rows (each hour's factor is unique, so the hour read is iden
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -75,6 +79,7 @@ def test_hours_24_schedules_the_first_24_hours_of_a_25_hour_day(net: Path,
     assert prof.hours == 24
     # hour h is the h-th instant: 02:00+02:00 is hour 2, 02:00+01:00 hour 3 (0.53)
     assert prof.of("dA").round(2).tolist() == [round(0.5 + 0.01 * k, 2) for k in range(24)]
+    assert prof.start == day[0] and prof.clock[3] == "2024-10-27T02:00+01:00"
     assert prof.left_out == (day[24],)
     left = [n for n in notes if "left out" in n]
     assert len(left) == 1 and "25-hour day" in left[0] and "2024-10-27 23:00+01:00" in left[0]
@@ -100,4 +105,40 @@ def test_a_25_hour_day_runs_with_hours_24(net: Path, tmp_path: Path) -> None:
     path = _write(tmp_path / "fall.csv", day)
     res = schedule(str(net), profiles=str(path), hours=24, ac_check=False)
     assert res.hours == 24
+    assert res.inputs["profile_times"] == day[:24]
     assert any("the last hour was left out: 2024-10-27 23:00+01:00" in n for n in res.notes)
+
+
+def test_a_day_from_0600_names_its_clock_time(net: Path, tmp_path: Path) -> None:
+    stamps = [(datetime(2024, 6, 1, 6) + timedelta(hours=h)).isoformat() for h in range(24)]
+    path = _write(tmp_path / "s06.csv", stamps)
+    notes: list[str] = []
+    _, _, prof = schedule_inputs(str(net), str(path), None, None, notes)
+    assert prof.of("dB")[0] == pytest.approx(0.5)  # hour 0 is the 06:00 row
+    assert any("hour 0 = 2024-06-01 06:00" in n and "hour 23 = 2024-06-02 05:00" in n
+               for n in notes)
+    out, js = tmp_path / "out", tmp_path / "s06.json"
+    res = CliRunner().invoke(app, ["schedule", str(net), "--profiles", str(path), "--json",
+                                   str(js), "--out", str(out), "--no-ac-check"])
+    assert res.exit_code == 0, res.output
+    assert "hour 0 = 2024-06-01 06:00" in res.output
+    doc = json.loads(js.read_text())
+    assert doc["inputs"]["profile_start"] == "2024-06-01T06:00"
+    assert doc["inputs"]["profile_times"][23] == "2024-06-02T05:00"
+    assert "2024-06-01 06:00 (hour 23 = 2024-06-02 05:00)" in (out / "report.html").read_text()
+    from feederopt.report.schedule import hourly_figure
+
+    fig = hourly_figure(doc)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels[0] == "0\n06:00" and "hour 0 = 2024-06-01 06:00" in ax.get_xlabel()
+
+
+def test_hour_indices_keep_no_clock_time(net: Path, tmp_path: Path) -> None:
+    path = tmp_path / "h.csv"
+    pl.DataFrame([(str(h), e, "0.8") for h in range(24) for e in LOADS],
+                 schema=["time", "element", "value"], orient="row").write_csv(path)
+    notes: list[str] = []
+    _, _, prof = schedule_inputs(str(net), str(path), None, None, notes)
+    assert prof.start is None and prof.clock == ()
+    assert not any("hour 0 =" in n for n in notes)

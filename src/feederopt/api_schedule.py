@@ -103,7 +103,8 @@ def schedule_inputs(source: Any, profiles: str | Path | pl.DataFrame | None = No
     """The network, its devices and its profiles (built-in ones by default) for a horizon of
     ``hours`` (the profiles must cover its first ``hours`` hours; None: the day, 24 hours,
     where a 25-hour day is refused with a hint to choose its first 24). The notes say which
-    hours of a 25-hour day were left out (:func:`~feederopt.io.timeseries.profile_notes`).
+    clock time hour 0 is, for a table of timestamps, and which hours of a 25-hour day were
+    left out (:func:`~feederopt.io.timeseries.profile_notes`).
     A network without built-in data needs ``profiles``; without ``devices`` it has no
     devices (a note in ``notes``), as with a devices folder that holds no device table. A
     profile table without rows is a note too (every load at factor 1), as are the
@@ -139,7 +140,7 @@ def schedule_inputs(source: Any, profiles: str | Path | pl.DataFrame | None = No
         notes.append(f"the profile table {profiles if profiles is not None else prof_file} has "
                      "no rows: every load keeps factor 1 (its nominal p_mw and q_mvar) in every "
                      "hour and the purchase price is c_buy")
-    if notes is not None:  # a 25-hour day's hours left out
+    if notes is not None:  # hour 0's clock time; a 25-hour day's hours left out
         notes += profile_notes(prof)
     if notes is not None:  # profiles and device tables in the wrong units (percent, kW)
         notes += [str(p) for p in (*load_factor_warnings(prof, [str(x) for x in net.loads[
@@ -264,7 +265,10 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
                   "profiles": str(Path(profiles).resolve())
                   if isinstance(profiles, str | Path) else None,
                   "devices": str(Path(devices).resolve()) if devices else None,
-                  "sha256": digests}
+                  "sha256": digests,
+                  # the clock time of hour 0 and of each hour (a table of timestamps; None
+                  # and [] for hour indices): before, a table from 06:00 kept no start time
+                  "profile_start": prof.start, "profile_times": list(prof.clock)}
     if samples and not interrupt.requested():
         res.sample_check = _sample_check(d, st, sol, samples, seed, time_limit_s, progress)
     if out is not None:

@@ -392,8 +392,9 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
     for h, t in zip(hrs, stamps, strict=False):
         at_hour.setdefault(int(h), t.isoformat(timespec="seconds" if t.second or t.microsecond
                                                else "minutes"))
+    clock = tuple(at_hour[h] for h in range(need)) if stamps else ()
     left_out = tuple(at_hour[h] for h in range(need, day)) if long_day else ()
-    return Profiles(need, names, table[:need].copy(), left_out), []
+    return Profiles(need, names, table[:need].copy(), clock, left_out), []
 
 
 def _long_day(stamps: list[datetime], hrs: np.ndarray, hours: int) -> bool:
@@ -418,9 +419,17 @@ def _long_day_hint(stamps: list[datetime], hours: int) -> str:
 
 
 def profile_notes(profiles: Profiles) -> list[str]:
-    """Notes on how the profile table's timestamps were read: the hours of a 25-hour day
-    that ``--hours`` left out."""
+    """Notes on how the profile table's timestamps were read: which clock time hour 0 is
+    (the hours count from the first timestamp, which need not be midnight: before, user test
+    ut37_errs2, a table from 06:00 was renumbered 0..23 without a word and its 06:00 called
+    "hour 0"), and the hours of a 25-hour day that ``--hours`` left out."""
     out = []
+    if profiles.start is not None:
+        last = profiles.hours - 1
+        out.append(f"the profile table's times are timestamps: hour 0 = "
+                   f"{clock_text(profiles.start)}"
+                   + (f", hour {last} = {clock_text(profiles.clock[last])}" if last else "")
+                   + " (the hours count from the first timestamp)")
     if profiles.left_out:
         n, h = len(profiles.left_out), profiles.hours
         out.append(f"the profile table holds a {h + n}-hour day (DST: the clock repeats an "

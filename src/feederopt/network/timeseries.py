@@ -111,13 +111,22 @@ class Profiles:
     """Hourly factors: ``values[h, e]`` for element ``elements[e]`` at hour ``h`` (for the
     element :data:`PRICE` the purchase price in $/MWh, not a factor).
 
-    ``left_out``: the timestamps (ISO) of a 25-hour day (the change from summer to winter
-    time) beyond the horizon that ``--hours`` chose, to be noted."""
+    A table with timestamps counts its hours from the first one (hour 0 is the earliest
+    timestamp, which need not be midnight): ``clock[h]`` is hour ``h``'s timestamp as ISO
+    text (``2024-06-01T06:00``, with its UTC offset where the table gives one), empty for a
+    table of hour indices. ``left_out``: the timestamps of a 25-hour day (the change from
+    summer to winter time) beyond the horizon that ``--hours`` chose, to be noted."""
 
     hours: int
     elements: list[str]
     values: np.ndarray  # (hours, len(elements))
+    clock: tuple[str, ...] = ()
     left_out: tuple[str, ...] = ()
+
+    @property
+    def start(self) -> str | None:
+        """Hour 0's timestamp (ISO), None for a table of hour indices."""
+        return self.clock[0] if self.clock else None
 
     def of(self, element: str, default: float | None = None) -> np.ndarray:
         """The hourly factors of ``element`` (``default`` everywhere when it has none)."""
@@ -130,7 +139,7 @@ class Profiles:
     def first(self, hours: int) -> Profiles:
         """The first ``hours`` hours (small instances)."""
         return Profiles(hours, list(self.elements), self.values[:hours].copy(),
-                        self.left_out)
+                        self.clock[:hours], self.left_out)
 
     def to_long(self) -> pl.DataFrame:
         h, e = np.meshgrid(np.arange(self.hours), np.arange(len(self.elements)), indexing="ij")
