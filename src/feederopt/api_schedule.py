@@ -47,6 +47,7 @@ from feederopt.io.timeseries import (
     load_devices,
     load_factor_warnings,
     load_profiles,
+    profile_notes,
 )
 from feederopt.io.writing import output_problems
 from feederopt.network.container import Network, resolve_branch_ids
@@ -97,14 +98,18 @@ __all__ = ["BudgetKind", "ScheduleSettings", "SocForm", "check_schedule_problems
 
 
 def schedule_inputs(source: Any, profiles: str | Path | pl.DataFrame | None = None,
-                    devices: str | Path | None = None, hours: int = 24,
+                    devices: str | Path | None = None, hours: int | None = None,
                     notes: list[str] | None = None) -> tuple[Network, Devices, Any]:
     """The network, its devices and its profiles (built-in ones by default) for a horizon of
-    ``hours`` (the profiles must cover its first ``hours`` hours). A network without built-in
-    data needs ``profiles``; without ``devices`` it has no devices (a note in ``notes``), as
-    with a devices folder that holds no device table. A profile table without rows is a note
-    too (every load at factor 1), as are the plausibility warnings of the profiles and device
-    tables (:func:`~feederopt.io.timeseries.load_factor_warnings`,
+    ``hours`` (the profiles must cover its first ``hours`` hours; None: the day, 24 hours,
+    where a 25-hour day is refused with a hint to choose its first 24). The notes say which
+    clock time hour 0 is, for a table of timestamps, and which hours of a 25-hour day were
+    left out (:func:`~feederopt.io.timeseries.profile_notes`).
+    A network without built-in data needs ``profiles``; without ``devices`` it has no
+    devices (a note in ``notes``), as with a devices folder that holds no device table. A
+    profile table without rows is a note too (every load at factor 1), as are the
+    plausibility warnings of the profiles and device tables
+    (:func:`~feederopt.io.timeseries.load_factor_warnings`,
     :func:`~feederopt.io.timeseries.device_rating_warnings`)."""
     net = load(source)
     name = source if isinstance(source, str) else ""
@@ -135,6 +140,8 @@ def schedule_inputs(source: Any, profiles: str | Path | pl.DataFrame | None = No
         notes.append(f"the profile table {profiles if profiles is not None else prof_file} has "
                      "no rows: every load keeps factor 1 (its nominal p_mw and q_mvar) in every "
                      "hour and the purchase price is c_buy")
+    if notes is not None:  # hour 0's clock time; a 25-hour day's hours left out
+        notes += profile_notes(prof)
     if notes is not None:  # profiles and device tables in the wrong units (percent, kW)
         notes += [str(p) for p in (*load_factor_warnings(prof, [str(x) for x in net.loads[
             "id"].to_list()]), *device_rating_warnings(dev, net))]
@@ -197,7 +204,11 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
     # the files as read, so that `feederopt check` can tell when they change (ut34_schedule #3)
     digests = input_digests([x for x in (source, profiles, devices) if isinstance(x, str | Path)],
                             skip=PROFILE_FILES)
-    net, dev, prof = schedule_inputs(source, profiles, devices, st.hours, input_notes)
+    # the horizon given (hours=, or settings): a 25-hour day runs its first hours, noted;
+    # the default day of 24 hours refuses one with a hint (ut37_errs2 #7)
+    hours_given = "hours" in changes or settings is not None
+    net, dev, prof = schedule_inputs(source, profiles, devices,
+                                     st.hours if hours_given else None, input_notes)
     input_notes += seed_soc_notes(st, dev)  # storage that gains energy in the seed's SOC form
     input_notes += price_notes(prof, st)  # the hourly purchase price of the profile table
     input_notes += shunt_notes(net)  # capacitor banks and line charging at 1 p.u.
@@ -254,7 +265,10 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
                   "profiles": str(Path(profiles).resolve())
                   if isinstance(profiles, str | Path) else None,
                   "devices": str(Path(devices).resolve()) if devices else None,
-                  "sha256": digests}
+                  "sha256": digests,
+                  # the clock time of hour 0 and of each hour (a table of timestamps; None
+                  # and [] for hour indices): before, a table from 06:00 kept no start time
+                  "profile_start": prof.start, "profile_times": list(prof.clock)}
     if samples and not interrupt.requested():
         res.sample_check = _sample_check(d, st, sol, samples, seed, time_limit_s, progress)
     if out is not None:

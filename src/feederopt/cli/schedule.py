@@ -83,8 +83,9 @@ def schedule(
         help="LOW,HIGH: the seed's aggregate-ratio reading of the budget "
         "(per hour, LOW <= total realised / forecast load <= HIGH) instead of the temporal one "
         "[default: none, the temporal reading]."),
-    hours: int = typer.Option(24, "--hours",
-                              help="Horizon [h] (the first hours of the profiles)."),
+    hours: int | None = typer.Option(
+        None, "--hours", help="Horizon [h]: the first hours of the profiles (a 25-hour DST "
+        "day runs with --hours 24, its last hour left out) [default: 24]."),
     hourly_topology: bool = typer.Option(False, "--hourly-topology",
                                          help="A topology per hour, with --switch-cost."),
     switch_cost: float = typer.Option(0.0, "--switch-cost",
@@ -149,10 +150,12 @@ def schedule(
             ProblemKind.INVALID_VALUE, "options", f"--robust-budget takes GAMMA[,GAMMA_RES], "
             f"{len(budget)} numbers given", (str(robust_budget),), "robust_budget",
             hint="e.g. --robust-budget 4 (hours per bus) or 4,4 (and per renewable unit)")])
-    changes: dict[str, Any] = {"eps": dsm, "hours": hours, "hourly": hourly_topology,
+    changes: dict[str, Any] = {"eps": dsm, "hourly": hourly_topology,
                                   "c_switch": switch_cost,
                                   "soc_form": "physical" if physical_soc else "seed",
                                   "dg_commitment": dg_commitment}
+    if hours is not None:  # given: a 25-hour day runs its first hours (the default refuses)
+        changes["hours"] = hours
     if import_limit is not None:
         changes["ps_max_mw"] = import_limit
     for field, value in (("c_buy", buy_price), ("c_loss", loss_price),

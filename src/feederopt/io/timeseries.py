@@ -38,6 +38,7 @@ from feederopt.network.timeseries import (
     DeviceKind,
     Devices,
     Profiles,
+    clock_text,
     empty_table,
 )
 
@@ -83,10 +84,13 @@ def read_table(path: str | Path, what: str) -> pl.DataFrame:
 
 # ----- profiles -----------------------------------------------------------------------------
 def _hour_index(col: pl.Series, elements: list[str] | None = None
-                ) -> tuple[np.ndarray | None, list[Problem]]:
-    """Integer hours 0..; timestamps become hours since the first; anything else a problem
-    (also timestamps of which some carry a UTC offset and others none: their difference is
-    undefined; the problem names the data rows, counted from 1, and their ``elements``)."""
+                ) -> tuple[np.ndarray | None, list[Problem], list[datetime]]:
+    """Integer hours 0..; timestamps become hours since the first (with a UTC offset, the
+    hours between the instants: a 25-hour day's ``02:00+02:00`` and ``02:00+01:00`` are
+    hours 2 and 3), each row's timestamp returned too (empty for hour indices); anything else
+    a problem (also timestamps of which some carry a UTC offset and others none: their
+    difference is undefined; the problem names the data rows, counted from 1, and their
+    ``elements``)."""
     text = col.cast(pl.String).str.strip_chars()
     blank = [i for i, t in enumerate(text.to_list()) if t is None or t == ""]
     if blank:
@@ -96,7 +100,7 @@ def _hour_index(col: pl.Series, elements: list[str] | None = None
                  for i in blank]
         return None, [_problem(
             "profiles", f"time is missing in {len(blank)} row(s) (data rows counted from 1)",
-            tuple(where[:10]), "time", "give every row its hour index 0..23 or timestamp")]
+            tuple(where[:10]), "time", "give every row its hour index 0..23 or timestamp")], []
     as_float = text.cast(pl.Float64, strict=False)
     if as_float.null_count() == 0:
         vals = as_float.to_numpy()
@@ -104,13 +108,13 @@ def _hour_index(col: pl.Series, elements: list[str] | None = None
             bad = sorted({str(v) for v in vals[vals != np.round(vals)]})
             return None, [_problem("profiles", "time is not on whole hours (the step must be one "
                                    "hour)", tuple(bad), "time",
-                                   "give hour indices 0..23 or timestamps one hour apart")]
-        return vals.astype(int), []
+                                   "give hour indices 0..23 or timestamps one hour apart")], []
+        return vals.astype(int), [], []
     values = [str(t) for t in text.to_list()]
     stamp = [_is_stamp(t) for t in values]
     if not all(stamp):
         return None, [_time_kind_problem(values, as_float.to_numpy(), stamp, elements,
-                                         col.dtype == pl.Boolean)]
+                                         col.dtype == pl.Boolean)], []
     stamps = [datetime.fromisoformat(t) for t in values]
     aware = [s.utcoffset() is not None for s in stamps]
     if any(aware) and not all(aware):
@@ -128,14 +132,14 @@ def _hour_index(col: pl.Series, elements: list[str] | None = None
             "profiles", f"timestamps mix time zones: {len(aware_rows)} carry a UTC offset "
             f"({named(aware_rows)}), {len(naive_rows)} none ({named(naive_rows)}); the hours "
             "between them are not defined", tuple(ids[:10]), "time",
-            "give every timestamp with its offset (2024-06-01T00:00:00+02:00) or none of them")]
+            "give every timestamp with its offset (2024-06-01T00:00:00+02:00) or none of them")], []
     t0 = min(stamps)
     hours = np.array([(s - t0) / timedelta(hours=1) for s in stamps])
     if np.any(hours != np.round(hours)):
         bad = sorted({str(s) for s, h in zip(stamps, hours, strict=True) if h != round(h)})
         return None, [_problem("profiles", "timestamps are not one hour apart (the step must "
-                               "be one hour)", tuple(bad[:5]), "time")]
-    return hours.astype(int), []
+                               "be one hour)", tuple(bad[:5]), "time")], []
+    return hours.astype(int), [], stamps
 
 
 def _time_kind_problem(values: list[str], as_float: np.ndarray, stamp: list[bool],
@@ -189,7 +193,10 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
     problem at once. Loads without a profile keep factor 1; PV, wind and EV units must have
     one. ``hours`` is the day the times must lie in (0..hours-1); ``need_hours`` (default
     ``hours``) the horizon: every profiled element needs a value at each of its first
-    ``need_hours`` hours, and the profiles returned cover those. ``load_names`` (a
+    ``need_hours`` hours, and the profiles returned cover those. A day of ``hours + 1``
+    timestamps with their UTC offsets (the change to winter time, :func:`_long_day`) runs
+    with an explicit ``need_hours`` (its first hours, the others in ``Profiles.left_out``);
+    without one its last hour is outside the day, with a hint. ``load_names`` (a
     pandapower load's name -> its id) lets the hint of an unknown element give the id meant;
     a pandapower index ``0`` gets ``load:0`` (:func:`~feederopt.io.scenarios.load_id_hint`)."""
     problems: list[Problem] = []
@@ -214,7 +221,7 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
     elements = [e if e is not None else "" for e in given]
     raw = df["value"].cast(pl.String).str.strip_chars()
     values = raw.cast(pl.Float64, strict=False).to_numpy().astype(float)
-    hrs, time_problems = _hour_index(df["time"], elements)
+    hrs, time_problems, stamps = _hour_index(df["time"], elements)
     problems += time_problems
     blank = [i for i, e in enumerate(elements) if e == ""]
     if blank:
@@ -326,19 +333,25 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
                                     else ")"), tuple(above[:10]), "value"))
     if hrs is None:
         return None, problems
+    # a 25-hour day (summer to winter time, timestamps with their UTC offsets): its last hour
+    # is hour 24; --hours N (need_hours) schedules its first N hours, the rest noted as left
+    # out. Before (user test ut37_errs2 #7), "time outside the day's hours 0..23" even with
+    # --hours 24, against "--hours N schedules the first N hours of the profiles".
+    long_day = _long_day(stamps, hrs, hours)
+    day = hours + 1 if long_day and need_hours is not None and need_hours <= hours else hours
     outside = sorted({f"{elements[i]}@{hrs[i]}" for i in np.flatnonzero((hrs < 0) |
-                                                                        (hrs >= hours))})
+                                                                        (hrs >= day))})
     if outside:
-        problems.append(_problem("profiles", f"time outside the day's hours 0..{hours - 1} "
-                                 "(element@hour; a profile table holds the hours of one day, "
-                                 "--hours schedules the first of them)",
-                                 tuple(outside[:10]), "time"))
+        problems.append(_problem(
+            "profiles", f"time outside the day's hours 0..{day - 1} (element@hour; a profile "
+            "table holds the hours of one day, --hours schedules the first of them)",
+            tuple(outside[:10]), "time", _long_day_hint(stamps, hours) if long_day else ""))
     names = sorted(set(elements) & known)
     col = {e: i for i, e in enumerate(names)}
-    table = np.full((hours, len(names)), np.nan)
-    seen = np.zeros((hours, len(names)), int)
+    table = np.full((day, len(names)), np.nan)
+    seen = np.zeros((day, len(names)), int)
     for e, h, v in zip(elements, hrs, values, strict=True):
-        if e in col and 0 <= h < hours:
+        if e in col and 0 <= h < day:
             table[h, col[e]] = v
             seen[h, col[e]] += 1
     dup = [f"{names[j]}@{int(h)}" for j in range(len(names))
@@ -375,7 +388,56 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
                                  tuple(unprofiled), "element"))
     if problems:
         return None, problems
-    return Profiles(need, names, table[:need].copy()), []
+    at_hour: dict[int, str] = {}  # each hour's timestamp (the first row's, as all agree)
+    for h, t in zip(hrs, stamps, strict=False):
+        at_hour.setdefault(int(h), t.isoformat(timespec="seconds" if t.second or t.microsecond
+                                               else "minutes"))
+    clock = tuple(at_hour[h] for h in range(need)) if stamps else ()
+    left_out = tuple(at_hour[h] for h in range(need, day)) if long_day else ()
+    return Profiles(need, names, table[:need].copy(), clock, left_out), []
+
+
+def _long_day(stamps: list[datetime], hrs: np.ndarray, hours: int) -> bool:
+    """Whether the timestamps are one local day of ``hours + 1`` hours: each with its UTC
+    offset, two offsets (the change from summer to winter time), hours 0..``hours`` and one
+    calendar date in local time (27 Oct 2024 in Europe: ``00:00+02:00`` .. ``23:00+01:00``)."""
+    return (bool(stamps) and all(t.utcoffset() is not None for t in stamps)
+            and len({t.utcoffset() for t in stamps}) > 1 and int(hrs.max()) == hours
+            and len({t.date() for t in stamps}) == 1)
+
+
+def _long_day_hint(stamps: list[datetime], hours: int) -> str:
+    """The hint for a ``hours + 1``-hour day read with the default horizon: ``--hours``
+    ``hours`` schedules its first hours, or the repeated hour (named) is merged into one."""
+    wall: dict[str, set[str]] = {}  # local clock time -> the offsets it is given with
+    for t in stamps:
+        wall.setdefault(t.strftime("%H:%M"), set()).add(t.isoformat(timespec="minutes"))
+    twice = sorted(", ".join(sorted(v)) for v in wall.values() if len(v) > 1)
+    return (f"a {hours + 1}-hour day (DST): pass --hours {hours} (hours={hours} from Python) "
+            f"to schedule its first {hours} hours, or merge the repeated hour"
+            + (f" ({'; '.join(twice)})" if twice else "") + " into one row per element")
+
+
+def profile_notes(profiles: Profiles) -> list[str]:
+    """Notes on how the profile table's timestamps were read: which clock time hour 0 is
+    (the hours count from the first timestamp, which need not be midnight: before, user test
+    ut37_errs2, a table from 06:00 was renumbered 0..23 without a word and its 06:00 called
+    "hour 0"), and the hours of a 25-hour day that ``--hours`` left out."""
+    out = []
+    if profiles.start is not None:
+        last = profiles.hours - 1
+        out.append(f"the profile table's times are timestamps: hour 0 = "
+                   f"{clock_text(profiles.start)}"
+                   + (f", hour {last} = {clock_text(profiles.clock[last])}" if last else "")
+                   + " (the hours count from the first timestamp)")
+    if profiles.left_out:
+        n, h = len(profiles.left_out), profiles.hours
+        out.append(f"the profile table holds a {h + n}-hour day (DST: the clock repeats an "
+                   f"hour); --hours {h} schedules its first {h} hours, so "
+                   + ("the last hour was" if n == 1 else f"the last {n} hours were")
+                   + " left out: " + ", ".join(clock_text(t) for t in profiles.left_out[:3])
+                   + (" ..." if n > 3 else ""))
+    return out
 
 
 def load_profiles(source: str | Path | pl.DataFrame, network: Network, devices: Devices,

@@ -29,6 +29,7 @@ or device may then be named ``price``. Reading and validation are in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 import numpy as np
@@ -108,11 +109,24 @@ class Devices:
 @dataclass(frozen=True)
 class Profiles:
     """Hourly factors: ``values[h, e]`` for element ``elements[e]`` at hour ``h`` (for the
-    element :data:`PRICE` the purchase price in $/MWh, not a factor)."""
+    element :data:`PRICE` the purchase price in $/MWh, not a factor).
+
+    A table with timestamps counts its hours from the first one (hour 0 is the earliest
+    timestamp, which need not be midnight): ``clock[h]`` is hour ``h``'s timestamp as ISO
+    text (``2024-06-01T06:00``, with its UTC offset where the table gives one), empty for a
+    table of hour indices. ``left_out``: the timestamps of a 25-hour day (the change from
+    summer to winter time) beyond the horizon that ``--hours`` chose, to be noted."""
 
     hours: int
     elements: list[str]
     values: np.ndarray  # (hours, len(elements))
+    clock: tuple[str, ...] = ()
+    left_out: tuple[str, ...] = ()
+
+    @property
+    def start(self) -> str | None:
+        """Hour 0's timestamp (ISO), None for a table of hour indices."""
+        return self.clock[0] if self.clock else None
 
     def of(self, element: str, default: float | None = None) -> np.ndarray:
         """The hourly factors of ``element`` (``default`` everywhere when it has none)."""
@@ -124,7 +138,8 @@ class Profiles:
 
     def first(self, hours: int) -> Profiles:
         """The first ``hours`` hours (small instances)."""
-        return Profiles(hours, list(self.elements), self.values[:hours].copy())
+        return Profiles(hours, list(self.elements), self.values[:hours].copy(),
+                        self.clock[:hours], self.left_out)
 
     def to_long(self) -> pl.DataFrame:
         h, e = np.meshgrid(np.arange(self.hours), np.arange(len(self.elements)), indexing="ij")
@@ -133,3 +148,11 @@ class Profiles:
             "element": [self.elements[i] for i in e.ravel()],
             "value": self.values.ravel(),
         })
+
+
+def clock_text(stamp: str) -> str:
+    """An ISO timestamp as a note or a plot names it: ``2024-06-01T06:00:00`` ->
+    ``2024-06-01 06:00``, ``2024-10-27T02:00:00+01:00`` -> ``2024-10-27 02:00+01:00``."""
+    t = datetime.fromisoformat(stamp)
+    off = t.strftime("%z")
+    return t.strftime("%Y-%m-%d %H:%M") + (f"{off[:3]}:{off[3:]}" if off else "")

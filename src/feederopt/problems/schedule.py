@@ -108,7 +108,9 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
     hours_ok = isinstance(st.hours, int) and not isinstance(st.hours, bool) \
         and 1 <= st.hours <= 24
     if not hours_ok:
-        bad("hours", f"{_named('hours')} is {st.hours}, must be within 1..24", "e.g. --hours 24")
+        bad("hours", f"{_named('hours')} is {st.hours}, must be within 1..24",
+            "a 25-hour day (DST): --hours 24 schedules its first 24 hours, the last one left "
+            "out (or merge the repeated hour)" if st.hours == 25 else "e.g. --hours 24")
     for f in ("eps", "gamma"):
         if not 0 <= getattr(st, f) < 1:
             bad(f, f"{_named(f)} is {getattr(st, f):g}, must be within 0..1 (a share)",

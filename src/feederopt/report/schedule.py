@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from feederopt.io.writing import atomic_folder
+from feederopt.network.timeseries import clock_text
 from feederopt.report.page import (
     check_writer_arguments,
     fmt,
@@ -322,6 +323,28 @@ def _panels(result: Mapping[str, Any]) -> tuple[list[_Panel], list[str]]:
     return panels, absent
 
 
+def profile_clock(result: Mapping[str, Any], n_hours: int | None = None) -> list[str]:
+    """Each hour's clock time from the profile table's timestamps (``inputs.profile_times``,
+    ISO), empty where the table gave hour indices (or a result of another length)."""
+    times = (result.get("inputs") or {}).get("profile_times") or []
+    n = n_hours if n_hours is not None else result.get("hours")
+    return [str(t) for t in times] if times and len(times) == n else []
+
+
+def _hour_axis(ax: Any, clock: list[str]) -> None:
+    """The x axis in hours, labelled with each labelled hour's clock time where the profile
+    table gave timestamps (hour 0 need not be midnight: before, user test ut37_errs2, a day
+    from 06:00 read "hour 0" at 06:00 with no clock time anywhere)."""
+    if not clock:
+        ax.set_xlabel("hour", fontsize=8)
+        return
+    step = max(1, round(len(clock) / 8))
+    ticks = list(range(0, len(clock), step))
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{h}\n{clock_text(clock[h])[11:16]}" for h in ticks], fontsize=7)
+    ax.set_xlabel(f"hour (clock time below; hour 0 = {clock_text(clock[0])})", fontsize=8)
+
+
 def hourly_figure(result: Mapping[str, Any]) -> Figure:
     """The hourly series as panels (module docstring), only those the schedule has data for;
     a line under the panels names what is not drawn. Up to :data:`LINE_UNITS` units a panel
@@ -329,6 +352,7 @@ def hourly_figure(result: Mapping[str, Any]) -> Figure:
     plt = _pyplot()
     s = result["series"]
     n_hours = len(s["substation_p_mw"])
+    clock = profile_clock(result, n_hours)
     panels, absent = _panels(result)
     rows: list[list[_Panel]] = []  # a wide panel alone, the others two to a row
     for p in panels:
@@ -355,7 +379,7 @@ def hourly_figure(result: Mapping[str, Any]) -> Figure:
             ax.set_xlim(0, n_hours)
             if not ax.get_images():  # no grid over a heat map
                 ax.grid(alpha=0.3)
-            ax.set_xlabel("hour", fontsize=8)
+            _hour_axis(ax, clock)
             # one legend for the panel and its twin axes (an hourly price's), on the one
             # drawn last so that no line covers it
             twins = [a for a in fig.axes if a in ax.get_shared_x_axes().get_siblings(ax)]
@@ -375,7 +399,7 @@ def hourly_figure(result: Mapping[str, Any]) -> Figure:
     # tight_layout leaves the suptitle out: keep half an inch free above the panels (user
     # test ut_sched3 #6: the title ran over the top panels' titles)
     top = 1.0 - 0.5 / (sum(heights) + 1.0)
-    fig.tight_layout(rect=(0, 0.02 if absent else 0, 1, top))
+    fig.tight_layout(rect=(0, (0.035 if clock else 0.02) if absent else 0, 1, top))
     return fig
 
 
@@ -466,8 +490,12 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
     # objective lies the exact worst-case cost), in the same words
     found = worst_found_text(r.get("objective"), r.get("first_stage_cost"),
                              worst.get("cost") if isinstance(worst, Mapping) else None)
+    clock = profile_clock(r)
     summary: dict[str, Any] = {
         "status": r.get("status"), "method": r.get("method"), "hours": r.get("hours"),
+        # the clock time of hour 0 and of the last hour, from the profile's timestamps
+        **({"hour 0 (clock time)": f"{clock_text(clock[0])} (hour {len(clock) - 1} = "
+            f"{clock_text(clock[-1])})"} if clock else {}),
         "objective [$]": fmt(r.get("objective"), ",.3f"),
         "lower bound [$]": fmt(r.get("lower_bound"), ",.3f"), "gap": _gap_text(r.get("gap")),
         **({"worst case found": found} if found is not None else {}),
@@ -521,7 +549,9 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
               "gap [%]": _pct_text(it["gap"]), "worst Q [$]": fmt(it["worst_value"], ",.4f"),
               "deviations": it["deviations"], "master [s]": fmt(it["master_s"], ".1f"),
               "subproblem [s]": fmt(it["sub_s"], ".1f")} for it in r.get("iterations", [])]
-    ac = [{"hour": a["hour"], "converged": a["converged"], "V min AC": fmt(a["v_min_ac"], ".4f"),
+    ac = [{"hour": f"{a['hour']} ({clock_text(clock[a['hour']])[11:]})"
+           if clock and 0 <= a["hour"] < len(clock) else a["hour"],
+           "converged": a["converged"], "V min AC": fmt(a["v_min_ac"], ".4f"),
            "V max AC": fmt(a.get("v_max_ac"), ".4f"),
            "limits broken (AC)": len(a.get("limit_violations") or []),
            "V min model": fmt(a["v_min_model"], ".4f"),
