@@ -176,7 +176,7 @@ def validate(net: Network) -> list[Problem]:
     if _has(buses, "id"):
         problems += _bus_problems(buses, gens)
     if _has(branches, "id", "from_bus", "to_bus", "r_ohm", "x_ohm"):
-        problems += _branch_problems(branches)
+        problems += _branch_problems(branches, buses)
     if _has(branches, "id", "from_bus", "to_bus", "kind") and _has(buses, "id", "vn_kv"):
         problems += _voltage_level_problems(branches, buses)
     if _has(loads, "id", "p_mw", "q_mvar"):
@@ -831,8 +831,71 @@ def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list
     return problems
 
 
-def _branch_problems(branches: pl.DataFrame) -> list[Problem]:
+#: The power base [MVA] on which the magnitude bounds below are per unit: the options' default
+#: ``s_base_mva``, so that the bounds do not move with that option. A branch's impedance base is
+#: then ``vn_kv(from)**2 / 1 MVA`` Ohm (:mod:`feederopt.network.perunit`), a load's power base
+#: 1 MW.
+MAGNITUDE_BASE_MVA = 1.0
+
+#: Largest series resistance or reactance ``|r|``, ``|x|`` [p.u. on :data:`MAGNITUDE_BASE_MVA`]
+#: of a branch. No grid comes near it (the built-in cases reach 1.5 p.u., a small transformer at
+#: 0.4 kV; a 100 km 11 kV line is about 0.3 p.u.), and beyond about 1e154 p.u. the squares of
+#: the models (``r^2 + x^2``, ``r l``) overflow a float: 1e300 Ohm crashed the solver with
+#: "Problem data contains NaN or Inf".
+IMPEDANCE_PU_MAX = 1e6
+
+#: Largest ``|p_mw|``, ``|q_mvar|`` of a load [p.u. on :data:`MAGNITUDE_BASE_MVA`]: 1e6 MW, ten
+#: times the demand of the largest synchronous grids, where the built-in cases reach 38 MW; a
+#: load of 1e300 MW overflowed the solver's arithmetic (``OverflowError``).
+LOAD_PU_MAX = 1e6
+
+
+def _per_unit_impedances(branches: pl.DataFrame, buses: pl.DataFrame) -> pl.DataFrame:
+    """``id``, ``kind``, ``r_ohm``, ``x_ohm`` and ``r_pu``, ``x_pu`` (on
+    :data:`MAGNITUDE_BASE_MVA`, the from bus's ``vn_kv``) of the branches whose from bus has a
+    sound ``vn_kv`` (positive, finite; an unknown bus or a bad ``vn_kv`` is a problem of its
+    own) and finite impedances; no rows when ``buses`` has no ``vn_kv``."""
+    if not _has(buses, "id", "vn_kv") or not branches.height:
+        return pl.DataFrame(schema={"id": pl.Utf8, "kind": pl.Utf8, "r_ohm": pl.Float64,
+                                    "x_ohm": pl.Float64, "r_pu": pl.Float64, "x_pu": pl.Float64})
+    vn = (buses.select(pl.col("id").cast(pl.Utf8).alias("from_bus"),
+                       pl.col("vn_kv").cast(pl.Float64, strict=False))
+          .filter(pl.col("vn_kv").is_finite() & (pl.col("vn_kv") > 0))
+          .unique("from_bus", keep="first"))
+    z_base = pl.col("vn_kv") ** 2 / MAGNITUDE_BASE_MVA
+    return (branches.select(pl.col("id").cast(pl.Utf8), pl.col("kind").cast(pl.Utf8),
+                            pl.col("from_bus").cast(pl.Utf8),
+                            pl.col("r_ohm").cast(pl.Float64, strict=False),
+                            pl.col("x_ohm").cast(pl.Float64, strict=False))
+            .join(vn, on="from_bus", how="inner", maintain_order="left")
+            .filter(pl.col("r_ohm").is_finite() & pl.col("x_ohm").is_finite())
+            .select("id", "kind", "r_ohm", "x_ohm", (pl.col("r_ohm") / z_base).alias("r_pu"),
+                    (pl.col("x_ohm") / z_base).alias("x_pu")))
+
+
+def _huge_impedance_problems(pu: pl.DataFrame) -> list[Problem]:
+    """``bad_impedance`` for each of ``r_ohm``, ``x_ohm`` whose per-unit magnitude is above
+    :data:`IMPEDANCE_PU_MAX` in some rows."""
     problems: list[Problem] = []
+    for col, pu_col in (("r_ohm", "r_pu"), ("x_ohm", "x_pu")):
+        huge = pu.filter(pl.col(pu_col).abs() > IMPEDANCE_PU_MAX)
+        if not huge.height:
+            continue
+        first = huge.row(0, named=True)
+        problems.append(Problem(
+            ProblemKind.BAD_IMPEDANCE, "branches",
+            f"{col} is absurdly large: above {IMPEDANCE_PU_MAX:g} p.u. of the impedance base "
+            f"vn_kv^2 / {MAGNITUDE_BASE_MVA:g} MVA (e.g. {shown_id(first['id'])}: "
+            f"{first[col]:.4g} Ohm = {first[pu_col]:.3g} p.u.)",
+            ids=tuple(huge["id"].to_list()), field=col,
+            hint="a branch's series impedance is a fraction of an Ohm to some hundred Ohm: check "
+            "the value and its unit (a line's impedance is its length in km times its Ohm/km)"))
+    return problems
+
+
+def _branch_problems(branches: pl.DataFrame, buses: pl.DataFrame) -> list[Problem]:
+    problems: list[Problem] = []
+    pu = _per_unit_impedances(branches, buses)
     # Impedances: NaN or negative never (but the reactance of a transformer: the star
     # equivalent of a three-winding transformer often has one negative); zero only on a switch.
     for col in ("r_ohm", "x_ohm"):
@@ -878,6 +941,7 @@ def _branch_problems(branches: pl.DataFrame) -> list[Problem]:
                 field="open_end_energised",
                 hint="the end that stays connected when the branch opens at the other one; "
                 "null: it opens at both ends"))
+    problems += _huge_impedance_problems(pu)
     zero = (pl.col("r_ohm") == 0) & (pl.col("x_ohm") == 0) & (pl.col("kind") != "switch")
     ids = _ids(branches, zero)
     if ids:
@@ -982,6 +1046,16 @@ def _non_finite(df: pl.DataFrame, table: str, kind: ProblemKind, hint: str) -> l
 
 def _load_problems(loads: pl.DataFrame) -> list[Problem]:
     problems = _non_finite(loads, "loads", ProblemKind.BAD_LOAD, "give every load a finite value")
+    for col, unit in (("p_mw", "MW"), ("q_mvar", "MVAr")):
+        ids = _ids(loads, pl.col(col).is_finite()
+                   & (pl.col(col).abs() > LOAD_PU_MAX * MAGNITUDE_BASE_MVA))
+        if ids:
+            problems.append(Problem(
+                ProblemKind.BAD_LOAD, "loads",
+                f"{col} is absurdly large: above {LOAD_PU_MAX * MAGNITUDE_BASE_MVA:g} {unit} "
+                f"({LOAD_PU_MAX:g} p.u. of {MAGNITUDE_BASE_MVA:g} MVA)",
+                ids=ids, field=col,
+                hint=f"{col} is in {unit}: 500 kW is written 0.5; check the value and its unit"))
     ids = _ids(loads, pl.col("p_mw") < 0)
     if ids:
         problems.append(
