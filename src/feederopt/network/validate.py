@@ -15,7 +15,7 @@ import numpy as np
 import patito as pt
 import polars as pl
 
-from feederopt.errors import Problem, ProblemKind, Severity, shown_id
+from feederopt.errors import Problem, ProblemKind, Severity, shown_id, visible_id
 from feederopt.network.devices import device_problems
 from feederopt.network.limits import held_by_generator
 from feederopt.network.schemas import (
@@ -156,12 +156,16 @@ def validate(net: Network) -> list[Problem]:
         bad = df.filter(pl.col(col).is_not_null() & ~pl.col(col).is_in(list(bus_ids)))
         if bad.height:
             missing = sorted(set(map(str, bad[col].to_list())))
-            # 'B3 ' for B3: the space is part of the id (shown quoted, user test ut_io #6)
-            spaced = [m for m in missing if m != m.strip() and m.strip() in bus_ids]
+            # 'B3 ' for B3: the space is part of the id (shown quoted, user test ut_io #6);
+            # so is an invisible character ('A\u200b' for A, user test ut37_errs2 #3a)
+            spaced = [m for m in missing if m != visible_id(m) and visible_id(m) in bus_ids]
             hint = ("add the bus to the buses table or correct the reference"
                     if not spaced else f"{shown_id(spaced[0])} is not bus "
-                    f"{shown_id(spaced[0].strip())}: a space at the start or end of an id is "
-                    "part of it; remove it")
+                    f"{shown_id(visible_id(spaced[0]))}: "
+                    + ("a space at the start or end of an id is part of it; remove it"
+                       if spaced[0].strip() == visible_id(spaced[0]) else
+                       "an invisible character (a zero-width or no-break space, a control "
+                       "character) is part of the id; remove it"))
             problems.append(
                 Problem(
                     ProblemKind.UNKNOWN_BUS,
