@@ -63,11 +63,11 @@ def test_a_quoted_field_over_two_lines_counts_both(folder: Path) -> None:
     loads = folder / "loads.csv"
     header, *rows = _lines(loads)
     extra = header.split(",")
-    assert extra[:2] == ["id", "bus"]
+    assert extra[0] == "id" and "bus" in extra
     # a text column with a newline in a quoted field, then a row without an id
     text = [f"{header},note", *(f"{r},x" for r in rows)]
     text[1] = text[1][: -len("x")] + '"two\nlines"'
-    text.append(",b" + "," * (len(extra) - 2) + ",y")
+    text.append(",".join("b" if col == "bus" else "" for col in extra) + ",y")
     loads.write_text("\n".join(text) + "\n")
     line = len("\n".join(text).splitlines())  # the last physical line
     with pytest.raises(InputError) as exc:
@@ -96,7 +96,9 @@ def test_an_id_with_a_trailing_space_is_shown_quoted(folder: Path) -> None:
     """User test ut_io #6: ``B3 `` in loads.bus read "refers to unknown bus(es) B3 " with the
     space invisible; it is shown as 'B3 ' with a hint that the space is part of the id."""
     loads = folder / "loads.csv"
-    loads.write_text(loads.read_text().replace("Lb,b,", "Lb,b ,"))
+    lines = [line.replace(",b,", ",b ,", 1) if line.startswith("Lb,") else line
+             for line in _lines(loads)]
+    loads.write_text("\n".join(lines) + "\n")
     with pytest.raises(InputError) as exc:
         load(folder)
     (problem,) = exc.value.problems
