@@ -39,6 +39,7 @@ class ProblemKind(StrEnum):
     BAD_SCENARIO = "bad_scenario"
     UNSUPPORTED_ELEMENT = "unsupported_element"
     UNKNOWN_COLUMN = "unknown_column"
+    DUPLICATE_COLUMN = "duplicate_column"
     NOT_RADIAL = "not_radial"
     BAD_TIMESERIES = "bad_timeseries"
 
