@@ -51,3 +51,56 @@ def test_a_duplicate_of_an_optional_column_is_named_too(folder: Path) -> None:
     (problem,) = exc.value.problems
     assert (problem.kind, problem.component, problem.field) == (
         ProblemKind.DUPLICATE_COLUMN, "loads", "q_mvar")
+
+
+def _junk(n: int = 500) -> bytes:
+    """Random bytes with a comma every 20 (as the junk of the user test had a few): polars
+    read its "header" as columns named by junk, a warning each."""
+    import random
+
+    raw = random.Random(7).randbytes(n)
+    for sep in (b",", b";", b"\t", b"\n", b"\r", b'"'):
+        raw = raw.replace(sep, b"x")
+    return b",".join(raw[k:k + 20] for k in range(0, n, 20))
+
+
+def test_binary_junk_is_one_problem_saying_the_file_is_not_text(folder: Path) -> None:
+    (folder / "buses.csv").write_bytes(_junk())
+    with pytest.raises(InputError) as exc:
+        load(folder)
+    (problem,) = exc.value.problems  # not a warning per junk "column"
+    assert problem.kind is ProblemKind.UNREADABLE_FILE
+    assert problem.ids == (str(folder / "buses.csv"),)
+    assert "not a CSV (text) file" in problem.message
+    out = runner.invoke(app, ["info", str(folder)])
+    assert out.exit_code == 2 and "unknown_column" not in out.output
+    assert len(out.output.splitlines()) <= 3, out.output
+
+
+def test_a_parquet_file_named_csv_is_told_to_be_renamed(folder: Path, tmp_path: Path) -> None:
+    parquet = write_folder(tiny(), tmp_path / "pq", fmt="parquet")
+    (folder / "buses.csv").write_bytes((parquet / "buses.parquet").read_bytes())
+    with pytest.raises(InputError) as exc:
+        load(folder)
+    (problem,) = exc.value.problems
+    assert "Parquet" in problem.message and "buses.parquet" in problem.hint
+
+
+def test_latin1_text_is_not_called_binary(folder: Path) -> None:
+    # text in another encoding is text: the reader's UTF-8 advice, not "binary data"
+    loads = folder / "loads.csv"
+    loads.write_bytes(loads.read_bytes().replace(b"La,", "Lä,".encode("latin-1")))
+    with pytest.raises(InputError) as exc:
+        load(folder)
+    assert not any("binary" in p.message for p in exc.value.problems)
+
+
+def test_a_binary_scenario_or_profile_table_is_not_text(tmp_path: Path) -> None:
+    from feederopt.io._common import read_long_table
+
+    path = tmp_path / "scenarios.csv"
+    path.write_bytes(_junk())
+    with pytest.raises(InputError) as exc:
+        read_long_table(path, "scenario table")
+    (problem,) = exc.value.problems
+    assert "not a CSV (text) file" in problem.message

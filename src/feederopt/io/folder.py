@@ -59,7 +59,7 @@ from typing import Any, Literal
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
-from feederopt.io._common import missing, raise_with_validation, unreadable
+from feederopt.io._common import missing, not_csv_text, raise_with_validation, unreadable
 from feederopt.io.parallel import merge_parallel_table
 from feederopt.io.writing import atomic_file, write_text
 from feederopt.network.container import READ_NOTES_KEY, Network
@@ -96,6 +96,7 @@ def _read_raw(path: Path, name: str) -> tuple[pl.DataFrame, list[str]]:
         if path.suffix == ".parquet":
             df = pl.read_parquet(path)
             return df, [f"row {i + 1}" for i in range(df.height)]
+        not_csv_text(path)
         header = pl.read_csv(path, n_rows=0).columns
         # a European spreadsheet export (';') or a tab-separated one: one column, whose
         # name then read as a missing id and an unknown column (user test ut_edge #5)
