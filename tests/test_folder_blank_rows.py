@@ -63,11 +63,11 @@ def test_a_quoted_field_over_two_lines_counts_both(folder: Path) -> None:
     loads = folder / "loads.csv"
     header, *rows = _lines(loads)
     extra = header.split(",")
-    assert extra[:2] == ["id", "bus"]
+    assert extra[0] == "id" and "bus" in extra
     # a text column with a newline in a quoted field, then a row without an id
     text = [f"{header},note", *(f"{r},x" for r in rows)]
     text[1] = text[1][: -len("x")] + '"two\nlines"'
-    text.append(",b" + "," * (len(extra) - 2) + ",y")
+    text.append(",".join("b" if col == "bus" else "" for col in extra) + ",y")
     loads.write_text("\n".join(text) + "\n")
     line = len("\n".join(text).splitlines())  # the last physical line
     with pytest.raises(InputError) as exc:
@@ -96,7 +96,9 @@ def test_an_id_with_a_trailing_space_is_shown_quoted(folder: Path) -> None:
     """User test ut_io #6: ``B3 `` in loads.bus read "refers to unknown bus(es) B3 " with the
     space invisible; it is shown as 'B3 ' with a hint that the space is part of the id."""
     loads = folder / "loads.csv"
-    loads.write_text(loads.read_text().replace("Lb,b,", "Lb,b ,"))
+    lines = [line.replace(",b,", ",b ,", 1) if line.startswith("Lb,") else line
+             for line in _lines(loads)]
+    loads.write_text("\n".join(lines) + "\n")
     with pytest.raises(InputError) as exc:
         load(folder)
     (problem,) = exc.value.problems
@@ -112,3 +114,31 @@ def test_shown_id_quotes_only_ids_whose_ends_are_blank() -> None:
 
     assert [shown_id(x) for x in ("B3", "B3 ", " B3", "", "a b")] == [
         "B3", "'B3 '", "' B3'", "''", "a b"]
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\ufeff", "\u2060"])
+def test_an_id_with_an_invisible_character_is_shown_quoted(folder: Path, invisible: str) -> None:
+    """User test ut37_errs2 #3a: ``A`` and a zero-width space in loads.bus read "refers to
+    unknown bus(es) A" with the character unseen, as if bus A were missing; it is shown by its
+    ``repr`` (``'b\\u200b'``) with a hint naming the bus meant (a no-break space at the end
+    already was: it is a blank that ``str.strip`` removes)."""
+    loads = folder / "loads.csv"
+    lines = [line.replace(",b,", f",b{invisible},", 1) if line.startswith("Lb,") else line
+             for line in _lines(loads)]
+    loads.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        load(folder)
+    (problem,) = exc.value.problems
+    assert problem.kind is ProblemKind.UNKNOWN_BUS and problem.ids == ("Lb",)
+    shown = repr(f"b{invisible}")  # the escape Python itself writes, e.g. 'b\u200b'
+    assert shown != "'b'" and shown in problem.message
+    assert "is not bus b" in problem.hint and "invisible character" in problem.hint
+    res = CliRunner().invoke(app, ["info", str(folder)])
+    assert res.exit_code == 2 and shown in res.output
+
+
+def test_shown_id_quotes_ids_with_an_invisible_character() -> None:
+    from feederopt.errors import shown_id
+
+    assert [shown_id(x) for x in ("A\u200b", "a\u00a0b", "x\ty", "Ä-1", "Bus 7")] == [
+        "'A\\u200b'", "'a\\xa0b'", "'x\\ty'", "Ä-1", "Bus 7"]

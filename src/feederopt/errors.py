@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import unicodedata
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -38,6 +39,7 @@ class ProblemKind(StrEnum):
     BAD_SCENARIO = "bad_scenario"
     UNSUPPORTED_ELEMENT = "unsupported_element"
     UNKNOWN_COLUMN = "unknown_column"
+    DUPLICATE_COLUMN = "duplicate_column"
     NOT_RADIAL = "not_radial"
     BAD_TIMESERIES = "bad_timeseries"
 
@@ -49,12 +51,30 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
+def _invisible(char: str) -> bool:
+    """A character that a message would not show, or show as a plain space: a control or
+    format character (Unicode categories ``Cc``, ``Cf``: a zero-width space, a BOM, a soft
+    hyphen), a line or paragraph separator, or a space other than ``' '`` (a no-break space)."""
+    category = unicodedata.category(char)
+    return category in ("Cc", "Cf", "Zl", "Zp") or (category == "Zs" and char != " ")
+
+
 def shown_id(value: object) -> str:
     """An id as a message shows it: as written, or quoted (``repr``) when a space or another
-    blank at its start or end, or an empty id, would be invisible (``'B3 '``, not ``B3 ``;
-    user test ut_io #6)."""
+    blank at its start or end, an invisible character anywhere (:func:`_invisible`: ``A`` and a
+    zero-width space is shown ``'A\\u200b'``, not as ``A``), or an empty id, would not be seen
+    (``'B3 '``, not ``B3 ``; user tests ut_io #6, ut37_errs2 #3a)."""
     text = str(value)
-    return repr(text) if not text or text != text.strip() else text
+    if not text or text != text.strip() or any(_invisible(c) for c in text):
+        return repr(text)
+    return text
+
+
+def visible_id(value: object) -> str:
+    """``value`` as a reader sees it: without blanks at its ends and without invisible
+    characters (:func:`_invisible`); the id a reference with such a character was meant to
+    be."""
+    return "".join(c for c in str(value) if not _invisible(c)).strip()
 
 
 def share_hint(value: float, what: str) -> str:

@@ -97,6 +97,40 @@ def raise_with_validation(
     raise InputError(sorted([*problems, *more], key=lambda p: p.is_error, reverse=True))
 
 
+#: Share of control characters (bytes below 0x20 but tab, line feed, form feed and carriage
+#: return, and 0x7F) above which a file is binary, not text: text in any 8-bit encoding has
+#: next to none, random bytes about 11 %.
+BINARY_CONTROL_SHARE = 0.05
+
+
+def not_csv_text(path: Path) -> None:
+    """An :class:`InputError` when the ``.csv`` file ``path`` is not text: a Parquet file
+    (``PAR1``), a ZIP archive (an ``.xlsx`` workbook), UTF-16 text (a byte order mark), or
+    binary data (a NUL byte, or more than :data:`BINARY_CONTROL_SHARE` control characters in its
+    first 64 KiB). polars read the bytes of such a file as column names, and every one was an
+    "unknown column" warning, screenfuls of junk (user test ut37_errs2 #3c). Text in another
+    8-bit encoding (Latin-1) is text: the reader says to save it as UTF-8."""
+    try:
+        with path.open("rb") as fh:
+            sample = fh.read(65536)
+    except OSError:
+        return  # polars reports it
+    if sample.startswith(b"PAR1"):
+        what, hint = "it is a Parquet file", f"rename it to {path.stem}.parquet"
+    elif sample.startswith(b"PK\x03\x04"):
+        what, hint = ("it is a ZIP archive (an Excel workbook?)",
+                      "save the table as CSV (comma delimited), UTF-8")
+    elif sample[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        what, hint = "it is UTF-16 text", "save the table as CSV (comma delimited), UTF-8"
+    else:
+        control = sum(1 for b in sample if (b < 0x20 and b not in b"\t\n\f\r") or b == 0x7F)
+        if b"\x00" not in sample and control <= BINARY_CONTROL_SHARE * len(sample):
+            return
+        what, hint = ("it holds binary data, not text",
+                      "give the table as comma-separated text (UTF-8), or as .parquet")
+    raise unreadable(path, f"not a CSV (text) file: {what}", hint=hint)
+
+
 def _comma_separated(path: Path) -> None:
     """An :class:`InputError` for a CSV whose header is separated by ``;`` or tabs and has no
     comma: a spreadsheet's export in a locale with decimal commas (``;`` and ``0,5``), which
@@ -128,6 +162,7 @@ def read_long_table(path: str | Path, what: str) -> pl.DataFrame:
         if suffix == ".parquet":
             return pl.read_parquet(path)
         if suffix == ".csv":
+            not_csv_text(path)
             _comma_separated(path)
             return pl.read_csv(path, infer_schema_length=0)
     except InputError:

@@ -59,7 +59,7 @@ from typing import Any, Literal
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
-from feederopt.io._common import missing, raise_with_validation, unreadable
+from feederopt.io._common import missing, not_csv_text, raise_with_validation, unreadable
 from feederopt.io.parallel import merge_parallel_table
 from feederopt.io.writing import atomic_file, write_text
 from feederopt.network.container import READ_NOTES_KEY, Network
@@ -96,6 +96,7 @@ def _read_raw(path: Path, name: str) -> tuple[pl.DataFrame, list[str]]:
         if path.suffix == ".parquet":
             df = pl.read_parquet(path)
             return df, [f"row {i + 1}" for i in range(df.height)]
+        not_csv_text(path)
         header = pl.read_csv(path, n_rows=0).columns
         # a European spreadsheet export (';') or a tab-separated one: one column, whose
         # name then read as a missing id and an unknown column (user test ut_edge #5)
@@ -106,6 +107,7 @@ def _read_raw(path: Path, name: str) -> tuple[pl.DataFrame, list[str]]:
                              f"({header[0][:60]!r}): the file must be comma-delimited",
                              hint="feederopt reads comma-separated CSV with a decimal point: "
                              "save the table as CSV (comma delimited), UTF-8")
+        _duplicate_columns(path, name)
         as_text = {c: pl.String for c in header if c in schema}
         df = pl.read_csv(path, schema_overrides=as_text, null_values=[""])
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
@@ -121,6 +123,37 @@ def _read_raw(path: Path, name: str) -> tuple[pl.DataFrame, list[str]]:
     if lines is None or len(lines) != df.height:  # not the records polars read: their order
         lines = [f"data row {i + 1}" for i in range(df.height)]
     return df, lines
+
+
+def _duplicate_columns(path: Path, name: str) -> None:
+    """An :class:`InputError` with a ``duplicate_column`` problem for each column that the
+    header of the CSV ``path`` (table ``name``) names more than once. polars renames the second
+    ``r_ohm`` to ``r_ohm_duplicated_0``, which read as an unknown column beside whatever
+    column the duplicate displaced ("x_ohm missing"; user test ut37_errs2 #3b)."""
+    import csv
+
+    try:
+        with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
+            header = next(csv.reader(fh), [])
+    except (OSError, csv.Error):
+        return  # polars reports it
+    places: dict[str, list[int]] = {}
+    for k, col in enumerate(header):
+        places.setdefault(col.strip(), []).append(k + 1)
+    twice = {col: at for col, at in places.items() if col and len(at) > 1}
+    if not twice:
+        return
+    absent = [c for c in TABLES[name].columns if c not in places
+              and TABLES[name].model_fields[c].is_required()]
+    raise InputError([Problem(
+        ProblemKind.DUPLICATE_COLUMN, name,
+        f"duplicate column '{col}' in {path.name} (columns {', '.join(map(str, at))} of its "
+        "header): it is not clear which one holds the values",
+        field=col,
+        hint=f"keep one '{col}' column" + (
+            f"; the table has no {', '.join(absent)} column: is one of them meant to be "
+            f"{absent[0]}?" if absent else " and remove or rename the others"))
+        for col, at in twice.items()])
 
 
 def _record_lines(path: Path) -> list[str] | None:

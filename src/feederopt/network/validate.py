@@ -15,7 +15,7 @@ import numpy as np
 import patito as pt
 import polars as pl
 
-from feederopt.errors import Problem, ProblemKind, Severity, shown_id
+from feederopt.errors import Problem, ProblemKind, Severity, shown_id, visible_id
 from feederopt.network.devices import device_problems
 from feederopt.network.limits import held_by_generator
 from feederopt.network.schemas import (
@@ -156,12 +156,16 @@ def validate(net: Network) -> list[Problem]:
         bad = df.filter(pl.col(col).is_not_null() & ~pl.col(col).is_in(list(bus_ids)))
         if bad.height:
             missing = sorted(set(map(str, bad[col].to_list())))
-            # 'B3 ' for B3: the space is part of the id (shown quoted, user test ut_io #6)
-            spaced = [m for m in missing if m != m.strip() and m.strip() in bus_ids]
+            # 'B3 ' for B3: the space is part of the id (shown quoted, user test ut_io #6);
+            # so is an invisible character ('A\u200b' for A, user test ut37_errs2 #3a)
+            spaced = [m for m in missing if m != visible_id(m) and visible_id(m) in bus_ids]
             hint = ("add the bus to the buses table or correct the reference"
                     if not spaced else f"{shown_id(spaced[0])} is not bus "
-                    f"{shown_id(spaced[0].strip())}: a space at the start or end of an id is "
-                    "part of it; remove it")
+                    f"{shown_id(visible_id(spaced[0]))}: "
+                    + ("a space at the start or end of an id is part of it; remove it"
+                       if spaced[0].strip() == visible_id(spaced[0]) else
+                       "an invisible character (a zero-width or no-break space, a control "
+                       "character) is part of the id; remove it"))
             problems.append(
                 Problem(
                     ProblemKind.UNKNOWN_BUS,
@@ -176,7 +180,7 @@ def validate(net: Network) -> list[Problem]:
     if _has(buses, "id"):
         problems += _bus_problems(buses, gens)
     if _has(branches, "id", "from_bus", "to_bus", "r_ohm", "x_ohm"):
-        problems += _branch_problems(branches)
+        problems += _branch_problems(branches, buses)
     if _has(branches, "id", "from_bus", "to_bus", "kind") and _has(buses, "id", "vn_kv"):
         problems += _voltage_level_problems(branches, buses)
     if _has(loads, "id", "p_mw", "q_mvar"):
@@ -831,8 +835,77 @@ def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list
     return problems
 
 
-def _branch_problems(branches: pl.DataFrame) -> list[Problem]:
+#: The power base [MVA] on which the magnitude bounds below are per unit: the options' default
+#: ``s_base_mva``, so that the bounds do not move with that option. A branch's impedance base is
+#: then ``vn_kv(from)**2 / 1 MVA`` Ohm (:mod:`feederopt.network.perunit`), a load's power base
+#: 1 MW.
+MAGNITUDE_BASE_MVA = 1.0
+
+#: Largest series resistance or reactance ``|r|``, ``|x|`` [p.u. on :data:`MAGNITUDE_BASE_MVA`]
+#: of a branch. No grid comes near it (the built-in cases reach 1.5 p.u., a small transformer at
+#: 0.4 kV; a 100 km 11 kV line is about 0.3 p.u.), and beyond about 1e154 p.u. the squares of
+#: the models (``r^2 + x^2``, ``r l``) overflow a float: 1e300 Ohm crashed the solver with
+#: "Problem data contains NaN or Inf".
+IMPEDANCE_PU_MAX = 1e6
+
+#: Smallest series impedance ``|z| = hypot(r, x)`` [p.u. on :data:`MAGNITUDE_BASE_MVA`] of a
+#: branch that is not a switch: below it the impedance is taken as zero (refused with the same
+#: hint), since the AC power flow cannot converge on it (``1e-300`` Ohm). case16am's 1e-8 Ohm
+#: branch at 12.66 kV is 6e-11 p.u. and converges; 1e-6 Ohm stays accepted up to 900 kV.
+IMPEDANCE_PU_MIN = 1e-12
+
+#: Largest ``|p_mw|``, ``|q_mvar|`` of a load [p.u. on :data:`MAGNITUDE_BASE_MVA`]: 1e6 MW, ten
+#: times the demand of the largest synchronous grids, where the built-in cases reach 38 MW; a
+#: load of 1e300 MW overflowed the solver's arithmetic (``OverflowError``).
+LOAD_PU_MAX = 1e6
+
+
+def _per_unit_impedances(branches: pl.DataFrame, buses: pl.DataFrame) -> pl.DataFrame:
+    """``id``, ``kind``, ``r_ohm``, ``x_ohm`` and ``r_pu``, ``x_pu`` (on
+    :data:`MAGNITUDE_BASE_MVA`, the from bus's ``vn_kv``) of the branches whose from bus has a
+    sound ``vn_kv`` (positive, finite; an unknown bus or a bad ``vn_kv`` is a problem of its
+    own) and finite impedances; no rows when ``buses`` has no ``vn_kv``."""
+    if not _has(buses, "id", "vn_kv") or not branches.height:
+        return pl.DataFrame(schema={"id": pl.Utf8, "kind": pl.Utf8, "r_ohm": pl.Float64,
+                                    "x_ohm": pl.Float64, "r_pu": pl.Float64, "x_pu": pl.Float64})
+    vn = (buses.select(pl.col("id").cast(pl.Utf8).alias("from_bus"),
+                       pl.col("vn_kv").cast(pl.Float64, strict=False))
+          .filter(pl.col("vn_kv").is_finite() & (pl.col("vn_kv") > 0))
+          .unique("from_bus", keep="first"))
+    z_base = pl.col("vn_kv") ** 2 / MAGNITUDE_BASE_MVA
+    return (branches.select(pl.col("id").cast(pl.Utf8), pl.col("kind").cast(pl.Utf8),
+                            pl.col("from_bus").cast(pl.Utf8),
+                            pl.col("r_ohm").cast(pl.Float64, strict=False),
+                            pl.col("x_ohm").cast(pl.Float64, strict=False))
+            .join(vn, on="from_bus", how="inner", maintain_order="left")
+            .filter(pl.col("r_ohm").is_finite() & pl.col("x_ohm").is_finite())
+            .select("id", "kind", "r_ohm", "x_ohm", (pl.col("r_ohm") / z_base).alias("r_pu"),
+                    (pl.col("x_ohm") / z_base).alias("x_pu")))
+
+
+def _huge_impedance_problems(pu: pl.DataFrame) -> list[Problem]:
+    """``bad_impedance`` for each of ``r_ohm``, ``x_ohm`` whose per-unit magnitude is above
+    :data:`IMPEDANCE_PU_MAX` in some rows."""
     problems: list[Problem] = []
+    for col, pu_col in (("r_ohm", "r_pu"), ("x_ohm", "x_pu")):
+        huge = pu.filter(pl.col(pu_col).abs() > IMPEDANCE_PU_MAX)
+        if not huge.height:
+            continue
+        first = huge.row(0, named=True)
+        problems.append(Problem(
+            ProblemKind.BAD_IMPEDANCE, "branches",
+            f"{col} is absurdly large: above {IMPEDANCE_PU_MAX:g} p.u. of the impedance base "
+            f"vn_kv^2 / {MAGNITUDE_BASE_MVA:g} MVA (e.g. {shown_id(first['id'])}: "
+            f"{first[col]:.4g} Ohm = {first[pu_col]:.3g} p.u.)",
+            ids=tuple(huge["id"].to_list()), field=col,
+            hint="a branch's series impedance is a fraction of an Ohm to some hundred Ohm: check "
+            "the value and its unit (a line's impedance is its length in km times its Ohm/km)"))
+    return problems
+
+
+def _branch_problems(branches: pl.DataFrame, buses: pl.DataFrame) -> list[Problem]:
+    problems: list[Problem] = []
+    pu = _per_unit_impedances(branches, buses)
     # Impedances: NaN or negative never (but the reactance of a transformer: the star
     # equivalent of a three-winding transformer often has one negative); zero only on a switch.
     for col in ("r_ohm", "x_ohm"):
@@ -878,14 +951,23 @@ def _branch_problems(branches: pl.DataFrame) -> list[Problem]:
                 field="open_end_energised",
                 hint="the end that stays connected when the branch opens at the other one; "
                 "null: it opens at both ends"))
+    problems += _huge_impedance_problems(pu)
+    # |z| below IMPEDANCE_PU_MIN is zero (np.hypot: r^2 of 1e-300 underflows, 1e300 overflows)
+    rest = pu.filter((pl.col("kind") != "switch") & ((pl.col("r_ohm") != 0)
+                                                     | (pl.col("x_ohm") != 0)))
+    z_pu = np.hypot(rest["r_pu"].to_numpy(), rest["x_pu"].to_numpy())
+    tiny = [i for i, z in zip(rest["id"].to_list(), z_pu, strict=True) if z < IMPEDANCE_PU_MIN]
     zero = (pl.col("r_ohm") == 0) & (pl.col("x_ohm") == 0) & (pl.col("kind") != "switch")
-    ids = _ids(branches, zero)
+    ids = _ids(branches, zero | pl.col("id").cast(pl.Utf8).is_in(tiny))
     if ids:
         problems.append(
             Problem(
                 ProblemKind.BAD_IMPEDANCE,
                 "branches",
-                "zero impedance on a branch that is not a switch",
+                "zero impedance on a branch that is not a switch" if not tiny else
+                f"zero or negligible impedance (|z| below {IMPEDANCE_PU_MIN:g} p.u. of the "
+                f"impedance base vn_kv^2 / {MAGNITUDE_BASE_MVA:g} MVA, which no AC power flow "
+                "converges on) on a branch that is not a switch",
                 ids=ids,
                 field="r_ohm",
                 hint="set kind='switch' for an ideal switch, or give the line its impedance",
@@ -982,6 +1064,16 @@ def _non_finite(df: pl.DataFrame, table: str, kind: ProblemKind, hint: str) -> l
 
 def _load_problems(loads: pl.DataFrame) -> list[Problem]:
     problems = _non_finite(loads, "loads", ProblemKind.BAD_LOAD, "give every load a finite value")
+    for col, unit in (("p_mw", "MW"), ("q_mvar", "MVAr")):
+        ids = _ids(loads, pl.col(col).is_finite()
+                   & (pl.col(col).abs() > LOAD_PU_MAX * MAGNITUDE_BASE_MVA))
+        if ids:
+            problems.append(Problem(
+                ProblemKind.BAD_LOAD, "loads",
+                f"{col} is absurdly large: above {LOAD_PU_MAX * MAGNITUDE_BASE_MVA:g} {unit} "
+                f"({LOAD_PU_MAX:g} p.u. of {MAGNITUDE_BASE_MVA:g} MVA)",
+                ids=ids, field=col,
+                hint=f"{col} is in {unit}: 500 kW is written 0.5; check the value and its unit"))
     ids = _ids(loads, pl.col("p_mw") < 0)
     if ids:
         problems.append(
