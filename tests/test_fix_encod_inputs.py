@@ -64,3 +64,17 @@ def test_matpower_case_with_a_utf8_bom_reads_as_without(tmp_path: Path):
     bom = _write(tmp_path, "bom.m", BOM + _clean())
     _same_tables(bom, clean)
     assert _losses_kw(bom) == pytest.approx(_pandapower_losses_kw(), rel=1e-6)
+
+
+def test_matpower_case_with_a_latin1_comment_reads_as_without(tmp_path: Path):
+    # matpowercaseframes opened the file as UTF-8 itself: "not a MATPOWER case
+    # (UnicodeDecodeError: 'utf-8' codec can't decode byte 0xf1 ...)"
+    text = _clean().decode("utf-8")
+    assert "Baran & Wu" in text  # the reference in the file's header comment
+    clean = _write(tmp_path, "clean.m", _clean())
+    latin1_text = text.replace("Baran & Wu", "Barañ & Wü")
+    latin1 = _write(tmp_path, "latin1.m", latin1_text.encode("latin-1"))
+    with pytest.raises(UnicodeDecodeError):
+        latin1.read_bytes().decode("utf-8")
+    _same_tables(latin1, clean)
+    assert _losses_kw(latin1) == pytest.approx(_pandapower_losses_kw(), rel=1e-6)

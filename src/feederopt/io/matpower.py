@@ -85,14 +85,14 @@ def read_matpower(path: str | Path, name: str | None = None) -> Network:
 
         # update_index=False: its index by bus number cast BUS_I to integers and failed on a
         # NaN there without naming the row (the matrices are read by column below, and
-        # _check_codes names a bad bus number)
-        if path.suffix == ".m":
-            cf = CaseFrames(str(path), update_index=False)
-        else:  # CASE.M (Windows): matpowercaseframes reads only a lower-case .m name
-            with tempfile.TemporaryDirectory() as tmp:
-                copy = Path(tmp) / f"{path.stem}.m"
-                copy.write_text(text, encoding="utf-8")
-                cf = CaseFrames(str(copy), update_index=False)
+        # _check_codes names a bad bus number). It is given a UTF-8 copy of the text read
+        # here: it opens the file in the locale's encoding, and failed with a
+        # UnicodeDecodeError on a Latin-1 comment ("Baran & Wü") that read_text decodes; and
+        # it reads only a lower-case .m name (CASE.M from Windows).
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / f"{path.stem}.m"
+            copy.write_text(text, encoding="utf-8")
+            cf = CaseFrames(str(copy), update_index=False)
     except Exception as exc:  # matpowercaseframes raises many kinds
         raise unreadable(path, f"not a MATPOWER case ({type(exc).__name__}: {exc})") from None
     for attr in ("bus", "branch"):
