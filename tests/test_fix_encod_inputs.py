@@ -78,3 +78,35 @@ def test_matpower_case_with_a_latin1_comment_reads_as_without(tmp_path: Path):
         latin1.read_bytes().decode("utf-8")
     _same_tables(latin1, clean)
     assert _losses_kw(latin1) == pytest.approx(_pandapower_losses_kw(), rel=1e-6)
+
+
+def test_result_json_with_a_bom_is_read_as_without(tmp_path: Path):
+    # `feederopt check RESULT.json` said "not a result JSON (not JSON at all)"
+    import json
+
+    from feederopt.validation.montecarlo import read_result_document
+
+    doc = {"kind": "solve", "schema_version": 1, "status": "optimal", "losses_kw": 202.68,
+           "open_branches": [{"id": "33", "from_bus": "8", "to_bus": "21"}]}
+    text = json.dumps(doc)
+    path = _write(tmp_path, "result.json", BOM + text.encode("utf-8"))
+    assert read_result_document(path) == json.loads(text) == doc
+
+
+def test_pandapower_json_with_a_bom_reads_as_without(tmp_path: Path):
+    # pandapower's from_json refuses a BOM ("Unexpected UTF-8 BOM"), reported as "not a JSON
+    # file"; the text without it is passed on
+    import pandapower as pp
+    import pandapower.networks as pn
+
+    from feederopt.io.pandapower import read_pandapower_json
+    from feederopt.validation.ac import ac_power_flow
+
+    clean = tmp_path / "clean.json"
+    pp.to_json(pn.case33bw(), str(clean))
+    bom = _write(tmp_path, "bom.json", BOM + clean.read_bytes())
+    got, want = read_pandapower_json(bom), read_pandapower_json(clean)
+    for key, table in want.tables().items():
+        assert got.tables()[key].equals(table), key
+    ac = ac_power_flow(got)
+    assert ac.converged and ac.losses_kw == pytest.approx(_pandapower_losses_kw(), rel=1e-6)
