@@ -110,3 +110,39 @@ def test_pandapower_json_with_a_bom_reads_as_without(tmp_path: Path):
         assert got.tables()[key].equals(table), key
     ac = ac_power_flow(got)
     assert ac.converged and ac.losses_kw == pytest.approx(_pandapower_losses_kw(), rel=1e-6)
+
+
+def _data_rows(text: str, edit) -> str:
+    """``text`` with ``edit`` applied to every row of its matrices (a line that starts with a
+    tab and a number, as in MATPOWER's files)."""
+    return "\n".join(edit(line) if re.match(r"\t-?\d", line) else line
+                     for line in text.split("\n"))
+
+
+def test_matlab_commas_between_matrix_elements_are_read(tmp_path: Path):
+    # legal MATLAB: "1, 3, 0, ..., 12.66, 1, 1, 1;" was read as the text '12.66,' ("not a
+    # number"); one row with bare commas too ("2,1,100,60,...")
+    text = _clean().decode("utf-8")
+    commas = _data_rows(text, lambda line: re.sub(r"(?<=\S)[ \t]+(?=\S)", ", ", line))
+    commas = commas.replace("\t2, 1, 100, 60, ", "\t2,1,100,60,", 1)
+    assert "12.66, 1, 1.1, 0.9;" in commas and "\t2,1,100,60," in commas
+    assert "%% bus data" in commas  # the comments are as they were
+    clean = _write(tmp_path, "clean.m", _clean())
+    path = _write(tmp_path, "commas.m", commas.encode("utf-8"))
+    _same_tables(path, clean)
+    assert _losses_kw(path) == pytest.approx(_pandapower_losses_kw(), rel=1e-6)
+
+
+@pytest.mark.parametrize("edit", [
+    # one decimal comma: a row one element wider than the others
+    lambda text: text.replace("\t17\t18\t0.7320\t", "\t17\t18\t0,7320\t", 1),
+    # a decimal comma in every bus row: all rows equally wide, each column after it shifted
+    lambda text: _data_rows(text, lambda line: line.replace("\t12.66\t", "\t12,66\t")),
+], ids=["one_row", "every_row"])
+def test_a_decimal_comma_is_still_refused(tmp_path: Path, edit):
+    path = _write(tmp_path, "deccomma.m", edit(_clean().decode("utf-8")).encode("utf-8"))
+    with pytest.raises(InputError) as exc:
+        read_matpower(path)
+    (problem,) = exc.value.problems
+    assert problem.kind is ProblemKind.UNREADABLE_FILE
+    assert "decimal comma" in problem.message and "0.7320, not 0,7320" in problem.hint
