@@ -965,7 +965,7 @@ def _json_doc(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError, UnicodeDecodeError):
         return None
     check_schema_version(doc, str(path))  # a newer layout is refused, not misread

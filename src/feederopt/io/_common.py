@@ -67,13 +67,17 @@ def unknown_file_type(path: str | Path, known: str, message: str | None = None) 
 
 
 def read_text(path: Path) -> str:
-    """The text of a file; UTF-8, falling back to Latin-1 (older MATPOWER files)."""
+    """The text of a file; UTF-8, falling back to Latin-1 (older MATPOWER files). A UTF-8
+    byte order mark (``EF BB BF``, which Windows editors such as Notepad write) is dropped, as
+    the CSV reader does (``utf-8-sig``): it is no character of the file's content, and left in,
+    it made line 1 of a MATPOWER case read as ``\ufefffunction mpc = ...``, a statement that
+    could not be run."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise unreadable(path, exc.strerror or str(exc)) from None
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         return raw.decode("latin-1")
 

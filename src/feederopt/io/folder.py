@@ -591,7 +591,7 @@ def read_folder(path: str | Path) -> Network:
     meta_file = path / "meta.json"
     if meta_file.is_file():
         try:
-            info = json.loads(meta_file.read_text(encoding="utf-8"))
+            info = json.loads(meta_file.read_text(encoding="utf-8-sig"))
         except (OSError, ValueError) as exc:
             raise unreadable(meta_file, str(exc)) from None
         if not isinstance(info, dict):

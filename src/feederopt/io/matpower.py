@@ -85,14 +85,14 @@ def read_matpower(path: str | Path, name: str | None = None) -> Network:
 
         # update_index=False: its index by bus number cast BUS_I to integers and failed on a
         # NaN there without naming the row (the matrices are read by column below, and
-        # _check_codes names a bad bus number)
-        if path.suffix == ".m":
-            cf = CaseFrames(str(path), update_index=False)
-        else:  # CASE.M (Windows): matpowercaseframes reads only a lower-case .m name
-            with tempfile.TemporaryDirectory() as tmp:
-                copy = Path(tmp) / f"{path.stem}.m"
-                copy.write_text(text, encoding="utf-8")
-                cf = CaseFrames(str(copy), update_index=False)
+        # _check_codes names a bad bus number). It is given a UTF-8 copy of the text read
+        # here: it opens the file in the locale's encoding, and failed with a
+        # UnicodeDecodeError on a Latin-1 comment ("Baran & Wü") that read_text decodes; and
+        # it reads only a lower-case .m name (CASE.M from Windows).
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / f"{path.stem}.m"
+            copy.write_text(_blank_separators(text), encoding="utf-8")
+            cf = CaseFrames(str(copy), update_index=False)
     except Exception as exc:  # matpowercaseframes raises many kinds
         raise unreadable(path, f"not a MATPOWER case ({type(exc).__name__}: {exc})") from None
     for attr in ("bus", "branch"):
@@ -155,6 +155,63 @@ def read_matpower(path: str | Path, name: str | None = None) -> Network:
 
 
 _MATRIX_OPEN = re.compile(r"mpc\.(?P<name>\w+)\s*=\s*\[")
+#: A comma between two digits ("0,7320") and two elements separated by blanks alone.
+_DIGIT_COMMA = re.compile(r"[-+\w.]*\d,\d[\w.]*")
+_BLANK_SEPARATED = re.compile(r"[^,\s]\s+[^,\s]")
+
+
+def _blank_separators(text: str) -> str:
+    """``text`` with the commas that separate the elements of a matrix (``mpc.X = [...]``)
+    turned into blanks, for matpowercaseframes, which splits a row at blanks only and read
+    ``1, 3, 0, ...`` as the text cells ``'1,'``, ``'3,'``. A comma and a blank are the same
+    separator in MATLAB (MATLAB Language Fundamentals, "Creating, Concatenating, and Expanding
+    Matrices"). Commas in comments and inside parentheses (the arguments of a function in a
+    cell) are kept; a decimal comma (``0,7320``) is refused before, by
+    :func:`_check_structure`."""
+    chars = list(text)
+    for opened in _MATRIX_OPEN.finditer(text):
+        line_start = text.rfind("\n", 0, opened.start()) + 1
+        if "%" in text[line_start:opened.start()]:
+            continue  # in a comment
+        depth, comment = 0, False
+        for i in range(opened.end(), len(text)):
+            ch = text[i]
+            if comment:
+                comment = ch != "\n"
+            elif ch == "%":
+                comment = True
+            elif ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+            elif ch == "]":
+                break
+            elif ch == "," and depth == 0:
+                chars[i] = " "
+    return "".join(chars)
+
+
+def _refuse_decimal_commas(code: str, path: Path) -> None:
+    """Refuse a matrix row that separates its elements by blanks and holds a comma between
+    digits (``17  18  0,7320  0.5740``): a decimal comma, from a locale that writes one, that
+    MATLAB, and so MATPOWER, reads as two elements (0 and 7320), not as 0.732. Refused even
+    when every row has one in the same column (all rows then have the same, wrong, width):
+    taken as a separator, it would shift every later column silently. A row separated by
+    commas throughout (``2,1,100,60``) is MATLAB's other way of writing one and is read."""
+    for opened in _MATRIX_OPEN.finditer(code):
+        end = code.find("]", opened.end())
+        rows = [r.strip() for r in re.split(r"[;\n]", code[opened.end():end])]
+        for k, row in enumerate((r for r in rows if r), start=1):
+            mixed = _DIGIT_COMMA.search(row)
+            if mixed and _BLANK_SEPARATED.search(row):
+                raise unreadable(
+                    path,
+                    f"row {k} of mpc.{opened.group('name')} has {mixed.group(0)!r} among "
+                    "elements separated by blanks: a decimal comma, which MATLAB reads as a "
+                    "separator (two numbers, not one)",
+                    hint="write decimals with a point (0.7320, not 0,7320); separate the "
+                    "elements of a row by blanks or by commas",
+                )
 
 
 def _check_structure(text: str, path: Path) -> None:
@@ -171,6 +228,7 @@ def _check_structure(text: str, path: Path) -> None:
                 "truncated",
                 hint="use the complete case file",
             )
+    _refuse_decimal_commas(code, path)
     gen = re.search(r"mpc\.gen\s*=\s*\[(?P<data>[^\]]*)\]", code)
     if gen and not gen.group("data").replace(";", " ").split():
         # matpowercaseframes fails on it with "max() arg is an empty sequence"

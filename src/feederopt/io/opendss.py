@@ -2192,7 +2192,7 @@ def _grid_forming(settings: str | Path | None) -> set[str]:
     if settings is None:
         return set()
     try:
-        data = json.loads(Path(settings).read_text())
+        data = json.loads(Path(settings).read_text(encoding="utf-8-sig"))
     except (OSError, ValueError) as exc:
         raise InputError([Problem(ProblemKind.UNREADABLE_FILE, "file",
                                   f"cannot read settings '{settings}': {exc}",

@@ -131,7 +131,9 @@ is pandapower's own power flow of the user's net with the result's switch states
 
 from __future__ import annotations
 
+import codecs
 import copy
+import io
 import json
 import math
 import re
@@ -237,7 +239,7 @@ def _not_a_net(path: Path, exc: Exception) -> str:
     import json
 
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, ValueError):
         return "not a JSON file (pandapower.to_json writes one)"
     if isinstance(doc, dict) and "status" in doc and ("open_branches" in doc
@@ -249,13 +251,24 @@ def _not_a_net(path: Path, exc: Exception) -> str:
     return f"not a pandapower JSON net ({type(exc).__name__}: {exc})"
 
 
+def net_from_json_file(path: Path) -> Any:
+    """``pandapower.from_json`` of the file ``path``, with a UTF-8 byte order mark (Notepad's
+    "UTF-8 with BOM") dropped first: pandapower refuses it ("Unexpected UTF-8 BOM (decode
+    using utf-8-sig)"), so the text without it is passed on (``from_json`` takes a file
+    object). pandapower's own errors are raised as they come."""
+    raw = path.read_bytes()
+    if raw.startswith(codecs.BOM_UTF8):
+        return _pp().from_json(io.StringIO(raw.decode("utf-8-sig")))
+    return _pp().from_json(str(path))
+
+
 def read_pandapower_json(path: str | Path, *, ties: TieRule = "auto") -> Network:
     """Read a pandapower JSON file (``pandapower.to_json``) into a Network."""
     path = Path(path)
     if not path.is_file():
         raise missing(path, "file")
     try:
-        net = _pp().from_json(str(path))
+        net = net_from_json_file(path)
     except Exception as exc:  # pandapower raises many kinds
         raise unreadable(path, _not_a_net(path, exc)) from None
     if not is_pandapower_net(net):

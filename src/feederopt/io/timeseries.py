@@ -525,9 +525,9 @@ def pandapower_load_names(network: Network) -> dict[str, str]:
     if network.meta.get("source_format") != "pandapower" or not path:
         return {}
     try:
-        import pandapower as pp
+        from feederopt.io.pandapower import net_from_json_file
 
-        names = pp.from_json(str(path)).load["name"]
+        names = net_from_json_file(Path(path)).load["name"]
     except Exception:  # the hint is a courtesy: no names rather than a second error
         return {}
     ids = {int(i): str(x) for i, x, e in zip(network.loads["pp_index"].to_list(),

@@ -246,7 +246,7 @@ def read_settings(path: str | Path, net: ThreePhaseNetwork,
         return dict(items)
 
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8-sig")
         data = json.loads(text, object_pairs_hook=pairs)
     except (OSError, ValueError) as exc:
         raise InputError([Problem(ProblemKind.UNREADABLE_FILE, "settings",
@@ -405,7 +405,7 @@ def voltage_feedback_setting(path: str | Path | None) -> bool | None:
     if path is None:
         return None
     try:
-        data = json.loads(Path(path).read_text())
+        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
     except (OSError, ValueError):
         return None
     part = data.get("partition") if isinstance(data, dict) else None

@@ -152,7 +152,7 @@ def _file_kind(path: Path) -> Any:
     """The kind of the result file ``path`` (:func:`~feederopt._version.document_kind`), None
     if it is none."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError):
         return None
     return document_kind(doc) if isinstance(doc, dict) else None
@@ -196,7 +196,7 @@ def _read_json(folder: Path) -> dict[str, Any]:
         raise _unreadable(folder, "no such result folder")
     doc = folder / "result.json"
     try:
-        result = json.loads(doc.read_text(encoding="utf-8"))
+        result = json.loads(doc.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise _unreadable(doc, "the folder has no result.json") from None
     except (OSError, ValueError) as exc:

@@ -527,7 +527,7 @@ def read_result_document(path: str | Path) -> dict[str, Any]:
 
     path = result_json_path(path)
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8-sig"))  # a BOM is dropped
     except FileNotFoundError:
         raise unreadable(path, "no such file", hint="check the path") from None
     except UnicodeDecodeError:
