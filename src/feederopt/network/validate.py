@@ -1123,7 +1123,8 @@ def _set_points_outside_limits(gens: pl.DataFrame) -> list[Problem]:
     out-of-service generator is not checked, nor a committable one at 0 (off in the base case,
     :func:`~feederopt.network.devices.fixed_at_base`). A null limit reads 0, as
     :func:`~feederopt.network.perunit.to_per_unit` reads it. A voltage-controlling generator's
-    ``q_mvar`` (``v_set_pu`` given) is but where its reactive power starts."""
+    ``q_mvar`` (``v_set_pu`` given) is but where its reactive power starts. Inverted limits
+    are left to their own ``inverted_limits`` problem."""
     problems = []
     live = pl.col("in_service").fill_null(True) if "in_service" in gens.columns else pl.lit(True)
     off = (pl.col("committable").fill_null(False) if "committable" in gens.columns
@@ -1137,7 +1138,9 @@ def _set_points_outside_limits(gens: pl.DataFrame) -> list[Problem]:
         x, a, b = pl.col(point), pl.col(lo).fill_null(0.0), pl.col(hi).fill_null(0.0)
         tol = SET_POINT_LIMIT_TOLERANCE * pl.max_horizontal(pl.lit(1.0), a.abs(), b.abs())
         outside = ((x < a - tol) | (x > b + tol)).fill_null(False)
-        mask = live & which & outside & ~(off & (x == 0)) & ~a.is_nan() & ~b.is_nan()
+        # inverted limits (a > b) hold no set-point at all: their own problem says so
+        mask = (live & which & outside & ~(off & (x == 0)) & ~a.is_nan() & ~b.is_nan()
+                & (a <= b))
         rows = gens.filter(mask)
         if not rows.height:
             continue
