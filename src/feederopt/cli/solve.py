@@ -162,10 +162,13 @@ def print_result(result: Any) -> None:
         if dead:
             table.add_row("base case unsupplied", f"{len(dead['buses'])} bus(es), "
                           f"{dead['load_mw']:.4f} MW (not in the base losses)")
-    from feederopt import branch_label
+    from feederopt import branch_label, kept_state_label
 
     opened = ", ".join(branch_label(b) for b in result.open_branches)
-    table.add_row("open branches", opened or "-")
+    # an infeasible run's topology is the least-violating one, not a plan (ut37_tph2)
+    table.add_row(kept_state_label("open branches", result.status.value,
+                                   "least-violating state") if result.has_topology
+                  else "open branches", opened or "-")
     moved = redispatch_text(result)
     if moved:  # the optimiser's dispatch, which the losses and the AC check are at
         table.add_row("generators re-dispatched (P)", moved)

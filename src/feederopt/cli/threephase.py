@@ -10,12 +10,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from feederopt import (
+    INFEASIBLE_BOUND_WORDS,
+    KEPT_STATE,
     LimitSpread,
     OpenDssCheck,
     Problem,
     ProblemKind,
     ScenarioSummary,
     ThreePhaseResult,
+    kept_state_label,
     write_text,
 )
 from feederopt.cli.app import (
@@ -72,7 +75,10 @@ def _limits_line(ac: OpenDssCheck) -> str:
 
 def bound_line(data: ThreePhaseResult) -> str:
     """The lower bound of a result, what it rests on and the gap it proves; a trivial bound
-    (``lower_bound_source``) says so instead of a gap of 100 %."""
+    (``lower_bound_source``) says so instead of a gap of 100 %; an infeasible result shows
+    neither (:data:`~feederopt.results.threephase.INFEASIBLE_BOUND_WORDS`)."""
+    if data.status == "infeasible":
+        return INFEASIBLE_BOUND_WORDS
     text = fmt(data.lower_bound_kw, ".3f", " kW") + " (loss proxy plus switching cost"
     basis = data.lower_bound_basis
     if data.lower_bound_source == "trivial":
@@ -218,8 +224,11 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
         table.add_row("voltage limits", f"{_limit(lim.v_min_pu)} - "
                       f"{_limit(lim.v_max_pu)} p.u. ({lim.source})")
         if solved:
-            table.add_row("open switches", ", ".join(data.open_switches) or "-")
-            table.add_row("changed switches", ", ".join(data.changed_switches) or "-")
+            # an infeasible result's states break the limits: not a plan (ut37_tph2)
+            table.add_row(kept_state_label("open switches", data.status, KEPT_STATE),
+                          ", ".join(data.open_switches) or "-")
+            table.add_row(kept_state_label("changed switches", data.status, KEPT_STATE),
+                          ", ".join(data.changed_switches) or "-")
             if data.switch_cost_kw is not None:
                 table.add_row("switching actions", ", ".join(
                     f"{a.action} {a.switch}" for a in data.switching_actions) or "-")

@@ -57,8 +57,13 @@ from feederopt.report.page import (
     section,
 )
 from feederopt.report.plot import _pyplot, coordinates, figure_png, grid_figure
-from feederopt.results.result import ac_verdict
-from feederopt.results.threephase import ScenarioSummary, base_kept_words
+from feederopt.results.result import ac_verdict, kept_state_label
+from feederopt.results.threephase import (
+    INFEASIBLE_BOUND_WORDS,
+    KEPT_STATE,
+    ScenarioSummary,
+    base_kept_words,
+)
 from feederopt.validation.opendss import DEAD_PU
 
 if TYPE_CHECKING:
@@ -227,7 +232,10 @@ def grid_figure_3ph(result: Mapping[str, Any]) -> Figure:
     opened = result.get("open_switches") if result.get("has_solution") else \
         result.get("base_open_switches")
     changed = list(result.get("changed_switches") or [])
-    title = (f"{result.get('case', '')}: open switches {', '.join(opened or []) or 'none'}"
+    title = (f"{result.get('case', '')}: "
+             + kept_state_label("open switches", str(result.get("status"))
+                                if result.get("has_solution") else "", KEPT_STATE)
+             + f" {', '.join(opened or []) or 'none'}"
              + (f"; changed {', '.join(changed)}" if changed else "")
              + ("" if result.get("has_solution") else " (base case: no answer)"))
     fig = grid_figure(bus_df, br_df, coordinates(bus_df, br_df), title, changed)
@@ -362,6 +370,7 @@ def summary_section(r: Mapping[str, Any]) -> str:
     loading = r.get("max_loading_percent")
     # OpenDSS's verdict beside the model's status, as a balanced report's (a result.json
     # written before ac_verdict existed: from its ac_check)
+    status = str(r.get("status", "-"))
     verdict = r["ac_verdict"] if "ac_verdict" in r else ac_verdict(r.get("ac_check"),
                                                                    r.get("loss_proxy_kw"))
     rows = [
@@ -374,10 +383,13 @@ def summary_section(r: Mapping[str, Any]) -> str:
                           + (", checked by OpenDSS" if r.get("ac_check") else
                              ", checked by OpenDSS per scenario"
                              if sc is not None and "passed" in sc else ""))),
-        ("open switches (answer)", _names(r.get("open_switches"))
-         if r.get("has_solution") else "no answer"),
+        # an infeasible result's states break the limits: not a plan (ut37_tph2)
+        (kept_state_label("open switches", status, KEPT_STATE) if status == "infeasible"
+         else "open switches (answer)",
+         _names(r.get("open_switches")) if r.get("has_solution") else "no answer"),
         ("open switches (base case)", _names(r.get("base_open_switches"))),
-        ("changed switches", _names(r.get("changed_switches"))),
+        (kept_state_label("changed switches", status, KEPT_STATE),
+         _names(r.get("changed_switches"))),
         ("loss proxy of the answer (LinDist3Flow)", fmt(r.get("loss_proxy_kw"), ".3f", " kW")),
         ("of it on the source's impedance (not in OpenDSS's losses)",
          fmt(r.get("loss_proxy_source_kw"), ".3f", " kW")),
@@ -503,7 +515,10 @@ def _loading_of(r: Mapping[str, Any], element: str) -> str:
 
 def _bound(r: Mapping[str, Any]) -> str:
     """The lower bound, what it rests on (``lower_bound_basis``) and the gap it proves; a
-    trivial bound says so, with no gap."""
+    trivial bound says so, with no gap; an infeasible result shows neither
+    (:data:`~feederopt.results.threephase.INFEASIBLE_BOUND_WORDS`)."""
+    if r.get("status") == "infeasible":
+        return escape(INFEASIBLE_BOUND_WORDS)
     text = fmt(r.get("lower_bound_kw"), ".3f", " kW")
     basis = r.get("lower_bound_basis")
     if basis:

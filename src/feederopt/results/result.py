@@ -39,6 +39,16 @@ def _num(x: float | None) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def kept_state_label(label: str, status: str, state: str) -> str:
+    """The row name of a run's switch states (``label``: "open switches", "open branches")
+    in the console and the report: ``label`` itself, or, when ``status`` is ``infeasible``,
+    ``"label (state, breaks the limits)"``: the states shown are the ones the run kept
+    (``state``: the voltage feedback's kept state, the least-violating one), which break the
+    limits, not a switching plan within them (user test ut37_tph2: an infeasible three-phase
+    result listed "open switches" and "changed switches" as a plan)."""
+    return f"{label} ({state}, breaks the limits)" if status == "infeasible" else label
+
+
 def switching_text(rec: Any) -> str | None:
     """A result's switching record (``extra["switching"]``, written when a switch has a
     cost): ``3 actions x cost = 15.000 kW (2 held: line:3, line:9; charged as any action)``;

@@ -198,6 +198,17 @@ def base_kept_words(result: Mapping[str, Any]) -> str:
     return BASE_KEPT_WORDS.get(str(why), BASE_KEPT_WORDS["time limit"])
 
 
+#: The console's and the report's lower-bound row of an ``infeasible`` result: its bound is the
+#: kept state's MILP's (limits shifted by the feedback, or ratings left out), which bounds no
+#: topology within the limits, so neither it nor a gap is shown (user test ut37_tph2: "gap
+#: 0.00 %" beside a state that breaks the limits).
+INFEASIBLE_BOUND_WORDS = "- (status infeasible: no topology within the limits to bound; no gap)"
+
+#: The row name's words for the switch states of an ``infeasible`` three-phase result
+#: (:func:`feederopt.results.result.kept_state_label`).
+KEPT_STATE = "kept state"
+
+
 @dataclass(frozen=True)
 class VoltageFeedback(_Record):
     """The voltage feedback's record (the JSON's ``voltage_feedback``): ``{"enabled": False}``
