@@ -74,8 +74,10 @@ def test_misocp_and_benders_are_optimal_with_a_large_switch_cost(
         assert _opened(result) == opened
         assert result.extra["switching"]["actions"] == actions
         # the objective is the model's losses plus the hand-counted switching cost ...
+        # (within 1e-5 kW: misocp's objective is SCIP's and its losses the re-solved point's,
+        # 1.7e-6 kW apart after the slave's masked open rows; a missing constant is 1000 kW)
         assert result.objective - result.losses_kw == pytest.approx(COST_KW * actions,
-                                                                    abs=1e-6)
+                                                                    abs=1e-5)
         # ... and, with pandapower's losses of that tree, the brute force's total
         assert result.ac_check is not None
         assert result.ac_check.losses_kw + COST_KW * actions == pytest.approx(total, rel=1e-6)
