@@ -1113,7 +1113,10 @@ def from_pandapower(
     _raise_with_validation(network, problems, superseded)
     # what the origin net describes: an edit of these tables since (network.replace) is not
     # in it, and the AC check then builds its own net (origin_edits)
-    network.origin_tables = network.tables()
+    # copies (cheap in Polars), not the tables themselves: an in-place edit of a table
+    # (net.branches[3, "r_ohm"] = 0.5 keeps the DataFrame object) changes the network's
+    # table and would change the very object it is compared with
+    network.origin_tables = {key: df.clone() for key, df in network.tables().items()}
     return network
 
 
