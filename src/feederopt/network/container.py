@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -10,7 +12,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, OptionNameError, Problem, ProblemKind
 from feederopt.forking import check_not_forked
 from feederopt.network.float_ids import float_ids
 from feederopt.network.limits import held_by_generator, held_set_points
@@ -118,6 +120,7 @@ class Network:
         table of the required columns only lacked ``in_service`` in the per-unit model (user
         test ut36_api #1). A table that is complete already is kept as the same object."""
         check_not_forked("feederopt.Network.replace")
+        _refuse_unknown_fields(changes)
         given = {key: changes[key] for key in TABLES if key in changes}
         if given:
             typed, problems, notes = typed_tables(given, self.tables())
@@ -349,11 +352,49 @@ class Network:
         return None if value is None else float(value)
 
     def with_loads_scaled(self, factor: float) -> Network:
-        """A copy with every load multiplied by ``factor``."""
-        loads = self.loads.with_columns(
-            pl.col("p_mw") * factor, pl.col("q_mvar") * factor
-        )
+        """A copy with every load (``p_mw`` and ``q_mvar``) multiplied by ``factor``, a finite
+        number >= 0; anything else is a typed :class:`InputError` naming ``factor`` (a string
+        ``"2"`` reached Polars as a column name: ``ColumnNotFoundError``, user test
+        ut37_api2)."""
+        if (isinstance(factor, bool) or not isinstance(factor, int | float | np.number)
+                or not math.isfinite(float(factor)) or float(factor) < 0):
+            raise InputError([Problem(
+                ProblemKind.INVALID_VALUE, "with_loads_scaled",
+                f"factor is {factor!r} ({type(factor).__name__}), not a finite number >= 0",
+                field="factor", hint="give the factor as a number, e.g. "
+                "net.with_loads_scaled(1.2) for 120 % of every load")])
+        k = float(factor)
+        loads = self.loads.with_columns(pl.col("p_mw") * k, pl.col("q_mvar") * k)
         return self.replace(loads=loads)
+
+
+#: Names a user may give :meth:`Network.replace` for one of its tables (pandapower's element
+#: tables, graph words), with the table that holds them.
+_TABLE_WORDS = {"lines": "branches", "line": "branches", "trafos": "branches",
+                "trafo": "branches", "transformers": "branches", "switches": "branches",
+                "edges": "branches", "bus": "buses", "nodes": "buses", "load": "loads",
+                "sgens": "generators", "sgen": "generators", "gens": "generators",
+                "gen": "generators", "shunt": "shunts"}
+
+
+def _refuse_unknown_fields(changes: Mapping[str, Any]) -> None:
+    """:class:`OptionNameError` (an :class:`InputError` and a :class:`TypeError`, as the
+    solve options' is) naming each keyword of :meth:`Network.replace` that is no field of a
+    network, with the field it is close to (``lines=`` -> ``branches``): before, Python's
+    bare ``TypeError: Network.__init__() got an unexpected keyword argument 'lines'``."""
+    known = sorted(f for f, spec in Network.__dataclass_fields__.items() if spec.init)
+    problems = []
+    for name in changes:
+        if name in known:
+            continue
+        close = ([_TABLE_WORDS[name]] if name in _TABLE_WORDS
+                 else difflib.get_close_matches(name, known, n=1))
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "Network.replace", f"a network has no field {name!r}",
+            field=name, hint=(f"did you mean {close[0]!r}? " if close else "")
+            + "the fields are " + ", ".join(known)))
+    if problems:
+        raise OptionNameError(problems)
 
 
 def tables_fingerprint(tables: Mapping[str, pl.DataFrame]) -> str:
