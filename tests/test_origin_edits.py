@@ -92,3 +92,16 @@ def test_an_unedited_pandapower_net_is_checked_on_the_users_net() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", feederopt.FeederoptWarning)
         r.to_pandapower(ppn)
+
+
+def test_a_table_of_a_pandapower_net_edited_in_place_is_an_edit() -> None:
+    # net.branches[k, "r_ohm"] = ... keeps the DataFrame object: the tables kept as read must
+    # be copies, or the edit changes them too and the check runs on the unedited user's net
+    n = feederopt.load("mv_open_ring")
+    k = n.branches["id"].to_list().index("line:3")
+    n.branches[k, "r_ohm"] = n.branches[k, "r_ohm"] * 3
+    assert origin_edits(n) == ["branches.r_ohm"]
+    r = feederopt.solve(n, time_limit=30)
+    truth_net = pn.simple_mv_open_ring_net()
+    truth_net.line.at[3, "r_ohm_per_km"] *= 3
+    assert r.ac_check.losses_kw == pytest.approx(_losses_kw(truth_net, r.closed), rel=1e-6)

@@ -237,7 +237,7 @@ def solve(
     if loading_note:  # 1.2 meant as 120 % (user test ut36_api #3): said before the solve
         warn_user(loading_note)
     # A Network built in memory is validated here as one read from a file is by `load`
-    # (once: a checked network is not checked again while its tables stay the same).
+    # (once: a checked network is not checked again while its tables' content stays the same).
     from feederopt.cases import load as _load
 
     given = _load(network)

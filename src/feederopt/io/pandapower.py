@@ -1126,7 +1126,10 @@ def from_pandapower(
     _raise_with_validation(network, problems, superseded)
     # what the origin net describes: an edit of these tables since (network.replace) is not
     # in it, and the AC check then builds its own net (origin_edits)
-    network.origin_tables = network.tables()
+    # copies (cheap in Polars), not the tables themselves: an in-place edit of a table
+    # (net.branches[3, "r_ohm"] = 0.5 keeps the DataFrame object) changes the network's
+    # table and would change the very object it is compared with
+    network.origin_tables = {key: df.clone() for key, df in network.tables().items()}
     return network
 
 
@@ -2445,7 +2448,7 @@ def _sgen_limit_problems(idx: int, g: Any) -> list[Problem]:
 
 def to_pandapower(
     network: Network,
-    closed: np.ndarray | None = None,
+    closed: np.ndarray | Mapping[str, bool] | None = None,
     *,
     gen_p_mw: np.ndarray | None = None,
     gen_q_mvar: np.ndarray | None = None,
@@ -2453,9 +2456,10 @@ def to_pandapower(
     """A pandapower net of ``network`` with the switch states ``closed``.
 
     ``closed`` has one entry per in-service branch, in table order (the order of
-    ``to_per_unit(network).branch_ids``); the default is the base case (every branch closed
-    but the normally open ones). ``gen_p_mw``/``gen_q_mvar`` (one entry per in-service generator)
-    replace the generators' set-points.
+    ``to_per_unit(network).branch_ids``), or maps every in-service branch id to its state
+    (``result.closed``; :func:`closed_states`); the default is the base case (every branch
+    closed but the normally open ones). ``gen_p_mw``/``gen_q_mvar`` (one entry per in-service
+    generator) replace the generators' set-points.
 
     Lines become pandapower lines of length 1 km with the branch's Ohm and uS values per km
     (``g_asym_us``/``b_asym_us`` of a fixed line become a shunt at its to bus, of a
@@ -2471,9 +2475,54 @@ def to_pandapower(
     generators sgens (gens with ``vm_pu`` where they have a voltage set-point; finite q
     limits are then enforced), shunts shunts. Element names are the feederopt ids.
     """
+    state = None if closed is None else closed_states(network, closed)
     model = PandapowerModel.build(network)
-    model.set_state(closed, gen_p_mw=gen_p_mw, gen_q_mvar=gen_q_mvar)
+    model.set_state(state, gen_p_mw=gen_p_mw, gen_q_mvar=gen_q_mvar)
     return model.net
+
+
+def closed_states(network: Network, closed: np.ndarray | Mapping[str, bool]) -> np.ndarray:
+    """``closed`` as one boolean per in-service branch of ``network`` (table order): an array
+    of that length as it is, a mapping of branch id -> closed (``result.closed``) by id (a
+    circuit of a merged double circuit names its merged branch,
+    :meth:`~feederopt.network.container.Network.resolve_branch_ids`). Anything else is a typed
+    :class:`InputError` naming what is wrong: ids the network has no in-service branch of,
+    in-service branches the mapping leaves out, a state that is no boolean, an array of
+    another length (a dict passed as an array read as one entry: user test ut37_api2,
+    ``closed has 1 entries; the network has 12 in-service branches``)."""
+    ids = [str(b) for b in network.branches.filter(pl.col("in_service"))["id"].to_list()]
+    hint = ("give closed as result.closed (a dict of every in-service branch id -> True/False) "
+            "or as one boolean per in-service branch, in table order")
+    if isinstance(closed, Mapping):
+        given = dict(zip(network.resolve_branch_ids(closed.keys()), closed.values(),
+                         strict=True))
+        problems = []
+        unknown = sorted(set(given) - set(ids))
+        if unknown:
+            problems.append(Problem(ProblemKind.INVALID_VALUE, "closed",
+                                    "branch id(s) that are no in-service branch of the network",
+                                    ids=tuple(unknown[:20]), field="id", hint=hint))
+        left_out = [b for b in ids if b not in given]
+        if left_out:
+            problems.append(Problem(ProblemKind.INVALID_VALUE, "closed",
+                                    f"{len(left_out)} in-service branch(es) without a state",
+                                    ids=tuple(left_out[:20]), field="id", hint=hint))
+        not_bool = sorted(b for b, v in given.items()
+                          if not isinstance(v, bool | np.bool_) and v not in (0, 1))
+        if not_bool:
+            problems.append(Problem(ProblemKind.INVALID_VALUE, "closed",
+                                    "state(s) that are not True or False",
+                                    ids=tuple(not_bool[:20]), field="closed", hint=hint))
+        if problems:
+            raise InputError(problems)
+        return np.array([bool(given[b]) for b in ids], dtype=bool)
+    state = np.asarray(closed).ravel()
+    if state.dtype.kind not in "biu" or state.size != len(ids) or not np.isin(state, (0, 1)).all():
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "closed",
+            f"closed is a {type(closed).__name__} of {state.size} {state.dtype} entries; the "
+            f"network has {len(ids)} in-service branches", field="closed", hint=hint)])
+    return state.astype(bool)
 
 
 def _t_model(z: complex, y_from: complex, y_to: complex) -> tuple[complex, complex, float,

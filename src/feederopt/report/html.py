@@ -122,9 +122,10 @@ class ResultFolder:
     ``result`` is ``result.json`` as a dict (what ``feederopt.read_result(folder)`` returns);
     ``buses``, ``branches``, ``switches``, ``generators`` are the folder's Parquet tables, as
     the result had them in memory (``Result.buses`` ...; missing values null), None where the
-    folder has no such file (``generators.parquet`` only for a network with generators; a
-    restoration's folder has its own ``buses`` and ``branches``); ``other_tables`` the other
-    Parquet files by name (a partition's ``der_setpoints``, a restoration's ``switching``);
+    folder has no such file (an older solve folder, written without ``generators.parquet``
+    for a network without generators; a restoration's folder has its own ``buses`` and
+    ``branches``); ``other_tables`` the other Parquet files by name (a partition's
+    ``der_setpoints``, a restoration's ``switching``);
     ``images`` the PNGs by name (``grid``, a three-phase solve's ``voltage_profile``, a
     partition's ``microgrids`` ...). ``feederopt.read_result(folder, tables=True)`` gives one,
     for a folder of any command's ``--out``; ``feederopt.write_report`` takes one (its

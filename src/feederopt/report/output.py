@@ -50,7 +50,7 @@ def write_result_json(result: Result, path: str | Path, *, force: bool = False) 
 
 def write_result_dir(result: Result, path: str | Path, *, force: bool = False) -> Path:
     """``result.json``, ``buses.parquet``, ``branches.parquet``, ``switches.parquet``,
-    ``iterations.parquet``, ``generators.parquet`` (when the network has generators) and
+    ``iterations.parquet``, ``generators.parquet`` (empty for a network without generators) and
     ``grid.png`` in a new folder."""
     from feederopt.report.plot import plot_grid
 
@@ -60,8 +60,9 @@ def write_result_dir(result: Result, path: str | Path, *, force: bool = False) -
         write_table(result.buses, tmp / "buses.parquet")
         write_table(result.branches, tmp / "branches.parquet")
         write_table(result.switches, tmp / "switches.parquet")
-        if result.generators.height:
-            write_table(result.generators, tmp / "generators.parquet")
+        # always, empty (with its columns) for a network without generators: read back, the
+        # folder's table equals Result.generators (it was None; user test ut37_api2)
+        write_table(result.generators, tmp / "generators.parquet")
         if result.log:
             write_table(iterations_table(result), tmp / "iterations.parquet")
         # no topology, no switch states to draw (the report says so instead)
