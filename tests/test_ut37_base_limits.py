@@ -162,3 +162,17 @@ def test_console_json_and_report_say_it(tmp_path: Path) -> None:
     html = (out / "report.html").read_text()
     assert ("the base case overloads L3 (102.6 %): the reduction is negative because the "
             "answer holds the limits") in html
+
+
+def test_an_infeasible_run_does_not_say_the_answer_holds_the_limits(tmp_path: Path) -> None:
+    """With --max-loading 10 no topology holds the limits: L1, the fixed line from S, carries
+    all 4.4 MW at 12.66 kV in every topology (>= 0.2 kA of its 0.4 kA, 50 % by hand). The
+    note must not say "because the answer holds the limits" (ut37 recheck: the
+    example_multivoltage run said it beside "no radial configuration meets the limits")."""
+    i_l1 = 4.4 / (math.sqrt(3) * 12.66)  # kA, the active load alone, a lower bound
+    assert i_l1 / 0.4 * 100 > 10
+    res = CliRunner().invoke(app, ["solve", str(_folder(tmp_path)), "--time-limit", "60",
+                                   "--max-loading", "10"], env={"COLUMNS": "300"})
+    assert res.exit_code == 3, res.output
+    assert "because the answer holds the limits" not in res.output
+    assert "no topology holds the limits either (status infeasible)" in res.output

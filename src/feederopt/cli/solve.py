@@ -91,7 +91,8 @@ def _base_limits_note(result: Any) -> str | None:
         after = result.losses_kw
     reduction = ((before - after) / before * 100.0
                  if _finite(before) and before and _finite(after) else None)
-    return base_limits_note(result.base, reduction)
+    status = getattr(result.status, "value", result.status)
+    return base_limits_note(result.base, reduction, str(status))
 
 
 def print_result(result: Any) -> None:

@@ -112,16 +112,24 @@ def base_limits_text(base: Any) -> str | None:
     return "the base case " + "; it ".join(parts)
 
 
-def base_limits_note(base: Any, reduction_pct: float | None) -> str | None:
+def base_limits_note(base: Any, reduction_pct: float | None,
+                     status: str | None = None) -> str | None:
     """:func:`base_limits_text` beside the loss reduction (``reduction_pct``, of the base
     case's losses; None when there is none): ``the base case overloads L3 (102.6 %): the
     reduction is negative because the answer holds the limits``. The base case's losses are
     those of an operating point outside the limits, which every answer is held to, so they
     can be lower than the answer's (user test ut37_fresh #1: 226.33 kW against 277.68 kW,
-    "loss reduction -22.69 %" with no reason). None when the base case holds the limits."""
+    "loss reduction -22.69 %" with no reason). None when the base case holds the limits.
+    With ``status`` infeasible no answer holds the limits either (the topology shown is the
+    least-violating one), and the note says that instead (ut37 recheck: example_multivoltage
+    said "because the answer holds the limits" beside "no radial configuration meets the
+    limits")."""
     text = base_limits_text(base)
     if text is None:
         return None
+    if status == "infeasible":
+        return (f"{text}; no topology holds the limits either (status infeasible), so the "
+                "reduction compares two operating points outside them")
     if reduction_pct is not None and math.isfinite(reduction_pct) and reduction_pct < 0:
         return f"{text}: the reduction is negative because the answer holds the limits"
     return (f"{text}: it is no operating point within the limits, which the answer holds, "
