@@ -200,7 +200,10 @@ def test_a_failed_leaf_is_not_dropped(partition: bool, lazy: bool,
     assert y is None or ev.evaluate(y, need_gradient=False).objective <= best + 1e-5
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# filter_too_much: most drawn grids are proven by the one-level bound and are assumed away
+# (a clean-clone CI run drew 3 usable grids in 53 and failed the health check, session 37)
+@settings(max_examples=4, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(data=st.data())
 def test_stalled_loop_branch_bound_hands_back_a_valid_bound(data: st.DataObject) -> None:
     """``stall``: a search that has closed less than the share asked of the gap at the check
