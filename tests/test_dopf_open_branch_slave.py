@@ -13,12 +13,14 @@ Truth: pandapower's Newton-Raphson power flow at that topology.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandapower as pp
 import pandapower.networks as pn
 import polars as pl
 import pytest
-from tests.test_open_branch_slave import _set_in_pandapower
 
 import feederopt
 from feederopt.algorithms.dopf import DopfSlave
@@ -26,6 +28,9 @@ from feederopt.algorithms.slaves import OPEN_FLOW_TOL
 from feederopt.api import decidable
 from feederopt.network.devices import per_unit_devices
 from feederopt.problems.dopf import DopfProblem
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_open_branch_slave import _set_in_pandapower
 
 #: The open branches of the setting that DOPF Benders returned as "optimal" (4268.2 kW).
 OPEN = ["line:1", "line:4", "line:9", "switch:1", "switch:2", "switch:6", "switch:8",
