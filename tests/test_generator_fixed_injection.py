@@ -23,38 +23,12 @@ import pytest
 import feederopt
 from feederopt.errors import InputError, ProblemKind
 
-BUSES = """id,vn_kv,v_min_pu,v_max_pu,is_source,v_set_pu
-HV,66,0.9,1.1,true,1.02
-S,12.66,0.90,1.05,false,
-B1,12.66,0.90,1.05,false,
-B2,12.66,0.90,1.05,false,
-B3,12.66,0.90,1.05,false,
-B4,12.66,0.90,1.05,false,
-B5,12.66,0.90,1.05,false,
-B6,12.66,0.90,1.05,false,
-B7,12.66,0.90,1.05,false,
-"""
-BRANCHES = """id,from_bus,to_bus,r_ohm,x_ohm,kind,switchable,normally_open,i_max_ka
-TR,HV,S,4.356,25.77,transformer,false,false,0.08748
-L1,S,B1,0.30,0.40,line,false,false,0.4
-L2,B1,B2,0.90,0.70,line,true,false,0.3
-L3,B2,B3,1.10,0.80,line,true,false,0.11
-L4,B3,B4,0.80,0.60,line,true,false,0.3
-L5,B1,B5,0.70,0.90,line,true,false,0.3
-L6,B5,B6,1.20,0.90,line,true,false,0.3
-L7,B6,B7,0.60,0.50,line,true,false,0.3
-T1,B4,B7,1.50,1.00,switch,true,true,0.3
-T2,B2,B6,1.00,0.80,switch,true,true,0.3
-T3,B3,B7,2.00,1.50,switch,true,true,0.3
-"""
-LOADS = """id,bus,p_mw,q_mvar
-D2,B2,0.6,0.3
-D3,B3,0.9,0.4
-D4,B4,1.2,0.6
-D5,B5,0.3,0.1
-D6,B6,0.4,0.2
-D7,B7,1.0,0.5
-"""
+# ut37_fresh's grid3 (L3 rated 0.11 kA), shared with the base-case verdict tests
+sys.path.insert(0, str(Path(__file__).parent))
+from test_ut37_base_limits import BRANCHES as _BRANCHES
+from test_ut37_base_limits import BUSES, LOADS
+
+BRANCHES = _BRANCHES.format(l3=0.11)
 #: p_mw and q_mvar only: no limit columns at all.
 GENERATORS = "id,bus,p_mw,q_mvar\nPV4,B4,1.5,0.0\nPV7,B7,1.0,0.0\n"
 #: The tester's pandapower brute force: the base topology, with the PV injecting.
