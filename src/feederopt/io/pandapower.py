@@ -960,7 +960,8 @@ def from_pandapower(
                           *_poly_cost_problems(net, "sgen", int(idx))]
                 if limits:  # validation's problems of the same limits and costs go
                     sgen_limits.extend(limits)
-                    for col in ("p_min_mw", "q_min_mvar", "cost_per_mwh", "fixed_cost_per_h"):
+                    for col in ("p_min_mw", "p_max_mw", "q_min_mvar", "q_max_mvar",
+                                "cost_per_mwh", "fixed_cost_per_h"):
                         superseded.setdefault(("generators", col), set()).add(f"sgen:{idx}")
             grows.append(row)
     problems.extend(_merged(sgen_limits))

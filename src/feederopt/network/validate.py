@@ -1062,18 +1062,46 @@ def _non_finite(df: pl.DataFrame, table: str, kind: ProblemKind, hint: str) -> l
     return problems
 
 
+def _huge_power_problems(df: pl.DataFrame, table: str, kind: ProblemKind,
+                         columns: tuple[tuple[str, str], ...], hint: str,
+                         factor: pl.Expr | None = None,
+                         same_as: str | None = None) -> list[Problem]:
+    """One problem per column of ``columns`` (name, unit) whose finite magnitude (times
+    ``factor``: a shunt's steps) is above :data:`LOAD_PU_MAX` p.u. of
+    :data:`MAGNITUDE_BASE_MVA` in some rows of ``df``, leaving out the rows where the column
+    equals ``same_as`` (a fixed injection's limits, said once on its set-point). An infinite
+    limit is no magnitude (a generator's ``q_min_mvar = -inf``: unbounded), and NaN is its own
+    problem.
+
+    Beyond the bound the model is no longer sound: a generator limit of 1e8 MW (1e8 p.u.)
+    gave a tiny feeder a wrong "optimal" (its losses below those of a 1 MW limit that does not
+    bind), and 1e300 overflowed (session 38)."""
+    limit = LOAD_PU_MAX * MAGNITUDE_BASE_MVA
+    problems: list[Problem] = []
+    for col, unit in columns:
+        if col not in df.columns:
+            continue
+        value = pl.col(col).cast(pl.Float64, strict=False)
+        size = value.abs() if factor is None else value.abs() * factor
+        huge = value.is_finite() & size.is_not_null() & (size > limit)
+        if same_as is not None and same_as in df.columns:
+            huge = huge & (value != pl.col(same_as).cast(pl.Float64, strict=False)).fill_null(True)
+        ids = _ids(df, huge)
+        if ids:
+            what = col if factor is None else f"{col} times the steps"
+            problems.append(Problem(
+                kind, table,
+                f"{what} is absurdly large: above {limit:g} {unit} "
+                f"({LOAD_PU_MAX:g} p.u. of {MAGNITUDE_BASE_MVA:g} MVA)",
+                ids=ids, field=col, hint=hint.format(col=col, unit=unit)))
+    return problems
+
+
 def _load_problems(loads: pl.DataFrame) -> list[Problem]:
     problems = _non_finite(loads, "loads", ProblemKind.BAD_LOAD, "give every load a finite value")
-    for col, unit in (("p_mw", "MW"), ("q_mvar", "MVAr")):
-        ids = _ids(loads, pl.col(col).is_finite()
-                   & (pl.col(col).abs() > LOAD_PU_MAX * MAGNITUDE_BASE_MVA))
-        if ids:
-            problems.append(Problem(
-                ProblemKind.BAD_LOAD, "loads",
-                f"{col} is absurdly large: above {LOAD_PU_MAX * MAGNITUDE_BASE_MVA:g} {unit} "
-                f"({LOAD_PU_MAX:g} p.u. of {MAGNITUDE_BASE_MVA:g} MVA)",
-                ids=ids, field=col,
-                hint=f"{col} is in {unit}: 500 kW is written 0.5; check the value and its unit"))
+    problems += _huge_power_problems(
+        loads, "loads", ProblemKind.BAD_LOAD, (("p_mw", "MW"), ("q_mvar", "MVAr")),
+        "{col} is in {unit}: 500 kW is written 0.5; check the value and its unit")
     ids = _ids(loads, pl.col("p_mw") < 0)
     if ids:
         problems.append(
@@ -1092,6 +1120,30 @@ def _load_problems(loads: pl.DataFrame) -> list[Problem]:
 def _generator_problems(gens: pl.DataFrame) -> list[Problem]:
     problems = _non_finite(gens, "generators", ProblemKind.INVALID_VALUE,
                            "give every generator a finite set-point")
+    # a 1e300 MW set-point or limit overflowed the model's flow bounds (OverflowError, exit 1;
+    # session 38); an infinite limit stays an unbounded one
+    problems += _huge_power_problems(
+        gens, "generators", ProblemKind.INVALID_VALUE, (("p_mw", "MW"), ("q_mvar", "MVAr")),
+        "{col} is in {unit}: 500 kW is written 0.5; check the value and its unit")
+    problems += _huge_power_problems(
+        gens, "generators", ProblemKind.INVALID_VALUE, (("p_min_mw", "MW"), ("p_max_mw", "MW")),
+        "{col} is in {unit}: 500 kW is written 0.5; check the value and its unit",
+        same_as="p_mw")
+    problems += _huge_power_problems(
+        gens, "generators", ProblemKind.INVALID_VALUE,
+        (("q_min_mvar", "MVAr"), ("q_max_mvar", "MVAr")),
+        "{col} is in {unit}: 500 kvar is written 0.5; check the value and its unit (a "
+        "reactive limit without bound is -inf or inf)", same_as="q_mvar")
+    for col in ("p_min_mw", "p_max_mw"):
+        # an infinite active limit reached the solver as Inf ("Problem data contains NaN or
+        # Inf", exit 1; session 38); reactive limits may be infinite (unbounded q)
+        ids = (_ids(gens, pl.col(col).cast(pl.Float64, strict=False).is_infinite())
+               if col in gens.columns else ())
+        if ids:
+            problems.append(Problem(
+                ProblemKind.INVALID_VALUE, "generators", f"{col} is infinite", ids=ids,
+                field=col, hint="give the generator's active-power range in MW (finite); an "
+                "unlimited supply is a source bus (is_source=true in the buses table)"))
     for lo, hi in (("p_min_mw", "p_max_mw"), ("q_min_mvar", "q_max_mvar")):
         inverted = pl.col(lo).is_nan() | pl.col(hi).is_nan() | (pl.col(lo) > pl.col(hi))
         ids = _ids(gens, inverted)
@@ -1168,6 +1220,13 @@ def _shunt_problems(shunts: pl.DataFrame) -> list[Problem]:
                                 "q_mvar_per_step is NaN or infinite", ids=ids,
                                 field="q_mvar_per_step",
                                 hint="give the reactive power of one step in MVAr"))
+    steps = pl.max_horizontal(pl.lit(1.0), pl.col("max_steps").cast(pl.Float64, strict=False),
+                              pl.col("step").cast(pl.Float64, strict=False))
+    problems += _huge_power_problems(
+        shunts, "shunts", ProblemKind.INVALID_VALUE,
+        (("q_mvar_per_step", "MVAr"), ("p_mw_per_step", "MW")),
+        "{col} is in {unit} per step at 1 p.u.: a 600 kvar bank is written 0.6; check the value, "
+        "its unit and max_steps", factor=steps)
     for col in ("step", "max_steps"):
         ids = _ids(shunts, pl.col(col).is_null() | (pl.col(col) < 0))
         if ids:
