@@ -9,7 +9,9 @@ every branch fixed, without a word. The truth is Baran & Wu's published optimum,
 
 from __future__ import annotations
 
+import json
 import warnings
+from pathlib import Path
 
 import pandapower as pp
 import pandapower.networks as pn
@@ -18,6 +20,7 @@ from typer.testing import CliRunner
 
 import feederopt
 from feederopt.cli import app
+from feederopt.io import write_folder
 
 PUBLISHED_OPTIMUM_KW = 139.55
 TIES = ("line:32", "line:33", "line:34", "line:35", "line:36")
@@ -68,3 +71,117 @@ def test_the_console_prints_the_note(tmp_path) -> None:
     assert out.exit_code == 0, out.output
     flat = " ".join(out.output.split())
     assert "line:32" in flat and "ties='out_of_service'" in flat
+
+
+# ----- the command line's --ties (the note's advice, acted on without Python) ---------------
+
+#: Baran & Wu's optimal open branches, in their 1-based branch numbers (the paper's Table 1;
+#: the built-in case33bw prints the same numbers). pandapower's case33bw() numbers its lines
+#: from 0 in the same order, so branch k is line:(k - 1).
+PUBLISHED_OPEN = (7, 9, 14, 32, 37)
+#: The commands that read a balanced network from a file: each takes --ties.
+TIES_COMMANDS = ("solve", "info", "scenarios", "check", "restore", "plan", "schedule")
+
+
+@pytest.fixture(scope="module")
+def one_switch_json(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("ties") / "case33bw_one_switch.json"
+    pp.to_json(_one_switch(), str(path))
+    return str(path)
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_solve_ties_out_of_service_finds_the_published_optimum(one_switch_json, tmp_path) -> None:
+    result = tmp_path / "r.json"
+    out = CliRunner().invoke(app, ["solve", one_switch_json, "--ties", "out_of_service",
+                                   "--time-limit", "60", "--json", str(result)])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(result.read_text())
+    assert doc["losses_kw"] == pytest.approx(PUBLISHED_OPTIMUM_KW, abs=0.01)
+    assert {b["id"] if isinstance(b, dict) else b for b in doc["open_branches"]} == {
+        f"line:{k - 1}" for k in PUBLISHED_OPEN}
+    assert doc["ties"] == "out_of_service"
+    # `check` reads the file again with the tie rule the result records: read with the
+    # automatic one, the network had no in-service line:36 and the check was refused
+    checked = CliRunner().invoke(app, ["check", str(result), "-u", "0.05", "-n", "3",
+                                       "--no-ac-check"])
+    assert checked.exit_code == 0, checked.output
+    assert "line:36" in _flat(checked.output)
+
+
+def test_solve_without_ties_keeps_the_base_case(one_switch_json, tmp_path) -> None:
+    # the truth: pandapower's own power flow of the net as saved (ties out of service)
+    net = pp.from_json(one_switch_json)
+    pp.runpp(net)
+    base_kw = 1e3 * float(net.res_line.pl_mw.sum())
+    result = tmp_path / "r.json"
+    out = CliRunner().invoke(app, ["solve", one_switch_json, "--time-limit", "60",
+                                   "--json", str(result)])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(result.read_text())
+    assert doc["losses_kw"] == pytest.approx(base_kw, abs=0.01)
+    assert doc["open_branches"] == []
+    assert doc["ties"] == "switches"  # as the automatic rule read it
+    # the note names the option that acts on it
+    assert "on the command line --ties out_of_service" in _flat(out.output)
+
+
+def test_a_bad_tie_rule_is_exit_2_with_a_message(one_switch_json) -> None:
+    out = CliRunner().invoke(app, ["solve", one_switch_json, "--ties", "every"])
+    assert out.exit_code == 2
+    flat = _flat(out.output)
+    assert "ties='every' (--ties) is not a tie rule" in flat and "'out_of_service'" in flat
+    assert "Traceback" not in out.output
+
+
+@pytest.mark.parametrize("argv", [
+    ["solve", "case33bw", "--ties", "out_of_service"],  # a built-in case
+    ["info", "ieee13", "--ties", "switches"],  # an OpenDSS feeder
+    ["restore", "case33bw", "--broken", "2", "--ties", "switches"],
+    ["plan", "zhang13", "--broken", "2", "--ties", "switches"],
+    ["schedule", "case33bw", "--ties", "out_of_service"],
+])
+def test_ties_is_refused_where_the_network_says_what_switches(argv) -> None:
+    out = CliRunner().invoke(app, argv)
+    assert out.exit_code == 2, out.output
+    assert "applies to pandapower nets only" in _flat(out.output)
+
+
+def test_ties_is_refused_for_a_matpower_file_and_a_table_folder(tmp_path) -> None:
+    matpower = Path(__file__).parent / "data" / "io" / "double_circuit.m"
+    folder = tmp_path / "net"
+    write_folder(feederopt.load(str(matpower), check=False), folder)
+    for source in (matpower, folder):
+        out = CliRunner().invoke(app, ["info", str(source), "--ties", "switches"])
+        assert out.exit_code == 2, out.output
+        assert "applies to pandapower nets only" in _flat(out.output)
+
+
+def test_check_takes_ties_with_case_only(one_switch_json, tmp_path) -> None:
+    fake = tmp_path / "r.json"
+    fake.write_text("{}")
+    out = CliRunner().invoke(app, ["check", str(fake), "-u", "0.1", "--ties", "switches"])
+    assert out.exit_code == 2
+    assert "--ties reads the network of --case" in _flat(out.output)
+
+
+def test_restore_with_ties_can_close_a_tie(one_switch_json, tmp_path) -> None:
+    # line:1 (buses 1-2) broken: only a tie re-supplies buses beyond it (graph of case33bw)
+    result = tmp_path / "restore.json"
+    out = CliRunner().invoke(app, ["restore", one_switch_json, "--broken", "line:1",
+                                   "--ties", "out_of_service", "--no-ac-check",
+                                   "--time-limit", "60", "--json", str(result), "-q"])
+    assert out.exit_code == 0, out.output
+    closed = {w["branch"] for w in json.loads(result.read_text())["switching"]
+              if w["action"] == "close"}
+    assert closed & set(TIES)
+
+
+@pytest.mark.parametrize("command", TIES_COMMANDS)
+def test_every_balanced_command_lists_ties(command) -> None:
+    out = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+    assert out.exit_code == 0
+    assert "--ties <auto|switches|out_of_service>" in out.output

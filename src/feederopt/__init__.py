@@ -36,8 +36,9 @@ if TYPE_CHECKING:
         solve_three_phase,
         three_phase_info,
     )
-    from feederopt.cases import is_three_phase, list_cases
+    from feederopt.cases import is_three_phase, list_cases, tie_rule_problems
     from feederopt.errors import FeederoptError, InfeasibleError
+    from feederopt.io.pandapower import TIE_RULES
     from feederopt.io.scenarios import (
         generate_scenarios,
         generation_by_bus,
@@ -129,6 +130,7 @@ _FOR_CLI = {
     "SampleRecord": "feederopt.solvers.status",
     "ProgressCallback": "feederopt.algorithms.base",
     "DEFAULT_RADIALITY": "feederopt.problems.reconfiguration",
+    "TIE_RULES": "feederopt.io.pandapower",
     "solve_options": "feederopt.options",
     "SolveOptions": "feederopt.options",
     "Method": "feederopt.options",
@@ -136,6 +138,7 @@ _FOR_CLI = {
     "HEURISTIC_METHODS": "feederopt.results.result",
     "held_text": "feederopt.problems.holds",
     "is_three_phase": "feederopt.cases",
+    "tie_rule_problems": "feederopt.cases",
     "base_case_unsupplied": "feederopt.network.topology",
     "operating_limits": "feederopt.network.limits",
     "list_cases": "feederopt.cases",
@@ -215,6 +218,7 @@ __all__ = [
     "INFEASIBLE_BOUND_WORDS",
     "KEPT_STATE",
     "SCHEMA_VERSION",
+    "TIE_RULES",
     "FeederoptError",
     "FeederoptWarning",
     "InfeasibleError",
@@ -299,6 +303,7 @@ __all__ = [
     "stamped",
     "switching_text",
     "three_phase_info",
+    "tie_rule_problems",
     "topology_by_hour",
     "voltage_verdict",
     "within_limits_text",

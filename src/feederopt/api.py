@@ -284,6 +284,11 @@ def solve(
     if switching is not None:
         result.extra["switching"] = switching
     result.source = _source(network, given)  # what `feederopt check` loads the network from
+    from feederopt.cases import recorded_tie_rule
+
+    tie_rule = recorded_tie_rule(given)
+    if result.source is not None and tie_rule is not None:
+        result.extra["ties"] = tie_rule  # and the tie rule it reads the file with again
     result.extra["inputs_sha256"] = digests
     if isinstance(opts.uncertainty, Scenarios) and isinstance(opts.uncertainty.table, str | Path):
         # the scenario file, named so that `report --out` and `save` never write over it

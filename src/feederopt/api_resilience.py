@@ -44,7 +44,7 @@ from feederopt.algorithms.resilience_switching import (
     second_phase_limit,
     settle_plan,
 )
-from feederopt.cases import load
+from feederopt.cases import load, tie_rule_problems
 from feederopt.cases.disasters import load_disasters
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.execution import make_executor
@@ -57,6 +57,7 @@ from feederopt.io.disasters import (
     frame_disasters,
 )
 from feederopt.io.frames import is_frame, source_problems
+from feederopt.io.pandapower import TieRule
 from feederopt.network.container import Network
 from feederopt.options import (
     TIME_LIMIT_S,
@@ -81,8 +82,10 @@ from feederopt.validation.restoration import restoration_ac
 PLAN_METHODS = ("extensive", "lshaped")
 
 
-def _network(source: Any) -> tuple[Network, str | None]:
-    net = source if isinstance(source, Network) else load(source)
+def _network(source: Any, ties: TieRule = "auto") -> tuple[Network, str | None]:
+    """The network of ``source`` (read with the tie rule ``ties``, :func:`feederopt.load`) and
+    the built-in case it names, if any (whose shipped disaster files ``scenarios`` may name)."""
+    net = source if isinstance(source, Network) else load(source, ties=ties)
     case = source if isinstance(source, str) and not Path(source).exists() else None
     return net, case
 
@@ -105,7 +108,8 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
             switch_penalty_pu: float | None = None, dg_p_max_kw: float | None = None,
             time_limit_s: float | None = 600.0,
             prior_problems: Sequence[Problem] = (),
-            progress: ProgressCallback | None = None, ac_check: bool = True) -> RestoreResult:
+            progress: ProgressCallback | None = None, ac_check: bool = True,
+            ties: TieRule = "auto") -> RestoreResult:
     """Phase 1: the least load shedding with the lines ``broken`` out (and backup DGs of
     ``dg_p_max_kw`` at ``dg_sites``), then a second phase: among the operations of that shed,
     the fewest switch changes from the normal state, and an island's DG at the source's
@@ -118,18 +122,19 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
     (those the caller found, e.g. the CLI's ``--json`` path). ``progress`` gets a
     :class:`~feederopt.solvers.status.PhaseRecord` before the MILP (one solve: no
     iterations). ``ac_check``: run pandapower's AC power flow of the restored operation
-    (:mod:`feederopt.validation.restoration`; ``ac_check`` of the result)."""
+    (:mod:`feederopt.validation.restoration`; ``ac_check`` of the result). ``ties``: the
+    tie rule of a pandapower net or ``.json`` file (:func:`feederopt.load`)."""
     check_not_forked("feederopt.restore")
     # a string is one comma-separated list, as on the command line (user test ut_dopfres
     # #5: restore(net, "15") broke lines 1 and 5, the string read character by character)
     broken, dg_sites = list(id_list(broken) or ()), list(id_list(dg_sites) or ())
     problems = [*prior_problems, *restore_problems(
         broken, dg_sites=dg_sites, radiality=radiality, switch_penalty_pu=switch_penalty_pu,
-        dg_p_max_kw=dg_p_max_kw, time_limit_s=time_limit_s)]
+        dg_p_max_kw=dg_p_max_kw, time_limit_s=time_limit_s), *tie_rule_problems(ties, source)]
     if problems:
         raise InputError(problems)
     rad = RadialityKind(radiality)
-    net, _ = _network(source)
+    net, _ = _network(source, ties)
     pen = switch_penalty_pu if switch_penalty_pu is not None else \
         (SEED_PENALTY_PU if rad is RadialityKind.SEED else 0.0)
     size = 100.0 if dg_p_max_kw is None else dg_p_max_kw
@@ -296,7 +301,8 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
          measures: bool = True, workers: int | None = 1, ray_address: str | None = None,
          gap: float | None = None, time_limit_s: float = 600.0,
          prior_problems: Sequence[Problem] = (),
-         progress: ProgressCallback | None = None, ac_check: bool = True) -> PlanResult:
+         progress: ProgressCallback | None = None, ac_check: bool = True,
+         ties: TieRule = "auto") -> PlanResult:
     """Phases 2 and 3: which lines to harden and where to site backup DGs.
 
     Give ``scenarios`` (a file, a shipped name, a :class:`DisasterSet`, or a polars or pandas
@@ -327,16 +333,18 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
     iterations. Each scenario's operation of the answer then gets :func:`restore`'s second
     phase (the fewest switch changes, island set-points) in the time left. ``ac_check``:
     pandapower's AC power flow of each scenario's operation
-    (:mod:`feederopt.validation.restoration`; each scenario's ``ac_check``)."""
+    (:mod:`feederopt.validation.restoration`; each scenario's ``ac_check``). ``ties``: the
+    tie rule of a pandapower net or ``.json`` file (:func:`feederopt.load`)."""
     check_not_forked("feederopt.plan")
     broken = None if broken is None else list(id_list(broken) or ())
     problems = [*prior_problems, *plan_problems(
         scenarios=scenarios, broken=broken, method=method, workers=workers,
-        ray_address=ray_address, gap=gap, time_limit_s=time_limit_s, settings=settings)]
+        ray_address=ray_address, gap=gap, time_limit_s=time_limit_s, settings=settings),
+        *tie_rule_problems(ties, source)]
     st = settings or PlanSettings()
     if problems:
         raise InputError(problems)
-    net, case = _network(source)
+    net, case = _network(source, ties)
     problem = ResilienceProblem.from_network(net, st)
     if broken is not None:
         scs = [Scenario("attack", 1.0, problem.branch_index([str(b) for b in broken]))]

@@ -28,7 +28,7 @@ from feederopt.algorithms.base import (
     sample_progress,
 )
 from feederopt.algorithms.ccg import ScheduleSolution, solve_ccg, solve_deterministic
-from feederopt.cases import load
+from feederopt.cases import load, recorded_tie_rule, tie_rule_problems
 from feederopt.cases.schedule import has_schedule, schedule_paths
 from feederopt.errors import (
     InfeasibleError,
@@ -41,6 +41,7 @@ from feederopt.forking import check_not_forked
 from feederopt.formulations.schedule import ScheduleData, nominal
 from feederopt.io.digests import input_change_problems, input_digests
 from feederopt.io.frames import as_polars, is_frame, source_problems
+from feederopt.io.pandapower import TieRule
 from feederopt.io.timeseries import (
     PROFILE_FILES,
     device_rating_warnings,
@@ -99,7 +100,8 @@ __all__ = ["BudgetKind", "ScheduleSettings", "SocForm", "check_schedule_problems
 
 def schedule_inputs(source: Any, profiles: str | Path | pl.DataFrame | None = None,
                     devices: str | Path | None = None, hours: int | None = None,
-                    notes: list[str] | None = None) -> tuple[Network, Devices, Any]:
+                    notes: list[str] | None = None,
+                    ties: TieRule = "auto") -> tuple[Network, Devices, Any]:
     """The network, its devices and its profiles (built-in ones by default) for a horizon of
     ``hours`` (the profiles must cover its first ``hours`` hours; None: the day, 24 hours,
     where a 25-hour day is refused with a hint to choose its first 24). The notes say which
@@ -110,8 +112,9 @@ def schedule_inputs(source: Any, profiles: str | Path | pl.DataFrame | None = No
     profile table without rows is a note too (every load at factor 1), as are the
     plausibility warnings of the profiles and device tables
     (:func:`~feederopt.io.timeseries.load_factor_warnings`,
-    :func:`~feederopt.io.timeseries.device_rating_warnings`)."""
-    net = load(source)
+    :func:`~feederopt.io.timeseries.device_rating_warnings`). ``ties``: the tie rule of a
+    pandapower net or ``.json`` file (:func:`feederopt.load`)."""
+    net = load(source, ties=ties)
     name = source if isinstance(source, str) else ""
     builtin = has_schedule(name)
     if profiles is None and not builtin:
@@ -163,7 +166,8 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
              force: bool = False, sub_time_s: float | None = None,
              deterministic: bool = False, prior_problems: Sequence[Problem] = (),
              progress: ProgressCallback | None = None,
-             notice: Callable[[str], None] | None = None, **changes: Any) -> ScheduleResult:
+             notice: Callable[[str], None] | None = None, ties: TieRule = "auto",
+             **changes: Any) -> ScheduleResult:
     """Schedule ``source`` for the day; ``changes`` override fields of ``settings``
     (:class:`ScheduleSettings`). Robust (C&CG) when ``gamma > 0`` with a budget, else
     deterministic (also with ``deterministic=True``: the forecast only, while the result keeps
@@ -178,7 +182,9 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
     ``interrupted`` and no sample check (:mod:`feederopt.solvers.interrupt`). With ``out``,
     the result folder is written there (:mod:`feederopt.report.schedule`); one that cannot
     be written after the run (made read-only meanwhile) raises
-    :class:`~feederopt.errors.OutputNotWrittenError`, whose ``result`` is the answer."""
+    :class:`~feederopt.errors.OutputNotWrittenError`, whose ``result`` is the answer.
+    ``ties``: the tie rule of a pandapower net or ``.json`` file (:func:`feederopt.load`),
+    recorded in the result's ``inputs`` for ``feederopt check``."""
     check_not_forked("feederopt.schedule")
     # a profile table in memory: polars as it is, pandas converted (ut_sched4 #11: a
     # DataFrame was "ambiguous" (polars) or "expected str, bytes or os.PathLike" (pandas));
@@ -191,7 +197,7 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
     elif is_frame(profiles):
         profiles = as_polars(profiles, "profiles")
     st, problems = _settings(settings, changes)
-    problems = [*prior_problems, *problems]
+    problems = [*prior_problems, *problems, *tie_rule_problems(ties, source)]
     problems += run_problems(st, time_limit_s=time_limit_s, gap=gap, samples=samples,
                              deterministic=deterministic, sub_time_s=sub_time_s)
     if out is not None:
@@ -208,7 +214,7 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
     # the default day of 24 hours refuses one with a hint (ut37_errs2 #7)
     hours_given = "hours" in changes or settings is not None
     net, dev, prof = schedule_inputs(source, profiles, devices,
-                                     st.hours if hours_given else None, input_notes)
+                                     st.hours if hours_given else None, input_notes, ties)
     input_notes += seed_soc_notes(st, dev)  # storage that gains energy in the seed's SOC form
     input_notes += price_notes(prof, st)  # the hourly purchase price of the profile table
     input_notes += shunt_notes(net)  # capacitor banks and line charging at 1 p.u.
@@ -269,6 +275,9 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
                   # the clock time of hour 0 and of each hour (a table of timestamps; None
                   # and [] for hour indices): before, a table from 06:00 kept no start time
                   "profile_start": prof.start, "profile_times": list(prof.clock)}
+    tie_rule = recorded_tie_rule(net)
+    if res.inputs["source"] is not None and tie_rule is not None:
+        res.inputs["ties"] = tie_rule  # how `feederopt check` reads the file again
     if samples and not interrupt.requested():
         res.sample_check = _sample_check(d, st, sol, samples, seed, time_limit_s, progress)
     if out is not None:
@@ -589,7 +598,7 @@ def check_schedule_result(doc: Mapping[str, Any] | str | Path, *, samples: int, 
                "schedule with --robust-budget GAMMA[,GAMMA_RES] (and --deterministic for the "
                "deterministic schedule in that set) and check that result.")
     net, dev, prof = schedule_inputs(source, inputs.get("profiles"), inputs.get("devices"),
-                                     st.hours)
+                                     st.hours, ties=inputs.get("ties") or "auto")
     d = build_schedule_data(net, dev, prof, st)
     from feederopt.network.perunit import to_per_unit
 

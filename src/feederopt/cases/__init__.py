@@ -1,7 +1,14 @@
 """Built-in cases by name (:mod:`feederopt.cases.registry`) and :func:`load` of a case name, a
 path or a pandapower net (:mod:`feederopt.cases.loading`)."""
 
-from feederopt.cases.loading import is_three_phase, load, load_any, load_three_phase
+from feederopt.cases.loading import (
+    is_three_phase,
+    load,
+    load_any,
+    load_three_phase,
+    recorded_tie_rule,
+    tie_rule_problems,
+)
 from feederopt.cases.registry import (
     MATPOWER_DISTRIBUTION_CASES,
     CaseInfo,
@@ -23,5 +30,7 @@ __all__ = [
     "load_any",
     "load_case",
     "load_three_phase",
+    "recorded_tie_rule",
     "register_case",
+    "tie_rule_problems",
 ]

@@ -11,7 +11,7 @@ module sits above it, with the case registry.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from feederopt.cases.registry import has_case, load_case
 from feederopt.cases.simbench import is_simbench_name, load_simbench
@@ -24,7 +24,7 @@ from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io import from_pandapower, is_pandapower_net, looks_like_path, read
 from feederopt.io._common import no_such_path, unknown_file_type
 from feederopt.io.opendss import read_opendss
-from feederopt.io.pandapower import TieRule
+from feederopt.io.pandapower import TieRule, unknown_tie_rule
 from feederopt.network.container import Network
 from feederopt.network.threephase import ThreePhaseNetwork
 
@@ -41,20 +41,16 @@ def load(source: Any, *, check: bool = True, ties: TieRule = "auto") -> Network:
 
     ``ties`` is the pandapower reader's rule of which branches are switchable
     (:func:`feederopt.io.from_pandapower`: ``"auto"``, ``"switches"`` or
-    ``"out_of_service"``); another value than ``"auto"`` for a source that is no pandapower
-    net or ``.json`` file is a problem (the other formats say which branches switch).
+    ``"out_of_service"``; the command line's ``--ties``); a value that is none of them, or
+    another than ``"auto"`` for a source that is no pandapower net or ``.json`` file, is a
+    problem (the other formats say which branches switch: :func:`tie_rule_problems`).
 
     Raises :class:`~feederopt.network.InputError` with ``UNKNOWN_FILE_TYPE``,
     ``UNREADABLE_FILE`` or ``UNKNOWN_CASE``, or with every validation problem of the network.
     """
-    pandapower_source = is_pandapower_net(source) or (
-        isinstance(source, str | Path) and Path(source).suffix.lower() == ".json")
-    if ties != "auto" and not pandapower_source:
-        raise InputError([Problem(
-            ProblemKind.INVALID_VALUE, "options", f"ties={ties!r} applies to pandapower nets "
-            "only (a net or a .json file)", field="ties",
-            hint="leave ties out: MATPOWER files, table folders and the built-in cases say "
-            "which branches are switchable themselves")])
+    problems = tie_rule_problems(ties, source)
+    if problems:
+        raise InputError(problems)
     if isinstance(source, Network):
         net = source
     elif is_pandapower_net(source):
@@ -76,6 +72,36 @@ def load(source: Any, *, check: bool = True, ties: TieRule = "auto") -> Network:
             (repr(source)[:60],), hint="give a built-in case name, a path (MATPOWER .m, "
             "pandapower .json, OpenDSS .dss, a table folder), a pandapower net or a Network")])
     return net.check() if check else net
+
+
+def tie_rule_problems(ties: Any, source: Any) -> list[Problem]:
+    """The problems of the tie rule ``ties`` (``ties=``, ``--ties``) for ``source``: a value
+    that is no tie rule, or another rule than ``"auto"`` for a source that is no pandapower
+    net or ``.json`` file (a MATPOWER file, a table folder, an OpenDSS feeder, a built-in or
+    SimBench case say which branches switch themselves: refused, not ignored). Checked with
+    the other options, before the network is read."""
+    bad = unknown_tie_rule(ties)
+    if bad is not None:
+        return [bad]
+    pandapower_source = is_pandapower_net(source) or (
+        isinstance(source, str | Path) and Path(source).suffix.lower() == ".json")
+    if ties == "auto" or pandapower_source:
+        return []
+    return [Problem(
+        ProblemKind.INVALID_VALUE, "options", f"ties={ties!r} (--ties) applies to pandapower "
+        "nets only (a net or a .json file)", (str(source),) if isinstance(source, str | Path)
+        else (), "ties", hint="leave --ties (ties=) out: MATPOWER files, table folders, "
+        "OpenDSS feeders and the built-in and SimBench cases say which branches are "
+        "switchable themselves")]
+
+
+def recorded_tie_rule(net: Network) -> TieRule | None:
+    """The tie rule a network was read from a pandapower net or ``.json`` file with, as the
+    reader resolved it (``"auto"`` became ``"switches"`` or ``"out_of_service"``): what a
+    result records (its ``ties``) so that ``feederopt check`` reads the file again into the
+    same network; None for another format."""
+    rule = net.meta.get("ties") if net.meta.get("source_format") == "pandapower" else None
+    return cast("TieRule", rule) if unknown_tie_rule(rule) is None else None
 
 
 def is_three_phase(source: Any) -> bool:

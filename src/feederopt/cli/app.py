@@ -34,6 +34,7 @@ from rich.console import Console
 from rich.table import Table
 
 from feederopt import (
+    TIE_RULES,
     FeederoptError,
     InputError,
     OutputNotWrittenError,
@@ -143,6 +144,15 @@ THREE_PHASE_SOURCE_ARG = typer.Argument(
     ".dss file.",
     show_default=False,
 )
+#: ``--ties``: :func:`feederopt.load`'s tie rule (``TIE_RULES``, the default first), for
+#: every command that reads a balanced network from a file; the api checks the value.
+TIES_OPT = typer.Option(
+    TIE_RULES[0], "--ties", metavar=choices_metavar(*TIE_RULES),
+    help="A pandapower .json file's switchable branches: switches (the branches with a switch "
+    "element), out_of_service (every line, the out-of-service ones as normally-open ties, as "
+    "pandapower.networks.case33bw() stores them) or auto (out_of_service for a net without any "
+    "switch element, else switches). Refused for any other network, which says itself which "
+    "branches switch.")
 #: What ``--time-limit`` bounds, in the help of every command that has it: a 120 s limit took
 #: 289 s of wall-clock time on SimBench 1-MVLV-comm-all-0-sw (user test ut34_realgrid #3).
 TIME_LIMIT_SCOPE = ("reading the network, its power flows (the base case, the AC check) and "
@@ -425,24 +435,25 @@ def _run_command(fn: Callable[..., R], args: Any, kwargs: dict[str, Any]) -> R:
     return out
 
 
-def cli_load(source: Any) -> Any:
-    """``feederopt.load`` without its Python warnings: the commands print the network's
-    warnings on the console themselves (``warning: ...`` in yellow), and a second, Python's
-    ``FeederoptWarning: ...`` line of each was noise."""
+def cli_load(source: Any, ties: str = "auto") -> Any:
+    """``feederopt.load`` (with the tie rule of ``--ties``) without its Python warnings: the
+    commands print the network's warnings on the console themselves (``warning: ...`` in
+    yellow), and a second, Python's ``FeederoptWarning: ...`` line of each was noise."""
     import warnings
 
     from feederopt import FeederoptWarning, load
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FeederoptWarning)
-        return load(source)
+        return load(source, ties=ties)  # type: ignore[arg-type]  # the api checks the value
 
 
-def load_checked(source: Any, problems: list[Problem]) -> Any:
-    """The network of ``source``, reporting the ``problems`` found before (options, output
-    paths) together with the network's own: all at once, before any work."""
+def load_checked(source: Any, problems: list[Problem], ties: str = "auto") -> Any:
+    """The network of ``source`` (with the tie rule of ``--ties``), reporting the
+    ``problems`` found before (options, output paths) together with the network's own: all
+    at once, before any work."""
     try:
-        net = cli_load(source)
+        net = cli_load(source, ties)
     except InputError as exc:
         raise InputError([*problems, *exc.problems]) from None
     if problems:

@@ -14,6 +14,7 @@ from feederopt import InputError, Problem, ProblemKind
 from feederopt.cli.app import (
     JSON_OPT,
     SOURCE_ARG,
+    TIES_OPT,
     VERBOSE_OPT,
     app,
     cli_command,
@@ -31,16 +32,20 @@ DEVICE_KINDS = {"capacitor": ("capacitor bank", "capacitor banks"),
                 "flexible_load": ("flexible load", "flexible loads")}
 
 
-def network_info(source: Any) -> dict[str, Any]:
-    """The facts ``feederopt info`` prints: counts, the base-case AC power flow, problems."""
-    from feederopt import ac_power_flow, is_three_phase
+def network_info(source: Any, ties: str = "auto") -> dict[str, Any]:
+    """The facts ``feederopt info`` prints: counts, the base-case AC power flow, problems;
+    ``ties`` is ``--ties``, the tie rule of a pandapower file (refused for another one)."""
+    from feederopt import ac_power_flow, is_three_phase, tie_rule_problems
     from feederopt.cli.app import cli_load
 
     if is_three_phase(source):  # an OpenDSS feeder: counts, OpenDSS's solution, LinDist3Flow
         from feederopt import three_phase_info
 
+        refused = tie_rule_problems(ties, source)
+        if refused:
+            raise InputError(refused)
         return three_phase_info(source)
-    net = cli_load(source)
+    net = cli_load(source, ties)
     summary = net.summary()
     for key in ("total_load_mw", "total_load_mvar"):  # no float noise such as 3.715000000000001
         summary[key] = round(summary[key], 9)
@@ -286,11 +291,11 @@ def transformer_table(limits: dict[str, Any]) -> Table:
 
 @app.command()
 @cli_command
-def info(source: str = SOURCE_ARG, json_output: bool = JSON_OPT,
+def info(source: str = SOURCE_ARG, ties: str = TIES_OPT, json_output: bool = JSON_OPT,
          verbose: bool = VERBOSE_OPT) -> None:
     """Counts, a base-case AC power flow (pandapower; OpenDSS for a .dss file), the limits
     held and the validation problems of a network."""
-    data = network_info(source)
+    data = network_info(source, ties)
     if data["problems"] and data.get("source_format") == "opendss":
         raise InputError([Problem(ProblemKind(p["kind"]), p["component"], p["message"],
                                   tuple(p["ids"]), p["field"], p["hint"])

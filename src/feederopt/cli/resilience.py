@@ -18,6 +18,7 @@ from feederopt.cli.app import (
     FORCE_OPT,
     IDS,
     QUIET_OPT,
+    TIES_OPT,
     VERBOSE_OPT,
     app,
     bound_fmt,
@@ -66,6 +67,7 @@ TIME_LIMIT_HELP = time_limit_help()
 @cli_command
 def restore(
     source: str = BALANCED_SOURCE_ARG,
+    ties: str = TIES_OPT,
     broken: str = typer.Option(..., "--broken", metavar=IDS,
                                help="Comma-separated ids of the broken lines."),
     dg_sites: str | None = typer.Option(None, "--dg-sites", metavar=IDS,
@@ -101,7 +103,8 @@ def restore(
                   switch_penalty_pu=penalty, dg_p_max_kw=dg_size, time_limit_s=time_limit,
                   prior_problems=_output_problems(json_file, out_dir, force, [source],
                                                   "restore"),
-                  progress=progress, ac_check=not no_ac_check)
+                  progress=progress, ac_check=not no_ac_check,
+                  ties=ties)  # type: ignore[arg-type]  # the api checks the value
     late = late_outputs()  # a write that fails now: the answer printed, then exit 5
     if json_file is not None:
         late.write(write_text, json_file, json.dumps(res.to_dict(), indent=2) + "\n",
@@ -110,7 +113,8 @@ def restore(
     if out_dir is not None and answer:
         from feederopt import write_restore_folder
 
-        late.write(write_restore_folder, out_dir, source, res, force=force)
+        late.write(write_restore_folder, out_dir, source, res, force=force,
+                   ties=ties)
     written = (json_file is not None or (out_dir is not None and answer)) and late.ok
     if quiet and late.ok:  # a failed write prints the answer all the same
         exit_if_interrupted(res.status, has_answer=answer, what="restoration",
@@ -206,6 +210,7 @@ def _shed_table(what: str, shed_kw: dict[str, float]) -> Table:
 @cli_command
 def plan(
     source: str = BALANCED_SOURCE_ARG,
+    ties: str = TIES_OPT,
     scenarios: str | None = typer.Option(
         None, "--scenarios", metavar="<file|name>",
         help="Disaster scenarios: a .json/.csv file, or the name of a "
@@ -274,7 +279,8 @@ def plan(
                   prior_problems=_output_problems(
                       json_file, out_dir, force,
                       [x for x in (source, scenarios) if x is not None], "plan"),
-                  progress=progress, ac_check=not no_ac_check)
+                  progress=progress, ac_check=not no_ac_check,
+                  ties=ties)  # type: ignore[arg-type]  # the api checks the value
     data = res.to_dict()
     late = late_outputs()  # a write that fails now: the answer printed, then exit 5
     if json_file is not None:
@@ -282,7 +288,8 @@ def plan(
     if out_dir is not None:
         from feederopt import write_resilience_folder
 
-        late.write(write_resilience_folder, out_dir, source, data, force=force)
+        late.write(write_resilience_folder, out_dir, source, data, force=force,
+                   ties=ties)
     written = (json_file is not None or out_dir is not None) and late.ok
     if quiet and late.ok:  # a failed write prints the answer all the same
         exit_if_interrupted(res.status, has_answer=True, what="plan", written=written,

@@ -26,6 +26,7 @@ from feederopt.cli.app import (
     QUIET_OPT,
     SIMBENCH_FORM,
     SOURCE_ARG,
+    TIES_OPT,
     VERBOSE_OPT,
     app,
     cli_command,
@@ -370,6 +371,7 @@ def print_uncertain_verdict(result: Any) -> None:
 @cli_command
 def scenarios(
     source: str = SOURCE_ARG,
+    ties: str = TIES_OPT,
     out: str = typer.Option(..., "--out", "-o", metavar=FILE,
                             help="The scenario file (.parquet or .csv)."),
     count: int = typer.Option(10, "--count", "-n", help="Number of scenarios."),
@@ -426,10 +428,13 @@ def scenarios(
                 "with --load-shapes: the scenarios are the shapes' steps", tuple(given),
                 "load_shapes", hint=f"leave {', '.join(given)} out"))
     if load_shapes is not None or three_phase:
+        from feederopt import tie_rule_problems
+
+        problems += tie_rule_problems(ties, source)  # an OpenDSS feeder: refused
         _shape_scenarios(source, path, three_phase, load_shapes, problems, force=force,
                          quiet=quiet)
         return
-    net = load_checked(source, problems)
+    net = load_checked(source, problems, ties)
     table = generate_scenarios(net, count=count, pv_share=pv_share, ev_share=ev_share,
                                hp_share=hp_share, growth=growth, noise=noise, seed=seed)
     # a file that cannot be written now: the summary printed, then exit 5 (late_outputs)
@@ -537,6 +542,10 @@ def check(
         None, "--case", metavar="<case_or_file>", help="The network, if not the result's own "
         f"source/case: a built-in case, {SIMBENCH_FORM} or a file or folder, as solve's "
         "CASE_OR_FILE."),
+    ties: str = typer.Option(
+        TIES_OPT.default, "--ties", metavar=TIES_OPT.metavar,
+        help=f"With --case: {TIES_OPT.help} Without --case, the result's own network is read "
+        "again with the tie rule it was solved with (the result's ties)."),
     no_ac: bool = typer.Option(False, "--no-ac-check", "--no-ac",
                                help="Skip the AC power flows."),
     v_min: float | None = typer.Option(
@@ -591,6 +600,7 @@ def check(
                         misplaced={"uncertainty": uncertainty is not None,
                                    "uncertain_loads": uncertain_loads is not None,
                                    "case": case is not None, "no_ac": no_ac,
+                                   "ties": ties != TIES_OPT.default,
                                    **_limit_options(v_min, v_max, max_loading)})
         return
     three = _three_phase_doc(result_file)
@@ -611,15 +621,22 @@ def check(
                 ProblemKind.INVALID_VALUE, "options", "--v-min, --v-max and --max-loading do "
                 "not apply to a partition result: it is checked against its own limits",
                 field=limit_given[0], hint="leave them out")])
-        if case is not None or uncertain_loads is not None:
+        if case is not None or uncertain_loads is not None or ties != TIES_OPT.default:
             raise InputError([Problem(
-                ProblemKind.INVALID_VALUE, "options", "--case and --uncertain-loads do not "
-                "apply to a partition result: its case and uncertain loads are its own",
-                field="case" if case is not None else "uncertain_loads",
+                ProblemKind.INVALID_VALUE, "options", "--case, --ties and --uncertain-loads do "
+                "not apply to a partition result: its case and uncertain loads are its own",
+                field="case" if case is not None else "uncertain_loads"
+                if uncertain_loads is not None else "ties",
                 hint="run 'feederopt partition' again with other loads")])
         _check_partition(doc, result_file, samples, uncertainty, seed, not no_ac, json_file,
                          force, quiet, verbose)
         return
+    if case is None and ties != TIES_OPT.default:
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "options", "--ties reads the network of --case; without "
+            "--case the result's own network is read again with the tie rule it was solved "
+            "with (the result's ties)", (ties,), "ties",
+            hint="leave --ties out, or give the network with --case FILE.json --ties RULE")])
     if json_file is not None:
         # before the samples, not after; never onto the result checked or the case
         check_output(json_file, force=force, option="json",
@@ -663,7 +680,7 @@ def check(
     check_options(samples, uncertainty, seed)
     for note in [] if quiet else notes:
         stderr().print(note, style="yellow", markup=False)
-    net = cli_load(case) if case is not None else None
+    net = cli_load(case, ties) if case is not None else None
     if data.get("scenarios") and not quiet:
         stderr().print("note: the check draws loads in nominal +- "
                        f"{uncertainty * 100:g} % around the network's nominal loads; the "
@@ -904,6 +921,7 @@ _SCHEDULE_MISPLACED = {
     "uncertainty": ("--uncertainty", "it is checked in its own budget set"),
     "uncertain_loads": ("--uncertain-loads", "it is checked in its own budget set"),
     "case": ("--case", "it is checked on its own case"),
+    "ties": ("--ties", "its case is read again with the tie rule it was scheduled with"),
     "no_ac": ("--no-ac-check", "its check runs no AC power flow (the LinDistFlow model only)"),
     "v_min": ("--v-min", "it is checked against its own limits"),
     "v_max": ("--v-max", "it is checked against its own limits"),

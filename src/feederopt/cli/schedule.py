@@ -20,6 +20,7 @@ from feederopt.cli.app import (
     FORCE_OPT,
     IDS,
     QUIET_OPT,
+    TIES_OPT,
     VERBOSE_OPT,
     app,
     bound_fmt,
@@ -61,6 +62,7 @@ def _gap_pct(gap: float | None) -> str:
 @cli_command
 def schedule(
     source: str = BALANCED_SOURCE_ARG,
+    ties: str = TIES_OPT,
     profiles: str | None = typer.Option(
         None, "--profiles", metavar=FILE,
         help="Hourly profile table (time, element, value; CSV or Parquet). "
@@ -204,6 +206,7 @@ def schedule(
                               x for x in (source, profiles, devices) if x is not None])
                       if json_file is not None else [],
                       progress=progress, notice=notice,
+                      ties=ties,  # type: ignore[arg-type]  # the api checks the value
                       **changes)
         except OutputNotWrittenError as exc:  # the --out folder, written by the api
             res = late.caught(exc)

@@ -28,6 +28,7 @@ from feederopt.cli.app import (
     IDS,
     QUIET_OPT,
     SOURCE_ARG,
+    TIES_OPT,
     VERBOSE_OPT,
     app,
     bound_fmt,
@@ -465,6 +466,7 @@ def _heuristic(result: Any) -> bool:
 @cli_command
 def solve(
     source: str = SOURCE_ARG,
+    ties: str = TIES_OPT,
     method: str = typer.Option("benders", "--method", "-m",
                                metavar=choices_metavar("benders", "benders-scip", "misocp",
                                                        "lindistflow"),
@@ -612,7 +614,7 @@ def solve(
                                 hint=f"the folder gets the JSON anyway ({Path(out_dir or '.')}"
                                 "/result.json); leave --json out or give it a path outside "
                                 "the folder"))
-    from feederopt import is_three_phase
+    from feederopt import is_three_phase, tie_rule_problems
 
     if is_three_phase(source):  # an OpenDSS feeder: LinDist3Flow MILP, checked by OpenDSS
         from feederopt.cli.threephase import solve_three_phase_command, unsupported_problem
@@ -634,6 +636,7 @@ def solve(
         named = [k for k, v in unsupported.items() if v]
         if named:
             problems.append(unsupported_problem(named))
+        problems += tie_rule_problems(ties, source)  # a .dss feeder says what switches
         if problems:
             raise InputError(problems)
         solve_three_phase_command(source, time_limit=time_limit, gap=gap, json_file=json_file,
@@ -652,7 +655,7 @@ def solve(
                                 hint="leave it out: a balanced solve's AC check is not fed "
                                 "back"))
     # Every problem of the options, the output paths and the network, all at once.
-    net = load_checked(source, [*options.check(), *problems])
+    net = load_checked(source, [*options.check(), *problems], ties)
     if not quiet:
         for warning in net.warnings():
             if warning.field == "v_min_pu" and v_min is not None and v_max is not None:

@@ -159,6 +159,21 @@ if TYPE_CHECKING:
     from pandapower.auxiliary import pandapowerNet
 
 TieRule = Literal["auto", "switches", "out_of_service"]
+#: The values of :data:`TieRule`, the default first (``ties=``, the command line's ``--ties``).
+TIE_RULES: tuple[TieRule, ...] = ("auto", "switches", "out_of_service")
+
+
+
+def unknown_tie_rule(ties: Any) -> Problem | None:
+    """The problem of a tie rule that is none of :data:`TIE_RULES` (``ties=`` in Python,
+    ``--ties`` on the command line), else None."""
+    if isinstance(ties, str) and ties in TIE_RULES:
+        return None
+    return Problem(ProblemKind.INVALID_VALUE, "options",
+                   f"ties={ties!r} (--ties) is not a tie rule", (str(ties),), "ties",
+                   hint="use " + ", ".join(f"'{r}'" for r in TIE_RULES[:-1])
+                   + f" or '{TIE_RULES[-1]}'")
+
 
 #: Current rating given to pandapower lines that have none [kA] (loading is then meaningless).
 NO_RATING_KA = 1e3
@@ -463,10 +478,9 @@ def from_pandapower(
         )
 
     sw = net.switch
-    if ties not in ("auto", "switches", "out_of_service"):
-        raise InputError([Problem(
-            ProblemKind.INVALID_VALUE, "options", f"ties={ties!r} is not a tie rule",
-            field="ties", hint="use 'auto', 'switches' or 'out_of_service'")])
+    bad_rule = unknown_tie_rule(ties)
+    if bad_rule is not None:
+        raise InputError([bad_rule])
     if ties == "auto":
         oos_line = bool(len(net.line)) and not bool(net.line["in_service"].astype(bool).all())
         ties = "out_of_service" if len(sw) == 0 and oos_line else "switches"
@@ -1278,8 +1292,8 @@ def _tie_rule_note(net: Any, live: set[int]) -> str:
             "out-of-service lines as normally-open ties). To make them ties, give each an open "
             "switch (pandapower.create_switch(net, bus, element, et='l', closed=False)) and "
             "set it in service, or read the net with ties='out_of_service' "
-            "(feederopt.load(net, ties='out_of_service'): every line switchable, the "
-            "out-of-service ones normally open)")
+            "(feederopt.load(net, ties='out_of_service'); on the command line --ties "
+            "out_of_service: every line switchable, the out-of-service ones normally open)")
 
 
 def _open_end_shunt(r_ohm: float, x_ohm: float, g_us: float, b_us: float,

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from feederopt.io.pandapower import TieRule
 from feederopt.io.writing import atomic_folder, check_output, write_table
 from feederopt.network.container import Network
 from feederopt.report.page import (
@@ -335,16 +336,17 @@ def render_plan(result: Mapping[str, Any], png: bytes, source: str) -> str:
 
 
 def write_resilience_folder(out: str | Path, source: Any, result: Mapping[str, Any], *,
-                            force: bool = False) -> Path:
+                            force: bool = False, ties: TieRule = "auto") -> Path:
     """Write ``result.json``, ``plan.png`` and ``report.html`` into the folder ``out``
     (atomically; an existing folder only with ``force``) for ``result``, a plan's dict
-    (:func:`feederopt.plan`'s ``to_dict()``). An ``out`` or ``result`` of the wrong type is
+    (:func:`feederopt.plan`'s ``to_dict()``), the plan of ``source`` read with the tie rule
+    ``ties`` (as :func:`feederopt.plan` read it). An ``out`` or ``result`` of the wrong type is
     an :class:`~feederopt.errors.InputError` naming it."""
     from feederopt.cases import load
 
     check_writer_arguments("write_resilience_folder", result, "a plan's result as a dict",
                            "give the result's to_dict()", out=out)
-    net = source if isinstance(source, Network) else load(source)
+    net = source if isinstance(source, Network) else load(source, ties=ties)
     fig = plan_figure(net, result)
     png = figure_png(fig)
     _pyplot().close(fig)
@@ -467,10 +469,11 @@ def render_restore(result: Mapping[str, Any], png: bytes, source: str,
 
 
 def write_restore_folder(out: str | Path, source: Any, result: RestoreResult, *,
-                         force: bool = False) -> Path:
+                         force: bool = False, ties: TieRule = "auto") -> Path:
     """Write the folder of ``feederopt restore ... --out DIR`` (module docstring) for
     ``result``, the restoration of ``source`` (a case name, file or
-    :class:`~feederopt.network.container.Network`), atomically. An existing ``out`` is
+    :class:`~feederopt.network.container.Network`; a pandapower file read with the tie rule
+    ``ties``, as :func:`feederopt.restore` read it), atomically. An existing ``out`` is
     replaced only with ``force``, and then only an empty folder or an earlier result folder,
     never a file of the user's under a name the folder gets
     (:func:`feederopt.io.writing.output_problems`). An ``out`` or ``result`` of the wrong
@@ -482,7 +485,7 @@ def write_restore_folder(out: str | Path, source: Any, result: RestoreResult, *,
                            out=out)
     check_output(out, force=force, folder=True, command="restore",
                  inputs=[source] if isinstance(source, str | Path) else [])
-    net = source if isinstance(source, Network) else load(source)
+    net = source if isinstance(source, Network) else load(source, ties=ties)
     data = result.to_dict()
     fig = restoration_figure(net, data)
     png = figure_png(fig)

@@ -780,7 +780,9 @@ def check_result(
     max_loading_percent: float | None = None,
 ) -> MonteCarloResult:
     """:func:`out_of_sample` for the topology of a result (a dict or a JSON path). The network
-    is ``network`` or is loaded from the result's ``source`` (else its ``case``); the limits
+    is ``network`` or is loaded from the result's ``source`` (else its ``case``), a pandapower
+    file with the tie rule the result records (its ``ties``: ``feederopt.load(...,
+    ties=...)``, ``--ties``); the limits
     are those the solve used (the result's ``limits``), each replaced by ``v_min``, ``v_max``
     or ``max_loading_percent`` when given (:func:`result_limits`), else the network's own; the
     answer's ``limits`` says which replaced the network's. ``progress``
@@ -827,7 +829,8 @@ def check_result(
         if any(p.is_error for p in changed):
             raise InputError([p for p in changed if p.is_error])
         notes = [str(p) for p in changed]
-        network = load(source)
+        # with the tie rule it was solved with (a pandapower file read with ties=...)
+        network = load(source, ties=data.get("ties") or "auto")
     pu = to_per_unit(network)
     found: list[Problem] = []
     try:
