@@ -138,3 +138,18 @@ def test_the_device_cut_stays_below_the_neighbouring_settings() -> None:
             f1 = 0.0 if ev1.feasible else ev1.violation
         cut = f0 + sum(float(ev0.gradient[g] @ (x1[g] - x0[g])) for g in slave.groups)
         assert cut <= f1 + 1e-4 * max(1.0, abs(f1))
+
+
+def test_a_committable_generator_without_a_finite_p_max_is_refused() -> None:
+    """Off a unit produces nothing by ``p <= p_max on``: an infinite ``p_max_mw`` reached the
+    solvers as inf (cvxpy's ValueError "Problem data contains NaN or Inf", a traceback)."""
+    from feederopt.errors import InputError
+
+    net = feederopt.load(pn.example_multivoltage())
+    turbine = pl.col("id") == "gen:0"
+    net = net.replace(generators=net.generators.with_columns(
+        turbine.alias("committable"),
+        pl.when(turbine).then(float("inf")).otherwise(pl.col("p_max_mw")).alias("p_max_mw"),
+        pl.when(turbine).then(0.0).otherwise(pl.col("p_min_mw")).alias("p_min_mw")))
+    with pytest.raises(InputError, match=r"gen:0.*p_max_mw"):
+        feederopt.solve(net, time_limit_s=5)
