@@ -74,7 +74,7 @@ def _slave() -> DopfSlave:
 def _all_off() -> dict[str, np.ndarray]:
     problem = _problem()
     x = problem.base_setting()
-    bank, step = cap_options(problem.dev)
+    _bank, step = cap_options(problem.dev)
     x["cap"] = (step == 0).astype(float)
     x["on"] = np.zeros_like(x["on"])
     return x

@@ -22,8 +22,8 @@ without devices unchanged):
 :func:`device_problems` lists bad device data as typed problems (a step outside its bank, an
 OLTC range upside down or without its neutral position or without a position in its bus's
 band, a negative cost or price, a NaN or infinite cost, price or tap number, a committable
-generator with negative active limits or an infinite ``p_max_mw``, an OLTC on a bus that is not a source); a device on
-a missing bus is the generic ``unknown_bus`` problem of
+generator with negative active limits or an infinite ``p_max_mw``, an OLTC on a bus that is
+not a source); a device on a missing bus is the generic ``unknown_bus`` problem of
 :func:`feederopt.network.validate.validate`. :func:`per_unit_devices` gives the model that the
 DOPF formulation (:mod:`feederopt.formulations.devices`) reads.
 """
