@@ -49,7 +49,12 @@ from feederopt.algorithms.heuristics import start_topologies
 from feederopt.algorithms.oa import OA_CONES, seed_points
 from feederopt.algorithms.slaves import TopologyEvaluator, open_flow_status
 from feederopt.formulations.blocks import Block
-from feederopt.formulations.devices import banks_at, cap_options, tap_options
+from feederopt.formulations.devices import (
+    banks_at,
+    cap_options,
+    fixed_device_form,
+    tap_options,
+)
 from feederopt.formulations.distflow import fixed_topology_form, slack_objective
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import is_radial_forest, max_spanning_forest
@@ -90,11 +95,13 @@ class DopfSlave:
         # them, Clarabel's residue on the copy row y = y_hat left up to 0.118 p.u. of l and
         # 0.013 p.u. of P on open branches of example_multivoltage (sgens committable,
         # v_min 0.85): an "optimal" 4268 kW that pandapower puts below v_min.
+        # The device binaries likewise (fixed_device_form): with cap, tap, on only in their
+        # big-M rows an "off" generator of M^P = 1e4 p.u. produced 2.2e-5 p.u.
         pu = problem.pu
-        block = fixed_topology_form(problem.physics_block(), pu)
+        block = fixed_device_form(fixed_topology_form(problem.physics_block(), pu))
         self.groups = ["y", *[g for g in ("cap", "tap", "on") if g in block.groups]]
         self.phase2 = CvxpyModel(block, integer=False, fixed=self.groups)
-        feas = fixed_topology_form(problem.physics_block(slack=True), pu)
+        feas = fixed_device_form(fixed_topology_form(problem.physics_block(slack=True), pu))
         self.phase1 = CvxpyModel(feas, integer=False, fixed=self.groups,
                                  objective=slack_objective(feas))
         self.build_time_s = self.phase2.build_time_s + self.phase1.build_time_s

@@ -65,21 +65,24 @@ INFEASIBLE = (SolverStatus.INFEASIBLE.value, "infeasible_inaccurate")
 #: accepted (:func:`open_flow_status`). The slave states ``P = Q = l = 0`` on open branches
 #: without big-M (:func:`~feederopt.formulations.distflow.fixed_topology_form`), so only a
 #: solver that stopped short of its tolerance gets here; with the big-M rows Clarabel ended
-#: at 26 p.u. of q on an open switch of example_multivoltage and called it optimal.
+#: at 26 p.u. of q on an open switch of example_multivoltage and called it optimal. The DOPF
+#: slave holds a device switched off (a generator's p and q, a bank's injected power, an
+#: OLTC's unchosen position) to the same tolerance
+#: (:func:`~feederopt.formulations.devices.fixed_device_form`).
 OPEN_FLOW_TOL = 1e-5
 
 
 def open_flow_status(model: CvxpyModel, sol: ConicSolution) -> ConicSolution:
-    """``sol``, or, when it is solved but an open branch carries more than
-    :data:`OPEN_FLOW_TOL`, ``sol`` with a status that says so (not solved: no value, no
-    cut)."""
+    """``sol``, or, when it is solved but an open branch carries (or a device switched off
+    injects) more than :data:`OPEN_FLOW_TOL`, ``sol`` with a status that says so (not
+    solved: no value, no cut)."""
     if sol.status not in SOLVED:
         return sol
     worst = model.off_residual()
     if worst <= OPEN_FLOW_TOL:
         return sol
-    return replace(sol, status=f"open branch carries {worst:.3g} p.u. ({sol.status})",
-                   objective=float("nan"))
+    return replace(sol, status=f"an open branch or a device switched off carries {worst:.3g} "
+                   f"p.u. ({sol.status})", objective=float("nan"))
 
 
 class SlaveFailure(SolverError):

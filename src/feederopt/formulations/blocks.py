@@ -110,7 +110,14 @@ class OnOff:
     (``<= 0``): :class:`~feederopt.solvers.cvxpy_backend.CvxpyModel`. An ``M`` of 1e4-1e9
     next to the copy row ``y = y_hat`` let the conic solver's residue on that row
     (``y = 7e-4`` for ``y_hat = 0``) carry 26 p.u. of q through an open switch of pandapower's
-    ``example_multivoltage`` (:func:`~feederopt.formulations.distflow.fixed_topology_form`)."""
+    ``example_multivoltage`` (:func:`~feederopt.formulations.distflow.fixed_topology_form`).
+
+    The device binaries use the same form
+    (:func:`~feederopt.formulations.devices.fixed_device_form`): a committable generator's
+    ``lo y <= x <= hi y`` is ``big_m = hi`` with ``big_m_lo = -lo`` (the lower side's ``M``,
+    ``-x_k - M^lo_k y_k <= 0``; ``None``: ``big_m``). ``weight`` is the power [p.u.] that one
+    unit of ``x_k`` injects (a bank's ``step x b_c`` per unit of its switched voltage; ``None``:
+    1), what the slave's guard measures on a switched-off entry."""
 
     name: str
     group: str
@@ -119,17 +126,25 @@ class OnOff:
     switches: np.ndarray
     big_m: np.ndarray
     two_sided: bool
+    big_m_lo: np.ndarray | None = None
+    weight: np.ndarray | None = None
+
+    @property
+    def lower_m(self) -> np.ndarray:
+        """The lower side's ``M`` (``big_m`` unless given)."""
+        return self.big_m if self.big_m_lo is None else self.big_m_lo
 
     def big_m_rows(self, groups: dict[str, Group]) -> list[Rows]:
-        """The big-M rows ``x_k - M_k y_k <= 0`` (and ``-x_k - M_k y_k <= 0``)."""
+        """The big-M rows ``x_k - M_k y_k <= 0`` (and ``-x_k - M^lo_k y_k <= 0``)."""
         k = len(self.cols)
         pick = select(self.cols, groups[self.group].size)
         on = select(self.switches, groups[self.switch].size, -self.big_m)
         out = [Rows(self.name + "_pos" if self.two_sided else self.name,
                     {self.group: pick, self.switch: on}, Sense.LE, np.zeros(k))]
         if self.two_sided:
-            out.append(Rows(self.name + "_neg", {self.group: -pick, self.switch: on}, Sense.LE,
-                            np.zeros(k)))
+            on_lo = select(self.switches, groups[self.switch].size, -self.lower_m)
+            out.append(Rows(self.name + "_neg", {self.group: -pick, self.switch: on_lo},
+                            Sense.LE, np.zeros(k)))
         return out
 
 

@@ -57,7 +57,7 @@ from dataclasses import replace
 import numpy as np
 import scipy.sparse as sp
 
-from feederopt.formulations.blocks import Block, Group, Sense, diag, incidence, select
+from feederopt.formulations.blocks import Block, Group, OnOff, Sense, diag, incidence, select
 from feederopt.formulations.distflow import effective_ratings
 from feederopt.network.devices import PerUnitDevices
 from feederopt.network.perunit import PerUnitNetwork
@@ -319,6 +319,69 @@ def _branch_tap_ratings(block: Block, pu: PerUnitNetwork, dev: PerUnitDevices,
             "l": select(lone, m),
             "tap": sp.csr_matrix((-limit[sel], (where, opt[sel])), shape=(len(lone), k_all))},
             Sense.LE, np.zeros(len(lone)))
+
+
+def fixed_device_form(block: Block) -> Block:
+    """``block`` (with :func:`add_devices`) as a slave with its device binaries fixed states it:
+    every quantity that a binary switches off becomes an on/off bound
+    (:class:`~feederopt.formulations.blocks.OnOff`), which the slave's backend states without
+    ``M`` for the fixed ``cap``, ``tap``, ``on`` (``(1 - z_hat) x = 0``;
+    :class:`~feederopt.solvers.cvxpy_backend.CvxpyModel`), as
+    :func:`~feederopt.formulations.distflow.fixed_topology_form` does for the open branches:
+
+    * a bank's switched voltage ``vc <= hi cap`` (``vcap_on``, ``M = hi``, the bound of ``v``;
+      at ``cap = 1`` implied by ``vc <= v <= hi``) and a transformer OLTC's ``vt <= hi tap``
+      (``vtap_on``) leave the rows; the guard weighs ``vc`` by the power it injects,
+      ``step x max(|b_c|, |g_c|)``;
+    * a committable generator's ``lo on <= pg <= hi on`` (and ``qg``) stays as rows (at
+      ``on = 1`` they are its limits) and gains the on/off bound ``M = hi``, ``M^lo = -lo``.
+
+    With the binaries only in their big-M rows next to the copy rows ``z = z_hat``,
+    Clarabel's residue let a device that is off inject up to ``4e-10 M`` p.u. (measured on
+    ``example_multivoltage`` with every generator committable: its gas turbine at
+    ``p_max`` 10 GW on the 1 MVA base, ``M^P = 1e4``, produced 2.2e-5 p.u. off; two 200 Mvar
+    banks at step 0 injected 6.5e-5 p.u.; ``M^P = 1e6``: 3.9e-4 p.u.). The cut stays the big-M
+    model's subgradient (:meth:`~feederopt.solvers.cvxpy_backend.CvxpyModel.gradient`)."""
+    groups = block.groups
+    keep = []
+    power = _injection_per_unit(block)
+    for rows in block.rows:
+        group = rows.name[:-len("_on")]
+        binary = {"vcap": "cap", "vtap": "tap"}.get(group)
+        if rows.name.endswith("_on") and binary is not None and binary in rows.terms:
+            a = sp.csr_matrix(rows.terms[binary])
+            cols = np.asarray(sp.csr_matrix(rows.terms[group]).indices, int)
+            block.on_off.append(OnOff(rows.name, group, cols, binary, a.indices.copy(),
+                                      -a.data.copy(), two_sided=False,
+                                      weight=power.get(group)))
+        else:
+            keep.append(rows)
+    block.rows = keep
+    if "on" in groups:
+        for name in ("pg", "qg"):
+            hi, lo = block.row(f"{name}_commit_hi"), block.row(f"{name}_commit_lo")
+            cols = np.asarray(sp.csr_matrix(hi.terms[name]).indices, int)
+            k = groups["on"].size
+            block.on_off.append(OnOff(f"{name}_off", name, cols, "on", np.arange(k),
+                                      -sp.csr_matrix(hi.terms["on"]).diagonal(),
+                                      two_sided=True,
+                                      big_m_lo=-sp.csr_matrix(lo.terms["on"]).diagonal()))
+    return block
+
+
+def _injection_per_unit(block: Block) -> dict[str, np.ndarray]:
+    """Per entry of ``vcap``: the largest power [p.u.] that one unit of it injects or
+    consumes at a bus (its column in ``balance_p`` and ``balance_q``)."""
+    out: dict[str, np.ndarray] = {}
+    if "vcap" not in block.groups:
+        return out
+    w = np.zeros(block.groups["vcap"].size)
+    for name in ("balance_p", "balance_q"):
+        term = block.row(name).terms.get("vcap")
+        if term is not None:
+            w = np.maximum(w, np.asarray(abs(sp.csr_matrix(term)).max(axis=0).todense()).ravel())
+    out["vcap"] = w
+    return out
 
 
 def device_groups(block: Block) -> list[str]:

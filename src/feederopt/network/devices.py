@@ -22,8 +22,8 @@ without devices unchanged):
 :func:`device_problems` lists bad device data as typed problems (a step outside its bank, an
 OLTC range upside down or without its neutral position or without a position in its bus's
 band, a negative cost or price, a NaN or infinite cost, price or tap number, a committable
-generator with negative active limits, an OLTC on a bus that is not a source); a device on
-a missing bus is the generic ``unknown_bus`` problem of
+generator with negative active limits or an infinite ``p_max_mw``, an OLTC on a bus that is
+not a source); a device on a missing bus is the generic ``unknown_bus`` problem of
 :func:`feederopt.network.validate.validate`. :func:`per_unit_devices` gives the model that the
 DOPF formulation (:mod:`feederopt.formulations.devices`) reads.
 """
@@ -155,6 +155,13 @@ def device_problems(net: Network) -> list[Problem]:
             "a committable generator has a negative active limit (a generator injects p; "
             "running it would consume power)",
             "give 0 <= p_min_mw <= p_max_mw in MW; a consumer is a load")
+        # Off it produces nothing: p <= p_max on, the master's big-M row, needs a finite
+        # p_max (an infinite one reached the solvers as inf and failed with a ValueError).
+        add(ProblemKind.INVALID_VALUE, "generators",
+            _ids(g, pl.col("committable").fill_null(False) & _not_finite("p_max_mw")),
+            "p_max_mw", "a committable generator needs a finite p_max_mw (off it must produce "
+            "nothing: p <= p_max_mw x on)",
+            "give the unit's rated active power in MW, or make it not committable")
     ld = net.loads
     if ld.height and _col(ld, "id") and _col(ld, "flex_share"):
         add(ProblemKind.INVALID_VALUE, "loads",

@@ -178,15 +178,19 @@ class CvxpyModel:
             mask.value = 1.0 - value[on.switches]
 
     def off_residual(self) -> float:
-        """The largest ``|x|`` of the last solve on an entry that an open switch holds at 0
-        (0 without such entries or values): above the solver's tolerance, the solve did not
-        keep the open branches empty."""
+        """The largest ``|x|`` (times the entry's :attr:`~feederopt.formulations.blocks.OnOff.
+        weight`: the power it injects) of the last solve on an entry that an open switch or a
+        device switched off holds at 0 (0 without such entries or values): above the solver's
+        tolerance, the solve did not keep the open branches empty or the devices off."""
         worst = 0.0
         for on, mask, _ in self.masked:
             value = self.vars[on.group].value
             off = np.asarray(mask.value, float) > 0.5
             if value is not None and off.any():
-                worst = max(worst, float(np.max(np.abs(np.asarray(value)[on.cols][off]))))
+                x = np.abs(np.asarray(value)[on.cols])
+                if on.weight is not None:
+                    x = x * np.abs(on.weight)
+                worst = max(worst, float(np.max(x[off])))
         return worst
 
     def solve(self, solver: str = "CLARABEL", **kwargs: object) -> ConicSolution:
@@ -276,9 +280,13 @@ class CvxpyModel:
         for the copy row's dual ``lambda``. At an open entry both rows hold ``x = 0`` and
         ``mu+ - mu- = eta``, the dual of ``x = 0``: the least ``mu+ + mu-`` is ``|eta|``
         (one-sided: ``max(eta, 0)``), the big-M model's largest subgradient there, so
-        ``g = -lambda - M |eta|``. At a closed entry the big-M rows are slack (``|x| <= M``
-        holds at every point of the other rows, see ``fixed_topology_form``): nothing is
-        added."""
+        ``g = -lambda - M |eta|``; with a lower side's own ``M^lo`` (a committable generator,
+        ``lo y <= x <= hi y``: ``M = hi``, ``M^lo = -lo``) it is
+        ``g = -lambda - M max(eta, 0) - M^lo max(-eta, 0)`` (``eta > 0`` where ``x = 0`` acts
+        as ``x <= 0``). At a closed entry the big-M rows are slack (``|x| <= M``
+        holds at every point of the other rows, see ``fixed_topology_form``) or kept as rows
+        of the block (a generator's, :func:`~feederopt.formulations.devices.fixed_device_form`,
+        whose duals are in ``lambda``): nothing is added."""
         size = self.block.groups[name].size
         if size == 0:
             return np.zeros(0)
@@ -288,9 +296,11 @@ class CvxpyModel:
             if on.switch != name or con.dual_value is None:
                 continue
             eta = np.asarray(con.dual_value, float).reshape(-1)
-            mu = np.abs(eta) if on.two_sided else np.clip(eta, 0.0, None)
+            pull = on.big_m * np.clip(eta, 0.0, None)
+            if on.two_sided:
+                pull = pull + on.lower_m * np.clip(-eta, 0.0, None)
             np.subtract.at(grad, on.switches, np.where(np.asarray(mask.value, float) > 0.5,
-                                                      on.big_m * mu, 0.0))
+                                                      pull, 0.0))
         return grad
 
 
