@@ -155,6 +155,26 @@ def _comma_separated(path: Path) -> None:
                              "(0.5, not 0,5); pandas: to_csv(path, sep=',', decimal='.')")
 
 
+def read_user_parquet(path: Path) -> pl.DataFrame:
+    """A user's Parquet table without the unnamed index that pandas writes beside the data
+    (``__index_level_0__``, listed in the file's ``pandas`` metadata as an index column):
+    ``DataFrame.to_parquet`` stores it whenever the index is not 0, 1, 2, ... (after a filter
+    or a concat), and pandas' own ``read_parquet`` hides it again, so the user never sees the
+    column that a reader would refuse as unknown (user test ut38_sched). A named index
+    (``set_index("time")``) is the user's own column and is kept."""
+    import json
+
+    df = pl.read_parquet(path)
+    try:
+        meta = pl.read_parquet_metadata(path).get("pandas")
+        index = json.loads(meta).get("index_columns", []) if meta else []
+    except (pl.exceptions.PolarsError, OSError, ValueError, AttributeError):
+        return df
+    hidden = [c for c in index if isinstance(c, str) and c.startswith("__index_level_")
+              and c in df.columns]
+    return df.drop(hidden) if hidden else df
+
+
 def read_long_table(path: str | Path, what: str) -> pl.DataFrame:
     """A ``.parquet`` table, or a ``.csv`` one with every column as text (validation parses
     the numbers and reports what is not one); file errors as typed problems."""
@@ -164,7 +184,7 @@ def read_long_table(path: str | Path, what: str) -> pl.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix == ".parquet":
-            return pl.read_parquet(path)
+            return read_user_parquet(path)
         if suffix == ".csv":
             not_csv_text(path)
             _comma_separated(path)

@@ -59,7 +59,13 @@ from typing import Any, Literal
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
-from feederopt.io._common import missing, not_csv_text, raise_with_validation, unreadable
+from feederopt.io._common import (
+    missing,
+    not_csv_text,
+    raise_with_validation,
+    read_user_parquet,
+    unreadable,
+)
 from feederopt.io.parallel import merge_parallel_table
 from feederopt.io.writing import atomic_file, write_text
 from feederopt.network.container import READ_NOTES_KEY, Network
@@ -94,7 +100,7 @@ def _read_raw(path: Path, name: str) -> tuple[pl.DataFrame, list[str]]:
     schema = polars_schema(TABLES[name])
     try:
         if path.suffix == ".parquet":
-            df = pl.read_parquet(path)
+            df = read_user_parquet(path)
             return df, [f"row {i + 1}" for i in range(df.height)]
         not_csv_text(path)
         header = pl.read_csv(path, n_rows=0).columns
