@@ -175,6 +175,38 @@ def read_user_parquet(path: Path) -> pl.DataFrame:
     return df.drop(hidden) if hidden else df
 
 
+def _header(path: Path) -> list[str]:
+    """The column names of the CSV ``path`` as written (Python's ``csv``; polars renames a
+    repeated one to ``<name>_duplicated_0``); empty when ``csv`` cannot read it."""
+    import csv
+
+    try:
+        with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
+            return next(csv.reader(fh), [])
+    except (OSError, csv.Error):
+        return []
+
+
+def duplicate_columns(source: str, columns: list[str], what: str) -> None:
+    """An :class:`InputError` with a ``duplicate_column`` problem for each column name of
+    ``columns`` (the header of ``source``, a file name or "the table", a ``what``) that
+    appears more than once once case and surrounding blanks are ignored, as the long-table
+    readers ignore them: polars read a
+    repeated ``p_mw`` as ``p_mw`` and ``p_mw_duplicated_0`` and used the first silently, and
+    ``P_MW`` beside ``p_mw`` crashed the lower-casing with polars' DuplicateError (session 38)."""
+    places: dict[str, list[int]] = {}
+    for k, col in enumerate(columns):
+        places.setdefault(col.strip().lower(), []).append(k + 1)
+    twice = {col: at for col, at in places.items() if col and len(at) > 1}
+    if twice:
+        raise InputError([Problem(
+            ProblemKind.DUPLICATE_COLUMN, what,
+            f"duplicate column '{col}' in {source} (columns {', '.join(map(str, at))} of "
+            "its header, case ignored): it is not clear which one holds the values",
+            field=col, hint=f"keep one '{col}' column and remove or rename the others")
+            for col, at in twice.items()])
+
+
 def read_long_table(path: str | Path, what: str) -> pl.DataFrame:
     """A ``.parquet`` table, or a ``.csv`` one with every column as text (validation parses
     the numbers and reports what is not one); file errors as typed problems."""
@@ -184,10 +216,13 @@ def read_long_table(path: str | Path, what: str) -> pl.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix == ".parquet":
-            return read_user_parquet(path)
+            df = read_user_parquet(path)
+            duplicate_columns(path.name, df.columns, what)
+            return df
         if suffix == ".csv":
             not_csv_text(path)
             _comma_separated(path)
+            duplicate_columns(path.name, _header(path), what)
             return pl.read_csv(path, infer_schema_length=0)
     except InputError:
         raise

@@ -63,7 +63,7 @@ import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.forking import check_not_forked
-from feederopt.io._common import read_long_table, unknown_file_type
+from feederopt.io._common import duplicate_columns, read_long_table, unknown_file_type
 from feederopt.io.frames import as_polars, is_frame, source_problems, table_problem
 from feederopt.io.writing import atomic_file
 from feederopt.network.container import Network
@@ -173,7 +173,9 @@ def scenario_table(source: object) -> pl.DataFrame:
     if problems:
         raise InputError(problems)
     if is_frame(source):
-        return _normalise_columns(as_polars(source, "scenarios"))
+        frame = as_polars(source, "scenarios")
+        duplicate_columns("the table", frame.columns, "scenario table")
+        return _normalise_columns(frame)
     return read_scenario_table(source)  # type: ignore[arg-type]  # a path (checked above)
 
 
