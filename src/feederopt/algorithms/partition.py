@@ -1245,8 +1245,11 @@ def least_norm_setpoints(model: HighsModel, vals: dict[str, np.ndarray], objecti
     ut37_mixed: on the tester's ring Clarabel stopped the rule-1 QP at ``AlmostSolved``, a duality
     gap of 1.5e-8 against its 1e-8, and the fallback gave 649.95 kW and 0 kvar for a nominal
     650 kW and 130 kvar, with 0.27 $ of re-dispatch at +-0 %, silently;
-    the QP is now posed without its fixed columns, and a point of reduced accuracy is kept
-    after a check of its own, :mod:`feederopt.solvers.least_squares`).
+    the QP is now posed without its fixed columns, and a point of reduced accuracy is
+    polished or kept after a check of its own, :mod:`feederopt.solvers.least_squares`; user
+    test ut38_tph: a point with rows met to 5.2e-9 had been thrown away for a duality gap of
+    9.5e-7, and the fallback published q = 0 for 180 kvar of load). Whatever the outcome, the
+    result notes set-points that do not balance the nominal load (:func:`balance_notes`).
 
     Why: the seed's objective (16a) prices only the active set-points ``s_g``; the reactive
     set-points cost nothing, so every split of the reactive power over the DERs that meets the
