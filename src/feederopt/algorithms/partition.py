@@ -80,6 +80,7 @@ from feederopt.formulations.partition import (
 )
 from feederopt.network.threephase import PHASES
 from feederopt.problems.partition import (
+    BALANCE_TOL_KW,
     PartitionPlan,
     check_partition,
     components,
@@ -88,6 +89,7 @@ from feederopt.problems.partition import (
     plan_summary,
     plan_x,
     served_at_voltages,
+    setpoint_imbalance,
 )
 from feederopt.solvers import interrupt
 from feederopt.solvers.highs_backend import HighsModel
@@ -539,6 +541,8 @@ def _result(data: PartitionData, case: str, method: str, status: str, plan: Part
         lower_bound=lower_bound, gap=gap, load_model=data.settings.load_model,
         served_load_at_plan_kw=float(served.sum()),
         microgrids=_microgrids(data, plan, w, served), der_phases=der_phase_table(data, plan))
+    if n_points == 1:  # the deterministic plan: its set-points are the nominal dispatch
+        res.notes.extend(balance_notes(data, plan, w))
     if not plan.energised.any() and status != "optimal" and data.der_gf.any() and not (
             math.isfinite(gap) and gap <= TRIVIAL_GAP):
         res.trivial_plan = True
@@ -551,6 +555,26 @@ def _result(data: PartitionData, case: str, method: str, status: str, plan: Part
             + (" or use the cutting plane (leave --extensive out)" if method == "extensive"
                else ""))
     return res
+
+
+def balance_notes(data: PartitionData, plan: PartitionPlan, w: np.ndarray) -> list[str]:
+    """A note when a deterministic plan's set-points do not balance the model demand of its
+    served blocks at the plan's voltages ``w`` (P or Q, beyond :data:`BALANCE_TOL_KW` in a
+    microgrid; :func:`~feederopt.problems.partition.setpoint_imbalance`). Tie-break rule 1
+    makes them balance (docs/partition-tiebreak.md); when it could not be applied (its note
+    says why) or the plan was not tie-broken, the nominal load takes re-dispatch, and the
+    published set-points are then not the DERs' outputs at the nominal load (user test
+    ut38_tph: q = 0 on every DER for 180 kvar of load)."""
+    bad = [(b, dp, dq) for b, dp, dq in setpoint_imbalance(data, plan, w)
+           if max(abs(dp), abs(dq)) > BALANCE_TOL_KW]
+    if not bad:
+        return []
+    each = "; ".join(f"microgrid of blocks {b}: {dp:.2f} kW, {dq:.2f} kvar"
+                     for b, dp, dq in bad)
+    return [f"the DER set-points do not balance the nominal load of the served blocks (the "
+            f"model's demand at the plan's voltages less the set-points, tolerance "
+            f"{BALANCE_TOL_KW:g} kW / kvar per microgrid): {each}; the re-dispatch at the "
+            "nominal load covers the difference"]
 
 
 def _theta_group(block: Block) -> None:
@@ -1051,9 +1075,10 @@ def _clean_x(data: PartitionData, vals: dict[str, np.ndarray]) -> dict[str, np.n
     if data.n_slots:  # a DER phase on a slot follows the slot's state (formed_phase_rows)
         slot = data.node_slot[data.ph_node]
         on = np.where(slot >= 0, zph[np.maximum(slot, 0)], on)
+    # + 0.0: a clip to [-0.0, 0.0] may give -0.0, written as such to JSON (ut38_tph)
     return {"zbl": z, "zsw": np.round(vals["zsw"]),
-            "ps": np.clip(vals["ps"], 0.0, on * data.ph_p_max),
-            "qs": np.clip(vals["qs"], -on * data.ph_s_max, on * data.ph_s_max),
+            "ps": np.clip(vals["ps"], 0.0, on * data.ph_p_max) + 0.0,
+            "qs": np.clip(vals["qs"], -on * data.ph_s_max, on * data.ph_s_max) + 0.0,
             "zph": zph}
 
 
@@ -1220,8 +1245,11 @@ def least_norm_setpoints(model: HighsModel, vals: dict[str, np.ndarray], objecti
     ut37_mixed: on the tester's ring Clarabel stopped the rule-1 QP at ``AlmostSolved``, a duality
     gap of 1.5e-8 against its 1e-8, and the fallback gave 649.95 kW and 0 kvar for a nominal
     650 kW and 130 kvar, with 0.27 $ of re-dispatch at +-0 %, silently;
-    the QP is now posed without its fixed columns, and a point of reduced accuracy is kept
-    after a check of its own, :mod:`feederopt.solvers.least_squares`).
+    the QP is now posed without its fixed columns, and a point of reduced accuracy is
+    polished or kept after a check of its own, :mod:`feederopt.solvers.least_squares`; user
+    test ut38_tph: a point with rows met to 5.2e-9 had been thrown away for a duality gap of
+    9.5e-7, and the fallback published q = 0 for 180 kvar of load). Whatever the outcome, the
+    result notes set-points that do not balance the nominal load (:func:`balance_notes`).
 
     Why: the seed's objective (16a) prices only the active set-points ``s_g``; the reactive
     set-points cost nothing, so every split of the reactive power over the DERs that meets the
@@ -1245,9 +1273,15 @@ def least_norm_setpoints(model: HighsModel, vals: dict[str, np.ndarray], objecti
                 for g in REDISPATCH_GROUPS}
         first = model.least_squares_stage({**fixed, **zero}, cap, SETPOINT_GROUPS)
         if first.x is not None:
+            if notes is not None and first.accuracy == "certified":
+                notes.append(f"the set-point tie-break's QP ({first.reason}): tie-break rule 1 "
+                             "holds, the least norm (rule 2) within that bound")
             return model.values_of(first.x)
         why = first.reason
     out = model.least_squares_stage(fixed, cap, SETPOINT_GROUPS)
+    if notes is not None and out.accuracy == "certified":
+        notes.append(f"the set-point tie-break's QP ({out.reason}): the least norm holds "
+                     "within that bound")
     if notes is not None and nominal_copy is not None:
         notes.append(
             "tie-break rule 1 (set-points = the DERs' outputs at the nominal load, no "

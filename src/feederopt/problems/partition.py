@@ -1145,6 +1145,44 @@ def served_at_voltages(data: PartitionData, energised: np.ndarray, w: np.ndarray
     return 1000.0 * on * u * (const + var) if len(u) else np.zeros(0)
 
 
+#: [kW, kvar] How far a microgrid's DER set-points may miss its model demand at the plan's
+#: voltages (:func:`setpoint_imbalance`) before the result says so: the set-point stage meets
+#: each node's balance row within 1e-7 p.u. (0.1 W on the 1 MVA base; FEAS_TOL of
+#: :mod:`feederopt.solvers.least_squares`), so 100 rows of a microgrid stay within 10 W.
+BALANCE_TOL_KW = 0.01
+
+
+def setpoint_imbalance(data: PartitionData, plan: PartitionPlan,
+                       w: np.ndarray) -> list[tuple[list[int], float, float]]:
+    """Per energised microgrid (its blocks), the model demand of its nodes at the squared
+    voltages ``w`` (nominal loads, shunts; (18a)) less its DERs' set-points, ``(blocks,
+    dP [kW], dQ [kvar])``. LinDist3Flow is lossless, so when the set-points are the DERs'
+    outputs at the nominal load (tie-break rule 1, docs/partition-tiebreak.md) both are zero:
+    ``sum_{g in M} s_g = sum_{n in M} (p_n^0 + sum_d p_{d,n}^0 + (K_n w)_n)`` and the same for
+    ``q``, with ``K`` the voltage-dependent parts of the shunts and loads (``shunt_kp``,
+    ``load_kp``; ``_kq`` for ``q``). A positive value is load the set-points leave to the
+    re-dispatch."""
+    w = np.asarray(w, float)
+    demand = []
+    for const, kmat, loads, kloads in (
+            (data.shunt_p, data.shunt_kp, data.load_p, data.load_kp),
+            (data.shunt_q, data.shunt_kq, data.load_q, data.load_kq)):
+        d = np.asarray(const, float) + (np.asarray(loads.sum(axis=1)).ravel()
+                                       if loads.shape[1] else 0.0)
+        d = d + kmat @ w + sum((k @ w for k in kloads if k.nnz), np.zeros(len(w)))
+        demand.append(d)
+    out = []
+    for comp in components(data, plan):
+        if not plan.energised[comp[0]]:
+            continue
+        nodes = np.isin(data.block_of_node, comp)
+        ders = np.isin(data.der_block[data.ph_der], comp)
+        out.append(([int(b) for b in comp],
+                    1000.0 * float(demand[0][nodes].sum() - plan.p_set[ders].sum()),
+                    1000.0 * float(demand[1][nodes].sum() - plan.q_set[ders].sum())))
+    return out
+
+
 def plan_summary(data: PartitionData, plan: PartitionPlan) -> dict[str, Any]:
     """Counts of a plan: energised blocks, closed switches, served load [kW]."""
     served = float(data.load_p_kw[plan.energised[data.load_block]].sum())
