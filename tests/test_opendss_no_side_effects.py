@@ -129,3 +129,64 @@ def test_reader_keeps_cwd_and_datapath_and_names_the_skipped(tmp_path: Path,
     assert len(notes) == 1 and "7 OpenDSS output command(s)" in notes[0], notes
     assert net.buses["id"].to_list() == ref.buses["id"].to_list()
     assert net.tables["loads"]["p_mw"].sum() == pytest.approx(ref.tables["loads"]["p_mw"].sum())
+
+
+# ----- abbreviated commands (session 38): OpenDSS runs a command's prefix as the command ----------
+ABBREVIATED = {"Show voltages": "sho voltages", "Export Voltages": "exp Voltages",
+               "Export Currents mycur.csv": "ex Currents mycur.csv", "Save Circuit": "sa Circuit",
+               "Redirect sub.dss": "red sub.dss", "Plot Circuit": "pl Circuit"}
+
+
+def test_abbreviated_output_commands_are_skipped_too(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    fake_editor: Path) -> None:
+    master = MASTER
+    for full, short in ABBREVIATED.items():
+        master = master.replace(full, short)
+    feeder = tmp_path / "feeder"
+    feeder.mkdir()
+    (feeder / "net.dss").write_text(master)
+    (feeder / "sub.dss").write_text("sh Currents\nexp Powers\n")
+    for name, data in USER_FILES.items():
+        (feeder / name).write_bytes(data)
+    (feeder / "mycur.csv").write_bytes(b"MY CURRENTS\n")
+    before = _listing(feeder)
+    monkeypatch.chdir(feeder)
+
+    res = runner.invoke(app, ["info", str(feeder / "net.dss")])
+
+    assert res.exit_code == 0, res.output
+    assert _listing(feeder) == before
+    assert not fake_editor.exists()
+    text = " ".join(res.output.split())
+    for command in ("'sho voltages' (net.dss line 9)", "'ex Currents mycur.csv'",
+                    "'sh Currents' (sub.dss line 1)", "and 2 more"):
+        assert command in text, text
+
+
+def test_the_abbreviations_are_the_ones_opendss_runs(tmp_path: Path) -> None:
+    """The command list is OpenDSS's own, in its order, and a prefix that OpenDSS runs as an
+    output command (it writes its report file) is one for the reader."""
+    import opendssdirect as dss
+
+    from feederopt.io.dss_files import DSS_COMMANDS, OUTPUT_COMMANDS, command_word
+
+    n = dss.Executive.NumCommands()
+    assert tuple(dss.Executive.Command(i) for i in range(1, n + 1)) == DSS_COMMANDS
+    data_path, editor = dss.Basic.DataPath(), dss.Basic.AllowEditor()
+    try:
+        dss.Basic.AllowEditor(False)
+        dss.Text.Command("clear")
+        dss.Text.Command("new circuit.abbr basekv=12.47")
+        dss.Text.Command("solve")
+        dss.Basic.DataPath(str(tmp_path))
+        for command in ("sho voltages", "sh currents", "exp voltages", "ex powers"):
+            before = set(os.listdir(tmp_path))
+            dss.Text.Command(command)
+            assert set(os.listdir(tmp_path)) - before, command  # OpenDSS wrote a report
+            assert command_word(command) in OUTPUT_COMMANDS
+    finally:
+        dss.Basic.DataPath(data_path)
+        dss.Basic.AllowEditor(editor)
+    assert command_word("so") == "solve" and command_word("s") == "select"
+    assert command_word("Vsource.source.pu=1") not in OUTPUT_COMMANDS

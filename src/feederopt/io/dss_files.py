@@ -38,9 +38,9 @@ def script_files(path: str | Path, _seen: set[Path] | None = None) -> list[Path]
         return out
     for raw in path.read_text(errors="replace").splitlines():
         line = re.split(r"!|//", raw, maxsplit=1)[0]
-        m = _SCRIPT.match(line)
-        if m:
-            out += script_files(path.parent / _clean(m.group(1)), seen)
+        target = script_target(line)
+        if target is not None:
+            out += script_files(path.parent / target, seen)
             continue
         m = _COORDS.match(line)
         if m:
@@ -61,18 +61,58 @@ OUTPUT_COMMANDS = frozenset({
 })
 
 
+#: OpenDSS's executive commands in the order of its command list (``opendssdirect``'s
+#: ``Executive.Command(i)``, OpenDSS 10 / DSS C-API 0.14). OpenDSS accepts any prefix of a
+#: command for the command: it takes the first command of this list that the word starts
+#: (``sho`` and ``sh`` run ``Show``, ``ex`` runs ``Export``, ``s`` runs ``Select``), so the
+#: order decides what an abbreviation means (:func:`command_word`).
+DSS_COMMANDS: tuple[str, ...] = (
+    'New', 'Edit', 'More', 'M', '~', 'Select', 'Save', 'Show', 'Solve', 'Enable', 'Disable',
+    'Plot', 'Reset', 'Compile', 'Set', 'Dump', 'Open', 'Close', '//', 'Redirect', 'Help', 'Quit',
+    '?', 'Next', 'Panel', 'Sample', 'Clear', 'About', 'Calcvoltagebases', 'SetkVBase', 'BuildY',
+    'Get', 'Init', 'Export', 'Fileedit', 'Voltages', 'Currents', 'Powers', 'Seqvoltages',
+    'Seqcurrents', 'Seqpowers', 'Losses', 'Phaselosses', 'Cktlosses', 'Allocateloads', 'Formedit',
+    'Totals', 'Capacity', 'Classes', 'Userclasses', 'Zsc', 'Zsc10', 'ZscRefresh', 'Ysc',
+    'puvoltages', 'VarValues', 'Varnames', 'Buscoords', 'MakeBusList', 'MakePosSeq', 'Reduce',
+    'Interpolate', 'AlignFile', 'TOP', 'Rotate', 'Vdiff', 'Summary', 'Distribute', 'DI_plot',
+    'Comparecases', 'YearlyCurves', 'CD', 'Visualize', 'CloseDI', 'DOScmd', 'Estimate',
+    'Reconductor', '_InitSnap', '_SolveNoControl', '_SampleControls', '_DoControlActions',
+    '_ShowControlQueue', '_SolveDirect', '_SolvePFlow', 'AddBusMarker', 'Uuids',
+    'SetLoadAndGenKV', 'CvrtLoadshapes', 'NodeDiff', 'Rephase', 'SetBusXY', 'UpdateStorage',
+    'Obfuscate', 'LatLongCoords', 'BatchEdit', 'Pstcalc', 'Variable', 'ReprocessBuses',
+    'ClearBusMarkers', 'RelCalc', 'var', 'Cleanup', 'FinishTimeStep', 'NodeList', 'Connect',
+    'Disconnect', 'Remove', 'CalcIncMatrix', 'CalcIncMatrix_O', 'Refine_BusLevels',
+    'CalcLaplacian', 'ExportOverloads', 'ExportVViolations', 'Zsc012', 'AllPCEatBus',
+    'AllPDEatBus', 'TotalPowers', 'GISCoords', 'ClearAll', 'COMHelp', 'NewActor', 'Wait',
+    'SolveAll', 'Abort', 'Clone',
+)
+
+
 def command_word(command: str) -> str:
-    """The command of a script line, lower case (``"show"`` for ``Show Voltages``); a line
-    that sets a property of the active element (``~ x=1``) or a bare assignment
-    (``Vsource.source.pu=1``) gives its first word, which is no command name."""
-    word = re.split(r"[\s=]", command.strip(), maxsplit=1)[0]
-    return word.lower()
+    """The command of a script line, lower case and in full (``"show"`` for ``Show
+    Voltages`` and for its abbreviation ``sho voltages``: OpenDSS runs the first command of
+    :data:`DSS_COMMANDS` that the word starts, an exact name first); a line that sets a
+    property of the active element (``~ x=1``) or a bare assignment (``Vsource.source.pu=1``)
+    gives its first word, which is no command name."""
+    word = re.split(r"[\s=]", command.strip(), maxsplit=1)[0].lower()
+    if not word or "." in word:
+        return word
+    names = [c.lower() for c in DSS_COMMANDS]
+    if word in names:
+        return word
+    return next((c for c in names if c.startswith(word)), word)
 
 
 def script_target(command: str) -> str | None:
-    """The script a ``Redirect``/``Compile`` command runs, as written (quotes and brackets
-    removed), or None for any other command."""
+    """The script a ``Redirect``/``Compile`` command (or its abbreviation, ``red``,
+    ``comp``) runs, as written (quotes and brackets removed), or None for any other
+    command."""
     m = _SCRIPT.match(command)
+    if m:
+        return _clean(m.group(1))
+    if command_word(command) not in ("redirect", "compile"):
+        return None
+    m = re.match(rf"^\s*\S+\s+{_WORD}", command)
     return _clean(m.group(1)) if m else None
 
 
