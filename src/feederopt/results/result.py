@@ -14,6 +14,7 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 import polars as pl
@@ -417,6 +418,31 @@ def bound_value(x: Any) -> float | None:
     return float(x)
 
 
+def figures_repr(name: str, figures: Mapping[str, Any]) -> str:
+    """A result's ``repr`` for a person at the Python prompt: its headline figures, each on
+    one line (``name(case='case33bw', status='optimal', objective=139.551, ...)``), floats to
+    6 significant digits, a list as its length and first ids, a table as its shape. The
+    dataclass's own repr printed every table and the network (14,708 characters for case33bw;
+    session 38)."""
+
+    def shown(v: Any) -> str:
+        if isinstance(v, bool) or v is None:
+            return repr(v)
+        if isinstance(v, float):
+            return f"{v:.6g}"
+        if isinstance(v, Enum):
+            return repr(v.value)
+        if isinstance(v, pl.DataFrame):
+            return f"<{v.height} x {v.width} table>"
+        if isinstance(v, list | tuple):
+            head = ", ".join(str(x) for x in v[:8])
+            return f"[{head}{', ...' if len(v) > 8 else ''}] ({len(v)})"
+        return repr(v)
+
+    body = ",\n".join(f"    {k}={shown(v)}" for k, v in figures.items())
+    return f"{name}(\n{body},\n)"
+
+
 @dataclass
 class Result:
     """The answer of :func:`feederopt.solve`, in the user's ids and SI units.
@@ -558,6 +584,20 @@ class Result:
     #: (:func:`feederopt.io.pandapower.write_device_settings`) for :meth:`to_pandapower`.
     device_writer: Callable[[Any, Network, DeviceSettings], Any] | None = field(
         default=None, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        ac = self.ac_check
+        return figures_repr("Result", {
+            "case": self.case, "method": self.method, "status": self.status,
+            "objective": self.objective, "losses_kw": self.losses_kw,
+            "lower_bound": self.lower_bound, "gap": self.gap,
+            "open_branches": [b.get("id") for b in self.open_branches],
+            "within_limits": self.within_limits,
+            "ac_within_limits": None if ac is None else ac.within_limits,
+            "ac_losses_kw": None if ac is None else ac.losses_kw,
+            "iterations": self.iterations, "solve_time_s": self.solve_time_s,
+            "buses": self.buses, "branches": self.branches, "switches": self.switches,
+            "generators": self.generators})
 
     def __post_init__(self) -> None:
         self.lower_bound = proven_lower_bound(self.status, self.method, self.lower_bound)

@@ -14,6 +14,7 @@ import numpy as np
 from feederopt._version import stamped
 from feederopt.algorithms.ccg import ScheduleSolution
 from feederopt.formulations.schedule import ScheduleData, realised
+from feederopt.results.result import figures_repr
 from feederopt.validation.schedule import AcHourCheck
 
 
@@ -305,6 +306,16 @@ class ScheduleResult:
     #: ``solve`` does for an AC limit break. None: no AC check (``--no-ac-check``, or the run
     #: was interrupted).
     within_limits: bool | None = None
+
+    def __repr__(self) -> str:
+        return figures_repr("ScheduleResult", {
+            "case": self.case, "method": self.method, "status": self.status,
+            "hours": self.hours, "objective": self.objective,
+            "lower_bound": self.lower_bound, "gap": self.gap, "open_lines": self.open_lines,
+            "series_realisation": self.series_realisation,
+            "within_limits": self.within_limits, "violations": self.violations,
+            "iterations": len(self.iterations), "run_time_s": self.run_time_s,
+            "notes": len(self.notes)})
 
     @property
     def validity(self) -> str:

@@ -621,6 +621,20 @@ class ThreePhaseResult:
         return ac_verdict(self.ac_check.to_dict() if self.ac_check else None,
                           self.loss_proxy_kw)
 
+    def __repr__(self) -> str:
+        from feederopt.results.result import figures_repr
+
+        ac = self.ac_check
+        return figures_repr("ThreePhaseResult", {
+            "case": self.case, "method": self.method, "status": self.status,
+            "has_solution": self.has_solution, "loss_proxy_kw": self.loss_proxy_kw,
+            "lower_bound_kw": self.lower_bound_kw, "gap": self.gap,
+            "open_switches": list(self.open_switches),
+            "changed_switches": list(self.changed_switches),
+            "ac_within_limits": None if ac is None else ac.within_limits,
+            "ac_losses_kw": None if ac is None else ac.losses_kw,
+            "solve_time_s": self.solve_time_s, "notes": len(self.notes)})
+
     # ----- JSON ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The JSON document (``--json``): fresh lists and dicts, the keys in their order."""
