@@ -38,7 +38,7 @@ from typing import Any
 
 import polars as pl
 
-from feederopt._version import check_schema_version, document_kind
+from feederopt._version import document_kind, iteration_row, read_as_current
 from feederopt.errors import InputError, OutputNotWrittenError, Problem, ProblemKind
 from feederopt.forking import check_not_forked
 from feederopt.io.writing import add_to_manifest, check_output, owned_by_feederopt, write_text
@@ -204,8 +204,9 @@ def _read_json(folder: Path) -> dict[str, Any]:
         raise _unreadable(doc, f"result.json is not readable JSON ({exc})") from None
     if not isinstance(result, dict):
         raise _unreadable(doc, "result.json does not hold an object")
-    check_schema_version(result, str(doc))  # a newer layout is refused, not misread
-    return result
+    # a newer layout is refused, not misread; an older one's renamed fields read as now's
+    out: dict[str, Any] = read_as_current(result, str(doc))
+    return out
 
 
 _NAMED_TABLES = ("buses", "branches", "switches", "generators", "iterations")
@@ -564,7 +565,9 @@ def voltage_section(folder: ResultFolder) -> str:
 def convergence_section(r: Mapping[str, Any]) -> str:
     from feederopt.report.plot import convergence_figure, figure_png
 
-    log = r.get("iteration_log") or []
+    # the bounds of a row as this release names them (an older result.json's too)
+    log = [iteration_row(row) for row in r.get("iteration_log") or []
+           if isinstance(row, Mapping)]
     if not log:
         return section("convergence", "Convergence", _note(
             f"The method {r.get('method', '?')} has no iteration log; lower bound "
@@ -586,8 +589,8 @@ def convergence_section(r: Mapping[str, Any]) -> str:
         out = {"iteration": row.get("iteration")}
         if searched:
             out["phase"] = row.get("phase", LOSS_PHASE)
-        out |= {"lower bound [kW]": row.get("lower_bound") if losses else None,
-                "upper bound [kW]": row.get("upper_bound") if losses else None}
+        out |= {"lower bound [kW]": row.get("lower_bound_kw") if losses else None,
+                "upper bound [kW]": row.get("upper_bound_kw") if losses else None}
         if searched:
             out |= {"least total slack, lower bound [p.u.]":
                     None if losses else row.get("violation_lower_pu"),
