@@ -42,6 +42,7 @@ from feederopt._version import document_kind, iteration_row, read_as_current
 from feederopt.errors import InputError, OutputNotWrittenError, Problem, ProblemKind
 from feederopt.forking import check_not_forked
 from feederopt.io.writing import add_to_manifest, check_output, owned_by_feederopt, write_text
+from feederopt.report.command_line import command_again
 from feederopt.report.output import read_iterations
 from feederopt.report.page import (
     CSP,
@@ -149,14 +150,20 @@ def _unreadable(path: Path, message: str, hint: str = _HINT) -> InputError:
                                ids=(str(path),), hint=hint)])
 
 
-def _file_kind(path: Path) -> Any:
-    """The kind of the result file ``path`` (:func:`~feederopt._version.document_kind`), None
-    if it is none."""
+def _file_doc(path: Path) -> dict[str, Any]:
+    """The JSON object in the file ``path``; empty when it holds none."""
     try:
         doc = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError):
-        return None
-    return document_kind(doc) if isinstance(doc, dict) else None
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _file_kind(path: Path) -> Any:
+    """The kind of the result file ``path`` (:func:`~feederopt._version.document_kind`), None
+    if it is none."""
+    doc = _file_doc(path)
+    return document_kind(doc) if doc else None
 
 
 def _file_problem(path: Path) -> InputError:
@@ -180,11 +187,16 @@ def _file_problem(path: Path) -> InputError:
 def _file_hint(path: Path) -> str:
     """The hint for a result file given where a folder is wanted: the command that wrote it,
     with ``--out DIR`` (and ``--report`` for ``solve``, the only one that has it; user test
-    ut_sched4 #10: a schedule JSON was told to add --report, which schedule has not)."""
-    kind = _file_kind(path)
+    ut_sched4 #10: a schedule JSON was told to add --report, which schedule has not), its
+    network and a solve's options filled in from the file
+    (:func:`~feederopt.report.command_line.command_again`; it said ``CASE``, user test
+    ut38_cli #3)."""
+    doc = _file_doc(path)
+    kind = document_kind(doc) if doc else None
     if kind in REPORTS:
-        again = REPORTS[kind] + (" --report" if kind == "solve" else "")
-        return f"run '{again}' again (the command that wrote this file), or give that folder"
+        again = command_again(doc, kind, REPORTS[kind])
+        return (f"run '{again}' (the command that wrote this file, with --out; add any other "
+                "options it had that the file does not record), or give that folder")
     return "run the command that wrote it again with --out DIR (and --report for 'solve'), " \
         "or give that folder"
 
