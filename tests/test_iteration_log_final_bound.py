@@ -62,7 +62,7 @@ def test_lower_bounds_never_decrease_and_upper_never_increase(result: Result) ->
 def test_written_log_and_report_end_on_the_final_bound(result: Result, tmp_path) -> None:
     folder = write_result_dir(result, tmp_path / "out")
     data = json.loads((folder / "result.json").read_text())
-    assert data["iteration_log"][-1]["lower_bound"] == pytest.approx(data["lower_bound"])
+    assert data["iteration_log"][-1]["lower_bound_kw"] == pytest.approx(data["lower_bound"])
     assert data["iteration_log"][-1]["gap"] == pytest.approx(data["gap"])
     frame = pl.read_parquet(folder / "iterations.parquet")
     assert frame["lower_bound_kw"][-1] == pytest.approx(data["lower_bound"])

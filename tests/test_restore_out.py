@@ -77,7 +77,8 @@ def test_the_folder_holds_the_restoration(restored: Path) -> None:
     assert {p.name for p in restored.iterdir()} == FILES
     assert set((restored / MANIFEST).read_text().split()) == FILES - {MANIFEST}
     doc = json.loads((restored / "result.json").read_text())
-    assert (doc["kind"], doc["schema_version"]) == ("resilience_restore", 1)
+    assert (doc["kind"], doc["schema_version"]) == ("resilience_restore",
+                                                    feederopt.SCHEMA_VERSION)
     assert doc["shed_kw"] == pytest.approx(0.0, abs=1e-6)
     branches = pl.read_parquet(restored / "branches.parquet")
     state = dict(zip(branches["id"].to_list(), branches["state"].to_list(), strict=True))

@@ -32,7 +32,8 @@ def test_solve_json_is_stamped(solved: Path) -> None:
     doc = json.loads((solved / "result.json").read_text())
     assert list(doc)[:3] == list(STAMP)
     assert doc["kind"] == "solve"
-    assert doc["schema_version"] == 1 and isinstance(doc["schema_version"], int)
+    assert doc["schema_version"] == feederopt.SCHEMA_VERSION
+    assert isinstance(doc["schema_version"], int)
     assert doc["feederopt_version"] == feederopt.__version__
 
 
@@ -49,7 +50,7 @@ def _blank(cls: type) -> object:
 def test_other_kinds_carry_the_same_schema_version(cls: type, kind: str) -> None:
     doc = _blank(cls).to_dict()  # type: ignore[attr-defined]
     assert (doc["kind"], doc["schema_version"], doc["feederopt_version"]) == (
-        kind, 1, feederopt.__version__)
+        kind, feederopt.SCHEMA_VERSION, feederopt.__version__)
 
 
 def test_stamp_puts_its_fields_first_and_replaces_an_old_kind() -> None:

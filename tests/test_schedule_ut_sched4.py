@@ -205,7 +205,9 @@ def test_report_on_a_schedule_json_names_the_schedule_command(tiny: Path,
     res = CliRunner().invoke(app, ["report", str(out)])
     flat = " ".join(res.output.split())
     assert res.exit_code == 2, res.output
-    assert "feederopt schedule CASE --out DIR" in flat and "--report" not in flat, res.output
+    # the network and the profiles the file records (ut38_cli #3: it said CASE)
+    assert (f"feederopt schedule {tiny.resolve()} --profiles {(tmp_path / 'p.csv').resolve()} "
+            "--out DIR") in flat and "--report" not in flat, res.output
     # `schedule` has no --report option (the old hint's advice fails)
     assert "--report" not in CliRunner().invoke(app, ["schedule", "--help"]).output
 

@@ -185,10 +185,10 @@ def test_convergence_legend_lists_only_what_is_drawn() -> None:
         return [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
 
     # an infeasible run's log (the user test's): a lower bound, no upper bound
-    log = [{"iteration": 0, "lower_bound": 123.3, "upper_bound": None, "gap": None},
-           {"iteration": 1, "lower_bound": 123.3, "upper_bound": None, "gap": None}]
+    log = [{"iteration": 0, "lower_bound_kw": 123.3, "upper_bound_kw": None, "gap": None},
+           {"iteration": 1, "lower_bound_kw": 123.3, "upper_bound_kw": None, "gap": None}]
     assert legend(log) == ["lower bound"]
-    log[1]["upper_bound"] = 130.0
+    log[1]["upper_bound_kw"] = 130.0
     assert sorted(legend(log)) == ["gap", "lower bound", "upper bound"]
 
 

@@ -82,6 +82,7 @@ if TYPE_CHECKING:
         within_limits_text,
     )
     from feederopt.results.schedule import (
+        ac_check_rows,
         ac_losses_mwh,
         loss_rows,
         pwl_loss_text,
@@ -199,6 +200,7 @@ _FOR_CLI = {
     "pwl_loss_text": "feederopt.results.schedule",
     "loss_rows": "feederopt.results.schedule",
     "ac_losses_mwh": "feederopt.results.schedule",
+    "ac_check_rows": "feederopt.results.schedule",
     "worst_found_text": "feederopt.results.schedule",
     "worst_case_rows": "feederopt.results.schedule",
     "schedule_switching_text": "feederopt.results.schedule",
@@ -244,6 +246,7 @@ __all__ = [
     "StochasticSummary",
     "ThreePhaseResult",
     "__version__",
+    "ac_check_rows",
     "ac_losses_mwh",
     "ac_power_flow",
     "base_case_kind",

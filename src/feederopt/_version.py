@@ -11,8 +11,20 @@ __version__ = "0.1.0"
 #: The version of the result JSON documents' layout, the same for every kind. It goes up by one
 #: when a field is renamed, removed or changes its meaning or unit (a reader of version N then
 #: knows what it reads); a field added leaves it as it is. Files without it are from before
-#: version 1 and are read as before.
-SCHEMA_VERSION = 1
+#: version 1 and are read as before. The versions:
+#:
+#: 1. the stamp (``kind``, ``schema_version``, ``feederopt_version``) on every kind;
+#: 2. a solve's ``iteration_log`` rows name their bounds with the unit, ``lower_bound_kw`` and
+#:    ``upper_bound_kw`` (:data:`ITERATION_LOG_RENAMED`), as ``iterations.parquet`` does.
+SCHEMA_VERSION = 2
+
+#: The bounds of a row of a solve's iteration log as schema version 1 named them in
+#: ``result.json``'s ``iteration_log`` (and releases before the unit in ``iterations.parquet``),
+#: and their names since: the objective's bounds, in kW-equivalent (losses plus the switching
+#: cost, and priced generation, in kW). The JSON said ``lower_bound`` where the folder's table
+#: beside it said ``lower_bound_kw`` (user test ut38_cli #1). Readers accept both
+#: (:func:`iteration_row`).
+ITERATION_LOG_RENAMED = {"lower_bound": "lower_bound_kw", "upper_bound": "upper_bound_kw"}
 
 
 def stamped(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -54,6 +66,32 @@ def check_schema_version(doc: Any, path: str) -> None:
             (path,), "schema_version",
             "read it with the feederopt release that wrote it (or a newer one), or write the "
             "result again with this one")])
+
+
+def iteration_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row of a solve's ``iteration_log`` with this version's names: a row written by an
+    older release (schema version 1, or none), ``lower_bound``/``upper_bound``, gets
+    ``lower_bound_kw``/``upper_bound_kw`` (:data:`ITERATION_LOG_RENAMED`); a row that has the
+    new names is returned as it is (a copy)."""
+    return {(ITERATION_LOG_RENAMED[k] if k in ITERATION_LOG_RENAMED
+             and ITERATION_LOG_RENAMED[k] not in row else k): v for k, v in row.items()}
+
+
+def read_as_current(doc: Any, path: str) -> Any:
+    """A result document ``doc`` read from ``path`` in this version's layout: refused when it
+    is newer (:func:`check_schema_version`); an older one's renamed fields under their names
+    now (a solve's ``iteration_log`` rows: :func:`iteration_row`), so that every reader of it
+    (``read_result``, ``feederopt report``, ``feederopt check``) reads one layout. The stamp
+    (``schema_version``) stays what the file says; anything else is returned as it is."""
+    check_schema_version(doc, path)
+    if not isinstance(doc, Mapping):
+        return doc
+    log = doc.get("iteration_log")
+    if isinstance(log, list) and any(isinstance(r, Mapping) and not ITERATION_LOG_RENAMED.keys()
+                                     .isdisjoint(r) for r in log):
+        return {**doc, "iteration_log": [iteration_row(r) if isinstance(r, Mapping) else r
+                                         for r in log]}
+    return doc
 
 
 #: The kinds that :func:`document_kind` gives documents from their fields, which no command

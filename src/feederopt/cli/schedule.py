@@ -5,7 +5,6 @@ the budget set of a schedule result (cli/scenarios.py). The command joins
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import typer
@@ -278,14 +277,10 @@ def schedule(
         t.add_row(f"{label}: renewable spill", fmt(tot.renewable_spill_mwh, ".3f", " MWh"))
         t.add_row(f"{label}: V min / V max", f"{fmt(tot.v_min_pu, '.4f')} / "
                   f"{fmt(tot.v_max_pu, '.4f')} p.u.")
-    if res.ac_check:
-        err = max((a.max_v_error_pu for a in res.ac_check if a.converged), default=float("nan"))
-        t.add_row("AC check: max |V_AC - V_model|", fmt(err, ".4f", " p.u."))
-        ok = [a for a in res.ac_check if a.converged]
-        t.add_row("AC check: V min / V max (AC, true)",
-                  f"{fmt(min((a.v_min_ac for a in ok), default=math.nan), '.4f')} / "
-                  f"{fmt(max((a.v_max_ac for a in ok), default=math.nan), '.4f')} p.u.")
-        t.add_row("AC check: within limits", str(res.within_limits))
+    from feederopt import ac_check_rows
+
+    for row in ac_check_rows(res.ac_check, res.within_limits):
+        t.add_row(*row)  # the report's Summary prints the same rows (ut38_cli #2)
     if res.sample_check:
         sc = res.sample_check
         t.add_row(f"served without slack ({sc['samples']} samples)",

@@ -38,10 +38,11 @@ from typing import Any
 
 import polars as pl
 
-from feederopt._version import check_schema_version, document_kind
+from feederopt._version import document_kind, iteration_row, read_as_current
 from feederopt.errors import InputError, OutputNotWrittenError, Problem, ProblemKind
 from feederopt.forking import check_not_forked
 from feederopt.io.writing import add_to_manifest, check_output, owned_by_feederopt, write_text
+from feederopt.report.command_line import command_again
 from feederopt.report.output import read_iterations
 from feederopt.report.page import (
     CSP,
@@ -149,14 +150,20 @@ def _unreadable(path: Path, message: str, hint: str = _HINT) -> InputError:
                                ids=(str(path),), hint=hint)])
 
 
-def _file_kind(path: Path) -> Any:
-    """The kind of the result file ``path`` (:func:`~feederopt._version.document_kind`), None
-    if it is none."""
+def _file_doc(path: Path) -> dict[str, Any]:
+    """The JSON object in the file ``path``; empty when it holds none."""
     try:
         doc = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError):
-        return None
-    return document_kind(doc) if isinstance(doc, dict) else None
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _file_kind(path: Path) -> Any:
+    """The kind of the result file ``path`` (:func:`~feederopt._version.document_kind`), None
+    if it is none."""
+    doc = _file_doc(path)
+    return document_kind(doc) if doc else None
 
 
 def _file_problem(path: Path) -> InputError:
@@ -180,11 +187,16 @@ def _file_problem(path: Path) -> InputError:
 def _file_hint(path: Path) -> str:
     """The hint for a result file given where a folder is wanted: the command that wrote it,
     with ``--out DIR`` (and ``--report`` for ``solve``, the only one that has it; user test
-    ut_sched4 #10: a schedule JSON was told to add --report, which schedule has not)."""
-    kind = _file_kind(path)
+    ut_sched4 #10: a schedule JSON was told to add --report, which schedule has not), its
+    network and a solve's options filled in from the file
+    (:func:`~feederopt.report.command_line.command_again`; it said ``CASE``, user test
+    ut38_cli #3)."""
+    doc = _file_doc(path)
+    kind = document_kind(doc) if doc else None
     if kind in REPORTS:
-        again = REPORTS[kind] + (" --report" if kind == "solve" else "")
-        return f"run '{again}' again (the command that wrote this file), or give that folder"
+        again = command_again(doc, kind, REPORTS[kind])
+        return (f"run '{again}' (the command that wrote this file, with --out; add any other "
+                "options it had that the file does not record), or give that folder")
     return "run the command that wrote it again with --out DIR (and --report for 'solve'), " \
         "or give that folder"
 
@@ -204,8 +216,9 @@ def _read_json(folder: Path) -> dict[str, Any]:
         raise _unreadable(doc, f"result.json is not readable JSON ({exc})") from None
     if not isinstance(result, dict):
         raise _unreadable(doc, "result.json does not hold an object")
-    check_schema_version(result, str(doc))  # a newer layout is refused, not misread
-    return result
+    # a newer layout is refused, not misread; an older one's renamed fields read as now's
+    out: dict[str, Any] = read_as_current(result, str(doc))
+    return out
 
 
 _NAMED_TABLES = ("buses", "branches", "switches", "generators", "iterations")
@@ -564,7 +577,9 @@ def voltage_section(folder: ResultFolder) -> str:
 def convergence_section(r: Mapping[str, Any]) -> str:
     from feederopt.report.plot import convergence_figure, figure_png
 
-    log = r.get("iteration_log") or []
+    # the bounds of a row as this release names them (an older result.json's too)
+    log = [iteration_row(row) for row in r.get("iteration_log") or []
+           if isinstance(row, Mapping)]
     if not log:
         return section("convergence", "Convergence", _note(
             f"The method {r.get('method', '?')} has no iteration log; lower bound "
@@ -586,8 +601,8 @@ def convergence_section(r: Mapping[str, Any]) -> str:
         out = {"iteration": row.get("iteration")}
         if searched:
             out["phase"] = row.get("phase", LOSS_PHASE)
-        out |= {"lower bound [kW]": row.get("lower_bound") if losses else None,
-                "upper bound [kW]": row.get("upper_bound") if losses else None}
+        out |= {"lower bound [kW]": row.get("lower_bound_kw") if losses else None,
+                "upper bound [kW]": row.get("upper_bound_kw") if losses else None}
         if searched:
             out |= {"least total slack, lower bound [p.u.]":
                     None if losses else row.get("violation_lower_pu"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from feederopt._version import ITERATION_LOG_RENAMED
 from feederopt.io.writing import atomic_folder, write_table, write_text
 from feederopt.results.result import Result
 
@@ -17,18 +18,20 @@ if TYPE_CHECKING:
     import polars as pl
 
 
-#: ``iterations.parquet``'s bound columns as a release before this one named them, and their
-#: names now: the bounds are the objective's, in kW-equivalent (losses plus the switching
-#: cost, and priced generation, in kW), and every other table names its unit (``loss_kw``).
-#: :func:`read_iterations` renames old files' columns on read.
-ITERATION_COLUMNS = {"lower_bound": "lower_bound_kw", "upper_bound": "upper_bound_kw"}
+#: ``iterations.parquet``'s bound columns as a release before the unit named them, and their
+#: names now (:data:`~feederopt._version.ITERATION_LOG_RENAMED`, the same as ``result.json``'s
+#: ``iteration_log``): the bounds are the objective's, in kW-equivalent (losses plus the
+#: switching cost, and priced generation, in kW), and every other table names its unit
+#: (``loss_kw``). :func:`read_iterations` renames old files' columns on read.
+ITERATION_COLUMNS = ITERATION_LOG_RENAMED
 
 
 def iterations_table(result: Result) -> pl.DataFrame:
-    """``iterations.parquet``: one row per iteration record, the bounds with their unit."""
+    """``iterations.parquet``: one row per iteration record, the bounds with their unit
+    (:meth:`~feederopt.solvers.status.IterationRecord.to_row`, as in ``result.json``)."""
     import polars as pl
 
-    return pl.DataFrame([r.to_dict() for r in result.log]).rename(ITERATION_COLUMNS)
+    return pl.DataFrame([r.to_row() for r in result.log])
 
 
 def read_iterations(path: str | Path) -> pl.DataFrame:

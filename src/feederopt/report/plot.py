@@ -537,21 +537,27 @@ def voltage_profile_figure(buses: pl.DataFrame, title: str = "Voltage profile") 
 
 def convergence_figure(log: Sequence[Mapping[str, Any]],
                        title: str = "Benders convergence") -> Figure:
-    """Lower and upper bound per iteration (``iteration``, ``lower_bound``, ``upper_bound``).
+    """Lower and upper bound per iteration (``iteration``, ``lower_bound_kw``,
+    ``upper_bound_kw``: the rows of ``result.json``'s ``iteration_log``; rows that name them
+    ``lower_bound``/``upper_bound``, an older file's or ``IterationRecord.to_dict()``'s, too).
 
     The rows of the least-violation search (``phase`` ``"least violation"``, after a proof that
     no radial topology meets the limits) bound the total slack [p.u.], not the objective: they
     get a second panel of their own (``violation_lower_pu``, ``violation_upper_pu``). On the
     objective's axis their 0 read as a lower bound falling to 0 kW (user test ut_feas #1)."""
     plt = _pyplot()
+    from feederopt._version import iteration_row
     from feederopt.solvers.status import VIOLATION_PHASE
 
+    # a row as written (lower_bound_kw) or by its record's attributes, an older result.json's
+    # (lower_bound): one set of names
+    log = [iteration_row(r) for r in log]
     it = np.array([int(r.get("iteration", k + 1)) for k, r in enumerate(log)])
     xlabel = "iteration"
     if len(set(it.tolist())) < len(it):  # rows between master solves (start, probing)
         it, xlabel = np.arange(1, len(log) + 1), "row of the iteration log"
     searched = np.array([r.get("phase") == VIOLATION_PHASE for r in log], dtype=bool)
-    panels = [("lower_bound", "upper_bound", "objective [kW]", ~searched, title)]
+    panels = [("lower_bound_kw", "upper_bound_kw", "objective [kW]", ~searched, title)]
     if searched.any():
         panels.append(("violation_lower_pu", "violation_upper_pu", "total slack [p.u.]",
                        searched, "least-violating topology search (no topology meets the "

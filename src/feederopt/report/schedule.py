@@ -32,6 +32,7 @@ from feederopt.report.page import (
 from feederopt.report.partition import partition_result_json
 from feederopt.report.plot import _pyplot, figure_png
 from feederopt.results.schedule import (
+    ac_check_rows,
     ac_losses_mwh,
     loss_rows,
     pwl_loss_text,
@@ -535,6 +536,9 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
         summary[f"{label}: renewable spill [MWh]"] = fmt(t.get("renewable_spill_mwh"), ".3f")
         summary[f"{label}: V min / max [p.u.]"] = (f"{fmt(t.get('v_min_pu'), '.4f')} / "
                                                    f"{fmt(t.get('v_max_pu'), '.4f')}")
+    # the hourly AC check's verdict, in the console's words (ut38_cli #2: the report had the
+    # hourly table only)
+    summary |= dict(ac_check_rows(r.get("ac_check"), r.get("within_limits")))
     sc = r.get("sample_check")
     if sc:
         summary[f"served without slack ({sc.get('samples')} samples)"] = fmt(

@@ -652,7 +652,7 @@ class Result:
             "timings": {k: _num(v) for k, v in self.timings.items()},
             "engine_stats": {k: _num(v) for k, v in self.engine_stats.items()},
             "iteration_log": [
-                {k: (_num(v) if isinstance(v, float) else v) for k, v in r.to_dict().items()}
+                {k: (_num(v) if isinstance(v, float) else v) for k, v in r.to_row().items()}
                 for r in self.log
             ],
         }

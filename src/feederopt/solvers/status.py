@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
+from feederopt._version import ITERATION_LOG_RENAMED
+
 
 class SolverStatus(StrEnum):
     """How one call of a backend ended (the HiGHS and SCIP backends; cvxpy's own strings
@@ -61,7 +63,9 @@ class IterationRecord:
     they have their own columns: ``lower_bound``/``upper_bound`` the objective's
     [kW-equivalent] (NaN in the violation phase), ``violation_lower_pu``/
     ``violation_upper_pu`` the total slack's [p.u.] (NaN in the loss phase). One column for
-    both made the kW lower bound seem to fall to 0 (user test ut_feas #1)."""
+    both made the kW lower bound seem to fall to 0 (user test ut_feas #1). Written
+    (:meth:`to_row`: ``result.json``'s ``iteration_log``, ``iterations.parquet``), the
+    objective's bounds carry their unit: ``lower_bound_kw``/``upper_bound_kw``."""
 
     iteration: int
     lower_bound: float  # [kW-equivalent objective]
@@ -88,7 +92,16 @@ class IterationRecord:
         return self.lower_bound, self.upper_bound
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields by their attribute names (``lower_bound``, ...)."""
         return asdict(self)
+
+    def to_row(self) -> dict[str, Any]:
+        """The row as the result files write it, the one layout of ``result.json``'s
+        ``iteration_log`` and of ``iterations.parquet``: the fields of :meth:`to_dict`, the
+        objective's bounds named with their unit, ``lower_bound_kw`` and ``upper_bound_kw``
+        (:data:`~feederopt._version.ITERATION_LOG_RENAMED`; the JSON had ``lower_bound`` where
+        the table had ``lower_bound_kw``, user test ut38_cli #1)."""
+        return {ITERATION_LOG_RENAMED.get(k, k): v for k, v in asdict(self).items()}
 
 
 @dataclass(frozen=True)

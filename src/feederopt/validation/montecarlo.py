@@ -521,7 +521,7 @@ def read_result_document(path: str | Path) -> dict[str, Any]:
     """The JSON document that a feederopt command wrote (a ``--json`` file, or a folder's
     ``result.json``) as a dict, of whatever kind, with typed errors: no such file, not JSON,
     a newer ``schema_version`` than this release reads, a pandapower net, no object."""
-    from feederopt._version import check_schema_version
+    from feederopt._version import read_as_current
     from feederopt.io._common import unreadable
     from feederopt.io.writing import result_json_path
 
@@ -540,7 +540,9 @@ def read_result_document(path: str | Path) -> dict[str, Any]:
                          hint="give the JSON that `feederopt solve --json FILE` writes") from None
     except OSError as exc:
         raise unreadable(path, str(exc)) from None
-    check_schema_version(data, str(path))  # a newer layout is refused, not misread
+    # a newer layout is refused, not misread; an older one's renamed fields (a solve's
+    # iteration_log bounds) read under their names now
+    data = read_as_current(data, str(path))
     if isinstance(data, dict) and data.get("_module") == "pandapower.auxiliary":
         raise unreadable(path, "a pandapower net, not a feederopt result (give it with --case)",
                          hint="give the JSON that `feederopt solve --json FILE` writes")

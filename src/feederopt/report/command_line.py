@@ -1,0 +1,136 @@
+"""The command line that writes a result's folder, rebuilt from its ``--json`` file.
+
+``feederopt report FILE.json`` refuses a ``--json`` file (a report is built from a folder: its
+tables and figures), and its hint is the command line that writes the folder: the network the
+JSON records (a solve's ``source``, a schedule's or partition's ``inputs.source``, else its
+``case`` when that is a built-in case) and, for a balanced solve, the options its ``settings``
+record where they differ from the command line's defaults (``--method``, ``--gap``,
+``--time-limit``, ...), and the input files that a schedule or partition records (``--profiles``,
+``--devices``, ``--settings``). Before, the hint was the template ``feederopt solve CASE --out DIR
+--report`` (user test ut38_cli #3). Options that the JSON does not record are not guessed.
+"""
+
+from __future__ import annotations
+
+import math
+import shlex
+from collections.abc import Mapping
+from typing import Any
+
+from feederopt.cases.registry import has_case
+from feederopt.options import DEFAULT_RADIALITY, Method, Stop
+
+#: The most uncertain loads a hint lists (``--uncertain-loads``); more are written ``...``.
+MAX_LISTED = 20
+
+#: What the templates of :data:`feederopt.report.html.REPORTS` call the network.
+_PLACEHOLDERS = ("CASE", "FEEDER.dss")
+
+
+def recorded_source(doc: Mapping[str, Any]) -> str | None:
+    """The network of the result ``doc`` as a command line names it: its ``source`` (a solve:
+    the built-in case or the file's absolute path), else its ``inputs.source`` (a schedule, a
+    partition), else its ``case`` when that is a case that feederopt knows by name (a plan or
+    a restoration records only the network's name, which for a file is not a path); None when
+    the document says none."""
+    inputs = doc.get("inputs")
+    for value in (doc.get("source"),
+                  inputs.get("source") if isinstance(inputs, Mapping) else None):
+        if isinstance(value, str) and value:
+            return value
+    case = doc.get("case")
+    if isinstance(case, str) and case and has_case(case):
+        return case
+    return None
+
+
+def _number(x: Any) -> float | None:
+    ok = isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+    return float(x) if ok else None
+
+
+def solve_options(doc: Mapping[str, Any]) -> list[str]:
+    """The options of ``feederopt solve`` that the solve result ``doc`` records in its
+    ``settings`` (and its uncertainty), each where it differs from the command line's default:
+    ``--method`` (a nominal solve's, always), ``--scenarios FILE`` or ``--robust X``
+    (``--uncertain-loads``, ``--budget``), ``--gap``, ``--time-limit``, ``--radiality``,
+    ``--solver``, ``--v-min``/``--v-max`` (when given as options), ``--max-loading``,
+    ``--no-thermal-limits``, ``--no-ac-check`` and ``--ac-polish``."""
+    settings = doc.get("settings")
+    s: Mapping[str, Any] = settings if isinstance(settings, Mapping) else {}
+    out: list[str] = []
+    robust = doc.get("robust_summary")
+    scenarios = doc.get("scenarios_file")
+    if isinstance(scenarios, str) and scenarios:
+        out += ["--scenarios", shlex.quote(scenarios)]
+    elif isinstance(robust, Mapping) and _number(robust.get("uncertainty")) is not None:
+        out += ["--robust", f"{robust['uncertainty']:g}"]
+        loads = robust.get("uncertain_loads")
+        if isinstance(loads, list) and loads:  # the loads that varied (all, when not given)
+            out += ["--uncertain-loads", shlex.quote(",".join(map(str, loads)))
+                    if len(loads) <= MAX_LISTED else "..."]
+        if _number(robust.get("budget")) is not None:
+            out += ["--budget", f"{robust['budget']:g}"]
+    elif s.get("method") in {m.value for m in Method}:
+        out += ["--method", str(s["method"])]
+    stop = Stop()
+    gap, limit = _number(s.get("gap")), _number(s.get("time_limit_s"))
+    if gap is not None and gap != stop.gap:
+        out += ["--gap", f"{gap:g}"]
+    if limit is not None and limit != stop.time_limit_s:
+        out += ["--time-limit", f"{limit:g}"]
+    radiality = s.get("radiality")
+    if isinstance(radiality, str) and radiality != DEFAULT_RADIALITY.value:
+        out += ["--radiality", shlex.quote(radiality)]
+    if isinstance(s.get("solver_option"), str) and s["solver_option"]:
+        out += ["--solver", shlex.quote(s["solver_option"])]
+    if s.get("voltage_band_from") in ("options", "options and network"):
+        for key, option in (("v_min_pu", "--v-min"), ("v_max_pu", "--v-max")):
+            value = _number(s.get(key))  # one value: the option's (a spread is the network's)
+            if value is not None:
+                out += [option, f"{value:g}"]
+    if "max_loading_percent" in s and s.get("max_loading_percent") is None:
+        out.append("--no-thermal-limits")
+    elif (loading := _number(s.get("max_loading_percent"))) is not None and loading != 100.0:
+        out += ["--max-loading", f"{loading:g}"]
+    if s.get("ac_check") is False:
+        out.append("--no-ac-check")
+    if s.get("ac_polish") is True:
+        out.append("--ac-polish")
+    return out
+
+
+#: The input files a result's ``inputs`` record, by kind, and the options that give them.
+INPUT_FILES = {"schedule": (("profiles", "--profiles"), ("devices", "--devices")),
+               "partition": (("settings", "--settings"),)}
+
+
+def input_file_options(doc: Mapping[str, Any], kind: str) -> list[str]:
+    """The options that give the input files the result ``doc`` of ``kind`` records in its
+    ``inputs`` (:data:`INPUT_FILES`: a schedule's profiles and devices, a partition's
+    settings), each file as recorded (an absolute path)."""
+    inputs = doc.get("inputs")
+    if not isinstance(inputs, Mapping):
+        return []
+    out: list[str] = []
+    for key, option in INPUT_FILES.get(kind, ()):
+        value = inputs.get(key)
+        if isinstance(value, str) and value:
+            out += [option, shlex.quote(value)]
+    return out
+
+
+def command_again(doc: Mapping[str, Any], kind: str, template: str) -> str:
+    """The command line that writes the folder of the ``--json`` document ``doc`` of ``kind``,
+    from the command's ``template`` (``feederopt solve CASE --out DIR``): the placeholder
+    filled with :func:`recorded_source` (kept where the document records none), the input
+    files it records (:func:`input_file_options`), a balanced solve's :func:`solve_options`
+    and its ``--report``, before ``--out DIR``."""
+    source = recorded_source(doc)
+    out = template
+    if source is not None:
+        for placeholder in _PLACEHOLDERS:
+            out = out.replace(placeholder, shlex.quote(source))
+    head, _, tail = out.partition(" --out ")
+    options = input_file_options(doc, kind) + (solve_options(doc) if kind == "solve" else [])
+    return " ".join([head, *options, "--out", tail, *(["--report"] if kind == "solve" else [])])
