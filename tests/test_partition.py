@@ -163,7 +163,8 @@ def test_loads_of_de_energised_blocks_do_not_change_the_recourse(robust):
     x = {"zbl": zbl,
          "zsw": cp.plan.closed * ~(data.switch_blocks == blk).any(axis=1) * 1.0,
          "ps": np.where(dead, 0.0, cp.plan.p_set), "qs": np.where(dead, 0.0, cp.plan.q_set),
-         "zph": np.zeros(data.n_slots)}  # no slots: every grid former is three-phase
+         "zph": np.zeros(data.n_slots),  # no slots: every grid former is three-phase
+         "zinv": cp.plan.grid_forming * (data.der_block != blk) * 1.0}
     assert not data.n_slots
     omega = data.settings.omega * 1000.0
     value_cost = {**{g: omega * c for g, c in slack_terms(data).items()},

@@ -432,7 +432,9 @@ def test_a_plan_outside_the_voltage_limits_in_opendss_exits_4(tmp_path: Path,
     assert res.exit_code == 4, res.output
     assert "break the voltage limits" in res.output
     row = json.loads(out.read_text())["voltage_feedback"]["rounds"][0]
-    assert row["opendss_v_min_pu"] < 0.9 - 1e-4
+    # below 0.9 by more than the check's tolerance (1e-9): 0.89999 p.u. since the grid former
+    # holds one voltage on its phases (ut38_tph; 0.8985 before, its phases set apart)
+    assert row["opendss_v_min_pu"] < 0.9 - 1e-9
     monkeypatch.undo()
     res = runner.invoke(app, ["partition", str(feeder), "--settings", str(settings),
                               "--json", str(out), "--force", "-q"])

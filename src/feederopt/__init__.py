@@ -27,6 +27,7 @@ from feederopt.network import Network
 
 if TYPE_CHECKING:
     from feederopt.algorithms.base import ProgressCallback
+    from feederopt.algorithms.partition import feedback_stop_text
     from feederopt.api import load, read_result, save, save_json, solve
     from feederopt.api_partition import check_partition_result, partition
     from feederopt.api_resilience import plan, plan_settings, restore
@@ -186,6 +187,7 @@ _FOR_CLI = {
     "partition": "feederopt.api_partition",
     "check_partition_result": "feederopt.api_partition",
     "partition_result_json": "feederopt.report.partition",
+    "feedback_stop_text": "feederopt.algorithms.partition",
     "save_json": "feederopt.api",
     "restore": "feederopt.api_resilience",
     "plan": "feederopt.api_resilience",
@@ -264,6 +266,7 @@ __all__ = [
     "dg_output_text",
     "disconnected_text",
     "distinct_places",
+    "feedback_stop_text",
     "generate_scenarios",
     "generation_by_bus",
     "held_text",

@@ -25,10 +25,12 @@ from feederopt.algorithms.base import (
     sample_progress,
 )
 from feederopt.algorithms.partition import (
+    STOPPED_ALL_OFF,
     PartitionResult,
     PartitionStopped,
     SampleChecks,
     VoltageShifts,
+    feedback_stop_text,
     model_voltages,
     solve_extensive,
     solve_robust,
@@ -298,6 +300,12 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
             "solve_time_s": cur.run_time_s, "opendss_time_s": time.perf_counter() - t})
         if best is None or margin > best[0]:
             best = (margin, k, cur, cur_data, cur_shifts)
+        if k and ac.converged and not ac.voltages_pu:
+            # the re-solve de-energised every block: "within" the limits only because no node
+            # is energised; further tightening cannot bring a plan back, and the round kept
+            # is the one nearest the limits before it (``best``)
+            stopped = STOPPED_ALL_OFF
+            break
         if ac.converged and ac.within_voltage_limits:
             stopped = "within limits"
             break
@@ -335,8 +343,8 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
     _, kept_k, kept, kept_data, kept_shifts = best
     within = rows[kept_k]["within_voltage_limits"]
     kept.voltage_feedback = {"enabled": True, "rounds": rows, "kept_round": kept_k,
-                             "stopped": stopped, "within_voltage_limits": within,
-                             "limit_shifts_pu": kept_shifts}
+                             "re_solves": len(rows) - 1, "stopped": stopped,
+                             "within_voltage_limits": within, "limit_shifts_pu": kept_shifts}
     kept.served_load_opendss_kw = rows[kept_k]["opendss_load_kw"]
     kept.loads_below_vminpu = rows[kept_k]["opendss_loads_below_vminpu"]
     if kept_k == 0 and within:
@@ -350,13 +358,16 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
            "no power flow: OpenDSS did not converge at it (the check injects each "
            "grid-following DER phase by phase to ground, which a three-wire bus behind a "
            "delta winding cannot take unequally), so its voltages are unknown; ")
-        + (f"after {kept_k} re-solve(s) with the model's voltage limits tightened by up to "
-           f"{rows[kept_k]['largest_shift_pu']:.4f} p.u., the plan kept "
-           f"({kept.objective:,.2f} $) has "
+        + (f"after {len(rows) - 1} re-solve(s) with the model's voltage limits tightened by "
+           f"up to {rows[-1]['largest_shift_pu']:.4f} p.u., the plan kept (round {kept_k}, "
+           f"{kept.objective:,.2f} $, limits tightened by up to "
+           f"{rows[kept_k]['largest_shift_pu']:.4f} p.u.) has "
            + (f"{rows[kept_k]['opendss_v_min_pu']:.4f}-{rows[kept_k]['opendss_v_max_pu']:.4f} "
               "p.u." if rows[kept_k]["opendss_converged"] else "no OpenDSS power flow either")
-           + (", within the limits" if within else f", still outside them ({stopped})")
-           if kept_k else f"no re-solve came nearer the limits ({stopped})")
+           + (", within the limits" if within else
+              f", still outside them ({feedback_stop_text(kept.voltage_feedback)})")
+           if kept_k else f"{len(rows) - 1} re-solve(s) and none came nearer the limits "
+           f"({feedback_stop_text(kept.voltage_feedback)})")
         + "; --no-voltage-feedback gives the pure LinDist3Flow plan")
     return kept, kept_data
 

@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -77,6 +78,7 @@ from feederopt.formulations.partition import (
     recourse_cost_terms,
     rename,
     slack_terms,
+    tied_former_nodes,
 )
 from feederopt.network.threephase import PHASES
 from feederopt.problems.partition import (
@@ -320,20 +322,28 @@ def raise_room(data: PartitionData, p_set: np.ndarray) -> np.ndarray:
 
 def canonical_grid_forming(data: PartitionData, energised: np.ndarray, closed: np.ndarray,
                            solver_choice: np.ndarray,
-                           p_set: np.ndarray | None = None) -> np.ndarray:
+                           p_set: np.ndarray | None = None, *,
+                           any_voltage: bool = False) -> np.ndarray:
     """The grid-forming DERs of a plan: in each energised microgrid (connected component of
     the energised blocks with the closed switches) one grid-forming-capable DER, and no
     other: the one with the most room to raise its output within its band at the plan's
     set-points ``p_set`` (:func:`raise_room`), then the largest (:func:`grid_forming_rank`);
     without ``p_set`` the largest.
 
-    Why: the grid-forming choice ``zinv`` enters only the first stage's structure rows ((4),
+    Why: the grid-forming choice ``zinv`` enters the first stage's structure rows ((4),
     the forest's root rule and the count flow; :func:`~feederopt.formulations.partition.
-    first_stage_block`), not the objective (16a), not the recourse (``X_GROUPS``) and no row
-    with the set-points: for fixed block and switch states, any choice of 1 to ``k_der``
-    capable DERs per microgrid (the root block then the chosen DER's) is feasible with the
-    same set-points and the same cost. The MILP returned one of these ties, which one
-    depending on the solver's version and on 1e-10 differences in the cuts (user test ut34:
+    first_stage_block`), not the objective (16a) and no row with the set-points; in the
+    recourse only the one-voltage rows of a multi-phase grid former
+    (:func:`~feederopt.formulations.partition.balanced_former_rows`, user test ut38_tph). So
+    for fixed block and switch states, any choice of 1 to ``k_der`` capable DERs per microgrid
+    (the root block then the chosen DER's) whose one-voltage rows are those of the solver's
+    choice (a DER at the same bus with the same phases) or that has none (one phase) is
+    feasible with the same set-points and the same cost; only among those is the choice
+    made here (a three-phase former at another bus would hold another bus's phases at one
+    voltage, which the plan was not solved with). ``any_voltage`` lifts that restriction:
+    :func:`verified_grid_forming` takes such a choice once the recourse at every extreme
+    point confirms it is a tie. The MILP returned one of these ties, which one depending on
+    the solver's version and on 1e-10 differences in the cuts (user test ut34:
     ``ieee37mod`` at 10 % gave G724 with ``--workers 1`` and G732 with ``--workers 2``; at 0 %
     HiGHS 1.15.1 gave G732 and 1.16.0 G724, and the voltage feedback's OpenDSS rounds then
     ended at different plans). The choice matters in OpenDSS: the grid-forming DER is the
@@ -355,11 +365,18 @@ def canonical_grid_forming(data: PartitionData, energised: np.ndarray, closed: n
                          grid_forming=np.asarray(solver_choice, bool),
                          p_set=np.zeros(0), q_set=np.zeros(0))
     formed = formed_phases(data, plan) if data.n_slots else None
+    tied = tied_former_nodes(data)
     for comp in components(data, plan):
         if not plan.energised[comp[0]]:
             continue
         ders = np.flatnonzero(np.isin(data.der_block, comp))
         able = ders[data.der_gf[ders]]
+        # only a former whose one-voltage rows (balanced_former_rows) are the solver's
+        # choice's, or that has none: then the recourse is the one the plan was solved with
+        # (or looser), so the plan stays feasible at the same cost
+        if not any_voltage:
+            held = {tied[d] for d in ders if plan.grid_forming[d]}
+            able = np.array([d for d in able if not tied[d] or tied[d] in held], int)
         if formed is not None:
             # only a former that keeps the microgrid's live phases (formed_phases): a
             # one-phase former in place of a three-phase one would change the plan
@@ -376,6 +393,29 @@ def canonical_grid_forming(data: PartitionData, energised: np.ndarray, closed: n
         else:
             out[ders] = plan.grid_forming[ders]
     return out
+
+
+def verified_grid_forming(data: PartitionData, plan: PartitionPlan, worst: float,
+                          evaluate: Callable[[dict[str, np.ndarray]], tuple[float, float]],
+                          eps: float, tol: float) -> tuple[PartitionPlan, float]:
+    """``plan`` with the grid-forming DERs that :func:`canonical_grid_forming` names without
+    its one-voltage restriction (``any_voltage``), when the recourse confirms the choice is a
+    tie: ``evaluate(x)`` (the worst total slack and the worst re-dispatch cost over the
+    extreme points, the plan's set-points) is slack-free and costs at most ``worst`` (the
+    plan's, within ``tol``). A three-phase grid former at another bus holds another bus's
+    phases at one voltage (:func:`~feederopt.formulations.partition.balanced_former_rows`);
+    where the plan's voltages are balanced there anyway (balanced loads, user test ut34's
+    tie) the choice is the rule's whatever vertex the MILP returned. Returns the plan kept
+    and its worst re-dispatch cost."""
+    free = canonical_grid_forming(data, plan.energised, plan.closed, plan.grid_forming,
+                                  plan.p_set, any_voltage=True)
+    if np.array_equal(free, plan.grid_forming):
+        return plan, worst
+    alt = replace(plan, grid_forming=free)
+    slack, value = evaluate(plan_x(data, alt))
+    if slack <= eps and value <= worst + tol * (1 + abs(worst)):
+        return alt, value
+    return plan, worst
 
 
 def _costs(data: PartitionData, plan: PartitionPlan) -> tuple[float, float]:
@@ -676,8 +716,19 @@ def solve_extensive(data: PartitionData, *, scales: list[np.ndarray] | None = No
             vals = tie_broken(data, model, vals, objective, rel_tol=ROBUST_TIE_TOL,
                               notes=notes) or vals
     plan = _plan_from(data, vals)
+    theta = float(vals["theta"][0])
+    if sol.status == "optimal":
+        slaves = PartitionSlaves(data, scales)
+
+        def in_turn(x: dict[str, np.ndarray]) -> tuple[float, float]:
+            rv = [slaves.evaluate(e, x, data.settings.eps)
+                  for e in live_groups(data, scales, x["zbl"])[1]]
+            return max(r.slack for r in rv), max(r.value for r in rv)
+
+        plan, theta = verified_grid_forming(data, plan, theta, in_turn, data.settings.eps,
+                                            1e-6)
     status = "optimal" if sol.status == "optimal" else sol.status
-    res = _result(data, case, "extensive", status, plan, float(vals["theta"][0]), t0,
+    res = _result(data, case, "extensive", status, plan, theta, t0,
                   time.perf_counter(), 0.0, [], len(scales), lower_bound=bound)
     res.notes.extend(notes)
     return res
@@ -887,6 +938,15 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
                 # starting from this plan with theta at its worst re-dispatch cost
                 fixed = None
                 hint = {**vals, "theta": np.array([max(theta, worst.value)])}
+        if best is not None and status == "optimal":
+            def on_slaves(x: dict[str, np.ndarray]) -> tuple[float, float]:
+                reps_x = live_groups(data, scales, x["zbl"])[1]
+                rv = ex.map(_evaluate, [(e, x, eps) for e in reps_x])
+                return max(r.slack for r in rv), max(r.value for r in rv)
+
+            kept_plan, kept_worst = verified_grid_forming(data, best[0], best[2], on_slaves,
+                                                          eps, tol)
+            best = (kept_plan, best[1] - best[2] + kept_worst, kept_worst)
     bound = lower if math.isfinite(lower) else math.nan
     if best is None:
         if status == "interrupted" or interrupt.requested():
@@ -1079,7 +1139,7 @@ def _clean_x(data: PartitionData, vals: dict[str, np.ndarray]) -> dict[str, np.n
     return {"zbl": z, "zsw": np.round(vals["zsw"]),
             "ps": np.clip(vals["ps"], 0.0, on * data.ph_p_max) + 0.0,
             "qs": np.clip(vals["qs"], -on * data.ph_s_max, on * data.ph_s_max) + 0.0,
-            "zph": zph}
+            "zph": zph, "zinv": np.round(vals["zinv"])}
 
 
 def _cut(master: HighsModel, cut_rows: CutRows, x: dict[str, np.ndarray], value: float,
@@ -1163,8 +1223,9 @@ def canonical_roots(data: PartitionData, vals: dict[str, np.ndarray]) -> dict[st
     the forest's roots ``rho`` to match: one root per component of the blocks joined by the closed
     switches ``zsw``, the block of the chosen grid-forming DER in an energised component
     (``rho_l <= sum_g zinv_g + 1 - z_l``), the first block of a de-energised one. Both are
-    ties of the first stage (neither enters the objective, the recourse or a row with the
-    set-points), so the point stays optimal with the same set-points; fixing them too makes
+    ties of the first stage (neither enters the objective or a row with the set-points, and
+    the choice keeps the recourse's one-voltage rows, :func:`canonical_grid_forming`), so the
+    point stays optimal with the same set-points; fixing them too makes
     the set-point stage's QP, which fixes every binary, the same problem whatever vertex the
     MILP returned (its solution moved by 7e-6 kW with the QP's other columns). ``vals``
     unchanged when an energised component holds no grid-forming-capable DER."""
@@ -1304,6 +1365,25 @@ FEEDBACK_MARGIN_PU = 1e-4
 #: The least and greatest sensitivity of a node's OpenDSS voltage to its shifted limit used by
 #: the secant step of :class:`VoltageShifts`.
 SECANT_RANGE = (0.2, 1.0)
+
+
+#: The voltage feedback's stop reason (``voltage_feedback.stopped``) when its last re-solve
+#: held the limits only by de-energising every block (no energised node to judge): that plan
+#: serves nothing, so the round nearest the limits before it is kept (user test ut38_tph: it
+#: said "within limits" beside ``within_voltage_limits: false`` and the kept round 1).
+STOPPED_ALL_OFF = "every block de-energised"
+
+
+def feedback_stop_text(feedback: Mapping[str, Any]) -> str:
+    """Why the partition's voltage feedback (``voltage_feedback`` of a result) stopped, in
+    words, for the console row, the note and the report: ``stopped: <reason>``, or for
+    :data:`STOPPED_ALL_OFF` which round held the limits only so and which round was kept."""
+    stopped = feedback.get("stopped")
+    if stopped == STOPPED_ALL_OFF:
+        last = len(feedback.get("rounds") or []) - 1
+        return (f"stopped: round {last} held the limits only by de-energising every block, "
+                f"so round {feedback.get('kept_round')} was kept")
+    return f"stopped: {stopped}"
 
 
 @dataclass

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from feederopt import partition_result_json, write_text
+from feederopt import feedback_stop_text, partition_result_json, write_text
 from feederopt.cli.app import (
     EXIT_LIMITS_BROKEN,
     FILE,
@@ -168,7 +168,7 @@ def partition(
             f"OpenDSS {_fmt(lo, '.4f')}-{_fmt(hi, '.4f')} p.u., "
             + ("within the limits" if vf["within_voltage_limits"] else "outside the limits"))
         t.add_row("voltage feedback (OpenDSS at the nominal load)",
-                  f"{len(rows) - 1} re-solve(s), stopped: {vf['stopped']}; plan of round "
+                  f"{len(rows) - 1} re-solve(s), {feedback_stop_text(vf)}; plan of round "
                   f"{vf['kept_round']}: {seen}")
     elif vf is not None:
         t.add_row("voltage feedback", f"off ({vf.get('stopped')})")
@@ -251,7 +251,7 @@ def _exit(res: Any, *, quiet: bool) -> None:
         if not quiet:
             stderr().print(
                 "the plan's OpenDSS voltages at the nominal load break the voltage limits "
-                f"(voltage feedback stopped: {vf.get('stopped')}; voltage_feedback in the "
+                f"(voltage feedback {feedback_stop_text(vf)}; voltage_feedback in the "
                 "JSON); exit code 4", style="yellow", markup=False)
         raise typer.Exit(EXIT_LIMITS_BROKEN)
 

@@ -44,9 +44,11 @@ grid-forming DER in the root of every energised one, and the grid-forming count 
 component's grid-forming DERs to its single root arc, whose capacity is ``k_der``. Blocks are
 trees themselves (radial feeders), so every energised component is radial.
 
-Second stage for fixed first-stage values ``x = (zbl, zsw, ps, qs)`` and a load realisation
-(:func:`recourse_block`): :func:`~feederopt.formulations.lindist3flow.lindist3flow` (16d)-(16k)
-with the switch states ``y = zsw``, the voltage bounds (16c) scaled by the block state,
+Second stage for fixed first-stage values ``x = (zbl, zsw, ps, qs, zph, zinv)`` and a load
+realisation (:func:`recourse_block`): :func:`~feederopt.formulations.lindist3flow.lindist3flow`
+(16d)-(16k) with the switch states ``y = zsw``, the voltage bounds (16c) scaled by the block
+state, one voltage magnitude on the phases of a multi-phase grid-forming DER
+(:func:`balanced_former_rows`, ours),
 
     (16c) z_l w_min <= w_i <= z_l w_max
     (18a) inflow - outflow + pg + h+ - h- = z_l (s_sh + sum_d u_d s_d) + (K_sh + sum_d u_d K_d) w
@@ -234,7 +236,7 @@ MAX_UNCERTAIN_LOADS = 12
 #: recourse copy per extreme point (2^8 = 256 copies; IEEE 37's take about 8 MB each).
 MAX_EXTENSIVE_UNCERTAIN = 8
 #: The first-stage groups that the second stage reads (the ``x`` of the seed's cuts (17b)).
-X_GROUPS = ("zbl", "zsw", "ps", "qs", "zph")
+X_GROUPS = ("zbl", "zsw", "ps", "qs", "zph", "zinv")
 #: Slack groups of the second stage.
 SLACKS = ("hp_pos", "hp_neg", "hq_pos", "hq_neg")
 #: Re-dispatch costs this much more than the same energy in the set-point (a tie-break).
@@ -523,6 +525,7 @@ def recourse_block(data: PartitionData, scale: np.ndarray) -> Block:
     b.add_group(Group.new("ps", nph, 0.0, data.ph_p_max))
     b.add_group(Group.new("qs", nph, -data.ph_s_max, data.ph_s_max))
     b.add_group(Group.new("zph", data.n_slots, 0.0, 1.0))  # integral in the first stage
+    b.add_group(Group.new("zinv", len(data.der_ids), 0.0, 1.0))  # integral in the first stage
     if ns:
         b.add_rows("switch_link", {"y": select(data.switch_edge, len(pu.edges)),
                                    "zsw": -sp.identity(ns, format="csr")}, Sense.EQ,
@@ -543,6 +546,7 @@ def recourse_block(data: PartitionData, scale: np.ndarray) -> Block:
     b.add_rows("v_max", {"w": eye_n, **_scaled(state, -pu.w_max)}, Sense.LE, np.zeros(n))
     if data.n_slots:
         _dead_phase_drops(b, data, model_pu)
+    balanced_former_rows(b, data)
     # (18a) power balance with slacks, loads switched by the block state
     for grp in SLACKS:
         b.add_group(Group.new(grp, n, 0.0, np.inf))
@@ -587,6 +591,57 @@ def recourse_block(data: PartitionData, scale: np.ndarray) -> Block:
             a.eliminate_zeros()
             r.terms[g] = a
     return b
+
+
+def tied_former_nodes(data: PartitionData) -> list[tuple[int, ...]]:
+    """Per DER: the pu nodes whose voltage magnitudes it holds equal when it forms the grid
+    (:func:`balanced_former_rows`), its distinct nodes in phase order when it can form the
+    grid and has two or more phases; ``()`` for the others (a one-phase grid former holds its
+    one phase, a grid follower none)."""
+    out: list[tuple[int, ...]] = []
+    for d in range(len(data.der_ids)):
+        nodes = sorted({int(j) for j in data.ph_node[data.ph_der == d]})
+        out.append(tuple(nodes) if data.der_gf[d] and len(nodes) >= 2 else ())
+    return out
+
+
+def balanced_former_rows(b: Block, data: PartitionData) -> None:
+    """A multi-phase grid-forming DER holds one voltage magnitude on its phases (ours; user
+    test ut38_tph; docs/partition-phases.md, "One voltage per grid former"): a three-phase
+    synchronous machine, or a grid-forming inverter behind its transformer, regulates a
+    balanced positive-sequence voltage, so its terminal phases are at one magnitude, and the
+    AC check writes it so (a three-phase ``Vsource`` at one ``pu``). The seed states no
+    voltage set-point (its set-points ``s_g^phi`` are powers), and its LinDist3Flow left each
+    phase's ``w`` free at the grid former's bus: a plan raised one phase alone to carry a
+    single-phase load (1.0 / 1.057 / 1.0 p.u.), which no such unit does and which the check,
+    at the phases' mean, did not see. For each grid-forming-capable DER ``g`` with
+    nodes ``n_1 < ... < n_k`` (``k >= 2``, :func:`tied_former_nodes`) and ``W`` the largest
+    ``w_max`` of them:
+
+        |w_{n_j} - w_{n_j+1}| <= W (1 - zinv_g)        j = 1 .. k-1
+
+    (``0 <= w <= w_max`` makes the rows void for a grid follower). ``zinv`` is therefore part
+    of the recourse's first stage ``x`` (:data:`X_GROUPS`). A unit that is controlled phase
+    by phase is three one-phase DERs in the data (each a grid former of its own phase)."""
+    tied = tied_former_nodes(data)
+    rows_i: list[int] = []
+    rows_j: list[int] = []
+    rows_d: list[int] = []
+    for d, nodes in enumerate(tied):
+        for i, j in itertools.pairwise(nodes):
+            rows_i.append(i)
+            rows_j.append(j)
+            rows_d.append(d)
+    if not rows_i:
+        return
+    m, n, nd = len(rows_i), data.pu.n_nodes, len(data.der_ids)
+    k = np.arange(m)
+    diff = sp.csr_matrix((np.r_[np.ones(m), -np.ones(m)], (np.r_[k, k], np.r_[rows_i, rows_j])),
+                         shape=(m, n))
+    big = np.maximum(data.pu.w_max[rows_i], data.pu.w_max[rows_j])
+    gf = sp.csr_matrix((big, (k, rows_d)), shape=(m, nd))
+    for sign, name in ((1.0, "former_balanced_up"), (-1.0, "former_balanced_dn")):
+        b.add_rows(name, {"w": sign * diff, "zinv": gf}, Sense.LE, big)
 
 
 def _dead_phase_drops(b: Block, data: PartitionData, pu: PerUnitThreePhase) -> None:

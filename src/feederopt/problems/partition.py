@@ -1009,7 +1009,8 @@ def plan_x(data: PartitionData, plan: PartitionPlan) -> dict[str, np.ndarray]:
     """The first-stage values ``x`` (:data:`~feederopt.formulations.partition.X_GROUPS`)
     of ``plan``, as the recourse reads them."""
     return {"zbl": plan.energised.astype(float), "zsw": plan.closed.astype(float),
-            "ps": plan.p_set, "qs": plan.q_set, "zph": formed_phases(data, plan)}
+            "ps": plan.p_set, "qs": plan.q_set, "zph": formed_phases(data, plan),
+            "zinv": np.asarray(plan.grid_forming, float)}
 
 
 @dataclass

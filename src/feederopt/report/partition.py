@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from feederopt.algorithms.partition import feedback_stop_text
 from feederopt.io.writing import atomic_folder, write_table
 from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.report.page import (
@@ -319,8 +320,8 @@ def feedback_section(result: Mapping[str, Any]) -> str:
     fb = result.get("voltage_feedback") or {}
     note = (f'<p class="note">OpenDSS power flow of each plan at the nominal load (the plan\'s '
             "switch states, its grid-forming DERs sources at their set-points); a round's "
-            "limits are the model's tightened by up to the shift shown. Stopped: "
-            f"{escape(str(fb.get('stopped', '-')))}.</p>")
+            "limits are the model's tightened by up to the shift shown; "
+            f"{escape(feedback_stop_text(fb))}.</p>")
     return section("voltage-feedback", "Voltage feedback", note + records_table(rows))
 
 
