@@ -97,7 +97,12 @@ if TYPE_CHECKING:
         ScenarioSummary,
         ThreePhaseResult,
     )
-    from feederopt.results.uncertain import RobustSummary, StochasticSummary
+    from feederopt.results.uncertain import (
+        AcAllVerdict,
+        RobustSummary,
+        StochasticSummary,
+        ac_broken_text,
+    )
     from feederopt.solvers import interrupt
     from feederopt.solvers.status import IterationRecord, PhaseRecord, SampleRecord, Status
     from feederopt.validation.ac import ac_power_flow
@@ -172,6 +177,8 @@ _FOR_CLI = {
     "within_limits_text": "feederopt.results.result",
     "loading_limit_text": "feederopt.results.result",
     "RobustSummary": "feederopt.results.uncertain",
+    "AcAllVerdict": "feederopt.results.uncertain",
+    "ac_broken_text": "feederopt.results.uncertain",
     "StochasticSummary": "feederopt.results.uncertain",
     "three_phase_info": "feederopt.api_threephase",
     "solve_three_phase": "feederopt.api_threephase",
@@ -219,6 +226,7 @@ __all__ = [
     "KEPT_STATE",
     "SCHEMA_VERSION",
     "TIE_RULES",
+    "AcAllVerdict",
     "FeederoptError",
     "FeederoptWarning",
     "InfeasibleError",
@@ -244,6 +252,7 @@ __all__ = [
     "StochasticSummary",
     "ThreePhaseResult",
     "__version__",
+    "ac_broken_text",
     "ac_losses_mwh",
     "ac_power_flow",
     "base_case_kind",

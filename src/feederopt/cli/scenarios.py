@@ -187,8 +187,8 @@ def print_uncertain(result: Any) -> None:
             worst_row = next((v for v in summary.vertices if v.vertex == summary.worst_vertex),
                              None)
             ac_worst = summary.worst_case_ac
-            out.print(head + "the topology is feasible at every extreme point: "
-                      f"{robust_feasible_text(summary)}; worst-case losses "
+            out.print(head + "the topology is feasible at every extreme point in the convex "
+                      f"model: {robust_feasible_text(summary)}; worst-case losses "
                       f"{fmt(summary.worst_case_losses_kw, '.3f', ' kW')}"
                       + ("" if worst_row is None else worst_row.outcome.not_exact_mark)
                       + ("" if summary.worst_vertex is None
@@ -238,11 +238,12 @@ def print_uncertain(result: Any) -> None:
 
 
 def robust_feasible_text(summary: Any) -> str:
-    """The answer to "the topology is feasible at every extreme point": ``yes``, ``no``, or,
-    when the model holds the limits but its relaxation is not exact at an extreme point or an
-    extreme point's AC power flow breaks a limit, ``yes in the convex model only; the AC check
-    breaks 4 limit(s) at extreme point 0``: the model's "yes" is no AC feasibility that the AC
-    power flows do not show (g10c under reverse power: "yes" beside 4 broken v_max)."""
+    """The answer to "the topology is feasible at every extreme point in the convex model"
+    (``robust_feasible``, the model's: no slack): ``yes``, ``no``, or, when the model holds
+    the limits but an extreme point's AC power flow breaks one or its relaxation is not exact
+    there, ``yes, not in AC: the AC power flow breaks 4 limit(s) at extreme point 0``: the
+    model's "yes" is no AC feasibility (g10c under reverse power: "yes" beside 4 broken
+    v_max). The AC verdict over the extreme points is its own row (``ac_all``)."""
     if not summary.robust_feasible:
         return "no"
     breaking, inexact = summary.ac_breaking, summary.inexact_vertices
@@ -252,11 +253,10 @@ def robust_feasible_text(summary: Any) -> str:
         parts = [f"{len(v.ac.violations)} limit(s) at {v.name}" if v.ac.converged
                  else f"no convergence at {v.name}" for v in breaking[:10]]
         more = f" ... ({len(breaking) - 10} more extreme points)" if len(breaking) > 10 else ""
-        return ("yes in the convex model only; the AC check breaks "
-                + ", ".join(parts) + more)
+        return "yes, not in AC: the AC power flow breaks " + ", ".join(parts) + more
     names = ", ".join(v.name for v in inexact[:10]) + (" ..." if len(inexact) > 10 else "")
-    return (f"yes in the convex model only (its relaxation is not exact at {names}: note "
-            f"below); the AC power flows at {summary.ac_scope} break no limit")
+    return (f"yes (its relaxation is not exact at {names}: note below); the AC power flows "
+            f"at {summary.ac_scope} break no limit")
 
 
 def robust_choice_text(summary: Any) -> str:
@@ -278,7 +278,7 @@ def robust_choice_text(summary: Any) -> str:
 def print_uncertain_verdict(result: Any) -> None:
     """Which scenarios (extreme points) break which limits at the chosen topology, by how
     much, and whether infeasibility is proven."""
-    from feederopt import RobustSummary, StochasticSummary
+    from feederopt import RobustSummary, StochasticSummary, ac_broken_text
     from feederopt.cli.app import describe_violation
 
     out = stdout()
@@ -291,12 +291,7 @@ def print_uncertain_verdict(result: Any) -> None:
         rows = [(v.name, v.ac) for v in summary.vertices]
     bad_ac = [(name, ac) for name, ac in rows if ac is not None and ac.violations]
     for name, ac in bad_ac[:10]:
-        v = ac.violations[0]
-        amount = "" if v["amount"] is None else f" by {v['amount']:.4g} {v['unit']}"
-        one = {"buses": "bus", "branches": "branch"}.get(v["component"], v["component"])
-        out.print(f"AC power flow, {name}: {len(ac.violations)} limit(s) "
-                  f"broken, the largest {v['limit']} at {one} {v['id']}"
-                  f"{amount}", style="yellow", markup=False)
+        out.print(f"AC power flow, {name}: {ac_broken_text(ac)}", style="yellow", markup=False)
     if result.within_limits or not result.has_topology:
         return
     # the exit code the command returns: 3 for a proof of infeasibility, else 4 (ut36_core #2:
