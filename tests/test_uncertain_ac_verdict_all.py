@@ -31,6 +31,7 @@ import pytest
 from typer.testing import CliRunner
 
 from feederopt.cli import app
+from feederopt.cli.scenarios import _verdict_rows, result_verdict
 from feederopt.io import write_folder
 from feederopt.report.html import summary_section
 from feederopt.report.scenarios import robust_section, scenarios_section
@@ -135,6 +136,9 @@ def test_a_scenario_that_breaks_v_min_in_ac_is_named(scenario_run) -> None:
     page = summary_section(doc)
     assert "within limits (AC, every scenario)" in page and "scenario heavy" in page
     assert "within the limits in AC (every scenario)" in scenarios_section(doc)
+    # feederopt check of the result shows the solve's verdict as it is
+    assert ("result's within limits (AC, every scenario) (at its solve's limits)",
+            every["text"]) in _verdict_rows(result_verdict(doc))
 
 
 def test_a_robust_run_within_the_limits_at_every_corner_says_so(robust_run) -> None:
@@ -169,6 +173,8 @@ def test_a_robust_run_within_the_limits_at_every_corner_says_so(robust_run) -> N
     assert "within limits (AC, every extreme point checked)" in page and text in page
     totals = robust_section(doc)
     assert "feasible at every extreme point (convex model)" in totals and text in totals
+    assert ("result's within limits (AC, every extreme point checked) (at its solve's "
+            "limits)", text) in _verdict_rows(result_verdict(doc))
 
 
 # ----- the verdict's other answers, on summaries built by hand ---------------------------------

@@ -101,6 +101,7 @@ if TYPE_CHECKING:
         AcAllVerdict,
         RobustSummary,
         StochasticSummary,
+        ac_all_label,
         ac_broken_text,
     )
     from feederopt.solvers import interrupt
@@ -179,6 +180,7 @@ _FOR_CLI = {
     "RobustSummary": "feederopt.results.uncertain",
     "AcAllVerdict": "feederopt.results.uncertain",
     "ac_broken_text": "feederopt.results.uncertain",
+    "ac_all_label": "feederopt.results.uncertain",
     "StochasticSummary": "feederopt.results.uncertain",
     "three_phase_info": "feederopt.api_threephase",
     "solve_three_phase": "feederopt.api_threephase",
@@ -252,6 +254,7 @@ __all__ = [
     "StochasticSummary",
     "ThreePhaseResult",
     "__version__",
+    "ac_all_label",
     "ac_broken_text",
     "ac_losses_mwh",
     "ac_power_flow",

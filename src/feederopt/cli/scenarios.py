@@ -818,8 +818,9 @@ def result_verdict(data: dict[str, Any]) -> dict[str, Any]:
     the result's ``within_limits`` and status, its AC check's (``ac_check.within_limits``,
     ``limit_violations``; None when it was not run or did not converge), how many scenarios'
     AC power flows break a limit (None without scenarios) and the exit code that ``solve``
-    gave it (:func:`feederopt.cli.app.verdict_exit_code`). A result written before these
-    fields existed counts as within the limits."""
+    gave it (:func:`feederopt.cli.app.verdict_exit_code`), and a scenario or robust solve's one
+    AC verdict over every scenario (extreme point checked), ``ac_all_check``. A result
+    written before these fields existed counts as within the limits."""
     within = data.get("within_limits")
     within = True if within is None else bool(within)
     has_topology = data.get("has_topology")
@@ -837,6 +838,10 @@ def result_verdict(data: dict[str, Any]) -> dict[str, Any]:
             1 for a in scen_ac if isinstance(a, dict) and a.get("within_limits") is False),
         "scenarios_ac_checked": None if scen is None else sum(
             1 for a in scen_ac if isinstance(a, dict)),
+        # the solve's one AC verdict over every scenario (extreme point checked); None for a
+        # single solve or a result written before it existed
+        "ac_all_check": every if isinstance(every := data.get("ac_all_check"), dict)
+        and every.get("text") else None,
         "exit_code": verdict_exit_code(str(data.get("status")), str(data.get("method")),
                                        within_limits=within, has_topology=has_topology),
     }
@@ -844,6 +849,8 @@ def result_verdict(data: dict[str, Any]) -> dict[str, Any]:
 
 def _verdict_rows(verdict: dict[str, Any]) -> list[tuple[str, str]]:
     """The check table's rows on the result's own verdict (:func:`result_verdict`)."""
+    from feederopt import ac_all_label
+
     rows = [("result within limits (its solve)",
              "yes" if verdict["within_limits"] else
              f"no (status {verdict['status']}; exit code {verdict['exit_code']})")]
@@ -855,7 +862,13 @@ def _verdict_rows(verdict: dict[str, Any]) -> list[tuple[str, str]]:
         broken = len(verdict["ac_limit_violations"])
         rows.append(("result's AC check", "within the limits" if verdict["ac_within_limits"]
                      else f"{broken} limit(s) broken"))
-    if verdict["scenarios_ac_checked"]:
+    every = verdict.get("ac_all_check")
+    if every is not None:
+        # judged by the solve at its own limits, not at this check's --v-min/--max-loading
+        # (user test ut_growth: read as this check's verdict at another --max-loading)
+        rows.append((f"result's {ac_all_label(str(every.get('of')))} (at its solve's limits)",
+                     str(every["text"])))
+    elif verdict["scenarios_ac_checked"]:
         # judged by the solve at its own limits, not at this check's --v-min/--max-loading
         # (user test ut_growth: read as this check's verdict at another --max-loading)
         rows.append(("result's scenario AC checks (at its solve's limits)",
