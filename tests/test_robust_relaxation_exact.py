@@ -128,8 +128,12 @@ def test_console_does_not_claim_ac_feasibility(run: tuple[Any, dict[str, Any]]) 
     assert summ["ac_limits_broken_vertices"] == broken
     assert res.exit_code == 4, res.output
     out = " ".join(res.output.split())
-    assert "feasible at every extreme point: yes;" not in out
-    assert ("feasible at every extreme point: yes in the convex model only; the AC check breaks "
-            f"{len(doc['robust'][broken[0]]['ac']['violations'])} limit(s) at extreme point "
-            f"{broken[0]}") in out
+    assert "feasible at every extreme point in the convex model: yes;" not in out
+    assert ("feasible at every extreme point in the convex model: yes, not in AC: the AC power "
+            f"flow breaks {len(doc['robust'][broken[0]]['ac']['violations'])} limit(s) at "
+            f"extreme point {broken[0]}") in out
+    # the one AC verdict over the extreme points names the same ones
+    assert doc["ac_within_limits_all"] is False
+    assert [b["vertex"] for b in doc["ac_all_check"]["breaking"]] == broken
+    assert "within limits (AC, every extreme point checked) │ False:" in out
     assert "only through its inexact relaxation" in out

@@ -61,8 +61,8 @@ def test_with_a_topology_the_line_is_unchanged(solved: Any,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     out = _console(solved, capsys)
     # tiny has 4 loads, all uncertain, no budget: 2^4 = 16 extreme points (by hand)
-    assert "budget none, 16 extreme points; the topology is feasible at every extreme point: " \
-           "yes" in out
+    assert "budget none, 16 extreme points; the topology is feasible at every extreme point " \
+           "in the convex model: yes" in out
     assert f"at extreme point {solved.uncertain.worst_vertex}" in out
     assert "the chosen topology's" in out
 

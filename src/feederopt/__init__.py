@@ -99,7 +99,13 @@ if TYPE_CHECKING:
         ScenarioSummary,
         ThreePhaseResult,
     )
-    from feederopt.results.uncertain import RobustSummary, StochasticSummary
+    from feederopt.results.uncertain import (
+        AcAllVerdict,
+        RobustSummary,
+        StochasticSummary,
+        ac_all_label,
+        ac_broken_text,
+    )
     from feederopt.solvers import interrupt
     from feederopt.solvers.status import IterationRecord, PhaseRecord, SampleRecord, Status
     from feederopt.validation.ac import ac_power_flow
@@ -174,6 +180,9 @@ _FOR_CLI = {
     "within_limits_text": "feederopt.results.result",
     "loading_limit_text": "feederopt.results.result",
     "RobustSummary": "feederopt.results.uncertain",
+    "AcAllVerdict": "feederopt.results.uncertain",
+    "ac_broken_text": "feederopt.results.uncertain",
+    "ac_all_label": "feederopt.results.uncertain",
     "StochasticSummary": "feederopt.results.uncertain",
     "three_phase_info": "feederopt.api_threephase",
     "solve_three_phase": "feederopt.api_threephase",
@@ -223,6 +232,7 @@ __all__ = [
     "KEPT_STATE",
     "SCHEMA_VERSION",
     "TIE_RULES",
+    "AcAllVerdict",
     "FeederoptError",
     "FeederoptWarning",
     "InfeasibleError",
@@ -248,6 +258,8 @@ __all__ = [
     "StochasticSummary",
     "ThreePhaseResult",
     "__version__",
+    "ac_all_label",
+    "ac_broken_text",
     "ac_check_rows",
     "ac_losses_mwh",
     "ac_power_flow",

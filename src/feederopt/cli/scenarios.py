@@ -187,8 +187,8 @@ def print_uncertain(result: Any) -> None:
             worst_row = next((v for v in summary.vertices if v.vertex == summary.worst_vertex),
                              None)
             ac_worst = summary.worst_case_ac
-            out.print(head + "the topology is feasible at every extreme point: "
-                      f"{robust_feasible_text(summary)}; worst-case losses "
+            out.print(head + "the topology is feasible at every extreme point in the convex "
+                      f"model: {robust_feasible_text(summary)}; worst-case losses "
                       f"{fmt(summary.worst_case_losses_kw, '.3f', ' kW')}"
                       + ("" if worst_row is None else worst_row.outcome.not_exact_mark)
                       + ("" if summary.worst_vertex is None
@@ -238,11 +238,12 @@ def print_uncertain(result: Any) -> None:
 
 
 def robust_feasible_text(summary: Any) -> str:
-    """The answer to "the topology is feasible at every extreme point": ``yes``, ``no``, or,
-    when the model holds the limits but its relaxation is not exact at an extreme point or an
-    extreme point's AC power flow breaks a limit, ``yes in the convex model only; the AC check
-    breaks 4 limit(s) at extreme point 0``: the model's "yes" is no AC feasibility that the AC
-    power flows do not show (g10c under reverse power: "yes" beside 4 broken v_max)."""
+    """The answer to "the topology is feasible at every extreme point in the convex model"
+    (``robust_feasible``, the model's: no slack): ``yes``, ``no``, or, when the model holds
+    the limits but an extreme point's AC power flow breaks one or its relaxation is not exact
+    there, ``yes, not in AC: the AC power flow breaks 4 limit(s) at extreme point 0``: the
+    model's "yes" is no AC feasibility (g10c under reverse power: "yes" beside 4 broken
+    v_max). The AC verdict over the extreme points is its own row (``ac_all``)."""
     if not summary.robust_feasible:
         return "no"
     breaking, inexact = summary.ac_breaking, summary.inexact_vertices
@@ -252,11 +253,10 @@ def robust_feasible_text(summary: Any) -> str:
         parts = [f"{len(v.ac.violations)} limit(s) at {v.name}" if v.ac.converged
                  else f"no convergence at {v.name}" for v in breaking[:10]]
         more = f" ... ({len(breaking) - 10} more extreme points)" if len(breaking) > 10 else ""
-        return ("yes in the convex model only; the AC check breaks "
-                + ", ".join(parts) + more)
+        return "yes, not in AC: the AC power flow breaks " + ", ".join(parts) + more
     names = ", ".join(v.name for v in inexact[:10]) + (" ..." if len(inexact) > 10 else "")
-    return (f"yes in the convex model only (its relaxation is not exact at {names}: note "
-            f"below); the AC power flows at {summary.ac_scope} break no limit")
+    return (f"yes (its relaxation is not exact at {names}: note below); the AC power flows "
+            f"at {summary.ac_scope} break no limit")
 
 
 def robust_choice_text(summary: Any) -> str:
@@ -278,7 +278,7 @@ def robust_choice_text(summary: Any) -> str:
 def print_uncertain_verdict(result: Any) -> None:
     """Which scenarios (extreme points) break which limits at the chosen topology, by how
     much, and whether infeasibility is proven."""
-    from feederopt import RobustSummary, StochasticSummary
+    from feederopt import RobustSummary, StochasticSummary, ac_broken_text
     from feederopt.cli.app import describe_violation
 
     out = stdout()
@@ -291,12 +291,7 @@ def print_uncertain_verdict(result: Any) -> None:
         rows = [(v.name, v.ac) for v in summary.vertices]
     bad_ac = [(name, ac) for name, ac in rows if ac is not None and ac.violations]
     for name, ac in bad_ac[:10]:
-        v = ac.violations[0]
-        amount = "" if v["amount"] is None else f" by {v['amount']:.4g} {v['unit']}"
-        one = {"buses": "bus", "branches": "branch"}.get(v["component"], v["component"])
-        out.print(f"AC power flow, {name}: {len(ac.violations)} limit(s) "
-                  f"broken, the largest {v['limit']} at {one} {v['id']}"
-                  f"{amount}", style="yellow", markup=False)
+        out.print(f"AC power flow, {name}: {ac_broken_text(ac)}", style="yellow", markup=False)
     if result.within_limits or not result.has_topology:
         return
     # the exit code the command returns: 3 for a proof of infeasibility, else 4 (ut36_core #2:
@@ -823,8 +818,9 @@ def result_verdict(data: dict[str, Any]) -> dict[str, Any]:
     the result's ``within_limits`` and status, its AC check's (``ac_check.within_limits``,
     ``limit_violations``; None when it was not run or did not converge), how many scenarios'
     AC power flows break a limit (None without scenarios) and the exit code that ``solve``
-    gave it (:func:`feederopt.cli.app.verdict_exit_code`). A result written before these
-    fields existed counts as within the limits."""
+    gave it (:func:`feederopt.cli.app.verdict_exit_code`), and a scenario or robust solve's one
+    AC verdict over every scenario (extreme point checked), ``ac_all_check``. A result
+    written before these fields existed counts as within the limits."""
     within = data.get("within_limits")
     within = True if within is None else bool(within)
     has_topology = data.get("has_topology")
@@ -842,6 +838,10 @@ def result_verdict(data: dict[str, Any]) -> dict[str, Any]:
             1 for a in scen_ac if isinstance(a, dict) and a.get("within_limits") is False),
         "scenarios_ac_checked": None if scen is None else sum(
             1 for a in scen_ac if isinstance(a, dict)),
+        # the solve's one AC verdict over every scenario (extreme point checked); None for a
+        # single solve or a result written before it existed
+        "ac_all_check": every if isinstance(every := data.get("ac_all_check"), dict)
+        and every.get("text") else None,
         "exit_code": verdict_exit_code(str(data.get("status")), str(data.get("method")),
                                        within_limits=within, has_topology=has_topology),
     }
@@ -849,6 +849,8 @@ def result_verdict(data: dict[str, Any]) -> dict[str, Any]:
 
 def _verdict_rows(verdict: dict[str, Any]) -> list[tuple[str, str]]:
     """The check table's rows on the result's own verdict (:func:`result_verdict`)."""
+    from feederopt import ac_all_label
+
     rows = [("result within limits (its solve)",
              "yes" if verdict["within_limits"] else
              f"no (status {verdict['status']}; exit code {verdict['exit_code']})")]
@@ -860,7 +862,13 @@ def _verdict_rows(verdict: dict[str, Any]) -> list[tuple[str, str]]:
         broken = len(verdict["ac_limit_violations"])
         rows.append(("result's AC check", "within the limits" if verdict["ac_within_limits"]
                      else f"{broken} limit(s) broken"))
-    if verdict["scenarios_ac_checked"]:
+    every = verdict.get("ac_all_check")
+    if every is not None:
+        # judged by the solve at its own limits, not at this check's --v-min/--max-loading
+        # (user test ut_growth: read as this check's verdict at another --max-loading)
+        rows.append((f"result's {ac_all_label(str(every.get('of')))} (at its solve's limits)",
+                     str(every["text"])))
+    elif verdict["scenarios_ac_checked"]:
         # judged by the solve at its own limits, not at this check's --v-min/--max-loading
         # (user test ut_growth: read as this check's verdict at another --max-loading)
         rows.append(("result's scenario AC checks (at its solve's limits)",

@@ -107,6 +107,11 @@ def print_result(result: Any) -> None:
     if verdict:
         table.add_row("AC verdict" + (", nominal load" if uncertain else ""),
                       f"[red]{escape(verdict)}[/]")
+    if uncertain:  # the one AC verdict over every scenario (extreme point checked)
+        every = result.uncertain.ac_all
+        style = {True: "", False: "red", None: "yellow"}[every.within_limits_all]
+        table.add_row(every.label, f"[{style}]{escape(every.text)}[/]" if style
+                      else escape(every.text))
     table.add_row("losses (SOCP model)" + (", nominal load" if uncertain else ""),
                   fmt(result.losses_kw, ".3f", " kW") + not_exact_note(result.ac_check,
                                                                        result.losses_kw)

@@ -61,6 +61,7 @@ from feederopt.report.page import (
     section,
 )
 from feederopt.report.scenarios import (
+    ac_all_row,
     is_uncertain,
     nominal_note,
     robust_section,
@@ -367,6 +368,8 @@ def summary_section(r: Mapping[str, Any]) -> str:
         ("status", escape(str(r.get("status", "-")))),
         *((("AC verdict" + at, f'<span class="warn">{escape(str(verdict))}</span>'),)
           if verdict else ()),
+        # a scenario or robust run: the one AC verdict over every scenario (extreme point)
+        *((row,) if (row := ac_all_row(r)) else ()),
         ("method", escape(str(r.get("method", "-")))),
         ("solver", escape(str(r.get("solver", "-")))),
         (f"losses before (AC, initial topology{on}{'; ' + kind if kind else ''})",

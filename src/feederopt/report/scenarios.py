@@ -20,8 +20,11 @@ point (:meth:`feederopt.results.uncertain.StochasticSummary.to_dict`,
   losses, slack, voltages, feasibility, violations, whether the relaxation is exact there as
   for a scenario, and ``ac``, its AC power flow), ``robust_summary`` the totals
   (``inexact_vertices``; ``worst_case_ac_losses_kw`` over the AC power flows beside the
-  model's ``worst_case_losses_kw``; ``ac_limits_broken_vertices``) and ``worst_vertex_ac``,
-  the AC power flow at the worst extreme point.
+  model's ``worst_case_losses_kw``; ``ac_limits_broken_vertices``; ``robust_feasible``, the
+  convex model's verdict) and ``worst_vertex_ac``, the AC power flow at the worst extreme
+  point;
+* ``ac_within_limits_all``, ``ac_all_check``: the one AC verdict over every scenario (extreme
+  point checked), :class:`feederopt.results.uncertain.AcAllVerdict`, in the summary.
 
 Everything is read from the result document; nothing is recomputed here.
 """
@@ -35,7 +38,7 @@ from typing import Any
 
 from feederopt.report.page import MAX_ROWS, _finite, _note, fmt, kv_table, section
 from feederopt.results.result import loading_limit_text
-from feederopt.results.uncertain import expected_objective_terms
+from feederopt.results.uncertain import ac_all_label, expected_objective_terms
 
 #: What a limit of a diagnosis or violation entry means.
 LIMITS = {"v_min": "voltage below its minimum", "v_max": "voltage above its maximum",
@@ -134,6 +137,20 @@ def _ac_verdict(ac: Mapping[str, Any] | None) -> str:
     if not ac.get("converged"):
         return "no (did not converge)"
     return _yes_no(ac.get("within_limits"))
+
+
+def ac_all_row(r: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The summary's row of a scenario or robust result's one AC verdict over every scenario
+    (extreme point checked): its label and its text (``ac_all_check``, :class:`~feederopt.
+    results.uncertain.AcAllVerdict`), escaped, marked when it is not True; None for another
+    result or one written before the field existed."""
+    every = r.get("ac_all_check")
+    if not isinstance(every, Mapping) or not every.get("text"):
+        return None
+    text = escape(str(every["text"]))
+    if r.get("ac_within_limits_all") is not True:
+        text = f'<span class="warn">{text}</span>'
+    return escape(ac_all_label(str(every.get("of") or "scenario"))), text
 
 
 def text_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -243,6 +260,8 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
     if isinstance(st, Mapping):
         body += "<h3>Expected values</h3>" + kv_table({
             "scenarios": st.get("scenario_count"),
+            "within the limits in AC (every scenario)": (r.get("ac_all_check") or {}).get(
+                "text"),
             "expected losses (model) [kW]": st.get("expected_losses_kw"),
             "expected losses (AC power flows) [kW]": st.get("expected_ac_losses_kw"),
             "scenarios where the relaxation is not exact":
@@ -289,17 +308,18 @@ ROBUST_COLUMNS = (
 
 
 def _robust_feasible(summ: Mapping[str, Any]) -> Any:
-    """``robust_feasible``, qualified when the model's "yes" rests on an inexact relaxation
-    or an extreme point's AC power flow breaks a limit (the console's wording)."""
+    """``robust_feasible`` (the convex model's verdict), qualified when the model's "yes"
+    rests on an inexact relaxation or an extreme point's AC power flow breaks a limit (the
+    console's wording)."""
     feasible = summ.get("robust_feasible")
     broken = summ.get("ac_limits_broken_vertices") or []
     inexact = summ.get("inexact_vertices") or []
     if feasible is not True or not (broken or inexact):
         return feasible
     if broken:
-        return ("yes in the convex model only; the AC power flow breaks a limit at extreme "
-                "point(s) " + ", ".join(str(x) for x in broken))
-    return ("yes in the convex model only (its relaxation is not exact at extreme point(s) "
+        return ("yes, not in AC: the AC power flow breaks a limit at extreme point(s) "
+                + ", ".join(str(x) for x in broken))
+    return ("yes (its relaxation is not exact at extreme point(s) "
             + ", ".join(str(x) for x in inexact) + "); the AC power flows break no limit")
 
 
@@ -336,9 +356,12 @@ def robust_section(r: Mapping[str, Any]) -> str:
             "budget (loads that deviate at once)": summ.get("budget"),
             "extreme points": summ.get("extreme_points"),
             # without a topology nothing was held to the extreme points (ut_unc #2)
-            "feasible at every extreme point": (_robust_feasible(summ)
-                                                if r.get("has_topology", True)
-                                                else "- (no topology found)"),
+            "feasible at every extreme point (convex model)": (
+                _robust_feasible(summ) if r.get("has_topology", True)
+                else "- (no topology found)"),
+            # the AC power flows' verdict beside the model's (the summary's row as well)
+            "within the limits in AC (every extreme point checked)":
+                (r.get("ac_all_check") or {}).get("text"),
             "worst-case losses (model) [kW]": summ.get("worst_case_losses_kw"),
             "extreme points where the relaxation is not exact":
                 ", ".join(str(x) for x in summ["inexact_vertices"])

@@ -5,6 +5,7 @@ read (``scenarios``, ``worst_scenario``, ``stochastic``; ``robust``, ``robust_su
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,6 +131,122 @@ def inexact_note(named: list[tuple[str, str]], where: str, consequence: str) -> 
             "power flow has (l > (P^2+Q^2)/v), which it can use to hold the voltages "
             "within the limits under reverse power flow; the AC power flow there is the "
             f"true operating point, and {consequence}")
+
+
+#: At most this many scenarios (extreme points) get an AC power flow, one pandapower ``runpp``
+#: each (:func:`feederopt.results.uncertain_verdict.scenario_ac_checks`).
+MAX_AC_SCENARIOS = 200
+
+
+def ac_all_label(what: str) -> str:
+    """The console's and the report's label of :class:`AcAllVerdict` (``what``: "scenario"
+    or "extreme point")."""
+    return f"within limits (AC, every {what}{' checked' if what == 'extreme point' else ''})"
+
+
+def ac_broken_text(ac: Any) -> str:
+    """What one scenario's (extreme point's) AC power flow breaks, for a person: ``3 limit(s)
+    broken, the largest v_min at bus c by 0.003879 p.u.`` (the violations come worst first:
+    :func:`feederopt.validation.scenario_ac.scenario_violations`), or that it did not
+    converge; "" when it keeps every limit."""
+    if not ac.converged:
+        return "the AC power flow did not converge" + (f" ({ac.message})" if ac.message else "")
+    if not ac.violations:
+        return ""
+    v = ac.violations[0]
+    one = {"buses": "bus", "branches": "branch"}.get(v["component"], v["component"])
+    if v["limit"] == "supplied":
+        worst = f"{one} {v['id']} not supplied"
+    else:
+        amount = "" if v["amount"] is None else f" by {v['amount']:.4g} {v['unit']}"
+        worst = f"{v['limit']} at {one} {v['id']}{amount}"
+    return f"{len(ac.violations)} limit(s) broken, the largest {worst}"
+
+
+@dataclass(frozen=True)
+class AcAllVerdict:
+    """The one AC verdict of a scenario (robust) run: does the chosen topology keep the limits
+    in the AC power flow of every scenario (every extreme point checked)? Built by
+    :func:`ac_all_verdict` from the per-scenario (per-extreme-point) AC checks that the run
+    already made (:class:`feederopt.validation.scenario_ac.ScenarioAc`, each held to the run's
+    limits within :data:`~feederopt.validation.ac_limits.AC_LIMIT_TOLERANCE`, as the single
+    solve's ``ac_check.within_limits``); no power flow is run for it.
+
+    ``within_limits_all``: False when an AC power flow breaks a limit or does not converge;
+    True when every scenario (every extreme point the solve evaluated) has an AC power flow
+    and each keeps the limits; None (not checked) when no AC power flow ran (``--no-ac-check``,
+    no topology) or some were left out (more than :data:`MAX_AC_SCENARIOS`) and none breaks
+    a limit. ``text`` says which, and how many of how many were checked.
+    The model's own verdict is apart: ``robust_summary.robust_feasible``, the slack."""
+
+    within_limits_all: bool | None
+    #: "scenario" or "extreme point".
+    what: str
+    #: The scenarios of the set, or the extreme points of the box.
+    points: int
+    #: The scenarios (extreme points) the solve evaluated at the chosen topology.
+    evaluated: int
+    #: Those with an AC power flow.
+    checked: int
+    #: One entry per scenario (extreme point) whose AC power flow breaks a limit or fails:
+    #: ``scenario`` (or ``vertex``), ``name``, ``converged``, ``limits_broken``, ``worst`` (the
+    #: largest violation: component, id, limit, value, rating, amount, unit), ``text``.
+    breaking: list[dict[str, Any]]
+    text: str
+
+    @property
+    def label(self) -> str:
+        return ac_all_label(self.what)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ac_within_limits_all": self.within_limits_all,
+                "ac_all_check": {"of": self.what, "points": self.points,
+                                 "evaluated": self.evaluated, "checked": self.checked,
+                                 "breaking": [dict(b) for b in self.breaking],
+                                 "text": self.text}}
+
+
+def ac_all_verdict(rows: Sequence[tuple[Any, str, Any]], what: str, points: int,
+                   points_text: str | None = None, not_evaluated: str = "") -> AcAllVerdict:
+    """The :class:`AcAllVerdict` of ``rows``, one ``(id, name, ac)`` per scenario (extreme
+    point) the solve evaluated (``ac`` a ScenarioAc, None where no AC power flow ran), out
+    of ``points`` in the set (``points_text``: that number for a person); ``not_evaluated``
+    says why the others were not evaluated (robust oracles that evaluate a few extreme
+    points)."""
+    key = "scenario" if what == "scenario" else "vertex"
+    total = points_text or str(points)
+    checked = [(i, name, ac) for i, name, ac in rows if ac is not None]
+    breaking = [{key: i, "name": name, "converged": bool(ac.converged),
+                 "limits_broken": len(ac.violations),
+                 "worst": dict(ac.violations[0]) if ac.violations else None,
+                 "text": ac_broken_text(ac)}
+                for i, name, ac in checked if not ac.within_limits]
+    n, k = len(checked), len(rows)
+    plural = f"{what}s"
+    if breaking:
+        shown = "; ".join(f"{b['name']}: {b['text']}" for b in breaking[:10])
+        more = f"; ... ({len(breaking) - 10} more)" if len(breaking) > 10 else ""
+        scope = f" (AC power flows at {n} of the {total} {plural})" if n < points else ""
+        text = (f"False: {len(breaking)} of the {n} {plural} checked "
+                f"break{'s' if len(breaking) == 1 else ''} a limit in the AC power flow at the "
+                f"chosen topology{scope}: {shown}{more}")
+        return AcAllVerdict(False, what, points, k, n, breaking, text)
+    if n == 0:
+        why = (f"no {what} was evaluated at a topology" if k == 0 else
+               "the AC check was not run (--no-ac-check)")
+        return AcAllVerdict(None, what, points, k, 0, [],
+                            f"not checked: no AC power flow at any of the {total} {plural} "
+                            f"({why})")
+    if n < k or (what == "scenario" and k < points):
+        return AcAllVerdict(None, what, points, k, n, [], (
+            f"not checked at every {what}: AC power flows at {n} of the {total} {plural} "
+            f"(at most {MAX_AC_SCENARIOS} are run), none breaks a limit; the other "
+            f"{points - n} have none"))
+    scope = (f"{'of' if what == 'scenario' else 'at'} all {n} {plural}" if n == points else
+             f"at the {n} {what}(s) the solve evaluated (of {total}; the others have no AC "
+             f"power flow{': ' + not_evaluated if not_evaluated else ''})")
+    return AcAllVerdict(True, what, points, k, n, [],
+                        f"True: the AC power flows {scope} keep every limit")
 
 
 def expected_objective_terms(objective_kw: float | None, losses_kw: float | None,
@@ -259,9 +376,16 @@ class StochasticSummary:
             return None
         return float(sum(s.weight * s.ac.losses_kw for s in self.scenarios))
 
+    @property
+    def ac_all(self) -> AcAllVerdict:
+        """The one AC verdict over every scenario (:func:`ac_all_verdict`)."""
+        return ac_all_verdict([(s.scenario, f"scenario {s.scenario}", s.ac)
+                               for s in self.scenarios], "scenario", self.scenario_count)
+
     def to_dict(self) -> dict[str, Any]:
         worst = self.worst
         return {
+            **self.ac_all.to_dict(),
             "scenarios": [s.to_dict() for s in self.scenarios],
             "worst_scenario": None if worst is None else {
                 "scenario": worst.scenario,
@@ -303,8 +427,10 @@ class RobustSummary:
     uncertain_loads: list[str]
     budget: int | None
     extreme_points: int
-    #: None: no topology was found (the solve stopped first), so nothing was held to the
-    #: extreme points; False also when the model proves that no topology holds at all of them.
+    #: The convex (SOCP) model's verdict: True when the chosen topology needs no slack in the
+    #: model at any extreme point evaluated; None: no topology was found (the solve stopped
+    #: first), so nothing was held to the extreme points; False also when the model proves
+    #: that no topology holds at all of them. Not the AC power flows' (:attr:`ac_all`).
     robust_feasible: bool | None
     oracle: str | None = None
     oracle_s: float | None = None
@@ -341,7 +467,7 @@ class RobustSummary:
     @property
     def ac_checked(self) -> list[VertexOutcome]:
         """The extreme points whose AC power flow ran (at most
-        :data:`~feederopt.results.uncertain_verdict.MAX_AC_SCENARIOS` of them)."""
+        :data:`MAX_AC_SCENARIOS` of them)."""
         return [v for v in self.vertices if v.ac is not None]
 
     @property
@@ -431,8 +557,21 @@ class RobustSummary:
         more = len(parts) - shown
         return " ".join(parts[:shown]) + (f" ... ({more} more)" if more > 0 else "")
 
+    @property
+    def ac_all(self) -> AcAllVerdict:
+        """The one AC verdict over the extreme points checked (:func:`ac_all_verdict`): those
+        the solve evaluated (every one when they are enumerated; the upper corner alone on a
+        passive feeder, the model's worst case there; the worst-case search's otherwise)."""
+        why = {"monotone": "on this passive feeder the model's worst case is the upper "
+                           "corner, the only one evaluated",
+               "dual": "the worst-case search evaluated only these"}.get(str(self.oracle), "")
+        return ac_all_verdict([(v.vertex, v.name, v.ac) for v in self.vertices],
+                              "extreme point", self.extreme_points, self.extreme_points_text,
+                              why)
+
     def to_dict(self) -> dict[str, Any]:
         return {
+            **self.ac_all.to_dict(),
             "robust": [v.to_dict() for v in self.vertices],
             "robust_summary": {
                 "uncertainty": self.uncertainty,
@@ -442,6 +581,8 @@ class RobustSummary:
                 "oracle": self.oracle,
                 "oracle_s": self.oracle_s,
                 "uncertified_topologies": self.uncertified_topologies,
+                # the convex model's verdict (no slack at any extreme point evaluated); the
+                # AC power flows' is ac_within_limits_all
                 "robust_feasible": self.robust_feasible,
                 "worst_case_objective_kw": self.worst_case_objective_kw,
                 "worst_case_losses_kw": self.worst_case_losses_kw,

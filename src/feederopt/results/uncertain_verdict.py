@@ -25,6 +25,7 @@ from feederopt.network.perunit import PerUnitNetwork
 from feederopt.results.mapping import _diagnosis_entry, slave_summary
 from feederopt.results.result import Result, proven_lower_bound
 from feederopt.results.uncertain import (
+    MAX_AC_SCENARIOS,
     RobustSummary,
     SlaveOutcome,
     StochasticSummary,
@@ -43,8 +44,6 @@ SCENARIO_INFEASIBLE = (
     "radiality and DistFlow without slack at its loads, its cones outer-approximated, a "
     "relaxation, is infeasible)")
 
-#: At most this many scenarios get an AC power flow (one runpp each).
-MAX_AC_SCENARIOS = 200
 
 
 def slave_outcome(pu: PerUnitNetwork, net: Network, r: SlaveResult,
@@ -184,26 +183,9 @@ def vertex_ac_order(summary: RobustSummary) -> list[int]:
 
 def ac_within_limits(summary: UncertainSummary) -> bool:
     """False when the AC power flow of a scenario (stochastic) or of an extreme point (robust)
-    breaks a limit or fails: the true operating points are the verdict, not only the SOCP
-    model's slack."""
-    if isinstance(summary, StochasticSummary):
-        return all(s.ac is None or s.ac.within_limits for s in summary.scenarios)
-    if isinstance(summary, RobustSummary):
-        ac = summary.worst_vertex_ac
-        return (ac is None or bool(ac.within_limits)) and not summary.ac_breaking
-    return True
-
-
-def ac_warning(summary: UncertainSummary) -> str | None:
-    """A line naming the scenarios whose AC power flow breaks a limit or fails."""
-    if not isinstance(summary, StochasticSummary):
-        return None
-    bad = [s.scenario for s in summary.scenarios
-           if s.ac is not None and not s.ac.within_limits]
-    if not bad:
-        return None
-    return (f"{len(bad)} scenario(s) break a limit in the AC power flow at the chosen "
-            f"topology: {', '.join(bad[:10])}{' ...' if len(bad) > 10 else ''}")
+    breaks a limit or fails (the summary's one AC verdict, ``ac_all``, is False): the true
+    operating points are the verdict, not only the SOCP model's slack."""
+    return summary.ac_all.within_limits_all is not False
 
 
 def fmt_num(x: float | None, spec: str) -> str:
