@@ -24,13 +24,13 @@ import warnings
 import numpy as np
 import pandapower as pp
 import pytest
-from test_dopf_device_off_slave import BANK_BUSES, _pandapower, _problem
 
 from feederopt.algorithms.dopf import DopfSlave
 from feederopt.algorithms.slaves import SlaveFailure
 from feederopt.formulations.devices import cap_options
 from feederopt.formulations.distflow import effective_ratings
 from feederopt.problems.reconfiguration import FEASIBILITY_TOL
+from test_dopf_device_off_slave import BANK_BUSES, _pandapower, _problem
 
 warnings.filterwarnings("ignore", message=".*numba.*")
 
