@@ -47,7 +47,14 @@ from feederopt.algorithms.base import (
 )
 from feederopt.algorithms.heuristics import start_topologies
 from feederopt.algorithms.oa import OA_CONES, seed_points
-from feederopt.algorithms.slaves import TopologyEvaluator, open_flow_status
+from feederopt.algorithms.slaves import (
+    INFEASIBLE,
+    SlaveFailure,
+    TopologyEvaluator,
+    open_branch_text,
+    open_flow_status,
+    solve_retried,
+)
 from feederopt.formulations.blocks import Block
 from feederopt.formulations.devices import (
     banks_at,
@@ -64,7 +71,8 @@ from feederopt.problems.reconfiguration import (
     ReconfigurationProblem,
     violations_at,
 )
-from feederopt.solvers.cvxpy_backend import CvxpyModel
+from feederopt.solvers import interrupt
+from feederopt.solvers.cvxpy_backend import ConicSolution, CvxpyModel
 from feederopt.solvers.highs_backend import HighsModel
 from feederopt.solvers.scip_backend import ScipModel
 from feederopt.solvers.status import SOLVED, Status
@@ -106,24 +114,69 @@ class DopfSlave:
                                  objective=slack_objective(feas))
         self.build_time_s = self.phase2.build_time_s + self.phase1.build_time_s
 
+    def _solve(self, model: CvxpyModel) -> ConicSolution:
+        """``model`` solved, with the retries of
+        :func:`~feederopt.algorithms.slaves.solve_retried` (fresh solves, other
+        equilibration) and the guard :func:`~feederopt.algorithms.slaves.open_flow_status`."""
+        return solve_retried(model, self.solver, lambda m, **kw: open_flow_status(
+            m, m.solve(self.solver, **kw)))
+
     def evaluate(self, x: Setting, need_gradient: bool = True) -> DopfEvaluation:
+        """Phase 2 (the operating cost), or, when it is not solved, phase 1 (the least total
+        slack, with its feasibility cut). Phase 1 has slack on every balance row and on the
+        voltage and current limits, so it always has a solution: a phase 1 that is not solved
+        after every retry, or a phase 2 that failed on a setting that phase 1 finds within
+        the limits, raises :class:`~feederopt.algorithms.slaves.SlaveFailure` (no valid cut).
+        Until session 38 such a phase 1 gave the violation ``inf`` (a feasibility cut with an
+        infinite right-hand side and a no-good cut on a setting that may be the optimum), a
+        solver error the previous setting's value, and a phase 2 that failed on a feasible
+        setting a made-up violation of ``2 FEASIBILITY_TOL`` (example_multivoltage with a
+        3-step 200 Mvar bank at step 3, sgens 3 and 6..10 off: phase 1 "an open branch or a
+        device switched off carries 2.6e-05 p.u.", violation inf)."""
         x = {g: np.round(np.asarray(x[g], float)) for g in self.groups}
         for g in self.groups:
             self.phase2.set(g, x[g])
-        sol = open_flow_status(self.phase2, self.phase2.solve(self.solver))
+        sol = self._solve(self.phase2)
         spent = sol.solve_time_s
         if sol.status in SOLVED:
             grad = {g: self.phase2.gradient(g) for g in self.groups} if need_gradient else {}
             return DopfEvaluation(True, sol.objective, 0.0, grad, self.phase2.values(), spent)
         for g in self.groups:
             self.phase1.set(g, x[g])
-        sol1 = open_flow_status(self.phase1, self.phase1.solve(self.solver))
+        sol1 = self._solve(self.phase1)
         spent += sol1.solve_time_s
-        viol = sol1.objective if np.isfinite(sol1.objective) else math.inf
+        if sol1.status not in SOLVED or not math.isfinite(sol1.objective):
+            raise SlaveFailure(f"the DOPF slave's phase 1 failed ({sol1.status}) on the "
+                               f"setting {self.describe(x)}")
+        viol = float(sol1.objective)
+        if viol <= FEASIBILITY_TOL and sol.status not in INFEASIBLE:
+            raise SlaveFailure(
+                f"the DOPF slave failed on a setting that needs no slack (phase 2: "
+                f"{sol.status}; phase 1: {viol:.3g}): its cost is unknown ({self.describe(x)})")
+        # phase 2 proved infeasibility that phase 1 puts within its tolerance: infeasible
+        viol = max(viol, 2 * FEASIBILITY_TOL)
         grad = {g: self.phase1.gradient(g) for g in self.groups} if need_gradient else {}
-        if viol <= FEASIBILITY_TOL:  # phase 2 failed numerically on a feasible setting
-            viol = max(viol, 2 * FEASIBILITY_TOL)
-        return DopfEvaluation(False, math.nan, float(viol), grad, self.phase1.values(), spent)
+        return DopfEvaluation(False, math.nan, viol, grad, self.phase1.values(), spent)
+
+    def describe(self, x: Setting, most: int = 8) -> str:
+        """The setting ``x`` in words: the open branches by id, the banks' steps, the OLTCs'
+        positions and the committable generators switched off (ids)."""
+        problem, dev = self.problem, self.problem.dev
+        parts = [f"open branches {open_branch_text(problem.recon, x['y'], most)}"]
+        if "cap" in x:
+            _bank, step = cap_options(dev)
+            parts.append("bank steps " + ", ".join(str(int(k)) for k in step[x["cap"] > 0.5]))
+        if "tap" in x:
+            which, _ = tap_options(dev)
+            on = np.flatnonzero(x["tap"] > 0.5)
+            starts = np.searchsorted(which, which[on])
+            parts.append("tap options " + ", ".join(str(int(k)) for k in on - starts))
+        if "on" in x:
+            ids = problem.pu.gen_ids
+            off = [ids[k] for k in dev.gen_commit[x["on"] < 0.5]]
+            parts.append("generators off " + (", ".join(off[:most]) or "none")
+                         + (f", ... ({len(off) - most} more)" if len(off) > most else ""))
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -316,8 +369,12 @@ class DopfBenders(AlgorithmBase):
         return x
 
     def _cost(self, x: Setting) -> tuple[float, float]:
-        """(total slack, cost): feasible settings first, then the cheapest."""
-        ev = self.slave.evaluate(x, need_gradient=False)
+        """(total slack, cost): feasible settings first, then the cheapest; a setting that
+        the slave cannot solve (:class:`SlaveFailure`) comes last (a heuristic's step)."""
+        try:
+            ev = self.slave.evaluate(x, need_gradient=False)
+        except SlaveFailure:
+            return math.inf, math.inf
         self.timings["slave_s"] += ev.solve_time_s
         self._note_violation(x, ev)
         if not ev.feasible:
@@ -415,6 +472,16 @@ class DopfBenders(AlgorithmBase):
         return x
 
     def run(self, starts: list[Setting] | None = None) -> RawSolution:
+        try:
+            return self._run(starts)
+        except SlaveFailure as exc:
+            # No valid cut for that setting, so the search cannot go on: the incumbent, the
+            # bound (every cut so far is valid) and the gap, as at a stop request, with the
+            # reason (as the reconfiguration's Benders does)
+            interrupt.stop_for(f"{interrupt.CONIC_FAILURE}: {exc}")
+            return self._solution(False)
+
+    def _run(self, starts: list[Setting] | None) -> RawSolution:
         base = self.problem.base_setting()
         relaxed = self.relaxation()
         initial = [base, *(starts or [])]
@@ -550,9 +617,13 @@ def solve_dopf_misocp(problem: DopfProblem, stop: StopOptions | None = None,
                            solver="SCIP", timings=timings)
     slave = DopfSlave(problem, solver)
     x = {g: np.round(model.value(g)) for g in slave.groups}
-    ev = slave.evaluate(x, need_gradient=False)
+    ev: DopfEvaluation | None
+    try:
+        ev = slave.evaluate(x, need_gradient=False)
+    except SlaveFailure:  # SCIP's own value and point stand
+        ev = None
     objective = sol.objective
-    if ev.feasible:  # the exact SOCP value of SCIP's setting (SCIP's cones carry tolerances)
+    if ev is not None and ev.feasible:  # the exact SOCP value of SCIP's setting
         c, _ = problem.y_cost()
         objective = ev.objective + float(c @ x["y"]) + const + sum(
             float(cost @ x[g]) for g, cost in problem.fixed_cost().items())
@@ -563,5 +634,7 @@ def solve_dopf_misocp(problem: DopfProblem, stop: StopOptions | None = None,
     else:  # SCIP proved its gap (within its feasibility tolerance, which the gap shows)
         status = Status.OPTIMAL if sol.status == "optimal" else Status.FEASIBLE
     return RawSolution(status, "misocp", x["y"], objective, bound, gap, 1, elapsed,
-                       point={**ev.point, **x}, solver="SCIP", timings=timings,
+                       point={**(ev.point if ev is not None else model.values()), **x},
+                       solver="SCIP",
+                       timings=timings,
                        extra={"solver_status": sol.scip_status})

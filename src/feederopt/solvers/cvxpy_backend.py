@@ -131,7 +131,15 @@ class CvxpyModel:
             mask = cp.Parameter(len(on.cols), value=1.0 - start_y[on.switches],
                                 name=on.name + "_off")
             x = cp.multiply(mask, self.vars[on.group][on.cols])
-            con = x == 0 if on.two_sided else x <= 0
+            # One-sided (x >= 0 by the group's bounds) it is stated as x = 0 all the same:
+            # x <= 0 next to x >= 0 is an equality with no interior (no Slater point), at
+            # which Clarabel's iterates stay off 0 or stall. On example_multivoltage with
+            # two 3-step 200 Mvar banks (the bank's vc weighs 600 p.u. of q in the balance)
+            # the DOPF slave's phase 1 left a bank at step 0 injecting 1e-5..1e-3 p.u. (its
+            # guard refused the point) or ended in a solver error on 36 of 150 settings, on
+            # 2 as an equality. The dual keeps its meaning (eta > 0: x = 0 acts as x <= 0).
+            nonneg = bool(np.all(block.groups[on.group].lb[on.cols] >= 0))
+            con = x == 0 if on.two_sided or nonneg else x <= 0
             self.masked.append((on, mask, con))
             constraints.append(con)
         for rows in block.rows + big_m_rows:
@@ -204,7 +212,8 @@ class CvxpyModel:
             status = str(self.problem.status)
         except cp.SolverError as exc:
             status = f"solver_error: {exc}"
-        value = self.problem.value
+        # after a solver error cvxpy keeps the previous solve's value: not this one's
+        value = None if status.startswith("solver_error") else self.problem.value
         obj = float(value) if value is not None and np.isfinite(value) else float("nan")
         return ConicSolution(status, obj, time.perf_counter() - t0, build, self._mip_bound(obj))
 
@@ -253,7 +262,7 @@ class CvxpyModel:
                 bound = _clarabel_dual_bound(data, np.asarray(raw.x), np.asarray(raw.z)) + offset
         except cp.SolverError as exc:
             status = f"solver_error: {exc}"
-        value = self.problem.value
+        value = None if status.startswith("solver_error") else self.problem.value
         obj = float(value) if value is not None and np.isfinite(value) else float("nan")
         return ConicSolution(status, obj, time.perf_counter() - t0, build,
                              bound if np.isfinite(bound) else float("nan"))
