@@ -68,8 +68,11 @@ Import (pandapower -> Network)
   at ``step`` steps; a ``step`` above ``max_step`` (create_shunt's default max_step is 1) is
   taken as pandapower's power flow takes it, ``step x`` the per-step power (max_step is no
   part of runpp), with a note; on a ``controllable`` shunt, a bank whose steps the DOPF
-  chooses from ``0..max_step``, it is refused on ``shunt:<index>`` ``max_step``;
-  ``ward`` -> a load (ps, qs) and a shunt (pz, qz).
+  chooses from ``0..max_step``, it is refused on ``shunt:<index>`` ``max_step``; a shunt with
+  pandapower 3's ``step_dependency_table`` takes the row of ``net.shunt_characteristic_table``
+  at its ``step``, as runpp does (:mod:`feederopt.io.pandapower_shunt_table`: a table that
+  cannot give runpp that row is refused, a controllable bank of unequal steps is held at its
+  step with a note); ``ward`` -> a load (ps, qs) and a shunt (pz, qz).
 * ``impedance`` -> a fixed branch ``impedance:<index>`` (``rft_pu``/``xft_pu`` and the shunts
   ``gf/bf/gt/bt_pu`` on its ``sn_mva``; an asymmetric one keeps ``z_ft``, with a warning
   giving the asymmetry).
@@ -150,6 +153,7 @@ from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io._common import missing, unreadable
 from feederopt.io.pandapower_pf_options import line_temperature_factors, pf_options
 from feederopt.io.pandapower_schema import structure_problems
+from feederopt.io.pandapower_shunt_table import shunt_table, table_bank, uses_table
 from feederopt.io.parallel import merge_parallel_branches
 from feederopt.network.container import Network
 from feederopt.network.devices import pp_tap_pos
@@ -1034,8 +1038,23 @@ def from_pandapower(
                                               vn[int(sh["bus"])]))) ** 2 if int(
             sh["bus"]) in known else 1.0
         step, max_step = _shunt_steps(sh)
-        if step > max_step and _flag(sh.get("controllable", False)):
+        controllable = _flag(sh.get("controllable", False))
+        q_mvar, p_mw = _f(sh["q_mvar"], 0.0), _f(sh.get("p_mw", 0.0), 0.0)
+        if step > max_step and controllable:
             above_max_controllable.append(f"shunt:{idx}")
+        elif uses_table(sh):
+            # pandapower 3's step table: runpp takes the row at `step` as the shunt's power
+            # (user test ut38_realg #1: it was read as step x q_mvar, without a word).
+            rows = shunt_table(net, idx, sh, step)
+            if isinstance(rows, Problem):
+                problems.append(rows)
+                superseded.setdefault(("shunts", "q_mvar_per_step"), set()).add(f"shunt:{idx}")
+            else:
+                bank = table_bank(f"shunt:{idx}", rows, step, max_step, controllable)
+                q_mvar, p_mw, step, max_step = bank.q_mvar, bank.p_mw, bank.step, bank.max_steps
+                controllable = bank.controllable
+                if bank.note:
+                    warnings.append(bank.note)
         elif step > max_step:
             above_max[f"shunt:{idx}"] = (step, max_step)
             max_step = step
@@ -1043,11 +1062,11 @@ def from_pandapower(
             {
                 "id": f"shunt:{idx}",
                 "bus": str(int(sh["bus"])),
-                "q_mvar_per_step": -_f(sh["q_mvar"], 0.0) * ratio,
-                "p_mw_per_step": _f(sh.get("p_mw", 0.0), 0.0) * ratio,
+                "q_mvar_per_step": -q_mvar * ratio,
+                "p_mw_per_step": p_mw * ratio,
                 "max_steps": max_step,
                 "step": step,
-                "controllable": _flag(sh.get("controllable", False)),
+                "controllable": controllable,
                 "open_branch_end": False,
                 "in_service": bool(sh["in_service"]),
                 "pp_element": "shunt",
