@@ -1047,12 +1047,12 @@ def from_pandapower(
         elif uses_table(sh):
             # pandapower 3's step table: runpp takes the row at `step` as the shunt's power
             # (user test ut38_realg #1: it was read as step x q_mvar, without a word).
-            rows = shunt_table(net, idx, sh, step)
-            if isinstance(rows, Problem):
-                problems.append(rows)
+            by_step = shunt_table(net, idx, sh, step)
+            if isinstance(by_step, Problem):
+                problems.append(by_step)
                 superseded.setdefault(("shunts", "q_mvar_per_step"), set()).add(f"shunt:{idx}")
             else:
-                bank = table_bank(f"shunt:{idx}", rows, step, max_step, controllable)
+                bank = table_bank(f"shunt:{idx}", by_step, step, max_step, controllable)
                 q_mvar, p_mw, step, max_step = bank.q_mvar, bank.p_mw, bank.step, bank.max_steps
                 controllable = bank.controllable
                 if bank.note:

@@ -81,7 +81,7 @@ def shunt_table(net: Any, idx: Any, sh: Any, step: int) -> dict[int, list[Row]] 
             field="id_characteristic_table", hint="give the id_characteristic of the shunt's "
             "rows in net.shunt_characteristic_table, or set step_dependency_table to False "
             "to take step x q_mvar, p_mw")
-    table = net["shunt_characteristic_table"] if "shunt_characteristic_table" in net else None
+    table = net.get("shunt_characteristic_table")
     columns = ("id_characteristic", "step", "q_mvar", "p_mw")
     if table is None or not all(c in getattr(table, "columns", ()) for c in columns):
         return Problem(
