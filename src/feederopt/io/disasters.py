@@ -32,7 +32,7 @@ from feederopt.errors import InputError, Problem, ProblemKind, share_hint
 from feederopt.io._common import missing, read_text, unknown_file_type, unreadable
 from feederopt.io.frames import as_polars
 from feederopt.network.container import Network
-from feederopt.network.id_hints import id_hint, name_aliases
+from feederopt.network.id_hints import id_hint, name_aliases, shared_names
 
 #: Tolerance on the sum of the probabilities.
 PROBABILITY_TOLERANCE = 1e-6
@@ -238,6 +238,7 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
     branch_list = [str(b) for b in net.branches["id"].to_list()]
     branch_ids = set(branch_list)
     aliases: dict[str, str] | None = None  # element names -> ids, built on the first unknown
+    shared: dict[str, str] = {}  # names of elements of different branches -> what they name
     out: list[Disaster] = []
     seen: dict[str, int] = {}  # name -> the scenario (counted from 1) that first bore it
     for k, row in enumerate(rows):
@@ -285,10 +286,11 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
             if aliases is None:
                 bus_ids = {str(b) for b in net.buses["id"].to_list()}
                 aliases = name_aliases(net, branch_ids, bus_ids)[0]
+                shared = shared_names(net, branch_ids)
             # the same hint as restore --broken's (a name: its id; a bare index: line:N)
             problems.append(_bad(
                 f"unknown branch ids {', '.join(unknown)}", (name,), "broken",
-                id_hint(unknown, branch_list, aliases, "branch") + (
+                id_hint(unknown, branch_list, aliases, "branch", shared) + (
                     "; " + _semicolon_hint([x.strip() for x in joined[0].split(",")])
                     if joined else "")))
         out.append(Disaster(name, prob, broken, dups))

@@ -68,8 +68,11 @@ Import (pandapower -> Network)
   at ``step`` steps; a ``step`` above ``max_step`` (create_shunt's default max_step is 1) is
   taken as pandapower's power flow takes it, ``step x`` the per-step power (max_step is no
   part of runpp), with a note; on a ``controllable`` shunt, a bank whose steps the DOPF
-  chooses from ``0..max_step``, it is refused on ``shunt:<index>`` ``max_step``;
-  ``ward`` -> a load (ps, qs) and a shunt (pz, qz).
+  chooses from ``0..max_step``, it is refused on ``shunt:<index>`` ``max_step``; a shunt with
+  pandapower 3's ``step_dependency_table`` takes the row of ``net.shunt_characteristic_table``
+  at its ``step``, as runpp does (:mod:`feederopt.io.pandapower_shunt_table`: a table that
+  cannot give runpp that row is refused, a controllable bank of unequal steps is held at its
+  step with a note); ``ward`` -> a load (ps, qs) and a shunt (pz, qz).
 * ``impedance`` -> a fixed branch ``impedance:<index>`` (``rft_pu``/``xft_pu`` and the shunts
   ``gf/bf/gt/bt_pu`` on its ``sn_mva``; an asymmetric one keeps ``z_ft``, with a warning
   giving the asymmetry).
@@ -107,7 +110,9 @@ not positive, a line's ``parallel`` below 1 or NaN ``c_nf_per_km``/``g_us_per_km
 transformer's ``sn_mva``, ``vn_hv_kv``, ``vn_lv_kv`` or ``vk_percent`` that is not positive, a
 ``vkr_percent`` outside 0..``vk_percent``, a NaN or negative ``pfe_kw``/``i0_percent``, a NaN
 ``shift_degree``, ``parallel`` below 1 (a trafo3w's ratings and ``vk_*_percent`` alike), a bus
-``vn_kv`` that is not positive, a trafo's ``tap_pos`` outside ``tap_min..tap_max``, a
+``vn_kv`` that is not positive, a trafo's ``tap_pos`` outside ``tap_min..tap_max``, an
+"Ideal" tap changer with both ``tap_step_percent`` and ``tap_step_degree`` or a
+``tap_dependency_table`` without ``id_characteristic_table`` (:func:`_tap_changer_problems`), a
 trafo's or trafo3w's ``vn_hv_kv``/``vn_mv_kv``/``vn_lv_kv`` more than 30 % off its bus's
 ``vn_kv`` (pandapower diagnostic's ``nom_voltage_tolerance``; 10..30 % off gives a note), an
 ``ext_grid``'s or ``gen``'s ``vm_pu`` that is not positive,
@@ -150,6 +155,7 @@ from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io._common import missing, unreadable
 from feederopt.io.pandapower_pf_options import line_temperature_factors, pf_options
 from feederopt.io.pandapower_schema import structure_problems
+from feederopt.io.pandapower_shunt_table import shunt_table, table_bank, uses_table
 from feederopt.io.parallel import merge_parallel_branches
 from feederopt.network.container import Network
 from feederopt.network.devices import pp_tap_pos
@@ -1034,8 +1040,23 @@ def from_pandapower(
                                               vn[int(sh["bus"])]))) ** 2 if int(
             sh["bus"]) in known else 1.0
         step, max_step = _shunt_steps(sh)
-        if step > max_step and _flag(sh.get("controllable", False)):
+        controllable = _flag(sh.get("controllable", False))
+        q_mvar, p_mw = _f(sh["q_mvar"], 0.0), _f(sh.get("p_mw", 0.0), 0.0)
+        if step > max_step and controllable:
             above_max_controllable.append(f"shunt:{idx}")
+        elif uses_table(sh):
+            # pandapower 3's step table: runpp takes the row at `step` as the shunt's power
+            # (user test ut38_realg #1: it was read as step x q_mvar, without a word).
+            by_step = shunt_table(net, idx, sh, step)
+            if isinstance(by_step, Problem):
+                problems.append(by_step)
+                superseded.setdefault(("shunts", "q_mvar_per_step"), set()).add(f"shunt:{idx}")
+            else:
+                bank = table_bank(f"shunt:{idx}", by_step, step, max_step, controllable)
+                q_mvar, p_mw, step, max_step = bank.q_mvar, bank.p_mw, bank.step, bank.max_steps
+                controllable = bank.controllable
+                if bank.note:
+                    warnings.append(bank.note)
         elif step > max_step:
             above_max[f"shunt:{idx}"] = (step, max_step)
             max_step = step
@@ -1043,11 +1064,11 @@ def from_pandapower(
             {
                 "id": f"shunt:{idx}",
                 "bus": str(int(sh["bus"])),
-                "q_mvar_per_step": -_f(sh["q_mvar"], 0.0) * ratio,
-                "p_mw_per_step": _f(sh.get("p_mw", 0.0), 0.0) * ratio,
+                "q_mvar_per_step": -q_mvar * ratio,
+                "p_mw_per_step": p_mw * ratio,
                 "max_steps": max_step,
                 "step": step,
-                "controllable": _flag(sh.get("controllable", False)),
+                "controllable": controllable,
                 "open_branch_end": False,
                 "in_service": bool(sh["in_service"]),
                 "pp_element": "shunt",
@@ -1640,6 +1661,51 @@ def _trafo_problems(idx: int, tr: Any) -> list[tuple[ProblemKind, str, str, str,
         out.append((ProblemKind.INVALID_VALUE, tid, "tap_pos",
                     f"tap_pos {pos:g} is outside tap_min..tap_max ({lo:g}..{hi:g})",
                     _TRAFO_HINTS["tap_pos"]))
+    return out + _tap_changer_problems(tid, tr, ("tap", "tap2"))
+
+
+def _tap_changer_problems(tid: str, tr: Any, prefixes: tuple[str, ...] = ("tap",)
+                          ) -> list[tuple[ProblemKind, str, str, str, str]]:
+    """The tap-changer settings on which pandapower's power flow fails
+    (``build_branch._calc_tap_from_dataframe``, pandapower 3), as :func:`_trafo_problems`:
+
+    * an "Ideal" changer (or, without a ``tap_changer_type`` column, the old
+      ``tap_phase_shifter``) with both ``tap_step_percent`` and ``tap_step_degree`` set (not
+      0 or NaN): a phase shifter of ``d (tap_pos - tap_neutral) tap_step_degree`` or of
+      ``2 d arcsin((tap_pos - tap_neutral) tap_step_percent / 200)``, not both; runpp raises
+      "Both tap_step_degree and tap_step_percent set for ideal phase shifter" whatever the
+      position or ``in_service`` (user test ut38_realg #2: the reader said "problems: none"
+      and a solve ended "optimal" with "the AC check found no operating point", exit 4);
+    * ``tap_dependency_table`` set without an ``id_characteristic_table`` (runpp raises
+      "Trafo with tap_dependency_table True and id_characteristic_table NA detected"), as a
+      shunt's step table (:mod:`feederopt.io.pandapower_shunt_table`)."""
+    out: list[tuple[ProblemKind, str, str, str, str]] = []
+    table = _flag(tr.get("tap_dependency_table", False))
+    for pre in prefixes:
+        kind = tr.get(f"{pre}_changer_type") if f"{pre}_changer_type" in tr else (
+            "Ideal" if _flag(tr.get(f"{pre}_phase_shifter", False)) else None)
+        pct = _f(tr.get(f"{pre}_step_percent", math.nan), 0.0)
+        deg = _f(tr.get(f"{pre}_step_degree", math.nan), 0.0)
+        side = tr.get(f"{pre}_side")
+        if (kind == "Ideal" and not table and pct and deg
+                and isinstance(side, str) and side in ("hv", "mv", "lv")):
+            out.append((
+                ProblemKind.INVALID_VALUE, tid, f"{pre}_step_degree",
+                f"{pre}_step_percent ({pct:g}) and {pre}_step_degree ({deg:g}) are both set on "
+                "an 'Ideal' tap changer (a phase shifter): pandapower's power flow refuses it "
+                "('Both tap_step_degree and tap_step_percent set for ideal phase shifter')",
+                f"keep one and set the other to 0 or NaN: {pre}_step_degree for a shift of "
+                f"that many degrees per step, {pre}_step_percent for one of 2 arcsin(percent / "
+                f"200) per step; or set {pre}_changer_type to 'Ratio' or 'Symmetrical' for a "
+                "voltage step at that angle"))
+    ref = tr.get("id_characteristic_table")
+    if table and (ref is None or not math.isfinite(_f(ref, math.nan))):
+        out.append((
+            ProblemKind.INVALID_VALUE, tid, "id_characteristic_table",
+            "tap_dependency_table is set but id_characteristic_table is not (pandapower's "
+            "power flow refuses it)",
+            "give the id_characteristic of its rows in net.trafo_characteristic_table, or set "
+            "tap_dependency_table to False"))
     return out
 
 
@@ -1697,7 +1763,7 @@ def _trafo3w_problems(idx: int, t3: Any) -> list[tuple[ProblemKind, str, str, st
         if _bad_positive(t3[col]):
             out.append((ProblemKind.BAD_IMPEDANCE, tid, col, f"{col} must be a positive number",
                         "give the short-circuit voltages in percent, > 0"))
-    return out
+    return out + _tap_changer_problems(tid, t3)
 
 
 #: The pandapower table that a switch's ``element`` indexes, per ``et`` ('b' is a bus).

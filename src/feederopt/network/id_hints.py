@@ -10,6 +10,7 @@ a scenario file's load ids, :mod:`feederopt.io.scenarios`) and the problems (``r
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from feederopt.network.container import Network
 
@@ -38,12 +39,15 @@ def name_aliases(net: Network, branch_ids: set[str], bus_ids: set[str]
     origin = net.origin
     branches: dict[str, str] = {}
     buses: dict[str, str] = {}
+    shared = shared_names(net, branch_ids)
     for table in ("line", "trafo"):
         df = getattr(origin, table, None) if origin is not None else None
         if df is None or "name" not in getattr(df, "columns", ()):
             continue
         for idx, name in zip(df.index, df["name"], strict=True):
-            if isinstance(name, str) and name and f"{table}:{idx}" in branch_ids:
+            # a name of two elements is no alias of the first (shared_names says so)
+            if (isinstance(name, str) and name and f"{table}:{idx}" in branch_ids
+                    and name not in shared):
                 branches.setdefault(name, f"{table}:{idx}")
     df = getattr(origin, "bus", None) if origin is not None else None
     if df is not None and "name" in getattr(df, "columns", ()):
@@ -53,7 +57,84 @@ def name_aliases(net: Network, branch_ids: set[str], bus_ids: set[str]
     return branches, buses
 
 
-def id_hint(unknown: list[str], ids: list[str], aliases: dict[str, str], what: str) -> str:
+@dataclass(frozen=True)
+class SwitchRefs:
+    """A pandapower net's switch elements as references to the branch each one switches (a
+    line's or trafo's switch: that line or trafo; a bus-bus switch: ``switch:K``)."""
+
+    #: the switch's index (``"7"``) -> its branch (``line:12``)
+    by_index: dict[str, str] = field(default_factory=dict)
+    #: a name of switches on one branch -> that branch
+    by_name: dict[str, str] = field(default_factory=dict)
+    #: a name of switches on different branches -> (switch index, branch) of each
+    shared: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+
+    def shared_text(self, name: str) -> str:
+        """``S1 names 2 switches (switch 0 on line:12, switch 4 on line:14)``."""
+        on = self.shared[name]
+        return (f"{name} names {len(on)} switches ("
+                + ", ".join(f"switch {k} on {b}" for k, b in on) + ")")
+
+
+def switch_refs(net: Network, branch_ids: set[str]) -> SwitchRefs:
+    """The switch elements of a pandapower net (``net.origin.switch``) that switch one of
+    ``branch_ids``, by index and by name (blanks at a name's ends dropped); empty for other
+    sources. A name that two switches on different branches share names neither: before
+    (user test ut38_realg #3) ``--hold-closed S1`` with two switches named S1 was refused as
+    "branch ids that the network does not have"."""
+    origin = net.origin
+    sw = getattr(origin, "switch", None) if origin is not None else None
+    if sw is None or not hasattr(sw, "columns") or "et" not in sw.columns:
+        return SwitchRefs()
+    by_index: dict[str, str] = {}
+    by_name: dict[str, list[tuple[int, str]]] = {}
+    names = sw["name"] if "name" in sw.columns else [None] * len(sw)
+    for k, et, element, name in zip(sw.index, sw["et"], sw["element"], names, strict=True):
+        branch = {"b": f"switch:{int(k)}", "l": f"line:{int(element)}",
+                  "t": f"trafo:{int(element)}"}.get(str(et))
+        if branch is None or branch not in branch_ids:
+            continue
+        by_index[str(int(k))] = branch
+        if isinstance(name, str) and name.strip():
+            by_name.setdefault(name.strip(), []).append((int(k), branch))
+    unique = {n: on[0][1] for n, on in by_name.items() if len({b for _, b in on}) == 1}
+    shared = {n: on for n, on in by_name.items() if n not in unique}
+    return SwitchRefs(by_index, unique, shared)
+
+
+def shared_names(net: Network, branch_ids: set[str]) -> dict[str, str]:
+    """The names that a pandapower net gives to elements of different branches (two lines,
+    a line and a trafo, switches on different branches) -> what they name (``S1 names 2
+    switches (switch 0 on line:12, switch 4 on line:14)``), for the hints of unknown ids: no
+    name of them is an alias of one branch (:func:`name_aliases`)."""
+    origin = net.origin
+    named: dict[str, list[tuple[str, str]]] = {}  # name -> (description, branch)
+    for table in ("line", "trafo"):
+        df = getattr(origin, table, None) if origin is not None else None
+        if df is None or "name" not in getattr(df, "columns", ()):
+            continue
+        for idx, name in zip(df.index, df["name"], strict=True):
+            if isinstance(name, str) and name and f"{table}:{idx}" in branch_ids:
+                named.setdefault(name, []).append((f"{table}:{idx}", f"{table}:{idx}"))
+    refs = switch_refs(net, branch_ids)
+    for name, on in [*refs.shared.items(),
+                     *((n, [(-1, b)]) for n, b in refs.by_name.items() if n in named)]:
+        for k, b in on:
+            switch = f"switch {k} on {b}" if k >= 0 else f"a switch on {b}"
+            named.setdefault(name, []).append((switch, b))
+    out = {}
+    for name, items in named.items():
+        if len({b for _, b in items}) > 1:
+            if name in refs.shared and len(items) == len(refs.shared[name]):
+                out[name] = refs.shared_text(name)
+            else:
+                out[name] = (f"{name} names {len(items)} elements ("
+                             + ", ".join(d for d, _ in items) + ")")
+    return out
+
+
+def id_hint(unknown: list[str], ids: list[str], aliases: dict[str, str], what: str,
+            shared: dict[str, str] | None = None) -> str:
     """The hint for ids a network does not have: the form of its ids, and the id meant where
     a name, a bare number (of a branch) or the id in another case matches one
     (:func:`meant_ids`); a network without any (a single bus: no branch to break, restore or
@@ -67,7 +148,9 @@ def id_hint(unknown: list[str], ids: list[str], aliases: dict[str, str], what: s
     guesses = []
     for u in unknown:
         near = meant_ids(u, ids, index=what == "branch")
-        if u in aliases:
+        if shared and u in shared:
+            guesses.append(f"{shared[u]}: give the {what} id")
+        elif u in aliases:
             guesses.append(f"{u} is {aliases[u]}")
         elif near:
             guesses.append(f"{u}: did you mean {' or '.join(near)}?")

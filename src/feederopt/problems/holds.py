@@ -10,7 +10,8 @@ results compare with (``initially_closed``, ``changed``), stays as the user gave
 References (:func:`resolve_holds`): a branch id as the tool prints it (``line:11``,
 ``trafo:0``, ``switch:0``, a MATPOWER branch number), or for a pandapower net a switch element
 of the net: ``switch:K`` / ``switch K`` (its index) or its unique ``name``; a line's or a
-transformer's switch holds that line or transformer.
+transformer's switch holds that line or transformer. A name of switches on different branches
+is refused naming them (:class:`~feederopt.network.id_hints.SwitchRefs`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import polars as pl
 
 from feederopt.errors import Problem, ProblemKind
 from feederopt.network.container import Network, member_map
-from feederopt.network.id_hints import meant_ids
+from feederopt.network.id_hints import meant_ids, switch_refs
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import components_of, radiality_problem
 
@@ -74,27 +75,6 @@ def held_infeasible_words(held: Held) -> str:
     return f"no radial configuration with the held branches ({held.text()}) meets the limits"
 
 
-def _switch_refs(net: Network, branch_ids: set[str]) -> tuple[dict[str, str], dict[str, str]]:
-    """A pandapower net's switch elements -> the branch each one switches: by index
-    (``"7"`` -> ``line:12``) and by unique name (``"S2"`` -> ``line:12``); empty otherwise."""
-    sw = getattr(net.origin, "switch", None) if net.origin is not None else None
-    if sw is None or not hasattr(sw, "columns") or "et" not in sw.columns:
-        return {}, {}
-    by_index: dict[str, str] = {}
-    by_name: dict[str, list[str]] = {}
-    names = sw["name"] if "name" in sw.columns else [None] * len(sw)
-    for k, et, element, name in zip(sw.index, sw["et"], sw["element"], names, strict=True):
-        branch = {"b": f"switch:{int(k)}", "l": f"line:{int(element)}",
-                  "t": f"trafo:{int(element)}"}.get(str(et))
-        if branch is None or branch not in branch_ids:
-            continue
-        by_index[str(int(k))] = branch
-        if isinstance(name, str) and name.strip():
-            by_name.setdefault(name.strip(), []).append(branch)
-    unique = {n: b[0] for n, b in by_name.items() if len(set(b)) == 1}
-    return by_index, unique
-
-
 def _hint(unknown: list[str], ids: list[str], pandapower: bool) -> str:
     """The form of the network's branch ids, and the id meant where a bare number or a
     pandapower index matches one (``11`` -> ``line:11``), or the id in another case (``t2``
@@ -128,7 +108,8 @@ def resolve_holds(net: Network, closed: Sequence[str] | None, open_: Sequence[st
     live = br.filter(pl.col("in_service"))
     switchable = {str(x) for x in live.filter(pl.col("switchable"))["id"].to_list()}
     in_service = {str(x) for x in live["id"].to_list()}
-    by_index, by_name = _switch_refs(net, set(all_ids))
+    refs_of = switch_refs(net, set(all_ids))
+    by_index, by_name = refs_of.by_index, refs_of.by_name
     members = member_map(all_ids)
     pandapower = net.meta.get("source_format") == "pandapower" or bool(by_index)
     problems: list[Problem] = []
@@ -137,6 +118,7 @@ def resolve_holds(net: Network, closed: Sequence[str] | None, open_: Sequence[st
         flag = "--" + option.replace("_", "-")
         out: list[tuple[str, str]] = []
         unknown: list[str] = []
+        shared: list[str] = []
         for ref in refs or ():
             ref = str(ref).strip()
             m = _SWITCH_REF.match(ref)
@@ -148,6 +130,9 @@ def resolve_holds(net: Network, closed: Sequence[str] | None, open_: Sequence[st
                 bid = by_index[m.group(1)]
             elif ref in by_name:
                 bid = by_name[ref]
+            elif ref in refs_of.shared:  # a name of switches on different branches
+                shared.append(ref)
+                continue
             else:
                 unknown.append(ref)
                 continue
@@ -157,6 +142,16 @@ def resolve_holds(net: Network, closed: Sequence[str] | None, open_: Sequence[st
                 ProblemKind.INVALID_VALUE, "options",
                 f"{flag}: branch ids that the network does not have", tuple(unknown), option,
                 _hint(unknown, sorted(switchable) or all_ids, pandapower)))
+        if shared:
+            on = [x for ref in shared for x in refs_of.shared[ref]]
+            problems.append(Problem(
+                ProblemKind.INVALID_VALUE, "options",
+                f"{flag}: " + "; ".join(refs_of.shared_text(ref) for ref in shared)
+                + ", so the name does not say which to hold", tuple(shared), option,
+                "give switch:K ("
+                + " or ".join(dict.fromkeys(f"switch:{k}" for k, _ in on))
+                + ") or the branch id ("
+                + " or ".join(dict.fromkeys(b for _, b in on)) + ") instead"))
         fixed = [(r, b) for r, b in out if b not in switchable]
         if fixed:
             dead = [b for _, b in fixed if b not in in_service]

@@ -41,7 +41,7 @@ from feederopt.formulations.resilience import (
     second_phase_block,
 )
 from feederopt.network.container import Network, resolve_branch_ids
-from feederopt.network.id_hints import id_hint, name_aliases
+from feederopt.network.id_hints import id_hint, name_aliases, shared_names
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 
 #: The seed's switching penalty: 0.01 p.u. per closed line in Phase 1 (10 kW at 1000 kVA), and
@@ -159,6 +159,8 @@ class ResilienceProblem:
     #: their ids, for the hints of unknown ids (:func:`name_aliases`).
     branch_aliases: dict[str, str] = field(default_factory=dict)
     bus_aliases: dict[str, str] = field(default_factory=dict)
+    #: Names of elements of different branches -> what they name (:func:`shared_names`).
+    branch_shared: dict[str, str] = field(default_factory=dict)
     #: The in-service generators and shunts: (id, bus index), for the elements an operation
     #: disconnects (:func:`feederopt.results.resilience.operation_view`).
     generator_ids: list[tuple[str, int]] = field(default_factory=list)
@@ -247,6 +249,7 @@ class ResilienceProblem:
                    bool(net.integer_ids), {"case": str(net.meta.get("case", net.name))},
                    lw.firm, lw.ids, lw.firm_p, model_notes(net, pu),
                    *name_aliases(net, set(pu.branch_ids), set(pu.bus_ids)),
+                   branch_shared=shared_names(net, set(pu.branch_ids)),
                    generator_ids=_element_ids(net.generators, index),
                    shunt_ids=_element_ids(net.shunts, index),
                    **xward_internals(net, index, bindex))
@@ -312,7 +315,7 @@ class ResilienceProblem:
                                       "branch ids that the network does not have",
                                       tuple(unknown), field_name,
                                       id_hint(unknown, self.branch_ids, self.branch_aliases,
-                                               "branch"))])
+                                               "branch", self.branch_shared))])
         return tuple(sorted({index[str(b)] for b in ids}))
 
     def bus_index(self, ids: tuple[str, ...] | list[str]) -> np.ndarray:
