@@ -1015,8 +1015,7 @@ def plan_infeasible(problem: ResilienceProblem, scenarios: list[Scenario],
                 "(sheddable = true)"))
         else:
             out.append(problem.firm_problem(
-                what, tuple(needy), f"their demand ({kw:,.2f} kW) exceeds what the backup DGs "
-                f"the budgets allow can supply ({budgets})",
+                what, tuple(needy), problem.capacity_why(kw, "the budgets allow", budgets),
                 "raise --dg-size, --dg-budget or --harden-budget, or mark them sheddable "
                 "(sheddable = true)"))
     if not out:

@@ -260,27 +260,92 @@ class ResilienceProblem:
         (``broken`` lines out unless hardened): the ones that make the operation infeasible
         by connectivity alone."""
         g = self.grid
-        working = np.ones(g.m, bool)
-        for line in broken:
-            pos = self.harden_pos[line]
-            working[line] = harden is not None and pos >= 0 and harden[pos] > 0.5
+        working = self._working(broken, harden)
         roots = set(np.flatnonzero(g.is_source).tolist())
         if site is not None:
             roots |= set(g.dg_bus[np.flatnonzero(np.asarray(site) > 0.5)].tolist())
         seen = reachable(g, working, roots)
         return [lid for lid, b in self.firm_loads if b not in seen]
 
+    def _working(self, broken: tuple[int, ...], harden: np.ndarray | None) -> np.ndarray:
+        """Per line, whether it can carry power: not among ``broken`` unless hardened."""
+        working = np.ones(self.grid.m, bool)
+        for line in broken:
+            pos = self.harden_pos[line]
+            working[line] = harden is not None and pos >= 0 and harden[pos] > 0.5
+        return working
+
+    def firm_shortfalls(self, broken: tuple[int, ...], harden: np.ndarray | None = None,
+                        site: np.ndarray | None = None
+                        ) -> list[tuple[tuple[str, ...], float, float]]:
+        """The backup-DG islands too small for their non-sheddable loads, by arithmetic alone.
+
+        The working lines (``broken`` ones out unless hardened) split the grid into parts; a
+        part without a source can be supplied only by its sited DGs and its own generators
+        (each generator's connection in a DG island is the operation's choice). Its
+        non-sheddable loads need ``D = sum_k P_k`` (they cannot be shed); the most it can supply
+        is ``S = sum_g Pmax_g (sited DGs) + sum_i max(P_gen,i, 0)`` (losses and shunts only
+        lower it). ``D > S`` makes every operation infeasible whatever the voltage and line
+        limits. Returns, per such part: its non-sheddable load ids, ``D`` and ``S`` [kW]."""
+        g = self.grid
+        working = self._working(broken, harden)
+        sited = np.zeros(g.n)
+        if site is not None and len(g.dg_bus):
+            on = np.asarray(site) > 0.5
+            np.add.at(sited, g.dg_bus[on], g.dg_p_max[on])
+        gen = np.zeros(g.n)
+        if g.gen_bus is not None and g.gen_p is not None and len(g.gen_bus):
+            np.add.at(gen, np.asarray(g.gen_bus, int), np.maximum(np.asarray(g.gen_p), 0.0))
+        seen: set[int] = set()
+        out = []
+        for _, bus in self.firm_loads:
+            if bus in seen:
+                continue
+            part = reachable(g, working, [bus])
+            seen |= part
+            if any(g.is_source[b] for b in part):
+                continue
+            ids = tuple(lid for lid, b in self.firm_loads if b in part)
+            demand = self.firm_kw(ids)
+            supply = float(sum(sited[b] + gen[b] for b in part)) * self.kw_per_pu
+            if demand > supply * (1.0 + 1e-9) + 1e-9:
+                out.append((ids, demand, supply))
+        return out
+
     def firm_infeasible(self, what: str, broken: tuple[int, ...],
                         harden: np.ndarray | None = None,
                         site: np.ndarray | None = None) -> InputError:
         """The typed problem of an operation that cannot keep every non-sheddable load
-        supplied (named: the ones cut off from every source and sited DG, else all)."""
+        supplied, with its cause: the loads cut off from every source and sited DG; else the
+        backup-DG islands whose non-sheddable demand exceeds their DGs' (and generators')
+        capacity (:meth:`firm_shortfalls`); else (capacity suffices) all of them, which the
+        voltage and line limits (losses included) keep from being supplied."""
         cut = self.unsupplied_firm_loads(broken, harden, site)
-        ids = tuple(cut) if cut else tuple(lid for lid, _ in self.firm_loads)
-        why = ("no working line connects them to a source or a backup DG" if cut else
-               "they cannot all be supplied within the voltage and line limits")
+        if cut:
+            return InputError([self.firm_problem(
+                what, tuple(cut), "no working line connects them to a source or a backup DG",
+                "mark them sheddable (sheddable = true), or break fewer lines")])
+        short = self.firm_shortfalls(broken, harden, site)
+        if short:
+            size = self.settings.dg_p_max_kw
+            return InputError([self.firm_problem(
+                what, ids, self.capacity_why(
+                    demand, "in their island",
+                    f"{supply:,.2f} kW: its sited DGs of --dg-size {size:g} kW and its "
+                    "generators"),
+                "raise --dg-size, site more DGs in that island, or mark them sheddable "
+                "(sheddable = true)") for ids, demand, supply in short])
         return InputError([self.firm_problem(
-            what, ids, why, "mark them sheddable (sheddable = true), or break fewer lines")])
+            what, tuple(lid for lid, _ in self.firm_loads),
+            "they cannot all be supplied within the voltage and line limits",
+            "mark them sheddable (sheddable = true), or break fewer lines")])
+
+    @staticmethod
+    def capacity_why(kw: float, whose: str, detail: str) -> str:
+        """The one wording of a DG capacity shortfall (restore's and plan's): demand ``kw``
+        [kW] of the non-sheddable loads exceeds what the backup DGs ``whose`` can supply."""
+        return f"their demand ({kw:,.2f} kW) exceeds what the backup DGs {whose} can supply " \
+            f"({detail})"
 
     def firm_problem(self, what: str, ids: tuple[str, ...], why: str, hint: str) -> Problem:
         """The typed ``bad_load`` problem: ``what`` is infeasible because the non-sheddable
