@@ -1220,22 +1220,29 @@ def _shunt_problems(shunts: pl.DataFrame) -> list[Problem]:
                                 "q_mvar_per_step is NaN or infinite", ids=ids,
                                 field="q_mvar_per_step",
                                 hint="give the reactive power of one step in MVAr"))
-    # P = step * p_mw_per_step * |V|^2 is consumption (a lossy bank): a negative one would
-    # generate active power and lower the losses (user test ut38_mixed #2). pandapower's
-    # shunt p_mw and ward pz_mw and MATPOWER's GS are consumption at 1 p.u. too, and their
-    # own power flows let a negative one produce, so it is a sign slip wherever it comes from.
-    # A charged line open at its far end (open_branch_end) takes its P from the line's data.
+    # P = step * p_mw_per_step * |V|^2 is consumption (a lossy bank): a negative one
+    # generates active power (user test ut38_mixed #2). A bank whose step the optimiser
+    # chooses would be a free generator it switches in to "lower the losses": refused. A fixed
+    # one is modelled as given, as pandapower's runpp (a negative shunt p_mw, a ward's pz_mw)
+    # and MATPOWER (GS) run it, which network equivalents use: a warning names it. A charged
+    # line open at its far end (open_branch_end) takes its P from the line's data.
     own = ~pl.col("open_branch_end").fill_null(False) if "open_branch_end" in shunts.columns \
         else pl.lit(True)
-    ids = _ids(shunts, own & (pl.col("p_mw_per_step").cast(pl.Float64, strict=False) < 0))
-    if ids:
-        problems.append(Problem(ProblemKind.INVALID_VALUE, "shunts",
-                                "p_mw_per_step is negative: the shunt would produce active power",
-                                ids=ids, field="p_mw_per_step",
-                                hint="a lossy bank consumes: p_mw_per_step >= 0 (0 for a "
-                                "lossless one; pandapower's shunt p_mw, a ward's pz_mw and "
-                                "MATPOWER's GS are consumption too); a source of active power "
-                                "is a generator"))
+    negative = own & (pl.col("p_mw_per_step").cast(pl.Float64, strict=False) < 0)
+    chosen = (pl.col("controllable").fill_null(False) if "controllable" in shunts.columns
+              else pl.lit(False))
+    for mask, severity, what in ((negative & chosen, Severity.ERROR,
+                                  "the optimiser would switch in a source of active power"),
+                                 (negative & ~chosen, Severity.WARNING,
+                                  "the shunt produces active power (modelled as given)")):
+        ids = _ids(shunts, mask)
+        if ids:
+            problems.append(Problem(
+                ProblemKind.INVALID_VALUE, "shunts", f"p_mw_per_step is negative: {what}",
+                ids=ids, field="p_mw_per_step", severity=severity,
+                hint="a lossy bank consumes: p_mw_per_step >= 0 (0 for a lossless one; "
+                "pandapower's shunt p_mw, a ward's pz_mw and MATPOWER's GS are consumption "
+                "too); a source of active power is a generator"))
     steps = pl.max_horizontal(pl.lit(1.0), pl.col("max_steps").cast(pl.Float64, strict=False),
                               pl.col("step").cast(pl.Float64, strict=False))
     problems += _huge_power_problems(
