@@ -1366,9 +1366,11 @@ def _finish(net: Network, prep: Prepared, raw: RawSolution, summary: UncertainSu
         checks = uv.scenario_ac_checks(result, net, loads[0], loads[1], loads[2], dispatch)
         summary = uv.with_ac(summary, checks, ac_order)
         result.within_limits = result.within_limits and uv.ac_within_limits(summary)
-    inexact = summary.inexact_note
-    if inexact is not None:
-        result.extra["notes"] = [*result.extra.get("notes", []), inexact]
+    # the summary's notes (one wording each; the console prints the same text)
+    weights = summary.weights_note if isinstance(summary, StochasticSummary) else None
+    for note in (weights, summary.inexact_note):
+        if note is not None:
+            result.extra["notes"] = [*result.extra.get("notes", []), note]
     result.uncertain = summary
     return result
 
@@ -1480,7 +1482,8 @@ def _solve_robust(net: Network, opts: SolveOptions, unc: Box,
 
     diagnosed = uv.by_scenario(raw.diagnosis)
     vertices = [VertexOutcome(i, tuple(int(x) for x in u),
-                              uv.slave_outcome(pu, net, r, diagnosed.get(i, ())))
+                              uv.slave_outcome(pu, net, r, diagnosed.get(i, ()),
+                                               least_violating=True))
                 for i, (u, r) in enumerate(zip([] if rob is None else rob.vertices, results,
                                                strict=False))]
     summary = RobustSummary(

@@ -138,10 +138,8 @@ def print_uncertain(result: Any) -> None:
                   "every limit; n off: n limits broken)", style="dim", markup=False)
         if len(rows) > len(shown):
             out.print(f"({len(rows) - len(shown)} more scenarios in the JSON)")
-        if summary.weights_normalised:
-            out.print(f"note: the scenario weights summed to {summary.given_weight_sum:.6g}; "
-                      "each was divided by that sum (the weight column shows the shares)",
-                      style="yellow", markup=False)
+        if summary.weights_note is not None:  # also in the result's notes
+            out.print(f"note: {summary.weights_note}", style="yellow", markup=False)
         worst = summary.worst
         ac0 = result.ac_check
         inexact = (ac0 is not None and ac0.converged and not ac0.exact

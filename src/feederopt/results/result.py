@@ -613,6 +613,13 @@ class Result:
         self.generators = nan_as_null(self.generators)
 
     @property
+    def notes(self) -> list[str]:
+        """What the run did not apply, fell back to, left out or changed (the reader's notes,
+        the scenario weights divided by their sum, an inexact relaxation, ...): the JSON's
+        ``notes``, the report's notes (kept in :attr:`extra`); empty when there is none."""
+        return [str(n) for n in self.extra.get("notes", [])]
+
+    @property
     def ac_verdict(self) -> str | None:
         """The AC check's verdict on this answer (:func:`ac_verdict`); None when the AC check
         confirms it (or there is none to give)."""

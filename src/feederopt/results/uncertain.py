@@ -297,6 +297,17 @@ class StochasticSummary:
         return abs(self.given_weight_sum - 1.0) > 1e-9
 
     @property
+    def weights_note(self) -> str | None:
+        """The note that the given weights did not sum to 1 and were each divided by their
+        sum (:attr:`given_weight_sum`), so that a wrong weight does not shift the probability
+        mass silently; None when they summed to 1. The one wording: the result's ``notes``
+        (JSON, :class:`~feederopt.results.result.Result`, the report) and the console."""
+        if not self.weights_normalised:
+            return None
+        return (f"the scenario weights summed to {self.given_weight_sum:.6g}; each was "
+                "divided by that sum (the weight column shows the shares)")
+
+    @property
     def worst(self) -> ScenarioOutcome | None:
         """The scenario with the largest objective."""
         if not self.scenarios:
@@ -509,17 +520,36 @@ class RobustSummary:
     def inexact_note(self) -> str | None:
         """A note naming the extreme points at which the SOCP relaxation is not exact at the
         chosen topology (:func:`inexact_note`, the scenarios' wording), with the model's and
-        the AC power flow's losses there and the worst case over the AC power flows; None
-        when the relaxation is exact at every extreme point."""
+        the AC power flow's losses there and the worst case over the AC power flows: the
+        model's worst-case losses are "not" that worst case only when they differ beyond
+        rounding (:func:`same_kw`), and a missing figure (an extreme point needs slack: the
+        model has no worst-case losses) is not quoted; None when the relaxation is exact at
+        every extreme point (an extreme point that needs slack is not compared:
+        :func:`feederopt.results.uncertain_verdict.slave_outcome`)."""
         worst = self.worst_case_ac
+        model = self.worst_case_losses_kw
+        known = model is not None and math.isfinite(model)
+        if worst is None:
+            consequence = (f"the model's worst-case losses ({_kw(model)}) are not the true "
+                           "ones" if known else "the worst case over the AC power flows is "
+                           "not known") + " (an AC power flow did not converge)"
+        elif not known:  # an extreme point needs slack: the model has no worst-case losses
+            consequence = (f"the worst case over the AC power flows at {self.ac_scope} is "
+                           f"{_kw(worst.ac.losses_kw)} at {worst.name}")
+        elif same_kw(float(model or 0.0), float(worst.ac.losses_kw)):
+            # the inexact points' fictitious losses stay below the worst case (r_012: "are
+            # not the worst case ... (148.123 kW ...)" beside the model's 148.123 kW)
+            consequence = (f"the model's worst-case losses ({_kw(model)}) are the worst "
+                           f"case over the AC power flows at {self.ac_scope} as well "
+                           f"({_kw(worst.ac.losses_kw)} at {worst.name}): the worst case is "
+                           "unaffected")
+        else:
+            consequence = (f"the model's worst-case losses ({_kw(model)}) are not the worst "
+                           f"case over the AC power flows at {self.ac_scope} "
+                           f"({_kw(worst.ac.losses_kw)} at {worst.name})")
         return inexact_note(
             [(v.name, v.inexact_text or "") for v in self.inexact_vertices],
-            "extreme point(s)",
-            f"the model's worst-case losses ({_kw(self.worst_case_losses_kw)}) "
-            + ("are not the true ones (an AC power flow did not converge)"
-               if worst is None else
-               f"are not the worst case over the AC power flows at {self.ac_scope} "
-               f"({_kw(worst.ac.losses_kw)} at {worst.name})"))
+            "extreme point(s)", consequence)
 
     @property
     def with_slack(self) -> list[tuple[str, float]]:
@@ -613,6 +643,19 @@ def _loading_dict(top: tuple[float, str, str] | None) -> dict[str, Any]:
     return {"ac_max_loading_percent": None if top is None else top[0],
             "ac_max_loading_element": None if top is None else top[1],
             "ac_max_loading_scenario": None if top is None else top[2]}
+
+
+#: Two losses [kW] closer than this (or than ``SAME_KW_REL`` of the larger) are the same: the
+#: solvers' tolerance, below the 0.001 kW that the notes print.
+SAME_KW_ABS = 1e-3
+SAME_KW_REL = 1e-6
+
+
+def same_kw(a: float, b: float) -> bool:
+    """Whether losses ``a`` and ``b`` [kW] agree within rounding, ``|a - b| <= max(
+    SAME_KW_ABS, SAME_KW_REL max(|a|, |b|))``: a note does not call 148.123 kW "not" 148.123
+    kW."""
+    return abs(a - b) <= max(SAME_KW_ABS, SAME_KW_REL * max(abs(a), abs(b)))
 
 
 def _kw(x: float | None) -> str:

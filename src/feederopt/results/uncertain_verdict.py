@@ -47,10 +47,21 @@ SCENARIO_INFEASIBLE = (
 
 
 def slave_outcome(pu: PerUnitNetwork, net: Network, r: SlaveResult,
-                  diagnosed: Sequence[Any] = ()) -> SlaveOutcome:
+                  diagnosed: Sequence[Any] = (), least_violating: bool = False
+                  ) -> SlaveOutcome:
     """A scenario's or extreme point's outcome, its violated limits in the user's ids and
-    units (the phase-1 diagnosis ``diagnosed`` when there is one: it names the binding limit)."""
+    units (the phase-1 diagnosis ``diagnosed`` when there is one: it names the binding limit).
+
+    ``least_violating``: ``r`` is a two-phase slave's (the robust extreme points'), whose
+    point where it needs slack is phase 1's, the least total slack: its losses are not
+    minimised (any ``l >= (P^2+Q^2)/v`` is as good), so its relaxation is not compared with
+    the AC power flow there (``relaxation_gap`` and ``relaxation_exact`` None), as the single
+    solve's least-violating point is not (its AC table: "not compared"); an "inexact
+    relaxation ... under reverse power flow" note on a feeder without generation said
+    otherwise (ut38_lit, case84tpc)."""
     base = slave_summary(pu, net, r)
+    if least_violating and not r.feasible:
+        base = replace(base, relaxation_gap=None, relaxation_exact=None)
     violations = list(diagnosed) or list(r.violations)
     return replace(base, violations=[_diagnosis_entry(pu, v, net.bus_id_out)
                                      for v in violations[:10]])
