@@ -194,8 +194,14 @@ class DopfProblem:
             if g in point) * self.scale
         pu = self.pu
         s = pu.s_base_mva
-        dg_energy = float(np.sum(pu.gen_cost * point.get("pg", np.zeros(pu.n_gen)))) if (
-            pu.n_gen) else 0.0
+        pg = np.array(point.get("pg", np.zeros(pu.n_gen)), dtype=float)
+        on = setting.get("on")
+        if on is not None and len(self.dev.gen_commit) and pg.size:
+            # a unit switched off produces nothing: the slave's residue on it (below the
+            # 1e-5 p.u. guard; 7.7e-11 $/h on case70da) is no cost, as the device table
+            # shows it off at 0 MW
+            pg[np.asarray(self.dev.gen_commit)[np.asarray(on) < 0.5]] = 0.0
+        dg_energy = float(np.sum(pu.gen_cost * pg)) if pu.n_gen else 0.0
         dg_fixed = float(np.sum(self.dev.gen_fixed_cost * setting.get("on", np.zeros(0))))
         flex = float(np.sum(self.dev.flex_price * point.get("flex", np.zeros(0))))
         c, const = self.y_cost()
