@@ -33,6 +33,10 @@ COVERED = {
     "solver": ["test_the_result_names_the_solver_given",
                "test_solver_does_not_apply_to_lindistflow"],
     "gap": ["test_bad_values_are_all_refused_at_once"],
+    "ties": ["test_pandapower_tie_rule.py::"
+             "test_solve_ties_out_of_service_finds_the_published_optimum",
+             "test_pandapower_tie_rule.py::"
+             "test_ties_is_refused_where_the_network_says_what_switches"],
     "time_limit": ["test_bad_values_are_all_refused_at_once",
                    "test_interrupt.py (time_limit status)"],
     "radiality": ["test_bad_values_are_all_refused_at_once",
