@@ -18,6 +18,8 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,6 +29,9 @@ from feederopt.api_partition import partition
 from feederopt.cases import load_three_phase
 from feederopt.cli import app
 from feederopt.problems.partition import build_partition_data, read_settings
+
+sys.path.insert(0, str(Path(__file__).parent))
+from partition_feeders import LONG_LINE_SETTINGS, long_line
 
 
 def _opendss_at_nominal(res, net=None, data=None):
@@ -53,21 +58,7 @@ def _opendss_at_nominal(res, net=None, data=None):
 #: g1 (the switch fixed closed). Since a three-phase grid former holds one voltage on its
 #: phases (user test ut38_tph), ``ieee37mod``'s pure plan at 0 % holds the limits in OpenDSS
 #: (0.9007 p.u.; its per-phase set-points had given 0.8937), so the feedback is tested here.
-LONG_LINE = """Clear
-New Circuit.q basekv=12.47 pu=1.0 phases=3 bus1=src MVAsc3=300 MVAsc1=250
-New Linecode.lc3 nphases=3 r1=0.4 x1=0.8 r0=0.8 x0=2.4 c1=0 c0=0 units=km normamps=400
-New Line.subsw phases=3 bus1=src bus2=b1 switch=yes
-New Line.s12 phases=3 bus1=b1 bus2=b2x switch=yes
-New Line.l12 phases=3 bus1=b2x bus2=b2 linecode=lc3 length=10
-New Load.l2 phases=3 bus1=b2 kv=12.47 kw=4300 kvar=1433.33 model=1
-New Generator.g1 phases=3 bus1=b1 kv=12.47 kw=10000 kva=12000
-Open Line.subsw term=1
-Set voltagebases=[12.47]
-Calcv
-Solve
-"""
-LONG_LINE_SETTINGS = {"dss": {"Generator.g1": {"inverter": "gfm"}},
-                      "switch": {"s12": {"state": "CLOSED", "dispatchable": "NO"}}}
+LONG_LINE = long_line(4300, 1433.33)
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,9 @@ from feederopt.cli import app
 from feederopt.errors import InputError
 from feederopt.problems.partition import PartitionPlan, build_partition_data, read_settings
 from feederopt.report.partition import feedback_rounds, render_partition_report
+
+sys.path.insert(0, str(Path(__file__).parent))
+from partition_feeders import LONG_LINE_SETTINGS, long_line
 
 runner = CliRunner()
 
@@ -51,21 +55,7 @@ def run(tmp_path_factory) -> tuple[Path, dict, Path]:
 #: (the switch fixed closed; the lossless model serves it at 0.890 p.u. in OpenDSS, the kept
 #: round 2 at 0.900). ``ieee37mod`` at 0 % was that feeder until a three-phase grid former
 #: held one voltage on its phases (user test ut38_tph): its first plan now holds the limits.
-LONG_LINE = """Clear
-New Circuit.q basekv=12.47 pu=1.0 phases=3 bus1=src MVAsc3=300 MVAsc1=250
-New Linecode.lc3 nphases=3 r1=0.4 x1=0.8 r0=0.8 x0=2.4 c1=0 c0=0 units=km normamps=400
-New Line.subsw phases=3 bus1=src bus2=b1 switch=yes
-New Line.s12 phases=3 bus1=b1 bus2=b2x switch=yes
-New Line.l12 phases=3 bus1=b2x bus2=b2 linecode=lc3 length=10
-New Load.l2 phases=3 bus1=b2 kv=12.47 kw=4300 kvar=1433.33 model=1
-New Generator.g1 phases=3 bus1=b1 kv=12.47 kw=10000 kva=12000
-Open Line.subsw term=1
-Set voltagebases=[12.47]
-Calcv
-Solve
-"""
-LONG_LINE_SETTINGS = {"dss": {"Generator.g1": {"inverter": "gfm"}},
-                      "switch": {"s12": {"state": "CLOSED", "dispatchable": "NO"}}}
+LONG_LINE = long_line(4300, 1433.33)
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,7 @@ its note "after 1 re-solve(s)" beside the row's "2 re-solve(s)".
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import opendssdirect as dss
@@ -31,6 +32,9 @@ from typer.testing import CliRunner
 from feederopt.algorithms.partition import STOPPED_ALL_OFF
 from feederopt.api_partition import partition
 from feederopt.cli import app
+
+sys.path.insert(0, str(Path(__file__).parent))
+from partition_feeders import LONG_LINE_SETTINGS, long_line
 
 runner = CliRunner(env={"COLUMNS": "200"})
 
@@ -121,21 +125,8 @@ def test_a_three_phase_grid_former_holds_one_voltage_and_serves_blocks_2_and_3(
     assert abs(kept["opendss_v_min_pu"] - lo) < 1e-3 and abs(kept["opendss_v_max_pu"] - hi) < 1e-3
 
 
-ONE_BLOCK = """Clear
-New Circuit.q basekv=12.47 pu=1.0 phases=3 bus1=src MVAsc3=300 MVAsc1=250
-New Linecode.lc3 nphases=3 r1=0.4 x1=0.8 r0=0.8 x0=2.4 c1=0 c0=0 units=km normamps=400
-New Line.subsw phases=3 bus1=src bus2=b1 switch=yes
-New Line.s12 phases=3 bus1=b1 bus2=b2x switch=yes
-New Line.l12 phases=3 bus1=b2x bus2=b2 linecode=lc3 length=10
-New Load.l2 phases=3 bus1=b2 kv=12.47 kw=4400 kvar=1466.67 model=1
-New Generator.g1 phases=3 bus1=b1 kv=12.47 kw=10000 kva=12000
-Open Line.subsw term=1
-Set voltagebases=[12.47]
-Calcv
-Solve
-"""
-ONE_BLOCK_SETTINGS = {"dss": {"Generator.g1": {"inverter": "gfm"}},
-                      "switch": {"s12": {"state": "CLOSED", "dispatchable": "NO"}}}
+ONE_BLOCK = long_line(4400, 1466.67)
+ONE_BLOCK_SETTINGS = LONG_LINE_SETTINGS
 
 
 def test_a_feedback_whose_last_round_sheds_everything_says_so(tmp_path: Path) -> None:
