@@ -4,7 +4,9 @@ transformer (user test ut38_realg #2).
 An "Ideal" tap changer with both ``tap_step_percent`` and ``tap_step_degree``: runpp raises
 "Both tap_step_degree and tap_step_percent set for ideal phase shifter". The reader said
 "problems: none" and a solve ended "status optimal" with "the AC check found no operating
-point" (exit 4). Likewise ``tap_dependency_table`` without an ``id_characteristic_table``.
+point" (exit 4). Likewise ``tap_dependency_table`` without an ``id_characteristic_table``,
+or with one but no ``net.trafo_characteristic_table`` to read it from (runpp: AttributeError;
+before, the reader gave only a note), and a trafo3w whose table has no row at its tap.
 The truth is pandapower's own runpp of the same net.
 """
 
@@ -16,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pandapower as pp
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from feederopt.cli import app
-from feederopt.errors import InputError
+from feederopt.errors import InputError, Problem
 from feederopt.io import from_pandapower
 
 runner = CliRunner()
@@ -116,3 +119,113 @@ def test_a_tap_table_without_its_id_is_a_typed_problem() -> None:
         from_pandapower(broken())
     (problem,) = err.value.problems
     assert (problem.ids, problem.field) == (("trafo:0",), "id_characteristic_table")
+
+
+# --- a tap table that pandapower cannot read (trafo_characteristic_table) -------------------
+# The truth is runpp of the same net: it fails without the table (AttributeError), without a
+# column it reads (KeyError) and, for a trafo3w, without the row at tap_pos (every vk and vkr
+# taken as 1: "Equivalent transformer with zero impedance!"); a trafo without its row runs.
+
+TABLE_2W = {"id_characteristic": [0, 0], "step": [2, 3], "voltage_ratio": [1.0, 1.0],
+            "angle_deg": [0.0, 0.0], "vk_percent": [12.0, 12.5],
+            "vkr_percent": [0.41, 0.42]}
+
+
+def _trafo_with_table(table: dict[str, list[Any]] | None, ref: float = 0) -> Any:
+    net = _net(1.5, math.nan, "Ratio")  # tap_pos 3
+    net.trafo["tap_dependency_table"] = True
+    net.trafo["id_characteristic_table"] = ref
+    if table is not None:
+        net["trafo_characteristic_table"] = pd.DataFrame(table)
+    return net
+
+
+def _three_winding_with_table(table: dict[str, list[Any]] | None) -> Any:
+    net = _net(1.5, math.nan, "Ratio")
+    mv2, lv = pp.create_bus(net, 20.0), pp.create_bus(net, 10.0)
+    pp.create_transformer3w(net, 0, mv2, lv, std_type="63/25/38 MVA 110/20/10 kV")
+    pp.create_load(net, lv, p_mw=1.0)
+    net.trafo3w.loc[0, ["tap_pos", "tap_changer_type"]] = [0, "Ratio"]
+    net.trafo3w["tap_dependency_table"] = True
+    net.trafo3w["id_characteristic_table"] = 0
+    if table is not None:
+        net["trafo_characteristic_table"] = pd.DataFrame(table)
+    return net
+
+
+def _table_3w(step: int) -> dict[str, list[Any]]:
+    return {"id_characteristic": [0], "step": [step], "voltage_ratio": [1.0],
+            "angle_deg": [0.0], "vk_hv_percent": [10.4], "vkr_hv_percent": [0.28],
+            "vk_mv_percent": [10.4], "vkr_mv_percent": [0.32], "vk_lv_percent": [10.4],
+            "vkr_lv_percent": [0.35]}
+
+
+def _refused(net: Any, element: str) -> Problem:
+    with pytest.raises(InputError) as err:
+        from_pandapower(net)
+    # (an out-of-service trafo also leaves its feeder an island: another problem)
+    (problem,) = [p for p in err.value.problems if p.field == "id_characteristic_table"]
+    assert problem.ids == (f"{element}:0",)
+    assert problem.hint
+    return problem
+
+
+@pytest.mark.parametrize("in_service", [True, False])
+def test_a_tap_table_without_the_nets_table_is_a_typed_problem(in_service: bool) -> None:
+    def broken() -> Any:
+        net = _trafo_with_table(None)
+        net.trafo["in_service"] = in_service
+        return net
+
+    with pytest.raises(AttributeError, match="trafo_characteristic_table"):
+        _runpp(broken())
+    problem = _refused(broken(), "trafo")
+    assert "no trafo_characteristic_table" in problem.message
+    assert "add net.trafo_characteristic_table" in (problem.hint or "")
+
+
+def test_a_tap_table_without_a_column_pandapower_reads_is_a_typed_problem() -> None:
+    table = {k: v for k, v in TABLE_2W.items() if k != "angle_deg"}
+    with pytest.raises(KeyError, match="angle_deg"):
+        _runpp(_trafo_with_table(table))
+    assert "angle_deg" in _refused(_trafo_with_table(table), "trafo").message
+
+
+def test_the_cli_refuses_a_tap_table_without_the_nets_table(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["info", _write(_trafo_with_table(None), tmp_path)])
+    out = " ".join(result.output.split())
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in out and "problems: none" not in out
+    assert "branches [trafo:0].id_characteristic_table:" in out, out
+    assert "hint: add net.trafo_characteristic_table" in out
+
+
+def test_a_trafo_whose_id_has_no_row_runs_as_pandapower_does() -> None:
+    """runpp runs it (with vk_percent = vkr_percent = 1 in place of the missing row): a note,
+    no problem; and a table with the trafo's row keeps the reader's note as before."""
+    for ref in (7, 0):
+        table = TABLE_2W if ref == 7 else {k: v[1:] for k, v in TABLE_2W.items()}
+        _runpp(_trafo_with_table(table, ref))
+        net = from_pandapower(_trafo_with_table(table, ref))
+        assert not [p for p in net.validate() if p.is_error]
+        notes = " ".join(net.meta.get("warnings", []))
+        assert "trafo 0: its tap-dependency table is not modelled" in notes
+        assert ("no row for its id_characteristic_table 7 at tap_pos 3" in notes) == (ref == 7)
+
+
+def test_a_three_winding_tap_table_without_the_nets_table_is_a_typed_problem() -> None:
+    with pytest.raises(AttributeError, match="trafo_characteristic_table"):
+        _runpp(_three_winding_with_table(None))
+    assert "no trafo_characteristic_table" in _refused(
+        _three_winding_with_table(None), "trafo3w").message
+
+
+def test_a_three_winding_tap_table_without_its_row_is_a_typed_problem() -> None:
+    with pytest.raises(UserWarning, match="zero impedance"):
+        _runpp(_three_winding_with_table(_table_3w(step=1)))
+    problem = _refused(_three_winding_with_table(_table_3w(step=1)), "trafo3w")
+    assert "no row for id_characteristic 0 at the tap_pos 0" in problem.message
+    # with its row, runpp runs and so does the reader
+    _runpp(_three_winding_with_table(_table_3w(step=0)))
+    net = from_pandapower(_three_winding_with_table(_table_3w(step=0)))
+    assert not [p for p in net.validate() if p.is_error]

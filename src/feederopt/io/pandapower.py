@@ -112,7 +112,9 @@ transformer's ``sn_mva``, ``vn_hv_kv``, ``vn_lv_kv`` or ``vk_percent`` that is n
 ``shift_degree``, ``parallel`` below 1 (a trafo3w's ratings and ``vk_*_percent`` alike), a bus
 ``vn_kv`` that is not positive, a trafo's ``tap_pos`` outside ``tap_min..tap_max``, an
 "Ideal" tap changer with both ``tap_step_percent`` and ``tap_step_degree`` or a
-``tap_dependency_table`` without ``id_characteristic_table`` (:func:`_tap_changer_problems`), a
+``tap_dependency_table`` without ``id_characteristic_table`` (:func:`_tap_changer_problems`) or
+with one but no ``net.trafo_characteristic_table`` (or one without a column that pandapower
+reads; a trafo3w's also without its row at ``tap_pos``: :func:`_tap_table_problems`), a
 trafo's or trafo3w's ``vn_hv_kv``/``vn_mv_kv``/``vn_lv_kv`` more than 30 % off its bus's
 ``vn_kv`` (pandapower diagnostic's ``nom_voltage_tolerance``; 10..30 % off gives a note), an
 ``ext_grid``'s or ``gen``'s ``vm_pu`` that is not positive,
@@ -607,11 +609,15 @@ def from_pandapower(
     if limit_note:
         warnings.append(limit_note)
     sn_sys = _f(net.get("sn_mva", 1.0), 1.0)
+    tap_table = net.get("trafo_characteristic_table")
     for idx, tr in net.trafo.iterrows():
         if not ok(tr["hv_bus"], tr["lv_bus"]):
             cut("trafo", idx, tr["hv_bus"], tr["lv_bus"], bool(tr["in_service"]))
             continue
-        found = _trafo_problems(int(idx), tr)
+        found = _trafo_problems(int(idx), tr, tap_table)
+        table_note = None if found else _tap_table_note(int(idx), tr, tap_table)
+        if table_note:
+            warnings.append(table_note)
         if not found:
             bad_rating, note = _rated_voltage_check(int(idx), tr, vn)
             found = bad_rating
@@ -660,7 +666,7 @@ def from_pandapower(
                              if k not in sides_in]
         star = f"trafo3w:{idx}"
         vn[star] = _f(t3["vn_hv_kv"], vn[int(t3["hv_bus"])])
-        found = _trafo3w_problems(int(idx), t3)
+        found = _trafo3w_problems(int(idx), t3, tap_table)
         if not found:
             found, note = _rated_voltage_check(int(idx), t3, vn, "trafo3w", ("hv", "mv", "lv"))
             if note:
@@ -1618,10 +1624,13 @@ _TRAFO_HINTS = {
 _DERIVED_BRANCH_FIELDS = ("r_ohm", "x_ohm", "b_us", "i_max_ka", "tap_ratio", "tap_min_ratio")
 
 
-def _trafo_problems(idx: int, tr: Any) -> list[tuple[ProblemKind, str, str, str, str]]:
+def _trafo_problems(idx: int, tr: Any, table: Any
+                    ) -> list[tuple[ProblemKind, str, str, str, str]]:
     """The checks of a two-winding transformer on the fields the user wrote, as (kind, id,
     field, message, hint): pandapower's power flow fails on them (a NaN, a zero rating or
-    short-circuit voltage, no parallel unit) or the model would be meaningless (negative)."""
+    short-circuit voltage, no parallel unit, a tap table it cannot read: ``table`` is the
+    net's ``trafo_characteristic_table``, None without one) or the model would be
+    meaningless (negative)."""
     tid = f"trafo:{idx}"
     out: list[tuple[ProblemKind, str, str, str, str]] = []
     for col in ("sn_mva", "vn_hv_kv", "vn_lv_kv"):
@@ -1661,7 +1670,8 @@ def _trafo_problems(idx: int, tr: Any) -> list[tuple[ProblemKind, str, str, str,
         out.append((ProblemKind.INVALID_VALUE, tid, "tap_pos",
                     f"tap_pos {pos:g} is outside tap_min..tap_max ({lo:g}..{hi:g})",
                     _TRAFO_HINTS["tap_pos"]))
-    return out + _tap_changer_problems(tid, tr, ("tap", "tap2"))
+    return (out + _tap_changer_problems(tid, tr, ("tap", "tap2"))
+            + _tap_table_problems(tid, tr, table, TAP_TABLE_COLUMNS_2W, row_needed=False))
 
 
 def _tap_changer_problems(tid: str, tr: Any, prefixes: tuple[str, ...] = ("tap",)
@@ -1709,6 +1719,93 @@ def _tap_changer_problems(tid: str, tr: Any, prefixes: tuple[str, ...] = ("tap",
     return out
 
 
+#: The columns of ``net.trafo_characteristic_table`` that pandapower's power flow reads for a
+#: two-winding and a three-winding transformer with ``tap_dependency_table``: the merge keys,
+#: the ratio and angle (``build_branch._calc_tap_from_dataframe``) and the short-circuit
+#: voltages (``_get_vk_values_from_table``); without one it fails with a KeyError.
+TAP_TABLE_COLUMNS_2W = ("id_characteristic", "step", "voltage_ratio", "angle_deg",
+                        "vk_percent", "vkr_percent")
+TAP_TABLE_COLUMNS_3W = ("id_characteristic", "step", "voltage_ratio", "angle_deg",
+                        "vk_hv_percent", "vkr_hv_percent", "vk_mv_percent", "vkr_mv_percent",
+                        "vk_lv_percent", "vkr_lv_percent")
+
+
+def _tap_table_rows(tr: Any, table: Any) -> int:
+    """How many rows of ``net.trafo_characteristic_table`` pandapower's power flow finds for
+    a transformer's ``id_characteristic_table`` at its ``tap_pos`` (its merge on
+    ``id_characteristic`` and ``step``; a NaN position matches no row)."""
+    ref = _f(tr.get("id_characteristic_table"), math.nan)
+    pos = _f(tr.get("tap_pos", math.nan), math.nan)
+    if not (math.isfinite(ref) and math.isfinite(pos)):
+        return 0
+    return sum(1 for i, k in zip(table["id_characteristic"], table["step"], strict=True)
+               if _f(i, math.nan) == ref and _f(k, math.nan) == pos)
+
+
+def _tap_table_problems(tid: str, tr: Any, table: Any, columns: tuple[str, ...],
+                        row_needed: bool) -> list[tuple[ProblemKind, str, str, str, str]]:
+    """A ``tap_dependency_table`` with an ``id_characteristic_table`` that pandapower's power
+    flow cannot read (pandapower 3.5, whatever the element's ``in_service``), as
+    :func:`_trafo_problems`, on ``id_characteristic_table``:
+
+    * no ``net.trafo_characteristic_table`` (runpp: AttributeError "'pandapowerNet' instance
+      has no attribute 'trafo_characteristic_table'") or one without the ``columns`` it reads
+      (a KeyError);
+    * with ``row_needed`` (a trafo3w), no row of that ``id_characteristic`` at the
+      ``tap_pos``: runpp then takes 1 for every ``vk_*_percent`` and ``vkr_*_percent``, a
+      star equivalent without reactance, and raises "Equivalent transformer with zero
+      impedance!". A two-winding trafo without its row runs (with vk_percent = vkr_percent = 1
+      %), so it is no problem here but a note (:func:`_tap_table_note`).
+
+    A table with the transformer's row is read as before (the tap at neutral, with a note)."""
+    if not _flag(tr.get("tap_dependency_table", False)):
+        return []
+    ref = _f(tr.get("id_characteristic_table"), math.nan)
+    if not math.isfinite(ref):
+        return []  # reported by _tap_changer_problems
+    have = tuple(getattr(table, "columns", ()))
+    if table is None or not all(c in have for c in columns):
+        lacking = [c for c in columns if c not in have]
+        what = ("no trafo_characteristic_table" if table is None else
+                "a trafo_characteristic_table without the column(s) " + ", ".join(lacking))
+        return [(
+            ProblemKind.INVALID_VALUE, tid, "id_characteristic_table",
+            f"tap_dependency_table is set with id_characteristic_table {ref:g} but the net has "
+            f"{what} (pandapower's power flow fails on it)",
+            "add net.trafo_characteristic_table with the columns " + ", ".join(columns)
+            + f" and a row for id_characteristic {ref:g} at each tap position, or set "
+            "tap_dependency_table to False to take the nameplate impedance and tap steps")]
+    if row_needed and _tap_table_rows(tr, table) == 0:
+        pos = _f(tr.get("tap_pos", math.nan), math.nan)
+        return [(
+            ProblemKind.INVALID_VALUE, tid, "id_characteristic_table",
+            f"net.trafo_characteristic_table has no row for id_characteristic {ref:g} at the "
+            f"tap_pos {pos:g} (pandapower's power flow then takes 1 % for every vk and vkr "
+            "and fails: 'Equivalent transformer with zero impedance!')",
+            f"give the table a row (id_characteristic {ref:g}, step = tap_pos) with its "
+            "voltage_ratio, angle_deg and the vk_*/vkr_* percents, or set "
+            "tap_dependency_table to False")]
+    return []
+
+
+def _tap_table_note(idx: int, tr: Any, table: Any) -> str | None:
+    """A two-winding trafo whose ``tap_dependency_table`` finds no row at its ``tap_pos``
+    (and that :func:`_tap_table_problems` does not refuse): pandapower's power flow takes the
+    placeholder ``vk_percent = vkr_percent = 1`` and ``voltage_ratio = 1`` for it, which the
+    AC check then compares with the model's nameplate impedance."""
+    if (not _flag(tr.get("tap_dependency_table", False))
+            or not math.isfinite(_f(tr.get("id_characteristic_table"), math.nan))
+            or table is None
+            or not all(c in getattr(table, "columns", ()) for c in TAP_TABLE_COLUMNS_2W)
+            or _tap_table_rows(tr, table)):
+        return None
+    return (f"trafo {idx}: net.trafo_characteristic_table has no row for its "
+            f"id_characteristic_table {_f(tr.get('id_characteristic_table'), math.nan):g} at "
+            f"tap_pos {_f(tr.get('tap_pos', math.nan), math.nan):g}: pandapower's power flow "
+            "(the AC check) then takes vk_percent = vkr_percent = 1 (no reactance), feederopt "
+            "the nameplate impedance; give the table that row")
+
+
 #: A transformer side rated more than this relative deviation off its bus's ``vn_kv`` is
 #: refused: the default ``nom_voltage_tolerance`` of pandapower's diagnostic
 #: (``pandapower.diagnostic``, check "nominal_voltages_dont_match"), which flags
@@ -1750,9 +1847,11 @@ def _rated_voltage_check(idx: int, tr: Any, vn: dict[Any, float], element: str =
     return out, note
 
 
-def _trafo3w_problems(idx: int, t3: Any) -> list[tuple[ProblemKind, str, str, str, str]]:
+def _trafo3w_problems(idx: int, t3: Any, table: Any
+                      ) -> list[tuple[ProblemKind, str, str, str, str]]:
     """The checks of a three-winding transformer's ratings and short-circuit voltages (each
-    must be a positive number; the star equivalent divides by them)."""
+    must be a positive number; the star equivalent divides by them) and of its tap changer
+    and tap table (``table``: the net's ``trafo_characteristic_table``, None without one)."""
     tid = f"trafo3w:{idx}"
     out: list[tuple[ProblemKind, str, str, str, str]] = []
     for col in ("sn_hv_mva", "sn_mv_mva", "sn_lv_mva", "vn_hv_kv", "vn_mv_kv", "vn_lv_kv"):
@@ -1763,7 +1862,8 @@ def _trafo3w_problems(idx: int, t3: Any) -> list[tuple[ProblemKind, str, str, st
         if _bad_positive(t3[col]):
             out.append((ProblemKind.BAD_IMPEDANCE, tid, col, f"{col} must be a positive number",
                         "give the short-circuit voltages in percent, > 0"))
-    return out + _tap_changer_problems(tid, t3)
+    return (out + _tap_changer_problems(tid, t3)
+            + _tap_table_problems(tid, t3, table, TAP_TABLE_COLUMNS_3W, row_needed=True))
 
 
 #: The pandapower table that a switch's ``element`` indexes, per ``et`` ('b' is a bus).
