@@ -67,6 +67,7 @@ if TYPE_CHECKING:
         dg_output_text,
         disconnected_text,
         measure_caveats,
+        named_id,
     )
     from feederopt.results.result import (
         HEURISTIC_METHODS,
@@ -221,6 +222,7 @@ _FOR_CLI = {
     "disconnected_text": "feederopt.results.resilience",
     "dg_output_text": "feederopt.results.resilience",
     "measure_caveats": "feederopt.results.resilience",
+    "named_id": "feederopt.results.resilience",
     "write_three_phase_folder": "feederopt.report.threephase",
 }
 
@@ -294,6 +296,7 @@ __all__ = [
     "loss_rows",
     "measure_caveats",
     "model_fidelity",
+    "named_id",
     "not_compared_note",
     "open_lines_text",
     "operating_limits",

@@ -188,13 +188,15 @@ def switching(net: Network, problem: ResilienceProblem, closed: Any, broken: tup
               ) -> list[dict[str, str]]:
     """The switch operations from the network's normal state (normally open lines open,
     the rest closed) to the restoration ``closed``: each working line to open or close, with
-    the pandapower switches that do it (``operated_by``) when the network came from a
-    pandapower net. Broken lines are left out (the disaster opened them)."""
+    its user ``name`` (:meth:`Network.element_names`, as every result names its rows) and
+    the pandapower switches that do it (``operated_by``) where known. Broken lines are left
+    out (the disaster opened them)."""
     import polars as pl
 
     live = net.branches.filter(pl.col("in_service"))
     normally_open = live["normally_open"].fill_null(False).to_list()
     operated = net.meta.get("operated_by") or {}
+    names = net.element_names("branches")
     out = []
     for k, bid in enumerate(problem.branch_ids):
         if k in broken:
@@ -202,7 +204,8 @@ def switching(net: Network, problem: ResilienceProblem, closed: Any, broken: tup
         now = bool(closed[k] > 0.5)
         if now == (not normally_open[k]):
             continue
-        row = {"branch": bid, "action": "close" if now else "open"}
+        row = {"branch": bid, **({"name": names[bid]} if bid in names else {}),
+               "action": "close" if now else "open"}
         if bid in operated:
             row["operated_by"] = str(operated[bid])
         out.append(row)

@@ -95,7 +95,7 @@ def restore(
     """Phase 1 of seed 003: with the given lines broken, switch the others to shed the least
     load (big-M LinDistFlow MILP on HiGHS), with the fewest switch changes from the normal
     state."""
-    from feederopt import dg_output_text
+    from feederopt import dg_output_text, named_id
     from feederopt import restore as run
 
     with progress_display(f"restore {source}", quiet=quiet, verbose=verbose) as progress:
@@ -122,7 +122,10 @@ def restore(
         return
     out = stdout()
     op = res.operation
-    t = summary_table(f"{res.case}: restore with lines {', '.join(res.broken) or '-'} broken "
+    # the user's names beside the ids (a pandapower net's net.line.name, ...), as solve's
+    branch_names = res.names.get("branches") or {}
+    broken_text = ", ".join(named_id(b, branch_names) for b in res.broken) or "-"
+    t = summary_table(f"{res.case}: restore with lines {broken_text} broken "
                  f"({res.radiality})")
     t.add_row("status", res.status)
     t.add_row("load", fmt(res.total_load_kw, ",.2f", " kW"))
@@ -135,7 +138,8 @@ def restore(
               f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}")
     t.add_row("closed lines", ", ".join(op.closed_lines) or "-")
     t.add_row("switching (from the normal state)", "; ".join(
-        f"{w['action']} {w['branch']}" + (f" ({w['operated_by']})" if w.get("operated_by")
+        f"{w['action']} {named_id(w['branch'], branch_names)}"
+        + (f" ({w['operated_by']})" if w.get("operated_by")
                                           else "") for w in res.switching) or "-")
     t.add_row("energised buses", ", ".join(op.energised_buses))
     if op.dg_output_kw:
@@ -151,10 +155,12 @@ def restore(
     if op.shed_per_load_kw and op.shed_per_load_kw != op.shed_per_bus_kw:
         out.print(_shed_table("load", op.shed_per_load_kw))
     f = Table(title="flows on closed lines", title_justify="left")
-    for col in ("line", "P (kW)", "Q (kVAr)"):
-        f.add_column(col, justify="right")
+    with_names = any(line in branch_names for line in op.flows_kw)
+    for col in ("line", *(("name",) if with_names else ()), "P (kW)", "Q (kVAr)"):
+        f.add_column(col, justify="left" if col == "name" else "right")
     for line, p in op.flows_kw.items():
-        f.add_row(line, f"{p:,.2f}", f"{op.flows_kvar[line]:,.2f}")
+        f.add_row(line, *((branch_names.get(line) or "-",) if with_names else ()),
+                  f"{p:,.2f}", f"{op.flows_kvar[line]:,.2f}")
     out.print(f)
     if res.ac_check is not None:
         out.print(_ac_table(res.ac_check))
@@ -264,7 +270,13 @@ def plan(
 ) -> None:
     """Phases 2 and 3 of seed 003: harden lines and site backup DGs within budgets to minimise
     investment plus the expected cost of shed load over disaster scenarios."""
-    from feederopt import DISCONNECTED_NOTE, disconnected_text, measure_caveats, plan_settings
+    from feederopt import (
+        DISCONNECTED_NOTE,
+        disconnected_text,
+        measure_caveats,
+        named_id,
+        plan_settings,
+    )
     from feederopt import plan as run
 
     st = plan_settings(harden_budget=harden_budget, dg_budget=dg_budget,
@@ -296,10 +308,14 @@ def plan(
                             quiet=True)
         return
     out = stdout()
+    # the user's names beside the ids (a pandapower net's net.line.name, ...), as solve's
+    branch_names = res.names.get("branches") or {}
+    bus_names = res.names.get("buses") or {}
     t = summary_table(f"{res.case}: resilience plan ({res.method})")
     t.add_row("status", res.status)
-    t.add_row("hardened lines (ids)", ", ".join(res.hardened) or "none")
-    t.add_row("DG sites", ", ".join(res.dg_sites) or "-")
+    t.add_row("hardened lines (ids)",
+              ", ".join(named_id(b, branch_names) for b in res.hardened) or "none")
+    t.add_row("DG sites", ", ".join(named_id(b, bus_names) for b in res.dg_sites) or "-")
     t.add_row("investment", fmt(res.investment, ",.2f", " $"))
     t.add_row("expected shedding cost (priority-weighted)",
               fmt(res.expected_recourse, ",.2f", " $"))
@@ -322,7 +338,8 @@ def plan(
                 "penalty ($)", "closed lines", "disconnected"):
         s.add_column(col)
     for sc in res.scenarios:
-        s.add_row(sc.name, f"{sc.probability:g}", ", ".join(sc.broken),
+        s.add_row(sc.name, f"{sc.probability:g}",
+                  ", ".join(named_id(b, branch_names) for b in sc.broken),
                   f"{sc.operation.shed_kw:,.2f}",
                   f"{sc.shed_cost:,.2f}", f"{sc.penalty_cost:,.2f}",
                   ", ".join(sc.operation.closed_lines) or "-",

@@ -172,6 +172,11 @@ class ResilienceProblem:
     xward_buses: dict[int, str] = field(default_factory=dict)
     xward_branches: frozenset[int] = frozenset()
     xward_generators: frozenset[str] = frozenset()
+    #: The user's names of the buses and branches by id, for the ids that have one
+    #: (:meth:`Network.element_names`: a pandapower net's ``net.bus.name``, ``net.line.name``,
+    #: ..., a table folder's ``name`` column), which the results give beside the ids.
+    bus_names: dict[str, str] = field(default_factory=dict)
+    branch_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def shed_ids(self) -> list[str]:
@@ -252,7 +257,9 @@ class ResilienceProblem:
                    branch_shared=shared_names(net, set(pu.branch_ids)),
                    generator_ids=_element_ids(net.generators, index),
                    shunt_ids=_element_ids(net.shunts, index),
-                   **xward_internals(net, index, bindex))
+                   **xward_internals(net, index, bindex),
+                   bus_names=net.element_names("buses"),
+                   branch_names=net.element_names("branches"))
 
     def unsupplied_firm_loads(self, broken: tuple[int, ...], harden: np.ndarray | None = None,
                               site: np.ndarray | None = None) -> list[str]:

@@ -46,6 +46,7 @@ from feederopt.results.resilience import (
     dg_output_text,
     disconnected_text,
     measure_caveats,
+    named_id,
     shed_loads_text,
 )
 
@@ -238,14 +239,21 @@ SETTING_LABELS = {
 }
 
 
+def _named(result: Mapping[str, Any], table: str, ids: Any) -> str:
+    """``ids`` for a person, each with its user name from the result's ``names`` (a result
+    written before them: the bare ids; :func:`named_id`), or ``"-"``."""
+    names = (result.get("names") or {}).get(table) or {}
+    return ", ".join(named_id(str(i), names) for i in ids or []) or "-"
+
+
 def plan_summary(result: Mapping[str, Any]) -> dict[str, Any]:
     """The plan's summary rows, labelled in words with their units as the command's console
     table labels them (``investment [$]``, not ``investment``)."""
     gap = result.get("gap")
     return {
         "method": result.get("method"), "status": result.get("status"),
-        "hardened lines (ids)": ", ".join(result.get("hardened") or []) or "-",
-        "DG sites": ", ".join(result.get("dg_sites") or []) or "-",
+        "hardened lines (ids)": _named(result, "branches", result.get("hardened")),
+        "DG sites": _named(result, "buses", result.get("dg_sites")),
         "investment [$]": _money(result.get("investment")),
         "expected shedding cost, priority-weighted [$]": _money(
             result.get("expected_recourse")),
@@ -303,7 +311,8 @@ def render_plan(result: Mapping[str, Any], png: bytes, source: str) -> str:
     """The HTML page of a plan result (``result.json``) with its ``plan.png``; ``source`` is
     the result folder's name, for the footer (as every other report names its folder)."""
     rows = [{"scenario": s["name"], "probability": s["probability"],
-             "broken": ", ".join(s["broken"]), "shed [kW]": s["operation"]["shed_kw"],
+             "broken": _named(result, "branches", s["broken"]),
+             "shed [kW]": s["operation"]["shed_kw"],
              "loads shed [kW]": shed_loads_text(s["operation"]),
              "weighted shed cost [$]": s["shed_cost"], "penalty [$]": s["penalty_cost"],
              "closed lines": ", ".join(s["operation"]["closed_lines"]),
@@ -363,12 +372,14 @@ def write_resilience_folder(out: str | Path, source: Any, result: Mapping[str, A
 #: The figure of a restore folder.
 RESTORATION_PNG = "restoration.png"
 #: The switch operations' table of a restore folder, and its columns.
-SWITCHING_SCHEMA = {"branch": pl.String, "action": pl.String, "operated_by": pl.String}
+SWITCHING_SCHEMA = {"branch": pl.String, "name": pl.String, "action": pl.String,
+                    "operated_by": pl.String}
 
 
 def switching_frame(switching: list[Mapping[str, Any]]) -> pl.DataFrame:
     """``switching.parquet``: a restoration's switch operations from the normal state (the
-    branch, ``open`` or ``close``, and the pandapower switches that do it; null where none)."""
+    branch, its user ``name``, ``open`` or ``close``, and the pandapower switches that do it;
+    null where none)."""
     return pl.DataFrame([{k: row.get(k) for k in SWITCHING_SCHEMA} for row in switching],
                         schema=SWITCHING_SCHEMA)
 
@@ -382,7 +393,7 @@ def restore_summary(result: Mapping[str, Any]) -> dict[str, Any]:
         result.get("penalty_kw") or 0.0) - float(result.get("shed_kw") or 0.0)) > 1e-6
     return {
         "status": result.get("status"),
-        "broken lines": ", ".join(result.get("broken") or []) or "-",
+        "broken lines": _named(result, "branches", result.get("broken")),
         "radiality": result.get("radiality"),
         "load [kW]": fmt(result.get("total_load_kw"), ",.2f"),
         "shed [kW]": fmt(result.get("shed_kw"), ",.2f"),
@@ -392,7 +403,7 @@ def restore_summary(result: Mapping[str, Any]) -> dict[str, Any]:
             fmt(result.get("objective_kw"), ",.2f"),
         "lower bound [kW]": fmt(result.get("lower_bound_kw"), ",.2f"),
         "gap [%]": fmt(None if gap is None else 100 * float(gap), ".4f"),
-        "backup DG sites": ", ".join(result.get("dg_sites") or []) or "-",
+        "backup DG sites": _named(result, "buses", result.get("dg_sites")),
         "backup DG output (model)": dg_output_text(op),
         "closed lines": ", ".join(op.get("closed_lines") or []) or "-",
         "disconnected": disconnected_text(op),

@@ -20,6 +20,25 @@ from feederopt.problems.resilience import ResilienceProblem, Scenario
 from feederopt.validation.restoration import RestorationAcCheck
 
 
+def named_id(element_id: str, names: Mapping[str, str] | None) -> str:
+    """An id for a person, with the element's user name where it has one, as
+    :func:`feederopt.results.result.branch_label` gives it: ``line:12 'L_Nord_3'``; the bare
+    id without one."""
+    name = (names or {}).get(element_id)
+    return f"{element_id} '{name}'" if name else element_id
+
+
+def result_names(problem: ResilienceProblem) -> dict[str, dict[str, str]]:
+    """The ``names`` of a restore or plan result: the user's name per bus and per branch id
+    (``{"buses": {"3": "Bus Nord"}, "branches": {"line:12": "L_Nord_3"}}``; the ids without
+    one left out, an xward's internals too), by which the JSON's lists of ids (``broken``,
+    ``closed_lines``, ``hardened``, ``dg_sites``, the per-bus and per-line maps) are named."""
+    inner_br = {problem.branch_ids[k] for k in problem.xward_branches}
+    inner_bus = {problem.bus_ids[i] for i in problem.xward_buses}
+    return {"buses": {b: n for b, n in problem.bus_names.items() if b not in inner_bus},
+            "branches": {b: n for b, n in problem.branch_names.items() if b not in inner_br}}
+
+
 def _num(x: float) -> float | None:
     return _r(x) if math.isfinite(float(x)) else None
 
@@ -248,9 +267,13 @@ class RestoreResult:
     #: pandapower's AC power flow of the operation (``RestorationAcCheck.to_dict``); None:
     #: not run. The operation's ``voltage_pu`` are LinDistFlow's (lossless).
     ac_check: dict[str, Any] | None = None
-    #: The switch operations from the normal state: ``{"branch", "action": "open"|"close",
-    #: "operated_by" (a pandapower net's switches)}``; broken lines are not listed.
+    #: The switch operations from the normal state: ``{"branch", "name" (the branch's user
+    #: name), "action": "open"|"close", "operated_by" (a pandapower net's switches)}``, name
+    #: and operated_by where known; broken lines are not listed.
     switching: list[dict[str, str]] = field(default_factory=list)
+    #: The user's names of the buses and branches by id (:func:`result_names`), for the ids
+    #: that have one: ``broken``, ``closed_lines``, ... are ids.
+    names: dict[str, dict[str, str]] = field(default_factory=dict)
     #: The tables of ``restore --out`` (:func:`restore_tables`: per bus and per branch, the
     #: model's and the AC power flow's values, units in the column names; missing values
     #: null); not in :meth:`to_dict` (the JSON has the operation's own lists).
@@ -273,16 +296,19 @@ def restore_tables(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
     """The restoration ``op`` per bus and per branch, in the user's ids (an xward's internal
     bus and branch left out, as in :func:`operation_view`), kW, kvar and p.u.
 
-    ``buses``: ``id``, ``is_source``, ``energised`` (reached over closed lines from a source
-    or a producing backup DG), the bus's load ``p_load_kw``/``q_load_kvar``, the shed P
-    ``p_shed_kw``, a backup DG's output ``p_backup_dg_kw``/``q_backup_dg_kvar`` (the model's
-    ``pg``/``qg``; the AC check injects them where a source feeds its part), the model's voltage
-    ``vm_pu`` (LinDistFlow, lossless: ``sqrt(U)``, null where de-energised), the band
+    ``buses``: ``id``, ``name`` (the bus's user name: a pandapower net's ``net.bus.name``, a
+    table folder's ``name``; null where it has none), ``is_source``, ``energised`` (reached
+    over closed lines from a source or a producing backup DG), the bus's load
+    ``p_load_kw``/``q_load_kvar``, the shed P ``p_shed_kw``, a backup DG's output
+    ``p_backup_dg_kw``/``q_backup_dg_kvar`` (the model's ``pg``/``qg``; the AC check injects
+    them where a source feeds its part), the model's voltage ``vm_pu`` (LinDistFlow,
+    lossless: ``sqrt(U)``, null where de-energised), the band
     ``v_min_pu``/``v_max_pu``, and pandapower's ``vm_ac_pu``/``va_ac_degree`` (the AC check,
     :mod:`feederopt.validation.restoration`; null where it leaves the bus without a source,
     and everywhere when it did not run or converge).
 
-    ``branches``: ``id``, ``from_bus``, ``to_bus``, ``state`` (``closed``, ``open``, or
+    ``branches``: ``id``, ``name`` (the branch's user name: ``net.line.name``, ...; null
+    where it has none), ``from_bus``, ``to_bus``, ``state`` (``closed``, ``open``, or
     ``broken``: out by the disaster), ``closed``, ``broken``, ``switchable``, the model's flow
     at the from end ``p_from_kw``/``q_from_kvar`` (0 where open), and pandapower's
     ``p_from_ac_kw``, ``q_from_ac_kvar``, ``i_ac_ka``, its series losses ``loss_ac_kw`` and
@@ -319,6 +345,7 @@ def restore_tables(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
     u = np.asarray(op.u, float)
     buses = pl.DataFrame({
         "id": ids,
+        "name": pl.Series([problem.bus_names.get(b) for b in ids], dtype=pl.String),
         "is_source": np.asarray(g.is_source, bool)[keep_bus],
         "energised": [b in live for b in ids],
         "p_load_kw": np.asarray(g.p_load, float)[keep_bus] * kw,
@@ -345,6 +372,7 @@ def restore_tables(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
     q = np.where(closed, np.asarray(op.q, float), 0.0) * kw
     branches = pl.DataFrame({
         "id": bids,
+        "name": pl.Series([problem.branch_names.get(b) for b in bids], dtype=pl.String),
         "from_bus": [problem.bus_ids[int(g.f[k])] for k in keep_br],
         "to_bus": [problem.bus_ids[int(g.t[k])] for k in keep_br],
         "state": ["closed" if closed[k] else "broken" if k in out else "open"
@@ -473,6 +501,9 @@ class PlanResult:
     execution: dict[str, Any] = field(default_factory=dict)
     #: What the operation model leaves out or holds fixed on this network (named elements).
     notes: list[str] = field(default_factory=list)
+    #: The user's names of the buses and branches by id (:func:`result_names`), for the ids
+    #: that have one: ``hardened``, ``dg_sites``, each scenario's ``broken``, ... are ids.
+    names: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return stamped("resilience_plan", asdict(self))
@@ -511,7 +542,8 @@ def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
         dg_sites=_sites(problem, sites) if sites is not None else [], operation=view,
         solve_time_s=op.solve_time_s, notes=list(problem.notes) + island_note([("", view)])
         + second_phase_note([("", op)]),
-        ac_check=ac.to_dict() if ac is not None else None, buses=buses, branches=branches)
+        ac_check=ac.to_dict() if ac is not None else None, buses=buses, branches=branches,
+        names=result_names(problem))
 
 
 def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: PlanOutcome,
@@ -556,4 +588,4 @@ def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
         notes=list(problem.notes) + island_note([(v.name, v.operation) for v in views])
         + second_phase_note([(sc.name, op) for sc, op in zip(scenarios, out.operations,
                                                               strict=True)])
-        + (measures_note(mv) if mv is not None else []))
+        + (measures_note(mv) if mv is not None else []), names=result_names(problem))
