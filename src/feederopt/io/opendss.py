@@ -1506,10 +1506,17 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             if short is not None:
                 derated[full] = short
             if cls == "generator" and p_max > 0 and abs(p_out - p_max) > 0.1 * p_max:
+                # a unit on a bus that no source energises produces nothing whatever its kV
+                # (user test ut38_recheck: "-0 kW (its kV rating does not match its bus)" for
+                # a 12.47 kV unit on a 12.47 kV bus cut off by an open switch)
+                live = float(np.max(np.abs(np.asarray(dss.CktElement.Voltages(), float)),
+                                    initial=0.0)) > 1e-6
+                why = ("its kV rating does not match its bus, so OpenDSS runs it as an "
+                       "impedance" if live else "its bus has no voltage in OpenDSS's solution: "
+                       "no source energises it")
                 warnings.append(
                     f"{full} is set to {p_max * 1000:.0f} kW but OpenDSS's solution has it at "
-                    f"{p_out * 1000:.0f} kW (its kV rating does not match its bus, so OpenDSS "
-                    "runs it as an impedance); the solved output is used")
+                    f"{p_out * 1000 + 0.0:.0f} kW ({why}); the solved output is used")
             gen_rows.append({
                 "id": full, "bus": bus, "phases": _letters(nodes[:nph]), "kind": kind,
                 "p_mw": p_out, "q_mvar": q_out, "p_max_mw": p_max, "s_max_mva": s_max,
