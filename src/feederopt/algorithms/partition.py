@@ -609,8 +609,9 @@ def balance_notes(data: PartitionData, plan: PartitionPlan, w: np.ndarray) -> li
            if max(abs(dp), abs(dq)) > BALANCE_TOL_KW]
     if not bad:
         return []
-    each = "; ".join(f"microgrid of blocks {b}: {dp:.2f} kW, {dq:.2f} kvar"
-                     for b, dp, dq in bad)
+    # rounded before printing: -0.001 is "0.00", not "-0.00" (ut38_recheck)
+    each = "; ".join(f"microgrid of blocks {b}: {round(dp, 2) + 0.0:.2f} kW, "
+                     f"{round(dq, 2) + 0.0:.2f} kvar" for b, dp, dq in bad)
     return [f"the DER set-points do not balance the nominal load of the served blocks (the "
             f"model's demand at the plan's voltages less the set-points, tolerance "
             f"{BALANCE_TOL_KW:g} kW / kvar per microgrid): {each}; the re-dispatch at the "
