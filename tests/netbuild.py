@@ -320,3 +320,25 @@ def two_source_devices_pandapower(tap_min: int = -4, tap_max: int = 4) -> Any:
     pp.create_shunt(net, b[4], q_mvar=-0.4, p_mw=0.0, step=1, max_step=4)
     net.shunt["controllable"] = True
     return net
+
+
+#: The five-bus meshed feeder of the restoration tests: (id, from, to); ``e`` a normally-open tie.
+FIVE_BUS_BRANCHES = [("a", "1", "2"), ("b", "2", "3"), ("c", "3", "4"), ("d", "2", "5"),
+                     ("e", "5", "4")]
+
+
+def five_bus_net(loads: pl.DataFrame, rating_a: float | None = None,
+                 name: str = "five") -> Network:
+    """Source 1; lines a (fixed), b, c, d and the tie e, 0.05 + j0.04 Ohm each at 12.66 kV;
+    ``rating_a``: an ``s_max_mva`` on line a alone; checked."""
+    branches = FIVE_BUS_BRANCHES
+    buses = pl.DataFrame({"id": ["1", "2", "3", "4", "5"], "vn_kv": [12.66] * 5,
+                          "is_source": [True, False, False, False, False]})
+    br = pl.DataFrame({"id": [b[0] for b in branches], "from_bus": [b[1] for b in branches],
+                       "to_bus": [b[2] for b in branches], "r_ohm": [0.05] * 5,
+                       "x_ohm": [0.04] * 5, "switchable": [False, True, True, True, True],
+                       "normally_open": [False, False, False, False, True]})
+    if rating_a is not None:
+        br = br.with_columns(pl.when(pl.col("id") == "a").then(rating_a).otherwise(None)
+                             .cast(pl.Float64).alias("s_max_mva"))
+    return Network.from_tables(buses=buses, branches=br, loads=loads, name=name).check()

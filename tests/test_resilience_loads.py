@@ -10,6 +10,8 @@ and infeasible when every choice leaves a non-sheddable load unsupplied.
 from __future__ import annotations
 
 import itertools
+import sys
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -21,21 +23,14 @@ from feederopt.api_resilience import plan, plan_settings, restore
 from feederopt.errors import ProblemKind
 from feederopt.network import Network
 
-BRANCHES = [("a", "1", "2"), ("b", "2", "3"), ("c", "3", "4"), ("d", "2", "5"),
-            ("e", "5", "4")]
+sys.path.insert(0, str(Path(__file__).parent))
+from netbuild import FIVE_BUS_BRANCHES, five_bus_net
+
+BRANCHES = FIVE_BUS_BRANCHES
 
 
 def _net(loads: pl.DataFrame, rating_a: float | None = None) -> Network:
-    buses = pl.DataFrame({"id": ["1", "2", "3", "4", "5"], "vn_kv": [12.66] * 5,
-                          "is_source": [True, False, False, False, False]})
-    br = pl.DataFrame({"id": [b[0] for b in BRANCHES], "from_bus": [b[1] for b in BRANCHES],
-                       "to_bus": [b[2] for b in BRANCHES], "r_ohm": [0.05] * 5,
-                       "x_ohm": [0.04] * 5, "switchable": [False, True, True, True, True],
-                       "normally_open": [False, False, False, False, True]})
-    if rating_a is not None:
-        br = br.with_columns(pl.when(pl.col("id") == "a").then(rating_a).otherwise(None)
-                             .cast(pl.Float64).alias("s_max_mva"))
-    return Network.from_tables(buses=buses, branches=br, loads=loads, name="shed").check()
+    return five_bus_net(loads, rating_a, name="shed")
 
 
 def _shed_loads() -> pl.DataFrame:  # the user's tab/good_shed loads

@@ -9,6 +9,9 @@ refused, 250 kW enough); and a source line rated 100 kVA against a 500 kW load i
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import polars as pl
 import pytest
 
@@ -17,21 +20,14 @@ from feederopt.api_resilience import restore
 from feederopt.errors import ProblemKind
 from feederopt.network import Network
 
-BRANCHES = [("a", "1", "2"), ("b", "2", "3"), ("c", "3", "4"), ("d", "2", "5"),
-            ("e", "5", "4")]
+sys.path.insert(0, str(Path(__file__).parent))
+from netbuild import FIVE_BUS_BRANCHES, five_bus_net
+
+BRANCHES = FIVE_BUS_BRANCHES
 
 
 def _net(loads: pl.DataFrame, rating_a: float | None = None) -> Network:
-    buses = pl.DataFrame({"id": ["1", "2", "3", "4", "5"], "vn_kv": [12.66] * 5,
-                          "is_source": [True, False, False, False, False]})
-    br = pl.DataFrame({"id": [b[0] for b in BRANCHES], "from_bus": [b[1] for b in BRANCHES],
-                       "to_bus": [b[2] for b in BRANCHES], "r_ohm": [0.05] * 5,
-                       "x_ohm": [0.04] * 5, "switchable": [False, True, True, True, True],
-                       "normally_open": [False, False, False, False, True]})
-    if rating_a is not None:
-        br = br.with_columns(pl.when(pl.col("id") == "a").then(rating_a).otherwise(None)
-                             .cast(pl.Float64).alias("s_max_mva"))
-    return Network.from_tables(buses=buses, branches=br, loads=loads, name="firm").check()
+    return five_bus_net(loads, rating_a, name="firm")
 
 
 LOADS = pl.DataFrame({"id": ["L3", "L4"], "bus": ["3", "4"], "p_mw": [0.1, 0.2],
