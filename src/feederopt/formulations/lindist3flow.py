@@ -219,7 +219,10 @@ def lindist3flow(pu: PerUnitThreePhase, *, voltage_limits: bool = True,
     fixed closed elsewhere, fixed open for a non-switchable open edge). ``voltage_limits=False``
     leaves ``w`` within +-W_UNBOUNDED (a power flow that reports violations, even a collapse).
     ``der_variables=True`` makes every DER phase's output a variable ``pg, qg`` (within
-    ``[p_min, p_max]`` and ``|q| <= s_max``, per phase) instead of its base-case value.
+    ``[p_min, p_max]`` and ``|q| <= s_max``, per phase) instead of its base-case value; a
+    single-phase unit between two phases is one such entry, its ``s = pg + j qg`` (limits
+    the unit's) injected into both phases with the delta ratios (``s V_i / V_ik``, ``-s V_k
+    / V_ik`` at the balanced point), linear in ``s``.
     ``thermal_limits=True`` adds (16e)-(16f), ``|s_i| <= s_max`` per phase of every rated edge,
     as the circumscribed polygon ``p cos t + q sin t <= s_max`` (``polygon_sides`` directions;
     on an open switch the flows are zero anyway). With ``transformer_limits`` as well, the
@@ -279,9 +282,11 @@ def lindist3flow(pu: PerUnitThreePhase, *, voltage_limits: bool = True,
         nd = len(pu.der_node)
         block.add_group(Group.new("pg", nd, pu.der_p_min, pu.der_p_max))
         block.add_group(Group.new("qg", nd, -pu.der_s_max, pu.der_s_max))
-        at = sp.csr_matrix((np.ones(nd), (pu.der_node, np.arange(nd))), shape=(n, nd))[keep]
-        terms_p["pg"] = at
-        terms_q["qg"] = at
+        # a phase to ground entry injects its (pg, qg) at its node; a unit between two
+        # phases rotates its s into both (PerUnitThreePhase.der_injection)
+        pp, pq, qp, qq = (mtx[keep] for mtx in pu.der_injection())
+        terms_p["pg"], terms_p["qg"] = pp, pq
+        terms_q["pg"], terms_q["qg"] = qp, qq
         gen_p = np.zeros(n)
         gen_q = np.zeros(n)
     block.add_rows("balance_p", terms_p, Sense.EQ, (pu.demand_p0 - gen_p)[keep])

@@ -17,7 +17,8 @@ validated by a Patito model, with the unit in every column name, as in
 * ``loads``: one row per load and phase (wye: ``"a"``) or phase pair (delta: ``"ab"``), with the
   exponents of the exponential load model ``p = p0 (|V| / V0) ** p_exponent``;
 * ``generators``: generators, PV systems and storage (``kind``), their base-case output and
-  ratings; the output is split equally over their phases;
+  ratings; the output is split equally over their phases (phase to ground), or a single-phase
+  unit sits between two phases (``conn`` delta);
 * ``shunts``: constant-impedance shunts: capacitor banks, shunt reactors and transformers'
   no-load (core loss and magnetizing) branches (``kind``).
 """
@@ -143,11 +144,17 @@ class PhaseLoad(pt.Model):
 
 
 class PhaseGenerator(pt.Model):
-    """A generator, PV system or storage unit, balanced over its phases."""
+    """A generator, PV system or storage unit, balanced over its phases (``conn`` ``wye``:
+    phase to ground), or a single-phase unit between two phases (``conn`` ``delta``,
+    ``phases`` the pair, e.g. ``"bc"``: OpenDSS's ``phases=1 bus1=x.2.3``), which injects its
+    ``s`` as ``s V_i / V_ik`` into phase ``i`` and ``-s V_k / V_ik`` into phase ``k``."""
 
     id: str = pt.Field(description="Unique id, e.g. 'Generator.675' or 'Storage.b1'.")
     bus: str = pt.Field(description="Bus id.")
     phases: str = pt.Field(description="Phases it connects to.")
+    conn: Literal["wye", "delta"] = pt.Field(default="wye", description=(
+        "wye: phase to ground, the output split equally over its phases; delta: one unit "
+        "between the two phases of 'phases'."))
     kind: Literal["generator", "pv", "storage"] = pt.Field(description="The element class.")
     p_mw: float = pt.Field(default=0.0, description="Base-case output [MW] (all phases).")
     q_mvar: float = pt.Field(default=0.0, description="Base-case output [MVAr].")
@@ -857,6 +864,17 @@ def validate_three_phase(net: ThreePhaseNetwork) -> list[Problem]:
         out.append(_problem(ProblemKind.BAD_LOAD, "loads",
                             "a wye part names one phase, a delta part two", sorted(set(bad_conn)),
                             "phase"))
+    gens = net.generators
+    if "conn" in gens.columns:
+        bad_gen = gens.filter((pl.col("conn") == "delta")
+                              & ((pl.col("phases").str.len_chars() != 2)
+                                 | (pl.col("phases").str.slice(0, 1)
+                                    == pl.col("phases").str.slice(1, 1))))["id"].to_list()
+        if bad_gen:
+            out.append(_problem(ProblemKind.INVALID_VALUE, "generators",
+                                "a unit between phases (conn delta) names two different "
+                                "phases", sorted(set(bad_gen)), "phases",
+                                "give the pair of phases it sits between, e.g. 'bc'"))
     # OpenDSS reads 'kW=nan' as NaN: without this 'info' printed a NaN load (and NaN in its
     # JSON) and 'solve' blamed the current limits ("infeasible: the current limits bind")
     for table, kind in (("loads", ProblemKind.BAD_LOAD), ("generators", ProblemKind.INVALID_VALUE)):

@@ -17,6 +17,10 @@ e^{j2pi/3})`` (Gan & Low 2014; Sankur, Dobbe, Arnold & Callaway 2016; Arnold et 
   ``s_i = s V_i / V_ik`` from phase ``i`` and ``s_k = -s V_k / V_ik`` from phase ``k``, with the
   ratios at the balanced point (``e^{-j30}/sqrt 3`` and ``e^{j30}/sqrt 3``) as
   PowerModelsDistribution's linear models do;
+* **DERs**: phase to ground, a unit's output split equally over its phases; a single-phase
+  unit between phases ``i`` and ``k`` injects its ``s`` with the delta load's ratios,
+  ``s e^{-j30}/sqrt 3`` into ``i`` and ``s e^{j30}/sqrt 3`` into ``k`` for ``ab``
+  (:func:`delta_shares`), linear in ``s``, so a dispatched ``s`` keeps the model linear;
 * **transformer banks** (every transformer and jumper between the same two buses): the ideal
   windings give ``V_sec = T V_pri`` (the least-norm solution for a floating delta, i.e. no zero
   sequence), linearised as ``w_sec = |T a|^2 + G (w_pri - 1)`` with
@@ -114,9 +118,16 @@ class PerUnitThreePhase:
     gen_q: np.ndarray
     floating: np.ndarray  # bool per bus: behind a delta (ungrounded) winding, no zero sequence
     notes: list[str] = field(default_factory=list)
-    #: One entry per DER phase: its id, node, base output and limits [p.u. per phase].
+    #: One entry per DER phase: its id, node, base output and limits [p.u. per phase]. A
+    #: unit between two phases (``conn`` delta) is one entry whose ``s = p + jq`` (the whole
+    #: unit's, its limits the unit's) goes into two nodes: ``der_share * s`` into
+    #: ``der_node`` and ``der_share2 * s`` into ``der_node2`` (:func:`delta_shares`); a phase
+    #: to ground entry has ``der_share`` 1 and ``der_node2`` -1.
     der_id: list[str] = field(default_factory=list)
     der_node: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    der_node2: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    der_share: np.ndarray = field(default_factory=lambda: np.zeros(0, complex))
+    der_share2: np.ndarray = field(default_factory=lambda: np.zeros(0, complex))
     der_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
     der_q: np.ndarray = field(default_factory=lambda: np.zeros(0))
     der_p_min: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -126,6 +137,27 @@ class PerUnitThreePhase:
     @property
     def n_nodes(self) -> int:
         return len(self.node_bus)
+
+    def der_injection(self) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix,
+                                     sp.csr_matrix]:
+        """The nodes' injections as linear maps of the DER entries' ``(p, q)``: ``(Pp, Pq,
+        Qp, Qq)``, each ``n_nodes x n_entries``, with node ``p = Pp p + Pq q`` and node ``q =
+        Qp p + Qq q``. An entry with share ``c`` into a node puts ``c s`` there: ``p`` gets
+        ``Re(c) p - Im(c) q`` and ``q`` gets ``Im(c) p + Re(c) q`` (for a phase to ground
+        entry ``c = 1``: the identity)."""
+        nd = len(self.der_node)
+        two = np.flatnonzero(self.der_node2 >= 0) if len(self.der_node2) else np.zeros(0, int)
+        share = self.der_share if len(self.der_share) else np.ones(nd, complex)
+        rows = np.r_[self.der_node, self.der_node2[two]] if len(two) else self.der_node
+        cols = np.r_[np.arange(nd), two]
+        c = np.r_[share, self.der_share2[two]] if len(two) else share
+
+        def m(vals: np.ndarray) -> sp.csr_matrix:
+            out = sp.csr_matrix((vals, (rows, cols)), shape=(self.n_nodes, nd))
+            out.eliminate_zeros()
+            return out
+
+        return m(c.real), m(-c.imag), m(c.imag), m(c.real)
 
     def node_names(self) -> list[str]:
         return [f"{self.bus_ids[b]}.{PHASES[p]}" for b, p in zip(self.node_bus, self.node_phase,
@@ -471,20 +503,31 @@ def to_per_unit_3ph(net: ThreePhaseNetwork, *, open_switches: set[str] | None = 
     # ---- generators (fixed at their base-case output) ------------------------------------
     g_p = np.zeros(n)
     g_q = np.zeros(n)
-    der: dict[str, list] = {k: [] for k in ("id", "node", "p", "q", "pmin", "pmax", "smax")}
+    der: dict[str, list] = {k: [] for k in ("id", "node", "node2", "share", "share2", "p",
+                                            "q", "pmin", "pmax", "smax")}
     for g in net.generators.filter(pl.col("in_service")).iter_rows(named=True):
         b = bld.bus_index[g["bus"]]
-        k = len(g["phases"])
-        for c in g["phases"]:
-            ni = nd_of(b, PHASES.index(c))
-            g_p[ni] += g["p_mw"] / k
-            g_q[ni] += g["q_mvar"] / k
+        # a unit between two phases is one entry over both nodes (delta_shares); a wye unit
+        # one entry per phase, its output and ratings split equally
+        gph: str = g["phases"]
+        parts: list[tuple[str, complex, complex]] = (
+            [(gph, *delta_shares(PHASES.index(gph[0]), PHASES.index(gph[1])))]
+            if g.get("conn") == "delta" else [(c, 1.0 + 0j, 0j) for c in gph])
+        k = len(parts)
+        for pair, c1, c2 in parts:
+            ni = nd_of(b, PHASES.index(pair[0]))
+            nk = nd_of(b, PHASES.index(pair[1])) if len(pair) > 1 else -1
+            s_unit = complex(g["p_mw"], g["q_mvar"]) / k
+            for nd, share in ((ni, c1), (nk, c2)):
+                if nd >= 0:
+                    g_p[nd] += (share * s_unit).real
+                    g_q[nd] += (share * s_unit).imag
             p_max = max(g["p_max_mw"], g["p_mw"]) / k
-            for attr, val in (("id", g["id"]), ("node", ni), ("p", g["p_mw"] / k),
-                             ("q", g["q_mvar"] / k),
-                             ("pmin", -p_max if g["kind"] == "storage" else 0.0),
-                             ("pmax", p_max), ("smax", max(g["s_max_mva"] / k, p_max))):
-                der[attr].append(val)
+            for attr, item in (("id", g["id"]), ("node", ni), ("node2", nk), ("share", c1),
+                               ("share2", c2), ("p", s_unit.real), ("q", s_unit.imag),
+                               ("pmin", -p_max if g["kind"] == "storage" else 0.0),
+                               ("pmax", p_max), ("smax", max(g["s_max_mva"] / k, p_max))):
+                der[attr].append(item)
 
     floating = np.array([b in float_set for b in bld.bus_ids], bool)
     return PerUnitThreePhase(
@@ -495,10 +538,24 @@ def to_per_unit_3ph(net: ThreePhaseNetwork, *, open_switches: set[str] | None = 
         edges=edges, banks=banks, demand_p0=d_p0, demand_q0=d_q0,
         demand_kp=kp.tocsr(), demand_kq=kq.tocsr(), gen_p=g_p, gen_q=g_q, floating=floating,
         notes=notes, der_id=der["id"], der_node=np.array(der["node"], int),
+        der_node2=np.array(der["node2"], int), der_share=np.array(der["share"], complex),
+        der_share2=np.array(der["share2"], complex),
         der_p=np.array(der["p"], float), der_q=np.array(der["q"], float),
         der_p_min=np.array(der["pmin"], float), der_p_max=np.array(der["pmax"], float),
         der_s_max=np.array(der["smax"], float),
     )
+
+
+def delta_shares(i: int, k: int) -> tuple[complex, complex]:
+    """The shares of phases ``i`` and ``k`` in the power ``s`` of a single-phase element
+    between them, at the balanced point: ``s_i = s V_i / V_ik`` and ``s_k = -s V_k / V_ik``
+    (``V_ik = V_i - V_k``), i.e. ``A_i / (A_i - A_k)`` and ``-A_k / (A_i - A_k)``; for ``ab``
+    ``e^{-j30} / sqrt 3`` and ``e^{j30} / sqrt 3``, which add up to 1. The current ``I =
+    conj(s / V_ik)`` leaves one conductor and returns on the other (OpenDSS's 1-phase element
+    on ``x.i.k``). A delta load draws its demand so, a unit between two phases injects its
+    output so (PowerModelsDistribution's linear models)."""
+    d = A[i] - A[k]
+    return complex(A[i] / d), complex(-A[k] / d)
 
 
 def _delta_part(d_p0: np.ndarray, d_q0: np.ndarray, kp: sp.lil_matrix, kq: sp.lil_matrix,
@@ -511,8 +568,7 @@ def _delta_part(d_p0: np.ndarray, d_q0: np.ndarray, kp: sp.lil_matrix, kq: sp.li
     phase ``k`` at the balanced point (``e^{-j30} / sqrt 3`` and ``e^{j30} / sqrt 3`` for
     ``ab``; PowerModelsDistribution's linear models). A delta load, and a delta capacitor
     (``n = 2``: a constant impedance), are such parts."""
-    fac_i = A[i] / (A[i] - A[k])
-    fac_k = -A[k] / (A[i] - A[k])
+    fac_i, fac_k = delta_shares(i, k)
     # s_part = s0 (1 - n/2) + s0 n/2 * 1.5 (w_i + w_k) / w0, per p and q exponent
     for fac, nd in ((fac_i, ni), (fac_k, nk)):
         for part, expo in ((complex(s0.real, 0.0), p_exponent), (complex(0.0, s0.imag),
