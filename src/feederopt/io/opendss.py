@@ -41,6 +41,9 @@ What is read, and how (OpenDSS manual, "Circuit element reference"):
   OpenDSS solved it; a DER's ``p_max_mw`` is what it can deliver in the file's state
   (:func:`_ratings`: a PVSystem's panel at its irradiance, 0 for a storage unit at or below
   its reserve), and ``meta["der_derated"]`` says why for each DER below its nameplate; a
+  1-phase DER whose second conductor is another phase (``bus1=x.2.3``) is one unit between
+  the two phases (``conn`` delta, ``phases`` ``"bc"``), one of two or three phases so
+  connected ``unsupported_element``; a
   **series capacitor** (``bus2`` another bus, on phase nodes) is a
   zero-length line of kind ``capacitor`` from OpenDSS's primitive admittance matrix
   (``X = -kV^2 / Mvar`` per phase over the steps that are in, plus ``R`` and ``XL``; ``Cuf``,
@@ -1475,23 +1478,31 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                 continue
             unit = sec.unit_of(bus)
             second = [n for n in nodes[nph:] if 1 <= n <= 3]
-            if unit is None and second:
+            conn = "wye"
+            if unit is None and second and nph == 1 and second[0] != nodes[0]:
+                # a 1-phase unit on x.2.3 sits between two phases (user test ut32_3ph
+                # B3/B4): OpenDSS drives its current out of node 2 and back into node 3, so
+                # each node gets S V_k / (V_2 - V_3) (275 kW and -+154 kvar each for a 550
+                # kW unit at pf 1); the model's delta DER entry (delta_shares)
+                nodes = [nodes[0], second[0]]
+                conn = "delta"
+            elif unit is None and second:
                 on, off = (".".join(str(k) for k in ks) for ks in (nodes[:nph], second))
-                # user test ut32_3ph B3/B4: a 1-phase unit on x.2.3 sits between two phases;
-                # OpenDSS injects I into node 2 and takes it out of node 3, so each node gets
-                # S V_k / (V_2 - V_3) (275 kW and -+154 kvar each for a 550 kW unit), which a
-                # DER held per phase to ground (p, q shared over its phases) cannot represent
+                # a unit of two or three phases whose other conductor is a phase (an open
+                # delta, x.1.2.3 with phases=2), or a 1-phase unit with both conductors on
+                # one node: no single-phase unit between two phases
                 problems.append(Problem(
                     ProblemKind.UNSUPPORTED_ELEMENT, "generators",
                     f"{full} is connected between phases: OpenDSS connects its "
                     f"{nph}-phase conductor(s) on node(s) {on} "
                     f"of bus {bus} and its other conductor on phase node "
                     f"{off}; the three-phase model holds generators, "
-                    "PV and storage only phase to ground (wye, neutral grounded)", (el,),
+                    "PV and storage phase to ground (wye, neutral grounded), or as a "
+                    "single-phase unit between two different phases", (el,),
                     "bus1",
                     f"connect it phase to ground, e.g. bus1={bus}.{nodes[0]} with its "
-                    "line-to-neutral kV (a load between two phases is modelled; a DER is "
-                    "not)"))
+                    "line-to-neutral kV, or as a 1-phase unit between two phases (phases=1 "
+                    f"bus1={bus}.1.2)"))
                 continue
             if unit is not None:
                 if not set(nodes[:nph]) <= set(unit.hot):
@@ -1518,7 +1529,8 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                     f"{full} is set to {p_max * 1000:.0f} kW but OpenDSS's solution has it at "
                     f"{p_out * 1000 + 0.0:.0f} kW ({why}); the solved output is used")
             gen_rows.append({
-                "id": full, "bus": bus, "phases": _letters(nodes[:nph]), "kind": kind,
+                "id": full, "bus": bus, "phases": _letters(nodes[:nph + (conn == "delta")]),
+                "conn": conn, "kind": kind,
                 "p_mw": p_out, "q_mvar": q_out, "p_max_mw": p_max, "s_max_mva": s_max,
                 "energy_mwh": energy, "can_grid_form": full.lower() in grid_forming,
                 "in_service": bool(dss.CktElement.Enabled()),

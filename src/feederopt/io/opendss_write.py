@@ -25,7 +25,9 @@ Elements, in OpenDSS's terms (OpenDSS manual, "Circuit element reference"):
 * a capacitor: ``Capacitor`` with its ``kvar`` and ``kV``; a shunt reactor or no-load branch:
   a grounded wye ``Reactor`` with ``Z = V^2 / conj(S)`` per phase, ``S`` its consumption at
   rated voltage;
-* a generator, PV system or storage: a ``Generator`` at its base-case output (``model=1``).
+* a generator, PV system or storage: a ``Generator`` at its base-case output (``model=1``);
+  one between two phases (``conn`` delta) a 1-phase ``Generator`` on both phase nodes
+  (``bus1=x.2.3``) at the line-line ``kv``.
 """
 
 from __future__ import annotations
@@ -145,6 +147,8 @@ def model_script(net: ThreePhaseNetwork, *, open_switches: Iterable[str] | None 
         ph = g["phases"]
         n = len(ph)
         kv = base.get(g["bus"], 0.0) / (1.0 if n > 1 else math.sqrt(3))
+        if g.get("conn") == "delta":  # one unit between two phases, at the line-line kV
+            n = 1
         out.append(f"New Generator.{_name(g['id'])} bus1={g['bus']}.{_nodes(ph)} phases={n} "
                    f"kv={kv:.12g} kw={g['p_mw'] * 1000:.12g} kvar={g['q_mvar'] * 1000:.12g} "
                    f"model=1 enabled={'yes' if g['in_service'] else 'no'}")

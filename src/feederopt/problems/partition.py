@@ -795,10 +795,36 @@ def _without(net: ThreePhaseNetwork, **tables: pl.DataFrame) -> ThreePhaseNetwor
     return net.replace_tables(**tables)
 
 
+def _between_phases_problems(net: ThreePhaseNetwork) -> list[Problem]:
+    """``unsupported_element`` for the in-service DERs between two phases (``conn`` delta,
+    OpenDSS's ``bus1=x.2.3``): the partition's model is phase to ground throughout. Its
+    set-points, ramp bands and caps are per DER phase (3), (18b)-(18e); a grid former holds the
+    voltage of its own phases to ground and energises them (the formed-phase slots, one
+    voltage per grid former); and its AC check dispatches each grid follower as single-phase
+    generators to ground and forms grids with a single-phase ``Vsource`` per phase. A unit
+    whose one terminal is two phases would need a second node in each of them (and, grid
+    forming, a source between two phases, which sets no phase's voltage to ground); the
+    reconfiguration (``feederopt solve``) models it."""
+    gens = net.generators.filter(pl.col("in_service"))
+    if "conn" not in gens.columns:
+        return []
+    ids = gens.filter(pl.col("conn") == "delta")["id"].to_list()
+    if not ids:
+        return []
+    return [Problem(
+        ProblemKind.UNSUPPORTED_ELEMENT, "generators",
+        f"{len(ids)} DER(s) ({', '.join(ids[:5])}) are single-phase units between two "
+        "phases: the partition dispatches DERs and forms grids phase to ground (set-points "
+        "and formed phases per phase, and its OpenDSS check sets each phase as a unit or "
+        "source to ground)", tuple(ids), "phases",
+        "connect them phase to ground (bus1=x.2 with the line-to-neutral kV) or disable them "
+        "(enabled=no) for the partition; the reconfiguration (feederopt solve) models them")]
+
+
 def build_partition_data(net: ThreePhaseNetwork, settings: PartitionSettings) -> PartitionData:
     """The blocks, switches, DERs and per-load demands of ``net`` (see module docstring).
     Bad settings are typed problems in an :class:`InputError`."""
-    problems = settings_problems(settings, net)
+    problems = settings_problems(settings, net) + _between_phases_problems(net)
     if problems:
         raise InputError(problems)
     src_buses = set(net.sources["bus"].to_list())

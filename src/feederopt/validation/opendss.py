@@ -393,7 +393,8 @@ def generator_setpoint(net: ThreePhaseNetwork, element: str, kw: float, kvar: fl
     keeps that solved output for the nominal case and warns). The band is
     :data:`SETPOINT_V_BAND` times ``r = V_bus / V_rated``, the bus's phase-to-neutral base
     (``net.buses`` ``vn_kv / sqrt(3)``) over the unit's (``kV / sqrt(3)`` for two or three
-    phases, ``kV`` for one: OpenDSS's ``kV`` convention), so a unit rated at its bus's
+    phases and for one phase between two phase nodes, ``kV`` for one phase to ground:
+    OpenDSS's ``kV`` convention), so a unit rated at its bus's
     voltage keeps OpenDSS's ``[0.1, 10]`` p.u. that the partition's check gives its
     followers."""
     import opendssdirect as dss
@@ -406,7 +407,9 @@ def generator_setpoint(net: ThreePhaseNetwork, element: str, kw: float, kvar: fl
         rated = float(dss.Text.Result())
     except ValueError:
         rated = math.nan
-    rated_ln = rated / (math.sqrt(3) if phases > 1 else 1.0)
+    # a 1-phase unit between two phases (x.2.3) is rated at the line-line voltage
+    between = phases == 1 and sum(1 <= int(n) <= 3 for n in dss.CktElement.NodeOrder()) == 2
+    rated_ln = rated / (math.sqrt(3) if phases > 1 or between else 1.0)
     row = net.buses.filter(pl.col("id") == bus)
     bus_ln = float(row["vn_kv"][0]) / math.sqrt(3) if row.height else math.nan
     r = bus_ln / rated_ln if rated_ln > 0 else math.nan
