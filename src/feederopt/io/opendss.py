@@ -31,7 +31,8 @@ What is read, and how (OpenDSS manual, "Circuit element reference"):
   (:mod:`feederopt.io.opendss_secondary`: the unit's and the triplex lines' impedances under a
   balanced 240 V load, Kersting 2009); the note in ``meta["reductions"]`` counts them;
 * **reactors**: a series reactor (``bus2`` another bus) is a line of zero length, a shunt
-  reactor (``bus2`` absent or grounded) a constant-impedance shunt, both from OpenDSS's
+  reactor (``bus2`` absent, grounded, a floating neutral or another phase of ``bus1``) a
+  constant-impedance shunt (wye or delta, as a shunt capacitor), both from OpenDSS's
   primitive admittance matrix, so that every parameter form (``R``/``X``, ``Z``, ``Z1``/``Z0``,
   ``kvar``/``kV``, ``Rmatrix``/``Xmatrix``, ``Rp``, ``Parallel``) is read as OpenDSS applies it;
 * **loads**: split per phase (wye) or per phase pair (delta; a 1-phase delta load on one node is
@@ -45,11 +46,14 @@ What is read, and how (OpenDSS manual, "Circuit element reference"):
   zero-length line of kind ``capacitor`` from OpenDSS's primitive admittance matrix
   (``X = -kV^2 / Mvar`` per phase over the steps that are in, plus ``R`` and ``XL``; ``Cuf``,
   ``Cmatrix`` as OpenDSS applies them), rated by its ``NormAmps``; until user test ut34 it was
-  read as a shunt on ``bus1`` and the connection to ``bus2`` vanished; a **shunt capacitor** by
-  its branches as OpenDSS connects them (:func:`_capacitor_shape`): phase to ground (wye), one
-  branch between two phases (``bus1=x.1.2 phases=1 conn=delta``, or a wye bank whose ``bus2``
-  is another phase of its bus) or a closed delta, the last two delta shunts that the model
-  draws as constant-impedance delta loads; a 2-phase delta bank is ``unsupported_element``.
+  read as a shunt on ``bus1`` and the connection to ``bus2`` vanished; a **shunt capacitor**
+  (and a shunt reactor) by its branches as OpenDSS connects them
+  (:func:`~feederopt.io.opendss_shunts.shunt_row`): phase to ground (wye), one branch between
+  two phases (``bus1=x.1.2 phases=1 conn=delta``, or a wye bank whose ``bus2`` is another
+  phase of its bus) or a closed delta (also an ungrounded wye of equal branches,
+  ``bus2=x.4.4.4`` with node 4 used by nothing else: a delta of a third per branch), the last
+  two delta shunts that the model draws as constant-impedance delta loads; a 2-phase delta
+  bank, an unequal ungrounded one, or one that connects nothing is ``unsupported_element``.
 
 An open or disabled line whose end is on a bus or phase that no energised element has (IEEE
 8500's phase-b tie ``WD701_48332_sw`` to a phase-a lateral; EPRI ckt5's ties to neighbouring
