@@ -31,7 +31,8 @@ What is read, and how (OpenDSS manual, "Circuit element reference"):
   (:mod:`feederopt.io.opendss_secondary`: the unit's and the triplex lines' impedances under a
   balanced 240 V load, Kersting 2009); the note in ``meta["reductions"]`` counts them;
 * **reactors**: a series reactor (``bus2`` another bus) is a line of zero length, a shunt
-  reactor (``bus2`` absent or grounded) a constant-impedance shunt, both from OpenDSS's
+  reactor (``bus2`` absent, grounded, a floating neutral or another phase of ``bus1``) a
+  constant-impedance shunt (wye or delta, as a shunt capacitor), both from OpenDSS's
   primitive admittance matrix, so that every parameter form (``R``/``X``, ``Z``, ``Z1``/``Z0``,
   ``kvar``/``kV``, ``Rmatrix``/``Xmatrix``, ``Rp``, ``Parallel``) is read as OpenDSS applies it;
 * **loads**: split per phase (wye) or per phase pair (delta; a 1-phase delta load on one node is
@@ -48,11 +49,14 @@ What is read, and how (OpenDSS manual, "Circuit element reference"):
   zero-length line of kind ``capacitor`` from OpenDSS's primitive admittance matrix
   (``X = -kV^2 / Mvar`` per phase over the steps that are in, plus ``R`` and ``XL``; ``Cuf``,
   ``Cmatrix`` as OpenDSS applies them), rated by its ``NormAmps``; until user test ut34 it was
-  read as a shunt on ``bus1`` and the connection to ``bus2`` vanished; a **shunt capacitor** by
-  its branches as OpenDSS connects them (:func:`_capacitor_shape`): phase to ground (wye), one
-  branch between two phases (``bus1=x.1.2 phases=1 conn=delta``, or a wye bank whose ``bus2``
-  is another phase of its bus) or a closed delta, the last two delta shunts that the model
-  draws as constant-impedance delta loads; a 2-phase delta bank is ``unsupported_element``.
+  read as a shunt on ``bus1`` and the connection to ``bus2`` vanished; a **shunt capacitor**
+  (and a shunt reactor) by its branches as OpenDSS connects them
+  (:func:`~feederopt.io.opendss_shunts.shunt_row`): phase to ground (wye), one branch between
+  two phases (``bus1=x.1.2 phases=1 conn=delta``, or a wye bank whose ``bus2`` is another
+  phase of its bus) or a closed delta (also an ungrounded wye of equal branches,
+  ``bus2=x.4.4.4`` with node 4 used by nothing else: a delta of a third per branch), the last
+  two delta shunts that the model draws as constant-impedance delta loads; a 2-phase delta
+  bank, an unequal ungrounded one, or one that connects nothing is ``unsupported_element``.
 
 An open or disabled line whose end is on a bus or phase that no energised element has (IEEE
 8500's phase-b tie ``WD701_48332_sw`` to a phase-a lateral; EPRI ckt5's ties to neighbouring
@@ -107,6 +111,12 @@ from feederopt.io.opendss_secondary import (
     load_parts,
     secondary_regions,
 )
+from feederopt.io.opendss_shunts import (
+    branch_nodes,
+    branch_yprim,
+    floating_candidates,
+    shunt_row,
+)
 from feederopt.network.threephase import OUT_OF_SERVICE, PHASES, ThreePhaseNetwork
 from feederopt.network.validate import three_phase_load_plausibility
 
@@ -117,9 +127,6 @@ READ_CLASSES = {"vsource", "line", "transformer", "load", "capacitor", "generato
 #: with a warning; they do not change the network's power-flow equations in the base case.
 CONTROL_CLASSES = {"regcontrol", "swtcontrol", "energymeter", "monitor", "relay", "recloser",
                    "fuse", "capcontrol", "invcontrol", "storagecontroller", "expcontrol"}
-
-#: Balanced phase rotation a, b, c (for a shunt's power at balanced voltages).
-A_PHASE = np.exp(-2j * np.pi / 3 * np.arange(3))
 
 #: OpenDSS's impedance for ``Switch=yes`` (r1 = x1 = 1 Ohm per unit length, length 0.001).
 SWITCH_DEFAULT = "r1=1 r0=1 x1=1 x0=1 c1=1.1 c0=1 length=0.001 units=none"
@@ -644,81 +651,57 @@ def _load_parts(nodes: list[int], nph: int, delta: bool,
     return [("wye", _letters([n]), v) for n in phase_nodes]
 
 
-def _capacitor_branches(terms: list[tuple[str, list[int]]], nph: int,
-                        delta: bool) -> list[tuple[int, int]]:
-    """The node pairs of a shunt capacitor's branches (one per phase of it), as OpenDSS's
-    ``Capacitor`` connects them: wye, conductor ``k`` of ``bus1`` to conductor ``k`` of
-    ``bus2`` (ground, ``bus1.0.0.0``, by default); delta, conductor ``k`` to conductor
-    ``k + 1`` of ``bus1``, wrapping over its conductors (a 3-phase bank ``1-2, 2-3, 3-1``; a
-    1-phase one has two conductors, ``bus1=x.1.2`` between phases 1 and 2, ``bus1=x.1``
-    phase 1 to ground, its second conductor on node 0). Nodes as :func:`terminals` gives
-    them."""
-    n1 = terms[0][1]
-    if delta:
-        return [(n1[k], n1[(k + 1) % len(n1)]) for k in range(min(nph, len(n1)))]
-    n2 = terms[1][1] if len(terms) > 1 else [0] * len(n1)
-    return list(zip(n1[:nph], n2[:nph], strict=False))
+class _NodeUsers:
+    """Which elements connect to each ``(bus, node)`` of the solved circuit, built on first
+    use (only a bank with a node 4+ asks): a bank's neutral that nothing else connects to is
+    floating (:mod:`feederopt.io.opendss_shunts`)."""
+
+    def __init__(self) -> None:
+        self._users: dict[tuple[str, int], set[str]] | None = None
+
+    def floating(self, element: str,
+                 terms: list[tuple[str, list[int]]]) -> set[tuple[str, int]]:
+        """The nodes 4+ of ``element`` (OpenDSS's full name) that no other enabled element
+        uses; ``element`` is the active one again afterwards (its class's too)."""
+        candidates = floating_candidates(terms)
+        if not candidates:
+            return set()
+        if self._users is None:
+            self._users = {}
+            dss = _dss()
+            for name in dss.Circuit.AllElementNames():
+                dss.Circuit.SetActiveElement(name)
+                if not dss.CktElement.Enabled():
+                    continue
+                for bus, nodes in terminals():
+                    for n in nodes:
+                        self._users.setdefault((bus, n), set()).add(name.lower())
+            dss.Circuit.SetActiveElement(element)
+        own = element.lower()
+        return {key for key in candidates if self._users.get(key, set()) <= {own}}
 
 
-def _capacitor_shape(terms: list[tuple[str, list[int]]], nph: int, delta: bool,
-                     kv: float) -> tuple[str, str, float, float] | None:
-    """A shunt capacitor as the model's shunt row holds it: ``(conn, phases, vn_kv, share of
-    its kvar)``, or None when the row cannot hold it. Each branch (:func:`_capacitor_branches`)
-    has ``kvar / phases`` at its rated voltage, ``kV / sqrt(3)`` for a wye bank of more than
-    one phase and ``kV`` otherwise (OpenDSS manual, Capacitor: kV line to line for 2 or 3
-    phases); a node other than 1-3 is ground, as the model takes neutrals. Branches to ground
-    on distinct phases are a wye row (``vn_kv`` line to line for more than one phase);
-    one branch between two phases is a delta row on that pair (``"ab"``, ``vn_kv`` across it),
-    three on ``ab``, ``bc``, ``ca`` a closed delta (``"abc"``). A branch on one node at both
-    ends carries nothing and is left out. Mixed or partial deltas (a 2-phase delta bank, whose
-    second branch OpenDSS puts from phase 2 to ground) have no row: None."""
-    v_branch = kv / math.sqrt(3) if (not delta and nph > 1) else kv
-
-    def live(n: int) -> bool:
-        return 1 <= n <= 3
-
-    wye: list[int] = []
-    pairs: list[tuple[int, int]] = []
-    kept = 0
-    for a, b in _capacitor_branches(terms, nph, delta):
-        a, b = (a if live(a) else 0), (b if live(b) else 0)
-        if a == b:
-            continue
-        kept += 1
-        if a and b:
-            pairs.append((a, b))
-        else:
-            wye.append(a or b)
-    if not kept:
-        return None
-    if not pairs and len(set(wye)) == len(wye):
-        return ("wye", _letters(wye), v_branch * (math.sqrt(3) if len(wye) > 1 else 1.0),
-                kept / nph)
-    if wye:
-        return None
-    sides = {frozenset(p) for p in pairs}
-    if len(pairs) == 1:
-        return ("delta", _letters(list(pairs[0])), v_branch, 1 / nph)
-    if len(pairs) == 3 and len(sides) == 3:
-        return ("delta", _letters([p[0] for p in pairs]), v_branch, 3 / nph)
-    return None
-
-
-def _capacitor_shape_problem(cap: str, terms: list[tuple[str, list[int]]], nph: int,
-                             delta: bool) -> Problem:
-    """The ``unsupported_element`` problem of a shunt capacitor that
-    :func:`_capacitor_shape` cannot hold, naming its branches as OpenDSS connects them."""
-    branches = ", ".join(f"{a}-{b}" for a, b in _capacitor_branches(terms, nph, delta))
+def _shunt_shape_problem(element: str, name: str, component: str,
+                         terms: list[tuple[str, list[int]]], nph: int, delta: bool,
+                         floating: set[tuple[str, int]]) -> Problem:
+    """The ``unsupported_element`` problem of a shunt bank (``Capacitor`` or ``Reactor``) that
+    :func:`~feederopt.io.opendss_shunts.shunt_row` has no row for, naming its branches as
+    OpenDSS connects them."""
+    branches = ", ".join(f"{a}-{b}" for a, b in branch_nodes(terms, nph, delta))
+    free = sorted({n for _, n in floating})
+    afloat = (f"; node(s) {', '.join(map(str, free))} connect to nothing else (floating)"
+              if free else "")
     return Problem(
-        ProblemKind.UNSUPPORTED_ELEMENT, "shunts",
-        f"Capacitor.{cap} ({nph}-phase, {'delta' if delta else 'wye'}) on bus {terms[0][0]} "
-        f"has branches between nodes {branches} (as OpenDSS connects it; node 0 or 4+ is "
-        "ground): the model holds a shunt capacitor as phase-to-ground branches on distinct "
-        "phases (wye), one branch between two phases, or a closed delta on all three",
-        (cap,), "conn",
-        "give it as a 3-phase bank (bus1=x.1.2.3, wye or delta), a 1-phase bank phase to "
-        "ground (bus1=x.1) or a 1-phase delta bank between two phases (bus1=x.1.2 phases=1 "
-        "conn=delta), or as several such capacitors")
+        ProblemKind.UNSUPPORTED_ELEMENT, component,
+        f"{element} ({nph}-phase, {'delta' if delta else 'wye'}) on bus {terms[0][0]} "
+        f"has branches between nodes {branches} (as OpenDSS connects it; node 0, or 4+ that "
+        f"another element connects to, is ground{afloat}): the model holds a shunt bank as "
+        "phase-to-ground branches (wye), one branch between two phases, or a closed delta "
+        "of equal branches on all three (an ungrounded wye of equal branches is one)",
+        (name,), "conn",
+        "give it as a 3-phase bank (bus1=x.1.2.3, wye or delta; ungrounded wye: "
+        "bus2=x.4.4.4), a 1-phase bank phase to ground (bus1=x.1) or a 1-phase delta bank "
+        "between two phases (bus1=x.1.2 phases=1 conn=delta), or as several such elements")
 
 
 def _load_value_problem(ld: str, kw: float, kvar: float, kv: float) -> Problem | None:
@@ -1391,6 +1374,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
 
     # ---- capacitors ---------------------------------------------------------------------
     sh_rows = []
+    node_users = _NodeUsers()
     cap_value_problems: list[Problem] = []  # kV not positive, kvar not finite
     for cap in _iterate(dss.Capacitors):
         nph = int(dss.CktElement.NumPhases())
@@ -1418,17 +1402,21 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                 "as numbers, e.g. kV=4.16 kvar=600"))
             continue
         delta = bool(dss.Capacitors.IsDelta())
-        shape = _capacitor_shape(terms, nph, delta, kv_c)
-        if shape is None:
-            problems.append(_capacitor_shape_problem(cap, terms, nph, delta))
+        floating = node_users.floating(f"Capacitor.{cap}", terms)
+        # each branch kvar / phases at kV / sqrt(3) (a wye bank of 2 or 3 phases) or at kV
+        v_branch = kv_c / math.sqrt(3) if (not delta and nph > 1) else kv_c
+        y_branch = 1j * kvar_c / 1000 / nph / v_branch**2
+        bank = shunt_row(terms, delta, branch_yprim(terms, nph, delta, y_branch), floating,
+                        v_branch, kv_c)
+        if bank is None:
+            problems.append(_shunt_shape_problem(f"Capacitor.{cap}", cap, "shunts", terms, nph,
+                                                 delta, floating))
             continue
-        conn, phases, vn_kv, share_of_kvar = shape
         states = list(dss.Capacitors.States())
         share = (sum(states) / len(states)) if states else 1.0
-        sh_rows.append({"id": cap, "bus": bus, "phases": phases,
-                        "kind": "capacitor", "p_mw": 0.0, "conn": conn,
-                        "q_mvar": kvar_c / 1000 * share * share_of_kvar,
-                        "vn_kv": vn_kv,
+        sh_rows.append({"id": cap, "bus": bus, "phases": _letters(list(bank.nodes)),
+                        "kind": "capacitor", "p_mw": 0.0, "conn": bank.conn,
+                        "q_mvar": bank.q_mvar * share, "vn_kv": bank.vn_kv,
                         "in_service": bool(dss.CktElement.Enabled()) and share > 0})
 
     if cap_value_problems:
@@ -1437,7 +1425,8 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         raise InputError(problems + cap_value_problems)
 
     # ---- reactors: series (a line) or shunt; transformers' no-load branches --------------
-    _reactors(buses_by_id, sec, line_rows, z_rows, sh_rows, problems, warnings, out_of_service)
+    _reactors(buses_by_id, sec, line_rows, z_rows, sh_rows, problems, warnings, out_of_service,
+              node_users)
     sh_rows += no_load
     if no_load:
         warnings.append(
@@ -1799,7 +1788,8 @@ def _no_load(tr: str, row: dict[str, Any], out: list[dict[str, Any]]) -> None:
 def _reactors(buses: dict[str, dict[str, Any]], sec: Secondaries,
               line_rows: list[dict[str, Any]], z_rows: list[dict[str, Any]],
               sh_rows: list[dict[str, Any]], problems: list[Problem],
-              warnings: list[str], out_of_service: dict[str, dict[str, str]]) -> None:
+              warnings: list[str], out_of_service: dict[str, dict[str, str]],
+              node_users: _NodeUsers) -> None:
     """OpenDSS's ``Reactor`` elements, from their primitive admittance matrix, so that every
     way of giving one (``R``/``X``, ``Z``, ``Z1``/``Z0``, ``kvar`` and ``kV``, ``Rmatrix``/
     ``Xmatrix``, ``Rp``, ``Parallel``) is read as OpenDSS applies it. What OpenDSS does with
@@ -1815,12 +1805,20 @@ def _reactors(buses: dict[str, dict[str, Any]], sec: Secondaries,
       shunt part), its ``NormAmps`` as rating, unless the reactor is given by its impedance
       and ``NormAmps`` is OpenDSS's default (the current of its default 100 kvar at 12.47 kV,
       4.63 A): then it has none;
-    * **shunt** (``bus2`` absent, which OpenDSS grounds: ``bus1.0.0.0``; on ground or a
-      neutral node; or a delta bank): a constant-impedance shunt consuming
-      ``S = sum_k V_k conj((Yprim V)_k)`` at balanced voltages of the bus base (phase nodes
-      ``V_base a_k``, ground and neutrals 0), i.e. ``P`` of its resistance and ``Q`` of its
-      reactance at 1 p.u.; a reactor on neutral nodes only (a grounding reactor) does nothing
-      in a model that takes neutrals as grounded, and gets a warning.
+    * **shunt** (``bus2`` absent, which OpenDSS grounds: ``bus1.0.0.0``; on ground, a
+      neutral node or another phase of ``bus1``; or a delta bank): a constant-impedance shunt
+      by its branches, as a capacitor (:func:`~feederopt.io.opendss_shunts.shunt_row` on its
+      ``Yprim``): to ground a wye row, consuming ``S = sum_k V_k conj((Y V)_k)`` at balanced
+      voltages of the bus base (``P`` of its resistance, ``Q`` of its reactance at 1 p.u.);
+      one branch between two phases or a closed delta (a delta bank, or an ungrounded wye,
+      ``bus2=x.4.4.4``, of equal branches: ``y / 3`` per delta branch) a delta row at the
+      bus's line-to-line base; others (a 2-phase delta bank, an unequal ungrounded wye) are
+      ``unsupported_element``. A reactor on neutral nodes only (a grounding reactor) does
+      nothing in a model that takes neutrals as grounded, and gets a warning. Every
+      parameter (``R``, ``X``, ``Rp``, ``kvar``, ``LmH``, ``Z``, ``Z1``/``Z0``, matrices,
+      ``RCurve``/``LCurve`` at the solution frequency) is in ``Yprim`` as OpenDSS applies it.
+      Until user test dssshunt a delta bank, a bank between two phases and an ungrounded one
+      were the balanced wye equivalent (the last as grounded).
     """
     dss = _dss()
     grounding: list[str] = []
@@ -1861,27 +1859,26 @@ def _reactors(buses: dict[str, dict[str, Any]], sec: Secondaries,
                          problems, out_of_service)
             continue
         bus = buses.get(b1)
-        # the conductors on b1's phase nodes carry its voltages; ground, neutrals and
-        # another bus's nodes (bus2=y.0.0.0) are at 0
-        live = sorted({x for b, nodes in terms if b == b1 for x in nodes if 1 <= x <= 3})
-        if bus is None or not live:
+        if bus is None or not any(b == b1 and 1 <= x <= 3 for b, nodes in terms for x in nodes):
             grounding.append(rx)
             continue
-        v_ln = bus["vn_kv"] / math.sqrt(3) * 1000
-        volts = np.array([v_ln * A_PHASE[x - 1] if 1 <= x <= 3 and b == b1 else 0.0
-                          for b, nodes in terms for x in nodes], complex)
-        s = complex(np.sum(volts * np.conj(y @ volts)))
-        if s.real < -1e-9 * abs(s):
+        delta = bool(dss.Reactors.IsDelta())
+        floating = node_users.floating(element, terms)
+        bank = shunt_row(terms, delta, y, floating, bus["vn_kv"] / math.sqrt(3), bus["vn_kv"])
+        if bank is None:
+            problems.append(_shunt_shape_problem(element, rx, "reactor", terms,
+                                                 int(dss.CktElement.NumPhases()), delta,
+                                                 floating))
+            continue
+        if bank.p_mw < -1e-9 * math.hypot(bank.p_mw, bank.q_mvar):
             problems.append(Problem(
                 ProblemKind.BAD_IMPEDANCE, "reactor",
                 f"{element} has a negative resistance (negative losses)", (rx,), "r",
                 "give R >= 0 and Rp >= 0"))
             continue
-        phases = _letters(live)
-        sh_rows.append({"id": element, "bus": b1, "phases": phases, "conn": "wye",
-                        "kind": "reactor", "p_mw": s.real / 1e6, "q_mvar": -s.imag / 1e6,
-                        "vn_kv": bus["vn_kv"] if len(phases) > 1 else bus["vn_kv"] / math.sqrt(3),
-                        "in_service": enabled})
+        sh_rows.append({"id": element, "bus": b1, "phases": _letters(list(bank.nodes)),
+                        "conn": bank.conn, "kind": "reactor", "p_mw": bank.p_mw,
+                        "q_mvar": bank.q_mvar, "vn_kv": bank.vn_kv, "in_service": enabled})
     if grounding:
         warnings.append(
             f"{len(grounding)} reactor(s) on neutral nodes only ({', '.join(grounding[:6])}"

@@ -23,8 +23,9 @@ Elements, in OpenDSS's terms (OpenDSS manual, "Circuit element reference"):
   exponents as the load model (``model=1`` for constant power, ``2`` constant impedance, ``5``
   constant current, else ``model=4`` with ``CVRwatts``/``CVRvars`` = the exponents);
 * a capacitor: ``Capacitor`` with its ``kvar`` and ``kV``; a shunt reactor or no-load branch:
-  a grounded wye ``Reactor`` with ``Z = V^2 / conj(S)`` per phase, ``S`` its consumption at
-  rated voltage;
+  a ``Reactor`` with ``Z = V^2 / conj(S)`` per branch, ``S`` its consumption at rated voltage
+  shared by its branches: a grounded wye, or for a delta row a delta bank (one branch,
+  ``phases=1 conn=delta``, on two phases);
 * a generator, PV system or storage: a ``Generator`` at its base-case output (``model=1``);
   one between two phases (``conn`` delta) a 1-phase ``Generator`` on both phase nodes
   (``bus1=x.2.3``) at the line-line ``kv``.
@@ -136,12 +137,15 @@ def model_script(net: ThreePhaseNetwork, *, open_switches: Iterable[str] | None 
                        f"phases={n_dss} conn={sh['conn']} kvar={sh['q_mvar'] * 1000:.12g} "
                        f"kv={sh['vn_kv']:.12g} enabled={on}")
             continue
-        v_ph = sh["vn_kv"] / (math.sqrt(3) if n > 1 else 1.0) * 1000
-        s_ph = complex(sh["p_mw"], -sh["q_mvar"]) * 1e6 / n  # consumed, per phase
+        delta = sh["conn"] == "delta" and n > 1
+        n_branch = 1 if delta and n == 2 else n  # a delta row on two phases: one branch
+        v_ph = sh["vn_kv"] / (math.sqrt(3) if n > 1 and not delta else 1.0) * 1000
+        s_ph = complex(sh["p_mw"], -sh["q_mvar"]) * 1e6 / n_branch  # consumed, per branch
         if abs(s_ph) == 0:
             continue
         z = v_ph**2 / s_ph.conjugate()
-        out.append(f"New Reactor.{_name(sh['id'])} bus1={sh['bus']}.{_nodes(ph)} phases={n} "
+        out.append(f"New Reactor.{_name(sh['id'])} bus1={sh['bus']}.{_nodes(ph)} "
+                   f"phases={n_branch} conn={'delta' if delta else 'wye'} "
                    f"R={z.real:.12g} X={z.imag:.12g} enabled={on}")
     for g in net.generators.iter_rows(named=True):
         ph = g["phases"]
