@@ -51,7 +51,8 @@ _SWITCHING = ["voltage_feedback", "switch_cost_kw", "switching_actions", "switch
 #: OpenDSS's check ...
 KEYS_CHECKED = [*_HEAD, "loss_proxy_source_kw", *_BOUND, "lindist3flow_min_voltage_pu",
                 "lindist3flow_max_voltage_pu", *_SWITCHING, "base_losses_kw",
-                "base_unserved_load_kw", "ac_check", "ac_verdict", "node_voltages_pu", "grid"]
+                "base_unserved_load_kw", "base", "ac_check", "ac_verdict", "node_voltages_pu",
+                "grid"]
 #: ... an infeasible one (no flow, no check) ...
 KEYS_INFEASIBLE = [*_HEAD, "loss_proxy_source_kw", *_BOUND, "lindist3flow_min_voltage_pu",
                    "lindist3flow_max_voltage_pu", *_SWITCHING, "ac_verdict", "grid"]

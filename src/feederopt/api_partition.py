@@ -165,6 +165,12 @@ def partition(source: Any, *, settings: str | Path | None = None,
                          "OpenDSS file, so there is no AC power flow to correct the model by")
     elif res.plan is not None:
         res.voltage_feedback = {"enabled": False, "rounds": [], "stopped": "off"}
+    if net.meta.get("source_path") and not interrupt.requested():
+        # the user's feeder as operated today (the file's switch states) in
+        # OpenDSS against the same limits: what the grid breaks before any partition
+        from feederopt.api_threephase import base_case_of
+
+        res.base = base_case_of(net)
     res.inputs = {"source": _where(source) if isinstance(source, str | Path) else None,
                   "settings": _where(path) if path is not None else None,
                   "uncertain_loads": list(st.uncertain_loads) if st.uncertain_loads else None,

@@ -82,6 +82,7 @@ from feederopt.results.schedule import (
     worst_case_summary,
 )
 from feederopt.solvers import interrupt
+from feederopt.validation.base_case import hourly_base_case
 from feederopt.validation.montecarlo import samples_problem
 from feederopt.validation.schedule import (
     AcHourCheck,
@@ -429,9 +430,17 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
     # be the forecast's totals (ut32_time #3), so it is null and ``worst_searched`` false
     searched = robust and sol.worst_searched
     ac: list[AcHourCheck] = []
+    base: dict[str, Any] = {}
     if ac_check:
         ac = ac_check_hours(net, d, sol.closed, point)
         violations = [*violations, *ac_violations(ac, import_limit=d.ps_max)]
+        # the base case: the network's own switch states in every hour, with the same
+        # injections as the check above (the schedule's dispatch of the realisation it
+        # checks), so that the two differ in the topology alone (validation.base_case)
+        own = pu.initial_closed()
+        base = hourly_base_case(
+            ac_check_hours(net, d, np.tile(own.astype(float), (d.hours, 1)), point),
+            open_branch_rows(net, pu, own))
     within = ac_within_limits(ac, import_limit=d.ps_max)
     settings = {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(st).items()}
     notes = [*sol.notes, *_ev_unmet_notes(d, ids["ev"], {
@@ -458,7 +467,7 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
                        for j, i in enumerate(ids["dg"])} if sol.commitment is not None else {},
         open_branches=branches_by_hour[0], open_branches_by_hour=branches_by_hour,
         ess_limits_mwh={i: {"e_max_mwh": float(d.ess_e[j]), "soc0_mwh": float(d.soc0[j])}
-                        for j, i in enumerate(ids["ess"])}, within_limits=within)
+                        for j, i in enumerate(ids["ess"])}, within_limits=within, base=base)
 
 
 def _result_settings(doc: dict[str, Any]) -> ScheduleSettings:

@@ -85,6 +85,7 @@ from feederopt.results.threephase import (
     VoltageFeedback,
     VoltageLimits,
 )
+from feederopt.validation.base_case import opendss_base_case
 from feederopt.validation.opendss import (
     OpenDSSSolution,
     max_voltage_error,
@@ -221,6 +222,20 @@ def three_phase_info(source: Any) -> dict[str, Any]:
     # what the optimisation holds: the voltage band and the lines' current ratings
     out["limits"] = three_phase_limits(net)
     return out
+
+
+def base_case_of(net: ThreePhaseNetwork, *, thermal_limits: bool = True,
+                 max_loading_percent: float | None = None) -> dict[str, Any]:
+    """OpenDSS's verdict on ``net`` as the user operates it (its normally open switches open,
+    every other switchable line closed; controls off, the file's taps and capacitors held):
+    the ``base`` block of :func:`feederopt.validation.base_case.opendss_base_case`, as a
+    three-phase solve's (``feederopt partition`` has it from here)."""
+    switchable = net.lines.filter(net.lines["switchable"])
+    base_open = switchable.filter(switchable["normally_open"])["id"].to_list()
+    sol = solve_opendss(net, floating_buses=floating_buses(net), with_controls=False,
+                        solve_again=True, thermal_limits=thermal_limits,
+                        max_loading_percent=max_loading_percent)
+    return opendss_base_case(sol, base_open)
 
 
 def with_voltage_limits(net: ThreePhaseNetwork, v_min_pu: float | None = None,
@@ -629,11 +644,17 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     fixed_dss: list[str] = []
     volts: dict[str, dict[str, float]] = {}
     base_losses = base_unserved = None
+    base_case: dict[str, Any] = {}
     if ac_check and flow is not None:
         if base is None:
-            # solved once more, as the answer is: its losses are the reduction's reference
+            # solved once more, as the answer is: its losses are the reduction's reference,
+            # its limits those the answer's check holds
             base = solve_opendss(net, floating_buses=floating, with_controls=False,
-                                 solve_again=True)
+                                 solve_again=True, thermal_limits=thermal_limits,
+                                 max_loading_percent=max_loading_percent)
+        # the user's own switch states against the limits (validation.base_case, as a
+        # balanced solve's `base`)
+        base_case = opendss_base_case(base, base_open)
         sol = solve_opendss(net, open_switches=set(topo.open_switches),
                             floating_buses=floating, model_voltages=flow.voltages_pu,
                             thermal_limits=thermal_limits,
@@ -701,6 +722,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         ac_polish=AcPolish(polish) if polish is not None else None,
         base_losses_kw=base_losses,
         base_unserved_load_kw=base_unserved,
+        base=base_case,
         ac_check=check,
         node_voltages_pu=volts or None,
         grid=report_grid(net, set(topo.open_switches) if solved else set(base_open),

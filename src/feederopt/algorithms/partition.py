@@ -233,6 +233,14 @@ class PartitionResult:
     #: above :data:`TRIVIAL_GAP` or no bound). It is no answer: ``feederopt partition``
     #: exits with code 4, as for a run stopped before any plan.
     trivial_plan: bool = False
+    #: The feeder as the user operates it (the base case: the switches, the substation's
+    #: among them, as the file sets them) in OpenDSS's power flow, against the voltage
+    #: limits and ratings the plan is held to (:func:`feederopt.validation.base_case.
+    #: opendss_base_case`, set by :func:`feederopt.api_partition.partition`):
+    #: ``losses_kw``, ``min_voltage_pu`` at
+    #: ``min_voltage_bus``, ``unserved_load_kw``, ``within_limits``, ``voltage_limits``,
+    #: ``rating_limits``; empty when not run (a network not read from an OpenDSS file).
+    base: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = stamped("partition", {})

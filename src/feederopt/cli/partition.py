@@ -177,6 +177,12 @@ def partition(
     t.add_row("extreme points", str(res.extreme_points))
     t.add_row("worst total slack", _fmt(res.worst_total_slack, ".2e", " p.u."))
     t.add_row("validity", "all checks hold" if not res.violations else "; ".join(res.violations))
+    from feederopt import base_verdict_rows
+
+    # the feeder as operated today (the file's switch states) by OpenDSS: what it breaks
+    # before any plan; no loss reduction (the plan runs without the substation)
+    for label, value in base_verdict_rows(res.base, engine="OpenDSS, as operated"):
+        t.add_row(escape(label), escape(value))
     if res.checks is not None:
         c = res.checks
         t.add_row(f"LinDist3Flow-feasible ({c.samples} samples)",

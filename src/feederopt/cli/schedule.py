@@ -281,6 +281,12 @@ def schedule(
 
     for row in ac_check_rows(res.ac_check, res.within_limits):
         t.add_row(*row)  # the report's Summary prints the same rows (ut38_cli #2)
+    from feederopt import base_verdict_rows
+
+    # the network's own switch states, the same injections: losses, limits, reduction
+    for label, text in base_verdict_rows(res.base, engine="AC, own switch states",
+                                         unit="MWh", answer_losses=ac_at[1]):
+        t.add_row(escape(label), escape(text))
     if res.sample_check:
         sc = res.sample_check
         t.add_row(f"served without slack ({sc['samples']} samples)",

@@ -264,8 +264,13 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                           f"{polished.evaluations} solves, {polished.time_s:.1f} s; "
                           f"{polished.stopped}")
         if ac is not None:
-            table.add_row("base case losses (OpenDSS)",
-                          fmt(data.base_losses_kw, ".3f", " kW"))
+            from feederopt import base_verdict_rows
+
+            # the user's own switch states beside the answer: losses, limits, reduction
+            rows = base_verdict_rows(data.base, engine="OpenDSS", answer_losses=ac.losses_kw)
+            for label, value in rows or [("base case losses (OpenDSS)",
+                                          fmt(data.base_losses_kw, ".3f", " kW"))]:
+                table.add_row(label, escape(value))
         out.print(table)
         if ac is not None:
             acs = summary_table("AC check (OpenDSS, the model's taps and capacitors held)")

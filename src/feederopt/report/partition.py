@@ -41,6 +41,7 @@ from feederopt.report.plot import (
     figure_png,
     tree_layout,
 )
+from feederopt.results.result import base_verdict_rows
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -224,6 +225,8 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
                                   f"{fmt(r.get('time_to_best_s'), '.2f')}",
         "worst total slack [p.u.]": fmt(r.get("worst_total_slack"), ".2e"),
         "validity": "; ".join(r.get("violations") or []) or "all checks hold",
+        # the feeder as operated today (the file's switch states) by OpenDSS (validation.base_case)
+        **dict(base_verdict_rows(r.get("base"), engine="OpenDSS, as operated")),
     }
     for mg in r.get("microgrids") or []:
         summary[f"microgrid {mg.get('index')}: grid-forming V set-point"] = (

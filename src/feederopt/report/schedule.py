@@ -31,6 +31,7 @@ from feederopt.report.page import (
 )
 from feederopt.report.partition import partition_result_json
 from feederopt.report.plot import _pyplot, figure_png
+from feederopt.results.result import base_verdict_rows
 from feederopt.results.schedule import (
     ac_check_rows,
     ac_losses_mwh,
@@ -539,6 +540,9 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
     # the hourly AC check's verdict, in the console's words (ut38_cli #2: the report had the
     # hourly table only)
     summary |= dict(ac_check_rows(r.get("ac_check"), r.get("within_limits")))
+    # the network's own switch states with the same injections (validation.base_case)
+    summary |= dict(base_verdict_rows(r.get("base"), engine="AC, own switch states",
+                                      unit="MWh", answer_losses=ac_at[1]))
     sc = r.get("sample_check")
     if sc:
         summary[f"served without slack ({sc.get('samples')} samples)"] = fmt(

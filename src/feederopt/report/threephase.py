@@ -57,7 +57,7 @@ from feederopt.report.page import (
     section,
 )
 from feederopt.report.plot import _pyplot, coordinates, figure_png, grid_figure
-from feederopt.results.result import ac_verdict, kept_state_label
+from feederopt.results.result import ac_verdict, base_verdict_rows, kept_state_label
 from feederopt.results.threephase import (
     INFEASIBLE_BOUND_WORDS,
     KEPT_STATE,
@@ -404,6 +404,10 @@ def summary_section(r: Mapping[str, Any]) -> str:
          f"{fmt(r.get('lindist3flow_max_voltage_pu'), '.4f')} p.u."),
         (f"losses before ({where}, base case)", fmt(before, ".3f", " kW")),
         ("load not served in the base case", fmt(r.get("base_unserved_load_kw"), ".3f", " kW")),
+        # OpenDSS's verdict on the user's own switch states (validation.base_case)
+        *((label, escape(value)) for label, value in base_verdict_rows(r.get("base"),
+                                                                       engine="OpenDSS")
+          if label.startswith("base case vs limits")),
         ("current ratings", "ignored (--no-thermal-limits)" if r.get("thermal_limits") is False
          else "the lines' and transformers' ratings"
          + (f" at {fmt(loading, 'g', ' %')}" if loading else "")),

@@ -19,7 +19,9 @@ from feederopt.network.perunit import PerUnitNetwork
 from feederopt.results.result import GENERATOR_SCHEMA, HEURISTIC_METHODS, AcCheck, Result
 from feederopt.results.uncertain import SlaveOutcome
 from feederopt.solvers.status import Status
-from feederopt.validation.ac_limits import STRICT, ac_limit_violations, limits_verdict
+from feederopt.validation.ac_limits import STRICT, ac_limit_violations
+from feederopt.validation.base_case import balanced_base_case
+from feederopt.validation.base_case import base_loops as base_loops
 from feederopt.validation.fidelity import losses_diff_pct
 
 if TYPE_CHECKING:
@@ -241,61 +243,9 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
                           heuristic=raw.method in HEURISTIC_METHODS,
                           bus_out=bus_out, lower_bound_kw=bound,
                           loading_limit_percent=(ac_net or net).loading_limit_percent)
-    base: dict[str, Any] = {}
-    bus_ids_all = pu.bus_ids
-    if base_ac is not None:
-        from feederopt.network.topology import base_case_unsupplied
-
-        unsupplied = base_case_unsupplied(net)
-        base = {
-            "losses_kw": base_ac.losses_kw,
-            "min_voltage_pu": base_ac.min_voltage_pu,
-            "min_voltage_bus": bus_out(bus_ids_all[int(np.nanargmin(base_ac.vm_pu))])
-            if np.any(np.isfinite(base_ac.vm_pu)) else None,
-            "max_voltage_pu": base_ac.max_voltage_pu,
-            "open_branches": [
-                {"id": bid, "from_bus": bus_out(fb), "to_bus": bus_out(tb),
-                 **({"name": branch_names[bid]} if bid in branch_names else {})}
-                for bid, fb, tb, c in zip(pu.branch_ids, from_ids, to_ids, initially, strict=True)
-                if not c
-            ],
-        }
-        if base_ac.converged:
-            # the base case against the limits the answer is held to, as `feederopt info`
-            # judges it (one verdict, limits_verdict): a base case over a rating has lower
-            # losses than any answer within the limits, and "loss reduction -22.69 %" said
-            # nothing of why (user test ut37_fresh #1)
-            base.update(limits_verdict(net, base_ac))
-        if unsupplied.has_load:
-            base["unsupplied"] = unsupplied.to_dict()
-            base["warning"] = unsupplied.warning()
-        loops = base_loops(pu.f, pu.t, initially, pu.is_source,
-                           zero=(pu.r == 0) & (pu.x == 0))
-        no_flow = None
-        if not math.isfinite(base_ac.losses_kw):
-            # pandapower could not run the base case (two set-points on one bus: user test
-            # ut32_multi netC), or it did not converge: there are no losses to compare with
-            what = "could not be run" if base_ac.failed else "did not converge"
-            why = f" ({base_ac.message})" if base_ac.message else ""
-            no_flow = (f"its AC power flow {what}{why}, so there are no base-case losses to "
-                       "compare with")
-            base["ac_power_flow"] = what
-            base["ac_message"] = base_ac.message
-        if loops:
-            # Every answer is radial; a meshed base case's losses are no radial topology's,
-            # so "losses before" and the reduction compare with another kind of operating
-            # point (user test ut_fresh #7: -22.6 % on a net whose impedance closed a loop).
-            base["loops"] = loops
-            meshed = (f"the base case is not radial ({loops} loop(s) closed, a closed path "
-                      "between two sources counting as one): " + (
-                          no_flow if no_flow is not None else
-                          f"its losses ({base_ac.losses_kw:.3f} kW) are a meshed operating "
-                          "point's, which a radial answer need not reach; the loss reduction "
-                          "compares with it"))
-            base["warning"] = "; ".join(w for w in (base.get("warning"), meshed) if w)
-        elif no_flow is not None:
-            base["warning"] = "; ".join(w for w in (base.get("warning"),
-                                                    f"the base case: {no_flow}") if w)
+    # the user's own operating point judged as the answer is (validation.base_case: the one
+    # computation of every kind of result's base case)
+    base = balanced_base_case(net, pu, base_ac, bus_out) if base_ac is not None else {}
     diagnosis = [_diagnosis_entry(pu, d, bus_out) for d in raw.diagnosis]
     has_point = raw.y is not None and "v" in point
     # the voltage range over the user's buses, not the reader's internal ones (a trafo3w's
@@ -622,39 +572,6 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
                    max_loading_percent=loading, max_loading_element=element,
                    loading_limit_percent=loading_limit_percent, model_fidelity=measured,
                    broken_within_tolerance=tuple(tolerated), reactive_relaxation_gap=q_gap)
-
-
-def base_loops(f: np.ndarray, t: np.ndarray, closed: np.ndarray,
-               is_source: np.ndarray, zero: np.ndarray | None = None) -> int:
-    """How far the closed branches are from radial: the independent loops they close (closed
-    branches minus buses plus connected parts) plus, per connected part, its sources beyond
-    the first (a closed path between two sources). 0 for a radial forest with at most one
-    source per tree. Branches without impedance (``zero``: bus-bus switches) join their buses
-    first, so a ring of busbar couplers is no loop (it carries no losses); a loop through
-    them and a line is one."""
-    parent = list(range(len(is_source)))
-    zero = np.zeros(len(f), dtype=bool) if zero is None else zero
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    loops = 0
-    for first in (True, False):
-        pick = closed & (zero if first else ~zero)
-        for a, b in zip(f[pick].tolist(), t[pick].tolist(), strict=True):
-            ra, rb = find(int(a)), find(int(b))
-            if ra != rb:
-                parent[ra] = rb
-            elif not first:
-                loops += 1
-    roots: dict[int, int] = {}
-    for k in np.flatnonzero(is_source).tolist():
-        r = find(int(k))
-        roots[r] = roots.get(r, 0) + 1
-    return loops + sum(n - 1 for n in roots.values())
 
 
 def max_loading(branch_ids: list[str], closed: np.ndarray,

@@ -68,7 +68,7 @@ def switching_text(rec: Any) -> str | None:
 def base_case_kind(base: Any) -> str:
     """What the base case is beside the answers, for the label of its losses: ``"meshed, 1
     loop(s), not a radial candidate"`` when its closed branches close loops (``base["loops"]``,
-    counted by :func:`feederopt.results.mapping.base_loops`): every answer is radial, so its
+    counted by :func:`feederopt.validation.base_case.base_loops`): every answer is radial, so its
     losses are a meshed operating point's, which no answer need reach (user test ut33: SimBench
     1-MV-semiurb, two 110/20 kV transformers in parallel, 563.42 kW against 607.69-663.07 kW
     for every radial version of it). ``""`` otherwise."""
@@ -81,9 +81,11 @@ def base_case_kind(base: Any) -> str:
 def base_limits_text(base: Any) -> str | None:
     """What the base case breaks of the limits that the answer is held to, from its verdict
     (``within_limits``, ``voltage_limits``, ``rating_limits``:
-    :func:`feederopt.validation.ac_limits.limits_verdict`, as ``feederopt info`` gives it):
-    ``the base case overloads L3 (102.6 %)``, ``the base case puts bus(es) below v_min: B4
-    at 0.8950 < 0.9000 p.u.``, the three worst of each kind by id. None when the base case
+    :func:`feederopt.validation.ac_limits.limits_verdict`, as ``feederopt info`` gives it; a
+    three-phase solve's, a partition's and a schedule's alike:
+    :mod:`feederopt.validation.base_case`): ``the base case overloads L3 (102.6 %)``, ``the
+    base case puts bus(es) below v_min: B4 at 0.8950 < 0.9000 p.u.`` (a schedule's with the
+    limit's worst hour), the three worst of each kind by id. None when the base case
     holds the limits or has no verdict (its AC power flow did not converge; a result written
     before the verdict was recorded)."""
     if not isinstance(base, Mapping) or base.get("within_limits") is not False:
@@ -94,8 +96,12 @@ def base_limits_text(base: Any) -> str | None:
         more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
         return ", ".join(text(d) for d in rows[:3]) + more
 
+    def hour(d: Mapping[str, Any]) -> str:  # a schedule's: the limit's worst hour
+        return f" (hour {d['hour']})" if d.get("hour") is not None else ""
+
     def bus(sign: str) -> Callable[[Mapping[str, Any]], str]:
-        return lambda d: f"{d['id']} at {d['value']:.4f} {sign} {d['rating']:.4f} p.u."
+        return lambda d: (f"{d['id']} at {d['value']:.4f} {sign} {d['rating']:.4f} p.u."
+                          + hour(d))
 
     parts = []
     volts = base.get("voltage_limits") or {}
@@ -107,10 +113,45 @@ def base_limits_text(base: Any) -> str | None:
     over = (base.get("rating_limits") or {}).get("over_rating") or []
     if over:
         parts.append("overloads " + listed(over, lambda d: f"{d['id']} "
-                                           f"({d['loading_percent']:.1f} %)"))
+                                           f"({d['loading_percent']:.1f} %)" + hour(d)))
     if not parts:
         return None
     return "the base case " + "; it ".join(parts)
+
+
+def base_verdict_rows(base: Any, *, engine: str = "AC", unit: str = "kW",
+                      answer_losses: float | None = None) -> list[tuple[str, str]]:
+    """The rows of a base case (``base``, the block of :mod:`feederopt.validation.base_case`)
+    that the console and the HTML report print, as ``(label, value)``: ``base case losses
+    (engine)``, ``base case vs limits (engine)`` (what it breaks,
+    :func:`base_limits_text`, or "within them") and, given the answer's AC losses in the same
+    ``unit`` (``answer_losses``), ``loss reduction vs base case``. Empty without a base case
+    (no AC check ran). A three-phase solve's, a partition's (OpenDSS) and a schedule's
+    (pandapower, the day's MWh) alike, so that the user's grid as operated and the answer
+    are judged side by side."""
+    if not isinstance(base, Mapping) or not base:
+        return []
+    from feederopt.validation.base_case import loss_reduction_pct
+
+    before = base.get("losses_kw") if unit == "kW" else base.get("losses_mwh")
+    digits = ".3f" if unit == "kW" else ".4f"
+    no_flow = base.get("ac_power_flow")
+    rows = [(f"base case losses ({engine})",
+             (f"{before:{digits}} {unit}" if isinstance(before, int | float)
+              and math.isfinite(before) else "-")
+             + (f" (its power flow {no_flow})" if no_flow else ""))]
+    if base.get("within_limits") is not None:
+        broken = base_limits_text(base)
+        rows.append((f"base case vs limits ({engine})",
+                     broken.removeprefix("the base case ") if broken else "within them"))
+    dark = base.get("unserved_load_kw")  # OpenDSS's: loads on de-energised nodes
+    if isinstance(dark, int | float) and dark > 1e-6:
+        rows.append((f"base case unsupplied ({engine})",
+                     f"{dark:.3f} kW of load on de-energised nodes (not in its losses)"))
+    reduction = loss_reduction_pct(before, answer_losses)
+    if reduction is not None:
+        rows.append(("loss reduction vs base case", f"{reduction:.2f} %"))
+    return rows
 
 
 def base_limits_note(base: Any, reduction_pct: float | None,

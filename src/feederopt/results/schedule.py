@@ -340,6 +340,13 @@ class ScheduleResult:
     #: ``solve`` does for an AC limit break. None: no AC check (``--no-ac-check``, or the run
     #: was interrupted).
     within_limits: bool | None = None
+    #: The base case: the hourly AC check at the network's own switch states with the same
+    #: hour-by-hour injections as ``ac_check`` (:func:`feederopt.validation.base_case.
+    #: hourly_base_case`): ``losses_mwh`` (the day's AC losses), ``min_voltage_pu`` at
+    #: ``min_voltage_hour``, ``within_limits``, ``voltage_limits`` and ``rating_limits``
+    #: (each broken limit once, at its worst ``hour``), ``hours_breaking``; empty without an
+    #: AC check.
+    base: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return figures_repr("ScheduleResult", {

@@ -505,6 +505,11 @@ class ThreePhaseResult:
     ac_polish: AcPolish | None = None
     base_losses_kw: float | None = None
     base_unserved_load_kw: float | None = None
+    #: OpenDSS's verdict on the user's own switch states (the base case) against the limits
+    #: the answer is held to (:func:`feederopt.validation.base_case.opendss_base_case`:
+    #: ``losses_kw``, ``min_voltage_pu`` at ``min_voltage_bus``, ``within_limits``,
+    #: ``voltage_limits``, ``rating_limits``); empty without OpenDSS's check.
+    base: Mapping[str, Any] = field(default_factory=dict)
     ac_check: OpenDssCheck | None = None
     node_voltages_pu: Mapping[str, Mapping[str, float]] | None = field(default=None,
                                                                         repr=False)
@@ -692,6 +697,7 @@ class ThreePhaseResult:
         if balanced and self.ac_check is not None:
             out["base_losses_kw"] = self.base_losses_kw
             out["base_unserved_load_kw"] = self.base_unserved_load_kw
+            out["base"] = copy.deepcopy(dict(self.base))
             out["ac_check"] = self.ac_check.to_dict()
         if balanced:
             # the headline's verdict beside the status (the model's), as a balanced result's:
@@ -756,6 +762,7 @@ class ThreePhaseResult:
             ac_polish=rec(AcPolish, "ac_polish"),
             base_losses_kw=data.get("base_losses_kw"),
             base_unserved_load_kw=data.get("base_unserved_load_kw"),
+            base=data.get("base") or {},
             ac_check=rec(OpenDssCheck, "ac_check"),
             node_voltages_pu=data.get("node_voltages_pu"),
             node_voltages_scenario=data.get("node_voltages_scenario"),

@@ -102,6 +102,26 @@ def ac_limit_violations(pu: PerUnitNetwork, ac: Any,
     return [d for _, d in found]
 
 
+def limit_rows(violations: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The broken limits ``violations`` (entries of :func:`ac_limit_violations`, or of any AC
+    power flow in their form: ``component``, ``id``, ``limit``, ``value``, ``rating``,
+    ``unit``, ``loading_percent``; an ``hour`` kept where given) as the verdicts list them, in
+    their order: ``below_v_min`` and ``above_v_max`` (``id``, ``value``, ``rating`` [p.u.]),
+    ``over_rating`` (``id``, ``limit``, ``value``, ``rating``, ``unit``,
+    ``loading_percent``). The one form of a base case's verdict, balanced
+    (:func:`voltage_verdict`, :func:`rating_verdict`), three-phase and hourly
+    (:mod:`feederopt.validation.base_case`)."""
+    def row(d: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+        return {k: d.get(k) for k in (*keys, *(("hour",) if "hour" in d else ()))}
+
+    bus_keys = ("id", "value", "rating")
+    return {"below_v_min": [row(d, bus_keys) for d in violations if d["limit"] == "v_min"],
+            "above_v_max": [row(d, bus_keys) for d in violations if d["limit"] == "v_max"],
+            "over_rating": [row(d, ("id", "limit", "value", "rating", "unit",
+                                    "loading_percent"))
+                            for d in violations if d.get("component") == "branches"]}
+
+
 def voltage_verdict(network: Network, ac: Any, *,
                     pu: PerUnitNetwork | None = None) -> dict[str, Any]:
     """The AC voltages of ``ac`` (a converged power flow of ``network``, e.g. its base case:
@@ -118,13 +138,8 @@ def voltage_verdict(network: Network, ac: Any, *,
     user's), AC ``value`` and limit ``rating`` [p.u.]. ``pu``: ``to_per_unit(network)``, when
     the caller has it."""
     pu = to_per_unit(network) if pu is None else pu
-    broken = ac_limit_violations(pu, ac, network.bus_id_out)
-
-    def rows(limit: str) -> list[dict[str, Any]]:
-        return [{"id": d["id"], "value": d["value"], "rating": d["rating"]}
-                for d in broken if d["limit"] == limit]
-
-    below, above = rows("v_min"), rows("v_max")
+    rows = limit_rows(ac_limit_violations(pu, ac, network.bus_id_out))
+    below, above = rows["below_v_min"], rows["above_v_max"]
     # The band's extremes over the user's buses: the pandapower reader's internal buses (a
     # trafo3w's star point, an xward's auxiliary bus) get 0.5..1.5 p.u., which read as the
     # net's band ("within 0.5000 - 1.5000 p.u." for a net held to 0.9..1.1; ut_fresh #6).
@@ -165,9 +180,7 @@ def rating_verdict(network: Network, ac: Any, *,
     reported infeasible (user test ut_sb #3). ``pu``: ``to_per_unit(network)``, when the
     caller has it."""
     pu = to_per_unit(network) if pu is None else pu
-    over = [{k: d[k] for k in ("id", "limit", "value", "rating", "unit", "loading_percent")}
-            for d in ac_limit_violations(pu, ac, network.bus_id_out)
-            if d["component"] == "branches"]
+    over = limit_rows(ac_limit_violations(pu, ac, network.bus_id_out))["over_rating"]
     largest = float(ac.max_loading_percent)
     return {"within": not over,
             "max_loading_percent": largest if math.isfinite(largest) else None,
