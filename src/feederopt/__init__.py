@@ -102,6 +102,7 @@ if TYPE_CHECKING:
         ThreePhaseResult,
     )
     from feederopt.results.uncertain import (
+        WORST_CASE_BOUND_LABEL,
         AcAllVerdict,
         RobustSummary,
         StochasticSummary,
@@ -187,6 +188,7 @@ _FOR_CLI = {
     "ac_broken_text": "feederopt.results.uncertain",
     "ac_all_label": "feederopt.results.uncertain",
     "StochasticSummary": "feederopt.results.uncertain",
+    "WORST_CASE_BOUND_LABEL": "feederopt.results.uncertain",
     "three_phase_info": "feederopt.api_threephase",
     "solve_three_phase": "feederopt.api_threephase",
     "ThreePhaseResult": "feederopt.results.threephase",
@@ -236,6 +238,7 @@ __all__ = [
     "KEPT_STATE",
     "SCHEMA_VERSION",
     "TIE_RULES",
+    "WORST_CASE_BOUND_LABEL",
     "AcAllVerdict",
     "FeederoptError",
     "FeederoptWarning",

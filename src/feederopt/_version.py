@@ -15,8 +15,13 @@ __version__ = "0.1.0"
 #:
 #: 1. the stamp (``kind``, ``schema_version``, ``feederopt_version``) on every kind;
 #: 2. a solve's ``iteration_log`` rows name their bounds with the unit, ``lower_bound_kw`` and
-#:    ``upper_bound_kw`` (:data:`ITERATION_LOG_RENAMED`), as ``iterations.parquet`` does.
-SCHEMA_VERSION = 2
+#:    ``upper_bound_kw`` (:data:`ITERATION_LOG_RENAMED`), as ``iterations.parquet`` does;
+#: 3. a robust solve's ``objective`` and ``robust_summary.worst_case_objective_kw`` are the
+#:    worst case *found* at the topology (a value it attains), and the new
+#:    ``worst_case_bound_kw``, ``worst_case_proven`` and ``worst_case_search_status`` give the
+#:    proven upper bound on it; before, when the worst-case search stopped before its proof,
+#:    both held that bound (:func:`robust_as_current` reads such a file anew).
+SCHEMA_VERSION = 3
 
 #: The bounds of a row of a solve's iteration log as schema version 1 named them in
 #: ``result.json``'s ``iteration_log`` (and releases before the unit in ``iterations.parquet``),
@@ -77,15 +82,58 @@ def iteration_row(row: Mapping[str, Any]) -> dict[str, Any]:
              and ITERATION_LOG_RENAMED[k] not in row else k): v for k, v in row.items()}
 
 
+#: Two kW figures closer than this are the same (the solvers' tolerance, below the 0.001 kW
+#: that the console prints).
+_SAME_KW = 1e-3
+
+
+def robust_as_current(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A robust solve's document written before schema version 3 in this version's layout:
+    its ``robust_summary.worst_case_objective_kw`` was the worst-case search's upper bound
+    when the search stopped before its proof, and ``objective`` that bound plus the switching
+    cost. The worst case found is the largest ``objective_kw`` of its ``robust`` rows (the
+    topology's extreme points evaluated): where the old figure lies above it, the file's run
+    stopped that search, and the bound becomes ``worst_case_bound_kw``, the objective the
+    worst case found plus the switching cost (``worst_case_search_status`` ``"not proven"``:
+    the old file did not say why); else the worst case was proven. A document without a
+    ``robust_summary``, or that has ``worst_case_bound_kw`` already, is returned as it is."""
+    summ = doc.get("robust_summary")
+    if not isinstance(summ, Mapping) or "worst_case_bound_kw" in summ:
+        return dict(doc)
+    old = summ.get("worst_case_objective_kw")
+    found = [float(r["objective_kw"]) for r in doc.get("robust") or []
+             if isinstance(r, Mapping) and isinstance(r.get("objective_kw"), (int, float))]
+    if not isinstance(old, (int, float)) or not found:
+        return {**doc, "robust_summary": {**summ, "worst_case_bound_kw": old,
+                                          "worst_case_proven": None,
+                                          "worst_case_search_status": None}}
+    best = max(found)
+    if old <= best + max(_SAME_KW, 1e-6 * abs(best)):
+        return {**doc, "robust_summary": {**summ, "worst_case_bound_kw": old,
+                                          "worst_case_proven": True,
+                                          "worst_case_search_status": "optimal"}}
+    objective = doc.get("objective")
+    return {**doc,
+            "objective": objective - (old - best) if isinstance(objective, (int, float))
+            else objective,
+            "robust_summary": {**summ, "worst_case_objective_kw": best,
+                               "worst_case_bound_kw": old, "worst_case_proven": False,
+                               "worst_case_search_status": "not proven"}}
+
+
 def read_as_current(doc: Any, path: str) -> Any:
     """A result document ``doc`` read from ``path`` in this version's layout: refused when it
     is newer (:func:`check_schema_version`); an older one's renamed fields under their names
     now (a solve's ``iteration_log`` rows: :func:`iteration_row`), so that every reader of it
-    (``read_result``, ``feederopt report``, ``feederopt check``) reads one layout. The stamp
+    (``read_result``, ``feederopt report``, ``feederopt check``) reads one layout; an older
+    robust solve's worst case: :func:`robust_as_current`. The stamp
     (``schema_version``) stays what the file says; anything else is returned as it is."""
     check_schema_version(doc, path)
     if not isinstance(doc, Mapping):
         return doc
+    version = doc.get("schema_version")
+    if (not isinstance(version, int) or version < 3) and "robust_summary" in doc:
+        doc = robust_as_current(doc)
     log = doc.get("iteration_log")
     if isinstance(log, list) and any(isinstance(r, Mapping) and not ITERATION_LOG_RENAMED.keys()
                                      .isdisjoint(r) for r in log):

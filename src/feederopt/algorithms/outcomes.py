@@ -46,7 +46,13 @@ class RobustOutcome:
     oracle_s: float
     uncertified: int
     execution: Execution
+    #: The incumbent's worst case found (the largest slave value at its points evaluated)
+    #: and the worst-case search's upper bound on it (equal when proven), without the
+    #: switching cost (:class:`~feederopt.algorithms.robust.WorstCaseBracket`).
     worst_case_objective_kw: float | None = None
+    worst_case_bound_kw: float | None = None
+    #: How that search ended: ``optimal`` (proven), else its status (``time_limit``, ...).
+    worst_case_search_status: str | None = None
     worst_case_losses_kw: float | None = None
     worst_case_violation_pu: float | None = None
     #: Distinct topologies evaluated at the extreme points.

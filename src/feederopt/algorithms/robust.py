@@ -67,6 +67,21 @@ MISOCPs quickly for up to about ten uncertain loads and slowly beyond (on case33
 loads it did not close its bound within two minutes); a topology whose robust feasibility the
 search cannot prove within ``oracle_time_limit_s`` is excluded by a no-good cut and counted in
 ``uncertified``, so a returned topology is always proven feasible at every extreme point.
+
+The second search (the largest penalised value) may stop as well, with its maximiser so far
+and SCIP's bound on the topology's worst case. The topology is robustly feasible, but its
+worst case ``F(y_k)`` is then only bracketed,
+
+    f(y_k, d_found) = max over the points evaluated  <=  F(y_k)  <=  the search's bound,
+
+so it is kept as a candidate priced at the bound (the upper bound of the run, from which the
+gap is measured), its cuts use the worst case *found* (a value ``y_k`` attains, so they stay
+valid), it is excluded by a no-good cut, and the run's lower bound is held at or below
+``max(found, lower bound then) + c_sw @ y_k``, which ``F(y_k)`` cannot undercut (without that
+cap the master's bound could pass over a topology priced too high). The answer's objective is
+the worst case found at the returned topology, with the bound beside it
+(:class:`WorstCaseBracket`); before (session 38), the objective was the bound itself, 6219.89
+kW on case84tpc against 478.53 kW found, read as what the topology loses.
 """
 
 from __future__ import annotations
@@ -212,6 +227,25 @@ class RobustOptions(MasterOptions):
     diagnosis_iterations: int = 10
 
 
+@dataclass(frozen=True)
+class WorstCaseBracket:
+    """The worst case of one topology over the uncertainty set, as far as it is known: the
+    largest slave value at the points evaluated (``found``, a value the topology attains)
+    and a proven upper bound (``bound``; equal to ``found`` when the search proved it, inf
+    when the search stopped without one). Neither includes the switching cost."""
+
+    found: float
+    bound: float
+    #: How the search for the worst case ended: ``optimal`` (enumerated, the upper corner of
+    #: a passive feeder, or the dual search proved), else the search's status
+    #: (``time_limit``, ...).
+    search_status: str = "optimal"
+
+    @property
+    def proven(self) -> bool:
+        return self.search_status == "optimal"
+
+
 @dataclass
 class VertexResult:
     u: np.ndarray
@@ -279,7 +313,14 @@ class RobustCuttingPlane(MasterLoop):
         self.incumbent_results: list[SlaveResult] = []
         self.least_violating: tuple[float, np.ndarray, list[SlaveResult]] | None = None
         self.least_violating_vertices: list[np.ndarray] = []
-        self.incumbent_worst = math.nan
+        #: The incumbent's worst case, found and bounded (None: no incumbent).
+        self.incumbent_bracket: WorstCaseBracket | None = None
+        #: The least ``max(found, lower bound then) + switching cost`` over the topologies
+        #: whose worst case the search did not prove (each excluded by a no-good cut): the
+        #: run's lower bound stays at or below it (module docstring).
+        self.unproven_floor = math.inf
+        #: How the last worst-case search ended (``optimal`` for the exact oracles).
+        self._last_search_status = "optimal"
         #: Topologies evaluated at the extreme points (their keys), and the data of the
         #: violation cuts ``phi(y_k, d_e) + h_e @ (y - y_k)`` of each infeasible one:
         #: ``(y_k, max_e phi, [(phi_e, h_e)])``.
@@ -328,6 +369,7 @@ class RobustCuttingPlane(MasterLoop):
         wc = worst_case(self.problem, y, self.nominal, us.load_index, us.fraction, us.budget,
                         "violation", time_limit_s=limit, feastol=1e-9)
         self.oracle_s += wc.solve_time_s
+        self._last_search_status = "optimal"
         items = [(*us.loads(self.nominal, wc.u), y, True)]
         res = self.executor.map(evaluate_task, items)
         self.n_slave_solves += 1
@@ -339,6 +381,11 @@ class RobustCuttingPlane(MasterLoop):
         wf = worst_case(self.problem, y, self.nominal, us.load_index, us.fraction, us.budget,
                         "penalized", penalty=self.options.penalty, time_limit_s=limit)
         self.oracle_s += wf.solve_time_s
+        self._last_search_status = str(wf.status)
+        if wf.status != "optimal" and not math.isfinite(wf.value):
+            # stopped without a maximiser (its u would be the nominal point, no extreme
+            # point): the worst case found is the violation search's point's, unbounded above
+            return [wc.u], res, True, math.inf
         res_f = self.executor.map(evaluate_task, [(*us.loads(self.nominal, wf.u), y, True)])
         self.n_slave_solves += 1
         bound = wf.value if wf.status == "optimal" else wf.bound
@@ -352,6 +399,7 @@ class RobustCuttingPlane(MasterLoop):
         largest total slack over the points, least first)."""
         t0 = self.elapsed
         bound = math.nan
+        self._last_search_status = "optimal"
         if self.oracle in ("enumerate", "monotone"):
             results = self.evaluate(y)
             vertices = self.vertices
@@ -393,16 +441,23 @@ class RobustCuttingPlane(MasterLoop):
                 helper.no_good_cut(y)
             return
         values = np.array([r.objective for r in results])
-        worst_value = float(values.max())
-        if math.isfinite(bound):
-            worst_value = max(worst_value, bound)  # the dual search's proven worst case
-        total = worst_value + float(self.y_cost @ y) + self.y_const
-        if self.update_upper(total):
+        bracket = self._bracket(float(values.max()), bound)
+        worst_value = bracket.found  # a value y attains: its cuts hold (module docstring)
+        switching = float(self.y_cost @ y) + self.y_const
+        if not bracket.proven:
+            self.unproven_floor = min(self.unproven_floor,
+                                      max(bracket.found + switching, self.lower))
+        improves = self.update_upper(bracket.bound + switching)
+        if improves or (self.incumbent_y is None and not math.isfinite(bracket.bound)):
+            # unbounded (the search found no maximiser): kept only while nothing better is
+            # known, so that a robustly feasible topology is not lost
             self.incumbent_y, self.incumbent_results = y.copy(), results
             self.incumbent_vertices = list(vertices)
-            self.incumbent_worst = worst_value
+            self.incumbent_bracket = bracket
         if helper is None:
             return
+        if not bracket.proven:
+            helper.no_good_cut(y)  # a repeat would not close the bounds (its value is open)
         order = np.argsort(-values, kind="stable")
         for i in order[:k]:
             helper.linear_cut({"theta": 1.0}, y, results[i].objective, results[i].gradient)
@@ -410,6 +465,25 @@ class RobustCuttingPlane(MasterLoop):
             helper.l_shaped_cut({"theta": 1.0}, y, worst_value, self.problem.cost_lower_bound())
         if self.options.master_physics:
             helper.point_cuts({**results[int(order[0])].point, "y": y}, y > 0.5)
+
+    def _bracket(self, found: float, bound: float) -> WorstCaseBracket:
+        """The worst case of the topology just evaluated: ``found`` the largest slave value
+        at its points, ``bound`` the dual search's (NaN for the exact oracles)."""
+        status = self._last_search_status
+        if status == "optimal":
+            # the exact oracles, or the dual search's proven worst case (its MISOCP value,
+            # equal to the slave's at its maximiser within the solvers' tolerances)
+            worst = max(found, bound) if math.isfinite(bound) else found
+            return WorstCaseBracket(worst, worst)
+        return WorstCaseBracket(found, max(found, bound) if not math.isnan(bound)
+                                else math.inf, status)
+
+    def update_lower(self, value: float) -> None:
+        """Offer a proven lower bound, held at or below :attr:`unproven_floor` (a topology
+        whose worst case is open was excluded from the master: the bound must not pass it)."""
+        if self.log_phase != VIOLATION_PHASE:
+            value = min(value, self.unproven_floor)
+        super().update_lower(value)
 
     # ----- main loop --------------------------------------------------------------------
     def _has_incumbent(self) -> bool:
@@ -569,19 +643,27 @@ class RobustCuttingPlane(MasterLoop):
         self.record_if_moved("final bounds")  # the log ends on the result's bounds
         if self.oracle == "dual":
             vertices = self.incumbent_vertices
+        bracket = self.incumbent_bracket
+        assert bracket is not None  # set with incumbent_y
+        switching = float(self.y_cost @ self.incumbent_y) + self.y_const
         outcome = RobustOutcome(
             vertices, self.incumbent_results, str(self.oracle), self.oracle_s, self.uncertified,
             execution,
-            worst_case_objective_kw=self.incumbent_worst,
+            worst_case_objective_kw=bracket.found,
+            worst_case_bound_kw=bracket.bound,
+            worst_case_search_status=bracket.search_status,
             worst_case_losses_kw=max(r.losses_kw for r in self.incumbent_results),
             # the incumbent's largest slack over its extreme points (0 when it holds them all;
             # it was left out: "worst-case slack: -" beside 0 at every extreme point, ut_unc)
             worst_case_violation_pu=max(float(r.violation) for r in self.incumbent_results),
             topologies_evaluated=len(self.evaluated),
         )
+        # The objective is the worst case found at the topology (with its switching cost): a
+        # value it attains. The run's upper bound (the log's, from which the gap is measured)
+        # is its worst case's bound, above it when the search stopped before the proof.
         return RawSolution(
             status=self.final_status(True), method=self.method, y=self.incumbent_y.copy(),
-            objective=self.upper, lower_bound=self.lower, gap=self.gap,
+            objective=bracket.found + switching, lower_bound=self.lower, gap=self.gap,
             iterations=self.iteration, solve_time_s=self.elapsed, point={}, log=list(self.log),
             timings=dict(self.timings), solver=solver, outcome=outcome,
         )

@@ -187,7 +187,9 @@ def print_uncertain(result: Any) -> None:
             ac_worst = summary.worst_case_ac
             out.print(head + "the topology is feasible at every extreme point in the convex "
                       f"model: {robust_feasible_text(summary)}; worst-case losses "
-                      f"{fmt(summary.worst_case_losses_kw, '.3f', ' kW')}"
+                      # the worst case found, not proven, when the search stopped first
+                      + ("found " if summary.worst_case_proven is False else "")
+                      + f"{fmt(summary.worst_case_losses_kw, '.3f', ' kW')}"
                       + ("" if worst_row is None else worst_row.outcome.not_exact_mark)
                       + ("" if summary.worst_vertex is None
                          else f" at extreme point {summary.worst_vertex}")

@@ -119,6 +119,11 @@ def print_result(result: Any) -> None:
     # kW-equivalent: the losses plus the priced switching, DG and flexibility (and, for
     # scenarios, the slack penalty), turned into kW at the loss price; the gap is computed on it
     table.add_row(_objective_label(result), fmt(result.objective, ".4f", " kW-eq"))
+    bound = _worst_case_bound(result)
+    if bound:  # a robust run whose worst-case search stopped before its proof
+        from feederopt import WORST_CASE_BOUND_LABEL
+
+        table.add_row(WORST_CASE_BOUND_LABEL, escape(bound))
     from feederopt import switching_text
 
     switching = switching_text(result.extra.get("switching"))
@@ -361,6 +366,18 @@ def model_off_note(ac: Any) -> str:
     return f" (model off AC by {fid['losses_diff_pct']:+.2f} %: see the warning below)"
 
 
+def _worst_case_bound(result: Any) -> str | None:
+    """The row beside a robust run's objective when its worst-case search stopped before
+    proving the topology's worst case (:meth:`~feederopt.results.uncertain.RobustSummary.
+    objective_bound_text`); None otherwise."""
+    from feederopt import RobustSummary
+
+    summary = result.uncertain
+    if not isinstance(summary, RobustSummary) or not result.has_topology:
+        return None
+    return summary.objective_bound_text(result.objective, result.lower_bound)
+
+
 def _objective_label(result: Any) -> str:
     """The objective row's label: what the number is (its unit is kW unless a DOPF prices
     energy)."""
@@ -371,11 +388,13 @@ def _objective_label(result: Any) -> str:
 
     if isinstance(summary, StochasticSummary):
         return "objective (expected, penalised)"
+    # the worst case found, not proven, when the search stopped first (the bound's row says)
+    found = " found" if summary.worst_case_proven is False else ""
     rec = result.extra.get("switching") if isinstance(result.extra, dict) else None
     if isinstance(rec, dict) and float(rec.get("cost_kw") or 0.0) > 0.0:
         # the switching cost is in the number (user test ut34_combo): not losses alone
-        return "objective (worst-case losses plus switching cost)"
-    return "objective (worst-case losses)"
+        return f"objective (worst-case losses{found} plus switching cost)"
+    return f"objective (worst-case losses{found})"
 
 
 def print_devices(result: Any) -> None:

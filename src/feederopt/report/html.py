@@ -68,6 +68,8 @@ from feederopt.report.scenarios import (
     scenarios_section,
     text_table,
     violations_table,
+    worst_case_bound_row,
+    worst_case_unproven,
 )
 from feederopt.results.literature import literature_title
 from feederopt.results.result import (
@@ -387,7 +389,11 @@ def summary_section(r: Mapping[str, Any]) -> str:
         (f"minimum voltage after (AC, true{on})" if _finite((r.get("ac_check") or {}).get(
             "min_voltage_pu")) is not None else f"minimum voltage after (SOCP model{on})",
          fmt(k["min_voltage_after_pu"], ".4f", " p.u.")),
-        ("objective (kW-equivalent)", fmt(r.get("objective"), ".4f", " kW-eq")),
+        ("objective (kW-equivalent" + ("; the worst case found" if worst_case_unproven(r)
+                                        else "") + ")",
+         fmt(r.get("objective"), ".4f", " kW-eq")),
+        # a robust run whose worst-case search stopped: the objective's bound, as the console
+        *((row,) if (row := worst_case_bound_row(r)) else ()),
         *((("switching cost", escape(text)),)
           if (text := switching_text(r.get("switching"))) else ()),
         *((("AC polish (pandapower branch exchange)", escape(text)),)

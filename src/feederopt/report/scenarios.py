@@ -21,8 +21,10 @@ point (:meth:`feederopt.results.uncertain.StochasticSummary.to_dict`,
   for a scenario, and ``ac``, its AC power flow), ``robust_summary`` the totals
   (``inexact_vertices``; ``worst_case_ac_losses_kw`` over the AC power flows beside the
   model's ``worst_case_losses_kw``; ``ac_limits_broken_vertices``; ``robust_feasible``, the
-  convex model's verdict) and ``worst_vertex_ac``, the AC power flow at the worst extreme
-  point;
+  convex model's verdict; the worst case found, ``worst_case_objective_kw``, and the proven
+  ``worst_case_bound_kw`` above it when ``worst_case_proven`` is false, the worst-case search
+  having stopped first: the summary's row "upper bound on the worst case") and
+  ``worst_vertex_ac``, the AC power flow at the worst extreme point;
 * ``ac_within_limits_all``, ``ac_all_check``: the one AC verdict over every scenario (extreme
   point checked), :class:`feederopt.results.uncertain.AcAllVerdict`, in the summary.
 
@@ -38,7 +40,12 @@ from typing import Any
 
 from feederopt.report.page import MAX_ROWS, _finite, _note, fmt, kv_table, section
 from feederopt.results.result import loading_limit_text
-from feederopt.results.uncertain import ac_all_label, expected_objective_terms
+from feederopt.results.uncertain import (
+    WORST_CASE_BOUND_LABEL,
+    ac_all_label,
+    expected_objective_terms,
+    worst_case_bound_text,
+)
 
 #: What a limit of a diagnosis or violation entry means.
 LIMITS = {"v_min": "voltage below its minimum", "v_max": "voltage above its maximum",
@@ -151,6 +158,33 @@ def ac_all_row(r: Mapping[str, Any]) -> tuple[str, str] | None:
     if r.get("ac_within_limits_all") is not True:
         text = f'<span class="warn">{text}</span>'
     return escape(ac_all_label(str(every.get("of") or "scenario"))), text
+
+
+def _robust_summary(r: Mapping[str, Any]) -> Mapping[str, Any]:
+    raw = r.get("robust_summary")
+    return raw if isinstance(raw, Mapping) else {}
+
+
+def worst_case_unproven(r: Mapping[str, Any]) -> bool:
+    """Whether ``r`` is a robust result whose worst-case search stopped before proving the
+    topology's worst case (its objective is the worst case found)."""
+    status = _robust_summary(r).get("worst_case_search_status")
+    return status is not None and status != "optimal"
+
+
+def worst_case_bound_row(r: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The summary's row beside the objective of such a robust result: the objective's
+    upper bound and why (:func:`~feederopt.results.uncertain.worst_case_bound_text`, the
+    console's words), escaped and marked; None for any other result."""
+    summ = _robust_summary(r)
+    text = worst_case_bound_text(_finite(r.get("objective")),
+                                 _finite(summ.get("worst_case_objective_kw")),
+                                 _finite(summ.get("worst_case_bound_kw")),
+                                 summ.get("worst_case_search_status"),
+                                 _finite(r.get("lower_bound")))
+    if text is None:
+        return None
+    return escape(WORST_CASE_BOUND_LABEL), f'<span class="warn">{escape(text)}</span>'
 
 
 def text_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -363,6 +397,13 @@ def robust_section(r: Mapping[str, Any]) -> str:
             "within the limits in AC (every extreme point checked)":
                 (r.get("ac_all_check") or {}).get("text"),
             "worst-case losses (model) [kW]": summ.get("worst_case_losses_kw"),
+            # found at the topology, and proven above it (equal unless the search stopped)
+            "worst case found (objective without switching cost) [kW]":
+                summ.get("worst_case_objective_kw"),
+            "upper bound on the worst case [kW]": summ.get("worst_case_bound_kw"),
+            "worst case proven": None if summ.get("worst_case_search_status") is None
+            else ("yes" if summ.get("worst_case_proven") else
+                  f"no (the worst-case search ended {summ.get('worst_case_search_status')})"),
             "extreme points where the relaxation is not exact":
                 ", ".join(str(x) for x in summ["inexact_vertices"])
                 if summ.get("inexact_vertices") else

@@ -509,11 +509,17 @@ class Result:
       or ``robust=``, ``objective`` is the expected (probability-weighted) or worst-case
       value over the scenarios or extreme points, while ``losses_kw``, the tables and the AC
       check are those of the chosen topology at the network's **nominal** loads
-      (``uncertain`` and ``extra`` hold the per-scenario values).
+      (``uncertain`` and ``extra`` hold the per-scenario values). A robust run whose
+      worst-case search stopped before its proof has the worst case *found* as its objective
+      (a value the topology attains) and the search's upper bound apart
+      (:class:`~feederopt.results.uncertain.RobustSummary`'s ``worst_case_bound_kw``,
+      ``worst_case_proven``).
     * ``lower_bound`` [kW-equivalent]: a proven lower bound of ``objective`` over every radial
       topology (+inf: the run proved that none meets the limits; -inf: nothing proven, e.g. a
       heuristic); ``gap``: ``(objective - lower_bound) / max(|objective|, 1e-9)``, relative
-      (inf without a bound or an incumbent).
+      (inf without a bound or an incumbent); for such a robust run, ``(U - lower_bound) / U``
+      with ``U`` the upper bound on the objective (the worst case's bound plus the switching
+      cost).
     * ``iterations``: how often the method's main loop ran: the master problems a
       decomposition solved (generalised Benders, Geoffrion 1972; outer approximation,
       stochastic, robust), or for the single-tree ``benders-scip`` the distinct topologies

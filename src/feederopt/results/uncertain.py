@@ -446,7 +446,18 @@ class RobustSummary:
     oracle: str | None = None
     oracle_s: float | None = None
     uncertified_topologies: int | None = None
+    #: The worst case *found* at the chosen topology: the largest slave value over its extreme
+    #: points evaluated, a value it attains (without the switching cost); the worst case
+    #: itself when :attr:`worst_case_proven`.
     worst_case_objective_kw: float | None = None
+    #: A proven upper bound on the topology's worst case (without the switching cost): equal
+    #: to :attr:`worst_case_objective_kw` when proven, the worst-case search's bound when it
+    #: stopped first (inf: it stopped without any).
+    worst_case_bound_kw: float | None = None
+    #: How the search for the topology's worst case ended: ``optimal`` (proven: enumerated,
+    #: the upper corner of a passive feeder, or the dual search's proof), else its status
+    #: (``time_limit``, ...); None without a topology.
+    worst_case_search_status: str | None = None
     worst_case_losses_kw: float | None = None
     worst_case_violation_pu: float | None = None
     slave_solves: int | None = None
@@ -459,6 +470,20 @@ class RobustSummary:
     #: Master iterations of the bounded least-violating search that follows a proof that no
     #: topology is robustly feasible (None: no such search ran).
     least_violating_search_iterations: int | None = None
+
+    @property
+    def worst_case_proven(self) -> bool | None:
+        """Whether the chosen topology's worst case is proven (None: no topology)."""
+        status = self.worst_case_search_status
+        return None if status is None else status == "optimal"
+
+    def objective_bound_text(self, objective: float,
+                             lower_bound: float | None = None) -> str | None:
+        """:func:`worst_case_bound_text` of this run, whose objective and lower bound are
+        ``objective`` and ``lower_bound``."""
+        return worst_case_bound_text(objective, self.worst_case_objective_kw,
+                                     self.worst_case_bound_kw, self.worst_case_search_status,
+                                     lower_bound)
 
     @property
     def held_by_inexact(self) -> list[str]:
@@ -614,7 +639,12 @@ class RobustSummary:
                 # the convex model's verdict (no slack at any extreme point evaluated); the
                 # AC power flows' is ac_within_limits_all
                 "robust_feasible": self.robust_feasible,
-                "worst_case_objective_kw": self.worst_case_objective_kw,
+                # the worst case found at the topology (a value it attains) and the proven
+                # upper bound on it, equal unless the search stopped (worst_case_proven false)
+                "worst_case_objective_kw": _num(self.worst_case_objective_kw),
+                "worst_case_bound_kw": _num(self.worst_case_bound_kw),
+                "worst_case_proven": self.worst_case_proven,
+                "worst_case_search_status": self.worst_case_search_status,
                 "worst_case_losses_kw": self.worst_case_losses_kw,
                 "worst_case_violation_pu": self.worst_case_violation_pu,
                 "worst_vertex": self.worst_vertex,
@@ -637,6 +667,39 @@ class RobustSummary:
                 "least_violating_search_iterations": self.least_violating_search_iterations,
             },
         }
+
+
+#: The label of the row beside a robust run's objective when the worst-case search did not
+#: prove the topology's worst case (console and report).
+WORST_CASE_BOUND_LABEL = "upper bound on the worst case"
+
+
+def worst_case_bound_text(objective: float | None, found: float | None,
+                          bound: float | None, status: str | None,
+                          lower_bound: float | None = None) -> str | None:
+    """The value of the row :data:`WORST_CASE_BOUND_LABEL` of a robust run whose worst-case
+    search stopped (``status`` not ``optimal``) before proving the chosen topology's worst
+    case: the objective's upper bound, ``objective + (bound - found)`` in kW-eq (the objective
+    is the worst case ``found`` plus the switching cost), and why it is not the objective;
+    ``bound`` None or inf: no bound. The topology's worst case (plus switching cost) lies
+    between ``max(objective, lower_bound)`` and that bound; a worst case found below the run's
+    lower bound is said to be so. None when the worst case is proven (the objective is the
+    worst case) or not known. The console (:meth:`RobustSummary.objective_bound_text`) and
+    the report (from result.json's ``robust_summary``) print the same words."""
+    if status is None or status == "optimal" or objective is None \
+            or not math.isfinite(objective):
+        return None
+    why = ("at its time limit" if status == "time_limit" else f"with status {status}")
+    tail = (f"the worst-case search (SCIP) stopped {why} before proving the topology's worst "
+            "case")
+    below = lower_bound is not None and math.isfinite(lower_bound) and lower_bound > objective
+    low = (f"the lower bound ({lower_bound:.4f} kW-eq; the worst case found, the objective, "
+           "lies below it: the search did not reach the worst extreme point)" if below
+           else "the objective, the worst case found,")
+    if bound is None or found is None or not math.isfinite(bound) or not math.isfinite(found):
+        return f"none ({tail}, without a bound: the gap is open)"
+    return (f"{objective + max(bound - found, 0.0):.4f} kW-eq ({tail}: it lies between "
+            f"{low} and this bound; the gap is measured from the bound)")
 
 
 def _loading_dict(top: tuple[float, str, str] | None) -> dict[str, Any]:
