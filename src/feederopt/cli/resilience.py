@@ -268,7 +268,8 @@ def plan(
                                      help="Skip the AC power flows of the scenario operations."),
     out_dir: str | None = typer.Option(
         None, "--out", "-o", metavar=FOLDER,
-        help="Write a result folder: result.json, plan.png and report.html."),
+        help="Write a result folder: result.json, switching.parquet and shed.parquet (per "
+        "scenario its switch operations and shed loads), plan.png and report.html."),
     force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
@@ -387,7 +388,10 @@ def plan(
         for col in ("scenario", "V AC", "V model", "losses AC (kW)", "limits hold in AC"):
             a.add_column(col)
         for sc in res.scenarios:
-            ac = sc.ac_check or {}
+            if sc.ac_check is None:  # left out past the time limit (a note says so)
+                a.add_row(sc.name, "-", "-", "-", "not run")
+                continue
+            ac = sc.ac_check
             a.add_row(sc.name, volt_range(ac.get("min_voltage_pu"), ac.get("max_voltage_pu")),
                       volt_range(ac.get("model_min_voltage_pu"),
                                  ac.get("model_max_voltage_pu")),

@@ -120,8 +120,9 @@ def shed_loads_text(op: OperationView | dict[str, Any]) -> str:
 MAX_SWITCH_OPS = 8
 
 
-def switch_operations_text(rows: Sequence[Mapping[str, Any]], names: Mapping[str, str] | None = None,
-                   most: int | None = MAX_SWITCH_OPS) -> str:
+def switch_operations_text(rows: Sequence[Mapping[str, Any]],
+                           names: Mapping[str, str] | None = None,
+                           most: int | None = MAX_SWITCH_OPS) -> str:
     """Switch operations for a person: ``"close line:3 'L_Tie'; open line:1"``, at most
     ``most`` of them (None: all) and then ``"... (+4 more)"``, or ``"-"``."""
     shown = rows if most is None else rows[:most]
