@@ -272,7 +272,8 @@ def test_cli_restore_and_plan(tmp_path):
     r = runner.invoke(app, ["plan", "zhang13", "--scenarios", "A_C_p2", "--out", str(folder),
                             "--no-measures"])
     assert r.exit_code == 0, r.output
-    assert {p.name for p in folder.iterdir()} == {"result.json", "plan.png", "report.html",
+    assert {p.name for p in folder.iterdir()} == {"result.json", "switching.parquet",
+                                                  "shed.parquet", "plan.png", "report.html",
                                                   ".feederopt-files"}
     assert (folder / "plan.png").read_bytes()[:4] == b"\x89PNG"
     r = runner.invoke(app, ["plan", "zhang13", "--scenarios", "A_C_p2", "--out", str(folder)])

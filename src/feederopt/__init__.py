@@ -64,10 +64,12 @@ if TYPE_CHECKING:
     from feederopt.results.literature import literature_title, not_compared_note
     from feederopt.results.resilience import (
         DISCONNECTED_NOTE,
+        MAX_SWITCH_OPS,
         dg_output_text,
         disconnected_text,
         measure_caveats,
         named_id,
+        switch_operations_text,
     )
     from feederopt.results.result import (
         HEURISTIC_METHODS,
@@ -227,6 +229,8 @@ _FOR_CLI = {
     "dg_output_text": "feederopt.results.resilience",
     "measure_caveats": "feederopt.results.resilience",
     "named_id": "feederopt.results.resilience",
+    "MAX_SWITCH_OPS": "feederopt.results.resilience",
+    "switch_operations_text": "feederopt.results.resilience",
     "write_three_phase_folder": "feederopt.report.threephase",
 }
 
@@ -236,6 +240,7 @@ __all__ = [
     "HEURISTIC_METHODS",
     "INFEASIBLE_BOUND_WORDS",
     "KEPT_STATE",
+    "MAX_SWITCH_OPS",
     "SCHEMA_VERSION",
     "TIE_RULES",
     "WORST_CASE_BOUND_LABEL",
@@ -328,6 +333,7 @@ __all__ = [
     "solve_options",
     "solve_three_phase",
     "stamped",
+    "switch_operations_text",
     "switching_text",
     "three_phase_info",
     "tie_rule_problems",

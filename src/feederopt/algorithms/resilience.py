@@ -168,13 +168,31 @@ def restore(problem: ResilienceProblem, broken: tuple[int, ...], *,
             sites: np.ndarray | None = None, radiality: RadialityKind | None = None,
             penalty_pu: float = 0.0, time_limit_s: float | None = None) -> Operation:
     """Phase 1: the least shedding [kW-valued objective] with ``broken`` lines out, started
-    (and, when it meets the LP bound, proven) on the :func:`forest_start` topology."""
+    (and, when it meets the LP bound, proven) on the :func:`forest_start` topology.
+
+    ``time_limit_s`` (from the call; None: none) bounds all of it: the model's build, its LP
+    relaxation and the start topology's operation (an LP in effect) as well as the MILP.
+    When the time is up before the start's operation, the answer is the operation that
+    sheds every sheddable load with every switchable line open (:func:`_shed_all`, checked
+    against every row), status ``time_limit``, with the LP's bound when it was solved (else
+    0: the shed is >= 0); when that point is not an operation either,
+    :class:`ResilienceStopped`."""
+    t0 = time.perf_counter()
     blk = problem.restore_block(broken, sites, radiality, penalty_pu)
     model = HighsModel(blk)
     site = np.zeros(len(problem.grid.dg_bus)) if sites is None else np.asarray(sites, float)
-    start = forest_start(problem, Scenario("restore", 1.0, tuple(broken)),
-                         np.zeros(len(problem.harden_lines)), site)
-    sol, _, values = _solve_from(model, blk, start, time_limit_s)
+    scenario = Scenario("restore", 1.0, tuple(broken))
+    no_harden = np.zeros(len(problem.harden_lines))
+    start = forest_start(problem, scenario, no_harden, site)
+    left = None if time_limit_s is None else time_limit_s - (time.perf_counter() - t0)
+    sol, lp_value, values = _solve_from(model, blk, start, time_limit_s, start_limit_s=left)
+    if not sol.has_solution and values is None and left is not None and sol.status in (
+            SolverStatus.TIME_LIMIT, SolverStatus.SOLUTION_LIMIT):
+        bound = lp_value if math.isfinite(lp_value) else 0.0
+        got = _shed_all(problem, blk, scenario, no_harden, max(bound, 0.0),
+                        time.perf_counter() - t0)
+        if got is not None:
+            return got[0]
     if not sol.has_solution and problem.firm_loads and sol.status == SolverStatus.INFEASIBLE:
         raise problem.firm_infeasible("the restoration", tuple(broken), site=site)
     if not sol.has_solution and sol.status == SolverStatus.INTERRUPTED:
@@ -198,20 +216,30 @@ def _solve_from(model: HighsModel, blk: Any, start: dict[str, np.ndarray],
     optimal, else the MILP runs from it within ``time_limit_s``. Returns the solution (bound at
     least the LP's), the LP value (solved here unless given) and the solution's values.
 
-    ``start_limit_s``: the time the start's operation (an LP in effect) may take; None: no
-    limit (a restoration). Not solved within it (or no time at all: ``<= 0``), the solution is
-    ``time_limit`` without values and no MILP runs (the caller's time is up).
+    ``start_limit_s``: the time the LP relaxation (when solved here), the start's operation
+    (an LP in effect) and the MILP may take together, from the call; None: no limit. The
+    start not solved within it (or no time at all: ``<= 0``), the solution is ``time_limit``
+    without values and no MILP runs (the caller's time is up). An LP relaxation cut short
+    gives no bound (``-inf``).
 
     HiGHS can stop at its time limit without having taken the warm start (user test
     ut32_time #2: synthetic2000, ``--radiality seed --time-limit 0.3``, "time_limit without a
     solution" although the start's operation had been solved): the start's operation, a
     feasible one, is then the answer, with status ``time_limit`` and the MILP's bound (at
     least the LP's)."""
+    end = math.inf if start_limit_s is None else time.perf_counter() + start_limit_s
     if lp_value is None:
         model.set_relaxation(True)
+        if start_limit_s is not None:
+            model.set_time_limit(end - time.perf_counter())
         lp = model.solve()
-        lp_value = lp.objective if lp.has_solution else -math.inf
+        # only a relaxation solved to optimality bounds the MILP
+        lp_value = lp.objective if lp.has_solution and lp.status == SolverStatus.OPTIMAL \
+            else -math.inf
         model.set_relaxation(False)
+        if start_limit_s is not None and time.perf_counter() >= end:
+            return MilpSolution(SolverStatus.TIME_LIMIT, math.nan, -math.inf, 0.0, False), \
+                lp_value, None
     if start_limit_s is not None and start_limit_s <= 0:
         return MilpSolution(SolverStatus.TIME_LIMIT, math.nan, -math.inf, 0.0, False), \
             lp_value, None
@@ -220,7 +248,7 @@ def _solve_from(model: HighsModel, blk: Any, start: dict[str, np.ndarray],
     for name, val in start.items():
         model.set_bounds(name, np.maximum(val, saved[name][0]), np.minimum(val, saved[name][1]))
     # an LP in effect, the incumbent: cut short only by the caller's time (start_limit_s)
-    fixed = _solve(model, math.inf if start_limit_s is None else start_limit_s)
+    fixed = _solve(model, math.inf if start_limit_s is None else end - time.perf_counter())
     for name, (lo, hi) in saved.items():
         model.set_bounds(name, lo, hi)
     if start_limit_s is not None and not fixed.has_solution and fixed.status in (
@@ -231,14 +259,17 @@ def _solve_from(model: HighsModel, blk: Any, start: dict[str, np.ndarray],
         fixed.bound = lp_value
         return fixed, lp_value, model.values()
     start_values = model.values() if fixed.has_solution else None
-    if start_values is not None and time_limit_s is not None and time_limit_s <= LAST_RESORT_S:
+    milp_s = time_limit_s if time_limit_s is not None else math.inf
+    if math.isfinite(end):  # what the LPs left of the caller's time
+        milp_s = min(milp_s, max(end - time.perf_counter(), LAST_RESORT_S))
+    if start_values is not None and milp_s <= LAST_RESORT_S:
         # out of time: a MILP this short seldom betters the start, and its presolve alone
         # runs past such a limit; the start's operation is the answer, not proven
         return replace(fixed, status=SolverStatus.TIME_LIMIT, bound=lp_value), lp_value, \
             start_values
     if start_values is not None:
         model.warm_start(start_values)
-    sol = _solve(model, time_limit_s if time_limit_s is not None else math.inf)
+    sol = _solve(model, milp_s)
     sol.bound = max(sol.bound, lp_value)
     if sol.has_solution:
         return sol, lp_value, model.values()
@@ -598,10 +629,22 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
     note says which plan it is when it is not the MILP's last incumbent."""
     t0 = time.perf_counter()
     deadline = t0 + time_limit_s
-    model = HighsModel(problem.extensive_block(scenarios))
-    found = model.record_incumbents()
     reserve = EVALUATION_SHARE * time_limit_s if math.isfinite(time_limit_s) else 0.0
-    milp_s = max(deadline - reserve - time.perf_counter(), QUICK_RECOURSE_S)
+    milp_end = deadline - reserve
+    # the build counts: a block of many scenarios, then HiGHS's model of it, can take longer
+    # than the limit (case33bw, 400 scenarios: 3.3 s and 4.8 s at a 3 s limit). The build
+    # stops when the block alone has taken BUILD_SHARE of the MILP's time, or when the
+    # model's build (about MODEL_BUILD_RATIO times the block's) would end past it
+    budget = milp_end - t0
+    blk = problem.extensive_block(
+        scenarios, give_up=lambda: time.perf_counter() - t0 > BUILD_SHARE * budget)
+    block_s = time.perf_counter() - t0
+    if blk is None or time.perf_counter() + MODEL_BUILD_RATIO * block_s > milp_end:
+        return _unbuilt(problem, scenarios, list(candidates), deadline, t0, block_s,
+                        budget, blk is None)
+    model = HighsModel(blk)
+    found = model.record_incumbents()
+    milp_s = max(milp_end - time.perf_counter(), QUICK_RECOURSE_S)
     sol = _solve(model, milp_s, gap)
     if not sol.has_solution and problem.firm_loads and sol.status == SolverStatus.INFEASIBLE:
         raise plan_infeasible(problem, scenarios, time_limit_s)
@@ -639,13 +682,42 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
                        ops, obj, float(sol.bound), gap, time.perf_counter() - t0)
 
 
+#: The share of the extensive form's MILP time its block's build may take
+#: (:func:`solve_extensive`): past it the MILP is not built.
+BUILD_SHARE = 1 / 3
+
+#: HiGHS's model of an extensive block takes about this many times the block's build
+#: (measured 1.4 on case33bw with 400 scenarios, 2.6 on synthetic2000 with 40).
+MODEL_BUILD_RATIO = 2.0
+
+
+def _unbuilt(problem: ResilienceProblem, scenarios: list[Scenario], candidates: list[Candidate],
+             deadline: float, t0: float, block_s: float, budget: float,
+             partial: bool) -> PlanOutcome:
+    """:func:`solve_extensive`'s answer when its MILP could not be built within the time
+    limit: the least costly of the ``candidates`` and the plan that invests nothing
+    (:func:`_best_at_limit` with no incumbent), status ``time_limit``, bound 0 (every cost
+    is >= 0), with a note saying so."""
+    out = _best_at_limit(problem, scenarios, None, [], str(SolverStatus.TIME_LIMIT), 0.0,
+                         candidates, deadline, t0)
+    what = ("its build was stopped after " if partial else "the block of its "
+            f"{len(scenarios)} scenarios took ") + f"{block_s:.2f} s" + (
+        "" if partial else f", HiGHS's model of it takes about {MODEL_BUILD_RATIO:g} times "
+        "that")
+    note = (f"the extensive form's MILP was not solved: the {max(budget, 0.0):.2f} s the "
+            f"time limit left it were too few to build it ({what}); the plan is the least "
+            "costly of the plans evaluated, the bound 0; give more time, or --method lshaped")
+    return replace(out, notes=[note, *out.notes])
+
+
 #: The time limit of the first, quick pass over the scenarios when a plan is evaluated [s]: in
 #: effect the operation on :func:`forest_start`'s topology (that LP cut short only by the run's
 #: deadline: :class:`OperationTable`), about 30 ms a scenario on case33bw.
 QUICK_RECOURSE_S = 1e-3
 
 
-def _best_at_limit(problem: ResilienceProblem, scenarios: list[Scenario], model: HighsModel,
+def _best_at_limit(problem: ResilienceProblem, scenarios: list[Scenario],
+                   model: HighsModel | None,
                    incumbents: list[dict[str, np.ndarray]], status: str, bound: float,
                    candidates: list[Candidate], deadline: float, t0: float) -> PlanOutcome:
     """:func:`solve_extensive`'s answer when its MILP stopped at its limit: the least costly
@@ -666,7 +738,7 @@ def _best_at_limit(problem: ResilienceProblem, scenarios: list[Scenario], model:
     for j, val in enumerate(incumbents):
         harden, site = np.round(val[HARDEN]), np.round(val[SITE])
         for k in range(len(scenarios)):
-            table.offer(k, harden, site, _operation(model, f"s{k}.", problem, status,
+            table.offer(k, harden, site, _operation(None, f"s{k}.", problem, status,
                                                     math.nan, math.nan, 0.0, val))
         add(Candidate("the MILP's last incumbent" if j == 0 else
                       f"the MILP's incumbent {n_found - j + 1} of {n_found}", harden, site))

@@ -153,7 +153,7 @@ def restore(
     if op.shed_per_bus_kw:
         out.print(_shed_table("bus", op.shed_per_bus_kw))
     if op.shed_per_load_kw and op.shed_per_load_kw != op.shed_per_bus_kw:
-        out.print(_shed_table("load", op.shed_per_load_kw))
+        out.print(_shed_table("load", op.shed_per_load_kw, res.names.get("loads")))
     f = Table(title="flows on closed lines", title_justify="left")
     with_names = any(line in branch_names for line in op.flows_kw)
     for col in ("line", *(("name",) if with_names else ()), "P (kW)", "Q (kVAr)"):
@@ -203,13 +203,18 @@ def _print_notes(out: Any, notes: list[str]) -> None:
 
 
 
-def _shed_table(what: str, shed_kw: dict[str, float]) -> Table:
-    """The shed per ``what`` (bus or load id) as a table."""
+def _shed_table(what: str, shed_kw: dict[str, float],
+                names: dict[str, str] | None = None) -> Table:
+    """The shed per ``what`` (bus or load id) as a table, with the user's ``names`` of the
+    ids (a column only when one has a name)."""
     s = Table(title=f"shed per {what}", title_justify="left")
     s.add_column(what)
+    named = any(key in (names or {}) for key in shed_kw)
+    if named:
+        s.add_column("name")
     s.add_column("shed (kW)", justify="right")
     for key, kw in shed_kw.items():
-        s.add_row(key, f"{kw:,.2f}")
+        s.add_row(key, *(((names or {}).get(key) or "-",) if named else ()), f"{kw:,.2f}")
     return s
 
 @app.command()
@@ -263,7 +268,8 @@ def plan(
                                      help="Skip the AC power flows of the scenario operations."),
     out_dir: str | None = typer.Option(
         None, "--out", "-o", metavar=FOLDER,
-        help="Write a result folder: result.json, plan.png and report.html."),
+        help="Write a result folder: result.json, switching.parquet and shed.parquet (per "
+        "scenario its switch operations and shed loads), plan.png and report.html."),
     force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
@@ -272,10 +278,12 @@ def plan(
     investment plus the expected cost of shed load over disaster scenarios."""
     from feederopt import (
         DISCONNECTED_NOTE,
+        MAX_SWITCH_OPS,
         disconnected_text,
         measure_caveats,
         named_id,
         plan_settings,
+        switch_operations_text,
     )
     from feederopt import plan as run
 
@@ -354,20 +362,36 @@ def plan(
         out.print(f"the operation of {', '.join(unproven)} was not solved to optimality "
                   "(time limit or interruption): feasible for the plan shown (its cost counts "
                   "in the expected total, an upper bound), not proven its best", markup=False)
+    load_names = {**bus_names, **(res.names.get("loads") or {})}
     per = Table(title="loads shed per scenario", title_justify="left")
     for col in ("scenario", "loads shed (kW)"):
         per.add_column(col)
     for sc in res.scenarios:
         shed = sc.operation.shed_per_load_kw or sc.operation.shed_per_bus_kw
-        per.add_row(sc.name, ", ".join(f"{k} {v:,.2f}" for k, v in shed.items()) or "-")
+        per.add_row(sc.name, ", ".join(f"{named_id(k, load_names)} {v:,.2f}"
+                                       for k, v in shed.items()) or "-")
     out.print(per)
+    sw = Table(title="operation per scenario: load served and switch operations from the "
+               "normal state", title_justify="left")
+    for col in ("scenario", "served (kW)", "shed (kW)", "switch operations"):
+        sw.add_column(col, justify="right" if col.endswith("(kW)") else "left")
+    for sc in res.scenarios:
+        sw.add_row(sc.name, f"{sc.served_kw:,.2f}", f"{sc.operation.shed_kw:,.2f}",
+                   switch_operations_text(sc.switching, branch_names))
+    out.print(sw)
+    if any(len(sc.switching) > MAX_SWITCH_OPS for sc in res.scenarios):
+        out.print(f"(at most {MAX_SWITCH_OPS} switch operations a scenario are shown; all of "
+                  "them are in the JSON: scenarios[].switching)", markup=False)
     if any(sc.ac_check is not None for sc in res.scenarios):
         a = Table(title="AC check per scenario (pandapower; model: LinDistFlow, lossless)",
                   title_justify="left")
         for col in ("scenario", "V AC", "V model", "losses AC (kW)", "limits hold in AC"):
             a.add_column(col)
         for sc in res.scenarios:
-            ac = sc.ac_check or {}
+            if sc.ac_check is None:  # left out past the time limit (a note says so)
+                a.add_row(sc.name, "-", "-", "-", "not run")
+                continue
+            ac = sc.ac_check
             a.add_row(sc.name, volt_range(ac.get("min_voltage_pu"), ac.get("max_voltage_pu")),
                       volt_range(ac.get("model_min_voltage_pu"),
                                  ac.get("model_max_voltage_pu")),

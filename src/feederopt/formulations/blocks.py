@@ -265,7 +265,15 @@ def incidence(n: int, idx: np.ndarray, weights: np.ndarray | float = 1.0) -> sp.
 
 
 def diag(values: np.ndarray | float, size: int) -> sp.csr_matrix:
-    return sp.diags(np.broadcast_to(np.asarray(values, float), (size,))).tocsr()
+    """The (size x size) diagonal matrix of ``values``, its zeros not stored (as
+    ``sp.diags(values).tocsr()`` gives it, built directly: that was most of a scenario
+    block's build time)."""
+    v = np.broadcast_to(np.asarray(values, float), (size,))
+    on = v != 0
+    indptr = np.zeros(size + 1, np.int32)
+    np.cumsum(on, out=indptr[1:])
+    return sp.csr_matrix((v[on], np.flatnonzero(on).astype(np.int32), indptr),
+                         shape=(size, size))
 
 
 def select(rows: np.ndarray, n: int, weights: np.ndarray | float = 1.0) -> sp.csr_matrix:

@@ -109,7 +109,7 @@ FOLDER_FILES: dict[str, tuple[str, ...]] = {
     "solve": _SOLVE_FILES,
     "solve_report": (*_SOLVE_FILES, "report.html"),
     "solve_3ph": ("result.json", "voltage_profile.png", "grid.png", "report.html"),
-    "plan": ("result.json", "plan.png", "report.html"),
+    "plan": ("result.json", "switching.parquet", "shed.parquet", "plan.png", "report.html"),
     "restore": ("result.json", "buses.parquet", "branches.parquet", "switching.parquet",
                 "restoration.png", "report.html"),
     "partition": ("result.json", "microgrids.png", "der_setpoints.parquet", "report.html"),

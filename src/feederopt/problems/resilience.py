@@ -23,7 +23,7 @@ The problem holds only arrays and ids (it pickles cheaply to the workers of the 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,6 +177,11 @@ class ResilienceProblem:
     #: ..., a table folder's ``name`` column), which the results give beside the ids.
     bus_names: dict[str, str] = field(default_factory=dict)
     branch_names: dict[str, str] = field(default_factory=dict)
+    #: The same for the loads, generators and shunts (``net.load.name``, ``net.sgen.name``,
+    #: ...), whose ids the results list (shed per load, generators and shunts off).
+    load_names: dict[str, str] = field(default_factory=dict)
+    generator_names: dict[str, str] = field(default_factory=dict)
+    shunt_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def shed_ids(self) -> list[str]:
@@ -259,7 +264,10 @@ class ResilienceProblem:
                    shunt_ids=_element_ids(net.shunts, index),
                    **xward_internals(net, index, bindex),
                    bus_names=net.element_names("buses"),
-                   branch_names=net.element_names("branches"))
+                   branch_names=net.element_names("branches"),
+                   load_names=net.element_names("loads"),
+                   generator_names=net.element_names("generators"),
+                   shunt_names=net.element_names("shunts"))
 
     def unsupplied_firm_loads(self, broken: tuple[int, ...], harden: np.ndarray | None = None,
                               site: np.ndarray | None = None) -> list[str]:
@@ -477,11 +485,15 @@ class ResilienceProblem:
             st.harden_budget if harden_budget is None else harden_budget,
             st.dg_budget if site_budget is None else site_budget)
 
-    def extensive_block(self, scenarios: list[Scenario]) -> Block:
-        """Phase 3's extensive form: the first stage and one operation copy per scenario."""
+    def extensive_block(self, scenarios: list[Scenario],
+                        give_up: Callable[[], bool] | None = None) -> Block | None:
+        """Phase 3's extensive form: the first stage and one operation copy per scenario.
+        ``give_up`` is asked after each copy; when it says so, the build stops: None."""
         blk = self.first_stage()
         for k, sc in enumerate(scenarios):
             blk.merge(self.recourse_block(sc, sc.probability, prefix=f"s{k}."))
+            if give_up is not None and give_up():
+                return None
         return blk
 
     def relevant(self, scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:

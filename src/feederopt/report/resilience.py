@@ -48,6 +48,7 @@ from feederopt.results.resilience import (
     measure_caveats,
     named_id,
     shed_loads_text,
+    switch_operations_text,
 )
 
 if TYPE_CHECKING:
@@ -310,9 +311,13 @@ def _ac_cells(ac: Mapping[str, Any] | None) -> dict[str, Any]:
 def render_plan(result: Mapping[str, Any], png: bytes, source: str) -> str:
     """The HTML page of a plan result (``result.json``) with its ``plan.png``; ``source`` is
     the result folder's name, for the footer (as every other report names its folder)."""
+    branch_names = (result.get("names") or {}).get("branches") or {}
     rows = [{"scenario": s["name"], "probability": s["probability"],
              "broken": _named(result, "branches", s["broken"]),
+             "served [kW]": s.get("served_kw"),
              "shed [kW]": s["operation"]["shed_kw"],
+             "switch operations": switch_operations_text(s.get("switching") or [],
+                                                         branch_names),
              "loads shed [kW]": shed_loads_text(s["operation"]),
              "weighted shed cost [$]": s["shed_cost"], "penalty [$]": s["penalty_cost"],
              "closed lines": ", ".join(s["operation"]["closed_lines"]),
@@ -344,9 +349,44 @@ def render_plan(result: Mapping[str, Any], png: bytes, source: str) -> str:
                 body, source)
 
 
+#: ``switching.parquet`` of a plan folder: per scenario, its switch operations.
+PLAN_SWITCHING_SCHEMA = {"scenario": pl.String, "branch": pl.String, "name": pl.String,
+                         "action": pl.String, "operated_by": pl.String}
+#: ``shed.parquet`` of a plan folder: per scenario, the loads it sheds.
+PLAN_SHED_SCHEMA = {"scenario": pl.String, "load": pl.String, "name": pl.String,
+                    "shed_kw": pl.Float64}
+
+
+def plan_switching_frame(result: Mapping[str, Any]) -> pl.DataFrame:
+    """``switching.parquet`` of a plan folder: each scenario's switch operations from the
+    normal state (``scenario``, ``branch``, its user ``name``, ``action``: open | close,
+    ``operated_by``: a pandapower net's switches; null where none), as the JSON's
+    ``scenarios[].switching``."""
+    rows = [{"scenario": sc["name"], **{k: w.get(k) for k in SWITCHING_SCHEMA}}
+            for sc in result.get("scenarios", []) for w in sc.get("switching") or []]
+    return pl.DataFrame(rows, schema=PLAN_SWITCHING_SCHEMA)
+
+
+def plan_shed_frame(result: Mapping[str, Any]) -> pl.DataFrame:
+    """``shed.parquet`` of a plan folder: per scenario, each load it sheds (``load``: the
+    load's id, or the bus id where the network has one load entry per bus; its user
+    ``name``; ``shed_kw``), as the JSON's ``operation.shed_per_load_kw``."""
+    names = {**((result.get("names") or {}).get("buses") or {}),
+             **((result.get("names") or {}).get("loads") or {})}
+    rows = []
+    for sc in result.get("scenarios", []):
+        op = sc["operation"]
+        per = op.get("shed_per_load_kw") or op.get("shed_per_bus_kw") or {}
+        rows += [{"scenario": sc["name"], "load": k, "name": names.get(k),
+                  "shed_kw": float(v)} for k, v in per.items()]
+    return pl.DataFrame(rows, schema=PLAN_SHED_SCHEMA)
+
+
 def write_resilience_folder(out: str | Path, source: Any, result: Mapping[str, Any], *,
                             force: bool = False, ties: TieRule = "auto") -> Path:
-    """Write ``result.json``, ``plan.png`` and ``report.html`` into the folder ``out``
+    """Write ``result.json``, ``switching.parquet`` (:func:`plan_switching_frame`),
+    ``shed.parquet`` (:func:`plan_shed_frame`), ``plan.png`` and ``report.html`` into the
+    folder ``out``
     (atomically; an existing folder only with ``force``) for ``result``, a plan's dict
     (:func:`feederopt.plan`'s ``to_dict()``), the plan of ``source`` read with the tie rule
     ``ties`` (as :func:`feederopt.plan` read it). An ``out`` or ``result`` of the wrong type is
@@ -362,6 +402,8 @@ def write_resilience_folder(out: str | Path, source: Any, result: Mapping[str, A
     with atomic_folder(out, force=force) as tmp:
         (tmp / "result.json").write_text(json.dumps(result, indent=2) + "\n",
                                          encoding="utf-8")
+        write_table(plan_switching_frame(result), tmp / "switching.parquet")
+        write_table(plan_shed_frame(result), tmp / "shed.parquet")
         (tmp / "plan.png").write_bytes(png)
         (tmp / "report.html").write_text(render_plan(result, png, Path(out).name),
                                          encoding="utf-8")

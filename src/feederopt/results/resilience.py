@@ -4,7 +4,7 @@ their mapping from the algorithms' per-unit, index-based outcomes."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -29,14 +29,20 @@ def named_id(element_id: str, names: Mapping[str, str] | None) -> str:
 
 
 def result_names(problem: ResilienceProblem) -> dict[str, dict[str, str]]:
-    """The ``names`` of a restore or plan result: the user's name per bus and per branch id
-    (``{"buses": {"3": "Bus Nord"}, "branches": {"line:12": "L_Nord_3"}}``; the ids without
-    one left out, an xward's internals too), by which the JSON's lists of ids (``broken``,
-    ``closed_lines``, ``hardened``, ``dg_sites``, the per-bus and per-line maps) are named."""
+    """The ``names`` of a restore or plan result: the user's name per bus, branch, load,
+    generator and shunt id (``{"buses": {"3": "Bus Nord"}, "branches": {"line:12":
+    "L_Nord_3"}, "loads": {"load:0": "Bakery"}, "generators": {...}, "shunts": {...}}``; the
+    ids without one left out, an xward's internals too), by which the JSON's lists of ids
+    (``broken``, ``closed_lines``, ``hardened``, ``dg_sites``, the per-bus, per-line and
+    per-load maps, ``generators_off``, ``shunts_off``) are named."""
     inner_br = {problem.branch_ids[k] for k in problem.xward_branches}
     inner_bus = {problem.bus_ids[i] for i in problem.xward_buses}
     return {"buses": {b: n for b, n in problem.bus_names.items() if b not in inner_bus},
-            "branches": {b: n for b, n in problem.branch_names.items() if b not in inner_br}}
+            "branches": {b: n for b, n in problem.branch_names.items() if b not in inner_br},
+            "loads": dict(problem.load_names),
+            "generators": {g: n for g, n in problem.generator_names.items()
+                           if g not in problem.xward_generators},
+            "shunts": dict(problem.shunt_names)}
 
 
 def _num(x: float) -> float | None:
@@ -108,6 +114,22 @@ def shed_loads_text(op: OperationView | dict[str, Any]) -> str:
     else:
         per = op.shed_per_load_kw or op.shed_per_bus_kw
     return ", ".join(f"{k} {float(v):,.2f}" for k, v in per.items()) or "-"
+
+
+#: The most switch operations a console or report cell lists; the rest are counted.
+MAX_SWITCH_OPS = 8
+
+
+def switch_operations_text(rows: Sequence[Mapping[str, Any]],
+                           names: Mapping[str, str] | None = None,
+                           most: int | None = MAX_SWITCH_OPS) -> str:
+    """Switch operations for a person: ``"close line:3 'L_Tie'; open line:1"``, at most
+    ``most`` of them (None: all) and then ``"... (+4 more)"``, or ``"-"``."""
+    shown = rows if most is None else rows[:most]
+    text = "; ".join(f"{r['action']} {named_id(str(r['branch']), names)}" for r in shown)
+    if len(rows) > len(shown):
+        text += f"; ... (+{len(rows) - len(shown)} more)"
+    return text or "-"
 
 
 def disconnected_text(op: OperationView | dict[str, Any]) -> str:
@@ -403,6 +425,14 @@ class ScenarioView:
     #: ``time_limit`` (a recourse MILP stopped at its limit: a feasible operation, not proven
     #: the best for the plan).
     recourse_status: str = "optimal"
+    #: The load this operation serves [kW]: the load of the non-source buses (as
+    #: ``RestoreResult.total_load_kw``) less ``operation.shed_kw``.
+    served_kw: float = 0.0
+    #: The switch operations from the normal state to this scenario's operation, as
+    #: ``RestoreResult.switching`` has them (``branch``, its user ``name``, ``action``:
+    #: ``open`` | ``close``, ``operated_by``); the lines the scenario takes out (broken and not
+    #: hardened) are not listed. Read from the solution, not solved again.
+    switching: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -509,6 +539,10 @@ class PlanResult:
         return stamped("resilience_plan", asdict(self))
 
 
+def _ac_dict(ac: RestorationAcCheck | None) -> dict[str, Any] | None:
+    return ac.to_dict() if ac is not None else None
+
+
 def _op_status(status: str) -> str:
     """``optimal``, or the solver's status of an operation not proven optimal."""
     return "optimal" if status in ("optimal", "OPTIMAL") else str(status)
@@ -522,6 +556,12 @@ def _sites(problem: ResilienceProblem, site: np.ndarray) -> list[str]:
     return [problem.bus_ids[int(problem.grid.dg_bus[i])] for i in np.flatnonzero(site)]
 
 
+def total_load_kw(problem: ResilienceProblem) -> float:
+    """The load of the non-source buses [kW]: what an operation can shed or serve."""
+    g = problem.grid
+    return round(float(g.p_load[~g.is_source].sum() * problem.kw_per_pu), 6)
+
+
 def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Operation,
                    radiality: str, penalty_pu: float, sites: np.ndarray | None,
                    ac: RestorationAcCheck | None = None) -> RestoreResult:
@@ -532,8 +572,7 @@ def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
     return RestoreResult(
         case=problem.meta.get("case", ""), broken=[problem.branch_ids[i] for i in broken],
         radiality=radiality, status=op.status,
-        total_load_kw=round(float(problem.grid.p_load[~problem.grid.is_source].sum()
-                                  * problem.kw_per_pu), 6),
+        total_load_kw=total_load_kw(problem),
         shed_kw=view.shed_kw, penalty_kw=round(penalty_kw, 6),
         objective_kw=round(weighted_kw + penalty_kw, 6),
         # the bound is the tie-broken objective's (formulations.resilience.shed_epsilon)
@@ -548,8 +587,9 @@ def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
 
 def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: PlanOutcome,
                 measures: StochasticMeasures | None = None,
-                acs: list[RestorationAcCheck] | None = None) -> PlanResult:
+                acs: list[RestorationAcCheck | None] | None = None) -> PlanResult:
     st = problem.settings
+    load_kw = total_load_kw(problem)
     views = []
     for k, (sc, op) in enumerate(zip(scenarios, out.operations, strict=True)):
         view = operation_view(problem, op)
@@ -558,8 +598,8 @@ def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
         views.append(ScenarioView(sc.name, sc.probability,
                                   [problem.branch_ids[i] for i in sc.broken],
                                   _r(shed_cost), _r(pen), _r(shed_cost + pen), view,
-                                  acs[k].to_dict() if acs is not None else None,
-                                  _op_status(op.status)))
+                                  _ac_dict(acs[k] if acs is not None else None),
+                                  _op_status(op.status), _r(load_kw - view.shed_kw)))
     exp_rec = float(sum(v.probability * v.recourse for v in views))
     mv = None
     if measures is not None:
