@@ -8,8 +8,10 @@ scenario with no time left, and the AC check ran a power flow per scenario past 
 22.9 s in all at ``--time-limit 3``. Now the limit counts from the call, the extensive form
 is not built when its build would not fit (the plan is then the least costly of the
 candidates evaluated, bound 0: a note says so), and the AC checks past the limit are left
-out (null, a note). Truth: the wall clock with a generous margin (limit + 15 s; the machine
-is shared), status ``time_limit`` (never ``optimal``), a finite lower bound at most the
+out (null, a note). Truth: the run's CPU time within 7 s of the limit and its wall clock within
+``time_limit_checks.WALL_MARGIN_S`` (the machine is shared: ``tests/time_limit_checks.py``;
+measured at load 8: before 15.6 s of CPU and 47.5 s of wall clock, after 3.4 s and 9.5 s),
+status ``time_limit`` (never ``optimal``), a finite lower bound at most the
 expected total, and the gap from them.
 
 ``restore``: its LP relaxation and its start topology's operation ran without a limit. Now
@@ -22,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 import random
-import time
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,10 +36,13 @@ from feederopt.cli import app
 from feederopt.problems.resilience import ResilienceProblem
 from feederopt.solvers.highs_backend import HighsModel
 
+sys.path.insert(0, str(Path(__file__).parent))
+from time_limit_checks import assert_kept, clock
+
 runner = CliRunner(env={"COLUMNS": "200"})
 
 LIMIT_S = 3.0
-MARGIN_S = 15.0
+CPU_MARGIN_S = 7.0
 
 
 @pytest.fixture(scope="module")
@@ -56,13 +61,12 @@ def storm400(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_plan_keeps_its_time_limit_as_a_whole(storm400: Path, tmp_path: Path) -> None:
     doc = tmp_path / "p.json"
-    t0 = time.perf_counter()
-    out = runner.invoke(app, ["plan", "case33bw", "--scenarios", str(storm400),
-                              "--harden-budget", "3", "--dg-budget", "2",
-                              "--time-limit", str(LIMIT_S), "--json", str(doc)])
-    wall = time.perf_counter() - t0
+    with clock() as c:
+        out = runner.invoke(app, ["plan", "case33bw", "--scenarios", str(storm400),
+                                  "--harden-budget", "3", "--dg-budget", "2",
+                                  "--time-limit", str(LIMIT_S), "--json", str(doc)])
     assert out.exit_code == 0, out.output
-    assert wall < LIMIT_S + MARGIN_S, f"{wall:.1f} s at a {LIMIT_S:g} s limit"
+    assert_kept(c, LIMIT_S, CPU_MARGIN_S)
     data = json.loads(doc.read_text())
     assert data["status"] == "time_limit"
     lb = data["lower_bound"]
