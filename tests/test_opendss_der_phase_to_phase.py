@@ -196,14 +196,19 @@ def test_delta_der_names_two_different_phases(tmp_path: Path) -> None:
     assert probs and probs[0].ids == ("Generator.gbc",) and probs[0].field == "phases"
 
 
-def test_partition_refuses_a_der_between_phases(tmp_path: Path) -> None:
+def test_partition_refuses_a_grid_former_between_phases(tmp_path: Path) -> None:
+    """A grid former between two phases would set no phase's voltage to ground: refused by
+    name; as a grid follower the same unit is partitioned
+    (tests/test_partition_follower_between_phases.py)."""
     net = read_opendss(_feeder(tmp_path, "New Generator.gbc phases=1 bus1=b2.2.3 kV=12.47 "
                                          "kW=550"))
     with pytest.raises(InputError) as err:
-        build_partition_data(net, PartitionSettings())
+        build_partition_data(net, PartitionSettings(grid_forming=("Generator.gbc",)))
     probs = [p for p in err.value.problems if p.kind == ProblemKind.UNSUPPORTED_ELEMENT]
     assert len(probs) == 1 and probs[0].ids == ("Generator.gbc",)
     assert "between two phases" in probs[0].message and "phase to ground" in probs[0].hint
+    data = build_partition_data(net, PartitionSettings())  # not grid-forming: one entry
+    assert data.der_ids == ["Generator.gbc"] and len(data.ph_der) == 1
 
 
 def test_phase_to_ground_der_is_read_on_its_phase(tmp_path: Path) -> None:

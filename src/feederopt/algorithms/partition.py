@@ -80,12 +80,12 @@ from feederopt.formulations.partition import (
     slack_terms,
     tied_former_nodes,
 )
-from feederopt.network.threephase import PHASES
 from feederopt.problems.partition import (
     BALANCE_TOL_KW,
     PartitionPlan,
     check_partition,
     components,
+    der_entry_phases,
     formed_phases,
     live_nodes,
     plan_summary,
@@ -542,13 +542,15 @@ def der_phase_table(data: PartitionData, plan: PartitionPlan) -> list[dict[str, 
     #2: ``plan.p_set`` / ``q_set`` are p.u. vectors, MW / Mvar per phase on a 1 MVA base, with
     no DER or phase names). ``p_max_kw`` and ``s_max_kva`` are the per-phase limits of the
     model (``p_max / |phases|`` and ``kVA / |phases|``, the rating capped as in
-    :func:`~feederopt.problems.partition.build_partition_data`); a DER's rows sum to its
-    set-point in the block table (``der_set_points_kw``)."""
+    :func:`~feederopt.problems.partition.build_partition_data`; a single-phase unit between two
+    phases is one row, ``phase`` the pair, e.g. ``"bc"``, with its whole limits); a DER's rows
+    sum to its set-point in the block table (``der_set_points_kw``)."""
     pu = data.pu
     rows = []
     for i, (d, node) in enumerate(zip(data.ph_der, data.ph_node, strict=True)):
+        # "phase": one letter phase to ground, the pair ("bc") for a unit between two phases
         rows.append({"der": data.der_ids[int(d)], "bus": pu.bus_ids[int(pu.node_bus[node])],
-                     "phase": PHASES[int(pu.node_phase[node])],
+                     "phase": der_entry_phases(data, i),
                      "p_kw": float(plan.p_set[i] * 1000), "q_kvar": float(plan.q_set[i] * 1000),
                      "p_max_kw": float(data.ph_p_max[i] * 1000),
                      "s_max_kva": float(data.ph_s_max[i] * 1000)})
@@ -1140,10 +1142,9 @@ def _clean_x(data: PartitionData, vals: dict[str, np.ndarray]) -> dict[str, np.n
     (the master meets them only within its feasibility tolerance)."""
     z = np.round(vals["zbl"])
     zph = np.round(vals["zph"])
-    on = z[data.der_block[data.ph_der]]
-    if data.n_slots:  # a DER phase on a slot follows the slot's state (formed_phase_rows)
-        slot = data.node_slot[data.ph_node]
-        on = np.where(slot >= 0, zph[np.maximum(slot, 0)], on)
+    # a DER phase follows its node's state, its slot's where it has one (formed_phase_rows);
+    # a unit between two phases the lesser of its two nodes' (der_state_sets)
+    on = data.der_states(data.node_states(z, zph))
     # + 0.0: a clip to [-0.0, 0.0] may give -0.0, written as such to JSON (ut38_tph)
     return {"zbl": z, "zsw": np.round(vals["zsw"]),
             "ps": np.clip(vals["ps"], 0.0, on * data.ph_p_max) + 0.0,

@@ -201,16 +201,32 @@ def short_dark_blocks(data: PartitionData, plan: PartitionPlan,
             for k, phase in enumerate(PHASES):
                 at = nodes[data.pu.node_phase[nodes] == k]
                 need = 1000.0 * float(draw[at].sum())
-                phs = [i for i in range(len(data.ph_der))
-                       if data.ph_der[i] in ders and data.pu.node_phase[data.ph_node[i]] == k]
-                have = 1000.0 * float(sum(data.ph_p_max[i] for i in phs))
+                phs = [(i, lim) for i in range(len(data.ph_der)) if data.ph_der[i] in ders
+                       for lim in [_phase_limit(data, i, k)] if lim is not None]
+                have = 1000.0 * float(sum(lim for _, lim in phs))
                 if need > have * (1 + 1e-6) + 1e-6:
                     short = replace(short, phase=phase, draw_kw=need, limit_kw=have, limits=[
-                        (data.der_ids[data.ph_der[i]], 1000.0 * float(data.ph_p_max[i]))
-                        for i in phs])
+                        (data.der_ids[data.ph_der[i]], 1000.0 * float(lim)) for i, lim in phs])
                     break
         out.append(short)
     return out
+
+
+def _phase_limit(data: PartitionData, i: int, phase: int) -> float | None:
+    """The most active power [p.u.] DER phase entry ``i`` puts on ``phase`` (None: none of
+    its nodes is on it): its ``p_max`` phase to ground; for a unit between two phases, whose
+    ``s`` goes into the phase with share ``c`` (``delta_shares``), the most of
+    ``Re(c s) = Re(c) p - Im(c) q`` over ``0 <= p <= p_max``, ``|q| <= s_max``."""
+    pu = data.pu
+    node2 = int(data.second_nodes()[i])
+    if node2 < 0:
+        return float(data.ph_p_max[i]) if pu.node_phase[data.ph_node[i]] == phase else None
+    for node, share in ((data.ph_node[i], pu.der_share[i]), (node2, pu.der_share2[i])):
+        if pu.node_phase[node] == phase:
+            c = complex(share)
+            return max(c.real, 0.0) * float(data.ph_p_max[i]) + abs(c.imag) * float(
+                data.ph_s_max[i])
+    return None
 
 
 def short_dark_note(short: ShortBlock) -> str:

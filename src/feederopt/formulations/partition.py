@@ -132,7 +132,7 @@ class PartitionData:
     der_c0: np.ndarray
     der_p_max_kw: np.ndarray
     ph_der: np.ndarray  # DER of each DER phase (pu.der_* order)
-    ph_node: np.ndarray
+    ph_node: np.ndarray  # its node (a unit between two phases: the first of its two)
     ph_p_max: np.ndarray  # per-unit per phase (MW)
     ph_s_max: np.ndarray
     load_ids: list[str]
@@ -166,6 +166,11 @@ class PartitionData:
     node_slot: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     #: per switch: the phases it carries (indices into ``PHASES``)
     switch_phases: list[list[int]] = field(default_factory=list)
+    #: per DER phase entry: the second node of a single-phase grid follower between two
+    #: phases (``conn`` delta, ``pu.der_node2``: its ``s`` goes into ``ph_node`` and this
+    #: node with :func:`~feederopt.network.threephase_perunit.delta_shares`), -1 for an
+    #: entry phase to ground; empty: every entry is phase to ground
+    ph_node2: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
 
     @property
     def n_switches(self) -> int:
@@ -194,6 +199,50 @@ class PartitionData:
             out["zph"] = sp.csr_matrix((np.ones(own.sum()), (k[own], slot[own])),
                                        shape=(len(nodes), self.n_slots))
         return out
+
+    def second_nodes(self) -> np.ndarray:
+        """Per DER phase entry its second node (:attr:`ph_node2`), -1 for one phase to
+        ground."""
+        if len(self.ph_node2) == len(self.ph_der):
+            return np.asarray(self.ph_node2, int)
+        return np.full(len(self.ph_der), -1)
+
+    def der_state_sets(self) -> list[tuple[np.ndarray, dict[str, sp.csr_matrix]]]:
+        """The energisation terms that bound each DER phase entry's output (3), (18b)-(18e):
+        ``(entries, terms)`` pairs, each entry's output within ``z`` of every pair that holds
+        it. Every entry has its node's state (:meth:`state_terms` of :attr:`ph_node`); a unit
+        between two phases whose second node is in another slot has that node's too (it
+        drives its current through both conductors, so it runs only when both phases are
+        live: ``ps <= min(zph_i, zph_k) p_max`` as two rows). Without slots both nodes, at
+        one bus, share their block's ``zbl`` and the second pair is empty."""
+        nph = len(self.ph_der)
+        out = [(np.arange(nph), self.state_terms(self.ph_node))]
+        node2 = self.second_nodes()
+        if self.n_slots:
+            two = np.flatnonzero(node2 >= 0)
+            two = two[self.node_slot[node2[two]] != self.node_slot[self.ph_node[two]]]
+            if len(two):
+                out.append((two, self.state_terms(node2[two])))
+        return out
+
+    def node_states(self, zbl: np.ndarray, zph: np.ndarray) -> np.ndarray:
+        """Per pu node its state under the first-stage values ``zbl``, ``zph``: its slot's
+        where it has one, its block's elsewhere."""
+        on = np.asarray(zbl, float)[self.block_of_node]
+        if not self.n_slots:
+            return on
+        slot = self.node_slot
+        return np.where(slot >= 0, np.asarray(zph, float)[np.maximum(slot, 0)], on)
+
+    def der_states(self, node_state: np.ndarray) -> np.ndarray:
+        """Per DER phase entry its state from the nodes' (:meth:`node_states`): its node's,
+        and for a unit between two phases the lesser of its two nodes'."""
+        state = np.asarray(node_state, float)
+        on = state[self.ph_node] if len(self.ph_der) else np.zeros(0)
+        node2 = self.second_nodes()
+        two = node2 >= 0
+        on[two] = np.minimum(on[two], state[node2[two]])
+        return on
 
     def node_block_matrix(self) -> sp.csr_matrix:
         n = len(self.block_of_node)
@@ -307,7 +356,7 @@ CAPABILITY_SIDES = 16
 
 
 def capability_rows(b: Block, name: str, p: str, q: str, state: dict[str, sp.csr_matrix],
-                    s_max: np.ndarray) -> None:
+                    s_max: np.ndarray, entries: np.ndarray | None = None) -> None:
     """The apparent-power rating of each DER phase, ``p^2 + q^2 <= (z_l s_max)^2``, as the
     regular ``CAPABILITY_SIDES``-gon inscribed in the circle (vertices at ``k 2 pi / K``, so
     ``p = s_max, q = 0`` and ``q = +-s_max`` stay reachable; no point outside the rating):
@@ -319,15 +368,17 @@ def capability_rows(b: Block, name: str, p: str, q: str, state: dict[str, sp.csr
     for the sides facing ``p >= 0`` (``cos t_k > 0``; ``p >= 0`` and ``|q| <= s_max`` bound
     the rest). Seed 001's (3) bounds ``p`` and ``q`` separately, which lets an inverter run
     at up to sqrt(2) times its kVA (user test: 309 kVA from a 229 kVA unit). The polygon
-    gives up at most ``1 - cos(pi / K)`` (1.9 %) of the rating between its vertices."""
-    n = len(s_max)
+    gives up at most ``1 - cos(pi / K)`` (1.9 %) of the rating between its vertices.
+    ``entries`` (default all) are the DER phases the rows are for, ``state`` one row each."""
+    idx = np.arange(len(s_max)) if entries is None else np.asarray(entries, int)
+    n = len(idx)
     if not n:
         return
     k_sides = CAPABILITY_SIDES
     angles = (2 * np.arange(k_sides) + 1) * np.pi / k_sides
     angles = angles[np.cos(angles) > 1e-12]
-    eye = sp.identity(n, format="csr")
-    reach = np.cos(np.pi / k_sides) * s_max
+    eye = sp.identity(len(s_max), format="csr")[idx]
+    reach = np.cos(np.pi / k_sides) * np.asarray(s_max, float)[idx]
     for k, t in enumerate(angles):
         b.add_rows(f"{name}_{k}", {p: np.cos(t) * eye, q: np.sin(t) * eye,
                                   **_scaled(state, -reach)}, Sense.LE, np.zeros(n))
@@ -454,14 +505,19 @@ def first_stage_block(data: PartitionData) -> tuple[Block, float]:
     formed_phase_rows(b, data)
     # (3) DER set-points within the state of the DER phase's node (its block's, or its
     # phase's where phases are formed apart: no output on a phase no grid former holds)
-    zsel = data.state_terms(data.ph_node)
+    # (a unit between two phases within the state of both: PartitionData.der_state_sets)
     eye_p = sp.identity(nph, format="csr")
-    b.add_rows("der_p_max", {"ps": eye_p, **_scaled(zsel, -data.ph_p_max)},
-               Sense.LE, np.zeros(nph))
-    for sign, name in ((1.0, "der_q_max"), (-1.0, "der_q_min")):
-        b.add_rows(name, {"qs": sign * eye_p, **_scaled(zsel, -data.ph_s_max)},
-                   Sense.LE, np.zeros(nph))
-    capability_rows(b, "der_s_max", "ps", "qs", zsel, data.ph_s_max)
+    for ks, (idx, zsel) in enumerate(data.der_state_sets()):
+        sfx = f"_{ks + 1}" if ks else ""
+        m = len(idx)
+        b.add_rows(f"der_p_max{sfx}", {"ps": eye_p[idx],
+                                       **_scaled(zsel, -data.ph_p_max[idx])},
+                   Sense.LE, np.zeros(m))
+        for sign, name in ((1.0, "der_q_max"), (-1.0, "der_q_min")):
+            b.add_rows(name + sfx, {"qs": sign * eye_p[idx],
+                                    **_scaled(zsel, -data.ph_s_max[idx])},
+                       Sense.LE, np.zeros(m))
+        capability_rows(b, f"der_s_max{sfx}", "ps", "qs", zsel, data.ph_s_max, idx)
     # (4) grid-forming DERs of a block
     gsum = incidence(nb, data.der_block) if nd else sp.csr_matrix((nb, 0))
     inc_sw = (incidence(nb, ends_f) + incidence(nb, ends_t)) if ns else sp.csr_matrix((nb, 0))
@@ -502,6 +558,8 @@ def recourse_block(data: PartitionData, scale: np.ndarray) -> Block:
     # finite flow bounds: the lindist3flow helper sizes them from demand and generation
     gen_cap = np.zeros(n)
     np.add.at(gen_cap, data.ph_node, data.ph_s_max)
+    node2 = data.second_nodes()
+    np.add.at(gen_cap, node2[node2 >= 0], data.ph_s_max[node2 >= 0])
     # sized from the box's upper corner (or the point, outside it), the same for every extreme
     # point: then points that differ only in loads of de-energised blocks give the same LP
     # (see feederopt.algorithms.partition.live_groups)
@@ -565,9 +623,12 @@ def recourse_block(data: PartitionData, scale: np.ndarray) -> Block:
         rows.terms["zbl"] = -sp.csr_matrix(zmap.multiply(np.asarray(demand)[:, None]))
         rows.rhs = np.zeros(n)
     # re-dispatch (18b)-(18e)
+    # (an entry of a unit between two phases is its whole s, which lindist3flow's balance rows
+    # already split over both nodes, PerUnitThreePhase.der_injection; its band within the
+    # state of both nodes, PartitionData.der_state_sets)
     eye_p = sp.identity(nph, format="csr")
-    zsel = data.state_terms(data.ph_node)
     ramp = st.ramp * data.ph_s_max
+    states = data.der_state_sets()
     for kind, cap_lo, cap_hi in (("p", np.zeros(nph), data.ph_p_max),
                                  ("q", -data.ph_s_max, data.ph_s_max)):
         up, dn = f"o{kind}_up", f"o{kind}_dn"
@@ -575,11 +636,18 @@ def recourse_block(data: PartitionData, scale: np.ndarray) -> Block:
         b.add_group(Group.new(dn, nph, 0.0, ramp))
         b.add_rows(f"redispatch_{kind}", {f"{kind}g": eye_p, f"{kind}s": -eye_p, up: -eye_p,
                                          dn: eye_p}, Sense.EQ, np.zeros(nph))
-        b.add_rows(f"up_{kind}", {up: eye_p, f"{kind}s": eye_p, **_scaled(zsel, -cap_hi)},
-                   Sense.LE, np.zeros(nph))
-        b.add_rows(f"down_{kind}", {dn: eye_p, f"{kind}s": -eye_p, **_scaled(zsel, cap_lo)},
-                   Sense.LE, np.zeros(nph))
-    capability_rows(b, "redispatch_s_max", "pg", "qg", zsel, data.ph_s_max)
+        for ks, (idx, zsel) in enumerate(states):
+            sfx = f"_{ks + 1}" if ks else ""
+            e = eye_p[idx]
+            b.add_rows(f"up_{kind}{sfx}", {up: e, f"{kind}s": e,
+                                           **_scaled(zsel, -cap_hi[idx])},
+                       Sense.LE, np.zeros(len(idx)))
+            b.add_rows(f"down_{kind}{sfx}", {dn: e, f"{kind}s": -e,
+                                             **_scaled(zsel, cap_lo[idx])},
+                       Sense.LE, np.zeros(len(idx)))
+    for ks, (idx, zsel) in enumerate(states):
+        capability_rows(b, "redispatch_s_max" + (f"_{ks + 1}" if ks else ""), "pg", "qg", zsel,
+                        data.ph_s_max, idx)
     for g, c in recourse_cost_terms(data).items():
         b.add_objective(g, c)
     # coefficients below TINY (rounding residue of the bank and load linearisations) made

@@ -9,7 +9,10 @@ problem, its uncertainty set and the model-validity checks. No solver here.
   de-energised and its switches open (the seed opens the switch between the substation and
   node 701).
 * **DERs:** every generator, PV system and storage unit, with its per-phase capacity
-  ``s_max / |phases|`` and active limit ``p_max / |phases|``; grid-forming capability comes from
+  ``s_max / |phases|`` and active limit ``p_max / |phases|`` (a single-phase grid follower
+  between two phases, ``conn`` delta, is one entry with the unit's whole limits, injected into
+  both phases by ``PerUnitThreePhase.der_injection`` and live when both are; a grid former
+  there is refused by name: :func:`_between_phases_problems`); grid-forming capability comes from
   the network (a PowerModelsONM settings file marks it) or is given explicitly. Output lies in
   ``[0, p_max]`` (storage discharges only); cost ``c1`` [$/kWh over the period] on the
   active set-point and re-dispatch, ``c0`` [$] per DER in an energised block. A DER without
@@ -795,40 +798,43 @@ def _without(net: ThreePhaseNetwork, **tables: pl.DataFrame) -> ThreePhaseNetwor
     return net.replace_tables(**tables)
 
 
-def _between_phases_problems(net: ThreePhaseNetwork) -> list[Problem]:
-    """``unsupported_element`` for the in-service DERs between two phases (``conn`` delta,
-    OpenDSS's ``bus1=x.2.3``): the partition's model is phase to ground throughout. Its
-    set-points, ramp bands and caps are per DER phase (3), (18b)-(18e); a grid former holds the
-    voltage of its own phases to ground and energises them (the formed-phase slots, one
-    voltage per grid former); and its AC check dispatches each grid follower as single-phase
-    generators to ground and forms grids with a single-phase ``Vsource`` per phase. A unit
-    whose one terminal is two phases would need a second node in each of them (and, grid
-    forming, a source between two phases, which sets no phase's voltage to ground); the
-    reconfiguration (``feederopt solve``) models it."""
+def _between_phases_problems(net: ThreePhaseNetwork, gf_set: set[str]) -> list[Problem]:
+    """``unsupported_element`` for the in-service grid-forming DERs between two phases
+    (``conn`` delta, OpenDSS's ``bus1=x.2.3``; ``gf_set`` the partition's grid-forming
+    DERs). A grid former holds the voltage of its own phases to ground and energises them
+    (the formed-phase slots, one voltage per grid former, the AC check's ``Vsource`` per
+    phase); a unit whose one terminal is two phases would be a source between them, which
+    sets only their difference and no phase's voltage to ground. A grid follower between
+    two phases is modelled: one DER entry whose ``s`` goes into both phases
+    (:meth:`~feederopt.network.threephase_perunit.PerUnitThreePhase.der_injection`), live
+    when both are (docs/partition-phases.md)."""
     gens = net.generators.filter(pl.col("in_service"))
     if "conn" not in gens.columns:
         return []
-    ids = gens.filter(pl.col("conn") == "delta")["id"].to_list()
+    ids = [d for d in gens.filter(pl.col("conn") == "delta")["id"].to_list() if d in gf_set]
     if not ids:
         return []
     return [Problem(
         ProblemKind.UNSUPPORTED_ELEMENT, "generators",
-        f"{len(ids)} DER(s) ({', '.join(ids[:5])}) are single-phase units between two "
-        "phases: the partition dispatches DERs and forms grids phase to ground (set-points "
-        "and formed phases per phase, and its OpenDSS check sets each phase as a unit or "
-        "source to ground)", tuple(ids), "phases",
-        "connect them phase to ground (bus1=x.2 with the line-to-neutral kV) or disable them "
-        "(enabled=no) for the partition; the reconfiguration (feederopt solve) models them")]
+        f"{len(ids)} grid-forming DER(s) ({', '.join(ids[:5])}) are single-phase units "
+        "between two phases: a grid former sets the voltage of its phases to ground, and a "
+        "unit between two phases would set only their difference, no phase's voltage to "
+        "ground (a grid-following unit between two phases is modelled)", tuple(ids), "phases",
+        "mark them grid-following (the settings' dss section: \"inverter\": "
+        "\"grid_following\"), connect them phase to ground (bus1=x.2 with the line-to-neutral "
+        "kV) or disable them (enabled=no) for the partition")]
 
 
 def build_partition_data(net: ThreePhaseNetwork, settings: PartitionSettings) -> PartitionData:
     """The blocks, switches, DERs and per-load demands of ``net`` (see module docstring).
     Bad settings are typed problems in an :class:`InputError`."""
-    problems = settings_problems(settings, net) + _between_phases_problems(net)
+    gens = net.generators.filter(pl.col("in_service"))
+    gf_set = set(settings.grid_forming) if settings.grid_forming is not None else {
+        r["id"] for r in gens.iter_rows(named=True) if r["can_grid_form"]}
+    problems = settings_problems(settings, net) + _between_phases_problems(net, gf_set)
     if problems:
         raise InputError(problems)
     src_buses = set(net.sources["bus"].to_list())
-    gens = net.generators.filter(pl.col("in_service"))
     no_src = net.sources.clear()
     zero_gen = gens.with_columns(pl.lit(0.0).alias("p_mw"), pl.lit(0.0).alias("q_mvar"))
     loads = net.loads.filter(pl.col("in_service"))
@@ -865,11 +871,8 @@ def build_partition_data(net: ThreePhaseNetwork, settings: PartitionSettings) ->
     # ---- DERs --------------------------------------------------------------------------------
     der_ids = gens["id"].to_list()
     index = {d: i for i, d in enumerate(der_ids)}
-    gf_set = set(settings.grid_forming) if settings.grid_forming is not None else {
-        r["id"] for r in gens.iter_rows(named=True) if r["can_grid_form"]}
     der_block = np.array([block_of_bus[pu.bus_ids.index(b)] for b in gens["bus"].to_list()],
                          int)
-    nph = gens["phases"].str.len_chars().to_numpy()
     # an inverter delivers at most its kVA (a PVSystem's Pmpp may exceed it: Iowa 240's PV3,
     # PV4 have Pmpp 220 kW on 200 kVA); a unit without a rating is rated at its p_max
     rated = gens["s_max_mva"].to_numpy()
@@ -877,6 +880,9 @@ def build_partition_data(net: ThreePhaseNetwork, settings: PartitionSettings) ->
     s_max = np.where(rated > 0, rated, p_max)
     p_max = np.minimum(p_max, s_max)
     ph_der = np.array([index[d] for d in pu.der_id], int)
+    # the DER's entries: one per phase to ground, one for a unit between two phases (its
+    # limits the unit's whole, as to_per_unit_3ph holds its s)
+    nph = np.maximum(np.bincount(ph_der, minlength=len(der_ids)), 1)
     # ---- loads ---------------------------------------------------------------------------------
     n = pu.n_nodes
     load_ids = list(dict.fromkeys(loads["id"].to_list()))
@@ -921,6 +927,7 @@ def build_partition_data(net: ThreePhaseNetwork, settings: PartitionSettings) ->
         der_cost_given=np.array([d in settings.costs for d in der_ids], bool),
         default_c1=float(default_c1),
         der_p_max_kw=p_max * 1000, ph_der=ph_der, ph_node=pu.der_node,
+        ph_node2=pu.der_node2 if len(pu.der_node2) == len(ph_der) else np.full(len(ph_der), -1),
         ph_p_max=(p_max / nph)[ph_der], ph_s_max=(s_max / nph)[ph_der],
         load_ids=load_ids, load_block=load_block, load_p_kw=np.array(lkw),
         load_p=cols_p_m, load_q=cols_q_m,
@@ -959,8 +966,10 @@ def _phase_slots(pu: PerUnitThreePhase, block_of_bus: np.ndarray, lost: np.ndarr
             present[block_of_node[i]].add(int(pu.node_phase[i]))
     every = set().union(*present) if present else set()
     der_phases: dict[int, set[int]] = {}
+    node2 = pu.der_node2 if len(pu.der_node2) == len(ph_der) else np.full(len(ph_der), -1)
     for j, d in enumerate(ph_der):
-        der_phases.setdefault(int(d), set()).add(int(pu.node_phase[pu.der_node[j]]))
+        der_phases.setdefault(int(d), set()).update(
+            int(pu.node_phase[nd]) for nd in (pu.der_node[j], node2[j]) if nd >= 0)
     ids = gens["id"].to_list()
     aware = any(ids[d] in gf_set and not phs >= every for d, phs in der_phases.items())
     for s, k in enumerate(sw_edges):
@@ -1133,14 +1142,16 @@ def check_partition(data: PartitionData, plan: PartitionPlan,
             out.append(f"phase {PHASES[data.slot_phase[slot]]} of energised block "
                        f"{int(data.slot_block[slot])} has load but no grid-forming DER of its "
                        "microgrid holds that phase")
-        dead = np.array([s >= 0 and not live[s] for s in data.node_slot[data.ph_node]], bool)
+        # a unit between two phases is dead when either of its phases is
+        node_live = data.node_states(plan.energised, live)
+        dead = (data.der_states(node_live) < 0.5) & plan.energised[data.der_block[data.ph_der]]
         for what, val in ([("set-point", plan.p_set), ("set-point q", plan.q_set)]
                           + ([("output", der_output)] if der_output is not None else [])):
             for j in np.flatnonzero((np.abs(val) > tol) & dead
                                     & plan.energised[data.der_block[data.ph_der]]):
                 out.append(f"DER {data.der_ids[data.ph_der[j]]} has {what} {val[j]:.3g} on "
-                           f"phase {PHASES[data.pu.node_phase[data.ph_node[j]]]}, which no "
-                           "grid-forming DER of its microgrid holds")
+                           f"phase {der_entry_phases(data, int(j))}, which no grid-forming DER "
+                           "of its microgrid holds (both, for a unit between two phases)")
     off = ~plan.energised
     for d in np.flatnonzero(plan.grid_forming):
         if off[data.der_block[d]]:
@@ -1154,6 +1165,15 @@ def check_partition(data: PartitionData, plan: PartitionPlan,
                 out.append(f"DER {data.der_ids[data.ph_der[j]]} has {what} {val[j]:.3g} in a "
                            "de-energised block")
     return out
+
+
+def der_entry_phases(data: PartitionData, j: int) -> str:
+    """The phase letters of DER phase entry ``j``: ``"b"`` phase to ground, ``"bc"`` for a
+    unit between two phases."""
+    pu = data.pu
+    n2 = int(data.second_nodes()[j])
+    return PHASES[int(pu.node_phase[data.ph_node[j]])] + (
+        PHASES[int(pu.node_phase[n2])] if n2 >= 0 else "")
 
 
 def served_at_voltages(data: PartitionData, energised: np.ndarray, w: np.ndarray,

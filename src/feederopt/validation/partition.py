@@ -223,23 +223,25 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
     scales the uncertain loads (``kW`` and ``kvar`` together). Every grid-following DER is
     dispatched phase by phase at the plan's per-phase set-points (``p_set``/``q_set``), as
     single-phase constant-PQ Generators at its nodes (its own element disabled: a three-phase
-    element splits its kW equally over the phases). The grid-forming source takes each phase's
-    imbalance; the grid-following DER phases of its component on that phase then share it in
-    proportion to their ramp limits (``ramp * s_max`` of the phase), clipped to their per-phase
-    bands (within ``[0, p_max]`` of the phase), as the model's recourse balances and bounds
-    each phase; the reactive imbalance is shared alike, within ``q_set +- ramp`` (and
-    ``+-s_max``) of each phase, as the recourse moves ``q`` (before, the followers stayed at
-    their reactive set-points and the grid-forming DER took the island's whole reactive
-    demand: IV-E 0.00 % on its rating for ieee37mod's robust plans); and the power flow is
-    solved again with those shares
-    until they settle (within :data:`SETTLE_KW` of the ones solved, at most ``rounds`` power
-    flows): the sample is judged on a power flow solved with the shares it reports (the GF DER's
-    output is that flow's, the followers' what was dispatched in it), so that every DER moves
-    within its band. A realisation is feasible when OpenDSS converges, every node of the
-    energised blocks lies within its voltage limits, and every DER phase's active output
-    (the source's on each phase for the grid-forming DER) stays within its ramp band around
-    its per-phase set-point and within ``[0, p_max]`` of the phase (``docs/partition-ac-check.md``,
-    "Per-phase dispatch")."""
+    element splits its kW equally over the phases); a single-phase unit between two phases as
+    one 1-phase Generator on both nodes at the line-line kV (OpenDSS's ``bus1=x.2.3``), which
+    shares the imbalance of each of its two phases with half of its set-point, band and ramp
+    (the real part of its delta share in each, docs/partition-phases.md). The grid-forming
+    source takes each phase's imbalance; the grid-following DER phases of its component on
+    that phase then share it in proportion to their ramp limits (``ramp * s_max`` of the
+    phase), clipped to their per-phase bands (within ``[0, p_max]`` of the phase), as the
+    model's recourse balances and bounds each phase; the reactive imbalance is shared alike, within
+    ``q_set +- ramp`` (and ``+-s_max``) of each phase, as the recourse moves ``q`` (before, the
+    followers stayed at their reactive set-points and the grid-forming DER took the island's whole
+    reactive demand: IV-E 0.00 % on its rating for ieee37mod's robust plans); and the power flow is
+    solved again with those shares until they settle (within :data:`SETTLE_KW` of the ones solved,
+    at most ``rounds`` power flows): the sample is judged on a power flow solved with the shares it
+    reports (the GF DER's output is that flow's, the followers' what was dispatched in it), so that
+    every DER moves within its band. A realisation is feasible when OpenDSS converges, every node of
+    the energised blocks lies within its voltage limits, and every DER phase's active output (the
+    source's on each phase for the grid-forming DER) stays within its ramp band around its per-phase
+    set-point and within ``[0, p_max]`` of the phase (``docs/partition-ac-check.md``, "Per-phase
+    dispatch")."""
     island = AcIsland(net, data, plan, v_set_pu=v_set_pu, rounds=rounds,
                       with_controls=with_controls)
     ok = conv = moved = switched = 0
@@ -377,6 +379,10 @@ class AcIsland:
         # cap per phase, (3) and (18b)-(18e)), in kW / kvar
         self.e_der = [int(d) for d in data.ph_der]
         self.e_phase = [int(p) for p in ph_of]
+        # and, for a grid follower between two phases (one entry, its whole s), the second
+        # phase (-1: phase to ground)
+        self.e_phase2 = [int(data.pu.node_phase[n2]) if n2 >= 0 else -1
+                         for n2 in data.second_nodes()]
         self.e_setp = [float(v) * 1000 for v in plan.p_set]
         self.e_qset = [float(v) * 1000 for v in plan.q_set]
         self.e_ramp = [data.settings.ramp * float(v) * 1000 for v in data.ph_s_max]
@@ -466,7 +472,9 @@ class AcIsland:
         # per group: its entries by phase (the sources' DER phases first, a placeholder with
         # no band when a grid-forming DER lacks a phase its source feeds), and the
         # grid-following phase elements: single-phase constant-PQ Generators (model=1) at
-        # their node, to ground, as the model injects a DER phase at its node
+        # their node, to ground, as the model injects a DER phase at its node; a unit between
+        # two phases is one entry on both phases' lists, its element a 1-phase Generator on
+        # both nodes at the line-line kV (OpenDSS's bus1=x.2.3, as model_script writes it)
         self._phase_entries: list[dict[int, list[int]]] = []
         self.e_elem: dict[int, str] = {}
         for gi, (_, gfs, fol) in enumerate(groups):
@@ -481,15 +489,19 @@ class AcIsland:
                         own = [len(self.e_der) - 1]
                     gf += own
                 by_phase[ph] = gf + [k for k, d in enumerate(self.e_der)
-                                     if d in fol and self.e_phase[k] == ph]
+                                     if d in fol and ph in (self.e_phase[k], self.e_phase2[k])]
             self._phase_entries.append(by_phase)
             for m in fol:
                 bus = bus_of[self.data.der_ids[m]]
                 for k in (k for k, d in enumerate(self.e_der) if d == m):
                     name = f"fol{gi}_{k}"
                     self.e_elem[k] = name
-                    dss.Text.Command(f"new Generator.{name} bus1={bus}.{self.e_phase[k] + 1} "
-                                     f"phases=1 kV={kv_of[bus] / math.sqrt(3)} model=1 "
+                    between = self.e_phase2[k] >= 0
+                    nodes = f"{self.e_phase[k] + 1}" + (f".{self.e_phase2[k] + 1}" if between
+                                                        else "")
+                    kv = kv_of[bus] / (1.0 if between else math.sqrt(3))
+                    dss.Text.Command(f"new Generator.{name} bus1={bus}.{nodes} "
+                                     f"phases=1 kV={kv} model=1 "
                                      f"kW={self.e_setp[k]} kvar={self.e_qset[k]} "
                                      "Vminpu=0.1 Vmaxpu=10")
         e_setp = np.array(self.e_setp)
@@ -533,6 +545,7 @@ class AcIsland:
                    pmax: float) -> None:
         self.e_der.append(d)
         self.e_phase.append(ph)
+        self.e_phase2.append(-1)
         self.e_setp.append(setp)
         self.e_qset.append(qset)
         self.e_ramp.append(ramp)
@@ -609,24 +622,36 @@ class AcIsland:
                 # sources' phase outputs, then the component's DER phases on that phase share
                 # it within their own bands, in proportion to their ramp limits
                 n = len(names)
+                # a unit between two phases takes part in both phases' shares with half its
+                # s, set-point, band and ramp (Re of its delta share, 1/2, in each: the model
+                # injects c s into each phase, c = e^-+j30 / sqrt 3), and its new output is
+                # the sum of its two halves
+                halves: dict[int, list[tuple[float, float]]] = {}
                 for ph, entries in by_phase.items():
                     for i in range(n):
                         out[entries[i]] = new[entries[i]] = float(src[i][ph])
                         qout[entries[i]] = newq[entries[i]] = float(src_q[i][ph])
-                    total = float(sum(out[k] - setp[k] for k in entries))
-                    share = _water_fill(total, setp[entries], lo[entries], hi[entries],
-                                        ramp[entries])
-                    for k, v in zip(entries[n:], share[n:], strict=True):
-                        new[k] = v
+                    f = np.array([0.5 if self.e_phase2[k] >= 0 else 1.0 for k in entries])
+                    total = float(sum(fk * (out[k] - setp[k]) for fk, k in zip(
+                        f, entries, strict=True)))
+                    share = _water_fill(total, f * setp[entries], f * lo[entries],
+                                        f * hi[entries], f * ramp[entries])
                     # and the reactive imbalance alike, as the model's recourse shares q
                     # within the same ramp (the followers held at their q set-points left
                     # the whole island's kvar to the grid-forming DER: 346 kvar against its
                     # 141 kVA per phase on ieee37mod at 10 %, IV-E 0.00 %)
-                    total_q = float(sum(qout[k] - qset[k] for k in entries))
-                    share_q = _water_fill(total_q, qset[entries], self.e_qlo[entries],
-                                          self.e_qhi[entries], ramp[entries])
-                    for k, v in zip(entries[n:], share_q[n:], strict=True):
-                        newq[k] = v
+                    total_q = float(sum(fk * (qout[k] - qset[k]) for fk, k in zip(
+                        f, entries, strict=True)))
+                    share_q = _water_fill(total_q, f * qset[entries], f * self.e_qlo[entries],
+                                          f * self.e_qhi[entries], f * ramp[entries])
+                    for k, v, vq in zip(entries[n:], share[n:], share_q[n:], strict=True):
+                        if self.e_phase2[k] >= 0:
+                            halves.setdefault(k, []).append((float(v), float(vq)))
+                        else:
+                            new[k], newq[k] = v, vq
+                for k, parts in halves.items():
+                    new[k] = sum(v for v, _ in parts)
+                    newq[k] = sum(vq for _, vq in parts)
             # the sample is judged on this power flow: stop when the followers' shares are the
             # ones it was solved with, and never change them after the last flow
             settled = all(abs(new[k] - out[k]) <= SETTLE_KW
@@ -647,7 +672,8 @@ class AcIsland:
         n_der = len(self.data.der_ids)
         res.der_kw = np.array([sum(out[k] for k, d in enumerate(self.e_der) if d == g)
                                for g in range(n_der)])
-        shown = [(k, f"{self.data.der_ids[d]}.{'abc'[self.e_phase[k]]}")
+        shown = [(k, f"{self.data.der_ids[d]}.{'abc'[self.e_phase[k]]}"
+                  + ("abc"[self.e_phase2[k]] if self.e_phase2[k] >= 0 else ""))
                  for k, d in enumerate(self.e_der) if d in self.v_set or d in self.following]
         res.der_phase_kw = {name: float(out[k]) for k, name in shown}
         res.der_phase_kvar = {name: float(qout[k]) for k, name in shown}
