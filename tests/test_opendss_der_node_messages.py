@@ -102,6 +102,19 @@ def test_a_unit_on_a_floating_node_is_refused_by_name(tmp_path: Path, vmin: str)
         result.output.split())
 
 
+def test_a_two_phase_unit_on_a_floating_neutral_is_refused(tmp_path: Path) -> None:
+    """OpenDSS runs its two halves in series between phases a and b: unequal phase outputs,
+    where the model's grounded wye would split them equally."""
+    path = _write(tmp_path, "New Generator.gx phases=2 bus1=b3.1.2.4 kV=12.47 kW=100")
+    dss.Text.Command("clear")
+    dss.Text.Command(f'compile "{path}"')
+    dss.Circuit.SetActiveElement("Generator.gx")
+    p = -np.asarray(dss.CktElement.Powers(), float)[0::2]
+    assert abs(p[0] - p[1]) > 10  # kW: not the equal halves of a grounded wye
+    text = _refusal(path)
+    assert "neutral conductor on node 4 of bus b3" in text and "bus1=b3.1.2 kV=12.47" in text
+
+
 def test_both_fixes_of_the_hint_make_opendss_run_the_unit(tmp_path: Path) -> None:
     hint = _refusal(_write(tmp_path, FLOATING)).split("(hint: ", 1)[1]
     spec = re.search(r"bus1=(\S+) kV=([0-9.]+)", hint)
