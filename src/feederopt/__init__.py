@@ -121,6 +121,7 @@ if TYPE_CHECKING:
         check_result,
         read_result_to_check,
     )
+    from feederopt.validation.partition import validity_text
 
 
 #: Public names imported on first access, and the module that defines each.
@@ -204,6 +205,7 @@ _FOR_CLI = {
     "check_partition_result": "feederopt.api_partition",
     "partition_result_json": "feederopt.report.partition",
     "feedback_stop_text": "feederopt.algorithms.partition",
+    "validity_text": "feederopt.validation.partition",
     "save_json": "feederopt.api",
     "restore": "feederopt.api_resilience",
     "plan": "feederopt.api_resilience",
@@ -338,6 +340,7 @@ __all__ = [
     "three_phase_info",
     "tie_rule_problems",
     "topology_by_hour",
+    "validity_text",
     "voltage_verdict",
     "within_limits_text",
     "worst_case_rows",

@@ -301,6 +301,9 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
             "opendss_v_min_pu": ac.low_pu if ac.converged and ac.voltages_pu else math.nan,
             "opendss_v_max_pu": ac.high_pu if ac.converged and ac.voltages_pu else math.nan,
             "within_voltage_limits": bool(ac.converged and ac.within_voltage_limits),
+            # the same flow's DER phases outside their bands or over their kVA ratings (the
+            # validity verdict names them: validation.partition.validity_text)
+            "der_breaches": list(ac.der_breaches),
             "opendss_load_kw": drawn,
             "opendss_loads_below_vminpu": below,
             "solve_time_s": cur.run_time_s, "opendss_time_s": time.perf_counter() - t})

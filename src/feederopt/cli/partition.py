@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from feederopt import feedback_stop_text, partition_result_json, write_text
+from feederopt import feedback_stop_text, partition_result_json, validity_text, write_text
 from feederopt.cli.app import (
     EXIT_LIMITS_BROKEN,
     FILE,
@@ -176,7 +176,7 @@ def partition(
               f"{_fmt(res.time_to_best_s, '.2f', ' s')}")
     t.add_row("extreme points", str(res.extreme_points))
     t.add_row("worst total slack", _fmt(res.worst_total_slack, ".2e", " p.u."))
-    t.add_row("validity", "all checks hold" if not res.violations else "; ".join(res.violations))
+    t.add_row("validity", validity_text(res.violations, res.voltage_feedback))
     from feederopt import base_verdict_rows
 
     # the feeder as operated today (the file's switch states) by OpenDSS: what it breaks

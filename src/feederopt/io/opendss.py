@@ -44,7 +44,9 @@ What is read, and how (OpenDSS manual, "Circuit element reference"):
   its reserve), and ``meta["der_derated"]`` says why for each DER below its nameplate; a
   1-phase DER whose second conductor is another phase (``bus1=x.2.3``) is one unit between
   the two phases (``conn`` delta, ``phases`` ``"bc"``), one of two or three phases so
-  connected ``unsupported_element``; a
+  connected ``unsupported_element``; a DER of one or two phases whose neutral is on a node 4+
+  that nothing else connects (``bus1=x.2.4``: the node floats, and the unit sees no voltage)
+  is ``invalid_value`` on its ``bus1`` (:func:`_floating_der_problem`); a
   **series capacitor** (``bus2`` another bus, on phase nodes) is a
   zero-length line of kind ``capacitor`` from OpenDSS's primitive admittance matrix
   (``X = -kV^2 / Mvar`` per phase over the steps that are in, plus ``R`` and ``XL``; ``Cuf``,
@@ -702,6 +704,38 @@ def _shunt_shape_problem(element: str, name: str, component: str,
         "give it as a 3-phase bank (bus1=x.1.2.3, wye or delta; ungrounded wye: "
         "bus2=x.4.4.4), a 1-phase bank phase to ground (bus1=x.1) or a 1-phase delta bank "
         "between two phases (bus1=x.1.2 phases=1 conn=delta), or as several such elements")
+
+
+def _floating_der_problem(full: str, name: str, bus: str, nodes: list[int], nph: int,
+                          floating: set[tuple[str, int]], vn_kv: float) -> Problem:
+    """The ``invalid_value`` problem of a generator, PV system or storage unit of one or two
+    phases whose neutral (its conductor after the phases, ``bus1=x.2.4``) is on a node 4+ that
+    nothing else connects (:class:`_NodeUsers`; user test ut39_tph #1).
+
+    OpenDSS connects the unit between its phase node(s) and that node, which nothing ties to
+    ground or a phase: the node floats. A 1-phase unit then sees ``V_2 - V_4 = 0`` and injects
+    nothing (its kV rating is not the cause), or, with ``Vminpu`` low enough that it stays a
+    constant-power source, drives its current into the floating node (hundreds of kW, the
+    node at twice the phase voltage, no converged solution); a 2-phase unit's two halves are
+    in series between its phases. The model holds a unit phase to ground or between two
+    phases, so it is refused by name. The hint gives the line-to-neutral kV of the bus,
+    ``vn_kv / sqrt(3)``, which a unit phase to ground is rated at."""
+    free = sorted({n for _, n in floating})
+    phase_spec = ".".join(str(n) for n in nodes[:nph])
+    kv = (f" kV={vn_kv / math.sqrt(3):.4g}" if nph == 1 else f" kV={vn_kv:.4g}"
+          ) if vn_kv > 0 else ""
+    sees = ("the node floats at the phase's voltage, so the unit sees no voltage and "
+            "OpenDSS's solution has it at 0 kW (not a kV mismatch); with a low Vminpu it "
+            "drives its current into the floating node" if nph == 1 else "the node floats "
+            f"between phase nodes {phase_spec}, so OpenDSS runs the unit's two phases in "
+            "series between them, not phase to ground")
+    return Problem(
+        ProblemKind.INVALID_VALUE, "generators",
+        f"{full} has its {'second' if nph == 1 else 'neutral'} conductor on node "
+        f"{', '.join(map(str, free))} of bus {bus} (bus1={bus}.{'.'.join(map(str, nodes))}), "
+        f"which nothing connects to ground or a phase: {sees}", (name,), "bus1",
+        f"ground node {free[0]} of bus {bus} (e.g. a Reactor from {bus}.{free[0]} to ground), "
+        f"or connect the unit phase to ground: bus1={bus}.{phase_spec}{kv}")
 
 
 def _load_value_problem(ld: str, kw: float, kvar: float, kv: float) -> Problem | None:
@@ -1466,6 +1500,12 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                 disabled_out.append(full)
                 continue
             unit = sec.unit_of(bus)
+            floating = (node_users.floating(full, [(bus, nodes)])
+                        if unit is None and nph < 3 else set())
+            if floating:
+                problems.append(_floating_der_problem(
+                    full, el, bus, nodes, nph, floating, buses_by_id[bus]["vn_kv"]))
+                continue
             second = [n for n in nodes[nph:] if 1 <= n <= 3]
             conn = "wye"
             if unit is None and second and nph == 1 and second[0] != nodes[0]:

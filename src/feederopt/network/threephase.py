@@ -26,6 +26,7 @@ validated by a Patito model, with the unit in every column name, as in
 from __future__ import annotations
 
 import difflib
+import math
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -589,6 +590,21 @@ def unsupplied_elements(net: ThreePhaseNetwork, *, base_case: bool = False) -> l
     return sorted(out)
 
 
+def _rewired_spec(bus: str, phases: str, conn: str, vn_kv: float) -> str:
+    """The OpenDSS spec of an element moved onto ``phases`` of ``bus`` (the hint of
+    :func:`_supply_problems`), with the rating it needs there (user test ut39_tph #2: a
+    ``bus1=b6.1.2 kV=12.47`` unit moved to ``bus1=b6.1`` at its 12.47 kV ran at 39 % of its
+    kW, as OpenDSS runs a unit off its rating as an impedance): on one phase the element is
+    phase to ground at the bus's line-to-neutral kV, ``vn_kv / sqrt(3)``; on two or three the
+    line-to-line ``vn_kv`` (OpenDSS's kV of an element of several phases, and across a
+    1-phase one between two phases, ``conn`` delta, whose ``phases`` stays 1)."""
+    nodes = ".".join(str(PHASES.index(p) + 1) for p in phases)
+    n_phases = 1 if conn == "delta" or len(phases) == 1 else len(phases)
+    kv = vn_kv / math.sqrt(3) if len(phases) == 1 else vn_kv
+    rating = f" kV={kv:.4g}" if vn_kv > 0 else ""
+    return f"phases={n_phases} bus1={bus}.{nodes}{rating}"
+
+
 def _supply_problems(net: ThreePhaseNetwork, phases_of: dict[str, str]) -> list[Problem]:
     """A load, generator or shunt on a node that no line or transformer connects to a source
     with every switch closed (:func:`supplied_nodes`): on a bus that nothing connects
@@ -600,15 +616,17 @@ def _supply_problems(net: ThreePhaseNetwork, phases_of: dict[str, str]) -> list[
         return []  # said as no_source
     live = supplied_nodes(net)
     live_buses = {b for b, _ in live}
+    base_kv = dict(zip(net.buses["id"].to_list(), net.buses["vn_kv"].to_list(), strict=True))
     out: list[Problem] = []
     cut_off: list[tuple[str, str, str, str]] = []  # (table, id, element, bus), island ones
     # OpenDSS's names (generators, reactors and no-load branches have them as their ids)
     for table, column in (("loads", "phase"), ("generators", "phases"), ("shunts", "phases")):
         df = net.tables[table].filter(pl.col("in_service"))
         kinds = df["kind"].to_list() if table == "shunts" else [None] * df.height
+        conns = df["conn"].to_list() if "conn" in df.columns else ["wye"] * df.height
         done: set[str] = set()
-        for (eid, bus, phs), kind in zip(df.select("id", "bus", column).iter_rows(), kinds,
-                                         strict=True):
+        for (eid, bus, phs), kind, conn in zip(df.select("id", "bus", column).iter_rows(),
+                                               kinds, conns, strict=True):
             if bus not in phases_of or eid in done:
                 continue  # an unknown bus is said apart; a load's parts once
             element = (f"Load.{eid}" if table == "loads" else
@@ -629,8 +647,8 @@ def _supply_problems(net: ThreePhaseNetwork, phases_of: dict[str, str]) -> list[
                 f"no line or transformer supplies: bus {bus} has only phase "
                 f"{', '.join(fed)} (node {', '.join(str(PHASES.index(p) + 1) for p in fed)})",
                 [eid], column,
-                f"connect {element} to the phases bus {bus} has (OpenDSS: bus1={bus}."
-                f"{'.'.join(str(PHASES.index(p) + 1) for p in fed[:len(phs)])}), or bring "
+                f"connect {element} to the phases bus {bus} has (OpenDSS: "
+                f"{_rewired_spec(bus, fed[:len(phs)], conn, base_kv[bus])}), or bring "
                 "the phase to the bus with a line; OpenDSS leaves the node without voltage"))
     out[:0] = _island_problems(net, cut_off, live_buses)
     # a line that carries a phase which neither of its buses gets from a source (user test

@@ -345,7 +345,18 @@ def read_settings(path: str | Path, net: ThreePhaseNetwork,
         raise InputError(problems)
     st = replace(base, grid_forming=grid_forming, costs=costs, fixed_open=tuple(fixed_open),
                  fixed_closed=tuple(fixed_closed), **extra)
-    return st, not_applied_notes(data, net)
+    return st, not_applied_notes(data, net) + _disabled_former_notes(inverter, net)
+
+
+def _disabled_former_notes(inverter: dict[str, bool], net: ThreePhaseNetwork) -> list[str]:
+    """A note per DER that the settings mark grid-forming but the network has out of service
+    (OpenDSS's ``enabled=no``; user test ut39_tph #3: accepted without a word). The partition
+    leaves an out-of-service DER out, so the mark changes nothing."""
+    off = set(net.generators.filter(~pl.col("in_service"))["id"].to_list())
+    where = ("in the .dss file (enabled=no)" if net.meta.get("source_format") == "opendss"
+             else "in the network (in_service false)")
+    return [f"settings mark {der} grid-forming, but it is disabled {where}: it takes no part"
+            for der, forming in inverter.items() if forming and der in off]
 
 
 #: The top-level sections of a PowerModelsONM settings file (its input-settings.schema.json).

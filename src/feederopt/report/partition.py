@@ -42,6 +42,7 @@ from feederopt.report.plot import (
     tree_layout,
 )
 from feederopt.results.result import base_verdict_rows
+from feederopt.validation.partition import validity_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -224,7 +225,7 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
         "run time / to best [s]": f"{fmt(r.get('run_time_s'), '.2f')} / "
                                   f"{fmt(r.get('time_to_best_s'), '.2f')}",
         "worst total slack [p.u.]": fmt(r.get("worst_total_slack"), ".2e"),
-        "validity": "; ".join(r.get("violations") or []) or "all checks hold",
+        "validity": validity_text(r.get("violations") or [], r.get("voltage_feedback")),
         # the feeder as operated today (the file's switch states) by OpenDSS (validation.base_case)
         **dict(base_verdict_rows(r.get("base"), engine="OpenDSS, as operated")),
     }

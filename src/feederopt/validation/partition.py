@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -116,11 +117,17 @@ def draw_scales(data: PartitionData, uncertainty: float, n: int, seed: int = 0) 
 
 
 #: [kW] The grid-following DERs' shares of a sample have settled when the next power flow would
-#: move none of them by more than this (the band check's tolerance is 1e-3 kW).
+#: move none of them by more than this (the band check's tolerance is BAND_TOL_KW).
 SETTLE_KW = 1e-4
 
 #: [p.u.] A node voltage is within its limits up to this (the check's tolerance).
 V_TOL = 1e-9
+
+#: [kW] A DER phase's active output is within its band up to this (the check's tolerance).
+BAND_TOL_KW = 1e-3
+
+#: [kVA] A DER phase's apparent output ``sqrt(P^2 + Q^2)`` is within its rating up to this.
+RATING_TOL_KVA = 1e-3
 
 #: Called after each sample of a share with (samples done, feasible so far): the sampling hook
 #: of every check (:data:`feederopt.algorithms.base.SampleCallback`).
@@ -294,6 +301,10 @@ class AcSample:
     #: each DER phase's reactive output [kvar] in the judged flow (a follower's dispatched
     #: share, the grid-forming source's what OpenDSS asked of it)
     der_phase_kvar: dict[str, float] = field(default_factory=dict)
+    #: each DER phase outside its band or over its kVA rating beyond the tolerances
+    #: (BAND_TOL_KW, RATING_TOL_KVA), in words ("PVSystem.pv4.b 56.71 kVA over its 56.67
+    #: kVA rating")
+    der_breaches: list[str] = field(default_factory=list)
     taps_moved: int = 0
     capacitors_switched: int = 0
 
@@ -680,11 +691,20 @@ class AcIsland:
         # every DER phase within its own band (and a source's phase its DER lacks at 0)
         entries_all = [k for by_phase in self._phase_entries
                        for entries in by_phase.values() for k in entries]
-        res.within_bands = all(lo[k] - 1e-3 <= out[k] <= hi[k] + 1e-3 for k in entries_all)
+        name_of = dict(shown)
+        off_band = [k for k in entries_all
+                    if not lo[k] - BAND_TOL_KW <= out[k] <= hi[k] + BAND_TOL_KW]
+        res.within_bands = not off_band
         # and within its kVA rating (per phase, as the model's (3'): P^2 + Q^2 <= s_max^2;
         # a grid-forming source's Q is what OpenDSS's flow asks of it)
-        res.within_ratings = all(math.hypot(out[k], qout[k]) <= self.e_smax[k] + 1e-3
-                                 for k in entries_all)
+        over = [k for k in entries_all
+                if math.hypot(out[k], qout[k]) > self.e_smax[k] + RATING_TOL_KVA]
+        res.within_ratings = not over
+        res.der_breaches = [
+            f"{name_of.get(k, str(k))} {out[k]:.2f} kW outside its band {lo[k]:.2f}-{hi[k]:.2f} kW"
+            for k in off_band] + [
+            f"{name_of.get(k, str(k))} {math.hypot(out[k], qout[k]):.2f} kVA over its "
+            f"{self.e_smax[k]:.2f} kVA rating" for k in over]
         res.within_voltage_limits = True
         for bus, (vmin, vmax) in self.limits.items():
             dss.Circuit.SetActiveBus(bus)
@@ -710,6 +730,35 @@ class AcIsland:
                 res.within_voltage_limits = False
         res.feasible = res.within_bands and res.within_ratings and res.within_voltage_limits
         return res
+
+
+def validity_text(violations: list[str], voltage_feedback: dict[str, Any] | None) -> str:
+    """The partition's validity verdict (the console's and the report's "validity" row): the
+    model checks of seed 001 (``violations``, :func:`~feederopt.problems.partition.
+    check_partition`) and, when the voltage feedback ran, what its OpenDSS check of the kept
+    plan at the nominal load found (:class:`AcIsland`, its round in ``voltage_feedback``):
+    no convergence, voltages outside the limits, or DER phases outside their bands or over
+    their kVA ratings beyond the tolerances (BAND_TOL_KW, RATING_TOL_KVA). "all checks hold"
+    only when none of these is found (user test ut39_tph #4: it was printed beside an
+    OpenDSS check that had PVSystem.pv4.b at 56.71 kVA against its 56.67 kVA)."""
+    parts = list(violations)
+    rounds = (voltage_feedback or {}).get("rounds") or []
+    if voltage_feedback and voltage_feedback.get("enabled") and rounds:
+        kept = rounds[voltage_feedback.get("kept_round", 0)]
+        found: list[str] = []
+        if kept.get("opendss_converged") is False:
+            found.append("did not converge")
+        else:
+            if kept.get("within_voltage_limits") is False:
+                found.append("voltages outside the limits (see the voltage feedback row)")
+            found += list(kept.get("der_breaches") or [])
+        if found:
+            parts.append(
+                ("model checks hold; " if not violations else "")
+                + "OpenDSS at the nominal load: " + "; ".join(found)
+                + (f" (tolerance {BAND_TOL_KW:g} kW, {RATING_TOL_KVA:g} kVA)"
+                   if kept.get("der_breaches") else ""))
+    return "; ".join(parts) or "all checks hold"
 
 
 def _capacitor_bus(name: str) -> str:
