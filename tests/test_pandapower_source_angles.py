@@ -104,3 +104,26 @@ def test_three_sources_only_the_odd_one_is_named_and_negative_shifts_add_up():
     rows[1]["normally_open"] = True
     srcs[2] = Source("ext_grid 2", "c", 0.0, True)
     assert source_angle_note(srcs, rows, shift) == ""
+
+
+def test_a_three_winding_transformers_shifts_count_on_the_path():
+    """The suggested angle of a source behind a trafo3w's mv winding (shift_mv_degree 150) is
+    the angle pandapower's runpp gives that bus fed from the hv side alone (within the 1 degree
+    of the voltage drop)."""
+    net = pp.create_empty_network()
+    hv, mv, lv = (pp.create_bus(net, v) for v in (110.0, 20.0, 10.0))
+    pp.create_ext_grid(net, hv)
+    pp.create_transformer3w(net, hv, mv, lv, "63/25/38 MVA 110/20/10 kV")
+    net.trafo3w[["shift_mv_degree", "shift_lv_degree"]] = [150.0, 30.0]
+    pp.create_load(net, mv, 1.0)
+    pp.create_load(net, lv, 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pp.runpp(net)
+    va_mv = float(net.res_bus.va_degree[mv])
+    pp.create_ext_grid(net, mv, va_degree=0.0)
+    (note,) = _notes(net)
+    match = re.search(rf"set va_degree of ext_grid 1 at bus {mv} to (-?[\d.]+)", note)
+    assert match is not None and abs(float(match.group(1)) - va_mv) <= 1.0
+    net.ext_grid.loc[1, "va_degree"] = float(match.group(1))
+    assert not _notes(net)

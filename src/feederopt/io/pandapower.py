@@ -40,8 +40,11 @@ Import (pandapower -> Network)
   its tap at ``tap_pos`` with a note naming the trafo and why. Phase shifts (``shift_degree``,
   "Ideal" tap changers, the triangle's angle) turn the phasors of a radial grid without
   changing a magnitude and are left out, with a note naming them where they can matter
-  (:func:`_phase_shift_note`); tap-dependency tables and second tap changers are
-  listed in ``meta["warnings"]``.
+  (:func:`_phase_shift_note`), and sources joined by closed branches at angles (an
+  ``ext_grid``'s ``va_degree``, a slack ``gen``'s 0) that disagree with the shifts on the path
+  between them are named with the consistent ``va_degree``
+  (:mod:`feederopt.io.pandapower_source_angles`); tap-dependency tables and second tap
+  changers are listed in ``meta["warnings"]``.
 * ``trafo3w`` -> three transformer branches ``trafo3w:<index>:hv|mv|lv`` around an internal
   star bus ``trafo3w:<index>`` at the hv rated voltage, as pandapower's power flow builds them
   (not switchable; a negative star resistance is set to 0 with a warning).
