@@ -40,8 +40,11 @@ Import (pandapower -> Network)
   its tap at ``tap_pos`` with a note naming the trafo and why. Phase shifts (``shift_degree``,
   "Ideal" tap changers, the triangle's angle) turn the phasors of a radial grid without
   changing a magnitude and are left out, with a note naming them where they can matter
-  (:func:`_phase_shift_note`); tap-dependency tables and second tap changers are
-  listed in ``meta["warnings"]``.
+  (:func:`_phase_shift_note`), and sources joined by closed branches at angles (an
+  ``ext_grid``'s ``va_degree``, a slack ``gen``'s 0) that disagree with the shifts on the path
+  between them are named with the consistent ``va_degree``
+  (:mod:`feederopt.io.pandapower_source_angles`); tap-dependency tables and second tap
+  changers are listed in ``meta["warnings"]``.
 * ``trafo3w`` -> three transformer branches ``trafo3w:<index>:hv|mv|lv`` around an internal
   star bus ``trafo3w:<index>`` at the hv rated voltage, as pandapower's power flow builds them
   (not switchable; a negative star resistance is set to 0 with a warning).
@@ -158,6 +161,7 @@ from feederopt.io._common import missing, unreadable
 from feederopt.io.pandapower_pf_options import line_temperature_factors, pf_options
 from feederopt.io.pandapower_schema import structure_problems
 from feederopt.io.pandapower_shunt_table import shunt_table, table_bank, uses_table
+from feederopt.io.pandapower_source_angles import Source, source_angle_note
 from feederopt.io.parallel import merge_parallel_branches
 from feederopt.network.container import Network
 from feederopt.network.devices import pp_tap_pos
@@ -784,6 +788,9 @@ def from_pandapower(
         if _f(xw["r_ohm"], 0.0) > 0:
             warnings.append(f"xward {idx}: the losses in its internal resistance are losses "
                             "in the model; pandapower counts them in the xward's power")
+    angle_note = source_angle_note(_sources(net, ok), rows, _branch_shifts(net, shifts))
+    if angle_note:
+        warnings.append(angle_note)
     # a double circuit of two line elements without switches: one branch line:3+line:22
     # (user test ut_balanced #3); the AC check runs on the user's own net, both lines
     rows = merge_parallel_branches(_named(net, rows), warnings, noun="lines",
@@ -2334,6 +2341,41 @@ def _trafo_shift(tr: Any) -> tuple[float, str, bool]:
         text += (f" and its {kind} phase-shifting tap ({how}) at tap_pos {diff:+g} from "
                  f"neutral: {tap:+.3g}")
     return base + tap, text, shifter
+
+
+def _sources(net: pandapowerNet, ok: Any) -> list[Source]:
+    """The in-service ``ext_grid``s (at their finite ``va_degree``; a NaN one is refused
+    elsewhere) and slack ``gen``s (held at 0 degrees by pandapower's power flow) on in-service
+    buses, for :func:`~feederopt.io.pandapower_source_angles.source_angle_note`."""
+    out: list[Source] = []
+    for idx, row in net.ext_grid.iterrows():
+        va = _f(row.get("va_degree", 0.0), 0.0)
+        if bool(row["in_service"]) and ok(row["bus"]) and math.isfinite(va):
+            name = element_name(net, "ext_grid", idx)
+            out.append(Source(f"ext_grid {idx}" + (f" {name!r}" if name else ""),
+                              str(int(row["bus"])), va, True))
+    if "slack" in net.gen:
+        for idx, row in net.gen[net.gen["slack"].fillna(False).astype(bool)].iterrows():
+            if bool(row["in_service"]) and ok(row["bus"]):
+                name = element_name(net, "gen", idx)
+                out.append(Source(f"slack gen {idx}" + (f" {name!r}" if name else ""),
+                                  str(int(row["bus"])), 0.0, False))
+    return out
+
+
+def _branch_shifts(net: pandapowerNet, shifts: dict[str, tuple[float, str, bool]]
+                   ) -> dict[str, float]:
+    """The phase shift in degrees of each shifting branch row (hv = from bus): a trafo's
+    (:func:`_trafo_shift`) and a trafo3w's mv and lv windings' ``shift_mv_degree``,
+    ``shift_lv_degree`` (from its star bus at the hv side, as pandapower's power flow builds
+    them)."""
+    out = {tid: deg for tid, (deg, _, _) in shifts.items() if deg}
+    for idx, t3 in (net.trafo3w.iterrows() if "trafo3w" in net else ()):
+        for k in ("mv", "lv"):
+            deg = _f(t3.get(f"shift_{k}_degree", 0.0), 0.0)
+            if deg:
+                out[f"trafo3w:{idx}:{k}"] = deg
+    return out
 
 
 def _phase_shift_note(rows: list[dict[str, Any]], shifts: dict[str, tuple[float, str, bool]]
