@@ -52,7 +52,7 @@ from feederopt.errors import InputError, Problem, ProblemKind, Severity
 from feederopt.forking import check_not_forked
 from feederopt.io.digests import input_change_problems
 from feederopt.io.frames import table_problem
-from feederopt.io.scenarios import load_id_hint
+from feederopt.io.scenarios import unknown_load_problem
 from feederopt.network.container import Network, resolve_branch_ids
 from feederopt.network.limits import held_by_generator
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
@@ -189,12 +189,9 @@ def resolve_loads(pu: PerUnitNetwork, loads: Sequence[str] | None) -> np.ndarray
     index = {lid: k for k, lid in enumerate(pu.load_ids)}
     if loads is None:
         return np.flatnonzero((pu.load_p != 0) | (pu.load_q != 0))
-    unknown = [x for x in loads if x not in index]
-    if unknown:
-        raise InputError([Problem(ProblemKind.BAD_SCENARIO, "options",
-                                  "unknown (or out-of-service) load id(s)", ids=tuple(unknown),
-                                  field="uncertain_loads",
-                                  hint=load_id_hint(unknown, pu.load_ids))])
+    unknown = unknown_load_problem(loads, pu.load_ids)
+    if unknown is not None:
+        raise InputError([unknown])
     return np.array(sorted({index[x] for x in loads}), dtype=int)
 
 
