@@ -707,7 +707,9 @@ def read_result(path: str | Path, *, tables: bool = False) -> dict[str, Any] | R
     its Parquet files (None where the folder has none), equal to the tables of the
     :class:`~feederopt.results.result.Result` saved (missing values null in both); the other
     Parquet files of a folder (a partition's ``der_setpoints``, a restoration's
-    ``switching``) are in ``other_tables`` and its figures in ``images``. A JSON file holds no
+    ``switching``, a scenario run's ``scenarios`` and a robust run's ``extreme_points``, the
+    rows of its ``scenarios``/``robust``) are in ``other_tables`` and its figures in
+    ``images``. A JSON file holds no
     tables: ``tables=True`` on one is a typed problem."""
     check_not_forked("feederopt.read_result")
     from feederopt.io.frames import table_problem
