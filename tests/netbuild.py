@@ -264,6 +264,37 @@ def tie7_pandapower() -> Any:
     return net
 
 
+#: The 9-bus 20 kV meshed feeder of user test ut39_uncert (``net9.json``): line k joins these
+#: buses (k km as in NINE_BUS_KM, 0.4 + j0.35 Ohm/km, rated 0.4 kA), lines 1-9 switchable
+#: (pandapower switch k-1), the ties 4-8 and 3-7 open; loads ``load:0``..``load:6`` at buses
+#: 2-8 (:data:`NINE_BUS_LOADS`: p MW, q MVAr).
+NINE_BUS_LINES = [(0, 1), (1, 2), (2, 3), (3, 4), (1, 5), (5, 6), (6, 7), (7, 8), (4, 8),
+                  (3, 7)]
+NINE_BUS_KM = [1.0, 2.0, 2.5, 1.5, 2.0, 1.8, 2.2, 1.2, 2.0, 1.5]
+NINE_BUS_LOADS = {2: (0.8, 0.3), 3: (1.0, 0.4), 4: (0.6, 0.2), 5: (0.7, 0.25), 6: (0.9, 0.3),
+                  7: (0.5, 0.2), 8: (0.8, 0.3)}
+
+
+def nine_bus_pandapower() -> Any:
+    """The 9-bus feeder of user test ut39_uncert (:data:`NINE_BUS_LINES`): 5.3 MW of load, its
+    best radial topology at V min 0.974 p.u. (pandapower), so that ``--v-min 0.975`` leaves no
+    radial topology within the limits."""
+    import pandapower as pp
+
+    net = pp.create_empty_network()
+    b = [pp.create_bus(net, vn_kv=20.0, name=f"b{i}") for i in range(9)]
+    pp.create_ext_grid(net, b[0], vm_pu=1.0)
+    for k, ((u, v), km) in enumerate(zip(NINE_BUS_LINES, NINE_BUS_KM, strict=True)):
+        line = pp.create_line_from_parameters(net, b[u], b[v], length_km=km, r_ohm_per_km=0.4,
+                                              x_ohm_per_km=0.35, c_nf_per_km=0.0, max_i_ka=0.4,
+                                              name=f"L{u}-{v}")
+        if k > 0:
+            pp.create_switch(net, b[u], line, et="l", closed=k < 8, name=f"S{u}-{v}")
+    for bus, (p, q) in NINE_BUS_LOADS.items():
+        pp.create_load(net, b[bus], p_mw=p, q_mvar=q, name=f"ld{bus}")
+    return net
+
+
 def flexible_ld_a6(net: Any, price_per_mwh: float = -1.0) -> int:
     """Make ``two_feeder_pandapower``'s load ld_A6 the only controllable one, down to half its
     1.3 MW (``min_p_mw`` 0.65), at ``-price_per_mwh`` per MWh of reduction (pandapower's

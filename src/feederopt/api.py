@@ -51,7 +51,7 @@ from feederopt.execution import Executor, make_executor
 from feederopt.forking import check_not_forked
 from feederopt.io.digests import input_digests
 from feederopt.io.pandapower import TieRule
-from feederopt.io.scenarios import ScenarioSet, load_scenarios
+from feederopt.io.scenarios import ScenarioSet, load_scenarios, unknown_load_problem
 from feederopt.network.container import Network
 from feederopt.network.devices import device_list, fixed_at_base, per_unit_devices
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
@@ -232,7 +232,12 @@ def solve(
     elif keywords or method != Method.BENDERS:
         raise _options_and_keywords(
             [f"method {method!r}" if method != Method.BENDERS else "", *keywords])
-    opts = _checked_options(options, progress)
+    try:
+        opts = _checked_options(options, progress)
+    except InputError as e:
+        # with the problems of the options that only the network shows (an unknown uncertain
+        # load beside one named twice: ut39_uncert #3), all at once
+        raise InputError([*e.problems, *_network_problems_of(network, options)]) from None
     loading_note = loading_factor_note(opts.limits.max_loading_percent)
     if loading_note:  # 1.2 meant as 120 % (user test ut36_api #3): said before the solve
         warn_user(loading_note)
@@ -506,13 +511,44 @@ def _no_held_topology(net: Network, opts: SolveOptions, e: NoHeldTopology) -> Re
     return _result(net, full, raw, opts.ac_check)
 
 
+def uncertain_load_problems(net: Network, options: Any) -> list[Problem]:
+    """The ids of a robust solve's ``uncertain_loads`` (``--uncertain-loads``) that name no
+    in-service load of ``net`` (:func:`~feederopt.io.scenarios.unknown_load_problem`); empty
+    for any other options. ``options`` need not be checked (:meth:`SolveOptions.check`): the
+    command line and :func:`solve` report these with the options' own problems, all at once
+    (user test ut39_uncert #3: ``load:1,load:1,load:77`` named the duplicate only, and the
+    unknown ``load:77`` on the next run)."""
+    unc = getattr(options, "uncertainty", None)
+    loads = unc.uncertain_loads if isinstance(unc, Box) else None
+    if not isinstance(loads, tuple | list) or not all(isinstance(x, str) for x in loads):
+        return []
+    live = net.loads.filter(pl.col("in_service"))["id"].cast(pl.String).to_list()
+    problem = unknown_load_problem(loads, live)
+    return [] if problem is None else [problem]
+
+
+def _network_problems_of(network: Any, options: Any) -> list[Problem]:
+    """The problems of ``network`` as :func:`solve` reads it (its reader's), else those of
+    ``options`` that only the network shows (:func:`uncertain_load_problems`): added to the
+    options' own problems when these stop :func:`solve` before the network is read."""
+    from feederopt.cases import load as _load
+
+    try:
+        net = _load(network)
+    except InputError as e:
+        return list(e.problems)
+    return uncertain_load_problems(net, options)
+
+
 def network_option_problems(net: Network, opts: SolveOptions) -> list[Problem]:
     """The options that would have no effect on ``net``: ``--controls`` naming a kind of device
     the network does not have, and ``--loss-price`` on a network with nothing to price
-    (no generator with an energy or fixed cost, no priced flexible load); and holds that name
-    no branch of ``net`` or a branch that cannot switch. Refused rather than
+    (no generator with an energy or fixed cost, no priced flexible load); holds that name
+    no branch of ``net`` or a branch that cannot switch; uncertain loads that name no load
+    (:func:`uncertain_load_problems`). Refused rather than
     ignored, like the options that do not fit the method (:meth:`SolveOptions.check`)."""
     out: list[Problem] = list(_holds(net, opts)[1])
+    out += uncertain_load_problems(net, opts)
     if opts.devices.controls is not None and not opts.devices.fixed:
         _, pu, _ = decidable(net, opts.s_base_mva)
         missing = sorted(c.value for c in opts.devices.kinds()
@@ -671,7 +707,9 @@ def read_result(path: str | Path, *, tables: bool = False) -> dict[str, Any] | R
     its Parquet files (None where the folder has none), equal to the tables of the
     :class:`~feederopt.results.result.Result` saved (missing values null in both); the other
     Parquet files of a folder (a partition's ``der_setpoints``, a restoration's
-    ``switching``) are in ``other_tables`` and its figures in ``images``. A JSON file holds no
+    ``switching``, a scenario run's ``scenarios`` and a robust run's ``extreme_points``, the
+    rows of its ``scenarios``/``robust``) are in ``other_tables`` and its figures in
+    ``images``. A JSON file holds no
     tables: ``tables=True`` on one is a typed problem."""
     check_not_forked("feederopt.read_result")
     from feederopt.io.frames import table_problem

@@ -102,7 +102,7 @@ from feederopt.algorithms.stochastic import ScenarioViolation, physics_at
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.execution import Executor, SerialExecutor
 from feederopt.formulations.distflow import load_monotonicity_violations
-from feederopt.io.scenarios import load_id_hint
+from feederopt.io.scenarios import unknown_load_problem
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.options import WorstCaseOracle
 from feederopt.problems.reconfiguration import FEASIBILITY_TOL, ReconfigurationProblem
@@ -194,12 +194,9 @@ def uncertainty_set(pu: PerUnitNetwork, fraction: float, loads: Sequence[str] | 
     if loads is None:
         chosen = np.flatnonzero((pu.load_p != 0) | (pu.load_q != 0))
     else:
-        unknown = [x for x in loads if x not in index]
-        if unknown:
-            problems.append(Problem(ProblemKind.BAD_SCENARIO, "options",
-                                    "unknown (or out-of-service) load id(s)", ids=tuple(unknown),
-                                    field="uncertain_loads",
-                                    hint=load_id_hint(unknown, pu.load_ids)))
+        unknown = unknown_load_problem(loads, pu.load_ids)
+        if unknown is not None:
+            problems.append(unknown)
         chosen = np.array(sorted({index[x] for x in loads if x in index}), dtype=int)
     if budget is not None and (budget < 0 or int(budget) != budget):
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",

@@ -568,12 +568,14 @@ def check(
     --no-thermal-limits, recorded in the result), else the network's own. A solve result's own
     verdict is shown too (within_limits, its AC check's broken limits), and the exit code is
     the one `feederopt solve` gave it: 4 when it is not within the limits (e.g. its AC operating
-    point breaks one), 3 when the grid is proven infeasible."""
+    point breaks one), 3 when the grid is proven infeasible (its least-violating topology,
+    which the result holds, is then the one checked, and a warning says so)."""
 
     from feederopt import (
         check_options,
         check_output,
         check_result,
+        kept_state_label,
         read_result_to_check,
         result_json_path,
         stamped,
@@ -689,6 +691,8 @@ def check(
                           progress=progress, v_min=v_min, v_max=v_max,
                           max_loading_percent=max_loading)
     for note in [] if quiet else mc.notes:  # its network's files cannot be verified
+        if mc.least_violating and note == mc.notes[0]:
+            continue  # the least-violating topology's warning: printed with the table
         stderr().print(f"note: {note}", style="yellow", markup=False)
     verdict = result_verdict(data)
     payload = stamped("solve_check", {"case": data.get("case"), "method": data.get("method"),
@@ -707,7 +711,10 @@ def check(
                   f"on {len(mc.uncertain_loads)} load(s){box_note}")
     table.add_row("sampling", "each load drawn independently (a uniform growth of all "
                   "loads together is not sampled: the corners below)")
-    table.add_row("open branches", ", ".join(mc.open_branches) or "-")
+    # an infeasible result's topology is its least-violating one (ut39_uncert #1)
+    table.add_row(kept_state_label("open branches", str(data.get("status")),
+                                   "least-violating state") if mc.least_violating
+                  else "open branches", ", ".join(mc.open_branches) or "-")
     table.add_row("limits", _limits_text(mc.limits, _limit_options(v_min, v_max, max_loading)))
     table.add_row("feasible, convex model",
                   f"{mc.feasible_convex} ({mc.feasible_share_convex * 100:.2f} %)")
@@ -732,6 +739,9 @@ def check(
                       corner_text(corner))
     for label, text in _verdict_rows(verdict):
         table.add_row(label, text)
+    if mc.least_violating:  # before the table's shares are read as a plan's
+        stdout().print("[bold red]warning:[/] ", end="")
+        stdout().print(mc.notes[0], markup=False)
     stdout().print(table)
     gap = mc.convex_only
     if gap:

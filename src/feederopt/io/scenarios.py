@@ -144,6 +144,21 @@ def load_id_hint(unknown: Sequence[str], load_ids: Sequence[str]) -> str:
     return text + "".join(f"; {g}" for g in (guess, *cased[:5]) if g)
 
 
+def unknown_load_problem(given: Sequence[str], load_ids: Sequence[str]) -> Problem | None:
+    """The problem of the ids in ``given`` (``--uncertain-loads``, ``uncertain_loads=``) that
+    name no in-service load of ``load_ids`` (each named once, in the order given), with
+    :func:`load_id_hint`; None when every id is a load's. The one check of the robust solve
+    (:func:`feederopt.algorithms.robust.uncertainty_set`), of the options against the network
+    before it (:func:`feederopt.api.uncertain_load_problems`) and of ``check``."""
+    known = set(load_ids)
+    unknown = list(dict.fromkeys(str(x) for x in given if str(x) not in known))
+    if not unknown:
+        return None
+    return Problem(ProblemKind.BAD_SCENARIO, "options", "unknown (or out-of-service) load id(s)",
+                   ids=tuple(unknown), field="uncertain_loads",
+                   hint=load_id_hint(unknown, list(load_ids)))
+
+
 # ----- reading and writing ----------------------------------------------------------------------
 def read_scenario_table(path: str | Path) -> pl.DataFrame:
     """The raw long table of a ``.parquet`` or ``.csv`` file (not yet validated)."""

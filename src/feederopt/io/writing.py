@@ -101,7 +101,9 @@ def _input_clash(path: Path, inputs: Sequence[str | Path], folder: bool) -> str 
 
 
 _SOLVE_FILES = ("result.json", "buses.parquet", "branches.parquet", "switches.parquet",
-                "generators.parquet", "iterations.parquet", "grid.png")
+                "generators.parquet", "iterations.parquet", "grid.png",
+                # a scenario run's and a robust run's (feederopt.results.uncertain_tables)
+                "scenarios.parquet", "extreme_points.parquet")
 
 #: The files each command writes into its ``--out`` folder (``solve_report``: a balanced
 #: ``solve --report``): checked by :func:`output_problems` before any solving.

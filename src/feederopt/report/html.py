@@ -129,7 +129,8 @@ class ResultFolder:
     folder has no such file (an older solve folder, written without ``generators.parquet``
     for a network without generators; a restoration's folder has its own ``buses`` and
     ``branches``); ``other_tables`` the other Parquet files by name (a partition's
-    ``der_setpoints``, a restoration's ``switching``);
+    ``der_setpoints``, a restoration's ``switching``, a scenario run's ``scenarios``, a robust
+    run's ``extreme_points``: :mod:`feederopt.results.uncertain_tables`);
     ``images`` the PNGs by name (``grid``, a three-phase solve's ``voltage_profile``, a
     partition's ``microgrids`` ...). ``feederopt.read_result(folder, tables=True)`` gives one,
     for a folder of any command's ``--out``; ``feederopt.write_report`` takes one (its

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from feederopt._version import ITERATION_LOG_RENAMED
 from feederopt.io.writing import atomic_folder, write_table, write_text
 from feederopt.results.result import Result
+from feederopt.results.uncertain_tables import uncertain_tables
 
 if TYPE_CHECKING:
     import polars as pl
@@ -53,8 +54,10 @@ def write_result_json(result: Result, path: str | Path, *, force: bool = False) 
 
 def write_result_dir(result: Result, path: str | Path, *, force: bool = False) -> Path:
     """``result.json``, ``buses.parquet``, ``branches.parquet``, ``switches.parquet``,
-    ``iterations.parquet``, ``generators.parquet`` (empty for a network without generators) and
-    ``grid.png`` in a new folder."""
+    ``iterations.parquet``, ``generators.parquet`` (empty for a network without generators),
+    a scenario run's ``scenarios.parquet`` or a robust run's ``extreme_points.parquet``
+    (:mod:`feederopt.results.uncertain_tables`: result.json's rows) and ``grid.png`` in a new
+    folder."""
     from feederopt.report.plot import plot_grid
 
     with atomic_folder(path, force=force) as tmp:
@@ -68,6 +71,10 @@ def write_result_dir(result: Result, path: str | Path, *, force: bool = False) -
         write_table(result.generators, tmp / "generators.parquet")
         if result.log:
             write_table(iterations_table(result), tmp / "iterations.parquet")
+        if result.uncertain is not None:
+            # the rows of result.json's scenarios (robust), as a table (ut39_uncert #2)
+            for name, table in uncertain_tables(result.uncertain.to_dict()).items():
+                write_table(table, tmp / name)
         # no topology, no switch states to draw (the report says so instead)
         if result.has_topology and (result.ac_check is not None
                                     or result.status.value != "error"):

@@ -52,7 +52,7 @@ from feederopt.errors import InputError, Problem, ProblemKind, Severity
 from feederopt.forking import check_not_forked
 from feederopt.io.digests import input_change_problems
 from feederopt.io.frames import table_problem
-from feederopt.io.scenarios import load_id_hint
+from feederopt.io.scenarios import unknown_load_problem
 from feederopt.network.container import Network, resolve_branch_ids
 from feederopt.network.limits import held_by_generator
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
@@ -110,8 +110,14 @@ class MonteCarloResult:
     status: str = "complete"
     samples_requested: int | None = None
     #: Warnings on the check itself: a result that records no hashes of its network's files
-    #: (written before they were recorded), which therefore cannot be verified unchanged.
+    #: (written before they were recorded), which therefore cannot be verified unchanged; the
+    #: least-violating topology of an infeasible result (:attr:`least_violating`).
     notes: list[str] = field(default_factory=list)
+    #: True when the topology checked is the least-violating one of a result proven
+    #: infeasible (status ``infeasible``, :func:`holds_least_violating`): it breaks the
+    #: limits at the result's own loads, so its shares measure how often it happens to hold
+    #: them, not a plan's reliability (user test ut39_uncert #1).
+    least_violating: bool = False
 
     @property
     def feasible_share_convex(self) -> float:
@@ -189,12 +195,9 @@ def resolve_loads(pu: PerUnitNetwork, loads: Sequence[str] | None) -> np.ndarray
     index = {lid: k for k, lid in enumerate(pu.load_ids)}
     if loads is None:
         return np.flatnonzero((pu.load_p != 0) | (pu.load_q != 0))
-    unknown = [x for x in loads if x not in index]
-    if unknown:
-        raise InputError([Problem(ProblemKind.BAD_SCENARIO, "options",
-                                  "unknown (or out-of-service) load id(s)", ids=tuple(unknown),
-                                  field="uncertain_loads",
-                                  hint=load_id_hint(unknown, pu.load_ids))])
+    unknown = unknown_load_problem(loads, pu.load_ids)
+    if unknown is not None:
+        raise InputError([unknown])
     return np.array(sorted({index[x] for x in loads}), dtype=int)
 
 
@@ -482,8 +485,27 @@ def _whole(x: Any) -> bool:
     return isinstance(x, int | np.integer) and not isinstance(x, bool)
 
 
-#: Result statuses whose topology can be checked (the others hold no feasible topology).
+#: Result statuses whose topology can be checked (the others hold no feasible topology);
+#: an ``infeasible`` result that holds its least-violating topology is checked too
+#: (:func:`holds_least_violating`).
 CHECKABLE = ("optimal", "feasible", "time_limit", "interrupted")
+
+#: What a check of an infeasible result's least-violating topology says of it (the check's
+#: ``notes``, and the console's warning).
+LEAST_VIOLATING_NOTE = (
+    "the result is infeasible (status 'infeasible'): the topology checked is its "
+    "least-violating one, which breaks the limits at the loads it was solved for (its "
+    "diagnosis says where); the shares say how often that topology holds them in the box "
+    "sampled, it is no plan within them")
+
+
+def holds_least_violating(data: dict[str, Any]) -> bool:
+    """Whether a result is an infeasible one that holds its least-violating topology: status
+    ``infeasible`` and ``has_topology`` true (``feederopt solve`` prints its open branches as
+    "open branches (least-violating state, breaks the limits)"). Such a topology is checked
+    (said so, and ``feederopt check`` exits 3 as the solve did); an infeasible result without
+    a topology, or one written before ``has_topology`` was recorded, is not."""
+    return data.get("status") == "infeasible" and data.get("has_topology") is True
 
 
 #: The result kinds other than a solve's, as :func:`~feederopt._version.document_kind` names
@@ -619,7 +641,8 @@ def kind_problems(data: dict[str, Any], where: str | None = None) -> None:
 def result_problems(data: dict[str, Any], *, checkable: bool = True) -> None:
     """InputError when a result cannot be checked: ``open_branches`` is not a list of branch
     ids (or of objects with an ``id``), or (with ``checkable``) the status says the result
-    holds no feasible topology (see :data:`CHECKABLE`). Without ``checkable``, only the
+    holds no feasible topology (see :data:`CHECKABLE`; an infeasible result that holds its
+    least-violating topology passes, :func:`holds_least_violating`). Without ``checkable``, only the
     shape: what ``feederopt.read_result`` needs to read a result back, whatever its status."""
     problems = []
     opened = data.get("open_branches")
@@ -639,12 +662,17 @@ def result_problems(data: dict[str, Any], *, checkable: bool = True) -> None:
                                 "ended before it found one", field="has_topology",
                                 hint="solve again with a longer --time-limit, or with "
                                 "--method benders"))
-    elif checkable and status is not None and status not in CHECKABLE:
+    elif checkable and status is not None and status not in CHECKABLE \
+            and not holds_least_violating(data):
         problems.append(Problem(ProblemKind.INVALID_VALUE, "result",
                                 f"the result has status {status!r}: it holds no feasible "
-                                "topology to check", field="status",
+                                "topology to check"
+                                + (" (and does not record that it holds its least-violating "
+                                   "one: has_topology)" if status == "infeasible" else ""),
+                                field="status",
                                 hint="check a result whose status is one of "
-                                + ", ".join(CHECKABLE)))
+                                + ", ".join(CHECKABLE) + ", or an infeasible one with "
+                                "has_topology true (its least-violating topology)"))
     if problems:
         raise InputError(problems)
 
@@ -792,7 +820,10 @@ def check_result(
     convex model). A network loaded from the result's ``source`` whose files changed since
     the solve (their SHA-256 against the result's ``inputs_sha256``) is refused with a typed
     problem naming them; a result that records no hashes gets a warning in the answer's
-    ``notes`` (:func:`~feederopt.io.digests.input_change_problems`)."""
+    ``notes`` (:func:`~feederopt.io.digests.input_change_problems`). An infeasible result
+    that holds its least-violating topology (:func:`holds_least_violating`) is checked too:
+    the answer's ``least_violating`` is True and its first note says that the topology
+    breaks the limits (:data:`LEAST_VIOLATING_NOTE`); one without a topology is refused."""
     check_not_forked("feederopt.check_result")
     from feederopt._version import document_kind
     from feederopt.cases import load
@@ -860,5 +891,8 @@ def check_result(
                        progress=hook,
                        limits=result_limits(data, v_min=v_min, v_max=v_max,
                                             max_loading_percent=max_loading_percent))
+    if holds_least_violating(data):  # said first: the shares are no plan's (ut39_uncert #1)
+        notes.insert(0, LEAST_VIOLATING_NOTE)
+        mc.least_violating = True
     mc.notes = notes
     return mc

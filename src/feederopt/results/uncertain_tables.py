@@ -1,0 +1,106 @@
+"""The per-scenario and per-extreme-point tables of a scenario or robust run's result folder.
+
+``feederopt solve ... --scenarios FILE --out DIR`` writes ``scenarios.parquet`` and ``--robust X
+--out DIR`` writes ``extreme_points.parquet`` beside ``buses.parquet`` and the others: one row
+per scenario (per extreme point evaluated at the chosen topology) with the figures of the
+console's table, the same numbers as ``result.json``'s ``scenarios`` (``robust``) rows, which
+they are built from (:meth:`~feederopt.results.uncertain.StochasticSummary.to_dict`); no power
+flow is run for them. Before (user test ut39_uncert #2) those rows were only in result.json
+and report.html.
+
+The columns are the JSON row's keys, each AC figure ``ac.X`` as ``ac_X``, with the unit in the
+name (docs/columns.md, "Tables of a result folder"):
+
+* ``scenario`` and ``weight`` (the normalised probability), or ``vertex`` and ``u`` (the signs
+  of the uncertain loads' deviations, in ``robust_summary.uncertain_loads``' order);
+* the SOCP model's ``objective_kw`` (a scenario's: losses plus the slack's penalty),
+  ``losses_kw``, ``violation_pu`` (the total slack: 0 within the limits), ``min_voltage_pu``,
+  ``max_voltage_pu``, ``feasible`` (no slack), ``relaxation_gap`` (the share of ``losses_kw``
+  that the relaxation adds beyond the branch-flow equations,
+  :func:`~feederopt.results.mapping.relaxation_gap`) and ``relaxation_exact``;
+* pandapower's power flow of the chosen topology at those loads
+  (:class:`~feederopt.validation.scenario_ac.ScenarioAc`): ``ac_converged``, ``ac_losses_kw``,
+  ``ac_min_voltage_pu``, ``ac_min_voltage_bus``, ``ac_max_voltage_pu``,
+  ``ac_max_loading_percent``, ``ac_max_loading_element``, ``ac_within_limits`` and
+  ``ac_limits_broken`` (how many limits it breaks beyond the AC check's tolerance: the console's
+  "n off"); null where no AC power flow ran (``--no-ac-check``, beyond the cap on AC power
+  flows).
+
+A value that does not exist is null, never NaN, as in every table feederopt writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import polars as pl
+
+#: The file of each table, by the key of :func:`uncertain_tables`.
+SCENARIOS_FILE = "scenarios.parquet"
+EXTREME_POINTS_FILE = "extreme_points.parquet"
+
+#: The SOCP model's columns, as the JSON row's keys.
+MODEL_COLUMNS: dict[str, Any] = {
+    "objective_kw": pl.Float64, "losses_kw": pl.Float64, "violation_pu": pl.Float64,
+    "min_voltage_pu": pl.Float64, "max_voltage_pu": pl.Float64, "feasible": pl.Boolean,
+    "relaxation_gap": pl.Float64, "relaxation_exact": pl.Boolean,
+}
+
+#: The AC power flow's columns: ``ac_X`` is the JSON row's ``ac.X`` (``ac_limits_broken``: the
+#: number of its ``violations``).
+AC_COLUMNS: dict[str, Any] = {
+    "ac_converged": pl.Boolean, "ac_losses_kw": pl.Float64, "ac_min_voltage_pu": pl.Float64,
+    "ac_min_voltage_bus": pl.String, "ac_max_voltage_pu": pl.Float64,
+    "ac_max_loading_percent": pl.Float64, "ac_max_loading_element": pl.String,
+    "ac_within_limits": pl.Boolean, "ac_limits_broken": pl.Int64,
+}
+
+SCENARIO_SCHEMA: dict[str, Any] = {"scenario": pl.String, "weight": pl.Float64,
+                                   **MODEL_COLUMNS, **AC_COLUMNS}
+EXTREME_POINT_SCHEMA: dict[str, Any] = {"vertex": pl.Int64, "u": pl.List(pl.Int64),
+                                        **MODEL_COLUMNS, **AC_COLUMNS}
+
+
+def _row(row: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    """One JSON row (a scenario's or an extreme point's) in the table's columns."""
+    ac = row.get("ac") if isinstance(row.get("ac"), Mapping) else None
+    out = {k: row.get(k) for k in keys}
+    out.update({k: row.get(k) for k in MODEL_COLUMNS})
+    for col in AC_COLUMNS:
+        if ac is None:
+            out[col] = None
+        elif col == "ac_limits_broken":
+            out[col] = len(ac.get("violations") or [])
+        else:
+            out[col] = ac.get(col.removeprefix("ac_"))
+    return out
+
+
+def scenario_table(rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
+    """``scenarios.parquet``: one row per scenario of result.json's ``scenarios``, in its
+    order (module docstring)."""
+    return pl.DataFrame([_row(r, ("scenario", "weight")) for r in rows],
+                        schema=SCENARIO_SCHEMA)
+
+
+def extreme_point_table(rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
+    """``extreme_points.parquet``: one row per extreme point of result.json's ``robust``, in
+    its order (module docstring)."""
+    return pl.DataFrame([_row(r, ("vertex", "u")) for r in rows],
+                        schema=EXTREME_POINT_SCHEMA)
+
+
+def uncertain_tables(document: Mapping[str, Any]) -> dict[str, pl.DataFrame]:
+    """The tables of a scenario or robust result (its JSON ``document``, or the part of it
+    that :meth:`~feederopt.results.uncertain.StochasticSummary.to_dict` gives) by file name:
+    :data:`SCENARIOS_FILE` when it has ``stochastic`` figures, :data:`EXTREME_POINTS_FILE`
+    when it has ``robust_summary``; empty for any other result."""
+    out: dict[str, pl.DataFrame] = {}
+    if isinstance(document.get("stochastic"), Mapping):
+        out[SCENARIOS_FILE] = scenario_table(
+            [r for r in document.get("scenarios") or [] if isinstance(r, Mapping)])
+    if isinstance(document.get("robust_summary"), Mapping):
+        out[EXTREME_POINTS_FILE] = extreme_point_table(
+            [r for r in document.get("robust") or [] if isinstance(r, Mapping)])
+    return out
