@@ -247,7 +247,7 @@ def test_every_option_with_a_default_shows_it_and_a_lone_flag_is_off(command: st
     rows = _help_rows(command)
     for decls, default in _option_infos(command):
         long = next(d for d in decls if d.startswith("--"))
-        head, text = rows[long.split("/")[0]]
+        _, text = rows[long.split("/")[0]]
         if "/" in long:  # --x/--no-x
             on, off = (part.lstrip("-") for part in long.split("/"))
             if default is None:  # the data decide: the help says which

@@ -277,6 +277,7 @@ def test_a_scenario_without_the_fields_beside_one_with_them_says_not_recorded(
     res = runner.invoke(app, ["report", str(old), "--out", str(page)])
     assert res.exit_code == 0, res.output
     heads, rows = _scenario_table(page.read_text())
+    assert "switch operations" in heads and "served [kW]" in heads
     assert rows["mid"]["switch operations"] == "close line:5 'Tie04'"
     for name in ("spur", "head", "two"):
         assert rows[name]["switch operations"] == "not recorded (older result)", name

@@ -101,7 +101,8 @@ MATPOWER_NOTES: dict[str, str] = {
 }
 
 #: What ``feederopt cases`` adds to the description of a case of :data:`MATPOWER_NOTES`.
-MATPOWER_NOTE_MARK = " (r, x read as p.u. on 100 MVA, as MATPOWER runs it; the file's comment says Ohm)"
+MATPOWER_NOTE_MARK = (" (r, x read as p.u. on 100 MVA, as MATPOWER runs it; the file's comment "
+                      "says Ohm)")
 
 
 @dataclass(frozen=True)
