@@ -224,3 +224,47 @@ def test_the_time_limit_says_what_it_does_not_cover(command: str) -> None:
     for part in ("reading the network", "the AC check", "writing the outputs come on top",
                  "wall-clock time can be several times longer"):
         assert part in text, f"{command} --time-limit: {text!r}"
+
+
+def _option_infos(command: str) -> list[tuple[tuple[str, ...], typing.Any]]:
+    """(the declarations, the default) of every option of ``command``."""
+    out = []
+    for param in inspect.signature(COMMANDS[command]).parameters.values():
+        info = param.default
+        if type(info).__name__ == "OptionInfo" and info.param_decls:
+            out.append((tuple(info.param_decls), info.default))
+    return out
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_option_with_a_default_shows_it_and_a_lone_flag_is_off(command: str) -> None:
+    """User test ut39_cli #2 read ``schedule --help``'s ``--ac-check / --no-ac-check`` as
+    showing no default against the README's "every option shows its default". Every command,
+    every option: an on/off pair shows the one that applies (``[default: ac-check]``, the
+    code's default); a lone flag shows none and is off unless given (its default False, as
+    the README says); any other option with a default shows it, and one without (None: an
+    output or input not used unless given, or a required one) is the README's other kind."""
+    rows = _help_rows(command)
+    for decls, default in _option_infos(command):
+        long = next(d for d in decls if d.startswith("--"))
+        _, text = rows[long.split("/")[0]]
+        if "/" in long:  # --x/--no-x
+            on, off = (part.lstrip("-") for part in long.split("/"))
+            if default is None:  # the data decide: the help says which
+                assert "[default: " in text, f"{command} {long}: {text!r}"
+                continue
+            assert f"[default: {on if default else off}]" in text, f"{command} {long}: {text!r}"
+        elif default is False:
+            assert "[default:" not in text, f"{command} {long}: {text!r}"
+        elif default is True:
+            pytest.fail(f"{command} {long}: a lone flag that is on unless given")
+        elif default is not None and default is not ...:
+            assert "[default:" in text, f"{command} {long}: no [default: ...] in {text!r}"
+
+
+def test_the_readme_says_which_options_show_no_default() -> None:
+    from pathlib import Path
+
+    text = " ".join((Path(__file__).parents[1] / "README.md").read_text().split())
+    assert "an on/off pair too (`--ac-check / --no-ac-check [default: ac-check]`" in text
+    assert "a lone flag" in text and "is off unless given" in text

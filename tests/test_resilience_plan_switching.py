@@ -201,3 +201,84 @@ def test_loads_and_generators_are_named(files: tuple[Path, Path],
     assert list(r["operation"]["shed_per_load_kw"]) == ["load:4"]
     assert r["names"]["loads"]["load:4"] == "Load5"
     assert np.isclose(r["operation"]["shed_per_load_kw"]["load:4"], 200.0)
+
+
+def _scenario_table(page: str) -> tuple[list[str], dict[str, dict[str, str]]]:
+    """The scenario table of a plan report: its column heads, and each scenario's cells by
+    column (the HTML's own text, unescaped)."""
+    import html as html_lib
+    import re
+
+    part = page[page.index('<section id="scenarios">'):]
+    part = part[:part.index("</table>")]
+    heads = [html_lib.unescape(h) for h in re.findall(r'<th scope="col">(.*?)</th>', part)]
+    rows = {}
+    for tr in re.findall(r"<tr>(.*?)</tr>", part.split("<tbody>")[1]):
+        cells = [html_lib.unescape(re.sub(r"<[^>]+>", "", c))
+                 for c in re.findall(r"<td[^>]*>(.*?)</td>", tr)]
+        rows[cells[0]] = dict(zip(heads, cells, strict=True))
+    return heads, rows
+
+
+def _old_folder(out: Path, root: Path, keep: set[str]) -> Path:
+    """A copy of the plan folder ``out`` as a release before per-scenario switching wrote it
+    (user test ut39_cli #1): schema_version 2, no ``served_kw`` or ``switching`` in the
+    scenarios (except those named in ``keep``), no switching.parquet or shed.parquet."""
+    import shutil
+
+    old = root / "old_plan"
+    shutil.copytree(out, old)
+    doc = json.loads((old / "result.json").read_text())
+    doc["schema_version"] = 2
+    for sc in doc["scenarios"]:
+        if sc["name"] not in keep:
+            sc.pop("served_kw")
+            sc.pop("switching")
+    (old / "result.json").write_text(json.dumps(doc))
+    (old / "switching.parquet").unlink()
+    (old / "shed.parquet").unlink()
+    return old
+
+
+def test_an_older_plan_folder_shows_no_switching_it_did_not_record(
+        planned: tuple[dict, str, Path], tmp_path: Path) -> None:
+    """A plan folder of before per-scenario switching (user test ut39_cli #1): ``feederopt
+    report`` showed "served [kW]" and "switch operations" with "-" in every cell, and "-" in
+    "switch operations" says "nothing to switch". Truth by hand on the feeder: scenario
+    "mid" (line 1-2 broken) needs the tie line:5 closed to feed buses 2-4; "spur" (line 1-5
+    broken) has nothing to switch (bus 5 has no other path)."""
+    _, _, out = planned
+    # the current folder: the columns, the tie to close, "-" where nothing is to switch
+    heads, rows = _scenario_table((out / "report.html").read_text())
+    assert "switch operations" in heads and "served [kW]" in heads
+    assert rows["mid"]["switch operations"] == "close line:5 'Tie04'"
+    assert rows["spur"]["switch operations"] == "-"
+    # the older folder: the columns left out, and the page says why
+    old = _old_folder(out, tmp_path, keep=set())
+    page = tmp_path / "old.html"
+    res = runner.invoke(app, ["report", str(old), "--out", str(page)])
+    assert res.exit_code == 0, res.output
+    text = page.read_text()
+    heads, rows = _scenario_table(text)
+    assert "switch operations" not in heads and "served [kW]" not in heads
+    # the rest as before: bus 5's 0.2 MW load is shed where line 1-5 is broken
+    assert float(rows["spur"]["shed [kW]"].replace(",", "")) == pytest.approx(200.0)
+    assert "Served [kW] and switch operations: not recorded in this result" in text
+
+
+def test_a_scenario_without_the_fields_beside_one_with_them_says_not_recorded(
+        planned: tuple[dict, str, Path], tmp_path: Path) -> None:
+    """One scenario with its switching and served load, the others without (a hand-edited or
+    merged file): the columns stay, and the cells of the others say "not recorded", never
+    "-" (nothing to switch) or an empty served load."""
+    _, _, out = planned
+    old = _old_folder(out, tmp_path, keep={"mid"})
+    page = tmp_path / "old.html"
+    res = runner.invoke(app, ["report", str(old), "--out", str(page)])
+    assert res.exit_code == 0, res.output
+    heads, rows = _scenario_table(page.read_text())
+    assert "switch operations" in heads and "served [kW]" in heads
+    assert rows["mid"]["switch operations"] == "close line:5 'Tie04'"
+    for name in ("spur", "head", "two"):
+        assert rows[name]["switch operations"] == "not recorded (older result)", name
+        assert rows[name]["served [kW]"] == "not recorded (older result)", name

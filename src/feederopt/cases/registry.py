@@ -86,6 +86,25 @@ MATPOWER_DISTRIBUTION_CASES = (
 )
 
 
+#: MATPOWER files whose own comments say something other than what their data do, as MATPOWER
+#: and feederopt run them: case name -> the note (``meta["warnings"]``: ``feederopt info``,
+#: ``solve`` and the result's notes; ``feederopt cases`` marks the case with
+#: :data:`MATPOWER_NOTE_MARK`). case15nbr and case18nbr (Battu et al. 2016): the comment
+#: "convert branch impedances from Ohms to p.u." has no conversion under it, so r and x are
+#: p.u. on 100 MVA (user test ut39_lit #4; ``cases/data/README.md``).
+MATPOWER_NOTES: dict[str, str] = {
+    name: (f"{name}: r and x read as p.u. on 100 MVA, as MATPOWER runs the file (branch 1: "
+           "0.7766 p.u. = 0.9397 Ohm at 11 kV); the file's comment 'convert branch impedances "
+           "from Ohms to p.u.' is wrong for its data, no conversion follows it (read as Ohm the "
+           "impedances would be 1.21 times smaller and the losses about 18 % lower)")
+    for name in ("case15nbr", "case18nbr")
+}
+
+#: What ``feederopt cases`` adds to the description of a case of :data:`MATPOWER_NOTES`.
+MATPOWER_NOTE_MARK = (" (r, x read as p.u. on 100 MVA, as MATPOWER runs it; the file's comment "
+                      "says Ohm)")
+
+
 @dataclass(frozen=True)
 class CaseSpec:
     """A registered case: how to load it and where it comes from."""
@@ -137,6 +156,8 @@ def _matpower_loader(path: Path) -> Callable[[], Network]:
         net = read_matpower(path, name=path.stem)
         if path.stem in SINGLE_PHASE_EQUIVALENTS:  # single-phase MW, line-to-neutral kV
             net = three_phase_feeder(net)
+        if path.stem in MATPOWER_NOTES:
+            net.meta["warnings"] = [*net.meta.get("warnings", []), MATPOWER_NOTES[path.stem]]
         return net
 
     return load
@@ -252,6 +273,8 @@ def _register_builtins() -> None:
                 description = _header(path)
                 if name in SINGLE_PHASE_EQUIVALENTS:
                     description += " (three-phase; MATPOWER's file is its single-phase equivalent)"
+                if name in MATPOWER_NOTES:
+                    description += MATPOWER_NOTE_MARK
                 _register(name, _matpower_loader(path), description, "matpower", builtin=True)
     if "case70da" in _REGISTRY:
         _register("case70da_khodr", _khodr_loader(),

@@ -308,22 +308,73 @@ def _ac_cells(ac: Mapping[str, Any] | None) -> dict[str, Any]:
             f"no: {ac.get('verdict', '')}"}
 
 
+#: A scenario table's cell for a field that a plan result written before it holds no value
+#: of (``served_kw``, ``switching``; added to schema version 3 without a version of their own).
+NOT_RECORDED = "not recorded (older result)"
+
+#: The per-scenario fields that plan results written before them lack, and the columns that
+#: show them: (field, column).
+PLAN_SCENARIO_FIELDS_ADDED = (("served_kw", "served [kW]"),
+                              ("switching", "switch operations"))
+
+
+def _added_cells(result: Mapping[str, Any], s: Mapping[str, Any]) -> dict[str, Any]:
+    """A scenario's served load and switch operations as table cells. A result written before
+    plan recorded them (user test ut39_cli #1: a schema-2 folder showed "-" in every cell,
+    which in "switch operations" means "nothing to switch") has neither field: the column is
+    left out when no scenario has its field, and a scenario without it, beside others with
+    it, says :data:`NOT_RECORDED`. Nothing is computed in their place: the file holds neither
+    the scenario's total load nor the switch states of the normal operation."""
+    scenarios = result.get("scenarios") or []
+    branch_names = (result.get("names") or {}).get("branches") or {}
+    cells: dict[str, Any] = {}
+    for key, column in PLAN_SCENARIO_FIELDS_ADDED:
+        if not any(key in sc for sc in scenarios):
+            continue
+        if key not in s:
+            cells[column] = NOT_RECORDED
+        elif key == "switching":
+            cells[column] = switch_operations_text(s["switching"] or [], branch_names)
+        else:
+            cells[column] = s[key]
+    return cells
+
+
+def _not_recorded_note(result: Mapping[str, Any]) -> str:
+    """The paragraph under the scenario table naming the columns that the result does not
+    record (:data:`PLAN_SCENARIO_FIELDS_ADDED`), or ``""``."""
+    scenarios = result.get("scenarios") or []
+    missing = [column for key, column in PLAN_SCENARIO_FIELDS_ADDED
+               if scenarios and not all(key in sc for sc in scenarios)]
+    if not missing:
+        return ""
+    writer = result.get("feederopt_version")
+    by = f" by feederopt {writer}" if isinstance(writer, str) else ""
+    what = " and ".join(missing)
+    return (f"<p>{html.escape(what[:1].upper() + what[1:])}: not recorded in this "
+            f"result (written{html.escape(by)} before plan recorded them per scenario); run "
+            "feederopt plan again to get them.</p>")
+
+
 def render_plan(result: Mapping[str, Any], png: bytes, source: str) -> str:
     """The HTML page of a plan result (``result.json``) with its ``plan.png``; ``source`` is
-    the result folder's name, for the footer (as every other report names its folder)."""
-    branch_names = (result.get("names") or {}).get("branches") or {}
-    rows = [{"scenario": s["name"], "probability": s["probability"],
-             "broken": _named(result, "branches", s["broken"]),
-             "served [kW]": s.get("served_kw"),
-             "shed [kW]": s["operation"]["shed_kw"],
-             "switch operations": switch_operations_text(s.get("switching") or [],
-                                                         branch_names),
-             "loads shed [kW]": shed_loads_text(s["operation"]),
-             "weighted shed cost [$]": s["shed_cost"], "penalty [$]": s["penalty_cost"],
-             "closed lines": ", ".join(s["operation"]["closed_lines"]),
-             "disconnected": disconnected_text(s["operation"]),
-             **_ac_cells(s.get("ac_check"))}
-            for s in result.get("scenarios", [])]
+    the result folder's name, for the footer (as every other report names its folder). The
+    served load and switch operations of a result written before they were recorded are
+    left out, and said so (:func:`_added_cells`)."""
+    rows = []
+    for s in result.get("scenarios", []):
+        added = _added_cells(result, s)
+        rows.append({
+            "scenario": s["name"], "probability": s["probability"],
+            "broken": _named(result, "branches", s["broken"]),
+            **{k: added[k] for k in ("served [kW]",) if k in added},
+            "shed [kW]": s["operation"]["shed_kw"],
+            **{k: added[k] for k in ("switch operations",) if k in added},
+            "loads shed [kW]": shed_loads_text(s["operation"]),
+            "weighted shed cost [$]": s["shed_cost"], "penalty [$]": s["penalty_cost"],
+            "closed lines": ", ".join(s["operation"]["closed_lines"]),
+            "disconnected": disconnected_text(s["operation"]),
+            **_ac_cells(s.get("ac_check"))})
     body = section("summary", "Plan", kv_table(plan_summary(result)))
     body += section("grid", "Hardened lines, DG sites and shed area per scenario",
                     image(png, "plan: hardened lines "
@@ -331,7 +382,8 @@ def render_plan(result: Mapping[str, Any], png: bytes, source: str) -> str:
                           f"{', '.join(result.get('dg_sites') or []) or 'none'}",
                           "Thick blue: hardened; red dotted: broken; red buses: "
                           "shedding load; green squares: backup DGs."))
-    body += section("scenarios", "Scenarios", records_table(rows) + (
+    body += section("scenarios", "Scenarios", records_table(rows)
+                    + _not_recorded_note(result) + (
         "<p>Weighted shed cost = value of lost load &times; the sum over the "
         "loads of priority &times; shed kW.</p>"
         f"<p>{html.escape(DISCONNECTED_NOTE[0].upper() + DISCONNECTED_NOTE[1:])}.</p>"))
