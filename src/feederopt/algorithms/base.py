@@ -158,7 +158,8 @@ class AlgorithmBase:
         self.lower = -math.inf
         self.upper = math.inf
         self.log: list[IterationRecord] = []
-        #: The phase the bounds belong to (:data:`LOSS_PHASE` or :data:`VIOLATION_PHASE`).
+        #: The phase the bounds belong to (:data:`LOSS_PHASE`, :data:`VIOLATION_PHASE` or
+        #: :data:`~feederopt.solvers.status.TIE_PHASE`, whose bounds are in kW as the first's).
         self.log_phase = LOSS_PHASE
         self.t0 = time.perf_counter()
         self.iteration = 0
@@ -233,7 +234,7 @@ class AlgorithmBase:
                                   self.upper)
         else:
             rec = IterationRecord(self.iteration, self.lower, self.upper, self.gap,
-                                  self.elapsed, master_s, slave_s, note)
+                                  self.elapsed, master_s, slave_s, note, self.log_phase)
         self.log.append(rec)
         if self.progress is not None:
             self.progress(rec)

@@ -30,7 +30,16 @@ Master (persistent HiGHS model, rows only ever added):
   priced close to its true losses. The main loop itself is :class:`MasterLoop`.
 * When no radial topology meets the limits the master (with physics) is infeasible, or every
   topology gets a feasibility cut; the method then minimises the total slack instead and
-  reports the least-violating topology with the limits that it breaks.
+  reports the least-violating topology with the limits that it breaks. The violation is the
+  slave's phase-1 value ``phi``, the weighted sum of the slacks (1 on the voltage, current and
+  rating limits, ``BALANCE_SLACK_WEIGHT`` on power balance), not the largest loading. A second
+  stage then breaks the ties of that sum: among the topologies with ``phi(y) <= phi* + tol``
+  (``phi*`` the least found, ``tol`` of :func:`_violation_tol`) it minimises the objective
+  (losses, plus switching costs when priced) by the same master loop, the slave being the
+  least-loss SOCP within that slack budget
+  (:meth:`~feederopt.problems.reconfiguration.ReconfigurationProblem.slack_budget_block`), the
+  feasibility cuts ``phi(y_k) + h_k @ (y - y_k) <= phi* + tol`` (lexicographic optimisation:
+  violation first, losses second).
 """
 
 from __future__ import annotations
@@ -64,6 +73,7 @@ from feederopt.solvers.scip_master import ScipMaster
 from feederopt.solvers.status import (
     LOSS_PHASE,
     SOLVED,
+    TIE_PHASE,
     VIOLATION_PHASE,
     SolverStatus,
     Status,
@@ -87,7 +97,9 @@ class BendersOptions(MasterOptions):
     verbose: bool = False
     relaxation_bound: bool = True  # the continuous relaxation's bound before the master
     seed_shares: tuple[float, ...] = SEED_SHARES
-    diagnosis_time_s: float = 30.0  # the search for the least-violating topology
+    #: The search for the least-violating topology: each of its two stages (least total
+    #: slack, then least losses at it) within this time and this many master iterations.
+    diagnosis_time_s: float = 30.0
     diagnosis_iterations: int = 10
     #: Share of the time limit for conic probing (:mod:`feederopt.algorithms.probing`): the
     #: switches that every topology better than the incumbent keeps closed are fixed in the
@@ -126,6 +138,9 @@ class Benders(MasterLoop):
         self.incumbent_y: np.ndarray | None = None
         self._known: list[tuple[np.ndarray, Evaluation]] = []
         self._minimize_violation = False
+        #: The slack budget [p.u.] of the least-violating search's second stage while it runs
+        #: (:meth:`_least_losses_at_least_violation`), else None.
+        self._budget: float | None = None
         #: The least-violating topology evaluated so far: ((total slack, losses), y, its
         #: phase-1 evaluation); the answer when no topology meets the limits.
         self.least_violating: tuple[tuple[float, float], np.ndarray, Evaluation] | None = None
@@ -150,7 +165,10 @@ class Benders(MasterLoop):
         block: Block = self.problem.radiality_block()
         physics = self.options.master_physics
         if physics:
-            block.merge(self.problem.physics_block(slack=minimize_violation))
+            # the least-violating search's second stage: its slack budget in the master too
+            block.merge(self.problem.physics_block(slack=minimize_violation)
+                        if self._budget is None else self.problem.slack_budget_block(
+                            self._budget))
         cost = {"y": np.zeros(self.pu.n_branch) if minimize_violation else self.y_cost}
         master = self._new_master(
             block, cost, (0.0 if minimize_violation else self.problem.cost_lower_bound(),
@@ -221,12 +239,17 @@ class Benders(MasterLoop):
 
             min_y  phi(y)  s.t. radiality(y)      (phi: the slave's phase-1 total slack),
 
-        by the same master loop with the slack objective (the module docstring); the
-        diagnosis names its violated limits. It need not be proven optimal. Status
+        by the same master loop with the slack objective (the module docstring); then, as
+        much again, the least losses among the topologies that violate as little
+        (:meth:`_least_losses_at_least_violation`): of the topologies with the least total
+        slack the answer is the one with the least losses, not the first found (user test
+        ut39_lit: 220.48 kW kept against 205.67 kW at the same 65.29 % loading). The
+        diagnosis names its violated limits. Neither stage need be proven optimal. Status
         ``infeasible``; None when it found no topology and was not stopped."""
+        time_limit_s = self.stop.time_limit_s
         self.stop = replace(
             self.stop,
-            time_limit_s=min(self.stop.time_limit_s, self.elapsed + self.options.diagnosis_time_s),
+            time_limit_s=min(time_limit_s, self.elapsed + self.options.diagnosis_time_s),
             iteration_limit=self.iteration + self.options.diagnosis_iterations,
         )
         seen = [] if self.least_violating is None else [self.least_violating[1]]
@@ -234,10 +257,70 @@ class Benders(MasterLoop):
             found = self._loop(minimize_violation=True, initial=[*initial, *seen])
         except (OutOfTime, SlaveFailure):  # proven infeasible, diagnosis cut short
             return self._solution(Status.INFEASIBLE, minimize_violation=True)
-        if found is None and (self.interrupted() or self.least_violating is not None):
-            # Proven infeasible, the diagnosis cut short: the least-violating topology seen.
-            return self._solution(Status.INFEASIBLE, minimize_violation=True)
-        return found
+        if found is None and not (self.interrupted() or self.least_violating is not None):
+            return None
+        # Proven infeasible (the diagnosis perhaps cut short): the least-violating topology
+        # seen, then the least-loss one among those that violate as little.
+        self.stop = replace(
+            self.stop,
+            time_limit_s=min(time_limit_s, self.elapsed + self.options.diagnosis_time_s),
+            iteration_limit=self.iteration + self.options.diagnosis_iterations,
+        )
+        self._least_losses_at_least_violation(initial)
+        return self._solution(Status.INFEASIBLE, minimize_violation=True)
+
+    def _least_losses_at_least_violation(self, initial: list[np.ndarray]) -> None:
+        """The second stage of :meth:`search_least_violating` (lexicographic: violation first,
+        then the objective): with ``phi*`` the least total slack found,
+
+            min_y  losses(y) (+ switching cost)  s.t.  radiality(y),  phi(y) <= phi* + tol,
+
+        ``tol`` as the ties of :meth:`_note_violating` (:func:`_violation_tol`), by the same
+        master loop: the slave is the least-loss SOCP whose weighted total slack is held
+        within ``phi* + tol`` (:meth:`TopologyEvaluator.evaluate_within_budget`); a topology
+        beyond it gets the feasibility cut ``phi(y_k) + h_k @ (y - y_k) <= phi* + tol`` and a
+        no-good cut. ``phi`` is the sum of the slacks, so the tie broken is one of that sum
+        (equal total slack), which is the largest loading's when one limit is broken. Its
+        best topology, if another, becomes :attr:`least_violating` (its phase-1 point and
+        violated limits, as the first stage's); stopped by the time or iteration limit, a stop
+        request or a failed slave, the best one found so far does, and the first stage's
+        topology, always among its starts, is the fallback."""
+        if self.least_violating is None or self.interrupted() or self.remaining() <= 0:
+            return
+        (held, _), best_y, _ = self.least_violating
+        budget = held + _violation_tol(held)
+        self.lower, self.upper = -math.inf, math.inf
+        self.incumbent = self.incumbent_y = None
+        self._minimize_violation = False
+        self.log_phase = TIE_PHASE
+        self.phase("least violation, second stage: least losses within the least total "
+                   f"slack ({held:.4g} p.u. + {budget - held:.2g})")
+        try:
+            self.evaluator.set_violation_budget(budget)
+            self._budget = budget
+            radial = self._radial_starts([best_y, *initial])
+            starts = [(y, *self._assess(y)) for y in radial]
+            self.record(0.0, sum(ev.solve_time_s for _, ev, _, _ in starts), "start")
+            if not (self.interrupted() or self.remaining() <= 0 or self.converged()):
+                self.phase("building the master")
+                master, helper = self._build_master(minimize_violation=False)
+                for y, ev, value, optimality in starts:
+                    self._add_cuts(helper, y, ev, value, optimality)
+                self._search(master, helper, minimize_violation=False)
+            self.record_if_moved("final bounds")
+        except (OutOfTime, SlaveFailure):
+            pass  # the best topology found so far
+        finally:
+            self._budget = None
+        chosen = self.incumbent_y
+        if chosen is None or np.array_equal(np.round(chosen), best_y):
+            return
+        try:
+            ev = self.evaluator.evaluate_violation(chosen)
+        except (OutOfTime, SlaveFailure):
+            return
+        self.least_violating = ((float(ev.violation), self._true_losses_kw(chosen, ev)),
+                                np.round(chosen).copy(), ev)
 
     def relaxation(self) -> dict[str, np.ndarray] | None:
         """The continuous relaxation of the MISOCP (``0 <= y <= 1``, cones exact) on Clarabel,
@@ -294,13 +377,19 @@ class Benders(MasterLoop):
             ev = self.evaluator.evaluate_violation(y)
             value = total = ev.violation
             optimality = True
+        elif self._budget is not None:  # the least-violating search's second stage
+            ev = self.evaluator.evaluate_within_budget(y)
+            optimality = ev.feasible
+            # beyond the budget: the feasibility cut phi(y_k) + h @ (y - y_k) <= budget
+            value = ev.objective if optimality else ev.violation - self._budget
+            total = value + float(self.y_cost @ y) + self.y_const
         else:
             ev = self.evaluator.evaluate(y)
             value = ev.objective
             total = value + float(self.y_cost @ y) + self.y_const
             optimality = ev.feasible
         self.timings["slave_s"] += ev.solve_time_s
-        if self._minimize_violation or not ev.feasible:
+        if self._minimize_violation or (not ev.feasible and self._budget is None):
             self._note_violating(y, ev)
         if optimality and self.update_upper(total):
             self.incumbent, self.incumbent_y = ev, y.copy()

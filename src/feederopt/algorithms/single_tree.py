@@ -76,7 +76,8 @@ class SingleTreeBenders(Benders):
 
     def _new_master(self, block: Block, cost: dict[str, np.ndarray],
                     theta: tuple[float, float, float]) -> HighsModel | ScipMaster:
-        if self._minimize_violation:
+        if self._minimize_violation or self._budget is not None:
+            # the least-violating search (both stages) re-solves a HiGHS master
             return super()._new_master(block, cost, theta)
         # the switching cost's constant as SCIP's objective offset: SCIP's gap limit, bound
         # and objective limit (the cutoff) are then those of the run's objective

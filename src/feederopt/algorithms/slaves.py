@@ -164,6 +164,10 @@ class TopologyEvaluator:
         #: The run's deadline: every solve gets the time left as its limit, and one that
         #: reaches it raises :class:`~feederopt.algorithms.base.OutOfTime` (None: no limit).
         self.deadline: Deadline | None = None
+        #: The slave of the least-violating search's second stage, least losses within a
+        #: slack budget (:meth:`set_violation_budget`); None until it is asked for.
+        self.budgeted: CvxpyModel | None = None
+        self.violation_budget = float("nan")
 
     def _solve(self, model: CvxpyModel) -> ConicSolution:
         """``model`` solved within the deadline (:class:`OutOfTime` when it is reached), with
@@ -182,9 +186,10 @@ class TopologyEvaluator:
         return sol
 
     def set_loads(self, p_load: np.ndarray, q_load: np.ndarray) -> None:
-        for model in (self.phase2, self.phase1):
-            model.set("pd", p_load)
-            model.set("qd", q_load)
+        for model in (self.phase2, self.phase1, self.budgeted):
+            if model is not None:
+                model.set("pd", p_load)
+                model.set("qd", q_load)
 
     def evaluate(self, y: np.ndarray, need_gradient: bool = True) -> Evaluation:
         y = np.round(np.asarray(y, float))
@@ -237,6 +242,51 @@ class TopologyEvaluator:
             viol <= FEASIBILITY_TOL, float("nan"), viol, self.phase1.gradient("y"), point,
             sol.solve_time_s, self.violations(point),
         )
+
+    def set_violation_budget(self, budget: float) -> None:
+        """Build the slave of :meth:`evaluate_within_budget`: least losses with the weighted
+        total slack held within ``budget`` [p.u.]
+        (:meth:`~feederopt.problems.reconfiguration.ReconfigurationProblem.slack_budget_block`),
+        once per budget; the data are the phase-1 slave's (its loads)."""
+        problem = self.problem
+        model = CvxpyModel(fixed_topology_form(problem.slack_budget_block(budget), problem.pu),
+                           integer=False, fixed=["y"], dpp=dpp_pays(problem))
+        for name in ("pd", "qd"):
+            value = self.phase1.params[name].value if name in self.phase1.params else None
+            if value is not None:
+                model.set(name, np.asarray(value, float))
+        self.budgeted, self.violation_budget = model, float(budget)
+        self.build_time_s += model.build_time_s
+
+    def evaluate_within_budget(self, y: np.ndarray) -> Evaluation:
+        """Topology ``y`` in the least-violating search's second stage: ``feasible`` when its
+        least total slack is within the budget of :meth:`set_violation_budget`, then
+        ``objective`` the least losses [kW] at that budget, ``violation`` its point's total
+        slack and ``gradient`` the losses' (an optimality cut); otherwise phase 1's evaluation
+        (:meth:`evaluate_violation`), its ``violation`` the least total slack and ``gradient``
+        its own, for the cut ``phi(y_k) + h @ (y - y_k) <= budget``."""
+        if self.budgeted is None:
+            raise ValueError("evaluate_within_budget needs set_violation_budget first")
+        y = np.round(np.asarray(y, float))
+        self.budgeted.set("y", y)
+        sol = self._solve(self.budgeted)
+        self.n_solves += 1
+        self.solve_time_s += sol.solve_time_s
+        if sol.status in SOLVED:
+            point = self.budgeted.values()
+            slack = sum(float(w @ np.clip(point[g], 0.0, None))
+                        for g, w in slack_objective(self.budgeted.block).items() if len(w))
+            return Evaluation(True, sol.objective, slack,
+                              self.budgeted.gradient("y"), point, sol.solve_time_s,
+                              self.violations(point))
+        ev = self.evaluate_violation(y)
+        ev = replace(ev, feasible=False, solve_time_s=ev.solve_time_s + sol.solve_time_s)
+        if ev.violation <= self.violation_budget:
+            # the budget holds, but the budgeted solve failed: its losses are unknown
+            raise SlaveFailure(
+                f"the least-loss slave within the slack budget failed ({sol.status}) on a "
+                f"topology within it (open branches {open_branch_text(self.problem, y)})")
+        return ev
 
     def violations(self, point: dict[str, np.ndarray], tol: float = 1e-6) -> list[Violation]:
         """The limits that slack relaxed at ``point``, largest first."""

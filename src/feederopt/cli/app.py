@@ -570,7 +570,9 @@ def iteration_line(rec: IterationRecord) -> str:
     if rec.violation_phase:
         return (f"{rec.phase} it {rec.iteration}  total slack LB {fmt(low, '.4g', ' p.u.')}"
                 f"  UB {fmt(high, '.4g', ' p.u.')}  gap {gap_txt}")
-    return (f"it {rec.iteration}  LB {fmt(low, '.4g')}  "
+    # the least-violating search's second stage (least losses at the least violation): kW
+    named = f"{rec.phase} " if rec.tie_phase else ""
+    return (f"{named}it {rec.iteration}  LB {fmt(low, '.4g')}  "
             f"UB {fmt(high, '.4g')}  gap {gap_txt}")
 
 

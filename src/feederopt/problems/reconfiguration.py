@@ -20,14 +20,16 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import numpy as np
+import scipy.sparse as sp
 
-from feederopt.formulations.blocks import Block
+from feederopt.formulations.blocks import Block, Sense
 from feederopt.formulations.distflow import (
     DistFlowOptions,
     distflow,
     effective_ratings,
     loss_terms,
     losses_of,
+    slack_objective,
 )
 from feederopt.formulations.radiality import parent_child, single_commodity_flow
 from feederopt.network.perunit import PerUnitNetwork
@@ -122,6 +124,26 @@ class ReconfigurationProblem:
     def physics_block(self, *, slack: bool = False, lossless: bool = False) -> Block:
         block = distflow(self.pu, DistFlowOptions(slack=slack, lossless=lossless))
         block.objective = self.operating_cost()
+        return block
+
+    def slack_budget_block(self, budget: float) -> Block:
+        """The physics with slack (:meth:`physics_block`, ``slack=True``) whose weighted total
+        slack, phase 1's objective (:func:`~feederopt.formulations.distflow.slack_objective`),
+        is held within ``budget`` [p.u.]:
+
+            min  losses (+ DG cost)   s.t.  DistFlow with slack,  sum_k w_k s_k <= budget.
+
+        The second stage of the least-violating search (:meth:`Benders.search_least_violating
+        <feederopt.algorithms.benders.Benders.search_least_violating>`): with ``budget`` the
+        least total slack found plus a tolerance, its topologies are the least-violating ones
+        and its objective the losses, so the search minimises violation first and losses
+        second. Its value is convex in the relaxed switch states as phase 2's is (a convex
+        program whose data depend on ``y`` through the same on/off rows), so the duals of
+        ``y = y_hat`` give valid optimality cuts."""
+        block = self.physics_block(slack=True)
+        weights = slack_objective(block)
+        terms = {g: sp.csr_matrix(w.reshape(1, -1)) for g, w in weights.items() if len(w)}
+        block.add_rows("slack_budget", terms, Sense.LE, np.array([float(budget)]))
         return block
 
     def y_cost(self) -> tuple[np.ndarray, float]:

@@ -82,7 +82,7 @@ from feederopt.results.result import (
     switching_text,
     within_limits_text,
 )
-from feederopt.solvers.status import LOSS_PHASE, VIOLATION_PHASE
+from feederopt.solvers.status import LOSS_PHASE, TIE_PHASE, VIOLATION_PHASE
 from feederopt.validation.ac_polish import polish_text
 
 #: Re-exported: the shared page parts lived here before :mod:`feederopt.report.page`.
@@ -627,6 +627,9 @@ def convergence_section(r: Mapping[str, Any]) -> str:
         caption += (" After the proof that no radial topology meets the limits, the search "
                     "for the least-violating one: its bounds on the total slack [p.u.] in "
                     "the second panel, not on the objective's axis.")
+        if any(row.get("phase") == TIE_PHASE for row in log):
+            caption += (" Then, among the topologies that violate as little, the least "
+                        "losses: its bounds [kW] in the third panel.")
     return section("convergence", "Benders convergence",
                    image(png, convergence_alt(r, log), caption)
                    + f"<details><summary>Iteration log</summary>{table}</details>")

@@ -544,10 +544,12 @@ def convergence_figure(log: Sequence[Mapping[str, Any]],
     The rows of the least-violation search (``phase`` ``"least violation"``, after a proof that
     no radial topology meets the limits) bound the total slack [p.u.], not the objective: they
     get a second panel of their own (``violation_lower_pu``, ``violation_upper_pu``). On the
-    objective's axis their 0 read as a lower bound falling to 0 kW (user test ut_feas #1)."""
+    objective's axis their 0 read as a lower bound falling to 0 kW (user test ut_feas #1). The
+    rows of its second stage (``phase`` ``"least losses at the least violation"``) bound the
+    losses of another problem, the least-violating topologies only: a third panel."""
     plt = _pyplot()
     from feederopt._version import iteration_row
-    from feederopt.solvers.status import VIOLATION_PHASE
+    from feederopt.solvers.status import TIE_PHASE, VIOLATION_PHASE
 
     # a row as written (lower_bound_kw) or by its record's attributes, an older result.json's
     # (lower_bound): one set of names
@@ -557,12 +559,18 @@ def convergence_figure(log: Sequence[Mapping[str, Any]],
     if len(set(it.tolist())) < len(it):  # rows between master solves (start, probing)
         it, xlabel = np.arange(1, len(log) + 1), "row of the iteration log"
     searched = np.array([r.get("phase") == VIOLATION_PHASE for r in log], dtype=bool)
-    panels = [("lower_bound_kw", "upper_bound_kw", "objective [kW]", ~searched, title)]
+    tied = np.array([r.get("phase") == TIE_PHASE for r in log], dtype=bool)
+    panels = [("lower_bound_kw", "upper_bound_kw", "objective [kW]", ~(searched | tied),
+               title)]
     if searched.any():
         panels.append(("violation_lower_pu", "violation_upper_pu", "total slack [p.u.]",
                        searched, "least-violating topology search (no topology meets the "
                        "limits)"))
-    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 4 if len(panels) == 1 else 6.5),
+    if tied.any():
+        panels.append(("lower_bound_kw", "upper_bound_kw", "objective [kW]", tied,
+                       "least losses among the least-violating topologies"))
+    fig, axes = plt.subplots(len(panels), 1,
+                             figsize=(7, 4 if len(panels) == 1 else 3.25 * len(panels)),
                              squeeze=False)
     for ax, (low, high, ylabel, rows, name) in zip(axes[:, 0], panels, strict=True):
         _bounds_panel(ax, it[rows], [r for r, keep in zip(log, rows, strict=True) if keep],

@@ -52,15 +52,19 @@ class Status(StrEnum):
 
 #: The phase of a row of the iteration log: the objective's (losses plus costs, bounds in kW)
 #: and, after a proof that no radial topology meets the limits, the search for the
-#: least-violating topology (bounds on the total slack, in p.u.; Benders' phase 1).
+#: least-violating topology (bounds on the total slack, in p.u.; Benders' phase 1), then its
+#: second stage, the least objective (losses plus costs, bounds in kW) among the topologies
+#: whose total slack is within a tolerance of the least found (:data:`TIE_PHASE`).
 LOSS_PHASE = "losses"
 VIOLATION_PHASE = "least violation"
+TIE_PHASE = "least losses at the least violation"
 
 
 @dataclass(frozen=True)
 class IterationRecord:
-    """One row of the iteration log. The two phases have different objectives and units, so
-    they have their own columns: ``lower_bound``/``upper_bound`` the objective's
+    """One row of the iteration log. The loss and violation phases have different objectives
+    and units, so they have their own columns (the tie phase, :data:`TIE_PHASE`, has the
+    objective's): ``lower_bound``/``upper_bound`` the objective's
     [kW-equivalent] (NaN in the violation phase), ``violation_lower_pu``/
     ``violation_upper_pu`` the total slack's [p.u.] (NaN in the loss phase). One column for
     both made the kW lower bound seem to fall to 0 (user test ut_feas #1). Written
@@ -83,6 +87,12 @@ class IterationRecord:
     def violation_phase(self) -> bool:
         """Whether the row is of the least-violation search (bounds in p.u. of slack)."""
         return self.phase == VIOLATION_PHASE
+
+    @property
+    def tie_phase(self) -> bool:
+        """Whether the row is of the least-violating search's second stage (least losses
+        among the least-violating topologies; bounds in kW, as the objective's)."""
+        return self.phase == TIE_PHASE
 
     @property
     def bounds(self) -> tuple[float, float]:
