@@ -221,8 +221,13 @@ def test_a_time_limited_run_reports_its_bound_and_gap(tmp_path):
     out = tmp_path / "p.json"
     res = CliRunner().invoke(app, ["partition", "ieee37mod", "--uncertainty", "0.25",
                                    "--time-limit", "3", "--json", str(out)])
-    assert res.exit_code == 0, res.output
     doc = json.loads(out.read_text())
+    # the incumbent at the deadline varies with the machine's speed: one whose own OpenDSS
+    # check at the nominal load breaks a limit (a DER phase over its kVA rating, say) exits 4
+    # (ut39_tph #4, partexit), any other 0
+    from feederopt import nominal_breaches
+
+    assert res.exit_code == (4 if nominal_breaches(doc["voltage_feedback"]) else 0), res.output
     lb, obj = doc["lower_bound"], doc["objective"]
     assert doc["status"] in ("time_limit", "optimal")
     assert lb is not None and lb <= obj + 1e-9

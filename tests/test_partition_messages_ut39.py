@@ -10,7 +10,14 @@ nominal load (the voltage feedback's) that had a grid-following PV phase over it
 rating, 56.71 kVA against the file's 170 kVA / 3 = 56.67, beyond the check's 0.001 kVA
 tolerance: the row showed only the seed's model checks. It names the breach now. The truth is
 the file's rating (opendssdirect) and the DER's power in OpenDSS's own solve of the check's
-circuit (the follower's element, read back with opendssdirect)."""
+circuit (the follower's element, read back with opendssdirect).
+
+#4, the exit code (partexit): with the breach named the run still exited 0, where the README's
+table gives 4 for an answer that breaks a limit and the three-phase ``solve`` exits 4 when its
+OpenDSS check breaks one. It exits 4 now, with an "AC verdict" row beside the status and a
+line on stderr; a plan whose check holds (every DER phase within its band and its kVA rating,
+every energised node within 0.9-1.1 p.u., all read back from OpenDSS's solve against the
+file's ratings) exits 0."""
 
 from __future__ import annotations
 
@@ -133,9 +140,94 @@ def test_validity_names_a_rating_breach_of_the_nominal_opendss_check(tmp_path: P
     result = runner.invoke(app, ["partition", str(feeder), "--settings", str(settings),
                                  "--uncertainty", "0.1", "--uncertain-loads", "l3,l4",
                                  "--time-limit", "120"], env={"COLUMNS": "400"})
-    assert result.exit_code == 0, result.output
+    # an answer that breaks a limit exits 4 (README, "Exit codes"), as the three-phase solve
+    # whose OpenDSS check breaks one; the status is the model's, the verdict beside it
+    assert result.exit_code == 4, result.output
     console = " ".join(result.output.split())
+    assert "status │ optimal" in console
+    assert ("AC verdict │ the plan breaks a limit in OpenDSS at the nominal load (named under "
+            "validity); exit code 4") in console
+    assert "the plan is not within the limits. OpenDSS at the nominal load: " in console
     for text in (console, verdict):
         assert "all checks hold" not in text
         for name, v in over.items():
             assert f"{name} {v:.2f} kVA over its {rating:.2f} kVA rating" in text, text
+
+
+def _check_circuit_readback(feeder: Path, settings: Path, plan_json: dict
+                            ) -> tuple[dict[str, tuple[float, float, float]], dict[str, float],
+                                       list[str]]:
+    """OpenDSS's solve of the plan's check circuit at the nominal load, read back element by
+    element: per DER phase its (P [kW], Q [kvar], rating [kVA] = the file's kVA over its
+    phases), the grid-forming sources' as OpenDSS delivers them, every energised node's
+    voltage [p.u.] (the file's voltage bases), and the grid-forming DERs."""
+    from feederopt.api_partition import _network_and_settings
+    from feederopt.problems.partition import PartitionPlan, build_partition_data
+    from feederopt.validation.partition import AcIsland
+
+    # the file's ratings, by the DER's OpenDSS name
+    dss.Text.Command("clear")
+    dss.Text.Command(f'compile "{feeder}"')
+    rating = {}
+    for name in dss.Generators.AllNames():
+        dss.Generators.Name(name)
+        rating[f"Generator.{name}"] = float(dss.Generators.kVARated()) / dss.Generators.Phases()
+    for name in dss.PVsystems.AllNames():
+        dss.PVsystems.Name(name)  # and its circuit element the active one
+        rating[f"PVSystem.{name}"] = float(dss.PVsystems.kVARated()) / \
+            dss.CktElement.NumPhases()
+    net, st, _, _ = _network_and_settings(str(feeder), str(settings), 0.1, ["l3", "l4"],
+                                          None, [])
+    data = build_partition_data(net, st)
+    plan = PartitionPlan(**{k: np.asarray(v, float if k.endswith("_set") else bool)
+                            for k, v in plan_json.items()})
+    island = AcIsland(net, data, plan)
+    island.solve(data.nominal())
+    out: dict[str, tuple[float, float, float]] = {}
+    for k, element in island.e_elem.items():  # the grid-following phases
+        dss.Circuit.SetActiveElement(f"Generator.{element}")
+        p, q = -np.asarray(dss.CktElement.Powers(), float).reshape(-1, 2)[0]
+        der = data.der_ids[island.e_der[k]]
+        out[f"{der}.{'abc'[island.e_phase[k]]}"] = (p, q, rating[der])
+    gf = [data.der_ids[d] for d in np.flatnonzero(plan.grid_forming)]
+    for der, elements in zip(gf, island.sources.values(), strict=True):
+        for element, phases in elements:  # the grid formers: what OpenDSS asks of them
+            dss.Circuit.SetActiveElement(element)
+            pq = -np.asarray(dss.CktElement.Powers(), float).reshape(-1, 2)[:len(phases)]
+            for ph, (p, q) in zip(phases, pq, strict=True):
+                out[f"{der}.{'abc'[ph]}"] = (p, q, rating[der])
+    volts = {}
+    for bus in island.limits:
+        dss.Circuit.SetActiveBus(bus)
+        mags = np.asarray(dss.Bus.puVmagAngle(), float)[0::2]
+        for node, v in zip(dss.Bus.Nodes(), mags, strict=True):
+            if f"{bus}.{'abc'[node - 1]}" not in island.dead_nodes:
+                volts[f"{bus}.{'abc'[node - 1]}"] = float(v)
+    return out, volts, gf
+
+
+def test_a_plan_within_its_nominal_opendss_check_exits_0(tmp_path: Path) -> None:
+    """The short-line feeder (ut39_tph's p2.dss): OpenDSS's check of the plan at the nominal
+    load keeps every DER phase within its kVA rating and its band (the set-point +- the
+    seed's 30 % ramp of the phase's rating, within 0 and its kW) and every energised node
+    within the default 0.9-1.1 p.u.: exit code 0, no verdict row, "all checks hold"."""
+    feeder, settings = _files(tmp_path, SHORT, GFM)
+    out = tmp_path / "r.json"
+    result = runner.invoke(app, ["partition", str(feeder), "--settings", str(settings),
+                                 "--uncertainty", "0.1", "--uncertain-loads", "l3,l4",
+                                 "--time-limit", "120", "--json", str(out)],
+                           env={"COLUMNS": "400"})
+    doc = json.loads(out.read_text())
+    ders, volts, gf = _check_circuit_readback(feeder, settings, doc["plan"])
+    setp = {f"{r['der']}.{r['phase']}": r["p_kw"] for r in doc["der_phases"]}
+    assert len(ders) == len(setp)  # every DER phase of the plan read back
+    for name, (p, q, s_max) in ders.items():
+        assert math.hypot(p, q) <= s_max + 1e-3, (name, p, q, s_max)
+        if name.rsplit(".", 1)[0] not in gf:  # a follower: within its ramp band
+            assert max(setp[name] - 0.3 * s_max, 0.0) - 1e-3 <= p \
+                <= setp[name] + 0.3 * s_max + 1e-3, (name, p, setp[name])
+    assert volts and all(0.9 <= v <= 1.1 for v in volts.values()), volts
+    assert result.exit_code == 0, result.output
+    console = " ".join(result.output.split())
+    assert "validity │ all checks hold" in console
+    assert "AC verdict" not in console and "exit code 4" not in console

@@ -121,7 +121,12 @@ if TYPE_CHECKING:
         check_result,
         read_result_to_check,
     )
-    from feederopt.validation.partition import validity_text
+    from feederopt.validation.partition import (
+        nominal_breaches,
+        nominal_check_text,
+        nominal_verdict,
+        validity_text,
+    )
 
 
 #: Public names imported on first access, and the module that defines each.
@@ -206,6 +211,9 @@ _FOR_CLI = {
     "partition_result_json": "feederopt.report.partition",
     "feedback_stop_text": "feederopt.algorithms.partition",
     "validity_text": "feederopt.validation.partition",
+    "nominal_breaches": "feederopt.validation.partition",
+    "nominal_check_text": "feederopt.validation.partition",
+    "nominal_verdict": "feederopt.validation.partition",
     "save_json": "feederopt.api",
     "restore": "feederopt.api_resilience",
     "plan": "feederopt.api_resilience",
@@ -310,6 +318,9 @@ __all__ = [
     "measure_caveats",
     "model_fidelity",
     "named_id",
+    "nominal_breaches",
+    "nominal_check_text",
+    "nominal_verdict",
     "not_compared_note",
     "open_lines_text",
     "operating_limits",

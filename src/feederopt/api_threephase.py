@@ -158,9 +158,13 @@ def three_phase_info(source: Any) -> dict[str, Any]:
     for key in ("total_load_mw", "total_load_mvar"):
         summary[key] = round(summary[key], 9)
     out: dict[str, Any] = {**summary, "source_format": "opendss"}
-    # the generating units by the full names that scenario generator rows take
+    # the generating units by the full names that scenario generator rows take; ``conn``
+    # "delta" is a single-phase unit between the two phases of ``phases`` (OpenDSS's
+    # bus1=x.2.3), "wye" one phase to ground on each of them (user test ut39_tph, partexit:
+    # "bc" alone read as two phase-to-ground halves)
     out["generator_units"] = [
         {"id": g["id"], "kind": g["kind"], "bus": g["bus"], "phases": g["phases"],
+         "conn": g["conn"],
          "p_kw": _num(1000 * g["p_mw"]), "q_kvar": _num(1000 * g["q_mvar"]),
          "s_max_kva": _num(1000 * g["s_max_mva"]), "in_service": g["in_service"]}
         for g in net.generators.iter_rows(named=True)]

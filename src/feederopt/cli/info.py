@@ -32,6 +32,17 @@ DEVICE_KINDS = {"capacitor": ("capacitor bank", "capacitor banks"),
                 "flexible_load": ("flexible load", "flexible loads")}
 
 
+def unit_phases_text(unit: dict[str, Any]) -> str:
+    """The phases cell of a generating unit in ``info``'s generators table: ``abc`` for a unit
+    phase to ground on each phase (``conn`` wye), ``b-c (between phases)`` for a single-phase
+    unit between two phases (``conn`` delta, OpenDSS's ``phases=1 bus1=x.2.3``), which
+    ``bc`` alone showed as if it were two phase-to-ground halves."""
+    phases = str(unit["phases"])
+    if unit.get("conn") == "delta" and len(phases) == 2:
+        return f"{phases[0]}-{phases[1]} (between phases)"
+    return phases
+
+
 def network_info(source: Any, ties: str = "auto") -> dict[str, Any]:
     """The facts ``feederopt info`` prints: counts, the base-case AC power flow, problems;
     ``ties`` is ``--ties``, the tie rule of a pandapower file (refused for another one)."""
@@ -387,7 +398,7 @@ def info(source: str = SOURCE_ARG, ties: str = TIES_OPT, json_output: bool = JSO
             return fmt(round(v, 6) + 0.0 if v is not None else None, ".1f")  # no -0.0
 
         for g in data["generator_units"]:
-            units.add_row(g["id"], g["kind"], g["bus"], g["phases"], kw(g["p_kw"]),
+            units.add_row(g["id"], g["kind"], g["bus"], unit_phases_text(g), kw(g["p_kw"]),
                           kw(g["q_kvar"]), kw(g["s_max_kva"]), "yes" if g["in_service"] else "no")
         out.print(units)
     errors = [p for p in data["problems"] if p.get("severity") != "warning"]

@@ -10,7 +10,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from feederopt import feedback_stop_text, partition_result_json, validity_text, write_text
+from feederopt import (
+    feedback_stop_text,
+    nominal_breaches,
+    nominal_check_text,
+    nominal_verdict,
+    partition_result_json,
+    validity_text,
+    write_text,
+)
 from feederopt.cli.app import (
     EXIT_LIMITS_BROKEN,
     FILE,
@@ -135,6 +143,9 @@ def partition(
     t = summary_table(f"{res.case}: partition ({res.method}, +-{100 * res.uncertainty:g} %, "
                       f"k_der={res.k_der})")
     t.add_row("status", res.status)
+    verdict = nominal_verdict(res.voltage_feedback)
+    if verdict:  # OpenDSS's verdict beside the model's status, as the three-phase solve's
+        t.add_row("AC verdict", f"[red]{escape(verdict)}[/]")
     t.add_row("objective / lower bound", f"{_fmt(res.objective, ',.2f', ' $')} / "
               f"{_fmt(res.lower_bound, ',.2f', ' $')} (gap "
               f"{_fmt(100 * res.gap, '.4f', ' %')})")
@@ -242,9 +253,13 @@ def _missing(x: Any) -> bool:
 def _exit(res: Any, *, quiet: bool) -> None:
     """Exit code 4 when the plan is no answer (:attr:`PartitionResult.trivial_plan`: the
     all-off incumbent of a run stopped at its limit), as for a run stopped before any plan
-    and as ``solve`` ends a run stopped without an answer, or when the voltage feedback kept
-    a plan whose OpenDSS voltages break the limits (as the three-phase ``solve`` ends such an
-    answer); the result is written all the same."""
+    and as ``solve`` ends a run stopped without an answer, or when the plan's own OpenDSS
+    check at the nominal load (the voltage feedback's power flow of the kept plan) breaks a
+    limit: no convergence, voltages outside the limits, a DER phase outside its band or over
+    its kVA rating beyond the tolerances
+    (:func:`~feederopt.validation.partition.nominal_breaches`), as the three-phase ``solve``
+    ends an answer whose OpenDSS check breaks a limit; the result is written all the same.
+    User test ut39_tph #4 (partexit): a PV phase over its kVA rating exited 0."""
     if res.trivial_plan:
         if not quiet:
             stderr().print(
@@ -252,13 +267,15 @@ def _exit(res: Any, *, quiet: bool) -> None:
                 "plan (every block de-energised); exit code 4", style="yellow", markup=False)
         raise typer.Exit(EXIT_LIMITS_BROKEN)
     vf = res.voltage_feedback
-    if vf is not None and vf.get("enabled") and not vf.get("within_voltage_limits", True):
-        # as the three-phase solve ends an answer whose OpenDSS voltages break the limits
+    if nominal_breaches(vf):
         if not quiet:
+            # the feedback's stop only where it speaks of the voltages (it re-solves for
+            # them, not for a DER's rating)
+            stop = (f"voltage feedback {feedback_stop_text(vf)}; "
+                    if vf is not None and vf.get("within_voltage_limits") is False else "")
             stderr().print(
-                "the plan's OpenDSS voltages at the nominal load break the voltage limits "
-                f"(voltage feedback {feedback_stop_text(vf)}; voltage_feedback in the "
-                "JSON); exit code 4", style="yellow", markup=False)
+                f"the plan is not within the limits. {nominal_check_text(vf)} ({stop}"
+                "voltage_feedback in the JSON); exit code 4", style="yellow", markup=False)
         raise typer.Exit(EXIT_LIMITS_BROKEN)
 
 

@@ -42,7 +42,7 @@ from feederopt.report.plot import (
     tree_layout,
 )
 from feederopt.results.result import base_verdict_rows
-from feederopt.validation.partition import validity_text
+from feederopt.validation.partition import nominal_breaches, nominal_verdict, validity_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -201,7 +201,11 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
     """The page: summary, microgrid drawing, per-block table, iteration log."""
     r = result
     summary = {
-        "status": r.get("status"), "method": r.get("method"),
+        "status": r.get("status"),
+        # OpenDSS's verdict on the plan at the nominal load beside it, as the console's
+        **({"AC verdict": verdict} if (verdict := nominal_verdict(r.get("voltage_feedback")))
+           else {}),
+        "method": r.get("method"),
         "uncertainty": fmt(100 * float(r.get("uncertainty") or 0.0), "g", " %"),
         "k_der": r.get("k_der"), "extreme points": r.get("extreme_points"),
         "objective / lower bound [$]": f"{fmt(r.get('objective'), ',.2f')} / "
@@ -284,12 +288,12 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
 
 def partition_badge(r: Mapping[str, Any]) -> str:
     """The page's status badge: the run's status, or ``limits_broken`` where the command
-    exits with code 4 (the plan kept by the voltage feedback has OpenDSS voltages outside the
-    limits, OpenDSS not converging included; or only the trivial all-off plan was found). User
-    test ut_3ph #2: a green "optimal" on the page of a run that exited 4."""
-    vf = r.get("voltage_feedback")
-    if r.get("trivial_plan") or (isinstance(vf, Mapping) and vf.get("enabled")
-                                 and not vf.get("within_voltage_limits", True)):
+    exits with code 4 (only the trivial all-off plan was found, or the plan's own OpenDSS check
+    at the nominal load, the voltage feedback's, breaks a limit: voltages, DER bands or kVA
+    ratings, OpenDSS not converging included, :func:`~feederopt.validation.partition.
+    nominal_breaches`). User test ut_3ph #2: a green "optimal" on the page of a run that
+    exited 4; ut39_tph #4: a DER phase over its rating exited 0 with an "optimal" badge."""
+    if r.get("trivial_plan") or nominal_breaches(r.get("voltage_feedback")):
         return "limits_broken"
     return str(r.get("status", "unknown"))
 

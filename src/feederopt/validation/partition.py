@@ -20,6 +20,7 @@ unless asked to let OpenDSS's controls act.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -732,32 +733,84 @@ class AcIsland:
         return res
 
 
-def validity_text(violations: list[str], voltage_feedback: dict[str, Any] | None) -> str:
+def _kept_round(voltage_feedback: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The voltage feedback's round of the plan kept (``kept_round``); empty when the record
+    has no such round (a record written without its rounds)."""
+    rounds = [r for r in voltage_feedback.get("rounds") or [] if isinstance(r, Mapping)]
+    k = voltage_feedback.get("kept_round", 0)
+    return rounds[k] if isinstance(k, int) and 0 <= k < len(rounds) else {}
+
+
+def nominal_breaches(voltage_feedback: Mapping[str, Any] | None) -> list[str]:
+    """What the plan's own OpenDSS check at the nominal load breaks, in words: the voltage
+    feedback's power flow of the kept plan (:class:`AcIsland` at the nominal realisation, its
+    round in ``voltage_feedback``, :func:`feederopt.api_partition.partition`). ``"did not
+    converge"`` when OpenDSS found no operating point; else ``"voltages outside the limits
+    ..."`` when an energised node is outside its limits beyond :data:`V_TOL`, and one entry
+    per DER phase outside its band beyond :data:`BAND_TOL_KW` or over its kVA rating
+    (``sqrt(P^2 + Q^2) > s_max + RATING_TOL_KVA``), as the round's ``der_breaches`` name them.
+    Empty when the check holds, or did not run (``--no-voltage-feedback``: nothing judged).
+
+    This is the verdict behind ``feederopt partition``'s exit code 4 (a plan that breaks a
+    limit in its OpenDSS check, as the three-phase ``solve`` exits 4 for an answer whose
+    OpenDSS check breaks one), the report's ``limits_broken`` badge and the "validity" row
+    (:func:`validity_text`). User test ut39_tph #4: a PV phase at 56.74 kVA against its
+    56.67 kVA was named in the validity row while the run exited 0."""
+    if not isinstance(voltage_feedback, Mapping) or not voltage_feedback.get("enabled"):
+        return []
+    kept = _kept_round(voltage_feedback)
+    if kept.get("opendss_converged") is False or (
+            not kept and voltage_feedback.get("stopped") == "OpenDSS did not converge"):
+        return ["did not converge"]
+    found: list[str] = []
+    if kept.get("within_voltage_limits") is False \
+            or voltage_feedback.get("within_voltage_limits") is False:
+        found.append("voltages break the voltage limits (see the voltage feedback row)")
+    found += [str(b) for b in kept.get("der_breaches") or []]
+    return found
+
+
+def nominal_check_text(voltage_feedback: Mapping[str, Any] | None) -> str:
+    """:func:`nominal_breaches` in one phrase, "OpenDSS at the nominal load: PVSystem.pv4.b
+    56.74 kVA over its 56.67 kVA rating (tolerance 0.001 kW, 0.001 kVA)" (the tolerances
+    only beside a DER's breach); empty when the check holds or did not run."""
+    found = nominal_breaches(voltage_feedback)
+    if not found:
+        return ""
+    ders = _kept_round(voltage_feedback or {}).get("der_breaches")
+    return ("OpenDSS at the nominal load: " + "; ".join(found)
+            + (f" (tolerance {BAND_TOL_KW:g} kW, {RATING_TOL_KVA:g} kVA)" if ders else ""))
+
+
+def nominal_verdict(voltage_feedback: Mapping[str, Any] | None) -> str | None:
+    """OpenDSS's verdict on the plan beside the model's ``status`` (the console's and the
+    report's "AC verdict" row), worded as the three-phase solve's
+    (:func:`feederopt.results.result.ac_verdict`): ``the plan breaks a limit in OpenDSS at
+    the nominal load (named under validity); exit code 4``, or that OpenDSS found no
+    operating point; None when the check holds or did not run (:func:`nominal_breaches`)."""
+    found = nominal_breaches(voltage_feedback)
+    if not found:
+        return None
+    if found == ["did not converge"]:
+        return ("OpenDSS found no operating point for the plan at the nominal load: not "
+                "verified; exit code 4")
+    return ("the plan breaks a limit in OpenDSS at the nominal load (named under validity); "
+            "exit code 4")
+
+
+def validity_text(violations: list[str], voltage_feedback: Mapping[str, Any] | None) -> str:
     """The partition's validity verdict (the console's and the report's "validity" row): the
     model checks of seed 001 (``violations``, :func:`~feederopt.problems.partition.
     check_partition`) and, when the voltage feedback ran, what its OpenDSS check of the kept
-    plan at the nominal load found (:class:`AcIsland`, its round in ``voltage_feedback``):
-    no convergence, voltages outside the limits, or DER phases outside their bands or over
-    their kVA ratings beyond the tolerances (BAND_TOL_KW, RATING_TOL_KVA). "all checks hold"
-    only when none of these is found (user test ut39_tph #4: it was printed beside an
-    OpenDSS check that had PVSystem.pv4.b at 56.71 kVA against its 56.67 kVA)."""
+    plan at the nominal load found (:func:`nominal_check_text`): no convergence, voltages
+    outside the limits, or DER phases outside their bands or over their kVA ratings beyond
+    the tolerances (BAND_TOL_KW, RATING_TOL_KVA). "all checks hold" only when none of these
+    is found (user test ut39_tph #4: it was printed beside an OpenDSS check that had
+    PVSystem.pv4.b at 56.71 kVA against its 56.67 kVA)."""
     parts = list(violations)
-    rounds = (voltage_feedback or {}).get("rounds") or []
-    if voltage_feedback and voltage_feedback.get("enabled") and rounds:
-        kept = rounds[voltage_feedback.get("kept_round", 0)]
-        found: list[str] = []
-        if kept.get("opendss_converged") is False:
-            found.append("did not converge")
-        else:
-            if kept.get("within_voltage_limits") is False:
-                found.append("voltages outside the limits (see the voltage feedback row)")
-            found += list(kept.get("der_breaches") or [])
-        if found:
-            parts.append(
-                ("model checks hold; " if not violations else "")
-                + "OpenDSS at the nominal load: " + "; ".join(found)
-                + (f" (tolerance {BAND_TOL_KW:g} kW, {RATING_TOL_KVA:g} kVA)"
-                   if kept.get("der_breaches") else ""))
+    text = nominal_check_text(voltage_feedback)
+    if text:
+        parts.append(("model checks hold; " if not violations else "") + text)
     return "; ".join(parts) or "all checks hold"
 
 
