@@ -70,6 +70,7 @@ if TYPE_CHECKING:
         measure_caveats,
         named_id,
         switch_operations_text,
+        unproven_note,
     )
     from feederopt.results.result import (
         HEURISTIC_METHODS,
@@ -241,6 +242,7 @@ _FOR_CLI = {
     "named_id": "feederopt.results.resilience",
     "MAX_SWITCH_OPS": "feederopt.results.resilience",
     "switch_operations_text": "feederopt.results.resilience",
+    "unproven_note": "feederopt.results.resilience",
     "write_three_phase_folder": "feederopt.report.threephase",
 }
 
@@ -351,6 +353,7 @@ __all__ = [
     "three_phase_info",
     "tie_rule_problems",
     "topology_by_hour",
+    "unproven_note",
     "validity_text",
     "voltage_verdict",
     "within_limits_text",

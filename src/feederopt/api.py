@@ -527,9 +527,26 @@ def uncertain_load_problems(net: Network, options: Any) -> list[Problem]:
     return [] if problem is None else [problem]
 
 
+def option_id_problems(net: Network, options: Any) -> list[Problem]:
+    """The problems of the id lists of ``options`` that only the network shows: the holds'
+    (ids that ``net`` lacks, branches that cannot switch, one branch held both ways through
+    two references; :func:`~feederopt.problems.holds.resolve_holds`) and the uncertain
+    loads' (:func:`uncertain_load_problems`). ``options`` need not be checked: the command
+    line and :func:`solve` report these with the options' own problems (a branch or a load
+    named twice, :func:`~feederopt.network.id_lists.id_list_problems`), all at once. Before,
+    ``--hold-closed line:1,line:1,line:77`` named the repeated ``line:1`` and the unknown
+    ``line:77`` only on the next run."""
+    holds = getattr(options, "holds", None)
+    refs = [getattr(holds, side, None) for side in ("closed", "open")]
+    usable = all(r is None or (isinstance(r, tuple | list) and all(isinstance(x, str)
+                                                                  for x in r)) for r in refs)
+    out = list(resolve_holds(net, refs[0], refs[1])[1]) if usable and any(refs) else []
+    return out + uncertain_load_problems(net, options)
+
+
 def _network_problems_of(network: Any, options: Any) -> list[Problem]:
     """The problems of ``network`` as :func:`solve` reads it (its reader's), else those of
-    ``options`` that only the network shows (:func:`uncertain_load_problems`): added to the
+    ``options`` that only the network shows (:func:`option_id_problems`): added to the
     options' own problems when these stop :func:`solve` before the network is read."""
     from feederopt.cases import load as _load
 
@@ -537,7 +554,7 @@ def _network_problems_of(network: Any, options: Any) -> list[Problem]:
         net = _load(network)
     except InputError as e:
         return list(e.problems)
-    return uncertain_load_problems(net, options)
+    return option_id_problems(net, options)
 
 
 def network_option_problems(net: Network, opts: SolveOptions) -> list[Problem]:

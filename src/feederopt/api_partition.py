@@ -47,6 +47,7 @@ from feederopt.forking import check_not_forked
 from feederopt.io.digests import input_change_problems, input_digests
 from feederopt.io.frames import source_problems
 from feederopt.io.writing import output_problems, result_json_path
+from feederopt.network.id_lists import id_list_problems
 from feederopt.options import TIME_LIMIT_S, option_names, time_limit_problems, workers_problems
 from feederopt.problems.partition import (
     PartitionPlan,
@@ -54,7 +55,6 @@ from feederopt.problems.partition import (
     build_partition_data,
     canonical_loads,
     enumeration_problems,
-    named_twice,
     read_settings,
     settings_from_file,
     settings_problems,
@@ -423,16 +423,11 @@ def _network_and_settings(source: Any, settings: str | Path | None, uncertainty:
     (:func:`~feederopt.problems.partition.read_settings`); an :class:`InputError` with the
     ``problems`` found before and every problem of these, all at once (with ``extensive``,
     also too many uncertain loads for the extensive form)."""
-    if uncertain_loads is not None and not uncertain_loads:
-        problems = [*problems, _bad_option("uncertain_loads", "--uncertain-loads names no load",
-                                           "e.g. 801,703, or leave it out for the settings' "
-                                           "(else every load)")]
-    elif uncertain_loads is not None:  # OpenDSS names are case-insensitive
-        twice = named_twice(list(uncertain_loads))
-        if twice:
-            problems = [*problems, _bad_option(
-                "uncertain_loads", "--uncertain-loads names a load more than once (names are "
-                "case-insensitive): " + ", ".join(twice), "name each load once")]
+    # OpenDSS names are case-insensitive: d1 and D1 are one load
+    problems = [*problems, *id_list_problems(
+        "--uncertain-loads", None if uncertain_loads is None else list(uncertain_loads), "load",
+        example="e.g. 801,703, or leave it out for the settings' (else every load)",
+        fold=str.casefold)]
     try:
         net = load_three_phase(source)
     except InputError as exc:

@@ -46,19 +46,19 @@ from feederopt.algorithms.resilience_switching import (
 )
 from feederopt.cases import load, tie_rule_problems
 from feederopt.cases.disasters import load_disasters
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind, Severity, shown_list
 from feederopt.execution import make_executor
 from feederopt.forking import check_not_forked
 from feederopt.formulations.resilience import RadialityKind
 from feederopt.io.disasters import (
     DisasterSet,
-    duplicate_ids,
     duplicate_warnings,
     frame_disasters,
 )
 from feederopt.io.frames import is_frame, source_problems
 from feederopt.io.pandapower import TieRule
 from feederopt.network.container import Network
+from feederopt.network.id_lists import id_list_problems
 from feederopt.options import (
     TIME_LIMIT_S,
     gap_problems,
@@ -132,8 +132,10 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
     problems = [*prior_problems, *restore_problems(
         broken, dg_sites=dg_sites, radiality=radiality, switch_penalty_pu=switch_penalty_pu,
         dg_p_max_kw=dg_p_max_kw, time_limit_s=time_limit_s), *tie_rule_problems(ties, source)]
+    # a repeated id counts once (a warning), and is named with the other problems
+    repeats = _repeats("--broken", broken) + _repeats("--dg-sites", dg_sites)
     if problems:
-        raise InputError(problems)
+        raise InputError([*problems, *repeats])
     rad = RadialityKind(radiality)
     net, _ = _network(source, ties)
     pen = switch_penalty_pu if switch_penalty_pu is not None else \
@@ -141,8 +143,9 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
     size = 100.0 if dg_p_max_kw is None else dg_p_max_kw
     problem = ResilienceProblem.from_network(
         net, PlanSettings(radiality=rad, dg_p_max_kw=size, dg_q_max_kvar=size))
-    idx = problem.branch_index([str(b) for b in broken])
-    sites = problem.bus_index([str(b) for b in dg_sites]) if dg_sites else None
+    # the unknown broken lines and DG sites at once, with the repeated ones (before: the
+    # lines, then the sites on the next run)
+    idx, sites = _resolved(problem, broken, dg_sites, repeats)
     report_phase(progress, f"restoration MILP ({len(idx)} broken lines)")
     op = _restore(problem, idx, sites=sites, radiality=rad, penalty_pu=pen,
                   time_limit_s=None if time_limit_s is None
@@ -157,32 +160,58 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
         ac = restoration_ac(net, problem, op, sites, idx)
     res = restore_result(problem, idx, op, rad.value, pen, sites, ac)
     return replace(res, switching=switching(net, problem, op.closed, idx),
-                   notes=_broken_warnings(broken) + _repeat_warnings(
-                       "--dg-sites", dg_sites, "one backup DG per site; was another bus "
-                       "meant?") + res.notes,
+                   notes=_warnings(repeats) + res.notes,
                    status=interrupted_label(res.status))
 
 
-def _repeat_warnings(option: str, ids: Sequence[Any], then: str) -> list[str]:
-    """A warning naming the ids the list ``option`` repeats (each counts once: ``then``
-    says what that means), or none."""
-    dups = duplicate_ids([str(b) for b in ids])
-    return [f"warning: {option} names {', '.join(dups)} more than once (each counted once; "
-            f"{then})"] if dups else []
+#: What a repeated id of each list means (:func:`_repeats`): (the list's element, then).
+_REPEATS = {"--broken": ("line", "was another line meant?"),
+            "--dg-sites": ("bus", "one backup DG per site; was another bus meant?"),
+            "dg_candidates": ("bus", "one backup DG per bus; was another bus meant?"),
+            "harden_candidates": ("line", "was another line meant?")}
 
 
-def _broken_warnings(broken: Sequence[Any]) -> list[str]:
-    """A warning naming the ids ``--broken`` repeats (each counts once), or none."""
-    return _repeat_warnings("--broken", broken, "was another line meant?")
+def _repeats(option: str, ids: Sequence[Any] | None) -> list[Problem]:
+    """The warning of the ids that the list ``option`` repeats (each counts once), or none
+    (:func:`~feederopt.network.id_lists.id_list_problems`; an empty list is
+    :func:`restore_problems`' and :func:`plan_problems`')."""
+    what, then = _REPEATS[option]
+    return [p for p in id_list_problems(option, list(ids or ()), what,
+                                        repeats=Severity.WARNING, then=then)
+            if not p.is_error]
+
+
+def _warnings(problems: Sequence[Problem]) -> list[str]:
+    """The notes of a result that are warnings (``warning: --broken names ...``)."""
+    return [f"warning: {p.message}" for p in problems]
+
+
+def _resolved(problem: ResilienceProblem, broken: Sequence[Any], dg_sites: Sequence[Any],
+              repeats: Sequence[Problem]) -> tuple[tuple[int, ...], Any]:
+    """The indices of the ``broken`` lines and the DG vector of ``dg_sites``; an
+    :class:`InputError` with the problems of both lists at once, and the ``repeats``
+    (:func:`_repeats`) beside them."""
+    problems: list[Problem] = []
+    idx: tuple[int, ...] = ()
+    sites = None
+    try:
+        idx = problem.branch_index([str(b) for b in broken])
+    except InputError as e:
+        problems += e.problems
+    try:
+        sites = problem.bus_index([str(b) for b in dg_sites]) if dg_sites else None
+    except InputError as e:
+        problems += e.problems
+    if problems:
+        raise InputError([*problems, *repeats])
+    return idx, sites
 
 
 def _candidate_warnings(st: PlanSettings) -> list[str]:
     """A warning per candidate list of ``st`` that names an id more than once: each is one
     candidate (a bus holds at most one backup DG; user test ut35 resil #2)."""
-    return [*_repeat_warnings("dg_candidates", st.dg_candidates or (),
-                              "one backup DG per bus; was another bus meant?"),
-            *_repeat_warnings("harden_candidates", st.harden_candidates or (),
-                              "was another line meant?")]
+    return _warnings(_repeats("dg_candidates", st.dg_candidates)
+                     + _repeats("harden_candidates", st.harden_candidates))
 
 
 def switching(net: Network, problem: ResilienceProblem, closed: Any, broken: tuple[int, ...]
@@ -349,13 +378,14 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
         ray_address=ray_address, gap=gap, time_limit_s=time_limit_s, settings=settings),
         *tie_rule_problems(ties, source)]
     st = settings or PlanSettings()
+    repeats = _repeats("--broken", broken)
     if problems:
-        raise InputError(problems)
+        raise InputError([*problems, *repeats])
     net, case = _network(source, ties)
     problem = ResilienceProblem.from_network(net, st)
     if broken is not None:
-        scs = [Scenario("attack", 1.0, problem.branch_index([str(b) for b in broken]))]
-        warned = _broken_warnings(broken)
+        scs = [Scenario("attack", 1.0, _resolved(problem, broken, (), repeats)[0])]
+        warned = _warnings(repeats)
     else:
         ds = (scenarios if isinstance(scenarios, DisasterSet) else
               frame_disasters(scenarios, net) if is_frame(scenarios) else
@@ -420,10 +450,9 @@ def _ac_skipped_note(names: list[str]) -> list[str]:
     """A note naming the scenarios whose AC check the time limit left no time for."""
     if not names:
         return []
-    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10
-                                      else "")
-    return [f"no AC check of scenario(s) {shown}: the time limit was reached before their "
-            "power flows (their ac_check is null); give more time, or --no-ac-check"]
+    return [f"no AC check of scenario(s) {shown_list(names)}: the time limit was reached "
+            "before their power flows (their ac_check is null); give more time, or "
+            "--no-ac-check"]
 
 
 @option_names(passes_to=PlanSettings)

@@ -70,6 +70,19 @@ def shown_id(value: object) -> str:
     return text
 
 
+#: How many items a message lists before "and N more" (:func:`shown_list`).
+MAX_LISTED = 10
+
+
+def shown_list(items: Sequence[object], most: int = MAX_LISTED, sep: str = ", ") -> str:
+    """``a, b, c and 7 more``: the first ``most`` of ``items`` and how many more, so that a
+    note or a message that lists ids stays readable however many there are (a plan of 400
+    scenarios named all 400 in its "not solved to optimality" note). The one rule of every
+    note that lists scenario names, ids or their parts."""
+    shown = sep.join(str(x) for x in items[:most])
+    return shown + (f" and {len(items) - most} more" if len(items) > most else "")
+
+
 def visible_id(value: object) -> str:
     """``value`` as a reader sees it: without blanks at its ends and without invisible
     characters (:func:`_invisible`); the id a reference with such a character was meant to

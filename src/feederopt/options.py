@@ -36,6 +36,7 @@ from feederopt.errors import InputError, OptionNameError, Problem, ProblemKind, 
 from feederopt.formulations.distflow import is_passive
 from feederopt.io.frames import value_text
 from feederopt.network.devices import Control
+from feederopt.network.id_lists import id_list_problems
 from feederopt.network.limits import held_by_source, held_set_points
 from feederopt.network.perunit import to_per_unit
 from feederopt.problems.reconfiguration import DEFAULT_RADIALITY, RadialityModel
@@ -385,14 +386,9 @@ class SolveOptions:
                 bad("robust", f"the uncertainty {unc.fraction} is above 1: the lower corner "
                     "of the box would turn loads into generators",
                     "give a fraction of the nominal load up to 1, e.g. --robust 0.3 for +-30 %")
-            if unc.uncertain_loads is not None and not unc.uncertain_loads:
-                bad("uncertain_loads", "--uncertain-loads names no load", "e.g. 18,33")
-            elif unc.uncertain_loads is not None and len(set(unc.uncertain_loads)) < len(
-                    unc.uncertain_loads):
-                twice = sorted({x for x in unc.uncertain_loads
-                                if unc.uncertain_loads.count(x) > 1})
-                bad("uncertain_loads", "--uncertain-loads names a load more than once: "
-                    + ", ".join(twice), "name each load once")
+            # the loads the network lacks: api.option_id_problems, with these at once
+            out += id_list_problems("--uncertain-loads", unc.uncertain_loads, "load",
+                                    example="e.g. 18,33")
             if unc.budget is not None and not (isinstance(unc.budget, int) and unc.budget >= 0):
                 bad("budget", f"the budget must be a whole number >= 0, not {unc.budget}",
                     "e.g. --budget 3")
@@ -438,20 +434,11 @@ class SolveOptions:
         named twice in one list or in both (the network's: unknown ids, branches that are not
         switchable, :func:`feederopt.problems.holds.resolve_holds`)."""
         out: list[Problem] = []
-        lists = {"hold_closed": self.holds.closed, "hold_open": self.holds.open}
-        for name, refs in lists.items():
-            flag = "--" + name.replace("_", "-")
-            if refs is None:
-                continue
-            if not refs:
-                out.append(_option_problem(name, f"{flag} names no branch",
-                                           "e.g. line:11,trafo:0 (comma-separated ids as "
-                                           "`feederopt info` and the result tables print them)"))
-                continue
-            twice = sorted({x for x in refs if refs.count(x) > 1})
-            if twice:
-                out.append(_option_problem(name, f"{flag} names a branch more than once: "
-                                           + ", ".join(twice), "name each branch once"))
+        for flag, refs in (("--hold-closed", self.holds.closed),
+                           ("--hold-open", self.holds.open)):
+            out += id_list_problems(flag, refs, "branch", example=(
+                "e.g. line:11,trafo:0 (comma-separated ids as `feederopt info` and the result "
+                "tables print them)"))
         both = sorted(set(self.holds.closed or ()) & set(self.holds.open or ()))
         if both:
             out.append(Problem(ProblemKind.INVALID_VALUE, "options",

@@ -61,7 +61,7 @@ from feederopt.algorithms.base import (
     ProgressCallback,
     StopOptions,
 )
-from feederopt.errors import InputError, SolverError
+from feederopt.errors import InputError, SolverError, shown_list
 from feederopt.execution import Executor, SerialExecutor
 from feederopt.formulations.blocks import Group
 from feederopt.formulations.resilience import (
@@ -315,7 +315,7 @@ def shed_all_note(scenarios: list[Scenario], operations: list[Operation]) -> lis
     if not names:
         return []
     return [f"the time limit left no time for the start topology's operation of scenario(s) "
-            f"{', '.join(names)}: each sheds every sheddable load with every switchable line "
+            f"{shown_list(names)}: each sheds every sheddable load with every switchable line "
             "open (a feasible operation of the plan, so its cost is an upper bound of the "
             "scenario's); give more time"]
 
@@ -752,7 +752,7 @@ def _best_at_limit(problem: ResilienceProblem, scenarios: list[Scenario],
         one = len(pool) == 1
         which = pool[0].label if one else "neither " + " nor ".join(c.label for c in pool)
         why = ((" cannot" if one else " can") + " supply the non-sheddable loads of "
-               "scenario(s) " + ", ".join(repr(scenarios[k].name) for k in dead)) if dead \
+               "scenario(s) " + shown_list([repr(scenarios[k].name) for k in dead])) if dead \
             else (" has no" if one else " has an") + " operation in every scenario"
         raise ResilienceStopped(
             f"the extensive form stopped at its time limit without an incumbent, and {which}"
@@ -1091,7 +1091,7 @@ def plan_infeasible(problem: ResilienceProblem, scenarios: list[Scenario],
                 "raise --dg-size, --dg-budget or --harden-budget, or mark them sheddable "
                 "(sheddable = true)"))
     if not out:
-        names = ", ".join(repr(sc.name) for sc in scenarios)
+        names = shown_list([repr(sc.name) for sc in scenarios])
         ids = tuple(lid for lid, _ in problem.firm_loads)
         out.append(problem.firm_problem(
             f"the planning (scenarios {names} together)", ids,

@@ -57,7 +57,7 @@ from feederopt.algorithms.resilience import (
     evaluate_within,
     solve_extensive,
 )
-from feederopt.errors import InputError
+from feederopt.errors import InputError, shown_list
 from feederopt.problems.resilience import ResilienceProblem, Scenario
 from feederopt.solvers import interrupt
 from feederopt.solvers.status import Status
@@ -255,7 +255,7 @@ def adopt_better(problem: ResilienceProblem, scenarios: list[Scenario], out: Pla
         if not took:
             return out, []
         obj = out.investment + float(np.dot(probs, rec))
-        note = (f"the operations of scenario(s) {', '.join(took)} come from the evaluation of "
+        note = (f"the operations of scenario(s) {shown_list(took)} come from the evaluation of "
                 "the expected-value plan (the same plan): cheaper than those the "
                 f"{out.method} run found within its limit; the expected total is "
                 f"{obj:,.2f} $ (was {out.objective:,.2f} $)")

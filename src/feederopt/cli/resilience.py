@@ -284,6 +284,7 @@ def plan(
         named_id,
         plan_settings,
         switch_operations_text,
+        unproven_note,
     )
     from feederopt import plan as run
 
@@ -359,9 +360,7 @@ def plan(
     unproven = [sc.name for sc in res.scenarios if sc.recourse_status != "optimal"]
     if unproven:
         out.print("[yellow]warning:[/] ", end="")
-        out.print(f"the operation of {', '.join(unproven)} was not solved to optimality "
-                  "(time limit or interruption): feasible for the plan shown (its cost counts "
-                  "in the expected total, an upper bound), not proven its best", markup=False)
+        out.print(unproven_note(unproven), markup=False)
     load_names = {**bus_names, **(res.names.get("loads") or {})}
     per = Table(title="loads shed per scenario", title_justify="left")
     for col in ("scenario", "loads shed (kW)"):

@@ -679,12 +679,12 @@ def solve(
                                 hint="leave it out: a balanced solve's AC check is not fed "
                                 "back"))
     # Every problem of the options, the output paths and the network, all at once.
-    # with the options that name elements of the network (an unknown uncertain load beside
-    # one named twice were reported one run after the other: ut39_uncert #3)
-    from feederopt.api import uncertain_load_problems
+    # with the options that name elements of the network (an unknown uncertain load or hold
+    # beside one named twice were reported one run after the other: ut39_uncert #3)
+    from feederopt.api import option_id_problems
 
     net = load_checked(source, [*options.check(), *problems], ties,
-                       more=lambda n: uncertain_load_problems(n, options))
+                       more=lambda n: option_id_problems(n, options))
     if not quiet:
         for warning in net.warnings():
             if warning.field == "v_min_pu" and v_min is not None and v_max is not None:

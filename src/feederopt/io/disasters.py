@@ -33,6 +33,7 @@ from feederopt.io._common import missing, read_text, unknown_file_type, unreadab
 from feederopt.io.frames import as_polars
 from feederopt.network.container import Network
 from feederopt.network.id_hints import id_hint, name_aliases, shared_names
+from feederopt.network.id_lists import repeated_ids
 
 #: Tolerance on the sum of the probabilities.
 PROBABILITY_TOLERANCE = 1e-6
@@ -61,17 +62,6 @@ class DisasterSet:
         return {"description": self.description, "scenarios": [
             {"name": d.name, "probability": d.probability, "broken": list(d.broken)}
             for d in self.scenarios]}
-
-
-def duplicate_ids(ids: list[str]) -> tuple[str, ...]:
-    """The ids that occur more than once in ``ids``, in first-occurrence order."""
-    seen: set[str] = set()
-    dups: dict[str, None] = {}
-    for b in ids:
-        if b in seen:
-            dups[b] = None
-        seen.add(b)
-    return tuple(dups)
 
 
 def duplicate_warnings(disasters: DisasterSet) -> list[str]:
@@ -278,7 +268,7 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
         # a circuit of a merged double circuit breaks its merged branch (L1 -> L1+L1b: the
         # model has one branch for both circuits)
         broken = tuple(dict.fromkeys(net.resolve_branch_ids(str(b) for b in broken_raw)))
-        dups = duplicate_ids([str(b) for b in broken_raw])
+        dups = tuple(repeated_ids(broken_raw))
         unknown = [b for b in broken if b not in branch_ids]
         if unknown:
             joined = [b for b in unknown if "," in b

@@ -101,8 +101,10 @@ def resolve_holds(net: Network, closed: Sequence[str] | None, open_: Sequence[st
                   ) -> tuple[Held, list[Problem]]:
     """The branch ids that the references ``closed`` and ``open_`` hold, and the problems of
     the references: an id that the network does not have (the hint gives the form and the id
-    meant), a branch that is not switchable (or out of service), a branch held both closed and
-    open (also through two references to it)."""
+    meant; each once), a branch that is not switchable (or out of service), a branch held both
+    closed and open through two references to it (one reference in both lists, and one
+    named twice in a list, are :meth:`~feederopt.options.SolveOptions.check`'s: the command
+    line and :func:`feederopt.solve` report them with these, all at once)."""
     br = net.branches
     all_ids = [str(x) for x in br["id"].to_list()]
     live = br.filter(pl.col("in_service"))
@@ -137,6 +139,7 @@ def resolve_holds(net: Network, closed: Sequence[str] | None, open_: Sequence[st
                 unknown.append(ref)
                 continue
             out.append((ref, bid))
+        unknown = list(dict.fromkeys(unknown))  # named twice: the options' own problem
         if unknown:
             problems.append(Problem(
                 ProblemKind.INVALID_VALUE, "options",
@@ -165,7 +168,11 @@ def resolve_holds(net: Network, closed: Sequence[str] | None, open_: Sequence[st
                 "info`; a pandapower line or trafo is switchable when a switch element "
                 "switches it)"))
         resolved[option] = out
-    both = sorted({b for _, b in resolved["hold_closed"]} & {b for _, b in resolved["hold_open"]})
+    # one reference in both lists is the options' own problem (SolveOptions.check), which
+    # the command line reports with these: said once, not twice
+    same = {r for r, _ in resolved["hold_closed"]} & {r for r, _ in resolved["hold_open"]}
+    both = sorted(({b for _, b in resolved["hold_closed"]} & {b for _, b in resolved["hold_open"]})
+                  - {b for r, b in resolved["hold_closed"] if r in same})
     if both:
         # name the references the user gave (L1 closed, L1b open: two circuits of one merged
         # branch, which the model switches as one), not only the branch they resolve to

@@ -70,18 +70,12 @@ from feederopt.formulations.partition import (
     PartitionSettings,
     default_der_cost,
 )
+from feederopt.network.id_lists import repeated_ids
 from feederopt.network.threephase import PHASES, ThreePhaseNetwork
 from feederopt.network.threephase_perunit import PerUnitThreePhase, to_per_unit_3ph
 
 #: The load models of :class:`PartitionSettings` (``load_model``).
 LOAD_MODELS = ("voltage_dependent", "constant_power")
-
-
-def named_twice(names: list[str] | tuple[str, ...]) -> list[str]:
-    """The names given more than once, case-insensitively as OpenDSS reads them (each once,
-    in the order given)."""
-    low = [str(x).lower() for x in names]
-    return [str(x) for x in dict.fromkeys(names) if low.count(str(x).lower()) > 1]
 
 
 def uncertain_count(settings: PartitionSettings, net: ThreePhaseNetwork) -> int:
@@ -330,7 +324,7 @@ def read_settings(path: str | Path, net: ThreePhaseNetwork,
         loads = {x.lower(): x for x in net.loads["id"].to_list()}
         wanted = [str(x) for x in part["uncertain_loads"]]
         missing = [x for x in wanted if x.lower() not in loads]
-        repeated = named_twice(wanted)
+        repeated = repeated_ids(wanted, str.casefold)
         if repeated:
             problems.append(Problem(ProblemKind.DUPLICATE_ID, "settings",
                                     "settings name a load more than once (names are "

@@ -389,7 +389,8 @@ class ResilienceProblem:
         index = {b: i for i, b in enumerate(self.branch_ids)}
         # a circuit of a merged double circuit names its merged branch (L1 -> L1+L1b)
         ids = resolve_branch_ids(ids, self.branch_ids)
-        unknown = [str(b) for b in ids if str(b) not in index]
+        # each once: one named twice is the list's own warning (id_list_problems)
+        unknown = list(dict.fromkeys(str(b) for b in ids if str(b) not in index))
         if unknown:
             raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
                                       "branch ids that the network does not have",
@@ -402,8 +403,9 @@ class ResilienceProblem:
         """0/1 per DG candidate for the bus ids ``ids`` (which must be candidates)."""
         pos = {self.bus_ids[b]: k for k, b in enumerate(self.grid.dg_bus)}
         known = set(self.bus_ids)
-        missing = [str(b) for b in ids if str(b) not in known]
-        others = [str(b) for b in ids if str(b) in known and str(b) not in pos]
+        given = list(dict.fromkeys(str(b) for b in ids))  # each once
+        missing = [b for b in given if b not in known]
+        others = [b for b in given if b in known and b not in pos]
         out = []
         if missing:
             out.append(Problem(ProblemKind.UNKNOWN_BUS, "options",

@@ -19,6 +19,7 @@ from feederopt.formulations.distflow import bus_shunts
 from feederopt.formulations.schedule import ScheduleData
 from feederopt.network.container import Network
 from feederopt.network.id_hints import id_hint
+from feederopt.network.id_lists import id_list_problems
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.network.timeseries import (
     OPTIONAL_COLUMNS,
@@ -171,8 +172,11 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
                                    "network", unknown, f,
                                    id_hint(list(unknown), branch_ids, {}, "branch")))
     if net is not None and st.uncertain_buses:
+        # a bus named twice (before: taken once, silently) with the unknown ones, at once
+        out += id_list_problems("--uncertain-buses", st.uncertain_buses, "bus",
+                                field="uncertain_buses")
         bus_ids = [str(b) for b in net.buses["id"].to_list()]
-        unknown = tuple(b for b in st.uncertain_buses if b not in set(bus_ids))
+        unknown = tuple(dict.fromkeys(b for b in st.uncertain_buses if b not in set(bus_ids)))
         if unknown:
             out.append(Problem(ProblemKind.UNKNOWN_BUS, "options", "uncertain bus not in the "
                                "network", unknown, "uncertain_buses",

@@ -15,6 +15,7 @@ from feederopt._version import stamped
 from feederopt.algorithms.resilience import Operation, PlanOutcome
 from feederopt.algorithms.resilience_measures import EV_PLAN_SHARE, StochasticMeasures
 from feederopt.algorithms.resilience_switching import FIRST_PHASE, TIME_LIMIT
+from feederopt.errors import shown_list
 from feederopt.network.schemas import nan_as_null
 from feederopt.problems.resilience import ResilienceProblem, Scenario
 from feederopt.validation.restoration import RestorationAcCheck
@@ -239,10 +240,20 @@ def island_note(views: list[tuple[str, OperationView]]) -> list[str]:
         parts.append((f"{name}: " if name else "") + " and ".join(what))
     if not parts:
         return []
-    return ["in a backup-DG island the model disconnects " + "; ".join(parts) + " (each "
+    return ["in a backup-DG island the model disconnects " + shown_list(parts, sep="; ")
+            + " (each "
             "element bus's generators and shunts are connected or not, whichever sheds less: "
             "the DG's Q is in [0, Qmax], it absorbs no reactive power; the AC check runs them "
             "out of service)"]
+
+
+def unproven_note(names: Sequence[str]) -> str:
+    """The warning of a plan whose operations of the scenarios ``names`` were not solved to
+    optimality (the first ten named, then how many more: :func:`~feederopt.errors.shown_list`;
+    a plan of 400 scenarios named all 400)."""
+    return (f"the operation of {shown_list(names)} was not solved to optimality (time limit or "
+            "interruption): feasible for the plan shown (its cost counts in the expected total, "
+            "an upper bound), not proven its best")
 
 
 def second_phase_note(ops: list[tuple[str, Operation]]) -> list[str]:
@@ -256,7 +267,7 @@ def second_phase_note(ops: list[tuple[str, Operation]]) -> list[str]:
                         "island's DG may sit at any set-point in the band")):
         names = [name for name, op in ops if op.switching == kind]
         if names:
-            who = (f" of scenario(s) {', '.join(names)}" if any(names) else "")
+            who = (f" of scenario(s) {shown_list(names)}" if any(names) else "")
             out.append(f"the switch operations{who} are {text} (docs/resilience.md, "
                        "\"Second phase\")")
     return out

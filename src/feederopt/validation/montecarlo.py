@@ -54,6 +54,7 @@ from feederopt.io.digests import input_change_problems
 from feederopt.io.frames import table_problem
 from feederopt.io.scenarios import unknown_load_problem
 from feederopt.network.container import Network, resolve_branch_ids
+from feederopt.network.id_lists import id_list_problems
 from feederopt.network.limits import held_by_generator
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.network.topology import radiality_problem
@@ -195,9 +196,13 @@ def resolve_loads(pu: PerUnitNetwork, loads: Sequence[str] | None) -> np.ndarray
     index = {lid: k for k, lid in enumerate(pu.load_ids)}
     if loads is None:
         return np.flatnonzero((pu.load_p != 0) | (pu.load_q != 0))
+    # a load named twice with the unknown ones, at once (before, ``check --uncertain-loads``
+    # sampled a repeated load once, silently)
+    problems = id_list_problems("--uncertain-loads", list(loads), "load",
+                                example="e.g. 18,33")
     unknown = unknown_load_problem(loads, pu.load_ids)
-    if unknown is not None:
-        raise InputError([unknown])
+    if unknown is not None or problems:
+        raise InputError([*problems, *([] if unknown is None else [unknown])])
     return np.array(sorted({index[x] for x in loads}), dtype=int)
 
 

@@ -1,0 +1,61 @@
+"""The problems of a list of ids that the user gives (``--hold-closed``, ``--hold-open``,
+``--uncertain-loads`` of solve, check and partition, ``--broken``, ``--dg-sites``,
+``--uncertain-buses``): a list that names nothing and an id named more than once, checked by
+:func:`id_list_problems` alone, for every such list alike.
+
+The ids that the network lacks are each list's own resolver's to find (the holds'
+:func:`feederopt.problems.holds.resolve_holds`, a load id's
+:func:`feederopt.io.scenarios.unknown_load_problem`, a broken line's
+:meth:`feederopt.problems.resilience.ResilienceProblem.branch_index`, with the hints of
+:mod:`feederopt.network.id_hints`); each command reports them with these problems, all at
+once. Before, ``--hold-closed line:1,line:1,line:77`` named the repeated ``line:1`` and the
+unknown ``line:77`` only on the next run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from feederopt.errors import Problem, ProblemKind, Severity, shown_list
+
+
+def repeated_ids(ids: Sequence[object], fold: Callable[[str], str] | None = None
+                 ) -> list[str]:
+    """The ids given more than once in ``ids``, each once, in the order first given; with
+    ``fold`` (``str.casefold`` for OpenDSS names, which are case-insensitive), every spelling
+    of a repeated one (``d1, D1``)."""
+    key = fold or (lambda x: x)
+    text = [str(x) for x in ids]
+    count: dict[str, int] = {}
+    for x in text:
+        count[key(x)] = count.get(key(x), 0) + 1
+    return [x for x in dict.fromkeys(text) if count[key(x)] > 1]
+
+
+def id_list_problems(option: str, ids: Sequence[object] | None, what: str, *,
+                     field: str | None = None, example: str = "",
+                     repeats: Severity = Severity.ERROR, then: str = "",
+                     fold: Callable[[str], str] | None = None) -> list[Problem]:
+    """The problems of the id list ``ids`` of ``option`` (``--hold-closed``) that need no
+    network: it names no ``what`` (``branch``; ``example`` is the hint), or it names one more
+    than once (:func:`repeated_ids`). ``repeats``: a repeated id is an error (the default),
+    or a warning where each id counts once (``restore --broken``; ``then`` says what that
+    means). ``field``: the option's field (default: ``option`` without its dashes). None
+    (the option not given) has none."""
+    if ids is None:
+        return []
+    name = field or option.lstrip("-").replace("-", "_")
+    if len(ids) == 0:
+        return [Problem(ProblemKind.INVALID_VALUE, "options", f"{option} names no {what}",
+                        field=name, hint=example)]
+    twice = repeated_ids(ids, fold)
+    if not twice:
+        return []
+    article = "an" if what[:1] in "aeiou" else "a"
+    case = " (names are case-insensitive)" if fold is not None else ""
+    warning = repeats is Severity.WARNING
+    return [Problem(
+        ProblemKind.INVALID_VALUE, "options",
+        f"{option} names {article} {what} more than once{case}: {shown_list(twice)}"
+        + (f" (each counted once; {then})" if warning and then else ""),
+        tuple(twice), name, "" if warning else f"name each {what} once", repeats)]

@@ -1,0 +1,100 @@
+"""Every id list given on the command line names all its problems in one run (holdsdup #1).
+
+Before, ``solve --hold-closed line:1,line:1,line:77`` named the repeated ``line:1`` and
+the unknown ``line:77`` only on the next run (the options' check, then the network's);
+``check --uncertain-loads load:1,load:1,load:77`` named the unknown load only and sampled a
+repeated one silently; ``restore`` named the unknown broken lines, and its unknown DG sites
+on the next run; ``schedule --uncertain-buses 3,3,999`` named 999 only. Truth: the element
+indices of the pandapower net the test builds (``tests/netbuild.nine_bus_pandapower``: lines
+0-9, buses 0-8, loads 0-6; ``line:77``, bus 99 and ``load:77`` are none of them) and the 33
+buses of Baran & Wu's feeder (case33bw: bus 999 is not one).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from feederopt.cli import app
+from netbuild import nine_bus_pandapower
+
+pp = pytest.importorskip("pandapower")
+
+runner = CliRunner()
+ENV = {"COLUMNS": "400"}
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    net = nine_bus_pandapower()
+    path = tmp_path_factory.mktemp("holdsdup") / "net9.json"
+    pp.to_json(net, str(path))
+    return path, net
+
+
+def _refused(args: list[str]) -> str:
+    res = runner.invoke(app, args, env=ENV)
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output
+    return res.output
+
+
+def test_the_premises(grid) -> None:
+    _, net = grid
+    assert 1 in net.line.index and 77 not in net.line.index
+    assert 3 in net.bus.index and 99 not in net.bus.index
+    assert 1 in net.load.index and 77 not in net.load.index
+
+
+@pytest.mark.parametrize("option", ["--hold-closed", "--hold-open"])
+def test_solve_holds_name_the_repeated_and_the_unknown_branch_at_once(grid, option) -> None:
+    path, _ = grid
+    out = _refused(["solve", str(path), option, "line:1,line:1,line:77", "-q"])
+    assert f"{option} names a branch more than once: line:1" in out
+    assert "branch ids that the network does not have (given: line:77)" in out
+    assert "2 problems" in out
+
+
+def test_check_uncertain_loads_names_the_repeated_and_the_unknown_load_at_once(
+        grid, tmp_path: Path) -> None:
+    path, _ = grid
+    result = tmp_path / "r.json"
+    res = runner.invoke(app, ["solve", str(path), "--no-ac-check", "-q", "--json",
+                              str(result)], env=ENV)
+    assert res.exit_code == 0, res.output
+    out = _refused(["check", str(result), "-u", "0.1", "-n", "5", "--no-ac", "-q",
+                    "--uncertain-loads", "load:1,load:1,load:77"])
+    assert "--uncertain-loads names a load more than once: load:1" in out
+    assert "unknown (or out-of-service) load id(s) (given: load:77)" in out
+    # a repeated load alone is refused too, not sampled once in silence
+    out = _refused(["check", str(result), "-u", "0.1", "-n", "5", "--no-ac", "-q",
+                    "--uncertain-loads", "load:1,load:1"])
+    assert "--uncertain-loads names a load more than once: load:1" in out
+
+
+def test_restore_names_every_problem_of_broken_and_dg_sites_at_once(grid) -> None:
+    path, _ = grid
+    out = _refused(["restore", str(path), "--broken", "line:1,line:1,line:77",
+                    "--dg-sites", "3,3,99", "--no-ac-check", "-q"])
+    assert "branch ids that the network does not have (given: line:77)" in out
+    assert "DG sites that are not buses of the network (given: 99)" in out
+    # repeated ids count once (a warning, as when the run goes on), named all the same
+    assert "--broken names a line more than once: line:1" in out
+    assert "--dg-sites names a bus more than once: 3" in out
+
+
+def test_plan_broken_names_the_repeated_and_the_unknown_line_at_once(grid) -> None:
+    path, _ = grid
+    out = _refused(["plan", str(path), "--broken", "line:1,line:1,line:77", "--no-ac-check",
+                    "--no-measures", "--time-limit", "5", "-q"])
+    assert "branch ids that the network does not have (given: line:77)" in out
+    assert "--broken names a line more than once: line:1" in out
+
+
+def test_schedule_uncertain_buses_names_the_repeated_and_the_unknown_bus_at_once() -> None:
+    out = _refused(["schedule", "case33bw", "--uncertain-buses", "3,3,999",
+                    "--robust-budget", "1", "--time-limit", "5", "-q"])
+    assert "--uncertain-buses names a bus more than once: 3" in out
+    assert "uncertain bus not in the network (given: 999)" in out
