@@ -274,6 +274,7 @@ class RestoreResult:
     broken: list[str]
     radiality: str
     status: str
+    #: The load of every bus [kW], the source buses' included (:func:`total_load_kw`).
     total_load_kw: float
     shed_kw: float
     penalty_kw: float
@@ -425,8 +426,8 @@ class ScenarioView:
     #: ``time_limit`` (a recourse MILP stopped at its limit: a feasible operation, not proven
     #: the best for the plan).
     recourse_status: str = "optimal"
-    #: The load this operation serves [kW]: the load of the non-source buses (as
-    #: ``RestoreResult.total_load_kw``) less ``operation.shed_kw``.
+    #: The load this operation serves [kW]: the load of every bus, the source buses'
+    #: included (as ``RestoreResult.total_load_kw``), less ``operation.shed_kw``.
     served_kw: float = 0.0
     #: The switch operations from the normal state to this scenario's operation, as
     #: ``RestoreResult.switching`` has them (``branch``, its user ``name``, ``action``:
@@ -557,9 +558,13 @@ def _sites(problem: ResilienceProblem, site: np.ndarray) -> list[str]:
 
 
 def total_load_kw(problem: ResilienceProblem) -> float:
-    """The load of the non-source buses [kW]: what an operation can shed or serve."""
+    """The load of every bus [kW], the source buses' included: what an operation serves
+    (this less its shed). A source bus's load is served in every operation and never shed
+    (the model's balance (5b) holds at the non-source buses only; a note names those loads,
+    :func:`feederopt.problems.resilience.source_load_notes`): user test ut39_mixed, 500 of
+    3,100 kW at the ext_grid bus, was printed as a load of 2,600 kW."""
     g = problem.grid
-    return round(float(g.p_load[~g.is_source].sum() * problem.kw_per_pu), 6)
+    return round(float(g.p_load.sum() * problem.kw_per_pu), 6)
 
 
 def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Operation,
