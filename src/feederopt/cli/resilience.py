@@ -95,7 +95,7 @@ def restore(
     """Phase 1 of seed 003: with the given lines broken, switch the others to shed the least
     load (big-M LinDistFlow MILP on HiGHS), with the fewest switch changes from the normal
     state."""
-    from feederopt import dg_output_text, named_id
+    from feederopt import MAX_SWITCH_OPS, dg_output_text, named_id, switch_operations_text
     from feederopt import restore as run
 
     with progress_display(f"restore {source}", quiet=quiet, verbose=verbose) as progress:
@@ -137,10 +137,11 @@ def restore(
     t.add_row("lower bound / gap", f"{bound_fmt(res.lower_bound_kw, ',.2f', ' kW')} / "
               f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}")
     t.add_row("closed lines", ", ".join(op.closed_lines) or "-")
-    t.add_row("switching (from the normal state)", "; ".join(
-        f"{w['action']} {named_id(w['branch'], branch_names)}"
-        + (f" ({w['operated_by']})" if w.get("operated_by")
-                                          else "") for w in res.switching) or "-")
+    # the shed-all fallback of a run out of time opens every switchable line: labelled, and
+    # its rows counted past MAX_SWITCH_OPS (all in the JSON), not listed as a plan
+    t.add_row("switching (from the normal state)", switch_operations_text(
+        res.switching, branch_names, MAX_SWITCH_OPS if res.fallback else None,
+        fallback=res.fallback, operated_by=True))
     t.add_row("energised buses", ", ".join(op.energised_buses))
     if op.dg_output_kw:
         t.add_row("backup DG output (model)", dg_output_text(op))
@@ -377,7 +378,8 @@ def plan(
         sw.add_column(col, justify="right" if col.endswith("(kW)") else "left")
     for sc in res.scenarios:
         sw.add_row(sc.name, f"{sc.served_kw:,.2f}", f"{sc.operation.shed_kw:,.2f}",
-                   switch_operations_text(sc.switching, branch_names))
+                   switch_operations_text(sc.switching, branch_names,
+                                          fallback=sc.fallback))
     out.print(sw)
     if any(len(sc.switching) > MAX_SWITCH_OPS for sc in res.scenarios):
         out.print(f"(at most {MAX_SWITCH_OPS} switch operations a scenario are shown; all of "
